@@ -1,0 +1,226 @@
+/*
+ * The Revive process image format, version 1.
+ *
+ * One image holds one process. All integers are little-endian (x86_64 only).
+ * Layout, relative to the byte where the writer started (usually 0):
+ *
+ *   0        struct crs_image_header, padded to CRS_IMAGE_ALIGN
+ *   4096     page data: chunks, each starting on a CRS_IMAGE_ALIGN boundary
+ *   ...      metadata sections, each an array of fixed-size records
+ *   ...      the section table: header.section_count struct crs_section_entry
+ *   image_size  end of the image; bytes after it (an older, longer file that
+ *            was written over) are ignored
+ *
+ * Integrity: the header carries an XXH3-64 of itself and of the section table;
+ * each table entry carries an XXH3-64 of its section; each chunk record carries
+ * an XXH3-64 of the chunk's stored bytes. A reader checks every bound and
+ * checksum before it uses a byte.
+ *
+ * Strings (paths, names) live in the STRINGS section and are referenced by
+ * struct crs_strref; each referenced string is NUL-terminated inside it.
+ */
+#ifndef REVIVE_CRS_IMAGE_FORMAT_H
+#define REVIVE_CRS_IMAGE_FORMAT_H
+
+#include <stdint.h>
+
+#define CRS_IMAGE_MAGIC "REVIVEIM"
+#define CRS_IMAGE_VERSION 1u
+#define CRS_IMAGE_ALIGN 4096u
+/* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
+#define CRS_CHUNK_MAX (4u << 20)
+
+/* header.flags */
+#define CRS_IMAGE_F_COMPRESSED 0x1u /* at least one chunk is zstd-compressed */
+
+struct crs_image_header {
+    char magic[8];              /* CRS_IMAGE_MAGIC, not NUL-terminated */
+    uint32_t version;           /* CRS_IMAGE_VERSION */
+    uint32_t header_size;       /* sizeof(struct crs_image_header) */
+    uint64_t image_size;        /* bytes from the header to the end of the table */
+    uint64_t table_offset;      /* of the section table, from the header */
+    uint32_t section_count;
+    uint32_t page_size;         /* of the writer's machine */
+    uint64_t table_checksum;    /* XXH3-64 of the section table */
+    uint64_t created_ns;        /* CLOCK_REALTIME when the image was taken */
+    int32_t pid;                /* of the checkpointed process */
+    uint32_t flags;             /* CRS_IMAGE_F_* */
+    char kernel_release[65];    /* uname -r of the writer, NUL-terminated */
+    char machine[15];           /* uname -m of the writer, NUL-terminated */
+    uint64_t xfeatures;         /* XCR0: the CPU state components in use */
+    uint32_t xsave_size;        /* CPUID(0xd,0).EBX: bytes of saved FPU state */
+    uint32_t reserved0;
+    uint64_t reserved[8];
+    uint64_t header_checksum;   /* XXH3-64 of all bytes above this field */
+};
+
+enum crs_section_type {
+    CRS_SEC_PROCESS = 1,   /* one struct crs_rec_process */
+    CRS_SEC_THREADS = 2,   /* struct crs_rec_thread[], the main thread first */
+    CRS_SEC_REGIONS = 3,   /* struct crs_rec_region[], ascending addresses */
+    CRS_SEC_CHUNKS = 4,    /* struct crs_rec_chunk[], ascending addresses */
+    CRS_SEC_FILES = 5,     /* struct crs_rec_file[]: files mapped by reference */
+    CRS_SEC_FDS = 6,       /* struct crs_rec_fd[], ascending fd numbers */
+    CRS_SEC_SIGNALS = 7,   /* struct crs_rec_sigaction[64], signal 1..64 */
+    CRS_SEC_STRINGS = 8,   /* raw bytes */
+    CRS_SEC_MEMFDS = 9,    /* struct crs_rec_memfd[]: shared memory objects */
+    CRS_SEC_AUXV = 10,     /* uint64_t pairs, as /proc/self/auxv */
+    CRS_SEC__MAX
+};
+
+struct crs_section_entry {
+    uint32_t type;        /* enum crs_section_type; each type at most once */
+    uint32_t record_size; /* size of one record (1 for STRINGS) */
+    uint64_t offset;      /* from the header */
+    uint64_t size;        /* bytes; a multiple of record_size */
+    uint64_t checksum;    /* XXH3-64 of the section's bytes */
+};
+
+struct crs_strref {
+    uint32_t offset; /* into the STRINGS section */
+    uint32_t length; /* without the terminating NUL; 0 with offset 0 = none */
+};
+
+struct crs_rlimit_rec { uint64_t cur, max; };
+struct crs_itimer_rec { int64_t interval_us, value_us; };
+
+#define CRS_RLIMIT_COUNT 16
+
+struct crs_rec_process {
+    int32_t pid, ppid, pgid, sid;
+    uint32_t uid, gid;
+    uint32_t umask;
+    uint32_t thread_count;
+    struct crs_strref exe;  /* /proc/self/exe at checkpoint */
+    struct crs_strref cwd;
+    struct crs_strref cmdline; /* argv joined by spaces, for display */
+    /* the kernel's view of the address space (prctl PR_SET_MM_MAP) */
+    uint64_t start_code, end_code, start_data, end_data;
+    uint64_t start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    struct crs_rlimit_rec rlimits[CRS_RLIMIT_COUNT];
+    struct crs_itimer_rec itimers[3]; /* ITIMER_REAL, _VIRTUAL, _PROF */
+    uint64_t shared_pending;          /* process-directed pending signals, bit n-1 = signal n */
+    uint32_t personality;
+    uint32_t flags;                   /* CRS_PROC_F_* */
+    uint64_t restart_info;            /* address inside libcr that cr_restart fills */
+    uint64_t reserved[7];
+};
+
+#define CRS_PROC_F_RESTORE_PID 0x1u /* the writer asked for the pid to come back */
+
+/* Registers a thread resumes with: those the x86_64 SysV ABI preserves across
+ * a call, plus the stack pointer and the address to jump to. */
+struct crs_cpu_ctx {
+    uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    uint16_t pad;
+};
+
+#define CRS_THREAD_F_MAIN 0x1u    /* the thread-group leader (tid == pid) */
+#define CRS_THREAD_F_MANAGER 0x2u /* Revive's own checkpoint thread */
+
+struct crs_rec_thread {
+    int32_t tid;
+    uint32_t flags;           /* CRS_THREAD_F_* */
+    uint64_t fsbase;          /* TLS base */
+    uint64_t clear_child_tid; /* set_tid_address() of the thread */
+    uint64_t robust_list;     /* set_robust_list() head and length */
+    uint64_t robust_len;
+    uint64_t rseq;            /* registered rseq area, 0 if none */
+    uint32_t rseq_len, rseq_sig;
+    uint64_t altstack_sp;
+    uint64_t altstack_size;
+    int32_t altstack_flags;
+    uint32_t pad;
+    uint64_t pending;         /* thread-directed pending signals */
+    uint64_t blocked;         /* signal mask when it was stopped */
+    uint64_t record;          /* address of the thread's record in the image's memory */
+    struct crs_cpu_ctx ctx;
+    uint64_t reserved[4];
+};
+
+enum crs_region_kind {
+    CRS_REGION_ANON = 1,     /* private anonymous (incl. [heap], [stack]) */
+    CRS_REGION_FILE = 2,     /* private file mapping: file by reference, written pages by content */
+    CRS_REGION_FILE_SHARED = 3, /* shared file mapping: the file holds the data */
+    CRS_REGION_SHMEM = 4,    /* shared anonymous or memfd: a crs_rec_memfd */
+    CRS_REGION_VDSO = 5,     /* [vdso], [vvar], [vvar_vclock]: the kernel's; moved, never stored */
+};
+
+#define CRS_REGION_F_GROWSDOWN 0x1u /* the main stack */
+#define CRS_REGION_F_HEAP 0x2u      /* [heap] */
+#define CRS_REGION_F_STACK 0x4u     /* [stack] */
+
+struct crs_rec_region {
+    uint64_t start, end;     /* page-aligned, end exclusive */
+    uint32_t prot;           /* PROT_* */
+    uint32_t kind;           /* enum crs_region_kind */
+    uint32_t flags;          /* CRS_REGION_F_* */
+    int32_t file;            /* index into FILES (FILE, FILE_SHARED) or MEMFDS (SHMEM); else -1 */
+    uint64_t pgoff;          /* file offset of start, in bytes */
+    struct crs_strref name;  /* as /proc/self/maps shows it */
+    uint64_t reserved[2];
+};
+
+#define CRS_CHUNK_ZSTD 1u
+
+struct crs_rec_chunk {
+    uint64_t vaddr;          /* where the bytes go; page-aligned */
+    uint64_t length;         /* uncompressed bytes; a multiple of page_size, <= CRS_CHUNK_MAX */
+    uint64_t data_offset;    /* from the header; CRS_IMAGE_ALIGN-aligned */
+    uint64_t stored_length;  /* bytes at data_offset (== length when uncompressed) */
+    uint64_t checksum;       /* XXH3-64 of the stored bytes */
+    uint32_t compression;    /* 0 or CRS_CHUNK_ZSTD */
+    uint32_t reserved;
+};
+
+#define CRS_BUILD_ID_MAX 32
+
+struct crs_rec_file {
+    struct crs_strref path;
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    uint32_t mode;
+    uint32_t build_id_len;   /* 0: no GNU build id note */
+    uint8_t build_id[CRS_BUILD_ID_MAX];
+};
+
+struct crs_rec_memfd {
+    struct crs_strref name;  /* memfd name, or empty for shared anonymous memory */
+    uint64_t size;           /* file size to recreate */
+    uint64_t ino;            /* inode at checkpoint, to match regions and fds */
+    uint32_t seals;
+    uint32_t reserved;
+};
+
+enum crs_fd_kind {
+    CRS_FD_REGULAR = 1,      /* reopened by path at its offset */
+    CRS_FD_DIRECTORY = 2,    /* reopened by path */
+    CRS_FD_CHARDEV = 3,      /* reopened by path (/dev/null, /dev/zero, /dev/urandom ...) */
+    CRS_FD_INHERIT = 4,      /* a standard stream (tty, pipe, /dev/null): cr_restart's own */
+    CRS_FD_MEMFD = 5,        /* the recreated memfd (index in `memfd`) */
+    CRS_FD_CLOSED = 6,       /* not restorable; recorded as closed (by option) */
+};
+
+struct crs_rec_fd {
+    int32_t fd;
+    uint32_t kind;           /* enum crs_fd_kind */
+    uint32_t open_flags;     /* fcntl F_GETFL */
+    uint32_t fd_flags;       /* fcntl F_GETFD (FD_CLOEXEC) */
+    int64_t offset;          /* lseek(fd, 0, SEEK_CUR), -1 if not seekable */
+    struct crs_strref path;
+    int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, else -1 */
+    uint32_t mode;           /* st_mode */
+    uint64_t dev, ino;
+};
+
+struct crs_rec_sigaction {
+    uint64_t handler;        /* SIG_DFL 0, SIG_IGN 1, or an address */
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+#endif
