@@ -1,0 +1,557 @@
+/*
+ * Reads and validates a process image (format: image_format.h, API: image.h).
+ *
+ * The file may be truncated, corrupted or hostile, so nothing in it is
+ * trusted before it is checked: every size, count, offset, index and string
+ * reference is bounded first, every checksum compared, and every byte of
+ * padding must be zero. Together with the layout rule (see image_writer.c)
+ * this means a single changed byte anywhere in an image is refused.
+ *
+ * Unlike the writer this code runs in a healthy process (cr_restart before
+ * it replaces itself, cr_info), so it uses malloc and stdio freely.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "crs/base/image.h"
+
+#define SECTION_ALIGN 8u
+#define CORRUPT "the file is corrupt; use an earlier checkpoint"
+
+#ifdef CRS_IMAGE_FUZZING
+/* The fuzz target ignores checksum mismatches so that mutated inputs reach
+ * the structural checks behind them instead of all stopping at the first
+ * checksum. Never defined in a real build. */
+#define SUM_OK(a, b) ((void)(a), (void)(b), true)
+#else
+#define SUM_OK(a, b) ((a) == (b))
+#endif
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+static const char *section_name(uint32_t type)
+{
+    static const char *const names[CRS_SEC__MAX] = {
+        [CRS_SEC_PROCESS] = "PROCESS", [CRS_SEC_THREADS] = "THREADS",
+        [CRS_SEC_REGIONS] = "REGIONS", [CRS_SEC_CHUNKS] = "CHUNKS",
+        [CRS_SEC_FILES] = "FILES",     [CRS_SEC_FDS] = "FDS",
+        [CRS_SEC_SIGNALS] = "SIGNALS", [CRS_SEC_STRINGS] = "STRINGS",
+        [CRS_SEC_MEMFDS] = "MEMFDS",   [CRS_SEC_AUXV] = "AUXV",
+    };
+    return type < CRS_SEC__MAX && names[type] ? names[type] : "unknown";
+}
+
+/* Record size per section type, as image_writer.c writes them. AUXV accepts
+ * a record of one word or one (type, value) pair; its size must hold pairs. */
+static bool record_size_ok(uint32_t type, uint32_t rs)
+{
+    switch (type) {
+    case CRS_SEC_PROCESS: return rs == sizeof(struct crs_rec_process);
+    case CRS_SEC_THREADS: return rs == sizeof(struct crs_rec_thread);
+    case CRS_SEC_REGIONS: return rs == sizeof(struct crs_rec_region);
+    case CRS_SEC_CHUNKS: return rs == sizeof(struct crs_rec_chunk);
+    case CRS_SEC_FILES: return rs == sizeof(struct crs_rec_file);
+    case CRS_SEC_FDS: return rs == sizeof(struct crs_rec_fd);
+    case CRS_SEC_SIGNALS: return rs == sizeof(struct crs_rec_sigaction);
+    case CRS_SEC_STRINGS: return rs == 1;
+    case CRS_SEC_MEMFDS: return rs == sizeof(struct crs_rec_memfd);
+    case CRS_SEC_AUXV: return rs == sizeof(uint64_t) || rs == 2 * sizeof(uint64_t);
+    default: return false;
+    }
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct crs_image *img, int err, const char *fmt, ...)
+{
+    int n = snprintf(img->err, sizeof(img->err), "image %s: ", img->name ? img->name : "?");
+    if (n < 0 || (size_t)n >= sizeof(img->err))
+        n = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(img->err + n, sizeof(img->err) - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
+static int truncated(struct crs_image *img, uint64_t have, uint64_t want)
+{
+    return fail(img, EBADMSG,
+                "truncated at byte %" PRIu64 " of %" PRIu64
+                ": the file is incomplete; use an earlier checkpoint", have, want);
+}
+
+/* Reads exactly len bytes at `off` from the image's start. */
+static int get(struct crs_image *img, uint64_t off, void *buf, size_t len)
+{
+    char *p = buf;
+    uint64_t want = off + len;
+    while (len) {
+        ssize_t n = pread(img->fd, p, len, (off_t)(img->base + off));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            return fail(img, e, "read failed at byte %" PRIu64 ": %s", off, strerror(e));
+        }
+        if (n == 0) /* the file shrank while we read it */
+            return truncated(img, off, want);
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Checks that [off, off+len) holds only zero bytes (padding). */
+static int check_zero(struct crs_image *img, uint64_t off, size_t len, const char *where)
+{
+    char buf[CRS_IMAGE_ALIGN];
+    while (len) {
+        size_t n = len < sizeof(buf) ? len : sizeof(buf);
+        int rc = get(img, off, buf, n);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            if (buf[i])
+                return fail(img, EBADMSG, "non-zero byte %" PRIu64 " in the padding %s: " CORRUPT,
+                            off + i, where);
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static bool str_ok(const struct crs_image *img, struct crs_strref r)
+{
+    if (r.offset == 0 && r.length == 0)
+        return true;
+    if ((uint64_t)r.offset + r.length >= img->strings_len)
+        return false;
+    /* NUL right at the end and nowhere before it: the length is exact */
+    return img->strings[r.offset + r.length] == '\0' &&
+           memchr(img->strings + r.offset, '\0', r.length) == NULL;
+}
+
+const char *crs_image_str(const struct crs_image *img, struct crs_strref ref)
+{
+    if (ref.length == 0 || !img->strings || !str_ok(img, ref))
+        return "";
+    return img->strings + ref.offset;
+}
+
+/* ---- header and table ---- */
+
+static int check_header(struct crs_image *img)
+{
+    uint64_t avail = img->file_size > img->base ? img->file_size - img->base : 0;
+    struct crs_image_header *h = &img->hdr;
+    memset(h, 0, sizeof(*h));
+    if (avail == 0)
+        return fail(img, EBADMSG, "the file is empty: the checkpoint was never written; "
+                                  "use an earlier checkpoint");
+    size_t n = avail < sizeof(*h) ? (size_t)avail : sizeof(*h);
+    int rc = get(img, 0, h, n);
+    if (rc)
+        return rc;
+    size_t m = n < sizeof(h->magic) ? n : sizeof(h->magic);
+    if (memcmp(h->magic, CRS_IMAGE_MAGIC, m) != 0)
+        return fail(img, EINVAL, "not a Revive image (no REVIVEIM magic at its start); "
+                                 "give cr_restart a file written by cr_checkpoint");
+    if (n < sizeof(*h))
+        return truncated(img, avail, CRS_IMAGE_ALIGN);
+    if (h->version != CRS_IMAGE_VERSION)
+        return fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", but this Revive reads "
+                    "version %u; use the Revive release that wrote it", h->version,
+                    CRS_IMAGE_VERSION);
+    uint64_t sum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
+    if (h->header_size != sizeof(*h) || !SUM_OK(sum, h->header_checksum))
+        return fail(img, EBADMSG, "header checksum mismatch: " CORRUPT);
+    if (h->image_size > avail)
+        return truncated(img, avail, h->image_size);
+    if (h->page_size < 4096 || h->page_size > CRS_CHUNK_MAX || (h->page_size & (h->page_size - 1)))
+        return fail(img, EBADMSG, "page size %" PRIu32 " is impossible: " CORRUPT, h->page_size);
+    if (h->flags & ~CRS_IMAGE_F_COMPRESSED)
+        return fail(img, EBADMSG, "unknown header flags 0x%" PRIx32 ": " CORRUPT, h->flags);
+    if (!memchr(h->kernel_release, 0, sizeof(h->kernel_release)) ||
+        !memchr(h->machine, 0, sizeof(h->machine)))
+        return fail(img, EBADMSG, "unterminated host name fields: " CORRUPT);
+    if (h->section_count > CRS_SEC__MAX - 1 || h->table_offset < CRS_IMAGE_ALIGN ||
+        h->table_offset > h->image_size ||
+        h->image_size - h->table_offset != h->section_count * (uint64_t)sizeof(struct crs_section_entry))
+        return fail(img, EBADMSG, "section table out of bounds: " CORRUPT);
+    return check_zero(img, sizeof(*h), CRS_IMAGE_ALIGN - sizeof(*h), "after the header");
+}
+
+static int read_table(struct crs_image *img)
+{
+    const struct crs_image_header *h = &img->hdr;
+    size_t len = h->section_count * sizeof(struct crs_section_entry);
+    img->table = calloc(1, len ? len : 1);
+    if (!img->table)
+        return fail(img, ENOMEM, "out of memory");
+    int rc = get(img, h->table_offset, img->table, len);
+    if (rc)
+        return rc;
+    if (!SUM_OK(XXH3_64bits(img->table, len), h->table_checksum))
+        return fail(img, EBADMSG, "section table checksum mismatch: " CORRUPT);
+    bool seen[CRS_SEC__MAX] = { false };
+    for (uint32_t i = 0; i < h->section_count; i++) {
+        const struct crs_section_entry *e = &img->table[i];
+        if (e->type == 0 || e->type >= CRS_SEC__MAX)
+            return fail(img, EBADMSG, "unknown section type %" PRIu32 ": " CORRUPT, e->type);
+        if (seen[e->type])
+            return fail(img, EBADMSG, "section %s appears twice: " CORRUPT, section_name(e->type));
+        seen[e->type] = true;
+        if (!record_size_ok(e->type, e->record_size) || e->size % e->record_size)
+            return fail(img, EBADMSG, "section %s has records of %" PRIu32 " bytes, "
+                        "which this Revive does not read: " CORRUPT,
+                        section_name(e->type), e->record_size);
+        if (e->offset < CRS_IMAGE_ALIGN || e->offset > h->table_offset ||
+            e->size > h->table_offset - e->offset)
+            return fail(img, EBADMSG, "section %s lies outside the image: " CORRUPT,
+                        section_name(e->type));
+    }
+    if (!seen[CRS_SEC_PROCESS] || !seen[CRS_SEC_CHUNKS] || !seen[CRS_SEC_STRINGS])
+        return fail(img, EBADMSG, "a PROCESS, CHUNKS or STRINGS section is missing: " CORRUPT);
+    return 0;
+}
+
+/* Reads one section into a new buffer and checks its checksum. */
+static int read_section(struct crs_image *img, const struct crs_section_entry *e, void **out)
+{
+    void *buf = malloc(e->size ? e->size : 1);
+    if (!buf)
+        return fail(img, ENOMEM, "out of memory for section %s (%" PRIu64 " bytes)",
+                    section_name(e->type), e->size);
+    int rc = get(img, e->offset, buf, e->size);
+    if (!rc && !SUM_OK(XXH3_64bits(buf, e->size), e->checksum))
+        rc = fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, section_name(e->type));
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return 0;
+}
+
+static int read_sections(struct crs_image *img)
+{
+    for (uint32_t i = 0; i < img->hdr.section_count; i++) {
+        const struct crs_section_entry *e = &img->table[i];
+        void *p = NULL;
+        int rc = read_section(img, e, &p);
+        if (rc)
+            return rc;
+        size_t count = e->size / e->record_size;
+        switch (e->type) {
+        case CRS_SEC_PROCESS: img->process = p; break;
+        case CRS_SEC_THREADS: img->threads = p; img->nthreads = count; break;
+        case CRS_SEC_REGIONS: img->regions = p; img->nregions = count; break;
+        case CRS_SEC_CHUNKS: img->chunks = p; img->nchunks = count; break;
+        case CRS_SEC_FILES: img->files = p; img->nfiles = count; break;
+        case CRS_SEC_FDS: img->fds = p; img->nfds = count; break;
+        case CRS_SEC_SIGNALS: img->sigactions = p; img->nsigactions = count; break;
+        case CRS_SEC_STRINGS: img->strings = p; img->strings_len = count; break;
+        case CRS_SEC_MEMFDS: img->memfds = p; img->nmemfds = count; break;
+        case CRS_SEC_AUXV: img->auxv = p; img->nauxv = e->size / sizeof(uint64_t); break;
+        }
+        if (e->type == CRS_SEC_PROCESS && count != 1)
+            return fail(img, EBADMSG, "PROCESS section holds %zu records, not 1: " CORRUPT, count);
+        if (e->type == CRS_SEC_SIGNALS && count != 64)
+            return fail(img, EBADMSG, "SIGNALS section holds %zu records, not 64: " CORRUPT, count);
+        if (e->type == CRS_SEC_AUXV && e->size % (2 * sizeof(uint64_t)))
+            return fail(img, EBADMSG, "AUXV section holds an odd number of words: " CORRUPT);
+    }
+    return 0;
+}
+
+/* ---- layout: every byte is a checksummed piece or zero padding ---- */
+
+struct extent {
+    uint64_t offset, size, align;
+};
+
+static int extent_cmp(const void *a, const void *b)
+{
+    const struct extent *x = a, *y = b;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    return x->size < y->size ? -1 : x->size > y->size;
+}
+
+static int check_layout(struct crs_image *img)
+{
+    size_t n = img->hdr.section_count + img->nchunks;
+    struct extent *ex = malloc((n ? n : 1) * sizeof(*ex));
+    if (!ex)
+        return fail(img, ENOMEM, "out of memory");
+    size_t k = 0;
+    for (uint32_t i = 0; i < img->hdr.section_count; i++)
+        ex[k++] = (struct extent){ img->table[i].offset, img->table[i].size, SECTION_ALIGN };
+    for (size_t i = 0; i < img->nchunks; i++)
+        ex[k++] = (struct extent){ img->chunks[i].data_offset, img->chunks[i].stored_length,
+                                   CRS_IMAGE_ALIGN };
+    qsort(ex, n, sizeof(*ex), extent_cmp);
+    int rc = 0;
+    uint64_t end = CRS_IMAGE_ALIGN; /* the header block */
+    for (size_t i = 0; i <= n && !rc; i++) {
+        /* the section table comes last */
+        struct extent e = i < n ? ex[i] : (struct extent){ img->hdr.table_offset, 0, SECTION_ALIGN };
+        if (e.offset != align_up(end, e.align)) {
+            rc = fail(img, EBADMSG, "data at byte %" PRIu64 " overlaps or is misplaced "
+                      "(expected byte %" PRIu64 "): " CORRUPT, e.offset, align_up(end, e.align));
+            break;
+        }
+        rc = check_zero(img, end, (size_t)(e.offset - end), "between sections");
+        end = e.offset + e.size;
+    }
+    free(ex);
+    return rc;
+}
+
+/* ---- records ---- */
+
+static int check_chunks(struct crs_image *img)
+{
+    const struct crs_image_header *h = &img->hdr;
+    bool any_zstd = false;
+    uint64_t prev_end = 0;
+    for (size_t i = 0; i < img->nchunks; i++) {
+        const struct crs_rec_chunk *c = &img->chunks[i];
+        if (c->length == 0 || c->length > CRS_CHUNK_MAX || c->length % h->page_size ||
+            c->vaddr % h->page_size || c->vaddr > UINT64_MAX - c->length)
+            return fail(img, EBADMSG, "chunk %zu has an impossible address or length: " CORRUPT, i);
+        if (i && c->vaddr < prev_end)
+            return fail(img, EBADMSG, "chunk %zu is out of order or overlaps chunk %zu: " CORRUPT,
+                        i, i - 1);
+        prev_end = c->vaddr + c->length;
+        if (c->compression == 0) {
+            if (c->stored_length != c->length)
+                return fail(img, EBADMSG, "chunk %zu stored size differs from its length: " CORRUPT, i);
+        } else if (c->compression == CRS_CHUNK_ZSTD) {
+            if (c->stored_length == 0 || c->stored_length >= c->length)
+                return fail(img, EBADMSG, "chunk %zu has an impossible compressed size: " CORRUPT, i);
+            any_zstd = true;
+        } else {
+            return fail(img, EBADMSG, "chunk %zu uses unknown compression %" PRIu32 ": " CORRUPT,
+                        i, c->compression);
+        }
+        if (c->data_offset > h->table_offset || c->stored_length > h->table_offset - c->data_offset)
+            return fail(img, EBADMSG, "chunk %zu data lies outside the image: " CORRUPT, i);
+    }
+    if (any_zstd != !!(h->flags & CRS_IMAGE_F_COMPRESSED))
+        return fail(img, EBADMSG, "compression flag disagrees with the chunks: " CORRUPT);
+    return 0;
+}
+
+static int check_process_threads(struct crs_image *img)
+{
+    const struct crs_rec_process *p = img->process;
+    if (!str_ok(img, p->exe) || !str_ok(img, p->cwd) || !str_ok(img, p->cmdline))
+        return fail(img, EBADMSG, "process names point outside STRINGS: " CORRUPT);
+    for (size_t i = 0; i < img->nthreads; i++) {
+        const struct crs_rec_thread *t = &img->threads[i];
+        if (t->tid <= 0 || (t->flags & ~(CRS_THREAD_F_MAIN | CRS_THREAD_F_MANAGER)))
+            return fail(img, EBADMSG, "thread %zu has an impossible id or flags: " CORRUPT, i);
+    }
+    return 0;
+}
+
+static int check_regions(struct crs_image *img)
+{
+    uint64_t page = img->hdr.page_size, prev_end = 0;
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *r = &img->regions[i];
+        if (r->start >= r->end || r->start % page || r->end % page || r->start < prev_end)
+            return fail(img, EBADMSG, "region %zu has bad bounds or overlaps region %zu: " CORRUPT,
+                        i, i ? i - 1 : 0);
+        prev_end = r->end;
+        if (r->prot & ~7u || r->kind < CRS_REGION_ANON || r->kind > CRS_REGION_VDSO ||
+            (r->flags & ~(CRS_REGION_F_GROWSDOWN | CRS_REGION_F_HEAP | CRS_REGION_F_STACK)))
+            return fail(img, EBADMSG, "region %zu has unknown protection, kind or flags: " CORRUPT, i);
+        bool idx_ok;
+        if (r->kind == CRS_REGION_FILE || r->kind == CRS_REGION_FILE_SHARED)
+            idx_ok = r->file >= 0 && (size_t)r->file < img->nfiles && r->pgoff % page == 0;
+        else if (r->kind == CRS_REGION_SHMEM)
+            idx_ok = r->file >= 0 && (size_t)r->file < img->nmemfds && r->pgoff % page == 0;
+        else
+            idx_ok = r->file == -1;
+        if (!idx_ok)
+            return fail(img, EBADMSG, "region %zu refers to a missing file or memfd: " CORRUPT, i);
+        if (!str_ok(img, r->name))
+            return fail(img, EBADMSG, "region %zu name points outside STRINGS: " CORRUPT, i);
+    }
+    /* Every stored page must land inside a region the restart recreates
+     * (the vdso is the kernel's and never written). Both lists ascend. */
+    size_t j = 0;
+    for (size_t i = 0; i < img->nchunks; i++) {
+        uint64_t a = img->chunks[i].vaddr, end = a + img->chunks[i].length;
+        while (a < end) {
+            while (j < img->nregions && img->regions[j].end <= a)
+                j++;
+            if (j == img->nregions || img->regions[j].start > a ||
+                img->regions[j].kind == CRS_REGION_VDSO)
+                return fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") is outside every "
+                            "region: " CORRUPT, i, a);
+            a = img->regions[j].end < end ? img->regions[j].end : end;
+        }
+    }
+    return 0;
+}
+
+static int check_files_fds(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nfiles; i++)
+        if (!str_ok(img, img->files[i].path) || img->files[i].build_id_len > CRS_BUILD_ID_MAX)
+            return fail(img, EBADMSG, "file %zu has a bad path or build id: " CORRUPT, i);
+    for (size_t i = 0; i < img->nmemfds; i++)
+        if (!str_ok(img, img->memfds[i].name))
+            return fail(img, EBADMSG, "memfd %zu name points outside STRINGS: " CORRUPT, i);
+    for (size_t i = 0; i < img->nfds; i++) {
+        const struct crs_rec_fd *f = &img->fds[i];
+        if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
+            f->kind > CRS_FD_CLOSED || !str_ok(img, f->path))
+            return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
+        bool idx_ok = f->kind == CRS_FD_MEMFD ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
+                                              : f->memfd == -1;
+        if (!idx_ok)
+            return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
+                        f->fd);
+    }
+    return 0;
+}
+
+/* ---- open / close ---- */
+
+int crs_image_open_fd(struct crs_image *img, int fd, const char *name)
+{
+    memset(img, 0, sizeof(*img));
+    img->fd = fd;
+    img->name = strdup(name ? name : "(descriptor)");
+    int rc;
+    if (!img->name) {
+        rc = fail(img, ENOMEM, "out of memory");
+        goto out;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        rc = fail(img, e, "cannot stat: %s", strerror(e));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = fail(img, EINVAL, "not a regular file; give the image file itself");
+        goto out;
+    }
+    off_t base = lseek(fd, 0, SEEK_CUR);
+    img->base = base > 0 ? (uint64_t)base : 0;
+    img->file_size = (uint64_t)st.st_size;
+
+    if ((rc = check_header(img)) || (rc = read_table(img)) || (rc = read_sections(img)) ||
+        (rc = check_chunks(img)) || (rc = check_layout(img)) ||
+        (rc = check_process_threads(img)) || (rc = check_regions(img)) ||
+        (rc = check_files_fds(img)))
+        goto out;
+    return 0;
+out:;
+    /* keep the message, drop everything else (including fd, as promised) */
+    char err[sizeof(img->err)];
+    memcpy(err, img->err, sizeof(err));
+    crs_image_close(img);
+    memcpy(img->err, err, sizeof(err));
+    return rc;
+}
+
+int crs_image_open(struct crs_image *img, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        memset(img, 0, sizeof(*img));
+        img->fd = -1;
+        snprintf(img->err, sizeof(img->err), "image %s: cannot open: %s; check the path",
+                 path, strerror(e));
+        return -e;
+    }
+    return crs_image_open_fd(img, fd, path);
+}
+
+void crs_image_close(struct crs_image *img)
+{
+    if (img->fd >= 0)
+        close(img->fd);
+    free(img->table);
+    free(img->process);
+    free(img->threads);
+    free(img->regions);
+    free(img->chunks);
+    free(img->files);
+    free(img->fds);
+    free(img->sigactions);
+    free(img->memfds);
+    free(img->auxv);
+    free(img->strings);
+    free(img->name);
+    memset(img, 0, sizeof(*img));
+    img->fd = -1;
+}
+
+/* ---- chunk data ---- */
+
+int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst)
+{
+    if (i >= img->nchunks)
+        return fail(img, EINVAL, "no chunk %zu (the image has %zu)", i, img->nchunks);
+    const struct crs_rec_chunk *c = &img->chunks[i];
+    int rc;
+    if (c->compression == 0) {
+        /* straight into place: the restart's fast path */
+        if ((rc = get(img, c->data_offset, dst, c->length)))
+            return rc;
+        if (!SUM_OK(XXH3_64bits(dst, c->length), c->checksum))
+            return fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
+                        i, c->vaddr);
+        return 0;
+    }
+    void *buf = malloc(c->stored_length);
+    if (!buf)
+        return fail(img, ENOMEM, "out of memory reading chunk %zu", i);
+    rc = get(img, c->data_offset, buf, c->stored_length);
+    if (!rc && !SUM_OK(XXH3_64bits(buf, c->stored_length), c->checksum))
+        rc = fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
+                  i, c->vaddr);
+    if (!rc) {
+        size_t n = ZSTD_decompress(dst, c->length, buf, c->stored_length);
+        if (ZSTD_isError(n))
+            rc = fail(img, EBADMSG, "chunk %zu does not decompress (%s): " CORRUPT, i,
+                      ZSTD_getErrorName(n));
+        else if (n != c->length)
+            rc = fail(img, EBADMSG, "chunk %zu decompresses to %zu bytes, not %" PRIu64 ": " CORRUPT,
+                      i, n, c->length);
+    }
+    free(buf);
+    return rc;
+}
+
+int crs_image_verify_chunks(struct crs_image *img)
+{
+    void *buf = malloc(CRS_CHUNK_MAX);
+    if (!buf)
+        return fail(img, ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < img->nchunks && !rc; i++)
+        rc = crs_image_read_chunk(img, i, buf);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,403 @@
+/*
+ * Writes a process image (format: image_format.h, API: image.h).
+ *
+ * This code runs inside the process being checkpointed while its other
+ * threads are frozen at arbitrary points, possibly holding malloc's or
+ * stdio's locks. So it never calls malloc, free or stdio (not even
+ * snprintf): all memory is the caller's scratch buffer, messages are built
+ * by hand, and page data goes from the process's memory straight to the
+ * file with pwrite.
+ *
+ * Layout rule the reader enforces (so that every byte of an image is either
+ * checksummed or a zero byte of padding): the header block fills
+ * [0, CRS_IMAGE_ALIGN); every later piece (chunk data, section, table)
+ * starts at the end of the previous one rounded up to its own alignment
+ * (CRS_IMAGE_ALIGN for chunk data, 8 for sections and the table), and the
+ * padding between them is zero.
+ */
+#define _GNU_SOURCE
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCCtx: compression without malloc */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "crs/base/image.h"
+
+#define SECTION_ALIGN 8u
+
+/* Zeros for padding; static so the writer needs no stack for them. */
+static const char zeros[CRS_IMAGE_ALIGN];
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+/* Record size per section type; 0 for types callers may not add themselves.
+ * image_reader.c keeps the same table (the round-trip test checks both). */
+static size_t section_record_size(uint32_t type)
+{
+    switch (type) {
+    case CRS_SEC_PROCESS: return sizeof(struct crs_rec_process);
+    case CRS_SEC_THREADS: return sizeof(struct crs_rec_thread);
+    case CRS_SEC_REGIONS: return sizeof(struct crs_rec_region);
+    case CRS_SEC_FILES: return sizeof(struct crs_rec_file);
+    case CRS_SEC_FDS: return sizeof(struct crs_rec_fd);
+    case CRS_SEC_SIGNALS: return sizeof(struct crs_rec_sigaction);
+    case CRS_SEC_MEMFDS: return sizeof(struct crs_rec_memfd);
+    case CRS_SEC_AUXV: return 2 * sizeof(uint64_t); /* one (type, value) pair */
+    default: return 0; /* CHUNKS and STRINGS are written by crs_iw_finish */
+    }
+}
+
+/* ---- messages without stdio ---- */
+
+struct msg {
+    char *buf;
+    size_t cap, len;
+};
+
+static void msg_str(struct msg *m, const char *s)
+{
+    while (*s && m->len + 1 < m->cap)
+        m->buf[m->len++] = *s++;
+    m->buf[m->len] = '\0';
+}
+
+static void msg_u64(struct msg *m, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    char out[24];
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    msg_str(m, out);
+}
+
+static struct msg msg_start(struct crs_image_writer *w)
+{
+    struct msg m = { w->err, sizeof(w->err), 0 };
+    w->err[0] = '\0';
+    msg_str(&m, "image write: ");
+    return m;
+}
+
+/* Sets "image write: WHAT" and returns -err. */
+static int fail(struct crs_image_writer *w, int err, const char *what)
+{
+    struct msg m = msg_start(w);
+    msg_str(&m, what);
+    return -err;
+}
+
+/* Sets the message for a failed write of the file and returns -err. */
+static int fail_io(struct crs_image_writer *w, int err, uint64_t at)
+{
+    struct msg m = msg_start(w);
+    msg_str(&m, "writing byte ");
+    msg_u64(&m, at);
+    msg_str(&m, " of the image failed: ");
+    const char *desc = strerrordesc_np(err);
+    msg_str(&m, desc ? desc : "unknown error");
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG)
+        msg_str(&m, "; free space or write the image to another file system");
+    else
+        msg_str(&m, "; check the image's file and directory");
+    return -err;
+}
+
+/* ---- output ---- */
+
+/* Writes len bytes at `off` (from the image's start), through short writes
+ * and signals. */
+static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = pwrite(w->fd, p, len, (off_t)(w->base + off));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail_io(w, errno, off);
+        }
+        if (n == 0)
+            return fail_io(w, EIO, off);
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Zero-fills up to the next multiple of `align` so the next piece starts there. */
+static int pad_to(struct crs_image_writer *w, uint64_t align)
+{
+    uint64_t end = align_up(w->pos, align);
+    if (end > w->pos) {
+        int rc = put(w, w->pos, zeros, (size_t)(end - w->pos));
+        if (rc)
+            return rc;
+    }
+    w->pos = end;
+    return 0;
+}
+
+/* ---- scratch ---- */
+
+static size_t zbuf_size(void) { return align_up(ZSTD_compressBound(CRS_CHUNK_MAX), CRS_IMAGE_ALIGN); }
+
+size_t crs_iw_scratch_size(size_t max_chunks, size_t strings_cap, int zstd_level)
+{
+    /* 64 bytes of slack per carved piece for alignment */
+    size_t n = 64 + max_chunks * sizeof(struct crs_rec_chunk) + 64 + strings_cap + 64;
+    if (zstd_level > 0)
+        n += ZSTD_estimateCCtxSize(zstd_level) + 64 + zbuf_size();
+    return n;
+}
+
+/* Takes `len` bytes at 64-byte alignment from [*p, end); NULL if they do not fit. */
+static void *carve(char **p, char *end, size_t len)
+{
+    char *a = (char *)align_up((uintptr_t)*p, 64);
+    if (a > end || (size_t)(end - a) < len)
+        return NULL;
+    *p = a + len;
+    return a;
+}
+
+int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratch_len,
+                size_t max_chunks, size_t strings_cap, int zstd_level)
+{
+    memset(w, 0, sizeof(*w));
+    w->fd = fd;
+    w->zstd_level = zstd_level > 0 ? zstd_level : 0;
+    if (strings_cap > UINT32_MAX)
+        return fail(w, EINVAL, "strings_cap is larger than a string reference can address");
+    if (max_chunks > SIZE_MAX / sizeof(struct crs_rec_chunk) / 2)
+        return fail(w, EINVAL, "max_chunks is too large");
+
+    char *p = scratch, *end = p + scratch_len;
+    w->chunks = carve(&p, end, max_chunks * sizeof(struct crs_rec_chunk));
+    w->chunks_cap = max_chunks;
+    w->strings = carve(&p, end, strings_cap);
+    w->strings_cap = strings_cap;
+    if (!w->chunks || !w->strings)
+        return fail(w, ENOMEM, "scratch buffer too small; size it with crs_iw_scratch_size()");
+    if (w->zstd_level) {
+        size_t zlen = ZSTD_estimateCCtxSize(w->zstd_level);
+        void *zmem = carve(&p, end, zlen);
+        w->zbuf_cap = zbuf_size();
+        w->zbuf = carve(&p, end, w->zbuf_cap);
+        if (!zmem || !w->zbuf)
+            return fail(w, ENOMEM, "scratch buffer too small; size it with crs_iw_scratch_size()");
+        w->zctx = ZSTD_initStaticCCtx(zmem, zlen);
+        if (!w->zctx)
+            return fail(w, EINVAL, "cannot set up zstd compression in the scratch buffer");
+    }
+
+    /* The image starts where the descriptor is; it must be seekable because
+     * the header is written last, at the start. */
+    off_t base = lseek(fd, 0, SEEK_CUR);
+    if (base < 0) {
+        int e = errno;
+        return fail(w, e == ESPIPE ? ESPIPE : e,
+                    "the descriptor is not seekable (a pipe or socket?); write to a file");
+    }
+    w->base = (uint64_t)base;
+    /* The header block's padding now; the header itself comes last. */
+    int rc = put(w, sizeof(struct crs_image_header), zeros,
+                 CRS_IMAGE_ALIGN - sizeof(struct crs_image_header));
+    if (rc)
+        return rc;
+    w->pos = CRS_IMAGE_ALIGN;
+    return 0;
+}
+
+/* ---- page data ---- */
+
+/* Stores one chunk of at most CRS_CHUNK_MAX bytes: compressed when that
+ * saves at least a block, else straight from the process's memory. */
+static int add_chunk(struct crs_image_writer *w, uint64_t vaddr, const void *src, size_t len)
+{
+    if (w->nchunks == w->chunks_cap)
+        return fail(w, ENOSPC, "more chunks than max_chunks; open the writer with a larger max_chunks");
+    int rc = pad_to(w, CRS_IMAGE_ALIGN);
+    if (rc)
+        return rc;
+    struct crs_rec_chunk *c = &w->chunks[w->nchunks];
+    memset(c, 0, sizeof(*c));
+    c->vaddr = vaddr;
+    c->length = len;
+    c->data_offset = w->pos;
+
+    const void *out = src;
+    size_t out_len = len;
+    if (w->zctx) {
+        size_t z = ZSTD_compressCCtx(w->zctx, w->zbuf, w->zbuf_cap, src, len, w->zstd_level);
+        if (!ZSTD_isError(z) && align_up(z, CRS_IMAGE_ALIGN) < len) {
+            out = w->zbuf;
+            out_len = z;
+            c->compression = CRS_CHUNK_ZSTD;
+            w->flags |= CRS_IMAGE_F_COMPRESSED;
+        }
+    }
+    c->stored_length = out_len;
+    c->checksum = XXH3_64bits(out, out_len);
+    rc = put(w, w->pos, out, out_len);
+    if (rc)
+        return rc;
+    w->pos += out_len;
+    w->nchunks++;
+    w->bytes_raw += len;
+    w->bytes_stored += out_len;
+    return 0;
+}
+
+int crs_iw_add_pages(struct crs_image_writer *w, uint64_t vaddr, const void *src, size_t len)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    if (vaddr % page || len % page || len == 0)
+        return fail(w, EINVAL, "pages must be page-aligned, a whole number of pages and not empty");
+    if (vaddr > UINT64_MAX - len)
+        return fail(w, EINVAL, "pages run past the end of the address space");
+    /* The reader requires chunks in ascending, non-overlapping order. */
+    if (w->nchunks) {
+        const struct crs_rec_chunk *last = &w->chunks[w->nchunks - 1];
+        if (vaddr < last->vaddr + last->length)
+            return fail(w, EINVAL, "pages added out of address order or twice");
+    }
+    const char *p = src;
+    while (len) {
+        size_t n = len < CRS_CHUNK_MAX ? len : CRS_CHUNK_MAX;
+        int rc = add_chunk(w, vaddr, p, n);
+        if (rc)
+            return rc;
+        vaddr += n;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* ---- strings and sections ---- */
+
+int crs_iw_string(struct crs_image_writer *w, const char *s, struct crs_strref *ref)
+{
+    size_t n = strlen(s);
+    if (n == 0) { /* offset 0, length 0 means "none"; it reads back as "" */
+        ref->offset = 0;
+        ref->length = 0;
+        return 0;
+    }
+    if (n + 1 > w->strings_cap - w->strings_len || n > UINT32_MAX)
+        return fail(w, ENOSPC, "strings exceed strings_cap; open the writer with a larger strings_cap");
+    memcpy(w->strings + w->strings_len, s, n + 1);
+    ref->offset = (uint32_t)w->strings_len;
+    ref->length = (uint32_t)n;
+    w->strings_len += n + 1;
+    return 0;
+}
+
+/* Writes one section at the next 8-byte boundary and records it in the table. */
+static int put_section(struct crs_image_writer *w, uint32_t type, uint32_t record_size,
+                       const void *data, uint64_t size)
+{
+    for (uint32_t i = 0; i < w->nsections; i++)
+        if (w->table[i].type == type)
+            return fail(w, EINVAL, "section added twice; each type may appear once");
+    if (w->nsections >= CRS_SEC__MAX - 1)
+        return fail(w, EINVAL, "too many sections");
+    int rc = pad_to(w, SECTION_ALIGN);
+    if (rc)
+        return rc;
+    if (size && (rc = put(w, w->pos, data, (size_t)size)))
+        return rc;
+    struct crs_section_entry *e = &w->table[w->nsections++];
+    e->type = type;
+    e->record_size = record_size;
+    e->offset = w->pos;
+    e->size = size;
+    e->checksum = XXH3_64bits(data, (size_t)size);
+    w->pos += size;
+    return 0;
+}
+
+int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *records,
+                   size_t record_size, size_t count)
+{
+    size_t want = section_record_size(type);
+    if (want == 0)
+        return fail(w, EINVAL, "unknown section type, or CHUNKS/STRINGS (the writer adds those)");
+    if (record_size != want)
+        return fail(w, EINVAL, "record size does not match the section type's struct");
+    if (count > SIZE_MAX / record_size)
+        return fail(w, EOVERFLOW, "section too large");
+    if (type == CRS_SEC_PROCESS && count != 1)
+        return fail(w, EINVAL, "the PROCESS section holds exactly one record");
+    return put_section(w, type, (uint32_t)record_size, records, (uint64_t)record_size * count);
+}
+
+int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr_template)
+{
+    int have_process = 0;
+    for (uint32_t i = 0; i < w->nsections; i++)
+        have_process |= w->table[i].type == CRS_SEC_PROCESS;
+    if (!have_process)
+        return fail(w, EINVAL, "no PROCESS section was added; readers refuse such an image");
+
+    int rc = put_section(w, CRS_SEC_CHUNKS, sizeof(struct crs_rec_chunk), w->chunks,
+                         (uint64_t)w->nchunks * sizeof(struct crs_rec_chunk));
+    if (!rc)
+        rc = put_section(w, CRS_SEC_STRINGS, 1, w->strings, w->strings_len);
+    if (!rc)
+        rc = pad_to(w, SECTION_ALIGN);
+    if (rc)
+        return rc;
+    uint64_t table_offset = w->pos;
+    size_t table_size = w->nsections * sizeof(struct crs_section_entry);
+    if ((rc = put(w, table_offset, w->table, table_size)))
+        return rc;
+    w->pos += table_size;
+
+    struct crs_image_header h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, CRS_IMAGE_MAGIC, sizeof(h.magic));
+    h.version = CRS_IMAGE_VERSION;
+    h.header_size = sizeof(h);
+    h.image_size = w->pos;
+    h.table_offset = table_offset;
+    h.section_count = w->nsections;
+    h.page_size = hdr_template->page_size ? hdr_template->page_size
+                                          : (uint32_t)sysconf(_SC_PAGESIZE);
+    h.table_checksum = XXH3_64bits(w->table, table_size);
+    h.created_ns = hdr_template->created_ns;
+    h.pid = hdr_template->pid;
+    h.flags = w->flags;
+    memcpy(h.kernel_release, hdr_template->kernel_release, sizeof(h.kernel_release));
+    h.kernel_release[sizeof(h.kernel_release) - 1] = '\0';
+    memcpy(h.machine, hdr_template->machine, sizeof(h.machine));
+    h.machine[sizeof(h.machine) - 1] = '\0';
+    h.xfeatures = hdr_template->xfeatures;
+    h.xsave_size = hdr_template->xsave_size;
+    h.header_checksum = XXH3_64bits(&h, offsetof(struct crs_image_header, header_checksum));
+
+    /* Metadata is in place; the header last, so a crash before this point
+     * leaves no valid magic at the start. */
+    if ((rc = put(w, 0, &h, sizeof(h))))
+        return rc;
+    /* Cut off what an older, longer file had beyond the image. */
+    struct stat st;
+    if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size > w->base + w->pos &&
+        ftruncate(w->fd, (off_t)(w->base + w->pos)) < 0)
+        return fail_io(w, errno, w->pos);
+    /* Leave the offset after the image, as if it had been written with write(). */
+    if (lseek(w->fd, (off_t)(w->base + w->pos), SEEK_SET) < 0)
+        return fail_io(w, errno, w->pos);
+    return 0;
+}
