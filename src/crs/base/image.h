@@ -68,6 +68,7 @@ void crs_host_facts(struct crs_image_header *h);
 
 struct crs_image {
     int fd;
+    uint64_t base;          /* file offset of the header (fd's offset at open) */
     uint64_t file_size;
     struct crs_image_header hdr;
     struct crs_section_entry *table;
@@ -81,6 +82,7 @@ struct crs_image {
     struct crs_rec_memfd *memfds;          size_t nmemfds;
     uint64_t *auxv;                        size_t nauxv; /* count of uint64_t words */
     char *strings;                         size_t strings_len;
+    char *name;             /* for messages: "image NAME: ..." */
     char err[512];
 };
 
@@ -90,7 +92,8 @@ struct crs_image {
  * ("image FILE: what is wrong"). */
 int crs_image_open(struct crs_image *img, const char *path);
 
-/* Same, on an open descriptor (the reader takes ownership of fd). */
+/* Same, on an open descriptor whose current offset is the image's start
+ * (the reader takes ownership of fd, also on failure). */
 int crs_image_open_fd(struct crs_image *img, int fd, const char *name);
 
 /* A validated string; never NULL ("" for an empty reference). */
