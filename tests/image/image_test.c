@@ -1,0 +1,246 @@
+/* The sample image and helpers shared by the image tests (see image_test.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image_test.h"
+
+#define PAGE 4096u
+
+void (*sample_writer_guard)(int on);
+
+/* Address space of the sample process (ascending, as the format requires). */
+enum { R_DATA, R_LIB, R_HEAP, R_SHM, R_STACK, R_VDSO, NREGIONS };
+static const struct {
+    uint64_t start, end;
+    uint32_t prot, kind, flags;
+    int32_t file;
+    const char *name;
+} regions[NREGIONS] = {
+    [R_DATA] = { 0x10000000, 0x10004000, 3, CRS_REGION_ANON, 0, -1, "" },
+    [R_LIB] = { 0x20000000, 0x20003000, 5, CRS_REGION_FILE, 0, 0, "/usr/lib/libsample.so.1" },
+    [R_HEAP] = { 0x30000000, 0x30800000, 3, CRS_REGION_ANON, CRS_REGION_F_HEAP, -1, "[heap]" },
+    [R_SHM] = { 0x40000000, 0x40002000, 3, CRS_REGION_SHMEM, 0, 0, "/memfd:shm (deleted)" },
+    [R_STACK] = { 0x7ff00000, 0x7ff10000, 3, CRS_REGION_ANON,
+                  CRS_REGION_F_STACK | CRS_REGION_F_GROWSDOWN, -1, "[stack]" },
+    [R_VDSO] = { 0x7fff0000, 0x7fff2000, 5, CRS_REGION_VDSO, 0, -1, "[vdso]" },
+};
+
+/* Stored memory: a patterned data page pair, one written library page, a
+ * compressible heap run longer than CRS_CHUNK_MAX (so it splits), a random
+ * (incompressible) heap run, a shared page and a stack page. */
+#define NRANGES 6
+static struct sample_range ranges[NRANGES];
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static unsigned char *fill(size_t len, int how, uint64_t seed)
+{
+    unsigned char *p = aligned_alloc(PAGE, len);
+    if (!p)
+        FAILF("out of memory");
+    for (size_t i = 0; i < len; i++) {
+        if (how == 0)
+            p[i] = (unsigned char)(i * 7 + seed);
+        else if (how == 1)
+            p[i] = "checkpoint/restart "[i % 19];
+        else
+            p[i] = (unsigned char)xorshift(&seed);
+    }
+    return p;
+}
+
+const struct sample_range *sample_ranges(int small, size_t *n)
+{
+    static struct sample_range small_ranges[NRANGES];
+    if (!ranges[0].data) {
+        ranges[0] = (struct sample_range){ 0x10000000, fill(2 * PAGE, 0, 1), 2 * PAGE };
+        ranges[1] = (struct sample_range){ 0x20002000, fill(PAGE, 0, 2), PAGE };
+        ranges[2] = (struct sample_range){ 0x30000000, fill(CRS_CHUNK_MAX + 2 * PAGE, 1, 0),
+                                           CRS_CHUNK_MAX + 2 * PAGE };
+        ranges[3] = (struct sample_range){ 0x30600000, fill(3 * PAGE, 2, 99), 3 * PAGE };
+        ranges[4] = (struct sample_range){ 0x40000000, fill(PAGE, 0, 3), PAGE };
+        ranges[5] = (struct sample_range){ 0x7ff0f000, fill(PAGE, 0, 4), PAGE };
+        /* small: the long heap run cut to two pages, for byte-by-byte tests */
+        memcpy(small_ranges, ranges, sizeof(ranges));
+        small_ranges[2].len = 2 * PAGE;
+        small_ranges[3].len = PAGE;
+    }
+    *n = NRANGES;
+    return small ? small_ranges : ranges;
+}
+
+static void *scratch_for(int zstd_level, size_t *len)
+{
+    *len = crs_iw_scratch_size(64, 4096, zstd_level);
+    void *s = malloc(*len);
+    if (!s)
+        FAILF("out of memory");
+    return s;
+}
+
+int sample_image_write(int fd, int zstd_level, int small, char *err)
+{
+    size_t nr, slen;
+    const struct sample_range *r = sample_ranges(small, &nr);
+    void *scratch = scratch_for(zstd_level, &slen);
+    struct crs_image_writer w;
+    if (sample_writer_guard)
+        sample_writer_guard(1);
+    int rc = crs_iw_open(&w, fd, scratch, slen, 64, 4096, zstd_level);
+    for (size_t i = 0; i < nr && !rc; i++)
+        rc = crs_iw_add_pages(&w, r[i].vaddr, r[i].data, r[i].len);
+
+    struct crs_rec_process proc = { .pid = 4242, .ppid = 1, .pgid = 4242, .sid = 4242,
+                                    .uid = 1000, .gid = 1000, .umask = 022, .thread_count = 2,
+                                    .start_brk = 0x30000000, .brk = 0x30800000,
+                                    .flags = CRS_PROC_F_RESTORE_PID };
+    struct crs_rec_thread th[2] = {
+        { .tid = 4242, .flags = CRS_THREAD_F_MAIN, .fsbase = 0x7f0000001000,
+          .ctx = { .rip = 0x20000100, .rsp = 0x7ff0fff0, .mxcsr = 0x1f80, .fpucw = 0x37f } },
+        { .tid = 4243, .flags = CRS_THREAD_F_MANAGER, .fsbase = 0x7f0000002000 },
+    };
+    struct crs_rec_region reg[NREGIONS];
+    memset(reg, 0, sizeof(reg));
+    for (int i = 0; i < NREGIONS; i++) {
+        reg[i].start = regions[i].start;
+        reg[i].end = regions[i].end;
+        reg[i].prot = regions[i].prot;
+        reg[i].kind = regions[i].kind;
+        reg[i].flags = regions[i].flags;
+        reg[i].file = regions[i].file;
+        if (!rc)
+            rc = crs_iw_string(&w, regions[i].name, &reg[i].name);
+    }
+    struct crs_rec_file file = { .dev = 0x801, .ino = 1234, .size = 12288,
+                                 .mtime_ns = 1700000000123456789LL, .mode = 0100755,
+                                 .build_id_len = 20 };
+    for (int i = 0; i < 20; i++)
+        file.build_id[i] = (uint8_t)(0xa0 + i);
+    struct crs_rec_memfd memfd = { .size = 2 * PAGE, .ino = 777, .seals = 0 };
+    struct crs_rec_fd fds[5] = {
+        { .fd = 0, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020620 },
+        { .fd = 1, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 010600 },
+        { .fd = 2, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020666 },
+        { .fd = 3, .kind = CRS_FD_REGULAR, .open_flags = O_RDWR, .offset = 12345, .memfd = -1,
+          .mode = 0100644, .dev = 0x801, .ino = 99 },
+        { .fd = 5, .kind = CRS_FD_MEMFD, .open_flags = O_RDWR, .fd_flags = FD_CLOEXEC,
+          .offset = 0, .memfd = 0, .mode = 0100777 },
+    };
+    struct crs_rec_sigaction sig[64];
+    memset(sig, 0, sizeof(sig));
+    sig[SIGINT - 1].handler = 0x20000200;
+    sig[SIGINT - 1].flags = 0x04000000; /* SA_RESTORER */
+    sig[SIGPIPE - 1].handler = 1;       /* SIG_IGN */
+    uint64_t auxv[6] = { 6 /* AT_PAGESZ */, PAGE, 25 /* AT_RANDOM */, 0x7ff0f800, 0, 0 };
+
+    if (!rc) rc = crs_iw_string(&w, "/usr/bin/sample", &proc.exe);
+    if (!rc) rc = crs_iw_string(&w, "/home/user", &proc.cwd);
+    if (!rc) rc = crs_iw_string(&w, "sample --iterations 3", &proc.cmdline);
+    if (!rc) rc = crs_iw_string(&w, "/usr/lib/libsample.so.1", &file.path);
+    if (!rc) rc = crs_iw_string(&w, "shm", &memfd.name);
+    if (!rc) rc = crs_iw_string(&w, "/home/user/data \"x\".txt", &fds[3].path);
+    if (!rc) rc = crs_iw_string(&w, "/memfd:shm (deleted)", &fds[4].path);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_PROCESS, &proc, sizeof(proc), 1);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_THREADS, th, sizeof(th[0]), 2);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_REGIONS, reg, sizeof(reg[0]), NREGIONS);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_FILES, &file, sizeof(file), 1);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_MEMFDS, &memfd, sizeof(memfd), 1);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), 5);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_SIGNALS, sig, sizeof(sig[0]), 64);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_AUXV, auxv, 2 * sizeof(uint64_t), 3);
+
+    struct crs_image_header tmpl;
+    memset(&tmpl, 0, sizeof(tmpl));
+    crs_host_facts(&tmpl);
+    tmpl.pid = 4242;
+    tmpl.created_ns = 1700000000000000000ULL; /* fixed, so that images compare equal */
+    if (!rc)
+        rc = crs_iw_finish(&w, &tmpl);
+    if (sample_writer_guard)
+        sample_writer_guard(0);
+    if (rc && err)
+        memcpy(err, w.err, sizeof(w.err));
+    free(scratch);
+    return rc;
+}
+
+int image_rewrite(struct crs_image *img, int fd, int zstd_level)
+{
+    size_t slen;
+    void *scratch = scratch_for(zstd_level, &slen);
+    void *buf = malloc(CRS_CHUNK_MAX);
+    struct crs_image_writer w;
+    int rc = crs_iw_open(&w, fd, scratch, slen, 64, 4096, zstd_level);
+    for (size_t i = 0; i < img->nchunks && !rc; i++) {
+        if ((rc = crs_image_read_chunk(img, i, buf)))
+            fprintf(stderr, "%s\n", img->err);
+        else
+            rc = crs_iw_add_pages(&w, img->chunks[i].vaddr, buf, img->chunks[i].length);
+    }
+    /* strings in their original order give the same references */
+    struct crs_strref ref;
+    for (size_t off = 0; off < img->strings_len && !rc; off += strlen(img->strings + off) + 1)
+        rc = crs_iw_string(&w, img->strings + off, &ref);
+    for (uint32_t i = 0; i < img->hdr.section_count && !rc; i++) {
+        const struct crs_section_entry *e = &img->table[i];
+        const void *p = NULL;
+        switch (e->type) {
+        case CRS_SEC_PROCESS: p = img->process; break;
+        case CRS_SEC_THREADS: p = img->threads; break;
+        case CRS_SEC_REGIONS: p = img->regions; break;
+        case CRS_SEC_FILES: p = img->files; break;
+        case CRS_SEC_FDS: p = img->fds; break;
+        case CRS_SEC_SIGNALS: p = img->sigactions; break;
+        case CRS_SEC_MEMFDS: p = img->memfds; break;
+        case CRS_SEC_AUXV: p = img->auxv; break;
+        default: continue; /* CHUNKS and STRINGS: written by finish */
+        }
+        rc = crs_iw_section(&w, e->type, p, e->record_size, e->size / e->record_size);
+    }
+    if (!rc)
+        rc = crs_iw_finish(&w, &img->hdr);
+    if (rc)
+        fprintf(stderr, "rewrite: %s\n", w.err);
+    free(buf);
+    free(scratch);
+    return rc;
+}
+
+unsigned char *slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        FAILF("cannot read %s: %s", path, strerror(errno));
+    unsigned char *p = malloc((size_t)st.st_size + 1);
+    if (!p || pread(fd, p, (size_t)st.st_size, 0) != st.st_size)
+        FAILF("cannot read %s", path);
+    close(fd);
+    *len = (size_t)st.st_size;
+    return p;
+}
+
+char *temp_path(const char *tag)
+{
+    const char *dir = getenv("TMPDIR");
+    char *p;
+    if (asprintf(&p, "%s/revive-image-%s-%d-XXXXXX", dir && *dir ? dir : "/tmp", tag,
+                 (int)getpid()) < 0)
+        FAILF("out of memory");
+    int fd = mkstemp(p);
+    if (fd < 0)
+        FAILF("mkstemp %s: %s", p, strerror(errno));
+    close(fd);
+    return p;
+}

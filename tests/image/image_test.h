@@ -1,0 +1,56 @@
+/* Shared helpers for the image tests: assertions that print both sides, a
+ * sample image with every section, and a rewriter (read an image, write it
+ * again) for round-trip checks. */
+#ifndef REVIVE_TESTS_IMAGE_TEST_H
+#define REVIVE_TESTS_IMAGE_TEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crs/base/image.h"
+
+#define FAILF(...) do { \
+    fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
+
+#define ASSERT_EQ(got, want) do { \
+    long long g_ = (long long)(got), w_ = (long long)(want); \
+    if (g_ != w_) FAILF("%s == %lld, expected %s == %lld", #got, g_, #want, w_); } while (0)
+
+#define ASSERT_STREQ(got, want) do { \
+    const char *g_ = (got), *w_ = (want); \
+    if (strcmp(g_, w_)) FAILF("%s == \"%s\", expected \"%s\"", #got, g_, w_); } while (0)
+
+#define ASSERT_TRUE(c) do { if (!(c)) FAILF("expected %s", #c); } while (0)
+
+/* Writes the sample image to fd at its current offset with the given zstd
+ * level (0: none); `small` leaves out most page data (about 40 KiB with
+ * zstd) for byte-by-byte tests. Returns 0, or -errno with the writer's
+ * message in err (if not NULL; 256 bytes). */
+int sample_image_write(int fd, int zstd_level, int small, char *err);
+
+/* If set, called with 1 before the sample's first writer call and 0 after
+ * its last (the round-trip test forbids malloc in between). */
+extern void (*sample_writer_guard)(int on);
+
+/* The memory the sample image stores: `n` ranges of bytes at addresses. */
+struct sample_range {
+    uint64_t vaddr;
+    const unsigned char *data;
+    size_t len;
+};
+const struct sample_range *sample_ranges(int small, size_t *n);
+
+/* Writes `img` again to fd (same chunks, strings in the same order, same
+ * sections) with the given zstd level. Returns 0 or -errno (message on stderr). */
+int image_rewrite(struct crs_image *img, int fd, int zstd_level);
+
+/* Reads a whole file into a malloc'd buffer; exits on failure. */
+unsigned char *slurp(const char *path, size_t *len);
+
+/* A fresh temporary file path under $TMPDIR (malloc'd). */
+char *temp_path(const char *tag);
+
+#endif

@@ -1,0 +1,28 @@
+/* Writes the sample image (see image_test.c) for the shell tests and the
+ * fuzz seed corpus: make_sample_image FILE [ZSTD_LEVEL [small]] */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "image_test.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: make_sample_image FILE [ZSTD_LEVEL [small]]\n");
+        return 2;
+    }
+    int level = argc > 2 ? atoi(argv[2]) : 0;
+    int small = argc > 3 && !strcmp(argv[3], "small");
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        perror(argv[1]);
+        return 1;
+    }
+    char err[256] = "";
+    if (sample_image_write(fd, level, small, err) || close(fd)) {
+        fprintf(stderr, "make_sample_image: %s\n", err);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * Round trip: the sample image (uncompressed and zstd) written, read back
+ * with every field and byte as written, and written again from what was
+ * read gives the same bytes. The writer must not touch malloc meanwhile.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "image_test.h"
+
+/* malloc interposed: the writer runs while other threads may hold malloc's
+ * locks, so any call from it is a bug. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static volatile int in_writer;
+
+static void no_malloc(void)
+{
+    static const char m[] = "FAIL: the image writer called malloc/free\n";
+    if (write(2, m, sizeof(m) - 1) < 0) { /* nothing more to do */ }
+    abort();
+}
+void *malloc(size_t n) { if (in_writer) no_malloc(); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { if (in_writer) no_malloc(); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { if (in_writer) no_malloc(); return __libc_realloc(p, n); }
+void free(void *p) { if (in_writer && p) no_malloc(); __libc_free(p); }
+
+static void guard(int on) { in_writer = on; }
+
+/* Every stored byte reads back as it was in memory. */
+static void check_content(struct crs_image *img, int small)
+{
+    size_t nr;
+    const struct sample_range *r = sample_ranges(small, &nr);
+    unsigned char *buf = malloc(CRS_CHUNK_MAX);
+    uint64_t total = 0, want_total = 0;
+    for (size_t i = 0; i < nr; i++)
+        want_total += r[i].len;
+    for (size_t i = 0; i < img->nchunks; i++) {
+        const struct crs_rec_chunk *c = &img->chunks[i];
+        if (crs_image_read_chunk(img, i, buf))
+            FAILF("chunk %zu: %s", i, img->err);
+        size_t k = 0;
+        while (k < nr && !(c->vaddr >= r[k].vaddr && c->vaddr + c->length <= r[k].vaddr + r[k].len))
+            k++;
+        if (k == nr)
+            FAILF("chunk %zu at 0x%" PRIx64 " matches no stored range", i, c->vaddr);
+        if (memcmp(buf, r[k].data + (c->vaddr - r[k].vaddr), c->length))
+            FAILF("chunk %zu at 0x%" PRIx64 " differs from the memory written", i, c->vaddr);
+        total += c->length;
+    }
+    ASSERT_EQ(total, want_total);
+    free(buf);
+}
+
+static void check_fields(struct crs_image *img, int level)
+{
+    ASSERT_EQ(img->hdr.version, CRS_IMAGE_VERSION);
+    ASSERT_EQ(img->hdr.pid, 4242);
+    ASSERT_EQ(img->hdr.page_size, 4096);
+    ASSERT_STREQ(img->hdr.machine, "x86_64");
+    ASSERT_TRUE(img->hdr.kernel_release[0] != '\0');
+    ASSERT_EQ(img->hdr.created_ns, 1700000000000000000ULL);
+    ASSERT_EQ(img->process->pid, 4242);
+    ASSERT_EQ(img->process->umask, 022);
+    ASSERT_STREQ(crs_image_str(img, img->process->exe), "/usr/bin/sample");
+    ASSERT_STREQ(crs_image_str(img, img->process->cwd), "/home/user");
+    ASSERT_STREQ(crs_image_str(img, img->process->cmdline), "sample --iterations 3");
+    ASSERT_EQ(img->nthreads, 2);
+    ASSERT_EQ(img->threads[1].tid, 4243);
+    ASSERT_EQ(img->threads[0].ctx.rip, 0x20000100);
+    ASSERT_EQ(img->nregions, 6);
+    ASSERT_STREQ(crs_image_str(img, img->regions[2].name), "[heap]");
+    ASSERT_STREQ(crs_image_str(img, img->regions[0].name), "");
+    ASSERT_EQ(img->nfiles, 1);
+    ASSERT_STREQ(crs_image_str(img, img->files[0].path), "/usr/lib/libsample.so.1");
+    ASSERT_EQ(img->files[0].build_id[19], 0xa0 + 19);
+    ASSERT_EQ(img->nmemfds, 1);
+    ASSERT_STREQ(crs_image_str(img, img->memfds[0].name), "shm");
+    ASSERT_EQ(img->nfds, 5);
+    ASSERT_EQ(img->fds[3].offset, 12345);
+    ASSERT_STREQ(crs_image_str(img, img->fds[3].path), "/home/user/data \"x\".txt");
+    ASSERT_EQ(img->nsigactions, 64);
+    ASSERT_EQ(img->sigactions[SIGINT - 1].handler, 0x20000200);
+    ASSERT_EQ(img->nauxv, 6);
+    ASSERT_EQ(img->auxv[1], 4096);
+    /* 4 MiB + 2 pages of heap split at CRS_CHUNK_MAX: 7 chunks */
+    ASSERT_EQ(img->nchunks, 7);
+    ASSERT_EQ(img->chunks[2].length, CRS_CHUNK_MAX);
+    ASSERT_EQ(img->chunks[3].vaddr, 0x30000000 + CRS_CHUNK_MAX);
+    int zstd = 0;
+    for (size_t i = 0; i < img->nchunks; i++) {
+        ASSERT_EQ(img->chunks[i].data_offset % CRS_IMAGE_ALIGN, 0);
+        zstd += img->chunks[i].compression == CRS_CHUNK_ZSTD;
+    }
+    if (level) {
+        /* the repeated-text heap compresses; the random pages are stored as they are */
+        ASSERT_TRUE(img->hdr.flags & CRS_IMAGE_F_COMPRESSED);
+        ASSERT_EQ(img->chunks[2].compression, CRS_CHUNK_ZSTD);
+        ASSERT_TRUE(img->chunks[2].stored_length < CRS_CHUNK_MAX / 100);
+        ASSERT_EQ(img->chunks[4].compression, 0);
+        ASSERT_EQ(img->chunks[4].stored_length, 3 * 4096);
+    } else {
+        ASSERT_EQ(img->hdr.flags, 0);
+        ASSERT_EQ(zstd, 0);
+    }
+}
+
+int main(void)
+{
+    size_t nr;
+    sample_ranges(0, &nr); /* allocate the sample memory before any guard */
+    sample_writer_guard = guard;
+    for (int level = 0; level <= 3; level += 3) {
+        char *a = temp_path("rt-a"), *b = temp_path("rt-b"), err[256] = "";
+        int fd = open(a, O_RDWR | O_TRUNC);
+        int rc = sample_image_write(fd, level, 0, err);
+        if (rc)
+            FAILF("writing the sample image (zstd %d): %s", level, err);
+        close(fd);
+
+        struct crs_image img;
+        if (crs_image_open(&img, a))
+            FAILF("reading back (zstd %d): %s", level, img.err);
+        check_fields(&img, level);
+        check_content(&img, 0);
+        if (crs_image_verify_chunks(&img))
+            FAILF("verify: %s", img.err);
+
+        size_t la, lb;
+        unsigned char *da = slurp(a, &la);
+        ASSERT_EQ(la, img.hdr.image_size);
+
+        fd = open(b, O_RDWR | O_TRUNC);
+        if (image_rewrite(&img, fd, level))
+            FAILF("rewriting (zstd %d) failed", level);
+        close(fd);
+        unsigned char *db = slurp(b, &lb);
+        ASSERT_EQ(lb, la);
+        for (size_t i = 0; i < la; i++)
+            if (da[i] != db[i])
+                FAILF("zstd %d: rewritten image differs first at byte %zu (%02x, expected %02x)",
+                      level, i, db[i], da[i]);
+        crs_image_close(&img);
+        unlink(a);
+        unlink(b);
+        free(da);
+        free(db);
+        free(a);
+        free(b);
+        printf("ok zstd %d: %zu bytes, write -> read -> write identical\n", level, la);
+    }
+    return 0;
+}
