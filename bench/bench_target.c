@@ -164,6 +164,15 @@ static void answer(const char *seq, const char *cmd)
 		}
 		snprintf(out, sizeof out, "ok\n");
 	} else if (!strcmp(cmd, "stats")) {
+		/* After a stop, this thread may run before the ticker has taken
+		 * its first stamp: wait for two fresh ticks (at most 2 s) so that
+		 * the gap that just ended is counted. */
+		uint64_t t0 = atomic_load(&ticks);
+		int64_t until = bench_ns(CLOCK_MONOTONIC) + 2000000000LL;
+		while (atomic_load(&ticks) < t0 + 2 && bench_ns(CLOCK_MONOTONIC) < until) {
+			struct timespec d = { 0, TICK_NS };
+			nanosleep(&d, NULL);
+		}
 		snprintf(out, sizeof out, "maxgap_ns=%" PRId64 " ticks=%" PRIu64 "\n",
 			 atomic_load(&maxgap), atomic_load(&ticks));
 	} else if (!strcmp(cmd, "check")) {
