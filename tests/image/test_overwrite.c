@@ -81,7 +81,14 @@ int main(void)
     ASSERT_TRUE(strstr(img.err, "not a regular file") != NULL);
     close(p[1]);
 
-    /* 5. a missing file */
+    /* 5. O_APPEND would make every pwrite append */
+    fd = open(path, O_WRONLY | O_APPEND);
+    rc = sample_image_write(fd, 0, 1, err);
+    ASSERT_EQ(rc, -EINVAL);
+    ASSERT_TRUE(strstr(err, "O_APPEND") != NULL);
+    close(fd);
+
+    /* 6. a missing file */
     ASSERT_EQ(crs_image_open(&img, "/nonexistent/context.1"), -ENOENT);
     ASSERT_TRUE(strstr(img.err, "image /nonexistent/context.1: cannot open") != NULL);
 

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCCtx: compression without malloc */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -209,6 +210,10 @@ int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratc
                     "the descriptor is not seekable (a pipe or socket?); write to a file");
     }
     w->base = (uint64_t)base;
+    /* Linux's pwrite appends on an O_APPEND descriptor whatever the offset. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_APPEND))
+        return fail(w, EINVAL, "the descriptor was opened with O_APPEND; open it without");
     /* The header block's padding now; the header itself comes last. */
     int rc = put(w, sizeof(struct crs_image_header), zeros,
                  CRS_IMAGE_ALIGN - sizeof(struct crs_image_header));
