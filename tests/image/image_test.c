@@ -158,7 +158,7 @@ int sample_image_write(int fd, int zstd_level, int small, char *err)
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_MEMFDS, &memfd, sizeof(memfd), 1);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), 5);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_SIGNALS, sig, sizeof(sig[0]), 64);
-    if (!rc) rc = crs_iw_section(&w, CRS_SEC_AUXV, auxv, 2 * sizeof(uint64_t), 3);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_AUXV, auxv, sizeof(uint64_t), 6);
 
     struct crs_image_header tmpl;
     memset(&tmpl, 0, sizeof(tmpl));

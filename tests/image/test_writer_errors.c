@@ -40,6 +40,10 @@ int main(void)
            "larger strings_cap");
     EXPECT(crs_iw_section(&w, CRS_SEC_CHUNKS, &proc, sizeof(proc), 1), EINVAL, "the writer adds");
     EXPECT(crs_iw_section(&w, CRS_SEC_PROCESS, &proc, 8, 1), EINVAL, "record size");
+    uint64_t auxv[3] = { 6, 4096, 0 };
+    EXPECT(crs_iw_section(&w, CRS_SEC_AUXV, auxv, sizeof(uint64_t), 3), EINVAL, "odd number");
+    EXPECT(crs_iw_section(&w, CRS_SEC_SIGNALS, &proc, sizeof(struct crs_rec_sigaction), 1), EINVAL,
+           "exactly 64");
     EXPECT(crs_iw_finish(&w, &(struct crs_image_header){ .pid = 1 }), EINVAL, "no PROCESS");
     ASSERT_EQ(crs_iw_section(&w, CRS_SEC_PROCESS, &proc, sizeof(proc), 1), 0);
     EXPECT(crs_iw_section(&w, CRS_SEC_PROCESS, &proc, sizeof(proc), 1), EINVAL, "added twice");

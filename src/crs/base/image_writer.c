@@ -46,7 +46,7 @@ static size_t section_record_size(uint32_t type)
     case CRS_SEC_FDS: return sizeof(struct crs_rec_fd);
     case CRS_SEC_SIGNALS: return sizeof(struct crs_rec_sigaction);
     case CRS_SEC_MEMFDS: return sizeof(struct crs_rec_memfd);
-    case CRS_SEC_AUXV: return 2 * sizeof(uint64_t); /* one (type, value) pair */
+    case CRS_SEC_AUXV: return sizeof(uint64_t); /* words; 16 (one pair) also accepted */
     default: return 0; /* CHUNKS and STRINGS are written by crs_iw_finish */
     }
 }
@@ -338,10 +338,14 @@ int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *record
     size_t want = section_record_size(type);
     if (want == 0)
         return fail(w, EINVAL, "unknown section type, or CHUNKS/STRINGS (the writer adds those)");
-    if (record_size != want)
+    if (record_size != want && !(type == CRS_SEC_AUXV && record_size == 2 * sizeof(uint64_t)))
         return fail(w, EINVAL, "record size does not match the section type's struct");
     if (count > SIZE_MAX / record_size)
         return fail(w, EOVERFLOW, "section too large");
+    if (type == CRS_SEC_AUXV && (record_size * count) % (2 * sizeof(uint64_t)))
+        return fail(w, EINVAL, "AUXV holds (type, value) pairs; an odd number of words was given");
+    if (type == CRS_SEC_SIGNALS && count != 64)
+        return fail(w, EINVAL, "the SIGNALS section holds exactly 64 records (signals 1..64)");
     if (type == CRS_SEC_PROCESS && count != 1)
         return fail(w, EINVAL, "the PROCESS section holds exactly one record");
     return put_section(w, type, (uint32_t)record_size, records, (uint64_t)record_size * count);
