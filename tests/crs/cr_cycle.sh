@@ -1,0 +1,348 @@
+#!/bin/bash
+# cr_cycle.sh PROGRAM [ARGS...]
+#
+# Runs one state test program (tests/crs/crt_*, contract in crt_common.h)
+# through checkpoint/restart flavours and compares each run's output with an
+# uninterrupted reference run: the same lines from the checkpoint on, the same
+# final RESULT line, the same exit status (42). Prints PASS or FAIL per
+# flavour, with the differing lines, and a summary line; exits 0 when every
+# flavour passed, 1 otherwise, 77 (skip) when the tools are not built yet
+# (after checking that the reference run passes).
+#
+# Flavours (CRS_FLAVOURS picks some; default: all but mutate):
+#   ref        the program alone (always run first)
+#   run        under cr_run, no checkpoint: same output, same PID as cr_run
+#   kill       cr_checkpoint --kill at point 1, cr_restart; image mode 0600,
+#              no temporary file left, cr_info/--json/--verify accept it; as
+#              root the original PID must come back
+#   twice      a second cr_restart from the image of `kill`
+#   nopid      cr_restart --no-restore-pid from the image of `kill`
+#   rr         restart of a restart: --kill at point 1, restart, --kill the
+#              restarted process at point 2, restart that image
+#   cont       cr_checkpoint --cont: the original finishes as the reference
+#              did, then a restart from the image finishes too
+#   fork       the same with --fork
+#   stop       --stop: the process is stopped; SIGCONT lets it finish; restart
+#   term       --term: the original dies of SIGTERM; restart
+#   compress   --kill --compress; cr_info --verify; restart
+#   stdoutfile the original's stdout is a regular file: after --kill and
+#              cr_restart the file holds exactly the reference output
+#   mutate     like kill, then runs $CRS_MUTATE in the flavour's directory
+#              before the restart (files changed since the checkpoint)
+#
+# Environment: CRS_TIMEOUT (seconds a program may run, default 60),
+# CRS_CKPT_TIMEOUT (per tool call, default 120), CRS_KEEP=1 keeps the work
+# directory; see crs_lib.sh.
+
+. "$(dirname "$0")/crs_lib.sh"
+
+prog_name=$1
+shift
+PROG=$CRS_BIN/$prog_name
+ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile"
+FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
+[ -x "$PROG" ] || { echo "FAIL: $PROG is not built"; exit 1; }
+
+crs_setup "$prog_name"
+CR_RUN=$CRS_TOOLS/cr_run
+CR_RESTART=$CRS_TOOLS/cr_restart
+IS_ROOT=0
+[ "$(id -u)" = 0 ] && IS_ROOT=1
+
+# fl_dir NAME: a fresh directory for the flavour, made the current one.
+fl_dir() {
+    D=$WORK/$1
+    mkdir -p "$D/images"
+    cd "$D" || exit 99
+    export REVIVE_TEST_READY=$D/ready REVIVE_TEST_GO=$D/go
+}
+
+# compare FLAVOUR WHAT EXPECTED_FILE GOT_FILE EXPECTED_STATUS GOT_STATUS [ERRFILE]
+compare() {
+    local fl=$1 what=$2 exp=$3 got=$4 est=$5 gst=$6 err=${7:-} why=
+    if [ "$est" != "$gst" ]; then
+        why="$(crs_status_text "$gst"), expected $(crs_status_text "$est")"
+    fi
+    if ! cmp -s "$exp" "$got"; then
+        why="${why:+$why; }output differs"
+    fi
+    [ -z "$why" ] && return 0
+    crs_fail "$fl: $what: $why"
+    if ! cmp -s "$exp" "$got"; then
+        diff -u --label expected --label got "$exp" "$got" | head -n 40 | sed 's/^/   | /'
+    fi
+    if [ -n "$err" ] && [ -s "$err" ]; then
+        echo "   stderr:"
+        crs_show "$err" 15
+    fi
+    return 1
+}
+
+# wait_ready FLAVOUR N STATUSFILE_PREFIX: waits for ready.N; sets PID.
+wait_ready() {
+    local st
+    if ! crs_wait_for "$D/ready.$2" 60 "$3.status"; then
+        st=$(cat "$3.status" 2>/dev/null || echo "still running")
+        crs_fail "$1: the program never reached checkpoint point $2 ($st)"
+        crs_show "$3.out" 30
+        crs_show "$3.err" 15
+        return 1
+    fi
+    PID=$(cat "$D/ready.$2")
+    return 0
+}
+
+# ckpt FLAVOUR OUT PID IMAGE OPTIONS...: runs cr_checkpoint OPTIONS -f IMAGE
+# PID; checks success, the image's mode and that nothing else was left in its
+# directory.
+ckpt() {
+    local fl=$1 out=$2 pid=$3 img=$4 st mode others
+    shift 4
+    crs_tool "$out" cr_checkpoint "$@" -f "$img" "$pid"
+    st=$?
+    if [ "$st" != 0 ]; then
+        crs_fail "$fl: cr_checkpoint $* -f IMAGE PID: $(crs_status_text "$st")"
+        crs_show "$out.err"
+        return 1
+    fi
+    if [ ! -f "$img" ]; then
+        crs_fail "$fl: cr_checkpoint $* exited 0 but wrote no image"
+        return 1
+    fi
+    mode=$(stat -c %a "$img")
+    [ "$mode" = 600 ] || crs_fail "$fl: image mode $mode, expected 600"
+    basename "$img" >>"$WORK/known_images"
+    others=$(cd "$(dirname "$img")" && ls -A | grep -vxF -f "$WORK/known_images")
+    [ -z "$others" ] || crs_fail "$fl: cr_checkpoint left other files beside the image:" $others
+    return 0
+}
+
+# restart FLAVOUR OUT EXPECTED_FILE IMAGE [OPTIONS...]: cr_restart and compare.
+restart() {
+    local fl=$1 out=$2 exp=$3 img=$4 st
+    shift 4
+    rm -f "$D"/ready.*
+    st=$(crs_run "$out" "$CR_RESTART" "$@" "$img")
+    compare "$fl" "cr_restart $*" "$exp" "$out.out" "$REF_STATUS" "$st" "$out.err"
+}
+
+# pid_check FLAVOUR ORIGINAL_PID WAS_TAKEN [nopid]: as root the restarted
+# process (its ready.2) must have the original PID, with --no-restore-pid a new one.
+pid_check() {
+    local fl=$1 orig=$2 taken=$3 mode=${4:-} now
+    [ -f "$D/ready.2" ] || return 0
+    now=$(cat "$D/ready.2")
+    if [ "$mode" = nopid ]; then
+        [ "$now" != "$orig" ] || crs_fail "$fl: the PID came back ($now) despite --no-restore-pid"
+    elif [ "$IS_ROOT" = 1 ] && [ "$taken" = 0 ] && [ "$now" != "$orig" ]; then
+        crs_fail "$fl: as root the original PID $orig should come back, got $now"
+    fi
+}
+
+# ---------------------------------------------------------------- reference
+fl_dir ref
+: >"$WORK/known_images"
+touch go.1 go.2
+REF_STATUS=$(crs_run ref "$PROG" "$@")
+if [ "$REF_STATUS" != 42 ] || ! tail -n 1 ref.out | grep -q ' RESULT ok$' ||
+    ! grep -qx -- '-- checkpoint 1 --' ref.out || ! grep -qx -- '-- checkpoint 2 --' ref.out; then
+    crs_fail "ref: the uninterrupted run failed ($(crs_status_text "$REF_STATUS"))"
+    crs_show ref.out 60
+    crs_show ref.err
+    crs_summary "$prog_name"
+fi
+REF=$D/ref.out
+sed -n '1,/^-- checkpoint 1 --$/p' "$REF" >"$WORK/ref.upto1"
+sed -n '/^-- checkpoint 1 --$/,$p' "$REF" | tail -n +2 >"$WORK/ref.after1"
+sed -n '/^-- checkpoint 1 --$/,/^-- checkpoint 2 --$/p' "$REF" | tail -n +2 >"$WORK/ref.1to2"
+sed -n '/^-- checkpoint 2 --$/,$p' "$REF" | tail -n +2 >"$WORK/ref.after2"
+crs_pass "ref (uninterrupted: $(wc -l <"$REF") lines, $(crs_status_text "$REF_STATUS"))"
+
+if ! crs_have_tools cr_run cr_checkpoint cr_restart; then
+    echo "SKIP: the tools are not built yet ($CRS_TOOLS/cr_run, cr_checkpoint, cr_restart);" \
+        "only the uninterrupted run was checked"
+    exit 77
+fi
+
+# ---------------------------------------------------------------- flavours
+KILL_IMG=
+KILL_PID=
+
+fl_run() {
+    local pid wd st
+    fl_dir run
+    touch go.1 go.2
+    "$CR_RUN" "$PROG" "$@" </dev/null >run.out 2>run.err 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+    pid=$!
+    (
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt $((CRS_TIMEOUT * 10)) ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -9 "$pid" 2>/dev/null
+    ) &
+    wd=$!
+    wait "$pid"
+    st=$?
+    wait "$wd" 2>/dev/null
+    compare run "cr_run without a checkpoint" "$REF" run.out "$REF_STATUS" "$st" run.err
+    if [ -f ready.1 ] && [ "$(cat ready.1)" != "$pid" ]; then
+        crs_fail "run: cr_run did not exec in place (cr_run PID $pid, program PID $(cat ready.1))"
+    fi
+}
+
+# fl_killed FLAVOUR SIGNAL OPTIONS...: checkpoint at point 1 with OPTIONS, the
+# original must die of SIGNAL; then restart and compare.
+fl_killed() {
+    local fl=$1 sig=$2 st taken=0
+    shift 2
+    fl_dir "$fl"
+    touch go.2
+    crs_launch orig "$CR_RUN" "$PROG" "$@"
+    wait_ready "$fl" 1 orig || return
+    ckpt "$fl" ck "$PID" "$D/images/ctx" "${CKPT_OPTS[@]}" || return
+    st=$(crs_wait_status orig 30)
+    [ "$st" = $((128 + sig)) ] || crs_fail "$fl: the original after the checkpoint:" \
+        "$(crs_status_text "$st"), expected killed by SIG$(kill -l "$sig")"
+    compare "$fl" "the original's output up to the checkpoint" "$WORK/ref.upto1" orig.out "$st" "$st"
+    if [ "$fl" = kill ] || [ "$fl" = compress ]; then
+        crs_tool info cr_info "$D/images/ctx" || crs_fail "$fl: cr_info: exit $?" "$(head -n 3 info.err)"
+        if crs_tool json cr_info --json "$D/images/ctx"; then
+            python3 -m json.tool json.out >/dev/null 2>json.check ||
+                crs_fail "$fl: cr_info --json does not print valid JSON: $(head -n 1 json.check)"
+        else
+            crs_fail "$fl: cr_info --json: exit $?" "$(head -n 3 json.err)"
+        fi
+        crs_tool verify cr_info --verify "$D/images/ctx" ||
+            crs_fail "$fl: cr_info --verify on a good image: exit $?" "$(head -n 3 verify.err)"
+    fi
+    if [ "$fl" = mutate ]; then
+        (eval "${CRS_MUTATE:-true}") || crs_fail "mutate: the command CRS_MUTATE failed"
+    fi
+    touch go.1
+    [ -e "/proc/$PID" ] && taken=1
+    restart "$fl" r1 "$WORK/ref.after1" "$D/images/ctx"
+    pid_check "$fl" "$PID" "$taken"
+    if [ "$fl" = kill ]; then
+        KILL_IMG=$D/images/ctx
+        KILL_PID=$PID
+    fi
+}
+
+fl_again() {
+    local fl=$1 taken=0
+    shift
+    if [ -z "$KILL_IMG" ]; then
+        crs_fail "$fl: no image (flavour kill did not make one)"
+        return
+    fi
+    D=$WORK/kill
+    cd "$D" || return
+    export REVIVE_TEST_READY=$D/ready REVIVE_TEST_GO=$D/go
+    [ -e "/proc/$KILL_PID" ] && taken=1
+    restart "$fl" "$fl" "$WORK/ref.after1" "$KILL_IMG" "$@"
+    if [ "$fl" = nopid ]; then
+        pid_check "$fl" "$KILL_PID" "$taken" nopid
+    else
+        pid_check "$fl" "$KILL_PID" "$taken"
+    fi
+}
+
+fl_rr() {
+    local st pid1
+    fl_dir rr
+    crs_launch orig "$CR_RUN" "$PROG" "$@"
+    wait_ready rr 1 orig || return
+    pid1=$PID
+    ckpt rr ck1 "$PID" "$D/images/ctx1" --kill || return
+    st=$(crs_wait_status orig 30)
+    [ "$st" = 137 ] || crs_fail "rr: the original after --kill: $(crs_status_text "$st")"
+    rm -f ready.1
+    touch go.1
+    crs_launch r1 "$CR_RESTART" "$D/images/ctx1"
+    wait_ready rr 2 r1 || return
+    ckpt rr ck2 "$PID" "$D/images/ctx2" --kill || return
+    st=$(crs_wait_status r1 30)
+    [ "$st" = 137 ] || crs_fail "rr: cr_restart whose process was checkpointed with --kill:" \
+        "$(crs_status_text "$st"), expected killed by SIGKILL like its process"
+    compare rr "the 1st restart's output up to point 2" "$WORK/ref.1to2" r1.out "$st" "$st" r1.err
+    touch go.2
+    restart rr r2 "$WORK/ref.after2" "$D/images/ctx2"
+    [ "$IS_ROOT" = 1 ] && [ "$PID" != "$pid1" ] &&
+        crs_note "rr: the 1st restart ran as PID $PID, the original was $pid1"
+    return 0
+}
+
+# fl_continued FLAVOUR OPTIONS...: the original goes on after the checkpoint
+# and must finish exactly like the reference; then restart from the image.
+fl_continued() {
+    local fl=$1 st state
+    shift
+    fl_dir "$fl"
+    touch go.2
+    crs_launch orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
+    wait_ready "$fl" 1 orig || return
+    ckpt "$fl" ck "$PID" "$D/images/ctx" "$@" || return
+    if [ "$fl" = stop ]; then
+        state=$(sed 's/.*) \(.\).*/\1/' "/proc/$PID/stat" 2>/dev/null)
+        [ "$state" = T ] || crs_fail "stop: the process state after --stop is '$state', expected T"
+        touch go.1
+        kill -CONT "$PID"
+    else
+        touch go.1
+    fi
+    st=$(crs_wait_status orig)
+    compare "$fl" "the original after the checkpoint" "$REF" orig.out "$REF_STATUS" "$st" orig.err
+    restart "$fl" r1 "$WORK/ref.after1" "$D/images/ctx"
+}
+
+fl_stdoutfile() {
+    local st
+    fl_dir stdoutfile
+    touch go.2
+    (
+        timeout -k 5 "$CRS_TIMEOUT" "$CR_RUN" "$PROG" "${PROG_ARGS[@]}" </dev/null >orig.out \
+            2>orig.err 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+        echo $? >orig.status.tmp
+        mv orig.status.tmp orig.status
+    ) 2>/dev/null &
+    wait_ready stdoutfile 1 orig || return
+    ckpt stdoutfile ck "$PID" "$D/images/ctx" --kill || return
+    st=$(crs_wait_status orig 30)
+    [ "$st" = 137 ] || crs_fail "stdoutfile: the original after --kill: $(crs_status_text "$st")"
+    touch go.1
+    rm -f ready.*
+    st=$(crs_run r1 "$CR_RESTART" "$D/images/ctx")
+    compare stdoutfile "the stdout file after cr_restart" "$REF" orig.out "$REF_STATUS" "$st" r1.err
+    [ -s r1.out ] && crs_fail "stdoutfile: output went to cr_restart's stdout instead of the file:" \
+        "$(head -n 1 r1.out)"
+    return 0
+}
+
+PROG_ARGS=("$@")
+for fl in $FLAVOURS; do
+    before=$CRS_FAILS
+    case $fl in
+        run) fl_run "$@" ;;
+        kill) CKPT_OPTS=(--kill) && fl_killed kill 9 "$@" ;;
+        twice) fl_again twice ;;
+        nopid) fl_again nopid --no-restore-pid ;;
+        rr) fl_rr "$@" ;;
+        cont) fl_continued cont --cont ;;
+        fork) fl_continued fork --fork ;;
+        stop) fl_continued stop --stop ;;
+        term) CKPT_OPTS=(--term) && fl_killed term 15 "$@" ;;
+        compress) CKPT_OPTS=(--kill --compress) && fl_killed compress 9 "$@" ;;
+        stdoutfile) fl_stdoutfile ;;
+        mutate) CKPT_OPTS=(--kill) && fl_killed mutate 9 "$@" ;;
+        *) crs_fail "$fl: unknown flavour" ;;
+    esac
+    # a flavour's own processes must be gone before the next one starts
+    for f in "$WORK/$fl"/ready.[0-9]; do
+        [ -f "$f" ] && crs_kill_test_prog "$(cat "$f")"
+    done
+    [ "$CRS_FAILS" = "$before" ] && crs_pass "$fl"
+done
+cd "$WORK" || exit 99
+crs_summary "$prog_name" "$@"

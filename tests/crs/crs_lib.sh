@@ -1,0 +1,257 @@
+# Shell helpers shared by the tests in tests/crs (sourced by bash scripts).
+#
+# Environment (set by `make check`; set REVIVE_BUILDDIR by hand otherwise):
+#   REVIVE_BUILDDIR   the build tree: tools in tools/, test programs in tests/crs/
+#   CRS_KEEP=1        keep the work directory even when everything passed
+#   CRS_TIMEOUT=N     seconds a test program may run (default 60)
+#
+# Every command that could hang runs under timeout(1). Each test works in its
+# own directory under ${TMPDIR:-/tmp}, removed when the test passes and kept
+# (its path printed) when it fails.
+
+set -u
+
+if [ -z "${REVIVE_BUILDDIR:-}" ]; then
+    REVIVE_BUILDDIR=$(pwd)
+fi
+CRS_BIN=$REVIVE_BUILDDIR/tests/crs
+CRS_TOOLS=${CRS_TOOLS:-$REVIVE_BUILDDIR/tools}
+CRS_TIMEOUT=${CRS_TIMEOUT:-60}
+CRS_CKPT_TIMEOUT=${CRS_CKPT_TIMEOUT:-120}
+CRS_FAILS=0
+CRS_PASSES=0
+CRS_FAILED_NAMES=
+CRS_CLEANUPS=
+WORK=
+
+crs_note() { echo "   $*"; }
+
+crs_pass() {
+    CRS_PASSES=$((CRS_PASSES + 1))
+    echo "PASS $*"
+}
+
+crs_fail() {
+    local name=${1%%:*}
+    CRS_FAILS=$((CRS_FAILS + 1))
+    case " $CRS_FAILED_NAMES " in
+        *" $name "*) ;;
+        *) CRS_FAILED_NAMES="$CRS_FAILED_NAMES $name" ;;
+    esac
+    echo "FAIL $*"
+}
+
+crs_skip() {
+    echo "SKIP: $*"
+    CRS_SKIPPED=1
+    exit 77
+}
+
+# crs_need_tools TOOL... : skip the test when a tool is not built yet.
+crs_need_tools() {
+    local t
+    for t in "$@"; do
+        [ -x "$CRS_TOOLS/$t" ] || crs_skip "$CRS_TOOLS/$t is not built yet"
+    done
+}
+
+crs_have_tools() {
+    local t
+    for t in "$@"; do
+        [ -x "$CRS_TOOLS/$t" ] || return 1
+    done
+    return 0
+}
+
+crs_need_root() {
+    [ "$(id -u)" = 0 ] || crs_skip "$1 needs root (running as uid $(id -u))"
+}
+
+# Runs a cleanup command when the test ends.
+crs_at_exit() { CRS_CLEANUPS="$1
+$CRS_CLEANUPS"; }
+
+crs_exit_trap() {
+    local rc=$? line
+    # kill the test programs this test started that are still running
+    if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+        for f in $(find "$WORK" -name 'ready.[0-9]' 2>/dev/null); do
+            crs_kill_test_prog "$(cat "$f" 2>/dev/null)"
+        done
+    fi
+    while IFS= read -r line; do
+        [ -n "$line" ] && eval "$line" >/dev/null 2>&1
+    done <<EOF
+$CRS_CLEANUPS
+EOF
+    if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+        if [ "$rc" = 0 ] || [ "$rc" = 77 ]; then
+            [ "${CRS_KEEP:-0}" = 1 ] && echo "work directory kept: $WORK" || rm -rf "$WORK"
+        else
+            echo "work directory kept for inspection: $WORK"
+        fi
+    fi
+    exit "$rc"
+}
+
+# crs_kill_test_prog PID: SIGKILL PID if it is still one of our test programs.
+crs_kill_test_prog() {
+    local pid=$1
+    case "$pid" in '' | *[!0-9]*) return ;; esac
+    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'crt_'; then
+        kill -9 "$pid" 2>/dev/null
+    fi
+}
+
+# crs_setup NAME: make the work directory and install the exit trap.
+crs_setup() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/revive-$1.XXXXXX") || exit 99
+    chmod 755 "$WORK"
+    trap crs_exit_trap EXIT
+    trap 'exit 130' INT TERM
+}
+
+# crs_wait_for FILE SECONDS [STATUSFILE]: waits until FILE exists; fails on
+# timeout or when STATUSFILE appears first (the program ended).
+crs_wait_for() {
+    local file=$1 secs=$2 status=${3:-} i=0 n=$(($2 * 50))
+    while [ ! -e "$file" ]; do
+        if [ -n "$status" ] && [ -e "$status" ]; then
+            sleep 0.05
+            [ -e "$file" ] && return 0
+            return 1
+        fi
+        i=$((i + 1))
+        [ "$i" -ge "$n" ] && return 1
+        sleep 0.02
+    done
+    return 0
+}
+
+# crs_launch OUT CMD...: starts CMD in the background, under timeout, stdin
+# from /dev/null, stdout and stderr into pipes that cat copies to OUT.out and
+# OUT.err; when CMD ends its exit status (128+N for signal N) goes to
+# OUT.status. The file descriptors above 2 are closed for CMD.
+crs_launch() {
+    local out=$1
+    shift
+    rm -f "$out.out" "$out.err" "$out.status"
+    (
+        timeout -k 5 "$CRS_TIMEOUT" "$@" </dev/null 2> >(cat >"$out.err") 3>&- 4>&- 5>&- 6>&- \
+            7>&- 8>&- 9>&- | cat >"$out.out"
+        echo "${PIPESTATUS[0]}" >"$out.status.tmp"
+        sleep 0.05 # let the stderr copy finish
+        mv "$out.status.tmp" "$out.status"
+    ) 2>/dev/null &
+}
+
+# crs_start DIR NAME CMD...: starts CMD (a test program, usually under
+# cr_run) in DIR with its ready/go files there, output in DIR/NAME.*; waits
+# until it reaches checkpoint point 1 and sets PID. Fails if it never does.
+crs_start() {
+    local dir=$1 name=$2
+    shift 2
+    mkdir -p "$dir"
+    (
+        cd "$dir" || exit 1
+        export REVIVE_TEST_READY=$dir/ready REVIVE_TEST_GO=$dir/go
+        crs_launch "$dir/$name" "$@"
+    )
+    if ! crs_wait_for "$dir/ready.1" 60 "$dir/$name.status"; then
+        PID=
+        return 1
+    fi
+    PID=$(cat "$dir/ready.1")
+    return 0
+}
+
+# crs_finish DIR NAME: lets the program started by crs_start go on; succeeds
+# when it ends with status 42 and "RESULT ok". Sets FINISH_STATUS.
+crs_finish() {
+    touch "$1/go.1" "$1/go.2"
+    FINISH_STATUS=$(crs_wait_status "$1/$2")
+    [ "$FINISH_STATUS" = 42 ] && tail -n 1 "$1/$2.out" | grep -q ' RESULT ok$'
+}
+
+# crs_wait_status OUT [SECONDS]: waits for OUT.status; prints the status.
+crs_wait_status() {
+    local out=$1 secs=${2:-$((CRS_TIMEOUT + 15))}
+    if crs_wait_for "$out.status" "$secs"; then
+        cat "$out.status"
+    else
+        echo "timeout"
+    fi
+}
+
+# crs_run OUT CMD...: crs_launch and wait; prints the status.
+crs_run() {
+    local out=$1
+    crs_launch "$@"
+    crs_wait_status "$out"
+}
+
+# crs_tool OUT TOOL ARGS...: runs a tool from the build tree synchronously
+# (no stdin, timeout CRS_CKPT_TIMEOUT); stdout to OUT.out, stderr to OUT.err;
+# returns its status (124 on timeout, 128+N when killed by signal N).
+crs_tool() {
+    local out=$1 tool=$2
+    shift 2
+    timeout -k 5 "$CRS_CKPT_TIMEOUT" "$CRS_TOOLS/$tool" "$@" </dev/null >"$out.out" \
+        2>"$out.err" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+}
+
+# crs_status_text STATUS: "exit N" or "killed by SIGNAME" (status > 128).
+crs_status_text() {
+    case "$1" in
+        timeout) echo "did not end in time" ;;
+        124) echo "timed out (124)" ;;
+        *)
+            if [ "$1" -gt 128 ] 2>/dev/null; then
+                echo "killed by SIG$(kill -l $(($1 - 128)) 2>/dev/null) ($1)"
+            else
+                echo "exit $1"
+            fi
+            ;;
+    esac
+}
+
+# crs_show FILE [LINES]: prints the first lines of FILE, indented.
+crs_show() {
+    [ -s "$1" ] && head -n "${2:-10}" "$1" | sed 's/^/   | /'
+    return 0
+}
+
+# crs_expect_refusal NAME ERRFILE STATUS [WORD]: the contract for a refusal: a
+# non-zero exit that is not a signal, within the time limit, and exactly one
+# non-empty line on stderr (that names WORD, when given).
+crs_expect_refusal() {
+    local name=$1 err=$2 status=$3 word=${4:-} lines why=
+    lines=$(grep -c . "$err" 2>/dev/null)
+    if [ "$status" = 0 ]; then
+        why="exit status 0"
+    elif [ "$status" = 124 ] || [ "$status" = timeout ]; then
+        why="hung (killed after the time limit)"
+    elif [ "$status" -gt 128 ] 2>/dev/null; then
+        why="$(crs_status_text "$status")"
+    elif [ "${lines:-0}" = 0 ]; then
+        why="no message on stderr"
+    elif [ "$lines" != 1 ]; then
+        why="$lines lines on stderr, expected one"
+    elif [ -n "$word" ] && ! grep -qF -- "$word" "$err"; then
+        why="the message does not name '$word'"
+    fi
+    if [ -z "$why" ]; then
+        crs_pass "$name ($(crs_status_text "$status"): $(head -n 1 "$err"))"
+        return 0
+    fi
+    crs_fail "$name: $why"
+    crs_show "$err"
+    return 1
+}
+
+# crs_summary NAME: last line, exit status of the test.
+crs_summary() {
+    echo "$*: $CRS_PASSES passed, $CRS_FAILS failed${CRS_FAILED_NAMES:+:$CRS_FAILED_NAMES}"
+    [ "$CRS_FAILS" = 0 ] && exit 0
+    exit 1
+}
