@@ -1,0 +1,198 @@
+#define _GNU_SOURCE
+#include "crs/base/protocol.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int crs_proto_address(struct sockaddr_un *sa, uid_t uid, pid_t pid)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    int n = snprintf(sa->sun_path + 1, sizeof sa->sun_path - 1, "revive-cr.%u.%d", (unsigned)uid, (int)pid);
+    return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+int crs_proto_send(int sock, const void *msg, size_t len, int fd)
+{
+    struct iovec iov = { (void *)msg, len };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        memset(&u, 0, sizeof u);
+        mh.msg_control = u.buf;
+        mh.msg_controllen = sizeof u.buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    }
+    ssize_t n;
+    do
+        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    return (size_t)n == len ? 0 : -EPROTO;
+}
+
+int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
+{
+    if (fd)
+        *fd = -1;
+    struct pollfd p = { .fd = sock, .events = POLLIN };
+    int r;
+    do
+        r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    if (r == 0)
+        return -ETIMEDOUT;
+    struct iovec iov = { msg, len };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t n;
+    do
+        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int got;
+            memcpy(&got, CMSG_DATA(cm), sizeof got);
+            if (fd && *fd < 0)
+                *fd = got;
+            else
+                close(got);
+        }
+    if (n == 0)
+        return -ECONNRESET;
+    return (size_t)n == len ? 0 : -EPROTO;
+}
+
+long crs_proto_process_uid(pid_t pid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    if (stat(path, &st) != 0)
+        return -ESRCH;
+    return (long)st.st_uid;
+}
+
+int crs_proto_connect(pid_t pid)
+{
+    if (pid <= 0)
+        return -ESRCH;
+    long owner = crs_proto_process_uid(pid);
+    if (owner < 0)
+        return (int)owner;
+    uid_t me = getuid();
+    if (me != 0 && (uid_t)owner != me)
+        return -EPERM;
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    struct sockaddr_un sa;
+    int len = crs_proto_address(&sa, (uid_t)owner, pid);
+    if (connect(s, (struct sockaddr *)&sa, (socklen_t)len) != 0) {
+        int e = errno;
+        close(s);
+        return e == ENOENT ? -ECONNREFUSED : -e;
+    }
+    /* The abstract name could be squatted by another process: check that
+     * the one answering is the target, run by the target's owner. */
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || cr.uid != (uid_t)owner ||
+        cr.pid != pid) {
+        close(s);
+        return -EACCES;
+    }
+    return s;
+}
+
+static int process_gone(pid_t pid)
+{
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms,
+                         int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
+                         struct crs_proto_reply *reply, char *err, size_t errlen)
+{
+    int s = crs_proto_connect(pid);
+    if (s < 0) {
+        switch (-s) {
+        case ESRCH: snprintf(err, errlen, "no process with PID %d", (int)pid); break;
+        case EPERM: snprintf(err, errlen, "process %d belongs to another user; only its owner (or root) can checkpoint it", (int)pid); break;
+        case ECONNREFUSED:
+            snprintf(err, errlen, "process %d does not run under Revive (start it with cr_run, or link it with -lcr)", (int)pid);
+            break;
+        case EACCES: snprintf(err, errlen, "the checkpoint socket of process %d is held by another process; refusing to talk to it", (int)pid); break;
+        default: snprintf(err, errlen, "cannot reach process %d: %s", (int)pid, strerror(-s)); break;
+        }
+        return s;
+    }
+    struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION, .flags = flags,
+                                    .zstd_level = zstd_level, .timeout_ms = 10000 };
+    int e = crs_proto_send(s, &rq, sizeof rq, image_fd);
+    if (e) {
+        snprintf(err, errlen, "cannot send the request to process %d: %s", (int)pid, strerror(-e));
+        goto out;
+    }
+    /* Wait in slices, so that a process that dies (or is stopped) while
+     * writing does not leave us waiting forever. */
+    int waited = 0;
+    for (;;) {
+        e = crs_proto_recv(s, reply, sizeof *reply, NULL, 1000);
+        if (e != -ETIMEDOUT)
+            break;
+        waited += 1000;
+        if (process_gone(pid)) {
+            snprintf(err, errlen, "process %d died during the checkpoint", (int)pid);
+            e = -ESRCH;
+            goto out;
+        }
+        if (timeout_ms >= 0 && waited >= timeout_ms) {
+            snprintf(err, errlen, "process %d did not finish its checkpoint within %d s (is it stopped?)",
+                     (int)pid, timeout_ms / 1000);
+            goto out;
+        }
+    }
+    if (e) {
+        snprintf(err, errlen, "process %d ended the checkpoint without an answer (%s); it may have died",
+                 (int)pid, strerror(-e));
+        goto out;
+    }
+    if (reply->magic != CRS_PROTO_MAGIC) {
+        snprintf(err, errlen, "process %d answered with a malformed reply", (int)pid);
+        e = -EPROTO;
+        goto out;
+    }
+    if (reply->status) {
+        reply->msg[sizeof reply->msg - 1] = 0;
+        snprintf(err, errlen, "%s", reply->msg);
+        e = reply->status;
+        goto out;
+    }
+    if (commit && (e = commit(arg, err, errlen)))
+        goto out;
+    if (signal_after)
+        kill(pid, signal_after);
+    char go = CRS_PROTO_RESUME;
+    crs_proto_send(s, &go, 1, -1);
+out:
+    close(s);
+    return e;
+}

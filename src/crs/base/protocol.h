@@ -1,0 +1,69 @@
+/*
+ * The request protocol between a checkpoint requester (cr_checkpoint, or
+ * libcr asking for another process) and a process's checkpoint thread.
+ *
+ * The process listens on the abstract Unix socket "\0revive-cr.<uid>.<pid>".
+ * Both ends check the other's credentials (SO_PEERCRED): same user, or root.
+ * 1. requester -> process: struct crs_proto_request + the image fd (SCM_RIGHTS)
+ * 2. process -> requester: struct crs_proto_reply once the image is written
+ *    (the process's threads stay parked unless CRS_REQ_F_FORK)
+ * 3. requester -> process: one byte CRS_PROTO_RESUME once the image is
+ *    durable under its final name (after signalling the process if asked);
+ *    the process then runs on. A closed connection means the same.
+ */
+#ifndef REVIVE_CRS_PROTOCOL_H
+#define REVIVE_CRS_PROTOCOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CRS_PROTO_MAGIC 0x52564352u /* "RCVR" */
+#define CRS_PROTO_VERSION 1u
+#define CRS_PROTO_RESUME 'R'
+
+#define CRS_REQ_F_FORK 0x1u
+#define CRS_REQ_F_IGNORE_FDS 0x2u
+
+struct crs_proto_request {
+    uint32_t magic, version, flags;
+    int32_t zstd_level;
+    uint32_t timeout_ms; /* for stopping the threads */
+    uint32_t reserved[3];
+};
+
+struct crs_proto_reply {
+    uint32_t magic;
+    int32_t status;      /* 0 or -errno */
+    uint64_t image_bytes;
+    double stall_ms;
+    char msg[512];
+};
+
+/* Fills the sockaddr for process pid of user uid; returns its length. */
+struct sockaddr_un;
+int crs_proto_address(struct sockaddr_un *sa, uid_t uid, pid_t pid);
+
+/* Sends/receives one struct and, optionally, one descriptor. 0 or -errno. */
+int crs_proto_send(int sock, const void *msg, size_t len, int fd);
+int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms);
+
+/* Connects to process pid's checkpoint thread and checks who answered.
+ * Returns the socket, or -errno: -ESRCH no process, -EPERM another user's,
+ * -ECONNREFUSED not running under Revive. */
+int crs_proto_connect(pid_t pid);
+
+/* The uid owning process pid, or -errno. */
+long crs_proto_process_uid(pid_t pid);
+
+#endif
+
+#ifndef REVIVE_CRS_PROTOCOL_CLIENT
+#define REVIVE_CRS_PROTOCOL_CLIENT
+/* The requester's whole exchange: sends the request and image fd, waits for
+ * the image (timeout_ms, -1: none, while checking that pid lives), calls
+ * commit(arg) to make it durable, sends `signal_after` to pid if nonzero, then
+ * lets the process run on. Returns 0 or -errno with a message in err. */
+int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms,
+                         int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
+                         struct crs_proto_reply *reply, char *err, size_t errlen);
+#endif

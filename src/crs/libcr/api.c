@@ -1,0 +1,231 @@
+/* The BLCR request API over libcr's request slots. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libcr.h"
+#include "crs/base/protocol.h"
+#include "crs/libcr/runtime.h"
+
+cr_client_id_t cr_init(void)
+{
+    int e = crs_runtime_start();
+    if (e) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return 1;
+}
+
+int cr_initialize_checkpoint_args_t(cr_checkpoint_args_t *args)
+{
+    memset(args, 0, sizeof *args);
+    args->cr_version = CR_CHECKPOINT_ARGS_VERSION;
+    args->cr_scope = CR_SCOPE_PROC;
+    args->cr_target = 0;
+    args->cr_fd = -1;
+    args->cr_flags = CR_CHKPT_DUMP_ALL;
+    return 0;
+}
+
+static int claim_slot(void)
+{
+    for (int i = 0; i < CRS_MAX_REQUESTS; i++) {
+        uint32_t free_state = CRS_SLOT_FREE;
+        if (atomic_compare_exchange_strong(&crs_requests[i].state, &free_state, CRS_SLOT_RUNNING))
+            return i;
+    }
+    return -1;
+}
+
+int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *handle)
+{
+    if (!args || !handle || args->cr_version != CR_CHECKPOINT_ARGS_VERSION || args->cr_scope != CR_SCOPE_PROC) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (crs_runtime_start() != 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+    pid_t target = args->cr_target == getpid() ? 0 : args->cr_target;
+    if (target < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (target > 0) {
+        long uid = crs_proto_process_uid(target);
+        if (uid < 0) {
+            errno = ESRCH;
+            return -1;
+        }
+        if (getuid() != 0 && (uid_t)uid != getuid()) {
+            errno = EPERM;
+            return -1;
+        }
+    }
+    struct stat st;
+    int fl = fcntl(args->cr_fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || fstat(args->cr_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int i = claim_slot();
+    if (i < 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    struct crs_request_slot *s = &crs_requests[i];
+    s->target = target;
+    s->fd = fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3);
+    s->flags = args->cr_flags;
+    s->signal = args->cr_signal;
+    s->timeout_s = args->cr_timeout;
+    s->err = 0;
+    if (s->fd < 0) {
+        atomic_store(&s->state, CRS_SLOT_FREE);
+        return -1;
+    }
+    /* Pending from now on, so that a cr_enter_cs() after this call waits for
+     * it; the checkpoint thread drops the count when it is done. */
+    if (target == 0)
+        crs_cs_request_pending(+1);
+    atomic_store(&s->state, CRS_SLOT_QUEUED);
+    int e = crs_runtime_submit(i);
+    if (e) {
+        if (target == 0)
+            crs_cs_request_pending(-1);
+        close(s->fd);
+        atomic_store(&s->state, CRS_SLOT_FREE);
+        errno = -e;
+        return -1;
+    }
+    *handle = i;
+    return 0;
+}
+
+static int finished(uint32_t s)
+{
+    return s == CRS_SLOT_DONE || s == CRS_SLOT_FAILED || s == CRS_SLOT_RESTARTED;
+}
+
+int cr_reap_checkpoint(cr_checkpoint_handle_t *handle)
+{
+    if (!handle || *handle < 0 || *handle >= CRS_MAX_REQUESTS) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct crs_request_slot *s = &crs_requests[*handle];
+    uint32_t st = atomic_load(&s->state);
+    if (st == CRS_SLOT_FREE) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!finished(st)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    int err = s->err;
+    atomic_store(&s->state, CRS_SLOT_FREE);
+    *handle = -1;
+    if (st != CRS_SLOT_DONE) {
+        errno = err ? err : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int cr_poll_checkpoint(cr_checkpoint_handle_t *handle, struct timeval *timeout)
+{
+    if (!handle || *handle < 0 || *handle >= CRS_MAX_REQUESTS ||
+        atomic_load(&crs_requests[*handle].state) == CRS_SLOT_FREE) {
+        errno = EINVAL;
+        return CR_POLL_CHKPT_ERR_PRE;
+    }
+    struct crs_request_slot *s = &crs_requests[*handle];
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    if (timeout) {
+        end.tv_sec += timeout->tv_sec + (end.tv_nsec / 1000 + timeout->tv_usec) / 1000000;
+        end.tv_nsec = ((end.tv_nsec / 1000 + timeout->tv_usec) % 1000000) * 1000;
+    }
+    for (;;) {
+        uint32_t st = atomic_load(&s->state);
+        if (finished(st))
+            break;
+        struct timespec now, left, *lp = NULL;
+        if (timeout) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long long ns = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+            if (ns <= 0)
+                return 0;
+            left.tv_sec = ns / 1000000000LL;
+            left.tv_nsec = ns % 1000000000LL;
+            lp = &left;
+        }
+        /* EINTR (our own park signal among others) just means look again */
+        syscall(SYS_futex, &s->state, FUTEX_WAIT_PRIVATE, st, lp, NULL, 0);
+    }
+    if (cr_reap_checkpoint(handle) < 0)
+        return CR_POLL_CHKPT_ERR_POST;
+    return 1;
+}
+
+/* The legacy calls: like BLCR they report no error, but return only once the
+ * request is pending (or done), so a following cr_enter_cs waits for it. */
+static void legacy_request(int fd)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static cr_checkpoint_handle_t previous = -1;
+    pthread_mutex_lock(&lock);
+    if (previous >= 0) {
+        cr_reap_checkpoint(&previous);   /* frees a finished earlier request */
+        previous = -1;
+    }
+    cr_checkpoint_args_t a;
+    cr_initialize_checkpoint_args_t(&a);
+    a.cr_fd = fd;
+    cr_checkpoint_handle_t h;
+    if (cr_request_checkpoint(&a, &h) == 0)
+        previous = h;
+    else
+        fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(errno));
+    pthread_mutex_unlock(&lock);
+}
+
+void cr_request_fd(int fd)
+{
+    legacy_request(fd);
+}
+
+void cr_request_file(const char *filename)
+{
+    int fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "revive: crs: cannot create checkpoint file %s: %s\n", filename, strerror(errno));
+        return;
+    }
+    legacy_request(fd);
+    close(fd);
+}
+
+void cr_request(void)
+{
+    char name[64];
+    snprintf(name, sizeof name, "context.%d", (int)getpid());
+    cr_request_file(name);
+}
+
+const char *cr_strerror(int errnum)
+{
+    return strerror(errnum);
+}

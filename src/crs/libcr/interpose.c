@@ -1,0 +1,60 @@
+/* Keeps the application from blocking or taking over Revive's park signal:
+ * a thread that blocks it could never be checkpointed. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "crs/uspace/park.h"
+
+typedef int (*sigprocmask_fn)(int, const sigset_t *, sigset_t *);
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+
+static const sigset_t *without_park_signal(const sigset_t *set, sigset_t *copy)
+{
+    int sig = crs_park_signal();
+    if (!set || !sig || !sigismember(set, sig))
+        return set;
+    *copy = *set;
+    sigdelset(copy, sig);
+    return copy;
+}
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static sigprocmask_fn real;
+    if (!real)
+        real = (sigprocmask_fn)dlsym(RTLD_NEXT, "sigprocmask");
+    sigset_t copy;
+    if (how != SIG_UNBLOCK)
+        set = without_park_signal(set, &copy);
+    return real(how, set, old);
+}
+
+int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static sigprocmask_fn real;
+    if (!real)
+        real = (sigprocmask_fn)dlsym(RTLD_NEXT, "pthread_sigmask");
+    sigset_t copy;
+    if (how != SIG_UNBLOCK)
+        set = without_park_signal(set, &copy);
+    return real(how, set, old);
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static sigaction_fn real;
+    if (!real)
+        real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+    if (act && sig == crs_park_signal() && sig != 0) {
+        /* our own installation goes through the real call below */
+        extern int crs_installing_park_handler;
+        if (!crs_installing_park_handler) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return real(sig, act, old);
+}

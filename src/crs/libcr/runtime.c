@@ -1,0 +1,338 @@
+/*
+ * The checkpoint thread: started when libcr is loaded (cr_run preloads it, or
+ * the program links -lcr); serves requests from cr_checkpoint on an abstract
+ * Unix socket and from the BLCR API through request slots.
+ */
+#define _GNU_SOURCE
+#include "crs/libcr/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "libcr.h"
+#include "crs/base/log.h"
+#include "crs/base/protocol.h"
+
+#define DEFAULT_PARK_SIGNAL 62
+#define PARK_TIMEOUT_MS 30000
+#define RESUME_WAIT_MS 600000
+
+struct crs_request_slot crs_requests[CRS_MAX_REQUESTS];
+int crs_runtime_last_status;
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static int started;        /* 1 running, -errno failed */
+static int listen_fd = -1, wake_fd = -1;
+
+static int open_listener(void)
+{
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    struct sockaddr_un sa;
+    int len = crs_proto_address(&sa, getuid(), getpid());
+    if (bind(s, (struct sockaddr *)&sa, (socklen_t)len) != 0 || listen(s, 8) != 0) {
+        int e = errno;
+        close(s);
+        return -e;
+    }
+    return s;
+}
+
+/* Reply to the requester; in place mode wait for its word that the image is
+ * durable (or its hang-up) before the threads run on. */
+struct external {
+    int conn;
+    int fork_mode;
+};
+
+static void external_after_write(void *arg, int status, const char *msg)
+{
+    struct external *x = arg;
+    struct crs_proto_reply rp;
+    memset(&rp, 0, sizeof rp);
+    rp.magic = CRS_PROTO_MAGIC;
+    rp.status = status;
+    snprintf(rp.msg, sizeof rp.msg, "%s", msg ? msg : "");
+    if (crs_proto_send(x->conn, &rp, sizeof rp, -1) != 0 || status != 0 || x->fork_mode)
+        return;
+    char go;
+    crs_proto_recv(x->conn, &go, 1, NULL, RESUME_WAIT_MS);
+}
+
+static void mark_requests_restarted(void)
+{
+    for (int i = 0; i < CRS_MAX_REQUESTS; i++) {
+        uint32_t s = atomic_load(&crs_requests[i].state);
+        if (s == CRS_SLOT_QUEUED || s == CRS_SLOT_RUNNING) {
+            crs_requests[i].err = CR_ERESTARTED;
+            atomic_store(&crs_requests[i].state, CRS_SLOT_RESTARTED);
+        }
+    }
+    syscall(SYS_futex, &crs_requests[0].state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* In the restarted process our descriptors of the past are gone (they were
+ * never saved) and their numbers may belong to the application now: forget
+ * them without closing, and open new ones. */
+static void reopen_after_restart(void)
+{
+    listen_fd = open_listener();
+    if (listen_fd < 0)
+        crs_warn("crs", "restarted process %d cannot listen for checkpoint requests: %s", getpid(),
+                 strerror(-listen_fd));
+    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    mark_requests_restarted();
+}
+
+/* Runs one checkpoint with the callbacks around it. Returns 1 when this is
+ * the restarted process. */
+static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, int already_pending)
+{
+    if (!already_pending)
+        crs_cs_request_pending(+1);
+    crs_cs_wait_clear();
+    struct crs_cb_run run;
+    int e = crs_callbacks_before(&run);
+    if (e) {
+        memset(res, 0, sizeof *res);
+        res->status = e;
+        snprintf(res->err, sizeof res->err, "a checkpoint callback cancelled the checkpoint (%s)", strerror(-e));
+        if (o->after_write)
+            o->after_write(o->arg, e, res->err);
+        crs_cs_request_pending(-1);
+        return 0;
+    }
+    o->skip_fds[o->nskip_fds++] = listen_fd;
+    o->skip_fds[o->nskip_fds++] = wake_fd;
+    if (!o->timeout_ms)
+        o->timeout_ms = PARK_TIMEOUT_MS;
+    crs_checkpoint_self(o, res);
+    crs_runtime_last_status = res->status;
+    if (res->restarted)
+        reopen_after_restart();
+    crs_callbacks_after(&run, res->restarted ? 1 : res->status);
+    crs_cs_request_pending(-1);
+    return res->restarted;
+}
+
+static int peer_allowed(int conn)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+        return 0;
+    return cr.uid == getuid() || cr.uid == 0;
+}
+
+static void serve_external(int conn)
+{
+    struct crs_proto_request rq;
+    int fd = -1;
+    if (!peer_allowed(conn)) {
+        close(conn);
+        return;
+    }
+    if (crs_proto_recv(conn, &rq, sizeof rq, &fd, 5000) != 0 || rq.magic != CRS_PROTO_MAGIC) {
+        if (fd >= 0)
+            close(fd);
+        close(conn);
+        return;
+    }
+    struct stat st;
+    struct crs_ckpt_opts o;
+    memset(&o, 0, sizeof o);
+    struct external x = { conn, (rq.flags & CRS_REQ_F_FORK) != 0 };
+    if (rq.version != CRS_PROTO_VERSION || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        external_after_write(&x, -EINVAL, rq.version != CRS_PROTO_VERSION
+                                              ? "cr_checkpoint and the process use different Revive versions"
+                                              : "the image destination is not a regular file");
+        goto out;
+    }
+    o.fd = fd;
+    o.fork_mode = x.fork_mode;
+    o.zstd_level = rq.zstd_level;
+    o.ignore_fds = (rq.flags & CRS_REQ_F_IGNORE_FDS) != 0;
+    o.timeout_ms = (int)rq.timeout_ms;
+    o.skip_fds[o.nskip_fds++] = conn;
+    o.after_write = external_after_write;
+    o.arg = &x;
+    struct crs_ckpt_result res;
+    if (run_checkpoint(&o, &res, 0))
+        return;
+out:
+    if (fd >= 0)
+        close(fd);
+    close(conn);
+}
+
+static void serve_slot(int i)
+{
+    struct crs_request_slot *s = &crs_requests[i];
+    uint32_t queued = CRS_SLOT_QUEUED;
+    if (!atomic_compare_exchange_strong(&s->state, &queued, CRS_SLOT_RUNNING))
+        return;
+    struct crs_ckpt_opts o;
+    memset(&o, 0, sizeof o);
+    o.fd = s->fd;
+    o.fork_mode = (s->flags & CR_CHKPT_FORK) != 0;
+    o.zstd_level = (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0;
+    o.ignore_fds = (s->flags & CR_CHKPT_IGNORE_FDS) != 0;
+    struct crs_ckpt_result res;
+    if (run_checkpoint(&o, &res, 1))
+        return;
+    if (crs_callbacks_cancelled() && !res.status)
+        res.status = -crs_callbacks_cancelled();
+    if (res.status)
+        crs_warn("crs", "checkpoint failed: %s", res.err);
+    close(s->fd);
+    s->err = -res.status;
+    int sig = s->signal;
+    atomic_store(&s->state, res.status ? CRS_SLOT_FAILED : CRS_SLOT_DONE);
+    syscall(SYS_futex, &s->state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    if (!res.status && sig > 0)
+        kill(getpid(), sig);
+}
+
+static void *manager_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct pollfd p[2] = { { listen_fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 } };
+        int r = poll(p, 2, -1);
+        if (r < 0)
+            continue;
+        if (p[1].revents & POLLIN) {
+            uint64_t v;
+            ssize_t n = read(wake_fd, &v, sizeof v);
+            (void)n;
+            for (int i = 0; i < CRS_MAX_REQUESTS; i++)
+                if (atomic_load(&crs_requests[i].state) == CRS_SLOT_QUEUED && crs_requests[i].target == 0)
+                    serve_slot(i);
+        }
+        if (p[0].revents & POLLIN) {
+            int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (conn >= 0)
+                serve_external(conn);
+        }
+    }
+    return NULL;
+}
+
+static int start_locked(void)
+{
+    const char *v = getenv("REVIVE_SIGNAL");
+    int sig = v && *v ? atoi(v) : DEFAULT_PARK_SIGNAL;
+    if (sig < SIGRTMIN || sig > SIGRTMAX)
+        return -EINVAL;
+    int e = crs_checkpoint_init(sig);
+    if (e)
+        return e;
+    crs_callbacks_init();
+    listen_fd = open_listener();
+    if (listen_fd < 0)
+        return listen_fd;
+    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0)
+        return -errno;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 1 << 20);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the new thread starts with every signal blocked */
+    pthread_t t;
+    e = pthread_create(&t, &a, manager_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&a);
+    if (e)
+        return -e;
+    pthread_detach(t);
+    return 0;
+}
+
+int crs_runtime_start(void)
+{
+    pthread_mutex_lock(&start_lock);
+    if (!started) {
+        int e = start_locked();
+        started = e ? e : 1;
+        if (e)
+            crs_log(CRS_LOG_ERROR, "crs", "process %d cannot be checkpointed: %s", getpid(), strerror(-e));
+    }
+    int r = started < 0 ? started : 0;
+    pthread_mutex_unlock(&start_lock);
+    return r;
+}
+
+static void *remote_request(void *arg)
+{
+    struct crs_request_slot *s = arg;
+    struct crs_proto_reply rp;
+    char err[512];
+    int e = crs_proto_checkpoint(s->target, s->fd,
+                                 ((s->flags & CR_CHKPT_FORK) ? CRS_REQ_F_FORK : 0) |
+                                     ((s->flags & CR_CHKPT_IGNORE_FDS) ? CRS_REQ_F_IGNORE_FDS : 0),
+                                 (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0,
+                                 s->timeout_s ? (int)s->timeout_s * 1000 : -1, s->signal, NULL, NULL, &rp, err,
+                                 sizeof err);
+    close(s->fd);
+    s->err = -e;
+    atomic_store(&s->state, e ? CRS_SLOT_FAILED : CRS_SLOT_DONE);
+    syscall(SYS_futex, &s->state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    return NULL;
+}
+
+int crs_runtime_submit(int i)
+{
+    struct crs_request_slot *s = &crs_requests[i];
+    if (s->target != 0) {
+        pthread_t t;
+        int e = pthread_create(&t, NULL, remote_request, s);
+        if (e)
+            return -e;
+        pthread_detach(t);
+        return 0;
+    }
+    uint64_t one = 1;
+    if (write(wake_fd, &one, sizeof one) != sizeof one)
+        return -errno;
+    return 0;
+}
+
+/* A forked child is a new process: it gets its own checkpoint thread. */
+static void after_fork_child(void)
+{
+    if (started != 1)
+        return;
+    /* the parent's descriptors stay open in the child but are not ours to use */
+    close(listen_fd);
+    close(wake_fd);
+    for (int i = 0; i < CRS_MAX_REQUESTS; i++)
+        atomic_store(&crs_requests[i].state, CRS_SLOT_FREE);
+    started = 0;
+    crs_runtime_start();
+}
+
+__attribute__((constructor)) static void libcr_load(void)
+{
+    const char *off = getenv("REVIVE_DISABLE");
+    if (off && *off == '1')
+        return;
+    pthread_atfork(NULL, NULL, after_fork_child);
+    crs_runtime_start();
+}

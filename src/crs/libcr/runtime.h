@@ -1,0 +1,61 @@
+/* libcr's run time inside a checkpointable process: the checkpoint thread,
+ * the request slots of the BLCR API, critical sections and callbacks. */
+#ifndef REVIVE_LIBCR_RUNTIME_H
+#define REVIVE_LIBCR_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crs/uspace/checkpoint.h"
+
+enum crs_slot_state {
+    CRS_SLOT_FREE = 0,
+    CRS_SLOT_QUEUED,
+    CRS_SLOT_RUNNING,
+    CRS_SLOT_DONE,
+    CRS_SLOT_FAILED,
+    CRS_SLOT_RESTARTED,
+};
+
+#define CRS_MAX_REQUESTS 64
+
+struct crs_request_slot {
+    _Atomic uint32_t state;  /* enum crs_slot_state; a futex word */
+    pid_t target;            /* 0: this process */
+    int fd;                  /* our own dup of the caller's descriptor */
+    unsigned flags;          /* CR_CHKPT_* */
+    int signal;              /* sent to the target afterwards */
+    unsigned timeout_s;
+    int err;                 /* errno of a failure */
+};
+
+extern struct crs_request_slot crs_requests[CRS_MAX_REQUESTS];
+
+/* Starts the run time if it is not running (the constructor does it). 0 or -errno. */
+int crs_runtime_start(void);
+/* Hands slot i to the checkpoint thread (self) or a helper thread (others). */
+int crs_runtime_submit(int i);
+/* The checkpoint's status for signal-context callbacks (0 or -errno). */
+extern int crs_runtime_last_status;
+
+/* Critical sections (cs.c). */
+void crs_cs_request_pending(int delta);  /* a checkpoint is asked for (+1) or over (-1) */
+void crs_cs_wait_clear(void);            /* waits until no thread is inside one */
+
+/* Callbacks (callbacks.c). */
+struct crs_cb_run {
+    int active;              /* a callback thread runs */
+    unsigned long thread;    /* pthread_t */
+};
+/* Runs thread-context callbacks up to their cr_checkpoint(); 0, or -errno
+ * when one of them cancelled the checkpoint. */
+int crs_callbacks_before(struct crs_cb_run *run);
+/* Gives them the outcome (0 continued, 1 restarted, -errno failed) and waits
+ * for them to finish. */
+void crs_callbacks_after(struct crs_cb_run *run, int outcome);
+/* Nonzero when a signal-context callback cancelled the checkpoint. */
+int crs_callbacks_cancelled(void);
+void crs_callbacks_init(void);
+
+#endif

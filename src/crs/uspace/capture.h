@@ -1,0 +1,79 @@
+/*
+ * Capturing one process's state from inside it while its other threads are
+ * parked (see park.c). Everything here uses only the scratch arena and plain
+ * system calls: no malloc, no stdio.
+ */
+#ifndef REVIVE_CRS_CAPTURE_H
+#define REVIVE_CRS_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "crs/base/image.h"
+#include "crs/uspace/maps.h"
+#include "crs/uspace/scratch.h"
+
+#define CRS_MAX_EXCL 8
+#define CRS_MAX_SKIP_FDS 16
+
+/* How a region's pages are chosen for the image. */
+enum crs_page_mode {
+    CRS_PAGES_NONE = 0,     /* nothing stored (shared file, vdso, guard without pages) */
+    CRS_PAGES_PRESENT = 1,  /* private anonymous: present or swapped pages, zero pages skipped */
+    CRS_PAGES_COW = 2,      /* private file: only pages written since mapping */
+    CRS_PAGES_RESIDENT = 3, /* shared memory: pages the object holds, zero pages skipped */
+    CRS_PAGES_ALL = 4,      /* private mapping of a deleted file: every non-zero page */
+};
+
+struct crs_capture_opts {
+    int ignore_fds;   /* record unrestorable descriptors as closed instead of failing */
+    int zstd_level;   /* 0: no compression */
+};
+
+struct crs_capture {
+    struct crs_scratch *scratch;
+    struct crs_capture_opts opts;
+    struct { uint64_t start, end; } excl[CRS_MAX_EXCL];
+    int nexcl;
+    int skip_fds[CRS_MAX_SKIP_FDS];
+    int nskip_fds;
+
+    struct crs_rec_process proc;
+    const char *exe, *cwd, *cmdline;
+    struct crs_rec_thread *threads;
+    size_t nthreads;
+    struct crs_rec_region *regions;
+    const char **region_names;
+    uint8_t *region_pages;  /* enum crs_page_mode per region */
+    size_t nregions;
+    struct crs_rec_file *files;
+    const char **file_paths;
+    size_t nfiles;
+    struct crs_rec_memfd *memfds;
+    const char **memfd_names;
+    size_t nmemfds;
+    struct crs_rec_fd *fds;
+    const char **fd_paths;
+    size_t nfds;
+    struct crs_rec_sigaction sig[64];
+    uint64_t *auxv;
+    size_t nauxv;
+    uint64_t pages_stored;
+    char err[512];
+};
+
+/* Each returns 0 or -errno with c->err set to a message for the user. */
+int crs_capture_process(struct crs_capture *c);
+int crs_capture_regions(struct crs_capture *c);
+int crs_capture_fds(struct crs_capture *c);
+int crs_capture_signals(struct crs_capture *c);
+/* Writes memory and all sections through w (already opened on the image fd). */
+int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w);
+
+/* Thread-directed pending signals of `tid` (bit n-1 = signal n). */
+uint64_t crs_thread_pending(int tid, struct crs_capture *c);
+
+/* Helpers shared by the capture files. */
+void crs_capture_error(struct crs_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *crs_capture_strdup(struct crs_capture *c, const char *s);
+
+#endif

@@ -1,0 +1,211 @@
+/* Memory regions: which are saved by content, which by reference to a file,
+ * which are the kernel's (vdso) and which are Revive's own (left out). */
+#define _GNU_SOURCE
+#include "crs/uspace/capture.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CRS_MAX_MAPS 65536
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* The GNU build id of an ELF file, read with plain pread. */
+static uint32_t read_build_id(int fd, uint8_t *out)
+{
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        return 0;
+    Elf64_Phdr ph[64];
+    size_t phsz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+    if (pread(fd, ph, phsz, (off_t)eh.e_phoff) != (ssize_t)phsz)
+        return 0;
+    for (int i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > 4096)
+            continue;
+        unsigned char notes[4096];
+        if (pread(fd, notes, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
+            continue;
+        size_t off = 0;
+        while (off + sizeof(Elf64_Nhdr) <= ph[i].p_filesz) {
+            Elf64_Nhdr nh;
+            memcpy(&nh, notes + off, sizeof nh);
+            size_t name_at = off + sizeof nh;
+            size_t desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
+            size_t next = desc_at + ((nh.n_descsz + 3) & ~3u);
+            if (next > ph[i].p_filesz)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(notes + name_at, "GNU", 4) &&
+                nh.n_descsz <= CRS_BUILD_ID_MAX) {
+                memcpy(out, notes + desc_at, nh.n_descsz);
+                return nh.n_descsz;
+            }
+            off = next;
+        }
+    }
+    return 0;
+}
+
+static int find_or_add_file(struct crs_capture *c, const char *path, const struct stat *st)
+{
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (c->files[i].dev == st->st_dev && c->files[i].ino == st->st_ino)
+            return (int)i;
+    struct crs_rec_file *f = &c->files[c->nfiles];
+    memset(f, 0, sizeof *f);
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    f->size = (uint64_t)st->st_size;
+    f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+    f->mode = st->st_mode;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        f->build_id_len = read_build_id(fd, f->build_id);
+        close(fd);
+    }
+    c->file_paths[c->nfiles] = crs_capture_strdup(c, path);
+    return (int)c->nfiles++;
+}
+
+/* Shared memory objects (memfd, shared anonymous) are matched by inode. */
+int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size);
+int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size)
+{
+    for (size_t i = 0; i < c->nmemfds; i++)
+        if (c->memfds[i].ino == ino) {
+            if (c->memfds[i].size < min_size)
+                c->memfds[i].size = min_size;
+            return (int)i;
+        }
+    struct crs_rec_memfd *m = &c->memfds[c->nmemfds];
+    memset(m, 0, sizeof *m);
+    m->ino = ino;
+    m->size = min_size;
+    char name[256] = "";
+    if (!strncmp(mapname, "/memfd:", 7)) {
+        const char *s = mapname + 7;
+        size_t len = strlen(s);
+        if (ends_with(s, " (deleted)"))
+            len -= 10;
+        if (len >= sizeof name)
+            len = sizeof name - 1;
+        memcpy(name, s, len);
+        name[len] = 0;
+    }
+    c->memfd_names[c->nmemfds] = crs_capture_strdup(c, name);
+    return (int)c->nmemfds++;
+}
+
+static int excluded(const struct crs_capture *c, uint64_t start, uint64_t end)
+{
+    for (int i = 0; i < c->nexcl; i++)
+        if (start < c->excl[i].end && end > c->excl[i].start)
+            return 1;
+    return 0;
+}
+
+int crs_capture_regions(struct crs_capture *c)
+{
+    size_t buflen = 16u << 20;
+    char *buf = crs_scratch_alloc(c->scratch, buflen);
+    struct crs_map *maps = crs_scratch_alloc(c->scratch, CRS_MAX_MAPS * sizeof *maps);
+    if (!buf || !maps) {
+        crs_capture_error(c, "out of scratch memory for the memory map");
+        return -ENOMEM;
+    }
+    long n = crs_maps_read(buf, buflen, maps, CRS_MAX_MAPS);
+    if (n < 0) {
+        crs_capture_error(c, "cannot read /proc/self/maps: %s", strerror((int)-n));
+        return (int)n;
+    }
+    c->regions = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->regions);
+    c->region_names = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->region_names);
+    c->region_pages = crs_scratch_alloc(c->scratch, (size_t)n);
+    c->files = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->files);
+    c->file_paths = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->file_paths);
+    /* fds may add memfds too: room for both */
+    c->memfds = crs_scratch_alloc(c->scratch, ((size_t)n + 4096) * sizeof *c->memfds);
+    c->memfd_names = crs_scratch_alloc(c->scratch, ((size_t)n + 4096) * sizeof *c->memfd_names);
+    if (!c->regions || !c->region_names || !c->region_pages || !c->files || !c->file_paths ||
+        !c->memfds || !c->memfd_names) {
+        crs_capture_error(c, "out of scratch memory for %ld regions", n);
+        return -ENOMEM;
+    }
+
+    for (long i = 0; i < n; i++) {
+        const struct crs_map *m = &maps[i];
+        const char *name = m->name;
+        if (!strcmp(name, "[vsyscall]") || excluded(c, m->start, m->end))
+            continue;
+        struct crs_rec_region *r = &c->regions[c->nregions];
+        memset(r, 0, sizeof *r);
+        r->start = m->start;
+        r->end = m->end;
+        r->prot = m->prot;
+        r->file = -1;
+        r->pgoff = m->pgoff;
+        uint8_t pages = CRS_PAGES_NONE;
+
+        if (!strcmp(name, "[vdso]") || !strncmp(name, "[vvar", 5)) {
+            r->kind = CRS_REGION_VDSO;
+        } else if (!strncmp(name, "/SYSV", 5)) {
+            crs_capture_error(c, "the process uses System V shared memory (%s at 0x%llx), which Revive "
+                              "cannot checkpoint yet; use mmap or memfd instead",
+                              name, (unsigned long long)m->start);
+            return -ENOTSUP;
+        } else if (m->shared && (m->ino != 0 && (!strncmp(name, "/memfd:", 7) || !strncmp(name, "/dev/zero", 9) ||
+                                                  !strncmp(name, "[anon_shmem", 11) || ends_with(name, " (deleted)")))) {
+            if (name[0] == '/' && strncmp(name, "/memfd:", 7) && strncmp(name, "/dev/zero", 9)) {
+                crs_capture_error(c, "a shared mapping of the deleted file %s at 0x%llx cannot be restored; "
+                                  "keep the file until the checkpoint is taken",
+                                  name, (unsigned long long)m->start);
+                return -ENOTSUP;
+            }
+            r->kind = CRS_REGION_SHMEM;
+            r->file = crs_capture_memfd_index(c, m->ino, name, m->pgoff + (m->end - m->start));
+            pages = CRS_PAGES_RESIDENT;
+        } else if (m->shared && name[0] == '/') {
+            struct stat st;
+            if (stat(name, &st) != 0 || st.st_ino != m->ino) {
+                crs_capture_error(c, "the shared file mapping %s at 0x%llx no longer matches its path",
+                                  name, (unsigned long long)m->start);
+                return -ENOTSUP;
+            }
+            r->kind = CRS_REGION_FILE_SHARED;
+            r->file = find_or_add_file(c, name, &st);
+        } else if (!m->shared && name[0] == '/' && m->ino != 0) {
+            struct stat st;
+            if (!ends_with(name, " (deleted)") && stat(name, &st) == 0 && st.st_ino == m->ino &&
+                S_ISREG(st.st_mode) && strncmp(name, "/memfd:", 7)) {
+                r->kind = CRS_REGION_FILE;
+                r->file = find_or_add_file(c, name, &st);
+                pages = CRS_PAGES_COW;
+            } else {
+                /* the file is gone or replaced: keep its content in the image */
+                r->kind = CRS_REGION_ANON;
+                pages = CRS_PAGES_ALL;
+            }
+        } else {
+            r->kind = CRS_REGION_ANON;
+            pages = CRS_PAGES_PRESENT;
+            if (!strcmp(name, "[heap]"))
+                r->flags |= CRS_REGION_F_HEAP;
+            if (!strcmp(name, "[stack]"))
+                r->flags |= CRS_REGION_F_STACK | CRS_REGION_F_GROWSDOWN;
+        }
+        c->region_names[c->nregions] = crs_capture_strdup(c, name);
+        c->region_pages[c->nregions] = pages;
+        c->nregions++;
+    }
+    return 0;
+}

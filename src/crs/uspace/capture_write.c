@@ -1,0 +1,205 @@
+/* Writing the captured process: page data first, then the metadata sections. */
+#define _GNU_SOURCE
+#include "crs/uspace/capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+#define PAGEMAP_BATCH 65536
+
+struct page_walk {
+    struct crs_capture *c;
+    struct crs_image_writer *w;
+    int pagemap_fd, mem_fd;
+    uint64_t *pm;           /* pagemap batch */
+    unsigned char *mc;      /* mincore batch */
+    char *bounce;           /* for regions we cannot read directly */
+    size_t page;
+};
+
+static int page_is_zero(const void *p, size_t len)
+{
+    const uint64_t *w = p;
+    for (size_t i = 0; i < len / 8; i += 4)
+        if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+            return 0;
+    return 1;
+}
+
+/* Emits [start, start+len) of a region: straight from memory when readable,
+ * otherwise through /proc/self/mem, which ignores the protection. `copy`
+ * (the writing thread's own stack, which changes under the writer) goes
+ * through a copy so that the checksum matches the bytes written. */
+static int emit(struct page_walk *pw, uint64_t start, size_t len, int readable, int copy)
+{
+    if (readable && !copy)
+        return crs_iw_add_pages(pw->w, start, (const void *)start, len);
+    while (len) {
+        size_t n = len < CRS_CHUNK_MAX ? len : CRS_CHUNK_MAX;
+        ssize_t r = n;
+        if (readable)
+            memcpy(pw->bounce, (const void *)start, n);
+        else
+            r = pread(pw->mem_fd, pw->bounce, n, (off_t)start);
+        if (r != (ssize_t)n) {
+            crs_capture_error(pw->c, "cannot read protected memory at 0x%llx: %s",
+                              (unsigned long long)start, r < 0 ? strerror(errno) : "short read");
+            return -EIO;
+        }
+        int e = crs_iw_add_pages(pw->w, start, pw->bounce, n);
+        if (e)
+            return e;
+        start += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int mode)
+{
+    size_t page = pw->page;
+    int readable = (r->prot & PROT_READ) != 0;
+    int here;
+    int copy = (uint64_t)&here >= r->start && (uint64_t)&here < r->end;
+    uint64_t run_start = 0;
+    size_t run_len = 0;
+    for (uint64_t base = r->start; base < r->end; base += (uint64_t)PAGEMAP_BATCH * page) {
+        size_t npages = (r->end - base) / page;
+        if (npages > PAGEMAP_BATCH)
+            npages = PAGEMAP_BATCH;
+        if (mode == CRS_PAGES_RESIDENT) {
+            if (mincore((void *)base, npages * page, pw->mc) != 0)
+                memset(pw->mc, 1, npages);
+        } else if (mode != CRS_PAGES_ALL) {
+            ssize_t want = (ssize_t)(npages * 8);
+            if (pread(pw->pagemap_fd, pw->pm, (size_t)want, (off_t)(base / page * 8)) != want) {
+                crs_capture_error(pw->c, "cannot read /proc/self/pagemap: %s", strerror(errno));
+                return -EIO;
+            }
+        }
+        for (size_t i = 0; i < npages; i++) {
+            uint64_t addr = base + i * page;
+            int take;
+            switch (mode) {
+            case CRS_PAGES_PRESENT: take = (pw->pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0; break;
+            case CRS_PAGES_COW:
+                take = (pw->pm[i] & (PM_PRESENT | PM_SWAPPED)) && !(pw->pm[i] & PM_FILE);
+                break;
+            case CRS_PAGES_RESIDENT: take = pw->mc[i] & 1; break;
+            default: take = 1; break;
+            }
+            /* A written page of a private file mapping must be kept even when
+             * zero: the file below it is not. Elsewhere zero is the default. */
+            if (take && mode != CRS_PAGES_COW && readable && page_is_zero((const void *)addr, page))
+                take = 0;
+            if (take && run_len && run_start + run_len == addr && run_len < CRS_CHUNK_MAX) {
+                run_len += page;
+                continue;
+            }
+            if (run_len) {
+                int e = emit(pw, run_start, run_len, readable, copy);
+                if (e)
+                    return e;
+                pw->c->pages_stored += run_len / page;
+                run_len = 0;
+            }
+            if (take) {
+                run_start = addr;
+                run_len = page;
+            }
+        }
+    }
+    if (run_len) {
+        int e = emit(pw, run_start, run_len, readable, copy);
+        if (e)
+            return e;
+        pw->c->pages_stored += run_len / page;
+    }
+    return 0;
+}
+
+static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
+{
+    struct page_walk pw = { .c = c, .w = w, .page = (size_t)sysconf(_SC_PAGESIZE) };
+    pw.pm = crs_scratch_alloc(c->scratch, PAGEMAP_BATCH * sizeof(uint64_t));
+    pw.mc = crs_scratch_alloc(c->scratch, PAGEMAP_BATCH);
+    pw.bounce = crs_scratch_alloc(c->scratch, CRS_CHUNK_MAX);
+    if (!pw.pm || !pw.mc || !pw.bounce) {
+        crs_capture_error(c, "out of scratch memory for the page walk");
+        return -ENOMEM;
+    }
+    pw.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    pw.mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (pw.pagemap_fd < 0 || pw.mem_fd < 0) {
+        crs_capture_error(c, "cannot open /proc/self/pagemap or /proc/self/mem: %s", strerror(errno));
+        if (pw.pagemap_fd >= 0) close(pw.pagemap_fd);
+        if (pw.mem_fd >= 0) close(pw.mem_fd);
+        return -EIO;
+    }
+    int e = 0;
+    for (size_t i = 0; i < c->nregions && !e; i++)
+        if (c->region_pages[i] != CRS_PAGES_NONE)
+            e = walk_region(&pw, &c->regions[i], c->region_pages[i]);
+    close(pw.pagemap_fd);
+    close(pw.mem_fd);
+    return e;
+}
+
+static int strref(struct crs_capture *c, struct crs_image_writer *w, const char *s, struct crs_strref *ref)
+{
+    int e = crs_iw_string(w, s ? s : "", ref);
+    if (e)
+        crs_capture_error(c, "%s", w->err);
+    return e;
+}
+
+static int section(struct crs_capture *c, struct crs_image_writer *w, uint32_t type, const void *recs,
+                   size_t size, size_t count)
+{
+    int e = crs_iw_section(w, type, recs, size, count);
+    if (e)
+        crs_capture_error(c, "%s", w->err);
+    return e;
+}
+
+int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
+{
+    int e = write_memory(c, w);
+    if (e) {
+        if (!c->err[0])
+            crs_capture_error(c, "%s", w->err);
+        return e;
+    }
+    if ((e = strref(c, w, c->exe, &c->proc.exe)) || (e = strref(c, w, c->cwd, &c->proc.cwd)) ||
+        (e = strref(c, w, c->cmdline, &c->proc.cmdline)))
+        return e;
+    for (size_t i = 0; i < c->nregions; i++)
+        if ((e = strref(c, w, c->region_names[i], &c->regions[i].name)))
+            return e;
+    for (size_t i = 0; i < c->nfiles; i++)
+        if ((e = strref(c, w, c->file_paths[i], &c->files[i].path)))
+            return e;
+    for (size_t i = 0; i < c->nmemfds; i++)
+        if ((e = strref(c, w, c->memfd_names[i], &c->memfds[i].name)))
+            return e;
+    for (size_t i = 0; i < c->nfds; i++)
+        if ((e = strref(c, w, c->fd_paths[i], &c->fds[i].path)))
+            return e;
+    c->proc.thread_count = (uint32_t)c->nthreads;
+    if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
+        (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||
+        (e = section(c, w, CRS_SEC_REGIONS, c->regions, sizeof *c->regions, c->nregions)) ||
+        (e = section(c, w, CRS_SEC_FILES, c->files, sizeof *c->files, c->nfiles)) ||
+        (e = section(c, w, CRS_SEC_MEMFDS, c->memfds, sizeof *c->memfds, c->nmemfds)) ||
+        (e = section(c, w, CRS_SEC_FDS, c->fds, sizeof *c->fds, c->nfds)) ||
+        (e = section(c, w, CRS_SEC_SIGNALS, c->sig, sizeof c->sig[0], 64)) ||
+        (e = section(c, w, CRS_SEC_AUXV, c->auxv, sizeof(uint64_t), c->nauxv)))
+        return e;
+    return 0;
+}

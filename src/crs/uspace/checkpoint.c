@@ -1,0 +1,251 @@
+#define _GNU_SOURCE
+#include "crs/uspace/checkpoint.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crs/base/log.h"
+#include "crs/uspace/capture.h"
+#include "crs/uspace/cpu_context.h"
+#include "crs/uspace/park.h"
+#include "crs/uspace/restart_info.h"
+
+#define SCRATCH_SIZE (512ul << 20)
+#define MAX_CHUNKS (1ul << 20)
+#define STRINGS_CAP (8ul << 20)
+
+static struct crs_scratch scratch;
+/* A page shared with the fork-mode writer child, for its result. */
+struct fork_result { int status; char err[512]; uint64_t bytes; };
+static struct fork_result *fork_result;
+/* Kept in ordinary memory (so in the image) for the restarted process. */
+static size_t last_nparked;
+static uint64_t last_shared_pending;
+static int restart_old_pid, restart_new_pid;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int crs_checkpoint_init(int park_sig)
+{
+    int e = crs_park_init(park_sig);
+    if (e)
+        return e;
+    if ((e = crs_scratch_init(&scratch, SCRATCH_SIZE)))
+        return e;
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    fork_result = p;
+    return 0;
+}
+
+void crs_restart_ids(int *old_pid, int *new_pid)
+{
+    *old_pid = restart_old_pid;
+    *new_pid = restart_new_pid;
+}
+
+static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
+{
+    size_t need = crs_iw_scratch_size(MAX_CHUNKS, STRINGS_CAP, c->opts.zstd_level);
+    void *ws = crs_scratch_alloc(c->scratch, need);
+    struct crs_image_writer *w = crs_scratch_alloc(c->scratch, sizeof *w);
+    if (!ws || !w) {
+        crs_capture_error(c, "out of scratch memory for the image writer");
+        return -ENOMEM;
+    }
+    int e = crs_iw_open(w, fd, ws, need, MAX_CHUNKS, STRINGS_CAP, c->opts.zstd_level);
+    if (e) {
+        crs_capture_error(c, "%s", w->err);
+        return e;
+    }
+    if ((e = crs_capture_write(c, w)))
+        return e;
+    if (revive_fault("image-finish")) {
+        crs_capture_error(c, "fault injected at image-finish (REVIVE_FAULT)");
+        return -EIO;
+    }
+    struct crs_image_header hdr;
+    memset(&hdr, 0, sizeof hdr);
+    crs_host_facts(&hdr);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    hdr.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    hdr.pid = c->proc.pid;
+    if ((e = crs_iw_finish(w, &hdr))) {
+        crs_capture_error(c, "%s", w->err);
+        return e;
+    }
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        crs_capture_error(c, "cannot flush the image to disk: %s", strerror(errno));
+        return -errno;
+    }
+    *bytes = w->pos;
+    return 0;
+}
+
+static int collect(struct crs_capture *c, size_t nparked)
+{
+    int e;
+    if ((e = crs_capture_process(c)) || (e = crs_capture_signals(c)) || (e = crs_capture_regions(c)) ||
+        (e = crs_capture_fds(c)))
+        return e;
+    c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);
+    if (!c->threads) {
+        crs_capture_error(c, "out of scratch memory for %zu threads", nparked + 1);
+        return -ENOMEM;
+    }
+    size_t n;
+    struct crs_rec_thread *const *recs = crs_park_records(&n);
+    /* the main thread first, as the format asks */
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            int is_main = recs[i]->tid == c->proc.pid;
+            if (is_main != (pass == 0))
+                continue;
+            c->threads[k] = *recs[i];
+            c->threads[k].pending = 0;
+            k++;
+        }
+    c->nthreads = k;
+    return 0;
+}
+
+/* Everything after the restart that the checkpoint thread must do before the
+ * other threads may run: wait for them, drop cr_restart's leftovers. */
+static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self)
+{
+    struct crs_restart_info info = *info_in;
+    crs_park_wait_restored(last_nparked);
+    for (uint32_t i = 0; i < info.nunmap && i < CRS_RESTART_MAX_UNMAP; i++)
+        munmap((void *)info.unmap[i].start, info.unmap[i].len);
+    crs_thread_reinstate(self, &info);
+    restart_old_pid = info.old_pid;
+    restart_new_pid = info.new_pid;
+    /* the scratch arena and the fork page were left out of the image */
+    crs_scratch_init(&scratch, SCRATCH_SIZE);
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    fork_result = p == MAP_FAILED ? NULL : p;
+    for (int s = 1; s <= 64; s++)
+        if ((last_shared_pending >> (s - 1)) & 1 && s != crs_park_signal())
+            kill(getpid(), s);
+}
+
+static long raw_fork(void)
+{
+    /* No glibc fork: its atfork handlers take locks a parked thread may hold.
+     * No exit signal either, so the application never sees or reaps the child. */
+    return syscall(SYS_clone, 0, NULL, NULL, NULL, 0);
+}
+
+int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *res)
+{
+    memset(res, 0, sizeof res[0]);
+    if (!scratch.base || (o->fork_mode && !fork_result)) {
+        snprintf(res->err, sizeof res->err, "checkpointing is not initialised in this process");
+        res->status = -EINVAL;
+        if (o->after_write)
+            o->after_write(o->arg, res->status, res->err);
+        return res->status;
+    }
+    double t0 = now_ms();
+    long np = crs_park_all(o->timeout_ms, res->err, sizeof res->err);
+    if (np < 0) {
+        res->status = (int)np;
+        if (o->after_write)
+            o->after_write(o->arg, res->status, res->err);
+        return res->status;
+    }
+    struct crs_capture *c = crs_scratch_alloc(&scratch, sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->scratch = &scratch;
+    c->opts.ignore_fds = o->ignore_fds;
+    c->opts.zstd_level = o->zstd_level;
+    c->excl[c->nexcl].start = (uint64_t)scratch.base;
+    c->excl[c->nexcl++].end = (uint64_t)scratch.base + scratch.size;
+    c->excl[c->nexcl].start = (uint64_t)fork_result;
+    c->excl[c->nexcl++].end = (uint64_t)fork_result + 4096;
+    for (int i = 0; i < o->nskip_fds && i < CRS_MAX_SKIP_FDS; i++)
+        c->skip_fds[c->nskip_fds++] = o->skip_fds[i];
+    c->skip_fds[c->nskip_fds++] = o->fd;
+
+    int e = collect(c, (size_t)np);
+    if (!e) {
+        for (size_t i = 0; i < c->nthreads; i++)
+            c->threads[i].pending = crs_thread_pending(c->threads[i].tid, c);
+    }
+    last_nparked = (size_t)np;
+    last_shared_pending = c->proc.shared_pending;
+
+    /* This thread's own record lives on its stack, which the image keeps. */
+    struct crs_rec_thread self;
+    memset(&self, 0, sizeof self);
+    crs_thread_describe(&self);
+    self.flags |= CRS_THREAD_F_MANAGER;
+    long restarted = e ? 0 : crs_ctx_save(&self.ctx);
+    if (restarted) {
+        after_restart((const struct crs_restart_info *)restarted, &self);
+        res->restarted = 1;
+        crs_park_release();
+        return 0;
+    }
+    int released = 0;
+    if (!e) {
+        c->threads[c->nthreads++] = self;
+        if (!o->fork_mode) {
+            e = write_image(c, o->fd, &res->image_bytes);
+        } else {
+            fork_result->status = -EIO;
+            strcpy(fork_result->err, "the image writer died");
+            long pid = raw_fork();
+            if (pid == 0) {
+                uint64_t bytes = 0;
+                int we = write_image(c, o->fd, &bytes);
+                fork_result->status = we;
+                fork_result->bytes = bytes;
+                memcpy(fork_result->err, c->err, sizeof fork_result->err);
+                syscall(SYS_exit_group, we ? 1 : 0);
+            }
+            if (pid < 0) {
+                e = (int)pid;
+                crs_capture_error(c, "cannot fork the image writer: %s", strerror((int)-pid));
+            } else {
+                res->stall_ms = now_ms() - t0;
+                crs_park_release();
+                released = 1;
+                int st;
+                while (waitpid((pid_t)pid, &st, __WALL) < 0 && errno == EINTR)
+                    ;
+                e = fork_result->status;
+                res->image_bytes = fork_result->bytes;
+                if (e)
+                    memcpy(c->err, fork_result->err, sizeof c->err);
+            }
+        }
+    }
+    res->status = e;
+    if (e)
+        snprintf(res->err, sizeof res->err, "%s", c->err);
+    if (o->after_write)
+        o->after_write(o->arg, res->status, res->err);
+    if (!released) {
+        res->stall_ms = now_ms() - t0;
+        crs_park_release();
+    }
+    crs_scratch_reset(&scratch);
+    return res->status;
+}

@@ -1,0 +1,333 @@
+#define _GNU_SOURCE
+#include "crs/uspace/park.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "crs/base/log.h"
+#include "crs/uspace/cpu_context.h"
+
+#ifndef ARCH_GET_FS
+#define ARCH_GET_FS 0x1003
+#endif
+#ifndef PR_GET_TID_ADDRESS
+#define PR_GET_TID_ADDRESS 40
+#endif
+#define CRS_RSEQ_SIG 0x53053053u
+#define CRS_RSEQ_LEN 32u
+
+enum { PHASE_IDLE = 0, PHASE_PARKING = 1 };
+
+static int park_sig;
+static _Atomic int phase;
+static _Atomic uint32_t nslots, nparked, release_gen, nrestored;
+static struct crs_rec_thread *slots[CRS_MAX_THREADS];
+static pid_t signaled[CRS_MAX_THREADS];
+/* Offset of the tid inside glibc's struct pthread, found at run time (0: unknown). */
+static size_t tid_offset;
+
+int (*crs_park_hook)(void);
+int crs_installing_park_handler;
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    futex(addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
+}
+
+static void futex_wake(_Atomic uint32_t *addr)
+{
+    futex(addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+}
+
+static pid_t my_tid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+/* glibc keeps each thread's tid in its struct pthread and trusts it (mutex
+ * owners, pthread_kill); when a restart changes ids it must be corrected. */
+static void find_tid_offset(void)
+{
+    const pid_t tid = my_tid();
+    const unsigned char *self = (const unsigned char *)pthread_self();
+    for (size_t off = 0; off < 2048; off += sizeof(pid_t)) {
+        pid_t v;
+        memcpy(&v, self + off, sizeof v);
+        if (v == tid) {
+            tid_offset = off;
+            return;
+        }
+    }
+}
+
+void crs_thread_describe(struct crs_rec_thread *rec)
+{
+    rec->tid = my_tid();
+    rec->flags = rec->tid == getpid() ? CRS_THREAD_F_MAIN : 0;
+    unsigned long fs = 0;
+    syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+    rec->fsbase = fs;
+    unsigned long ctid = 0;
+    if (prctl(PR_GET_TID_ADDRESS, &ctid, 0, 0, 0) == 0)
+        rec->clear_child_tid = ctid;
+    void *head = NULL;
+    size_t len = 0;
+    if (syscall(SYS_get_robust_list, 0, &head, &len) == 0) {
+        rec->robust_list = (uint64_t)head;
+        rec->robust_len = len;
+    }
+    if (__rseq_size > 0) {
+        const struct rseq *area = (const struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+        if ((int32_t)area->cpu_id >= 0) {
+            rec->rseq = (uint64_t)area;
+            rec->rseq_len = CRS_RSEQ_LEN;
+            rec->rseq_sig = CRS_RSEQ_SIG;
+        }
+    }
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) == 0) {
+        rec->altstack_sp = (uint64_t)ss.ss_sp;
+        rec->altstack_size = ss.ss_size;
+        rec->altstack_flags = ss.ss_flags & ~SS_ONSTACK;
+    } else {
+        rec->altstack_flags = SS_DISABLE;
+    }
+}
+
+void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info)
+{
+    if (info->ids_changed && tid_offset) {
+        pid_t tid = my_tid();
+        memcpy((char *)pthread_self() + tid_offset, &tid, sizeof tid);
+    }
+    if (rec->robust_list)
+        syscall(SYS_set_robust_list, (void *)rec->robust_list, (size_t)rec->robust_len);
+    if (rec->rseq)
+        syscall(SYS_rseq, (void *)rec->rseq, rec->rseq_len, 0, rec->rseq_sig);
+    if (!(rec->altstack_flags & SS_DISABLE) && rec->altstack_size) {
+        stack_t ss = { .ss_sp = (void *)rec->altstack_sp, .ss_size = rec->altstack_size,
+                       .ss_flags = rec->altstack_flags };
+        sigaltstack(&ss, NULL);
+    }
+    /* Signals that were pending on this thread at the checkpoint. */
+    for (int s = 1; s <= 64; s++)
+        if ((rec->pending >> (s - 1)) & 1 && s != park_sig)
+            syscall(SYS_tgkill, getpid(), my_tid(), s);
+}
+
+static int park_here_uc(const ucontext_t *uc)
+{
+    struct crs_rec_thread rec;
+    memset(&rec, 0, sizeof rec);
+    crs_thread_describe(&rec);
+    rec.record = (uint64_t)&rec;
+    if (uc)
+        memcpy(&rec.blocked, &uc->uc_sigmask, sizeof rec.blocked);
+    uint32_t idx = atomic_fetch_add(&nslots, 1);
+    if (idx >= CRS_MAX_THREADS)
+        return 0; /* crs_park_all notices the missing thread and gives up */
+    slots[idx] = &rec;
+    long r = crs_ctx_save(&rec.ctx);
+    uint32_t gen = atomic_load(&release_gen);
+    if (r == 0) {
+        atomic_fetch_add(&nparked, 1);
+        futex_wake(&nparked);
+    } else {
+        crs_thread_reinstate(&rec, (const struct crs_restart_info *)r);
+        atomic_fetch_add(&nrestored, 1);
+        futex_wake(&nrestored);
+    }
+    while (atomic_load(&release_gen) == gen)
+        futex_wait(&release_gen, gen, -1);
+    return r != 0;
+}
+
+int crs_park_here(void)
+{
+    return park_here_uc(NULL);
+}
+
+static void park_handler(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig;
+    int saved_errno = errno;
+    if (si->si_code == SI_TKILL && atomic_load(&phase) == PHASE_PARKING) {
+        if (!crs_park_hook || !crs_park_hook())
+            park_here_uc(ucv);
+    }
+    errno = saved_errno;
+}
+
+int crs_park_init(int sig)
+{
+    park_sig = sig;
+    find_tid_offset();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = park_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    crs_installing_park_handler = 1;
+    int r = sigaction(sig, &sa, NULL);
+    crs_installing_park_handler = 0;
+    return r != 0 ? -errno : 0;
+}
+
+int crs_park_signal(void)
+{
+    return park_sig;
+}
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Signals every thread not signalled yet; returns how many are now signalled. */
+static long signal_new_threads(long nsig, pid_t self)
+{
+    int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    char buf[8192];
+    for (;;) {
+        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '0' || d->d_name[0] > '9')
+                continue;
+            pid_t tid = 0;
+            for (const char *p = d->d_name; *p; p++)
+                tid = tid * 10 + (*p - '0');
+            if (tid == self)
+                continue;
+            int known = 0;
+            for (long i = 0; i < nsig && !known; i++)
+                known = signaled[i] == tid;
+            if (known)
+                continue;
+            if (nsig == CRS_MAX_THREADS) {
+                close(dfd);
+                return -E2BIG;
+            }
+            if (syscall(SYS_tgkill, getpid(), tid, park_sig) == 0)
+                signaled[nsig++] = tid;
+        }
+    }
+    close(dfd);
+    return nsig;
+}
+
+static int thread_alive(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d", tid);
+    return access(path, F_OK) == 0;
+}
+
+/* Threads signalled but neither parked nor alive any more do not count. */
+static long expected_parked(long nsig, pid_t *straggler)
+{
+    long expect = 0;
+    uint32_t ns = atomic_load(&nslots);
+    for (long i = 0; i < nsig; i++) {
+        int parked = 0;
+        for (uint32_t j = 0; j < ns && j < CRS_MAX_THREADS && !parked; j++)
+            parked = slots[j] && slots[j]->tid == signaled[i];
+        if (parked || thread_alive(signaled[i])) {
+            expect++;
+            if (!parked)
+                *straggler = signaled[i];
+        }
+    }
+    return expect;
+}
+
+long crs_park_all(int timeout_ms, char *err, size_t errlen)
+{
+    pid_t self = my_tid();
+    atomic_store(&nslots, 0);
+    atomic_store(&nparked, 0);
+    atomic_store(&nrestored, 0);
+    memset(slots, 0, sizeof slots);
+    atomic_store(&phase, PHASE_PARKING);
+    long nsig = 0, waited = 0;
+    for (;;) {
+        long n = signal_new_threads(nsig, self);
+        if (n < 0) {
+            snprintf(err, errlen, "cannot stop the threads: %s", strerror((int)-n));
+            crs_park_release();
+            return n;
+        }
+        int grew = n != nsig;
+        nsig = n;
+        for (;;) {
+            pid_t straggler = 0;
+            long expect = expected_parked(nsig, &straggler);
+            uint32_t p = atomic_load(&nparked);
+            if ((long)p >= expect)
+                break;
+            if (waited >= timeout_ms) {
+                snprintf(err, errlen, "thread %d did not stop within %d ms (does it block signal %d, "
+                         "Revive's checkpoint signal?)", straggler, timeout_ms, park_sig);
+                crs_park_release();
+                return -ETIMEDOUT;
+            }
+            futex_wait(&nparked, p, 10);
+            waited += 10;
+        }
+        if (!grew)
+            break;
+    }
+    return (long)atomic_load(&nparked);
+}
+
+struct crs_rec_thread *const *crs_park_records(size_t *n)
+{
+    uint32_t ns = atomic_load(&nslots);
+    *n = ns < CRS_MAX_THREADS ? ns : CRS_MAX_THREADS;
+    return slots;
+}
+
+void crs_park_release(void)
+{
+    atomic_store(&phase, PHASE_IDLE);
+    atomic_fetch_add(&release_gen, 1);
+    futex_wake(&release_gen);
+}
+
+void crs_park_wait_restored(size_t n)
+{
+    for (;;) {
+        uint32_t v = atomic_load(&nrestored);
+        if (v >= n)
+            return;
+        futex_wait(&nrestored, v, 100);
+    }
+}

@@ -1,0 +1,53 @@
+/*
+ * Parking threads: the checkpoint thread sends a signal to every other thread;
+ * each one saves its state in its handler and waits there. At restart each is
+ * resumed inside that handler and returns from it, which puts back its
+ * registers, FPU state and signal mask (the kernel's signal frame is on its
+ * stack, saved with the rest of memory).
+ */
+#ifndef REVIVE_CRS_PARK_H
+#define REVIVE_CRS_PARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "crs/base/image_format.h"
+#include "crs/uspace/restart_info.h"
+
+#define CRS_MAX_THREADS 4096
+
+/* Installs the park signal handler (signal `sig`). 0 or -errno. */
+int crs_park_init(int sig);
+int crs_park_signal(void);
+
+/* Parks every thread but the caller. Returns the number parked, or -errno
+ * (then every thread was released again) with a message in err. */
+long crs_park_all(int timeout_ms, char *err, size_t errlen);
+
+/* The parked threads' records (valid until crs_park_release). */
+struct crs_rec_thread *const *crs_park_records(size_t *n);
+
+/* Lets parked threads run on. */
+void crs_park_release(void);
+
+/* Fills a record with the calling thread's kernel-side state (tid, TLS base,
+ * robust list, rseq, alternate stack). */
+void crs_thread_describe(struct crs_rec_thread *rec);
+
+/* After a restart: puts the calling thread's kernel-side state back and fixes
+ * glibc's cached tid when ids changed. */
+void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info);
+
+/* Restart bookkeeping for the checkpoint thread: waits until all `n` parked
+ * threads have reinstated themselves. */
+void crs_park_wait_restored(size_t n);
+
+/* Set by hooks that want to run code in a parked thread's handler before it
+ * saves its state (signal-context callbacks). Returns 1 if it parked the
+ * thread itself (via crs_park_here), else 0. */
+extern int (*crs_park_hook)(void);
+
+/* Parks the calling thread from inside a signal handler; returns 0 after the
+ * checkpoint when continuing, 1 when the process was restarted. */
+int crs_park_here(void);
+
+#endif

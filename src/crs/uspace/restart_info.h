@@ -1,0 +1,20 @@
+/* What cr_restart hands to the restored process (every resumed thread gets a
+ * pointer to it as the return value of its crs_ctx_save). */
+#ifndef REVIVE_CRS_RESTART_INFO_H
+#define REVIVE_CRS_RESTART_INFO_H
+
+#include <stdint.h>
+
+#define CRS_RESTART_MAGIC 0x5245564956455253ULL /* "SREVIVER" */
+#define CRS_RESTART_MAX_UNMAP 64
+
+struct crs_restart_info {
+    uint64_t magic;
+    int32_t old_pid, new_pid;
+    uint32_t ids_changed;     /* 1 when the process runs under new pid/tids */
+    uint32_t nunmap;
+    /* cr_restart's own leftovers, to unmap once every thread has left them */
+    struct { uint64_t start, len; } unmap[CRS_RESTART_MAX_UNMAP];
+};
+
+#endif

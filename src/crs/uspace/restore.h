@@ -1,0 +1,69 @@
+/*
+ * Restoring a process image in cr_restart's child:
+ *   restore_check  refuse images this machine cannot bring back
+ *   restore_state  descriptors, working directory, limits, signals
+ *   restore_load   map every region (at its address, or aside when cr_restart
+ *                  sits there) and fill it from the image
+ *   restore_switch drop cr_restart's own memory, move regions and the vdso
+ *                  into place, recreate the threads and jump into them
+ */
+#ifndef REVIVE_CRS_RESTORE_H
+#define REVIVE_CRS_RESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/prctl.h>
+
+#include "crs/base/image.h"
+#include "crs/uspace/restart_info.h"
+
+#define CRS_SWITCH_MAX_UNMAP 512
+#define CRS_SWITCH_STACK (64u << 10)
+
+struct crs_switch_thread {
+    struct crs_cpu_ctx ctx;
+    uint64_t fsbase, clear_child_tid;
+    int32_t tid;
+    uint32_t pad;
+};
+
+struct crs_switch_range { uint64_t from, to, len; };
+
+/* Everything the last step needs, in one mapping that survives the switch. */
+struct crs_switch_plan {
+    uint32_t nunmap, nmove, nvdso, nthreads;
+    int restore_tids;
+    int32_t old_pid;
+    struct crs_switch_range unmap[CRS_SWITCH_MAX_UNMAP]; /* from, len */
+    struct crs_switch_range vdso[4];
+    uint64_t vdso_spare;                 /* a free range for moving the vdso in two steps */
+    struct prctl_mm_map mm;
+    uint64_t auxv[128];
+    struct crs_restart_info info;
+    struct crs_switch_range *move;       /* nmove entries, after the plan */
+    struct crs_switch_thread *threads;   /* main thread first */
+    uint64_t arena_start, arena_len;
+    char stack[CRS_SWITCH_STACK] __attribute__((aligned(16)));
+};
+
+struct crs_restore {
+    struct crs_image *img;
+    int restore_ids;        /* try to bring back the original pid and tids */
+    int ignore_kernel;      /* accept an image from another kernel release */
+    uint64_t *cur;          /* per region: where it is mapped now */
+    int *memfd_fds;         /* per memfd record */
+    int work_fd_min;        /* our own descriptors live at or above this */
+    char err[768];
+};
+
+int crs_restore_check(struct crs_restore *r);        /* before anything is changed */
+int crs_restore_fds(struct crs_restore *r);          /* in the child */
+int crs_restore_process_state(struct crs_restore *r);
+int crs_restore_load(struct crs_restore *r);
+int crs_restore_signals(struct crs_restore *r);
+/* Builds the plan and switches; returns only on failure (before the switch). */
+int crs_restore_switch(struct crs_restore *r, int pid_is_original);
+
+void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

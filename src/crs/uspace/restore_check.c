@@ -1,0 +1,150 @@
+/* Refusing images that this machine cannot bring back faithfully. */
+#define _GNU_SOURCE
+#include "crs/uspace/restore.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <elf.h>
+#include <fcntl.h>
+
+extern char __executable_start[], _end[];
+
+void crs_restore_error(struct crs_restore *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+}
+
+static int build_id_of(const char *path, uint8_t *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf64_Ehdr eh;
+    int n = 0;
+    if (pread(fd, &eh, sizeof eh, 0) == sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum <= 64) {
+        Elf64_Phdr ph[64];
+        size_t sz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+        if (pread(fd, ph, sz, (off_t)eh.e_phoff) == (ssize_t)sz)
+            for (int i = 0; i < eh.e_phnum && !n; i++) {
+                if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > 4096)
+                    continue;
+                unsigned char notes[4096];
+                if (pread(fd, notes, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
+                    continue;
+                for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= ph[i].p_filesz;) {
+                    Elf64_Nhdr nh;
+                    memcpy(&nh, notes + off, sizeof nh);
+                    size_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
+                    size_t next = desc_at + ((nh.n_descsz + 3) & ~3u);
+                    if (next > ph[i].p_filesz)
+                        break;
+                    if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz <= CRS_BUILD_ID_MAX) {
+                        memcpy(out, notes + desc_at, nh.n_descsz);
+                        n = (int)nh.n_descsz;
+                        break;
+                    }
+                    off = next;
+                }
+            }
+    }
+    close(fd);
+    return n;
+}
+
+static int check_host(struct crs_restore *r)
+{
+    const struct crs_image_header *h = &r->img->hdr;
+    struct crs_image_header here;
+    memset(&here, 0, sizeof here);
+    crs_host_facts(&here);
+    if (h->page_size != here.page_size) {
+        crs_restore_error(r, "the image was taken with %u-byte pages, this machine uses %u", h->page_size,
+                          here.page_size);
+        return -EINVAL;
+    }
+    if (strcmp(h->machine, here.machine)) {
+        crs_restore_error(r, "the image was taken on a %s machine, this is %s", h->machine, here.machine);
+        return -EINVAL;
+    }
+    if (h->xfeatures & ~here.xfeatures) {
+        crs_restore_error(r, "the image was taken on a CPU with state components 0x%llx that this CPU "
+                          "lacks (XCR0 here 0x%llx); restart it on a machine with the same CPU features",
+                          (unsigned long long)(h->xfeatures & ~here.xfeatures),
+                          (unsigned long long)here.xfeatures);
+        return -EINVAL;
+    }
+    if (strcmp(h->kernel_release, here.kernel_release) && !r->ignore_kernel) {
+        crs_restore_error(r, "the image was taken under kernel %s, this is %s; restart it on a machine "
+                          "with the same kernel, or pass --ignore-kernel to try anyway",
+                          h->kernel_release, here.kernel_release);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int check_files(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nfiles; i++) {
+        const struct crs_rec_file *f = &img->files[i];
+        const char *path = crs_image_str(img, f->path);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            crs_restore_error(r, "%s, mapped by the process, is missing: %s; put it back to restart",
+                              path, strerror(errno));
+            return -ENOENT;
+        }
+        int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        const char *what = NULL;
+        if ((uint64_t)st.st_size != f->size)
+            what = "its size";
+        else if (mt != f->mtime_ns)
+            what = "its modification time";
+        else if (f->build_id_len) {
+            uint8_t id[CRS_BUILD_ID_MAX];
+            int n = build_id_of(path, id);
+            if (n != (int)f->build_id_len || memcmp(id, f->build_id, f->build_id_len))
+                what = "its build id";
+        } else if (st.st_ino != f->ino)
+            what = "its inode";
+        if (what) {
+            crs_restore_error(r, "%s changed since the checkpoint (%s differs); the restarted process would "
+                              "run different code. Restore the original file, or use an image taken after "
+                              "the change", path, what);
+            return -ESTALE;
+        }
+    }
+    return 0;
+}
+
+static int check_layout(struct crs_restore *r)
+{
+    uint64_t lo = (uint64_t)__executable_start & ~4095ull, hi = ((uint64_t)_end + 4095) & ~4095ull;
+    for (size_t i = 0; i < r->img->nregions; i++) {
+        const struct crs_rec_region *g = &r->img->regions[i];
+        if (g->start < hi && g->end > lo) {
+            crs_restore_error(r, "the image uses addresses 0x%llx-0x%llx where cr_restart itself lives; "
+                              "this image cannot be restarted by this build of cr_restart",
+                              (unsigned long long)g->start, (unsigned long long)g->end);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+int crs_restore_check(struct crs_restore *r)
+{
+    int e;
+    if ((e = check_host(r)) || (e = check_files(r)) || (e = check_layout(r)))
+        return e;
+    return 0;
+}

@@ -1,0 +1,181 @@
+/* Mapping every region of the image and filling it. A region goes straight
+ * to its address; where cr_restart's own memory is in the way it is mapped
+ * aside and moved into place by the switch. */
+#define _GNU_SOURCE
+#include "crs/uspace/restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static int region_fd(struct crs_restore *r, const struct crs_rec_region *g, int *owned)
+{
+    *owned = 0;
+    if (g->kind == CRS_REGION_SHMEM)
+        return r->memfd_fds[g->file];
+    if (g->kind != CRS_REGION_FILE && g->kind != CRS_REGION_FILE_SHARED)
+        return -1;
+    const char *path = crs_image_str(r->img, r->img->files[g->file].path);
+    int mode = g->kind == CRS_REGION_FILE_SHARED && (g->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+    int fd = open(path, mode | O_CLOEXEC);
+    if (fd < 0) {
+        crs_restore_error(r, "cannot open %s to map it at 0x%llx: %s", path, (unsigned long long)g->start,
+                          strerror(errno));
+        return -2;
+    }
+    *owned = 1;
+    return fd;
+}
+
+/* Maps region i at `hint` (MAP_FIXED_NOREPLACE) or, with hint 0, anywhere. */
+static void *map_region(struct crs_restore *r, size_t i, uint64_t hint, int writable)
+{
+    const struct crs_rec_region *g = &r->img->regions[i];
+    size_t len = g->end - g->start;
+    int prot = g->prot | (writable ? PROT_READ | PROT_WRITE : 0);
+    int flags = hint ? MAP_FIXED_NOREPLACE : 0;
+    int owned;
+    int fd = region_fd(r, g, &owned);
+    if (fd == -2)
+        return NULL;
+    void *p;
+    if (fd < 0) {
+        flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+        if ((g->flags & CRS_REGION_F_GROWSDOWN) && hint)
+            flags |= MAP_GROWSDOWN;
+        p = mmap((void *)hint, len, prot, flags, -1, 0);
+    } else {
+        flags |= (g->kind == CRS_REGION_FILE ? MAP_PRIVATE : MAP_SHARED);
+        p = mmap((void *)hint, len, prot, flags, fd, (off_t)g->pgoff);
+        if (owned)
+            close(fd);
+    }
+    if (p == MAP_FAILED)
+        return NULL;
+    if (hint && (uint64_t)p != hint) {      /* an old kernel ignoring NOREPLACE */
+        munmap(p, len);
+        errno = EEXIST;
+        return NULL;
+    }
+    return p;
+}
+
+static int make_memfds(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    r->memfd_fds = calloc(img->nmemfds ? img->nmemfds : 1, sizeof(int));
+    if (!r->memfd_fds)
+        return -ENOMEM;
+    for (size_t i = 0; i < img->nmemfds; i++) {
+        const char *name = crs_image_str(img, img->memfds[i].name);
+        int fd = memfd_create(*name ? name : "revive-shared", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0 || ftruncate(fd, (off_t)img->memfds[i].size) != 0) {
+            crs_restore_error(r, "cannot recreate shared memory object %s: %s", *name ? name : "(anonymous)",
+                              strerror(errno));
+            return -ENOMEM;
+        }
+        int moved = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
+        close(fd);
+        r->memfd_fds[i] = moved;
+    }
+    return 0;
+}
+
+static int has_data(const struct crs_image *img, size_t region, size_t *first_chunk)
+{
+    const struct crs_rec_region *g = &img->regions[region];
+    size_t lo = 0, hi = img->nchunks;
+    while (lo < hi) {   /* first chunk with vaddr >= start */
+        size_t mid = (lo + hi) / 2;
+        if (img->chunks[mid].vaddr < g->start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first_chunk = lo;
+    return lo < img->nchunks && img->chunks[lo].vaddr < g->end;
+}
+
+int crs_restore_load(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    int e = make_memfds(r);
+    if (e)
+        return e;
+    r->cur = calloc(img->nregions ? img->nregions : 1, sizeof *r->cur);
+    char *writable = calloc(img->nregions ? img->nregions : 1, 1);
+    if (!r->cur || !writable)
+        return -ENOMEM;
+    /* Pass 1: every region that fits at its own address. */
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind == CRS_REGION_VDSO)
+            continue;
+        size_t first;
+        writable[i] = (char)has_data(img, i, &first);
+        void *p = map_region(r, i, g->start, writable[i]);
+        if (p) {
+            r->cur[i] = g->start;
+        } else if (errno != EEXIST) {
+            if (!r->err[0])
+                crs_restore_error(r, "cannot map 0x%llx-0x%llx: %s", (unsigned long long)g->start,
+                                  (unsigned long long)g->end, strerror(errno));
+            free(writable);
+            return -ENOMEM;
+        }
+    }
+    /* Pass 2: the rest aside; every free spot left is outside the image. */
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind == CRS_REGION_VDSO || r->cur[i])
+            continue;
+        void *p = map_region(r, i, 0, writable[i]);
+        if (!p) {
+            if (!r->err[0])
+                crs_restore_error(r, "cannot map %llu bytes for 0x%llx: %s",
+                                  (unsigned long long)(g->end - g->start), (unsigned long long)g->start,
+                                  strerror(errno));
+            free(writable);
+            return -ENOMEM;
+        }
+        r->cur[i] = (uint64_t)p;
+    }
+    /* Fill: chunks and regions are both sorted by address. */
+    size_t ri = 0;
+    for (size_t c = 0; c < img->nchunks; c++) {
+        const struct crs_rec_chunk *ch = &img->chunks[c];
+        while (ri < img->nregions && img->regions[ri].end <= ch->vaddr)
+            ri++;
+        if (ri == img->nregions || ch->vaddr < img->regions[ri].start ||
+            ch->vaddr + ch->length > img->regions[ri].end || img->regions[ri].kind == CRS_REGION_VDSO ||
+            img->regions[ri].kind == CRS_REGION_FILE_SHARED) {
+            crs_restore_error(r, "image %s: page data at 0x%llx lies outside any restorable region; the image "
+                              "is corrupt", "", (unsigned long long)ch->vaddr);
+            free(writable);
+            return -EINVAL;
+        }
+        void *dst = (void *)(r->cur[ri] + (ch->vaddr - img->regions[ri].start));
+        if ((e = crs_image_read_chunk(r->img, c, dst))) {
+            crs_restore_error(r, "%s", r->img->err);
+            free(writable);
+            return e;
+        }
+    }
+    for (size_t i = 0; i < img->nregions; i++)
+        if (writable[i] && mprotect((void *)r->cur[i], img->regions[i].end - img->regions[i].start,
+                                    (int)img->regions[i].prot) != 0) {
+            crs_restore_error(r, "cannot protect 0x%llx: %s", (unsigned long long)img->regions[i].start,
+                              strerror(errno));
+            free(writable);
+            return -EIO;
+        }
+    free(writable);
+    return 0;
+}

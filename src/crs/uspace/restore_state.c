@@ -1,0 +1,145 @@
+/* Descriptors, working directory, umask, limits, timers and signal
+ * dispositions of the restored process. */
+#define _GNU_SOURCE
+#include "crs/uspace/restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
+{
+    const char *path = crs_image_str(r->img, f->path);
+    int flags = (int)f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+    int fd;
+    switch (f->kind) {
+    case CRS_FD_REGULAR:
+    case CRS_FD_CHARDEV:
+        fd = open(path, flags);
+        break;
+    case CRS_FD_DIRECTORY:
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        break;
+    case CRS_FD_MEMFD:
+        if (f->memfd < 0 || (size_t)f->memfd >= r->img->nmemfds || r->memfd_fds[f->memfd] < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        fd = fcntl(r->memfd_fds[f->memfd], F_DUPFD, r->work_fd_min);
+        if (fd >= 0)
+            fcntl(fd, F_SETFL, flags & (O_APPEND | O_NONBLOCK));
+        break;
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+    if (fd < 0) {
+        crs_restore_error(r, "cannot reopen %s as descriptor %d: %s", path, f->fd, strerror(errno));
+        return -1;
+    }
+    return fd;
+}
+
+int crs_restore_fds(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nfds; i++) {
+        const struct crs_rec_fd *f = &img->fds[i];
+        if (f->fd < 0 || f->fd >= r->work_fd_min) {
+            crs_restore_error(r, "descriptor %d in the image is out of range", f->fd);
+            return -EINVAL;
+        }
+        if (f->kind == CRS_FD_INHERIT) {
+            if (fcntl(f->fd, F_GETFD) < 0) {
+                int nul = open("/dev/null", O_RDWR);
+                if (nul >= 0 && nul != f->fd) {
+                    dup2(nul, f->fd);
+                    close(nul);
+                }
+            }
+            continue;
+        }
+        if (f->kind == CRS_FD_CLOSED)
+            continue;
+        int fd = open_record(r, f);
+        if (fd < 0)
+            return -EIO;
+        if (fd != f->fd) {
+            if (dup2(fd, f->fd) < 0) {
+                crs_restore_error(r, "cannot place descriptor %d: %s", f->fd, strerror(errno));
+                close(fd);
+                return -EIO;
+            }
+            close(fd);
+        }
+        if (f->offset >= 0 && (S_ISREG(f->mode) || f->kind == CRS_FD_MEMFD))
+            lseek(f->fd, f->offset, SEEK_SET);
+        fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
+    }
+    /* Close everything else below our own range: the process had no such descriptor. */
+    for (int fd = 0; fd < r->work_fd_min; fd++) {
+        int keep = 0;
+        for (size_t i = 0; i < img->nfds && !keep; i++)
+            keep = img->fds[i].fd == fd && img->fds[i].kind != CRS_FD_CLOSED;
+        if (!keep)
+            close(fd);
+    }
+    return 0;
+}
+
+int crs_restore_process_state(struct crs_restore *r)
+{
+    const struct crs_rec_process *p = r->img->process;
+    const char *cwd = crs_image_str(r->img, p->cwd);
+    if (chdir(cwd) != 0) {
+        crs_restore_error(r, "cannot return to the working directory %s: %s", cwd, strerror(errno));
+        return -errno;
+    }
+    umask((mode_t)p->umask);
+    for (int i = 0; i < 3; i++) {
+        struct itimerval it = {
+            { p->itimers[i].interval_us / 1000000, p->itimers[i].interval_us % 1000000 },
+            { p->itimers[i].value_us / 1000000, p->itimers[i].value_us % 1000000 },
+        };
+        if (it.it_value.tv_sec || it.it_value.tv_usec)
+            setitimer(i, &it, NULL);
+    }
+    return 0;
+}
+
+struct kernel_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+
+int crs_restore_signals(struct crs_restore *r)
+{
+    /* Everything stays blocked until each thread returns to its own mask. */
+    uint64_t all = ~0ull;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+    for (size_t i = 0; i < r->img->nsigactions && i < 64; i++) {
+        int sig = (int)i + 1;
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        const struct crs_rec_sigaction *s = &r->img->sigactions[i];
+        struct kernel_sigaction ka = { s->handler, s->flags, s->restorer, s->mask };
+        syscall(SYS_rt_sigaction, sig, &ka, NULL, 8);
+    }
+    /* Limits last: a low RLIMIT_AS or RLIMIT_NOFILE would have stopped us
+     * from setting everything else up. */
+    const struct crs_rec_process *p = r->img->process;
+    for (int i = 0; i < CRS_RLIMIT_COUNT && i < RLIM_NLIMITS; i++) {
+        struct rlimit rl = { p->rlimits[i].cur, p->rlimits[i].max };
+        if (rl.rlim_cur == 0 && rl.rlim_max == 0)
+            continue;
+        prlimit(0, i, &rl, NULL);
+    }
+    return 0;
+}

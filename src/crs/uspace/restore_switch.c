@@ -1,0 +1,356 @@
+/*
+ * The last step of a restore. The plan is built with libc; switch_main runs on
+ * the plan's own stack after cr_restart's memory is gone and therefore uses
+ * only raw system calls: no libc, no TLS, no stack protector.
+ */
+#define _GNU_SOURCE
+#include "crs/uspace/restore.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "crs/uspace/cpu_context.h"
+#include "crs/uspace/maps.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef RSEQ_FLAG_UNREGISTER
+#define RSEQ_FLAG_UNREGISTER 1
+#endif
+
+extern char __executable_start[], _end[];
+
+struct clone3_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+        cgroup;
+};
+
+static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static void say(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    sys6(SYS_write, 2, (long)s, (long)n, 0, 0, 0);
+}
+
+static void die(const char *what)
+{
+    say("cr_restart: the restore failed after the point of no return: ");
+    say(what);
+    say("\n");
+    sys6(SYS_exit_group, 1, 0, 0, 0, 0, 0);
+    for (;;)
+        ;
+}
+
+static void move(uint64_t from, uint64_t len, uint64_t to, const char *what)
+{
+    if (from == to)
+        return;
+    long r = sys6(SYS_mremap, (long)from, (long)len, (long)len, MREMAP_MAYMOVE | MREMAP_FIXED, (long)to, 0);
+    if (r != (long)to)
+        die(what);
+}
+
+static void switch_main(void *arg)
+{
+    struct crs_switch_plan *p = arg;
+    for (uint32_t i = 0; i < p->nunmap; i++)
+        sys6(SYS_munmap, (long)p->unmap[i].from, (long)p->unmap[i].len, 0, 0, 0, 0);
+    if (p->nvdso) {
+        /* in two steps, through a spare range, so no move lands on a piece
+         * that has not moved yet */
+        uint64_t lo = p->vdso[0].from;
+        for (uint32_t i = 1; i < p->nvdso; i++)
+            if (p->vdso[i].from < lo)
+                lo = p->vdso[i].from;
+        for (uint32_t i = 0; i < p->nvdso; i++)
+            move(p->vdso[i].from, p->vdso[i].len, p->vdso_spare + (p->vdso[i].from - lo), "moving the vdso aside");
+        for (uint32_t i = 0; i < p->nvdso; i++)
+            move(p->vdso_spare + (p->vdso[i].from - lo), p->vdso[i].len, p->vdso[i].to, "moving the vdso into place");
+    }
+    for (uint32_t i = 0; i < p->nmove; i++)
+        move(p->move[i].from, p->move[i].len, p->move[i].to, "moving a region into place");
+    if (sys6(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&p->mm, sizeof p->mm, 0, 0) != 0)
+        say("cr_restart: warning: the kernel refused the saved memory layout (brk, arguments); "
+            "the process runs on, but its heap may not grow through brk\n");
+    struct crs_switch_thread *main_thread = &p->threads[0];
+    sys6(SYS_set_tid_address, (long)main_thread->clear_child_tid, 0, 0, 0, 0, 0);
+    for (uint32_t i = 1; i < p->nthreads; i++) {
+        struct crs_switch_thread *t = &p->threads[i];
+        struct clone3_args ca;
+        uint64_t tid = (uint64_t)t->tid;
+        char *c = (char *)&ca;
+        for (size_t k = 0; k < sizeof ca; k++)
+            c[k] = 0;
+        ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                   CLONE_SETTLS | CLONE_CHILD_CLEARTID;
+        ca.child_tid = t->clear_child_tid;
+        ca.tls = t->fsbase;
+        if (p->restore_tids) {
+            ca.set_tid = (uint64_t)&tid;
+            ca.set_tid_size = 1;
+        }
+        long r = crs_clone3_resume(&ca, sizeof ca, &t->ctx, (long)&p->info);
+        if (r < 0 && p->restore_tids) {
+            ca.set_tid = 0;
+            ca.set_tid_size = 0;
+            p->info.ids_changed = 1;
+            r = crs_clone3_resume(&ca, sizeof ca, &t->ctx, (long)&p->info);
+        }
+        if (r < 0)
+            die("recreating a thread");
+    }
+    crs_ctx_resume_tls(&main_thread->ctx, (long)&p->info, main_thread->fsbase);
+}
+
+static int add_range(struct crs_switch_plan *p, uint64_t from, uint64_t len)
+{
+    if (!len)
+        return 0;
+    if (p->nunmap == CRS_SWITCH_MAX_UNMAP)
+        return -E2BIG;
+    p->unmap[p->nunmap].from = from;
+    p->unmap[p->nunmap].len = len;
+    p->nunmap++;
+    return 0;
+}
+
+struct keep { uint64_t lo, hi; };
+
+static int cmp_keep(const void *a, const void *b)
+{
+    const struct keep *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Unmaps what maps shows minus what must stay (sorted keep intervals). */
+static int plan_unmaps(struct crs_restore *r, struct crs_switch_plan *p, struct keep *keep, size_t nkeep)
+{
+    size_t buflen = 8u << 20;
+    char *buf = malloc(buflen);
+    struct crs_map *maps = malloc(65536 * sizeof *maps);
+    if (!buf || !maps)
+        return -ENOMEM;
+    long n = crs_maps_read(buf, buflen, maps, 65536);
+    int e = n < 0 ? (int)n : 0;
+    for (long i = 0; i < n && !e; i++) {
+        const struct crs_map *m = &maps[i];
+        if (!strcmp(m->name, "[vsyscall]") || !strcmp(m->name, "[vdso]") || !strncmp(m->name, "[vvar", 5))
+            continue;
+        uint64_t s = m->start;
+        for (size_t k = 0; k < nkeep && s < m->end && !e; k++) {
+            if (keep[k].hi <= s || keep[k].lo >= m->end)
+                continue;
+            if (keep[k].lo > s)
+                e = add_range(p, s, keep[k].lo - s);
+            if (keep[k].hi > s)
+                s = keep[k].hi;
+        }
+        if (!e && s < m->end)
+            e = add_range(p, s, m->end - s);
+    }
+    free(buf);
+    free(maps);
+    if (e)
+        crs_restore_error(r, "cr_restart's own memory map is too fragmented to clear (%s)", strerror(-e));
+    return e;
+}
+
+/* Pairs the kernel's vdso pieces here with the image's, by name. */
+static int plan_vdso(struct crs_restore *r, struct crs_switch_plan *p)
+{
+    char buf[1 << 16];
+    struct crs_map maps[512];
+    static char big[8u << 20];
+    long n = crs_maps_read(big, sizeof big, maps, 512);
+    (void)buf;
+    if (n < 0) {
+        crs_restore_error(r, "cannot read cr_restart's memory map");
+        return (int)n;
+    }
+    const struct crs_image *img = r->img;
+    uint64_t img_vdso = 0, cur_vdso = 0, total = 0;
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind != CRS_REGION_VDSO)
+            continue;
+        const char *name = crs_image_str(img, g->name);
+        const struct crs_map *m = NULL;
+        for (long k = 0; k < n && !m; k++)
+            if (!strcmp(maps[k].name, name))
+                m = &maps[k];
+        if (!m || m->end - m->start != g->end - g->start || p->nvdso == 4) {
+            crs_restore_error(r, "the kernel's %s here differs from the image's (%s); the image comes from "
+                              "another kernel and cannot be restarted here", name, m ? "size" : "missing");
+            return -EINVAL;
+        }
+        p->vdso[p->nvdso].from = m->start;
+        p->vdso[p->nvdso].to = g->start;
+        p->vdso[p->nvdso].len = g->end - g->start;
+        p->nvdso++;
+        if (!strcmp(name, "[vdso]")) {
+            img_vdso = g->start;
+            cur_vdso = m->start;
+        }
+        total += g->end - g->start;
+    }
+    for (uint32_t i = 0; i < p->nvdso; i++)
+        if (p->vdso[i].to - img_vdso != p->vdso[i].from - cur_vdso) {
+            crs_restore_error(r, "the kernel lays out [vvar] and [vdso] differently from the image's kernel");
+            return -EINVAL;
+        }
+    if (p->nvdso) {
+        uint64_t lo = p->vdso[0].from, hi = 0;
+        for (uint32_t i = 0; i < p->nvdso; i++) {
+            if (p->vdso[i].from < lo) lo = p->vdso[i].from;
+            if (p->vdso[i].from + p->vdso[i].len > hi) hi = p->vdso[i].from + p->vdso[i].len;
+        }
+        void *spare = mmap(NULL, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (spare == MAP_FAILED) {
+            crs_restore_error(r, "cannot reserve room to move the vdso: %s", strerror(errno));
+            return -ENOMEM;
+        }
+        p->vdso_spare = (uint64_t)spare;
+        (void)total;
+    }
+    return 0;
+}
+
+int crs_restore_switch(struct crs_restore *r, int pid_is_original)
+{
+    const struct crs_image *img = r->img;
+    if (!img->nthreads || !(img->threads[0].flags & CRS_THREAD_F_MAIN)) {
+        crs_restore_error(r, "the image has no main thread record; it is corrupt");
+        return -EINVAL;
+    }
+    /* Keep the image's vdso addresses free of anything we map from now on. */
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind == CRS_REGION_VDSO)
+            mmap((void *)g->start, g->end - g->start, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    }
+    size_t nmove = 0;
+    for (size_t i = 0; i < img->nregions; i++)
+        if (img->regions[i].kind != CRS_REGION_VDSO && r->cur[i] != img->regions[i].start)
+            nmove++;
+    size_t len = sizeof(struct crs_switch_plan) + nmove * sizeof(struct crs_switch_range) +
+                 img->nthreads * sizeof(struct crs_switch_thread);
+    len = (len + 4095) & ~(size_t)4095;
+    struct crs_switch_plan *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        crs_restore_error(r, "cannot allocate the restore plan: %s", strerror(errno));
+        return -ENOMEM;
+    }
+    p->arena_start = (uint64_t)p;
+    p->arena_len = len;
+    p->move = (struct crs_switch_range *)(p + 1);
+    p->threads = (struct crs_switch_thread *)(p->move + nmove);
+    for (size_t i = 0; i < img->nregions; i++)
+        if (img->regions[i].kind != CRS_REGION_VDSO && r->cur[i] != img->regions[i].start) {
+            p->move[p->nmove].from = r->cur[i];
+            p->move[p->nmove].to = img->regions[i].start;
+            p->move[p->nmove].len = img->regions[i].end - img->regions[i].start;
+            p->nmove++;
+        }
+    for (size_t i = 0; i < img->nthreads; i++) {
+        p->threads[i].ctx = img->threads[i].ctx;
+        p->threads[i].fsbase = img->threads[i].fsbase;
+        p->threads[i].clear_child_tid = img->threads[i].clear_child_tid;
+        p->threads[i].tid = img->threads[i].tid;
+    }
+    p->nthreads = (uint32_t)img->nthreads;
+    p->restore_tids = r->restore_ids && pid_is_original;
+    p->old_pid = img->process->pid;
+
+    const struct crs_rec_process *pr = img->process;
+    p->mm.start_code = pr->start_code;
+    p->mm.end_code = pr->end_code;
+    p->mm.start_data = pr->start_data;
+    p->mm.end_data = pr->end_data;
+    p->mm.start_brk = pr->start_brk;
+    p->mm.brk = pr->brk;
+    p->mm.start_stack = pr->start_stack;
+    p->mm.arg_start = pr->arg_start;
+    p->mm.arg_end = pr->arg_end;
+    p->mm.env_start = pr->env_start;
+    p->mm.env_end = pr->env_end;
+    size_t nauxv = img->nauxv < 128 ? img->nauxv : 128;
+    memcpy(p->auxv, img->auxv, nauxv * sizeof(uint64_t));
+    p->mm.auxv = (__u64 *)p->auxv;
+    p->mm.auxv_size = (uint32_t)(nauxv * sizeof(uint64_t));
+    p->mm.exe_fd = (uint32_t)-1;
+
+    p->info.magic = CRS_RESTART_MAGIC;
+    p->info.old_pid = pr->pid;
+    p->info.new_pid = getpid();
+    p->info.ids_changed = !pid_is_original;
+    uint64_t exe_lo = (uint64_t)__executable_start & ~4095ull, exe_hi = ((uint64_t)_end + 4095) & ~4095ull;
+    p->info.unmap[p->info.nunmap].start = exe_lo;
+    p->info.unmap[p->info.nunmap++].len = exe_hi - exe_lo;
+    p->info.unmap[p->info.nunmap].start = p->arena_start;
+    p->info.unmap[p->info.nunmap++].len = p->arena_len;
+
+    int e = plan_vdso(r, p);
+    if (e)
+        return e;
+    if (p->vdso_spare) {
+        uint64_t lo = p->vdso[0].from, hi = 0;
+        for (uint32_t i = 0; i < p->nvdso; i++) {
+            if (p->vdso[i].from < lo) lo = p->vdso[i].from;
+            if (p->vdso[i].from + p->vdso[i].len > hi) hi = p->vdso[i].from + p->vdso[i].len;
+        }
+        p->info.unmap[p->info.nunmap].start = p->vdso_spare;
+        p->info.unmap[p->info.nunmap++].len = hi - lo;
+    }
+    struct keep *keep = calloc(img->nregions + 4, sizeof *keep);
+    if (!keep)
+        return -ENOMEM;
+    size_t nkeep = 0;
+    keep[nkeep++] = (struct keep){ exe_lo, exe_hi };
+    keep[nkeep++] = (struct keep){ p->arena_start, p->arena_start + p->arena_len };
+    if (p->vdso_spare)
+        keep[nkeep++] = (struct keep){ p->vdso_spare, p->info.unmap[p->info.nunmap - 1].start +
+                                                         p->info.unmap[p->info.nunmap - 1].len };
+    for (size_t i = 0; i < img->nregions; i++)
+        if (img->regions[i].kind != CRS_REGION_VDSO)
+            keep[nkeep++] = (struct keep){ r->cur[i], r->cur[i] + img->regions[i].end - img->regions[i].start };
+    qsort(keep, nkeep, sizeof *keep, cmp_keep);
+    e = plan_unmaps(r, p, keep, nkeep);
+    free(keep);
+    if (e)
+        return e;
+
+    /* Our descriptors (the image, memfd originals) go now; the restored ones stay. */
+    syscall(SYS_close_range, (unsigned)r->work_fd_min, ~0u, 0);
+    /* The kernel must stop writing into cr_restart's rseq area, which is about to go. */
+    if (__rseq_size > 0)
+        syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, 32, RSEQ_FLAG_UNREGISTER,
+                0x53053053);
+    crs_call_on_stack(switch_main, p, p->stack + sizeof p->stack);
+}

@@ -1,0 +1,152 @@
+/* cr_checkpoint [options] PID: writes the image of a process run under Revive. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crs/base/protocol.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cr_checkpoint [-f FILE] [--cont|--term|--kill|--stop] [options] PID\n"
+            "Writes the image of process PID (started with cr_run or linked with -lcr)\n"
+            "to FILE (default ./context.PID), atomically and with mode 0600.\n"
+            "  -f, --file FILE   where to write the image\n"
+            "      --cont        let the process run on afterwards (default)\n"
+            "      --term        send it SIGTERM once the image is safe\n"
+            "      --kill        kill it (SIGKILL) once the image is safe\n"
+            "      --stop        stop it (SIGSTOP) once the image is safe\n"
+            "      --fork        the process stalls only for a fork; a child writes the image\n"
+            "  -z, --compress[=LEVEL]  compress page data with zstd (default level 3)\n"
+            "      --ignore-fds  record descriptors Revive cannot restore as closed\n"
+            "  -T, --time SEC    give up after SEC seconds (default: wait while the process lives)\n"
+            "  -v, --verbose     say what was written\n");
+}
+
+struct commit {
+    int fd;
+    const char *tmp, *final;
+    char dir[PATH_MAX];
+};
+
+static int make_durable(void *arg, char *err, size_t errlen)
+{
+    struct commit *c = arg;
+    if (fsync(c->fd) != 0) {
+        snprintf(err, errlen, "cannot flush %s to disk: %s", c->tmp, strerror(errno));
+        return -errno;
+    }
+    if (rename(c->tmp, c->final) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", c->tmp, c->final, strerror(errno));
+        return -errno;
+    }
+    int d = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d >= 0) {
+        fsync(d);
+        close(d);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "file", required_argument, 0, 'f' }, { "cont", no_argument, 0, 'C' },
+        { "term", no_argument, 0, 'E' },       { "kill", no_argument, 0, 'K' },
+        { "stop", no_argument, 0, 'S' },       { "fork", no_argument, 0, 'F' },
+        { "compress", optional_argument, 0, 'z' }, { "ignore-fds", no_argument, 0, 'I' },
+        { "time", required_argument, 0, 'T' }, { "verbose", no_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
+    };
+    const char *file = NULL;
+    int sig = 0, verbose = 0, zstd = 0, timeout = -1;
+    uint32_t flags = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "f:z::T:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': file = optarg; break;
+        case 'C': sig = 0; break;
+        case 'E': sig = SIGTERM; break;
+        case 'K': sig = SIGKILL; break;
+        case 'S': sig = SIGSTOP; break;
+        case 'F': flags |= CRS_REQ_F_FORK; break;
+        case 'I': flags |= CRS_REQ_F_IGNORE_FDS; break;
+        case 'z': zstd = optarg ? atoi(optarg) : 3; if (zstd < 1 || zstd > 19) zstd = 3; break;
+        case 'T': timeout = atoi(optarg) * 1000; break;
+        case 'v': verbose = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    char *end;
+    long pid = strtol(argv[optind], &end, 10);
+    if (*end || pid <= 0 || pid > INT_MAX) {
+        fprintf(stderr, "cr_checkpoint: '%s' is not a process id\n", argv[optind]);
+        return 2;
+    }
+    if (sig && (flags & CRS_REQ_F_FORK)) /* the process must not run between image and signal */
+        flags &= ~CRS_REQ_F_FORK;
+
+    char deflt[64];
+    if (!file) {
+        snprintf(deflt, sizeof deflt, "context.%ld", pid);
+        file = deflt;
+    }
+    struct commit cm = { .final = file };
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", file);
+    snprintf(cm.dir, sizeof cm.dir, "%s", dirname(copy));
+    char tmp[PATH_MAX + 64];
+    snprintf(copy, sizeof copy, "%s", file);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%d", cm.dir, basename(copy), (int)getpid());
+    cm.tmp = tmp;
+
+    /* Is there a Revive process to talk to at all? Say so before creating files. */
+    int probe = crs_proto_connect((pid_t)pid);
+    if (probe >= 0)
+        close(probe);
+    else if (probe != -EACCES) {
+        char err[512];
+        struct crs_proto_reply rp;
+        crs_proto_checkpoint((pid_t)pid, -1, 0, 0, 0, 0, NULL, NULL, &rp, err, sizeof err);
+        fprintf(stderr, "cr_checkpoint: %s\n", err);
+        return 1;
+    }
+
+    cm.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (cm.fd < 0) {
+        fprintf(stderr, "cr_checkpoint: cannot create the image in %s: %s\n", cm.dir, strerror(errno));
+        return 1;
+    }
+    fchmod(cm.fd, 0600);
+    struct crs_proto_reply rp;
+    char err[600];
+    int e = crs_proto_checkpoint((pid_t)pid, cm.fd, flags, zstd, timeout, sig, make_durable, &cm, &rp, err,
+                                 sizeof err);
+    if (e) {
+        unlink(tmp);
+        close(cm.fd);
+        fprintf(stderr, "cr_checkpoint: %s\n", err);
+        return 1;
+    }
+    close(cm.fd);
+    if (verbose) {
+        struct stat st;
+        stat(file, &st);
+        fprintf(stderr, "cr_checkpoint: process %ld written to %s (%lld bytes)\n", pid, file, (long long)st.st_size);
+    }
+    return 0;
+}
