@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Generate Revive's MPI entry points from mpi_iface.def (see the comment at its top).
+
+  gen_mpi.py DEF --entries OUT.c --table OUT.h
+      entry points and the table of the lower half's functions (one file for both MPIs:
+      the MPI a file is compiled against is chosen by the include path)
+  gen_mpi.py DEF --stubs OUT.c --cpp "gcc -I..." [--lib /path/libmpi.so]
+      a stub for every other MPI function that the library's mpi.h declares (and that the
+      library exports): it stops the job with a message naming the call
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+HANDLE_KINDS = {
+    'MPI_Comm': 'PML_COMM', 'MPI_Group': 'PML_GROUP', 'MPI_Datatype': 'PML_TYPE',
+    'MPI_Op': 'PML_OP', 'MPI_Errhandler': 'PML_ERRH', 'MPI_Info': 'PML_INFO',
+    'MPI_Request': 'PML_REQ', 'MPI_Message': 'PML_MSG', 'MPI_Win': 'PML_WIN',
+    'MPI_File': 'PML_FILE',
+}
+SCALARS = {'int', 'MPI_Aint', 'MPI_Count', 'MPI_Offset', 'double', 'MPI_Fint'}
+
+
+class Param:
+    def __init__(self, text):
+        self.text = text
+        m = re.match(r'^(.*?)\s*(?:\[([a-z]+)(?::(.*))?\])?$', text.strip())
+        decl, self.ann, self.arg = m.group(1), m.group(2), m.group(3)
+        if decl == '...':
+            self.name, self.base, self.ptr, self.array, self.decl = '...', '...', 0, '', decl
+            self.kind, self.const = None, False
+            return
+        m = re.match(r'^(.*?)([A-Za-z_]\w*)\s*((?:\[[^\]]*\])*)$', decl)
+        if not m:
+            sys.exit('gen_mpi: cannot parse parameter: %s' % text)
+        self.decl = decl
+        typ, self.name, self.array = m.group(1).strip(), m.group(2), m.group(3)
+        self.const = typ.startswith('const ')
+        typ = typ.replace('const ', '').strip()
+        self.ptr = typ.count('*')
+        self.base = typ.replace('*', '').strip()
+        self.kind = HANDLE_KINDS.get(self.base)
+
+    @property
+    def is_handle_value(self):
+        return self.kind and self.ptr == 0 and not self.array
+
+
+class Func:
+    def __init__(self, line, lineno):
+        m = re.match(r'^(.+?)\s*\b(MPI_\w+)\s*\((.*)\)\s*((?:@\w+(?::\S+)?\s*)*)$', line)
+        if not m:
+            sys.exit('gen_mpi: mpi_iface.def:%d: cannot parse: %s' % (lineno, line))
+        self.ret, self.name, plist, flags = m.group(1).strip(), m.group(2), m.group(3), m.group(4)
+        self.flags = set(f[1:] for f in flags.split())
+        self.params = []
+        if plist.strip() != 'void':
+            depth, cur = 0, ''
+            for ch in plist:
+                if ch == '[':
+                    depth += 1
+                elif ch == ']':
+                    depth -= 1
+                if ch == ',' and depth == 0:
+                    self.params.append(Param(cur))
+                    cur = ''
+                else:
+                    cur += ch
+            self.params.append(Param(cur))
+        for p in self.params:
+            if p.kind and not p.is_handle_value and p.ann is None and 'hand' not in self.flags:
+                sys.exit('gen_mpi: mpi_iface.def:%d: %s: handle pointer %s needs an annotation'
+                         % (lineno, self.name, p.name))
+
+    def proto(self, name=None):
+        ps = ', '.join(p.decl for p in self.params) or 'void'
+        return '%s %s(%s)' % (self.ret, name or self.name, ps)
+
+
+def parse_def(path):
+    funcs = []
+    for i, line in enumerate(open(path), 1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        funcs.append(Func(line, i))
+    return funcs
+
+
+def c_type(p):
+    return p.base + ' ' + '*' * p.ptr
+
+
+def gen_entry(f, fid):
+    """C code of one entry point."""
+    out = []
+    pre, post, args, rec = [], [], [], []
+    is_void = f.ret == 'void'
+    has_new_req = any(p.ann == 'new' and p.kind == 'PML_REQ' for p in f.params)
+    aux = []  # arrays that must live as long as a nonblocking request
+    for p in f.params:
+        n = p.name
+        if p.name == '...':
+            continue
+        if p.is_handle_value:
+            args.append('(%s)pml_v2r(PML_H(%s))' % (p.base, n))
+            rec.append('pml_rec_handle(R, PML_H(%s));' % n)
+        elif p.ann in ('new', 'get'):
+            pre.append('%s r_%s = (%s)0;' % (p.base, n, p.base))
+            args.append('&r_' + n)
+            fn = 'pml_new' if p.ann == 'new' else 'pml_get'
+            post.append('if (rc == MPI_SUCCESS) *%s = (%s)%s(%s, PML_H(r_%s));' % (n, p.base, fn, p.kind, n))
+            if p.ann == 'new':
+                rec.append('pml_rec_out(R, PML_H(*%s));' % n)
+        elif p.ann == 'free':
+            pre.append('uintptr_t v_%s = PML_H(*%s);' % (n, n))
+            pre.append('%s r_%s = (%s)pml_v2r(v_%s);' % (p.base, n, p.base, n))
+            args.append('&r_' + n)
+            post.append('if (rc == MPI_SUCCESS) { pml_vh_release(v_%s); *%s = (%s)pml_r2v_predef(PML_H(r_%s)); }'
+                        % (n, n, p.base, n))
+            rec.append('pml_rec_handle(R, v_%s);' % n)
+        elif p.ann == 'ptr':
+            pre.append('uintptr_t v_%s = PML_H(*%s);' % (n, n))
+            pre.append('%s r_%s = (%s)pml_v2r(v_%s);' % (p.base, n, p.base, n))
+            args.append('&r_' + n)
+            post.append('pml_vh_update(v_%s, PML_H(r_%s));' % (n, n))
+            rec.append('pml_rec_handle(R, v_%s);' % n)
+        elif p.ann == 'inout' and not p.arg:
+            pre.append('uintptr_t v_%s = PML_H(*%s);' % (n, n))
+            pre.append('%s r_%s = (%s)pml_v2r(v_%s);' % (p.base, n, p.base, n))
+            args.append('&r_' + n)
+            post.append('if (PML_H(r_%s) != pml_v2r(v_%s)) *%s = (%s)pml_req_done(v_%s, PML_H(r_%s));'
+                        % (n, n, n, p.base, n, n))
+        elif p.ann in ('inout', 'in') and p.arg:
+            cnt = p.arg
+            pre.append('int c_%s = (%s);' % (n, cnt))
+            if p.ann == 'in' and has_new_req:
+                pre.append('%s *r_%s = pml_tmp_heap(c_%s, sizeof(%s));' % (p.base, n, n, p.base))
+                aux.append('r_' + n)
+            else:
+                pre.append('%s s_%s[PML_STACK_HANDLES];' % (p.base, n))
+                pre.append('%s *r_%s = c_%s <= PML_STACK_HANDLES ? s_%s : pml_tmp_heap(c_%s, sizeof(%s));'
+                           % (p.base, n, n, n, n, p.base))
+            pre.append('if (%s) for (int i = 0; i < c_%s; i++) r_%s[i] = (%s)pml_v2r(PML_H(%s[i]));'
+                       % (n, n, n, p.base, n))
+            args.append('%s ? r_%s : NULL' % (n, n))
+            if p.ann == 'inout':
+                post.append('if (%s) for (int i = 0; i < c_%s; i++) if (PML_H(r_%s[i]) != pml_v2r(PML_H(%s[i]))) '
+                            '%s[i] = (%s)pml_req_done(PML_H(%s[i]), PML_H(r_%s[i]));'
+                            % (n, n, n, n, n, p.base, n, n))
+            if p.ann == 'in' and not has_new_req:
+                post.append('if (r_%s != s_%s) free(r_%s);' % (n, n, n))
+            rec.append('pml_rec_handles(R, %s, c_%s, sizeof *%s);' % (n, n, n))
+        elif p.ann == 'kv':
+            args.append('pml_kv_v2r(%s)' % n)
+            rec.append('pml_rec_handle(R, (uintptr_t)(unsigned)%s);' % n)
+        elif p.ann == 'kvfree':
+            pre.append('int v_%s = *%s, r_%s = pml_kv_v2r(*%s);' % (n, n, n, n))
+            args.append('&r_' + n)
+            post.append('if (rc == MPI_SUCCESS) { pml_kv_release(v_%s); *%s = r_%s; }' % (n, n, n))
+            rec.append('pml_rec_handle(R, (uintptr_t)(unsigned)v_%s);' % n)
+        elif p.ann == 'opfn':
+            args.append('pml_op_tramp(%s)' % n)
+            rec.append('pml_rec_ptr(R, (const void *)%s);' % n)
+        elif p.ann == 'ehfn':
+            args.append('pml_eh_tramp_%s(%s)' % (p.arg, n))
+            rec.append('pml_rec_ptr(R, (const void *)%s);' % n)
+        elif p.ann == 'weights':
+            args.append('%spml_weights(%s)' % ('' if p.const else '(int *)', n))
+            if p.arg != '0':
+                rec.append('pml_rec_weights(R, %s, %s);' % (n, p.arg))
+        elif p.ann == 'len':
+            args.append(n)
+            rec.append('pml_rec_array(R, %s, (size_t)(%s) * sizeof *%s);' % (n, p.arg, n))
+        elif p.ann is not None:
+            sys.exit('gen_mpi: %s: unknown annotation [%s]' % (f.name, p.ann))
+        else:
+            args.append(n)
+            if p.ptr == 0 and not p.array and p.base in SCALARS:
+                rec.append('pml_rec_scalar(R, &%s, sizeof %s);' % (n, n))
+            elif p.base == 'char' and p.const:
+                rec.append('pml_rec_str(R, %s);' % n)
+            elif p.ptr == 1 and not p.array and not p.const and p.base in SCALARS:
+                rec.append('pml_rec_scalar(R, %s, sizeof *%s);' % (n, n))
+            else:
+                rec.append('pml_rec_ptr(R, (const void *)%s);' % n)
+    if aux:
+        # the arrays are freed with the request they belong to
+        reqp = [p for p in f.params if p.ann == 'new' and p.kind == 'PML_REQ'][0]
+        post.append('if (rc == MPI_SUCCESS) pml_vh_attach(PML_H(*%s), %s);' % (reqp.name, ', '.join((aux + ['NULL'])[:2])))
+        post.append('else { %s }' % ' '.join('free(%s);' % a for a in aux))
+    out.append(f.proto() + '\n{')
+    out.append('    if (__builtin_expect(pml_L.%s == NULL, 0)) %spml_not_ready("%s");'
+               % (f.name, '' if is_void else 'return (%s)' % f.ret, f.name))
+    for l in pre:
+        out.append('    ' + l)
+    call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
+    if f.ret == 'int':
+        out.append('    int rc = %s;' % call)
+    else:
+        out.append('    %s rv = %s;' % (f.ret, call))
+    for l in post:
+        out.append('    ' + l)
+    if 'create' in f.flags and f.ret == 'int':
+        out.append('    if (rc == MPI_SUCCESS) {')
+        out.append('        struct pml_rec *R = pml_rec_open(%d);' % fid)
+        for l in rec:
+            out.append('        ' + l)
+        out.append('        pml_rec_close(R);')
+        out.append('    }')
+    out.append('    return %s;' % ('rc' if f.ret == 'int' else 'rv'))
+    out.append('}')
+    out.append('%s __attribute__((alias("%s")));' % (f.proto('P' + f.name), f.name))
+    return '\n'.join(out)
+
+
+def write_entries(funcs, path, table):
+    funcs = [f for f in funcs if 'extra' not in f.flags]
+    with open(table, 'w') as t:
+        t.write('/* Generated by gen_mpi.py from mpi_iface.def: do not edit. */\n')
+        t.write('#ifndef PML_TABLE_H\n#define PML_TABLE_H\n')
+        t.write('#define PML_NFUNCS %d\n' % len(funcs))
+        t.write('struct pml_lower_fns {\n')
+        for f in funcs:
+            t.write('    __typeof__(%s) *%s;\n' % (f.name, f.name))
+        t.write('};\n#endif\n')
+        t.write('#if defined(PML_WANT_NAMES) && !defined(PML_TABLE_NAMES)\n#define PML_TABLE_NAMES\nstatic const char *const pml_fn_names[PML_NFUNCS] = {\n')
+        for f in funcs:
+            t.write('    "%s",\n' % f.name)
+        t.write('};\n#endif\n')
+    with open(path, 'w') as o:
+        o.write('/* Generated by gen_mpi.py from mpi_iface.def: do not edit. */\n')
+        o.write('#include "pml_hooks/layer.h"\n\n')
+        o.write('/* gcc cannot see that a stack array is filled whenever the pointer to it is passed */\n'
+                '#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"\n\n')
+        for i, f in enumerate(funcs):
+            if 'hand' in f.flags:
+                continue
+            o.write(gen_entry(f, i) + '\n\n')
+
+
+def header_functions(cpp):
+    src = '#include <mpi.h>\n'
+    txt = subprocess.run(cpp.split() + ['-E', '-P', '-x', 'c', '-'], input=src, capture_output=True,
+                         text=True, check=True).stdout
+    txt = re.sub(r'__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)', '', txt)
+    names = set()
+    for s in txt.replace('\n', ' ').split(';'):
+        s = s.strip()
+        if s.startswith('typedef'):
+            continue
+        m = re.match(r'^(?:extern\s+)?[\w\s\*]+?\b(P?MPIX?_\w+)\s*\(.*\)\s*$', s)
+        if m:
+            names.add(m.group(1))
+    return names
+
+
+def lib_functions(lib):
+    txt = subprocess.run(['nm', '-D', '--defined-only', lib], capture_output=True, text=True,
+                         check=True).stdout
+    names = set()
+    for line in txt.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in 'TW' and re.match(r'^P?MPIX?_[A-Z][a-z]', parts[2]):
+            names.add(parts[2])
+    return names
+
+
+def write_stubs(funcs, path, cpp, lib):
+    have = set(f.name for f in funcs) | set('P' + f.name for f in funcs)
+    names = header_functions(cpp)
+    if lib:
+        names |= lib_functions(lib)
+    # MPI_Wtime/Wtick style functions and conversions are macros or functions depending on the
+    # library; the handle conversions (c2f/f2c) are macros in MPICH and translated nowhere yet.
+    missing = sorted(n for n in names if n not in have)
+    with open(path, 'w') as o:
+        o.write('/* Generated by gen_mpi.py: MPI functions Revive does not support yet. Each stops\n'
+                ' * the job with a message naming the call (never a call into the application\'s\n'
+                ' * uninitialised copy of the library). Do not edit. */\n')
+        o.write('void pml_unsupported(const char *name) __attribute__((noreturn));\n\n')
+        for n in missing:
+            o.write('void %s(void) { pml_unsupported("%s"); }\n' % (n, n))
+        o.write('\nconst int pml_n_unsupported = %d;\n' % len(missing))
+
+
+def write_datasyms(path, lib):
+    txt = subprocess.run(['nm', '-D', '--defined-only', lib], capture_output=True, text=True,
+                         check=True).stdout
+    names = sorted(set(l.split()[2] for l in txt.splitlines()
+                       if len(l.split()) == 3 and l.split()[1] in 'DBR'))
+    with open(path, 'w') as o:
+        o.write('/* Generated by gen_mpi.py: data symbols of %s, which an executable may have\n'
+                ' * copied (copy relocations), so that predefined handles live in the executable. */\n'
+                % lib)
+        o.write('#define PML_NDATASYMS %d\nstatic const char *const pml_data_syms[] = {\n' % len(names))
+        for n in names:
+            o.write('    "%s",\n' % n)
+        o.write('};\n')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('deffile', nargs='?')
+    ap.add_argument('--entries')
+    ap.add_argument('--table')
+    ap.add_argument('--stubs')
+    ap.add_argument('--cpp')
+    ap.add_argument('--lib')
+    ap.add_argument('--datasyms')
+    a = ap.parse_args()
+    if a.datasyms:
+        write_datasyms(a.datasyms, a.lib)
+        return
+    funcs = parse_def(a.deffile)
+    if a.entries:
+        write_entries(funcs, a.entries, a.table)
+    if a.stubs:
+        write_stubs(funcs, a.stubs, a.cpp, a.lib)
+
+
+if __name__ == '__main__':
+    main()

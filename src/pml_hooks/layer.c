@@ -1,0 +1,449 @@
+/* Revive's MPI layer: loads the lower half (the real MPI library in its own dlmopen namespace)
+ * at MPI_Init, and the entry points that are not generated: initialisation, finalisation,
+ * calls allowed before MPI_Init, keyvals (their callbacks get virtual handles) and
+ * MPI_Type_get_contents (named and derived types come back differently). */
+#define _GNU_SOURCE
+#include "pml_hooks/layer.h"
+#define PML_WANT_NAMES
+#include "pml_hooks/pml_table.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef PML_OMPI
+#define FLAVOR "ompi"
+#define FLAVOR_NAME "Open MPI"
+#define UPPER_PROBE "ompi_mpi_init" /* a function only libmpi defines (data may be copied) */
+#else
+#define FLAVOR "mpich"
+#define FLAVOR_NAME "MPICH"
+#define UPPER_PROBE "MPIR_Dup_fn"
+#endif
+
+struct pml_lower_fns pml_L;
+int pml_verbose;
+void *pml_lower_handle;
+long pml_lower_lmid = -1;
+static char lower_path[4096];
+static int state; /* 0 before MPI_Init, 1 initialised, 2 finalised */
+static int (*lower_init)(int *, char ***);
+static int (*lower_init_thread)(int *, char ***, int, int *);
+static int (*lower_finalize)(void);
+static int (*lower_abort)(MPI_Comm, int);
+static uintptr_t lower_world; /* the lower half's MPI_COMM_WORLD */
+extern const int pml_n_unsupported;
+
+void pml_log(int level, const char *fmt, ...)
+{
+    if (level > pml_verbose)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "revive: mpi: %s\n", buf);
+}
+
+void pml_fatal(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "revive: mpi: [pid %d] %s\n", (int)getpid(), buf);
+    fflush(stderr);
+    _exit(1);
+}
+
+int pml_not_ready(const char *name)
+{
+    pml_fatal("%s was called %s; the program must call MPI_Init first", name,
+              state == 2 ? "after MPI_Finalize" : "before MPI_Init");
+}
+
+void pml_unsupported(const char *name)
+{
+    fprintf(stderr, "revive: mpi: [pid %d] %s is not supported under Revive yet; stopping the job"
+            " (run without -am ft-enable-cr to use it)\n", (int)getpid(), name);
+    fflush(stderr);
+    if (state == 1 && lower_abort)
+        lower_abort((MPI_Comm)lower_world, 1);
+    _exit(1);
+}
+
+__attribute__((constructor)) static void pml_layer_load(void)
+{
+    const char *v = getenv("REVIVE_VERBOSE");
+    pml_verbose = v ? atoi(v) : 0;
+    if (pml_vh_init() < 0)
+        pml_fatal("cannot reserve the handle table: %s", strerror(errno));
+    pml_halves_init();
+}
+
+/* ---- the lower half -------------------------------------------------------------------- */
+struct span_q { uintptr_t lo, hi, bias; };
+
+/* The extent in memory of a loaded ELF object, from the program headers that its first
+ * segment maps (dl_iterate_phdr only reports the caller's own namespace). */
+static int elf_span(const void *fbase, struct span_q *q)
+{
+    const ElfW(Ehdr) *eh = fbase;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(ElfW(Phdr)))
+        return -1;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)fbase + eh->e_phoff);
+    uintptr_t lo = UINTPTR_MAX, hi = 0, first = UINTPTR_MAX;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD)
+            continue;
+        if (ph[i].p_offset == 0 && first == UINTPTR_MAX)
+            first = ph[i].p_vaddr;
+        if (ph[i].p_vaddr < lo)
+            lo = ph[i].p_vaddr;
+        if (ph[i].p_vaddr + ph[i].p_memsz > hi)
+            hi = ph[i].p_vaddr + ph[i].p_memsz;
+    }
+    if (first == UINTPTR_MAX || !hi)
+        return -1;
+    q->bias = (uintptr_t)fbase - first;
+    q->lo = q->bias + lo;
+    q->hi = q->bias + hi;
+    return 0;
+}
+
+static void find_lower_root(void)
+{
+    const char *env = getenv("REVIVE_MPI_LOWER");
+    if (env && *env) {
+        snprintf(lower_path, sizeof lower_path, "%s", env);
+        return;
+    }
+    Dl_info di;
+    if (!dladdr((void *)&pml_L, &di) || !di.dli_fname)
+        pml_fatal("cannot find where Revive's MPI layer was loaded from");
+    snprintf(lower_path, sizeof lower_path, "%s", di.dli_fname);
+    char *slash = strrchr(lower_path, '/');
+    size_t off = slash ? (size_t)(slash + 1 - lower_path) : 0;
+    snprintf(lower_path + off, sizeof lower_path - off, "revive-lower-" FLAVOR ".so");
+}
+
+static void lower_load(void)
+{
+    if (pml_lower_handle)
+        return;
+    /* the application's own copy of the library: present, never initialised */
+    void *up = dlsym(RTLD_DEFAULT, UPPER_PROBE);
+    Dl_info ud, ld;
+    if (!up || !dladdr(up, &ud))
+        pml_fatal("this program is not linked against " FLAVOR_NAME " (no %s); Revive's " FLAVOR_NAME
+                  " layer cannot run it (is it an MPI program, and built with this MPI?)", UPPER_PROBE);
+    find_lower_root();
+    void *h = dlmopen(LM_ID_NEWLM, lower_path, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        pml_fatal("cannot load the lower half (%s) in a new link-map namespace: %s", lower_path,
+                  dlerror());
+    Lmid_t lmid = -1;
+    dlinfo(h, RTLD_DI_LMID, &lmid);
+    pml_lower_lmid = (long)lmid;
+    void *lo = dlsym(h, UPPER_PROBE);
+    if (!lo || !dladdr(lo, &ld))
+        pml_fatal("the lower half %s has no %s: it is not " FLAVOR_NAME, lower_path, UPPER_PROBE);
+    struct stat su, sl;
+    if (stat(ud.dli_fname, &su) < 0 || stat(ld.dli_fname, &sl) < 0 || su.st_ino != sl.st_ino ||
+        su.st_dev != sl.st_dev)
+        pml_fatal("the program uses %s but the lower half loaded %s: they must be the same library"
+                  " (set LD_LIBRARY_PATH as for the program)", ud.dli_fname, ld.dli_fname);
+    struct span_q uq, lq;
+    if (elf_span(ud.dli_fbase, &uq) < 0 || elf_span(ld.dli_fbase, &lq) < 0 ||
+        uq.hi - uq.lo != lq.hi - lq.lo)
+        pml_fatal("cannot find the extent of %s in memory", ud.dli_fname);
+    pml_delta = (intptr_t)(lq.bias - uq.bias);
+    pml_up_lo = uq.lo;
+    pml_up_span = uq.hi - uq.lo;
+    pml_lo_lo = lq.lo;
+    lower_init = (__typeof__(lower_init))dlsym(h, "PMPI_Init");
+    lower_init_thread = (__typeof__(lower_init_thread))dlsym(h, "PMPI_Init_thread");
+    lower_finalize = (__typeof__(lower_finalize))dlsym(h, "PMPI_Finalize");
+    lower_abort = (__typeof__(lower_abort))dlsym(h, "PMPI_Abort");
+    if (!lower_init || !lower_init_thread || !lower_finalize || !lower_abort)
+        pml_fatal("the lower half %s lacks MPI_Init/MPI_Finalize/MPI_Abort", lower_path);
+#ifdef PML_OMPI
+    lower_world = (uintptr_t)dlsym(h, "ompi_mpi_comm_world");
+#else
+    lower_world = (uintptr_t)(uint32_t)MPI_COMM_WORLD;
+#endif
+    pml_lower_handle = h;
+    pml_pre_init(h);
+    pml_log(1, "lower half %s loaded in namespace %ld (%s at %#lx, the program's copy at %#lx)",
+            lower_path, pml_lower_lmid, ld.dli_fname, (unsigned long)lq.bias,
+            (unsigned long)uq.bias);
+    pml_halves_lower_loaded(h);
+}
+
+static void resolve_table(void)
+{
+    void **slot = (void **)&pml_L;
+    char name[128];
+    for (int i = 0; i < PML_NFUNCS; i++) {
+        snprintf(name, sizeof name, "P%s", pml_fn_names[i]);
+        void *f = dlsym(pml_lower_handle, name);
+        if (!f)
+            f = dlsym(pml_lower_handle, pml_fn_names[i]);
+        slot[i] = f; /* NULL: calling it says the call is missing */
+    }
+}
+
+static int after_init(int rc)
+{
+    if (rc == MPI_SUCCESS) {
+        resolve_table();
+        state = 1;
+    }
+    return rc;
+}
+
+int MPI_Init(int *argc, char ***argv)
+{
+    lower_load();
+    return after_init(lower_init(argc, argv));
+}
+
+int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
+{
+    lower_load();
+    int rc = lower_init_thread(argc, argv, required, provided);
+    if (rc == MPI_SUCCESS && *provided == MPI_THREAD_MULTIPLE)
+        pml_threaded = 1;
+    return after_init(rc);
+}
+
+static void report(void)
+{
+    const char *rep = getenv("REVIVE_MPI_REPORT");
+    const char *rec = getenv("REVIVE_MPI_RECORD");
+    int rank = -1;
+    if ((rep || rec) && pml_L.MPI_Comm_rank)
+        pml_L.MPI_Comm_rank((MPI_Comm)lower_world, &rank);
+    if (rep) {
+        FILE *f = fopen(rep, "a");
+        if (f) {
+            fprintf(f, "rank %d: lower half %s in namespace %ld; %u handle slots; %d unsupported"
+                    " calls stubbed\n", rank, lower_path, pml_lower_lmid, pml_vh_used - 1,
+                    pml_n_unsupported);
+            fclose(f);
+        }
+    }
+    if (rec) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.%d", rec, rank);
+        pml_rec_dump(path);
+    }
+}
+
+int MPI_Finalize(void)
+{
+    if (!lower_finalize)
+        return pml_not_ready("MPI_Finalize");
+    report();
+    int rc = lower_finalize();
+    state = 2;
+    return rc;
+}
+
+int MPI_Initialized(int *flag)
+{
+    *flag = state >= 1;
+    return MPI_SUCCESS;
+}
+
+int MPI_Finalized(int *flag)
+{
+    *flag = state == 2;
+    return MPI_SUCCESS;
+}
+
+int MPI_Get_version(int *version, int *subversion)
+{
+    *version = MPI_VERSION;
+    *subversion = MPI_SUBVERSION;
+    return MPI_SUCCESS;
+}
+
+int MPI_Get_library_version(char *version, int *resultlen)
+{
+    lower_load();
+    int (*f)(char *, int *) = (int (*)(char *, int *))dlsym(pml_lower_handle, "PMPI_Get_library_version");
+    return f(version, resultlen);
+}
+
+int MPI_Pcontrol(const int level, ...)
+{
+    if (!pml_L.MPI_Pcontrol)
+        return MPI_SUCCESS;
+    return pml_L.MPI_Pcontrol(level);
+}
+
+int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addresses,
+                          int max_datatypes, int array_of_integers[],
+                          MPI_Aint array_of_addresses[], MPI_Datatype array_of_datatypes[])
+{
+    if (!pml_L.MPI_Type_get_contents)
+        return pml_not_ready("MPI_Type_get_contents");
+    MPI_Datatype s[PML_STACK_HANDLES];
+    MPI_Datatype *r = max_datatypes <= PML_STACK_HANDLES ? s : pml_tmp_heap(max_datatypes, sizeof *r);
+    int rc = pml_L.MPI_Type_get_contents((MPI_Datatype)pml_v2r(PML_H(datatype)), max_integers,
+                                         max_addresses, max_datatypes, array_of_integers,
+                                         array_of_addresses, r);
+    if (rc == MPI_SUCCESS) {
+        for (int i = 0; i < max_datatypes; i++) {
+            int ni, na, nd, comb = MPI_COMBINER_NAMED;
+            pml_L.MPI_Type_get_envelope(r[i], &ni, &na, &nd, &comb);
+            /* named types come back as they are; derived ones are new handles to free */
+            array_of_datatypes[i] = (MPI_Datatype)(comb == MPI_COMBINER_NAMED
+                                                       ? pml_get(PML_TYPE, PML_H(r[i]))
+                                                       : pml_new(PML_TYPE, PML_H(r[i])));
+        }
+    }
+    if (r != s)
+        free(r);
+    return rc;
+}
+int PMPI_Type_get_contents(MPI_Datatype, int, int, int, int[], MPI_Aint[], MPI_Datatype[])
+    __attribute__((alias("MPI_Type_get_contents")));
+
+/* ---- keyvals: the lower half calls our copy/delete functions, which call the user's with
+ * virtual handles and the virtual keyval -------------------------------------------------- */
+struct kvinfo {
+    void *copy, *del, *extra;
+    int vkv;
+};
+
+static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
+{
+    (void)kv;
+    struct kvinfo *ki = xs;
+    return ((MPI_Comm_copy_attr_function *)ki->copy)((MPI_Comm)pml_get(PML_COMM, PML_H(old)),
+                                                     ki->vkv, ki->extra, in, out, flag);
+}
+
+static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
+{
+    (void)kv;
+    struct kvinfo *ki = xs;
+    return ((MPI_Comm_delete_attr_function *)ki->del)((MPI_Comm)pml_get(PML_COMM, PML_H(c)),
+                                                      ki->vkv, val, ki->extra);
+}
+
+static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, int *flag)
+{
+    (void)kv;
+    struct kvinfo *ki = xs;
+    return ((MPI_Type_copy_attr_function *)ki->copy)((MPI_Datatype)pml_get(PML_TYPE, PML_H(old)),
+                                                     ki->vkv, ki->extra, in, out, flag);
+}
+
+static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
+{
+    (void)kv;
+    struct kvinfo *ki = xs;
+    return ((MPI_Type_delete_attr_function *)ki->del)((MPI_Datatype)pml_get(PML_TYPE, PML_H(t)),
+                                                      ki->vkv, val, ki->extra);
+}
+
+static int user_fn(const void *fn)
+{
+    return fn && !pml_fn_in_upper(fn);
+}
+
+static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, void *extra)
+{
+    struct kvinfo *ki = calloc(1, sizeof *ki);
+    if (!ki)
+        pml_fatal("out of memory creating a keyval");
+    ki->copy = copy;
+    ki->del = del;
+    ki->extra = extra;
+    void *lc = user_fn(copy) ? (comm ? (void *)comm_copy_t : (void *)type_copy_t)
+                             : (void *)pml_fn_to_lower(copy);
+    void *ldl = user_fn(del) ? (comm ? (void *)comm_del_t : (void *)type_del_t)
+                             : (void *)pml_fn_to_lower(del);
+    int real = 0, rc;
+    if (comm)
+        rc = pml_L.MPI_Comm_create_keyval((MPI_Comm_copy_attr_function *)lc,
+                                          (MPI_Comm_delete_attr_function *)ldl, &real, ki);
+    else
+        rc = pml_L.MPI_Type_create_keyval((MPI_Type_copy_attr_function *)lc,
+                                          (MPI_Type_delete_attr_function *)ldl, &real, ki);
+    if (rc != MPI_SUCCESS) {
+        free(ki);
+        return rc;
+    }
+    ki->vkv = *keyval = pml_kv_new(real, ki);
+    struct pml_rec *R = pml_rec_open(fid);
+    pml_rec_ptr(R, copy);
+    pml_rec_ptr(R, del);
+    pml_rec_handle(R, (uintptr_t)(unsigned)*keyval);
+    pml_rec_ptr(R, extra);
+    pml_rec_close(R);
+    return rc;
+}
+
+static int fid_of(const char *name)
+{
+    for (int i = 0; i < PML_NFUNCS; i++)
+        if (!strcmp(pml_fn_names[i], name))
+            return i;
+    return 0;
+}
+
+int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy, MPI_Comm_delete_attr_function *del,
+                           int *keyval, void *extra)
+{
+    if (!pml_L.MPI_Comm_create_keyval)
+        return pml_not_ready("MPI_Comm_create_keyval");
+    return create_keyval(fid_of("MPI_Comm_create_keyval"), 1, (void *)copy, (void *)del, keyval,
+                         extra);
+}
+int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *, MPI_Comm_delete_attr_function *, int *,
+                            void *) __attribute__((alias("MPI_Comm_create_keyval")));
+
+int MPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_attr_function *del,
+                           int *keyval, void *extra)
+{
+    if (!pml_L.MPI_Type_create_keyval)
+        return pml_not_ready("MPI_Type_create_keyval");
+    return create_keyval(fid_of("MPI_Type_create_keyval"), 0, (void *)copy, (void *)del, keyval,
+                         extra);
+}
+int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *, MPI_Type_delete_attr_function *, int *,
+                            void *) __attribute__((alias("MPI_Type_create_keyval")));
+
+#ifndef MPI_Aint_add /* a macro in Open MPI's mpi.h, a function in MPICH's */
+MPI_Aint MPI_Aint_add(MPI_Aint base, MPI_Aint disp)
+{
+    return (MPI_Aint)((char *)base + disp);
+}
+MPI_Aint MPI_Aint_diff(MPI_Aint a, MPI_Aint b)
+{
+    return (MPI_Aint)((char *)a - (char *)b);
+}
+MPI_Aint PMPI_Aint_add(MPI_Aint, MPI_Aint) __attribute__((alias("MPI_Aint_add")));
+MPI_Aint PMPI_Aint_diff(MPI_Aint, MPI_Aint) __attribute__((alias("MPI_Aint_diff")));
+#endif
+
+/* The PMPI names of the other hand-written entry points. */
+int PMPI_Init(int *, char ***) __attribute__((alias("MPI_Init")));
+int PMPI_Init_thread(int *, char ***, int, int *) __attribute__((alias("MPI_Init_thread")));
+int PMPI_Finalize(void) __attribute__((alias("MPI_Finalize")));
+int PMPI_Initialized(int *) __attribute__((alias("MPI_Initialized")));
+int PMPI_Finalized(int *) __attribute__((alias("MPI_Finalized")));
+int PMPI_Get_version(int *, int *) __attribute__((alias("MPI_Get_version")));
+int PMPI_Get_library_version(char *, int *) __attribute__((alias("MPI_Get_library_version")));
+int PMPI_Pcontrol(const int, ...) __attribute__((alias("MPI_Pcontrol")));

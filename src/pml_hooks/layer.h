@@ -1,0 +1,171 @@
+/* Revive's MPI layer: internals shared by the entry points (generated from mpi_iface.def),
+ * the virtual handles, the creation record and the lower-half loader.
+ *
+ * The file is compiled once per MPI library: against Open MPI's mpi.h with PML_OMPI defined,
+ * against MPICH's with PML_MPICH defined. Handles the application sees are virtual:
+ *   Open MPI (handles are pointers): a predefined handle is the address of an object in the
+ *     application's (upper, never initialised) copy of libmpi; the lower copy is the same file,
+ *     so the real handle is the same address moved by the distance between the two copies. A
+ *     handle the application created is the address of a struct pml_vh holding the real one.
+ *   MPICH (handles are ints): predefined handles are the same constants in every copy and are
+ *     passed unchanged; a created handle is 0xC0000000 | object-type << 26 | index of its
+ *     struct pml_vh (MPICH's own created handles never reach the application).
+ * Keyvals are ints in both: 0x3C000000 | index for created ones, predefined ones unchanged. */
+#ifndef PML_HOOKS_LAYER_H
+#define PML_HOOKS_LAYER_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#if !defined(PML_OMPI) && !defined(PML_MPICH)
+#error "compile with -DPML_OMPI or -DPML_MPICH"
+#endif
+
+#include "pml_hooks/pml_table.h" /* generated: struct pml_lower_fns */
+
+enum pml_kind {
+    PML_COMM = 1, PML_GROUP, PML_TYPE, PML_OP, PML_ERRH, PML_INFO, PML_REQ, PML_MSG,
+    PML_WIN, PML_FILE, PML_KEYVAL, PML_NKINDS
+};
+
+/* One virtual handle. */
+struct pml_vh {
+    uintptr_t real;     /* the lower half's handle */
+    uint16_t kind;      /* enum pml_kind; 0 when free */
+    uint16_t flags;
+    int32_t rec;        /* index of the record entry that created it, or -1 */
+    uint32_t next_free;
+    uint32_t pad;
+    void *aux;          /* heap memory that lives as long as the handle (nonblocking arrays) */
+    void *info;         /* per-kind extra (keyval callbacks) */
+};
+
+#define PML_VH_CAP (1u << 22)
+#define PML_STACK_HANDLES 64
+#define PML_KV_TAG 0x3C000000u
+
+extern struct pml_lower_fns pml_L;   /* NULL entries until MPI_Init succeeded */
+extern struct pml_vh *pml_vh_tab;    /* PML_VH_CAP entries, reserved at load */
+extern uint32_t pml_vh_used;         /* high-water mark */
+
+extern uintptr_t pml_up_lo, pml_up_span; /* the application's copy of the MPI library */
+extern uintptr_t pml_lo_lo;              /* the lower copy: same file, other base */
+extern intptr_t pml_delta;               /* lower - upper */
+
+#ifdef PML_OMPI
+#define PML_H(v) ((uintptr_t)(v))
+
+/* Predefined objects the executable copied out of libmpi (copy relocations: the usual case for
+ * MPI_COMM_WORLD, MPI_INT, ... in a PIE or non-PIE executable): upper address -> lower. */
+#define PML_PRE_N 1024
+struct pml_pre { uintptr_t k, v; };
+extern struct pml_pre pml_pre_u2l[PML_PRE_N], pml_pre_l2u[PML_PRE_N];
+static inline uintptr_t pml_pre_find(const struct pml_pre *t, uintptr_t k)
+{
+    for (uint32_t s = (uint32_t)(k >> 5) & (PML_PRE_N - 1); t[s].k; s = (s + 1) & (PML_PRE_N - 1))
+        if (t[s].k == k)
+            return t[s].v;
+    return 0;
+}
+
+static inline uintptr_t pml_v2r(uintptr_t v)
+{
+    if (v - (uintptr_t)pml_vh_tab < (uintptr_t)pml_vh_used * sizeof(struct pml_vh))
+        return pml_vh_tab[(v - (uintptr_t)pml_vh_tab) / sizeof(struct pml_vh)].real;
+    uintptr_t r = pml_pre_find(pml_pre_u2l, v);
+    if (r)
+        return r;
+    if (v - pml_up_lo < pml_up_span)
+        return v + (uintptr_t)pml_delta;
+    return v; /* NULL or not a handle: the real MPI reports it as it would natively */
+}
+static inline struct pml_vh *pml_vh_of(uintptr_t v)
+{
+    if (v - (uintptr_t)pml_vh_tab < (uintptr_t)pml_vh_used * sizeof(struct pml_vh))
+        return &pml_vh_tab[(v - (uintptr_t)pml_vh_tab) / sizeof(struct pml_vh)];
+    return NULL;
+}
+/* A real handle that is one of the lower library's own objects (predefined or null). */
+static inline int pml_real_is_predef(uintptr_t r)
+{
+    return r - pml_lo_lo < pml_up_span;
+}
+#else /* MPICH */
+#define PML_H(v) ((uintptr_t)(uint32_t)(v))
+static inline uintptr_t pml_v2r(uintptr_t v)
+{
+    if ((v >> 30) == 3 && (v & 0x3ffffff) < pml_vh_used)
+        return pml_vh_tab[v & 0x3ffffff].real;
+    return v;
+}
+static inline struct pml_vh *pml_vh_of(uintptr_t v)
+{
+    if ((v >> 30) == 3 && (v & 0x3ffffff) < pml_vh_used)
+        return &pml_vh_tab[v & 0x3ffffff];
+    return NULL;
+}
+static inline int pml_real_is_predef(uintptr_t r)
+{
+    return (r >> 30) <= 1; /* MPICH: null (kind 0) and builtin (kind 1) handles */
+}
+#endif
+
+/* Virtual handles (vhandle.c). */
+int pml_vh_init(void);
+void pml_pre_init(void *lower_handle);
+uintptr_t pml_new(int kind, uintptr_t real);   /* a handle the call created */
+uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already */
+uintptr_t pml_r2v_predef(uintptr_t real);      /* a null or predefined real handle */
+void pml_vh_release(uintptr_t v);
+void pml_vh_update(uintptr_t v, uintptr_t real);
+void pml_vh_attach(uintptr_t v, void *a, void *b); /* freed with the handle */
+uintptr_t pml_req_done(uintptr_t v, uintptr_t real);
+void *pml_tmp_heap(int n, size_t size);
+int pml_kv_v2r(int v);
+int pml_kv_new(int real, void *info);
+void pml_kv_release(int v);
+MPI_User_function *pml_op_tramp(MPI_User_function *fn);
+MPI_Comm_errhandler_function *pml_eh_tramp_comm(MPI_Comm_errhandler_function *fn);
+const int *pml_weights(const int *w);
+int pml_wcount(MPI_Comm comm);
+int pml_nbr_in(MPI_Comm comm);
+int pml_nbr_out(MPI_Comm comm);
+int pml_cartdim(MPI_Comm comm);
+int pml_isum(int n, const int *a);
+int pml_fn_in_upper(const void *fn);
+const void *pml_fn_to_lower(const void *fn);
+void pml_vh_lock(void);
+void pml_vh_unlock(void);
+extern int pml_threaded;
+
+/* The creation record (record.c): what replay against a fresh lower half needs. */
+struct pml_rec;
+struct pml_rec *pml_rec_open(int fid);
+void pml_rec_scalar(struct pml_rec *R, const void *p, size_t n);
+void pml_rec_handle(struct pml_rec *R, uintptr_t v);
+void pml_rec_handles(struct pml_rec *R, const void *arr, int n, size_t elsize);
+void pml_rec_array(struct pml_rec *R, const void *p, size_t n);
+void pml_rec_weights(struct pml_rec *R, const int *w, int n);
+void pml_rec_str(struct pml_rec *R, const char *s);
+void pml_rec_ptr(struct pml_rec *R, const void *p);
+void pml_rec_out(struct pml_rec *R, uintptr_t v);
+void pml_rec_close(struct pml_rec *R);
+void pml_rec_kill(int32_t rec);
+int pml_rec_dump(const char *path);
+
+/* The layer (layer.c). */
+int pml_not_ready(const char *name);
+void pml_unsupported(const char *name) __attribute__((noreturn));
+void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void pml_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern int pml_verbose;
+extern void *pml_lower_handle;
+extern long pml_lower_lmid;
+
+/* Knowing the halves apart (halves.c). */
+void pml_halves_init(void);
+void pml_halves_lower_loaded(void *handle);
+
+#endif

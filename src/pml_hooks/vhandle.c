@@ -1,0 +1,503 @@
+/* Virtual handles: the table behind the handles the application sees, the reverse map from
+ * real handles, keyvals, and the trampolines that give callbacks virtual handles back. */
+#define _GNU_SOURCE
+#include "pml_hooks/layer.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct pml_vh *pml_vh_tab;
+uint32_t pml_vh_used;
+static uint32_t free_head = UINT32_MAX;
+uintptr_t pml_up_lo, pml_up_span, pml_lo_lo;
+intptr_t pml_delta;
+int pml_threaded;
+static volatile int vh_lock_word;
+
+void pml_vh_lock(void)
+{
+    if (pml_threaded)
+        while (__atomic_exchange_n(&vh_lock_word, 1, __ATOMIC_ACQUIRE))
+            __builtin_ia32_pause();
+}
+
+void pml_vh_unlock(void)
+{
+    if (pml_threaded)
+        __atomic_store_n(&vh_lock_word, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- reverse map: real handle -> index (not for requests and messages) ---------------- */
+#define HASH_CAP (1u << 16) /* grows by doubling */
+static struct { uintptr_t key; uint32_t idx; } *hash;
+static uint32_t hash_cap, hash_n;
+
+static uint32_t hslot(uintptr_t key)
+{
+    key ^= key >> 29;
+    key *= 0xbf58476d1ce4e5b9ull;
+    key ^= key >> 32;
+    return (uint32_t)key & (hash_cap - 1);
+}
+
+static void hash_put(uintptr_t key, uint32_t idx);
+
+static void hash_grow(void)
+{
+    uint32_t oldcap = hash_cap;
+    __typeof__(hash) old = hash;
+    hash_cap = oldcap ? oldcap * 2 : HASH_CAP;
+    hash = calloc(hash_cap, sizeof *hash);
+    if (!hash)
+        pml_fatal("out of memory for the handle map");
+    hash_n = 0;
+    for (uint32_t i = 0; i < oldcap; i++)
+        if (old[i].key)
+            hash_put(old[i].key, old[i].idx);
+    free(old);
+}
+
+static void hash_put(uintptr_t key, uint32_t idx)
+{
+    if ((hash_n + 1) * 2 > hash_cap)
+        hash_grow();
+    uint32_t s = hslot(key);
+    while (hash[s].key && hash[s].key != key)
+        s = (s + 1) & (hash_cap - 1);
+    if (hash[s].key)
+        return; /* the first live virtual handle of this real one keeps the entry */
+    hash_n++;
+    hash[s].key = key;
+    hash[s].idx = idx;
+}
+
+static int hash_get(uintptr_t key, uint32_t *idx)
+{
+    if (!hash_cap)
+        return 0;
+    uint32_t s = hslot(key);
+    while (hash[s].key) {
+        if (hash[s].key == key) {
+            *idx = hash[s].idx;
+            return 1;
+        }
+        s = (s + 1) & (hash_cap - 1);
+    }
+    return 0;
+}
+
+static void hash_del(uintptr_t key, uint32_t idx)
+{
+    if (!hash_cap)
+        return;
+    uint32_t s = hslot(key);
+    while (hash[s].key && hash[s].key != key)
+        s = (s + 1) & (hash_cap - 1);
+    if (!hash[s].key || hash[s].idx != idx)
+        return;
+    /* backward-shift deletion keeps probe chains intact */
+    uint32_t i = s;
+    for (;;) {
+        hash[i].key = 0;
+        uint32_t j = i;
+        for (;;) {
+            j = (j + 1) & (hash_cap - 1);
+            if (!hash[j].key) {
+                hash_n--;
+                return;
+            }
+            uint32_t h = hslot(hash[j].key);
+            if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j)))
+                break;
+        }
+        hash[i] = hash[j];
+        i = j;
+    }
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+int pml_vh_init(void)
+{
+    if (pml_vh_tab)
+        return 0;
+    void *p = mmap(NULL, (size_t)PML_VH_CAP * sizeof(struct pml_vh), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    pml_vh_tab = p;
+    pml_vh_used = 1; /* index 0 is never handed out */
+    return 0;
+}
+
+#ifdef PML_OMPI
+static uintptr_t encode(uint32_t idx, int kind)
+{
+    (void)kind;
+    return (uintptr_t)&pml_vh_tab[idx];
+}
+static uint32_t decode(uintptr_t v)
+{
+    return (uint32_t)((v - (uintptr_t)pml_vh_tab) / sizeof(struct pml_vh));
+}
+#else
+static const uint32_t mpich_objtype[PML_NKINDS] = {
+    [PML_COMM] = 1, [PML_GROUP] = 2, [PML_TYPE] = 3, [PML_FILE] = 4, [PML_ERRH] = 5,
+    [PML_OP] = 6, [PML_INFO] = 7, [PML_WIN] = 8, [PML_KEYVAL] = 9, [PML_REQ] = 11,
+    [PML_MSG] = 11,
+};
+static uintptr_t encode(uint32_t idx, int kind)
+{
+    return 0xC0000000u | mpich_objtype[kind] << 26 | idx;
+}
+static uint32_t decode(uintptr_t v)
+{
+    return (uint32_t)(v & 0x3ffffff);
+}
+#endif
+
+static uint32_t vh_alloc(int kind, uintptr_t real)
+{
+    uint32_t idx;
+    if (free_head != UINT32_MAX) {
+        idx = free_head;
+        free_head = pml_vh_tab[idx].next_free;
+    } else {
+        if (pml_vh_used >= PML_VH_CAP || pml_vh_used >= (1u << 26))
+            pml_fatal("more than %u live MPI handles", PML_VH_CAP);
+        idx = pml_vh_used++;
+    }
+    struct pml_vh *h = &pml_vh_tab[idx];
+    h->real = real;
+    h->kind = (uint16_t)kind;
+    h->flags = 0;
+    h->rec = -1;
+    h->aux = h->info = NULL;
+    if (kind != PML_REQ && kind != PML_MSG)
+        hash_put(real, idx);
+    return idx;
+}
+
+#ifdef PML_OMPI
+#include "pml_hooks/pml_datasyms_ompi.h"
+#include <dlfcn.h>
+struct pml_pre pml_pre_u2l[PML_PRE_N], pml_pre_l2u[PML_PRE_N];
+
+static void pre_put(struct pml_pre *t, uintptr_t k, uintptr_t v)
+{
+    uint32_t s = (uint32_t)(k >> 5) & (PML_PRE_N - 1);
+    while (t[s].k && t[s].k != k)
+        s = (s + 1) & (PML_PRE_N - 1);
+    t[s].k = k;
+    t[s].v = v;
+}
+
+void pml_pre_init(void *lower)
+{
+    int n = 0;
+    for (int i = 0; i < PML_NDATASYMS; i++) {
+        uintptr_t u = (uintptr_t)dlsym(RTLD_DEFAULT, pml_data_syms[i]);
+        if (!u || u - pml_up_lo < pml_up_span)
+            continue; /* still in libmpi: the distance between the copies translates it */
+        uintptr_t l = (uintptr_t)dlsym(lower, pml_data_syms[i]);
+        if (!l)
+            continue;
+        if (++n > PML_PRE_N / 2)
+            pml_fatal("too many MPI objects copied into the executable");
+        pre_put(pml_pre_u2l, u, l);
+        pre_put(pml_pre_l2u, l, u);
+    }
+    pml_log(2, "%d predefined MPI objects live in the executable (copy relocations)", n);
+}
+#else
+void pml_pre_init(void *lower)
+{
+    (void)lower;
+}
+#endif
+
+uintptr_t pml_r2v_predef(uintptr_t real)
+{
+#ifdef PML_OMPI
+    uintptr_t u = pml_pre_find(pml_pre_l2u, real);
+    if (u)
+        return u;
+    if (pml_real_is_predef(real))
+        return real - (uintptr_t)pml_delta;
+#endif
+    return real;
+}
+
+uintptr_t pml_new(int kind, uintptr_t real)
+{
+    if (pml_real_is_predef(real))
+        return pml_r2v_predef(real);
+    pml_vh_lock();
+    uint32_t idx = vh_alloc(kind, real);
+    pml_vh_unlock();
+    return encode(idx, kind);
+}
+
+uintptr_t pml_get(int kind, uintptr_t real)
+{
+    if (pml_real_is_predef(real))
+        return pml_r2v_predef(real);
+    uint32_t idx;
+    pml_vh_lock();
+    int found = hash_get(real, &idx);
+    if (!found) {
+#ifdef PML_MPICH
+        /* MPICH's pair types (MPI_FLOAT_INT, ...) are direct handles with small indices */
+        if (kind == PML_TYPE && (real >> 26) == 0x23 && (real & 0x3ffffff) < 16) {
+            pml_vh_unlock();
+            return real;
+        }
+#endif
+        idx = vh_alloc(kind, real);
+    }
+    pml_vh_unlock();
+    return encode(idx, kind);
+}
+
+void pml_vh_release(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || !h->kind)
+        return;
+    pml_vh_lock();
+    if (h->kind != PML_REQ && h->kind != PML_MSG)
+        hash_del(h->real, decode(v));
+    if (h->rec >= 0)
+        pml_rec_kill(h->rec);
+    free(h->aux);
+    if (h->kind == PML_REQ)
+        free(h->info);
+    h->aux = h->info = NULL;
+    h->kind = 0;
+    h->real = 0;
+    h->next_free = free_head;
+    free_head = decode(v);
+    pml_vh_unlock();
+}
+
+void pml_vh_update(uintptr_t v, uintptr_t real)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (h && h->real != real) {
+        pml_vh_lock();
+        if (h->kind != PML_REQ && h->kind != PML_MSG) {
+            hash_del(h->real, decode(v));
+            hash_put(real, decode(v));
+        }
+        h->real = real;
+        pml_vh_unlock();
+    }
+}
+
+void pml_vh_attach(uintptr_t v, void *a, void *b)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h) { /* a request that completed at once (predefined): nothing holds the arrays */
+        free(a);
+        free(b);
+        return;
+    }
+    h->aux = a;
+    h->info = b;
+}
+
+/* A request or message whose real handle changed in a completion call. */
+uintptr_t pml_req_done(uintptr_t v, uintptr_t real)
+{
+    if (pml_real_is_predef(real)) {
+        pml_vh_release(v);
+        return pml_r2v_predef(real);
+    }
+    pml_vh_update(v, real);
+    return v;
+}
+
+void *pml_tmp_heap(int n, size_t size)
+{
+    void *p = malloc((n > 0 ? (size_t)n : 1) * size);
+    if (!p)
+        pml_fatal("out of memory translating %d handles", n);
+    return p;
+}
+
+/* Record index of the creation entry for a virtual handle. */
+void pml_vh_set_rec(uintptr_t v, int32_t rec);
+void pml_vh_set_rec(uintptr_t v, int32_t rec)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (h)
+        h->rec = rec;
+}
+
+/* ---- keyvals --------------------------------------------------------------------------- */
+int pml_kv_v2r(int v)
+{
+    uint32_t u = (uint32_t)v;
+    if ((u & 0xFC000000u) == PML_KV_TAG && (u & 0x3ffffff) < pml_vh_used)
+        return (int)pml_vh_tab[u & 0x3ffffff].real;
+    return v;
+}
+
+int pml_kv_new(int real, void *info)
+{
+    pml_vh_lock();
+    uint32_t idx = vh_alloc(PML_KEYVAL, (uintptr_t)(uint32_t)real);
+    pml_vh_tab[idx].info = info;
+    pml_vh_unlock();
+    return (int)(PML_KV_TAG | idx);
+}
+
+void pml_kv_release(int v)
+{
+    uint32_t u = (uint32_t)v;
+    if ((u & 0xFC000000u) != PML_KV_TAG || (u & 0x3ffffff) >= pml_vh_used)
+        return;
+    uint32_t idx = u & 0x3ffffff;
+    struct pml_vh *h = &pml_vh_tab[idx];
+    pml_vh_lock();
+    hash_del(h->real, idx);
+    if (h->rec >= 0)
+        pml_rec_kill(h->rec);
+    /* the callbacks' info stays: attributes still attached may call them */
+    h->kind = 0;
+    h->next_free = free_head;
+    free_head = idx;
+    pml_vh_unlock();
+}
+
+/* ---- function pointers that live in the MPI library ------------------------------------- */
+int pml_fn_in_upper(const void *fn)
+{
+    return (uintptr_t)fn - pml_up_lo < pml_up_span;
+}
+
+const void *pml_fn_to_lower(const void *fn)
+{
+    return pml_fn_in_upper(fn) ? (const void *)((uintptr_t)fn + (uintptr_t)pml_delta) : fn;
+}
+
+const int *pml_weights(const int *w)
+{
+    return pml_fn_to_lower(w); /* MPICH's MPI_UNWEIGHTED/MPI_WEIGHTS_EMPTY point into the library */
+}
+
+/* ---- trampolines: callbacks from the lower half get virtual handles ------------------- */
+#define NOP 64
+static MPI_User_function *op_user[NOP];
+#define OP_T(n) \
+    static void op_t##n(void *in, void *inout, int *len, MPI_Datatype *dt) \
+    { \
+        MPI_Datatype v = (MPI_Datatype)pml_get(PML_TYPE, PML_H(*dt)); \
+        op_user[0##n](in, inout, len, &v); \
+    }
+#define R8(M, b) M(b##0) M(b##1) M(b##2) M(b##3) M(b##4) M(b##5) M(b##6) M(b##7)
+R8(OP_T, ) R8(OP_T, 1) R8(OP_T, 2) R8(OP_T, 3) R8(OP_T, 4) R8(OP_T, 5) R8(OP_T, 6) R8(OP_T, 7)
+#define OP_A(n) op_t##n,
+static MPI_User_function *const op_tramps[NOP] = {
+    R8(OP_A, ) R8(OP_A, 1) R8(OP_A, 2) R8(OP_A, 3) R8(OP_A, 4) R8(OP_A, 5) R8(OP_A, 6) R8(OP_A, 7)
+};
+
+MPI_User_function *pml_op_tramp(MPI_User_function *fn)
+{
+    if (!fn || pml_fn_in_upper((const void *)fn))
+        return (MPI_User_function *)pml_fn_to_lower((const void *)fn);
+    pml_vh_lock();
+    int i;
+    for (i = 0; i < NOP && op_user[i] && op_user[i] != fn; i++)
+        ;
+    if (i == NOP)
+        pml_fatal("more than %d distinct user reduction functions (MPI_Op_create)", NOP);
+    op_user[i] = fn;
+    pml_vh_unlock();
+    return op_tramps[i];
+}
+
+#define NEH 32
+static MPI_Comm_errhandler_function *eh_user[NEH];
+#define EH_T(n) \
+    static void eh_t##n(MPI_Comm *c, int *err, ...) \
+    { \
+        MPI_Comm v = (MPI_Comm)pml_get(PML_COMM, PML_H(*c)); \
+        eh_user[0##n](&v, err); \
+    }
+R8(EH_T, ) R8(EH_T, 1) R8(EH_T, 2) R8(EH_T, 3)
+#define EH_A(n) eh_t##n,
+static MPI_Comm_errhandler_function *const eh_tramps[NEH] = {
+    R8(EH_A, ) R8(EH_A, 1) R8(EH_A, 2) R8(EH_A, 3)
+};
+
+MPI_Comm_errhandler_function *pml_eh_tramp_comm(MPI_Comm_errhandler_function *fn)
+{
+    if (!fn || pml_fn_in_upper((const void *)fn))
+        return (MPI_Comm_errhandler_function *)pml_fn_to_lower((const void *)fn);
+    pml_vh_lock();
+    int i;
+    for (i = 0; i < NEH && eh_user[i] && eh_user[i] != fn; i++)
+        ;
+    if (i == NEH)
+        pml_fatal("more than %d distinct error handler functions (MPI_Comm_create_errhandler)", NEH);
+    eh_user[i] = fn;
+    pml_vh_unlock();
+    return eh_tramps[i];
+}
+
+/* ---- sizes of the arrays some calls take ------------------------------------------------ */
+int pml_wcount(MPI_Comm comm)
+{
+    MPI_Comm r = (MPI_Comm)pml_v2r(PML_H(comm));
+    int inter = 0, n = 0;
+    if (pml_L.MPI_Comm_test_inter(r, &inter) != MPI_SUCCESS)
+        return 0;
+    if (inter)
+        pml_L.MPI_Comm_remote_size(r, &n);
+    else
+        pml_L.MPI_Comm_size(r, &n);
+    return n;
+}
+
+static int nbr_count(MPI_Comm comm, int in)
+{
+    MPI_Comm r = (MPI_Comm)pml_v2r(PML_H(comm));
+    int topo = MPI_UNDEFINED, n = 0;
+    if (pml_L.MPI_Topo_test(r, &topo) != MPI_SUCCESS)
+        return 0;
+    if (topo == MPI_CART) {
+        pml_L.MPI_Cartdim_get(r, &n);
+        return 2 * n;
+    }
+    if (topo == MPI_GRAPH) {
+        int me;
+        pml_L.MPI_Comm_rank(r, &me);
+        pml_L.MPI_Graph_neighbors_count(r, me, &n);
+        return n;
+    }
+    if (topo == MPI_DIST_GRAPH) {
+        int i, o, w;
+        pml_L.MPI_Dist_graph_neighbors_count(r, &i, &o, &w);
+        return in ? i : o;
+    }
+    return 0;
+}
+
+int pml_nbr_in(MPI_Comm comm) { return nbr_count(comm, 1); }
+int pml_nbr_out(MPI_Comm comm) { return nbr_count(comm, 0); }
+
+int pml_cartdim(MPI_Comm comm)
+{
+    int n = 0;
+    pml_L.MPI_Cartdim_get((MPI_Comm)pml_v2r(PML_H(comm)), &n);
+    return n;
+}
+
+int pml_isum(int n, const int *a)
+{
+    int s = 0;
+    for (int i = 0; a && i < n; i++)
+        s += a[i];
+    return s;
+}
