@@ -12,6 +12,9 @@
  *       With --pid, gives up as soon as PID has exited (or is a zombie).
  *   bench_util ready [--timeout SEC] [--pid PID] CTLDIR
  *       Waits for CTLDIR/ready (the target's memory is filled) and prints it.
+ *   bench_util exec CMD ARGS...
+ *       Closes every descriptor above 2, then execs CMD (same PID): the
+ *       target and cr_restart must not inherit the runner's pipes.
  *   bench_util dropcaches
  *       sync, then echo 3 > /proc/sys/vm/drop_caches (exit 1 if not allowed).
  *   bench_util raw [--warm] [--chunk MIB] DIR BYTES
@@ -33,6 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +55,7 @@ static void usage(void)
 		"       bench_util time [--timeout SEC] LOG -- CMD ARGS...\n"
 		"       bench_util ask [--timeout SEC] [--since NS] [--pid PID] CTLDIR COMMAND\n"
 		"       bench_util ready [--timeout SEC] [--pid PID] CTLDIR\n"
+		"       bench_util exec CMD ARGS...\n"
 		"       bench_util dropcaches\n"
 		"       bench_util raw [--warm] [--chunk MIB] DIR BYTES\n");
 	exit(2);
@@ -75,6 +80,15 @@ static int alive(pid_t pid)
 	buf[n] = 0;
 	char *p = strrchr(buf, ')');
 	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+static void close_from(int first)
+{
+	if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	for (int fd = first; fd < max; fd++)
+		close(fd);
 }
 
 static int cmd_time(int argc, char **argv)
@@ -105,6 +119,7 @@ static int cmd_time(int argc, char **argv)
 		int nfd = open("/dev/null", O_RDONLY);
 		if (nfd < 0 || dup2(nfd, 0) < 0 || dup2(lfd, 1) < 0 || dup2(lfd, 2) < 0)
 			_exit(126);
+		close_from(3);
 		execvp(cmd[0], cmd);
 		dprintf(2, "bench_util: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
@@ -334,6 +349,14 @@ int main(int argc, char **argv)
 		return cmd_ask(argc, argv, 0);
 	if (!strcmp(c, "ready"))
 		return cmd_ask(argc, argv, 1);
+	if (!strcmp(c, "exec")) {
+		if (argc < 1)
+			usage();
+		close_from(3);
+		execvp(argv[0], argv);
+		fprintf(stderr, "bench_util: cannot run %s: %s\n", argv[0], strerror(errno));
+		return 127;
+	}
 	if (!strcmp(c, "dropcaches"))
 		return drop_caches() ? 1 : 0;
 	if (!strcmp(c, "raw"))
