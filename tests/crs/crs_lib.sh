@@ -137,8 +137,9 @@ crs_launch() {
     shift
     rm -f "$out.out" "$out.err" "$out.status"
     (
-        timeout -k 5 "$CRS_TIMEOUT" "$@" </dev/null 2> >(cat >"$out.err") 3>&- 4>&- 5>&- 6>&- \
-            7>&- 8>&- 9>&- | cat >"$out.out"
+        timeout -k 5 "$CRS_TIMEOUT" bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}
+                [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done; exec "$@"' crs_closefds "$@" \
+            </dev/null 2> >(cat >"$out.err") | cat >"$out.out"
         echo "${PIPESTATUS[0]}" >"$out.status.tmp"
         sleep 0.05 # let the stderr copy finish
         mv "$out.status.tmp" "$out.status"
