@@ -172,7 +172,7 @@ fl_run() {
     local pid wd st
     fl_dir run
     touch go.1 go.2
-    "$CR_RUN" "$PROG" "$@" </dev/null >run.out 2>run.err 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+    crs_clean_exec "$CR_RUN" "$PROG" "$@" </dev/null >run.out 2>run.err &
     pid=$!
     (
         i=0
@@ -302,8 +302,8 @@ fl_stdoutfile() {
     fl_dir stdoutfile
     touch go.2
     (
-        timeout -k 5 "$CRS_TIMEOUT" "$CR_RUN" "$PROG" "${PROG_ARGS[@]}" </dev/null >orig.out \
-            2>orig.err 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+        (crs_clean_exec timeout -k 5 "$CRS_TIMEOUT" "$CR_RUN" "$PROG" "${PROG_ARGS[@]}" \
+            </dev/null >orig.out 2>orig.err)
         echo $? >orig.status.tmp
         mv orig.status.tmp orig.status
     ) 2>/dev/null &

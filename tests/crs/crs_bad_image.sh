@@ -45,8 +45,8 @@ cd "$d" || exit 99
 
 # try_restart IMAGE OUT: runs cr_restart; sets RS (status).
 try_restart() {
-    timeout -k 5 "$RS_TIMEOUT" "$CRS_TOOLS/cr_restart" "$1" </dev/null >"$2.out" 2>"$2.err" \
-        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+    (crs_clean_exec timeout -k 5 "$RS_TIMEOUT" "$CRS_TOOLS/cr_restart" "$1" </dev/null \
+        >"$2.out" 2>"$2.err")
     RS=$?
 }
 

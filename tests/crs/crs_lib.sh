@@ -128,6 +128,18 @@ crs_wait_for() {
     return 0
 }
 
+# crs_clean_exec CMD...: closes every file descriptor above 2 (whatever the
+# caller inherited: make's, the terminal's, bash's process substitutions),
+# then execs CMD. A checkpoint refuses descriptors it cannot restore, so the
+# test programs must start with only 0, 1 and 2.
+crs_clean_exec() {
+    local fd
+    for fd in $(ls "/proc/$BASHPID/fd"); do
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec "$@"
+}
+
 # crs_launch OUT CMD...: starts CMD in the background, under timeout, stdin
 # from /dev/null, stdout and stderr into pipes that cat copies to OUT.out and
 # OUT.err; when CMD ends its exit status (128+N for signal N) goes to
@@ -197,8 +209,8 @@ crs_run() {
 crs_tool() {
     local out=$1 tool=$2
     shift 2
-    timeout -k 5 "$CRS_CKPT_TIMEOUT" "$CRS_TOOLS/$tool" "$@" </dev/null >"$out.out" \
-        2>"$out.err" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+    (crs_clean_exec timeout -k 5 "$CRS_CKPT_TIMEOUT" "$CRS_TOOLS/$tool" "$@" </dev/null \
+        >"$out.out" 2>"$out.err")
 }
 
 # crs_status_text STATUS: "exit N" or "killed by SIGNAME" (status > 128).
