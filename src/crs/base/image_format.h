@@ -214,6 +214,8 @@ struct crs_rec_fd {
     int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, else -1 */
     uint32_t mode;           /* st_mode */
     uint64_t dev, ino;
+    int32_t dup_of;          /* a lower fd sharing the same open file (offset, flags), or -1 */
+    uint32_t reserved;
 };
 
 struct crs_rec_sigaction {

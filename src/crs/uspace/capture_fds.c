@@ -63,6 +63,27 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
     return -1;
 }
 
+/* Descriptors made by dup() share one open file (and its offset): the
+ * restart must share it again. The kernel tells, through kcmp. */
+static void find_shared_files(struct crs_capture *c)
+{
+    pid_t pid = getpid();
+    for (size_t i = 0; i < c->nfds; i++) {
+        struct crs_rec_fd *a = &c->fds[i];
+        if (a->kind == CRS_FD_INHERIT || a->kind == CRS_FD_CLOSED)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            const struct crs_rec_fd *b = &c->fds[j];
+            if (b->dev != a->dev || b->ino != a->ino || b->dup_of >= 0 || b->kind != a->kind)
+                continue;
+            if (syscall(SYS_kcmp, pid, pid, 0 /* KCMP_FILE */, a->fd, b->fd) == 0) {
+                a->dup_of = b->fd;
+                break;
+            }
+        }
+    }
+}
+
 int crs_capture_fds(struct crs_capture *c)
 {
     int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -127,11 +148,14 @@ int crs_capture_fds(struct crs_capture *c)
                 }
                 r->kind = CRS_FD_CLOSED;
             }
+            r->dup_of = -1;
             c->fd_paths[c->nfds] = crs_capture_strdup(c, link);
             c->nfds++;
         }
     }
 out:
     close(dfd);
+    if (!ret)
+        find_shared_files(c);
     return ret;
 }

@@ -28,7 +28,6 @@ struct fork_result { int status; char err[512]; uint64_t bytes; };
 static struct fork_result *fork_result;
 /* Kept in ordinary memory (so in the image) for the restarted process. */
 static size_t last_nparked;
-static uint64_t last_shared_pending;
 static int restart_old_pid, restart_new_pid;
 
 static double now_ms(void)
@@ -140,9 +139,6 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_scratch_init(&scratch, SCRATCH_SIZE);
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     fork_result = p == MAP_FAILED ? NULL : p;
-    for (int s = 1; s <= 64; s++)
-        if ((last_shared_pending >> (s - 1)) & 1 && s != crs_park_signal())
-            kill(getpid(), s);
 }
 
 static long raw_fork(void)
@@ -185,11 +181,13 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
 
     int e = collect(c, (size_t)np);
     if (!e) {
+        /* the park signal itself is pending nowhere once parked; mask it anyway */
+        uint64_t ours = 1ull << (crs_park_signal() - 1);
         for (size_t i = 0; i < c->nthreads; i++)
-            c->threads[i].pending = crs_thread_pending(c->threads[i].tid, c);
+            c->threads[i].pending = crs_thread_pending(c->threads[i].tid, c) & ~ours;
+        c->proc.shared_pending &= ~ours;
     }
     last_nparked = (size_t)np;
-    last_shared_pending = c->proc.shared_pending;
 
     /* This thread's own record lives on its stack, which the image keeps. */
     struct crs_rec_thread self;

@@ -129,10 +129,6 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
                        .ss_flags = rec->altstack_flags };
         sigaltstack(&ss, NULL);
     }
-    /* Signals that were pending on this thread at the checkpoint. */
-    for (int s = 1; s <= 64; s++)
-        if ((rec->pending >> (s - 1)) & 1 && s != park_sig)
-            syscall(SYS_tgkill, getpid(), my_tid(), s);
 }
 
 static int park_here_uc(const ucontext_t *uc)

@@ -23,6 +23,7 @@
 struct crs_switch_thread {
     struct crs_cpu_ctx ctx;
     uint64_t fsbase, clear_child_tid;
+    uint64_t pending;        /* thread-directed signals to raise again */
     int32_t tid;
     uint32_t pad;
 };
@@ -34,6 +35,7 @@ struct crs_switch_plan {
     uint32_t nunmap, nmove, nvdso, nthreads;
     int restore_tids;
     int32_t old_pid;
+    uint64_t shared_pending;             /* process-directed signals to raise again */
     struct crs_switch_range unmap[CRS_SWITCH_MAX_UNMAP]; /* from, len */
     struct crs_switch_range vdso[4];
     uint64_t vdso_spare;                 /* a free range for moving the vdso in two steps */

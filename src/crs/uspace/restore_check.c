@@ -96,6 +96,13 @@ static int check_files(struct crs_restore *r)
     const struct crs_image *img = r->img;
     for (size_t i = 0; i < img->nfiles; i++) {
         const struct crs_rec_file *f = &img->files[i];
+        /* A file mapped only shared holds live data, not code: it is
+         * expected to change, and the mapping shows its current content. */
+        int private_use = 0;
+        for (size_t k = 0; k < img->nregions && !private_use; k++)
+            private_use = img->regions[k].kind == CRS_REGION_FILE && img->regions[k].file == (int32_t)i;
+        if (!private_use)
+            continue;
         const char *path = crs_image_str(img, f->path);
         struct stat st;
         if (stat(path, &st) != 0) {

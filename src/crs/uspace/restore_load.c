@@ -177,5 +177,12 @@ int crs_restore_load(struct crs_restore *r)
             return -EIO;
         }
     free(writable);
+    /* Seals last: F_SEAL_WRITE and friends would have refused the filling. */
+    for (size_t i = 0; i < img->nmemfds; i++)
+        if (img->memfds[i].seals && fcntl(r->memfd_fds[i], F_ADD_SEALS, (int)img->memfds[i].seals) != 0) {
+            crs_restore_error(r, "cannot seal the shared memory object %s again (seals 0x%x): %s",
+                              crs_image_str(img, img->memfds[i].name), img->memfds[i].seals, strerror(errno));
+            return -EIO;
+        }
     return 0;
 }

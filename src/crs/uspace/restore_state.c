@@ -69,6 +69,15 @@ int crs_restore_fds(struct crs_restore *r)
         }
         if (f->kind == CRS_FD_CLOSED)
             continue;
+        if (f->dup_of >= 0 && f->dup_of < f->fd) {
+            /* shares its open file with a lower descriptor, restored already */
+            if (dup2(f->dup_of, f->fd) < 0) {
+                crs_restore_error(r, "cannot share descriptor %d with %d: %s", f->fd, f->dup_of, strerror(errno));
+                return -EIO;
+            }
+            fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
+            continue;
+        }
         int fd = open_record(r, f);
         if (fd < 0)
             return -EIO;

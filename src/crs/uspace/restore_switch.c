@@ -124,7 +124,19 @@ static void switch_main(void *arg)
         }
         if (r < 0)
             die("recreating a thread");
+        t->tid = (int32_t)r;
     }
+    /* Signals pending at the checkpoint: every thread still blocks all of
+     * them here, so they wait until each thread is back on its own mask. */
+    long pid = sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+    main_thread->tid = (int32_t)pid;
+    for (uint32_t i = 0; i < p->nthreads; i++)
+        for (int s = 1; s <= 64; s++)
+            if ((p->threads[i].pending >> (s - 1)) & 1)
+                sys6(SYS_tgkill, pid, p->threads[i].tid, s, 0, 0, 0);
+    for (int s = 1; s <= 64; s++)
+        if ((p->shared_pending >> (s - 1)) & 1)
+            sys6(SYS_kill, pid, s, 0, 0, 0, 0);
     crs_ctx_resume_tls(&main_thread->ctx, (long)&p->info, main_thread->fsbase);
 }
 
@@ -283,10 +295,12 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         p->threads[i].fsbase = img->threads[i].fsbase;
         p->threads[i].clear_child_tid = img->threads[i].clear_child_tid;
         p->threads[i].tid = img->threads[i].tid;
+        p->threads[i].pending = img->threads[i].pending;
     }
     p->nthreads = (uint32_t)img->nthreads;
     p->restore_tids = r->restore_ids && pid_is_original;
     p->old_pid = img->process->pid;
+    p->shared_pending = img->process->shared_pending;
 
     const struct crs_rec_process *pr = img->process;
     p->mm.start_code = pr->start_code;
