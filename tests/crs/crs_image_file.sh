@@ -87,8 +87,8 @@ interrupt_test() {
     fi
     unset CRT_HEAP_MB
     mkdir -p "$d/img"
-    timeout -k 5 "$CRS_CKPT_TIMEOUT" "$CRS_TOOLS/cr_checkpoint" -f "$d/img/ctx" "$PID" \
-        </dev/null >"$d/ck.out" 2>"$d/ck.err" &
+    (crs_clean_exec timeout -k 5 "$CRS_CKPT_TIMEOUT" "$CRS_TOOLS/cr_checkpoint" -f "$d/img/ctx" \
+        "$PID" </dev/null >"$d/ck.out" 2>"$d/ck.err") 2>/dev/null &
     ckpid=$!
     while [ -z "$(ls -A "$d/img")" ] && [ $i -lt 20 ]; do
         sleep 0.01
@@ -98,7 +98,7 @@ interrupt_test() {
     if [ "$who" = process ]; then
         kill -9 "$PID"
     else
-        # timeout's child is cr_checkpoint
+        # the subshell execs timeout, whose child is cr_checkpoint
         kill -9 "$(pgrep -P "$ckpid" | head -n 1)" 2>/dev/null
     fi
     wait "$ckpid"
