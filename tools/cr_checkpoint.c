@@ -71,6 +71,7 @@ int main(int argc, char **argv)
     int sig = 0, verbose = 0, zstd = 0, timeout = -1;
     uint32_t flags = 0;
     int c;
+    opterr = 0; /* one message of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "f:z::T:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'f': file = optarg; break;
@@ -84,11 +85,15 @@ int main(int argc, char **argv)
         case 'T': timeout = atoi(optarg) * 1000; break;
         case 'v': verbose = 1; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            fprintf(stderr, "cr_checkpoint: bad option '%s'; usage: cr_checkpoint [-f FILE] "
+                            "[--cont|--term|--kill|--stop] PID (see --help)\n", argv[optind - 1]);
+            return 2;
         }
     }
     if (optind != argc - 1) {
-        usage(stderr);
+        fprintf(stderr, "cr_checkpoint: %s; usage: cr_checkpoint [-f FILE] [--cont|--term|--kill|--stop] PID "
+                        "(see --help)\n", optind < argc ? "one process id expected" : "no process id given");
         return 2;
     }
     char *end;
@@ -128,7 +133,7 @@ int main(int argc, char **argv)
 
     cm.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (cm.fd < 0) {
-        fprintf(stderr, "cr_checkpoint: cannot create the image in %s: %s\n", cm.dir, strerror(errno));
+        fprintf(stderr, "cr_checkpoint: cannot create the image %s (in %s): %s\n", file, cm.dir, strerror(errno));
         return 1;
     }
     fchmod(cm.fd, 0600);
@@ -139,7 +144,7 @@ int main(int argc, char **argv)
     if (e) {
         unlink(tmp);
         close(cm.fd);
-        fprintf(stderr, "cr_checkpoint: %s\n", err);
+        fprintf(stderr, "cr_checkpoint: checkpoint of process %ld to %s failed: %s\n", pid, file, err);
         return 1;
     }
     close(cm.fd);

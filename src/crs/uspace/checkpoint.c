@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <linux/prctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +32,7 @@ static struct fork_result *fork_result;
 /* Kept in ordinary memory (so in the image) for the restarted process. */
 static size_t last_nparked;
 static int restart_old_pid, restart_new_pid;
+static char last_exe[4096];
 
 static double now_ms(void)
 {
@@ -126,6 +130,36 @@ static int collect(struct crs_capture *c, size_t nparked)
 
 /* Everything after the restart that the checkpoint thread must do before the
  * other threads may run: wait for them, drop cr_restart's leftovers. */
+/* /proc/PID/exe still names cr_restart: point it back at the program. Only
+ * PR_SET_MM_MAP can (with CAP_CHECKPOINT_RESTORE), and it wants the whole
+ * layout again, which /proc gives. */
+static void point_exe_back(void)
+{
+    if (!last_exe[0] || !scratch.base)
+        return;
+    struct crs_capture *c = crs_scratch_alloc(&scratch, sizeof *c);
+    if (!c)
+        return;
+    memset(c, 0, sizeof *c);
+    c->scratch = &scratch;
+    int fd = open(last_exe, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && crs_capture_process(c) == 0) {
+        struct prctl_mm_map m = {
+            .start_code = c->proc.start_code, .end_code = c->proc.end_code,
+            .start_data = c->proc.start_data, .end_data = c->proc.end_data,
+            .start_brk = c->proc.start_brk, .brk = c->proc.brk, .start_stack = c->proc.start_stack,
+            .arg_start = c->proc.arg_start, .arg_end = c->proc.arg_end,
+            .env_start = c->proc.env_start, .env_end = c->proc.env_end,
+            .auxv = (__u64 *)c->auxv, .auxv_size = (__u32)(c->nauxv * sizeof(uint64_t)), .exe_fd = (__u32)fd,
+        };
+        if (prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0) != 0)
+            crs_debug("crs", "cannot point /proc/self/exe back at %s: %s", last_exe, strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    crs_scratch_reset(&scratch);
+}
+
 static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self)
 {
     struct crs_restart_info info = *info_in;
@@ -139,6 +173,7 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_scratch_init(&scratch, SCRATCH_SIZE);
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     fork_result = p == MAP_FAILED ? NULL : p;
+    point_exe_back();
 }
 
 static long raw_fork(void)
@@ -188,6 +223,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         c->proc.shared_pending &= ~ours;
     }
     last_nparked = (size_t)np;
+    snprintf(last_exe, sizeof last_exe, "%s", c->exe ? c->exe : "");
 
     /* This thread's own record lives on its stack, which the image keeps. */
     struct crs_rec_thread self;
