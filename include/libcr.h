@@ -18,8 +18,15 @@
 #define REVIVE_LIBCR_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/time.h>
 #include <sys/types.h>
+
+/* BLCR-era code opens images with O_LARGEFILE, which glibc declares only
+ * for _GNU_SOURCE / _LARGEFILE64_SOURCE; on 64-bit Linux it is 0. */
+#ifndef O_LARGEFILE
+#define O_LARGEFILE 0
+#endif
 
 #ifdef __cplusplus
 extern "C" {
