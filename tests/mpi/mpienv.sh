@@ -1,0 +1,20 @@
+# Sourced by the tests in tests/mpi: how to launch natively and under Revive from the build
+# tree, with a timeout so that nothing hangs. Expects $flavor (ompi|mpich).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+: "${REVIVE_BUILDDIR:?run through make check}"
+export REVIVE_MPI_LIBDIR=$REVIVE_BUILDDIR/.libs
+export REVIVE_EXEC=$REVIVE_BUILDDIR/tools/mpi/revive-exec
+wrapper=$REVIVE_BUILDDIR/tools/mpi/mpirun
+mk=$REVIVE_BUILDDIR/Makefile
+case $flavor in
+ompi) launcher=$(sed -n 's/^MPIEXEC_OMPI = //p' "$mk") ;;
+mpich) launcher=$(sed -n 's/^MPIEXEC_MPICH = //p' "$mk") ;;
+*) echo "unknown MPI flavor '$flavor'"; return 99 ;;
+esac
+[ -n "$launcher" ] && [ -x "$launcher" ] || { echo "SKIP: no $flavor launcher"; exit 77; }
+TMO=${REVIVE_MPI_TIMEOUT:-30}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/revive-mpi.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+run_native() { n=$1; shift; timeout -k 5 "$TMO" "$launcher" -n "$n" "$@"; }
+run_revive() { n=$1; shift; PATH=$(dirname "$launcher"):$PATH timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$@"; }
