@@ -59,6 +59,34 @@ static pid_t fork_with_pid(pid_t want, int *got_it)
     return fork();
 }
 
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Without privilege the original ids can still come back inside a new user
+ * and pid namespace (the user keeps its own uid and gid there): the first
+ * child is the namespace's init and creates the process with its old pid. */
+static int enter_user_pid_namespace(void)
+{
+    char map[64];
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0)
+        return -1;
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if (write_file("/proc/self/uid_map", map) != 0)
+        return -1;
+    write_file("/proc/self/setgroups", "deny");
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    return write_file("/proc/self/gid_map", map);
+}
+
 static void child_fail(int report_fd, const char *msg)
 {
     ssize_t w = write(report_fd, msg, strlen(msg));
@@ -122,8 +150,50 @@ int main(int argc, char **argv)
     close(report[1]);
 
     int original_pid;
+    int in_namespace = 0;
+    int status_pipe[2] = { -1, -1 };
+    if (r.restore_ids && geteuid() != 0 && enter_user_pid_namespace() == 0) {
+        in_namespace = 1;
+        if (pipe2(status_pipe, O_CLOEXEC) != 0)
+            return 1;
+    }
     fflush(NULL);
-    child = fork_with_pid(r.restore_ids ? img.process->pid : 0, &original_pid);
+    if (in_namespace) {
+        /* init of the new pid namespace: creates the process, waits for it,
+         * hands its status to cr_restart outside */
+        child = fork();
+        if (child == 0) {
+            close(report[0]);
+            close(status_pipe[0]);
+            pid_t p = fork_with_pid(img.process->pid, &original_pid);
+            if (p == 0) {
+                int e;
+                if ((e = crs_restore_load(&r)) || (e = crs_restore_fds(&r)) ||
+                    (e = crs_restore_process_state(&r)) || (e = crs_restore_signals(&r)))
+                    child_fail(rep_w, r.err);
+                crs_restore_switch(&r, original_pid);
+                child_fail(rep_w, r.err);
+            }
+            close(rep_w);
+            close(img.fd);
+            int st = 1 << 8, w;
+            for (;;) {   /* reap everything; stop when ours ends */
+                pid_t q = waitpid(-1, &w, 0);
+                if (q == p) {
+                    st = w;
+                    break;
+                }
+                if (q < 0 && errno != EINTR)
+                    break;
+            }
+            ssize_t n = write(status_pipe[1], &st, sizeof st);
+            (void)n;
+            _exit(0);
+        }
+        close(status_pipe[1]);
+    } else {
+        child = fork_with_pid(r.restore_ids ? img.process->pid : 0, &original_pid);
+    }
     if (child < 0) {
         fprintf(stderr, "cr_restart: cannot create the process: %s\n", strerror(errno));
         return 1;
@@ -160,12 +230,37 @@ int main(int argc, char **argv)
     }
     msg[got] = 0;
     close(report[0]);
-    int st;
-    while (waitpid(child, &st, 0) < 0)
-        if (errno != EINTR) {
-            fprintf(stderr, "cr_restart: lost the restarted process: %s\n", strerror(errno));
-            return 1;
+    if (in_namespace) {
+        /* signals for the process go to it, not to its namespace's init */
+        char path[64], buf[64];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)child, (int)child);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 0) {
+            buf[n] = 0;
+            pid_t inner_outer = (pid_t)atoi(buf);
+            if (inner_outer > 0)
+                child = inner_outer;
         }
+    }
+    int st;
+    if (in_namespace) {
+        ssize_t n;
+        while ((n = read(status_pipe[0], &st, sizeof st)) < 0 && errno == EINTR)
+            ;
+        if (n != (ssize_t)sizeof st)
+            st = 1 << 8;
+        while (wait(NULL) < 0 && errno == EINTR)
+            ;
+    } else {
+        while (waitpid(child, &st, 0) < 0)
+            if (errno != EINTR) {
+                fprintf(stderr, "cr_restart: lost the restarted process: %s\n", strerror(errno));
+                return 1;
+            }
+    }
     if (got) {
         fprintf(stderr, "cr_restart: %s: %s\n", argv[optind], msg);
         return 1;

@@ -138,7 +138,8 @@ struct crs_rec_thread {
     uint64_t blocked;         /* signal mask when it was stopped */
     uint64_t record;          /* address of the thread's record in the image's memory */
     struct crs_cpu_ctx ctx;
-    uint64_t reserved[4];
+    char comm[16];            /* the thread's name (prctl PR_GET_NAME), NUL-terminated */
+    uint64_t reserved[2];
 };
 
 enum crs_region_kind {

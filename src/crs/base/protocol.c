@@ -6,17 +6,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-int crs_proto_address(struct sockaddr_un *sa, uid_t uid, pid_t pid)
+int crs_proto_address(struct sockaddr_un *sa, pid_t pid)
 {
     memset(sa, 0, sizeof *sa);
     sa->sun_family = AF_UNIX;
-    int n = snprintf(sa->sun_path + 1, sizeof sa->sun_path - 1, "revive-cr.%u.%d", (unsigned)uid, (int)pid);
+    int n = snprintf(sa->sun_path + 1, sizeof sa->sun_path - 1, "revive-cr.%d", (int)pid);
     return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
@@ -80,6 +81,16 @@ int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
     return (size_t)n == len ? 0 : -EPROTO;
 }
 
+pid_t crs_proto_self_pid(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return getpid();
+    buf[n] = 0;
+    return (pid_t)atoi(buf);
+}
+
 long crs_proto_process_uid(pid_t pid)
 {
     char path[64];
@@ -104,7 +115,7 @@ int crs_proto_connect(pid_t pid)
     if (s < 0)
         return -errno;
     struct sockaddr_un sa;
-    int len = crs_proto_address(&sa, (uid_t)owner, pid);
+    int len = crs_proto_address(&sa, pid);
     if (connect(s, (struct sockaddr *)&sa, (socklen_t)len) != 0) {
         int e = errno;
         close(s);

@@ -2,8 +2,10 @@
  * The request protocol between a checkpoint requester (cr_checkpoint, or
  * libcr asking for another process) and a process's checkpoint thread.
  *
- * The process listens on the abstract Unix socket "\0revive-cr.<uid>.<pid>".
- * Both ends check the other's credentials (SO_PEERCRED): same user, or root.
+ * The process listens on the abstract Unix socket "\0revive-cr.<pid>", with
+ * the pid as the machine's initial namespace sees it (a restarted process may
+ * run in a pid namespace of its own). Both ends check the other's
+ * credentials (SO_PEERCRED): same user, or root; and the pid.
  * 1. requester -> process: struct crs_proto_request + the image fd (SCM_RIGHTS)
  * 2. process -> requester: struct crs_proto_reply once the image is written
  *    (the process's threads stay parked unless CRS_REQ_F_FORK)
@@ -39,9 +41,12 @@ struct crs_proto_reply {
     char msg[512];
 };
 
-/* Fills the sockaddr for process pid of user uid; returns its length. */
+/* Fills the sockaddr for process pid; returns its length. */
 struct sockaddr_un;
-int crs_proto_address(struct sockaddr_un *sa, uid_t uid, pid_t pid);
+int crs_proto_address(struct sockaddr_un *sa, pid_t pid);
+
+/* The caller's pid as /proc (mounted for the outer namespace) names it. */
+pid_t crs_proto_self_pid(void);
 
 /* Sends/receives one struct and, optionally, one descriptor. 0 or -errno. */
 int crs_proto_send(int sock, const void *msg, size_t len, int fd);

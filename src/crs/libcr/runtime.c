@@ -44,7 +44,7 @@ static int open_listener(void)
     if (s < 0)
         return -errno;
     struct sockaddr_un sa;
-    int len = crs_proto_address(&sa, getuid(), getpid());
+    int len = crs_proto_address(&sa, crs_proto_self_pid());
     if (bind(s, (struct sockaddr *)&sa, (socklen_t)len) != 0 || listen(s, 8) != 0) {
         int e = errno;
         close(s);

@@ -2,6 +2,7 @@
  * signal dispositions. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/uspace/park.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -165,7 +166,7 @@ uint64_t crs_thread_pending(int tid, struct crs_capture *c)
 {
     char path[64], buf[4096];
     (void)c;
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", crs_park_proc_tid(tid));
     if (crs_read_file(path, buf, sizeof buf) < 0)
         return 0;
     return parse_sigset_line(buf, "SigPnd:");

@@ -37,6 +37,10 @@ static _Atomic int phase;
 static _Atomic uint32_t nslots, nparked, release_gen, nrestored;
 static struct crs_rec_thread *slots[CRS_MAX_THREADS];
 static pid_t signaled[CRS_MAX_THREADS];
+/* /proc is mounted for the outer pid namespace: in a restarted process that
+ * runs in a namespace of its own, /proc/self/task lists outer ids while
+ * system calls take inner ones. */
+static pid_t signaled_outer[CRS_MAX_THREADS];
 /* Offset of the tid inside glibc's struct pthread, found at run time (0: unknown). */
 static size_t tid_offset;
 
@@ -104,6 +108,8 @@ void crs_thread_describe(struct crs_rec_thread *rec)
             rec->rseq_sig = CRS_RSEQ_SIG;
         }
     }
+    prctl(PR_GET_NAME, rec->comm, 0, 0, 0);
+    rec->comm[sizeof rec->comm - 1] = 0;
     stack_t ss;
     if (sigaltstack(NULL, &ss) == 0) {
         rec->altstack_sp = (uint64_t)ss.ss_sp;
@@ -120,6 +126,8 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
         pid_t tid = my_tid();
         memcpy((char *)pthread_self() + tid_offset, &tid, sizeof tid);
     }
+    if (rec->comm[0])
+        prctl(PR_SET_NAME, rec->comm, 0, 0, 0);
     if (rec->robust_list)
         syscall(SYS_set_robust_list, (void *)rec->robust_list, (size_t)rec->robust_len);
     if (rec->rseq)
@@ -202,9 +210,62 @@ struct linux_dirent64 {
     char d_name[];
 };
 
+static int nested_pid_namespace(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    int outer = 0;
+    for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
+        outer = outer * 10 + (*p - '0');
+    return outer != getpid();
+}
+
+/* The id in our own namespace of the task /proc calls `outer`. */
+static pid_t inner_tid(pid_t outer)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", outer);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strstr(buf, "NSpid:");
+    if (!p)
+        return outer;
+    pid_t last = outer;
+    p += 6;
+    while (*p && *p != '\n') {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p < '0' || *p > '9')
+            break;
+        pid_t v = 0;
+        while (*p >= '0' && *p <= '9')
+            v = v * 10 + (*p++ - '0');
+        last = v;
+    }
+    return last;
+}
+
+pid_t crs_park_proc_tid(pid_t tid)
+{
+    for (int i = 0; i < CRS_MAX_THREADS && signaled[i]; i++)
+        if (signaled[i] == tid)
+            return signaled_outer[i];
+    return tid;
+}
+
 /* Signals every thread not signalled yet; returns how many are now signalled. */
 static long signal_new_threads(long nsig, pid_t self)
 {
+    int nested = nested_pid_namespace();
     int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -errno;
@@ -221,6 +282,9 @@ static long signal_new_threads(long nsig, pid_t self)
             pid_t tid = 0;
             for (const char *p = d->d_name; *p; p++)
                 tid = tid * 10 + (*p - '0');
+            pid_t outer = tid;
+            if (nested && (tid = inner_tid(outer)) < 0)
+                continue;
             if (tid == self)
                 continue;
             int known = 0;
@@ -232,8 +296,10 @@ static long signal_new_threads(long nsig, pid_t self)
                 close(dfd);
                 return -E2BIG;
             }
-            if (syscall(SYS_tgkill, getpid(), tid, park_sig) == 0)
+            if (syscall(SYS_tgkill, getpid(), tid, park_sig) == 0) {
+                signaled_outer[nsig] = outer;
                 signaled[nsig++] = tid;
+            }
         }
     }
     close(dfd);
@@ -243,7 +309,7 @@ static long signal_new_threads(long nsig, pid_t self)
 static int thread_alive(pid_t tid)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d", tid);
+    snprintf(path, sizeof path, "/proc/self/task/%d", crs_park_proc_tid(tid));
     return access(path, F_OK) == 0;
 }
 
@@ -272,6 +338,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&nparked, 0);
     atomic_store(&nrestored, 0);
     memset(slots, 0, sizeof slots);
+    memset(signaled, 0, sizeof signaled);
     atomic_store(&phase, PHASE_PARKING);
     long nsig = 0, waited = 0;
     for (;;) {

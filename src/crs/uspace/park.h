@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "crs/base/image_format.h"
 #include "crs/uspace/restart_info.h"
 
@@ -25,6 +26,9 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen);
 
 /* The parked threads' records (valid until crs_park_release). */
 struct crs_rec_thread *const *crs_park_records(size_t *n);
+
+/* The id /proc uses for a parked thread (differs inside a pid namespace). */
+pid_t crs_park_proc_tid(pid_t tid);
 
 /* Lets parked threads run on. */
 void crs_park_release(void);
