@@ -24,7 +24,7 @@
 #define ALT_SIZE (64 * 1024)
 
 static volatile sig_atomic_t usr1_count, usr2_count, usr2_on_alt, hup_count, alrm_count,
-    rt_count, rt_value, in_handler_point;
+    rt_count, rt_value, in_handler_point, winch_count;
 static char *alt_mem;
 
 static int on_alt_stack(void *p)
@@ -65,6 +65,12 @@ static void on_hup(int sig)
 {
     (void)sig;
     hup_count++;
+}
+
+static void on_winch(int sig)
+{
+    (void)sig;
+    winch_count++;
 }
 
 static void on_alrm(int sig)
@@ -147,6 +153,7 @@ int main(void)
     install(SIGUSR2, (void *)on_usr2, SA_ONSTACK, 0);
     install(SIGHUP, (void *)on_hup, SA_RESETHAND, 0);
     install(SIGALRM, (void *)on_alrm, SA_RESTART, 0);
+    install(SIGWINCH, (void *)on_winch, SA_RESTART, 0);
     install(rtsig, (void *)on_rt, SA_SIGINFO, SIGUSR2);
     signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < NWATCHED; i++)
@@ -159,7 +166,8 @@ int main(void)
     sigprocmask(SIG_BLOCK, &blk, NULL);
     sigprocmask(SIG_BLOCK, NULL, &now);
     mask_before = mask_bits(&now);
-    raise(SIGUSR1); /* stays pending: blocked */
+    raise(SIGUSR1);            /* stays pending for this thread: blocked */
+    kill(getpid(), SIGWINCH); /* stays pending for the process: blocked */
 
     itv.it_interval.tv_sec = 0;
     itv.it_interval.tv_usec = 0;
@@ -180,6 +188,8 @@ int main(void)
     sigpending(&pend);
     crt_check("SIGUSR1 pending while blocked", sigismember(&pend, SIGUSR1) && usr1_count == 0,
               "pending %d count %d", sigismember(&pend, SIGUSR1), (int)usr1_count);
+    crt_check("SIGWINCH pending while blocked", sigismember(&pend, SIGWINCH) && winch_count == 0,
+              "pending %d count %d", sigismember(&pend, SIGWINCH), (int)winch_count);
 
     crt_checkpoint_point(1);
 
@@ -200,11 +210,17 @@ int main(void)
               cur.ss_sp == alt_mem && cur.ss_size == ALT_SIZE && cur.ss_flags == 0,
               "sp %p size %zu flags %#x", cur.ss_sp, cur.ss_size, cur.ss_flags);
     sigpending(&pend);
-    crt_check("SIGUSR1 still pending", sigismember(&pend, SIGUSR1) == 1 && usr1_count == 0,
-              "pending %d count %d", sigismember(&pend, SIGUSR1), (int)usr1_count);
+    crt_check("SIGUSR1 (raised: thread-directed) still pending",
+              sigismember(&pend, SIGUSR1) == 1 && usr1_count == 0, "pending %d count %d",
+              sigismember(&pend, SIGUSR1), (int)usr1_count);
+    crt_check("SIGWINCH (kill: process-directed) still pending",
+              sigismember(&pend, SIGWINCH) == 1 && winch_count == 0, "pending %d count %d",
+              sigismember(&pend, SIGWINCH), (int)winch_count);
     sigprocmask(SIG_UNBLOCK, &blk, NULL);
     crt_check("pending SIGUSR1 delivered once when unblocked", usr1_count == 1, "count %d",
               (int)usr1_count);
+    crt_check("pending SIGWINCH delivered once when unblocked", winch_count == 1, "count %d",
+              (int)winch_count);
     sigprocmask(SIG_BLOCK, &blk, NULL);
 
     usr2_on_alt = 0;
