@@ -34,7 +34,7 @@ enum pml_kind {
 struct pml_vh {
     uintptr_t real;     /* the lower half's handle */
     uint16_t kind;      /* enum pml_kind; 0 when free */
-    uint16_t flags;
+    uint16_t flags;     /* references handed out beyond the first */
     int32_t rec;        /* index of the record entry that created it, or -1 */
     uint32_t next_free;
     uint32_t pad;

@@ -245,7 +245,9 @@ uintptr_t pml_get(int kind, uintptr_t real)
     uint32_t idx;
     pml_vh_lock();
     int found = hash_get(real, &idx);
-    if (!found) {
+    if (found) {
+        pml_vh_tab[idx].flags++; /* another reference to free (MPI_Comm_get_errhandler, ...) */
+    } else {
 #ifdef PML_MPICH
         /* MPICH's pair types (MPI_FLOAT_INT, ...) are direct handles with small indices */
         if (kind == PML_TYPE && (real >> 26) == 0x23 && (real & 0x3ffffff) < 16) {
@@ -265,6 +267,11 @@ void pml_vh_release(uintptr_t v)
     if (!h || !h->kind)
         return;
     pml_vh_lock();
+    if (h->flags) { /* the handle was handed out more than once: one reference fewer */
+        h->flags--;
+        pml_vh_unlock();
+        return;
+    }
     if (h->kind != PML_REQ && h->kind != PML_MSG)
         hash_del(h->real, decode(v));
     if (h->rec >= 0)

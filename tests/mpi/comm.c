@@ -207,7 +207,9 @@ int main(int argc, char **argv)
     /* intercommunicator merge */
     if (np >= 2) {
         MPI_Comm inter, merged;
-        CHECK(MPI_Intercomm_create(split, 0, MPI_COMM_WORLD, me % 2 ? 0 : 1, 9, &inter));
+        /* split was ordered by -rank: each half's leader is its highest world rank */
+        int even_leader = (np - 1) & ~1, odd_leader = np % 2 ? np - 2 : np - 1;
+        CHECK(MPI_Intercomm_create(split, 0, MPI_COMM_WORLD, me % 2 ? even_leader : odd_leader, 9, &inter));
         int tst;
         MPI_Comm_test_inter(inter, &tst); mixi(tst);
         MPI_Group rg;

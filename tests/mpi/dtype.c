@@ -40,7 +40,7 @@ static void probe(MPI_Datatype t)
     int cnt;
     CHECK(MPI_Get_elements(&st, MPI_BYTE, &cnt)); mixi(cnt);
     MPI_Count cx;
-    CHECK(MPI_Get_elements_x(&st, t, &cx)); mixi((long)cx);
+    CHECK(MPI_Get_elements_x(&st, MPI_BYTE, &cx)); mixi((long)cx); /* MPICH 4.0.2 divides by zero for some derived types here */
     /* pack and unpack */
     int psz, pos = 0;
     CHECK(MPI_Pack_size(1, t, MPI_COMM_WORLD, &psz));
