@@ -329,7 +329,7 @@ static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int 
 {
     (void)kv;
     struct kvinfo *ki = xs;
-    return ((MPI_Comm_copy_attr_function *)ki->copy)((MPI_Comm)pml_get(PML_COMM, PML_H(old)),
+    return ((MPI_Comm_copy_attr_function *)ki->copy)((MPI_Comm)pml_r2v(PML_COMM, PML_H(old)),
                                                      ki->vkv, ki->extra, in, out, flag);
 }
 
@@ -337,7 +337,7 @@ static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
 {
     (void)kv;
     struct kvinfo *ki = xs;
-    return ((MPI_Comm_delete_attr_function *)ki->del)((MPI_Comm)pml_get(PML_COMM, PML_H(c)),
+    return ((MPI_Comm_delete_attr_function *)ki->del)((MPI_Comm)pml_r2v(PML_COMM, PML_H(c)),
                                                       ki->vkv, val, ki->extra);
 }
 
@@ -345,7 +345,7 @@ static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, 
 {
     (void)kv;
     struct kvinfo *ki = xs;
-    return ((MPI_Type_copy_attr_function *)ki->copy)((MPI_Datatype)pml_get(PML_TYPE, PML_H(old)),
+    return ((MPI_Type_copy_attr_function *)ki->copy)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(old)),
                                                      ki->vkv, ki->extra, in, out, flag);
 }
 
@@ -353,7 +353,7 @@ static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
 {
     (void)kv;
     struct kvinfo *ki = xs;
-    return ((MPI_Type_delete_attr_function *)ki->del)((MPI_Datatype)pml_get(PML_TYPE, PML_H(t)),
+    return ((MPI_Type_delete_attr_function *)ki->del)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)),
                                                       ki->vkv, val, ki->extra);
 }
 
@@ -391,7 +391,7 @@ static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, 
     pml_rec_ptr(R, del);
     pml_rec_handle(R, (uintptr_t)(unsigned)*keyval);
     pml_rec_ptr(R, extra);
-    pml_rec_close(R);
+    pml_vh_tab[(uint32_t)*keyval & 0x3ffffff].rec = pml_rec_close(R);
     return rc;
 }
 

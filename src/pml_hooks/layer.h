@@ -116,7 +116,8 @@ static inline int pml_real_is_predef(uintptr_t r)
 int pml_vh_init(void);
 void pml_pre_init(void *lower_handle);
 uintptr_t pml_new(int kind, uintptr_t real);   /* a handle the call created */
-uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already */
+uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already (+1 reference) */
+uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new reference) */
 uintptr_t pml_r2v_predef(uintptr_t real);      /* a null or predefined real handle */
 void pml_vh_release(uintptr_t v);
 void pml_vh_update(uintptr_t v, uintptr_t real);
@@ -151,7 +152,7 @@ void pml_rec_weights(struct pml_rec *R, const int *w, int n);
 void pml_rec_str(struct pml_rec *R, const char *s);
 void pml_rec_ptr(struct pml_rec *R, const void *p);
 void pml_rec_out(struct pml_rec *R, uintptr_t v);
-void pml_rec_close(struct pml_rec *R);
+int32_t pml_rec_close(struct pml_rec *R); /* returns the entry's index */
 void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);
 

@@ -95,7 +95,7 @@ void pml_rec_out(struct pml_rec *R, uintptr_t v)
     put(R, 'o', &v, sizeof v);
 }
 
-void pml_rec_close(struct pml_rec *R)
+int32_t pml_rec_close(struct pml_rec *R)
 {
     pml_vh_lock();
     if (n_entries == cap_entries) {
@@ -111,6 +111,7 @@ void pml_rec_close(struct pml_rec *R)
     pml_vh_unlock();
     for (int i = 0; i < R->nout; i++)
         pml_vh_set_rec(R->out[i], idx);
+    return idx;
 }
 
 void pml_rec_kill(int32_t rec)

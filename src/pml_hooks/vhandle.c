@@ -238,7 +238,20 @@ uintptr_t pml_new(int kind, uintptr_t real)
     return encode(idx, kind);
 }
 
+static uintptr_t get_ref(int kind, uintptr_t real, int ref);
+
 uintptr_t pml_get(int kind, uintptr_t real)
+{
+    return get_ref(kind, real, 1);
+}
+
+/* The virtual handle of a real one, for callbacks: no new reference for the application. */
+uintptr_t pml_r2v(int kind, uintptr_t real)
+{
+    return get_ref(kind, real, 0);
+}
+
+static uintptr_t get_ref(int kind, uintptr_t real, int ref)
 {
     if (pml_real_is_predef(real))
         return pml_r2v_predef(real);
@@ -246,7 +259,8 @@ uintptr_t pml_get(int kind, uintptr_t real)
     pml_vh_lock();
     int found = hash_get(real, &idx);
     if (found) {
-        pml_vh_tab[idx].flags++; /* another reference to free (MPI_Comm_get_errhandler, ...) */
+        if (ref)
+            pml_vh_tab[idx].flags++; /* another reference to free (MPI_Comm_get_errhandler, ...) */
     } else {
 #ifdef PML_MPICH
         /* MPICH's pair types (MPI_FLOAT_INT, ...) are direct handles with small indices */
@@ -399,7 +413,7 @@ static MPI_User_function *op_user[NOP];
 #define OP_T(n) \
     static void op_t##n(void *in, void *inout, int *len, MPI_Datatype *dt) \
     { \
-        MPI_Datatype v = (MPI_Datatype)pml_get(PML_TYPE, PML_H(*dt)); \
+        MPI_Datatype v = (MPI_Datatype)pml_r2v(PML_TYPE, PML_H(*dt)); \
         op_user[0##n](in, inout, len, &v); \
     }
 #define R8(M, b) M(b##0) M(b##1) M(b##2) M(b##3) M(b##4) M(b##5) M(b##6) M(b##7)
@@ -429,7 +443,7 @@ static MPI_Comm_errhandler_function *eh_user[NEH];
 #define EH_T(n) \
     static void eh_t##n(MPI_Comm *c, int *err, ...) \
     { \
-        MPI_Comm v = (MPI_Comm)pml_get(PML_COMM, PML_H(*c)); \
+        MPI_Comm v = (MPI_Comm)pml_r2v(PML_COMM, PML_H(*c)); \
         eh_user[0##n](&v, err); \
     }
 R8(EH_T, ) R8(EH_T, 1) R8(EH_T, 2) R8(EH_T, 3)

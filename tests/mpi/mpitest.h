@@ -27,7 +27,7 @@ static inline void mixi(long v) { mix(&v, sizeof v); }
     fprintf(stderr, "rank %d: %s failed: %d (%s:%d)\n", me, #call, rc_, __FILE__, __LINE__); \
     MPI_Abort(MPI_COMM_WORLD, 2); } } while (0)
 
-static void report(const char *section)
+static __attribute__((unused)) void report(const char *section)
 {
     uint64_t *all = malloc(sizeof *all * (size_t)np);
     MPI_Gather(&ck, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
