@@ -13,14 +13,6 @@
 
 int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size);
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
 static int skipped(const struct crs_capture *c, int fd)
 {
     for (int i = 0; i < c->nskip_fds; i++)
@@ -84,78 +76,62 @@ static void find_shared_files(struct crs_capture *c)
     }
 }
 
+static long record_fd(long n, int dirfd, void *arg)
+{
+    struct crs_capture *c = arg;
+    int fd = (int)n;
+    if (fd == dirfd || skipped(c, fd))
+        return 0;
+    if (c->nfds == 65536) {
+        crs_capture_error(c, "more than %d open file descriptors", 65536);
+        return -EMFILE;
+    }
+    struct crs_rec_fd *r = &c->fds[c->nfds];
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->memfd = -1;
+    r->dup_of = -1;
+    char path[64], link[4096];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t ll = readlink(path, link, sizeof link - 1);
+    link[ll > 0 ? ll : 0] = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return 0; /* closed meanwhile */
+    r->open_flags = (uint32_t)fcntl(fd, F_GETFL);
+    r->fd_flags = (uint32_t)fcntl(fd, F_GETFD);
+    r->offset = lseek(fd, 0, SEEK_CUR);
+    r->mode = st.st_mode;
+    r->dev = st.st_dev;
+    r->ino = st.st_ino;
+    if (classify(c, r, link, &st) != 0) {
+        if (!c->opts.ignore_fds) {
+            crs_capture_error(c, "file descriptor %d (%s) cannot be checkpointed: Revive restores "
+                              "regular files, directories, devices, memfds and standard streams; "
+                              "close it first, or checkpoint with --ignore-fds to have it closed "
+                              "in the restarted process", fd, link);
+            return -ENOTSUP;
+        }
+        r->kind = CRS_FD_CLOSED;
+    }
+    c->fd_paths[c->nfds] = crs_capture_strdup(c, link);
+    c->nfds++;
+    return 0;
+}
+
 int crs_capture_fds(struct crs_capture *c)
 {
-    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        crs_capture_error(c, "cannot list /proc/self/fd: %s", strerror(errno));
-        return -errno;
-    }
     size_t cap = 65536;
     c->fds = crs_scratch_alloc(c->scratch, cap * sizeof *c->fds);
     c->fd_paths = crs_scratch_alloc(c->scratch, cap * sizeof *c->fd_paths);
-    char *dbuf = crs_scratch_alloc(c->scratch, 65536);
-    if (!c->fds || !c->fd_paths || !dbuf) {
-        close(dfd);
+    if (!c->fds || !c->fd_paths) {
         crs_capture_error(c, "out of scratch memory for file descriptors");
         return -ENOMEM;
     }
-    int ret = 0;
-    for (;;) {
-        long n = syscall(SYS_getdents64, dfd, dbuf, 65536);
-        if (n <= 0)
-            break;
-        for (long off = 0; off < n;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf + off);
-            off += d->d_reclen;
-            if (d->d_name[0] < '0' || d->d_name[0] > '9')
-                continue;
-            int fd = 0;
-            for (const char *p = d->d_name; *p; p++)
-                fd = fd * 10 + (*p - '0');
-            if (fd == dfd || skipped(c, fd))
-                continue;
-            if (c->nfds == cap) {
-                crs_capture_error(c, "more than %zu open file descriptors", cap);
-                ret = -EMFILE;
-                goto out;
-            }
-            struct crs_rec_fd *r = &c->fds[c->nfds];
-            memset(r, 0, sizeof *r);
-            r->fd = fd;
-            r->memfd = -1;
-            char path[64], link[4096];
-            snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-            ssize_t ll = readlink(path, link, sizeof link - 1);
-            link[ll > 0 ? ll : 0] = 0;
-            struct stat st;
-            if (fstat(fd, &st) != 0)
-                continue; /* closed meanwhile */
-            r->open_flags = (uint32_t)fcntl(fd, F_GETFL);
-            r->fd_flags = (uint32_t)fcntl(fd, F_GETFD);
-            r->offset = lseek(fd, 0, SEEK_CUR);
-            r->mode = st.st_mode;
-            r->dev = st.st_dev;
-            r->ino = st.st_ino;
-            if (classify(c, r, link, &st) != 0) {
-                if (!c->opts.ignore_fds) {
-                    crs_capture_error(c, "file descriptor %d (%s) cannot be checkpointed: Revive restores "
-                                      "regular files, directories, devices, memfds and standard streams; "
-                                      "close it first, or checkpoint with --ignore-fds to have it closed "
-                                      "in the restarted process", fd, link);
-                    ret = -ENOTSUP;
-                    goto out;
-                }
-                r->kind = CRS_FD_CLOSED;
-            }
-            r->dup_of = -1;
-            c->fd_paths[c->nfds] = crs_capture_strdup(c, link);
-            c->nfds++;
-        }
-    }
-out:
-    close(dfd);
+    long ret = crs_for_each_number("/proc/self/fd", record_fd, c);
+    if (ret < 0 && !c->err[0])
+        crs_capture_error(c, "cannot list /proc/self/fd: %s", strerror((int)-ret));
     if (!ret)
         find_shared_files(c);
-    return ret;
+    return (int)ret;
 }

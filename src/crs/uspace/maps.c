@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -93,4 +94,38 @@ long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap)
         p = eol + 1;
     }
     return (long)n;
+}
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+long crs_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg)
+{
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    char buf[8192];
+    long ret = 0;
+    while (!ret) {
+        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n && !ret;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '0' || d->d_name[0] > '9')
+                continue;
+            long v = 0;
+            for (const char *q = d->d_name; *q >= '0' && *q <= '9'; q++)
+                v = v * 10 + (*q - '0');
+            ret = fn(v, dfd, arg);
+        }
+    }
+    close(dfd);
+    return ret;
 }

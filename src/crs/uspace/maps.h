@@ -23,4 +23,10 @@ long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap);
  * length or -errno. Uses only open/read/close. */
 long crs_read_file(const char *path, char *buf, size_t buflen);
 
+/* Calls fn(n, dirfd, arg) for every entry of the directory `path` whose name
+ * is a number (/proc/self/fd, /proc/self/task), reading it with getdents64:
+ * no allocation. Stops at fn's first nonzero return and returns it; returns
+ * 0 after the last entry, or -errno when the directory cannot be read. */
+long crs_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg);
+
 #endif

@@ -20,6 +20,7 @@
 
 #include "crs/base/log.h"
 #include "crs/uspace/cpu_context.h"
+#include "crs/uspace/maps.h"
 
 #ifndef ARCH_GET_FS
 #define ARCH_GET_FS 0x1003
@@ -202,14 +203,6 @@ int crs_park_signal(void)
     return park_sig;
 }
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
 static int nested_pid_namespace(void)
 {
     char buf[32];
@@ -262,48 +255,39 @@ pid_t crs_park_proc_tid(pid_t tid)
     return tid;
 }
 
+struct signal_walk {
+    long nsig;
+    pid_t self;
+    int nested;
+};
+
+static long signal_one(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct signal_walk *sw = arg;
+    pid_t outer = (pid_t)n, tid = outer;
+    if (sw->nested && (tid = inner_tid(outer)) < 0)
+        return 0;
+    if (tid == sw->self)
+        return 0;
+    for (long i = 0; i < sw->nsig; i++)
+        if (signaled[i] == tid)
+            return 0;
+    if (sw->nsig == CRS_MAX_THREADS)
+        return -E2BIG;
+    if (syscall(SYS_tgkill, getpid(), tid, park_sig) == 0) {
+        signaled_outer[sw->nsig] = outer;
+        signaled[sw->nsig++] = tid;
+    }
+    return 0;
+}
+
 /* Signals every thread not signalled yet; returns how many are now signalled. */
 static long signal_new_threads(long nsig, pid_t self)
 {
-    int nested = nested_pid_namespace();
-    int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    char buf[8192];
-    for (;;) {
-        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        for (long off = 0; off < n;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-            off += d->d_reclen;
-            if (d->d_name[0] < '0' || d->d_name[0] > '9')
-                continue;
-            pid_t tid = 0;
-            for (const char *p = d->d_name; *p; p++)
-                tid = tid * 10 + (*p - '0');
-            pid_t outer = tid;
-            if (nested && (tid = inner_tid(outer)) < 0)
-                continue;
-            if (tid == self)
-                continue;
-            int known = 0;
-            for (long i = 0; i < nsig && !known; i++)
-                known = signaled[i] == tid;
-            if (known)
-                continue;
-            if (nsig == CRS_MAX_THREADS) {
-                close(dfd);
-                return -E2BIG;
-            }
-            if (syscall(SYS_tgkill, getpid(), tid, park_sig) == 0) {
-                signaled_outer[nsig] = outer;
-                signaled[nsig++] = tid;
-            }
-        }
-    }
-    close(dfd);
-    return nsig;
+    struct signal_walk sw = { nsig, self, nested_pid_namespace() };
+    long e = crs_for_each_number("/proc/self/task", signal_one, &sw);
+    return e < 0 ? e : sw.nsig;
 }
 
 static int thread_alive(pid_t tid)

@@ -1,6 +1,7 @@
 /* Refusing images that this machine cannot bring back faithfully. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
+#include "crs/base/elf_build_id.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +10,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include <elf.h>
 #include <fcntl.h>
 
 extern char __executable_start[], _end[];
@@ -27,35 +27,7 @@ static int build_id_of(const char *path, uint8_t *out)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    Elf64_Ehdr eh;
-    int n = 0;
-    if (pread(fd, &eh, sizeof eh, 0) == sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum <= 64) {
-        Elf64_Phdr ph[64];
-        size_t sz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
-        if (pread(fd, ph, sz, (off_t)eh.e_phoff) == (ssize_t)sz)
-            for (int i = 0; i < eh.e_phnum && !n; i++) {
-                if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > 4096)
-                    continue;
-                unsigned char notes[4096];
-                if (pread(fd, notes, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
-                    continue;
-                for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= ph[i].p_filesz;) {
-                    Elf64_Nhdr nh;
-                    memcpy(&nh, notes + off, sizeof nh);
-                    size_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
-                    size_t next = desc_at + ((nh.n_descsz + 3) & ~3u);
-                    if (next > ph[i].p_filesz)
-                        break;
-                    if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz <= CRS_BUILD_ID_MAX) {
-                        memcpy(out, notes + desc_at, nh.n_descsz);
-                        n = (int)nh.n_descsz;
-                        break;
-                    }
-                    off = next;
-                }
-            }
-    }
+    int n = (int)crs_elf_build_id(fd, out, CRS_BUILD_ID_MAX);
     close(fd);
     return n;
 }
