@@ -21,26 +21,27 @@ static const sigset_t *without_park_signal(const sigset_t *set, sigset_t *copy)
     return copy;
 }
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+/* Both mask calls take the same path: the real call, minus our signal. */
+static int masked(sigprocmask_fn *real, const char *name, int how, const sigset_t *set, sigset_t *old)
 {
-    static sigprocmask_fn real;
-    if (!real)
-        real = (sigprocmask_fn)dlsym(RTLD_NEXT, "sigprocmask");
+    if (!*real)
+        *real = (sigprocmask_fn)dlsym(RTLD_NEXT, name);
     sigset_t copy;
     if (how != SIG_UNBLOCK)
         set = without_park_signal(set, &copy);
-    return real(how, set, old);
+    return (*real)(how, set, old);
+}
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static sigprocmask_fn real;
+    return masked(&real, "sigprocmask", how, set, old);
 }
 
 int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     static sigprocmask_fn real;
-    if (!real)
-        real = (sigprocmask_fn)dlsym(RTLD_NEXT, "pthread_sigmask");
-    sigset_t copy;
-    if (how != SIG_UNBLOCK)
-        set = without_park_signal(set, &copy);
-    return real(how, set, old);
+    return masked(&real, "pthread_sigmask", how, set, old);
 }
 
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
