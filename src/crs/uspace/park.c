@@ -172,13 +172,36 @@ int crs_park_here(void)
     return park_here_uc(NULL);
 }
 
+/* Our signal is invisible to the application, so a sleep it interrupted
+ * must go on as if nothing happened. The kernel turned the interrupted call's
+ * "restart me" into EINTR because a handler ran, but until rt_sigreturn it
+ * still holds the call's restart block (nanosleep, clock_nanosleep, timed
+ * futex and poll waits): restart_syscall(2) from here finishes it, under the
+ * thread's own signal mask, and its result becomes the call's. */
+static void resume_interrupted_sleep(ucontext_t *uc)
+{
+    greg_t *g = uc->uc_mcontext.gregs;
+    const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+    if (g[REG_RAX] != -EINTR || ip[-2] != 0x0f || ip[-1] != 0x05)
+        return;
+    sigset_t inside;
+    pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, &inside);
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_restart_syscall) : "rcx", "r11", "memory");
+    pthread_sigmask(SIG_SETMASK, &inside, NULL);
+    g[REG_RAX] = r;
+}
+
 static void park_handler(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     int saved_errno = errno;
     if (si->si_code == SI_TKILL && atomic_load(&phase) == PHASE_PARKING) {
+        int restarted = 0;
         if (!crs_park_hook || !crs_park_hook())
-            park_here_uc(ucv);
+            restarted = park_here_uc(ucv);
+        if (!restarted)
+            resume_interrupted_sleep(ucv);
     }
     errno = saved_errno;
 }

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Checkpoints taken while a process sleeps must not cut its sleeps short
+# (the kernel makes an interrupted sleep return EINTR when a handler runs;
+# Revive finishes it instead). Three checkpoints land in three sleeps.
+set -u
+B=${REVIVE_BUILDDIR:?}
+W=$(mktemp -d /tmp/revive-sleep.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+export REVIVE_LIBCR=$B/.libs/libcr.so.0
+timeout 60 bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+    exec "$@"' x "$B/tools/cr_run" "$B/tests/restore/sleeper" >out 2>err &
+tpid=$!
+pid=
+for i in $(seq 100); do pid=$(pgrep -P "$tpid" -x sleeper) && break; sleep 0.02; done
+[ -n "$pid" ] || { echo "FAIL: the program did not start"; exit 1; }
+fails=0
+for at in 0.7 1.6 1.2; do   # inside sleep(2), usleep(1.5 s), nanosleep(1 s)
+    sleep "$at"
+    "$B/tools/cr_checkpoint" -f img "$pid" || { echo "FAIL: checkpoint at +$at s"; fails=1; }
+done
+wait "$tpid"; st=$?
+cat out
+if [ "$st" = 0 ] && grep -q "RESULT ok" out; then echo "PASS: every sleep lasted its full time"
+else echo "FAIL: status $st"; cat err; fails=1; fi
+[ "$fails" = 0 ]
