@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "libcr.h"
+#include "crs/base/component.h"
 #include "crs/base/log.h"
 #include "crs/base/protocol.h"
 
@@ -37,6 +38,7 @@ int crs_runtime_last_status;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int started;        /* 1 running, -errno failed */
 static int listen_fd = -1, wake_fd = -1;
+static const struct crs_component *crs;
 
 static int open_listener(void)
 {
@@ -121,7 +123,7 @@ static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, 
     o->skip_fds[o->nskip_fds++] = wake_fd;
     if (!o->timeout_ms)
         o->timeout_ms = PARK_TIMEOUT_MS;
-    crs_checkpoint_self(o, res);
+    crs->checkpoint(o, res);
     crs_runtime_last_status = res->status;
     if (res->restarted)
         reopen_after_restart();
@@ -239,7 +241,13 @@ static int start_locked(void)
     int sig = v && *v ? atoi(v) : DEFAULT_PARK_SIGNAL;
     if (sig < SIGRTMIN || sig > SIGRTMAX)
         return -EINVAL;
-    int e = crs_checkpoint_init(sig);
+    char why[256];
+    crs = crs_component_select(NULL, why, sizeof why);
+    if (!crs) {
+        crs_log(CRS_LOG_ERROR, "crs", "%s", why);
+        return -EINVAL;
+    }
+    int e = crs->init(sig);
     if (e)
         return e;
     crs_callbacks_init();

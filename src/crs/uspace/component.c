@@ -1,0 +1,9 @@
+/* The default component: transparent capture of the whole process in user space. */
+#include "crs/base/component.h"
+
+const struct crs_component crs_uspace_component = {
+    .name = "uspace",
+    .summary = "transparent user-space capture and restore of the whole process",
+    .init = crs_checkpoint_init,
+    .checkpoint = crs_checkpoint_self,
+};
