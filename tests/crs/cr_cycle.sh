@@ -250,7 +250,7 @@ fl_again() {
 }
 
 fl_rr() {
-    local st pid1
+    local st pid1 outer
     fl_dir rr
     crs_launch orig "$CR_RUN" "$PROG" "$@"
     wait_ready rr 1 orig || return
@@ -262,6 +262,12 @@ fl_rr() {
     touch go.1
     crs_launch r1 "$CR_RESTART" "$D/images/ctx1"
     wait_ready rr 2 r1 || return
+    outer=$(crs_outer_pid "$PID")
+    if [ "$outer" != "$PID" ]; then
+        crs_note "rr: the restarted process sees itself as PID $PID (its own pid namespace);" \
+            "out here it is $outer, which cr_checkpoint is given"
+        PID=$outer
+    fi
     ckpt rr ck2 "$PID" "$D/images/ctx2" --kill || return
     st=$(crs_wait_status r1 30)
     [ "$st" = 137 ] || crs_fail "rr: cr_restart whose process was checkpointed with --kill:" \

@@ -101,7 +101,7 @@ interrupt_test() {
         # the subshell execs timeout, whose child is cr_checkpoint
         kill -9 "$(pgrep -P "$ckpid" | head -n 1)" 2>/dev/null
     fi
-    wait "$ckpid"
+    wait "$ckpid" 2>/dev/null
     st=$?
     sleep 1 # a writer that outlives cr_checkpoint has time to finish or give up
     if [ "$st" = 0 ] && [ "$who" = process ]; then

@@ -94,10 +94,27 @@ EOF
     exit "$rc"
 }
 
+# crs_outer_pid PID: the PID as seen from here of the test program that sees
+# itself as PID. Without root, cr_restart brings the original PID back inside
+# a new user+pid namespace, so the PID a restarted program reports (in its
+# ready file) is not the one cr_checkpoint and kill need out here.
+crs_outer_pid() {
+    local inner=$1 outer
+    if [ -r "/proc/$inner/status" ] && grep -q "^NSpid:[[:space:]]*$inner\$" "/proc/$inner/status" &&
+        tr '\0' ' ' <"/proc/$inner/cmdline" 2>/dev/null | grep -q crt_; then
+        echo "$inner"
+        return
+    fi
+    outer=$(grep -h '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
+        awk -v p="$inner" 'NF > 2 && $NF == p { print $2; exit }')
+    echo "${outer:-$inner}"
+}
+
 # crs_kill_test_prog PID: SIGKILL PID if it is still one of our test programs.
 crs_kill_test_prog() {
     local pid=$1
     case "$pid" in '' | *[!0-9]*) return ;; esac
+    pid=$(crs_outer_pid "$pid")
     if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'crt_'; then
         kill -9 "$pid" 2>/dev/null
     fi
