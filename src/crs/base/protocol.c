@@ -2,6 +2,7 @@
 #include "crs/base/protocol.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <poll.h>
 #include <signal.h>
@@ -138,11 +139,50 @@ static int process_gone(pid_t pid)
     return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/* The state letter of /proc/PID/stat ('R', 'S', 'T' stopped, 'Z' ...), or 0. */
+static char process_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static int stopped_or_dead(pid_t pid, char *err, size_t errlen)
+{
+    char st = process_state(pid);
+    if (st == 'T' || st == 't') {
+        snprintf(err, errlen, "process %d is stopped (state %c), so it cannot take its checkpoint; "
+                 "let it run (kill -CONT %d) and try again", (int)pid, st, (int)pid);
+        return -EAGAIN;
+    }
+    if (st == 'Z' || st == 'X' || process_gone(pid)) {
+        snprintf(err, errlen, "process %d has exited", (int)pid);
+        return -ESRCH;
+    }
+    return 0;
+}
+
 int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms,
                          int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
                          struct crs_proto_reply *reply, char *err, size_t errlen)
 {
     int s = crs_proto_connect(pid);
+    if (s >= 0) {
+        int e = stopped_or_dead(pid, err, errlen);
+        if (e) {
+            close(s);
+            return e;
+        }
+    }
     if (s < 0) {
         switch (-s) {
         case ESRCH: snprintf(err, errlen, "no process with PID %d", (int)pid); break;
@@ -170,9 +210,9 @@ int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level
         if (e != -ETIMEDOUT)
             break;
         waited += 1000;
-        if (process_gone(pid)) {
-            snprintf(err, errlen, "process %d died during the checkpoint", (int)pid);
-            e = -ESRCH;
+        if ((e = stopped_or_dead(pid, err, errlen)) != 0) {
+            if (e == -ESRCH)
+                snprintf(err, errlen, "process %d died during the checkpoint", (int)pid);
             goto out;
         }
         if (timeout_ms >= 0 && waited >= timeout_ms) {

@@ -1,0 +1,28 @@
+#!/bin/bash
+# cr_checkpoint of a stopped process must not hang: one message saying so,
+# non-zero exit, no file left; once continued, the checkpoint works.
+set -u
+B=${REVIVE_BUILDDIR:?}
+W=$(mktemp -d /tmp/revive-stopped.XXXXXX)
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$W"' EXIT
+cd "$W"
+export REVIVE_LIBCR=$B/.libs/libcr.so.0
+bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+    exec "$@"' x "$B/tools/cr_run" "$B/tests/restore/sleeper" >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -STOP "$pid"
+fails=0
+timeout 20 "$B/tools/cr_checkpoint" -f img "$pid" 2>err; st=$?
+if [ "$st" != 0 ] && [ "$st" != 124 ] && [ "$(wc -l <err)" = 1 ] && grep -q "stopped" err && [ -z "$(ls -A | grep -v err)" ]; then
+    echo "PASS: refused at once: $(cat err)"
+else
+    echo "FAIL: status $st, files: $(ls -A)"; cat err; fails=1
+fi
+kill -CONT "$pid"
+if timeout 20 "$B/tools/cr_checkpoint" -f img "$pid" && "$B/tools/cr_info" --verify img >/dev/null; then
+    echo "PASS: after SIGCONT the checkpoint works"
+else
+    echo "FAIL: checkpoint after SIGCONT"; fails=1
+fi
+[ "$fails" = 0 ]
