@@ -29,6 +29,10 @@
 #              cr_restart the file holds exactly the reference output
 #   mutate     like kill, then runs $CRS_MUTATE in the flavour's directory
 #              before the restart (files changed since the checkpoint)
+#   busy       --cont, then cr_restart while the original still runs (its
+#              PID is taken, so the restart must come up under other ids);
+#              both finish, each with the reference output (not for programs
+#              whose files the two copies would share: crt_files, crt_mmap)
 #
 # Environment: CRS_TIMEOUT (seconds a program may run, default 60),
 # CRS_CKPT_TIMEOUT (per tool call, default 120), CRS_KEEP=1 keeps the work
@@ -39,7 +43,7 @@
 prog_name=$1
 shift
 PROG=$CRS_BIN/$prog_name
-ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile"
+ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile busy"
 FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
 [ -x "$PROG" ] || { echo "FAIL: $PROG is not built"; exit 1; }
 
@@ -303,6 +307,29 @@ fl_continued() {
     restart "$fl" r1 "$WORK/ref.after1" "$D/images/ctx"
 }
 
+fl_busy() {
+    local st
+    fl_dir busy
+    touch go.2
+    crs_launch orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
+    wait_ready busy 1 orig || return
+    ckpt busy ck "$PID" "$D/images/ctx" --cont || return
+    crs_launch r1 "$CR_RESTART" "$D/images/ctx"
+    sleep 1
+    if [ -e r1.status ]; then
+        crs_fail "busy: cr_restart ended before being let go, while the original still ran:" \
+            "$(crs_status_text "$(cat r1.status)")"
+        crs_show r1.err
+        crs_show r1.out
+    fi
+    touch go.1
+    st=$(crs_wait_status orig)
+    compare busy "the original" "$REF" orig.out "$REF_STATUS" "$st" orig.err
+    st=$(crs_wait_status r1)
+    compare busy "cr_restart while the original ran" "$WORK/ref.after1" r1.out "$REF_STATUS" \
+        "$st" r1.err
+}
+
 fl_stdoutfile() {
     local st
     fl_dir stdoutfile
@@ -341,6 +368,7 @@ for fl in $FLAVOURS; do
         term) CKPT_OPTS=(--term) && fl_killed term 15 "$@" ;;
         compress) CKPT_OPTS=(--kill --compress) && fl_killed compress 9 "$@" ;;
         stdoutfile) fl_stdoutfile ;;
+        busy) fl_busy ;;
         mutate) CKPT_OPTS=(--kill) && fl_killed mutate 9 "$@" ;;
         *) crs_fail "$fl: unknown flavour" ;;
     esac
