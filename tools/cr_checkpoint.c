@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crs/base/log.h"
 #include "crs/base/protocol.h"
 
 static void usage(FILE *f)
@@ -44,6 +45,10 @@ static int make_durable(void *arg, char *err, size_t errlen)
     if (fsync(c->fd) != 0) {
         snprintf(err, errlen, "cannot flush %s to disk: %s", c->tmp, strerror(errno));
         return -errno;
+    }
+    if (revive_fault("image-commit")) {
+        snprintf(err, errlen, "fault injected before renaming %s (REVIVE_FAULT=image-commit)", c->tmp);
+        return -EIO;
     }
     if (rename(c->tmp, c->final) != 0) {
         snprintf(err, errlen, "cannot rename %s to %s: %s", c->tmp, c->final, strerror(errno));
