@@ -131,6 +131,14 @@ int crs_restore_load(struct crs_restore *r)
             return -ENOMEM;
         }
     }
+    /* Keep the image's vdso addresses free of anything mapped from now on:
+     * the kernel's vdso moves there last (the switch drops these holders). */
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind == CRS_REGION_VDSO)
+            mmap((void *)g->start, g->end - g->start, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    }
     /* Pass 2: the rest aside; every free spot left is outside the image. */
     for (size_t i = 0; i < img->nregions; i++) {
         const struct crs_rec_region *g = &img->regions[i];

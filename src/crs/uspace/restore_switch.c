@@ -260,13 +260,6 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         crs_restore_error(r, "the image has no main thread record; it is corrupt");
         return -EINVAL;
     }
-    /* Keep the image's vdso addresses free of anything we map from now on. */
-    for (size_t i = 0; i < img->nregions; i++) {
-        const struct crs_rec_region *g = &img->regions[i];
-        if (g->kind == CRS_REGION_VDSO)
-            mmap((void *)g->start, g->end - g->start, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    }
     size_t nmove = 0;
     for (size_t i = 0; i < img->nregions; i++)
         if (img->regions[i].kind != CRS_REGION_VDSO && r->cur[i] != img->regions[i].start)
