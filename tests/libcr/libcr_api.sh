@@ -66,5 +66,30 @@ if [ "$rst" = 0 ] && [ "$(grep -c 'returned restart' r.out)" = 3 ] && ! grep -q 
 else fail "callbacks restart: status $rst"; cat r.out r.err; fi
 grep -q "outside a callback: -1" orig.out && pass "cr_checkpoint outside a callback fails" || fail "cr_checkpoint outside a callback"
 
+# --- a request for another process: target PID, cr_signal, errors
+cd "$W" && mkdir other && cd other
+run "$B/tools/cr_run" "$B/tests/restore/pid_printer" 40 2>/dev/null | cat >victim.out &
+for i in $(seq 100); do grep -q '^step 2' victim.out 2>/dev/null && break; sleep 0.05; done
+vpid=$(awk '/^step/ {print $4; exit}' victim.out)
+sleep 30 & plain=$!
+(cd "$W/other" && LD_PRELOAD= run "$T/request_other" other.img "$vpid" "$plain" >req.out 2>req.err)
+kill "$plain" 2>/dev/null
+expect="request: 0
+poll: 1
+no such process: -1 ESRCH
+descriptor not writable: -1 EINVAL
+not under Revive: -1 ENOSYS"
+if [ "$(cat req.out)" = "$expect" ]; then pass "cr_request_checkpoint of another process and its errors"
+else fail "request for another process"; diff <(echo "$expect") req.out; cat req.err; fi
+wait 2>/dev/null
+if ! kill -0 "$vpid" 2>/dev/null && "$B/tools/cr_info" --verify other.img >/dev/null; then
+    pass "the target got cr_signal (SIGKILL) after a complete image"
+else fail "target still alive or image invalid"; kill -9 "$vpid" 2>/dev/null; fi
+timeout 60 "$B/tools/cr_restart" other.img 2>r.err | cat >r.out; rst=${PIPESTATUS[0]}
+last=$(tail -n1 victim.out | awk '{print $2}')
+if [ "$rst" = 0 ] && grep -q "worker alive 1" r.out && [ "$(head -n1 r.out | awk '{print $2}')" -gt "$last" ]; then
+    pass "the target restarts from that image and finishes"
+else fail "restart of the target: status $rst"; tail -3 r.out; cat r.err; fi
+
 echo "libcr_api: $fails failed"
 [ "$fails" = 0 ]

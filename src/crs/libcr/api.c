@@ -57,6 +57,12 @@ int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *ha
         errno = ENOSYS;
         return -1;
     }
+    struct stat st;
+    int fl = fcntl(args->cr_fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || fstat(args->cr_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
     pid_t target = args->cr_target == getpid() ? 0 : args->cr_target;
     if (target < 0) {
         errno = EINVAL;
@@ -72,12 +78,12 @@ int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *ha
             errno = EPERM;
             return -1;
         }
-    }
-    struct stat st;
-    int fl = fcntl(args->cr_fd, F_GETFL);
-    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || fstat(args->cr_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        return -1;
+        int probe = crs_proto_connect(target);
+        if (probe < 0) {
+            errno = probe == -ECONNREFUSED ? ENOSYS : -probe;
+            return -1;
+        }
+        close(probe);
     }
     int i = claim_slot();
     if (i < 0) {

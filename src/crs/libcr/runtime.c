@@ -194,6 +194,7 @@ static void serve_slot(int i)
     o.fork_mode = (s->flags & CR_CHKPT_FORK) != 0;
     o.zstd_level = (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0;
     o.ignore_fds = (s->flags & CR_CHKPT_IGNORE_FDS) != 0;
+    o.timeout_ms = (int)s->timeout_s * 1000;
     struct crs_ckpt_result res;
     if (run_checkpoint(&o, &res, 1))
         return;

@@ -1,0 +1,53 @@
+/* cr_request_checkpoint of another process: target PID, cr_fd, cr_signal
+ * (sent once the image is written), cr_timeout; and the errors for a process
+ * that does not exist or does not run under Revive.
+ * usage: request_other IMAGE PID [NON_REVIVE_PID] */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libcr.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    if (cr_init() < 0)
+        return 2;
+    cr_checkpoint_args_t a;
+    cr_checkpoint_handle_t h;
+    cr_initialize_checkpoint_args_t(&a);
+    a.cr_target = atoi(argv[2]);
+    a.cr_signal = SIGKILL;
+    a.cr_timeout = 30;
+    a.cr_fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (a.cr_fd < 0)
+        return 2;
+    int r = cr_request_checkpoint(&a, &h);
+    printf("request: %d\n", r);
+    do
+        r = cr_poll_checkpoint(&h, NULL);
+    while (r < 0 && errno == EINTR);
+    printf("poll: %d%s%s\n", r, r < 0 ? " " : "", r < 0 ? strerror(errno) : "");
+    close(a.cr_fd);
+
+    a.cr_fd = open("scratch.img", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    a.cr_target = 999999999;
+    r = cr_request_checkpoint(&a, &h);
+    printf("no such process: %d %s\n", r, r < 0 && errno == ESRCH ? "ESRCH" : strerror(errno));
+    a.cr_fd = open(argv[1], O_RDONLY);
+    a.cr_target = atoi(argv[2]);
+    r = cr_request_checkpoint(&a, &h);
+    printf("descriptor not writable: %d %s\n", r, r < 0 && errno == EINVAL ? "EINVAL" : strerror(errno));
+    if (argc > 3) {
+        a.cr_fd = open("scratch.img", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        a.cr_target = atoi(argv[3]);
+        r = cr_request_checkpoint(&a, &h);
+        printf("not under Revive: %d %s\n", r, r < 0 && errno == ENOSYS ? "ENOSYS" : strerror(errno));
+    }
+    return 0;
+}
