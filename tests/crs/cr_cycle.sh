@@ -29,6 +29,10 @@
 #              cr_restart the file holds exactly the reference output
 #   mutate     like kill, then runs $CRS_MUTATE in the flavour's directory
 #              before the restart (files changed since the checkpoint)
+#   tty        the original runs on a terminal (script(1) gives it a pty for
+#              stdin, stdout and stderr); --kill; cr_restart, on another pty,
+#              must attach the process to that terminal and print the rest
+#              (compared without the pty's carriage returns)
 #   busy       --cont, then cr_restart while the original still runs (its
 #              PID is taken, so the restart must come up under other ids);
 #              both finish, each with the reference output (not for programs
@@ -43,7 +47,7 @@
 prog_name=$1
 shift
 PROG=$CRS_BIN/$prog_name
-ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile busy"
+ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty busy"
 FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
 [ -x "$PROG" ] || { echo "FAIL: $PROG is not built"; exit 1; }
 
@@ -307,6 +311,48 @@ fl_continued() {
     restart "$fl" r1 "$WORK/ref.after1" "$D/images/ctx"
 }
 
+# on_pty OUT CMD...: runs CMD on a new pseudo-terminal (script(1)) in the
+# background; what it prints goes to OUT.out, its status to OUT.status.
+on_pty() {
+    local out=$1 cmd= a
+    shift
+    for a in "$@"; do cmd="$cmd '$a'"; done
+    rm -f "$out.out" "$out.status"
+    (
+        (crs_clean_exec timeout -k 5 "$CRS_TIMEOUT" script -qefc "exec $cmd" /dev/null \
+            </dev/null >"$out.raw" 2>"$out.err")
+        echo $? >"$out.status.tmp"
+        tr -d '\r' <"$out.raw" >"$out.out"
+        mv "$out.status.tmp" "$out.status"
+    ) 2>/dev/null &
+}
+
+fl_tty() {
+    local st
+    if ! command -v script >/dev/null; then
+        crs_note "tty: script(1) is missing; not tested"
+        return
+    fi
+    fl_dir tty
+    touch go.2
+    on_pty orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
+    wait_ready tty 1 orig || return
+    if ! readlink "/proc/$PID/fd/1" | grep -q '^/dev/pts/'; then
+        crs_fail "tty: the original's stdout is $(readlink "/proc/$PID/fd/1"), not a terminal"
+        return
+    fi
+    ckpt tty ck "$PID" "$D/images/ctx" --kill || return
+    crs_wait_status orig 30 >/dev/null
+    compare tty "the original's output on its terminal up to the checkpoint" "$WORK/ref.upto1" \
+        orig.out 0 0
+    touch go.1
+    rm -f ready.*
+    on_pty r1 "$CR_RESTART" "$D/images/ctx"
+    st=$(crs_wait_status r1)
+    compare tty "cr_restart on another terminal" "$WORK/ref.after1" r1.out "$REF_STATUS" "$st" \
+        r1.err
+}
+
 fl_busy() {
     local st
     fl_dir busy
@@ -369,6 +415,7 @@ for fl in $FLAVOURS; do
         compress) CKPT_OPTS=(--kill --compress) && fl_killed compress 9 "$@" ;;
         stdoutfile) fl_stdoutfile ;;
         busy) fl_busy ;;
+        tty) fl_tty ;;
         mutate) CKPT_OPTS=(--kill) && fl_killed mutate 9 "$@" ;;
         *) crs_fail "$fl: unknown flavour" ;;
     esac
