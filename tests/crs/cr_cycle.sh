@@ -33,6 +33,8 @@
 #              stdin, stdout and stderr); --kill; cr_restart, on another pty,
 #              must attach the process to that terminal and print the rest
 #              (compared without the pty's carriage returns)
+#   sigdeath   --kill, cr_restart; the restarted process, waiting at point 2,
+#              gets SIGTERM: cr_restart must die of SIGTERM too (143)
 #   busy       --cont, then cr_restart while the original still runs (its
 #              PID is taken, so the restart must come up under other ids);
 #              both finish, each with the reference output (not for programs
@@ -47,7 +49,7 @@
 prog_name=$1
 shift
 PROG=$CRS_BIN/$prog_name
-ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty busy"
+ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty sigdeath busy"
 FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
 [ -x "$PROG" ] || { echo "FAIL: $PROG is not built"; exit 1; }
 
@@ -353,6 +355,25 @@ fl_tty() {
         r1.err
 }
 
+fl_sigdeath() {
+    local st outer
+    fl_dir sigdeath
+    crs_launch orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
+    wait_ready sigdeath 1 orig || return
+    ckpt sigdeath ck "$PID" "$D/images/ctx" --kill || return
+    crs_wait_status orig 30 >/dev/null
+    rm -f ready.*
+    touch go.1
+    crs_launch r1 "$CR_RESTART" "$D/images/ctx"
+    wait_ready sigdeath 2 r1 || return
+    outer=$(crs_outer_pid "$PID")
+    kill -TERM "$outer"
+    st=$(crs_wait_status r1 30)
+    [ "$st" = 143 ] || crs_fail "sigdeath: cr_restart whose process died of SIGTERM:" \
+        "$(crs_status_text "$st"), expected killed by SIGTERM (143)"
+    compare sigdeath "the restart's output up to point 2" "$WORK/ref.1to2" r1.out 0 0 r1.err
+}
+
 fl_busy() {
     local st
     fl_dir busy
@@ -416,6 +437,7 @@ for fl in $FLAVOURS; do
         stdoutfile) fl_stdoutfile ;;
         busy) fl_busy ;;
         tty) fl_tty ;;
+        sigdeath) fl_sigdeath ;;
         mutate) CKPT_OPTS=(--kill) && fl_killed mutate 9 "$@" ;;
         *) crs_fail "$fl: unknown flavour" ;;
     esac
