@@ -33,6 +33,7 @@ struct crs_image_writer {
     struct crs_section_entry table[CRS_SEC__MAX];
     uint32_t nsections;
     uint64_t bytes_raw, bytes_stored; /* statistics */
+    uint64_t writeback_from;  /* offset up to which writeback to disk was started */
     char err[256];
 };
 

@@ -114,6 +114,8 @@ static int fail_io(struct crs_image_writer *w, int err, uint64_t at)
 
 /* ---- output ---- */
 
+#define WRITEBACK_STEP (32ull << 20)
+
 /* Writes len bytes at `off` (from the image's start), through short writes
  * and signals. */
 static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
@@ -131,6 +133,13 @@ static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t
         p += n;
         off += (uint64_t)n;
         len -= (size_t)n;
+    }
+    /* Start the disk on what is written so far, so that the final fsync
+     * does not have to write the whole image at once. */
+    if (off > w->writeback_from + WRITEBACK_STEP) {
+        sync_file_range(w->fd, (off_t)(w->base + w->writeback_from), (off_t)(off - w->writeback_from),
+                        SYNC_FILE_RANGE_WRITE);
+        w->writeback_from = off;
     }
     return 0;
 }
