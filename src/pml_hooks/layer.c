@@ -4,6 +4,7 @@
  * MPI_Type_get_contents (named and derived types come back differently). */
 #define _GNU_SOURCE
 #include "pml_hooks/layer.h"
+#include "pml_hooks/halves.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -145,6 +146,7 @@ static void lower_load(void)
         pml_fatal("this program is not linked against " FLAVOR_NAME " (no %s); Revive's " FLAVOR_NAME
                   " layer cannot run it (is it an MPI program, and built with this MPI?)", UPPER_PROBE);
     find_lower_root();
+    pml_halves_before_lower();
     void *h = dlmopen(LM_ID_NEWLM, lower_path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         pml_fatal("cannot load the lower half (%s) in a new link-map namespace: %s", lower_path,
@@ -205,6 +207,7 @@ static int after_init(int rc)
     if (rc == MPI_SUCCESS) {
         resolve_table();
         state = 1;
+        pml_halves_lower_ready();
     }
     return rc;
 }
@@ -228,8 +231,9 @@ static void report(void)
 {
     const char *rep = getenv("REVIVE_MPI_REPORT");
     const char *rec = getenv("REVIVE_MPI_RECORD");
+    const char *hd = getenv("REVIVE_HALVES_DUMP");
     int rank = -1;
-    if ((rep || rec) && pml_L.MPI_Comm_rank)
+    if ((rep || rec || hd) && pml_L.MPI_Comm_rank)
         pml_L.MPI_Comm_rank((MPI_Comm)lower_world, &rank);
     if (rep) {
         FILE *f = fopen(rep, "a");
@@ -245,6 +249,8 @@ static void report(void)
         snprintf(path, sizeof path, "%s.%d", rec, rank);
         pml_rec_dump(path);
     }
+    if (hd)
+        pml_halves_dump_to(hd, rank);
 }
 
 int MPI_Finalize(void)

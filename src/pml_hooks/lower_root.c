@@ -9,15 +9,268 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 
+static void objects_changed(void);
+
 void *dlopen(const char *file, int flags)
 {
     static void *(*real)(const char *, int);
     if (!real)
         real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
-    return real(file, flags & ~RTLD_GLOBAL);
+    void *h = real(file, flags & ~RTLD_GLOBAL);
+    if (h)
+        objects_changed();
+    return h;
 }
 
 /* A reference to the MPI library, so that the linker keeps it as a dependency even where it
  * drops unused ones (--as-needed). */
 extern int PMPI_Init(int *, char ***);
 int (*const revive_lower_mpi_init)(int *, char ***) = PMPI_Init;
+
+/* ---- knowing the halves apart (halves.h): the MPI library's own mmap/mremap/munmap/shmat/
+ * shmdt calls, the threads it starts and the objects it opens are reported to the layer once
+ * it has handed over its callbacks; threads started before that are kept and reported then.
+ * What the lower libc maps for itself (malloc arenas, thread stacks) does not come through
+ * here; the layer attributes it by when it appeared and by the thread stacks reported here. */
+#include "pml_hooks/halves.h"
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const struct pml_lower_cb *cb;
+#define PEND_MAX 64
+static struct { pid_t tid; uint64_t lo, hi; } pend[PEND_MAX];
+static int npend;
+
+void revive_lower_set_cb(const struct pml_lower_cb *c);
+void revive_lower_set_cb(const struct pml_lower_cb *c)
+{
+    cb = c;
+    for (int i = 0; i < npend; i++)
+        cb->thread(pend[i].tid, pend[i].lo, pend[i].hi, 1);
+    npend = 0;
+}
+
+static void objects_changed(void)
+{
+    if (cb)
+        cb->objects();
+}
+
+#define REAL(name) \
+    static __typeof__(&name) real_##name; \
+    if (!real_##name) \
+        real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name)
+
+static uint64_t pg_up(uint64_t n)
+{
+    return (n + 4095) & ~(uint64_t)4095;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    REAL(mmap);
+    void *p = real_mmap ? real_mmap(addr, len, prot, flags, fd, off)
+                        : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED && cb)
+        cb->mem((uint64_t)p, (uint64_t)p + pg_up(len), 1);
+    return p;
+}
+void *mmap64(void *, size_t, int, int, int, off_t) __attribute__((alias("mmap")));
+
+int munmap(void *addr, size_t len)
+{
+    REAL(munmap);
+    int rc = real_munmap ? real_munmap(addr, len) : (int)syscall(SYS_munmap, addr, len);
+    if (rc == 0 && cb)
+        cb->mem((uint64_t)addr, (uint64_t)addr + pg_up(len), 0);
+    return rc;
+}
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    REAL(mremap);
+    void *want = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    void *p = real_mremap ? real_mremap(old, old_len, new_len, flags, want)
+                          : (void *)syscall(SYS_mremap, old, old_len, new_len, flags, want);
+    if (p != MAP_FAILED && cb) {
+        if (p != old || new_len < old_len)
+            cb->mem((uint64_t)old, (uint64_t)old + pg_up(old_len), 0);
+        cb->mem((uint64_t)p, (uint64_t)p + pg_up(new_len), 1);
+    }
+    return p;
+}
+
+void *shmat(int id, const void *addr, int flags)
+{
+    REAL(shmat);
+    void *p = real_shmat(id, addr, flags);
+    struct shmid_ds ds;
+    if (p != (void *)-1 && cb && shmctl(id, IPC_STAT, &ds) == 0)
+        cb->mem((uint64_t)p, (uint64_t)p + pg_up(ds.shm_segsz), 1);
+    return p;
+}
+
+struct lstart {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *lower_thread(void *p)
+{
+    struct lstart s = *(struct lstart *)p;
+    free(p);
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    uint64_t lo = 0, hi = 0;
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        void *addr;
+        size_t size, guard = 0;
+        if (!pthread_attr_getstack(&a, &addr, &size)) {
+            pthread_attr_getguardsize(&a, &guard);
+            lo = ((uint64_t)addr - guard) & ~(uint64_t)4095;
+            hi = pg_up((uint64_t)addr + size);
+        }
+        pthread_attr_destroy(&a);
+    }
+    if (cb)
+        cb->thread(tid, lo, hi, 1);
+    else if (npend < PEND_MAX) {
+        int i = __atomic_fetch_add(&npend, 1, __ATOMIC_RELAXED);
+        if (i < PEND_MAX)
+            pend[i].tid = tid, pend[i].lo = lo, pend[i].hi = hi;
+    }
+    void *r = s.fn(s.arg);
+    if (cb)
+        cb->thread(tid, 0, 0, 0);
+    return r;
+}
+
+int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    REAL(pthread_create);
+    struct lstart *s = malloc(sizeof *s);
+    if (!s)
+        return real_pthread_create(th, attr, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    int rc = real_pthread_create(th, attr, lower_thread, s);
+    if (rc)
+        free(s);
+    return rc;
+}
+
+/* Descriptors the MPI library opens that are of kinds an application also owns (pipes, files,
+ * duplicates of stdio, memfds): reported so that they are not taken for the application's. */
+#include <fcntl.h>
+#include <sys/mman.h>
+
+static int fd_opened(int fd)
+{
+    if (fd >= 0 && cb)
+        cb->fd(fd, 1);
+    return fd;
+}
+
+int pipe(int p[2])
+{
+    REAL(pipe);
+    int rc = real_pipe(p);
+    if (rc == 0)
+        fd_opened(p[0]), fd_opened(p[1]);
+    return rc;
+}
+
+int pipe2(int p[2], int flags)
+{
+    REAL(pipe2);
+    int rc = real_pipe2(p, flags);
+    if (rc == 0)
+        fd_opened(p[0]), fd_opened(p[1]);
+    return rc;
+}
+
+int dup(int fd)
+{
+    REAL(dup);
+    return fd_opened(real_dup(fd));
+}
+
+int dup2(int fd, int to)
+{
+    REAL(dup2);
+    return fd_opened(real_dup2(fd, to));
+}
+
+int dup3(int fd, int to, int flags)
+{
+    REAL(dup3);
+    return fd_opened(real_dup3(fd, to, flags));
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+    REAL(fcntl);
+    va_list ap;
+    va_start(ap, cmd);
+    unsigned long arg = va_arg(ap, unsigned long); /* int or pointer alike in the x86_64 ABI */
+    va_end(ap);
+    int rc = real_fcntl(fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        fd_opened(rc);
+    return rc;
+}
+
+int open(const char *path, int flags, ...)
+{
+    REAL(open);
+    va_list ap;
+    va_start(ap, flags);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    return fd_opened(real_open(path, flags, mode));
+}
+int open64(const char *, int, ...) __attribute__((alias("open")));
+
+int openat(int dir, const char *path, int flags, ...)
+{
+    REAL(openat);
+    va_list ap;
+    va_start(ap, flags);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    return fd_opened(real_openat(dir, path, flags, mode));
+}
+int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
+
+int __open_2(const char *path, int flags);
+int __open_2(const char *path, int flags)
+{
+    REAL(__open_2);
+    return fd_opened(real___open_2(path, flags));
+}
+int __open64_2(const char *, int) __attribute__((alias("__open_2")));
+
+int memfd_create(const char *name, unsigned flags)
+{
+    REAL(memfd_create);
+    return fd_opened(real_memfd_create(name, flags));
+}
+
+int close(int fd)
+{
+    REAL(close);
+    if (cb)
+        cb->fd(fd, 0);
+    return real_close(fd);
+}

@@ -1,0 +1,78 @@
+/* Knowing the halves apart: which memory regions, threads and file descriptors of an MPI rank
+ * belong to the application (upper half, saved by a checkpoint) and which to the MPI library
+ * (lower half, left out and rebuilt at restart). See docs/mpi.md, "Knowing the halves apart".
+ *
+ * The functions are defined by Revive's MPI layer (revive-mpi-*.so, preloaded into each rank);
+ * code outside it (src/crs, tests) finds them with dlsym(RTLD_DEFAULT, "pml_half_of_region")
+ * and so on, and treats their absence as "no MPI layer: everything is upper".
+ *
+ * The query functions never allocate, take no lock that another thread may hold for long (a
+ * registry lock held by a frozen thread is given up on after a bounded wait; the answer is then
+ * read as is), and use only system calls (fstat, readlink, open/read of /proc/self/maps when no
+ * path is given), so they may be called from a checkpoint thread while the others are parked.
+ * Every answer is UPPER, LOWER or (for a region) MIXED; none is "unknown": each comes with a
+ * reason (a static string) saying which rule decided it. */
+#ifndef PML_HOOKS_HALVES_H
+#define PML_HOOKS_HALVES_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum pml_half {
+    PML_HALF_UPPER = 1, /* the application's: save it */
+    PML_HALF_LOWER = 2, /* the MPI library's: leave it out */
+    PML_HALF_MIXED = 3, /* a region whose parts differ: ask pml_halves_split */
+};
+
+/* One piece of a region with a single owner. */
+struct pml_half_span {
+    uint64_t start, end;
+    int half;
+    const char *why;
+};
+
+/* The half of the memory in [start, end). path is the mapping's name as /proc/self/maps shows
+ * it ("" for anonymous memory, "[heap]", "/dev/shm/x", "/memfd:y (deleted)", ...), or NULL to
+ * have it looked up in /proc/self/maps. why (may be NULL) receives the deciding rule. */
+int pml_half_of_region(uint64_t start, uint64_t end, const char *path, const char **why);
+
+/* Splits [start, end) into pieces of one half each, in address order, adjacent pieces of the
+ * same half and reason merged. Returns the number of pieces (at most max are written; a larger
+ * return value says how many there are). */
+int pml_halves_split(uint64_t start, uint64_t end, const char *path, struct pml_half_span *out,
+                     int max);
+
+/* The half of a thread of this process (a kernel thread id, as in /proc/self/task). */
+int pml_half_of_thread(pid_t tid, const char **why);
+
+/* The half of an open file descriptor of this process (-1 if fd is not open). */
+int pml_half_of_fd(int fd, const char **why);
+
+/* "upper", "lower", "mixed". */
+const char *pml_half_name(int half);
+
+/* Every region of /proc/self/maps, thread and descriptor with its half and reason, one per
+ * line ("region LO-HI PERMS HALF why: ... path", "thread TID HALF why: ... comm", "fd N HALF
+ * why: ... target"). Allocates (stdio): not for a frozen process. Also written at MPI_Finalize
+ * to PREFIX.RANK when REVIVE_HALVES_DUMP=PREFIX is set. */
+void pml_halves_dump(FILE *f);
+
+/* Interface between the layer and the root library of the lower namespace (lower_root.c),
+ * which reports what the MPI library maps, the threads it starts and the descriptors it opens
+ * through the calls it makes into its own libc. */
+struct pml_lower_cb {
+    void (*mem)(uint64_t start, uint64_t end, int mapped);      /* mapped 1, unmapped 0 */
+    void (*thread)(pid_t tid, uint64_t stack_lo, uint64_t stack_hi, int alive);
+    void (*objects)(void);                                      /* after a dlopen */
+    void (*fd)(int fd, int open);                                /* opened 1, closed 0 */
+};
+typedef void pml_lower_set_cb_fn(const struct pml_lower_cb *cb);
+#define PML_LOWER_SET_CB "revive_lower_set_cb"
+
+/* For layer.c: the moments that tell the halves apart. */
+void pml_halves_before_lower(void);        /* just before the lower half is loaded */
+void pml_halves_lower_ready(void);         /* MPI_Init(_thread) succeeded */
+void pml_halves_dump_to(const char *prefix, int rank); /* REVIVE_HALVES_DUMP */
+
+#endif

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Knowing the halves apart on running ranks, MPICH.
+exec "$(dirname "$0")/halves.sh" mpich
