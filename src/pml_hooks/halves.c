@@ -613,7 +613,12 @@ static int upper_has_ld(const void *ld)
 }
 
 static int n_lower_objects;
+#define LOBJ_MAX 1024
+static struct { uint64_t lo, hi; } lobj[LOBJ_MAX], lobj_new[LOBJ_MAX];
 
+/* After the lower half loaded or closed objects: the extent of each object in its link map is
+ * lower; the extent of an object that is gone (Open MPI closes the components it does not
+ * select) is given up, since the application's libc may map something there next. */
 static void walk_lower_objects(void)
 {
     struct link_map *lm = NULL;
@@ -622,16 +627,27 @@ static void walk_lower_objects(void)
     while (lm->l_prev)
         lm = lm->l_prev;
     int n = 0;
-    for (; lm; lm = lm->l_next) {
+    for (; lm && n < LOBJ_MAX; lm = lm->l_next) {
         Dl_info di;
         uint64_t lo, hi;
         if (upper_has_ld(lm->l_ld)) /* ld.so: one copy shared by every namespace */
             continue;
         if (!dladdr(lm->l_ld, &di) || !di.dli_fbase || obj_extent(di.dli_fbase, &lo, &hi))
             continue;
-        reg_put(lo, hi, PML_HALF_LOWER, W_LOBJ);
+        lobj_new[n].lo = lo;
+        lobj_new[n].hi = hi;
         n++;
     }
+    for (int i = 0; i < n_lower_objects; i++) {
+        int kept = 0;
+        for (int j = 0; j < n && !kept; j++)
+            kept = lobj[i].lo == lobj_new[j].lo && lobj[i].hi == lobj_new[j].hi;
+        if (!kept)
+            reg_del(lobj[i].lo, lobj[i].hi);
+    }
+    for (int j = 0; j < n; j++)
+        reg_put(lobj_new[j].lo, lobj_new[j].hi, PML_HALF_LOWER, W_LOBJ);
+    memcpy(lobj, lobj_new, (size_t)n * sizeof *lobj);
     n_lower_objects = n;
 }
 
@@ -660,6 +676,72 @@ static void cb_fd(int fd, int open)
 }
 
 static const struct pml_lower_cb lower_cb = { cb_mem, cb_thread, walk_lower_objects, cb_fd };
+
+/* ---- UCX's memory hooks -------------------------------------------------------------------
+ * Measured (MPICH 4.0 with UCX 1.13, Debian 12): libucm, a dependency of libmpich, patches at
+ * load the code of the mmap/munmap/mremap/shmat/shmdt its namespace resolves (in the upper
+ * namespace: the definitions below; in the lower one: lower_root.c's) with a jump into its own
+ * handlers, which make the system call themselves: the hooks here are never reached. Each copy
+ * of libucm reports what it intercepts to registered handlers, so the layer registers one with
+ * each copy (without asking it to install anything it has not installed already). */
+#define UCM_MMAP 1
+#define UCM_MUNMAP 2
+#define UCM_MREMAP 4
+#define UCM_SHMAT 8
+#define UCM_SHMDT 16
+#define UCM_NO_INSTALL (1 << 24)
+union ucm_ev {
+    struct { void *result, *address; size_t size; int prot, flags, fd; off_t offset; } mmap;
+    struct { int result; void *address; size_t size; } munmap;
+    struct { void *result, *address; size_t old_size, new_size; int flags; } mremap;
+    struct { void *result; int shmid; const void *shmaddr; int shmflg; } shmat;
+    struct { int result; const void *shmaddr; } shmdt;
+};
+typedef int ucm_set_fn(int events, int priority, void (*cb)(int, union ucm_ev *, void *), void *arg);
+
+static void ucm_event(int type, union ucm_ev *e, void *arg)
+{
+    int half = (int)(intptr_t)arg;
+    int why = half == PML_HALF_UPPER ? W_UMMAP : W_LMMAP;
+    struct shmid_ds ds;
+    switch (type) {
+    case UCM_MMAP:
+        if (e->mmap.result != MAP_FAILED)
+            reg_put((uint64_t)e->mmap.result, (uint64_t)e->mmap.result + page_up(e->mmap.size), half, why);
+        break;
+    case UCM_MUNMAP:
+        if (e->munmap.result == 0)
+            reg_del((uint64_t)e->munmap.address, (uint64_t)e->munmap.address + page_up(e->munmap.size));
+        break;
+    case UCM_MREMAP:
+        if (e->mremap.result != MAP_FAILED) {
+            reg_del((uint64_t)e->mremap.address, (uint64_t)e->mremap.address + page_up(e->mremap.old_size));
+            reg_put((uint64_t)e->mremap.result, (uint64_t)e->mremap.result + page_up(e->mremap.new_size),
+                    half, why);
+        }
+        break;
+    case UCM_SHMAT:
+        if (e->shmat.result != (void *)-1 && shmctl(e->shmat.shmid, IPC_STAT, &ds) == 0)
+            reg_put((uint64_t)e->shmat.result, (uint64_t)e->shmat.result + page_up(ds.shm_segsz),
+                    half, half == PML_HALF_UPPER ? W_USHM : W_LMMAP);
+        break;
+    default:
+        break; /* shmdt: the segment's entry stays; an address reused later is registered anew */
+    }
+}
+
+static int ucm_upper_done;
+
+static void ucm_register(void *scope, int half)
+{
+    ucm_set_fn *set = (ucm_set_fn *)dlsym(scope, "ucm_set_event_handler");
+    if (!set)
+        return;
+    int rc = set(UCM_MMAP | UCM_MUNMAP | UCM_MREMAP | UCM_SHMAT | UCM_NO_INSTALL, 1000, ucm_event,
+                 (void *)(intptr_t)half);
+    pml_log(1, "halves: UCX memory events of the %s half %s", pml_half_name(half),
+            rc == 0 ? "reported to the layer" : "could not be registered");
+}
 
 /* ---- snapshots ---------------------------------------------------------------------------- */
 struct snap_q {
@@ -690,6 +772,10 @@ void pml_halves_init(void)
 void pml_halves_before_lower(void)
 {
     snapshot(PML_HALF_UPPER, W_PRE);
+    if (!ucm_upper_done) {
+        ucm_upper_done = 1;
+        ucm_register(RTLD_DEFAULT, PML_HALF_UPPER);
+    }
 }
 
 void pml_halves_lower_loaded(void *handle)
@@ -701,6 +787,7 @@ void pml_halves_lower_loaded(void *handle)
     else
         pml_log(1, "the lower half's root has no %s: what it maps later is not tracked",
                 PML_LOWER_SET_CB);
+    ucm_register(handle, PML_HALF_LOWER);
     walk_lower_objects();
 }
 

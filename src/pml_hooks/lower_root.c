@@ -8,6 +8,7 @@
  * plugins still resolve libmpi's symbols through their own dependencies. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 
 static void objects_changed(void);
 
@@ -20,6 +21,16 @@ void *dlopen(const char *file, int flags)
     if (h)
         objects_changed();
     return h;
+}
+
+int dlclose(void *h)
+{
+    static int (*real)(void *);
+    if (!real)
+        real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    int rc = real(h);
+    objects_changed();
+    return rc;
 }
 
 /* A reference to the MPI library, so that the linker keeps it as a dependency even where it
@@ -273,4 +284,85 @@ int close(int fd)
     if (cb)
         cb->fd(fd, 0);
     return real_close(fd);
+}
+
+/* The MPI library's malloc: the lower libc maps large chunks with mmap internally, and frees
+ * them with munmap, neither through the calls above. Every malloc-family call in the namespace
+ * (the lower libc's own included: glibc calls malloc through its PLT so that it can be
+ * replaced) comes here first; a chunk glibc mapped for itself carries IS_MMAPPED (2) in its
+ * size word, and prev_size holds its offset from the start of the mapping. Reported as mapped
+ * when made and as unmapped before it is freed, so that the address, once reused by the
+ * application's libc, is not taken for the library's. */
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+static void chunk_note(void *p, int mapped)
+{
+    if (!p || !cb)
+        return;
+    size_t sz = ((size_t *)p)[-1];
+    if (!(sz & 2))
+        return;
+    size_t off = ((size_t *)p)[-2];
+    uint64_t c = (uint64_t)p - 2 * sizeof(size_t);
+    cb->mem(c - off, c + (sz & ~(size_t)7), mapped);
+}
+
+void *malloc(size_t n)
+{
+    void *p = __libc_malloc(n);
+    chunk_note(p, 1);
+    return p;
+}
+
+void free(void *p)
+{
+    chunk_note(p, 0);
+    __libc_free(p);
+}
+
+void *calloc(size_t n, size_t m)
+{
+    void *p = __libc_calloc(n, m);
+    chunk_note(p, 1);
+    return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+    chunk_note(old, 0);
+    void *p = __libc_realloc(old, n);
+    if (p)
+        chunk_note(p, 1);
+    else if (old && n)
+        chunk_note(old, 1); /* failed: the old block stays */
+    return p;
+}
+
+void *memalign(size_t al, size_t n)
+{
+    void *p = __libc_memalign(al, n);
+    chunk_note(p, 1);
+    return p;
+}
+void *aligned_alloc(size_t, size_t) __attribute__((alias("memalign")));
+
+int posix_memalign(void **out, size_t al, size_t n)
+{
+    if (al < sizeof(void *) || (al & (al - 1)))
+        return EINVAL;
+    void *p = __libc_memalign(al, n);
+    if (!p)
+        return ENOMEM;
+    chunk_note(p, 1);
+    *out = p;
+    return 0;
+}
+
+void *valloc(size_t n)
+{
+    return memalign(4096, n);
 }
