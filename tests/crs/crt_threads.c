@@ -131,6 +131,7 @@ static void *worker(void *arg)
         expect_buf = crt_hash(tls_buf, sizeof(tls_buf), 0);
         park(id, 2 * p);
         verify_self(id, expect_tls, expect_buf, stack_data, sizeof(stack_data), stack_sum);
+        tids[id] = (pid_t)syscall(SYS_gettid); /* new after a restart without the old ids */
         while (!tls_got_usr1) /* main's pthread_kill */
             crt_sleep_ms(1);
         tls_got_usr1 = 0;
