@@ -421,6 +421,11 @@ fl_stdoutfile() {
 }
 
 PROG_ARGS=("$@")
+# twice and nopid restart the image of kill: run kill first when not asked for
+case " $FLAVOURS " in
+    *" kill "*) ;;
+    *" twice "* | *" nopid "*) FLAVOURS="kill $FLAVOURS" ;;
+esac
 for fl in $FLAVOURS; do
     before=$CRS_FAILS
     case $fl in
