@@ -40,7 +40,8 @@
 #              both finish, each with the reference output (not for programs
 #              whose files the two copies would share: crt_files, crt_mmap)
 #
-# Environment: CRS_TIMEOUT (seconds a program may run, default 60),
+# Environment: CRS_MAX_IMAGE_MB (fail when an image is larger: untouched
+# memory must not be stored), CRS_TIMEOUT (seconds a program may run, default 60),
 # CRS_CKPT_TIMEOUT (per tool call, default 120), CRS_KEEP=1 keeps the work
 # directory; see crs_lib.sh.
 
@@ -106,7 +107,7 @@ wait_ready() {
 # PID; checks success, the image's mode and that nothing else was left in its
 # directory.
 ckpt() {
-    local fl=$1 out=$2 pid=$3 img=$4 st mode others
+    local fl=$1 out=$2 pid=$3 img=$4 st mode others mb
     shift 4
     crs_tool "$out" cr_checkpoint "$@" -f "$img" "$pid"
     st=$?
@@ -121,6 +122,11 @@ ckpt() {
     fi
     mode=$(stat -c %a "$img")
     [ "$mode" = 600 ] || crs_fail "$fl: image mode $mode, expected 600"
+    if [ -n "${CRS_MAX_IMAGE_MB:-}" ]; then
+        mb=$(($(stat -c %s "$img") >> 20))
+        [ "$mb" -le "$CRS_MAX_IMAGE_MB" ] || crs_fail "$fl: the image has $mb MiB, more than" \
+            "$CRS_MAX_IMAGE_MB MiB: untouched (zero) memory seems to be stored"
+    fi
     basename "$img" >>"$WORK/known_images"
     others=$(cd "$(dirname "$img")" && ls -A | grep -vxF -f "$WORK/known_images")
     [ -z "$others" ] || crs_fail "$fl: cr_checkpoint left other files beside the image:" $others
