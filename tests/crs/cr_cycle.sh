@@ -104,8 +104,8 @@ wait_ready() {
 }
 
 # ckpt FLAVOUR OUT PID IMAGE OPTIONS...: runs cr_checkpoint OPTIONS -f IMAGE
-# PID; checks success, the image's mode and that nothing else was left in its
-# directory.
+# PID; checks success, the image's mode and size, that it verifies at once,
+# and that nothing else was left in its directory.
 ckpt() {
     local fl=$1 out=$2 pid=$3 img=$4 st mode others mb
     shift 4
@@ -126,6 +126,12 @@ ckpt() {
         mb=$(($(stat -c %s "$img") >> 20))
         [ "$mb" -le "$CRS_MAX_IMAGE_MB" ] || crs_fail "$fl: the image has $mb MiB, more than" \
             "$CRS_MAX_IMAGE_MB MiB: untouched (zero) memory seems to be stored"
+    fi
+    # complete as soon as cr_checkpoint returns (--fork: while the child may
+    # still be around)
+    if [ -x "$CRS_TOOLS/cr_info" ] && ! crs_tool "$out.verify" cr_info --verify "$img"; then
+        crs_fail "$fl: cr_info --verify right after cr_checkpoint $*:" \
+            "$(head -n 1 "$out.verify.err")"
     fi
     basename "$img" >>"$WORK/known_images"
     others=$(cd "$(dirname "$img")" && ls -A | grep -vxF -f "$WORK/known_images")
