@@ -69,11 +69,14 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* Without privilege the original ids can still come back inside a new user
- * and pid namespace (the user keeps its own uid and gid there): the first
- * child is the namespace's init and creates the process with its old pid. */
+/* Without privilege, or when the old pid is taken, the original ids can
+ * still come back inside a new pid namespace (for a user, a new user
+ * namespace too, where it keeps its own uid and gid): the first child is the
+ * namespace's init and creates the process with its old pid. */
 static int enter_user_pid_namespace(void)
 {
+    if (geteuid() == 0)   /* root needs no user namespace for a pid namespace */
+        return unshare(CLONE_NEWPID);
     char map[64];
     uid_t uid = getuid();
     gid_t gid = getgid();
@@ -152,7 +155,12 @@ int main(int argc, char **argv)
     int original_pid;
     int in_namespace = 0;
     int status_pipe[2] = { -1, -1 };
-    if (r.restore_ids && geteuid() != 0 && enter_user_pid_namespace() == 0) {
+    /* Root takes the old pid directly unless another process holds it now
+     * (the original still runs, say): then, like a user, in a namespace. */
+    char proc_path[64];
+    snprintf(proc_path, sizeof proc_path, "/proc/%d", (int)img.process->pid);
+    int pid_taken = access(proc_path, F_OK) == 0;
+    if (r.restore_ids && (geteuid() != 0 || pid_taken) && enter_user_pid_namespace() == 0) {
         in_namespace = 1;
         if (pipe2(status_pipe, O_CLOEXEC) != 0)
             return 1;

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Restarting while the original process still runs: its pid is taken, so the
+# restarted copy gets it back inside a new pid namespace; both finish with
+# the same output from the checkpoint on.
+set -u
+B=${REVIVE_BUILDDIR:?}
+[ "$(id -u)" = 0 ] || { echo "SKIP: as a user this is what unprivileged.sh covers"; exit 77; }
+W=$(mktemp -d /tmp/revive-pidtaken.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+export REVIVE_LIBCR=$B/.libs/libcr.so.0
+bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+    exec "$0" "$@"' "$B/tools/cr_run" "$B/tests/restore/pid_printer" 12 2>/dev/null | cat >orig.out &
+for i in $(seq 100); do grep -q '^step 2' orig.out 2>/dev/null && break; sleep 0.05; done
+pid=$(awk '/^step/ {print $4; exit}' orig.out)
+"$B/tools/cr_checkpoint" -f img "$pid" || { echo "FAIL: checkpoint"; exit 1; }
+n=$(grep -c '^step' orig.out)
+timeout 60 "$B/tools/cr_restart" img 2>r.err | cat >r.out
+wait
+fails=0
+if [ "$(awk '/^step/ {print $4}' r.out | sort -u)" = "$pid" ]; then
+    echo "PASS: the restarted copy runs as pid $pid while the original holds it"
+else echo "FAIL: restarted pids: $(awk '/^step/ {print $4}' r.out | sort -u | tr '\n' ' ')"; cat r.err; fails=1; fi
+if diff <(tail -n "$(wc -l <r.out)" orig.out) r.out >/dev/null && [ "$(tail -n1 r.out)" = "worker alive 1" ]; then
+    echo "PASS: both finish with the same output from the checkpoint on"
+else echo "FAIL: outputs differ"; diff <(tail -n "$(wc -l <r.out)" orig.out) r.out; fails=1; fi
+[ "$fails" = 0 ]
