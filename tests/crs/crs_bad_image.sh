@@ -3,9 +3,9 @@
 #
 # A good image of crt_vdso is taken (--kill at point 1) and restarted once as
 # a baseline. Then, one copy at a time:
-#   - every byte of the header and of the section table, and samples of every
-#     metadata section and of the page data (first, middle and last bytes of
-#     up to 40 chunks) are flipped: these bytes are covered by a checksum, so
+#   - every byte of the header and of the section table, 33 bytes of every
+#     metadata section, and the first, middle and last bytes of up to 40
+#     chunks of page data are flipped: these bytes are covered by a checksum, so
 #     cr_restart must refuse: a non-zero exit that is not a signal, within 20
 #     seconds, one line on stderr naming the image, nothing from the program
 #     on stdout; cr_info --verify must refuse too;
@@ -88,7 +88,7 @@ END {
         } else {
             n = e[i] - s[i]
             add(s[i], "covered", w[i]); add(e[i] - 1, "covered", w[i])
-            for (k = 1; k < 8; k++) add(s[i] + int(n * k / 8), "covered", w[i])
+            for (k = 1; k < 32; k++) add(s[i] + int(n * k / 32), "covered", w[i])
         }
     }
 }' "$WORK/ranges" >"$WORK/positions"
