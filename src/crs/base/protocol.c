@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "crs/base/protocol.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -134,6 +135,54 @@ int crs_proto_connect(pid_t pid)
     return s;
 }
 
+pid_t crs_proto_find_inner_pid(pid_t inner)
+{
+    /* A restarted process may run in a pid namespace of its own, where it
+     * keeps its old pid: the one its output shows. /proc/N/status's NSpid
+     * line lists a process's ids from the outermost namespace in. */
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    pid_t found = -1;
+    int matches = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], buf[4096];
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        char *p = strstr(buf, "NSpid:");
+        if (!p)
+            continue;
+        char *end = strchr(p, '\n');
+        if (end)
+            *end = 0;
+        long ids[8];
+        int k = 0;
+        for (char *q = p + 6; *q && k < 8;) {
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q < '0' || *q > '9')
+                break;
+            ids[k++] = strtol(q, &q, 10);
+        }
+        if (k >= 2 && ids[k - 1] == inner && ids[0] != inner && (getuid() == 0 || crs_proto_process_uid((pid_t)ids[0]) == (long)getuid())) {
+            found = (pid_t)ids[0];
+            matches++;
+        }
+    }
+    closedir(d);
+    return matches == 1 ? found : -1;
+}
+
 static int process_gone(pid_t pid)
 {
     return kill(pid, 0) != 0 && errno == ESRCH;
@@ -185,7 +234,16 @@ int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level
     }
     if (s < 0) {
         switch (-s) {
-        case ESRCH: snprintf(err, errlen, "no process with PID %d", (int)pid); break;
+        case ESRCH: {
+            pid_t outer = crs_proto_find_inner_pid(pid);
+            if (outer > 0)
+                snprintf(err, errlen, "no process with PID %d here; process %d runs as %d inside its own pid "
+                         "namespace (a restarted process): checkpoint it as %d", (int)pid, (int)outer, (int)pid,
+                         (int)outer);
+            else
+                snprintf(err, errlen, "no process with PID %d", (int)pid);
+            break;
+        }
         case EPERM: snprintf(err, errlen, "process %d belongs to another user; only its owner (or root) can checkpoint it", (int)pid); break;
         case ECONNREFUSED:
             snprintf(err, errlen, "process %d does not run under Revive (start it with cr_run, or link it with -lcr)", (int)pid);

@@ -57,6 +57,10 @@ int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms);
  * -ECONNREFUSED not running under Revive. */
 int crs_proto_connect(pid_t pid);
 
+/* The outer pid of the one process of this user whose pid inside its own
+ * pid namespace is `inner`, or -1 (none, or several). */
+pid_t crs_proto_find_inner_pid(pid_t inner);
+
 /* The uid owning process pid, or -errno. */
 long crs_proto_process_uid(pid_t pid);
 
