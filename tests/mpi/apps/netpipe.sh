@@ -1,7 +1,8 @@
 #!/bin/sh
 # netpipe.sh FLAVOR: NetPIPE (Debian netpipe-openmpi / netpipe-mpich2) in integrity-check mode
 # (-i: the receiver checks every byte of every message) for message sizes up to 64 KiB with
-# perturbations, natively and under Revive. NetPIPE is a two-rank program. Compares, for each
+# perturbations, 20 round trips each (-n 20: fixed, so that a loaded machine does not stretch it),
+# natively and under Revive. NetPIPE is a two-rank program. Compares, for each
 # message, its size and the check's verdict (the repeat counts are timing-dependent).
 flavor=$1
 . "$(dirname "$0")/appenv.sh" || exit $?
@@ -10,8 +11,8 @@ need_prog "$np"
 digest() { awk '/ bytes .* times -->/ { $4 = $5 = ""; print }' "$1"; }
 n=2
 rm -f "$tmp/report"
-run_native "$n" "$np" -i -u 65536 -o /dev/null >"$tmp/n.out" 2>&1; rn=$?
-REVIVE_MPI_REPORT=$tmp/report run_revive "$n" "$np" -i -u 65536 -o /dev/null >"$tmp/r.out" 2>&1; rr=$?
+run_native "$n" "$np" -i -n 20 -u 65536 -o /dev/null >"$tmp/n.out" 2>&1; rn=$?
+REVIVE_MPI_REPORT=$tmp/report run_revive "$n" "$np" -i -n 20 -u 65536 -o /dev/null >"$tmp/r.out" 2>&1; rr=$?
 digest "$tmp/n.out" >"$tmp/n.dig"; digest "$tmp/r.out" >"$tmp/r.dig"
 fail=0
 if [ $rn != 0 ] || [ $rr != 0 ]; then

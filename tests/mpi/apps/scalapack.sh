@@ -8,6 +8,8 @@
 # Only 2 ranks: with 4 ranks on this 2-core machine the MPICH build of xdlu spins for tens of
 # seconds natively, and its 4-rank grids are too slow for make check.
 flavor=$1
+# slow when other jobs spin on the same 2 cores (make -j2 check): a longer timeout
+REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-90}
 . "$(dirname "$0")/appenv.sh" || exit $?
 case $flavor in ompi) dir=openmpi-tests ;; mpich) dir=mpich-tests ;; esac
 xdlu=/usr/lib/x86_64-linux-gnu/scalapack/$dir/xdlu

@@ -1,0 +1,3 @@
+#!/bin/sh
+# The mpich launcher: MPI_Abort, exit status, output and signals, natively and under Revive.
+exec "$(dirname "$0")/launch.sh" mpich
