@@ -71,6 +71,13 @@ signal_run() { # signal_run native|revive SIG -> sets rc, secs, left
         if kill -0 "$p" 2>/dev/null; then left="$left $p"; kill -KILL "$p" 2>/dev/null; fi
     done
 }
+# Hydra (MPICH) itself ends a signalled job with status 0 or with the signal's number, by
+# timing: measured natively both ways between runs. Either counts as the same class.
+same_class() {
+    case $3 in INT) num=2 ;; TERM) num=15 ;; *) num=x ;; esac
+    case "$1:$2" in 0:$num|$num:0|0:0|$num:$num) return 0 ;; esac
+    return 1
+}
 for sig in INT TERM; do
     signal_run native $sig; nrc=$rc nsecs=$secs nleft=$left
     signal_run revive $sig; rrc=$rc rsecs=$secs rleft=$left
@@ -78,7 +85,7 @@ for sig in INT TERM; do
         echo "FAIL SIG$sig: ranks left running (native:${nleft:- none}, revive:${rleft:- none})"; fail=1
     elif [ $nsecs -ge 20 ] || [ $rsecs -ge 20 ]; then
         echo "FAIL SIG$sig: the job did not end within 20 s (native ${nsecs}s, revive ${rsecs}s)"; fail=1
-    elif [ $nrc != $rrc ]; then
+    elif [ $nrc != $rrc ] && ! { [ "$flavor" = mpich ] && same_class $nrc $rrc $sig; }; then
         echo "FAIL SIG$sig: exit status native $nrc, revive $rrc"; tail -5 "$tmp/sig-revive-$sig/out" | sed 's/^/  revive: /'; fail=1
     elif grep -q "not stopped" "$tmp/sig-revive-$sig/out"; then
         echo "FAIL SIG$sig: a rank was not stopped"; fail=1
