@@ -8,7 +8,13 @@ flavor=$1
 . "$(dirname "$0")/appenv.sh" || exit $?
 case $flavor in ompi) np=/usr/bin/NPopenmpi ;; mpich) np=/usr/bin/NPmpich2 ;; esac
 need_prog "$np"
-digest() { awk '/ bytes .* times -->/ { $4 = $5 = ""; print }' "$1"; }
+# The two ranks share one output, so a line of one may be cut by a line of the other:
+# compare the message sizes and the verdicts, not whole lines.
+digest() {
+    grep -o '^ *[0-9]*: *[0-9]* bytes' "$1" | tr -s ' '
+    echo "passed $(grep -o 'Integrity check passed' "$1" | wc -l)"
+    echo "failed $(grep -io 'integrity check failed' "$1" | wc -l)"
+}
 n=2
 rm -f "$tmp/report"
 run_native "$n" "$np" -i -n 20 -u 65536 -o /dev/null >"$tmp/n.out" 2>&1; rn=$?
@@ -18,7 +24,7 @@ fail=0
 if [ $rn != 0 ] || [ $rr != 0 ]; then
     echo "FAIL np=$n: exit status native $rn, revive $rr"; show_unsupported "$tmp/r.out"
     tail -3 "$tmp/r.out" | sed 's/^/  revive: /'; fail=1
-elif [ "$(grep -c 'Integrity check passed' "$tmp/n.dig")" -lt 20 ] || grep -vq 'Integrity check passed' "$tmp/n.dig"; then
+elif [ "$(sed -n 's/^passed //p' "$tmp/n.dig")" -lt 20 ] || [ "$(sed -n 's/^failed //p' "$tmp/n.dig")" != 0 ]; then
     echo "FAIL np=$n: native run did not pass its integrity checks"; head -5 "$tmp/n.out"; fail=1
 elif ! cmp -s "$tmp/n.dig" "$tmp/r.dig"; then
     echo "FAIL np=$n: outputs differ"; diff "$tmp/n.dig" "$tmp/r.dig" | head -10; fail=1
