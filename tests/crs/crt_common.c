@@ -121,7 +121,11 @@ static void crt_write_ready(const char *path)
 {
     char tmp[4200], line[32];
     int fd, n;
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+    /* a restarted copy may run beside the original under the same pid (in a
+     * pid namespace of its own): the clock keeps their temporary names apart */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    snprintf(tmp, sizeof(tmp), "%s.tmp%ld.%ld", path, (long)getpid(), (long)now.tv_nsec);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         crt_die("cannot create %s: %s", tmp, strerror(errno));
