@@ -338,6 +338,8 @@ static long expected_parked(long nsig, pid_t *straggler)
     return expect;
 }
 
+static int all_asleep(int timeout_ms);
+
 long crs_park_all(int timeout_ms, char *err, size_t errlen)
 {
     pid_t self = my_tid();
@@ -375,7 +377,44 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
         if (!grew)
             break;
     }
+    if (all_asleep(timeout_ms) != 0) {
+        snprintf(err, errlen, "a thread did not settle within %d ms after stopping", timeout_ms);
+        crs_park_release();
+        return -ETIMEDOUT;
+    }
     return (long)atomic_load(&nparked);
+}
+
+/* A thread counts itself parked just before it goes to sleep; until it is
+ * asleep it still writes its own stack (the futex calls' frames), which the
+ * image must not catch half-changed. Waits until every parked thread sleeps. */
+static int all_asleep(int timeout_ms)
+{
+    uint32_t ns = atomic_load(&nslots);
+    for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
+        if (!slots[i])
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", crs_park_proc_tid(slots[i]->tid));
+        for (int waited = 0;; waited++) {
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                break; /* gone */
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            close(fd);
+            if (n <= 0)
+                break;
+            buf[n] = 0;
+            const char *p = strrchr(buf, ')');
+            if (p && (p[2] == 'S' || p[2] == 'D'))
+                break;
+            if (waited >= timeout_ms * 10)
+                return -ETIMEDOUT;
+            struct timespec ts = { 0, 100000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 0;
 }
 
 struct crs_rec_thread *const *crs_park_records(size_t *n)
