@@ -82,6 +82,8 @@ struct crs_image {
     struct crs_rec_sigaction *sigactions;  size_t nsigactions;
     struct crs_rec_memfd *memfds;          size_t nmemfds;
     uint64_t *auxv;                        size_t nauxv; /* count of uint64_t words */
+    struct crs_rec_pipe *pipes;            size_t npipes;
+    unsigned char *pipedata;               size_t pipedata_len;
     char *strings;                         size_t strings_len;
     char *name;             /* for messages: "image NAME: ..." */
     char err[512];

@@ -65,6 +65,8 @@ enum crs_section_type {
     CRS_SEC_STRINGS = 8,   /* raw bytes */
     CRS_SEC_MEMFDS = 9,    /* struct crs_rec_memfd[]: shared memory objects */
     CRS_SEC_AUXV = 10,     /* uint64_t pairs, as /proc/self/auxv */
+    CRS_SEC_PIPES = 11,    /* struct crs_rec_pipe[]: pipes with both ends in the process */
+    CRS_SEC_PIPEDATA = 12, /* raw bytes: what those pipes held */
     CRS_SEC__MAX
 };
 
@@ -203,6 +205,16 @@ enum crs_fd_kind {
     CRS_FD_INHERIT = 4,      /* a standard stream (tty, pipe, /dev/null): cr_restart's own */
     CRS_FD_MEMFD = 5,        /* the recreated memfd (index in `memfd`) */
     CRS_FD_CLOSED = 6,       /* not restorable; recorded as closed (by option) */
+    CRS_FD_PIPE = 7,         /* an end of a pipe whose both ends the process holds (index in `memfd`) */
+};
+#define CRS_FD__LAST CRS_FD_PIPE
+
+struct crs_rec_pipe {
+    uint64_t ino;            /* pipe inode at checkpoint, to match descriptors */
+    uint32_t capacity;       /* F_GETPIPE_SZ */
+    uint32_t reserved;
+    uint64_t data_offset;    /* into PIPEDATA: the bytes the pipe held, oldest first */
+    uint64_t data_length;
 };
 
 struct crs_rec_fd {
@@ -212,7 +224,7 @@ struct crs_rec_fd {
     uint32_t fd_flags;       /* fcntl F_GETFD (FD_CLOEXEC) */
     int64_t offset;          /* lseek(fd, 0, SEEK_CUR), -1 if not seekable */
     struct crs_strref path;
-    int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, else -1 */
+    int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, into PIPES for CRS_FD_PIPE, else -1 */
     uint32_t mode;           /* st_mode */
     uint64_t dev, ino;
     int32_t dup_of;          /* a lower fd sharing the same open file (offset, flags), or -1 */

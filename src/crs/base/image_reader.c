@@ -48,6 +48,7 @@ static const char *section_name(uint32_t type)
         [CRS_SEC_FILES] = "FILES",     [CRS_SEC_FDS] = "FDS",
         [CRS_SEC_SIGNALS] = "SIGNALS", [CRS_SEC_STRINGS] = "STRINGS",
         [CRS_SEC_MEMFDS] = "MEMFDS",   [CRS_SEC_AUXV] = "AUXV",
+        [CRS_SEC_PIPES] = "PIPES",     [CRS_SEC_PIPEDATA] = "PIPEDATA",
     };
     return type < CRS_SEC__MAX && names[type] ? names[type] : "unknown";
 }
@@ -67,6 +68,8 @@ static bool record_size_ok(uint32_t type, uint32_t rs)
     case CRS_SEC_STRINGS: return rs == 1;
     case CRS_SEC_MEMFDS: return rs == sizeof(struct crs_rec_memfd);
     case CRS_SEC_AUXV: return rs == sizeof(uint64_t) || rs == 2 * sizeof(uint64_t);
+    case CRS_SEC_PIPES: return rs == sizeof(struct crs_rec_pipe);
+    case CRS_SEC_PIPEDATA: return rs == 1;
     default: return false;
     }
 }
@@ -265,6 +268,8 @@ static int read_sections(struct crs_image *img)
         case CRS_SEC_STRINGS: img->strings = p; img->strings_len = count; break;
         case CRS_SEC_MEMFDS: img->memfds = p; img->nmemfds = count; break;
         case CRS_SEC_AUXV: img->auxv = p; img->nauxv = e->size / sizeof(uint64_t); break;
+        case CRS_SEC_PIPES: img->pipes = p; img->npipes = count; break;
+        case CRS_SEC_PIPEDATA: img->pipedata = p; img->pipedata_len = count; break;
         }
         if (e->type == CRS_SEC_PROCESS && count != 1)
             return fail(img, EBADMSG, "PROCESS section holds %zu records, not 1: " CORRUPT, count);
@@ -415,16 +420,23 @@ static int check_files_fds(struct crs_image *img)
     for (size_t i = 0; i < img->nfiles; i++)
         if (!str_ok(img, img->files[i].path) || img->files[i].build_id_len > CRS_BUILD_ID_MAX)
             return fail(img, EBADMSG, "file %zu has a bad path or build id: " CORRUPT, i);
+    for (size_t i = 0; i < img->npipes; i++) {
+        const struct crs_rec_pipe *pp = &img->pipes[i];
+        if (pp->data_offset > img->pipedata_len || pp->data_length > img->pipedata_len - pp->data_offset ||
+            pp->data_length > pp->capacity)
+            return fail(img, EBADMSG, "pipe %zu holds bytes outside PIPEDATA: " CORRUPT, i);
+    }
     for (size_t i = 0; i < img->nmemfds; i++)
         if (!str_ok(img, img->memfds[i].name))
             return fail(img, EBADMSG, "memfd %zu name points outside STRINGS: " CORRUPT, i);
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
         if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
-            f->kind > CRS_FD_CLOSED || !str_ok(img, f->path))
+            f->kind > CRS_FD__LAST || !str_ok(img, f->path))
             return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
-        bool idx_ok = f->kind == CRS_FD_MEMFD ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
-                                              : f->memfd == -1;
+        bool idx_ok = f->kind == CRS_FD_MEMFD  ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
+                      : f->kind == CRS_FD_PIPE ? f->memfd >= 0 && (size_t)f->memfd < img->npipes
+                                               : f->memfd == -1;
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
                         f->fd);

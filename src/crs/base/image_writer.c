@@ -47,6 +47,8 @@ static size_t section_record_size(uint32_t type)
     case CRS_SEC_SIGNALS: return sizeof(struct crs_rec_sigaction);
     case CRS_SEC_MEMFDS: return sizeof(struct crs_rec_memfd);
     case CRS_SEC_AUXV: return sizeof(uint64_t); /* words; 16 (one pair) also accepted */
+    case CRS_SEC_PIPES: return sizeof(struct crs_rec_pipe);
+    case CRS_SEC_PIPEDATA: return 1;
     default: return 0; /* CHUNKS and STRINGS are written by crs_iw_finish */
     }
 }

@@ -54,6 +54,10 @@ struct crs_capture {
     struct crs_rec_fd *fds;
     const char **fd_paths;
     size_t nfds;
+    struct crs_rec_pipe *pipes;
+    size_t npipes;
+    unsigned char *pipedata;
+    size_t pipedata_len;
     struct crs_rec_sigaction sig[64];
     uint64_t *auxv;
     size_t nauxv;

@@ -47,6 +47,10 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
         r->kind = CRS_FD_INHERIT;
         return 0;
     }
+    if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:", 5)) {
+        r->kind = CRS_FD_PIPE;   /* kept only if the other end is ours too (pair_pipes) */
+        return 0;
+    }
     if (S_ISCHR(st->st_mode) && !strncmp(link, "/dev/", 5) && strncmp(link, "/dev/pts/", 9) &&
         strcmp(link, "/dev/tty") && strcmp(link, "/dev/ptmx")) {
         r->kind = CRS_FD_CHARDEV;
@@ -119,6 +123,85 @@ static long record_fd(long n, int dirfd, void *arg)
     return 0;
 }
 
+/* A pipe can come back only if the process holds both of its ends; what it
+ * holds is copied with tee(2), which leaves the pipe as it was. */
+static int pair_pipes(struct crs_capture *c)
+{
+    size_t cap = c->nfds ? c->nfds : 1;
+    c->pipes = crs_scratch_alloc(c->scratch, cap * sizeof *c->pipes);
+    if (!c->pipes)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nfds; i++) {
+        struct crs_rec_fd *r = &c->fds[i];
+        if (r->kind != CRS_FD_PIPE)
+            continue;
+        int has_read = 0, has_write = 0;
+        for (size_t j = 0; j < c->nfds; j++)
+            if (c->fds[j].kind == CRS_FD_PIPE && c->fds[j].ino == r->ino) {
+                int mode = (int)c->fds[j].open_flags & O_ACCMODE;
+                has_read |= mode == O_RDONLY;
+                has_write |= mode == O_WRONLY;
+            }
+        if (!has_read || !has_write) {
+            if (!c->opts.ignore_fds) {
+                crs_capture_error(c, "file descriptor %d is a pipe whose other end is in another process; "
+                                  "Revive restores pipes only when the process holds both ends; close it "
+                                  "first, or checkpoint with --ignore-fds to have it closed in the restarted "
+                                  "process", r->fd);
+                return -ENOTSUP;
+            }
+            r->kind = CRS_FD_CLOSED;
+            continue;
+        }
+        size_t k = 0;
+        while (k < c->npipes && c->pipes[k].ino != r->ino)
+            k++;
+        if (k == c->npipes) {
+            struct crs_rec_pipe *pp = &c->pipes[c->npipes++];
+            memset(pp, 0, sizeof *pp);
+            pp->ino = r->ino;
+            int size = fcntl(r->fd, F_GETPIPE_SZ);
+            pp->capacity = size > 0 ? (uint32_t)size : 65536;
+        }
+        r->memfd = (int32_t)k;
+    }
+    /* the bytes each pipe holds, through a pipe of our own */
+    size_t total = 0;
+    for (size_t k = 0; k < c->npipes; k++)
+        total += c->pipes[k].capacity;
+    c->pipedata = crs_scratch_alloc(c->scratch, total ? total : 1);
+    if (!c->pipedata)
+        return -ENOMEM;
+    for (size_t k = 0; k < c->npipes; k++) {
+        struct crs_rec_pipe *pp = &c->pipes[k];
+        int rd = -1;
+        for (size_t i = 0; i < c->nfds && rd < 0; i++)
+            if (c->fds[i].kind == CRS_FD_PIPE && c->fds[i].memfd == (int32_t)k &&
+                ((int)c->fds[i].open_flags & O_ACCMODE) == O_RDONLY)
+                rd = c->fds[i].fd;
+        pp->data_offset = c->pipedata_len;
+        int tmp[2];
+        if (pipe2(tmp, O_CLOEXEC | O_NONBLOCK) != 0)
+            return -errno;
+        fcntl(tmp[1], F_SETPIPE_SZ, (int)pp->capacity);
+        ssize_t n = tee(rd, tmp[1], pp->capacity, SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            ssize_t got = 0;
+            while (got < n) {
+                ssize_t m = read(tmp[0], c->pipedata + c->pipedata_len + got, (size_t)(n - got));
+                if (m <= 0)
+                    break;
+                got += m;
+            }
+            pp->data_length = (uint64_t)got;
+            c->pipedata_len += (size_t)got;
+        }
+        close(tmp[0]);
+        close(tmp[1]);
+    }
+    return 0;
+}
+
 int crs_capture_fds(struct crs_capture *c)
 {
     size_t cap = 65536;
@@ -133,5 +216,7 @@ int crs_capture_fds(struct crs_capture *c)
         crs_capture_error(c, "cannot list /proc/self/fd: %s", strerror((int)-ret));
     if (!ret)
         find_shared_files(c);
+    if (!ret && (ret = pair_pipes(c)) != 0 && !c->err[0])
+        crs_capture_error(c, "cannot record the process's pipes: %s", strerror((int)-ret));
     return (int)ret;
 }

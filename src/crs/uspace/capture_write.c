@@ -199,7 +199,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (e = section(c, w, CRS_SEC_MEMFDS, c->memfds, sizeof *c->memfds, c->nmemfds)) ||
         (e = section(c, w, CRS_SEC_FDS, c->fds, sizeof *c->fds, c->nfds)) ||
         (e = section(c, w, CRS_SEC_SIGNALS, c->sig, sizeof c->sig[0], 64)) ||
-        (e = section(c, w, CRS_SEC_AUXV, c->auxv, sizeof(uint64_t), c->nauxv)))
+        (e = section(c, w, CRS_SEC_AUXV, c->auxv, sizeof(uint64_t), c->nauxv)) ||
+        (c->npipes && (e = section(c, w, CRS_SEC_PIPES, c->pipes, sizeof *c->pipes, c->npipes))) ||
+        (c->pipedata_len && (e = section(c, w, CRS_SEC_PIPEDATA, c->pipedata, 1, c->pipedata_len))))
         return e;
     return 0;
 }

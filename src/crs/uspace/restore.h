@@ -54,6 +54,7 @@ struct crs_restore {
     int ignore_kernel;      /* accept an image from another kernel release */
     uint64_t *cur;          /* per region: where it is mapped now */
     int *memfd_fds;         /* per memfd record */
+    int *pipe_fds;          /* per pipe record: read end, write end */
     int work_fd_min;        /* our own descriptors live at or above this */
     char err[768];
 };

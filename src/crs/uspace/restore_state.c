@@ -28,6 +28,13 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
     case CRS_FD_DIRECTORY:
         fd = open(path, O_RDONLY | O_DIRECTORY);
         break;
+    case CRS_FD_PIPE: {
+        int end = ((int)f->open_flags & O_ACCMODE) == O_RDONLY ? 0 : 1;
+        fd = fcntl(r->pipe_fds[2 * f->memfd + end], F_DUPFD, r->work_fd_min);
+        if (fd >= 0)
+            fcntl(fd, F_SETFL, flags & O_NONBLOCK);
+        break;
+    }
     case CRS_FD_MEMFD:
         if (f->memfd < 0 || (size_t)f->memfd >= r->img->nmemfds || r->memfd_fds[f->memfd] < 0) {
             errno = EINVAL;
@@ -48,9 +55,45 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
     return fd;
 }
 
+/* Pipes come back first, holding what they held, each end at our own numbers. */
+static int make_pipes(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    r->pipe_fds = calloc(2 * (img->npipes ? img->npipes : 1), sizeof(int));
+    if (!r->pipe_fds)
+        return -ENOMEM;
+    for (size_t k = 0; k < img->npipes; k++) {
+        const struct crs_rec_pipe *pp = &img->pipes[k];
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) != 0) {
+            crs_restore_error(r, "cannot recreate a pipe: %s", strerror(errno));
+            return -errno;
+        }
+        fcntl(p[1], F_SETPIPE_SZ, (int)pp->capacity);
+        for (int e = 0; e < 2; e++) {
+            r->pipe_fds[2 * k + e] = fcntl(p[e], F_DUPFD_CLOEXEC, r->work_fd_min);
+            close(p[e]);
+        }
+        const unsigned char *d = img->pipedata + pp->data_offset;
+        for (uint64_t off = 0; off < pp->data_length;) {
+            ssize_t n = write(r->pipe_fds[2 * k + 1], d + off, (size_t)(pp->data_length - off));
+            if (n <= 0) {
+                crs_restore_error(r, "cannot refill a pipe with its %llu bytes: %s",
+                                  (unsigned long long)pp->data_length, strerror(errno));
+                return -EIO;
+            }
+            off += (uint64_t)n;
+        }
+    }
+    return 0;
+}
+
 int crs_restore_fds(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
+    int pe = make_pipes(r);
+    if (pe)
+        return pe;
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
         if (f->fd < 0 || f->fd >= r->work_fd_min) {
