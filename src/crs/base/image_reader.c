@@ -513,6 +513,8 @@ void crs_image_close(struct crs_image *img)
     free(img->sigactions);
     free(img->memfds);
     free(img->auxv);
+    free(img->pipes);
+    free(img->pipedata);
     free(img->strings);
     free(img->name);
     memset(img, 0, sizeof(*img));
