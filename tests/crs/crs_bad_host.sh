@@ -17,25 +17,7 @@ crs_need_tools cr_run cr_checkpoint cr_restart cr_info
 TOOL=$CRS_BIN/crt_imgtool
 VDSO=$CRS_BIN/crt_vdso
 
-r=$WORK/ref
-mkdir -p "$r"
-touch "$r/go.1" "$r/go.2"
-(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$VDSO" >/dev/null)
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
-
-d=$WORK/prog
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$VDSO" || {
-    crs_fail "setup: crt_vdso under cr_run never got ready"
-    crs_summary crs_bad_host
-}
-GOOD=$WORK/good.img
-crs_tool "$WORK/ck" cr_checkpoint --kill -f "$GOOD" "$PID" || {
-    crs_fail "setup: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
-    crs_summary crs_bad_host
-}
-crs_wait_status "$d/orig" 30 >/dev/null
-touch "$d/go.1" "$d/go.2"
-cd "$d" || exit 99
+crs_good_image crs_bad_host "$VDSO"
 
 # refuse NAME REGEX: cr_restart of $WORK/NAME.img must refuse with a message
 # matching REGEX (case-insensitive).

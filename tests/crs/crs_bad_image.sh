@@ -22,26 +22,7 @@ TOOL=$CRS_BIN/crt_imgtool
 VDSO=$CRS_BIN/crt_vdso
 RS_TIMEOUT=20
 
-# reference output
-r=$WORK/ref
-mkdir -p "$r"
-touch "$r/go.1" "$r/go.2"
-(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$VDSO" >/dev/null)
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
-
-d=$WORK/prog
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$VDSO" || {
-    crs_fail "setup: crt_vdso under cr_run never got ready"
-    crs_summary crs_bad_image
-}
-GOOD=$WORK/good.img
-crs_tool "$WORK/ck" cr_checkpoint --kill -f "$GOOD" "$PID" || {
-    crs_fail "setup: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
-    crs_summary crs_bad_image
-}
-crs_wait_status "$d/orig" 30 >/dev/null
-touch "$d/go.1" "$d/go.2"
-cd "$d" || exit 99
+crs_good_image crs_bad_image "$VDSO"
 
 # try_restart IMAGE OUT: runs cr_restart; sets RS (status).
 try_restart() {

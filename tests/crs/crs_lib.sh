@@ -285,3 +285,30 @@ crs_summary() {
     [ "$CRS_FAILS" = 0 ] && exit 0
     exit 1
 }
+
+# crs_good_image TEST PROG: the setup the image tests share. Runs PROG once
+# uninterrupted (its output after checkpoint point 1 in $WORK/ref.after1),
+# then under cr_run, checkpointed with --kill at point 1 into $GOOD
+# ($WORK/good.img); leaves the shell in that run's directory $d with its go
+# files in place, so a restart runs straight through.
+crs_good_image() {
+    local test=$1 prog=$2
+    r=$WORK/ref
+    mkdir -p "$r"
+    touch "$r/go.1" "$r/go.2"
+    (cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$prog" >/dev/null)
+    sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
+    d=$WORK/prog
+    crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
+        crs_fail "setup: $(basename "$prog") under cr_run never got ready"
+        crs_summary "$test"
+    }
+    GOOD=$WORK/good.img
+    crs_tool "$WORK/ck" cr_checkpoint --kill -f "$GOOD" "$PID" || {
+        crs_fail "setup: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
+        crs_summary "$test"
+    }
+    crs_wait_status "$d/orig" 30 >/dev/null
+    touch "$d/go.1" "$d/go.2"
+    cd "$d" || exit 99
+}
