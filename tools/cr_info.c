@@ -37,7 +37,7 @@ static const char *kind_name(uint32_t kind)
 static const char *fd_kind_name(uint32_t kind)
 {
     static const char *const names[] = { "?", "regular", "directory", "chardev",
-                                         "inherit", "memfd", "closed" };
+                                         "inherit", "memfd", "closed", "pipe" };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -172,6 +172,10 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
             printf(" offset %" PRId64, f->offset);
         if (f->kind == CRS_FD_MEMFD)
             printf(" memfd %" PRId32, f->memfd);
+        if (f->kind == CRS_FD_PIPE && (size_t)f->memfd < img->npipes)
+            printf(" pipe %" PRId32 " (%" PRIu64 " bytes held)", f->memfd, img->pipes[f->memfd].data_length);
+        if (f->dup_of >= 0)
+            printf(" shares its file with fd %" PRId32, f->dup_of);
         printf(" flags 0%" PRIo32 "%s\n", f->open_flags, f->fd_flags & FD_CLOEXEC ? " cloexec" : "");
     }
 
