@@ -581,26 +581,11 @@ int pml_half_of_fd(int fd, const char **why)
 /* ---- the lower namespace ----------------------------------------------------------------- */
 static int obj_extent(const void *fbase, uint64_t *lo, uint64_t *hi)
 {
-    const ElfW(Ehdr) *eh = fbase;
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(ElfW(Phdr)))
+    struct pml_span q;
+    if (pml_elf_span(fbase, &q) != 0)
         return -1;
-    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)fbase + eh->e_phoff);
-    uint64_t l = UINT64_MAX, h = 0, first = UINT64_MAX;
-    for (int i = 0; i < eh->e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD)
-            continue;
-        if (ph[i].p_offset == 0 && first == UINT64_MAX)
-            first = ph[i].p_vaddr;
-        if (ph[i].p_vaddr < l)
-            l = ph[i].p_vaddr;
-        if (ph[i].p_vaddr + ph[i].p_memsz > h)
-            h = ph[i].p_vaddr + ph[i].p_memsz;
-    }
-    if (first == UINT64_MAX || !h)
-        return -1;
-    uint64_t bias = (uint64_t)fbase - first;
-    *lo = (bias + l) & ~(uint64_t)4095;
-    *hi = page_up(bias + h);
+    *lo = q.lo & ~(uint64_t)4095;
+    *hi = page_up(q.hi);
     return 0;
 }
 

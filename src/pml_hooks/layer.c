@@ -96,11 +96,9 @@ __attribute__((constructor)) static void pml_layer_load(void)
 }
 
 /* ---- the lower half -------------------------------------------------------------------- */
-struct span_q { uintptr_t lo, hi, bias; };
-
 /* The extent in memory of a loaded ELF object, from the program headers that its first
  * segment maps (dl_iterate_phdr only reports the caller's own namespace). */
-static int elf_span(const void *fbase, struct span_q *q)
+int pml_elf_span(const void *fbase, struct pml_span *q)
 {
     const ElfW(Ehdr) *eh = fbase;
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(ElfW(Phdr)))
@@ -168,8 +166,8 @@ static void lower_load(void)
         su.st_dev != sl.st_dev)
         pml_fatal("the program uses %s but the lower half loaded %s: they must be the same library"
                   " (set LD_LIBRARY_PATH as for the program)", ud.dli_fname, ld.dli_fname);
-    struct span_q uq, lq;
-    if (elf_span(ud.dli_fbase, &uq) < 0 || elf_span(ld.dli_fbase, &lq) < 0 ||
+    struct pml_span uq, lq;
+    if (pml_elf_span(ud.dli_fbase, &uq) < 0 || pml_elf_span(ld.dli_fbase, &lq) < 0 ||
         uq.hi - uq.lo != lq.hi - lq.lo)
         pml_fatal("cannot find the extent of %s in memory", ud.dli_fname);
     pml_delta = (intptr_t)(lq.bias - uq.bias);

@@ -163,6 +163,11 @@ void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 void pml_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int pml_verbose;
 extern void *pml_lower_handle;
+
+/* Where a loaded ELF object lies in memory (lo..hi, unaligned) and its load bias, read from
+ * the program headers its first segment maps. 0, or -1 when fbase is not an ELF header. */
+struct pml_span { uintptr_t lo, hi, bias; };
+int pml_elf_span(const void *fbase, struct pml_span *q);
 extern long pml_lower_lmid;
 
 /* Knowing the halves apart (halves.c). */
