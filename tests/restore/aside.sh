@@ -4,16 +4,11 @@
 # sends every region that way (REVIVE_FAULT=restore-aside) and checks that the
 # process runs on to the uninterrupted result, twice in a row.
 set -u
-B=${REVIVE_BUILDDIR:?}
-W=$(mktemp -d /tmp/revive-aside.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
-clean() { bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-    exec "$0" "$@"' "$@"; }
+. "$(dirname "$0")/lib.sh"
+restore_workdir aside
 P=$B/tests/restore/pid_printer
 "$P" 14 | sed 's/pid [0-9]*/pid P/' >ref
-clean "$B/tools/cr_run" "$P" 14 2>/dev/null | cat >run.out &
+clean_exec "$B/tools/cr_run" "$P" 14 2>/dev/null | cat >run.out &
 for i in $(seq 100); do grep -q 'step 3' run.out 2>/dev/null && break; sleep 0.05; done
 pid=$(awk '/^step/ {print $4; exit}' run.out)   # the program prints its pid
 "$B/tools/cr_checkpoint" --kill -f one.img "$pid" || { echo "FAIL: checkpoint"; exit 1; }

@@ -2,15 +2,12 @@
 # A checkpoint that fails at a named step (REVIVE_FAULT) leaves the earlier
 # image under the same name untouched and restartable, and no partial file.
 set -u
-B=${REVIVE_BUILDDIR:?}
-W=$(mktemp -d /tmp/revive-faults.XXXXXX)
+. "$(dirname "$0")/lib.sh"
 pids=
-trap 'kill -9 $pids 2>/dev/null; rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
+cleanup='kill -9 $pids 2>/dev/null'
+restore_workdir faults
 start() {   # start [env...]: a program under cr_run with only fds 0-2; sets pid
-    env "$@" bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-        exec "$0" "$@"' "$B/tools/cr_run" "$B/tests/restore/pid_printer" 200 >/dev/null 2>&1 &
+    clean_exec "$@" "$B/tools/cr_run" "$B/tests/restore/pid_printer" 200 >/dev/null 2>&1 &
     pid=$!
     pids="$pids $pid"
     sleep 0.5

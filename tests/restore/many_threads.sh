@@ -2,16 +2,12 @@
 # 200 threads, half blocked on a condition variable, across checkpoint --kill
 # and restart: all come back with their TLS and join.
 set -u
-B=${REVIVE_BUILDDIR:?}
-W=$(mktemp -d /tmp/revive-threads.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
+. "$(dirname "$0")/lib.sh"
+restore_workdir threads
 P=$B/tests/restore/many_threads
 mkfifo out.pipe
 cat out.pipe >run.out &
-bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-    exec "$0" "$@"' "$B/tools/cr_run" "$P" 200 go 2>/dev/null >out.pipe &
+clean_exec "$B/tools/cr_run" "$P" 200 go 2>/dev/null >out.pipe &
 pid=$!
 for i in $(seq 200); do grep -q started run.out 2>/dev/null && break; sleep 0.05; done
 "$B/tools/cr_checkpoint" --kill -f img "$pid" 2>ck.err || { echo "FAIL: checkpoint: $(cat ck.err)"; exit 1; }

@@ -3,14 +3,10 @@
 # restarted copy gets it back inside a new pid namespace; both finish with
 # the same output from the checkpoint on.
 set -u
-B=${REVIVE_BUILDDIR:?}
+. "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: as a user this is what unprivileged.sh covers"; exit 77; }
-W=$(mktemp -d /tmp/revive-pidtaken.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
-bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-    exec "$0" "$@"' "$B/tools/cr_run" "$B/tests/restore/pid_printer" 12 2>/dev/null | cat >orig.out &
+restore_workdir pidtaken
+clean_exec "$B/tools/cr_run" "$B/tests/restore/pid_printer" 12 2>/dev/null | cat >orig.out &
 for i in $(seq 100); do grep -q '^step 2' orig.out 2>/dev/null && break; sleep 0.05; done
 pid=$(awk '/^step/ {print $4; exit}' orig.out)
 "$B/tools/cr_checkpoint" -f img "$pid" || { echo "FAIL: checkpoint"; exit 1; }

@@ -1,16 +1,12 @@
 #!/bin/bash
 # Pipes the process holds both ends of come back with what they held.
 set -u
-B=${REVIVE_BUILDDIR:?}
-W=$(mktemp -d /tmp/revive-pipes.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
+. "$(dirname "$0")/lib.sh"
+restore_workdir pipes
 P=$B/tests/restore/pipes
 "$P" ref.go >ref.out 2>&1 &
 sleep 0.3; touch ref.go; wait
-bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-    exec "$0" "$@"' "$B/tools/cr_run" "$P" go 2>/dev/null > >(cat >run.out) &
+clean_exec "$B/tools/cr_run" "$P" go 2>/dev/null > >(cat >run.out) &
 pid=$!
 for i in $(seq 100); do grep -q filled run.out 2>/dev/null && break; sleep 0.05; done
 fails=0

@@ -3,13 +3,9 @@
 # (the kernel makes an interrupted sleep return EINTR when a handler runs;
 # Revive finishes it instead). Three checkpoints land in three sleeps.
 set -u
-B=${REVIVE_BUILDDIR:?}
-W=$(mktemp -d /tmp/revive-sleep.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
-timeout 60 bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-    exec "$@"' x "$B/tools/cr_run" "$B/tests/restore/sleeper" >out 2>err &
+. "$(dirname "$0")/lib.sh"
+restore_workdir sleep
+clean_exec timeout 60 "$B/tools/cr_run" "$B/tests/restore/sleeper" >out 2>err &
 tpid=$!
 pid=
 for i in $(seq 100); do pid=$(pgrep -P "$tpid" -x sleeper) && break; sleep 0.02; done

@@ -2,13 +2,10 @@
 # cr_checkpoint of a stopped process must not hang: one message saying so,
 # non-zero exit, no file left; once continued, the checkpoint works.
 set -u
-B=${REVIVE_BUILDDIR:?}
-W=$(mktemp -d /tmp/revive-stopped.XXXXXX)
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$W"' EXIT
-cd "$W"
-export REVIVE_LIBCR=$B/.libs/libcr.so.0
-bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-    exec "$@"' x "$B/tools/cr_run" "$B/tests/restore/sleeper" >/dev/null 2>&1 &
+. "$(dirname "$0")/lib.sh"
+cleanup='kill -9 $pid 2>/dev/null'
+restore_workdir stopped
+clean_exec "$B/tools/cr_run" "$B/tests/restore/sleeper" >/dev/null 2>&1 &
 pid=$!
 sleep 0.5
 kill -STOP "$pid"
