@@ -72,6 +72,7 @@ if [ "$(id -u)" = 0 ]; then
     if command -v setpriv >/dev/null && useradd -M -N -r -s /usr/sbin/nologin "$user" 2>/dev/null
     then
         crs_at_exit "userdel $user"
+        crs_let_others_in
         uid=$(id -u "$user")
         gid=$(id -g "$user")
         ud=$WORK/user

@@ -102,6 +102,7 @@ else
     user=crst$$
     if useradd -M -N -r -s /usr/sbin/nologin "$user" 2>"$WORK/useradd.err"; then
         crs_at_exit "userdel $user"
+        crs_let_others_in
         uid=$(id -u "$user")
         gid=$(id -g "$user")
         asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }

@@ -312,3 +312,20 @@ crs_good_image() {
     touch "$d/go.1" "$d/go.2"
     cd "$d" || exit 99
 }
+
+# crs_let_others_in: a throwaway user must reach the build tree's tools and
+# libcr, and the checkout may sit in a private (0700) folder such as a fresh
+# mktemp -d clone: allow traversal (o+x, not reading) of every folder above
+# the build tree and of the tool folders themselves.
+crs_let_others_in() {
+    local p
+    for p in "$REVIVE_BUILDDIR" "$REVIVE_BUILDDIR/tools" "$REVIVE_BUILDDIR/.libs" "$REVIVE_BUILDDIR/tests" \
+        "$REVIVE_BUILDDIR/tests/crs" "$REVIVE_BUILDDIR/tests/crs/.libs"; do
+        [ -d "$p" ] && chmod o+rx "$p" 2>/dev/null
+    done
+    p=$REVIVE_BUILDDIR
+    while [ "$p" != / ] && [ -n "$p" ]; do
+        chmod o+x "$p" 2>/dev/null
+        p=$(dirname "$p")
+    done
+}
