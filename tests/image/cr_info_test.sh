@@ -17,7 +17,8 @@ for want in 'format:   version 1, ' 'zstd-compressed chunks' 'process 4242' 'exe
         'tid 4242 (main)' 'tid 4243 (manager)' 'regions: 6' \
         '0000000030000000-0000000030800000 rw-p anon           4214784 stored  [heap]' \
         'r-xp vdso                 0 stored  [vdso]' '/usr/lib/libsample.so.1  dev 8:1 ino 1234' \
-        'build-id a0a1a2a3' '3 regular   /home/user/data "x".txt offset 12345' \
+        'build-id a0a1a2a3' '3 regular   /home/user/data "x".txt offset 12345 flags 02' \
+        'fds: 8' '7 pipe      pipe 0 (23 bytes held) flags 01' '8 pipe      pipe 1 (0 bytes held)' \
         'signal handlers set: 2' 'SIGINT     handler 0x20000200' 'SIGPIPE    ignored' \
         'totals: 6 regions mapping 8499200 bytes; 7 chunks holding 4235264 bytes' \
         'verify: all 7 chunks OK'; do
@@ -40,6 +41,8 @@ eq([r["kind"] for r in d["regions"]], ["anon", "file", "anon", "shmem", "anon", 
 eq(d["regions"][2]["bytes_stored"], 4214784, "heap bytes")
 eq(d["files"][0]["build_id"][:8], "a0a1a2a3", "build id")
 eq(d["fds"][3]["path"], '/home/user/data "x".txt', "fd path (escaped quotes)")
+eq([(f["fd"], f["kind"], f["memfd"]) for f in d["fds"][5:]],
+   [(6, "pipe", 0), (7, "pipe", 0), (8, "pipe", 1)], "pipe fds")
 eq([(s["name"], s["handler"]) for s in d["signals"]],
    [("SIGINT", "0x20000200"), ("SIGPIPE", "ignore")], "signals")
 eq(d["totals"]["chunks"], 7, "chunks")

@@ -128,14 +128,26 @@ int sample_image_write(int fd, int zstd_level, int small, char *err)
     for (int i = 0; i < 20; i++)
         file.build_id[i] = (uint8_t)(0xa0 + i);
     struct crs_rec_memfd memfd = { .size = 2 * PAGE, .ino = 777, .seals = 0 };
-    struct crs_rec_fd fds[5] = {
-        { .fd = 0, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020620 },
-        { .fd = 1, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 010600 },
-        { .fd = 2, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020666 },
+    struct crs_rec_fd fds[8] = {
+        { .fd = 0, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020620, .dup_of = -1 },
+        { .fd = 1, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 010600, .dup_of = -1 },
+        { .fd = 2, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020666, .dup_of = -1 },
         { .fd = 3, .kind = CRS_FD_REGULAR, .open_flags = O_RDWR, .offset = 12345, .memfd = -1,
-          .mode = 0100644, .dev = 0x801, .ino = 99 },
+          .mode = 0100644, .dev = 0x801, .ino = 99, .dup_of = -1 },
         { .fd = 5, .kind = CRS_FD_MEMFD, .open_flags = O_RDWR, .fd_flags = FD_CLOEXEC,
-          .offset = 0, .memfd = 0, .mode = 0100777 },
+          .offset = 0, .memfd = 0, .mode = 0100777, .dup_of = -1 },
+        /* both ends of pipe 0 (it holds bytes) and the read end of pipe 1 (empty) */
+        { .fd = 6, .kind = CRS_FD_PIPE, .open_flags = O_RDONLY, .offset = -1, .memfd = 0,
+          .mode = 010600, .ino = 5550, .dup_of = -1 },
+        { .fd = 7, .kind = CRS_FD_PIPE, .open_flags = O_WRONLY, .offset = -1, .memfd = 0,
+          .mode = 010600, .ino = 5550, .dup_of = -1 },
+        { .fd = 8, .kind = CRS_FD_PIPE, .open_flags = O_RDONLY | O_NONBLOCK, .offset = -1,
+          .memfd = 1, .mode = 010600, .ino = 5551, .dup_of = -1 },
+    };
+    static const char pipedata[] = "bytes held in the pipe\n";
+    struct crs_rec_pipe pipes[2] = {
+        { .ino = 5550, .capacity = 65536, .data_offset = 0, .data_length = sizeof(pipedata) - 1 },
+        { .ino = 5551, .capacity = 4096, .data_offset = sizeof(pipedata) - 1, .data_length = 0 },
     };
     struct crs_rec_sigaction sig[64];
     memset(sig, 0, sizeof(sig));
@@ -156,9 +168,11 @@ int sample_image_write(int fd, int zstd_level, int small, char *err)
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_REGIONS, reg, sizeof(reg[0]), NREGIONS);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_FILES, &file, sizeof(file), 1);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_MEMFDS, &memfd, sizeof(memfd), 1);
-    if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), 5);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), 8);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_SIGNALS, sig, sizeof(sig[0]), 64);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_AUXV, auxv, sizeof(uint64_t), 6);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_PIPES, pipes, sizeof(pipes[0]), 2);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_PIPEDATA, pipedata, 1, sizeof(pipedata) - 1);
 
     struct crs_image_header tmpl;
     memset(&tmpl, 0, sizeof(tmpl));
@@ -204,6 +218,8 @@ int image_rewrite(struct crs_image *img, int fd, int zstd_level)
         case CRS_SEC_SIGNALS: p = img->sigactions; break;
         case CRS_SEC_MEMFDS: p = img->memfds; break;
         case CRS_SEC_AUXV: p = img->auxv; break;
+        case CRS_SEC_PIPES: p = img->pipes; break;
+        case CRS_SEC_PIPEDATA: p = img->pipedata; break;
         default: continue; /* CHUNKS and STRINGS: written by finish */
         }
         rc = crs_iw_section(&w, e->type, p, e->record_size, e->size / e->record_size);

@@ -81,8 +81,15 @@ static void check_fields(struct crs_image *img, int level)
     ASSERT_EQ(img->files[0].build_id[19], 0xa0 + 19);
     ASSERT_EQ(img->nmemfds, 1);
     ASSERT_STREQ(crs_image_str(img, img->memfds[0].name), "shm");
-    ASSERT_EQ(img->nfds, 5);
+    ASSERT_EQ(img->nfds, 8);
     ASSERT_EQ(img->fds[3].offset, 12345);
+    ASSERT_EQ(img->fds[3].dup_of, -1);
+    ASSERT_EQ(img->fds[6].kind, CRS_FD_PIPE);
+    ASSERT_EQ(img->fds[6].memfd, 0);
+    ASSERT_EQ(img->npipes, 2);
+    ASSERT_EQ(img->pipes[0].data_length, 23);
+    ASSERT_EQ(img->pipedata_len, 23);
+    ASSERT_TRUE(memcmp(img->pipedata, "bytes held in the pipe\n", 23) == 0);
     ASSERT_STREQ(crs_image_str(img, img->fds[3].path), "/home/user/data \"x\".txt");
     ASSERT_EQ(img->nsigactions, 64);
     ASSERT_EQ(img->sigactions[SIGINT - 1].handler, 0x20000200);
