@@ -1,10 +1,9 @@
 #include "crs/base/component.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern const struct crs_component crs_uspace_component;
 
 static const struct crs_component *const components[] = {
     &crs_uspace_component,
@@ -25,4 +24,17 @@ const struct crs_component *crs_component_select(const char *name, char *err, si
     }
     snprintf(err, errlen, "REVIVE_CRS=%s names no checkpoint component; there is: %s", name, known);
     return NULL;
+}
+
+int crs_restart(const struct crs_component *c, const struct crs_restart_opts *o, char *err, size_t errlen)
+{
+    if (!c->restart_open || !c->restart) {
+        snprintf(err, errlen, "the checkpoint component %s cannot restart images", c->name);
+        return -ENOTSUP;
+    }
+    struct crs_restart_image ri;
+    int e = c->restart_open(o, &ri, err, errlen);
+    if (e)
+        return e;
+    return c->restart(&ri, err, errlen);
 }

@@ -2,23 +2,119 @@
  * The Checkpoint/Restart Service framework: a component is a named table of
  * functions, chosen at run time by REVIVE_CRS (default "uspace"), in the
  * spirit of Open MPI's MCA frameworks without their registration machinery.
+ *
+ * Callers (libcr's checkpoint thread, cr_restart, the MPI rank restarter)
+ * see only this header: the options and results below and the table. What a
+ * component does inside (how it stops threads, what it records, how it maps
+ * memory back) stays in its own folder (src/crs/uspace for the default one).
  */
 #ifndef REVIVE_CRS_COMPONENT_H
 #define REVIVE_CRS_COMPONENT_H
 
-#include "crs/uspace/checkpoint.h"
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- checkpoint ---- */
+
+struct crs_ckpt_opts {
+    int fd;              /* where the image goes (a regular file), written from its offset */
+    int fork_mode;       /* a child writes the image; the process stalls only for the fork */
+    int zstd_level;      /* 0: no compression */
+    int ignore_fds;      /* unrestorable descriptors are recorded as closed */
+    int timeout_ms;      /* for parking the threads */
+    int skip_fds[8];     /* Revive's own descriptors, never saved */
+    int nskip_fds;
+    /* Called once the image is written (status 0) or failed (-errno, message),
+     * while the threads are still parked in place mode: it may reply to the
+     * requester and wait for its word before the process runs on. */
+    void (*after_write)(void *arg, int status, const char *msg);
+    void *arg;
+};
+
+struct crs_ckpt_result {
+    int restarted;       /* 1: we are the restarted process */
+    int status;          /* 0 or -errno */
+    uint64_t image_bytes;
+    double stall_ms;     /* how long the other threads were parked */
+    char err[512];
+};
+
+/* ---- restart ---- */
+
+/* What to bring back, and how. */
+struct crs_restart_opts {
+    const char *path;       /* the image file (also names it in messages) */
+    int fd;                 /* >= 0: read the image from this descriptor, whose offset is
+                               the image's start, instead of opening path (the restart
+                               owns it from then on, also on failure); -1: open path */
+    int restore_ids;        /* 1: the original thread ids come back where the calling
+                               process runs under the image's pid (cr_restart arranges
+                               that); 0: new pid and tids (an MPI rank under its
+                               launcher), glibc's cached ids corrected */
+    int ignore_kernel;      /* accept an image taken under another kernel release */
+    /* A hand-off blob for the restored process (NULL/0: none), copied into
+     * memory that survives the switch; read there by crs_restart_handoff()
+     * from a restart hook (hooks.h). At most CRS_HANDOFF_MAX bytes. */
+    const void *handoff;
+    size_t handoff_len;
+};
+
+#define CRS_HANDOFF_MAX (64u << 20)
+
+/* An image opened and checked for a restart in this process (restart_open). */
+struct crs_restart_image {
+    pid_t pid;              /* the process's pid when the image was taken */
+    void *impl;             /* the component's own state */
+};
+
+/* ---- the component table ---- */
 
 struct crs_component {
     const char *name;
     const char *summary;
-    /* Prepares the process (signals, memory of its own). 0 or -errno. */
+
+    /* Prepares the process for checkpoints: the park signal (a real-time
+     * signal the application never sees), memory of its own. 0 or -errno. */
     int (*init)(int park_signal);
-    /* Takes one image; see crs_checkpoint_self. */
+    /* Takes one image of the calling process, from its checkpoint thread.
+     * Returns like res->status; in a restarted process it returns 0 with
+     * res->restarted = 1 (after the restart hooks ran, see hooks.h). */
     int (*checkpoint)(const struct crs_ckpt_opts *o, struct crs_ckpt_result *res);
+
+    /* The signal given to init (0 before). */
+    int (*park_signal)(void);
+    /* Park-handler hooks for the BLCR signal-context callbacks: `hook` runs in
+     * a thread's park signal handler before the thread parks; it returns 1
+     * when it parked the thread itself through park_here, else 0. */
+    void (*set_park_hook)(int (*hook)(void));
+    /* Parks the calling thread from inside the park signal handler; returns 0
+     * after the checkpoint when continuing, 1 in the restarted process. */
+    int (*park_here)(void);
+
+    /* Opens the image named by o and checks that it can come back on this
+     * machine (files, kernel, CPU, addresses), changing nothing. 0, or -errno
+     * with a message in err. o must stay valid until restart or restart_close. */
+    int (*restart_open)(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
+                        size_t errlen);
+    /* Brings the opened image back in the calling process, which it replaces
+     * (pid stays; memory, descriptors, signal state and threads become the
+     * image's). Returns only on failure: -errno with a message in err (the
+     * process may be damaged by then: report and exit). */
+    int (*restart)(struct crs_restart_image *ri, char *err, size_t errlen);
+    /* Releases an opened image that this process will not restart. */
+    void (*restart_close)(struct crs_restart_image *ri);
 };
 
 /* The component named `name` (NULL: $REVIVE_CRS, else "uspace"), or NULL
  * with a message in err naming the ones there are. */
 const struct crs_component *crs_component_select(const char *name, char *err, size_t errlen);
+
+/* The whole restart in one call (restart_open, then restart): returns only
+ * on failure, -errno with a message in err. */
+int crs_restart(const struct crs_component *c, const struct crs_restart_opts *o, char *err, size_t errlen);
+
+/* The components built in (each defined in its own folder). */
+extern const struct crs_component crs_uspace_component;
 
 #endif

@@ -19,7 +19,6 @@
 
 #include "libcr.h"
 #include "crs/libcr/runtime.h"
-#include "crs/uspace/park.h"
 
 #define MAX_CALLBACKS 64
 #define RESULT_UNSET INT_MIN
@@ -113,7 +112,7 @@ static int next_callback(int from, int kind)
 static int innermost(int kind)
 {
     if (kind == CR_SIGNAL_CONTEXT) {
-        int restarted = crs_park_here();
+        int restarted = crs_runtime_component()->park_here();
         if (restarted)
             return 1;
         if (crs_runtime_last_status) {
@@ -232,5 +231,5 @@ static int signal_hook(void)
 
 void crs_callbacks_init(void)
 {
-    crs_park_hook = signal_hook;
+    crs_runtime_component()->set_park_hook(signal_hook);
 }

@@ -6,14 +6,14 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "crs/uspace/park.h"
+#include "crs/libcr/runtime.h"
 
 typedef int (*sigprocmask_fn)(int, const sigset_t *, sigset_t *);
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
 static const sigset_t *without_park_signal(const sigset_t *set, sigset_t *copy)
 {
-    int sig = crs_park_signal();
+    int sig = crs_runtime_park_signal();
     if (!set || !sig || !sigismember(set, sig))
         return set;
     *copy = *set;
@@ -49,13 +49,11 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     static sigaction_fn real;
     if (!real)
         real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
-    if (act && sig == crs_park_signal() && sig != 0) {
-        /* our own installation goes through the real call below */
-        extern int crs_installing_park_handler;
-        if (!crs_installing_park_handler) {
-            errno = EINVAL;
-            return -1;
-        }
+    /* The component installs its own handler while the park signal still
+     * reads 0 (see crs_park_signal), so that call goes through. */
+    if (act && sig != 0 && sig == crs_runtime_park_signal()) {
+        errno = EINVAL;
+        return -1;
     }
     return real(sig, act, old);
 }

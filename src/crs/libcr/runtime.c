@@ -40,6 +40,17 @@ static int started;        /* 1 running, -errno failed */
 static int listen_fd = -1, wake_fd = -1;
 static const struct crs_component *crs;
 
+const struct crs_component *crs_runtime_component(void)
+{
+    return crs;
+}
+
+int crs_runtime_park_signal(void)
+{
+    const struct crs_component *c = crs;
+    return c ? c->park_signal() : 0;
+}
+
 static int open_listener(void)
 {
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);

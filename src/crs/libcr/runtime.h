@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "crs/uspace/checkpoint.h"
+#include "crs/base/component.h"
 
 enum crs_slot_state {
     CRS_SLOT_FREE = 0,
@@ -38,6 +38,10 @@ int crs_runtime_start(void);
 int crs_runtime_submit(int i);
 /* The checkpoint's status for signal-context callbacks (0 or -errno). */
 extern int crs_runtime_last_status;
+/* The checkpoint component in use (NULL until the run time started). */
+const struct crs_component *crs_runtime_component(void);
+/* Its park signal, or 0 (no component yet, or it is installing its handler). */
+int crs_runtime_park_signal(void);
 
 /* Critical sections (cs.c). */
 void crs_cs_request_pending(int delta);  /* a checkpoint is asked for (+1) or over (-1) */

@@ -1,9 +1,14 @@
 /* The default component: transparent capture of the whole process in user space. */
 #include "crs/base/component.h"
+#include "crs/uspace/checkpoint.h"
+#include "crs/uspace/park.h"
 
 const struct crs_component crs_uspace_component = {
     .name = "uspace",
     .summary = "transparent user-space capture and restore of the whole process",
     .init = crs_checkpoint_init,
     .checkpoint = crs_checkpoint_self,
+    .park_signal = crs_park_signal,
+    .set_park_hook = crs_park_set_hook,
+    .park_here = crs_park_here,
 };

@@ -45,8 +45,7 @@ static pid_t signaled_outer[CRS_MAX_THREADS];
 /* Offset of the tid inside glibc's struct pthread, found at run time (0: unknown). */
 static size_t tid_offset;
 
-int (*crs_park_hook)(void);
-int crs_installing_park_handler;
+static int (*park_hook)(void);
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -198,7 +197,8 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
     int saved_errno = errno;
     if (si->si_code == SI_TKILL && atomic_load(&phase) == PHASE_PARKING) {
         int restarted = 0;
-        if (!crs_park_hook || !crs_park_hook())
+        int (*hook)(void) = park_hook;
+        if (!hook || !hook())
             restarted = park_here_uc(ucv);
         if (!restarted)
             resume_interrupted_sleep(ucv);
@@ -206,19 +206,26 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
     errno = saved_errno;
 }
 
+void crs_park_set_hook(int (*hook)(void))
+{
+    park_hook = hook;
+}
+
 int crs_park_init(int sig)
 {
-    park_sig = sig;
+    /* No park signal while the handler goes in: libcr's sigaction guard
+     * refuses handlers for the park signal once it is known. */
+    park_sig = 0;
     find_tid_offset();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = park_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
-    crs_installing_park_handler = 1;
-    int r = sigaction(sig, &sa, NULL);
-    crs_installing_park_handler = 0;
-    return r != 0 ? -errno : 0;
+    if (sigaction(sig, &sa, NULL) != 0)
+        return -errno;
+    park_sig = sig;
+    return 0;
 }
 
 int crs_park_signal(void)

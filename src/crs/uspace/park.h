@@ -18,6 +18,8 @@
 
 /* Installs the park signal handler (signal `sig`). 0 or -errno. */
 int crs_park_init(int sig);
+/* The park signal; 0 before crs_park_init (and while it installs the
+ * handler, so that libcr's sigaction guard lets that one call through). */
 int crs_park_signal(void);
 
 /* Parks every thread but the caller. Returns the number parked, or -errno
@@ -45,10 +47,10 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
  * threads have reinstated themselves. */
 void crs_park_wait_restored(size_t n);
 
-/* Set by hooks that want to run code in a parked thread's handler before it
- * saves its state (signal-context callbacks). Returns 1 if it parked the
- * thread itself (via crs_park_here), else 0. */
-extern int (*crs_park_hook)(void);
+/* Sets the hook that runs in a parked thread's handler before it saves its
+ * state (signal-context callbacks). It returns 1 if it parked the thread
+ * itself (via crs_park_here), else 0. */
+void crs_park_set_hook(int (*hook)(void));
 
 /* Parks the calling thread from inside a signal handler; returns 0 after the
  * checkpoint when continuing, 1 when the process was restarted. */
