@@ -1,0 +1,140 @@
+/*
+ * The rank agent: the rank side of the global-snapshot protocol, compiled into
+ * Revive's MPI layer (revive-mpi-<flavor>.so) as libsnapc_agent.la. It never
+ * includes mpi.h: it reaches MPI only through the table of functions below,
+ * which the MPI layer (src/pml_hooks) implements and hands to
+ * snapc_agent_start at MPI_Init.
+ *
+ * The agent runs one thread (created with pthread_create from the layer, so an
+ * upper-half thread that is part of the rank's image). It owns a TCP
+ * connection to the job's coordinator (REVIVE_COORD, REVIVE_JOB_SECRET,
+ * REVIVE_JOB_ID in the environment) and an eventfd for snapc_agent_notify;
+ * snapc_agent_fds lists both so the layer's capture filter leaves them out of
+ * images. Per epoch it does, on the agent thread:
+ *
+ *   CKPT      -> ops->begin, ops->seqs, reply SEQS
+ *   TARGETS   -> ops->targets (every version, in order)
+ *   notify()  -> ops->state, reply STATE when it changed (also outside epochs)
+ *   QUIESCE   -> ops->quiesce, reply QUIESCED, ops->drain, reply DRAINED,
+ *                ops->capture(DIR/rank_<r>.img), reply CAPTURED or FAILED
+ *   RESUME    -> ops->resume(action)
+ *   ABORT     -> ops->abort (at any phase; also when the connection is lost
+ *                during an epoch)
+ *
+ * capture returning 1 means this is a restarted process: the agent then
+ * reconnects to the new coordinator (from the environment handed to the
+ * restarted process, see snapc_agent_set_restart_env) and calls
+ * ops->resume(SNAPC_RESUME_RESTARTED).
+ *
+ * All functions below are thread-safe. None blocks longer than stated.
+ */
+#ifndef REVIVE_SNAPC_AGENT_H
+#define REVIVE_SNAPC_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct snapc_seq { uint64_t cid; uint64_t seq; };
+
+struct snapc_rank_state {
+    uint32_t at_target;   /* every target reached; parked at a collective entry or free of them */
+    uint32_t in_cs;       /* a thread is inside a blocking collective */
+    uint32_t finalizing;  /* MPI_Finalize was entered */
+    char what[160];       /* where the rank waits: "MPI_Bcast on comm 3 (collective 57)" */
+};
+
+struct snapc_drain_stats {
+    uint64_t sent, received, expected, drained_msgs, drained_bytes, pending_recvs, nbc_completed;
+};
+
+struct snapc_capture_result {
+    uint64_t bytes, checksum;   /* image size; the image header's XXH3 */
+    char err[512];              /* why, when capture returns < 0 */
+};
+
+/* Actions of ops->resume. */
+#define SNAPC_RESUME_CONTINUE 0   /* the job runs on */
+#define SNAPC_RESUME_STOP 1       /* the rank stops itself (SIGSTOP) after opening the gate */
+#define SNAPC_RESUME_TERM 2       /* the coordinator ends the job now: the rank may stay parked */
+#define SNAPC_RESUME_RESTARTED 3  /* this process was restarted from the image just written */
+
+struct snapc_rank_ops {           /* implemented by the MPI layer, called by the agent thread */
+    int  (*begin)(void *arg);                                   /* set ckpt_pending, fence */
+    int  (*seqs)(void *arg, struct snapc_seq *out, int max);    /* consistent snapshot; n or -errno */
+    void (*targets)(void *arg, const struct snapc_seq *t, int n, uint32_t version);
+    void (*state)(void *arg, struct snapc_rank_state *st);
+    int  (*quiesce)(void *arg, int timeout_ms);                 /* close gate, own the lower half */
+    int  (*drain)(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen);
+    int  (*capture)(void *arg, const char *image_path, struct snapc_capture_result *r);
+                                                                /* returns 1 in a restarted process */
+    void (*resume)(void *arg, int action);                      /* open gate; SNAPC_RESUME_* */
+    void (*abort)(void *arg);                                   /* release, no checkpoint */
+    void *arg;
+    /* Optional (NULL: nothing): "key value\n" lines about the rank for the
+     * snapshot metadata (mpi_library PATH, mpi_version TEXT, mpi_build_id HEX,
+     * thread_level N, thread_level_lower N, ...), at most len bytes, NUL-terminated.
+     * Called once, on the agent thread, right after the connection is made.
+     * Returns the length or -errno. */
+    int  (*describe)(void *arg, char *buf, size_t len);
+};
+
+/*
+ * Starts the agent (from MPI_Init, once, after the lower half is up). ops is
+ * copied. Reads REVIVE_COORD/REVIVE_JOB_SECRET/REVIVE_JOB_ID; connects and
+ * says HELLO (bounded: 10 s), then runs the agent thread.
+ * Returns 0 when started; 1 when the environment names no coordinator (the
+ * layer runs as before, nothing started); -errno when the coordinator cannot
+ * be reached or refused the rank (a message was logged; nothing started).
+ */
+int  snapc_agent_start(const struct snapc_rank_ops *ops, int world_rank, int world_size);
+
+/* The rank's state changed: the agent thread calls ops->state and reports
+ * STATE if it differs from the last report. Cheap (one eventfd write),
+ * async-signal-safe, never blocks; a no-op when the agent is not running. */
+void snapc_agent_notify(void);
+
+/* The rank must pass communicator cid up to `target` to reach its other
+ * targets: sends RAISE through the agent thread and returns at once (the new
+ * TARGETS come through ops->targets). 0, or -ENOTCONN (no agent). */
+int  snapc_agent_raise(uint64_t cid, uint64_t target);
+
+/* MPIX_Checkpoint (collective = 1, called by every rank) or
+ * MPIX_Checkpoint_request (collective = 0, any rank): asks the coordinator
+ * for a snapshot at the next safe point; returns at once. world_seq is the
+ * rank's seq on MPI_COMM_WORLD when it asked (before MPIX_Checkpoint counts
+ * itself): an epoch whose target on WORLD is >= world_seq covers the request;
+ * a request during an epoch that does not cover it starts another one after
+ * it. 0, or -ENOTCONN (no coordinator: not started under Revive's mpirun). */
+int  snapc_agent_request(int collective, uint64_t world_seq);
+
+/* MPIX_Checkpoint's wait: until an epoch covering world_seq has ended (see
+ * snapc_agent_request). 0 when its snapshot was committed (*restarted = 0 in
+ * the job that took it, 1 in a job restarted from it); -ECANCELED when the
+ * epoch ended without a snapshot; -ENOTCONN when there is no coordinator or
+ * the connection was lost; -ETIMEDOUT after 24 h. */
+int  snapc_agent_wait_epoch(uint64_t world_seq, int *restarted);
+
+/* After a restart: (re)connect to the new coordinator named by the restart
+ * environment (snapc_agent_set_restart_env, else this process's getenv) and
+ * say HELLO with "restarted from SEQ". The agent thread does this by itself
+ * when ops->capture returns 1; the layer may call it earlier (any thread; it
+ * only flags the agent thread and returns). 0, or -ENOTCONN (no agent). */
+int  snapc_agent_restarted(void);
+
+/* ---- additions for the layer's restart path and capture filter ---- */
+
+/* Records the coordinator variables of the environment handed to a restarted
+ * process (NULL-terminated "NAME=value" array; the restored process's own
+ * environ is the application's old one). Copies what it needs, no allocation;
+ * call it from the restart hook, before the agent thread runs again. */
+void snapc_agent_set_restart_env(char *const *envp);
+
+/* The agent's own descriptors (socket, eventfd), for the capture filter's
+ * fd_exclude: writes up to max of them into fds and returns how many. No
+ * allocation, async-signal-safe. */
+int  snapc_agent_fds(int *fds, int max);
+
+/* 1 if the calling thread is the agent thread. */
+int  snapc_agent_is_agent_thread(void);
+
+#endif
