@@ -170,7 +170,7 @@ struct pml_span { uintptr_t lo, hi, bias; };
 int pml_elf_span(const void *fbase, struct pml_span *q);
 extern long pml_lower_lmid;
 
-/* Knowing the halves apart (halves.c). */
+/* Knowing the halves apart (halves_moments.c). */
 void pml_halves_init(void);
 void pml_halves_lower_loaded(void *handle);
 

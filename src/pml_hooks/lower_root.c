@@ -47,6 +47,7 @@ int (*const revive_lower_mpi_init)(int *, char ***) = PMPI_Init;
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <malloc.h> /* memalign, defined below */
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>

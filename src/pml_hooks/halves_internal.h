@@ -1,0 +1,83 @@
+/* Knowing the halves apart, inside: what the halves files share (the public API is halves.h).
+ * Which file does what is in src/pml_hooks/README.md; the method in docs/mpi.md ("Knowing the
+ * halves apart"). Nothing here includes mpi.h, so the registry, the rules and queries, the
+ * maps reader and the hooks can be built and tested without an MPI library. */
+#ifndef PML_HOOKS_HALVES_INTERNAL_H
+#define PML_HOOKS_HALVES_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "pml_hooks/halves.h"
+
+/* ---- reasons (halves_query.c): which rule decided a piece of memory ------------------------ */
+enum pml_why {
+    PML_W_NONE, PML_W_START, PML_W_PRE, PML_W_UMMAP, PML_W_USHM, PML_W_USTACK, PML_W_LOBJ,
+    PML_W_LMMAP, PML_W_LSTACK, PML_W_INIT, PML_W_HEAP, PML_W_STACK, PML_W_KERNEL, PML_W_SHMNAME,
+    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_COUNT
+};
+const char *pml_why_str(int why);
+
+static inline uint64_t pml_page_down(uint64_t n)
+{
+    return n & ~(uint64_t)4095;
+}
+
+static inline uint64_t pml_page_up(uint64_t n)
+{
+    return (n + 4095) & ~(uint64_t)4095;
+}
+
+/* ---- the registry (halves_registry.c) -------------------------------------------------------
+ * Address intervals [lo, hi) with a half and a reason, sorted and non-overlapping, and the
+ * table of threads whose half is known; one lock for both. */
+void pml_reg_put(uint64_t lo, uint64_t hi, int half, int why);  /* replaces what was there */
+void pml_reg_del(uint64_t lo, uint64_t hi);
+void pml_reg_fill(uint64_t lo, uint64_t hi, int half, int why); /* only where nothing is */
+void pml_reg_shmdt(uint64_t addr); /* the upper shmat entry that starts at addr, if any */
+
+/* Calls fn for every piece of [start, end) in address order: a registry entry (clipped to the
+ * range) or a gap (half 0, why PML_W_NONE). fn runs under the registry's lock: it must not
+ * call back into the registry, allocate or block. */
+typedef void pml_reg_piece_fn(void *arg, uint64_t lo, uint64_t hi, int half, int why);
+void pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg);
+
+void pml_thr_set(pid_t tid, int half); /* half 0: forget the thread */
+int pml_thr_half(pid_t tid);           /* 0 if not known */
+
+int pml_reg_entries(void);    /* for logs */
+int pml_reg_overflowed(void); /* 1 if an entry was ever dropped for lack of room */
+int pml_reg_capacity(void);
+
+/* ---- rules (halves_query.c) -------------------------------------------------------------- */
+/* The half a mapping's name decides on its own, or 0 (anonymous or an ordinary file). */
+int pml_name_rule(const char *path, int *why);
+void pml_halves_set_lower_present(void); /* the lower half is loaded: later anonymous memory of
+                                            no known creator is counted as such */
+
+/* Descriptors reported by their opener: the lower half (lower_root.c) or the upper shm_open. */
+void pml_fd_mark(int fd, int half, int open);
+int pml_fd_target(int fd, char *out, size_t cap); /* readlink of /proc/self/fd/N; 0 or -1 */
+
+/* ---- /proc/self/maps without malloc (halves_maps.c) --------------------------------------- */
+struct pml_mline {
+    uint64_t lo, hi;
+    char perms[5];
+    const char *path; /* "" for anonymous memory */
+};
+/* Calls cb for each line; cb returns non-zero to stop. 0, or -1 if the file cannot be read. */
+int pml_maps_each(int (*cb)(const struct pml_mline *, void *), void *arg);
+
+/* ---- interposition (halves_hooks.c) ------------------------------------------------------ */
+extern const struct pml_lower_cb pml_halves_lower_cb; /* handed to lower_root.c */
+/* Registers the layer's handler for libucm's memory events with the copy of libucm that scope
+ * (a dlopen handle or RTLD_DEFAULT) resolves, without asking libucm to install anything; events
+ * count for the given half. 0 registered, 1 no libucm there, -1 libucm refused. */
+int pml_halves_ucm_register(void *scope, int half);
+void pml_stack_of_self(uint64_t *lo, uint64_t *hi);
+
+/* ---- the moments (halves_moments.c) ------------------------------------------------------ */
+void pml_halves_walk_lower_objects(void); /* after a dlopen/dlclose in the lower namespace */
+
+#endif

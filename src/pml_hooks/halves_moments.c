@@ -1,0 +1,142 @@
+/* Knowing the halves apart: the moments the owner of memory is certain, called by the layer
+ * (layer.c) as MPI_Init proceeds:
+ *   - at load (the layer's constructor) and again just before the lower half is loaded, every
+ *     region then mapped is the application's (the kernel's exec set-up, the upper namespace's
+ *     objects, the heap, whatever the program allocated before MPI_Init);
+ *   - once the lower half is loaded: its namespace's objects (its link map, walked again after
+ *     each dlopen/dlclose in it) are lower, and the interposition in the lower namespace
+ *     (lower_root.c) and libucm start reporting to halves_hooks.c;
+ *   - when MPI_Init returned, whatever appeared since "just before the lower half was loaded"
+ *     and is not explained by the above (the lower libc's malloc arenas and thread stacks,
+ *     MPI's segments) is lower. */
+#define _GNU_SOURCE
+#include "pml_hooks/layer.h"
+#include "pml_hooks/halves_internal.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+/* ---- snapshots of /proc/self/maps ----------------------------------------------------------- */
+struct snap_q {
+    int half, why;
+};
+
+static int snap_line(const struct pml_mline *m, void *arg)
+{
+    struct snap_q *q = arg;
+    int w;
+    if (q->half == PML_HALF_LOWER && pml_name_rule(m->path, &w) == PML_HALF_UPPER)
+        return 0; /* the heap, the main stack and the kernel's regions grow or move but stay upper */
+    pml_reg_fill(m->lo, m->hi, q->half, q->why);
+    return 0;
+}
+
+static void snapshot(int half, int why)
+{
+    struct snap_q q = { half, why };
+    pml_maps_each(snap_line, &q);
+}
+
+/* ---- the lower namespace's objects ---------------------------------------------------------- */
+static int obj_extent(const void *fbase, uint64_t *lo, uint64_t *hi)
+{
+    struct pml_span q;
+    if (pml_elf_span(fbase, &q) != 0)
+        return -1;
+    *lo = pml_page_down(q.lo);
+    *hi = pml_page_up(q.hi);
+    return 0;
+}
+
+static int upper_has_ld(const void *ld)
+{
+    for (struct link_map *m = _r_debug.r_map; m; m = m->l_next)
+        if (m->l_ld == ld)
+            return 1;
+    return 0;
+}
+
+static int n_lower_objects;
+#define LOBJ_MAX 1024
+static struct { uint64_t lo, hi; } lobj[LOBJ_MAX], lobj_new[LOBJ_MAX];
+
+/* After the lower half loaded or closed objects: the extent of each object in its link map is
+ * lower; the extent of an object that is gone (Open MPI closes the components it does not
+ * select) is given up, since the application's libc may map something there next. */
+void pml_halves_walk_lower_objects(void)
+{
+    struct link_map *lm = NULL;
+    if (!pml_lower_handle || dlinfo(pml_lower_handle, RTLD_DI_LINKMAP, &lm) || !lm)
+        return;
+    while (lm->l_prev)
+        lm = lm->l_prev;
+    int n = 0;
+    for (; lm && n < LOBJ_MAX; lm = lm->l_next) {
+        Dl_info di;
+        uint64_t lo, hi;
+        if (upper_has_ld(lm->l_ld)) /* ld.so: one copy shared by every namespace */
+            continue;
+        if (!dladdr(lm->l_ld, &di) || !di.dli_fbase || obj_extent(di.dli_fbase, &lo, &hi))
+            continue;
+        lobj_new[n].lo = lo;
+        lobj_new[n].hi = hi;
+        n++;
+    }
+    for (int i = 0; i < n_lower_objects; i++) {
+        int kept = 0;
+        for (int j = 0; j < n && !kept; j++)
+            kept = lobj[i].lo == lobj_new[j].lo && lobj[i].hi == lobj_new[j].hi;
+        if (!kept)
+            pml_reg_del(lobj[i].lo, lobj[i].hi);
+    }
+    for (int j = 0; j < n; j++)
+        pml_reg_put(lobj_new[j].lo, lobj_new[j].hi, PML_HALF_LOWER, PML_W_LOBJ);
+    memcpy(lobj, lobj_new, (size_t)n * sizeof *lobj);
+    n_lower_objects = n;
+}
+
+/* ---- the moments ------------------------------------------------------------------------------ */
+static void ucm_register(void *scope, int half)
+{
+    int rc = pml_halves_ucm_register(scope, half);
+    if (rc != 1)
+        pml_log(1, "halves: UCX memory events of the %s half %s", pml_half_name(half),
+                rc == 0 ? "reported to the layer" : "could not be registered");
+}
+
+static int ucm_upper_done;
+
+void pml_halves_init(void)
+{
+    snapshot(PML_HALF_UPPER, PML_W_START);
+}
+
+void pml_halves_before_lower(void)
+{
+    snapshot(PML_HALF_UPPER, PML_W_PRE);
+    if (!ucm_upper_done) {
+        ucm_upper_done = 1;
+        ucm_register(RTLD_DEFAULT, PML_HALF_UPPER);
+    }
+}
+
+void pml_halves_lower_loaded(void *handle)
+{
+    pml_halves_set_lower_present();
+    pml_lower_set_cb_fn *set = (pml_lower_set_cb_fn *)dlsym(handle, PML_LOWER_SET_CB);
+    if (set)
+        set(&pml_halves_lower_cb);
+    else
+        pml_log(1, "the lower half's root has no %s: what it maps later is not tracked",
+                PML_LOWER_SET_CB);
+    ucm_register(handle, PML_HALF_LOWER);
+    pml_halves_walk_lower_objects();
+}
+
+void pml_halves_lower_ready(void)
+{
+    pml_halves_walk_lower_objects();
+    snapshot(PML_HALF_LOWER, PML_W_INIT);
+    pml_log(1, "halves: %d lower objects, %d registry entries", n_lower_objects, pml_reg_entries());
+}

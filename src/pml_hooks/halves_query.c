@@ -1,0 +1,298 @@
+/* Knowing the halves apart: the rules and the queries (API and guarantees in halves.h).
+ *
+ * Memory: the registry (halves_registry.c) says what it was told at the moments the owner was
+ * certain; what it does not cover is decided here from the mapping's name: [heap], [stack] and
+ * the kernel's regions are upper; /dev/shm, SysV segments, hugepages and RDMA devices are
+ * lower; other files are upper; anonymous memory that appeared later without an explained
+ * creator is upper (saving memory the MPI library no longer uses is harmless; leaving out
+ * memory the application uses is not). Names that are certain ([heap], [stack], the kernel's)
+ * overrule the registry.
+ *
+ * Threads: the main thread and every thread started through the upper pthread_create are
+ * upper; every other one is the MPI library's. Descriptors: by what they are (halves.h).
+ *
+ * Nothing here allocates; only system calls (fstat, readlink, /proc/self/maps). */
+#define _GNU_SOURCE
+#include "pml_hooks/halves_internal.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- reasons ------------------------------------------------------------------------------ */
+static const char *const why_str[PML_W_COUNT] = {
+    [PML_W_NONE] = "?",
+    [PML_W_START] = "mapped when the program started",
+    [PML_W_PRE] = "mapped before the MPI library was loaded",
+    [PML_W_UMMAP] = "mapped by the application (upper mmap/mremap/shmat)",
+    [PML_W_USHM] = "attached by the application (upper shmat)",
+    [PML_W_USTACK] = "stack of an application thread",
+    [PML_W_LOBJ] = "object of the lower namespace",
+    [PML_W_LMMAP] = "mapped by the MPI library (lower mmap/mremap/shmat)",
+    [PML_W_LSTACK] = "stack of an MPI library thread",
+    [PML_W_INIT] = "appeared while the MPI library was loaded and initialised",
+    [PML_W_HEAP] = "brk heap",
+    [PML_W_STACK] = "main thread stack",
+    [PML_W_KERNEL] = "set up by the kernel",
+    [PML_W_SHMNAME] = "shared-memory segment (/dev/shm or SysV)",
+    [PML_W_DEV] = "device or hugepage memory (RDMA, hugetlbfs)",
+    [PML_W_FILE] = "file mapping outside the lower namespace",
+    [PML_W_ANON] = "anonymous memory of no known creator, kept with the application",
+};
+
+const char *pml_why_str(int why)
+{
+    return why > 0 && why < PML_W_COUNT ? why_str[why] : why_str[PML_W_NONE];
+}
+
+const char *pml_half_name(int half)
+{
+    return half == PML_HALF_UPPER ? "upper" : half == PML_HALF_LOWER ? "lower"
+         : half == PML_HALF_MIXED ? "mixed" : "?";
+}
+
+/* ---- rules by name ------------------------------------------------------------------------ */
+static int starts(const char *s, const char *p)
+{
+    return !strncmp(s, p, strlen(p));
+}
+
+int pml_name_rule(const char *path, int *why)
+{
+    if (!strcmp(path, "[heap]"))
+        return *why = PML_W_HEAP, PML_HALF_UPPER;
+    if (!strcmp(path, "[stack]"))
+        return *why = PML_W_STACK, PML_HALF_UPPER;
+    if (!strcmp(path, "[vdso]") || starts(path, "[vvar") || !strcmp(path, "[vsyscall]"))
+        return *why = PML_W_KERNEL, PML_HALF_UPPER;
+    if (starts(path, "/dev/shm/") || starts(path, "/SYSV"))
+        return *why = PML_W_SHMNAME, PML_HALF_LOWER;
+    if (starts(path, "/dev/infiniband/") || starts(path, "/dev/hugepages") ||
+        starts(path, "/anon_hugepage") || starts(path, "/dev/knem") || starts(path, "/dev/xpmem") ||
+        starts(path, "/dev/cxi") || starts(path, "/dev/hfi") || starts(path, "/dev/kfi"))
+        return *why = PML_W_DEV, PML_HALF_LOWER;
+    return 0;
+}
+
+static int lower_present;
+
+void pml_halves_set_lower_present(void)
+{
+    lower_present = 1;
+}
+
+/* What decides a piece the registry does not cover. */
+static int gap_rule(const char *path, int *why)
+{
+    int h = pml_name_rule(path, why);
+    if (h)
+        return h;
+    if (*path && *path != '[')
+        return *why = PML_W_FILE, PML_HALF_UPPER;
+    *why = lower_present ? PML_W_ANON : PML_W_PRE;
+    return PML_HALF_UPPER;
+}
+
+/* ---- memory ------------------------------------------------------------------------------- */
+struct path_q {
+    uint64_t addr;
+    char *out;
+    size_t cap;
+};
+
+static int find_path(const struct pml_mline *m, void *arg)
+{
+    struct path_q *q = arg;
+    if (q->addr < m->lo || q->addr >= m->hi)
+        return 0;
+    size_t n = strlen(m->path);
+    if (n >= q->cap)
+        n = q->cap - 1;
+    memcpy(q->out, m->path, n);
+    q->out[n] = 0;
+    return 1;
+}
+
+/* pml_halves_split's state while it walks the registry */
+struct split_q {
+    int gh, gw;                  /* what the name decides (gap rule) */
+    struct pml_half_span cur;    /* the piece being grown */
+    struct pml_half_span *out;
+    int max, n;
+};
+
+static void split_piece(void *arg, uint64_t a, uint64_t b, int half, int why)
+{
+    struct split_q *q = arg;
+    int h = half, w = why;
+    if (!h) {
+        h = q->gh;
+        w = q->gw;
+    } else if (q->gh == PML_HALF_UPPER &&
+               (q->gw == PML_W_HEAP || q->gw == PML_W_STACK || q->gw == PML_W_KERNEL)) {
+        h = q->gh; /* the registry does not overrule names that are certain */
+        w = q->gw;
+    }
+    if (q->cur.half == h && q->cur.why == why_str[w]) {
+        q->cur.end = b;
+        return;
+    }
+    if (q->cur.half) {
+        if (q->n < q->max)
+            q->out[q->n] = q->cur;
+        q->n++;
+    }
+    q->cur = (struct pml_half_span){ a, b, h, why_str[w] };
+}
+
+int pml_halves_split(uint64_t start, uint64_t end, const char *path, struct pml_half_span *out,
+                     int max)
+{
+    char pbuf[512];
+    if (!path) {
+        pbuf[0] = 0;
+        struct path_q pq = { start, pbuf, sizeof pbuf };
+        pml_maps_each(find_path, &pq);
+        path = pbuf;
+    }
+    struct split_q q = { .cur = { start, start, 0, NULL }, .out = out, .max = max };
+    q.gh = gap_rule(path, &q.gw);
+    pml_reg_walk(start, end, split_piece, &q);
+    if (q.cur.half) {
+        if (q.n < max)
+            out[q.n] = q.cur;
+        q.n++;
+    }
+    return q.n;
+}
+
+int pml_half_of_region(uint64_t start, uint64_t end, const char *path, const char **why)
+{
+    struct pml_half_span s[8];
+    int n = pml_halves_split(start, end, path, s, 8);
+    if (n <= 0) {
+        if (why)
+            *why = "empty region";
+        return PML_HALF_UPPER;
+    }
+    int h = s[0].half;
+    for (int i = 1; i < n && i < 8; i++)
+        if (s[i].half != h)
+            h = PML_HALF_MIXED;
+    if (why)
+        *why = h == PML_HALF_MIXED ? "parts differ (see pml_halves_split)" : s[0].why;
+    return h;
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+int pml_half_of_thread(pid_t tid, const char **why)
+{
+    if (tid == getpid()) {
+        if (why)
+            *why = "main thread";
+        return PML_HALF_UPPER;
+    }
+    int h = pml_thr_half(tid);
+    if (why)
+        *why = h == PML_HALF_UPPER ? "started by the application (upper pthread_create)"
+             : h == PML_HALF_LOWER ? "started by the MPI library (lower pthread_create)"
+                                   : "not started by the application";
+    return h ? h : PML_HALF_LOWER;
+}
+
+/* ---- descriptors -------------------------------------------------------------------------- */
+#define FD_TRACK 65536
+static uint64_t fd_lower_ino[FD_TRACK]; /* non-zero: opened by the lower half (its inode | 1) */
+static uint64_t fd_upper_ino[FD_TRACK]; /* non-zero: a /dev/shm object the application opened */
+
+static uint64_t ino_key(const struct stat *st)
+{
+    return ((uint64_t)st->st_ino ^ ((uint64_t)st->st_dev << 40)) | 1;
+}
+
+void pml_fd_mark(int fd, int half, int open)
+{
+    struct stat st;
+    if (fd < 0 || fd >= FD_TRACK)
+        return;
+    uint64_t key = open && fstat(fd, &st) == 0 ? ino_key(&st) : 0;
+    if (half == PML_HALF_LOWER)
+        fd_lower_ino[fd] = key;
+    else
+        fd_upper_ino[fd] = key;
+}
+
+static char *put_num(char *p, long v)
+{
+    char t[24];
+    int n = 0;
+    do
+        t[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    while (n)
+        *p++ = t[--n];
+    *p = 0;
+    return p;
+}
+
+int pml_fd_target(int fd, char *out, size_t cap)
+{
+    char p[40] = "/proc/self/fd/";
+    put_num(p + strlen(p), fd);
+    ssize_t n = readlink(p, out, cap - 1);
+    if (n < 0)
+        return -1;
+    out[n] = 0;
+    return 0;
+}
+
+int pml_half_of_fd(int fd, const char **why)
+{
+    struct stat st;
+    const char *w;
+    int h;
+    char tgt[512];
+    if (fstat(fd, &st) < 0) {
+        if (why)
+            *why = "not open";
+        return -1;
+    }
+    if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
+        tgt[0] = 0;
+    if (fd >= 0 && fd < FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
+        h = PML_HALF_LOWER, w = "opened by the MPI library";
+    } else if (fd >= 0 && fd < FD_TRACK && fd_upper_ino[fd] == ino_key(&st)) {
+        h = PML_HALF_UPPER, w = "shared-memory object opened by the application (upper shm_open)";
+    } else if (S_ISSOCK(st.st_mode)) {
+        h = PML_HALF_LOWER, w = "socket";
+    } else if (!strcmp(tgt, "anon_inode:[eventfd]")) {
+        h = PML_HALF_LOWER, w = "eventfd";
+    } else if (!strcmp(tgt, "anon_inode:[eventpoll]")) {
+        h = PML_HALF_LOWER, w = "epoll";
+    } else if (!strcmp(tgt, "anon_inode:[timerfd]")) {
+        h = PML_HALF_LOWER, w = "timerfd";
+    } else if (starts(tgt, "/dev/shm/")) {
+        h = PML_HALF_LOWER, w = "shared-memory file (/dev/shm)";
+    } else if (starts(tgt, "/dev/infiniband/") || starts(tgt, "/dev/knem") ||
+               starts(tgt, "/dev/xpmem") || starts(tgt, "/dev/cxi") || starts(tgt, "/dev/hfi")) {
+        h = PML_HALF_LOWER, w = "RDMA or shared-memory device";
+    } else if (strstr(tgt, "/ompi.") || strstr(tgt, "/openmpi-sessions") || strstr(tgt, "/pmix-") ||
+               strstr(tgt, "/pmix.") || strstr(tgt, "/mpich_")) {
+        h = PML_HALF_LOWER, w = "file in an MPI session directory";
+    } else if (S_ISFIFO(st.st_mode)) {
+        h = PML_HALF_UPPER, w = "pipe";
+    } else if (S_ISCHR(st.st_mode)) {
+        h = PML_HALF_UPPER, w = "terminal or character device";
+    } else if (S_ISDIR(st.st_mode)) {
+        h = PML_HALF_UPPER, w = "directory";
+    } else if (starts(tgt, "/memfd:")) {
+        h = PML_HALF_UPPER, w = "memfd";
+    } else if (S_ISREG(st.st_mode)) {
+        h = PML_HALF_UPPER, w = "regular file";
+    } else {
+        h = PML_HALF_UPPER, w = "other descriptor kind an application owns";
+    }
+    if (why)
+        *why = w;
+    return h;
+}
