@@ -164,11 +164,31 @@ extern int cr_reap_checkpoint(cr_checkpoint_handle_t *handle);
 
 /* Requests a checkpoint of the calling process to context.PID in the current
  * directory, returning once it is pending or done: a following cr_enter_cs()
- * waits for it. No error is reported (see cr_request_checkpoint). */
+ * waits for it. No error is reported (see cr_request_checkpoint); a failure
+ * is printed on stderr. The image is written as cr_request_file() does. */
 extern void cr_request(void);
-/* The same, to the named file (created 0600, truncated). */
+
+/* The same, to the named file, which is never left holding part of an image:
+ * the image is written under a temporary name in the same directory
+ * (.NAME.tmp.PID), flushed to disk, and renamed over `filename` (mode 0600)
+ * only once complete; then the directory is flushed. If the checkpoint fails,
+ * or the process dies meanwhile, an earlier file under that name stays as it
+ * was (a process that dies may leave the temporary file). A symbolic link
+ * under that name is replaced, not followed; a name that is not a regular
+ * file (a device, a directory) is refused. A relative name is resolved at
+ * the call. */
 extern void cr_request_file(const char *filename);
-/* The same, to an open descriptor. */
+
+/* The same, to an open descriptor. When fd is a regular file of the caller's
+ * user, open for writing (not O_APPEND) at offset 0, that still has a name
+ * (the path /proc/self/fd shows), the image replaces that file by name just
+ * as cr_request_file() does (mode kept); fd itself is left as it was, still
+ * referring to the old file's content. Any other regular file (at another
+ * offset, unlinked, O_APPEND, another user's) gets the image written through
+ * fd from its current offset and flushed: after a failure or a crash it may
+ * hold a partial image, which cr_restart and cr_info refuse (every piece is
+ * checksummed), never one that restarts wrongly; what it held before is not
+ * kept. A descriptor that is not a regular file is refused. */
 extern void cr_request_fd(int fd);
 
 /* A message for a libcr errno value. */

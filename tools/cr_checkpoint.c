@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crs/base/log.h"
+#include "crs/base/durable.h"
 #include "crs/base/protocol.h"
 
 static void usage(FILE *f)
@@ -33,33 +32,9 @@ static void usage(FILE *f)
             "  -v, --verbose     say what was written\n");
 }
 
-struct commit {
-    int fd;
-    const char *tmp, *final;
-    char dir[PATH_MAX];
-};
-
-static int make_durable(void *arg, char *err, size_t errlen)
+static int commit(void *arg, char *err, size_t errlen)
 {
-    struct commit *c = arg;
-    if (fsync(c->fd) != 0) {
-        snprintf(err, errlen, "cannot flush %s to disk: %s", c->tmp, strerror(errno));
-        return -errno;
-    }
-    if (revive_fault("image-commit")) {
-        snprintf(err, errlen, "fault injected before renaming %s (REVIVE_FAULT=image-commit)", c->tmp);
-        return -EIO;
-    }
-    if (rename(c->tmp, c->final) != 0) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", c->tmp, c->final, strerror(errno));
-        return -errno;
-    }
-    int d = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d >= 0) {
-        fsync(d);
-        close(d);
-    }
-    return 0;
+    return crs_durable_commit(arg, err, errlen);
 }
 
 int main(int argc, char **argv)
@@ -115,14 +90,6 @@ int main(int argc, char **argv)
         snprintf(deflt, sizeof deflt, "context.%ld", pid);
         file = deflt;
     }
-    struct commit cm = { .final = file };
-    char copy[PATH_MAX];
-    snprintf(copy, sizeof copy, "%s", file);
-    snprintf(cm.dir, sizeof cm.dir, "%s", dirname(copy));
-    char tmp[PATH_MAX + 64];
-    snprintf(copy, sizeof copy, "%s", file);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%d", cm.dir, basename(copy), (int)getpid());
-    cm.tmp = tmp;
 
     /* Is there a Revive process to talk to at all? Say so before creating files. */
     int probe = crs_proto_connect((pid_t)pid);
@@ -136,23 +103,21 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    cm.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (cm.fd < 0) {
-        fprintf(stderr, "cr_checkpoint: cannot create the image %s (in %s): %s\n", file, cm.dir, strerror(errno));
+    struct crs_durable d;
+    int e = crs_durable_open(&d, file, 0600);
+    if (e) {
+        fprintf(stderr, "cr_checkpoint: cannot create the image %s (in %s): %s\n", file, d.dir, strerror(-e));
         return 1;
     }
-    fchmod(cm.fd, 0600);
     struct crs_proto_reply rp;
     char err[600];
-    int e = crs_proto_checkpoint((pid_t)pid, cm.fd, flags, zstd, timeout, sig, make_durable, &cm, &rp, err,
-                                 sizeof err);
+    e = crs_proto_checkpoint((pid_t)pid, d.fd, flags, zstd, timeout, sig, commit, &d, &rp, err, sizeof err);
     if (e) {
-        unlink(tmp);
-        close(cm.fd);
+        crs_durable_abort(&d);
         fprintf(stderr, "cr_checkpoint: checkpoint of process %ld to %s failed: %s\n", pid, file, err);
         return 1;
     }
-    close(cm.fd);
+    crs_durable_close(&d);
     if (verbose) {
         struct stat st;
         stat(file, &st);

@@ -6,6 +6,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -47,7 +48,9 @@ static int claim_slot(void)
     return -1;
 }
 
-int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *handle)
+/* cr_request_checkpoint, or with `durable` (self only): the image goes to
+ * durable->fd, and under its final name once complete (the slot owns it). */
+static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_checkpoint_handle_t *handle)
 {
     if (!args || !handle || args->cr_version != CR_CHECKPOINT_ARGS_VERSION || args->cr_scope != CR_SCOPE_PROC) {
         errno = EINVAL;
@@ -92,7 +95,8 @@ int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *ha
     }
     struct crs_request_slot *s = &crs_requests[i];
     s->target = target;
-    s->fd = fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3);
+    s->fd = durable ? durable->fd : fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3);
+    s->durable = durable;
     s->flags = args->cr_flags;
     s->signal = args->cr_signal;
     s->timeout_s = args->cr_timeout;
@@ -110,13 +114,20 @@ int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *ha
     if (e) {
         if (target == 0)
             crs_cs_request_pending(-1);
-        close(s->fd);
+        if (!durable)
+            close(s->fd);
+        s->durable = NULL;
         atomic_store(&s->state, CRS_SLOT_FREE);
         errno = -e;
         return -1;
     }
     *handle = i;
     return 0;
+}
+
+int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *handle)
+{
+    return request(args, NULL, handle);
 }
 
 static int finished(uint32_t s)
@@ -187,8 +198,10 @@ int cr_poll_checkpoint(cr_checkpoint_handle_t *handle, struct timeval *timeout)
 }
 
 /* The legacy calls: like BLCR they report no error, but return only once the
- * request is pending (or done), so a following cr_enter_cs waits for it. */
-static void legacy_request(int fd)
+ * request is pending (or done), so a following cr_enter_cs waits for it.
+ * With `durable` the image is written beside the final name and renamed
+ * over it once complete (the request owns `durable` from here on). */
+static void legacy_request(int fd, struct crs_durable *durable)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static cr_checkpoint_handle_t previous = -1;
@@ -199,29 +212,74 @@ static void legacy_request(int fd)
     }
     cr_checkpoint_args_t a;
     cr_initialize_checkpoint_args_t(&a);
-    a.cr_fd = fd;
+    a.cr_fd = durable ? durable->fd : fd;
     cr_checkpoint_handle_t h;
-    if (cr_request_checkpoint(&a, &h) == 0)
+    if (request(&a, durable, &h) == 0) {
         previous = h;
-    else
+    } else {
         fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(errno));
+        if (durable) {
+            crs_durable_abort(durable);
+            free(durable);
+        }
+    }
     pthread_mutex_unlock(&lock);
+}
+
+/* A durable replacement of the file `path` names, or NULL with errno. */
+static struct crs_durable *durable_open(const char *path, mode_t mode)
+{
+    struct crs_durable *d = malloc(sizeof *d);
+    if (!d)
+        return NULL;
+    int e = crs_durable_open(d, path, mode);
+    if (e) {
+        free(d);
+        errno = -e;
+        return NULL;
+    }
+    return d;
+}
+
+/* A descriptor that names a regular file of ours by a path, at offset 0 and
+ * open for writing, is replaced durably; any other gets the image in place. */
+static struct crs_durable *durable_for_fd(int fd)
+{
+    struct stat st, named;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_APPEND) || fstat(fd, &st) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_uid != geteuid() || lseek(fd, 0, SEEK_CUR) != 0)
+        return NULL;
+    char link[64], path[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0 || path[0] != '/')
+        return NULL;
+    path[n] = 0;
+    if (stat(path, &named) != 0 || named.st_dev != st.st_dev || named.st_ino != st.st_ino)
+        return NULL;   /* deleted, or another file under that name now */
+    return durable_open(path, st.st_mode & 07777);
 }
 
 void cr_request_fd(int fd)
 {
-    legacy_request(fd);
+    legacy_request(fd, durable_for_fd(fd));
 }
 
 void cr_request_file(const char *filename)
 {
-    int fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    struct stat st;
+    if (stat(filename, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* as before: a non-file destination is refused */
+        fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(EINVAL));
+        return;
+    }
+    struct crs_durable *d = durable_open(filename, 0600);
+    if (!d) {
         fprintf(stderr, "revive: crs: cannot create checkpoint file %s: %s\n", filename, strerror(errno));
         return;
     }
-    legacy_request(fd);
-    close(fd);
+    legacy_request(-1, d);
 }
 
 void cr_request(void)

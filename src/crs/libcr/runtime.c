@@ -193,6 +193,31 @@ out:
     close(conn);
 }
 
+/* A durable request's image goes under its final name once written, while
+ * the threads are still parked (as cr_checkpoint does it); a failed one's
+ * temporary file goes. Both, and the message of a failure, before the
+ * requester's critical section opens (it may exit right after). */
+struct slot_commit {
+    struct crs_request_slot *s;
+    int status;
+    int warned;
+    char err[512];
+};
+
+static void slot_after_write(void *arg, int status, const char *msg)
+{
+    struct slot_commit *sc = arg;
+    struct crs_durable *d = sc->s->durable;
+    if (status == 0 && d && !crs_callbacks_cancelled())
+        sc->status = crs_durable_commit(d, sc->err, sizeof sc->err);
+    if (d && (status != 0 || crs_callbacks_cancelled() || sc->status != 0))
+        crs_durable_abort(d);
+    if (status != 0 || sc->status != 0) {
+        crs_warn("crs", "checkpoint failed: %s", status != 0 ? msg : sc->err);
+        sc->warned = 1;
+    }
+}
+
 static void serve_slot(int i)
 {
     struct crs_request_slot *s = &crs_requests[i];
@@ -206,14 +231,29 @@ static void serve_slot(int i)
     o.zstd_level = (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0;
     o.ignore_fds = (s->flags & CR_CHKPT_IGNORE_FDS) != 0;
     o.timeout_ms = (int)s->timeout_s * 1000;
+    struct slot_commit sc = { s, 0, 0, "" };
+    if (s->durable)
+        o.skip_fds[o.nskip_fds++] = s->durable->dirfd;
+    o.after_write = slot_after_write;
+    o.arg = &sc;
     struct crs_ckpt_result res;
     if (run_checkpoint(&o, &res, 1))
         return;
     if (crs_callbacks_cancelled() && !res.status)
         res.status = -crs_callbacks_cancelled();
-    if (res.status)
+    if (!res.status && sc.status) {
+        res.status = sc.status;
+        snprintf(res.err, sizeof res.err, "%s", sc.err);
+    }
+    if (res.status && !sc.warned)
         crs_warn("crs", "checkpoint failed: %s", res.err);
-    close(s->fd);
+    if (s->durable) {
+        crs_durable_close(s->durable);   /* committed or removed already */
+        free(s->durable);
+        s->durable = NULL;
+    } else {
+        close(s->fd);
+    }
     s->err = -res.status;
     int sig = s->signal;
     atomic_store(&s->state, res.status ? CRS_SLOT_FAILED : CRS_SLOT_DONE);

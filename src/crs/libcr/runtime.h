@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "crs/base/component.h"
+#include "crs/base/durable.h"
 
 enum crs_slot_state {
     CRS_SLOT_FREE = 0,
@@ -28,6 +29,9 @@ struct crs_request_slot {
     int signal;              /* sent to the target afterwards */
     unsigned timeout_s;
     int err;                 /* errno of a failure */
+    /* cr_request_file/_fd: fd is this temporary file, renamed over the final
+     * name once the image is written (NULL: the image goes to fd as is). */
+    struct crs_durable *durable;
 };
 
 extern struct crs_request_slot crs_requests[CRS_MAX_REQUESTS];

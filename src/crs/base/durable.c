@@ -1,0 +1,145 @@
+/* Durable replacement of a file: see durable.h. */
+#define _GNU_SOURCE
+#include "crs/base/durable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crs/base/log.h"
+
+/* dirname and basename without touching the caller's string. */
+static int split_path(struct crs_durable *d, const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    if (len == 0)
+        return -ENOENT;
+    if (len >= sizeof d->path)
+        return -ENAMETOOLONG;
+    memcpy(d->path, path, len);
+    d->path[len] = 0;
+    const char *slash = strrchr(d->path, '/');
+    const char *base = slash ? slash + 1 : d->path;
+    if (!slash)
+        snprintf(d->dir, sizeof d->dir, ".");
+    else if (slash == d->path)
+        snprintf(d->dir, sizeof d->dir, "/");
+    else
+        snprintf(d->dir, sizeof d->dir, "%.*s", (int)(slash - d->path), d->path);
+    if (strlen(base) >= sizeof d->name)
+        return -ENAMETOOLONG;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return -EISDIR;
+    snprintf(d->name, sizeof d->name, "%s", base);
+    return 0;
+}
+
+int crs_durable_open(struct crs_durable *d, const char *path, mode_t mode)
+{
+    memset(d, 0, sizeof *d);
+    d->fd = d->dirfd = -1;
+    int e = split_path(d, path);
+    if (e)
+        return e;
+    d->dirfd = open(d->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (d->dirfd < 0)
+        return -errno;
+    for (int n = 0; n < 100; n++) {
+        int len = n ? snprintf(d->tmpname, sizeof d->tmpname, ".%s.tmp.%d.%d", d->name, (int)getpid(), n)
+                    : snprintf(d->tmpname, sizeof d->tmpname, ".%s.tmp.%d", d->name, (int)getpid());
+        if (len < 0 || (size_t)len >= sizeof d->tmpname) {
+            e = -ENAMETOOLONG;
+            break;
+        }
+        d->fd = openat(d->dirfd, d->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (d->fd >= 0) {
+            fchmod(d->fd, mode);   /* as asked, whatever the umask */
+            snprintf(d->tmp, sizeof d->tmp, "%s/%s", d->dir, d->tmpname);
+            return 0;
+        }
+        e = -errno;
+        if (errno != EEXIST)
+            break;
+    }
+    close(d->dirfd);
+    d->dirfd = -1;
+    return e;
+}
+
+int crs_durable_commit(struct crs_durable *d, char *err, size_t errlen)
+{
+    if (fsync(d->fd) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot flush %s to disk: %s", d->tmp, strerror(e));
+        return -e;
+    }
+    if (revive_fault("image-commit")) {
+        snprintf(err, errlen, "fault injected before renaming %s (REVIVE_FAULT=image-commit)", d->tmp);
+        return -EIO;
+    }
+    if (renameat(d->dirfd, d->tmpname, d->dirfd, d->name) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot rename %s to %s: %s", d->tmp, d->path, strerror(e));
+        return -e;
+    }
+    /* The rename itself must reach the disk; a directory we cannot open for
+     * reading (write and search permission only) is left to the kernel. */
+    int dfd = openat(d->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    d->tmpname[0] = 0;
+    return 0;
+}
+
+void crs_durable_close(struct crs_durable *d)
+{
+    if (d->fd >= 0)
+        close(d->fd);
+    if (d->dirfd >= 0)
+        close(d->dirfd);
+    d->fd = d->dirfd = -1;
+}
+
+void crs_durable_abort(struct crs_durable *d)
+{
+    if (d->dirfd >= 0 && d->tmpname[0])
+        unlinkat(d->dirfd, d->tmpname, 0);
+    d->tmpname[0] = 0;
+    crs_durable_close(d);
+}
+
+int crs_durable_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                           size_t errlen)
+{
+    struct crs_durable d;
+    int e = crs_durable_open(&d, path, mode);
+    if (e) {
+        snprintf(err, errlen, "cannot create %s (in %s): %s", path, d.dir[0] ? d.dir : ".", strerror(-e));
+        return e;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(d.fd, (const char *)data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = n < 0 ? -errno : -EIO;
+            snprintf(err, errlen, "cannot write %s: %s", d.tmp, strerror(-e));
+            crs_durable_abort(&d);
+            return e;
+        }
+        off += (size_t)n;
+    }
+    if ((e = crs_durable_commit(&d, err, errlen))) {
+        crs_durable_abort(&d);
+        return e;
+    }
+    crs_durable_close(&d);
+    return 0;
+}
