@@ -3,6 +3,7 @@
  * calls allowed before MPI_Init, keyvals (their callbacks get virtual handles) and
  * MPI_Type_get_contents (named and derived types come back differently). */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/halves.h"
 #define PML_WANT_NAMES
@@ -29,7 +30,6 @@
 #endif
 
 struct pml_lower_fns pml_L;
-int pml_verbose;
 void *pml_lower_handle;
 long pml_lower_lmid = -1;
 static char lower_path[4096];
@@ -41,18 +41,6 @@ static int (*lower_abort)(MPI_Comm, int);
 static uintptr_t lower_world; /* the lower half's MPI_COMM_WORLD */
 extern const int pml_n_unsupported;
 
-void pml_log(int level, const char *fmt, ...)
-{
-    if (level > pml_verbose)
-        return;
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "revive: mpi: %s\n", buf);
-}
-
 void pml_fatal(const char *fmt, ...)
 {
     char buf[1024];
@@ -60,8 +48,8 @@ void pml_fatal(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "revive: mpi: [pid %d] %s\n", (int)getpid(), buf);
-    fflush(stderr);
+    /* No file:line even at debug level: it would name this function, not the caller. */
+    revive_log_at(REVIVE_LOG_ERROR, REVIVE_LOG_SUBSYS, NULL, 0, "[pid %d] %s", (int)getpid(), buf);
     _exit(1);
 }
 
@@ -73,9 +61,9 @@ int pml_not_ready(const char *name)
 
 void pml_unsupported(const char *name)
 {
-    fprintf(stderr, "revive: mpi: [pid %d] %s is not supported under Revive yet; stopping the job"
-            " (run without -am ft-enable-cr to use it)\n", (int)getpid(), name);
-    fflush(stderr);
+    revive_log_at(REVIVE_LOG_ERROR, REVIVE_LOG_SUBSYS, NULL, 0,
+                  "[pid %d] %s is not supported under Revive yet; stopping the job"
+                  " (run without -am ft-enable-cr to use it)", (int)getpid(), name);
     /* MPI_Abort makes the launcher kill every rank at once, and Hydra may
      * drop output still in its forwarding pipes: give it a moment to pass
      * the message on (measured: lost about one run in five without). */
@@ -88,8 +76,6 @@ void pml_unsupported(const char *name)
 
 __attribute__((constructor)) static void pml_layer_load(void)
 {
-    const char *v = getenv("REVIVE_VERBOSE");
-    pml_verbose = v ? atoi(v) : 0;
     if (pml_vh_init() < 0)
         pml_fatal("cannot reserve the handle table: %s", strerror(errno));
     pml_halves_init();
@@ -187,9 +173,9 @@ static void lower_load(void)
 #endif
     pml_lower_handle = h;
     pml_pre_init(h);
-    pml_log(1, "lower half %s loaded in namespace %ld (%s at %#lx, the program's copy at %#lx)",
-            lower_path, pml_lower_lmid, ld.dli_fname, (unsigned long)lq.bias,
-            (unsigned long)uq.bias);
+    revive_log_info("lower half %s loaded in namespace %ld (%s at %#lx, the program's copy at %#lx)",
+                    lower_path, pml_lower_lmid, ld.dli_fname, (unsigned long)lq.bias,
+                    (unsigned long)uq.bias);
     pml_halves_lower_loaded(h);
 }
 

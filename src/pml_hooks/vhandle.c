@@ -1,6 +1,7 @@
 /* Virtual handles: the table behind the handles the application sees, the reverse map from
  * real handles, keyvals, and the trampolines that give callbacks virtual handles back. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
 
 #include <stdarg.h>
@@ -207,7 +208,7 @@ void pml_pre_init(void *lower)
         pre_put(pml_pre_u2l, u, l);
         pre_put(pml_pre_l2u, l, u);
     }
-    pml_log(2, "%d predefined MPI objects live in the executable (copy relocations)", n);
+    revive_log_debug("%d predefined MPI objects live in the executable (copy relocations)", n);
 }
 #else
 void pml_pre_init(void *lower)

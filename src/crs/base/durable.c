@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crs/base/log.h"
+#include "common/fault.h"
 
 /* dirname and basename without touching the caller's string. */
 static int split_path(struct crs_durable *d, const char *path)
@@ -78,7 +78,7 @@ int crs_durable_commit(struct crs_durable *d, char *err, size_t errlen)
         snprintf(err, errlen, "cannot flush %s to disk: %s", d->tmp, strerror(e));
         return -e;
     }
-    if (revive_fault("image-commit")) {
+    if (revive_fault(REVIVE_FAULT_image_commit)) {
         snprintf(err, errlen, "fault injected before renaming %s (REVIVE_FAULT=image-commit)", d->tmp);
         return -EIO;
     }

@@ -1,5 +1,6 @@
 /* The BLCR request API over libcr's request slots. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "libcr"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "libcr.h"
+#include "common/log.h"
 #include "crs/base/protocol.h"
 #include "crs/libcr/runtime.h"
 
@@ -217,7 +219,7 @@ static void legacy_request(int fd, struct crs_durable *durable)
     if (request(&a, durable, &h) == 0) {
         previous = h;
     } else {
-        fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(errno));
+        revive_log_error("checkpoint request failed: %s", strerror(errno));
         if (durable) {
             crs_durable_abort(durable);
             free(durable);
@@ -271,12 +273,12 @@ void cr_request_file(const char *filename)
     struct stat st;
     if (stat(filename, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* as before: a non-file destination is refused */
-        fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(EINVAL));
+        revive_log_error("checkpoint request failed: %s", strerror(EINVAL));
         return;
     }
     struct crs_durable *d = durable_open(filename, 0600);
     if (!d) {
-        fprintf(stderr, "revive: crs: cannot create checkpoint file %s: %s\n", filename, strerror(errno));
+        revive_log_error("cannot create checkpoint file %s: %s", filename, strerror(errno));
         return;
     }
     legacy_request(-1, d);

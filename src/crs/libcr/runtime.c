@@ -4,6 +4,7 @@
  * Unix socket and from the BLCR API through request slots.
  */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
 
 #include <errno.h>
@@ -25,7 +26,7 @@
 
 #include "libcr.h"
 #include "crs/base/component.h"
-#include "crs/base/log.h"
+#include "common/log.h"
 #include "crs/base/protocol.h"
 
 #define DEFAULT_PARK_SIGNAL 62
@@ -106,8 +107,8 @@ static void reopen_after_restart(void)
 {
     listen_fd = open_listener();
     if (listen_fd < 0)
-        crs_warn("crs", "restarted process %d cannot listen for checkpoint requests: %s", getpid(),
-                 strerror(-listen_fd));
+        revive_log_warn("restarted process %d cannot listen for checkpoint requests: %s", getpid(),
+                        strerror(-listen_fd));
     wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     mark_requests_restarted();
 }
@@ -213,7 +214,7 @@ static void slot_after_write(void *arg, int status, const char *msg)
     if (d && (status != 0 || crs_callbacks_cancelled() || sc->status != 0))
         crs_durable_abort(d);
     if (status != 0 || sc->status != 0) {
-        crs_warn("crs", "checkpoint failed: %s", status != 0 ? msg : sc->err);
+        revive_log_warn("checkpoint failed: %s", status != 0 ? msg : sc->err);
         sc->warned = 1;
     }
 }
@@ -246,7 +247,7 @@ static void serve_slot(int i)
         snprintf(res.err, sizeof res.err, "%s", sc.err);
     }
     if (res.status && !sc.warned)
-        crs_warn("crs", "checkpoint failed: %s", res.err);
+        revive_log_warn("checkpoint failed: %s", res.err);
     if (s->durable) {
         crs_durable_close(s->durable);   /* committed or removed already */
         free(s->durable);
@@ -296,7 +297,7 @@ static int start_locked(void)
     char why[256];
     crs = crs_component_select(NULL, why, sizeof why);
     if (!crs) {
-        crs_log(CRS_LOG_ERROR, "crs", "%s", why);
+        revive_log_error("%s", why);
         return -EINVAL;
     }
     int e = crs->init(sig);
@@ -332,7 +333,7 @@ int crs_runtime_start(void)
         int e = start_locked();
         started = e ? e : 1;
         if (e)
-            crs_log(CRS_LOG_ERROR, "crs", "process %d cannot be checkpointed: %s", getpid(), strerror(-e));
+            revive_log_error("process %d cannot be checkpointed: %s", getpid(), strerror(-e));
     }
     int r = started < 0 ? started : 0;
     pthread_mutex_unlock(&start_lock);

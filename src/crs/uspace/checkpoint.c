@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/checkpoint.h"
 
 #include <errno.h>
@@ -15,7 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crs/base/log.h"
+#include "common/fault.h"
+#include "common/log.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park.h"
@@ -77,7 +79,7 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
     }
     if ((e = crs_capture_write(c, w)))
         return e;
-    if (revive_fault("image-finish")) {
+    if (revive_fault(REVIVE_FAULT_image_finish)) {
         crs_capture_error(c, "fault injected at image-finish (REVIVE_FAULT)");
         return -EIO;
     }
@@ -153,7 +155,7 @@ static void point_exe_back(void)
             .auxv = (__u64 *)c->auxv, .auxv_size = (__u32)(c->nauxv * sizeof(uint64_t)), .exe_fd = (__u32)fd,
         };
         if (prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0) != 0)
-            crs_debug("crs", "cannot point /proc/self/exe back at %s: %s", last_exe, strerror(errno));
+            revive_log_debug("cannot point /proc/self/exe back at %s: %s", last_exe, strerror(errno));
     }
     if (fd >= 0)
         close(fd);

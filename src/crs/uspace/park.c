@@ -18,7 +18,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "crs/base/log.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/maps.h"
 

@@ -3,7 +3,7 @@
  * aside and moved into place by the switch. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
-#include "crs/base/log.h"
+#include "common/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,7 +116,7 @@ int crs_restore_load(struct crs_restore *r)
         return -ENOMEM;
     /* Pass 1: every region that fits at its own address. (Tests send all of
      * them through pass 2 and the switch's moves with REVIVE_FAULT=restore-aside.) */
-    int all_aside = revive_fault("restore-aside");
+    int all_aside = revive_fault(REVIVE_FAULT_restore_aside);
     for (size_t i = 0; i < img->nregions; i++) {
         const struct crs_rec_region *g = &img->regions[i];
         if (g->kind == CRS_REGION_VDSO)

@@ -1,0 +1,86 @@
+/* Fault points: REVIVE_FAULT arms the named points only, is parsed once, and reports
+ * names that are no point once (listing the known ones), without malloc. */
+#define _GNU_SOURCE
+#include "common/fault.h"
+#include "common_test.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static volatile int guarded;
+
+static void no_malloc(void)
+{
+    static const char m[] = "FAIL: the fault points called malloc/free\n";
+    syscall(SYS_write, 2, m, sizeof m - 1);
+    abort();
+}
+void *malloc(size_t n) { if (guarded) no_malloc(); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { if (guarded) no_malloc(); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { if (guarded) no_malloc(); return __libc_realloc(p, n); }
+void free(void *p) { if (guarded && p) no_malloc(); __libc_free(p); }
+
+/* The child prints which points are armed ("image-commit restore-aside") on stderr,
+ * after whatever the parse reported; asking twice must not report twice. */
+static void armed(void *arg)
+{
+    (void)arg;
+    int on[REVIVE_FAULT_COUNT];
+    guarded = 1;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < REVIVE_FAULT_COUNT; i++)
+            on[i] = revive_fault((enum revive_fault_point)i);
+    guarded = 0;
+    char line[1024];
+    size_t len = 0;
+    line[0] = 0;
+    for (int i = 0; i < REVIVE_FAULT_COUNT; i++)
+        if (on[i])
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", len ? " " : "",
+                                    revive_fault_name((enum revive_fault_point)i));
+    fprintf(stderr, "armed: %s\n", line);
+}
+
+static void expect(const char *value, const char *want)
+{
+    char out[4096];
+    ct_run_child("REVIVE_FAULT", value, armed, NULL, out, sizeof out);
+    if (strcmp(out, want))
+        FAILF("REVIVE_FAULT=%s gave:\n%s\nexpected:\n%s", value ? value : "(unset)", out, want);
+}
+
+int main(void)
+{
+    unsetenv("REVIVE_VERBOSE"); /* the report's format must not depend on the caller's level */
+    /* names are unique and every point has one */
+    for (int i = 0; i < REVIVE_FAULT_COUNT; i++) {
+        const char *n = revive_fault_name((enum revive_fault_point)i);
+        ASSERT_TRUE(n && *n);
+        for (int j = 0; j < i; j++)
+            ASSERT_TRUE(strcmp(n, revive_fault_name((enum revive_fault_point)j)) != 0);
+    }
+    ASSERT_TRUE(revive_fault_name(REVIVE_FAULT_COUNT) == NULL);
+    ASSERT_STREQ(revive_fault_name(REVIVE_FAULT_image_commit), "image-commit");
+
+    expect(NULL, "armed: \n");
+    expect("", "armed: \n");
+    expect("image-commit", "armed: image-commit\n");
+    expect("restore-aside,image-finish", "armed: image-finish restore-aside\n");
+    expect(",image-finish,,", "armed: image-finish\n");
+
+    /* misspelt names: reported once, in one line with the known names; the rest still armed */
+    char known[1024], want[2048];
+    size_t len = 0;
+    for (int i = 0; i < REVIVE_FAULT_COUNT; i++)
+        len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "",
+                                revive_fault_name((enum revive_fault_point)i));
+    snprintf(want, sizeof want, "revive: fault: REVIVE_FAULT names no fault point: 'image-finis', 'bogus' "
+             "(known: %s)\narmed: image-commit\n", known);
+    expect("image-finis,image-commit,bogus", want);
+    printf("PASS: REVIVE_FAULT arms named points, reports unknown names once, no malloc\n");
+    return 0;
+}

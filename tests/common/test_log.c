@@ -1,0 +1,163 @@
+/* The logger: the level scale from REVIVE_VERBOSE (read once), the line format, file:line
+ * at debug level, long lines cut, one write(2) per line and no malloc. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "test"
+#include "common/log.h"
+#include "common_test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* write and malloc interposed: the logger runs while other threads may be frozen in
+ * malloc, and its lines must not mix with other writers' (one write(2) each). */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static atomic_int in_logger, writes;
+
+static void no_malloc(void)
+{
+    static const char m[] = "FAIL: the logger called malloc/free\n";
+    syscall(SYS_write, 2, m, sizeof m - 1);
+    abort();
+}
+void *malloc(size_t n) { if (in_logger) no_malloc(); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { if (in_logger) no_malloc(); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { if (in_logger) no_malloc(); return __libc_realloc(p, n); }
+void free(void *p) { if (in_logger && p) no_malloc(); __libc_free(p); }
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    atomic_fetch_add(&writes, 1);
+    return syscall(SYS_write, fd, buf, n);
+}
+
+/* The four calls on one line, so that at debug level each names the same source line. */
+#define LOG_FOUR() do { revive_log_error("error %d", 0); revive_log_warn("warn %s", "1"); \
+                        revive_log_info("info %d", 2); revive_log_debug("debug %d", 3); } while (0)
+enum { FOUR_LINE = __LINE__ + 5 }; /* the line of LOG_FOUR() below */
+static void log_all(void *arg)
+{
+    (void)arg;
+    in_logger = 1;
+    LOG_FOUR();
+    in_logger = 0;
+}
+
+/* REVIVE_VERBOSE=value shows the first `shown` of the four lines. */
+static void check_level(const char *value, int shown)
+{
+    char out[4096], want[4096];
+    ct_run_child("REVIVE_VERBOSE", value, log_all, NULL, out, sizeof out);
+    const char *text[] = { "error 0", "warn 1", "info 2", "debug 3" };
+    size_t len = 0;
+    want[0] = 0;
+    for (int i = 0; i < shown; i++) {
+        /* at debug level every line names its source, as the tree names it */
+        if (shown == 4)
+            len += (size_t)snprintf(want + len, sizeof want - len,
+                                    "revive: test: [tests/common/test_log.c:%d] %s\n", FOUR_LINE, text[i]);
+        else
+            len += (size_t)snprintf(want + len, sizeof want - len, "revive: test: %s\n", text[i]);
+    }
+    if (strcmp(out, want))
+        FAILF("REVIVE_VERBOSE=%s printed:\n%s\nexpected:\n%s", value ? value : "(unset)", out, want);
+}
+
+static void read_once(void *arg)
+{
+    (void)arg;
+    revive_log_debug("first");
+    setenv("REVIVE_VERBOSE", "0", 1);
+    revive_log_debug("second"); /* still debug: the level was read once */
+    unsetenv("REVIVE_VERBOSE");
+    revive_log_debug("third");
+}
+
+static void long_line(void *arg)
+{
+    (void)arg;
+    static char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    in_logger = 1;
+    writes = 0;
+    revive_log_warn("%s", big);
+    int w = writes;
+    in_logger = 0;
+    if (w != 1)
+        FAILF("a long line took %d writes", w);
+}
+
+#define NTHREADS 8
+#define NLINES 400
+
+static void *chatter(void *arg)
+{
+    long t = (long)arg;
+    char pad[300];
+    memset(pad, 'a' + (int)t, sizeof pad - 1);
+    pad[sizeof pad - 1] = 0;
+    for (int i = 0; i < NLINES; i++)
+        revive_log_warn("thread %ld line %d %s end", t, i, pad);
+    return NULL;
+}
+
+static void threads(void *arg)
+{
+    (void)arg;
+    writes = 0;
+    pthread_t th[NTHREADS];
+    for (long t = 0; t < NTHREADS; t++)
+        pthread_create(&th[t], NULL, chatter, (void *)t);
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    if (writes != NTHREADS * NLINES)
+        FAILF("%d lines took %d writes", NTHREADS * NLINES, (int)writes);
+}
+
+int main(void)
+{
+    check_level(NULL, 2);
+    check_level("", 2);
+    check_level("junk", 2);
+    check_level("0", 1);
+    check_level("-1", 1);
+    check_level("1", 2);
+    check_level("2", 3);
+    check_level("3", 4);
+    check_level("12", 4);
+
+    char out[1 << 17];
+    ct_run_child("REVIVE_VERBOSE", "3", read_once, NULL, out, sizeof out);
+    ASSERT_TRUE(strstr(out, "] first\n") && strstr(out, "] second\n") && strstr(out, "] third\n"));
+
+    size_t len = ct_run_child("REVIVE_VERBOSE", NULL, long_line, NULL, out, sizeof out);
+    ASSERT_EQ(len, REVIVE_LOG_LINE_MAX);
+    ASSERT_TRUE(!strncmp(out, "revive: test: xxx", 17));
+    ASSERT_EQ(out[len - 1], '\n');
+    ASSERT_EQ(out[len - 2], 'x');
+
+    /* lines of threads writing at once come out whole, one write(2) each */
+    static char many[NTHREADS * NLINES * 400 + 1];
+    len = ct_run_child("REVIVE_VERBOSE", NULL, threads, NULL, many, sizeof many);
+    ASSERT_TRUE(len < sizeof many - 1);
+    int seen[NTHREADS] = { 0 };
+    for (char *p = many; *p;) {
+        char *e = strchr(p, '\n');
+        ASSERT_TRUE(e != NULL);
+        *e = 0;
+        long t;
+        int i, n = -1;
+        if (sscanf(p, "revive: test: thread %ld line %d %*[a-z] end%n", &t, &i, &n) != 2 || n != e - p ||
+            t < 0 || t >= NTHREADS || i != seen[t] || p[n - 5] != (char)('a' + t))
+            FAILF("a mixed or lost line: \"%.120s\"", p);
+        seen[t]++;
+        p = e + 1;
+    }
+    for (int t = 0; t < NTHREADS; t++)
+        ASSERT_EQ(seen[t], NLINES);
+    printf("PASS: log levels, format, read once, long lines, one write per line, no malloc\n");
+    return 0;
+}
