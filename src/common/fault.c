@@ -85,6 +85,14 @@ static void parse(void)
     atomic_store_explicit(&parsed, 1, memory_order_release);
 }
 
+void revive_fault_reread(void)
+{
+    for (int i = 0; i < NWORDS; i++)
+        atomic_store(&armed[i], 0);
+    atomic_store(&reported, 0);
+    atomic_store(&parsed, 0);
+}
+
 int revive_fault(enum revive_fault_point p)
 {
     if ((unsigned)p >= REVIVE_FAULT_COUNT)

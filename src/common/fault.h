@@ -23,4 +23,8 @@ int revive_fault(enum revive_fault_point p);
 /* The point's name as REVIVE_FAULT spells it ("image-commit"); NULL when out of range. */
 const char *revive_fault_name(enum revive_fault_point p);
 
+/* Unit tests only: forget what was parsed, so that the next check reads REVIVE_FAULT again
+ * (after a setenv). Not for use while other threads may check a point. */
+void revive_fault_reread(void);
+
 #endif

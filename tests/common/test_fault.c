@@ -81,6 +81,14 @@ int main(void)
     snprintf(want, sizeof want, "revive: fault: REVIVE_FAULT names no fault point: 'image-finis', 'bogus' "
              "(known: %s)\narmed: image-commit\n", known);
     expect("image-finis,image-commit,bogus", want);
+    /* tests may set REVIVE_FAULT after a first check, then ask for it to be read again */
+    setenv("REVIVE_FAULT", "restore-aside", 1);
+    ASSERT_EQ(revive_fault(REVIVE_FAULT_restore_aside), 1);
+    unsetenv("REVIVE_FAULT");
+    ASSERT_EQ(revive_fault(REVIVE_FAULT_restore_aside), 1); /* read once */
+    revive_fault_reread();
+    ASSERT_EQ(revive_fault(REVIVE_FAULT_restore_aside), 0);
+
     printf("PASS: REVIVE_FAULT arms named points, reports unknown names once, no malloc\n");
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "crs/base/durable.h"
 
 #define FAILF(...) do { \
@@ -79,6 +80,7 @@ int main(void)
 
     /* the fault point between write and rename: the older file stays */
     setenv("REVIVE_FAULT", "image-commit", 1);
+    revive_fault_reread(); /* REVIVE_FAULT is read once per process otherwise */
     struct crs_durable d;
     ASSERT_EQ(crs_durable_open(&d, "f", 0600), 0);
     write_all(d.fd, "partial");
@@ -90,6 +92,7 @@ int main(void)
     ASSERT_EQ(entries("."), 1);
     ASSERT_STREQ(content("f"), "newer");
     unsetenv("REVIVE_FAULT");
+    revive_fault_reread();
 
     /* a relative path stays in its directory when the process moves */
     ASSERT_EQ(mkdir("sub", 0700), 0);
