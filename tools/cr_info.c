@@ -98,26 +98,9 @@ static struct totals totals_of(const struct crs_image *img)
 
 /* ---------------- text ---------------- */
 
-static void print_text(const struct crs_image *img, const char *path, bool verified)
+static void text_process(const struct crs_image *img)
 {
-    const struct crs_image_header *h = &img->hdr;
     const struct crs_rec_process *p = img->process;
-    struct totals t = totals_of(img);
-    char when[64] = "?";
-    time_t secs = (time_t)(h->created_ns / 1000000000u);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-
-    printf("image %s\n", path);
-    printf("  format:   version %" PRIu32 ", %" PRIu64 " bytes, %" PRIu32 " sections, %s\n",
-           h->version, h->image_size, h->section_count,
-           h->flags & CRS_IMAGE_F_COMPRESSED ? "zstd-compressed chunks" : "uncompressed");
-    printf("  created:  %s, pid %" PRId32 "\n", when, h->pid);
-    printf("  host:     Linux %s %s, page size %" PRIu32 ", xfeatures 0x%" PRIx64
-           ", xsave %" PRIu32 " bytes\n", h->kernel_release, h->machine, h->page_size,
-           h->xfeatures, h->xsave_size);
-
     printf("process %" PRId32 "\n", p->pid);
     printf("  ppid %" PRId32 ", pgid %" PRId32 ", sid %" PRId32 ", uid %" PRIu32 ", gid %" PRIu32
            ", umask %04" PRIo32 "\n", p->ppid, p->pgid, p->sid, p->uid, p->gid, p->umask);
@@ -125,14 +108,20 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
     printf("  cwd:      %s\n", crs_image_str(img, p->cwd));
     printf("  cmdline:  %s\n", crs_image_str(img, p->cmdline));
     printf("  brk:      0x%" PRIx64 "-0x%" PRIx64 "\n", p->start_brk, p->brk);
+}
 
+static void text_threads(const struct crs_image *img)
+{
     printf("threads: %zu\n", img->nthreads);
     for (size_t i = 0; i < img->nthreads; i++) {
         const struct crs_rec_thread *th = &img->threads[i];
         printf("  tid %" PRId32 "%s%s\n", th->tid, th->flags & CRS_THREAD_F_MAIN ? " (main)" : "",
                th->flags & CRS_THREAD_F_MANAGER ? " (manager)" : "");
     }
+}
 
+static void text_regions(const struct crs_image *img)
+{
     printf("regions: %zu\n", img->nregions);
     for (size_t i = 0; i < img->nregions; i++) {
         const struct crs_rec_region *r = &img->regions[i];
@@ -143,7 +132,10 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
                r->end, prot, kind_name(r->kind), bytes_stored(img, r->start, r->end),
                *name ? "  " : "", name);
     }
+}
 
+static void text_files(const struct crs_image *img)
+{
     printf("files: %zu\n", img->nfiles);
     for (size_t i = 0; i < img->nfiles; i++) {
         const struct crs_rec_file *f = &img->files[i];
@@ -154,14 +146,20 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
             printf("%02x", f->build_id[k]);
         printf("%s\n", f->build_id_len ? "" : "none");
     }
+}
 
+static void text_memfds(const struct crs_image *img)
+{
     printf("memfds: %zu\n", img->nmemfds);
     for (size_t i = 0; i < img->nmemfds; i++) {
         const struct crs_rec_memfd *m = &img->memfds[i];
         printf("  %zu: \"%s\" size %" PRIu64 " ino %" PRIu64 " seals 0x%" PRIx32 "\n", i,
                crs_image_str(img, m->name), m->size, m->ino, m->seals);
     }
+}
 
+static void text_fds(const struct crs_image *img)
+{
     printf("fds: %zu\n", img->nfds);
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
@@ -178,8 +176,11 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
             printf(" shares its file with fd %" PRId32, f->dup_of);
         printf(" flags 0%" PRIo32 "%s\n", f->open_flags, f->fd_flags & FD_CLOEXEC ? " cloexec" : "");
     }
+}
 
-    printf("signal handlers set: %zu\n", t.handlers);
+static void text_signals(const struct crs_image *img)
+{
+    printf("signal handlers set: %zu\n", totals_of(img).handlers);
     for (size_t i = 0; i < img->nsigactions; i++) {
         const struct crs_rec_sigaction *s = &img->sigactions[i];
         if (!s->handler)
@@ -192,6 +193,38 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
             printf("  %-10s handler 0x%" PRIx64 " flags 0x%" PRIx64 " mask 0x%" PRIx64 "\n", name,
                    s->handler, s->flags, s->mask);
     }
+}
+
+static void text_section(const struct crs_image *img, void (*text)(const struct crs_image *))
+{
+    if (text)
+        text(img);
+}
+
+static void print_text(const struct crs_image *img, const char *path, bool verified)
+{
+    const struct crs_image_header *h = &img->hdr;
+    struct totals t = totals_of(img);
+    char when[64] = "?";
+    time_t secs = (time_t)(h->created_ns / 1000000000u);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+
+    printf("image %s\n", path);
+    printf("  format:   version %" PRIu32 ", %" PRIu64 " bytes, %" PRIu32 " sections, %s\n",
+           h->version, h->image_size, h->section_count,
+           h->flags & CRS_IMAGE_F_COMPRESSED ? "zstd-compressed chunks" : "uncompressed");
+    printf("  created:  %s, pid %" PRId32 "\n", when, h->pid);
+    printf("  host:     Linux %s %s, page size %" PRIu32 ", xfeatures 0x%" PRIx64
+           ", xsave %" PRIu32 " bytes\n", h->kernel_release, h->machine, h->page_size,
+           h->xfeatures, h->xsave_size);
+
+    /* every section kind, in the order of image_sections.def */
+#define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
+    text_section(img, TEXT);
+#include "crs/base/image_sections.def"
+#undef CRS_SECTION
 
     printf("totals: %zu regions mapping %" PRIu64 " bytes; %zu chunks holding %" PRIu64
            " bytes in %" PRIu64 " bytes on disk; image %" PRIu64 " bytes\n",
@@ -201,6 +234,13 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
 }
 
 /* ---------------- JSON ---------------- */
+
+/* An object being printed: `open` ("{" or ", {") goes out before its first
+ * field, so that an object given no field prints nothing at all. */
+struct jobj {
+    const char *open;
+    bool opened;
+};
 
 static void jstr(const char *s)
 {
@@ -216,179 +256,190 @@ static void jstr(const char *s)
     putchar('"');
 }
 
-static void jkey(const char *k, bool *first)
+static void jkey(const char *k, struct jobj *o)
 {
-    printf("%s\"%s\": ", *first ? "" : ", ", k);
-    *first = false;
+    printf("%s\"%s\": ", o->opened ? ", " : o->open, k);
+    o->opened = true;
 }
 
-static void ju64(const char *k, uint64_t v, bool *first) { jkey(k, first); printf("%" PRIu64, v); }
-static void ji64(const char *k, int64_t v, bool *first) { jkey(k, first); printf("%" PRId64, v); }
-static void jhex(const char *k, uint64_t v, bool *first) { jkey(k, first); printf("\"0x%" PRIx64 "\"", v); }
-static void jstrk(const char *k, const char *v, bool *first) { jkey(k, first); jstr(v); }
-static void jbool(const char *k, bool v, bool *first) { jkey(k, first); fputs(v ? "true" : "false", stdout); }
+static void ju64(const char *k, uint64_t v, struct jobj *o) { jkey(k, o); printf("%" PRIu64, v); }
+static void ji64(const char *k, int64_t v, struct jobj *o) { jkey(k, o); printf("%" PRId64, v); }
+static void jhex(const char *k, uint64_t v, struct jobj *o) { jkey(k, o); printf("\"0x%" PRIx64 "\"", v); }
+static void jstrk(const char *k, const char *v, struct jobj *o) { jkey(k, o); jstr(v); }
+static void jbool(const char *k, bool v, struct jobj *o) { jkey(k, o); fputs(v ? "true" : "false", stdout); }
+
+/* One record's fields per section kind (the JSON column of image_sections.def);
+ * a record given no field is left out. */
+
+static void json_process(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_process *p = rec;
+    (void)i;
+    ji64("pid", p->pid, o);
+    ji64("ppid", p->ppid, o);
+    ji64("pgid", p->pgid, o);
+    ji64("sid", p->sid, o);
+    ju64("uid", p->uid, o);
+    ju64("gid", p->gid, o);
+    ju64("umask", p->umask, o);
+    ju64("thread_count", p->thread_count, o);
+    jstrk("exe", crs_image_str(img, p->exe), o);
+    jstrk("cwd", crs_image_str(img, p->cwd), o);
+    jstrk("cmdline", crs_image_str(img, p->cmdline), o);
+    jhex("start_brk", p->start_brk, o);
+    jhex("brk", p->brk, o);
+}
+
+static void json_thread(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_thread *t = rec;
+    (void)img, (void)i;
+    ji64("tid", t->tid, o);
+    jbool("main", t->flags & CRS_THREAD_F_MAIN, o);
+    jbool("manager", t->flags & CRS_THREAD_F_MANAGER, o);
+}
+
+static void json_region(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_region *r = rec;
+    char prot[5];
+    (void)i;
+    prot_str(r, prot);
+    jhex("start", r->start, o);
+    jhex("end", r->end, o);
+    jstrk("prot", prot, o);
+    jstrk("kind", kind_name(r->kind), o);
+    jstrk("name", crs_image_str(img, r->name), o);
+    ji64("file", r->file, o);
+    jhex("pgoff", r->pgoff, o);
+    ju64("bytes_stored", bytes_stored(img, r->start, r->end), o);
+}
+
+static void json_file(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_file *f = rec;
+    char id[2 * CRS_BUILD_ID_MAX + 1] = "";
+    (void)i;
+    for (uint32_t k = 0; k < f->build_id_len; k++)
+        sprintf(id + 2 * k, "%02x", f->build_id[k]);
+    jstrk("path", crs_image_str(img, f->path), o);
+    ju64("dev", f->dev, o);
+    ju64("ino", f->ino, o);
+    ju64("size", f->size, o);
+    ji64("mtime_ns", f->mtime_ns, o);
+    ju64("mode", f->mode, o);
+    jstrk("build_id", id, o);
+}
+
+static void json_memfd(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_memfd *m = rec;
+    (void)i;
+    jstrk("name", crs_image_str(img, m->name), o);
+    ju64("size", m->size, o);
+    ju64("ino", m->ino, o);
+    ju64("seals", m->seals, o);
+}
+
+static void json_fd(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_fd *d = rec;
+    (void)i;
+    ji64("fd", d->fd, o);
+    jstrk("kind", fd_kind_name(d->kind), o);
+    jstrk("path", crs_image_str(img, d->path), o);
+    ji64("offset", d->offset, o);
+    ju64("open_flags", d->open_flags, o);
+    jbool("cloexec", d->fd_flags & FD_CLOEXEC, o);
+    ji64("memfd", d->memfd, o);
+}
+
+/* Signals whose handler is the default are left out. */
+static void json_signal(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_sigaction *s = rec;
+    (void)img;
+    if (!s->handler)
+        return;
+    char name[32];
+    signal_name((int)i + 1, name, sizeof(name));
+    ju64("signal", i + 1, o);
+    jstrk("name", name, o);
+    if (s->handler == 1)
+        jstrk("handler", "ignore", o);
+    else
+        jhex("handler", s->handler, o);
+    jhex("flags", s->flags, o);
+    jhex("mask", s->mask, o);
+}
+
+typedef void json_record_fn(const struct crs_image *img, const void *rec, size_t i, struct jobj *o);
+
+/* A section as "LABEL": one object for a kind of exactly one record, else an
+ * array of the records' objects. */
+static void json_section(const struct crs_image *img, const char *label, const void *records,
+                         size_t count, size_t size, bool one, json_record_fn *emit, struct jobj *top)
+{
+    if (!emit)
+        return;
+    jkey(label, top);
+    if (one) {
+        struct jobj o = { "{", false };
+        emit(img, records, 0, &o);
+        printf("%s}", o.opened ? "" : "{");
+        return;
+    }
+    printf("[");
+    bool any = false;
+    for (size_t i = 0; i < count; i++) {
+        struct jobj o = { any ? ", {" : "{", false };
+        emit(img, (const char *)records + i * size, i, &o);
+        if (o.opened) {
+            printf("}");
+            any = true;
+        }
+    }
+    printf("]");
+}
 
 static void print_json(const struct crs_image *img, const char *path, bool verified)
 {
     const struct crs_image_header *h = &img->hdr;
-    const struct crs_rec_process *p = img->process;
     struct totals t = totals_of(img);
-    bool f = true, g;
+    struct jobj top = { "{", false }, o = { "{", false };
 
-    printf("{");
-    jstrk("file", path, &f);
-    jkey("header", &f);
-    g = true;
-    printf("{");
-    ju64("version", h->version, &g);
-    ju64("image_size", h->image_size, &g);
-    ju64("sections", h->section_count, &g);
-    jbool("compressed", h->flags & CRS_IMAGE_F_COMPRESSED, &g);
-    ju64("created_ns", h->created_ns, &g);
-    ji64("pid", h->pid, &g);
-    jstrk("kernel_release", h->kernel_release, &g);
-    jstrk("machine", h->machine, &g);
-    ju64("page_size", h->page_size, &g);
-    jhex("xfeatures", h->xfeatures, &g);
-    ju64("xsave_size", h->xsave_size, &g);
+    jstrk("file", path, &top);
+    jkey("header", &top);
+    ju64("version", h->version, &o);
+    ju64("image_size", h->image_size, &o);
+    ju64("sections", h->section_count, &o);
+    jbool("compressed", h->flags & CRS_IMAGE_F_COMPRESSED, &o);
+    ju64("created_ns", h->created_ns, &o);
+    ji64("pid", h->pid, &o);
+    jstrk("kernel_release", h->kernel_release, &o);
+    jstrk("machine", h->machine, &o);
+    ju64("page_size", h->page_size, &o);
+    jhex("xfeatures", h->xfeatures, &o);
+    ju64("xsave_size", h->xsave_size, &o);
     printf("}");
 
-    jkey("process", &f);
-    g = true;
-    printf("{");
-    ji64("pid", p->pid, &g);
-    ji64("ppid", p->ppid, &g);
-    ji64("pgid", p->pgid, &g);
-    ji64("sid", p->sid, &g);
-    ju64("uid", p->uid, &g);
-    ju64("gid", p->gid, &g);
-    ju64("umask", p->umask, &g);
-    ju64("thread_count", p->thread_count, &g);
-    jstrk("exe", crs_image_str(img, p->exe), &g);
-    jstrk("cwd", crs_image_str(img, p->cwd), &g);
-    jstrk("cmdline", crs_image_str(img, p->cmdline), &g);
-    jhex("start_brk", p->start_brk, &g);
-    jhex("brk", p->brk, &g);
+    /* every section kind, in the order of image_sections.def */
+#define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
+    json_section(img, LABEL, img->MEMBER, img->COUNT, sizeof(*img->MEMBER), N == 1, JSON, &top);
+#include "crs/base/image_sections.def"
+#undef CRS_SECTION
+
+    jkey("totals", &top);
+    o = (struct jobj){ "{", false };
+    ju64("regions", img->nregions, &o);
+    ju64("mapped_bytes", t.mapped, &o);
+    ju64("chunks", img->nchunks, &o);
+    ju64("stored_bytes", t.raw, &o);
+    ju64("disk_bytes", t.disk, &o);
+    ju64("signal_handlers", t.handlers, &o);
+    ju64("image_size", h->image_size, &o);
     printf("}");
-
-    jkey("threads", &f);
-    printf("[");
-    for (size_t i = 0; i < img->nthreads; i++) {
-        g = true;
-        printf("%s{", i ? ", " : "");
-        ji64("tid", img->threads[i].tid, &g);
-        jbool("main", img->threads[i].flags & CRS_THREAD_F_MAIN, &g);
-        jbool("manager", img->threads[i].flags & CRS_THREAD_F_MANAGER, &g);
-        printf("}");
-    }
-    printf("]");
-
-    jkey("regions", &f);
-    printf("[");
-    for (size_t i = 0; i < img->nregions; i++) {
-        const struct crs_rec_region *r = &img->regions[i];
-        char prot[5];
-        prot_str(r, prot);
-        g = true;
-        printf("%s{", i ? ", " : "");
-        jhex("start", r->start, &g);
-        jhex("end", r->end, &g);
-        jstrk("prot", prot, &g);
-        jstrk("kind", kind_name(r->kind), &g);
-        jstrk("name", crs_image_str(img, r->name), &g);
-        ji64("file", r->file, &g);
-        jhex("pgoff", r->pgoff, &g);
-        ju64("bytes_stored", bytes_stored(img, r->start, r->end), &g);
-        printf("}");
-    }
-    printf("]");
-
-    jkey("files", &f);
-    printf("[");
-    for (size_t i = 0; i < img->nfiles; i++) {
-        const struct crs_rec_file *fl = &img->files[i];
-        char id[2 * CRS_BUILD_ID_MAX + 1] = "";
-        for (uint32_t k = 0; k < fl->build_id_len; k++)
-            sprintf(id + 2 * k, "%02x", fl->build_id[k]);
-        g = true;
-        printf("%s{", i ? ", " : "");
-        jstrk("path", crs_image_str(img, fl->path), &g);
-        ju64("dev", fl->dev, &g);
-        ju64("ino", fl->ino, &g);
-        ju64("size", fl->size, &g);
-        ji64("mtime_ns", fl->mtime_ns, &g);
-        ju64("mode", fl->mode, &g);
-        jstrk("build_id", id, &g);
-        printf("}");
-    }
-    printf("]");
-
-    jkey("memfds", &f);
-    printf("[");
-    for (size_t i = 0; i < img->nmemfds; i++) {
-        g = true;
-        printf("%s{", i ? ", " : "");
-        jstrk("name", crs_image_str(img, img->memfds[i].name), &g);
-        ju64("size", img->memfds[i].size, &g);
-        ju64("ino", img->memfds[i].ino, &g);
-        ju64("seals", img->memfds[i].seals, &g);
-        printf("}");
-    }
-    printf("]");
-
-    jkey("fds", &f);
-    printf("[");
-    for (size_t i = 0; i < img->nfds; i++) {
-        const struct crs_rec_fd *d = &img->fds[i];
-        g = true;
-        printf("%s{", i ? ", " : "");
-        ji64("fd", d->fd, &g);
-        jstrk("kind", fd_kind_name(d->kind), &g);
-        jstrk("path", crs_image_str(img, d->path), &g);
-        ji64("offset", d->offset, &g);
-        ju64("open_flags", d->open_flags, &g);
-        jbool("cloexec", d->fd_flags & FD_CLOEXEC, &g);
-        ji64("memfd", d->memfd, &g);
-        printf("}");
-    }
-    printf("]");
-
-    jkey("signals", &f);
-    printf("[");
-    bool first_sig = true;
-    for (size_t i = 0; i < img->nsigactions; i++) {
-        const struct crs_rec_sigaction *s = &img->sigactions[i];
-        if (!s->handler)
-            continue;
-        char name[32];
-        signal_name((int)i + 1, name, sizeof(name));
-        g = true;
-        printf("%s{", first_sig ? "" : ", ");
-        first_sig = false;
-        ju64("signal", i + 1, &g);
-        jstrk("name", name, &g);
-        if (s->handler == 1)
-            jstrk("handler", "ignore", &g);
-        else
-            jhex("handler", s->handler, &g);
-        jhex("flags", s->flags, &g);
-        jhex("mask", s->mask, &g);
-        printf("}");
-    }
-    printf("]");
-
-    jkey("totals", &f);
-    g = true;
-    printf("{");
-    ju64("regions", img->nregions, &g);
-    ju64("mapped_bytes", t.mapped, &g);
-    ju64("chunks", img->nchunks, &g);
-    ju64("stored_bytes", t.raw, &g);
-    ju64("disk_bytes", t.disk, &g);
-    ju64("signal_handlers", t.handlers, &g);
-    ju64("image_size", h->image_size, &g);
-    printf("}");
-    jbool("verified", verified, &f);
+    jbool("verified", verified, &top);
     printf("}\n");
 }
 

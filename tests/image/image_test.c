@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "image_test.h"
+#include "crs/base/image_sections.h"
 
 #define PAGE 4096u
 
@@ -208,19 +209,15 @@ int image_rewrite(struct crs_image *img, int fd, int zstd_level)
         rc = crs_iw_string(&w, img->strings + off, &ref);
     for (uint32_t i = 0; i < img->hdr.section_count && !rc; i++) {
         const struct crs_section_entry *e = &img->table[i];
+        const struct crs_section_kind *k = crs_section_kind(e->type);
+        if (k->flags & CRS_SECF_FINISH)
+            continue; /* CHUNKS and STRINGS: written by finish */
         const void *p = NULL;
         switch (e->type) {
-        case CRS_SEC_PROCESS: p = img->process; break;
-        case CRS_SEC_THREADS: p = img->threads; break;
-        case CRS_SEC_REGIONS: p = img->regions; break;
-        case CRS_SEC_FILES: p = img->files; break;
-        case CRS_SEC_FDS: p = img->fds; break;
-        case CRS_SEC_SIGNALS: p = img->sigactions; break;
-        case CRS_SEC_MEMFDS: p = img->memfds; break;
-        case CRS_SEC_AUXV: p = img->auxv; break;
-        case CRS_SEC_PIPES: p = img->pipes; break;
-        case CRS_SEC_PIPEDATA: p = img->pipedata; break;
-        default: continue; /* CHUNKS and STRINGS: written by finish */
+#define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
+        case CRS_SEC_##ID: p = img->MEMBER; break;
+#include "crs/base/image_sections.def"
+#undef CRS_SECTION
         }
         rc = crs_iw_section(&w, e->type, p, e->record_size, e->size / e->record_size);
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "image_test.h"
+#include "crs/base/image_sections.h"
 
 /* malloc interposed: the writer runs while other threads may hold malloc's
  * locks, so any call from it is a bug. */
@@ -117,8 +118,27 @@ static void check_fields(struct crs_image *img, int level)
     }
 }
 
+/* Every section type of the format has one kind in image_sections.def. */
+static void check_kinds(void)
+{
+    ASSERT_TRUE(crs_section_kind(0) == NULL);
+    ASSERT_TRUE(crs_section_kind(CRS_SEC__MAX) == NULL);
+    for (uint32_t type = 1; type < CRS_SEC__MAX; type++) {
+        const struct crs_section_kind *k = crs_section_kind(type);
+        if (!k)
+            FAILF("section type %u has no row in image_sections.def", type);
+        ASSERT_EQ(k->type, type);
+        ASSERT_TRUE(k->since >= 1 && k->since <= CRS_IMAGE_VERSION);
+        ASSERT_TRUE(k->record_size > 0 && k->name[0]);
+        for (uint32_t other = 1; other < type; other++)
+            if (!strcmp(crs_section_name(other), k->name))
+                FAILF("section types %u and %u are both named %s", other, type, k->name);
+    }
+}
+
 int main(void)
 {
+    check_kinds();
     size_t nr;
     sample_ranges(0, &nr); /* allocate the sample memory before any guard */
     sample_writer_guard = guard;

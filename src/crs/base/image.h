@@ -73,7 +73,8 @@ struct crs_image {
     uint64_t file_size;
     struct crs_image_header hdr;
     struct crs_section_entry *table;
-    struct crs_rec_process *process;       /* exactly one */
+    /* The sections' records (image_sections.def says which member holds which). */
+    struct crs_rec_process *process;       size_t nprocess; /* exactly one */
     struct crs_rec_thread *threads;        size_t nthreads;
     struct crs_rec_region *regions;        size_t nregions;
     struct crs_rec_chunk *chunks;          size_t nchunks;

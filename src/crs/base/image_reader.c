@@ -25,6 +25,7 @@
 #include <zstd.h>
 
 #include "crs/base/image.h"
+#include "crs/base/image_sections.h"
 
 #define SECTION_ALIGN 8u
 #define CORRUPT "the file is corrupt; use an earlier checkpoint"
@@ -39,40 +40,6 @@
 #endif
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
-static const char *section_name(uint32_t type)
-{
-    static const char *const names[CRS_SEC__MAX] = {
-        [CRS_SEC_PROCESS] = "PROCESS", [CRS_SEC_THREADS] = "THREADS",
-        [CRS_SEC_REGIONS] = "REGIONS", [CRS_SEC_CHUNKS] = "CHUNKS",
-        [CRS_SEC_FILES] = "FILES",     [CRS_SEC_FDS] = "FDS",
-        [CRS_SEC_SIGNALS] = "SIGNALS", [CRS_SEC_STRINGS] = "STRINGS",
-        [CRS_SEC_MEMFDS] = "MEMFDS",   [CRS_SEC_AUXV] = "AUXV",
-        [CRS_SEC_PIPES] = "PIPES",     [CRS_SEC_PIPEDATA] = "PIPEDATA",
-    };
-    return type < CRS_SEC__MAX && names[type] ? names[type] : "unknown";
-}
-
-/* Record size per section type, as image_writer.c writes them. AUXV accepts
- * a record of one word or one (type, value) pair; its size must hold pairs. */
-static bool record_size_ok(uint32_t type, uint32_t rs)
-{
-    switch (type) {
-    case CRS_SEC_PROCESS: return rs == sizeof(struct crs_rec_process);
-    case CRS_SEC_THREADS: return rs == sizeof(struct crs_rec_thread);
-    case CRS_SEC_REGIONS: return rs == sizeof(struct crs_rec_region);
-    case CRS_SEC_CHUNKS: return rs == sizeof(struct crs_rec_chunk);
-    case CRS_SEC_FILES: return rs == sizeof(struct crs_rec_file);
-    case CRS_SEC_FDS: return rs == sizeof(struct crs_rec_fd);
-    case CRS_SEC_SIGNALS: return rs == sizeof(struct crs_rec_sigaction);
-    case CRS_SEC_STRINGS: return rs == 1;
-    case CRS_SEC_MEMFDS: return rs == sizeof(struct crs_rec_memfd);
-    case CRS_SEC_AUXV: return rs == sizeof(uint64_t) || rs == 2 * sizeof(uint64_t);
-    case CRS_SEC_PIPES: return rs == sizeof(struct crs_rec_pipe);
-    case CRS_SEC_PIPEDATA: return rs == 1;
-    default: return false;
-    }
-}
 
 __attribute__((format(printf, 3, 4)))
 static int fail(struct crs_image *img, int err, const char *fmt, ...)
@@ -211,22 +178,33 @@ static int read_table(struct crs_image *img)
     bool seen[CRS_SEC__MAX] = { false };
     for (uint32_t i = 0; i < h->section_count; i++) {
         const struct crs_section_entry *e = &img->table[i];
-        if (e->type == 0 || e->type >= CRS_SEC__MAX)
+        const struct crs_section_kind *k = crs_section_kind(e->type);
+        if (!k)
             return fail(img, EBADMSG, "unknown section type %" PRIu32 ": " CORRUPT, e->type);
         if (seen[e->type])
-            return fail(img, EBADMSG, "section %s appears twice: " CORRUPT, section_name(e->type));
+            return fail(img, EBADMSG, "section %s appears twice: " CORRUPT, k->name);
         seen[e->type] = true;
-        if (!record_size_ok(e->type, e->record_size) || e->size % e->record_size)
+        switch (crs_section_shape(k, e->record_size, e->size)) {
+        case CRS_SHAPE_OK:
+            break;
+        case CRS_SHAPE_RECORD_SIZE:
             return fail(img, EBADMSG, "section %s has records of %" PRIu32 " bytes, "
-                        "which this Revive does not read: " CORRUPT,
-                        section_name(e->type), e->record_size);
+                        "which this Revive does not read: " CORRUPT, k->name, e->record_size);
+        case CRS_SHAPE_COUNT:
+            return fail(img, EBADMSG, "%s section holds %" PRIu64 " records, not %" PRIu32 ": " CORRUPT,
+                        k->name, e->size / e->record_size, k->count);
+        case CRS_SHAPE_PAIRS:
+            return fail(img, EBADMSG, "%s section holds an odd number of words: " CORRUPT, k->name);
+        }
         if (e->offset < CRS_IMAGE_ALIGN || e->offset > h->table_offset ||
             e->size > h->table_offset - e->offset)
-            return fail(img, EBADMSG, "section %s lies outside the image: " CORRUPT,
-                        section_name(e->type));
+            return fail(img, EBADMSG, "section %s lies outside the image: " CORRUPT, k->name);
     }
-    if (!seen[CRS_SEC_PROCESS] || !seen[CRS_SEC_CHUNKS] || !seen[CRS_SEC_STRINGS])
-        return fail(img, EBADMSG, "a PROCESS, CHUNKS or STRINGS section is missing: " CORRUPT);
+    for (uint32_t type = 1; type < CRS_SEC__MAX; type++) {
+        const struct crs_section_kind *k = crs_section_kind(type);
+        if (k && (k->flags & CRS_SECF_REQUIRED) && !seen[type])
+            return fail(img, EBADMSG, "the %s section is missing: " CORRUPT, k->name);
+    }
     return 0;
 }
 
@@ -236,16 +214,30 @@ static int read_section(struct crs_image *img, const struct crs_section_entry *e
     void *buf = malloc(e->size ? e->size : 1);
     if (!buf)
         return fail(img, ENOMEM, "out of memory for section %s (%" PRIu64 " bytes)",
-                    section_name(e->type), e->size);
+                    crs_section_name(e->type), e->size);
     int rc = get(img, e->offset, buf, e->size);
     if (!rc && !SUM_OK(XXH3_64bits(buf, e->size), e->checksum))
-        rc = fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, section_name(e->type));
+        rc = fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, crs_section_name(e->type));
     if (rc) {
         free(buf);
         return rc;
     }
     *out = buf;
     return 0;
+}
+
+/* Puts a section's records where struct crs_image shows them. */
+static void store(struct crs_image *img, uint32_t type, void *p, uint64_t size)
+{
+    switch (type) {
+#define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
+    case CRS_SEC_##ID:                                                                   \
+        img->MEMBER = p;                                                                 \
+        img->COUNT = (size_t)(size / sizeof(*img->MEMBER));                              \
+        break;
+#include "crs/base/image_sections.def"
+#undef CRS_SECTION
+    }
 }
 
 static int read_sections(struct crs_image *img)
@@ -256,27 +248,7 @@ static int read_sections(struct crs_image *img)
         int rc = read_section(img, e, &p);
         if (rc)
             return rc;
-        size_t count = e->size / e->record_size;
-        switch (e->type) {
-        case CRS_SEC_PROCESS: img->process = p; break;
-        case CRS_SEC_THREADS: img->threads = p; img->nthreads = count; break;
-        case CRS_SEC_REGIONS: img->regions = p; img->nregions = count; break;
-        case CRS_SEC_CHUNKS: img->chunks = p; img->nchunks = count; break;
-        case CRS_SEC_FILES: img->files = p; img->nfiles = count; break;
-        case CRS_SEC_FDS: img->fds = p; img->nfds = count; break;
-        case CRS_SEC_SIGNALS: img->sigactions = p; img->nsigactions = count; break;
-        case CRS_SEC_STRINGS: img->strings = p; img->strings_len = count; break;
-        case CRS_SEC_MEMFDS: img->memfds = p; img->nmemfds = count; break;
-        case CRS_SEC_AUXV: img->auxv = p; img->nauxv = e->size / sizeof(uint64_t); break;
-        case CRS_SEC_PIPES: img->pipes = p; img->npipes = count; break;
-        case CRS_SEC_PIPEDATA: img->pipedata = p; img->pipedata_len = count; break;
-        }
-        if (e->type == CRS_SEC_PROCESS && count != 1)
-            return fail(img, EBADMSG, "PROCESS section holds %zu records, not 1: " CORRUPT, count);
-        if (e->type == CRS_SEC_SIGNALS && count != 64)
-            return fail(img, EBADMSG, "SIGNALS section holds %zu records, not 64: " CORRUPT, count);
-        if (e->type == CRS_SEC_AUXV && e->size % (2 * sizeof(uint64_t)))
-            return fail(img, EBADMSG, "AUXV section holds an odd number of words: " CORRUPT);
+        store(img, e->type, p, e->size);
     }
     return 0;
 }
@@ -325,46 +297,18 @@ static int check_layout(struct crs_image *img)
     return rc;
 }
 
-/* ---- records ---- */
+/* ---- records: one check per section kind (the CHECK column of image_sections.def) ---- */
 
-static int check_chunks(struct crs_image *img)
-{
-    const struct crs_image_header *h = &img->hdr;
-    bool any_zstd = false;
-    uint64_t prev_end = 0;
-    for (size_t i = 0; i < img->nchunks; i++) {
-        const struct crs_rec_chunk *c = &img->chunks[i];
-        if (c->length == 0 || c->length > CRS_CHUNK_MAX || c->length % h->page_size ||
-            c->vaddr % h->page_size || c->vaddr > UINT64_MAX - c->length)
-            return fail(img, EBADMSG, "chunk %zu has an impossible address or length: " CORRUPT, i);
-        if (i && c->vaddr < prev_end)
-            return fail(img, EBADMSG, "chunk %zu is out of order or overlaps chunk %zu: " CORRUPT,
-                        i, i - 1);
-        prev_end = c->vaddr + c->length;
-        if (c->compression == 0) {
-            if (c->stored_length != c->length)
-                return fail(img, EBADMSG, "chunk %zu stored size differs from its length: " CORRUPT, i);
-        } else if (c->compression == CRS_CHUNK_ZSTD) {
-            if (c->stored_length == 0 || c->stored_length >= c->length)
-                return fail(img, EBADMSG, "chunk %zu has an impossible compressed size: " CORRUPT, i);
-            any_zstd = true;
-        } else {
-            return fail(img, EBADMSG, "chunk %zu uses unknown compression %" PRIu32 ": " CORRUPT,
-                        i, c->compression);
-        }
-        if (c->data_offset > h->table_offset || c->stored_length > h->table_offset - c->data_offset)
-            return fail(img, EBADMSG, "chunk %zu data lies outside the image: " CORRUPT, i);
-    }
-    if (any_zstd != !!(h->flags & CRS_IMAGE_F_COMPRESSED))
-        return fail(img, EBADMSG, "compression flag disagrees with the chunks: " CORRUPT);
-    return 0;
-}
-
-static int check_process_threads(struct crs_image *img)
+static int check_process(struct crs_image *img)
 {
     const struct crs_rec_process *p = img->process;
     if (!str_ok(img, p->exe) || !str_ok(img, p->cwd) || !str_ok(img, p->cmdline))
         return fail(img, EBADMSG, "process names point outside STRINGS: " CORRUPT);
+    return 0;
+}
+
+static int check_threads(struct crs_image *img)
+{
     for (size_t i = 0; i < img->nthreads; i++) {
         const struct crs_rec_thread *t = &img->threads[i];
         if (t->tid <= 0 || (t->flags & ~(CRS_THREAD_F_MAIN | CRS_THREAD_F_MANAGER)))
@@ -397,6 +341,40 @@ static int check_regions(struct crs_image *img)
         if (!str_ok(img, r->name))
             return fail(img, EBADMSG, "region %zu name points outside STRINGS: " CORRUPT, i);
     }
+    return 0;
+}
+
+/* After check_regions: every stored page must land in a region. */
+static int check_chunks(struct crs_image *img)
+{
+    const struct crs_image_header *h = &img->hdr;
+    bool any_zstd = false;
+    uint64_t prev_end = 0;
+    for (size_t i = 0; i < img->nchunks; i++) {
+        const struct crs_rec_chunk *c = &img->chunks[i];
+        if (c->length == 0 || c->length > CRS_CHUNK_MAX || c->length % h->page_size ||
+            c->vaddr % h->page_size || c->vaddr > UINT64_MAX - c->length)
+            return fail(img, EBADMSG, "chunk %zu has an impossible address or length: " CORRUPT, i);
+        if (i && c->vaddr < prev_end)
+            return fail(img, EBADMSG, "chunk %zu is out of order or overlaps chunk %zu: " CORRUPT,
+                        i, i - 1);
+        prev_end = c->vaddr + c->length;
+        if (c->compression == 0) {
+            if (c->stored_length != c->length)
+                return fail(img, EBADMSG, "chunk %zu stored size differs from its length: " CORRUPT, i);
+        } else if (c->compression == CRS_CHUNK_ZSTD) {
+            if (c->stored_length == 0 || c->stored_length >= c->length)
+                return fail(img, EBADMSG, "chunk %zu has an impossible compressed size: " CORRUPT, i);
+            any_zstd = true;
+        } else {
+            return fail(img, EBADMSG, "chunk %zu uses unknown compression %" PRIu32 ": " CORRUPT,
+                        i, c->compression);
+        }
+        if (c->data_offset > h->table_offset || c->stored_length > h->table_offset - c->data_offset)
+            return fail(img, EBADMSG, "chunk %zu data lies outside the image: " CORRUPT, i);
+    }
+    if (any_zstd != !!(h->flags & CRS_IMAGE_F_COMPRESSED))
+        return fail(img, EBADMSG, "compression flag disagrees with the chunks: " CORRUPT);
     /* Every stored page must land inside a region the restart recreates
      * (the vdso is the kernel's and never written). Both lists ascend. */
     size_t j = 0;
@@ -415,20 +393,35 @@ static int check_regions(struct crs_image *img)
     return 0;
 }
 
-static int check_files_fds(struct crs_image *img)
+static int check_files(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nfiles; i++)
         if (!str_ok(img, img->files[i].path) || img->files[i].build_id_len > CRS_BUILD_ID_MAX)
             return fail(img, EBADMSG, "file %zu has a bad path or build id: " CORRUPT, i);
+    return 0;
+}
+
+static int check_memfds(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nmemfds; i++)
+        if (!str_ok(img, img->memfds[i].name))
+            return fail(img, EBADMSG, "memfd %zu name points outside STRINGS: " CORRUPT, i);
+    return 0;
+}
+
+static int check_pipes(struct crs_image *img)
+{
     for (size_t i = 0; i < img->npipes; i++) {
         const struct crs_rec_pipe *pp = &img->pipes[i];
         if (pp->data_offset > img->pipedata_len || pp->data_length > img->pipedata_len - pp->data_offset ||
             pp->data_length > pp->capacity)
             return fail(img, EBADMSG, "pipe %zu holds bytes outside PIPEDATA: " CORRUPT, i);
     }
-    for (size_t i = 0; i < img->nmemfds; i++)
-        if (!str_ok(img, img->memfds[i].name))
-            return fail(img, EBADMSG, "memfd %zu name points outside STRINGS: " CORRUPT, i);
+    return 0;
+}
+
+static int check_fds(struct crs_image *img)
+{
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
         if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
@@ -440,6 +433,22 @@ static int check_files_fds(struct crs_image *img)
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
                         f->fd);
+    }
+    return 0;
+}
+
+/* Every kind's check, in the order of image_sections.def. */
+static int check_records(struct crs_image *img)
+{
+    static int (*const checks[])(struct crs_image *) = {
+#define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) CHECK,
+#include "crs/base/image_sections.def"
+#undef CRS_SECTION
+    };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        int rc = checks[i] ? checks[i](img) : 0;
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -471,9 +480,7 @@ int crs_image_open_fd(struct crs_image *img, int fd, const char *name)
     img->file_size = (uint64_t)st.st_size;
 
     if ((rc = check_header(img)) || (rc = read_table(img)) || (rc = read_sections(img)) ||
-        (rc = check_chunks(img)) || (rc = check_layout(img)) ||
-        (rc = check_process_threads(img)) || (rc = check_regions(img)) ||
-        (rc = check_files_fds(img)))
+        (rc = check_records(img)) || (rc = check_layout(img)))
         goto out;
     return 0;
 out:;
@@ -504,18 +511,10 @@ void crs_image_close(struct crs_image *img)
     if (img->fd >= 0)
         close(img->fd);
     free(img->table);
-    free(img->process);
-    free(img->threads);
-    free(img->regions);
-    free(img->chunks);
-    free(img->files);
-    free(img->fds);
-    free(img->sigactions);
-    free(img->memfds);
-    free(img->auxv);
-    free(img->pipes);
-    free(img->pipedata);
-    free(img->strings);
+#define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
+    free(img->MEMBER);
+#include "crs/base/image_sections.def"
+#undef CRS_SECTION
     free(img->name);
     memset(img, 0, sizeof(*img));
     img->fd = -1;

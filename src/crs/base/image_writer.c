@@ -26,6 +26,7 @@
 #include <zstd.h>
 
 #include "crs/base/image.h"
+#include "crs/base/image_sections.h"
 
 #define SECTION_ALIGN 8u
 
@@ -33,25 +34,6 @@
 static const char zeros[CRS_IMAGE_ALIGN];
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
-/* Record size per section type; 0 for types callers may not add themselves.
- * image_reader.c keeps the same table (the round-trip test checks both). */
-static size_t section_record_size(uint32_t type)
-{
-    switch (type) {
-    case CRS_SEC_PROCESS: return sizeof(struct crs_rec_process);
-    case CRS_SEC_THREADS: return sizeof(struct crs_rec_thread);
-    case CRS_SEC_REGIONS: return sizeof(struct crs_rec_region);
-    case CRS_SEC_FILES: return sizeof(struct crs_rec_file);
-    case CRS_SEC_FDS: return sizeof(struct crs_rec_fd);
-    case CRS_SEC_SIGNALS: return sizeof(struct crs_rec_sigaction);
-    case CRS_SEC_MEMFDS: return sizeof(struct crs_rec_memfd);
-    case CRS_SEC_AUXV: return sizeof(uint64_t); /* words; 16 (one pair) also accepted */
-    case CRS_SEC_PIPES: return sizeof(struct crs_rec_pipe);
-    case CRS_SEC_PIPEDATA: return 1;
-    default: return 0; /* CHUNKS and STRINGS are written by crs_iw_finish */
-    }
-}
 
 /* ---- messages without stdio ---- */
 
@@ -326,7 +308,7 @@ static int put_section(struct crs_image_writer *w, uint32_t type, uint32_t recor
     for (uint32_t i = 0; i < w->nsections; i++)
         if (w->table[i].type == type)
             return fail(w, EINVAL, "section added twice; each type may appear once");
-    if (w->nsections >= CRS_SEC__MAX - 1)
+    if (w->nsections >= sizeof(w->table) / sizeof(w->table[0]))
         return fail(w, EINVAL, "too many sections");
     int rc = pad_to(w, SECTION_ALIGN);
     if (rc)
@@ -346,29 +328,56 @@ static int put_section(struct crs_image_writer *w, uint32_t type, uint32_t recor
 int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *records,
                    size_t record_size, size_t count)
 {
-    size_t want = section_record_size(type);
-    if (want == 0)
+    const struct crs_section_kind *k = crs_section_kind(type);
+    if (!k || (k->flags & CRS_SECF_FINISH))
         return fail(w, EINVAL, "unknown section type, or CHUNKS/STRINGS (the writer adds those)");
-    if (record_size != want && !(type == CRS_SEC_AUXV && record_size == 2 * sizeof(uint64_t)))
+    if (record_size == 0 || crs_section_shape(k, record_size, record_size) == CRS_SHAPE_RECORD_SIZE)
         return fail(w, EINVAL, "record size does not match the section type's struct");
     if (count > SIZE_MAX / record_size)
         return fail(w, EOVERFLOW, "section too large");
-    if (type == CRS_SEC_AUXV && (record_size * count) % (2 * sizeof(uint64_t)))
-        return fail(w, EINVAL, "AUXV holds (type, value) pairs; an odd number of words was given");
-    if (type == CRS_SEC_SIGNALS && count != 64)
-        return fail(w, EINVAL, "the SIGNALS section holds exactly 64 records (signals 1..64)");
-    if (type == CRS_SEC_PROCESS && count != 1)
-        return fail(w, EINVAL, "the PROCESS section holds exactly one record");
+    struct msg m;
+    switch (crs_section_shape(k, record_size, (uint64_t)record_size * count)) {
+    case CRS_SHAPE_OK:
+        break;
+    case CRS_SHAPE_COUNT:
+        m = msg_start(w);
+        msg_str(&m, "the ");
+        msg_str(&m, k->name);
+        msg_str(&m, " section holds exactly ");
+        msg_u64(&m, k->count);
+        msg_str(&m, k->count == 1 ? " record, not " : " records, not ");
+        msg_u64(&m, count);
+        return -EINVAL;
+    case CRS_SHAPE_PAIRS:
+        m = msg_start(w);
+        msg_str(&m, "the ");
+        msg_str(&m, k->name);
+        msg_str(&m, " section holds (type, value) pairs; an odd number of words was given");
+        return -EINVAL;
+    case CRS_SHAPE_RECORD_SIZE:
+        return fail(w, EINVAL, "record size does not match the section type's struct");
+    }
     return put_section(w, type, (uint32_t)record_size, records, (uint64_t)record_size * count);
 }
 
 int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr_template)
 {
-    int have_process = 0;
-    for (uint32_t i = 0; i < w->nsections; i++)
-        have_process |= w->table[i].type == CRS_SEC_PROCESS;
-    if (!have_process)
-        return fail(w, EINVAL, "no PROCESS section was added; readers refuse such an image");
+    /* the sections every image holds, except those written here */
+    for (uint32_t type = 1; type < CRS_SEC__MAX; type++) {
+        const struct crs_section_kind *k = crs_section_kind(type);
+        if (!k || (k->flags & (CRS_SECF_REQUIRED | CRS_SECF_FINISH)) != CRS_SECF_REQUIRED)
+            continue;
+        uint32_t i = 0;
+        while (i < w->nsections && w->table[i].type != type)
+            i++;
+        if (i == w->nsections) {
+            struct msg m = msg_start(w);
+            msg_str(&m, "no ");
+            msg_str(&m, k->name);
+            msg_str(&m, " section was added; readers refuse such an image");
+            return -EINVAL;
+        }
+    }
 
     int rc = put_section(w, CRS_SEC_CHUNKS, sizeof(struct crs_rec_chunk), w->chunks,
                          (uint64_t)w->nchunks * sizeof(struct crs_rec_chunk));
