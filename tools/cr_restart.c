@@ -1,10 +1,15 @@
 /* cr_restart [--no-restore-pid] FILE: brings a checkpointed process back and
- * stays in the foreground until it exits, exiting with its status. */
+ * stays in the foreground until it exits, exiting with its status.
+ *
+ * The restore itself is the checkpoint component's (crs/base/component.h):
+ * here is only where it runs. The image is opened and checked first; then a
+ * child is made, with the old pid where it can be (clone3 set_tid as root,
+ * or inside a new pid namespace), and becomes the restored process; this
+ * program waits for it like a shell for a foreground job. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "crs/uspace/restore.h"
+#include "crs/base/component.h"
 
 static pid_t child;
 
@@ -40,9 +45,8 @@ struct clone3_args {
 };
 
 /* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE). */
-static pid_t fork_with_pid(pid_t want, int *got_it)
+static pid_t fork_with_pid(pid_t want)
 {
-    *got_it = 0;
     if (want > 0) {
         struct clone3_args ca;
         memset(&ca, 0, sizeof ca);
@@ -51,10 +55,8 @@ static pid_t fork_with_pid(pid_t want, int *got_it)
         ca.set_tid = (uint64_t)&tid;
         ca.set_tid_size = 1;
         long r = syscall(SYS_clone3, &ca, sizeof ca);
-        if (r >= 0) {
-            *got_it = 1;
+        if (r >= 0)
             return (pid_t)r;
-        }
     }
     return fork();
 }
@@ -90,11 +92,121 @@ static int enter_user_pid_namespace(void)
     return write_file("/proc/self/gid_map", map);
 }
 
-static void child_fail(int report_fd, const char *msg)
+/* In the child: becomes the image's process, or reports why not on the
+ * report pipe and exits 1. */
+static void __attribute__((noreturn))
+restore_here(const struct crs_component *crs, struct crs_restart_image *ri, int report_fd)
 {
-    ssize_t w = write(report_fd, msg, strlen(msg));
+    char err[1024];
+    crs->restart(ri, err, sizeof err);
+    ssize_t w = write(report_fd, err, strlen(err));
     (void)w;
     _exit(1);
+}
+
+/* Creates the process that becomes the image's. In a pid namespace, the
+ * child is the namespace's init: it creates the process, reaps everything
+ * and hands the process's wait status to us through *status_fd. */
+static pid_t create_process(const struct crs_component *crs, struct crs_restart_image *ri, int restore_ids,
+                            int report[2], int rep_w, int *status_fd)
+{
+    /* Root takes the old pid directly unless another process holds it now
+     * (the original still runs, say): then, like a user, in a namespace. */
+    char proc_path[64];
+    snprintf(proc_path, sizeof proc_path, "/proc/%d", (int)ri->pid);
+    int pid_taken = access(proc_path, F_OK) == 0;
+    int status_pipe[2] = { -1, -1 };
+    *status_fd = -1;
+    if (restore_ids && (geteuid() != 0 || pid_taken) && enter_user_pid_namespace() == 0 &&
+        pipe2(status_pipe, O_CLOEXEC) != 0)
+        return -1;
+    fflush(NULL);
+    if (status_pipe[0] < 0) {
+        pid_t p = fork_with_pid(restore_ids ? ri->pid : 0);
+        if (p == 0) {
+            close(report[0]);
+            restore_here(crs, ri, rep_w);
+        }
+        return p;
+    }
+    pid_t init = fork();
+    if (init == 0) {
+        close(report[0]);
+        close(status_pipe[0]);
+        pid_t p = fork_with_pid(ri->pid);
+        if (p == 0)
+            restore_here(crs, ri, rep_w);
+        close(rep_w);
+        crs->restart_close(ri);
+        int st = 1 << 8, w;
+        for (;;) {   /* reap everything; stop when ours ends */
+            pid_t q = waitpid(-1, &w, 0);
+            if (q == p) {
+                st = w;
+                break;
+            }
+            if (q < 0 && errno != EINTR)
+                break;
+        }
+        ssize_t n = write(status_pipe[1], &st, sizeof st);
+        (void)n;
+        _exit(0);
+    }
+    close(status_pipe[1]);
+    *status_fd = status_pipe[0];
+    return init;
+}
+
+/* Reads what the child reported (nothing: the restore went through). */
+static size_t read_report(int fd, char *msg, size_t len)
+{
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(fd, msg + got, len - 1 - got);
+        if (n > 0 && got + (size_t)n < len - 1) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    msg[got] = 0;
+    return got;
+}
+
+/* The restored process, as we see it, inside the namespace whose init is `init`. */
+static pid_t process_of_init(pid_t init)
+{
+    char path[64], buf[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return init;
+    buf[n] = 0;
+    pid_t p = (pid_t)atoi(buf);
+    return p > 0 ? p : init;
+}
+
+/* Ends like the restored process: its exit status, or death by its signal. */
+static int exit_like(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) {
+        int sig = WTERMSIG(st);
+        signal(sig, SIG_DFL);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, sig);
+        sigprocmask(SIG_UNBLOCK, &s, NULL);
+        kill(getpid(), sig);
+        return 128 + sig;
+    }
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -105,14 +217,12 @@ int main(int argc, char **argv)
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    struct crs_restore r;
-    memset(&r, 0, sizeof r);
-    r.restore_ids = 1;
+    struct crs_restart_opts o = { .fd = -1, .restore_ids = 1 };
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': r.restore_ids = 0; break;
-        case 'k': r.ignore_kernel = 1; break;
+        case 'n': o.restore_ids = 0; break;
+        case 'k': o.ignore_kernel = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -121,102 +231,29 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    static struct crs_image img;
-    if (crs_image_open(&img, argv[optind]) != 0) {
-        fprintf(stderr, "cr_restart: %s\n", img.err);
+    o.path = argv[optind];
+    char msg[1024];
+    const struct crs_component *crs = crs_component_select(NULL, msg, sizeof msg);
+    struct crs_restart_image ri;
+    if (!crs || crs->restart_open(&o, &ri, msg, sizeof msg) != 0) {
+        fprintf(stderr, "cr_restart: %s\n", msg);
         return 1;
     }
-    r.img = &img;
-    if (crs_restore_check(&r) != 0) {
-        fprintf(stderr, "cr_restart: %s: %s\n", argv[optind], r.err);
-        return 1;
-    }
-    /* Our own descriptors live above every descriptor of the image. */
-    int maxfd = 2;
-    for (size_t i = 0; i < img.nfds; i++)
-        if (img.fds[i].fd > maxfd)
-            maxfd = img.fds[i].fd;
-    r.work_fd_min = maxfd + 1 < 64 ? 64 : maxfd + 1;
-    int moved = fcntl(img.fd, F_DUPFD_CLOEXEC, r.work_fd_min);
-    if (moved < 0) {
-        fprintf(stderr, "cr_restart: cannot set up descriptors: %s\n", strerror(errno));
-        return 1;
-    }
-    close(img.fd);
-    img.fd = moved;
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
         fprintf(stderr, "cr_restart: %s\n", strerror(errno));
         return 1;
     }
-    int rep_w = fcntl(report[1], F_DUPFD_CLOEXEC, r.work_fd_min);
+    int rep_w = fcntl(report[1], F_DUPFD_CLOEXEC, ri.own_fd_min);
     close(report[1]);
-
-    int original_pid;
-    int in_namespace = 0;
-    int status_pipe[2] = { -1, -1 };
-    /* Root takes the old pid directly unless another process holds it now
-     * (the original still runs, say): then, like a user, in a namespace. */
-    char proc_path[64];
-    snprintf(proc_path, sizeof proc_path, "/proc/%d", (int)img.process->pid);
-    int pid_taken = access(proc_path, F_OK) == 0;
-    if (r.restore_ids && (geteuid() != 0 || pid_taken) && enter_user_pid_namespace() == 0) {
-        in_namespace = 1;
-        if (pipe2(status_pipe, O_CLOEXEC) != 0)
-            return 1;
-    }
-    fflush(NULL);
-    if (in_namespace) {
-        /* init of the new pid namespace: creates the process, waits for it,
-         * hands its status to cr_restart outside */
-        child = fork();
-        if (child == 0) {
-            close(report[0]);
-            close(status_pipe[0]);
-            pid_t p = fork_with_pid(img.process->pid, &original_pid);
-            if (p == 0) {
-                int e;
-                if ((e = crs_restore_load(&r)) || (e = crs_restore_fds(&r)) ||
-                    (e = crs_restore_process_state(&r)) || (e = crs_restore_signals(&r)))
-                    child_fail(rep_w, r.err);
-                crs_restore_switch(&r, original_pid);
-                child_fail(rep_w, r.err);
-            }
-            close(rep_w);
-            close(img.fd);
-            int st = 1 << 8, w;
-            for (;;) {   /* reap everything; stop when ours ends */
-                pid_t q = waitpid(-1, &w, 0);
-                if (q == p) {
-                    st = w;
-                    break;
-                }
-                if (q < 0 && errno != EINTR)
-                    break;
-            }
-            ssize_t n = write(status_pipe[1], &st, sizeof st);
-            (void)n;
-            _exit(0);
-        }
-        close(status_pipe[1]);
-    } else {
-        child = fork_with_pid(r.restore_ids ? img.process->pid : 0, &original_pid);
-    }
+    int status_fd;
+    child = create_process(crs, &ri, o.restore_ids, report, rep_w, &status_fd);
     if (child < 0) {
         fprintf(stderr, "cr_restart: cannot create the process: %s\n", strerror(errno));
         return 1;
     }
-    if (child == 0) {
-        close(report[0]);
-        int e;
-        if ((e = crs_restore_load(&r)) || (e = crs_restore_fds(&r)) || (e = crs_restore_process_state(&r)) ||
-            (e = crs_restore_signals(&r)))
-            child_fail(rep_w, r.err);
-        crs_restore_switch(&r, original_pid);
-        child_fail(rep_w, r.err);
-    }
     close(rep_w);
-    close(img.fd);
+    crs->restart_close(&ri);
     /* Like a shell waiting for a foreground job: keyboard signals reach the
      * restored process directly; others sent to us are passed on. */
     signal(SIGINT, SIG_IGN);
@@ -224,39 +261,14 @@ int main(int argc, char **argv)
     int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
     for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
         signal(fwd[i], forward);
-    char msg[1024];
-    size_t got = 0;
-    for (;;) {
-        ssize_t n = read(report[0], msg + got, sizeof msg - 1 - got);
-        if (n > 0 && got + (size_t)n < sizeof msg - 1) {
-            got += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        break;
-    }
-    msg[got] = 0;
+    size_t got = read_report(report[0], msg, sizeof msg);
     close(report[0]);
-    if (in_namespace) {
-        /* signals for the process go to it, not to its namespace's init */
-        char path[64], buf[64];
-        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)child, (int)child);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-        if (fd >= 0)
-            close(fd);
-        if (n > 0) {
-            buf[n] = 0;
-            pid_t inner_outer = (pid_t)atoi(buf);
-            if (inner_outer > 0)
-                child = inner_outer;
-        }
-    }
     int st;
-    if (in_namespace) {
+    if (status_fd >= 0) {
+        /* signals for the process go to it, not to its namespace's init */
+        child = process_of_init(child);
         ssize_t n;
-        while ((n = read(status_pipe[0], &st, sizeof st)) < 0 && errno == EINTR)
+        while ((n = read(status_fd, &st, sizeof st)) < 0 && errno == EINTR)
             ;
         if (n != (ssize_t)sizeof st)
             st = 1 << 8;
@@ -270,21 +282,8 @@ int main(int argc, char **argv)
             }
     }
     if (got) {
-        fprintf(stderr, "cr_restart: %s: %s\n", argv[optind], msg);
+        fprintf(stderr, "cr_restart: %s\n", msg);
         return 1;
     }
-    if (WIFEXITED(st))
-        return WEXITSTATUS(st);
-    if (WIFSIGNALED(st)) {
-        int sig = WTERMSIG(st);
-        signal(sig, SIG_DFL);
-        sigset_t s;
-        sigemptyset(&s);
-        sigaddset(&s, sig);
-        sigprocmask(SIG_UNBLOCK, &s, NULL);
-        struct rlimit_nocore { int x; };
-        kill(getpid(), sig);
-        return 128 + sig;
-    }
-    return 1;
+    return exit_like(st);
 }

@@ -18,6 +18,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "crs/base/hooks.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park.h"
@@ -166,8 +167,6 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
 {
     struct crs_restart_info info = *info_in;
     crs_park_wait_restored(last_nparked);
-    for (uint32_t i = 0; i < info.nunmap && i < CRS_RESTART_MAX_UNMAP; i++)
-        munmap((void *)info.unmap[i].start, info.unmap[i].len);
     crs_thread_reinstate(self, &info);
     restart_old_pid = info.old_pid;
     restart_new_pid = info.new_pid;
@@ -175,6 +174,10 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_scratch_init(&scratch, SCRATCH_SIZE);
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     fork_result = p == MAP_FAILED ? NULL : p;
+    /* the hand-off blob lives in the restarter's leftovers: hooks first */
+    crs_hooks_restart((const void *)info.handoff, info.handoff_len);
+    for (uint32_t i = 0; i < info.nunmap && i < CRS_RESTART_MAX_UNMAP; i++)
+        munmap((void *)info.unmap[i].start, info.unmap[i].len);
     point_exe_back();
 }
 
@@ -196,11 +199,19 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         return res->status;
     }
     double t0 = now_ms();
+    int he = crs_hooks_checkpoint(res->err, sizeof res->err);
+    if (he) {
+        res->status = he;
+        if (o->after_write)
+            o->after_write(o->arg, res->status, res->err);
+        return res->status;
+    }
     long np = crs_park_all(o->timeout_ms, res->err, sizeof res->err);
     if (np < 0) {
         res->status = (int)np;
         if (o->after_write)
             o->after_write(o->arg, res->status, res->err);
+        crs_hooks_continue(res->status);
         return res->status;
     }
     struct crs_capture *c = crs_scratch_alloc(&scratch, sizeof *c);
@@ -260,6 +271,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
                 e = (int)pid;
                 crs_capture_error(c, "cannot fork the image writer: %s", strerror((int)-pid));
             } else {
+                crs_hooks_continue(0);
                 res->stall_ms = now_ms() - t0;
                 crs_park_release();
                 released = 1;
@@ -279,6 +291,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     if (o->after_write)
         o->after_write(o->arg, res->status, res->err);
     if (!released) {
+        crs_hooks_continue(res->status);
         res->stall_ms = now_ms() - t0;
         crs_park_release();
     }

@@ -2,6 +2,7 @@
 #include "crs/base/component.h"
 #include "crs/uspace/checkpoint.h"
 #include "crs/uspace/park.h"
+#include "crs/uspace/restore.h"
 
 const struct crs_component crs_uspace_component = {
     .name = "uspace",
@@ -11,4 +12,7 @@ const struct crs_component crs_uspace_component = {
     .park_signal = crs_park_signal,
     .set_park_hook = crs_park_set_hook,
     .park_here = crs_park_here,
+    .restart_open = crs_uspace_restart_open,
+    .restart = crs_uspace_restart,
+    .restart_close = crs_uspace_restart_close,
 };

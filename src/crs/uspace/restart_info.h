@@ -15,6 +15,8 @@ struct crs_restart_info {
     uint32_t nunmap;
     /* cr_restart's own leftovers, to unmap once every thread has left them */
     struct { uint64_t start, len; } unmap[CRS_RESTART_MAX_UNMAP];
+    /* the restarter's hand-off blob, inside one of the ranges above */
+    uint64_t handoff, handoff_len;
 };
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <linux/prctl.h>
 
+#include "crs/base/component.h"
 #include "crs/base/image.h"
 #include "crs/uspace/restart_info.h"
 
@@ -56,6 +57,8 @@ struct crs_restore {
     int *memfd_fds;         /* per memfd record */
     int *pipe_fds;          /* per pipe record: read end, write end */
     int work_fd_min;        /* our own descriptors live at or above this */
+    const void *handoff;    /* for the restored process (crs_restart_opts) */
+    size_t handoff_len;
     char err[768];
 };
 
@@ -64,9 +67,21 @@ int crs_restore_fds(struct crs_restore *r);          /* in the child */
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);
-/* Builds the plan and switches; returns only on failure (before the switch). */
+/* Builds the plan and switches; returns only on failure (before the switch).
+ * pid_is_original: the process runs under the image's pid, so the threads
+ * may get their old tids back. */
 int crs_restore_switch(struct crs_restore *r, int pid_is_original);
 
+/* The uspace component's restart operations (crs/base/component.h). */
+int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
+                            size_t errlen);
+int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen);
+void crs_uspace_restart_close(struct crs_restart_image *ri);
+
 void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The pages the restoring program itself occupies (its ELF object: text,
+ * data, bss), which the image must not use and the switch keeps. */
+void crs_restorer_extent(uint64_t *lo, uint64_t *hi);
 
 #endif

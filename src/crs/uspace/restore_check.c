@@ -4,6 +4,7 @@
 #include "crs/base/elf_build_id.h"
 
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,35 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-extern char __executable_start[], _end[];
+struct extent_search { uint64_t addr, lo, hi; };
+
+static int find_extent(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct extent_search *x = arg;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < lo) lo = s;
+        if (e > hi) hi = e;
+    }
+    if (x->addr < lo || x->addr >= hi)
+        return 0;
+    x->lo = lo & ~4095ull;
+    x->hi = (hi + 4095) & ~4095ull;
+    return 1;
+}
+
+void crs_restorer_extent(uint64_t *lo, uint64_t *hi)
+{
+    struct extent_search x = { (uint64_t)(uintptr_t)&crs_restorer_extent, 0, 0 };
+    dl_iterate_phdr(find_extent, &x);
+    *lo = x.lo;
+    *hi = x.hi;
+}
 
 void crs_restore_error(struct crs_restore *r, const char *fmt, ...)
 {
@@ -107,7 +136,8 @@ static int check_files(struct crs_restore *r)
 
 static int check_layout(struct crs_restore *r)
 {
-    uint64_t lo = (uint64_t)__executable_start & ~4095ull, hi = ((uint64_t)_end + 4095) & ~4095ull;
+    uint64_t lo, hi;
+    crs_restorer_extent(&lo, &hi);
     for (size_t i = 0; i < r->img->nregions; i++) {
         const struct crs_rec_region *g = &r->img->regions[i];
         if (g->start < hi && g->end > lo) {

@@ -29,12 +29,21 @@
 #define RSEQ_FLAG_UNREGISTER 1
 #endif
 
-extern char __executable_start[], _end[];
-
 struct clone3_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
         cgroup;
 };
+
+/* Everything below runs with no TLS, so no stack protector, which reads its
+ * canary there (cr_restart is built without it anyway; libcr.so may not be). */
+#if defined(__has_attribute)
+#if __has_attribute(no_stack_protector)
+#define NO_SSP __attribute__((no_stack_protector))
+#endif
+#endif
+#ifndef NO_SSP
+#define NO_SSP
+#endif
 
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -49,7 +58,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
     return ret;
 }
 
-static void say(const char *s)
+NO_SSP static void say(const char *s)
 {
     size_t n = 0;
     while (s[n])
@@ -57,7 +66,7 @@ static void say(const char *s)
     sys6(SYS_write, 2, (long)s, (long)n, 0, 0, 0);
 }
 
-static void die(const char *what)
+NO_SSP static void die(const char *what)
 {
     say("cr_restart: the restore failed after the point of no return: ");
     say(what);
@@ -67,7 +76,7 @@ static void die(const char *what)
         ;
 }
 
-static void move(uint64_t from, uint64_t len, uint64_t to, const char *what)
+NO_SSP static void move(uint64_t from, uint64_t len, uint64_t to, const char *what)
 {
     if (from == to)
         return;
@@ -76,7 +85,7 @@ static void move(uint64_t from, uint64_t len, uint64_t to, const char *what)
         die(what);
 }
 
-static void switch_main(void *arg)
+NO_SSP static void switch_main(void *arg)
 {
     struct crs_switch_plan *p = arg;
     for (uint32_t i = 0; i < p->nunmap; i++)
@@ -265,7 +274,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         if (img->regions[i].kind != CRS_REGION_VDSO && r->cur[i] != img->regions[i].start)
             nmove++;
     size_t len = sizeof(struct crs_switch_plan) + nmove * sizeof(struct crs_switch_range) +
-                 img->nthreads * sizeof(struct crs_switch_thread);
+                 img->nthreads * sizeof(struct crs_switch_thread) + r->handoff_len;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -291,6 +300,14 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         p->threads[i].pending = img->threads[i].pending;
     }
     p->nthreads = (uint32_t)img->nthreads;
+    if (r->handoff_len) {
+        /* the restored process reads it from a restart hook, before the
+         * plan is unmapped */
+        unsigned char *blob = (unsigned char *)(p->threads + img->nthreads);
+        memcpy(blob, r->handoff, r->handoff_len);
+        p->info.handoff = (uint64_t)blob;
+        p->info.handoff_len = r->handoff_len;
+    }
     p->restore_tids = r->restore_ids && pid_is_original;
     p->old_pid = img->process->pid;
     p->shared_pending = img->process->shared_pending;
@@ -317,7 +334,8 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     p->info.old_pid = pr->pid;
     p->info.new_pid = getpid();
     p->info.ids_changed = !pid_is_original;
-    uint64_t exe_lo = (uint64_t)__executable_start & ~4095ull, exe_hi = ((uint64_t)_end + 4095) & ~4095ull;
+    uint64_t exe_lo, exe_hi;
+    crs_restorer_extent(&exe_lo, &exe_hi);
     p->info.unmap[p->info.nunmap].start = exe_lo;
     p->info.unmap[p->info.nunmap++].len = exe_hi - exe_lo;
     p->info.unmap[p->info.nunmap].start = p->arena_start;

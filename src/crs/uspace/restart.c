@@ -1,0 +1,110 @@
+/* The uspace component's restart: opens and checks an image, then brings it
+ * back in the calling process (restore_load, restore_state, restore_switch).
+ * cr_restart calls it in the process it forked; an MPI rank's restarter in
+ * itself. */
+#define _GNU_SOURCE
+#include "crs/uspace/restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct uspace_restart {
+    struct crs_image img;
+    struct crs_restore r;
+    const char *name;
+};
+
+int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
+                            size_t errlen)
+{
+    memset(ri, 0, sizeof *ri);
+    const char *name = o->path ? o->path : "(image)";
+    if (o->handoff_len > CRS_HANDOFF_MAX || (o->handoff_len && !o->handoff)) {
+        snprintf(err, errlen, "%s: the hand-off blob is larger than %u bytes", name, CRS_HANDOFF_MAX);
+        if (o->fd >= 0)
+            close(o->fd);
+        return -EINVAL;
+    }
+    struct uspace_restart *u = calloc(1, sizeof *u);
+    if (!u) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        if (o->fd >= 0)
+            close(o->fd);
+        return -ENOMEM;
+    }
+    u->name = name;
+    int e = o->fd >= 0 ? crs_image_open_fd(&u->img, o->fd, name) : crs_image_open(&u->img, o->path);
+    if (e) {
+        snprintf(err, errlen, "%s", u->img.err);
+        free(u);
+        return e;
+    }
+    struct crs_restore *r = &u->r;
+    r->img = &u->img;
+    r->restore_ids = o->restore_ids;
+    r->ignore_kernel = o->ignore_kernel;
+    r->handoff = o->handoff;
+    r->handoff_len = o->handoff_len;
+    if ((e = crs_restore_check(r))) {
+        snprintf(err, errlen, "%s: %s", name, r->err);
+        crs_image_close(&u->img);
+        free(u);
+        return e;
+    }
+    /* Our own descriptors live above every descriptor of the image. */
+    int maxfd = 2;
+    for (size_t i = 0; i < u->img.nfds; i++)
+        if (u->img.fds[i].fd > maxfd)
+            maxfd = u->img.fds[i].fd;
+    r->work_fd_min = maxfd + 1 < 64 ? 64 : maxfd + 1;
+    int moved = fcntl(u->img.fd, F_DUPFD_CLOEXEC, r->work_fd_min);
+    if (moved < 0) {
+        e = -errno;
+        snprintf(err, errlen, "cannot set up descriptors: %s", strerror(errno));
+        crs_image_close(&u->img);
+        free(u);
+        return e;
+    }
+    close(u->img.fd);
+    u->img.fd = moved;
+    ri->pid = (pid_t)u->img.process->pid;
+    ri->own_fd_min = r->work_fd_min;
+    ri->impl = u;
+    return 0;
+}
+
+int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
+{
+    struct uspace_restart *u = ri->impl;
+    struct crs_restore *r = &u->r;
+    /* The threads may get their old ids only where the process has its old pid. */
+    int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
+    int e = crs_restore_load(r);
+    if (!e)
+        e = crs_restore_fds(r);
+    if (!e)
+        e = crs_restore_process_state(r);
+    if (!e)
+        e = crs_restore_signals(r);
+    if (!e)
+        e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
+    snprintf(err, errlen, "%s: %s", u->name, r->err);
+    return e ? e : -EIO;
+}
+
+void crs_uspace_restart_close(struct crs_restart_image *ri)
+{
+    struct uspace_restart *u = ri->impl;
+    if (!u)
+        return;
+    crs_image_close(&u->img);
+    free(u->r.cur);
+    free(u->r.memfd_fds);
+    free(u->r.pipe_fds);
+    free(u);
+    ri->impl = NULL;
+}
