@@ -4,10 +4,14 @@
  *   cr_info [--json] [--verify] FILE
  *
  * Prints the header facts, the process, its threads, memory regions (with the
- * bytes stored for each), files referenced, descriptors, signal handlers set
- * and totals; --json prints the same as one JSON object; --verify also reads
- * every chunk and checks its checksum. Exit status: 0 valid, 1 invalid (the
- * reason on stderr), 2 usage.
+ * bytes stored for each), files referenced, descriptors, signal handlers set,
+ * extensions (owner, size, checksum; only when the image has any) and totals;
+ * --json prints the same as one JSON object; --verify also reads every chunk
+ * and checks its checksum. Exit status: 0 valid, 1 invalid (the reason on
+ * stderr), 2 usage.
+ *
+ * The sections are printed by walking src/crs/base/image_sections.def: each
+ * row names its text printer and its JSON record printer below.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -195,9 +199,21 @@ static void text_signals(const struct crs_image *img)
     }
 }
 
-static void text_section(const struct crs_image *img, void (*text)(const struct crs_image *))
+static void text_exts(const struct crs_image *img)
 {
-    if (text)
+    printf("extensions: %zu\n", img->nexts);
+    for (size_t i = 0; i < img->nexts; i++) {
+        const struct crs_image_ext *x = &img->exts[i];
+        printf("  %-15s %10zu bytes  checksum %016" PRIx64 "\n", x->owner, x->len, x->checksum);
+    }
+}
+
+/* `absent`: a kind newer than version 1 that the image does not hold, left
+ * out so that older images print as they always did. */
+static void text_section(const struct crs_image *img, void (*text)(const struct crs_image *),
+                         bool absent)
+{
+    if (text && !absent)
         text(img);
 }
 
@@ -222,7 +238,7 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
 
     /* every section kind, in the order of image_sections.def */
 #define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
-    text_section(img, TEXT);
+    text_section(img, TEXT, SINCE > 1 && img->COUNT == 0);
 #include "crs/base/image_sections.def"
 #undef CRS_SECTION
 
@@ -373,14 +389,24 @@ static void json_signal(const struct crs_image *img, const void *rec, size_t i, 
     jhex("mask", s->mask, o);
 }
 
+static void json_ext(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_image_ext *x = rec;
+    (void)img, (void)i;
+    jstrk("owner", x->owner, o);
+    ju64("size", x->len, o);
+    jhex("checksum", x->checksum, o);
+}
+
 typedef void json_record_fn(const struct crs_image *img, const void *rec, size_t i, struct jobj *o);
 
 /* A section as "LABEL": one object for a kind of exactly one record, else an
- * array of the records' objects. */
+ * array of the records' objects; nothing if `absent` (see text_section). */
 static void json_section(const struct crs_image *img, const char *label, const void *records,
-                         size_t count, size_t size, bool one, json_record_fn *emit, struct jobj *top)
+                         size_t count, size_t size, bool one, bool absent, json_record_fn *emit,
+                         struct jobj *top)
 {
-    if (!emit)
+    if (!emit || absent)
         return;
     jkey(label, top);
     if (one) {
@@ -425,7 +451,8 @@ static void print_json(const struct crs_image *img, const char *path, bool verif
 
     /* every section kind, in the order of image_sections.def */
 #define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
-    json_section(img, LABEL, img->MEMBER, img->COUNT, sizeof(*img->MEMBER), N == 1, JSON, &top);
+    json_section(img, LABEL, img->MEMBER, img->COUNT, sizeof(*img->MEMBER), N == 1,  \
+                 SINCE > 1 && img->COUNT == 0, JSON, &top);
 #include "crs/base/image_sections.def"
 #undef CRS_SECTION
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# cr_info on the sample image: text and --json show what was written,
+# cr_info on the sample image (with extensions): text and --json show what was written,
 # --verify passes, and a damaged, truncated or missing image exits 1 with a
 # message on stderr and nothing on stdout.
 set -u
@@ -10,16 +10,18 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/revive-crinfo.XXXXXX") || exit 1
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$mk" "$dir/img" 3 || fail "cannot make the sample image"
+"$mk" "$dir/img" 3 ext || fail "cannot make the sample image"
 
 "$info" --verify "$dir/img" >"$dir/out" 2>"$dir/err" || fail "cr_info --verify exited $?: $(cat "$dir/err")"
-for want in 'format:   version 1, ' 'zstd-compressed chunks' 'process 4242' 'exe:      /usr/bin/sample' \
+for want in 'format:   version 2, 46464 bytes, 15 sections, zstd-compressed chunks' 'process 4242' 'exe:      /usr/bin/sample' \
         'tid 4242 (main)' 'tid 4243 (manager)' 'regions: 6' \
         '0000000030000000-0000000030800000 rw-p anon           4214784 stored  [heap]' \
         'r-xp vdso                 0 stored  [vdso]' '/usr/lib/libsample.so.1  dev 8:1 ino 1234' \
         'build-id a0a1a2a3' '3 regular   /home/user/data "x".txt offset 12345 flags 02' \
         'fds: 8' '7 pipe      pipe 0 (23 bytes held) flags 01' '8 pipe      pipe 1 (0 bytes held)' \
         'signal handlers set: 2' 'SIGINT     handler 0x20000200' 'SIGPIPE    ignored' \
+        'extensions: 3' '  mpi                    300 bytes  checksum ' \
+        '  test.counters            8 bytes  checksum ' '  mpi                      0 bytes  checksum ' \
         'totals: 6 regions mapping 8499200 bytes; 7 chunks holding 4235264 bytes' \
         'verify: all 7 chunks OK'; do
     grep -qF -- "$want" "$dir/out" || { cat "$dir/out"; fail "text output lacks: $want"; }
@@ -33,7 +35,13 @@ d = json.load(open(sys.argv[1]))
 def eq(got, want, what):
     if got != want:
         sys.exit("%s: got %r, expected %r" % (what, got, want))
-eq(d["header"]["version"], 1, "version")
+eq(d["header"]["version"], 2, "version")
+eq(d["header"]["sections"], 15, "sections")
+eq([(x["owner"], x["size"]) for x in d["extensions"]],
+   [("mpi", 300), ("test.counters", 8), ("mpi", 0)], "extensions")
+if not all(x["checksum"].startswith("0x") for x in d["extensions"]):
+    sys.exit("extension checksums: %r" % d["extensions"])
+eq(list(d)[-3:], ["extensions", "totals", "verified"], "keys in order")
 eq(d["header"]["compressed"], True, "compressed")
 eq(d["process"]["exe"], "/usr/bin/sample", "exe")
 eq([t["tid"] for t in d["threads"]], [4242, 4243], "tids")
@@ -51,6 +59,13 @@ PY
 else
     grep -q '"exe": "/usr/bin/sample"' "$dir/json" || fail "JSON output lacks the exe"
 fi
+
+# Without extensions (version 1), no extensions line and no "extensions" key.
+"$mk" "$dir/plain" 3 || fail "cannot make the sample image without extensions"
+"$info" "$dir/plain" >"$dir/out" || fail "cr_info on the plain sample exited $?"
+grep -qF 'format:   version 1, ' "$dir/out" || fail "plain sample: not version 1"
+grep -q '^extensions' "$dir/out" && fail "plain sample: an extensions line"
+"$info" --json "$dir/plain" | grep -q '"extensions"' && fail "plain sample: an extensions key"
 
 # A flipped byte in chunk data: open succeeds, --verify must not.
 cp "$dir/img" "$dir/bad"

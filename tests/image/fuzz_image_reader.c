@@ -47,6 +47,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n += strlen(crs_image_str(&img, img.fds[i].path));
     for (size_t i = 0; i < img.nfiles; i++)
         n += strlen(crs_image_str(&img, img.files[i].path));
+    for (size_t i = 0; i < img.nexts; i++) {
+        const struct crs_image_ext *x = &img.exts[i];
+        n += strlen(x->owner);
+        for (size_t k = 0; k < x->len; k++)
+            n += ((const unsigned char *)x->data)[k];
+        if (crs_image_extension(&img, x->owner, NULL) == NULL)
+            abort(); /* the owner of an extension has at least that one */
+    }
     void *buf = malloc(CRS_CHUNK_MAX);
     for (size_t i = 0; i < img.nchunks; i++)
         (void)crs_image_read_chunk(&img, i, buf);

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stddef.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "image_test.h"
 #include "crs/base/image_sections.h"
@@ -81,6 +83,24 @@ const struct sample_range *sample_ranges(int small, size_t *n)
     return small ? small_ranges : ranges;
 }
 
+const struct sample_ext *sample_exts(size_t *n)
+{
+    static unsigned char state[300], counters[8];
+    static const struct sample_ext exts[] = {
+        { "mpi", state, sizeof(state) },       /* written in three pieces */
+        { "test.counters", counters, sizeof(counters) },
+        { "mpi", NULL, 0 },                    /* empty */
+    };
+    if (!state[0]) {
+        for (size_t i = 0; i < sizeof(state); i++)
+            state[i] = (unsigned char)(i * 31 + 7);
+        for (size_t i = 0; i < sizeof(counters); i++)
+            counters[i] = (unsigned char)(0xef - i);
+    }
+    *n = sizeof(exts) / sizeof(exts[0]);
+    return exts;
+}
+
 static void *scratch_for(int zstd_level, size_t *len)
 {
     *len = crs_iw_scratch_size(64, 4096, zstd_level);
@@ -90,10 +110,11 @@ static void *scratch_for(int zstd_level, size_t *len)
     return s;
 }
 
-int sample_image_write(int fd, int zstd_level, int small, char *err)
+int sample_image_write(int fd, int zstd_level, int flags, char *err)
 {
-    size_t nr, slen;
-    const struct sample_range *r = sample_ranges(small, &nr);
+    size_t nr, slen, nx;
+    const struct sample_range *r = sample_ranges(flags & SAMPLE_SMALL, &nr);
+    const struct sample_ext *x = sample_exts(&nx);
     void *scratch = scratch_for(zstd_level, &slen);
     struct crs_image_writer w;
     if (sample_writer_guard)
@@ -171,6 +192,16 @@ int sample_image_write(int fd, int zstd_level, int small, char *err)
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_MEMFDS, &memfd, sizeof(memfd), 1);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), 8);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_SIGNALS, sig, sizeof(sig[0]), 64);
+    if (flags & SAMPLE_EXT) {
+        /* the first in pieces (the rewrite writes it in one: same bytes) */
+        if (!rc) rc = crs_iw_extension_begin(&w, x[0].owner);
+        if (!rc) rc = crs_iw_extension_append(&w, x[0].data, 100);
+        if (!rc) rc = crs_iw_extension_append(&w, x[0].data + 100, 0);
+        if (!rc) rc = crs_iw_extension_append(&w, x[0].data + 100, x[0].len - 100);
+        if (!rc) rc = crs_iw_extension_end(&w);
+        for (size_t i = 1; i < nx && !rc; i++)
+            rc = crs_iw_extension(&w, x[i].owner, x[i].data, x[i].len);
+    }
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_AUXV, auxv, sizeof(uint64_t), 6);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_PIPES, pipes, sizeof(pipes[0]), 2);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_PIPEDATA, pipedata, 1, sizeof(pipedata) - 1);
@@ -207,11 +238,17 @@ int image_rewrite(struct crs_image *img, int fd, int zstd_level)
     struct crs_strref ref;
     for (size_t off = 0; off < img->strings_len && !rc; off += strlen(img->strings + off) + 1)
         rc = crs_iw_string(&w, img->strings + off, &ref);
+    size_t next_ext = 0;
     for (uint32_t i = 0; i < img->hdr.section_count && !rc; i++) {
         const struct crs_section_entry *e = &img->table[i];
         const struct crs_section_kind *k = crs_section_kind(e->type);
         if (k->flags & CRS_SECF_FINISH)
             continue; /* CHUNKS and STRINGS: written by finish */
+        if (k->flags & CRS_SECF_REPEAT) { /* EXT: the extensions in table order */
+            const struct crs_image_ext *x = &img->exts[next_ext++];
+            rc = crs_iw_extension(&w, x->owner, x->data, x->len);
+            continue;
+        }
         const void *p = NULL;
         switch (e->type) {
 #define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
@@ -242,6 +279,28 @@ unsigned char *slurp(const char *path, size_t *len)
     close(fd);
     *len = (size_t)st.st_size;
     return p;
+}
+
+void image_reseal(const char *path)
+{
+    size_t len;
+    unsigned char *p = slurp(path, &len);
+    struct crs_image_header *h = (struct crs_image_header *)p;
+    if (len < sizeof(*h) || h->table_offset > len ||
+        h->section_count > (len - h->table_offset) / sizeof(struct crs_section_entry))
+        FAILF("%s: cannot reseal: the header does not fit the file", path);
+    struct crs_section_entry *t = (struct crs_section_entry *)(p + h->table_offset);
+    for (uint32_t i = 0; i < h->section_count; i++) {
+        if (t[i].offset > len || t[i].size > len - t[i].offset)
+            FAILF("%s: cannot reseal: section %u lies outside the file", path, i);
+        t[i].checksum = XXH3_64bits(p + t[i].offset, t[i].size);
+    }
+    h->table_checksum = XXH3_64bits(t, h->section_count * sizeof(*t));
+    h->header_checksum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
+    int fd = open(path, O_WRONLY);
+    if (fd < 0 || pwrite(fd, p, len, 0) != (ssize_t)len || close(fd))
+        FAILF("%s: cannot write: %s", path, strerror(errno));
+    free(p);
 }
 
 char *temp_path(const char *tag)

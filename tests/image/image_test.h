@@ -25,11 +25,28 @@
 
 #define ASSERT_TRUE(c) do { if (!(c)) FAILF("expected %s", #c); } while (0)
 
+/* What the sample image holds besides every section of version 1. */
+#define SAMPLE_SMALL 0x1 /* most page data left out (about 40 KiB with zstd), for
+                          * byte-by-byte tests */
+#define SAMPLE_EXT 0x2   /* extensions (so format version 2): see sample_exts */
+
 /* Writes the sample image to fd at its current offset with the given zstd
- * level (0: none); `small` leaves out most page data (about 40 KiB with
- * zstd) for byte-by-byte tests. Returns 0, or -errno with the writer's
+ * level (0: none) and SAMPLE_* flags. Returns 0, or -errno with the writer's
  * message in err (if not NULL; 256 bytes). */
-int sample_image_write(int fd, int zstd_level, int small, char *err);
+int sample_image_write(int fd, int zstd_level, int flags, char *err);
+
+/* The extensions of a SAMPLE_EXT image, in the order written. */
+struct sample_ext {
+    const char *owner;
+    const unsigned char *data;
+    size_t len;
+};
+const struct sample_ext *sample_exts(size_t *n);
+
+/* Recomputes every checksum of the image in `path` (sections, table,
+ * header) after a test changed bytes on purpose, so that the reader's
+ * structural checks, not a checksum, have to find what is wrong. */
+void image_reseal(const char *path);
 
 /* If set, called with 1 before the sample's first writer call and 0 after
  * its last (the round-trip test forbids malloc in between). */

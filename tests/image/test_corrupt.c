@@ -1,6 +1,6 @@
 /*
- * Every single-byte change in a small image (header, padding, chunk data,
- * sections, table) is refused by crs_image_open or, for chunk data, by
+ * Every single-byte change in a small image with extensions (header,
+ * padding, chunk data, sections, extensions, table) is refused by crs_image_open or, for chunk data, by
  * crs_image_read_chunk / crs_image_verify_chunks, with a message naming the
  * image, and without a crash.
  */
@@ -22,6 +22,8 @@ static int try_image(const char *path, char *err, size_t errlen)
         free(buf);
         if (rc == 0)
             rc = crs_image_verify_chunks(&img);
+        if (rc == 0 && img.nexts != 3)
+            FAILF("the sample's 3 extensions read as %zu", img.nexts);
     }
     snprintf(err, errlen, "%s", img.err);
     crs_image_close(&img);
@@ -32,7 +34,7 @@ int main(void)
 {
     char *path = temp_path("flip"), err[512] = "";
     int fd = open(path, O_RDWR | O_TRUNC);
-    if (sample_image_write(fd, 3, 1, err))
+    if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT, err))
         FAILF("writing the sample: %s", err);
     size_t len;
     unsigned char *orig = slurp(path, &len);

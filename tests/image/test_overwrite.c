@@ -74,7 +74,7 @@ int main(void)
     int p[2];
     if (pipe(p))
         FAILF("pipe");
-    int rc = sample_image_write(p[1], 0, 1, err);
+    int rc = sample_image_write(p[1], 0, SAMPLE_SMALL, err);
     ASSERT_EQ(rc, -ESPIPE);
     ASSERT_TRUE(strstr(err, "not seekable") != NULL);
     ASSERT_TRUE(crs_image_open_fd(&img, p[0], "pipe") < 0);
@@ -83,7 +83,7 @@ int main(void)
 
     /* 5. O_APPEND would make every pwrite append */
     fd = open(path, O_WRONLY | O_APPEND);
-    rc = sample_image_write(fd, 0, 1, err);
+    rc = sample_image_write(fd, 0, SAMPLE_SMALL, err);
     ASSERT_EQ(rc, -EINVAL);
     ASSERT_TRUE(strstr(err, "O_APPEND") != NULL);
     close(fd);

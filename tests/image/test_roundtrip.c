@@ -1,7 +1,8 @@
 /*
- * Round trip: the sample image (uncompressed and zstd) written, read back
- * with every field and byte as written, and written again from what was
- * read gives the same bytes. The writer must not touch malloc meanwhile.
+ * Round trip: the sample image (uncompressed and zstd, without and with
+ * extensions) written, read back with every field and byte as written, and
+ * written again from what was read gives the same bytes. The writer must not
+ * touch malloc meanwhile.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -58,9 +59,41 @@ static void check_content(struct crs_image *img, int small)
     free(buf);
 }
 
-static void check_fields(struct crs_image *img, int level)
+/* The extensions as written, in order, and found by owner. */
+static void check_exts(struct crs_image *img, int with_ext)
 {
-    ASSERT_EQ(img->hdr.version, CRS_IMAGE_VERSION);
+    size_t nx;
+    const struct sample_ext *x = sample_exts(&nx);
+    if (!with_ext) {
+        ASSERT_EQ(img->nexts, 0);
+        ASSERT_TRUE(crs_image_extension(img, "mpi", NULL) == NULL);
+        return;
+    }
+    ASSERT_EQ(img->nexts, nx);
+    for (size_t i = 0; i < nx; i++) {
+        ASSERT_STREQ(img->exts[i].owner, x[i].owner);
+        ASSERT_EQ(img->exts[i].len, x[i].len);
+        ASSERT_TRUE(x[i].len == 0 || memcmp(img->exts[i].data, x[i].data, x[i].len) == 0);
+    }
+    /* each section's checksum is that of its head and bytes */
+    for (uint32_t i = 0, k = 0; i < img->hdr.section_count; i++)
+        if (img->table[i].type == CRS_SEC_EXT)
+            ASSERT_EQ(img->exts[k++].checksum, img->table[i].checksum);
+    const struct crs_image_ext *m = crs_image_extension(img, "mpi", NULL);
+    ASSERT_TRUE(m == &img->exts[0]);
+    m = crs_image_extension(img, "mpi", m);
+    ASSERT_TRUE(m == &img->exts[2]);
+    ASSERT_TRUE(crs_image_extension(img, "mpi", m) == NULL);
+    ASSERT_TRUE(crs_image_extension(img, "test.counters", NULL) == &img->exts[1]);
+    ASSERT_TRUE(crs_image_extension(img, "mp", NULL) == NULL);
+}
+
+static void check_fields(struct crs_image *img, int level, int with_ext)
+{
+    /* version 2 only when extensions need it (image_format.h) */
+    ASSERT_EQ(img->hdr.version, with_ext ? 2 : 1);
+    ASSERT_EQ(img->hdr.section_count, with_ext ? 15 : 12);
+    check_exts(img, with_ext);
     ASSERT_EQ(img->hdr.pid, 4242);
     ASSERT_EQ(img->hdr.page_size, 4096);
     ASSERT_STREQ(img->hdr.machine, "x86_64");
@@ -142,18 +175,19 @@ int main(void)
     size_t nr;
     sample_ranges(0, &nr); /* allocate the sample memory before any guard */
     sample_writer_guard = guard;
-    for (int level = 0; level <= 3; level += 3) {
+    for (int run = 0; run < 4; run++) {
+        int level = run & 1 ? 3 : 0, flags = run & 2 ? SAMPLE_EXT : 0;
         char *a = temp_path("rt-a"), *b = temp_path("rt-b"), err[256] = "";
         int fd = open(a, O_RDWR | O_TRUNC);
-        int rc = sample_image_write(fd, level, 0, err);
+        int rc = sample_image_write(fd, level, flags, err);
         if (rc)
-            FAILF("writing the sample image (zstd %d): %s", level, err);
+            FAILF("writing the sample image (zstd %d, flags %d): %s", level, flags, err);
         close(fd);
 
         struct crs_image img;
         if (crs_image_open(&img, a))
-            FAILF("reading back (zstd %d): %s", level, img.err);
-        check_fields(&img, level);
+            FAILF("reading back (zstd %d, flags %d): %s", level, flags, img.err);
+        check_fields(&img, level, flags & SAMPLE_EXT);
         check_content(&img, 0);
         if (crs_image_verify_chunks(&img))
             FAILF("verify: %s", img.err);
@@ -164,14 +198,14 @@ int main(void)
 
         fd = open(b, O_RDWR | O_TRUNC);
         if (image_rewrite(&img, fd, level))
-            FAILF("rewriting (zstd %d) failed", level);
+            FAILF("rewriting (zstd %d, flags %d) failed", level, flags);
         close(fd);
         unsigned char *db = slurp(b, &lb);
         ASSERT_EQ(lb, la);
         for (size_t i = 0; i < la; i++)
             if (da[i] != db[i])
-                FAILF("zstd %d: rewritten image differs first at byte %zu (%02x, expected %02x)",
-                      level, i, db[i], da[i]);
+                FAILF("zstd %d, flags %d: rewritten image differs first at byte %zu (%02x, expected %02x)",
+                      level, flags, i, db[i], da[i]);
         crs_image_close(&img);
         unlink(a);
         unlink(b);
@@ -179,7 +213,8 @@ int main(void)
         free(db);
         free(a);
         free(b);
-        printf("ok zstd %d: %zu bytes, write -> read -> write identical\n", level, la);
+        printf("ok zstd %d%s: %zu bytes, write -> read -> write identical\n", level,
+               flags ? ", extensions" : "", la);
     }
     return 0;
 }

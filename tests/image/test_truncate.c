@@ -1,5 +1,5 @@
 /*
- * An image cut at any length is refused at open with a message that says it
+ * An image (small, with extensions) cut at any length is refused at open with a message that says it
  * is truncated (or empty), never read past its end and never crashes.
  */
 #define _GNU_SOURCE
@@ -12,7 +12,7 @@ int main(void)
 {
     char *path = temp_path("trunc"), err[256] = "";
     int fd = open(path, O_RDWR | O_TRUNC);
-    if (sample_image_write(fd, 3, 1, err))
+    if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT, err))
         FAILF("writing the sample: %s", err);
     size_t len;
     unsigned char *orig = slurp(path, &len);

@@ -54,6 +54,41 @@ int main(void)
     if (!strstr(img.err, "outside every region"))
         FAILF("message \"%s\"", img.err);
 
+    /* extensions: owners, the open/close protocol, sizes and the count */
+    struct crs_image_header hdr = { .pid = 1 };
+    ASSERT_TRUE(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+    ASSERT_EQ(crs_iw_open(&w, fd, scratch, slen, 2, 32, 0), 0);
+    EXPECT(crs_iw_extension(&w, "", page, 1), EINVAL, "owner is 1 to 15 printable");
+    EXPECT(crs_iw_extension(&w, "two words", page, 1), EINVAL, "without spaces");
+    EXPECT(crs_iw_extension(&w, "sixteen-chars-xx", page, 1), EINVAL, "1 to 15");
+    EXPECT(crs_iw_extension(&w, "caf\xc3\xa9", page, 1), EINVAL, "printable ASCII");
+    EXPECT(crs_iw_extension(&w, NULL, page, 1), EINVAL, "owner");
+    EXPECT(crs_iw_extension_append(&w, page, 1), EINVAL, "no extension is open");
+    EXPECT(crs_iw_extension_end(&w), EINVAL, "no extension is open");
+    EXPECT(crs_iw_section(&w, CRS_SEC_EXT, page, 1, 16), EINVAL, "crs_iw_extension");
+    ASSERT_EQ(crs_iw_extension_begin(&w, "fifteen-chars-x"), 0);
+    EXPECT(crs_iw_extension_begin(&w, "mpi"), EINVAL, "still open");
+    EXPECT(crs_iw_add_pages(&w, 0x10000, page, 4096), EINVAL, "still open");
+    EXPECT(crs_iw_section(&w, CRS_SEC_PROCESS, &proc, sizeof(proc), 1), EINVAL, "still open");
+    EXPECT(crs_iw_finish(&w, &hdr), EINVAL, "still open");
+    EXPECT(crs_iw_extension_append(&w, page, (size_t)CRS_EXT_BYTES_MAX + 1), EMSGSIZE, "at most 1 GiB");
+    ASSERT_EQ(crs_iw_extension_append(&w, page, 10), 0);
+    EXPECT(crs_iw_extension_append(&w, page, (size_t)CRS_EXT_BYTES_MAX - 9), EMSGSIZE, "at most 1 GiB");
+    ASSERT_EQ(crs_iw_extension_end(&w), 0);
+    for (int i = 1; i < CRS_EXT_MAX; i++)
+        ASSERT_EQ(crs_iw_extension(&w, "mpi", page, 8), 0);
+    EXPECT(crs_iw_extension(&w, "mpi", page, 8), ENOSPC, "more extensions than an image holds");
+    ASSERT_EQ(crs_iw_section(&w, CRS_SEC_PROCESS, &proc, sizeof(proc), 1), 0);
+    ASSERT_EQ(crs_iw_finish(&w, &hdr), 0);
+    if (crs_image_open(&img, path))
+        FAILF("the image of %d extensions is refused: %s", CRS_EXT_MAX, img.err);
+    ASSERT_EQ(img.hdr.version, 2);
+    ASSERT_EQ(img.nexts, CRS_EXT_MAX);
+    ASSERT_STREQ(img.exts[0].owner, "fifteen-chars-x");
+    ASSERT_EQ(img.exts[0].len, 10);
+    ASSERT_EQ(img.exts[1].len, 8);
+    crs_image_close(&img);
+
     /* a full disk: /dev/full seeks but every write fails with ENOSPC */
     int full = open("/dev/full", O_WRONLY);
     if (full >= 0) {

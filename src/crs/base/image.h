@@ -30,7 +30,12 @@ struct crs_image_writer {
     void *zctx;             /* ZSTD_CCtx placed in scratch, or NULL */
     void *zbuf;             /* compressed output buffer */
     size_t zbuf_cap;
-    struct crs_section_entry table[CRS_SEC__MAX];
+    void *ext_hash;         /* XXH3 state (in scratch) of the extension being written */
+    int ext_open;           /* between crs_iw_extension_begin and _end */
+    uint64_t ext_start;     /* its section's offset */
+    uint64_t ext_len;       /* bytes appended so far */
+    uint32_t nexts;         /* extensions written */
+    struct crs_section_entry table[CRS_SECTIONS_MAX];
     uint32_t nsections;
     uint64_t bytes_raw, bytes_stored; /* statistics */
     uint64_t writeback_from;  /* offset up to which writeback to disk was started */
@@ -57,6 +62,26 @@ int crs_iw_string(struct crs_image_writer *w, const char *s, struct crs_strref *
 int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *records,
                    size_t record_size, size_t count);
 
+/* Adds an extension: `len` bytes (at most CRS_EXT_BYTES_MAX) that `owner`
+ * (1 to 15 printable ASCII characters without spaces, e.g. "mpi") keeps in the
+ * image, written to the file straight from `bytes` (len 0: none) and
+ * checksummed; readers list it (crs_image_extension) and cr_info shows it.
+ * Several per owner are allowed, CRS_EXT_MAX in all; they read back in the
+ * order written. No allocation, like every writer call: callable from inside
+ * the checkpointed process. An image with extensions is format version 2.
+ * Returns 0, or -EINVAL (bad owner, an extension still open), -ENOSPC (more
+ * than CRS_EXT_MAX), -EMSGSIZE (too large) or a write error (-ENOSPC, -EIO...),
+ * with the message in w->err. */
+int crs_iw_extension(struct crs_image_writer *w, const char *owner, const void *bytes, size_t len);
+
+/* The same in pieces, for state that is not in one buffer: _begin starts an
+ * extension of `owner`, each _append adds bytes to it, _end closes it. While
+ * it is open, no other section, pages or finish may be written (-EINVAL).
+ * Same errors as crs_iw_extension. */
+int crs_iw_extension_begin(struct crs_image_writer *w, const char *owner);
+int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len);
+int crs_iw_extension_end(struct crs_image_writer *w);
+
 /* Writes CHUNKS, STRINGS, the section table and the header (filled from
  * `hdr_template`: pid, created_ns, host facts; the writer sets the rest),
  * truncates a regular file at the image's end. Not durable: the caller fsyncs. */
@@ -66,6 +91,15 @@ int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr
 void crs_host_facts(struct crs_image_header *h);
 
 /* ---------------- reader ---------------- */
+
+/* One extension (EXT section) of an image, as validated by the reader. */
+struct crs_image_ext {
+    const char *owner;      /* its owner tag, NUL-terminated (points into head) */
+    const void *data;       /* its bytes (right after head) */
+    size_t len;
+    uint64_t checksum;      /* the section's XXH3-64 (head and bytes), as in the table */
+    struct crs_ext_head *head; /* the whole section as read */
+};
 
 struct crs_image {
     int fd;
@@ -86,6 +120,7 @@ struct crs_image {
     struct crs_rec_pipe *pipes;            size_t npipes;
     unsigned char *pipedata;               size_t pipedata_len;
     char *strings;                         size_t strings_len;
+    struct crs_image_ext *exts;            size_t nexts; /* in the order written */
     char *name;             /* for messages: "image NAME: ..." */
     char err[512];
 };
@@ -102,6 +137,12 @@ int crs_image_open_fd(struct crs_image *img, int fd, const char *name);
 
 /* A validated string; never NULL ("" for an empty reference). */
 const char *crs_image_str(const struct crs_image *img, struct crs_strref ref);
+
+/* The extensions `owner` wrote, in the order written: the first one after
+ * `prev` (NULL: the first one), or NULL when there is no more. The bytes
+ * stay valid until crs_image_close. All extensions: img->exts[0..nexts). */
+const struct crs_image_ext *crs_image_extension(const struct crs_image *img, const char *owner,
+                                                const struct crs_image_ext *prev);
 
 /* Reads chunk `i` into dst (chunks[i].length bytes), verifying its checksum and
  * decompressing. Returns 0 or -errno with img->err set. */

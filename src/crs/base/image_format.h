@@ -1,5 +1,5 @@
 /*
- * The Revive process image format, version 1.
+ * The Revive process image format, versions 1 and 2.
  *
  * One image holds one process. All integers are little-endian (x86_64 only).
  * Layout, relative to the byte where the writer started (usually 0):
@@ -18,6 +18,14 @@
  *
  * Strings (paths, names) live in the STRINGS section and are referenced by
  * struct crs_strref; each referenced string is NUL-terminated inside it.
+ *
+ * Versions: version 2 adds the EXT section kind (extensions: state another
+ * layer, such as the MPI layer, keeps in the image without crs reading it)
+ * and nothing else. A writer writes the lowest version that holds its
+ * sections: version 1 for an image without extensions, so that readers of
+ * version 1 still read it; version 2 otherwise, which a version-1 reader
+ * refuses by its version. A reader reads CRS_IMAGE_VERSION_MIN to
+ * CRS_IMAGE_VERSION and refuses a section kind newer than the image's version.
  */
 #ifndef REVIVE_CRS_IMAGE_FORMAT_H
 #define REVIVE_CRS_IMAGE_FORMAT_H
@@ -25,7 +33,8 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 1u
+#define CRS_IMAGE_VERSION 2u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
 #define CRS_CHUNK_MAX (4u << 20)
@@ -35,7 +44,7 @@
 
 struct crs_image_header {
     char magic[8];              /* CRS_IMAGE_MAGIC, not NUL-terminated */
-    uint32_t version;           /* CRS_IMAGE_VERSION */
+    uint32_t version;           /* CRS_IMAGE_VERSION_MIN..CRS_IMAGE_VERSION (see above) */
     uint32_t header_size;       /* sizeof(struct crs_image_header) */
     uint64_t image_size;        /* bytes from the header to the end of the table */
     uint64_t table_offset;      /* of the section table, from the header */
@@ -67,12 +76,17 @@ enum crs_section_type {
     CRS_SEC_AUXV = 10,     /* uint64_t pairs, as /proc/self/auxv */
     CRS_SEC_PIPES = 11,    /* struct crs_rec_pipe[]: pipes with both ends in the process */
     CRS_SEC_PIPEDATA = 12, /* raw bytes: what those pipes held */
+    CRS_SEC_EXT = 13,      /* version 2: one extension: struct crs_ext_head, then its
+                            * owner's bytes; the only type that may appear more than once */
     CRS_SEC__MAX
 };
 
+/* Sections in one image: each type at most once, EXT up to CRS_EXT_MAX times. */
+#define CRS_SECTIONS_MAX (CRS_SEC__MAX - 2 + CRS_EXT_MAX)
+
 struct crs_section_entry {
-    uint32_t type;        /* enum crs_section_type; each type at most once */
-    uint32_t record_size; /* size of one record (1 for STRINGS) */
+    uint32_t type;        /* enum crs_section_type; each type at most once except EXT */
+    uint32_t record_size; /* size of one record (1 for STRINGS, PIPEDATA and EXT) */
     uint64_t offset;      /* from the header */
     uint64_t size;        /* bytes; a multiple of record_size */
     uint64_t checksum;    /* XXH3-64 of the section's bytes */
@@ -236,6 +250,25 @@ struct crs_rec_sigaction {
     uint64_t flags;
     uint64_t restorer;
     uint64_t mask;
+};
+
+/*
+ * Extensions (EXT, version 2): bytes that another layer keeps in the image,
+ * tagged with the name of their owner ("mpi"). Revive's crs stores them and
+ * hands them back (crs_image_extension) without reading them; the owner
+ * versions its own bytes. One EXT section holds one extension: the head, then
+ * the owner's bytes (section size = sizeof head + their length), checksummed
+ * like every section. An owner may write several extensions; they keep the
+ * order they were written in, in the table.
+ */
+#define CRS_EXT_OWNER_MAX 16          /* bytes of the owner tag */
+#define CRS_EXT_MAX 64                /* extensions per image */
+#define CRS_EXT_BYTES_MAX (1ull << 30) /* bytes of one extension, after its head */
+
+struct crs_ext_head {
+    /* 1 to CRS_EXT_OWNER_MAX - 1 printable ASCII characters without spaces
+     * (0x21..0x7e), then NUL bytes to the end: always NUL-terminated */
+    char owner[CRS_EXT_OWNER_MAX];
 };
 
 #endif

@@ -140,10 +140,10 @@ static int check_header(struct crs_image *img)
                                  "give cr_restart a file written by cr_checkpoint");
     if (n < sizeof(*h))
         return truncated(img, avail, CRS_IMAGE_ALIGN);
-    if (h->version != CRS_IMAGE_VERSION)
+    if (h->version < CRS_IMAGE_VERSION_MIN || h->version > CRS_IMAGE_VERSION)
         return fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", but this Revive reads "
-                    "version %u; use the Revive release that wrote it", h->version,
-                    CRS_IMAGE_VERSION);
+                    "versions %u to %u; use the Revive release that wrote it", h->version,
+                    CRS_IMAGE_VERSION_MIN, CRS_IMAGE_VERSION);
     uint64_t sum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
     if (h->header_size != sizeof(*h) || !SUM_OK(sum, h->header_checksum))
         return fail(img, EBADMSG, "header checksum mismatch: " CORRUPT);
@@ -156,7 +156,7 @@ static int check_header(struct crs_image *img)
     if (!memchr(h->kernel_release, 0, sizeof(h->kernel_release)) ||
         !memchr(h->machine, 0, sizeof(h->machine)))
         return fail(img, EBADMSG, "unterminated host name fields: " CORRUPT);
-    if (h->section_count > CRS_SEC__MAX - 1 || h->table_offset < CRS_IMAGE_ALIGN ||
+    if (h->section_count > CRS_SECTIONS_MAX || h->table_offset < CRS_IMAGE_ALIGN ||
         h->table_offset > h->image_size ||
         h->image_size - h->table_offset != h->section_count * (uint64_t)sizeof(struct crs_section_entry))
         return fail(img, EBADMSG, "section table out of bounds: " CORRUPT);
@@ -181,7 +181,10 @@ static int read_table(struct crs_image *img)
         const struct crs_section_kind *k = crs_section_kind(e->type);
         if (!k)
             return fail(img, EBADMSG, "unknown section type %" PRIu32 ": " CORRUPT, e->type);
-        if (seen[e->type])
+        if (k->since > h->version)
+            return fail(img, EBADMSG, "section %s in a version %" PRIu32 " image: " CORRUPT,
+                        k->name, h->version);
+        if (seen[e->type] && !(k->flags & CRS_SECF_REPEAT))
             return fail(img, EBADMSG, "section %s appears twice: " CORRUPT, k->name);
         seen[e->type] = true;
         switch (crs_section_shape(k, e->record_size, e->size)) {
@@ -226,7 +229,8 @@ static int read_section(struct crs_image *img, const struct crs_section_entry *e
     return 0;
 }
 
-/* Puts a section's records where struct crs_image shows them. */
+/* Puts a section's records where struct crs_image shows them (not for a
+ * CRS_SECF_REPEAT kind: add_ext). */
 static void store(struct crs_image *img, uint32_t type, void *p, uint64_t size)
 {
     switch (type) {
@@ -240,6 +244,28 @@ static void store(struct crs_image *img, uint32_t type, void *p, uint64_t size)
     }
 }
 
+/* A section of the kind that repeats (EXT): one more extension, its owner
+ * checked by check_exts. */
+static int add_ext(struct crs_image *img, const struct crs_section_entry *e, void *p)
+{
+    int rc = 0;
+    struct crs_image_ext *x = NULL;
+    if (e->size < sizeof(struct crs_ext_head))
+        rc = fail(img, EBADMSG, "extension %zu is shorter than its head: " CORRUPT, img->nexts);
+    else if (!(x = realloc(img->exts, (img->nexts + 1) * sizeof(*x))))
+        rc = fail(img, ENOMEM, "out of memory");
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    struct crs_ext_head *head = p;
+    img->exts = x;
+    x[img->nexts++] = (struct crs_image_ext){ .head = head, .data = head + 1,
+                                              .len = e->size - sizeof(*head),
+                                              .checksum = e->checksum };
+    return 0;
+}
+
 static int read_sections(struct crs_image *img)
 {
     for (uint32_t i = 0; i < img->hdr.section_count; i++) {
@@ -248,7 +274,12 @@ static int read_sections(struct crs_image *img)
         int rc = read_section(img, e, &p);
         if (rc)
             return rc;
-        store(img, e->type, p, e->size);
+        if (crs_section_kind(e->type)->flags & CRS_SECF_REPEAT)
+            rc = add_ext(img, e, p);
+        else
+            store(img, e->type, p, e->size);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -437,6 +468,39 @@ static int check_fds(struct crs_image *img)
     return 0;
 }
 
+/* Extensions: at most CRS_EXT_MAX, each at most CRS_EXT_BYTES_MAX bytes after
+ * its head, whose owner is 1 to 15 characters 0x21..0x7e, then NULs. Sets owner. */
+static int check_exts(struct crs_image *img)
+{
+    if (img->nexts > CRS_EXT_MAX)
+        return fail(img, EBADMSG, "%zu extensions, more than %u: " CORRUPT, img->nexts, CRS_EXT_MAX);
+    for (size_t i = 0; i < img->nexts; i++) {
+        struct crs_image_ext *x = &img->exts[i];
+        if (x->len > CRS_EXT_BYTES_MAX)
+            return fail(img, EBADMSG, "extension %zu is larger than an extension can be: " CORRUPT, i);
+        const char *o = x->head->owner;
+        size_t n = 0;
+        while (n < sizeof(x->head->owner) && o[n] >= 0x21 && o[n] <= 0x7e)
+            n++;
+        bool pad_ok = n > 0 && n < sizeof(x->head->owner);
+        for (size_t k = n; k < sizeof(x->head->owner) && pad_ok; k++)
+            pad_ok = o[k] == '\0';
+        if (!pad_ok)
+            return fail(img, EBADMSG, "extension %zu has a malformed owner tag: " CORRUPT, i);
+        x->owner = o;
+    }
+    return 0;
+}
+
+const struct crs_image_ext *crs_image_extension(const struct crs_image *img, const char *owner,
+                                                const struct crs_image_ext *prev)
+{
+    for (size_t i = prev ? (size_t)(prev - img->exts) + 1 : 0; i < img->nexts; i++)
+        if (img->exts[i].owner && !strcmp(img->exts[i].owner, owner))
+            return &img->exts[i];
+    return NULL;
+}
+
 /* Every kind's check, in the order of image_sections.def. */
 static int check_records(struct crs_image *img)
 {
@@ -511,6 +575,8 @@ void crs_image_close(struct crs_image *img)
     if (img->fd >= 0)
         close(img->fd);
     free(img->table);
+    for (size_t i = 0; i < img->nexts; i++)
+        free(img->exts[i].head);
 #define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
     free(img->MEMBER);
 #include "crs/base/image_sections.def"

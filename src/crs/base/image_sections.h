@@ -19,6 +19,8 @@
 #define CRS_SECF_FINISH 0x2u   /* written by crs_iw_finish, never by crs_iw_section */
 #define CRS_SECF_PAIRS 0x4u    /* records of one word or of one (type, value) pair of
                                 * words; the section holds whole pairs (AUXV) */
+#define CRS_SECF_REPEAT 0x8u   /* may appear more than once, each section one record of
+                                * its own size (EXT; written by crs_iw_extension) */
 
 struct crs_section_kind {
     uint32_t type;        /* enum crs_section_type; 0 in the unused slots */

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCCtx: compression without malloc */
+#define XXH_STATIC_LINKING_ONLY  /* XXH3_state_t: a hash state in scratch, without malloc */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -148,7 +149,8 @@ static size_t zbuf_size(void) { return align_up(ZSTD_compressBound(CRS_CHUNK_MAX
 size_t crs_iw_scratch_size(size_t max_chunks, size_t strings_cap, int zstd_level)
 {
     /* 64 bytes of slack per carved piece for alignment */
-    size_t n = 64 + max_chunks * sizeof(struct crs_rec_chunk) + 64 + strings_cap + 64;
+    size_t n = 64 + max_chunks * sizeof(struct crs_rec_chunk) + 64 + strings_cap + 64 +
+               sizeof(XXH3_state_t) + 64;
     if (zstd_level > 0)
         n += ZSTD_estimateCCtxSize(zstd_level) + 64 + zbuf_size();
     return n;
@@ -180,7 +182,8 @@ int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratc
     w->chunks_cap = max_chunks;
     w->strings = carve(&p, end, strings_cap);
     w->strings_cap = strings_cap;
-    if (!w->chunks || !w->strings)
+    w->ext_hash = carve(&p, end, sizeof(XXH3_state_t));
+    if (!w->chunks || !w->strings || !w->ext_hash)
         return fail(w, ENOMEM, "scratch buffer too small; size it with crs_iw_scratch_size()");
     if (w->zstd_level) {
         size_t zlen = ZSTD_estimateCCtxSize(w->zstd_level);
@@ -256,8 +259,20 @@ static int add_chunk(struct crs_image_writer *w, uint64_t vaddr, const void *src
     return 0;
 }
 
+/* Refuses a call that would write while an extension is open (its section
+ * must be contiguous). */
+static int ext_closed(struct crs_image_writer *w)
+{
+    if (w->ext_open)
+        return fail(w, EINVAL, "an extension is still open; end it with crs_iw_extension_end first");
+    return 0;
+}
+
 int crs_iw_add_pages(struct crs_image_writer *w, uint64_t vaddr, const void *src, size_t len)
 {
+    int rc = ext_closed(w);
+    if (rc)
+        return rc;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     if (vaddr % page || len % page || len == 0)
         return fail(w, EINVAL, "pages must be page-aligned, a whole number of pages and not empty");
@@ -272,7 +287,7 @@ int crs_iw_add_pages(struct crs_image_writer *w, uint64_t vaddr, const void *src
     const char *p = src;
     while (len) {
         size_t n = len < CRS_CHUNK_MAX ? len : CRS_CHUNK_MAX;
-        int rc = add_chunk(w, vaddr, p, n);
+        rc = add_chunk(w, vaddr, p, n);
         if (rc)
             return rc;
         vaddr += n;
@@ -310,8 +325,8 @@ static int put_section(struct crs_image_writer *w, uint32_t type, uint32_t recor
             return fail(w, EINVAL, "section added twice; each type may appear once");
     if (w->nsections >= sizeof(w->table) / sizeof(w->table[0]))
         return fail(w, EINVAL, "too many sections");
-    int rc = pad_to(w, SECTION_ALIGN);
-    if (rc)
+    int rc = ext_closed(w);
+    if (rc || (rc = pad_to(w, SECTION_ALIGN)))
         return rc;
     if (size && (rc = put(w, w->pos, data, (size_t)size)))
         return rc;
@@ -331,6 +346,8 @@ int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *record
     const struct crs_section_kind *k = crs_section_kind(type);
     if (!k || (k->flags & CRS_SECF_FINISH))
         return fail(w, EINVAL, "unknown section type, or CHUNKS/STRINGS (the writer adds those)");
+    if (k->flags & CRS_SECF_REPEAT)
+        return fail(w, EINVAL, "extensions are added with crs_iw_extension, not as a section");
     if (record_size == 0 || crs_section_shape(k, record_size, record_size) == CRS_SHAPE_RECORD_SIZE)
         return fail(w, EINVAL, "record size does not match the section type's struct");
     if (count > SIZE_MAX / record_size)
@@ -360,8 +377,96 @@ int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *record
     return put_section(w, type, (uint32_t)record_size, records, (uint64_t)record_size * count);
 }
 
+/* ---- extensions ---- */
+
+/* 1 to CRS_EXT_OWNER_MAX - 1 characters 0x21..0x7e (the reader's rule). */
+static int owner_ok(const char *owner)
+{
+    size_t n = 0;
+    while (n < CRS_EXT_OWNER_MAX && owner[n]) {
+        if (owner[n] < 0x21 || owner[n] > 0x7e)
+            return 0;
+        n++;
+    }
+    return n > 0 && n < CRS_EXT_OWNER_MAX;
+}
+
+int crs_iw_extension_begin(struct crs_image_writer *w, const char *owner)
+{
+    int rc = ext_closed(w);
+    if (rc)
+        return rc;
+    if (!owner || !owner_ok(owner))
+        return fail(w, EINVAL, "an extension's owner is 1 to 15 printable ASCII characters "
+                               "without spaces (\"mpi\")");
+    if (w->nexts >= CRS_EXT_MAX)
+        return fail(w, ENOSPC, "more extensions than an image holds (64); "
+                               "put more into each extension");
+    if (w->nsections >= sizeof(w->table) / sizeof(w->table[0]))
+        return fail(w, EINVAL, "too many sections");
+    struct crs_ext_head head;
+    memset(&head, 0, sizeof(head));
+    memcpy(head.owner, owner, strlen(owner));
+    if ((rc = pad_to(w, SECTION_ALIGN)) || (rc = put(w, w->pos, &head, sizeof(head))))
+        return rc;
+    XXH3_64bits_reset(w->ext_hash);
+    XXH3_64bits_update(w->ext_hash, &head, sizeof(head));
+    w->ext_start = w->pos;
+    w->ext_len = 0;
+    w->pos += sizeof(head);
+    w->ext_open = 1;
+    return 0;
+}
+
+int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len)
+{
+    if (!w->ext_open)
+        return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
+    if (len > CRS_EXT_BYTES_MAX - w->ext_len)
+        return fail(w, EMSGSIZE, "an extension holds at most 1 GiB; split it into several");
+    if (len == 0)
+        return 0;
+    int rc = put(w, w->pos, bytes, len);
+    if (rc)
+        return rc;
+    XXH3_64bits_update(w->ext_hash, bytes, len);
+    w->pos += len;
+    w->ext_len += len;
+    return 0;
+}
+
+int crs_iw_extension_end(struct crs_image_writer *w)
+{
+    if (!w->ext_open)
+        return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
+    struct crs_section_entry *e = &w->table[w->nsections++];
+    e->type = CRS_SEC_EXT;
+    e->record_size = 1;
+    e->offset = w->ext_start;
+    e->size = sizeof(struct crs_ext_head) + w->ext_len;
+    e->checksum = XXH3_64bits_digest(w->ext_hash);
+    w->ext_open = 0;
+    w->nexts++;
+    return 0;
+}
+
+int crs_iw_extension(struct crs_image_writer *w, const char *owner, const void *bytes, size_t len)
+{
+    int rc = crs_iw_extension_begin(w, owner);
+    if (!rc)
+        rc = crs_iw_extension_append(w, bytes, len);
+    if (!rc)
+        rc = crs_iw_extension_end(w);
+    return rc;
+}
+
+/* ---- the end ---- */
+
 int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr_template)
 {
+    int rc = ext_closed(w);
+    if (rc)
+        return rc;
     /* the sections every image holds, except those written here */
     for (uint32_t type = 1; type < CRS_SEC__MAX; type++) {
         const struct crs_section_kind *k = crs_section_kind(type);
@@ -379,8 +484,8 @@ int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr
         }
     }
 
-    int rc = put_section(w, CRS_SEC_CHUNKS, sizeof(struct crs_rec_chunk), w->chunks,
-                         (uint64_t)w->nchunks * sizeof(struct crs_rec_chunk));
+    rc = put_section(w, CRS_SEC_CHUNKS, sizeof(struct crs_rec_chunk), w->chunks,
+                     (uint64_t)w->nchunks * sizeof(struct crs_rec_chunk));
     if (!rc)
         rc = put_section(w, CRS_SEC_STRINGS, 1, w->strings, w->strings_len);
     if (!rc)
@@ -396,7 +501,13 @@ int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr
     struct crs_image_header h;
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, CRS_IMAGE_MAGIC, sizeof(h.magic));
-    h.version = CRS_IMAGE_VERSION;
+    /* the lowest version that has every kind written (image_format.h) */
+    h.version = CRS_IMAGE_VERSION_MIN;
+    for (uint32_t i = 0; i < w->nsections; i++) {
+        const struct crs_section_kind *k = crs_section_kind(w->table[i].type);
+        if (k->since > h.version)
+            h.version = k->since;
+    }
     h.header_size = sizeof(h);
     h.image_size = w->pos;
     h.table_offset = table_offset;
