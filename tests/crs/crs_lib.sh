@@ -1,7 +1,9 @@
 # Shell helpers shared by the tests in tests/crs (sourced by bash scripts).
 #
 # Environment (set by `make check`; set REVIVE_BUILDDIR by hand otherwise):
-#   REVIVE_BUILDDIR   the build tree: tools in tools/, test programs in tests/crs/
+#   REVIVE_BUILDDIR   the build tree: tools in tools/, the state programs in
+#                     tests/crs/uspace/, the image tool in tests/crs/base/, the
+#                     -lcr programs in tests/crs/libcr/
 #   CRS_KEEP=1        keep the work directory even when everything passed
 #   CRS_TIMEOUT=N     seconds a test program may run (default 60)
 #
@@ -14,7 +16,9 @@ set -u
 if [ -z "${REVIVE_BUILDDIR:-}" ]; then
     REVIVE_BUILDDIR=$(pwd)
 fi
-CRS_BIN=$REVIVE_BUILDDIR/tests/crs
+CRS_BIN=$REVIVE_BUILDDIR/tests/crs/uspace
+CRS_BASE_BIN=$REVIVE_BUILDDIR/tests/crs/base
+CRS_LIBCR_BIN=$REVIVE_BUILDDIR/tests/crs/libcr
 CRS_TOOLS=${CRS_TOOLS:-$REVIVE_BUILDDIR/tools}
 CRS_TIMEOUT=${CRS_TIMEOUT:-60}
 CRS_CKPT_TIMEOUT=${CRS_CKPT_TIMEOUT:-120}
@@ -320,7 +324,8 @@ crs_good_image() {
 crs_let_others_in() {
     local p
     for p in "$REVIVE_BUILDDIR" "$REVIVE_BUILDDIR/tools" "$REVIVE_BUILDDIR/.libs" "$REVIVE_BUILDDIR/tests" \
-        "$REVIVE_BUILDDIR/tests/crs" "$REVIVE_BUILDDIR/tests/crs/.libs"; do
+        "$REVIVE_BUILDDIR/tests/crs" "$REVIVE_BUILDDIR/tests/crs/uspace" \
+        "$REVIVE_BUILDDIR/tests/crs/uspace/.libs"; do
         [ -d "$p" ] && chmod o+rx "$p" 2>/dev/null
     done
     p=$REVIVE_BUILDDIR

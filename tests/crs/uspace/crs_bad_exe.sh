@@ -1,0 +1,118 @@
+#!/bin/bash
+# Bad input (issue 2): the executable or a library the process mapped has
+# changed since the checkpoint. A copy of crt_vdso, run with a copy of libc
+# (LD_LIBRARY_PATH), is checkpointed with --kill; then, one change at a time,
+# cr_restart must refuse with one clear line naming the changed file, a
+# non-zero exit that is not a signal, no output from the program:
+#   exe-byte     one byte of the executable changed in place (same size)
+#   exe-append   the executable grew by a byte
+#   exe-replaced another program copied over it
+#   lib-append   the copy of libc grew by a byte
+#   exe-missing  the executable deleted
+# After each change the original bytes and mtime are put back (same inode),
+# and a final restart must then succeed: the refusals were for the change.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_bad_exe
+crs_need_tools cr_run cr_checkpoint cr_restart
+
+LIBC=$(ldd "$CRS_BIN/crt_vdso" | awk '/libc\.so/ { print $3 }')
+[ -f "$LIBC" ] || crs_skip "cannot find the libc crt_vdso uses (ldd)"
+mkdir -p "$WORK/bin" "$WORK/lib" "$WORK/ref"
+EXE=$WORK/bin/crt_vdso_copy
+cp "$CRS_BIN/crt_vdso" "$EXE"
+cp "$LIBC" "$WORK/lib/"
+LIB=$WORK/lib/$(basename "$LIBC")
+cp -p "$EXE" "$WORK/exe.orig"
+cp -p "$LIB" "$WORK/lib.orig"
+
+r=$WORK/ref
+touch "$r/go.1" "$r/go.2"
+(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$EXE" >/dev/null)
+sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
+
+d=$WORK/prog
+export LD_LIBRARY_PATH=$WORK/lib
+crs_start "$d" orig "$CRS_TOOLS/cr_run" "$EXE" || {
+    crs_fail "setup: the copy of crt_vdso under cr_run never got ready"
+    crs_show "$d/orig.err"
+    crs_summary crs_bad_exe
+}
+unset LD_LIBRARY_PATH
+if ! grep -qF "$LIB" "/proc/$PID/maps"; then
+    crs_note "the process does not map $LIB; lib-append is not meaningful"
+    NO_LIB=1
+fi
+IMG=$WORK/ctx
+crs_tool "$WORK/ck" cr_checkpoint --kill -f "$IMG" "$PID" || {
+    crs_fail "setup: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
+    crs_summary crs_bad_exe
+}
+crs_wait_status "$d/orig" 30 >/dev/null
+touch "$d/go.1" "$d/go.2"
+cd "$d" || exit 99
+
+# put_back FILE ORIGINAL: original bytes and mtime, same inode where it exists
+put_back() {
+    if [ -e "$1" ]; then
+        cat "$2" >"$1"
+    else
+        cp "$2" "$1"
+    fi
+    touch -r "$2" "$1"
+}
+
+# expect_refusal NAME WORD
+expect_refusal() {
+    crs_tool "$WORK/$1" cr_restart "$IMG"
+    local st=$?
+    if [ -s "$WORK/$1.out" ]; then
+        crs_fail "$1: the program ran: $(head -n 1 "$WORK/$1.out")"
+    fi
+    crs_expect_refusal "$1" "$WORK/$1.err" "$st" "$2"
+}
+
+printf 'Z' | dd of="$EXE" bs=1 seek=$(($(stat -c %s "$EXE") - 100)) conv=notrunc 2>/dev/null
+expect_refusal exe-byte "$EXE"
+put_back "$EXE" "$WORK/exe.orig"
+
+printf 'Z' >>"$EXE"
+expect_refusal exe-append "$EXE"
+put_back "$EXE" "$WORK/exe.orig"
+
+cat "$CRS_BIN/crt_heap" >"$EXE"
+expect_refusal exe-replaced "$EXE"
+put_back "$EXE" "$WORK/exe.orig"
+
+if [ -z "${NO_LIB:-}" ]; then
+    printf 'Z' >>"$LIB"
+    expect_refusal lib-append "$LIB"
+    put_back "$LIB" "$WORK/lib.orig"
+fi
+
+rm -f "$EXE"
+expect_refusal exe-missing "$EXE"
+put_back "$EXE" "$WORK/exe.orig"
+
+# control: with everything put back (the executable has a new inode after
+# exe-missing, the same bytes, size and mtime), a restart may be refused for
+# the new inode; with the same inode it must work. Test the latter on a fresh
+# image.
+crs_start "$WORK/prog2" orig env LD_LIBRARY_PATH="$WORK/lib" "$CRS_TOOLS/cr_run" "$EXE" || {
+    crs_fail "control: the program never got ready"
+    crs_summary crs_bad_exe
+}
+crs_tool "$WORK/ck2" cr_checkpoint --kill -f "$WORK/ctx2" "$PID" ||
+    crs_fail "control: cr_checkpoint --kill: $(head -n 1 "$WORK/ck2.err")"
+crs_wait_status "$WORK/prog2/orig" 30 >/dev/null
+touch "$WORK/prog2/go.1" "$WORK/prog2/go.2"
+printf 'Z' >>"$EXE"
+put_back "$EXE" "$WORK/exe.orig"
+st=$(crs_run "$WORK/control" "$CRS_TOOLS/cr_restart" "$WORK/ctx2")
+if [ "$st" = 42 ] && cmp -s "$WORK/ref.after1" "$WORK/control.out"; then
+    crs_pass "control: after the executable was changed and put back (same bytes, inode," \
+        "mtime) the restart works"
+else
+    crs_fail "control: with the executable put back exactly, cr_restart: $(crs_status_text "$st")"
+    crs_show "$WORK/control.err"
+fi
+crs_summary crs_bad_exe

@@ -1,0 +1,6 @@
+#!/bin/sh
+# State test: a 1 GiB heap (issue 2: "1 GiB and more"), checkpointed with --kill
+# and with --fork, then restarted; the other flavours run at 64 MiB in
+# crs_heap.sh. Images must stay under 1100 MiB (64 MiB are never touched).
+CRT_HEAP_MB=1024 CRS_FLAVOURS="kill fork" CRS_TIMEOUT=300 CRS_MAX_IMAGE_MB=1100 \
+    exec bash "$(dirname "$0")/../cr_cycle.sh" crt_heap
