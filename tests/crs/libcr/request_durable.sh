@@ -4,7 +4,7 @@
 # image-commit) keeps the earlier image, restartable, and no temporary file;
 # a descriptor at another offset gets the image in place.
 set -u
-. "$(dirname "$0")/../../restore/lib.sh"
+. "$(dirname "$0")/../uspace/lib.sh"
 P=$B/tests/crs/libcr/request_durable
 restore_workdir request-durable
 fails=0
