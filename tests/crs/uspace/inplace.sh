@@ -6,7 +6,7 @@
 # threads are still parked. Continue and checkpoint hooks run around a
 # checkpoint in the same order.
 set -u
-. "$(dirname "$0")/../../restore/lib.sh"
+. "$(dirname "$0")/lib.sh"
 T=$B/tests/crs/uspace
 restore_workdir inplace
 fails=0
