@@ -17,14 +17,14 @@
 
 /* ---- checkpoint ---- */
 
+/* Callers keep their own memory and descriptors out of the image with a
+ * capture filter (capture_filter.h); fd is left out by the component. */
 struct crs_ckpt_opts {
     int fd;              /* where the image goes (a regular file), written from its offset */
     int fork_mode;       /* a child writes the image; the process stalls only for the fork */
     int zstd_level;      /* 0: no compression */
     int ignore_fds;      /* unrestorable descriptors are recorded as closed */
     int timeout_ms;      /* for parking the threads */
-    int skip_fds[8];     /* Revive's own descriptors, never saved */
-    int nskip_fds;
     /* Called once the image is written (status 0) or failed (-errno, message),
      * while the threads are still parked in place mode: it may reply to the
      * requester and wait for its word before the process runs on. */

@@ -16,6 +16,7 @@
 
 #include "libcr.h"
 #include "common/log.h"
+#include "crs/base/capture_filter.h"
 #include "crs/base/protocol.h"
 #include "crs/libcr/runtime.h"
 
@@ -90,28 +91,37 @@ static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_c
         }
         close(probe);
     }
+    /* A checkpoint must never see our descriptor without its slot (it would
+     * save it as the application's) nor a slot half filled: no parking from
+     * the dup until the slot is queued. */
+    crs_park_defer_enter();
+    int fd = durable ? durable->fd : fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) {
+        crs_park_defer_leave();
+        return -1;
+    }
     int i = claim_slot();
     if (i < 0) {
+        if (!durable)
+            close(fd);
+        crs_park_defer_leave();
         errno = EAGAIN;
         return -1;
     }
     struct crs_request_slot *s = &crs_requests[i];
     s->target = target;
-    s->fd = durable ? durable->fd : fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3);
+    s->fd = fd;
     s->durable = durable;
     s->flags = args->cr_flags;
     s->signal = args->cr_signal;
     s->timeout_s = args->cr_timeout;
     s->err = 0;
-    if (s->fd < 0) {
-        atomic_store(&s->state, CRS_SLOT_FREE);
-        return -1;
-    }
     /* Pending from now on, so that a cr_enter_cs() after this call waits for
      * it; the checkpoint thread drops the count when it is done. */
     if (target == 0)
         crs_cs_request_pending(+1);
     atomic_store(&s->state, CRS_SLOT_QUEUED);
+    crs_park_defer_leave();
     int e = crs_runtime_submit(i);
     if (e) {
         if (target == 0)
@@ -201,71 +211,76 @@ int cr_poll_checkpoint(cr_checkpoint_handle_t *handle, struct timeval *timeout)
 
 /* The legacy calls: like BLCR they report no error, but return only once the
  * request is pending (or done), so a following cr_enter_cs waits for it.
- * With `durable` the image is written beside the final name and renamed
- * over it once complete (the request owns `durable` from here on). */
-static void legacy_request(int fd, struct crs_durable *durable)
+ * With `durable` (allocated by the caller, owned from here on) the image is
+ * written beside `path` and renamed over it once complete. Creating the
+ * temporary file and handing it to a request is one park-deferral section,
+ * so that no image holds it as the application's file; nothing in there
+ * allocates or prints (a parked thread may hold those locks). */
+static void legacy_request(int fd, struct crs_durable *durable, const char *path, mode_t mode)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static cr_checkpoint_handle_t previous = -1;
-    pthread_mutex_lock(&lock);
+    int open_err = 0, req_err = 0;
+    crs_runtime_start();   /* not inside the section: it may start threads */
+    crs_park_defer_enter();
+    pthread_mutex_lock(&lock);   /* its holder is never parked */
     if (previous >= 0) {
         cr_reap_checkpoint(&previous);   /* frees a finished earlier request */
         previous = -1;
     }
-    cr_checkpoint_args_t a;
-    cr_initialize_checkpoint_args_t(&a);
-    a.cr_fd = durable ? durable->fd : fd;
-    cr_checkpoint_handle_t h;
-    if (request(&a, durable, &h) == 0) {
-        previous = h;
-    } else {
-        revive_log_error("checkpoint request failed: %s", strerror(errno));
-        if (durable) {
-            crs_durable_abort(durable);
-            free(durable);
+    if (durable)
+        open_err = -crs_durable_open(durable, path, mode);
+    if (!open_err) {
+        cr_checkpoint_args_t a;
+        cr_initialize_checkpoint_args_t(&a);
+        a.cr_fd = durable ? durable->fd : fd;
+        cr_checkpoint_handle_t h;
+        if (request(&a, durable, &h) == 0) {
+            previous = h;
+            durable = NULL;   /* the request's now */
+        } else {
+            req_err = errno;
+            if (durable)
+                crs_durable_abort(durable);
         }
     }
     pthread_mutex_unlock(&lock);
-}
-
-/* A durable replacement of the file `path` names, or NULL with errno. */
-static struct crs_durable *durable_open(const char *path, mode_t mode)
-{
-    struct crs_durable *d = malloc(sizeof *d);
-    if (!d)
-        return NULL;
-    int e = crs_durable_open(d, path, mode);
-    if (e) {
-        free(d);
-        errno = -e;
-        return NULL;
-    }
-    return d;
+    crs_park_defer_leave();
+    free(durable);
+    if (open_err)
+        fprintf(stderr, "revive: crs: cannot create checkpoint file %s: %s\n", path, strerror(open_err));
+    else if (req_err)
+        fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(req_err));
 }
 
 /* A descriptor that names a regular file of ours by a path, at offset 0 and
- * open for writing, is replaced durably; any other gets the image in place. */
-static struct crs_durable *durable_for_fd(int fd)
+ * open for writing, is replaced durably; any other gets the image in place.
+ * Returns 1 with the path and mode. */
+static int named_file_of(int fd, char *path, size_t len, mode_t *mode)
 {
     struct stat st, named;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_APPEND) || fstat(fd, &st) != 0 ||
         !S_ISREG(st.st_mode) || st.st_uid != geteuid() || lseek(fd, 0, SEEK_CUR) != 0)
-        return NULL;
-    char link[64], path[PATH_MAX];
+        return 0;
+    char link[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
+    ssize_t n = readlink(link, path, len - 1);
     if (n <= 0 || path[0] != '/')
-        return NULL;
+        return 0;
     path[n] = 0;
     if (stat(path, &named) != 0 || named.st_dev != st.st_dev || named.st_ino != st.st_ino)
-        return NULL;   /* deleted, or another file under that name now */
-    return durable_open(path, st.st_mode & 07777);
+        return 0;   /* deleted, or another file under that name now */
+    *mode = st.st_mode & 07777;
+    return 1;
 }
 
 void cr_request_fd(int fd)
 {
-    legacy_request(fd, durable_for_fd(fd));
+    char path[PATH_MAX];
+    mode_t mode = 0600;
+    struct crs_durable *d = named_file_of(fd, path, sizeof path, &mode) ? malloc(sizeof *d) : NULL;
+    legacy_request(fd, d, path, mode);
 }
 
 void cr_request_file(const char *filename)
@@ -273,15 +288,15 @@ void cr_request_file(const char *filename)
     struct stat st;
     if (stat(filename, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* as before: a non-file destination is refused */
-        revive_log_error("checkpoint request failed: %s", strerror(EINVAL));
+        fprintf(stderr, "revive: crs: checkpoint request failed: %s\n", strerror(EINVAL));
         return;
     }
-    struct crs_durable *d = durable_open(filename, 0600);
+    struct crs_durable *d = malloc(sizeof *d);
     if (!d) {
-        revive_log_error("cannot create checkpoint file %s: %s", filename, strerror(errno));
+        fprintf(stderr, "revive: crs: cannot create checkpoint file %s: %s\n", filename, strerror(ENOMEM));
         return;
     }
-    legacy_request(-1, d);
+    legacy_request(-1, d, filename, 0600);
 }
 
 void cr_request(void)

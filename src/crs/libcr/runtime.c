@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "libcr.h"
+#include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
 #include "common/log.h"
 #include "crs/base/protocol.h"
@@ -37,9 +38,27 @@ struct crs_request_slot crs_requests[CRS_MAX_REQUESTS];
 int crs_runtime_last_status;
 
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static int started;        /* 1 running, -errno failed */
+static _Atomic int started;   /* 1 running, -errno failed */
 static int listen_fd = -1, wake_fd = -1;
+static int serving_conn = -1;   /* cr_checkpoint's connection while it is served */
 static const struct crs_component *crs;
+
+/* libcr's own descriptors never go into an image: the socket, the wake-up
+ * eventfd, the requester's connection, the requests' files and folders. */
+static int own_fds(void *arg, int fd)
+{
+    (void)arg;
+    if (fd == listen_fd || fd == wake_fd || fd == serving_conn)
+        return 1;
+    for (int i = 0; i < CRS_MAX_REQUESTS; i++) {
+        const struct crs_request_slot *s = &crs_requests[i];
+        if (atomic_load(&s->state) == CRS_SLOT_FREE)
+            continue;
+        if (fd == s->fd || (s->durable && fd == s->durable->dirfd))
+            return 1;
+    }
+    return 0;
+}
 
 const struct crs_component *crs_runtime_component(void)
 {
@@ -93,6 +112,9 @@ static void mark_requests_restarted(void)
     for (int i = 0; i < CRS_MAX_REQUESTS; i++) {
         uint32_t s = atomic_load(&crs_requests[i].state);
         if (s == CRS_SLOT_QUEUED || s == CRS_SLOT_RUNNING) {
+            /* its descriptors were never saved: the numbers are not ours */
+            crs_requests[i].fd = -1;
+            crs_requests[i].durable = NULL;
             crs_requests[i].err = CR_ERESTARTED;
             atomic_store(&crs_requests[i].state, CRS_SLOT_RESTARTED);
         }
@@ -105,6 +127,7 @@ static void mark_requests_restarted(void)
  * them without closing, and open new ones. */
 static void reopen_after_restart(void)
 {
+    serving_conn = -1;
     listen_fd = open_listener();
     if (listen_fd < 0)
         revive_log_warn("restarted process %d cannot listen for checkpoint requests: %s", getpid(),
@@ -131,8 +154,6 @@ static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, 
         crs_cs_request_pending(-1);
         return 0;
     }
-    o->skip_fds[o->nskip_fds++] = listen_fd;
-    o->skip_fds[o->nskip_fds++] = wake_fd;
     if (!o->timeout_ms)
         o->timeout_ms = PARK_TIMEOUT_MS;
     crs->checkpoint(o, res);
@@ -182,11 +203,13 @@ static void serve_external(int conn)
     o.zstd_level = rq.zstd_level;
     o.ignore_fds = (rq.flags & CRS_REQ_F_IGNORE_FDS) != 0;
     o.timeout_ms = (int)rq.timeout_ms;
-    o.skip_fds[o.nskip_fds++] = conn;
+    serving_conn = conn;
     o.after_write = external_after_write;
     o.arg = &x;
     struct crs_ckpt_result res;
-    if (run_checkpoint(&o, &res, 0))
+    int restarted = run_checkpoint(&o, &res, 0);
+    serving_conn = -1;
+    if (restarted)
         return;
 out:
     if (fd >= 0)
@@ -233,8 +256,6 @@ static void serve_slot(int i)
     o.ignore_fds = (s->flags & CR_CHKPT_IGNORE_FDS) != 0;
     o.timeout_ms = (int)s->timeout_s * 1000;
     struct slot_commit sc = { s, 0, 0, "" };
-    if (s->durable)
-        o.skip_fds[o.nskip_fds++] = s->durable->dirfd;
     o.after_write = slot_after_write;
     o.arg = &sc;
     struct crs_ckpt_result res;
@@ -303,6 +324,13 @@ static int start_locked(void)
     int e = crs->init(sig);
     if (e)
         return e;
+    static int filter_registered;   /* once: a forked child inherits the table */
+    if (!filter_registered) {
+        struct crs_capture_filter f = { .owner = "libcr", .fd_exclude = own_fds };
+        if ((e = crs_capture_filter_register(&f)))
+            return e;
+        filter_registered = 1;
+    }
     crs_callbacks_init();
     listen_fd = open_listener();
     if (listen_fd < 0)
@@ -328,6 +356,9 @@ static int start_locked(void)
 
 int crs_runtime_start(void)
 {
+    /* Running already: no lock (callers may be inside a park-deferral section). */
+    if (atomic_load(&started) == 1)
+        return 0;
     pthread_mutex_lock(&start_lock);
     if (!started) {
         int e = start_locked();

@@ -12,9 +12,6 @@
 #include "crs/uspace/maps.h"
 #include "crs/uspace/scratch.h"
 
-#define CRS_MAX_EXCL 8
-#define CRS_MAX_SKIP_FDS 16
-
 /* How a region's pages are chosen for the image. */
 enum crs_page_mode {
     CRS_PAGES_NONE = 0,     /* nothing stored (shared file, vdso, guard without pages) */
@@ -32,10 +29,6 @@ struct crs_capture_opts {
 struct crs_capture {
     struct crs_scratch *scratch;
     struct crs_capture_opts opts;
-    struct { uint64_t start, end; } excl[CRS_MAX_EXCL];
-    int nexcl;
-    int skip_fds[CRS_MAX_SKIP_FDS];
-    int nskip_fds;
 
     struct crs_rec_process proc;
     const char *exe, *cwd, *cmdline;
@@ -75,6 +68,10 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w);
 
 /* Thread-directed pending signals of `tid` (bit n-1 = signal n). */
 uint64_t crs_thread_pending(int tid, struct crs_capture *c);
+
+/* The memfd record for shared memory object `ino` (added if new), grown to
+ * at least min_size; mapname names it as /proc shows it. */
+int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size);
 
 /* Helpers shared by the capture files. */
 void crs_capture_error(struct crs_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

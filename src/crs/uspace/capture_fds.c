@@ -1,6 +1,7 @@
 /* Open file descriptors: what can be put back at restart and how. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/base/capture_filter.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,15 +12,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size);
-
-static int skipped(const struct crs_capture *c, int fd)
-{
-    for (int i = 0; i < c->nskip_fds; i++)
-        if (c->skip_fds[i] == fd)
-            return 1;
-    return 0;
-}
 
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
@@ -84,7 +76,7 @@ static long record_fd(long n, int dirfd, void *arg)
 {
     struct crs_capture *c = arg;
     int fd = (int)n;
-    if (fd == dirfd || skipped(c, fd))
+    if (fd == dirfd || crs_capture_filter_fd(fd))
         return 0;
     if (c->nfds == 65536) {
         crs_capture_error(c, "more than %d open file descriptors", 65536);

@@ -2,6 +2,7 @@
  * which are the kernel's (vdso) and which are Revive's own (left out). */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/base/capture_filter.h"
 #include "crs/base/elf_build_id.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #define CRS_MAX_MAPS 65536
+#define CRS_EXTRA_PIECES 4096
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -41,7 +43,6 @@ static int find_or_add_file(struct crs_capture *c, const char *path, const struc
 }
 
 /* Shared memory objects (memfd, shared anonymous) are matched by inode. */
-int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size);
 int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size)
 {
     for (size_t i = 0; i < c->nmemfds; i++)
@@ -69,14 +70,6 @@ int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *map
     return (int)c->nmemfds++;
 }
 
-static int excluded(const struct crs_capture *c, uint64_t start, uint64_t end)
-{
-    for (int i = 0; i < c->nexcl; i++)
-        if (start < c->excl[i].end && end > c->excl[i].start)
-            return 1;
-    return 0;
-}
-
 int crs_capture_regions(struct crs_capture *c)
 {
     size_t buflen = 16u << 20;
@@ -91,9 +84,11 @@ int crs_capture_regions(struct crs_capture *c)
         crs_capture_error(c, "cannot read /proc/self/maps: %s", strerror((int)-n));
         return (int)n;
     }
-    c->regions = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->regions);
-    c->region_names = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->region_names);
-    c->region_pages = crs_scratch_alloc(c->scratch, (size_t)n);
+    /* filters may cut a mapping into pieces: room for some more */
+    size_t cap = (size_t)n + CRS_EXTRA_PIECES;
+    c->regions = crs_scratch_alloc(c->scratch, cap * sizeof *c->regions);
+    c->region_names = crs_scratch_alloc(c->scratch, cap * sizeof *c->region_names);
+    c->region_pages = crs_scratch_alloc(c->scratch, cap);
     c->files = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->files);
     c->file_paths = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *c->file_paths);
     /* fds may add memfds too: room for both */
@@ -108,9 +103,17 @@ int crs_capture_regions(struct crs_capture *c)
     for (long i = 0; i < n; i++) {
         const struct crs_map *m = &maps[i];
         const char *name = m->name;
-        if (!strcmp(name, "[vsyscall]") || excluded(c, m->start, m->end))
+        if (!strcmp(name, "[vsyscall]"))
             continue;
-        struct crs_rec_region *r = &c->regions[c->nregions];
+        /* what the capture filters (crs's own memory among them) leave out */
+        struct crs_span ex[CRS_FILTER_MAX_SPANS];
+        int nex = crs_capture_filter_region(m->start, m->end, name, ex, CRS_FILTER_MAX_SPANS, c->err,
+                                            sizeof c->err);
+        if (nex < 0)
+            return nex;
+        if (nex == 1 && ex[0].start == m->start && ex[0].end == m->end)
+            continue;
+        struct crs_rec_region tmpl, *r = &tmpl;
         memset(r, 0, sizeof *r);
         r->start = m->start;
         r->end = m->end;
@@ -166,9 +169,27 @@ int crs_capture_regions(struct crs_capture *c)
             if (!strcmp(name, "[stack]"))
                 r->flags |= CRS_REGION_F_STACK | CRS_REGION_F_GROWSDOWN;
         }
-        c->region_names[c->nregions] = crs_capture_strdup(c, name);
-        c->region_pages[c->nregions] = pages;
-        c->nregions++;
+        const char *saved_name = crs_capture_strdup(c, name);
+        uint64_t at = m->start;
+        for (int j = 0; j <= nex; j++) {   /* the pieces between what is left out */
+            uint64_t s = at, e = j < nex ? ex[j].start : m->end;
+            if (j < nex)
+                at = ex[j].end;
+            if (s >= e)
+                continue;
+            if (c->nregions == cap) {
+                crs_capture_error(c, "the capture filters cut the memory into more than %zu regions", cap);
+                return -E2BIG;
+            }
+            struct crs_rec_region *piece = &c->regions[c->nregions];
+            *piece = tmpl;
+            piece->start = s;
+            piece->end = e;
+            piece->pgoff = tmpl.pgoff + (s - m->start);
+            c->region_names[c->nregions] = saved_name;
+            c->region_pages[c->nregions] = pages;
+            c->nregions++;
+        }
     }
     return 0;
 }

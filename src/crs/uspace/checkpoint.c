@@ -18,6 +18,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
@@ -44,8 +45,34 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Our own memory and the image's descriptor stay out of the image, through
+ * the same filter mechanism every other layer uses. */
+static int image_fd = -1;
+
+static int own_regions(void *arg, uint64_t start, uint64_t end, const char *path, struct crs_span *out, int max)
+{
+    (void)arg;
+    (void)path;
+    int n = 0;
+    const struct crs_span own[2] = {
+        { (uint64_t)scratch.base, (uint64_t)scratch.base + scratch.size },
+        { (uint64_t)fork_result, (uint64_t)fork_result + 4096 },
+    };
+    for (int i = 0; i < 2 && n < max; i++)
+        if (own[i].start && own[i].start < end && own[i].end > start)
+            out[n++] = own[i];
+    return n;
+}
+
+static int own_fds(void *arg, int fd)
+{
+    (void)arg;
+    return fd == image_fd;
+}
+
 int crs_checkpoint_init(int park_sig)
 {
+    static int filter_registered;   /* once: a forked child inherits the table */
     int e = crs_park_init(park_sig);
     if (e)
         return e;
@@ -55,6 +82,12 @@ int crs_checkpoint_init(int park_sig)
     if (p == MAP_FAILED)
         return -errno;
     fork_result = p;
+    if (!filter_registered) {
+        struct crs_capture_filter f = { .owner = "crs", .region_exclude = own_regions, .fd_exclude = own_fds };
+        if ((e = crs_capture_filter_register(&f)))
+            return e;
+        filter_registered = 1;
+    }
     return 0;
 }
 
@@ -116,12 +149,13 @@ static int collect(struct crs_capture *c, size_t nparked)
     }
     size_t n;
     struct crs_rec_thread *const *recs = crs_park_records(&n);
-    /* the main thread first, as the format asks */
+    /* the main thread first, as the format asks; threads a filter leaves out
+     * stay parked but are not recorded (nor recreated at restart) */
     size_t k = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < n; i++) {
             int is_main = recs[i]->tid == c->proc.pid;
-            if (is_main != (pass == 0))
+            if (is_main != (pass == 0) || crs_capture_filter_thread(recs[i]->tid))
                 continue;
             c->threads[k] = *recs[i];
             c->threads[k].pending = 0;
@@ -170,6 +204,7 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_thread_reinstate(self, &info);
     restart_old_pid = info.old_pid;
     restart_new_pid = info.new_pid;
+    image_fd = -1;   /* that number may be the application's now */
     /* the scratch arena and the fork page were left out of the image */
     crs_scratch_init(&scratch, SCRATCH_SIZE);
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -219,13 +254,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.zstd_level = o->zstd_level;
-    c->excl[c->nexcl].start = (uint64_t)scratch.base;
-    c->excl[c->nexcl++].end = (uint64_t)scratch.base + scratch.size;
-    c->excl[c->nexcl].start = (uint64_t)fork_result;
-    c->excl[c->nexcl++].end = (uint64_t)fork_result + 4096;
-    for (int i = 0; i < o->nskip_fds && i < CRS_MAX_SKIP_FDS; i++)
-        c->skip_fds[c->nskip_fds++] = o->skip_fds[i];
-    c->skip_fds[c->nskip_fds++] = o->fd;
+    image_fd = o->fd;
 
     int e = collect(c, (size_t)np);
     if (!e) {
@@ -235,7 +264,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
             c->threads[i].pending = crs_thread_pending(c->threads[i].tid, c) & ~ours;
         c->proc.shared_pending &= ~ours;
     }
-    last_nparked = (size_t)np;
+    last_nparked = c->nthreads;   /* the recorded ones: they come back */
     snprintf(last_exe, sizeof last_exe, "%s", c->exe ? c->exe : "");
 
     /* This thread's own record lives on its stack, which the image keeps. */
@@ -295,6 +324,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         res->stall_ms = now_ms() - t0;
         crs_park_release();
     }
+    image_fd = -1;
     crs_scratch_reset(&scratch);
     return res->status;
 }

@@ -18,6 +18,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "crs/base/capture_filter.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/maps.h"
 
@@ -35,6 +36,11 @@ enum { PHASE_IDLE = 0, PHASE_PARKING = 1 };
 static int park_sig;
 static _Atomic int phase;
 static _Atomic uint32_t nslots, nparked, release_gen, nrestored;
+/* Each crs_park_all is a round; threads inside a park-deferral section note
+ * theirs and park when they leave it (capture_filter.h). */
+static _Atomic uint32_t park_round;
+static pid_t deferring[CRS_MAX_THREADS];
+static _Atomic uint32_t ndeferring;
 static struct crs_rec_thread *slots[CRS_MAX_THREADS];
 static pid_t signaled[CRS_MAX_THREADS];
 /* /proc is mounted for the outer pid namespace: in a restarted process that
@@ -138,14 +144,16 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     }
 }
 
-static int park_here_uc(const ucontext_t *uc)
+/* Parks the calling thread; `mask`: its signal mask outside the handler
+ * (recorded for cr_info), or NULL. */
+static int park_here_mask(const void *mask)
 {
     struct crs_rec_thread rec;
     memset(&rec, 0, sizeof rec);
     crs_thread_describe(&rec);
     rec.record = (uint64_t)&rec;
-    if (uc)
-        memcpy(&rec.blocked, &uc->uc_sigmask, sizeof rec.blocked);
+    if (mask)
+        memcpy(&rec.blocked, mask, sizeof rec.blocked);
     uint32_t idx = atomic_fetch_add(&nslots, 1);
     if (idx >= CRS_MAX_THREADS)
         return 0; /* crs_park_all notices the missing thread and gives up */
@@ -167,7 +175,24 @@ static int park_here_uc(const ucontext_t *uc)
 
 int crs_park_here(void)
 {
-    return park_here_uc(NULL);
+    return park_here_mask(NULL);
+}
+
+/* A thread that deferred its park leaves its section: parks now, as in the
+ * handler (every signal blocked, signal-context callbacks first), if the
+ * checkpoint of that round still waits. */
+static void park_late(uint32_t round)
+{
+    if (atomic_load(&phase) != PHASE_PARKING || atomic_load(&park_round) != round)
+        return;
+    uint64_t all = ~0ull, old = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    int saved_errno = errno;
+    int (*hook)(void) = park_hook;
+    if (!hook || !hook())
+        park_here_mask(&old);
+    errno = saved_errno;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 }
 
 /* Our signal is invisible to the application, so a sleep it interrupted
@@ -196,9 +221,15 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
     int saved_errno = errno;
     if (si->si_code == SI_TKILL && atomic_load(&phase) == PHASE_PARKING) {
         int restarted = 0;
-        int (*hook)(void) = park_hook;
-        if (!hook || !hook())
-            restarted = park_here_uc(ucv);
+        if (crs_park_defer_note(atomic_load(&park_round))) {
+            uint32_t i = atomic_fetch_add(&ndeferring, 1);
+            if (i < CRS_MAX_THREADS)
+                deferring[i] = my_tid();
+        } else {
+            int (*hook)(void) = park_hook;
+            if (!hook || !hook())
+                restarted = park_here_mask(&((ucontext_t *)ucv)->uc_sigmask);
+        }
         if (!restarted)
             resume_interrupted_sleep(ucv);
     }
@@ -216,6 +247,7 @@ int crs_park_init(int sig)
      * refuses handlers for the park signal once it is known. */
     park_sig = 0;
     find_tid_offset();
+    crs_park_defer_init(park_late);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = park_handler;
@@ -346,6 +378,15 @@ static long expected_parked(long nsig, pid_t *straggler)
 
 static int all_asleep(int timeout_ms);
 
+static int is_deferring(pid_t tid)
+{
+    uint32_t n = atomic_load(&ndeferring);
+    for (uint32_t i = 0; i < n && i < CRS_MAX_THREADS; i++)
+        if (deferring[i] == tid)
+            return 1;
+    return 0;
+}
+
 long crs_park_all(int timeout_ms, char *err, size_t errlen)
 {
     pid_t self = my_tid();
@@ -354,6 +395,8 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&nrestored, 0);
     memset(slots, 0, sizeof slots);
     memset(signaled, 0, sizeof signaled);
+    atomic_store(&ndeferring, 0);
+    atomic_fetch_add(&park_round, 1);
     atomic_store(&phase, PHASE_PARKING);
     long nsig = 0, waited = 0;
     for (;;) {
@@ -372,8 +415,12 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
             if ((long)p >= expect)
                 break;
             if (waited >= timeout_ms) {
-                snprintf(err, errlen, "thread %d did not stop within %d ms (does it block signal %d, "
-                         "Revive's checkpoint signal?)", straggler, timeout_ms, park_sig);
+                if (is_deferring(straggler))
+                    snprintf(err, errlen, "thread %d stayed inside a section that defers checkpoints "
+                             "(crs_park_defer_enter) for more than %d ms", straggler, timeout_ms);
+                else
+                    snprintf(err, errlen, "thread %d did not stop within %d ms (does it block signal %d, "
+                             "Revive's checkpoint signal?)", straggler, timeout_ms, park_sig);
                 crs_park_release();
                 return -ETIMEDOUT;
             }

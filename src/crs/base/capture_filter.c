@@ -1,0 +1,231 @@
+/* Capture filters, park deferral, extension producers: see capture_filter.h.
+ * The tables are filled by any thread at any time and read by the checkpoint
+ * thread while the others are parked, maybe in the middle of a
+ * registration: an entry is published whole by raising the count (release)
+ * after it is written, and registrations exclude each other with a spin lock
+ * taken inside a park-deferral section (never parked while held). */
+#define _GNU_SOURCE
+#include "crs/base/capture_filter.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct crs_capture_filter filters[CRS_MAX_FILTERS];
+static _Atomic int nfilters;
+
+struct producer {
+    const char *owner;
+    int (*produce)(void *, struct crs_ext_sink *);
+    void *arg;
+};
+static struct producer producers[CRS_MAX_EXT_PRODUCERS];
+static _Atomic int nproducers;
+
+static atomic_flag reg_lock = ATOMIC_FLAG_INIT;
+
+static void reg_lock_take(void)
+{
+    crs_park_defer_enter();
+    while (atomic_flag_test_and_set_explicit(&reg_lock, memory_order_acquire))
+        ;
+}
+
+static void reg_lock_drop(void)
+{
+    atomic_flag_clear_explicit(&reg_lock, memory_order_release);
+    crs_park_defer_leave();
+}
+
+int crs_capture_filter_register(const struct crs_capture_filter *f)
+{
+    if (!f || (!f->region_exclude && !f->thread_exclude && !f->fd_exclude))
+        return -EINVAL;
+    int e = 0;
+    reg_lock_take();
+    int n = atomic_load_explicit(&nfilters, memory_order_relaxed);
+    if (n == CRS_MAX_FILTERS) {
+        e = -ENOSPC;
+    } else {
+        filters[n] = *f;
+        atomic_store_explicit(&nfilters, n + 1, memory_order_release);
+    }
+    reg_lock_drop();
+    return e;
+}
+
+static int span_cmp_less(const struct crs_span *a, const struct crs_span *b)
+{
+    return a->start < b->start;
+}
+
+int crs_capture_filter_region(uint64_t start, uint64_t end, const char *path, struct crs_span *out, int max,
+                              char *err, size_t errlen)
+{
+    int n = atomic_load_explicit(&nfilters, memory_order_acquire), k = 0;
+    struct crs_span got[CRS_FILTER_MAX_SPANS];
+    for (int i = 0; i < n; i++) {
+        const struct crs_capture_filter *f = &filters[i];
+        if (!f->region_exclude)
+            continue;
+        int m = f->region_exclude(f->arg, start, end, path ? path : "", got, CRS_FILTER_MAX_SPANS);
+        if (m < 0 || m > CRS_FILTER_MAX_SPANS) {
+            snprintf(err, errlen, "the %s capture filter failed on the memory at 0x%llx-0x%llx (%s): %s",
+                     f->owner ? f->owner : "(unnamed)", (unsigned long long)start, (unsigned long long)end,
+                     path && *path ? path : "anonymous", m < 0 ? strerror(-m) : "too many pieces");
+            return m < 0 ? m : -E2BIG;
+        }
+        for (int j = 0; j < m; j++) {
+            uint64_t s = got[j].start > start ? got[j].start : start;
+            uint64_t e = got[j].end < end ? got[j].end : end;
+            if (s >= e)
+                continue;
+            if (k == max) {
+                snprintf(err, errlen, "the capture filters cut the memory at 0x%llx-0x%llx into more than %d "
+                         "pieces", (unsigned long long)start, (unsigned long long)end, max);
+                return -E2BIG;
+            }
+            /* insertion sort by start: a handful of spans */
+            int at = k++;
+            struct crs_span sp = { s, e };
+            while (at > 0 && span_cmp_less(&sp, &out[at - 1])) {
+                out[at] = out[at - 1];
+                at--;
+            }
+            out[at] = sp;
+        }
+    }
+    /* merge what overlaps or touches */
+    int w = 0;
+    for (int r = 0; r < k; r++) {
+        if (w && out[r].start <= out[w - 1].end) {
+            if (out[r].end > out[w - 1].end)
+                out[w - 1].end = out[r].end;
+        } else {
+            out[w++] = out[r];
+        }
+    }
+    return w;
+}
+
+int crs_capture_filter_thread(pid_t tid)
+{
+    int n = atomic_load_explicit(&nfilters, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (filters[i].thread_exclude && filters[i].thread_exclude(filters[i].arg, tid))
+            return 1;
+    return 0;
+}
+
+int crs_capture_filter_fd(int fd)
+{
+    int n = atomic_load_explicit(&nfilters, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (filters[i].fd_exclude && filters[i].fd_exclude(filters[i].arg, fd))
+            return 1;
+    return 0;
+}
+
+/* ---- park deferral ---- */
+
+/* initial-exec: libcr.so is loaded at start (preloaded or linked), and a
+ * signal handler must not be the first to touch a dynamic TLS block. */
+#define CRS_TLS __thread __attribute__((tls_model("initial-exec")))
+static CRS_TLS int defer_depth;
+static CRS_TLS int defer_pending;
+static CRS_TLS uint32_t defer_round;
+static void (*late_park)(uint32_t round);
+
+void crs_park_defer_enter(void)
+{
+    defer_depth++;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+void crs_park_defer_leave(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    if (defer_depth <= 0)
+        return;
+    if (--defer_depth > 0)
+        return;
+    atomic_signal_fence(memory_order_seq_cst);
+    /* A park signal that arrives from here on parks us in its handler; one
+     * that came inside the section left word here. */
+    if (defer_pending) {
+        defer_pending = 0;
+        atomic_signal_fence(memory_order_seq_cst);
+        void (*late)(uint32_t) = late_park;
+        if (late)
+            late(defer_round);
+    }
+}
+
+int crs_park_defer_note(uint32_t round)
+{
+    if (defer_depth <= 0)
+        return 0;
+    defer_round = round;
+    defer_pending = 1;
+    return 1;
+}
+
+void crs_park_defer_init(void (*late)(uint32_t round))
+{
+    late_park = late;
+}
+
+/* ---- extensions ---- */
+
+int crs_ext_write(struct crs_ext_sink *sink, const void *bytes, size_t len)
+{
+    if (!sink || (!bytes && len))
+        return -EINVAL;
+    return len ? sink->append(sink->ctx, bytes, len) : 0;
+}
+
+static int owner_ok(const char *owner)
+{
+    size_t n = owner ? strlen(owner) : 0;
+    if (n < 1 || n > 15)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (owner[i] <= ' ' || owner[i] > '~')
+            return 0;
+    return 1;
+}
+
+int crs_capture_extension_register(const char *owner, int (*produce)(void *arg, struct crs_ext_sink *sink),
+                                   void *arg)
+{
+    if (!produce || !owner_ok(owner))
+        return -EINVAL;
+    int e = 0;
+    reg_lock_take();
+    int n = atomic_load_explicit(&nproducers, memory_order_relaxed);
+    if (n == CRS_MAX_EXT_PRODUCERS) {
+        e = -ENOSPC;
+    } else {
+        producers[n] = (struct producer){ owner, produce, arg };
+        atomic_store_explicit(&nproducers, n + 1, memory_order_release);
+    }
+    reg_lock_drop();
+    return e;
+}
+
+int crs_capture_extension_count(void)
+{
+    return atomic_load_explicit(&nproducers, memory_order_acquire);
+}
+
+int crs_capture_extension_get(int i, const char **owner, int (**produce)(void *, struct crs_ext_sink *),
+                              void **arg)
+{
+    if (i < 0 || i >= crs_capture_extension_count())
+        return -EINVAL;
+    *owner = producers[i].owner;
+    *produce = producers[i].produce;
+    *arg = producers[i].arg;
+    return 0;
+}

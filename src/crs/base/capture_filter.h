@@ -1,0 +1,122 @@
+/*
+ * What another layer tells capture (exported by libcr.so, for the MPI layer
+ * and any library inside a checkpointable process; crs never calls into
+ * them except through what they register here):
+ *
+ *  - capture filters: memory, threads and descriptors to leave out of the
+ *    image (the MPI layer's lower half); crs's own scratch memory and
+ *    descriptors are left out the same way;
+ *  - park deferral: sections of code in which a thread must not be parked
+ *    (a registry half-updated under a lock), parked when it leaves them;
+ *  - extensions: bytes an owner adds to the image at capture time
+ *    (extension sections, listed by cr_info), read back after a restart
+ *    with the image reader's crs_image_extension().
+ *
+ * Every callback runs in the checkpoint thread while every other thread is
+ * parked wherever it was (maybe inside malloc or holding a lock): it must
+ * not allocate, take locks other threads may hold, or wait for them.
+ */
+#ifndef REVIVE_CRS_CAPTURE_FILTER_H
+#define REVIVE_CRS_CAPTURE_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- capture filters ---- */
+
+struct crs_span { uint64_t start, end; };
+
+struct crs_capture_filter {
+    const char *owner;                       /* "mpi" (for messages) */
+    /* Pieces of the mapping [start,end) (`path` as /proc/self/maps names it,
+     * "" for anonymous memory) to leave out of the image: writes up to `max`
+     * spans to out and returns how many (0: keep it all), or -errno to fail
+     * the checkpoint. Spans are clipped to the mapping; they may overlap and
+     * come in any order. What is left out is not mapped at all after a
+     * restart. NULL: no region is left out. */
+    int (*region_exclude)(void *arg, uint64_t start, uint64_t end, const char *path,
+                          struct crs_span *out, int max);
+    /* 1: thread `tid` (as gettid() gives it) is not in the image: it is
+     * parked during the capture like every thread, but not recorded and not
+     * recreated at restart. NULL: none. */
+    int (*thread_exclude)(void *arg, pid_t tid);
+    /* 1: descriptor `fd` is not in the image (not open after a restart, its
+     * number free). NULL: none. */
+    int (*fd_exclude)(void *arg, int fd);
+    void *arg;
+};
+
+#define CRS_MAX_FILTERS 16
+#define CRS_FILTER_MAX_SPANS 64    /* the `max` each region_exclude is given */
+
+/* Registers a filter (copied; owner and arg must stay valid). Any thread, any
+ * time; it counts from the next capture on. Returns 0, -EINVAL (NULL, or no
+ * callback at all) or -ENOSPC (CRS_MAX_FILTERS already). */
+int crs_capture_filter_register(const struct crs_capture_filter *f);
+
+/* ---- park deferral ---- */
+
+/* A thread between crs_park_defer_enter() and the matching
+ * crs_park_defer_leave() is not parked by a checkpoint there: the park waits
+ * until it leaves (the outermost leave), and the thread parks inside that
+ * call. Nestable, per thread, no allocation, async-signal-safe (cheap: a
+ * thread-local counter). The checkpoint's park timeout still applies: a
+ * section held longer fails the checkpoint with a message naming the thread.
+ * Keep sections short and never wait inside one for another thread (which
+ * may be parked). An unmatched leave is ignored. */
+void crs_park_defer_enter(void);
+void crs_park_defer_leave(void);
+
+/* ---- extensions ---- */
+
+struct crs_ext_sink;
+
+/* Appends `len` bytes to the extension being produced. 0 or -errno. */
+int crs_ext_write(struct crs_ext_sink *sink, const void *bytes, size_t len);
+
+#define CRS_MAX_EXT_PRODUCERS 16
+
+/* Registers a producer of one extension section owned by `owner` (1 to 15
+ * printable ASCII characters without spaces, e.g. "mpi"; must stay valid) in
+ * every image from the next capture on: produce(arg, sink) writes its bytes
+ * with crs_ext_write and returns 0, or -errno to fail the checkpoint. It runs
+ * while the image is written: in the checkpointed process with the other
+ * threads parked, or in fork mode in the forked child that writes the image
+ * (a copy of the memory at the capture): read memory, write to the sink,
+ * nothing else. Returns 0, -EINVAL or -ENOSPC (CRS_MAX_EXT_PRODUCERS). */
+int crs_capture_extension_register(const char *owner, int (*produce)(void *arg, struct crs_ext_sink *sink),
+                                   void *arg);
+
+/* ---- for components ---- */
+
+/* The pieces of [start,end) that registered filters leave out, sorted,
+ * merged and clipped: up to `max` spans in out. Returns their count, or
+ * -errno with a message in err (a filter failed, or more than max pieces). */
+int crs_capture_filter_region(uint64_t start, uint64_t end, const char *path, struct crs_span *out, int max,
+                              char *err, size_t errlen);
+/* 1 when a filter leaves thread tid / descriptor fd out. */
+int crs_capture_filter_thread(pid_t tid);
+int crs_capture_filter_fd(int fd);
+
+/* Park deferral as the component's park handler sees it: returns 1 when the
+ * calling thread is inside a section (it then parks later, through the
+ * function given to crs_park_defer_init, with `round`), else 0. Called in the
+ * park signal handler. */
+int crs_park_defer_note(uint32_t round);
+/* Where a thread that deferred goes when it leaves its section: late(round)
+ * parks it if the checkpoint of that round still waits for it. */
+void crs_park_defer_init(void (*late)(uint32_t round));
+
+/* The registered extension producers, in registration order. */
+int crs_capture_extension_count(void);
+int crs_capture_extension_get(int i, const char **owner, int (**produce)(void *, struct crs_ext_sink *),
+                              void **arg);
+
+/* What a sink writes through (the component makes one per extension). */
+struct crs_ext_sink {
+    int (*append)(void *ctx, const void *bytes, size_t len);
+    void *ctx;
+};
+
+#endif
