@@ -1,6 +1,7 @@
 /* Writing the captured process: page data first, then the metadata sections. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/base/capture_filter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +169,52 @@ static int section(struct crs_capture *c, struct crs_image_writer *w, uint32_t t
     return e;
 }
 
+struct ext_ctx {
+    struct crs_image_writer *w;
+    int failed;           /* a write through the sink failed: w->err says why */
+};
+
+static int ext_append(void *ctx, const void *bytes, size_t len)
+{
+    struct ext_ctx *x = ctx;
+    int e = crs_iw_extension_append(x->w, bytes, len);
+    if (e)
+        x->failed = 1;
+    return e;
+}
+
+/* One extension section per registered producer (capture_filter.h). */
+static int write_extensions(struct crs_capture *c, struct crs_image_writer *w)
+{
+    int n = crs_capture_extension_count();
+    for (int i = 0; i < n; i++) {
+        const char *owner;
+        int (*produce)(void *, struct crs_ext_sink *);
+        void *arg;
+        if (crs_capture_extension_get(i, &owner, &produce, &arg) != 0)
+            continue;
+        int e = crs_iw_extension_begin(w, owner);
+        if (e) {
+            crs_capture_error(c, "%s", w->err);
+            return e;
+        }
+        struct ext_ctx x = { w, 0 };
+        struct crs_ext_sink sink = { ext_append, &x };
+        e = produce(arg, &sink);
+        if (e > 0)
+            e = -e;
+        if (!e)
+            e = crs_iw_extension_end(w);
+        else if (!x.failed)
+            crs_capture_error(c, "the %s extension's producer failed: %s", owner, strerror(-e));
+        if (e && (x.failed || !c->err[0]))
+            crs_capture_error(c, "the %s extension could not be written: %s", owner, w->err);
+        if (e)
+            return e;
+    }
+    return 0;
+}
+
 int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
 {
     int e = write_memory(c, w);
@@ -203,5 +250,5 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (c->npipes && (e = section(c, w, CRS_SEC_PIPES, c->pipes, sizeof *c->pipes, c->npipes))) ||
         (c->pipedata_len && (e = section(c, w, CRS_SEC_PIPEDATA, c->pipedata, 1, c->pipedata_len))))
         return e;
-    return 0;
+    return write_extensions(c, w);
 }

@@ -1,5 +1,6 @@
 /* A capture filter (crs/base/capture_filter.h) leaves out a whole mapping,
- * the middle of another, a thread and a descriptor; for filter.sh.
+ * the middle of another, a thread and a descriptor, and an extension
+ * producer adds 100000 bytes in two writes under owner "test"; for filter.sh.
  *   filter IMAGE
  * Prints what it leaves out (for cr_info --json), checkpoints itself to IMAGE,
  * then checks: after a restart the left-out memory is not mapped, the thread
@@ -77,6 +78,13 @@ static void *y_main(void *arg)
     return NULL;
 }
 
+static int produce(void *arg, struct crs_ext_sink *sink)
+{
+    (void)arg;
+    int e = crs_ext_write(sink, "revive-test-extension", 21);
+    return e ? e : crs_ext_write(sink, c, 100000 - 21);
+}
+
 static int tasks(void)
 {
     DIR *d = opendir("/proc/self/task");
@@ -128,7 +136,8 @@ int main(int argc, char **argv)
     while (!atomic_load(&x_tid_now) || !atomic_load(&y_tid_now))
         usleep(1000);
     struct crs_capture_filter flt = { "test", region_exclude, thread_exclude, fd_exclude, NULL };
-    if (crs_capture_filter_register(&flt) != 0)
+    if (crs_capture_filter_register(&flt) != 0 || crs_capture_extension_register("test", produce, NULL) != 0 ||
+        crs_capture_extension_register("bad owner", produce, NULL) != -EINVAL)
         return 2;
     printf("left-out region 0x%llx 0x%llx\n", (unsigned long long)a, (unsigned long long)a + MB);
     printf("left-out region 0x%llx 0x%llx\n", (unsigned long long)b + MB, (unsigned long long)b + 2 * MB);

@@ -2,7 +2,8 @@
 # A capture filter leaves memory (a whole mapping and the middle of another),
 # a thread and a descriptor out of the image: cr_info --json does not list
 # them, the restarted process has none of them and everything else as it
-# was, and the original runs on untouched.
+# was, and the original runs on untouched. A registered extension producer's
+# bytes are in the image as an extension section.
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$B/tests/crs/uspace
@@ -39,13 +40,16 @@ for line in out:
         there = int(w[2]) in [f["fd"] for f in info["fds"]]
         if there != (w[0] == "kept"):
             bad.append("descriptor %s %s the image" % (w[2], "missing from" if w[0] == "kept" else "in"))
+exts = [(x["owner"], x["size"]) for x in info.get("extensions", [])]
+if exts != [("test", 100000)]:
+    bad.append("extensions %s, expected [('test', 100000)]" % exts)
 if len(info["threads"]) != 3:
     bad.append("%d threads in the image, expected 3 (main, the kept one, libcr's)" % len(info["threads"]))
 if bad:
     print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
-    then pass "cr_info --json: no left-out region, thread or descriptor; every kept one there"
+    then pass "cr_info --json: no left-out region, thread or descriptor; every kept one there; the extension"
     else fail "cr_info --json shows what was left out"
     fi
 else
