@@ -1,67 +1,779 @@
-/* The rank agent (see agent.h). First version: the interface only, so that
- * the MPI layer can build against it; every call reports "no coordinator". */
+/* The rank agent (see agent.h): one thread per rank that speaks the
+ * coordination protocol with the job's coordinator and drives the MPI layer
+ * through struct snapc_rank_ops. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
 #include "snapc/agent.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "common/log.h"
 #include "snapc/wire.h"
 
-int snapc_agent_start(const struct snapc_rank_ops *ops, int world_rank, int world_size)
+#define AGENT_CONNECT_MS 10000
+#define AGENT_SEND_MS 30000
+#define AGENT_MAX_RAISES 256
+
+/* Configuration of the current connection. */
+struct agent_env {
+    char coord[256];
+    char secret[SNAPC_SECRET_HEX + 1];
+    char job_id[32];
+    int set;
+};
+
+static struct {
+    struct snapc_rank_ops ops;
+    int world_rank, world_size;
+    _Atomic int fd;            /* socket to the coordinator, -1 when none */
+    _Atomic int efd;           /* eventfd: notify/raise/request wake the thread */
+    _Atomic int running;       /* the thread exists */
+    pthread_t thread;
+    struct snapc_reader rd;
+    struct agent_env env;      /* what we connected with */
+    struct agent_env restart_env; /* set by snapc_agent_set_restart_env */
+    _Atomic int restart_flag;  /* snapc_agent_restarted was called */
+
+    /* epoch state (agent thread only) */
+    int in_epoch;
+    uint32_t epoch;
+    uint64_t seq;
+    uint32_t ckpt_flags;
+    char dir[PATH_MAX];
+    uint32_t v_applied;
+    uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
+    int aborted;               /* ABORT seen by poll_abort */
+    struct snapc_seq *tbuf;
+    int tcap;
+    struct snapc_rank_state last;  /* last STATE sent */
+    uint32_t last_v;
+    int last_valid;
+
+    /* shared with application threads (lock) */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct snapc_raise raises[AGENT_MAX_RAISES];
+    int nraises;
+    int req_pending, req_collective;
+    uint64_t req_seq;
+    uint64_t req_gen;          /* end_gen when the last request was made */
+    uint64_t end_gen;          /* epochs ended (RESUME, ABORT, restart) */
+    int end_committed, end_restarted, end_refused;
+    uint64_t end_target0;
+    int disconnected;
+} A = {
+    .fd = -1,
+    .efd = -1,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
+};
+
+static int64_t mono_ms(void)
 {
-    (void)ops;
-    (void)world_size;
-    const char *coord = getenv(SNAPC_ENV_COORD);
-    if (!coord || !*coord)
-        return 1;
-    fprintf(stderr, "revive: snapc: rank %d: the rank agent is not built yet; running without "
-                    "checkpoints\n", world_rank);
-    return -ENOSYS;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void snapc_agent_notify(void) {}
+/* ---- environment ---- */
 
-int snapc_agent_raise(uint64_t cid, uint64_t target)
+static void env_copy(struct agent_env *e, const char *coord, const char *secret, const char *job)
 {
-    (void)cid;
-    (void)target;
-    return -ENOTCONN;
+    memset(e, 0, sizeof *e);
+    snprintf(e->coord, sizeof e->coord, "%s", coord ? coord : "");
+    snprintf(e->secret, sizeof e->secret, "%s", secret ? secret : "");
+    snprintf(e->job_id, sizeof e->job_id, "%s", job ? job : "");
+    e->set = coord && *coord;
 }
 
-int snapc_agent_request(int collective, uint64_t world_seq)
+static const char *env_find(char *const *envp, const char *name)
 {
-    (void)collective;
-    (void)world_seq;
-    return -ENOTCONN;
-}
-
-int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
-{
-    (void)world_seq;
-    if (restarted)
-        *restarted = 0;
-    return -ENOTCONN;
-}
-
-int snapc_agent_restarted(void)
-{
-    return -ENOTCONN;
+    size_t n = strlen(name);
+    for (; envp && *envp; envp++)
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+            return *envp + n + 1;
+    return NULL;
 }
 
 void snapc_agent_set_restart_env(char *const *envp)
 {
-    (void)envp;
+    env_copy(&A.restart_env, env_find(envp, SNAPC_ENV_COORD), env_find(envp, SNAPC_ENV_SECRET),
+             env_find(envp, SNAPC_ENV_JOB_ID));
+    A.restart_env.set = 1; /* even when it names no coordinator: then there is none */
+}
+
+/* ---- sending ---- */
+
+static int send_frame(uint16_t type, const void *p, uint32_t len, const void *tail, uint32_t tlen)
+{
+    int fd = atomic_load(&A.fd);
+    if (fd < 0)
+        return -ENOTCONN;
+    int e = snapc_wire_send(fd, type, A.epoch, p, len, tail, tlen, AGENT_SEND_MS);
+    if (e < 0)
+        revive_log_warn("rank %d: cannot send to the coordinator: %s", A.world_rank, strerror(-e));
+    return e;
+}
+
+static void send_failed(int err, int phase, const char *msg)
+{
+    struct snapc_failed f;
+    memset(&f, 0, sizeof f);
+    f.err = err < 0 ? -err : err;
+    f.phase = (uint32_t)phase;
+    snprintf(f.msg, sizeof f.msg, "%s", msg && *msg ? msg : strerror(f.err));
+    send_frame(SNAPC_MSG_FAILED, &f, sizeof f, NULL, 0);
+}
+
+/* Asks the layer for its state and reports it when it changed (or always). */
+static void report_state(int force)
+{
+    if (atomic_load(&A.fd) < 0)
+        return;
+    struct snapc_rank_state st;
+    memset(&st, 0, sizeof st);
+    if (A.ops.state)
+        A.ops.state(A.ops.arg, &st);
+    st.what[sizeof st.what - 1] = 0;
+    uint32_t v = A.in_epoch ? A.v_applied : 0;
+    if (!force && A.last_valid && A.last_v == v && A.last.at_target == st.at_target &&
+        A.last.in_cs == st.in_cs && A.last.finalizing == st.finalizing &&
+        strcmp(A.last.what, st.what) == 0)
+        return;
+    struct snapc_state_msg m;
+    memset(&m, 0, sizeof m);
+    m.version_seen = v;
+    m.at_target = st.at_target;
+    m.in_cs = st.in_cs;
+    m.finalizing = st.finalizing;
+    memcpy(m.what, st.what, sizeof m.what);
+    if (send_frame(SNAPC_MSG_STATE, &m, sizeof m, NULL, 0) == 0) {
+        A.last = st;
+        A.last_v = v;
+        A.last_valid = 1;
+    }
+}
+
+/* ---- epoch ends (wake MPIX_Checkpoint waiters) ---- */
+
+static void epoch_ended(int committed, int restarted, int refused)
+{
+    pthread_mutex_lock(&A.lock);
+    A.end_gen++;
+    A.end_committed = committed;
+    A.end_restarted = restarted;
+    A.end_refused = refused;
+    A.end_target0 = A.target0;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+static void set_disconnected(void)
+{
+    pthread_mutex_lock(&A.lock);
+    A.disconnected = 1;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+/* ---- connecting ---- */
+
+static void fill_hello(struct snapc_hello *h, const struct agent_env *e, int restarted,
+                       int64_t rseq)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->secret, e->secret, SNAPC_SECRET_HEX);
+    h->world_rank = (uint32_t)A.world_rank;
+    h->world_size = (uint32_t)A.world_size;
+    h->pid = (uint32_t)getpid();
+    h->flags = restarted ? SNAPC_HELLO_RESTARTED : 0;
+    h->restarted_seq = restarted ? rseq : -1;
+    gethostname(h->host, sizeof h->host - 1);
+    const char *fl = getenv("REVIVE_MPI_FLAVOR");
+    snprintf(h->flavor, sizeof h->flavor, "%s", fl && *fl ? fl : "?");
+}
+
+/* Connects, says HELLO and waits for WELCOME. Sets A.fd. 0 or -errno (logged). */
+static int connect_coord(const struct agent_env *e, int restarted, int64_t rseq)
+{
+    char err[256];
+    if (!snapc_secret_valid(e->secret)) {
+        revive_log_error("rank %d: %s is missing or not 64 hex digits; this rank cannot be "
+                         "checkpointed (start the job with Revive's mpirun -am ft-enable-cr)",
+                         A.world_rank, SNAPC_ENV_SECRET);
+        return -EINVAL;
+    }
+    int fd = snapc_tcp_connect(e->coord, AGENT_CONNECT_MS, err, sizeof err);
+    if (fd < 0) {
+        revive_log_error("rank %d: cannot reach the job's coordinator at %s (%s): %s; this rank "
+                         "cannot be checkpointed",
+                         A.world_rank, e->coord, SNAPC_ENV_COORD, err);
+        return fd;
+    }
+    struct snapc_hello h;
+    fill_hello(&h, e, restarted, rseq);
+    int r = snapc_wire_send(fd, SNAPC_MSG_HELLO, 0, &h, sizeof h, NULL, 0, AGENT_CONNECT_MS);
+    explicit_bzero(&h, sizeof h);
+    struct snapc_reader rd;
+    snapc_reader_init(&rd, 4096);
+    if (r == 0)
+        r = snapc_reader_wait(fd, &rd, AGENT_CONNECT_MS);
+    if (r == 1 && snapc_wire_check(&rd.hdr, rd.buf, err, sizeof err) < 0)
+        r = -EPROTO;
+    else if (r < 0)
+        snprintf(err, sizeof err, "%s", rd.err[0] ? rd.err : strerror(-r));
+    if (r == 1 && rd.hdr.type == SNAPC_MSG_REFUSED) {
+        char why[512];
+        snapc_wire_str(why, sizeof why, (const char *)rd.buf, rd.hdr.len);
+        revive_log_error("rank %d: the job's coordinator refused this rank: %s", A.world_rank, why);
+        r = -EACCES;
+    } else if (r == 1 && rd.hdr.type != SNAPC_MSG_WELCOME) {
+        snprintf(err, sizeof err, "unexpected answer (type %u)", rd.hdr.type);
+        r = -EPROTO;
+    }
+    if (r < 0 && r != -EACCES)
+        revive_log_error("rank %d: no answer from the job's coordinator at %s: %s", A.world_rank,
+                         e->coord, err);
+    snapc_reader_free(&rd);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    atomic_store(&A.fd, fd);
+    A.env = *e;
+    /* what the metadata wants to know about this rank */
+    char info[8192];
+    int n = snprintf(info, sizeof info, "pid %d\n", (int)getpid());
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el > 0) {
+        exe[el] = 0;
+        n += snprintf(info + n, sizeof info - (size_t)n, "exe %s\n", exe);
+    }
+    if (A.ops.describe && n < (int)sizeof info - 1) {
+        int d = A.ops.describe(A.ops.arg, info + n, sizeof info - (size_t)n);
+        if (d > 0 && d < (int)(sizeof info - (size_t)n))
+            n += d;
+        info[n] = 0;
+    }
+    send_frame(SNAPC_MSG_INFO, NULL, 0, info, (uint32_t)strlen(info));
+    return 0;
+}
+
+/* ---- the epoch ---- */
+
+static void abort_epoch(void)
+{
+    if (!A.in_epoch)
+        return;
+    if (A.ops.abort)
+        A.ops.abort(A.ops.arg);
+    A.in_epoch = 0;
+    A.v_applied = 0;
+    epoch_ended(0, 0, 0);
+}
+
+static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
+{
+    struct snapc_ckpt c;
+    memcpy(&c, p, sizeof c);
+    if (A.in_epoch)
+        abort_epoch(); /* a new epoch means the coordinator gave up the old one */
+    A.in_epoch = 1;
+    A.aborted = 0;
+    A.epoch = h->epoch;
+    A.seq = c.seq;
+    A.ckpt_flags = c.flags;
+    A.v_applied = 0;
+    A.target0 = 0;
+    A.last_valid = 0;
+    snapc_wire_str(A.dir, sizeof A.dir, (const char *)p + sizeof c, h->len - sizeof c);
+    int e = A.ops.begin ? A.ops.begin(A.ops.arg) : 0;
+    if (e < 0) {
+        send_failed(e, SNAPC_PHASE_REQUESTED, "cannot start the checkpoint in this rank");
+        return;
+    }
+    int n;
+    for (;;) {
+        if (A.tcap == 0) {
+            A.tbuf = malloc(64 * sizeof *A.tbuf);
+            if (!A.tbuf) {
+                send_failed(ENOMEM, SNAPC_PHASE_REQUESTED, "out of memory");
+                return;
+            }
+            A.tcap = 64;
+        }
+        n = A.ops.seqs ? A.ops.seqs(A.ops.arg, A.tbuf, A.tcap) : 0;
+        if (n != -ENOSPC)
+            break;
+        if (A.tcap >= (int)SNAPC_MAX_COMMS) {
+            send_failed(E2BIG, SNAPC_PHASE_REQUESTED, "more communicators than the protocol carries");
+            return;
+        }
+        void *nb = realloc(A.tbuf, 4 * (size_t)A.tcap * sizeof *A.tbuf);
+        if (!nb) {
+            send_failed(ENOMEM, SNAPC_PHASE_REQUESTED, "out of memory");
+            return;
+        }
+        A.tbuf = nb;
+        A.tcap *= 4;
+    }
+    if (n < 0 || n > A.tcap) {
+        send_failed(n < 0 ? n : -EINVAL, SNAPC_PHASE_REQUESTED, "cannot read the collective clock");
+        return;
+    }
+    struct snapc_table t = {.version = 0, .n = (uint32_t)n};
+    _Static_assert(sizeof(struct snapc_seq) == sizeof(struct snapc_wire_seq), "same layout");
+    send_frame(SNAPC_MSG_SEQS, &t, sizeof t, A.tbuf, (uint32_t)n * sizeof(struct snapc_seq));
+}
+
+static void on_targets(const struct snapc_hdr *h, const uint8_t *p)
+{
+    if (!A.in_epoch)
+        return;
+    struct snapc_table t;
+    memcpy(&t, p, sizeof t);
+    if ((int)t.n > A.tcap) {
+        void *nb = realloc(A.tbuf, (size_t)t.n * sizeof *A.tbuf);
+        if (!nb) {
+            send_failed(ENOMEM, SNAPC_PHASE_RUNNING, "out of memory for the targets");
+            return;
+        }
+        A.tbuf = nb;
+        A.tcap = (int)t.n;
+    }
+    memcpy(A.tbuf, p + sizeof t, (size_t)t.n * sizeof *A.tbuf);
+    (void)h;
+    A.target0 = 0;
+    for (uint32_t i = 0; i < t.n; i++)
+        if (A.tbuf[i].cid == 0)
+            A.target0 = A.tbuf[i].seq;
+    if (A.ops.targets)
+        A.ops.targets(A.ops.arg, A.tbuf, (int)t.n, t.version);
+    A.v_applied = t.version;
+    report_state(1);
+}
+
+static void after_restart(void);
+
+static void on_quiesce(const uint8_t *p)
+{
+    if (!A.in_epoch)
+        return;
+    struct snapc_quiesce q;
+    memcpy(&q, p, sizeof q);
+    char err[512] = "";
+    int e = A.ops.quiesce ? A.ops.quiesce(A.ops.arg, (int)q.timeout_ms) : 0;
+    if (A.aborted) {
+        abort_epoch();
+        return;
+    }
+    if (e < 0) {
+        send_failed(e, SNAPC_PHASE_QUIESCED, "cannot close the gate into MPI");
+        return;
+    }
+    send_frame(SNAPC_MSG_QUIESCED, NULL, 0, NULL, 0);
+
+    struct snapc_drain_stats st;
+    memset(&st, 0, sizeof st);
+    e = A.ops.drain ? A.ops.drain(A.ops.arg, &st, err, sizeof err) : 0;
+    if (A.aborted) {
+        abort_epoch();
+        return;
+    }
+    if (e < 0) {
+        send_failed(e, SNAPC_PHASE_DRAINED, err);
+        return;
+    }
+    struct snapc_drained d;
+    memcpy(&d, &st, sizeof d);
+    send_frame(SNAPC_MSG_DRAINED, &d, sizeof d, NULL, 0);
+
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/rank_%d.img", A.dir, A.world_rank);
+    struct snapc_capture_result r;
+    memset(&r, 0, sizeof r);
+    e = A.ops.capture ? A.ops.capture(A.ops.arg, path, &r) : -ENOSYS;
+    if (e == 1) {
+        after_restart();
+        return;
+    }
+    if (e < 0) {
+        r.err[sizeof r.err - 1] = 0;
+        send_failed(e, SNAPC_PHASE_CAPTURED, r.err[0] ? r.err : "cannot write the image");
+        return;
+    }
+    struct snapc_captured c = {.bytes = r.bytes, .checksum = r.checksum};
+    send_frame(SNAPC_MSG_CAPTURED, &c, sizeof c, NULL, 0);
+}
+
+static void on_resume(const uint8_t *p)
+{
+    struct snapc_resume r;
+    memcpy(&r, p, sizeof r);
+    if (!A.in_epoch)
+        return;
+    A.in_epoch = 0;
+    A.v_applied = 0;
+    if (A.ops.resume)
+        A.ops.resume(A.ops.arg, (int)r.action);
+    epoch_ended(r.committed != 0, 0, 0);
+    report_state(1);
+}
+
+static void on_abort(const struct snapc_hdr *h, const uint8_t *p)
+{
+    char why[512];
+    snapc_wire_str(why, sizeof why, (const char *)p, h->len);
+    if (A.in_epoch) {
+        revive_log_info("rank %d: no checkpoint: %s", A.world_rank, why);
+        abort_epoch();
+    } else {
+        /* our own request was refused */
+        revive_log_warn("rank %d: checkpoint request refused: %s", A.world_rank, why);
+        epoch_ended(0, 0, 1);
+    }
+}
+
+/* One complete frame from the coordinator. 0, or -EPROTO (drop the connection). */
+static int on_frame(void)
+{
+    const struct snapc_hdr *h = &A.rd.hdr;
+    const uint8_t *p = A.rd.buf;
+    char err[160];
+    if (snapc_wire_check(h, p, err, sizeof err) < 0) {
+        revive_log_error("rank %d: bad message from the coordinator: %s", A.world_rank, err);
+        return -EPROTO;
+    }
+    if (h->type != SNAPC_MSG_CKPT && h->type != SNAPC_MSG_ABORT && A.in_epoch &&
+        h->epoch != A.epoch)
+        return 0; /* a late message of an epoch we already left */
+    switch (h->type) {
+    case SNAPC_MSG_CKPT: on_ckpt(h, p); break;
+    case SNAPC_MSG_TARGETS: on_targets(h, p); break;
+    case SNAPC_MSG_QUIESCE: on_quiesce(p); break;
+    case SNAPC_MSG_RESUME: on_resume(p); break;
+    case SNAPC_MSG_ABORT:
+        if (!A.in_epoch || h->epoch == A.epoch || h->epoch == 0)
+            on_abort(h, p);
+        break;
+    default:
+        revive_log_error("rank %d: unexpected message type %u from the coordinator", A.world_rank,
+                         h->type);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+int snapc_agent_poll_abort(void)
+{
+    if (A.aborted)
+        return 1;
+    int fd = atomic_load(&A.fd);
+    if (fd < 0 || !snapc_agent_is_agent_thread())
+        return 0;
+    int r = snapc_reader_feed(fd, &A.rd);
+    if (r < 0) {
+        A.aborted = 1; /* the coordinator is gone: nobody will commit this epoch */
+        return 1;
+    }
+    if (r == 1 && A.rd.hdr.type == SNAPC_MSG_ABORT) {
+        char why[512];
+        snapc_wire_str(why, sizeof why, (const char *)A.rd.buf, A.rd.hdr.len);
+        revive_log_info("rank %d: no checkpoint: %s", A.world_rank, why);
+        snapc_reader_next(&A.rd);
+        A.aborted = 1;
+        return 1;
+    }
+    return 0; /* any other frame waits in the reader for the main loop */
+}
+
+/* ---- restart ---- */
+
+static void after_restart(void)
+{
+    /* The descriptors of the old process are not ours any more (the capture
+     * filter left them out; the restored process may reuse the numbers). */
+    atomic_store(&A.fd, -1);
+    atomic_store(&A.efd, -1);
+    snapc_reader_next(&A.rd);
+    int64_t rseq = (int64_t)A.seq;
+    A.in_epoch = 0;
+    A.v_applied = 0;
+    A.last_valid = 0;
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    atomic_store(&A.efd, efd);
+    struct agent_env e;
+    if (A.restart_env.set)
+        e = A.restart_env;
+    else
+        env_copy(&e, getenv(SNAPC_ENV_COORD), getenv(SNAPC_ENV_SECRET), getenv(SNAPC_ENV_JOB_ID));
+    atomic_store(&A.restart_flag, 0);
+    if (e.set && connect_coord(&e, 1, rseq) < 0)
+        revive_log_warn("rank %d: restarted without a coordinator: no further checkpoints of "
+                        "this job", A.world_rank);
+    if (A.ops.resume)
+        A.ops.resume(A.ops.arg, SNAPC_RESUME_RESTARTED);
+    if (atomic_load(&A.fd) < 0)
+        set_disconnected();
+    epoch_ended(1, 1, 0);
+}
+
+int snapc_agent_restarted(void)
+{
+    if (!atomic_load(&A.running))
+        return -ENOTCONN;
+    atomic_store(&A.restart_flag, 1);
+    int efd = atomic_load(&A.efd);
+    if (efd >= 0) {
+        uint64_t one = 1;
+        ssize_t w = write(efd, &one, sizeof one);
+        (void)w;
+    }
+    return 0;
+}
+
+/* ---- the thread ---- */
+
+static void flush_outgoing(void)
+{
+    struct snapc_raise rs[AGENT_MAX_RAISES];
+    int nr;
+    int req, coll;
+    uint64_t rseq;
+    pthread_mutex_lock(&A.lock);
+    nr = A.nraises;
+    memcpy(rs, A.raises, (size_t)nr * sizeof *rs);
+    A.nraises = 0;
+    req = A.req_pending;
+    coll = A.req_collective;
+    rseq = A.req_seq;
+    A.req_pending = 0;
+    pthread_mutex_unlock(&A.lock);
+    for (int i = 0; i < nr; i++)
+        if (A.in_epoch)
+            send_frame(SNAPC_MSG_RAISE, &rs[i], sizeof rs[i], NULL, 0);
+    if (req) {
+        struct snapc_request q = {.collective = (uint32_t)coll, .world_seq = rseq};
+        send_frame(SNAPC_MSG_REQUEST, &q, sizeof q, NULL, 0);
+    }
+}
+
+static void *agent_main(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        if (atomic_load(&A.restart_flag) && atomic_load(&A.fd) < 0) {
+            atomic_store(&A.restart_flag, 0);
+            struct agent_env e = A.restart_env.set ? A.restart_env : A.env;
+            if (e.set)
+                connect_coord(&e, 1, (int64_t)A.seq);
+        }
+        int fd = atomic_load(&A.fd), efd = atomic_load(&A.efd);
+        struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = efd, .events = POLLIN}};
+        int r = poll(pf, 2, fd < 0 ? 1000 : -1);
+        if (r < 0 && errno != EINTR) {
+            revive_log_error("rank %d: agent poll failed: %s", A.world_rank, strerror(errno));
+            break;
+        }
+        if (efd >= 0 && (pf[1].revents & POLLIN)) {
+            uint64_t v;
+            ssize_t n = read(efd, &v, sizeof v);
+            (void)n;
+            flush_outgoing();
+            report_state(0);
+        }
+        if (fd < 0)
+            continue;
+        if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            for (;;) {
+                int got = snapc_reader_feed(fd, &A.rd);
+                if (got == 0)
+                    break;
+                if (got < 0 || on_frame() < 0) {
+                    if (got < 0)
+                        revive_log_warn("rank %d: lost the connection to the job's coordinator "
+                                        "(%s); no further checkpoints of this job",
+                                        A.world_rank, A.rd.err);
+                    abort_epoch();
+                    if (atomic_load(&A.fd) == fd) {
+                        atomic_store(&A.fd, -1);
+                        close(fd);
+                    }
+                    set_disconnected();
+                    break;
+                }
+                snapc_reader_next(&A.rd);
+                if (atomic_load(&A.fd) != fd)
+                    break; /* restarted: a new connection */
+            }
+        }
+    }
+    return NULL;
+}
+
+int snapc_agent_start(const struct snapc_rank_ops *ops, int world_rank, int world_size)
+{
+    const char *coord = getenv(SNAPC_ENV_COORD);
+    if (!coord || !*coord)
+        return 1;
+    if (atomic_load(&A.running))
+        return -EALREADY;
+    A.ops = *ops;
+    A.world_rank = world_rank;
+    A.world_size = world_size;
+    snapc_reader_init(&A.rd, SNAPC_WIRE_MAX_PAYLOAD);
+    struct agent_env e;
+    env_copy(&e, coord, getenv(SNAPC_ENV_SECRET), getenv(SNAPC_ENV_JOB_ID));
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) {
+        int err = errno;
+        revive_log_error("rank %d: cannot create the agent's eventfd: %s", world_rank,
+                         strerror(err));
+        return -err;
+    }
+    atomic_store(&A.efd, efd);
+    int r = connect_coord(&e, 0, -1);
+    if (r < 0) {
+        atomic_store(&A.efd, -1);
+        close(efd);
+        return r;
+    }
+    atomic_store(&A.running, 1);
+    r = pthread_create(&A.thread, NULL, agent_main, NULL);
+    if (r != 0) {
+        revive_log_error("rank %d: cannot start the agent thread: %s", world_rank, strerror(r));
+        atomic_store(&A.running, 0);
+        int fd = atomic_exchange(&A.fd, -1);
+        close(fd);
+        atomic_store(&A.efd, -1);
+        close(efd);
+        return -r;
+    }
+    pthread_setname_np(A.thread, "revive-agent");
+    snapc_agent_notify(); /* the first STATE, from the agent thread (the only sender) */
+    return 0;
+}
+
+void snapc_agent_notify(void)
+{
+    int efd = atomic_load(&A.efd);
+    if (efd < 0)
+        return;
+    uint64_t one = 1;
+    ssize_t w = write(efd, &one, sizeof one);
+    (void)w;
+}
+
+int snapc_agent_raise(uint64_t cid, uint64_t target)
+{
+    if (atomic_load(&A.fd) < 0)
+        return -ENOTCONN;
+    pthread_mutex_lock(&A.lock);
+    int i;
+    for (i = 0; i < A.nraises; i++)
+        if (A.raises[i].cid == cid) {
+            if (target > A.raises[i].target)
+                A.raises[i].target = target;
+            break;
+        }
+    if (i == A.nraises) {
+        if (A.nraises == AGENT_MAX_RAISES) {
+            pthread_mutex_unlock(&A.lock);
+            snapc_agent_notify();
+            return -EAGAIN;
+        }
+        A.raises[A.nraises].cid = cid;
+        A.raises[A.nraises].target = target;
+        A.nraises++;
+    }
+    pthread_mutex_unlock(&A.lock);
+    snapc_agent_notify();
+    return 0;
+}
+
+int snapc_agent_request(int collective, uint64_t world_seq)
+{
+    if (!atomic_load(&A.running) || atomic_load(&A.fd) < 0)
+        return -ENOTCONN;
+    pthread_mutex_lock(&A.lock);
+    if (!A.req_pending || world_seq > A.req_seq)
+        A.req_seq = world_seq;
+    A.req_pending = 1;
+    A.req_collective |= collective ? 1 : 0;
+    A.req_gen = A.end_gen;
+    pthread_mutex_unlock(&A.lock);
+    snapc_agent_notify();
+    return 0;
+}
+
+int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
+{
+    if (restarted)
+        *restarted = 0;
+    if (!atomic_load(&A.running))
+        return -ENOTCONN;
+    int64_t deadline = mono_ms() + 24LL * 3600 * 1000;
+    int rc;
+    pthread_mutex_lock(&A.lock);
+    uint64_t gen = A.req_gen;
+    for (;;) {
+        if (A.end_gen > gen) {
+            if (A.end_restarted) {
+                if (restarted)
+                    *restarted = 1;
+                rc = 0;
+                break;
+            }
+            if (!A.end_committed) {
+                rc = -ECANCELED;
+                break;
+            }
+            if (A.end_target0 >= world_seq) {
+                rc = 0;
+                break;
+            }
+            gen = A.end_gen; /* that epoch's cut was before the request: wait for the next */
+        }
+        if (A.disconnected) {
+            rc = -ENOTCONN;
+            break;
+        }
+        if (mono_ms() >= deadline) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    }
+    pthread_mutex_unlock(&A.lock);
+    return rc;
 }
 
 int snapc_agent_fds(int *fds, int max)
 {
-    (void)fds;
-    (void)max;
-    return 0;
+    int n = 0;
+    int fd = atomic_load(&A.fd), efd = atomic_load(&A.efd);
+    if (fd >= 0 && n < max)
+        fds[n++] = fd;
+    if (efd >= 0 && n < max)
+        fds[n++] = efd;
+    return n;
 }
 
 int snapc_agent_is_agent_thread(void)
 {
-    return 0;
+    return atomic_load(&A.running) && pthread_equal(pthread_self(), A.thread);
 }

@@ -61,7 +61,10 @@ struct snapc_capture_result {
 struct snapc_rank_ops {           /* implemented by the MPI layer, called by the agent thread */
     int  (*begin)(void *arg);                                   /* set ckpt_pending, fence */
     int  (*seqs)(void *arg, struct snapc_seq *out, int max);    /* consistent snapshot; n or -errno */
+                                       /* (-ENOSPC: max too small, the agent asks again with more) */
     void (*targets)(void *arg, const struct snapc_seq *t, int n, uint32_t version);
+                                       /* sorted by cid; a cid not in t has target 0 (a
+                                          communicator created during the epoch) */
     void (*state)(void *arg, struct snapc_rank_state *st);
     int  (*quiesce)(void *arg, int timeout_ms);                 /* close gate, own the lower half */
     int  (*drain)(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen);
@@ -136,5 +139,12 @@ int  snapc_agent_fds(int *fds, int max);
 
 /* 1 if the calling thread is the agent thread. */
 int  snapc_agent_is_agent_thread(void);
+
+/* For ops->quiesce and ops->drain, which run on the agent thread and may wait
+ * for the other ranks (the drain's collectives on the private world): 1 when
+ * the coordinator has aborted the epoch meanwhile (another rank failed or
+ * died), so the op should give up at once (return -ECANCELED; the agent then
+ * calls ops->abort). Reads the connection without blocking. 0 otherwise. */
+int  snapc_agent_poll_abort(void);
 
 #endif

@@ -2,6 +2,10 @@
 #include "snapc/wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,4 +342,72 @@ int snapc_secret_valid(const char *s)
             return 0;
     }
     return i == SNAPC_SECRET_HEX;
+}
+
+int snapc_tcp_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
+{
+    char host[256], port[16];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || !colon[1] || strlen(colon + 1) >= sizeof port ||
+        (size_t)(colon - hostport) >= sizeof host) {
+        snprintf(err, errlen, "'%s' is not host:port", hostport);
+        return -EINVAL;
+    }
+    const char *h = hostport;
+    size_t hl = (size_t)(colon - hostport);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", hostport, gai_strerror(g));
+        return -EHOSTUNREACH;
+    }
+    int64_t deadline = now_ms() + timeout_ms;
+    int last = -ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            last = -errno;
+            continue;
+        }
+        int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (r < 0 && errno == EINPROGRESS) {
+            int64_t left = deadline - now_ms();
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            r = left > 0 ? poll(&pf, 1, (int)left) : 0;
+            if (r == 0) {
+                close(fd);
+                last = -ETIMEDOUT;
+                continue;
+            }
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+            if (r < 0 || soerr) {
+                last = -(soerr ? soerr : errno);
+                close(fd);
+                continue;
+            }
+        } else if (r < 0) {
+            last = -errno;
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        int fl = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        freeaddrinfo(res);
+        return fd;
+    }
+    freeaddrinfo(res);
+    snprintf(err, errlen, "cannot connect to %s: %s", hostport, strerror(-last));
+    return last;
 }

@@ -224,6 +224,13 @@ int snapc_wire_check(const struct snapc_hdr *h, const void *payload, char *err, 
  * at the field's size; always NUL-terminates. Returns dst. */
 char *snapc_wire_str(char *dst, size_t dstlen, const char *field, size_t fieldlen);
 
+/* ---- connections ---- */
+
+/* Connects a TCP socket to "host:port" ("[v6addr]:port" too), waiting at most
+ * timeout_ms; TCP_NODELAY, close-on-exec, blocking. fd, or -errno with a
+ * message in err. */
+int snapc_tcp_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
+
 /* ---- the per-job secret ---- */
 
 /* 32 random bytes from getrandom(2), as 64 lower-case hex digits + NUL. 0 or -errno. */

@@ -1,0 +1,197 @@
+/*
+ * The snapshot store: where a global snapshot lives, how it becomes
+ * committed, what its metadata says, which sequences are kept.
+ *
+ *   BASE/revive_global_snapshot_<coord pid>.ckpt/     0700  (the "job directory")
+ *       index                 committed sequences, failed restarts; rewritten durably
+ *       <seq>/                0700, seq from 0
+ *           rank_<r>.img      0600, one per world rank
+ *           snapshot.meta     0600, written last (temp + fsync + rename + fsync dir)
+ *
+ * A sequence is committed exactly when its snapshot.meta exists and reads
+ * back with a good checksum; nothing else is ever offered for a restart.
+ * Directories of the store must be private: owned by the user, no access for
+ * group or others, not symbolic links; anything else is refused with a
+ * message (never "fixed"). Every function returns 0 or -errno and, where it
+ * takes err, puts one sentence there naming the file and what is wrong.
+ */
+#ifndef REVIVE_FILEM_H
+#define REVIVE_FILEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FILEM_JOB_PREFIX "revive_global_snapshot_"
+#define FILEM_JOB_SUFFIX ".ckpt"
+#define FILEM_META_NAME "snapshot.meta"
+#define FILEM_INDEX_NAME "index"
+#define FILEM_META_MAGIC "REVIVE-SNAPSHOT 1"
+#define FILEM_INDEX_MAGIC "REVIVE-INDEX 1"
+#define FILEM_LINE_MAX 8192            /* bytes of one metadata line, newline included */
+#define FILEM_FILE_MAX (1u << 20)      /* bytes of a metadata or index file */
+
+/* snprintf for messages and paths, cut when too long (never a compiler
+ * warning about it: the cut is what we want for messages). */
+int filem_fmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- layout (layout.c) ---- */
+
+/* BASE/revive_global_snapshot_<pid>.ckpt */
+int filem_job_path(char *out, size_t len, const char *base, long pid);
+/* JOBDIR/<seq>, JOBDIR/<seq>/rank_<r>.img */
+int filem_seq_path(char *out, size_t len, const char *jobdir, uint64_t seq);
+int filem_image_path(char *out, size_t len, const char *jobdir, uint64_t seq, int rank);
+
+/* Checks that path is a private directory of ours (not a symlink, owned by
+ * the effective uid, mode without group/other bits). With create, makes it
+ * (0700) when missing, its parent must exist. 0, -ENOENT (missing, not
+ * created), -EPERM/-ENOTDIR/-ELOOP (not private: err says what to do). */
+int filem_private_dir(const char *path, int create, char *err, size_t errlen);
+
+/* The sequence directories present (names that are decimal numbers), sorted
+ * ascending, committed or not. *out is malloc'd (free it). */
+int filem_list_seqs(const char *jobdir, uint64_t **out, int *n, char *err, size_t errlen);
+/* 1 + the largest sequence present (0 when none). */
+int filem_next_seq(const char *jobdir, uint64_t *out, char *err, size_t errlen);
+
+/* Makes JOBDIR/<seq> (0700). A leftover directory of that number without
+ * snapshot.meta (a crash of an earlier attempt) is cleared first; a committed
+ * one is never touched (-EEXIST). */
+int filem_seq_create(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+
+/* Removes an uncommitted sequence directory: rank images, temporary files,
+ * the directory. Refuses (-EEXIST) when snapshot.meta is there. Removes only
+ * names the store makes (rank_<r>.img, .NAME.tmp.PID); anything else makes it
+ * leave the directory and say so. */
+int filem_seq_discard(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+
+/* Removes a committed sequence (retention): snapshot.meta first (so it stops
+ * being offered at once), then the rest as filem_seq_discard. */
+int filem_seq_remove(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+
+/* Readers (restart-mpi, ckpt-info --verify) hold a shared lock on a sequence
+ * directory while they read it; retention takes it exclusively without
+ * waiting and skips a sequence being read. Returns the locked descriptor (close
+ * it to release) or -errno. */
+int filem_seq_lock_shared(const char *jobdir, uint64_t seq);
+
+/* REF is a sequence (JOBDIR/<seq>) or a job directory (then *seq = -1).
+ * Fills jobdir with REF's job directory (absolute). -ENOENT when missing,
+ * -EINVAL when REF is neither. */
+int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
+                      size_t errlen);
+
+/* ---- metadata (meta.c) ---- */
+
+struct filem_kv {
+    char *key;
+    char *value;
+};
+
+struct filem_meta {
+    struct filem_kv *kv;
+    int n, cap;
+};
+
+void filem_meta_init(struct filem_meta *m);
+void filem_meta_free(struct filem_meta *m);
+/* Sets key (a-z 0-9 . _ -, at most 128 bytes) to the formatted value (any
+ * bytes but NUL; escaped on write), replacing an earlier value. 0, -EINVAL, -ENOMEM. */
+int filem_meta_set(struct filem_meta *m, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *filem_meta_get(const struct filem_meta *m, const char *key);
+/* 0 and *out, -ENOENT (no key), -EINVAL (not a decimal or 0x hex number). */
+int filem_meta_get_u64(const struct filem_meta *m, const char *key, uint64_t *out);
+
+/* The file's bytes: magic line, "key value" lines, "checksum xxh3 <16 hex>"
+ * over everything before that line. *out malloc'd. */
+int filem_meta_serialize(const struct filem_meta *m, const char *magic, char **out, size_t *len);
+/* Parses and checks bytes (bounds, magic, escapes, duplicates, checksum). */
+int filem_meta_parse(const char *buf, size_t len, const char *magic, struct filem_meta *m,
+                     char *err, size_t errlen);
+
+/* Durably writes DIR/snapshot.meta (0600): the commit of a sequence. */
+int filem_meta_write(const char *seqdir, const struct filem_meta *m, char *err, size_t errlen);
+/* Reads and checks DIR/snapshot.meta: -ENOENT when missing (not committed),
+ * -EBADMSG when corrupt or truncated (err: what, and what to do). */
+int filem_meta_read(const char *seqdir, struct filem_meta *m, char *err, size_t errlen);
+
+/* Reads a whole small file (at most max bytes) that must be a regular file of
+ * ours with no group/other access. *out malloc'd, NUL-terminated. */
+int filem_read_private_file(const char *path, size_t max, char **out, size_t *len, char *err,
+                            size_t errlen);
+
+/* ---- index and retention (index.c) ---- */
+
+enum filem_seq_state { FILEM_SEQ_UNCOMMITTED, FILEM_SEQ_COMMITTED, FILEM_SEQ_CORRUPT };
+
+struct filem_seq_info {
+    uint64_t seq;
+    int state;                 /* enum filem_seq_state (from snapshot.meta itself) */
+    int64_t committed_at;      /* unix seconds (metadata's established time) */
+    uint32_t ranks;
+    uint64_t bytes;            /* sum of image sizes */
+    uint32_t failed_restarts;  /* from the index */
+    char failed_reason[256];   /* the last one */
+    char err[256];             /* CORRUPT: why */
+};
+
+/* Every sequence of a job directory with its state (checked from each
+ * snapshot.meta, so a damaged index cannot offer a wrong sequence) and the
+ * failed-restart marks of the index. *out malloc'd, ascending. */
+int filem_scan(const char *jobdir, struct filem_seq_info **out, int *n, char *err, size_t errlen);
+
+/* Rewrites JOBDIR/index durably from filem_scan. */
+int filem_index_update(const char *jobdir, char *err, size_t errlen);
+/* Records a failed restart of seq (the next default restart skips it). */
+int filem_index_mark_failed(const char *jobdir, uint64_t seq, const char *reason, char *err,
+                            size_t errlen);
+
+/* The sequence restart-mpi takes by default: the newest committed one without
+ * a failed restart (else the newest committed, *all_failed = 1). -ENOENT
+ * when there is no committed sequence. */
+int filem_default_seq(const char *jobdir, uint64_t *seq, int *all_failed, char *err, size_t errlen);
+
+/* Keeps the `keep` newest committed sequences (keep >= 1; the newest is never
+ * removed), removes older committed ones that nobody reads (a locked one is
+ * skipped, said on *skipped) and uncommitted leftovers older than the newest
+ * committed. Never touches `busy_seq` (the sequence being written; -1 none). */
+int filem_retain(const char *jobdir, int keep, int64_t busy_seq, int *removed, int *skipped,
+                 char *err, size_t errlen);
+
+/* ---- verification (verify.c) ---- */
+
+/* Checks sequence seq of jobdir against its metadata: every rank image is
+ * there, of the recorded size, opens as an image (header, table, sections)
+ * whose header checksum is the recorded one, and with deep, every chunk's
+ * checksum. Calls report(arg, rank, 0 or -errno, message) per rank (may be
+ * NULL). Returns 0 when all are good, else the first error. */
+int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
+                     void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
+                     char *err, size_t errlen);
+
+/* The image header's checksum (what a rank reports as CAPTURED's checksum)
+ * and the file size; 0 or -errno with a message. */
+int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, char *err,
+                         size_t errlen);
+
+/* ---- file facts (facts.c) ---- */
+
+struct filem_file_facts {
+    char path[4096];
+    uint64_t size;
+    int64_t mtime_ns;
+    char build_id[129];          /* hex; "" when the file has none */
+};
+
+/* Reads path's size, mtime and ELF build id. */
+int filem_file_facts(const char *path, struct filem_file_facts *f, char *err, size_t errlen);
+/* PREFIX.path, PREFIX.size, PREFIX.mtime_ns, PREFIX.build_id */
+int filem_meta_put_facts(struct filem_meta *m, const char *prefix, const struct filem_file_facts *f);
+/* Compares the recorded facts of PREFIX with the file as it is now: 0, or
+ * -ENOENT/-ESTALE with a message naming `what` ("application binary"). */
+int filem_meta_check_facts(const struct filem_meta *m, const char *prefix, const char *what,
+                           char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,361 @@
+/* Where snapshots live: job and sequence directories, their privacy, creation
+ * and removal (see filem.h). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "filem"
+#include "filem/filem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static int fmt_path(char *out, size_t len, const char *fmt, const char *a, unsigned long long b)
+{
+    int n = snprintf(out, len, fmt, a, b);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int filem_job_path(char *out, size_t len, const char *base, long pid)
+{
+    return fmt_path(out, len, "%s/" FILEM_JOB_PREFIX "%llu" FILEM_JOB_SUFFIX, base,
+                    (unsigned long long)pid);
+}
+
+int filem_seq_path(char *out, size_t len, const char *jobdir, uint64_t seq)
+{
+    return fmt_path(out, len, "%s/%llu", jobdir, (unsigned long long)seq);
+}
+
+int filem_image_path(char *out, size_t len, const char *jobdir, uint64_t seq, int rank)
+{
+    int n = snprintf(out, len, "%s/%llu/rank_%d.img", jobdir, (unsigned long long)seq, rank);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int filem_private_dir(const char *path, int create, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        int e = errno;
+        if (e == ENOENT && create) {
+            if (mkdir(path, 0700) == 0)
+                return 0;
+            e = errno;
+            if (e == EEXIST)
+                return filem_private_dir(path, 0, err, errlen);
+            filem_fmt(err, errlen, "cannot create the directory %s: %s", path, strerror(e));
+            return -e;
+        }
+        filem_fmt(err, errlen, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        filem_fmt(err, errlen,
+                 "%s is a symbolic link; snapshot directories must be real directories (remove "
+                 "it or choose another --ckpt-dir)",
+                 path);
+        return -ELOOP;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        filem_fmt(err, errlen, "%s is not a directory", path);
+        return -ENOTDIR;
+    }
+    if (st.st_uid != geteuid()) {
+        filem_fmt(err, errlen,
+                 "%s belongs to uid %u, not to you (uid %u); snapshots are private to their "
+                 "owner",
+                 path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return -EPERM;
+    }
+    if (st.st_mode & 077) {
+        filem_fmt(err, errlen,
+                 "%s is not private (mode %04o): others could read or change snapshots; make it "
+                 "0700 (chmod 700 %s) if you trust its content",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* A decimal sequence number of at most 19 digits, no sign, no leading zero. */
+static int parse_seq(const char *s, uint64_t *out)
+{
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 19)
+        return -1;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int filem_list_seqs(const char *jobdir, uint64_t **out, int *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(jobdir);
+    if (!d) {
+        int e = errno;
+        filem_fmt(err, errlen, "cannot read %s: %s", jobdir, strerror(e));
+        return -e;
+    }
+    uint64_t *v = NULL;
+    int cnt = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        uint64_t s;
+        if (parse_seq(de->d_name, &s) < 0)
+            continue;
+        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+            continue;
+        if (cnt == cap) {
+            cap = cap ? 2 * cap : 16;
+            uint64_t *nv = realloc(v, (size_t)cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                closedir(d);
+                filem_fmt(err, errlen, "out of memory");
+                return -ENOMEM;
+            }
+            v = nv;
+        }
+        v[cnt++] = s;
+    }
+    closedir(d);
+    if (cnt)
+        qsort(v, (size_t)cnt, sizeof *v, cmp_u64);
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+int filem_next_seq(const char *jobdir, uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t *v;
+    int n;
+    int e = filem_list_seqs(jobdir, &v, &n, err, errlen);
+    if (e < 0)
+        return e;
+    *out = n ? v[n - 1] + 1 : 0;
+    free(v);
+    return 0;
+}
+
+/* Names the store makes inside a sequence directory. */
+static int ours(const char *name)
+{
+    int r, len = 0;
+    if (sscanf(name, "rank_%d.img%n", &r, &len) == 1 && name[len] == 0 && r >= 0)
+        return 1;
+    if (name[0] == '.' && strstr(name, ".tmp."))
+        return 1; /* durable writes' temporary files */
+    if (strcmp(name, FILEM_META_NAME) == 0)
+        return 1;
+    return 0;
+}
+
+/* Empties and removes a sequence directory (snapshot.meta first when meta). */
+static int remove_seq(const char *jobdir, uint64_t seq, int allow_meta, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    if (filem_seq_path(dir, sizeof dir, jobdir, seq) < 0) {
+        filem_fmt(err, errlen, "path too long under %s", jobdir);
+        return -ENAMETOOLONG;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return 0;
+        filem_fmt(err, errlen, "cannot open %s: %s", dir, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(dfd, &st) == 0 && st.st_uid != geteuid()) {
+        close(dfd);
+        filem_fmt(err, errlen, "%s belongs to uid %u, not to you: not removed", dir,
+                 (unsigned)st.st_uid);
+        return -EPERM;
+    }
+    if (faccessat(dfd, FILEM_META_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!allow_meta) {
+            close(dfd);
+            filem_fmt(err, errlen, "%s is committed (it has %s): not removed", dir, FILEM_META_NAME);
+            return -EEXIST;
+        }
+        if (unlinkat(dfd, FILEM_META_NAME, 0) < 0) {
+            int e = errno;
+            close(dfd);
+            filem_fmt(err, errlen, "cannot remove %s/%s: %s", dir, FILEM_META_NAME, strerror(e));
+            return -e;
+        }
+        fsync(dfd); /* no longer offered, even after a crash */
+    }
+    int dfd2 = dup(dfd);
+    DIR *d = dfd2 >= 0 ? fdopendir(dfd2) : NULL;
+    if (!d) {
+        int e = errno;
+        if (dfd2 >= 0)
+            close(dfd2);
+        close(dfd);
+        filem_fmt(err, errlen, "cannot read %s: %s", dir, strerror(e));
+        return -e;
+    }
+    int foreign = 0, rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (!ours(de->d_name)) {
+            foreign++;
+            continue;
+        }
+        if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && rc == 0) {
+            rc = -errno;
+            filem_fmt(err, errlen, "cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+        }
+    }
+    closedir(d);
+    close(dfd);
+    if (rc < 0)
+        return rc;
+    if (foreign) {
+        filem_fmt(err, errlen, "%s holds %d file(s) Revive did not write; left in place", dir,
+                 foreign);
+        return -ENOTEMPTY;
+    }
+    if (rmdir(dir) < 0 && errno != ENOENT) {
+        int e = errno;
+        filem_fmt(err, errlen, "cannot remove %s: %s", dir, strerror(e));
+        return -e;
+    }
+    int jfd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (jfd >= 0) {
+        fsync(jfd);
+        close(jfd);
+    }
+    return 0;
+}
+
+int filem_seq_discard(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    return remove_seq(jobdir, seq, 0, err, errlen);
+}
+
+int filem_seq_remove(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    return remove_seq(jobdir, seq, 1, err, errlen);
+}
+
+int filem_seq_create(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    if (filem_seq_path(dir, sizeof dir, jobdir, seq) < 0) {
+        filem_fmt(err, errlen, "path too long under %s", jobdir);
+        return -ENAMETOOLONG;
+    }
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    int e = errno;
+    if (e != EEXIST) {
+        filem_fmt(err, errlen, "cannot create %s: %s", dir, strerror(e));
+        return -e;
+    }
+    int r = filem_seq_discard(jobdir, seq, err, errlen);
+    if (r < 0)
+        return r;
+    if (mkdir(dir, 0700) < 0) {
+        e = errno;
+        filem_fmt(err, errlen, "cannot create %s: %s", dir, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int filem_seq_lock_shared(const char *jobdir, uint64_t seq)
+{
+    char dir[PATH_MAX];
+    if (filem_seq_path(dir, sizeof dir, jobdir, seq) < 0)
+        return -ENAMETOOLONG;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_SH) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
+                      size_t errlen)
+{
+    char abs[PATH_MAX];
+    if (!realpath(ref, abs)) {
+        int e = errno;
+        if (e == ENOENT)
+            filem_fmt(err, errlen, "%s does not exist; give a snapshot reference as printed by "
+                                  "ckpt-mpirun",
+                     ref);
+        else
+            filem_fmt(err, errlen, "%s: %s", ref, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        filem_fmt(err, errlen, "%s is not a snapshot (not a directory)", ref);
+        return -EINVAL;
+    }
+    const char *base = strrchr(abs, '/');
+    base = base ? base + 1 : abs;
+    uint64_t s;
+    size_t bl = strlen(base);
+    size_t pl = strlen(FILEM_JOB_PREFIX), sl = strlen(FILEM_JOB_SUFFIX);
+    if (bl > pl + sl && strncmp(base, FILEM_JOB_PREFIX, pl) == 0 &&
+        strcmp(base + bl - sl, FILEM_JOB_SUFFIX) == 0) {
+        if ((size_t)snprintf(jobdir, len, "%s", abs) >= len)
+            return -ENAMETOOLONG;
+        *seq = -1;
+        return 0;
+    }
+    if (parse_seq(base, &s) == 0 && base > abs + 1) {
+        size_t jl = (size_t)(base - 1 - abs);
+        const char *pb = abs;
+        char parent[PATH_MAX];
+        memcpy(parent, pb, jl);
+        parent[jl] = 0;
+        const char *pbase = strrchr(parent, '/');
+        pbase = pbase ? pbase + 1 : parent;
+        size_t pbl = strlen(pbase);
+        if (pbl > pl + sl && strncmp(pbase, FILEM_JOB_PREFIX, pl) == 0 &&
+            strcmp(pbase + pbl - sl, FILEM_JOB_SUFFIX) == 0) {
+            if ((size_t)snprintf(jobdir, len, "%s", parent) >= len)
+                return -ENAMETOOLONG;
+            *seq = (int64_t)s;
+            return 0;
+        }
+    }
+    filem_fmt(err, errlen,
+             "%s is not a snapshot reference: expected .../" FILEM_JOB_PREFIX "PID" FILEM_JOB_SUFFIX
+             " or .../" FILEM_JOB_PREFIX "PID" FILEM_JOB_SUFFIX "/SEQ",
+             ref);
+    return -EINVAL;
+}

@@ -1,0 +1,784 @@
+/* The coordinator's protocol state machine (see proto.h): pure, one table. */
+#include "snapc/proto.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const pphase_names[SNAPC_P_COUNT] = {
+    "idle", "seqs", "converge", "quiesce", "drain", "capture", "commit",
+};
+
+static const char *const ev_names[SNAPC_EV_COUNT] = {
+    "HELLO", "GONE", "REQUEST", "SEQS", "RAISE", "STATE", "QUIESCED", "DRAINED",
+    "CAPTURED", "FAILED", "COMMITTED", "LOCAL_FAIL", "CANCEL", "TICK",
+};
+
+const char *snapc_pphase_name(int phase)
+{
+    return phase >= 0 && phase < SNAPC_P_COUNT ? pphase_names[phase] : "?";
+}
+
+const char *snapc_ev_name(int ev)
+{
+    return ev >= 0 && ev < SNAPC_EV_COUNT ? ev_names[ev] : "?";
+}
+
+/* What a rank does in each phase, for messages. */
+static const char *const doing[SNAPC_P_COUNT] = {
+    "run", "answer the checkpoint request", "reach its targets", "close its gate",
+    "drain its messages", "write its image", "wait for the commit",
+};
+
+/* ---- actions ---- */
+
+static struct snapc_action *emit(struct snapc_proto *p, int type)
+{
+    if (p->nacts == p->acts_cap) {
+        int cap = p->acts_cap ? 2 * p->acts_cap : 16;
+        struct snapc_action *a = realloc(p->acts, (size_t)cap * sizeof *a);
+        if (!a)
+            return NULL;
+        p->acts = a;
+        p->acts_cap = cap;
+    }
+    struct snapc_action *a = &p->acts[p->nacts++];
+    memset(a, 0, sizeof *a);
+    a->type = type;
+    a->client = -1;
+    a->rank = -1;
+    a->seq = p->seq;
+    return a;
+}
+
+static int emitf(struct snapc_proto *p, int type, int rank, int client, int status, const char *fmt,
+                 ...) __attribute__((format(printf, 6, 7)));
+static int emitf(struct snapc_proto *p, int type, int rank, int client, int status, const char *fmt,
+                 ...)
+{
+    struct snapc_action *a = emit(p, type);
+    if (!a)
+        return -ENOMEM;
+    a->rank = rank;
+    a->client = client;
+    a->status = status;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(a->text, sizeof a->text, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static int progress(struct snapc_proto *p, int job_phase, int64_t now)
+{
+    p->job_phase = job_phase;
+    p->t_phase[job_phase] = now;
+    struct snapc_action *a = emit(p, SNAPC_ACT_PROGRESS);
+    if (!a)
+        return -ENOMEM;
+    a->arg = (uint32_t)job_phase;
+    snprintf(a->text, sizeof a->text, "%s", snapc_phase_name(job_phase));
+    return 0;
+}
+
+/* ---- targets table ---- */
+
+static int find_target(const struct snapc_proto *p, uint64_t cid)
+{
+    int lo = 0, hi = p->ntargets;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (p->targets[mid].cid < cid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint64_t snapc_proto_target(const struct snapc_proto *p, uint64_t cid)
+{
+    int i = find_target(p, cid);
+    return i < p->ntargets && p->targets[i].cid == cid ? p->targets[i].seq : 0;
+}
+
+/* target[cid] = max(target[cid], seq). */
+static int raise_target(struct snapc_proto *p, uint64_t cid, uint64_t seq)
+{
+    int i = find_target(p, cid);
+    if (i < p->ntargets && p->targets[i].cid == cid) {
+        if (seq > p->targets[i].seq)
+            p->targets[i].seq = seq;
+        return 0;
+    }
+    if (p->ntargets == p->targets_cap) {
+        int cap = p->targets_cap ? 2 * p->targets_cap : 16;
+        struct snapc_seq *t = realloc(p->targets, (size_t)cap * sizeof *t);
+        if (!t)
+            return -ENOMEM;
+        p->targets = t;
+        p->targets_cap = cap;
+    }
+    memmove(&p->targets[i + 1], &p->targets[i], (size_t)(p->ntargets - i) * sizeof *p->targets);
+    p->targets[i].cid = cid;
+    p->targets[i].seq = seq;
+    p->ntargets++;
+    return 0;
+}
+
+/* ---- epochs ---- */
+
+static int is_client(const int *list, int n, int c)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i] == c)
+            return 1;
+    return 0;
+}
+
+/* Why a checkpoint cannot start now, or NULL. */
+static const char *not_ready(const struct snapc_proto *p, char *buf, size_t len)
+{
+    if (p->finalizing_rank >= 0) {
+        snprintf(buf, len, "rank %d has called MPI_Finalize: the job is ending",
+                 p->finalizing_rank);
+        return buf;
+    }
+    if (p->ended_rank >= 0) {
+        snprintf(buf, len, "rank %d has ended: the job is ending", p->ended_rank);
+        return buf;
+    }
+    if (p->nranks == 0) {
+        snprintf(buf, len, "the job is starting: no rank is ready yet; try again in a moment");
+        return buf;
+    }
+    if (p->nhello < p->nranks) {
+        snprintf(buf, len, "the job is starting: %d of %d ranks ready; try again in a moment",
+                 p->nhello, p->nranks);
+        return buf;
+    }
+    return NULL;
+}
+
+static int start_epoch(struct snapc_proto *p, int64_t now)
+{
+    p->epoch++;
+    p->seq = p->next_seq;
+    p->phase = SNAPC_P_SEQS;
+    p->flags = p->next_flags;
+    p->timeout_s = p->next_timeout_s ? p->next_timeout_s : p->default_timeout_s;
+    p->source = p->next_source;
+    p->t_start = now;
+    p->deadline = now + (int64_t)p->timeout_s * 1000;
+    memset(p->t_phase, 0, sizeof p->t_phase);
+    p->ntargets = 0;
+    p->version = 0;
+    p->raises = 0;
+    p->last_error[0] = 0;
+    memcpy(p->clients, p->next_clients, (size_t)p->nnext * sizeof *p->clients);
+    p->nclients = p->nnext;
+    p->nnext = 0;
+    p->next_flags = 0;
+    p->next_timeout_s = 0;
+    p->next_wanted = 0;
+    p->rank_req = 0;
+    for (int i = 0; i < p->nranks; i++) {
+        struct snapc_rank_rec *r = &p->r[i];
+        r->seqs_in = 0;
+        r->step = 0;
+        r->v_seen = 0;
+        r->at_target = 0;
+        r->in_cs = 0;
+        r->state_known = 0;
+        r->bytes = r->checksum = 0;
+        r->captured_ms = 0;
+        memset(&r->drain, 0, sizeof r->drain);
+    }
+    struct snapc_action *a = emit(p, SNAPC_ACT_CKPT);
+    if (!a)
+        return -ENOMEM;
+    a->arg = p->flags;
+    return progress(p, SNAPC_PHASE_REQUESTED, now);
+}
+
+/* After an epoch: start the next one if a queued request wants it. */
+static int maybe_next(struct snapc_proto *p, int64_t now, int after_commit)
+{
+    int want = p->next_wanted;
+    if (p->rank_req && after_commit) {
+        if (p->ntargets > 0 && snapc_proto_target(p, 0) >= p->rank_req_seq)
+            p->rank_req = 0; /* the epoch just committed covers it */
+        else
+            want = 1;
+    }
+    if (!after_commit)
+        p->rank_req = 0; /* the waiting ranks got the ABORT */
+    if (!want)
+        return 0;
+    char why[256];
+    const char *nr = not_ready(p, why, sizeof why);
+    if (!nr && p->last_status == 0 && (p->flags & SNAPC_TOOL_TERM)) {
+        snprintf(why, sizeof why, "the job was ended after its checkpoint (sequence %llu)",
+                 (unsigned long long)p->seq);
+        nr = why;
+    }
+    if (nr) {
+        for (int i = 0; i < p->nnext; i++)
+            if (emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s", nr))
+                return -ENOMEM;
+        p->nnext = 0;
+        p->next_wanted = 0;
+        p->rank_req = 0;
+        return 0;
+    }
+    if (!p->next_wanted)
+        p->next_source = SNAPC_SRC_RANK;
+    return start_epoch(p, now);
+}
+
+/* Ends the epoch without a snapshot: every live rank is released. */
+static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->last_error, sizeof p->last_error, fmt, ap);
+    va_end(ap);
+    p->last_status = status;
+    if (emitf(p, SNAPC_ACT_ABORT, -1, -1, status, "%s", p->last_error) ||
+        emitf(p, SNAPC_ACT_DISCARD, -1, -1, status, NULL) ||
+        progress(p, SNAPC_PHASE_NO_CKPT, now))
+        return -ENOMEM;
+    for (int i = 0; i < p->nclients; i++)
+        if (emitf(p, SNAPC_ACT_DONE, -1, p->clients[i], status, "%s", p->last_error))
+            return -ENOMEM;
+    p->nclients = 0;
+    p->phase = SNAPC_P_IDLE;
+    p->deadline = -1;
+    return maybe_next(p, now, 0);
+}
+
+static int commit_done(struct snapc_proto *p, int64_t now)
+{
+    p->last_status = 0;
+    p->last_error[0] = 0;
+    uint32_t action = (p->flags & SNAPC_TOOL_TERM)   ? SNAPC_RESUME_TERM
+                      : (p->flags & SNAPC_TOOL_STOP) ? SNAPC_RESUME_STOP
+                                                     : SNAPC_RESUME_CONTINUE;
+    if (progress(p, SNAPC_PHASE_ESTABLISHED, now))
+        return -ENOMEM;
+    struct snapc_action *a = emit(p, SNAPC_ACT_RESUME);
+    if (!a)
+        return -ENOMEM;
+    a->arg = action;
+    if (action == SNAPC_RESUME_TERM && !emit(p, SNAPC_ACT_END_JOB))
+        return -ENOMEM;
+    if (progress(p, SNAPC_PHASE_RECOVERED, now))
+        return -ENOMEM;
+    for (int i = 0; i < p->nclients; i++)
+        if (emitf(p, SNAPC_ACT_DONE, -1, p->clients[i], 0, NULL))
+            return -ENOMEM;
+    p->nclients = 0;
+    p->phase = SNAPC_P_IDLE;
+    p->deadline = -1;
+    p->next_seq = p->seq + 1;
+    return maybe_next(p, now, 1);
+}
+
+static int live_ranks_all(const struct snapc_proto *p, int (*pred)(const struct snapc_rank_rec *))
+{
+    for (int i = 0; i < p->nranks; i++)
+        if (!p->r[i].gone && !pred(&p->r[i]))
+            return 0;
+    return 1;
+}
+
+static int has_seqs(const struct snapc_rank_rec *r) { return r->seqs_in; }
+
+static int protocol_error(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (emitf(p, SNAPC_ACT_DROP_RANK, ev->rank, -1, -EPROTO,
+              "rank %d sent %s while the checkpoint was in phase '%s' (protocol error)", ev->rank,
+              snapc_ev_name(ev->type), snapc_pphase_name(p->phase)))
+        return -ENOMEM;
+    return fail_epoch(p, ev->now_ms, -EPROTO,
+                      "rank %d sent %s while the checkpoint was in phase '%s' (protocol error)",
+                      ev->rank, snapc_ev_name(ev->type), snapc_pphase_name(p->phase));
+}
+
+/* ---- convergence ---- */
+
+static int converged_rank(const struct snapc_proto *p, const struct snapc_rank_rec *r)
+{
+    return r->state_known && r->v_seen == p->version && r->at_target && !r->in_cs;
+}
+
+static int check_converged(struct snapc_proto *p, int64_t now)
+{
+    for (int i = 0; i < p->nranks; i++)
+        if (!p->r[i].gone && !converged_rank(p, &p->r[i]))
+            return 0;
+    p->phase = SNAPC_P_QUIESCE;
+    p->deadline = now + (int64_t)p->capture_timeout_s * 1000;
+    struct snapc_action *a = emit(p, SNAPC_ACT_QUIESCE);
+    if (!a)
+        return -ENOMEM;
+    return 0;
+}
+
+/* The reason a converging job did not get there, naming the first rank. */
+static void convergence_blame(const struct snapc_proto *p, char *buf, size_t len)
+{
+    for (int i = 0; i < p->nranks; i++) {
+        const struct snapc_rank_rec *r = &p->r[i];
+        if (r->gone || converged_rank(p, r))
+            continue;
+        if (r->finalizing)
+            snprintf(buf, len, "rank %d is in MPI_Finalize", i);
+        else if (!r->state_known || r->v_seen != p->version)
+            snprintf(buf, len, "rank %d did not acknowledge target update %u", i, p->version);
+        else if (r->in_cs)
+            snprintf(buf, len, "rank %d is inside %s", i, r->what[0] ? r->what : "a collective");
+        else if (r->what[0])
+            snprintf(buf, len, "rank %d waits in %s", i, r->what);
+        else
+            snprintf(buf, len, "rank %d is outside MPI", i);
+        return;
+    }
+    snprintf(buf, len, "no rank is at fault (?)");
+}
+
+/* ---- handlers ---- */
+
+typedef int (*handler_fn)(struct snapc_proto *p, const struct snapc_event *ev);
+
+static int h_ignore(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    (void)p;
+    (void)ev;
+    return 0;
+}
+
+static int h_hello(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    uint32_t size = ev->u.hello.world_size;
+    if (p->nranks == 0) {
+        if (size == 0 || size > (1u << 20))
+            return emitf(p, SNAPC_ACT_DROP_RANK, ev->rank, -1, -EPROTO,
+                         "a rank says the job has %u ranks", size);
+        p->r = calloc(size, sizeof *p->r);
+        if (!p->r)
+            return -ENOMEM;
+        p->nranks = (int)size;
+    }
+    if ((int)size != p->nranks || ev->rank < 0 || ev->rank >= p->nranks)
+        return emitf(p, SNAPC_ACT_DROP_RANK, ev->rank, -1, -EPROTO,
+                     "rank %d of %u does not belong to this job of %d ranks", ev->rank, size,
+                     p->nranks);
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    if (r->hello)
+        return emitf(p, SNAPC_ACT_DROP_RANK, ev->rank, -1, -EPROTO,
+                     "rank %d connected twice", ev->rank);
+    r->hello = 1;
+    p->nhello++;
+    if (p->phase == SNAPC_P_IDLE && p->nhello == p->nranks && p->rank_req) {
+        p->next_source = SNAPC_SRC_RANK;
+        return start_epoch(p, ev->now_ms);
+    }
+    return 0;
+}
+
+static int mark_gone(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (ev->rank < 0 || ev->rank >= p->nranks)
+        return 0;
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    if (r->gone)
+        return 1;
+    r->gone = 1;
+    if (!r->finalizing && p->ended_rank < 0)
+        p->ended_rank = ev->rank;
+    return 0;
+}
+
+static int h_gone_idle(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    mark_gone(p, ev);
+    return 0;
+}
+
+static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    int phase = p->phase;
+    if (mark_gone(p, ev))
+        return 0;
+    if (p->r[ev->rank].finalizing)
+        return fail_epoch(p, ev->now_ms, -ESRCH,
+                          "rank %d has called MPI_Finalize and ended during the checkpoint",
+                          ev->rank);
+    return fail_epoch(p, ev->now_ms, -ESRCH,
+                      "rank %d ended during the checkpoint (while it was to %s)", ev->rank,
+                      doing[phase]);
+}
+
+static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    char why[256];
+    const char *nr = not_ready(p, why, sizeof why);
+    int src = ev->u.req.source;
+    if (nr) {
+        if (src == SNAPC_SRC_TOOL)
+            return emitf(p, SNAPC_ACT_REFUSE, -1, ev->u.req.client, -EAGAIN, "%s", nr);
+        if (src == SNAPC_SRC_RANK) {
+            if (p->finalizing_rank < 0 && p->ended_rank < 0) {
+                /* MPIX_Checkpoint before every rank said HELLO: starts when they have */
+                if (!p->rank_req || ev->u.req.world_seq > p->rank_req_seq)
+                    p->rank_req_seq = ev->u.req.world_seq;
+                p->rank_req = 1;
+                return 0;
+            }
+            return emitf(p, SNAPC_ACT_ABORT, ev->rank, -1, -EAGAIN, "%s", nr);
+        }
+        return 0; /* the timer tries again at its next tick */
+    }
+    p->nnext = 0;
+    if (src == SNAPC_SRC_TOOL)
+        p->next_clients[p->nnext++] = ev->u.req.client;
+    p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    p->next_timeout_s = ev->u.req.timeout_s;
+    p->next_source = src;
+    int e = start_epoch(p, ev->now_ms);
+    if (e == 0 && src == SNAPC_SRC_RANK) {
+        /* the epoch covers it unless its targets say otherwise (maybe_next) */
+        p->rank_req = 1;
+        p->rank_req_seq = ev->u.req.world_seq;
+    }
+    return e;
+}
+
+static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    switch (ev->u.req.source) {
+    case SNAPC_SRC_TIMER:
+        return 0; /* coalesces with the running epoch */
+    case SNAPC_SRC_RANK:
+        if (!p->rank_req || ev->u.req.world_seq > p->rank_req_seq)
+            p->rank_req_seq = ev->u.req.world_seq;
+        p->rank_req = 1;
+        return 0;
+    default:
+        break;
+    }
+    int c = ev->u.req.client;
+    if (!(ev->u.req.flags & SNAPC_TOOL_WAIT))
+        return emitf(p, SNAPC_ACT_REFUSE, -1, c, -EBUSY,
+                     "a checkpoint of this job is in progress (sequence %llu); try again when "
+                     "it ends (or use --wait)",
+                     (unsigned long long)p->seq);
+    if (p->nnext == SNAPC_MAX_CLIENTS)
+        return emitf(p, SNAPC_ACT_REFUSE, -1, c, -EBUSY,
+                     "%d requests are already waiting for this job; try again later",
+                     SNAPC_MAX_CLIENTS);
+    p->next_clients[p->nnext++] = c;
+    p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    if (ev->u.req.timeout_s > p->next_timeout_s)
+        p->next_timeout_s = ev->u.req.timeout_s;
+    p->next_wanted = 1;
+    p->next_source = SNAPC_SRC_TOOL;
+    return 0;
+}
+
+static int h_seqs(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    if (r->seqs_in)
+        return protocol_error(p, ev);
+    for (int i = 0; i < ev->u.seqs.n; i++)
+        if (raise_target(p, ev->u.seqs.t[i].cid, ev->u.seqs.t[i].seq))
+            return -ENOMEM;
+    r->seqs_in = 1;
+    if (!live_ranks_all(p, has_seqs))
+        return 0;
+    p->version = 1;
+    p->phase = SNAPC_P_CONVERGE;
+    if (progress(p, SNAPC_PHASE_PENDING, ev->now_ms) || !emit(p, SNAPC_ACT_TARGETS) ||
+        progress(p, SNAPC_PHASE_RUNNING, ev->now_ms))
+        return -ENOMEM;
+    return 0;
+}
+
+static int h_raise(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (raise_target(p, ev->u.raise.cid, ev->u.raise.target))
+        return -ENOMEM;
+    p->version++;
+    p->raises++;
+    /* the raising rank is not at its targets any more until it says so */
+    p->r[ev->rank].at_target = 0;
+    struct snapc_action *a = emit(p, SNAPC_ACT_TARGETS);
+    return a ? 0 : -ENOMEM;
+}
+
+static void record_state(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    r->v_seen = ev->u.state.version;
+    r->at_target = ev->u.state.at_target;
+    r->in_cs = ev->u.state.in_cs;
+    r->state_known = 1;
+    snprintf(r->what, sizeof r->what, "%s", ev->u.state.what ? ev->u.state.what : "");
+    if (ev->u.state.finalizing && !r->finalizing) {
+        r->finalizing = 1;
+        if (p->finalizing_rank < 0)
+            p->finalizing_rank = ev->rank;
+    }
+}
+
+static int h_state_idle(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    record_state(p, ev);
+    p->r[ev->rank].state_known = 0; /* outside an epoch the version means nothing */
+    return 0;
+}
+
+static int h_state_seqs(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    record_state(p, ev);
+    if (p->r[ev->rank].finalizing)
+        return fail_epoch(p, ev->now_ms, -ESRCH, "rank %d has called MPI_Finalize", ev->rank);
+    return 0;
+}
+
+static int h_state_converge(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (ev->u.state.version > p->version)
+        return protocol_error(p, ev);
+    record_state(p, ev);
+    if (p->r[ev->rank].finalizing)
+        return fail_epoch(p, ev->now_ms, -ESRCH, "rank %d has called MPI_Finalize", ev->rank);
+    return check_converged(p, ev->now_ms);
+}
+
+static int h_state_late(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    snprintf(r->what, sizeof r->what, "%s", ev->u.state.what ? ev->u.state.what : "");
+    return 0;
+}
+
+static int min_step(const struct snapc_proto *p)
+{
+    int m = 3;
+    for (int i = 0; i < p->nranks; i++)
+        if (!p->r[i].gone && p->r[i].step < m)
+            m = p->r[i].step;
+    return m;
+}
+
+/* Moves the job phase on as far as every rank has come. */
+static int advance(struct snapc_proto *p, int64_t now)
+{
+    int m = min_step(p);
+    if (m >= 1 && p->phase == SNAPC_P_QUIESCE) {
+        p->phase = SNAPC_P_DRAIN;
+        if (progress(p, SNAPC_PHASE_QUIESCED, now))
+            return -ENOMEM;
+    }
+    if (m >= 2 && p->phase == SNAPC_P_DRAIN) {
+        p->phase = SNAPC_P_CAPTURE;
+        if (progress(p, SNAPC_PHASE_DRAINED, now))
+            return -ENOMEM;
+    }
+    if (m >= 3 && p->phase == SNAPC_P_CAPTURE) {
+        p->phase = SNAPC_P_COMMIT;
+        p->deadline = -1;
+        if (progress(p, SNAPC_PHASE_CAPTURED, now) || !emit(p, SNAPC_ACT_COMMIT))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int step(struct snapc_proto *p, const struct snapc_event *ev, int from)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    if (r->step != from)
+        return protocol_error(p, ev);
+    r->step = from + 1;
+    return advance(p, ev->now_ms);
+}
+
+static int h_quiesced(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    return step(p, ev, 0);
+}
+
+static int h_drained(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    p->r[ev->rank].drain = ev->u.drained;
+    return step(p, ev, 1);
+}
+
+static int h_captured(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    r->bytes = ev->u.captured.bytes;
+    r->checksum = ev->u.captured.checksum;
+    r->captured_ms = ev->now_ms;
+    return step(p, ev, 2);
+}
+
+static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    int e = ev->u.failed.err > 0 ? -ev->u.failed.err : -EIO;
+    const char *msg = ev->u.failed.msg && ev->u.failed.msg[0] ? ev->u.failed.msg : "no reason given";
+    return fail_epoch(p, ev->now_ms, e, "rank %d could not %s: %s", ev->rank, doing[p->phase], msg);
+}
+
+static int h_committed(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (ev->u.done.status == 0)
+        return commit_done(p, ev->now_ms);
+    return fail_epoch(p, ev->now_ms, ev->u.done.status, "cannot commit the snapshot: %s",
+                      ev->u.done.msg && ev->u.done.msg[0] ? ev->u.done.msg : "unknown error");
+}
+
+static int h_local_fail(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    return fail_epoch(p, ev->now_ms, ev->u.done.status ? ev->u.done.status : -EIO, "%s",
+                      ev->u.done.msg && ev->u.done.msg[0] ? ev->u.done.msg : "coordinator error");
+}
+
+static void drop_client(int *list, int *n, int c)
+{
+    for (int i = 0; i < *n; i++)
+        if (list[i] == c) {
+            memmove(&list[i], &list[i + 1], (size_t)(*n - i - 1) * sizeof *list);
+            (*n)--;
+            return;
+        }
+}
+
+static int h_cancel(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    drop_client(p->clients, &p->nclients, ev->u.req.client);
+    drop_client(p->next_clients, &p->nnext, ev->u.req.client);
+    if (p->nnext == 0 && p->next_source == SNAPC_SRC_TOOL)
+        p->next_wanted = 0;
+    return 0;
+}
+
+static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (p->deadline < 0 || ev->now_ms < p->deadline)
+        return 0;
+    char why[256];
+    switch (p->phase) {
+    case SNAPC_P_SEQS:
+        for (int i = 0; i < p->nranks; i++)
+            if (!p->r[i].gone && !p->r[i].seqs_in)
+                return fail_epoch(p, ev->now_ms, -ETIMEDOUT,
+                                  "rank %d did not answer the checkpoint request within %u s", i,
+                                  p->timeout_s);
+        return 0;
+    case SNAPC_P_CONVERGE:
+        convergence_blame(p, why, sizeof why);
+        return fail_epoch(p, ev->now_ms, -ETIMEDOUT, "%s (targets not reached within %u s)", why,
+                          p->timeout_s);
+    case SNAPC_P_QUIESCE:
+    case SNAPC_P_DRAIN:
+    case SNAPC_P_CAPTURE: {
+        static const char *const steps[3] = {"close its gate", "drain its messages",
+                                             "write its image"};
+        int m = min_step(p);
+        for (int i = 0; i < p->nranks; i++)
+            if (!p->r[i].gone && p->r[i].step == m && m < 3)
+                return fail_epoch(p, ev->now_ms, -ETIMEDOUT, "rank %d did not %s within %u s", i,
+                                  steps[m], p->capture_timeout_s);
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* ---- the table ---- */
+
+#define ERR protocol_error
+#define IGN h_ignore
+
+/* Events that come from a rank with a current epoch. */
+static const handler_fn table[SNAPC_P_COUNT][SNAPC_EV_COUNT] = {
+    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK */
+    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick},
+    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick},
+    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick},
+    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick},
+    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick},
+    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick},
+    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick},
+};
+
+/* Events that carry a rank number. */
+static int from_rank(int ev)
+{
+    switch (ev) {
+    case SNAPC_EV_SEQS:
+    case SNAPC_EV_RAISE:
+    case SNAPC_EV_STATE:
+    case SNAPC_EV_QUIESCED:
+    case SNAPC_EV_DRAINED:
+    case SNAPC_EV_CAPTURED:
+    case SNAPC_EV_FAILED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int snapc_proto_init(struct snapc_proto *p)
+{
+    memset(p, 0, sizeof *p);
+    p->capture_timeout_s = SNAPC_DEFAULT_CAPTURE_TIMEOUT_S;
+    p->default_timeout_s = SNAPC_DEFAULT_TIMEOUT_S;
+    p->finalizing_rank = -1;
+    p->ended_rank = -1;
+    p->deadline = -1;
+    p->phase = SNAPC_P_IDLE;
+    return 0;
+}
+
+void snapc_proto_fini(struct snapc_proto *p)
+{
+    free(p->r);
+    free(p->targets);
+    free(p->acts);
+    memset(p, 0, sizeof *p);
+}
+
+int snapc_proto_event(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (ev->type < 0 || ev->type >= SNAPC_EV_COUNT)
+        return -EINVAL;
+    if (from_rank(ev->type)) {
+        /* a rank that is unknown, never said HELLO or is gone cannot speak */
+        if (ev->rank < 0 || ev->rank >= p->nranks || !p->r[ev->rank].hello || p->r[ev->rank].gone)
+            return emitf(p, SNAPC_ACT_DROP_RANK, ev->rank, -1, -EPROTO,
+                         "a message from rank %d, which is not connected", ev->rank);
+    }
+    if (ev->type == SNAPC_EV_REQUEST && ev->u.req.source == SNAPC_SRC_TOOL &&
+        (is_client(p->clients, p->nclients, ev->u.req.client) ||
+         is_client(p->next_clients, p->nnext, ev->u.req.client)))
+        return emitf(p, SNAPC_ACT_REFUSE, -1, ev->u.req.client, -EINVAL,
+                     "this connection already asked for a checkpoint");
+    return table[p->phase][ev->type](p, ev);
+}
+
+int64_t snapc_proto_deadline(const struct snapc_proto *p)
+{
+    return p->phase == SNAPC_P_IDLE ? -1 : p->deadline;
+}

@@ -1,0 +1,193 @@
+/*
+ * The coordinator's side of the global-snapshot protocol as a pure state
+ * machine: events in (a rank said HELLO, sent its seqs, raised a target, a
+ * tool asked for a checkpoint, time passed...), actions out (send CKPT to
+ * every rank, commit the snapshot, tell a tool it is done...). No I/O, no
+ * clock, no globals: the coordinator (coord.c) feeds it and carries out the
+ * actions; the unit tests (tests/snapc/test_proto.c) drive it alone.
+ *
+ * Dispatch is one table, phase x event -> handler (proto.c: `table`); an
+ * event a phase does not expect from a rank is a protocol error that ends the
+ * epoch (ABORT), one the phase ignores by design (a late STATE...) is listed
+ * as such in the table.
+ *
+ * One epoch at a time. Phases of an epoch:
+ *   IDLE -> SEQS (CKPT sent, waiting for every rank's seq table)
+ *        -> CONVERGE (TARGETS v1 sent; RAISEs bump the version; done when every
+ *           live rank reports the current version, at_target, !in_cs)
+ *        -> QUIESCE -> DRAIN -> CAPTURE (QUIESCE sent; each rank moves
+ *           QUIESCED -> DRAINED -> CAPTURED on its own; the job's phase is the
+ *           least advanced rank's)
+ *        -> COMMIT (the coordinator writes snapshot.meta, then feeds COMMITTED)
+ *        -> IDLE (RESUME sent; or ABORT at any failure before the commit)
+ */
+#ifndef REVIVE_SNAPC_PROTO_H
+#define REVIVE_SNAPC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapc/agent.h"
+#include "snapc/wire.h"
+
+enum snapc_pphase {
+    SNAPC_P_IDLE,
+    SNAPC_P_SEQS,
+    SNAPC_P_CONVERGE,
+    SNAPC_P_QUIESCE,
+    SNAPC_P_DRAIN,
+    SNAPC_P_CAPTURE,
+    SNAPC_P_COMMIT,
+    SNAPC_P_COUNT
+};
+
+enum snapc_ev {
+    SNAPC_EV_HELLO,     /* rank, u.hello.world_size */
+    SNAPC_EV_GONE,      /* rank: connection closed (process ended or killed) */
+    SNAPC_EV_REQUEST,   /* u.req: a tool, the interval timer, or a rank (MPIX) */
+    SNAPC_EV_SEQS,      /* rank, u.seqs */
+    SNAPC_EV_RAISE,     /* rank, u.raise */
+    SNAPC_EV_STATE,     /* rank, u.state */
+    SNAPC_EV_QUIESCED,  /* rank */
+    SNAPC_EV_DRAINED,   /* rank, u.drained */
+    SNAPC_EV_CAPTURED,  /* rank, u.captured */
+    SNAPC_EV_FAILED,    /* rank, u.failed */
+    SNAPC_EV_COMMITTED, /* u.done: the coordinator's commit (status 0 or -errno + msg) */
+    SNAPC_EV_LOCAL_FAIL,/* u.done: the coordinator could not do an action (mkdir...) */
+    SNAPC_EV_CANCEL,    /* u.req.client: a waiting tool went away */
+    SNAPC_EV_TICK,      /* time passed (now_ms): deadlines */
+    SNAPC_EV_COUNT
+};
+
+enum snapc_src { SNAPC_SRC_TOOL, SNAPC_SRC_TIMER, SNAPC_SRC_RANK };
+
+struct snapc_event {
+    int type;
+    int rank;
+    int64_t now_ms;
+    union {
+        struct { uint32_t world_size; } hello;
+        struct {
+            int source;          /* enum snapc_src */
+            int client;          /* tool: the coordinator's id for the connection */
+            uint32_t flags;      /* SNAPC_TOOL_* */
+            uint32_t timeout_s;  /* 0: default */
+            int collective;      /* rank: MPIX_Checkpoint */
+            uint64_t world_seq;  /* rank */
+        } req;
+        struct { const struct snapc_seq *t; int n; } seqs;
+        struct { uint64_t cid, target; } raise;
+        struct {
+            uint32_t version, at_target, in_cs, finalizing;
+            const char *what;
+        } state;
+        struct snapc_drain_stats drained;
+        struct { uint64_t bytes, checksum; } captured;
+        struct { int err; int phase; const char *msg; } failed;
+        struct { int status; const char *msg; } done;
+    } u;
+};
+
+enum snapc_act {
+    SNAPC_ACT_CKPT,      /* send CKPT(epoch, seq, flags) to every rank */
+    SNAPC_ACT_TARGETS,   /* send TARGETS(version, table) to every rank */
+    SNAPC_ACT_QUIESCE,   /* send QUIESCE to every rank */
+    SNAPC_ACT_COMMIT,    /* write snapshot.meta of `seq`, then feed SNAPC_EV_COMMITTED */
+    SNAPC_ACT_RESUME,    /* send RESUME(arg = SNAPC_RESUME_*) to every live rank */
+    SNAPC_ACT_ABORT,     /* send ABORT(text) to every live rank */
+    SNAPC_ACT_DISCARD,   /* remove the uncommitted sequence directory `seq` */
+    SNAPC_ACT_PROGRESS,  /* job phase `arg` (enum snapc_phase) reached: tell tools */
+    SNAPC_ACT_DONE,      /* tell tool `client`: status `status`, text (reason) */
+    SNAPC_ACT_REFUSE,    /* tell tool `client` (or nobody if -1): refused, text */
+    SNAPC_ACT_END_JOB,   /* --term: end the job (the launcher) now */
+    SNAPC_ACT_DROP_RANK, /* close rank `rank`'s connection (protocol error, text) */
+};
+
+struct snapc_action {
+    int type;
+    int client;       /* tools: -1 none */
+    int rank;         /* -1: every live rank */
+    int status;       /* DONE: 0 or -errno */
+    uint32_t arg;
+    uint64_t seq;
+    char text[512];
+};
+
+struct snapc_rank_rec {
+    int hello, gone, finalizing;
+    int seqs_in;                  /* SEQS received this epoch */
+    int step;                     /* 0, 1 QUIESCED, 2 DRAINED, 3 CAPTURED (this epoch) */
+    uint32_t v_seen, at_target, in_cs;
+    int state_known;              /* a STATE for this epoch arrived */
+    char what[160];
+    struct snapc_drain_stats drain;
+    uint64_t bytes, checksum;
+    int64_t captured_ms;
+};
+
+#define SNAPC_MAX_CLIENTS 64
+#define SNAPC_DEFAULT_TIMEOUT_S 120
+#define SNAPC_DEFAULT_CAPTURE_TIMEOUT_S 1800
+
+struct snapc_proto {
+    /* configuration (set before the first event) */
+    uint32_t capture_timeout_s;    /* bound of QUIESCE..CAPTURE (default 1800) */
+    uint32_t default_timeout_s;    /* convergence bound when a request says 0 (default 120) */
+
+    int nranks;                    /* world size (from the first HELLO), 0 before */
+    struct snapc_rank_rec *r;      /* nranks records */
+    int nhello;
+    int finalizing_rank;           /* a rank that entered MPI_Finalize, or -1 */
+    int ended_rank;                /* a rank whose connection closed outside an epoch, or -1 */
+
+    int phase;                     /* enum snapc_pphase */
+    int job_phase;                 /* enum snapc_phase last reported */
+    uint32_t epoch;                /* current (or last) epoch, from 1 */
+    uint64_t seq;                  /* current (or last) epoch's sequence */
+    uint64_t next_seq;             /* the coordinator sets it (filem's next free seq) */
+    uint32_t flags;                /* SNAPC_TOOL_TERM/STOP of the epoch */
+    uint32_t timeout_s;            /* convergence bound of the epoch */
+    int64_t t_start, deadline;     /* ms */
+    int64_t t_phase[SNAPC_PHASE_COUNT]; /* when each job phase was reached (this epoch) */
+    int source;                    /* what started the epoch (enum snapc_src) */
+
+    struct snapc_seq *targets;     /* sorted by cid */
+    int ntargets, targets_cap;
+    uint32_t version;              /* of targets, 1.. */
+    uint32_t raises;               /* RAISEs this epoch */
+
+    int clients[SNAPC_MAX_CLIENTS];     /* tools waiting for this epoch */
+    int nclients;
+    int next_clients[SNAPC_MAX_CLIENTS];/* tools queued for the next epoch (SNAPC_TOOL_WAIT) */
+    int nnext;
+    uint32_t next_flags, next_timeout_s;
+    int next_wanted;                    /* another epoch is wanted after this one */
+    int next_source;
+    int rank_req;                       /* a rank's request is pending (world_seq below) */
+    uint64_t rank_req_seq;
+
+    char last_error[512];          /* why the last epoch ended without a snapshot */
+    int last_status;               /* 0 committed, -errno */
+
+    struct snapc_action *acts;     /* actions produced by the last event(s) */
+    int nacts, acts_cap;
+};
+
+/* 0 or -ENOMEM. */
+int snapc_proto_init(struct snapc_proto *p);
+void snapc_proto_fini(struct snapc_proto *p);
+
+/* Feeds one event; appends actions to p->acts (the caller carries them out in
+ * order, then sets p->nacts = 0). 0, or -ENOMEM. */
+int snapc_proto_event(struct snapc_proto *p, const struct snapc_event *ev);
+
+/* The next deadline (ms, same clock as now_ms), or -1 when none. */
+int64_t snapc_proto_deadline(const struct snapc_proto *p);
+
+/* The target of cid in the current table (0 when absent). */
+uint64_t snapc_proto_target(const struct snapc_proto *p, uint64_t cid);
+
+const char *snapc_pphase_name(int phase);
+const char *snapc_ev_name(int ev);
+
+#endif

@@ -1,0 +1,556 @@
+/*
+ * fake_rank: an MPI rank without MPI, for the snapc tests. It runs the real
+ * rank agent (src/snapc/agent.c) against the real coordinator and implements
+ * struct snapc_rank_ops over simulated collectives: the ranks (processes
+ * started by fake_launch) run one random but globally ordered schedule of
+ * collectives on a few communicators in shared memory, Barrier-like (everybody
+ * waits for everybody) or Bcast-like (the root leaves at once: a rank can run
+ * ahead of the others), with random pauses. The gate at each collective entry
+ * is the collective clock of SNAPC.md: targets, parking at a safe point,
+ * RAISE when a rank must pass a target to reach another.
+ *
+ * At capture each rank writes a real (small) process image holding its
+ * sequence numbers in an extension section "fake"; `fake_rank --check SEQDIR
+ * N` reads the N images and fails unless the cut is consistent: on every
+ * communicator every member is at the same sequence, no rank inside a
+ * collective.
+ *
+ * Options (every rank gets the same; "R:X" applies to rank R only):
+ *   --iters N         collectives in the schedule (default 300)
+ *   --seed S          the schedule's seed (default 1)
+ *   --sleep-us U      largest pause between collectives (default 2000)
+ *   --end-sleep S     seconds every rank sleeps after its work, before MPI_Finalize
+ *   --early-finalize R   rank R does not sleep: it waits in MPI_Finalize meanwhile
+ *   --stall R         rank R stops outside MPI (sleeps 1 h) half-way through
+ *   --die R:OP        rank R SIGKILLs itself in OP (begin seqs targets quiesce drain capture)
+ *   --fail R:OP       rank R's OP fails (quiesce drain capture)
+ *   --slow R:OP:MS    rank R's OP takes MS milliseconds more
+ *   --mpix K          every rank calls MPIX_Checkpoint at its K-th world collective
+ *   --mpix-request R:K   rank R calls MPIX_Checkpoint_request at schedule step K
+ *   --ready DIR       each rank creates DIR/ready.R once its agent runs
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crs/base/image.h"
+#include "fake_shm.h"
+#include "filem/filem.h"
+#include "snapc/agent.h"
+#include "tiny_image.h"
+
+enum { K_BARRIER, K_BCAST };
+
+struct comm {
+    uint64_t cid;
+    int members[FAKE_MAX_RANKS];
+    int n;
+    int mine;      /* this rank is a member */
+    int idx;       /* index in shm */
+};
+
+static struct comm comms[FAKE_MAX_COMMS];
+static int ncomms;
+static int me, size;
+static struct fake_shm *shm;
+
+/* options */
+static int iters = 300, sleep_us = 2000, end_sleep, early_finalize = -1, stall_rank = -1;
+static unsigned seed = 1;
+static int die_rank = -1, fail_rank = -1, slow_rank = -1, slow_ms;
+static char die_op[16], fail_op[16], slow_op[16];
+static int mpix_at = -1, mpixr_rank = -1, mpixr_at = -1;
+static const char *ready_dir;
+
+/* gate state (lock) */
+static pthread_mutex_t G = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t GC = PTHREAD_COND_INITIALIZER;
+static uint64_t seq[FAKE_MAX_COMMS];
+static uint64_t target[FAKE_MAX_COMMS];
+static int pending, targets_known, in_cs, finalizing, parked;
+static uint32_t version, raised_v;
+static char what[160];
+
+static void op_hook(const char *op)
+{
+    if (me == die_rank && strcmp(op, die_op) == 0) {
+        fprintf(stderr, "fake_rank %d: dying in %s (as asked)\n", me, op);
+        raise(SIGKILL);
+    }
+    if (me == slow_rank && strcmp(op, slow_op) == 0)
+        usleep((useconds_t)slow_ms * 1000);
+}
+
+static int op_fails(const char *op)
+{
+    return me == fail_rank && strcmp(op, fail_op) == 0;
+}
+
+/* ---- communicators and the schedule ---- */
+
+static void add_comm(uint64_t cid, int (*in)(int r))
+{
+    struct comm *c = &comms[ncomms];
+    c->cid = cid;
+    c->idx = ncomms;
+    for (int r = 0; r < size; r++)
+        if (in(r))
+            c->members[c->n++] = r;
+    if (c->n == 0)
+        return;
+    for (int k = 0; k < c->n; k++)
+        if (c->members[k] == me)
+            c->mine = 1;
+    ncomms++;
+}
+
+static int in_world(int r) { (void)r; return 1; }
+static int in_even(int r) { return r % 2 == 0; }
+static int in_odd(int r) { return r % 2 == 1; }
+static int in_half(int r) { return r < (size > 1 ? size / 2 : 1); }
+static int in_ends(int r) { return r == 0 || r == size - 1; }
+
+static unsigned rnd(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return (*s >> 16) & 0x7fff;
+}
+
+/* ---- the gate (the collective clock) ---- */
+
+static int all_reached(void)
+{
+    for (int c = 0; c < ncomms; c++)
+        if (comms[c].mine && seq[c] < target[c])
+            return 0;
+    return 1;
+}
+
+static const char *kind_name(int k)
+{
+    return k == K_BCAST ? "MPI_Bcast" : "MPI_Barrier";
+}
+
+static void enter(int c, int kind)
+{
+    pthread_mutex_lock(&G);
+    for (;;) {
+        if (!pending)
+            break;
+        if (!targets_known) {
+            snprintf(what, sizeof what, "%s on comm %llu (collective %llu), waiting for targets",
+                     kind_name(kind), (unsigned long long)comms[c].cid,
+                     (unsigned long long)seq[c] + 1);
+            pthread_cond_wait(&GC, &G);
+            continue;
+        }
+        if (seq[c] < target[c])
+            break;
+        if (all_reached()) {
+            parked = 1;
+            snprintf(what, sizeof what, "%s on comm %llu (collective %llu), parked",
+                     kind_name(kind), (unsigned long long)comms[c].cid,
+                     (unsigned long long)seq[c] + 1);
+            snapc_agent_notify();
+            pthread_cond_wait(&GC, &G);
+            parked = 0;
+            continue;
+        }
+        if (raised_v != version) {
+            raised_v = version;
+            snapc_agent_raise(comms[c].cid, seq[c] + 1);
+        }
+        snprintf(what, sizeof what, "%s on comm %llu (collective %llu), raised",
+                 kind_name(kind), (unsigned long long)comms[c].cid, (unsigned long long)seq[c] + 1);
+        snapc_agent_notify();
+        pthread_cond_wait(&GC, &G);
+    }
+    seq[c]++;
+    in_cs = 1;
+    snprintf(what, sizeof what, "%s on comm %llu (collective %llu)", kind_name(kind),
+             (unsigned long long)comms[c].cid, (unsigned long long)seq[c]);
+    pthread_mutex_unlock(&G);
+    snapc_agent_notify();
+}
+
+static void leave(void)
+{
+    pthread_mutex_lock(&G);
+    in_cs = 0;
+    what[0] = 0;
+    pthread_mutex_unlock(&G);
+    snapc_agent_notify();
+}
+
+static void wait_for(volatile uint64_t *p, uint64_t v)
+{
+    while (*p < v)
+        usleep(30);
+}
+
+static void collective(int c, int kind, int root)
+{
+    enter(c, kind);
+    uint64_t j = seq[c];
+    struct comm *cm = &comms[c];
+    __atomic_store_n(&shm->entered[cm->idx][me], j, __ATOMIC_SEQ_CST);
+    if (kind == K_BARRIER) {
+        for (int k = 0; k < cm->n; k++)
+            wait_for(&shm->entered[cm->idx][cm->members[k]], j);
+    } else if (me != root) {
+        wait_for(&shm->entered[cm->idx][root], j);
+    }
+    leave();
+}
+
+/* ---- the ops the agent calls ---- */
+
+static int o_begin(void *arg)
+{
+    (void)arg;
+    op_hook("begin");
+    pthread_mutex_lock(&G);
+    pending = 1;
+    targets_known = 0;
+    raised_v = 0;
+    pthread_mutex_unlock(&G);
+    return 0;
+}
+
+static int o_seqs(void *arg, struct snapc_seq *out, int max)
+{
+    (void)arg;
+    op_hook("seqs");
+    pthread_mutex_lock(&G);
+    int n = 0;
+    for (int c = 0; c < ncomms; c++)
+        if (comms[c].mine) {
+            if (n == max) {
+                pthread_mutex_unlock(&G);
+                return -ENOSPC;
+            }
+            out[n].cid = comms[c].cid;
+            out[n].seq = seq[c];
+            n++;
+        }
+    pthread_mutex_unlock(&G);
+    return n;
+}
+
+static void o_targets(void *arg, const struct snapc_seq *t, int n, uint32_t v)
+{
+    (void)arg;
+    op_hook("targets");
+    pthread_mutex_lock(&G);
+    for (int c = 0; c < ncomms; c++) {
+        target[c] = 0;
+        for (int k = 0; k < n; k++)
+            if (t[k].cid == comms[c].cid)
+                target[c] = t[k].seq;
+        if (comms[c].mine && seq[c] > target[c]) {
+            fprintf(stderr, "fake_rank %d: BUG: seq %llu on comm %llu is past its target %llu\n",
+                    me, (unsigned long long)seq[c], (unsigned long long)comms[c].cid,
+                    (unsigned long long)target[c]);
+            abort();
+        }
+    }
+    version = v;
+    targets_known = 1;
+    pthread_cond_broadcast(&GC);
+    pthread_mutex_unlock(&G);
+}
+
+static void o_state(void *arg, struct snapc_rank_state *st)
+{
+    (void)arg;
+    pthread_mutex_lock(&G);
+    st->at_target = pending && targets_known && all_reached() && !in_cs;
+    st->in_cs = (uint32_t)in_cs;
+    st->finalizing = (uint32_t)finalizing;
+    snprintf(st->what, sizeof st->what, "%s", what);
+    pthread_mutex_unlock(&G);
+}
+
+static int o_quiesce(void *arg, int timeout_ms)
+{
+    (void)arg;
+    (void)timeout_ms;
+    op_hook("quiesce");
+    return op_fails("quiesce") ? -EIO : 0;
+}
+
+static int o_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen)
+{
+    (void)arg;
+    op_hook("drain");
+    if (op_fails("drain")) {
+        snprintf(err, errlen, "simulated drain failure");
+        return -EIO;
+    }
+    memset(st, 0, sizeof *st);
+    return 0;
+}
+
+static int write_image(const char *path, char *err, size_t errlen)
+{
+    /* the sequence numbers, as text, in a small real image */
+    char text[4096];
+    int n = snprintf(text, sizeof text, "rank %d size %d in_cs %d parked %d\n", me, size, in_cs,
+                     parked);
+    for (int c = 0; c < ncomms; c++)
+        if (comms[c].mine)
+            n += snprintf(text + n, sizeof text - (size_t)n, "comm %llu %llu\n",
+                          (unsigned long long)comms[c].cid, (unsigned long long)seq[c]);
+    return tiny_image_write(path, text, err, errlen);
+}
+
+static int o_capture(void *arg, const char *path, struct snapc_capture_result *r)
+{
+    (void)arg;
+    op_hook("capture");
+    if (op_fails("capture")) {
+        snprintf(r->err, sizeof r->err, "simulated capture failure (no space left on device)");
+        return -ENOSPC;
+    }
+    int e = write_image(path, r->err, sizeof r->err);
+    if (e < 0)
+        return e;
+    return filem_image_checksum(path, &r->checksum, &r->bytes, r->err, sizeof r->err);
+}
+
+static void o_resume(void *arg, int action)
+{
+    (void)arg;
+    pthread_mutex_lock(&G);
+    pending = 0;
+    targets_known = 0;
+    pthread_cond_broadcast(&GC);
+    pthread_mutex_unlock(&G);
+    if (action == SNAPC_RESUME_STOP)
+        kill(getpid(), SIGSTOP);
+}
+
+static void o_abort(void *arg)
+{
+    o_resume(arg, SNAPC_RESUME_CONTINUE);
+}
+
+static int o_describe(void *arg, char *buf, size_t len)
+{
+    (void)arg;
+    return snprintf(buf, len, "mpi_version fake 1\nthread_level 0\n");
+}
+
+/* ---- --check ---- */
+
+static int check(const char *seqdir, int n)
+{
+    uint64_t v[FAKE_MAX_RANKS][32];
+    uint64_t cids[32];
+    int ncids = 0, bad = 0;
+    memset(v, 0xff, sizeof v);
+    for (int r = 0; r < n; r++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/rank_%d.img", seqdir, r);
+        struct crs_image img;
+        if (crs_image_open(&img, path) < 0) {
+            fprintf(stderr, "check: %s\n", img.err);
+            return 1;
+        }
+        const struct crs_image_ext *x = crs_image_extension(&img, "fake", NULL);
+        if (!x) {
+            fprintf(stderr, "check: %s has no 'fake' extension\n", path);
+            return 1;
+        }
+        char text[4096];
+        snprintf(text, sizeof text, "%.*s", (int)x->len, (const char *)x->data);
+        crs_image_close(&img);
+        int incs = 0;
+        char *line = strtok(text, "\n");
+        for (; line; line = strtok(NULL, "\n")) {
+            unsigned long long cid, s;
+            int a, b, p;
+            if (sscanf(line, "rank %d size %*d in_cs %d parked %d", &a, &b, &p) == 3)
+                incs = b;
+            else if (sscanf(line, "comm %llu %llu", &cid, &s) == 2) {
+                int k;
+                for (k = 0; k < ncids && cids[k] != cid; k++)
+                    ;
+                if (k == ncids)
+                    cids[ncids++] = cid;
+                v[r][k] = s;
+            }
+        }
+        if (incs) {
+            fprintf(stderr, "check: rank %d was captured inside a collective\n", r);
+            bad = 1;
+        }
+    }
+    for (int k = 0; k < ncids; k++) {
+        uint64_t ref = UINT64_MAX;
+        for (int r = 0; r < n; r++) {
+            if (v[r][k] == UINT64_MAX)
+                continue;
+            if (ref == UINT64_MAX)
+                ref = v[r][k];
+            else if (v[r][k] != ref) {
+                fprintf(stderr, "check: comm %llu: rank %d is at collective %llu, another member at %llu\n",
+                        (unsigned long long)cids[k], r, (unsigned long long)v[r][k],
+                        (unsigned long long)ref);
+                bad = 1;
+            }
+        }
+        printf("comm %llu at %llu\n", (unsigned long long)cids[k], (unsigned long long)ref);
+    }
+    if (!bad)
+        printf("consistent cut of %d ranks over %d communicators\n", n, ncids);
+    return bad;
+}
+
+/* ---- main ---- */
+
+static int rank_op(const char *arg, int *rank, char *op, size_t oplen, int *extra)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *c1 = strchr(buf, ':');
+    if (!c1)
+        return -1;
+    *c1 = 0;
+    *rank = atoi(buf);
+    char *c2 = strchr(c1 + 1, ':');
+    if (c2) {
+        *c2 = 0;
+        if (extra)
+            *extra = atoi(c2 + 1);
+    }
+    snprintf(op, oplen, "%s", c1 + 1);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--check") == 0)
+        return check(argv[2], atoi(argv[3]));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        char tmp[16];
+        if (!strcmp(a, "--iters")) iters = atoi(v), i++;
+        else if (!strcmp(a, "--seed")) seed = (unsigned)atoi(v), i++;
+        else if (!strcmp(a, "--sleep-us")) sleep_us = atoi(v), i++;
+        else if (!strcmp(a, "--end-sleep")) end_sleep = atoi(v), i++;
+        else if (!strcmp(a, "--early-finalize")) early_finalize = atoi(v), i++;
+        else if (!strcmp(a, "--stall")) stall_rank = atoi(v), i++;
+        else if (!strcmp(a, "--die")) rank_op(v, &die_rank, die_op, sizeof die_op, NULL), i++;
+        else if (!strcmp(a, "--fail")) rank_op(v, &fail_rank, fail_op, sizeof fail_op, NULL), i++;
+        else if (!strcmp(a, "--slow")) rank_op(v, &slow_rank, slow_op, sizeof slow_op, &slow_ms), i++;
+        else if (!strcmp(a, "--mpix")) mpix_at = atoi(v), i++;
+        else if (!strcmp(a, "--mpix-request")) rank_op(v, &mpixr_rank, tmp, sizeof tmp, NULL), mpixr_at = atoi(tmp), i++;
+        else if (!strcmp(a, "--ready")) ready_dir = v, i++;
+        else {
+            fprintf(stderr, "fake_rank: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    const char *rs = getenv("FAKE_RANK"), *ss = getenv("FAKE_SIZE"), *fs = getenv("FAKE_SHM_FD");
+    if (!rs || !ss || !fs) {
+        fprintf(stderr, "fake_rank: start me with fake_launch\n");
+        return 2;
+    }
+    me = atoi(rs);
+    size = atoi(ss);
+    shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, atoi(fs), 0);
+    if (shm == MAP_FAILED) {
+        perror("fake_rank: mmap");
+        return 1;
+    }
+    close(atoi(fs));
+    add_comm(0, in_world);
+    add_comm(2, in_even);
+    add_comm(3, in_odd);
+    add_comm(4, in_half);
+    add_comm(17, in_ends);
+
+    static const struct snapc_rank_ops ops = {
+        .begin = o_begin, .seqs = o_seqs, .targets = o_targets, .state = o_state,
+        .quiesce = o_quiesce, .drain = o_drain, .capture = o_capture, .resume = o_resume,
+        .abort = o_abort, .describe = o_describe,
+    };
+    int e = snapc_agent_start(&ops, me, size);
+    if (e < 0) {
+        fprintf(stderr, "fake_rank %d: the agent did not start: %s\n", me, strerror(-e));
+        return 1;
+    }
+    if (ready_dir) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/ready.%d", ready_dir, me);
+        int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    unsigned sched = seed, pause_s = seed * 7919u + (unsigned)me;
+    uint64_t world_done = 0;
+    for (int k = 0; k < iters; k++) {
+        int c = (int)(rnd(&sched) % (unsigned)ncomms);
+        int kind = rnd(&sched) % 3 == 0 ? K_BARRIER : K_BCAST;
+        int root = comms[c].members[rnd(&sched) % (unsigned)comms[c].n];
+        if (me == stall_rank && k == iters / 2) {
+            fprintf(stderr, "fake_rank %d: stalling outside MPI\n", me);
+            sleep(3600);
+        }
+        if (me == mpixr_rank && k == mpixr_at) {
+            e = snapc_agent_request(0, seq[0]);
+            fprintf(stderr, "fake_rank %d: MPIX_Checkpoint_request: %s\n", me,
+                    e ? strerror(-e) : "ok");
+        }
+        if (!comms[c].mine)
+            continue;
+        if (c == 0 && mpix_at >= 0 && world_done == (uint64_t)mpix_at) {
+            /* MPIX_Checkpoint: ask, count as a collective on WORLD, wait for the commit */
+            uint64_t ws = seq[0];
+            e = snapc_agent_request(1, ws);
+            collective(0, K_BARRIER, 0);
+            int restarted = 0;
+            if (e == 0)
+                e = snapc_agent_wait_epoch(ws, &restarted);
+            printf("rank %d: MPIX_Checkpoint: %s restarted=%d\n", me, e ? strerror(-e) : "ok",
+                   restarted);
+            fflush(stdout);
+        }
+        if (sleep_us > 0)
+            usleep((useconds_t)(rnd(&pause_s) % (unsigned)sleep_us));
+        collective(c, kind, root);
+        if (c == 0)
+            world_done++;
+    }
+    if (end_sleep > 0 && me != early_finalize)
+        sleep((unsigned)end_sleep);
+    /* MPI_Finalize: a collective on WORLD */
+    enter(0, K_BARRIER);
+    pthread_mutex_lock(&G);
+    finalizing = 1;
+    snprintf(what, sizeof what, "MPI_Finalize");
+    pthread_mutex_unlock(&G);
+    snapc_agent_notify();
+    uint64_t j = seq[0];
+    __atomic_store_n(&shm->entered[0][me], j, __ATOMIC_SEQ_CST);
+    for (int k = 0; k < comms[0].n; k++)
+        wait_for(&shm->entered[0][comms[0].members[k]], j);
+    printf("rank %d done:", me);
+    for (int c = 0; c < ncomms; c++)
+        if (comms[c].mine)
+            printf(" comm%llu=%llu", (unsigned long long)comms[c].cid, (unsigned long long)seq[c]);
+    printf("\n");
+    return 0;
+}

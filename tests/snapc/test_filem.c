@@ -1,0 +1,368 @@
+/* Unit tests of the snapshot store (src/filem): snapshot.meta round trip,
+ * every flipped byte and every truncation refused, bounds, private
+ * directories, sequence creation and removal, references, the index and
+ * failed restarts, retention (newest kept, one being read kept), verify. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "filem/filem.h"
+#include "snapc_test.h"
+#include "tiny_image.h"
+
+static char base[PATH_MAX];
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[PATH_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    CHECK_EQ(system(cmd), 0);
+}
+
+static void test_meta_roundtrip(void)
+{
+    struct filem_meta m;
+    filem_meta_init(&m);
+    CHECK_EQ(filem_meta_set(&m, "seq", "%d", 42), 0);
+    CHECK_EQ(filem_meta_set(&m, "launcher.arg.0", "a b\\c\nd\te\x01 \xc3\xa9"), 0);
+    CHECK_EQ(filem_meta_set(&m, "rank.0.checksum", "0x%016" PRIx64, (uint64_t)0xdeadbeefULL), 0);
+    CHECK_EQ(filem_meta_set(&m, "Bad Key", "x"), -EINVAL);
+    CHECK_EQ(filem_meta_set(&m, "", "x"), -EINVAL);
+    CHECK_EQ(filem_meta_set(&m, "seq", "%d", 43), 0); /* replaces */
+    char *b;
+    size_t len;
+    CHECK_EQ(filem_meta_serialize(&m, FILEM_META_MAGIC, &b, &len), 0);
+    CHECK_EQ(strncmp(b, "REVIVE-SNAPSHOT 1\n", 18), 0);
+    CHECK(strstr(b, "\nchecksum xxh3 ") != NULL);
+    struct filem_meta r;
+    char err[256];
+    CHECK_EQ(filem_meta_parse(b, len, FILEM_META_MAGIC, &r, err, sizeof err), 0);
+    CHECK_EQ(r.n, 3);
+    CHECK_STR_CONTAINS(filem_meta_get(&r, "launcher.arg.0"), "a b\\c\nd\te\x01 \xc3\xa9");
+    uint64_t v;
+    CHECK_EQ(filem_meta_get_u64(&r, "seq", &v), 0);
+    CHECK_EQ(v, 43);
+    CHECK_EQ(filem_meta_get_u64(&r, "rank.0.checksum", &v), 0);
+    CHECK_EQ(v, 0xdeadbeefULL);
+    CHECK_EQ(filem_meta_get_u64(&r, "launcher.arg.0", &v), -EINVAL);
+    CHECK_EQ(filem_meta_get_u64(&r, "nope", &v), -ENOENT);
+    filem_meta_free(&r);
+    /* every flipped byte is refused */
+    int accepted = 0;
+    for (size_t i = 0; i < len; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            b[i] ^= (char)(1 << bit);
+            if (filem_meta_parse(b, len, FILEM_META_MAGIC, &r, err, sizeof err) == 0) {
+                accepted++;
+                filem_meta_free(&r);
+            }
+            b[i] ^= (char)(1 << bit);
+        }
+    }
+    CHECK_EQ(accepted, 0);
+    /* every truncation is refused, with "truncated" or "damaged" */
+    for (size_t l = 0; l < len; l++) {
+        int e = filem_meta_parse(b, l, FILEM_META_MAGIC, &r, err, sizeof err);
+        CHECK_EQ(e, -EBADMSG);
+        if (e == 0)
+            filem_meta_free(&r);
+    }
+    CHECK_EQ(filem_meta_parse(b, 10, FILEM_META_MAGIC, &r, err, sizeof err), -EBADMSG);
+    CHECK_STR_CONTAINS(err, "does not start with");
+    CHECK_EQ(filem_meta_parse(b, len - 5, FILEM_META_MAGIC, &r, err, sizeof err), -EBADMSG);
+    CHECK_STR_CONTAINS(err, "truncated");
+    free(b);
+    /* a line longer than the bound */
+    char *big = malloc(FILEM_LINE_MAX + 10);
+    memset(big, 'x', FILEM_LINE_MAX + 9);
+    big[FILEM_LINE_MAX + 9] = 0;
+    CHECK_EQ(filem_meta_set(&m, "big", "%s", big), 0);
+    CHECK_EQ(filem_meta_serialize(&m, FILEM_META_MAGIC, &b, &len), -E2BIG);
+    free(big);
+    filem_meta_free(&m);
+    /* a repeated key, with a right checksum, is refused */
+    const char *dup = "REVIVE-SNAPSHOT 1\na 1\na 2\n";
+    struct filem_meta d;
+    filem_meta_init(&d);
+    filem_meta_set(&d, "a", "1");
+    filem_meta_set(&d, "b", "2");
+    CHECK_EQ(filem_meta_serialize(&d, FILEM_META_MAGIC, &b, &len), 0);
+    char *p = strstr(b, "\nb 2");
+    p[1] = 'a'; /* "a 2": a duplicate, checksum now wrong */
+    CHECK_EQ(filem_meta_parse(b, len, FILEM_META_MAGIC, &r, err, sizeof err), -EBADMSG);
+    free(b);
+    filem_meta_free(&d);
+    (void)dup;
+}
+
+static void test_private_dirs(void)
+{
+    char p[PATH_MAX], err[512];
+    filem_fmt(p, sizeof p, "%s/priv", base);
+    CHECK_EQ(filem_private_dir(p, 0, err, sizeof err), -ENOENT);
+    CHECK_EQ(filem_private_dir(p, 1, err, sizeof err), 0);
+    struct stat st;
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0700);
+    CHECK_EQ(chmod(p, 0755), 0);
+    CHECK_EQ(filem_private_dir(p, 1, err, sizeof err), -EPERM);
+    CHECK_STR_CONTAINS(err, "not private (mode 0755)");
+    char l[PATH_MAX];
+    filem_fmt(l, sizeof l, "%s/link", base);
+    CHECK_EQ(symlink(p, l), 0);
+    CHECK_EQ(filem_private_dir(l, 0, err, sizeof err), -ELOOP);
+    CHECK_STR_CONTAINS(err, "symbolic link");
+    filem_fmt(l, sizeof l, "%s/file", base);
+    int fd = open(l, O_CREAT | O_WRONLY, 0600);
+    close(fd);
+    CHECK_EQ(filem_private_dir(l, 0, err, sizeof err), -ENOTDIR);
+}
+
+/* A committed sequence of `ranks` tiny images under jobdir. */
+static void make_seq(const char *jobdir, uint64_t seq, int ranks, int commit)
+{
+    char err[512], dir[PATH_MAX];
+    CHECK_EQ(filem_seq_create(jobdir, seq, err, sizeof err), 0);
+    filem_seq_path(dir, sizeof dir, jobdir, seq);
+    struct filem_meta m;
+    filem_meta_init(&m);
+    filem_meta_set(&m, "seq", "%llu", (unsigned long long)seq);
+    filem_meta_set(&m, "ranks", "%d", ranks);
+    filem_meta_set(&m, "time.established", "1700000000.5");
+    uint64_t total = 0;
+    for (int r = 0; r < ranks; r++) {
+        char path[PATH_MAX], text[64], k[64];
+        filem_image_path(path, sizeof path, jobdir, seq, r);
+        snprintf(text, sizeof text, "rank %d of seq %llu\n", r, (unsigned long long)seq);
+        CHECK_EQ(tiny_image_write(path, text, err, sizeof err), 0);
+        uint64_t sum, size;
+        CHECK_EQ(filem_image_checksum(path, &sum, &size, err, sizeof err), 0);
+        snprintf(k, sizeof k, "rank.%d.image", r);
+        filem_meta_set(&m, k, "rank_%d.img", r);
+        snprintf(k, sizeof k, "rank.%d.size", r);
+        filem_meta_set(&m, k, "%llu", (unsigned long long)size);
+        snprintf(k, sizeof k, "rank.%d.checksum", r);
+        filem_meta_set(&m, k, "0x%016" PRIx64, sum);
+        total += size;
+    }
+    filem_meta_set(&m, "bytes", "%llu", (unsigned long long)total);
+    if (commit)
+        CHECK_EQ(filem_meta_write(dir, &m, err, sizeof err), 0);
+    filem_meta_free(&m);
+}
+
+static void new_jobdir(char *jobdir, size_t len, long pid)
+{
+    char err[512];
+    filem_job_path(jobdir, len, base, pid);
+    CHECK_EQ(filem_private_dir(jobdir, 1, err, sizeof err), 0);
+}
+
+static int exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int exists(const char *fmt, ...)
+{
+    char p[PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p, sizeof p, fmt, ap);
+    va_end(ap);
+    return access(p, F_OK) == 0;
+}
+
+static void test_sequences(void)
+{
+    char job[PATH_MAX], err[512];
+    new_jobdir(job, sizeof job, 100);
+    uint64_t next;
+    CHECK_EQ(filem_next_seq(job, &next, err, sizeof err), 0);
+    CHECK_EQ(next, 0);
+    make_seq(job, 0, 2, 1);
+    make_seq(job, 1, 2, 0);
+    CHECK_EQ(filem_next_seq(job, &next, err, sizeof err), 0);
+    CHECK_EQ(next, 2);
+    struct stat st;
+    char p[PATH_MAX];
+    filem_fmt(p, sizeof p, "%s/0/%s", job, FILEM_META_NAME);
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    filem_fmt(p, sizeof p, "%s/0/rank_1.img", job);
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    /* a committed sequence is never discarded nor re-created */
+    CHECK_EQ(filem_seq_discard(job, 0, err, sizeof err), -EEXIST);
+    CHECK_EQ(filem_seq_create(job, 0, err, sizeof err), -EEXIST);
+    CHECK(exists("%s/0/rank_0.img", job));
+    /* an uncommitted one is, also a leftover re-created */
+    CHECK_EQ(filem_seq_create(job, 1, err, sizeof err), 0);
+    CHECK(!exists("%s/1/rank_0.img", job));
+    make_seq(job, 2, 1, 0);
+    CHECK_EQ(filem_seq_discard(job, 2, err, sizeof err), 0);
+    CHECK(!exists("%s/2", job));
+    /* a file Revive did not write stays, and is named */
+    make_seq(job, 3, 1, 0);
+    sh("echo mine > %s/3/notes.txt", job);
+    CHECK_EQ(filem_seq_discard(job, 3, err, sizeof err), -ENOTEMPTY);
+    CHECK_STR_CONTAINS(err, "did not write");
+    CHECK(exists("%s/3/notes.txt", job));
+    CHECK(!exists("%s/3/rank_0.img", job));
+    /* reading the metadata */
+    struct filem_meta m;
+    filem_fmt(p, sizeof p, "%s/1", job);
+    CHECK_EQ(filem_meta_read(p, &m, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "not committed");
+    filem_fmt(p, sizeof p, "%s/0", job);
+    CHECK_EQ(filem_meta_read(p, &m, err, sizeof err), 0);
+    filem_meta_free(&m);
+    sh("chmod 644 %s/0/%s", job, FILEM_META_NAME);
+    CHECK_EQ(filem_meta_read(p, &m, err, sizeof err), -EPERM);
+    CHECK_STR_CONTAINS(err, "not private");
+    sh("chmod 600 %s/0/%s", job, FILEM_META_NAME);
+    /* references */
+    char jd[PATH_MAX];
+    int64_t s;
+    CHECK_EQ(filem_resolve_ref(job, jd, sizeof jd, &s, err, sizeof err), 0);
+    CHECK_EQ(s, -1);
+    filem_fmt(p, sizeof p, "%s/0/", job);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), 0);
+    CHECK_EQ(s, 0);
+    CHECK_EQ(strcmp(jd, job), 0);
+    filem_fmt(p, sizeof p, "%s/9", job);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "does not exist");
+    CHECK_EQ(filem_resolve_ref(base, jd, sizeof jd, &s, err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "not a snapshot reference");
+}
+
+static void test_index_retention(void)
+{
+    char job[PATH_MAX], err[512];
+    new_jobdir(job, sizeof job, 200);
+    for (uint64_t s = 0; s < 5; s++)
+        make_seq(job, s, 2, 1);
+    make_seq(job, 5, 2, 0);  /* being written */
+    /* a damaged one */
+    make_seq(job, 6, 1, 1);
+    sh("printf x >> %s/6/%s", job, FILEM_META_NAME);
+    struct filem_seq_info *v;
+    int n;
+    CHECK_EQ(filem_scan(job, &v, &n, err, sizeof err), 0);
+    CHECK_EQ(n, 7);
+    CHECK_EQ(v[0].state, FILEM_SEQ_COMMITTED);
+    CHECK_EQ(v[0].ranks, 2);
+    CHECK_EQ(v[0].committed_at, 1700000000);
+    CHECK_EQ(v[5].state, FILEM_SEQ_UNCOMMITTED);
+    CHECK_EQ(v[6].state, FILEM_SEQ_CORRUPT);
+    CHECK_STR_CONTAINS(v[6].err, "truncated");
+    free(v);
+    CHECK_EQ(filem_index_update(job, err, sizeof err), 0);
+    CHECK(exists("%s/index", job));
+    uint64_t seq;
+    int all_failed;
+    CHECK_EQ(filem_default_seq(job, &seq, &all_failed, err, sizeof err), 0);
+    CHECK_EQ(seq, 4);
+    CHECK_EQ(all_failed, 0);
+    CHECK_EQ(filem_index_mark_failed(job, 4, "rank 2 did not come back", err, sizeof err), 0);
+    CHECK_EQ(filem_default_seq(job, &seq, &all_failed, err, sizeof err), 0);
+    CHECK_EQ(seq, 3);
+    /* retention: keep 2; the sequence being written and the damaged one stay */
+    int removed, skipped;
+    CHECK_EQ(filem_retain(job, 2, 5, &removed, &skipped, err, sizeof err), 0);
+    CHECK_EQ(removed, 3);
+    CHECK_EQ(skipped, 0);
+    CHECK(!exists("%s/0", job) && !exists("%s/1", job) && !exists("%s/2", job));
+    CHECK(exists("%s/3/%s", job, FILEM_META_NAME) && exists("%s/4/%s", job, FILEM_META_NAME));
+    CHECK(exists("%s/5", job) && exists("%s/6", job));
+    /* one being read is kept; the newest is never removed, even with keep 0 */
+    int lock = filem_seq_lock_shared(job, 3);
+    CHECK(lock >= 0);
+    CHECK_EQ(filem_retain(job, 0, -1, &removed, &skipped, err, sizeof err), 0);
+    CHECK_EQ(skipped, 1);
+    CHECK(exists("%s/3/%s", job, FILEM_META_NAME));
+    CHECK(exists("%s/4/%s", job, FILEM_META_NAME));
+    close(lock);
+    CHECK_EQ(filem_retain(job, 1, -1, &removed, &skipped, err, sizeof err), 0);
+    CHECK(!exists("%s/3", job));
+    CHECK(exists("%s/4/%s", job, FILEM_META_NAME));
+    /* the failed-restart mark of seq 4 survived the index rewrites */
+    CHECK_EQ(filem_index_update(job, err, sizeof err), 0);
+    CHECK_EQ(filem_default_seq(job, &seq, &all_failed, err, sizeof err), 0);
+    CHECK_EQ(seq, 4);
+    CHECK_EQ(all_failed, 1);
+    /* a damaged index is rebuilt from the sequences */
+    sh("echo garbage > %s/index", job);
+    CHECK_EQ(filem_default_seq(job, &seq, &all_failed, err, sizeof err), 0);
+    CHECK_EQ(seq, 4);
+    /* no committed sequence */
+    char job2[PATH_MAX];
+    new_jobdir(job2, sizeof job2, 300);
+    make_seq(job2, 0, 1, 0);
+    CHECK_EQ(filem_default_seq(job2, &seq, &all_failed, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "no committed snapshot");
+}
+
+static int reports;
+static void count(void *arg, int rank, int status, const char *msg)
+{
+    (void)arg;
+    (void)rank;
+    (void)status;
+    (void)msg;
+    reports++;
+}
+
+static void test_verify(void)
+{
+    char job[PATH_MAX], err[512], dir[PATH_MAX];
+    new_jobdir(job, sizeof job, 400);
+    make_seq(job, 0, 3, 1);
+    filem_seq_path(dir, sizeof dir, job, 0);
+    struct filem_meta m;
+    CHECK_EQ(filem_meta_read(dir, &m, err, sizeof err), 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, count, NULL, err, sizeof err), 0);
+    CHECK_EQ(reports, 3);
+    /* a page byte changed: the header is intact, the chunk checksum is not */
+    char img[PATH_MAX];
+    filem_image_path(img, sizeof img, job, 0, 1);
+    sh("printf Z | dd of=%s bs=1 seek=4100 conv=notrunc status=none", img);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), 0);
+    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, err, sizeof err) < 0);
+    CHECK_STR_CONTAINS(err, "rank 1");
+    /* truncated */
+    filem_image_path(img, sizeof img, job, 0, 2);
+    sh("truncate -s 5000 %s", img);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), -EBADMSG);
+    CHECK_STR_CONTAINS(err, "truncated or replaced");
+    /* missing */
+    filem_image_path(img, sizeof img, job, 0, 0);
+    unlink(img);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), -ENOENT);
+    filem_meta_free(&m);
+}
+
+int main(void)
+{
+    snprintf(base, sizeof base, "/tmp/revive-test_filem.XXXXXX");
+    if (!mkdtemp(base)) {
+        perror("mkdtemp");
+        return 99;
+    }
+    test_meta_roundtrip();
+    test_private_dirs();
+    test_sequences();
+    test_index_retention();
+    test_verify();
+    sh("rm -rf %s", base);
+    return test_summary("test_filem");
+}

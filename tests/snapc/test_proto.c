@@ -1,0 +1,668 @@
+/* Unit tests of the coordinator's protocol state machine (src/snapc/proto.c):
+ * every phase, raises, convergence with unanswered raises, timeouts, rank
+ * death at every phase, a second request during an epoch, requests before
+ * every HELLO and after MPI_Finalize, failures, protocol errors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapc/proto.h"
+#include "snapc_test.h"
+
+static struct snapc_proto P;
+static int64_t now;
+
+static void reset(int nranks)
+{
+    snapc_proto_fini(&P);
+    snapc_proto_init(&P);
+    P.default_timeout_s = 10;
+    P.capture_timeout_s = 100;
+    now = 1000;
+    for (int r = 0; r < nranks; r++) {
+        struct snapc_event ev = {.type = SNAPC_EV_HELLO, .rank = r, .now_ms = now};
+        ev.u.hello.world_size = (uint32_t)nranks;
+        CHECK_EQ(snapc_proto_event(&P, &ev), 0);
+    }
+    CHECK_EQ(P.nacts, 0);
+}
+
+static void feed(struct snapc_event ev)
+{
+    P.nacts = 0;
+    ev.now_ms = now;
+    CHECK_EQ(snapc_proto_event(&P, &ev), 0);
+}
+
+/* The index of the first action of type t in the last event's actions, or -1. */
+static int act(int t)
+{
+    for (int i = 0; i < P.nacts; i++)
+        if (P.acts[i].type == t)
+            return i;
+    return -1;
+}
+
+static const struct snapc_action *must(int t)
+{
+    int i = act(t);
+    if (i < 0) {
+        fprintf(stderr, "missing action %d among %d:", t, P.nacts);
+        for (int k = 0; k < P.nacts; k++)
+            fprintf(stderr, " %d(%s)", P.acts[k].type, P.acts[k].text);
+        fprintf(stderr, "\n");
+        CHECK(0);
+    }
+    return &P.acts[i];
+}
+
+static void request(int client, uint32_t flags)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TOOL;
+    ev.u.req.client = client;
+    ev.u.req.flags = flags;
+    feed(ev);
+}
+
+static void rank_request(int rank, uint64_t world_seq)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST, .rank = rank};
+    ev.u.req.source = SNAPC_SRC_RANK;
+    ev.u.req.collective = 1;
+    ev.u.req.world_seq = world_seq;
+    feed(ev);
+}
+
+static void seqs(int rank, int n, const struct snapc_seq *t)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_SEQS, .rank = rank};
+    ev.u.seqs.t = t;
+    ev.u.seqs.n = n;
+    feed(ev);
+}
+
+static void state(int rank, uint32_t v, int at, int in_cs, int fin, const char *what)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_STATE, .rank = rank};
+    ev.u.state.version = v;
+    ev.u.state.at_target = (uint32_t)at;
+    ev.u.state.in_cs = (uint32_t)in_cs;
+    ev.u.state.finalizing = (uint32_t)fin;
+    ev.u.state.what = what;
+    feed(ev);
+}
+
+static void simple(int type, int rank)
+{
+    struct snapc_event ev = {.type = type, .rank = rank};
+    feed(ev);
+}
+
+static void raise_(int rank, uint64_t cid, uint64_t target)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_RAISE, .rank = rank};
+    ev.u.raise.cid = cid;
+    ev.u.raise.target = target;
+    feed(ev);
+}
+
+static void captured(int rank)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_CAPTURED, .rank = rank};
+    ev.u.captured.bytes = 4096;
+    ev.u.captured.checksum = 0x1234 + (uint64_t)rank;
+    feed(ev);
+}
+
+static void committed(int status, const char *msg)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_COMMITTED};
+    ev.u.done.status = status;
+    ev.u.done.msg = msg;
+    feed(ev);
+}
+
+static void tick(int64_t t)
+{
+    now = t;
+    simple(SNAPC_EV_TICK, -1);
+}
+
+/* Every rank reports seqs {0: 5+r} (different: targets = max). */
+static void all_seqs(int n)
+{
+    for (int r = 0; r < n; r++) {
+        struct snapc_seq t[2] = {{0, 5 + (uint64_t)r}, {7, 1}};
+        seqs(r, 2, t);
+    }
+}
+
+static void all_state(int n, uint32_t v)
+{
+    for (int r = 0; r < n; r++)
+        state(r, v, 1, 0, 0, "");
+}
+
+static void all_simple(int n, int type)
+{
+    for (int r = 0; r < n; r++)
+        simple(type, r);
+}
+
+/* Brings an epoch of n ranks to the given internal phase. */
+static void to_phase(int n, int phase)
+{
+    request(1, 0);
+    CHECK_EQ(P.phase, SNAPC_P_SEQS);
+    if (phase == SNAPC_P_SEQS)
+        return;
+    all_seqs(n);
+    CHECK_EQ(P.phase, SNAPC_P_CONVERGE);
+    if (phase == SNAPC_P_CONVERGE)
+        return;
+    all_state(n, 1);
+    CHECK_EQ(P.phase, SNAPC_P_QUIESCE);
+    if (phase == SNAPC_P_QUIESCE)
+        return;
+    all_simple(n, SNAPC_EV_QUIESCED);
+    CHECK_EQ(P.phase, SNAPC_P_DRAIN);
+    if (phase == SNAPC_P_DRAIN)
+        return;
+    all_simple(n, SNAPC_EV_DRAINED);
+    CHECK_EQ(P.phase, SNAPC_P_CAPTURE);
+    if (phase == SNAPC_P_CAPTURE)
+        return;
+    for (int r = 0; r < n; r++)
+        captured(r);
+    CHECK_EQ(P.phase, SNAPC_P_COMMIT);
+}
+
+static void test_full_epoch(void)
+{
+    reset(3);
+    request(7, 0);
+    must(SNAPC_ACT_CKPT);
+    CHECK_EQ(must(SNAPC_ACT_PROGRESS)->arg, SNAPC_PHASE_REQUESTED);
+    CHECK_EQ(P.seq, 0);
+    for (int r = 0; r < 3; r++) {
+        struct snapc_seq t[2] = {{0, 10 + (uint64_t)r}, {(uint64_t)(5 + r), 3}};
+        seqs(r, 2, t);
+        if (r < 2)
+            CHECK_EQ(act(SNAPC_ACT_TARGETS), -1);
+    }
+    must(SNAPC_ACT_TARGETS);
+    CHECK_EQ(P.version, 1);
+    CHECK_EQ(snapc_proto_target(&P, 0), 12);
+    CHECK_EQ(snapc_proto_target(&P, 5), 3);
+    CHECK_EQ(snapc_proto_target(&P, 6), 3);
+    CHECK_EQ(snapc_proto_target(&P, 7), 3);
+    CHECK_EQ(snapc_proto_target(&P, 99), 0);
+    CHECK_EQ(P.ntargets, 4);
+    state(0, 1, 1, 0, 0, "");
+    state(1, 1, 1, 0, 0, "");
+    CHECK_EQ(act(SNAPC_ACT_QUIESCE), -1);
+    state(2, 1, 1, 0, 0, "");
+    must(SNAPC_ACT_QUIESCE);
+    simple(SNAPC_EV_QUIESCED, 1);
+    simple(SNAPC_EV_QUIESCED, 0);
+    CHECK_EQ(P.phase, SNAPC_P_QUIESCE);
+    /* a rank may run ahead of the others' reports */
+    simple(SNAPC_EV_DRAINED, 1);
+    CHECK_EQ(P.phase, SNAPC_P_QUIESCE);
+    simple(SNAPC_EV_QUIESCED, 2);
+    CHECK_EQ(P.phase, SNAPC_P_DRAIN);
+    CHECK_EQ(must(SNAPC_ACT_PROGRESS)->arg, SNAPC_PHASE_QUIESCED);
+    simple(SNAPC_EV_DRAINED, 0);
+    simple(SNAPC_EV_DRAINED, 2);
+    CHECK_EQ(P.phase, SNAPC_P_CAPTURE);
+    captured(0);
+    captured(1);
+    CHECK_EQ(act(SNAPC_ACT_COMMIT), -1);
+    captured(2);
+    must(SNAPC_ACT_COMMIT);
+    CHECK_EQ(P.r[2].checksum, 0x1236);
+    committed(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_CONTINUE);
+    const struct snapc_action *d = must(SNAPC_ACT_DONE);
+    CHECK_EQ(d->client, 7);
+    CHECK_EQ(d->status, 0);
+    CHECK_EQ(act(SNAPC_ACT_END_JOB), -1);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    CHECK_EQ(P.next_seq, 1);
+    CHECK(P.t_phase[SNAPC_PHASE_RECOVERED] > 0);
+    /* the next epoch is sequence 1, epoch 2 */
+    request(8, SNAPC_TOOL_TERM);
+    CHECK_EQ(P.seq, 1);
+    CHECK_EQ(P.epoch, 2);
+    CHECK_EQ(must(SNAPC_ACT_CKPT)->arg, SNAPC_TOOL_TERM);
+    all_seqs(3);
+    all_state(3, 1);
+    all_simple(3, SNAPC_EV_QUIESCED);
+    all_simple(3, SNAPC_EV_DRAINED);
+    for (int r = 0; r < 3; r++)
+        captured(r);
+    committed(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_TERM);
+    must(SNAPC_ACT_END_JOB);
+    /* --stop */
+    reset(2);
+    request(1, SNAPC_TOOL_STOP);
+    all_seqs(2);
+    all_state(2, 1);
+    all_simple(2, SNAPC_EV_QUIESCED);
+    all_simple(2, SNAPC_EV_DRAINED);
+    captured(0);
+    captured(1);
+    committed(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_STOP);
+}
+
+static void test_raises(void)
+{
+    reset(3);
+    request(1, 0);
+    all_seqs(3);
+    /* rank 1 must pass comm 7 to reach its other targets */
+    state(0, 1, 1, 0, 0, "");
+    state(1, 1, 0, 0, 0, "MPI_Bcast on comm 7");
+    raise_(1, 7, 2);
+    must(SNAPC_ACT_TARGETS);
+    CHECK_EQ(P.version, 2);
+    CHECK_EQ(snapc_proto_target(&P, 7), 2);
+    /* rank 2's report of the old version does not count: an unanswered raise */
+    state(2, 1, 1, 0, 0, "");
+    CHECK_EQ(act(SNAPC_ACT_QUIESCE), -1);
+    /* rank 1 passed comm 7 and reached everything, the others have not read v2 yet */
+    state(1, 2, 1, 0, 0, "");
+    CHECK_EQ(act(SNAPC_ACT_QUIESCE), -1);
+    state(0, 2, 1, 0, 0, "");
+    CHECK_EQ(act(SNAPC_ACT_QUIESCE), -1);
+    /* rank 2 (a Bcast member) still inside the raised collective */
+    state(2, 2, 0, 1, 0, "MPI_Bcast on comm 7");
+    CHECK_EQ(act(SNAPC_ACT_QUIESCE), -1);
+    state(2, 2, 1, 0, 0, "");
+    must(SNAPC_ACT_QUIESCE);
+    CHECK_EQ(P.raises, 1);
+
+    /* two raises crossing: every rank must see the last version */
+    reset(2);
+    request(1, 0);
+    all_seqs(2);
+    raise_(0, 7, 2);
+    raise_(1, 0, 7);
+    CHECK_EQ(P.version, 3);
+    state(0, 2, 1, 0, 0, "");
+    state(1, 3, 1, 0, 0, "");
+    CHECK_EQ(act(SNAPC_ACT_QUIESCE), -1);
+    state(0, 3, 1, 0, 0, "");
+    must(SNAPC_ACT_QUIESCE);
+    /* a raise of a lower target keeps the higher one, still a new version */
+    reset(2);
+    request(1, 0);
+    all_seqs(2);
+    raise_(0, 0, 3);
+    CHECK_EQ(snapc_proto_target(&P, 0), 6);
+    CHECK_EQ(P.version, 2);
+    /* a raise on a communicator created during the epoch (not in the table) */
+    raise_(1, 42, 1);
+    CHECK_EQ(snapc_proto_target(&P, 42), 1);
+    /* a STATE claiming a version the coordinator never sent is a protocol error */
+    state(0, 9, 1, 0, 0, "");
+    must(SNAPC_ACT_ABORT);
+    must(SNAPC_ACT_DROP_RANK);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+}
+
+static void test_timeouts(void)
+{
+    /* no SEQS */
+    reset(2);
+    request(1, 0);
+    struct snapc_seq t = {0, 1};
+    seqs(0, 1, &t);
+    tick(1000 + 9999);
+    CHECK_EQ(P.nacts, 0);
+    CHECK_EQ(snapc_proto_deadline(&P), 11000);
+    tick(11000);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "rank 1 did not answer");
+    CHECK_EQ(must(SNAPC_ACT_DONE)->status, -ETIMEDOUT);
+    must(SNAPC_ACT_DISCARD);
+    CHECK_EQ(snapc_proto_deadline(&P), -1);
+
+    /* convergence: each kind of blame */
+    struct { int at, in_cs, fin, v; const char *what, *want; } cases[] = {
+        {0, 0, 0, 1, "", "rank 1 is outside MPI"},
+        {0, 0, 0, 1, "MPI_Bcast on comm 3 (collective 57)",
+         "rank 1 waits in MPI_Bcast on comm 3 (collective 57)"},
+        {1, 1, 0, 1, "MPI_Allreduce on comm 0", "rank 1 is inside MPI_Allreduce on comm 0"},
+        {1, 0, 0, 0, "", "rank 1 did not acknowledge target update 1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        reset(3);
+        request(1, 0);
+        all_seqs(3);
+        state(0, 1, 1, 0, 0, "");
+        if (cases[i].v)
+            state(1, 1, cases[i].at, cases[i].in_cs, cases[i].fin, cases[i].what);
+        state(2, 1, 1, 0, 0, "");
+        tick(1000 + 10000);
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, cases[i].want);
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_DONE)->text, "targets not reached within 10 s");
+        CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    }
+    /* a tool's own timeout */
+    reset(2);
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TOOL;
+    ev.u.req.client = 3;
+    ev.u.req.timeout_s = 2;
+    feed(ev);
+    all_seqs(2);
+    tick(1000 + 1999);
+    CHECK_EQ(act(SNAPC_ACT_ABORT), -1);
+    tick(1000 + 2000);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "within 2 s");
+
+    /* quiesce, drain, capture: bounded by the capture timeout */
+    const char *steps[] = {"did not close its gate", "did not drain its messages",
+                           "did not write its image"};
+    int phases[] = {SNAPC_P_QUIESCE, SNAPC_P_DRAIN, SNAPC_P_CAPTURE};
+    for (int i = 0; i < 3; i++) {
+        reset(2);
+        to_phase(2, phases[i]);
+        /* rank 0 one step further */
+        if (i == 0)
+            simple(SNAPC_EV_QUIESCED, 0);
+        else if (i == 1)
+            simple(SNAPC_EV_DRAINED, 0);
+        else
+            captured(0);
+        tick(now + 100 * 1000 - 1);
+        CHECK_EQ(act(SNAPC_ACT_ABORT), -1);
+        tick(now + 1);
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "rank 1");
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, steps[i]);
+    }
+    /* the commit has no deadline (the coordinator does it synchronously) */
+    reset(2);
+    to_phase(2, SNAPC_P_COMMIT);
+    tick(now + 1000000);
+    CHECK_EQ(P.nacts, 0);
+}
+
+static void test_rank_death(void)
+{
+    for (int ph = SNAPC_P_SEQS; ph <= SNAPC_P_COMMIT; ph++) {
+        reset(3);
+        to_phase(3, ph);
+        simple(SNAPC_EV_GONE, 2);
+        const struct snapc_action *a = must(SNAPC_ACT_ABORT);
+        CHECK_STR_CONTAINS(a->text, "rank 2 ended during the checkpoint");
+        CHECK_EQ(a->rank, -1);
+        must(SNAPC_ACT_DISCARD);
+        CHECK_EQ(must(SNAPC_ACT_DONE)->status, -ESRCH);
+        CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+        CHECK_EQ(P.phase, SNAPC_P_IDLE);
+        CHECK_EQ(P.ended_rank, 2);
+        /* the job cannot be checkpointed any more */
+        request(9, 0);
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_REFUSE)->text, "rank 2 has ended");
+        /* late messages of the dead epoch's ranks are ignored or dropped, never crash */
+        simple(SNAPC_EV_QUIESCED, 0);
+        simple(SNAPC_EV_CAPTURED, 2);
+        must(SNAPC_ACT_DROP_RANK);
+    }
+    /* death outside an epoch after MPI_Finalize is the job ending: no message */
+    reset(2);
+    state(1, 0, 0, 0, 1, "MPI_Finalize");
+    simple(SNAPC_EV_GONE, 1);
+    CHECK_EQ(P.nacts, 0);
+    CHECK_EQ(P.ended_rank, -1);
+    CHECK_EQ(P.finalizing_rank, 1);
+}
+
+static void test_second_request(void)
+{
+    reset(2);
+    request(1, 0);
+    request(2, 0);
+    const struct snapc_action *a = must(SNAPC_ACT_REFUSE);
+    CHECK_EQ(a->client, 2);
+    CHECK_EQ(a->status, -EBUSY);
+    CHECK_STR_CONTAINS(a->text, "a checkpoint of this job is in progress (sequence 0)");
+    /* the same connection asking twice */
+    request(1, 0);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_REFUSE)->text, "already asked");
+    /* one that waits, one timer tick: the timer coalesces, the waiter gets the next epoch */
+    request(3, SNAPC_TOOL_WAIT | SNAPC_TOOL_STOP);
+    CHECK_EQ(P.nacts, 0);
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TIMER;
+    feed(ev);
+    CHECK_EQ(P.nacts, 0);
+    all_seqs(2);
+    all_state(2, 1);
+    all_simple(2, SNAPC_EV_QUIESCED);
+    all_simple(2, SNAPC_EV_DRAINED);
+    captured(0);
+    captured(1);
+    committed(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_DONE)->client, 1);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_CONTINUE);
+    /* the queued epoch starts at once, with its own flags */
+    CHECK_EQ(must(SNAPC_ACT_CKPT)->arg, SNAPC_TOOL_STOP);
+    CHECK_EQ(P.seq, 1);
+    CHECK_EQ(P.nclients, 1);
+    CHECK_EQ(P.clients[0], 3);
+    /* the waiter goes away: its epoch goes on, nobody is told */
+    ev.type = SNAPC_EV_CANCEL;
+    ev.u.req.client = 3;
+    feed(ev);
+    CHECK_EQ(P.nclients, 0);
+    CHECK_EQ(P.phase, SNAPC_P_SEQS);
+
+    /* a queued waiter after a failed epoch still gets its own attempt */
+    reset(2);
+    request(1, 0);
+    request(2, SNAPC_TOOL_WAIT);
+    simple(SNAPC_EV_GONE, 1);
+    CHECK_EQ(must(SNAPC_ACT_DONE)->client, 1);
+    /* ... which is refused, the job being broken */
+    CHECK_EQ(must(SNAPC_ACT_REFUSE)->client, 2);
+
+    /* MPIX_Checkpoint: every rank asks; one epoch covers all */
+    reset(3);
+    rank_request(0, 4);
+    must(SNAPC_ACT_CKPT);
+    rank_request(1, 4);
+    rank_request(2, 4);
+    CHECK_EQ(P.nacts, 0);
+    for (int r = 0; r < 3; r++) {
+        struct snapc_seq t = {0, 4};
+        seqs(r, 1, &t);
+    }
+    all_state(3, 1);
+    all_simple(3, SNAPC_EV_QUIESCED);
+    all_simple(3, SNAPC_EV_DRAINED);
+    for (int r = 0; r < 3; r++)
+        captured(r);
+    committed(0, NULL);
+    must(SNAPC_ACT_RESUME);
+    CHECK_EQ(act(SNAPC_ACT_CKPT), -1); /* covered: no second epoch */
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    /* a rank request whose world seq is past the running epoch's target: another epoch */
+    rank_request(0, 9);
+    must(SNAPC_ACT_CKPT);
+    for (int r = 0; r < 3; r++) {
+        struct snapc_seq t = {0, 6};
+        seqs(r, 1, &t);
+    }
+    rank_request(1, 12);
+    all_state(3, 1);
+    all_simple(3, SNAPC_EV_QUIESCED);
+    all_simple(3, SNAPC_EV_DRAINED);
+    for (int r = 0; r < 3; r++)
+        captured(r);
+    committed(0, NULL);
+    must(SNAPC_ACT_RESUME);
+    must(SNAPC_ACT_CKPT);
+    CHECK_EQ(P.source, SNAPC_SRC_RANK);
+}
+
+static void test_not_ready(void)
+{
+    snapc_proto_fini(&P);
+    snapc_proto_init(&P);
+    now = 1;
+    request(1, 0);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_REFUSE)->text, "no rank is ready yet");
+    struct snapc_event ev = {.type = SNAPC_EV_HELLO, .rank = 0};
+    ev.u.hello.world_size = 4;
+    feed(ev);
+    ev.rank = 3;
+    feed(ev);
+    request(1, 0);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_REFUSE)->text, "the job is starting: 2 of 4 ranks ready");
+    /* a rank of another size, a rank out of range, a rank twice */
+    ev.rank = 1;
+    ev.u.hello.world_size = 5;
+    feed(ev);
+    must(SNAPC_ACT_DROP_RANK);
+    ev.u.hello.world_size = 4;
+    ev.rank = 4;
+    feed(ev);
+    must(SNAPC_ACT_DROP_RANK);
+    ev.rank = 3;
+    feed(ev);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_DROP_RANK)->text, "connected twice");
+    /* a message from a rank that did not say HELLO */
+    state(1, 0, 0, 0, 0, "");
+    must(SNAPC_ACT_DROP_RANK);
+    /* MPIX_Checkpoint before every HELLO: starts once they are all there */
+    rank_request(0, 0);
+    CHECK_EQ(P.nacts, 0);
+    ev.rank = 1;
+    feed(ev);
+    CHECK_EQ(P.nacts, 0);
+    ev.rank = 2;
+    feed(ev);
+    must(SNAPC_ACT_CKPT);
+    CHECK_EQ(P.phase, SNAPC_P_SEQS);
+}
+
+static void test_finalize(void)
+{
+    reset(3);
+    state(2, 0, 0, 0, 1, "MPI_Finalize");
+    request(1, 0);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_REFUSE)->text, "rank 2 has called MPI_Finalize");
+    /* a rank's own request is answered with an ABORT to it alone */
+    rank_request(0, 3);
+    const struct snapc_action *a = must(SNAPC_ACT_ABORT);
+    CHECK_EQ(a->rank, 0);
+    /* the timer is quiet */
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TIMER;
+    feed(ev);
+    CHECK_EQ(P.nacts, 0);
+    /* finalize during an epoch (seqs, converge) ends it at once */
+    for (int ph = SNAPC_P_SEQS; ph <= SNAPC_P_CONVERGE; ph++) {
+        reset(3);
+        to_phase(3, ph);
+        state(1, ph == SNAPC_P_CONVERGE ? 1 : 0, 0, 1, 1, "MPI_Finalize");
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "rank 1 has called MPI_Finalize");
+        CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    }
+}
+
+static void test_failures(void)
+{
+    for (int ph = SNAPC_P_SEQS; ph <= SNAPC_P_COMMIT; ph++) {
+        reset(2);
+        to_phase(2, ph);
+        struct snapc_event ev = {.type = SNAPC_EV_FAILED, .rank = 1};
+        ev.u.failed.err = ENOSPC;
+        ev.u.failed.msg = "No space left on device";
+        feed(ev);
+        const struct snapc_action *a = must(SNAPC_ACT_ABORT);
+        CHECK_STR_CONTAINS(a->text, "rank 1 could not");
+        CHECK_STR_CONTAINS(a->text, "No space left on device");
+        CHECK_EQ(must(SNAPC_ACT_DONE)->status, -ENOSPC);
+        must(SNAPC_ACT_DISCARD);
+        CHECK_EQ(P.phase, SNAPC_P_IDLE);
+        CHECK_EQ(P.ended_rank, -1); /* the job runs on and may be checkpointed again */
+        CHECK_EQ(P.next_seq, 0);
+        request(2, 0);
+        must(SNAPC_ACT_CKPT);
+    }
+    /* the commit fails */
+    reset(2);
+    to_phase(2, SNAPC_P_COMMIT);
+    committed(-EIO, "cannot write snapshot.meta: Input/output error");
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "cannot commit the snapshot");
+    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+    must(SNAPC_ACT_DISCARD);
+    CHECK_EQ(P.next_seq, 0);
+    CHECK_EQ(P.last_status, -EIO);
+    /* the coordinator cannot make the sequence directory */
+    reset(2);
+    request(1, 0);
+    struct snapc_event ev = {.type = SNAPC_EV_LOCAL_FAIL};
+    ev.u.done.status = -EACCES;
+    ev.u.done.msg = "cannot create /x/0: Permission denied";
+    feed(ev);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_DONE)->text, "Permission denied");
+    /* failures outside an epoch (stale) change nothing */
+    reset(2);
+    ev.type = SNAPC_EV_FAILED;
+    ev.rank = 0;
+    ev.u.failed.msg = "x";
+    feed(ev);
+    CHECK_EQ(P.nacts, 0);
+}
+
+static void test_protocol_errors(void)
+{
+    struct { int phase, type; } cases[] = {
+        {SNAPC_P_CONVERGE, SNAPC_EV_SEQS},     {SNAPC_P_SEQS, SNAPC_EV_RAISE},
+        {SNAPC_P_CONVERGE, SNAPC_EV_QUIESCED}, {SNAPC_P_QUIESCE, SNAPC_EV_DRAINED},
+        {SNAPC_P_QUIESCE, SNAPC_EV_CAPTURED},  {SNAPC_P_DRAIN, SNAPC_EV_QUIESCED},
+        {SNAPC_P_COMMIT, SNAPC_EV_CAPTURED},   {SNAPC_P_QUIESCE, SNAPC_EV_RAISE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        reset(2);
+        to_phase(2, cases[i].phase);
+        struct snapc_event ev = {.type = cases[i].type, .rank = 1};
+        struct snapc_seq t = {0, 1};
+        ev.u.seqs.t = &t;
+        ev.u.seqs.n = 1;
+        feed(ev);
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_DROP_RANK)->text, "protocol error");
+        CHECK_EQ(must(SNAPC_ACT_DONE)->status, -EPROTO);
+        CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    }
+    /* SEQS twice */
+    reset(2);
+    request(1, 0);
+    struct snapc_seq t = {0, 1};
+    seqs(0, 1, &t);
+    seqs(0, 1, &t);
+    must(SNAPC_ACT_DROP_RANK);
+}
+
+int main(void)
+{
+    test_full_epoch();
+    test_raises();
+    test_timeouts();
+    test_rank_death();
+    test_second_request();
+    test_not_ready();
+    test_finalize();
+    test_failures();
+    test_protocol_errors();
+    snapc_proto_fini(&P);
+    return test_summary("test_proto");
+}

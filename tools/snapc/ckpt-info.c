@@ -1,0 +1,290 @@
+/* ckpt-info [--verify] [--json] REF
+ *
+ * What a global snapshot holds. REF is a sequence (.../revive_global_snapshot_PID.ckpt/SEQ) or
+ * a snapshot directory (.../revive_global_snapshot_PID.ckpt: every sequence). --verify checks
+ * every rank image against the metadata (size, header checksum, every chunk's checksum). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filem/filem.h"
+#include "snapc/util.h"
+
+static const char *me = "ckpt-info";
+static int json;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ckpt-info [--verify] [--json] REF\n"
+               "REF: a snapshot reference (.../revive_global_snapshot_PID.ckpt/SEQ, as printed by\n"
+               "ckpt-mpirun) or a snapshot directory (.../revive_global_snapshot_PID.ckpt).\n"
+               "  --verify  check every rank image against the metadata, every checksum\n"
+               "  --json    print JSON\n");
+}
+
+static void when(const char *t, char *out, size_t len)
+{
+    time_t s = t ? (time_t)strtoll(t, NULL, 10) : 0;
+    struct tm tm;
+    if (!s || !localtime_r(&s, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(out, len, "?");
+}
+
+static const char *get(const struct filem_meta *m, const char *k)
+{
+    const char *v = filem_meta_get(m, k);
+    return v ? v : "?";
+}
+
+static void command_line(const struct filem_meta *m, struct snapc_sbuf *b)
+{
+    uint64_t argc = 0;
+    filem_meta_get_u64(m, "launcher.argc", &argc);
+    snapc_sb_printf(b, "mpirun -am ft-enable-cr");
+    for (uint64_t i = 0; i < argc && i < 100000; i++) {
+        char k[48];
+        snprintf(k, sizeof k, "launcher.arg.%llu", (unsigned long long)i);
+        snapc_sb_printf(b, " %s", get(m, k));
+    }
+}
+
+struct vctx {
+    int failed;
+    struct snapc_sbuf *jb;
+    int first;
+};
+
+static void report(void *arg, int rank, int status, const char *msg)
+{
+    struct vctx *v = arg;
+    if (status < 0)
+        v->failed = 1;
+    if (json) {
+        snapc_sb_printf(v->jb, "%s{\"rank\":%d,\"ok\":%s,\"message\":", v->first ? "" : ",", rank,
+                        status < 0 ? "false" : "true");
+        snapc_sb_json_str(v->jb, msg);
+        snapc_sb_printf(v->jb, "}");
+        v->first = 0;
+    } else
+        printf("  rank %d: %s %s\n", rank, status < 0 ? "BAD" : "ok ", msg);
+}
+
+/* One committed sequence: its details (and verification). 0 good, 1 bad. */
+static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
+{
+    char dir[PATH_MAX], err[1024];
+    filem_seq_path(dir, sizeof dir, jobdir, seq);
+    int lock = verify ? filem_seq_lock_shared(jobdir, seq) : -1;
+    struct filem_meta m;
+    int e = filem_meta_read(dir, &m, err, sizeof err);
+    if (e < 0) {
+        if (lock >= 0)
+            close(lock);
+        if (json) {
+            snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"%s\",\"error\":", (unsigned long long)seq,
+                            e == -ENOENT ? "uncommitted" : "damaged");
+            snapc_sb_json_str(jb, err);
+            snapc_sb_printf(jb, "}");
+        } else
+            fprintf(stderr, "%s: %s\n", me, err);
+        return 1;
+    }
+    uint64_t ranks = 0, bytes = 0;
+    filem_meta_get_u64(&m, "ranks", &ranks);
+    filem_meta_get_u64(&m, "bytes", &bytes);
+    char t[64], hb[32];
+    when(filem_meta_get(&m, "time.established"), t, sizeof t);
+    snapc_human_bytes(hb, sizeof hb, bytes);
+    struct snapc_sbuf cl = {0};
+    command_line(&m, &cl);
+    int bad = 0;
+    if (json) {
+        snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"committed\",\"reference\":",
+                        (unsigned long long)seq);
+        snapc_sb_json_str(jb, dir);
+        snapc_sb_printf(jb, ",\"established\":");
+        snapc_sb_json_str(jb, get(&m, "time.established"));
+        snapc_sb_printf(jb, ",\"ranks\":%llu,\"bytes\":%llu,\"hosts\":", (unsigned long long)ranks,
+                        (unsigned long long)bytes);
+        snapc_sb_json_str(jb, get(&m, "hosts"));
+        snapc_sb_printf(jb, ",\"flavor\":");
+        snapc_sb_json_str(jb, get(&m, "launcher.flavor"));
+        snapc_sb_printf(jb, ",\"command\":");
+        snapc_sb_json_str(jb, cl.p);
+        snapc_sb_printf(jb, ",\"cwd\":");
+        snapc_sb_json_str(jb, get(&m, "cwd"));
+        snapc_sb_printf(jb, ",\"mpi_library\":");
+        snapc_sb_json_str(jb, get(&m, "mpi.path"));
+        snapc_sb_printf(jb, ",\"app\":");
+        snapc_sb_json_str(jb, get(&m, "app.path"));
+        if (filem_meta_get(&m, "parent.jobdir")) {
+            snapc_sb_printf(jb, ",\"parent\":");
+            char p[PATH_MAX + 32];
+            snprintf(p, sizeof p, "%s/%s", get(&m, "parent.jobdir"), get(&m, "parent.seq"));
+            snapc_sb_json_str(jb, p);
+        }
+        snapc_sb_printf(jb, ",\"rank_images\":[");
+        for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
+            char k1[64], k2[64], k3[64], k4[64];
+            snprintf(k1, sizeof k1, "rank.%llu.size", (unsigned long long)r);
+            snprintf(k2, sizeof k2, "rank.%llu.checksum", (unsigned long long)r);
+            snprintf(k3, sizeof k3, "rank.%llu.host", (unsigned long long)r);
+            snprintf(k4, sizeof k4, "rank.%llu.pid", (unsigned long long)r);
+            snapc_sb_printf(jb, "%s{\"rank\":%llu,\"size\":%s,\"checksum\":", r ? "," : "",
+                            (unsigned long long)r, get(&m, k1));
+            snapc_sb_json_str(jb, get(&m, k2));
+            snapc_sb_printf(jb, ",\"host\":");
+            snapc_sb_json_str(jb, get(&m, k3));
+            snapc_sb_printf(jb, ",\"pid\":%s}", get(&m, k4));
+        }
+        snapc_sb_printf(jb, "]");
+    } else {
+        printf("%s\n  committed %s, %llu ranks, %s on %s\n  %s (%s)\n  in %s\n", dir, t,
+               (unsigned long long)ranks, hb, get(&m, "hosts"), cl.p, get(&m, "launcher.flavor"),
+               get(&m, "cwd"));
+        printf("  MPI library %s; application %s\n", get(&m, "mpi.path"), get(&m, "app.path"));
+        if (filem_meta_get(&m, "parent.jobdir"))
+            printf("  restarted from %s/%s\n", get(&m, "parent.jobdir"), get(&m, "parent.seq"));
+        if (!verify)
+            for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
+                char k1[64], k2[64], k3[64], k4[64], rb[32];
+                uint64_t sz = 0;
+                snprintf(k1, sizeof k1, "rank.%llu.size", (unsigned long long)r);
+                snprintf(k2, sizeof k2, "rank.%llu.checksum", (unsigned long long)r);
+                snprintf(k3, sizeof k3, "rank.%llu.host", (unsigned long long)r);
+                snprintf(k4, sizeof k4, "rank.%llu.pid", (unsigned long long)r);
+                filem_meta_get_u64(&m, k1, &sz);
+                snapc_human_bytes(rb, sizeof rb, sz);
+                printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s\n",
+                       (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), get(&m, k4),
+                       get(&m, k3));
+            }
+    }
+    snapc_sb_free(&cl);
+    if (verify) {
+        struct vctx v = {.jb = jb, .first = 1};
+        if (json)
+            snapc_sb_printf(jb, ",\"verify\":[");
+        e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, err, sizeof err);
+        if (json)
+            snapc_sb_printf(jb, "],\"verified\":%s", e < 0 ? "false" : "true");
+        else if (e < 0)
+            fprintf(stderr, "%s: %s/%llu is damaged: %s\n", me, jobdir, (unsigned long long)seq,
+                    err);
+        else
+            printf("  verified: every image matches the metadata and every checksum\n");
+        bad = e < 0;
+    }
+    if (json)
+        snapc_sb_printf(jb, "}");
+    filem_meta_free(&m);
+    if (lock >= 0)
+        close(lock);
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    int verify = 0;
+    const char *ref = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--verify"))
+            verify = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "%s: unknown option '%s'\n", me, argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!ref)
+            ref = argv[i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!ref) {
+        usage(stderr);
+        return 2;
+    }
+    char jobdir[PATH_MAX], err[1024];
+    int64_t seq;
+    if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0 ||
+        filem_private_dir(jobdir, 0, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", me, err);
+        return 1;
+    }
+    struct snapc_sbuf jb = {0};
+    int bad = 0;
+    if (seq >= 0) {
+        char dir[PATH_MAX];
+        filem_seq_path(dir, sizeof dir, jobdir, (uint64_t)seq);
+        if (filem_private_dir(dir, 0, err, sizeof err) < 0) {
+            fprintf(stderr, "%s: %s\n", me, err);
+            return 1;
+        }
+        bad = show_seq(jobdir, (uint64_t)seq, verify, &jb);
+        if (json) {
+            if (jb.p)
+                printf("%s\n", jb.p);
+        }
+        snapc_sb_free(&jb);
+        return bad;
+    }
+    struct filem_seq_info *v;
+    int n;
+    if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", me, err);
+        return 1;
+    }
+    int committed = 0;
+    if (json)
+        snapc_sb_printf(&jb, "{\"snapshot_dir\":%s", "");
+    if (json) {
+        snapc_sb_json_str(&jb, jobdir);
+        snapc_sb_printf(&jb, ",\"sequences\":[");
+    } else
+        printf("%s: %d sequence%s\n", jobdir, n, n == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        if (json && i)
+            snapc_sb_printf(&jb, ",");
+        if (v[i].state == FILEM_SEQ_COMMITTED) {
+            committed++;
+            bad |= show_seq(jobdir, v[i].seq, verify, &jb);
+            if (v[i].failed_restarts && !json)
+                printf("  %u failed restart%s: %s\n", v[i].failed_restarts,
+                       v[i].failed_restarts == 1 ? "" : "s", v[i].failed_reason);
+        } else if (json) {
+            snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
+                            v[i].state == FILEM_SEQ_CORRUPT ? "damaged" : "uncommitted");
+            if (v[i].state == FILEM_SEQ_CORRUPT) {
+                snapc_sb_printf(&jb, ",\"error\":");
+                snapc_sb_json_str(&jb, v[i].err);
+            }
+            snapc_sb_printf(&jb, "}");
+        } else if (v[i].state == FILEM_SEQ_CORRUPT) {
+            printf("%s/%llu\n  DAMAGED: %s\n", jobdir, (unsigned long long)v[i].seq, v[i].err);
+            fprintf(stderr, "%s: %s\n", me, v[i].err);
+            bad = 1;
+        } else
+            printf("%s/%llu\n  not committed (never finished or failed; never offered for a "
+                   "restart)\n",
+                   jobdir, (unsigned long long)v[i].seq);
+    }
+    if (json) {
+        snapc_sb_printf(&jb, "],\"committed\":%d}", committed);
+        printf("%s\n", jb.p);
+    } else if (!committed)
+        printf("no committed snapshot\n");
+    snapc_sb_free(&jb);
+    free(v);
+    return bad;
+}

@@ -1,0 +1,330 @@
+/* ckpt-mpirun [--term | --stop] [--status] [--timeout SEC] [--json] [--wait] PID
+ *
+ * Takes a global snapshot of the MPI job whose launcher (or any process under
+ * it) is PID, started with Revive's `mpirun -am ft-enable-cr` (or restart-mpi).
+ * Returns once the snapshot is committed and the job runs again (or is
+ * stopped, or has ended with --term). The last line on standard output is the
+ * snapshot reference; progress and the summary go to standard error. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "snapc/util.h"
+#include "snapc/wire.h"
+
+static const char *me = "ckpt-mpirun";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ckpt-mpirun [--term | --stop] [--status] [--timeout SEC] [--json] [--wait] PID\n"
+            "Checkpoints the MPI job started with 'mpirun -am ft-enable-cr' whose launcher (or a\n"
+            "process under it) is PID. The last line on standard output is the snapshot\n"
+            "reference (give it to restart-mpi); progress and a summary go to standard error.\n"
+            "  --term        end the job once the snapshot is committed\n"
+            "  --stop        stop the ranks (SIGSTOP) once the snapshot is committed\n"
+            "  --status      print each phase as it is reached\n"
+            "  --timeout SEC give up when the ranks do not reach a safe point in SEC seconds\n"
+            "                (default 120); the job goes on\n"
+            "  --json        print the summary as JSON on standard output (before the reference)\n"
+            "  --wait        when a checkpoint of the job is in progress, wait and take the next\n");
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", me, msg);
+    exit(1);
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, len - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return -e;
+    buf[n] = 0;
+    return (int)n;
+}
+
+static pid_t parent_of(pid_t p)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)p);
+    if (read_small(path, buf, sizeof buf) < 0)
+        return -1;
+    char *rp = strrchr(buf, ')');
+    int ppid;
+    if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
+        return -1;
+    return ppid;
+}
+
+static void comm_of(pid_t p, char *out, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)p);
+    if (read_small(path, out, len) < 0)
+        snprintf(out, len, "?");
+    out[strcspn(out, "\n")] = 0;
+}
+
+static int is_launcher_name(const char *n)
+{
+    static const char *const names[] = {"mpirun", "mpiexec", "orterun", "prterun", "mpiexec.hydra",
+                                        "mpirun.openmpi", "mpiexec.openmpi", "mpiexec.mpich",
+                                        "mpirun.mpich", "hydra_pmi_proxy", "orted", "prte"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(n, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *user_name(uid_t uid)
+{
+    struct passwd *pw = getpwuid(uid);
+    return pw ? pw->pw_name : "?";
+}
+
+/* Finds the coordinator's socket for PID: walks up from PID. */
+static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owner)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    if (stat(path, &st) < 0)
+        die("there is no process %d (it has ended, or the number is wrong)", (int)pid);
+    *owner = st.st_uid;
+    if (st.st_uid != geteuid() && geteuid() != 0)
+        die("process %d belongs to user %s (uid %u): only that user can checkpoint the job",
+            (int)pid, user_name(st.st_uid), (unsigned)st.st_uid);
+    char dir[PATH_MAX];
+    snapc_socket_dir(dir, sizeof dir, (unsigned)st.st_uid);
+    int launcher_seen = 0;
+    char first[64] = "?";
+    comm_of(pid, first, sizeof first);
+    for (pid_t p = pid; p > 1;) {
+        snapc_fmt(sock, socklen, "%s/coord.%d", dir, (int)p);
+        if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+            return p;
+        char name[64];
+        comm_of(p, name, sizeof name);
+        launcher_seen |= is_launcher_name(name);
+        p = parent_of(p);
+    }
+    if (is_launcher_name(first) || launcher_seen)
+        die("process %d (%s) belongs to an MPI job that was not started with "
+            "'mpirun -am ft-enable-cr': Revive cannot checkpoint it; start the job with Revive's "
+            "'mpirun -am ft-enable-cr ...'",
+            (int)pid, first);
+    die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr' "
+        "(nor is any process above it); give the PID of the job's mpirun",
+        (int)pid, first);
+}
+
+/* The socket's directory must be private to the job's owner. */
+static void check_dir(const char *sock, uid_t owner)
+{
+    char dir[PATH_MAX];
+    snapc_fmt(dir, sizeof dir, "%s", sock);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    struct stat st;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != owner || (st.st_mode & 077))
+        die("%s is not a private directory of uid %u: refusing to talk through it (remove it; "
+            "the next job recreates it)",
+            dir, (unsigned)owner);
+    if (lstat(sock, &st) < 0 || st.st_uid != owner)
+        die("%s does not belong to uid %u: refusing it", sock, (unsigned)owner);
+}
+
+static int connect_unix(const char *path, pid_t coord, uid_t owner)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("cannot create a socket: %s", strerror(errno));
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path)
+        die("the socket path %s is too long", path);
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        if (e == ECONNREFUSED || e == ENOENT)
+            die("the coordinator of job %d does not answer (it has ended or crashed; %s is "
+                "stale)",
+                (int)coord, path);
+        die("cannot reach the coordinator of job %d (%s): %s", (int)coord, path, strerror(e));
+    }
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != owner ||
+        cr.pid != coord)
+        die("%s is not served by the coordinator of job %d (peer pid %d, uid %u): refusing it",
+            path, (int)coord, (int)cr.pid, (unsigned)cr.uid);
+    return fd;
+}
+
+static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord)
+{
+    long long ranks = 0, bytes = 0, t_tg = -1, t_q = -1, t_d = -1, t_c = -1, t_e = -1, t_r = -1,
+              raises = 0;
+    snapc_json_num(json, "ranks", &ranks);
+    snapc_json_num(json, "bytes", &bytes);
+    snapc_json_num(json, "raises", &raises);
+    snapc_json_num(json, "targets", &t_tg);
+    snapc_json_num(json, "quiesced", &t_q);
+    snapc_json_num(json, "drained", &t_d);
+    snapc_json_num(json, "captured", &t_c);
+    snapc_json_num(json, "established", &t_e);
+    snapc_json_num(json, "recovered", &t_r);
+    char hb[32];
+    snapc_human_bytes(hb, sizeof hb, (uint64_t)bytes);
+    fprintf(stderr,
+            "%s: job %d: snapshot %llu committed: %lld ranks, %s\n"
+            "%s:   ms from the request: targets %lld, converged+quiesced %lld (%lld raises), "
+            "drained %lld, captured %lld, committed %lld, running again %lld\n",
+            me, (int)coord, (unsigned long long)seq, ranks, hb, me, t_tg, t_q, raises, t_d, t_c,
+            t_e, t_r);
+    (void)ref;
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t flags = 0;
+    long timeout = 0;
+    int json = 0;
+    const char *pid_s = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--term"))
+            flags |= SNAPC_TOOL_TERM;
+        else if (!strcmp(a, "--stop"))
+            flags |= SNAPC_TOOL_STOP;
+        else if (!strcmp(a, "--status") || !strcmp(a, "-s"))
+            flags |= SNAPC_TOOL_STATUS;
+        else if (!strcmp(a, "--wait"))
+            flags |= SNAPC_TOOL_WAIT;
+        else if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--timeout") || !strncmp(a, "--timeout=", 10)) {
+            const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
+            char *end;
+            timeout = strtol(v, &end, 10);
+            if (!*v || *end || timeout < 1 || timeout > 86400 * 7)
+                die("--timeout needs a number of seconds (1 or more), not '%s'", v);
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "%s: unknown option '%s'\n", me, a);
+            usage(stderr);
+            return 2;
+        } else if (!pid_s)
+            pid_s = a;
+        else {
+            fprintf(stderr, "%s: one PID only\n", me);
+            return 2;
+        }
+    }
+    if ((flags & SNAPC_TOOL_TERM) && (flags & SNAPC_TOOL_STOP))
+        die("--term and --stop exclude each other");
+    if (!pid_s) {
+        usage(stderr);
+        return 2;
+    }
+    char *end;
+    long pid = strtol(pid_s, &end, 10);
+    if (!*pid_s || *end || pid < 1 || pid > 4194304)
+        die("'%s' is not a process id", pid_s);
+
+    char sock[PATH_MAX];
+    uid_t owner;
+    pid_t coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner);
+    check_dir(sock, owner);
+    int fd = connect_unix(sock, coord, owner);
+    struct snapc_tool_ckpt req = {.flags = flags, .timeout_s = (uint32_t)timeout};
+    if (snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, NULL, 0, 10000) < 0)
+        die("cannot send the request to the coordinator of job %d: %s", (int)coord,
+            strerror(errno));
+    const char *ct = getenv("REVIVE_CAPTURE_TIMEOUT");
+    long bound_s = (timeout ? timeout : 120) + (ct && atoi(ct) > 0 ? atoi(ct) : 1800) + 120;
+    int64_t t0 = snapc_mono_ms(), deadline = t0 + bound_s * 1000;
+    struct snapc_reader rd;
+    snapc_reader_init(&rd, 1 << 20);
+    for (;;) {
+        int64_t left = deadline - snapc_mono_ms();
+        if (left <= 0)
+            die("no answer from the coordinator of job %d within %ld s; the job may be stuck",
+                (int)coord, bound_s);
+        int r = snapc_reader_wait(fd, &rd, (int)(left > 3600000 ? 3600000 : left));
+        if (r == -ETIMEDOUT)
+            continue;
+        if (r < 0)
+            die("the coordinator of job %d closed the connection without an answer (the job "
+                "ended?)",
+                (int)coord);
+        char err[160];
+        if (snapc_wire_check(&rd.hdr, rd.buf, err, sizeof err) < 0)
+            die("bad answer from the coordinator: %s", err);
+        if (rd.hdr.type == SNAPC_TOOL_PROGRESS) {
+            char line[512];
+            snapc_wire_str(line, sizeof line, (const char *)rd.buf, rd.hdr.len);
+            fprintf(stderr, "[%8.3f s] %s\n", (double)(snapc_mono_ms() - t0) / 1000.0, line);
+            snapc_reader_next(&rd);
+            continue;
+        }
+        if (rd.hdr.type != SNAPC_TOOL_DONE)
+            die("unexpected answer (type %u) from the coordinator", rd.hdr.type);
+        struct snapc_tool_done d;
+        memcpy(&d, rd.buf, sizeof d);
+        size_t tl = rd.hdr.len - sizeof d;
+        char *tail = malloc(tl + 1);
+        if (!tail)
+            die("out of memory");
+        memcpy(tail, rd.buf + sizeof d, tl);
+        tail[tl] = 0;
+        char ref[4097];
+        snapc_fmt(ref, sizeof ref, "%.*s", (int)d.ref_len, tail);
+        const char *js = tail + d.ref_len;
+        if (json)
+            printf("%s\n", js);
+        if (d.status != 0) {
+            char msg[1024];
+            if (snapc_json_str(js, "error", msg, sizeof msg) < 0)
+                snapc_fmt(msg, sizeof msg, "%s", strerror(-d.status));
+            long long dummy;
+            int epoch_failed = snapc_json_num(js, "epoch", &dummy) == 0;
+            fflush(stdout);
+            fprintf(stderr, "%s: %s%s\n", me, epoch_failed ? "no checkpoint: " : "", msg);
+            return 1;
+        }
+        print_summary(js, ref, d.seq, coord);
+        printf("%s\n", ref);
+        fflush(stdout);
+        free(tail);
+        snapc_reader_free(&rd);
+        close(fd);
+        return 0;
+    }
+}

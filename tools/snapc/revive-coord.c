@@ -1,0 +1,133 @@
+/* revive-coord: the coordinator of one checkpointable MPI job. Revive's mpirun
+ * wrapper execs it (so it keeps the pid the user sees) with the real launcher's
+ * command; restart-mpi execs it in restart mode. See src/snapc/coord.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapc/coord.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: revive-coord [--interval SEC] [--keep N] [--dir DIR] [--timeout SEC]\n"
+            "                    [--flavor ompi|mpich|fake] [--launcher PATH] [--prog K]...\n"
+            "                    [--user-args N ARG...] [--restart-of SEQDIR] -- COMMAND...\n"
+            "Runs COMMAND (the real MPI launcher) as a job that ckpt-mpirun can checkpoint.\n"
+            "Normally started by Revive's 'mpirun -am ft-enable-cr', not by hand.\n");
+}
+
+static int num(const char *opt, const char *v, int *out)
+{
+    char *end;
+    errno = 0;
+    long x = v ? strtol(v, &end, 10) : -1;
+    if (!v || errno || *end || x < 0 || x > 100000000) {
+        fprintf(stderr, "revive-coord: %s needs a number of 0 or more (got '%s')\n", opt,
+                v ? v : "");
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static int env_num(const char *name, int *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    return num(name, v, out);
+}
+
+int main(int argc, char **argv)
+{
+    struct snapc_coord_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flavor = "?";
+    int timeout = 0;
+    if (env_num("REVIVE_CKPT_INTERVAL", &cfg.interval_s) < 0 ||
+        env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
+        return 2;
+    cfg.dir = getenv("REVIVE_SNAPSHOT_DIR");
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(a, "--interval") == 0) {
+            if (num(a, v, &cfg.interval_s) < 0)
+                return 2;
+            i++;
+        } else if (strcmp(a, "--keep") == 0) {
+            if (num(a, v, &cfg.keep) < 0)
+                return 2;
+            i++;
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (num(a, v, &timeout) < 0)
+                return 2;
+            cfg.timeout_s = (uint32_t)timeout;
+            i++;
+        } else if (strcmp(a, "--dir") == 0 && v) {
+            cfg.dir = v;
+            i++;
+        } else if (strcmp(a, "--flavor") == 0 && v) {
+            cfg.flavor = v;
+            i++;
+        } else if (strcmp(a, "--launcher") == 0 && v) {
+            cfg.launcher = v;
+            i++;
+        } else if (strcmp(a, "--restart-of") == 0 && v) {
+            cfg.restart_of = v;
+            i++;
+        } else if (strcmp(a, "--prog") == 0) {
+            int k;
+            if (num(a, v, &k) < 0)
+                return 2;
+            if (cfg.nprogs == SNAPC_COORD_MAX_PROGS) {
+                fprintf(stderr, "revive-coord: more than %d programs\n", SNAPC_COORD_MAX_PROGS);
+                return 2;
+            }
+            cfg.progs[cfg.nprogs++] = k;
+            i++;
+        } else if (strcmp(a, "--user-args") == 0) {
+            int n;
+            if (num(a, v, &n) < 0 || i + 1 + n >= argc) {
+                fprintf(stderr, "revive-coord: --user-args N needs N arguments\n");
+                return 2;
+            }
+            cfg.user_args = argv + i + 2;
+            cfg.nuser_args = n;
+            i += 1 + n;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "revive-coord: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "revive-coord: no command to run (give it after --)\n");
+        usage(stderr);
+        return 2;
+    }
+    cfg.cmd = argv + i;
+    if (!cfg.user_args) {
+        cfg.user_args = argv + i + 1;
+        cfg.nuser_args = argc - i - 1;
+    }
+    if (!cfg.launcher)
+        cfg.launcher = cfg.cmd[0];
+    for (int k = 0; k < cfg.nprogs; k++)
+        if (cfg.progs[k] >= cfg.nuser_args) {
+            fprintf(stderr, "revive-coord: --prog %d is past the %d user arguments\n", cfg.progs[k],
+                    cfg.nuser_args);
+            return 2;
+        }
+    return snapc_coord_run(&cfg);
+}
