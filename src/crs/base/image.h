@@ -22,7 +22,8 @@ struct crs_image_writer {
     uint64_t pos;           /* next write position, from base */
     int zstd_level;         /* 0: store chunks uncompressed */
     uint32_t flags;         /* CRS_IMAGE_F_* accumulated */
-    /* scratch carved into: chunk records, strings, compression context+buffer */
+    /* scratch carved into: chunk records, strings, extension hash state,
+     * compression context+buffer */
     struct crs_rec_chunk *chunks;
     size_t nchunks, chunks_cap;
     char *strings;
@@ -58,7 +59,11 @@ int crs_iw_add_pages(struct crs_image_writer *w, uint64_t vaddr, const void *src
 /* Adds a NUL-terminated string to STRINGS; returns its reference in *ref. */
 int crs_iw_string(struct crs_image_writer *w, const char *s, struct crs_strref *ref);
 
-/* Appends a metadata section of `count` records of `record_size` bytes. */
+/* Appends a metadata section of `count` records of `record_size` bytes (the
+ * record struct of `type`; AUXV also takes pairs). Not CHUNKS or STRINGS
+ * (crs_iw_finish writes those) nor EXT (crs_iw_extension). Returns 0, or
+ * -EINVAL (unknown type, wrong record size or count, added twice, an
+ * extension open), -EOVERFLOW or a write error, with the message in w->err. */
 int crs_iw_section(struct crs_image_writer *w, uint32_t type, const void *records,
                    size_t record_size, size_t count);
 
