@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "crs/base/protocol.h"
+#include "common/procfs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -85,20 +85,15 @@ int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
 
 pid_t crs_proto_self_pid(void)
 {
-    char buf[32];
-    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
-    if (n <= 0)
-        return getpid();
-    buf[n] = 0;
-    return (pid_t)atoi(buf);
+    pid_t p = revive_proc_self_pid();
+    return p > 0 ? p : getpid();
 }
 
 long crs_proto_process_uid(pid_t pid)
 {
     char path[64];
     struct stat st;
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    if (stat(path, &st) != 0)
+    if (pid <= 0 || revive_proc_path(path, sizeof path, pid, 0, NULL) < 0 || stat(path, &st) != 0)
         return -ESRCH;
     return (long)st.st_uid;
 }
@@ -135,52 +130,38 @@ int crs_proto_connect(pid_t pid)
     return s;
 }
 
+struct inner_search {
+    pid_t inner, found;
+    int matches;
+};
+
+static long match_inner(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct inner_search *q = arg;
+    char buf[4096];
+    int64_t ids[40]; /* a pid namespace is at most 32 deep */
+    long len = revive_proc_read((pid_t)n, 0, "status", buf, sizeof buf);
+    if (len < 0 && len != -ENOSPC) /* gone meanwhile; -ENOSPC still holds NSpid */
+        return 0;
+    int k = revive_status_ids(buf, "NSpid", ids, 40);
+    if (k >= 2 && k <= 40 && ids[k - 1] == q->inner && ids[0] != q->inner &&
+        (getuid() == 0 || crs_proto_process_uid((pid_t)ids[0]) == (long)getuid())) {
+        q->found = (pid_t)ids[0];
+        q->matches++;
+    }
+    return 0;
+}
+
 pid_t crs_proto_find_inner_pid(pid_t inner)
 {
     /* A restarted process may run in a pid namespace of its own, where it
      * keeps its old pid: the one its output shows. /proc/N/status's NSpid
      * line lists a process's ids from the outermost namespace in. */
-    DIR *d = opendir("/proc");
-    if (!d)
+    struct inner_search q = { inner, -1, 0 };
+    if (revive_proc_for_each_number("/proc", match_inner, &q) < 0)
         return -1;
-    pid_t found = -1;
-    int matches = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char path[300], buf[4096];
-        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = 0;
-        char *p = strstr(buf, "NSpid:");
-        if (!p)
-            continue;
-        char *end = strchr(p, '\n');
-        if (end)
-            *end = 0;
-        long ids[8];
-        int k = 0;
-        for (char *q = p + 6; *q && k < 8;) {
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if (*q < '0' || *q > '9')
-                break;
-            ids[k++] = strtol(q, &q, 10);
-        }
-        if (k >= 2 && ids[k - 1] == inner && ids[0] != inner && (getuid() == 0 || crs_proto_process_uid((pid_t)ids[0]) == (long)getuid())) {
-            found = (pid_t)ids[0];
-            matches++;
-        }
-    }
-    closedir(d);
-    return matches == 1 ? found : -1;
+    return q.matches == 1 ? q.found : -1;
 }
 
 static int process_gone(pid_t pid)
@@ -191,18 +172,9 @@ static int process_gone(pid_t pid)
 /* The state letter of /proc/PID/stat ('R', 'S', 'T' stopped, 'Z' ...), or 0. */
 static char process_state(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : 0;
+    char buf[1024];
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
 }
 
 static int stopped_or_dead(pid_t pid, char *err, size_t errlen)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/capture_filter.h"
+#include "common/procfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -203,7 +204,7 @@ int crs_capture_fds(struct crs_capture *c)
         crs_capture_error(c, "out of scratch memory for file descriptors");
         return -ENOMEM;
     }
-    long ret = crs_for_each_number("/proc/self/fd", record_fd, c);
+    long ret = revive_proc_for_each_number("/proc/self/fd", record_fd, c);
     if (ret < 0 && !c->err[0])
         crs_capture_error(c, "cannot list /proc/self/fd: %s", strerror((int)-ret));
     if (!ret)

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/uspace/park.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -31,50 +32,6 @@ char *crs_capture_strdup(struct crs_capture *c, const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
-}
-
-/* /proc/self/stat fields after the command name, counted from field 3. */
-static int parse_stat_fields(const char *buf, uint64_t *out, int nout)
-{
-    const char *p = strrchr(buf, ')');
-    if (!p)
-        return -EINVAL;
-    p += 2;
-    int field = 3, n = 0;
-    while (*p && n < nout) {
-        if (field >= 3) {
-            uint64_t v = 0;
-            int neg = 0;
-            if (*p == '-') { neg = 1; p++; }
-            while (*p >= '0' && *p <= '9')
-                v = v * 10 + (uint64_t)(*p++ - '0');
-            out[n++] = neg ? (uint64_t)-(int64_t)v : v;
-        }
-        while (*p && *p != ' ')
-            p++;
-        while (*p == ' ')
-            p++;
-        field++;
-    }
-    return n;
-}
-
-static uint64_t parse_sigset_line(const char *status, const char *key)
-{
-    const char *p = strstr(status, key);
-    if (!p)
-        return 0;
-    p += strlen(key);
-    while (*p == ' ' || *p == '\t')
-        p++;
-    uint64_t v = 0;
-    for (;; p++) {
-        char ch = *p;
-        if (ch >= '0' && ch <= '9') v = v * 16 + (uint64_t)(ch - '0');
-        else if (ch >= 'a' && ch <= 'f') v = v * 16 + (uint64_t)(ch - 'a' + 10);
-        else break;
-    }
-    return v;
 }
 
 int crs_capture_process(struct crs_capture *c)
@@ -106,7 +63,7 @@ int crs_capture_process(struct crs_capture *c)
         return -errno;
     }
     c->cwd = crs_capture_strdup(c, buf);
-    long len = crs_read_file("/proc/self/cmdline", buf, 65536);
+    long len = revive_proc_read(0, 0, "cmdline", buf, 65536);
     if (len < 0)
         len = 0;
     for (long i = 0; i + 1 < len; i++)
@@ -114,23 +71,28 @@ int crs_capture_process(struct crs_capture *c)
             buf[i] = ' ';
     c->cmdline = crs_capture_strdup(c, buf);
 
-    len = crs_read_file("/proc/self/stat", buf, 65536);
-    uint64_t f[60];
-    if (len < 0 || parse_stat_fields(buf, f, 60) < 50) {
-        crs_capture_error(c, "cannot parse /proc/self/stat");
-        return -EINVAL;
+    /* the mm layout, by field number as proc(5) counts them */
+    static const struct { int field; size_t off; } mm[] = {
+        { 26, offsetof(struct crs_rec_process, start_code) },
+        { 27, offsetof(struct crs_rec_process, end_code) },
+        { 28, offsetof(struct crs_rec_process, start_stack) },
+        { 45, offsetof(struct crs_rec_process, start_data) },
+        { 46, offsetof(struct crs_rec_process, end_data) },
+        { 47, offsetof(struct crs_rec_process, start_brk) },
+        { 48, offsetof(struct crs_rec_process, arg_start) },
+        { 49, offsetof(struct crs_rec_process, arg_end) },
+        { 50, offsetof(struct crs_rec_process, env_start) },
+        { 51, offsetof(struct crs_rec_process, env_end) },
+    };
+    len = revive_proc_read(0, 0, "stat", buf, 65536);
+    for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
+        uint64_t v;
+        if (len < 0 || revive_stat_field(buf, mm[i].field, &v)) {
+            crs_capture_error(c, "cannot parse /proc/self/stat");
+            return -EINVAL;
+        }
+        memcpy((char *)p + mm[i].off, &v, sizeof v);
     }
-    /* field k is f[k - 3] */
-    p->start_code = f[26 - 3];
-    p->end_code = f[27 - 3];
-    p->start_stack = f[28 - 3];
-    p->start_data = f[45 - 3];
-    p->end_data = f[46 - 3];
-    p->start_brk = f[47 - 3];
-    p->arg_start = f[48 - 3];
-    p->arg_end = f[49 - 3];
-    p->env_start = f[50 - 3];
-    p->env_end = f[51 - 3];
     p->brk = (uint64_t)syscall(SYS_brk, 0);
 
     for (int i = 0; i < CRS_RLIMIT_COUNT && i < RLIM_NLIMITS; i++) {
@@ -147,11 +109,11 @@ int crs_capture_process(struct crs_capture *c)
             p->itimers[i].value_us = it.it_value.tv_sec * 1000000LL + it.it_value.tv_usec;
         }
     }
-    len = crs_read_file("/proc/self/status", buf, 65536);
+    len = revive_proc_read(0, 0, "status", buf, 65536);
     if (len > 0)
-        p->shared_pending = parse_sigset_line(buf, "ShdPnd:");
+        revive_status_x64(buf, "ShdPnd", &p->shared_pending);
 
-    len = crs_read_file("/proc/self/auxv", buf, 65536);
+    len = revive_proc_read(0, 0, "auxv", buf, 65536);
     if (len > 0) {
         c->auxv = crs_scratch_alloc(c->scratch, (size_t)len);
         if (!c->auxv)
@@ -164,12 +126,13 @@ int crs_capture_process(struct crs_capture *c)
 
 uint64_t crs_thread_pending(int tid, struct crs_capture *c)
 {
-    char path[64], buf[4096];
+    char buf[4096];
+    uint64_t pending = 0;
     (void)c;
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", crs_park_proc_tid(tid));
-    if (crs_read_file(path, buf, sizeof buf) < 0)
-        return 0;
-    return parse_sigset_line(buf, "SigPnd:");
+    long len = revive_proc_read(0, crs_park_proc_tid(tid), "status", buf, sizeof buf);
+    if (len >= 0 || len == -ENOSPC) /* a cut file still holds SigPnd, near the beginning */
+        revive_status_x64(buf, "SigPnd", &pending);
+    return pending;
 }
 
 struct kernel_sigaction {

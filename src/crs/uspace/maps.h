@@ -1,5 +1,6 @@
-/* Parsing /proc/self/maps without allocating (used while threads are frozen,
- * and by cr_restart after its own heap may be gone). */
+/* The whole memory map of the process as an array, read without allocating (capture runs
+ * while threads are frozen; cr_restart plans its own unmapping with it). Line by line
+ * reading and the other /proc readers are in common/procfs.h. */
 #ifndef REVIVE_CRS_MAPS_H
 #define REVIVE_CRS_MAPS_H
 
@@ -14,19 +15,11 @@ struct crs_map {
     const char *name;   /* inside the caller's buffer; "" for anonymous */
 };
 
-/* Reads /proc/self/maps into buf (NUL-terminated, names point into it) and
- * fills up to cap entries. Returns the entry count, or -errno (-ENOSPC when
- * buf or cap is too small). */
+/* Reads /proc/self/maps into up to cap entries; the names are kept in buf (NUL-terminated).
+ * buf also serves as the line buffer: it needs CRS_MAPS_LINE_MAX bytes more than the names.
+ * Returns the entry count, or -errno: -ENOSPC when buf or cap is too small, -ENAMETOOLONG
+ * for a line longer than CRS_MAPS_LINE_MAX (no path is: PATH_MAX, each byte escaped). */
+#define CRS_MAPS_LINE_MAX (4 * 4096 + 512)
 long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap);
-
-/* Reads a whole small file (/proc/...) into buf, NUL-terminated. Returns the
- * length or -errno. Uses only open/read/close. */
-long crs_read_file(const char *path, char *buf, size_t buflen);
-
-/* Calls fn(n, dirfd, arg) for every entry of the directory `path` whose name
- * is a number (/proc/self/fd, /proc/self/task), reading it with getdents64:
- * no allocation. Stops at fn's first nonzero return and returns it; returns
- * 0 after the last entry, or -errno when the directory cannot be read. */
-long crs_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg);
 
 #endif

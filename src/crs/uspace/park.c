@@ -20,7 +20,7 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/uspace/cpu_context.h"
-#include "crs/uspace/maps.h"
+#include "common/procfs.h"
 
 #ifndef ARCH_GET_FS
 #define ARCH_GET_FS 0x1003
@@ -266,46 +266,22 @@ int crs_park_signal(void)
 
 static int nested_pid_namespace(void)
 {
-    char buf[32];
-    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    int outer = 0;
-    for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-        outer = outer * 10 + (*p - '0');
-    return outer != getpid();
+    pid_t outer = revive_proc_self_pid();
+    return outer > 0 && outer != getpid();
 }
 
-/* The id in our own namespace of the task /proc calls `outer`. */
+/* The id in our own namespace of the task /proc calls `outer`: the last of its NSpid ids. */
 static pid_t inner_tid(pid_t outer)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", outer);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[4096];
+    int64_t ids[40]; /* a pid namespace is at most 32 deep */
+    long len = revive_proc_read(0, outer, "status", buf, sizeof buf);
+    if (len < 0 && len != -ENOSPC) /* -ENOSPC: the beginning, where NSpid is, is there */
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    int n = revive_status_ids(buf, "NSpid", ids, 40);
     if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    char *p = strstr(buf, "NSpid:");
-    if (!p)
         return outer;
-    pid_t last = outer;
-    p += 6;
-    while (*p && *p != '\n') {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p < '0' || *p > '9')
-            break;
-        pid_t v = 0;
-        while (*p >= '0' && *p <= '9')
-            v = v * 10 + (*p++ - '0');
-        last = v;
-    }
-    return last;
+    return n <= 40 ? (pid_t)ids[n - 1] : -1;
 }
 
 pid_t crs_park_proc_tid(pid_t tid)
@@ -347,15 +323,14 @@ static long signal_one(long n, int dirfd, void *arg)
 static long signal_new_threads(long nsig, pid_t self)
 {
     struct signal_walk sw = { nsig, self, nested_pid_namespace() };
-    long e = crs_for_each_number("/proc/self/task", signal_one, &sw);
+    long e = revive_proc_for_each_number("/proc/self/task", signal_one, &sw);
     return e < 0 ? e : sw.nsig;
 }
 
 static int thread_alive(pid_t tid)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d", crs_park_proc_tid(tid));
-    return access(path, F_OK) == 0;
+    return revive_proc_path(path, sizeof path, 0, crs_park_proc_tid(tid), NULL) > 0 && access(path, F_OK) == 0;
 }
 
 /* Threads signalled but neither parked nor alive any more do not count. */
@@ -447,19 +422,15 @@ static int all_asleep(int timeout_ms)
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
         if (!slots[i])
             continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/self/task/%d/stat", crs_park_proc_tid(slots[i]->tid));
+        char buf[1024];
+        pid_t proc_tid = crs_park_proc_tid(slots[i]->tid);
         for (int waited = 0;; waited++) {
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
+            /* -ENOSPC still gives the beginning, where the state is */
+            long n = revive_proc_read(0, proc_tid, "stat", buf, sizeof buf);
+            if (n < 0 && n != -ENOSPC)
                 break; /* gone */
-            ssize_t n = read(fd, buf, sizeof buf - 1);
-            close(fd);
-            if (n <= 0)
-                break;
-            buf[n] = 0;
-            const char *p = strrchr(buf, ')');
-            if (p && (p[2] == 'S' || p[2] == 'D'))
+            char st = revive_stat_state(buf);
+            if (st == 'S' || st == 'D')
                 break;
             if (waited >= timeout_ms * 10)
                 return -ETIMEDOUT;

@@ -1,0 +1,427 @@
+/* Allocation-free /proc readers (see procfs.h). */
+#define _GNU_SOURCE
+#include "common/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* ---- numbers ------------------------------------------------------------------------------- */
+
+static int digit_value(char c, int base)
+{
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 99;
+    return d < base ? d : -1;
+}
+
+static int parse_unsigned(const char **p, uint64_t *v, int base)
+{
+    const char *s = *p;
+    uint64_t x = 0;
+    int over = 0, d;
+    if (digit_value(*s, base) < 0)
+        return -EINVAL;
+    for (; (d = digit_value(*s, base)) >= 0; s++) {
+        if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+            over = 1;
+        x = x * (uint64_t)base + (uint64_t)d;
+    }
+    *p = s;
+    *v = over ? UINT64_MAX : x;
+    return over ? -ERANGE : 0;
+}
+
+int revive_parse_u64(const char **p, uint64_t *v)
+{
+    return parse_unsigned(p, v, 10);
+}
+
+int revive_parse_x64(const char **p, uint64_t *v)
+{
+    return parse_unsigned(p, v, 16);
+}
+
+int revive_parse_i64(const char **p, int64_t *v)
+{
+    const char *s = *p;
+    int neg = *s == '-';
+    uint64_t u;
+    if (neg)
+        s++;
+    int e = parse_unsigned(&s, &u, 10);
+    if (e == -EINVAL)
+        return e;
+    *p = s;
+    if (e || u > (uint64_t)INT64_MAX + neg) {
+        *v = neg ? INT64_MIN : INT64_MAX;
+        return -ERANGE;
+    }
+    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return 0;
+}
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+/* Appends s to out at *len; 0, or -ENAMETOOLONG leaving out NUL-terminated. */
+static int put_str(char *out, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n + 1 > cap)
+        return -ENAMETOOLONG;
+    memcpy(out + *len, s, n + 1);
+    *len += n;
+    return 0;
+}
+
+static int put_dec(char *out, size_t cap, size_t *len, uint64_t v)
+{
+    char tmp[24];
+    int i = (int)sizeof tmp - 1;
+    tmp[i] = 0;
+    do
+        tmp[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i > 0);
+    return put_str(out, cap, len, tmp + i);
+}
+
+int revive_proc_path(char *out, size_t cap, pid_t pid, pid_t tid, const char *file)
+{
+    size_t len = 0;
+    if (!cap)
+        return -ENAMETOOLONG;
+    out[0] = 0;
+    int e = put_str(out, cap, &len, "/proc/");
+    if (!e)
+        e = pid > 0 ? put_dec(out, cap, &len, (uint64_t)pid) : put_str(out, cap, &len, "self");
+    if (!e && tid > 0 && !(e = put_str(out, cap, &len, "/task/")))
+        e = put_dec(out, cap, &len, (uint64_t)tid);
+    if (!e && file && !(e = put_str(out, cap, &len, "/")))
+        e = put_str(out, cap, &len, file);
+    return e ? e : (int)len;
+}
+
+long revive_read_file(const char *path, char *buf, size_t cap)
+{
+    if (!cap)
+        return -ENOSPC;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = 0;
+    long ret = 0;
+    for (;;) {
+        if (len + 1 >= cap) {
+            /* full: the file fits only if nothing is left to read */
+            char probe;
+            ssize_t r = read(fd, &probe, 1);
+            if (r < 0 && errno == EINTR)
+                continue;
+            ret = r == 0 ? 0 : r < 0 ? -errno : -ENOSPC;
+            break;
+        }
+        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            ret = -errno;
+            break;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = 0;
+    return ret ? ret : (long)len;
+}
+
+long revive_proc_read(pid_t pid, pid_t tid, const char *file, char *buf, size_t cap)
+{
+    char path[64];
+    int e = revive_proc_path(path, sizeof path, pid, tid, file);
+    if (e < 0)
+        return e;
+    return revive_read_file(path, buf, cap);
+}
+
+pid_t revive_proc_self_pid(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return n < 0 ? -errno : -EINVAL;
+    buf[n] = 0;
+    const char *p = buf;
+    uint64_t v;
+    if (revive_parse_u64(&p, &v) || *p || v == 0 || v > INT32_MAX)
+        return -EINVAL;
+    return (pid_t)v;
+}
+
+/* The kernel's record for getdents64 (glibc declares none for the raw call). */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg)
+{
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    /* aligned for the records the kernel writes */
+    union { char b[8192]; struct linux_dirent64 align; } buf;
+    long ret = 0;
+    while (!ret) {
+        long n = syscall(SYS_getdents64, dfd, buf.b, sizeof buf.b);
+        if (n < 0) {
+            ret = -errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        for (long off = 0; off < n && !ret;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf.b + off);
+            off += d->d_reclen;
+            const char *p = d->d_name;
+            uint64_t v;
+            if (revive_parse_u64(&p, &v) || *p || v > INT32_MAX)
+                continue;
+            ret = fn((long)v, dfd, arg);
+        }
+    }
+    close(dfd);
+    return ret;
+}
+
+/* ---- /proc/.../status ---------------------------------------------------------------------- */
+
+const char *revive_status_find(const char *status, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *line = status; line && *line;) {
+        if (!strncmp(line, key, klen) && line[klen] == ':') {
+            const char *v = line + klen + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            return v;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return NULL;
+}
+
+int revive_status_u64(const char *status, const char *key, uint64_t *v)
+{
+    const char *p = revive_status_find(status, key);
+    if (!p)
+        return -ENOENT;
+    return revive_parse_u64(&p, v);
+}
+
+int revive_status_x64(const char *status, const char *key, uint64_t *v)
+{
+    const char *p = revive_status_find(status, key);
+    if (!p)
+        return -ENOENT;
+    return revive_parse_x64(&p, v);
+}
+
+int revive_status_ids(const char *status, const char *key, int64_t *ids, int max)
+{
+    const char *p = revive_status_find(status, key);
+    if (!p)
+        return -ENOENT;
+    int n = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        int64_t v;
+        if (revive_parse_i64(&p, &v))
+            break;
+        if (n < max)
+            ids[n] = v;
+        n++;
+    }
+    return n;
+}
+
+/* ---- /proc/.../stat ------------------------------------------------------------------------ */
+
+/* Field 3 (the state) of a stat text: after the last ')' of the command name and a space. */
+static const char *stat_field3(const char *stat)
+{
+    const char *p = strrchr(stat, ')');
+    return p && p[1] == ' ' && p[2] && p[2] != ' ' && p[2] != '\n' ? p + 2 : NULL;
+}
+
+char revive_stat_state(const char *stat)
+{
+    const char *p = stat_field3(stat);
+    return p ? *p : 0;
+}
+
+int revive_stat_field(const char *stat, int field, uint64_t *v)
+{
+    const char *p = stat_field3(stat);
+    if (!p || field < 4)
+        return -EINVAL;
+    for (int f = 3; f < field; f++) {
+        while (*p && *p != ' ' && *p != '\n')
+            p++;
+        if (*p != ' ')
+            return -EINVAL;
+        p++;
+    }
+    /* unsigned fields may exceed INT64_MAX (kernel addresses); a few are signed */
+    if (*p != '-')
+        return revive_parse_u64(&p, v) ? -EINVAL : 0;
+    int64_t x;
+    if (revive_parse_i64(&p, &x))
+        return -EINVAL;
+    *v = (uint64_t)x;
+    return 0;
+}
+
+/* ---- /proc/.../maps ------------------------------------------------------------------------ */
+
+/* The kernel writes the fields and a space, pads a line that has a name with spaces to this
+ * column (25 + 6 * sizeof(void *) - 1 on a 64-bit kernel, fs/proc/task_mmu.c), then writes
+ * one more space: the name starts at max(fields + 1, this) + 1, which keeps the spaces that
+ * a name may begin with (seen: column 73 on Linux 6.18). */
+#define MAPS_NAME_PAD 72
+
+int revive_maps_parse_line(const char *line, struct revive_maps_entry *e)
+{
+    const char *p = line;
+    uint64_t maj, min;
+    memset(e, 0, sizeof *e);
+    if (revive_parse_x64(&p, &e->start) || *p++ != '-' || revive_parse_x64(&p, &e->end) || *p++ != ' ')
+        return -EIO;
+    for (int i = 0; i < 4; i++) {
+        if (!p[i] || p[i] == ' ')
+            return -EIO;
+        e->perms[i] = p[i];
+    }
+    p += 4;
+    if (*p++ != ' ' || revive_parse_x64(&p, &e->offset) || *p++ != ' ' || revive_parse_x64(&p, &maj) ||
+        *p++ != ':' || revive_parse_x64(&p, &min) || *p++ != ' ' || revive_parse_u64(&p, &e->inode))
+        return -EIO;
+    e->dev = makedev((unsigned)maj, (unsigned)min);
+    e->prot = (e->perms[0] == 'r' ? PROT_READ : 0) | (e->perms[1] == 'w' ? PROT_WRITE : 0) |
+              (e->perms[2] == 'x' ? PROT_EXEC : 0);
+    e->shared = e->perms[3] == 's';
+    if (*p && *p != ' ')
+        return -EIO;
+    /* p is at the space after the inode (or the end of an anonymous line without one) */
+    size_t col = (size_t)(p - line);
+    size_t name_at = (col + 1 > MAPS_NAME_PAD ? col + 1 : MAPS_NAME_PAD) + 1;
+    size_t len = col + strlen(p);
+    int padded = name_at <= len;
+    for (size_t i = col; padded && i < name_at; i++)
+        padded = line[i] == ' ';
+    if (padded) {
+        e->name = line + name_at;
+    } else {
+        /* another layout than the kernel's of today: the name is what follows the blanks */
+        while (*p == ' ')
+            p++;
+        e->name = p;
+    }
+    return 0;
+}
+
+int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    if (cap < REVIVE_MAPS_MIN_BUF)
+        return -EINVAL;
+    char path[64];
+    int e = revive_proc_path(path, sizeof path, pid, tid, "maps");
+    if (e < 0)
+        return e;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return -errno;
+    r->buf = buf;
+    r->cap = cap;
+    return 0;
+}
+
+/* Reads more into the buffer after what is unread (moved to the front). 1 when bytes came,
+ * 0 at the end of the file, -errno. */
+static int fill(struct revive_maps_reader *r)
+{
+    if (r->pos) {
+        memmove(r->buf, r->buf + r->pos, r->have - r->pos);
+        r->have -= r->pos;
+        r->pos = 0;
+    }
+    for (;;) {
+        ssize_t n = read(r->fd, r->buf + r->have, r->cap - 1 - r->have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            r->eof = 1;
+        r->have += (size_t)n;
+        return n > 0;
+    }
+}
+
+int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e)
+{
+    if (r->fd < 0)
+        return -EBADF;
+    for (;;) {
+        char *nl = memchr(r->buf + r->pos, '\n', r->have - r->pos);
+        if (r->skip_line) {
+            /* the rest of a line too long for the buffer: drop it */
+            if (nl) {
+                r->pos = (size_t)(nl + 1 - r->buf);
+                r->skip_line = 0;
+                continue;
+            }
+            r->pos = r->have;
+        } else if (nl || (r->eof && r->pos < r->have)) {
+            char *line = r->buf + r->pos;
+            char *end = nl ? nl : r->buf + r->have;
+            *end = 0;
+            r->pos = nl ? (size_t)(nl + 1 - r->buf) : r->have;
+            return revive_maps_parse_line(line, e) ? -EIO : 1;
+        } else if (r->pos == 0 && r->have == r->cap - 1) {
+            /* one line fills the buffer: give its beginning, skip the rest next time */
+            r->buf[r->have] = 0;
+            r->pos = r->have;
+            r->skip_line = 1;
+            if (revive_maps_parse_line(r->buf, e))
+                return -EIO;
+            e->name_cut = 1;
+            return 1;
+        }
+        if (r->eof)
+            return 0;
+        int f = fill(r);
+        if (f < 0)
+            return f;
+    }
+}
+
+void revive_maps_close(struct revive_maps_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}

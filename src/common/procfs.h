@@ -1,0 +1,121 @@
+/* Reading /proc without allocating: the caller provides every buffer.
+ *
+ * Usable while other threads of the process are frozen anywhere (inside malloc, holding
+ * stdio locks): only open/read/readlink/getdents64/close, no stdio, no malloc, no locks.
+ * Also linked into the static cr_restart. Every call returns 0 (or a count/length) on
+ * success and -errno on failure, and sets no errno of its own.
+ *
+ * pid 0 means the calling process (/proc/self); tid 0 means the process, a tid > 0 one
+ * of its threads (/proc/PID/task/TID). Ids are as /proc shows them: in the pid namespace
+ * /proc was mounted for, which for a process restarted in a namespace of its own is the
+ * outer one (see revive_proc_self_pid). */
+#ifndef REVIVE_COMMON_PROCFS_H
+#define REVIVE_COMMON_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- numbers ------------------------------------------------------------------------------- */
+
+/* Parse the decimal (u64, i64: an optional '-') or hexadecimal (x64: digits only, either
+ * case, no "0x") number at *p and move *p past its digits. -EINVAL when *p holds no digit
+ * (*p unchanged), -ERANGE when the value does not fit (*p moved past all digits). */
+int revive_parse_u64(const char **p, uint64_t *v);
+int revive_parse_i64(const char **p, int64_t *v);
+int revive_parse_x64(const char **p, uint64_t *v);
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+/* "/proc/self/maps", "/proc/12/status", "/proc/self/task/34/stat" (file NULL: the directory)
+ * into out. Returns the length, or -ENAMETOOLONG. */
+int revive_proc_path(char *out, size_t cap, pid_t pid, pid_t tid, const char *file);
+
+/* Reads the whole file into buf and NUL-terminates it. Returns the length, or -ENOSPC when
+ * the file does not fit in cap - 1 bytes (buf then holds the first cap - 1), or -errno. */
+long revive_read_file(const char *path, char *buf, size_t cap);
+
+/* revive_read_file of /proc/PID[/task/TID]/file. */
+long revive_proc_read(pid_t pid, pid_t tid, const char *file, char *buf, size_t cap);
+
+/* The pid that /proc calls this process (readlink /proc/self): differs from getpid() when
+ * the process runs in a pid namespace that /proc was not mounted for. -errno on failure. */
+pid_t revive_proc_self_pid(void);
+
+/* Calls fn(n, dirfd, arg) for every entry of the directory `path` whose name is a number
+ * (/proc, /proc/self/task, /proc/self/fd), read with getdents64. Stops at fn's first
+ * nonzero return and returns it; 0 after the last entry; -errno when path cannot be read. */
+long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg);
+
+/* ---- /proc/.../status ---------------------------------------------------------------------- */
+
+/* The value of the line "key:\t..." in a status text (key without the colon: "NSpid"), past
+ * the colon and the blanks after it; NULL when there is no such line. The value runs to the
+ * next '\n'. */
+const char *revive_status_find(const char *status, const char *key);
+
+/* The line's value as one number: decimal (Tgid, PPid, Threads) or hexadecimal (SigPnd,
+ * ShdPnd, SigBlk, SigIgn, SigCgt, CapEff...). -ENOENT without the line, -EINVAL when it does
+ * not start with a number. */
+int revive_status_u64(const char *status, const char *key, uint64_t *v);
+int revive_status_x64(const char *status, const char *key, uint64_t *v);
+
+/* The line's values as a list of decimal numbers (NSpid, NStgid: the ids from the outermost
+ * pid namespace in; Uid, Gid: real, effective, saved, fs). Stores up to max of them and
+ * returns how many the line holds (may exceed max), or -ENOENT without the line. */
+int revive_status_ids(const char *status, const char *key, int64_t *ids, int max);
+
+/* ---- /proc/.../stat ------------------------------------------------------------------------ */
+
+/* The state letter ('R', 'S', 'D', 'T', 't', 'Z', 'X'...) of a stat text, or 0 when the text
+ * is not one. The command name (field 2) may hold spaces and parentheses: fields are counted
+ * from its last ')'. */
+char revive_stat_state(const char *stat);
+
+/* Field number `field` (as proc(5) numbers them, 4 or more: ppid is 4, start_code 26) as a
+ * number (negative ones as their two's complement). -EINVAL when the text has no such field. */
+int revive_stat_field(const char *stat, int field, uint64_t *v);
+
+/* ---- /proc/.../maps ------------------------------------------------------------------------ */
+
+/* One line of a maps file. name points into the reader's buffer and stays valid until the
+ * next call: "" for anonymous memory, "[heap]", "[stack]", "[vdso]", a path as the kernel
+ * prints it (newlines in it as "\012", a " (deleted)" suffix when the file was removed). */
+struct revive_maps_entry {
+    uint64_t start, end;   /* [start, end) */
+    uint64_t offset;       /* in the file, in bytes */
+    uint64_t dev;          /* makedev(major, minor) */
+    uint64_t inode;
+    char perms[5];         /* "r-xp", "rw-s" */
+    int prot;              /* PROT_READ | PROT_WRITE | PROT_EXEC from perms */
+    int shared;            /* perms[3] == 's' */
+    const char *name;
+    int name_cut;          /* the line was longer than the buffer: name holds its beginning */
+};
+
+struct revive_maps_reader {
+    int fd;
+    char *buf;
+    size_t cap;
+    size_t pos, have;      /* unread lines in buf[pos, have) */
+    int eof, skip_line;
+};
+
+/* The smallest buffer the reader takes: every field but the name fits. */
+#define REVIVE_MAPS_MIN_BUF 256
+
+/* Opens /proc/PID[/task/TID]/maps for reading line by line with buf (cap bytes, at least
+ * REVIVE_MAPS_MIN_BUF; 4096 + 256 holds a PATH_MAX path in full unless it has newlines, which
+ * the kernel prints as 4 bytes each). 0 or -errno. */
+int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap);
+
+/* The next line into *e: 1, 0 at the end, -errno (-EIO for a line that is no maps line). */
+int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e);
+
+void revive_maps_close(struct revive_maps_reader *r);
+
+/* Parses one maps line (NUL-terminated, without its newline) into *e; name points into
+ * line. 0, or -EIO when it is no maps line. */
+int revive_maps_parse_line(const char *line, struct revive_maps_entry *e);
+
+#endif
