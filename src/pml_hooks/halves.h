@@ -6,10 +6,12 @@
  * code outside it (src/crs, tests) finds them with dlsym(RTLD_DEFAULT, "pml_half_of_region")
  * and so on, and treats their absence as "no MPI layer: everything is upper".
  *
- * The query functions never allocate, take no lock that another thread may hold for long (a
- * registry lock held by a frozen thread is given up on after a bounded wait; the answer is then
- * read as is), and use only system calls (fstat, readlink, open/read of /proc/self/maps when no
- * path is given), so they may be called from a checkpoint thread while the others are parked.
+ * The query functions never allocate and use only system calls (fstat, readlink, open/read of
+ * /proc/self/maps when no path is given), so they may be called from a checkpoint thread while
+ * the others are parked. They take the registry's lock, which a parked thread never holds: every
+ * section that holds it runs inside libcr's crs_park_defer_enter/leave, so a thread asked to
+ * park inside one parks when it leaves it. A query made from a signal handler that interrupted
+ * its own thread while that thread changed the registry answers from names alone (and says so).
  * Every answer is UPPER, LOWER or (for a region) MIXED; none is "unknown": each comes with a
  * reason (a static string) saying which rule decided it. */
 #ifndef PML_HOOKS_HALVES_H

@@ -68,6 +68,8 @@ void pml_halves_dump(FILE *f)
     if (pml_reg_overflowed())
         fprintf(f, "note: the registry overflowed (%d entries); some answers fell back to names\n",
                 pml_reg_capacity());
+    if (pml_reg_lost())
+        fprintf(f, "note: %d registry changes made by signal handlers were lost\n", pml_reg_lost());
 }
 
 void pml_halves_dump_to(const char *prefix, int rank)

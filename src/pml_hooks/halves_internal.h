@@ -15,7 +15,7 @@
 enum pml_why {
     PML_W_NONE, PML_W_START, PML_W_PRE, PML_W_UMMAP, PML_W_USHM, PML_W_USTACK, PML_W_LOBJ,
     PML_W_LMMAP, PML_W_LSTACK, PML_W_INIT, PML_W_HEAP, PML_W_STACK, PML_W_KERNEL, PML_W_SHMNAME,
-    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_COUNT
+    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_COUNT
 };
 const char *pml_why_str(int why);
 
@@ -31,7 +31,9 @@ static inline uint64_t pml_page_up(uint64_t n)
 
 /* ---- the registry (halves_registry.c) -------------------------------------------------------
  * Address intervals [lo, hi) with a half and a reason, sorted and non-overlapping, and the
- * table of threads whose half is known; one lock for both. */
+ * table of threads whose half is known; one lock for both, never held by a parked thread.
+ * Changes made from a signal handler that interrupted its own thread's section are queued and
+ * applied when that section ends. */
 void pml_reg_put(uint64_t lo, uint64_t hi, int half, int why);  /* replaces what was there */
 void pml_reg_del(uint64_t lo, uint64_t hi);
 void pml_reg_fill(uint64_t lo, uint64_t hi, int half, int why); /* only where nothing is */
@@ -39,16 +41,18 @@ void pml_reg_shmdt(uint64_t addr); /* the upper shmat entry that starts at addr,
 
 /* Calls fn for every piece of [start, end) in address order: a registry entry (clipped to the
  * range) or a gap (half 0, why PML_W_NONE). fn runs under the registry's lock: it must not
- * call back into the registry, allocate or block. */
+ * call back into the registry, allocate or block. 0, or -1 without calling fn when the calling
+ * thread is changing the registry (a signal handler asks inside its own thread's section). */
 typedef void pml_reg_piece_fn(void *arg, uint64_t lo, uint64_t hi, int half, int why);
-void pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg);
+int pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg);
 
 void pml_thr_set(pid_t tid, int half); /* half 0: forget the thread */
-int pml_thr_half(pid_t tid);           /* 0 if not known */
+int pml_thr_half(pid_t tid);           /* 0 if not known, -1 as pml_reg_walk */
 
 int pml_reg_entries(void);    /* for logs */
 int pml_reg_overflowed(void); /* 1 if an entry was ever dropped for lack of room */
 int pml_reg_capacity(void);
+int pml_reg_lost(void);       /* changes from signal handlers lost (more than the queue holds) */
 
 /* ---- rules (halves_query.c) -------------------------------------------------------------- */
 /* The half a mapping's name decides on its own, or 0 (anonymous or an ordinary file). */

@@ -38,6 +38,7 @@ static const char *const why_str[PML_W_COUNT] = {
     [PML_W_DEV] = "device or hugepage memory (RDMA, hugetlbfs)",
     [PML_W_FILE] = "file mapping outside the lower namespace",
     [PML_W_ANON] = "anonymous memory of no known creator, kept with the application",
+    [PML_W_BUSY] = "decided by name: asked from a signal handler while its thread changed the registry",
 };
 
 const char *pml_why_str(int why)
@@ -157,7 +158,10 @@ int pml_halves_split(uint64_t start, uint64_t end, const char *path, struct pml_
     }
     struct split_q q = { .cur = { start, start, 0, NULL }, .out = out, .max = max };
     q.gh = gap_rule(path, &q.gw);
-    pml_reg_walk(start, end, split_piece, &q);
+    if (pml_reg_walk(start, end, split_piece, &q) != 0) {
+        q.gw = PML_W_BUSY;
+        split_piece(&q, start, end, 0, PML_W_NONE);
+    }
     if (q.cur.half) {
         if (q.n < max)
             out[q.n] = q.cur;
@@ -193,6 +197,12 @@ int pml_half_of_thread(pid_t tid, const char **why)
         return PML_HALF_UPPER;
     }
     int h = pml_thr_half(tid);
+    if (h < 0) {
+        if (why)
+            *why = "unknown: asked from a signal handler while its thread changed the table; "
+                   "counted as the application's";
+        return PML_HALF_UPPER;
+    }
     if (why)
         *why = h == PML_HALF_UPPER ? "started by the application (upper pthread_create)"
              : h == PML_HALF_LOWER ? "started by the MPI library (lower pthread_create)"

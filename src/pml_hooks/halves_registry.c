@@ -2,47 +2,170 @@
  * that put it there (sorted, non-overlapping, adjacent entries of the same half and reason
  * merged), and the table of threads whose half is known; one lock for both.
  *
- * The lock: writers and readers alike; a reader that cannot get it within a bounded wait (its
- * holder is parked by a checkpoint) reads without it. */
+ * The registry is never read half-updated. Every section that holds the lock, writer or reader,
+ * runs inside crs_park_defer_enter/leave: a checkpoint does not park a thread while it holds
+ * the lock (the thread parks when it leaves the section), so once every other thread is parked
+ * the lock is free, and the checkpoint thread's queries take it like anyone else's. The lock is
+ * the holder's thread id, so a signal handler that interrupts its own thread inside a section
+ * (a handler that maps memory; also the lower half's threads, which call in through
+ * lower_root.c) is recognised: its changes are queued and applied by the holder before it lets
+ * go (or by the next holder), and a query it makes answers from names alone (PML_W_BUSY)
+ * instead of reading the array its own thread is changing. A fork (pthread_atfork) happens
+ * with the lock free, so the child can take it.
+ *
+ * REVIVE_HALVES_CHECK=1 (tests, debugging): every query first checks the registry's
+ * invariants (each entry non-empty with a known half and reason, entries sorted and
+ * non-overlapping) and stops the process with a message if one does not hold. */
 #define _GNU_SOURCE
 #include "pml_hooks/halves_internal.h"
+#include "pml_hooks/halves_defer_shim.h"
 
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* ---- the lock ------------------------------------------------------------------------------ */
-static volatile int reg_lock;
-static volatile pid_t reg_owner;
 
 static pid_t my_tid(void)
 {
     return (pid_t)syscall(SYS_gettid);
 }
 
-/* 1: locked by us, release later; 0: not locked (recursion from a signal handler, or gave up) */
-static int lock_take(int bounded)
+/* ---- the lock and the queue of changes made by signal handlers -------------------------- */
+static _Atomic pid_t reg_owner; /* 0: free */
+
+enum { Q_PUT = 1, Q_DEL, Q_FILL, Q_SHMDT, Q_THR };
+struct qop {
+    uint64_t lo, hi;
+    int32_t a, b; /* half and why; for Q_THR tid and half */
+    uint8_t kind;
+    _Atomic uint8_t ready;
+};
+/* Handlers that change the registry inside their own thread's section more often than this
+ * before the section ends lose changes (counted: pml_reg_lost, shown in the dump). Ordinary
+ * signals do not pile up (one pending at a time); realtime ones sent faster than a handler
+ * runs, to a thread that waits for the CPU inside a section, could. */
+#define Q_MAX 256
+static struct qop queue[Q_MAX];
+static _Atomic int nqueue;  /* slots taken (may pass Q_MAX: those ops are lost) */
+static _Atomic int nlost;   /* changes lost for lack of room in the queue */
+static int check_mode;
+
+static void apply(int kind, uint64_t lo, uint64_t hi, int a, int b);
+
+/* Applies what handlers queued; the caller holds the lock. A handler of the caller's own
+ * thread may interrupt this and queue more: it has finished by the time we look again. */
+static void queue_drain(void)
 {
-    pid_t me = my_tid();
-    if (reg_owner == me)
+    int done = 0;
+    for (;;) {
+        int n = atomic_load(&nqueue);
+        if (done >= n || done >= Q_MAX) {
+            if (atomic_compare_exchange_strong(&nqueue, &n, 0))
+                return;
+            continue;
+        }
+        struct qop *o = &queue[done++];
+        if (!atomic_load(&o->ready))
+            continue; /* its handler left without finishing (longjmp): lost */
+        apply(o->kind, o->lo, o->hi, o->a, o->b);
+        atomic_store(&o->ready, 0);
+    }
+}
+
+/* Only while the lock is held by the calling thread, i.e. from a signal handler that
+ * interrupted one of its sections. */
+static void queue_op(int kind, uint64_t lo, uint64_t hi, int a, int b)
+{
+    int i = atomic_fetch_add(&nqueue, 1);
+    if (i >= Q_MAX) {
+        atomic_fetch_add(&nlost, 1);
+        return;
+    }
+    queue[i].lo = lo;
+    queue[i].hi = hi;
+    queue[i].a = a;
+    queue[i].b = b;
+    queue[i].kind = (uint8_t)kind;
+    atomic_store(&queue[i].ready, 1);
+}
+
+/* Enters a section: 1 with the lock held, 0 if this thread holds it already (we are in a
+ * signal handler that interrupted a section of our own). Either way, pair with lock_drop. */
+static int lock_take(pid_t me)
+{
+    pml_park_defer_enter();
+    if (atomic_load(&reg_owner) == me)
         return 0;
-    for (unsigned long n = 0; __atomic_exchange_n(&reg_lock, 1, __ATOMIC_ACQUIRE); n++) {
-        if (bounded && n > (1ul << 16))
-            return 0;
+    for (unsigned n = 0;; n++) {
+        pid_t v = 0;
+        if (atomic_compare_exchange_weak(&reg_owner, &v, me))
+            break;
         if (n > 64)
             sched_yield();
     }
-    reg_owner = me;
+    queue_drain(); /* changes a handler queued after the previous holder last looked */
     return 1;
 }
 
-static void lock_drop(int taken)
+static void lock_drop(pid_t me, int taken)
 {
-    if (!taken)
-        return;
-    reg_owner = 0;
-    __atomic_store_n(&reg_lock, 0, __ATOMIC_RELEASE);
+    while (taken) {
+        queue_drain();
+        atomic_store(&reg_owner, 0);
+        /* a handler that ran between the drain and the store queued a change: apply it now,
+         * unless another thread took the lock (it drains when it does) */
+        pid_t v = 0;
+        taken = atomic_load(&nqueue) != 0 && atomic_compare_exchange_strong(&reg_owner, &v, me);
+    }
+    pml_park_defer_leave();
+}
+
+/* A change: applied under the lock, or queued when a handler interrupted our own section. */
+static void change(int kind, uint64_t lo, uint64_t hi, int a, int b)
+{
+    pid_t me = my_tid();
+    int t = lock_take(me);
+    if (t)
+        apply(kind, lo, hi, a, b);
+    else
+        queue_op(kind, lo, hi, a, b);
+    lock_drop(me, t);
+}
+
+static int fork_took; /* written by the lock's holder only */
+
+static void fork_prepare(void)
+{
+    pid_t me = my_tid();
+    fork_took = lock_take(me); /* held across the fork, let go in both processes */
+    if (!fork_took)
+        pml_park_defer_leave(); /* fork from a handler inside our own section: leave it be */
+}
+
+static void fork_parent(void)
+{
+    if (fork_took) {
+        fork_took = 0;
+        lock_drop(my_tid(), 1);
+    }
+}
+
+static void fork_child(void)
+{
+    if (fork_took) {
+        fork_took = 0;
+        lock_drop(my_tid(), 1); /* the child's thread has a new id: the lock goes by value */
+    }
+}
+
+__attribute__((constructor(101))) static void registry_init(void)
+{
+    const char *v = getenv("REVIVE_HALVES_CHECK");
+    check_mode = v && *v == '1';
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* ---- the intervals ------------------------------------------------------------------------- */
@@ -123,27 +246,8 @@ static void reg_put_locked(uint64_t lo, uint64_t hi, int half, int why)
     }
 }
 
-void pml_reg_put(uint64_t lo, uint64_t hi, int half, int why)
+static void fill_locked(uint64_t lo, uint64_t hi, int half, int why)
 {
-    int t = lock_take(0); /* 0: a signal handler interrupted an update of ours; drop it */
-    if (t)
-        reg_put_locked(lo, hi, half, why);
-    lock_drop(t);
-}
-
-void pml_reg_del(uint64_t lo, uint64_t hi)
-{
-    int t = lock_take(0);
-    if (t)
-        reg_carve(lo, hi);
-    lock_drop(t);
-}
-
-void pml_reg_fill(uint64_t lo, uint64_t hi, int half, int why)
-{
-    int t = lock_take(0);
-    if (!t)
-        return;
     uint64_t cur = lo;
     while (cur < hi) {
         int i = reg_first(cur);
@@ -155,21 +259,137 @@ void pml_reg_fill(uint64_t lo, uint64_t hi, int half, int why)
         reg_put_locked(cur, end, half, why);
         cur = end;
     }
-    lock_drop(t);
+}
+
+static void shmdt_locked(uint64_t addr)
+{
+    int i = reg_first(addr);
+    if (i < nreg && reg[i].lo <= addr && reg[i].why == PML_W_USHM)
+        reg_carve(addr, reg[i].hi);
+}
+
+static void thr_set_locked(pid_t tid, int half);
+
+static void apply(int kind, uint64_t lo, uint64_t hi, int a, int b)
+{
+    switch (kind) {
+    case Q_PUT:
+        reg_put_locked(lo, hi, a, b);
+        break;
+    case Q_DEL:
+        reg_carve(lo, hi);
+        break;
+    case Q_FILL:
+        fill_locked(lo, hi, a, b);
+        break;
+    case Q_SHMDT:
+        shmdt_locked(lo);
+        break;
+    case Q_THR:
+        thr_set_locked((pid_t)a, b);
+        break;
+    default:
+        break;
+    }
+}
+
+void pml_reg_put(uint64_t lo, uint64_t hi, int half, int why)
+{
+    if (lo < hi)
+        change(Q_PUT, lo, hi, half, why);
+}
+
+void pml_reg_del(uint64_t lo, uint64_t hi)
+{
+    if (lo < hi)
+        change(Q_DEL, lo, hi, 0, 0);
+}
+
+void pml_reg_fill(uint64_t lo, uint64_t hi, int half, int why)
+{
+    if (lo < hi)
+        change(Q_FILL, lo, hi, half, why);
 }
 
 void pml_reg_shmdt(uint64_t addr)
 {
-    int t = lock_take(0);
-    int i = reg_first(addr);
-    if (t && i < nreg && reg[i].lo <= addr && reg[i].why == PML_W_USHM)
-        reg_carve(addr, reg[i].hi);
-    lock_drop(t);
+    change(Q_SHMDT, addr, addr, 0, 0);
 }
 
-void pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg)
+/* ---- the invariants (REVIVE_HALVES_CHECK=1) --------------------------------------------- */
+static char *put_hex(char *p, uint64_t v)
 {
-    int t = lock_take(1);
+    char t[16];
+    int n = 0;
+    do
+        t[n++] = "0123456789abcdef"[v & 15];
+    while ((v >>= 4));
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+/* Stops the process: the registry was found torn. No stdio, no allocation. */
+static void broken(int i, const char *what)
+{
+    char msg[512], *p = msg;
+    p = put_str(p, "revive: mpi: halves: the registry is torn (REVIVE_HALVES_CHECK): ");
+    p = put_str(p, what);
+    p = put_str(p, " at entry 0x");
+    p = put_hex(p, (uint64_t)i);
+    p = put_str(p, " of 0x");
+    p = put_hex(p, (uint64_t)nreg);
+    for (int k = i > 0 ? i - 1 : 0; k <= i + 1 && k < nreg; k++) {
+        p = put_str(p, "; [");
+        p = put_hex(p, reg[k].lo);
+        p = put_str(p, "-");
+        p = put_hex(p, reg[k].hi);
+        p = put_str(p, " half ");
+        p = put_hex(p, reg[k].half);
+        p = put_str(p, " why ");
+        p = put_hex(p, reg[k].why);
+        p = put_str(p, "]");
+    }
+    *p++ = '\n';
+    ssize_t w = write(2, msg, (size_t)(p - msg));
+    (void)w;
+    abort();
+}
+
+static void verify(void)
+{
+    if (nreg < 0 || nreg > REG_MAX)
+        broken(0, "count out of range");
+    for (int i = 0; i < nreg; i++) {
+        if (reg[i].lo >= reg[i].hi)
+            broken(i, "empty or reversed entry");
+        if (reg[i].half != PML_HALF_UPPER && reg[i].half != PML_HALF_LOWER)
+            broken(i, "entry without a half");
+        if (reg[i].why == PML_W_NONE || reg[i].why >= PML_W_COUNT)
+            broken(i, "entry without a reason");
+        if (i > 0 && reg[i - 1].hi > reg[i].lo)
+            broken(i, "entry overlaps or comes before the previous one");
+    }
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+int pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg)
+{
+    pid_t me = my_tid();
+    int t = lock_take(me);
+    if (!t) {
+        lock_drop(me, t);
+        return -1;
+    }
+    if (check_mode)
+        verify();
     uint64_t a = start;
     int i = reg_first(start);
     while (a < end) {
@@ -184,7 +404,8 @@ void pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg)
         }
         a = b;
     }
-    lock_drop(t);
+    lock_drop(me, t);
+    return 0;
 }
 
 int pml_reg_entries(void)
@@ -202,6 +423,11 @@ int pml_reg_capacity(void)
     return REG_MAX;
 }
 
+int pml_reg_lost(void)
+{
+    return atomic_load(&nlost);
+}
+
 /* ---- threads ------------------------------------------------------------------------------- */
 #define THR_MAX 4096
 static struct {
@@ -210,9 +436,8 @@ static struct {
 } thr[THR_MAX];
 static int nthr;
 
-void pml_thr_set(pid_t tid, int half)
+static void thr_set_locked(pid_t tid, int half)
 {
-    int t = lock_take(0);
     int i;
     for (i = 0; i < nthr && thr[i].tid != tid; i++)
         ;
@@ -226,15 +451,22 @@ void pml_thr_set(pid_t tid, int half)
     } else if (i < nthr) {
         thr[i] = thr[--nthr];
     }
-    lock_drop(t);
+}
+
+void pml_thr_set(pid_t tid, int half)
+{
+    change(Q_THR, 0, 0, (int)tid, half);
 }
 
 int pml_thr_half(pid_t tid)
 {
-    int t = lock_take(1), h = 0;
-    for (int i = 0; i < nthr; i++)
+    pid_t me = my_tid();
+    int t = lock_take(me), h = 0;
+    if (!t)
+        h = -1;
+    for (int i = 0; t && i < nthr; i++)
         if (thr[i].tid == tid)
             h = thr[i].half;
-    lock_drop(t);
+    lock_drop(me, t);
     return h;
 }
