@@ -11,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int dump_line(const struct pml_mline *m, void *arg)
+static int dump_line(const struct revive_maps_entry *m, void *arg)
 {
     FILE *f = arg;
     struct pml_half_span s[64];
-    int n = pml_halves_split(m->lo, m->hi, m->path, s, 64);
+    int n = pml_halves_split(m->start, m->end, m->name, s, 64);
     for (int i = 0; i < n && i < 64; i++)
         fprintf(f, "region %012llx-%012llx %s %s why: %s; %s\n", (unsigned long long)s[i].start,
                 (unsigned long long)s[i].end, m->perms, pml_half_name(s[i].half), s[i].why,
-                *m->path ? m->path : "(anonymous)");
+                *m->name ? m->name : "(anonymous)");
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/procfs.h"
 #include "pml_hooks/halves.h"
 
 /* ---- reasons (halves_query.c): which rule decided a piece of memory ------------------------ */
@@ -64,14 +65,10 @@ void pml_halves_set_lower_present(void); /* the lower half is loaded: later anon
 void pml_fd_mark(int fd, int half, int open);
 int pml_fd_target(int fd, char *out, size_t cap); /* readlink of /proc/self/fd/N; 0 or -1 */
 
-/* ---- /proc/self/maps without malloc (halves_maps.c) --------------------------------------- */
-struct pml_mline {
-    uint64_t lo, hi;
-    char perms[5];
-    const char *path; /* "" for anonymous memory */
-};
-/* Calls cb for each line; cb returns non-zero to stop. 0, or -1 if the file cannot be read. */
-int pml_maps_each(int (*cb)(const struct pml_mline *, void *), void *arg);
+/* ---- /proc/self/maps (halves_query.c, with src/common's reader: no malloc) ----------------- */
+/* Calls cb for each line (e->name: "" for anonymous memory); cb returns non-zero to stop.
+ * 0, or -errno if the file cannot be read. */
+int pml_maps_each(int (*cb)(const struct revive_maps_entry *e, void *arg), void *arg);
 
 /* ---- interposition (halves_hooks.c) ------------------------------------------------------ */
 extern const struct pml_lower_cb pml_halves_lower_cb; /* handed to lower_root.c */

@@ -22,13 +22,13 @@ struct snap_q {
     int half, why;
 };
 
-static int snap_line(const struct pml_mline *m, void *arg)
+static int snap_line(const struct revive_maps_entry *m, void *arg)
 {
     struct snap_q *q = arg;
     int w;
-    if (q->half == PML_HALF_LOWER && pml_name_rule(m->path, &w) == PML_HALF_UPPER)
+    if (q->half == PML_HALF_LOWER && pml_name_rule(m->name, &w) == PML_HALF_UPPER)
         return 0; /* the heap, the main stack and the kernel's regions grow or move but stay upper */
-    pml_reg_fill(m->lo, m->hi, q->half, q->why);
+    pml_reg_fill(m->start, m->end, q->half, q->why);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "pml_hooks/halves_internal.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,21 +96,39 @@ static int gap_rule(const char *path, int *why)
 }
 
 /* ---- memory ------------------------------------------------------------------------------- */
+int pml_maps_each(int (*cb)(const struct revive_maps_entry *e, void *arg), void *arg)
+{
+    char buf[4096 + 256];
+    struct revive_maps_reader r;
+    int rc = revive_maps_open(&r, 0, 0, buf, sizeof buf);
+    if (rc < 0)
+        return rc;
+    struct revive_maps_entry e;
+    while ((rc = revive_maps_next(&r, &e)) != 0) {
+        if (rc == -EIO)
+            continue; /* not a maps line: skip it */
+        if (rc < 0 || cb(&e, arg))
+            break;
+    }
+    revive_maps_close(&r);
+    return rc < 0 ? rc : 0;
+}
+
 struct path_q {
     uint64_t addr;
     char *out;
     size_t cap;
 };
 
-static int find_path(const struct pml_mline *m, void *arg)
+static int find_path(const struct revive_maps_entry *m, void *arg)
 {
     struct path_q *q = arg;
-    if (q->addr < m->lo || q->addr >= m->hi)
+    if (q->addr < m->start || q->addr >= m->end)
         return 0;
-    size_t n = strlen(m->path);
+    size_t n = strlen(m->name);
     if (n >= q->cap)
         n = q->cap - 1;
-    memcpy(q->out, m->path, n);
+    memcpy(q->out, m->name, n);
     q->out[n] = 0;
     return 1;
 }

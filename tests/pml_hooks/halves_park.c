@@ -215,22 +215,22 @@ static void *pest(void *arg)
 static _Atomic int round_done;
 static int rounds, nregions, nmixed;
 
-static int ask_region(const struct pml_mline *m, void *arg)
+static int ask_region(const struct revive_maps_entry *m, void *arg)
 {
     (void)arg;
     struct pml_half_span s[64];
-    int n = pml_halves_split(m->lo, m->hi, m->path, s, 64);
+    int n = pml_halves_split(m->start, m->end, m->name, s, 64);
     if (n < 1)
-        fail("region %lx-%lx %s: no answer", (unsigned long)m->lo, (unsigned long)m->hi, m->path);
-    uint64_t at = m->lo;
+        fail("region %lx-%lx %s: no answer", (unsigned long)m->start, (unsigned long)m->end, m->name);
+    uint64_t at = m->start;
     for (int i = 0; i < n && i < 64; i++) {
         if (s[i].start != at || s[i].end <= s[i].start || !s[i].why ||
             (s[i].half != PML_HALF_UPPER && s[i].half != PML_HALF_LOWER))
-            fail("region %lx-%lx %s: bad piece %d", (unsigned long)m->lo, (unsigned long)m->hi, m->path, i);
+            fail("region %lx-%lx %s: bad piece %d", (unsigned long)m->start, (unsigned long)m->end, m->name, i);
         at = s[i].end;
     }
-    if (n <= 64 && at != m->hi)
-        fail("region %lx-%lx: pieces end at %lx", (unsigned long)m->lo, (unsigned long)m->hi, (unsigned long)at);
+    if (n <= 64 && at != m->end)
+        fail("region %lx-%lx: pieces end at %lx", (unsigned long)m->start, (unsigned long)m->end, (unsigned long)at);
     nregions++;
     nmixed += n > 1;
     return 0;
