@@ -1,12 +1,13 @@
 /* A capture filter (crs/base/capture_filter.h) leaves out a whole mapping,
  * the middle of another, a thread and a descriptor, and an extension
  * producer adds 100000 bytes in two writes under owner "test"; for filter.sh.
- *   filter IMAGE
+ *   filter IMAGE [bad-producer]
  * Prints what it leaves out (for cr_info --json), checkpoints itself to IMAGE,
  * then checks: after a restart the left-out memory is not mapped, the thread
  * is gone, the descriptor closed, and everything else as it was; when
  * continuing, everything is as it was. Prints "continue ok" / "restarted ok"
- * (exit 0) or FAIL lines (exit 1). */
+ * (exit 0) or FAIL lines (exit 1). With bad-producer the producer fails, and
+ * so must the checkpoint (EIO): prints "refused ok". */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -80,7 +81,8 @@ static void *y_main(void *arg)
 
 static int produce(void *arg, struct crs_ext_sink *sink)
 {
-    (void)arg;
+    if (arg)
+        return -EIO;
     int e = crs_ext_write(sink, "revive-test-extension", 21);
     return e ? e : crs_ext_write(sink, c, 100000 - 21);
 }
@@ -113,8 +115,9 @@ static int filled(const unsigned char *p, size_t len, unsigned char v)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 2 && argc != 3)
         return 2;
+    int bad = argc == 3 && !strcmp(argv[2], "bad-producer");
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (cr_init() < 0)
         return 2;
@@ -136,7 +139,7 @@ int main(int argc, char **argv)
     while (!atomic_load(&x_tid_now) || !atomic_load(&y_tid_now))
         usleep(1000);
     struct crs_capture_filter flt = { "test", region_exclude, thread_exclude, fd_exclude, NULL };
-    if (crs_capture_filter_register(&flt) != 0 || crs_capture_extension_register("test", produce, NULL) != 0 ||
+    if (crs_capture_filter_register(&flt) != 0 || crs_capture_extension_register("test", produce, bad ? &bad : NULL) != 0 ||
         crs_capture_extension_register("bad owner", produce, NULL) != -EINVAL)
         return 2;
     printf("left-out region 0x%llx 0x%llx\n", (unsigned long long)a, (unsigned long long)a + MB);
@@ -158,6 +161,11 @@ int main(int argc, char **argv)
     int r;
     while ((r = cr_poll_checkpoint(&h, NULL)) < 0 && errno == EINTR)
         ;
+    if (bad) {
+        int ok = r == CR_POLL_CHKPT_ERR_POST && errno == EIO;
+        printf("refused %s\n", ok ? "ok" : "FAIL");
+        return ok ? 0 : 1;
+    }
     int restarted = r < 0 && errno == CR_ERESTARTED;
     if (!restarted && r != 1)
         FAIL("the checkpoint failed: %s", strerror(errno));

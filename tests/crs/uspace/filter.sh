@@ -61,4 +61,12 @@ st=${PIPESTATUS[0]}
 [ "$st" = 0 ] && grep -qx "restarted ok" r.out &&
     pass "restarted: left-out memory unmapped, thread gone, descriptor closed; the rest intact" ||
     { fail "restart: status $st"; cat r.out r.err; }
+clean_exec "$T/filter" bad.img bad-producer 2>bad.err </dev/null | cat >bad.out
+st=${PIPESTATUS[0]}
+if [ "$st" = 0 ] && grep -qx "refused ok" bad.out &&
+    grep -q "checkpoint failed: the test extension's producer failed: Input/output error" bad.err; then
+    pass "a failing extension producer fails the checkpoint: $(grep -o 'checkpoint failed.*' bad.err)"
+else
+    fail "failing producer: status $st"; cat bad.out bad.err
+fi
 [ "$fails" = 0 ]
