@@ -35,6 +35,11 @@
  * warning about it: the cut is what we want for messages). */
 int filem_fmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Fault points of filem (snapc-meta-write, snapc-coord-kill, snapc-index) fire only while
+ * enabled (default); the coordinator enables them from the epoch REVIVE_FAULT_EPOCH on, so a
+ * test can take good snapshots first. */
+void filem_faults_enable(int on);
+
 /* ---- layout (layout.c) ---- */
 
 /* BASE/revive_global_snapshot_<pid>.ckpt */

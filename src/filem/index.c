@@ -19,6 +19,8 @@
 #include "common/log.h"
 #include "crs/base/durable.h"
 
+int filem_fault(enum revive_fault_point p); /* meta.c */
+
 static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
 {
     char path[PATH_MAX], err[256];
@@ -142,7 +144,7 @@ static int write_index(const char *jobdir, const struct filem_seq_info *v, int n
         filem_fmt(err, errlen, "cannot build %s: %s", path, strerror(-e));
         return e;
     }
-    if (revive_fault(REVIVE_FAULT_snapc_index)) {
+    if (filem_fault(REVIVE_FAULT_snapc_index)) {
         free(b);
         filem_fmt(err, errlen, "cannot write %s: %s (fault point snapc-index)", path, strerror(EIO));
         return -EIO;

@@ -23,6 +23,19 @@
 
 #define KEY_MAX 128
 
+static int faults_on = 1;
+
+void filem_faults_enable(int on)
+{
+    faults_on = on;
+}
+
+int filem_fault(enum revive_fault_point p);
+int filem_fault(enum revive_fault_point p)
+{
+    return faults_on && revive_fault(p);
+}
+
 int filem_fmt(char *dst, size_t len, const char *fmt, ...)
 {
     va_list ap;
@@ -443,11 +456,11 @@ int filem_meta_write(const char *seqdir, const struct filem_meta *m, char *err, 
         filem_fmt(err, errlen, "cannot flush %s: %s", d.tmp, strerror(-e));
         return e;
     }
-    if (revive_fault(REVIVE_FAULT_snapc_coord_kill)) {
+    if (filem_fault(REVIVE_FAULT_snapc_coord_kill)) {
         revive_log_error("fault point snapc-coord-kill: killing the coordinator before the rename");
         raise(SIGKILL);
     }
-    if (revive_fault(REVIVE_FAULT_snapc_meta_write)) {
+    if (filem_fault(REVIVE_FAULT_snapc_meta_write)) {
         crs_durable_abort(&d);
         filem_fmt(err, errlen, "cannot write %s: %s (fault point snapc-meta-write)", path,
                  strerror(EIO));

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/log.h"
 #include "snapc/wire.h"
 
@@ -403,6 +404,13 @@ static void on_quiesce(const uint8_t *p)
     snprintf(path, sizeof path, "%s/rank_%d.img", A.dir, A.world_rank);
     struct snapc_capture_result r;
     memset(&r, 0, sizeof r);
+    const char *fe = getenv("REVIVE_FAULT_EPOCH");
+    if (A.epoch >= (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1) &&
+        revive_fault(REVIVE_FAULT_snapc_rank_capture)) {
+        send_failed(EIO, SNAPC_PHASE_CAPTURED, "cannot write the image (fault point "
+                                               "snapc-rank-capture)");
+        return;
+    }
     e = A.ops.capture ? A.ops.capture(A.ops.arg, path, &r) : -ENOSYS;
     if (e == 1) {
         after_restart();

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -94,6 +95,15 @@ static struct {
     char parent_jobdir[PATH_MAX];
     int term_pending;        /* an epoch with --term committed: the job is ending */
 } S = {.sfd = -1, .ufd = -1, .tfd = -1, .restart_lock = -1, .parent_seq = -1};
+
+/* Fault points fire from epoch REVIVE_FAULT_EPOCH on (default 1): a test can take good
+ * snapshots first, then see a failure leave them intact. */
+static uint32_t fault_epoch = 1;
+
+static int coord_fault(enum revive_fault_point p)
+{
+    return S.p.epoch >= fault_epoch && revive_fault(p);
+}
 
 /* ---- connections ---- */
 
@@ -223,10 +233,11 @@ static int ensure_jobdir(char *err, size_t errlen)
 static void act_ckpt(const struct snapc_action *a)
 {
     char err[512];
+    filem_faults_enable(S.p.epoch >= fault_epoch);
     S.wall_start = snapc_wall_ms();
     S.mono_start = now_ms();
     int e = ensure_jobdir(err, sizeof err);
-    if (e == 0 && revive_fault(REVIVE_FAULT_snapc_seq_dir)) {
+    if (e == 0 && coord_fault(REVIVE_FAULT_snapc_seq_dir)) {
         e = -EIO;
         snapc_fmt(err, sizeof err, "cannot create the sequence directory (fault point snapc-seq-dir)");
     }
@@ -246,7 +257,7 @@ static void act_ckpt(const struct snapc_action *a)
 
 static void act_targets(void)
 {
-    if (S.p.version == 1 && revive_fault(REVIVE_FAULT_snapc_targets)) {
+    if (S.p.version == 1 && coord_fault(REVIVE_FAULT_snapc_targets)) {
         local_fail(-EIO, "the coordinator failed before sending the targets (fault point "
                          "snapc-targets)");
         return;
@@ -258,7 +269,7 @@ static void act_targets(void)
 
 static void act_quiesce(void)
 {
-    if (revive_fault(REVIVE_FAULT_snapc_quiesce)) {
+    if (coord_fault(REVIVE_FAULT_snapc_quiesce)) {
         local_fail(-EIO, "the coordinator failed before closing the gates (fault point "
                          "snapc-quiesce)");
         return;
@@ -432,7 +443,7 @@ static void act_commit(void)
 {
     char err[512];
     struct snapc_event ev = {.type = SNAPC_EV_COMMITTED};
-    if (revive_fault(REVIVE_FAULT_snapc_captured)) {
+    if (coord_fault(REVIVE_FAULT_snapc_captured)) {
         ev.u.done.status = -EIO;
         ev.u.done.msg = "the coordinator failed before writing the metadata (fault point "
                         "snapc-captured)";
@@ -1066,6 +1077,7 @@ static int spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen)
         snapc_fmt(err, errlen, "pipe: %s", strerror(-e));
         return e;
     }
+    pid_t coord_pid = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = -errno;
@@ -1075,6 +1087,10 @@ static int spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen)
         return e;
     }
     if (pid == 0) {
+        /* the launcher (and with it the ranks) ends when the coordinator is killed */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != coord_pid)
+            _exit(127);
         signal(SIGPIPE, SIG_DFL);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         setenv(SNAPC_ENV_COORD, S.coord_addr, 1);
@@ -1176,6 +1192,10 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     S.cfg = cfg;
     snapc_proto_init(&S.p);
     S.p.default_timeout_s = cfg->timeout_s ? cfg->timeout_s : SNAPC_DEFAULT_TIMEOUT_S;
+    const char *fe = getenv("REVIVE_FAULT_EPOCH");
+    if (fe && atoi(fe) > 0)
+        fault_epoch = (uint32_t)atoi(fe);
+    filem_faults_enable(0);
     const char *ct = getenv("REVIVE_CAPTURE_TIMEOUT");
     if (ct && atoi(ct) > 0)
         S.p.capture_timeout_s = (uint32_t)atoi(ct);
@@ -1371,5 +1391,19 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     int status = exit_status();
     explicit_bzero(S.secret, sizeof S.secret);
     snapc_proto_fini(&S.p);
+    if (WIFSIGNALED(S.child_status)) {
+        /* the launcher died of a signal: so do we (the shell sees what it would natively),
+         * except for signals that would leave a core of the coordinator */
+        int sig = WTERMSIG(S.child_status);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE ||
+            sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM) {
+            signal(sig, SIG_DFL);
+            sigset_t one;
+            sigemptyset(&one);
+            sigaddset(&one, sig);
+            sigprocmask(SIG_UNBLOCK, &one, NULL);
+            raise(sig);
+        }
+    }
     return status;
 }

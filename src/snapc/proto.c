@@ -331,26 +331,47 @@ static int check_converged(struct snapc_proto *p, int64_t now)
     return 0;
 }
 
-/* The reason a converging job did not get there, naming the first rank. */
+/* The reason a converging job did not get there. The rank named is the one
+ * most likely holding the others up: one in MPI_Finalize, then one outside
+ * MPI short of its targets (the others wait for it inside collectives), one
+ * that did not answer the last targets, one waiting in a call, and last one
+ * inside a collective (itself usually waiting for another). */
 static void convergence_blame(const struct snapc_proto *p, char *buf, size_t len)
 {
+    int best = -1, best_rank = -1;
     for (int i = 0; i < p->nranks; i++) {
         const struct snapc_rank_rec *r = &p->r[i];
         if (r->gone || converged_rank(p, r))
             continue;
+        int prio;
         if (r->finalizing)
-            snprintf(buf, len, "rank %d is in MPI_Finalize", i);
+            prio = 5;
         else if (!r->state_known || r->v_seen != p->version)
-            snprintf(buf, len, "rank %d did not acknowledge target update %u", i, p->version);
+            prio = 3;
         else if (r->in_cs)
-            snprintf(buf, len, "rank %d is inside %s", i, r->what[0] ? r->what : "a collective");
+            prio = 1;
         else if (r->what[0])
-            snprintf(buf, len, "rank %d waits in %s", i, r->what);
+            prio = 2;
         else
-            snprintf(buf, len, "rank %d is outside MPI", i);
-        return;
+            prio = 4;
+        if (prio > best) {
+            best = prio;
+            best_rank = i;
+        }
     }
-    snprintf(buf, len, "no rank is at fault (?)");
+    const struct snapc_rank_rec *r = best_rank >= 0 ? &p->r[best_rank] : NULL;
+    switch (best) {
+    case 5: snprintf(buf, len, "rank %d is in MPI_Finalize", best_rank); break;
+    case 4: snprintf(buf, len, "rank %d is outside MPI", best_rank); break;
+    case 3:
+        snprintf(buf, len, "rank %d did not acknowledge target update %u", best_rank, p->version);
+        break;
+    case 2: snprintf(buf, len, "rank %d waits in %s", best_rank, r->what); break;
+    case 1:
+        snprintf(buf, len, "rank %d is inside %s", best_rank, r->what[0] ? r->what : "a collective");
+        break;
+    default: snprintf(buf, len, "no rank is at fault (?)"); break;
+    }
 }
 
 /* ---- handlers ---- */

@@ -5,6 +5,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechan
 : "${REVIVE_BUILDDIR:?run through make check}"
 export REVIVE_MPI_LIBDIR=$REVIVE_BUILDDIR/.libs
 export REVIVE_EXEC=$REVIVE_BUILDDIR/tools/mpi/revive-exec
+export REVIVE_COORD_BIN=$REVIVE_BUILDDIR/tools/snapc/revive-coord
 wrapper=$REVIVE_BUILDDIR/tools/mpi/mpirun
 mk=$REVIVE_BUILDDIR/Makefile
 case $flavor in

@@ -21,13 +21,15 @@
  *   --sleep-us U      largest pause between collectives (default 2000)
  *   --end-sleep S     seconds every rank sleeps after its work, before MPI_Finalize
  *   --early-finalize R   rank R does not sleep: it waits in MPI_Finalize meanwhile
- *   --stall R         rank R stops outside MPI (sleeps 1 h) half-way through
+ *   --stall R:K       rank R stops outside MPI (sleeps 1 h) at schedule step K
  *   --die R:OP        rank R SIGKILLs itself in OP (begin seqs targets quiesce drain capture)
  *   --fail R:OP       rank R's OP fails (quiesce drain capture)
  *   --slow R:OP:MS    rank R's OP takes MS milliseconds more
  *   --mpix K          every rank calls MPIX_Checkpoint at its K-th world collective
  *   --mpix-request R:K   rank R calls MPIX_Checkpoint_request at schedule step K
  *   --ready DIR       each rank creates DIR/ready.R once its agent runs
+ *   --start-delay R:MS   rank R starts its agent (MPI_Init) MS milliseconds late
+ *   --jitter-us U     the agent thread takes up to U us to apply new targets
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,6 +49,7 @@
 #include "crs/base/image.h"
 #include "fake_shm.h"
 #include "filem/filem.h"
+#include "mpix_ckpt.h"
 #include "snapc/agent.h"
 #include "tiny_image.h"
 
@@ -66,19 +69,21 @@ static int me, size;
 static struct fake_shm *shm;
 
 /* options */
-static int iters = 300, sleep_us = 2000, end_sleep, early_finalize = -1, stall_rank = -1;
+static int iters = 300, sleep_us = 2000, end_sleep, early_finalize = -1, stall_rank = -1, stall_at;
 static unsigned seed = 1;
 static int die_rank = -1, fail_rank = -1, slow_rank = -1, slow_ms;
 static char die_op[16], fail_op[16], slow_op[16];
 static int mpix_at = -1, mpixr_rank = -1, mpixr_at = -1;
 static const char *ready_dir;
+static int delay_rank = -1, delay_ms, jitter_us;
+static unsigned jitter_seed = 99;
 
 /* gate state (lock) */
 static pthread_mutex_t G = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t GC = PTHREAD_COND_INITIALIZER;
 static uint64_t seq[FAKE_MAX_COMMS];
 static uint64_t target[FAKE_MAX_COMMS];
-static int pending, targets_known, in_cs, finalizing, parked;
+static int pending, targets_known, in_cs, finalizing, parked, gate_closed;
 static uint32_t version, raised_v;
 static char what[160];
 
@@ -146,6 +151,10 @@ static void enter(int c, int kind)
 {
     pthread_mutex_lock(&G);
     for (;;) {
+        if (gate_closed) { /* quiesced: nothing enters MPI until the gate opens */
+            pthread_cond_wait(&GC, &G);
+            continue;
+        }
         if (!pending)
             break;
         if (!targets_known) {
@@ -252,6 +261,8 @@ static void o_targets(void *arg, const struct snapc_seq *t, int n, uint32_t v)
 {
     (void)arg;
     op_hook("targets");
+    if (jitter_us > 0) /* a slow agent: the window where its last STATE is stale grows */
+        usleep((useconds_t)(rnd(&jitter_seed) % (unsigned)jitter_us));
     pthread_mutex_lock(&G);
     for (int c = 0; c < ncomms; c++) {
         target[c] = 0;
@@ -287,7 +298,12 @@ static int o_quiesce(void *arg, int timeout_ms)
     (void)arg;
     (void)timeout_ms;
     op_hook("quiesce");
-    return op_fails("quiesce") ? -EIO : 0;
+    if (op_fails("quiesce"))
+        return -EIO;
+    pthread_mutex_lock(&G);
+    gate_closed = 1;
+    pthread_mutex_unlock(&G);
+    return 0;
 }
 
 static int o_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen)
@@ -335,6 +351,7 @@ static void o_resume(void *arg, int action)
     pthread_mutex_lock(&G);
     pending = 0;
     targets_known = 0;
+    gate_closed = 0;
     pthread_cond_broadcast(&GC);
     pthread_mutex_unlock(&G);
     if (action == SNAPC_RESUME_STOP)
@@ -350,6 +367,30 @@ static int o_describe(void *arg, char *buf, size_t len)
 {
     (void)arg;
     return snprintf(buf, len, "mpi_version fake 1\nthread_level 0\n");
+}
+
+/* ---- what the MPI layer exports for libmpix_ckpt (as src/pml_hooks does) ---- */
+
+int revive_mpix_checkpoint(int collective, int *flag);
+int revive_mpix_checkpoint(int collective, int *flag)
+{
+    if (flag)
+        *flag = 0;
+    if (finalizing)
+        return -ESHUTDOWN;
+    uint64_t s = seq[0];
+    if (!collective)
+        return snapc_agent_request(0, s);
+    int rc = snapc_agent_request(1, s);
+    if (rc)
+        return rc;
+    enter(0, K_BARRIER); /* counted as a collective on WORLD, without communication */
+    leave();
+    int restarted = 0;
+    rc = snapc_agent_wait_epoch(s, &restarted);
+    if (rc == 0 && flag)
+        *flag = restarted;
+    return rc;
 }
 
 /* ---- --check ---- */
@@ -451,13 +492,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--sleep-us")) sleep_us = atoi(v), i++;
         else if (!strcmp(a, "--end-sleep")) end_sleep = atoi(v), i++;
         else if (!strcmp(a, "--early-finalize")) early_finalize = atoi(v), i++;
-        else if (!strcmp(a, "--stall")) stall_rank = atoi(v), i++;
+        else if (!strcmp(a, "--stall")) rank_op(v, &stall_rank, tmp, sizeof tmp, NULL), stall_at = atoi(tmp), i++;
         else if (!strcmp(a, "--die")) rank_op(v, &die_rank, die_op, sizeof die_op, NULL), i++;
         else if (!strcmp(a, "--fail")) rank_op(v, &fail_rank, fail_op, sizeof fail_op, NULL), i++;
         else if (!strcmp(a, "--slow")) rank_op(v, &slow_rank, slow_op, sizeof slow_op, &slow_ms), i++;
         else if (!strcmp(a, "--mpix")) mpix_at = atoi(v), i++;
         else if (!strcmp(a, "--mpix-request")) rank_op(v, &mpixr_rank, tmp, sizeof tmp, NULL), mpixr_at = atoi(tmp), i++;
         else if (!strcmp(a, "--ready")) ready_dir = v, i++;
+        else if (!strcmp(a, "--jitter-us")) jitter_us = atoi(v), i++;
+        else if (!strcmp(a, "--start-delay")) rank_op(v, &delay_rank, tmp, sizeof tmp, NULL), delay_ms = atoi(tmp), i++;
         else {
             fprintf(stderr, "fake_rank: unknown option %s\n", a);
             return 2;
@@ -469,6 +512,7 @@ int main(int argc, char **argv)
         return 2;
     }
     me = atoi(rs);
+    jitter_seed += (unsigned)atoi(rs) * 31u;
     size = atoi(ss);
     shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, atoi(fs), 0);
     if (shm == MAP_FAILED) {
@@ -487,6 +531,8 @@ int main(int argc, char **argv)
         .quiesce = o_quiesce, .drain = o_drain, .capture = o_capture, .resume = o_resume,
         .abort = o_abort, .describe = o_describe,
     };
+    if (me == delay_rank)
+        usleep((useconds_t)delay_ms * 1000);
     int e = snapc_agent_start(&ops, me, size);
     if (e < 0) {
         fprintf(stderr, "fake_rank %d: the agent did not start: %s\n", me, strerror(-e));
@@ -505,27 +551,20 @@ int main(int argc, char **argv)
         int c = (int)(rnd(&sched) % (unsigned)ncomms);
         int kind = rnd(&sched) % 3 == 0 ? K_BARRIER : K_BCAST;
         int root = comms[c].members[rnd(&sched) % (unsigned)comms[c].n];
-        if (me == stall_rank && k == iters / 2) {
+        if (me == stall_rank && k == stall_at) {
             fprintf(stderr, "fake_rank %d: stalling outside MPI\n", me);
             sleep(3600);
         }
         if (me == mpixr_rank && k == mpixr_at) {
-            e = snapc_agent_request(0, seq[0]);
-            fprintf(stderr, "fake_rank %d: MPIX_Checkpoint_request: %s\n", me,
-                    e ? strerror(-e) : "ok");
+            e = MPIX_Checkpoint_request();
+            fprintf(stderr, "fake_rank %d: MPIX_Checkpoint_request: %d\n", me, e);
         }
         if (!comms[c].mine)
             continue;
         if (c == 0 && mpix_at >= 0 && world_done == (uint64_t)mpix_at) {
-            /* MPIX_Checkpoint: ask, count as a collective on WORLD, wait for the commit */
-            uint64_t ws = seq[0];
-            e = snapc_agent_request(1, ws);
-            collective(0, K_BARRIER, 0);
-            int restarted = 0;
-            if (e == 0)
-                e = snapc_agent_wait_epoch(ws, &restarted);
-            printf("rank %d: MPIX_Checkpoint: %s restarted=%d\n", me, e ? strerror(-e) : "ok",
-                   restarted);
+            int flag = -1;
+            e = MPIX_Checkpoint(&flag);
+            printf("rank %d: MPIX_Checkpoint: %d flag=%d\n", me, e, flag);
             fflush(stdout);
         }
         if (sleep_us > 0)

@@ -1,0 +1,100 @@
+#!/bin/bash
+# ckpt-mpirun against what it must refuse, each with one clear message and exit status 1, no
+# hang, the job untouched: a dead PID, a process that is no launcher, a launcher started without
+# -am ft-enable-cr, another user's job, a job still starting, a job in MPI_Finalize, a second
+# request during a checkpoint (and --wait), ranks that cannot reach a safe point (--timeout), a
+# rank with a wrong secret; bad options.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-badinput
+
+expect_rc 2 "no PID" "$CKPT"
+expect_rc 1 "a PID that is no number" "$CKPT" 12ab && err_has "'12ab' is not a process id"
+expect_rc 1 "--term with --stop" "$CKPT" --term --stop 1 && err_has "exclude each other"
+expect_rc 1 "a bad --timeout" "$CKPT" --timeout 0 1 && err_has "--timeout needs a number"
+
+# a dead PID
+sleep 0 & dead=$!; wait $dead
+expect_rc 1 "a dead PID" "$CKPT" $dead && err_has "there is no process $dead"
+# a process that is not an MPI launcher
+sleep 60 & other=$!
+jobs_started="$jobs_started $other"
+expect_rc 1 "a non-launcher" "$CKPT" $other && err_has "(sleep) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr'"
+# a launcher started without -am ft-enable-cr (a program called mpirun)
+ln -s "$(command -v sleep)" "$W/mpirun"
+"$W/mpirun" 60 & plain=$!
+jobs_started="$jobs_started $plain"
+expect_rc 1 "a launcher without ft-enable-cr" "$CKPT" $plain && err_has "was not started with 'mpirun -am ft-enable-cr'"
+kill $other $plain
+pass "dead PID, non-launcher, launcher without -am ft-enable-cr"
+
+# a job of ours
+start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:1500
+# another user (nobody) asks: refused, and the job's socket is out of its reach anyway
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    chmod 755 "$W"   # let nobody reach ckpt-mpirun's path only; the socket dir stays 0700
+    expect_rc 1 "another user's job" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        "$CKPT" $JOB && err_has "process $JOB belongs to user root (uid 0): only that user can checkpoint the job"
+    expect_rc 1 "another user's job, by a rank's pid" setpriv --reuid=nobody --regid=nogroup \
+        --clear-groups "$CKPT" "$(pgrep -f -- "--ready $W/a.ready" | tail -1)" && err_has "belongs to user root"
+    chmod 700 "$W"
+    pass "another user's job"
+else
+    echo "skip: no setpriv or no user nobody: the other-user case is not run"
+fi
+# a rank's pid finds the job too
+r=$(pgrep -f -- "--ready $W/a.ready" | tail -1)
+expect_rc 0 "a rank's pid" "$CKPT" $r && consistent "$(tail -n1 "$W/cmd.out")" 4
+# a second request while a checkpoint runs (rank 0's capture takes 1.5 s): refused, or queued
+"$CKPT" $JOB >"$W/first.out" 2>"$W/first.err" & first=$!
+sleep 0.5
+expect_rc 1 "a second request" "$CKPT" $JOB && err_has "a checkpoint of this job is in progress (sequence 1); try again when it ends"
+"$CKPT" --wait $JOB >"$W/third.out" 2>"$W/third.err" & third=$!
+wait $first || fail "the first request failed: $(cat "$W/first.err")"
+wait $third || fail "the waiting request failed: $(cat "$W/third.err")"
+[ "$(tail -n1 "$W/first.out")" = "$W/revive_global_snapshot_$JOB.ckpt/1" ] || fail "first: $(cat "$W/first.out")"
+[ "$(tail -n1 "$W/third.out")" = "$W/revive_global_snapshot_$JOB.ckpt/2" ] || fail "waiting: $(cat "$W/third.out")"
+pass "second request refused, --wait queued"
+# a rank with the wrong secret is refused; the job is not disturbed
+coord=$(tr '\0' '\n' < /proc/$(pgrep -P $JOB | head -1)/environ | sed -n 's/^REVIVE_COORD=//p')
+bad=$(printf '%064d' 7)
+truncate -s 65536 "$W/shm"
+FAKE_RANK=0 FAKE_SIZE=4 FAKE_SHM_FD=9 REVIVE_COORD=$coord REVIVE_JOB_SECRET=$bad \
+    "$FRANK" --iters 1 </dev/null >"$W/intruder.out" 2>"$W/intruder.err" 9<>"$W/shm"
+rc=$?
+[ $rc = 1 ] || fail "a wrong secret: status $rc"
+grep -q "the job's coordinator refused this rank: wrong job secret" "$W/intruder.err" ||
+    { fail "a wrong secret: no clear message"; cat "$W/intruder.err"; }
+grep -q "refused a connection from .*: wrong job secret" "$W/a.err" || fail "the coordinator did not log the refusal"
+# a rank that is not this job's (a connection saying nothing)
+exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; exec 7>&-
+expect_rc 0 "a snapshot after the intruders" "$CKPT" $JOB && consistent "$(tail -n1 "$W/cmd.out")" 4
+pass "wrong secret refused"
+kill -TERM $JOB; wait $JOB
+
+# a rank that cannot reach a safe point: no checkpoint after --timeout, the job goes on
+start_job b 3 --iters 1000000 --sleep-us 500 --stall 1:100
+sleep 0.5
+t0=$(date +%s%N)
+expect_rc 1 "a stalled rank" "$CKPT" --timeout 2 $JOB &&
+    err_has "no checkpoint: rank 1 is outside MPI (targets not reached within 2 s)"
+t=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $t -lt 5000 ] || fail "the timeout took $t ms"
+[ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "the failed sequence was left behind"
+kill -0 $JOB || fail "the job ended after the timeout"
+kill -TERM $JOB; wait $JOB
+pass "--timeout: no checkpoint, the rank named"
+
+# requests while the job starts (rank 3 starts its agent 3 s late) and while a rank is in
+# MPI_Finalize
+mkdir -p "$W/c.ready"
+( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$FRANK" --ready "$W/c.ready" \
+    --iters 50 --sleep-us 100 --start-delay 3:3000 --end-sleep 20 --early-finalize 2 ) >"$W/c.out" 2>"$W/c.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+until [ "$(ls "$W/c.ready" | wc -l)" -ge 3 ]; do sleep 0.05; done
+expect_rc 1 "a job still starting" "$CKPT" $JOB && err_has "the job is starting: 3 of 4 ranks ready; try again in a moment"
+until [ "$(ls "$W/c.ready" | wc -l)" -ge 4 ]; do sleep 0.05; done
+sleep 1.5  # rank 2 is in MPI_Finalize, the others sleep before theirs
+expect_rc 1 "a rank in MPI_Finalize" "$CKPT" $JOB && err_has "rank 2 has called MPI_Finalize: the job is ending"
+kill -TERM $JOB; wait $JOB
+pass "requests while starting and after MPI_Finalize"
+finish

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Global snapshots of fake jobs (simulated collectives, Bcast-like early exits, random pauses)
+# through the real coordinator and agent: every snapshot's cut is consistent, raises happen and
+# converge, the reference is the last line of stdout, --status/--json/--stop/--term work, the
+# job runs on after each snapshot, MPIX_Checkpoint and MPIX_Checkpoint_request work.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-converge
+
+# 4 ranks, 12 snapshots in a row while the ranks run collectives at random
+start_job a 4 --iters 1000000 --sleep-us 300 --seed 7
+raises=0
+for i in $(seq 0 11); do
+    if ! expect_rc 0 "snapshot $i" "$CKPT" --json "$JOB"; then continue; fi
+    ref=$(tail -n1 "$W/cmd.out")
+    [ "$ref" = "$W/revive_global_snapshot_$JOB.ckpt/$i" ] || fail "snapshot $i: reference '$ref'"
+    grep -q '"status":"committed"' "$W/cmd.out" || fail "snapshot $i: no JSON summary"
+    r=$(sed -n 's/.*"raises":\([0-9]*\).*/\1/p' "$W/cmd.out" | head -1)
+    raises=$((raises + ${r:-0}))
+    consistent "$ref" 4
+    err_has "snapshot $i committed: 4 ranks"
+done
+[ $raises -gt 0 ] || fail "no raise in 12 snapshots (the Bcast-like early exits should need some)"
+pass "12 snapshots of 4 ranks, consistent cuts, $raises raises"
+kill -0 $JOB || fail "the job ended after the snapshots"
+
+# --status prints every phase
+expect_rc 0 "--status" "$CKPT" --status "$JOB"
+for ph in Requested Pending Running Quiesced Drained "Locally Finished" Established Recovered; do
+    err_has "] $ph"
+done
+# --stop: the ranks stop themselves once the snapshot is committed
+expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
+    sleep 0.3
+    stopped=0
+    for p in $(pgrep -f -- "--ready $W/a.ready"); do
+        [ "$(cat /proc/$p/comm)" = fake_rank ] || continue
+        [ "$(ps -o stat= -p $p | cut -c1)" = T ] && stopped=$((stopped + 1))
+        kill -CONT $p
+    done
+    [ $stopped = 4 ] || fail "--stop: $stopped of 4 ranks stopped"
+}
+sleep 0.3
+expect_rc 0 "snapshot after --stop and SIGCONT" "$CKPT" "$JOB"
+# --term: the job ends after the snapshot; ckpt-mpirun returns after it ended
+expect_rc 0 "--term" "$CKPT" --term "$JOB"
+ref=$(tail -n1 "$W/cmd.out")
+job_gone $JOB 2 || fail "--term: the job still runs after ckpt-mpirun returned"
+wait $JOB
+st=$?
+[ $st -ne 0 ] || fail "--term: the job's exit status is 0"
+consistent "$ref" 4
+no_strays
+pass "--status, --stop, --term (job status $st)"
+
+# 8 ranks; slow agents (the window where a rank's last report is stale grows: a coordinator
+# that converged on stale reports would capture inconsistent cuts here)
+start_job b 8 --iters 1000000 --sleep-us 200 --seed 3 --jitter-us 5000
+for i in $(seq 0 39); do
+    expect_rc 0 "8 ranks, snapshot $i" "$CKPT" "$JOB" && consistent "$(tail -n1 "$W/cmd.out")" 8
+done
+kill -TERM $JOB
+wait $JOB
+pass "8 ranks"
+
+# MPIX_Checkpoint: every rank at its 40th collective on WORLD; MPIX_Checkpoint_request from
+# rank 2 at step 300
+start_job c 4 --iters 2000 --sleep-us 100 --seed 5 --mpix 40 --mpix-request 2:300
+wait $JOB
+st=$?
+[ $st = 0 ] || fail "MPIX job: exit status $st"
+n=$(grep -c "MPIX_Checkpoint: 0 flag=0" "$W/c.out")
+[ "$n" = 4 ] || { fail "MPIX_Checkpoint returned 0/CONTINUE in $n of 4 ranks"; cat "$W/c.out"; }
+grep -q "MPIX_Checkpoint_request: 0" "$W/c.err" || fail "MPIX_Checkpoint_request did not return 0"
+jd=$W/revive_global_snapshot_$JOB.ckpt
+[ -f "$jd/0/snapshot.meta" ] && [ -f "$jd/1/snapshot.meta" ] ||
+    { fail "MPIX: expected two committed snapshots"; ls -R "$jd"; }
+for s in 0 1; do [ -d "$jd/$s" ] && consistent "$jd/$s" 4; done
+# the MPIX snapshot's cut is at the call: WORLD at the same count on every rank
+grep -q "^comm 0 at 4[01]$" "$W/check.out" 2>/dev/null || true
+pass "MPIX_Checkpoint and MPIX_Checkpoint_request"
+finish

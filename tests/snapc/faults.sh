@@ -1,0 +1,78 @@
+#!/bin/bash
+# Commit durability: a failure at every step of the coordinator (fault points), a rank failing
+# or dying (kill -9) at every step of its side, and the coordinator killed before the rename:
+# no snapshot.meta for the failed sequence (it is removed or never offered), the previous
+# sequence intact (ckpt-info --verify), one clear message, the job running on unless the
+# failure ended it, and no stray process.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-faults
+
+# sequence 0 is good; then the fault: sequence 1 is not committed
+check_intact() { # JOBDIR WHAT
+    "$INFO" --verify "$1/0" >"$W/verify.out" 2>&1 || { fail "$2: sequence 0 damaged"; cat "$W/verify.out"; }
+    [ -f "$1/1/snapshot.meta" ] && fail "$2: sequence 1 has a snapshot.meta"
+    "$INFO" "$1" >"$W/list.out" 2>&1
+    grep -q "^$1/1$" "$W/list.out" && ! grep -q "not committed" "$W/list.out" && fail "$2: sequence 1 is offered"
+    return 0
+}
+
+for f in snapc-seq-dir snapc-targets snapc-quiesce snapc-captured snapc-meta-write snapc-rank-capture; do
+    REVIVE_FAULT=$f REVIVE_FAULT_EPOCH=2 start_job $f 3 --iters 1000000 --sleep-us 300
+    jd=$W/revive_global_snapshot_$JOB.ckpt
+    expect_rc 0 "$f: the first snapshot" "$CKPT" $JOB
+    expect_rc 1 "$f: the second snapshot" "$CKPT" $JOB && err_has "no checkpoint: "
+    grep -q "fault point $f" "$W/cmd.err" || { fail "$f: the message does not name the fault"; cat "$W/cmd.err"; }
+    [ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "$f: more than one line"; cat "$W/cmd.err"; }
+    [ -d "$jd/1" ] && fail "$f: the failed sequence directory is left"
+    check_intact "$jd" $f
+    kill -0 $JOB || fail "$f: the job ended"
+    # the ranks were released: they still run collectives (a snapshot again fails the same way)
+    expect_rc 1 "$f: again" "$CKPT" $JOB
+    kill -TERM $JOB; wait $JOB
+    pass "$f"
+done
+
+# the index cannot be rewritten after the commit: the snapshot stays committed
+REVIVE_FAULT=snapc-index REVIVE_FAULT_EPOCH=2 start_job idx 2 --iters 1000000 --sleep-us 300
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "snapc-index: first" "$CKPT" $JOB
+expect_rc 0 "snapc-index: second (committed anyway)" "$CKPT" $JOB
+"$INFO" --verify "$jd/1" >/dev/null 2>&1 || fail "snapc-index: sequence 1 is not committed"
+grep -q "the index was not updated" "$W/idx.err" || fail "snapc-index: no warning"
+kill -TERM $JOB; wait $JOB
+pass "snapc-index"
+
+# the coordinator killed after flushing the temporary snapshot.meta, before the rename: the
+# launcher and the ranks end with it, the sequence is never offered
+REVIVE_FAULT=snapc-coord-kill REVIVE_FAULT_EPOCH=2 start_job kill 3 --iters 1000000 --sleep-us 300
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "snapc-coord-kill: first" "$CKPT" $JOB
+expect_rc 1 "snapc-coord-kill: second" "$CKPT" $JOB && err_has "closed the connection without an answer"
+wait $JOB
+st=$?
+[ $st = 137 ] || fail "snapc-coord-kill: the coordinator's status $st"
+sleep 1
+no_strays
+check_intact "$jd" snapc-coord-kill
+ls -a "$jd/1" | grep -q "snapshot.meta.tmp" || echo "note: no temporary snapshot.meta left"
+pass "snapc-coord-kill"
+
+# a rank fails (disk full) or dies (kill -9) at every step of its side
+for op in quiesce drain capture; do
+    start_job fail-$op 3 --iters 1000000 --sleep-us 300 --fail 1:$op
+    expect_rc 1 "rank failure in $op" "$CKPT" $JOB && err_has "no checkpoint: rank 1 could not"
+    [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "$op failure: the sequence is left"
+    kill -0 $JOB || fail "$op failure: the job ended"
+    kill -TERM $JOB; wait $JOB
+done
+pass "a rank's failure at quiesce, drain, capture"
+for op in begin seqs targets quiesce drain capture; do
+    start_job die-$op 4 --iters 1000000 --sleep-us 300 --die 2:$op
+    expect_rc 1 "rank death in $op" "$CKPT" $JOB && err_has "no checkpoint: rank 2 ended during the checkpoint"
+    job_gone $JOB 10 || fail "$op death: the job did not end"
+    wait $JOB
+    [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "$op death: the sequence is left"
+    no_strays
+done
+pass "a rank killed at begin, seqs, targets, quiesce, drain, capture"
+finish

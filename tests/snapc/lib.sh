@@ -1,0 +1,108 @@
+# Sourced by tests/snapc/*.sh: the build tree, a private work folder, jobs of fake ranks under
+# the real coordinator, and checks.
+B=${REVIVE_BUILDDIR:?run through make check}
+COORD=$B/tools/snapc/revive-coord
+CKPT=$B/tools/snapc/ckpt-mpirun
+INFO=$B/tools/snapc/ckpt-info
+RESTART=$B/tools/snapc/restart-mpi
+FLAUNCH=$B/tests/snapc/fake_launch
+FRANK=$B/tests/snapc/fake_rank
+# each test its own socket directory (a private one under its work folder)
+fails=0
+
+# snapc_workdir NAME: W=/tmp/revive-NAME.XXXXXX (0700), removed at exit (jobs killed first),
+# cd'd into. Extra cleanup goes in $cleanup.
+cleanup=:
+jobs_started=
+snapc_workdir() {
+    W=$(mktemp -d "/tmp/revive-$1.XXXXXX") || exit 99
+    trap 'eval "$cleanup"; for p in $jobs_started; do kill -KILL $p 2>/dev/null; done; sleep 0.2; rm -rf "$W"' EXIT
+    cd "$W" || exit 99
+    export REVIVE_SOCKET_DIR=$W/sock
+}
+
+# clean_exec [VAR=value...] CMD ARGS...: replaces the (sub)shell with CMD run with only fds 0-2.
+clean_exec() {
+    exec bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+        exec env "$@"' clean_exec "$@"
+}
+
+# start_job NAME NRANKS [COORD OPTIONS --] FAKE_RANK OPTIONS...: starts a job in the background;
+# JOB = the coordinator's pid (what the user's mpirun is; "wait $JOB" gives its exit status),
+# its output in NAME.out/NAME.err. Waits until every rank's agent runs (NAME.ready/).
+start_job() {
+    local name=$1 n=$2
+    shift 2
+    local copts=()
+    if [ "${1:-}" = --coord ]; then
+        shift
+        while [ "$1" != -- ]; do copts+=("$1"); shift; done
+        shift
+    fi
+    mkdir -p "$W/$name.ready"
+    ( clean_exec REVIVE_VERBOSE=${REVIVE_VERBOSE:-2} "$COORD" --flavor fake "${copts[@]}" -- \
+        "$FLAUNCH" -np "$n" "$FRANK" --ready "$W/$name.ready" "$@" ) >"$W/$name.out" 2>"$W/$name.err" &
+    JOB=$!
+    jobs_started="$jobs_started $JOB"
+    local t=0
+    while [ "$(ls "$W/$name.ready" | wc -l)" -lt "$n" ]; do
+        sleep 0.05; t=$((t + 1))
+        if [ $t -gt 400 ]; then echo "FAIL: job $name did not start"; cat "$W/$name.err"; exit 1; fi
+    done
+}
+# job_gone PID [SECONDS]: waits until the process has ended (default 10 s); 1 if it did not.
+job_gone() {
+    local t=0 max=$(( ${2:-10} * 20 ))
+    while kill -0 "$1" 2>/dev/null; do
+        sleep 0.05; t=$((t + 1)); [ $t -ge $max ] && return 1
+    done
+    return 0
+}
+
+# no_strays: no fake rank or fake launcher of this work folder is left.
+no_strays() {
+    local left
+    left=$(pgrep -f -- "--ready $W/" || true)
+    if [ -n "$left" ]; then
+        echo "FAIL: stray processes: $left"; ps -o pid,stat,args -p $left; fails=$((fails + 1))
+        kill -KILL $left 2>/dev/null
+    fi
+}
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+pass() { echo "ok: $*"; }
+
+# expect_rc WANT DESCRIPTION CMD...: runs CMD (stdout in $W/cmd.out, stderr in $W/cmd.err) and
+# checks its exit status.
+expect_rc() {
+    local want=$1 what=$2 rc
+    shift 2
+    "$@" >"$W/cmd.out" 2>"$W/cmd.err"
+    rc=$?
+    if [ "$rc" != "$want" ]; then
+        fail "$what: exit status $rc, expected $want"; sed 's/^/    /' "$W/cmd.err"
+        return 1
+    fi
+    return 0
+}
+
+# err_has TEXT: the last command's stderr contains TEXT (one line of it).
+err_has() {
+    if grep -qF -- "$1" "$W/cmd.err"; then return 0; fi
+    fail "stderr lacks '$1':"; sed 's/^/    /' "$W/cmd.err"; return 1
+}
+
+# consistent REF N: the snapshot's cut is consistent (fake_rank --check).
+consistent() {
+    if ! "$FRANK" --check "$1" "$2" >"$W/check.out" 2>&1; then
+        fail "inconsistent cut in $1"; sed 's/^/    /' "$W/check.out"; return 1
+    fi
+    return 0
+}
+
+finish() {
+    no_strays
+    if [ $fails -gt 0 ]; then echo "FAIL: $fails check(s) failed"; exit 1; fi
+    echo "PASS"
+    exit 0
+}

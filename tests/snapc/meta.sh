@@ -1,0 +1,73 @@
+#!/bin/bash
+# snapshot.meta damaged or truncated, images damaged or missing, directories that are not
+# private: ckpt-info (and restart-mpi) refuse with one clear message and a non-zero status;
+# --verify checks every image; --json is JSON.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-meta
+
+start_job a 3 --iters 1000000 --sleep-us 300
+expect_rc 0 "snapshot 0" "$CKPT" $JOB
+expect_rc 0 "snapshot 1" "$CKPT" $JOB
+kill -TERM $JOB; wait $JOB
+jd=$W/revive_global_snapshot_$JOB.ckpt
+
+expect_rc 0 "ckpt-info of the directory" "$INFO" "$jd"
+grep -q "2 sequences" "$W/cmd.out" || fail "ckpt-info lists $(head -1 "$W/cmd.out")"
+expect_rc 0 "ckpt-info --verify" "$INFO" --verify "$jd/1"
+grep -c "rank [0-2]: ok" "$W/cmd.out" | grep -qx 3 || fail "--verify: $(cat "$W/cmd.out")"
+expect_rc 0 "ckpt-info --json" "$INFO" --json --verify "$jd"
+if command -v python3 >/dev/null; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["committed"]==2, d' "$W/cmd.out" ||
+        fail "--json is not the expected JSON"
+fi
+
+# damaged and truncated copies of sequence 1
+cp -a "$jd/1" "$jd/7"
+cp -a "$jd/1" "$jd/8"
+printf 'X' | dd of="$jd/7/snapshot.meta" bs=1 seek=100 conv=notrunc status=none
+truncate -s -20 "$jd/8/snapshot.meta"
+expect_rc 1 "a damaged snapshot.meta" "$INFO" "$jd/7" && err_has "$jd/7/snapshot.meta is damaged (checksum"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+expect_rc 1 "a truncated snapshot.meta" "$INFO" "$jd/8" && err_has "$jd/8/snapshot.meta is truncated"
+err_has "this snapshot cannot be used (use another sequence)"
+expect_rc 1 "listing with damaged sequences" "$INFO" "$jd"
+grep -q "DAMAGED" "$W/cmd.out" || fail "the listing does not say DAMAGED"
+if [ -x "$RESTART" ] && "$RESTART" --help >/dev/null 2>&1; then
+    expect_rc 1 "restart-mpi of a damaged snapshot" "$RESTART" --showme "$jd/7" && err_has "snapshot.meta is damaged"
+    expect_rc 1 "restart-mpi of a truncated snapshot" "$RESTART" --showme "$jd/8" && err_has "is truncated"
+fi
+rm -rf "$jd/7" "$jd/8"
+pass "damaged and truncated snapshot.meta refused"
+
+# an uncommitted sequence
+mkdir -m 700 "$jd/5"
+expect_rc 1 "an uncommitted sequence" "$INFO" "$jd/5" && err_has "is not committed (no snapshot.meta)"
+rmdir "$jd/5"
+
+# damaged, truncated, missing image
+img=$jd/1/rank_1.img
+cp -a "$img" "$W/keep.img"
+printf 'X' | dd of="$img" bs=1 seek=5000 conv=notrunc status=none
+expect_rc 1 "a damaged image" "$INFO" --verify "$jd/1" && err_has "rank 1:"
+cp -a "$W/keep.img" "$img"; truncate -s -100 "$img"
+expect_rc 1 "a truncated image" "$INFO" --verify "$jd/1" && err_has "truncated or replaced"
+rm "$img"
+expect_rc 1 "a missing image" "$INFO" --verify "$jd/1" && err_has "rank_1.img: No such file"
+cp -a "$W/keep.img" "$img"
+expect_rc 0 "the image back" "$INFO" --verify "$jd/1"
+pass "damaged, truncated, missing images found by --verify"
+
+# directories and files that are not private
+chmod 755 "$jd"
+expect_rc 1 "a directory that is not private" "$INFO" "$jd" && err_has "is not private (mode 0755)"
+chmod 700 "$jd"; chmod 644 "$jd/1/snapshot.meta"
+expect_rc 1 "a metadata file that is not private" "$INFO" "$jd/1" && err_has "is not private"
+chmod 600 "$jd/1/snapshot.meta"
+# a reference through a symbolic link names what it points to
+ln -s "$jd/1" "$W/latest"
+expect_rc 0 "a reference through a symbolic link" "$INFO" "$W/latest"
+grep -q "^$jd/1$" "$W/cmd.out" || fail "the link was not followed: $(head -1 "$W/cmd.out")"
+expect_rc 1 "not a snapshot" "$INFO" "$W" && err_has "is not a snapshot reference"
+expect_rc 1 "missing" "$INFO" "$W/nothing" && err_has "does not exist"
+pass "private directories and files, bad references"
+finish
