@@ -2,9 +2,11 @@
  * belong to the application (upper half, saved by a checkpoint) and which to the MPI library
  * (lower half, left out and rebuilt at restart). See docs/mpi.md, "Knowing the halves apart".
  *
- * The functions are defined by Revive's MPI layer (revive-mpi-*.so, preloaded into each rank);
- * code outside it (src/crs, tests) finds them with dlsym(RTLD_DEFAULT, "pml_half_of_region")
- * and so on, and treats their absence as "no MPI layer: everything is upper".
+ * The functions are defined by Revive's MPI layer (revive-mpi-*.so, preloaded into each rank).
+ * When it loads, the layer registers with libcr a capture filter built on them
+ * (halves_filter.c: lower memory, threads and descriptors left out of an image, a mapping whose
+ * parts differ cut into pieces), so crs never looks them up; without the layer nothing is left
+ * out. Tests and tools may find them with dlsym(RTLD_DEFAULT, "pml_half_of_region").
  *
  * The query functions never allocate and use only system calls (fstat, readlink, open/read of
  * /proc/self/maps when no path is given), so they may be called from a checkpoint thread while

@@ -2,7 +2,8 @@
  * MPI_Finalize): every region of /proc/self/maps, thread and descriptor with its half and the
  * reason, as the queries answer. Uses stdio: not for a frozen process. */
 #define _GNU_SOURCE
-#include "pml_hooks/layer.h"
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "common/log.h"
 #include "pml_hooks/halves_internal.h"
 
 #include <dirent.h>
@@ -78,7 +79,7 @@ void pml_halves_dump_to(const char *prefix, int rank)
     snprintf(path, sizeof path, "%s.%d", prefix, rank);
     FILE *f = fopen(path, "w");
     if (!f) {
-        pml_log(0, "cannot write %s: %s", path, strerror(errno));
+        revive_log_error("cannot write %s: %s", path, strerror(errno));
         return;
     }
     pml_halves_dump(f);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/procfs.h"
+#include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
 
 /* ---- reasons (halves_query.c): which rule decided a piece of memory ------------------------ */
@@ -77,6 +78,11 @@ extern const struct pml_lower_cb pml_halves_lower_cb; /* handed to lower_root.c 
  * count for the given half. 0 registered, 1 no libucm there, -1 libucm refused. */
 int pml_halves_ucm_register(void *scope, int half);
 void pml_stack_of_self(uint64_t *lo, uint64_t *hi);
+
+/* ---- the capture filter (halves_filter.c) ------------------------------------------------- */
+/* What the layer registers with libcr (crs_capture_filter_register): lower memory (mappings
+ * cut into pieces where their parts differ), lower threads and lower descriptors left out. */
+const struct crs_capture_filter *pml_halves_capture_filter(void);
 
 /* ---- the moments (halves_moments.c) ------------------------------------------------------ */
 void pml_halves_walk_lower_objects(void); /* after a dlopen/dlclose in the lower namespace */

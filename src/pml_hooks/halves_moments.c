@@ -10,6 +10,8 @@
  *     and is not explained by the above (the lower libc's malloc arenas and thread stacks,
  *     MPI's segments) is lower. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "common/log.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/halves_internal.h"
 
@@ -101,7 +103,7 @@ static void ucm_register(void *scope, int half)
 {
     int rc = pml_halves_ucm_register(scope, half);
     if (rc != 1)
-        pml_log(1, "halves: UCX memory events of the %s half %s", pml_half_name(half),
+        revive_log_info("halves: UCX memory events of the %s half %s", pml_half_name(half),
                 rc == 0 ? "reported to the layer" : "could not be registered");
 }
 
@@ -110,6 +112,10 @@ static int ucm_upper_done;
 void pml_halves_init(void)
 {
     snapshot(PML_HALF_UPPER, PML_W_START);
+    int rc = crs_capture_filter_register(pml_halves_capture_filter());
+    if (rc)
+        revive_log_warn("halves: cannot register with libcr as the capture filter (%s): a checkpoint"
+                        " of this rank would save the MPI library too", strerror(-rc));
 }
 
 void pml_halves_before_lower(void)
@@ -128,8 +134,8 @@ void pml_halves_lower_loaded(void *handle)
     if (set)
         set(&pml_halves_lower_cb);
     else
-        pml_log(1, "the lower half's root has no %s: what it maps later is not tracked",
-                PML_LOWER_SET_CB);
+        revive_log_warn("the lower half's root has no %s: what it maps later is not tracked",
+                        PML_LOWER_SET_CB);
     ucm_register(handle, PML_HALF_LOWER);
     pml_halves_walk_lower_objects();
 }
@@ -138,5 +144,5 @@ void pml_halves_lower_ready(void)
 {
     pml_halves_walk_lower_objects();
     snapshot(PML_HALF_LOWER, PML_W_INIT);
-    pml_log(1, "halves: %d lower objects, %d registry entries", n_lower_objects, pml_reg_entries());
+    revive_log_info("halves: %d lower objects, %d registry entries", n_lower_objects, pml_reg_entries());
 }

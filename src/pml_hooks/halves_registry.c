@@ -18,7 +18,6 @@
  * non-overlapping) and stops the process with a message if one does not hold. */
 #define _GNU_SOURCE
 #include "pml_hooks/halves_internal.h"
-#include "pml_hooks/halves_defer_shim.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -96,7 +95,7 @@ static void queue_op(int kind, uint64_t lo, uint64_t hi, int a, int b)
  * signal handler that interrupted a section of our own). Either way, pair with lock_drop. */
 static int lock_take(pid_t me)
 {
-    pml_park_defer_enter();
+    crs_park_defer_enter();
     if (atomic_load(&reg_owner) == me)
         return 0;
     for (unsigned n = 0;; n++) {
@@ -120,7 +119,7 @@ static void lock_drop(pid_t me, int taken)
         pid_t v = 0;
         taken = atomic_load(&nqueue) != 0 && atomic_compare_exchange_strong(&reg_owner, &v, me);
     }
-    pml_park_defer_leave();
+    crs_park_defer_leave();
 }
 
 /* A change: applied under the lock, or queued when a handler interrupted our own section. */
@@ -142,7 +141,7 @@ static void fork_prepare(void)
     pid_t me = my_tid();
     fork_took = lock_take(me); /* held across the fork, let go in both processes */
     if (!fork_took)
-        pml_park_defer_leave(); /* fork from a handler inside our own section: leave it be */
+        crs_park_defer_leave(); /* fork from a handler inside our own section: leave it be */
 }
 
 static void fork_parent(void)

@@ -163,15 +163,6 @@ int pml_not_ready(const char *name);
 void pml_unsupported(const char *name) __attribute__((noreturn));
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-/* The layer's former logger, on its own scale (0 error, 1 what was loaded where, 2 details),
- * mapped onto Revive's logger (common/log.h) for halves.c until that moves to
- * revive_log_*() too; new code uses revive_log_*() with REVIVE_LOG_SUBSYS "mpi". */
-#define pml_log(lvl, ...)                                                                      \
-    do {                                                                                       \
-        int pml_lv_ = (lvl) <= 0 ? REVIVE_LOG_ERROR : (lvl) == 1 ? REVIVE_LOG_INFO : REVIVE_LOG_DEBUG; \
-        if (pml_lv_ <= revive_log_level())                                                     \
-            revive_log_at(pml_lv_, "mpi", __FILE__, __LINE__, __VA_ARGS__);                    \
-    } while (0)
 extern void *pml_lower_handle;
 
 /* Where a loaded ELF object lies in memory (lo..hi, unaligned) and its load bias, read from

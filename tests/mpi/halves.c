@@ -10,7 +10,12 @@
  *     socket, eventfd and epoll descriptor, and every descriptor that appeared after main()
  *     started without the program opening it, must be lower;
  *   - the objects of its namespace, [heap] and [stack] must be upper;
- *   - nothing is left without a half and a reason.
+ *   - threads that existed before main() began were started by a constructor: Revive's own
+ *     (libcr's checkpoint thread), part of the application's image, so upper;
+ *   - nothing is left without a half and a reason;
+ *   - libcr's capture filters (the layer registers one built on the queries; libcr adds its own
+ *     scratch memory and descriptors) leave out every lower piece of memory, every lower thread
+ *     and descriptor, and none of the program's own memory, threads or descriptors.
  * Each rank prints one line; failures go to stderr, exit status 1. Run natively (no layer) it
  * only communicates and says so. */
 #define _GNU_SOURCE
@@ -30,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "../../src/crs/base/capture_filter.h"
 #include "../../src/pml_hooks/halves.h"
 
 static int me, np, fails;
@@ -53,6 +59,14 @@ static int own_fds[32], nown_fds;
 static pid_t own_tids[4];
 static int nown_tids;
 static char at_start[4096]; /* descriptors open when main() began */
+static pid_t early_tids[8];  /* threads other than main when main() began */
+static int nearly_tids;
+
+/* libcr's combined capture filter (crs/base/capture_filter.h), found like the queries */
+static int (*f_region)(uint64_t, uint64_t, const char *, struct crs_span *, int, char *, size_t);
+static int (*f_thread)(pid_t);
+static int (*f_fd)(int);
+static long excl_extra; /* bytes the filters leave out that the halves call upper (libcr's own) */
 
 /* ---- threads of the program ---- */
 static pthread_barrier_t ready, done;
@@ -133,6 +147,37 @@ static void check_maps(void)
         n_up += h == PML_HALF_UPPER;
         n_lo += h == PML_HALF_LOWER;
         n_mixed += h == PML_HALF_MIXED;
+        /* what capture leaves out of this mapping: every lower piece, none of the program's */
+        struct crs_span ex[64];
+        char err[256] = "";
+        int nex = f_region(lo, hi, path, ex, 64, err, sizeof err);
+        if (nex < 0)
+            FAIL("region %llx-%llx %s: the capture filters fail: %s", lo, hi, path, err);
+        for (int i = 0; i < n && i < 64 && nex >= 0; i++) {
+            if (sp[i].half != PML_HALF_LOWER)
+                continue;
+            uint64_t covered = 0;
+            for (int k = 0; k < nex; k++) {
+                uint64_t a = ex[k].start > sp[i].start ? ex[k].start : sp[i].start;
+                uint64_t b = ex[k].end < sp[i].end ? ex[k].end : sp[i].end;
+                covered += a < b ? b - a : 0;
+            }
+            if (covered != sp[i].end - sp[i].start)
+                FAIL("lower piece %llx-%llx of %s (%s) is not left out of an image",
+                     (unsigned long long)sp[i].start, (unsigned long long)sp[i].end, path, sp[i].why);
+        }
+        for (int k = 0; k < nex; k++) {
+            for (int m = 0; m < nmine; m++)
+                if (ex[k].start < mine[m].hi && ex[k].end > mine[m].lo)
+                    FAIL("capture leaves out %llx-%llx, part of the program's %s",
+                         (unsigned long long)ex[k].start, (unsigned long long)ex[k].end, mine[m].what);
+            for (int i = 0; i < n && i < 64; i++) {
+                uint64_t a = ex[k].start > sp[i].start ? ex[k].start : sp[i].start;
+                uint64_t b = ex[k].end < sp[i].end ? ex[k].end : sp[i].end;
+                if (a < b && sp[i].half == PML_HALF_UPPER)
+                    excl_extra += (long)(b - a);
+            }
+        }
         /* the program's own memory is upper, piece by piece */
         int own = 0;
         for (int k = 0; k < nmine; k++) {
@@ -184,6 +229,8 @@ static void check_threads(void)
             fclose(c);
         }
         int ours = tid == getpid();
+        for (int i = 0; i < nearly_tids; i++)
+            ours |= early_tids[i] == tid; /* Revive's own (libcr's checkpoint thread) */
         for (int i = 0; i < nown_tids; i++)
             if (own_tids[i] == tid) {
                 ours = 1;
@@ -200,6 +247,9 @@ static void check_threads(void)
                  h == PML_HALF_UPPER ? "upper" : "lower", why);
         n_thr_up += h == PML_HALF_UPPER;
         n_thr_lo += h == PML_HALF_LOWER;
+        if (f_thread(tid) != (h == PML_HALF_LOWER))
+            FAIL("thread %d (%s) is %s but capture %s it", tid, comm, h == PML_HALF_LOWER ? "lower" : "upper",
+                 f_thread(tid) ? "leaves out" : "keeps");
     }
     closedir(d);
     if (found != nown_tids)
@@ -242,6 +292,10 @@ static void check_fds(void)
                  h == PML_HALF_UPPER ? "upper" : "lower", why);
         n_fd_up += h == PML_HALF_UPPER;
         n_fd_lo += h == PML_HALF_LOWER;
+        if (h == PML_HALF_LOWER && !f_fd(fd))
+            FAIL("fd %d -> %s is lower but capture keeps it", fd, t);
+        if (ours && f_fd(fd))
+            FAIL("fd %d -> %s is the program's but capture leaves it out", fd, t);
     }
     closedir(d);
 }
@@ -250,6 +304,12 @@ int main(int argc, char **argv)
 {
     for (int fd = 0; fd < (int)sizeof at_start; fd++)
         at_start[fd] = fcntl(fd, F_GETFD) >= 0;
+    DIR *td = opendir("/proc/self/task");
+    for (struct dirent *e; td && (e = readdir(td));)
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && atoi(e->d_name) != getpid() && nearly_tids < 8)
+            early_tids[nearly_tids++] = atoi(e->d_name);
+    if (td)
+        closedir(td);
     pthread_t th[2];
     pthread_barrier_init(&ready, NULL, 3);
     pthread_barrier_init(&done, NULL, 3);
@@ -338,6 +398,13 @@ int main(int argc, char **argv)
     q_split = (__typeof__(q_split))dlsym(RTLD_DEFAULT, "pml_halves_split");
     q_thread = (__typeof__(q_thread))dlsym(RTLD_DEFAULT, "pml_half_of_thread");
     q_fd = (__typeof__(q_fd))dlsym(RTLD_DEFAULT, "pml_half_of_fd");
+    f_region = (__typeof__(f_region))dlsym(RTLD_DEFAULT, "crs_capture_filter_region");
+    f_thread = (__typeof__(f_thread))dlsym(RTLD_DEFAULT, "crs_capture_filter_thread");
+    f_fd = (__typeof__(f_fd))dlsym(RTLD_DEFAULT, "crs_capture_filter_fd");
+    if (q_region && (!f_region || !f_thread || !f_fd)) {
+        FAIL("the MPI layer is loaded but libcr's capture filter calls are not: the layer must bring libcr");
+        q_region = NULL;
+    }
     if (!q_region || !q_split || !q_thread || !q_fd) {
         printf("rank %d: not under Revive (no pml_half_of_region); communicated only\n", me);
     } else {
@@ -346,8 +413,9 @@ int main(int argc, char **argv)
         check_threads();
         check_fds();
         printf("rank %d: %s: regions %d upper, %d lower, %d mixed; threads %d upper, %d lower;"
-               " fds %d upper, %d lower\n", me, fails ? "FAIL" : "ok", n_up, n_lo, n_mixed,
-               n_thr_up, n_thr_lo, n_fd_up, n_fd_lo);
+               " fds %d upper, %d lower; capture leaves out the lower half (and %ld KiB of libcr's own)\n",
+               me, fails ? "FAIL" : "ok", n_up, n_lo, n_mixed, n_thr_up, n_thr_lo, n_fd_up, n_fd_lo,
+               excl_extra / 1024);
     }
     fflush(stdout);
     pthread_barrier_wait(&done);

@@ -74,8 +74,7 @@ static void futex_wake(_Atomic int *a)
 }
 
 /* ---- the stand-in for libcr's park and its deferral -------------------------------------- */
-void crs_park_defer_enter(void); /* libcr's, as the team plan declares them */
-void crs_park_defer_leave(void);
+/* crs_park_defer_enter/leave as crs/base/capture_filter.h declares them: libcr is not linked */
 
 static int park_sig, pest_sig;
 static __thread volatile sig_atomic_t defer_depth, park_pending;
