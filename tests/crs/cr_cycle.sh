@@ -36,12 +36,21 @@
 #   sigdeath   --kill, cr_restart; the restarted process, waiting at point 2,
 #              gets SIGTERM: cr_restart must die of SIGTERM too (143)
 #   busy       --cont, then cr_restart while the original still runs (its
-#              PID is taken, so the restart must come up under other ids);
-#              both finish, each with the reference output (not for programs
-#              whose files the two copies would share: crt_files, crt_mmap)
+#              PID is taken, so the restart must come up in a pid namespace of
+#              its own, where it has the original PID: checked as root and with
+#              CRS_EXPECT_PID); both finish, each with the reference output
+#              (not for programs whose files the two copies would share:
+#              crt_files, crt_mmap)
+#   stopped    (only when asked for) the original is stopped (SIGSTOP) at
+#              point 1: cr_checkpoint must refuse within 20 s with one line
+#              saying so, leaving no file; after SIGCONT, --kill works and the
+#              image restarts
 #
 # Environment: CRS_MAX_IMAGE_MB (fail when an image is larger: untouched
-# memory must not be stored), CRS_TIMEOUT (seconds a program may run, default 60),
+# memory must not be stored), CRS_IMAGE_THREADS (every image must hold this
+# many threads, as cr_info counts them), CRS_EXPECT_PID=1 (the original PID
+# must come back even when not root: in a user+pid namespace),
+# CRS_RESTART_ENV (VAR=value words set for cr_restart only), CRS_TIMEOUT (seconds a program may run, default 60),
 # CRS_CKPT_TIMEOUT (per tool call, default 120), CRS_KEEP=1 keeps the work
 # directory; see crs_lib.sh.
 
@@ -56,7 +65,9 @@ FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
 
 crs_setup "$prog_name"
 CR_RUN=$CRS_TOOLS/cr_run
-CR_RESTART=$CRS_TOOLS/cr_restart
+# CRS_RESTART_ENV: VAR=value words for cr_restart only (a fault point of the restorer)
+# shellcheck disable=SC2206
+CR_RESTART=(${CRS_RESTART_ENV:+env $CRS_RESTART_ENV} "$CRS_TOOLS/cr_restart")
 IS_ROOT=0
 [ "$(id -u)" = 0 ] && IS_ROOT=1
 
@@ -89,6 +100,18 @@ compare() {
     return 1
 }
 
+# crs_wait_for_nested PID SECONDS: waits until a test program runs as PID
+# inside a pid namespace below ours (NSpid has two or more ids, the last PID).
+crs_wait_for_nested() {
+    local i
+    for i in $(seq $(($2 * 10))); do
+        grep -h '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
+            awk -v p="$1" 'NF > 2 && $NF == p { f = 1 } END { exit !f }' && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # wait_ready FLAVOUR N STATUSFILE_PREFIX: waits for ready.N; sets PID.
 wait_ready() {
     local st
@@ -107,7 +130,7 @@ wait_ready() {
 # PID; checks success, the image's mode and size, that it verifies at once,
 # and that nothing else was left in its directory.
 ckpt() {
-    local fl=$1 out=$2 pid=$3 img=$4 st mode others mb
+    local fl=$1 out=$2 pid=$3 img=$4 st mode others mb n
     shift 4
     crs_tool "$out" cr_checkpoint "$@" -f "$img" "$pid"
     st=$?
@@ -122,6 +145,12 @@ ckpt() {
     fi
     mode=$(stat -c %a "$img")
     [ "$mode" = 600 ] || crs_fail "$fl: image mode $mode, expected 600"
+    if [ -n "${CRS_IMAGE_THREADS:-}" ] && [ -x "$CRS_TOOLS/cr_info" ]; then
+        crs_tool "$out.info" cr_info "$img"
+        n=$(sed -n 's/^threads: //p' "$out.info.out")
+        [ "$n" = "$CRS_IMAGE_THREADS" ] || crs_fail "$fl: the image holds ${n:-no} threads," \
+            "expected $CRS_IMAGE_THREADS"
+    fi
     if [ -n "${CRS_MAX_IMAGE_MB:-}" ]; then
         mb=$(($(stat -c %s "$img") >> 20))
         [ "$mb" -le "$CRS_MAX_IMAGE_MB" ] || crs_fail "$fl: the image has $mb MiB, more than" \
@@ -144,20 +173,25 @@ restart() {
     local fl=$1 out=$2 exp=$3 img=$4 st
     shift 4
     rm -f "$D"/ready.*
-    st=$(crs_run "$out" "$CR_RESTART" "$@" "$img")
+    st=$(crs_run "$out" "${CR_RESTART[@]}" "$@" "$img")
     compare "$fl" "cr_restart $*" "$exp" "$out.out" "$REF_STATUS" "$st" "$out.err"
 }
 
-# pid_check FLAVOUR ORIGINAL_PID WAS_TAKEN [nopid]: as root the restarted
-# process (its ready.2) must have the original PID, with --no-restore-pid a new one.
+# pid_check FLAVOUR ORIGINAL_PID WAS_TAKEN [nopid] [READY]: as root (or with
+# CRS_EXPECT_PID=1) the restarted process (its READY file, default ready.2)
+# must have the original PID, with --no-restore-pid a new one.
 pid_check() {
-    local fl=$1 orig=$2 taken=$3 mode=${4:-} now
-    [ -f "$D/ready.2" ] || return 0
-    now=$(cat "$D/ready.2")
+    local fl=$1 orig=$2 taken=$3 mode=${4:-} ready=${5:-$D/ready.2} now
+    [ -f "$ready" ] || return 0
+    now=$(cat "$ready")
     if [ "$mode" = nopid ]; then
         [ "$now" != "$orig" ] || crs_fail "$fl: the PID came back ($now) despite --no-restore-pid"
-    elif [ "$IS_ROOT" = 1 ] && [ "$taken" = 0 ] && [ "$now" != "$orig" ]; then
-        crs_fail "$fl: as root the original PID $orig should come back, got $now"
+    elif [ "$taken" = 0 ] && [ "$now" != "$orig" ]; then
+        if [ "$IS_ROOT" = 1 ]; then
+            crs_fail "$fl: as root the original PID $orig should come back, got $now"
+        elif [ "${CRS_EXPECT_PID:-0}" = 1 ]; then
+            crs_fail "$fl: the original PID $orig should come back (in a user+pid namespace), got $now"
+        fi
     fi
 }
 
@@ -282,8 +316,9 @@ fl_rr() {
     [ "$st" = 137 ] || crs_fail "rr: the original after --kill: $(crs_status_text "$st")"
     rm -f ready.1
     touch go.1
-    crs_launch r1 "$CR_RESTART" "$D/images/ctx1"
+    crs_launch r1 "${CR_RESTART[@]}" "$D/images/ctx1"
     wait_ready rr 2 r1 || return
+    [ "${CRS_EXPECT_PID:-0}" = 1 ] && pid_check rr "$pid1" 0
     outer=$(crs_outer_pid "$PID")
     if [ "$outer" != "$PID" ]; then
         crs_note "rr: the restarted process sees itself as PID $PID (its own pid namespace);" \
@@ -297,6 +332,7 @@ fl_rr() {
     compare rr "the 1st restart's output up to point 2" "$WORK/ref.1to2" r1.out "$st" "$st" r1.err
     touch go.2
     restart rr r2 "$WORK/ref.after2" "$D/images/ctx2"
+    [ "${CRS_EXPECT_PID:-0}" = 1 ] && pid_check rr "$pid1" 0 "" "$D/ready.done"
     [ "$IS_ROOT" = 1 ] && [ "$PID" != "$pid1" ] &&
         crs_note "rr: the 1st restart ran as PID $PID, the original was $pid1"
     return 0
@@ -361,7 +397,7 @@ fl_tty() {
         orig.out 0 0
     touch go.1
     rm -f ready.*
-    on_pty r1 "$CR_RESTART" "$D/images/ctx"
+    on_pty r1 "${CR_RESTART[@]}" "$D/images/ctx"
     st=$(crs_wait_status r1)
     compare tty "cr_restart on another terminal" "$WORK/ref.after1" r1.out "$REF_STATUS" "$st" \
         r1.err
@@ -376,7 +412,7 @@ fl_sigdeath() {
     crs_wait_status orig 30 >/dev/null
     rm -f ready.*
     touch go.1
-    crs_launch r1 "$CR_RESTART" "$D/images/ctx"
+    crs_launch r1 "${CR_RESTART[@]}" "$D/images/ctx"
     wait_ready sigdeath 2 r1 || return
     outer=$(crs_outer_pid "$PID")
     kill -TERM "$outer"
@@ -393,7 +429,7 @@ fl_busy() {
     crs_launch orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
     wait_ready busy 1 orig || return
     ckpt busy ck "$PID" "$D/images/ctx" --cont || return
-    crs_launch r1 "$CR_RESTART" "$D/images/ctx"
+    crs_launch r1 "${CR_RESTART[@]}" "$D/images/ctx"
     sleep 1
     if [ -e r1.status ]; then
         crs_fail "busy: cr_restart ended before being let go, while the original still ran:" \
@@ -401,12 +437,43 @@ fl_busy() {
         crs_show r1.err
         crs_show r1.out
     fi
+    if [ "$IS_ROOT" = 1 ] || [ "${CRS_EXPECT_PID:-0}" = 1 ]; then
+        # the restarted copy: in a pid namespace of its own, where it is $PID
+        crs_wait_for_nested "$PID" 10 ||
+            crs_fail "busy: no restarted copy runs as PID $PID in a pid namespace of its own" \
+                "while the original holds that PID"
+    fi
     touch go.1
     st=$(crs_wait_status orig)
     compare busy "the original" "$REF" orig.out "$REF_STATUS" "$st" orig.err
     st=$(crs_wait_status r1)
     compare busy "cr_restart while the original ran" "$WORK/ref.after1" r1.out "$REF_STATUS" \
         "$st" r1.err
+}
+
+fl_stopped() {
+    local st state i
+    fl_dir stopped
+    touch go.2
+    crs_launch orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
+    wait_ready stopped 1 orig || return
+    kill -STOP "$PID"
+    for i in $(seq 100); do
+        state=$(sed 's/.*) \(.\).*/\1/' "/proc/$PID/stat" 2>/dev/null)
+        [ "$state" = T ] && break
+        sleep 0.02
+    done
+    CRS_CKPT_TIMEOUT=20 crs_tool ck0 cr_checkpoint -f "$D/images/ctx" "$PID"
+    st=$?
+    crs_expect_refusal "stopped: cr_checkpoint of a stopped process" ck0.err "$st" stopped
+    [ -z "$(ls -A images)" ] || crs_fail "stopped: the refused checkpoint left files:" $(ls -A images)
+    kill -CONT "$PID"
+    ckpt stopped ck "$PID" "$D/images/ctx" --kill || return
+    st=$(crs_wait_status orig 30)
+    [ "$st" = 137 ] || crs_fail "stopped: the original after SIGCONT and --kill: $(crs_status_text "$st")"
+    touch go.1
+    restart stopped r1 "$WORK/ref.after1" "$D/images/ctx"
+    pid_check stopped "$PID" 0
 }
 
 fl_stdoutfile() {
@@ -425,7 +492,7 @@ fl_stdoutfile() {
     [ "$st" = 137 ] || crs_fail "stdoutfile: the original after --kill: $(crs_status_text "$st")"
     touch go.1
     rm -f ready.*
-    st=$(crs_run r1 "$CR_RESTART" "$D/images/ctx")
+    st=$(crs_run r1 "${CR_RESTART[@]}" "$D/images/ctx")
     compare stdoutfile "the stdout file after cr_restart" "$REF" orig.out "$REF_STATUS" "$st" r1.err
     [ -s r1.out ] && crs_fail "stdoutfile: output went to cr_restart's stdout instead of the file:" \
         "$(head -n 1 r1.out)"
@@ -455,6 +522,7 @@ for fl in $FLAVOURS; do
         busy) fl_busy ;;
         tty) fl_tty ;;
         sigdeath) fl_sigdeath ;;
+        stopped) fl_stopped ;;
         mutate) CKPT_OPTS=(--kill) && fl_killed mutate 9 "$@" ;;
         *) crs_fail "$fl: unknown flavour" ;;
     esac

@@ -79,8 +79,35 @@ __attribute__((noreturn)) void crt_die(const char *fmt, ...)
     exit(CRT_EXIT_SETUP);
 }
 
+/* Writes our PID to `path` atomically (write a temporary file, rename). */
+static void crt_write_ready(const char *path)
+{
+    char tmp[4200], line[32];
+    int fd, n;
+    /* a restarted copy may run beside the original under the same pid (in a
+     * pid namespace of its own): the clock keeps their temporary names apart */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    snprintf(tmp, sizeof(tmp), "%s.tmp%ld.%ld", path, (long)getpid(), (long)now.tv_nsec);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        crt_die("cannot create %s: %s", tmp, strerror(errno));
+    n = snprintf(line, sizeof(line), "%ld\n", (long)syscall(SYS_getpid));
+    if (write(fd, line, (size_t)n) != n)
+        crt_die("cannot write %s: %s", tmp, strerror(errno));
+    close(fd);
+    if (rename(tmp, path) < 0)
+        crt_die("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+}
+
 __attribute__((noreturn)) void crt_finish(void)
 {
+    const char *ready = getenv("REVIVE_TEST_READY");
+    if (ready && *ready) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s.done", ready);
+        crt_write_ready(path);
+    }
     if (crt_failures == 0) {
         printf("%02d RESULT ok\n", ++crt_line);
         fflush(stdout);
@@ -114,27 +141,6 @@ long crt_env_long(const char *name, long dflt)
         return dflt;
     v = strtol(s, &end, 0);
     return *end ? dflt : v;
-}
-
-/* Writes our PID to `path` atomically (write a temporary file, rename). */
-static void crt_write_ready(const char *path)
-{
-    char tmp[4200], line[32];
-    int fd, n;
-    /* a restarted copy may run beside the original under the same pid (in a
-     * pid namespace of its own): the clock keeps their temporary names apart */
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld.%ld", path, (long)getpid(), (long)now.tv_nsec);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        crt_die("cannot create %s: %s", tmp, strerror(errno));
-    n = snprintf(line, sizeof(line), "%ld\n", (long)syscall(SYS_getpid));
-    if (write(fd, line, (size_t)n) != n)
-        crt_die("cannot write %s: %s", tmp, strerror(errno));
-    close(fd);
-    if (rename(tmp, path) < 0)
-        crt_die("cannot rename %s to %s: %s", tmp, path, strerror(errno));
 }
 
 void crt_checkpoint_point(int n)

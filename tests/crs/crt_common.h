@@ -10,7 +10,8 @@
  *      exists; without REVIVE_TEST_READY it runs straight through;
  *   3. it verifies all its state, prints the rest of its lines, and ends with
  *      "RESULT ok" and exit status CRT_EXIT_OK (42), or "RESULT FAIL (n)" and
- *      exit status 1.
+ *      exit status 1; just before, it writes its PID into $REVIVE_TEST_READY.done
+ *      (so the harness sees which PID the last restart ran under).
  *
  * A failed check prints "FAIL" with what it got and what it expected, so the
  * harness (cr_cycle.sh), which compares the lines after the checkpoint with an
@@ -46,7 +47,8 @@ void crt_check(const char *name, int ok, const char *what_fmt, ...)
 /* Checkpoint point N: see the contract above. */
 void crt_checkpoint_point(int n);
 
-/* Prints the RESULT line and exits (CRT_EXIT_OK, or CRT_EXIT_FAIL on any failure). */
+/* Writes $REVIVE_TEST_READY.done and prints the RESULT line; exits CRT_EXIT_OK, or
+ * CRT_EXIT_FAIL on any failure. */
 __attribute__((noreturn)) void crt_finish(void);
 
 /* Gives up with CRT_EXIT_SETUP when the test cannot even set up. */

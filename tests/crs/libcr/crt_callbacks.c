@@ -12,7 +12,12 @@
  * began only after the critical section was left. It prints "this is the
  * original process" or "this is the restarted process" (the only line that
  * differs), and RESULT ok, status 42. Without any checkpoint (the reference
- * run) the callback checks report that no callback ran.
+ * run) the callback checks report that no callback ran. cr_checkpoint called
+ * outside a callback fails (-1) in every case.
+ *
+ * With an argument IMAGE the program requests its own checkpoint at point 1
+ * instead (the reference mail's way: cr_request_file(IMAGE), then an empty
+ * critical section, which waits until the image is written).
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
@@ -66,10 +71,11 @@ static int pos(const volatile int *log, int n, int id)
     return -1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *self_image = argc > 1 ? argv[1] : NULL;
     pthread_t t;
-    int restarted, agree = 1;
+    int restarted, agree = 1, r;
 
     client = cr_init();
     crt_check("cr_init", client >= 0, "returned %d", client);
@@ -85,7 +91,15 @@ int main(void)
     while (!cs_entered)
         crt_sleep_ms(1);
 
-    crt_checkpoint_point(1);
+    if (self_image) {
+        printf("-- checkpoint 1 --\n");
+        fflush(stdout);
+        cr_request_file(self_image);
+        cr_enter_cs(client); /* returns once the checkpoint is done */
+        cr_leave_cs(client);
+    } else {
+        crt_checkpoint_point(1);
+    }
 
     pthread_join(t, NULL);
     /* Thread-context callbacks finish in Revive's own thread, which may still
@@ -93,6 +107,8 @@ int main(void)
      * once): give them up to 10 s. */
     for (int i = 0; i < 1000 && npost < npre; i++)
         crt_sleep_ms(10);
+    r = cr_checkpoint(0);
+    crt_check("cr_checkpoint outside a callback: -1", r == -1, "returned %d", r);
     if (npre == 0) {
         crt_say("no callback ran (no checkpoint)");
         crt_say("this is the original process");

@@ -1,0 +1,90 @@
+/*
+ * State test: pipes whose both ends the process holds. A self-pipe holds 3000
+ * bytes at checkpoint point 1 (read back through a dup of its read end and
+ * the read end itself), a non-blocking pipe holds "xyz". After point 1
+ * everything that was in the pipes must come out, in order, the non-blocking
+ * pipe must still be non-blocking and the self-pipe must still work. At point
+ * 2 the self-pipe holds "again" plus a full 64 KiB pipe buffer's worth of
+ * bytes less one page, read back after it.
+ * Contract: crt_common.h (was tests/restore/pipes).
+ */
+#define _GNU_SOURCE
+#include "../crt_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BIG (60 * 1024)
+
+static char msg[3000], big[BIG], got[BIG + 16];
+
+/* Reads exactly len bytes from a blocking fd; returns what it read. */
+static ssize_t read_all(int fd, char *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+int main(void)
+{
+    int a[2], b[2], a_dup, fl;
+    ssize_t n, m;
+    char t[8] = "";
+
+    if (pipe(a) || pipe2(b, O_NONBLOCK))
+        crt_die("pipe: %s", strerror(errno));
+    a_dup = dup(a[0]);
+    if (a_dup < 0)
+        crt_die("dup: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (char)('a' + i % 26);
+    if (write(a[1], msg, sizeof msg) != (ssize_t)sizeof msg || write(b[1], "xyz", 3) != 3)
+        crt_die("cannot fill the pipes: %s", strerror(errno));
+    crt_say("pipes filled");
+
+    crt_checkpoint_point(1);
+
+    n = read_all(a_dup, got, 1000);
+    m = read_all(a[0], got + 1000, sizeof msg - 1000);
+    crt_check("self-pipe gives back 3000 bytes, in order",
+              n + m == (ssize_t)sizeof msg && !memcmp(got, msg, sizeof msg),
+              "%zd + %zd bytes, %s", n, m,
+              n + m == (ssize_t)sizeof msg ? "different bytes" : "a different count");
+    n = read(b[0], t, sizeof t);
+    crt_check("non-blocking pipe gives back 'xyz'", n == 3 && !memcmp(t, "xyz", 3),
+              "read gave %zd: '%.*s'", n, (int)(n > 0 ? n : 0), t);
+    n = read(b[0], t, sizeof t);
+    fl = fcntl(b[0], F_GETFL);
+    crt_check("and is still non-blocking", n < 0 && errno == EAGAIN && (fl & O_NONBLOCK),
+              "read gave %zd (%s), flags 0%o", n, n < 0 ? strerror(errno) : "data", fl);
+    n = write(a[1], "again", 5);
+    m = read_all(a[0], t, 5);
+    crt_check("self-pipe still works", n == 5 && m == 5 && !memcmp(t, "again", 5),
+              "write %zd, read %zd", n, m);
+
+    /* point 2: a nearly full pipe buffer */
+    crt_fill(big, sizeof big, 7);
+    if (write(a[1], "again", 5) != 5 || write(a[1], big, sizeof big) != (ssize_t)sizeof big)
+        crt_die("cannot fill the self-pipe: %s", strerror(errno));
+    crt_say("self-pipe holds %d bytes", (int)(5 + sizeof big));
+
+    crt_checkpoint_point(2);
+
+    m = read_all(a_dup, got, 5 + sizeof big);
+    crt_check("self-pipe gives back 'again' and 60 KiB, in order",
+              m == (ssize_t)(5 + sizeof big) && !memcmp(got, "again", 5) &&
+                  !memcmp(got + 5, big, sizeof big),
+              "read %zd bytes", m);
+    crt_finish();
+}
