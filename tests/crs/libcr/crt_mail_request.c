@@ -8,7 +8,7 @@
  *
  * The program prints "-- place1 --" / "-- place3 --" before each request and
  * checks, after each critical section, that the image is there in full
- * (non-empty, mode 0600); crs_api.sh restarts both images and compares what
+ * (non-empty, mode 0600); mail_request.sh restarts both images and compares what
  * follows each marker with this run. Ends with "RESULT ok", status 42.
  */
 #define _GNU_SOURCE
