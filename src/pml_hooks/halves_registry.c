@@ -11,7 +11,8 @@
  * lower_root.c) is recognised: its changes are queued and applied by the holder before it lets
  * go (or by the next holder), and a query it makes answers from names alone (PML_W_BUSY)
  * instead of reading the array its own thread is changing. A fork (pthread_atfork) happens
- * with the lock free, so the child can take it.
+ * with the lock held by the forking thread, so the child's copy is whole; in the child, fork
+ * handlers that run before ours (libcr's) may use the registry: the lock is then taken over.
  *
  * REVIVE_HALVES_CHECK=1 (tests, debugging): every query first checks the registry's
  * invariants (each entry non-empty with a known half and reason, entries sorted and
@@ -53,6 +54,7 @@ static _Atomic int nlost;   /* changes lost for lack of room in the queue */
 static int check_mode;
 
 static void apply(int kind, uint64_t lo, uint64_t hi, int a, int b);
+static int fork_takeover(pid_t owner, pid_t me);
 
 /* Applies what handlers queued; the caller holds the lock. A handler of the caller's own
  * thread may interrupt this and queue more: it has finished by the time we look again. */
@@ -102,6 +104,8 @@ static int lock_take(pid_t me)
         pid_t v = 0;
         if (atomic_compare_exchange_weak(&reg_owner, &v, me))
             break;
+        if (n == 0 && v && fork_takeover(v, me))
+            break;
         if (n > 64)
             sched_yield();
     }
@@ -134,33 +138,58 @@ static void change(int kind, uint64_t lo, uint64_t hi, int a, int b)
     lock_drop(me, t);
 }
 
-static int fork_took; /* written by the lock's holder only */
+/* A fork happens with the lock held by the forking thread (prepare), so that the child's copy
+ * is whole; both processes let go in their atfork handlers. In the child, handlers registered
+ * before ours (libcr's starts a checkpoint thread) run first, while the lock still holds the
+ * parent's thread id: a thread that finds it so takes it over (fork_takeover), and our child
+ * handler then only ends the forking thread's park deferral section. */
+static _Atomic int fork_took;     /* 1 from prepare until the lock is let go or taken over */
+static _Atomic pid_t fork_tid, fork_pid; /* who held it across the fork, in which process */
+static _Atomic int fork_taken;    /* the child's lock was taken over: its section still open */
 
 static void fork_prepare(void)
 {
     pid_t me = my_tid();
-    fork_took = lock_take(me); /* held across the fork, let go in both processes */
-    if (!fork_took)
+    int took = lock_take(me);
+    if (!took) {
         crs_park_defer_leave(); /* fork from a handler inside our own section: leave it be */
+        return;
+    }
+    atomic_store(&fork_tid, me);
+    atomic_store(&fork_pid, (pid_t)syscall(SYS_getpid));
+    atomic_store(&fork_took, 1);
 }
 
 static void fork_parent(void)
 {
-    if (fork_took) {
-        fork_took = 0;
+    if (atomic_exchange(&fork_took, 0))
         lock_drop(my_tid(), 1);
-    }
 }
 
 static void fork_child(void)
 {
-    if (fork_took) {
-        fork_took = 0;
+    if (atomic_exchange(&fork_took, 0))
         lock_drop(my_tid(), 1); /* the child's thread has a new id: the lock goes by value */
-    }
+    else if (atomic_exchange(&fork_taken, 0))
+        crs_park_defer_leave(); /* the section prepare entered on this thread */
 }
 
-__attribute__((constructor(101))) static void registry_init(void)
+/* In a forked child before our child handler ran: the lock held by `owner` is the parent's,
+ * held across the fork with the registry whole. Takes it over for `me`; 1 if it did. */
+static int fork_takeover(pid_t owner, pid_t me)
+{
+    if (!atomic_load(&fork_took) || owner != atomic_load(&fork_tid) ||
+        (pid_t)syscall(SYS_getpid) == atomic_load(&fork_pid))
+        return 0;
+    pid_t v = owner;
+    if (!atomic_compare_exchange_strong(&reg_owner, &v, me))
+        return 0;
+    atomic_store(&fork_took, 0);
+    atomic_store(&fork_taken, 1);
+    return 1;
+}
+
+__attribute__((constructor(102))) static void registry_init(void)
 {
     const char *v = getenv("REVIVE_HALVES_CHECK");
     check_mode = v && *v == '1';

@@ -25,6 +25,7 @@
 #include <link.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "../../src/crs/base/capture_filter.h"
 #include "../../src/pml_hooks/halves.h"
@@ -300,6 +302,33 @@ static void check_fds(void)
     closedir(d);
 }
 
+/* a fork: libcr's fork handler runs in the child before the layer's; the child must not hang */
+static void check_fork(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        const char *why;
+        _exit(p == MAP_FAILED || q_region((uint64_t)p, (uint64_t)p + (1 << 20), "", &why) != PML_HALF_UPPER);
+    }
+    int st = -1;
+    for (int i = 0; i < 200 && c > 0; i++) {
+        if (waitpid(c, &st, WNOHANG) == c)
+            break;
+        st = -1;
+        usleep(50 * 1000);
+    }
+    if (c < 0) {
+        FAIL("fork failed");
+    } else if (st == -1) {
+        kill(c, SIGKILL);
+        waitpid(c, NULL, 0);
+        FAIL("a forked child hangs (the halves registry's lock?)");
+    } else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+        FAIL("a forked child ended with status %#x", st);
+    }
+}
+
 int main(int argc, char **argv)
 {
     for (int fd = 0; fd < (int)sizeof at_start; fd++)
@@ -412,6 +441,7 @@ int main(int argc, char **argv)
         check_maps();
         check_threads();
         check_fds();
+        check_fork();
         printf("rank %d: %s: regions %d upper, %d lower, %d mixed; threads %d upper, %d lower;"
                " fds %d upper, %d lower; capture leaves out the lower half (and %ld KiB of libcr's own)\n",
                me, fails ? "FAIL" : "ok", n_up, n_lo, n_mixed, n_thr_up, n_thr_lo, n_fd_up, n_fd_lo,
