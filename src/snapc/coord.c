@@ -333,6 +333,8 @@ static int build_meta(struct filem_meta *m, char *err, size_t errlen)
     snapc_wall_str(t, sizeof t, snapc_wall_ms());
     filem_meta_set(m, "time.established", "%s", t);
     filem_meta_set(m, "timeout_s", "%u", S.p.timeout_s);
+    filem_meta_set(m, "ckpt.interval_s", "%d", cfg->interval_s);
+    filem_meta_set(m, "ckpt.keep", "%d", cfg->keep);
     filem_meta_set(m, "raises", "%u", S.p.raises);
     filem_meta_set(m, "ranks", "%d", S.p.nranks);
     /* launcher and application */
@@ -1279,6 +1281,9 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 char e2[512], why[160];
                 snapc_fmt(why, sizeof why, "the restarted job ended (status %d) before every rank was back",
                          exit_status());
+                revive_log_error("the restart from %s/%lld failed: %s; recorded in its index (a "
+                                 "restart-mpi of %s takes an earlier sequence by default)",
+                                 S.parent_jobdir, (long long)S.parent_seq, why, S.parent_jobdir);
                 if (filem_index_mark_failed(S.parent_jobdir, (uint64_t)S.parent_seq, why, e2, sizeof e2) < 0)
                     revive_log_warn("cannot record the failed restart: %s", e2);
                 S.recovered = 1;

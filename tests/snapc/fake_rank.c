@@ -86,6 +86,12 @@ static uint64_t target[FAKE_MAX_COMMS];
 static int pending, targets_known, in_cs, finalizing, parked, gate_closed;
 static uint32_t version, raised_v;
 static char what[160];
+/* where the schedule is (lock): the state at the top of step `top_k`, and whether that step's
+ * collective has completed; what an image records so that a restore goes on from there */
+static int top_k, top_done;
+static unsigned top_sched, top_pause;
+static uint64_t top_world;
+static char opts_line[1024];
 
 static void op_hook(const char *op)
 {
@@ -197,6 +203,7 @@ static void leave(void)
 {
     pthread_mutex_lock(&G);
     in_cs = 0;
+    top_done = 1;
     what[0] = 0;
     pthread_mutex_unlock(&G);
     snapc_agent_notify();
@@ -322,12 +329,14 @@ static int write_image(const char *path, char *err, size_t errlen)
 {
     /* the sequence numbers, as text, in a small real image */
     char text[4096];
-    int n = snprintf(text, sizeof text, "rank %d size %d in_cs %d parked %d\n", me, size, in_cs,
-                     parked);
+    int n = snprintf(text, sizeof text, "rank %d size %d in_cs %d parked %d\nstep %d %u %u %llu %d\n",
+                     me, size, in_cs, parked, top_k, top_sched, top_pause,
+                     (unsigned long long)top_world, top_done);
     for (int c = 0; c < ncomms; c++)
         if (comms[c].mine)
             n += snprintf(text + n, sizeof text - (size_t)n, "comm %llu %llu\n",
                           (unsigned long long)comms[c].cid, (unsigned long long)seq[c]);
+    snprintf(text + n, sizeof text - (size_t)n, "opts %s\n", opts_line); /* last */
     return tiny_image_write(path, text, err, errlen);
 }
 
@@ -480,11 +489,54 @@ static int rank_op(const char *arg, int *rank, char *op, size_t oplen, int *extr
     return 0;
 }
 
+/* A restarted rank (fake_rank SEQDIR, run by restart-mpi in place of revive-restart-rank):
+ * its options, sequence numbers and place in the schedule from its image. */
+static int restored;
+static char *restore_argv[64];
+
+static int load_image(const char *seqdir, int rank)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/rank_%d.img", seqdir, rank);
+    struct crs_image img;
+    if (crs_image_open(&img, path) < 0) {
+        fprintf(stderr, "fake_rank %d: %s\n", rank, img.err);
+        return -1;
+    }
+    const struct crs_image_ext *x = crs_image_extension(&img, "fake", NULL);
+    static char text[4096];
+    snprintf(text, sizeof text, "%.*s", x ? (int)x->len : 0, x ? (const char *)x->data : "");
+    crs_image_close(&img);
+    int na = 0;
+    restore_argv[na++] = "fake_rank";
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long long cid, sq, w;
+        if (sscanf(line, "step %d %u %u %llu %d", &top_k, &top_sched, &top_pause, &w, &top_done) == 5)
+            top_world = w;
+        else if (sscanf(line, "comm %llu %llu", &cid, &sq) == 2) {
+            for (int c = 0; c < FAKE_MAX_COMMS; c++)
+                if (comms[c].cid == cid && c < ncomms)
+                    seq[c] = sq;
+        } else if (strncmp(line, "opts ", 5) == 0) {
+            for (char *t = strtok_r(line + 5, " ", &line); t && na < 62; t = strtok_r(NULL, " ", &line))
+                restore_argv[na++] = t;
+            break; /* the last line */
+        }
+    }
+    restore_argv[na] = NULL;
+    restored = 1;
+    return na;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--check") == 0)
         return check(argv[2], atoi(argv[3]));
-    for (int i = 1; i < argc; i++) {
+    const char *restore_dir = argc == 2 && argv[1][0] != '-' ? argv[1] : NULL;
+    int o = 0;
+    for (int i = 1; i < argc && !restore_dir; i++)
+        o += snprintf(opts_line + o, sizeof opts_line - (size_t)o, "%s%s", i > 1 ? " " : "", argv[i]);
+    for (int i = 1; i < argc && !restore_dir; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         char tmp[16];
         if (!strcmp(a, "--iters")) iters = atoi(v), i++;
@@ -514,17 +566,36 @@ int main(int argc, char **argv)
     me = atoi(rs);
     jitter_seed += (unsigned)atoi(rs) * 31u;
     size = atoi(ss);
+    if (restore_dir) {
+        /* the communicators first (their cids), then the image, then its options */
+        ncomms = 0;
+        add_comm(0, in_world);
+        add_comm(2, in_even);
+        add_comm(3, in_odd);
+        add_comm(4, in_half);
+        add_comm(17, in_ends);
+        int na = load_image(restore_dir, me);
+        if (na < 0)
+            return 1;
+        return main(na, restore_argv);
+    }
     shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, atoi(fs), 0);
     if (shm == MAP_FAILED) {
         perror("fake_rank: mmap");
         return 1;
     }
     close(atoi(fs));
-    add_comm(0, in_world);
-    add_comm(2, in_even);
-    add_comm(3, in_odd);
-    add_comm(4, in_half);
-    add_comm(17, in_ends);
+    if (!restored) {
+        add_comm(0, in_world);
+        add_comm(2, in_even);
+        add_comm(3, in_odd);
+        add_comm(4, in_half);
+        add_comm(17, in_ends);
+    } else {
+        for (int c = 0; c < ncomms; c++)
+            if (comms[c].mine)
+                __atomic_store_n(&shm->entered[comms[c].idx][me], seq[c], __ATOMIC_SEQ_CST);
+    }
 
     static const struct snapc_rank_ops ops = {
         .begin = o_begin, .seqs = o_seqs, .targets = o_targets, .state = o_state,
@@ -547,29 +618,47 @@ int main(int argc, char **argv)
     }
     unsigned sched = seed, pause_s = seed * 7919u + (unsigned)me;
     uint64_t world_done = 0;
-    for (int k = 0; k < iters; k++) {
+    int k0 = 0, skip_first = 0;
+    if (restored) {
+        k0 = top_k;
+        sched = top_sched;
+        pause_s = top_pause;
+        world_done = top_world;
+        skip_first = top_done; /* that step's collective had completed */
+    }
+    for (int k = k0; k < iters; k++) {
+        pthread_mutex_lock(&G);
+        top_k = k;
+        top_sched = sched;
+        top_pause = pause_s;
+        top_world = world_done;
+        top_done = 0;
+        pthread_mutex_unlock(&G);
         int c = (int)(rnd(&sched) % (unsigned)ncomms);
         int kind = rnd(&sched) % 3 == 0 ? K_BARRIER : K_BCAST;
         int root = comms[c].members[rnd(&sched) % (unsigned)comms[c].n];
-        if (me == stall_rank && k == stall_at) {
+        int skip = skip_first && k == k0;
+        if (me == stall_rank && k == stall_at && !skip) {
             fprintf(stderr, "fake_rank %d: stalling outside MPI\n", me);
             sleep(3600);
         }
-        if (me == mpixr_rank && k == mpixr_at) {
+        if (me == mpixr_rank && k == mpixr_at && !skip) {
             e = MPIX_Checkpoint_request();
             fprintf(stderr, "fake_rank %d: MPIX_Checkpoint_request: %d\n", me, e);
         }
         if (!comms[c].mine)
             continue;
-        if (c == 0 && mpix_at >= 0 && world_done == (uint64_t)mpix_at) {
+        if (c == 0 && mpix_at >= 0 && world_done == (uint64_t)mpix_at && !skip) {
             int flag = -1;
             e = MPIX_Checkpoint(&flag);
             printf("rank %d: MPIX_Checkpoint: %d flag=%d\n", me, e, flag);
             fflush(stdout);
         }
-        if (sleep_us > 0)
-            usleep((useconds_t)(rnd(&pause_s) % (unsigned)sleep_us));
-        collective(c, kind, root);
+        unsigned pause = sleep_us > 0 ? rnd(&pause_s) % (unsigned)sleep_us : 0;
+        if (!skip) {
+            usleep((useconds_t)pause);
+            collective(c, kind, root);
+        }
         if (c == 0)
             world_done++;
     }

@@ -1,7 +1,364 @@
-/* restart-mpi: placeholder until the restart path is in (see tools/snapc/README.md). */
+/* restart-mpi [--seq N] [--hostfile F] [--showme] [-- EXTRA LAUNCHER OPTIONS] REF
+ *
+ * Restarts an MPI job from a global snapshot: REF is a sequence
+ * (.../revive_global_snapshot_PID.ckpt/SEQ) or a snapshot directory (then the newest committed
+ * sequence that has not failed a restart, or --seq N). Checks the snapshot (committed, metadata
+ * intact, application binary and MPI library unchanged), then runs the job's coordinator in
+ * restart mode (it takes this process's pid) with the same launcher, the same number of ranks
+ * and the original launcher options, each program replaced by revive-restart-rank SEQDIR.
+ * Foreground: the job's output, the job's exit status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "filem/filem.h"
+#include "snapc/util.h"
+
+#ifndef REVIVE_PKGLIBEXECDIR
+#define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
+#endif
+
+static const char *me = "restart-mpi";
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "restart-mpi: not built yet\n");
-    return 1;
+    fprintf(f,
+            "usage: restart-mpi [--seq N] [--hostfile F] [--showme] [-- LAUNCHER OPTIONS...] REF\n"
+            "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
+            "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
+            "of ranks and launcher options. The job runs in the foreground; restart-mpi exits\n"
+            "with its status. Its own snapshots go beside the old ones.\n"
+            "  --seq N        take sequence N of a snapshot directory\n"
+            "  --hostfile F   run on the hosts of F instead of the original ones\n"
+            "  --showme       print the launch command and do nothing\n"
+            "  -- OPTIONS     extra launcher options (e.g. --oversubscribe), before the saved ones\n");
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", me, msg);
+    exit(1);
+}
+
+struct argv {
+    char **v;
+    int n, cap;
+};
+
+static void push(struct argv *a, const char *s)
+{
+    if (a->n + 2 > a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 64;
+        a->v = realloc(a->v, (size_t)a->cap * sizeof *a->v);
+        if (!a->v)
+            die("out of memory");
+    }
+    a->v[a->n] = strdup(s);
+    if (!a->v[a->n])
+        die("out of memory");
+    a->n++;
+    a->v[a->n] = NULL;
+}
+
+static void pushf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pushf(struct argv *a, const char *fmt, ...)
+{
+    char buf[PATH_MAX + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    push(a, buf);
+}
+
+/* Launcher options naming hosts (dropped with --hostfile), each with one value. */
+static int host_option(const char *a)
+{
+    static const char *const o[] = {"-hostfile", "--hostfile", "-machinefile", "--machinefile",
+                                    "-f", "-H", "-host", "--host", "-hosts", "--hosts", NULL};
+    for (int i = 0; o[i]; i++)
+        if (strcmp(a, o[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int np_option(const char *a)
+{
+    return !strcmp(a, "-np") || !strcmp(a, "-n") || !strcmp(a, "--np") || !strcmp(a, "-c") ||
+           !strcmp(a, "--n");
+}
+
+/* Shell-quotes s for --showme. */
+static void print_quoted(const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
+                  strlen(s)) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*s);
+    }
+    putchar('\'');
+}
+
+static const char *tool_path(const char *env, const char *name, char *buf, size_t len)
+{
+    const char *e = getenv(env);
+    if (e && *e)
+        return e;
+    snprintf(buf, len, "%s/%s", REVIVE_PKGLIBEXECDIR, name);
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    long want_seq = -1;
+    const char *hostfile = NULL, *ref = NULL;
+    int showme = 0;
+    struct argv extra = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            /* everything up to the last argument is for the launcher */
+            for (i++; i < argc - 1; i++)
+                push(&extra, argv[i]);
+            if (i < argc)
+                ref = argv[i];
+            break;
+        } else if (!strcmp(a, "--seq") || !strcmp(a, "-s")) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            char *end;
+            want_seq = strtol(v, &end, 10);
+            if (!*v || *end || want_seq < 0)
+                die("--seq needs a sequence number (0 or more), not '%s'", v);
+        } else if (!strcmp(a, "--hostfile") || !strcmp(a, "--machinefile")) {
+            if (i + 1 >= argc)
+                die("%s needs a file", a);
+            hostfile = argv[++i];
+        } else if (!strcmp(a, "--showme"))
+            showme = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "%s: unknown option '%s' (launcher options go after --)\n", me, a);
+            usage(stderr);
+            return 2;
+        } else if (!ref)
+            ref = a;
+        else {
+            fprintf(stderr, "%s: one snapshot reference only\n", me);
+            return 2;
+        }
+    }
+    if (!ref) {
+        usage(stderr);
+        return 2;
+    }
+
+    /* which snapshot */
+    char jobdir[PATH_MAX], err[2048];
+    int64_t seq;
+    if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0 ||
+        filem_private_dir(jobdir, 0, err, sizeof err) < 0)
+        die("%s", err);
+    if (seq >= 0 && want_seq >= 0 && want_seq != seq)
+        die("%s is sequence %lld; --seq %ld names another (give the snapshot directory with --seq)",
+            ref, (long long)seq, want_seq);
+    if (seq < 0 && want_seq >= 0)
+        seq = want_seq;
+    if (seq < 0) {
+        uint64_t s;
+        int all_failed;
+        if (filem_default_seq(jobdir, &s, &all_failed, err, sizeof err) < 0)
+            die("%s", err);
+        if (all_failed)
+            fprintf(stderr, "%s: warning: every committed sequence of %s failed a restart before; "
+                            "trying the newest (%llu) again\n",
+                    me, jobdir, (unsigned long long)s);
+        seq = (int64_t)s;
+    }
+    char seqdir[PATH_MAX];
+    filem_seq_path(seqdir, sizeof seqdir, jobdir, (uint64_t)seq);
+    if (access(seqdir, F_OK) < 0)
+        die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
+            jobdir);
+    if (filem_private_dir(seqdir, 0, err, sizeof err) < 0)
+        die("%s", err);
+    struct filem_meta m;
+    if (filem_meta_read(seqdir, &m, err, sizeof err) < 0)
+        die("%s", err);
+
+    /* can it come back here */
+    uint64_t ranks = 0, argc_saved = 0;
+    if (filem_meta_get_u64(&m, "ranks", &ranks) < 0 || ranks == 0 ||
+        filem_meta_get_u64(&m, "launcher.argc", &argc_saved) < 0 || argc_saved > 100000)
+        die("%s/snapshot.meta lacks the job's ranks or launcher arguments; it cannot be restarted",
+            seqdir);
+    const char *flavor = filem_meta_get(&m, "launcher.flavor");
+    const char *launcher = filem_meta_get(&m, "launcher.path");
+    if (!flavor || !launcher)
+        die("%s/snapshot.meta does not say which launcher ran the job", seqdir);
+    if (access(launcher, X_OK) < 0)
+        die("the job's launcher %s is not here (%s): restart on a machine with the same MPI "
+            "installed",
+            launcher, strerror(errno));
+    if (filem_meta_check_facts(&m, "app", "application binary", err, sizeof err) < 0 ||
+        filem_meta_check_facts(&m, "mpi", "MPI library", err, sizeof err) < 0)
+        die("%s", err);
+    if (filem_verify_seq(jobdir, (uint64_t)seq, &m, 0, NULL, NULL, err, sizeof err) < 0)
+        die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
+    char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
+    const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
+    const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
+    if (access(rrank, X_OK) < 0)
+        die("%s is missing (%s): Revive was installed without the rank restarter", rrank,
+            strerror(errno));
+
+    /* the saved user arguments and where the programs were */
+    struct argv user = {0};
+    for (uint64_t i = 0; i < argc_saved; i++) {
+        char k[48];
+        snprintf(k, sizeof k, "launcher.arg.%llu", (unsigned long long)i);
+        const char *v = filem_meta_get(&m, k);
+        if (!v)
+            die("%s/snapshot.meta lacks launcher argument %llu", seqdir, (unsigned long long)i);
+        push(&user, v);
+    }
+    int progs[64], nprogs = 0;
+    const char *pl = filem_meta_get(&m, "launcher.progs");
+    for (const char *p = pl ? pl : ""; *p && nprogs < 64;) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p || x < 0 || x >= user.n)
+            die("%s/snapshot.meta has a bad program position '%s'", seqdir, pl);
+        progs[nprogs++] = (int)x;
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (nprogs == 0)
+        die("%s/snapshot.meta does not say where the program is in the launcher arguments", seqdir);
+    /* extra options: a number of ranks must be the snapshot's */
+    struct argv ex = {0};
+    for (int i = 0; i < extra.n; i++) {
+        if (np_option(extra.v[i]) && i + 1 < extra.n) {
+            char *end;
+            long x = strtol(extra.v[i + 1], &end, 10);
+            if (*end || x != (long)ranks)
+                die("the snapshot has %llu ranks; a restart runs exactly %llu (not %s %s)",
+                    (unsigned long long)ranks, (unsigned long long)ranks, extra.v[i],
+                    extra.v[i + 1]);
+            i++;
+            continue;
+        }
+        push(&ex, extra.v[i]);
+    }
+
+    /* the command: launcher [-x ...] [hostfile] extra user-args-with-programs-replaced */
+    struct argv cmd = {0};
+    push(&cmd, launcher);
+    int ompi = !strcmp(flavor, "ompi"), mpich = !strcmp(flavor, "mpich");
+    if (ompi) {
+        push(&cmd, "-x");
+        push(&cmd, "REVIVE_COORD");
+        push(&cmd, "-x");
+        push(&cmd, "REVIVE_JOB_SECRET");
+        push(&cmd, "-x");
+        push(&cmd, "REVIVE_JOB_ID");
+    }
+    if (hostfile) {
+        char hf[PATH_MAX];
+        if (!realpath(hostfile, hf))
+            die("the hostfile %s: %s", hostfile, strerror(errno));
+        push(&cmd, ompi ? "--hostfile" : "-f");
+        push(&cmd, hf);
+    }
+    for (int i = 0; i < ex.n; i++)
+        push(&cmd, ex.v[i]);
+    int pi = 0;
+    for (int i = 0; i < user.n; i++) {
+        if (pi < nprogs && progs[pi] == i) {
+            push(&cmd, rrank);
+            push(&cmd, seqdir);
+            /* the program's own arguments stay in the image */
+            while (i + 1 < user.n && strcmp(user.v[i + 1], ":") != 0)
+                i++;
+            pi++;
+            continue;
+        }
+        if (hostfile && host_option(user.v[i]) && i + 1 < user.n) {
+            i++;
+            continue;
+        }
+        push(&cmd, user.v[i]);
+    }
+    (void)mpich;
+
+    if (showme) {
+        for (int i = 0; i < cmd.n; i++) {
+            if (i)
+                putchar(' ');
+            print_quoted(cmd.v[i]);
+        }
+        putchar('\n');
+        return 0;
+    }
+    if (access(coord, X_OK) < 0)
+        die("Revive's job coordinator %s is missing (%s)", coord, strerror(errno));
+
+    /* revive-coord in restart mode, in this process */
+    struct argv c = {0};
+    push(&c, coord);
+    push(&c, "--restart-of");
+    push(&c, seqdir);
+    push(&c, "--flavor");
+    push(&c, flavor);
+    push(&c, "--launcher");
+    push(&c, launcher);
+    const char *iv = filem_meta_get(&m, "ckpt.interval_s");
+    if (iv && !getenv("REVIVE_CKPT_INTERVAL") && strcmp(iv, "0")) {
+        push(&c, "--interval");
+        push(&c, iv);
+    }
+    const char *kp = filem_meta_get(&m, "ckpt.keep");
+    if (kp && !getenv("REVIVE_CKPT_KEEP") && strcmp(kp, "0")) {
+        push(&c, "--keep");
+        push(&c, kp);
+    }
+    for (int i = 0; i < nprogs; i++) {
+        push(&c, "--prog");
+        pushf(&c, "%d", progs[i]);
+    }
+    push(&c, "--user-args");
+    pushf(&c, "%d", user.n);
+    for (int i = 0; i < user.n; i++)
+        push(&c, user.v[i]);
+    push(&c, "--");
+    for (int i = 0; i < cmd.n; i++)
+        push(&c, cmd.v[i]);
+    /* the launcher runs where the job was started (relative names in its options) */
+    const char *cwd = filem_meta_get(&m, "cwd");
+    if (cwd && chdir(cwd) < 0)
+        fprintf(stderr, "%s: warning: cannot enter the job's directory %s (%s); starting from "
+                        "here\n",
+                me, cwd, strerror(errno));
+    filem_meta_free(&m);
+    execv(coord, c.v);
+    die("cannot run %s: %s", coord, strerror(errno));
 }

@@ -123,6 +123,18 @@ int main(int argc, char **argv)
     }
     if (!cfg.launcher)
         cfg.launcher = cfg.cmd[0];
+    if (cfg.nprogs == 0) {
+        /* not told (started by hand): the first word after "-np N"-like options */
+        for (int k = 0; k < cfg.nuser_args; k++) {
+            const char *a = cfg.user_args[k];
+            if (a[0] != '-') {
+                cfg.progs[cfg.nprogs++] = k;
+                break;
+            }
+            if (!strcmp(a, "-np") || !strcmp(a, "-n") || !strcmp(a, "-c") || !strcmp(a, "--np"))
+                k++;
+        }
+    }
     for (int k = 0; k < cfg.nprogs; k++)
         if (cfg.progs[k] >= cfg.nuser_args) {
             fprintf(stderr, "revive-coord: --prog %d is past the %d user arguments\n", cfg.progs[k],

@@ -1,0 +1,97 @@
+#!/bin/bash
+# restart-mpi and the coordinator's restart mode with fake ranks (the fake rank restores its
+# sequence numbers and place in the schedule from its image, standing in for
+# revive-restart-rank): a job checkpointed with --term and restarted finishes with the result
+# of an uninterrupted run; a chain of 10 restart -> checkpoint -> restart generations, each
+# generation's snapshots beside the old ones with the parent recorded; --showme; refusals (a
+# damaged or uncommitted snapshot, another number of ranks, a changed binary, no restarter);
+# a failed restart is recorded and the next default restart skips that sequence.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-restart
+export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
+
+opts="--iters 20000 --sleep-us 300 --seed 11"
+# the uninterrupted answer
+"$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$FRANK" $opts >"$W/native.out" 2>"$W/native.err" ||
+    { fail "the uninterrupted run failed"; cat "$W/native.err"; }
+sort "$W/native.out" >"$W/native.sorted"
+[ "$(grep -c done "$W/native.sorted")" = 4 ] || fail "uninterrupted: $(cat "$W/native.out")"
+
+# checkpoint with --term, then restart: the same answer
+start_job a 4 $opts
+sleep 0.4
+expect_rc 0 "--term" "$CKPT" --term $JOB
+ref=$(tail -n1 "$W/cmd.out")
+wait $JOB
+expect_rc 0 "--showme" "$RESTART" --showme "$ref"
+grep -q "fake_launch -np 4 $FRANK $ref\$" "$W/cmd.out" || fail "--showme: $(cat "$W/cmd.out")"
+cd /   # restart from any directory
+"$RESTART" "$ref" >"$W/r1.out" 2>"$W/r1.err"
+rc=$?
+cd "$W"
+[ $rc = 0 ] || { fail "restart: status $rc"; cat "$W/r1.err"; }
+sort "$W/r1.out" | grep done >"$W/r1.sorted"
+cmp -s "$W/native.sorted" "$W/r1.sorted" || { fail "restarted answer differs"; diff "$W/native.sorted" "$W/r1.sorted"; }
+pass "checkpoint --term, restart: the uninterrupted answer"
+
+# a chain of 10 generations: each restarted job is checkpointed with --term and restarted
+gen_ref=$ref
+for g in $(seq 1 10); do
+    "$RESTART" "$gen_ref" >"$W/g$g.out" 2>"$W/g$g.err" &
+    rp=$!
+    jobs_started="$jobs_started $rp"
+    sleep 0.2
+    if ! expect_rc 0 "generation $g: checkpoint" "$CKPT" --term $rp; then
+        wait $rp; cat "$W/g$g.err"; break
+    fi
+    new=$(tail -n1 "$W/cmd.out")
+    wait $rp
+    case $new in "$W"/revive_global_snapshot_$rp.ckpt/0) ;; *) fail "generation $g: snapshot at $new" ;; esac
+    grep -q "^parent.jobdir ${gen_ref%/*}$" "$new/snapshot.meta" || fail "generation $g: no parent recorded"
+    consistent "$new" 4
+    gen_ref=$new
+done
+"$RESTART" "$gen_ref" >"$W/last.out" 2>"$W/last.err" || fail "the last generation: $(cat "$W/last.err")"
+sort "$W/last.out" | grep done >"$W/last.sorted"
+cmp -s "$W/native.sorted" "$W/last.sorted" || { fail "answer after 10 generations differs"; diff "$W/native.sorted" "$W/last.sorted"; }
+no_strays
+pass "10 generations of restart -> checkpoint -> restart: the uninterrupted answer"
+
+# refusals: one clear message, status 1, nothing started
+jd=${ref%/*}
+expect_rc 1 "another number of ranks" "$RESTART" --showme -- -np 2 "$ref" && err_has "the snapshot has 4 ranks; a restart runs exactly 4 (not -np 2)"
+mkdir -m 700 "$jd/5"
+expect_rc 1 "an uncommitted sequence" "$RESTART" "$jd/5" && err_has "is not committed"
+rmdir "$jd/5"
+expect_rc 1 "a sequence that is not there" "$RESTART" --seq 9 "$jd" && err_has "has no sequence 9"
+REVIVE_RESTART_RANK=$W/none expect_rc 1 "no restarter" "$RESTART" "$ref" && err_has "$W/none is missing"
+cp -a "$ref" "$jd/7"; printf X | dd of="$jd/7/rank_2.img" bs=1 seek=200 conv=notrunc status=none
+expect_rc 1 "a damaged image" "$RESTART" "$jd/7" && err_has "is damaged"
+rm -rf "$jd/7"
+# a changed application binary
+mkdir "$W/bin"; cp "$FRANK" "$W/bin/fake_rank"
+( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$W/bin/fake_rank" --iters 1000000 \
+    --sleep-us 300 --ready "$W/b.ready" ) >"$W/b.out" 2>"$W/b.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"; mkdir -p "$W/b.ready"
+until [ "$(ls "$W/b.ready" | wc -l)" -ge 2 ]; do sleep 0.05; done
+expect_rc 0 "a job of a copied binary" "$CKPT" --term $JOB
+bref=$(tail -n1 "$W/cmd.out"); wait $JOB
+touch -d '2001-01-01' "$W/bin/fake_rank"
+REVIVE_RESTART_RANK=$W/bin/fake_rank expect_rc 1 "a changed binary" "$RESTART" "$bref" &&
+    err_has "the application binary $W/bin/fake_rank changed since the snapshot was taken"
+pass "refusals"
+
+# a restart that fails (the ranks never come back) is recorded; the default skips that sequence
+start_job c 2 $opts
+expect_rc 0 "c: snapshot 0" "$CKPT" $JOB
+expect_rc 0 "c: snapshot 1" "$CKPT" --term $JOB
+wait $JOB
+jc=$W/revive_global_snapshot_$JOB.ckpt
+REVIVE_RESTART_RANK=/bin/false expect_rc 1 "a restart whose ranks fail" "$RESTART" "$jc/1"
+grep -q "seq.1.failed_restarts 1" "$jc/index" || fail "the failed restart is not in the index: $(cat "$jc/index")"
+expect_rc 0 "--showme after a failed restart" "$RESTART" --showme "$jc"
+grep -q "$jc/0\$" "$W/cmd.out" || fail "the default restart did not skip the failed sequence: $(cat "$W/cmd.out")"
+expect_rc 0 "ckpt-info shows the failed restart" "$INFO" "$jc"
+grep -q "1 failed restart" "$W/cmd.out" || fail "ckpt-info: $(cat "$W/cmd.out")"
+pass "failed restart recorded, skipped by default"
+finish
