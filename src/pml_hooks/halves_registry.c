@@ -5,12 +5,13 @@
  * The registry is never read half-updated. Every section that holds the lock, writer or reader,
  * runs inside crs_park_defer_enter/leave: a checkpoint does not park a thread while it holds
  * the lock (the thread parks when it leaves the section), so once every other thread is parked
- * the lock is free, and the checkpoint thread's queries take it like anyone else's. The lock is
- * the holder's thread id, so a signal handler that interrupts its own thread inside a section
- * (a handler that maps memory; also the lower half's threads, which call in through
- * lower_root.c) is recognised: its changes are queued and applied by the holder before it lets
- * go (or by the next holder), and a query it makes answers from names alone (PML_W_BUSY)
- * instead of reading the array its own thread is changing. A fork (pthread_atfork) happens
+ * the lock is free, and the checkpoint thread's queries take it like anyone else's. This holds
+ * for the lower half's threads too: their reports come in through lower_root.c and the same
+ * sections (they are parked like every thread, only left out of the image). The lock is the
+ * holder's thread id, so a signal handler that interrupts its own thread inside a section (a
+ * handler that maps memory) is recognised: its changes are queued and applied by the holder
+ * before it lets go (or by the next holder), and a query it makes answers from names alone
+ * (PML_W_BUSY) instead of reading the array its own thread is changing. A fork (pthread_atfork) happens
  * with the lock held by the forking thread, so the child's copy is whole; in the child, fork
  * handlers that run before ours (libcr's) may use the registry: the lock is then taken over.
  *
