@@ -416,6 +416,15 @@ static int check_images(char *err, size_t errlen)
     for (int r = 0; r < S.p.nranks; r++) {
         char path[PATH_MAX], e2[512];
         filem_image_path(path, sizeof path, S.jobdir, S.p.seq, r);
+        struct stat st;
+        if (lstat(path, &st) == 0 &&
+            (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))) {
+            snapc_fmt(err, errlen,
+                      "rank %d's image %s is not private (uid %u, mode %04o; Revive writes 0600 "
+                      "files of the job's user)",
+                      r, path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+            return -EPERM;
+        }
         uint64_t sum, size;
         int e = filem_image_checksum(path, &sum, &size, e2, sizeof e2);
         if (e == -ENOENT) {

@@ -657,7 +657,18 @@ static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
 {
     int e = ev->u.failed.err > 0 ? -ev->u.failed.err : -EIO;
     const char *msg = ev->u.failed.msg && ev->u.failed.msg[0] ? ev->u.failed.msg : "no reason given";
-    return fail_epoch(p, ev->now_ms, e, "rank %d could not %s: %s", ev->rank, doing[p->phase], msg);
+    /* what the rank was doing, as it says (it may be ahead of the job's phase) */
+    const char *what = doing[p->phase];
+    switch (ev->u.failed.phase) {
+    case SNAPC_PHASE_REQUESTED: what = doing[SNAPC_P_SEQS]; break;
+    case SNAPC_PHASE_PENDING:
+    case SNAPC_PHASE_RUNNING: what = doing[SNAPC_P_CONVERGE]; break;
+    case SNAPC_PHASE_QUIESCED: what = doing[SNAPC_P_QUIESCE]; break;
+    case SNAPC_PHASE_DRAINED: what = doing[SNAPC_P_DRAIN]; break;
+    case SNAPC_PHASE_CAPTURED: what = doing[SNAPC_P_CAPTURE]; break;
+    default: break;
+    }
+    return fail_epoch(p, ev->now_ms, e, "rank %d could not %s: %s", ev->rank, what, msg);
 }
 
 static int h_committed(struct snapc_proto *p, const struct snapc_event *ev)

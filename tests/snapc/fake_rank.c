@@ -30,6 +30,8 @@
  *   --ready DIR       each rank creates DIR/ready.R once its agent runs
  *   --start-delay R:MS   rank R starts its agent (MPI_Init) MS milliseconds late
  *   --jitter-us U     the agent thread takes up to U us to apply new targets
+ *   --restart-env F   the first capture pretends a restart: the agent is handed the NAME=value
+ *                     lines of F as the new launcher's environment (another coordinator)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -76,6 +78,8 @@ static char die_op[16], fail_op[16], slow_op[16];
 static int mpix_at = -1, mpixr_rank = -1, mpixr_at = -1;
 static const char *ready_dir;
 static int delay_rank = -1, delay_ms, jitter_us;
+static const char *restart_env_file;
+static int resumed_restarted;
 static unsigned jitter_seed = 99;
 
 /* gate state (lock) */
@@ -351,6 +355,25 @@ static int o_capture(void *arg, const char *path, struct snapc_capture_result *r
     int e = write_image(path, r->err, sizeof r->err);
     if (e < 0)
         return e;
+    if (restart_env_file) {
+        /* pretend this process was just restarted from the image, under another coordinator
+         * whose variables the hand-off gives (the file): the agent must go over to it */
+        static char lines[8][512];
+        static char *envp[9];
+        FILE *f = fopen(restart_env_file, "r");
+        int n = 0;
+        while (f && n < 8 && fgets(lines[n], sizeof lines[n], f)) {
+            lines[n][strcspn(lines[n], "\n")] = 0;
+            envp[n] = lines[n];
+            n++;
+        }
+        if (f)
+            fclose(f);
+        envp[n] = NULL;
+        snapc_agent_set_restart_env(envp);
+        restart_env_file = NULL;
+        return 1;
+    }
     return filem_image_checksum(path, &r->checksum, &r->bytes, r->err, sizeof r->err);
 }
 
@@ -365,6 +388,10 @@ static void o_resume(void *arg, int action)
     pthread_mutex_unlock(&G);
     if (action == SNAPC_RESUME_STOP)
         kill(getpid(), SIGSTOP);
+    if (action == SNAPC_RESUME_RESTARTED && !resumed_restarted) {
+        resumed_restarted = 1;
+        fprintf(stderr, "fake_rank %d: resumed as a restarted rank\n", me);
+    }
 }
 
 static void o_abort(void *arg)
@@ -552,6 +579,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--mpix-request")) rank_op(v, &mpixr_rank, tmp, sizeof tmp, NULL), mpixr_at = atoi(tmp), i++;
         else if (!strcmp(a, "--ready")) ready_dir = v, i++;
         else if (!strcmp(a, "--jitter-us")) jitter_us = atoi(v), i++;
+        else if (!strcmp(a, "--restart-env")) restart_env_file = v, i++;
         else if (!strcmp(a, "--start-delay")) rank_op(v, &delay_rank, tmp, sizeof tmp, NULL), delay_ms = atoi(tmp), i++;
         else {
             fprintf(stderr, "fake_rank: unknown option %s\n", a);

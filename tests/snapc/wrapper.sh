@@ -1,0 +1,63 @@
+#!/bin/bash
+# Revive's mpirun wrapper with -am ft-enable-cr, without MPI: REVIVE_MPI=ompi makes it take the
+# fake rank for an Open MPI program and a stand-in for mpirun.openmpi drops the Open MPI options
+# (-mca, -x) and runs fake_launch. Shown: the wrapper's pid is the coordinator's (ckpt-mpirun
+# PID works), the ranks get REVIVE_COORD/REVIVE_JOB_SECRET/REVIVE_JOB_ID, --ckpt-interval,
+# --ckpt-keep and --ckpt-dir (both spellings) work, the metadata keeps the user's arguments
+# (not the wrapper's), and the --ckpt-* options are refused without -am ft-enable-cr.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-wrapper
+WRAP=$B/tools/mpi/mpirun
+[ -x "$WRAP" ] || { echo "SKIP: $WRAP not built"; exit 77; }
+
+cat >"$W/mpirun.openmpi" <<EOS
+#!/bin/bash
+# stand-in for Open MPI's mpirun: drops -mca A B and -x NAME, checks the variables are there
+args=()
+while [ \$# -gt 0 ]; do
+    case \$1 in
+    -mca) shift 3 ;;
+    -x) [ -n "\${!2}" ] || { echo "stand-in: \$2 is not set" >&2; exit 9; }; shift 2 ;;
+    *) args+=("\$1"); shift ;;
+    esac
+done
+exec "$FLAUNCH" "\${args[@]}"
+EOS
+chmod +x "$W/mpirun.openmpi"
+export REVIVE_MPI=ompi REVIVE_MPIEXEC_OMPI=$W/mpirun.openmpi REVIVE_COORD_BIN=$COORD
+export REVIVE_EXEC=$B/tools/mpi/revive-exec
+
+mkdir -m 700 "$W/snaps" "$W/r.ready"
+( clean_exec REVIVE_VERBOSE=2 "$WRAP" -am ft-enable-cr --ckpt-interval 1 --ckpt-keep=2 \
+    --ckpt-dir "$W/snaps" -np 3 "$FRANK" --ready "$W/r.ready" --iters 1000000 --sleep-us 300 ) \
+    >"$W/r.out" 2>"$W/r.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+t=0; until [ "$(ls "$W/r.ready" | wc -l)" -ge 3 ] || [ $t -gt 200 ]; do sleep 0.05; t=$((t + 1)); done
+[ $t -gt 200 ] && { fail "the job did not start"; cat "$W/r.err"; }
+[ "$(cat /proc/$JOB/comm)" = revive-coord ] || fail "the wrapper's pid runs $(cat /proc/$JOB/comm)"
+expect_rc 0 "ckpt-mpirun on the wrapper's pid" "$CKPT" --wait $JOB
+ref=$(tail -n1 "$W/cmd.out")
+case $ref in "$W/snaps/revive_global_snapshot_$JOB.ckpt/"*) ;; *) fail "--ckpt-dir: $ref" ;; esac
+sleep 3.3
+jd=$W/snaps/revive_global_snapshot_$JOB.ckpt
+n=$(ls -d "$jd"/*/snapshot.meta 2>/dev/null | wc -l)
+[ "$n" = 2 ] || fail "--ckpt-interval 1 --ckpt-keep=2: $n committed sequences"
+last=$(ls "$jd" | grep '^[0-9]*$' | sort -n | tail -1)
+[ "$last" -ge 3 ] || fail "--ckpt-interval 1: only $((last + 1)) snapshots"
+m=$jd/$last/snapshot.meta
+grep -qx "launcher.arg.0 -np" "$m" && grep -qx "launcher.progs 2" "$m" && grep -qx "launcher.path $W/mpirun.openmpi" "$m" &&
+    grep -qx "launcher.flavor ompi" "$m" || { fail "the metadata's launcher"; grep launcher "$m"; }
+grep -q "launcher.arg.*ckpt\|launcher.arg.*ft-enable-cr\|orte_fork_agent" "$m" && fail "the wrapper's own options are in the metadata"
+grep -qx "ckpt.interval_s 1" "$m" && grep -qx "ckpt.keep 2" "$m" || fail "interval/keep not recorded"
+kill -TERM $JOB; wait $JOB
+no_strays
+pass "mpirun -am ft-enable-cr --ckpt-interval/--ckpt-keep/--ckpt-dir"
+
+expect_rc 1 "--ckpt-interval without ft-enable-cr" "$WRAP" --ckpt-interval 5 -np 1 /bin/true &&
+    err_has "--ckpt-interval needs -am ft-enable-cr"
+expect_rc 1 "a bad --ckpt-keep" "$WRAP" -am ft-enable-cr --ckpt-keep x -np 1 "$FRANK" &&
+    err_has "--ckpt-keep needs a number"
+expect_rc 1 "a --ckpt-dir that is not there" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/nothing" -np 1 "$FRANK" &&
+    err_has "the snapshot directory $W/nothing: No such file or directory"
+pass "bad --ckpt-* options"
+finish
