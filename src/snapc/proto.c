@@ -407,9 +407,15 @@ static int h_hello(struct snapc_proto *p, const struct snapc_event *ev)
                      "rank %d connected twice", ev->rank);
     r->hello = 1;
     p->nhello++;
-    if (p->phase == SNAPC_P_IDLE && p->nhello == p->nranks && p->rank_req) {
-        p->next_source = SNAPC_SRC_RANK;
-        return start_epoch(p, ev->now_ms);
+    if (p->phase == SNAPC_P_IDLE && p->nhello == p->nranks && (p->rank_req || p->next_wanted)) {
+        if (!p->next_wanted)
+            p->next_source = SNAPC_SRC_RANK;
+        int rr = p->rank_req;
+        uint64_t rs = p->rank_req_seq;
+        int e = start_epoch(p, ev->now_ms);
+        p->rank_req = rr; /* still to be covered by this epoch's targets */
+        p->rank_req_seq = rs;
+        return e;
     }
     return 0;
 }
@@ -453,6 +459,18 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
     const char *nr = not_ready(p, why, sizeof why);
     int src = ev->u.req.source;
     if (nr) {
+        int starting = p->finalizing_rank < 0 && p->ended_rank < 0;
+        if (src == SNAPC_SRC_TOOL && starting && (ev->u.req.flags & SNAPC_TOOL_WAIT) &&
+            p->nnext < SNAPC_MAX_CLIENTS) {
+            /* --wait: taken once every rank is there */
+            p->next_clients[p->nnext++] = ev->u.req.client;
+            p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+            if (ev->u.req.timeout_s > p->next_timeout_s)
+                p->next_timeout_s = ev->u.req.timeout_s;
+            p->next_wanted = 1;
+            p->next_source = SNAPC_SRC_TOOL;
+            return 0;
+        }
         if (src == SNAPC_SRC_TOOL)
             return emitf(p, SNAPC_ACT_REFUSE, -1, ev->u.req.client, -EAGAIN, "%s", nr);
         if (src == SNAPC_SRC_RANK) {

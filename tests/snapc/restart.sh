@@ -41,7 +41,7 @@ for g in $(seq 1 10); do
     rp=$!
     jobs_started="$jobs_started $rp"
     sleep 0.2
-    if ! expect_rc 0 "generation $g: checkpoint" "$CKPT" --term $rp; then
+    if ! expect_rc 0 "generation $g: checkpoint" "$CKPT" --wait --term $rp; then
         wait $rp; cat "$W/g$g.err"; break
     fi
     new=$(tail -n1 "$W/cmd.out")

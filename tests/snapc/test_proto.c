@@ -540,6 +540,10 @@ static void test_not_ready(void)
     /* a message from a rank that did not say HELLO */
     state(1, 0, 0, 0, 0, "");
     must(SNAPC_ACT_DROP_RANK);
+    /* a tool that waits is queued until every rank is there */
+    request(5, SNAPC_TOOL_WAIT);
+    CHECK_EQ(P.nacts, 0);
+    CHECK_EQ(P.nnext, 1);
     /* MPIX_Checkpoint before every HELLO: starts once they are all there */
     rank_request(0, 0);
     CHECK_EQ(P.nacts, 0);
@@ -550,6 +554,9 @@ static void test_not_ready(void)
     feed(ev);
     must(SNAPC_ACT_CKPT);
     CHECK_EQ(P.phase, SNAPC_P_SEQS);
+    CHECK_EQ(P.nclients, 1);
+    CHECK_EQ(P.clients[0], 5);
+    CHECK_EQ(P.rank_req, 1);
 }
 
 static void test_finalize(void)

@@ -38,7 +38,8 @@ static void usage(FILE *f)
             "  --timeout SEC give up when the ranks do not reach a safe point in SEC seconds\n"
             "                (default 120); the job goes on\n"
             "  --json        print the summary as JSON on standard output (before the reference)\n"
-            "  --wait        when a checkpoint of the job is in progress, wait and take the next\n");
+            "  --wait        when a checkpoint of the job is in progress, or the job is still\n"
+            "                starting, wait and take the next one\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
