@@ -39,6 +39,7 @@
 #define SEND_TIMEOUT_MS 10000
 #define TOOL_MAX_PAYLOAD 4096
 #define RANK_MAX_PAYLOAD SNAPC_WIRE_MAX_PAYLOAD
+#define PENDING_MAX_PAYLOAD 4096
 #define EXIT_GRACE_MS 5000
 
 enum conn_kind { C_FREE, C_PENDING, C_RANK, C_TOOL };
@@ -129,7 +130,8 @@ static int conn_new(int fd, int kind)
     c->fd = fd;
     c->rank = -1;
     c->t_accept = snapc_mono_ms();
-    snapc_reader_init(&c->rd, kind == C_TOOL ? TOOL_MAX_PAYLOAD : RANK_MAX_PAYLOAD);
+    /* until a rank proved the secret, it may send a HELLO and nothing larger */
+    snapc_reader_init(&c->rd, kind == C_TOOL ? TOOL_MAX_PAYLOAD : PENDING_MAX_PAYLOAD);
     return i;
 }
 
@@ -697,6 +699,7 @@ static void rank_hello(int i)
     }
     c->kind = C_RANK;
     c->rank = rank;
+    c->rd.max_len = RANK_MAX_PAYLOAD;
     snapc_wire_str(c->host, sizeof c->host, h.host, sizeof h.host);
     snapc_wire_str(c->flavor, sizeof c->flavor, h.flavor, sizeof h.flavor);
     c->pid = h.pid;
@@ -1319,7 +1322,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         }
         /* pending connections that never said HELLO */
         for (int i = 0; i < S.nc; i++)
-            if (S.c[i].kind == C_PENDING && now - S.c[i].t_accept > HELLO_TIMEOUT_MS) {
+            if ((S.c[i].kind == C_PENDING || (S.c[i].kind == C_TOOL && !S.c[i].asked)) &&
+                now - S.c[i].t_accept > HELLO_TIMEOUT_MS) {
                 revive_log_info("a connection from %s said nothing for %d s; closed", S.c[i].peer,
                                 HELLO_TIMEOUT_MS / 1000);
                 conn_close(i);
@@ -1335,7 +1339,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         if (S.child_done)
             WAKE(S.child_done_ms + EXIT_GRACE_MS);
         for (int i = 0; i < S.nc; i++)
-            if (S.c[i].kind == C_PENDING)
+            if (S.c[i].kind == C_PENDING || (S.c[i].kind == C_TOOL && !S.c[i].asked))
                 WAKE(S.c[i].t_accept + HELLO_TIMEOUT_MS + 1);
 #undef WAKE
         int timeout = wake < 0 ? -1 : (int)(wake > now ? (wake - now > 60000 ? 60000 : wake - now) : 0);

@@ -65,8 +65,15 @@ rc=$?
 grep -q "the job's coordinator refused this rank: wrong job secret" "$W/intruder.err" ||
     { fail "a wrong secret: no clear message"; cat "$W/intruder.err"; }
 grep -q "refused a connection from .*: wrong job secret" "$W/a.err" || fail "the coordinator did not log the refusal"
-# a rank that is not this job's (a connection saying nothing)
+# a connection saying nothing, one sending garbage, one announcing a frame too large for an
+# unproven peer: each closed, the job not disturbed
 exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; exec 7>&-
+exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; printf 'GET / HTTP/1.0\r\n\r\n' >&7; exec 7>&-
+exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; printf 'RVSC\001\000\001\000\000\000\020\000\000\000\000\000' >&7; exec 7>&-
+sleep 0.3
+grep -q "not a Revive coordination frame" "$W/a.err" || fail "garbage was not refused"
+grep -q "frame of 1048576 bytes is too long" "$W/a.err" || fail "a large frame before HELLO was not refused"
+
 expect_rc 0 "a snapshot after the intruders" "$CKPT" $JOB && consistent "$(tail -n1 "$W/cmd.out")" 4
 pass "wrong secret refused"
 kill -TERM $JOB; wait $JOB
