@@ -6,6 +6,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/halves.h"
+#include "pml_hooks/lower_libc.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -172,6 +173,7 @@ static void lower_load(void)
     lower_world = (uintptr_t)(uint32_t)MPI_COMM_WORLD;
 #endif
     pml_lower_handle = h;
+    pml_libc_bind(h);
     pml_pre_init(h);
     revive_log_info("lower half %s loaded in namespace %ld (%s at %#lx, the program's copy at %#lx)",
                     lower_path, pml_lower_lmid, ld.dli_fname, (unsigned long)lq.bias,

@@ -44,6 +44,7 @@ int (*const revive_lower_mpi_init)(int *, char ***) = PMPI_Init;
  * What the lower libc maps for itself (malloc arenas, thread stacks) does not come through
  * here; the layer attributes it by when it appeared and by the thread stacks reported here. */
 #include "pml_hooks/halves.h"
+#include "pml_hooks/lower_libc.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -168,15 +169,21 @@ static void *lower_thread(void *p)
     return r;
 }
 
+/* The library's threads are started by the application's libc (lower_libc.h says why), wrapped
+ * so that they are reported. */
 int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-    REAL(pthread_create);
+    pml_pthread_create_fn *create = revive_lower_upper_pthread_create();
+    if (!create) {
+        REAL(pthread_create);
+        create = real_pthread_create;
+    }
     struct lstart *s = malloc(sizeof *s);
     if (!s)
-        return real_pthread_create(th, attr, fn, arg);
+        return create(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
-    int rc = real_pthread_create(th, attr, lower_thread, s);
+    int rc = create(th, attr, lower_thread, s);
     if (rc)
         free(s);
     return rc;

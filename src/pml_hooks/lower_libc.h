@@ -1,0 +1,76 @@
+/* The state the two copies of libc in a rank share by accident, and what the layer and the
+ * lower namespace's root library do about it (docs/mpi.md, "One process, two copies of libc").
+ *
+ * The lower half loads its own libc.so.6 (dlmopen). Both copies run on the same threads, so
+ * whatever glibc keeps in the thread descriptor (struct pthread, reached through %fs) or in the
+ * kernel is seen by both, while what it keeps in its own variables is not. The lower
+ * namespace's root library (lower_libc.c, linked into revive-lower-*.so) therefore sends these
+ * calls of the MPI library to the application's libc, where the variables live that go with
+ * the shared slots:
+ *   - thread-specific data: pthread_key_create/delete, pthread_getspecific/setspecific (and
+ *     their __ names), tss_create/delete/get/set. The key table is per libc but the values sit
+ *     in the descriptor's specific[] slots, so two tables would hand out the same key numbers;
+ *   - thread creation: the lower half's threads are started by the application's
+ *     pthread_create, so one libc owns each thread's whole life (its exit destroys thread-
+ *     specific data against the table that made the keys, and frees the second-level key
+ *     blocks with the malloc that allocated them);
+ *   - the environment: getenv, secure_getenv, setenv, unsetenv, putenv, clearenv. dlmopen gives
+ *     the lower libc the application's environ array as it was at MPI_Init; a later setenv in
+ *     the application frees that array under the library's feet. The lower __environ is kept
+ *     pointing at the application's current array;
+ *   - exit: the MPI library's exit() (MPICH's MPI_Abort, fatal errors) runs the application's
+ *     exit handlers and flushes its stdio, as natively.
+ * The layer (upper_libc.c) publishes the application's libc functions for the root library. */
+#ifndef PML_HOOKS_LOWER_LIBC_H
+#define PML_HOOKS_LOWER_LIBC_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define PML_KEYS_WORDS 16 /* 1024 keys (PTHREAD_KEYS_MAX), one bit each */
+
+/* What the layer publishes (as the data symbol PML_UPPER_LIBC, filled by its constructor) for
+ * the lower root, which finds it through the main program's global scope: the application's
+ * libc's own functions (looked up in libc itself, not the layer's wrappers) and where the
+ * layer keeps the lower half's keys. */
+struct pml_upper_libc {
+    int ready;
+    int (*key_create)(pthread_key_t *, void (*)(void *));
+    int (*key_delete)(pthread_key_t);
+    void *(*getspecific)(pthread_key_t);
+    int (*setspecific)(pthread_key_t, const void *);
+    int (*tss_create)(unsigned *, void (*)(void *));
+    void (*tss_delete)(unsigned);
+    void *(*tss_get)(unsigned);
+    int (*tss_set)(unsigned, void *);
+    int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    char *(*getenv)(const char *);
+    char *(*secure_getenv)(const char *);
+    int (*setenv)(const char *, const char *, int);
+    int (*unsetenv)(const char *);
+    int (*putenv)(char *);
+    int (*clearenv)(void);
+    void (*exit)(int) __attribute__((noreturn));
+    int *(*errno_location)(void);
+    char ***environ_up; /* the application's environ (the executable's copy when it has one) */
+    uint64_t *keys;     /* PML_KEYS_WORDS words in the layer's (saved) memory: a bit per key
+                           the lower half created in the application's table and still holds */
+};
+#define PML_UPPER_LIBC "revive_upper_libc"
+
+/* The application's libc's own pthread_create (not the layer's wrapper), for lower_root.c. */
+typedef int pml_pthread_create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+pml_pthread_create_fn *revive_lower_upper_pthread_create(void);
+
+/* ---- the layer's side (upper_libc.c) ---------------------------------------------------- */
+/* Once the lower half is loaded: checks that both halves use the same libc file, and arranges
+ * for the lower libc's environ to follow the application's and for its stdio to be flushed at
+ * exit. Calls pml_fatal on a mismatch. */
+void pml_libc_bind(void *lower_handle);
+/* For a restart: deletes, in the application's key table, every key the previous lower half
+ * created, so that no destructor of a namespace that is gone ever runs. Returns how many. */
+int pml_tsd_forget_lower(void);
+/* How many keys the lower half holds in the application's table now. */
+int pml_tsd_lower_keys(void);
+
+#endif

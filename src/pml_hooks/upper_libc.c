@@ -1,0 +1,176 @@
+/* The layer's side of the state the two copies of libc share (lower_libc.h): publishes the
+ * application's libc functions for the lower namespace's root library, keeps the lower libc's
+ * environ on
+ * the application's current array when the application changes its environment, flushes the
+ * lower libc's stdio at exit, and remembers (in the application's memory, which a checkpoint
+ * saves) which keys of the application's key table belong to the lower half. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/layer.h"
+#include "pml_hooks/lower_libc.h"
+
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <threads.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h> /* environ */
+
+static uint64_t lower_keys[PML_KEYS_WORDS];
+struct pml_upper_libc revive_upper_libc; /* PML_UPPER_LIBC */
+static char ***lower_environ; /* the lower libc's own __environ */
+static int (*lower_fflush)(FILE *);
+
+/* ---- the application's environment changes --------------------------------------------- */
+static void lower_env_follow(void)
+{
+    char ***le = __atomic_load_n(&lower_environ, __ATOMIC_ACQUIRE);
+    if (le)
+        *le = environ;
+}
+
+#define NEXT(name) \
+    static __typeof__(&name) next_##name; \
+    if (!next_##name) \
+        next_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name)
+
+int setenv(const char *name, const char *value, int overwrite)
+{
+    NEXT(setenv);
+    int rc = next_setenv(name, value, overwrite);
+    lower_env_follow();
+    return rc;
+}
+
+int unsetenv(const char *name)
+{
+    NEXT(unsetenv);
+    int rc = next_unsetenv(name);
+    lower_env_follow();
+    return rc;
+}
+
+int putenv(char *string)
+{
+    NEXT(putenv);
+    int rc = next_putenv(string);
+    lower_env_follow();
+    return rc;
+}
+
+int clearenv(void)
+{
+    NEXT(clearenv);
+    int rc = next_clearenv();
+    lower_env_follow();
+    return rc;
+}
+
+/* ---- the table for the lower root ------------------------------------------------------- */
+#define LIBC_FN(field, name) \
+    u->field = (__typeof__(u->field))dlsym(libc, name); \
+    ok = ok && u->field
+
+/* Runs before anything can load the lower half (the layer is preloaded). The functions are
+ * libc's own (a dlopen handle for libc searches libc, not the layer's wrappers). */
+__attribute__((constructor)) static void upper_libc_publish(void)
+{
+    struct pml_upper_libc *u = &revive_upper_libc;
+    Dl_info di;
+    void *libc = NULL;
+    if (dladdr((const void *)gnu_get_libc_version, &di) && di.dli_fname)
+        libc = dlopen(di.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+    if (!libc) {
+        revive_log_warn("cannot find the application's libc (%s): the MPI library keeps its own"
+                        " thread-specific data and environment", dlerror());
+        return;
+    }
+    int ok = 1;
+    LIBC_FN(key_create, "pthread_key_create");
+    LIBC_FN(key_delete, "pthread_key_delete");
+    LIBC_FN(getspecific, "pthread_getspecific");
+    LIBC_FN(setspecific, "pthread_setspecific");
+    LIBC_FN(tss_create, "tss_create");
+    LIBC_FN(tss_delete, "tss_delete");
+    LIBC_FN(tss_get, "tss_get");
+    LIBC_FN(tss_set, "tss_set");
+    LIBC_FN(create, "pthread_create");
+    LIBC_FN(getenv, "getenv");
+    LIBC_FN(secure_getenv, "secure_getenv");
+    LIBC_FN(setenv, "setenv");
+    LIBC_FN(unsetenv, "unsetenv");
+    LIBC_FN(putenv, "putenv");
+    LIBC_FN(clearenv, "clearenv");
+    LIBC_FN(exit, "exit");
+    LIBC_FN(errno_location, "__errno_location");
+    u->environ_up = &environ;
+    u->keys = lower_keys;
+    if (!ok) {
+        revive_log_warn("the application's libc lacks a function the MPI library's calls are sent"
+                        " to: the MPI library keeps its own thread-specific data and environment");
+        return;
+    }
+    __atomic_store_n(&u->ready, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- once the lower half is loaded ------------------------------------------------------ */
+static void flush_lower_stdio(void)
+{
+    if (lower_fflush)
+        lower_fflush(NULL);
+}
+
+static int same_file(const void *a, const void *b, const char **na, const char **nb)
+{
+    Dl_info da, db;
+    struct stat sa, sb;
+    if (!dladdr(a, &da) || !dladdr(b, &db) || !da.dli_fname || !db.dli_fname)
+        return -1;
+    *na = da.dli_fname;
+    *nb = db.dli_fname;
+    if (stat(da.dli_fname, &sa) < 0 || stat(db.dli_fname, &sb) < 0)
+        return -1;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void pml_libc_bind(void *h)
+{
+    /* Both copies read and write the same thread descriptors: they must agree on its layout. */
+    const char *(*lver)(void) = (const char *(*)(void))dlsym(h, "gnu_get_libc_version");
+    const char *un = "?", *ln = "?";
+    if (!lver || strcmp(lver(), gnu_get_libc_version()) ||
+        same_file((const void *)gnu_get_libc_version, (const void *)lver, &un, &ln) == 0)
+        pml_fatal("the MPI library's libc (%s, %s) is not the application's (%s, %s): both halves"
+                  " of a rank must use the same libc.so.6", ln, lver ? lver() : "?", un,
+                  gnu_get_libc_version());
+    lower_fflush = (int (*)(FILE *))dlsym(h, "fflush");
+    atexit(flush_lower_stdio);
+    __atomic_store_n(&lower_environ, (char ***)dlsym(h, "__environ"), __ATOMIC_RELEASE);
+    lower_env_follow();
+    revive_log_debug("lower half loaded: %d keys of its own in the application's key table",
+                     pml_tsd_lower_keys());
+}
+
+int pml_tsd_lower_keys(void)
+{
+    int n = 0;
+    for (int i = 0; i < PML_KEYS_WORDS; i++)
+        n += __builtin_popcountll(__atomic_load_n(&lower_keys[i], __ATOMIC_RELAXED));
+    return n;
+}
+
+int pml_tsd_forget_lower(void)
+{
+    int n = 0;
+    for (int i = 0; i < PML_KEYS_WORDS; i++) {
+        uint64_t w = __atomic_exchange_n(&lower_keys[i], 0, __ATOMIC_RELAXED);
+        for (int b = 0; b < 64; b++)
+            if (w & ((uint64_t)1 << b)) {
+                pthread_key_delete((pthread_key_t)(i * 64 + b));
+                n++;
+            }
+    }
+    return n;
+}
