@@ -40,6 +40,7 @@ static int (*lower_init_thread)(int *, char ***, int, int *);
 static int (*lower_finalize)(void);
 static int (*lower_abort)(MPI_Comm, int);
 static uintptr_t lower_world; /* the lower half's MPI_COMM_WORLD */
+static const void *upper_base; /* where the application's copy of the library is loaded */
 extern const int pml_n_unsupported;
 
 void pml_fatal(const char *fmt, ...)
@@ -54,17 +55,28 @@ void pml_fatal(const char *fmt, ...)
     _exit(1);
 }
 
-int pml_not_ready(const char *name)
+int pml_not_ready_from(const char *name, const void *caller)
 {
-    pml_fatal("%s was called %s; the program must call MPI_Init first", name,
-              state == 2 ? "after MPI_Finalize" : "before MPI_Init");
+    char as[128];
+    int f = pml_called_name(name, caller, as, sizeof as);
+    pml_fatal("%s was called %s; the program must call %s first", as,
+              state == 2 ? (f ? "after MPI_FINALIZE" : "after MPI_Finalize")
+                         : (f ? "before MPI_INIT" : "before MPI_Init"),
+              f ? "MPI_INIT" : "MPI_Init");
 }
 
 void pml_unsupported(const char *name)
 {
+    pml_unsupported_from(name, NULL);
+}
+
+void pml_unsupported_from(const char *name, const void *caller)
+{
+    char as[128];
+    pml_called_name(name, caller, as, sizeof as);
     revive_log_at(REVIVE_LOG_ERROR, REVIVE_LOG_SUBSYS, NULL, 0,
                   "[pid %d] %s is not supported under Revive yet; stopping the job"
-                  " (run without -am ft-enable-cr to use it)", (int)getpid(), name);
+                  " (run without -am ft-enable-cr to use it)", (int)getpid(), as);
     /* MPI_Abort makes the launcher kill every rank at once, and Hydra may
      * drop output still in its forwarding pipes: give it a moment to pass
      * the message on (measured: lost about one run in five without). */
@@ -157,6 +169,7 @@ static void lower_load(void)
     if (pml_elf_span(ud.dli_fbase, &uq) < 0 || pml_elf_span(ld.dli_fbase, &lq) < 0 ||
         uq.hi - uq.lo != lq.hi - lq.lo)
         pml_fatal("cannot find the extent of %s in memory", ud.dli_fname);
+    upper_base = ud.dli_fbase;
     pml_delta = (intptr_t)(lq.bias - uq.bias);
     pml_up_lo = uq.lo;
     pml_up_span = uq.hi - uq.lo;
@@ -200,6 +213,7 @@ static int after_init(int rc)
         resolve_table();
         state = 1;
         pml_halves_lower_ready();
+        pml_guard_upper(upper_base);
     }
     return rc;
 }
@@ -318,15 +332,10 @@ int PMPI_Type_get_contents(MPI_Datatype, int, int, int, int[], MPI_Aint[], MPI_D
 
 /* ---- keyvals: the lower half calls our copy/delete functions, which call the user's with
  * virtual handles and the virtual keyval -------------------------------------------------- */
-struct kvinfo {
-    void *copy, *del, *extra;
-    int vkv;
-};
-
 static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
 {
     (void)kv;
-    struct kvinfo *ki = xs;
+    struct pml_kvinfo *ki = xs;
     return ((MPI_Comm_copy_attr_function *)ki->copy)((MPI_Comm)pml_r2v(PML_COMM, PML_H(old)),
                                                      ki->vkv, ki->extra, in, out, flag);
 }
@@ -334,7 +343,7 @@ static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int 
 static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
 {
     (void)kv;
-    struct kvinfo *ki = xs;
+    struct pml_kvinfo *ki = xs;
     return ((MPI_Comm_delete_attr_function *)ki->del)((MPI_Comm)pml_r2v(PML_COMM, PML_H(c)),
                                                       ki->vkv, val, ki->extra);
 }
@@ -342,7 +351,7 @@ static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
 static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, int *flag)
 {
     (void)kv;
-    struct kvinfo *ki = xs;
+    struct pml_kvinfo *ki = xs;
     return ((MPI_Type_copy_attr_function *)ki->copy)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(old)),
                                                      ki->vkv, ki->extra, in, out, flag);
 }
@@ -350,7 +359,7 @@ static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, 
 static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
 {
     (void)kv;
-    struct kvinfo *ki = xs;
+    struct pml_kvinfo *ki = xs;
     return ((MPI_Type_delete_attr_function *)ki->del)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)),
                                                       ki->vkv, val, ki->extra);
 }
@@ -362,7 +371,7 @@ static int user_fn(const void *fn)
 
 static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, void *extra)
 {
-    struct kvinfo *ki = calloc(1, sizeof *ki);
+    struct pml_kvinfo *ki = calloc(1, sizeof *ki);
     if (!ki)
         pml_fatal("out of memory creating a keyval");
     ki->copy = copy;

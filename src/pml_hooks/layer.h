@@ -158,9 +158,35 @@ int32_t pml_rec_close(struct pml_rec *R); /* returns the entry's index */
 void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);
 
-/* The layer (layer.c). */
-int pml_not_ready(const char *name);
+/* The layer (layer.c). A call before MPI_Init or after MPI_Finalize, and a call Revive does not
+ * support yet, stop the process with a message naming the call as the application wrote it:
+ * caller is the address the entry point returns to (NULL: name as given); from a Fortran
+ * binding library the name is the Fortran one (MPI_FILE_OPEN, not PMPI_File_open). A name given
+ * in capitals is a Fortran one. */
+int pml_not_ready_from(const char *name, const void *caller) __attribute__((noreturn));
+#define pml_not_ready(name) pml_not_ready_from((name), __builtin_return_address(0))
 void pml_unsupported(const char *name) __attribute__((noreturn));
+void pml_unsupported_from(const char *name, const void *caller) __attribute__((noreturn));
+/* The name of the MPI call that reached entry point `name` from address `caller`, written to
+ * out: the Fortran name when caller is in a Fortran binding library, else name. Returns 1 when
+ * the result is a Fortran name (also when name was given in capitals). callname.c. */
+int pml_called_name(const char *name, const void *caller, char *out, size_t n);
+
+/* Makes the code of the application's copy of the MPI library (the object at upper_base, and
+ * Open MPI's libopen-rte/libopen-pal) unreachable, so that a call into it stops the rank with a
+ * message (upper_guard.c; REVIVE_MPI_GUARD=0: not done). */
+void pml_guard_upper(const void *upper_base);
+
+/* What the lower half's attribute callbacks get as extra state for a keyval the layer made
+ * (layer.c for C, fortran_paths.c for Fortran): the application's functions and extra state and
+ * the virtual keyval. lang says which convention the functions follow. */
+struct pml_kvinfo {
+    void *copy, *del, *extra;
+    int vkv;
+    int lang;                     /* PML_KV_C, PML_KV_FINT (MPI_KEYVAL_CREATE), PML_KV_FAINT */
+    void *proxy_copy, *proxy_del; /* MPICH: the Fortran binding's language proxies */
+};
+enum { PML_KV_C, PML_KV_FINT, PML_KV_FAINT };
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 extern void *pml_lower_handle;

@@ -1,12 +1,13 @@
 #!/bin/sh
-# fortran.sh FLAVOR: a Fortran program (use mpi) built with the MPI's own mpif90, natively and
-# under Revive with 1, 2 and 4 ranks; outputs must be identical and every rank on the lower half.
-flavor=$1
+# fortran.sh FLAVOR [PROGRAM]: a Fortran program (tests/mpi/PROGRAM.f90, default fortran) built
+# with the MPI's own mpif90, natively and under Revive with 1, 2 and 4 ranks; outputs must be
+# identical and every rank on the lower half.
+flavor=$1 prog=${2:-fortran}
 . "$(dirname "$0")/mpienv.sh" || exit $?
 fc=$(command -v "mpif90.$(echo $flavor | sed 's/ompi/openmpi/')")
 [ -n "$fc" ] || { echo "SKIP: no mpif90 for $flavor"; exit 77; }
-bin=$tmp/fortran
-"$fc" -O1 -o "$bin" "$REVIVE_SRCDIR/tests/mpi/fortran.f90" 2>"$tmp/fc.err" ||
+bin=$tmp/$prog
+"$fc" -O1 -o "$bin" "$REVIVE_SRCDIR/tests/mpi/$prog.f90" 2>"$tmp/fc.err" ||
     { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
 fail=0
 for n in 1 2 4; do

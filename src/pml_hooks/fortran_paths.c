@@ -1,0 +1,540 @@
+/* The Fortran bindings' paths into the application's copy of the MPI library, routed through the
+ * layer. The binding libraries the application links (Open MPI's libmpi_mpifh, and through it
+ * libmpi_usempif08 and libmpi_usempi_ignore_tkr; MPICH's libmpichfort) mostly call the MPI_/PMPI_
+ * entry points, which are the layer's; but a few of their functions call internal functions of
+ * the MPI library, which would run in the application's never-initialised copy with the layer's
+ * virtual handles (ABINIT's MPI_ATTR_GET: a SIGSEGV under Open MPI, "before initializing" under
+ * MPICH). tests/mpi/upper_paths.py lists every such path from the libraries' symbol tables and
+ * relocations and fails on one the layer does not cover; docs/mpi.md ("Fortran") says why each
+ * is handled the way it is.
+ *
+ * Open MPI: the internal functions take the library's objects (a communicator's attribute hash,
+ * read out of what PMPI_Comm_f2c returned), so they cannot be forwarded; the binding functions
+ * that use them are replaced instead, by functions of the same names (the binding library's
+ * thirteen names per call: mpi_x_, MPI_X, pmpi_x__, MPI_X_f08, ompi_x_f, ...; the f08 module
+ * calls ompi_x_f). Attribute access and MPI_TYPE_MATCH_SIZE call the same binding function of
+ * the lower half's copy of libmpi_mpifh (loaded into its namespace on first use): Open MPI's
+ * Fortran handles are the lower library's own integers (fortran_handles.c), so only keyvals need
+ * translating, and the lower library keeps Open MPI's exact attribute semantics between C and
+ * Fortran. Keyval creation goes the same way with callbacks of the layer's that give the
+ * application its virtual keyval and extra state; error handler creation goes through the
+ * layer's C entry point with a Fortran trampoline. The string helpers the remaining bindings
+ * call are the layer's own (the binding frees what they allocate, with the application's
+ * malloc), and so is the error path's ompi_errhandler_invoke.
+ * MPICH: the internal functions take handles and keyvals, so the layer defines them and calls
+ * the lower library's with translated ones; the keyval language proxy is wrapped so that the
+ * binding's proxy gets virtual handles and keyvals. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/layer.h"
+#define PML_WANT_NAMES
+#include "pml_hooks/pml_table.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <string.h>
+
+static int fid_named(const char *name)
+{
+    for (int i = 0; i < PML_NFUNCS; i++)
+        if (!strcmp(pml_fn_names[i], name))
+            return i;
+    return 0;
+}
+
+/* The lower library's function `name`, or a stop naming the Fortran call before MPI_INIT. */
+static void *lower_sym(void *scope, const char *name, const char *fname)
+{
+    void *f = pml_lower_handle && scope ? dlsym(scope, name) : NULL;
+    if (!f) {
+        if (!pml_lower_handle)
+            pml_not_ready_from(fname, NULL);
+        pml_fatal("the lower half has no %s (needed by %s)", name, fname);
+    }
+    return f;
+}
+
+/* Records an attribute set from Fortran as the C call would be recorded, with the language
+ * (struct pml_kvinfo's lang values) as a last item. */
+static void record_set_attr(const char *cfn, uintptr_t vobj, int vkv, const void *val, int lang)
+{
+    struct pml_rec *R = pml_rec_open(fid_named(cfn));
+    pml_rec_handle(R, vobj);
+    pml_rec_handle(R, (uintptr_t)(unsigned)vkv);
+    pml_rec_ptr(R, val);
+    pml_rec_scalar(R, &lang, sizeof lang);
+    pml_rec_close(R);
+}
+
+#ifdef PML_OMPI
+typedef MPI_Fint F;
+
+/* Every name of one binding function in libmpi_mpifh (ompi/mpi/fortran/mpif-h). */
+#define OMPI_F_NAMES(fn, lc, UC, Mx)                                                           \
+    __typeof__(fn) MPI_##UC __attribute__((alias(#fn)));                                       \
+    __typeof__(fn) mpi_##lc __attribute__((alias(#fn)));                                       \
+    __typeof__(fn) mpi_##lc##_ __attribute__((alias(#fn)));                                    \
+    __typeof__(fn) mpi_##lc##__ __attribute__((alias(#fn)));                                   \
+    __typeof__(fn) PMPI_##UC __attribute__((alias(#fn)));                                      \
+    __typeof__(fn) pmpi_##lc __attribute__((alias(#fn)));                                      \
+    __typeof__(fn) pmpi_##lc##_ __attribute__((alias(#fn)));                                   \
+    __typeof__(fn) pmpi_##lc##__ __attribute__((alias(#fn)));                                  \
+    __typeof__(fn) MPI_##Mx##_f __attribute__((alias(#fn)));                                   \
+    __typeof__(fn) MPI_##Mx##_f08 __attribute__((alias(#fn)));                                 \
+    __typeof__(fn) PMPI_##Mx##_f __attribute__((alias(#fn)));                                  \
+    __typeof__(fn) PMPI_##Mx##_f08 __attribute__((alias(#fn)));
+
+/* ---- the lower half's libmpi_mpifh -------------------------------------------------------- */
+static void *lower_mpifh;
+static pthread_once_t mpifh_once = PTHREAD_ONCE_INIT;
+
+static void mpifh_open(void)
+{
+    /* the application's copy (the next definition after the layer's own), opened again by the
+     * lower namespace's root, whose dlopen opens in its namespace */
+    Dl_info di;
+    void *up = dlsym(RTLD_NEXT, "ompi_attr_get_f");
+    void *(*ldlopen)(const char *, int) =
+        (void *(*)(const char *, int))dlsym(pml_lower_handle, "dlopen");
+    if (!up || !dladdr(up, &di) || !di.dli_fname || !ldlopen)
+        pml_fatal("cannot find Open MPI's Fortran library (libmpi_mpifh) to load in the lower half");
+    lower_mpifh = ldlopen(di.dli_fname, RTLD_NOW);
+    if (!lower_mpifh)
+        pml_fatal("cannot load %s in the lower half: %s", di.dli_fname, dlerror());
+    revive_log_info("Fortran bindings %s loaded in the lower half", di.dli_fname);
+}
+
+static void *mpifh(const char *name, const char *fname)
+{
+    if (pml_lower_handle)
+        pthread_once(&mpifh_once, mpifh_open);
+    return lower_sym(lower_mpifh, name, fname);
+}
+
+#define LOWER_F(var, name, fname, ...)                                                         \
+    static void *var##_p;                                                                      \
+    if (!var##_p)                                                                              \
+        var##_p = mpifh(name, fname);                                                          \
+    void (*var)(__VA_ARGS__) = (void (*)(__VA_ARGS__))var##_p
+
+/* ---- attributes: the keyval is the layer's, the rest the lower library's own integers ----- */
+void ompi_attr_get_f(F *comm, F *keyval, F *val, F *flag, F *ierr);
+void ompi_attr_get_f(F *comm, F *keyval, F *val, F *flag, F *ierr)
+{
+    LOWER_F(f, "ompi_attr_get_f", "MPI_ATTR_GET", F *, F *, F *, F *, F *);
+    F kv = pml_kv_v2r(*keyval);
+    f(comm, &kv, val, flag, ierr);
+}
+OMPI_F_NAMES(ompi_attr_get_f, attr_get, ATTR_GET, Attr_get)
+
+void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr);
+void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr)
+{
+    LOWER_F(f, "ompi_attr_put_f", "MPI_ATTR_PUT", F *, F *, F *, F *);
+    F kv = pml_kv_v2r(*keyval);
+    f(comm, &kv, val, ierr);
+    if (*ierr == MPI_SUCCESS)
+        record_set_attr("MPI_Comm_set_attr", PML_H(MPI_Comm_f2c(*comm)), *keyval,
+                        (const void *)(intptr_t)*val, PML_KV_FINT);
+}
+OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
+
+#define OMPI_GET_ATTR(x, X, Mx)                                                                \
+    void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr);            \
+    void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr)             \
+    {                                                                                          \
+        LOWER_F(f, "ompi_" #x "_get_attr_f", "MPI_" #X "_GET_ATTR", F *, F *, MPI_Aint *, F *, \
+                F *);                                                                          \
+        F kv = pml_kv_v2r(*keyval);                                                            \
+        f(obj, &kv, val, flag, ierr);                                                          \
+    }                                                                                          \
+    OMPI_F_NAMES(ompi_##x##_get_attr_f, x##_get_attr, X##_GET_ATTR, Mx##_get_attr)
+
+#define OMPI_SET_ATTR(x, X, Mx, T)                                                             \
+    void ompi_##x##_set_attr_f(F *obj, F *keyval, MPI_Aint *val, F *ierr);                     \
+    void ompi_##x##_set_attr_f(F *obj, F *keyval, MPI_Aint *val, F *ierr)                      \
+    {                                                                                          \
+        LOWER_F(f, "ompi_" #x "_set_attr_f", "MPI_" #X "_SET_ATTR", F *, F *, MPI_Aint *, F *);\
+        F kv = pml_kv_v2r(*keyval);                                                            \
+        f(obj, &kv, val, ierr);                                                                \
+        if (*ierr == MPI_SUCCESS)                                                              \
+            record_set_attr("MPI_" #Mx "_set_attr", PML_H(MPI_##T##_f2c(*obj)), *keyval,       \
+                            (const void *)*val, PML_KV_FAINT);                                 \
+    }                                                                                          \
+    OMPI_F_NAMES(ompi_##x##_set_attr_f, x##_set_attr, X##_SET_ATTR, Mx##_set_attr)
+
+OMPI_GET_ATTR(comm, COMM, Comm)
+OMPI_GET_ATTR(type, TYPE, Type)
+OMPI_SET_ATTR(comm, COMM, Comm, Comm)
+OMPI_SET_ATTR(type, TYPE, Type, Type)
+
+/* ---- keyvals --------------------------------------------------------------------------------
+ * The lower library calls these with Fortran conventions (everything by reference) and, as
+ * extra state, the index of the keyval's pml_kvinfo; they call the application's function with
+ * its own extra state and the virtual keyval. */
+#define NFKV 1024
+static struct pml_kvinfo *fkv[NFKV];
+static int nfkv;
+
+typedef void fcopy_aint(F *, F *, MPI_Aint *, MPI_Aint *, MPI_Aint *, F *, F *);
+typedef void fdel_aint(F *, F *, MPI_Aint *, MPI_Aint *, F *);
+typedef void fcopy_fint(F *, F *, F *, F *, F *, F *, F *);
+typedef void fdel_fint(F *, F *, F *, F *, F *);
+
+static struct pml_kvinfo *fkv_of(MPI_Aint i)
+{
+    if (i < 0 || i >= NFKV || !fkv[i])
+        pml_fatal("an attribute callback of a Fortran keyval came with unknown extra state %ld",
+                  (long)i);
+    return fkv[i];
+}
+
+static void copy_aint_t(F *obj, F *kv, MPI_Aint *xs, MPI_Aint *in, MPI_Aint *out, F *flag, F *ierr)
+{
+    (void)kv;
+    struct pml_kvinfo *ki = fkv_of(*xs);
+    F vkv = ki->vkv;
+    MPI_Aint extra = (MPI_Aint)ki->extra;
+    ((fcopy_aint *)ki->copy)(obj, &vkv, &extra, in, out, flag, ierr);
+}
+
+static void del_aint_t(F *obj, F *kv, MPI_Aint *val, MPI_Aint *xs, F *ierr)
+{
+    (void)kv;
+    struct pml_kvinfo *ki = fkv_of(*xs);
+    F vkv = ki->vkv;
+    MPI_Aint extra = (MPI_Aint)ki->extra;
+    ((fdel_aint *)ki->del)(obj, &vkv, val, &extra, ierr);
+}
+
+static void copy_fint_t(F *obj, F *kv, F *xs, F *in, F *out, F *flag, F *ierr)
+{
+    (void)kv;
+    struct pml_kvinfo *ki = fkv_of(*xs);
+    F vkv = ki->vkv;
+    F extra = (F)(intptr_t)ki->extra;
+    ((fcopy_fint *)ki->copy)(obj, &vkv, &extra, in, out, flag, ierr);
+}
+
+static void del_fint_t(F *obj, F *kv, F *val, F *xs, F *ierr)
+{
+    (void)kv;
+    struct pml_kvinfo *ki = fkv_of(*xs);
+    F vkv = ki->vkv;
+    F extra = (F)(intptr_t)ki->extra;
+    ((fdel_fint *)ki->del)(obj, &vkv, val, &extra, ierr);
+}
+
+/* The callback the lower library gets: the lower copy of a predefined function of libmpi
+ * (MPI_COMM_DUP_FN, MPI_NULL_DELETE_FN, ...), else the trampoline. */
+static void *callback(void *user, void *tramp)
+{
+    return pml_fn_in_upper(user) ? (void *)pml_fn_to_lower(user) : tramp;
+}
+
+static void create_keyval_f(const char *lower_fn, const char *fname, const char *cfn, int lang,
+                            void *copy, void *del, F *keyval, MPI_Aint extra, F *ierr)
+{
+    void *f = mpifh(lower_fn, fname);
+    struct pml_kvinfo *ki = calloc(1, sizeof *ki);
+    if (!ki)
+        pml_fatal("out of memory creating a keyval");
+    ki->copy = copy;
+    ki->del = del;
+    ki->extra = (void *)extra;
+    ki->lang = lang;
+    pml_vh_lock();
+    int idx = nfkv < NFKV ? nfkv++ : -1;
+    if (idx >= 0)
+        fkv[idx] = ki;
+    pml_vh_unlock();
+    if (idx < 0)
+        pml_fatal("more than %d keyvals created from Fortran", NFKV);
+    F real = 0;
+    if (lang == PML_KV_FAINT) {
+        MPI_Aint xs = idx;
+        ((void (*)(void *, void *, F *, MPI_Aint *, F *))f)(
+            callback(copy, (void *)copy_aint_t), callback(del, (void *)del_aint_t), &real, &xs, ierr);
+    } else {
+        F xs = idx;
+        ((void (*)(void *, void *, F *, F *, F *))f)(
+            callback(copy, (void *)copy_fint_t), callback(del, (void *)del_fint_t), &real, &xs, ierr);
+    }
+    if (*ierr != MPI_SUCCESS)
+        return; /* the slot stays taken: nothing can call back with it */
+    ki->vkv = *keyval = pml_kv_new(real, ki);
+    struct pml_rec *R = pml_rec_open(fid_named(cfn));
+    pml_rec_ptr(R, copy);
+    pml_rec_ptr(R, del);
+    pml_rec_handle(R, (uintptr_t)(unsigned)*keyval);
+    pml_rec_ptr(R, ki->extra);
+    pml_rec_scalar(R, &lang, sizeof lang);
+    pml_vh_tab[(uint32_t)*keyval & 0x3ffffff].rec = pml_rec_close(R);
+}
+
+void ompi_keyval_create_f(void *copy, void *del, F *keyval, F *extra, F *ierr);
+void ompi_keyval_create_f(void *copy, void *del, F *keyval, F *extra, F *ierr)
+{
+    create_keyval_f("ompi_keyval_create_f", "MPI_KEYVAL_CREATE", "MPI_Comm_create_keyval",
+                    PML_KV_FINT, copy, del, keyval, *extra, ierr);
+}
+OMPI_F_NAMES(ompi_keyval_create_f, keyval_create, KEYVAL_CREATE, Keyval_create)
+
+void ompi_comm_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr);
+void ompi_comm_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr)
+{
+    create_keyval_f("ompi_comm_create_keyval_f", "MPI_COMM_CREATE_KEYVAL", "MPI_Comm_create_keyval",
+                    PML_KV_FAINT, copy, del, keyval, *extra, ierr);
+}
+OMPI_F_NAMES(ompi_comm_create_keyval_f, comm_create_keyval, COMM_CREATE_KEYVAL, Comm_create_keyval)
+
+void ompi_type_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr);
+void ompi_type_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr)
+{
+    create_keyval_f("ompi_type_create_keyval_f", "MPI_TYPE_CREATE_KEYVAL", "MPI_Type_create_keyval",
+                    PML_KV_FAINT, copy, del, keyval, *extra, ierr);
+}
+OMPI_F_NAMES(ompi_type_create_keyval_f, type_create_keyval, TYPE_CREATE_KEYVAL, Type_create_keyval)
+
+/* ---- error handlers: the layer's C entry point (virtual handle, record) with a trampoline that
+ * gives the application's Fortran handler the Fortran communicator and code ------------------ */
+typedef void fhandler(F *, F *);
+#define NFEH 32
+static fhandler *feh_user[NFEH];
+#define FEH_T(n)                                                                               \
+    static void feh_t##n(MPI_Comm *c, int *err, ...)                                           \
+    {                                                                                          \
+        F fc = MPI_Comm_c2f(*c), fe = *err;                                                    \
+        feh_user[0##n](&fc, &fe);                                                               \
+    }
+#define FEH8(b) FEH_T(b##0) FEH_T(b##1) FEH_T(b##2) FEH_T(b##3) FEH_T(b##4) FEH_T(b##5) FEH_T(b##6) FEH_T(b##7)
+FEH8() FEH8(1) FEH8(2) FEH8(3)
+#define FEH_A(b) feh_t##b##0, feh_t##b##1, feh_t##b##2, feh_t##b##3, feh_t##b##4, feh_t##b##5, feh_t##b##6, feh_t##b##7,
+static MPI_Comm_errhandler_function *const feh_tramps[NFEH] = { FEH_A() FEH_A(1) FEH_A(2) FEH_A(3) };
+
+void ompi_comm_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr);
+void ompi_comm_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr)
+{
+    pml_vh_lock();
+    int i;
+    for (i = 0; i < NFEH && feh_user[i] && feh_user[i] != fn; i++)
+        ;
+    if (i < NFEH)
+        feh_user[i] = fn;
+    pml_vh_unlock();
+    if (i == NFEH)
+        pml_fatal("more than %d distinct Fortran error handler functions (MPI_COMM_CREATE_ERRHANDLER)",
+                  NFEH);
+    MPI_Errhandler eh;
+    *ierr = MPI_Comm_create_errhandler(feh_tramps[i], &eh);
+    if (*ierr == MPI_SUCCESS)
+        *errhandler = MPI_Errhandler_c2f(eh);
+}
+OMPI_F_NAMES(ompi_comm_create_errhandler_f, comm_create_errhandler, COMM_CREATE_ERRHANDLER,
+             Comm_create_errhandler)
+
+/* ---- MPI_TYPE_MATCH_SIZE: the lower library's, which returns its own integer ---------------- */
+void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr);
+void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr)
+{
+    LOWER_F(f, "ompi_type_match_size_f", "MPI_TYPE_MATCH_SIZE", F *, F *, F *, F *);
+    f(typeclass, size, type, ierr);
+}
+OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_match_size)
+
+/* ---- calls with internal paths that Revive does not support yet (windows, files, dynamic
+ * processes): stop with the Fortran name before the binding reaches the library ------------- */
+#define OMPI_F_UNSUPPORTED(lc, UC, Mx)                                                         \
+    void ompi_##lc##_f(void);                                                                  \
+    void ompi_##lc##_f(void)                                                                   \
+    {                                                                                          \
+        pml_unsupported_from("MPI_" #UC, NULL);                                                \
+    }                                                                                          \
+    OMPI_F_NAMES(ompi_##lc##_f, lc, UC, Mx)
+
+OMPI_F_UNSUPPORTED(win_get_attr, WIN_GET_ATTR, Win_get_attr)
+OMPI_F_UNSUPPORTED(win_set_attr, WIN_SET_ATTR, Win_set_attr)
+OMPI_F_UNSUPPORTED(win_create_keyval, WIN_CREATE_KEYVAL, Win_create_keyval)
+OMPI_F_UNSUPPORTED(win_create_errhandler, WIN_CREATE_ERRHANDLER, Win_create_errhandler)
+OMPI_F_UNSUPPORTED(file_create_errhandler, FILE_CREATE_ERRHANDLER, File_create_errhandler)
+OMPI_F_UNSUPPORTED(register_datarep, REGISTER_DATAREP, Register_datarep)
+OMPI_F_UNSUPPORTED(comm_spawn, COMM_SPAWN, Comm_spawn)
+OMPI_F_UNSUPPORTED(comm_spawn_multiple, COMM_SPAWN_MULTIPLE, Comm_spawn_multiple)
+
+/* ---- internal functions the other bindings call ------------------------------------------ */
+/* A Fortran string (blank padded, no terminator) as a C string, leading and trailing blanks
+ * dropped, in memory of the application's malloc: the binding frees it with free(). */
+int ompi_fortran_string_f2c(char *fstr, int len, char **cstr);
+int ompi_fortran_string_f2c(char *fstr, int len, char **cstr)
+{
+    int lo = 0, hi = len;
+    while (lo < hi && fstr[lo] == ' ')
+        lo++;
+    while (hi > lo && fstr[hi - 1] == ' ')
+        hi--;
+    char *c = malloc((size_t)(hi - lo) + 1);
+    if (!c)
+        return -2; /* OMPI_ERR_OUT_OF_RESOURCE */
+    memcpy(c, fstr + lo, (size_t)(hi - lo));
+    c[hi - lo] = 0;
+    *cstr = c;
+    return 0;
+}
+
+/* A C string into a Fortran string of len characters, blank padded (cut if longer). */
+int ompi_fortran_string_c2f(char *cstr, char *fstr, int len);
+int ompi_fortran_string_c2f(char *cstr, char *fstr, int len)
+{
+    int i = 0;
+    for (; i < len && cstr[i]; i++)
+        fstr[i] = cstr[i];
+    for (; i < len; i++)
+        fstr[i] = ' ';
+    return 0;
+}
+
+/* The bindings' error path (OMPI_ERRHANDLER_INVOKE, taken when a string or array cannot be
+ * converted): the handler object the binding read from the application's copy is meaningless,
+ * so the communicator's handler is asked from the lower half and invoked there. */
+int ompi_errhandler_invoke(void *errhandler, void *mpi_object, int type, int err_code,
+                           const char *message);
+int ompi_errhandler_invoke(void *errhandler, void *mpi_object, int type, int err_code,
+                           const char *message)
+{
+    (void)errhandler;
+    (void)type;
+    struct pml_vh *h = pml_vh_of(PML_H(mpi_object));
+    int comm = h ? h->kind == PML_COMM
+                 : mpi_object == dlsym(RTLD_DEFAULT, "ompi_mpi_comm_world") ||
+                       mpi_object == dlsym(RTLD_DEFAULT, "ompi_mpi_comm_self") ||
+                       mpi_object == dlsym(RTLD_DEFAULT, "ompi_mpi_comm_null");
+    if (!comm) /* files and windows */
+        pml_unsupported_from(message ? message : "an MPI-IO or one-sided call", NULL);
+    MPI_Comm real = (MPI_Comm)pml_v2r(PML_H(mpi_object));
+    MPI_Errhandler eh;
+    if (!pml_L.MPI_Comm_get_errhandler || pml_L.MPI_Comm_get_errhandler(real, &eh) != MPI_SUCCESS)
+        return err_code;
+    int (*inv)(void *, void *, int, int, const char *) =
+        (int (*)(void *, void *, int, int, const char *))lower_sym(pml_lower_handle,
+                                                                  "ompi_errhandler_invoke",
+                                                                  message ? message : "?");
+    int rc = inv(eh, real, 1 /* OMPI_ERRHANDLER_TYPE_COMM */, err_code, message);
+    pml_L.MPI_Errhandler_free(&eh);
+    return rc;
+}
+#endif /* PML_OMPI */
+
+#ifdef PML_MPICH
+/* ---- attributes: MPII_* take handles and keyvals, translated here ----------------------- */
+typedef int get_attr_fn(int, int, void *, int *, int);
+typedef int set_attr_fn(int, int, void *, int);
+
+#define MPICH_ATTR(X, K, CX)                                                                   \
+    int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type);              \
+    int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type)               \
+    {                                                                                          \
+        static get_attr_fn *f;                                                                 \
+        if (!f)                                                                                \
+            f = (get_attr_fn *)lower_sym(pml_lower_handle, "MPII_" #X "_get_attr",             \
+                                         "MPI_" #CX "_GET_ATTR");                              \
+        return f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, flag, type);               \
+    }                                                                                          \
+    int MPII_##X##_set_attr(int obj, int keyval, void *val, int type);                         \
+    int MPII_##X##_set_attr(int obj, int keyval, void *val, int type)                          \
+    {                                                                                          \
+        static set_attr_fn *f;                                                                 \
+        if (!f)                                                                                \
+            f = (set_attr_fn *)lower_sym(pml_lower_handle, "MPII_" #X "_set_attr",             \
+                                         "MPI_" #CX "_SET_ATTR");                              \
+        int rc = f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, type);                   \
+        if (rc == MPI_SUCCESS)                                                                 \
+            record_set_attr("MPI_" #X "_set_attr", PML_H(obj), keyval, val,                    \
+                            type == 0 ? PML_KV_C : type == 3 ? PML_KV_FINT : PML_KV_FAINT);    \
+        return rc;                                                                             \
+    }
+
+MPICH_ATTR(Comm, PML_COMM, COMM)
+MPICH_ATTR(Type, PML_TYPE, TYPE)
+
+int MPII_Win_get_attr(int obj, int keyval, void *val, int *flag, int type);
+int MPII_Win_get_attr(int obj, int keyval, void *val, int *flag, int type)
+{
+    (void)obj, (void)keyval, (void)val, (void)flag, (void)type;
+    pml_unsupported_from("MPII_Win_get_attr", __builtin_return_address(0));
+}
+
+int MPII_Win_set_attr(int obj, int keyval, void *val, int type);
+int MPII_Win_set_attr(int obj, int keyval, void *val, int type)
+{
+    (void)obj, (void)keyval, (void)val, (void)type;
+    pml_unsupported_from("MPII_Win_set_attr", __builtin_return_address(0));
+}
+
+void MPII_Grequest_set_lang_f77(int greq);
+void MPII_Grequest_set_lang_f77(int greq)
+{
+    (void)greq;
+    pml_unsupported_from("MPII_Grequest_set_lang_f77", __builtin_return_address(0));
+}
+
+/* ---- keyval language proxies --------------------------------------------------------------
+ * The binding creates a keyval through the layer (whose C callbacks get a pml_kvinfo as extra
+ * state), then sets its language proxies: the lower library then calls a proxy with the callback
+ * it holds (the layer's), real handles and keyval. The layer registers its own proxies, which
+ * call the binding's with the application's function, virtual handle and keyval and its extra
+ * state. */
+typedef int copy_proxy_fn(void *user, int handle, int keyval, void *extra, int type, void *attrib,
+                          void **copy, int *flag);
+typedef int del_proxy_fn(void *user, int handle, int keyval, int type, void *attrib, void *extra);
+
+static int kind_of_keyval(int real)
+{
+    switch (((unsigned)real >> 22) & 0xf) { /* MPICH keeps the object kind in these bits */
+    case 1:
+        return PML_COMM;
+    case 3:
+        return PML_TYPE;
+    default:
+        return PML_WIN;
+    }
+}
+
+static int copy_proxy(void *user, int handle, int keyval, void *extra, int type, void *attrib,
+                      void **copy, int *flag)
+{
+    (void)user;
+    struct pml_kvinfo *ki = extra;
+    int v = (int)pml_r2v(kind_of_keyval(keyval), PML_H(handle));
+    return ((copy_proxy_fn *)ki->proxy_copy)(ki->copy, v, ki->vkv, ki->extra, type, attrib, copy,
+                                             flag);
+}
+
+static int del_proxy(void *user, int handle, int keyval, int type, void *attrib, void *extra)
+{
+    (void)user;
+    struct pml_kvinfo *ki = extra;
+    int v = (int)pml_r2v(kind_of_keyval(keyval), PML_H(handle));
+    return ((del_proxy_fn *)ki->proxy_del)(ki->del, v, ki->vkv, type, attrib, ki->extra);
+}
+
+void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp);
+void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp)
+{
+    static void (*f)(int, copy_proxy_fn *, del_proxy_fn *);
+    if (!f)
+        f = (void (*)(int, copy_proxy_fn *, del_proxy_fn *))lower_sym(
+            pml_lower_handle, "MPII_Keyval_set_proxy", "MPI_COMM_CREATE_KEYVAL");
+    uint32_t u = (uint32_t)keyval;
+    struct pml_kvinfo *ki = NULL;
+    if ((u & 0xFC000000u) == PML_KV_TAG && (u & 0x3ffffff) < pml_vh_used)
+        ki = pml_vh_tab[u & 0x3ffffff].info;
+    if (!ki) { /* not a keyval the layer made: nothing to translate */
+        f(keyval, cp, dp);
+        return;
+    }
+    ki->proxy_copy = (void *)cp;
+    ki->proxy_del = (void *)dp;
+    ki->lang = PML_KV_FAINT;
+    f(pml_kv_v2r(keyval), copy_proxy, del_proxy);
+}
+#endif /* PML_MPICH */

@@ -1,0 +1,3 @@
+#!/bin/sh
+# No path reaches the application's copy of the MPI library, Open MPI.
+exec "$(dirname "$0")/upper_paths.sh" ompi
