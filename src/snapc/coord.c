@@ -1300,7 +1300,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                     revive_log_warn("cannot record the failed restart: %s", e2);
                 S.recovered = 1;
             }
-            flush_deferred();
+            /* --term's tools hear once the ranks are gone too (after the loop) */
             if (live_rank_conns() == 0 || now - S.child_done_ms >= EXIT_GRACE_MS)
                 break;
         }
@@ -1395,6 +1395,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         S.child_done = 1;
     }
     kill_strays();
+    flush_deferred();
     for (int i = 0; i < S.nc; i++)
         if (S.c[i].kind == C_TOOL) {
             if (S.c[i].done_deferred)

@@ -133,6 +133,10 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
         launcher_seen |= is_launcher_name(name);
         p = parent_of(p);
     }
+    if (strcmp(first, "revive-coord") == 0)
+        die("process %d is a Revive job coordinator, but its socket is not in %s (started with "
+            "another REVIVE_SOCKET_DIR?)",
+            (int)pid, dir);
     if (is_launcher_name(first) || launcher_seen)
         die("process %d (%s) belongs to an MPI job that was not started with "
             "'mpirun -am ft-enable-cr': Revive cannot checkpoint it; start the job with Revive's "
