@@ -1,0 +1,78 @@
+#!/bin/bash
+# mpi_ckpt.sh FLAVOR: global snapshots of a real MPI job (tests/snapc/mpi_loop.c) through
+# "mpirun -am ft-enable-cr": snapshots while the job runs (it finishes with the native result),
+# --term (the job and every rank end), ckpt-info --verify of every snapshot, MPIX_Checkpoint in
+# the program (and its error without Revive), and, when revive-restart-rank is built, restart-mpi
+# of a --term snapshot finishing with the native result.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+snapc_workdir snapc-mpi-$flavor
+bin=$B/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+nm -D "$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" 2>/dev/null | grep -q " T revive_mpix_checkpoint" ||
+    { echo "SKIP: the MPI layer runs no rank agent yet"; exit 77; }
+export REVIVE_COORD_BIN=$COORD
+np=2
+iters=${SNAPC_MPI_ITERS:-40000}
+
+timeout -k 5 120 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
+    { fail "native run"; cat "$W/native.err"; finish; }
+
+# run_job NAME ARGS...: the job under Revive in the background; JOB = mpirun's pid
+run_job() {
+    local name=$1; shift
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" "$@" ) \
+        >"$W/$name.out" 2>"$W/$name.err" &
+    JOB=$!; jobs_started="$jobs_started $JOB"
+}
+# ckpt NAME ARGS...: ckpt-mpirun --wait (the job may still be starting)
+ckpt() { expect_rc 0 "$1" timeout 200 "$CKPT" --wait "${@:2}"; }
+
+run_job a $iters
+sleep 1
+for i in 0 1 2; do
+    if ckpt "snapshot $i" $JOB; then
+        ref=$(tail -n1 "$W/cmd.out")
+        expect_rc 0 "ckpt-info --verify $i" "$INFO" --verify "$ref"
+    elif grep -q "not available yet" "$W/cmd.err"; then
+        echo "SKIP: the MPI layer cannot capture a rank yet"; kill -TERM $JOB; wait $JOB; exit 77
+    fi
+done
+wait $JOB; st=$?
+[ $st = 0 ] || fail "the job's status $st after the snapshots"
+cmp -s "$W/native.out" "$W/a.out" || { fail "result after snapshots differs"; cat "$W/native.out" "$W/a.out"; }
+pass "$flavor: 3 snapshots while running, the native result"
+
+run_job b $iters
+sleep 1
+if ckpt "--term" --term $JOB; then
+    tref=$(tail -n1 "$W/cmd.out")
+    kill -0 $JOB 2>/dev/null && fail "--term: mpirun still runs"
+    wait $JOB
+    pgrep -f -- "$bin" >/dev/null && fail "--term: ranks left: $(pgrep -f -- "$bin")"
+    expect_rc 0 "ckpt-info --verify of the --term snapshot" "$INFO" --verify "$tref"
+    pass "$flavor: --term"
+fi
+
+# MPIX_Checkpoint at step 100: every rank gets ok/CONTINUE; natively an error, the job goes on
+run_job c 3000 mpix 100
+wait $JOB || fail "MPIX job status $?"
+[ "$(grep -c "MPIX_Checkpoint ok flag 0" "$W/c.out")" = $np ] || { fail "MPIX_Checkpoint under Revive"; cat "$W/c.out" "$W/c.err"; }
+ls "$W"/revive_global_snapshot_$JOB.ckpt/0/snapshot.meta >/dev/null 2>&1 || fail "no snapshot from MPIX_Checkpoint"
+timeout -k 5 60 "$launcher" -n $np "$bin" 3000 mpix 100 >"$W/cn.out" 2>&1 || fail "MPIX natively: status $?"
+[ "$(grep -c "MPIX_Checkpoint error flag 0" "$W/cn.out")" = $np ] || { fail "MPIX_Checkpoint natively"; cat "$W/cn.out"; }
+grep -q "^result" "$W/cn.out" || fail "the native MPIX job did not finish"
+pass "$flavor: MPIX_Checkpoint"
+
+# restart (needs revive-restart-rank)
+if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
+    REVIVE_RESTART_RANK=$B/tools/revive-restart-rank timeout -k 5 200 "$RESTART" "$tref" >"$W/r.out" 2>"$W/r.err"
+    st=$?
+    [ $st = 0 ] || { fail "restart-mpi: status $st"; tail -5 "$W/r.err"; }
+    cmp -s "$W/native.out" "$W/r.out" || { fail "restarted result differs"; cat "$W/native.out" "$W/r.out"; }
+    pass "$flavor: restart-mpi, the native result"
+else
+    echo "note: revive-restart-rank not built: restart not tried"
+fi
+finish
