@@ -14,7 +14,7 @@ nm -D "$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" 2>/dev/null | grep -q " T reviv
     { echo "SKIP: the MPI layer runs no rank agent yet"; exit 77; }
 export REVIVE_COORD_BIN=$COORD
 np=2
-iters=${SNAPC_MPI_ITERS:-40000}
+case $flavor in ompi) iters=${SNAPC_MPI_ITERS:-150000} ;; *) iters=${SNAPC_MPI_ITERS:-40000} ;; esac
 
 timeout -k 5 120 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
