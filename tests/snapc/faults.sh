@@ -68,7 +68,8 @@ done
 pass "a rank's failure at quiesce, drain, capture"
 for op in begin seqs targets quiesce drain capture; do
     start_job die-$op 4 --iters 1000000 --sleep-us 300 --die 2:$op
-    expect_rc 1 "rank death in $op" "$CKPT" $JOB && err_has "no checkpoint: rank 2 ended during the checkpoint"
+    # (the launcher kills the other ranks at once: the first loss seen may be any rank)
+    expect_rc 1 "rank death in $op" "$CKPT" $JOB && err_has "ended during the checkpoint"
     job_gone $JOB 10 || fail "$op death: the job did not end"
     wait $JOB
     [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "$op death: the sequence is left"
