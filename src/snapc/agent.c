@@ -204,6 +204,27 @@ static void fill_hello(struct snapc_hello *h, const struct agent_env *e, int res
     snprintf(h->flavor, sizeof h->flavor, "%s", fl && *fl ? fl : "?");
 }
 
+/* What the metadata wants to know about this rank (INFO): sent after HELLO and again just before
+ * CAPTURED, so the layer's describe can give counts as of the capture. */
+static void send_info(void)
+{
+    char info[8192];
+    int n = snprintf(info, sizeof info, "pid %d\n", (int)getpid());
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el > 0) {
+        exe[el] = 0;
+        n += snprintf(info + n, sizeof info - (size_t)n, "exe %s\n", exe);
+    }
+    if (A.ops.describe && n < (int)sizeof info - 1) {
+        int d = A.ops.describe(A.ops.arg, info + n, sizeof info - (size_t)n);
+        if (d > 0 && d < (int)(sizeof info - (size_t)n))
+            n += d;
+        info[n] = 0;
+    }
+    send_frame(SNAPC_MSG_INFO, NULL, 0, info, (uint32_t)strlen(info));
+}
+
 /* Connects, says HELLO and waits for WELCOME. Sets A.fd. 0 or -errno (logged). */
 static int connect_coord(const struct agent_env *e, int restarted, int64_t rseq)
 {
@@ -252,22 +273,7 @@ static int connect_coord(const struct agent_env *e, int restarted, int64_t rseq)
     }
     atomic_store(&A.fd, fd);
     A.env = *e;
-    /* what the metadata wants to know about this rank */
-    char info[8192];
-    int n = snprintf(info, sizeof info, "pid %d\n", (int)getpid());
-    char exe[PATH_MAX];
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el > 0) {
-        exe[el] = 0;
-        n += snprintf(info + n, sizeof info - (size_t)n, "exe %s\n", exe);
-    }
-    if (A.ops.describe && n < (int)sizeof info - 1) {
-        int d = A.ops.describe(A.ops.arg, info + n, sizeof info - (size_t)n);
-        if (d > 0 && d < (int)(sizeof info - (size_t)n))
-            n += d;
-        info[n] = 0;
-    }
-    send_frame(SNAPC_MSG_INFO, NULL, 0, info, (uint32_t)strlen(info));
+    send_info();
     return 0;
 }
 
@@ -421,6 +427,7 @@ static void on_quiesce(const uint8_t *p)
         send_failed(e, SNAPC_PHASE_CAPTURED, r.err[0] ? r.err : "cannot write the image");
         return;
     }
+    send_info();
     struct snapc_captured c = {.bytes = r.bytes, .checksum = r.checksum};
     send_frame(SNAPC_MSG_CAPTURED, &c, sizeof c, NULL, 0);
 }

@@ -76,7 +76,9 @@ struct snapc_rank_ops {           /* implemented by the MPI layer, called by the
     /* Optional (NULL: nothing): "key value\n" lines about the rank for the
      * snapshot metadata (mpi_library PATH, mpi_version TEXT, mpi_build_id HEX,
      * thread_level N, thread_level_lower N, ...), at most len bytes, NUL-terminated.
-     * Called once, on the agent thread, right after the connection is made.
+     * Called on the agent thread right after the connection is made and again
+     * after each capture (counts as of the capture: record_entries N,
+     * pending_requests N...; the last call's lines go into snapshot.meta).
      * Returns the length or -errno. */
     int  (*describe)(void *arg, char *buf, size_t len);
 };
