@@ -61,7 +61,14 @@ static inline int have_up(void)
 __attribute__((constructor)) static void lower_libc_init(void)
 {
     __libc_single_threaded = 0;
-    have_up();
+    if (have_up() && up.own_environ)
+        __environ = up.own_environ;
+}
+
+/* 1: the environment calls go to the application's libc; 0: this libc's own environment. */
+static inline int env_shared(void)
+{
+    return have_up() && !up.own_environ;
 }
 
 /* ---- thread-specific data --------------------------------------------------------------- */
@@ -187,7 +194,8 @@ pml_pthread_create_fn *revive_lower_upper_pthread_create(void)
 
 /* ---- the environment ------------------------------------------------------------------------
  * One environment, the application's, as natively: what MPI_Init puts there the application
- * sees, and the library never reads an array that the application's setenv has freed. */
+ * sees, and the library never reads an array that the application's setenv has freed. Unless
+ * the layer gave this lower half an environment of its own (after a restart). */
 static void env_follow(void)
 {
     __environ = *up.environ_up;
@@ -203,7 +211,7 @@ static int env_result(int rc)
 
 char *getenv(const char *name)
 {
-    if (!have_up()) {
+    if (!env_shared()) {
         OWN(getenv);
         return own_getenv(name);
     }
@@ -213,7 +221,7 @@ char *getenv(const char *name)
 
 char *secure_getenv(const char *name)
 {
-    if (!have_up()) {
+    if (!env_shared()) {
         OWN(secure_getenv);
         return own_secure_getenv(name);
     }
@@ -223,7 +231,7 @@ char *secure_getenv(const char *name)
 
 int setenv(const char *name, const char *value, int overwrite)
 {
-    if (!have_up()) {
+    if (!env_shared()) {
         OWN(setenv);
         return own_setenv(name, value, overwrite);
     }
@@ -232,7 +240,7 @@ int setenv(const char *name, const char *value, int overwrite)
 
 int unsetenv(const char *name)
 {
-    if (!have_up()) {
+    if (!env_shared()) {
         OWN(unsetenv);
         return own_unsetenv(name);
     }
@@ -241,7 +249,7 @@ int unsetenv(const char *name)
 
 int putenv(char *string)
 {
-    if (!have_up()) {
+    if (!env_shared()) {
         OWN(putenv);
         return own_putenv(string);
     }
@@ -250,7 +258,7 @@ int putenv(char *string)
 
 int clearenv(void)
 {
-    if (!have_up()) {
+    if (!env_shared()) {
         OWN(clearenv);
         return own_clearenv();
     }

@@ -53,6 +53,8 @@ struct pml_upper_libc {
     void (*exit)(int) __attribute__((noreturn));
     int *(*errno_location)(void);
     char ***environ_up; /* the application's environ (the executable's copy when it has one) */
+    char **own_environ; /* NULL: the MPI library shares the application's environment; else it
+                           keeps its own, starting as this array (pml_libc_lower_env) */
     uint64_t *keys;     /* PML_KEYS_WORDS words in the layer's (saved) memory: a bit per key
                            the lower half created in the application's table and still holds */
 };
@@ -67,9 +69,16 @@ pml_pthread_create_fn *revive_lower_upper_pthread_create(void);
  * for the lower libc's environ to follow the application's and for its stdio to be flushed at
  * exit. Calls pml_fatal on a mismatch. */
 void pml_libc_bind(void *lower_handle);
-/* For a restart: deletes, in the application's key table, every key the previous lower half
- * created, so that no destructor of a namespace that is gone ever runs. Returns how many. */
-int pml_tsd_forget_lower(void);
+/* The environment of the next lower half to load: NULL (the default) shares the application's;
+ * an array gives the MPI library an environment of its own starting as that array (after a
+ * restart: the new launcher's, while the application keeps its own). The array must outlive
+ * that lower half. */
+void pml_libc_lower_env(char **envp);
+/* After a restart (done by the layer's own libcr restart hook, registered at the first bind):
+ * forgets the lower half that is gone (its environ, its stdio) and marks its keys in the
+ * application's key table stale; the next pml_libc_bind deletes them, so that no destructor of
+ * a namespace that is gone ever runs. Takes no lock (other threads are parked). */
+void pml_libc_forget_lower(void);
 /* How many keys the lower half holds in the application's table now. */
 int pml_tsd_lower_keys(void);
 

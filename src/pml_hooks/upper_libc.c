@@ -3,11 +3,13 @@
  * environ on
  * the application's current array when the application changes its environment, flushes the
  * lower libc's stdio at exit, and remembers (in the application's memory, which a checkpoint
- * saves) which keys of the application's key table belong to the lower half. */
+ * saves) which keys of the application's key table belong to the lower half, so that a restart
+ * can delete them once the lower half they belonged to is gone. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/lower_libc.h"
+#include "crs/base/hooks.h"
 
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
@@ -19,6 +21,8 @@
 #include <unistd.h> /* environ */
 
 static uint64_t lower_keys[PML_KEYS_WORDS];
+static uint64_t stale_keys[PML_KEYS_WORDS]; /* of a lower half that is gone (after a restart) */
+static int hooked;
 struct pml_upper_libc revive_upper_libc; /* PML_UPPER_LIBC */
 static char ***lower_environ; /* the lower libc's own __environ */
 static int (*lower_fflush)(FILE *);
@@ -116,6 +120,28 @@ __attribute__((constructor)) static void upper_libc_publish(void)
 }
 
 /* ---- once the lower half is loaded ------------------------------------------------------ */
+void pml_libc_lower_env(char **envp)
+{
+    revive_upper_libc.own_environ = envp;
+}
+
+void pml_libc_forget_lower(void)
+{
+    __atomic_store_n(&lower_environ, NULL, __ATOMIC_RELEASE);
+    lower_fflush = NULL;
+    for (int i = 0; i < PML_KEYS_WORDS; i++)
+        stale_keys[i] |= __atomic_exchange_n(&lower_keys[i], 0, __ATOMIC_RELAXED);
+}
+
+static int restart_hook(void *arg, enum crs_hook_event event, int status)
+{
+    (void)arg;
+    (void)status;
+    if (event == CRS_HOOK_RESTART)
+        pml_libc_forget_lower();
+    return 0;
+}
+
 static void flush_lower_stdio(void)
 {
     if (lower_fflush)
@@ -145,10 +171,23 @@ void pml_libc_bind(void *h)
         pml_fatal("the MPI library's libc (%s, %s) is not the application's (%s, %s): both halves"
                   " of a rank must use the same libc.so.6", ln, lver ? lver() : "?", un,
                   gnu_get_libc_version());
+    for (int i = 0; i < PML_KEYS_WORDS; i++) /* a previous lower half's, after a restart */
+        for (int b = 0; b < 64; b++)
+            if (stale_keys[i] & ((uint64_t)1 << b))
+                pthread_key_delete((pthread_key_t)(i * 64 + b));
+    memset(stale_keys, 0, sizeof stale_keys);
     lower_fflush = (int (*)(FILE *))dlsym(h, "fflush");
-    atexit(flush_lower_stdio);
-    __atomic_store_n(&lower_environ, (char ***)dlsym(h, "__environ"), __ATOMIC_RELEASE);
-    lower_env_follow();
+    if (!revive_upper_libc.own_environ) {
+        __atomic_store_n(&lower_environ, (char ***)dlsym(h, "__environ"), __ATOMIC_RELEASE);
+        lower_env_follow();
+    }
+    if (!hooked) {
+        hooked = 1;
+        atexit(flush_lower_stdio);
+        struct crs_hook hk = { "mpi-libc", restart_hook, NULL };
+        if (crs_hook_register(&hk) != 0)
+            revive_log_warn("cannot register the layer's libc restart hook with libcr");
+    }
     revive_log_debug("lower half loaded: %d keys of its own in the application's key table",
                      pml_tsd_lower_keys());
 }
@@ -161,16 +200,3 @@ int pml_tsd_lower_keys(void)
     return n;
 }
 
-int pml_tsd_forget_lower(void)
-{
-    int n = 0;
-    for (int i = 0; i < PML_KEYS_WORDS; i++) {
-        uint64_t w = __atomic_exchange_n(&lower_keys[i], 0, __ATOMIC_RELAXED);
-        for (int b = 0; b < 64; b++)
-            if (w & ((uint64_t)1 << b)) {
-                pthread_key_delete((pthread_key_t)(i * 64 + b));
-                n++;
-            }
-    }
-    return n;
-}

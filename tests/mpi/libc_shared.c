@@ -7,7 +7,10 @@
  *                          fork and exec, the MPI library's stdio at exit
  *   libc_shared abort      rank 0 leaves a line in stdout's buffer, registers an exit handler
  *                          and calls MPI_Abort: the MPI library's exit() (MPICH) must run the
- *                          handler and flush the line, as natively */
+ *                          handler and flush the line, as natively
+ *   libc_shared ownenv     under Revive the MPI library is given an environment of its own
+ *                          (pml_libc_lower_env, as after a restart): it sees that one, the
+ *                          application keeps its own, and neither sees the other's changes */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -185,6 +188,43 @@ static void lower_stdio_line(void)
     lprintf("stdio of the MPI library flushed at exit\n");
 }
 
+/* ---- an environment of the MPI library's own ---------------------------------------------- */
+static char **own_env;
+
+static void ownenv_before_init(void)
+{
+    void (*set)(char **) = (void (*)(char **))dlsym(RTLD_DEFAULT, "pml_libc_lower_env");
+    if (!set)
+        return; /* natively */
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    own_env = calloc(n + 2, sizeof *own_env);
+    memcpy(own_env, environ, n * sizeof *own_env);
+    own_env[n] = "REVIVE_TEST_OWN=lower";
+    set(own_env);
+}
+
+static void ownenv_after_init(void)
+{
+    if (own_env && lower) {
+        char *(*lgetenv)(const char *) = (char *(*)(const char *))dlsym(lower, "getenv");
+        int (*lsetenv)(const char *, const char *, int) =
+            (int (*)(const char *, const char *, int))dlsym(lower, "setenv");
+        const char *v = lgetenv("REVIVE_TEST_OWN");
+        if (!v || strcmp(v, "lower"))
+            FAIL("the MPI library does not see its own environment (REVIVE_TEST_OWN=%s)", v ? v : "unset");
+        if (getenv("REVIVE_TEST_OWN"))
+            FAIL("the application sees the MPI library's own environment");
+        setenv("REVIVE_TEST_APP", "app", 1);
+        lsetenv("REVIVE_TEST_LIB", "lib", 1);
+        if (lgetenv("REVIVE_TEST_APP") || getenv("REVIVE_TEST_LIB"))
+            FAIL("a variable set on one side is seen on the other");
+    }
+    if (me == 0)
+        printf("own environment: ok\n");
+}
+
 static void bye(void)
 {
     printf("rank %d: exit handler ran\n", me);
@@ -193,6 +233,9 @@ static void bye(void)
 int main(int argc, char **argv)
 {
     int abort_mode = argc > 1 && !strcmp(argv[1], "abort");
+    int ownenv_mode = argc > 1 && !strcmp(argv[1], "ownenv");
+    if (ownenv_mode)
+        ownenv_before_init();
     keys_before_init();
     pthread_t t;
     pthread_create(&t, NULL, sleeper, NULL); /* an application thread that exists at MPI_Init */
@@ -209,6 +252,11 @@ int main(int argc, char **argv)
         MPI_Barrier(MPI_COMM_WORLD);
         MPI_Finalize();
         return 0;
+    }
+    if (ownenv_mode) {
+        ownenv_after_init();
+        MPI_Finalize();
+        return bad;
     }
     keys_after_init();
     libc_tables();
