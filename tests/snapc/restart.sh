@@ -25,6 +25,9 @@ ref=$(tail -n1 "$W/cmd.out")
 wait $JOB
 expect_rc 0 "--showme" "$RESTART" --showme "$ref"
 grep -q "fake_launch -np 4 $FRANK $ref\$" "$W/cmd.out" || fail "--showme: $(cat "$W/cmd.out")"
+echo localhost >"$W/hosts"
+expect_rc 0 "--showme --hostfile and extra options" "$RESTART" --showme --hostfile "$W/hosts" -- --extra 1 "$ref"
+grep -q "fake_launch -f $W/hosts --extra 1 -np 4 $FRANK $ref\$" "$W/cmd.out" || fail "--hostfile: $(cat "$W/cmd.out")"
 cd /   # restart from any directory
 "$RESTART" "$ref" >"$W/r1.out" 2>"$W/r1.err"
 rc=$?
