@@ -43,6 +43,7 @@ static struct {
     struct snapc_reader rd;
     struct agent_env env;      /* what we connected with */
     struct agent_env restart_env; /* set by snapc_agent_set_restart_env */
+    int restart_env_given;
     _Atomic int restart_flag;  /* snapc_agent_restarted was called */
 
     /* epoch state (agent thread only) */
@@ -110,7 +111,7 @@ void snapc_agent_set_restart_env(char *const *envp)
 {
     env_copy(&A.restart_env, env_find(envp, SNAPC_ENV_COORD), env_find(envp, SNAPC_ENV_SECRET),
              env_find(envp, SNAPC_ENV_JOB_ID));
-    A.restart_env.set = 1; /* even when it names no coordinator: then there is none */
+    A.restart_env_given = 1; /* even when it names no coordinator: then there is none */
 }
 
 /* ---- sending ---- */
@@ -529,14 +530,17 @@ static void after_restart(void)
     int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     atomic_store(&A.efd, efd);
     struct agent_env e;
-    if (A.restart_env.set)
+    if (A.restart_env_given)
         e = A.restart_env;
     else
         env_copy(&e, getenv(SNAPC_ENV_COORD), getenv(SNAPC_ENV_SECRET), getenv(SNAPC_ENV_JOB_ID));
     atomic_store(&A.restart_flag, 0);
-    if (e.set && connect_coord(&e, 1, rseq) < 0)
-        revive_log_warn("rank %d: restarted without a coordinator: no further checkpoints of "
-                        "this job", A.world_rank);
+    if (!e.set)
+        revive_log_info("rank %d: restarted without a coordinator (not under restart-mpi): no "
+                        "further checkpoints of this job", A.world_rank);
+    else if (connect_coord(&e, 1, rseq) < 0)
+        revive_log_warn("rank %d: restarted, but the new coordinator cannot be reached: no "
+                        "further checkpoints of this job", A.world_rank);
     if (A.ops.resume)
         A.ops.resume(A.ops.arg, SNAPC_RESUME_RESTARTED);
     if (atomic_load(&A.fd) < 0)
@@ -590,7 +594,7 @@ static void *agent_main(void *unused)
     for (;;) {
         if (atomic_load(&A.restart_flag) && atomic_load(&A.fd) < 0) {
             atomic_store(&A.restart_flag, 0);
-            struct agent_env e = A.restart_env.set ? A.restart_env : A.env;
+            struct agent_env e = A.restart_env_given ? A.restart_env : A.env;
             if (e.set)
                 connect_coord(&e, 1, (int64_t)A.seq);
         }
