@@ -1075,7 +1075,7 @@ static sigset_t forwarded_set(void)
 {
     sigset_t s;
     sigemptyset(&s);
-    int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+    int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT};
     for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++)
         sigaddset(&s, sigs[k]);
     return s;
@@ -1131,6 +1131,18 @@ static int spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen)
 
 /* ---- the loop ---- */
 
+/* SIGCONT to every rank of this host (launchers do not all pass SIGCONT on). */
+static void cont_ranks(void)
+{
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    for (int r = 0; r < S.nrank_conn; r++) {
+        int i = S.rank_conn[r];
+        if (i >= 0 && strcmp(S.c[i].host, host) == 0 && S.c[i].pid > 1)
+            kill((pid_t)S.c[i].pid, SIGCONT);
+    }
+}
+
 static void on_signal(void)
 {
     struct signalfd_siginfo si;
@@ -1152,6 +1164,8 @@ static void on_signal(void)
             continue;
         if (S.child > 0 && !S.child_done)
             kill(S.child, sig);
+        if (sig == SIGCONT)
+            cont_ranks(); /* after ckpt-mpirun --stop: the ranks stopped themselves */
     }
 }
 

@@ -31,13 +31,14 @@ done
 # --stop: the ranks stop themselves once the snapshot is committed
 expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
     sleep 0.3
+    ranks=$(for p in $(pgrep -f -- "--ready $W/a.ready"); do [ "$(cat /proc/$p/comm)" = fake_rank ] && echo $p; done)
     stopped=0
-    for p in $(pgrep -f -- "--ready $W/a.ready"); do
-        [ "$(cat /proc/$p/comm)" = fake_rank ] || continue
-        [ "$(ps -o stat= -p $p | cut -c1)" = T ] && stopped=$((stopped + 1))
-        kill -CONT $p
-    done
+    for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && stopped=$((stopped + 1)); done
     [ $stopped = 4 ] || fail "--stop: $stopped of 4 ranks stopped"
+    # SIGCONT to mpirun's pid (the coordinator) continues them
+    kill -CONT $JOB
+    sleep 0.3
+    for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && fail "rank $p still stopped after SIGCONT to mpirun"; done
 }
 sleep 0.3
 expect_rc 0 "snapshot after --stop and SIGCONT" "$CKPT" "$JOB"
