@@ -580,6 +580,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--ready")) ready_dir = v, i++;
         else if (!strcmp(a, "--jitter-us")) jitter_us = atoi(v), i++;
         else if (!strcmp(a, "--restart-env")) restart_env_file = v, i++;
+        else if (!strcmp(a, "--ckpt-dir-of-the-app")) ; /* the wrapper must leave it to us */
         else if (!strcmp(a, "--start-delay")) rank_op(v, &delay_rank, tmp, sizeof tmp, NULL), delay_ms = atoi(tmp), i++;
         else {
             fprintf(stderr, "fake_rank: unknown option %s\n", a);

@@ -29,7 +29,8 @@ export REVIVE_EXEC=$B/tools/mpi/revive-exec
 
 mkdir -m 700 "$W/snaps" "$W/r.ready"
 ( clean_exec REVIVE_VERBOSE=2 "$WRAP" -am ft-enable-cr --ckpt-interval 1 --ckpt-keep=2 \
-    --ckpt-dir "$W/snaps" -np 3 "$FRANK" --ready "$W/r.ready" --iters 1000000 --sleep-us 300 ) \
+    --ckpt-dir "$W/snaps" -np 3 "$FRANK" --ready "$W/r.ready" --iters 1000000 --sleep-us 300 \
+    --ckpt-dir-of-the-app ) \
     >"$W/r.out" 2>"$W/r.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"
 t=0; until [ "$(ls "$W/r.ready" | wc -l)" -ge 3 ] || [ $t -gt 200 ]; do sleep 0.05; t=$((t + 1)); done
@@ -47,7 +48,10 @@ last=$(ls "$jd" | grep '^[0-9]*$' | sort -n | tail -1)
 m=$jd/$last/snapshot.meta
 grep -qx "launcher.arg.0 -np" "$m" && grep -qx "launcher.progs 2" "$m" && grep -qx "launcher.path $W/mpirun.openmpi" "$m" &&
     grep -qx "launcher.flavor ompi" "$m" || { fail "the metadata's launcher"; grep launcher "$m"; }
-grep -q "launcher.arg.*ckpt\|launcher.arg.*ft-enable-cr\|orte_fork_agent" "$m" && fail "the wrapper's own options are in the metadata"
+grep -Eq "^launcher.arg.[0-9]+ (--ckpt-(interval|keep(=.*)?|dir)|-am|ft-enable-cr|orte_fork_agent)$" "$m" &&
+    fail "the wrapper's own options are in the metadata"
+grep -q "^launcher.arg.[0-9]* --ckpt-dir-of-the-app$" "$m" || fail "the program's own --ckpt-* argument was taken"
+pgrep -f -- "--ckpt-dir-of-the-app" >/dev/null || fail "the program did not get its --ckpt-* argument"
 grep -qx "ckpt.interval_s 1" "$m" && grep -qx "ckpt.keep 2" "$m" || fail "interval/keep not recorded"
 kill -TERM $JOB; wait $JOB
 no_strays
