@@ -4,6 +4,7 @@
 #include "crs/uspace/capture.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/elf_build_id.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CRS_MAX_MAPS 65536
 #define CRS_EXTRA_PIECES 4096
 
 static int ends_with(const char *s, const char *suffix)
@@ -72,20 +72,30 @@ int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *map
 
 int crs_capture_regions(struct crs_capture *c)
 {
-    size_t buflen = 16u << 20;
-    char *buf = crs_scratch_alloc(c->scratch, buflen);
-    struct crs_map *maps = crs_scratch_alloc(c->scratch, CRS_MAX_MAPS * sizeof *maps);
-    if (!buf || !maps) {
-        crs_capture_error(c, "out of scratch memory for the memory map");
-        return -ENOMEM;
+    /* Room for as many mappings as the kernel allows (vm.max_map_count),
+     * and for their names; twice as much while that is too little (long
+     * paths). The scratch arena is reserved, not committed: unused room
+     * costs nothing. */
+    long limit = crs_max_map_count();
+    size_t cap = limit > 0 ? (size_t)limit + 64 : 65536;
+    size_t buflen = (16u << 20) + cap * 64;
+    long n = -ENOSPC;
+    struct crs_map *maps = NULL;
+    for (int attempt = 0; attempt < 4 && n == -ENOSPC; attempt++, cap *= 2, buflen *= 2) {
+        char *buf = crs_scratch_alloc(c->scratch, buflen);
+        maps = crs_scratch_alloc(c->scratch, cap * sizeof *maps);
+        if (!buf || !maps) {
+            crs_capture_error(c, "out of scratch memory for the memory map (%zu mappings)", cap);
+            return -ENOMEM;
+        }
+        n = crs_maps_read(buf, buflen, maps, cap);
     }
-    long n = crs_maps_read(buf, buflen, maps, CRS_MAX_MAPS);
     if (n < 0) {
         crs_capture_error(c, "cannot read /proc/self/maps: %s", strerror((int)-n));
         return (int)n;
     }
     /* filters may cut a mapping into pieces: room for some more */
-    size_t cap = (size_t)n + CRS_EXTRA_PIECES;
+    cap = (size_t)n + CRS_EXTRA_PIECES;
     c->regions = crs_scratch_alloc(c->scratch, cap * sizeof *c->regions);
     c->region_names = crs_scratch_alloc(c->scratch, cap * sizeof *c->region_names);
     c->region_pages = crs_scratch_alloc(c->scratch, cap);

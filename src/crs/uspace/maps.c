@@ -43,3 +43,14 @@ long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap)
         ret = k;
     return ret ? ret : (long)n;
 }
+
+long crs_max_map_count(void)
+{
+    char buf[64];
+    const char *p = buf;
+    uint64_t v;
+    if (revive_read_file("/proc/sys/vm/max_map_count", buf, sizeof buf) <= 0 || revive_parse_u64(&p, &v) ||
+        v > (1u << 30))
+        return -1;
+    return (long)v;
+}

@@ -22,4 +22,7 @@ struct crs_map {
 #define CRS_MAPS_LINE_MAX (4 * 4096 + 512)
 long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap);
 
+/* vm.max_map_count (how many mappings a process may have), or -1 when it cannot be read. */
+long crs_max_map_count(void);
+
 #endif

@@ -18,7 +18,6 @@
 #include "crs/base/image.h"
 #include "crs/uspace/restart_info.h"
 
-#define CRS_SWITCH_MAX_UNMAP 512
 #define CRS_SWITCH_STACK (64u << 10)
 
 struct crs_switch_thread {
@@ -33,17 +32,17 @@ struct crs_switch_range { uint64_t from, to, len; };
 
 /* Everything the last step needs, in one mapping that survives the switch. */
 struct crs_switch_plan {
-    uint32_t nunmap, nmove, nvdso, nthreads;
+    uint32_t nunmap, unmap_cap, nmove, nvdso, nthreads;
     int restore_tids;
     int32_t old_pid;
     uint64_t shared_pending;             /* process-directed signals to raise again */
-    struct crs_switch_range unmap[CRS_SWITCH_MAX_UNMAP]; /* from, len */
     struct crs_switch_range vdso[4];
     uint64_t vdso_spare;                 /* a free range for moving the vdso in two steps */
     struct prctl_mm_map mm;
     uint64_t auxv[128];
     struct crs_restart_info info;
     struct crs_switch_range *move;       /* nmove entries, after the plan */
+    struct crs_switch_range *unmap;      /* from, len: unmap_cap entries, after the moves */
     struct crs_switch_thread *threads;   /* main thread first */
     uint64_t arena_start, arena_len;
     char stack[CRS_SWITCH_STACK] __attribute__((aligned(16)));
@@ -77,6 +76,15 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
                             size_t errlen);
 int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen);
 void crs_uspace_restart_close(struct crs_restart_image *ri);
+
+/* How many mappings the calling process has now, or -errno. */
+long crs_count_maps(void);
+/* The message for a region that could not be mapped (errno of the mmap):
+ * names vm.max_map_count when that is what ran out. */
+void crs_restore_map_error(struct crs_restore *r, uint64_t start, uint64_t end, int err);
+/* How many mappings a restarter needs beside the image's (its program,
+ * heap, stack, the plan); vm.max_map_count is crs_max_map_count (maps.h). */
+#define CRS_RESTORER_MAPS 64
 
 void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -2,11 +2,15 @@
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
 #include "crs/base/elf_build_id.h"
+#include "crs/uspace/maps.h"
+#include "common/procfs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -92,17 +96,32 @@ static int check_host(struct crs_restore *r)
     return 0;
 }
 
+static int check_file_list(struct crs_restore *r, const char *private_use);
+
 static int check_files(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    /* A file mapped only shared holds live data, not code: it is expected
+     * to change, and the mapping shows its current content. */
+    char *private_use = calloc(img->nfiles ? img->nfiles : 1, 1);
+    if (!private_use) {
+        crs_restore_error(r, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t k = 0; k < img->nregions; k++)
+        if (img->regions[k].kind == CRS_REGION_FILE)
+            private_use[img->regions[k].file] = 1;
+    int e = check_file_list(r, private_use);
+    free(private_use);
+    return e;
+}
+
+static int check_file_list(struct crs_restore *r, const char *private_use)
 {
     const struct crs_image *img = r->img;
     for (size_t i = 0; i < img->nfiles; i++) {
         const struct crs_rec_file *f = &img->files[i];
-        /* A file mapped only shared holds live data, not code: it is
-         * expected to change, and the mapping shows its current content. */
-        int private_use = 0;
-        for (size_t k = 0; k < img->nregions && !private_use; k++)
-            private_use = img->regions[k].kind == CRS_REGION_FILE && img->regions[k].file == (int32_t)i;
-        if (!private_use)
+        if (!private_use[i])
             continue;
         const char *path = crs_image_str(img, f->path);
         struct stat st;
@@ -150,10 +169,57 @@ static int check_layout(struct crs_restore *r)
     return 0;
 }
 
+/* How many lines /proc/self/maps has now (-errno when it cannot be read). */
+long crs_count_maps(void)
+{
+    char buf[CRS_MAPS_LINE_MAX];
+    struct revive_maps_reader rd;
+    struct revive_maps_entry m;
+    int k = revive_maps_open(&rd, 0, 0, buf, sizeof buf);
+    if (k < 0)
+        return k;
+    long n = 0;
+    while ((k = revive_maps_next(&rd, &m)) == 1)
+        n++;
+    revive_maps_close(&rd);
+    return k < 0 ? k : n;
+}
+
+
+void crs_restore_map_error(struct crs_restore *r, uint64_t start, uint64_t end, int err)
+{
+    long limit = crs_max_map_count(), now = crs_count_maps();
+    if (err == ENOMEM && limit > 0 && now >= limit - 8)
+        crs_restore_error(r, "cannot map 0x%llx-0x%llx: this process has %ld memory mappings, as many as "
+                          "vm.max_map_count (%ld) allows; raise it as root (sysctl -w vm.max_map_count=N)",
+                          (unsigned long long)start, (unsigned long long)end, now, limit);
+    else
+        crs_restore_error(r, "cannot map 0x%llx-0x%llx: %s", (unsigned long long)start,
+                          (unsigned long long)end, strerror(err));
+}
+
+/* Every region is one mapping at least (the kernel may merge neighbours),
+ * and the restarter needs a few of its own while both exist. */
+static int check_map_count(struct crs_restore *r)
+{
+    long limit = crs_max_map_count();
+    size_t n = 0;
+    for (size_t i = 0; i < r->img->nregions; i++)
+        n += r->img->regions[i].kind != CRS_REGION_VDSO;
+    if (limit > 0 && n + CRS_RESTORER_MAPS > (size_t)limit) {
+        crs_restore_error(r, "the image holds %zu memory mappings; with the %d that cr_restart needs of its own "
+                          "that is more than this machine's vm.max_map_count (%ld) allows; raise it as root "
+                          "(sysctl -w vm.max_map_count=%zu) and restart again", n, CRS_RESTORER_MAPS, limit,
+                          (n + CRS_RESTORER_MAPS + 1023) & ~(size_t)1023);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int crs_restore_check(struct crs_restore *r)
 {
     int e;
-    if ((e = check_host(r)) || (e = check_files(r)) || (e = check_layout(r)))
+    if ((e = check_host(r)) || (e = check_map_count(r)) || (e = check_files(r)) || (e = check_layout(r)))
         return e;
     return 0;
 }

@@ -130,8 +130,7 @@ int crs_restore_load(struct crs_restore *r)
             r->cur[i] = g->start;
         } else if (errno != EEXIST) {
             if (!r->err[0])
-                crs_restore_error(r, "cannot map 0x%llx-0x%llx: %s", (unsigned long long)g->start,
-                                  (unsigned long long)g->end, strerror(errno));
+                crs_restore_map_error(r, g->start, g->end, errno);
             free(writable);
             return -ENOMEM;
         }
@@ -152,9 +151,7 @@ int crs_restore_load(struct crs_restore *r)
         void *p = map_region(r, i, 0, writable[i]);
         if (!p) {
             if (!r->err[0])
-                crs_restore_error(r, "cannot map %llu bytes for 0x%llx: %s",
-                                  (unsigned long long)(g->end - g->start), (unsigned long long)g->start,
-                                  strerror(errno));
+                crs_restore_map_error(r, g->start, g->end, errno);
             free(writable);
             return -ENOMEM;
         }

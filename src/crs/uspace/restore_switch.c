@@ -21,6 +21,7 @@
 
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/maps.h"
+#include "common/procfs.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -153,7 +154,7 @@ static int add_range(struct crs_switch_plan *p, uint64_t from, uint64_t len)
 {
     if (!len)
         return 0;
-    if (p->nunmap == CRS_SWITCH_MAX_UNMAP)
+    if (p->nunmap == p->unmap_cap)
         return -E2BIG;
     p->unmap[p->nunmap].from = from;
     p->unmap[p->nunmap].len = len;
@@ -169,76 +170,83 @@ static int cmp_keep(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* Unmaps what maps shows minus what must stay (sorted keep intervals). */
+/* Unmaps what maps shows minus what must stay (sorted keep intervals). Both
+ * lists ascend, so one walk over each: any number of mappings (up to
+ * vm.max_map_count) costs linear time and no table of the map. */
 static int plan_unmaps(struct crs_restore *r, struct crs_switch_plan *p, struct keep *keep, size_t nkeep)
 {
-    size_t buflen = 8u << 20;
-    char *buf = malloc(buflen);
-    struct crs_map *maps = malloc(65536 * sizeof *maps);
-    if (!buf || !maps)
-        return -ENOMEM;
-    long n = crs_maps_read(buf, buflen, maps, 65536);
-    int e = n < 0 ? (int)n : 0;
-    for (long i = 0; i < n && !e; i++) {
-        const struct crs_map *m = &maps[i];
-        if (!strcmp(m->name, "[vsyscall]") || !strcmp(m->name, "[vdso]") || !strncmp(m->name, "[vvar", 5))
+    char buf[CRS_MAPS_LINE_MAX];
+    struct revive_maps_reader rd;
+    struct revive_maps_entry m;
+    int e = revive_maps_open(&rd, 0, 0, buf, sizeof buf);
+    size_t k0 = 0;
+    int more = 0;
+    while (!e && (more = revive_maps_next(&rd, &m)) == 1) {
+        if (!strcmp(m.name, "[vsyscall]") || !strcmp(m.name, "[vdso]") || !strncmp(m.name, "[vvar", 5))
             continue;
-        uint64_t s = m->start;
-        for (size_t k = 0; k < nkeep && s < m->end && !e; k++) {
-            if (keep[k].hi <= s || keep[k].lo >= m->end)
+        while (k0 < nkeep && keep[k0].hi <= m.start)
+            k0++;
+        uint64_t s = m.start;
+        for (size_t k = k0; k < nkeep && keep[k].lo < m.end && s < m.end && !e; k++) {
+            if (keep[k].hi <= s)
                 continue;
             if (keep[k].lo > s)
                 e = add_range(p, s, keep[k].lo - s);
             if (keep[k].hi > s)
                 s = keep[k].hi;
         }
-        if (!e && s < m->end)
-            e = add_range(p, s, m->end - s);
+        if (!e && s < m.end)
+            e = add_range(p, s, m.end - s);
     }
-    free(buf);
-    free(maps);
+    if (!e && more < 0)
+        e = more;
+    revive_maps_close(&rd);
     if (e)
-        crs_restore_error(r, "cr_restart's own memory map is too fragmented to clear (%s)", strerror(-e));
+        crs_restore_error(r, "cannot plan how to clear cr_restart's own memory (%s)", strerror(-e));
     return e;
 }
 
 /* Pairs the kernel's vdso pieces here with the image's, by name. */
 static int plan_vdso(struct crs_restore *r, struct crs_switch_plan *p)
 {
-    char buf[1 << 16];
-    struct crs_map maps[512];
-    static char big[8u << 20];
-    long n = crs_maps_read(big, sizeof big, maps, 512);
-    (void)buf;
-    if (n < 0) {
-        crs_restore_error(r, "cannot read cr_restart's memory map");
-        return (int)n;
-    }
     const struct crs_image *img = r->img;
-    uint64_t img_vdso = 0, cur_vdso = 0, total = 0;
+    uint64_t img_vdso = 0, cur_vdso = 0;
     for (size_t i = 0; i < img->nregions; i++) {
         const struct crs_rec_region *g = &img->regions[i];
         if (g->kind != CRS_REGION_VDSO)
             continue;
         const char *name = crs_image_str(img, g->name);
-        const struct crs_map *m = NULL;
-        for (long k = 0; k < n && !m; k++)
-            if (!strcmp(maps[k].name, name))
-                m = &maps[k];
-        if (!m || m->end - m->start != g->end - g->start || p->nvdso == 4) {
+        /* the kernel's pieces here, read line by line: cr_restart may hold
+         * tens of thousands of mappings by now (the image's) */
+        char buf[CRS_MAPS_LINE_MAX];
+        struct revive_maps_reader rd;
+        struct revive_maps_entry m;
+        int k = revive_maps_open(&rd, 0, 0, buf, sizeof buf);
+        if (k < 0) {
+            crs_restore_error(r, "cannot read cr_restart's memory map: %s", strerror(-k));
+            return k;
+        }
+        int found = 0;
+        while (!found && (k = revive_maps_next(&rd, &m)) == 1)
+            found = !strcmp(m.name, name);
+        revive_maps_close(&rd);
+        if (k < 0) {
+            crs_restore_error(r, "cannot read cr_restart's memory map: %s", strerror(-k));
+            return k;
+        }
+        if (!found || m.end - m.start != g->end - g->start || p->nvdso == 4) {
             crs_restore_error(r, "the kernel's %s here differs from the image's (%s); the image comes from "
-                              "another kernel and cannot be restarted here", name, m ? "size" : "missing");
+                              "another kernel and cannot be restarted here", name, found ? "size" : "missing");
             return -EINVAL;
         }
-        p->vdso[p->nvdso].from = m->start;
+        p->vdso[p->nvdso].from = m.start;
         p->vdso[p->nvdso].to = g->start;
         p->vdso[p->nvdso].len = g->end - g->start;
         p->nvdso++;
         if (!strcmp(name, "[vdso]")) {
             img_vdso = g->start;
-            cur_vdso = m->start;
+            cur_vdso = m.start;
         }
-        total += g->end - g->start;
     }
     for (uint32_t i = 0; i < p->nvdso; i++)
         if (p->vdso[i].to - img_vdso != p->vdso[i].from - cur_vdso) {
@@ -257,7 +265,6 @@ static int plan_vdso(struct crs_restore *r, struct crs_switch_plan *p)
             return -ENOMEM;
         }
         p->vdso_spare = (uint64_t)spare;
-        (void)total;
     }
     return 0;
 }
@@ -273,7 +280,17 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     for (size_t i = 0; i < img->nregions; i++)
         if (img->regions[i].kind != CRS_REGION_VDSO && r->cur[i] != img->regions[i].start)
             nmove++;
-    size_t len = sizeof(struct crs_switch_plan) + nmove * sizeof(struct crs_switch_range) +
+    /* What to unmap: pieces of cr_restart's mappings between the kept ones,
+     * at most one more than the kept intervals inside each mapping; room for
+     * the few mappings made from here on (this plan, the vdso's spare room,
+     * malloc's) too. */
+    long nmaps = crs_count_maps();
+    if (nmaps < 0) {
+        crs_restore_error(r, "cannot read cr_restart's memory map: %s", strerror((int)-nmaps));
+        return (int)nmaps;
+    }
+    size_t unmap_cap = (size_t)nmaps + img->nregions + 256;
+    size_t len = sizeof(struct crs_switch_plan) + (nmove + unmap_cap) * sizeof(struct crs_switch_range) +
                  img->nthreads * sizeof(struct crs_switch_thread) + r->handoff_len;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -284,7 +301,9 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     p->arena_start = (uint64_t)p;
     p->arena_len = len;
     p->move = (struct crs_switch_range *)(p + 1);
-    p->threads = (struct crs_switch_thread *)(p->move + nmove);
+    p->unmap = p->move + nmove;
+    p->unmap_cap = (uint32_t)unmap_cap;
+    p->threads = (struct crs_switch_thread *)(p->unmap + unmap_cap);
     for (size_t i = 0; i < img->nregions; i++)
         if (img->regions[i].kind != CRS_REGION_VDSO && r->cur[i] != img->regions[i].start) {
             p->move[p->nmove].from = r->cur[i];
