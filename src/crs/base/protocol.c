@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 int crs_proto_address(struct sockaddr_un *sa, pid_t pid)
@@ -192,9 +193,37 @@ static int stopped_or_dead(pid_t pid, char *err, size_t errlen)
     return 0;
 }
 
+static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms, int signal_after,
+                    int (*commit)(void *arg, char *err, size_t errlen), void *arg, struct crs_proto_reply *reply,
+                    char *err, size_t errlen);
+
 int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms,
                          int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
                          struct crs_proto_reply *reply, char *err, size_t errlen)
+{
+    /* A process whose program closed libcr's socket without libc drops the
+     * connection that makes it notice, and listens again a moment later:
+     * such a drop, before any answer and with nothing written, and a refused
+     * connection right after it, are worth a few tries. */
+    off_t start = image_fd >= 0 ? lseek(image_fd, 0, SEEK_CUR) : -1;
+    int e = -ECONNRESET;
+    for (int attempt = 0; attempt < 5 && (e == -ECONNRESET || (attempt && e == -ECONNREFUSED)); attempt++) {
+        if (attempt) {
+            struct timespec ts = { 0, 200000000L };
+            nanosleep(&ts, NULL);
+            if (image_fd < 0 || lseek(image_fd, 0, SEEK_CUR) != start || process_gone(pid))
+                break;
+        }
+        e = exchange(pid, image_fd, flags, zstd_level, timeout_ms, signal_after, commit, arg, reply, err, errlen);
+    }
+    return e;
+}
+
+/* One connection's exchange: -ECONNRESET (err set) when the process hung up
+ * before answering. */
+static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms, int signal_after,
+                    int (*commit)(void *arg, char *err, size_t errlen), void *arg, struct crs_proto_reply *reply,
+                    char *err, size_t errlen)
 {
     int s = crs_proto_connect(pid);
     if (s >= 0) {
@@ -230,6 +259,8 @@ int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level
     int e = crs_proto_send(s, &rq, sizeof rq, image_fd);
     if (e) {
         snprintf(err, errlen, "cannot send the request to process %d: %s", (int)pid, strerror(-e));
+        if (e == -EPIPE)
+            e = -ECONNRESET;
         goto out;
     }
     /* Wait in slices, so that a process that dies (or is stopped) while

@@ -96,6 +96,8 @@ static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_c
      * the dup until the slot is queued. */
     crs_park_defer_enter();
     int fd = durable ? durable->fd : fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3);
+    if (fd >= 0 && !durable)
+        fd = crs_runtime_high_fd(fd);   /* out of the program's way */
     if (fd < 0) {
         crs_park_defer_leave();
         return -1;
@@ -109,8 +111,11 @@ static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_c
         return -1;
     }
     struct crs_request_slot *s = &crs_requests[i];
+    struct stat fst;
     s->target = target;
     s->fd = fd;
+    s->dev = fstat(fd, &fst) == 0 ? fst.st_dev : 0;
+    s->ino = fstat(fd, &fst) == 0 ? fst.st_ino : 0;
     s->durable = durable;
     s->flags = args->cr_flags;
     s->signal = args->cr_signal;
@@ -228,8 +233,10 @@ static void legacy_request(int fd, struct crs_durable *durable, const char *path
         cr_reap_checkpoint(&previous);   /* frees a finished earlier request */
         previous = -1;
     }
-    if (durable)
-        open_err = -crs_durable_open(durable, path, mode);
+    if (durable && !(open_err = -crs_durable_open(durable, path, mode))) {
+        durable->fd = crs_runtime_high_fd(durable->fd);   /* out of the program's way */
+        durable->dirfd = crs_runtime_high_fd(durable->dirfd);
+    }
     if (!open_err) {
         cr_checkpoint_args_t a;
         cr_initialize_checkpoint_args_t(&a);

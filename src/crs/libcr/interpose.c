@@ -1,10 +1,17 @@
-/* Keeps the application from blocking or taking over Revive's park signal:
- * a thread that blocks it could never be checkpointed. */
+/* Keeps the application from blocking or taking over Revive's park signal
+ * (a thread that blocks it could never be checkpointed) and from closing
+ * libcr's own descriptor (daemons and batch wrappers close every inherited
+ * descriptor at start, by a loop, close_range or closefrom): such a close
+ * is granted without closing it, and a dup2 onto its number moves it first.
+ * A program that closes it without libc (a raw system call) is noticed by
+ * the checkpoint thread, which listens again (runtime.c). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "crs/libcr/runtime.h"
 
@@ -56,4 +63,81 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         return -1;
     }
     return real(sig, act, old);
+}
+
+/* ---- descriptors ---- */
+
+typedef int (*close_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
+typedef int (*close_range_fn)(unsigned, unsigned, int);
+
+static close_fn real_close_p;
+static dup2_fn real_dup2_p;
+static dup3_fn real_dup3_p;
+static close_range_fn real_close_range_p;
+
+/* Looked up once at load (dlsym is no call for a signal handler, where
+ * close may be called); before that, the system call. */
+void crs_interpose_init(void)
+{
+    real_close_p = (close_fn)dlsym(RTLD_NEXT, "close");
+    real_dup2_p = (dup2_fn)dlsym(RTLD_NEXT, "dup2");
+    real_dup3_p = (dup3_fn)dlsym(RTLD_NEXT, "dup3");
+    real_close_range_p = (close_range_fn)dlsym(RTLD_NEXT, "close_range");
+}
+
+int crs_real_close(int fd)
+{
+    if (fd < 0)
+        return 0;
+    return real_close_p ? real_close_p(fd) : (int)syscall(SYS_close, fd);
+}
+
+int close(int fd)
+{
+    if (crs_runtime_owns_fd(fd))
+        return 0;   /* granted: from the program's view it is closed */
+    return crs_real_close(fd);
+}
+
+int dup2(int oldfd, int newfd)
+{
+    if (oldfd != newfd && crs_runtime_owns_fd(newfd))
+        crs_runtime_give_up_fd(newfd);
+    return real_dup2_p ? real_dup2_p(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+    if (oldfd != newfd && crs_runtime_owns_fd(newfd))
+        crs_runtime_give_up_fd(newfd);
+    return real_dup3_p ? real_dup3_p(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+static int range(unsigned first, unsigned last, int flags)
+{
+    return real_close_range_p ? real_close_range_p(first, last, flags)
+                              : (int)syscall(SYS_close_range, first, last, flags);
+}
+
+/* Closes [first, last] around our descriptor. With CLOSE_RANGE_CLOEXEC
+ * (marks, closes nothing) or CLOSE_RANGE_UNSHARE (closes in a copy of the
+ * table that is the caller's alone) there is nothing to keep. */
+int close_range(unsigned first, unsigned last, int flags)
+{
+    int ours = crs_runtime_own_fd();
+    if (ours < 0 || (unsigned)ours < first || (unsigned)ours > last || flags != 0)
+        return range(first, last, flags);
+    int r = 0;
+    if ((unsigned)ours > first)
+        r = range(first, (unsigned)ours - 1, 0);
+    if (r == 0 && (unsigned)ours < last)
+        r = range((unsigned)ours + 1, last, 0);
+    return r;
+}
+
+void closefrom(int lowfd)
+{
+    close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0);
 }

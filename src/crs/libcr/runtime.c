@@ -16,8 +16,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -27,6 +28,7 @@
 #include "libcr.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
+#include "crs/base/hooks.h"
 #include "common/log.h"
 #include "crs/base/protocol.h"
 
@@ -39,16 +41,20 @@ int crs_runtime_last_status;
 
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int started;   /* 1 running, -errno failed */
-static int listen_fd = -1, wake_fd = -1;
+/* The listening socket, at a high number, and who it is (a program may close
+ * it behind libc's back, and the number may then be another file of its). */
+static _Atomic int listen_fd = -1;
+static dev_t listen_dev;
+static ino_t listen_ino;
 static int serving_conn = -1;   /* cr_checkpoint's connection while it is served */
 static const struct crs_component *crs;
 
-/* libcr's own descriptors never go into an image: the socket, the wake-up
- * eventfd, the requester's connection, the requests' files and folders. */
+/* libcr's own descriptors never go into an image: the socket, the
+ * requester's connection, the requests' files and folders. */
 static int own_fds(void *arg, int fd)
 {
     (void)arg;
-    if (fd == listen_fd || fd == wake_fd || fd == serving_conn)
+    if (fd == atomic_load(&listen_fd) || fd == serving_conn)
         return 1;
     for (int i = 0; i < CRS_MAX_REQUESTS; i++) {
         const struct crs_request_slot *s = &crs_requests[i];
@@ -71,6 +77,25 @@ int crs_runtime_park_signal(void)
     return c ? c->park_signal() : 0;
 }
 
+/* Our descriptors live at high numbers, out of the way of programs that
+ * expect the lowest free ones or close a range of low ones: just below the
+ * soft limit on open files, or below 1024 when that is higher. */
+int crs_runtime_high_fd(int fd)
+{
+    struct rlimit rl;
+    long top = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < top)
+        top = (long)rl.rlim_cur;
+    for (long want = top - 24; want >= 64 && want > fd; want -= 64) {
+        int moved = fcntl(fd, F_DUPFD_CLOEXEC, (int)want);
+        if (moved >= 0) {
+            crs_real_close(fd);
+            return moved;
+        }
+    }
+    return fd;
+}
+
 static int open_listener(void)
 {
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -80,10 +105,51 @@ static int open_listener(void)
     int len = crs_proto_address(&sa, crs_proto_self_pid());
     if (bind(s, (struct sockaddr *)&sa, (socklen_t)len) != 0 || listen(s, 8) != 0) {
         int e = errno;
-        close(s);
+        crs_real_close(s);
         return -e;
     }
+    s = crs_runtime_high_fd(s);
+    struct stat st;
+    if (fstat(s, &st) == 0) {
+        listen_dev = st.st_dev;
+        listen_ino = st.st_ino;
+    }
     return s;
+}
+
+/* Is our listening socket still under its number? */
+static int listener_intact(int fd)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == listen_dev && st.st_ino == listen_ino;
+}
+
+int crs_runtime_own_fd(void)
+{
+    return atomic_load(&listen_fd);
+}
+
+int crs_runtime_owns_fd(int fd)
+{
+    return fd >= 0 && fd == atomic_load(&listen_fd);
+}
+
+/* The program wants the number of our socket (dup2 onto it): the socket
+ * moves to another high number first. */
+void crs_runtime_give_up_fd(int fd)
+{
+    pthread_mutex_lock(&start_lock);
+    if (fd == atomic_load(&listen_fd)) {
+        int moved = -1;
+        for (int want = fd - 1; want >= 64 && moved < 0; want -= 64)
+            if ((moved = fcntl(fd, F_DUPFD_CLOEXEC, want)) == fd)
+                moved = -1;
+        if (moved < 0)
+            moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+        atomic_store(&listen_fd, moved);   /* -1: the next wake-up opens a new one */
+        revive_log_debug("the program takes descriptor %d; Revive's checkpoint socket moves to %d", fd, moved);
+    }
+    pthread_mutex_unlock(&start_lock);
 }
 
 /* Reply to the requester; in place mode wait for its word that the image is
@@ -125,15 +191,22 @@ static void mark_requests_restarted(void)
 /* In the restarted process our descriptors of the past are gone (they were
  * never saved) and their numbers may belong to the application now: forget
  * them without closing, and open new ones. */
-static void reopen_after_restart(void)
+/* A restart hook (hooks.h): the other threads are still parked, so our
+ * socket never holds a low number the program could have expected. */
+static int reopen_after_restart(void *arg, enum crs_hook_event event, int status)
 {
+    (void)arg;
+    (void)status;
+    if (event != CRS_HOOK_RESTART)
+        return 0;
     serving_conn = -1;
-    listen_fd = open_listener();
-    if (listen_fd < 0)
+    int fd = open_listener();
+    atomic_store(&listen_fd, fd);
+    if (fd < 0)
         revive_log_warn("restarted process %d cannot listen for checkpoint requests: %s", getpid(),
-                        strerror(-listen_fd));
-    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                        strerror(-fd));
     mark_requests_restarted();
+    return 0;
 }
 
 /* Runs one checkpoint with the callbacks around it. Returns 1 when this is
@@ -158,8 +231,6 @@ static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, 
         o->timeout_ms = PARK_TIMEOUT_MS;
     crs->checkpoint(o, res);
     crs_runtime_last_status = res->status;
-    if (res->restarted)
-        reopen_after_restart();
     crs_callbacks_after(&run, res->restarted ? 1 : res->status);
     crs_cs_request_pending(-1);
     return res->restarted;
@@ -188,6 +259,8 @@ static void serve_external(int conn)
         close(conn);
         return;
     }
+    if (fd >= 0)
+        fd = crs_runtime_high_fd(fd);   /* out of the program's way while it runs */
     struct stat st;
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
@@ -259,8 +332,20 @@ static void serve_slot(int i)
     o.after_write = slot_after_write;
     o.arg = &sc;
     struct crs_ckpt_result res;
-    if (run_checkpoint(&o, &res, 1))
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino) {
+        /* the program closed the request's descriptor (a close loop) and
+         * may use its number for a file of its own: never write there */
+        memset(&res, 0, sizeof res);
+        res.status = -EBADF;
+        snprintf(res.err, sizeof res.err, "the program closed the request's image descriptor %d", s->fd);
+        crs_cs_request_pending(-1);
+        s->fd = -1;
+        if (s->durable)   /* its folder's descriptor may be gone too: keep off both */
+            s->durable->fd = s->durable->dirfd = -1;
+    } else if (run_checkpoint(&o, &res, 1)) {
         return;
+    }
     if (crs_callbacks_cancelled() && !res.status)
         res.status = -crs_callbacks_cancelled();
     if (!res.status && sc.status) {
@@ -284,27 +369,82 @@ static void serve_slot(int i)
         kill(getpid(), sig);
 }
 
+static void serve_slots(void)
+{
+    for (int i = 0; i < CRS_MAX_REQUESTS; i++)
+        if (atomic_load(&crs_requests[i].state) == CRS_SLOT_QUEUED && crs_requests[i].target == 0)
+            serve_slot(i);
+}
+
+static void sleep_s(int s)
+{
+    struct timespec ts = { s, 0 };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* The program closed our socket behind libc's back (a raw close_range, say)
+ * or it could not be opened: listen again, waiting longer after each failure
+ * instead of spinning. Returns the socket, or -1 after a wait. */
+static int listen_again(int old, int *failures)
+{
+    if (old >= 0)
+        revive_log_warn("the program closed Revive's checkpoint socket (descriptor %d) without libc; "
+                        "process %d listens again", old, getpid());
+    pthread_mutex_lock(&start_lock);
+    int fd = open_listener();
+    atomic_store(&listen_fd, fd < 0 ? -1 : fd);
+    pthread_mutex_unlock(&start_lock);
+    if (fd >= 0) {
+        if (*failures)
+            revive_log_warn("process %d listens for checkpoint requests again", getpid());
+        *failures = 0;
+        return fd;
+    }
+    if ((*failures)++ == 0)
+        revive_log_warn("process %d cannot listen for checkpoint requests (%s); it cannot be checkpointed "
+                        "until that works again (retrying, less and less often)", getpid(), strerror(-fd));
+    sleep_s(*failures < 60 ? *failures : 60);
+    return -1;
+}
+
+/* Waits for connections: cr_checkpoint's, or a thread of ours asking to
+ * serve its request slot (crs_runtime_submit connects to wake us). Never
+ * spins: a socket that vanished or fails is replaced, with waits between
+ * failures. */
 static void *manager_main(void *arg)
 {
     (void)arg;
+    int failures = 0;
     for (;;) {
-        struct pollfd p[2] = { { listen_fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 } };
-        int r = poll(p, 2, -1);
-        if (r < 0)
+        int fd = atomic_load(&listen_fd);
+        if (!listener_intact(fd) && (fd = listen_again(fd, &failures)) < 0)
             continue;
-        if (p[1].revents & POLLIN) {
-            uint64_t v;
-            ssize_t n = read(wake_fd, &v, sizeof v);
-            (void)n;
-            for (int i = 0; i < CRS_MAX_REQUESTS; i++)
-                if (atomic_load(&crs_requests[i].state) == CRS_SLOT_QUEUED && crs_requests[i].target == 0)
-                    serve_slot(i);
+        struct pollfd p = { fd, POLLIN, 0 };
+        int r = poll(&p, 1, -1);
+        if (r < 0 || !(p.revents & (POLLIN | POLLNVAL | POLLERR | POLLHUP)))
+            continue;
+        if (fd != atomic_load(&listen_fd) || !listener_intact(fd))
+            continue;   /* moved (dup2 onto it) or gone: look again */
+        int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0) {
+            serve_slots();
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                if (failures++ == 0)
+                    revive_log_warn("process %d cannot accept a checkpoint request: %s", getpid(), strerror(errno));
+                sleep_s(1);   /* the request stays queued: no spinning on it */
+            }
+            continue;
         }
-        if (p[0].revents & POLLIN) {
-            int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-            if (conn >= 0)
-                serve_external(conn);
-        }
+        failures = 0;
+        conn = crs_runtime_high_fd(conn);
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.pid == getpid())
+            crs_real_close(conn);   /* one of our threads woke us (closed first: no image sees it) */
+        else
+            serve_external(conn);
+        serve_slots();
     }
     return NULL;
 }
@@ -329,15 +469,16 @@ static int start_locked(void)
         struct crs_capture_filter f = { .owner = "libcr", .fd_exclude = own_fds };
         if ((e = crs_capture_filter_register(&f)))
             return e;
+        struct crs_hook h = { .owner = "libcr", .fn = reopen_after_restart };
+        if ((e = crs_hook_register(&h)))
+            return e;
         filter_registered = 1;
     }
     crs_callbacks_init();
-    listen_fd = open_listener();
-    if (listen_fd < 0)
-        return listen_fd;
-    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd < 0)
-        return -errno;
+    int fd = open_listener();
+    if (fd < 0)
+        return fd;
+    atomic_store(&listen_fd, fd);
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, 1 << 20);
@@ -400,10 +541,20 @@ int crs_runtime_submit(int i)
         pthread_detach(t);
         return 0;
     }
-    uint64_t one = 1;
-    if (write(wake_fd, &one, sizeof one) != sizeof one)
-        return -errno;
-    return 0;
+    /* wake the checkpoint thread: a connection from ourselves, in a
+     * park-deferral section so that the checkpoint it starts never finds
+     * this thread parked with the socket open */
+    crs_park_defer_enter();
+    int c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int e = c < 0 ? -errno : 0;
+    if (c >= 0) {
+        struct sockaddr_un sa;
+        int len = crs_proto_address(&sa, crs_proto_self_pid());
+        e = connect(c, (struct sockaddr *)&sa, (socklen_t)len) == 0 ? 0 : -errno;
+        crs_real_close(c);
+    }
+    crs_park_defer_leave();
+    return e;
 }
 
 /* A forked child is a new process: it gets its own checkpoint thread. */
@@ -411,9 +562,9 @@ static void after_fork_child(void)
 {
     if (started != 1)
         return;
-    /* the parent's descriptors stay open in the child but are not ours to use */
-    close(listen_fd);
-    close(wake_fd);
+    /* the parent's socket stays open in the child but is not ours to use */
+    crs_real_close(atomic_load(&listen_fd));
+    atomic_store(&listen_fd, -1);
     for (int i = 0; i < CRS_MAX_REQUESTS; i++)
         atomic_store(&crs_requests[i].state, CRS_SLOT_FREE);
     started = 0;
@@ -425,6 +576,7 @@ __attribute__((constructor)) static void libcr_load(void)
     const char *off = getenv("REVIVE_DISABLE");
     if (off && *off == '1')
         return;
+    crs_interpose_init();
     pthread_atfork(NULL, NULL, after_fork_child);
     crs_runtime_start();
 }

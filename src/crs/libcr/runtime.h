@@ -25,6 +25,8 @@ struct crs_request_slot {
     _Atomic uint32_t state;  /* enum crs_slot_state; a futex word */
     pid_t target;            /* 0: this process */
     int fd;                  /* our own dup of the caller's descriptor */
+    dev_t dev;               /* and its file: the program may close the number */
+    ino_t ino;
     unsigned flags;          /* CR_CHKPT_* */
     int signal;              /* sent to the target afterwards */
     unsigned timeout_s;
@@ -46,6 +48,18 @@ extern int crs_runtime_last_status;
 const struct crs_component *crs_runtime_component(void);
 /* Its park signal, or 0 (no component yet, or it is installing its handler). */
 int crs_runtime_park_signal(void);
+
+/* libcr's own descriptors (runtime.c): moved to high numbers; is fd ours;
+ * the program wants that number (dup2 onto it): move ours away. */
+int crs_runtime_high_fd(int fd);
+int crs_runtime_owns_fd(int fd);
+int crs_runtime_own_fd(void);   /* the one there is now, or -1 */
+void crs_runtime_give_up_fd(int fd);
+
+/* interpose.c: close() past the protection of our descriptors; resolving
+ * the real calls (at load). */
+int crs_real_close(int fd);
+void crs_interpose_init(void);
 
 /* Critical sections (cs.c). */
 void crs_cs_request_pending(int delta);  /* a checkpoint is asked for (+1) or over (-1) */
