@@ -41,7 +41,7 @@ static const char *kind_name(uint32_t kind)
 static const char *fd_kind_name(uint32_t kind)
 {
     static const char *const names[] = { "?", "regular", "directory", "chardev",
-                                         "inherit", "memfd", "closed", "pipe" };
+                                         "inherit", "memfd", "closed", "pipe", "inherited" };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -178,7 +178,11 @@ static void text_fds(const struct crs_image *img)
             printf(" pipe %" PRId32 " (%" PRIu64 " bytes held)", f->memfd, img->pipes[f->memfd].data_length);
         if (f->dup_of >= 0)
             printf(" shares its file with fd %" PRId32, f->dup_of);
-        printf(" flags 0%" PRIo32 "%s\n", f->open_flags, f->fd_flags & FD_CLOEXEC ? " cloexec" : "");
+        printf(" flags 0%" PRIo32 "%s", f->open_flags, f->fd_flags & FD_CLOEXEC ? " cloexec" : "");
+        if (f->kind == CRS_FD_INHERITED)
+            printf(" (from the launcher; at restart cr_restart's own descriptor %" PRId32
+                   " if it has one of that type and access, else closed)", f->fd);
+        printf("\n");
     }
 }
 
@@ -368,6 +372,9 @@ static void json_fd(const struct crs_image *img, const void *rec, size_t i, stru
     ju64("open_flags", d->open_flags, o);
     jbool("cloexec", d->fd_flags & FD_CLOEXEC, o);
     ji64("memfd", d->memfd, o);
+    if (d->kind == CRS_FD_INHERITED)
+        jstrk("at_restart", "cr_restart's own descriptor of that number if it has one of that type and access, "
+                            "else closed", o);
 }
 
 /* Signals whose handler is the default are left out. */

@@ -120,6 +120,15 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
     if (restore_ids && (geteuid() != 0 || pid_taken) && enter_user_pid_namespace() == 0 &&
         pipe2(status_pipe, O_CLOEXEC) != 0)
         return -1;
+    /* Ours, so above every descriptor of the image: one below could pass
+     * for one the process inherited and be handed to it. */
+    for (int i = 0; i < 2 && status_pipe[0] >= 0; i++) {
+        int moved = fcntl(status_pipe[i], F_DUPFD_CLOEXEC, ri->own_fd_min);
+        if (moved < 0)
+            return -1;
+        close(status_pipe[i]);
+        status_pipe[i] = moved;
+    }
     fflush(NULL);
     if (status_pipe[0] < 0) {
         pid_t p = fork_with_pid(restore_ids ? ri->pid : 0);

@@ -40,6 +40,7 @@ struct crs_image_writer {
     uint32_t nsections;
     uint64_t bytes_raw, bytes_stored; /* statistics */
     uint64_t writeback_from;  /* offset up to which writeback to disk was started */
+    uint32_t min_version;     /* crs_iw_require_version: values newer than version 1 */
     char err[256];
 };
 
@@ -86,6 +87,12 @@ int crs_iw_extension(struct crs_image_writer *w, const char *owner, const void *
 int crs_iw_extension_begin(struct crs_image_writer *w, const char *owner);
 int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len);
 int crs_iw_extension_end(struct crs_image_writer *w);
+
+/* The image holds values that only format version `version` (or later)
+ * defines, in sections of older kinds (image_format.h: a descriptor kind
+ * from CRS_FD_INHERITED on, say): the header will say at least that version.
+ * Section kinds count by themselves. */
+void crs_iw_require_version(struct crs_image_writer *w, uint32_t version);
 
 /* Writes CHUNKS, STRINGS, the section table and the header (filled from
  * `hdr_template`: pid, created_ns, host facts; the writer sets the rest),

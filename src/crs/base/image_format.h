@@ -21,11 +21,14 @@
  *
  * Versions: version 2 adds the EXT section kind (extensions: state another
  * layer, such as the MPI layer, keeps in the image without crs reading it)
- * and nothing else. A writer writes the lowest version that holds its
- * sections: version 1 for an image without extensions, so that readers of
- * version 1 still read it; version 2 otherwise, which a version-1 reader
- * refuses by its version. A reader reads CRS_IMAGE_VERSION_MIN to
- * CRS_IMAGE_VERSION and refuses a section kind newer than the image's version.
+ * and nothing else. Version 3 adds kernel objects: new section kinds (each
+ * marked "version 3" below) and new values in version-1 records (descriptor
+ * kinds from CRS_FD_INHERITED on, region kinds and flags marked so). A
+ * writer writes the lowest version that holds its sections and values:
+ * version 1 for an image with none of the newer ones, so that readers of
+ * version 1 still read it; a reader refuses a version it does not know, and
+ * a section kind or value newer than the image's version. A reader reads
+ * CRS_IMAGE_VERSION_MIN to CRS_IMAGE_VERSION.
  */
 #ifndef REVIVE_CRS_IMAGE_FORMAT_H
 #define REVIVE_CRS_IMAGE_FORMAT_H
@@ -33,7 +36,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 2u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 3u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -220,8 +223,14 @@ enum crs_fd_kind {
     CRS_FD_MEMFD = 5,        /* the recreated memfd (index in `memfd`) */
     CRS_FD_CLOSED = 6,       /* not restorable; recorded as closed (by option) */
     CRS_FD_PIPE = 7,         /* an end of a pipe whose both ends the process holds (index in `memfd`) */
+    /* version 3 */
+    CRS_FD_INHERITED = 8,    /* open when the process started (its launcher's: a pipe to a shell, a
+                              * job server's pipe, a socket), of a kind Revive cannot reopen: at
+                              * restart cr_restart's own descriptor of that number if it has one
+                              * of the same type (mode) and access, else closed */
 };
-#define CRS_FD__LAST CRS_FD_PIPE
+#define CRS_FD__LAST CRS_FD_INHERITED
+#define CRS_FD__LAST_V1 CRS_FD_PIPE   /* the last kind a version 1 or 2 image may hold */
 
 struct crs_rec_pipe {
     uint64_t ino;            /* pipe inode at checkpoint, to match descriptors */

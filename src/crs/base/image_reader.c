@@ -455,8 +455,9 @@ static int check_fds(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
+        uint32_t last = img->hdr.version >= 3 ? CRS_FD__LAST : CRS_FD__LAST_V1;
         if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
-            f->kind > CRS_FD__LAST || !str_ok(img, f->path))
+            f->kind > last || !str_ok(img, f->path))
             return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
         bool idx_ok = f->kind == CRS_FD_MEMFD  ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
                       : f->kind == CRS_FD_PIPE ? f->memfd >= 0 && (size_t)f->memfd < img->npipes

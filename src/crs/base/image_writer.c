@@ -462,6 +462,12 @@ int crs_iw_extension(struct crs_image_writer *w, const char *owner, const void *
 
 /* ---- the end ---- */
 
+void crs_iw_require_version(struct crs_image_writer *w, uint32_t version)
+{
+    if (version > w->min_version && version <= CRS_IMAGE_VERSION)
+        w->min_version = version;
+}
+
 int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr_template)
 {
     int rc = ext_closed(w);
@@ -502,7 +508,7 @@ int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, CRS_IMAGE_MAGIC, sizeof(h.magic));
     /* the lowest version that has every kind written (image_format.h) */
-    h.version = CRS_IMAGE_VERSION_MIN;
+    h.version = w->min_version > CRS_IMAGE_VERSION_MIN ? w->min_version : CRS_IMAGE_VERSION_MIN;
     for (uint32_t i = 0; i < w->nsections; i++) {
         const struct crs_section_kind *k = crs_section_kind(w->table[i].type);
         if (k->since > h.version)

@@ -73,6 +73,12 @@ uint64_t crs_thread_pending(int tid, struct crs_capture *c);
  * at least min_size; mapname names it as /proc shows it. */
 int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *mapname, uint64_t min_size);
 
+/* The descriptors open when the process started (called once, at init; a
+ * forked child keeps its parent's), and after a restart: those a capture
+ * found inherited are what the restarted process inherited. */
+void crs_inherited_note(void);
+void crs_inherited_after_restart(void);
+
 /* Helpers shared by the capture files. */
 void crs_capture_error(struct crs_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *crs_capture_strdup(struct crs_capture *c, const char *s);

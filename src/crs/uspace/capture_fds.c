@@ -14,6 +14,63 @@
 #include <unistd.h>
 
 
+/* Descriptors open when the process started (libcr's constructor, through
+ * crs_inherited_note) are its launcher's: a pipe to a shell, a job server's
+ * pipe, a batch system's socket, a terminal. Those Revive cannot reopen do
+ * not block a checkpoint: they are recorded as CRS_FD_INHERITED. A file is
+ * known by its device and inode (pipes and sockets have inodes of their
+ * own), under any number: a dup2 of an inherited descriptor is inherited
+ * too. A descriptor the program opened itself keeps the strict rule. */
+#define CRS_INHERITED_MAX 1024
+
+struct inherited { uint64_t dev, ino; };
+static struct inherited inherited[CRS_INHERITED_MAX];
+static int ninherited, inherited_noted;
+/* The descriptors a capture found inherited: after a restart, their new
+ * files (cr_restart's own, reconnected) are what the process inherited. */
+static int matched_fds[CRS_INHERITED_MAX];
+static int nmatched;
+
+static long note_one(long n, int dirfd, void *arg)
+{
+    (void)arg;
+    struct stat st;
+    if (n == dirfd || ninherited == CRS_INHERITED_MAX || fstat((int)n, &st) != 0)
+        return 0;
+    inherited[ninherited++] = (struct inherited){ st.st_dev, st.st_ino };
+    return 0;
+}
+
+void crs_inherited_note(void)
+{
+    if (inherited_noted)   /* a forked child keeps its parent's launcher's set */
+        return;
+    inherited_noted = 1;
+    revive_proc_for_each_number("/proc/self/fd", note_one, NULL);
+}
+
+static int is_inherited(int fd, const struct stat *st)
+{
+    for (int i = 0; i < ninherited; i++)
+        if (inherited[i].dev == st->st_dev && inherited[i].ino == st->st_ino) {
+            if (nmatched < CRS_INHERITED_MAX)
+                matched_fds[nmatched++] = fd;
+            return 1;
+        }
+    return 0;
+}
+
+void crs_inherited_after_restart(void)
+{
+    ninherited = 0;
+    for (int i = 0; i < nmatched; i++) {
+        struct stat st;
+        if (fstat(matched_fds[i], &st) == 0)   /* reconnected; closed ones are gone */
+            inherited[ninherited++] = (struct inherited){ st.st_dev, st.st_ino };
+    }
+    nmatched = 0;
+}
+
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
@@ -102,14 +159,17 @@ static long record_fd(long n, int dirfd, void *arg)
     r->dev = st.st_dev;
     r->ino = st.st_ino;
     if (classify(c, r, link, &st) != 0) {
-        if (!c->opts.ignore_fds) {
-            crs_capture_error(c, "file descriptor %d (%s) cannot be checkpointed: Revive restores "
-                              "regular files, directories, devices, memfds and standard streams; "
-                              "close it first, or checkpoint with --ignore-fds to have it closed "
-                              "in the restarted process", fd, link);
+        if (is_inherited(fd, &st)) {
+            r->kind = CRS_FD_INHERITED;
+        } else if (!c->opts.ignore_fds) {
+            crs_capture_error(c, "file descriptor %d (%s), opened by the program, cannot be checkpointed: "
+                              "Revive restores regular files, directories, devices, memfds, pipes "
+                              "within the process and standard streams; close it first, or checkpoint "
+                              "with --ignore-fds to have it closed in the restarted process", fd, link);
             return -ENOTSUP;
+        } else {
+            r->kind = CRS_FD_CLOSED;
         }
-        r->kind = CRS_FD_CLOSED;
     }
     c->fd_paths[c->nfds] = crs_capture_strdup(c, link);
     c->nfds++;
@@ -136,6 +196,11 @@ static int pair_pipes(struct crs_capture *c)
                 has_write |= mode == O_WRONLY;
             }
         if (!has_read || !has_write) {
+            struct stat st = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
+            if (is_inherited(r->fd, &st)) {
+                r->kind = CRS_FD_INHERITED;
+                continue;
+            }
             if (!c->opts.ignore_fds) {
                 crs_capture_error(c, "file descriptor %d is a pipe whose other end is in another process; "
                                   "Revive restores pipes only when the process holds both ends; close it "
@@ -197,6 +262,7 @@ static int pair_pipes(struct crs_capture *c)
 
 int crs_capture_fds(struct crs_capture *c)
 {
+    nmatched = 0;
     size_t cap = 65536;
     c->fds = crs_scratch_alloc(c->scratch, cap * sizeof *c->fds);
     c->fd_paths = crs_scratch_alloc(c->scratch, cap * sizeof *c->fd_paths);

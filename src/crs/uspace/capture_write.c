@@ -238,6 +238,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     for (size_t i = 0; i < c->nfds; i++)
         if ((e = strref(c, w, c->fd_paths[i], &c->fds[i].path)))
             return e;
+    for (size_t i = 0; i < c->nfds; i++)
+        if (c->fds[i].kind > CRS_FD__LAST_V1)
+            crs_iw_require_version(w, 3);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||

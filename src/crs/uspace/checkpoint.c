@@ -73,6 +73,7 @@ static int own_fds(void *arg, int fd)
 int crs_checkpoint_init(int park_sig)
 {
     static int filter_registered;   /* once: a forked child inherits the table */
+    crs_inherited_note();   /* before anything of ours is open */
     int e = crs_park_init(park_sig);
     if (e)
         return e;
@@ -202,6 +203,7 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     struct crs_restart_info info = *info_in;
     crs_park_wait_restored(last_nparked);
     crs_thread_reinstate(self, &info);
+    crs_inherited_after_restart();
     restart_old_pid = info.old_pid;
     restart_new_pid = info.new_pid;
     image_fd = -1;   /* that number may be the application's now */

@@ -1,7 +1,9 @@
 /* Descriptors, working directory, umask, limits, timers and signal
  * dispositions of the restored process. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +90,29 @@ static int make_pipes(struct crs_restore *r)
     return 0;
 }
 
+/* A descriptor the process inherited from its launcher, of a kind that
+ * cannot be reopened (a pipe to a shell, a socket, a terminal): cr_restart's
+ * own descriptor of that number stands in for it when it is of the same
+ * type and access (the restart's launcher gave it one, as the original's
+ * did); else it is closed. */
+static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *f)
+{
+    const char *what = crs_image_str(r->img, f->path);
+    struct stat st;
+    int fl = fcntl(f->fd, F_GETFL);
+    if (fl >= 0 && fstat(f->fd, &st) == 0 && (st.st_mode & S_IFMT) == (f->mode & S_IFMT) &&
+        (fl & O_ACCMODE) == (int)(f->open_flags & O_ACCMODE)) {
+        fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
+        revive_log_info("descriptor %d (%s when checkpointed), inherited from the process's launcher, is "
+                        "cr_restart's own descriptor %d", f->fd, what, f->fd);
+        return;
+    }
+    if (fl >= 0)
+        close(f->fd);
+    revive_log_info("descriptor %d (%s when checkpointed), inherited from the process's launcher, is closed in "
+                    "the restarted process: cr_restart has no descriptor %d of that kind", f->fd, what, f->fd);
+}
+
 int crs_restore_fds(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -112,6 +137,10 @@ int crs_restore_fds(struct crs_restore *r)
         }
         if (f->kind == CRS_FD_CLOSED)
             continue;
+        if (f->kind == CRS_FD_INHERITED) {
+            reconnect_inherited(r, f);
+            continue;
+        }
         if (f->dup_of >= 0 && f->dup_of < f->fd) {
             /* shares its open file with a lower descriptor, restored already */
             if (dup2(f->dup_of, f->fd) < 0) {
@@ -136,12 +165,13 @@ int crs_restore_fds(struct crs_restore *r)
             lseek(f->fd, f->offset, SEEK_SET);
         fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
     }
-    /* Close everything else below our own range: the process had no such descriptor. */
+    /* Close everything else below our own range: the process had no such
+     * descriptor. (Both lists ascend.) */
+    size_t i = 0;
     for (int fd = 0; fd < r->work_fd_min; fd++) {
-        int keep = 0;
-        for (size_t i = 0; i < img->nfds && !keep; i++)
-            keep = img->fds[i].fd == fd && img->fds[i].kind != CRS_FD_CLOSED;
-        if (!keep)
+        while (i < img->nfds && img->fds[i].fd < fd)
+            i++;
+        if (i == img->nfds || img->fds[i].fd != fd || img->fds[i].kind == CRS_FD_CLOSED)
             close(fd);
     }
     return 0;

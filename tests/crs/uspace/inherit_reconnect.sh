@@ -1,0 +1,71 @@
+#!/bin/bash
+# Inherited descriptors at restart (issue 10, point 12): crt_inherit is
+# checkpointed with --kill at point 1. cr_info lists fds 5, 6 and 7 as
+# inherited (text and JSON) and says what a restart does with them. Then
+# cr_restart runs with its own fd 5 a pipe to a reader (the restarted
+# process must write its line there), fd 6 a regular file (another type:
+# closed) and no fd 7 (closed); and again with none of them. A descriptor
+# the program opens itself keeps the strict rule: a checkpoint with the
+# same kind of socket opened after the start is refused naming it.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup inherit_reconnect
+crs_need_tools cr_run cr_checkpoint cr_restart cr_info
+crs_good_image inherit_reconnect "$CRS_BIN/crt_inherit"
+
+crs_tool "$WORK/info" cr_info "$GOOD"
+for fd in 5 6 7; do
+    if grep -Eq "^ +$fd inherited .*at restart cr_restart's own descriptor $fd" "$WORK/info.out"; then
+        crs_pass "cr_info: fd $fd is inherited, with what a restart does"
+    else
+        crs_fail "cr_info: fd $fd is not listed as inherited"
+        grep -E "^ +$fd " "$WORK/info.out" | sed 's/^/   | /'
+    fi
+done
+crs_tool "$WORK/json" cr_info --json "$GOOD"
+n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for f in d["fds"] if f["kind"]=="inherited" and "at_restart" in f))' "$WORK/json.out" 2>&1)
+[ "$n" = 3 ] && crs_pass "cr_info --json: 3 inherited descriptors" || crs_fail "cr_info --json: inherited: $n"
+
+# cr_restart with fd 5 a pipe to a reader, fd 6 a regular file, no fd 7
+rm -f ready.*
+(crs_clean_exec bash -c 'exec 5> >(cat >"$1/got5.txt") 6>"$1/plain.txt"; exec "$2" "$3" </dev/null >"$1/r1.out" 2>"$1/r1.err"' \
+    x "$WORK" "$CRS_TOOLS/cr_restart" "$GOOD")
+st=$?
+sleep 0.3
+if [ "$st" = 42 ] && cmp -s "$WORK/ref.after1" "$WORK/r1.out"; then
+    crs_pass "cr_restart with a pipe as fd 5, a file as fd 6, no fd 7: the same output"
+else
+    crs_fail "cr_restart with a pipe as fd 5: $(crs_status_text "$st")"
+    diff "$WORK/ref.after1" "$WORK/r1.out" | head -20 | sed 's/^/   | /'
+    crs_show "$WORK/r1.err"
+fi
+if grep -q "writes to its inherited fd 5 after point 1" "$WORK/got5.txt" 2>/dev/null; then
+    crs_pass "the restarted process wrote to cr_restart's fd 5 (reconnected)"
+else
+    crs_fail "nothing of the restarted process reached cr_restart's fd 5: $(head -c 200 "$WORK/got5.txt" 2>&1)"
+fi
+[ -s "$WORK/plain.txt" ] && crs_fail "the restarted process wrote to cr_restart's fd 6, a file, not a socket"
+
+# REVIVE_VERBOSE=2: cr_restart says what became of each
+rm -f ready.*
+st=$(REVIVE_VERBOSE=2 crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$GOOD")
+[ "$st" = 42 ] || crs_fail "cr_restart without the descriptors: $(crs_status_text "$st")"
+if [ "$(grep -c 'inherited from the process.s launcher, is closed' "$WORK/r2.err")" = 3 ]; then
+    crs_pass "with REVIVE_VERBOSE=2 cr_restart says fds 5, 6, 7 are closed"
+else
+    crs_fail "cr_restart did not say that fds 5, 6, 7 are closed"
+    crs_show "$WORK/r2.err"
+fi
+
+# the strict rule for a pipe to another process that the program makes itself
+export CRT_INHERIT_OWN_PIPE=1
+d2=$WORK/own
+crs_start "$d2" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_inherit" || crs_fail "own pipe: never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/own" cr_checkpoint -f "$WORK/own.img" "$PID"
+    crs_expect_refusal "a pipe the program made to another process (fd 9)" "$WORK/own.err" $? \
+        "file descriptor 9"
+    [ -e "$WORK/own.img" ] && crs_fail "own pipe: the refused checkpoint left an image"
+    crs_finish "$d2" orig || crs_fail "own pipe: the program did not finish well after the refusal" \
+        "($FINISH_STATUS)"
+fi
+crs_summary inherit_reconnect
