@@ -10,8 +10,10 @@ hpcc=/usr/bin/hpcc
 need_prog "$hpcc"
 ldd "$hpcc" | grep -q "libmpi.so.40" || { echo "SKIP: $hpcc is not built for Open MPI"; exit 77; }
 digest() { # deterministic part of hpccoutf.txt
+    # MPIRandomAccess runs against a time bound: under CPU load it executes fewer updates
+    # (ExeUpdates), natively as under Revive, so that count is timing, not a result.
     sed -n '/Begin of Summary/,/End of Summary/p' "$1" |
-        grep -vE '(time|Time|flops|GBs|GUPs|usec|GBytes|_Copy|_Scale|_Add|_Triad)[0-9]*='
+        grep -vE '(time|Time|flops|GBs|GUPs|usec|GBytes|_Copy|_Scale|_Add|_Triad|ExeUpdates)[0-9]*='
     grep -E 'Found [0-9]+ errors|Solution Validates|Failed Validation|tests completed and|FAILED' "$1" |
         grep -vE '^(WALL|CPU) '
 }
