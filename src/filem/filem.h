@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/fault.h"
+
 #define FILEM_JOB_PREFIX "revive_global_snapshot_"
 #define FILEM_JOB_SUFFIX ".ckpt"
 #define FILEM_META_NAME "snapshot.meta"
@@ -39,6 +41,8 @@ int filem_fmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format
  * enabled (default); the coordinator enables them from the epoch REVIVE_FAULT_EPOCH on, so a
  * test can take good snapshots first. */
 void filem_faults_enable(int on);
+/* 1 when fault point p is armed (REVIVE_FAULT) and filem's points are enabled. */
+int filem_fault(enum revive_fault_point p);
 
 /* ---- layout (layout.c) ---- */
 

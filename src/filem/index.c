@@ -19,8 +19,6 @@
 #include "common/log.h"
 #include "crs/base/durable.h"
 
-int filem_fault(enum revive_fault_point p); /* meta.c */
-
 static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
 {
     char path[PATH_MAX], err[256];

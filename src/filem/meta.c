@@ -30,7 +30,6 @@ void filem_faults_enable(int on)
     faults_on = on;
 }
 
-int filem_fault(enum revive_fault_point p);
 int filem_fault(enum revive_fault_point p)
 {
     return faults_on && revive_fault(p);

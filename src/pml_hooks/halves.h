@@ -73,6 +73,8 @@ struct pml_lower_cb {
 };
 typedef void pml_lower_set_cb_fn(const struct pml_lower_cb *cb);
 #define PML_LOWER_SET_CB "revive_lower_set_cb"
+/* Defined in lower_root.c; the layer finds it by that name with dlsym in the lower namespace. */
+pml_lower_set_cb_fn revive_lower_set_cb;
 
 /* For layer.c: the moments that tell the halves apart. */
 void pml_halves_before_lower(void);        /* just before the lower half is loaded */

@@ -41,7 +41,6 @@ static int (*lower_finalize)(void);
 static int (*lower_abort)(MPI_Comm, int);
 static uintptr_t lower_world; /* the lower half's MPI_COMM_WORLD */
 static const void *upper_base; /* where the application's copy of the library is loaded */
-extern const int pml_n_unsupported;
 
 void pml_fatal(const char *fmt, ...)
 {

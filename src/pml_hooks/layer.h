@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "pml_hooks/unsupported.h"
 #include "common/log.h"
 
 #if !defined(PML_OMPI) && !defined(PML_MPICH)
@@ -124,6 +125,7 @@ uintptr_t pml_r2v_predef(uintptr_t real);      /* a null or predefined real hand
 void pml_vh_release(uintptr_t v);
 void pml_vh_update(uintptr_t v, uintptr_t real);
 void pml_vh_attach(uintptr_t v, void *a, void *b); /* freed with the handle */
+void pml_vh_set_rec(uintptr_t v, int32_t rec);     /* the handle's creation entry (record.c) */
 uintptr_t pml_req_done(uintptr_t v, uintptr_t real);
 void *pml_tmp_heap(int n, size_t size);
 int pml_kv_v2r(int v);
@@ -165,8 +167,7 @@ int pml_rec_dump(const char *path);
  * in capitals is a Fortran one. */
 int pml_not_ready_from(const char *name, const void *caller) __attribute__((noreturn));
 #define pml_not_ready(name) pml_not_ready_from((name), __builtin_return_address(0))
-void pml_unsupported(const char *name) __attribute__((noreturn));
-void pml_unsupported_from(const char *name, const void *caller) __attribute__((noreturn));
+/* pml_unsupported_from: unsupported.h */
 /* The name of the MPI call that reached entry point `name` from address `caller`, written to
  * out: the Fortran name when caller is in a Fortran binding library, else name. Returns 1 when
  * the result is a Fortran name (also when name was given in capitals). callname.c. */

@@ -36,7 +36,7 @@ int dlclose(void *h)
 /* A reference to the MPI library, so that the linker keeps it as a dependency even where it
  * drops unused ones (--as-needed). */
 extern int PMPI_Init(int *, char ***);
-int (*const revive_lower_mpi_init)(int *, char ***) = PMPI_Init;
+__attribute__((used)) static int (*const revive_lower_mpi_init)(int *, char ***) = PMPI_Init;
 
 /* ---- knowing the halves apart (halves.h): the MPI library's own mmap/mremap/munmap/shmat/
  * shmdt calls, the threads it starts and the objects it opens are reported to the layer once
@@ -59,7 +59,6 @@ static const struct pml_lower_cb *cb;
 static struct { pid_t tid; uint64_t lo, hi; } pend[PEND_MAX];
 static int npend;
 
-void revive_lower_set_cb(const struct pml_lower_cb *c);
 void revive_lower_set_cb(const struct pml_lower_cb *c)
 {
     cb = c;

@@ -26,8 +26,6 @@ struct pml_rec {
 static struct pml_rec **entries;
 static int32_t n_entries, cap_entries;
 
-void pml_vh_set_rec(uintptr_t v, int32_t rec);
-
 static void put(struct pml_rec *R, char tag, const void *p, size_t n)
 {
     if (R->len + n + 5 > R->cap) {

@@ -348,7 +348,6 @@ void *pml_tmp_heap(int n, size_t size)
 }
 
 /* Record index of the creation entry for a virtual handle. */
-void pml_vh_set_rec(uintptr_t v, int32_t rec);
 void pml_vh_set_rec(uintptr_t v, int32_t rec)
 {
     struct pml_vh *h = pml_vh_of(v);

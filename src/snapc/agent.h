@@ -149,4 +149,10 @@ int  snapc_agent_is_agent_thread(void);
  * calls ops->abort). Reads the connection without blocking. 0 otherwise. */
 int  snapc_agent_poll_abort(void);
 
+/* Exported by the rank (Revive's MPI layer; tests/snapc/fake_rank) for libmpix_ckpt
+ * (src/snapc/mpix.c), which finds it by name with dlsym: MPIX_Checkpoint (collective 1) or
+ * MPIX_Checkpoint_request (0); *flag 0 when continuing, non-zero in a restarted job.
+ * Returns 0 or -errno. */
+int revive_mpix_checkpoint(int collective, int *flag);
+
 #endif

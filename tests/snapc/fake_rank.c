@@ -407,7 +407,6 @@ static int o_describe(void *arg, char *buf, size_t len)
 
 /* ---- what the MPI layer exports for libmpix_ckpt (as src/pml_hooks does) ---- */
 
-int revive_mpix_checkpoint(int collective, int *flag);
 int revive_mpix_checkpoint(int collective, int *flag)
 {
     if (flag)
@@ -535,7 +534,8 @@ static int load_image(const char *seqdir, int rank)
     snprintf(text, sizeof text, "%.*s", x ? (int)x->len : 0, x ? (const char *)x->data : "");
     crs_image_close(&img);
     int na = 0;
-    restore_argv[na++] = "fake_rank";
+    static char argv0[] = "fake_rank";
+    restore_argv[na++] = argv0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         unsigned long long cid, sq, w;
         if (sscanf(line, "step %d %u %u %llu %d", &top_k, &top_sched, &top_pause, &w, &top_done) == 5)
