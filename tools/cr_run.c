@@ -27,9 +27,9 @@ static const char *find_libcr(char *buf, size_t len)
     if (n > 0) {
         self[n] = 0;
         char *dir = dirname(self);
-        const char *cands[] = { "%s/../lib/libcr.so.0", "%s/../.libs/libcr.so.0", "%s/.libs/libcr.so.0" };
+        const char *cands[] = { "../lib/libcr.so.0", "../.libs/libcr.so.0", ".libs/libcr.so.0" };
         for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-            snprintf(buf, len, cands[i], dir);
+            snprintf(buf, len, "%s/%s", dir, cands[i]);
             if (access(buf, R_OK) == 0)
                 return buf;
         }

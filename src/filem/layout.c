@@ -12,14 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
-static int fmt_path(char *out, size_t len, const char *fmt, const char *a, unsigned long long b)
+__attribute__((format(printf, 3, 4))) static int fmt_path(char *out, size_t len, const char *fmt,
+                                                            ...)
 {
-    int n = snprintf(out, len, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, len, fmt, ap);
+    va_end(ap);
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

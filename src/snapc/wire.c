@@ -2,6 +2,7 @@
 #include "snapc/wire.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -140,9 +141,12 @@ void snapc_reader_next(struct snapc_reader *r)
     memset(&r->hdr, 0, sizeof r->hdr);
 }
 
-static int bad(struct snapc_reader *r, const char *fmt, unsigned long v)
+__attribute__((format(printf, 2, 3))) static int bad(struct snapc_reader *r, const char *fmt, ...)
 {
-    snprintf(r->err, sizeof r->err, fmt, v);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
     return -EPROTO;
 }
 
@@ -165,11 +169,11 @@ int snapc_reader_feed(int fd, struct snapc_reader *r)
             return 0;
         memcpy(&r->hdr, r->hbuf, sizeof r->hdr);
         if (r->hdr.magic != SNAPC_WIRE_MAGIC)
-            return bad(r, "not a Revive coordination frame (magic 0x%08lx)", r->hdr.magic);
+            return bad(r, "not a Revive coordination frame (magic 0x%08lx)", (unsigned long)r->hdr.magic);
         if (r->hdr.version != SNAPC_WIRE_VERSION)
-            return bad(r, "protocol version %lu (this side speaks 1)", r->hdr.version);
+            return bad(r, "protocol version %lu (this side speaks 1)", (unsigned long)r->hdr.version);
         if (r->hdr.len > r->max_len)
-            return bad(r, "frame of %lu bytes is too long", r->hdr.len);
+            return bad(r, "frame of %lu bytes is too long", (unsigned long)r->hdr.len);
         if (r->hdr.len > r->cap) {
             uint32_t cap = r->hdr.len < 256 ? 256 : r->hdr.len;
             void *nb = realloc(r->buf, cap);

@@ -201,7 +201,8 @@ static void ownenv_before_init(void)
         n++;
     own_env = calloc(n + 2, sizeof *own_env);
     memcpy(own_env, environ, n * sizeof *own_env);
-    own_env[n] = "REVIVE_TEST_OWN=lower";
+    static char own[] = "REVIVE_TEST_OWN=lower";
+    own_env[n] = own;
     set(own_env);
 }
 

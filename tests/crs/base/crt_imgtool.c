@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,10 +33,13 @@
 
 static const char *prog = "crt_imgtool";
 
-static void die(const char *fmt, const char *a, const char *b)
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
+    va_list ap;
     fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, a, b);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     exit(1);
 }
