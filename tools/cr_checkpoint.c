@@ -28,6 +28,8 @@ static void usage(FILE *f)
             "      --fork        the process stalls only for a fork; a child writes the image\n"
             "  -z, --compress[=LEVEL]  compress page data with zstd (default level 3)\n"
             "      --ignore-fds  record descriptors Revive cannot restore as closed\n"
+            "      --file-data-max=SIZE  the image may hold SIZE bytes (K, M, G) of files deleted\n"
+            "                    while open and files in /dev/shm (default 1G; 0: no limit)\n"
             "  -T, --time SEC    give up after SEC seconds (default: wait while the process lives)\n"
             "  -v, --verbose     say what was written\n");
 }
@@ -45,10 +47,12 @@ int main(int argc, char **argv)
         { "stop", no_argument, 0, 'S' },       { "fork", no_argument, 0, 'F' },
         { "compress", optional_argument, 0, 'z' }, { "ignore-fds", no_argument, 0, 'I' },
         { "time", required_argument, 0, 'T' }, { "verbose", no_argument, 0, 'v' },
+        { "file-data-max", required_argument, 0, 'D' },
         { "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
     };
     const char *file = NULL;
     int sig = 0, verbose = 0, zstd = 0, timeout = -1;
+    uint32_t file_data_mb = 0;
     uint32_t flags = 0;
     int c;
     opterr = 0; /* one message of our own instead of getopt's */
@@ -64,6 +68,20 @@ int main(int argc, char **argv)
         case 'z': zstd = optarg ? atoi(optarg) : 3; if (zstd < 1 || zstd > 19) zstd = 3; break;
         case 'T': timeout = atoi(optarg) * 1000; break;
         case 'v': verbose = 1; break;
+        case 'D': {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            unsigned long long mul = *end == 'K' || *end == 'k' ? 1ull << 10 : *end == 'M' || *end == 'm' ? 1ull << 20
+                                   : *end == 'G' || *end == 'g' ? 1ull << 30 : *end == 'T' || *end == 't' ? 1ull << 40
+                                   : 1;
+            if (end == optarg || (mul != 1 && end[1]) || (mul == 1 && *end) || v > (1ull << 44) / mul) {
+                fprintf(stderr, "cr_checkpoint: --file-data-max takes a size such as 512M or 4G, not '%s'\n", optarg);
+                return 2;
+            }
+            v *= mul;
+            file_data_mb = v == 0 ? CRS_PROTO_NO_LIMIT : (uint32_t)((v + (1ull << 20) - 1) >> 20);
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "cr_checkpoint: bad option '%s'; usage: cr_checkpoint [-f FILE] "
@@ -98,7 +116,7 @@ int main(int argc, char **argv)
     else if (probe != -EACCES) {
         char err[512];
         struct crs_proto_reply rp;
-        crs_proto_checkpoint((pid_t)pid, -1, 0, 0, 0, 0, NULL, NULL, &rp, err, sizeof err);
+        crs_proto_checkpoint((pid_t)pid, -1, 0, 0, 0, 0, 0, NULL, NULL, &rp, err, sizeof err);
         fprintf(stderr, "cr_checkpoint: %s\n", err);
         return 1;
     }
@@ -111,7 +129,8 @@ int main(int argc, char **argv)
     }
     struct crs_proto_reply rp;
     char err[600];
-    e = crs_proto_checkpoint((pid_t)pid, d.fd, flags, zstd, timeout, sig, commit, &d, &rp, err, sizeof err);
+    e = crs_proto_checkpoint((pid_t)pid, d.fd, flags, zstd, file_data_mb, timeout, sig, commit, &d, &rp, err,
+                             sizeof err);
     if (e) {
         crs_durable_abort(&d);
         fprintf(stderr, "cr_checkpoint: checkpoint of process %ld to %s failed: %s\n", pid, file, err);

@@ -34,6 +34,7 @@ static const char *kind_name(uint32_t kind)
     case CRS_REGION_FILE_SHARED: return "file-shared";
     case CRS_REGION_SHMEM: return "shmem";
     case CRS_REGION_VDSO: return "vdso";
+    case CRS_REGION_FOBJ: return "saved-file";
     default: return "?";
     }
 }
@@ -41,7 +42,8 @@ static const char *kind_name(uint32_t kind)
 static const char *fd_kind_name(uint32_t kind)
 {
     static const char *const names[] = { "?", "regular", "directory", "chardev",
-                                         "inherit", "memfd", "closed", "pipe", "inherited" };
+                                         "inherit", "memfd", "closed", "pipe", "inherited",
+                                         "saved-file" };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -51,7 +53,8 @@ static void prot_str(const struct crs_rec_region *r, char out[5])
     out[0] = r->prot & 1 ? 'r' : '-';
     out[1] = r->prot & 2 ? 'w' : '-';
     out[2] = r->prot & 4 ? 'x' : '-';
-    out[3] = r->kind == CRS_REGION_FILE_SHARED || r->kind == CRS_REGION_SHMEM ? 's' : 'p';
+    out[3] = r->kind == CRS_REGION_FILE_SHARED || r->kind == CRS_REGION_SHMEM || r->kind == CRS_REGION_FOBJ
+                 ? 's' : 'p';
     out[4] = '\0';
 }
 
@@ -174,6 +177,8 @@ static void text_fds(const struct crs_image *img)
             printf(" offset %" PRId64, f->offset);
         if (f->kind == CRS_FD_MEMFD)
             printf(" memfd %" PRId32, f->memfd);
+        if (f->kind == CRS_FD_FOBJ)
+            printf(" saved file %" PRId32, f->memfd);
         if (f->kind == CRS_FD_PIPE && (size_t)f->memfd < img->npipes)
             printf(" pipe %" PRId32 " (%" PRIu64 " bytes held)", f->memfd, img->pipes[f->memfd].data_length);
         if (f->dup_of >= 0)
@@ -183,6 +188,31 @@ static void text_fds(const struct crs_image *img)
             printf(" (from the launcher; at restart cr_restart's own descriptor %" PRId32
                    " if it has one of that type and access, else closed)", f->fd);
         printf("\n");
+    }
+}
+
+static const char *fobj_kind_name(uint32_t kind)
+{
+    return kind == CRS_FOBJ_DELETED ? "deleted" : kind == CRS_FOBJ_SHM ? "shm" : "?";
+}
+
+static uint64_t fobj_stored(const struct crs_image *img, const struct crs_rec_fobj *f)
+{
+    uint64_t n = 0;
+    for (uint32_t k = 0; k < f->nextents; k++)
+        n += img->fextents[f->first_extent + k].length;
+    return n;
+}
+
+static void text_fobjs(const struct crs_image *img)
+{
+    printf("saved files: %zu (their bytes are in the image)\n", img->nfobjs);
+    for (size_t i = 0; i < img->nfobjs; i++) {
+        const struct crs_rec_fobj *f = &img->fobjs[i];
+        printf("  %zu: %-7s %s  size %" PRIu64 ", %" PRIu32 " extents, %" PRIu64 " bytes stored; at restart %s\n",
+               i, fobj_kind_name(f->kind), crs_image_str(img, f->path), f->size, f->nextents, fobj_stored(img, f),
+               f->kind == CRS_FOBJ_SHM ? "written back under its name"
+                                       : "an unnamed file in its folder (else $TMPDIR, /tmp, memory)");
     }
 }
 
@@ -394,6 +424,18 @@ static void json_signal(const struct crs_image *img, const void *rec, size_t i, 
         jhex("handler", s->handler, o);
     jhex("flags", s->flags, o);
     jhex("mask", s->mask, o);
+}
+
+static void json_fobj(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_fobj *f = rec;
+    (void)i;
+    jstrk("kind", fobj_kind_name(f->kind), o);
+    jstrk("path", crs_image_str(img, f->path), o);
+    ju64("size", f->size, o);
+    ju64("mode", f->mode, o);
+    ju64("extents", f->nextents, o);
+    ju64("bytes_stored", fobj_stored(img, f), o);
 }
 
 static void json_ext(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -24,6 +24,9 @@ struct crs_ckpt_opts {
     int fork_mode;       /* a child writes the image; the process stalls only for the fork */
     int zstd_level;      /* 0: no compression */
     int ignore_fds;      /* unrestorable descriptors are recorded as closed */
+    /* Bytes of saved files (deleted while open, in /dev/shm) an image may
+     * hold: 0 the default (CRS_FILE_DATA_MAX_DEFAULT), UINT64_MAX no limit. */
+    uint64_t file_data_max;
     int timeout_ms;      /* for parking the threads */
     /* Called once the image is written (status 0) or failed (-errno, message),
      * while the threads are still parked in place mode: it may reply to the
@@ -31,6 +34,8 @@ struct crs_ckpt_opts {
     void (*after_write)(void *arg, int status, const char *msg);
     void *arg;
 };
+
+#define CRS_FILE_DATA_MAX_DEFAULT (1ull << 30)
 
 struct crs_ckpt_result {
     int restarted;       /* 1: we are the restarted process */

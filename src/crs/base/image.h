@@ -32,7 +32,9 @@ struct crs_image_writer {
     void *zbuf;             /* compressed output buffer */
     size_t zbuf_cap;
     void *ext_hash;         /* XXH3 state (in scratch) of the extension being written */
-    int ext_open;           /* between crs_iw_extension_begin and _end */
+    int ext_open;           /* 1 between crs_iw_extension_begin and _end, 2 between
+                             * crs_iw_stream_begin and _end */
+    uint32_t stream_type;   /* the section being streamed */
     uint64_t ext_start;     /* its section's offset */
     uint64_t ext_len;       /* bytes appended so far */
     uint32_t nexts;         /* extensions written */
@@ -88,6 +90,16 @@ int crs_iw_extension_begin(struct crs_image_writer *w, const char *owner);
 int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len);
 int crs_iw_extension_end(struct crs_image_writer *w);
 
+/* A bulk section (FDATA: CRS_SECF_BULK in image_sections.def) in pieces:
+ * _begin starts it, each _append adds bytes (straight to the file),
+ * _length says how many so far (where the next piece lands in it), _end
+ * closes it. While it is open nothing else may be written (-EINVAL). Same
+ * errors as crs_iw_section. */
+int crs_iw_stream_begin(struct crs_image_writer *w, uint32_t type);
+int crs_iw_stream_append(struct crs_image_writer *w, const void *bytes, size_t len);
+uint64_t crs_iw_stream_length(const struct crs_image_writer *w);
+int crs_iw_stream_end(struct crs_image_writer *w);
+
 /* The image holds values that only format version `version` (or later)
  * defines, in sections of older kinds (image_format.h: a descriptor kind
  * from CRS_FD_INHERITED on, say): the header will say at least that version.
@@ -131,6 +143,10 @@ struct crs_image {
     uint64_t *auxv;                        size_t nauxv; /* count of uint64_t words */
     struct crs_rec_pipe *pipes;            size_t npipes;
     unsigned char *pipedata;               size_t pipedata_len;
+    struct crs_rec_fobj *fobjs;            size_t nfobjs;
+    struct crs_rec_fextent *fextents;      size_t nfextents;
+    unsigned char *fdata;                  size_t fdata_len; /* fdata stays NULL: on disk at */
+    uint64_t fdata_offset;                 /* this offset (crs_image_read_fextent) */
     char *strings;                         size_t strings_len;
     struct crs_image_ext *exts;            size_t nexts; /* in the order written */
     char *name;             /* for messages: "image NAME: ..." */
@@ -160,7 +176,12 @@ const struct crs_image_ext *crs_image_extension(const struct crs_image *img, con
  * decompressing. Returns 0 or -errno with img->err set. */
 int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst);
 
-/* Verifies every chunk's checksum without restoring (cr_info --verify). */
+/* Reads the bytes of saved-file extent `i` (fextents[i].length of them) into
+ * dst, checking their checksum. 0 or -errno with img->err set. */
+int crs_image_read_fextent(struct crs_image *img, size_t i, void *dst);
+
+/* Verifies every chunk's checksum, and the saved files' bytes (each extent
+ * and FDATA as a whole), without restoring (cr_info --verify). */
 int crs_image_verify_chunks(struct crs_image *img);
 
 void crs_image_close(struct crs_image *img);

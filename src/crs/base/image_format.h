@@ -81,6 +81,9 @@ enum crs_section_type {
     CRS_SEC_PIPEDATA = 12, /* raw bytes: what those pipes held */
     CRS_SEC_EXT = 13,      /* version 2: one extension: struct crs_ext_head, then its
                             * owner's bytes; the only type that may appear more than once */
+    CRS_SEC_FOBJS = 14,    /* version 3: struct crs_rec_fobj[]: files whose bytes the image holds */
+    CRS_SEC_FEXTENTS = 15, /* version 3: struct crs_rec_fextent[]: where those bytes are */
+    CRS_SEC_FDATA = 16,    /* version 3: raw bytes: the files' bytes, extent after extent */
     CRS_SEC__MAX
 };
 
@@ -167,7 +170,12 @@ enum crs_region_kind {
     CRS_REGION_FILE_SHARED = 3, /* shared file mapping: the file holds the data */
     CRS_REGION_SHMEM = 4,    /* shared anonymous or memfd: a crs_rec_memfd */
     CRS_REGION_VDSO = 5,     /* [vdso], [vvar], [vvar_vclock]: the kernel's; moved, never stored */
+    /* version 3 */
+    CRS_REGION_FOBJ = 6,     /* shared mapping of a file whose bytes the image holds (a deleted file,
+                              * one in /dev/shm): `file` indexes FOBJS; no pages stored */
 };
+#define CRS_REGION__LAST CRS_REGION_FOBJ
+#define CRS_REGION__LAST_V1 CRS_REGION_VDSO
 
 #define CRS_REGION_F_GROWSDOWN 0x1u /* the main stack */
 #define CRS_REGION_F_HEAP 0x2u      /* [heap] */
@@ -228,8 +236,10 @@ enum crs_fd_kind {
                               * job server's pipe, a socket), of a kind Revive cannot reopen: at
                               * restart cr_restart's own descriptor of that number if it has one
                               * of the same type (mode) and access, else closed */
+    CRS_FD_FOBJ = 9,         /* a file whose bytes the image holds (index in `memfd` into FOBJS),
+                              * reopened with its flags at its offset */
 };
-#define CRS_FD__LAST CRS_FD_INHERITED
+#define CRS_FD__LAST CRS_FD_FOBJ
 #define CRS_FD__LAST_V1 CRS_FD_PIPE   /* the last kind a version 1 or 2 image may hold */
 
 struct crs_rec_pipe {
@@ -252,6 +262,39 @@ struct crs_rec_fd {
     uint64_t dev, ino;
     int32_t dup_of;          /* a lower fd sharing the same open file (offset, flags), or -1 */
     uint32_t reserved;
+};
+
+/*
+ * Files whose bytes the image holds (version 3): files deleted while open
+ * (unlinked scratch files, gfortran STATUS='SCRATCH' units, tmpfile(),
+ * O_TMPFILE) and files in /dev/shm (POSIX shared memory), so that the image
+ * survives their loss (a reboot, another node). Descriptors (CRS_FD_FOBJ)
+ * and shared mappings (CRS_REGION_FOBJ) refer to them by index. Their data
+ * extents (holes are not stored) are FEXTENTS records in file order, each
+ * checksummed, whose bytes lie in FDATA.
+ */
+enum crs_fobj_kind {
+    CRS_FOBJ_DELETED = 1,    /* removed while open: recreated unnamed (O_TMPFILE) in its folder,
+                              * else in $TMPDIR or /tmp, else in memory (memfd) */
+    CRS_FOBJ_SHM = 2,        /* in /dev/shm: recreated under its name, holding these bytes */
+};
+
+struct crs_rec_fobj {
+    struct crs_strref path;  /* as /proc showed it, without " (deleted)" */
+    uint32_t kind;           /* enum crs_fobj_kind */
+    uint32_t mode;           /* st_mode */
+    uint64_t dev, ino;       /* at checkpoint, to match descriptors and mappings */
+    uint64_t size;           /* file size */
+    uint32_t first_extent;   /* its extents: FEXTENTS[first_extent, first_extent + nextents) */
+    uint32_t nextents;
+    uint64_t reserved[2];
+};
+
+struct crs_rec_fextent {
+    uint64_t offset;         /* in the file */
+    uint64_t length;         /* bytes, 1 to CRS_CHUNK_MAX */
+    uint64_t data_offset;    /* into FDATA */
+    uint64_t checksum;       /* XXH3-64 of those bytes */
 };
 
 struct crs_rec_sigaction {

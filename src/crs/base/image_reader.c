@@ -270,6 +270,14 @@ static int read_sections(struct crs_image *img)
 {
     for (uint32_t i = 0; i < img->hdr.section_count; i++) {
         const struct crs_section_entry *e = &img->table[i];
+        if (crs_section_kind(e->type)->flags & CRS_SECF_BULK) {
+            /* left on disk; its pieces are checked as they are read */
+            if (e->type == CRS_SEC_FDATA) {
+                img->fdata_offset = e->offset;
+                img->fdata_len = (size_t)e->size;
+            }
+            continue;
+        }
         void *p = NULL;
         int rc = read_section(img, e, &p);
         if (rc)
@@ -357,7 +365,8 @@ static int check_regions(struct crs_image *img)
             return fail(img, EBADMSG, "region %zu has bad bounds or overlaps region %zu: " CORRUPT,
                         i, i ? i - 1 : 0);
         prev_end = r->end;
-        if (r->prot & ~7u || r->kind < CRS_REGION_ANON || r->kind > CRS_REGION_VDSO ||
+        uint32_t last = img->hdr.version >= 3 ? CRS_REGION__LAST : CRS_REGION__LAST_V1;
+        if (r->prot & ~7u || r->kind < CRS_REGION_ANON || r->kind > last ||
             (r->flags & ~(CRS_REGION_F_GROWSDOWN | CRS_REGION_F_HEAP | CRS_REGION_F_STACK)))
             return fail(img, EBADMSG, "region %zu has unknown protection, kind or flags: " CORRUPT, i);
         bool idx_ok;
@@ -365,6 +374,8 @@ static int check_regions(struct crs_image *img)
             idx_ok = r->file >= 0 && (size_t)r->file < img->nfiles && r->pgoff % page == 0;
         else if (r->kind == CRS_REGION_SHMEM)
             idx_ok = r->file >= 0 && (size_t)r->file < img->nmemfds && r->pgoff % page == 0;
+        else if (r->kind == CRS_REGION_FOBJ)
+            idx_ok = r->file >= 0 && (size_t)r->file < img->nfobjs && r->pgoff % page == 0;
         else
             idx_ok = r->file == -1;
         if (!idx_ok)
@@ -415,7 +426,7 @@ static int check_chunks(struct crs_image *img)
             while (j < img->nregions && img->regions[j].end <= a)
                 j++;
             if (j == img->nregions || img->regions[j].start > a ||
-                img->regions[j].kind == CRS_REGION_VDSO)
+                img->regions[j].kind == CRS_REGION_VDSO || img->regions[j].kind == CRS_REGION_FOBJ)
                 return fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") is outside every "
                             "region: " CORRUPT, i, a);
             a = img->regions[j].end < end ? img->regions[j].end : end;
@@ -440,6 +451,35 @@ static int check_memfds(struct crs_image *img)
     return 0;
 }
 
+/* Saved files: kind, path; their extents inside FEXTENTS, ascending, inside
+ * the file, each non-empty and its bytes inside FDATA; every extent belongs
+ * to one file, in order. */
+static int check_fobjs(struct crs_image *img)
+{
+    uint64_t next = 0;
+    for (size_t i = 0; i < img->nfobjs; i++) {
+        const struct crs_rec_fobj *f = &img->fobjs[i];
+        if (!str_ok(img, f->path) || (f->kind != CRS_FOBJ_DELETED && f->kind != CRS_FOBJ_SHM))
+            return fail(img, EBADMSG, "saved file %zu has a bad kind or path: " CORRUPT, i);
+        if (f->first_extent != next || f->nextents > img->nfextents - next)
+            return fail(img, EBADMSG, "saved file %zu refers to extents it does not own: " CORRUPT, i);
+        uint64_t end = 0;
+        for (uint32_t k = 0; k < f->nextents; k++) {
+            const struct crs_rec_fextent *x = &img->fextents[next + k];
+            if (x->length == 0 || x->length > CRS_CHUNK_MAX || x->offset < end || x->offset > f->size || x->length > f->size - x->offset ||
+                x->data_offset > img->fdata_len || x->length > img->fdata_len - x->data_offset)
+                return fail(img, EBADMSG, "saved file %zu has extent %u out of order or outside its "
+                            "bytes: " CORRUPT, i, k);
+            end = x->offset + x->length;
+        }
+        next += f->nextents;
+    }
+    if (next != img->nfextents)
+        return fail(img, EBADMSG, "%zu saved-file extents belong to no file: " CORRUPT,
+                    (size_t)(img->nfextents - next));
+    return 0;
+}
+
 static int check_pipes(struct crs_image *img)
 {
     for (size_t i = 0; i < img->npipes; i++) {
@@ -461,6 +501,7 @@ static int check_fds(struct crs_image *img)
             return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
         bool idx_ok = f->kind == CRS_FD_MEMFD  ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
                       : f->kind == CRS_FD_PIPE ? f->memfd >= 0 && (size_t)f->memfd < img->npipes
+                      : f->kind == CRS_FD_FOBJ ? f->memfd >= 0 && (size_t)f->memfd < img->nfobjs
                                                : f->memfd == -1;
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
@@ -624,6 +665,44 @@ int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst)
     return rc;
 }
 
+int crs_image_read_fextent(struct crs_image *img, size_t i, void *dst)
+{
+    if (i >= img->nfextents)
+        return fail(img, EINVAL, "no saved-file extent %zu (the image has %zu)", i, img->nfextents);
+    const struct crs_rec_fextent *x = &img->fextents[i];
+    int rc = get(img, img->fdata_offset + x->data_offset, dst, x->length);
+    if (!rc && !SUM_OK(XXH3_64bits(dst, x->length), x->checksum))
+        rc = fail(img, EBADMSG, "saved-file extent %zu checksum mismatch: " CORRUPT, i);
+    return rc;
+}
+
+/* FDATA as a whole, against its table entry, read in pieces. */
+static int verify_bulk(struct crs_image *img, void *buf, size_t cap)
+{
+    for (uint32_t t = 0; t < img->hdr.section_count; t++) {
+        const struct crs_section_entry *e = &img->table[t];
+        if (!(crs_section_kind(e->type)->flags & CRS_SECF_BULK))
+            continue;
+        XXH3_state_t *st = XXH3_createState();
+        if (!st)
+            return fail(img, ENOMEM, "out of memory");
+        XXH3_64bits_reset(st);
+        int rc = 0;
+        for (uint64_t off = 0; off < e->size && !rc; off += cap) {
+            size_t n = e->size - off < cap ? (size_t)(e->size - off) : cap;
+            if (!(rc = get(img, e->offset + off, buf, n)))
+                XXH3_64bits_update(st, buf, n);
+        }
+        uint64_t sum = XXH3_64bits_digest(st);
+        XXH3_freeState(st);
+        if (rc)
+            return rc;
+        if (!SUM_OK(sum, e->checksum))
+            return fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, crs_section_name(e->type));
+    }
+    return 0;
+}
+
 int crs_image_verify_chunks(struct crs_image *img)
 {
     void *buf = malloc(CRS_CHUNK_MAX);
@@ -632,6 +711,10 @@ int crs_image_verify_chunks(struct crs_image *img)
     int rc = 0;
     for (size_t i = 0; i < img->nchunks && !rc; i++)
         rc = crs_image_read_chunk(img, i, buf);
+    if (!rc)
+        rc = verify_bulk(img, buf, CRS_CHUNK_MAX);
+    for (size_t i = 0; i < img->nfextents && !rc; i++)
+        rc = crs_image_read_fextent(img, i, buf);   /* at most CRS_CHUNK_MAX each */
     free(buf);
     return rc;
 }

@@ -21,6 +21,10 @@
                                 * words; the section holds whole pairs (AUXV) */
 #define CRS_SECF_REPEAT 0x8u   /* may appear more than once, each section one record of
                                 * its own size (EXT; written by crs_iw_extension) */
+#define CRS_SECF_BULK 0x10u    /* bytes that may be large (FDATA): written in pieces
+                                * (crs_iw_stream_*), left on disk by the reader, which checks
+                                * them piece by piece as they are read (and the section's
+                                * checksum in crs_image_verify_chunks) */
 
 struct crs_section_kind {
     uint32_t type;        /* enum crs_section_type; 0 in the unused slots */

@@ -263,8 +263,10 @@ static int add_chunk(struct crs_image_writer *w, uint64_t vaddr, const void *src
  * must be contiguous). */
 static int ext_closed(struct crs_image_writer *w)
 {
-    if (w->ext_open)
+    if (w->ext_open == 1)
         return fail(w, EINVAL, "an extension is still open; end it with crs_iw_extension_end first");
+    if (w->ext_open)
+        return fail(w, EINVAL, "a section is still being streamed; end it with crs_iw_stream_end first");
     return 0;
 }
 
@@ -420,7 +422,7 @@ int crs_iw_extension_begin(struct crs_image_writer *w, const char *owner)
 
 int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len)
 {
-    if (!w->ext_open)
+    if (w->ext_open != 1)
         return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
     if (len > CRS_EXT_BYTES_MAX - w->ext_len)
         return fail(w, EMSGSIZE, "an extension holds at most 1 GiB; split it into several");
@@ -437,7 +439,7 @@ int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_
 
 int crs_iw_extension_end(struct crs_image_writer *w)
 {
-    if (!w->ext_open)
+    if (w->ext_open != 1)
         return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
     struct crs_section_entry *e = &w->table[w->nsections++];
     e->type = CRS_SEC_EXT;
@@ -458,6 +460,65 @@ int crs_iw_extension(struct crs_image_writer *w, const char *owner, const void *
     if (!rc)
         rc = crs_iw_extension_end(w);
     return rc;
+}
+
+/* ---- bulk sections, streamed ---- */
+
+int crs_iw_stream_begin(struct crs_image_writer *w, uint32_t type)
+{
+    const struct crs_section_kind *k = crs_section_kind(type);
+    int rc = ext_closed(w);
+    if (rc)
+        return rc;
+    if (!k || !(k->flags & CRS_SECF_BULK))
+        return fail(w, EINVAL, "only a bulk section kind (FDATA) is streamed");
+    for (uint32_t i = 0; i < w->nsections; i++)
+        if (w->table[i].type == type)
+            return fail(w, EINVAL, "section added twice; each type may appear once");
+    if (w->nsections >= sizeof(w->table) / sizeof(w->table[0]))
+        return fail(w, EINVAL, "too many sections");
+    if ((rc = pad_to(w, SECTION_ALIGN)))
+        return rc;
+    XXH3_64bits_reset(w->ext_hash);
+    w->ext_start = w->pos;
+    w->ext_len = 0;
+    w->stream_type = type;
+    w->ext_open = 2;
+    return 0;
+}
+
+int crs_iw_stream_append(struct crs_image_writer *w, const void *bytes, size_t len)
+{
+    if (w->ext_open != 2)
+        return fail(w, EINVAL, "no section is being streamed; start one with crs_iw_stream_begin");
+    if (len == 0)
+        return 0;
+    int rc = put(w, w->pos, bytes, len);
+    if (rc)
+        return rc;
+    XXH3_64bits_update(w->ext_hash, bytes, len);
+    w->pos += len;
+    w->ext_len += len;
+    return 0;
+}
+
+uint64_t crs_iw_stream_length(const struct crs_image_writer *w)
+{
+    return w->ext_open == 2 ? w->ext_len : 0;
+}
+
+int crs_iw_stream_end(struct crs_image_writer *w)
+{
+    if (w->ext_open != 2)
+        return fail(w, EINVAL, "no section is being streamed; start one with crs_iw_stream_begin");
+    struct crs_section_entry *e = &w->table[w->nsections++];
+    e->type = w->stream_type;
+    e->record_size = 1;
+    e->offset = w->ext_start;
+    e->size = w->ext_len;
+    e->checksum = XXH3_64bits_digest(w->ext_hash);
+    w->ext_open = 0;
+    return 0;
 }
 
 /* ---- the end ---- */

@@ -193,12 +193,13 @@ static int stopped_or_dead(pid_t pid, char *err, size_t errlen)
     return 0;
 }
 
-static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms, int signal_after,
+static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uint32_t file_data_max_mb,
+                    int timeout_ms, int signal_after,
                     int (*commit)(void *arg, char *err, size_t errlen), void *arg, struct crs_proto_reply *reply,
                     char *err, size_t errlen);
 
-int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms,
-                         int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
+int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uint32_t file_data_max_mb,
+                         int timeout_ms, int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
                          struct crs_proto_reply *reply, char *err, size_t errlen)
 {
     /* A process whose program closed libcr's socket without libc drops the
@@ -214,14 +215,16 @@ int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level
             if (image_fd < 0 || lseek(image_fd, 0, SEEK_CUR) != start || process_gone(pid))
                 break;
         }
-        e = exchange(pid, image_fd, flags, zstd_level, timeout_ms, signal_after, commit, arg, reply, err, errlen);
+        e = exchange(pid, image_fd, flags, zstd_level, file_data_max_mb, timeout_ms, signal_after, commit, arg,
+                     reply, err, errlen);
     }
     return e;
 }
 
 /* One connection's exchange: -ECONNRESET (err set) when the process hung up
  * before answering. */
-static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms, int signal_after,
+static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uint32_t file_data_max_mb,
+                    int timeout_ms, int signal_after,
                     int (*commit)(void *arg, char *err, size_t errlen), void *arg, struct crs_proto_reply *reply,
                     char *err, size_t errlen)
 {
@@ -255,7 +258,8 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int
         return s;
     }
     struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION, .flags = flags,
-                                    .zstd_level = zstd_level, .timeout_ms = 10000 };
+                                    .zstd_level = zstd_level, .timeout_ms = 10000,
+                                    .file_data_max_mb = file_data_max_mb };
     int e = crs_proto_send(s, &rq, sizeof rq, image_fd);
     if (e) {
         snprintf(err, errlen, "cannot send the request to process %d: %s", (int)pid, strerror(-e));

@@ -30,8 +30,11 @@ struct crs_proto_request {
     uint32_t magic, version, flags;
     int32_t zstd_level;
     uint32_t timeout_ms; /* for stopping the threads */
-    uint32_t reserved[3];
+    uint32_t file_data_max_mb; /* MiB of saved files (deleted, /dev/shm) the image may hold:
+                                * 0 the process's default, CRS_PROTO_NO_LIMIT none */
+    uint32_t reserved[2];
 };
+#define CRS_PROTO_NO_LIMIT 0xffffffffu
 
 struct crs_proto_reply {
     uint32_t magic;
@@ -68,11 +71,12 @@ long crs_proto_process_uid(pid_t pid);
 
 #ifndef REVIVE_CRS_PROTOCOL_CLIENT
 #define REVIVE_CRS_PROTOCOL_CLIENT
-/* The requester's whole exchange: sends the request and image fd, waits for
+/* The requester's whole exchange: sends the request (file_data_max_mb: as in
+ * struct crs_proto_request) and image fd, waits for
  * the image (timeout_ms, -1: none, while checking that pid lives), calls
  * commit(arg) to make it durable, sends `signal_after` to pid if nonzero, then
  * lets the process run on. Returns 0 or -errno with a message in err. */
-int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, int timeout_ms,
-                         int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
+int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uint32_t file_data_max_mb,
+                         int timeout_ms, int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
                          struct crs_proto_reply *reply, char *err, size_t errlen);
 #endif

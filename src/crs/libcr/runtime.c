@@ -275,6 +275,8 @@ static void serve_external(int conn)
     o.fork_mode = x.fork_mode;
     o.zstd_level = rq.zstd_level;
     o.ignore_fds = (rq.flags & CRS_REQ_F_IGNORE_FDS) != 0;
+    o.file_data_max = rq.file_data_max_mb == CRS_PROTO_NO_LIMIT ? UINT64_MAX
+                                                                : (uint64_t)rq.file_data_max_mb << 20;
     o.timeout_ms = (int)rq.timeout_ms;
     serving_conn = conn;
     o.after_write = external_after_write;
@@ -520,7 +522,7 @@ static void *remote_request(void *arg)
     int e = crs_proto_checkpoint(s->target, s->fd,
                                  ((s->flags & CR_CHKPT_FORK) ? CRS_REQ_F_FORK : 0) |
                                      ((s->flags & CR_CHKPT_IGNORE_FDS) ? CRS_REQ_F_IGNORE_FDS : 0),
-                                 (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0,
+                                 (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0, 0,
                                  s->timeout_s ? (int)s->timeout_s * 1000 : -1, s->signal, NULL, NULL, &rp, err,
                                  sizeof err);
     close(s->fd);

@@ -24,6 +24,7 @@ enum crs_page_mode {
 struct crs_capture_opts {
     int ignore_fds;   /* record unrestorable descriptors as closed instead of failing */
     int zstd_level;   /* 0: no compression */
+    uint64_t file_data_max;   /* bytes of saved files an image may hold; 0: no limit */
 };
 
 struct crs_capture {
@@ -47,6 +48,17 @@ struct crs_capture {
     struct crs_rec_fd *fds;
     const char **fd_paths;
     size_t nfds;
+    struct crs_rec_fobj *fobjs;     /* files whose bytes the image holds */
+    const char **fobj_paths;
+    int *fobj_src;                  /* a descriptor that reads each, or -1 */
+    uint8_t *fobj_owned;            /* 1: ours (closed by crs_capture_fobj_release) */
+    size_t nfobjs, fobjs_cap;
+    struct crs_rec_fextent *fextents;
+    uint64_t *fext_vaddr;           /* where an extent is mapped when no descriptor reads it, else 0 */
+    size_t nfextents, fextents_cap;
+    struct crs_rec_fextent *fext_out;   /* the extents written: the data ones less pages of zeros */
+    size_t nfext_out;
+    uint64_t fdata_total;
     struct crs_rec_pipe *pipes;
     size_t npipes;
     unsigned char *pipedata;
@@ -78,6 +90,21 @@ int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *map
  * found inherited are what the restarted process inherited. */
 void crs_inherited_note(void);
 void crs_inherited_after_restart(void);
+
+/* Saved files (capture_fobjs.c). The index of the one with this device and
+ * inode (added if new; name as /proc shows it, mode 0 if unknown), or -1
+ * when there are too many; whether a path lies in /dev/shm; a descriptor of
+ * the process that reads one; once every descriptor and mapping is known,
+ * how to read each and its extents (checks opts.file_data_max); FDATA's
+ * bytes (bounce: CRS_CHUNK_MAX bytes; mem_fd: /proc/self/mem); closing the
+ * descriptors opened for reading. */
+int crs_capture_fobj_index(struct crs_capture *c, uint64_t dev, uint64_t ino, const char *name, uint32_t mode,
+                           uint64_t min_size);
+int crs_capture_is_shm_path(const char *path);
+void crs_capture_fobj_reader(struct crs_capture *c, int i, int fd, uint32_t open_flags);
+int crs_capture_fobj_plan(struct crs_capture *c);
+int crs_capture_fobj_write(struct crs_capture *c, struct crs_image_writer *w, char *bounce, int mem_fd);
+void crs_capture_fobj_release(struct crs_capture *c);
 
 /* Helpers shared by the capture files. */
 void crs_capture_error(struct crs_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

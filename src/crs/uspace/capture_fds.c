@@ -84,8 +84,16 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
             return 0;
         }
         size_t len = strlen(link);
-        if (len > 10 && !strcmp(link + len - 10, " (deleted)"))
-            return -1;
+        if ((len > 10 && !strcmp(link + len - 10, " (deleted)")) || crs_capture_is_shm_path(link)) {
+            /* deleted while open, or in /dev/shm: its bytes go into the image */
+            int k = crs_capture_fobj_index(c, st->st_dev, st->st_ino, link, st->st_mode, (uint64_t)st->st_size);
+            if (k < 0)
+                return -1;
+            r->kind = CRS_FD_FOBJ;
+            r->memfd = k;
+            crs_capture_fobj_reader(c, k, fd, r->open_flags);
+            return 0;
+        }
         r->kind = CRS_FD_REGULAR;
         return 0;
     }

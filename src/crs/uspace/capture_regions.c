@@ -104,8 +104,19 @@ int crs_capture_regions(struct crs_capture *c)
     /* fds may add memfds too: room for both */
     c->memfds = crs_scratch_alloc(c->scratch, ((size_t)n + 4096) * sizeof *c->memfds);
     c->memfd_names = crs_scratch_alloc(c->scratch, ((size_t)n + 4096) * sizeof *c->memfd_names);
+    /* saved files too: mappings and descriptors name them */
+    c->fobjs_cap = (size_t)n + 4096;
+    c->fobjs = crs_scratch_alloc(c->scratch, c->fobjs_cap * sizeof *c->fobjs);
+    c->fobj_paths = crs_scratch_alloc(c->scratch, c->fobjs_cap * sizeof *c->fobj_paths);
+    c->fobj_src = crs_scratch_alloc(c->scratch, c->fobjs_cap * sizeof *c->fobj_src);
+    c->fobj_owned = crs_scratch_alloc(c->scratch, c->fobjs_cap);
+    c->fextents_cap = 1u << 18;   /* 256 Ki pieces of up to 4 MiB */
+    c->fextents = crs_scratch_alloc(c->scratch, c->fextents_cap * sizeof *c->fextents);
+    c->fext_vaddr = crs_scratch_alloc(c->scratch, c->fextents_cap * sizeof *c->fext_vaddr);
+    c->fext_out = crs_scratch_alloc(c->scratch, c->fextents_cap * sizeof *c->fext_out);
     if (!c->regions || !c->region_names || !c->region_pages || !c->files || !c->file_paths ||
-        !c->memfds || !c->memfd_names) {
+        !c->memfds || !c->memfd_names || !c->fobjs || !c->fobj_paths || !c->fobj_src || !c->fobj_owned ||
+        !c->fextents || !c->fext_vaddr || !c->fext_out) {
         crs_capture_error(c, "out of scratch memory for %ld regions", n);
         return -ENOMEM;
     }
@@ -139,14 +150,20 @@ int crs_capture_regions(struct crs_capture *c)
                               "cannot checkpoint yet; use mmap or memfd instead",
                               name, (unsigned long long)m->start);
             return -ENOTSUP;
-        } else if (m->shared && (m->ino != 0 && (!strncmp(name, "/memfd:", 7) || !strncmp(name, "/dev/zero", 9) ||
-                                                  !strncmp(name, "[anon_shmem", 11) || ends_with(name, " (deleted)")))) {
-            if (name[0] == '/' && strncmp(name, "/memfd:", 7) && strncmp(name, "/dev/zero", 9)) {
-                crs_capture_error(c, "a shared mapping of the deleted file %s at 0x%llx cannot be restored; "
-                                  "keep the file until the checkpoint is taken",
-                                  name, (unsigned long long)m->start);
-                return -ENOTSUP;
+        } else if (m->shared && m->ino != 0 && name[0] == '/' && strncmp(name, "/memfd:", 7) &&
+                   strncmp(name, "/dev/zero", 9) && strncmp(name, "/anon_hugepage", 14) &&
+                   (ends_with(name, " (deleted)") || crs_capture_is_shm_path(name))) {
+            /* a deleted file, or one in /dev/shm: its bytes go into the image */
+            int k = crs_capture_fobj_index(c, m->dev, m->ino, name, 0, m->pgoff + (m->end - m->start));
+            if (k < 0) {
+                crs_capture_error(c, "too many saved files (at the shared mapping of %s)", name);
+                return -E2BIG;
             }
+            r->kind = CRS_REGION_FOBJ;
+            r->file = k;
+        } else if (m->shared && (m->ino != 0 && (!strncmp(name, "/memfd:", 7) || !strncmp(name, "/dev/zero", 9) ||
+                                                  !strncmp(name, "[anon_shmem", 11) ||
+                                                  !strncmp(name, "/anon_hugepage", 14)))) {
             r->kind = CRS_REGION_SHMEM;
             r->file = crs_capture_memfd_index(c, m->ino, name, m->pgoff + (m->end - m->start));
             pages = CRS_PAGES_RESIDENT;
@@ -161,13 +178,14 @@ int crs_capture_regions(struct crs_capture *c)
             r->file = find_or_add_file(c, name, &st);
         } else if (!m->shared && name[0] == '/' && m->ino != 0) {
             struct stat st;
-            if (!ends_with(name, " (deleted)") && stat(name, &st) == 0 && st.st_ino == m->ino &&
-                S_ISREG(st.st_mode) && strncmp(name, "/memfd:", 7)) {
+            if (!ends_with(name, " (deleted)") && !crs_capture_is_shm_path(name) && stat(name, &st) == 0 &&
+                st.st_ino == m->ino && S_ISREG(st.st_mode) && strncmp(name, "/memfd:", 7)) {
                 r->kind = CRS_REGION_FILE;
                 r->file = find_or_add_file(c, name, &st);
                 pages = CRS_PAGES_COW;
             } else {
-                /* the file is gone or replaced: keep its content in the image */
+                /* the file is gone or replaced, or in /dev/shm (which a reboot
+                 * empties): keep its content in the image */
                 r->kind = CRS_REGION_ANON;
                 pages = CRS_PAGES_ALL;
             }

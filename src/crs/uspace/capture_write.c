@@ -215,9 +215,29 @@ static int write_extensions(struct crs_capture *c, struct crs_image_writer *w)
     return 0;
 }
 
+/* The saved files' bytes (FDATA), read from their descriptors or, for
+ * those without one, from their mappings through /proc/self/mem. */
+static int write_fobjs(struct crs_capture *c, struct crs_image_writer *w)
+{
+    if (!c->nfobjs)
+        return 0;
+    char *bounce = crs_scratch_alloc(c->scratch, CRS_CHUNK_MAX);
+    if (!bounce) {
+        crs_capture_error(c, "out of scratch memory for the saved files");
+        return -ENOMEM;
+    }
+    int mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    int e = crs_capture_fobj_write(c, w, bounce, mem_fd);
+    if (mem_fd >= 0)
+        close(mem_fd);
+    return e;
+}
+
 int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
 {
     int e = write_memory(c, w);
+    if (!e)
+        e = write_fobjs(c, w);
     if (e) {
         if (!c->err[0])
             crs_capture_error(c, "%s", w->err);
@@ -238,6 +258,12 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     for (size_t i = 0; i < c->nfds; i++)
         if ((e = strref(c, w, c->fd_paths[i], &c->fds[i].path)))
             return e;
+    for (size_t i = 0; i < c->nfobjs; i++)
+        if ((e = strref(c, w, c->fobj_paths[i], &c->fobjs[i].path)))
+            return e;
+    for (size_t i = 0; i < c->nregions; i++)
+        if (c->regions[i].kind > CRS_REGION__LAST_V1)
+            crs_iw_require_version(w, 3);
     for (size_t i = 0; i < c->nfds; i++)
         if (c->fds[i].kind > CRS_FD__LAST_V1)
             crs_iw_require_version(w, 3);
@@ -250,6 +276,8 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (e = section(c, w, CRS_SEC_FDS, c->fds, sizeof *c->fds, c->nfds)) ||
         (e = section(c, w, CRS_SEC_SIGNALS, c->sig, sizeof c->sig[0], 64)) ||
         (e = section(c, w, CRS_SEC_AUXV, c->auxv, sizeof(uint64_t), c->nauxv)) ||
+        (c->nfobjs && (e = section(c, w, CRS_SEC_FOBJS, c->fobjs, sizeof *c->fobjs, c->nfobjs))) ||
+        (c->nfobjs && (e = section(c, w, CRS_SEC_FEXTENTS, c->fext_out, sizeof *c->fext_out, c->nfext_out))) ||
         (c->npipes && (e = section(c, w, CRS_SEC_PIPES, c->pipes, sizeof *c->pipes, c->npipes))) ||
         (c->pipedata_len && (e = section(c, w, CRS_SEC_PIPEDATA, c->pipedata, 1, c->pipedata_len))))
         return e;

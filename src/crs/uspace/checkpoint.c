@@ -141,7 +141,7 @@ static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
     if ((e = crs_capture_process(c)) || (e = crs_capture_signals(c)) || (e = crs_capture_regions(c)) ||
-        (e = crs_capture_fds(c)))
+        (e = crs_capture_fds(c)) || (e = crs_capture_fobj_plan(c)))
         return e;
     c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);
     if (!c->threads) {
@@ -256,6 +256,9 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.zstd_level = o->zstd_level;
+    c->opts.file_data_max = o->file_data_max ? o->file_data_max : CRS_FILE_DATA_MAX_DEFAULT;
+    if (o->file_data_max == UINT64_MAX)
+        c->opts.file_data_max = 0;   /* no limit */
     image_fd = o->fd;
 
     int e = collect(c, (size_t)np);
@@ -326,6 +329,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         res->stall_ms = now_ms() - t0;
         crs_park_release();
     }
+    crs_capture_fobj_release(c);
     image_fd = -1;
     crs_scratch_reset(&scratch);
     return res->status;

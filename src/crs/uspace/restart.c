@@ -105,6 +105,7 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     free(u->r.cur);
     free(u->r.memfd_fds);
     free(u->r.pipe_fds);
+    free(u->r.fobj_fds);
     free(u);
     ri->impl = NULL;
 }

@@ -55,6 +55,7 @@ struct crs_restore {
     uint64_t *cur;          /* per region: where it is mapped now */
     int *memfd_fds;         /* per memfd record */
     int *pipe_fds;          /* per pipe record: read end, write end */
+    int *fobj_fds;          /* per saved file: the recreated file, read-write */
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;

@@ -2,14 +2,18 @@
  * to its address; where cr_restart's own memory is in the way it is mapped
  * aside and moved into place by the switch. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
 #include "common/fault.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -21,6 +25,8 @@ static int region_fd(struct crs_restore *r, const struct crs_rec_region *g, int 
     *owned = 0;
     if (g->kind == CRS_REGION_SHMEM)
         return r->memfd_fds[g->file];
+    if (g->kind == CRS_REGION_FOBJ)
+        return r->fobj_fds[g->file];
     if (g->kind != CRS_REGION_FILE && g->kind != CRS_REGION_FILE_SHARED)
         return -1;
     const char *path = crs_image_str(r->img, r->img->files[g->file].path);
@@ -89,6 +95,95 @@ static int make_memfds(struct crs_restore *r)
     return 0;
 }
 
+/* An unnamed file for a saved file that was deleted: in its folder, where
+ * it lived (same file system, same space), else in $TMPDIR or /tmp, else
+ * in memory. */
+static int unnamed_file(const char *path, mode_t mode, const char **where)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    const char *tmp = getenv("TMPDIR");
+    const char *dirs[] = { slash ? dir : NULL, tmp && *tmp ? tmp : NULL, "/tmp" };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (!dirs[i])
+            continue;
+        int fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 07777);
+        if (fd >= 0) {
+            *where = dirs[i] == dir ? "its folder" : dirs[i];
+            return fd;
+        }
+    }
+    const char *base = slash ? strrchr(path, '/') + 1 : path;
+    *where = "memory";
+    return memfd_create(*base ? base : "revive-saved", MFD_CLOEXEC);
+}
+
+/* Files whose bytes the image holds: recreated (a deleted one unnamed, a
+ * /dev/shm one under its name) and filled, each at our own numbers. */
+static int make_fobjs(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    r->fobj_fds = calloc(img->nfobjs ? img->nfobjs : 1, sizeof(int));
+    if (!r->fobj_fds)
+        return -ENOMEM;
+    if (!img->nfobjs)
+        return 0;
+    char *buf = malloc(CRS_CHUNK_MAX);
+    if (!buf)
+        return -ENOMEM;
+    int e = 0;
+    for (size_t i = 0; i < img->nfobjs && !e; i++) {
+        const struct crs_rec_fobj *f = &img->fobjs[i];
+        const char *path = crs_image_str(img, f->path), *where = "";
+        int fd;
+        if (f->kind == CRS_FOBJ_SHM) {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode & 07777);
+            if (fd >= 0 && ftruncate(fd, 0) != 0) {
+                close(fd);
+                fd = -1;
+            }
+        } else {
+            fd = unnamed_file(path, f->mode, &where);
+        }
+        if (fd < 0 || ftruncate(fd, (off_t)f->size) != 0) {
+            crs_restore_error(r, "cannot recreate the %s %s (%llu bytes, saved in the image): %s",
+                              f->kind == CRS_FOBJ_SHM ? "shared memory file" : "deleted file", path,
+                              (unsigned long long)f->size, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            e = -EIO;
+            break;
+        }
+        if (f->kind == CRS_FOBJ_SHM)
+            fchmod(fd, f->mode & 07777);
+        else
+            revive_log_debug("the deleted file %s comes back unnamed in %s", path, where);
+        for (uint32_t k = 0; k < f->nextents && !e; k++) {
+            const struct crs_rec_fextent *x = &img->fextents[f->first_extent + k];
+            if ((e = crs_image_read_fextent(r->img, f->first_extent + k, buf))) {
+                crs_restore_error(r, "%s", r->img->err);
+                break;
+            }
+            for (uint64_t done = 0; done < x->length && !e;) {
+                ssize_t n = pwrite(fd, buf + done, x->length - done, (off_t)(x->offset + done));
+                if (n <= 0) {
+                    crs_restore_error(r, "cannot write the saved bytes of %s back: %s", path,
+                                      n < 0 ? strerror(errno) : "no space");
+                    e = -EIO;
+                }
+                done += n > 0 ? (uint64_t)n : 0;
+            }
+        }
+        r->fobj_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
+        close(fd);
+    }
+    free(buf);
+    return e;
+}
+
 static int has_data(const struct crs_image *img, size_t region, size_t *first_chunk)
 {
     const struct crs_rec_region *g = &img->regions[region];
@@ -108,6 +203,8 @@ int crs_restore_load(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     int e = make_memfds(r);
+    if (!e)
+        e = make_fobjs(r);
     if (e)
         return e;
     r->cur = calloc(img->nregions ? img->nregions : 1, sizeof *r->cur);

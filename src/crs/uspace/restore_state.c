@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,6 +36,13 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         fd = fcntl(r->pipe_fds[2 * f->memfd + end], F_DUPFD, r->work_fd_min);
         if (fd >= 0)
             fcntl(fd, F_SETFL, flags & O_NONBLOCK);
+        break;
+    }
+    case CRS_FD_FOBJ: {
+        /* its own open file, with its flags, on the recreated file */
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", r->fobj_fds[f->memfd]);
+        fd = open(self, flags & ~(O_TMPFILE | O_PATH | O_NOFOLLOW));
         break;
     }
     case CRS_FD_MEMFD:

@@ -58,6 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *buf = malloc(CRS_CHUNK_MAX);
     for (size_t i = 0; i < img.nchunks; i++)
         (void)crs_image_read_chunk(&img, i, buf);
+    for (size_t i = 0; i < img.nfobjs; i++)
+        n += strlen(crs_image_str(&img, img.fobjs[i].path));
+    for (size_t i = 0; i < img.nfextents; i++)
+        (void)crs_image_read_fextent(&img, i, buf);   /* at most CRS_CHUNK_MAX each */
     free(buf);
     (void)crs_image_verify_chunks(&img);
     crs_image_close(&img);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Short libFuzzer run of the image reader from a seed corpus of sample
-# images made now (small; uncompressed and zstd; with and without extensions). Skips (77) without clang.
+# images made now (small; uncompressed and zstd; with and without extensions; with kernel objects). Skips (77) without clang.
 # Longer runs by hand: see src/crs/base/README.md.
 set -u
 b=${REVIVE_BUILDDIR:-.}
@@ -14,7 +14,8 @@ mkdir "$dir/corpus"
 "$mk" "$dir/corpus/small-raw" 0 small &&
 "$mk" "$dir/corpus/small-zstd9" 9 small &&
 "$mk" "$dir/corpus/small-ext-zstd" 3 small ext &&
-"$mk" "$dir/corpus/small-ext-raw" 0 small ext || { echo "FAIL: cannot make the seed images"; exit 1; }
+"$mk" "$dir/corpus/small-ext-raw" 0 small ext &&
+"$mk" "$dir/corpus/small-kobj" 3 small ext kobj || { echo "FAIL: cannot make the seed images"; exit 1; }
 # libFuzzer exits non-zero and prints the crashing input on any finding.
 if ! "$fuzz" -runs="${FUZZ_RUNS:-20000}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1; then

@@ -110,6 +110,30 @@ static void *scratch_for(int zstd_level, size_t *len)
     return s;
 }
 
+/* SAMPLE_KOBJ's sections: one saved file (a deleted scratch file of 64 KiB
+ * with two data extents) and its bytes. */
+static const char fdata[] = "the first extent of the scratch file\nand its second one, further on\n";
+
+static int sample_kobjs(struct crs_image_writer *w)
+{
+    struct crs_rec_fobj fobj = { .kind = CRS_FOBJ_DELETED, .mode = 0100600, .dev = 0x801, .ino = 6661,
+                                 .size = 65536, .first_extent = 0, .nextents = 2 };
+    struct crs_rec_fextent ext[2] = {
+        { .offset = 0, .length = 37, .data_offset = 0 },
+        { .offset = 32768, .length = sizeof(fdata) - 1 - 37, .data_offset = 37 },
+    };
+    ext[0].checksum = XXH3_64bits(fdata, 37);
+    ext[1].checksum = XXH3_64bits(fdata + 37, ext[1].length);
+    int rc = crs_iw_string(w, "/tmp/scratch.dat", &fobj.path);
+    if (!rc) rc = crs_iw_stream_begin(w, CRS_SEC_FDATA);
+    if (!rc) rc = crs_iw_stream_append(w, fdata, 20);   /* in pieces */
+    if (!rc) rc = crs_iw_stream_append(w, fdata + 20, sizeof(fdata) - 1 - 20);
+    if (!rc) rc = crs_iw_stream_end(w);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_FOBJS, &fobj, sizeof(fobj), 1);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_FEXTENTS, ext, sizeof(ext[0]), 2);
+    return rc;
+}
+
 int sample_image_write(int fd, int zstd_level, int flags, char *err)
 {
     size_t nr, slen, nx;
@@ -150,7 +174,7 @@ int sample_image_write(int fd, int zstd_level, int flags, char *err)
     for (int i = 0; i < 20; i++)
         file.build_id[i] = (uint8_t)(0xa0 + i);
     struct crs_rec_memfd memfd = { .size = 2 * PAGE, .ino = 777, .seals = 0 };
-    struct crs_rec_fd fds[8] = {
+    struct crs_rec_fd fds[10] = {
         { .fd = 0, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020620, .dup_of = -1 },
         { .fd = 1, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 010600, .dup_of = -1 },
         { .fd = 2, .kind = CRS_FD_INHERIT, .offset = -1, .memfd = -1, .mode = 020666, .dup_of = -1 },
@@ -165,6 +189,11 @@ int sample_image_write(int fd, int zstd_level, int flags, char *err)
           .mode = 010600, .ino = 5550, .dup_of = -1 },
         { .fd = 8, .kind = CRS_FD_PIPE, .open_flags = O_RDONLY | O_NONBLOCK, .offset = -1,
           .memfd = 1, .mode = 010600, .ino = 5551, .dup_of = -1 },
+        /* SAMPLE_KOBJ: a socket from the launcher, a deleted scratch file */
+        { .fd = 9, .kind = CRS_FD_INHERITED, .open_flags = O_RDWR, .offset = -1, .memfd = -1,
+          .mode = 0140777, .ino = 6660, .dup_of = -1 },
+        { .fd = 10, .kind = CRS_FD_FOBJ, .open_flags = O_RDWR, .offset = 8192, .memfd = 0,
+          .mode = 0100600, .dev = 0x801, .ino = 6661, .dup_of = -1 },
     };
     static const char pipedata[] = "bytes held in the pipe\n";
     struct crs_rec_pipe pipes[2] = {
@@ -185,12 +214,14 @@ int sample_image_write(int fd, int zstd_level, int flags, char *err)
     if (!rc) rc = crs_iw_string(&w, "shm", &memfd.name);
     if (!rc) rc = crs_iw_string(&w, "/home/user/data \"x\".txt", &fds[3].path);
     if (!rc) rc = crs_iw_string(&w, "/memfd:shm (deleted)", &fds[4].path);
+    if (!rc && (flags & SAMPLE_KOBJ)) rc = crs_iw_string(&w, "socket:[6660]", &fds[8].path);
+    if (!rc && (flags & SAMPLE_KOBJ)) rc = crs_iw_string(&w, "/tmp/scratch.dat (deleted)", &fds[9].path);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_PROCESS, &proc, sizeof(proc), 1);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_THREADS, th, sizeof(th[0]), 2);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_REGIONS, reg, sizeof(reg[0]), NREGIONS);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_FILES, &file, sizeof(file), 1);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_MEMFDS, &memfd, sizeof(memfd), 1);
-    if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), 8);
+    if (!rc) rc = crs_iw_section(&w, CRS_SEC_FDS, fds, sizeof(fds[0]), flags & SAMPLE_KOBJ ? 10 : 8);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_SIGNALS, sig, sizeof(sig[0]), 64);
     if (flags & SAMPLE_EXT) {
         /* the first in pieces (the rewrite writes it in one: same bytes) */
@@ -202,6 +233,8 @@ int sample_image_write(int fd, int zstd_level, int flags, char *err)
         for (size_t i = 1; i < nx && !rc; i++)
             rc = crs_iw_extension(&w, x[i].owner, x[i].data, x[i].len);
     }
+    if (flags & SAMPLE_KOBJ)
+        rc = rc ? rc : sample_kobjs(&w);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_AUXV, auxv, sizeof(uint64_t), 6);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_PIPES, pipes, sizeof(pipes[0]), 2);
     if (!rc) rc = crs_iw_section(&w, CRS_SEC_PIPEDATA, pipedata, 1, sizeof(pipedata) - 1);
@@ -249,6 +282,18 @@ int image_rewrite(struct crs_image *img, int fd, int zstd_level)
             rc = crs_iw_extension(&w, x->owner, x->data, x->len);
             continue;
         }
+        if (k->flags & CRS_SECF_BULK) {   /* FDATA: its bytes, extent after extent */
+            rc = crs_iw_stream_begin(&w, e->type);
+            for (size_t x = 0; x < img->nfextents && !rc; x++) {
+                if ((rc = crs_image_read_fextent(img, x, buf)))
+                    fprintf(stderr, "%s\n", img->err);
+                else
+                    rc = crs_iw_stream_append(&w, buf, img->fextents[x].length);
+            }
+            if (!rc)
+                rc = crs_iw_stream_end(&w);
+            continue;
+        }
         const void *p = NULL;
         switch (e->type) {
 #define CRS_SECTION(ID, SINCE, RECORD, MEMBER, COUNT, N, RULES, CHECK, LABEL, TEXT, JSON) \
@@ -258,6 +303,7 @@ int image_rewrite(struct crs_image *img, int fd, int zstd_level)
         }
         rc = crs_iw_section(&w, e->type, p, e->record_size, e->size / e->record_size);
     }
+    crs_iw_require_version(&w, img->hdr.version);
     if (!rc)
         rc = crs_iw_finish(&w, &img->hdr);
     if (rc)

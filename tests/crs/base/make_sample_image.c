@@ -1,5 +1,5 @@
 /* Writes the sample image (see image_test.c) for the shell tests and the
- * fuzz seed corpus: make_sample_image FILE [ZSTD_LEVEL [small] [ext]]
+ * fuzz seed corpus: make_sample_image FILE [ZSTD_LEVEL [small] [ext] [kobj]]
  * (small: little page data; ext: with extensions, format version 2). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: make_sample_image FILE [ZSTD_LEVEL [small] [ext]]\n");
+        fprintf(stderr, "usage: make_sample_image FILE [ZSTD_LEVEL [small] [ext] [kobj]]\n");
         return 2;
     }
     int level = argc > 2 ? atoi(argv[2]) : 0, flags = 0;
@@ -19,8 +19,10 @@ int main(int argc, char **argv)
             flags |= SAMPLE_SMALL;
         else if (!strcmp(argv[i], "ext"))
             flags |= SAMPLE_EXT;
+        else if (!strcmp(argv[i], "kobj"))
+            flags |= SAMPLE_KOBJ;
         else {
-            fprintf(stderr, "make_sample_image: unknown word %s (small, ext)\n", argv[i]);
+            fprintf(stderr, "make_sample_image: unknown word %s (small, ext, kobj)\n", argv[i]);
             return 2;
         }
     }

@@ -34,7 +34,7 @@ int main(void)
 {
     char *path = temp_path("flip"), err[512] = "";
     int fd = open(path, O_RDWR | O_TRUNC);
-    if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT, err))
+    if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT | SAMPLE_KOBJ, err))
         FAILF("writing the sample: %s", err);
     size_t len;
     unsigned char *orig = slurp(path, &len);

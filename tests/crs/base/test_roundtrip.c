@@ -88,11 +88,31 @@ static void check_exts(struct crs_image *img, int with_ext)
     ASSERT_TRUE(crs_image_extension(img, "mp", NULL) == NULL);
 }
 
-static void check_fields(struct crs_image *img, int level, int with_ext)
+/* SAMPLE_KOBJ's version-3 content. */
+static void check_kobjs(struct crs_image *img)
 {
-    /* version 2 only when extensions need it (image_format.h) */
-    ASSERT_EQ(img->hdr.version, with_ext ? 2 : 1);
-    ASSERT_EQ(img->hdr.section_count, with_ext ? 15 : 12);
+    ASSERT_EQ(img->nfds, 10);
+    ASSERT_EQ(img->fds[8].kind, CRS_FD_INHERITED);
+    ASSERT_EQ(img->fds[9].kind, CRS_FD_FOBJ);
+    ASSERT_EQ(img->fds[9].memfd, 0);
+    ASSERT_EQ(img->nfobjs, 1);
+    ASSERT_EQ(img->fobjs[0].kind, CRS_FOBJ_DELETED);
+    ASSERT_STREQ(crs_image_str(img, img->fobjs[0].path), "/tmp/scratch.dat");
+    ASSERT_EQ(img->nfextents, 2);
+    ASSERT_EQ(img->fextents[1].offset, 32768);
+    ASSERT_TRUE(img->fdata == NULL);   /* bulk: left on disk */
+    char buf[64] = "";
+    ASSERT_EQ(crs_image_read_fextent(img, 0, buf), 0);
+    ASSERT_TRUE(!memcmp(buf, "the first extent of the scratch file\n", 37));
+}
+
+static void check_fields(struct crs_image *img, int level, int with_ext, int with_kobj)
+{
+    /* version 2 only when extensions need it, 3 for kernel objects (image_format.h) */
+    ASSERT_EQ(img->hdr.version, with_kobj ? 3 : with_ext ? 2 : 1);
+    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 3 : 0));
+    if (with_kobj)
+        check_kobjs(img);
     check_exts(img, with_ext);
     ASSERT_EQ(img->hdr.pid, 4242);
     ASSERT_EQ(img->hdr.page_size, 4096);
@@ -115,7 +135,7 @@ static void check_fields(struct crs_image *img, int level, int with_ext)
     ASSERT_EQ(img->files[0].build_id[19], 0xa0 + 19);
     ASSERT_EQ(img->nmemfds, 1);
     ASSERT_STREQ(crs_image_str(img, img->memfds[0].name), "shm");
-    ASSERT_EQ(img->nfds, 8);
+    ASSERT_EQ(img->nfds, with_kobj ? 10 : 8);
     ASSERT_EQ(img->fds[3].offset, 12345);
     ASSERT_EQ(img->fds[3].dup_of, -1);
     ASSERT_EQ(img->fds[6].kind, CRS_FD_PIPE);
@@ -175,8 +195,8 @@ int main(void)
     size_t nr;
     sample_ranges(0, &nr); /* allocate the sample memory before any guard */
     sample_writer_guard = guard;
-    for (int run = 0; run < 4; run++) {
-        int level = run & 1 ? 3 : 0, flags = run & 2 ? SAMPLE_EXT : 0;
+    for (int run = 0; run < 8; run++) {
+        int level = run & 1 ? 3 : 0, flags = (run & 2 ? SAMPLE_EXT : 0) | (run & 4 ? SAMPLE_KOBJ : 0);
         char *a = temp_path("rt-a"), *b = temp_path("rt-b"), err[256] = "";
         int fd = open(a, O_RDWR | O_TRUNC);
         int rc = sample_image_write(fd, level, flags, err);
@@ -187,7 +207,7 @@ int main(void)
         struct crs_image img;
         if (crs_image_open(&img, a))
             FAILF("reading back (zstd %d, flags %d): %s", level, flags, img.err);
-        check_fields(&img, level, flags & SAMPLE_EXT);
+        check_fields(&img, level, flags & SAMPLE_EXT, flags & SAMPLE_KOBJ);
         check_content(&img, 0);
         if (crs_image_verify_chunks(&img))
             FAILF("verify: %s", img.err);
@@ -213,8 +233,8 @@ int main(void)
         free(db);
         free(a);
         free(b);
-        printf("ok zstd %d%s: %zu bytes, write -> read -> write identical\n", level,
-               flags ? ", extensions" : "", la);
+        printf("ok zstd %d%s%s: %zu bytes, write -> read -> write identical\n", level,
+               flags & SAMPLE_EXT ? ", extensions" : "", flags & SAMPLE_KOBJ ? ", kernel objects" : "", la);
     }
     return 0;
 }

@@ -12,7 +12,7 @@ int main(void)
 {
     char *path = temp_path("trunc"), err[256] = "";
     int fd = open(path, O_RDWR | O_TRUNC);
-    if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT, err))
+    if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT | SAMPLE_KOBJ, err))
         FAILF("writing the sample: %s", err);
     size_t len;
     unsigned char *orig = slurp(path, &len);

@@ -1,0 +1,30 @@
+#!/bin/bash
+# The size limit on saved files (issue 10, point 7): crt_saved holds some
+# 3.8 MiB of files deleted while open and in /dev/shm. cr_checkpoint
+# --file-data-max=1M is refused with one line naming a file and the option,
+# leaving no image; --file-data-max=0 (no limit) and =64M work; a size that
+# is not one is a usage error. The program runs on unharmed.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup saved_limit
+crs_need_tools cr_run cr_checkpoint cr_restart
+d=$WORK/prog
+crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_saved" || {
+    crs_fail "setup: crt_saved under cr_run never got ready"
+    crs_summary saved_limit
+}
+crs_tool "$WORK/small" cr_checkpoint --file-data-max=1M -f "$WORK/small.img" "$PID"
+crs_expect_refusal "--file-data-max=1M" "$WORK/small.err" $? "--file-data-max"
+[ -e "$WORK/small.img" ] && crs_fail "the refused checkpoint left an image"
+crs_tool "$WORK/bad" cr_checkpoint --file-data-max=lots -f "$WORK/bad.img" "$PID"
+st=$?
+[ "$st" = 2 ] && crs_pass "--file-data-max=lots is a usage error" || crs_fail "--file-data-max=lots: exit $st"
+for lim in 0 64M; do
+    if crs_tool "$WORK/ok$lim" cr_checkpoint --file-data-max=$lim -f "$WORK/ok$lim.img" "$PID"; then
+        crs_pass "--file-data-max=$lim"
+    else
+        crs_fail "--file-data-max=$lim: $(head -n 1 "$WORK/ok$lim.err")"
+    fi
+done
+crs_finish "$d" orig && crs_pass "the program ran on" ||
+    crs_fail "the program after the checkpoints: $FINISH_STATUS"
+crs_summary saved_limit
