@@ -53,7 +53,12 @@ class Func:
         if not m:
             sys.exit('gen_mpi: mpi_iface.def:%d: cannot parse: %s' % (lineno, line))
         self.ret, self.name, plist, flags = m.group(1).strip(), m.group(2), m.group(3), m.group(4)
-        self.flags = set(f[1:] for f in flags.split())
+        self.flags = set()
+        self.fargs = {}  # flag -> its argument (after the colon), e.g. @coll:comm
+        for f in flags.split():
+            name, _, arg = f[1:].partition(':')
+            self.flags.add(name)
+            self.fargs[name] = arg
         self.params = []
         if plist.strip() != 'void':
             depth, cur = 0, ''
@@ -92,11 +97,30 @@ def c_type(p):
     return p.base + ' ' + '*' * p.ptr
 
 
-def gen_entry(f, fid):
-    """C code of one entry point."""
-    out = []
+# Call classes (function flags in mpi_iface.def) and what the generated entry point does for
+# each, besides translating handles and recording creations:
+#   every entry       the gate (PML_GATE_ENTER/LEAVE): parks while a checkpoint owns the lower half
+#   @coll[:P]         blocking collective on communicator P (default comm): counted at entry after
+#                     the target check, in_cs until it returns
+#   @nbc[:P]          nonblocking collective: counted at initiation; its request enters the table
+#   @ccreate:P        communicator made collectively on parent P: counted on P like @coll; the new
+#                     communicator gets its id (agreed) and rank map. P = '-': collective over a
+#                     group (MPI_Comm_create_group): in_cs, counted on no communicator
+#   @cfree            communicator freed: its count is kept
+#   @isend:MODE       nonblocking send (std, buf, sync, ready): counted per destination; request
+#                     in the table. The function has a "core" the blocking form reuses.
+#   @irecv            nonblocking receive: the drain buffer first; request in the table
+#   @pinit:KIND:MODE  persistent request template (KIND send or recv): in the table, inactive
+#   @block:MPI_Ixxx   blocking point to point: the core of MPI_Ixxx, then Revive's wait loop
+#   @wait, @probe     completion and probe calls: written by hand (reqs.c, p2p.c)
+CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe')
+MODES = {'std': 'PML_MODE_STD', 'buf': 'PML_MODE_BUF', 'sync': 'PML_MODE_SYNC',
+         'ready': 'PML_MODE_READY'}
+
+
+def translate(f, fid):
+    """pre, args, post, rec lists for the plain handle translation of f."""
     pre, post, args, rec = [], [], [], []
-    is_void = f.ret == 'void'
     has_new_req = any(p.ann == 'new' and p.kind == 'PML_REQ' for p in f.params)
     aux = []  # arrays that must live as long as a nonblocking request
     for p in f.params:
@@ -106,6 +130,13 @@ def gen_entry(f, fid):
         if p.is_handle_value:
             args.append('(%s)pml_v2r(PML_H(%s))' % (p.base, n))
             rec.append('pml_rec_handle(R, PML_H(%s));' % n)
+        elif p.ann == 'new' and p.kind == 'PML_REQ':
+            pre.append('%s r_%s = (%s)0;' % (p.base, n, p.base))
+            args.append('&r_' + n)
+            if 'nbc' not in f.flags:
+                sys.exit('gen_mpi: %s: a new request needs a call class (@nbc, @isend, @irecv, @pinit)' % f.name)
+            post.append('if (rc == MPI_SUCCESS) *%s = (%s)pml_rq_wrap(PML_RQ_NBC, PML_H(r_%s), PML_H(%s));'
+                        % (n, p.base, n, f.fargs.get('nbc') or 'comm'))
         elif p.ann in ('new', 'get'):
             pre.append('%s r_%s = (%s)0;' % (p.base, n, p.base))
             args.append('&r_' + n)
@@ -190,9 +221,136 @@ def gen_entry(f, fid):
         reqp = [p for p in f.params if p.ann == 'new' and p.kind == 'PML_REQ'][0]
         post.append('if (rc == MPI_SUCCESS) pml_vh_attach(PML_H(*%s), %s);' % (reqp.name, ', '.join((aux + ['NULL'])[:2])))
         post.append('else { %s }' % ' '.join('free(%s);' % a for a in aux))
+    return pre, args, post, rec
+
+
+def param(f, name):
+    for p in f.params:
+        if p.name == name:
+            return p
+    sys.exit('gen_mpi: %s: no parameter %s' % (f.name, name))
+
+
+def not_ready(f, name=None):
+    return ('    if (__builtin_expect(pml_L.%s == NULL, 0)) %spml_not_ready("%s");'
+            % (name or f.name, '' if f.ret == 'void' else 'return (%s)' % f.ret, f.name))
+
+
+def gen_p2p_core(f, fid):
+    """The core of a nonblocking send or receive (no gate): the call into the lower half and its
+    request-table entry, for the entry point and for the blocking form."""
+    if f.params[-1].kind != 'PML_REQ':
+        sys.exit('gen_mpi: %s: the request must be the last parameter' % f.name)
+    ps = f.params[:-1]
+    byname = dict((p.name, p) for p in ps)
+    for need in ('buf', 'count', 'datatype', 'tag', 'comm'):
+        if need not in byname:
+            sys.exit('gen_mpi: %s: a point-to-point call needs a parameter %s' % (f.name, need))
+    args = []
+    for p in ps:
+        args.append('(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name)
+    if 'isend' in f.flags:
+        kind, mode, peer, active = 'PML_RQ_SEND', MODES[f.fargs['isend']], 'dest', 1
+    elif 'irecv' in f.flags:
+        kind, mode, peer, active = 'PML_RQ_RECV', 'PML_MODE_STD', 'source', 1
+    else:
+        what, _, mode = f.fargs['pinit'].partition(':')
+        kind = 'PML_RQ_SEND' if what == 'send' else 'PML_RQ_RECV'
+        mode, peer, active = MODES[mode or 'std'], 'dest' if what == 'send' else 'source', 0
+    out = ['int pml_core_%s(%s, struct pml_req *rq_)' % (f.name, ', '.join(p.decl for p in ps)), '{']
+    if 'irecv' in f.flags:
+        out.append('    if (__builtin_expect(pml_dbuf_n != 0, 0) && pml_dbuf_irecv(rq_, buf, count, '
+                   'PML_H(datatype), source, tag, PML_H(comm)))')
+        out.append('        return MPI_SUCCESS;')
+    out.append('    MPI_Request r_ = MPI_REQUEST_NULL;')
+    out.append('    int rc = pml_L.%s(%s, &r_);' % (f.name, ', '.join(args)))
+    out.append('    if (rc == MPI_SUCCESS)')
+    out.append('        pml_rq_posted(rq_, PML_H(r_), %s, %s, %s, (void *)buf, count, PML_H(datatype), %s, tag, '
+               'PML_H(comm));' % (active and '1' or '0', kind, mode, peer))
+    out.append('    return rc;')
+    out.append('}')
+    # the entry point
     out.append(f.proto() + '\n{')
-    out.append('    if (__builtin_expect(pml_L.%s == NULL, 0)) %spml_not_ready("%s");'
-               % (f.name, '' if is_void else 'return (%s)' % f.ret, f.name))
+    out.append(not_ready(f))
+    out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
+    out.append('    uintptr_t v_;')
+    out.append('    struct pml_req *rq_ = pml_rq_new(&v_);')
+    out.append('    int rc = pml_core_%s(%s, rq_);' % (f.name, ', '.join(p.name for p in ps)))
+    out.append('    if (rc == MPI_SUCCESS)')
+    out.append('        *%s = (MPI_Request)v_;' % f.params[-1].name)
+    out.append('    else')
+    out.append('        pml_rq_drop(rq_);')
+    out.append('    PML_GATE_LEAVE();')
+    out.append('    return rc;')
+    out.append('}')
+    return out
+
+
+def gen_blocking(f, fid, funcs):
+    """A blocking send or receive: the core of its nonblocking form, then the wait loop."""
+    nb = funcs.get(f.fargs['block'])
+    if not nb or not ('isend' in nb.flags or 'irecv' in nb.flags):
+        sys.exit('gen_mpi: %s: @block names %s, which is not an @isend/@irecv call' % (f.name, f.fargs['block']))
+    names = [p.name for p in nb.params[:-1]]
+    mine = [p.name for p in f.params]
+    for n in names:
+        if n not in mine:
+            sys.exit('gen_mpi: %s: parameter %s of %s is missing' % (f.name, n, nb.name))
+    st = 'status' if 'status' in mine else 'MPI_STATUS_IGNORE'
+    peer = 'dest' if 'isend' in nb.flags else 'source'
+    out = [f.proto() + '\n{', not_ready(f, nb.name)]
+    out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
+    out.append('    int rc;')
+    out.append('    if (__builtin_expect(%s == MPI_PROC_NULL, 0)) {' % peer)
+    out.append('        /* completes at once, with the status the library gives a blocking call */')
+    out.append('        rc = pml_L.%s(%s);' % (f.name, ', '.join(
+        '(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name for p in f.params)))
+    out.append('    } else {')
+    out.append('        struct pml_req rq_;')
+    out.append('        rq_.v = 0; /* the call\'s own request: no handle */')
+    out.append('        rc = pml_core_%s(%s, &rq_);' % (nb.name, ', '.join(names)))
+    out.append('        if (rc == MPI_SUCCESS)')
+    out.append('            rc = pml_rq_wait(&rq_, %s, t_, PML_FID_%s);' % (st, f.name))
+    out.append('    }')
+    out.append('    PML_GATE_LEAVE();')
+    out.append('    return rc;')
+    out.append('}')
+    return out
+
+
+def gen_entry(f, fid, funcs):
+    """C code of one entry point."""
+    if 'isend' in f.flags or 'irecv' in f.flags or 'pinit' in f.flags:
+        out = gen_p2p_core(f, fid)
+    elif 'block' in f.flags:
+        out = gen_blocking(f, fid, funcs)
+    else:
+        out = gen_plain(f, fid)
+    out.append('%s __attribute__((alias("%s")));' % (f.proto('P' + f.name), f.name))
+    return '\n'.join(out)
+
+
+def gen_plain(f, fid):
+    pre, args, post, rec = translate(f, fid)
+    out = []
+    coll = None
+    if 'coll' in f.flags or 'nbc' in f.flags or 'ccreate' in f.flags:
+        comm = f.fargs.get('coll') or f.fargs.get('nbc') or f.fargs.get('ccreate') or 'comm'
+        if comm == '-':
+            comm = 'MPI_COMM_NULL'  # collective over a group: in_cs, counted on no communicator
+        else:
+            p = param(f, comm)
+            if p.base != 'MPI_Comm' or not p.is_handle_value:
+                sys.exit('gen_mpi: %s: %s is not a communicator' % (f.name, comm))
+        coll = (comm, 0 if 'nbc' in f.flags else 1)
+    out.append(f.proto() + '\n{')
+    out.append(not_ready(f))
+    if coll:
+        out.append('    PML_COLL_ENTER(PML_FID_%s, %s, %d);' % (f.name, coll[0], coll[1]))
+    else:
+        out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
+    if 'cfree' in f.flags:
+        out.append('    struct pml_comm *cf_ = pml_comm_of(PML_H(*%s));' % f.params[0].name)
     for l in pre:
         out.append('    ' + l)
     call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
@@ -202,6 +360,15 @@ def gen_entry(f, fid):
         out.append('    %s rv = %s;' % (f.ret, call))
     for l in post:
         out.append('    ' + l)
+    if 'ccreate' in f.flags:
+        newp = [p for p in f.params if p.ann == 'new' and p.kind == 'PML_COMM']
+        if len(newp) != 1:
+            sys.exit('gen_mpi: %s: @ccreate needs one new communicator' % f.name)
+        out.append('    if (rc == MPI_SUCCESS)')
+        out.append('        pml_comm_created(PML_H(*%s), PML_FID_%s);' % (newp[0].name, f.name))
+    if 'cfree' in f.flags:
+        out.append('    if (rc == MPI_SUCCESS)')
+        out.append('        pml_comm_freed(cf_);')
     if 'create' in f.flags and f.ret == 'int':
         out.append('    if (rc == MPI_SUCCESS) {')
         out.append('        struct pml_rec *R = pml_rec_open(%d);' % fid)
@@ -209,35 +376,68 @@ def gen_entry(f, fid):
             out.append('        ' + l)
         out.append('        pml_rec_close(R);')
         out.append('    }')
+    if coll:
+        out.append('    PML_COLL_LEAVE(%d);' % coll[1])
+    else:
+        out.append('    PML_GATE_LEAVE();')
     out.append('    return %s;' % ('rc' if f.ret == 'int' else 'rv'))
     out.append('}')
-    out.append('%s __attribute__((alias("%s")));' % (f.proto('P' + f.name), f.name))
-    return '\n'.join(out)
+    return out
+
+
+def check_classes(funcs):
+    """Every call that can move a message, take part in a collective or complete a request has a
+    class, so none escapes the counting or the wait loops."""
+    for f in funcs:
+        if 'extra' in f.flags:
+            continue
+        unknown = [x for x in f.flags if x not in CLASSES + ('create', 'destroy', 'hand', 'extra')]
+        if unknown:
+            sys.exit('gen_mpi: %s: unknown flag @%s' % (f.name, unknown[0]))
+        has_class = any(x in f.flags for x in CLASSES)
+        reqs = [p for p in f.params if p.kind == 'PML_REQ']
+        if reqs and not has_class:
+            sys.exit('gen_mpi: %s takes a request but has no call class' % f.name)
+        if ('wait' in f.flags or 'probe' in f.flags) and 'hand' not in f.flags:
+            sys.exit('gen_mpi: %s: @wait/@probe calls are written by hand (add @hand)' % f.name)
 
 
 def write_entries(funcs, path, table):
     funcs = [f for f in funcs if 'extra' not in f.flags]
+    check_classes(funcs)
+    byname = dict((f.name, f) for f in funcs)
     with open(table, 'w') as t:
         t.write('/* Generated by gen_mpi.py from mpi_iface.def: do not edit. */\n')
         t.write('#ifndef PML_TABLE_H\n#define PML_TABLE_H\n')
         t.write('#define PML_NFUNCS %d\n' % len(funcs))
+        for i, f in enumerate(funcs):
+            t.write('#define PML_FID_%s %d\n' % (f.name, i))
         t.write('struct pml_lower_fns {\n')
         for f in funcs:
             t.write('    __typeof__(%s) *%s;\n' % (f.name, f.name))
-        t.write('};\n#endif\n')
+        t.write('};\n')
+        t.write('/* the cores of the nonblocking sends and receives (the blocking forms reuse them) */\n')
+        t.write('struct pml_req;\n')
+        for f in funcs:
+            if set(('isend', 'irecv', 'pinit')) & f.flags:
+                t.write('int pml_core_%s(%s, struct pml_req *rq_);\n' % (f.name, ', '.join(p.decl for p in f.params[:-1])))
+        t.write('#endif\n')
         t.write('#if defined(PML_WANT_NAMES) && !defined(PML_TABLE_NAMES)\n#define PML_TABLE_NAMES\nstatic const char *const pml_fn_names[PML_NFUNCS] = {\n')
         for f in funcs:
             t.write('    "%s",\n' % f.name)
         t.write('};\n#endif\n')
     with open(path, 'w') as o:
         o.write('/* Generated by gen_mpi.py from mpi_iface.def: do not edit. */\n')
-        o.write('#include "pml_hooks/layer.h"\n\n')
+        o.write('#include "pml_hooks/ckpt.h"\n\n')
         o.write('/* gcc cannot see that a stack array is filled whenever the pointer to it is passed */\n'
                 '#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"\n\n')
-        for i, f in enumerate(funcs):
+        # cores first: blocking forms call them
+        order = sorted(range(len(funcs)), key=lambda i: 0 if set(('isend', 'irecv', 'pinit')) & funcs[i].flags else 1)
+        for i in order:
+            f = funcs[i]
             if 'hand' in f.flags:
                 continue
-            o.write(gen_entry(f, i) + '\n\n')
+            o.write(gen_entry(f, i, byname) + '\n\n')
 
 
 def header_functions(cpp):

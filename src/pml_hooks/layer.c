@@ -4,7 +4,7 @@
  * MPI_Type_get_contents (named and derived types come back differently). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
-#include "pml_hooks/layer.h"
+#include "pml_hooks/ckpt.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
 #define PML_WANT_NAMES
@@ -35,7 +35,6 @@ void *pml_lower_handle;
 long pml_lower_lmid = -1;
 static char lower_path[4096];
 static int state; /* 0 before MPI_Init, 1 initialised, 2 finalised */
-static int (*lower_init)(int *, char ***);
 static int (*lower_init_thread)(int *, char ***, int, int *);
 static int (*lower_finalize)(void);
 static int (*lower_abort)(MPI_Comm, int);
@@ -52,6 +51,11 @@ void pml_fatal(const char *fmt, ...)
     /* No file:line even at debug level: it would name this function, not the caller. */
     revive_log_at(REVIVE_LOG_ERROR, REVIVE_LOG_SUBSYS, NULL, 0, "[pid %d] %s", (int)getpid(), buf);
     _exit(1);
+}
+
+const char *pml_fn_name(uint32_t fid)
+{
+    return fid < PML_NFUNCS ? pml_fn_names[fid] : fid == PML_NFUNCS ? "MPIX_Checkpoint" : "?";
 }
 
 int pml_not_ready_from(const char *name, const void *caller)
@@ -90,6 +94,8 @@ __attribute__((constructor)) static void pml_layer_load(void)
 {
     if (pml_vh_init() < 0)
         pml_fatal("cannot reserve the handle table: %s", strerror(errno));
+    pml_rq_init();
+    pml_gate_init();
     pml_halves_init();
 }
 
@@ -173,11 +179,10 @@ static void lower_load(void)
     pml_up_lo = uq.lo;
     pml_up_span = uq.hi - uq.lo;
     pml_lo_lo = lq.lo;
-    lower_init = (__typeof__(lower_init))dlsym(h, "PMPI_Init");
     lower_init_thread = (__typeof__(lower_init_thread))dlsym(h, "PMPI_Init_thread");
     lower_finalize = (__typeof__(lower_finalize))dlsym(h, "PMPI_Finalize");
     lower_abort = (__typeof__(lower_abort))dlsym(h, "PMPI_Abort");
-    if (!lower_init || !lower_init_thread || !lower_finalize || !lower_abort)
+    if (!lower_init_thread || !lower_finalize || !lower_abort)
         pml_fatal("the lower half %s lacks MPI_Init/MPI_Finalize/MPI_Abort", lower_path);
 #ifdef PML_OMPI
     lower_world = (uintptr_t)dlsym(h, "ompi_mpi_comm_world");
@@ -206,30 +211,34 @@ static void resolve_table(void)
     }
 }
 
-static int after_init(int rc)
+/* The lower half runs at least MPI_THREAD_SERIALIZED, so that the checkpoint agent may call it
+ * while the application's threads are parked; the application is told the level it asked for
+ * (when the library gives at least that). */
+static int init_lower(int *argc, char ***argv, int required, int *provided)
 {
-    if (rc == MPI_SUCCESS) {
-        resolve_table();
-        state = 1;
-        pml_halves_lower_ready();
-        pml_guard_upper(upper_base);
-    }
+    lower_load();
+    int lp = MPI_THREAD_SINGLE;
+    int rc = lower_init_thread(argc, argv, pml_rank_init_level(required), &lp);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    *provided = pml_rank_provided(lp);
+    resolve_table();
+    state = 1;
+    pml_halves_lower_ready();
+    pml_guard_upper(upper_base);
+    pml_rank_after_init();
     return rc;
 }
 
 int MPI_Init(int *argc, char ***argv)
 {
-    lower_load();
-    return after_init(lower_init(argc, argv));
+    int provided;
+    return init_lower(argc, argv, MPI_THREAD_SINGLE, &provided);
 }
 
 int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
 {
-    lower_load();
-    int rc = lower_init_thread(argc, argv, required, provided);
-    if (rc == MPI_SUCCESS && *provided == MPI_THREAD_MULTIPLE)
-        pml_threaded = 1;
-    return after_init(rc);
+    return init_lower(argc, argv, required, provided);
 }
 
 static void report(void)
@@ -262,9 +271,11 @@ int MPI_Finalize(void)
 {
     if (!lower_finalize)
         return pml_not_ready("MPI_Finalize");
+    pml_rank_finalize_enter();
     report();
     int rc = lower_finalize();
     state = 2;
+    pml_rank_finalized();
     return rc;
 }
 
@@ -307,6 +318,7 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
 {
     if (!pml_L.MPI_Type_get_contents)
         return pml_not_ready("MPI_Type_get_contents");
+    PML_GATE_ENTER(PML_FID_MPI_Type_get_contents);
     MPI_Datatype s[PML_STACK_HANDLES];
     MPI_Datatype *r = max_datatypes <= PML_STACK_HANDLES ? s : pml_tmp_heap(max_datatypes, sizeof *r);
     int rc = pml_L.MPI_Type_get_contents((MPI_Datatype)pml_v2r(PML_H(datatype)), max_integers,
@@ -324,6 +336,7 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
     }
     if (r != s)
         free(r);
+    PML_GATE_LEAVE();
     return rc;
 }
 int PMPI_Type_get_contents(MPI_Datatype, int, int, int, int[], MPI_Aint[], MPI_Datatype[])
@@ -401,21 +414,15 @@ static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, 
     return rc;
 }
 
-static int fid_of(const char *name)
-{
-    for (int i = 0; i < PML_NFUNCS; i++)
-        if (!strcmp(pml_fn_names[i], name))
-            return i;
-    return 0;
-}
-
 int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy, MPI_Comm_delete_attr_function *del,
                            int *keyval, void *extra)
 {
     if (!pml_L.MPI_Comm_create_keyval)
         return pml_not_ready("MPI_Comm_create_keyval");
-    return create_keyval(fid_of("MPI_Comm_create_keyval"), 1, (void *)copy, (void *)del, keyval,
-                         extra);
+    PML_GATE_ENTER(PML_FID_MPI_Comm_create_keyval);
+    int rc = create_keyval(PML_FID_MPI_Comm_create_keyval, 1, (void *)copy, (void *)del, keyval, extra);
+    PML_GATE_LEAVE();
+    return rc;
 }
 int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *, MPI_Comm_delete_attr_function *, int *,
                             void *) __attribute__((alias("MPI_Comm_create_keyval")));
@@ -425,8 +432,10 @@ int MPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_at
 {
     if (!pml_L.MPI_Type_create_keyval)
         return pml_not_ready("MPI_Type_create_keyval");
-    return create_keyval(fid_of("MPI_Type_create_keyval"), 0, (void *)copy, (void *)del, keyval,
-                         extra);
+    PML_GATE_ENTER(PML_FID_MPI_Type_create_keyval);
+    int rc = create_keyval(PML_FID_MPI_Type_create_keyval, 0, (void *)copy, (void *)del, keyval, extra);
+    PML_GATE_LEAVE();
+    return rc;
 }
 int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *, MPI_Type_delete_attr_function *, int *,
                             void *) __attribute__((alias("MPI_Type_create_keyval")));

@@ -120,6 +120,7 @@ int pml_vh_init(void);
 void pml_pre_init(void *lower_handle);
 uintptr_t pml_new(int kind, uintptr_t real);   /* a handle the call created */
 uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already (+1 reference) */
+uintptr_t pml_new_raw(int kind, uintptr_t real); /* a request or message handle, whatever real is */
 uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new reference) */
 uintptr_t pml_r2v_predef(uintptr_t real);      /* a null or predefined real handle */
 void pml_vh_release(uintptr_t v);
@@ -168,6 +169,7 @@ int pml_rec_dump(const char *path);
 int pml_not_ready_from(const char *name, const void *caller) __attribute__((noreturn));
 #define pml_not_ready(name) pml_not_ready_from((name), __builtin_return_address(0))
 /* pml_unsupported_from: unsupported.h */
+const char *pml_fn_name(uint32_t fid); /* "MPI_Bcast" for PML_FID_MPI_Bcast */
 /* The name of the MPI call that reached entry point `name` from address `caller`, written to
  * out: the Fortran name when caller is in a Fortran binding library, else name. Returns 1 when
  * the result is a Fortran name (also when name was given in capitals). callname.c. */

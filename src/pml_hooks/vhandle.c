@@ -239,6 +239,15 @@ uintptr_t pml_new(int kind, uintptr_t real)
     return encode(idx, kind);
 }
 
+/* A handle for a request or message whatever the real one is (it may change later). */
+uintptr_t pml_new_raw(int kind, uintptr_t real)
+{
+    pml_vh_lock();
+    uint32_t idx = vh_alloc(kind, real);
+    pml_vh_unlock();
+    return encode(idx, kind);
+}
+
 static uintptr_t get_ref(int kind, uintptr_t real, int ref);
 
 uintptr_t pml_get(int kind, uintptr_t real)

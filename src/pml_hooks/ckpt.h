@@ -1,0 +1,302 @@
+/* The rank side of global snapshots, inside Revive's MPI layer: what the gate (gate.c), the
+ * collective clock (clock.c), the request table (reqs.c), point to point (p2p.c), the drain
+ * (drain.c) and the agent's operations (rank_ops.c) share. The design is in
+ * src/pml_hooks/README.md ("Global snapshots: the rank side"); the protocol in
+ * /work/team/SNAPC.md and docs of src/snapc.
+ *
+ * Steady state costs per call: the gate (two stores to the thread's own slot and one load of
+ * pml_ck_flags); a collective adds one increment; a send one array add; a completed receive
+ * one add. No lock, no atomic read-modify-write, no message. */
+#ifndef PML_HOOKS_CKPT_H
+#define PML_HOOKS_CKPT_H
+
+#include "pml_hooks/layer.h"
+#include "snapc/agent.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+/* ---- the gate and the thread slots (gate.c) ------------------------------------------------
+ * Every thread that calls into the layer owns a slot; its word w says where the thread is:
+ *   PML_T_IN     inside an entry point (the lower half may be in use, layer state may change)
+ *   PML_T_ENTER  between reading pml_ck_flags and counting a collective (seqs() waits for it)
+ *   PML_T_CS     inside a blocking collective (the rank is "in_cs")
+ *   PML_T_PARK   parked: at the closed gate, or at a collective entry during an epoch
+ *   PML_T_WAIT   in Revive's wait loop (polling the lower half between gate checks)
+ * and bits 8.. hold the entry point's function id (for "what the rank waits in").
+ * The agent sets a flag in pml_ck_flags, runs membarrier (every running thread executes a full
+ * barrier) and then reads the slots: a thread either saw the flag or its slot shows it inside
+ * (the asymmetric fence; without membarrier each entry pays a fence). */
+#define PML_T_IN 1u
+#define PML_T_ENTER 2u
+#define PML_T_CS 4u
+#define PML_T_PARK 8u
+#define PML_T_WAIT 16u
+#define PML_T_FID(w) ((w) >> 8)
+
+#define PML_CK_PENDING 1u /* an epoch runs: collective entries check their targets */
+#define PML_CK_GATE 2u    /* the gate is closed: every entry parks */
+
+struct pml_comm;
+
+struct pml_slot {
+    volatile uint32_t w;       /* PML_T_* | function id << 8 */
+    uint32_t used;
+    pid_t tid;
+    uint32_t agent;            /* the agent thread: never parks */
+    struct pml_comm *cs;       /* the collective's communicator while PML_T_CS or parked at one */
+    uint64_t cs_seq;           /* its number */
+    char pad[64 - 32];
+} __attribute__((aligned(64)));
+
+#define PML_MAX_SLOTS 1024
+extern struct pml_slot pml_slots[PML_MAX_SLOTS];
+extern volatile uint32_t pml_ck_flags;
+extern int pml_need_fence;     /* membarrier unavailable: each entry pays a full fence */
+extern __thread struct pml_slot *pml_self __attribute__((tls_model("initial-exec")));
+extern pthread_mutex_t pml_ck_lock; /* slow paths: targets, parking, resume */
+extern pthread_cond_t pml_ck_cond;  /* broadcast on every change of flags or targets */
+
+struct pml_slot *pml_slot_new(void);
+void pml_gate_slow(struct pml_slot *t, uint32_t prev, uint32_t fid);
+void pml_gate_init(void);
+int pml_membarrier(void);       /* the agent's side of the fence */
+void pml_gate_park(struct pml_slot *t, uint32_t fid); /* wait loops: park until the gate opens */
+
+static inline struct pml_slot *pml_slot(void)
+{
+    struct pml_slot *t = pml_self;
+    if (__builtin_expect(t == NULL, 0))
+        t = pml_slot_new();
+    return t;
+}
+
+#define PML_BARRIER() __asm__ __volatile__("" ::: "memory")
+
+/* Entry into the layer: t_ and w_ name the slot and the word to restore on the way out. */
+#define PML_GATE_ENTER(fid)                                                                   \
+    struct pml_slot *t_ = pml_slot();                                                         \
+    uint32_t w_ = t_->w;                                                                      \
+    t_->w = (uint32_t)(fid) << 8 | PML_T_IN;                                                  \
+    if (__builtin_expect(pml_need_fence, 0))                                                  \
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
+    PML_BARRIER();                                                                            \
+    if (__builtin_expect(pml_ck_flags != 0, 0))                                               \
+        pml_gate_slow(t_, w_, (uint32_t)(fid))
+#define PML_GATE_LEAVE() __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE)
+
+/* ---- the collective clock (clock.c) -------------------------------------------------------- */
+#define PML_COMM_FREED 1u
+
+struct pml_comm {
+    uint64_t cid;            /* agreed at creation: WORLD 0, SELF 1 */
+    uint64_t seq;            /* collectives entered on it (never reset) */
+    uint64_t target;         /* during an epoch (tgt_ver == pml_tgt_version) */
+    uint64_t raised;         /* the target this rank asked for (RAISE), this epoch */
+    uint32_t tgt_ver;
+    uint32_t flags;          /* PML_COMM_* */
+    uintptr_t v;             /* the application's handle (0 once freed) */
+    int size, rank, inter;
+    int nmap;                /* entries in wmap */
+    int *wmap;               /* world rank of each peer rank (the remote group of an intercomm);
+                                NULL: the identity (WORLD) */
+    struct pml_comm *next;   /* every communicator this rank ever had, in creation order */
+};
+
+extern struct pml_comm pml_comm_world, pml_comm_self;
+extern struct pml_comm *pml_comms;      /* the list */
+extern uint64_t *pml_sent_to;           /* messages sent to each world rank */
+extern uint64_t pml_received;           /* receives completed (and messages Mprobed) */
+extern int pml_world_size, pml_world_rank;
+extern uint32_t pml_tgt_version;        /* 0: no targets known this epoch */
+extern int pml_finalizing;
+extern uintptr_t pml_private_world;     /* the lower half's private dup of MPI_COMM_WORLD */
+extern uintptr_t pml_private_self;      /* and of MPI_COMM_SELF (errors return) */
+
+static inline struct pml_comm *pml_comm_of(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (h)
+        return h->kind == PML_COMM ? (struct pml_comm *)h->info : NULL;
+    if (v == PML_H(MPI_COMM_WORLD))
+        return &pml_comm_world;
+    if (v == PML_H(MPI_COMM_SELF))
+        return &pml_comm_self;
+    return NULL;
+}
+
+void pml_clock_init(void);     /* after the lower half's MPI_Init */
+void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking);
+void pml_coll_exit_slow(void);
+/* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
+void pml_comm_created(uintptr_t v, int fid);
+void pml_comm_freed(struct pml_comm *c);
+uint64_t pml_target_of(uint64_t cid);
+int pml_all_reached(void); /* with pml_ck_lock held */
+void pml_clock_begin(void);
+void pml_clock_end(void);
+void pml_clock_prune(void);
+int pml_clock_seqs(struct snapc_seq *out, int max);
+void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version);
+
+/* Entry of a collective on communicator `comm` (counted, after the target check).
+ * blocking: the rank is in_cs until PML_COLL_LEAVE. */
+#define PML_COLL_ENTER(fid, comm, blocking)                                                   \
+    struct pml_slot *t_ = pml_slot();                                                         \
+    uint32_t w_ = t_->w;                                                                      \
+    struct pml_comm *c_ = pml_comm_of(PML_H(comm));                                           \
+    t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
+    if (__builtin_expect(pml_need_fence, 0))                                                  \
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
+    PML_BARRIER();                                                                            \
+    if (__builtin_expect(pml_ck_flags != 0, 0)) {                                             \
+        pml_coll_slow(t_, (uint32_t)(fid), c_, (blocking));                                   \
+    } else {                                                                                  \
+        if (c_)                                                                               \
+            c_->seq++;                                                                        \
+        if (blocking)                                                                         \
+            t_->cs = c_;                                                                      \
+        PML_BARRIER();                                                                        \
+        t_->w = (uint32_t)(fid) << 8 | PML_T_IN | ((blocking) ? PML_T_CS : 0);                \
+    }
+#define PML_COLL_LEAVE(blocking)                                                              \
+    do {                                                                                      \
+        __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE);                                       \
+        if ((blocking) && __builtin_expect(pml_ck_flags != 0, 0))                             \
+            pml_coll_exit_slow();                                                             \
+    } while (0)
+
+/* Counting point to point. */
+static inline void pml_count_add(uint64_t *p, int64_t d)
+{
+    if (pml_threaded)
+        __atomic_fetch_add(p, (uint64_t)d, __ATOMIC_RELAXED);
+    else
+        *p += (uint64_t)d;
+}
+static inline void pml_count_send(struct pml_comm *c, int dest, int64_t d)
+{
+    if (dest < 0 || !c) /* MPI_PROC_NULL */
+        return;
+    int w = c->wmap ? (dest < c->nmap ? c->wmap[dest] : -1) : dest;
+    if (w >= 0 && w < pml_world_size)
+        pml_count_add(&pml_sent_to[w], d);
+}
+
+/* ---- the request table (reqs.c) ------------------------------------------------------------
+ * One entry per request the application holds (indexed like its virtual handle) or that a
+ * blocking call made for itself (on that call's stack). Active requests are kept in posting
+ * order on the pending list: the drain tests them in that order and matches probed messages
+ * to receives in that order; a restart re-posts the receives from it. */
+enum pml_rq_kind {
+    PML_RQ_NONE = 0, PML_RQ_SEND, PML_RQ_RECV, PML_RQ_NBC, PML_RQ_MRECV, PML_RQ_OTHER
+};
+enum pml_rq_mode { PML_MODE_STD = 0, PML_MODE_BUF, PML_MODE_SYNC, PML_MODE_READY };
+
+#define PML_RQ_PERSIST 1u   /* persistent (Send_init, Recv_init...) */
+#define PML_RQ_ACTIVE 2u    /* started and not yet completed for the application */
+#define PML_RQ_CANCEL 4u    /* MPI_Cancel was called on it */
+#define PML_RQ_DONE 8u      /* completed by Revive (drain, drain buffer): st holds the status */
+#define PML_RQ_FREED 16u    /* the application freed it while active: Revive completes it */
+#define PML_RQ_PENDING 32u  /* on the pending list */
+#define PML_RQ_NOCOUNT 64u  /* its message was counted already (drain buffer, matched probe) */
+
+struct pml_req {
+    uintptr_t real;          /* the lower half's request (null when completed by Revive) */
+    uintptr_t v;             /* the application's handle; 0 for a blocking call's own */
+    struct pml_req *prev, *next;
+    uint64_t order;          /* posting order */
+    uint8_t kind, mode;
+    uint16_t flags;
+    int32_t peer, tag, count;
+    void *buf;
+    uintptr_t dtype;         /* virtual */
+    struct pml_comm *comm;
+    uintptr_t vcomm;         /* the application's communicator handle */
+    MPI_Status st;           /* PML_RQ_DONE: the status the application will see */
+};
+
+extern struct pml_req *pml_rq_tab; /* parallel to pml_vh_tab */
+extern struct pml_req *pml_rq_head, *pml_rq_tail; /* the pending list */
+extern uint64_t pml_rq_order;
+extern uint32_t pml_rq_npending, pml_rq_ndone, pml_rq_nfreed;
+
+static inline struct pml_req *pml_rq_of(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || h->kind != PML_REQ)
+        return NULL;
+    struct pml_req *r = &pml_rq_tab[h - pml_vh_tab];
+    return r->v == v ? r : NULL; /* a handle only translated (Fortran) has no entry */
+}
+
+void pml_rq_init(void);
+struct pml_req *pml_rq_new(uintptr_t *v); /* a table entry and its virtual handle */
+void pml_rq_drop(struct pml_req *r);       /* its handle released */
+void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int mode, void *buf,
+                   int count, uintptr_t dtype, int peer, int tag, uintptr_t vcomm);
+void pml_rq_fill(struct pml_req *r, int kind, int mode, void *buf, int count, uintptr_t dtype,
+                 int peer, int tag, uintptr_t vcomm);
+void pml_rq_link(struct pml_req *r);       /* onto the pending list (active) */
+void pml_rq_unlink(struct pml_req *r);
+/* A request the lower half returned for a nonblocking collective (or another kind): made
+ * virtual, entered in the table, pending. Returns the virtual handle. */
+uintptr_t pml_rq_wrap(int kind, uintptr_t real, uintptr_t vcomm);
+/* The request completed in the lower half (or by Revive): counts, unlinks. st may be NULL
+ * when the status is not needed (not cancelled). */
+void pml_rq_completed(struct pml_req *r, const MPI_Status *st);
+/* Revive's wait loop on one request (a blocking call's own or the application's). */
+int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t fid);
+void pml_rq_test_freed(void);              /* completes requests freed while active */
+/* Fills the status of a completed send/receive from saved fields. */
+void pml_status_set(MPI_Status *st, int source, int tag, int error, uint64_t bytes);
+
+/* ---- the drain buffer (drain.c) ------------------------------------------------------------- */
+struct pml_dmsg {
+    struct pml_dmsg *next;
+    uintptr_t vcomm;         /* the communicator it came on (virtual) */
+    struct pml_comm *comm;
+    int source, tag;
+    uint32_t claimed;        /* taken by MPI_Mprobe/Improbe: reachable only through its message */
+    uint64_t bytes;
+    uint64_t order;          /* arrival order */
+    unsigned char *data;
+};
+extern struct pml_dmsg *pml_dbuf_head, *pml_dbuf_tail;
+extern volatile uint32_t pml_dbuf_n;   /* unclaimed messages in the buffer */
+
+struct pml_dmsg *pml_dbuf_find(uintptr_t vcomm, int source, int tag);
+void pml_dbuf_remove(struct pml_dmsg *m);
+/* Delivers m into (buf, count, dtype): unpacked by the lower half itself, truncation reported
+ * like a receive would (return code and st->MPI_ERROR). Frees m. */
+int pml_dbuf_deliver(struct pml_dmsg *m, void *buf, int count, uintptr_t dtype, MPI_Status *st);
+void pml_dbuf_status(const struct pml_dmsg *m, MPI_Status *st);
+/* A receive that a drained message satisfies completes at once (1), else 0. */
+int pml_dbuf_irecv(struct pml_req *r, void *buf, int count, uintptr_t dtype, int source, int tag,
+                   uintptr_t vcomm);
+/* The drain itself (agent thread, gate closed). 0 or -errno with a message. */
+int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
+
+/* Messages: a virtual MPI_Message holds a message matched in the lower half (its envelope in
+ * the handle's aux, for the drain) or, in the handle's info, a drained one. */
+struct pml_msginfo {
+    uintptr_t vcomm;
+    int source, tag;
+    uint64_t bytes;
+};
+struct pml_dmsg *pml_msg_drained(uintptr_t vmsg);
+
+/* ---- the rank's checkpoint operations (rank_ops.c) and capture (capture.c) ---------------- */
+int pml_rank_init_level(int required);        /* the level to initialise the lower half at */
+int pml_rank_provided(int lower_provided);    /* the level the application is told */
+void pml_rank_after_init(void);               /* the clock, the agent */
+void pml_rank_finalize_enter(void);
+void pml_rank_finalized(void);
+void pml_agent_notify(void);
+int pml_agent_raise(uint64_t cid, uint64_t target);
+int pml_capture(const char *image_path, struct snapc_capture_result *r);
+extern int pml_agent_running;
+/* For libmpix_ckpt (see rank_ops.c). */
+int revive_mpix_checkpoint(int collective, int *flag);
+
+#endif

@@ -1,0 +1,376 @@
+/* The collective clock: per communicator an id agreed at creation (cid64) and the number of
+ * collectives entered on it (seq); during an epoch, the targets from the coordinator and the
+ * check at every collective entry (run on, park at the entry, or raise a target). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/ckpt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct pml_comm pml_comm_world, pml_comm_self;
+struct pml_comm *pml_comms;
+static struct pml_comm *comms_tail;
+uint64_t *pml_sent_to;
+uint64_t pml_received;
+int pml_world_size, pml_world_rank;
+uint32_t pml_tgt_version;
+int pml_finalizing;
+uintptr_t pml_private_world, pml_private_self;
+
+static uint64_t next_cid = 2; /* this rank's next free communicator id */
+static struct snapc_seq *tgt_tab;
+static int tgt_n, tgt_cap;
+
+static void comm_append(struct pml_comm *c)
+{
+    pthread_mutex_lock(&pml_ck_lock);
+    c->next = NULL;
+    if (comms_tail)
+        comms_tail->next = c;
+    else
+        pml_comms = c;
+    comms_tail = c;
+    pthread_mutex_unlock(&pml_ck_lock);
+}
+
+static MPI_Datatype lower_u64(void)
+{
+    return (MPI_Datatype)pml_v2r(PML_H(MPI_UINT64_T));
+}
+
+static MPI_Op lower_max(void)
+{
+    return (MPI_Op)pml_v2r(PML_H(MPI_MAX));
+}
+
+void pml_clock_init(void)
+{
+    MPI_Comm w = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD));
+    MPI_Comm s = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_SELF));
+    pml_L.MPI_Comm_size(w, &pml_world_size);
+    pml_L.MPI_Comm_rank(w, &pml_world_rank);
+    pml_sent_to = calloc((size_t)pml_world_size, sizeof *pml_sent_to);
+    if (!pml_sent_to)
+        pml_fatal("out of memory for the message counters");
+    pml_comm_world.cid = 0;
+    pml_comm_world.v = PML_H(MPI_COMM_WORLD);
+    pml_comm_world.size = pml_world_size;
+    pml_comm_world.rank = pml_world_rank;
+    pml_comm_world.nmap = pml_world_size;
+    pml_comm_self.cid = 1;
+    pml_comm_self.v = PML_H(MPI_COMM_SELF);
+    pml_comm_self.size = 1;
+    pml_comm_self.rank = 0;
+    pml_comm_self.nmap = 1;
+    pml_comm_self.wmap = malloc(sizeof(int));
+    if (!pml_comm_self.wmap)
+        pml_fatal("out of memory");
+    pml_comm_self.wmap[0] = pml_world_rank;
+    comm_append(&pml_comm_world);
+    comm_append(&pml_comm_self);
+    /* private communicators of the lower half: counts and the drain's barrier, and delivery of
+     * drained messages through the library's own unpacking (errors return, not abort) */
+    MPI_Comm pw = MPI_COMM_NULL, ps = MPI_COMM_NULL;
+    if (pml_L.MPI_Comm_dup(w, &pw) != MPI_SUCCESS || pml_L.MPI_Comm_dup(s, &ps) != MPI_SUCCESS)
+        pml_fatal("cannot make the layer's private communicators");
+    MPI_Errhandler ret = (MPI_Errhandler)pml_v2r(PML_H(MPI_ERRORS_RETURN));
+    pml_L.MPI_Comm_set_errhandler(pw, ret);
+    pml_L.MPI_Comm_set_errhandler(ps, ret);
+    pml_private_world = PML_H(pw);
+    pml_private_self = PML_H(ps);
+}
+
+/* World ranks of the members of a group, into a fresh array. */
+static int *world_map(MPI_Group g, int n)
+{
+    MPI_Group wg;
+    pml_L.MPI_Comm_group((MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD)), &wg);
+    int *in = malloc((size_t)(n > 0 ? n : 1) * sizeof *in);
+    int *out = malloc((size_t)(n > 0 ? n : 1) * sizeof *out);
+    if (!in || !out)
+        pml_fatal("out of memory for a communicator's rank map");
+    for (int i = 0; i < n; i++)
+        in[i] = i;
+    if (pml_L.MPI_Group_translate_ranks(g, n, in, wg, out) != MPI_SUCCESS)
+        for (int i = 0; i < n; i++)
+            out[i] = -1;
+    free(in);
+    pml_L.MPI_Group_free(&wg);
+    return out;
+}
+
+/* A communicator a collective call made: its id is the maximum over its members of their next
+ * free id (intercommunicators: two rounds give the maximum over both groups), its rank map the
+ * world ranks of its (remote) group. Runs inside the creating call, counted as part of it. */
+void pml_comm_created(uintptr_t v, int fid)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || h->kind != PML_COMM || h->info)
+        return; /* MPI_COMM_NULL, or a communicator we know already */
+    MPI_Comm r = (MPI_Comm)h->real;
+    struct pml_comm *c = calloc(1, sizeof *c);
+    if (!c)
+        pml_fatal("out of memory for a communicator's state");
+    c->v = v;
+    pml_L.MPI_Comm_test_inter(r, &c->inter);
+    pml_L.MPI_Comm_size(r, &c->size);
+    pml_L.MPI_Comm_rank(r, &c->rank);
+    MPI_Group g;
+    if (c->inter) {
+        pml_L.MPI_Comm_remote_size(r, &c->nmap);
+        pml_L.MPI_Comm_remote_group(r, &g);
+    } else {
+        c->nmap = c->size;
+        pml_L.MPI_Comm_group(r, &g);
+    }
+    c->wmap = world_map(g, c->nmap);
+    pml_L.MPI_Group_free(&g);
+    uint64_t mine = next_cid, m = 0, m2 = 0;
+    if (pml_L.MPI_Allreduce(&mine, &m, 1, lower_u64(), lower_max(), r) != MPI_SUCCESS)
+        pml_fatal("cannot agree on the id of a new communicator (%s)", pml_fn_name((uint32_t)fid));
+    if (c->inter) {
+        /* round 1 gave the other group's maximum; round 2 gives ours */
+        if (pml_L.MPI_Allreduce(&m, &m2, 1, lower_u64(), lower_max(), r) != MPI_SUCCESS)
+            pml_fatal("cannot agree on the id of a new intercommunicator");
+        if (m2 > m)
+            m = m2;
+        if (mine > m)
+            m = mine;
+    }
+    c->cid = m;
+    next_cid = m + 1;
+    /* during an epoch a new communicator starts with its target, if the coordinator knows it */
+    pthread_mutex_lock(&pml_ck_lock);
+    h->info = c;
+    pthread_mutex_unlock(&pml_ck_lock);
+    comm_append(c);
+    revive_log_debug("%s: communicator %#lx has id %llu (size %d, rank %d%s)", pml_fn_name((uint32_t)fid),
+            (unsigned long)v, (unsigned long long)c->cid, c->size, c->rank,
+            c->inter ? ", intercommunicator" : "");
+}
+
+/* The application freed it: its id and count stay (the coordinator needs every member's
+ * count until an epoch has seen them equal; see pml_clock_prune). */
+void pml_comm_freed(struct pml_comm *c)
+{
+    if (!c || c == &pml_comm_world || c == &pml_comm_self)
+        return;
+    pthread_mutex_lock(&pml_ck_lock);
+    c->flags |= PML_COMM_FREED;
+    c->v = 0;
+    pthread_mutex_unlock(&pml_ck_lock);
+}
+
+/* After a committed epoch every member of a communicator had the same count; one that is freed
+ * will see no more collectives anywhere, so its state can go. */
+void pml_clock_prune(void)
+{
+    pthread_mutex_lock(&pml_ck_lock);
+    struct pml_comm **pp = &pml_comms, *prev = NULL;
+    while (*pp) {
+        struct pml_comm *c = *pp;
+        if ((c->flags & PML_COMM_FREED) && c->seq == pml_target_of(c->cid)) {
+            *pp = c->next;
+            if (comms_tail == c)
+                comms_tail = prev;
+            free(c->wmap);
+            free(c);
+            continue;
+        }
+        prev = c;
+        pp = &c->next;
+    }
+    pthread_mutex_unlock(&pml_ck_lock);
+}
+
+/* ---- targets ------------------------------------------------------------------------------- */
+uint64_t pml_target_of(uint64_t cid)
+{
+    int lo = 0, hi = tgt_n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (tgt_tab[mid].cid == cid)
+            return tgt_tab[mid].seq;
+        if (tgt_tab[mid].cid < cid)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0; /* a communicator the coordinator does not know: nothing to reach */
+}
+
+static uint64_t comm_target(struct pml_comm *c)
+{
+    if (c->tgt_ver != pml_tgt_version) {
+        c->target = pml_target_of(c->cid);
+        c->tgt_ver = pml_tgt_version;
+    }
+    return c->target;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const struct snapc_seq *x = a, *y = b;
+    return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+/* Called with pml_ck_lock held. */
+int pml_all_reached(void)
+{
+    if (!pml_tgt_version)
+        return 0;
+    for (struct pml_comm *c = pml_comms; c; c = c->next)
+        if (c->seq < comm_target(c))
+            return 0;
+    return 1;
+}
+
+void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version)
+{
+    pthread_mutex_lock(&pml_ck_lock);
+    if (n > tgt_cap) {
+        struct snapc_seq *nt = realloc(tgt_tab, (size_t)n * sizeof *nt);
+        if (!nt) {
+            pthread_mutex_unlock(&pml_ck_lock);
+            pml_fatal("out of memory for %d targets", n);
+        }
+        tgt_tab = nt;
+        tgt_cap = n;
+    }
+    if (n > 0)
+        memcpy(tgt_tab, t, (size_t)n * sizeof *t);
+    tgt_n = n > 0 ? n : 0;
+    qsort(tgt_tab, (size_t)tgt_n, sizeof *tgt_tab, cmp_seq);
+    pml_tgt_version = version ? version : 1;
+    pthread_cond_broadcast(&pml_ck_cond);
+    pthread_mutex_unlock(&pml_ck_lock);
+}
+
+/* Epoch start: collective entries check targets from now on (they wait until known). */
+void pml_clock_begin(void)
+{
+    pthread_mutex_lock(&pml_ck_lock);
+    pml_tgt_version = 0;
+    tgt_n = 0;
+    for (struct pml_comm *c = pml_comms; c; c = c->next) {
+        c->raised = 0;
+        c->tgt_ver = 0;
+    }
+    __atomic_or_fetch(&pml_ck_flags, PML_CK_PENDING, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&pml_ck_lock);
+}
+
+/* Epoch end (resume, abort): targets forgotten, counts kept. */
+void pml_clock_end(void)
+{
+    pthread_mutex_lock(&pml_ck_lock);
+    __atomic_and_fetch(&pml_ck_flags, ~(PML_CK_PENDING | PML_CK_GATE), __ATOMIC_SEQ_CST);
+    pml_tgt_version = 0;
+    pthread_cond_broadcast(&pml_ck_cond);
+    pthread_mutex_unlock(&pml_ck_lock);
+}
+
+/* A consistent snapshot of every communicator's count: no thread is between reading the flags
+ * and counting (begin() made them visible with membarrier), and the slow path counts under
+ * the lock. */
+int pml_clock_seqs(struct snapc_seq *out, int max)
+{
+    for (int i = 0; i < PML_MAX_SLOTS; i++) {
+        if (!pml_slots[i].used)
+            continue;
+        while (__atomic_load_n(&pml_slots[i].w, __ATOMIC_ACQUIRE) & PML_T_ENTER)
+            sched_yield();
+    }
+    pthread_mutex_lock(&pml_ck_lock);
+    int n = 0;
+    for (struct pml_comm *c = pml_comms; c; c = c->next) {
+        if (n < max) {
+            out[n].cid = c->cid;
+            out[n].seq = c->seq;
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&pml_ck_lock);
+    return n;
+}
+
+/* Collective entry while an epoch runs (or the gate is closed). Entered with the slot saying
+ * IN|ENTER; returns with it saying IN (|CS), the collective counted. */
+void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking)
+{
+    int noted = 0;
+    __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE); /* not ENTER: we count under the lock */
+    if (t->agent) {
+        if (c)
+            c->seq++;
+        return;
+    }
+    pthread_mutex_lock(&pml_ck_lock);
+    for (;;) {
+        uint32_t f = pml_ck_flags;
+        if (f & PML_CK_GATE) {
+            t->cs = c;
+            t->cs_seq = c ? c->seq + 1 : 0;
+            __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
+            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            continue;
+        }
+        if (!(f & PML_CK_PENDING) || !c)
+            break;
+        if (!pml_tgt_version) { /* targets not known yet */
+            t->cs = c;
+            t->cs_seq = c->seq + 1;
+            __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
+            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            continue;
+        }
+        if (c->seq < comm_target(c))
+            break; /* run on to the target */
+        t->cs = c;
+        t->cs_seq = c->seq + 1;
+        __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
+        if (pml_all_reached()) {
+            /* a safe point: park at this entry until the epoch ends */
+            if (!noted) {
+                noted = 1;
+                pthread_mutex_unlock(&pml_ck_lock);
+                pml_agent_notify();
+                pthread_mutex_lock(&pml_ck_lock);
+                continue;
+            }
+            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            continue;
+        }
+        /* another target lies behind this collective: ask for this one to be raised */
+        if (c->raised <= c->seq) {
+            c->raised = c->seq + 1;
+            uint64_t cid = c->cid, want = c->seq + 1;
+            pthread_mutex_unlock(&pml_ck_lock);
+            revive_log_debug("raise: %s on communicator %llu must pass collective %llu",
+                    pml_fn_name(fid), (unsigned long long)cid, (unsigned long long)want);
+            if (pml_agent_raise(cid, want) < 0) {
+                /* no agent to ask: nothing can answer, run on (the epoch will be aborted) */
+                pthread_mutex_lock(&pml_ck_lock);
+                break;
+            }
+            pthread_mutex_lock(&pml_ck_lock);
+            continue;
+        }
+        pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+    }
+    if (c)
+        c->seq++;
+    t->cs = blocking ? c : NULL;
+    t->cs_seq = c ? c->seq : 0;
+    int during = (pml_ck_flags & PML_CK_PENDING) != 0;
+    __atomic_store_n(&t->w, fid << 8 | PML_T_IN | (blocking ? PML_T_CS : 0), __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&pml_ck_lock);
+    if (during || noted)
+        pml_agent_notify(); /* in_cs, at_target may have changed */
+}
+
+void pml_coll_exit_slow(void)
+{
+    pml_agent_notify();
+}

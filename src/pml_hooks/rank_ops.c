@@ -1,0 +1,320 @@
+/* The rank's side of a global snapshot as the agent sees it (struct snapc_rank_ops): begin,
+ * seqs, targets, state, quiesce (the gate), drain, capture, resume, abort; starting the agent
+ * at MPI_Init; and revive_mpix_checkpoint for libmpix_ckpt. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/ckpt.h"
+#include "pml_hooks/agent_fns.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int pml_agent_running;
+static int app_level = MPI_THREAD_SINGLE, lower_level = MPI_THREAD_SINGLE;
+static int finalized;
+static struct pml_agent_fns agent = {
+    snapc_agent_start, snapc_agent_notify, snapc_agent_raise, snapc_agent_request,
+    snapc_agent_wait_epoch,
+};
+
+void pml_agent_notify(void)
+{
+    if (pml_agent_running)
+        agent.notify();
+}
+
+int pml_agent_raise(uint64_t cid, uint64_t target)
+{
+    return pml_agent_running ? agent.raise(cid, target) : -ENOTCONN;
+}
+
+static void mark_agent(void)
+{
+    pml_slot()->agent = 1;
+}
+
+static int op_begin(void *arg)
+{
+    (void)arg;
+    mark_agent();
+    if (pml_finalizing || finalized)
+        return -ESHUTDOWN;
+    pml_clock_begin();
+    return pml_membarrier();
+}
+
+static int op_seqs(void *arg, struct snapc_seq *out, int max)
+{
+    (void)arg;
+    return pml_clock_seqs(out, max);
+}
+
+static void op_targets(void *arg, const struct snapc_seq *t, int n, uint32_t version)
+{
+    (void)arg;
+    pml_clock_set_targets(t, n, version);
+}
+
+/* Where the rank is, for "no checkpoint: rank R <what>". */
+static void what_of(char *buf, size_t n, int *in_cs)
+{
+    const char *best = NULL;
+    int rank_of_best = 0; /* 4 in a collective, 3 parked at one, 2 in a wait loop, 1 inside */
+    struct pml_comm *c = NULL;
+    uint64_t seq = 0;
+    *in_cs = 0;
+    for (int i = 0; i < PML_MAX_SLOTS; i++) {
+        struct pml_slot *t = &pml_slots[i];
+        if (!t->used || t->agent)
+            continue;
+        uint32_t w = __atomic_load_n(&t->w, __ATOMIC_ACQUIRE);
+        int r = (w & PML_T_CS) ? 4 : (w & PML_T_PARK) && t->cs ? 3 : (w & PML_T_WAIT) ? 2
+                                                                   : (w & (PML_T_IN | PML_T_PARK)) ? 1 : 0;
+        if (w & PML_T_CS)
+            *in_cs = 1;
+        if (r > rank_of_best) {
+            rank_of_best = r;
+            best = pml_fn_name(PML_T_FID(w));
+            c = t->cs;
+            seq = t->cs_seq;
+        }
+    }
+    if (pml_finalizing)
+        snprintf(buf, n, "is in MPI_Finalize");
+    else if (rank_of_best >= 3 && c)
+        snprintf(buf, n, "%s %s on comm %llu (collective %llu)",
+                 rank_of_best == 4 ? "waits in" : "is parked at the entry of", best,
+                 (unsigned long long)c->cid, (unsigned long long)seq);
+    else if (rank_of_best >= 1)
+        snprintf(buf, n, "%s %s", rank_of_best == 2 ? "waits in" : "is in", best);
+    else
+        snprintf(buf, n, "is outside MPI");
+}
+
+static void op_state(void *arg, struct snapc_rank_state *st)
+{
+    (void)arg;
+    int in_cs;
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&pml_ck_lock);
+    st->at_target = (uint32_t)pml_all_reached();
+    pthread_mutex_unlock(&pml_ck_lock);
+    what_of(st->what, sizeof st->what, &in_cs);
+    st->in_cs = (uint32_t)in_cs;
+    st->finalizing = (uint32_t)(pml_finalizing || finalized);
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Close the gate and wait until no application thread is inside the layer: from then on the
+ * agent owns the lower half. */
+static int op_quiesce(void *arg, int timeout_ms)
+{
+    (void)arg;
+    mark_agent();
+    if (finalized)
+        return -ESHUTDOWN;
+    pthread_mutex_lock(&pml_ck_lock);
+    __atomic_or_fetch(&pml_ck_flags, PML_CK_GATE, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&pml_ck_lock);
+    int e = pml_membarrier();
+    if (e)
+        return e;
+    double end = now_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < PML_MAX_SLOTS && !busy; i++) {
+            struct pml_slot *t = &pml_slots[i];
+            if (t->used && !t->agent && (__atomic_load_n(&t->w, __ATOMIC_ACQUIRE) & PML_T_IN))
+                busy = 1;
+        }
+        if (!busy)
+            return 0;
+        if (now_ms() > end)
+            return -ETIMEDOUT;
+        sleep_us(50);
+    }
+}
+
+static int op_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen)
+{
+    (void)arg;
+    if (finalized) {
+        snprintf(err, errlen, "MPI is finalized");
+        return -ESHUTDOWN;
+    }
+    return pml_drain_run(st, err, errlen);
+}
+
+static int op_capture(void *arg, const char *image_path, struct snapc_capture_result *r)
+{
+    (void)arg;
+    return pml_capture(image_path, r);
+}
+
+static void op_resume(void *arg, int action)
+{
+    (void)arg;
+    if (action == SNAPC_RESUME_TERM)
+        return; /* the job is being ended: stay parked */
+    pml_clock_prune();
+    pml_clock_end();
+    if (action == SNAPC_RESUME_STOP)
+        kill(getpid(), SIGSTOP);
+}
+
+static void op_abort(void *arg)
+{
+    (void)arg;
+    pml_clock_end();
+}
+
+static int op_describe(void *arg, char *buf, size_t len)
+{
+    (void)arg;
+    char ver[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int vl = 0;
+    int (*f)(char *, int *) = (int (*)(char *, int *))dlsym(pml_lower_handle, "PMPI_Get_library_version");
+    if (f)
+        f(ver, &vl);
+    for (char *p = ver; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    Dl_info di;
+    const char *lib = "";
+    void *sym = dlsym(pml_lower_handle, "PMPI_Init");
+    if (sym && dladdr(sym, &di) && di.dli_fname)
+        lib = di.dli_fname;
+    int n = snprintf(buf, len,
+#ifdef PML_OMPI
+                     "mpi_flavor ompi\n"
+#else
+                     "mpi_flavor mpich\n"
+#endif
+                     "mpi_library %s\nmpi_version %s\nthread_level %d\nthread_level_lower %d\n",
+                     lib, ver, app_level, lower_level);
+    return n < 0 ? -EINVAL : (size_t)n >= len ? (int)len - 1 : n;
+}
+
+static const struct snapc_rank_ops rank_ops = {
+    .begin = op_begin,
+    .seqs = op_seqs,
+    .targets = op_targets,
+    .state = op_state,
+    .quiesce = op_quiesce,
+    .drain = op_drain,
+    .capture = op_capture,
+    .resume = op_resume,
+    .abort = op_abort,
+    .arg = NULL,
+    .describe = op_describe,
+};
+
+/* The levels: what the application asked for (and is told it got, when the lower half gives at
+ * least that), and what the lower half runs at (at least SERIALIZED, for the agent). */
+int pml_rank_init_level(int required)
+{
+    app_level = required;
+    return required > MPI_THREAD_SERIALIZED ? required : MPI_THREAD_SERIALIZED;
+}
+
+int pml_rank_provided(int lower_provided)
+{
+    lower_level = lower_provided;
+    if (lower_provided == MPI_THREAD_MULTIPLE)
+        pml_threaded = 1;
+    if (lower_provided < app_level)
+        app_level = lower_provided;
+    return app_level;
+}
+
+int MPI_Query_thread(int *provided)
+{
+    if (!pml_L.MPI_Query_thread)
+        return pml_not_ready("MPI_Query_thread");
+    *provided = app_level;
+    return MPI_SUCCESS;
+}
+int PMPI_Query_thread(int *) __attribute__((alias("MPI_Query_thread")));
+
+void pml_rank_after_init(void)
+{
+    pml_clock_init();
+    const char *ta = getenv("REVIVE_MPI_TEST_AGENT");
+    if (ta && *ta) {
+        void *h = dlopen(ta, RTLD_NOW | RTLD_LOCAL);
+        const struct pml_agent_fns *f = h ? dlsym(h, "revive_test_agent") : NULL;
+        if (!f)
+            pml_fatal("REVIVE_MPI_TEST_AGENT=%s: %s", ta, h ? "no revive_test_agent in it" : dlerror());
+        agent = *f;
+    }
+    int rc = agent.start(&rank_ops, pml_world_rank, pml_world_size);
+    pml_agent_running = rc == 0;
+    if (rc < 0)
+        revive_log_info("rank %d runs without checkpoints (the agent did not start: %s)", pml_world_rank,
+                strerror(-rc));
+}
+
+/* Finalize counts as a collective on MPI_COMM_WORLD; from then on the rank says it is
+ * finalizing (a checkpoint is refused) and the agent's operations refuse to touch MPI. */
+void pml_rank_finalize_enter(void)
+{
+    {
+        PML_COLL_ENTER(PML_FID_MPI_Finalize, MPI_COMM_WORLD, 0);
+        pml_finalizing = 1;
+        PML_COLL_LEAVE(0);
+    }
+    pml_agent_notify();
+}
+
+void pml_rank_finalized(void)
+{
+    finalized = 1;
+}
+
+/* For libmpix_ckpt (found with dlsym, so that without Revive it knows there is nothing to ask):
+ * collective = 1: MPIX_Checkpoint, a collective on MPI_COMM_WORLD; returns once the epoch that
+ * covers this call has ended: 0 with *flag 0 (this job continues) or 1 (restarted from it).
+ * collective = 0: MPIX_Checkpoint_request, returns at once.
+ * -ENOTCONN: no coordinator (not started with mpirun -am ft-enable-cr); -ECANCELED: the epoch
+ * ended without a snapshot; -ESHUTDOWN: MPI is not initialised or already finalized. */
+int revive_mpix_checkpoint(int collective, int *flag)
+{
+    if (flag)
+        *flag = 0;
+    if (!pml_L.MPI_Comm_rank || pml_finalizing || finalized)
+        return -ESHUTDOWN;
+    if (!pml_agent_running)
+        return -ENOTCONN;
+    uint64_t s = __atomic_load_n(&pml_comm_world.seq, __ATOMIC_RELAXED);
+    if (!collective)
+        return agent.request(0, s);
+    int rc = agent.request(1, s);
+    if (rc)
+        return rc;
+    {
+        PML_COLL_ENTER(PML_NFUNCS, MPI_COMM_WORLD, 0);
+        PML_COLL_LEAVE(0);
+    }
+    int restarted = 0;
+    rc = agent.wait_epoch(s, &restarted);
+    if (rc == 0 && flag)
+        *flag = restarted;
+    return rc;
+}
