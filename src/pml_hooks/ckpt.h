@@ -97,6 +97,7 @@ struct pml_comm {
     uint32_t flags;          /* PML_COMM_* */
     uintptr_t v;             /* the application's handle (0 once freed) */
     int size, rank, inter;
+    int eh_fatal;            /* its error handler is MPI_ERRORS_ARE_FATAL */
     int nmap;                /* entries in wmap */
     int *wmap;               /* world rank of each peer rank (the remote group of an intercomm);
                                 NULL: the identity (WORLD) */
@@ -125,12 +126,26 @@ static inline struct pml_comm *pml_comm_of(uintptr_t v)
     return NULL;
 }
 
+/* A communicator of one rank (MPI_COMM_SELF...): its collectives need no agreement, so they
+ * are neither counted nor reported. */
+static inline int pml_comm_single(const struct pml_comm *c)
+{
+    return !c->inter && c->size == 1;
+}
+
+static inline struct pml_comm *pml_comm_counted(uintptr_t v)
+{
+    struct pml_comm *c = pml_comm_of(v);
+    return c && !pml_comm_single(c) ? c : NULL;
+}
+
 void pml_clock_init(void);     /* after the lower half's MPI_Init */
 void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking);
 void pml_coll_exit_slow(void);
 /* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);
+void pml_comm_eh_changed(uintptr_t v);
 uint64_t pml_target_of(uint64_t cid);
 int pml_all_reached(void); /* with pml_ck_lock held */
 void pml_clock_begin(void);
@@ -144,7 +159,7 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version);
 #define PML_COLL_ENTER(fid, comm, blocking)                                                   \
     struct pml_slot *t_ = pml_slot();                                                         \
     uint32_t w_ = t_->w;                                                                      \
-    struct pml_comm *c_ = pml_comm_of(PML_H(comm));                                           \
+    struct pml_comm *c_ = pml_comm_counted(PML_H(comm));                                      \
     t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
     if (__builtin_expect(pml_need_fence, 0))                                                  \
         __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
@@ -181,6 +196,13 @@ static inline void pml_count_send(struct pml_comm *c, int dest, int64_t d)
     int w = c->wmap ? (dest < c->nmap ? c->wmap[dest] : -1) : dest;
     if (w >= 0 && w < pml_world_size)
         pml_count_add(&pml_sent_to[w], d);
+}
+
+/* dest is the calling rank itself (intracommunicators) */
+static inline int pml_to_self(uintptr_t vcomm, int dest)
+{
+    struct pml_comm *c = pml_comm_of(vcomm);
+    return c && !c->inter && dest == c->rank;
 }
 
 /* ---- the request table (reqs.c) ------------------------------------------------------------
@@ -247,6 +269,9 @@ uintptr_t pml_rq_wrap(int kind, uintptr_t real, uintptr_t vcomm);
 void pml_rq_completed(struct pml_req *r, const MPI_Status *st);
 /* Revive's wait loop on one request (a blocking call's own or the application's). */
 int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t fid);
+/* The same for a blocking receive: its errors go to its communicator's handler, as MPI_Recv's
+ * do (MPICH's MPI_Test would use MPI_COMM_WORLD's). */
+int pml_rq_wait_recv(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t fid);
 void pml_rq_test_freed(void);              /* completes requests freed while active */
 /* Fills the status of a completed send/receive from saved fields. */
 void pml_status_set(MPI_Status *st, int source, int tag, int error, uint64_t bytes);
@@ -290,8 +315,7 @@ struct pml_dmsg *pml_msg_drained(uintptr_t vmsg);
 int pml_rank_init_level(int required);        /* the level to initialise the lower half at */
 int pml_rank_provided(int lower_provided);    /* the level the application is told */
 void pml_rank_after_init(void);               /* the clock, the agent */
-void pml_rank_finalize_enter(void);
-void pml_rank_finalized(void);
+int pml_rank_finalize(int (*lower_finalize)(void)); /* counted, in_cs, then the lower half's */
 void pml_agent_notify(void);
 int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);

@@ -18,7 +18,7 @@ uint32_t pml_tgt_version;
 int pml_finalizing;
 uintptr_t pml_private_world, pml_private_self;
 
-static uint64_t next_cid = 2; /* this rank's next free communicator id */
+static uint64_t next_base = 2; /* this rank's next free id base (see pml_comm_created) */
 static struct snapc_seq *tgt_tab;
 static int tgt_n, tgt_cap;
 
@@ -32,11 +32,6 @@ static void comm_append(struct pml_comm *c)
         pml_comms = c;
     comms_tail = c;
     pthread_mutex_unlock(&pml_ck_lock);
-}
-
-static MPI_Datatype lower_u64(void)
-{
-    return (MPI_Datatype)pml_v2r(PML_H(MPI_UINT64_T));
 }
 
 static MPI_Op lower_max(void)
@@ -58,6 +53,8 @@ void pml_clock_init(void)
     pml_comm_world.size = pml_world_size;
     pml_comm_world.rank = pml_world_rank;
     pml_comm_world.nmap = pml_world_size;
+    pml_comm_world.eh_fatal = 1;
+    pml_comm_self.eh_fatal = 1;
     pml_comm_self.cid = 1;
     pml_comm_self.v = PML_H(MPI_COMM_SELF);
     pml_comm_self.size = 1;
@@ -81,6 +78,25 @@ void pml_clock_init(void)
     pml_private_self = PML_H(ps);
 }
 
+/* Blocking receives report errors to their communicator's handler; the layer needs to know
+ * whether that handler aborts (see pml_rq_wait_recv). */
+static int eh_is_fatal(MPI_Comm r)
+{
+    MPI_Errhandler e;
+    if (pml_L.MPI_Comm_get_errhandler(r, &e) != MPI_SUCCESS)
+        return 1;
+    int fatal = PML_H(e) == pml_v2r(PML_H(MPI_ERRORS_ARE_FATAL));
+    pml_L.MPI_Errhandler_free(&e);
+    return fatal;
+}
+
+void pml_comm_eh_changed(uintptr_t v)
+{
+    struct pml_comm *c = pml_comm_of(v);
+    if (c)
+        c->eh_fatal = eh_is_fatal((MPI_Comm)pml_v2r(v));
+}
+
 /* World ranks of the members of a group, into a fresh array. */
 static int *world_map(MPI_Group g, int n)
 {
@@ -100,9 +116,14 @@ static int *world_map(MPI_Group g, int n)
     return out;
 }
 
-/* A communicator a collective call made: its id is the maximum over its members of their next
- * free id (intercommunicators: two rounds give the maximum over both groups), its rank map the
- * world ranks of its (remote) group. Runs inside the creating call, counted as part of it. */
+/* A communicator a collective call made gets an id unique in the whole job: base * N + m, where
+ * N is the world size, m the lowest world rank among its members, and base the maximum over its
+ * members of their next free base (intercommunicators: two rounds give the maximum over both
+ * groups); every member then moves its next free base past it. Two communicators with the same
+ * id would share the member m, which made them one after the other, with different bases; the
+ * members alone agreeing (the spec's "Allreduce(MAX) of the next free id") would let disjoint
+ * communicators of one MPI_Comm_split get the same id. Runs inside the creating call, counted
+ * as part of it. */
 void pml_comm_created(uintptr_t v, int fid)
 {
     struct pml_vh *h = pml_vh_of(v);
@@ -117,6 +138,7 @@ void pml_comm_created(uintptr_t v, int fid)
     pml_L.MPI_Comm_size(r, &c->size);
     pml_L.MPI_Comm_rank(r, &c->rank);
     MPI_Group g;
+    int lowest = pml_world_rank;
     if (c->inter) {
         pml_L.MPI_Comm_remote_size(r, &c->nmap);
         pml_L.MPI_Comm_remote_group(r, &g);
@@ -126,21 +148,26 @@ void pml_comm_created(uintptr_t v, int fid)
     }
     c->wmap = world_map(g, c->nmap);
     pml_L.MPI_Group_free(&g);
-    uint64_t mine = next_cid, m = 0, m2 = 0;
-    if (pml_L.MPI_Allreduce(&mine, &m, 1, lower_u64(), lower_max(), r) != MPI_SUCCESS)
+    c->eh_fatal = eh_is_fatal(r);
+    for (int i = 0; i < c->nmap; i++)
+        if (c->wmap[i] >= 0 && c->wmap[i] < lowest)
+            lowest = c->wmap[i];
+    /* [0] the base, [1] minus the lowest world rank (MAX of the negation is the minimum) */
+    int64_t mine[2] = { (int64_t)next_base, -(int64_t)lowest }, m[2], m2[2];
+    MPI_Datatype i64 = (MPI_Datatype)pml_v2r(PML_H(MPI_INT64_T));
+    if (pml_L.MPI_Allreduce(mine, m, 2, i64, lower_max(), r) != MPI_SUCCESS)
         pml_fatal("cannot agree on the id of a new communicator (%s)", pml_fn_name((uint32_t)fid));
     if (c->inter) {
         /* round 1 gave the other group's maximum; round 2 gives ours */
-        if (pml_L.MPI_Allreduce(&m, &m2, 1, lower_u64(), lower_max(), r) != MPI_SUCCESS)
+        if (pml_L.MPI_Allreduce(m, m2, 2, i64, lower_max(), r) != MPI_SUCCESS)
             pml_fatal("cannot agree on the id of a new intercommunicator");
-        if (m2 > m)
-            m = m2;
-        if (mine > m)
-            m = mine;
+        for (int i = 0; i < 2; i++)
+            if (m2[i] > m[i])
+                m[i] = m2[i];
     }
-    c->cid = m;
-    next_cid = m + 1;
-    /* during an epoch a new communicator starts with its target, if the coordinator knows it */
+    uint64_t base = (uint64_t)m[0];
+    c->cid = base * (uint64_t)pml_world_size + (uint64_t)(-m[1]);
+    next_base = base + 1;
     pthread_mutex_lock(&pml_ck_lock);
     h->info = c;
     pthread_mutex_unlock(&pml_ck_lock);
@@ -285,6 +312,8 @@ int pml_clock_seqs(struct snapc_seq *out, int max)
     pthread_mutex_lock(&pml_ck_lock);
     int n = 0;
     for (struct pml_comm *c = pml_comms; c; c = c->next) {
+        if (pml_comm_single(c))
+            continue;
         if (n < max) {
             out[n].cid = c->cid;
             out[n].seq = c->seq;
@@ -374,3 +403,35 @@ void pml_coll_exit_slow(void)
 {
     pml_agent_notify();
 }
+
+/* MPI_Comm_idup is done as MPI_Comm_dup (the id must be agreed inside the call, and a
+ * nonblocking agreement could not be ordered with other creations); the request returned is
+ * already complete. A program that needs the dup to progress in the background while it waits
+ * for a message from a member that has not called it yet would block here (documented). */
+int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
+{
+    if (__builtin_expect(pml_L.MPI_Comm_dup == NULL, 0))
+        return pml_not_ready("MPI_Comm_idup");
+    PML_COLL_ENTER(PML_FID_MPI_Comm_idup, comm, 1);
+    MPI_Comm r = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_NULL));
+    int rc = pml_L.MPI_Comm_dup((MPI_Comm)pml_v2r(PML_H(comm)), &r);
+    if (rc == MPI_SUCCESS) {
+        *newcomm = (MPI_Comm)pml_new(PML_COMM, PML_H(r));
+        pml_comm_created(PML_H(*newcomm), PML_FID_MPI_Comm_idup);
+        struct pml_rec *R = pml_rec_open(PML_FID_MPI_Comm_dup); /* replayed as what it was */
+        pml_rec_handle(R, PML_H(comm));
+        pml_rec_out(R, PML_H(*newcomm));
+        pml_rec_close(R);
+        uintptr_t v;
+        struct pml_req *q = pml_rq_new(&v);
+        pml_rq_fill(q, PML_RQ_OTHER, PML_MODE_STD, NULL, 0, 0, MPI_PROC_NULL, 0, PML_H(comm));
+        q->real = PML_H(pml_v2r(PML_H(MPI_REQUEST_NULL)));
+        pml_status_set(&q->st, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_SUCCESS, 0);
+        q->flags = PML_RQ_ACTIVE | PML_RQ_DONE | PML_RQ_NOCOUNT;
+        pml_rq_ndone++;
+        *request = (MPI_Request)v;
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("MPI_Comm_idup")));

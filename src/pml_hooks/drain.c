@@ -83,13 +83,20 @@ int pml_dbuf_deliver(struct pml_dmsg *m, void *buf, int count, uintptr_t dtype, 
         pml_fatal("a drained message of %llu bytes is too large to deliver",
                   (unsigned long long)m->bytes);
     MPI_Status ls;
-    int rc = pml_L.MPI_Sendrecv(m->data, (int)m->bytes, lower_byte(), 0, 0, buf, count,
-                                (MPI_Datatype)pml_v2r(dtype), 0, 0, (MPI_Comm)pml_private_self, &ls);
+    memset(&ls, 0, sizeof ls);
+    MPI_Datatype t = (MPI_Datatype)pml_v2r(dtype);
+    int rc = pml_L.MPI_Sendrecv(m->data, (int)m->bytes, lower_byte(), 0, 0, buf, count, t, 0, 0,
+                                (MPI_Comm)pml_private_self, &ls);
     if (rc != MPI_SUCCESS) {
         int cls = rc;
         pml_L.MPI_Error_class(rc, &cls);
         rc = cls == MPI_ERR_IN_STATUS ? ls.MPI_ERROR : rc;
     }
+    /* Open MPI's MPI_Sendrecv reports a truncated receive in the status only */
+    MPI_Count tsize = 0;
+    pml_L.MPI_Type_size_x(t, &tsize);
+    if (rc == MPI_SUCCESS && (uint64_t)tsize * (uint64_t)(count > 0 ? count : 0) < m->bytes)
+        rc = MPI_ERR_TRUNCATE;
     ls.MPI_SOURCE = m->source;
     ls.MPI_TAG = m->tag;
     ls.MPI_ERROR = rc;

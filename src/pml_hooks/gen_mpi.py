@@ -107,13 +107,14 @@ def c_type(p):
 #                     communicator gets its id (agreed) and rank map. P = '-': collective over a
 #                     group (MPI_Comm_create_group): in_cs, counted on no communicator
 #   @cfree            communicator freed: its count is kept
+#   @seteh            a communicator's error handler changed (blocking receives need to know)
 #   @isend:MODE       nonblocking send (std, buf, sync, ready): counted per destination; request
 #                     in the table. The function has a "core" the blocking form reuses.
 #   @irecv            nonblocking receive: the drain buffer first; request in the table
 #   @pinit:KIND:MODE  persistent request template (KIND send or recv): in the table, inactive
 #   @block:MPI_Ixxx   blocking point to point: the core of MPI_Ixxx, then Revive's wait loop
 #   @wait, @probe     completion and probe calls: written by hand (reqs.c, p2p.c)
-CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe')
+CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'seteh', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe')
 MODES = {'std': 'PML_MODE_STD', 'buf': 'PML_MODE_BUF', 'sync': 'PML_MODE_SYNC',
          'ready': 'PML_MODE_READY'}
 
@@ -301,16 +302,25 @@ def gen_blocking(f, fid, funcs):
     out = [f.proto() + '\n{', not_ready(f, nb.name)]
     out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
     out.append('    int rc;')
-    out.append('    if (__builtin_expect(%s == MPI_PROC_NULL, 0)) {' % peer)
-    out.append('        /* completes at once, with the status the library gives a blocking call */')
-    out.append('        rc = pml_L.%s(%s);' % (f.name, ', '.join(
-        '(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name for p in f.params)))
+    direct = ', '.join('(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name
+                       for p in f.params)
+    if peer == 'dest':
+        # to MPI_PROC_NULL: nothing to wait for; to itself: the library's own blocking send,
+        # which buffers a small message where the nonblocking one would wait for the receive
+        out.append('    if (__builtin_expect(dest == MPI_PROC_NULL || pml_to_self(PML_H(comm), dest), 0)) {')
+        out.append('        rc = pml_L.%s(%s);' % (f.name, direct))
+        out.append('        if (rc == MPI_SUCCESS)')
+        out.append('            pml_count_send(pml_comm_of(PML_H(comm)), dest, 1);')
+    else:
+        out.append('    if (__builtin_expect(source == MPI_PROC_NULL, 0)) {')
+        out.append('        /* completes at once, with the status the library gives a blocking call */')
+        out.append('        rc = pml_L.%s(%s);' % (f.name, direct))
     out.append('    } else {')
     out.append('        struct pml_req rq_;')
     out.append('        rq_.v = 0; /* the call\'s own request: no handle */')
     out.append('        rc = pml_core_%s(%s, &rq_);' % (nb.name, ', '.join(names)))
     out.append('        if (rc == MPI_SUCCESS)')
-    out.append('            rc = pml_rq_wait(&rq_, %s, t_, PML_FID_%s);' % (st, f.name))
+    out.append('            rc = %s(&rq_, %s, t_, PML_FID_%s);' % ('pml_rq_wait' if peer == 'dest' else 'pml_rq_wait_recv', st, f.name))
     out.append('    }')
     out.append('    PML_GATE_LEAVE();')
     out.append('    return rc;')
@@ -369,6 +379,9 @@ def gen_plain(f, fid):
     if 'cfree' in f.flags:
         out.append('    if (rc == MPI_SUCCESS)')
         out.append('        pml_comm_freed(cf_);')
+    if 'seteh' in f.flags:
+        out.append('    if (rc == MPI_SUCCESS)')
+        out.append('        pml_comm_eh_changed(PML_H(%s));' % f.params[0].name)
     if 'create' in f.flags and f.ret == 'int':
         out.append('    if (rc == MPI_SUCCESS) {')
         out.append('        struct pml_rec *R = pml_rec_open(%d);' % fid)

@@ -271,11 +271,9 @@ int MPI_Finalize(void)
 {
     if (!lower_finalize)
         return pml_not_ready("MPI_Finalize");
-    pml_rank_finalize_enter();
     report();
-    int rc = lower_finalize();
+    int rc = pml_rank_finalize(lower_finalize);
     state = 2;
-    pml_rank_finalized();
     return rc;
 }
 

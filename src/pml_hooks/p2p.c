@@ -31,7 +31,7 @@ int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int 
             pml_rq_wait(&rr, MPI_STATUS_IGNORE, t_, PML_FID_MPI_Sendrecv);
         } else {
             int rs = pml_rq_wait(&sr, MPI_STATUS_IGNORE, t_, PML_FID_MPI_Sendrecv);
-            rc = pml_rq_wait(&rr, status, t_, PML_FID_MPI_Sendrecv);
+            rc = pml_rq_wait_recv(&rr, status, t_, PML_FID_MPI_Sendrecv);
             if (rc == MPI_SUCCESS)
                 rc = rs;
         }
@@ -85,7 +85,7 @@ int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, 
             pml_rq_wait(&rr, MPI_STATUS_IGNORE, t_, PML_FID_MPI_Sendrecv_replace);
         } else {
             int rs = pml_rq_wait(&sr, MPI_STATUS_IGNORE, t_, PML_FID_MPI_Sendrecv_replace);
-            rc = pml_rq_wait(&rr, status, t_, PML_FID_MPI_Sendrecv_replace);
+            rc = pml_rq_wait_recv(&rr, status, t_, PML_FID_MPI_Sendrecv_replace);
             if (rc == MPI_SUCCESS)
                 rc = rs;
         }

@@ -271,21 +271,18 @@ void pml_rank_after_init(void)
                 strerror(-rc));
 }
 
-/* Finalize counts as a collective on MPI_COMM_WORLD; from then on the rank says it is
- * finalizing (a checkpoint is refused) and the agent's operations refuse to touch MPI. */
-void pml_rank_finalize_enter(void)
+/* Finalize counts as a collective on MPI_COMM_WORLD (blocking: the rank is in_cs until the
+ * lower half has finalized, and says it is finalizing, so no checkpoint is attempted); the
+ * agent's operations refuse to touch MPI from then on. */
+int pml_rank_finalize(int (*lower_finalize)(void))
 {
-    {
-        PML_COLL_ENTER(PML_FID_MPI_Finalize, MPI_COMM_WORLD, 0);
-        pml_finalizing = 1;
-        PML_COLL_LEAVE(0);
-    }
+    PML_COLL_ENTER(PML_FID_MPI_Finalize, MPI_COMM_WORLD, 1);
+    pml_finalizing = 1;
     pml_agent_notify();
-}
-
-void pml_rank_finalized(void)
-{
+    int rc = lower_finalize();
     finalized = 1;
+    PML_COLL_LEAVE(1);
+    return rc;
 }
 
 /* For libmpix_ckpt (found with dlsym, so that without Revive it knows there is nothing to ask):

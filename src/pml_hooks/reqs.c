@@ -220,6 +220,29 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
     return rc;
 }
 
+int pml_rq_wait_recv(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t fid)
+{
+#ifdef PML_MPICH
+    /* MPICH's MPI_Test reports a failed request to MPI_COMM_WORLD's handler: while a blocking
+     * receive on a communicator whose errors return waits, MPI_COMM_WORLD's errors return too,
+     * and the receive's communicator gets the error afterwards */
+    struct pml_comm *c = r->comm;
+    if (c && !c->eh_fatal && pml_comm_world.eh_fatal) {
+        MPI_Comm w = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD));
+        MPI_Errhandler old;
+        pml_L.MPI_Comm_get_errhandler(w, &old);
+        pml_L.MPI_Comm_set_errhandler(w, (MPI_Errhandler)pml_v2r(PML_H(MPI_ERRORS_RETURN)));
+        int rc = pml_rq_wait(r, st, t, fid);
+        pml_L.MPI_Comm_set_errhandler(w, old);
+        pml_L.MPI_Errhandler_free(&old);
+        if (rc != MPI_SUCCESS && !(r->flags & PML_RQ_NOCOUNT))
+            pml_L.MPI_Comm_call_errhandler((MPI_Comm)pml_v2r(r->vcomm), rc);
+        return rc;
+    }
+#endif
+    return pml_rq_wait(r, st, t, fid);
+}
+
 void pml_status_set(MPI_Status *st, int source, int tag, int error, uint64_t bytes)
 {
     if (!st || st == MPI_STATUS_IGNORE)

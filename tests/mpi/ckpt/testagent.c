@@ -1,0 +1,487 @@
+/* A test harness for the rank side of global snapshots: a stand-in for src/snapc's agent and
+ * coordinator, loaded into every rank by the MPI layer (REVIVE_MPI_TEST_AGENT=this library).
+ * The ranks of one job (one host) share a file mapped in memory (REVIVE_TEST_AGENT_SHM, made by
+ * the test, zero-filled); each rank's agent thread follows the commands written there, and
+ * rank 0's agent also plays the coordinator: at random moments it runs an epoch (CKPT, SEQS,
+ * TARGETS with RAISEs until converged, QUIESCE, drain, optionally capture, RESUME), the protocol
+ * of /work/team/SNAPC.md, through the same struct snapc_rank_ops a real agent calls.
+ *
+ * Environment: REVIVE_TEST_AGENT_SHM (required), REVIVE_TEST_AGENT_GAP_MS=min:max between
+ * epochs (default 1:20), REVIVE_TEST_AGENT_CAPTURE=DIR (capture images DIR/rank_R.E.img),
+ * REVIVE_TEST_AGENT_LOG=1 (one line per epoch on stderr). Results stay in the file for the test
+ * (see struct shm: epochs committed and aborted, messages drained). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pml_hooks/agent_fns.h"
+
+#define TA_MAXR 64
+#define TA_MAXC 512
+#define TA_MAXRAISE 64
+enum { TA_NONE, TA_CKPT, TA_QUIESCE, TA_RESUME, TA_ABORT };
+
+/* Each rank's part of the shared file. */
+struct ta_rank {
+    atomic_uint hello, ack, v_seen, v_applied, at_target, in_cs, finalizing;
+    int32_t status;
+    char err[600];
+    char what[160];
+    uint32_t nseq;
+    struct snapc_seq seqs[TA_MAXC];
+    atomic_uint rlock;
+    atomic_uint nraise;
+    struct snapc_seq raises[TA_MAXRAISE];
+    struct snapc_drain_stats ds;
+    double quiesce_ms, drain_ms;
+    uint64_t image_bytes;
+};
+
+struct ta_shm {
+    atomic_uint step, cmd, epoch, ended_epoch, committed_epoch, tready, tcounter, tversion, requested, stop, committed, aborted;
+    atomic_uint tlock;
+    uint32_t nranks, ntg;
+    struct snapc_seq tg[TA_MAXC];
+    uint64_t last_world_target, nraises;
+    uint64_t drained_msgs, drained_bytes, nbc_completed, pending_recvs;
+    char last_abort[1000];
+    char capture_dir[400];
+    struct ta_rank r[TA_MAXR];
+};
+
+static struct ta_shm *S;
+static struct ta_rank *me_area;
+static const struct snapc_rank_ops *ops;
+static int my_rank, nranks;
+static int logging;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void nap(long us)
+{
+    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+static void lock(atomic_uint *l)
+{
+    while (atomic_exchange(l, 1))
+        nap(10);
+}
+
+static void unlock(atomic_uint *l)
+{
+    atomic_store(l, 0);
+}
+
+/* ---- the rank side: follow the commands ------------------------------------------------- */
+static void follow_step(uint32_t step)
+{
+    uint32_t cmd = atomic_load(&S->cmd);
+    struct ta_rank *a = me_area;
+    int rc = 0;
+    a->err[0] = 0;
+    switch (cmd) {
+    case TA_CKPT:
+        rc = ops->begin(ops->arg);
+        if (!rc) {
+            int n = ops->seqs(ops->arg, a->seqs, TA_MAXC);
+            if (n < 0)
+                rc = n;
+            else if (n > TA_MAXC)
+                rc = -E2BIG;
+            else
+                a->nseq = (uint32_t)n;
+        }
+        atomic_store(&a->v_seen, 0);
+        atomic_store(&a->v_applied, 0);
+        break;
+    case TA_QUIESCE: {
+        double t0 = now_ms();
+        rc = ops->quiesce(ops->arg, 10000);
+        if (rc) {
+            snprintf(a->err, sizeof a->err, "quiesce: %s", strerror(-rc));
+            break;
+        }
+        double t1 = now_ms();
+        rc = ops->drain(ops->arg, &a->ds, a->err, sizeof a->err);
+        double t2 = now_ms();
+        a->quiesce_ms = t1 - t0;
+        a->drain_ms = t2 - t1;
+        if (!rc && S->capture_dir[0]) {
+            char path[600];
+            struct snapc_capture_result cr;
+            snprintf(path, sizeof path, "%s/rank_%d.%u.img", S->capture_dir, my_rank,
+                     atomic_load(&S->epoch));
+            rc = ops->capture(ops->arg, path, &cr);
+            if (rc < 0)
+                snprintf(a->err, sizeof a->err, "capture: %s", cr.err);
+            else
+                a->image_bytes = cr.bytes;
+        }
+        break;
+    }
+    case TA_RESUME:
+        ops->resume(ops->arg, SNAPC_RESUME_CONTINUE);
+        break;
+    case TA_ABORT:
+        ops->abort(ops->arg);
+        break;
+    }
+    a->status = rc;
+    atomic_store(&a->ack, step);
+}
+
+static void report_state(void)
+{
+    struct snapc_rank_state st;
+    uint32_t v = atomic_load(&S->tversion);
+    if (atomic_load(&S->tready) && v != atomic_load(&me_area->v_applied)) {
+        lock(&S->tlock);
+        uint32_t n = S->ntg;
+        struct snapc_seq t[TA_MAXC];
+        memcpy(t, S->tg, n * sizeof *t);
+        v = atomic_load(&S->tversion);
+        unlock(&S->tlock);
+        ops->targets(ops->arg, t, (int)n, v);
+        atomic_store(&me_area->v_applied, v);
+    }
+    ops->state(ops->arg, &st);
+    atomic_store(&me_area->at_target, st.at_target);
+    atomic_store(&me_area->in_cs, st.in_cs);
+    atomic_store(&me_area->finalizing, st.finalizing);
+    memcpy(me_area->what, st.what, sizeof me_area->what);
+    atomic_store(&me_area->v_seen, atomic_load(&me_area->v_applied));
+}
+
+/* ---- rank 0: the coordinator ------------------------------------------------------------- */
+/* Writes a command and waits until every rank has done it; 0, or -1 on a failure or timeout. */
+static int command(uint32_t cmd, double timeout_ms, char *why, size_t whylen)
+{
+    if (logging > 1)
+        fprintf(stderr, "testagent: command %u\n", cmd);
+    atomic_store(&S->cmd, cmd);
+    uint32_t step = atomic_fetch_add(&S->step, 1) + 1;
+    double end = now_ms() + timeout_ms;
+    for (int r = 0; r < nranks; r++) {
+        while (atomic_load(&S->r[r].ack) != step) {
+            if (now_ms() > end) {
+                snprintf(why, whylen, "rank %d did not answer command %u", r, cmd);
+                return -1;
+            }
+            nap(50);
+        }
+        if (S->r[r].status) {
+            snprintf(why, whylen, "rank %d: %s (%s)", r, S->r[r].err[0] ? S->r[r].err : "failed",
+                     strerror(-S->r[r].status));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void set_target(uint64_t cid, uint64_t seq)
+{
+    for (uint32_t i = 0; i < S->ntg; i++)
+        if (S->tg[i].cid == cid) {
+            if (seq > S->tg[i].seq)
+                S->tg[i].seq = seq;
+            return;
+        }
+    if (S->ntg < TA_MAXC) {
+        S->tg[S->ntg].cid = cid;
+        S->tg[S->ntg].seq = seq;
+        S->ntg++;
+    }
+}
+
+static int anyone_finalizing(void)
+{
+    for (int r = 0; r < nranks; r++)
+        if (atomic_load(&S->r[r].finalizing))
+            return 1;
+    return 0;
+}
+
+static int converge(double timeout_ms, char *why, size_t whylen)
+{
+    double end = now_ms() + timeout_ms;
+    for (;;) {
+        /* raises: bump the target, a new version for everybody */
+        int raised = 0;
+        for (int r = 0; r < nranks; r++) {
+            struct ta_rank *a = &S->r[r];
+            lock(&a->rlock);
+            if (a->nraise) {
+                lock(&S->tlock);
+                for (uint32_t i = 0; i < a->nraise; i++)
+                    set_target(a->raises[i].cid, a->raises[i].seq);
+                unlock(&S->tlock);
+                S->nraises += a->nraise;
+                a->nraise = 0;
+                raised = 1;
+            }
+            unlock(&a->rlock);
+        }
+        if (raised)
+            atomic_store(&S->tversion, atomic_fetch_add(&S->tcounter, 1) + 1);
+        uint32_t v = atomic_load(&S->tversion);
+        int ok = !raised;
+        for (int r = 0; r < nranks && ok; r++) {
+            struct ta_rank *a = &S->r[r];
+            if (atomic_load(&a->v_seen) != v || !atomic_load(&a->at_target) || atomic_load(&a->in_cs) ||
+                atomic_load(&a->nraise))
+                ok = 0;
+        }
+        if (ok)
+            return 0;
+        if (now_ms() > end) {
+            size_t o = 0;
+            for (int r = 0; r < nranks && o < whylen; r++) {
+                struct ta_rank *a = &S->r[r];
+                if (atomic_load(&a->v_seen) != v || !atomic_load(&a->at_target) || atomic_load(&a->in_cs))
+                    o += (size_t)snprintf(why + o, whylen - o, "%srank %d %s (version %u/%u, at_target %u, in_cs %u)",
+                                          o ? "; " : "", r, a->what, atomic_load(&a->v_seen), v,
+                                          atomic_load(&a->at_target), atomic_load(&a->in_cs));
+            }
+            if (logging) {
+                lock(&S->tlock);
+                for (uint32_t i = 0; i < S->ntg; i++)
+                    fprintf(stderr, "testagent: target comm %llu: %llu\n", (unsigned long long)S->tg[i].cid,
+                            (unsigned long long)S->tg[i].seq);
+                unlock(&S->tlock);
+                for (int r = 0; r < nranks; r++)
+                    for (uint32_t i = 0; i < S->r[r].nseq; i++)
+                        fprintf(stderr, "testagent: rank %d reported comm %llu at %llu\n", r,
+                                (unsigned long long)S->r[r].seqs[i].cid, (unsigned long long)S->r[r].seqs[i].seq);
+            }
+            return -1;
+        }
+        nap(100);
+    }
+}
+
+static void epoch(void)
+{
+    char why[1000] = "";
+    uint32_t e = atomic_fetch_add(&S->epoch, 1) + 1;
+    double t0 = now_ms();
+    atomic_store(&S->tready, 0);
+    if (command(TA_CKPT, 10000, why, sizeof why) < 0)
+        goto abort;
+    lock(&S->tlock);
+    S->ntg = 0;
+    for (int r = 0; r < nranks; r++)
+        for (uint32_t i = 0; i < S->r[r].nseq; i++)
+            set_target(S->r[r].seqs[i].cid, S->r[r].seqs[i].seq);
+    unlock(&S->tlock);
+    atomic_store(&S->tversion, atomic_fetch_add(&S->tcounter, 1) + 1);
+    atomic_store(&S->tready, 1);
+    if (converge(10000, why, sizeof why) < 0)
+        goto abort;
+    double t1 = now_ms();
+    if (command(TA_QUIESCE, 30000, why, sizeof why) < 0)
+        goto abort;
+    double t2 = now_ms();
+    uint64_t world = 0;
+    for (uint32_t i = 0; i < S->ntg; i++)
+        if (S->tg[i].cid == 0)
+            world = S->tg[i].seq;
+    for (int r = 0; r < nranks; r++) {
+        S->drained_msgs += S->r[r].ds.drained_msgs;
+        S->drained_bytes += S->r[r].ds.drained_bytes;
+        S->nbc_completed += S->r[r].ds.nbc_completed;
+        S->pending_recvs += S->r[r].ds.pending_recvs;
+    }
+    command(TA_RESUME, 10000, why, sizeof why);
+    S->last_world_target = world;
+    atomic_store(&S->committed_epoch, e);
+    atomic_fetch_add(&S->committed, 1);
+    if (logging)
+        fprintf(stderr, "testagent: epoch %u committed: world target %llu, converge %.1f ms, "
+                "quiesce+drain %.1f ms\n", e, (unsigned long long)world, t1 - t0, t2 - t1);
+    atomic_store(&S->ended_epoch, e);
+    return;
+abort:
+    command(TA_ABORT, 10000, why + strlen(why), sizeof why - strlen(why));
+    atomic_fetch_add(&S->aborted, 1);
+    snprintf(S->last_abort, sizeof S->last_abort, "%s", why);
+    if (logging)
+        fprintf(stderr, "testagent: epoch %u: no checkpoint: %s\n", e, why);
+    atomic_store(&S->ended_epoch, e);
+}
+
+static void *coord_main(void *arg)
+{
+    (void)arg;
+    int gap_lo = 1, gap_hi = 20;
+    const char *g = getenv("REVIVE_TEST_AGENT_GAP_MS");
+    if (g)
+        sscanf(g, "%d:%d", &gap_lo, &gap_hi);
+    if (gap_hi < gap_lo)
+        gap_hi = gap_lo;
+    unsigned seed = (unsigned)getpid();
+    for (;;) {
+        int ready = 1;
+        for (int r = 0; r < nranks; r++)
+            if (!atomic_load(&S->r[r].hello))
+                ready = 0;
+        if (ready)
+            break;
+        nap(1000);
+    }
+    for (;;) {
+        double next = now_ms() + gap_lo + rand_r(&seed) % (unsigned)(gap_hi - gap_lo + 1);
+        while (now_ms() < next && !atomic_load(&S->requested))
+            nap(200);
+        if (anyone_finalizing() || atomic_load(&S->stop))
+            return NULL;
+        atomic_store(&S->requested, 0);
+        epoch();
+    }
+}
+
+/* Every rank: follow the commands, report the state. */
+static void *agent_main(void *arg)
+{
+    (void)arg;
+    uint32_t done = atomic_load(&S->step);
+    for (;;) {
+        uint32_t step = atomic_load(&S->step);
+        if (step != done) {
+            follow_step(step);
+            done = step;
+        }
+        report_state();
+        nap(100);
+    }
+    return NULL;
+}
+
+/* Rank 0 leaves the counts for the test beside the shared file. */
+__attribute__((destructor)) static void ta_report(void)
+{
+    if (!S || my_rank != 0)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "%s.stats", getenv("REVIVE_TEST_AGENT_SHM"));
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "committed %u\naborted %u\nraises %llu\ndrained_msgs %llu\ndrained_bytes %llu\n"
+            "nbc_completed %llu\npending_recvs %llu\nlast_abort %s\n", atomic_load(&S->committed),
+            atomic_load(&S->aborted), (unsigned long long)S->nraises,
+            (unsigned long long)S->drained_msgs, (unsigned long long)S->drained_bytes,
+            (unsigned long long)S->nbc_completed, (unsigned long long)S->pending_recvs,
+            S->last_abort);
+    fclose(f);
+}
+
+static int ta_start(const struct snapc_rank_ops *o, int world_rank, int world_size)
+{
+    const char *path = getenv("REVIVE_TEST_AGENT_SHM");
+    if (!path || !*path)
+        return 1;
+    if (world_size > TA_MAXR) {
+        fprintf(stderr, "testagent: at most %d ranks\n", TA_MAXR);
+        return -EINVAL;
+    }
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "testagent: %s: %s\n", path, strerror(errno));
+        return -errno;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || (size_t)sb.st_size < sizeof(struct ta_shm)) {
+        fprintf(stderr, "testagent: %s must be a zero-filled file of at least %zu bytes\n", path,
+                sizeof(struct ta_shm));
+        close(fd);
+        return -EINVAL;
+    }
+    void *p = mmap(NULL, sizeof(struct ta_shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return -errno;
+    S = p;
+    ops = o;
+    my_rank = world_rank;
+    nranks = world_size;
+    me_area = &S->r[world_rank];
+    logging = getenv("REVIVE_TEST_AGENT_LOG") ? atoi(getenv("REVIVE_TEST_AGENT_LOG")) : 0;
+    const char *cap = getenv("REVIVE_TEST_AGENT_CAPTURE");
+    if (world_rank == 0) {
+        S->nranks = (uint32_t)world_size;
+        if (cap)
+            snprintf(S->capture_dir, sizeof S->capture_dir, "%s", cap);
+    }
+    atomic_store(&me_area->ack, atomic_load(&S->step));
+    pthread_t t;
+    if (pthread_create(&t, NULL, agent_main, NULL))
+        return -EAGAIN;
+    pthread_detach(t);
+    if (world_rank == 0) {
+        if (pthread_create(&t, NULL, coord_main, NULL))
+            return -EAGAIN;
+        pthread_detach(t);
+    }
+    atomic_store(&me_area->hello, 1);
+    return 0;
+}
+
+static void ta_notify(void)
+{
+}
+
+static int ta_raise(uint64_t cid, uint64_t target)
+{
+    lock(&me_area->rlock);
+    if (me_area->nraise < TA_MAXRAISE) {
+        me_area->raises[me_area->nraise].cid = cid;
+        me_area->raises[me_area->nraise].seq = target;
+        me_area->nraise++;
+    }
+    unlock(&me_area->rlock);
+    return 0;
+}
+
+static uint32_t floor_epoch; /* epochs that ended before the request cannot cover it */
+
+static int ta_request(int collective, uint64_t world_seq)
+{
+    (void)world_seq;
+    if (collective)
+        floor_epoch = atomic_load(&S->ended_epoch);
+    atomic_store(&S->requested, 1);
+    return 0;
+}
+
+/* Until an epoch that ended after the request committed with a world target covering it. */
+static int ta_wait_epoch(uint64_t world_seq, int *restarted)
+{
+    *restarted = 0;
+    for (;;) {
+        if (atomic_load(&S->committed_epoch) > floor_epoch && S->last_world_target >= world_seq)
+            return 0;
+        atomic_store(&S->requested, 1);
+        nap(200);
+    }
+}
+
+const struct pml_agent_fns revive_test_agent = {
+    ta_start, ta_notify, ta_raise, ta_request, ta_wait_epoch,
+};
