@@ -198,6 +198,14 @@ static inline void pml_count_send(struct pml_comm *c, int dest, int64_t d)
         pml_count_add(&pml_sent_to[w], d);
 }
 
+/* A blocking send of at most this many elements of a predefined type uses the library's own
+ * blocking send (at most 64 * 32 bytes: eager on every transport). */
+#define PML_DIRECT_SEND_MAX 64
+static inline int pml_type_predef(uintptr_t v)
+{
+    return pml_vh_of(v) == NULL; /* predefined (or null: the library reports it) */
+}
+
 /* dest is the calling rank itself (intracommunicators) */
 static inline int pml_to_self(uintptr_t vcomm, int dest)
 {

@@ -305,9 +305,20 @@ def gen_blocking(f, fid, funcs):
     direct = ', '.join('(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name
                        for p in f.params)
     if peer == 'dest':
-        # to MPI_PROC_NULL: nothing to wait for; to itself: the library's own blocking send,
-        # which buffers a small message where the nonblocking one would wait for the receive
-        out.append('    if (__builtin_expect(dest == MPI_PROC_NULL || pml_to_self(PML_H(comm), dest), 0)) {')
+        # The library's own blocking send where it cannot wait for a receive that a checkpoint
+        # holds back (it waits at most for buffer space, which the receiver's drain frees):
+        # to MPI_PROC_NULL; to itself (a small message is buffered where the nonblocking send
+        # would wait for the receive); a small message of a predefined type (eager in every
+        # transport; Open MPI's blocking send of it skips the request a nonblocking one needs);
+        # a buffered send (copied into the attached buffer). A synchronous send always waits
+        # for its receive: Revive's wait loop.
+        mode = nb.fargs['isend']
+        cond = 'dest == MPI_PROC_NULL || pml_to_self(PML_H(comm), dest)'
+        if mode in ('std', 'ready'):
+            cond = '(count <= PML_DIRECT_SEND_MAX && pml_type_predef(PML_H(datatype))) || ' + cond
+        if mode == 'buf':
+            cond = '1'
+        out.append('    if (%s) {' % cond)
         out.append('        rc = pml_L.%s(%s);' % (f.name, direct))
         out.append('        if (rc == MPI_SUCCESS)')
         out.append('            pml_count_send(pml_comm_of(PML_H(comm)), dest, 1);')
