@@ -1,17 +1,133 @@
-/* Capture: the rank's image through libcr (upper half only, the MPI layer's summary in an
- * extension section). */
+/* Capture: the rank's image through libcr, from the agent thread, with the gate closed and the
+ * drain done. The halves' capture filter leaves the lower half out (its memory, threads and
+ * descriptors, the agent's socket among them); the image is written under a temporary name,
+ * flushed and renamed (libcr's durable replacement); the layer's state summary rides in an
+ * extension section "mpi". */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "crs/base/capture_filter.h"
+#include "crs/base/durable.h"
+#include "crs/base/image_format.h"
+#include "crs/libcr/runtime.h"
+
+
+static volatile int capture_dirfd = -1; /* the image's folder, held open by the durable write */
+
+static int own_fd(void *arg, int fd)
+{
+    (void)arg;
+    return fd >= 0 && fd == capture_dirfd;
+}
+
+/* The summary (text, "key value" lines): read by cr_info and the snapshot metadata. Runs with
+ * every other thread parked: stack only, no lock. */
+static int produce(void *arg, struct crs_ext_sink *sink)
+{
+    (void)arg;
+    int live = 0, all = pml_rec_counts(&live);
+    uint64_t dmsgs = 0, dbytes = 0, claimed = 0, precv = 0, psend = 0, pother = 0, ncomm = 0;
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
+        dmsgs++;
+        dbytes += m->bytes;
+        claimed += m->claimed != 0;
+    }
+    for (struct pml_req *r = pml_rq_head; r; r = r->next) {
+        if (r->kind == PML_RQ_RECV)
+            precv++;
+        else if (r->kind == PML_RQ_SEND)
+            psend++;
+        else
+            pother++;
+    }
+    for (struct pml_comm *c = pml_comms; c; c = c->next)
+        ncomm += !(c->flags & PML_COMM_FREED);
+    uint64_t sent = 0;
+    for (int i = 0; i < pml_world_size; i++)
+        sent += pml_sent_to[i];
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf,
+                     "revive-mpi 1\n"
+                     "world_rank %d\nworld_size %d\n"
+                     "record_entries %d\nrecord_live %d\n"
+                     "pending_receives %llu\npending_sends %llu\npending_other %llu\n"
+                     "completed_by_revive %u\n"
+                     "drained_messages %llu\ndrained_bytes %llu\ndrained_matched %llu\n"
+                     "communicators %llu\nmessages_sent %llu\nmessages_received %llu\n",
+                     pml_world_rank, pml_world_size, all, live, (unsigned long long)precv,
+                     (unsigned long long)psend, (unsigned long long)pother, pml_rq_ndone,
+                     (unsigned long long)dmsgs, (unsigned long long)dbytes, (unsigned long long)claimed,
+                     (unsigned long long)ncomm, (unsigned long long)sent,
+                     (unsigned long long)pml_received);
+    return crs_ext_write(sink, buf, (size_t)n);
+}
+
+/* At MPI_Init: the summary producer and the filter for the capture's own descriptor. */
+void pml_capture_init(void)
+{
+    static const struct crs_capture_filter f = { "mpi-capture", NULL, NULL, own_fd, NULL };
+    int e = crs_capture_filter_register(&f);
+    if (!e)
+        e = crs_capture_extension_register("mpi", produce, NULL);
+    if (e)
+        revive_log_warn("cannot register the MPI layer's capture callbacks: %s", strerror(-e));
+}
 
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     memset(r, 0, sizeof *r);
-    snprintf(r->err, sizeof r->err, "cannot write %s: the in-process checkpoint call of libcr is not"
-             " available yet", image_path);
-    return -ENOSYS;
+    struct crs_durable d;
+    int e = crs_durable_open(&d, image_path, 0600);
+    if (e) {
+        snprintf(r->err, sizeof r->err, "cannot create the image %.300s: %s", d.path,
+                 strerror(-e));
+        return e;
+    }
+    capture_dirfd = d.dirfd;
+    struct crs_ckpt_opts o;
+    memset(&o, 0, sizeof o);
+    o.fd = d.fd;
+    o.timeout_ms = 30000;
+    struct crs_ckpt_result res;
+    int rc = crs_runtime_checkpoint_here(&o, &res);
+    if (rc == 1) {
+        /* the restarted process: its descriptors of the past are gone (never saved); the
+         * original committed the image */
+        capture_dirfd = -1;
+        return 1;
+    }
+    capture_dirfd = -1;
+    if (rc) {
+        snprintf(r->err, sizeof r->err, "%s", res.err);
+        crs_durable_abort(&d);
+        return rc;
+    }
+    struct crs_image_header h;
+    int rfd = open(d.tmp, O_RDONLY | O_CLOEXEC); /* d.fd is write-only */
+    ssize_t got = rfd >= 0 ? pread(rfd, &h, sizeof h, 0) : -1;
+    e = errno;
+    if (rfd >= 0)
+        close(rfd);
+    if (got != (ssize_t)sizeof h) {
+        e = got < 0 && e ? -e : -EIO;
+        snprintf(r->err, sizeof r->err, "cannot read back the header of %.300s: %s", d.tmp, strerror(-e));
+        crs_durable_abort(&d);
+        return e;
+    }
+    e = crs_durable_commit(&d, r->err, sizeof r->err);
+    if (e) {
+        crs_durable_abort(&d);
+        return e;
+    }
+    crs_durable_close(&d);
+    r->bytes = res.image_bytes;
+    r->checksum = h.header_checksum;
+    return 0;
 }

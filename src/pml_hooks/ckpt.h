@@ -327,6 +327,7 @@ int pml_rank_finalize(int (*lower_finalize)(void)); /* counted, in_cs, then the 
 void pml_agent_notify(void);
 int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);
+void pml_capture_init(void);
 extern int pml_agent_running;
 /* For libmpix_ckpt (see rank_ops.c). */
 int revive_mpix_checkpoint(int collective, int *flag);

@@ -160,6 +160,7 @@ void pml_rec_out(struct pml_rec *R, uintptr_t v);
 int32_t pml_rec_close(struct pml_rec *R); /* returns the entry's index */
 void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);
+int pml_rec_counts(int *live); /* entries, and live ones */
 
 /* The layer (layer.c). A call before MPI_Init or after MPI_Finalize, and a call Revive does not
  * support yet, stop the process with a message naming the call as the application wrote it:

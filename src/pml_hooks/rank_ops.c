@@ -256,6 +256,7 @@ int PMPI_Query_thread(int *) __attribute__((alias("MPI_Query_thread")));
 void pml_rank_after_init(void)
 {
     pml_clock_init();
+    pml_capture_init();
     const char *ta = getenv("REVIVE_MPI_TEST_AGENT");
     if (ta && *ta) {
         void *h = dlopen(ta, RTLD_NOW | RTLD_LOCAL);

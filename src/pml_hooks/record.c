@@ -155,3 +155,14 @@ int pml_rec_dump(const char *path)
     fclose(f);
     return 0;
 }
+
+/* Entries recorded, and how many of them are live (for the image's summary: no lock, no
+ * allocation). */
+int pml_rec_counts(int *live)
+{
+    int n = 0;
+    for (int32_t i = 0; i < n_entries; i++)
+        n += entries[i]->live != 0;
+    *live = n;
+    return n_entries;
+}

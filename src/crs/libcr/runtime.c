@@ -236,6 +236,30 @@ static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, 
     return res->restarted;
 }
 
+/* One checkpoint at a time: the checkpoint thread's, or one a library runs from its own thread
+ * (crs_runtime_checkpoint_here). */
+static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int run_checkpoint_locked(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, int already_pending)
+{
+    pthread_mutex_lock(&ckpt_lock);
+    int r = run_checkpoint(o, res, already_pending);
+    pthread_mutex_unlock(&ckpt_lock);
+    return r;
+}
+
+int crs_runtime_checkpoint_here(struct crs_ckpt_opts *o, struct crs_ckpt_result *res)
+{
+    int e = crs_runtime_start();
+    if (e) {
+        memset(res, 0, sizeof *res);
+        res->status = e;
+        snprintf(res->err, sizeof res->err, "libcr cannot checkpoint this process: %s", strerror(-e));
+        return e;
+    }
+    return run_checkpoint_locked(o, res, 0) ? 1 : res->status;
+}
+
 static int peer_allowed(int conn)
 {
     struct ucred cr;
@@ -282,7 +306,7 @@ static void serve_external(int conn)
     o.after_write = external_after_write;
     o.arg = &x;
     struct crs_ckpt_result res;
-    int restarted = run_checkpoint(&o, &res, 0);
+    int restarted = run_checkpoint_locked(&o, &res, 0);
     serving_conn = -1;
     if (restarted)
         return;
@@ -345,7 +369,7 @@ static void serve_slot(int i)
         s->fd = -1;
         if (s->durable)   /* its folder's descriptor may be gone too: keep off both */
             s->durable->fd = s->durable->dirfd = -1;
-    } else if (run_checkpoint(&o, &res, 1)) {
+    } else if (run_checkpoint_locked(&o, &res, 1)) {
         return;
     }
     if (crs_callbacks_cancelled() && !res.status)
@@ -418,6 +442,15 @@ static void *manager_main(void *arg)
 {
     (void)arg;
     int failures = 0;
+    /* Only the park signal comes through: a checkpoint that another thread runs
+     * (crs_runtime_checkpoint_here) parks this one like any other. */
+    int psig = crs->park_signal();
+    if (psig > 0) {
+        sigset_t ps;
+        sigemptyset(&ps);
+        sigaddset(&ps, psig);
+        pthread_sigmask(SIG_UNBLOCK, &ps, NULL);
+    }
     for (;;) {
         int fd = atomic_load(&listen_fd);
         if (!listener_intact(fd) && (fd = listen_again(fd, &failures)) < 0)

@@ -48,6 +48,13 @@ extern int crs_runtime_last_status;
 const struct crs_component *crs_runtime_component(void);
 /* Its park signal, or 0 (no component yet, or it is installing its handler). */
 int crs_runtime_park_signal(void);
+/* Runs one checkpoint of this process from the calling thread, which writes the image to o->fd
+ * and is not parked (the others are), with BLCR's critical sections and callbacks and the
+ * checkpoint hooks, as the checkpoint thread does for a request; one checkpoint at a time.
+ * For a library that drives its process's checkpoints from a thread of its own (the MPI
+ * layer's agent). Returns res->status (0 or -errno, message in res->err), or 1 in the
+ * process restarted from the image. */
+int crs_runtime_checkpoint_here(struct crs_ckpt_opts *o, struct crs_ckpt_result *res);
 
 /* libcr's own descriptors (runtime.c): moved to high numbers; is fd ours;
  * the program wants that number (dup2 onto it): move ours away. */

@@ -201,17 +201,33 @@ static void park_late(uint32_t round)
  * still holds the call's restart block (nanosleep, clock_nanosleep, timed
  * futex and poll waits): restart_syscall(2) from here finishes it, under the
  * thread's own signal mask, and its result becomes the call's. */
+/* A thread that sleeps through many checkpoints (a poll without timeout) is
+ * parked again while it sleeps inside this function: the inner handler leaves
+ * the restart to the outer one (which loops), so the frames do not pile up on
+ * its stack checkpoint after checkpoint. */
+static __thread int resuming __attribute__((tls_model("initial-exec")));
+static __thread int parked_inside __attribute__((tls_model("initial-exec")));
+
 static void resume_interrupted_sleep(ucontext_t *uc)
 {
     greg_t *g = uc->uc_mcontext.gregs;
     const unsigned char *ip = (const unsigned char *)g[REG_RIP];
     if (g[REG_RAX] != -EINTR || ip[-2] != 0x0f || ip[-1] != 0x05)
         return;
+    if (resuming) {
+        parked_inside = 1;
+        return;
+    }
+    resuming = 1;
     sigset_t inside;
     pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, &inside);
     long r;
-    __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_restart_syscall) : "rcx", "r11", "memory");
+    do {
+        parked_inside = 0;
+        __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_restart_syscall) : "rcx", "r11", "memory");
+    } while (r == -EINTR && parked_inside);
     pthread_sigmask(SIG_SETMASK, &inside, NULL);
+    resuming = 0;
     g[REG_RAX] = r;
 }
 
