@@ -95,6 +95,9 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     memset(&o, 0, sizeof o);
     o.fd = d.fd;
     o.timeout_ms = 30000;
+    /* descriptors no process can get back (the launcher's pipes Hydra leaves in every rank)
+     * are recorded as closed: a restarted rank gets the new launcher's instead */
+    o.ignore_fds = 1;
     struct crs_ckpt_result res;
     int rc = crs_runtime_checkpoint_here(&o, &res);
     if (rc == 1) {

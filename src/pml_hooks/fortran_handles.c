@@ -7,7 +7,7 @@
  * the result is mapped to the application's virtual handle.
  */
 #define _GNU_SOURCE
-#include "pml_hooks/layer.h"
+#include "pml_hooks/ckpt.h"
 
 #ifdef PML_OMPI
 #include <dlfcn.h>
@@ -44,6 +44,35 @@ PML_CONVERSIONS(MPI_Datatype, Type, PML_TYPE)
 PML_CONVERSIONS(MPI_Op, Op, PML_OP)
 PML_CONVERSIONS(MPI_Errhandler, Errhandler, PML_ERRH)
 PML_CONVERSIONS(MPI_Info, Info, PML_INFO)
-PML_CONVERSIONS(MPI_Request, Request, PML_REQ)
+/* Requests: the handle the application holds for an active request (the table tracks it: it
+ * must be completed through it, or the counts and the drain lose it). */
+static uintptr_t request_r2v(uintptr_t real)
+{
+    for (struct pml_req *r = pml_rq_head; r; r = r->next)
+        if (r->real == real && r->v && !(r->flags & PML_RQ_FREED))
+            return r->v;
+    for (uint32_t i = 1; i < pml_vh_used; i++) /* an inactive persistent request */
+        if (pml_vh_tab[i].kind == PML_REQ && pml_rq_tab[i].v && pml_rq_tab[i].real == real)
+            return pml_rq_tab[i].v;
+    return pml_r2v(PML_REQ, real);
+}
+
+MPI_Fint MPI_Request_c2f(MPI_Request h)
+{
+    static void *f;
+    MPI_Fint (*c2f)(MPI_Request) = (MPI_Fint(*)(MPI_Request))lower_fn(&f, "PMPI_Request_c2f");
+    return c2f((MPI_Request)pml_v2r(PML_H(h)));
+}
+MPI_Request MPI_Request_f2c(MPI_Fint i)
+{
+    static void *f;
+    MPI_Request (*f2c)(MPI_Fint) = (MPI_Request(*)(MPI_Fint))lower_fn(&f, "PMPI_Request_f2c");
+    uintptr_t real = PML_H(f2c(i));
+    if (pml_real_is_predef(real))
+        return (MPI_Request)pml_r2v_predef(real);
+    return (MPI_Request)request_r2v(real);
+}
+MPI_Fint PMPI_Request_c2f(MPI_Request h) __attribute__((alias("MPI_Request_c2f")));
+MPI_Request PMPI_Request_f2c(MPI_Fint i) __attribute__((alias("MPI_Request_f2c")));
 PML_CONVERSIONS(MPI_Message, Message, PML_MSG)
 #endif

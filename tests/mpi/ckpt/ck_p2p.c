@@ -118,8 +118,9 @@ int main(int argc, char **argv)
         CHECK(MPI_Allreduce(&dummy, &dsum, 1, MPI_LONG, MPI_MAX, MPI_COMM_WORLD));
         CHECK(MPI_Irecv(bigr, BIG, MPI_CHAR, left, 2000, MPI_COMM_WORLD, &q[1]));
         CHECK(MPI_Waitall(2, q, MPI_STATUSES_IGNORE));
-        CHECK(MPI_Send(&late, 1, MPI_INT, right, 2001, MPI_COMM_WORLD));
+        CHECK(MPI_Isend(&late, 1, MPI_INT, right, 2001, MPI_COMM_WORLD, &q[3]));
         CHECK(MPI_Wait(&q[2], MPI_STATUS_IGNORE));
+        CHECK(MPI_Wait(&q[3], MPI_STATUS_IGNORE));
         mixi(early);
         for (int i = 0; i < BIG; i += 4096)
             mixi(bigr[i]);
@@ -154,9 +155,10 @@ int main(int argc, char **argv)
         /* 5: probes */
         int pv[5] = { me, r, 1, 2, 3 }, pr5[5], cnt;
         MPI_Status s;
-        CHECK(MPI_Send(pv, 3 + r % 3, MPI_INT, right, 4000, MPI_COMM_WORLD));
-        CHECK(MPI_Send(pv, 5, MPI_INT, right, 4001, MPI_COMM_WORLD));
-        CHECK(MPI_Send(pv, 4, MPI_INT, right, 4002, MPI_COMM_WORLD));
+        MPI_Request sq[4];
+        CHECK(MPI_Isend(pv, 3 + r % 3, MPI_INT, right, 4000, MPI_COMM_WORLD, &sq[0]));
+        CHECK(MPI_Isend(pv, 5, MPI_INT, right, 4001, MPI_COMM_WORLD, &sq[1]));
+        CHECK(MPI_Isend(pv, 4, MPI_INT, right, 4002, MPI_COMM_WORLD, &sq[2]));
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         CHECK(MPI_Probe(MPI_ANY_SOURCE, 4000, MPI_COMM_WORLD, &s));
         MPI_Get_count(&s, MPI_INT, &cnt);
@@ -176,6 +178,7 @@ int main(int argc, char **argv)
         MPI_Get_count(&s, MPI_INT, &cnt);
         mixi(cnt);
         mix(pr5, 4 * sizeof(int));
+        CHECK(MPI_Waitall(3, sq, MPI_STATUSES_IGNORE));
 
         SECTION(6);
         /* 6: datatypes through the drain; truncation */
@@ -185,9 +188,9 @@ int main(int argc, char **argv)
         struct pair ps[3] = { { me, r * 0.5 }, { r, me * 0.25 }, { 7, 1.5 } }, prr[3];
         memset(prr, 0, sizeof prr);
         int ts[10] = { 0 }, tr[5];
-        CHECK(MPI_Send(vs, 1, vec, right, 5000, MPI_COMM_WORLD));
-        CHECK(MPI_Send(ps, 3, st2, right, 5001, MPI_COMM_WORLD));
-        CHECK(MPI_Send(ts, 10, MPI_INT, right, 5002, eret));
+        CHECK(MPI_Isend(vs, 1, vec, right, 5000, MPI_COMM_WORLD, &sq[0]));
+        CHECK(MPI_Isend(ps, 3, st2, right, 5001, MPI_COMM_WORLD, &sq[1]));
+        CHECK(MPI_Isend(ts, 10, MPI_INT, right, 5002, eret, &sq[2]));
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         CHECK(MPI_Recv(vr, 8, MPI_INT, left, 5000, MPI_COMM_WORLD, &s));
         MPI_Get_count(&s, MPI_INT, &cnt);
@@ -206,13 +209,15 @@ int main(int argc, char **argv)
         int cls = -1;
         MPI_Error_class(rc, &cls);
         mixi(cls == MPI_ERR_TRUNCATE);
+        CHECK(MPI_Waitall(3, sq, MPI_STATUSES_IGNORE));
 
         SECTION(7);
         /* 7: Waitany and Testsome over receives of messages sent before a collective */
         int ws[4], wr[4] = { -1, -1, -1, -1 };
+        MPI_Request wq[4];
         for (int k = 0; k < 4; k++) {
             ws[k] = me * 10 + k + r;
-            CHECK(MPI_Send(&ws[k], 1, MPI_INT, right, 6000 + k, MPI_COMM_WORLD));
+            CHECK(MPI_Isend(&ws[k], 1, MPI_INT, right, 6000 + k, MPI_COMM_WORLD, &wq[k]));
         }
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         for (int k = 0; k < 4; k++)
@@ -242,6 +247,7 @@ int main(int argc, char **argv)
             }
         }
         mixi((long)seen);
+        CHECK(MPI_Waitall(4, wq, MPI_STATUSES_IGNORE));
 
         SECTION(8);
         /* 8: persistent requests: the receive started before a collective */

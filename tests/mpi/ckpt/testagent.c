@@ -7,7 +7,7 @@
  * of /work/team/SNAPC.md, through the same struct snapc_rank_ops a real agent calls.
  *
  * Environment: REVIVE_TEST_AGENT_SHM (required), REVIVE_TEST_AGENT_GAP_MS=min:max between
- * epochs (default 1:20), REVIVE_TEST_AGENT_CAPTURE=DIR (capture images DIR/rank_R.E.img),
+ * epochs (default 1:20), REVIVE_TEST_AGENT_CAPTURE=DIR (capture images DIR/rank_R.img, replaced every epoch),
  * REVIVE_TEST_AGENT_LOG=1 (one line per epoch on stderr). Results stay in the file for the test
  * (see struct shm: epochs committed and aborted, messages drained). */
 #define _GNU_SOURCE
@@ -126,8 +126,7 @@ static void follow_step(uint32_t step)
         if (!rc && S->capture_dir[0]) {
             char path[600];
             struct snapc_capture_result cr;
-            snprintf(path, sizeof path, "%s/rank_%d.%u.img", S->capture_dir, my_rank,
-                     atomic_load(&S->epoch));
+            snprintf(path, sizeof path, "%s/rank_%d.img", S->capture_dir, my_rank);
             rc = ops->capture(ops->arg, path, &cr);
             if (rc < 0)
                 snprintf(a->err, sizeof a->err, "capture: %s", cr.err);
@@ -345,8 +344,9 @@ static void *coord_main(void *arg)
             break;
         nap(1000);
     }
-    for (;;) {
-        double next = now_ms() + gap_lo + rand_r(&seed) % (unsigned)(gap_hi - gap_lo + 1);
+    /* the first epoch as soon as every rank is there, so that even a short run has one */
+    for (int first = 1;; first = 0) {
+        double next = first ? 0 : now_ms() + gap_lo + rand_r(&seed) % (unsigned)(gap_hi - gap_lo + 1);
         while (now_ms() < next && !atomic_load(&S->requested))
             nap(200);
         if (anyone_finalizing() || atomic_load(&S->stop))
@@ -357,10 +357,12 @@ static void *coord_main(void *arg)
 }
 
 /* Every rank: follow the commands, report the state. */
+static uint32_t start_step; /* read before the rank says hello: the commands after it are ours */
+
 static void *agent_main(void *arg)
 {
     (void)arg;
-    uint32_t done = atomic_load(&S->step);
+    uint32_t done = start_step;
     for (;;) {
         uint32_t step = atomic_load(&S->step);
         if (step != done) {
@@ -429,7 +431,8 @@ static int ta_start(const struct snapc_rank_ops *o, int world_rank, int world_si
         if (cap)
             snprintf(S->capture_dir, sizeof S->capture_dir, "%s", cap);
     }
-    atomic_store(&me_area->ack, atomic_load(&S->step));
+    start_step = atomic_load(&S->step);
+    atomic_store(&me_area->ack, start_step);
     pthread_t t;
     if (pthread_create(&t, NULL, agent_main, NULL))
         return -EAGAIN;

@@ -1,0 +1,55 @@
+#!/bin/sh
+# ckcompare.sh PROGRAM FLAVOR: runs tests/mpi/ckpt/PROGRAM-FLAVOR natively, then under Revive with
+# the test agent (testagent.c) taking checkpoints at random moments (epochs every GAP ms: the
+# collective clock converges, the gate closes, the drain runs, the image is captured through
+# libcr, the job continues), with 1, 2, 4 and 8 ranks (REVIVE_TEST_QUICK=1: up to 4). Fails
+# unless both runs succeed and print the same checksums, every rank ran on the lower half, at
+# least one checkpoint was committed with 2 ranks or more, and the last images are valid.
+prog=$1 flavor=$2
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+bin=$REVIVE_BUILDDIR/tests/mpi/ckpt/$prog-$flavor
+agent=$REVIVE_BUILDDIR/tests/mpi/ckpt/.libs/testagent.so
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+[ -r "$agent" ] || { echo "SKIP: $agent not built"; exit 77; }
+nps="1 2 4 8"
+[ "${REVIVE_TEST_QUICK:-0}" = 1 ] && nps="1 2 4"
+TMO=${REVIVE_MPI_TIMEOUT:-120}
+fail=0
+for n in $nps; do
+    # rounds: about a second of work natively on this machine, whatever the size
+    case $prog in
+    ck_coll) rounds=$((600 / n)) ;;
+    ck_p2p) rounds=$((160 / n)) ;;
+    *) rounds=100 ;;
+    esac
+    rm -rf "$tmp/img" "$tmp/report" "$tmp/shm"* && mkdir "$tmp/img"
+    truncate -s 8M "$tmp/shm"
+    run_native "$n" "$bin" "$rounds" >"$tmp/native.out" 2>"$tmp/native.err"; rn=$?
+    REVIVE_MPI_REPORT=$tmp/report REVIVE_MPI_TEST_AGENT=$agent REVIVE_TEST_AGENT_SHM=$tmp/shm \
+        REVIVE_TEST_AGENT_GAP_MS=${GAP:-$n:$((10 * n))} REVIVE_TEST_AGENT_CAPTURE=$tmp/img \
+        run_revive "$n" "$bin" "$rounds" >"$tmp/revive.out" 2>"$tmp/revive.err"; rr=$?
+    lines=$(cat "$tmp/report" 2>/dev/null | wc -l)
+    stats=$(tr '\n' ' ' <"$tmp/shm.stats" 2>/dev/null)
+    committed=$(sed -n 's/^committed //p' "$tmp/shm.stats" 2>/dev/null)
+    bad=
+    for img in "$tmp"/img/rank_*.img; do
+        [ -e "$img" ] || continue
+        "$REVIVE_BUILDDIR/tools/cr_info" --verify "$img" >/dev/null 2>"$tmp/verify.err" || bad="$bad $(basename "$img")"
+    done
+    if [ $rn != 0 ] || [ $rr != 0 ]; then
+        echo "FAIL np=$n: exit status native $rn, revive $rr ($stats)"
+        sed 's/^/  native: /' "$tmp/native.err" | tail -5
+        sed 's/^/  revive: /' "$tmp/revive.err" | tail -8; fail=1
+    elif ! cmp -s "$tmp/native.out" "$tmp/revive.out"; then
+        echo "FAIL np=$n: outputs differ ($stats)"; diff "$tmp/native.out" "$tmp/revive.out" | head -20; fail=1
+    elif [ "$lines" != "$n" ]; then
+        echo "FAIL np=$n: $lines of $n ranks report running on Revive's lower half"; fail=1
+    elif [ $n -ge 2 ] && [ "${committed:-0}" -lt 1 ]; then
+        echo "FAIL np=$n: no checkpoint was committed during the run ($stats)"; fail=1
+    elif [ -n "$bad" ]; then
+        echo "FAIL np=$n: images do not verify:$bad"; cat "$tmp/verify.err"; fail=1
+    else
+        echo "ok np=$n: $(wc -l <"$tmp/native.out") checksum lines identical; $stats"
+    fi
+done
+exit $fail
