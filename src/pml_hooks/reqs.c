@@ -433,14 +433,18 @@ static int all(int count, MPI_Request *v, int *flag, MPI_Status *sts, int wait, 
                uint32_t fid)
 {
     MPI_Request s[PML_STACK_HANDLES], *real = tmp_reqs(count, s);
-    MPI_Status *ls = pml_tmp_heap(count, sizeof *ls);
+    MPI_Status ss[PML_STACK_HANDLES];
+    MPI_Status *ls = count <= PML_STACK_HANDLES ? ss : pml_tmp_heap(count, sizeof *ls);
     uint32_t w0 = t->w;
     if (wait)
         t->w = w0 | PML_T_WAIT;
-    int rc = MPI_SUCCESS;
+    int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
-        reals_of(count, v, real);
+        if (!fresh) {
+            reals_of(count, v, real);
+            fresh = 1;
+        }
         rc = pml_L.MPI_Testall(count, real, flag, ls);
         if (*flag || rc == MPI_ERR_IN_STATUS) {
             int err = 0;
@@ -467,13 +471,16 @@ static int all(int count, MPI_Request *v, int *flag, MPI_Status *sts, int wait, 
             pml_rq_test_freed();
         if (!wait)
             break;
-        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0))
+        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
             pml_gate_park(t, fid);
+            fresh = 0; /* the drain may have completed some */
+        }
     }
     t->w = w0;
     if (real != s)
         free(real);
-    free(ls);
+    if (ls != ss)
+        free(ls);
     return rc;
 }
 
@@ -500,11 +507,12 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
                 struct pml_slot *t, uint32_t fid)
 {
     MPI_Request s[PML_STACK_HANDLES], *real = tmp_reqs(incount, s);
-    MPI_Status *ls = pml_tmp_heap(incount, sizeof *ls);
+    MPI_Status ss[PML_STACK_HANDLES];
+    MPI_Status *ls = incount <= PML_STACK_HANDLES ? ss : pml_tmp_heap(incount, sizeof *ls);
     uint32_t w0 = t->w;
     if (wait)
         t->w = w0 | PML_T_WAIT;
-    int rc = MPI_SUCCESS;
+    int rc = MPI_SUCCESS, fresh = 0;
     for (;;) {
         int k = 0, err = 0;
         if (pml_rq_ndone)
@@ -524,7 +532,10 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
             rc = err ? MPI_ERR_IN_STATUS : MPI_SUCCESS;
             break;
         }
-        reals_of(incount, v, real);
+        if (!fresh) {
+            reals_of(incount, v, real);
+            fresh = 1;
+        }
         int out = 0;
         rc = pml_L.MPI_Testsome(incount, real, &out, idx, ls);
         if (out == MPI_UNDEFINED) {
@@ -546,13 +557,16 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
         }
         if (pml_rq_nfreed)
             pml_rq_test_freed();
-        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0))
+        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
             pml_gate_park(t, fid);
+            fresh = 0;
+        }
     }
     t->w = w0;
     if (real != s)
         free(real);
-    free(ls);
+    if (ls != ss)
+        free(ls);
     return rc;
 }
 

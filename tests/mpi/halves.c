@@ -233,6 +233,9 @@ static void check_threads(void)
         int ours = tid == getpid();
         for (int i = 0; i < nearly_tids; i++)
             ours |= early_tids[i] == tid; /* Revive's own (libcr's checkpoint thread) */
+        /* the checkpoint agent (src/snapc), started in MPI_Init when a coordinator runs the job:
+         * Revive's own, part of the image */
+        ours |= !strcmp(comm, "revive-agent");
         for (int i = 0; i < nown_tids; i++)
             if (own_tids[i] == tid) {
                 ours = 1;

@@ -4,7 +4,8 @@
 # collective clock converges, the gate closes, the drain runs, the image is captured through
 # libcr, the job continues), with 1, 2, 4 and 8 ranks (REVIVE_TEST_QUICK=1: up to 4). Fails
 # unless both runs succeed and print the same checksums, every rank ran on the lower half, at
-# least one checkpoint was committed with 2 ranks or more, and the last images are valid.
+# least one checkpoint was committed with 2 ranks or more, and the last images are valid and hold
+# nothing of the lower half (no MPI shared-memory segment, no socket).
 prog=$1 flavor=$2
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 bin=$REVIVE_BUILDDIR/tests/mpi/ckpt/$prog-$flavor
@@ -20,6 +21,7 @@ for n in $nps; do
     case $prog in
     ck_coll) rounds=$((600 / n)) ;;
     ck_p2p) rounds=$((160 / n)) ;;
+    ck_mpix) rounds=12 ;;
     *) rounds=100 ;;
     esac
     rm -rf "$tmp/img" "$tmp/report" "$tmp/shm"* && mkdir "$tmp/img"
@@ -29,12 +31,15 @@ for n in $nps; do
         REVIVE_TEST_AGENT_GAP_MS=${GAP:-$n:$((10 * n))} REVIVE_TEST_AGENT_CAPTURE=$tmp/img \
         run_revive "$n" "$bin" "$rounds" >"$tmp/revive.out" 2>"$tmp/revive.err"; rr=$?
     lines=$(cat "$tmp/report" 2>/dev/null | wc -l)
-    stats=$(tr '\n' ' ' <"$tmp/shm.stats" 2>/dev/null)
+    stats=$([ -f "$tmp/shm.stats" ] && tr '\n' ' ' <"$tmp/shm.stats")
     committed=$(sed -n 's/^committed //p' "$tmp/shm.stats" 2>/dev/null)
-    bad=
+    bad= lower=
     for img in "$tmp"/img/rank_*.img; do
         [ -e "$img" ] || continue
-        "$REVIVE_BUILDDIR/tools/cr_info" --verify "$img" >/dev/null 2>"$tmp/verify.err" || bad="$bad $(basename "$img")"
+        "$REVIVE_BUILDDIR/tools/cr_info" --verify "$img" >"$tmp/info" 2>"$tmp/verify.err" || bad="$bad $(basename "$img")"
+        # nothing of the lower half: no MPI shared-memory segment, no socket
+        grep -E '/dev/shm/|socket:|vader|ucx' "$tmp/info" | grep -v "$tmp/shm" >"$tmp/lower" &&
+            lower="$lower $(basename "$img"): $(head -2 "$tmp/lower" | tr -s ' ' | tr '\n' ' ')"
     done
     if [ $rn != 0 ] || [ $rr != 0 ]; then
         echo "FAIL np=$n: exit status native $rn, revive $rr ($stats)"
@@ -48,6 +53,8 @@ for n in $nps; do
         echo "FAIL np=$n: no checkpoint was committed during the run ($stats)"; fail=1
     elif [ -n "$bad" ]; then
         echo "FAIL np=$n: images do not verify:$bad"; cat "$tmp/verify.err"; fail=1
+    elif [ -n "$lower" ]; then
+        echo "FAIL np=$n: the lower half is in an image:$lower"; fail=1
     else
         echo "ok np=$n: $(wc -l <"$tmp/native.out") checksum lines identical; $stats"
     fi
