@@ -329,7 +329,6 @@ int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);
 void pml_capture_init(void);
 extern int pml_agent_running;
-/* For libmpix_ckpt (see rank_ops.c). */
-int revive_mpix_checkpoint(int collective, int *flag);
+/* revive_mpix_checkpoint, for libmpix_ckpt: declared in snapc/agent.h, defined in rank_ops.c */
 
 #endif

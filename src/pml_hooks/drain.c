@@ -320,6 +320,10 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
         }
         if (got == expected && !must_complete())
             break;
+        if (pml_agent_running && snapc_agent_poll_abort()) {
+            snprintf(err, errlen, "drain: the epoch was aborted");
+            return -ECANCELED;
+        }
         if (now_s() > deadline) {
             snprintf(err, errlen, "drain: %llu of %llu messages received, %d sends or collectives "
                      "pending after 60 s", (unsigned long long)got, (unsigned long long)expected,

@@ -148,6 +148,8 @@ static int op_quiesce(void *arg, int timeout_ms)
             return 0;
         if (now_ms() > end)
             return -ETIMEDOUT;
+        if (pml_agent_running && snapc_agent_poll_abort())
+            return -ECANCELED;
         sleep_us(50);
     }
 }
