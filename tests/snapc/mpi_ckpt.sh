@@ -59,7 +59,8 @@ fi
 run_job c 3000 mpix 100
 wait $JOB || fail "MPIX job status $?"
 [ "$(grep -c "MPIX_Checkpoint ok flag 0" "$W/c.out")" = $np ] || { fail "MPIX_Checkpoint under Revive"; cat "$W/c.out" "$W/c.err"; }
-ls "$W"/revive_global_snapshot_$JOB.ckpt/0/snapshot.meta >/dev/null 2>&1 || fail "no snapshot from MPIX_Checkpoint"
+mref=$W/revive_global_snapshot_$JOB.ckpt/0
+ls "$mref/snapshot.meta" >/dev/null 2>&1 || fail "no snapshot from MPIX_Checkpoint"
 timeout -k 5 60 "$launcher" -n $np "$bin" 3000 mpix 100 >"$W/cn.out" 2>&1 || fail "MPIX natively: status $?"
 [ "$(grep -c "MPIX_Checkpoint error flag 0" "$W/cn.out")" = $np ] || { fail "MPIX_Checkpoint natively"; cat "$W/cn.out"; }
 grep -q "^result" "$W/cn.out" || fail "the native MPIX job did not finish"
@@ -72,6 +73,13 @@ if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
     [ $st = 0 ] || { fail "restart-mpi: status $st"; tail -5 "$W/r.err"; }
     cmp -s "$W/native.out" "$W/r.out" || { fail "restarted result differs"; cat "$W/native.out" "$W/r.out"; }
     pass "$flavor: restart-mpi, the native result"
+    # restarted from MPIX_Checkpoint's snapshot: the call returns again, with RESTARTED
+    REVIVE_RESTART_RANK=$B/tools/revive-restart-rank timeout -k 5 200 "$RESTART" "$mref" >"$W/rm.out" 2>"$W/rm.err"
+    st=$?
+    [ $st = 0 ] || { fail "restart-mpi of the MPIX snapshot: status $st"; tail -5 "$W/rm.err"; }
+    [ "$(grep -c "MPIX_Checkpoint ok flag 1" "$W/rm.out")" = $np ] || { fail "MPIX_Checkpoint after the restart"; cat "$W/rm.out"; }
+    grep "^result" "$W/c.out" | cmp -s - <(grep "^result" "$W/rm.out") || fail "MPIX restart: result differs"
+    pass "$flavor: restarted from MPIX_Checkpoint's snapshot (flag RESTARTED)"
 else
     echo "note: revive-restart-rank not built: restart not tried"
 fi
