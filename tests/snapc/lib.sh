@@ -70,7 +70,12 @@ no_strays() {
 }
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { echo "ok: $*"; }
+# pass WHAT: "ok: WHAT" unless a check failed since the last pass
+passed_fails=0
+pass() {
+    if [ $fails = $passed_fails ]; then echo "ok: $*"; else echo "not ok: $*"; fi
+    passed_fails=$fails
+}
 
 # expect_rc WANT DESCRIPTION CMD...: runs CMD (stdout in $W/cmd.out, stderr in $W/cmd.err) and
 # checks its exit status.
