@@ -216,6 +216,34 @@ static void text_fobjs(const struct crs_image *img)
     }
 }
 
+static const char *notify_name(int32_t notify)
+{
+    return notify == SIGEV_NONE ? "none" : notify == SIGEV_SIGNAL ? "signal"
+         : notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID) ? "thread-signal" : "?";
+}
+
+static void text_timers(const struct crs_image *img)
+{
+    printf("timers: %zu\n", img->ntimers);
+    for (size_t i = 0; i < img->ntimers; i++) {
+        const struct crs_rec_timer *t = &img->timers[i];
+        char sig[32] = "";
+        if (t->notify != SIGEV_NONE)
+            signal_name(t->signo, sig, sizeof(sig));
+        printf("  id %" PRId32 " clock %" PRId32 " notify %s%s%s", t->id, t->clock, notify_name(t->notify),
+               sig[0] ? " " : "", sig);
+        if (t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID))
+            printf(" to tid %" PRId32, t->tid);
+        if (t->value_ns)
+            printf(", %.6f s left", (double)t->value_ns / 1e9);
+        else
+            printf(", disarmed");
+        if (t->interval_ns)
+            printf(", every %.6f s", (double)t->interval_ns / 1e9);
+        printf("\n");
+    }
+}
+
 static void text_signals(const struct crs_image *img)
 {
     printf("signal handlers set: %zu\n", totals_of(img).handlers);
@@ -436,6 +464,20 @@ static void json_fobj(const struct crs_image *img, const void *rec, size_t i, st
     ju64("mode", f->mode, o);
     ju64("extents", f->nextents, o);
     ju64("bytes_stored", fobj_stored(img, f), o);
+}
+
+static void json_timer(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_timer *t = rec;
+    (void)img, (void)i;
+    ji64("id", t->id, o);
+    ji64("clock", t->clock, o);
+    jstrk("notify", notify_name(t->notify), o);
+    ji64("signal", t->signo, o);
+    jhex("value", t->value, o);
+    ji64("tid", t->tid, o);
+    ji64("left_ns", t->value_ns, o);
+    ji64("interval_ns", t->interval_ns, o);
 }
 
 static void json_ext(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

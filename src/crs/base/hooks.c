@@ -34,6 +34,18 @@ int crs_hook_register(const struct crs_hook *h)
     return e;
 }
 
+static pid_t (*tid_map)(pid_t old);
+
+void crs_hooks_set_tid_map(pid_t (*map)(pid_t old))
+{
+    tid_map = map;
+}
+
+pid_t crs_restart_tid(pid_t old)
+{
+    return in_restart && tid_map ? tid_map(old) : old;
+}
+
 int crs_restart_handoff(const void **p, size_t *len)
 {
     if (!in_restart)

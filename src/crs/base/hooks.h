@@ -26,6 +26,7 @@
 #define REVIVE_CRS_HOOKS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 enum crs_hook_event {
     CRS_HOOK_CHECKPOINT = 1,
@@ -53,7 +54,15 @@ int crs_hook_register(const struct crs_hook *h);
  * a restart hook. */
 int crs_restart_handoff(const void **p, size_t *len);
 
+/* In a CRS_HOOK_RESTART hook: the id now of the thread whose id was `old`
+ * when the checkpoint was taken (the same when the restart brought the ids
+ * back); `old` itself outside a restart hook or for an unknown thread. */
+pid_t crs_restart_tid(pid_t old);
+
 /* ---- for components ---- */
+
+/* How the component maps old thread ids to the ones now (crs_restart_tid). */
+void crs_hooks_set_tid_map(pid_t (*map)(pid_t old));
 
 /* Runs the CHECKPOINT hooks. 0, or -errno with a message in err (the
  * CONTINUE hooks of those that ran were told). */

@@ -84,6 +84,7 @@ enum crs_section_type {
     CRS_SEC_FOBJS = 14,    /* version 3: struct crs_rec_fobj[]: files whose bytes the image holds */
     CRS_SEC_FEXTENTS = 15, /* version 3: struct crs_rec_fextent[]: where those bytes are */
     CRS_SEC_FDATA = 16,    /* version 3: raw bytes: the files' bytes, extent after extent */
+    CRS_SEC_TIMERS = 17,   /* version 3: struct crs_rec_timer[]: POSIX timers, ascending ids */
     CRS_SEC__MAX
 };
 
@@ -295,6 +296,26 @@ struct crs_rec_fextent {
     uint64_t length;         /* bytes, 1 to CRS_CHUNK_MAX */
     uint64_t data_offset;    /* into FDATA */
     uint64_t checksum;       /* XXH3-64 of those bytes */
+};
+
+/*
+ * POSIX timers (timer_create; version 3), recreated at restart under their
+ * ids (the program holds them as its timer_t) with their notification,
+ * their remaining time and their interval. A SIGEV_THREAD timer is one that
+ * notifies a thread (SIGEV_THREAD_ID): libcr's own helper serves them (see
+ * src/crs/libcr/timers.c), so it is restored like any thread-directed one.
+ */
+struct crs_rec_timer {
+    int32_t id;              /* the kernel's timer id */
+    int32_t clock;           /* clockid_t, as /proc/PID/timers shows it */
+    int32_t notify;          /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_SIGNAL | SIGEV_THREAD_ID */
+    int32_t signo;
+    uint64_t value;          /* sigev_value */
+    int32_t tid;             /* the thread notified (SIGEV_THREAD_ID), as the process saw it */
+    uint32_t reserved0;
+    int64_t value_ns;        /* time left until it expires; 0: disarmed */
+    int64_t interval_ns;     /* its period; 0: once */
+    uint64_t reserved[2];
 };
 
 struct crs_rec_sigaction {

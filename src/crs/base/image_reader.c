@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -477,6 +478,23 @@ static int check_fobjs(struct crs_image *img)
     if (next != img->nfextents)
         return fail(img, EBADMSG, "%zu saved-file extents belong to no file: " CORRUPT,
                     (size_t)(img->nfextents - next));
+    return 0;
+}
+
+/* Timers: ascending ids, a notification the kernel knows, a signal for those
+ * that send one, times that are not negative. */
+static int check_timers(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->ntimers; i++) {
+        const struct crs_rec_timer *t = &img->timers[i];
+        int n = t->notify;
+        bool ok = t->id >= 0 && (i == 0 || t->id > img->timers[i - 1].id) && t->value_ns >= 0 &&
+                  t->interval_ns >= 0 && t->signo >= 0 && t->signo <= 64 &&
+                  (n == SIGEV_NONE || ((n == SIGEV_SIGNAL || n == (SIGEV_SIGNAL | SIGEV_THREAD_ID)) && t->signo > 0)) &&
+                  (n != (SIGEV_SIGNAL | SIGEV_THREAD_ID) || t->tid > 0);
+        if (!ok)
+            return fail(img, EBADMSG, "timer %zu is malformed or out of order: " CORRUPT, i);
+    }
     return 0;
 }
 

@@ -199,6 +199,7 @@ static int reopen_after_restart(void *arg, enum crs_hook_event event, int status
     (void)status;
     if (event != CRS_HOOK_RESTART)
         return 0;
+    crs_timers_after_restart();
     serving_conn = -1;
     int fd = open_listener();
     atomic_store(&listen_fd, fd);
@@ -597,6 +598,7 @@ static void after_fork_child(void)
 {
     if (started != 1)
         return;
+    crs_timers_after_fork_child();
     /* the parent's socket stays open in the child but is not ours to use */
     crs_real_close(atomic_load(&listen_fd));
     atomic_store(&listen_fd, -1);

@@ -68,6 +68,11 @@ void crs_runtime_give_up_fd(int fd);
 int crs_real_close(int fd);
 void crs_interpose_init(void);
 
+/* SIGEV_THREAD timers (timers.c): after a restart (from a restart hook),
+ * in a forked child. */
+void crs_timers_after_restart(void);
+void crs_timers_after_fork_child(void);
+
 /* Critical sections (cs.c). */
 void crs_cs_request_pending(int delta);  /* a checkpoint is asked for (+1) or over (-1) */
 void crs_cs_wait_clear(void);            /* waits until no thread is inside one */

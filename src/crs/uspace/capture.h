@@ -59,6 +59,8 @@ struct crs_capture {
     struct crs_rec_fextent *fext_out;   /* the extents written: the data ones less pages of zeros */
     size_t nfext_out;
     uint64_t fdata_total;
+    struct crs_rec_timer *timers;   /* POSIX timers, ascending ids */
+    size_t ntimers;
     struct crs_rec_pipe *pipes;
     size_t npipes;
     unsigned char *pipedata;
@@ -75,6 +77,7 @@ int crs_capture_process(struct crs_capture *c);
 int crs_capture_regions(struct crs_capture *c);
 int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
+int crs_capture_timers(struct crs_capture *c);
 /* Writes memory and all sections through w (already opened on the image fd). */
 int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w);
 

@@ -24,6 +24,7 @@
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park.h"
 #include "crs/uspace/restart_info.h"
+#include "crs/uspace/timers.h"
 
 #define SCRATCH_SIZE (512ul << 20)
 #define MAX_CHUNKS (1ul << 20)
@@ -141,7 +142,7 @@ static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
     if ((e = crs_capture_process(c)) || (e = crs_capture_signals(c)) || (e = crs_capture_regions(c)) ||
-        (e = crs_capture_fds(c)) || (e = crs_capture_fobj_plan(c)))
+        (e = crs_capture_fds(c)) || (e = crs_capture_fobj_plan(c)) || (e = crs_capture_timers(c)))
         return e;
     c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);
     if (!c->threads) {
@@ -203,7 +204,15 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     struct crs_restart_info info = *info_in;
     crs_park_wait_restored(last_nparked);
     crs_thread_reinstate(self, &info);
+    crs_park_set_self_tids(self->tid, (pid_t)syscall(SYS_gettid));
+    crs_hooks_set_tid_map(crs_park_tid_now);
     crs_inherited_after_restart();
+    if (info.ntimers) {
+        char err[256];
+        if (crs_timers_restore((const struct crs_rec_timer *)info.timers, info.ntimers, crs_park_tid_now, err,
+                               sizeof err))
+            revive_log_error("restarted process %d: %s; it runs on without it", getpid(), err);
+    }
     restart_old_pid = info.old_pid;
     restart_new_pid = info.new_pid;
     image_fd = -1;   /* that number may be the application's now */

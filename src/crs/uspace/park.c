@@ -42,6 +42,9 @@ static _Atomic uint32_t park_round;
 static pid_t deferring[CRS_MAX_THREADS];
 static _Atomic uint32_t ndeferring;
 static struct crs_rec_thread *slots[CRS_MAX_THREADS];
+/* After a restart, each parked thread's id now (slot by slot). */
+static pid_t tids_now[CRS_MAX_THREADS];
+static pid_t self_old, self_now;
 static pid_t signaled[CRS_MAX_THREADS];
 /* /proc is mounted for the outer pid namespace: in a restarted process that
  * runs in a namespace of its own, /proc/self/task lists outer ids while
@@ -165,6 +168,7 @@ static int park_here_mask(const void *mask)
         futex_wake(&nparked);
     } else {
         crs_thread_reinstate(&rec, (const struct crs_restart_info *)r);
+        tids_now[idx] = my_tid();
         atomic_fetch_add(&nrestored, 1);
         futex_wake(&nrestored);
     }
@@ -308,6 +312,31 @@ pid_t crs_park_proc_tid(pid_t tid)
     return tid;
 }
 
+pid_t crs_park_inner_tid(pid_t outer)
+{
+    if (!nested_pid_namespace())
+        return outer;
+    pid_t t = inner_tid(outer);
+    return t > 0 ? t : outer;
+}
+
+void crs_park_set_self_tids(pid_t old, pid_t now)
+{
+    self_old = old;
+    self_now = now;
+}
+
+pid_t crs_park_tid_now(pid_t old)
+{
+    if (old == self_old && self_now)
+        return self_now;
+    uint32_t ns = atomic_load(&nslots);
+    for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++)
+        if (slots[i] && slots[i]->tid == old && tids_now[i])
+            return tids_now[i];
+    return old;
+}
+
 struct signal_walk {
     long nsig;
     pid_t self;
@@ -369,6 +398,36 @@ static long expected_parked(long nsig, pid_t *straggler)
 
 static int all_asleep(int timeout_ms);
 
+/* Why a thread did not stop: most often it blocks the park signal, as the
+ * threads glibc makes for itself do (POSIX AIO; the SIGEV_THREAD timer
+ * helper when a timer was made before libcr was loaded, or statically). */
+static void describe_straggler(pid_t tid, int timeout_ms, char *err, size_t errlen)
+{
+    char buf[4096], name[32] = "?";
+    uint64_t blocked = 0;
+    long len = revive_proc_read(0, crs_park_proc_tid(tid), "status", buf, sizeof buf);
+    if (len >= 0 || len == -ENOSPC) {
+        const char *v = revive_status_find(buf, "Name");
+        size_t n = 0;
+        while (v && v[n] && v[n] != '\n' && n < sizeof name - 1)
+            n++;
+        if (v) {
+            memcpy(name, v, n);
+            name[n] = 0;
+        }
+        revive_status_x64(buf, "SigBlk", &blocked);
+    }
+    if (blocked & (1ull << (park_sig - 1)))
+        snprintf(err, errlen, "thread %d (%s) blocks every signal, Revive's checkpoint signal %d among them, so it "
+                 "cannot be stopped for a checkpoint; glibc makes such threads for POSIX AIO (aio_read...), "
+                 "mq_notify and SIGEV_THREAD timers made before libcr was loaded: let libcr load first "
+                 "(cr_run, or -lcr), or end those before the checkpoint", tid, name, park_sig);
+    else
+        snprintf(err, errlen, "thread %d (%s) did not stop within %d ms although it does not block signal %d, "
+                 "Revive's checkpoint signal (is it stuck in the kernel, or traced?)", tid, name, timeout_ms,
+                 park_sig);
+}
+
 static int is_deferring(pid_t tid)
 {
     uint32_t n = atomic_load(&ndeferring);
@@ -385,6 +444,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&nparked, 0);
     atomic_store(&nrestored, 0);
     memset(slots, 0, sizeof slots);
+    memset(tids_now, 0, sizeof tids_now);
     memset(signaled, 0, sizeof signaled);
     atomic_store(&ndeferring, 0);
     atomic_fetch_add(&park_round, 1);
@@ -410,8 +470,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
                     snprintf(err, errlen, "thread %d stayed inside a section that defers checkpoints "
                              "(crs_park_defer_enter) for more than %d ms", straggler, timeout_ms);
                 else
-                    snprintf(err, errlen, "thread %d did not stop within %d ms (does it block signal %d, "
-                             "Revive's checkpoint signal?)", straggler, timeout_ms, park_sig);
+                    describe_straggler(straggler, timeout_ms, err, errlen);
                 crs_park_release();
                 return -ETIMEDOUT;
             }

@@ -32,6 +32,16 @@ struct crs_rec_thread *const *crs_park_records(size_t *n);
 /* The id /proc uses for a parked thread (differs inside a pid namespace). */
 pid_t crs_park_proc_tid(pid_t tid);
 
+/* The id in the process's own pid namespace of the thread /proc calls
+ * `outer` (they differ in a process restarted in a namespace of its own). */
+pid_t crs_park_inner_tid(pid_t outer);
+
+/* In the restarted process: the id now of the thread that had `old` when it
+ * was parked for the checkpoint (the same when ids came back). The
+ * checkpoint thread's own old id is given by crs_park_set_self_tids. */
+pid_t crs_park_tid_now(pid_t old);
+void crs_park_set_self_tids(pid_t old, pid_t now);
+
 /* Lets parked threads run on. */
 void crs_park_release(void);
 

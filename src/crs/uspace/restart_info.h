@@ -17,6 +17,9 @@ struct crs_restart_info {
     struct { uint64_t start, len; } unmap[CRS_RESTART_MAX_UNMAP];
     /* the restarter's hand-off blob, inside one of the ranges above */
     uint64_t handoff, handoff_len;
+    /* the image's POSIX timers (struct crs_rec_timer), likewise: the
+     * checkpoint thread recreates them once every thread is back */
+    uint64_t timers, ntimers;
 };
 
 #endif

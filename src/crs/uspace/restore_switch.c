@@ -291,7 +291,8 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     }
     size_t unmap_cap = (size_t)nmaps + img->nregions + 256;
     size_t len = sizeof(struct crs_switch_plan) + (nmove + unmap_cap) * sizeof(struct crs_switch_range) +
-                 img->nthreads * sizeof(struct crs_switch_thread) + r->handoff_len;
+                 img->nthreads * sizeof(struct crs_switch_thread) + img->ntimers * sizeof(struct crs_rec_timer) +
+                 r->handoff_len;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -319,10 +320,17 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         p->threads[i].pending = img->threads[i].pending;
     }
     p->nthreads = (uint32_t)img->nthreads;
+    struct crs_rec_timer *timers = (struct crs_rec_timer *)(p->threads + img->nthreads);
+    if (img->ntimers) {
+        /* for the restored process, before the plan is unmapped */
+        memcpy(timers, img->timers, img->ntimers * sizeof *timers);
+        p->info.timers = (uint64_t)timers;
+        p->info.ntimers = img->ntimers;
+    }
     if (r->handoff_len) {
         /* the restored process reads it from a restart hook, before the
          * plan is unmapped */
-        unsigned char *blob = (unsigned char *)(p->threads + img->nthreads);
+        unsigned char *blob = (unsigned char *)(timers + img->ntimers);
         memcpy(blob, r->handoff, r->handoff_len);
         p->info.handoff = (uint64_t)blob;
         p->info.handoff_len = r->handoff_len;

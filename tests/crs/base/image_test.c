@@ -131,6 +131,13 @@ static int sample_kobjs(struct crs_image_writer *w)
     if (!rc) rc = crs_iw_stream_end(w);
     if (!rc) rc = crs_iw_section(w, CRS_SEC_FOBJS, &fobj, sizeof(fobj), 1);
     if (!rc) rc = crs_iw_section(w, CRS_SEC_FEXTENTS, ext, sizeof(ext[0]), 2);
+    struct crs_rec_timer timers[2] = {
+        { .id = 0, .clock = 1, .notify = SIGEV_SIGNAL, .signo = SIGALRM, .value = 7,
+          .value_ns = 250000000, .interval_ns = 50000000 },
+        { .id = 3, .clock = 1, .notify = SIGEV_SIGNAL | SIGEV_THREAD_ID, .signo = 32, .value = 0x7f0000003000,
+          .tid = 4243, .value_ns = 0 },
+    };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_TIMERS, timers, sizeof(timers[0]), 2);
     return rc;
 }
 
