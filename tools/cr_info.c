@@ -244,6 +244,35 @@ static void text_timers(const struct crs_image *img)
     }
 }
 
+static const char *lock_kind_name(uint32_t kind)
+{
+    return kind == CRS_LOCK_POSIX ? "fcntl" : kind == CRS_LOCK_OFD ? "ofd" : kind == CRS_LOCK_FLOCK ? "flock" : "?";
+}
+
+static const char *lock_fd_path(const struct crs_image *img, int32_t fd)
+{
+    for (size_t i = 0; i < img->nfds; i++)
+        if (img->fds[i].fd == fd)
+            return crs_image_str(img, img->fds[i].path);
+    return "?";
+}
+
+static void text_locks(const struct crs_image *img)
+{
+    printf("locks: %zu (taken again at restart)\n", img->nlocks);
+    for (size_t i = 0; i < img->nlocks; i++) {
+        const struct crs_rec_lock *l = &img->locks[i];
+        printf("  fd %3" PRId32 " %-5s %-5s", l->fd, lock_kind_name(l->kind), l->type == F_WRLCK ? "write" : "read");
+        if (l->kind != CRS_LOCK_FLOCK) {
+            if (l->len)
+                printf(" bytes %" PRId64 "-%" PRId64, l->start, l->start + l->len - 1);
+            else
+                printf(" bytes %" PRId64 "-end", l->start);
+        }
+        printf("  %s\n", lock_fd_path(img, l->fd));
+    }
+}
+
 static void text_signals(const struct crs_image *img)
 {
     printf("signal handlers set: %zu\n", totals_of(img).handlers);
@@ -464,6 +493,18 @@ static void json_fobj(const struct crs_image *img, const void *rec, size_t i, st
     ju64("mode", f->mode, o);
     ju64("extents", f->nextents, o);
     ju64("bytes_stored", fobj_stored(img, f), o);
+}
+
+static void json_lock(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_lock *l = rec;
+    (void)i;
+    ji64("fd", l->fd, o);
+    jstrk("kind", lock_kind_name(l->kind), o);
+    jstrk("type", l->type == F_WRLCK ? "write" : "read", o);
+    ji64("start", l->start, o);
+    ji64("len", l->len, o);
+    jstrk("path", lock_fd_path(img, l->fd), o);
 }
 
 static void json_timer(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

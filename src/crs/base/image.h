@@ -144,6 +144,7 @@ struct crs_image {
     struct crs_rec_pipe *pipes;            size_t npipes;
     unsigned char *pipedata;               size_t pipedata_len;
     struct crs_rec_timer *timers;          size_t ntimers;
+    struct crs_rec_lock *locks;            size_t nlocks;
     struct crs_rec_fobj *fobjs;            size_t nfobjs;
     struct crs_rec_fextent *fextents;      size_t nfextents;
     unsigned char *fdata;                  size_t fdata_len; /* fdata stays NULL: on disk at */

@@ -85,6 +85,7 @@ enum crs_section_type {
     CRS_SEC_FEXTENTS = 15, /* version 3: struct crs_rec_fextent[]: where those bytes are */
     CRS_SEC_FDATA = 16,    /* version 3: raw bytes: the files' bytes, extent after extent */
     CRS_SEC_TIMERS = 17,   /* version 3: struct crs_rec_timer[]: POSIX timers, ascending ids */
+    CRS_SEC_LOCKS = 18,    /* version 3: struct crs_rec_lock[]: file locks, by descriptor */
     CRS_SEC__MAX
 };
 
@@ -316,6 +317,28 @@ struct crs_rec_timer {
     int64_t value_ns;        /* time left until it expires; 0: disarmed */
     int64_t interval_ns;     /* its period; 0: once */
     uint64_t reserved[2];
+};
+
+/*
+ * File locks the process holds (version 3), taken again at restart on the
+ * restored descriptor `fd` (one of the descriptors sharing the open file):
+ * fcntl F_SETLK locks (the process's), F_OFD_SETLK locks and flock() locks
+ * (the open file's). A restart fails, naming the file, when another process
+ * holds a conflicting lock.
+ */
+enum crs_lock_kind {
+    CRS_LOCK_POSIX = 1,      /* fcntl(F_SETLK) */
+    CRS_LOCK_OFD = 2,        /* fcntl(F_OFD_SETLK) */
+    CRS_LOCK_FLOCK = 3,      /* flock() */
+};
+
+struct crs_rec_lock {
+    int32_t fd;
+    uint32_t kind;           /* enum crs_lock_kind */
+    uint32_t type;           /* F_RDLCK (flock: LOCK_SH) or F_WRLCK (LOCK_EX) */
+    uint32_t reserved0;
+    int64_t start;           /* first byte (0 for flock) */
+    int64_t len;             /* bytes; 0: to the end of the file, however long */
 };
 
 struct crs_rec_sigaction {

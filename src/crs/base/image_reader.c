@@ -481,6 +481,31 @@ static int check_fobjs(struct crs_image *img)
     return 0;
 }
 
+/* Locks: on a descriptor the image restores (not closed, not inherited),
+ * a known kind and type, a range that fits in a file. (After check_fds.) */
+static int check_locks(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nlocks; i++) {
+        const struct crs_rec_lock *l = &img->locks[i];
+        size_t lo = 0, hi = img->nfds;   /* descriptors ascend (check_fds) */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (img->fds[mid].fd < l->fd)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const struct crs_rec_fd *f = lo < img->nfds && img->fds[lo].fd == l->fd ? &img->fds[lo] : NULL;
+        bool fd_ok = f && f->kind != CRS_FD_CLOSED && f->kind != CRS_FD_INHERITED && f->kind != CRS_FD_INHERIT;
+        if (!fd_ok || l->kind < CRS_LOCK_POSIX || l->kind > CRS_LOCK_FLOCK ||
+            (l->type != F_RDLCK && l->type != F_WRLCK) || l->start < 0 || l->len < 0 ||
+            l->len > INT64_MAX - l->start || (l->kind == CRS_LOCK_FLOCK && (l->start || l->len)))
+            return fail(img, EBADMSG, "lock %zu is malformed or on a descriptor the image does not "
+                        "restore: " CORRUPT, i);
+    }
+    return 0;
+}
+
 /* Timers: ascending ids, a notification the kernel knows, a signal for those
  * that send one, times that are not negative. */
 static int check_timers(struct crs_image *img)

@@ -61,6 +61,11 @@ struct crs_capture {
     uint64_t fdata_total;
     struct crs_rec_timer *timers;   /* POSIX timers, ascending ids */
     size_t ntimers;
+    struct crs_rec_lock *locks;     /* file locks, by descriptor */
+    size_t nlocks;
+    uint64_t (*posix_locked)[2];    /* files (dev, ino) this process holds POSIX locks on */
+    size_t nposix_locked;
+    int posix_locked_read;
     struct crs_rec_pipe *pipes;
     size_t npipes;
     unsigned char *pipedata;
@@ -78,6 +83,10 @@ int crs_capture_regions(struct crs_capture *c);
 int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
 int crs_capture_timers(struct crs_capture *c);
+int crs_capture_locks(struct crs_capture *c);   /* after crs_capture_fds */
+/* Does this process hold a POSIX lock on the file? Then capture must not
+ * open it itself: closing that descriptor would release the lock. */
+int crs_capture_posix_locked(struct crs_capture *c, uint64_t dev, uint64_t ino);
 /* Writes memory and all sections through w (already opened on the image fd). */
 int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w);
 

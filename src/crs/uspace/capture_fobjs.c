@@ -73,6 +73,8 @@ static int open_reader(struct crs_capture *c, size_t i)
     char path[96];
     int fd = -1;
     struct stat st;
+    if (crs_capture_posix_locked(c, f->dev, f->ino))
+        return -1;   /* closing our descriptor would release the lock: read the mapping */
     for (size_t k = 0; k < c->nfds && fd < 0; k++)
         if (c->fds[k].kind == CRS_FD_FOBJ && c->fds[k].memfd == (int32_t)i) {
             snprintf(path, sizeof path, "/proc/self/fd/%d", c->fds[k].fd);
@@ -182,6 +184,19 @@ int crs_capture_fobj_plan(struct crs_capture *c)
         if (fd >= 0 && fstat(fd, &st) == 0) {
             f->size = (uint64_t)st.st_size;
             f->mode = st.st_mode;
+        }
+        if (fd < 0) {
+            int mapped = 0;
+            for (size_t k = 0; k < c->nregions && !mapped; k++)
+                mapped = c->regions[k].kind == CRS_REGION_FOBJ && c->regions[k].file == (int32_t)i;
+            if (!mapped) {
+                crs_capture_error(c, "the %s file %s cannot be read for the image: the process holds it open "
+                                  "only for writing, and Revive may not open it for reading (its permissions, "
+                                  "or a POSIX lock that closing Revive's descriptor would release); open it "
+                                  "for reading and writing",
+                                  f->kind == CRS_FOBJ_SHM ? "shared memory" : "deleted", c->fobj_paths[i]);
+                return -ENOTSUP;
+            }
         }
         f->first_extent = (uint32_t)c->nfextents;
         uint64_t before = c->fdata_total;

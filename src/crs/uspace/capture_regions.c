@@ -33,7 +33,9 @@ static int find_or_add_file(struct crs_capture *c, const char *path, const struc
     f->size = (uint64_t)st->st_size;
     f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
     f->mode = st->st_mode;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* the build id (of code), never by opening a file the process holds a
+     * POSIX lock on: closing it would release the lock */
+    int fd = crs_capture_posix_locked(c, st->st_dev, st->st_ino) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         f->build_id_len = crs_elf_build_id(fd, f->build_id, CRS_BUILD_ID_MAX);
         close(fd);

@@ -142,7 +142,8 @@ static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
     if ((e = crs_capture_process(c)) || (e = crs_capture_signals(c)) || (e = crs_capture_regions(c)) ||
-        (e = crs_capture_fds(c)) || (e = crs_capture_fobj_plan(c)) || (e = crs_capture_timers(c)))
+        (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
+        (e = crs_capture_timers(c)))
         return e;
     c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);
     if (!c->threads) {

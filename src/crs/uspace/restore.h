@@ -64,6 +64,7 @@ struct crs_restore {
 
 int crs_restore_check(struct crs_restore *r);        /* before anything is changed */
 int crs_restore_fds(struct crs_restore *r);          /* in the child */
+int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);

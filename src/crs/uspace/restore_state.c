@@ -4,6 +4,7 @@
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
 #include "common/log.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -181,6 +184,92 @@ int crs_restore_fds(struct crs_restore *r)
             i++;
         if (i == img->nfds || img->fds[i].fd != fd || img->fds[i].kind == CRS_FD_CLOSED)
             close(fd);
+    }
+    /* The objects' own descriptors have served (mappings, reopening): closed
+     * now, before any lock is taken again. */
+    for (size_t k = 0; k < img->nmemfds; k++)
+        if (r->memfd_fds[k] >= r->work_fd_min)
+            close(r->memfd_fds[k]), r->memfd_fds[k] = -1;
+    for (size_t k = 0; k < img->nfobjs; k++)
+        if (r->fobj_fds[k] >= r->work_fd_min)
+            close(r->fobj_fds[k]), r->fobj_fds[k] = -1;
+    for (size_t k = 0; k < 2 * img->npipes; k++)
+        if (r->pipe_fds[k] >= r->work_fd_min)
+            close(r->pipe_fds[k]), r->pipe_fds[k] = -1;
+    return 0;
+}
+
+/* Who else holds a lock on the file of fd, from /proc/locks (0: unknown). */
+static pid_t lock_holder(int fd)
+{
+    struct stat st;
+    char buf[1 << 16];
+    if (fstat(fd, &st) != 0 || revive_read_file("/proc/locks", buf, sizeof buf) == -ENOENT)
+        return 0;
+    char key[64];
+    snprintf(key, sizeof key, " %02x:%02x:%llu ", major(st.st_dev), minor(st.st_dev),
+             (unsigned long long)st.st_ino);
+    pid_t me = revive_proc_self_pid();
+    for (const char *p = strstr(buf, key); p; p = strstr(p + 1, key)) {
+        const char *q = p;   /* the pid is the number right before the device */
+        while (q > buf && q[-1] == ' ')
+            q--;
+        while (q > buf && q[-1] >= '0' && q[-1] <= '9')
+            q--;
+        int64_t pid;
+        if (!revive_parse_i64(&q, &pid) && pid > 0 && pid != me)
+            return (pid_t)pid;
+    }
+    return 0;
+}
+
+/* The locks the process held, taken again on its restored descriptors: after
+ * every descriptor is in place and nothing of the restarter's that could
+ * share a locked file is open any more (closing any descriptor of a file
+ * releases the process's fcntl locks on it). Another holder fails the
+ * restart, naming the file. */
+int crs_restore_locks(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nlocks; i++) {
+        const struct crs_rec_lock *l = &img->locks[i];
+        int rc;
+        if (l->kind == CRS_LOCK_FLOCK) {
+            rc = flock(l->fd, (l->type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB);
+        } else {
+            struct flock fl = { .l_type = (short)l->type, .l_whence = SEEK_SET, .l_start = l->start,
+                                .l_len = l->len };
+            rc = fcntl(l->fd, l->kind == CRS_LOCK_OFD ? F_OFD_SETLK : F_SETLK, &fl);
+        }
+        if (rc == 0)
+            continue;
+        int e = errno;
+        const char *path = "?";
+        for (size_t k = 0; k < img->nfds; k++)
+            if (img->fds[k].fd == l->fd)
+                path = crs_image_str(img, img->fds[k].path);
+        char range[64] = "";
+        if (l->kind != CRS_LOCK_FLOCK) {
+            if (l->len)
+                snprintf(range, sizeof range, " (bytes %lld-%lld)", (long long)l->start,
+                         (long long)(l->start + l->len - 1));
+            else
+                snprintf(range, sizeof range, " (bytes %lld to the end)", (long long)l->start);
+        }
+        const char *kind = l->kind == CRS_LOCK_POSIX ? "fcntl" : l->kind == CRS_LOCK_OFD ? "open file" : "flock";
+        const char *type = l->type == F_WRLCK ? "write" : "read";
+        if (e == EAGAIN || e == EACCES || e == EWOULDBLOCK) {
+            pid_t who = lock_holder(l->fd);
+            char whom[48] = "another process";
+            if (who > 0)
+                snprintf(whom, sizeof whom, "process %d", (int)who);
+            crs_restore_error(r, "cannot take the %s %s lock on %s%s again: %s holds a conflicting lock; "
+                              "restart once it has let go", kind, type, path, range, whom);
+        } else {
+            crs_restore_error(r, "cannot take the %s %s lock on %s%s again: %s", kind, type, path, range,
+                              strerror(e));
+        }
+        return -EAGAIN;
     }
     return 0;
 }

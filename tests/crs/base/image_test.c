@@ -138,6 +138,12 @@ static int sample_kobjs(struct crs_image_writer *w)
           .tid = 4243, .value_ns = 0 },
     };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_TIMERS, timers, sizeof(timers[0]), 2);
+    struct crs_rec_lock locks[3] = {
+        { .fd = 3, .kind = CRS_LOCK_POSIX, .type = F_WRLCK, .start = 10, .len = 20 },
+        { .fd = 3, .kind = CRS_LOCK_POSIX, .type = F_RDLCK, .start = 100, .len = 0 },
+        { .fd = 10, .kind = CRS_LOCK_FLOCK, .type = F_WRLCK },
+    };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_LOCKS, locks, sizeof(locks[0]), 3);
     return rc;
 }
 

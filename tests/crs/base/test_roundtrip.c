@@ -108,13 +108,16 @@ static void check_kobjs(struct crs_image *img)
     ASSERT_EQ(img->timers[1].id, 3);
     ASSERT_EQ(img->timers[1].tid, 4243);
     ASSERT_EQ(img->timers[0].interval_ns, 50000000);
+    ASSERT_EQ(img->nlocks, 3);
+    ASSERT_EQ(img->locks[2].kind, CRS_LOCK_FLOCK);
+    ASSERT_EQ(img->locks[0].len, 20);
 }
 
 static void check_fields(struct crs_image *img, int level, int with_ext, int with_kobj)
 {
     /* version 2 only when extensions need it, 3 for kernel objects (image_format.h) */
     ASSERT_EQ(img->hdr.version, with_kobj ? 3 : with_ext ? 2 : 1);
-    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 4 : 0));
+    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 5 : 0));
     if (with_kobj)
         check_kobjs(img);
     check_exts(img, with_ext);
