@@ -51,7 +51,8 @@ static int op_begin(void *arg)
 static int op_seqs(void *arg, struct snapc_seq *out, int max)
 {
     (void)arg;
-    return pml_clock_seqs(out, max);
+    int n = pml_clock_seqs(out, max);
+    return n > max ? -ENOSPC : n; /* the agent asks again with room for more */
 }
 
 static void op_targets(void *arg, const struct snapc_seq *t, int n, uint32_t version)

@@ -27,7 +27,7 @@
 #include "pml_hooks/agent_fns.h"
 
 #define TA_MAXR 64
-#define TA_MAXC 512
+#define TA_MAXC 4096
 #define TA_MAXRAISE 64
 enum { TA_NONE, TA_CKPT, TA_QUIESCE, TA_RESUME, TA_ABORT };
 
@@ -102,9 +102,7 @@ static void follow_step(uint32_t step)
         if (!rc) {
             int n = ops->seqs(ops->arg, a->seqs, TA_MAXC);
             if (n < 0)
-                rc = n;
-            else if (n > TA_MAXC)
-                rc = -E2BIG;
+                rc = n; /* -ENOSPC: more communicators than this harness carries */
             else
                 a->nseq = (uint32_t)n;
         }

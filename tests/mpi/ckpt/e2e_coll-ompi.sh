@@ -1,0 +1,3 @@
+#!/bin/sh
+# ck_coll on ompi through the coordinator: snapshots taken with ckpt-mpirun while it runs.
+exec "$(dirname "$0")/cke2e.sh" ck_coll ompi
