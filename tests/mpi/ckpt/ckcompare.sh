@@ -19,8 +19,8 @@ fail=0
 for n in $nps; do
     # rounds: about a second of work natively on this machine, whatever the size
     case $prog in
-    ck_coll) rounds=$((600 / n)) ;;
-    ck_p2p) rounds=$((160 / n)) ;;
+    ck_coll) rounds=$((900 / n)) ;;
+    ck_p2p) rounds=$((320 / n)) ;;
     ck_mpix) rounds=12 ;;
     *) rounds=100 ;;
     esac
