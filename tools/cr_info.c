@@ -43,7 +43,8 @@ static const char *fd_kind_name(uint32_t kind)
 {
     static const char *const names[] = { "?", "regular", "directory", "chardev",
                                          "inherit", "memfd", "closed", "pipe", "inherited",
-                                         "saved-file" };
+                                         "saved-file", "eventfd", "timerfd", "signalfd", "epoll",
+                                         "inotify" };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -273,6 +274,58 @@ static void text_locks(const struct crs_image *img)
     }
 }
 
+/* The descriptors of kernel object i (the first one for text). */
+static int32_t kfd_fd(const struct crs_image *img, size_t i)
+{
+    for (size_t k = 0; k < img->nfds; k++)
+        if (img->fds[k].kind >= CRS_FD_EVENTFD && img->fds[k].kind <= CRS_FD_INOTIFY &&
+            img->fds[k].memfd == (int32_t)i && img->fds[k].dup_of < 0)
+            return img->fds[k].fd;
+    return -1;
+}
+
+static void text_kfds(const struct crs_image *img)
+{
+    printf("kernel objects: %zu\n", img->nkfds);
+    for (size_t i = 0; i < img->nkfds; i++) {
+        const struct crs_rec_kfd *k = &img->kfds[i];
+        printf("  %zu: fd %" PRId32 " %-8s", i, kfd_fd(img, i), fd_kind_name(k->kind));
+        switch (k->kind) {
+        case CRS_FD_EVENTFD:
+            printf(" count %" PRId64 "%s", k->a, k->flags ? " (semaphore)" : "");
+            break;
+        case CRS_FD_TIMERFD:
+            printf(" clock %" PRId64, k->a);
+            if (k->b)
+                printf(", %.6f s left", (double)k->b / 1e9);
+            else
+                printf(", disarmed");
+            if (k->c)
+                printf(", every %.6f s", (double)k->c / 1e9);
+            printf(", %" PRId64 " expirations unread", k->d);
+            break;
+        case CRS_FD_SIGNALFD:
+            printf(" mask 0x%" PRIx64, (uint64_t)k->a);
+            break;
+        case CRS_FD_EPOLL:
+            printf(" %" PRIu32 " watched:", k->count);
+            for (uint32_t w = 0; w < k->count; w++) {
+                const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
+                printf(" fd %" PRId32 " (events 0x%" PRIx32 ", data 0x%" PRIx64 ")", t->tfd, t->events, t->data);
+            }
+            break;
+        case CRS_FD_INOTIFY:
+            printf(" %" PRIu32 " watches:", k->count);
+            for (uint32_t w = 0; w < k->count; w++) {
+                const struct crs_rec_inwatch *x = &img->inwatches[k->first + w];
+                printf(" %" PRId32 " %s (mask 0x%" PRIx32 ")", x->wd, crs_image_str(img, x->path), x->mask);
+            }
+            break;
+        }
+        printf("\n");
+    }
+}
+
 static void text_signals(const struct crs_image *img)
 {
     printf("signal handlers set: %zu\n", totals_of(img).handlers);
@@ -493,6 +546,49 @@ static void json_fobj(const struct crs_image *img, const void *rec, size_t i, st
     ju64("mode", f->mode, o);
     ju64("extents", f->nextents, o);
     ju64("bytes_stored", fobj_stored(img, f), o);
+}
+
+static void json_kfd(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_kfd *k = rec;
+    ji64("fd", kfd_fd(img, i), o);
+    jstrk("kind", fd_kind_name(k->kind), o);
+    switch (k->kind) {
+    case CRS_FD_EVENTFD:
+        ji64("count", k->a, o);
+        jbool("semaphore", k->flags != 0, o);
+        break;
+    case CRS_FD_TIMERFD:
+        ji64("clock", k->a, o);
+        ji64("left_ns", k->b, o);
+        ji64("interval_ns", k->c, o);
+        ji64("expirations", k->d, o);
+        break;
+    case CRS_FD_SIGNALFD:
+        jhex("mask", (uint64_t)k->a, o);
+        break;
+    case CRS_FD_EPOLL:
+    case CRS_FD_INOTIFY:
+        jkey("watches", o);
+        printf("[");
+        for (uint32_t w = 0; w < k->count; w++) {
+            struct jobj x = { w ? ", {" : "{", false };
+            if (k->kind == CRS_FD_EPOLL) {
+                const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
+                ji64("fd", t->tfd, &x);
+                jhex("events", t->events, &x);
+                jhex("data", t->data, &x);
+            } else {
+                const struct crs_rec_inwatch *t = &img->inwatches[k->first + w];
+                ji64("wd", t->wd, &x);
+                jhex("mask", t->mask, &x);
+                jstrk("path", crs_image_str(img, t->path), &x);
+            }
+            printf("}");
+        }
+        printf("]");
+        break;
+    }
 }
 
 static void json_lock(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

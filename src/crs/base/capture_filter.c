@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct crs_capture_filter filters[CRS_MAX_FILTERS];
@@ -228,4 +229,78 @@ int crs_capture_extension_get(int i, const char **owner, int (**produce)(void *,
     *produce = producers[i].produce;
     *arg = producers[i].arg;
     return 0;
+}
+
+/* ---- inotify watches ---- */
+
+struct inotify_note {
+    int fd, wd;
+    uint64_t dev, ino;
+    char *path;
+};
+
+static struct inotify_note notes[CRS_MAX_INOTIFY_NOTES];
+static atomic_flag notes_lock = ATOMIC_FLAG_INIT;
+
+/* Held only for a few instructions, never across a park (a deferral
+ * section around it): a capture that reads the notes never waits for it. */
+static void notes_take(void)
+{
+    crs_park_defer_enter();
+    while (atomic_flag_test_and_set(&notes_lock))
+        ;
+}
+
+static void notes_drop(void)
+{
+    atomic_flag_clear(&notes_lock);
+    crs_park_defer_leave();
+}
+
+void crs_inotify_note(int fd, int wd, const char *path, uint64_t dev, uint64_t ino)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    char *old = NULL;
+    notes_take();
+    int slot = -1;
+    for (int i = 0; i < CRS_MAX_INOTIFY_NOTES; i++) {
+        if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd) {
+            slot = i;
+            break;
+        }
+        if (!notes[i].path && slot < 0)
+            slot = i;
+    }
+    if (slot >= 0) {
+        old = notes[slot].path;
+        notes[slot] = (struct inotify_note){ fd, wd, dev, ino, copy };
+        copy = NULL;
+    }
+    notes_drop();
+    free(old);
+    free(copy);
+}
+
+void crs_inotify_forget(int fd, int wd)
+{
+    char *old = NULL;
+    notes_take();
+    for (int i = 0; i < CRS_MAX_INOTIFY_NOTES && !old; i++)
+        if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd) {
+            old = notes[i].path;
+            notes[i].path = NULL;
+        }
+    notes_drop();
+    free(old);
+}
+
+const char *crs_inotify_path(int fd, int wd, uint64_t dev, uint64_t ino)
+{
+    /* the threads are parked and none inside the lock (a deferral section) */
+    for (int i = 0; i < CRS_MAX_INOTIFY_NOTES; i++)
+        if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd && notes[i].dev == dev && notes[i].ino == ino)
+            return notes[i].path;
+    return NULL;
 }

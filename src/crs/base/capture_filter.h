@@ -88,7 +88,21 @@ int crs_ext_write(struct crs_ext_sink *sink, const void *bytes, size_t len);
 int crs_capture_extension_register(const char *owner, int (*produce)(void *arg, struct crs_ext_sink *sink),
                                    void *arg);
 
+/* ---- inotify watches ---- */
+
+/* The kernel tells a watch's inode, not its path: libcr's interposed
+ * inotify_add_watch notes each one (`path` made absolute, copied; dev/ino of
+ * what it names), inotify_rm_watch forgets it. Any thread; allocates (not
+ * for a signal handler). Up to CRS_MAX_INOTIFY_NOTES watches. */
+#define CRS_MAX_INOTIFY_NOTES 4096
+void crs_inotify_note(int fd, int wd, const char *path, uint64_t dev, uint64_t ino);
+void crs_inotify_forget(int fd, int wd);
+
 /* ---- for components ---- */
+
+/* The path noted for watch wd of the inotify at fd, when it still names the
+ * inode dev/ino; NULL otherwise. No allocation. */
+const char *crs_inotify_path(int fd, int wd, uint64_t dev, uint64_t ino);
 
 /* The pieces of [start,end) that registered filters leave out, sorted,
  * merged and clipped: up to `max` spans in out. Returns their count, or

@@ -86,6 +86,10 @@ enum crs_section_type {
     CRS_SEC_FDATA = 16,    /* version 3: raw bytes: the files' bytes, extent after extent */
     CRS_SEC_TIMERS = 17,   /* version 3: struct crs_rec_timer[]: POSIX timers, ascending ids */
     CRS_SEC_LOCKS = 18,    /* version 3: struct crs_rec_lock[]: file locks, by descriptor */
+    CRS_SEC_KFDS = 19,     /* version 3: struct crs_rec_kfd[]: eventfd, timerfd, signalfd, epoll,
+                            * inotify instances */
+    CRS_SEC_EPOLLTGTS = 20, /* version 3: struct crs_rec_epoll_tgt[]: what each epoll watches */
+    CRS_SEC_INWATCHES = 21, /* version 3: struct crs_rec_inwatch[]: what each inotify watches */
     CRS_SEC__MAX
 };
 
@@ -240,8 +244,14 @@ enum crs_fd_kind {
                               * of the same type (mode) and access, else closed */
     CRS_FD_FOBJ = 9,         /* a file whose bytes the image holds (index in `memfd` into FOBJS),
                               * reopened with its flags at its offset */
+    /* kernel objects made by a system call; index in `memfd` into KFDS */
+    CRS_FD_EVENTFD = 10,     /* eventfd: its count */
+    CRS_FD_TIMERFD = 11,     /* timerfd: its clock, time left, interval, expirations unread */
+    CRS_FD_SIGNALFD = 12,    /* signalfd: its mask */
+    CRS_FD_EPOLL = 13,       /* epoll: the descriptors it watches, with their events and data */
+    CRS_FD_INOTIFY = 14,     /* inotify: its watches, under their numbers */
 };
-#define CRS_FD__LAST CRS_FD_FOBJ
+#define CRS_FD__LAST CRS_FD_INOTIFY
 #define CRS_FD__LAST_V1 CRS_FD_PIPE   /* the last kind a version 1 or 2 image may hold */
 
 struct crs_rec_pipe {
@@ -259,7 +269,8 @@ struct crs_rec_fd {
     uint32_t fd_flags;       /* fcntl F_GETFD (FD_CLOEXEC) */
     int64_t offset;          /* lseek(fd, 0, SEEK_CUR), -1 if not seekable */
     struct crs_strref path;
-    int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, into PIPES for CRS_FD_PIPE, else -1 */
+    int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, PIPES for CRS_FD_PIPE, FOBJS
+                              * for CRS_FD_FOBJ, KFDS for CRS_FD_EVENTFD..INOTIFY, else -1 */
     uint32_t mode;           /* st_mode */
     uint64_t dev, ino;
     int32_t dup_of;          /* a lower fd sharing the same open file (offset, flags), or -1 */
@@ -339,6 +350,35 @@ struct crs_rec_lock {
     uint32_t reserved0;
     int64_t start;           /* first byte (0 for flock) */
     int64_t len;             /* bytes; 0: to the end of the file, however long */
+};
+
+/*
+ * Kernel objects that a system call makes and a descriptor holds (version
+ * 3): one record per open file (descriptors sharing it refer to the same
+ * one), made again at restart with their state. An epoll's watches and an
+ * inotify's watches follow in their own sections, [first, first + count).
+ */
+struct crs_rec_kfd {
+    uint32_t kind;           /* CRS_FD_EVENTFD .. CRS_FD_INOTIFY */
+    uint32_t flags;          /* eventfd: EFD_SEMAPHORE; timerfd: TFD_TIMER_ABSTIME as last set */
+    int64_t a, b, c, d;      /* eventfd: a = count. timerfd: a = clock, b = ns left (0: disarmed),
+                              * c = interval ns, d = expirations not read yet. signalfd: a = mask
+                              * (bit n-1 = signal n) */
+    uint32_t first, count;   /* epoll: EPOLLTGTS; inotify: INWATCHES */
+    uint64_t reserved[2];
+};
+
+struct crs_rec_epoll_tgt {
+    int32_t tfd;             /* the descriptor watched, as registered */
+    uint32_t events;         /* EPOLLIN ... EPOLLET, EPOLLONESHOT (a fired one-shot: only its flags) */
+    uint64_t data;           /* epoll_data */
+};
+
+struct crs_rec_inwatch {
+    int32_t wd;              /* the watch's number, ascending within an inotify */
+    uint32_t mask;           /* IN_* events and flags */
+    struct crs_strref path;  /* what it watches (by path: the number and mask are the kernel's) */
+    uint64_t reserved;
 };
 
 struct crs_rec_sigaction {

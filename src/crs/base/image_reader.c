@@ -481,6 +481,39 @@ static int check_fobjs(struct crs_image *img)
     return 0;
 }
 
+/* Kernel objects: a kind, and watches owned in order (epoll's in EPOLLTGTS,
+ * inotify's in INWATCHES, ascending numbers with paths); timerfd times not
+ * negative. */
+static int check_kfds(struct crs_image *img)
+{
+    uint64_t next_tgt = 0, next_watch = 0;
+    for (size_t i = 0; i < img->nkfds; i++) {
+        const struct crs_rec_kfd *k = &img->kfds[i];
+        bool ok = k->kind >= CRS_FD_EVENTFD && k->kind <= CRS_FD_INOTIFY;
+        if (ok && k->kind == CRS_FD_TIMERFD)
+            ok = k->b >= 0 && k->c >= 0 && k->d >= 0;
+        if (ok && k->kind == CRS_FD_EPOLL) {
+            ok = k->first == next_tgt && k->count <= img->nepoll_tgts - next_tgt;
+            next_tgt += ok ? k->count : 0;
+        } else if (ok && k->kind == CRS_FD_INOTIFY) {
+            ok = k->first == next_watch && k->count <= img->ninwatches - next_watch;
+            for (uint32_t w = 0; ok && w < k->count; w++) {
+                const struct crs_rec_inwatch *x = &img->inwatches[k->first + w];
+                ok = x->wd > 0 && (w == 0 || x->wd > img->inwatches[k->first + w - 1].wd) && x->path.length &&
+                     str_ok(img, x->path);
+            }
+            next_watch += ok ? k->count : 0;
+        } else if (ok) {
+            ok = k->count == 0;
+        }
+        if (!ok)
+            return fail(img, EBADMSG, "kernel object %zu is malformed or owns watches out of order: " CORRUPT, i);
+    }
+    if (next_tgt != img->nepoll_tgts || next_watch != img->ninwatches)
+        return fail(img, EBADMSG, "epoll or inotify watches belong to no descriptor: " CORRUPT);
+    return 0;
+}
+
 /* Locks: on a descriptor the image restores (not closed, not inherited),
  * a known kind and type, a range that fits in a file. (After check_fds.) */
 static int check_locks(struct crs_image *img)
@@ -542,9 +575,12 @@ static int check_fds(struct crs_image *img)
         if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
             f->kind > last || !str_ok(img, f->path))
             return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
+        bool kobj = f->kind >= CRS_FD_EVENTFD && f->kind <= CRS_FD_INOTIFY;
         bool idx_ok = f->kind == CRS_FD_MEMFD  ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
                       : f->kind == CRS_FD_PIPE ? f->memfd >= 0 && (size_t)f->memfd < img->npipes
                       : f->kind == CRS_FD_FOBJ ? f->memfd >= 0 && (size_t)f->memfd < img->nfobjs
+                      : kobj ? f->memfd >= 0 && (size_t)f->memfd < img->nkfds &&
+                                   img->kfds[f->memfd].kind == f->kind
                                                : f->memfd == -1;
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,

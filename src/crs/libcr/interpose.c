@@ -10,9 +10,15 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "crs/base/capture_filter.h"
 #include "crs/libcr/runtime.h"
 
 typedef int (*sigprocmask_fn)(int, const sigset_t *, sigset_t *);
@@ -140,4 +146,44 @@ int close_range(unsigned first, unsigned last, int flags)
 void closefrom(int lowfd)
 {
     close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0);
+}
+
+/* ---- inotify: the paths of watches, which the kernel does not tell ---- */
+
+typedef int (*add_watch_fn)(int, const char *, uint32_t);
+typedef int (*rm_watch_fn)(int, int);
+
+int inotify_add_watch(int fd, const char *path, uint32_t mask)
+{
+    static add_watch_fn real;
+    if (!real)
+        real = (add_watch_fn)dlsym(RTLD_NEXT, "inotify_add_watch");
+    int wd = real ? real(fd, path, mask) : (int)syscall(SYS_inotify_add_watch, fd, path, mask);
+    if (wd < 0 || !path)
+        return wd;
+    int saved = errno;
+    char abs[PATH_MAX];
+    struct stat st;
+    int r = (mask & IN_DONT_FOLLOW) ? lstat(path, &st) : stat(path, &st);
+    if (path[0] == '/')
+        snprintf(abs, sizeof abs, "%s", path);
+    else if (getcwd(abs, sizeof abs))
+        snprintf(abs + strlen(abs), sizeof abs - strlen(abs), "/%s", path);
+    else
+        abs[0] = 0;
+    if (r == 0 && abs[0])
+        crs_inotify_note(fd, wd, abs, st.st_dev, st.st_ino);
+    errno = saved;
+    return wd;
+}
+
+int inotify_rm_watch(int fd, int wd)
+{
+    static rm_watch_fn real;
+    if (!real)
+        real = (rm_watch_fn)dlsym(RTLD_NEXT, "inotify_rm_watch");
+    int r = real ? real(fd, wd) : (int)syscall(SYS_inotify_rm_watch, fd, wd);
+    if (r == 0)
+        crs_inotify_forget(fd, wd);
+    return r;
 }

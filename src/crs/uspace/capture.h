@@ -61,6 +61,14 @@ struct crs_capture {
     uint64_t fdata_total;
     struct crs_rec_timer *timers;   /* POSIX timers, ascending ids */
     size_t ntimers;
+    struct crs_rec_kfd *kfds;       /* eventfd, timerfd, signalfd, epoll, inotify */
+    size_t nkfds;
+    struct crs_rec_epoll_tgt *epoll_tgts;
+    size_t nepoll_tgts;
+    struct crs_rec_inwatch *inwatches;
+    const char **inwatch_paths;
+    size_t ninwatches;
+    char *fdinfo;                   /* a buffer for /proc/self/fdinfo/N */
     struct crs_rec_lock *locks;     /* file locks, by descriptor */
     size_t nlocks;
     uint64_t (*posix_locked)[2];    /* files (dev, ino) this process holds POSIX locks on */
@@ -84,6 +92,10 @@ int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
 int crs_capture_timers(struct crs_capture *c);
 int crs_capture_locks(struct crs_capture *c);   /* after crs_capture_fds */
+/* Kernel objects (capture_kobjs.c): their buffers, then per descriptor:
+ * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */
+int crs_capture_kobj_init(struct crs_capture *c);
+int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *link);
 /* Does this process hold a POSIX lock on the file? Then capture must not
  * open it itself: closing that descriptor would release the lock. */
 int crs_capture_posix_locked(struct crs_capture *c, uint64_t dev, uint64_t ino);

@@ -74,6 +74,11 @@ void crs_inherited_after_restart(void)
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
+    if (!strncmp(link, "anon_inode:", 11)) {
+        int k = crs_capture_kobj(c, r, link);
+        if (k <= 0)
+            return k;   /* one of them (0), or a failure with its message */
+    }
     if (S_ISREG(st->st_mode)) {
         if (!strncmp(link, "/memfd:", 7)) {
             r->kind = CRS_FD_MEMFD;
@@ -166,7 +171,12 @@ static long record_fd(long n, int dirfd, void *arg)
     r->mode = st.st_mode;
     r->dev = st.st_dev;
     r->ino = st.st_ino;
-    if (classify(c, r, link, &st) != 0) {
+    int k = classify(c, r, link, &st);
+    if (k < -1 && !c->opts.ignore_fds)
+        return k;   /* a kernel object that cannot be captured: its message is set */
+    if (k < -1)
+        c->err[0] = 0;   /* --ignore-fds: closed at restart instead */
+    if (k != 0) {
         if (is_inherited(fd, &st)) {
             r->kind = CRS_FD_INHERITED;
         } else if (!c->opts.ignore_fds) {
@@ -271,6 +281,9 @@ static int pair_pipes(struct crs_capture *c)
 int crs_capture_fds(struct crs_capture *c)
 {
     nmatched = 0;
+    int ke = crs_capture_kobj_init(c);
+    if (ke)
+        return ke;
     size_t cap = 65536;
     c->fds = crs_scratch_alloc(c->scratch, cap * sizeof *c->fds);
     c->fd_paths = crs_scratch_alloc(c->scratch, cap * sizeof *c->fd_paths);

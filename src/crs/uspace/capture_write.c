@@ -261,6 +261,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     for (size_t i = 0; i < c->nfobjs; i++)
         if ((e = strref(c, w, c->fobj_paths[i], &c->fobjs[i].path)))
             return e;
+    for (size_t i = 0; i < c->ninwatches; i++)
+        if ((e = strref(c, w, c->inwatch_paths[i], &c->inwatches[i].path)))
+            return e;
     for (size_t i = 0; i < c->nregions; i++)
         if (c->regions[i].kind > CRS_REGION__LAST_V1)
             crs_iw_require_version(w, 3);
@@ -276,6 +279,11 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (e = section(c, w, CRS_SEC_FDS, c->fds, sizeof *c->fds, c->nfds)) ||
         (e = section(c, w, CRS_SEC_SIGNALS, c->sig, sizeof c->sig[0], 64)) ||
         (e = section(c, w, CRS_SEC_AUXV, c->auxv, sizeof(uint64_t), c->nauxv)) ||
+        (c->nkfds && (e = section(c, w, CRS_SEC_KFDS, c->kfds, sizeof *c->kfds, c->nkfds))) ||
+        (c->nepoll_tgts && (e = section(c, w, CRS_SEC_EPOLLTGTS, c->epoll_tgts, sizeof *c->epoll_tgts,
+                                        c->nepoll_tgts))) ||
+        (c->ninwatches && (e = section(c, w, CRS_SEC_INWATCHES, c->inwatches, sizeof *c->inwatches,
+                                       c->ninwatches))) ||
         (c->nlocks && (e = section(c, w, CRS_SEC_LOCKS, c->locks, sizeof *c->locks, c->nlocks))) ||
         (c->ntimers && (e = section(c, w, CRS_SEC_TIMERS, c->timers, sizeof *c->timers, c->ntimers))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FOBJS, c->fobjs, sizeof *c->fobjs, c->nfobjs))) ||

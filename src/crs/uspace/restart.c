@@ -87,6 +87,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     if (!e)
         e = crs_restore_fds(r);
     if (!e)
+        e = crs_restore_epolls(r);
+    if (!e)
         e = crs_restore_locks(r);
     if (!e)
         e = crs_restore_process_state(r);

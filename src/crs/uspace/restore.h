@@ -65,6 +65,14 @@ struct crs_restore {
 int crs_restore_check(struct crs_restore *r);        /* before anything is changed */
 int crs_restore_fds(struct crs_restore *r);          /* in the child */
 int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
+/* Kernel objects (restore_kobjs.c): one made for descriptor record f (a
+ * descriptor, or -1 with the message set); what every epoll watches, once
+ * every descriptor is back. */
+int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f);
+int crs_restore_epolls(struct crs_restore *r);
+/* A path of the image as the restart sees it (cr_restart --relocate OLD=NEW);
+ * the result stays valid until the next call but one. */
+const char *crs_restore_path(struct crs_restore *r, const char *path);
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);

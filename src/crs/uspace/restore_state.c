@@ -48,6 +48,15 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         fd = open(self, flags & ~(O_TMPFILE | O_PATH | O_NOFOLLOW));
         break;
     }
+    case CRS_FD_EVENTFD:
+    case CRS_FD_TIMERFD:
+    case CRS_FD_SIGNALFD:
+    case CRS_FD_EPOLL:
+    case CRS_FD_INOTIFY:
+        fd = crs_restore_kobj_open(r, f);
+        if (fd < 0)
+            return -1;   /* its message is set */
+        break;
     case CRS_FD_MEMFD:
         if (f->memfd < 0 || (size_t)f->memfd >= r->img->nmemfds || r->memfd_fds[f->memfd] < 0) {
             errno = EINVAL;

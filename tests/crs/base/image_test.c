@@ -144,6 +144,20 @@ static int sample_kobjs(struct crs_image_writer *w)
         { .fd = 10, .kind = CRS_LOCK_FLOCK, .type = F_WRLCK },
     };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_LOCKS, locks, sizeof(locks[0]), 3);
+    /* an epoll watching two descriptors and an inotify with one watch (no
+     * descriptor names them: the reader checks only their shapes) */
+    struct crs_rec_kfd kfds[3] = {
+        { .kind = CRS_FD_EPOLL, .first = 0, .count = 2 },
+        { .kind = CRS_FD_TIMERFD, .a = 1, .b = 20000000, .c = 50000000, .d = 2 },
+        { .kind = CRS_FD_INOTIFY, .first = 0, .count = 1 },
+    };
+    struct crs_rec_epoll_tgt tgts[2] = { { .tfd = 3, .events = 1, .data = 0x1234 },
+                                         { .tfd = 10, .events = 0x80000001u, .data = 10 } };
+    struct crs_rec_inwatch watch = { .wd = 3, .mask = 0x300 };
+    if (!rc) rc = crs_iw_string(w, "/home/user/watched", &watch.path);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_KFDS, kfds, sizeof(kfds[0]), 3);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_EPOLLTGTS, tgts, sizeof(tgts[0]), 2);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_INWATCHES, &watch, sizeof(watch), 1);
     return rc;
 }
 

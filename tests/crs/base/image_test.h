@@ -31,7 +31,7 @@
 #define SAMPLE_EXT 0x2   /* extensions (so format version 2): see sample_exts */
 #define SAMPLE_KOBJ 0x4  /* kernel objects of format version 3: an inherited descriptor, a saved
                           * file (FOBJS, FEXTENTS, FDATA) and its descriptor, two timers,
-                          * three locks */
+                          * three locks, an epoll, a timerfd and an inotify */
 
 /* Writes the sample image to fd at its current offset with the given zstd
  * level (0: none) and SAMPLE_* flags. Returns 0, or -errno with the writer's
