@@ -21,7 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "crs/base/image.h"
@@ -44,7 +49,7 @@ static const char *fd_kind_name(uint32_t kind)
     static const char *const names[] = { "?", "regular", "directory", "chardev",
                                          "inherit", "memfd", "closed", "pipe", "inherited",
                                          "saved-file", "eventfd", "timerfd", "signalfd", "epoll",
-                                         "inotify" };
+                                         "inotify", "socket" };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -326,6 +331,72 @@ static void text_kfds(const struct crs_image *img)
     }
 }
 
+/* An address as text: a path, @abstract, 1.2.3.4:80, [::1]:80, or "-". */
+static void addr_str(const uint8_t *a, uint32_t len, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    memcpy(&ss, a, len < sizeof(ss) ? len : sizeof(ss));
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (len <= sizeof(sa_family_t)) {
+        snprintf(out, cap, "-");
+    } else if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *u = (const struct sockaddr_un *)&ss;
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        if (n && u->sun_path[0] == 0)
+            snprintf(out, cap, "@%.*s", (int)(n - 1), u->sun_path + 1);
+        else
+            snprintf(out, cap, "%.*s", (int)strnlen(u->sun_path, n), u->sun_path);
+    } else if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        snprintf(out, cap, "%s:%u", ip, ntohs(in->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in->sin6_addr, ip, sizeof(ip));
+        snprintf(out, cap, "[%s]:%u", ip, ntohs(in->sin6_port));
+    } else {
+        snprintf(out, cap, "family %u", ss.ss_family);
+    }
+}
+
+static const char *sock_state_name(uint32_t st)
+{
+    static const char *const names[] = { "?", "unbound", "bound", "listening", "connected" };
+    return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+static const char *sock_type_name(const struct crs_rec_socket *s)
+{
+    if (s->family == AF_UNIX)
+        return s->type == SOCK_STREAM ? "unix-stream" : s->type == SOCK_DGRAM ? "unix-dgram" : "unix-seqpacket";
+    if (s->type == SOCK_STREAM)
+        return s->family == AF_INET6 ? "tcp6" : "tcp";
+    return s->family == AF_INET6 ? "udp6" : "udp";
+}
+
+static void text_sockets(const struct crs_image *img)
+{
+    printf("sockets: %zu\n", img->nsockets);
+    for (size_t i = 0; i < img->nsockets; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        char l[160], r[160];
+        addr_str(s->local, s->local_len, l, sizeof(l));
+        addr_str(s->remote, s->remote_len, r, sizeof(r));
+        printf("  %zu: %-14s %-9s %s", i, sock_type_name(s), sock_state_name(s->state), l);
+        if (s->state == CRS_SOCK_CONNECTED)
+            printf(" -> %s (socket %" PRId32 "%s)", r, s->peer,
+                   s->flags & CRS_SOCK_F_PAIR       ? ", a socketpair"
+                   : s->flags & CRS_SOCK_F_ACCEPTED ? ", accepted"
+                   : s->flags & CRS_SOCK_F_PENDING  ? ", not accepted yet" : "");
+        if (s->state == CRS_SOCK_LISTEN)
+            printf(" backlog %" PRId32, s->backlog);
+        if (s->data_length)
+            printf(", %" PRIu64 " bytes queued%s", s->data_length, s->nmsgs ? " in messages" : "");
+        printf("\n");
+    }
+}
+
 static void text_signals(const struct crs_image *img)
 {
     printf("signal handlers set: %zu\n", totals_of(img).handlers);
@@ -589,6 +660,24 @@ static void json_kfd(const struct crs_image *img, const void *rec, size_t i, str
         printf("]");
         break;
     }
+}
+
+static void json_socket(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_socket *s = rec;
+    char a[160];
+    (void)img, (void)i;
+    jstrk("type", sock_type_name(s), o);
+    jstrk("state", sock_state_name(s->state), o);
+    addr_str(s->local, s->local_len, a, sizeof(a));
+    jstrk("local", a, o);
+    addr_str(s->remote, s->remote_len, a, sizeof(a));
+    jstrk("remote", a, o);
+    ji64("peer", s->peer, o);
+    ji64("listener", s->listener, o);
+    jhex("flags", s->flags, o);
+    ju64("queued_bytes", s->data_length, o);
+    ju64("queued_messages", s->nmsgs, o);
 }
 
 static void json_lock(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

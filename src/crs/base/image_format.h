@@ -90,6 +90,8 @@ enum crs_section_type {
                             * inotify instances */
     CRS_SEC_EPOLLTGTS = 20, /* version 3: struct crs_rec_epoll_tgt[]: what each epoll watches */
     CRS_SEC_INWATCHES = 21, /* version 3: struct crs_rec_inwatch[]: what each inotify watches */
+    CRS_SEC_SOCKETS = 22,  /* version 3: struct crs_rec_socket[]: sockets */
+    CRS_SEC_SOCKDATA = 23, /* version 3: raw bytes: what the sockets' receive queues held */
     CRS_SEC__MAX
 };
 
@@ -250,8 +252,9 @@ enum crs_fd_kind {
     CRS_FD_SIGNALFD = 12,    /* signalfd: its mask */
     CRS_FD_EPOLL = 13,       /* epoll: the descriptors it watches, with their events and data */
     CRS_FD_INOTIFY = 14,     /* inotify: its watches, under their numbers */
+    CRS_FD_SOCKET = 15,      /* a socket (index in `memfd` into SOCKETS) */
 };
-#define CRS_FD__LAST CRS_FD_INOTIFY
+#define CRS_FD__LAST CRS_FD_SOCKET
 #define CRS_FD__LAST_V1 CRS_FD_PIPE   /* the last kind a version 1 or 2 image may hold */
 
 struct crs_rec_pipe {
@@ -270,7 +273,8 @@ struct crs_rec_fd {
     int64_t offset;          /* lseek(fd, 0, SEEK_CUR), -1 if not seekable */
     struct crs_strref path;
     int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, PIPES for CRS_FD_PIPE, FOBJS
-                              * for CRS_FD_FOBJ, KFDS for CRS_FD_EVENTFD..INOTIFY, else -1 */
+                              * for CRS_FD_FOBJ, KFDS for CRS_FD_EVENTFD..INOTIFY, SOCKETS for
+                              * CRS_FD_SOCKET, else -1 */
     uint32_t mode;           /* st_mode */
     uint64_t dev, ino;
     int32_t dup_of;          /* a lower fd sharing the same open file (offset, flags), or -1 */
@@ -379,6 +383,57 @@ struct crs_rec_inwatch {
     uint32_t mask;           /* IN_* events and flags */
     struct crs_strref path;  /* what it watches (by path: the number and mask are the kernel's) */
     uint64_t reserved;
+};
+
+/*
+ * Sockets (version 3) that can come back without anyone outside the
+ * process: unbound or bound ones, listening ones (bound again; a restart
+ * fails when another process holds the address), and connections whose
+ * both ends the process holds (socketpairs, a Unix or TCP connection to
+ * itself), with what their receive queues held. A connection made through
+ * one of the process's listening sockets is made through it again (accepted
+ * ones before those still waiting in its queue), so both ends keep their
+ * addresses; a socketpair is a socketpair again.
+ */
+enum crs_sock_state {
+    CRS_SOCK_UNBOUND = 1,    /* made, neither bound nor connected */
+    CRS_SOCK_BOUND = 2,      /* bound (UDP, Unix datagram, or not listening yet) */
+    CRS_SOCK_LISTEN = 3,     /* listening: `backlog` */
+    CRS_SOCK_CONNECTED = 4,  /* connected to `peer`, a socket of the process */
+};
+
+#define CRS_SOCK_F_PAIR 0x1u      /* made by socketpair with its peer (no addresses) */
+#define CRS_SOCK_F_ACCEPTED 0x2u  /* the server end: accepted from `listener` */
+#define CRS_SOCK_F_PENDING 0x4u   /* the client end of a connection `listener` did not accept yet */
+#define CRS_SOCK_F_REUSEADDR 0x10u
+#define CRS_SOCK_F_REUSEPORT 0x20u
+#define CRS_SOCK_F_KEEPALIVE 0x40u
+#define CRS_SOCK_F_NODELAY 0x80u  /* TCP_NODELAY */
+#define CRS_SOCK_F_V6ONLY 0x100u
+#define CRS_SOCK_F_PASSCRED 0x200u
+#define CRS_SOCK_F_SHUT_RD 0x1000u  /* shut down for reading / writing */
+#define CRS_SOCK_F_SHUT_WR 0x2000u
+#define CRS_SOCK__FLAGS 0x33f7u
+
+#define CRS_SOCKADDR_MAX 112     /* bytes of an address kept (sockaddr_un is 110) */
+
+struct crs_rec_socket {
+    int32_t family;          /* AF_UNIX, AF_INET, AF_INET6 */
+    int32_t type;            /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+    int32_t protocol;
+    uint32_t state;          /* enum crs_sock_state */
+    uint32_t flags;          /* CRS_SOCK_F_* */
+    int32_t peer;            /* CONNECTED: the other end's record; else -1 */
+    int32_t listener;        /* F_ACCEPTED, F_PENDING: the listening socket's record; else -1 */
+    int32_t backlog;         /* LISTEN */
+    uint32_t local_len, remote_len;   /* bytes of the addresses below (0: none) */
+    uint8_t local[CRS_SOCKADDR_MAX];  /* getsockname */
+    uint8_t remote[CRS_SOCKADDR_MAX]; /* getpeername */
+    uint64_t data_offset;    /* into SOCKDATA: what its receive queue held; for datagrams and */
+    uint64_t data_length;    /* records, each message as a uint32 length, then its bytes */
+    uint32_t nmsgs;          /* messages (datagram, seqpacket); 0 for a stream */
+    uint32_t reserved0;
+    uint64_t reserved[2];
 };
 
 struct crs_rec_sigaction {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -514,6 +515,47 @@ static int check_kfds(struct crs_image *img)
     return 0;
 }
 
+/* Sockets: a family and type Revive makes, a state, peers that point back,
+ * listeners that listen, addresses that fit, queued bytes inside SOCKDATA
+ * (messages: a length, then as many bytes, exactly filling it). */
+static int check_sockets(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nsockets; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        bool ok = (s->family == AF_UNIX || s->family == AF_INET || s->family == AF_INET6) &&
+                  (s->type == SOCK_STREAM || s->type == SOCK_DGRAM || s->type == SOCK_SEQPACKET) &&
+                  s->state >= CRS_SOCK_UNBOUND && s->state <= CRS_SOCK_CONNECTED && !(s->flags & ~CRS_SOCK__FLAGS) &&
+                  s->local_len <= CRS_SOCKADDR_MAX && s->remote_len <= CRS_SOCKADDR_MAX &&
+                  s->data_offset <= img->sockdata_len && s->data_length <= img->sockdata_len - s->data_offset;
+        if (ok && s->state == CRS_SOCK_CONNECTED && !(s->flags & CRS_SOCK_F_PENDING))
+            ok = s->peer >= 0 && (size_t)s->peer < img->nsockets && (size_t)s->peer != i &&
+                 img->sockets[s->peer].state == CRS_SOCK_CONNECTED && img->sockets[s->peer].peer == (int32_t)i;
+        else if (ok)
+            ok = s->peer == -1;   /* a pending client's peer is made by its listener */
+        if (ok && (s->flags & (CRS_SOCK_F_ACCEPTED | CRS_SOCK_F_PENDING)))
+            ok = s->listener >= 0 && (size_t)s->listener < img->nsockets &&
+                 img->sockets[s->listener].state == CRS_SOCK_LISTEN && s->state == CRS_SOCK_CONNECTED;
+        else if (ok)
+            ok = s->listener == -1;
+        /* messages: lengths and bytes fill the queue exactly */
+        uint64_t at = 0;
+        for (uint32_t m = 0; ok && m < s->nmsgs; m++) {
+            uint32_t len;
+            ok = s->data_length - at >= 4;
+            if (!ok)
+                break;
+            memcpy(&len, img->sockdata + s->data_offset + at, 4);
+            ok = len <= s->data_length - at - 4;
+            at += 4 + (uint64_t)len;
+        }
+        if (ok && s->nmsgs)
+            ok = at == s->data_length;
+        if (!ok)
+            return fail(img, EBADMSG, "socket %zu is malformed: " CORRUPT, i);
+    }
+    return 0;
+}
+
 /* Locks: on a descriptor the image restores (not closed, not inherited),
  * a known kind and type, a range that fits in a file. (After check_fds.) */
 static int check_locks(struct crs_image *img)
@@ -581,6 +623,7 @@ static int check_fds(struct crs_image *img)
                       : f->kind == CRS_FD_FOBJ ? f->memfd >= 0 && (size_t)f->memfd < img->nfobjs
                       : kobj ? f->memfd >= 0 && (size_t)f->memfd < img->nkfds &&
                                    img->kfds[f->memfd].kind == f->kind
+                      : f->kind == CRS_FD_SOCKET ? f->memfd >= 0 && (size_t)f->memfd < img->nsockets
                                                : f->memfd == -1;
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,

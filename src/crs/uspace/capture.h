@@ -69,6 +69,12 @@ struct crs_capture {
     const char **inwatch_paths;
     size_t ninwatches;
     char *fdinfo;                   /* a buffer for /proc/self/fdinfo/N */
+    struct crs_rec_socket *sockets; /* by inode: sock_ino; one of its descriptors: sock_fd */
+    uint64_t *sock_ino;
+    int *sock_fd;
+    size_t nsockets;
+    unsigned char *sockdata;
+    size_t sockdata_len;
     struct crs_rec_lock *locks;     /* file locks, by descriptor */
     size_t nlocks;
     uint64_t (*posix_locked)[2];    /* files (dev, ino) this process holds POSIX locks on */
@@ -96,6 +102,13 @@ int crs_capture_locks(struct crs_capture *c);   /* after crs_capture_fds */
  * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */
 int crs_capture_kobj_init(struct crs_capture *c);
 int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *link);
+/* Sockets (capture_sockets.c): the record of the socket of r (added if new;
+ * -1 when there are too many); once every descriptor is recorded, what each
+ * is; capture_fds.c decides what becomes of one that cannot be restored
+ * (inherited, --ignore-fds: 0; else 1 with the message kept). */
+int crs_capture_socket_index(struct crs_capture *c, const struct crs_rec_fd *r);
+int crs_capture_sockets(struct crs_capture *c);
+int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock);
 /* Does this process hold a POSIX lock on the file? Then capture must not
  * open it itself: closing that descriptor would release the lock. */
 int crs_capture_posix_locked(struct crs_capture *c, uint64_t dev, uint64_t ino);

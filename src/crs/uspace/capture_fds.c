@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -108,6 +109,16 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
     }
     if (fd <= 2 && (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))) {
         r->kind = CRS_FD_INHERIT;
+        return 0;
+    }
+    if (S_ISSOCK(st->st_mode)) {
+        int k = crs_capture_socket_index(c, r);
+        if (k < 0) {
+            crs_capture_error(c, "the process holds too many sockets");
+            return -E2BIG;
+        }
+        r->kind = CRS_FD_SOCKET;   /* what it is: crs_capture_sockets, once all are known */
+        r->memfd = k;
         return 0;
     }
     if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:", 5)) {
@@ -278,6 +289,43 @@ static int pair_pipes(struct crs_capture *c)
     return 0;
 }
 
+int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock)
+{
+    int all_inherited = 1;
+    for (size_t i = 0; i < c->nfds; i++) {
+        struct crs_rec_fd *r = &c->fds[i];
+        if (r->kind != CRS_FD_SOCKET || r->memfd != (int32_t)sock)
+            continue;
+        struct stat st = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
+        all_inherited &= is_inherited(r->fd, &st);
+    }
+    if (!all_inherited && !c->opts.ignore_fds)
+        return 1;   /* the refusal's message stays */
+    for (size_t i = 0; i < c->nfds; i++) {
+        struct crs_rec_fd *r = &c->fds[i];
+        if (r->kind == CRS_FD_SOCKET && r->memfd == (int32_t)sock) {
+            r->kind = all_inherited ? CRS_FD_INHERITED : CRS_FD_CLOSED;
+            r->memfd = -1;
+        }
+    }
+    /* its record stays, harmless: an unbound socket of its kind */
+    struct crs_rec_socket *s = &c->sockets[sock];
+    if (s->family != AF_INET && s->family != AF_INET6)
+        s->family = AF_UNIX;
+    if (s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET)
+        s->type = SOCK_STREAM;
+    if (s->family != AF_UNIX && s->type == SOCK_SEQPACKET)
+        s->type = SOCK_STREAM;
+    s->protocol = 0;
+    s->state = CRS_SOCK_UNBOUND;
+    s->flags = 0;
+    s->peer = s->listener = -1;
+    s->local_len = s->remote_len = 0;
+    s->data_length = 0;
+    s->nmsgs = 0;
+    return 0;
+}
+
 int crs_capture_fds(struct crs_capture *c)
 {
     nmatched = 0;
@@ -298,5 +346,7 @@ int crs_capture_fds(struct crs_capture *c)
         find_shared_files(c);
     if (!ret && (ret = pair_pipes(c)) != 0 && !c->err[0])
         crs_capture_error(c, "cannot record the process's pipes: %s", strerror((int)-ret));
+    if (!ret)
+        ret = crs_capture_sockets(c);
     return (int)ret;
 }

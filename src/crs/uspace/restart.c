@@ -85,6 +85,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
     int e = crs_restore_load(r);
     if (!e)
+        e = crs_restore_sockets(r);
+    if (!e)
         e = crs_restore_fds(r);
     if (!e)
         e = crs_restore_epolls(r);
@@ -110,6 +112,7 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     free(u->r.memfd_fds);
     free(u->r.pipe_fds);
     free(u->r.fobj_fds);
+    free(u->r.sock_fds);
     free(u);
     ri->impl = NULL;
 }

@@ -56,6 +56,7 @@ struct crs_restore {
     int *memfd_fds;         /* per memfd record */
     int *pipe_fds;          /* per pipe record: read end, write end */
     int *fobj_fds;          /* per saved file: the recreated file, read-write */
+    int *sock_fds;          /* per socket record: the socket made again */
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;
@@ -70,6 +71,9 @@ int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
  * every descriptor is back. */
 int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f);
 int crs_restore_epolls(struct crs_restore *r);
+/* Sockets (restore_sockets.c): every one made again at our own numbers,
+ * before the descriptors are placed. */
+int crs_restore_sockets(struct crs_restore *r);
 /* A path of the image as the restart sees it (cr_restart --relocate OLD=NEW);
  * the result stays valid until the next call but one. */
 const char *crs_restore_path(struct crs_restore *r, const char *path);

@@ -57,6 +57,11 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         if (fd < 0)
             return -1;   /* its message is set */
         break;
+    case CRS_FD_SOCKET:
+        fd = fcntl(r->sock_fds[f->memfd], F_DUPFD, r->work_fd_min);
+        if (fd >= 0)
+            fcntl(fd, F_SETFL, flags & O_NONBLOCK);
+        break;
     case CRS_FD_MEMFD:
         if (f->memfd < 0 || (size_t)f->memfd >= r->img->nmemfds || r->memfd_fds[f->memfd] < 0) {
             errno = EINVAL;
@@ -205,6 +210,9 @@ int crs_restore_fds(struct crs_restore *r)
     for (size_t k = 0; k < 2 * img->npipes; k++)
         if (r->pipe_fds[k] >= r->work_fd_min)
             close(r->pipe_fds[k]), r->pipe_fds[k] = -1;
+    for (size_t k = 0; k < img->nsockets; k++)
+        if (r->sock_fds[k] >= r->work_fd_min)
+            close(r->sock_fds[k]), r->sock_fds[k] = -1;
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -158,6 +159,28 @@ static int sample_kobjs(struct crs_image_writer *w)
     if (!rc) rc = crs_iw_section(w, CRS_SEC_KFDS, kfds, sizeof(kfds[0]), 3);
     if (!rc) rc = crs_iw_section(w, CRS_SEC_EPOLLTGTS, tgts, sizeof(tgts[0]), 2);
     if (!rc) rc = crs_iw_section(w, CRS_SEC_INWATCHES, &watch, sizeof(watch), 1);
+    /* a Unix stream socketpair whose first end holds "hi", a datagram one
+     * holding two messages at the second end, a TCP listener */
+    static const unsigned char sockdata[] = "hi\x02\0\0\0ab\x01\0\0\0c";
+    struct crs_rec_socket socks[5];
+    memset(socks, 0, sizeof(socks));
+    for (int i = 0; i < 5; i++) {
+        socks[i].family = AF_UNIX;
+        socks[i].type = i < 2 ? SOCK_STREAM : SOCK_DGRAM;
+        socks[i].state = CRS_SOCK_CONNECTED;
+        socks[i].flags = CRS_SOCK_F_PAIR;
+        socks[i].peer = i < 2 ? 1 - i : 5 - i;
+        socks[i].listener = -1;
+    }
+    socks[0].data_length = 2;
+    socks[3].data_offset = 2;
+    socks[3].data_length = sizeof(sockdata) - 1 - 2;
+    socks[3].nmsgs = 2;
+    socks[4] = (struct crs_rec_socket){ .family = AF_INET, .type = SOCK_STREAM, .state = CRS_SOCK_LISTEN,
+                                        .flags = CRS_SOCK_F_REUSEADDR, .peer = -1, .listener = -1, .backlog = 16,
+                                        .local_len = 16, .local = { 2, 0, 0x1f, 0x90, 127, 0, 0, 1 } };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKETS, socks, sizeof(socks[0]), 5);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKDATA, sockdata, 1, sizeof(sockdata) - 1);
     return rc;
 }
 

@@ -1,0 +1,451 @@
+/* Sockets (image_format.h: SOCKETS, SOCKDATA). What a socket is connected
+ * to: for Unix sockets the kernel's sock_diag (peer and pending connections
+ * by inode, names, queue lengths, shutdown), for TCP the addresses of both
+ * ends. Receive queues are read with MSG_PEEK at a moving SO_PEEK_OFF, which
+ * leaves them as they were. Whatever needs another process is refused,
+ * naming the descriptor. */
+#define _GNU_SOURCE
+#include "crs/uspace/capture.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SOCKETS_MAX 16384
+#define SOCKDATA_MAX (64u << 20)
+#define ICONS_MAX 65536
+
+/* What sock_diag says of one of our Unix sockets. */
+struct unix_info {
+    uint64_t ino, peer;
+    uint32_t state, shutdown;
+    uint32_t rq, wq;           /* queue length; for a listener: waiting connections, backlog */
+    uint32_t first_icon, nicons;
+    int have;
+};
+
+struct sock_scan {
+    struct crs_capture *c;
+    struct unix_info *ui;      /* per socket record */
+    uint64_t *icons;           /* pending connections of listeners */
+    size_t nicons;
+    /* embryos (pending connections' server ends) seen in the dump: their queues */
+    uint64_t *embryo_ino;
+    uint32_t *embryo_rq;
+    size_t nembryos;
+};
+
+static int sock_of_ino(struct crs_capture *c, uint64_t ino)
+{
+    for (size_t i = 0; i < c->nsockets; i++)
+        if (c->sock_ino[i] == ino)
+            return (int)i;
+    return -1;
+}
+
+int crs_capture_socket_index(struct crs_capture *c, const struct crs_rec_fd *r)
+{
+    int k = sock_of_ino(c, r->ino);
+    if (k >= 0)
+        return k;
+    if (!c->sockets) {
+        c->sockets = crs_scratch_alloc(c->scratch, SOCKETS_MAX * sizeof *c->sockets);
+        c->sock_ino = crs_scratch_alloc(c->scratch, SOCKETS_MAX * sizeof *c->sock_ino);
+        c->sock_fd = crs_scratch_alloc(c->scratch, SOCKETS_MAX * sizeof *c->sock_fd);
+        if (!c->sockets || !c->sock_ino || !c->sock_fd)
+            return -1;
+    }
+    if (c->nsockets == SOCKETS_MAX)
+        return -1;
+    memset(&c->sockets[c->nsockets], 0, sizeof c->sockets[0]);
+    c->sock_ino[c->nsockets] = r->ino;
+    c->sock_fd[c->nsockets] = r->fd;
+    return (int)c->nsockets++;
+}
+
+/* Every Unix socket of the machine's namespace, from sock_diag: ours noted. */
+static int unix_dump(struct sock_scan *sc)
+{
+    struct crs_capture *c = sc->c;
+    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return -errno;
+    struct {
+        struct nlmsghdr nlh;
+        struct unix_diag_req r;
+    } req;
+    memset(&req, 0, sizeof req);
+    req.nlh.nlmsg_len = sizeof req;
+    req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.r.sdiag_family = AF_UNIX;
+    req.r.udiag_states = ~0u;
+    req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
+    struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+    if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) != sizeof req) {
+        int e = errno;
+        close(nl);
+        return -e;
+    }
+    size_t cap = 1u << 20;
+    char *buf = crs_scratch_alloc(c->scratch, cap);
+    int e = buf ? 0 : -ENOMEM, done = 0;
+    while (!e && !done) {
+        ssize_t n = recv(nl, buf, cap, 0);
+        if (n < 0) {
+            e = errno == EINTR ? 0 : -errno;
+            continue;
+        }
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE) {
+                done = 1;
+                break;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                e = -EPROTO;
+                break;
+            }
+            const struct unix_diag_msg *m = NLMSG_DATA(h);
+            int k = sock_of_ino(c, m->udiag_ino);
+            struct unix_info tmp, *u = k >= 0 ? &sc->ui[k] : &tmp;
+            memset(u, 0, sizeof *u);
+            u->ino = m->udiag_ino;
+            u->state = m->udiag_state;
+            u->have = 1;
+            int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+            for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                switch (a->rta_type) {
+                case UNIX_DIAG_PEER:
+                    u->peer = *(uint32_t *)RTA_DATA(a);
+                    break;
+                case UNIX_DIAG_RQLEN: {
+                    const struct unix_diag_rqlen *q = RTA_DATA(a);
+                    u->rq = q->udiag_rqueue;
+                    u->wq = q->udiag_wqueue;
+                    break;
+                }
+                case UNIX_DIAG_SHUTDOWN:
+                    u->shutdown = *(uint8_t *)RTA_DATA(a);
+                    break;
+                case UNIX_DIAG_ICONS: {
+                    uint32_t cnt = (uint32_t)(RTA_PAYLOAD(a) / sizeof(uint32_t));
+                    if (k < 0)
+                        break;
+                    u->first_icon = (uint32_t)sc->nicons;
+                    for (uint32_t j = 0; j < cnt && sc->nicons < ICONS_MAX; j++)
+                        sc->icons[sc->nicons++] = ((uint32_t *)RTA_DATA(a))[j];
+                    u->nicons = (uint32_t)(sc->nicons - u->first_icon);
+                    break;
+                }
+                }
+            }
+            if (k < 0 && sc->nembryos < ICONS_MAX) {   /* maybe an embryo of ours: its queue */
+                sc->embryo_ino[sc->nembryos] = u->ino;
+                sc->embryo_rq[sc->nembryos++] = u->rq;
+            }
+        }
+    }
+    close(nl);
+    return e;
+}
+
+/* The receive queue of fd, left as it was: MSG_PEEK from a moving
+ * SO_PEEK_OFF (put back as it was after). Messages are stored each after
+ * its length. */
+static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_socket *s)
+{
+    int saved = -1;
+    socklen_t sl = sizeof saved;
+    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
+    int zero = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
+                          fd, strerror(errno));
+        return -ENOTSUP;
+    }
+    int stream = type == SOCK_STREAM;
+    s->data_offset = c->sockdata_len;
+    int e = 0;
+    for (;;) {
+        size_t room = SOCKDATA_MAX - c->sockdata_len;
+        if (room < 8) {
+            e = -E2BIG;
+            break;
+        }
+        unsigned char *at = c->sockdata + c->sockdata_len + (stream ? 0 : 4);
+        size_t want = stream ? room : room - 4;
+        ssize_t n = recv(fd, at, want, MSG_PEEK | MSG_DONTWAIT | (stream ? 0 : MSG_TRUNC));
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                e = -errno;
+            break;
+        }
+        if (n == 0 && stream)
+            break;   /* the peer shut down: nothing more */
+        if ((size_t)n > want) {
+            e = -E2BIG;
+            break;
+        }
+        if (!stream) {
+            uint32_t len = (uint32_t)n;
+            memcpy(c->sockdata + c->sockdata_len, &len, 4);
+            c->sockdata_len += 4;
+            s->nmsgs++;
+        }
+        c->sockdata_len += (size_t)n;
+        if (n == 0)
+            break;   /* an empty datagram would repeat: it is the last we can tell */
+    }
+    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
+    s->data_length = c->sockdata_len - s->data_offset;
+    if (e == -E2BIG)
+        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
+    else if (e)
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
+    return e;
+}
+
+static int opt(int fd, int level, int name)
+{
+    int v = 0;
+    socklen_t l = sizeof v;
+    return getsockopt(fd, level, name, &v, &l) == 0 && v;
+}
+
+static int same_addr(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
+{
+    return alen && alen == blen && !memcmp(a, b, alen);
+}
+
+static int refuse(struct crs_capture *c, int fd, const char *what)
+{
+    crs_capture_error(c, "socket descriptor %d %s; Revive restores sockets whose both ends the process holds, "
+                      "listening and bound ones: close it first, or checkpoint with --ignore-fds to have it "
+                      "closed in the restarted process", fd, what);
+    return -ENOTSUP;
+}
+
+/* What socket i is and how it comes back; 0, 1 when it cannot but may be
+ * recorded as closed (--ignore-fds), or -errno. */
+static int describe(struct sock_scan *sc, size_t i)
+{
+    struct crs_capture *c = sc->c;
+    struct crs_rec_socket *s = &c->sockets[i];
+    int fd = c->sock_fd[i];
+    s->peer = s->listener = -1;
+    socklen_t l = sizeof s->family;
+    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &s->family, &l);
+    l = sizeof s->type;
+    getsockopt(fd, SOL_SOCKET, SO_TYPE, &s->type, &l);
+    l = sizeof s->protocol;
+    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &s->protocol, &l);
+    if ((s->family != AF_UNIX && s->family != AF_INET && s->family != AF_INET6) ||
+        (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET) ||
+        (s->family != AF_UNIX && s->type == SOCK_SEQPACKET)) {
+        refuse(c, fd, "is of a family or type Revive does not restore (netlink, packet, raw...)");
+        return 1;
+    }
+    l = CRS_SOCKADDR_MAX;
+    if (getsockname(fd, (struct sockaddr *)s->local, &l) == 0 && l > sizeof(sa_family_t))
+        s->local_len = l;
+    l = CRS_SOCKADDR_MAX;
+    if (getpeername(fd, (struct sockaddr *)s->remote, &l) == 0 && l >= sizeof(sa_family_t))
+        s->remote_len = l;
+    s->flags |= opt(fd, SOL_SOCKET, SO_REUSEADDR) ? CRS_SOCK_F_REUSEADDR : 0;
+    s->flags |= opt(fd, SOL_SOCKET, SO_REUSEPORT) ? CRS_SOCK_F_REUSEPORT : 0;
+    s->flags |= opt(fd, SOL_SOCKET, SO_KEEPALIVE) ? CRS_SOCK_F_KEEPALIVE : 0;
+    if (s->family == AF_UNIX)
+        s->flags |= opt(fd, SOL_SOCKET, SO_PASSCRED) ? CRS_SOCK_F_PASSCRED : 0;
+    if (s->family == AF_INET6)
+        s->flags |= opt(fd, IPPROTO_IPV6, IPV6_V6ONLY) ? CRS_SOCK_F_V6ONLY : 0;
+    if (s->family != AF_UNIX && s->type == SOCK_STREAM)
+        s->flags |= opt(fd, IPPROTO_TCP, TCP_NODELAY) ? CRS_SOCK_F_NODELAY : 0;
+    int listening = opt(fd, SOL_SOCKET, SO_ACCEPTCONN);
+
+    if (s->family == AF_UNIX) {
+        const struct unix_info *u = &sc->ui[i];
+        if (!u->have)
+            return refuse(c, fd, "is not known to the kernel's socket diagnostics"), 1;
+        s->flags |= u->shutdown & 1 ? CRS_SOCK_F_SHUT_RD : 0;
+        s->flags |= u->shutdown & 2 ? CRS_SOCK_F_SHUT_WR : 0;
+        if (listening) {
+            s->state = CRS_SOCK_LISTEN;
+            s->backlog = (int32_t)u->wq;
+            /* every connection waiting must be one of ours (the kernel lists
+             * each by its client's inode), with nothing sent yet */
+            for (uint32_t k = 0; k < u->nicons; k++) {
+                int j = sock_of_ino(c, sc->icons[u->first_icon + k]);
+                int outq = 0;
+                if (j < 0)
+                    return refuse(c, fd, "is listening with a connection from another process waiting to "
+                                         "be accepted"), 1;
+                if (ioctl(c->sock_fd[j], SIOCOUTQ, &outq) == 0 && outq > 0)
+                    return refuse(c, fd, "is listening, and a connection waiting in its queue already "
+                                         "sent data (accept it before the checkpoint)"), 1;
+            }
+            return 0;
+        }
+        /* waiting in one of our listeners' queue? (its peer, not accepted
+         * yet, has no inode) */
+        for (size_t j = 0; j < c->nsockets; j++)
+            for (uint32_t k = 0; k < sc->ui[j].nicons; k++)
+                if (sc->icons[sc->ui[j].first_icon + k] == c->sock_ino[i]) {
+                    s->state = CRS_SOCK_CONNECTED;
+                    s->flags |= CRS_SOCK_F_PENDING;
+                    s->listener = (int32_t)j;
+                    return 0;   /* it sent nothing (checked at its listener) and can have received nothing */
+                }
+        if (u->peer) {
+            int p = sock_of_ino(c, u->peer);
+            if (p < 0)
+                return refuse(c, fd, "is connected to a socket of another process"), 1;
+            if (sc->ui[p].peer != c->sock_ino[i]) {
+                return refuse(c, fd, "is a datagram socket connected to a bound socket that is not "
+                                     "connected back"), 1;
+            }
+            s->state = CRS_SOCK_CONNECTED;
+            s->peer = p;
+            return peek_queue(c, fd, s->type, s) ? -EIO : 0;
+        }
+        if (u->rq && s->type != SOCK_STREAM)
+            return refuse(c, fd, "is an unconnected datagram socket holding datagrams from senders Revive "
+                                 "cannot tell (read them before the checkpoint)"), 1;
+        s->state = s->local_len ? CRS_SOCK_BOUND : CRS_SOCK_UNBOUND;
+        return 0;
+    }
+
+    /* TCP and UDP */
+    if (s->type == SOCK_DGRAM) {
+        int q = 0;
+        if (ioctl(fd, SIOCINQ, &q) == 0 && q > 0)
+            return refuse(c, fd, "is a UDP socket holding datagrams from senders Revive cannot play again "
+                                 "(read them before the checkpoint)"), 1;
+        s->state = s->local_len ? CRS_SOCK_BOUND : CRS_SOCK_UNBOUND;
+        return 0;   /* a connected UDP socket connects again to its address */
+    }
+    struct tcp_info ti;
+    memset(&ti, 0, sizeof ti);
+    l = sizeof ti;
+    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l);
+    if (listening) {
+        s->state = CRS_SOCK_LISTEN;
+        s->backlog = (int32_t)ti.tcpi_sacked;
+        if (ti.tcpi_unacked)
+            return refuse(c, fd, "is listening with connections waiting to be accepted (accept them before "
+                                 "the checkpoint)"), 1;
+        return 0;
+    }
+    if (ti.tcpi_state == 7 /* TCP_CLOSE */)
+        s->state = s->local_len && ((struct sockaddr_in *)s->local)->sin_port ? CRS_SOCK_BOUND : CRS_SOCK_UNBOUND;
+    else if (ti.tcpi_state != 1 /* TCP_ESTABLISHED */)
+        return refuse(c, fd, "is a TCP connection that is being set up or closed (state not ESTABLISHED)"), 1;
+    else
+        s->state = CRS_SOCK_CONNECTED;
+    if (s->state != CRS_SOCK_CONNECTED)
+        return 0;
+    for (size_t j = 0; j < c->nsockets; j++) {
+        if (j == i)
+            continue;
+        const struct crs_rec_socket *o = &c->sockets[j];
+        int ofd = c->sock_fd[j];
+        uint8_t ol[CRS_SOCKADDR_MAX], orr[CRS_SOCKADDR_MAX];
+        socklen_t oll = sizeof ol, orl = sizeof orr;
+        (void)o;
+        if (getsockname(ofd, (struct sockaddr *)ol, &oll) == 0 && getpeername(ofd, (struct sockaddr *)orr, &orl) == 0 &&
+            same_addr(ol, oll, s->remote, s->remote_len) && same_addr(orr, orl, s->local, s->local_len)) {
+            s->peer = (int32_t)j;
+            break;
+        }
+    }
+    if (s->peer < 0)
+        return refuse(c, fd, "is a TCP connection to another process"), 1;
+    /* bytes sent but not acknowledged would be lost: loopback acknowledges
+     * at once, unless the receiver's buffer is full */
+    int outq = 0;
+    for (int tries = 0; tries < 20 && ioctl(fd, SIOCOUTQ, &outq) == 0 && outq > 0; tries++) {
+        struct timespec ts = { 0, 5000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (outq > 0)
+        return refuse(c, fd, "is a TCP connection with bytes in flight that its peer has no room for"), 1;
+    return peek_queue(c, fd, s->type, s) ? -EIO : 0;
+}
+
+int crs_capture_sockets(struct crs_capture *c)
+{
+    if (!c->nsockets)
+        return 0;
+    struct sock_scan sc = { .c = c };
+    sc.ui = crs_scratch_alloc(c->scratch, c->nsockets * sizeof *sc.ui);
+    sc.icons = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.icons);
+    sc.embryo_ino = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.embryo_ino);
+    sc.embryo_rq = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.embryo_rq);
+    c->sockdata = crs_scratch_alloc(c->scratch, SOCKDATA_MAX);
+    if (!sc.ui || !sc.icons || !sc.embryo_ino || !sc.embryo_rq || !c->sockdata) {
+        crs_capture_error(c, "out of scratch memory for sockets");
+        return -ENOMEM;
+    }
+    memset(sc.ui, 0, c->nsockets * sizeof *sc.ui);
+    int have_unix = 0;
+    for (size_t i = 0; i < c->nsockets; i++) {
+        int fam = 0;
+        socklen_t l = sizeof fam;
+        getsockopt(c->sock_fd[i], SOL_SOCKET, SO_DOMAIN, &fam, &l);
+        have_unix |= fam == AF_UNIX;
+    }
+    int e = have_unix ? unix_dump(&sc) : 0;
+    if (e) {
+        crs_capture_error(c, "cannot ask the kernel about the process's Unix sockets (sock_diag): %s", strerror(-e));
+        return e;
+    }
+    for (size_t i = 0; i < c->nsockets; i++) {
+        c->err[0] = 0;
+        e = describe(&sc, i);
+        if (e < 0)
+            return e;
+        if (e == 1) {
+            /* not restorable: inherited, --ignore-fds, or the refusal */
+            if (crs_capture_sockets_unrestorable(c, i))
+                return -ENOTSUP;
+            c->err[0] = 0;
+        }
+    }
+    /* a pending client's peer is made by its listener; the server ends of
+     * accepted Unix connections are made by accept on their listener */
+    for (size_t i = 0; i < c->nsockets; i++) {
+        struct crs_rec_socket *s = &c->sockets[i];
+        if (s->family != AF_UNIX || s->state != CRS_SOCK_CONNECTED || s->peer < 0 || (s->flags & CRS_SOCK_F_PENDING))
+            continue;
+        for (size_t j = 0; j < c->nsockets; j++) {
+            const struct crs_rec_socket *L = &c->sockets[j];
+            if (L->state == CRS_SOCK_LISTEN && L->family == AF_UNIX && L->type == s->type &&
+                same_addr(L->local, L->local_len, s->local, s->local_len) &&
+                same_addr(c->sockets[s->peer].remote, c->sockets[s->peer].remote_len, L->local, L->local_len)) {
+                s->flags |= CRS_SOCK_F_ACCEPTED;
+                s->listener = (int32_t)j;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->nsockets; i++) {
+        struct crs_rec_socket *s = &c->sockets[i];
+        if (s->family == AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->peer >= 0 &&
+            !(s->flags & (CRS_SOCK_F_ACCEPTED | CRS_SOCK_F_PENDING)) &&
+            !(c->sockets[s->peer].flags & (CRS_SOCK_F_ACCEPTED | CRS_SOCK_F_PENDING)))
+            s->flags |= CRS_SOCK_F_PAIR;
+    }
+    return 0;
+}

@@ -1,0 +1,313 @@
+/* Sockets made again at restart (image_format.h: SOCKETS, SOCKDATA), at our
+ * own descriptor numbers, before the process's descriptors are placed:
+ *   1. TCP connections: through a listener of our own on the server end's
+ *      address (the process's listener is not bound yet), both ends bound
+ *      to their old addresses;
+ *   2. bound and listening sockets bound again (a Unix path left by the
+ *      dead original is removed when nobody listens there; an address that
+ *      another process holds fails the restart, naming it);
+ *   3. Unix connections accepted from one of the process's listeners:
+ *      connected to it and accepted, so both ends keep their names;
+ *   4. socketpairs; 5. connections still waiting in a listener's queue;
+ *   6. unbound ones; then the receive queues, written through each peer,
+ *      options and shutdowns. */
+#define _GNU_SOURCE
+#include "crs/uspace/restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void addr_text(const uint8_t *a, uint32_t len, char *out, size_t cap)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)a;
+    if (len <= sizeof(sa_family_t)) {
+        snprintf(out, cap, "(no address)");
+    } else if (sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *u = (const struct sockaddr_un *)a;
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        if (u->sun_path[0] == 0)
+            snprintf(out, cap, "@%.*s", (int)(n ? n - 1 : 0), u->sun_path + 1);
+        else
+            snprintf(out, cap, "%.*s", (int)strnlen(u->sun_path, n), u->sun_path);
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+        const unsigned char *b = (const unsigned char *)&in->sin_addr;
+        snprintf(out, cap, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], ntohs(in->sin_port));
+    } else {
+        const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)a;
+        snprintf(out, cap, "an IPv6 address, port %u", ntohs(in->sin6_port));
+    }
+}
+
+static int sock_new(struct crs_restore *r, const struct crs_rec_socket *s)
+{
+    int fd = socket(s->family, s->type | SOCK_CLOEXEC, s->protocol);
+    if (fd < 0)
+        return -1;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
+    close(fd);
+    int one = 1;
+    if (moved >= 0 && s->family == AF_INET6 && (s->flags & CRS_SOCK_F_V6ONLY))
+        setsockopt(moved, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    return moved;
+}
+
+static int set_reuse(int fd, int on)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+}
+
+/* A Unix path where the dead original's socket file may still be: removed
+ * when nobody answers there. */
+static void clear_stale(const struct crs_rec_socket *s)
+{
+    const struct sockaddr_un *u = (const struct sockaddr_un *)s->local;
+    if (s->family != AF_UNIX || s->local_len <= offsetof(struct sockaddr_un, sun_path) || !u->sun_path[0])
+        return;
+    struct stat st;
+    if (stat(u->sun_path, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return;
+    int probe = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return;
+    if (connect(probe, (const struct sockaddr *)s->local, s->local_len) != 0 && errno == ECONNREFUSED)
+        unlink(u->sun_path);
+    close(probe);
+}
+
+static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
+{
+    char a[160];
+    addr_text(s->local, s->local_len, a, sizeof a);
+    if (e == EADDRINUSE)
+        crs_restore_error(r, "cannot bind socket %zu to %s again: another process holds that address; restart "
+                          "once it has let go", i, a);
+    else
+        crs_restore_error(r, "cannot bind socket %zu to %s again: %s%s", i, a, strerror(e),
+                          e == ENOENT ? "; if its folder moved, restart with --relocate OLD=NEW" : "");
+    return -EADDRINUSE;
+}
+
+static int do_bind(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int fd)
+{
+    clear_stale(s);
+    set_reuse(fd, 1);   /* established connections already hold a TCP port */
+    int rc = bind(fd, (const struct sockaddr *)s->local, s->local_len);
+    int e = errno;
+    set_reuse(fd, (s->flags & CRS_SOCK_F_REUSEADDR) != 0);
+    return rc ? bind_fail(r, i, s, e) : 0;
+}
+
+/* A TCP connection: a listener of our own on the server end's address. */
+static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
+{
+    const struct crs_image *img = r->img;
+    const struct crs_rec_socket *c = &img->sockets[i], *srv = &img->sockets[j];
+    int l = sock_new(r, srv), cl = sock_new(r, c), acc = -1;
+    if (l < 0 || cl < 0)
+        goto fail;
+    set_reuse(l, 1);
+    set_reuse(cl, 1);
+    if (bind(l, (const struct sockaddr *)srv->local, srv->local_len) != 0) {
+        int e = errno;
+        close(l);
+        close(cl);
+        return bind_fail(r, j, srv, e);
+    }
+    if (listen(l, 1) != 0 || bind(cl, (const struct sockaddr *)c->local, c->local_len) != 0 ||
+        connect(cl, (const struct sockaddr *)srv->local, srv->local_len) != 0 ||
+        (acc = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+        goto fail;
+    close(l);
+    r->sock_fds[i] = cl;
+    r->sock_fds[j] = fcntl(acc, F_DUPFD_CLOEXEC, r->work_fd_min);
+    close(acc);
+    set_reuse(cl, (c->flags & CRS_SOCK_F_REUSEADDR) != 0);
+    return 0;
+fail:;
+    char a[160];
+    addr_text(c->local, c->local_len, a, sizeof a);
+    crs_restore_error(r, "cannot connect the TCP connection of sockets %zu and %zu (from %s) again: %s", i, j, a,
+                      strerror(errno));
+    if (l >= 0)
+        close(l);
+    if (cl >= 0)
+        close(cl);
+    return -EIO;
+}
+
+static int connect_to(struct crs_restore *r, size_t i, size_t L)
+{
+    const struct crs_rec_socket *s = &r->img->sockets[i], *ls = &r->img->sockets[L];
+    int fd = sock_new(r, s);
+    if (fd < 0 || (s->local_len > sizeof(sa_family_t) && s->family == AF_UNIX &&
+                   bind(fd, (const struct sockaddr *)s->local, s->local_len) != 0) ||
+        connect(fd, (const struct sockaddr *)ls->local, ls->local_len) != 0) {
+        char a[160];
+        addr_text(ls->local, ls->local_len, a, sizeof a);
+        crs_restore_error(r, "cannot connect socket %zu to %s again: %s", i, a, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -EIO;
+    }
+    r->sock_fds[i] = fd;
+    return 0;
+}
+
+/* What socket i's receive queue held, sent again by its peer. */
+static int refill(struct crs_restore *r, size_t i)
+{
+    const struct crs_rec_socket *s = &r->img->sockets[i];
+    if (!s->data_length)
+        return 0;
+    int via = s->peer >= 0 ? r->sock_fds[s->peer] : -1;
+    const unsigned char *d = r->img->sockdata + s->data_offset;
+    int e = via < 0 ? -ENOTCONN : 0;
+    if (!e && !s->nmsgs) {
+        for (uint64_t off = 0; off < s->data_length && !e;) {
+            ssize_t n = send(via, d + off, s->data_length - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n <= 0)
+                e = n < 0 ? -errno : -EIO;
+            else
+                off += (uint64_t)n;
+        }
+    }
+    for (uint64_t off = 0, m = 0; !e && m < s->nmsgs; m++) {
+        uint32_t len;
+        memcpy(&len, d + off, 4);
+        if (send(via, d + off + 4, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+            e = -errno;
+        off += 4 + (uint64_t)len;
+    }
+    if (e)
+        crs_restore_error(r, "cannot put the %llu bytes socket %zu held back: %s", (unsigned long long)s->data_length,
+                          i, strerror(-e));
+    return e ? -EIO : 0;
+}
+
+int crs_restore_sockets(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    size_t n = img->nsockets;
+    r->sock_fds = malloc((n ? n : 1) * sizeof(int));
+    if (!r->sock_fds)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        r->sock_fds[i] = -1;
+    int e = 0;
+    /* 1. TCP connections */
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        if (s->family != AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->type == SOCK_STREAM &&
+            r->sock_fds[i] < 0 && (size_t)s->peer > i)
+            e = tcp_pair(r, i, (size_t)s->peer);
+    }
+    /* 2. bound and listening */
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        if (s->state != CRS_SOCK_BOUND && s->state != CRS_SOCK_LISTEN)
+            continue;
+        int fd = sock_new(r, s);
+        if (fd < 0) {
+            crs_restore_error(r, "cannot make socket %zu again: %s", i, strerror(errno));
+            e = -EIO;
+            break;
+        }
+        r->sock_fds[i] = fd;
+        if ((e = do_bind(r, i, s, fd)))
+            break;
+        if (s->state == CRS_SOCK_LISTEN && listen(fd, s->backlog > 0 ? s->backlog : 128) != 0) {
+            crs_restore_error(r, "cannot listen on socket %zu again: %s", i, strerror(errno));
+            e = -EIO;
+        }
+        if (!e && s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
+            connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
+            crs_restore_error(r, "cannot connect UDP socket %zu again: %s", i, strerror(errno));
+            e = -EIO;
+        }
+    }
+    /* 3. Unix connections accepted from a listener; 4. socketpairs */
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        if (s->family != AF_UNIX || s->state != CRS_SOCK_CONNECTED || r->sock_fds[i] >= 0 || s->peer < 0)
+            continue;
+        size_t p = (size_t)s->peer;
+        if (s->flags & CRS_SOCK_F_ACCEPTED) {
+            if ((e = connect_to(r, p, (size_t)s->listener)))
+                break;
+            int acc = accept4(r->sock_fds[s->listener], NULL, NULL, SOCK_CLOEXEC);
+            if (acc < 0) {
+                crs_restore_error(r, "cannot accept socket %zu from its listener again: %s", i, strerror(errno));
+                e = -EIO;
+                break;
+            }
+            r->sock_fds[i] = fcntl(acc, F_DUPFD_CLOEXEC, r->work_fd_min);
+            close(acc);
+        } else if (!(img->sockets[p].flags & CRS_SOCK_F_ACCEPTED)) {
+            int sv[2];
+            if (socketpair(AF_UNIX, s->type | SOCK_CLOEXEC, 0, sv) != 0) {
+                crs_restore_error(r, "cannot make socketpair %zu-%zu again: %s", i, p, strerror(errno));
+                e = -EIO;
+                break;
+            }
+            r->sock_fds[i] = fcntl(sv[0], F_DUPFD_CLOEXEC, r->work_fd_min);
+            r->sock_fds[p] = fcntl(sv[1], F_DUPFD_CLOEXEC, r->work_fd_min);
+            close(sv[0]);
+            close(sv[1]);
+        }
+    }
+    /* 5. waiting in a listener's queue; 6. the rest: unbound, connected UDP */
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        if (r->sock_fds[i] >= 0)
+            continue;
+        if (s->flags & CRS_SOCK_F_PENDING) {
+            e = connect_to(r, i, (size_t)s->listener);
+            continue;
+        }
+        int fd = sock_new(r, s);
+        if (fd < 0) {
+            crs_restore_error(r, "cannot make socket %zu again: %s", i, strerror(errno));
+            e = -EIO;
+            break;
+        }
+        r->sock_fds[i] = fd;
+        if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
+            connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
+            crs_restore_error(r, "cannot connect UDP socket %zu again: %s", i, strerror(errno));
+            e = -EIO;
+        }
+    }
+    /* queues, options, shutdowns */
+    for (size_t i = 0; i < n && !e; i++)
+        e = refill(r, i);
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        int fd = r->sock_fds[i], one = 1;
+        if (s->flags & CRS_SOCK_F_REUSEPORT)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (s->flags & CRS_SOCK_F_KEEPALIVE)
+            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        if (s->flags & CRS_SOCK_F_PASSCRED)
+            setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+        if (s->flags & CRS_SOCK_F_NODELAY)
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if ((s->flags & (CRS_SOCK_F_SHUT_RD | CRS_SOCK_F_SHUT_WR)) && s->peer >= 0) {
+            /* the peer's shut-down writing is this one's shut-down reading */
+            int how = (s->flags & CRS_SOCK_F_SHUT_RD) && (s->flags & CRS_SOCK_F_SHUT_WR) ? SHUT_RDWR
+                    : (s->flags & CRS_SOCK_F_SHUT_WR) ? SHUT_WR : SHUT_RD;
+            if (!((img->sockets[s->peer].flags & CRS_SOCK_F_SHUT_WR) && how == SHUT_RD))
+                shutdown(fd, how);
+        }
+    }
+    return e;
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Sockets that cannot come back (issue 10, point 6):
+#   - crt_sockets checkpointed with --cont and restarted while the original
+#     still holds its addresses: cr_restart fails in one line saying another
+#     process holds the address (and which), the program never running; once
+#     the original has finished, the same image restarts;
+#   - with CRT_SOCKETS_OUTSIDE the program also holds a TCP connection to a
+#     listener of another process: the checkpoint is refused in one line
+#     naming the descriptor, and the program runs on.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup sockets_busy
+crs_need_tools cr_run cr_checkpoint cr_restart
+d=$WORK/prog
+crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets" || {
+    crs_fail "setup: crt_sockets under cr_run never got ready"
+    crs_summary sockets_busy
+}
+crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/img" "$PID" || {
+    crs_fail "setup: cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
+    crs_summary sockets_busy
+}
+cd "$d" || exit 99
+crs_tool "$WORK/r1" cr_restart "$WORK/img"
+crs_expect_refusal "cr_restart while the original holds its addresses" "$WORK/r1.err" $? \
+    "another process holds that address"
+[ -s "$WORK/r1.out" ] && crs_fail "the refused restart printed: $(head -n 1 "$WORK/r1.out")"
+crs_finish "$d" orig || crs_fail "the original: $FINISH_STATUS"
+sed -n '/^-- checkpoint 1 --$/,$p' "$d/orig.out" | tail -n +2 >"$WORK/after1"
+rm -f ready.*
+st=$(crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/img")
+if [ "$st" = 42 ] && cmp -s "$WORK/after1" "$WORK/r2.out"; then
+    crs_pass "once the original is gone the image restarts"
+else
+    crs_fail "the restart after the original: $(crs_status_text "$st")"
+    crs_show "$WORK/r2.out" 20
+    crs_show "$WORK/r2.err"
+fi
+
+# a connection to another process
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held=[]
+s.settimeout(120)
+while True: held.append(s.accept()[0])' "$WORK/port" </dev/null >/dev/null 2>&1 &
+lpid=$!
+crs_at_exit "kill $lpid"
+crs_wait_for "$WORK/port" 30 || crs_fail "outside: the listener of another process never started"
+port=$(cat "$WORK/port" 2>/dev/null)
+d2=$WORK/outside
+CRT_SOCKETS_OUTSIDE=$port crs_start "$d2" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets" || {
+    crs_fail "outside: crt_sockets never got ready"
+    crs_show "$d2/orig.err"
+    crs_summary sockets_busy
+}
+crs_tool "$WORK/ck2" cr_checkpoint -f "$WORK/img2" "$PID"
+crs_expect_refusal "a TCP connection to another process" "$WORK/ck2.err" $? "a TCP connection to another process"
+[ -e "$WORK/img2" ] && crs_fail "the refused checkpoint left an image"
+crs_finish "$d2" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
+kill "$lpid" 2>/dev/null
+crs_summary sockets_busy
