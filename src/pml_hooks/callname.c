@@ -57,7 +57,7 @@ static int from_symbol(const char *sym, char *out, size_t n)
         len--;
     if (ends(p, len, "_f08"))
         len -= 4;
-    else if (ompi && ends(p, len, "_f"))
+    else if (ends(p, len, "_f")) /* ompi_x_f, and its aliases MPI_X_f, PMPI_X_f */
         len -= 2;
     if (!len || len + 5 > n)
         return 0;

@@ -87,6 +87,7 @@ static inline struct pml_slot *pml_slot(void)
 
 /* ---- the collective clock (clock.c) -------------------------------------------------------- */
 #define PML_COMM_FREED 1u
+#define PML_COMM_OBJ 2u   /* the clock of a file or a window (objs.h): v is 0, nothing to probe */
 
 struct pml_comm {
     uint64_t cid;            /* agreed at creation: WORLD 0, SELF 1 */
@@ -145,9 +146,11 @@ void pml_coll_exit_slow(void);
 /* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);
+void pml_clock_add(struct pml_comm *c); /* a clock made elsewhere (files, windows): appended */
 void pml_comm_eh_changed(uintptr_t v);
 uint64_t pml_target_of(uint64_t cid);
 int pml_all_reached(void); /* with pml_ck_lock held */
+extern volatile uint32_t pml_epochs_open; /* post/start epochs open (win.c) */
 void pml_clock_begin(void);
 void pml_clock_end(void);
 void pml_clock_prune(void);
@@ -157,9 +160,12 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version);
 /* Entry of a collective on communicator `comm` (counted, after the target check).
  * blocking: the rank is in_cs until PML_COLL_LEAVE. */
 #define PML_COLL_ENTER(fid, comm, blocking)                                                   \
+    PML_COLL_ENTER_C(fid, pml_comm_counted(PML_H(comm)), blocking)
+/* The same on a clock given directly (a file's or a window's, objs.h; NULL: counted nowhere). */
+#define PML_COLL_ENTER_C(fid, cptr, blocking)                                                 \
     struct pml_slot *t_ = pml_slot();                                                         \
     uint32_t w_ = t_->w;                                                                      \
-    struct pml_comm *c_ = pml_comm_counted(PML_H(comm));                                      \
+    struct pml_comm *c_ = (cptr);                                                             \
     t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
     if (__builtin_expect(pml_need_fence, 0))                                                  \
         __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \

@@ -177,6 +177,11 @@ void pml_comm_created(uintptr_t v, int fid)
             c->inter ? ", intercommunicator" : "");
 }
 
+void pml_clock_add(struct pml_comm *c)
+{
+    comm_append(c);
+}
+
 /* The application freed it: its id and count stay (the coordinator needs every member's
  * count until an epoch has seen them equal; see pml_clock_prune). */
 void pml_comm_freed(struct pml_comm *c)
@@ -242,10 +247,11 @@ static int cmp_seq(const void *a, const void *b)
     return x->cid < y->cid ? -1 : x->cid > y->cid;
 }
 
-/* Called with pml_ck_lock held. */
+/* Called with pml_ck_lock held. A rank inside a post/start epoch of one-sided communication is
+ * not at a safe point (win.c): it runs on, past collectives at their targets, until it closes it. */
 int pml_all_reached(void)
 {
-    if (!pml_tgt_version)
+    if (!pml_tgt_version || pml_epochs_open)
         return 0;
     for (struct pml_comm *c = pml_comms; c; c = c->next)
         if (c->seq < comm_target(c))

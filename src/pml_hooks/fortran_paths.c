@@ -165,8 +165,10 @@ OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
 
 OMPI_GET_ATTR(comm, COMM, Comm)
 OMPI_GET_ATTR(type, TYPE, Type)
+OMPI_GET_ATTR(win, WIN, Win)
 OMPI_SET_ATTR(comm, COMM, Comm, Comm)
 OMPI_SET_ATTR(type, TYPE, Type, Type)
+OMPI_SET_ATTR(win, WIN, Win, Win)
 
 /* ---- keyvals --------------------------------------------------------------------------------
  * The lower library calls these with Fortran conventions (everything by reference) and, as
@@ -296,6 +298,14 @@ void ompi_type_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra
 }
 OMPI_F_NAMES(ompi_type_create_keyval_f, type_create_keyval, TYPE_CREATE_KEYVAL, Type_create_keyval)
 
+void ompi_win_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr);
+void ompi_win_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr)
+{
+    create_keyval_f("ompi_win_create_keyval_f", "MPI_WIN_CREATE_KEYVAL", "MPI_Win_create_keyval",
+                    PML_KV_FAINT, copy, del, keyval, *extra, ierr);
+}
+OMPI_F_NAMES(ompi_win_create_keyval_f, win_create_keyval, WIN_CREATE_KEYVAL, Win_create_keyval)
+
 /* ---- error handlers: the layer's C entry point (virtual handle, record) with a trampoline that
  * gives the application's Fortran handler the Fortran communicator and code ------------------ */
 typedef void fhandler(F *, F *);
@@ -333,6 +343,47 @@ void ompi_comm_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr)
 OMPI_F_NAMES(ompi_comm_create_errhandler_f, comm_create_errhandler, COMM_CREATE_ERRHANDLER,
              Comm_create_errhandler)
 
+/* Windows and files: the same with the window's or the file's Fortran handle. */
+#define FOBJ_EH(x, X, Mx, T)                                                                   \
+    static fhandler *x##_user[NFEH];                                                           \
+    static void x##_call(int n, T *o, int *err)                                                \
+    {                                                                                          \
+        F fo = MPI_##Mx##_c2f(*o), fe = *err;                                                  \
+        x##_user[n](&fo, &fe);                                                                 \
+    }                                                                                          \
+    static void x##_t0(T *o, int *e, ...) { x##_call(0, o, e); }                               \
+    static void x##_t1(T *o, int *e, ...) { x##_call(1, o, e); }                               \
+    static void x##_t2(T *o, int *e, ...) { x##_call(2, o, e); }                               \
+    static void x##_t3(T *o, int *e, ...) { x##_call(3, o, e); }                               \
+    static void x##_t4(T *o, int *e, ...) { x##_call(4, o, e); }                               \
+    static void x##_t5(T *o, int *e, ...) { x##_call(5, o, e); }                               \
+    static void x##_t6(T *o, int *e, ...) { x##_call(6, o, e); }                               \
+    static void x##_t7(T *o, int *e, ...) { x##_call(7, o, e); }                               \
+    static MPI_##Mx##_errhandler_function *const x##_tramps[8] = {                             \
+        x##_t0, x##_t1, x##_t2, x##_t3, x##_t4, x##_t5, x##_t6, x##_t7 };                      \
+    void ompi_##x##_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr);                 \
+    void ompi_##x##_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr)                  \
+    {                                                                                          \
+        pml_vh_lock();                                                                         \
+        int i;                                                                                 \
+        for (i = 0; i < 8 && x##_user[i] && x##_user[i] != fn; i++)                            \
+            ;                                                                                  \
+        if (i < 8)                                                                             \
+            x##_user[i] = fn;                                                                  \
+        pml_vh_unlock();                                                                       \
+        if (i == 8)                                                                            \
+            pml_fatal("more than 8 distinct Fortran error handler functions (MPI_" #X          \
+                      "_CREATE_ERRHANDLER)");                                                  \
+        MPI_Errhandler eh;                                                                     \
+        *ierr = MPI_##Mx##_create_errhandler(x##_tramps[i], &eh);                              \
+        if (*ierr == MPI_SUCCESS)                                                              \
+            *errhandler = MPI_Errhandler_c2f(eh);                                              \
+    }                                                                                          \
+    OMPI_F_NAMES(ompi_##x##_create_errhandler_f, x##_create_errhandler, X##_CREATE_ERRHANDLER, \
+                 Mx##_create_errhandler)
+FOBJ_EH(win, WIN, Win, MPI_Win)
+FOBJ_EH(file, FILE, File, MPI_File)
+
 /* ---- MPI_TYPE_MATCH_SIZE: the lower library's, which returns its own integer ---------------- */
 void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr);
 void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr)
@@ -342,8 +393,9 @@ void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr)
 }
 OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_match_size)
 
-/* ---- calls with internal paths that Revive does not support yet (windows, files, dynamic
- * processes): stop with the Fortran name before the binding reaches the library ------------- */
+/* ---- calls with internal paths that Revive does not support yet (user data representations
+ * from Fortran, dynamic processes): stop with the Fortran name before the binding reaches the
+ * library ------------------------------------------------------------------------------------- */
 #define OMPI_F_UNSUPPORTED(lc, UC, Mx)                                                         \
     void ompi_##lc##_f(void);                                                                  \
     void ompi_##lc##_f(void)                                                                   \
@@ -352,11 +404,6 @@ OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_matc
     }                                                                                          \
     OMPI_F_NAMES(ompi_##lc##_f, lc, UC, Mx)
 
-OMPI_F_UNSUPPORTED(win_get_attr, WIN_GET_ATTR, Win_get_attr)
-OMPI_F_UNSUPPORTED(win_set_attr, WIN_SET_ATTR, Win_set_attr)
-OMPI_F_UNSUPPORTED(win_create_keyval, WIN_CREATE_KEYVAL, Win_create_keyval)
-OMPI_F_UNSUPPORTED(win_create_errhandler, WIN_CREATE_ERRHANDLER, Win_create_errhandler)
-OMPI_F_UNSUPPORTED(file_create_errhandler, FILE_CREATE_ERRHANDLER, File_create_errhandler)
 OMPI_F_UNSUPPORTED(register_datarep, REGISTER_DATAREP, Register_datarep)
 OMPI_F_UNSUPPORTED(comm_spawn, COMM_SPAWN, Comm_spawn)
 OMPI_F_UNSUPPORTED(comm_spawn_multiple, COMM_SPAWN_MULTIPLE, Comm_spawn_multiple)
@@ -395,30 +442,35 @@ int ompi_fortran_string_c2f(char *cstr, char *fstr, int len)
 
 /* The bindings' error path (OMPI_ERRHANDLER_INVOKE, taken when a string or array cannot be
  * converted): the handler object the binding read from the application's copy is meaningless,
- * so the communicator's handler is asked from the lower half and invoked there. */
+ * so the object's handler (communicator, window or file: the binding says which) is asked from
+ * the lower half and invoked there. */
 int ompi_errhandler_invoke(void *errhandler, void *mpi_object, int type, int err_code,
                            const char *message);
 int ompi_errhandler_invoke(void *errhandler, void *mpi_object, int type, int err_code,
                            const char *message)
 {
     (void)errhandler;
-    (void)type;
-    struct pml_vh *h = pml_vh_of(PML_H(mpi_object));
-    int comm = h ? h->kind == PML_COMM
-                 : mpi_object == dlsym(RTLD_DEFAULT, "ompi_mpi_comm_world") ||
-                       mpi_object == dlsym(RTLD_DEFAULT, "ompi_mpi_comm_self") ||
-                       mpi_object == dlsym(RTLD_DEFAULT, "ompi_mpi_comm_null");
-    if (!comm) /* files and windows */
-        pml_unsupported_from(message ? message : "an MPI-IO or one-sided call", NULL);
-    MPI_Comm real = (MPI_Comm)pml_v2r(PML_H(mpi_object));
+    /* Open MPI's enum ompi_errhandler_type_t: 1 communicator, 2 window, 3 file */
+    if (type < 1 || type > 3) {
+        struct pml_vh *h = pml_vh_of(PML_H(mpi_object));
+        type = h && h->kind == PML_WIN ? 2 : h && h->kind == PML_FILE ? 3 : 1;
+    }
+    uintptr_t real = pml_v2r(PML_H(mpi_object));
     MPI_Errhandler eh;
-    if (!pml_L.MPI_Comm_get_errhandler || pml_L.MPI_Comm_get_errhandler(real, &eh) != MPI_SUCCESS)
+    int got = MPI_ERR_OTHER;
+    if (type == 1 && pml_L.MPI_Comm_get_errhandler)
+        got = pml_L.MPI_Comm_get_errhandler((MPI_Comm)real, &eh);
+    else if (type == 2 && pml_L.MPI_Win_get_errhandler)
+        got = pml_L.MPI_Win_get_errhandler((MPI_Win)real, &eh);
+    else if (type == 3 && pml_L.MPI_File_get_errhandler)
+        got = pml_L.MPI_File_get_errhandler((MPI_File)real, &eh);
+    if (got != MPI_SUCCESS)
         return err_code;
     int (*inv)(void *, void *, int, int, const char *) =
         (int (*)(void *, void *, int, int, const char *))lower_sym(pml_lower_handle,
                                                                   "ompi_errhandler_invoke",
                                                                   message ? message : "?");
-    int rc = inv(eh, real, 1 /* OMPI_ERRHANDLER_TYPE_COMM */, err_code, message);
+    int rc = inv(eh, (void *)real, type, err_code, message);
     pml_L.MPI_Errhandler_free(&eh);
     return rc;
 }
@@ -456,19 +508,7 @@ typedef int set_attr_fn(int, int, void *, int);
 MPICH_ATTR(Comm, PML_COMM, COMM)
 MPICH_ATTR(Type, PML_TYPE, TYPE)
 
-int MPII_Win_get_attr(int obj, int keyval, void *val, int *flag, int type);
-int MPII_Win_get_attr(int obj, int keyval, void *val, int *flag, int type)
-{
-    (void)obj, (void)keyval, (void)val, (void)flag, (void)type;
-    pml_unsupported_from("MPII_Win_get_attr", __builtin_return_address(0));
-}
-
-int MPII_Win_set_attr(int obj, int keyval, void *val, int type);
-int MPII_Win_set_attr(int obj, int keyval, void *val, int type)
-{
-    (void)obj, (void)keyval, (void)val, (void)type;
-    pml_unsupported_from("MPII_Win_set_attr", __builtin_return_address(0));
-}
+MPICH_ATTR(Win, PML_WIN, WIN)
 
 void MPII_Grequest_set_lang_f77(int greq);
 void MPII_Grequest_set_lang_f77(int greq)

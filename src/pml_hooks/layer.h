@@ -96,7 +96,8 @@ static inline int pml_real_is_predef(uintptr_t r)
     return r - pml_lo_lo < pml_up_span;
 }
 #else /* MPICH */
-#define PML_H(v) ((uintptr_t)(uint32_t)(v))
+/* Handles are ints, except MPI_File, which is ROMIO's pointer. */
+#define PML_H(v) _Generic((v), MPI_File: (uintptr_t)(v), default: (uintptr_t)(uint32_t)(uintptr_t)(v))
 static inline uintptr_t pml_v2r(uintptr_t v)
 {
     if ((v >> 30) == 3 && (v & 0x3ffffff) < pml_vh_used)
@@ -134,6 +135,8 @@ int pml_kv_new(int real, void *info);
 void pml_kv_release(int v);
 MPI_User_function *pml_op_tramp(MPI_User_function *fn);
 MPI_Comm_errhandler_function *pml_eh_tramp_comm(MPI_Comm_errhandler_function *fn);
+MPI_File_errhandler_function *pml_eh_tramp_file(MPI_File_errhandler_function *fn); /* io.c */
+MPI_Win_errhandler_function *pml_eh_tramp_win(MPI_Win_errhandler_function *fn);    /* win.c */
 const int *pml_weights(const int *w);
 int pml_wcount(MPI_Comm comm);
 int pml_nbr_in(MPI_Comm comm);

@@ -1,12 +1,12 @@
 ! Calls that Revive stops, from Fortran: the message must name the Fortran call (callnames.sh).
-!   file   MPI_FILE_OPEN after MPI_INIT (MPI-IO is not supported yet)
-!   win    MPI_WIN_CREATE after MPI_INIT (one-sided communication is not supported yet)
+!   spawn  MPI_COMM_SPAWN after MPI_INIT (dynamic processes are not supported)
+!   port   MPI_OPEN_PORT after MPI_INIT
 !   early  MPI_COMM_RANK before MPI_INIT
 program callnames
   use mpi
   implicit none
-  integer :: ierr, rank, fh, win
-  integer :: buf(4)
+  integer :: ierr, rank, inter
+  character(len=MPI_MAX_PORT_NAME) :: port
   character(len=16) :: mode
   call get_command_argument(1, mode)
   if (mode == 'early') then
@@ -15,10 +15,11 @@ program callnames
     stop
   end if
   call MPI_Init(ierr)
-  if (mode == 'file') then
-    call MPI_File_open(MPI_COMM_WORLD, 'callnames.tmp', MPI_MODE_RDONLY, MPI_INFO_NULL, fh, ierr)
+  if (mode == 'spawn') then
+    call MPI_Comm_spawn('true', MPI_ARGV_NULL, 1, MPI_INFO_NULL, 0, MPI_COMM_SELF, inter, &
+                        MPI_ERRCODES_IGNORE, ierr)
   else
-    call MPI_Win_create(buf, int(16, MPI_ADDRESS_KIND), 4, MPI_INFO_NULL, MPI_COMM_WORLD, win, ierr)
+    call MPI_Open_port(MPI_INFO_NULL, port, ierr)
   end if
   print *, 'the call returned'
   call MPI_Finalize(ierr)

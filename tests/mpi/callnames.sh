@@ -1,8 +1,8 @@
 #!/bin/sh
 # callnames.sh FLAVOR: a call Revive stops is named as the program wrote it. From Fortran
-# (callnames.f90, built with the MPI's mpif90): MPI_FILE_OPEN and MPI_WIN_CREATE (not supported
-# yet) and MPI_COMM_RANK before MPI_INIT, not the PMPI_ C names the bindings call. The C names
-# for C programs are checked by badinput.sh.
+# (callnames.f90, built with the MPI's mpif90): MPI_COMM_SPAWN and MPI_OPEN_PORT (dynamic
+# processes, not supported) and MPI_COMM_RANK before MPI_INIT, not the PMPI_ C names the bindings
+# call. The C names for C programs are checked by badinput.sh.
 flavor=$1
 . "$(dirname "$0")/mpienv.sh" || exit $?
 fc=$(command -v "mpif90.$(echo $flavor | sed 's/ompi/openmpi/')")
@@ -11,8 +11,8 @@ bin=$tmp/callnames
 "$fc" -O1 -o "$bin" "$REVIVE_SRCDIR/tests/mpi/callnames.f90" 2>"$tmp/fc.err" ||
     { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
 fail=0
-for c in "file:MPI_FILE_OPEN is not supported under Revive" \
-         "win:MPI_WIN_CREATE is not supported under Revive" \
+for c in "spawn:MPI_COMM_SPAWN is not supported under Revive" \
+         "port:MPI_OPEN_PORT is not supported under Revive" \
          "early:MPI_COMM_RANK was called before MPI_INIT"; do
     mode=${c%%:*} want=${c#*:}
     (cd "$tmp" && run_revive 1 "$bin" "$mode") >"$tmp/out" 2>&1; rc=$?

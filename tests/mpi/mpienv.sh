@@ -1,7 +1,7 @@
 # Sourced by the tests in tests/mpi: how to launch natively and under Revive from the build
 # tree, with a timeout so that nothing hangs. Expects $flavor (ompi|mpich).
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=${REVIVE_TEST_SINGLE_COPY:-none}
 # Open MPI 4.1's treematch topology component hangs now and then in MPI_Dist_graph_create, natively
 # too (ompi_comm_nextcid on every rank; 5 runs in 8 of 50 creations on 4 ranks here)
 export OMPI_MCA_topo=^treematch

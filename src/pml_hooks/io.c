@@ -1,0 +1,536 @@
+/* MPI-IO under Revive: the entry points that keep a file's state (objs.h) beside its virtual
+ * handle. Every other MPI_File_* call is generated from mpi_iface.def (a handle translation and
+ * the lower half's own call: the data moves at the library's speed).
+ *
+ * Kept per file: the communicator, path and access mode it was opened with, the hints given,
+ * the view (with references to its datatypes), a split collective under way. A snapshot reads
+ * the file pointers, the atomicity and the file's identity; a restart opens the file again and
+ * sets it up as it was (the data itself stays in the file, as BLCR did for open files). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/objs.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct pml_file *pml_files;
+static struct pml_file *files_tail;
+
+static void *xcalloc(size_t n, size_t s)
+{
+    void *p = calloc(n ? n : 1, s);
+    if (!p)
+        pml_fatal("out of memory for the state of an MPI file or window");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        pml_fatal("out of memory for the state of an MPI file or window");
+    return d;
+}
+
+/* ---- hints ---------------------------------------------------------------------------------- */
+static void hints_set(struct pml_hints *h, const char *key, const char *val)
+{
+    for (int i = 0; i < h->n; i++)
+        if (!strcmp(h->kv[i].key, key)) {
+            free(h->kv[i].val);
+            h->kv[i].val = xstrdup(val);
+            return;
+        }
+    if (h->n == h->cap) {
+        int c = h->cap ? h->cap * 2 : 8;
+        struct pml_kvpair *kv = realloc(h->kv, (size_t)c * sizeof *kv);
+        if (!kv)
+            pml_fatal("out of memory for file hints");
+        h->kv = kv;
+        h->cap = c;
+    }
+    h->kv[h->n].key = xstrdup(key);
+    h->kv[h->n].val = xstrdup(val);
+    h->n++;
+}
+
+void pml_hints_add(struct pml_hints *h, uintptr_t real_info)
+{
+    if (real_info == pml_v2r(PML_H(MPI_INFO_NULL)))
+        return;
+    int n = 0;
+    if (pml_L.MPI_Info_get_nkeys((MPI_Info)real_info, &n) != MPI_SUCCESS)
+        return;
+    for (int i = 0; i < n; i++) {
+        char key[MPI_MAX_INFO_KEY + 1];
+        int len = 0, flag = 0;
+        if (pml_L.MPI_Info_get_nthkey((MPI_Info)real_info, i, key) != MPI_SUCCESS ||
+            pml_L.MPI_Info_get_valuelen((MPI_Info)real_info, key, &len, &flag) != MPI_SUCCESS ||
+            !flag)
+            continue;
+        char *val = xcalloc((size_t)len + 1, 1);
+        if (pml_L.MPI_Info_get((MPI_Info)real_info, key, len + 1, val, &flag) == MPI_SUCCESS && flag)
+            hints_set(h, key, val);
+        free(val);
+    }
+}
+
+void pml_hints_free(struct pml_hints *h)
+{
+    for (int i = 0; i < h->n; i++) {
+        free(h->kv[i].key);
+        free(h->kv[i].val);
+    }
+    free(h->kv);
+    memset(h, 0, sizeof *h);
+}
+
+uintptr_t pml_hints_info(const struct pml_hints *h)
+{
+    MPI_Info info = (MPI_Info)pml_v2r(PML_H(MPI_INFO_NULL));
+    if (!h->n || pml_L.MPI_Info_create(&info) != MPI_SUCCESS)
+        return PML_H(info);
+    for (int i = 0; i < h->n; i++)
+        pml_L.MPI_Info_set(info, h->kv[i].key, h->kv[i].val);
+    return PML_H(info);
+}
+
+void pml_hints_info_free(uintptr_t real_info)
+{
+    MPI_Info info = (MPI_Info)real_info;
+    if (real_info != pml_v2r(PML_H(MPI_INFO_NULL)))
+        pml_L.MPI_Info_free(&info);
+}
+
+/* ---- where a file is --------------------------------------------------------------------- */
+/* ROMIO's file system prefixes ("ufs:/path"); any other colon belongs to the name. */
+static const char *strip_prefix(const char *name)
+{
+    static const char *const fs[] = { "ufs", "nfs", "lustre", "pvfs2", "gpfs", "xfs", "panfs",
+                                      "testfs", "daos", "ime", "quobytefs", "gridftp", "piofs",
+                                      "pvfs", "hfs", "sfs", "bg", "bgl", "zoidfs", NULL };
+    const char *c = strchr(name, ':');
+    if (!c)
+        return name;
+    for (int i = 0; fs[i]; i++)
+        if ((size_t)(c - name) == strlen(fs[i]) && !strncmp(name, fs[i], (size_t)(c - name)))
+            return c + 1;
+    return name;
+}
+
+static char *absolute(const char *name)
+{
+    const char *p = strip_prefix(name);
+    char buf[PATH_MAX];
+    if (realpath(p, buf))
+        return xstrdup(buf);
+    if (p[0] == '/' || !getcwd(buf, sizeof buf))
+        return xstrdup(p);
+    size_t n = strlen(buf);
+    snprintf(buf + n, sizeof buf - n, "/%s", p);
+    return xstrdup(buf);
+}
+
+/* ---- open and close ------------------------------------------------------------------------ */
+static void file_link(struct pml_file *f)
+{
+    pml_vh_lock();
+    f->prev = files_tail;
+    f->next = NULL;
+    if (files_tail)
+        files_tail->next = f;
+    else
+        pml_files = f;
+    files_tail = f;
+    pml_vh_unlock();
+}
+
+static void file_unlink(struct pml_file *f)
+{
+    pml_vh_lock();
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        pml_files = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    else
+        files_tail = f->prev;
+    pml_vh_unlock();
+}
+
+static void view_release(struct pml_file *f)
+{
+    if (f->view_set) {
+        pml_vh_unref(f->etype);
+        pml_vh_unref(f->filetype);
+    }
+    f->view_set = 0;
+    f->etype = f->filetype = 0;
+    pml_hints_free(&f->view_hints);
+}
+
+static void file_free(struct pml_file *f)
+{
+    view_release(f);
+    pml_hints_free(&f->open_hints);
+    free(f->path);
+    free(f->abspath);
+    free(f);
+}
+
+int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh)
+{
+    if (!pml_L.MPI_File_open)
+        return pml_not_ready("MPI_File_open");
+    /* a collective on comm: counted there; the file's own collectives get a clock of their own */
+    PML_COLL_ENTER(PML_FID_MPI_File_open, comm, 1);
+    MPI_Comm rc_comm = (MPI_Comm)pml_v2r(PML_H(comm));
+    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info));
+    MPI_File r = (MPI_File)pml_v2r(PML_H(MPI_FILE_NULL));
+    int rc = pml_L.MPI_File_open(rc_comm, filename, amode, rinfo, &r);
+    if (rc == MPI_SUCCESS) {
+        uintptr_t v = pml_new(PML_FILE, PML_H(r));
+        *fh = (MPI_File)v;
+        struct pml_file *f = xcalloc(1, sizeof *f);
+        f->v = v;
+        f->vcomm = PML_H(comm);
+        pml_L.MPI_Comm_size(rc_comm, &f->comm_size);
+        pml_L.MPI_Comm_rank(rc_comm, &f->comm_rank);
+        f->clock = pml_obj_clock_new(c_, f->comm_size, f->comm_rank, 'F');
+        f->path = xstrdup(filename);
+        f->abspath = absolute(filename);
+        f->amode = amode;
+        pml_hints_add(&f->open_hints, PML_H(rinfo));
+        snprintf(f->datarep, sizeof f->datarep, "native");
+        struct pml_vh *h = pml_vh_of(v);
+        if (h)
+            h->info = f;
+        file_link(f);
+        struct pml_rec *R = pml_rec_open(PML_FID_MPI_File_open);
+        pml_rec_handle(R, PML_H(comm));
+        pml_rec_str(R, filename);
+        pml_rec_scalar(R, &amode, sizeof amode);
+        pml_rec_handle(R, PML_H(info));
+        pml_rec_out(R, v);
+        pml_rec_close(R);
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_File_open(MPI_Comm, const char *, int, MPI_Info, MPI_File *) __attribute__((alias("MPI_File_open")));
+
+int MPI_File_close(MPI_File *fh)
+{
+    if (!pml_L.MPI_File_close)
+        return pml_not_ready("MPI_File_close");
+    uintptr_t v = PML_H(*fh);
+    MPI_File r = (MPI_File)pml_v2r(v);
+    struct pml_file *f = pml_file_of(v);
+    PML_COLL_ENTER_C(PML_FID_MPI_File_close, f ? f->clock : NULL, 1);
+    int rc = pml_L.MPI_File_close(&r);
+    if (rc == MPI_SUCCESS) {
+        if (f) {
+            file_unlink(f);
+            pml_vh_of(v)->info = NULL;
+            pml_comm_freed(f->clock);
+            file_free(f);
+        }
+        pml_vh_release(v);
+        *fh = (MPI_File)pml_r2v_predef(PML_H(r));
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_File_close(MPI_File *) __attribute__((alias("MPI_File_close")));
+
+/* ---- views and hints -------------------------------------------------------------------------- */
+int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype,
+                      const char *datarep, MPI_Info info)
+{
+    if (!pml_L.MPI_File_set_view)
+        return pml_not_ready("MPI_File_set_view");
+    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info));
+    struct pml_file *f = pml_file_of(PML_H(fh));
+    PML_COLL_ENTER_C(PML_FID_MPI_File_set_view, f ? f->clock : NULL, 1);
+    int rc = pml_L.MPI_File_set_view((MPI_File)pml_v2r(PML_H(fh)), disp,
+                                     (MPI_Datatype)pml_v2r(PML_H(etype)),
+                                     (MPI_Datatype)pml_v2r(PML_H(filetype)), datarep, rinfo);
+    if (rc == MPI_SUCCESS && f) {
+        pml_vh_ref(PML_H(etype));
+        pml_vh_ref(PML_H(filetype));
+        view_release(f);
+        f->view_set = 1;
+        f->disp = disp;
+        f->etype = PML_H(etype);
+        f->filetype = PML_H(filetype);
+        snprintf(f->datarep, sizeof f->datarep, "%s", datarep ? datarep : "native");
+        pml_hints_add(&f->view_hints, PML_H(rinfo));
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_File_set_view(MPI_File, MPI_Offset, MPI_Datatype, MPI_Datatype, const char *, MPI_Info)
+    __attribute__((alias("MPI_File_set_view")));
+
+/* Named datatypes come back as they are, derived ones as new handles the program frees. */
+static MPI_Datatype type_out(MPI_Datatype r)
+{
+    int ni, na, nd, comb = MPI_COMBINER_NAMED;
+    pml_L.MPI_Type_get_envelope(r, &ni, &na, &nd, &comb);
+    return (MPI_Datatype)(comb == MPI_COMBINER_NAMED ? pml_get(PML_TYPE, PML_H(r))
+                                                     : pml_new(PML_TYPE, PML_H(r)));
+}
+
+int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype,
+                      char *datarep)
+{
+    if (!pml_L.MPI_File_get_view)
+        return pml_not_ready("MPI_File_get_view");
+    PML_GATE_ENTER(PML_FID_MPI_File_get_view);
+    MPI_Datatype re = (MPI_Datatype)pml_v2r(PML_H(MPI_DATATYPE_NULL)), rf = re;
+    int rc = pml_L.MPI_File_get_view((MPI_File)pml_v2r(PML_H(fh)), disp, &re, &rf, datarep);
+    if (rc == MPI_SUCCESS) {
+        *etype = type_out(re);
+        *filetype = type_out(rf);
+    }
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_File_get_view(MPI_File, MPI_Offset *, MPI_Datatype *, MPI_Datatype *, char *)
+    __attribute__((alias("MPI_File_get_view")));
+
+int MPI_File_set_info(MPI_File fh, MPI_Info info)
+{
+    if (!pml_L.MPI_File_set_info)
+        return pml_not_ready("MPI_File_set_info");
+    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info));
+    struct pml_file *f = pml_file_of(PML_H(fh));
+    PML_COLL_ENTER_C(PML_FID_MPI_File_set_info, f ? f->clock : NULL, 1);
+    int rc = pml_L.MPI_File_set_info((MPI_File)pml_v2r(PML_H(fh)), rinfo);
+    if (rc == MPI_SUCCESS && f)
+        pml_hints_add(&f->open_hints, PML_H(rinfo));
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("MPI_File_set_info")));
+
+/* ---- split collectives: the layer knows one is under way (a snapshot completes it) --------- */
+#define SPLIT_BEGIN(NAME, KIND, PARAMS, ARGS)                                                  \
+    int MPI_File_##NAME##_begin PARAMS                                                         \
+    {                                                                                          \
+        if (!pml_L.MPI_File_##NAME##_begin)                                                    \
+            return pml_not_ready("MPI_File_" #NAME "_begin");                                  \
+        struct pml_file *f = pml_file_of(PML_H(fh));                                           \
+        PML_COLL_ENTER_C(PML_FID_MPI_File_##NAME##_begin, f ? f->clock : NULL, 1);             \
+        int rc = pml_L.MPI_File_##NAME##_begin ARGS;                                           \
+        if (rc == MPI_SUCCESS && f) {                                                          \
+            f->split = KIND;                                                                   \
+            f->split_buf = buf;                                                                \
+        }                                                                                      \
+        PML_COLL_LEAVE(1);                                                                     \
+        return rc;                                                                             \
+    }                                                                                          \
+    int PMPI_File_##NAME##_begin PARAMS __attribute__((alias("MPI_File_" #NAME "_begin")));
+#define SPLIT_END(NAME, B)                                                                     \
+    int MPI_File_##NAME##_end(MPI_File fh, B void *buf, MPI_Status *status)                    \
+    {                                                                                          \
+        if (!pml_L.MPI_File_##NAME##_end)                                                      \
+            return pml_not_ready("MPI_File_" #NAME "_end");                                    \
+        struct pml_file *f = pml_file_of(PML_H(fh));                                           \
+        PML_COLL_ENTER_C(PML_FID_MPI_File_##NAME##_end, f ? f->clock : NULL, 1);               \
+        int rc = pml_file_split_end(f, (MPI_File)pml_v2r(PML_H(fh)), buf, status,              \
+                                    (int (*)(MPI_File, void *, MPI_Status *))                  \
+                                        pml_L.MPI_File_##NAME##_end);                          \
+        PML_COLL_LEAVE(1);                                                                     \
+        return rc;                                                                             \
+    }                                                                                          \
+    int PMPI_File_##NAME##_end(MPI_File, B void *, MPI_Status *)                               \
+        __attribute__((alias("MPI_File_" #NAME "_end")));
+
+/* The end of a split collective: the library's, unless a snapshot completed it already (the
+ * status it got is kept for this call). */
+static int pml_file_split_end(struct pml_file *f, MPI_File r, const void *buf, MPI_Status *status,
+                              int (*end)(MPI_File, void *, MPI_Status *))
+{
+    int rc;
+    if (f && f->split_done) {
+        if (status && status != MPI_STATUS_IGNORE)
+            *status = f->split_status;
+        rc = f->split_status.MPI_ERROR == MPI_SUCCESS ? MPI_SUCCESS : f->split_status.MPI_ERROR;
+        f->split_done = 0;
+    } else {
+        rc = end(r, (void *)buf, status);
+    }
+    if (rc == MPI_SUCCESS && f)
+        f->split = 0;
+    return rc;
+}
+
+#define RF(fh) (MPI_File)pml_v2r(PML_H(fh))
+#define RT(t) (MPI_Datatype)pml_v2r(PML_H(t))
+SPLIT_BEGIN(read_at_all, PML_FILE_SPLIT_READ_AT_ALL,
+            (MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype),
+            (RF(fh), offset, buf, count, RT(datatype)))
+SPLIT_BEGIN(write_at_all, PML_FILE_SPLIT_WRITE_AT_ALL,
+            (MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype),
+            (RF(fh), offset, buf, count, RT(datatype)))
+SPLIT_BEGIN(read_all, PML_FILE_SPLIT_READ_ALL,
+            (MPI_File fh, void *buf, int count, MPI_Datatype datatype),
+            (RF(fh), buf, count, RT(datatype)))
+SPLIT_BEGIN(write_all, PML_FILE_SPLIT_WRITE_ALL,
+            (MPI_File fh, const void *buf, int count, MPI_Datatype datatype),
+            (RF(fh), buf, count, RT(datatype)))
+SPLIT_BEGIN(read_ordered, PML_FILE_SPLIT_READ_ORDERED,
+            (MPI_File fh, void *buf, int count, MPI_Datatype datatype),
+            (RF(fh), buf, count, RT(datatype)))
+SPLIT_BEGIN(write_ordered, PML_FILE_SPLIT_WRITE_ORDERED,
+            (MPI_File fh, const void *buf, int count, MPI_Datatype datatype),
+            (RF(fh), buf, count, RT(datatype)))
+SPLIT_END(read_at_all, )
+SPLIT_END(write_at_all, const)
+SPLIT_END(read_all, )
+SPLIT_END(write_all, const)
+SPLIT_END(read_ordered, )
+SPLIT_END(write_ordered, const)
+
+/* ---- user data representations ------------------------------------------------------------- */
+/* The library calls the layer's functions with its own datatypes and, as extra state, the
+ * registration; they call the program's with its datatype and extra state. The registration
+ * lives in the application's memory, so a restart registers the same functions again. */
+struct pml_datarep {
+    MPI_Datarep_conversion_function *read, *write;
+    MPI_Datarep_extent_function *extent;
+    void *extra;
+    char name[MPI_MAX_DATAREP_STRING + 1];
+};
+
+static int datarep_read_t(void *userbuf, MPI_Datatype t, int count, void *filebuf,
+                          MPI_Offset position, void *xs)
+{
+    struct pml_datarep *d = xs;
+    return d->read(userbuf, (MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)), count, filebuf, position,
+                   d->extra);
+}
+
+static int datarep_write_t(void *userbuf, MPI_Datatype t, int count, void *filebuf,
+                           MPI_Offset position, void *xs)
+{
+    struct pml_datarep *d = xs;
+    return d->write(userbuf, (MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)), count, filebuf, position,
+                    d->extra);
+}
+
+static int datarep_extent_t(MPI_Datatype t, MPI_Aint *extent, void *xs)
+{
+    struct pml_datarep *d = xs;
+    return d->extent((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)), extent, d->extra);
+}
+
+static int datarep_register(struct pml_datarep *d)
+{
+    return pml_L.MPI_Register_datarep(d->name, d->read ? datarep_read_t : NULL,
+                                      d->write ? datarep_write_t : NULL,
+                                      d->extent ? datarep_extent_t : NULL, d);
+}
+
+int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *read_fn,
+                         MPI_Datarep_conversion_function *write_fn,
+                         MPI_Datarep_extent_function *extent_fn, void *extra_state)
+{
+    if (!pml_L.MPI_Register_datarep)
+        return pml_not_ready("MPI_Register_datarep");
+    struct pml_datarep *d = xcalloc(1, sizeof *d);
+    d->read = read_fn;
+    d->write = write_fn;
+    d->extent = extent_fn;
+    d->extra = extra_state;
+    snprintf(d->name, sizeof d->name, "%s", datarep ? datarep : "");
+    PML_GATE_ENTER(PML_FID_MPI_Register_datarep);
+    int rc = datarep_register(d);
+    PML_GATE_LEAVE();
+    if (rc != MPI_SUCCESS) {
+        free(d);
+        return rc;
+    }
+    /* the record holds the registration, which the replay registers again */
+    struct pml_rec *R = pml_rec_open(PML_FID_MPI_Register_datarep);
+    pml_rec_str(R, d->name);
+    pml_rec_ptr(R, (const void *)read_fn);
+    pml_rec_ptr(R, (const void *)write_fn);
+    pml_rec_ptr(R, (const void *)extent_fn);
+    pml_rec_ptr(R, d);
+    pml_rec_close(R);
+    return rc;
+}
+int PMPI_Register_datarep(const char *, MPI_Datarep_conversion_function *,
+                          MPI_Datarep_conversion_function *, MPI_Datarep_extent_function *, void *)
+    __attribute__((alias("MPI_Register_datarep")));
+
+/* ---- error handlers: the program's function gets its own file handle --------------------- */
+#define NEH 32
+static MPI_File_errhandler_function *eh_user[NEH];
+#define EH_T(n)                                                                                \
+    static void eh_t##n(MPI_File *f, int *err, ...)                                            \
+    {                                                                                          \
+        MPI_File v = (MPI_File)pml_r2v(PML_FILE, PML_H(*f));                                   \
+        eh_user[0##n](&v, err);                                                                \
+    }
+#define R8(M, b) M(b##0) M(b##1) M(b##2) M(b##3) M(b##4) M(b##5) M(b##6) M(b##7)
+R8(EH_T, ) R8(EH_T, 1) R8(EH_T, 2) R8(EH_T, 3)
+#define EH_A(n) eh_t##n,
+static MPI_File_errhandler_function *const eh_tramps[NEH] = {
+    R8(EH_A, ) R8(EH_A, 1) R8(EH_A, 2) R8(EH_A, 3)
+};
+
+MPI_File_errhandler_function *pml_eh_tramp_file(MPI_File_errhandler_function *fn)
+{
+    if (!fn || pml_fn_in_upper((const void *)fn))
+        return (MPI_File_errhandler_function *)pml_fn_to_lower((const void *)fn);
+    pml_vh_lock();
+    int i;
+    for (i = 0; i < NEH && eh_user[i] && eh_user[i] != fn; i++)
+        ;
+    if (i < NEH)
+        eh_user[i] = fn;
+    pml_vh_unlock();
+    if (i == NEH)
+        pml_fatal("more than %d distinct error handler functions (MPI_File_create_errhandler)", NEH);
+    return eh_tramps[i];
+}
+
+/* ---- C and Fortran handles (functions of the library in both MPIs) ------------------------ */
+static void *lower_fn(void **cache, const char *name)
+{
+    if (!*cache && pml_lower_handle && pml_L.MPI_File_open)
+        *cache = dlsym(pml_lower_handle, name);
+    if (!*cache)
+        pml_not_ready(name + 1); /* name without its P */
+    return *cache;
+}
+
+MPI_Fint MPI_File_c2f(MPI_File file)
+{
+    static void *f;
+    MPI_Fint (*c2f)(MPI_File) = (MPI_Fint(*)(MPI_File))lower_fn(&f, "PMPI_File_c2f");
+    PML_GATE_ENTER(PML_NFUNCS + 1);
+    MPI_Fint i = c2f((MPI_File)pml_v2r(PML_H(file)));
+    PML_GATE_LEAVE();
+    return i;
+}
+
+MPI_File MPI_File_f2c(MPI_Fint file)
+{
+    static void *f;
+    MPI_File (*f2c)(MPI_Fint) = (MPI_File(*)(MPI_Fint))lower_fn(&f, "PMPI_File_f2c");
+    PML_GATE_ENTER(PML_NFUNCS + 1);
+    MPI_File r = f2c(file);
+    PML_GATE_LEAVE();
+    return (MPI_File)pml_r2v(PML_FILE, PML_H(r));
+}
+MPI_Fint PMPI_File_c2f(MPI_File) __attribute__((alias("MPI_File_c2f")));
+MPI_File PMPI_File_f2c(MPI_Fint) __attribute__((alias("MPI_File_f2c")));

@@ -1,0 +1,151 @@
+/* Files (MPI-IO, io.c) and windows (one-sided communication, win.c) under Revive's MPI layer:
+ * the state the layer keeps for each, beside the virtual handle (in struct pml_vh's info), so
+ * that a global snapshot can record them and a restart can make them again.
+ *
+ * A file remembers how it was opened (communicator, path, access mode, the hints given) and
+ * its view (displacement, the application's etype and filetype, data representation, hints);
+ * the file pointers, the atomicity and the file's identity (device, inode, size) are read at a
+ * checkpoint. The datatypes of a view hold a reference to their virtual handles, so that a
+ * restart can set the view again even when the program freed them after MPI_File_set_view.
+ *
+ * A window remembers its kind, communicator, memory (base, size, displacement unit) and, as the
+ * program opens and closes them, its epochs: fence (counted), post/start (the groups as world
+ * ranks), locks held per target and lock_all.
+ *
+ * Collectives on a file or a window are counted on a clock of its own (struct pml_comm, made at
+ * creation and appended to the communicators' list with flag PML_COMM_OBJ): its id is derived
+ * from the creating communicator's id and the number of the creating collective on it, which
+ * every member knows alike, so no extra message is needed. */
+#ifndef PML_HOOKS_OBJS_H
+#define PML_HOOKS_OBJS_H
+
+#include "pml_hooks/ckpt.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- files --------------------------------------------------------------------------------- */
+struct pml_kvpair {
+    char *key, *val;
+};
+
+struct pml_hints {
+    int n, cap;
+    struct pml_kvpair *kv;
+};
+
+#define PML_FILE_SPLIT_READ_ALL 1
+#define PML_FILE_SPLIT_READ_AT_ALL 2
+#define PML_FILE_SPLIT_READ_ORDERED 3
+#define PML_FILE_SPLIT_WRITE_ALL 4
+#define PML_FILE_SPLIT_WRITE_AT_ALL 5
+#define PML_FILE_SPLIT_WRITE_ORDERED 6
+
+struct pml_file {
+    uintptr_t v;                 /* the application's handle */
+    struct pml_comm *clock;      /* its collectives (NULL: a file of one rank) */
+    uintptr_t vcomm;             /* the communicator it was opened on */
+    int comm_size, comm_rank;
+    char *path;                  /* as the program gave it (a ROMIO prefix "ufs:" included) */
+    char *abspath;               /* the file system path, absolute */
+    int amode;
+    struct pml_hints open_hints; /* given at MPI_File_open and MPI_File_set_info */
+    /* the view (MPI_File_set_view); view_set 0: the default view */
+    int view_set;
+    MPI_Offset disp;
+    uintptr_t etype, filetype;   /* the application's (virtual) datatypes, referenced */
+    char datarep[MPI_MAX_DATAREP_STRING + 1];
+    struct pml_hints view_hints;
+    /* a split collective begun and not yet ended (PML_FILE_SPLIT_*), and its buffer */
+    int split;
+    const void *split_buf;
+    int split_done;              /* a snapshot ended it in the library: split_status is its status */
+    MPI_Status split_status;
+    /* read at a checkpoint */
+    MPI_Offset pos, pos_shared;
+    int atomic;
+    int have_shared;             /* the shared file pointer could be read */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns;
+    struct pml_file *next, *prev; /* every open file, in opening order */
+};
+
+extern struct pml_file *pml_files;  /* the list, oldest first */
+
+static inline struct pml_file *pml_file_of(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    return h && h->kind == PML_FILE ? (struct pml_file *)h->info : NULL;
+}
+
+/* ---- windows ------------------------------------------------------------------------------- */
+struct pml_win {
+    uintptr_t v;
+    struct pml_comm *clock;      /* fences and other collectives on it (NULL: one rank) */
+    int flavor;                  /* MPI_WIN_FLAVOR_* */
+    uintptr_t vcomm;
+    int comm_size, comm_rank;
+    void *base;                  /* what the program was given (allocate: the memory) */
+    MPI_Aint size;
+    int disp_unit;
+    /* epochs */
+    uint64_t nfence;             /* fences called */
+    int fence_open;              /* the last fence opened an epoch (no MPI_MODE_NOSUCCEED) */
+    int access_open, exposure_open;
+    int *start_ranks, nstart;    /* MPI_Win_start's group, as ranks of the window */
+    int *post_ranks, npost;      /* MPI_Win_post's group */
+    int start_assert, post_assert;
+    int lock_all;                /* MPI_Win_lock_all held (its assert + 1) */
+    int nlocks;                  /* targets locked with MPI_Win_lock */
+    unsigned char *locks;        /* per target: 0, or the lock type + 1 (and assert bits) */
+    int *lock_asserts;
+    /* memory the library allocated (allocate, shared): after a restart the library's pages lie
+     * at [lib_lo, lib_hi) and are mapped at the program's addresses too, moved bytes below */
+    uintptr_t lib_lo, lib_hi;
+    intptr_t moved;
+    struct pml_win *next, *prev;
+};
+
+extern struct pml_win *pml_wins;
+
+static inline struct pml_win *pml_win_of(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    return h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
+}
+
+static inline struct pml_comm *pml_file_clock(uintptr_t v)
+{
+    struct pml_file *f = pml_file_of(v);
+    return f ? f->clock : NULL;
+}
+
+static inline struct pml_comm *pml_win_clock(uintptr_t v)
+{
+    struct pml_win *w = pml_win_of(v);
+    return w ? w->clock : NULL;
+}
+
+/* The clock of an object made by the collective counted on parent (NULL when the object has one
+ * rank, or the parent is not counted); tag tells files from windows. */
+struct pml_comm *pml_obj_clock_new(const struct pml_comm *parent, int size, int rank, int tag);
+
+/* An address the library gave for a window's memory, as the program knows it (after a restart
+ * the library's memory may lie elsewhere; win_ckpt.c). */
+void *pml_win_addr_out(const struct pml_win *w, void *p);
+
+/* Hints of an MPI_Info (lower half's handle) appended to h (later keys replace earlier ones). */
+void pml_hints_add(struct pml_hints *h, uintptr_t real_info);
+void pml_hints_free(struct pml_hints *h);
+/* An MPI_Info of the lower half holding h (MPI_INFO_NULL's real handle when empty); free it with
+ * pml_hints_info_free. */
+uintptr_t pml_hints_info(const struct pml_hints *h);
+void pml_hints_info_free(uintptr_t real_info);
+
+/* An extra reference to a virtual handle (a datatype a view uses), and its release. */
+void pml_vh_ref(uintptr_t v);
+void pml_vh_unref(uintptr_t v);
+
+#endif

@@ -1,0 +1,600 @@
+/* One-sided communication under Revive: the entry points that keep a window's state (objs.h):
+ * its kind, communicator and memory, and the epochs the program opens and closes (fences,
+ * post/start groups, locks). Put, Get, the accumulates and flushes are generated from
+ * mpi_iface.def: a handle translation and the library's own call, so RMA runs at the speed of
+ * the library's own window (its shared-memory segment, registered memory...).
+ *
+ * Memory: MPI_Alloc_mem is served by the layer from the application's memory (upper half): it
+ * is the program's data and must be in a rank image at the same address. Windows keep the
+ * memory the library gives them (Win_allocate, Win_allocate_shared); objs.h and the snapshot
+ * code say how a snapshot saves it and a restart gives it back at the same addresses. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/objs.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct pml_win *pml_wins;
+static struct pml_win *wins_tail;
+volatile uint32_t pml_epochs_open;
+
+static void *xcalloc(size_t n, size_t s)
+{
+    void *p = calloc(n ? n : 1, s);
+    if (!p)
+        pml_fatal("out of memory for the state of an MPI window");
+    return p;
+}
+
+#define RW(w) ((MPI_Win)pml_v2r(PML_H(w)))
+
+/* ---- memory the program asks MPI for ------------------------------------------------------- */
+int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
+{
+    (void)info;
+    if (!pml_L.MPI_Alloc_mem)
+        return pml_not_ready("MPI_Alloc_mem");
+    void *p = NULL;
+    size_t al = size >= 65536 ? 4096 : 64;
+    if (size < 0 || posix_memalign(&p, al, size > 0 ? (size_t)size : 1) != 0) {
+        /* as the library would: MPI_COMM_WORLD's error handler decides */
+        pml_L.MPI_Comm_call_errhandler((MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD)), MPI_ERR_NO_MEM);
+        return MPI_ERR_NO_MEM;
+    }
+    *(void **)baseptr = p;
+    return MPI_SUCCESS;
+}
+int PMPI_Alloc_mem(MPI_Aint, MPI_Info, void *) __attribute__((alias("MPI_Alloc_mem")));
+
+int MPI_Free_mem(void *base)
+{
+    if (!pml_L.MPI_Free_mem)
+        return pml_not_ready("MPI_Free_mem");
+    free(base);
+    return MPI_SUCCESS;
+}
+int PMPI_Free_mem(void *) __attribute__((alias("MPI_Free_mem")));
+
+/* ---- creation and release -------------------------------------------------------------------- */
+static void win_link(struct pml_win *w)
+{
+    pml_vh_lock();
+    w->prev = wins_tail;
+    w->next = NULL;
+    if (wins_tail)
+        wins_tail->next = w;
+    else
+        pml_wins = w;
+    wins_tail = w;
+    pml_vh_unlock();
+}
+
+static void win_unlink(struct pml_win *w)
+{
+    pml_vh_lock();
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        pml_wins = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        wins_tail = w->prev;
+    pml_vh_unlock();
+}
+
+static uintptr_t win_made(MPI_Win r, int flavor, MPI_Comm comm, void *base, MPI_Aint size,
+                          int disp_unit, const struct pml_comm *parent)
+{
+    uintptr_t v = pml_new(PML_WIN, PML_H(r));
+    struct pml_win *w = xcalloc(1, sizeof *w);
+    w->v = v;
+    w->flavor = flavor;
+    w->vcomm = PML_H(comm);
+    MPI_Comm rc = (MPI_Comm)pml_v2r(PML_H(comm));
+    pml_L.MPI_Comm_size(rc, &w->comm_size);
+    pml_L.MPI_Comm_rank(rc, &w->comm_rank);
+    w->clock = pml_obj_clock_new(parent, w->comm_size, w->comm_rank, 'W');
+    w->base = base;
+    w->size = size;
+    w->disp_unit = disp_unit;
+    w->locks = xcalloc((size_t)w->comm_size, 1);
+    w->lock_asserts = xcalloc((size_t)w->comm_size, sizeof *w->lock_asserts);
+    struct pml_vh *h = pml_vh_of(v);
+    if (h)
+        h->info = w;
+    win_link(w);
+    return v;
+}
+
+static void win_free_state(struct pml_win *w)
+{
+    free(w->locks);
+    free(w->lock_asserts);
+    free(w->start_ranks);
+    free(w->post_ranks);
+    free(w);
+}
+
+int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                   MPI_Win *win)
+{
+    if (!pml_L.MPI_Win_create)
+        return pml_not_ready("MPI_Win_create");
+    PML_COLL_ENTER(PML_FID_MPI_Win_create, comm, 1);
+    MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    int rc = pml_L.MPI_Win_create(base, size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)),
+                                  (MPI_Comm)pml_v2r(PML_H(comm)), &r);
+    if (rc == MPI_SUCCESS) {
+        uintptr_t v = win_made(r, MPI_WIN_FLAVOR_CREATE, comm, base, size, disp_unit, c_);
+        *win = (MPI_Win)v;
+        struct pml_rec *R = pml_rec_open(PML_FID_MPI_Win_create);
+        pml_rec_ptr(R, base);
+        pml_rec_scalar(R, &size, sizeof size);
+        pml_rec_scalar(R, &disp_unit, sizeof disp_unit);
+        pml_rec_handle(R, PML_H(info));
+        pml_rec_handle(R, PML_H(comm));
+        pml_rec_out(R, v);
+        pml_rec_close(R);
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_Win_create(void *, MPI_Aint, int, MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("MPI_Win_create")));
+
+static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                    void *baseptr, MPI_Win *win)
+{
+    const char *name = shared ? "MPI_Win_allocate_shared" : "MPI_Win_allocate";
+    __typeof__(pml_L.MPI_Win_allocate) fn = shared ? pml_L.MPI_Win_allocate_shared : pml_L.MPI_Win_allocate;
+    if (!fn)
+        return pml_not_ready(name);
+    int fid = shared ? PML_FID_MPI_Win_allocate_shared : PML_FID_MPI_Win_allocate;
+    PML_COLL_ENTER(fid, comm, 1);
+    MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    void *base = NULL;
+    int rc = fn(size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)), (MPI_Comm)pml_v2r(PML_H(comm)),
+                &base, &r);
+    if (rc == MPI_SUCCESS) {
+        *(void **)baseptr = base;
+        uintptr_t v = win_made(r, shared ? MPI_WIN_FLAVOR_SHARED : MPI_WIN_FLAVOR_ALLOCATE, comm,
+                               base, size, disp_unit, c_);
+        *win = (MPI_Win)v;
+        struct pml_rec *R = pml_rec_open(fid);
+        pml_rec_scalar(R, &size, sizeof size);
+        pml_rec_scalar(R, &disp_unit, sizeof disp_unit);
+        pml_rec_handle(R, PML_H(info));
+        pml_rec_handle(R, PML_H(comm));
+        pml_rec_ptr(R, base); /* what the program was given, where a restart must put it again */
+        pml_rec_out(R, v);
+        pml_rec_close(R);
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+
+int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
+                     MPI_Win *win)
+{
+    return allocate(0, size, disp_unit, info, comm, baseptr, win);
+}
+int PMPI_Win_allocate(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *) __attribute__((alias("MPI_Win_allocate")));
+
+int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+                            void *baseptr, MPI_Win *win)
+{
+    return allocate(1, size, disp_unit, info, comm, baseptr, win);
+}
+int PMPI_Win_allocate_shared(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *)
+    __attribute__((alias("MPI_Win_allocate_shared")));
+
+int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
+{
+    if (!pml_L.MPI_Win_create_dynamic)
+        return pml_not_ready("MPI_Win_create_dynamic");
+    PML_COLL_ENTER(PML_FID_MPI_Win_create_dynamic, comm, 1);
+    MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    int rc = pml_L.MPI_Win_create_dynamic((MPI_Info)pml_v2r(PML_H(info)),
+                                          (MPI_Comm)pml_v2r(PML_H(comm)), &r);
+    if (rc == MPI_SUCCESS) {
+        uintptr_t v = win_made(r, MPI_WIN_FLAVOR_DYNAMIC, comm, NULL, 0, 1, c_);
+        *win = (MPI_Win)v;
+        struct pml_rec *R = pml_rec_open(PML_FID_MPI_Win_create_dynamic);
+        pml_rec_handle(R, PML_H(info));
+        pml_rec_handle(R, PML_H(comm));
+        pml_rec_out(R, v);
+        pml_rec_close(R);
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_Win_create_dynamic(MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("MPI_Win_create_dynamic")));
+
+int MPI_Win_free(MPI_Win *win)
+{
+    if (!pml_L.MPI_Win_free)
+        return pml_not_ready("MPI_Win_free");
+    uintptr_t v = PML_H(*win);
+    MPI_Win r = RW(*win);
+    struct pml_win *w = pml_win_of(v);
+    PML_COLL_ENTER_C(PML_FID_MPI_Win_free, w ? w->clock : NULL, 1);
+    int rc = pml_L.MPI_Win_free(&r);
+    if (rc == MPI_SUCCESS) {
+        if (w) {
+            win_unlink(w);
+            pml_vh_of(v)->info = NULL;
+            pml_comm_freed(w->clock);
+            win_free_state(w);
+        }
+        pml_vh_release(v);
+        *win = (MPI_Win)pml_r2v_predef(PML_H(r));
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_Win_free(MPI_Win *) __attribute__((alias("MPI_Win_free")));
+
+/* ---- epochs ---------------------------------------------------------------------------------- */
+int MPI_Win_fence(int assert, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_fence)
+        return pml_not_ready("MPI_Win_fence");
+    struct pml_win *w = pml_win_of(PML_H(win));
+    PML_COLL_ENTER_C(PML_FID_MPI_Win_fence, w ? w->clock : NULL, 1);
+    int rc = pml_L.MPI_Win_fence(assert, RW(win));
+    if (rc == MPI_SUCCESS && w) {
+        w->nfence++;
+        w->fence_open = !(assert & MPI_MODE_NOSUCCEED);
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_Win_fence(int, MPI_Win) __attribute__((alias("MPI_Win_fence")));
+
+/* The ranks of a group in the window's communicator (for a restart's MPI_Win_post/start). */
+static int *group_ranks(struct pml_win *w, MPI_Group g, int *n)
+{
+    MPI_Group wg;
+    *n = 0;
+    if (pml_L.MPI_Win_get_group(RW(w->v), &wg) != MPI_SUCCESS)
+        return NULL;
+    int gn = 0;
+    pml_L.MPI_Group_size(g, &gn);
+    int *in = xcalloc((size_t)gn, sizeof *in), *out = xcalloc((size_t)gn, sizeof *out);
+    for (int i = 0; i < gn; i++)
+        in[i] = i;
+    if (pml_L.MPI_Group_translate_ranks(g, gn, in, wg, out) == MPI_SUCCESS)
+        *n = gn;
+    pml_L.MPI_Group_free(&wg);
+    free(in);
+    return out;
+}
+
+/* Post/start epochs hold a snapshot back (clock.c: the rank is not at a safe point while one is
+ * open); when the last one closes during an epoch the agent hears of it. */
+static void epoch_opened(void)
+{
+    __atomic_add_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST);
+}
+
+static void epoch_closed(void)
+{
+    if (__atomic_sub_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST) == 0 &&
+        (pml_ck_flags & PML_CK_PENDING))
+        pml_agent_notify();
+}
+
+static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
+{
+    __typeof__(pml_L.MPI_Win_post) fn = post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start;
+    if (!fn)
+        return pml_not_ready(post ? "MPI_Win_post" : "MPI_Win_start");
+    PML_GATE_ENTER(post ? PML_FID_MPI_Win_post : PML_FID_MPI_Win_start);
+    MPI_Group rg = (MPI_Group)pml_v2r(PML_H(group));
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (w) /* counted before the call: a rank waiting in it is inside the epoch already */
+        epoch_opened();
+    int rc = fn(rg, assert, RW(win));
+    if (w && rc != MPI_SUCCESS)
+        epoch_closed();
+    if (rc == MPI_SUCCESS && w) {
+        int n = 0;
+        int *ranks = group_ranks(w, rg, &n);
+        if (post) {
+            free(w->post_ranks);
+            w->post_ranks = ranks;
+            w->npost = n;
+            w->post_assert = assert;
+            if (w->exposure_open)
+                epoch_closed(); /* erroneous, but counted once */
+            w->exposure_open = 1;
+        } else {
+            free(w->start_ranks);
+            w->start_ranks = ranks;
+            w->nstart = n;
+            w->start_assert = assert;
+            if (w->access_open)
+                epoch_closed();
+            w->access_open = 1;
+        }
+    }
+    PML_GATE_LEAVE();
+    return rc;
+}
+
+int MPI_Win_post(MPI_Group group, int assert, MPI_Win win)
+{
+    return post_start(1, group, assert, win);
+}
+int PMPI_Win_post(MPI_Group, int, MPI_Win) __attribute__((alias("MPI_Win_post")));
+
+int MPI_Win_start(MPI_Group group, int assert, MPI_Win win)
+{
+    return post_start(0, group, assert, win);
+}
+int PMPI_Win_start(MPI_Group, int, MPI_Win) __attribute__((alias("MPI_Win_start")));
+
+int MPI_Win_complete(MPI_Win win)
+{
+    if (!pml_L.MPI_Win_complete)
+        return pml_not_ready("MPI_Win_complete");
+    PML_GATE_ENTER(PML_FID_MPI_Win_complete);
+    int rc = pml_L.MPI_Win_complete(RW(win));
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && w && w->access_open) {
+        w->access_open = 0;
+        epoch_closed();
+    }
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_complete(MPI_Win) __attribute__((alias("MPI_Win_complete")));
+
+static void exposure_done(struct pml_win *w)
+{
+    if (w && w->exposure_open) {
+        w->exposure_open = 0;
+        epoch_closed();
+    }
+}
+
+int MPI_Win_wait(MPI_Win win)
+{
+    if (!pml_L.MPI_Win_wait)
+        return pml_not_ready("MPI_Win_wait");
+    PML_GATE_ENTER(PML_FID_MPI_Win_wait);
+    int rc = pml_L.MPI_Win_wait(RW(win));
+    if (rc == MPI_SUCCESS)
+        exposure_done(pml_win_of(PML_H(win)));
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_wait(MPI_Win) __attribute__((alias("MPI_Win_wait")));
+
+int MPI_Win_test(MPI_Win win, int *flag)
+{
+    if (!pml_L.MPI_Win_test)
+        return pml_not_ready("MPI_Win_test");
+    PML_GATE_ENTER(PML_FID_MPI_Win_test);
+    int rc = pml_L.MPI_Win_test(RW(win), flag);
+    if (rc == MPI_SUCCESS && *flag)
+        exposure_done(pml_win_of(PML_H(win)));
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("MPI_Win_test")));
+
+/* Passive target: the locks held are known (a snapshot completes their operations with a flush
+ * and a restart takes them again); they do not hold a snapshot back. */
+int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_lock)
+        return pml_not_ready("MPI_Win_lock");
+    PML_GATE_ENTER(PML_FID_MPI_Win_lock);
+    int rc = pml_L.MPI_Win_lock(lock_type, rank, assert, RW(win));
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
+        w->nlocks += !w->locks[rank];
+        w->locks[rank] = (unsigned char)(lock_type == MPI_LOCK_EXCLUSIVE ? 2 : 1);
+        w->lock_asserts[rank] = assert;
+    }
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_lock(int, int, int, MPI_Win) __attribute__((alias("MPI_Win_lock")));
+
+int MPI_Win_unlock(int rank, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_unlock)
+        return pml_not_ready("MPI_Win_unlock");
+    PML_GATE_ENTER(PML_FID_MPI_Win_unlock);
+    int rc = pml_L.MPI_Win_unlock(rank, RW(win));
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
+        w->nlocks -= !!w->locks[rank];
+        w->locks[rank] = 0;
+    }
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_unlock(int, MPI_Win) __attribute__((alias("MPI_Win_unlock")));
+
+int MPI_Win_lock_all(int assert, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_lock_all)
+        return pml_not_ready("MPI_Win_lock_all");
+    PML_GATE_ENTER(PML_FID_MPI_Win_lock_all);
+    int rc = pml_L.MPI_Win_lock_all(assert, RW(win));
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && w)
+        w->lock_all = assert + 1;
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_lock_all(int, MPI_Win) __attribute__((alias("MPI_Win_lock_all")));
+
+int MPI_Win_unlock_all(MPI_Win win)
+{
+    if (!pml_L.MPI_Win_unlock_all)
+        return pml_not_ready("MPI_Win_unlock_all");
+    PML_GATE_ENTER(PML_FID_MPI_Win_unlock_all);
+    int rc = pml_L.MPI_Win_unlock_all(RW(win));
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && w)
+        w->lock_all = 0;
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_unlock_all(MPI_Win) __attribute__((alias("MPI_Win_unlock_all")));
+
+/* ---- addresses the library hands out -------------------------------------------------------- */
+/* After a restart the library's window memory may lie elsewhere than where the program saw it
+ * (win_ckpt.c maps the same pages at the program's addresses); the library's addresses are given
+ * back as the program knew them. */
+int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr)
+{
+    if (!pml_L.MPI_Win_shared_query)
+        return pml_not_ready("MPI_Win_shared_query");
+    PML_GATE_ENTER(PML_FID_MPI_Win_shared_query);
+    int rc = pml_L.MPI_Win_shared_query(RW(win), rank, size, disp_unit, baseptr);
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && w)
+        *(void **)baseptr = pml_win_addr_out(w, *(void **)baseptr);
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_shared_query(MPI_Win, int, MPI_Aint *, int *, void *) __attribute__((alias("MPI_Win_shared_query")));
+
+int MPI_Win_get_attr(MPI_Win win, int keyval, void *val, int *flag)
+{
+    if (!pml_L.MPI_Win_get_attr)
+        return pml_not_ready("MPI_Win_get_attr");
+    PML_GATE_ENTER(PML_FID_MPI_Win_get_attr);
+    int rc = pml_L.MPI_Win_get_attr(RW(win), pml_kv_v2r(keyval), val, flag);
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (rc == MPI_SUCCESS && *flag && w && keyval == MPI_WIN_BASE)
+        *(void **)val = pml_win_addr_out(w, *(void **)val);
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_Win_get_attr(MPI_Win, int, void *, int *) __attribute__((alias("MPI_Win_get_attr")));
+
+/* ---- keyvals: the program's callbacks get its window handle and keyval ------------------ */
+static int win_copy_t(MPI_Win old, int kv, void *xs, void *in, void *out, int *flag)
+{
+    (void)kv;
+    struct pml_kvinfo *ki = xs;
+    return ((MPI_Win_copy_attr_function *)ki->copy)((MPI_Win)pml_r2v(PML_WIN, PML_H(old)), ki->vkv,
+                                                    ki->extra, in, out, flag);
+}
+
+static int win_del_t(MPI_Win w, int kv, void *val, void *xs)
+{
+    (void)kv;
+    struct pml_kvinfo *ki = xs;
+    return ((MPI_Win_delete_attr_function *)ki->del)((MPI_Win)pml_r2v(PML_WIN, PML_H(w)), ki->vkv,
+                                                     val, ki->extra);
+}
+
+int MPI_Win_create_keyval(MPI_Win_copy_attr_function *copy, MPI_Win_delete_attr_function *del,
+                          int *keyval, void *extra)
+{
+    if (!pml_L.MPI_Win_create_keyval)
+        return pml_not_ready("MPI_Win_create_keyval");
+    struct pml_kvinfo *ki = xcalloc(1, sizeof *ki);
+    ki->copy = (void *)copy;
+    ki->del = (void *)del;
+    ki->extra = extra;
+    void *lc = copy && !pml_fn_in_upper((const void *)copy) ? (void *)win_copy_t
+                                                             : (void *)pml_fn_to_lower((const void *)copy);
+    void *ld = del && !pml_fn_in_upper((const void *)del) ? (void *)win_del_t
+                                                           : (void *)pml_fn_to_lower((const void *)del);
+    int real = 0;
+    PML_GATE_ENTER(PML_FID_MPI_Win_create_keyval);
+    int rc = pml_L.MPI_Win_create_keyval((MPI_Win_copy_attr_function *)lc,
+                                         (MPI_Win_delete_attr_function *)ld, &real, ki);
+    PML_GATE_LEAVE();
+    if (rc != MPI_SUCCESS) {
+        free(ki);
+        return rc;
+    }
+    ki->vkv = *keyval = pml_kv_new(real, ki);
+    struct pml_rec *R = pml_rec_open(PML_FID_MPI_Win_create_keyval);
+    pml_rec_ptr(R, (const void *)copy);
+    pml_rec_ptr(R, (const void *)del);
+    pml_rec_handle(R, (uintptr_t)(unsigned)*keyval);
+    pml_rec_ptr(R, extra);
+    pml_vh_tab[(uint32_t)*keyval & 0x3ffffff].rec = pml_rec_close(R);
+    return rc;
+}
+int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *, MPI_Win_delete_attr_function *, int *, void *)
+    __attribute__((alias("MPI_Win_create_keyval")));
+
+/* ---- error handlers ----------------------------------------------------------------------- */
+#define NEH 32
+static MPI_Win_errhandler_function *eh_user[NEH];
+#define EH_T(n)                                                                                \
+    static void eh_t##n(MPI_Win *w, int *err, ...)                                             \
+    {                                                                                          \
+        MPI_Win v = (MPI_Win)pml_r2v(PML_WIN, PML_H(*w));                                      \
+        eh_user[0##n](&v, err);                                                                \
+    }
+#define R8(M, b) M(b##0) M(b##1) M(b##2) M(b##3) M(b##4) M(b##5) M(b##6) M(b##7)
+R8(EH_T, ) R8(EH_T, 1) R8(EH_T, 2) R8(EH_T, 3)
+#define EH_A(n) eh_t##n,
+static MPI_Win_errhandler_function *const eh_tramps[NEH] = {
+    R8(EH_A, ) R8(EH_A, 1) R8(EH_A, 2) R8(EH_A, 3)
+};
+
+MPI_Win_errhandler_function *pml_eh_tramp_win(MPI_Win_errhandler_function *fn)
+{
+    if (!fn || pml_fn_in_upper((const void *)fn))
+        return (MPI_Win_errhandler_function *)pml_fn_to_lower((const void *)fn);
+    pml_vh_lock();
+    int i;
+    for (i = 0; i < NEH && eh_user[i] && eh_user[i] != fn; i++)
+        ;
+    if (i < NEH)
+        eh_user[i] = fn;
+    pml_vh_unlock();
+    if (i == NEH)
+        pml_fatal("more than %d distinct error handler functions (MPI_Win_create_errhandler)", NEH);
+    return eh_tramps[i];
+}
+
+/* ---- C and Fortran handles (functions in Open MPI, macros in MPICH) ------------------------ */
+#ifdef PML_OMPI
+static void *lower_fn(void **cache, const char *name)
+{
+    if (!*cache && pml_lower_handle && pml_L.MPI_Win_create)
+        *cache = dlsym(pml_lower_handle, name);
+    if (!*cache)
+        pml_not_ready(name + 1);
+    return *cache;
+}
+
+MPI_Fint MPI_Win_c2f(MPI_Win win)
+{
+    static void *f;
+    MPI_Fint (*c2f)(MPI_Win) = (MPI_Fint(*)(MPI_Win))lower_fn(&f, "PMPI_Win_c2f");
+    PML_GATE_ENTER(PML_NFUNCS + 1);
+    MPI_Fint i = c2f(RW(win));
+    PML_GATE_LEAVE();
+    return i;
+}
+
+MPI_Win MPI_Win_f2c(MPI_Fint win)
+{
+    static void *f;
+    MPI_Win (*f2c)(MPI_Fint) = (MPI_Win(*)(MPI_Fint))lower_fn(&f, "PMPI_Win_f2c");
+    PML_GATE_ENTER(PML_NFUNCS + 1);
+    MPI_Win r = f2c(win);
+    PML_GATE_LEAVE();
+    return (MPI_Win)pml_r2v(PML_WIN, PML_H(r));
+}
+MPI_Fint PMPI_Win_c2f(MPI_Win) __attribute__((alias("MPI_Win_c2f")));
+MPI_Win PMPI_Win_f2c(MPI_Fint) __attribute__((alias("MPI_Win_f2c")));
+#endif
