@@ -133,6 +133,26 @@ static void text_threads(const struct crs_image *img)
     }
 }
 
+static const char *const madv_names[] = { "hugepage", "nohugepage", "dontfork", "dontdump",
+                                         "wipeonfork", "mergeable", "sequential", "random" };
+
+/* " [2048 KiB pages, hugepage, dontfork]" for a region with advice or huge pages, else "". */
+static void region_extras(const struct crs_rec_region *r, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    if (!r->madvise && !r->page_shift)
+        return;
+    n += (size_t)snprintf(out + n, cap - n, " [");
+    if (r->page_shift && r->page_shift < 64)
+        n += (size_t)snprintf(out + n, cap - n, "%llu KiB pages", (unsigned long long)(1ull << r->page_shift) >> 10);
+    for (unsigned b = 0; b < 8 && n < cap; b++)
+        if (r->madvise & (1u << b))
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", n > 2 ? ", " : "", madv_names[b]);
+    if (n < cap)
+        snprintf(out + n, cap - n, "]");
+}
+
 static void text_regions(const struct crs_image *img)
 {
     printf("regions: %zu\n", img->nregions);
@@ -141,9 +161,11 @@ static void text_regions(const struct crs_image *img)
         char prot[5];
         prot_str(r, prot);
         const char *name = crs_image_str(img, r->name);
-        printf("  %016" PRIx64 "-%016" PRIx64 " %s %-11s %10" PRIu64 " stored%s%s\n", r->start,
+        char extras[160];
+        region_extras(r, extras, sizeof(extras));
+        printf("  %016" PRIx64 "-%016" PRIx64 " %s %-11s %10" PRIu64 " stored%s%s%s\n", r->start,
                r->end, prot, kind_name(r->kind), bytes_stored(img, r->start, r->end),
-               *name ? "  " : "", name);
+               *name ? "  " : "", name, extras);
     }
 }
 
@@ -166,8 +188,11 @@ static void text_memfds(const struct crs_image *img)
     printf("memfds: %zu\n", img->nmemfds);
     for (size_t i = 0; i < img->nmemfds; i++) {
         const struct crs_rec_memfd *m = &img->memfds[i];
-        printf("  %zu: \"%s\" size %" PRIu64 " ino %" PRIu64 " seals 0x%" PRIx32 "\n", i,
+        printf("  %zu: \"%s\" size %" PRIu64 " ino %" PRIu64 " seals 0x%" PRIx32, i,
                crs_image_str(img, m->name), m->size, m->ino, m->seals);
+        if (m->page_shift && m->page_shift < 64)
+            printf(" [%llu KiB pages]", (unsigned long long)(1ull << m->page_shift) >> 10);
+        printf("\n");
     }
 }
 
@@ -544,6 +569,18 @@ static void json_region(const struct crs_image *img, const void *rec, size_t i, 
     ji64("file", r->file, o);
     jhex("pgoff", r->pgoff, o);
     ju64("bytes_stored", bytes_stored(img, r->start, r->end), o);
+    if (r->page_shift && r->page_shift < 64)
+        ju64("page_size", 1ull << r->page_shift, o);
+    if (r->madvise) {
+        jkey("madvise", o);
+        printf("[");
+        for (unsigned b = 0, first = 1; b < 8; b++)
+            if (r->madvise & (1u << b)) {
+                printf("%s\"%s\"", first ? "" : ", ", madv_names[b]);
+                first = 0;
+            }
+        printf("]");
+    }
 }
 
 static void json_file(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
@@ -570,6 +607,8 @@ static void json_memfd(const struct crs_image *img, const void *rec, size_t i, s
     ju64("size", m->size, o);
     ju64("ino", m->ino, o);
     ju64("seals", m->seals, o);
+    if (m->page_shift && m->page_shift < 64)
+        ju64("page_size", 1ull << m->page_shift, o);
 }
 
 static void json_fd(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

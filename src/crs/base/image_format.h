@@ -138,6 +138,7 @@ struct crs_rec_process {
 };
 
 #define CRS_PROC_F_RESTORE_PID 0x1u /* the writer asked for the pid to come back */
+#define CRS_PROC_F_THP_DISABLE 0x2u /* version 3: prctl(PR_SET_THP_DISABLE): no transparent huge pages */
 
 /* Registers a thread resumes with: those the x86_64 SysV ABI preserves across
  * a call, plus the stack pointer and the address to jump to. */
@@ -197,8 +198,22 @@ struct crs_rec_region {
     int32_t file;            /* index into FILES (FILE, FILE_SHARED) or MEMFDS (SHMEM); else -1 */
     uint64_t pgoff;          /* file offset of start, in bytes */
     struct crs_strref name;  /* as /proc/self/maps shows it */
-    uint64_t reserved[2];
+    uint32_t madvise;        /* version 3: CRS_MADV_* advice in force (0 in older images) */
+    uint32_t page_shift;     /* version 3: log2 of its page size when it is huge (MAP_HUGETLB,
+                              * 21 or 30), 0 for the image's page size */
+    uint64_t reserved;
 };
+
+/* region.madvise (version 3): what madvise(2) said of the memory */
+#define CRS_MADV_HUGEPAGE 0x1u    /* MADV_HUGEPAGE */
+#define CRS_MADV_NOHUGEPAGE 0x2u  /* MADV_NOHUGEPAGE */
+#define CRS_MADV_DONTFORK 0x4u    /* MADV_DONTFORK */
+#define CRS_MADV_DONTDUMP 0x8u    /* MADV_DONTDUMP */
+#define CRS_MADV_WIPEONFORK 0x10u /* MADV_WIPEONFORK */
+#define CRS_MADV_MERGEABLE 0x20u  /* MADV_MERGEABLE (KSM) */
+#define CRS_MADV_SEQUENTIAL 0x40u /* MADV_SEQUENTIAL */
+#define CRS_MADV_RANDOM 0x80u     /* MADV_RANDOM */
+#define CRS_MADV__ALL 0xffu
 
 #define CRS_CHUNK_ZSTD 1u
 
@@ -228,7 +243,8 @@ struct crs_rec_memfd {
     uint64_t size;           /* file size to recreate */
     uint64_t ino;            /* inode at checkpoint, to match regions and fds */
     uint32_t seals;
-    uint32_t reserved;
+    uint32_t page_shift;     /* version 3: log2 of its huge page size (MFD_HUGETLB, a deleted
+                              * hugetlbfs file, shared MAP_HUGETLB memory), 0 for ordinary pages */
 };
 
 enum crs_fd_kind {

@@ -345,6 +345,9 @@ static int check_process(struct crs_image *img)
     const struct crs_rec_process *p = img->process;
     if (!str_ok(img, p->exe) || !str_ok(img, p->cwd) || !str_ok(img, p->cmdline))
         return fail(img, EBADMSG, "process names point outside STRINGS: " CORRUPT);
+    uint32_t known = CRS_PROC_F_RESTORE_PID | (img->hdr.version >= 3 ? CRS_PROC_F_THP_DISABLE : 0);
+    if (p->flags & ~known)
+        return fail(img, EBADMSG, "process flags 0x%" PRIx32 " are unknown: " CORRUPT, p->flags);
     return 0;
 }
 
@@ -384,6 +387,11 @@ static int check_regions(struct crs_image *img)
             return fail(img, EBADMSG, "region %zu refers to a missing file or memfd: " CORRUPT, i);
         if (!str_ok(img, r->name))
             return fail(img, EBADMSG, "region %zu name points outside STRINGS: " CORRUPT, i);
+        bool v3 = img->hdr.version >= 3;
+        if ((r->madvise & ~CRS_MADV__ALL) || (r->page_shift && r->page_shift != 21 && r->page_shift != 30) ||
+            (!v3 && (r->madvise || r->page_shift)) ||
+            (r->page_shift && ((r->start | r->end) & ((1ull << r->page_shift) - 1))))
+            return fail(img, EBADMSG, "region %zu has unknown advice or page size: " CORRUPT, i);
     }
     return 0;
 }
@@ -447,9 +455,15 @@ static int check_files(struct crs_image *img)
 
 static int check_memfds(struct crs_image *img)
 {
-    for (size_t i = 0; i < img->nmemfds; i++)
-        if (!str_ok(img, img->memfds[i].name))
+    for (size_t i = 0; i < img->nmemfds; i++) {
+        const struct crs_rec_memfd *m = &img->memfds[i];
+        if (!str_ok(img, m->name))
             return fail(img, EBADMSG, "memfd %zu name points outside STRINGS: " CORRUPT, i);
+        if ((m->page_shift && m->page_shift != 21 && m->page_shift != 30) ||
+            (m->page_shift && img->hdr.version < 3) ||
+            (m->page_shift && (m->size & ((1ull << m->page_shift) - 1))))
+            return fail(img, EBADMSG, "memfd %zu has an unknown page size: " CORRUPT, i);
+    }
     return 0;
 }
 

@@ -94,6 +94,7 @@ struct crs_capture {
 /* Each returns 0 or -errno with c->err set to a message for the user. */
 int crs_capture_process(struct crs_capture *c);
 int crs_capture_regions(struct crs_capture *c);
+int crs_capture_smaps(struct crs_capture *c);   /* advice, huge page sizes: after regions */
 int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
 int crs_capture_timers(struct crs_capture *c);
@@ -138,6 +139,11 @@ void crs_inherited_after_restart(void);
 int crs_capture_fobj_index(struct crs_capture *c, uint64_t dev, uint64_t ino, const char *name, uint32_t mode,
                            uint64_t min_size);
 int crs_capture_is_shm_path(const char *path);
+/* Whether a file (as /proc names it, perhaps deleted) of device dev lies on
+ * hugetlbfs: a deleted one is kept as shared memory on huge pages instead. */
+int crs_capture_on_hugetlbfs(const char *path, uint64_t dev);
+/* log2 of the page size of the hugetlbfs file open as fd; 0 elsewhere. */
+uint32_t crs_capture_huge_shift(int fd);
 void crs_capture_fobj_reader(struct crs_capture *c, int i, int fd, uint32_t open_flags);
 int crs_capture_fobj_plan(struct crs_capture *c);
 int crs_capture_fobj_write(struct crs_capture *c, struct crs_image_writer *w, char *bounce, int mem_fd);

@@ -81,15 +81,21 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
             return k;   /* one of them (0), or a failure with its message */
     }
     if (S_ISREG(st->st_mode)) {
-        if (!strncmp(link, "/memfd:", 7)) {
+        size_t len = strlen(link);
+        if (!strncmp(link, "/memfd:", 7) ||
+            (len > 10 && !strcmp(link + len - 10, " (deleted)") && crs_capture_on_hugetlbfs(link, st->st_dev))) {
+            /* a memfd, or a deleted hugetlbfs file: shared memory, as their mappings */
             r->kind = CRS_FD_MEMFD;
             r->memfd = crs_capture_memfd_index(c, st->st_ino, link, (uint64_t)st->st_size);
-            c->memfds[r->memfd].size = (uint64_t)st->st_size;
+            struct crs_rec_memfd *m = &c->memfds[r->memfd];
+            m->size = (uint64_t)st->st_size;
             int seals = fcntl(fd, F_GET_SEALS);
-            c->memfds[r->memfd].seals = seals > 0 ? (uint32_t)seals : 0;
+            m->seals = seals > 0 ? (uint32_t)seals : 0;
+            m->page_shift = crs_capture_huge_shift(fd);
+            if (m->page_shift)   /* hugetlbfs sizes are whole pages */
+                m->size = (m->size + (1ull << m->page_shift) - 1) & ~((1ull << m->page_shift) - 1);
             return 0;
         }
-        size_t len = strlen(link);
         if ((len > 10 && !strcmp(link + len - 10, " (deleted)")) || crs_capture_is_shm_path(link)) {
             /* deleted while open, or in /dev/shm: its bytes go into the image */
             int k = crs_capture_fobj_index(c, st->st_dev, st->st_ino, link, st->st_mode, (uint64_t)st->st_size);

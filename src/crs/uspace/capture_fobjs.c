@@ -11,14 +11,50 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
 
 #define DELETED_SUFFIX " (deleted)"
 
 int crs_capture_is_shm_path(const char *path)
 {
     return !strncmp(path, "/dev/shm/", 9) && path[9];
+}
+
+/* A deleted file of hugetlbfs cannot be saved like others: hugetlbfs takes
+ * no write(2), so it could not be filled again. The folder it was in tells
+ * (the file itself has no path left). */
+int crs_capture_on_hugetlbfs(const char *path, uint64_t dev)
+{
+    char dir[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof dir)
+        return 0;
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    slash[slash == dir] = 0;   /* "/x" -> "/" */
+    struct statfs sf;
+    struct stat st;
+    return statfs(dir, &sf) == 0 && (unsigned long)sf.f_type == HUGETLBFS_MAGIC && stat(dir, &st) == 0 &&
+           (uint64_t)st.st_dev == dev;
+}
+
+uint32_t crs_capture_huge_shift(int fd)
+{
+    struct statfs sf;
+    uint32_t shift = 0;
+    if (fstatfs(fd, &sf) != 0 || (unsigned long)sf.f_type != HUGETLBFS_MAGIC || sf.f_bsize <= 4096)
+        return 0;
+    while ((1ull << shift) < (unsigned long long)sf.f_bsize)
+        shift++;
+    return shift;
 }
 
 int crs_capture_fobj_index(struct crs_capture *c, uint64_t dev, uint64_t ino, const char *name, uint32_t mode,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -48,6 +49,8 @@ int crs_capture_process(struct crs_capture *c)
     umask(um);
     p->umask = um;
     p->personality = (uint32_t)personality(0xffffffff);
+    if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) > 0)
+        p->flags |= CRS_PROC_F_THP_DISABLE;
 
     char *buf = crs_scratch_alloc(c->scratch, 65536);
     if (!buf) {

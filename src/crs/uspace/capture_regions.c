@@ -152,6 +152,13 @@ int crs_capture_regions(struct crs_capture *c)
                               "cannot checkpoint yet; use mmap or memfd instead",
                               name, (unsigned long long)m->start);
             return -ENOTSUP;
+        } else if (m->shared && m->ino != 0 && name[0] == '/' && ends_with(name, " (deleted)") &&
+                   strncmp(name, "/memfd:", 7) && crs_capture_on_hugetlbfs(name, m->dev)) {
+            /* a deleted hugetlbfs file: its bytes go into the image as shared
+             * memory, which comes back as a memfd on huge pages of its size */
+            r->kind = CRS_REGION_SHMEM;
+            r->file = crs_capture_memfd_index(c, m->ino, name, m->pgoff + (m->end - m->start));
+            pages = CRS_PAGES_RESIDENT;
         } else if (m->shared && m->ino != 0 && name[0] == '/' && strncmp(name, "/memfd:", 7) &&
                    strncmp(name, "/dev/zero", 9) && strncmp(name, "/anon_hugepage", 14) &&
                    (ends_with(name, " (deleted)") || crs_capture_is_shm_path(name))) {
@@ -163,6 +170,10 @@ int crs_capture_regions(struct crs_capture *c)
             }
             r->kind = CRS_REGION_FOBJ;
             r->file = k;
+        } else if (!m->shared && !strncmp(name, "/anon_hugepage", 14)) {
+            /* private MAP_HUGETLB memory: anonymous, on huge pages (smaps) */
+            r->kind = CRS_REGION_ANON;
+            pages = CRS_PAGES_PRESENT;
         } else if (m->shared && (m->ino != 0 && (!strncmp(name, "/memfd:", 7) || !strncmp(name, "/dev/zero", 9) ||
                                                   !strncmp(name, "[anon_shmem", 11) ||
                                                   !strncmp(name, "/anon_hugepage", 14)))) {
@@ -221,5 +232,99 @@ int crs_capture_regions(struct crs_capture *c)
             c->nregions++;
         }
     }
+    return 0;
+}
+
+/* Advice and page sizes from /proc/self/smaps ("KernelPageSize:", "VmFlags:"
+ * of each mapping), given to every region piece of that mapping. Read in
+ * pieces: smaps may be tens of megabytes. */
+static const struct { const char *code; uint32_t bit; } vmflags[] = {
+    { "hg", CRS_MADV_HUGEPAGE }, { "nh", CRS_MADV_NOHUGEPAGE }, { "dc", CRS_MADV_DONTFORK },
+    { "dd", CRS_MADV_DONTDUMP }, { "wf", CRS_MADV_WIPEONFORK }, { "mg", CRS_MADV_MERGEABLE },
+    { "sr", CRS_MADV_SEQUENTIAL }, { "rr", CRS_MADV_RANDOM },
+};
+
+static void smaps_line(struct crs_capture *c, const char *line, uint64_t *lo, uint64_t *hi, size_t *k)
+{
+    const char *p = line;
+    uint64_t a, b, v;
+    if (!revive_parse_x64(&p, &a) && *p == '-' && (p++, !revive_parse_x64(&p, &b)) && *p == ' ') {
+        *lo = a;
+        *hi = b;
+        while (*k < c->nregions && c->regions[*k].end <= a)
+            (*k)++;
+        return;
+    }
+    uint32_t shift = 0, madv = 0;
+    int is_page = !strncmp(line, "KernelPageSize:", 15), is_flags = !strncmp(line, "VmFlags:", 8);
+    if (is_page) {
+        p = line + 15;
+        while (*p == ' ')
+            p++;
+        if (revive_parse_u64(&p, &v) || v < 8)
+            return;
+        v *= 1024;
+        while ((1ull << shift) < v)
+            shift++;
+        if (shift <= 12)
+            return;
+    } else if (is_flags) {
+        for (p = line + 8; *p; p++)
+            for (size_t f = 0; f < sizeof vmflags / sizeof vmflags[0]; f++)
+                if (p[0] == vmflags[f].code[0] && p[1] == vmflags[f].code[1] && (p[2] == ' ' || !p[2]) &&
+                    p[-1] == ' ')
+                    madv |= vmflags[f].bit;
+        if (!madv)
+            return;
+    } else {
+        return;
+    }
+    for (size_t i = *k; i < c->nregions && c->regions[i].start < *hi; i++) {
+        struct crs_rec_region *r = &c->regions[i];
+        if (r->start < *lo || r->kind == CRS_REGION_VDSO)
+            continue;
+        if (is_page) {   /* used for ANON and SHMEM; said of file mappings (hugetlbfs) */
+            r->page_shift = shift;
+            if (r->kind == CRS_REGION_SHMEM && r->file >= 0)
+                c->memfds[r->file].page_shift = shift;
+        }
+        if (is_flags)
+            r->madvise = madv;
+    }
+}
+
+int crs_capture_smaps(struct crs_capture *c)
+{
+    size_t cap = 1u << 16;
+    char *buf = crs_scratch_alloc(c->scratch, cap);
+    if (!buf) {
+        crs_capture_error(c, "out of scratch memory for /proc/self/smaps");
+        return -ENOMEM;
+    }
+    int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;   /* no smaps (CONFIG_PROC_PAGE_MONITOR): no advice to keep */
+    uint64_t lo = 0, hi = 0;
+    size_t have = 0, k = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, cap - 1 - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = 0;
+            smaps_line(c, line, &lo, &hi, &k);
+            line = nl + 1;
+        }
+        have = (size_t)(buf + have - line);
+        memmove(buf, line, have);
+        if (have == cap - 1)
+            have = 0;   /* a line longer than the buffer: a path; not ours to read */
+    }
+    close(fd);
     return 0;
 }

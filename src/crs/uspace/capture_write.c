@@ -265,7 +265,12 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         if ((e = strref(c, w, c->inwatch_paths[i], &c->inwatches[i].path)))
             return e;
     for (size_t i = 0; i < c->nregions; i++)
-        if (c->regions[i].kind > CRS_REGION__LAST_V1)
+        if (c->regions[i].kind > CRS_REGION__LAST_V1 || c->regions[i].madvise || c->regions[i].page_shift)
+            crs_iw_require_version(w, 3);
+    if (c->proc.flags & ~CRS_PROC_F_RESTORE_PID)
+        crs_iw_require_version(w, 3);
+    for (size_t i = 0; i < c->nmemfds; i++)
+        if (c->memfds[i].page_shift)
             crs_iw_require_version(w, 3);
     for (size_t i = 0; i < c->nfds; i++)
         if (c->fds[i].kind > CRS_FD__LAST_V1)

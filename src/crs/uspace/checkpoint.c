@@ -142,7 +142,7 @@ static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
     if ((e = crs_capture_process(c)) || (e = crs_capture_signals(c)) || (e = crs_capture_regions(c)) ||
-        (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
+        (e = crs_capture_smaps(c)) || (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
         (e = crs_capture_timers(c)))
         return e;
     c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);
@@ -228,6 +228,26 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     point_exe_back();
 }
 
+/* A forked writer sees the memory as a child does: without the pages of
+ * MADV_DONTFORK regions, with MADV_WIPEONFORK ones zeroed, without the page
+ * tables of shared huge pages (which hide them from mincore), and private
+ * huge pages are copied for the child from the few the machine has free
+ * (the kernel kills the child when there are none). Such a process is
+ * written in place instead. */
+static int fork_sees_all(const struct crs_capture *c)
+{
+    for (size_t i = 0; i < c->nregions; i++) {
+        const struct crs_rec_region *r = &c->regions[i];
+        if ((r->madvise & (CRS_MADV_DONTFORK | CRS_MADV_WIPEONFORK)) || r->page_shift) {
+            revive_log_info("the image is written in place, not by a forked child: the memory at 0x%llx %s",
+                            (unsigned long long)r->start,
+                            r->page_shift ? "is on huge pages" : "is not passed on to a child as it is");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static long raw_fork(void)
 {
     /* No glibc fork: its atfork handlers take locks a parked thread may hold.
@@ -297,7 +317,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     int released = 0;
     if (!e) {
         c->threads[c->nthreads++] = self;
-        if (!o->fork_mode) {
+        if (!o->fork_mode || !fork_sees_all(c)) {
             e = write_image(c, o->fd, &res->image_bytes);
         } else {
             fork_result->status = -EIO;

@@ -189,7 +189,17 @@ long crs_count_maps(void)
 void crs_restore_map_error(struct crs_restore *r, uint64_t start, uint64_t end, int err)
 {
     long limit = crs_max_map_count(), now = crs_count_maps();
-    if (err == ENOMEM && limit > 0 && now >= limit - 8)
+    unsigned shift = 0;
+    for (size_t i = 0; i < r->img->nregions; i++)
+        if (r->img->regions[i].start == start)
+            shift = r->img->regions[i].page_shift;
+    if (shift && (err == ENOMEM || err == EINVAL))
+        crs_restore_error(r, "cannot map 0x%llx-0x%llx on %u KiB huge pages (MAP_HUGETLB, as the process had it): "
+                          "%s; this machine has too few free huge pages of that size: raise vm.nr_hugepages (or "
+                          "/sys/kernel/mm/hugepages/hugepages-%ukB/nr_hugepages) as root",
+                          (unsigned long long)start, (unsigned long long)end, 1u << (shift - 10), strerror(err),
+                          1u << (shift - 10));
+    else if (err == ENOMEM && limit > 0 && now >= limit - 8)
         crs_restore_error(r, "cannot map 0x%llx-0x%llx: this process has %ld memory mappings, as many as "
                           "vm.max_map_count (%ld) allows; raise it as root (sysctl -w vm.max_map_count=N)",
                           (unsigned long long)start, (unsigned long long)end, now, limit);

@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -57,6 +60,8 @@ static void *map_region(struct crs_restore *r, size_t i, uint64_t hint, int writ
         flags |= MAP_PRIVATE | MAP_ANONYMOUS;
         if (g->flags & CRS_REGION_F_GROWSDOWN)   /* kept when moved into place */
             flags |= MAP_GROWSDOWN;
+        if (g->page_shift)   /* MAP_HUGETLB memory, on pages of its size */
+            flags |= MAP_HUGETLB | (int)(g->page_shift << MAP_HUGE_SHIFT);
         p = mmap((void *)hint, len, prot, flags, -1, 0);
     } else {
         flags |= (g->kind == CRS_REGION_FILE ? MAP_PRIVATE : MAP_SHARED);
@@ -82,10 +87,18 @@ static int make_memfds(struct crs_restore *r)
         return -ENOMEM;
     for (size_t i = 0; i < img->nmemfds; i++) {
         const char *name = crs_image_str(img, img->memfds[i].name);
-        int fd = memfd_create(*name ? name : "revive-shared", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        unsigned shift = img->memfds[i].page_shift;   /* on huge pages of that size */
+        unsigned mfd = MFD_CLOEXEC | MFD_ALLOW_SEALING | (shift ? MFD_HUGETLB | (shift << MFD_HUGE_SHIFT) : 0);
+        int fd = memfd_create(*name ? name : "revive-shared", mfd);
         if (fd < 0 || ftruncate(fd, (off_t)img->memfds[i].size) != 0) {
-            crs_restore_error(r, "cannot recreate shared memory object %s: %s", *name ? name : "(anonymous)",
-                              strerror(errno));
+            if (shift)
+                crs_restore_error(r, "cannot recreate shared memory object %s on %u KiB huge pages: %s; give "
+                                  "the machine huge pages (vm.nr_hugepages, or /sys/kernel/mm/hugepages/"
+                                  "hugepages-%ukB/nr_hugepages)", *name ? name : "(anonymous)", 1u << (shift - 10),
+                                  strerror(errno), 1u << (shift - 10));
+            else
+                crs_restore_error(r, "cannot recreate shared memory object %s: %s", *name ? name : "(anonymous)",
+                                  strerror(errno));
             return -ENOMEM;
         }
         int moved = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
@@ -253,6 +266,22 @@ int crs_restore_load(struct crs_restore *r)
             return -ENOMEM;
         }
         r->cur[i] = (uint64_t)p;
+    }
+    /* The advice the memory had, before it is filled (huge pages are
+     * faulted in by the filling). */
+    static const struct { uint32_t bit; int advice; } advice[] = {
+        { CRS_MADV_HUGEPAGE, MADV_HUGEPAGE }, { CRS_MADV_NOHUGEPAGE, MADV_NOHUGEPAGE },
+        { CRS_MADV_DONTFORK, MADV_DONTFORK }, { CRS_MADV_DONTDUMP, MADV_DONTDUMP },
+        { CRS_MADV_WIPEONFORK, MADV_WIPEONFORK }, { CRS_MADV_MERGEABLE, MADV_MERGEABLE },
+        { CRS_MADV_SEQUENTIAL, MADV_SEQUENTIAL }, { CRS_MADV_RANDOM, MADV_RANDOM },
+    };
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        for (size_t a = 0; g->madvise && g->kind != CRS_REGION_VDSO && a < sizeof advice / sizeof advice[0]; a++)
+            if ((g->madvise & advice[a].bit) && madvise((void *)r->cur[i], g->end - g->start, advice[a].advice) != 0 &&
+                advice[a].bit != CRS_MADV_MERGEABLE)   /* KSM may be off: no harm */
+                revive_log_warn("cannot advise 0x%llx-0x%llx again (madvise %d): %s", (unsigned long long)g->start,
+                                (unsigned long long)g->end, advice[a].advice, strerror(errno));
     }
     /* Fill: chunks and regions are both sorted by address. */
     size_t ri = 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -300,6 +301,8 @@ int crs_restore_process_state(struct crs_restore *r)
         return -errno;
     }
     umask((mode_t)p->umask);
+    if (p->flags & CRS_PROC_F_THP_DISABLE)
+        prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
     for (int i = 0; i < 3; i++) {
         struct itimerval it = {
             { p->itimers[i].interval_us / 1000000, p->itimers[i].interval_us % 1000000 },

@@ -1,0 +1,60 @@
+#!/bin/bash
+# State test: huge pages and madvise advice (issue 10, point 8); every
+# flavour. Always: advice (HUGEPAGE, NOHUGEPAGE, DONTFORK, DONTDUMP,
+# WIPEONFORK, RANDOM, SEQUENTIAL) and PR_SET_THP_DISABLE. As root also, on
+# 2 MiB pages: MAP_HUGETLB memory (private and shared), files of a hugetlbfs
+# mounted for the test (mapped shared, mapped private and written, deleted
+# while mapped and open) and a MFD_HUGETLB memfd; the test reserves huge
+# pages for itself (vm.nr_hugepages, put back at the end; one test at a time
+# on this machine holds /tmp/revive-hugepages.lock) and then checks that a
+# restart on a machine without free huge pages is refused in one line naming
+# vm.nr_hugepages, and that the image restarts once they are back.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_hugepages
+export CRT_THP_DISABLE=1
+if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+    # vm.nr_hugepages is the machine's: another copy of this test (another
+    # checkout) must not change it under us
+    exec 9>/tmp/revive-hugepages.lock
+    flock -w 900 9 || { crs_fail "setup: /tmp/revive-hugepages.lock stayed held for 15 minutes"; crs_summary crs_hugepages; }
+    orig=$(cat /proc/sys/vm/nr_hugepages)
+    want=$((orig + 96))
+    crs_at_exit "echo $orig >/proc/sys/vm/nr_hugepages"
+    echo "$want" >/proc/sys/vm/nr_hugepages
+    if [ "$(cat /proc/sys/vm/nr_hugepages)" -ge $((orig + 64)) ]; then
+        export CRT_HUGETLB=1
+        mkdir -p "$WORK/hugetlbfs"
+        if mount -t hugetlbfs -o pagesize=2M,mode=0700 none "$WORK/hugetlbfs" 2>/dev/null; then
+            crs_at_exit "umount -l $WORK/hugetlbfs"
+            export CRT_HUGETLBFS=$WORK/hugetlbfs
+        else
+            crs_note "hugetlbfs cannot be mounted here: its files are not tested"
+        fi
+    else
+        crs_note "only $(cat /proc/sys/vm/nr_hugepages) huge pages could be reserved: MAP_HUGETLB is not tested"
+    fi
+else
+    crs_note "not root: MAP_HUGETLB and hugetlbfs are not tested, only the advice"
+fi
+if bash "$(dirname "$0")/../cr_cycle.sh" crt_hugepages; then
+    crs_pass "every flavour"
+else
+    crs_fail "the flavours above"
+fi
+[ -n "${CRT_HUGETLB:-}" ] || crs_summary crs_hugepages
+
+# an image with MAP_HUGETLB memory, restarted without free huge pages
+crs_good_image crs_hugepages "$CRS_BIN/crt_hugepages"
+echo 0 >/proc/sys/vm/nr_hugepages   # those the hugetlbfs files hold stay, none is free
+crs_tool "$WORK/r1" cr_restart "$GOOD"
+crs_expect_refusal "cr_restart without free huge pages" "$WORK/r1.err" $? nr_hugepages
+echo "$want" >/proc/sys/vm/nr_hugepages
+rm -f ready.*
+st=$(crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$GOOD")
+if [ "$st" = 42 ] && cmp -s "$WORK/ref.after1" "$WORK/r2.out"; then
+    crs_pass "with huge pages reserved again the image restarts"
+else
+    crs_fail "the restart with huge pages reserved again: $(crs_status_text "$st")"
+    crs_show "$WORK/r2.err"
+fi
+crs_summary crs_hugepages
