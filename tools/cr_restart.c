@@ -92,12 +92,32 @@ static int enter_user_pid_namespace(void)
     return write_file("/proc/self/gid_map", map);
 }
 
+/* A process that led its own session without a terminal (setsid,
+ * daemon(3)) leads one again, away from our terminal: a Ctrl-C or hangup
+ * there must not reach it. One that led its own process group (a shell's
+ * job) leads one again; others join ours, as they were in their parent's,
+ * and so does a session leader that had a terminal: ours is the one it
+ * finds again. */
+static int own_session(const struct crs_restart_image *ri)
+{
+    return ri->sid == ri->pid && !ri->had_tty;
+}
+
+static void restore_leadership(const struct crs_restart_image *ri)
+{
+    if (own_session(ri))
+        setsid();
+    else if (ri->pgid == ri->pid || ri->sid == ri->pid)
+        setpgid(0, 0);
+}
+
 /* In the child: becomes the image's process, or reports why not on the
  * report pipe and exits 1. */
 static void __attribute__((noreturn))
 restore_here(const struct crs_component *crs, struct crs_restart_image *ri, int report_fd)
 {
     char err[1024];
+    restore_leadership(ri);
     crs->restart(ri, err, sizeof err);
     ssize_t w = write(report_fd, err, strlen(err));
     (void)w;
@@ -264,12 +284,13 @@ int main(int argc, char **argv)
     close(rep_w);
     crs->restart_close(&ri);
     /* Like a shell waiting for a foreground job: keyboard signals reach the
-     * restored process directly; others sent to us are passed on. */
+     * restored process directly; others sent to us are passed on, but for
+     * the hangup of our terminal when the process has a session of its own. */
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
     for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
-        signal(fwd[i], forward);
+        signal(fwd[i], fwd[i] == SIGHUP && own_session(&ri) ? SIG_IGN : forward);
     size_t got = read_report(report[0], msg, sizeof msg);
     close(report[0]);
     int st;

@@ -70,6 +70,8 @@ struct crs_restart_opts {
 /* An image opened and checked for a restart in this process (restart_open). */
 struct crs_restart_image {
     pid_t pid;              /* the process's pid when the image was taken */
+    pid_t pgid, sid;        /* its process group and session then (as pid sees them) */
+    int had_tty;            /* it had a controlling terminal */
     /* The restarter's own descriptors must be at or above this number: the
      * restart closes every descriptor below it that the image does not
      * hold, and those at or above it in its last step. */

@@ -139,6 +139,7 @@ struct crs_rec_process {
 
 #define CRS_PROC_F_RESTORE_PID 0x1u /* the writer asked for the pid to come back */
 #define CRS_PROC_F_THP_DISABLE 0x2u /* version 3: prctl(PR_SET_THP_DISABLE): no transparent huge pages */
+#define CRS_PROC_F_CTTY 0x4u        /* version 3: the process had a controlling terminal */
 
 /* Registers a thread resumes with: those the x86_64 SysV ABI preserves across
  * a call, plus the stack pointer and the address to jump to. */

@@ -345,7 +345,8 @@ static int check_process(struct crs_image *img)
     const struct crs_rec_process *p = img->process;
     if (!str_ok(img, p->exe) || !str_ok(img, p->cwd) || !str_ok(img, p->cmdline))
         return fail(img, EBADMSG, "process names point outside STRINGS: " CORRUPT);
-    uint32_t known = CRS_PROC_F_RESTORE_PID | (img->hdr.version >= 3 ? CRS_PROC_F_THP_DISABLE : 0);
+    uint32_t known =
+        CRS_PROC_F_RESTORE_PID | (img->hdr.version >= 3 ? CRS_PROC_F_THP_DISABLE | CRS_PROC_F_CTTY : 0);
     if (p->flags & ~known)
         return fail(img, EBADMSG, "process flags 0x%" PRIx32 " are unknown: " CORRUPT, p->flags);
     return 0;

@@ -93,6 +93,7 @@ struct crs_capture {
 
 /* Each returns 0 or -errno with c->err set to a message for the user. */
 int crs_capture_process(struct crs_capture *c);
+int crs_capture_children(struct crs_capture *c);   /* refuses a process with children (or zombies) */
 int crs_capture_regions(struct crs_capture *c);
 int crs_capture_smaps(struct crs_capture *c);   /* advice, huge page sizes: after regions */
 int crs_capture_fds(struct crs_capture *c);

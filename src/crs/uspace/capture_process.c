@@ -96,6 +96,9 @@ int crs_capture_process(struct crs_capture *c)
         }
         memcpy((char *)p + mm[i].off, &v, sizeof v);
     }
+    uint64_t tty;
+    if (!revive_stat_field(buf, 7, &tty) && tty)   /* tty_nr: a restart keeps a daemon off terminals */
+        p->flags |= CRS_PROC_F_CTTY;
     p->brk = (uint64_t)syscall(SYS_brk, 0);
 
     for (int i = 0; i < CRS_RLIMIT_COUNT && i < RLIM_NLIMITS; i++) {

@@ -141,7 +141,8 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
 static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
-    if ((e = crs_capture_process(c)) || (e = crs_capture_signals(c)) || (e = crs_capture_regions(c)) ||
+    if ((e = crs_capture_process(c)) || (e = crs_capture_children(c)) || (e = crs_capture_signals(c)) ||
+        (e = crs_capture_regions(c)) ||
         (e = crs_capture_smaps(c)) || (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
         (e = crs_capture_timers(c)))
         return e;

@@ -72,6 +72,9 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     close(u->img.fd);
     u->img.fd = moved;
     ri->pid = (pid_t)u->img.process->pid;
+    ri->pgid = (pid_t)u->img.process->pgid;
+    ri->sid = (pid_t)u->img.process->sid;
+    ri->had_tty = (u->img.process->flags & CRS_PROC_F_CTTY) != 0;
     ri->own_fd_min = r->work_fd_min;
     ri->impl = u;
     return 0;

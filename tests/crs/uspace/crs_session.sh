@@ -1,0 +1,19 @@
+#!/bin/bash
+# State test: sessions and process groups (issue 10, point 2): a program
+# that leads a session of its own without a terminal (setsid, daemon(3))
+# leads one again after a restart, away from cr_restart's terminal and
+# group; one that leads its own process group leads one again. Every
+# flavour but tty (under script(1) the program already leads the pty's
+# session, with that terminal: it stays in cr_restart's session then, the
+# terminal it finds again).
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_session
+fl="run kill twice nopid rr cont fork stop term compress stdoutfile sigdeath busy"
+for mode in setsid pgrp; do
+    if CRT_SESSION=$mode CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_session; then
+        crs_pass "$mode: every flavour"
+    else
+        crs_fail "$mode: the flavours above"
+    fi
+done
+crs_summary crs_session
