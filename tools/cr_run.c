@@ -1,7 +1,9 @@
 /* cr_run PROG ARGS...: runs PROG in place (same PID) with libcr preloaded, so
  * that cr_checkpoint can take it. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,6 +40,53 @@ static const char *find_libcr(char *buf, size_t len)
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+/* The file execvp would run for name (a path, or searched in PATH), into buf. */
+static const char *resolve(const char *name, char *buf, size_t len)
+{
+    if (strchr(name, '/'))
+        return name;
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        snprintf(buf, len, "%.*s%s%s", (int)n, path, n ? "/" : "", name);
+        if (access(buf, X_OK) == 0)
+            return buf;
+        path += n + (path[n] == ':');
+    }
+    return NULL;
+}
+
+/* A statically linked ELF program (no PT_INTERP: no dynamic loader, so
+ * nothing reads LD_PRELOAD). The dynamic loader itself, run as a program,
+ * has none either but loads what it is given, preloads included. */
+static int is_static_elf(const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (!strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5) || !strncmp(base, "ld64.so", 7))
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;   /* execvp says what is wrong */
+    Elf64_Ehdr eh;
+    int is_static = 0;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) &&
+        eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum < 256) {
+        is_static = 1;
+        for (unsigned i = 0; i < eh.e_phnum && is_static; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+                is_static = 0;   /* unreadable: let it run */
+            else if (ph.p_type == PT_INTERP)
+                is_static = 0;
+        }
+    }
+    close(fd);
+    return is_static;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -54,6 +103,14 @@ int main(int argc, char **argv)
         return 2;
     }
     char buf[PATH_MAX];
+    const char *exe = resolve(argv[first], buf, sizeof buf);
+    if (exe && is_static_elf(exe)) {
+        /* it would run, and every checkpoint would say it does not run under Revive */
+        fprintf(stderr, "cr_run: %s is statically linked: libcr cannot be preloaded into it (only the dynamic "
+                        "loader reads LD_PRELOAD), so it could never be checkpointed; build it dynamically "
+                        "linked (cc without -static; Revive has no static libcr)\n", exe);
+        return 126;
+    }
     const char *lib = find_libcr(buf, sizeof buf);
     if (!lib) {
         fprintf(stderr, "cr_run: cannot find libcr.so.0 (looked beside cr_run and in %s); "
