@@ -72,8 +72,14 @@ int filem_seq_create(const char *jobdir, uint64_t seq, char *err, size_t errlen)
 /* Removes an uncommitted sequence directory: rank images, temporary files,
  * the directory. Refuses (-EEXIST) when snapshot.meta is there. Removes only
  * names the store makes (rank_<r>.img, .NAME.tmp.PID); anything else makes it
- * leave the directory and say so. */
+ * leave the directory and say so. The directory is renamed to a hidden name
+ * first (JOBDIR/.discarded.SEQ.PID.N): its number is free at once even while
+ * a rank of the failed attempt still writes into it; then a late file can keep
+ * the hidden directory until filem_trash_clean. */
 int filem_seq_discard(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+/* Removes the hidden directories filem_seq_discard left (their files the store's
+ * names only). Returns how many are still there. */
+int filem_trash_clean(const char *jobdir);
 
 /* Removes a committed sequence (retention): snapshot.meta first (so it stops
  * being offered at once), then the rest as filem_seq_discard. */

@@ -176,7 +176,56 @@ static int ours(const char *name)
     return 0;
 }
 
-/* Empties and removes a sequence directory (snapshot.meta first when meta). */
+/* Unlinks the names the store makes inside the open directory dfd (named dir in
+ * messages); counts the others in *foreign. 0 or -errno (err says which file). */
+static int empty_dir(int dfd, const char *dir, int *foreign, char *err, size_t errlen)
+{
+    int dfd2 = dup(dfd);
+    DIR *d = dfd2 >= 0 ? fdopendir(dfd2) : NULL;
+    if (!d) {
+        int e = errno;
+        if (dfd2 >= 0)
+            close(dfd2);
+        filem_fmt(err, errlen, "cannot read %s: %s", dir, strerror(e));
+        return -e;
+    }
+    rewinddir(d);
+    int rc = 0;
+    *foreign = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (!ours(de->d_name)) {
+            (*foreign)++;
+            continue;
+        }
+        if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && rc == 0) {
+            rc = -errno;
+            filem_fmt(err, errlen, "cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static void fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+#define TRASH_PREFIX ".discarded."
+
+/* Empties and removes a sequence directory (snapshot.meta first when meta).
+ * A discarded (uncommitted) one is first renamed to a hidden name of the job
+ * directory, so that its number is free and never seen again at once, even
+ * while a rank of the failed attempt still writes its image into it: such a
+ * late file can keep the hidden directory, which filem_trash_clean removes
+ * later (the coordinator calls it when the ranks are done). */
 static int remove_seq(const char *jobdir, uint64_t seq, int allow_meta, char *err, size_t errlen)
 {
     char dir[PATH_MAX];
@@ -213,50 +262,70 @@ static int remove_seq(const char *jobdir, uint64_t seq, int allow_meta, char *er
         }
         fsync(dfd); /* no longer offered, even after a crash */
     }
-    int dfd2 = dup(dfd);
-    DIR *d = dfd2 >= 0 ? fdopendir(dfd2) : NULL;
-    if (!d) {
-        int e = errno;
-        if (dfd2 >= 0)
-            close(dfd2);
+    int foreign = 0;
+    int rc = empty_dir(dfd, dir, &foreign, err, errlen);
+    if (rc < 0) {
         close(dfd);
-        filem_fmt(err, errlen, "cannot read %s: %s", dir, strerror(e));
-        return -e;
-    }
-    int foreign = 0, rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (!ours(de->d_name)) {
-            foreign++;
-            continue;
-        }
-        if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && rc == 0) {
-            rc = -errno;
-            filem_fmt(err, errlen, "cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
-        }
-    }
-    closedir(d);
-    close(dfd);
-    if (rc < 0)
         return rc;
+    }
     if (foreign) {
+        close(dfd);
         filem_fmt(err, errlen, "%s holds %d file(s) Revive did not write; left in place", dir,
                  foreign);
         return -ENOTEMPTY;
     }
-    if (rmdir(dir) < 0 && errno != ENOENT) {
+    const char *gone = dir;
+    char trash[PATH_MAX];
+    static unsigned trash_count;
+    if (!allow_meta &&
+        fmt_path(trash, sizeof trash, "%s/" TRASH_PREFIX "%llu.%d.%u", jobdir,
+                 (unsigned long long)seq, (int)getpid(), trash_count++) == 0 &&
+        rename(dir, trash) == 0) {
+        gone = trash;
+        empty_dir(dfd, trash, &foreign, err, errlen); /* what a late writer added meanwhile */
+    }
+    close(dfd);
+    if (rmdir(gone) < 0 && errno != ENOENT) {
         int e = errno;
+        if (gone == trash) {
+            /* a rank of the failed attempt still writes: the sequence is gone anyway */
+            revive_log_info("%s: left for later (%s)", trash, strerror(e));
+            fsync_dir(jobdir);
+            return 0;
+        }
         filem_fmt(err, errlen, "cannot remove %s: %s", dir, strerror(e));
         return -e;
     }
-    int jfd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (jfd >= 0) {
-        fsync(jfd);
-        close(jfd);
-    }
+    fsync_dir(jobdir);
     return 0;
+}
+
+int filem_trash_clean(const char *jobdir)
+{
+    DIR *d = opendir(jobdir);
+    if (!d)
+        return 0;
+    int left = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) != 0)
+            continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        int foreign = 0;
+        char err[256];
+        if (fstat(fd, &st) == 0 && st.st_uid == geteuid())
+            empty_dir(fd, de->d_name, &foreign, err, sizeof err);
+        close(fd);
+        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            left++;
+    }
+    closedir(d);
+    if (left == 0)
+        fsync_dir(jobdir);
+    return left;
 }
 
 int filem_seq_discard(const char *jobdir, uint64_t seq, char *err, size_t errlen)

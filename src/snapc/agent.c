@@ -55,6 +55,7 @@ static struct {
     uint32_t v_applied;
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
     int aborted;               /* ABORT seen by poll_abort */
+    int rd_consumed;           /* on_frame advanced the reader itself (QUIESCE) */
     struct snapc_seq *tbuf;
     int tcap;
     struct snapc_rank_state last;  /* last STATE sent */
@@ -374,12 +375,11 @@ static void on_targets(const struct snapc_hdr *h, const uint8_t *p)
 
 static void after_restart(void);
 
-static void on_quiesce(const uint8_t *p)
+static void on_quiesce(const struct snapc_quiesce *qp)
 {
     if (!A.in_epoch)
         return;
-    struct snapc_quiesce q;
-    memcpy(&q, p, sizeof q);
+    struct snapc_quiesce q = *qp;
     char err[512] = "";
     int e = A.ops.quiesce ? A.ops.quiesce(A.ops.arg, (int)q.timeout_ms) : 0;
     if (A.aborted) {
@@ -407,6 +407,11 @@ static void on_quiesce(const uint8_t *p)
     memcpy(&d, &st, sizeof d);
     send_frame(SNAPC_MSG_DRAINED, &d, sizeof d, NULL, 0);
 
+    /* an ABORT that came during the drain: do not write into a directory being discarded */
+    if (snapc_agent_poll_abort()) {
+        abort_epoch();
+        return;
+    }
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/rank_%d.img", A.dir, A.world_rank);
     struct snapc_capture_result r;
@@ -477,7 +482,16 @@ static int on_frame(void)
     switch (h->type) {
     case SNAPC_MSG_CKPT: on_ckpt(h, p); break;
     case SNAPC_MSG_TARGETS: on_targets(h, p); break;
-    case SNAPC_MSG_QUIESCE: on_quiesce(p); break;
+    case SNAPC_MSG_QUIESCE: {
+        /* the quiesce runs long (gate, drain, capture): free the reader first, so that
+         * snapc_agent_poll_abort sees an ABORT that comes meanwhile */
+        struct snapc_quiesce q;
+        memcpy(&q, p, sizeof q);
+        snapc_reader_next(&A.rd);
+        A.rd_consumed = 1;
+        on_quiesce(&q);
+        break;
+    }
     case SNAPC_MSG_RESUME: on_resume(p); break;
     case SNAPC_MSG_ABORT:
         if (!A.in_epoch || h->epoch == A.epoch || h->epoch == 0)
@@ -632,7 +646,9 @@ static void *agent_main(void *unused)
                     set_disconnected();
                     break;
                 }
-                snapc_reader_next(&A.rd);
+                if (!A.rd_consumed)
+                    snapc_reader_next(&A.rd);
+                A.rd_consumed = 0;
                 if (atomic_load(&A.fd) != fd)
                     break; /* restarted: a new connection */
             }

@@ -243,8 +243,10 @@ static void act_ckpt(const struct snapc_action *a)
         e = -EIO;
         snapc_fmt(err, sizeof err, "cannot create the sequence directory (fault point snapc-seq-dir)");
     }
-    if (e == 0)
+    if (e == 0) {
+        filem_trash_clean(S.jobdir); /* what late writers of a failed attempt kept */
         e = filem_seq_create(S.jobdir, a->seq, err, sizeof err);
+    }
     if (e < 0) {
         S.seqdir[0] = 0;
         local_fail(e, "%s", err);
@@ -1177,9 +1179,28 @@ static int live_rank_conns(void)
     return n;
 }
 
+/* 1 while pid exists and is not a zombie (a zombie writes nothing). */
+static int alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
 /* After the launcher ended: a rank still connected on this host is a stray. */
 static void kill_strays(void)
 {
+    pid_t killed[64];
+    int nkilled = 0;
     char host[64] = "";
     gethostname(host, sizeof host - 1);
     for (int r = 0; r < S.nrank_conn; r++) {
@@ -1189,10 +1210,20 @@ static void kill_strays(void)
         if (strcmp(S.c[i].host, host) == 0 && S.c[i].pid > 1) {
             revive_log_warn("rank %d (pid %u) outlived the launcher; killed", r, S.c[i].pid);
             kill((pid_t)S.c[i].pid, SIGKILL);
+            killed[nkilled < 64 ? nkilled++ : 63] = (pid_t)S.c[i].pid;
         } else {
             revive_log_warn("rank %d (pid %u on %s) is still connected after the launcher ended",
                             r, S.c[i].pid, S.c[i].host);
         }
+    }
+    /* gone before the coordinator ends (and before it cleans up after them): at most 5 s */
+    for (int t = 0; t < 500 && nkilled > 0; t++) {
+        int left = 0;
+        for (int k = 0; k < nkilled; k++)
+            left += alive(killed[k]);
+        if (!left)
+            break;
+        usleep(10000);
     }
 }
 
@@ -1409,6 +1440,10 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         S.child_done = 1;
     }
     kill_strays();
+    if (S.jobdir_ok && filem_trash_clean(S.jobdir) > 0)
+        revive_log_warn("%s holds hidden directories of failed checkpoints that could not be "
+                        "removed (.discarded.*); remove them by hand",
+                        S.jobdir);
     flush_deferred();
     for (int i = 0; i < S.nc; i++)
         if (S.c[i].kind == C_TOOL) {

@@ -10,17 +10,18 @@ snapc_workdir snapc-agent-restart
 # the new job's coordinator (its launcher just waits; the ranks come from elsewhere)
 ( clean_exec REVIVE_VERBOSE=3 "$COORD" --flavor fake -- sleep 60 ) >"$W/new.out" 2>"$W/new.err" &
 NEW=$!; jobs_started="$jobs_started $NEW"
-t=0; until pgrep -P $NEW >/dev/null || [ $t -gt 100 ]; do sleep 0.05; t=$((t + 1)); done
-sleep 0.2
+# (its child is the "launcher" once it has exec'd sleep with the coordinator's variables)
+wait_for 60 '[ "$(cat /proc/$(pgrep -P $NEW | head -1)/comm 2>/dev/null)" = sleep ]' || fail "the new coordinator did not start"
 tr '\0' '\n' </proc/$(pgrep -P $NEW)/environ | grep '^REVIVE_\(COORD\|JOB_SECRET\|JOB_ID\)=' >"$W/env"
 [ "$(wc -l <"$W/env")" = 3 ] || fail "no coordinator variables: $(cat "$W/env")"
 chmod 600 "$W/env"
 
-REVIVE_CAPTURE_TIMEOUT=3 start_job a 3 --iters 1000000 --sleep-us 300 --restart-env "$W/env"
-expect_rc 1 "the old coordinator's checkpoint" "$CKPT" $JOB && err_has "did not write its image within 3 s"
-sleep 0.5
+REVIVE_CAPTURE_TIMEOUT=8 start_job a 3 --iters 1000000 --sleep-us 300 --restart-env "$W/env"
+expect_rc 1 "the old coordinator's checkpoint" "$CKPT" $JOB && err_has "did not write its image within 8 s"
+wait_for 60 '[ "$(grep -c "resumed as a restarted rank" "$W/a.err")" = 3 ]'
 n=$(grep -c "resumed as a restarted rank" "$W/a.err")
 [ "$n" = 3 ] || { fail "$n of 3 ranks resumed as restarted"; cat "$W/a.err"; }
+wait_for 60 '[ "$(grep -c "connected after a restart" "$W/new.err")" = 3 ]'
 n=$(grep -c "connected after a restart" "$W/new.err")
 [ "$n" = 3 ] || { fail "$n of 3 ranks said HELLO to the new coordinator as restarted"; cat "$W/new.err"; }
 expect_rc 0 "the new coordinator checkpoints the ranks" "$CKPT" $NEW && consistent "$(tail -n1 "$W/cmd.out")" 3

@@ -18,17 +18,19 @@ expect_rc 1 "a dead PID" "$CKPT" $dead && err_has "there is no process $dead"
 # a process that is not an MPI launcher
 sleep 60 & other=$!
 jobs_started="$jobs_started $other"
+wait_exec $other
 expect_rc 1 "a non-launcher" "$CKPT" $other && err_has "(sleep) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr'"
 # a launcher started without -am ft-enable-cr (a program called mpirun)
 ln -s "$(command -v sleep)" "$W/mpirun"
 "$W/mpirun" 60 & plain=$!
 jobs_started="$jobs_started $plain"
+wait_exec $plain
 expect_rc 1 "a launcher without ft-enable-cr" "$CKPT" $plain && err_has "was not started with 'mpirun -am ft-enable-cr'"
 kill $other $plain
 pass "dead PID, non-launcher, launcher without -am ft-enable-cr"
 
 # a job of ours
-start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:1500
+start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:4000
 # another user (nobody) asks: refused, and the job's socket is out of its reach anyway
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     chmod 755 "$W"   # let nobody reach ckpt-mpirun's path only; the socket dir stays 0700
@@ -44,9 +46,10 @@ fi
 # a rank's pid finds the job too
 r=$(pgrep -f -- "--ready $W/a.ready" | tail -1)
 expect_rc 0 "a rank's pid" "$CKPT" $r && consistent "$(tail -n1 "$W/cmd.out")" 4
-# a second request while a checkpoint runs (rank 0's capture takes 1.5 s): refused, or queued
-"$CKPT" $JOB >"$W/first.out" 2>"$W/first.err" & first=$!
-sleep 0.5
+# a second request while a checkpoint runs (rank 0's capture takes 4 s more: the second is
+# made once every rank has drained): refused, or queued
+"$CKPT" --status $JOB >"$W/first.out" 2>"$W/first.err" & first=$!
+wait_for 60 'grep -q "] Drained" "$W/first.err"' || fail "the first request did not reach Drained"
 expect_rc 1 "a second request" "$CKPT" $JOB && err_has "a checkpoint of this job is in progress (sequence 1); try again when it ends"
 "$CKPT" --wait $JOB >"$W/third.out" 2>"$W/third.err" & third=$!
 wait $first || fail "the first request failed: $(cat "$W/first.err")"
@@ -70,9 +73,8 @@ grep -q "refused a connection from .*: wrong job secret" "$W/a.err" || fail "the
 exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; exec 7>&-
 exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; printf 'GET / HTTP/1.0\r\n\r\n' >&7; exec 7>&-
 exec 7<>/dev/tcp/${coord%:*}/${coord#*:}; printf 'RVSC\001\000\001\000\000\000\020\000\000\000\000\000' >&7; exec 7>&-
-sleep 0.3
-grep -q "not a Revive coordination frame" "$W/a.err" || fail "garbage was not refused"
-grep -q "frame of 1048576 bytes is too long" "$W/a.err" || fail "a large frame before HELLO was not refused"
+wait_for 30 'grep -q "not a Revive coordination frame" "$W/a.err"' || fail "garbage was not refused"
+wait_for 30 'grep -q "frame of 1048576 bytes is too long" "$W/a.err"' || fail "a large frame before HELLO was not refused"
 
 expect_rc 0 "a snapshot after the intruders" "$CKPT" $JOB && consistent "$(tail -n1 "$W/cmd.out")" 4
 pass "wrong secret refused"
@@ -80,12 +82,11 @@ kill -TERM $JOB; wait $JOB
 
 # a rank that cannot reach a safe point: no checkpoint after --timeout, the job goes on
 start_job b 3 --iters 1000000 --sleep-us 500 --stall 1:100
-sleep 0.5
 t0=$(date +%s%N)
 expect_rc 1 "a stalled rank" "$CKPT" --timeout 2 $JOB &&
     err_has "no checkpoint: rank 1 is outside MPI (targets not reached within 2 s)"
 t=$(( ($(date +%s%N) - t0) / 1000000 ))
-[ $t -lt 5000 ] || fail "the timeout took $t ms"
+[ $t -lt 30000 ] || fail "the timeout took $t ms (not the 2 s asked)"
 [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "the failed sequence was left behind"
 kill -0 $JOB || fail "the job ended after the timeout"
 kill -TERM $JOB; wait $JOB
@@ -95,13 +96,41 @@ pass "--timeout: no checkpoint, the rank named"
 # MPI_Finalize
 mkdir -p "$W/c.ready"
 ( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$FRANK" --ready "$W/c.ready" \
-    --iters 50 --sleep-us 100 --start-delay 3:3000 --end-sleep 20 --early-finalize 2 ) >"$W/c.out" 2>"$W/c.err" &
+    --iters 50 --sleep-us 100 --start-delay 3:15000 --end-sleep 60 --early-finalize 2 ) >"$W/c.out" 2>"$W/c.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"
-until [ "$(ls "$W/c.ready" | wc -l)" -ge 3 ]; do sleep 0.05; done
+wait_for 60 '[ "$(ls "$W/c.ready" | wc -l)" -ge 3 ]' || fail "the job c did not start"
 expect_rc 1 "a job still starting" "$CKPT" $JOB && err_has "the job is starting: 3 of 4 ranks ready; try again in a moment"
-until [ "$(ls "$W/c.ready" | wc -l)" -ge 4 ]; do sleep 0.05; done
-sleep 1.5  # rank 2 is in MPI_Finalize, the others sleep before theirs
-expect_rc 1 "a rank in MPI_Finalize" "$CKPT" $JOB && err_has "rank 2 has called MPI_Finalize: the job is ending"
+wait_for 60 '[ "$(ls "$W/c.ready" | wc -l)" -ge 4 ]' || fail "rank 3 of job c did not start"
+# rank 2 enters MPI_Finalize after its 50 steps, the others sleep 60 s before theirs: a request
+# before that may still be taken; once rank 2 is there, every request is refused
+for t in $(seq 1 60); do
+    "$CKPT" $JOB >"$W/cmd.out" 2>"$W/cmd.err"; rc=$?
+    grep -qF "rank 2 has called MPI_Finalize: the job is ending" "$W/cmd.err" && [ $rc = 1 ] && break
+    # taken before rank 2 got there, or aborted when it did: ask again
+    [ $rc = 0 ] || grep -q "MPI_Finalize" "$W/cmd.err" || { fail "a rank in MPI_Finalize: status $rc"; cat "$W/cmd.err"; break; }
+    sleep 0.2
+done
+err_has "rank 2 has called MPI_Finalize: the job is ending"
 kill -TERM $JOB; wait $JOB
 pass "requests while starting and after MPI_Finalize"
+
+# the PID of Revive's mpirun while it is still a script (before it execs the coordinator) or
+# of restart-mpi still checking: "still starting"; with --wait, the snapshot once it runs
+mkdir -p "$W/wrap" "$W/d.ready"
+cat >"$W/wrap/mpirun" <<EOS
+#!/bin/bash
+until [ -e "$W/go" ]; do sleep 0.05; done
+exec "$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$FRANK" --ready "$W/d.ready" --iters 1000000 --sleep-us 300
+EOS
+chmod +x "$W/wrap/mpirun"
+( clean_exec REVIVE_VERBOSE=2 "$W/wrap/mpirun" -am ft-enable-cr -np 2 ./app ) >"$W/d.out" 2>"$W/d.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+wait_for 30 '[ "$(cat /proc/$JOB/comm 2>/dev/null)" = mpirun ]' || fail "the stand-in mpirun did not start"
+expect_rc 1 "a Revive mpirun still starting" "$CKPT" $JOB && err_has "job $JOB (mpirun) is still starting: its coordinator is not up yet; try again in a moment, or use --wait"
+"$CKPT" --wait $JOB >"$W/dw.out" 2>"$W/dw.err" & waiter=$!
+touch "$W/go"
+wait $waiter || fail "--wait on a starting job: $(cat "$W/dw.err")"
+[ "$(tail -n1 "$W/dw.out")" = "$W/revive_global_snapshot_$JOB.ckpt/0" ] || fail "--wait on a starting job: $(cat "$W/dw.out")"
+kill -TERM $JOB; wait $JOB
+pass "a Revive mpirun still starting: refused, or waited for with --wait"
 finish

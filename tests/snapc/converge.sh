@@ -30,22 +30,20 @@ for ph in Requested Pending Running Quiesced Drained "Locally Finished" Establis
 done
 # --stop: the ranks stop themselves once the snapshot is committed
 expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
-    sleep 0.3
     ranks=$(for p in $(pgrep -f -- "--ready $W/a.ready"); do [ "$(cat /proc/$p/comm)" = fake_rank ] && echo $p; done)
-    stopped=0
-    for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && stopped=$((stopped + 1)); done
-    [ $stopped = 4 ] || fail "--stop: $stopped of 4 ranks stopped"
+    nstopped() { local p n=0; for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && n=$((n + 1)); done; echo $n; }
+    # the ranks stop themselves once their gates are open (after ckpt-mpirun heard of the commit)
+    wait_for 60 '[ "$(nstopped)" = 4 ]' || fail "--stop: $(nstopped) of 4 ranks stopped"
     # SIGCONT to mpirun's pid (the coordinator) continues them
     kill -CONT $JOB
-    sleep 0.3
-    for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && fail "rank $p still stopped after SIGCONT to mpirun"; done
+    wait_for 60 '[ "$(nstopped)" = 0 ]' || fail "$(nstopped) ranks still stopped after SIGCONT to mpirun"
 }
-sleep 0.3
 expect_rc 0 "snapshot after --stop and SIGCONT" "$CKPT" "$JOB"
 # --term: the job ends after the snapshot; ckpt-mpirun returns after it ended
 expect_rc 0 "--term" "$CKPT" --term "$JOB"
 ref=$(tail -n1 "$W/cmd.out")
-job_gone $JOB 2 || fail "--term: the job still runs after ckpt-mpirun returned"
+# ckpt-mpirun heard once the launcher and the ranks had ended; the coordinator follows at once
+job_gone $JOB 30 || fail "--term: the job still runs 30 s after ckpt-mpirun returned"
 wait $JOB
 st=$?
 [ $st -ne 0 ] || fail "--term: the job's exit status is 0"

@@ -51,8 +51,7 @@ expect_rc 1 "snapc-coord-kill: second" "$CKPT" $JOB && err_has "closed the conne
 wait $JOB
 st=$?
 [ $st = 137 ] || fail "snapc-coord-kill: the coordinator's status $st"
-sleep 1
-no_strays
+wait_no_strays
 check_intact "$jd" snapc-coord-kill
 ls -a "$jd/1" | grep -q "snapshot.meta.tmp" || echo "note: no temporary snapshot.meta left"
 pass "snapc-coord-kill"
@@ -61,7 +60,8 @@ pass "snapc-coord-kill"
 for op in quiesce drain capture; do
     start_job fail-$op 3 --iters 1000000 --sleep-us 300 --fail 1:$op
     expect_rc 1 "rank failure in $op" "$CKPT" $JOB && err_has "no checkpoint: rank 1 could not"
-    [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "$op failure: the sequence is left"
+    [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] &&
+        { fail "$op failure: the sequence is left"; ls -la "$W/revive_global_snapshot_$JOB.ckpt/0"; tail -5 "$W/fail-$op.err"; }
     kill -0 $JOB || fail "$op failure: the job ended"
     kill -TERM $JOB; wait $JOB
 done
@@ -70,10 +70,13 @@ for op in begin seqs targets quiesce drain capture; do
     start_job die-$op 4 --iters 1000000 --sleep-us 300 --die 2:$op
     # (the launcher kills the other ranks at once: the first loss seen may be any rank)
     expect_rc 1 "rank death in $op" "$CKPT" $JOB && err_has "ended during the checkpoint"
-    job_gone $JOB 10 || fail "$op death: the job did not end"
+    job_gone $JOB 60 || fail "$op death: the job did not end"
     wait $JOB
-    [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "$op death: the sequence is left"
-    no_strays
+    [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] &&
+        { fail "$op death: the sequence is left"; ls -la "$W/revive_global_snapshot_$JOB.ckpt/0"; tail -5 "$W/die-$op.err"; }
+    ls -a "$W/revive_global_snapshot_$JOB.ckpt" 2>/dev/null | grep -q '^\.discarded' &&
+        fail "$op death: a hidden discarded directory is left after the job"
+    wait_no_strays
 done
 pass "a rank killed at begin, seqs, targets, quiesce, drain, capture"
 finish

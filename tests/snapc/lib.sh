@@ -69,6 +69,50 @@ no_strays() {
     fi
 }
 
+# wait_no_strays [SECONDS]: waits (default 20 s) until no fake rank or launcher of this work
+# folder is left (they end after their coordinator or launcher, later under load), then no_strays.
+wait_no_strays() {
+    local t=0 max=$(( ${1:-20} * 20 ))
+    while pgrep -f -- "--ready $W/" >/dev/null && [ $t -lt $max ]; do sleep 0.05; t=$((t + 1)); done
+    no_strays
+}
+
+# wait_for SECONDS CONDITION: evaluates the shell CONDITION every 50 ms until it holds (0) or
+# SECONDS have passed (1). Tests wait for what they need, never a fixed time: CI runs at load 25.
+wait_for() {
+    local t=0 max=$(( $1 * 20 ))
+    until eval "$2"; do
+        sleep 0.05; t=$((t + 1)); [ $t -ge $max ] && return 1
+    done
+    return 0
+}
+# wait_exec PID: waits until the background job PID (just started with &) runs its program,
+# not the forked shell any more: $! is known before the exec, and under load that takes long.
+wait_exec() {
+    local sh
+    sh=$(readlink /proc/$$/exe)
+    wait_for 60 '[ "$(readlink /proc/$1/exe 2>/dev/null)" != "$sh" ]'
+}
+# committed JOBDIR: how many sequences have a snapshot.meta; newest_committed JOBDIR: the largest
+# such sequence (-1 when none).
+committed() { ls -d "$1"/*/snapshot.meta 2>/dev/null | wc -l; }
+newest_committed() {
+    local n
+    n=$(ls -d "$1"/*/snapshot.meta 2>/dev/null | sed 's,.*/\([0-9]*\)/snapshot.meta$,\1,' | sort -n | tail -1)
+    echo "${n:--1}"
+}
+# consistent_committed JOBDIR N: every committed sequence is a consistent cut (each one held
+# with a shared lock while it is read, so that retention leaves it alone meanwhile).
+consistent_committed() {
+    local s
+    for s in $(ls "$1" | grep '^[0-9]*$'); do
+        exec 9<"$1/$s" 2>/dev/null || continue
+        flock -s 9
+        [ -f "$1/$s/snapshot.meta" ] && consistent "$1/$s" "$2"
+        exec 9<&-
+    done
+}
+
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # pass WHAT: "ok: WHAT" unless a check failed since the last pass
 passed_fails=0

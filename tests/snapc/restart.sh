@@ -19,7 +19,6 @@ sort "$W/native.out" >"$W/native.sorted"
 
 # checkpoint with --term, then restart: the same answer
 start_job a 4 $opts
-sleep 0.4
 expect_rc 0 "--term" "$CKPT" --term $JOB
 ref=$(tail -n1 "$W/cmd.out")
 wait $JOB
@@ -43,7 +42,8 @@ for g in $(seq 1 10); do
     "$RESTART" "$gen_ref" >"$W/g$g.out" 2>"$W/g$g.err" &
     rp=$!
     jobs_started="$jobs_started $rp"
-    sleep 0.2
+    # (restart-mpi checks the snapshot before it becomes the coordinator: --wait waits for that)
+    wait_exec $rp
     if ! expect_rc 0 "generation $g: checkpoint" "$CKPT" --wait --term $rp; then
         wait $rp; cat "$W/g$g.err"; break
     fi
@@ -76,7 +76,7 @@ mkdir "$W/bin"; cp "$FRANK" "$W/bin/fake_rank"
 ( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$W/bin/fake_rank" --iters 1000000 \
     --sleep-us 300 --ready "$W/b.ready" ) >"$W/b.out" 2>"$W/b.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"; mkdir -p "$W/b.ready"
-until [ "$(ls "$W/b.ready" | wc -l)" -ge 2 ]; do sleep 0.05; done
+wait_for 60 '[ "$(ls "$W/b.ready" | wc -l)" -ge 2 ]' || fail "the job of a copied binary did not start"
 expect_rc 0 "a job of a copied binary" "$CKPT" --term $JOB
 bref=$(tail -n1 "$W/cmd.out"); wait $JOB
 touch -d '2001-01-01' "$W/bin/fake_rank"

@@ -210,6 +210,26 @@ static void test_sequences(void)
     make_seq(job, 2, 1, 0);
     CHECK_EQ(filem_seq_discard(job, 2, err, sizeof err), 0);
     CHECK(!exists("%s/2", job));
+    /* a rank of the failed attempt still writing (its directory open): the number is free at
+     * once, the late file keeps a hidden directory until filem_trash_clean */
+    make_seq(job, 4, 1, 0);
+    filem_fmt(p, sizeof p, "%s/4", job);
+    int late = open(p, O_RDONLY | O_DIRECTORY);
+    CHECK(late >= 0);
+    CHECK_EQ(filem_seq_discard(job, 4, err, sizeof err), 0);
+    CHECK(!exists("%s/4", job));
+    int lf = openat(late, ".rank_1.img.tmp.77", O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHECK(lf < 0); /* the directory is gone: the late writer cannot add to it */
+    CHECK_EQ(filem_next_seq(job, &next, err, sizeof err), 0);
+    CHECK_EQ(next, 2); /* 0 and 1 are there; the hidden one is no sequence */
+    /* a late file that came between the emptying and the rmdir kept the hidden directory */
+    sh("mkdir -m 700 %s/.discarded.4.1.0 && touch %s/.discarded.4.1.0/rank_0.img", job, job);
+    CHECK_EQ(filem_trash_clean(job), 0);
+    CHECK(!exists("%s/.discarded.4.1.0", job));
+    sh("mkdir -m 700 %s/.discarded.5.1.0 && touch %s/.discarded.5.1.0/notes.txt", job, job);
+    CHECK_EQ(filem_trash_clean(job), 1); /* a file Revive did not write stays */
+    sh("rm -r %s/.discarded.5.1.0", job);
+    close(late);
     /* a file Revive did not write stays, and is named */
     make_seq(job, 3, 1, 0);
     sh("echo mine > %s/3/notes.txt", job);

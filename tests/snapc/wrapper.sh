@@ -33,19 +33,22 @@ mkdir -m 700 "$W/snaps" "$W/r.ready"
     --ckpt-dir-of-the-app ) \
     >"$W/r.out" 2>"$W/r.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"
-t=0; until [ "$(ls "$W/r.ready" | wc -l)" -ge 3 ] || [ $t -gt 200 ]; do sleep 0.05; t=$((t + 1)); done
-[ $t -gt 200 ] && { fail "the job did not start"; cat "$W/r.err"; }
+wait_for 120 '[ "$(ls "$W/r.ready" | wc -l)" -ge 3 ]' || { fail "the job did not start"; cat "$W/r.err"; }
 [ "$(cat /proc/$JOB/comm)" = revive-coord ] || fail "the wrapper's pid runs $(cat /proc/$JOB/comm)"
 expect_rc 0 "ckpt-mpirun on the wrapper's pid" "$CKPT" --wait $JOB
 ref=$(tail -n1 "$W/cmd.out")
 case $ref in "$W/snaps/revive_global_snapshot_$JOB.ckpt/"*) ;; *) fail "--ckpt-dir: $ref" ;; esac
-sleep 3.3
 jd=$W/snaps/revive_global_snapshot_$JOB.ckpt
-n=$(ls -d "$jd"/*/snapshot.meta 2>/dev/null | wc -l)
-[ "$n" = 2 ] || fail "--ckpt-interval 1 --ckpt-keep=2: $n committed sequences"
-last=$(ls "$jd" | grep '^[0-9]*$' | sort -n | tail -1)
-[ "$last" -ge 3 ] || fail "--ckpt-interval 1: only $((last + 1)) snapshots"
-m=$jd/$last/snapshot.meta
+wait_for 120 '[ "$(newest_committed "$jd")" -ge 3 ]' ||
+    fail "--ckpt-interval 1: only $(( $(newest_committed "$jd") + 1 )) snapshots in 120 s"
+# (3 for a moment between a commit and its retention)
+wait_for 60 '[ "$(committed "$jd")" = 2 ]' || fail "--ckpt-interval 1 --ckpt-keep=2: $(committed "$jd") committed sequences"
+# read under a shared lock: retention leaves it alone meanwhile
+last=$(newest_committed "$jd")
+exec 9<"$jd/$last" && flock -s 9
+m=$W/last.meta
+cp "$jd/$last/snapshot.meta" "$m" || fail "sequence $last went away"
+exec 9<&-
 grep -qx "launcher.arg.0 -np" "$m" && grep -qx "launcher.progs 2" "$m" && grep -qx "launcher.path $W/mpirun.openmpi" "$m" &&
     grep -qx "launcher.flavor ompi" "$m" || { fail "the metadata's launcher"; grep launcher "$m"; }
 grep -Eq "^launcher.arg.[0-9]+ (--ckpt-(interval|keep(=.*)?|dir)|-am|ft-enable-cr|orte_fork_agent)$" "$m" &&

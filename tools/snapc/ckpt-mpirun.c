@@ -107,8 +107,37 @@ static const char *user_name(uid_t uid)
     return pw ? pw->pw_name : "?";
 }
 
-/* Finds the coordinator's socket for PID: walks up from PID. */
-static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owner)
+/* 1 when p is a job of Revive that has not started its coordinator yet: Revive's mpirun
+ * wrapper with -am ft-enable-cr still choosing the MPI (a shell script until it execs
+ * revive-coord, keeping its pid), or restart-mpi still checking the snapshot (it execs
+ * revive-coord too). */
+static int starting_job(pid_t p)
+{
+    char comm[64];
+    comm_of(p, comm, sizeof comm);
+    if (strcmp(comm, "restart-mpi") == 0 || strcmp(comm, "revive-coord") == 0)
+        return 1;
+    if (!is_launcher_name(comm))
+        return 0;
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)p);
+    int n = read_small(path, buf, sizeof buf);
+    if (n <= 0)
+        return 0;
+    int am = 0;
+    for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
+        if (am && strstr(a, "ft-enable-cr"))
+            return 1;
+        am = strcmp(a, "-am") == 0 || strcmp(a, "--am") == 0;
+    }
+    return 0;
+}
+
+/* Finds the coordinator's socket for PID: walks up from PID. Returns the
+ * coordinator's pid, or 0 when PID belongs to a Revive job that is still
+ * starting (*why says so); any other failure ends the program with a message. */
+static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owner, char *why,
+                              size_t whylen)
 {
     char path[64];
     struct stat st;
@@ -122,6 +151,7 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
     char dir[PATH_MAX];
     snapc_socket_dir(dir, sizeof dir, (unsigned)st.st_uid);
     int launcher_seen = 0;
+    pid_t starting = 0;
     char first[64] = "?";
     comm_of(pid, first, sizeof first);
     for (pid_t p = pid; p > 1;) {
@@ -131,12 +161,26 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
         char name[64];
         comm_of(p, name, sizeof name);
         launcher_seen |= is_launcher_name(name);
+        if (!starting && starting_job(p))
+            starting = p;
         p = parent_of(p);
     }
-    if (strcmp(first, "revive-coord") == 0)
-        die("process %d is a Revive job coordinator, but its socket is not in %s (started with "
-            "another REVIVE_SOCKET_DIR?)",
-            (int)pid, dir);
+    if (starting) {
+        char name[64];
+        comm_of(starting, name, sizeof name);
+        if (strcmp(name, "revive-coord") == 0)
+            snapc_fmt(why, whylen,
+                      "the coordinator %d has no socket in %s: it is still starting (try again "
+                      "in a moment, or use --wait), or it was started with another "
+                      "REVIVE_SOCKET_DIR",
+                      (int)starting, dir);
+        else
+            snapc_fmt(why, whylen,
+                      "job %d (%s) is still starting: its coordinator is not up yet; try again "
+                      "in a moment, or use --wait",
+                      (int)starting, name);
+        return 0;
+    }
     if (is_launcher_name(first) || launcher_seen)
         die("process %d (%s) belongs to an MPI job that was not started with "
             "'mpirun -am ft-enable-cr': Revive cannot checkpoint it; start the job with Revive's "
@@ -265,7 +309,17 @@ int main(int argc, char **argv)
 
     char sock[PATH_MAX];
     uid_t owner;
-    pid_t coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner);
+    char why[512];
+    pid_t coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why);
+    /* --wait: a job still starting (its mpirun still a script) is waited for, up to 120 s */
+    for (int64_t until = snapc_mono_ms() + 120000; coord == 0;) {
+        if (!(flags & SNAPC_TOOL_WAIT))
+            die("%s", why);
+        if (snapc_mono_ms() > until)
+            die("%s (waited 120 s)", why);
+        usleep(50000);
+        coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why);
+    }
     check_dir(sock, owner);
     int fd = connect_unix(sock, coord, owner);
     struct snapc_tool_ckpt req = {.flags = flags, .timeout_s = (uint32_t)timeout};
