@@ -56,6 +56,7 @@ static struct {
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
     int aborted;               /* ABORT seen by poll_abort */
     int rd_consumed;           /* on_frame advanced the reader itself (QUIESCE) */
+    int in_drain;              /* snapc_agent_poll_abort answers 0 meanwhile */
     struct snapc_seq *tbuf;
     int tcap;
     struct snapc_rank_state last;  /* last STATE sent */
@@ -394,7 +395,12 @@ static void on_quiesce(const struct snapc_quiesce *qp)
 
     struct snapc_drain_stats st;
     memset(&st, 0, sizeof st);
+    /* Not during the drain: it runs collectives on the layer's private communicator, and a
+     * rank that left them halfway would mismatch every later drain. The ABORT waits in the
+     * reader until the drain has ended (it is then seen before the capture). */
+    A.in_drain = 1;
     e = A.ops.drain ? A.ops.drain(A.ops.arg, &st, err, sizeof err) : 0;
+    A.in_drain = 0;
     if (A.aborted) {
         abort_epoch();
         return;
@@ -509,6 +515,8 @@ int snapc_agent_poll_abort(void)
 {
     if (A.aborted)
         return 1;
+    if (A.in_drain)
+        return 0;
     int fd = atomic_load(&A.fd);
     if (fd < 0 || !snapc_agent_is_agent_thread())
         return 0;

@@ -146,7 +146,10 @@ int  snapc_agent_is_agent_thread(void);
  * for the other ranks (the drain's collectives on the private world): 1 when
  * the coordinator has aborted the epoch meanwhile (another rank failed or
  * died), so the op should give up at once (return -ECANCELED; the agent then
- * calls ops->abort). Reads the connection without blocking. 0 otherwise. */
+ * calls ops->abort). Reads the connection without blocking. 0 otherwise.
+ * During ops->drain it answers 0 for now: a rank that leaves the drain's
+ * collectives halfway would mismatch every later drain (the ABORT is acted on
+ * once the drain has ended, before the capture). */
 int  snapc_agent_poll_abort(void);
 
 /* Exported by the rank (Revive's MPI layer; tests/snapc/fake_rank) for libmpix_ckpt
