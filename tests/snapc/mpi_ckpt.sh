@@ -8,6 +8,7 @@ flavor=$1
 . "$(dirname "$0")/lib.sh"
 . "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
 snapc_workdir snapc-mpi-$flavor
+cleanup='rm -rf "$tmp"'   # mpienv.sh's folder (its EXIT trap was replaced by snapc_workdir's)
 bin=$B/tests/snapc/mpi_loop-$flavor
 [ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
 nm -D "$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" 2>/dev/null | grep -q " T revive_mpix_checkpoint" ||
@@ -16,44 +17,57 @@ export REVIVE_COORD_BIN=$COORD
 np=2
 case $flavor in ompi) iters=${SNAPC_MPI_ITERS:-150000} ;; *) iters=${SNAPC_MPI_ITERS:-40000} ;; esac
 
-timeout -k 5 120 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
+timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
 
-# run_job NAME ARGS...: the job under Revive in the background; JOB = mpirun's pid
+# run_job NAME ARGS...: the job under Revive in the background; JOB = mpirun's pid (Revive's
+# wrapper, a script until it execs the coordinator with the same pid)
 run_job() {
     local name=$1; shift
     ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" "$@" ) \
         >"$W/$name.out" 2>"$W/$name.err" &
     JOB=$!; jobs_started="$jobs_started $JOB"
+    wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
+        fail "the job $name did not start Revive's mpirun"
 }
 # ckpt NAME ARGS...: ckpt-mpirun --wait (the job may still be starting)
-ckpt() { expect_rc 0 "$1" timeout 200 "$CKPT" --wait "${@:2}"; }
+ckpt() { expect_rc 0 "$1" timeout 300 "$CKPT" --wait "${@:2}"; }
+# the jobs hold halfway until the test lets them finish (mpi_loop's "hold FILE"): the snapshots
+# are taken while they surely run, whatever the load
 
-run_job a $iters
-sleep 1
+run_job a $iters hold "$W/a.go"
 for i in 0 1 2; do
-    if ckpt "snapshot $i" $JOB; then
+    pid=$JOB
+    if [ $i = 1 ]; then
+        # the real launcher under Revive's mpirun (mpirun.openmpi, Hydra's mpiexec) finds the job too
+        wait_for 120 '[ -n "$(pgrep -P $JOB)" ]' || fail "no launcher under the coordinator"
+        pid=$(pgrep -P $JOB | head -1)
+    fi
+    if ckpt "snapshot $i (pid $pid: $(cat /proc/$pid/comm 2>/dev/null))" $pid; then
         ref=$(tail -n1 "$W/cmd.out")
         expect_rc 0 "ckpt-info --verify $i" "$INFO" --verify "$ref"
     elif grep -q "not available yet" "$W/cmd.err"; then
         echo "SKIP: the MPI layer cannot capture a rank yet"; kill -TERM $JOB; wait $JOB; exit 77
+    else
+        tail -3 "$W/a.err"
     fi
 done
+touch "$W/a.go"
 wait $JOB; st=$?
 [ $st = 0 ] || fail "the job's status $st after the snapshots"
 cmp -s "$W/native.out" "$W/a.out" || { fail "result after snapshots differs"; cat "$W/native.out" "$W/a.out"; }
-pass "$flavor: 3 snapshots while running, the native result"
+pass "$flavor: 3 snapshots while running (by mpirun's pid and by the real launcher's), the native result"
 
-run_job b $iters
-sleep 1
+run_job b $iters hold "$W/b.go"
 if ckpt "--term" --term $JOB; then
     tref=$(tail -n1 "$W/cmd.out")
-    kill -0 $JOB 2>/dev/null && fail "--term: mpirun still runs"
+    job_gone $JOB 60 || fail "--term: mpirun still runs 60 s after ckpt-mpirun returned"
     wait $JOB
-    pgrep -f -- "$bin" >/dev/null && fail "--term: ranks left: $(pgrep -f -- "$bin")"
+    wait_for 60 '! pgrep -f -- "$bin .*$W/b.go" >/dev/null' || fail "--term: ranks left: $(pgrep -f -- "$bin .*$W/b.go")"
     expect_rc 0 "ckpt-info --verify of the --term snapshot" "$INFO" --verify "$tref"
     pass "$flavor: --term"
 fi
+touch "$W/b.go"   # a restart from the --term snapshot finishes
 
 # MPIX_Checkpoint at step 100: every rank gets ok/CONTINUE; natively an error, the job goes on
 run_job c 3000 mpix 100
@@ -61,7 +75,7 @@ wait $JOB || fail "MPIX job status $?"
 [ "$(grep -c "MPIX_Checkpoint ok flag 0" "$W/c.out")" = $np ] || { fail "MPIX_Checkpoint under Revive"; cat "$W/c.out" "$W/c.err"; }
 mref=$W/revive_global_snapshot_$JOB.ckpt/0
 ls "$mref/snapshot.meta" >/dev/null 2>&1 || fail "no snapshot from MPIX_Checkpoint"
-timeout -k 5 60 "$launcher" -n $np "$bin" 3000 mpix 100 >"$W/cn.out" 2>&1 || fail "MPIX natively: status $?"
+timeout -k 5 300 "$launcher" -n $np "$bin" 3000 mpix 100 >"$W/cn.out" 2>&1 || fail "MPIX natively: status $?"
 [ "$(grep -c "MPIX_Checkpoint error flag 0" "$W/cn.out")" = $np ] || { fail "MPIX_Checkpoint natively"; cat "$W/cn.out"; }
 grep -q "^result" "$W/cn.out" || fail "the native MPIX job did not finish"
 pass "$flavor: MPIX_Checkpoint"

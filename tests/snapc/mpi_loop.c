@@ -1,7 +1,11 @@
 /* An MPI program for the global-snapshot tests (tests/snapc/mpi_ckpt.sh): collectives on
  * MPI_COMM_WORLD and on a split communicator (Bcast roots rotating, so ranks run ahead),
  * point-to-point in a ring, and a result that depends on every step. With "mpix K" every rank
- * calls MPIX_Checkpoint at step K and prints what it returned. Usage: mpi_loop ITERS [mpix K] */
+ * calls MPIX_Checkpoint at step K and prints what it returned. With "hold FILE" the ranks stop
+ * advancing halfway until FILE exists (rank 0 looks, and tells the others by Bcast), running
+ * collectives and point to point that change nothing meanwhile: the test takes its snapshots
+ * while the job surely runs, whatever the load, then lets it finish with the same result.
+ * Usage: mpi_loop ITERS [mpix K] [hold FILE] */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +21,29 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     MPI_Comm_size(MPI_COMM_WORLD, &n);
     long iters = argc > 1 ? atol(argv[1]) : 10000;
-    long mpix_at = argc > 3 && strcmp(argv[2], "mpix") == 0 ? atol(argv[3]) : -1;
+    long mpix_at = -1;
+    const char *hold = NULL;
+    for (int a = 2; a + 1 < argc; a += 2) {
+        if (strcmp(argv[a], "mpix") == 0)
+            mpix_at = atol(argv[a + 1]);
+        else if (strcmp(argv[a], "hold") == 0)
+            hold = argv[a + 1];
+    }
     MPI_Comm half;
     MPI_Comm_split(MPI_COMM_WORLD, r % 2, r, &half);
     double acc = 0;
     for (long i = 0; i < iters; i++) {
+        while (hold && i == iters / 2) {
+            int go = r == 0 && access(hold, F_OK) == 0;
+            MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+            if (go)
+                break;
+            double x = r, y, z;
+            MPI_Allreduce(&x, &y, 1, MPI_DOUBLE, MPI_SUM, half);
+            MPI_Sendrecv(&x, 1, MPI_DOUBLE, (r + 1) % n, 8, &z, 1, MPI_DOUBLE, (r + n - 1) % n, 8,
+                         MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            usleep(1000);
+        }
         if (i == mpix_at) {
             int flag = -1;
             int rc = MPIX_Checkpoint(&flag);
