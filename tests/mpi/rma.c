@@ -270,13 +270,13 @@ dynamic:
     if (rc == MPI_SUCCESS) {
         long *dm = calloc(N, sizeof(long));
         CHECK(MPI_Win_attach(win, dm, N * sizeof(long)));
-        MPI_Aint mine, *all = malloc(sizeof(MPI_Aint) * (size_t)np);
+        MPI_Aint mine, *addrs = malloc(sizeof(MPI_Aint) * (size_t)np);
         MPI_Get_address(dm, &mine);
-        MPI_Allgather(&mine, 1, MPI_AINT, all, 1, MPI_AINT, MPI_COMM_WORLD);
+        MPI_Allgather(&mine, 1, MPI_AINT, addrs, 1, MPI_AINT, MPI_COMM_WORLD);
         int right = (me + 1) % np;
         long v = 1000 + me;
         MPI_Win_lock_all(0, win);
-        CHECK(MPI_Put(&v, 1, MPI_LONG, right, all[right] + 3 * (MPI_Aint)sizeof(long), 1, MPI_LONG, win));
+        CHECK(MPI_Put(&v, 1, MPI_LONG, right, addrs[right] + 3 * (MPI_Aint)sizeof(long), 1, MPI_LONG, win));
         MPI_Win_flush_all(win);
         MPI_Win_unlock_all(win);
         MPI_Barrier(MPI_COMM_WORLD);
@@ -286,7 +286,7 @@ dynamic:
         CHECK(MPI_Win_detach(win, dm));
         CHECK(MPI_Win_free(&win));
         free(dm);
-        free(all);
+        free(addrs);
     }
     report("dynamic");
     MPI_Finalize();
