@@ -898,6 +898,21 @@ static void tool_frame(int i)
     ev.u.req.flags = t.flags;
     ev.u.req.timeout_s = t.timeout_s;
     feed(&ev);
+    /* --wait --status: say that the request waits (behind an epoch, or for the ranks) */
+    if (S.c[i].kind == C_TOOL && (t.flags & SNAPC_TOOL_STATUS))
+        for (int k = 0; k < S.p.nnext; k++)
+            if (S.p.next_clients[k] == i) {
+                char line[160];
+                if (S.p.phase != SNAPC_P_IDLE)
+                    snapc_fmt(line, sizeof line,
+                              "Queued (after the checkpoint in progress, sequence %llu)",
+                              (unsigned long long)S.p.seq);
+                else
+                    snapc_fmt(line, sizeof line, "Queued (the job is starting: %d of %d ranks ready)",
+                              S.p.nhello, S.p.nranks);
+                conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+                break;
+            }
 }
 
 static void conn_readable(int i)

@@ -30,7 +30,7 @@ kill $other $plain
 pass "dead PID, non-launcher, launcher without -am ft-enable-cr"
 
 # a job of ours
-start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:4000
+start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:6000
 # another user (nobody) asks: refused, and the job's socket is out of its reach anyway
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     chmod 755 "$W"   # let nobody reach ckpt-mpirun's path only; the socket dir stays 0700
@@ -46,16 +46,17 @@ fi
 # a rank's pid finds the job too
 r=$(pgrep -f -- "--ready $W/a.ready" | tail -1)
 expect_rc 0 "a rank's pid" "$CKPT" $r && consistent "$(tail -n1 "$W/cmd.out")" 4
-# a second request while a checkpoint runs (rank 0's capture takes 4 s more: the second is
+# a second request while a checkpoint runs (rank 0's capture takes 6 s more: the second is
 # made once every rank has drained): refused, or queued
 "$CKPT" --status $JOB >"$W/first.out" 2>"$W/first.err" & first=$!
 wait_for 60 'grep -q "] Drained" "$W/first.err"' || fail "the first request did not reach Drained"
 expect_rc 1 "a second request" "$CKPT" $JOB && err_has "a checkpoint of this job is in progress (sequence 1); try again when it ends"
-"$CKPT" --wait $JOB >"$W/third.out" 2>"$W/third.err" & third=$!
+"$CKPT" --wait --status $JOB >"$W/third.out" 2>"$W/third.err" & third=$!
 wait $first || fail "the first request failed: $(cat "$W/first.err")"
 wait $third || fail "the waiting request failed: $(cat "$W/third.err")"
 [ "$(tail -n1 "$W/first.out")" = "$W/revive_global_snapshot_$JOB.ckpt/1" ] || fail "first: $(cat "$W/first.out")"
 [ "$(tail -n1 "$W/third.out")" = "$W/revive_global_snapshot_$JOB.ckpt/2" ] || fail "waiting: $(cat "$W/third.out")"
+grep -q "] Queued (after the checkpoint in progress, sequence 1)" "$W/third.err" || fail "--wait --status: not told it was queued: $(head -3 "$W/third.err")"
 pass "second request refused, --wait queued"
 # a rank with the wrong secret is refused; the job is not disturbed
 coord=$(tr '\0' '\n' < /proc/$(pgrep -P $JOB | head -1)/environ | sed -n 's/^REVIVE_COORD=//p')
@@ -82,6 +83,7 @@ kill -TERM $JOB; wait $JOB
 
 # a rank that cannot reach a safe point: no checkpoint after --timeout, the job goes on
 start_job b 3 --iters 1000000 --sleep-us 500 --stall 1:100
+wait_for 120 'grep -q "fake_rank 1: stalling outside MPI" "$W/b.err"' || fail "rank 1 did not stall"
 t0=$(date +%s%N)
 expect_rc 1 "a stalled rank" "$CKPT" --timeout 2 $JOB &&
     err_has "no checkpoint: rank 1 is outside MPI (targets not reached within 2 s)"

@@ -1,14 +1,17 @@
 #!/bin/bash
 # cke2e.sh PROGRAM FLAVOR: end to end through the coordinator. Runs tests/mpi/ckpt/PROGRAM-FLAVOR
-# under "mpirun -am ft-enable-cr" with 2 and 4 ranks, takes 3 snapshots at random moments with
-# ckpt-mpirun while it runs (the job continues), then compares its output with a native run and
-# checks the snapshots with ckpt-info --verify. Fails unless the outputs are identical, every
-# ckpt-mpirun committed a snapshot and every snapshot verifies.
+# under "mpirun -am ft-enable-cr" with 2 and 4 ranks, takes 3 snapshots with ckpt-mpirun while it
+# runs (the job continues), then compares its output with a native run and checks the snapshots
+# with ckpt-info --verify. Fails unless the outputs are identical, all 3 ckpt-mpirun committed a
+# snapshot and every snapshot verifies.
 #
-# Timing (CI runs at load 10-25 on 2 cores): the moments are random within the first part of
-# the run, scaled by how long the native run just took at the same load (each wait at most a
-# tenth of it, and 300 ms), so the job cannot reach its end before the third snapshot; the first request is
-# made with --wait as soon as the job's coordinator exists (queued while the ranks start).
+# Timing: the programs run half a second at low load and minutes at load 25, so the test never
+# bets on the job still running. The first snapshot is asked for at a random moment early in
+# the run (within a tenth of the native run's time at the same load, at most 300 ms, from the
+# coordinator's start; --wait queues it while the ranks start) with --stop: the ranks stop
+# themselves once it is committed. While they are stopped the second request starts its epoch
+# and the third (--wait) is queued behind it; SIGCONT to mpirun (the coordinator continues the
+# ranks) lets both be taken back to back, then the job runs to its end.
 prog=$1 flavor=$2
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 bin=$REVIVE_BUILDDIR/tests/mpi/ckpt/$prog-$flavor
@@ -29,8 +32,23 @@ coord_under() {
                   q = p; while (q > 1 && q != top) q = ppid[q]
                   if (q == top) { print p; exit } } }'
 }
-# rand_ms MAX: a random number of milliseconds in 0..MAX, as seconds for sleep
+# rand_sleep MAX: sleeps a random number of milliseconds in 0..MAX
 rand_sleep() { local ms; ms=$(shuf -i 0-"$1" -n 1); sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"; }
+# ranks_under PID: the job's ranks (processes below PID running the program), with their state
+ranks_under() {
+    ps -e -o pid=,ppid=,stat=,comm= | awk -v top="$1" -v name="$(basename "$bin" | cut -c1-15)" '
+        { ppid[$1] = $2; st[$1] = $3; comm[$1] = $4 }
+        END { for (p in comm) if (comm[p] == name) {
+                  q = p; while (q > 1 && q != top) q = ppid[q]
+                  if (q == top) print p, substr(st[p], 1, 1) } }'
+}
+# all_stopped PID N: the N ranks under PID are stopped (state T)
+all_stopped() { [ "$(ranks_under "$1" | grep -c ' T$')" = "$2" ]; }
+# wait_for SECONDS CONDITION
+wait_for() {
+    local t=0 max=$(( $1 * 20 ))
+    until eval "$2"; do sleep 0.05; t=$((t + 1)); [ $t -ge $max ] && return 1; done
+}
 
 for n in 2 4; do
     # a few seconds natively (MPICH's progress is much slower than Open MPI's on 2 shared cores)
@@ -61,14 +79,30 @@ for n in 2 4; do
         echo "FAIL np=$n: no job coordinator appeared under the job"; tail -5 "$tmp/revive.err"; fail=1
         wait "$job"; continue
     fi
-    for k in 1 2 3; do
-        rand_sleep "$step"
-        if timeout 200 "$ckpt" --wait "$coord" >"$tmp/ref" 2>>"$tmp/ck.err"; then
-            taken=$((taken + 1))
+    rand_sleep "$step"
+    if timeout 300 "$ckpt" --wait --stop "$coord" >"$tmp/ref" 2>>"$tmp/ck.err"; then
+        taken=1
+        # the ranks stop themselves once their gates are open: the next requests are made once
+        # every rank has (a SIGCONT before would be lost), the second starting its epoch at
+        # once, the third queued behind it; then SIGCONT to mpirun continues the ranks
+        if wait_for 120 'all_stopped "$job" $n'; then
+            timeout 300 "$ckpt" --status "$coord" >"$tmp/ref2" 2>"$tmp/ck2.err" & c2=$!
+            wait_for 120 'grep -q "] Requested" "$tmp/ck2.err" || ! kill -0 $c2 2>/dev/null'
+            timeout 300 "$ckpt" --wait --status "$coord" >"$tmp/ref3" 2>"$tmp/ck3.err" & c3=$!
+            wait_for 120 'grep -q "] Queued" "$tmp/ck3.err" || ! kill -0 $c3 2>/dev/null'
+            kill -CONT "$coord"
+            if wait $c2; then taken=$((taken + 1)); else failed=$((failed + 1)); fi
+            if wait $c3; then taken=$((taken + 1)); else failed=$((failed + 1)); fi
+            grep -hv '^\[' "$tmp/ck2.err" "$tmp/ck3.err" >>"$tmp/ck.err"
+            grep -q "] Queued (after the checkpoint in progress" "$tmp/ck3.err" ||
+                echo "  the third request was not queued behind the second: $(head -3 "$tmp/ck3.err")"
         else
-            failed=$((failed + 1))
+            echo "  the ranks did not stop after the first snapshot (--stop): $(ranks_under "$job" | tr '\n' ' ')"
         fi
-    done
+    else
+        failed=1
+    fi
+    kill -CONT "$coord" 2>/dev/null
     wait "$job"; rr=$?
     bad=$("$info" --verify revive_global_snapshot_*.ckpt 2>&1 | grep -v ': ok ' | grep -iE 'fail|bad|corrupt|error' | head -3)
     if [ $rn != 0 ] || [ $rr != 0 ]; then
