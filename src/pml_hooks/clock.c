@@ -4,9 +4,12 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/objs.h" /* pml_wins, pml_objs_progress */
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 struct pml_comm pml_comm_world, pml_comm_self;
 struct pml_comm *pml_comms;
@@ -332,6 +335,36 @@ int pml_clock_seqs(struct snapc_seq *out, int max)
 
 /* Collective entry while an epoch runs (or the gate is closed). Entered with the slot saying
  * IN|ENTER; returns with it saying IN (|CS), the collective counted. */
+/* A wait at a collective's entry during an epoch (gate open), with pml_ck_lock held. While the
+ * program has windows, the waiting thread keeps the library progressing every few milliseconds
+ * (pml_objs_progress): another rank may be inside MPI_Win_unlock or MPI_Win_complete waiting for
+ * this rank's library to answer, and it can reach its own safe point only then. The slot says IN
+ * while it does, taken under the lock: a quiesce (which closes the gate under the same lock)
+ * waits for it. */
+static void park_wait(struct pml_slot *t, uint32_t fid)
+{
+    if (!pml_wins) {
+        pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 2000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    if (pthread_cond_timedwait(&pml_ck_cond, &pml_ck_lock, &ts) != ETIMEDOUT ||
+        (pml_ck_flags & PML_CK_GATE))
+        return;
+    uint32_t w = t->w;
+    __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&pml_ck_lock);
+    pml_objs_progress();
+    pthread_mutex_lock(&pml_ck_lock);
+    __atomic_store_n(&t->w, w, __ATOMIC_RELEASE);
+}
+
 void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking)
 {
     int noted = 0;
@@ -357,7 +390,7 @@ void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blo
             t->cs = c;
             t->cs_seq = c->seq + 1;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
-            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            park_wait(t, fid);
             continue;
         }
         if (c->seq < comm_target(c))
@@ -374,7 +407,7 @@ void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blo
                 pthread_mutex_lock(&pml_ck_lock);
                 continue;
             }
-            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            park_wait(t, fid);
             continue;
         }
         /* another target lies behind this collective: ask for this one to be raised */
@@ -392,7 +425,7 @@ void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blo
             pthread_mutex_lock(&pml_ck_lock);
             continue;
         }
-        pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+        park_wait(t, fid);
     }
     if (c)
         c->seq++;

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/objs.h" /* pml_objs_settle */
 #include "pml_hooks/agent_fns.h"
 
 #include <dlfcn.h>
@@ -162,7 +163,10 @@ static int op_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t e
         snprintf(err, errlen, "MPI is finalized");
         return -ESHUTDOWN;
     }
-    return pml_drain_run(st, err, errlen);
+    int e = pml_drain_run(st, err, errlen);
+    if (!e) /* open MPI files and windows (objs_ckpt.c) */
+        e = pml_objs_settle(err, errlen);
+    return e;
 }
 
 static int op_capture(void *arg, const char *image_path, struct snapc_capture_result *r)

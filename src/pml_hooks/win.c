@@ -387,15 +387,22 @@ int MPI_Win_test(MPI_Win win, int *flag)
 }
 int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("MPI_Win_test")));
 
-/* Passive target: the locks held are known (a snapshot completes their operations with a flush
- * and a restart takes them again); they do not hold a snapshot back. */
+/* Passive target: the locks held are known. Shared ones (and lock_all) do not hold a snapshot
+ * back: it completes their operations with a flush (objs_ckpt.c). An exclusive lock does, like a
+ * post/start epoch: a rank waiting for it (a flush inside the library) could wait for a holder
+ * parked at a safe point. */
 int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_lock)
         return pml_not_ready("MPI_Win_lock");
     PML_GATE_ENTER(PML_FID_MPI_Win_lock);
-    int rc = pml_L.MPI_Win_lock(lock_type, rank, assert, RW(win));
     struct pml_win *w = pml_win_of(PML_H(win));
+    int excl = w && lock_type == MPI_LOCK_EXCLUSIVE && rank >= 0 && rank < w->comm_size;
+    if (excl)
+        epoch_opened();
+    int rc = pml_L.MPI_Win_lock(lock_type, rank, assert, RW(win));
+    if (excl && (rc != MPI_SUCCESS || w->locks[rank] == 2))
+        epoch_closed(); /* failed, or erroneous (locked already): counted once */
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
         w->nlocks += !w->locks[rank];
         w->locks[rank] = (unsigned char)(lock_type == MPI_LOCK_EXCLUSIVE ? 2 : 1);
@@ -414,6 +421,8 @@ int MPI_Win_unlock(int rank, MPI_Win win)
     int rc = pml_L.MPI_Win_unlock(rank, RW(win));
     struct pml_win *w = pml_win_of(PML_H(win));
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
+        if (w->locks[rank] == 2)
+            epoch_closed();
         w->nlocks -= !!w->locks[rank];
         w->locks[rank] = 0;
     }

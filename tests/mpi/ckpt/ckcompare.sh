@@ -22,6 +22,8 @@ for n in $nps; do
     ck_coll) rounds=$((900 / n)) ;;
     ck_p2p) rounds=$((320 / n)) ;;
     ck_mpix) rounds=12 ;;
+    ck_io) rounds=$((120 / n)) ;;
+    ck_rma) rounds=$((300 / n)) ;;
     *) rounds=100 ;;
     esac
     rm -rf "$tmp/img" "$tmp/report" "$tmp/shm"* && mkdir "$tmp/img"

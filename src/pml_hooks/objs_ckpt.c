@@ -1,0 +1,280 @@
+/* Files and windows at a global snapshot (see objs.h): after the drain, with the gate closed and
+ * the lower half owned by the agent thread of every rank, pml_objs_settle brings each open file
+ * and window to a state that the rank image and the file system hold completely:
+ *
+ *   - a window in a fence epoch (the last fence did not say MPI_MODE_NOSUCCEED): one more fence,
+ *     made by the agents of all its members (their fence counts are equal at a safe point: fences
+ *     are counted on the window's clock), completes every operation of the epoch at its origin
+ *     and its target. The program's next fence closes the epoch this one opened, whatever its
+ *     assert says (no operation came between the two).
+ *   - a window with shared locks or MPI_Win_lock_all held: MPI_Win_flush of each locked target
+ *     (flush_all) completes their operations at the target. The locks stay held.
+ *   - post/start epochs and exclusive locks are never open here: a rank holding one is not at a
+ *     safe point (win.c counts them in pml_epochs_open; clock.c's pml_all_reached), so it runs
+ *     on until it closes them.
+ *   - a split collective begun and not ended: ended in the library now (every member began it:
+ *     begins are counted on the file's clock); the program's own end call gets the status.
+ *   - nonblocking file operations and request-based RMA were completed by the drain (they are in
+ *     the request table).
+ *   - every file: its data flushed to the disk (fsync of the file), and its state read into its
+ *     struct pml_file: both file pointers, the atomicity, the file's identity (device, inode,
+ *     size, modification time), which a restart checks before it opens the file again.
+ * Collective steps go in the order of the objects' clock ids, the same on every rank. A last
+ * barrier on the layer's private world keeps every rank's progress going until all are done
+ * (a flush completes only with its target's progress).
+ *
+ * An extension section "mpi-objs" in the rank image lists the open files and windows with that
+ * state (one line each), for cr_info and people. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/objs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crs/base/capture_filter.h"
+
+struct obj_ref {
+    uint64_t cid;
+    struct pml_file *f;
+    struct pml_win *w;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct obj_ref *x = a, *y = b;
+    return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int split_end(struct pml_file *f, char *err, size_t errlen)
+{
+    MPI_File r = (MPI_File)pml_v2r(f->v);
+    void *buf = (void *)f->split_buf;
+    MPI_Status st;
+    memset(&st, 0, sizeof st);
+    int rc;
+    switch (f->split) {
+    case PML_FILE_SPLIT_READ_ALL: rc = pml_L.MPI_File_read_all_end(r, buf, &st); break;
+    case PML_FILE_SPLIT_READ_AT_ALL: rc = pml_L.MPI_File_read_at_all_end(r, buf, &st); break;
+    case PML_FILE_SPLIT_READ_ORDERED: rc = pml_L.MPI_File_read_ordered_end(r, buf, &st); break;
+    case PML_FILE_SPLIT_WRITE_ALL: rc = pml_L.MPI_File_write_all_end(r, buf, &st); break;
+    case PML_FILE_SPLIT_WRITE_AT_ALL: rc = pml_L.MPI_File_write_at_all_end(r, buf, &st); break;
+    case PML_FILE_SPLIT_WRITE_ORDERED: rc = pml_L.MPI_File_write_ordered_end(r, buf, &st); break;
+    default: return 0;
+    }
+    /* the program's end call returns what the library said, error included */
+    st.MPI_ERROR = rc;
+    f->split_status = st;
+    f->split_done = 1;
+    (void)err, (void)errlen;
+    return 0;
+}
+
+/* The collective steps of one object. */
+static int settle_collective(struct obj_ref *o, char *err, size_t errlen)
+{
+    if (o->w && o->w->fence_open) {
+        int rc = pml_L.MPI_Win_fence(0, (MPI_Win)pml_v2r(o->w->v));
+        if (rc != MPI_SUCCESS) {
+            snprintf(err, errlen, "the fence that completes the open epoch of a window failed "
+                     "(MPI error %d)", rc);
+            return -EIO;
+        }
+    }
+    if (o->f && o->f->split && !o->f->split_done)
+        return split_end(o->f, err, errlen);
+    return 0;
+}
+
+static int settle_locks(struct pml_win *w, char *err, size_t errlen)
+{
+    MPI_Win r = (MPI_Win)pml_v2r(w->v);
+    int rc = MPI_SUCCESS;
+    if (w->lock_all)
+        rc = pml_L.MPI_Win_flush_all(r);
+    for (int t = 0; t < w->comm_size && rc == MPI_SUCCESS && w->nlocks; t++)
+        if (w->locks[t])
+            rc = pml_L.MPI_Win_flush(t, r);
+    if (rc != MPI_SUCCESS) {
+        snprintf(err, errlen, "the flush that completes the operations of a window's locks failed "
+                 "(MPI error %d)", rc);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Data on the disk, pointers and identity read (the file's own descriptor is the library's; an
+ * fsync on any descriptor of the file writes its dirty pages). */
+static int settle_file(struct pml_file *f, char *err, size_t errlen)
+{
+    MPI_File r = (MPI_File)pml_v2r(f->v);
+    if ((f->amode & (MPI_MODE_WRONLY | MPI_MODE_RDWR))) {
+        int fd = open(f->abspath, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            snprintf(err, errlen, "cannot flush the MPI file %s to the disk: %s", f->abspath,
+                     strerror(e));
+            return -e;
+        }
+        close(fd);
+    }
+    f->pos = f->pos_shared = 0;
+    f->have_shared = 0;
+    /* MPI_MODE_SEQUENTIAL files have no individual pointer: the call fails, 0 is kept */
+    pml_L.MPI_File_get_position(r, &f->pos);
+    if (pml_L.MPI_File_get_position_shared(r, &f->pos_shared) == MPI_SUCCESS)
+        f->have_shared = 1;
+    pml_L.MPI_File_get_atomicity(r, &f->atomic);
+    struct stat sb;
+    if (stat(f->abspath, &sb) != 0) {
+        snprintf(err, errlen, "the MPI file %s cannot be found any more: %s", f->abspath,
+                 strerror(errno));
+        return -errno;
+    }
+    f->dev = sb.st_dev;
+    f->ino = sb.st_ino;
+    f->size = sb.st_size;
+    f->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    return 0;
+}
+
+int pml_objs_settle(char *err, size_t errlen)
+{
+    int n = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        n++;
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        n++;
+    struct obj_ref *refs = n ? calloc((size_t)n, sizeof *refs) : NULL;
+    if (n && !refs) {
+        snprintf(err, errlen, "out of memory for the list of open MPI files and windows");
+        return -ENOMEM;
+    }
+    int k = 0;
+    /* objects of one rank have no clock: their steps involve nobody else (id 0, first) */
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        refs[k++] = (struct obj_ref){ f->clock ? f->clock->cid : 0, f, NULL };
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        refs[k++] = (struct obj_ref){ w->clock ? w->clock->cid : 0, NULL, w };
+    if (n)
+        qsort(refs, (size_t)n, sizeof *refs, cmp_ref);
+    int e = 0;
+    for (int i = 0; i < n && !e; i++)
+        e = settle_collective(&refs[i], err, errlen);
+    for (int i = 0; i < n && !e; i++)
+        if (refs[i].w)
+            e = settle_locks(refs[i].w, err, errlen);
+    for (int i = 0; i < n && !e; i++)
+        if (refs[i].f)
+            e = settle_file(refs[i].f, err, errlen);
+    free(refs);
+    /* every rank's flushes complete with its targets' progress: keep progressing until all are
+     * done (every rank comes here, with or without objects; an error stops only this rank,
+     * whose failure the coordinator turns into an abort of the epoch) */
+    if (e)
+        return e;
+    MPI_Request b;
+    int rc = pml_L.MPI_Ibarrier((MPI_Comm)pml_private_world, &b);
+    double deadline = now_s() + 60;
+    for (int done = 0; rc == MPI_SUCCESS && !done;) {
+        rc = pml_L.MPI_Test(&b, &done, MPI_STATUS_IGNORE);
+        if (!done && now_s() > deadline) {
+            snprintf(err, errlen, "the barrier after completing the operations on open MPI files "
+                     "and windows did not complete within 60 s");
+            return -ETIMEDOUT;
+        }
+    }
+    if (rc != MPI_SUCCESS) {
+        snprintf(err, errlen, "the barrier after completing the operations on open MPI files and "
+                 "windows failed (MPI error %d)", rc);
+        return -EIO;
+    }
+    pml_objs_section_register();
+    if (n)
+        revive_log_debug("snapshot: %d open MPI files and windows settled", n);
+    return 0;
+}
+
+/* While a rank waits at a collective's entry during an epoch (clock.c): the library answers
+ * other ranks' one-sided requests (a lock, an unlock, a flush aimed at this rank). */
+void pml_objs_progress(void)
+{
+    int flag = 0;
+    if (pml_L.MPI_Iprobe && pml_private_world)
+        pml_L.MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, (MPI_Comm)pml_private_world, &flag,
+                         MPI_STATUS_IGNORE);
+}
+
+/* ---- the extension section --------------------------------------------------------------- */
+static const char *flavor_name(int f)
+{
+    switch (f) {
+    case MPI_WIN_FLAVOR_CREATE: return "create";
+    case MPI_WIN_FLAVOR_ALLOCATE: return "allocate";
+    case MPI_WIN_FLAVOR_DYNAMIC: return "dynamic";
+    case MPI_WIN_FLAVOR_SHARED: return "shared";
+    default: return "?";
+    }
+}
+
+/* Runs while the image is written, every other thread parked: stack only. */
+static int produce(void *arg, struct crs_ext_sink *sink)
+{
+    (void)arg;
+    char line[PATH_MAX + 512];
+    int nf = 0, nw = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        nf++;
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        nw++;
+    int n = snprintf(line, sizeof line, "revive-mpi-objs 1\nfiles %d\nwindows %d\n", nf, nw);
+    int e = crs_ext_write(sink, line, (size_t)n);
+    for (struct pml_file *f = pml_files; f && !e; f = f->next) {
+        n = snprintf(line, sizeof line,
+                     "file amode=%#x ranks=%d view=%s disp=%lld datarep=%s pos=%lld pos_shared=%s%lld "
+                     "atomic=%d split=%d hints=%d dev=%llu ino=%llu size=%lld path=%s\n",
+                     (unsigned)f->amode, f->comm_size, f->view_set ? "set" : "default",
+                     (long long)f->disp, f->datarep, (long long)f->pos,
+                     f->have_shared ? "" : "?", (long long)f->pos_shared, f->atomic, f->split,
+                     f->open_hints.n + f->view_hints.n, (unsigned long long)f->dev,
+                     (unsigned long long)f->ino, (long long)f->size, f->abspath);
+        e = crs_ext_write(sink, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+    }
+    for (struct pml_win *w = pml_wins; w && !e; w = w->next) {
+        n = snprintf(line, sizeof line,
+                     "window flavor=%s ranks=%d base=%p size=%lld disp_unit=%d fences=%llu "
+                     "fence_epoch=%d lock_all=%d locks=%d\n",
+                     flavor_name(w->flavor), w->comm_size, w->base, (long long)w->size,
+                     w->disp_unit, (unsigned long long)w->nfence, w->fence_open,
+                     w->lock_all != 0, w->nlocks);
+        e = crs_ext_write(sink, line, (size_t)n);
+    }
+    return e;
+}
+
+void pml_objs_section_register(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    int e = crs_capture_extension_register("mpi-objs", produce, NULL);
+    if (e)
+        revive_log_warn("cannot register the section of open MPI files and windows: %s",
+                        strerror(-e));
+}
