@@ -20,6 +20,13 @@ for i in $(seq 0 11); do
     err_has "snapshot $i committed: 4 ranks"
 done
 [ $raises -gt 0 ] || fail "no raise in 12 snapshots (the Bcast-like early exits should need some)"
+# what Revive writes is private: directories 0700, files 0600, the coordinator's socket 0600 in
+# a 0700 directory
+jd=$W/revive_global_snapshot_$JOB.ckpt
+[ -z "$(find "$jd" -type d ! -perm 700)" ] || fail "directories not 0700: $(find "$jd" -type d ! -perm 700)"
+[ -z "$(find "$jd" -type f ! -perm 600)" ] || fail "files not 0600: $(find "$jd" -type f ! -perm 600)"
+[ "$(stat -c %a "$REVIVE_SOCKET_DIR")" = 700 ] || fail "the socket directory is $(stat -c %a "$REVIVE_SOCKET_DIR")"
+[ "$(stat -c %a "$REVIVE_SOCKET_DIR/coord.$JOB")" = 600 ] || fail "the socket is $(stat -c %a "$REVIVE_SOCKET_DIR/coord.$JOB")"
 pass "12 snapshots of 4 ranks, consistent cuts, $raises raises"
 kill -0 $JOB || fail "the job ended after the snapshots"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Periodic checkpoints and retention: --interval/--keep of the coordinator (what mpirun's
-# --ckpt-interval/--ckpt-keep become) and REVIVE_CKPT_INTERVAL/REVIVE_CKPT_KEEP; the newest
+# --ckpt-interval/--ckpt-keep become) and REVIVE_CKPT_INTERVAL/REVIVE_CKPT_KEEP/
+# REVIVE_SNAPSHOT_DIR; the newest
 # committed snapshot is never removed, nor one being read (a shared lock on it). Every wait is
 # for a condition (the timer's epochs take longer under load), with a generous bound.
 . "$(dirname "$0")/lib.sh"
@@ -28,9 +29,10 @@ wait_for 120 '[ ! -d "$jd/$held" ]' || fail "sequence $held stayed after its rea
 kill -TERM $JOB; wait $JOB
 pass "--interval 1 --keep 2 (newest $newest), a sequence being read kept"
 
-# the same from the environment; keep 1
-REVIVE_CKPT_INTERVAL=1 REVIVE_CKPT_KEEP=1 start_job b 2 --iters 1000000 --sleep-us 300
-jd=$W/revive_global_snapshot_$JOB.ckpt
+# the same from the environment; keep 1; the directory from REVIVE_SNAPSHOT_DIR
+mkdir -m 700 "$W/envdir"
+REVIVE_SNAPSHOT_DIR=$W/envdir REVIVE_CKPT_INTERVAL=1 REVIVE_CKPT_KEEP=1 start_job b 2 --iters 1000000 --sleep-us 300
+jd=$W/envdir/revive_global_snapshot_$JOB.ckpt
 wait_for 120 '[ "$(newest_committed "$jd")" -ge 2 ]' || fail "REVIVE_CKPT_INTERVAL=1: no third snapshot"
 wait_for 60 '[ "$(committed "$jd")" = 1 ]' || fail "REVIVE_CKPT_KEEP=1: $(committed "$jd") committed"
 # a request by hand between the timer's
@@ -39,5 +41,6 @@ ref=$(tail -n1 "$W/cmd.out")
 kill -TERM $JOB; wait $JOB
 [ "$(committed "$jd")" = 1 ] || fail "REVIVE_CKPT_KEEP=1 after a request: $(committed "$jd") committed"
 [ "$(newest_committed "$jd")" -ge "${ref##*/}" ] || fail "the newest committed snapshot $ref was removed"
-pass "REVIVE_CKPT_INTERVAL/REVIVE_CKPT_KEEP"
+[ -d "$W/revive_global_snapshot_$JOB.ckpt" ] && fail "REVIVE_SNAPSHOT_DIR: snapshots in the current directory"
+pass "REVIVE_CKPT_INTERVAL/REVIVE_CKPT_KEEP/REVIVE_SNAPSHOT_DIR"
 finish

@@ -1,0 +1,34 @@
+#!/bin/bash
+# A full disk during a checkpoint (a real one: the snapshot directory on a small tmpfs, filled
+# up after a first snapshot): no checkpoint, one clear message naming the rank and "No space
+# left on device", the failed sequence never offered and nothing of it left, the earlier
+# snapshot intact, the job running on; once there is room again the next snapshot commits.
+# Needs to mount a tmpfs (root): skipped otherwise.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-diskfull
+mnt=$W/small
+mkdir -m 700 "$mnt"
+if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
+    echo "SKIP: cannot mount a tmpfs here (not root?): the full-disk test is not run"; exit 77
+fi
+cleanup='umount -l "$mnt" 2>/dev/null'
+
+start_job a 3 --coord --dir "$mnt" -- --iters 1000000 --sleep-us 300
+jd=$mnt/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "the first snapshot" "$CKPT" $JOB
+# fill the disk
+dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null
+[ "$(df --output=avail -k "$mnt" | tail -1 | tr -d ' ')" -le 4 ] || fail "the tmpfs is not full"
+expect_rc 1 "a snapshot on a full disk" "$CKPT" $JOB && err_has "no checkpoint: rank " && err_has "No space left on device"
+cat "$W/cmd.err"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
+[ -e "$jd/1" ] && fail "the failed sequence is left"
+"$INFO" --verify "$jd/0" >"$W/verify.out" 2>&1 || { fail "sequence 0 damaged"; cat "$W/verify.out"; }
+kill -0 $JOB || fail "the job ended"
+# room again: the next one commits
+rm -f "$mnt/filler"
+expect_rc 0 "a snapshot once there is room" "$CKPT" $JOB && consistent "$(tail -n1 "$W/cmd.out")" 3
+[ "$(ls -A "$jd" | grep -c '^\.discarded')" = 0 ] || fail "hidden discarded directories left: $(ls -A "$jd")"
+kill -TERM $JOB; wait $JOB
+pass "a full disk: no checkpoint, named; the earlier snapshot intact; the next one commits"
+finish
