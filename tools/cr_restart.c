@@ -1,4 +1,4 @@
-/* cr_restart [--no-restore-pid] FILE: brings a checkpointed process back and
+/* cr_restart [--no-restore-pid] [--relocate OLD=NEW]... FILE: brings a checkpointed process back and
  * stays in the foreground until it exits, exiting with its status.
  *
  * The restore itself is the checkpoint component's (crs/base/component.h):
@@ -25,12 +25,16 @@ static pid_t child;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cr_restart [--no-restore-pid] [--ignore-kernel] FILE\n"
+    fprintf(f, "usage: cr_restart [--no-restore-pid] [--ignore-kernel] [--relocate OLD=NEW]... FILE\n"
                "Restarts the process saved in FILE by cr_checkpoint and waits for it;\n"
                "exits with its exit status (or dies of the same signal).\n"
                "  --no-restore-pid  run under new process and thread ids even where the\n"
                "                    original ones could come back\n"
-               "  --ignore-kernel   accept an image taken under another kernel release\n");
+               "  --ignore-kernel   accept an image taken under another kernel release\n"
+               "  --relocate OLD=NEW  a file or folder OLD the process used (its program,\n"
+               "                    libraries, open and mapped files, working directory) has\n"
+               "                    moved to NEW: take it, and everything under it, from there\n"
+               "                    (repeatable; the longest matching OLD wins)\n");
 }
 
 static void forward(int sig)
@@ -243,15 +247,31 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "no-restore-pid", no_argument, 0, 'n' },
         { "ignore-kernel", no_argument, 0, 'k' },
+        { "relocate", required_argument, 0, 'r' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     struct crs_restart_opts o = { .fd = -1, .restore_ids = 1 };
+    static const char *relocate[64];
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'n': o.restore_ids = 0; break;
         case 'k': o.ignore_kernel = 1; break;
+        case 'r': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1]) {
+                fprintf(stderr, "cr_restart: --relocate takes OLD=NEW (two paths), not '%s'\n", optarg);
+                return 2;
+            }
+            if (o.nrelocate == sizeof relocate / sizeof relocate[0]) {
+                fprintf(stderr, "cr_restart: at most %zu --relocate options\n", o.nrelocate);
+                return 2;
+            }
+            relocate[o.nrelocate++] = optarg;
+            o.relocate = relocate;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

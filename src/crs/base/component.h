@@ -63,6 +63,11 @@ struct crs_restart_opts {
      * from a restart hook (hooks.h). At most CRS_HANDOFF_MAX bytes. */
     const void *handoff;
     size_t handoff_len;
+    /* Moved files (cr_restart --relocate OLD=NEW, BLCR's option): a path of
+     * the image that is OLD or lies under OLD is taken under NEW instead;
+     * the longest matching OLD wins. Strings "OLD=NEW", kept by the caller. */
+    const char *const *relocate;
+    size_t nrelocate;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

@@ -18,6 +18,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
 #include "crs/uspace/capture.h"
@@ -183,8 +184,25 @@ static void point_exe_back(void)
         return;
     memset(c, 0, sizeof *c);
     c->scratch = &scratch;
-    int fd = open(last_exe, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && crs_capture_process(c) == 0) {
+    int ok = crs_capture_process(c) == 0;
+    /* the file mapped at the program's code: where it is now (it may have
+     * moved, cr_restart --relocate), else where it was */
+    char *path = ok ? crs_scratch_alloc(&scratch, 8192 + 4096) : NULL;
+    const char *exe = last_exe;
+    struct revive_maps_reader mr;
+    struct revive_maps_entry me;
+    if (path && revive_maps_open(&mr, 0, 0, path + 4096, 8192) == 0) {
+        while (revive_maps_next(&mr, &me) > 0)
+            if (me.start <= c->proc.start_code && c->proc.start_code < me.end && me.name[0] == '/' &&
+                !me.name_cut) {
+                snprintf(path, 4096, "%s", me.name);
+                exe = path;
+                break;
+            }
+        revive_maps_close(&mr);
+    }
+    int fd = ok ? open(exe, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
         struct prctl_mm_map m = {
             .start_code = c->proc.start_code, .end_code = c->proc.end_code,
             .start_data = c->proc.start_data, .end_data = c->proc.end_data,
@@ -194,7 +212,7 @@ static void point_exe_back(void)
             .auxv = (__u64 *)c->auxv, .auxv_size = (__u32)(c->nauxv * sizeof(uint64_t)), .exe_fd = (__u32)fd,
         };
         if (prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0) != 0)
-            revive_log_debug("cannot point /proc/self/exe back at %s: %s", last_exe, strerror(errno));
+            revive_log_debug("cannot point /proc/self/exe back at %s: %s", exe, strerror(errno));
     }
     if (fd >= 0)
         close(fd);

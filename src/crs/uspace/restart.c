@@ -49,6 +49,8 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     r->ignore_kernel = o->ignore_kernel;
     r->handoff = o->handoff;
     r->handoff_len = o->handoff_len;
+    r->relocate = o->relocate;
+    r->nrelocate = o->nrelocate;
     if ((e = crs_restore_check(r))) {
         snprintf(err, errlen, "%s: %s", name, r->err);
         crs_image_close(&u->img);

@@ -60,6 +60,8 @@ struct crs_restore {
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;
+    const char *const *relocate; /* "OLD=NEW" (crs_restart_opts) */
+    size_t nrelocate;
     char err[768];
 };
 
@@ -77,6 +79,9 @@ int crs_restore_sockets(struct crs_restore *r);
 /* A path of the image as the restart sees it (cr_restart --relocate OLD=NEW);
  * the result stays valid until the next call but one. */
 const char *crs_restore_path(struct crs_restore *r, const char *path);
+/* "; if it moved, restart with --relocate OLD=NEW" for a failure with errno
+ * ENOENT (a file or folder of the image is missing), else "". */
+const char *crs_restore_moved_hint(int err);
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);

@@ -123,11 +123,12 @@ static int check_file_list(struct crs_restore *r, const char *private_use)
         const struct crs_rec_file *f = &img->files[i];
         if (!private_use[i])
             continue;
-        const char *path = crs_image_str(img, f->path);
+        const char *path = crs_restore_path(r, crs_image_str(img, f->path));
         struct stat st;
         if (stat(path, &st) != 0) {
-            crs_restore_error(r, "%s, mapped by the process, is missing: %s; put it back to restart",
-                              path, strerror(errno));
+            int e = errno;
+            crs_restore_error(r, "%s, mapped by the process, is missing: %s; put it back to restart%s", path,
+                              strerror(e), crs_restore_moved_hint(e));
             return -ENOENT;
         }
         int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
@@ -236,6 +237,32 @@ int crs_restore_check(struct crs_restore *r)
 
 const char *crs_restore_path(struct crs_restore *r, const char *path)
 {
-    (void)r;
-    return path;
+    static char bufs[2][4096];
+    static int next;
+    size_t best = 0, best_len = 0;
+    for (size_t i = 0; i < r->nrelocate; i++) {
+        const char *eq = strchr(r->relocate[i], '=');
+        size_t n = eq ? (size_t)(eq - r->relocate[i]) : 0;
+        while (n > 1 && r->relocate[i][n - 1] == '/')   /* "OLD/" means OLD */
+            n--;
+        if (n && n > best_len && !strncmp(path, r->relocate[i], n) && (path[n] == '/' || !path[n])) {
+            best = i;
+            best_len = n;
+        }
+    }
+    if (!best_len)
+        return path;
+    const char *to = strchr(r->relocate[best], '=') + 1;
+    size_t tn = strlen(to);
+    while (tn > 1 && to[tn - 1] == '/')
+        tn--;
+    char *out = bufs[next];
+    next ^= 1;
+    int w = snprintf(out, sizeof bufs[0], "%.*s%s", (int)tn, to, path + best_len);
+    return w > 0 && (size_t)w < sizeof bufs[0] ? out : path;
+}
+
+const char *crs_restore_moved_hint(int err)
+{
+    return err == ENOENT ? "; if it moved, restart with --relocate OLD=NEW (cr_restart --help)" : "";
 }

@@ -32,12 +32,13 @@ static int region_fd(struct crs_restore *r, const struct crs_rec_region *g, int 
         return r->fobj_fds[g->file];
     if (g->kind != CRS_REGION_FILE && g->kind != CRS_REGION_FILE_SHARED)
         return -1;
-    const char *path = crs_image_str(r->img, r->img->files[g->file].path);
+    const char *path = crs_restore_path(r, crs_image_str(r->img, r->img->files[g->file].path));
     int mode = g->kind == CRS_REGION_FILE_SHARED && (g->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
     int fd = open(path, mode | O_CLOEXEC);
     if (fd < 0) {
-        crs_restore_error(r, "cannot open %s to map it at 0x%llx: %s", path, (unsigned long long)g->start,
-                          strerror(errno));
+        int e = errno;
+        crs_restore_error(r, "cannot open %s to map it at 0x%llx: %s%s", path, (unsigned long long)g->start,
+                          strerror(e), crs_restore_moved_hint(e));
         return -2;
     }
     *owned = 1;
@@ -150,7 +151,7 @@ static int make_fobjs(struct crs_restore *r)
     int e = 0;
     for (size_t i = 0; i < img->nfobjs && !e; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
-        const char *path = crs_image_str(img, f->path), *where = "";
+        const char *path = crs_restore_path(r, crs_image_str(img, f->path)), *where = "";
         int fd;
         if (f->kind == CRS_FOBJ_SHM) {
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode & 07777);

@@ -194,10 +194,43 @@ static int refill(struct crs_restore *r, size_t i)
     return e ? -EIO : 0;
 }
 
+/* A Unix socket path under a folder that moved (cr_restart --relocate):
+ * the address rewritten in the record. */
+static int relocate_unix(struct crs_restore *r, uint8_t *addr, uint32_t *len)
+{
+    struct sockaddr_un *u = (struct sockaddr_un *)addr;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    if (!r->nrelocate || *len <= off || !u->sun_path[0])
+        return 0;
+    char old[sizeof u->sun_path + 1];
+    size_t n = strnlen(u->sun_path, *len - off);
+    memcpy(old, u->sun_path, n);
+    old[n] = 0;
+    const char *now = crs_restore_path(r, old);
+    if (now == old || !strcmp(now, old))
+        return 0;
+    if (strlen(now) >= sizeof u->sun_path) {
+        crs_restore_error(r, "the Unix socket %s, moved by --relocate, would be %s: longer than a socket "
+                          "address may be (%zu bytes)", old, now, sizeof u->sun_path - 1);
+        return -ENAMETOOLONG;
+    }
+    memset(u->sun_path, 0, sizeof u->sun_path);
+    memcpy(u->sun_path, now, strlen(now));
+    *len = (uint32_t)(off + strlen(now) + 1);
+    return 0;
+}
+
 int crs_restore_sockets(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     size_t n = img->nsockets;
+    for (size_t i = 0; i < n; i++) {
+        struct crs_rec_socket *s = &img->sockets[i];
+        int e;
+        if (s->family == AF_UNIX && ((e = relocate_unix(r, s->local, &s->local_len)) ||
+                                     (e = relocate_unix(r, s->remote, &s->remote_len))))
+            return e;
+    }
     r->sock_fds = malloc((n ? n : 1) * sizeof(int));
     if (!r->sock_fds)
         return -ENOMEM;

@@ -24,7 +24,7 @@
 
 static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
 {
-    const char *path = crs_image_str(r->img, f->path);
+    const char *path = crs_restore_path(r, crs_image_str(r->img, f->path));
     int flags = (int)f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
     int fd;
     switch (f->kind) {
@@ -77,7 +77,10 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         return -1;
     }
     if (fd < 0) {
-        crs_restore_error(r, "cannot reopen %s as descriptor %d: %s", path, f->fd, strerror(errno));
+        int e = errno;
+        crs_restore_error(r, "cannot reopen %s as descriptor %d: %s%s", path, f->fd, strerror(e),
+                          f->kind == CRS_FD_REGULAR || f->kind == CRS_FD_DIRECTORY ? crs_restore_moved_hint(e)
+                                                                                    : "");
         return -1;
     }
     return fd;
@@ -295,10 +298,12 @@ int crs_restore_locks(struct crs_restore *r)
 int crs_restore_process_state(struct crs_restore *r)
 {
     const struct crs_rec_process *p = r->img->process;
-    const char *cwd = crs_image_str(r->img, p->cwd);
+    const char *cwd = crs_restore_path(r, crs_image_str(r->img, p->cwd));
     if (chdir(cwd) != 0) {
-        crs_restore_error(r, "cannot return to the working directory %s: %s", cwd, strerror(errno));
-        return -errno;
+        int e = errno;
+        crs_restore_error(r, "cannot return to the working directory %s: %s%s", cwd, strerror(e),
+                          crs_restore_moved_hint(e));
+        return -e;
     }
     umask((mode_t)p->umask);
     if (p->flags & CRS_PROC_F_THP_DISABLE)
