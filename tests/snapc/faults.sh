@@ -79,4 +79,46 @@ for op in begin seqs targets quiesce drain capture; do
     wait_no_strays
 done
 pass "a rank killed at begin, seqs, targets, quiesce, drain, capture"
+
+# kill -9 of the other participants while rank 0 writes its image (3 s more): ckpt-mpirun, the
+# real launcher, the coordinator (mpirun's pid)
+slow="--iters 1000000 --sleep-us 300 --slow 0:capture:3000"
+# the tool: the epoch goes on without it, the job runs on, the next request commits
+start_job k-tool 3 $slow
+"$CKPT" --status $JOB >"$W/kt.out" 2>"$W/kt.err" & tool=$!
+wait_for 60 'grep -q "] Drained" "$W/kt.err"' || fail "tool kill: the epoch did not reach Drained"
+kill -KILL $tool; wait $tool 2>/dev/null
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "tool kill: the next request" "$CKPT" --wait $JOB && consistent "$(tail -n1 "$W/cmd.out")" 3
+[ ! -d "$jd/0" ] || "$INFO" --verify "$jd/0" >/dev/null 2>&1 || fail "tool kill: sequence 0 is there but does not verify"
+kill -0 $JOB || fail "tool kill: the job ended"
+kill -TERM $JOB; wait $JOB
+# the launcher: no checkpoint, the job ends, the ranks it left are killed by the coordinator
+start_job k-launcher 3 $slow
+expect_rc 0 "launcher kill: a first snapshot" "$CKPT" $JOB
+"$CKPT" --status $JOB >"$W/kl.out" 2>"$W/kl.err" & tool=$!
+wait_for 60 'grep -q "] Drained" "$W/kl.err"' || fail "launcher kill: the epoch did not reach Drained"
+kill -KILL "$(pgrep -P $JOB | head -1)"
+wait $tool; rc=$?
+[ $rc = 1 ] && grep -q "no checkpoint: the job ended during the checkpoint\|no checkpoint: rank .* ended during the checkpoint" "$W/kl.err" ||
+    { fail "launcher kill: ckpt-mpirun status $rc"; cat "$W/kl.err"; }
+job_gone $JOB 60 || fail "launcher kill: the coordinator did not end"
+wait $JOB
+jd=$W/revive_global_snapshot_$JOB.ckpt
+[ -e "$jd/1" ] && fail "launcher kill: the failed sequence is left"
+"$INFO" --verify "$jd/0" >/dev/null 2>&1 || fail "launcher kill: sequence 0 damaged"
+wait_no_strays
+# the coordinator: the launcher and the ranks end with it; the sequence is never offered
+start_job k-coord 3 $slow
+expect_rc 0 "coordinator kill: a first snapshot" "$CKPT" $JOB
+"$CKPT" --status $JOB >"$W/kc.out" 2>"$W/kc.err" & tool=$!
+wait_for 60 'grep -q "] Drained" "$W/kc.err"' || fail "coordinator kill: the epoch did not reach Drained"
+kill -KILL $JOB
+wait $tool; rc=$?
+[ $rc = 1 ] && grep -q "closed the connection without an answer" "$W/kc.err" ||
+    { fail "coordinator kill: ckpt-mpirun status $rc"; cat "$W/kc.err"; }
+wait $JOB
+wait_no_strays
+check_intact "$W/revive_global_snapshot_$JOB.ckpt" "coordinator kill"
+pass "kill -9 of ckpt-mpirun, of the launcher, of the coordinator during a checkpoint"
 finish
