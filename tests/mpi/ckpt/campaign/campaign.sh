@@ -171,7 +171,7 @@ calibrate() {
             r=$((r * 4))
         done
         awk -v a="$t0" -v b="$t1" -v r="$r" -v d="$duration" -v b0="$(base_rounds "$p")" \
-            'BEGIN { c = (b - a) / r; if (c < 1e-5) c = 1e-5; x = int((d - a) / c); if (x < b0) x = b0; print x }' >"$key"
+            'BEGIN { c = (b - a) / r; if (c < 1e-5) c = 1e-5; x = int(d / c); if (x < b0) x = b0; print x }' >"$key"
         rm -f "$CACHE/$p-$fl-$n-"*.out "$key.scaled"
     fi
     ROUNDS=$(rounds_of "$p") || ROUNDS=$(cat "$key")
