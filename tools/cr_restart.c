@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,13 +116,36 @@ static void restore_leadership(const struct crs_restart_image *ri)
         setpgid(0, 0);
 }
 
+/* In a pid namespace of its own, the process reads /proc/<its pid> and
+ * /proc/self: they must be its own, so it gets a /proc of that namespace
+ * (in a mount namespace of its own; mounts elsewhere still reach it). The
+ * pid the outside world knows it by is noted first, while /proc tells. */
+static void own_proc(struct crs_restart_image *ri)
+{
+    char self[32];
+    ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+    if (n <= 0)
+        return;
+    self[n] = 0;
+    ri->outer_pid = (pid_t)atoi(self);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+        fprintf(stderr, "cr_restart: warning: cannot give the restarted process a /proc of its own pid "
+                        "namespace (%s): /proc/%d and /proc/self show it under pid %d\n",
+                        strerror(errno), (int)ri->pid, (int)ri->outer_pid);
+        ri->outer_pid = 0;
+    }
+}
+
 /* In the child: becomes the image's process, or reports why not on the
- * report pipe and exits 1. */
+ * report pipe and exits 1. in_ns: it runs in a pid namespace of its own. */
 static void __attribute__((noreturn))
-restore_here(const struct crs_component *crs, struct crs_restart_image *ri, int report_fd)
+restore_here(const struct crs_component *crs, struct crs_restart_image *ri, int report_fd, int in_ns)
 {
     char err[1024];
     restore_leadership(ri);
+    if (in_ns)
+        own_proc(ri);
     crs->restart(ri, err, sizeof err);
     ssize_t w = write(report_fd, err, strlen(err));
     (void)w;
@@ -158,7 +182,7 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
         pid_t p = fork_with_pid(restore_ids ? ri->pid : 0);
         if (p == 0) {
             close(report[0]);
-            restore_here(crs, ri, rep_w);
+            restore_here(crs, ri, rep_w, 0);
         }
         return p;
     }
@@ -168,7 +192,7 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
         close(status_pipe[0]);
         pid_t p = fork_with_pid(ri->pid);
         if (p == 0)
-            restore_here(crs, ri, rep_w);
+            restore_here(crs, ri, rep_w, 1);
         close(rep_w);
         crs->restart_close(ri);
         int st = 1 << 8, w;

@@ -77,6 +77,10 @@ struct crs_restart_image {
     pid_t pid;              /* the process's pid when the image was taken */
     pid_t pgid, sid;        /* its process group and session then (as pid sees them) */
     int had_tty;            /* it had a controlling terminal */
+    /* Set by the caller before restart() when the process's /proc will no
+     * longer tell the pid the outside world knows it by (a /proc of its own
+     * pid namespace mounted for it); 0: /proc tells. */
+    pid_t outer_pid;
     /* The restarter's own descriptors must be at or above this number: the
      * restart closes every descriptor below it that the image does not
      * hold, and those at or above it in its last step. */

@@ -84,8 +84,20 @@ int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
     return (size_t)n == len ? 0 : -EPROTO;
 }
 
+/* Set after a restart under a /proc of the process's own pid namespace
+ * (which calls it by its inner pid); only for the process it was set in. */
+static pid_t told_outer, told_for;
+
+void crs_proto_set_self_pid(pid_t outer)
+{
+    told_outer = outer;
+    told_for = getpid();
+}
+
 pid_t crs_proto_self_pid(void)
 {
+    if (told_outer > 0 && told_for == getpid())
+        return told_outer;
     pid_t p = revive_proc_self_pid();
     return p > 0 ? p : getpid();
 }

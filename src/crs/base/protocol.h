@@ -50,6 +50,9 @@ int crs_proto_address(struct sockaddr_un *sa, pid_t pid);
 
 /* The caller's pid as /proc (mounted for the outer namespace) names it. */
 pid_t crs_proto_self_pid(void);
+/* After a restart whose /proc no longer tells that pid (cr_restart mounted
+ * one of the process's own pid namespace): the pid to use. */
+void crs_proto_set_self_pid(pid_t outer);
 
 /* Sends/receives one struct and, optionally, one descriptor. 0 or -errno. */
 int crs_proto_send(int sock, const void *msg, size_t len, int fd);

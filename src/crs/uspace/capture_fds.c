@@ -72,6 +72,21 @@ void crs_inherited_after_restart(void)
     nmatched = 0;
 }
 
+/* A file of the process's own /proc directory is recorded as /proc/self/...:
+ * after a restart it is the restarted process's (its pid may differ). */
+static void proc_self_path(char *link, size_t cap)
+{
+    char own[32];
+    int n = snprintf(own, sizeof own, "/proc/%d", (int)revive_proc_self_pid());
+    if (n <= 0 || strncmp(link, own, (size_t)n) || (link[n] && link[n] != '/'))
+        return;
+    size_t rest = strlen(link + n);
+    if (11 + rest >= cap)
+        return;
+    memmove(link + 10, link + n, rest + 1);
+    memcpy(link, "/proc/self", 10);
+}
+
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
@@ -179,6 +194,7 @@ static long record_fd(long n, int dirfd, void *arg)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     ssize_t ll = readlink(path, link, sizeof link - 1);
     link[ll > 0 ? ll : 0] = 0;
+    proc_self_path(link, sizeof link);
     struct stat st;
     if (fstat(fd, &st) != 0)
         return 0; /* closed meanwhile */

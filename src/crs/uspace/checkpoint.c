@@ -21,6 +21,7 @@
 #include "common/procfs.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
+#include "crs/base/protocol.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park.h"
@@ -222,6 +223,8 @@ static void point_exe_back(void)
 static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self)
 {
     struct crs_restart_info info = *info_in;
+    if (info.outer_pid > 0)   /* before the restart hooks: libcr's socket is named by it */
+        crs_proto_set_self_pid(info.outer_pid);
     crs_park_wait_restored(last_nparked);
     crs_thread_reinstate(self, &info);
     crs_park_set_self_tids(self->tid, (pid_t)syscall(SYS_gettid));

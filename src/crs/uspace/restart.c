@@ -86,6 +86,7 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
 {
     struct uspace_restart *u = ri->impl;
     struct crs_restore *r = &u->r;
+    r->outer_pid = ri->outer_pid > 0 ? ri->outer_pid : 0;
     /* The threads may get their old ids only where the process has its old pid. */
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
     int e = crs_restore_load(r);

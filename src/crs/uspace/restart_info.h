@@ -20,6 +20,10 @@ struct crs_restart_info {
     /* the image's POSIX timers (struct crs_rec_timer), likewise: the
      * checkpoint thread recreates them once every thread is back */
     uint64_t timers, ntimers;
+    /* the pid the outside world (cr_checkpoint) knows the process by, when
+     * its /proc is of its own pid namespace and cannot tell; else 0 */
+    int32_t outer_pid;
+    uint32_t pad;
 };
 
 #endif

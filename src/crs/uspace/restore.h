@@ -60,6 +60,7 @@ struct crs_restore {
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;
+    pid_t outer_pid;        /* the pid the outside world knows the process by */
     const char *const *relocate; /* "OLD=NEW" (crs_restart_opts) */
     size_t nrelocate;
     char err[768];

@@ -360,6 +360,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     p->info.magic = CRS_RESTART_MAGIC;
     p->info.old_pid = pr->pid;
     p->info.new_pid = getpid();
+    p->info.outer_pid = r->outer_pid;
     p->info.ids_changed = !pid_is_original;
     uint64_t exe_lo, exe_hi;
     crs_restorer_extent(&exe_lo, &exe_hi);

@@ -3,7 +3,8 @@
 # checkpoints and restarts it (cr_cycle.sh's kill and rr flavours, run as that
 # user): inside a new user+pid namespace it gets its original PID back
 # (CRS_EXPECT_PID=1, for both restarts of rr too), runs on to the same result
-# as an uninterrupted run, and can be checkpointed and restarted again.
+# as an uninterrupted run, and can be checkpointed and restarted again; the
+# same for crt_procself, whose /proc must be its own namespace's.
 # Needs root to create the throwaway user.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup unprivileged
@@ -25,7 +26,7 @@ chmod o+rx "$src/tests" "$src/tests/crs" 2>/dev/null
 uid=$(id -u "$user")
 gid=$(id -g "$user")
 asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
-for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_TOOLS/cr_restart"; do
+for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_TOOLS/cr_restart"; do
     asuser test -r "$f" || crs_skip "$user cannot read $f (directory permissions)"
 done
 mkdir -p "$WORK/user"
@@ -37,5 +38,14 @@ if [ "$st" = 0 ]; then
     crs_pass "as $user: kill and rr, the original PID back each time, the output of an uninterrupted run"
 else
     crs_fail "as $user: cr_cycle.sh crt_ids: $(crs_status_text "$st")"
+fi
+# its own /proc in that namespace (issue 10, point 5)
+asuser env TMPDIR="$WORK/user" CRS_FLAVOURS="kill rr" CRS_EXPECT_PID=1 CRS_KEEP=0 \
+    timeout -k 10 600 bash "$src/tests/crs/cr_cycle.sh" crt_procself 2>&1 | sed 's/^/   | /'
+st=${PIPESTATUS[0]}
+if [ "$st" = 0 ]; then
+    crs_pass "as $user: /proc/self, /proc/<pid> and a held /proc/self/status are the process's own after kill and rr"
+else
+    crs_fail "as $user: cr_cycle.sh crt_procself: $(crs_status_text "$st")"
 fi
 crs_summary unprivileged
