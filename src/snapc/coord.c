@@ -58,6 +58,7 @@ struct conn {
     int64_t restarted_seq;
     char *info;             /* INFO text */
     /* C_TOOL */
+    uint32_t foreign_uid;   /* uid + 1 of a peer that is not the job's user: refused */
     uint32_t tool_flags;
     int asked;              /* sent a CKPT request */
     int done_deferred;      /* --term: DONE waits for the job's end */
@@ -850,11 +851,17 @@ static void rank_frame(int i)
     feed(&ev);
 }
 
+static void refuse_foreign(int i);
+
 static void tool_frame(int i)
 {
     struct conn *c = &S.c[i];
     const struct snapc_hdr *h = &c->rd.hdr;
     char err[160];
+    if (c->foreign_uid) {
+        refuse_foreign(i);
+        return;
+    }
     if (snapc_wire_check(h, c->rd.buf, err, sizeof err) < 0) {
         revive_log_info("a tool sent a malformed request (%s); closed", err);
         conn_close(i);
@@ -977,28 +984,35 @@ static void accept_unix(void)
         return;
     struct ucred cr;
     socklen_t cl = sizeof cr;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
-        (cr.uid != geteuid() && cr.uid != 0)) {
-        revive_log_warn("refused a tool connection from uid %u (pid %d): this job belongs to uid %u",
-                        (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
-        char why[160];
-        snapc_fmt(why, sizeof why, "this job belongs to another user (uid %u)", (unsigned)geteuid());
-        struct snapc_sbuf b = {0};
-        snapc_sb_printf(&b, "{\"status\":\"refused\",\"error\":");
-        snapc_sb_json_str(&b, why);
-        snapc_sb_printf(&b, ",\"errno\":%d}", EPERM);
-        struct snapc_tool_done d = {.status = -EPERM};
-        snapc_wire_send(fd, SNAPC_TOOL_DONE, 0, &d, sizeof d, b.p, (uint32_t)b.len, 1000);
-        snapc_sb_free(&b);
-        close(fd);
-        return;
-    }
+    int foreign = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
+                  (cr.uid != geteuid() && cr.uid != 0);
     int i = conn_new(fd, C_TOOL);
     if (i < 0) {
         close(fd);
         return;
     }
     snapc_fmt(S.c[i].peer, sizeof S.c[i].peer, "tool pid %d", (int)cr.pid);
+    if (foreign) {
+        /* refused once its request is read: closing with a request unread would reset the
+         * connection, and the tool would not get the answer */
+        S.c[i].foreign_uid = cr.uid + 1;
+        revive_log_warn("refused a tool connection from uid %u (pid %d): this job belongs to uid %u",
+                        (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
+    }
+}
+
+static void refuse_foreign(int i)
+{
+    char why[160];
+    snapc_fmt(why, sizeof why, "this job belongs to another user (uid %u)", (unsigned)geteuid());
+    struct snapc_sbuf b = {0};
+    snapc_sb_printf(&b, "{\"status\":\"refused\",\"error\":");
+    snapc_sb_json_str(&b, why);
+    snapc_sb_printf(&b, ",\"errno\":%d}", EPERM);
+    struct snapc_tool_done d = {.status = -EPERM};
+    snapc_wire_send(S.c[i].fd, SNAPC_TOOL_DONE, 0, &d, sizeof d, b.p, (uint32_t)b.len, 1000);
+    snapc_sb_free(&b);
+    conn_close(i);
 }
 
 /* ---- set-up ---- */

@@ -38,8 +38,38 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
         "$CKPT" $JOB && err_has "process $JOB belongs to user root (uid 0): only that user can checkpoint the job"
     expect_rc 1 "another user's job, by a rank's pid" setpriv --reuid=nobody --regid=nogroup \
         --clear-groups "$CKPT" "$(pgrep -f -- "--ready $W/a.ready" | tail -1)" && err_has "belongs to user root"
+    # the coordinator checks its peer itself: with the socket opened to everybody (as a careless
+    # admin could), a request straight on it from another uid is refused, the job not touched
+    # (a system python3 other users can run; none: this part is skipped, and said so)
+    py=/usr/bin/python3
+    if [ -x $py ]; then
+    chmod 711 "$REVIVE_SOCKET_DIR"; chmod 666 "$REVIVE_SOCKET_DIR/coord.$JOB"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups $py - "$REVIVE_SOCKET_DIR/coord.$JOB" \
+        >"$W/peer.out" 2>&1 <<'EOS'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+try:
+    s.sendall(struct.pack('<IHHII', 0x43535652, 1, 100, 8, 0) + struct.pack('<II', 0, 0))
+except OSError:
+    pass  # the coordinator answers at once, and closes
+data = b''
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data[16 + 16:].decode(errors='replace'))
+EOS
+    chmod 700 "$REVIVE_SOCKET_DIR"; chmod 600 "$REVIVE_SOCKET_DIR/coord.$JOB"
+    grep -q '"error":"this job belongs to another user (uid 0)"' "$W/peer.out" ||
+        { fail "a request from another uid on the socket: $(cat "$W/peer.out")"; }
+    wait_for 30 'grep -q "refused a tool connection from uid 65534" "$W/a.err"' || fail "the coordinator did not log the refusal"
+    else
+        echo "skip: no $py: the coordinator's own peer check is not run"
+    fi
     chmod 700 "$W"
-    pass "another user's job"
+    pass "another user's job (ckpt-mpirun refuses; the coordinator checks its peer itself)"
 else
     echo "skip: no setpriv or no user nobody: the other-user case is not run"
 fi
