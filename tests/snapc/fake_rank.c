@@ -402,7 +402,10 @@ static void o_abort(void *arg)
 static int o_describe(void *arg, char *buf, size_t len)
 {
     (void)arg;
-    return snprintf(buf, len, "mpi_version fake 1\nthread_level 0\n");
+    /* FAKE_MPI_LIBRARY: a file standing in for the MPI library (restart-mpi checks it) */
+    const char *lib = getenv("FAKE_MPI_LIBRARY");
+    return snprintf(buf, len, "mpi_version fake 1\nthread_level 0\n%s%s%s",
+                    lib ? "mpi_library " : "", lib ? lib : "", lib ? "\n" : "");
 }
 
 /* ---- what the MPI layer exports for libmpix_ckpt (as src/pml_hooks does) ---- */

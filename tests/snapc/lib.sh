@@ -89,9 +89,9 @@ wait_for() {
 # wait_exec PID: waits until the background job PID (just started with &) runs its program,
 # not the forked shell any more: $! is known before the exec, and under load that takes long.
 wait_exec() {
-    local sh
+    local sh pid=$1
     sh=$(readlink /proc/$$/exe)
-    wait_for 60 '[ "$(readlink /proc/$1/exe 2>/dev/null)" != "$sh" ]'
+    wait_for 60 '[ "$(readlink /proc/$pid/exe 2>/dev/null)" != "$sh" ]'
 }
 # committed JOBDIR: how many sequences have a snapshot.meta; newest_committed JOBDIR: the largest
 # such sequence (-1 when none).

@@ -82,6 +82,19 @@ bref=$(tail -n1 "$W/cmd.out"); wait $JOB
 touch -d '2001-01-01' "$W/bin/fake_rank"
 REVIVE_RESTART_RANK=$W/bin/fake_rank expect_rc 1 "a changed binary" "$RESTART" "$bref" &&
     err_has "the application binary $W/bin/fake_rank changed since the snapshot was taken"
+# a changed MPI library (FAKE_MPI_LIBRARY: the fake ranks report it as theirs)
+cp "$FLAUNCH" "$W/bin/libfakempi.so"
+( clean_exec REVIVE_VERBOSE=2 FAKE_MPI_LIBRARY=$W/bin/libfakempi.so "$COORD" --flavor fake -- "$FLAUNCH" -np 2 \
+    "$FRANK" --iters 1000000 --sleep-us 300 --ready "$W/l.ready" ) >"$W/l.out" 2>"$W/l.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"; mkdir -p "$W/l.ready"
+wait_for 60 '[ "$(ls "$W/l.ready" | wc -l)" -ge 2 ]' || fail "the job of a fake MPI library did not start"
+expect_rc 0 "a job of a fake MPI library" "$CKPT" --term $JOB
+lref=$(tail -n1 "$W/cmd.out"); wait $JOB
+grep -q "^mpi.path $W/bin/libfakempi.so$" "$lref/snapshot.meta" || fail "the MPI library is not in the metadata: $(grep ^mpi "$lref/snapshot.meta")"
+expect_rc 0 "the MPI library unchanged" "$RESTART" --showme "$lref"
+touch -d '2001-01-01' "$W/bin/libfakempi.so"
+expect_rc 1 "a changed MPI library" "$RESTART" --showme "$lref" &&
+    err_has "the MPI library $W/bin/libfakempi.so changed since the snapshot was taken"
 pass "refusals"
 
 # a restart that fails (the ranks never come back) is recorded; the default skips that sequence
