@@ -67,22 +67,7 @@ static void record_set_attr(const char *cfn, uintptr_t vobj, int vkv, const void
 }
 
 #ifdef PML_OMPI
-typedef MPI_Fint F;
-
-/* Every name of one binding function in libmpi_mpifh (ompi/mpi/fortran/mpif-h). */
-#define OMPI_F_NAMES(fn, lc, UC, Mx)                                                           \
-    __typeof__(fn) MPI_##UC __attribute__((alias(#fn)));                                       \
-    __typeof__(fn) mpi_##lc __attribute__((alias(#fn)));                                       \
-    __typeof__(fn) mpi_##lc##_ __attribute__((alias(#fn)));                                    \
-    __typeof__(fn) mpi_##lc##__ __attribute__((alias(#fn)));                                   \
-    __typeof__(fn) PMPI_##UC __attribute__((alias(#fn)));                                      \
-    __typeof__(fn) pmpi_##lc __attribute__((alias(#fn)));                                      \
-    __typeof__(fn) pmpi_##lc##_ __attribute__((alias(#fn)));                                   \
-    __typeof__(fn) pmpi_##lc##__ __attribute__((alias(#fn)));                                  \
-    __typeof__(fn) MPI_##Mx##_f __attribute__((alias(#fn)));                                   \
-    __typeof__(fn) MPI_##Mx##_f08 __attribute__((alias(#fn)));                                 \
-    __typeof__(fn) PMPI_##Mx##_f __attribute__((alias(#fn)));                                  \
-    __typeof__(fn) PMPI_##Mx##_f08 __attribute__((alias(#fn)));
+#include "pml_hooks/fortran_ompi.h"
 
 /* ---- the lower half's libmpi_mpifh -------------------------------------------------------- */
 static void *lower_mpifh;

@@ -2,11 +2,13 @@
 # upper_paths.sh FLAVOR: no path reaches the application's copy of the MPI library.
 #  1. statically: upper_paths.py lists every symbol the MPI's Fortran (and C++) binding libraries
 #     import from the MPI library's internals and fails if one is neither defined by the layer
-#     nor used only by binding functions the layer replaces;
+#     nor used only by binding functions the layer replaces; with Open MPI (handles are pointers
+#     to the library's objects) also every binding function that reads or writes a field of a
+#     handle's object, which must be replaced by the layer (src/pml_hooks/fortran_objs.c);
 #  2. at run time: upper_guard-FLAVOR enters the application's copy directly after MPI_Init; the
 #     layer has made its code unreachable, so the rank must stop with the layer's message naming
 #     the function and its library, not run it.
-flavor=$1
+flavor=$1 fields=
 . "$(dirname "$0")/mpienv.sh" || exit $?
 fail=0
 if [ "$flavor" = ompi ]; then
@@ -15,6 +17,7 @@ if [ "$flavor" = ompi ]; then
     bind="$dir/libmpi_mpifh.so $dir/libmpi_usempif08.so $dir/libmpi_usempi_ignore_tkr.so"
     cxx="$dir/libmpi_cxx.so"
     layer=$REVIVE_BUILDDIR/.libs/revive-mpi-ompi.so
+    fields=--fields
 else
     dir=$(mpicc.mpich -link-info 2>/dev/null | tr ' ' '\n' | sed -n 's/^-L//p' | head -1)
     core="$dir/libmpich.so"
@@ -27,11 +30,12 @@ bind=$(have $bind); cxx=$(have $cxx)
 if [ -z "$bind" ]; then
     echo "SKIP (static): no Fortran binding library in $dir"
 elif ! python3 "$REVIVE_SRCDIR/tests/mpi/upper_paths.py" --layer "$layer" --core $(have $core) \
-        --bind $bind --cxx $cxx >"$tmp/paths" 2>&1; then
+        --bind $bind --cxx $cxx $fields >"$tmp/paths" 2>&1; then
     echo "FAIL: paths from the binding libraries into the MPI library that the layer does not cover:"
     sed 's/^/  /' "$tmp/paths"; fail=1
 else
-    echo "ok: $(grep -c '^  ' "$tmp/paths") imports of the MPI library's internals by $(echo $bind | wc -w) Fortran and $(echo $cxx | wc -w) C++ binding libraries, every Fortran one covered ($(grep -c 'replaced' "$tmp/paths") by replaced bindings, $(grep -c 'sentinel' "$tmp/paths") sentinels; defined by the layer: $(sed -n 's/.*defined by the layer: //p' "$tmp/paths" | head -1 | wc -w))"
+    echo "ok: $(grep -c '^  ' "$tmp/paths") imports of the MPI library's internals by $(echo $bind | wc -w) Fortran and $(echo $cxx | wc -w) C++ binding libraries, every Fortran one covered ($(grep -v '^  field' "$tmp/paths" | grep -c 'replaced') by replaced bindings, $(grep -v '^  field' "$tmp/paths" | grep -c 'sentinel') sentinels; defined by the layer: $(sed -n 's/.*defined by the layer: //p' "$tmp/paths" | head -1 | wc -w))"
+    [ -n "$fields" ] && echo "ok: $(grep -c '^  field' "$tmp/paths") binding functions access fields of objects, every one covered ($(grep -c '^  field.* replaced' "$tmp/paths") replaced by the layer)"
 fi
 bin=$REVIVE_BUILDDIR/tests/mpi/upper_guard-$flavor
 [ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }

@@ -1,0 +1,285 @@
+! fortran_objs.f90 with use mpi_f08 (Open MPI's f08 bindings call the same binding functions of
+! libmpi_mpifh, whose replacements are in src/pml_hooks/fortran_objs.c): persistent requests
+! completed by every completion call, an active request kept across failed tests, group
+! constructors, MPI_Alltoallw and MPI_Ialltoallw, a user reduction that looks at its datatype.
+! Rank 0 prints everyone's numbers; the output is compared with a native run.
+module objs08_ops
+  use mpi_f08
+  use, intrinsic :: iso_c_binding
+  implicit none
+contains
+  ! a sum, if the datatype comes as MPI_INTEGER (else -999)
+  subroutine checked_sum(invec, inoutvec, len, dtype)
+    type(c_ptr), value :: invec, inoutvec
+    integer :: len
+    type(MPI_Datatype) :: dtype
+    integer, pointer :: a(:), b(:)
+    call c_f_pointer(invec, a, (/ len /))
+    call c_f_pointer(inoutvec, b, (/ len /))
+    if (dtype == MPI_INTEGER) then
+      b = b + a
+    else
+      b = -999
+    end if
+  end subroutine
+end module
+
+program fortran_objs08
+  use mpi_f08
+  use objs08_ops
+  implicit none
+  integer, parameter :: MAXREC = 40
+  integer :: rank, nproc, left, right, k, i, nrec
+  integer :: rec(MAXREC)
+  integer, allocatable :: all(:)
+  character(len=24) :: names(MAXREC)
+
+  call MPI_Init()
+  call MPI_Comm_rank(MPI_COMM_WORLD, rank)
+  call MPI_Comm_size(MPI_COMM_WORLD, nproc)
+  right = mod(rank + 1, nproc)
+  left = mod(rank + nproc - 1, nproc)
+  nrec = 0
+  rec = 0
+
+  call persistent(1, 'wait')
+  call persistent(2, 'test')
+  call persistent(3, 'waitany')
+  call persistent(4, 'testany')
+  call persistent(5, 'waitall')
+  call persistent(6, 'testall')
+  call persistent(7, 'waitsome')
+  call persistent(8, 'testsome')
+  call persistent(9, 'request_get_status')
+  call failed_tests()
+  call groups()
+  call alltoallw()
+  call user_op()
+
+  allocate(all(MAXREC * nproc))
+  call MPI_Gather(rec, MAXREC, MPI_INTEGER, all, MAXREC, MPI_INTEGER, 0, MPI_COMM_WORLD)
+  if (rank == 0) then
+    print '(a,i0)', 'ranks ', nproc
+    do k = 1, nrec
+      print '(a24,*(1x,i0))', names(k), (all(MAXREC * i + k), i = 0, nproc - 1)
+    end do
+  end if
+  call MPI_Finalize()
+
+contains
+
+  subroutine put(name, v)
+    character(len=*) :: name
+    integer :: v
+    nrec = nrec + 1
+    names(nrec) = name
+    rec(nrec) = v
+  end subroutine
+
+  subroutine persistent(m, name)
+    integer :: m
+    character(len=*) :: name
+    type(MPI_Request) :: req(2)
+    type(MPI_Status) :: st, sts(2)
+    integer :: idx(2)
+    integer, volatile :: rbuf, sbuf
+    integer :: r, got, kept, done, cnt, n, j, ierr
+    logical :: flag, f2
+    got = 0
+    kept = 0
+    call MPI_Recv_init(rbuf, 1, MPI_INTEGER, left, 10 + m, MPI_COMM_WORLD, req(1))
+    call MPI_Send_init(sbuf, 1, MPI_INTEGER, right, 10 + m, MPI_COMM_WORLD, req(2))
+    do r = 1, 3
+      sbuf = rank * 1000 + m * 10 + r
+      rbuf = -1
+      if (mod(r, 2) == 1) then
+        call MPI_Start(req(1))
+        call MPI_Start(req(2), ierr)
+      else
+        call MPI_Startall(2, req)
+      end if
+      select case (m)
+      case (1)
+        call MPI_Wait(req(2), st)
+        call MPI_Wait(req(1), st, ierr)
+      case (2)
+        do j = 2, 1, -1
+          flag = .false.
+          do while (.not. flag)
+            call MPI_Test(req(j), flag, st)
+          end do
+        end do
+      case (3)
+        call MPI_Waitany(2, req, n, st)
+        call MPI_Waitany(2, req, n, MPI_STATUS_IGNORE, ierr)
+      case (4)
+        done = 0
+        do while (done < 2)
+          call MPI_Testany(2, req, n, flag, st)
+          if (flag .and. n /= MPI_UNDEFINED) done = done + 1
+          if (flag .and. n == MPI_UNDEFINED) exit
+        end do
+      case (5)
+        call MPI_Waitall(2, req, sts)
+      case (6)
+        flag = .false.
+        do while (.not. flag)
+          call MPI_Testall(2, req, flag, MPI_STATUSES_IGNORE)
+        end do
+      case (7)
+        done = 0
+        do while (done < 2)
+          call MPI_Waitsome(2, req, cnt, idx, sts)
+          if (cnt == MPI_UNDEFINED) exit
+          done = done + cnt
+        end do
+      case (8)
+        done = 0
+        do while (done < 2)
+          call MPI_Testsome(2, req, cnt, idx, sts, ierr)
+          if (cnt == MPI_UNDEFINED) exit
+          done = done + cnt
+        end do
+      case (9)
+        flag = .false.
+        f2 = .false.
+        do while (.not. (flag .and. f2))
+          call MPI_Request_get_status(req(1), flag, st)
+          call MPI_Request_get_status(req(2), f2, st)
+        end do
+        call MPI_Wait(req(1), st)
+        call MPI_Wait(req(2), MPI_STATUS_IGNORE)
+      end select
+      got = got + rbuf
+      if (req(1) /= MPI_REQUEST_NULL .and. req(2) /= MPI_REQUEST_NULL) kept = kept + 1
+    end do
+    call put(name // ' received', got)
+    call put(name // ' kept', kept)
+    call MPI_Request_free(req(1))
+    call MPI_Request_free(req(2))
+    if (req(1) == MPI_REQUEST_NULL .and. req(2) == MPI_REQUEST_NULL) then
+      call put(name // ' freed', 1)
+    else
+      call put(name // ' freed', 0)
+    end if
+  end subroutine
+
+  subroutine failed_tests()
+    type(MPI_Request) :: rq, rq0, one(1)
+    type(MPI_Status) :: st, sts(1)
+    integer :: n, cnt, idx(1), nfalse
+    integer, volatile :: x
+    logical :: flag
+    nfalse = 0
+    call MPI_Irecv(x, 1, MPI_INTEGER, rank, 99, MPI_COMM_WORLD, rq)
+    rq0 = rq
+    call MPI_Test(rq, flag, st)
+    if (.not. flag) nfalse = nfalse + 1
+    one(1) = rq
+    call MPI_Testany(1, one, n, flag, st)
+    if (.not. flag) nfalse = nfalse + 1
+    call MPI_Testall(1, one, flag, sts)
+    if (.not. flag) nfalse = nfalse + 1
+    call MPI_Testsome(1, one, cnt, idx, sts)
+    if (cnt == 0) nfalse = nfalse + 1
+    rq = one(1)
+    call put('failed tests', nfalse)
+    if (rq == rq0 .and. rq /= MPI_REQUEST_NULL) then
+      call put('active kept', 1)
+    else
+      call put('active kept', 0)
+    end if
+    call MPI_Send(rank + 42, 1, MPI_INTEGER, rank, 99, MPI_COMM_WORLD)
+    call MPI_Wait(rq, st)
+    call put('active received', x)
+    if (rq == MPI_REQUEST_NULL) then
+      call put('active completed', 1)
+    else
+      call put('active completed', 0)
+    end if
+  end subroutine
+
+  subroutine groups()
+    type(MPI_Group) :: wg, ev, ex, un, is, df, ri, re
+    type(MPI_Comm) :: c
+    integer :: sz, tr(1), zero(1), rg(3, 1), s
+    integer, allocatable :: evens(:)
+    call MPI_Comm_group(MPI_COMM_WORLD, wg)
+    allocate(evens((nproc + 1) / 2))
+    evens = (/ (2 * i, i = 0, (nproc + 1) / 2 - 1) /)
+    zero(1) = 0
+    call MPI_Group_incl(wg, size(evens), evens, ev)
+    call MPI_Group_excl(wg, 1, zero, ex)
+    call MPI_Group_union(ev, ex, un)
+    call MPI_Group_intersection(ev, ex, is)
+    call MPI_Group_difference(wg, ev, df)
+    rg(:, 1) = (/ nproc - 1, 0, -1 /)
+    call MPI_Group_range_incl(wg, 1, rg, ri)
+    rg(:, 1) = (/ 0, nproc - 1, 2 /)
+    call MPI_Group_range_excl(wg, 1, rg, re)
+    s = 0
+    call MPI_Group_size(ev, sz); s = s + sz
+    call MPI_Group_size(ex, sz); s = s + 10 * sz
+    call MPI_Group_size(un, sz); s = s + 100 * sz
+    call MPI_Group_size(is, sz); s = s + 1000 * sz
+    call MPI_Group_size(df, sz); s = s + 10000 * sz
+    call MPI_Group_size(ri, sz); s = s + 100000 * sz
+    call MPI_Group_size(re, sz); s = s + 1000000 * sz
+    call put('group sizes', s)
+    tr(1) = -5
+    call MPI_Group_translate_ranks(ri, 1, zero, wg, tr)
+    call put('range_incl first rank', tr(1))
+    call MPI_Comm_create(MPI_COMM_WORLD, un, c)
+    sz = -1
+    if (c /= MPI_COMM_NULL) then
+      call MPI_Comm_size(c, sz)
+      call MPI_Comm_free(c)
+    end if
+    call put('comm of union size', sz)
+    call gfree(ev); call gfree(ex); call gfree(un); call gfree(is)
+    call gfree(df); call gfree(ri); call gfree(re); call gfree(wg)
+  end subroutine
+
+  subroutine gfree(g)
+    type(MPI_Group) :: g
+    if (g /= MPI_GROUP_EMPTY) call MPI_Group_free(g)
+  end subroutine
+
+  subroutine alltoallw()
+    integer, allocatable :: sb(:), cnt(:), dsp(:)
+    integer, allocatable, volatile :: rb(:)
+    type(MPI_Datatype), allocatable :: ty(:)
+    type(MPI_Request) :: rq
+    integer :: j, isz
+    allocate(sb(nproc), rb(nproc), cnt(nproc), dsp(nproc), ty(nproc))
+    call MPI_Type_size(MPI_INTEGER, isz)
+    do j = 1, nproc
+      sb(j) = rank * 100 + j
+      cnt(j) = 1
+      dsp(j) = (j - 1) * isz
+      ty(j) = MPI_INTEGER
+    end do
+    rb = 0
+    call MPI_Alltoallw(sb, cnt, dsp, ty, rb, cnt, dsp, ty, MPI_COMM_WORLD)
+    call put('alltoallw', sum(rb) + 7 * rb(1))
+    rb = 0
+    call MPI_Ialltoallw(sb, cnt, dsp, ty, rb, cnt, dsp, ty, MPI_COMM_WORLD, rq)
+    call MPI_Wait(rq, MPI_STATUS_IGNORE)
+    call put('ialltoallw', sum(rb) + 7 * rb(nproc))
+  end subroutine
+
+  subroutine user_op()
+    type(MPI_Op) :: op
+    integer :: res(2)
+    call MPI_Op_create(checked_sum, .true., op)
+    call MPI_Allreduce((/ rank + 1, 1 /), res, 2, MPI_INTEGER, op, MPI_COMM_WORLD)
+    call put('user op', res(1))
+    call put('user op count', res(2))
+    call MPI_Op_free(op)
+    if (op == MPI_OP_NULL) then
+      call put('user op freed', 1)
+    else
+      call put('user op freed', 0)
+    end if
+  end subroutine
+end program
