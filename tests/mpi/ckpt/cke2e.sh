@@ -7,7 +7,7 @@
 #
 # Timing: the programs run half a second at low load and minutes at load 25, so the test never
 # bets on the job still running. The first snapshot is asked for at a random moment early in
-# the run (within a tenth of the native run's time at the same load, at most 300 ms, from the
+# the run (within a tenth of the native run's time at the same load, at most 200 ms, from the
 # coordinator's start; --wait queues it while the ranks start) with --stop: the ranks stop
 # themselves once it is committed. While they are stopped the second request starts its epoch
 # and the third (--wait) is queued behind it; SIGCONT to mpirun (the coordinator continues the
@@ -64,8 +64,8 @@ for n in 2 4; do
     t0=$(date +%s%N)
     run_native "$n" "$bin" "$rounds" >"$tmp/native.out" 2>"$tmp/native.err"; rn=$?
     tn=$(( ($(date +%s%N) - t0) / 1000000 ))
-    # (at most 300 ms: the load may drop between the native run and this one)
-    step=$((tn / 10)); [ $step -gt 300 ] && step=300
+    # (at most 200 ms: the load may drop between the native run and this one)
+    step=$((tn / 10)); [ $step -gt 200 ] && step=200
     run_revive "$n" "$bin" "$rounds" >"$tmp/revive.out" 2>"$tmp/revive.err" &
     job=$!
     taken=0 failed=0 coord=
