@@ -196,14 +196,19 @@ calibrate() {
     fi
     NATIVE_OUT=$out
     NATIVE_T=$(cat "$out.time")
+    REF_T=$NATIVE_T
+    [ -s "$out.revive" ] && REF_T=$(cat "$out.revive")
     BIN=$bin
 }
 
 # ---- one trial ---------------------------------------------------------------------------
 # pick LIST: one word of LIST, from $RANDOM (the trial's seed fixed the sequence)
 pick() { local a=($1); echo "${a[RANDOM % ${#a[@]}]}"; }
-# frac LO HI: a moment between LO and HI thousandths of the native run time, in seconds
-moment() { awk -v t="$NATIVE_T" -v f=$(($1 + RANDOM % ($2 - $1 + 1))) 'BEGIN { printf "%.2f", t * f / 1000 }'; }
+# moment LO HI: a moment between LO and HI thousandths of the run's time, in seconds: the time
+# the last "continue" trial of this program, MPI, ranks and rounds ran under Revive (from its
+# coordinator's start to its end: the machine's load changes, and with it the time), else the
+# native run's
+moment() { awk -v t="$REF_T" -v f=$(($1 + RANDOM % ($2 - $1 + 1))) 'BEGIN { printf "%.2f", t * f / 1000 }'; }
 
 # start_job DIR NAME CMD...: CMD in the background in DIR in a session of its own, tagged;
 # JOBPID = its pid (the coordinator: the wrapper and restart-mpi exec it)
@@ -305,7 +310,7 @@ trial() {
     # bounds: a slow job (MPICH on 8 ranks) may take 5x native under Revive while others load the
     # machine; a checkpoint is bounded by ckpt-mpirun's own --timeout plus its capture bound
     local jobmax
-    jobmax=$(awk -v t="$NATIVE_T" 'BEGIN { print int(60 + 8 * t) }')
+    jobmax=$(awk -v t="$NATIVE_T" -v r="$REF_T" 'BEGIN { if (r > t) t = r; print int(60 + 8 * t) }')
     CKTMO=${CAMPAIGN_CKPT_TIMEOUT:-150}
     local L
     L=$(launcher_of "$fl")
@@ -366,6 +371,7 @@ trial() {
         done
         wait_job "$job" "$jobmax"; st=$?
         [ $st = 0 ] || bad "the job's exit status $st"
+        [ $st = 0 ] && elapsed "$t0" >"$NATIVE_OUT.revive"
         outs=("$D/g0.out")
         [ $NSNAP -gt 0 ] && TLATE=   # some snapshot was taken: the trial did its job
         ;;
@@ -503,7 +509,7 @@ for i in $(seq "$ntrials"); do
         done
         [ -n "$TNOTES" ] && printf '%s' "$TNOTES" | sed 's/^/        /'
         echo "        replay: REVIVE_BUILDDIR=$B $me --replay $tseed --rounds $ROUNDS ${replay_opts[*]}  (kept: $D)"
-        echo "        (the moments are fractions of the native run's time, $NATIVE_T s here)" ;;
+        echo "        (the moments came from the run's time, $REF_T s here; native $NATIVE_T s)" ;;
     late)
         late=$((late + 1))
         echo "late  [$tseed] $TDESC (${dt}s, $NSNAP snapshots): $TLATE"
