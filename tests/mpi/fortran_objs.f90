@@ -1,7 +1,7 @@
 ! Fortran calls whose Open MPI bindings read or write the C object behind a handle
 ! (src/pml_hooks/fortran_objs.c), use mpi: persistent requests completed by every completion
 ! call, an active request kept across failed tests, group constructors, MPI_ALLTOALLW and
-! MPI_IALLTOALLW, a user reduction that looks at its datatype. Each rank records numbers; rank 0
+! MPI_IALLTOALLW, matched probes and receives, a user reduction that looks at its datatype. Each rank records numbers; rank 0
 ! prints everyone's, so the output is deterministic and compared with a native run.
 module objs_ops
   use mpi
@@ -25,7 +25,7 @@ program fortran_objs
   use mpi
   use objs_ops
   implicit none
-  integer, parameter :: MAXREC = 40
+  integer, parameter :: MAXREC = 64
   integer :: ierr, rank, nproc, left, right, m, k, i, nrec
   integer :: rec(MAXREC)
   integer, allocatable :: all(:)
@@ -50,6 +50,7 @@ program fortran_objs
   call persistent(8, 'testsome')
   call persistent(9, 'request_get_status')
   call failed_tests()
+  call matched()
   call groups()
   call alltoallw()
   call user_op()
@@ -69,6 +70,7 @@ contains
   subroutine put(name, v)
     character(len=*) :: name
     integer :: v
+    if (nrec == MAXREC) stop 'fortran_objs: MAXREC too small'
     nrec = nrec + 1
     names(nrec) = name
     rec(nrec) = v
@@ -197,6 +199,37 @@ contains
     else
       call put('active completed', 0)
     end if
+  end subroutine
+
+  ! Matched probes: MPROBE then MRECV, IMPROBE then IMRECV, and MPI_MESSAGE_NO_PROC from a probe
+  ! of MPI_PROC_NULL (message handles are converted like requests)
+  subroutine matched()
+    integer :: msg, rq, st(MPI_STATUS_SIZE), s, n
+    integer, volatile :: x, y
+    logical :: flag
+    s = 0
+    call MPI_Isend(rank + 500, 1, MPI_INTEGER, rank, 77, MPI_COMM_WORLD, rq, ierr)
+    call MPI_Mprobe(rank, 77, MPI_COMM_WORLD, msg, st, ierr)
+    if (msg /= MPI_MESSAGE_NULL .and. msg /= MPI_MESSAGE_NO_PROC) s = s + 1
+    call MPI_Mrecv(x, 1, MPI_INTEGER, msg, st, ierr)
+    if (msg == MPI_MESSAGE_NULL) s = s + 10
+    call MPI_Wait(rq, st, ierr)
+    call MPI_Isend(rank + 600, 1, MPI_INTEGER, rank, 78, MPI_COMM_WORLD, rq, ierr)
+    flag = .false.
+    n = 0
+    do while (.not. flag)
+      call MPI_Improbe(rank, 78, MPI_COMM_WORLD, flag, msg, st, ierr)
+    end do
+    call MPI_Imrecv(y, 1, MPI_INTEGER, msg, n, ierr)
+    if (msg == MPI_MESSAGE_NULL) s = s + 100
+    call MPI_Wait(n, st, ierr)
+    call MPI_Wait(rq, st, ierr)
+    call MPI_Mprobe(MPI_PROC_NULL, 79, MPI_COMM_WORLD, msg, st, ierr)
+    if (msg == MPI_MESSAGE_NO_PROC) s = s + 1000
+    call MPI_Mrecv(n, 1, MPI_INTEGER, msg, st, ierr)
+    if (msg == MPI_MESSAGE_NULL .and. st(MPI_SOURCE) == MPI_PROC_NULL) s = s + 10000
+    call put('matched checks', s)
+    call put('matched received', x + 1000 * y)
   end subroutine
 
   subroutine groups()

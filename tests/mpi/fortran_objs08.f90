@@ -1,7 +1,7 @@
 ! fortran_objs.f90 with use mpi_f08 (Open MPI's f08 bindings call the same binding functions of
 ! libmpi_mpifh, whose replacements are in src/pml_hooks/fortran_objs.c): persistent requests
 ! completed by every completion call, an active request kept across failed tests, group
-! constructors, MPI_Alltoallw and MPI_Ialltoallw, a user reduction that looks at its datatype.
+! constructors, MPI_Alltoallw and MPI_Ialltoallw, matched probes, a user reduction that looks at its datatype.
 ! Rank 0 prints everyone's numbers; the output is compared with a native run.
 module objs08_ops
   use mpi_f08
@@ -28,7 +28,7 @@ program fortran_objs08
   use mpi_f08
   use objs08_ops
   implicit none
-  integer, parameter :: MAXREC = 40
+  integer, parameter :: MAXREC = 64
   integer :: rank, nproc, left, right, k, i, nrec
   integer :: rec(MAXREC)
   integer, allocatable :: all(:)
@@ -52,6 +52,7 @@ program fortran_objs08
   call persistent(8, 'testsome')
   call persistent(9, 'request_get_status')
   call failed_tests()
+  call matched()
   call groups()
   call alltoallw()
   call user_op()
@@ -71,6 +72,7 @@ contains
   subroutine put(name, v)
     character(len=*) :: name
     integer :: v
+    if (nrec == MAXREC) stop 'fortran_objs: MAXREC too small'
     nrec = nrec + 1
     names(nrec) = name
     rec(nrec) = v
@@ -197,6 +199,37 @@ contains
     else
       call put('active completed', 0)
     end if
+  end subroutine
+
+  subroutine matched()
+    type(MPI_Message) :: msg
+    type(MPI_Request) :: rq, rq2
+    type(MPI_Status) :: st
+    integer :: s, n
+    integer, volatile :: x, y
+    logical :: flag
+    s = 0
+    call MPI_Isend(rank + 500, 1, MPI_INTEGER, rank, 77, MPI_COMM_WORLD, rq)
+    call MPI_Mprobe(rank, 77, MPI_COMM_WORLD, msg, st)
+    if (msg /= MPI_MESSAGE_NULL .and. msg /= MPI_MESSAGE_NO_PROC) s = s + 1
+    call MPI_Mrecv(x, 1, MPI_INTEGER, msg, st)
+    if (msg == MPI_MESSAGE_NULL) s = s + 10
+    call MPI_Wait(rq, st)
+    call MPI_Isend(rank + 600, 1, MPI_INTEGER, rank, 78, MPI_COMM_WORLD, rq)
+    flag = .false.
+    do while (.not. flag)
+      call MPI_Improbe(rank, 78, MPI_COMM_WORLD, flag, msg, st)
+    end do
+    call MPI_Imrecv(y, 1, MPI_INTEGER, msg, rq2)
+    if (msg == MPI_MESSAGE_NULL) s = s + 100
+    call MPI_Wait(rq2, st)
+    call MPI_Wait(rq, st)
+    call MPI_Mprobe(MPI_PROC_NULL, 79, MPI_COMM_WORLD, msg, st)
+    if (msg == MPI_MESSAGE_NO_PROC) s = s + 1000
+    call MPI_Mrecv(n, 1, MPI_INTEGER, msg, st)
+    if (msg == MPI_MESSAGE_NULL .and. st%MPI_SOURCE == MPI_PROC_NULL) s = s + 10000
+    call put('matched checks', s)
+    call put('matched received', x + 1000 * y)
   end subroutine
 
   subroutine groups()
