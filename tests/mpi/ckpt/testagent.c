@@ -7,9 +7,10 @@
  * of /work/team/SNAPC.md, through the same struct snapc_rank_ops a real agent calls.
  *
  * Environment: REVIVE_TEST_AGENT_SHM (required), REVIVE_TEST_AGENT_GAP_MS=min:max between
- * epochs (default 1:20), REVIVE_TEST_AGENT_CAPTURE=DIR (capture images DIR/rank_R.img, replaced every epoch),
- * REVIVE_TEST_AGENT_LOG=1 (one line per epoch on stderr). Results stay in the file for the test
- * (see struct shm: epochs committed and aborted, messages drained). */
+ * epochs (default 1:20; never less than twice the last epoch), REVIVE_TEST_AGENT_CAPTURE=DIR
+ * (capture images DIR/rank_R.img, replaced every epoch), REVIVE_TEST_AGENT_LOG=1 (one line per
+ * epoch on stderr), REVIVE_TEST_AGENT_HOLD=S (see hold()). Results stay in the file for the
+ * test (see struct shm: epochs committed and aborted, messages drained). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +37,7 @@ enum { TA_NONE, TA_CKPT, TA_QUIESCE, TA_RESUME, TA_ABORT };
 
 /* Each rank's part of the shared file. */
 struct ta_rank {
+    atomic_uint bell;            /* rung (futex) when this rank's agent has something to do */
     atomic_uint hello, ack, v_seen, v_applied, at_target, in_cs, finalizing;
     int32_t status;
     char err[600];
@@ -48,6 +53,7 @@ struct ta_rank {
 };
 
 struct ta_shm {
+    atomic_uint cbell;           /* rung (futex) when the coordinator has something to look at */
     atomic_uint step, cmd, epoch, ended_epoch, committed_epoch, tready, tcounter, tversion, requested, stop, committed, aborted;
     atomic_uint tlock;
     uint32_t nranks, ntg;
@@ -76,6 +82,29 @@ static void nap(long us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
     nanosleep(&ts, NULL);
+}
+
+/* Bells: a counter in the shared file and a futex on it (not private: the ranks are separate
+ * processes). The harness waits on them instead of polling, so that it wakes when there is
+ * something to do, as src/snapc's agent does (eventfd, socket): 8 ranks polling every 100 us
+ * on 2 loaded cores took the CPU time the ranks' own progress needed. The timeout is only a
+ * safety net. */
+static void ring(atomic_uint *b)
+{
+    atomic_fetch_add(b, 1);
+    syscall(SYS_futex, b, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void wait_bell(atomic_uint *b, unsigned seen, long us)
+{
+    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+    syscall(SYS_futex, b, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+static void ring_agents(void)
+{
+    for (int r = 0; r < nranks; r++)
+        ring(&S->r[r].bell);
 }
 
 static void lock(atomic_uint *l)
@@ -142,6 +171,7 @@ static void follow_step(uint32_t step)
     }
     a->status = rc;
     atomic_store(&a->ack, step);
+    ring(&S->cbell);
 }
 
 static void report_state(void)
@@ -159,11 +189,17 @@ static void report_state(void)
         atomic_store(&me_area->v_applied, v);
     }
     ops->state(ops->arg, &st);
+    int changed = st.at_target != atomic_load(&me_area->at_target) ||
+                  st.in_cs != atomic_load(&me_area->in_cs) ||
+                  st.finalizing != atomic_load(&me_area->finalizing) ||
+                  atomic_load(&me_area->v_seen) != atomic_load(&me_area->v_applied);
     atomic_store(&me_area->at_target, st.at_target);
     atomic_store(&me_area->in_cs, st.in_cs);
     atomic_store(&me_area->finalizing, st.finalizing);
     memcpy(me_area->what, st.what, sizeof me_area->what);
     atomic_store(&me_area->v_seen, atomic_load(&me_area->v_applied));
+    if (changed)
+        ring(&S->cbell);
 }
 
 /* ---- rank 0: the coordinator ------------------------------------------------------------- */
@@ -174,14 +210,18 @@ static int command(uint32_t cmd, double timeout_ms, char *why, size_t whylen)
         fprintf(stderr, "testagent: command %u\n", cmd);
     atomic_store(&S->cmd, cmd);
     uint32_t step = atomic_fetch_add(&S->step, 1) + 1;
+    ring_agents();
     double end = now_ms() + timeout_ms;
     for (int r = 0; r < nranks; r++) {
-        while (atomic_load(&S->r[r].ack) != step) {
+        for (;;) {
+            unsigned b = atomic_load(&S->cbell);
+            if (atomic_load(&S->r[r].ack) == step)
+                break;
             if (now_ms() > end) {
                 snprintf(why, whylen, "rank %d did not answer command %u", r, cmd);
                 return -1;
             }
-            nap(50);
+            wait_bell(&S->cbell, b, 100000);
         }
         if (S->r[r].status) {
             snprintf(why, whylen, "rank %d: %s (%s)", r, S->r[r].err[0] ? S->r[r].err : "failed",
@@ -219,6 +259,7 @@ static int converge(double timeout_ms, char *why, size_t whylen)
 {
     double end = now_ms() + timeout_ms;
     for (;;) {
+        unsigned b = atomic_load(&S->cbell);
         /* raises: bump the target, a new version for everybody */
         int raised = 0;
         for (int r = 0; r < nranks; r++) {
@@ -235,8 +276,10 @@ static int converge(double timeout_ms, char *why, size_t whylen)
             }
             unlock(&a->rlock);
         }
-        if (raised)
+        if (raised) {
             atomic_store(&S->tversion, atomic_fetch_add(&S->tcounter, 1) + 1);
+            ring_agents();
+        }
         uint32_t v = atomic_load(&S->tversion);
         int ok = !raised;
         for (int r = 0; r < nranks && ok; r++) {
@@ -269,8 +312,25 @@ static int converge(double timeout_ms, char *why, size_t whylen)
             }
             return -1;
         }
-        nap(100);
+        if (!raised)
+            wait_bell(&S->cbell, b, 100000);
     }
+}
+
+/* REVIVE_TEST_AGENT_HOLD=S: after a convergence timeout, wait up to S seconds more (the ranks
+ * stay as they are: time to attach a debugger) and say whether they converged meanwhile: a
+ * slow run from a stuck one. 1 when they did (the epoch goes on). */
+static int hold(char *why, size_t whylen)
+{
+    const char *h = getenv("REVIVE_TEST_AGENT_HOLD");
+    if (!h || atoi(h) <= 0)
+        return 0;
+    fprintf(stderr, "testagent: holding for %s s: %s\n", h, why);
+    double t0 = now_ms();
+    int ok = converge(atoi(h) * 1000.0, why, whylen) == 0;
+    fprintf(stderr, "testagent: %s after %.0f ms more\n", ok ? "converged" : "still not converged",
+            now_ms() - t0);
+    return ok;
 }
 
 static void epoch(void)
@@ -289,7 +349,8 @@ static void epoch(void)
     unlock(&S->tlock);
     atomic_store(&S->tversion, atomic_fetch_add(&S->tcounter, 1) + 1);
     atomic_store(&S->tready, 1);
-    if (converge(10000, why, sizeof why) < 0)
+    ring_agents();
+    if (converge(10000, why, sizeof why) < 0 && !hold(why, sizeof why))
         goto abort;
     double t1 = now_ms();
     if (command(TA_QUIESCE, 30000, why, sizeof why) < 0)
@@ -313,6 +374,7 @@ static void epoch(void)
         fprintf(stderr, "testagent: epoch %u committed: world target %llu, converge %.1f ms, "
                 "quiesce+drain %.1f ms\n", e, (unsigned long long)world, t1 - t0, t2 - t1);
     atomic_store(&S->ended_epoch, e);
+    ring_agents(); /* MPIX_Checkpoint waits for this */
     return;
 abort:
     command(TA_ABORT, 10000, why + strlen(why), sizeof why - strlen(why));
@@ -321,6 +383,7 @@ abort:
     if (logging)
         fprintf(stderr, "testagent: epoch %u: no checkpoint: %s\n", e, why);
     atomic_store(&S->ended_epoch, e);
+    ring_agents();
 }
 
 static void *coord_main(void *arg)
@@ -342,15 +405,27 @@ static void *coord_main(void *arg)
             break;
         nap(1000);
     }
-    /* the first epoch as soon as every rank is there, so that even a short run has one */
+    /* the first epoch as soon as every rank is there, so that even a short run has one; then
+     * a random gap, but never shorter than twice the last epoch: on a loaded machine an epoch of
+     * 8 ranks takes longer than the gap, and back-to-back epochs left the job no time to run
+     * (the job spends at most about a third of its time in checkpoints, whatever the load) */
+    double last = 0;
     for (int first = 1;; first = 0) {
-        double next = first ? 0 : now_ms() + gap_lo + rand_r(&seed) % (unsigned)(gap_hi - gap_lo + 1);
-        while (now_ms() < next && !atomic_load(&S->requested))
-            nap(200);
+        double gap = gap_lo + rand_r(&seed) % (unsigned)(gap_hi - gap_lo + 1);
+        double next = first ? 0 : now_ms() + (gap > 2 * last ? gap : 2 * last);
+        for (;;) {
+            unsigned b = atomic_load(&S->cbell);
+            double left = next - now_ms();
+            if (left <= 0 || atomic_load(&S->requested))
+                break;
+            wait_bell(&S->cbell, b, (long)(left * 1000) + 1);
+        }
         if (anyone_finalizing() || atomic_load(&S->stop))
             return NULL;
         atomic_store(&S->requested, 0);
+        double t0 = now_ms();
         epoch();
+        last = now_ms() - t0;
     }
 }
 
@@ -362,13 +437,14 @@ static void *agent_main(void *arg)
     (void)arg;
     uint32_t done = start_step;
     for (;;) {
+        unsigned b = atomic_load(&me_area->bell);
         uint32_t step = atomic_load(&S->step);
         if (step != done) {
             follow_step(step);
             done = step;
         }
         report_state();
-        nap(100);
+        wait_bell(&me_area->bell, b, 100000);
     }
     return NULL;
 }
@@ -446,6 +522,8 @@ static int ta_start(const struct snapc_rank_ops *o, int world_rank, int world_si
 
 static void ta_notify(void)
 {
+    if (me_area)
+        ring(&me_area->bell);
 }
 
 static int ta_raise(uint64_t cid, uint64_t target)
@@ -457,6 +535,7 @@ static int ta_raise(uint64_t cid, uint64_t target)
         me_area->nraise++;
     }
     unlock(&me_area->rlock);
+    ring(&S->cbell);
     return 0;
 }
 
@@ -468,6 +547,7 @@ static int ta_request(int collective, uint64_t world_seq)
     if (collective)
         floor_epoch = atomic_load(&S->ended_epoch);
     atomic_store(&S->requested, 1);
+    ring(&S->cbell);
     return 0;
 }
 
@@ -476,10 +556,12 @@ static int ta_wait_epoch(uint64_t world_seq, int *restarted)
 {
     *restarted = 0;
     for (;;) {
+        unsigned b = atomic_load(&me_area->bell);
         if (atomic_load(&S->committed_epoch) > floor_epoch && S->last_world_target >= world_seq)
             return 0;
         atomic_store(&S->requested, 1);
-        nap(200);
+        ring(&S->cbell);
+        wait_bell(&me_area->bell, b, 100000);
     }
 }
 
