@@ -207,6 +207,14 @@ static inline void pml_count_send(struct pml_comm *c, int dest, int64_t d)
 /* A blocking send of at most this many elements of a predefined type uses the library's own
  * blocking send (at most 64 * 32 bytes: eager on every transport). */
 #define PML_DIRECT_SEND_MAX 64
+/* A blocking send to the rank itself: Open MPI buffers it (the nonblocking form would wait for
+ * the receive: a program that sends to itself, then receives, would hang under the wait loop);
+ * MPICH waits for the receive in both forms (measured, 4.0.2). */
+#ifdef PML_OMPI
+#define PML_SELF_DIRECT 1
+#else
+#define PML_SELF_DIRECT 0
+#endif
 static inline int pml_type_predef(uintptr_t v)
 {
     return pml_vh_of(v) == NULL; /* predefined (or null: the library reports it) */

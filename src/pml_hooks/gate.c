@@ -88,6 +88,8 @@ int pml_membarrier(void)
 void pml_gate_park(struct pml_slot *t, uint32_t fid)
 {
     uint32_t keep = t->w & (PML_T_WAIT | PML_T_CS);
+    if (!(keep & PML_T_CS))
+        t->cs = NULL; /* not at a collective: cs may name a communicator freed since */
     pthread_mutex_lock(&pml_ck_lock);
     while (pml_ck_flags & PML_CK_GATE) {
         __atomic_store_n(&t->w, fid << 8 | PML_T_PARK | keep, __ATOMIC_RELEASE);

@@ -326,17 +326,22 @@ def gen_blocking(f, fid, funcs):
     if peer == 'dest':
         # The library's own blocking send where it cannot wait for a receive that a checkpoint
         # holds back (it waits at most for buffer space, which the receiver's drain frees):
-        # to MPI_PROC_NULL; to itself (a small message is buffered where the nonblocking send
-        # would wait for the receive); a small message of a predefined type (eager in every
-        # transport; Open MPI's blocking send of it skips the request a nonblocking one needs);
-        # a buffered send (copied into the attached buffer). A synchronous send always waits
-        # for its receive: Revive's wait loop.
+        # to MPI_PROC_NULL; to itself with Open MPI (PML_SELF_DIRECT: its blocking send to
+        # itself is buffered where the nonblocking one waits for the receive; MPICH's waits for
+        # the receive either way, and another thread of the rank may post it: Revive's wait
+        # loop, or that thread parked at the gate would keep the checkpoint waiting); a small
+        # message of a predefined type to another rank (eager in every transport; Open MPI's
+        # blocking send of it skips the request a nonblocking one needs); a buffered send
+        # (copied into the attached buffer). A synchronous send always waits for its receive:
+        # Revive's wait loop.
         mode = nb.fargs['isend']
-        cond = 'dest == MPI_PROC_NULL || pml_to_self(PML_H(comm), dest)'
         if mode in ('std', 'ready'):
-            cond = '(count <= PML_DIRECT_SEND_MAX && pml_type_predef(PML_H(datatype))) || ' + cond
-        if mode == 'buf':
+            cond = ('dest == MPI_PROC_NULL || (pml_to_self(PML_H(comm), dest) ? PML_SELF_DIRECT : '
+                    '(count <= PML_DIRECT_SEND_MAX && pml_type_predef(PML_H(datatype))))')
+        elif mode == 'buf':
             cond = '1'
+        else:
+            cond = 'dest == MPI_PROC_NULL'
         out.append('    if (%s) {' % cond)
         out.append('        rc = pml_L.%s(%s);' % (f.name, direct))
         out.append('        if (rc == MPI_SUCCESS)')

@@ -83,7 +83,9 @@ static void what_of(char *buf, size_t n, int *in_cs)
             rank_of_best = r;
             best = pml_fn_name(PML_T_FID(w));
             c = t->cs;
-            seq = t->cs_seq;
+            /* the fast path of a collective entry sets cs but not cs_seq (one store less): the
+             * collective it is in is the communicator's count */
+            seq = r == 4 && c ? c->seq : t->cs_seq;
         }
     }
     if (pml_finalizing)
