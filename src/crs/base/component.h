@@ -68,9 +68,17 @@ struct crs_restart_opts {
      * the longest matching OLD wins. Strings "OLD=NEW", kept by the caller. */
     const char *const *relocate;
     size_t nrelocate;
+    /* Descriptors of the calling process that the restored one keeps as they
+     * are (an MPI rank's launcher connection: Hydra's PMI_FD, ...), at most
+     * CRS_KEEP_FDS_MAX. Each must be at or above every descriptor number the
+     * image uses (restart_open says so otherwise); the restart closes every
+     * other descriptor it does not restore. */
+    const int *keep_fds;
+    int nkeep_fds;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)
+#define CRS_KEEP_FDS_MAX 64
 
 /* An image opened and checked for a restart in this process (restart_open). */
 struct crs_restart_image {

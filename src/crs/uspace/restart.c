@@ -51,6 +51,15 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     r->handoff_len = o->handoff_len;
     r->relocate = o->relocate;
     r->nrelocate = o->nrelocate;
+    if (o->nkeep_fds < 0 || o->nkeep_fds > CRS_KEEP_FDS_MAX || (o->nkeep_fds && !o->keep_fds)) {
+        snprintf(err, errlen, "%s: at most %d descriptors can be kept open across a restart", name,
+                 CRS_KEEP_FDS_MAX);
+        crs_image_close(&u->img);
+        free(u);
+        return -EINVAL;
+    }
+    for (int i = 0; i < o->nkeep_fds; i++)
+        r->keep_fds[r->nkeep_fds++] = o->keep_fds[i];
     if ((e = crs_restore_check(r))) {
         snprintf(err, errlen, "%s: %s", name, r->err);
         crs_image_close(&u->img);
@@ -63,6 +72,15 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
         if (u->img.fds[i].fd > maxfd)
             maxfd = u->img.fds[i].fd;
     r->work_fd_min = maxfd + 1 < 64 ? 64 : maxfd + 1;
+    for (int i = 0; i < r->nkeep_fds; i++)
+        if (r->keep_fds[i] <= maxfd || fcntl(r->keep_fds[i], F_GETFD) < 0) {
+            e = fcntl(r->keep_fds[i], F_GETFD) < 0 ? -EBADF : -EEXIST;
+            snprintf(err, errlen, "%s: descriptor %d to keep %s", name, r->keep_fds[i],
+                     e == -EBADF ? "is not open" : "is one the image uses too (keep it at a higher number)");
+            crs_image_close(&u->img);
+            free(u);
+            return e;
+        }
     int moved = fcntl(u->img.fd, F_DUPFD_CLOEXEC, r->work_fd_min);
     if (moved < 0) {
         e = -errno;

@@ -63,6 +63,8 @@ struct crs_restore {
     pid_t outer_pid;        /* the pid the outside world knows the process by */
     const char *const *relocate; /* "OLD=NEW" (crs_restart_opts) */
     size_t nrelocate;
+    int keep_fds[CRS_KEEP_FDS_MAX]; /* left open across the switch (crs_restart_opts) */
+    int nkeep_fds;
     char err[768];
 };
 

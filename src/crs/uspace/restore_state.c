@@ -200,7 +200,10 @@ int crs_restore_fds(struct crs_restore *r)
     for (int fd = 0; fd < r->work_fd_min; fd++) {
         while (i < img->nfds && img->fds[i].fd < fd)
             i++;
-        if (i == img->nfds || img->fds[i].fd != fd || img->fds[i].kind == CRS_FD_CLOSED)
+        int keep = i < img->nfds && img->fds[i].fd == fd && img->fds[i].kind != CRS_FD_CLOSED;
+        for (int k = 0; k < r->nkeep_fds && !keep; k++)
+            keep = r->keep_fds[k] == fd;
+        if (!keep)
             close(fd);
     }
     /* The objects' own descriptors have served (mappings, reopening): closed

@@ -399,8 +399,20 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     if (e)
         return e;
 
-    /* Our descriptors (the image, memfd originals) go now; the restored ones stay. */
-    syscall(SYS_close_range, (unsigned)r->work_fd_min, ~0u, 0);
+    /* Our descriptors (the image, memfd originals) go now; the restored ones stay, and so do
+     * those the caller keeps (between them the ranges close). */
+    unsigned from = (unsigned)r->work_fd_min;
+    for (;;) {
+        unsigned next = ~0u;
+        for (int i = 0; i < r->nkeep_fds; i++)
+            if ((unsigned)r->keep_fds[i] >= from && (unsigned)r->keep_fds[i] < next)
+                next = (unsigned)r->keep_fds[i];
+        if (next > from)
+            syscall(SYS_close_range, from, next == ~0u ? ~0u : next - 1, 0);
+        if (next == ~0u)
+            break;
+        from = next + 1;
+    }
     /* The kernel must stop writing into cr_restart's rseq area, which is about to go. */
     if (__rseq_size > 0)
         syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, 32, RSEQ_FLAG_UNREGISTER,
