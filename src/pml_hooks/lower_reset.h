@@ -1,0 +1,54 @@
+/* Making a dead lower half harmless (lower_reset.c; glibc-specific, x86_64).
+ *
+ * After a restart the lower half's memory and threads are gone, but ld.so (which belongs to the
+ * application's half and comes back with it) still lists the lower namespace's objects, their
+ * TLS modules and static TLS blocks, and the lower threads' descriptors on its stack lists. A
+ * fresh dlmopen, a new thread or the exit of the program would walk those entries into memory
+ * that no longer exists. These calls make ld.so forget them, as a dlclose of the whole namespace
+ * would, without running a destructor or touching the dead memory:
+ *
+ *   pml_ldso_learn    once the lower half is loaded (every entry valid): finds, with sanity
+ *                     checks, where glibc keeps what the calls below change;
+ *   pml_ldso_freeze   at a checkpoint, before the threads are parked: takes ld.so's stack-list
+ *                     lock (no thread is created or freed until thaw/forget) and records what
+ *                     the image will hold (the application's thread descriptors in list order,
+ *                     the lower objects' address ranges, signal handlers of the lower half);
+ *   pml_ldso_thaw     the process continues: releases the lock;
+ *   pml_ldso_forget   in the restarted process, before its threads run on: empties the dead
+ *                     namespace's slot, frees its TLS module ids and static TLS, rebuilds the
+ *                     stack lists from the records, drops the thread-specific values the lower
+ *                     libc left in the application's threads, keeps the dead objects' ranges
+ *                     reserved (PROT_NONE) so no new object is mapped where ld.so's
+ *                     _dl_find_object data still names an old one, resets signal handlers that
+ *                     pointed into the lower half, releases the lock.
+ * freeze, thaw and forget allocate nothing and take no lock a parked thread may hold.
+ * Each returns 0 or -errno with a message in err naming the check that failed. */
+#ifndef PML_HOOKS_LOWER_RESET_H
+#define PML_HOOKS_LOWER_RESET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Which half a byte of memory belongs to, as the capture will see it: 1 when it is saved. */
+typedef int pml_ldso_upper_fn(uint64_t addr);
+
+int pml_ldso_learn(void *lower_handle, long lmid, pml_ldso_upper_fn *is_upper, char *err,
+                   size_t errlen);
+int pml_ldso_freeze(char *err, size_t errlen);
+void pml_ldso_thaw(void);
+int pml_ldso_forget(char *err, size_t errlen);
+
+/* What the last forget did, for logs and tests. */
+struct pml_ldso_stats {
+    long lmid;                 /* the namespace emptied */
+    unsigned objects;          /* its objects forgotten */
+    unsigned tls_modules;      /* TLS module ids freed */
+    uint64_t static_tls_freed; /* bytes of static TLS given back */
+    uint64_t static_tls_used;  /* static TLS in use afterwards */
+    unsigned threads_kept, threads_dropped, cache_kept, cache_dropped;
+    unsigned ranges_reserved, handlers_reset;
+    unsigned tsd_cleared;      /* thread-specific values of the lower libc's keys dropped */
+};
+void pml_ldso_last_stats(struct pml_ldso_stats *st);
+
+#endif
