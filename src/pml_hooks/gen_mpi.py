@@ -4,6 +4,9 @@
   gen_mpi.py DEF --entries OUT.c --table OUT.h
       entry points and the table of the lower half's functions (one file for both MPIs:
       the MPI a file is compiled against is chosen by the include path)
+  gen_mpi.py DEF --replay OUT.c
+      the replay of the creation record after a restart: one function per @create call that
+      calls the fresh lower half with the recorded arguments (see replay.c)
   gen_mpi.py DEF --stubs OUT.c --cpp "gcc -I..." [--lib /path/libmpi.so]
       a stub for every other MPI function that the library's mpi.h declares (and that the
       library exports): it stops the job with a message naming the call
@@ -503,6 +506,163 @@ def write_entries(funcs, path, table):
                 o.write(gen_entry(f, i, byname) + '\n\n')
 
 
+# ---- the replay of the creation record (replay.c runs it) -------------------------------------
+# Each @create call gets rp_NAME(P), which reads the entry's items in the order gen_entry wrote
+# them (one per parameter, see translate/gen_entry) and calls the lower half: handles recorded
+# as the application's virtual ones come back as the fresh lower half's real ones (pml_rp_h),
+# handles the call made are handed to pml_rp_o, scalars the call returned are compared with the
+# recorded ones. Calls whose effect a restart restores another way are not replayed:
+REPLAY_SKIP = {
+    # attribute values are saved at the checkpoint and set again after the replay (replay.c),
+    # so no copy or delete callback of the application runs twice
+    'MPI_Comm_set_attr', 'MPI_Comm_delete_attr', 'MPI_Type_set_attr', 'MPI_Type_delete_attr',
+}
+# Output pointers the record keeps as plain pointer values: the replay gives the lower half a
+# scratch variable instead of the application's (long gone) address.
+REPLAY_SCRATCH = {('MPI_Buffer_detach', 'buffer_addr')}
+
+
+def gen_replay_fn(f):
+    """rp_NAME: reads the items strictly in parameter order into locals, then calls."""
+    lines = ['static int rp_%s(struct pml_rp *P)' % f.name, '{']
+    args, post, frees = [], [], []
+    reorder = None
+    for p in f.params:
+        n = p.name
+        if n == '...':
+            continue
+        a = 'a_' + n
+        if p.is_handle_value:
+            lines.append('    %s %s = (%s)pml_rp_h(P);' % (p.base, a, p.base))
+            args.append(a)
+        elif p.ann in ('new', 'get'):
+            lines.append('    %s %s = (%s)0;' % (p.base, a, p.base))
+            args.append('&' + a)
+            if p.ann == 'new':
+                post.append('pml_rp_o(P, %s, PML_H(%s));' % (p.kind, a))
+                if p.kind == 'PML_REQ':
+                    post.insert(0, 'if (rc == MPI_SUCCESS) rc = pml_rp_wait(P, PML_H(%s));' % a)
+        elif p.ann in ('free', 'ptr'):
+            lines.append('    %s %s = (%s)pml_rp_h(P);' % (p.base, a, p.base))
+            args.append('&' + a)
+            if p.ann == 'ptr':
+                post.append('pml_rp_changed(P, PML_H(%s));' % a)
+        elif p.ann == 'inout' and not p.arg:
+            lines.append('    %s %s = (%s)0;' % (p.base, a, p.base))
+            args.append('&' + a)
+        elif p.ann in ('inout', 'in') and p.arg:
+            lines.append('    %s *%s = pml_rp_hs(P, sizeof(%s));' % (p.base, a, p.base))
+            args.append(a)
+            frees.append('free(%s);' % a)
+        elif p.ann == 'kv':
+            lines.append('    int %s = (int)pml_rp_h(P);' % a)
+            args.append(a)
+        elif p.ann == 'opfn':
+            lines.append('    MPI_User_function *%s = pml_op_tramp((MPI_User_function *)pml_rp_p(P));' % a)
+            args.append(a)
+        elif p.ann == 'ehfn':
+            t = 'MPI_%s_errhandler_function' % p.arg.capitalize()
+            lines.append('    %s *%s = pml_eh_tramp_%s((%s *)pml_rp_p(P));' % (t, a, p.arg, t))
+            args.append(a)
+        elif p.ann == 'weights':
+            if p.arg == '0':
+                args.append('NULL')
+            else:
+                lines.append('    %sint *%s = pml_rp_w(P);' % ('const ' if p.const else '', a))
+                args.append(a)
+        elif p.ann == 'len':
+            lines.append('    void *%s = pml_rp_a(P);' % a)
+            args.append(a)
+        elif p.ann is not None:
+            sys.exit('gen_mpi: %s: no replay for [%s]' % (f.name, p.ann))
+        elif (f.name, n) in REPLAY_SCRATCH:
+            if p.ptr != 1 or p.base != 'void':
+                sys.exit('gen_mpi: %s: scratch output %s must be void *' % (f.name, n))
+            lines.append('    void *%s = NULL;' % a)
+            lines.append('    pml_rp_p(P);')
+            args.append('&' + a)
+        elif p.ptr == 0 and not p.array and p.base in SCALARS:
+            lines.append('    %s %s;' % (p.base, a))
+            lines.append('    pml_rp_i(P, &%s, sizeof %s);' % (a, a))
+            args.append(a)
+            if n == 'reorder':
+                reorder = a
+        elif p.base == 'char' and p.const:
+            lines.append('    const char *%s = pml_rp_s(P);' % a)
+            args.append(a)
+        elif p.ptr == 1 and not p.array and not p.const and p.base in SCALARS:
+            lines.append('    %s %s = 0;' % (p.base, a))
+            args.append('&' + a)
+            post.append('pml_rp_iout(P, &%s, sizeof %s, "%s");' % (a, a, n))
+        else:
+            lines.append('    void *%s = (void *)pml_rp_p(P);' % a)
+            args.append(a)
+    call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
+    lines.append('    int rc = pml_rp_failed(P) ? MPI_ERR_OTHER : %s;' % call)
+    if reorder:
+        # a topology made with reorder gets its saved rank map back (replay.c: reorder_check)
+        outs = [p for p in f.params if p.ann == 'new']
+        old = [p for p in f.params if p.is_handle_value and p.kind == 'PML_COMM'][0]
+        o = 'a_' + outs[0].name
+        lines.append('    if (rc == MPI_SUCCESS && %s) {' % reorder)
+        lines.append('        MPI_Comm split_ = MPI_COMM_NULL;')
+        lines.append('        if (pml_rp_reorder(P, PML_H(a_%s), PML_H(%s), (uintptr_t *)&split_)) {'
+                     % (old.name, o))
+        lines.append('            %s = 0;' % reorder)
+        lines.append('            a_%s = split_;' % old.name)
+        lines.append('            rc = %s;' % call)
+        lines.append('            pml_L.MPI_Comm_free(&split_);')
+        lines.append('        }')
+        lines.append('    }')
+    if post:
+        lines.append('    if (rc == MPI_SUCCESS) {')
+        for l in post:
+            lines.append('        ' + l)
+        lines.append('    }')
+    for l in frees:
+        lines.append('    ' + l)
+    lines.append('    return rc;')
+    lines.append('}')
+    return lines
+
+
+def write_replay(funcs, path):
+    funcs = [f for f in funcs if 'extra' not in f.flags]
+    with open(path, 'w') as o:
+        o.write('/* Generated by gen_mpi.py from mpi_iface.def: do not edit. The replay of each call\n'
+                ' * that creates an MPI object or changes its state (@create), for replay.c. */\n')
+        o.write('#include "pml_hooks/replay.h"\n\n')
+        o.write('#pragma GCC diagnostic ignored "-Wcast-qual"\n\n')
+        names = []
+        for i, f in enumerate(funcs):
+            if 'create' not in f.flags or 'hand' in f.flags or f.name in REPLAY_SKIP:
+                names.append(None)
+                continue
+            o.write('\n'.join(gen_replay_fn(f)) + '\n\n')
+            names.append(f.name)
+        o.write('const pml_rp_fn pml_rp_table[PML_NFUNCS] = {\n')
+        for i, n in enumerate(names):
+            if n:
+                o.write('    [%d] = rp_%s,\n' % (i, n))
+        o.write('};\n')
+        # calls that make a communicator: collective over their parent (the first communicator
+        # argument), over a group (2), or over two groups through a peer (3)
+        o.write('const unsigned char pml_rp_comm[PML_NFUNCS] = {\n')
+        for i, f in enumerate(funcs):
+            if 'create' not in f.flags or not any(p.ann == 'new' and p.kind == 'PML_COMM' for p in f.params):
+                continue
+            k = 2 if f.name == 'MPI_Comm_create_group' else 3 if f.name == 'MPI_Intercomm_create' else 1
+            if not f.params or f.params[0].kind != 'PML_COMM' or not f.params[0].is_handle_value:
+                sys.exit('gen_mpi: %s: a call that makes a communicator must take its parent first' % f.name)
+            o.write('    [%d] = %d, /* %s */\n' % (i, k, f.name))
+        o.write('};\n')
+        o.write('const unsigned char pml_rp_skip[PML_NFUNCS] = {\n')
+        for i, f in enumerate(funcs):
+            if f.name in REPLAY_SKIP:
+                o.write('    [%d] = 1, /* %s */\n' % (i, f.name))
+        o.write('};\n')
+
+
 def header_functions(cpp):
     src = '#include <mpi.h>\n'
     txt = subprocess.run(cpp.split() + ['-E', '-P', '-x', 'c', '-'], input=src, capture_output=True,
@@ -575,6 +735,7 @@ def main():
     ap.add_argument('--entries')
     ap.add_argument('--table')
     ap.add_argument('--stubs')
+    ap.add_argument('--replay')
     ap.add_argument('--cpp')
     ap.add_argument('--lib')
     ap.add_argument('--datasyms')
@@ -587,6 +748,8 @@ def main():
         write_entries(funcs, a.entries, a.table)
     if a.stubs:
         write_stubs(funcs, a.stubs, a.cpp, a.lib)
+    if a.replay:
+        write_replay(funcs, a.replay)
 
 
 if __name__ == '__main__':

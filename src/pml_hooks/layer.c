@@ -7,6 +7,7 @@
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
+#include "pml_hooks/restart.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -40,6 +41,7 @@ static int (*lower_finalize)(void);
 static int (*lower_abort)(MPI_Comm, int);
 static uintptr_t lower_world; /* the lower half's MPI_COMM_WORLD */
 static const void *upper_base; /* where the application's copy of the library is loaded */
+static int init_level = -1, init_provided; /* what the lower half was initialised with */
 
 void pml_fatal(const char *fmt, ...)
 {
@@ -218,14 +220,18 @@ static int init_lower(int *argc, char ***argv, int required, int *provided)
 {
     lower_load();
     int lp = MPI_THREAD_SINGLE;
-    int rc = lower_init_thread(argc, argv, pml_rank_init_level(required), &lp);
+    int level = pml_rank_init_level(required);
+    int rc = lower_init_thread(argc, argv, level, &lp);
     if (rc != MPI_SUCCESS)
         return rc;
+    init_level = level;
+    init_provided = lp;
     *provided = pml_rank_provided(lp);
     resolve_table();
     state = 1;
     pml_halves_lower_ready();
     pml_guard_upper(upper_base);
+    pml_restart_setup();
     pml_rank_after_init();
     return rc;
 }
@@ -239,6 +245,54 @@ int MPI_Init(int *argc, char ***argv)
 int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
 {
     return init_lower(argc, argv, required, provided);
+}
+
+/* ---- a fresh lower half after a restart (restart.c) ---------------------------------------
+ * The dead one's state here is dropped, the new one is loaded with an environment of its own
+ * (the new launcher's; the application keeps its own: pml_libc_lower_env) and initialised at
+ * the level the first one was. The application's copy of the library stays guarded as it was
+ * (the image kept its protection); the rank side's state is made again by pml_rank_restart. */
+int pml_lower_reload(char **envp, char *err, size_t errlen)
+{
+    if (state != 1 || init_level < 0) {
+        snprintf(err, errlen, "MPI was not initialised when the checkpoint was taken");
+        return -EINVAL;
+    }
+    memset(&pml_L, 0, sizeof pml_L);
+    pml_lower_handle = NULL;
+    pml_lower_lmid = -1;
+    lower_init_thread = NULL;
+    lower_finalize = NULL;
+    lower_abort = NULL;
+    state = 0;
+    pml_libc_lower_env(envp);
+    lower_load();
+    int provided = MPI_THREAD_SINGLE;
+    int rc = lower_init_thread(NULL, NULL, init_level, &provided);
+    if (rc != MPI_SUCCESS) {
+        snprintf(err, errlen, "the fresh %s failed to initialise (error %d)", FLAVOR_NAME, rc);
+        return -EIO;
+    }
+    if (provided < init_provided) {
+        snprintf(err, errlen, "the fresh %s gives thread level %d, the program had %d", FLAVOR_NAME,
+                 provided, init_provided);
+        return -ENOTSUP;
+    }
+    resolve_table();
+    state = 1;
+    pml_halves_lower_ready();
+    return 0;
+}
+
+int pml_lower_thread_level(int *provided)
+{
+    *provided = init_provided;
+    return init_level;
+}
+
+uintptr_t pml_lower_world(void)
+{
+    return lower_world;
 }
 
 static void report(void)
@@ -342,10 +396,17 @@ int PMPI_Type_get_contents(MPI_Datatype, int, int, int, int[], MPI_Aint[], MPI_D
 
 /* ---- keyvals: the lower half calls our copy/delete functions, which call the user's with
  * virtual handles and the virtual keyval -------------------------------------------------- */
+/* While a restart restores attribute values, the application's callbacks do not run again. */
+int pml_attr_quiet;
+
 static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
+    if (pml_attr_quiet) {
+        *flag = 0;
+        return MPI_SUCCESS;
+    }
     return ((MPI_Comm_copy_attr_function *)ki->copy)((MPI_Comm)pml_r2v(PML_COMM, PML_H(old)),
                                                      ki->vkv, ki->extra, in, out, flag);
 }
@@ -354,6 +415,8 @@ static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
+    if (pml_attr_quiet)
+        return MPI_SUCCESS;
     return ((MPI_Comm_delete_attr_function *)ki->del)((MPI_Comm)pml_r2v(PML_COMM, PML_H(c)),
                                                       ki->vkv, val, ki->extra);
 }
@@ -362,6 +425,10 @@ static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, 
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
+    if (pml_attr_quiet) {
+        *flag = 0;
+        return MPI_SUCCESS;
+    }
     return ((MPI_Type_copy_attr_function *)ki->copy)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(old)),
                                                      ki->vkv, ki->extra, in, out, flag);
 }
@@ -370,6 +437,8 @@ static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
+    if (pml_attr_quiet)
+        return MPI_SUCCESS;
     return ((MPI_Type_delete_attr_function *)ki->del)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)),
                                                       ki->vkv, val, ki->extra);
 }
@@ -377,6 +446,30 @@ static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
 static int user_fn(const void *fn)
 {
     return fn && !pml_fn_in_upper(fn);
+}
+
+/* The lower half's keyval for info ki (its callbacks: ours, or the library's predefined ones). */
+static int lower_keyval(int comm, struct pml_kvinfo *ki, int *real)
+{
+    void *lc = user_fn(ki->copy) ? (comm ? (void *)comm_copy_t : (void *)type_copy_t)
+                                 : (void *)pml_fn_to_lower(ki->copy);
+    void *ldl = user_fn(ki->del) ? (comm ? (void *)comm_del_t : (void *)type_del_t)
+                                 : (void *)pml_fn_to_lower(ki->del);
+    if (comm)
+        return pml_L.MPI_Comm_create_keyval((MPI_Comm_copy_attr_function *)lc,
+                                            (MPI_Comm_delete_attr_function *)ldl, real, ki);
+    return pml_L.MPI_Type_create_keyval((MPI_Type_copy_attr_function *)lc,
+                                        (MPI_Type_delete_attr_function *)ldl, real, ki);
+}
+
+/* After a restart (replay.c): a keyval of the application made again in the fresh lower half. */
+int pml_keyval_remake(int comm, int vkv, int *real);
+int pml_keyval_remake(int comm, int vkv, int *real)
+{
+    struct pml_kvinfo *ki = pml_vh_tab[(uint32_t)vkv & 0x3ffffff].info;
+    if (!ki)
+        return MPI_ERR_KEYVAL;
+    return lower_keyval(comm, ki, real);
 }
 
 static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, void *extra)
@@ -387,17 +480,7 @@ static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, 
     ki->copy = copy;
     ki->del = del;
     ki->extra = extra;
-    void *lc = user_fn(copy) ? (comm ? (void *)comm_copy_t : (void *)type_copy_t)
-                             : (void *)pml_fn_to_lower(copy);
-    void *ldl = user_fn(del) ? (comm ? (void *)comm_del_t : (void *)type_del_t)
-                             : (void *)pml_fn_to_lower(del);
-    int real = 0, rc;
-    if (comm)
-        rc = pml_L.MPI_Comm_create_keyval((MPI_Comm_copy_attr_function *)lc,
-                                          (MPI_Comm_delete_attr_function *)ldl, &real, ki);
-    else
-        rc = pml_L.MPI_Type_create_keyval((MPI_Type_copy_attr_function *)lc,
-                                          (MPI_Type_delete_attr_function *)ldl, &real, ki);
+    int real = 0, rc = lower_keyval(comm, ki, &real);
     if (rc != MPI_SUCCESS) {
         free(ki);
         return rc;

@@ -133,6 +133,9 @@ void *pml_tmp_heap(int n, size_t size);
 int pml_kv_v2r(int v);
 int pml_kv_new(int real, void *info);
 void pml_kv_release(int v);
+void pml_kv_update(int v, int real);
+void pml_vh_restart_reset(void);
+uintptr_t pml_vh_handle(uint32_t idx); /* the virtual handle of table entry idx */
 MPI_User_function *pml_op_tramp(MPI_User_function *fn);
 MPI_Comm_errhandler_function *pml_eh_tramp_comm(MPI_Comm_errhandler_function *fn);
 MPI_File_errhandler_function *pml_eh_tramp_file(MPI_File_errhandler_function *fn); /* io.c */
@@ -164,6 +167,9 @@ int32_t pml_rec_close(struct pml_rec *R); /* returns the entry's index */
 void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);
 int pml_rec_counts(int *live); /* entries, and live ones */
+int32_t pml_rec_count(void);
+/* Entry i as recorded: 0, or -1 past the end. items/len: its tagged items (record.c). */
+int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, size_t *len);
 
 /* The layer (layer.c). A call before MPI_Init or after MPI_Finalize, and a call Revive does not
  * support yet, stop the process with a message naming the call as the application wrote it:

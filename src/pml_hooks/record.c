@@ -5,7 +5,9 @@
  *
  * An entry is a sequence of items: a tag byte, a 32-bit length, the bytes. Tags:
  *   'i' scalar  'h' handle  'H' handle array  'a' plain array  's' string  'p' pointer value
- *   'w' weights (array, or the MPI_UNWEIGHTED/MPI_WEIGHTS_EMPTY marker)  'o' handle produced */
+ *   'w' weights (an array)  'W' the MPI_UNWEIGHTED/MPI_WEIGHTS_EMPTY marker (its address)
+ *   'o' handle produced
+ * The replay after a restart (replay.c) reads the entries back through pml_rec_entry. */
 #define _GNU_SOURCE
 #include "pml_hooks/layer.h"
 #define PML_WANT_NAMES
@@ -81,7 +83,7 @@ void pml_rec_handles(struct pml_rec *R, const void *arr, int n, size_t elsize)
 void pml_rec_weights(struct pml_rec *R, const int *w, int n)
 {
     if (pml_fn_in_upper(w) || (uintptr_t)w < 4096) /* a marker, not an array */
-        put(R, 'w', &w, sizeof w);
+        put(R, 'W', &w, sizeof w);
     else
         put(R, 'w', w, (size_t)(n > 0 ? n : 0) * sizeof *w);
 }
@@ -116,6 +118,22 @@ void pml_rec_kill(int32_t rec)
 {
     if (rec >= 0 && rec < n_entries)
         entries[rec]->live = 0;
+}
+
+int32_t pml_rec_count(void)
+{
+    return n_entries;
+}
+
+int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, size_t *len)
+{
+    if (i < 0 || i >= n_entries)
+        return -1;
+    *fid = entries[i]->fid;
+    *live = entries[i]->live;
+    *items = entries[i]->buf;
+    *len = entries[i]->len;
+    return 0;
 }
 
 /* Text form, one entry a line, for people and tests: "seq live|dead MPI_Name item...". */

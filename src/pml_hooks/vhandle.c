@@ -157,6 +157,11 @@ static uint32_t decode(uintptr_t v)
 }
 #endif
 
+uintptr_t pml_vh_handle(uint32_t idx)
+{
+    return encode(idx, pml_vh_tab[idx].kind);
+}
+
 static uint32_t vh_alloc(int kind, uintptr_t real)
 {
     uint32_t idx;
@@ -380,6 +385,39 @@ int pml_kv_new(int real, void *info)
     pml_vh_tab[idx].info = info;
     pml_vh_unlock();
     return (int)(PML_KV_TAG | idx);
+}
+
+void pml_kv_update(int v, int real)
+{
+    uint32_t u = (uint32_t)v;
+    if ((u & 0xFC000000u) != PML_KV_TAG || (u & 0x3ffffff) >= pml_vh_used)
+        return;
+    uint32_t idx = u & 0x3ffffff;
+    pml_vh_lock();
+    hash_del(pml_vh_tab[idx].real, idx);
+    pml_vh_tab[idx].real = (uintptr_t)(uint32_t)real;
+    hash_put(pml_vh_tab[idx].real, idx);
+    pml_vh_unlock();
+}
+
+/* After a restart: every real handle belongs to the dead lower half. The virtual handles stay
+ * (the application holds them); the reverse map is emptied, and the replay gives each live one
+ * its new real handle (pml_vh_update, pml_kv_update). Predefined objects of the lower library
+ * are found again by pml_pre_init. */
+void pml_vh_restart_reset(void)
+{
+    pml_vh_lock();
+    if (hash_cap)
+        memset(hash, 0, (size_t)hash_cap * sizeof *hash);
+    hash_n = 0;
+    for (uint32_t i = 1; i < pml_vh_used; i++)
+        if (pml_vh_tab[i].kind && pml_vh_tab[i].kind != PML_REQ && pml_vh_tab[i].kind != PML_MSG)
+            pml_vh_tab[i].real = 0;
+#ifdef PML_OMPI
+    memset(pml_pre_u2l, 0, sizeof pml_pre_u2l);
+    memset(pml_pre_l2u, 0, sizeof pml_pre_l2u);
+#endif
+    pml_vh_unlock();
 }
 
 void pml_kv_release(int v)

@@ -1,0 +1,689 @@
+/* The replay of the creation record after a restart (see replay.h): which entries, in what
+ * order, and the item readers the generated per-call functions (pml_replay_gen.c) use.
+ *
+ * Which handle an entry's argument named is decided by following the record forward, as the
+ * program ran: the value of a virtual handle names the object made by the latest entry that
+ * produced it (a freed handle's slot is reused for a later object). That gives every entry its
+ * inputs' creators, hence the ancestors a live handle needs, and, during the replay, the new
+ * real handle for each argument. Objects that were made only as ancestors are freed again at
+ * the end; live ones get their virtual handles pointed at the new objects.
+ *
+ * Communicators are made collectively: every member must replay the call or none, but whether a
+ * rank still needs the result is its own business (a member got MPI_COMM_NULL, or freed it while
+ * another kept it). So a call that makes a communicator is replayed when its parent exists and
+ * any member needs it: the members agree with one small Allreduce on the new parent (two on an
+ * intercommunicator; for MPI_Intercomm_create the two leaders also exchange the answer over the
+ * peer communicator) right where the call was, which keeps the original order of collectives on
+ * every communicator. MPI_Comm_create_group is collective over its group only and is always
+ * replayed. The other inputs of such a call (groups, info objects, the peer) are kept ready. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/replay.h"
+
+#define PML_WANT_NAMES
+#include "pml_hooks/pml_table.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A predefined handle of the lower half (Open MPI's are the addresses of its own objects). */
+#define LOWER(h) pml_v2r(PML_H(h))
+
+struct pml_rp {
+    const unsigned char *p, *end;
+    int32_t entry;
+    int fid;
+    int failed;
+    char *err;
+    size_t errlen;
+};
+
+/* ---- the entries' outputs and inputs ----------------------------------------------------------- */
+struct rp_entry {
+    int fid, nout, nin;
+    uintptr_t out_v[2], out_real[2];
+    int out_kind[2];
+    int32_t *in;          /* creators of the handles it reads (-1: predefined) */
+    unsigned char need;   /* 1: replayed for its own sake; 2: as an ancestor */
+    unsigned char done;
+};
+static struct rp_entry *E;
+static int32_t NE;
+
+/* value of a virtual handle -> the entry that made it, as of the point reached */
+static struct { uintptr_t v; int32_t e; } *map;
+static uint32_t map_cap;
+
+static uint32_t map_slot(uintptr_t v)
+{
+    uint64_t k = v * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(k >> 32) & (map_cap - 1);
+}
+
+static int map_init(uint32_t n)
+{
+    free(map);
+    for (map_cap = 1024; map_cap < 2 * n + 16; map_cap *= 2)
+        ;
+    map = calloc(map_cap, sizeof *map);
+    return map ? 0 : -ENOMEM;
+}
+
+static void map_put(uintptr_t v, int32_t e)
+{
+    uint32_t s = map_slot(v);
+    while (map[s].v && map[s].v != v)
+        s = (s + 1) & (map_cap - 1);
+    map[s].v = v;
+    map[s].e = e;
+}
+
+static int32_t map_get(uintptr_t v)
+{
+    if (!v)
+        return -1;
+    uint32_t s = map_slot(v);
+    while (map[s].v) {
+        if (map[s].v == v)
+            return map[s].e;
+        s = (s + 1) & (map_cap - 1);
+    }
+    return -1;
+}
+
+static int is_keyval_create(int fid)
+{
+    return !strcmp(pml_fn_names[fid], "MPI_Comm_create_keyval") ||
+           !strcmp(pml_fn_names[fid], "MPI_Type_create_keyval");
+}
+
+/* Walks an entry's items: inputs ('h', each element of 'H') and outputs ('o'; the keyval of a
+ * keyval creation is its third item, an 'h'). */
+static int scan_entry(int32_t i, const unsigned char *b, size_t len, int fid)
+{
+    struct rp_entry *x = &E[i];
+    x->fid = fid;
+    int nh = 0, cap = 0;
+    int kvc = is_keyval_create(fid);
+    for (size_t o = 0; o + 5 <= len;) {
+        char tag = (char)b[o];
+        uint32_t l;
+        memcpy(&l, b + o + 1, 4);
+        const unsigned char *d = b + o + 5;
+        if (o + 5 + l > len)
+            return -EINVAL;
+        if (tag == 'o' || (tag == 'h' && kvc && nh == 0)) {
+            uintptr_t v;
+            memcpy(&v, d, sizeof v);
+            if (x->nout < 2)
+                x->out_v[x->nout++] = v;
+            nh += tag == 'h';
+        } else if (tag == 'h' || tag == 'H') {
+            size_t n = tag == 'h' ? 1 : l / sizeof(uintptr_t);
+            for (size_t k = 0; k < n; k++) {
+                uintptr_t v;
+                memcpy(&v, d + k * sizeof v, sizeof v);
+                if (x->nin == cap) {
+                    cap = cap ? cap * 2 : 4;
+                    int32_t *in = realloc(x->in, (size_t)cap * sizeof *in);
+                    if (!in)
+                        return -ENOMEM;
+                    x->in = in;
+                }
+                x->in[x->nin++] = map_get(v);
+            }
+        }
+        o += 5 + l;
+    }
+    for (int k = 0; k < x->nout; k++)
+        map_put(x->out_v[k], i);
+    return 0;
+}
+
+/* The output of entry i is the live handle it made: its virtual handle still names it. */
+static int out_live(int32_t i, int k)
+{
+    uintptr_t v = E[i].out_v[k];
+    if (map_get(v) != i)
+        return 0;
+    if (is_keyval_create(E[i].fid)) {
+        uint32_t u = (uint32_t)v;
+        return (u & 0xFC000000u) == PML_KV_TAG && (u & 0x3ffffff) < pml_vh_used &&
+               pml_vh_tab[u & 0x3ffffff].kind == PML_KEYVAL && pml_vh_tab[u & 0x3ffffff].rec == i;
+    }
+    struct pml_vh *h = pml_vh_of(v);
+    return h && h->kind && h->kind != PML_REQ && h->kind != PML_MSG && h->rec == i;
+}
+
+/* ---- the item readers -------------------------------------------------------------------------- */
+static void rp_fail(struct pml_rp *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rp_fail(struct pml_rp *P, const char *fmt, ...)
+{
+    if (P->failed)
+        return;
+    P->failed = 1;
+    int n = snprintf(P->err, P->errlen, "record entry %d (%s): ", P->entry, pml_fn_names[P->fid]);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < P->errlen)
+        vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+int pml_rp_failed(const struct pml_rp *P)
+{
+    return P->failed;
+}
+
+/* The next item, which must carry `tag` (or alt): its bytes and length. */
+static const unsigned char *item(struct pml_rp *P, char tag, char alt, uint32_t *len, char *got)
+{
+    if (P->failed)
+        return NULL;
+    if (P->p + 5 > P->end) {
+        rp_fail(P, "the entry ends early (want '%c')", tag);
+        return NULL;
+    }
+    char t = (char)P->p[0];
+    uint32_t l;
+    memcpy(&l, P->p + 1, 4);
+    if ((t != tag && t != alt) || P->p + 5 + l > P->end) {
+        rp_fail(P, "item '%c' where '%c' was recorded", tag, t);
+        return NULL;
+    }
+    const unsigned char *d = P->p + 5;
+    P->p += 5 + l;
+    *len = l;
+    if (got)
+        *got = t;
+    return d;
+}
+
+/* Today's real handle for a virtual one read in the current entry. */
+static uintptr_t translate(struct pml_rp *P, uintptr_t v)
+{
+    int32_t c = map_get(v);
+    if (c >= 0) {
+        if (!E[c].done) {
+            rp_fail(P, "handle %#lx was made by entry %d (%s), which was not replayed",
+                    (unsigned long)v, c, pml_fn_names[E[c].fid]);
+            return 0;
+        }
+        for (int k = 0; k < E[c].nout; k++)
+            if (E[c].out_v[k] == v)
+                return E[c].out_real[k];
+    }
+    uint32_t u = (uint32_t)v;
+    if ((u & 0xFC000000u) == PML_KV_TAG && (uintptr_t)u == v)
+        return v; /* a keyval made by no recorded call: predefined */
+    if (pml_vh_of(v)) {
+        rp_fail(P, "handle %#lx was not made by a recorded call (Revive cannot make it again)",
+                (unsigned long)v);
+        return 0;
+    }
+    return pml_v2r(v); /* predefined */
+}
+
+uintptr_t pml_rp_h(struct pml_rp *P)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'h', 0, &l, NULL);
+    if (!d || l != sizeof(uintptr_t))
+        return 0;
+    uintptr_t v;
+    memcpy(&v, d, sizeof v);
+    return translate(P, v);
+}
+
+void *pml_rp_hs(struct pml_rp *P, size_t elsize)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'H', 0, &l, NULL);
+    size_t n = d ? l / sizeof(uintptr_t) : 0;
+    void *a = calloc(n ? n : 1, elsize);
+    if (!a)
+        pml_fatal("out of memory replaying the creation record");
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t v;
+        memcpy(&v, d + i * sizeof v, sizeof v);
+        uintptr_t r = translate(P, v);
+        if (elsize == sizeof(uint32_t))
+            ((uint32_t *)a)[i] = (uint32_t)r;
+        else
+            ((uintptr_t *)a)[i] = r;
+    }
+    return a;
+}
+
+void *pml_rp_a(struct pml_rp *P)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'a', 0, &l, NULL);
+    return d && l ? (void *)(uintptr_t)d : NULL;
+}
+
+const int *pml_rp_w(struct pml_rp *P)
+{
+    uint32_t l;
+    char t = 0;
+    const unsigned char *d = item(P, 'w', 'W', &l, &t);
+    if (!d)
+        return NULL;
+    if (t == 'W') {
+        const int *marker;
+        memcpy(&marker, d, sizeof marker);
+        return pml_weights(marker);
+    }
+    return l ? (const int *)(const void *)d : NULL;
+}
+
+const char *pml_rp_s(struct pml_rp *P)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 's', 0, &l, NULL);
+    return d && l ? (const char *)d : NULL;
+}
+
+void pml_rp_i(struct pml_rp *P, void *out, size_t n)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'i', 0, &l, NULL);
+    memset(out, 0, n);
+    if (d)
+        memcpy(out, d, l < n ? l : n);
+}
+
+void *pml_rp_p(struct pml_rp *P)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'p', 0, &l, NULL);
+    void *v = NULL;
+    if (d && l == sizeof v)
+        memcpy(&v, d, sizeof v);
+    return v;
+}
+
+void pml_rp_o(struct pml_rp *P, int kind, uintptr_t real)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'o', 0, &l, NULL);
+    if (!d)
+        return;
+    uintptr_t v;
+    memcpy(&v, d, sizeof v);
+    struct rp_entry *x = &E[P->entry];
+    for (int k = 0; k < x->nout; k++)
+        if (x->out_v[k] == v) {
+            x->out_real[k] = real;
+            x->out_kind[k] = kind;
+        }
+}
+
+void pml_rp_changed(struct pml_rp *P, uintptr_t real)
+{
+    /* [ptr] (MPI_Type_commit): the handle is the entry's first item; the object its creator
+     * made is now `real` */
+    int fid, live;
+    const unsigned char *items;
+    size_t len;
+    uintptr_t v;
+    if (P->failed || pml_rec_entry(P->entry, &fid, &live, &items, &len) || len < 5 + sizeof v ||
+        items[0] != 'h')
+        return;
+    memcpy(&v, items + 5, sizeof v);
+    int32_t c = map_get(v);
+    for (int k = 0; c >= 0 && k < E[c].nout; k++)
+        if (E[c].out_v[k] == v)
+            E[c].out_real[k] = real;
+}
+
+void pml_rp_iout(struct pml_rp *P, const void *got, size_t n, const char *what)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'i', 0, &l, NULL);
+    if (!d)
+        return;
+    if (l != n || memcmp(d, got, n) != 0) {
+        long long want = 0, have = 0;
+        memcpy(&want, d, l < sizeof want ? l : sizeof want);
+        memcpy(&have, got, n < sizeof have ? n : sizeof have);
+        rp_fail(P, "%s came back as %lld, the program was given %lld", what, have, want);
+    }
+}
+
+int pml_rp_wait(struct pml_rp *P, uintptr_t real_request)
+{
+    MPI_Request r = (MPI_Request)real_request;
+    int rc = pml_L.MPI_Wait(&r, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS)
+        rp_fail(P, "waiting for its request failed (%d)", rc);
+    return rc;
+}
+
+int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr_t *split)
+{
+    /* the virtual handle this call made: the next 'o' item */
+    uintptr_t v = 0;
+    const unsigned char *s = P->p;
+    while (s + 5 <= P->end) {
+        uint32_t l;
+        memcpy(&l, s + 1, 4);
+        if (s[0] == 'o' && l == sizeof v) {
+            memcpy(&v, s + 5, sizeof v);
+            break;
+        }
+        s += 5 + l;
+    }
+    int saved = pml_restart_saved_rank(v);
+    int now = -1;
+    if (made != LOWER(MPI_COMM_NULL))
+        pml_L.MPI_Comm_rank((MPI_Comm)made, &now);
+    int differ = saved != now, any = 0;
+    if (pml_L.MPI_Allreduce(&differ, &any, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), (MPI_Comm)comm_old) != MPI_SUCCESS) {
+        rp_fail(P, "cannot agree on the rank order of a reordered topology");
+        return 0;
+    }
+    if (!any)
+        return 0;
+    if (strstr(pml_fn_names[P->fid], "Dist_graph")) {
+        rp_fail(P, "the fresh MPI numbered the reordered distributed graph differently, and"
+                " Revive cannot give it its saved rank order back");
+        return 0;
+    }
+    MPI_Comm m = (MPI_Comm)made;
+    if (made != LOWER(MPI_COMM_NULL))
+        pml_L.MPI_Comm_free(&m);
+    int me = 0, n = 0;
+    pml_L.MPI_Comm_rank((MPI_Comm)comm_old, &me);
+    pml_L.MPI_Comm_size((MPI_Comm)comm_old, &n);
+    MPI_Comm sp = MPI_COMM_NULL;
+    if (pml_L.MPI_Comm_split((MPI_Comm)comm_old, 0, saved >= 0 ? saved : n + me, &sp) != MPI_SUCCESS) {
+        rp_fail(P, "cannot order the ranks of a reordered topology as saved");
+        return 0;
+    }
+    *split = PML_H(sp);
+    revive_log_info("%s: the fresh MPI numbered the topology differently; made again in the saved"
+                    " rank order", pml_fn_names[P->fid]);
+    return 1;
+}
+
+/* ---- agreeing on a communicator's creation -------------------------------------------------------- */
+/* The value of item n (0-based) of entry i, which must be an 'h' or 'i'. */
+static int entry_item(int32_t i, int n, char tag, uintptr_t *v)
+{
+    int fid, live;
+    const unsigned char *b;
+    size_t len;
+    if (pml_rec_entry(i, &fid, &live, &b, &len))
+        return -1;
+    for (size_t o = 0; o + 5 <= len; n--) {
+        uint32_t l;
+        memcpy(&l, b + o + 1, 4);
+        if (!n) {
+            if ((char)b[o] != tag || l > sizeof *v)
+                return -1;
+            *v = 0;
+            memcpy(v, b + o + 5, l);
+            return 0;
+        }
+        o += 5 + l;
+    }
+    return -1;
+}
+
+/* Whether any member of the call's parent communicator (and, for an intercommunicator, of the
+ * other group) needs entry i: *want. 0, or -errno with a message. */
+static int agree(int32_t i, int vote, int *want, char *err, size_t errlen)
+{
+    struct pml_rp P = { NULL, NULL, i, E[i].fid, 0, err, errlen };
+    uintptr_t pv = 0;
+    if (entry_item(i, 0, 'h', &pv)) {
+        snprintf(err, errlen, "record entry %d (%s) names no parent communicator", i,
+                 pml_fn_names[E[i].fid]);
+        return -EINVAL;
+    }
+    MPI_Comm parent = (MPI_Comm)translate(&P, pv);
+    if (P.failed)
+        return -EINVAL;
+    int rc, any = 0;
+    if (pml_rp_comm[E[i].fid] == 3) {
+        /* MPI_Intercomm_create(local, local_leader, peer, remote_leader, tag, ...) */
+        uintptr_t leader = 0, peer_v = 0, rleader = 0, tag = 0;
+        entry_item(i, 1, 'i', &leader);
+        entry_item(i, 2, 'h', &peer_v);
+        entry_item(i, 3, 'i', &rleader);
+        entry_item(i, 4, 'i', &tag);
+        int me = -1, mine = 0;
+        rc = pml_L.MPI_Allreduce(&vote, &mine, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), parent);
+        pml_L.MPI_Comm_rank(parent, &me);
+        if (rc == MPI_SUCCESS && me == (int)leader) {
+            MPI_Comm peer = (MPI_Comm)translate(&P, peer_v);
+            int theirs = 0;
+            if (P.failed)
+                return -EINVAL;
+            rc = pml_L.MPI_Sendrecv(&mine, 1, (MPI_Datatype)LOWER(MPI_INT), (int)rleader, (int)tag, &theirs, 1,
+                                    (MPI_Datatype)LOWER(MPI_INT),
+                                    (int)rleader, (int)tag, peer, MPI_STATUS_IGNORE);
+            any = mine | theirs;
+        }
+        if (rc == MPI_SUCCESS)
+            rc = pml_L.MPI_Bcast(&any, 1, (MPI_Datatype)LOWER(MPI_INT), (int)leader, parent);
+    } else {
+        int inter = 0;
+        pml_L.MPI_Comm_test_inter(parent, &inter);
+        rc = pml_L.MPI_Allreduce(&vote, &any, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), parent);
+        if (rc == MPI_SUCCESS && inter) {
+            /* an intercommunicator reduces the other group's values: once more for both */
+            int both = vote | any;
+            rc = pml_L.MPI_Allreduce(&both, &any, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), parent);
+            any |= both;
+        }
+    }
+    if (rc != MPI_SUCCESS) {
+        snprintf(err, errlen, "record entry %d (%s): the members cannot agree whether to make it"
+                 " again (error %d)", i, pml_fn_names[E[i].fid], rc);
+        return -EIO;
+    }
+    *want = any != 0;
+    return 0;
+}
+
+/* ---- keyvals (their creation is written by hand in layer.c) ------------------------------------- */
+int pml_keyval_remake(int comm, int vkv, int *real);
+
+static int rp_keyval(struct pml_rp *P)
+{
+    pml_rp_p(P);
+    pml_rp_p(P);
+    uint32_t l;
+    const unsigned char *d = item(P, 'h', 0, &l, NULL);
+    pml_rp_p(P);
+    if (!d)
+        return MPI_ERR_OTHER;
+    uintptr_t v;
+    memcpy(&v, d, sizeof v);
+    int real = 0;
+    int rc = pml_keyval_remake(!strcmp(pml_fn_names[P->fid], "MPI_Comm_create_keyval"), (int)v, &real);
+    if (rc == MPI_SUCCESS) {
+        E[P->entry].out_real[0] = (uintptr_t)(uint32_t)real;
+        E[P->entry].out_kind[0] = PML_KEYVAL;
+    }
+    return rc;
+}
+
+/* ---- the whole replay ----------------------------------------------------------------------------- */
+static void free_real(int32_t i, int k)
+{
+    uintptr_t r = E[i].out_real[k];
+    switch (E[i].out_kind[k]) {
+    case PML_COMM: { MPI_Comm c = (MPI_Comm)r; if (!pml_real_is_predef(r)) pml_L.MPI_Comm_free(&c); break; }
+    case PML_GROUP: { MPI_Group g = (MPI_Group)r; if (!pml_real_is_predef(r)) pml_L.MPI_Group_free(&g); break; }
+    case PML_TYPE: { MPI_Datatype t = (MPI_Datatype)r; if (!pml_real_is_predef(r)) pml_L.MPI_Type_free(&t); break; }
+    case PML_OP: { MPI_Op o = (MPI_Op)r; if (!pml_real_is_predef(r)) pml_L.MPI_Op_free(&o); break; }
+    case PML_ERRH: { MPI_Errhandler e = (MPI_Errhandler)r; if (!pml_real_is_predef(r)) pml_L.MPI_Errhandler_free(&e); break; }
+    case PML_INFO: { MPI_Info f = (MPI_Info)r; if (!pml_real_is_predef(r)) pml_L.MPI_Info_free(&f); break; }
+    case PML_KEYVAL: {
+        int kv = (int)r;
+        if (!strcmp(pml_fn_names[E[i].fid], "MPI_Comm_create_keyval"))
+            pml_L.MPI_Comm_free_keyval(&kv);
+        else
+            pml_L.MPI_Type_free_keyval(&kv);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void release(void)
+{
+    for (int32_t i = 0; i < NE; i++)
+        free(E[i].in);
+    free(E);
+    E = NULL;
+    NE = 0;
+    free(map);
+    map = NULL;
+}
+
+int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    NE = pml_rec_count();
+    st->entries = (unsigned)NE;
+    E = calloc(NE ? (size_t)NE : 1, sizeof *E);
+    if (!E || map_init((uint32_t)NE * 2)) {
+        snprintf(err, errlen, "out of memory for the replay of %d record entries", NE);
+        release();
+        return -ENOMEM;
+    }
+    /* 1. forward: every entry's inputs' creators and outputs */
+    for (int32_t i = 0; i < NE; i++) {
+        int fid, live;
+        const unsigned char *b;
+        size_t len;
+        pml_rec_entry(i, &fid, &live, &b, &len);
+        if (scan_entry(i, b, len, fid)) {
+            snprintf(err, errlen, "record entry %d (%s) is damaged", i, pml_fn_names[fid]);
+            release();
+            return -EINVAL;
+        }
+    }
+    /* 2. what this rank needs: live outputs, changes of needed or predefined objects, calls on
+     * no handle, and the ancestors of all of them (to a fixed point); the inputs of every call
+     * that makes a communicator, but its parent, are kept ready in case another member needs it */
+    for (int32_t i = 0; i < NE; i++) {
+        if (pml_rp_skip[E[i].fid])
+            continue;
+        for (int k = 0; k < E[i].nout; k++)
+            if (out_live(i, k))
+                E[i].need = 1;
+        if ((!E[i].nout && !E[i].nin) || pml_rp_comm[E[i].fid] == 2)
+            E[i].need = 1;
+    }
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int32_t i = 0; i < NE; i++) {
+            struct rp_entry *x = &E[i];
+            if (pml_rp_skip[x->fid])
+                continue;
+            if (!x->need && !x->nout && x->nin && (x->in[0] < 0 || E[x->in[0]].need)) {
+                x->need = 1; /* a change of an object that will exist */
+                changed = 1;
+            }
+            if (!x->need && !pml_rp_comm[x->fid])
+                continue;
+            for (int k = x->need ? 0 : 1; k < x->nin; k++)
+                if (x->in[k] >= 0 && !E[x->in[k]].need) {
+                    E[x->in[k]].need = 2;
+                    changed = 1;
+                }
+        }
+    }
+    /* 3. the replay, in the original order */
+    map_init((uint32_t)NE * 2);
+    int rc = 0;
+    for (int32_t i = 0; i < NE && !rc; i++) {
+        struct rp_entry *x = &E[i];
+        if (pml_rp_comm[x->fid] == 1 || pml_rp_comm[x->fid] == 3) {
+            int32_t c = x->nin ? x->in[0] : -1;
+            int want = 0;
+            if (c < 0 || E[c].done) {
+                int a = agree(i, x->need != 0, &want, err, errlen);
+                if (a) {
+                    rc = a;
+                    break;
+                }
+                if (want && !x->need) {
+                    x->need = 2;
+                    st->for_others++;
+                }
+            }
+            if (!want)
+                x->need = 0;
+        }
+        if (x->need) {
+            int fid, live;
+            const unsigned char *b;
+            size_t len;
+            pml_rec_entry(i, &fid, &live, &b, &len);
+            struct pml_rp P = { b, b + len, i, fid, 0, err, errlen };
+            pml_rp_fn fn = is_keyval_create(fid) ? rp_keyval : pml_rp_table[fid];
+            if (!fn) {
+                snprintf(err, errlen, "record entry %d: %s cannot be replayed", i, pml_fn_names[fid]);
+                rc = -ENOTSUP;
+                break;
+            }
+            int mrc = fn(&P);
+            if (P.failed) {
+                rc = -EINVAL;
+                break;
+            }
+            if (mrc != MPI_SUCCESS) {
+                char es[256] = "";
+                int el = 0;
+                if (pml_L.MPI_Error_string)
+                    pml_L.MPI_Error_string(mrc, es, &el);
+                snprintf(err, errlen, "record entry %d: %s failed on the fresh MPI: %s", i,
+                         pml_fn_names[fid], es);
+                rc = -EIO;
+                break;
+            }
+            x->done = 1;
+            if (x->need == 2)
+                st->ancestors++;
+            else
+                st->replayed++;
+        } else if (pml_rp_skip[x->fid]) {
+            st->skipped++;
+        }
+        for (int k = 0; k < x->nout; k++)
+            map_put(x->out_v[k], i);
+    }
+    if (rc) {
+        release();
+        return rc;
+    }
+    /* 4. live handles point at their new objects; ancestors' objects are freed */
+    for (int32_t i = 0; i < NE; i++) {
+        struct rp_entry *x = &E[i];
+        if (!x->done)
+            continue;
+        for (int k = 0; k < x->nout; k++) {
+            if (x->out_kind[k] == PML_REQ)
+                continue;
+            if (out_live(i, k)) {
+                if (x->out_kind[k] == PML_KEYVAL)
+                    pml_kv_update((int)x->out_v[k], (int)x->out_real[k]);
+                else
+                    pml_vh_update(x->out_v[k], x->out_real[k]);
+            } else {
+                free_real(i, k);
+            }
+        }
+    }
+    release();
+    return 0;
+}

@@ -1,0 +1,689 @@
+/* The restart of an MPI rank from its image: the MPI layer's side (see restart.h).
+ *
+ *   at the checkpoint    pml_restart_capture saves what the restart will check (each live
+ *                        communicator's size, rank and world rank map, each datatype's size and
+ *                        extent, every attribute value) and has libcr write the image; libcr's
+ *                        checkpoint thread runs our hook: before the threads are parked it
+ *                        freezes ld.so's view of the lower half (lower_reset.c), after the image
+ *                        it thaws it;
+ *   in the restarted     the same hook, while the other threads are still parked: copies the
+ *   process              hand-off (the new launcher's environment, handoff.h), makes ld.so forget
+ *                        the dead lower half, drops the halves registry's lower entries; then
+ *                        the capture call returns "restarted" and pml_restart_complete builds
+ *                        the new lower half (see restart.h for the steps).
+ * Facts measured on glibc 2.36 with Open MPI 4.1 and MPICH 4.0 are in README.md ("Restart"). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/restart.h"
+#include "pml_hooks/handoff.h"
+#include "pml_hooks/halves_internal.h"
+#include "pml_hooks/layer.h"
+#include "pml_hooks/lower_reset.h"
+#include "pml_hooks/replay.h"
+#define PML_WANT_NAMES
+#include "pml_hooks/pml_table.h"
+
+#include "crs/base/capture_filter.h"
+#include "crs/base/hooks.h"
+#include "libcr.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* snapc's agent takes the coordinator's address from the restart environment (agent.h); weak:
+ * the layer may be built without it. */
+void snapc_agent_set_restart_env(char *const *envp) __attribute__((weak));
+
+static int ldso_ok;            /* pml_ldso_learn succeeded for the current lower half */
+static char ldso_err[512];     /* why not */
+static int hook_registered;
+static volatile int capturing; /* pml_restart_capture is under way: the hook has work */
+static int frozen;
+static int generation;         /* restarts of this image so far (in the image: survives them) */
+
+/* set by the restart hook for pml_restart_complete */
+static int pending;
+static int hook_failed;
+static char hook_err[768];
+static char *handoff_mem;      /* the hand-off copy and the environment array built on it */
+static size_t handoff_size;
+static char **handoff_env;
+static int handoff_rank = -1, handoff_size_ranks = -1;
+
+/* ---- the launcher's descriptors ----------------------------------------------------------- */
+#define LFD_MAX 128
+static int lfd[LFD_MAX], nlfd;
+
+void pml_restart_note_launcher_fds(void)
+{
+    nlfd = 0;
+    for (int fd = 3; fd < 1024 && nlfd < LFD_MAX; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            lfd[nlfd++] = fd;
+}
+
+int pml_launcher_fd(int fd)
+{
+    for (int i = 0; i < nlfd; i++)
+        if (lfd[i] == fd)
+            return 1;
+    return 0;
+}
+
+/* The list the restarter handed over ("905,906"): these replace those of the old launcher. */
+static void launcher_fds_from(const char *list)
+{
+    nlfd = 0;
+    for (const char *p = list; p && *p && nlfd < LFD_MAX;) {
+        int v = 0;
+        while (*p >= '0' && *p <= '9')
+            v = v * 10 + (*p++ - '0');
+        lfd[nlfd++] = v;
+        while (*p && (*p < '0' || *p > '9'))
+            p++;
+    }
+}
+
+/* ---- which memory is the application's, for lower_reset.c (built once per checkpoint) ---- */
+#define HALF_MAX 16384
+static struct { uint64_t lo, hi; } upper_tab[HALF_MAX];
+static int n_upper, upper_overflow;
+
+static int add_region(const struct pml_mline *m, void *arg)
+{
+    (void)arg;
+    struct pml_half_span sp[32];
+    int n = pml_halves_split(m->lo, m->hi, m->path, sp, 32);
+    if (n > 32) { /* too finely cut: ask for each piece's half at the end of the region */
+        upper_overflow = 1;
+        n = 32;
+    }
+    for (int i = 0; i < n; i++) {
+        if (sp[i].half != PML_HALF_UPPER)
+            continue;
+        if (n_upper && upper_tab[n_upper - 1].hi == sp[i].start) {
+            upper_tab[n_upper - 1].hi = sp[i].end;
+            continue;
+        }
+        if (n_upper == HALF_MAX) {
+            upper_overflow = 1;
+            return 1;
+        }
+        upper_tab[n_upper].lo = sp[i].start;
+        upper_tab[n_upper].hi = sp[i].end;
+        n_upper++;
+    }
+    return 0;
+}
+
+static int is_upper(uint64_t a)
+{
+    int lo = 0, hi = n_upper - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (a < upper_tab[mid].lo)
+            hi = mid - 1;
+        else if (a >= upper_tab[mid].hi)
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static int build_upper_table(void)
+{
+    n_upper = upper_overflow = 0;
+    if (pml_maps_each(add_region, NULL) != 0 || upper_overflow)
+        return -1;
+    return 0;
+}
+
+/* ---- the hook ---------------------------------------------------------------------------------- */
+static void drop_lower_entries(void);
+static int take_handoff(void);
+
+static int hook(void *arg, enum crs_hook_event ev, int status)
+{
+    (void)arg;
+    (void)status;
+    char err[512];
+    switch (ev) {
+    case CRS_HOOK_CHECKPOINT:
+        if (!capturing)
+            return 0;
+        if (!ldso_ok) {
+            revive_log_error("no checkpoint of this rank: it could not be restarted (%s)", ldso_err);
+            return -ENOTSUP;
+        }
+        if (build_upper_table()) {
+            revive_log_error("no checkpoint of this rank: cannot list its memory by half");
+            return -EIO;
+        }
+        if (pml_ldso_freeze(err, sizeof err)) {
+            revive_log_error("no checkpoint of this rank: %s", err);
+            return -ENOTSUP;
+        }
+        frozen = 1;
+        return 0;
+    case CRS_HOOK_CONTINUE:
+        if (frozen)
+            pml_ldso_thaw();
+        frozen = 0;
+        return 0;
+    case CRS_HOOK_RESTART:
+        if (!frozen)
+            return 0; /* an image not taken by pml_restart_capture */
+        frozen = 0;
+        pending = 1;
+        hook_failed = 0;
+        generation++;
+        if (take_handoff())
+            hook_failed = 1;
+        int e = pml_ldso_forget(err, sizeof err);
+        if (e) {
+            snprintf(hook_err, sizeof hook_err, "the dead MPI library cannot be made harmless: %s", err);
+            hook_failed = 1;
+        }
+        drop_lower_entries();
+        return 0;
+    }
+    return 0;
+}
+
+/* The hand-off blob lives in the restarter's leftovers, unmapped after the hooks: copied into
+ * memory of ours, with the environment array the fresh lower half's libc will use as its
+ * environ (for as long as that lower half lives). No malloc here (a parked thread may hold its
+ * lock): mmap through the layer (the halves registry counts it as the application's). */
+static int take_handoff(void)
+{
+    const void *p = NULL;
+    size_t len = 0;
+    if (crs_restart_handoff(&p, &len) != 0 || !len) {
+        snprintf(hook_err, sizeof hook_err, "the rank was restarted without the new launcher's"
+                 " environment (restart it with restart-mpi, which runs revive-restart-rank)");
+        return -1;
+    }
+    struct pml_handoff h;
+    if (pml_handoff_parse(p, len, &h) != 0) {
+        snprintf(hook_err, sizeof hook_err, "the restarter's hand-off is damaged");
+        return -1;
+    }
+    if (handoff_mem)
+        munmap(handoff_mem, handoff_size);
+    size_t need = len + (h.nenv + 1) * sizeof(char *) + 16;
+    handoff_size = (need + 4095) & ~(size_t)4095;
+    handoff_mem = mmap(NULL, handoff_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (handoff_mem == MAP_FAILED) {
+        handoff_mem = NULL;
+        snprintf(hook_err, sizeof hook_err, "no memory for the hand-off");
+        return -1;
+    }
+    handoff_env = (char **)(void *)handoff_mem;
+    char *strings = handoff_mem + (h.nenv + 1) * sizeof(char *);
+    memcpy(strings, p, len);
+    const char *s = strings + (h.env_first - (const char *)p);
+    for (size_t i = 0; i < h.nenv; i++) {
+        handoff_env[i] = (char *)s;
+        s += strlen(s) + 1;
+    }
+    handoff_env[h.nenv] = NULL;
+    handoff_rank = h.rank;
+    handoff_size_ranks = h.size;
+    size_t fl = strlen(PML_HANDOFF_FDS_VAR);
+    nlfd = 0;
+    for (size_t i = 0; i < h.nenv; i++)
+        if (!strncmp(handoff_env[i], PML_HANDOFF_FDS_VAR, fl) && handoff_env[i][fl] == '=')
+            launcher_fds_from(handoff_env[i] + fl + 1);
+    if (snapc_agent_set_restart_env)
+        snapc_agent_set_restart_env(handoff_env);
+    return 0;
+}
+
+/* The halves registry's lower entries name memory that is gone (and that the application may
+ * map next): dropped, so the next checkpoint does not leave out the application's memory. */
+#define DROP_MAX 8192
+static struct { uint64_t lo, hi; } drop[DROP_MAX];
+static int ndrop;
+
+static void collect_lower(void *arg, uint64_t lo, uint64_t hi, int half, int why)
+{
+    (void)arg;
+    (void)why;
+    if (half == PML_HALF_LOWER && ndrop < DROP_MAX) {
+        drop[ndrop].lo = lo;
+        drop[ndrop].hi = hi;
+        ndrop++;
+    }
+}
+
+static void drop_lower_entries(void)
+{
+    ndrop = 0;
+    pml_reg_walk(0, UINT64_MAX, collect_lower, NULL);
+    for (int i = 0; i < ndrop; i++)
+        pml_reg_del(drop[i].lo, drop[i].hi);
+}
+
+void pml_restart_setup(void)
+{
+    int e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
+    ldso_ok = e == 0;
+    if (e)
+        revive_log_warn("this rank can be checkpointed but not restarted: %s", ldso_err);
+    if (!hook_registered) {
+        struct crs_hook h = { "mpi", hook, NULL };
+        if (crs_hook_register(&h) == 0)
+            hook_registered = 1;
+        else
+            revive_log_warn("cannot register the MPI layer's checkpoint hook with libcr");
+    }
+}
+
+int pml_restart_generation(void)
+{
+    return generation;
+}
+
+/* ---- what the restart checks, saved at the checkpoint ----------------------------------------- */
+struct saved_comm {
+    uintptr_t v;
+    int size, rank, inter, rsize;
+    int *wmap;               /* world ranks of the group, then of the remote group */
+};
+struct saved_type {
+    uintptr_t v;
+    MPI_Count size, lb, extent;
+};
+struct saved_attr {
+    uintptr_t obj;           /* virtual communicator or datatype */
+    int kv;                  /* virtual keyval */
+    int on_type;
+    void *val;
+};
+static struct saved_comm *scomm;
+static struct saved_type *stype;
+static struct saved_attr *sattr;
+static int nscomm, nstype, nsattr, cap_attr;
+static int saved_world_rank = -1, saved_world_size = -1;
+
+static void saved_free(void)
+{
+    for (int i = 0; i < nscomm; i++)
+        free(scomm[i].wmap);
+    free(scomm);
+    free(stype);
+    free(sattr);
+    scomm = NULL;
+    stype = NULL;
+    sattr = NULL;
+    nscomm = nstype = nsattr = cap_attr = 0;
+}
+
+static const char *made_by(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    int fid, live;
+    const unsigned char *b;
+    size_t len;
+    if (h && h->rec >= 0 && pml_rec_entry(h->rec, &fid, &live, &b, &len) == 0)
+        return pml_fn_names[fid];
+    return "no recorded call";
+}
+
+/* The world ranks of the members of a communicator's group (and remote group). */
+static int world_map(MPI_Comm c, int inter, int size, int rsize, int **out)
+{
+    MPI_Group wg, g;
+    int n = size + (inter ? rsize : 0);
+    int *map = calloc(n > 0 ? (size_t)n : 1, sizeof *map), *idx = calloc(n > 0 ? (size_t)n : 1, sizeof *idx);
+    if (!map || !idx) {
+        free(map);
+        free(idx);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        idx[i] = i < size ? i : i - size;
+    pml_L.MPI_Comm_group((MPI_Comm)pml_lower_world(), &wg);
+    pml_L.MPI_Comm_group(c, &g);
+    pml_L.MPI_Group_translate_ranks(g, size, idx, wg, map);
+    pml_L.MPI_Group_free(&g);
+    if (inter) {
+        pml_L.MPI_Comm_remote_group(c, &g);
+        pml_L.MPI_Group_translate_ranks(g, rsize, idx + size, wg, map + size);
+        pml_L.MPI_Group_free(&g);
+    }
+    pml_L.MPI_Group_free(&wg);
+    free(idx);
+    *out = map;
+    return 0;
+}
+
+static int describe_comm(uintptr_t v, struct saved_comm *s)
+{
+    MPI_Comm c = (MPI_Comm)pml_v2r(v);
+    memset(s, 0, sizeof *s);
+    s->v = v;
+    if (pml_L.MPI_Comm_test_inter(c, &s->inter) != MPI_SUCCESS ||
+        pml_L.MPI_Comm_size(c, &s->size) != MPI_SUCCESS || pml_L.MPI_Comm_rank(c, &s->rank) != MPI_SUCCESS)
+        return -EINVAL;
+    if (s->inter)
+        pml_L.MPI_Comm_remote_size(c, &s->rsize);
+    return world_map(c, s->inter, s->size, s->rsize, &s->wmap);
+}
+
+static void save_attr(uintptr_t obj, int vkv, int on_type)
+{
+    int real_kv = pml_kv_v2r(vkv), flag = 0;
+    void *val = NULL;
+    if (on_type)
+        pml_L.MPI_Type_get_attr((MPI_Datatype)pml_v2r(obj), real_kv, &val, &flag);
+    else
+        pml_L.MPI_Comm_get_attr((MPI_Comm)pml_v2r(obj), real_kv, &val, &flag);
+    if (!flag)
+        return;
+    if (nsattr == cap_attr) {
+        cap_attr = cap_attr ? cap_attr * 2 : 64;
+        struct saved_attr *a = realloc(sattr, (size_t)cap_attr * sizeof *a);
+        if (!a)
+            pml_fatal("out of memory saving attributes");
+        sattr = a;
+    }
+    sattr[nsattr++] = (struct saved_attr){ obj, vkv, on_type, val };
+}
+
+/* Before the image: every live communicator and datatype, and every attribute value. */
+static int save_state(char *err, size_t errlen)
+{
+    saved_free();
+    uint32_t n = pml_vh_used;
+    scomm = calloc(n + 2, sizeof *scomm);
+    stype = calloc(n + 1, sizeof *stype);
+    if (!scomm || !stype) {
+        snprintf(err, errlen, "out of memory saving the MPI state");
+        return -ENOMEM;
+    }
+    pml_L.MPI_Comm_rank((MPI_Comm)pml_lower_world(), &saved_world_rank);
+    pml_L.MPI_Comm_size((MPI_Comm)pml_lower_world(), &saved_world_size);
+    for (uint32_t i = 1; i < n; i++) {
+        struct pml_vh *h = &pml_vh_tab[i];
+        uintptr_t v = pml_vh_handle(i);
+        if (h->kind == PML_COMM) {
+            if (describe_comm(v, &scomm[nscomm])) {
+                snprintf(err, errlen, "cannot describe communicator %#lx (made by %s)",
+                         (unsigned long)v, made_by(v));
+                return -EIO;
+            }
+            nscomm++;
+        } else if (h->kind == PML_TYPE) {
+            struct saved_type *t = &stype[nstype++];
+            MPI_Datatype r = (MPI_Datatype)h->real;
+            t->v = v;
+            pml_L.MPI_Type_size_x(r, &t->size);
+            pml_L.MPI_Type_get_extent_x(r, &t->lb, &t->extent);
+        }
+    }
+    /* attributes: on every live communicator and datatype and on the predefined ones */
+    for (uint32_t k = 1; k < n; k++) {
+        struct pml_vh *kh = &pml_vh_tab[k];
+        if (kh->kind != PML_KEYVAL)
+            continue;
+        int vkv = (int)(PML_KV_TAG | k), fid, live;
+        const unsigned char *b;
+        size_t len;
+        int on_type = kh->rec >= 0 && pml_rec_entry(kh->rec, &fid, &live, &b, &len) == 0 &&
+                      !strcmp(pml_fn_names[fid], "MPI_Type_create_keyval");
+        if (on_type) {
+            for (int i = 0; i < nstype; i++)
+                save_attr(stype[i].v, vkv, 1);
+        } else {
+            for (int i = 0; i < nscomm; i++)
+                save_attr(scomm[i].v, vkv, 0);
+            save_attr(PML_H(MPI_COMM_WORLD), vkv, 0);
+            save_attr(PML_H(MPI_COMM_SELF), vkv, 0);
+        }
+    }
+    return 0;
+}
+
+int pml_restart_saved_rank(uintptr_t vcomm)
+{
+    for (int i = 0; i < nscomm; i++)
+        if (scomm[i].v == vcomm)
+            return scomm[i].rank;
+    return -1;
+}
+
+/* ---- after the replay: the checks ---------------------------------------------------------------- */
+static int verify(char *err, size_t errlen)
+{
+    int wr = -1, ws = -1;
+    pml_L.MPI_Comm_rank((MPI_Comm)pml_lower_world(), &wr);
+    pml_L.MPI_Comm_size((MPI_Comm)pml_lower_world(), &ws);
+    if (wr != saved_world_rank || ws != saved_world_size) {
+        snprintf(err, errlen, "MPI_COMM_WORLD is rank %d of %d now, rank %d of %d at the checkpoint",
+                 wr, ws, saved_world_rank, saved_world_size);
+        return -EINVAL;
+    }
+    for (int i = 0; i < nscomm; i++) {
+        struct saved_comm now, *s = &scomm[i];
+        if (!pml_v2r(s->v) || describe_comm(s->v, &now)) {
+            snprintf(err, errlen, "communicator %#lx (made by %s) did not come back", (unsigned long)s->v,
+                     made_by(s->v));
+            return -EINVAL;
+        }
+        const char *what = NULL;
+        if (now.inter != s->inter)
+            what = "intercommunicator or not";
+        else if (now.size != s->size || now.rsize != s->rsize)
+            what = "size";
+        else if (now.rank != s->rank)
+            what = "rank";
+        else if (memcmp(now.wmap, s->wmap, (size_t)(s->size + (s->inter ? s->rsize : 0)) * sizeof(int)))
+            what = "members' world ranks";
+        free(now.wmap);
+        if (what) {
+            snprintf(err, errlen, "communicator %#lx (made by %s) differs from the checkpoint in its %s"
+                     " (size %d rank %d now, size %d rank %d then)", (unsigned long)s->v, made_by(s->v),
+                     what, now.size, now.rank, s->size, s->rank);
+            return -EINVAL;
+        }
+    }
+    for (int i = 0; i < nstype; i++) {
+        struct saved_type *t = &stype[i];
+        MPI_Count sz = -1, lb = -1, ex = -1;
+        MPI_Datatype r = (MPI_Datatype)pml_v2r(t->v);
+        if (!r || pml_L.MPI_Type_size_x(r, &sz) != MPI_SUCCESS ||
+            pml_L.MPI_Type_get_extent_x(r, &lb, &ex) != MPI_SUCCESS) {
+            snprintf(err, errlen, "datatype %#lx (made by %s) did not come back", (unsigned long)t->v,
+                     made_by(t->v));
+            return -EINVAL;
+        }
+        if (sz != t->size || lb != t->lb || ex != t->extent) {
+            snprintf(err, errlen, "datatype %#lx (made by %s) has size %lld, lb %lld, extent %lld;"
+                     " at the checkpoint %lld, %lld, %lld", (unsigned long)t->v, made_by(t->v),
+                     (long long)sz, (long long)lb, (long long)ex, (long long)t->size, (long long)t->lb,
+                     (long long)t->extent);
+            return -EINVAL;
+        }
+    }
+    /* every other live handle has its new object */
+    for (uint32_t i = 1; i < pml_vh_used; i++) {
+        struct pml_vh *h = &pml_vh_tab[i];
+        if (h->kind && h->kind != PML_REQ && h->kind != PML_MSG && !h->real) {
+            static const char *const kinds[PML_NKINDS] = {
+                [PML_COMM] = "communicator", [PML_GROUP] = "group", [PML_TYPE] = "datatype",
+                [PML_OP] = "operation", [PML_ERRH] = "error handler", [PML_INFO] = "info object",
+                [PML_WIN] = "window", [PML_FILE] = "file", [PML_KEYVAL] = "keyval" };
+            const char *name = "no recorded call";
+            int fid, live;
+            const unsigned char *b;
+            size_t len;
+            if (h->rec >= 0 && pml_rec_entry(h->rec, &fid, &live, &b, &len) == 0)
+                name = pml_fn_names[fid];
+            snprintf(err, errlen, "%s #%u (made by %s) did not come back",
+                     h->kind < PML_NKINDS && kinds[h->kind] ? kinds[h->kind] : "handle", i, name);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int restore_attrs(char *err, size_t errlen)
+{
+    pml_attr_quiet = 1;
+    int rc = MPI_SUCCESS;
+    for (int i = 0; i < nsattr && rc == MPI_SUCCESS; i++) {
+        struct saved_attr *a = &sattr[i];
+        int kv = pml_kv_v2r(a->kv);
+        if (a->on_type)
+            rc = pml_L.MPI_Type_set_attr((MPI_Datatype)pml_v2r(a->obj), kv, a->val);
+        else
+            rc = pml_L.MPI_Comm_set_attr((MPI_Comm)pml_v2r(a->obj), kv, a->val);
+        if (rc != MPI_SUCCESS)
+            snprintf(err, errlen, "cannot set attribute %d of %s %#lx again", a->kv,
+                     a->on_type ? "datatype" : "communicator", (unsigned long)a->obj);
+    }
+    pml_attr_quiet = 0;
+    return rc == MPI_SUCCESS ? 0 : -EIO;
+}
+
+/* A variable of the new launcher's environment (the application keeps its own). */
+static const char *handoff_getenv(const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = handoff_env; e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+/* ---- the two calls ------------------------------------------------------------------------------- */
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int pml_restart_capture(const char *path, char *err, size_t errlen)
+{
+    int e = save_state(err, errlen);
+    if (e)
+        return e;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    /* Our descriptor for the image must be closed before the threads are parked (libcr works
+     * on its own copy, which no image holds): no parking of this thread in between. */
+    crs_park_defer_enter();
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e2 = errno;
+        crs_park_defer_leave();
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(e2));
+        return -e2;
+    }
+    cr_checkpoint_args_t args;
+    cr_initialize_checkpoint_args_t(&args);
+    args.cr_fd = fd;
+    cr_checkpoint_handle_t handle;
+    capturing = 1;
+    int rc = cr_request_checkpoint(&args, &handle);
+    int why0 = errno;
+    close(fd);
+    crs_park_defer_leave();
+    errno = why0;
+    if (rc != 0) {
+        capturing = 0;
+        snprintf(err, errlen, "libcr refused the checkpoint: %s", strerror(errno));
+        unlink(tmp);
+        return -errno;
+    }
+    rc = cr_poll_checkpoint(&handle, NULL);
+    int why = errno;
+    capturing = 0;
+    if (rc == 1) {
+        if (rename(tmp, path) != 0) {
+            snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+            unlink(tmp);
+            return -errno;
+        }
+        return 0;
+    }
+    if (rc == CR_POLL_CHKPT_ERR_POST && why == CR_ERESTARTED) {
+        e = pml_restart_complete(err, errlen);
+        return e ? e : 1;
+    }
+    snprintf(err, errlen, "the checkpoint failed: %s", cr_strerror(why));
+    unlink(tmp);
+    return -why;
+}
+
+int pml_restart_complete(char *err, size_t errlen)
+{
+    if (!pending) {
+        snprintf(err, errlen, "this process was not restarted from a rank image");
+        return -EINVAL;
+    }
+    pending = 0;
+    if (hook_failed) {
+        snprintf(err, errlen, "%s", hook_err);
+        return -EINVAL;
+    }
+    double t0 = now_ms();
+    if (handoff_rank != saved_world_rank || handoff_size_ranks != saved_world_size) {
+        snprintf(err, errlen, "the launcher made this rank %d of %d; the image is rank %d of %d",
+                 handoff_rank, handoff_size_ranks, saved_world_rank, saved_world_size);
+        return -EINVAL;
+    }
+    pml_vh_restart_reset();
+    int e = pml_lower_reload(handoff_env, err, errlen);
+    if (e)
+        return e;
+    double t1 = now_ms();
+    e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
+    ldso_ok = e == 0;
+    if (e)
+        revive_log_warn("this rank can be checkpointed but not restarted again: %s", ldso_err);
+    struct pml_replay_stats rs;
+    if ((e = pml_replay_run(&rs, err, errlen)))
+        return e;
+    double t2 = now_ms();
+    if ((e = restore_attrs(err, errlen)) || (e = verify(err, errlen)))
+        return e;
+    if (pml_rank_restart && (e = pml_rank_restart(err, errlen)))
+        return e;
+    double t3 = now_ms();
+    if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {
+        snprintf(err, errlen, "the ranks of the restarted job cannot meet (barrier failed)");
+        return -EIO;
+    }
+    double t4 = now_ms();
+    struct pml_ldso_stats ls;
+    pml_ldso_last_stats(&ls);
+    revive_log_info("rank %d restarted (generation %d): fresh MPI in namespace %ld in %.1f ms; %u of"
+                    " %u record entries replayed (+%u ancestors, %u restored otherwise) in %.1f ms;"
+                    " %d communicators, %d datatypes, %d attributes checked in %.1f ms; barrier"
+                    " %.1f ms; ld.so forgot %u objects, %u TLS modules, %llu bytes of static TLS",
+                    saved_world_rank, generation, pml_lower_lmid, t1 - t0, rs.replayed, rs.entries,
+                    rs.ancestors, rs.skipped, t2 - t1, nscomm, nstype, nsattr, t3 - t2, t4 - t3,
+                    ls.objects, ls.tls_modules, (unsigned long long)ls.static_tls_freed);
+    const char *rep = handoff_getenv("REVIVE_RESTART_REPORT");
+    if (rep && *rep) {
+        FILE *f = fopen(rep, "a");
+        if (f) {
+            fprintf(f, "rank %d generation %d namespace %ld replayed %u/%u ancestors %u comms %d"
+                    " types %d attrs %d reload_ms %.1f replay_ms %.1f check_ms %.1f barrier_ms %.1f\n",
+                    saved_world_rank, generation, pml_lower_lmid, rs.replayed, rs.entries, rs.ancestors,
+                    nscomm, nstype, nsattr, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+            fclose(f);
+        }
+    }
+    return 0;
+}

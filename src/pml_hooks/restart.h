@@ -1,0 +1,58 @@
+/* The restart of an MPI rank from its image (restart.c): the MPI layer's side.
+ *
+ * A rank's image holds the application only; the MPI library (the lower half) is left out.
+ * revive-restart-rank, run by the new job's launcher, restores the image in its own process
+ * and hands over the new launcher's environment (handoff.h). Then, in the restored process:
+ *   1. the restart hook (crs, while the other threads are still parked) copies the hand-off,
+ *      makes ld.so forget the dead lower half (lower_reset.c) and drops the halves registry's
+ *      lower entries;
+ *   2. the checkpoint call that wrote the image returns "restarted" (in the agent thread, with
+ *      the gate closed): pml_restart_complete loads a fresh lower half into a new namespace
+ *      with the new environment, initialises it at the saved thread level, replays the record
+ *      (replay.c), sets the saved attribute values again, checks every communicator and
+ *      datatype against the values saved at the checkpoint, lets the rank side (re-posted
+ *      receives, persistent requests, private communicators) do its part, and ends with a
+ *      barrier of all ranks.
+ * Every step either works or fails with a message naming what differs. */
+#ifndef PML_HOOKS_RESTART_H
+#define PML_HOOKS_RESTART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* From MPI_Init, once the lower half is up: learns ld.so's layout (a restart is refused later,
+ * with the reason, if that fails) and registers the checkpoint/restart hooks with libcr. */
+void pml_restart_setup(void);
+
+/* Checkpoints this rank into `path` (the caller owns the lower half: the gate is closed and the
+ * drain done, or, in tests, no message is in flight): the lower half's state the restart will
+ * check is saved, crs writes the image, and in the restarted process pml_restart_complete runs
+ * before this returns. 0: written, the process goes on; 1: this is the restarted process, MPI
+ * is back; -errno with a message in err. */
+int pml_restart_capture(const char *path, char *err, size_t errlen);
+
+/* The restarted process, after the checkpoint call came back "restarted": a fresh lower half
+ * and everything on it (see above). 0, or -errno with a message. */
+int pml_restart_complete(char *err, size_t errlen);
+
+/* 1 when descriptor fd is the launcher's: open when the layer was loaded (beside the standard
+ * streams), or kept open for the new launcher by revive-restart-rank. A rank's image must not
+ * hold them (the capture filter leaves them out). No allocation, async-signal-safe. */
+int pml_launcher_fd(int fd);
+void pml_restart_note_launcher_fds(void); /* from the layer's constructor */
+
+/* How many times this rank's process image has been restarted (0 in the original run). */
+int pml_restart_generation(void);
+
+/* The rank side's part of a restart (src/pml_hooks, rank side): private communicators,
+ * re-posted receives and persistent requests. Called after the replay and the checks, before
+ * the final barrier, when the rank side defines it. 0 or -errno with a message. */
+int pml_rank_restart(char *err, size_t errlen) __attribute__((weak));
+
+/* The layer's lower half (layer.c). */
+int pml_lower_reload(char **envp, char *err, size_t errlen);
+int pml_lower_thread_level(int *provided);
+uintptr_t pml_lower_world(void);
+extern int pml_attr_quiet;
+
+#endif
