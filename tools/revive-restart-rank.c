@@ -1,0 +1,252 @@
+/* revive-restart-rank [--ignore-kernel] DIR: one rank of a job restarted from a global snapshot.
+ *
+ * The new job's launcher runs this program as each rank's program (restart-mpi arranges it:
+ * `mpirun -np N revive-restart-rank SNAPSHOT/SEQ`). It reads the rank it was given from the
+ * launcher's environment, and becomes, in this very process (its pid, new thread ids), the rank
+ * saved in DIR/rank_<r>.img: the restore is crs's (crs/base/component.h), here is only where it
+ * runs and what it hands over:
+ *   - the launcher's descriptors (Hydra's PMI_FD socket, anything else open above the standard
+ *     streams) are moved to high numbers that the restore keeps open, and the variables that
+ *     name them (PMI_FD, *_FD) are rewritten;
+ *   - this program's environment (the new launcher's) and the rank and size go to the restored
+ *     process as the hand-off blob (src/pml_hooks/handoff.h), where the MPI layer loads a
+ *     fresh MPI with it while the application keeps its own environment;
+ *   - the standard streams stay the launcher's (crs keeps those that were pipes or terminals).
+ * Returns only when the restart is refused or fails: one message naming the rank and the
+ * reason, status 1. Static and linked away from where programs and libraries are mapped, like
+ * cr_restart. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crs/base/component.h"
+#include "filem/filem.h"
+#include "pml_hooks/handoff.h"
+
+#define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
+
+static int rank = -1;
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (rank >= 0)
+        fprintf(stderr, "revive-restart-rank: rank %d: %s\n", rank, msg);
+    else
+        fprintf(stderr, "revive-restart-rank: %s\n", msg);
+    exit(1);
+}
+
+static int env_int(const char *const *names, const char **which)
+{
+    for (int i = 0; names[i]; i++) {
+        const char *v = getenv(names[i]);
+        if (!v || !*v)
+            continue;
+        char *end;
+        long x = strtol(v, &end, 10);
+        if (*end || x < 0 || x > 100000000)
+            die("%s=%s is not a rank or size", names[i], v);
+        if (which)
+            *which = names[i];
+        return (int)x;
+    }
+    return -1;
+}
+
+/* How many ranks the snapshot holds: its metadata says, else the images DIR has (0..N-1). */
+static int snapshot_ranks(const char *dir, const char **how)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, FILEM_META_NAME);
+    if (access(path, F_OK) == 0) {
+        struct filem_meta m;
+        char err[512];
+        filem_meta_init(&m);
+        if (filem_meta_read(dir, &m, err, sizeof err) < 0)
+            die("%s", err);
+        uint64_t n = 0;
+        if (filem_meta_get_u64(&m, "ranks", &n) < 0 || n == 0 || n > (1u << 20))
+            die("%s names no number of ranks: the snapshot is damaged", path);
+        filem_meta_free(&m);
+        *how = "its metadata";
+        return (int)n;
+    }
+    int n = 0;
+    for (;; n++) {
+        snprintf(path, sizeof path, "%s/rank_%d.img", dir, n);
+        if (access(path, F_OK) != 0)
+            break;
+    }
+    *how = "the images in it";
+    return n;
+}
+
+/* Moves the launcher's descriptors (every one above the standard streams) to KEEP_BASE and up
+ * and rewrites the variables that name them. */
+static int keep_launcher_fds(int *keep, int max)
+{
+    int old[CRS_KEEP_FDS_MAX], n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        die("cannot list /proc/self/fd: %s", strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
+            continue;
+        if (n == max || n == CRS_KEEP_FDS_MAX)
+            die("the launcher left more than %d descriptors open", CRS_KEEP_FDS_MAX);
+        old[n++] = (int)fd;
+    }
+    closedir(d);
+    int next = KEEP_BASE;
+    for (int i = 0; i < n; i++) {
+        int fd = old[i];
+        if (fd >= KEEP_BASE) {
+            keep[i] = fd;
+            continue;
+        }
+        int flags = fcntl(fd, F_GETFD);
+        int nfd = fcntl(fd, F_DUPFD, next);
+        if (nfd < 0 || flags < 0)
+            die("cannot move the launcher's descriptor %d: %s", fd, strerror(errno));
+        fcntl(nfd, F_SETFD, flags);
+        close(fd);
+        keep[i] = nfd;
+        next = nfd + 1;
+        /* the variables that name it */
+        char num[16];
+        snprintf(num, sizeof num, "%d", fd);
+        for (char **v = environ; *v; v++) {
+            char *eq = strchr(*v, '=');
+            if (!eq || strcmp(eq + 1, num) != 0 || eq - *v < 3 || memcmp(eq - 3, "_FD", 3) != 0)
+                continue;
+            char name[256];
+            size_t len = (size_t)(eq - *v) < sizeof name - 1 ? (size_t)(eq - *v) : sizeof name - 1;
+            memcpy(name, *v, len);
+            name[len] = 0;
+            char val[16];
+            snprintf(val, sizeof val, "%d", nfd);
+            setenv(name, val, 1); /* environ may move: start over */
+            v = environ - 1;
+        }
+    }
+    return n;
+}
+
+static char *handoff_blob(int size, size_t *len)
+{
+    size_t cap = 64;
+    for (char **v = environ; *v; v++)
+        cap += strlen(*v) + 1;
+    char *b = malloc(cap + 64), *p = b;
+    if (!b)
+        die("out of memory");
+    memcpy(p, PML_HANDOFF_MAGIC, sizeof PML_HANDOFF_MAGIC);
+    p += sizeof PML_HANDOFF_MAGIC;
+    p += sprintf(p, "rank=%d", rank) + 1;
+    p += sprintf(p, "size=%d", size) + 1;
+    for (char **v = environ; *v; v++) {
+        size_t l = strlen(*v) + 1;
+        memcpy(p, *v, l);
+        p += l;
+    }
+    *p++ = 0;
+    *len = (size_t)(p - b);
+    return b;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: revive-restart-rank [--ignore-kernel] DIR\n"
+               "Run by an MPI launcher as each rank's program: becomes the rank saved in\n"
+               "DIR/rank_<r>.img, r being the rank the launcher gave (OMPI_COMM_WORLD_RANK,\n"
+               "PMIX_RANK or PMI_RANK). restart-mpi starts it; see docs/mpi.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+    int ignore_kernel = 0, a = 1;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (!strcmp(argv[a], "--ignore-kernel"))
+            ignore_kernel = 1;
+        else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (a != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    const char *dir = argv[a];
+    static const char *const rank_vars[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL };
+    static const char *const size_vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL };
+    const char *rank_var = NULL;
+    rank = env_int(rank_vars, &rank_var);
+    if (rank < 0)
+        die("no rank in the environment (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK): run me under"
+            " the MPI launcher (restart-mpi does)");
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        die("%s: %s", dir, stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+    const char *how = NULL;
+    int nsnap = snapshot_ranks(dir, &how);
+    int size = env_int(size_vars, NULL);
+    if (nsnap == 0)
+        die("%s holds no rank image (rank_0.img, ...)", dir);
+    if (size >= 0 && size != nsnap)
+        die("the snapshot %s has %d ranks (by %s), this job has %d: restart it with -np %d", dir,
+            nsnap, how, size, nsnap);
+    if (size < 0)
+        size = nsnap;
+    if (rank >= nsnap)
+        die("the snapshot %s has %d ranks; there is no rank %d (%s)", dir, nsnap, rank, rank_var);
+    char img[4096];
+    snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
+    if (access(img, R_OK) != 0)
+        die("%s: %s", img, strerror(errno));
+
+    int keep[CRS_KEEP_FDS_MAX];
+    int nkeep = keep_launcher_fds(keep, CRS_KEEP_FDS_MAX);
+    /* the restored rank leaves them out of its later images (they are the launcher's) */
+    char list[CRS_KEEP_FDS_MAX * 8 + 1] = "";
+    for (int i = 0; i < nkeep; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", keep[i]);
+    setenv(PML_HANDOFF_FDS_VAR, list, 1);
+    size_t blen;
+    char *blob = handoff_blob(size, &blen);
+    struct crs_restart_opts o = {
+        .path = img,
+        .fd = -1,
+        .restore_ids = 0,
+        .ignore_kernel = ignore_kernel,
+        .handoff = blob,
+        .handoff_len = blen,
+        .keep_fds = keep,
+        .nkeep_fds = nkeep,
+    };
+    char err[1024];
+    const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
+    if (crs)
+        crs_restart(crs, &o, err, sizeof err);
+    die("%s", err);
+}
