@@ -1,0 +1,291 @@
+/* A rank program for the restart tests (restart_chain.sh): builds MPI state of every kind the
+ * restart must bring back, computes in steps, and may checkpoint itself at given steps without
+ * a coordinator (Revive's MPI layer's pml_restart_capture, which the agent's capture uses).
+ *
+ *   rst_prog STEPS [DIR CKPT_STEP... [--exit]]
+ *
+ * Rank 0 prints one line per step (a checksum over every rank's work with every object) and a
+ * final line. At each CKPT_STEP (after that step's line) every rank writes DIR/s<step>/rank_<r>.img;
+ * with --exit the job then ends (status 0) as if killed after the checkpoint, and the restarted
+ * job (mpirun revive-restart-rank DIR/s<step>) goes on from there: its output continues the
+ * original's, so the concatenation of a chain's outputs equals one uninterrupted run's. After a
+ * restart each rank prints "restarted" lines to stderr with its generation.
+ *
+ * What the state covers: a split communicator, a Cartesian one made with reorder, a
+ * communicator made from a group that was freed since (an ancestor), a dup with a name and an
+ * error handler, an intercommunicator, derived datatypes (vector, struct, resized, one built
+ * from a freed type), a user reduction, an info object, and attributes with copy/delete
+ * callbacks on a communicator. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+
+static int rank, size;
+static int copies, deletes; /* attribute callbacks that ran: must not run again at a restart */
+
+static void die(const char *what)
+{
+    fprintf(stderr, "rst_prog rank %d: FAIL: %s\n", rank, what);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    exit(3);
+}
+
+#define CHECK(call)                                                                               \
+    do {                                                                                          \
+        if ((call) != MPI_SUCCESS)                                                                \
+            die(#call);                                                                           \
+    } while (0)
+
+/* ---- the state ----------------------------------------------------------------------------- */
+static MPI_Comm half, cart, fromgroup, named, inter = MPI_COMM_NULL;
+static MPI_Datatype vec, st, rsz, fromfreed;
+static MPI_Op myop;
+static MPI_Info info;
+static int kv;
+
+struct item { double d; int i[3]; };
+
+static void addmax(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    (void)dt;
+    long *a = in, *b = inout;
+    for (int i = 0; i < *len; i++)
+        b[i] = b[i] + 2 * a[i];
+}
+
+static int copy_fn(MPI_Comm c, int k, void *extra, void *in, void *out, int *flag)
+{
+    (void)c; (void)k; (void)extra;
+    copies++;
+    *(void **)out = in;
+    *flag = 1;
+    return MPI_SUCCESS;
+}
+
+static int delete_fn(MPI_Comm c, int k, void *val, void *extra)
+{
+    (void)c; (void)k; (void)val; (void)extra;
+    deletes++;
+    return MPI_SUCCESS;
+}
+
+static void eh_fn(MPI_Comm *c, int *err, ...)
+{
+    (void)c;
+    fprintf(stderr, "rst_prog: error handler called with %d\n", *err);
+}
+
+static long attr_value = 4242;
+
+static void build(void)
+{
+    CHECK(MPI_Comm_split(MPI_COMM_WORLD, rank % 2, -rank, &half));
+    int dims[2] = { 0, 0 }, periods[2] = { 1, 0 };
+    CHECK(MPI_Dims_create(size, 2, dims));
+    CHECK(MPI_Cart_create(MPI_COMM_WORLD, 2, dims, periods, 1, &cart));
+    MPI_Group wg, g;
+    CHECK(MPI_Comm_group(MPI_COMM_WORLD, &wg));
+    int n = size > 1 ? size - 1 : 1, *ranks = malloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        ranks[i] = size - 1 - i; /* reversed, without rank 0 when there are two or more */
+    CHECK(MPI_Group_incl(wg, n, ranks, &g));
+    free(ranks);
+    CHECK(MPI_Comm_create(MPI_COMM_WORLD, g, &fromgroup));
+    CHECK(MPI_Group_free(&g)); /* an ancestor of fromgroup from now on */
+    CHECK(MPI_Group_free(&wg));
+    CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &named));
+    CHECK(MPI_Comm_set_name(named, "rst_prog named"));
+    MPI_Errhandler eh;
+    CHECK(MPI_Comm_create_errhandler(eh_fn, &eh));
+    CHECK(MPI_Comm_set_errhandler(named, eh));
+    CHECK(MPI_Errhandler_free(&eh));
+    if (size >= 2) {
+        /* each half's rank 0 is its largest world rank (key -rank) */
+        int other = (size - 1) % 2 == rank % 2 ? size - 2 : size - 1;
+        CHECK(MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, other, 77, &inter));
+    }
+    CHECK(MPI_Type_vector(3, 2, 5, MPI_INT, &vec));
+    CHECK(MPI_Type_commit(&vec));
+    int bl[2] = { 1, 3 };
+    MPI_Aint disp[2] = { offsetof(struct item, d), offsetof(struct item, i) };
+    MPI_Datatype types[2] = { MPI_DOUBLE, MPI_INT };
+    CHECK(MPI_Type_create_struct(2, bl, disp, types, &st));
+    CHECK(MPI_Type_create_resized(st, 0, sizeof(struct item), &rsz));
+    CHECK(MPI_Type_commit(&rsz));
+    MPI_Datatype tmp;
+    CHECK(MPI_Type_contiguous(2, MPI_LONG, &tmp));
+    CHECK(MPI_Type_vector(2, 1, 2, tmp, &fromfreed));
+    CHECK(MPI_Type_free(&tmp));
+    CHECK(MPI_Type_commit(&fromfreed));
+    CHECK(MPI_Op_create(addmax, 1, &myop));
+    CHECK(MPI_Info_create(&info));
+    CHECK(MPI_Info_set(info, "rst_prog", "yes"));
+    CHECK(MPI_Comm_create_keyval(copy_fn, delete_fn, &kv, NULL));
+    CHECK(MPI_Comm_set_attr(named, kv, &attr_value));
+}
+
+/* One step: every object in use; the rank-0 checksum of everybody's results. */
+static long step(int s)
+{
+    long acc = 0, x = (long)(rank + 1) * (s + 3), y = 0;
+    CHECK(MPI_Allreduce(&x, &y, 1, MPI_LONG, MPI_SUM, half));
+    acc += y;
+    int hr, cr, coords[2], src, dst;
+    MPI_Comm_rank(half, &hr);
+    MPI_Comm_rank(cart, &cr);
+    CHECK(MPI_Cart_coords(cart, cr, 2, coords));
+    CHECK(MPI_Cart_shift(cart, 0, 1, &src, &dst));
+    long out = cr * 100 + s, in = -1;
+    CHECK(MPI_Sendrecv(&out, 1, MPI_LONG, dst, s, &in, 1, MPI_LONG, src, s, cart, MPI_STATUS_IGNORE));
+    acc += in + coords[0] * 7 + coords[1] * 11 + hr;
+    if (fromgroup != MPI_COMM_NULL) {
+        int fr;
+        MPI_Comm_rank(fromgroup, &fr);
+        long v = fr + s, w = 0;
+        CHECK(MPI_Allreduce(&v, &w, 1, MPI_LONG, MPI_MAX, fromgroup));
+        acc += w * 3;
+    }
+    char name[MPI_MAX_OBJECT_NAME];
+    int nl = 0, flag = 0;
+    void *val = NULL;
+    CHECK(MPI_Comm_get_name(named, name, &nl));
+    CHECK(MPI_Comm_get_attr(named, kv, &val, &flag));
+    if (strcmp(name, "rst_prog named") || !flag || val != &attr_value || *(long *)val != 4242)
+        die("the name or the attribute of the dup changed");
+    if (inter != MPI_COMM_NULL) {
+        int rsz_ = 0;
+        MPI_Comm_remote_size(inter, &rsz_);
+        long v = rank, w = -1;
+        int ir;
+        MPI_Comm_rank(inter, &ir);
+        CHECK(MPI_Allreduce(&v, &w, 1, MPI_LONG, MPI_SUM, inter)); /* sum of the other group */
+        acc += w * 5 + rsz_;
+    }
+    int buf[15], got[15];
+    for (int i = 0; i < 15; i++)
+        buf[i] = rank * 100 + i + s;
+    memset(got, 0, sizeof got);
+    CHECK(MPI_Sendrecv(buf, 1, vec, (rank + 1) % size, 1, got, 1, vec, (rank + size - 1) % size, 1,
+                       named, MPI_STATUS_IGNORE));
+    for (int i = 0; i < 15; i++)
+        acc += got[i] * (i + 1);
+    struct item items[3], items_in[3];
+    for (int i = 0; i < 3; i++) {
+        items[i].d = rank + i * 0.5 + s;
+        items[i].i[0] = i; items[i].i[1] = rank; items[i].i[2] = s;
+    }
+    memset(items_in, 0, sizeof items_in);
+    CHECK(MPI_Bcast(rank == 0 ? items : items_in, 3, rsz, 0, MPI_COMM_WORLD));
+    if (rank == 0)
+        memcpy(items_in, items, sizeof items);
+    for (int i = 0; i < 3; i++)
+        acc += (long)(items_in[i].d * 2) + items_in[i].i[0] + items_in[i].i[1] + items_in[i].i[2];
+    long lv[8], lr[8];
+    for (int i = 0; i < 8; i++)
+        lv[i] = rank + i * s;
+    memset(lr, 0, sizeof lr);
+    CHECK(MPI_Allreduce(lv, lr, 1, fromfreed, myop, MPI_COMM_WORLD));
+    for (int i = 0; i < 8; i++)
+        acc += lr[i] * (i + 1);
+    int tsz;
+    MPI_Aint lb, ext;
+    MPI_Type_size(rsz, &tsz);
+    MPI_Type_get_extent(rsz, &lb, &ext);
+    acc += tsz + ext;
+    char iv[16];
+    int iflag = 0;
+    MPI_Info_get(info, "rst_prog", sizeof iv - 1, iv, &iflag);
+    if (!iflag || strcmp(iv, "yes"))
+        die("the info object lost its key");
+    long total = 0;
+    CHECK(MPI_Reduce(&acc, &total, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
+    return total;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: rst_prog STEPS [DIR CKPT_STEP... [--exit]]\n");
+        return 2;
+    }
+    int steps = atoi(argv[1]);
+    const char *dir = argc > 2 ? argv[2] : NULL;
+    int ckpt[64], nckpt = 0, exit_after = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--exit"))
+            exit_after = 1;
+        else if (nckpt < 64)
+            ckpt[nckpt++] = atoi(argv[i]);
+    }
+    int provided;
+    CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided));
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    build();
+    int (*capture)(const char *, char *, size_t) =
+        (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
+    int (*generation)(void) = (__typeof__(generation))dlsym(RTLD_DEFAULT, "pml_restart_generation");
+    for (int s = 0; s < steps; s++) {
+        long total = step(s);
+        if (rank == 0)
+            printf("step %d: %ld\n", s, total);
+        for (int c = 0; c < nckpt; c++) {
+            if (ckpt[c] != s || !dir)
+                continue;
+            if (!capture)
+                die("pml_restart_capture is not there: run under Revive's MPI layer");
+            char d[4096], path[4200], err[1024];
+            snprintf(d, sizeof d, "%s/s%d", dir, s);
+            if (rank == 0 && mkdir(d, 0700) != 0 && errno != EEXIST)
+                die("cannot make the snapshot directory");
+            CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            snprintf(path, sizeof path, "%s/rank_%d.img", d, rank);
+            int r = capture(path, err, sizeof err);
+            if (r < 0) {
+                fprintf(stderr, "rst_prog rank %d: checkpoint at step %d: %s\n", rank, s, err);
+                MPI_Abort(MPI_COMM_WORLD, 4);
+            }
+            if (r == 1) {
+                fprintf(stderr, "rank %d restarted at step %d, generation %d, attribute callbacks"
+                        " %d/%d\n", rank, s, generation ? generation() : -1, copies, deletes);
+                continue;
+            }
+            CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            if (exit_after) {
+                fflush(stdout);
+                _exit(0); /* as if killed once the snapshot exists */
+            }
+        }
+    }
+    if (copies || deletes)
+        die("an attribute callback ran (the program never copies or deletes its attribute)");
+    CHECK(MPI_Comm_free(&half));
+    CHECK(MPI_Comm_free(&cart));
+    if (fromgroup != MPI_COMM_NULL)
+        CHECK(MPI_Comm_free(&fromgroup));
+    CHECK(MPI_Comm_free(&named));
+    if (inter != MPI_COMM_NULL)
+        CHECK(MPI_Comm_free(&inter));
+    CHECK(MPI_Type_free(&vec));
+    CHECK(MPI_Type_free(&st));
+    CHECK(MPI_Type_free(&rsz));
+    CHECK(MPI_Type_free(&fromfreed));
+    CHECK(MPI_Op_free(&myop));
+    CHECK(MPI_Info_free(&info));
+    CHECK(MPI_Comm_free_keyval(&kv));
+    if (rank == 0)
+        printf("done: %d steps on %d ranks\n", steps, size);
+    CHECK(MPI_Finalize());
+    return 0;
+}
