@@ -95,11 +95,11 @@ static void launcher_fds_from(const char *list)
 static struct { uint64_t lo, hi; } upper_tab[HALF_MAX];
 static int n_upper, upper_overflow;
 
-static int add_region(const struct pml_mline *m, void *arg)
+static int add_region(const struct revive_maps_entry *m, void *arg)
 {
     (void)arg;
     struct pml_half_span sp[32];
-    int n = pml_halves_split(m->lo, m->hi, m->path, sp, 32);
+    int n = pml_halves_split(m->start, m->end, m->name, sp, 32);
     if (n > 32) { /* too finely cut: ask for each piece's half at the end of the region */
         upper_overflow = 1;
         n = 32;
