@@ -99,6 +99,7 @@ __attribute__((constructor)) static void pml_layer_load(void)
     pml_rq_init();
     pml_gate_init();
     pml_halves_init();
+    pml_restart_note_launcher_fds();
 }
 
 /* ---- the lower half -------------------------------------------------------------------- */

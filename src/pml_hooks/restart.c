@@ -271,6 +271,12 @@ static void drop_lower_entries(void)
         pml_reg_del(drop[i].lo, drop[i].hi);
 }
 
+static int launcher_fd_exclude(void *arg, int fd)
+{
+    (void)arg;
+    return pml_launcher_fd(fd);
+}
+
 void pml_restart_setup(void)
 {
     int e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
@@ -279,7 +285,10 @@ void pml_restart_setup(void)
         revive_log_warn("this rank can be checkpointed but not restarted: %s", ldso_err);
     if (!hook_registered) {
         struct crs_hook h = { "mpi", hook, NULL };
-        if (crs_hook_register(&h) == 0)
+        /* the launcher's descriptors (Hydra leaves pipes and sockets of its proxy open in each
+         * rank) are no more the application's than the MPI library's */
+        struct crs_capture_filter f = { .owner = "mpi-launcher", .fd_exclude = launcher_fd_exclude };
+        if (crs_hook_register(&h) == 0 && crs_capture_filter_register(&f) == 0)
             hook_registered = 1;
         else
             revive_log_warn("cannot register the MPI layer's checkpoint hook with libcr");
