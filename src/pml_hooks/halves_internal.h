@@ -17,7 +17,7 @@
 enum pml_why {
     PML_W_NONE, PML_W_START, PML_W_PRE, PML_W_UMMAP, PML_W_USHM, PML_W_USTACK, PML_W_LOBJ,
     PML_W_LMMAP, PML_W_LSTACK, PML_W_INIT, PML_W_HEAP, PML_W_STACK, PML_W_KERNEL, PML_W_SHMNAME,
-    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_COUNT
+    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_ARENA, PML_W_COUNT
 };
 const char *pml_why_str(int why);
 
@@ -86,5 +86,12 @@ const struct crs_capture_filter *pml_halves_capture_filter(void);
 
 /* ---- the moments (halves_moments.c) ------------------------------------------------------ */
 void pml_halves_walk_lower_objects(void); /* after a dlopen/dlclose in the lower namespace */
+
+/* ---- glibc malloc's arenas (halves_arenas.c) ------------------------------------------------ */
+/* The writable data of the application's libc and of the lower half's (their main_arena). */
+void pml_arena_set_libcs(uint64_t upper_lo, uint64_t upper_hi, uint64_t lower_lo, uint64_t lower_hi);
+/* The half of the malloc arena heap that `start` lies in (by the libc whose arena list holds
+ * it), or 0 when it is not in one or the libcs are not known. No allocation, no fault. */
+int pml_arena_half(uint64_t start);
 
 #endif

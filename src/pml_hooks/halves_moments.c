@@ -30,6 +30,10 @@ static int snap_line(const struct revive_maps_entry *m, void *arg)
     int w;
     if (q->half == PML_HALF_LOWER && pml_name_rule(m->name, &w) == PML_HALF_UPPER)
         return 0; /* the heap, the main stack and the kernel's regions grow or move but stay upper */
+    if (q->half == PML_HALF_LOWER && !m->name[0] && pml_arena_half(m->start) == PML_HALF_UPPER) {
+        pml_reg_fill(m->start, m->end, PML_HALF_UPPER, PML_W_ARENA);
+        return 0; /* the application's malloc made it while MPI_Init ran (see halves_arenas.c) */
+    }
     pml_reg_fill(m->start, m->end, q->half, q->why);
     return 0;
 }
@@ -140,8 +144,54 @@ void pml_halves_lower_loaded(void *handle)
     pml_halves_walk_lower_objects();
 }
 
+/* The writable data (PT_LOAD with PF_W) of the ELF object loaded with bias `bias`. */
+static void rw_extent(uintptr_t fbase, uint64_t *lo, uint64_t *hi)
+{
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)fbase;
+    struct pml_span q;
+    *lo = *hi = 0;
+    if (pml_elf_span((const void *)fbase, &q) != 0)
+        return;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(fbase + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W)) {
+            uint64_t a = q.bias + ph[i].p_vaddr, b = a + ph[i].p_memsz;
+            if (!*lo || a < *lo)
+                *lo = a;
+            if (b > *hi)
+                *hi = b;
+        }
+}
+
+static int libc_name(const char *n)
+{
+    const char *s = n ? strrchr(n, '/') : NULL;
+    return s && !strcmp(s + 1, "libc.so.6");
+}
+
+/* Both libcs' data, for telling their malloc arenas apart (halves_arenas.c). */
+static void find_libcs(void)
+{
+    uint64_t ulo = 0, uhi = 0, llo = 0, lhi = 0;
+    Dl_info di;
+    if (dladdr((void *)&malloc, &di) && di.dli_fbase)
+        rw_extent((uintptr_t)di.dli_fbase, &ulo, &uhi);
+    struct link_map *lm = NULL;
+    if (pml_lower_handle && !dlinfo(pml_lower_handle, RTLD_DI_LINKMAP, &lm) && lm) {
+        while (lm->l_prev)
+            lm = lm->l_prev;
+        for (; lm; lm = lm->l_next)
+            if (libc_name(lm->l_name) && dladdr(lm->l_ld, &di) && di.dli_fbase)
+                rw_extent((uintptr_t)di.dli_fbase, &llo, &lhi);
+    }
+    pml_arena_set_libcs(ulo, uhi, llo, lhi);
+    revive_log_debug("halves: the application's libc's data %#lx-%#lx, the lower half's %#lx-%#lx",
+            (unsigned long)ulo, (unsigned long)uhi, (unsigned long)llo, (unsigned long)lhi);
+}
+
 void pml_halves_lower_ready(void)
 {
+    find_libcs();
     pml_halves_walk_lower_objects();
     snapshot(PML_HALF_LOWER, PML_W_INIT);
     revive_log_info("halves: %d lower objects, %d registry entries", n_lower_objects, pml_reg_entries());

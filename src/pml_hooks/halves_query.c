@@ -40,6 +40,7 @@ static const char *const why_str[PML_W_COUNT] = {
     [PML_W_FILE] = "file mapping outside the lower namespace",
     [PML_W_ANON] = "anonymous memory of no known creator, kept with the application",
     [PML_W_BUSY] = "decided by name: asked from a signal handler while its thread changed the registry",
+    [PML_W_ARENA] = "a malloc arena of the application's libc (ld.so allocates with it for every namespace)",
 };
 
 const char *pml_why_str(int why)
