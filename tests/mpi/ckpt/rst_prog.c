@@ -15,11 +15,13 @@
  * communicator made from a group that was freed since (an ancestor), a dup with a name and an
  * error handler, an intercommunicator, derived datatypes (vector, struct, resized, one built
  * from a freed type), a user reduction, an info object, and attributes with copy/delete
- * callbacks on a communicator. */
+ * callbacks on a communicator; threads started in every step, keeping memory of their own malloc
+ * arenas (made after MPI_Init) from step to step. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <mpi.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,10 +136,52 @@ static void build(void)
     CHECK(MPI_Comm_set_attr(named, kv, &attr_value));
 }
 
+/* Threads of the application: started in every step (after a restart too: ld.so's thread-stack
+ * lists), each keeping memory from its own malloc arena across the steps (arenas made after
+ * MPI_Init must come back with the application). */
+#define NWORK 6
+static char *kept[NWORK];
+static pthread_barrier_t wbar;
+struct work { int id, s; long sum; };
+
+static void *worker(void *arg)
+{
+    struct work *w = arg;
+    if (!kept[w->id]) {
+        kept[w->id] = malloc(100 + 300000 * (w->id % 2)); /* small (the arena) or mmapped */
+        memset(kept[w->id], 'a' + w->id, 100);
+    }
+    pthread_barrier_wait(&wbar); /* all alive at once: each its own arena */
+    long sum = 0;
+    for (int i = 0; i < 100; i++)
+        sum += kept[w->id][i] * (w->s + 1);
+    w->sum = sum;
+    return NULL;
+}
+
+static long threads_step(int s)
+{
+    pthread_t t[NWORK];
+    struct work w[NWORK];
+    pthread_barrier_init(&wbar, NULL, NWORK);
+    for (int i = 0; i < NWORK; i++) {
+        w[i] = (struct work){ i, s, 0 };
+        if (pthread_create(&t[i], NULL, worker, &w[i]))
+            die("pthread_create");
+    }
+    long acc = 0;
+    for (int i = 0; i < NWORK; i++) {
+        pthread_join(t[i], NULL);
+        acc += w[i].sum;
+    }
+    pthread_barrier_destroy(&wbar);
+    return acc;
+}
+
 /* One step: every object in use; the rank-0 checksum of everybody's results. */
 static long step(int s)
 {
-    long acc = 0, x = (long)(rank + 1) * (s + 3), y = 0;
+    long acc = threads_step(s), x = (long)(rank + 1) * (s + 3), y = 0;
     CHECK(MPI_Allreduce(&x, &y, 1, MPI_LONG, MPI_SUM, half));
     acc += y;
     int hr, cr, coords[2], src, dst;
@@ -284,6 +328,8 @@ int main(int argc, char **argv)
     CHECK(MPI_Op_free(&myop));
     CHECK(MPI_Info_free(&info));
     CHECK(MPI_Comm_free_keyval(&kv));
+    for (int i = 0; i < NWORK; i++)
+        free(kept[i]);
     if (rank == 0)
         printf("done: %d steps on %d ranks\n", steps, size);
     CHECK(MPI_Finalize());
