@@ -146,6 +146,7 @@ static struct {
     unsigned nused, nuser, ncache, dropped_used, dropped_user, dropped_cache;
     struct gl_list *used[MAX_NODES], *user[MAX_NODES], *cache[MAX_NODES];
     uint32_t used_tsd[MAX_NODES], user_tsd[MAX_NODES]; /* TSD blocks in the lower half's memory */
+    pid_t used_tid[MAX_NODES], user_tid[MAX_NODES];    /* each thread's id at the checkpoint */
     size_t cache_size[MAX_NODES];
     unsigned nobj;
     struct {
@@ -158,6 +159,7 @@ static struct {
 } F;
 
 static struct pml_ldso_stats last;
+static unsigned n_after_used, n_after_user; /* what the last forget rebuilt */
 
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -534,7 +536,7 @@ static void unlock_stacks(void)
 /* Records the application's descriptors on one list, and for each the second-level blocks of
  * its thread-specific data that the lower libc allocated (they will not come back). */
 static int record_list(struct gl_list *head, struct gl_list **out, size_t *sizes, uint32_t *tsd,
-                       unsigned *n, unsigned *dropped)
+                       pid_t *tids, unsigned *n, unsigned *dropped)
 {
     *n = *dropped = 0;
     for (struct gl_list *c = head->next; c != head; c = c->next) {
@@ -547,6 +549,8 @@ static int record_list(struct gl_list *head, struct gl_list **out, size_t *sizes
             return -1;
         if (sizes)
             sizes[*n] = W(pd, L.pt_stackblock + 8);
+        if (tids)
+            tids[*n] = *(pid_t *)(pd + L.pt_tid);
         if (tsd) {
             tsd[*n] = 0;
             for (int i = 1; i < KEY_L1; i++) {
@@ -585,11 +589,12 @@ int pml_ldso_freeze(char *err, size_t errlen)
         sleep_us(50);
     }
     char *used = L.rg + L.off_used;
-    if (record_list((struct gl_list *)used, F.used, NULL, F.used_tsd, &F.nused, &F.dropped_used) ||
-        record_list((struct gl_list *)(used + RG_USER), F.user, NULL, F.user_tsd, &F.nuser,
-                    &F.dropped_user) ||
-        record_list((struct gl_list *)(used + RG_CACHE), F.cache, F.cache_size, NULL, &F.ncache,
-                    &F.dropped_cache)) {
+    if (record_list((struct gl_list *)used, F.used, NULL, F.used_tsd, F.used_tid, &F.nused,
+                    &F.dropped_used) ||
+        record_list((struct gl_list *)(used + RG_USER), F.user, NULL, F.user_tsd, F.user_tid,
+                    &F.nuser, &F.dropped_user) ||
+        record_list((struct gl_list *)(used + RG_CACHE), F.cache, F.cache_size, NULL, NULL,
+                    &F.ncache, &F.dropped_cache)) {
         unlock_stacks();
         return fail(err, errlen, E2BIG, "more than %d thread descriptors", MAX_NODES);
     }
@@ -773,6 +778,8 @@ int pml_ldso_forget(char *err, size_t errlen)
     W(used, RG_ACTSIZE) = act;
     W(used, RG_IN_FLIGHT) = 0;
     last.threads_kept = F.nused + F.nuser;
+    n_after_used = F.nused;
+    n_after_user = F.nuser;
     last.threads_dropped = F.dropped_used + F.dropped_user;
     last.cache_kept = F.ncache;
     last.cache_dropped = F.dropped_cache;
@@ -838,4 +845,24 @@ int pml_ldso_forget(char *err, size_t errlen)
 void pml_ldso_last_stats(struct pml_ldso_stats *st)
 {
     *st = last;
+}
+
+int pml_ldso_thread_ids(int *old_tid, int *new_tid, int max)
+{
+    int n = 0;
+    for (int list = 0; list < 2; list++) {
+        unsigned cnt = list ? n_after_user : n_after_used;
+        for (unsigned i = 0; i < cnt; i++) {
+            char *pd = (char *)(list ? F.user[i] : F.used[i]) - L.pt_list;
+            pid_t was = list ? F.user_tid[i] : F.used_tid[i], now = *(pid_t *)(pd + L.pt_tid);
+            if (was <= 0 || now <= 0)
+                continue; /* a thread that had ended (joinable, not joined yet) */
+            if (n < max) {
+                old_tid[n] = was;
+                new_tid[n] = now;
+            }
+            n++;
+        }
+    }
+    return n;
 }

@@ -51,4 +51,9 @@ struct pml_ldso_stats {
 };
 void pml_ldso_last_stats(struct pml_ldso_stats *st);
 
+/* After pml_ldso_forget: the application's threads that came back, with the thread id each had
+ * at the checkpoint and the one it has now (crs gave the threads new ids). Returns how many
+ * (at most max written). */
+int pml_ldso_thread_ids(int *old_tid, int *new_tid, int max);
+
 #endif

@@ -147,6 +147,7 @@ static int build_upper_table(void)
 
 /* ---- the hook ---------------------------------------------------------------------------------- */
 static void drop_lower_entries(void);
+static void retag_threads(void);
 static int take_handoff(void);
 
 static int hook(void *arg, enum crs_hook_event ev, int status)
@@ -192,6 +193,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             hook_failed = 1;
         }
         drop_lower_entries();
+        retag_threads();
         return 0;
     }
     return 0;
@@ -275,6 +277,26 @@ static int launcher_fd_exclude(void *arg, int fd)
 {
     (void)arg;
     return pml_launcher_fd(fd);
+}
+
+/* The halves registry knows the application's threads by their ids, which crs changed: each
+ * one's half goes to its new id (else the next checkpoint would leave those threads out). */
+#define RETAG_MAX 4096
+static int retag_old[RETAG_MAX], retag_new[RETAG_MAX];
+
+static void retag_threads(void)
+{
+    int n = pml_ldso_thread_ids(retag_old, retag_new, RETAG_MAX);
+    if (n > RETAG_MAX)
+        n = RETAG_MAX;
+    static int half[RETAG_MAX];
+    for (int i = 0; i < n; i++) {
+        half[i] = pml_thr_half(retag_old[i]);
+        pml_thr_set(retag_old[i], 0);
+    }
+    for (int i = 0; i < n; i++)
+        if (half[i] > 0)
+            pml_thr_set(retag_new[i], half[i]);
 }
 
 void pml_restart_setup(void)
@@ -581,9 +603,23 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int pml_restart_capture(const char *path, char *err, size_t errlen)
+int pml_restart_prepare(char *err, size_t errlen)
 {
     int e = save_state(err, errlen);
+    if (!e)
+        capturing = 1;
+    return e;
+}
+
+int pml_restart_done(int restarted, char *err, size_t errlen)
+{
+    capturing = 0;
+    return restarted ? pml_restart_complete(err, errlen) : 0;
+}
+
+int pml_restart_capture(const char *path, char *err, size_t errlen)
+{
+    int e = pml_restart_prepare(err, errlen);
     if (e)
         return e;
     char tmp[4200];
@@ -602,7 +638,6 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     cr_initialize_checkpoint_args_t(&args);
     args.cr_fd = fd;
     cr_checkpoint_handle_t handle;
-    capturing = 1;
     int rc = cr_request_checkpoint(&args, &handle);
     int why0 = errno;
     close(fd);
@@ -616,19 +651,31 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     }
     rc = cr_poll_checkpoint(&handle, NULL);
     int why = errno;
-    capturing = 0;
     if (rc == 1) {
+        capturing = 0;
         if (rename(tmp, path) != 0) {
             snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
             unlink(tmp);
             return -errno;
         }
+        /* the new name on disk too (crs flushed the image itself) */
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = 0;
+        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
         return 0;
     }
     if (rc == CR_POLL_CHKPT_ERR_POST && why == CR_ERESTARTED) {
-        e = pml_restart_complete(err, errlen);
+        e = pml_restart_done(1, err, errlen);
         return e ? e : 1;
     }
+    capturing = 0;
     snprintf(err, errlen, "the checkpoint failed: %s", cr_strerror(why));
     unlink(tmp);
     return -why;

@@ -24,11 +24,19 @@
  * with the reason, if that fails) and registers the checkpoint/restart hooks with libcr. */
 void pml_restart_setup(void);
 
-/* Checkpoints this rank into `path` (the caller owns the lower half: the gate is closed and the
- * drain done, or, in tests, no message is in flight): the lower half's state the restart will
- * check is saved, crs writes the image, and in the restarted process pml_restart_complete runs
- * before this returns. 0: written, the process goes on; 1: this is the restarted process, MPI
- * is back; -errno with a message in err. */
+/* Around the checkpoint call that writes a rank's image (the rank side's capture, from the
+ * agent thread, with the gate closed and the drain done; the caller owns the lower half):
+ *   pml_restart_prepare  saves what a restart checks (communicators, datatypes, attribute
+ *                        values) and arms the layer's crs hook for this checkpoint;
+ *   pml_restart_done     disarms it; in the restarted process (restarted = 1) it runs
+ *                        pml_restart_complete: MPI is back when it returns 0.
+ * Both return 0 or -errno with a message in err. */
+int pml_restart_prepare(char *err, size_t errlen);
+int pml_restart_done(int restarted, char *err, size_t errlen);
+
+/* The same around libcr's request call, for programs without a coordinator (tests): checkpoints
+ * this rank into `path` (written under a temporary name, then renamed). 0: written, the process
+ * goes on; 1: this is the restarted process, MPI is back; -errno with a message in err. */
 int pml_restart_capture(const char *path, char *err, size_t errlen);
 
 /* The restarted process, after the checkpoint call came back "restarted": a fresh lower half

@@ -178,9 +178,39 @@ static long threads_step(int s)
     return acc;
 }
 
+/* A thread of the application that lives through every checkpoint and restart: it answers
+ * each step's ping (after a restart it must still be there, under its new thread id). */
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tick_cond = PTHREAD_COND_INITIALIZER;
+static int ping, pong;
+
+static void *ticker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&tick_lock);
+    for (;;) {
+        while (pong == ping)
+            pthread_cond_wait(&tick_cond, &tick_lock);
+        pong = ping;
+        pthread_cond_broadcast(&tick_cond);
+    }
+    return NULL;
+}
+
+static void tick(int s)
+{
+    pthread_mutex_lock(&tick_lock);
+    ping = s + 1;
+    pthread_cond_broadcast(&tick_cond);
+    while (pong != ping)
+        pthread_cond_wait(&tick_cond, &tick_lock);
+    pthread_mutex_unlock(&tick_lock);
+}
+
 /* One step: every object in use; the rank-0 checksum of everybody's results. */
 static long step(int s)
 {
+    tick(s);
     long acc = threads_step(s), x = (long)(rank + 1) * (s + 3), y = 0;
     CHECK(MPI_Allreduce(&x, &y, 1, MPI_LONG, MPI_SUM, half));
     acc += y;
@@ -277,6 +307,9 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     setvbuf(stdout, NULL, _IOLBF, 0);
     build();
+    pthread_t tk;
+    if (pthread_create(&tk, NULL, ticker, NULL))
+        die("pthread_create");
     int (*capture)(const char *, char *, size_t) =
         (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
     int (*generation)(void) = (__typeof__(generation))dlsym(RTLD_DEFAULT, "pml_restart_generation");
