@@ -605,7 +605,7 @@ def gen_replay_fn(f):
         old = [p for p in f.params if p.is_handle_value and p.kind == 'PML_COMM'][0]
         o = 'a_' + outs[0].name
         lines.append('    if (rc == MPI_SUCCESS && %s) {' % reorder)
-        lines.append('        MPI_Comm split_ = MPI_COMM_NULL;')
+        lines.append('        MPI_Comm split_ = (MPI_Comm)0;')
         lines.append('        if (pml_rp_reorder(P, PML_H(a_%s), PML_H(%s), (uintptr_t *)&split_)) {'
                      % (old.name, o))
         lines.append('            %s = 0;' % reorder)

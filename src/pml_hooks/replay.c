@@ -28,8 +28,23 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A predefined handle of the lower half (Open MPI's are the addresses of its own objects). */
-#define LOWER(h) pml_v2r(PML_H(h))
+/* Predefined objects of the lower half. Open MPI's are the addresses of the library's objects,
+ * looked up by name: a reference from the layer would make every program that the layer is
+ * preloaded into (sh, started by system()) need libmpi. */
+#ifdef PML_OMPI
+#include <dlfcn.h>
+static uintptr_t lower_obj(const char *name)
+{
+    return (uintptr_t)dlsym(pml_lower_handle, name);
+}
+#define LOWER_INT lower_obj("ompi_mpi_int")
+#define LOWER_MAX lower_obj("ompi_mpi_op_max")
+#define LOWER_COMM_NULL lower_obj("ompi_mpi_comm_null")
+#else
+#define LOWER_INT PML_H(MPI_INT)
+#define LOWER_MAX PML_H(MPI_MAX)
+#define LOWER_COMM_NULL PML_H(MPI_COMM_NULL)
+#endif
 
 struct pml_rp {
     const unsigned char *p, *end;
@@ -378,10 +393,10 @@ int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr
     }
     int saved = pml_restart_saved_rank(v);
     int now = -1;
-    if (made != LOWER(MPI_COMM_NULL))
+    if (made != LOWER_COMM_NULL)
         pml_L.MPI_Comm_rank((MPI_Comm)made, &now);
     int differ = saved != now, any = 0;
-    if (pml_L.MPI_Allreduce(&differ, &any, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), (MPI_Comm)comm_old) != MPI_SUCCESS) {
+    if (pml_L.MPI_Allreduce(&differ, &any, 1, (MPI_Datatype)LOWER_INT, (MPI_Op)LOWER_MAX, (MPI_Comm)comm_old) != MPI_SUCCESS) {
         rp_fail(P, "cannot agree on the rank order of a reordered topology");
         return 0;
     }
@@ -393,12 +408,12 @@ int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr
         return 0;
     }
     MPI_Comm m = (MPI_Comm)made;
-    if (made != LOWER(MPI_COMM_NULL))
+    if (made != LOWER_COMM_NULL)
         pml_L.MPI_Comm_free(&m);
     int me = 0, n = 0;
     pml_L.MPI_Comm_rank((MPI_Comm)comm_old, &me);
     pml_L.MPI_Comm_size((MPI_Comm)comm_old, &n);
-    MPI_Comm sp = MPI_COMM_NULL;
+    MPI_Comm sp = (MPI_Comm)LOWER_COMM_NULL;
     if (pml_L.MPI_Comm_split((MPI_Comm)comm_old, 0, saved >= 0 ? saved : n + me, &sp) != MPI_SUCCESS) {
         rp_fail(P, "cannot order the ranks of a reordered topology as saved");
         return 0;
@@ -456,28 +471,28 @@ static int agree(int32_t i, int vote, int *want, char *err, size_t errlen)
         entry_item(i, 3, 'i', &rleader);
         entry_item(i, 4, 'i', &tag);
         int me = -1, mine = 0;
-        rc = pml_L.MPI_Allreduce(&vote, &mine, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), parent);
+        rc = pml_L.MPI_Allreduce(&vote, &mine, 1, (MPI_Datatype)LOWER_INT, (MPI_Op)LOWER_MAX, parent);
         pml_L.MPI_Comm_rank(parent, &me);
         if (rc == MPI_SUCCESS && me == (int)leader) {
             MPI_Comm peer = (MPI_Comm)translate(&P, peer_v);
             int theirs = 0;
             if (P.failed)
                 return -EINVAL;
-            rc = pml_L.MPI_Sendrecv(&mine, 1, (MPI_Datatype)LOWER(MPI_INT), (int)rleader, (int)tag, &theirs, 1,
-                                    (MPI_Datatype)LOWER(MPI_INT),
+            rc = pml_L.MPI_Sendrecv(&mine, 1, (MPI_Datatype)LOWER_INT, (int)rleader, (int)tag, &theirs, 1,
+                                    (MPI_Datatype)LOWER_INT,
                                     (int)rleader, (int)tag, peer, MPI_STATUS_IGNORE);
             any = mine | theirs;
         }
         if (rc == MPI_SUCCESS)
-            rc = pml_L.MPI_Bcast(&any, 1, (MPI_Datatype)LOWER(MPI_INT), (int)leader, parent);
+            rc = pml_L.MPI_Bcast(&any, 1, (MPI_Datatype)LOWER_INT, (int)leader, parent);
     } else {
         int inter = 0;
         pml_L.MPI_Comm_test_inter(parent, &inter);
-        rc = pml_L.MPI_Allreduce(&vote, &any, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), parent);
+        rc = pml_L.MPI_Allreduce(&vote, &any, 1, (MPI_Datatype)LOWER_INT, (MPI_Op)LOWER_MAX, parent);
         if (rc == MPI_SUCCESS && inter) {
             /* an intercommunicator reduces the other group's values: once more for both */
             int both = vote | any;
-            rc = pml_L.MPI_Allreduce(&both, &any, 1, (MPI_Datatype)LOWER(MPI_INT), (MPI_Op)LOWER(MPI_MAX), parent);
+            rc = pml_L.MPI_Allreduce(&both, &any, 1, (MPI_Datatype)LOWER_INT, (MPI_Op)LOWER_MAX, parent);
             any |= both;
         }
     }

@@ -429,6 +429,15 @@ static void save_attr(uintptr_t obj, int vkv, int on_type)
     sattr[nsattr++] = (struct saved_attr){ obj, vkv, on_type, val };
 }
 
+/* The application's handle of a predefined communicator. Open MPI's is the address of the
+ * application's copy of the object, looked up by name (see replay.c: no reference from the layer
+ * to libmpi's data). */
+#ifdef PML_OMPI
+#define app_comm(name, mpich) ((uintptr_t)dlsym(RTLD_DEFAULT, name))
+#else
+#define app_comm(name, mpich) (mpich)
+#endif
+
 /* Before the image: every live communicator and datatype, and every attribute value. */
 static int save_state(char *err, size_t errlen)
 {
@@ -476,8 +485,8 @@ static int save_state(char *err, size_t errlen)
         } else {
             for (int i = 0; i < nscomm; i++)
                 save_attr(scomm[i].v, vkv, 0);
-            save_attr(PML_H(MPI_COMM_WORLD), vkv, 0);
-            save_attr(PML_H(MPI_COMM_SELF), vkv, 0);
+            save_attr(app_comm("ompi_mpi_comm_world", PML_H(MPI_COMM_WORLD)), vkv, 0);
+            save_attr(app_comm("ompi_mpi_comm_self", PML_H(MPI_COMM_SELF)), vkv, 0);
         }
     }
     return 0;
