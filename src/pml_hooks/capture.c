@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/restart.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,9 +84,14 @@ void pml_capture_init(void)
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     memset(r, 0, sizeof *r);
+    /* what a restart will check, saved now; the layer's restart hook armed (restart.c) */
+    int e = pml_restart_prepare(r->err, sizeof r->err);
+    if (e)
+        return e;
     struct crs_durable d;
-    int e = crs_durable_open(&d, image_path, 0600);
+    e = crs_durable_open(&d, image_path, 0600);
     if (e) {
+        pml_restart_done(0, NULL, 0);
         snprintf(r->err, sizeof r->err, "cannot create the image %.300s: %s", d.path,
                  strerror(-e));
         return e;
@@ -102,11 +108,15 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     int rc = crs_runtime_checkpoint_here(&o, &res);
     if (rc == 1) {
         /* the restarted process: its descriptors of the past are gone (never saved); the
-         * original committed the image */
+         * original committed the image. A fresh MPI underneath before the agent goes on. */
         capture_dirfd = -1;
+        char err[1024];
+        if (pml_restart_done(1, err, sizeof err))
+            pml_fatal("the restart of rank %d failed: %s", pml_world_rank, err);
         return 1;
     }
     capture_dirfd = -1;
+    pml_restart_done(0, NULL, 0);
     if (rc) {
         snprintf(r->err, sizeof r->err, "%s", res.err);
         crs_durable_abort(&d);

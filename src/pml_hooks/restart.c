@@ -722,7 +722,7 @@ int pml_restart_complete(char *err, size_t errlen)
     double t2 = now_ms();
     if ((e = restore_attrs(err, errlen)) || (e = verify(err, errlen)))
         return e;
-    if (pml_rank_restart && (e = pml_rank_restart(err, errlen)))
+    if ((e = pml_rank_restart(err, errlen)))
         return e;
     double t3 = now_ms();
     if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {

@@ -52,10 +52,10 @@ void pml_restart_note_launcher_fds(void); /* from the layer's constructor */
 /* How many times this rank's process image has been restarted (0 in the original run). */
 int pml_restart_generation(void);
 
-/* The rank side's part of a restart (src/pml_hooks, rank side): private communicators,
+/* The rank side's state on the fresh lower half (restart_rank.c): private communicators,
  * re-posted receives and persistent requests. Called after the replay and the checks, before
- * the final barrier, when the rank side defines it. 0 or -errno with a message. */
-int pml_rank_restart(char *err, size_t errlen) __attribute__((weak));
+ * the final barrier. 0 or -errno with a message. */
+int pml_rank_restart(char *err, size_t errlen);
 
 /* The layer's lower half (layer.c). */
 int pml_lower_reload(char **envp, char *err, size_t errlen);
