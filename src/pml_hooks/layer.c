@@ -12,6 +12,8 @@
 #include "pml_hooks/pml_table.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <link.h>
 #include <stdarg.h>
@@ -259,17 +261,22 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
         snprintf(err, errlen, "MPI was not initialised when the checkpoint was taken");
         return -EINVAL;
     }
-    memset(&pml_L, 0, sizeof pml_L);
+    /* The function table keeps the dead half's entries until the new ones replace them: a
+     * thread of the application that calls MPI meanwhile passes the "MPI_Init was called"
+     * check and waits at the closed gate, then calls through the new table. */
     pml_lower_handle = NULL;
     pml_lower_lmid = -1;
-    lower_init_thread = NULL;
-    lower_finalize = NULL;
-    lower_abort = NULL;
-    state = 0;
     pml_libc_lower_env(envp);
+    /* The restart runs in the checkpoint agent's thread, which blocks signals; the threads the
+     * MPI library starts now inherit the mask of the thread that initialises it, and must take
+     * the checkpoint's park signal as those of the first MPI_Init (an application thread) did. */
+    sigset_t none, mask;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, &mask);
     lower_load();
     int provided = MPI_THREAD_SINGLE;
     int rc = lower_init_thread(NULL, NULL, init_level, &provided);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
     if (rc != MPI_SUCCESS) {
         snprintf(err, errlen, "the fresh %s failed to initialise (error %d)", FLAVOR_NAME, rc);
         return -EIO;
@@ -280,7 +287,6 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
         return -ENOTSUP;
     }
     resolve_table();
-    state = 1;
     pml_halves_lower_ready();
     return 0;
 }

@@ -46,6 +46,7 @@ static int hook_registered;
 static volatile int capturing; /* pml_restart_capture is under way: the hook has work */
 static int frozen;
 static int generation;         /* restarts of this image so far (in the image: survives them) */
+static pid_t saved_pid;        /* the process's id at the checkpoint (its main thread's) */
 
 /* set by the restart hook for pml_restart_complete */
 static int pending;
@@ -284,11 +285,22 @@ static int launcher_fd_exclude(void *arg, int fd)
 #define RETAG_MAX 4096
 static int retag_old[RETAG_MAX], retag_new[RETAG_MAX];
 
+static int nretag;
+
+int pml_restart_new_tid(int old_tid)
+{
+    for (int i = 0; i < nretag; i++)
+        if (retag_old[i] == old_tid)
+            return retag_new[i];
+    return old_tid == saved_pid ? (int)getpid() : 0;
+}
+
 static void retag_threads(void)
 {
     int n = pml_ldso_thread_ids(retag_old, retag_new, RETAG_MAX);
     if (n > RETAG_MAX)
         n = RETAG_MAX;
+    nretag = n;
     static int half[RETAG_MAX];
     for (int i = 0; i < n; i++) {
         half[i] = pml_thr_half(retag_old[i]);
@@ -449,6 +461,7 @@ static int save_state(char *err, size_t errlen)
         snprintf(err, errlen, "out of memory saving the MPI state");
         return -ENOMEM;
     }
+    saved_pid = getpid();
     pml_L.MPI_Comm_rank((MPI_Comm)pml_lower_world(), &saved_world_rank);
     pml_L.MPI_Comm_size((MPI_Comm)pml_lower_world(), &saved_world_size);
     for (uint32_t i = 1; i < n; i++) {

@@ -49,6 +49,10 @@ int pml_restart_complete(char *err, size_t errlen);
 int pml_launcher_fd(int fd);
 void pml_restart_note_launcher_fds(void); /* from the layer's constructor */
 
+/* After a restart: the thread id an application thread has now, for the one it had when the
+ * image was taken (0 when no thread of the application had it). */
+int pml_restart_new_tid(int old_tid);
+
 /* How many times this rank's process image has been restarted (0 in the original run). */
 int pml_restart_generation(void);
 

@@ -66,6 +66,17 @@ static const char *kind_name(int k)
 
 int pml_rank_restart(char *err, size_t errlen)
 {
+    /* the kernel forgot this process's membarrier registration (the restarter's process is a
+     * new one), and the threads that call MPI have new ids: their slots follow them */
+    pml_gate_init();
+    for (int i = 0; i < PML_MAX_SLOTS; i++)
+        if (pml_slots[i].used) {
+            int now = pml_restart_new_tid(pml_slots[i].tid);
+            if (now)
+                pml_slots[i].tid = now;
+            else if (!(pml_slots[i].w & (PML_T_IN | PML_T_PARK)))
+                pml_slots[i].used = 0; /* its thread was the lower half's, or is gone */
+        }
     /* the private communicators */
     MPI_Comm pw = MPI_COMM_NULL, ps = MPI_COMM_NULL;
     if (pml_L.MPI_Comm_dup((MPI_Comm)pml_lower_world(), &pw) != MPI_SUCCESS ||

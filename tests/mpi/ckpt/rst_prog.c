@@ -3,6 +3,7 @@
  * a coordinator (Revive's MPI layer's pml_restart_capture, which the agent's capture uses).
  *
  *   rst_prog STEPS [DIR CKPT_STEP... [--exit]]
+ *   rst_prog STEPS --sleep-ms MS       (no checkpoint of its own: a job for ckpt-mpirun)
  *
  * Rank 0 prints one line per step (a checksum over every rank's work with every object) and a
  * final line. At each CKPT_STEP (after that step's line) every rank writes DIR/s<step>/rank_<r>.img;
@@ -294,8 +295,12 @@ int main(int argc, char **argv)
     }
     int steps = atoi(argv[1]);
     const char *dir = argc > 2 ? argv[2] : NULL;
-    int ckpt[64], nckpt = 0, exit_after = 0;
-    for (int i = 3; i < argc; i++) {
+    int ckpt[64], nckpt = 0, exit_after = 0, sleep_ms = 0;
+    if (dir && !strcmp(dir, "--sleep-ms")) {
+        sleep_ms = argc > 3 ? atoi(argv[3]) : 100;
+        dir = NULL;
+    }
+    for (int i = 3; i < argc && dir; i++) {
         if (!strcmp(argv[i], "--exit"))
             exit_after = 1;
         else if (nckpt < 64)
@@ -317,6 +322,8 @@ int main(int argc, char **argv)
         long total = step(s);
         if (rank == 0)
             printf("step %d: %ld\n", s, total);
+        if (sleep_ms)
+            usleep((useconds_t)sleep_ms * 1000);
         for (int c = 0; c < nckpt; c++) {
             if (ckpt[c] != s || !dir)
                 continue;
