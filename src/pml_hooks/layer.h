@@ -15,6 +15,7 @@
 #define PML_HOOKS_LAYER_H
 
 #include <mpi.h>
+#include "pml_hooks/ompi_weak.h" /* after mpi.h: its objects as weak references */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
