@@ -39,11 +39,13 @@
 /* snapc's agent takes the coordinator's address from the restart environment (agent.h); weak:
  * the layer may be built without it. */
 void snapc_agent_set_restart_env(char *const *envp) __attribute__((weak));
+void snapc_agent_forget_connection(void) __attribute__((weak));
 
 static int ldso_ok;            /* pml_ldso_learn succeeded for the current lower half */
 static char ldso_err[512];     /* why not */
 static int hook_registered;
 static volatile int capturing; /* pml_restart_capture is under way: the hook has work */
+static volatile int self_capture; /* ... called by the program, not through the agent */
 static int frozen;
 static int generation;         /* restarts of this image so far (in the image: survives them) */
 static pid_t saved_pid;        /* the process's id at the checkpoint (its main thread's) */
@@ -195,6 +197,10 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         }
         drop_lower_entries();
         retag_threads();
+        /* The agent did not take this image, so it does not know its descriptors are gone (their
+         * numbers may be the fresh MPI library's soon): it would poll and read them. */
+        if (self_capture && snapc_agent_forget_connection)
+            snapc_agent_forget_connection();
         return 0;
     }
     return 0;
@@ -635,7 +641,7 @@ int pml_restart_prepare(char *err, size_t errlen)
 
 int pml_restart_done(int restarted, char *err, size_t errlen)
 {
-    capturing = 0;
+    capturing = self_capture = 0;
     return restarted ? pml_restart_complete(err, errlen) : 0;
 }
 
@@ -644,6 +650,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     int e = pml_restart_prepare(err, errlen);
     if (e)
         return e;
+    self_capture = 1;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
     /* Our descriptor for the image must be closed before the threads are parked (libcr works
@@ -666,7 +673,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     crs_park_defer_leave();
     errno = why0;
     if (rc != 0) {
-        capturing = 0;
+        capturing = self_capture = 0;
         snprintf(err, errlen, "libcr refused the checkpoint: %s", strerror(errno));
         unlink(tmp);
         return -errno;
@@ -674,7 +681,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     rc = cr_poll_checkpoint(&handle, NULL);
     int why = errno;
     if (rc == 1) {
-        capturing = 0;
+        capturing = self_capture = 0;
         if (rename(tmp, path) != 0) {
             snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
             unlink(tmp);
@@ -697,7 +704,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
         e = pml_restart_done(1, err, errlen);
         return e ? e : 1;
     }
-    capturing = 0;
+    capturing = self_capture = 0;
     snprintf(err, errlen, "the checkpoint failed: %s", cr_strerror(why));
     unlink(tmp);
     return -why;

@@ -570,6 +570,18 @@ static void after_restart(void)
     epoch_ended(1, 1, 0);
 }
 
+void snapc_agent_forget_connection(void)
+{
+    if (!atomic_load(&A.running))
+        return;
+    atomic_store(&A.fd, -1);
+    atomic_store(&A.efd, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    snapc_reader_next(&A.rd);
+    A.in_epoch = 0;
+    A.v_applied = 0;
+    A.last_valid = 0;
+}
+
 int snapc_agent_restarted(void)
 {
     if (!atomic_load(&A.running))

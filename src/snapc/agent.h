@@ -134,6 +134,14 @@ int  snapc_agent_restarted(void);
  * call it from the restart hook, before the agent thread runs again. */
 void snapc_agent_set_restart_env(char *const *envp);
 
+/* After a restart from an image the agent did not take (the layer's own capture,
+ * pml_restart_capture, called by the program): the agent's descriptors were left
+ * out of the image and their numbers may now be others' (the fresh MPI
+ * library's). Forgets them (a new eventfd, no connection) without closing them;
+ * the agent connects again only when snapc_agent_restarted is called. Call it
+ * from the restart hook, before the agent thread runs again. */
+void snapc_agent_forget_connection(void);
+
 /* The agent's own descriptors (socket, eventfd), for the capture filter's
  * fd_exclude: writes up to max of them into fds and returns how many. No
  * allocation, async-signal-safe. */
