@@ -224,7 +224,7 @@ static void text_fds(const struct crs_image *img)
 
 static const char *fobj_kind_name(uint32_t kind)
 {
-    return kind == CRS_FOBJ_DELETED ? "deleted" : kind == CRS_FOBJ_SHM ? "shm" : "?";
+    return kind == CRS_FOBJ_DELETED ? "deleted" : kind == CRS_FOBJ_SHM ? "shm" : kind == CRS_FOBJ_MEMFD ? "memfd" : "?";
 }
 
 static uint64_t fobj_stored(const struct crs_image *img, const struct crs_rec_fobj *f)
@@ -242,8 +242,9 @@ static void text_fobjs(const struct crs_image *img)
         const struct crs_rec_fobj *f = &img->fobjs[i];
         printf("  %zu: %-7s %s  size %" PRIu64 ", %" PRIu32 " extents, %" PRIu64 " bytes stored; at restart %s\n",
                i, fobj_kind_name(f->kind), crs_image_str(img, f->path), f->size, f->nextents, fobj_stored(img, f),
-               f->kind == CRS_FOBJ_SHM ? "written back under its name"
-                                       : "an unnamed file in its folder (else $TMPDIR, /tmp, memory)");
+               f->kind == CRS_FOBJ_SHM     ? "written back under its name"
+               : f->kind == CRS_FOBJ_MEMFD ? "written into the recreated memfd"
+                                           : "an unnamed file in its folder (else $TMPDIR, /tmp, memory)");
     }
 }
 

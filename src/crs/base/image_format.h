@@ -311,6 +311,8 @@ enum crs_fobj_kind {
     CRS_FOBJ_DELETED = 1,    /* removed while open: recreated unnamed (O_TMPFILE) in its folder,
                               * else in $TMPDIR or /tmp, else in memory (memfd) */
     CRS_FOBJ_SHM = 2,        /* in /dev/shm: recreated under its name, holding these bytes */
+    CRS_FOBJ_MEMFD = 3,      /* the bytes of a memfd (MEMFDS record of the same inode) that its
+                              * mappings do not hold whole: written into the recreated memfd */
 };
 
 struct crs_rec_fobj {

@@ -476,7 +476,8 @@ static int check_fobjs(struct crs_image *img)
     uint64_t next = 0;
     for (size_t i = 0; i < img->nfobjs; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
-        if (!str_ok(img, f->path) || (f->kind != CRS_FOBJ_DELETED && f->kind != CRS_FOBJ_SHM))
+        if (!str_ok(img, f->path) ||
+            (f->kind != CRS_FOBJ_DELETED && f->kind != CRS_FOBJ_SHM && f->kind != CRS_FOBJ_MEMFD))
             return fail(img, EBADMSG, "saved file %zu has a bad kind or path: " CORRUPT, i);
         if (f->first_extent != next || f->nextents > img->nfextents - next)
             return fail(img, EBADMSG, "saved file %zu refers to extents it does not own: " CORRUPT, i);

@@ -87,6 +87,33 @@ static void proc_self_path(char *link, size_t cap)
     memcpy(link, "/proc/self", 10);
 }
 
+/* Whether one mapping of memfd k (captured by content) holds all its bytes. */
+static int mapped_whole(const struct crs_capture *c, int32_t k, uint64_t size)
+{
+    for (size_t i = 0; i < c->nregions; i++) {
+        const struct crs_rec_region *g = &c->regions[i];
+        if (g->kind == CRS_REGION_SHMEM && g->file == k && g->pgoff == 0 && g->end - g->start >= size)
+            return 1;
+    }
+    return 0;
+}
+
+/* A memfd whose bytes its mappings do not hold (written with write(2), or
+ * mapped in part): they go into the image like a saved file's, read through
+ * this descriptor, and are written into the recreated memfd. (hugetlbfs
+ * memfds take no write(2): only their mapped pages come back.) */
+static int memfd_bytes(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
+{
+    int k = crs_capture_fobj_index(c, st->st_dev, st->st_ino, link, st->st_mode, (uint64_t)st->st_size);
+    if (k < 0) {
+        crs_capture_error(c, "too many saved files (at the memfd of descriptor %d)", r->fd);
+        return -E2BIG;
+    }
+    c->fobjs[k].kind = CRS_FOBJ_MEMFD;
+    crs_capture_fobj_reader(c, k, r->fd, r->open_flags);
+    return 0;
+}
+
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
@@ -109,6 +136,8 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
             m->page_shift = crs_capture_huge_shift(fd);
             if (m->page_shift)   /* hugetlbfs sizes are whole pages */
                 m->size = (m->size + (1ull << m->page_shift) - 1) & ~((1ull << m->page_shift) - 1);
+            else if (!mapped_whole(c, r->memfd, m->size))
+                return memfd_bytes(c, r, link, st);
             return 0;
         }
         if ((len > 10 && !strcmp(link + len - 10, " (deleted)")) || crs_capture_is_shm_path(link)) {

@@ -230,7 +230,8 @@ int crs_capture_fobj_plan(struct crs_capture *c)
                                   "only for writing, and Revive may not open it for reading (its permissions, "
                                   "or a POSIX lock that closing Revive's descriptor would release); open it "
                                   "for reading and writing",
-                                  f->kind == CRS_FOBJ_SHM ? "shared memory" : "deleted", c->fobj_paths[i]);
+                                  f->kind == CRS_FOBJ_SHM ? "shared memory" : f->kind == CRS_FOBJ_MEMFD ? "memfd" : "deleted",
+                                  c->fobj_paths[i]);
                 return -ENOTSUP;
             }
         }
@@ -244,7 +245,8 @@ int crs_capture_fobj_plan(struct crs_capture *c)
             crs_capture_error(c, "the %s file %s holds %llu MiB; with the other saved files that is more than "
                               "the %llu MiB an image may hold of files deleted while open or in /dev/shm; "
                               "raise the limit (cr_checkpoint --file-data-max=SIZE), or close or shrink the file",
-                              f->kind == CRS_FOBJ_SHM ? "shared memory" : "deleted", c->fobj_paths[i],
+                              f->kind == CRS_FOBJ_SHM ? "shared memory" : f->kind == CRS_FOBJ_MEMFD ? "memfd" : "deleted",
+                              c->fobj_paths[i],
                               (unsigned long long)((c->fdata_total - before + (1 << 20) - 1) >> 20),
                               (unsigned long long)(c->opts.file_data_max >> 20));
             return -EFBIG;

@@ -153,7 +153,19 @@ static int make_fobjs(struct crs_restore *r)
         const struct crs_rec_fobj *f = &img->fobjs[i];
         const char *path = crs_restore_path(r, crs_image_str(img, f->path)), *where = "";
         int fd;
-        if (f->kind == CRS_FOBJ_SHM) {
+        if (f->kind == CRS_FOBJ_MEMFD) {   /* into the memfd made again (make_memfds) */
+            fd = -1;
+            path = crs_image_str(img, f->path);
+            for (size_t k = 0; k < img->nmemfds && fd < 0; k++)
+                if (img->memfds[k].ino == f->ino && r->memfd_fds[k] >= 0)
+                    fd = fcntl(r->memfd_fds[k], F_DUPFD_CLOEXEC, r->work_fd_min);
+            if (fd < 0) {
+                crs_restore_error(r, "the saved bytes of %s belong to no memfd of the image: the image is damaged",
+                                  path);
+                e = -EIO;
+                break;
+            }
+        } else if (f->kind == CRS_FOBJ_SHM) {
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode & 07777);
             if (fd >= 0 && ftruncate(fd, 0) != 0) {
                 close(fd);
@@ -162,7 +174,7 @@ static int make_fobjs(struct crs_restore *r)
         } else {
             fd = unnamed_file(path, f->mode, &where);
         }
-        if (fd < 0 || ftruncate(fd, (off_t)f->size) != 0) {
+        if (fd < 0 || (f->kind != CRS_FOBJ_MEMFD && ftruncate(fd, (off_t)f->size) != 0)) {
             crs_restore_error(r, "cannot recreate the %s %s (%llu bytes, saved in the image): %s",
                               f->kind == CRS_FOBJ_SHM ? "shared memory file" : "deleted file", path,
                               (unsigned long long)f->size, strerror(errno));
@@ -173,7 +185,7 @@ static int make_fobjs(struct crs_restore *r)
         }
         if (f->kind == CRS_FOBJ_SHM)
             fchmod(fd, f->mode & 07777);
-        else
+        else if (f->kind == CRS_FOBJ_DELETED)
             revive_log_debug("the deleted file %s comes back unnamed in %s", path, where);
         for (uint32_t k = 0; k < f->nextents && !e; k++) {
             const struct crs_rec_fextent *x = &img->fextents[f->first_extent + k];
