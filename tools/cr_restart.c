@@ -128,12 +128,20 @@ static void own_proc(struct crs_restart_image *ri)
         return;
     self[n] = 0;
     ri->outer_pid = (pid_t)atoi(self);
+    /* the outer /proc stays reachable for the restore (who holds a lock) */
+    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ri->outer_proc_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, ri->own_fd_min) : -1;
+    if (fd >= 0)
+        close(fd);
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
         fprintf(stderr, "cr_restart: warning: cannot give the restarted process a /proc of its own pid "
                         "namespace (%s): /proc/%d and /proc/self show it under pid %d\n",
                         strerror(errno), (int)ri->pid, (int)ri->outer_pid);
         ri->outer_pid = 0;
+        if (ri->outer_proc_fd >= 0)
+            close(ri->outer_proc_fd);
+        ri->outer_proc_fd = -1;
     }
 }
 

@@ -89,6 +89,8 @@ struct crs_restart_image {
      * longer tell the pid the outside world knows it by (a /proc of its own
      * pid namespace mounted for it); 0: /proc tells. */
     pid_t outer_pid;
+    int outer_proc_fd;      /* with outer_pid: a descriptor of the /proc that tells, at or
+                               above own_fd_min (-1: none) */
     /* The restarter's own descriptors must be at or above this number: the
      * restart closes every descriptor below it that the image does not
      * hold, and those at or above it in its last step. */

@@ -95,6 +95,8 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     ri->pgid = (pid_t)u->img.process->pgid;
     ri->sid = (pid_t)u->img.process->sid;
     ri->had_tty = (u->img.process->flags & CRS_PROC_F_CTTY) != 0;
+    ri->outer_pid = 0;
+    ri->outer_proc_fd = -1;
     ri->own_fd_min = r->work_fd_min;
     ri->impl = u;
     return 0;
@@ -105,6 +107,7 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     struct uspace_restart *u = ri->impl;
     struct crs_restore *r = &u->r;
     r->outer_pid = ri->outer_pid > 0 ? ri->outer_pid : 0;
+    r->outer_proc_fd = r->outer_pid ? ri->outer_proc_fd : -1;
     /* The threads may get their old ids only where the process has its old pid. */
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
     int e = crs_restore_load(r);

@@ -60,7 +60,8 @@ struct crs_restore {
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;
-    pid_t outer_pid;        /* the pid the outside world knows the process by */
+    pid_t outer_pid;        /* the pid the outside world knows the process by (0: /proc tells) */
+    int outer_proc_fd;      /* then the /proc that tells it (-1: none) */
     const char *const *relocate; /* "OLD=NEW" (crs_restart_opts) */
     size_t nrelocate;
     int keep_fds[CRS_KEEP_FDS_MAX]; /* left open across the switch (crs_restart_opts) */
