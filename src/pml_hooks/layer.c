@@ -216,9 +216,10 @@ static void resolve_table(void)
     }
 }
 
-/* The lower half runs at least MPI_THREAD_SERIALIZED, so that the checkpoint agent may call it
- * while the application's threads are parked; the application is told the level it asked for
- * (when the library gives at least that). */
+/* The lower half runs at the level pml_rank_init_level picks (the checkpoint agent calls it
+ * while the application's threads are parked: MPICH at least MPI_THREAD_SERIALIZED, Open MPI at
+ * the application's level); the application is told the level it asked for (when the library
+ * gives at least that). */
 static int init_lower(int *argc, char ***argv, int required, int *provided)
 {
     lower_load();

@@ -149,9 +149,20 @@ int pml_cartdim(MPI_Comm comm);
 int pml_isum(int n, const int *a);
 int pml_fn_in_upper(const void *fn);
 const void *pml_fn_to_lower(const void *fn);
-void pml_vh_lock(void);
-void pml_vh_unlock(void);
+/* The handle table's lock: taken only when the program runs MPI_THREAD_MULTIPLE. */
 extern int pml_threaded;
+extern volatile int pml_vh_lock_word;
+static inline void pml_vh_lock(void)
+{
+    if (__builtin_expect(pml_threaded, 0))
+        while (__atomic_exchange_n(&pml_vh_lock_word, 1, __ATOMIC_ACQUIRE))
+            __builtin_ia32_pause();
+}
+static inline void pml_vh_unlock(void)
+{
+    if (__builtin_expect(pml_threaded, 0))
+        __atomic_store_n(&pml_vh_lock_word, 0, __ATOMIC_RELEASE);
+}
 
 /* The creation record (record.c): what replay against a fresh lower half needs. */
 struct pml_rec;

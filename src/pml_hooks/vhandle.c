@@ -14,20 +14,7 @@ static uint32_t free_head = UINT32_MAX;
 uintptr_t pml_up_lo, pml_up_span, pml_lo_lo;
 intptr_t pml_delta;
 int pml_threaded;
-static volatile int vh_lock_word;
-
-void pml_vh_lock(void)
-{
-    if (pml_threaded)
-        while (__atomic_exchange_n(&vh_lock_word, 1, __ATOMIC_ACQUIRE))
-            __builtin_ia32_pause();
-}
-
-void pml_vh_unlock(void)
-{
-    if (pml_threaded)
-        __atomic_store_n(&vh_lock_word, 0, __ATOMIC_RELEASE);
-}
+volatile int pml_vh_lock_word;
 
 /* ---- reverse map: real handle -> index (not for requests and messages) ---------------- */
 #define HASH_CAP (1u << 16) /* grows by doubling */
@@ -305,8 +292,9 @@ void pml_vh_release(uintptr_t v)
         hash_del(h->real, decode(v));
     if (h->rec >= 0)
         pml_rec_kill(h->rec);
-    free(h->aux);
-    if (h->kind == PML_REQ)
+    if (h->aux)
+        free(h->aux);
+    if (h->kind == PML_REQ && h->info)
         free(h->info);
     h->aux = h->info = NULL;
     h->kind = 0;

@@ -1,0 +1,67 @@
+/* The cost of Revive's MPI layer per call, measured as CPU time of the calling thread (not wall
+ * time: on a loaded machine a preempted rank does not count), one rank talking to itself, so
+ * that the other ranks' scheduling does not enter. Prints "name ns/call" lines; run.sh-style
+ * comparison in layercost.sh (natively and under Revive, best of several batches).
+ *   allreduce_8B   MPI_Allreduce of one double on MPI_COMM_WORLD (the collective clock's path)
+ *   irecv_send_wait_8B  MPI_Irecv + MPI_Send + MPI_Wait of 8 bytes to itself (a blocking send to
+ *                  itself with no receive posted waits in MPICH)
+ *   isend_irecv_waitall_8B   MPI_Irecv + MPI_Isend + MPI_Waitall (request table, wait loop)
+ *   comm_rank      MPI_Comm_rank (the gate alone)
+ * Usage: layercost [SCALE] */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+#define BEST(name, iters, body)                                                                \
+    do {                                                                                      \
+        double best = 1e30;                                                                   \
+        for (int rep = 0; rep < 15; rep++) {                                                  \
+            double t0 = cpu_ns();                                                             \
+            for (int i = 0; i < (iters); i++) {                                               \
+                body;                                                                         \
+            }                                                                                 \
+            double t = (cpu_ns() - t0) / (iters);                                             \
+            if (t < best)                                                                     \
+                best = t;                                                                     \
+        }                                                                                     \
+        printf("%s %.1f ns\n", name, best);                                                   \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    /* LEVEL=N: MPI_Init_thread at that level (what the same calls cost natively at another level) */
+    const char *lv = getenv("LEVEL");
+    int prov;
+    if (lv)
+        MPI_Init_thread(&argc, &argv, atoi(lv), &prov);
+    else
+        MPI_Init(&argc, &argv);
+    int me;
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    double scale = argc > 1 ? atof(argv[1]) : 1.0;
+    int n = (int)(20000 * scale) + 1;
+    double a = 1, b = 0;
+    long s = 7, r = 0;
+    MPI_Request q[2];
+    int x;
+    BEST("allreduce_8B", n, MPI_Allreduce(&a, &b, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+    BEST("irecv_send_wait_8B", n,
+         MPI_Irecv(&r, 1, MPI_LONG, me, 1, MPI_COMM_WORLD, &q[0]);
+         MPI_Send(&s, 1, MPI_LONG, me, 1, MPI_COMM_WORLD);
+         MPI_Wait(&q[0], MPI_STATUS_IGNORE));
+    BEST("isend_irecv_waitall_8B", n,
+         MPI_Irecv(&r, 1, MPI_LONG, me, 2, MPI_COMM_WORLD, &q[0]);
+         MPI_Isend(&s, 1, MPI_LONG, me, 2, MPI_COMM_WORLD, &q[1]);
+         MPI_Waitall(2, q, MPI_STATUSES_IGNORE));
+    BEST("comm_rank", n * 10, MPI_Comm_rank(MPI_COMM_WORLD, &x));
+    MPI_Finalize();
+    return 0;
+}
