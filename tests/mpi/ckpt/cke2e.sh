@@ -51,16 +51,19 @@ wait_for() {
 }
 
 for n in 2 4; do
-    # a few seconds natively (MPICH's progress is much slower than Open MPI's on 2 shared cores)
+    # about a second natively at low load (MPICH's progress is much slower than Open MPI's on 2
+    # shared cores; at load 35 these took minutes): the snapshots do not need a long run
     case $prog-$flavor in
-    ck_coll-ompi) rounds=$((20000 / n)) ;;
-    ck_coll-mpich) rounds=$((3000 / n)) ;;
-    ck_p2p-ompi) rounds=$((1600 / n)) ;;
-    ck_p2p-mpich) rounds=$((300 / n)) ;;
+    ck_coll-ompi) rounds=$((4000 / n)) ;;
+    ck_coll-mpich) rounds=$((600 / n)) ;;
+    ck_p2p-ompi) rounds=$((800 / n)) ;;
+    ck_p2p-mpich) rounds=$((150 / n)) ;;
     *) rounds=1000 ;;
     esac
-    rm -rf revive_global_snapshot_* "$tmp/ck.err"
-    : >"$tmp/ck.err"
+    rm -rf revive_global_snapshot_*
+    # (emptied here, not by the background commands' redirections: a wait for a line in them
+    # must not see the previous round's)
+    : >"$tmp/ck.err"; : >"$tmp/ck2.err"; : >"$tmp/ck3.err"
     t0=$(date +%s%N)
     run_native "$n" "$bin" "$rounds" >"$tmp/native.out" 2>"$tmp/native.err"; rn=$?
     tn=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -86,9 +89,9 @@ for n in 2 4; do
         # every rank has (a SIGCONT before would be lost), the second starting its epoch at
         # once, the third queued behind it; then SIGCONT to mpirun continues the ranks
         if wait_for 120 'all_stopped "$job" $n'; then
-            timeout 300 "$ckpt" --status "$coord" >"$tmp/ref2" 2>"$tmp/ck2.err" & c2=$!
+            timeout 300 "$ckpt" --status "$coord" >"$tmp/ref2" 2>>"$tmp/ck2.err" & c2=$!
             wait_for 120 'grep -q "] Requested" "$tmp/ck2.err" || ! kill -0 $c2 2>/dev/null'
-            timeout 300 "$ckpt" --wait --status "$coord" >"$tmp/ref3" 2>"$tmp/ck3.err" & c3=$!
+            timeout 300 "$ckpt" --wait --status "$coord" >"$tmp/ref3" 2>>"$tmp/ck3.err" & c3=$!
             wait_for 120 'grep -q "] Queued" "$tmp/ck3.err" || ! kill -0 $c3 2>/dev/null'
             kill -CONT "$coord"
             if wait $c2; then taken=$((taken + 1)); else failed=$((failed + 1)); fi
