@@ -136,12 +136,11 @@ struct pml_comm *pml_obj_clock_new(const struct pml_comm *parent, int size, int 
  * the library's memory may lie elsewhere; win_ckpt.c). */
 void *pml_win_addr_out(const struct pml_win *w, void *p);
 
-/* At a global snapshot, after the drain (objs_ckpt.c): every open epoch of a window completed,
- * split collectives ended in the library, files flushed to the disk and their pointers read.
- * Collective over every rank (the agents). 0 or -errno with a message. */
-int pml_objs_settle(char *err, size_t errlen);
+/* pml_objs_settle (at a snapshot) and pml_objs_restart (after a restart) */
+#include "pml_hooks/objs_ckpt.h"
 void pml_objs_section_register(void); /* the extension section "mpi-objs" */
 void pml_objs_progress(void);         /* the library answers other ranks' RMA (clock.c) */
+
 
 /* Hints of an MPI_Info (lower half's handle) appended to h (later keys replace earlier ones). */
 void pml_hints_add(struct pml_hints *h, uintptr_t real_info);

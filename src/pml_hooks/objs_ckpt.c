@@ -19,6 +19,9 @@
  *   - every file: its data flushed to the disk (fsync of the file), and its state read into its
  *     struct pml_file: both file pointers, the atomicity, the file's identity (device, inode,
  *     size, modification time), which a restart checks before it opens the file again.
+ *   - the library's POSIX AIO helper threads (Open MPI's OMPIO starts them for nonblocking file
+ *     access; they block every signal, so no checkpoint can park them) have ended: they do
+ *     within glibc's idle time (1 s) once their requests are done.
  * Collective steps go in the order of the objects' clock ids, the same on every rank. A last
  * barrier on the layer's private world keeps every rank's progress going until all are done
  * (a flush completes only with its target's progress).
@@ -29,6 +32,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,6 +43,7 @@
 #include <unistd.h>
 
 #include "crs/base/capture_filter.h"
+#include "pml_hooks/halves.h"
 
 struct obj_ref {
     uint64_t cid;
@@ -153,6 +158,53 @@ static int settle_file(struct pml_file *f, char *err, size_t errlen)
     return 0;
 }
 
+/* Threads of the lower half that block (nearly) every signal: glibc's POSIX AIO helpers, which
+ * Open MPI's OMPIO starts for nonblocking file access. A checkpoint cannot park them; once their
+ * requests are done they end by themselves (glibc's idle time: 1 s). */
+static int lower_sigblocked_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    int n = 0;
+    pid_t self = (pid_t)gettid();
+    for (struct dirent *e; (e = readdir(d));) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || tid == self || pml_half_of_thread(tid, NULL) != PML_HALF_LOWER)
+            continue;
+        char path[64], line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        unsigned long long blk = 0;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+                break;
+        fclose(f);
+        n += __builtin_popcountll(blk) >= 58;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Waits (up to 5 s) until the AIO helpers of completed file operations have ended. */
+static int wait_aio_helpers(char *err, size_t errlen)
+{
+    double end = now_s() + 5;
+    int n;
+    while ((n = lower_sigblocked_threads()) > 0) {
+        if (now_s() > end) {
+            snprintf(err, errlen, "%d thread(s) of the MPI library that block every signal (POSIX "
+                     "AIO helpers of MPI-IO) did not end within 5 s", n);
+            return -EBUSY;
+        }
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 int pml_objs_settle(char *err, size_t errlen)
 {
     int n = 0;
@@ -182,6 +234,8 @@ int pml_objs_settle(char *err, size_t errlen)
     for (int i = 0; i < n && !e; i++)
         if (refs[i].f)
             e = settle_file(refs[i].f, err, errlen);
+    if (!e && pml_files)
+        e = wait_aio_helpers(err, errlen);
     free(refs);
     /* every rank's flushes complete with its targets' progress: keep progressing until all are
      * done (every rank comes here, with or without objects; an error stops only this rank,

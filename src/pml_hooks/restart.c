@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/restart.h"
+#include "pml_hooks/objs_ckpt.h"
 #include "pml_hooks/handoff.h"
 #include "pml_hooks/halves_internal.h"
 #include "pml_hooks/layer.h"
@@ -575,7 +576,9 @@ static int verify(char *err, size_t errlen)
     /* every other live handle has its new object */
     for (uint32_t i = 1; i < pml_vh_used; i++) {
         struct pml_vh *h = &pml_vh_tab[i];
-        if (h->kind && h->kind != PML_REQ && h->kind != PML_MSG && !h->real) {
+        /* files and windows come back after these checks (objs_restart.c) */
+        if (h->kind && h->kind != PML_REQ && h->kind != PML_MSG && h->kind != PML_FILE &&
+            h->kind != PML_WIN && !h->real) {
             static const char *const kinds[PML_NKINDS] = {
                 [PML_COMM] = "communicator", [PML_GROUP] = "group", [PML_TYPE] = "datatype",
                 [PML_OP] = "operation", [PML_ERRH] = "error handler", [PML_INFO] = "info object",
@@ -647,7 +650,11 @@ int pml_restart_done(int restarted, char *err, size_t errlen)
 
 int pml_restart_capture(const char *path, char *err, size_t errlen)
 {
-    int e = pml_restart_prepare(err, errlen);
+    /* open MPI files and windows complete and recorded (objs_ckpt.c; every rank calls this at
+     * the same point of the program, as the agents' drain does at a global snapshot) */
+    int e = pml_objs_settle(err, errlen);
+    if (!e)
+        e = pml_restart_prepare(err, errlen);
     if (e)
         return e;
     self_capture = 1;
@@ -743,6 +750,8 @@ int pml_restart_complete(char *err, size_t errlen)
     if ((e = restore_attrs(err, errlen)) || (e = verify(err, errlen)))
         return e;
     if ((e = pml_rank_restart(err, errlen)))
+        return e;
+    if ((e = pml_objs_restart(err, errlen))) /* files open again (objs_restart.c) */
         return e;
     double t3 = now_ms();
     if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {

@@ -1,0 +1,19 @@
+/* Open MPI files and windows at a snapshot and after a restart (objs_ckpt.c, objs_restart.c),
+ * for the capture and restart code, which needs nothing else of objs.h. */
+#ifndef PML_HOOKS_OBJS_CKPT_H
+#define PML_HOOKS_OBJS_CKPT_H
+
+#include <stddef.h>
+
+/* At a global snapshot, after the drain: every open epoch of a window completed, split
+ * collectives ended in the library, files flushed to the disk and their pointers read.
+ * Collective over every rank (the agents, or every rank's pml_restart_capture at one point of
+ * the program). 0 or -errno with a message. */
+int pml_objs_settle(char *err, size_t errlen);
+
+/* After a restart, once the record is replayed: every file open at the snapshot checked,
+ * opened again collectively and positioned; a window fails the restart. 0 or -errno with a
+ * message. */
+int pml_objs_restart(char *err, size_t errlen);
+
+#endif

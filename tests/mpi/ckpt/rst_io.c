@@ -1,0 +1,128 @@
+/* An MPI-IO rank program for the restart tests (rst_io.sh): writes a file in steps through a
+ * view (whose filetype it freed), through explicit offsets and through the shared file pointer,
+ * and may checkpoint itself at a step without a coordinator (the layer's pml_restart_capture, as
+ * rst_prog.c). The restarted job goes on writing to the file opened again by Revive; at the end
+ * every rank reads the whole file back and rank 0 prints a checksum of it.
+ *
+ *   rst_io FILE STEPS [DIR CKPT_STEP [--exit]]
+ *
+ * Rank 0 prints one line per step (the file pointers after it: the individual one in etypes of
+ * the view, the shared one) and a final line with the file's size and checksum. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define B 16
+
+static int rank, size;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "rst_io rank %d: FAIL: %s\n", rank, what);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    exit(3);
+}
+
+#define CHECK(call)                                                                               \
+    do {                                                                                          \
+        if ((call) != MPI_SUCCESS)                                                                \
+            die(#call);                                                                           \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: rst_io FILE STEPS [DIR CKPT_STEP [--exit]]\n");
+        return 2;
+    }
+    const char *file = argv[1], *dir = argc > 3 ? argv[3] : NULL;
+    int steps = atoi(argv[2]), ckpt = argc > 4 ? atoi(argv[4]) : -1;
+    int exit_after = argc > 5 && !strcmp(argv[5], "--exit");
+    CHECK(MPI_Init(&argc, &argv));
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    MPI_File fh;
+    CHECK(MPI_File_open(MPI_COMM_WORLD, file, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh));
+    /* the view: rank r's blocks of B ints, interleaved, after a header of 64 bytes */
+    MPI_Datatype blk, ft;
+    MPI_Type_contiguous(B, MPI_INT, &blk);
+    MPI_Type_create_resized(blk, 0, (MPI_Aint)B * (MPI_Aint)sizeof(int) * size, &ft);
+    MPI_Type_commit(&ft);
+    CHECK(MPI_File_set_view(fh, 64 + (MPI_Offset)rank * B * (MPI_Offset)sizeof(int), MPI_INT, ft,
+                            "native", MPI_INFO_NULL));
+    MPI_Type_free(&ft);
+    MPI_Type_free(&blk);
+    /* offsets in etypes of the view: explicit ones from 4096, the shared pointer from 8192 */
+    MPI_Offset region = 4096;
+    CHECK(MPI_File_seek_shared(fh, 8192, MPI_SEEK_SET));
+    int (*capture)(const char *, char *, size_t) =
+        (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
+    for (int s = 0; s < steps; s++) {
+        int buf[B];
+        for (int i = 0; i < B; i++)
+            buf[i] = (s * size + rank) * 100 + i;
+        CHECK(MPI_File_write_all(fh, buf, B, MPI_INT, MPI_STATUS_IGNORE));
+        MPI_Request rq;
+        CHECK(MPI_File_iwrite_at(fh, region + (MPI_Offset)s * size + rank, &buf[1], 1, MPI_INT, &rq));
+        CHECK(MPI_Wait(&rq, MPI_STATUS_IGNORE));
+        CHECK(MPI_File_write_ordered(fh, &buf[2], 1, MPI_INT, MPI_STATUS_IGNORE));
+        MPI_Offset pos, spos;
+        CHECK(MPI_File_get_position(fh, &pos));
+        CHECK(MPI_File_get_position_shared(fh, &spos));
+        if (rank == 0)
+            printf("step %d: %lld %lld\n", s, (long long)pos, (long long)spos);
+        if (s != ckpt || !dir)
+            continue;
+        if (!capture)
+            die("pml_restart_capture is not there: run under Revive's MPI layer");
+        char d[4096], path[4200], err[1024];
+        snprintf(d, sizeof d, "%s/s%d", dir, s);
+        if (rank == 0 && mkdir(d, 0700) != 0 && errno != EEXIST)
+            die("cannot make the snapshot directory");
+        CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        snprintf(path, sizeof path, "%s/rank_%d.img", d, rank);
+        int r = capture(path, err, sizeof err);
+        if (r < 0) {
+            fprintf(stderr, "rst_io rank %d: checkpoint at step %d: %s\n", rank, s, err);
+            MPI_Abort(MPI_COMM_WORLD, 4);
+        }
+        if (r == 1) {
+            fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
+            continue;
+        }
+        CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        if (exit_after) {
+            fflush(stdout);
+            _exit(0); /* as if killed once the snapshot exists */
+        }
+    }
+    CHECK(MPI_File_sync(fh));
+    CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    CHECK(MPI_File_sync(fh));
+    MPI_Offset fsize;
+    CHECK(MPI_File_get_size(fh, &fsize));
+    CHECK(MPI_File_close(&fh));
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        die("cannot read the file back");
+    uint64_t h = 1469598103934665603ull;
+    int c;
+    while ((c = getc(f)) != EOF) {
+        h ^= (unsigned char)c;
+        h *= 1099511628211ull;
+    }
+    fclose(f);
+    if (rank == 0)
+        printf("done: %d steps on %d ranks, file %lld bytes, checksum %016llx\n", steps, size,
+               (long long)fsize, (unsigned long long)h);
+    CHECK(MPI_Finalize());
+    return 0;
+}
