@@ -2,8 +2,8 @@
  * layer. Most of libmpi_mpifh converts with PMPI_X_f2c/c2f (fortran_handles.c), but some
  * binding functions read or write a field of the object instead; with Revive the C handle is a
  * virtual handle (a struct pml_vh, 40 bytes, in pml_vh_tab), so such an access lands in other
- * table entries. Found by disassembling the bindings (tests/mpi/upper_paths.py lists every
- * access to memory the binding did not get from the program and fails on one not covered here):
+ * table entries. Found by disassembling the bindings (tests/mpi/upper_paths.py --fields lists
+ * every access past an object's header through a register and fails on one not covered here):
  *   requests   MPI_WAIT, TEST, WAITANY, TESTANY, WAITALL, TESTALL, WAITSOME, TESTSOME read the
  *              Fortran index out of the request (req_f_to_c_index) after completion: a
  *              persistent request became MPI_REQUEST_NULL in the program after its first
@@ -13,7 +13,8 @@
  *   comms      MPI_ALLTOALLW, MPI_IALLTOALLW (and MPIX_ALLTOALLW_INIT) read the communicator's
  *              flags and its group's size to know how many datatypes to convert
  *   ops        MPI_OP_CREATE sets a flag in the new op (o_flags: a Fortran function, called with
- *              the datatype as a Fortran integer): it changed the kind of another table entry
+ *              the datatype as a Fortran integer): the write went into another table entry,
+ *              and the program's function got a meaningless datatype
  * The replacements do what the binding does with the layer's C entry points and conversions,
  * under every name of the binding (fortran_ompi.h); the C path is untouched. What is left
  * (error paths reading the predefined objects, MPI_REQUEST_FREE reading MPI_REQUEST_NULL's
