@@ -21,13 +21,13 @@ for t in "$ckpt" "$restart" "$info"; do
     [ -x "$t" ] || { echo "SKIP: $t is not built"; exit 77; }
 done
 [ -x "$REVIVE_RESTART_RANK" ] || { echo "SKIP: $REVIVE_RESTART_RANK is not built: no restart yet"; exit 77; }
-# A known failure of Revive, skipped by name until fixed (remove these lines then): restarts
-# through restart-mpi fail on main as of 400ed6e, both MPIs (/work/team/campaign-failures.md #5;
-# campaign.sh KNOWN_FAILURES). CKAPP_RUN_KNOWN_FAILURES=1 runs the test anyway.
-if [ "${CKAPP_RUN_KNOWN_FAILURES:-0}" != 1 ]; then
-    echo "SKIP: a known failure of Revive: restarts through restart-mpi (campaign-failures.md #5)"
+# known_failure WHY: a known failure of Revive (/work/team/campaign-failures.md) makes this test
+# fail: skipped by name until fixed (then remove the call). CKAPP_RUN_KNOWN_FAILURES=1 runs it.
+known_failure() {
+    [ "${CKAPP_RUN_KNOWN_FAILURES:-0}" = 1 ] && return 0
+    echo "SKIP: a known failure of Revive: $*"
     exit 77
-fi
+}
 export REVIVE_SOCKET_DIR=$tmp/sock
 mkdir -m 0700 "$REVIVE_SOCKET_DIR"
 # every process of the test carries this variable: strays are found by it

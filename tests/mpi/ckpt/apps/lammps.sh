@@ -13,9 +13,9 @@ input=$(cd "$(dirname "$0")" && pwd)/lammps-melt.in
 # Timing is left out (it changes from run to run, and the restarted run's loop time includes
 # the checkpoint and the restart): the "Loop time", "Performance", "CPU use" lines, the task
 # timing breakdown table (Section, Pair, Neigh, Comm, Output, Modify, Other and its rules) and
-# "Total wall time".
+# "Total wall time", and the set-up times ("create_atoms CPU = 0.423 seconds").
 results() {
-    grep -vE '^Loop time of|^Performance:|% CPU use with|^MPI task timing breakdown|^Section \||^-{20,}$|^(Pair|Bond|Kspace|Neigh|Comm|Output|Modify|Other) +\||^Total wall time' "$@"
+    grep -vE '^Loop time of|^Performance:|% CPU use with|^MPI task timing breakdown|^Section \||^-{20,}$|^(Pair|Bond|Kspace|Neigh|Comm|Output|Modify|Other) +\||^Total wall time| CPU = [0-9.]+ seconds' "$@"
 }
 n=2
 d=$tmp/lmp

@@ -10,6 +10,8 @@ tachyon=/usr/bin/tachyon-nox
 case $flavor in ompi) lib=libtachyon-openmpi.so.0 ;; mpich) lib=libtachyon-mpich.so.0 ;; esac
 libpath=/usr/lib/x86_64-linux-gnu/$lib
 need_prog "$tachyon"
+[ "$flavor" = mpich ] &&
+    known_failure "after ckpt-mpirun --term Hydra prints its BAD TERMINATION banner on the job's output (campaign-failures.md #3)"
 [ -r "$libpath" ] || { echo "SKIP: $libpath is not installed (run scripts/install-deps as root)"; exit 77; }
 # tachyon-nox links libtachyon.so.0 (a Debian alternative): the one built for FLAVOR goes first
 mkdir -p "$tmp/lib" && ln -s "$libpath" "$tmp/lib/libtachyon.so.0"
@@ -28,7 +30,7 @@ for n in 2 4; do
     pct=$(tr '\r' '\n' <"$d/revive/gen0.out" | grep -oE '[0-9]+% complete' | tail -1)
     text <"$d/native/native.out" >"$d/n.text"
     cat "$d/revive/gen0.out" "$d/revive/gen1.out" | text >"$d/r.text"
-    if [ "$(head -c 16 "$d/native/image.ppm" | tr '\n' ' ')" != "P6 1600 1200 255 " ]; then
+    if [ "$(head -c 17 "$d/native/image.ppm" | tr '\n' ' ')" != "P6 1600 1200 255 " ]; then
         echo "FAIL np=$n: the native image is not a 1600x1200 PPM"; fail=1
     elif ! cmp -s "$d/native/image.ppm" "$d/revive/image.ppm"; then
         echo "FAIL np=$n: the images differ: $(cmp "$d/native/image.ppm" "$d/revive/image.ppm" 2>&1 | head -1)"; fail=1
