@@ -147,6 +147,21 @@ static void *upper_thread(void *p)
     return r;
 }
 
+/* A new thread's id, from glibc's descriptor of it (clone writes it there before pthread_create
+ * returns), at the offset libc publishes for debuggers; 0 when libc does not say. */
+static pid_t new_thread_tid(pthread_t th)
+{
+    static const uint32_t *d;
+    static int looked;
+    if (!looked) {
+        d = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid");
+        looked = 1;
+    }
+    if (!d || d[0] != 32 || !th)
+        return 0;
+    return *(volatile const pid_t *)(const void *)((const char *)th + d[2]);
+}
+
 int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     if (!real_pthread_create)
@@ -156,7 +171,19 @@ int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *
         return real_pthread_create(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    /* The new thread may be parked before it reaches upper_thread; a thread of no known half
+     * counts as the lower half's and is left out of the image (a restart lost an application
+     * thread that way, and whoever waited for it hung). So its creator registers it too, and is
+     * not parked in between: the capture starts once every thread is parked, by then the new
+     * one is registered. */
+    crs_park_defer_enter();
     int rc = real_pthread_create(th, attr, upper_thread, s);
+    if (rc == 0) {
+        pid_t t = new_thread_tid(*th);
+        if (t > 0)
+            pml_thr_set(t, PML_HALF_UPPER);
+    }
+    crs_park_defer_leave();
     if (rc)
         free(s);
     return rc;
