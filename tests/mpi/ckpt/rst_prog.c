@@ -4,6 +4,8 @@
  *
  *   rst_prog STEPS [DIR CKPT_STEP... [--exit]]
  *   rst_prog STEPS --sleep-ms MS       (no checkpoint of its own: a job for ckpt-mpirun)
+ *   rst_prog STEPS --pace FILE MS      (the same, sleeping only while FILE exists: a test lets
+ *                                       the last generation of a chain run at full speed)
  *
  * Rank 0 prints one line per step (a checksum over every rank's work with every object) and a
  * final line. At each CKPT_STEP (after that step's line) every rank writes DIR/s<step>/rank_<r>.img;
@@ -296,8 +298,13 @@ int main(int argc, char **argv)
     int steps = atoi(argv[1]);
     const char *dir = argc > 2 ? argv[2] : NULL;
     int ckpt[64], nckpt = 0, exit_after = 0, sleep_ms = 0;
+    const char *pace = NULL;
     if (dir && !strcmp(dir, "--sleep-ms")) {
         sleep_ms = argc > 3 ? atoi(argv[3]) : 100;
+        dir = NULL;
+    } else if (dir && !strcmp(dir, "--pace")) {
+        pace = argc > 3 ? argv[3] : "";
+        sleep_ms = argc > 4 ? atoi(argv[4]) : 100;
         dir = NULL;
     }
     for (int i = 3; i < argc && dir; i++) {
@@ -322,7 +329,7 @@ int main(int argc, char **argv)
         long total = step(s);
         if (rank == 0)
             printf("step %d: %ld\n", s, total);
-        if (sleep_ms)
+        if (sleep_ms && (!pace || access(pace, F_OK) == 0))
             usleep((useconds_t)sleep_ms * 1000);
         for (int c = 0; c < nckpt; c++) {
             if (ckpt[c] != s || !dir)

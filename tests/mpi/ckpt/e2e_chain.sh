@@ -1,0 +1,128 @@
+#!/bin/bash
+# e2e_chain.sh FLAVOR: the whole pipeline through the user's commands, generation after
+# generation. A job started with "mpirun -am ft-enable-cr" is checkpointed with
+# "ckpt-mpirun --term"; "restart-mpi REF" relaunches it from that snapshot; the restarted job is
+# first checkpointed while it runs (it goes on: more steps printed after the snapshot), then with
+# --term, and so on for 10 generations (E2E_GENS; REVIVE_TEST_QUICK=1: 3). The last snapshot is
+# restarted and runs to the end. The step checksums of all generations together equal an
+# uninterrupted native run's; a snapshot taken while a restarted job ran, restarted on its own,
+# ends with the native run's last lines; every generation's snapshots lie beside the first; no
+# process of the chain is left. No timing assumption: the job (rst_prog --pace) sleeps between
+# steps while a file exists, so it cannot end before its checkpoints however slow the machine,
+# and every wait is for a condition (lines printed, a command's end) with a generous timeout.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
+RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
+[ -x "$CKPT" ] && [ -x "$RESTART" ] || { echo "SKIP: ckpt-mpirun or restart-mpi not built"; exit 77; }
+export REVIVE_RESTART_RANK=$restarter
+G=${E2E_GENS:-10}
+[ "${REVIVE_TEST_QUICK:-0}" = 1 ] && G=3
+n=2 steps=600 ms=150
+d=$tmp/e2e
+mkdir -p "$d"
+cd "$d" || exit 1
+touch pace
+run_native "$n" "$prog" $steps >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; }
+trap 'cleanup; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
+# nsteps FILE: step lines in FILE
+nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
+# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
+wait_steps() {
+    local i
+    for i in $(seq 3000); do
+        [ "$(nsteps "$1")" -ge "$2" ] && return 0
+        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
+        sleep 0.1
+    done
+    return 1
+}
+# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants
+coord() {
+    local root=$1 i p q todo
+    for i in $(seq 600); do
+        todo=$root
+        while [ -n "$todo" ]; do
+            p=${todo%% *}
+            [ "$p" = "$todo" ] && todo= || todo=${todo#* }
+            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
+            for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
+        done
+        sleep 0.1
+    done
+    return 1
+}
+# checkpoint JOBPID NAME [--term]: ckpt-mpirun on the job's coordinator; prints the reference
+checkpoint() {
+    local c
+    c=$(coord $1) || { echo "no coordinator under $1" >"ckpt.$2.err"; return 1; }
+    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
+    tail -n1 "ckpt.$2.out"
+}
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps \
+    --pace "$d/pace" $ms >out.0 2>err.0 &
+job=$!; pids+=($job)
+wait_steps out.0 2 $job && ref=$(checkpoint $job 0 --term) ||
+    { failed "generation 0: no snapshot"; tail -n 4 ckpt.0.err err.0; exit 1; }
+wait $job
+first=$ref side=
+for g in $(seq 1 $G); do
+    start=$(date +%s%N)
+    clean timeout -k 5 900 "$RESTART" "$ref" >out.$g 2>err.$g &
+    job=$!; pids+=($job)
+    if ! wait_steps out.$g 2 $job || ! refa=$(checkpoint $job $g.run); then
+        failed "generation $g: no snapshot while it runs"; tail -n 4 ckpt.$g.run.err err.$g; break
+    fi
+    # it runs on after the snapshot
+    k=$(nsteps out.$g)
+    if ! wait_steps out.$g $((k + 2)) $job; then
+        failed "generation $g: the job did not go on after its snapshot"; tail -n 4 err.$g; break
+    fi
+    if ! ref2=$(checkpoint $job $g --term); then
+        failed "generation $g: no snapshot with --term"; tail -n 4 ckpt.$g.err err.$g; break
+    fi
+    wait $job
+    echo "generation $g: restarted, checkpointed running and with --term in" \
+        "$((($(date +%s%N) - start) / 1000000)) ms: $ref2"
+    for r in "$refa" "$ref2"; do
+        [ "$(dirname "$(dirname "$r")")" = "$(dirname "$(dirname "$first")")" ] ||
+            failed "generation $g: snapshot $r is not beside $first"
+    done
+    [ -z "$side" ] && side=$refa
+    ref=$ref2
+done
+rm -f pace # the rest at full speed
+if [ $fail = 0 ]; then
+    clean timeout -k 5 ${E2E_LAST_TMO:-600} "$RESTART" "$ref" >out.last 2>err.last; rc=$?
+    [ $rc = 0 ] || { failed "the last restart: status $rc"; tail -n 5 out.last err.last; }
+fi
+results out.0 $(for g in $(seq 1 $G); do echo out.$g; done) out.last >chain.out
+if [ $fail = 0 ] && cmp -s <(results native.out) chain.out; then
+    pass "$G generations through ckpt-mpirun (running, then --term) and restart-mpi:" \
+        "$(wc -l <chain.out) result lines as uninterrupted"
+elif [ $fail = 0 ]; then
+    failed "the chain's results differ from the uninterrupted run"; diff <(results native.out) chain.out | head
+fi
+# a snapshot taken while a restarted job ran, restarted on its own
+if [ $fail = 0 ] && [ -n "$side" ]; then
+    clean timeout -k 5 ${E2E_LAST_TMO:-600} "$RESTART" "$side" >out.side 2>err.side; rc=$?
+    k=$(results out.side | wc -l)
+    if [ $rc = 0 ] && [ "$k" -gt 1 ] && cmp -s <(results native.out | tail -n "$k") <(results out.side); then
+        pass "the snapshot of generation 1 taken while it ran: its last $k result lines as uninterrupted"
+    else
+        failed "the snapshot of generation 1 taken while it ran: status $rc, $k result lines"
+        tail -n 5 err.side
+    fi
+fi
+# every process of the chain has ended (an exit may take a moment to reach /proc: 30 s)
+for i in $(seq 300); do
+    left=$(pgrep -f "$d/")
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+exit $fail

@@ -1,0 +1,187 @@
+#!/bin/bash
+# restart_opts.sh FLAVOR: restart-mpi's options and refusals on a real job (issue 7). A job
+# started with "mpirun -am ft-enable-cr" and a launcher option of its own (Open MPI:
+# --oversubscribe; MPICH: -launcher fork) is checkpointed while it runs (sequence 0) and with
+# --term (sequence 1). Then, from another working directory:
+#   --showme of the snapshot directory names the newest sequence, the saved launcher option and
+#   the rank restarter; --seq 0 names sequence 0; --hostfile F and "-- OPTIONS" go in;
+#   a restart of sequence 0 by a relative path, with --hostfile and an extra option, runs to the
+#   end (its results are the native run's last ones) with status 0;
+#   a copy of the snapshot with a truncated image, a missing image or damaged metadata is refused
+#   in one message naming what is wrong, status non-zero, no process left, and the original
+#   snapshot still restarts to the native result;
+#   a rank killed in a restarted job makes restart-mpi exit non-zero, no process left.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
+RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
+[ -x "$CKPT" ] && [ -x "$RESTART" ] || { echo "SKIP: ckpt-mpirun or restart-mpi not built"; exit 77; }
+export REVIVE_RESTART_RANK=$restarter
+n=2 steps=400 ms=150
+case $flavor in
+ompi) opt=(--oversubscribe) extra=(--bind-to none) hf=--hostfile hline="localhost slots=8" ;;
+*) opt=(-launcher fork) extra=(-bind-to none) hf=-f hline="localhost:8" ;;
+esac
+d=$tmp/opts
+mkdir -p "$d/elsewhere"
+cd "$d" || exit 1
+touch pace
+echo "$hline" >hosts
+run_native "$n" "$prog" $steps >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+pids=()
+trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
+nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
+# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
+wait_steps() {
+    local i
+    for i in $(seq 3000); do
+        [ "$(nsteps "$1")" -ge "$2" ] && return 0
+        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
+        sleep 0.1
+    done
+    return 1
+}
+# descendants ROOT: ROOT and every process under it
+descendants() {
+    local todo=$1 p q
+    while [ -n "$todo" ]; do
+        p=${todo%% *}
+        [ "$p" = "$todo" ] && todo= || todo=${todo#* }
+        echo $p
+        for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
+    done
+}
+# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants
+coord() {
+    local i p
+    for i in $(seq 600); do
+        for p in $(descendants $1); do
+            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
+        done
+        sleep 0.1
+    done
+    return 1
+}
+checkpoint() { # JOBPID NAME [--term]: the reference
+    local c
+    c=$(coord $1) || { echo "no coordinator under $1" >"ckpt.$2.err"; return 1; }
+    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
+    tail -n1 "ckpt.$2.out"
+}
+# no_strays WHAT: no process with this test's folder in its command line (30 s for exits)
+no_strays() {
+    local i left
+    for i in $(seq 300); do
+        left=$(pgrep -f "$d/")
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    failed "$1: processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+    kill -KILL $left 2>/dev/null
+}
+# one_message WHAT PATTERN FILE RC: refused with status RC != 0 in one or two lines matching
+one_message() {
+    if [ "$4" != 0 ] && [ "$(grep -c . "$3")" -le 2 ] && grep -q -- "$2" "$3"; then
+        pass "$1: $(head -n 1 "$3")"
+    else
+        failed "$1: status $4, expected one message matching '$2'"; head -n 5 "$3"
+    fi
+    no_strays "$1"
+}
+
+clean timeout -k 5 600 "$wrapper" -am ft-enable-cr "${opt[@]}" --ckpt-dir "$d" -n "$n" "$prog" \
+    $steps --pace "$d/pace" $ms >out.0 2>err.0 &
+job=$!; pids+=($job)
+wait_steps out.0 2 $job && ref0=$(checkpoint $job run) &&
+    wait_steps out.0 $(($(nsteps out.0) + 2)) $job && ref=$(checkpoint $job term --term) ||
+    { failed "no snapshots of the job"; tail -n 4 ckpt.*.err err.0; exit 1; }
+wait $job
+jd=$(dirname "$ref")
+[ "$(dirname "$ref0")" = "$jd" ] && [ "${ref0##*/}" = 0 ] && [ "${ref##*/}" = 1 ] ||
+    { failed "the snapshots are $ref0 and $ref, expected sequences 0 and 1 of one directory"; exit 1; }
+
+# ---- --showme, --seq, --hostfile, -- options, from another directory --------------------------
+cd "$d/elsewhere" || exit 1
+"$RESTART" --showme "$jd" >show.1 2>&1; rc=$?
+if [ $rc = 0 ] && grep -qF -- "${opt[*]}" show.1 && grep -qF "$restarter $jd/1" show.1; then
+    pass "--showme of the directory: the newest sequence, the job's '${opt[*]}'"
+else
+    failed "--showme of the directory: status $rc: $(cat show.1)"
+fi
+"$RESTART" --showme --seq 0 "$jd" >show.0 2>&1; rc=$?
+[ $rc = 0 ] && grep -qF "$restarter $jd/0" show.0 && pass "--showme --seq 0: sequence 0" ||
+    failed "--showme --seq 0: status $rc: $(cat show.0)"
+"$RESTART" --showme --hostfile ../hosts -- "${extra[@]}" "$jd" >show.h 2>&1; rc=$?
+[ $rc = 0 ] && grep -qF -- "$hf $d/hosts ${extra[*]}" show.h && grep -qF -- "${opt[*]}" show.h &&
+    pass "--showme --hostfile F -- ${extra[*]}: $(cut -c1-150 show.h)" ||
+    failed "--showme --hostfile F -- ${extra[*]}: status $rc: $(cat show.h)"
+
+# ---- a real restart of sequence 0: relative path, hostfile, extra option ------------------------
+rm -f "$d/pace"
+clean timeout -k 5 600 "$RESTART" --hostfile ../hosts -- "${extra[@]}" ../"${jd#$d/}"/0 >out.r0 2>err.r0
+rc=$?
+k=$(grep -chE '^(step [0-9]+: |done: )' out.r0)
+if [ $rc = 0 ] && [ "$k" -gt 1 ] && cmp -s <(results "$d/native.out" | tail -n "$k") <(results out.r0); then
+    pass "restart of sequence 0 by a relative path from elsewhere, with --hostfile and -- ${extra[*]}: status 0, its $k result lines as uninterrupted"
+else
+    failed "restart of sequence 0: status $rc, $k result lines"; tail -n 5 err.r0
+fi
+no_strays "restart of sequence 0"
+
+# ---- damaged copies are refused -----------------------------------------------------------------
+bad() { # NAME: a fresh copy of the job's snapshot directory
+    rm -rf "$d/revive_global_snapshot_1.ckpt"
+    cp -a "$jd" "$d/revive_global_snapshot_1.ckpt"
+    echo "$d/revive_global_snapshot_1.ckpt"
+}
+b=$(bad)
+sz=$(stat -c %s "$b/1/rank_1.img")
+truncate -s $((sz / 2)) "$b/1/rank_1.img"
+clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
+one_message "a truncated rank image" "rank_1.img" bad.err $rc
+b=$(bad)
+rm -f "$b/1/rank_0.img"
+clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
+one_message "a missing rank image" "rank_0.img" bad.err $rc
+b=$(bad)
+printf 'XXXX' | dd of="$b/1/snapshot.meta" bs=1 seek=40 conv=notrunc 2>/dev/null
+clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
+one_message "damaged metadata" "snapshot.meta" bad.err $rc
+rm -f "$d/revive_global_snapshot_1.ckpt/1/snapshot.meta"
+clean timeout -k 5 120 "$RESTART" "$d/revive_global_snapshot_1.ckpt/1" >bad.out 2>bad.err; rc=$?
+one_message "missing metadata" "revive_global_snapshot_1.ckpt" bad.err $rc
+rm -rf "$d/revive_global_snapshot_1.ckpt"
+
+# ---- a rank killed in a restarted job ---------------------------------------------------------------
+touch "$d/pace"
+clean timeout -k 5 600 "$RESTART" "$ref" >out.k 2>err.k &
+rjob=$!; pids+=($rjob)
+if wait_steps out.k 2 $rjob; then
+    victim=
+    for p in $(descendants $rjob); do
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$prog" | cut -c1-15)" ] && victim=$p
+    done
+    [ -n "$victim" ] && kill -KILL $victim
+    wait $rjob; rc=$?
+    if [ -n "$victim" ] && [ $rc != 0 ] && ! grep -q '^done: ' out.k; then
+        pass "a rank killed in the restarted job: restart-mpi exits with status $rc"
+    else
+        failed "a rank killed in the restarted job: victim '$victim', status $rc"
+    fi
+else
+    failed "the restarted job printed no step"; tail -n 5 err.k
+fi
+no_strays "a rank killed"
+
+# ---- the original snapshot still restarts ------------------------------------------------------------
+rm -f "$d/pace"
+clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+if [ $rc = 0 ] && cmp -s <(results "$d/native.out") <(results "$d/out.0" out.1); then
+    pass "the snapshot restarts after all this: $(results "$d/native.out" | wc -l) result lines as uninterrupted"
+else
+    failed "the snapshot after all this: status $rc"; tail -n 5 err.1
+fi
+no_strays "the last restart"
+exit $fail
