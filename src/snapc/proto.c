@@ -366,9 +366,16 @@ static void convergence_blame(const struct snapc_proto *p, char *buf, size_t len
     case 3:
         snprintf(buf, len, "rank %d did not acknowledge target update %u", best_rank, p->version);
         break;
-    case 2: snprintf(buf, len, "rank %d waits in %s", best_rank, r->what); break;
+    case 2:
     case 1:
-        snprintf(buf, len, "rank %d is inside %s", best_rank, r->what[0] ? r->what : "a collective");
+        /* the MPI layer describes itself with its verb ("waits in MPI_Bcast on comm 3 ...",
+         * "is outside MPI"); a bare call name gets one here */
+        if (r->what[0] && (!strncmp(r->what, "is ", 3) || !strncmp(r->what, "waits ", 6)))
+            snprintf(buf, len, "rank %d %s", best_rank, r->what);
+        else if (best == 2)
+            snprintf(buf, len, "rank %d waits in %s", best_rank, r->what);
+        else
+            snprintf(buf, len, "rank %d is inside %s", best_rank, r->what[0] ? r->what : "a collective");
         break;
     default: snprintf(buf, len, "no rank is at fault (?)"); break;
     }
