@@ -1,13 +1,18 @@
 /* An MPI-IO rank program for the restart tests (rst_io.sh): writes a file in steps through a
- * view (whose filetype it freed), through explicit offsets and through the shared file pointer,
- * and may checkpoint itself at a step without a coordinator (the layer's pml_restart_capture, as
- * rst_prog.c). The restarted job goes on writing to the file opened again by Revive; at the end
- * every rank reads the whole file back and rank 0 prints a checksum of it.
+ * view (whose filetype it freed) and through explicit offsets, and a second file FILE.log through
+ * the shared file pointer, and may checkpoint itself at a step without a coordinator (the layer's
+ * pml_restart_capture, as rst_prog.c). The restarted job goes on writing to the files opened
+ * again by Revive; at the end every rank reads both files back and rank 0 prints a checksum.
  *
  *   rst_io FILE STEPS [DIR CKPT_STEP [--exit]]
  *
- * Rank 0 prints one line per step (the file pointers after it: the individual one in etypes of
- * the view, the shared one) and a final line with the file's size and checksum. */
+ * The shared file pointer is used on a file whose view is the same on every rank: the standard
+ * makes shared-pointer calls erroneous otherwise, and Open MPI's write_ordered through views that
+ * differ per rank writes its own stack bytes into the holes (a native run's file differed from
+ * run to run at 4 ranks).
+ *
+ * Rank 0 prints one line per step (the individual file pointer in etypes of the view, the shared
+ * one of FILE.log) and a final line with the files' sizes and checksum. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -49,8 +54,14 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    MPI_File fh;
+    MPI_File fh, lh;
+    char logname[4200];
+    snprintf(logname, sizeof logname, "%s.log", file);
     CHECK(MPI_File_open(MPI_COMM_WORLD, file, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh));
+    CHECK(MPI_File_open(MPI_COMM_WORLD, logname, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
+                        &lh));
+    /* the same view on every rank (see the comment above): ints after a header of 32 bytes */
+    CHECK(MPI_File_set_view(lh, 32, MPI_INT, MPI_INT, "native", MPI_INFO_NULL));
     /* the view: rank r's blocks of B ints, interleaved, after a header of 64 bytes */
     MPI_Datatype blk, ft;
     MPI_Type_contiguous(B, MPI_INT, &blk);
@@ -60,9 +71,9 @@ int main(int argc, char **argv)
                             "native", MPI_INFO_NULL));
     MPI_Type_free(&ft);
     MPI_Type_free(&blk);
-    /* offsets in etypes of the view: explicit ones from 4096, the shared pointer from 8192 */
+    /* offsets in etypes of the views: explicit ones from 4096, the shared pointer from 100 */
     MPI_Offset region = 4096;
-    CHECK(MPI_File_seek_shared(fh, 8192, MPI_SEEK_SET));
+    CHECK(MPI_File_seek_shared(lh, 100, MPI_SEEK_SET));
     int (*capture)(const char *, char *, size_t) =
         (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
     for (int s = 0; s < steps; s++) {
@@ -73,10 +84,10 @@ int main(int argc, char **argv)
         MPI_Request rq;
         CHECK(MPI_File_iwrite_at(fh, region + (MPI_Offset)s * size + rank, &buf[1], 1, MPI_INT, &rq));
         CHECK(MPI_Wait(&rq, MPI_STATUS_IGNORE));
-        CHECK(MPI_File_write_ordered(fh, &buf[2], 1, MPI_INT, MPI_STATUS_IGNORE));
+        CHECK(MPI_File_write_ordered(lh, &buf[2], 1 + (rank & 1), MPI_INT, MPI_STATUS_IGNORE));
         MPI_Offset pos, spos;
         CHECK(MPI_File_get_position(fh, &pos));
-        CHECK(MPI_File_get_position_shared(fh, &spos));
+        CHECK(MPI_File_get_position_shared(lh, &spos));
         if (rank == 0)
             printf("step %d: %lld %lld\n", s, (long long)pos, (long long)spos);
         if (s != ckpt || !dir)
@@ -105,24 +116,31 @@ int main(int argc, char **argv)
         }
     }
     CHECK(MPI_File_sync(fh));
+    CHECK(MPI_File_sync(lh));
     CHECK(MPI_Barrier(MPI_COMM_WORLD));
     CHECK(MPI_File_sync(fh));
-    MPI_Offset fsize;
+    CHECK(MPI_File_sync(lh));
+    MPI_Offset fsize, lsize;
     CHECK(MPI_File_get_size(fh, &fsize));
+    CHECK(MPI_File_get_size(lh, &lsize));
     CHECK(MPI_File_close(&fh));
-    FILE *f = fopen(file, "rb");
-    if (!f)
-        die("cannot read the file back");
+    CHECK(MPI_File_close(&lh));
     uint64_t h = 1469598103934665603ull;
-    int c;
-    while ((c = getc(f)) != EOF) {
-        h ^= (unsigned char)c;
-        h *= 1099511628211ull;
+    const char *names[2] = {file, logname};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(names[i], "rb");
+        if (!f)
+            die("cannot read a file back");
+        int c;
+        while ((c = getc(f)) != EOF) {
+            h ^= (unsigned char)c;
+            h *= 1099511628211ull;
+        }
+        fclose(f);
     }
-    fclose(f);
     if (rank == 0)
-        printf("done: %d steps on %d ranks, file %lld bytes, checksum %016llx\n", steps, size,
-               (long long)fsize, (unsigned long long)h);
+        printf("done: %d steps on %d ranks, files %lld and %lld bytes, checksum %016llx\n", steps,
+               size, (long long)fsize, (long long)lsize, (unsigned long long)h);
     CHECK(MPI_Finalize());
     return 0;
 }
