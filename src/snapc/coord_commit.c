@@ -1,0 +1,90 @@
+/* The commit of a snapshot: every image checked against what its rank
+ * reported, snapshot.meta written durably (= committed), then the index and
+ * retention, which never undo it. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+/* Every image is there, of the size its rank reported, and opens with the
+ * reported header checksum (the pages' checksums are checked when read). */
+static int check_images(char *err, size_t errlen)
+{
+    for (int r = 0; r < coord.p.nranks; r++) {
+        char path[PATH_MAX], e2[512];
+        filem_image_path(path, sizeof path, coord.jobdir, coord.p.seq, r);
+        struct stat st;
+        if (lstat(path, &st) == 0 &&
+            (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))) {
+            snapc_fmt(err, errlen,
+                      "rank %d's image %s is not private (uid %u, mode %04o; Revive writes 0600 "
+                      "files of the job's user)",
+                      r, path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+            return -EPERM;
+        }
+        uint64_t sum, size;
+        int e = filem_image_checksum(path, &sum, &size, e2, sizeof e2);
+        if (e == -ENOENT) {
+            snapc_fmt(err, errlen,
+                     "rank %d's image %s is not visible from the coordinator's host (snapshot "
+                     "directories must be on storage every host shares)",
+                     r, path);
+            return e;
+        }
+        if (e < 0) {
+            snapc_fmt(err, errlen, "rank %d's image is unusable: %s", r, e2);
+            return e;
+        }
+        if (size != coord.p.r[r].bytes || sum != coord.p.r[r].checksum) {
+            snapc_fmt(err, errlen,
+                     "rank %d's image %s is not what the rank reported (%llu bytes, checksum "
+                     "%016" PRIx64 "; reported %llu, %016" PRIx64 ")",
+                     r, path, (unsigned long long)size, sum,
+                     (unsigned long long)coord.p.r[r].bytes, coord.p.r[r].checksum);
+            return -EBADMSG;
+        }
+    }
+    return 0;
+}
+
+void coord_commit(void)
+{
+    char err[512];
+    struct snapc_event ev = {.type = SNAPC_EV_COMMITTED};
+    if (coord_fault(REVIVE_FAULT_snapc_captured)) {
+        ev.u.done.status = -EIO;
+        ev.u.done.msg = "the coordinator failed before writing the metadata (fault point "
+                        "snapc-captured)";
+        coord_feed(&ev);
+        return;
+    }
+    int e = check_images(err, sizeof err);
+    struct filem_meta m;
+    filem_meta_init(&m);
+    if (e == 0)
+        e = coord_build_meta(&m, err, sizeof err);
+    if (e == 0)
+        e = filem_meta_write(coord.seqdir, &m, err, sizeof err);
+    filem_meta_free(&m);
+    ev.u.done.status = e;
+    ev.u.done.msg = err;
+    coord_feed(&ev);
+    if (e < 0)
+        return;
+    /* after the commit: the index and retention never undo it */
+    if (filem_index_update(coord.jobdir, err, sizeof err) < 0)
+        revive_log_warn("the snapshot is committed, but the index was not updated: %s", err);
+    if (coord.cfg->keep > 0) {
+        int removed, skipped;
+        if (filem_retain(coord.jobdir, coord.cfg->keep, -1, &removed, &skipped, err, sizeof err) < 0)
+            revive_log_warn("retention: %s", err);
+        if (removed && filem_index_update(coord.jobdir, err, sizeof err) < 0)
+            revive_log_warn("the index was not updated after retention: %s", err);
+    }
+}

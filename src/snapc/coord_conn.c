@@ -1,0 +1,179 @@
+/* The coordinator's connection table (coord_int.h): the ranks' TCP connections
+ * (pending until HELLO proves the secret) and the tools' Unix connections;
+ * frames read here are handed to coord_rank.c and coord_tool.c. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+int coord_conn_new(int fd, int kind)
+{
+    int i;
+    for (i = 0; i < coord.nc; i++)
+        if (coord.c[i].kind == C_FREE)
+            break;
+    if (i == coord.nc) {
+        if (coord.nc == COORD_MAX_CONNS)
+            return -1;
+        struct conn *nc = realloc(coord.c, (size_t)(coord.nc + 16) * sizeof *nc);
+        if (!nc)
+            return -1;
+        coord.c = nc;
+        memset(&coord.c[coord.nc], 0, 16 * sizeof *nc);
+        coord.nc += 16;
+    }
+    struct conn *c = &coord.c[i];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->fd = fd;
+    c->rank = -1;
+    c->t_accept = snapc_mono_ms();
+    /* until a rank proved the secret, it may send a HELLO and nothing larger */
+    snapc_reader_init(&c->rd, kind == C_TOOL ? COORD_TOOL_MAX_PAYLOAD : COORD_PENDING_MAX_PAYLOAD);
+    return i;
+}
+
+void coord_conn_close(int i)
+{
+    struct conn *c = &coord.c[i];
+    if (c->kind == C_FREE)
+        return;
+    int kind = c->kind, rank = c->rank;
+    close(c->fd);
+    snapc_reader_free(&c->rd);
+    free(c->info);
+    c->info = NULL;
+    c->kind = C_FREE;
+    c->fd = -1;
+    if (kind == C_RANK && rank >= 0 && rank < coord.nrank_conn && coord.rank_conn[rank] == i) {
+        coord.rank_conn[rank] = -1;
+        struct snapc_event ev = {.type = SNAPC_EV_GONE, .rank = rank};
+        coord_feed(&ev);
+    }
+    if (kind == C_TOOL) {
+        struct snapc_event ev = {.type = SNAPC_EV_CANCEL};
+        ev.u.req.client = i;
+        coord_feed(&ev);
+    }
+}
+
+int coord_conn_send(int i, uint16_t type, const void *p, uint32_t len, const void *tail,
+                     uint32_t tlen)
+{
+    struct conn *c = &coord.c[i];
+    if (c->kind == C_FREE)
+        return -EBADF;
+    int e = snapc_wire_send(c->fd, type, coord.p.epoch, p, len, tail, tlen, COORD_SEND_TIMEOUT_MS);
+    if (e < 0)
+        revive_log_info("cannot send to %s: %s", c->peer, strerror(-e));
+    return e;
+}
+
+/* To every live rank (or one). */
+void coord_send_ranks(int rank, uint16_t type, const void *p, uint32_t len, const void *tail,
+                       uint32_t tlen)
+{
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        if (rank >= 0 && r != rank)
+            continue;
+        int i = coord.rank_conn[r];
+        if (i >= 0 && coord_conn_send(i, type, p, len, tail, tlen) < 0)
+            coord_conn_close(i); /* GONE: the epoch aborts */
+    }
+}
+
+int coord_live_rank_conns(void)
+{
+    int n = 0;
+    for (int r = 0; r < coord.nrank_conn; r++)
+        n += coord.rank_conn[r] >= 0;
+    return n;
+}
+
+void coord_conn_readable(int i)
+{
+    for (int rounds = 0; rounds < 64 && coord.c[i].kind != C_FREE; rounds++) {
+        struct conn *c = &coord.c[i];
+        int r = snapc_reader_feed(c->fd, &c->rd);
+        if (r == 0)
+            return;
+        if (r < 0) {
+            if (r == -EPROTO)
+                revive_log_warn("%s%s sent a malformed frame (%s); closed",
+                                c->kind == C_RANK ? "rank " : "connection from ",
+                                c->kind == C_RANK ? "" : c->peer, c->rd.err);
+            else if (c->kind == C_RANK && !coord.p.r[c->rank].finalizing && !coord.child_done)
+                revive_log_info("rank %d's connection closed (%s)", c->rank, c->rd.err);
+            coord_conn_close(i);
+            return;
+        }
+        switch (c->kind) {
+        case C_PENDING: coord_rank_hello(i); break;
+        case C_RANK: coord_rank_frame(i); break;
+        case C_TOOL: coord_tool_frame(i); break;
+        }
+        if (coord.c[i].kind != C_FREE)
+            snapc_reader_next(&coord.c[i].rd);
+    }
+}
+
+void coord_accept_tcp(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = accept4(coord.tfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    int i = coord_conn_new(fd, C_PENDING);
+    if (i < 0) {
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char host[64] = "?";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+    }
+    snapc_fmt(coord.c[i].peer, sizeof coord.c[i].peer, "%s:%d", host, port);
+}
+
+void coord_accept_unix(void)
+{
+    int fd = accept4(coord.ufd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    int foreign = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
+                  (cr.uid != geteuid() && cr.uid != 0);
+    int i = coord_conn_new(fd, C_TOOL);
+    if (i < 0) {
+        close(fd);
+        return;
+    }
+    snapc_fmt(coord.c[i].peer, sizeof coord.c[i].peer, "tool pid %d", (int)cr.pid);
+    if (foreign) {
+        /* refused once its request is read: closing with a request unread would reset the
+         * connection, and the tool would not get the answer */
+        coord.c[i].foreign_uid = cr.uid + 1;
+        revive_log_warn("refused a tool connection from uid %u (pid %d): this job belongs to uid %u",
+                        (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
+    }
+}

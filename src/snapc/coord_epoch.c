@@ -1,0 +1,192 @@
+/* The epoch driver: events go into the protocol state machine (proto.c), its
+ * actions come out here and become messages to the ranks, files and replies. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+/* Set while coord_run_actions runs: an action that feeds another event leaves
+ * the new actions to the running loop (no recursion, actions stay in order). */
+static int in_action_loop;
+
+int coord_fault(enum revive_fault_point p)
+{
+    return coord.p.epoch >= coord.fault_epoch && revive_fault(p);
+}
+
+int64_t coord_now_ms(void)
+{
+    return snapc_mono_ms();
+}
+
+void coord_feed(struct snapc_event *ev)
+{
+    ev->now_ms = coord_now_ms();
+    if (snapc_proto_event(&coord.p, ev) < 0) {
+        revive_log_error("out of memory in the coordinator");
+        return;
+    }
+    if (!in_action_loop)
+        coord_run_actions();
+}
+
+void coord_local_fail(int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct snapc_event ev = {.type = SNAPC_EV_LOCAL_FAIL};
+    ev.u.done.status = status;
+    ev.u.done.msg = msg;
+    coord_feed(&ev);
+}
+
+static int ensure_jobdir(char *err, size_t errlen)
+{
+    if (coord.jobdir_ok)
+        return 0;
+    int e = filem_private_dir(coord.jobdir, 1, err, errlen);
+    if (e < 0)
+        return e;
+    coord.jobdir_ok = 1;
+    return 0;
+}
+
+static void act_ckpt(const struct snapc_action *a)
+{
+    char err[512];
+    filem_faults_enable(coord.p.epoch >= coord.fault_epoch);
+    coord.wall_start = snapc_wall_ms();
+    coord.mono_start = coord_now_ms();
+    int e = ensure_jobdir(err, sizeof err);
+    if (e == 0 && coord_fault(REVIVE_FAULT_snapc_seq_dir)) {
+        e = -EIO;
+        snapc_fmt(err, sizeof err, "cannot create the sequence directory (fault point snapc-seq-dir)");
+    }
+    if (e == 0) {
+        filem_trash_clean(coord.jobdir); /* what late writers of a failed attempt kept */
+        e = filem_seq_create(coord.jobdir, a->seq, err, sizeof err);
+    }
+    if (e < 0) {
+        coord.seqdir[0] = 0;
+        coord_local_fail(e, "%s", err);
+        return;
+    }
+    filem_seq_path(coord.seqdir, sizeof coord.seqdir, coord.jobdir, a->seq);
+    revive_log_info("checkpoint %llu of the job (epoch %u) into %s", (unsigned long long)a->seq,
+                    coord.p.epoch, coord.seqdir);
+    struct snapc_ckpt c = {.seq = a->seq, .flags = a->arg, .timeout_ms = coord.p.timeout_s * 1000};
+    coord_send_ranks(-1, SNAPC_MSG_CKPT, &c, sizeof c, coord.seqdir, (uint32_t)strlen(coord.seqdir));
+}
+
+static void act_targets(void)
+{
+    if (coord.p.version == 1 && coord_fault(REVIVE_FAULT_snapc_targets)) {
+        coord_local_fail(-EIO, "the coordinator failed before sending the targets (fault point "
+                         "snapc-targets)");
+        return;
+    }
+    struct snapc_table t = {.version = coord.p.version, .n = (uint32_t)coord.p.ntargets};
+    coord_send_ranks(-1, SNAPC_MSG_TARGETS, &t, sizeof t, coord.p.targets,
+               (uint32_t)coord.p.ntargets * (uint32_t)sizeof(struct snapc_seq));
+}
+
+static void act_quiesce(void)
+{
+    if (coord_fault(REVIVE_FAULT_snapc_quiesce)) {
+        coord_local_fail(-EIO, "the coordinator failed before closing the gates (fault point "
+                         "snapc-quiesce)");
+        return;
+    }
+    struct snapc_quiesce q = {.timeout_ms = coord.p.timeout_s * 1000};
+    coord_send_ranks(-1, SNAPC_MSG_QUIESCE, &q, sizeof q, NULL, 0);
+}
+
+static void end_job(void)
+{
+    coord.term_pending = 1;
+    if (coord.child > 0 && !coord.child_done) {
+        revive_log_info("ending the job after its checkpoint (SIGTERM to the launcher %d)",
+                        (int)coord.child);
+        kill(coord.child, SIGTERM);
+        const char *g = getenv("REVIVE_TERM_GRACE");
+        int grace = g && *g ? atoi(g) : 10;
+        coord.term_kill_at = coord_now_ms() + (int64_t)(grace > 0 ? grace : 10) * 1000;
+    }
+}
+
+void coord_run_actions(void)
+{
+    in_action_loop = 1;
+    while (coord.p.nacts > 0) {
+        int n = coord.p.nacts;
+        struct snapc_action *v = malloc((size_t)n * sizeof *v);
+        if (!v) {
+            revive_log_error("out of memory in the coordinator");
+            coord.p.nacts = 0;
+            break;
+        }
+        memcpy(v, coord.p.acts, (size_t)n * sizeof *v);
+        coord.p.nacts = 0;
+        for (int k = 0; k < n; k++) {
+            const struct snapc_action *a = &v[k];
+            switch (a->type) {
+            case SNAPC_ACT_CKPT: act_ckpt(a); break;
+            case SNAPC_ACT_TARGETS: act_targets(); break;
+            case SNAPC_ACT_QUIESCE: act_quiesce(); break;
+            case SNAPC_ACT_COMMIT: coord_commit(); break;
+            case SNAPC_ACT_RESUME: {
+                struct snapc_resume r = {.action = a->arg, .committed = 1, .seq = a->seq};
+                coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
+                revive_log_info("checkpoint %llu committed: %s", (unsigned long long)a->seq,
+                                coord.seqdir);
+                break;
+            }
+            case SNAPC_ACT_ABORT:
+                if (a->rank < 0)
+                    revive_log_warn("no checkpoint: %s", a->text);
+                coord_send_ranks(a->rank, SNAPC_MSG_ABORT, NULL, 0, a->text, (uint32_t)strlen(a->text));
+                break;
+            case SNAPC_ACT_DISCARD:
+                if (coord.seqdir[0]) {
+                    char err[512];
+                    if (filem_seq_discard(coord.jobdir, a->seq, err, sizeof err) < 0)
+                        revive_log_warn("the failed sequence was not removed: %s", err);
+                    coord.seqdir[0] = 0;
+                }
+                break;
+            case SNAPC_ACT_PROGRESS: coord_act_progress(a); break;
+            case SNAPC_ACT_DONE: coord_act_done(a); break;
+            case SNAPC_ACT_REFUSE: coord_send_done(a->client, a->status, a->text, 0); break;
+            case SNAPC_ACT_END_JOB: end_job(); break;
+            case SNAPC_ACT_DROP_RANK:
+                revive_log_warn("%s", a->text);
+                if (a->rank >= 0 && a->rank < coord.nrank_conn && coord.rank_conn[a->rank] >= 0)
+                    coord_conn_close(coord.rank_conn[a->rank]);
+                break;
+            }
+        }
+        free(v);
+    }
+    in_action_loop = 0;
+}
+
+/* Before an epoch may start: the next sequence is past every directory there
+ * (a leftover of a crashed attempt keeps its number). */
+void coord_update_next_seq(void)
+{
+    char err[512];
+    uint64_t n;
+    if (access(coord.jobdir, F_OK) == 0 && filem_next_seq(coord.jobdir, &n, err, sizeof err) == 0 &&
+        n > coord.p.next_seq)
+        coord.p.next_seq = n;
+}

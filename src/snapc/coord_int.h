@@ -1,0 +1,158 @@
+/*
+ * The coordinator's insides, shared by its files (coord*.c); nothing outside
+ * src/snapc includes this. One coordinator per process: its state is the
+ * single `coord` below, touched only by the poll loop's thread.
+ *
+ *   coord.c         snapc_coord_run: set-up and the poll loop
+ *   coord_conn.c    the connection table: accept, read frames, send, close
+ *   coord_listen.c  the tools' Unix socket and the ranks' TCP listener
+ *   coord_rank.c    the ranks' frames (HELLO with the secret, protocol messages)
+ *   coord_tool.c    the tools' requests and their replies (progress, DONE, refusals)
+ *   coord_epoch.c   the epoch driver: events into proto.c, its actions out
+ *   coord_commit.c  the commit: images checked, snapshot.meta, index, retention
+ *   coord_meta.c    the metadata of a snapshot
+ *   coord_launch.c  the launcher child: start, signals, exit status, strays
+ *   coord_restart.c restart mode: where snapshots go, Recovered, a failed restart
+ */
+#ifndef REVIVE_SNAPC_COORD_INT_H
+#define REVIVE_SNAPC_COORD_INT_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/fault.h"
+#include "filem/filem.h"
+#include "snapc/coord.h"
+#include "snapc/proto.h"
+#include "snapc/util.h"
+#include "snapc/wire.h"
+
+#define COORD_MAX_CONNS 8192
+#define COORD_HELLO_TIMEOUT_MS 10000
+#define COORD_SEND_TIMEOUT_MS 10000
+#define COORD_TOOL_MAX_PAYLOAD 4096
+#define COORD_RANK_MAX_PAYLOAD SNAPC_WIRE_MAX_PAYLOAD
+#define COORD_PENDING_MAX_PAYLOAD 4096
+#define COORD_EXIT_GRACE_MS 5000
+
+enum conn_kind { C_FREE, C_PENDING, C_RANK, C_TOOL };
+
+struct conn {
+    int kind;
+    int fd;
+    int rank;               /* C_RANK */
+    struct snapc_reader rd;
+    int64_t t_accept;
+    char peer[96];          /* "ip:port" or "tool pid N" */
+    /* C_RANK */
+    char host[64];
+    char flavor[16];
+    uint32_t pid;
+    int64_t restarted_seq;
+    char *info;             /* INFO text */
+    /* C_TOOL */
+    uint32_t foreign_uid;   /* uid + 1 of a peer that is not the job's user: refused */
+    uint32_t tool_flags;
+    int asked;              /* sent a CKPT request */
+    int done_deferred;      /* --term: DONE waits for the job's end */
+    int32_t done_status;
+    char done_text[512];
+    uint64_t done_seq;
+};
+
+struct coord_state {
+    const struct snapc_coord_cfg *cfg;
+    struct snapc_proto p;
+    struct conn *c;
+    int nc;
+    int *rank_conn;          /* rank -> conn index, -1 */
+    int nrank_conn;
+    int sfd, ufd, tfd;       /* signalfd, unix listener, tcp listener */
+    char sock_path[PATH_MAX];
+    char coord_addr[128];
+    char secret[SNAPC_SECRET_HEX + 1];
+    pid_t child;
+    int child_status;        /* wait status once reaped */
+    int child_done;
+    int64_t child_done_ms;
+    int64_t term_kill_at;    /* SIGKILL the launcher then (ms), 0 none */
+    int64_t next_tick;       /* interval timer (ms), 0 none */
+    char base[PATH_MAX];     /* base snapshot directory */
+    char jobdir[PATH_MAX];
+    int jobdir_ok;
+    char seqdir[PATH_MAX];   /* of the current epoch */
+    int64_t wall_start;      /* wall ms of the epoch's start */
+    int64_t mono_start;
+    /* Fault points fire from epoch REVIVE_FAULT_EPOCH on (default 1): a test can take good
+     * snapshots first, then see a failure leave them intact. */
+    uint32_t fault_epoch;
+    /* restart mode */
+    int restart_lock;        /* shared lock on the sequence restarted from */
+    int recovered;           /* every rank said HELLO after the restart */
+    int64_t parent_seq;
+    char parent_jobdir[PATH_MAX];
+    int term_pending;        /* an epoch with --term committed: the job is ending */
+};
+
+extern struct coord_state coord;
+
+/* coord_conn.c */
+int coord_conn_new(int fd, int kind);
+void coord_conn_close(int i);
+int coord_conn_send(int i, uint16_t type, const void *p, uint32_t len, const void *tail,
+                    uint32_t tlen);
+void coord_send_ranks(int rank, uint16_t type, const void *p, uint32_t len, const void *tail,
+                      uint32_t tlen);
+int coord_live_rank_conns(void);
+void coord_conn_readable(int i);
+void coord_accept_tcp(void);
+void coord_accept_unix(void);
+
+/* coord_listen.c */
+int coord_listen_unix(char *err, size_t errlen);
+int coord_listen_tcp(char *err, size_t errlen);
+
+/* coord_rank.c */
+void coord_rank_hello(int i);
+void coord_rank_frame(int i);
+
+/* coord_tool.c */
+void coord_send_done(int client, int status, const char *text, int epoch_summary);
+void coord_act_done(const struct snapc_action *a);
+void coord_act_progress(const struct snapc_action *a);
+void coord_tool_frame(int i);
+void coord_refuse_foreign(int i);
+void coord_flush_deferred(void);
+void coord_tools_job_ended(void);
+
+/* coord_epoch.c */
+int coord_fault(enum revive_fault_point p);
+int64_t coord_now_ms(void);
+void coord_feed(struct snapc_event *ev);
+void coord_local_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void coord_run_actions(void);
+void coord_update_next_seq(void);
+
+/* coord_commit.c */
+void coord_commit(void);
+
+/* coord_meta.c */
+int coord_build_meta(struct filem_meta *m, char *err, size_t errlen);
+
+/* coord_launch.c */
+sigset_t coord_forwarded_set(void);
+int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen);
+void coord_on_signal(void);
+void coord_kill_strays(void);
+int coord_exit_status(void);
+void coord_end_like_launcher(void);
+
+/* coord_restart.c */
+int coord_restart_setup(void);
+void coord_restart_hello(void);
+void coord_restart_job_ended(void);
+
+#endif

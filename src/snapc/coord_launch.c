@@ -1,0 +1,188 @@
+/* The launcher child: started with the job's REVIVE_* environment, signals
+ * forwarded to it, its exit status passed on, ranks that outlive it killed. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+sigset_t coord_forwarded_set(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT};
+    for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++)
+        sigaddset(&s, sigs[k]);
+    return s;
+}
+
+int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen)
+{
+    char jobid[32];
+    snprintf(jobid, sizeof jobid, "%d", (int)getpid());
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        int e = -errno;
+        snapc_fmt(err, errlen, "pipe: %s", strerror(-e));
+        return e;
+    }
+    pid_t coord_pid = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = -errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        snapc_fmt(err, errlen, "cannot start the launcher: %s", strerror(-e));
+        return e;
+    }
+    if (pid == 0) {
+        /* the launcher (and with it the ranks) ends when the coordinator is killed */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != coord_pid)
+            _exit(127);
+        signal(SIGPIPE, SIG_DFL);
+        sigprocmask(SIG_SETMASK, oldmask, NULL);
+        setenv(SNAPC_ENV_COORD, coord.coord_addr, 1);
+        setenv(SNAPC_ENV_SECRET, coord.secret, 1);
+        setenv(SNAPC_ENV_JOB_ID, jobid, 1);
+        execvp(cmd[0], cmd);
+        int e = errno;
+        ssize_t w = write(pfd[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    close(pfd[1]);
+    int childerr = 0;
+    ssize_t n = read(pfd[0], &childerr, sizeof childerr);
+    close(pfd[0]);
+    if (n == (ssize_t)sizeof childerr) {
+        waitpid(pid, NULL, 0);
+        snapc_fmt(err, errlen, "cannot run the launcher %s: %s", cmd[0], strerror(childerr));
+        return -childerr;
+    }
+    coord.child = pid;
+    return 0;
+}
+
+/* SIGCONT to every rank of this host (launchers do not all pass SIGCONT on). */
+static void cont_ranks(void)
+{
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        int i = coord.rank_conn[r];
+        if (i >= 0 && strcmp(coord.c[i].host, host) == 0 && coord.c[i].pid > 1)
+            kill((pid_t)coord.c[i].pid, SIGCONT);
+    }
+}
+
+void coord_on_signal(void)
+{
+    struct signalfd_siginfo si;
+    while (read(coord.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGCHLD) {
+            int st;
+            pid_t p;
+            while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+                if (p == coord.child) {
+                    coord.child_done = 1;
+                    coord.child_status = st;
+                    coord.child_done_ms = coord_now_ms();
+                }
+            continue;
+        }
+        /* A terminal's signal (^C) reached the launcher already (same process group). */
+        if (si.ssi_code == SI_KERNEL)
+            continue;
+        if (coord.child > 0 && !coord.child_done)
+            kill(coord.child, sig);
+        if (sig == SIGCONT)
+            cont_ranks(); /* after ckpt-mpirun --stop: the ranks stopped themselves */
+    }
+}
+
+/* 1 while pid exists and is not a zombie (a zombie writes nothing). */
+static int alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+/* After the launcher ended: a rank still connected on this host is a stray. */
+void coord_kill_strays(void)
+{
+    pid_t killed[64];
+    int nkilled = 0;
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        int i = coord.rank_conn[r];
+        if (i < 0)
+            continue;
+        if (strcmp(coord.c[i].host, host) == 0 && coord.c[i].pid > 1) {
+            revive_log_warn("rank %d (pid %u) outlived the launcher; killed", r, coord.c[i].pid);
+            kill((pid_t)coord.c[i].pid, SIGKILL);
+            killed[nkilled < 64 ? nkilled++ : 63] = (pid_t)coord.c[i].pid;
+        } else {
+            revive_log_warn("rank %d (pid %u on %s) is still connected after the launcher ended",
+                            r, coord.c[i].pid, coord.c[i].host);
+        }
+    }
+    /* gone before the coordinator ends (and before it cleans up after them): at most 5 s */
+    for (int t = 0; t < 500 && nkilled > 0; t++) {
+        int left = 0;
+        for (int k = 0; k < nkilled; k++)
+            left += alive(killed[k]);
+        if (!left)
+            break;
+        usleep(10000);
+    }
+}
+
+int coord_exit_status(void)
+{
+    if (WIFEXITED(coord.child_status))
+        return WEXITSTATUS(coord.child_status);
+    if (WIFSIGNALED(coord.child_status))
+        return 128 + WTERMSIG(coord.child_status);
+    return 1;
+}
+
+/* The launcher died of a signal: so does the coordinator (the shell sees what it
+ * would natively), except for signals that would leave a core of the coordinator. */
+void coord_end_like_launcher(void)
+{
+    if (WIFSIGNALED(coord.child_status)) {
+        int sig = WTERMSIG(coord.child_status);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE ||
+            sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM) {
+            signal(sig, SIG_DFL);
+            sigset_t one;
+            sigemptyset(&one);
+            sigaddset(&one, sig);
+            sigprocmask(SIG_UNBLOCK, &one, NULL);
+            raise(sig);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+/* The coordinator's listeners: the tools' Unix socket (0600 in a 0700
+ * directory) and the TCP port the ranks' agents connect to. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+int coord_listen_unix(char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    snapc_socket_dir(dir, sizeof dir, (unsigned)geteuid());
+    int e = filem_private_dir(dir, 1, err, errlen);
+    if (e < 0)
+        return e;
+    if ((size_t)snprintf(coord.sock_path, sizeof coord.sock_path, "%s/coord.%d", dir, (int)getpid()) >=
+        sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        snapc_fmt(err, errlen, "the socket path under %s is too long", dir);
+        return -ENAMETOOLONG;
+    }
+    unlink(coord.sock_path); /* a stale one of an earlier process with our pid */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        e = -errno;
+        snapc_fmt(err, errlen, "cannot create a socket: %s", strerror(-e));
+        return e;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path, coord.sock_path, strlen(coord.sock_path) + 1); /* length checked above */
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    if (r < 0 || chmod(coord.sock_path, 0600) < 0 || listen(fd, 64) < 0) {
+        e = -errno;
+        snapc_fmt(err, errlen, "cannot listen on %s: %s", coord.sock_path, strerror(-e));
+        close(fd);
+        unlink(coord.sock_path);
+        coord.sock_path[0] = 0;
+        return e;
+    }
+    coord.ufd = fd;
+    return 0;
+}
+
+/* The address the ranks reach us at: $REVIVE_COORD_ADDR, else the first
+ * non-loopback IPv4 address of this host, else 127.0.0.1. */
+static void pick_addr(char *out, size_t len)
+{
+    const char *env = getenv("REVIVE_COORD_ADDR");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        return;
+    }
+    snprintf(out, len, "127.0.0.1");
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) < 0)
+        return;
+    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+        if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+            continue;
+        inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
+        break;
+    }
+    freeifaddrs(ifa);
+}
+
+int coord_listen_tcp(char *err, size_t errlen)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        int e = -errno;
+        snapc_fmt(err, errlen, "cannot create a TCP socket: %s", strerror(-e));
+        return e;
+    }
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+    socklen_t al = sizeof a;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1024) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+        int e = -errno;
+        snapc_fmt(err, errlen, "cannot listen on TCP: %s", strerror(-e));
+        close(fd);
+        return e;
+    }
+    char ip[64];
+    pick_addr(ip, sizeof ip);
+    snprintf(coord.coord_addr, sizeof coord.coord_addr, "%s:%d", ip, ntohs(a.sin_port));
+    coord.tfd = fd;
+    return 0;
+}

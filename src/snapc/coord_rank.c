@@ -1,0 +1,199 @@
+/* The ranks' frames at the coordinator: HELLO (the job's secret, the rank's
+ * place in the job), then the protocol messages, turned into events for proto.c. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+void coord_rank_hello(int i)
+{
+    struct conn *c = &coord.c[i];
+    char err[160];
+    if (c->rd.hdr.type != SNAPC_MSG_HELLO || snapc_wire_check(&c->rd.hdr, c->rd.buf, err, sizeof err) < 0) {
+        revive_log_warn("a connection from %s did not start with HELLO; closed", c->peer);
+        coord_conn_close(i);
+        return;
+    }
+    struct snapc_hello h;
+    memcpy(&h, c->rd.buf, sizeof h);
+    int ok = snapc_secret_equal(h.secret, coord.secret, SNAPC_SECRET_HEX);
+    explicit_bzero(c->rd.buf, c->rd.hdr.len);
+    if (!ok) {
+        revive_log_warn("refused a connection from %s: wrong job secret (not a rank of this job)",
+                        c->peer);
+        const char *why = "wrong job secret: this connection does not belong to the job";
+        snapc_wire_send(c->fd, SNAPC_MSG_REFUSED, 0, NULL, 0, why, (uint32_t)strlen(why), 1000);
+        coord_conn_close(i);
+        return;
+    }
+    int rank = (int)h.world_rank;
+    if (h.world_size == 0 || h.world_size > (1u << 20) || h.world_rank >= h.world_size ||
+        (coord.p.nranks && (int)h.world_size != coord.p.nranks) ||
+        (rank < coord.nrank_conn && coord.rank_conn[rank] >= 0) ||
+        (coord.p.nranks && rank < coord.p.nranks && coord.p.r[rank].hello)) {
+        char why[160];
+        snapc_fmt(why, sizeof why, "rank %u of %u does not fit this job (%d ranks%s)", h.world_rank,
+                 h.world_size, coord.p.nranks,
+                 rank < coord.nrank_conn && coord.rank_conn[rank] >= 0 ? ", rank already connected" : "");
+        revive_log_warn("refused a rank from %s: %s", c->peer, why);
+        snapc_wire_send(c->fd, SNAPC_MSG_REFUSED, 0, NULL, 0, why, (uint32_t)strlen(why), 1000);
+        coord_conn_close(i);
+        return;
+    }
+    if (coord.nrank_conn == 0) {
+        coord.rank_conn = malloc(h.world_size * sizeof *coord.rank_conn);
+        if (!coord.rank_conn) {
+            coord_conn_close(i);
+            return;
+        }
+        for (uint32_t r = 0; r < h.world_size; r++)
+            coord.rank_conn[r] = -1;
+        coord.nrank_conn = (int)h.world_size;
+    }
+    c->kind = C_RANK;
+    c->rank = rank;
+    c->rd.max_len = COORD_RANK_MAX_PAYLOAD;
+    snapc_wire_str(c->host, sizeof c->host, h.host, sizeof h.host);
+    snapc_wire_str(c->flavor, sizeof c->flavor, h.flavor, sizeof h.flavor);
+    c->pid = h.pid;
+    c->restarted_seq = (h.flags & SNAPC_HELLO_RESTARTED) ? h.restarted_seq : -1;
+    coord.rank_conn[rank] = i;
+    struct snapc_welcome w = {.job_id = (uint64_t)getpid(), .world_size = h.world_size};
+    if (coord_conn_send(i, SNAPC_MSG_WELCOME, &w, sizeof w, NULL, 0) < 0) {
+        coord.rank_conn[rank] = -1;
+        c->kind = C_PENDING;
+        coord_conn_close(i);
+        return;
+    }
+    revive_log_debug("rank %d (pid %u on %s) connected%s", rank, h.pid, c->host,
+                     c->restarted_seq >= 0 ? " after a restart" : "");
+    struct snapc_event ev = {.type = SNAPC_EV_HELLO, .rank = rank};
+    ev.u.hello.world_size = h.world_size;
+    coord_feed(&ev);
+    coord_restart_hello();
+}
+
+static int epoch_bound(int type)
+{
+    return type == SNAPC_MSG_SEQS || type == SNAPC_MSG_RAISE || type == SNAPC_MSG_QUIESCED ||
+           type == SNAPC_MSG_DRAINED || type == SNAPC_MSG_CAPTURED || type == SNAPC_MSG_FAILED;
+}
+
+void coord_rank_frame(int i)
+{
+    struct conn *c = &coord.c[i];
+    const struct snapc_hdr *h = &c->rd.hdr;
+    const uint8_t *p = c->rd.buf;
+    char err[160];
+    if (snapc_wire_check(h, p, err, sizeof err) < 0) {
+        revive_log_warn("rank %d sent a malformed message (%s); its connection is closed", c->rank,
+                        err);
+        coord_conn_close(i);
+        return;
+    }
+    if (epoch_bound(h->type) && (coord.p.phase == SNAPC_P_IDLE || h->epoch != coord.p.epoch))
+        return; /* a late message of an epoch that is over */
+    struct snapc_event ev = {.rank = c->rank};
+    switch (h->type) {
+    case SNAPC_MSG_INFO: {
+        char *t = malloc(h->len + 1);
+        if (t) {
+            memcpy(t, p, h->len);
+            t[h->len] = 0;
+            free(c->info);
+            c->info = t;
+        }
+        return;
+    }
+    case SNAPC_MSG_SEQS: {
+        struct snapc_table t;
+        memcpy(&t, p, sizeof t);
+        ev.type = SNAPC_EV_SEQS;
+        ev.u.seqs.n = (int)t.n;
+        struct snapc_seq *tab = t.n ? malloc(t.n * sizeof *tab) : NULL;
+        if (t.n && !tab) {
+            coord_conn_close(i);
+            return;
+        }
+        if (t.n)
+            memcpy(tab, p + sizeof t, t.n * sizeof *tab);
+        ev.u.seqs.t = tab;
+        coord_feed(&ev);
+        free(tab);
+        return;
+    }
+    case SNAPC_MSG_RAISE: {
+        struct snapc_raise r;
+        memcpy(&r, p, sizeof r);
+        ev.type = SNAPC_EV_RAISE;
+        ev.u.raise.cid = r.cid;
+        ev.u.raise.target = r.target;
+        break;
+    }
+    case SNAPC_MSG_STATE: {
+        struct snapc_state_msg s;
+        memcpy(&s, p, sizeof s);
+        char what[sizeof s.what + 1];
+        snapc_wire_str(what, sizeof what, s.what, sizeof s.what);
+        ev.type = SNAPC_EV_STATE;
+        ev.u.state.version = h->epoch == coord.p.epoch ? s.version_seen : 0;
+        ev.u.state.at_target = s.at_target;
+        ev.u.state.in_cs = s.in_cs;
+        ev.u.state.finalizing = s.finalizing;
+        ev.u.state.what = what;
+        coord_feed(&ev);
+        return;
+    }
+    case SNAPC_MSG_QUIESCED: ev.type = SNAPC_EV_QUIESCED; break;
+    case SNAPC_MSG_DRAINED: {
+        struct snapc_drained d;
+        memcpy(&d, p, sizeof d);
+        ev.type = SNAPC_EV_DRAINED;
+        memcpy(&ev.u.drained, &d, sizeof d);
+        break;
+    }
+    case SNAPC_MSG_CAPTURED: {
+        struct snapc_captured cp;
+        memcpy(&cp, p, sizeof cp);
+        ev.type = SNAPC_EV_CAPTURED;
+        ev.u.captured.bytes = cp.bytes;
+        ev.u.captured.checksum = cp.checksum;
+        break;
+    }
+    case SNAPC_MSG_FAILED: {
+        struct snapc_failed f;
+        memcpy(&f, p, sizeof f);
+        char msg[sizeof f.msg + 1];
+        snapc_wire_str(msg, sizeof msg, f.msg, sizeof f.msg);
+        ev.type = SNAPC_EV_FAILED;
+        ev.u.failed.err = f.err;
+        ev.u.failed.phase = (int)f.phase;
+        ev.u.failed.msg = msg;
+        coord_feed(&ev);
+        return;
+    }
+    case SNAPC_MSG_REQUEST: {
+        struct snapc_request q;
+        memcpy(&q, p, sizeof q);
+        ev.type = SNAPC_EV_REQUEST;
+        ev.u.req.source = SNAPC_SRC_RANK;
+        ev.u.req.collective = (int)q.collective;
+        ev.u.req.world_seq = q.world_seq;
+        ev.u.req.client = -1;
+        if (coord.p.phase == SNAPC_P_IDLE)
+            coord_update_next_seq();
+        break;
+    }
+    default:
+        revive_log_warn("rank %d sent a message of type %u, which ranks do not send; its "
+                        "connection is closed",
+                        c->rank, h->type);
+        coord_conn_close(i);
+        return;
+    }
+    coord_feed(&ev);
+}

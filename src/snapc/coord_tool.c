@@ -1,0 +1,199 @@
+/* The tools' side of the coordinator (ckpt-mpirun, ckpt-info --live): their
+ * requests (CKPT, QUERY), the progress lines, and the reply that ends each
+ * request (DONE with the summary, or a refusal). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+/* The summary a tool gets (JSON). */
+static void summary(struct snapc_sbuf *b, int status, const char *text)
+{
+    const struct snapc_proto *p = &coord.p;
+    uint64_t bytes = 0;
+    for (int r = 0; r < p->nranks; r++)
+        bytes += p->r[r].bytes;
+    int64_t t0 = p->t_phase[SNAPC_PHASE_REQUESTED];
+#define PH(x) (p->t_phase[x] ? (long long)(p->t_phase[x] - t0) : -1LL)
+    snapc_sb_printf(b, "{\"status\":%s,\"seq\":%llu,\"epoch\":%u,\"ranks\":%d",
+                    status == 0 ? "\"committed\"" : "\"no checkpoint\"", (unsigned long long)p->seq,
+                    p->epoch, p->nranks);
+    if (status == 0) {
+        snapc_sb_printf(b, ",\"reference\":");
+        snapc_sb_json_str(b, coord.seqdir);
+        snapc_sb_printf(b, ",\"bytes\":%llu,\"raises\":%u", (unsigned long long)bytes, p->raises);
+        snapc_sb_printf(b,
+                        ",\"ms\":{\"targets\":%lld,\"converged\":%lld,\"quiesced\":%lld,"
+                        "\"drained\":%lld,\"captured\":%lld,\"established\":%lld,"
+                        "\"recovered\":%lld}",
+                        PH(SNAPC_PHASE_PENDING), p->t_phase[SNAPC_PHASE_QUIESCED] ? PH(SNAPC_PHASE_QUIESCED) : -1LL,
+                        PH(SNAPC_PHASE_QUIESCED), PH(SNAPC_PHASE_DRAINED), PH(SNAPC_PHASE_CAPTURED),
+                        PH(SNAPC_PHASE_ESTABLISHED), PH(SNAPC_PHASE_RECOVERED));
+    } else {
+        snapc_sb_printf(b, ",\"error\":");
+        snapc_sb_json_str(b, text);
+        snapc_sb_printf(b, ",\"errno\":%d", -status);
+    }
+    snapc_sb_printf(b, "}");
+#undef PH
+}
+
+void coord_send_done(int client, int status, const char *text, int epoch_summary)
+{
+    if (client < 0 || client >= coord.nc || coord.c[client].kind != C_TOOL)
+        return;
+    struct snapc_sbuf b = {0};
+    if (epoch_summary)
+        summary(&b, status, text);
+    else {
+        snapc_sb_printf(&b, "{\"status\":\"refused\",\"error\":");
+        snapc_sb_json_str(&b, text);
+        snapc_sb_printf(&b, ",\"errno\":%d}", -status);
+    }
+    const char *ref = status == 0 ? coord.seqdir : "";
+    struct snapc_tool_done d = {.status = status, .ref_len = (uint32_t)strlen(ref), .seq = coord.p.seq};
+    struct snapc_sbuf tail = {0};
+    snapc_sb_printf(&tail, "%s%s", ref, b.p ? b.p : "{}");
+    coord_conn_send(client, SNAPC_TOOL_DONE, &d, sizeof d, tail.p, (uint32_t)tail.len);
+    snapc_sb_free(&b);
+    snapc_sb_free(&tail);
+    coord_conn_close(client);
+}
+
+void coord_act_done(const struct snapc_action *a)
+{
+    int i = a->client;
+    if (i < 0 || i >= coord.nc || coord.c[i].kind != C_TOOL)
+        return;
+    if (a->status == 0 && coord.term_pending && !coord.child_done) {
+        /* --term: the tool hears once the job has ended */
+        coord.c[i].done_deferred = 1;
+        coord.c[i].done_status = a->status;
+        coord.c[i].done_seq = a->seq;
+        return;
+    }
+    coord_send_done(i, a->status, a->text, 1);
+}
+
+void coord_act_progress(const struct snapc_action *a)
+{
+    int64_t t = coord.p.t_phase[a->arg] - coord.p.t_phase[SNAPC_PHASE_REQUESTED];
+    revive_log_info("checkpoint %llu: %s (%lld ms)", (unsigned long long)coord.p.seq, a->text,
+                    (long long)t);
+    char line[sizeof a->text];
+    snapc_fmt(line, sizeof line, "%s", a->text);
+    for (int i = 0; i < coord.nc; i++)
+        if (coord.c[i].kind == C_TOOL && coord.c[i].asked && (coord.c[i].tool_flags & SNAPC_TOOL_STATUS) &&
+            !coord.c[i].done_deferred)
+            coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+}
+
+void coord_tool_frame(int i)
+{
+    struct conn *c = &coord.c[i];
+    const struct snapc_hdr *h = &c->rd.hdr;
+    char err[160];
+    if (c->foreign_uid) {
+        coord_refuse_foreign(i);
+        return;
+    }
+    if (snapc_wire_check(h, c->rd.buf, err, sizeof err) < 0) {
+        revive_log_info("a tool sent a malformed request (%s); closed", err);
+        coord_conn_close(i);
+        return;
+    }
+    if (h->type == SNAPC_TOOL_QUERY) {
+        struct snapc_sbuf b = {0};
+        snapc_sb_printf(&b, "{\"job_id\":%d,\"launcher_pid\":%d,\"flavor\":", (int)getpid(),
+                        (int)coord.child);
+        snapc_sb_json_str(&b, coord.cfg->flavor);
+        snapc_sb_printf(&b, ",\"ranks\":%d,\"ready\":%d,\"phase\":", coord.p.nranks, coord.p.nhello);
+        snapc_sb_json_str(&b, coord.p.phase == SNAPC_P_IDLE ? "idle" : snapc_phase_name(coord.p.job_phase));
+        snapc_sb_printf(&b, ",\"epoch\":%u,\"next_seq\":%llu,\"snapshot_dir\":", coord.p.epoch,
+                        (unsigned long long)coord.p.next_seq);
+        snapc_sb_json_str(&b, coord.jobdir);
+        snapc_sb_printf(&b, ",\"interval_s\":%d,\"keep\":%d", coord.cfg->interval_s, coord.cfg->keep);
+        if (coord.p.last_error[0]) {
+            snapc_sb_printf(&b, ",\"last_error\":");
+            snapc_sb_json_str(&b, coord.p.last_error);
+        }
+        snapc_sb_printf(&b, "}");
+        coord_conn_send(i, SNAPC_TOOL_INFO, NULL, 0, b.p, (uint32_t)b.len);
+        snapc_sb_free(&b);
+        coord_conn_close(i);
+        return;
+    }
+    if (h->type != SNAPC_TOOL_CKPT) {
+        revive_log_info("a tool sent a message of type %u; closed", h->type);
+        coord_conn_close(i);
+        return;
+    }
+    struct snapc_tool_ckpt t;
+    memcpy(&t, c->rd.buf, sizeof t);
+    c->tool_flags = t.flags;
+    c->asked = 1;
+    if (coord.p.phase == SNAPC_P_IDLE)
+        coord_update_next_seq();
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TOOL;
+    ev.u.req.client = i;
+    ev.u.req.flags = t.flags;
+    ev.u.req.timeout_s = t.timeout_s;
+    coord_feed(&ev);
+    /* --wait --status: say that the request waits (behind an epoch, or for the ranks) */
+    if (coord.c[i].kind == C_TOOL && (t.flags & SNAPC_TOOL_STATUS))
+        for (int k = 0; k < coord.p.nnext; k++)
+            if (coord.p.next_clients[k] == i) {
+                char line[160];
+                if (coord.p.phase != SNAPC_P_IDLE)
+                    snapc_fmt(line, sizeof line,
+                              "Queued (after the checkpoint in progress, sequence %llu)",
+                              (unsigned long long)coord.p.seq);
+                else
+                    snapc_fmt(line, sizeof line, "Queued (the job is starting: %d of %d ranks ready)",
+                              coord.p.nhello, coord.p.nranks);
+                coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+                break;
+            }
+}
+
+void coord_refuse_foreign(int i)
+{
+    char why[160];
+    snapc_fmt(why, sizeof why, "this job belongs to another user (uid %u)", (unsigned)geteuid());
+    struct snapc_sbuf b = {0};
+    snapc_sb_printf(&b, "{\"status\":\"refused\",\"error\":");
+    snapc_sb_json_str(&b, why);
+    snapc_sb_printf(&b, ",\"errno\":%d}", EPERM);
+    struct snapc_tool_done d = {.status = -EPERM};
+    snapc_wire_send(coord.c[i].fd, SNAPC_TOOL_DONE, 0, &d, sizeof d, b.p, (uint32_t)b.len, 1000);
+    snapc_sb_free(&b);
+    coord_conn_close(i);
+}
+
+void coord_flush_deferred(void)
+{
+    for (int i = 0; i < coord.nc; i++)
+        if (coord.c[i].kind == C_TOOL && coord.c[i].done_deferred) {
+            coord.c[i].done_deferred = 0;
+            coord_send_done(i, coord.c[i].done_status, "", 1);
+        }
+}
+
+/* The job has ended: every tool still connected hears (--term's after the ranks are gone). */
+void coord_tools_job_ended(void)
+{
+    coord_flush_deferred();
+    for (int i = 0; i < coord.nc; i++)
+        if (coord.c[i].kind == C_TOOL) {
+            if (coord.c[i].done_deferred)
+                coord_send_done(i, coord.c[i].done_status, "", 1);
+            else if (coord.c[i].asked)
+                coord_send_done(i, -ESRCH, "the job ended", 0);
+        }
+}
