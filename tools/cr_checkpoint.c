@@ -13,13 +13,20 @@
 
 #include "crs/base/durable.h"
 #include "crs/base/protocol.h"
+#include "crs/base/tree.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cr_checkpoint [-f FILE] [--cont|--term|--kill|--stop] [options] PID\n"
+            "       cr_checkpoint [options] --tree PID | --pgid PGID | --sid SID\n"
             "Writes the image of process PID (started with cr_run or linked with -lcr)\n"
-            "to FILE (default ./context.PID), atomically and with mode 0600.\n"
+            "to FILE (default ./context.ID), atomically and with mode 0600.\n"
+            "      --tree        PID and all its descendants (BLCR's scopes); one file\n"
+            "      --pgid        every process of process group PGID\n"
+            "      --sid         every process of session SID\n"
+            "                    (with a scope, all members are stopped together, then\n"
+            "                    written in turn; --term/--kill/--stop reach each)\n"
             "  -f, --file FILE   where to write the image\n"
             "      --cont        let the process run on afterwards (default)\n"
             "      --term        send it SIGTERM once the image is safe\n"
@@ -39,6 +46,41 @@ static int commit(void *arg, char *err, size_t errlen)
     return crs_durable_commit(arg, err, errlen);
 }
 
+/* --tree, --pgid, --sid: every member into one file (crs/base/tree.h). */
+static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flags, int zstd, uint32_t file_data_mb,
+                            int timeout, int sig, int verbose)
+{
+    const char *what = crs_tree_scope_name((uint32_t)scope);
+    if (scope == CRS_TREE_SCOPE_TREE && kill(id, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, "cr_checkpoint: no process with PID %d\n", (int)id);
+        return 1;
+    }
+    struct crs_durable d;
+    int e = crs_durable_open(&d, file, 0600);
+    if (e) {
+        fprintf(stderr, "cr_checkpoint: cannot create the image %s (in %s): %s\n", file, d.dir, strerror(-e));
+        return 1;
+    }
+    struct crs_tree_ckpt_opts o = { .scope = (enum crs_tree_scope)scope, .id = id, .flags = flags,
+                                    .zstd_level = zstd, .file_data_max_mb = file_data_mb, .timeout_ms = timeout,
+                                    .signal_after = sig, .commit = commit, .arg = &d };
+    char err[1024];
+    int n = crs_tree_checkpoint(d.fd, &o, err, sizeof err);
+    if (n < 0) {
+        crs_durable_abort(&d);
+        fprintf(stderr, "cr_checkpoint: checkpoint of the %s %d to %s failed: %s\n", what, (int)id, file, err);
+        return 1;
+    }
+    crs_durable_close(&d);
+    if (verbose) {
+        struct stat st;
+        stat(file, &st);
+        fprintf(stderr, "cr_checkpoint: the %s %d (%d processes) written to %s (%lld bytes)\n", what, (int)id, n,
+                file, (long long)st.st_size);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -48,13 +90,15 @@ int main(int argc, char **argv)
         { "compress", optional_argument, 0, 'z' }, { "ignore-fds", no_argument, 0, 'I' },
         { "time", required_argument, 0, 'T' }, { "verbose", no_argument, 0, 'v' },
         { "file-data-max", required_argument, 0, 'D' },
+        { "tree", no_argument, 0, 't' },       { "pgid", no_argument, 0, 'g' },
+        { "sid", no_argument, 0, 's' },
         { "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
     };
     const char *file = NULL;
     int sig = 0, verbose = 0, zstd = 0, timeout = -1;
     uint32_t file_data_mb = 0;
     uint32_t flags = 0;
-    int c;
+    int c, scope = 0;
     opterr = 0; /* one message of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "f:z::T:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -82,6 +126,9 @@ int main(int argc, char **argv)
             file_data_mb = v == 0 ? CRS_PROTO_NO_LIMIT : (uint32_t)((v + (1ull << 20) - 1) >> 20);
             break;
         }
+        case 't': scope = CRS_TREE_SCOPE_TREE; break;
+        case 'g': scope = CRS_TREE_SCOPE_PGRP; break;
+        case 's': scope = CRS_TREE_SCOPE_SESS; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "cr_checkpoint: bad option '%s'; usage: cr_checkpoint [-f FILE] "
@@ -102,12 +149,20 @@ int main(int argc, char **argv)
     }
     if (sig && (flags & CRS_REQ_F_FORK)) /* the process must not run between image and signal */
         flags &= ~CRS_REQ_F_FORK;
+    if (scope && (flags & CRS_REQ_F_FORK)) {
+        fprintf(stderr, "cr_checkpoint: --fork does not go with --tree, --pgid or --sid: the members of a "
+                        "scope are released together once every image is written\n");
+        return 2;
+    }
 
     char deflt[64];
     if (!file) {
         snprintf(deflt, sizeof deflt, "context.%ld", pid);
         file = deflt;
     }
+
+    if (scope)
+        return checkpoint_scope(scope, (pid_t)pid, file, flags, zstd, file_data_mb, timeout, sig, verbose);
 
     /* Is there a Revive process to talk to at all? Say so before creating files. */
     int probe = crs_proto_connect((pid_t)pid);

@@ -14,6 +14,7 @@
  * row names its text printer and its JSON record printer below.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -30,6 +31,8 @@
 #include <time.h>
 
 #include "crs/base/image.h"
+#include "crs/base/tree.h"
+#include <unistd.h>
 
 static const char *kind_name(uint32_t kind)
 {
@@ -827,6 +830,169 @@ static void print_json(const struct crs_image *img, const char *path, bool verif
     printf("}\n");
 }
 
+/* ---------------- process trees (crs/base/tree.h) ---------------- */
+
+static const char *group_kind(uint32_t k)
+{
+    return k == CRS_TREE_G_PIPE_READ ? "pipe, read end" : k == CRS_TREE_G_PIPE_WRITE ? "pipe, write end" : "file";
+}
+
+static void tree_text(const struct crs_tree *t, const char *path)
+{
+    printf("process tree %s\n", path);
+    printf("  scope:    %s %d, %u processes\n", crs_tree_scope_name(t->hdr.scope), (int)t->hdr.id,
+           t->hdr.nmembers);
+    printf("members (%u):\n", t->hdr.nmembers);
+    for (uint32_t i = 0; i < t->hdr.nmembers; i++) {
+        const struct crs_tree_member *m = &t->members[i];
+        char st[64] = "";
+        if (m->kind == CRS_TREE_ZOMBIE)
+            crs_tree_status_text(m->wait_status, st, sizeof st);
+        printf("  pid %d '%.16s' parent %d, group %d, session %d: %s%s", (int)m->pid, m->comm, (int)m->ppid,
+               (int)m->pgid, (int)m->sid, m->kind == CRS_TREE_ZOMBIE ? "zombie, " : "", st);
+        if (m->kind == CRS_TREE_PROCESS)
+            printf("image of %" PRIu64 " bytes at %" PRIu64, m->image_length, m->image_offset);
+        printf("\n");
+    }
+    if (t->hdr.ngroups)
+        printf("shared open files (%u):\n", t->hdr.ngroups);
+    for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
+        const struct crs_tree_group *x = &t->groups[g];
+        printf("  %s", group_kind(x->kind));
+        if (x->kind == CRS_TREE_G_FILE)
+            printf(" %s at offset %" PRId64, t->strings + x->path, x->offset);
+        else
+            printf(" of pipe %" PRIu64 "%s", x->pipe_id, x->data_length ? "," : "");
+        if (x->data_length)
+            printf(" holding %" PRIu64 " bytes", x->data_length);
+        printf(":");
+        for (uint32_t l = 0; l < t->hdr.nlinks; l++)
+            if (t->links[l].group == (int32_t)g)
+                printf(" pid %d fd %d", (int)t->members[t->links[l].member].pid, (int)t->links[l].fd);
+        printf("\n");
+    }
+}
+
+static void tree_json(const struct crs_tree *t, const char *path)
+{
+    struct jobj top = { "{", false };
+    jstrk("file", path, &top);
+    jstrk("scope", crs_tree_scope_name(t->hdr.scope), &top);
+    ji64("id", t->hdr.id, &top);
+    ju64("created_ns", t->hdr.created_ns, &top);
+    jkey("members", &top);
+    printf("[");
+    for (uint32_t i = 0; i < t->hdr.nmembers; i++) {
+        const struct crs_tree_member *m = &t->members[i];
+        struct jobj o = { i ? ", {" : "{", false };
+        ji64("pid", m->pid, &o);
+        ji64("ppid", m->ppid, &o);
+        ji64("pgid", m->pgid, &o);
+        ji64("sid", m->sid, &o);
+        char comm[17];
+        snprintf(comm, sizeof comm, "%.16s", m->comm);
+        jstrk("comm", comm, &o);
+        jbool("zombie", m->kind == CRS_TREE_ZOMBIE, &o);
+        if (m->kind == CRS_TREE_ZOMBIE)
+            ji64("wait_status", m->wait_status, &o);
+        else {
+            ju64("image_offset", m->image_offset, &o);
+            ju64("image_length", m->image_length, &o);
+        }
+        printf("}");
+    }
+    printf("]");
+    jkey("shared", &top);
+    printf("[");
+    for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
+        const struct crs_tree_group *x = &t->groups[g];
+        struct jobj o = { g ? ", {" : "{", false };
+        jstrk("kind", group_kind(x->kind), &o);
+        if (x->kind == CRS_TREE_G_FILE) {
+            jstrk("path", t->strings + x->path, &o);
+            ji64("offset", x->offset, &o);
+        } else {
+            ju64("pipe", x->pipe_id, &o);
+            ju64("bytes", x->data_length, &o);
+        }
+        jkey("holders", &o);
+        printf("[");
+        int first = 1;
+        for (uint32_t l = 0; l < t->hdr.nlinks; l++)
+            if (t->links[l].group == (int32_t)g) {
+                printf("%s{\"pid\": %d, \"fd\": %d}", first ? "" : ", ",
+                       (int)t->members[t->links[l].member].pid, (int)t->links[l].fd);
+                first = 0;
+            }
+        printf("]}");
+    }
+    printf("]");
+    jkey("images", &top);
+    printf("[");
+}
+
+/* A tree file: its table, then each member's image as for one process. */
+static int info_tree(int fd, const char *path, bool json, bool verify)
+{
+    struct crs_tree t;
+    char err[512];
+    if (crs_tree_read(fd, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "cr_info: %s: %s\n", path, err);
+        return 1;
+    }
+    struct crs_image *imgs = calloc(t.hdr.nmembers, sizeof *imgs);
+    int rc = imgs ? 0 : 1;
+    for (uint32_t i = 0; i < t.hdr.nmembers && !rc; i++) {
+        const struct crs_tree_member *m = &t.members[i];
+        if (m->kind != CRS_TREE_PROCESS)
+            continue;
+        int mfd = dup(fd);
+        char name[4200];
+        snprintf(name, sizeof name, "%s (process %d)", path, (int)m->pid);
+        if (mfd < 0 || lseek(mfd, (off_t)(t.base + m->image_offset), SEEK_SET) < 0) {
+            fprintf(stderr, "cr_info: %s: %s\n", path, strerror(errno));
+            if (mfd >= 0)
+                close(mfd);
+            rc = 1;
+        } else if (crs_image_open_fd(&imgs[i], mfd, name) < 0) {   /* it closed mfd */
+            fprintf(stderr, "cr_info: %s\n", imgs[i].err);
+            rc = 1;
+        } else if (verify && crs_image_verify_chunks(&imgs[i]) < 0) {
+            fprintf(stderr, "cr_info: %s\n", imgs[i].err);
+            rc = 1;
+        }
+    }
+    if (!rc) {
+        if (json)
+            tree_json(&t, path);
+        else
+            tree_text(&t, path);
+        int first = 1;
+        for (uint32_t i = 0; i < t.hdr.nmembers; i++) {
+            if (t.members[i].kind != CRS_TREE_PROCESS)
+                continue;
+            char name[4200];
+            snprintf(name, sizeof name, "%s (process %d)", path, (int)t.members[i].pid);
+            if (json) {
+                printf("%s", first ? "" : ", ");
+                print_json(&imgs[i], name, verify);
+            } else {
+                printf("\n");
+                print_text(&imgs[i], name, verify);
+            }
+            first = 0;
+        }
+        if (json)
+            printf("], \"verified\": %s}\n", verify ? "true" : "false");
+    }
+    for (uint32_t i = 0; imgs && i < t.hdr.nmembers; i++)
+        if (t.members[i].kind == CRS_TREE_PROCESS && imgs[i].name)
+            crs_image_close(&imgs[i]);
+    free(imgs);
+    crs_tree_free(&t);
+    return rc;
+}
+
 static void usage(FILE *to)
 {
     fprintf(to, "usage: cr_info [--json] [--verify] FILE\n"
@@ -862,6 +1028,18 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    int tfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (tfd >= 0 && crs_tree_is_tree(tfd) == 1) {
+        int rc = info_tree(tfd, path, json, verify);
+        close(tfd);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            perror("cr_info: writing the output");
+            return 1;
+        }
+        return rc;
+    }
+    if (tfd >= 0)
+        close(tfd);
     struct crs_image img;
     if (crs_image_open(&img, path) < 0) {
         fprintf(stderr, "cr_info: %s\n", img.err);

@@ -28,6 +28,15 @@ struct crs_ckpt_opts {
      * hold: 0 the default (CRS_FILE_DATA_MAX_DEFAULT), UINT64_MAX no limit. */
     uint64_t file_data_max;
     int timeout_ms;      /* for parking the threads */
+    /* A member of a process tree's checkpoint (crs/base/tree.h): its children
+     * are members too, so they do not refuse the checkpoint, and a pipe whose
+     * other end another member holds is recorded like an inherited one (the
+     * tree's restart puts it in place). */
+    int tree_member;
+    /* Called once every thread is parked, before anything is recorded: a
+     * tree's members are all parked before any is captured. Non-zero
+     * (-errno, message in err) calls the checkpoint off. NULL: go on. */
+    int (*after_park)(void *arg, char *err, size_t errlen);
     /* Called once the image is written (status 0) or failed (-errno, message),
      * while the threads are still parked in place mode: it may reply to the
      * requester and wait for its word before the process runs on. */

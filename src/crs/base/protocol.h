@@ -12,6 +12,11 @@
  * 3. requester -> process: one byte CRS_PROTO_RESUME once the image is
  *    durable under its final name (after signalling the process if asked);
  *    the process then runs on. A closed connection means the same.
+ * A member of a process tree's checkpoint (CRS_REQ_F_TREE, crs/base/tree.h)
+ * first answers with a reply of magic CRS_PROTO_PARKED once its threads are
+ * parked, and records nothing until it gets the byte CRS_PROTO_GO (anything
+ * else, or a closed connection, calls its checkpoint off): every member is
+ * parked before any is captured. Steps 2 and 3 follow as above.
  */
 #ifndef REVIVE_CRS_PROTOCOL_H
 #define REVIVE_CRS_PROTOCOL_H
@@ -22,9 +27,12 @@
 #define CRS_PROTO_MAGIC 0x52564352u /* "RCVR" */
 #define CRS_PROTO_VERSION 1u
 #define CRS_PROTO_RESUME 'R'
+#define CRS_PROTO_PARKED 0x4b505652u /* "RVPK": a tree member's threads are parked */
+#define CRS_PROTO_GO 'G'
 
 #define CRS_REQ_F_FORK 0x1u
 #define CRS_REQ_F_IGNORE_FDS 0x2u
+#define CRS_REQ_F_TREE 0x4u        /* a member of a tree's checkpoint (see above) */
 
 struct crs_proto_request {
     uint32_t magic, version, flags;

@@ -173,6 +173,24 @@ static void external_after_write(void *arg, int status, const char *msg)
     crs_proto_recv(x->conn, &go, 1, NULL, RESUME_WAIT_MS);
 }
 
+/* A tree member: say that the threads are parked, then wait for the
+ * requester's word to record (it parks every member first). */
+static int external_after_park(void *arg, char *err, size_t errlen)
+{
+    struct external *x = arg;
+    struct crs_proto_reply rp;
+    memset(&rp, 0, sizeof rp);
+    rp.magic = CRS_PROTO_PARKED;
+    char go = 0;
+    int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
+    if (!e)
+        e = crs_proto_recv(x->conn, &go, 1, NULL, RESUME_WAIT_MS);
+    if (!e && go == CRS_PROTO_GO)
+        return 0;
+    snprintf(err, errlen, "the checkpoint of the process tree was called off by its requester");
+    return -ECANCELED;
+}
+
 static void mark_requests_restarted(void)
 {
     for (int i = 0; i < CRS_MAX_REQUESTS; i++) {
@@ -303,6 +321,11 @@ static void serve_external(int conn)
     o.file_data_max = rq.file_data_max_mb == CRS_PROTO_NO_LIMIT ? UINT64_MAX
                                                                 : (uint64_t)rq.file_data_max_mb << 20;
     o.timeout_ms = (int)rq.timeout_ms;
+    if (rq.flags & CRS_REQ_F_TREE) {
+        o.tree_member = 1;
+        o.after_park = external_after_park;
+        o.fork_mode = x.fork_mode = 0;   /* members are released together */
+    }
     serving_conn = conn;
     o.after_write = external_after_write;
     o.arg = &x;

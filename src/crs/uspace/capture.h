@@ -25,6 +25,7 @@ struct crs_capture_opts {
     int ignore_fds;   /* record unrestorable descriptors as closed instead of failing */
     int zstd_level;   /* 0: no compression */
     uint64_t file_data_max;   /* bytes of saved files an image may hold; 0: no limit */
+    int tree;         /* a member of a process tree's checkpoint (crs_ckpt_opts.tree_member) */
 };
 
 struct crs_capture {

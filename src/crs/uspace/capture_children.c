@@ -1,7 +1,8 @@
-/* Child processes: an image holds one process, so a child (running, or a
- * zombie not yet reaped) would not come back with it: after a restart the
- * child runs on orphaned and waitpid fails with ECHILD. Until process trees
- * are saved, such a checkpoint is refused naming the children. */
+/* Child processes: an image of one process would not bring a child (running,
+ * or a zombie not yet reaped) back: after a restart the child would run on
+ * orphaned and waitpid fail with ECHILD. Such a checkpoint is refused naming
+ * the children, unless it is one of a tree (cr_checkpoint --tree, which
+ * takes the children too: crs/base/tree.h). */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "common/procfs.h"
@@ -91,8 +92,8 @@ int crs_capture_children(struct crs_capture *c)
     if (!k->count)
         return 0;
     crs_capture_error(c, "the process has %d child process%s (%s%s): an image holds one process, so after a "
-                      "restart they would be gone and waitpid would fail; let them end and reap them (wait) "
-                      "before the checkpoint",
+                      "restart they would be gone and waitpid would fail; checkpoint the process with its "
+                      "children (cr_checkpoint --tree), or let them end and reap them (wait) first",
                       k->count, k->count == 1 ? "" : "es", text, k->count > NAMED_MAX ? ", ..." : "");
     return -ENOTSUP;
 }

@@ -277,7 +277,9 @@ static int pair_pipes(struct crs_capture *c)
             }
         if (!has_read || !has_write) {
             struct stat st = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
-            if (is_inherited(r->fd, &st)) {
+            if (is_inherited(r->fd, &st) || c->opts.tree) {
+                /* in a tree, the requester knows whether another member
+                 * holds the other end (then the restart puts it in place) */
                 r->kind = CRS_FD_INHERITED;
                 continue;
             }

@@ -143,7 +143,7 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
 static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
-    if ((e = crs_capture_process(c)) || (e = crs_capture_children(c)) || (e = crs_capture_signals(c)) ||
+    if ((e = crs_capture_process(c)) || (!c->opts.tree && (e = crs_capture_children(c))) || (e = crs_capture_signals(c)) ||
         (e = crs_capture_regions(c)) ||
         (e = crs_capture_smaps(c)) || (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
         (e = crs_capture_timers(c)))
@@ -303,8 +303,20 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         crs_hooks_continue(res->status);
         return res->status;
     }
+    if (o->after_park) {
+        int pe = o->after_park(o->arg, res->err, sizeof res->err);
+        if (pe) {
+            res->status = pe;
+            crs_park_release();
+            if (o->after_write)
+                o->after_write(o->arg, res->status, res->err);
+            crs_hooks_continue(res->status);
+            return res->status;
+        }
+    }
     struct crs_capture *c = crs_scratch_alloc(&scratch, sizeof *c);
     memset(c, 0, sizeof *c);
+    c->opts.tree = o->tree_member;
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.zstd_level = o->zstd_level;

@@ -1,0 +1,130 @@
+/*
+ * Process trees (BLCR's checkpoint scopes: cr_checkpoint --tree/--pgid/--sid,
+ * CR_SCOPE_TREE/PGRP/SESS in libcr.h): one file holds every member of the
+ * scope. It starts with a table (this header, then the members, the open
+ * files members share, which member holds each at which number, their paths
+ * and the bytes of pipes between members), then each living member's
+ * process image as cr_checkpoint writes one (image_format.h), from the
+ * offset the table gives. A zombie member has no image: its wait status is
+ * in the table. Little-endian, as the images; the table is checksummed.
+ *
+ * Checkpoint (tree_ckpt.c, run by cr_checkpoint or libcr for another
+ * process): every member is asked over the request protocol (protocol.h,
+ * CRS_REQ_F_TREE); all are parked before any is recorded; the requester
+ * finds what members share (kcmp(2): the same open file description;
+ * a pipe's inode: ends of one pipe) while they are parked, then lets each
+ * write its image in turn, and releases them all once the file is durable.
+ * Restart: cr_restart (tools/cr_restart.c) recreates the members with their
+ * pids, parent links, sessions and groups, and the shared files, then each
+ * becomes its image.
+ */
+#ifndef REVIVE_CRS_TREE_H
+#define REVIVE_CRS_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CRS_TREE_MAGIC "RVVTREE1"
+#define CRS_TREE_VERSION 1u
+
+enum crs_tree_scope {
+    CRS_TREE_SCOPE_TREE = 1,   /* a process and all its descendants */
+    CRS_TREE_SCOPE_PGRP = 2,   /* every process of a process group */
+    CRS_TREE_SCOPE_SESS = 3,   /* every process of a session */
+};
+
+struct crs_tree_header {
+    char magic[8];
+    uint32_t version, scope;
+    int32_t id;                 /* the pid, pgid or sid asked for */
+    uint32_t nmembers, ngroups, nlinks;
+    uint64_t strings_offset, strings_length;   /* NUL-terminated paths */
+    uint64_t data_offset, data_length;         /* bytes pipes held */
+    uint64_t table_length;      /* header to the end of the pipe bytes */
+    uint64_t created_ns;
+    uint64_t checksum;          /* XXH3-64 of the table with this field 0 */
+};
+
+enum crs_tree_member_kind {
+    CRS_TREE_PROCESS = 1,       /* a living process: it has an image */
+    CRS_TREE_ZOMBIE = 2,        /* ended, not reaped by its parent: wait_status */
+};
+
+struct crs_tree_member {
+    int32_t pid, ppid, pgid, sid;   /* as the checkpoint's pid namespace saw them */
+    uint32_t kind;
+    int32_t wait_status;        /* a zombie's, as waitpid would give it */
+    uint64_t image_offset, image_length;   /* from the tree's start */
+    char comm[16];
+};
+
+/* One open file description that the restart makes once and hands to the
+ * members that held it (links). Pipes: each end of a pipe one member at
+ * least holds, when the pipe's both ends are in the tree. */
+enum crs_tree_group_kind {
+    CRS_TREE_G_PIPE_READ = 1,
+    CRS_TREE_G_PIPE_WRITE = 2,
+    CRS_TREE_G_FILE = 3,        /* a file, folder or device opened by path */
+};
+
+struct crs_tree_group {
+    uint32_t kind;
+    uint32_t open_flags;
+    int64_t offset;             /* FILE: the shared offset */
+    uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it) */
+    uint32_t pipe_capacity;
+    uint32_t path;              /* FILE: offset in the strings */
+    uint64_t data_offset, data_length;   /* PIPE_READ: the bytes in the pipe (from data_offset) */
+};
+
+struct crs_tree_link {
+    int32_t member, fd, group;
+    uint32_t fd_flags;          /* FD_CLOEXEC */
+};
+
+/* A tree file's table, read and checked. */
+struct crs_tree {
+    struct crs_tree_header hdr;
+    struct crs_tree_member *members;
+    struct crs_tree_group *groups;
+    struct crs_tree_link *links;
+    char *strings;
+    unsigned char *data;
+    uint64_t base;              /* where the tree starts in its file (offsets count from here) */
+    uint64_t file_size;         /* from base to the file's end */
+};
+
+/* 1: the file open at fd holds a tree from its offset; 0: not; -errno. */
+int crs_tree_is_tree(int fd);
+/* Reads and checks the table (members' images inside the file). 0, or
+ * -errno with a message in err. crs_tree_free releases it. */
+int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen);
+void crs_tree_free(struct crs_tree *t);
+const char *crs_tree_scope_name(uint32_t scope);
+/* "exited 3", "killed by SIGTERM" */
+void crs_tree_status_text(int32_t wait_status, char *out, size_t cap);
+
+/* ---- the checkpoint (tree_ckpt.c) ---- */
+
+struct crs_tree_ckpt_opts {
+    enum crs_tree_scope scope;
+    pid_t id;                   /* pid (TREE), pgid (PGRP) or sid (SESS) */
+    uint32_t flags;             /* CRS_REQ_F_IGNORE_FDS (protocol.h); fork mode is not for trees */
+    int zstd_level;
+    uint32_t file_data_max_mb;
+    int timeout_ms;             /* -1: none */
+    int signal_after;           /* sent to every living member once the file is durable */
+    /* makes the file durable (crs_durable_commit); NULL: nothing to do */
+    int (*commit)(void *arg, char *err, size_t errlen);
+    void *arg;
+    pid_t exclude;              /* a process never to count as a member (the requester), 0: none */
+};
+
+/* Checkpoints every member of the scope into the file open at fd (from its
+ * offset). Returns the number of members (>0), or -errno with one message in
+ * err naming what went wrong and what to do; every member then runs on as
+ * before. */
+int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,777 @@
+/* A process tree's checkpoint, run by the requester (cr_checkpoint --tree,
+ * --pgid, --sid; libcr's cr_request_checkpoint for another process's scope):
+ * finds the members, parks them all, records what they share, lets each
+ * write its image into the one file, and releases them together (tree.h). */
+#define _GNU_SOURCE
+#include "crs/base/tree.h"
+#include "crs/base/protocol.h"
+#include "common/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define PARK_WAIT_MS 60000
+
+struct proc_info {
+    pid_t pid;                    /* as our /proc names it */
+    pid_t ppid, pgid, sid;        /* as our /proc names them */
+    pid_t in_pid, in_pgid, in_sid;   /* in the process's own pid namespace */
+    char state;
+    int32_t exit_code;
+    char comm[16];
+};
+
+struct fd_entry {
+    int member, fd;
+    int pipe;                     /* 1: a pipe end */
+    int mode;                     /* O_RDONLY / O_WRONLY / O_RDWR */
+    uint64_t dev, ino;
+    uint32_t flags, fd_flags;
+    int64_t pos;
+    int set;                      /* union-find parent */
+    int group;                    /* -1: none */
+    char *path;
+};
+
+struct tree_ckpt {
+    const struct crs_tree_ckpt_opts *o;
+    struct proc_info *all;
+    size_t nall, capall;
+    int *members;                 /* indexes into all, parents first */
+    size_t nmembers;
+    int *conn;                    /* per member: its connection, -1 */
+    struct fd_entry *fds;
+    size_t nfds, capfds;
+    char *err;
+    size_t errlen;
+    uint64_t base;                /* where the tree starts in the file */
+};
+
+static void fail(struct tree_ckpt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct tree_ckpt *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->err, t->errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- who is in the scope ---- */
+
+static long note_process(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct tree_ckpt *t = arg;
+    char buf[4096];
+    long len = revive_proc_read((pid_t)n, 0, "stat", buf, sizeof buf);
+    if (len <= 0 && len != -ENOSPC)
+        return 0;   /* gone meanwhile */
+    const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+    if (!open || !close || close < open)
+        return 0;
+    if (t->nall == t->capall) {
+        size_t cap = t->capall ? 2 * t->capall : 1024;
+        struct proc_info *p = realloc(t->all, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        t->all = p;
+        t->capall = cap;
+    }
+    struct proc_info *p = &t->all[t->nall];
+    memset(p, 0, sizeof *p);
+    p->pid = (pid_t)n;
+    size_t cl = (size_t)(close - open - 1);
+    memcpy(p->comm, open + 1, cl < sizeof p->comm - 1 ? cl : sizeof p->comm - 1);
+    /* after the name: state ppid pgrp session ... field 52 is exit_code */
+    const char *f = close + 2;
+    p->state = *f;
+    long field[64];
+    int k = 0;
+    for (const char *q = f + 1; *q && k < 64;) {
+        while (*q == ' ')
+            q++;
+        if (!*q || *q == '\n')
+            break;
+        field[k++] = strtol(q, (char **)&q, 10);
+    }
+    if (k < 3)
+        return 0;
+    p->ppid = (pid_t)field[0];
+    p->pgid = (pid_t)field[1];
+    p->sid = (pid_t)field[2];
+    p->exit_code = k >= 49 ? (int32_t)field[48] : 0;   /* field 52 of the whole line */
+    p->in_pid = p->pid;
+    p->in_pgid = p->pgid;
+    p->in_sid = p->sid;
+    len = revive_proc_read((pid_t)n, 0, "status", buf, sizeof buf);
+    if (len > 0 || len == -ENOSPC) {
+        int64_t ids[40];
+        int m = revive_status_ids(buf, "NSpid", ids, 40);
+        if (m >= 1 && m <= 40)
+            p->in_pid = (pid_t)ids[m - 1];
+        m = revive_status_ids(buf, "NSpgid", ids, 40);
+        if (m >= 1 && m <= 40)
+            p->in_pgid = (pid_t)ids[m - 1];
+        m = revive_status_ids(buf, "NSsid", ids, 40);
+        if (m >= 1 && m <= 40)
+            p->in_sid = (pid_t)ids[m - 1];
+    }
+    t->nall++;
+    return 0;
+}
+
+static int find_proc(const struct tree_ckpt *t, pid_t pid)
+{
+    for (size_t i = 0; i < t->nall; i++)
+        if (t->all[i].pid == pid)
+            return (int)i;
+    return -1;
+}
+
+static int is_member(const struct tree_ckpt *t, int idx)
+{
+    for (size_t i = 0; i < t->nmembers; i++)
+        if (t->members[i] == idx)
+            return 1;
+    return 0;
+}
+
+static int in_scope(const struct tree_ckpt *t, const struct proc_info *p)
+{
+    switch (t->o->scope) {
+    case CRS_TREE_SCOPE_PGRP: return p->pgid == t->o->id;
+    case CRS_TREE_SCOPE_SESS: return p->sid == t->o->id;
+    default: return p->pid == t->o->id;
+    }
+}
+
+/* Members, parents before their children, children in the order of their
+ * pids (the order they were most likely made in). */
+static int choose_members(struct tree_ckpt *t)
+{
+    t->members = calloc(t->nall ? t->nall : 1, sizeof *t->members);
+    if (!t->members)
+        return -ENOMEM;
+    pid_t me = getpid();
+    /* the roots: in the scope, and their parent is not */
+    for (size_t i = 0; i < t->nall; i++) {
+        const struct proc_info *p = &t->all[i];
+        if (p->pid == me || p->pid == t->o->exclude || !in_scope(t, p))
+            continue;
+        int parent = find_proc(t, p->ppid);
+        if (t->o->scope != CRS_TREE_SCOPE_TREE && parent >= 0 && in_scope(t, &t->all[parent]) &&
+            t->all[parent].pid != me && t->all[parent].pid != t->o->exclude)
+            continue;
+        t->members[t->nmembers++] = (int)i;
+    }
+    /* then, breadth first, the children of members: every one for a tree;
+     * for a group or session those in it, and zombies (only a member can
+     * reap them); the others refuse the checkpoint below */
+    for (size_t k = 0; k < t->nmembers; k++) {
+        size_t first = t->nmembers;
+        for (size_t i = 0; i < t->nall; i++) {
+            const struct proc_info *c = &t->all[i];
+            if (c->ppid != t->all[t->members[k]].pid || c->pid == me || c->pid == t->o->exclude)
+                continue;
+            if (t->o->scope == CRS_TREE_SCOPE_TREE || in_scope(t, c) || c->state == 'Z') {
+                if (!is_member(t, (int)i))
+                    t->members[t->nmembers++] = (int)i;
+                continue;
+            }
+            fail(t, "process %d '%s', a child of process %d, is not in the %s %d: a checkpoint of a %s must "
+                    "hold every child of its members (checkpoint the whole tree with --tree %d, or let the "
+                    "child end first)", (int)c->pid, c->comm, (int)t->all[t->members[k]].pid,
+                 crs_tree_scope_name(t->o->scope), (int)t->o->id, crs_tree_scope_name(t->o->scope),
+                 (int)t->all[t->members[0]].pid);
+            return -ENOTSUP;
+        }
+        /* ascending pids among these siblings */
+        for (size_t a = first; a < t->nmembers; a++)
+            for (size_t b = a + 1; b < t->nmembers; b++)
+                if (t->all[t->members[b]].pid < t->all[t->members[a]].pid) {
+                    int x = t->members[a];
+                    t->members[a] = t->members[b];
+                    t->members[b] = x;
+                }
+    }
+    return 0;
+}
+
+/* ---- talking to the members ---- */
+
+static const char *who(const struct tree_ckpt *t, size_t m, char *buf, size_t cap)
+{
+    const struct proc_info *p = &t->all[t->members[m]];
+    snprintf(buf, cap, "process %d '%s'", (int)p->pid, p->comm);
+    return buf;
+}
+
+static int connect_members(struct tree_ckpt *t)
+{
+    char w[64];
+    for (size_t m = 0; m < t->nmembers; m++) {
+        const struct proc_info *p = &t->all[t->members[m]];
+        if (p->state == 'Z')
+            continue;
+        if (p->state == 'T' || p->state == 't') {
+            fail(t, "%s of the %s is stopped, so it cannot take its checkpoint; let it run (kill -CONT %d) and "
+                    "try again", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->pid);
+            return -EAGAIN;
+        }
+        int s = crs_proto_connect(p->pid);
+        if (s < 0) {
+            if (s == -ECONNREFUSED)
+                fail(t, "%s, a member of the %s, does not run under Revive: start the tree's first process with "
+                        "cr_run (its children inherit it) or link every program with -lcr", who(t, m, w, sizeof w),
+                     crs_tree_scope_name(t->o->scope));
+            else if (s == -ESRCH)
+                fail(t, "%s, a member of the %s, ended while it was being checkpointed; try again",
+                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
+            else if (s == -EPERM)
+                fail(t, "%s, a member of the %s, belongs to another user; only its owner (or root) can "
+                        "checkpoint it", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
+            else
+                fail(t, "cannot reach %s, a member of the %s: %s", who(t, m, w, sizeof w),
+                     crs_tree_scope_name(t->o->scope), strerror(-s));
+            return s;
+        }
+        t->conn[m] = s;
+    }
+    return 0;
+}
+
+static int gone(pid_t pid)
+{
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Waits for member m's reply, in slices, while it lives. */
+static int member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms)
+{
+    char w[64];
+    int waited = 0, e;
+    for (;;) {
+        e = crs_proto_recv(t->conn[m], rp, sizeof *rp, NULL, 1000);
+        if (e != -ETIMEDOUT)
+            break;
+        waited += 1000;
+        if (gone(t->all[t->members[m]].pid)) {
+            fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
+                 crs_tree_scope_name(t->o->scope));
+            return -ESRCH;
+        }
+        if (timeout_ms >= 0 && waited >= timeout_ms) {
+            fail(t, "%s did not answer within %d s during the checkpoint of the %s (is it stopped?)",
+                 who(t, m, w, sizeof w), timeout_ms / 1000, crs_tree_scope_name(t->o->scope));
+            return -ETIMEDOUT;
+        }
+    }
+    if (e) {
+        fail(t, "%s ended the checkpoint without an answer (%s); it may have died", who(t, m, w, sizeof w),
+             strerror(-e));
+        return e;
+    }
+    if (rp->magic != CRS_PROTO_MAGIC && rp->magic != CRS_PROTO_PARKED) {
+        fail(t, "%s answered with a malformed reply", who(t, m, w, sizeof w));
+        return -EPROTO;
+    }
+    if (rp->magic == CRS_PROTO_MAGIC && rp->status) {
+        rp->msg[sizeof rp->msg - 1] = 0;
+        fail(t, "%s: %s", who(t, m, w, sizeof w), rp->msg);
+        return rp->status;
+    }
+    return 0;
+}
+
+static int park_members(struct tree_ckpt *t, int image_fd)
+{
+    for (size_t m = 0; m < t->nmembers; m++) {
+        if (t->conn[m] < 0)
+            continue;
+        struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION,
+                                        .flags = (t->o->flags & ~CRS_REQ_F_FORK) | CRS_REQ_F_TREE,
+                                        .zstd_level = t->o->zstd_level, .timeout_ms = 10000,
+                                        .file_data_max_mb = t->o->file_data_max_mb };
+        int e = crs_proto_send(t->conn[m], &rq, sizeof rq, image_fd);
+        if (e) {
+            char w[64];
+            fail(t, "cannot send the request to %s: %s", who(t, m, w, sizeof w), strerror(-e));
+            return e;
+        }
+    }
+    for (size_t m = 0; m < t->nmembers; m++) {
+        if (t->conn[m] < 0)
+            continue;
+        struct crs_proto_reply rp;
+        int e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
+        if (e)
+            return e;
+        if (rp.magic != CRS_PROTO_PARKED) {
+            char w[64];
+            fail(t, "%s does not take part in a tree's checkpoint (an older Revive?)", who(t, m, w, sizeof w));
+            return -EPROTO;
+        }
+    }
+    return 0;
+}
+
+/* ---- what members share ---- */
+
+static int uf_find(struct tree_ckpt *t, int i)
+{
+    while (t->fds[i].set != i)
+        i = t->fds[i].set = t->fds[t->fds[i].set].set;
+    return i;
+}
+
+struct fd_scan {
+    struct tree_ckpt *t;
+    int member;
+    pid_t pid;
+    struct stat image;
+};
+
+static long note_fd(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct fd_scan *s = arg;
+    struct tree_ckpt *t = s->t;
+    char path[96], link[4096], info[1024];
+    snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)s->pid, n);
+    ssize_t ll = readlink(path, link, sizeof link - 1);
+    struct stat st;
+    if (ll <= 0 || stat(path, &st) != 0)
+        return 0;
+    link[ll] = 0;
+    if (st.st_dev == s->image.st_dev && st.st_ino == s->image.st_ino)
+        return 0;   /* the file being written */
+    int pipe = S_ISFIFO(st.st_mode) && !strncmp(link, "pipe:", 5);
+    size_t len = strlen(link);
+    int file = link[0] == '/' && !(len > 10 && !strcmp(link + len - 10, " (deleted)")) &&
+               strncmp(link, "/memfd:", 7) && strncmp(link, "/dev/pts/", 9) && strcmp(link, "/dev/tty") &&
+               strcmp(link, "/dev/ptmx") && strncmp(link, "/dev/shm/", 9) && strncmp(link, "/proc/", 6) &&
+               (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));   /* devices: nothing to share */
+    if (!pipe && !file)
+        return 0;
+    char ip[96];
+    snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%ld", (int)s->pid, n);
+    long il = revive_read_file(ip, info, sizeof info);
+    if (il <= 0 && il != -ENOSPC)
+        return 0;
+    const char *pp = strstr(info, "pos:"), *fp = strstr(info, "flags:");
+    if (!pp || !fp)
+        return 0;
+    if (t->nfds == t->capfds) {
+        size_t cap = t->capfds ? 2 * t->capfds : 256;
+        struct fd_entry *f = realloc(t->fds, cap * sizeof *f);
+        if (!f)
+            return -ENOMEM;
+        t->fds = f;
+        t->capfds = cap;
+    }
+    struct fd_entry *f = &t->fds[t->nfds];
+    memset(f, 0, sizeof *f);
+    f->member = s->member;
+    f->fd = (int)n;
+    f->pipe = pipe;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->pos = strtoll(pp + 4, NULL, 10);
+    unsigned long fl = strtoul(fp + 6, NULL, 8);
+    f->fd_flags = (fl & O_CLOEXEC) ? FD_CLOEXEC : 0;
+    f->flags = (uint32_t)(fl & ~(unsigned long)O_CLOEXEC);
+    f->mode = (int)(fl & O_ACCMODE);
+    f->set = (int)t->nfds;
+    f->group = -1;
+    f->path = strdup(link);
+    if (!f->path)
+        return -ENOMEM;
+    t->nfds++;
+    return 0;
+}
+
+static int scan_fds(struct tree_ckpt *t, int image_fd)
+{
+    struct fd_scan s = { .t = t };
+    if (fstat(image_fd, &s.image) != 0)
+        return -errno;
+    for (size_t m = 0; m < t->nmembers; m++) {
+        if (t->conn[m] < 0)
+            continue;
+        s.member = (int)m;
+        s.pid = t->all[t->members[m]].pid;
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%d/fd", (int)s.pid);
+        long e = revive_proc_for_each_number(dir, note_fd, &s);
+        if (e < 0) {
+            char w[64];
+            fail(t, "cannot list the descriptors of %s: %s", who(t, m, w, sizeof w), strerror((int)-e));
+            return (int)e;
+        }
+    }
+    /* the same open file description (kcmp): one set */
+    for (size_t i = 0; i < t->nfds; i++)
+        for (size_t j = 0; j < i; j++) {
+            struct fd_entry *a = &t->fds[i], *b = &t->fds[j];
+            if (a->dev != b->dev || a->ino != b->ino || uf_find(t, (int)i) == uf_find(t, (int)j))
+                continue;
+            long r = syscall(SYS_kcmp, t->all[t->members[a->member]].pid, t->all[t->members[b->member]].pid,
+                             0 /* KCMP_FILE */, a->fd, b->fd);
+            if (r < 0 && a->member != b->member) {
+                fail(t, "cannot compare the open files of processes %d and %d (kcmp: %s): the tree's shared "
+                        "files cannot be found", (int)t->all[t->members[a->member]].pid,
+                     (int)t->all[t->members[b->member]].pid, strerror(errno));
+                return -errno;
+            }
+            if (r == 0)
+                t->fds[uf_find(t, (int)i)].set = uf_find(t, (int)j);
+        }
+    return 0;
+}
+
+/* Groups: each end of a pipe whose both ends are in the tree; each other
+ * open file that two members or more hold. */
+static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t *ngroups)
+{
+    struct crs_tree_group *g = calloc(t->nfds ? t->nfds : 1, sizeof *g);
+    if (!g)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < t->nfds; i++) {
+        struct fd_entry *f = &t->fds[i];
+        int root = uf_find(t, (int)i);
+        if (t->fds[root].group >= 0) {
+            f->group = t->fds[root].group;
+            continue;
+        }
+        int wanted = 0;
+        if (f->pipe) {
+            int has_r = 0, has_w = 0;
+            for (size_t j = 0; j < t->nfds; j++)
+                if (t->fds[j].pipe && t->fds[j].ino == f->ino) {
+                    has_r |= t->fds[j].mode == O_RDONLY;
+                    has_w |= t->fds[j].mode == O_WRONLY;
+                }
+            wanted = has_r && has_w;
+        } else {
+            for (size_t j = 0; j < t->nfds && !wanted; j++)
+                wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;
+        }
+        if (!wanted)
+            continue;
+        struct crs_tree_group *x = &g[n];
+        x->kind = f->pipe ? (f->mode == O_RDONLY ? CRS_TREE_G_PIPE_READ : CRS_TREE_G_PIPE_WRITE) : CRS_TREE_G_FILE;
+        x->open_flags = f->flags;
+        x->offset = f->pos;
+        x->pipe_id = f->pipe ? f->ino : 0;
+        t->fds[root].group = f->group = (int)n++;
+    }
+    *out = g;
+    *ngroups = n;
+    return 0;
+}
+
+/* What a pipe holds, read through a reader of our own (tee: nothing taken). */
+static int pipe_bytes(struct tree_ckpt *t, const struct fd_entry *f, unsigned char **data, size_t *len,
+                      uint32_t *capacity)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)t->all[t->members[f->member]].pid, f->fd);
+    int rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (rd < 0) {
+        fail(t, "cannot read what the pipe of process %d's descriptor %d holds: %s",
+             (int)t->all[t->members[f->member]].pid, f->fd, strerror(errno));
+        return -errno;
+    }
+    int sz = fcntl(rd, F_GETPIPE_SZ);
+    *capacity = sz > 0 ? (uint32_t)sz : 65536;
+    int tmp[2];
+    if (pipe2(tmp, O_CLOEXEC | O_NONBLOCK) != 0) {
+        close(rd);
+        return -errno;
+    }
+    fcntl(tmp[1], F_SETPIPE_SZ, (int)*capacity);
+    *data = malloc(*capacity);
+    *len = 0;
+    ssize_t n = *data ? tee(rd, tmp[1], *capacity, SPLICE_F_NONBLOCK) : -1;
+    while (n > 0 && *len < (size_t)n) {
+        ssize_t m = read(tmp[0], *data + *len, (size_t)n - *len);
+        if (m <= 0)
+            break;
+        *len += (size_t)m;
+    }
+    close(tmp[0]);
+    close(tmp[1]);
+    close(rd);
+    return *data ? 0 : -ENOMEM;
+}
+
+/* ---- the file ---- */
+
+static int write_all(int fd, const void *p, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(fd, (const char *)p + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void release_all(struct tree_ckpt *t, int resume)
+{
+    char go = CRS_PROTO_RESUME;
+    for (size_t m = 0; m < t->nmembers; m++)
+        if (t->conn && t->conn[m] >= 0) {
+            if (resume)
+                crs_proto_send(t->conn[m], &go, 1, -1);
+            close(t->conn[m]);   /* a closed connection lets a member run on too */
+            t->conn[m] = -1;
+        }
+}
+
+static int run(struct tree_ckpt *t, int fd)
+{
+    const struct crs_tree_ckpt_opts *o = t->o;
+    off_t base = lseek(fd, 0, SEEK_CUR);
+    if (base < 0) {
+        fail(t, "cannot write the tree's file: %s", strerror(errno));
+        return -errno;
+    }
+    t->base = (uint64_t)base;
+    long e = revive_proc_for_each_number("/proc", note_process, t);
+    if (e < 0) {
+        fail(t, "cannot list the processes in /proc: %s", strerror((int)-e));
+        return (int)e;
+    }
+    if (o->scope == CRS_TREE_SCOPE_TREE) {
+        int r = find_proc(t, o->id);
+        if (r < 0 || o->id == getpid()) {
+            fail(t, "no process with PID %d", (int)o->id);
+            return -ESRCH;
+        }
+    }
+    if ((e = choose_members(t)))
+        return (int)e;
+    if (!t->nmembers) {
+        fail(t, "no process %s %d", o->scope == CRS_TREE_SCOPE_PGRP ? "in the process group" : "in the session",
+             (int)o->id);
+        return -ESRCH;
+    }
+    size_t live = 0;
+    for (size_t m = 0; m < t->nmembers; m++)
+        live += t->all[t->members[m]].state != 'Z';
+    if (!live) {
+        fail(t, "every process of the %s %d has ended (zombies only)", crs_tree_scope_name(o->scope), (int)o->id);
+        return -ESRCH;
+    }
+    t->conn = malloc(t->nmembers * sizeof *t->conn);
+    if (!t->conn)
+        return -ENOMEM;
+    for (size_t m = 0; m < t->nmembers; m++)
+        t->conn[m] = -1;
+    if ((e = connect_members(t)) || (e = park_members(t, fd)))
+        return (int)e;
+    /* every member is parked: nothing they share moves now */
+    if ((e = scan_fds(t, fd)))
+        return (int)e;
+    struct crs_tree_group *groups = NULL;
+    size_t ngroups = 0;
+    if ((e = make_groups(t, &groups, &ngroups))) {
+        fail(t, "out of memory");
+        return (int)e;
+    }
+    size_t nlinks = 0, slen = 1;
+    for (size_t i = 0; i < t->nfds; i++)
+        if (t->fds[i].group >= 0) {
+            nlinks++;
+            if (!t->fds[i].pipe)
+                slen += strlen(t->fds[i].path) + 1;
+        }
+    struct crs_tree_link *links = calloc(nlinks ? nlinks : 1, sizeof *links);
+    char *strings = calloc(1, slen);
+    unsigned char *data = NULL;
+    size_t dlen = 0, spos = 1, k = 0;
+    if (!links || !strings) {
+        free(groups), free(links), free(strings);
+        fail(t, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < t->nfds; i++) {
+        struct fd_entry *f = &t->fds[i];
+        if (f->group < 0)
+            continue;
+        links[k++] = (struct crs_tree_link){ f->member, f->fd, f->group, f->fd_flags };
+        struct crs_tree_group *g = &groups[f->group];
+        if (g->kind == CRS_TREE_G_FILE && !g->path) {
+            g->path = (uint32_t)spos;
+            strcpy(strings + spos, f->path);
+            spos += strlen(f->path) + 1;
+        }
+        if (g->kind == CRS_TREE_G_PIPE_READ && !g->pipe_capacity) {
+            unsigned char *bytes = NULL;
+            size_t n = 0;
+            if ((e = pipe_bytes(t, f, &bytes, &n, &g->pipe_capacity))) {
+                free(groups), free(links), free(strings), free(data);
+                return (int)e;
+            }
+            /* one read group per pipe carries the bytes; other readers none */
+            int first = 1;
+            for (int x = 0; x < f->group; x++)
+                first &= !(groups[x].kind == CRS_TREE_G_PIPE_READ && groups[x].pipe_id == g->pipe_id);
+            if (first && n) {
+                unsigned char *d = realloc(data, dlen + n);
+                if (!d) {
+                    free(bytes), free(groups), free(links), free(strings), free(data);
+                    return -ENOMEM;
+                }
+                data = d;
+                memcpy(data + dlen, bytes, n);
+                g->data_offset = dlen;
+                g->data_length = n;
+                dlen += n;
+            }
+            free(bytes);
+        }
+    }
+    for (size_t x = 0; x < ngroups; x++)   /* write ends: the pipe's size too */
+        if (groups[x].kind == CRS_TREE_G_PIPE_WRITE)
+            for (size_t y = 0; y < ngroups; y++)
+                if (groups[y].kind == CRS_TREE_G_PIPE_READ && groups[y].pipe_id == groups[x].pipe_id)
+                    groups[x].pipe_capacity = groups[y].pipe_capacity;
+
+    struct crs_tree_member *mem = calloc(t->nmembers, sizeof *mem);
+    struct crs_tree_header h;
+    memset(&h, 0, sizeof h);
+    if (!mem) {
+        free(groups), free(links), free(strings), free(data);
+        return -ENOMEM;
+    }
+    memcpy(h.magic, CRS_TREE_MAGIC, 8);
+    h.version = CRS_TREE_VERSION;
+    h.scope = (uint32_t)o->scope;
+    h.id = (int32_t)o->id;
+    h.nmembers = (uint32_t)t->nmembers;
+    h.ngroups = (uint32_t)ngroups;
+    h.nlinks = (uint32_t)nlinks;
+    h.strings_offset = sizeof h + t->nmembers * sizeof *mem + ngroups * sizeof *groups + nlinks * sizeof *links;
+    h.strings_length = slen;
+    h.data_offset = h.strings_offset + slen;
+    h.data_length = dlen;
+    h.table_length = h.data_offset + dlen;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t pos = (t->base + h.table_length + 4095) & ~4095ull;
+    for (size_t m = 0; m < t->nmembers && !e; m++) {
+        const struct proc_info *p = &t->all[t->members[m]];
+        struct crs_tree_member *x = &mem[m];
+        x->pid = p->in_pid;
+        int parent = find_proc(t, p->ppid);
+        x->ppid = parent >= 0 && is_member(t, parent) ? t->all[parent].in_pid : 0;
+        x->pgid = p->in_pgid;
+        x->sid = p->in_sid;
+        memcpy(x->comm, p->comm, sizeof x->comm);
+        if (p->state == 'Z') {
+            x->kind = CRS_TREE_ZOMBIE;
+            x->wait_status = p->exit_code;
+            continue;
+        }
+        x->kind = CRS_TREE_PROCESS;
+        /* its image from here: the members write in turn through the one
+         * open file (the writer starts at the file's offset and leaves it at
+         * the image's end) */
+        if (lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+            e = -errno;
+            fail(t, "cannot write the tree's file: %s", strerror(errno));
+            break;
+        }
+        char go = CRS_PROTO_GO;
+        struct crs_proto_reply rp;
+        if ((e = crs_proto_send(t->conn[m], &go, 1, -1))) {
+            char w[64];
+            fail(t, "cannot reach %s: %s", who(t, m, w, sizeof w), strerror((int)-e));
+            break;
+        }
+        if ((e = member_reply(t, m, &rp, -1)))
+            break;
+        off_t end = lseek(fd, 0, SEEK_CUR);
+        if (end < (off_t)pos) {
+            e = -EIO;
+            fail(t, "the tree's file is shorter than the image process %d wrote", (int)p->pid);
+            break;
+        }
+        x->image_offset = pos - t->base;
+        x->image_length = (uint64_t)end - pos;
+        pos = ((uint64_t)end + 4095) & ~4095ull;
+    }
+    if (!e) {
+        size_t tl = (size_t)h.table_length;
+        unsigned char *tab = calloc(1, tl);
+        if (!tab) {
+            e = -ENOMEM;
+        } else {
+            size_t off = sizeof h;
+            memcpy(tab + off, mem, t->nmembers * sizeof *mem), off += t->nmembers * sizeof *mem;
+            memcpy(tab + off, groups, ngroups * sizeof *groups), off += ngroups * sizeof *groups;
+            memcpy(tab + off, links, nlinks * sizeof *links), off += nlinks * sizeof *links;
+            memcpy(tab + off, strings, slen), off += slen;
+            if (dlen)
+                memcpy(tab + off, data, dlen);
+            memcpy(tab, &h, sizeof h);
+            h.checksum = XXH3_64bits(tab, tl);
+            memcpy(tab, &h, sizeof h);
+            e = write_all(fd, tab, tl, t->base);
+            if (!e && fsync(fd) != 0 && errno != EINVAL)
+                e = -errno;
+            if (e)
+                fail(t, "cannot write the tree's table: %s", strerror((int)-e));
+            free(tab);
+        }
+    }
+    free(mem), free(groups), free(links), free(strings), free(data);
+    if (e)
+        return (int)e;
+    if (o->commit && (e = o->commit(o->arg, t->err, t->errlen)))
+        return (int)e;
+    if (o->signal_after)
+        for (size_t m = 0; m < t->nmembers; m++)
+            if (t->conn[m] >= 0)
+                kill(t->all[t->members[m]].pid, o->signal_after);
+    return (int)t->nmembers;
+}
+
+int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, size_t errlen)
+{
+    struct tree_ckpt t;
+    memset(&t, 0, sizeof t);
+    t.o = o;
+    t.err = err;
+    t.errlen = errlen;
+    err[0] = 0;
+    int r = run(&t, fd);
+    if (r < 0 && !err[0])
+        snprintf(err, errlen, "%s", strerror(-r));
+    release_all(&t, r > 0);
+    for (size_t i = 0; i < t.nfds; i++)
+        free(t.fds[i].path);
+    free(t.fds);
+    free(t.conn);
+    free(t.members);
+    free(t.all);
+    return r;
+}

@@ -1,0 +1,123 @@
+#!/bin/bash
+# BLCR's checkpoint scopes (issue 10, point 1), the checkpoint side:
+# cr_checkpoint --tree/--pgid/--sid. A process with running children is
+# still refused without a scope, naming them; with --tree every member is in
+# one file that cr_info lists (members, the pipes and files they share, the
+# bytes a pipe between them holds) and verifies, and with --cont every member
+# runs on: the program finishes exactly as an uninterrupted run. --pgid and
+# --sid take the members of a group or session; a group whose member has a
+# child outside it is refused naming the child; so is a tree with a member
+# that does not run under Revive.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_tree_ckpt
+crs_need_tools cr_run cr_checkpoint cr_info
+prog=$CRS_BIN/crt_tree
+
+# ref MODE: the uninterrupted run's output, in $WORK/ref.MODE.out
+ref() {
+    local r=$WORK/ref.$1 st
+    mkdir -p "$r"
+    touch "$r/go.1" "$r/go.2"
+    st=$(cd "$r" && CRT_TREE=$1 REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/out" "$prog")
+    [ "$st" = 42 ] || crs_fail "$1: the uninterrupted run: $(crs_status_text "$st")"
+}
+
+# members FILE: the number of members cr_info lists
+members() { sed -n 's/^members (\([0-9]*\)):$/\1/p' "$1"; }
+
+# ---- a tree with running children and a pipe holding bytes
+ref children
+d=$WORK/children
+CRT_TREE=children crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
+    crs_fail "children: the program never got ready"
+    crs_summary crs_tree_ckpt
+}
+crs_tool "$WORK/plain" cr_checkpoint -f "$WORK/plain.img" "$PID"
+crs_expect_refusal "without a scope, a process with children is refused" "$WORK/plain.err" $? "child process"
+[ -e "$WORK/plain.img" ] && crs_fail "the refused checkpoint left an image"
+crs_tool "$WORK/tree" cr_checkpoint --tree --cont -f "$WORK/tree.img" "$PID"
+st=$?
+if [ "$st" = 0 ]; then
+    crs_pass "cr_checkpoint --tree --cont"
+    [ "$(stat -c %a "$WORK/tree.img")" = 600 ] || crs_fail "the tree's file has mode $(stat -c %a "$WORK/tree.img")"
+    crs_tool "$WORK/info" cr_info "$WORK/tree.img"
+    n=$(members "$WORK/info.out")
+    [ "$n" = 3 ] && crs_pass "cr_info lists 3 members" || crs_fail "cr_info lists ${n:-no} members, expected 3"
+    grep -q "pipe, read end .*holding 3000 bytes" "$WORK/info.out" &&
+        crs_pass "cr_info shows the 3000 bytes the pipe between members holds" ||
+        crs_fail "cr_info does not show the pipe holding 3000 bytes"
+    [ "$(grep -c '^image ' "$WORK/info.out")" = 3 ] && crs_pass "cr_info shows each member's image" ||
+        crs_fail "cr_info shows $(grep -c '^image ' "$WORK/info.out") images, expected 3"
+    if crs_tool "$WORK/json" cr_info --json "$WORK/tree.img" &&
+        python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); assert len(t["members"]) == 3 and len(t["images"]) == 3' "$WORK/json.out"; then
+        crs_pass "cr_info --json: 3 members, 3 images"
+    else
+        crs_fail "cr_info --json of the tree"
+        crs_show "$WORK/json.err"
+    fi
+    crs_tool "$WORK/verify" cr_info --verify "$WORK/tree.img" && crs_pass "cr_info --verify accepts it" ||
+        crs_fail "cr_info --verify: $(head -n 1 "$WORK/verify.err")"
+else
+    crs_fail "cr_checkpoint --tree --cont: $(crs_status_text "$st"): $(head -n 1 "$WORK/tree.err")"
+fi
+if crs_finish "$d" orig && cmp -s "$WORK/ref.children/out.out" "$d/orig.out"; then
+    crs_pass "after --cont every member ran on: the same output as the uninterrupted run"
+else
+    crs_fail "after --cont: $(crs_status_text "$FINISH_STATUS")"
+    diff "$WORK/ref.children/out.out" "$d/orig.out" | head -n 10
+fi
+ls -A "$WORK" | grep -q '\.tmp' && crs_fail "a temporary file was left: $(ls -A "$WORK" | grep '\.tmp')"
+
+# ---- --pgid: the program's group holds it, but not its children (they lead
+# or joined another group): refused naming a child; the children's group
+# alone is checkpointed
+d=$WORK/pgrp
+CRT_TREE=pgrp crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "pgrp: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/pg1" cr_checkpoint --pgid --cont -f "$WORK/pg1.img" "$PID"
+    crs_expect_refusal "--pgid of a group whose member has a child outside it" "$WORK/pg1.err" $? "not in the process group"
+    kid=$(cat /proc/"$PID"/task/*/children | tr ' ' '\n' | grep . | sort -n | head -n 1)
+    crs_tool "$WORK/pg2" cr_checkpoint --pgid --cont -f "$WORK/pg2.img" "$kid"
+    st=$?
+    if [ "$st" = 0 ] && crs_tool "$WORK/pg2i" cr_info "$WORK/pg2.img" && [ "$(members "$WORK/pg2i.out")" = 2 ] &&
+        grep -q "scope:    process group $kid," "$WORK/pg2i.out"; then
+        crs_pass "--pgid of the children's group: its 2 members"
+    else
+        crs_fail "--pgid of the children's group: $(crs_status_text "$st"): $(head -n 1 "$WORK/pg2.err")"
+        crs_show "$WORK/pg2i.out" 8
+    fi
+    crs_finish "$d" orig || crs_fail "pgrp: the program after the checkpoints: $(crs_status_text "$FINISH_STATUS")"
+fi
+
+# ---- --sid: the daemon's session (the daemon and its child)
+d=$WORK/daemon
+CRT_TREE=daemon crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "daemon: the program never got ready"
+if [ -n "$PID" ]; then
+    dmn=$(cat /proc/"$PID"/task/*/children | tr -d ' \n')
+    crs_tool "$WORK/sid" cr_checkpoint --sid --cont -f "$WORK/sid.img" "$dmn"
+    st=$?
+    if [ "$st" = 0 ] && crs_tool "$WORK/sidi" cr_info "$WORK/sid.img" && [ "$(members "$WORK/sidi.out")" = 2 ]; then
+        crs_pass "--sid of the daemon's session: its 2 members"
+    else
+        crs_fail "--sid of the daemon's session: $(crs_status_text "$st"): $(head -n 1 "$WORK/sid.err")"
+    fi
+    crs_finish "$d" orig || crs_fail "daemon: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
+fi
+
+# ---- a member that does not run under Revive
+d=$WORK/norevive
+mkdir -p "$d"
+crs_launch "$d/sh" "$CRS_TOOLS/cr_run" bash -c "REVIVE_DISABLE=1 sleep 60 & echo \$\$ >$d/ready.1; wait"
+if crs_wait_for "$d/ready.1" 30 "$d/sh.status"; then
+    PID=$(cat "$d/ready.1")
+    crs_wait_for_children() { [ -n "$(cat /proc/"$PID"/task/*/children 2>/dev/null)" ]; }
+    for _ in $(seq 100); do crs_wait_for_children && break; sleep 0.1; done
+    crs_tool "$WORK/nr" cr_checkpoint --tree -f "$WORK/nr.img" "$PID"
+    crs_expect_refusal "a tree with a member not under Revive" "$WORK/nr.err" $? "'sleep'"
+    [ -e "$WORK/nr.img" ] && crs_fail "the refused checkpoint left an image"
+    grep -q "does not run under Revive" "$WORK/nr.err" || crs_fail "the message does not say it does not run under Revive"
+    kill -KILL $(cat /proc/"$PID"/task/*/children) "$PID" 2>/dev/null
+else
+    crs_fail "bash under cr_run never got ready"
+fi
+crs_summary crs_tree_ckpt

@@ -1,0 +1,402 @@
+/*
+ * State test: process trees (issue 10, points 1 and 2), checkpointed with
+ * cr_checkpoint --tree. Only the first process prints; its children answer
+ * through pipes. CRT_TREE picks the kind:
+ *   children  two running children, each serving requests over a pipe of its
+ *             own and answering over one pipe both share; a third pipe holds
+ *             bytes no one has read at the checkpoint; at the end each child
+ *             exits with its own status, which waitpid must give
+ *   zombie    a child that exited 7 and one killed by SIGTERM, not reaped
+ *             before the checkpoint: waitpid gives both statuses after it
+ *   sharedfd  parent and child write in turn through one open file (the
+ *             same offset): the lines must follow each other, none lost
+ *   daemon    a child that left for a session of its own (setsid), with a
+ *             child of its own in that session; both stay there, the first
+ *             leading it, with no controlling terminal
+ *   pgrp      the program leads a process group of its own; its first child
+ *             leads another, which the second child joined
+ * Contract: crt_common.h.
+ */
+#define _GNU_SOURCE
+#include "../crt_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int read_full(int fd, void *p, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)p + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)p + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static pid_t wait_for(pid_t pid, int *st)
+{
+    pid_t r;
+    while ((r = waitpid(pid, st, 0)) < 0 && errno == EINTR)
+        ;
+    return r;
+}
+
+static void check_status(const char *name, pid_t pid, int want)
+{
+    int st = 0;
+    pid_t r = wait_for(pid, &st);
+    crt_check(name, r == pid && st == want, "waitpid: %s, status 0x%x (expected 0x%x)",
+              r == pid ? "ok" : strerror(errno), (unsigned)st, (unsigned)want);
+}
+
+/* ---- children: request/answer over pipes ---- */
+
+struct req { uint64_t x; uint32_t child, quit; };
+struct ans { uint64_t y; uint32_t child, pad; };
+
+static void __attribute__((noreturn)) serve(int id, int in, int out, int extra)
+{
+    for (;;) {
+        struct req q;
+        if (read_full(in, &q, sizeof q))
+            _exit(90);
+        if (q.quit)
+            _exit(10 + id);
+        struct ans a = { crt_mix(q.x + (uint64_t)id), (uint32_t)id, 0 };
+        if (q.x == 999 && extra >= 0) {   /* the bytes left in the third pipe */
+            unsigned char buf[3000];
+            if (read_full(extra, buf, sizeof buf))
+                _exit(91);
+            a.y ^= crt_hash(buf, sizeof buf, 5);
+        }
+        if (write_full(out, &a, sizeof a))
+            _exit(92);
+    }
+}
+
+static void mode_children(void)
+{
+    int req[2][2], ans[2], extra[2];
+    if (pipe(req[0]) || pipe(req[1]) || pipe(ans) || pipe(extra))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t kid[2];
+    for (int i = 0; i < 2; i++) {
+        kid[i] = fork();
+        if (kid[i] < 0)
+            crt_die("fork: %s", strerror(errno));
+        if (kid[i] == 0) {
+            for (int j = 0; j < i; j++)
+                close(req[j][1]);   /* a child ends when the program's end of its pipe closes */
+            close(req[i][1]);
+            close(ans[0]);
+            close(extra[1]);
+            serve(i, req[i][0], ans[1], i == 0 ? extra[0] : -1);
+        }
+        close(req[i][0]);
+    }
+    close(ans[1]);
+    close(extra[0]);
+    unsigned char buf[3000];
+    crt_fill(buf, sizeof buf, 77);
+    if (write_full(extra[1], buf, sizeof buf))   /* read by child 0 after point 1 */
+        crt_die("write: %s", strerror(errno));
+    uint64_t sum = 0;
+    for (int round = 0; round < 3; round++) {
+        if (round == 1)
+            crt_checkpoint_point(1);
+        if (round == 2)
+            crt_checkpoint_point(2);
+        for (int i = 0; i < 2; i++) {
+            struct req q = { round == 1 && i == 0 ? 999 : (uint64_t)(round * 10 + i), (uint32_t)i, 0 };
+            struct ans a;
+            if (write_full(req[i][1], &q, sizeof q) || read_full(ans[0], &a, sizeof a)) {
+                crt_fail("child answers", "round %d child %d: %s", round, i, strerror(errno));
+                continue;
+            }
+            sum = crt_mix(sum ^ a.y);
+            crt_say("round %d: child %d answered %016llx", round, (int)a.child, (unsigned long long)a.y);
+        }
+    }
+    crt_say("answers sum %016llx", (unsigned long long)sum);
+    for (int i = 0; i < 2; i++) {
+        struct req q = { 0, (uint32_t)i, 1 };
+        if (write_full(req[i][1], &q, sizeof q))
+            crt_fail("quit", "child %d: %s", i, strerror(errno));
+    }
+    check_status("child 0 exits 10, and waitpid says so", kid[0], 10 << 8);
+    check_status("child 1 exits 11, and waitpid says so", kid[1], 11 << 8);
+    int st;
+    crt_check("no other child", waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD, "waitpid(-1): %s",
+              strerror(errno));
+}
+
+/* ---- zombies ---- */
+
+static int is_zombie(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+static void mode_zombie(void)
+{
+    pid_t a = fork();
+    if (a == 0)
+        _exit(7);
+    pid_t b = fork();
+    if (b == 0) {
+        signal(SIGTERM, SIG_DFL);
+        raise(SIGTERM);
+        _exit(99);
+    }
+    if (a < 0 || b < 0)
+        crt_die("fork: %s", strerror(errno));
+    for (int i = 0; i < 60000 && !(is_zombie(a) && is_zombie(b)); i++)
+        crt_sleep_ms(1);
+    crt_check("both children have ended (zombies)", is_zombie(a) && is_zombie(b), "not yet");
+    crt_checkpoint_point(1);
+    crt_check("the zombies are still there", is_zombie(a) && is_zombie(b), "a %d, b %d", is_zombie(a),
+              is_zombie(b));
+    check_status("the child that exited 7: waitpid says so", a, 7 << 8);
+    crt_checkpoint_point(2);
+    check_status("the child killed by SIGTERM: waitpid says so", b, SIGTERM);
+}
+
+/* ---- one open file shared by parent and child ---- */
+
+static void mode_sharedfd(void)
+{
+    /* in the flavour's folder; kept at the end, so that a restart after the
+     * original finished (cont) finds it and writes the same lines again */
+    int fd = open("crt_tree.shared", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        crt_die("open: %s", strerror(errno));
+    int turn[2][2];
+    if (pipe(turn[0]) || pipe(turn[1]))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(turn[0][1]), close(turn[1][0]);
+        for (int i = 0;; i++) {
+            char c;
+            if (read_full(turn[0][0], &c, 1))
+                _exit(90);
+            if (c == 'q')
+                _exit(0);
+            char line[64];
+            int n = snprintf(line, sizeof line, "child line %d\n", i);
+            if (write_full(fd, line, (size_t)n) || write_full(turn[1][1], "k", 1))
+                _exit(91);
+        }
+    }
+    if (kid < 0)
+        crt_die("fork: %s", strerror(errno));
+    for (int i = 0; i < 6; i++) {
+        if (i == 2)
+            crt_checkpoint_point(1);
+        if (i == 4)
+            crt_checkpoint_point(2);
+        char line[64], c;
+        int n = snprintf(line, sizeof line, "parent line %d\n", i);
+        if (write_full(fd, line, (size_t)n) || write_full(turn[0][1], "g", 1) || read_full(turn[1][0], &c, 1))
+            crt_fail("turn", "%d: %s", i, strerror(errno));
+    }
+    if (write_full(turn[0][1], "q", 1))
+        crt_fail("quit", "%s", strerror(errno));
+    check_status("the child ends well", kid, 0);
+    off_t end = lseek(fd, 0, SEEK_CUR);
+    char buf[1024];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    char want[1024] = "";
+    for (int i = 0; i < 6; i++) {
+        size_t l = strlen(want);
+        snprintf(want + l, sizeof want - l, "parent line %d\nchild line %d\n", i, i);
+    }
+    crt_check("the lines of both follow each other in the file", !strcmp(buf, want), "the file holds '%s'", buf);
+    crt_check("the offset they share is at the end", end == (off_t)strlen(want), "offset %lld, expected %zu",
+              (long long)end, strlen(want));
+    crt_say("shared file: %zd bytes, hash %016llx", n, (unsigned long long)crt_hash(buf, n > 0 ? (size_t)n : 0, 1));
+}
+
+/* ---- sessions and groups among the members ---- */
+
+/* A child reports facts about itself on request: sid, pgid, whether it has
+ * a controlling terminal. */
+struct facts { int32_t pid, sid, pgid, tty; };
+
+static void __attribute__((noreturn)) reporter(int in, int out)
+{
+    for (;;) {
+        char c;
+        if (read_full(in, &c, 1))
+            _exit(90);
+        if (c == 'q')
+            _exit(0);
+        int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        struct facts f = { getpid(), getsid(0), getpgrp(), fd >= 0 };
+        if (fd >= 0)
+            close(fd);
+        if (write_full(out, &f, sizeof f))
+            _exit(91);
+    }
+}
+
+static struct facts ask(int to, int from)
+{
+    struct facts f = { -1, -1, -1, -1 };
+    if (write_full(to, "?", 1) || read_full(from, &f, sizeof f))
+        crt_fail("a member answers", "%s", strerror(errno));
+    return f;
+}
+
+static void mode_daemon(void)
+{
+    /* child d: setsid, then its own child g in d's session; both report
+     * through pipes the parent holds */
+    int q[2][2], a[2][2];
+    if (pipe(q[0]) || pipe(q[1]) || pipe(a[0]) || pipe(a[1]))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t d = fork();
+    if (d == 0) {
+        /* each keeps only its own ends: it ends when the program's close */
+        close(q[0][1]), close(q[1][1]), close(a[0][0]), close(a[1][0]);
+        if (setsid() < 0)
+            _exit(95);
+        pid_t g = fork();
+        if (g == 0) {
+            close(q[0][0]), close(a[0][1]);
+            reporter(q[1][0], a[1][1]);
+        }
+        close(q[1][0]), close(a[1][1]);
+        if (g < 0)
+            _exit(96);
+        /* d reports until told to quit, then reaps g */
+        for (;;) {
+            char c;
+            if (read_full(q[0][0], &c, 1))
+                _exit(90);
+            if (c == 'q') {
+                int st;
+                _exit(wait_for(g, &st) == g && st == 0 ? 0 : 97);
+            }
+            int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+            struct facts f = { getpid(), getsid(0), getpgrp(), fd >= 0 };
+            if (fd >= 0)
+                close(fd);
+            if (write_full(a[0][1], &f, sizeof f))
+                _exit(91);
+        }
+    }
+    if (d < 0)
+        crt_die("fork: %s", strerror(errno));
+    pid_t me_sid = getsid(0);
+    for (int p = 0; p < 3; p++) {
+        if (p)
+            crt_checkpoint_point(p);
+        struct facts fd = ask(q[0][1], a[0][0]), fg = ask(q[1][1], a[1][0]);
+        char name[160];
+        snprintf(name, sizeof name, "the daemon leads its own session and group (%s)", p ? "after a point" : "at start");
+        crt_check(name, fd.sid == fd.pid && fd.pgid == fd.pid && fd.sid != getsid(0), "pid %d sid %d pgid %d",
+                  fd.pid, fd.sid, fd.pgid);
+        snprintf(name, sizeof name, "its child is in its session and group (%d)", p);
+        crt_check(name, fg.sid == fd.pid && fg.pgid == fd.pid && fg.pid != fd.pid, "pid %d sid %d pgid %d",
+                  fg.pid, fg.sid, fg.pgid);
+        snprintf(name, sizeof name, "neither has a controlling terminal (%d)", p);
+        crt_check(name, !fd.tty && !fg.tty, "daemon %d, its child %d", fd.tty, fg.tty);
+        snprintf(name, sizeof name, "the program stays in its session (%d)", p);
+        crt_check(name, getsid(0) == me_sid || p, "sid %d", (int)getsid(0));
+    }
+    if (write_full(q[1][1], "q", 1) || write_full(q[0][1], "q", 1))
+        crt_fail("quit", "%s", strerror(errno));
+    check_status("the daemon ends well, having reaped its child", d, 0);
+}
+
+static void mode_pgrp(void)
+{
+    if (setpgid(0, 0) != 0)
+        crt_die("setpgid: %s", strerror(errno));
+    int q[2][2], a[2][2];
+    if (pipe(q[0]) || pipe(q[1]) || pipe(a[0]) || pipe(a[1]))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t k[2];
+    for (int i = 0; i < 2; i++) {
+        k[i] = fork();
+        if (k[i] == 0) {
+            for (int j = 0; j < 2; j++)
+                close(q[j][1]), close(a[j][0]);
+            if (setpgid(0, i == 0 ? 0 : k[0]) != 0)
+                _exit(95);
+            reporter(q[i][0], a[i][1]);
+        }
+        if (k[i] < 0)
+            crt_die("fork: %s", strerror(errno));
+        setpgid(k[i], i == 0 ? k[i] : k[0]);   /* as a shell does too, against the race */
+    }
+    for (int p = 0; p < 3; p++) {
+        if (p)
+            crt_checkpoint_point(p);
+        struct facts f0 = ask(q[0][1], a[0][0]), f1 = ask(q[1][1], a[1][0]);
+        char name[160];
+        snprintf(name, sizeof name, "the program leads its own group (%d)", p);
+        crt_check(name, getpgrp() == getpid(), "pgid %d, pid %d", (int)getpgrp(), (int)getpid());
+        snprintf(name, sizeof name, "the first child leads another group (%d)", p);
+        crt_check(name, f0.pgid == f0.pid && f0.pid != getpid(), "pid %d pgid %d", f0.pid, f0.pgid);
+        snprintf(name, sizeof name, "the second child is in the first child's group (%d)", p);
+        crt_check(name, f1.pgid == f0.pid, "pgid %d, expected %d", f1.pgid, f0.pid);
+        snprintf(name, sizeof name, "all three in one session (%d)", p);
+        crt_check(name, f0.sid == getsid(0) && f1.sid == getsid(0), "sids %d %d %d", f0.sid, f1.sid,
+                  (int)getsid(0));
+    }
+    if (write_full(q[0][1], "q", 1) || write_full(q[1][1], "q", 1))
+        crt_fail("quit", "%s", strerror(errno));
+    check_status("the first child ends well", k[0], 0);
+    check_status("the second child ends well", k[1], 0);
+}
+
+int main(void)
+{
+    const char *m = getenv("CRT_TREE");
+    if (!m)
+        m = "children";
+    crt_say("process tree: %s", m);
+    if (!strcmp(m, "children"))
+        mode_children();
+    else if (!strcmp(m, "zombie"))
+        mode_zombie();
+    else if (!strcmp(m, "sharedfd"))
+        mode_sharedfd();
+    else if (!strcmp(m, "daemon"))
+        mode_daemon();
+    else if (!strcmp(m, "pgrp"))
+        mode_pgrp();
+    else
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon or pgrp", m);
+    crt_finish();
+}
