@@ -26,7 +26,8 @@ static void usage(FILE *f)
             "      --pgid        every process of process group PGID\n"
             "      --sid         every process of session SID\n"
             "                    (with a scope, all members are stopped together, then\n"
-            "                    written in turn; --term/--kill/--stop reach each)\n"
+            "                    written in turn; --term/--kill/--stop reach each;\n"
+            "                    --fork is ignored: they run on together afterwards)\n"
             "  -f, --file FILE   where to write the image\n"
             "      --cont        let the process run on afterwards (default)\n"
             "      --term        send it SIGTERM once the image is safe\n"
@@ -149,11 +150,8 @@ int main(int argc, char **argv)
     }
     if (sig && (flags & CRS_REQ_F_FORK)) /* the process must not run between image and signal */
         flags &= ~CRS_REQ_F_FORK;
-    if (scope && (flags & CRS_REQ_F_FORK)) {
-        fprintf(stderr, "cr_checkpoint: --fork does not go with --tree, --pgid or --sid: the members of a "
-                        "scope are released together once every image is written\n");
-        return 2;
-    }
+    if (scope)   /* the members of a scope are released together once every image is written */
+        flags &= ~CRS_REQ_F_FORK;
 
     char deflt[64];
     if (!file) {

@@ -1,5 +1,6 @@
 /* cr_restart [--no-restore-pid] [--relocate OLD=NEW]... FILE: brings a checkpointed process back and
- * stays in the foreground until it exits, exiting with its status.
+ * stays in the foreground until it exits, exiting with its status. A file of
+ * a process tree brings every member back (cr_restart_tree.c).
  *
  * The restore itself is the checkpoint component's (crs/base/component.h):
  * here is only where it runs. The image is opened and checked first; then a
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "crs/base/component.h"
+#include "crs/base/tree.h"
+#include "cr_restart.h"
 
 static pid_t child;
 
@@ -44,13 +47,23 @@ static void forward(int sig)
         kill(child, sig);
 }
 
+void forward_signals_to(pid_t pid, int ignore_hangup)
+{
+    child = pid;
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
+        signal(fwd[i], fwd[i] == SIGHUP && ignore_hangup ? SIG_IGN : forward);
+}
+
 struct clone3_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
         cgroup;
 };
 
 /* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE). */
-static pid_t fork_with_pid(pid_t want)
+pid_t fork_with_pid(pid_t want)
 {
     if (want > 0) {
         struct clone3_args ca;
@@ -80,7 +93,7 @@ static int write_file(const char *path, const char *text)
  * still come back inside a new pid namespace (for a user, a new user
  * namespace too, where it keeps its own uid and gid): the first child is the
  * namespace's init and creates the process with its old pid. */
-static int enter_user_pid_namespace(void)
+int enter_user_pid_namespace(void)
 {
     if (geteuid() == 0)   /* root needs no user namespace for a pid namespace */
         return unshare(CLONE_NEWPID);
@@ -103,12 +116,12 @@ static int enter_user_pid_namespace(void)
  * job) leads one again; others join ours, as they were in their parent's,
  * and so does a session leader that had a terminal: ours is the one it
  * finds again. */
-static int own_session(const struct crs_restart_image *ri)
+int own_session(const struct crs_restart_image *ri)
 {
     return ri->sid == ri->pid && !ri->had_tty;
 }
 
-static void restore_leadership(const struct crs_restart_image *ri)
+void restore_leadership(const struct crs_restart_image *ri)
 {
     if (own_session(ri))
         setsid();
@@ -257,7 +270,7 @@ static pid_t process_of_init(pid_t init)
 }
 
 /* Ends like the restored process: its exit status, or death by its signal. */
-static int exit_like(int st)
+int exit_like(int st)
 {
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
@@ -315,6 +328,11 @@ int main(int argc, char **argv)
     o.path = argv[optind];
     char msg[1024];
     const struct crs_component *crs = crs_component_select(NULL, msg, sizeof msg);
+    int tfd = crs ? open(o.path, O_RDONLY | O_CLOEXEC) : -1;
+    if (tfd >= 0 && crs_tree_is_tree(tfd) == 1)
+        return restart_tree(crs, &o, tfd);   /* a process tree (cr_checkpoint --tree/--pgid/--sid) */
+    if (tfd >= 0)
+        close(tfd);
     struct crs_restart_image ri;
     if (!crs || crs->restart_open(&o, &ri, msg, sizeof msg) != 0) {
         fprintf(stderr, "cr_restart: %s\n", msg);
@@ -338,17 +356,14 @@ int main(int argc, char **argv)
     /* Like a shell waiting for a foreground job: keyboard signals reach the
      * restored process directly; others sent to us are passed on, but for
      * the hangup of our terminal when the process has a session of its own. */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-    int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
-    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
-        signal(fwd[i], fwd[i] == SIGHUP && own_session(&ri) ? SIG_IGN : forward);
+    forward_signals_to(child, own_session(&ri));
     size_t got = read_report(report[0], msg, sizeof msg);
     close(report[0]);
     int st;
     if (status_fd >= 0) {
         /* signals for the process go to it, not to its namespace's init */
         child = process_of_init(child);
+        forward_signals_to(child, own_session(&ri));
         ssize_t n;
         while ((n = read(status_fd, &st, sizeof st)) < 0 && errno == EINTR)
             ;

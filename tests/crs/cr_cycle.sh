@@ -46,7 +46,9 @@
 #              saying so, leaving no file; after SIGCONT, --kill works and the
 #              image restarts
 #
-# Environment: CRS_MAX_IMAGE_MB (fail when an image is larger: untouched
+# Environment: CRS_CKPT_SCOPE (--tree, --pgid or --sid: every cr_checkpoint
+# takes that scope of the program's process; --stop's SIGCONT goes to its
+# descendants too), CRS_MAX_IMAGE_MB (fail when an image is larger: untouched
 # memory must not be stored), CRS_IMAGE_THREADS (every image must hold this
 # many threads, as cr_info counts them), CRS_EXPECT_PID=1 (the original PID
 # must come back even when not root: in a user+pid namespace),
@@ -126,13 +128,20 @@ wait_ready() {
     return 0
 }
 
+# tree_pids PID: PID and its descendants (the members of a --tree scope)
+tree_pids() {
+    local c
+    echo "$1"
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+
 # ckpt FLAVOUR OUT PID IMAGE OPTIONS...: runs cr_checkpoint OPTIONS -f IMAGE
 # PID; checks success, the image's mode and size, that it verifies at once,
 # and that nothing else was left in its directory.
 ckpt() {
     local fl=$1 out=$2 pid=$3 img=$4 st mode others mb n
     shift 4
-    crs_tool "$out" cr_checkpoint "$@" -f "$img" "$pid"
+    crs_tool "$out" cr_checkpoint ${CRS_CKPT_SCOPE:-} "$@" -f "$img" "$pid"
     st=$?
     if [ "$st" != 0 ]; then
         crs_fail "$fl: cr_checkpoint $* -f IMAGE PID: $(crs_status_text "$st")"
@@ -352,7 +361,7 @@ fl_continued() {
         state=$(sed 's/.*) \(.\).*/\1/' "/proc/$PID/stat" 2>/dev/null)
         [ "$state" = T ] || crs_fail "stop: the process state after --stop is '$state', expected T"
         touch go.1
-        kill -CONT "$PID"
+        kill -CONT $(tree_pids "$PID")
     else
         touch go.1
     fi

@@ -84,6 +84,20 @@ struct crs_restart_opts {
      * other descriptor it does not restore. */
     const int *keep_fds;
     int nkeep_fds;
+    /* A process of a tree (cr_restart of a --tree file, crs/base/tree.h):
+     * descriptors the caller has put in place at the image's numbers before
+     * restart(), open files shared with other processes of the tree (pipes
+     * between them, a file with one offset). They stay as they are (their
+     * close-on-exec flag is the image's) instead of being made again. Kept
+     * by the caller. */
+    const int *placed_fds;
+    int nplaced_fds;
+    /* Called once everything is restored, right before the process becomes
+     * the image's (the last, libc-free step): a tree's processes wait there
+     * for each other, so that none runs before all are back. Non-zero calls
+     * the restart off. NULL: none. */
+    int (*before_switch)(void *arg);
+    void *switch_arg;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

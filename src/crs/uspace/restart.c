@@ -16,6 +16,8 @@ struct uspace_restart {
     struct crs_image img;
     struct crs_restore r;
     const char *name;
+    int (*before_switch)(void *arg);
+    void *switch_arg;
 };
 
 int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
@@ -60,6 +62,10 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     }
     for (int i = 0; i < o->nkeep_fds; i++)
         r->keep_fds[r->nkeep_fds++] = o->keep_fds[i];
+    r->placed_fds = o->nplaced_fds > 0 ? o->placed_fds : NULL;
+    r->nplaced_fds = r->placed_fds ? o->nplaced_fds : 0;
+    u->before_switch = o->before_switch;
+    u->switch_arg = o->switch_arg;
     if ((e = crs_restore_check(r))) {
         snprintf(err, errlen, "%s: %s", name, r->err);
         crs_image_close(&u->img);
@@ -123,6 +129,11 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_process_state(r);
     if (!e)
         e = crs_restore_signals(r);
+    if (!e && u->before_switch && u->before_switch(u->switch_arg)) {
+        snprintf(r->err, sizeof r->err, "the restart of the process tree was called off (another of its "
+                                        "processes could not be restored)");
+        e = -ECANCELED;
+    }
     if (!e)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
     snprintf(err, errlen, "%s: %s", u->name, r->err);

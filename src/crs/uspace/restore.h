@@ -66,6 +66,8 @@ struct crs_restore {
     size_t nrelocate;
     int keep_fds[CRS_KEEP_FDS_MAX]; /* left open across the switch (crs_restart_opts) */
     int nkeep_fds;
+    const int *placed_fds;  /* put in place by the caller (crs_restart_opts) */
+    int nplaced_fds;
     char err[768];
 };
 

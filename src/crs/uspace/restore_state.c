@@ -142,6 +142,14 @@ static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *
                     "the restarted process: cr_restart has no descriptor %d of that kind", f->fd, what, f->fd);
 }
 
+static int placed(const struct crs_restore *r, int fd)
+{
+    for (int k = 0; k < r->nplaced_fds; k++)
+        if (r->placed_fds[k] == fd)
+            return 1;
+    return 0;
+}
+
 int crs_restore_fds(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -153,6 +161,11 @@ int crs_restore_fds(struct crs_restore *r)
         if (f->fd < 0 || f->fd >= r->work_fd_min) {
             crs_restore_error(r, "descriptor %d in the image is out of range", f->fd);
             return -EINVAL;
+        }
+        if (placed(r, f->fd)) {
+            /* shared with another process of the tree: the caller made it once */
+            fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
+            continue;
         }
         if (f->kind == CRS_FD_INHERIT) {
             if (fcntl(f->fd, F_GETFD) < 0) {
@@ -203,6 +216,7 @@ int crs_restore_fds(struct crs_restore *r)
         int keep = i < img->nfds && img->fds[i].fd == fd && img->fds[i].kind != CRS_FD_CLOSED;
         for (int k = 0; k < r->nkeep_fds && !keep; k++)
             keep = r->keep_fds[k] == fd;
+        keep |= placed(r, fd);
         if (!keep)
             close(fd);
     }

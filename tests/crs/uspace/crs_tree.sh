@@ -1,0 +1,40 @@
+#!/bin/bash
+# State test: process trees (issue 10, points 1 and 2), checkpointed with
+# cr_checkpoint --tree and restarted whole: crt_tree's kinds (running children
+# answering over pipes, with bytes left in a pipe between members; zombies
+# and the statuses waitpid gives for them; one open file and its offset
+# shared by parent and child; a setsid daemon with a child in its session;
+# process groups led by members) through every flavour of cr_cycle.sh, each
+# compared with an uninterrupted run. Left out: nopid (a tree comes back only
+# under its pids: refused, checked below), busy for sharedfd (both copies
+# would write one file), tty for pgrp (under script(1) the program leads the
+# terminal's session and cannot make a group of its own).
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_tree
+all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
+for mode in children zombie sharedfd daemon pgrp; do
+    fl=$all
+    [ "$mode" = sharedfd ] && fl=${fl% busy}
+    [ "$mode" = pgrp ] && fl=${fl/ tty/}
+    if CRT_TREE=$mode CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_tree; then
+        crs_pass "$mode: every flavour"
+    else
+        crs_fail "$mode: the flavours above"
+    fi
+done
+
+# --no-restore-pid with a tree: refused in one line, nothing left running
+crs_need_tools cr_run cr_checkpoint cr_restart
+d=$WORK/nopid
+CRT_TREE=children crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree" || {
+    crs_fail "nopid: the program never got ready"
+    crs_summary crs_tree
+}
+crs_tool "$WORK/ck" cr_checkpoint --tree --kill -f "$WORK/ck.img" "$PID" ||
+    crs_fail "nopid: cr_checkpoint --tree --kill: $(head -n 1 "$WORK/ck.err")"
+crs_wait_status "$d/orig" 30 >/dev/null
+crs_tool "$WORK/np" cr_restart --no-restore-pid "$WORK/ck.img"
+crs_expect_refusal "cr_restart --no-restore-pid of a tree" "$WORK/np.err" $? "--no-restore-pid"
+[ -e "/proc/$PID" ] && grep -q crt_tree "/proc/$PID/cmdline" 2>/dev/null &&
+    crs_fail "the refused restart left process $PID running"
+crs_summary crs_tree

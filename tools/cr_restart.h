@@ -1,0 +1,27 @@
+/* What cr_restart.c and cr_restart_tree.c (a process tree's restart) share. */
+#ifndef REVIVE_TOOLS_CR_RESTART_H
+#define REVIVE_TOOLS_CR_RESTART_H
+
+#include <sys/types.h>
+#include "crs/base/component.h"
+
+/* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE); a
+ * plain fork when it cannot have it (want 0, or refused). */
+pid_t fork_with_pid(pid_t want);
+/* unshare a new pid namespace (and a user namespace for a user); 0 or -1. */
+int enter_user_pid_namespace(void);
+/* The process led a session of its own without a terminal. */
+int own_session(const struct crs_restart_image *ri);
+/* setsid() or setpgid(0, 0) as the image's process led its session or group. */
+void restore_leadership(const struct crs_restart_image *ri);
+/* Exits like a process that ended with wait status st (its signal too). */
+int exit_like(int st);
+/* Like a shell for a foreground job: keyboard signals ignored here, others
+ * passed on to pid (a hangup not, when ignore_hangup). */
+void forward_signals_to(pid_t pid, int ignore_hangup);
+
+/* The restart of a process tree's file open at fd (cr_restart_tree.c);
+ * returns cr_restart's exit status. */
+int restart_tree(const struct crs_component *crs, const struct crs_restart_opts *o, int fd);
+
+#endif

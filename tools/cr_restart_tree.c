@@ -1,0 +1,562 @@
+/* cr_restart of a process tree (cr_checkpoint --tree/--pgid/--sid, see
+ * crs/base/tree.h): every member comes back under its pid, as a child of its
+ * parent, in its session and process group, holding the open files it
+ * shared with other members; a zombie comes back as a child that has ended
+ * with its wait status, unreaped. The members wait for each other before
+ * the last step of their restore, so that none runs before all are back.
+ *
+ * Order (the technique CRIU's restore uses): the open files members share
+ * are made here first (each pipe once, refilled with what it held; a shared
+ * file opened once at its offset), so that every member inherits them; then
+ * each member, created with its pid (clone3 set_tid), sets up its session
+ * and group, creates its own children (parents before children, so a child
+ * inherits its parent's session), puts the shared files at its numbers and
+ * restores its image (crs_restart_opts.placed_fds). As for one process, the
+ * pids come back directly as root when they are free, else in a new pid
+ * namespace (a user namespace too for a user) whose init is ours. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "crs/base/tree.h"
+#include "cr_restart.h"
+
+struct tree_restart {
+    const struct crs_component *crs;
+    struct crs_tree t;
+    const char *path;
+    struct crs_restart_opts *opts;     /* per member */
+    struct crs_restart_image *ri;      /* per member (opened: PROCESS) */
+    int **placed;                      /* per member: its numbers of shared files */
+    int *gfd;                          /* per group: our descriptor */
+    int fd_min;                        /* ours live at or above (every member's own_fd_min) */
+    int report_w, ready_w, go_r;       /* members -> us, and our word to go on */
+    int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
+    int in_ns;
+};
+
+static int high(struct tree_restart *tr, int fd)
+{
+    if (fd < 0)
+        return -1;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, tr->fd_min);
+    close(fd);
+    return moved;
+}
+
+/* ---- in a member's process ---- */
+
+static void report(struct tree_restart *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct tree_restart *tr, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        ssize_t w = write(tr->report_w, msg, strlen(msg));
+        (void)w;
+    }
+}
+
+/* Every member waits here (crs_restart_opts.before_switch) for our word. */
+static int barrier(void *arg)
+{
+    struct tree_restart *tr = arg;
+    char c = 'r';
+    if (write(tr->ready_w, &c, 1) != 1)
+        return -1;
+    ssize_t n;
+    while ((n = read(tr->go_r, &c, 1)) < 0 && errno == EINTR)
+        ;
+    return n == 1 && c == 'g' ? 0 : -1;
+}
+
+static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i);
+
+static int is_member_pid(const struct tree_restart *tr, pid_t pid);
+
+/* A zombie: a child that ends at once with its wait status (in its session
+ * and group first: others may join the group it led). */
+static void __attribute__((noreturn)) become_zombie(const struct tree_restart *tr, const struct crs_tree_member *m)
+{
+    int32_t st = m->wait_status;
+    if (m->sid == m->pid)
+        setsid();
+    else if (m->pgid == m->pid)
+        setpgid(0, 0);
+    else if (is_member_pid(tr, m->pgid))
+        setpgid(0, m->pgid);
+    if (WIFSIGNALED(st)) {
+        struct rlimit none = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &none);   /* the status, not a core file */
+        int sig = WTERMSIG(st);
+        signal(sig, SIG_DFL);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, sig);
+        sigprocmask(SIG_UNBLOCK, &s, NULL);
+        kill(getpid(), sig);
+    }
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+}
+
+/* Creates member i (a process with its pid) from the calling process; 0, or
+ * -1 with the message reported. */
+static int spawn(struct tree_restart *tr, uint32_t i)
+{
+    const struct crs_tree_member *m = &tr->t.members[i];
+    pid_t p = fork_with_pid(m->pid);
+    if (p == 0) {
+        if (getpid() != m->pid)
+            _exit(1);   /* the parent reports it */
+        if (m->kind == CRS_TREE_ZOMBIE)
+            become_zombie(tr, m);
+        member(tr, i);
+    }
+    if (p < 0) {
+        report(tr, "%s: cannot create process %d: %s", tr->path, (int)m->pid, strerror(errno));
+        return -1;
+    }
+    if (p != m->pid) {
+        report(tr, "%s: process %d came back as %d: a tree needs its pids back (as root while they are free, "
+                   "or in a pid namespace of its own)", tr->path, (int)m->pid, (int)p);
+        kill(p, SIGKILL);
+        return -1;
+    }
+    if (m->kind == CRS_TREE_ZOMBIE) {
+        /* ended before we go on: its SIGCHLD comes while we ignore it, so the
+         * restored parent does not get it a second time */
+        siginfo_t si;
+        while (waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+            ;
+    }
+    return 0;
+}
+
+static int is_member_pid(const struct tree_restart *tr, pid_t pid)
+{
+    for (uint32_t k = 0; k < tr->t.hdr.nmembers; k++)
+        if (tr->t.members[k].pid == pid)
+            return 1;
+    return 0;
+}
+
+static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i)
+{
+    const struct crs_tree_member *m = &tr->t.members[i];
+    struct crs_restart_image *ri = &tr->ri[i];
+    /* its session, then its group: children inherit both */
+    restore_leadership(ri);
+    if (m->pgid != m->pid && is_member_pid(tr, m->pgid))
+        setpgid(0, m->pgid);   /* a group another member leads (made already, or the parent retries) */
+    for (uint32_t c = 0; c < tr->t.hdr.nmembers; c++) {
+        const struct crs_tree_member *k = &tr->t.members[c];
+        if (k->ppid != m->pid || c == i)
+            continue;
+        if (spawn(tr, c))
+            _exit(1);
+        if (k->kind == CRS_TREE_PROCESS && k->pgid != k->sid && is_member_pid(tr, k->pgid))
+            setpgid(k->pid, k->pgid);   /* as a shell does, should the child have been first */
+    }
+    /* the files it shares with other members, at its numbers */
+    for (uint32_t l = 0; l < tr->t.hdr.nlinks; l++) {
+        const struct crs_tree_link *x = &tr->t.links[l];
+        if ((uint32_t)x->member != i)
+            continue;
+        if (dup2(tr->gfd[x->group], x->fd) < 0) {
+            report(tr, "%s: process %d: cannot put its shared descriptor %d in place: %s", tr->path, (int)m->pid,
+                   (int)x->fd, strerror(errno));
+            _exit(1);
+        }
+    }
+    if (tr->in_ns && tr->outer_proc_fd >= 0) {
+        /* its /proc is the namespace's (mounted by our init); the pid the
+         * outside world knows it by, from the outer one */
+        char self[32];
+        ssize_t n = readlinkat(tr->outer_proc_fd, "self", self, sizeof self - 1);
+        if (n > 0) {
+            self[n] = 0;
+            ri->outer_pid = (pid_t)atoi(self);
+            ri->outer_proc_fd = tr->outer_proc_fd;
+        }
+    }
+    char err[1024];
+    tr->crs->restart(ri, err, sizeof err);
+    report(tr, "%s", err);
+    _exit(1);
+}
+
+/* ---- here ---- */
+
+static int open_members(struct tree_restart *tr, const struct crs_restart_opts *o, int fd)
+{
+    uint32_t n = tr->t.hdr.nmembers;
+    tr->opts = calloc(n, sizeof *tr->opts);
+    tr->ri = calloc(n, sizeof *tr->ri);
+    tr->placed = calloc(n, sizeof *tr->placed);
+    if (!tr->opts || !tr->ri || !tr->placed) {
+        fprintf(stderr, "cr_restart: out of memory\n");
+        return -1;
+    }
+    tr->fd_min = 64;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct crs_tree_member *m = &tr->t.members[i];
+        if (m->kind != CRS_TREE_PROCESS)
+            continue;
+        int np = 0;
+        tr->placed[i] = calloc(tr->t.hdr.nlinks + 1, sizeof(int));
+        if (!tr->placed[i]) {
+            fprintf(stderr, "cr_restart: out of memory\n");
+            return -1;
+        }
+        for (uint32_t l = 0; l < tr->t.hdr.nlinks; l++)
+            if ((uint32_t)tr->t.links[l].member == i)
+                tr->placed[i][np++] = tr->t.links[l].fd;
+        char *name = malloc(strlen(tr->path) + 32);
+        int mfd = dup(fd);
+        if (!name || mfd < 0 || lseek(mfd, (off_t)(tr->t.base + m->image_offset), SEEK_SET) < 0) {
+            fprintf(stderr, "cr_restart: %s: %s\n", tr->path, strerror(errno));
+            return -1;
+        }
+        sprintf(name, "%s (process %d)", tr->path, (int)m->pid);
+        struct crs_restart_opts *mo = &tr->opts[i];
+        *mo = *o;
+        mo->path = name;
+        mo->fd = mfd;
+        mo->placed_fds = tr->placed[i];
+        mo->nplaced_fds = np;
+        mo->before_switch = barrier;
+        mo->switch_arg = tr;
+        char msg[1024];
+        if (tr->crs->restart_open(mo, &tr->ri[i], msg, sizeof msg) != 0) {
+            fprintf(stderr, "cr_restart: %s\n", msg);
+            return -1;
+        }
+        if (tr->ri[i].own_fd_min > tr->fd_min)
+            tr->fd_min = tr->ri[i].own_fd_min;
+    }
+    return 0;
+}
+
+/* The open files members share: made once, here, at our own numbers. */
+static int make_groups(struct tree_restart *tr)
+{
+    uint32_t ng = tr->t.hdr.ngroups;
+    tr->gfd = calloc(ng + 1, sizeof *tr->gfd);
+    if (!tr->gfd)
+        return -1;
+    for (uint32_t g = 0; g < ng; g++)
+        tr->gfd[g] = -1;
+    for (uint32_t g = 0; g < ng; g++) {
+        const struct crs_tree_group *x = &tr->t.groups[g];
+        if (tr->gfd[g] >= 0)
+            continue;
+        if (x->kind == CRS_TREE_G_FILE) {
+            const char *p = tr->t.strings + x->path;
+            int flags = (int)x->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+            int fd = high(tr, open(p, flags));
+            if (fd < 0) {
+                fprintf(stderr, "cr_restart: %s: cannot reopen %s, which processes of the tree shared: %s\n",
+                        tr->path, p, strerror(errno));
+                return -1;
+            }
+            if (x->offset > 0)
+                lseek(fd, x->offset, SEEK_SET);
+            tr->gfd[g] = fd;
+            continue;
+        }
+        /* a pipe: both ends at once (each end's groups: the first gets the
+         * pipe's own end, others a new open file of that end) */
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) != 0) {
+            fprintf(stderr, "cr_restart: %s: cannot recreate a pipe: %s\n", tr->path, strerror(errno));
+            return -1;
+        }
+        p[0] = high(tr, p[0]);
+        p[1] = high(tr, p[1]);
+        if (p[0] < 0 || p[1] < 0)
+            return -1;
+        if (x->pipe_capacity)
+            fcntl(p[1], F_SETPIPE_SZ, (int)x->pipe_capacity);
+        int used[2] = { 0, 0 };
+        for (uint32_t h = g; h < ng; h++) {
+            const struct crs_tree_group *y = &tr->t.groups[h];
+            if (y->kind == CRS_TREE_G_FILE || y->pipe_id != x->pipe_id)
+                continue;
+            int end = y->kind == CRS_TREE_G_PIPE_READ ? 0 : 1;
+            if (!used[end]) {
+                tr->gfd[h] = p[end];
+                used[end] = 1;
+            } else {
+                char self[64];
+                snprintf(self, sizeof self, "/proc/self/fd/%d", p[end]);
+                tr->gfd[h] = high(tr, open(self, end ? O_WRONLY : O_RDONLY));
+            }
+            if (tr->gfd[h] >= 0)
+                fcntl(tr->gfd[h], F_SETFL, (int)y->open_flags & O_NONBLOCK);
+            const unsigned char *d = tr->t.data + y->data_offset;
+            for (uint64_t off = 0; end == 0 && off < y->data_length;) {
+                ssize_t n = write(p[1], d + off, (size_t)(y->data_length - off));
+                if (n <= 0) {
+                    fprintf(stderr, "cr_restart: %s: cannot refill a pipe between processes of the tree: %s\n",
+                            tr->path, strerror(errno));
+                    return -1;
+                }
+                off += (uint64_t)n;
+            }
+        }
+        for (int e = 0; e < 2; e++)
+            if (!used[e])
+                close(p[e]);
+    }
+    return 0;
+}
+
+/* The members whose parent is not one: created by us (or our init). */
+static int is_root(const struct tree_restart *tr, uint32_t i)
+{
+    return !is_member_pid(tr, tr->t.members[i].ppid) || tr->t.members[i].ppid == tr->t.members[i].pid;
+}
+
+/* Waits until every living member is at the barrier (or one reports a
+ * failure), then lets them go. 0, or -1 with the message printed. */
+static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r, int go_w)
+{
+    uint32_t want = 0, got = 0;
+    for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
+        want += tr->t.members[i].kind == CRS_TREE_PROCESS;
+    char msg[1024];
+    while (got < want) {
+        struct pollfd pf[2] = { { report_r, POLLIN, 0 }, { ready_r, POLLIN, 0 } };
+        int r = poll(pf, 2, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (pf[0].revents) {
+            ssize_t n = read(report_r, msg, sizeof msg - 1);
+            if (n > 0) {
+                msg[n] = 0;
+                fprintf(stderr, "cr_restart: %s\n", msg);
+            } else {
+                fprintf(stderr, "cr_restart: %s: the processes of the tree ended before they were restored\n",
+                        tr->path);
+            }
+            return -1;
+        }
+        char c[64];
+        ssize_t n = read(ready_r, c, sizeof c);
+        if (n > 0)
+            got += (uint32_t)n;
+        else if (n == 0) {
+            fprintf(stderr, "cr_restart: %s: the processes of the tree ended before they were restored\n",
+                    tr->path);
+            return -1;
+        }
+    }
+    for (uint32_t k = 0; k < want; k++)
+        if (write(go_w, "g", 1) != 1)
+            return -1;
+    return 0;
+}
+
+static void kill_members(const struct tree_restart *tr, pid_t init)
+{
+    if (init > 0) {
+        kill(init, SIGKILL);   /* the namespace's init: every member with it */
+        return;
+    }
+    for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
+        if (tr->t.members[i].kind == CRS_TREE_PROCESS)
+            kill(tr->t.members[i].pid, SIGKILL);
+}
+
+/* Our init in the pid namespace: a /proc of the namespace, the roots, then
+ * it reaps everything until every root has ended, and hands the first
+ * member's wait status to us. */
+static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int status_w)
+{
+    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    tr->outer_proc_fd = high(tr, fd);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+        fprintf(stderr, "cr_restart: warning: cannot give the restarted processes a /proc of their own pid "
+                        "namespace (%s): /proc shows them under other pids\n", strerror(errno));
+        if (tr->outer_proc_fd >= 0)
+            close(tr->outer_proc_fd);
+        tr->outer_proc_fd = -1;
+    }
+    uint32_t roots = 0;
+    for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
+        if (is_root(tr, i)) {
+            if (spawn(tr, i))
+                _exit(1);
+            roots++;
+        }
+    int st = 1 << 8, w;
+    while (roots) {
+        pid_t q = waitpid(-1, &w, 0);
+        if (q < 0 && errno == EINTR)
+            continue;
+        if (q < 0)
+            break;
+        for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
+            if (tr->t.members[i].pid == q && is_root(tr, i)) {
+                roots--;
+                if (i == 0)
+                    st = w;
+            }
+    }
+    ssize_t n = write(status_w, &st, sizeof st);
+    (void)n;
+    _exit(0);
+}
+
+int restart_tree(const struct crs_component *crs, const struct crs_restart_opts *o, int fd)
+{
+    struct tree_restart tr;
+    memset(&tr, 0, sizeof tr);
+    tr.crs = crs;
+    tr.path = o->path;
+    tr.outer_proc_fd = -1;
+    char err[512];
+    if (crs_tree_read(fd, &tr.t, err, sizeof err) != 0) {
+        fprintf(stderr, "cr_restart: %s: %s\n", o->path, err);
+        return 1;
+    }
+    if (!o->restore_ids) {
+        fprintf(stderr, "cr_restart: %s holds a process %s: its processes come back only under their own pids "
+                        "(parents wait for their children by pid), so --no-restore-pid cannot be used\n",
+                o->path, crs_tree_scope_name(tr.t.hdr.scope));
+        return 1;
+    }
+    if (tr.t.members[0].kind != CRS_TREE_PROCESS) {
+        fprintf(stderr, "cr_restart: %s: its first process is a zombie: nothing to restart\n", o->path);
+        return 1;
+    }
+    if (open_members(&tr, o, fd) || make_groups(&tr))
+        return 1;
+    int report[2], ready[2], go[2];
+    if (pipe2(report, O_CLOEXEC) || pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
+        fprintf(stderr, "cr_restart: %s\n", strerror(errno));
+        return 1;
+    }
+    for (int e = 0; e < 2; e++) {
+        report[e] = high(&tr, report[e]);
+        ready[e] = high(&tr, ready[e]);
+        go[e] = high(&tr, go[e]);
+    }
+    tr.report_w = report[1];
+    tr.ready_w = ready[1];
+    tr.go_r = go[0];
+    /* the pids: directly as root when all are free, else in a namespace */
+    int taken = 0;
+    for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%d", (int)tr.t.members[i].pid);
+        taken |= access(p, F_OK) == 0;
+    }
+    int status_pipe[2] = { -1, -1 };
+    pid_t init = -1;
+    fflush(NULL);
+    if (geteuid() != 0 || taken) {
+        if (enter_user_pid_namespace() != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
+            fprintf(stderr, "cr_restart: %s: %s; a process tree needs its pids back (as root while they are "
+                            "free, else in a new pid namespace)\n", o->path,
+                    taken ? "some of its pids are taken and no pid namespace can be made"
+                          : "no pid namespace can be made");
+            return 1;
+        }
+        status_pipe[0] = high(&tr, status_pipe[0]);
+        status_pipe[1] = high(&tr, status_pipe[1]);
+        tr.in_ns = 1;
+        init = fork();
+        if (init == 0) {
+            close(report[0]), close(ready[0]), close(go[1]), close(status_pipe[0]);
+            ns_init(&tr, status_pipe[1]);
+        }
+        if (init < 0) {
+            fprintf(stderr, "cr_restart: cannot create the processes: %s\n", strerror(errno));
+            return 1;
+        }
+        close(status_pipe[1]);
+    } else {
+        for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++)
+            if (is_root(&tr, i) && spawn(&tr, i)) {
+                kill_members(&tr, -1);
+                break;   /* its report is read below */
+            }
+    }
+    close(report[1]), close(ready[1]), close(go[0]);
+    for (uint32_t g = 0; g < tr.t.hdr.ngroups; g++)
+        if (tr.gfd[g] >= 0)
+            close(tr.gfd[g]);
+    for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++)
+        if (tr.t.members[i].kind == CRS_TREE_PROCESS)
+            crs->restart_close(&tr.ri[i]);
+    forward_signals_to(tr.t.members[0].pid, own_session(&tr.ri[0]));
+    if (release_when_ready(&tr, report[0], ready[0], go[1])) {
+        kill_members(&tr, init);
+        while (wait(NULL) > 0 || errno == EINTR)
+            ;
+        return 1;
+    }
+    close(go[1]);
+    close(ready[0]);
+    int st = 1 << 8;
+    if (init > 0) {
+        /* signals for the first member go to it, as our /proc names it */
+        char buf[64], path[64];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+        int cf = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = cf >= 0 ? read(cf, buf, sizeof buf - 1) : -1;
+        if (cf >= 0)
+            close(cf);
+        if (n > 0) {
+            buf[n] = 0;
+            forward_signals_to((pid_t)atoi(buf), own_session(&tr.ri[0]));
+        }
+        while ((n = read(status_pipe[0], &st, sizeof st)) < 0 && errno == EINTR)
+            ;
+        if (n != (ssize_t)sizeof st)
+            st = 1 << 8;
+        while (wait(NULL) < 0 && errno == EINTR)
+            ;
+    } else {
+        /* every root; the first member's status is ours */
+        for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++) {
+            if (!is_root(&tr, i))
+                continue;
+            int w;
+            while (waitpid(tr.t.members[i].pid, &w, 0) < 0)
+                if (errno != EINTR) {
+                    w = 1 << 8;
+                    break;
+                }
+            if (i == 0)
+                st = w;
+        }
+    }
+    /* a late failure (after the members were let go) */
+    char msg[1024];
+    fcntl(report[0], F_SETFL, O_NONBLOCK);
+    ssize_t n = read(report[0], msg, sizeof msg - 1);
+    if (n > 0) {
+        msg[n] = 0;
+        fprintf(stderr, "cr_restart: %s\n", msg);
+        return 1;
+    }
+    return exit_like(st);
+}
