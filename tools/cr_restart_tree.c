@@ -405,6 +405,14 @@ static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int statu
                 _exit(1);
             roots++;
         }
+    /* the shared files are the members' now: a pipe's reader must see its
+     * end when the members close theirs */
+    for (uint32_t g = 0; g < tr->t.hdr.ngroups; g++)
+        if (tr->gfd[g] >= 0)
+            close(tr->gfd[g]);
+    close(tr->ready_w), close(tr->go_r), close(tr->report_w);
+    if (tr->outer_proc_fd >= 0)
+        close(tr->outer_proc_fd);
     int st = 1 << 8, w;
     while (roots) {
         pid_t q = waitpid(-1, &w, 0);

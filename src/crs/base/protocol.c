@@ -128,9 +128,23 @@ int crs_proto_connect(pid_t pid)
     int len = crs_proto_address(&sa, pid);
     if (connect(s, (struct sockaddr *)&sa, (socklen_t)len) != 0) {
         int e = errno;
+        /* A process started after a restart inside the restart's pid
+         * namespace (a restarted shell's new child) reads its inner pid from
+         * the namespace's /proc and listens under that: try it too (the
+         * credentials below still check who answers). */
+        char buf[4096];
+        int64_t ids[40];
+        long n = revive_proc_read(pid, 0, "status", buf, sizeof buf);
+        int k = n > 0 || n == -ENOSPC ? revive_status_ids(buf, "NSpid", ids, 40) : 0;
+        if (k >= 2 && k <= 40 && ids[k - 1] != pid) {
+            len = crs_proto_address(&sa, (pid_t)ids[k - 1]);
+            if (connect(s, (struct sockaddr *)&sa, (socklen_t)len) == 0)
+                goto connected;
+        }
         close(s);
         return e == ENOENT ? -ECONNREFUSED : -e;
     }
+connected:;
     /* The abstract name could be squatted by another process: check that
      * the one answering is the target, run by the target's owner. */
     struct ucred cr;

@@ -293,27 +293,42 @@ static int member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *r
     return 0;
 }
 
+static int send_request(struct tree_ckpt *t, size_t m, int image_fd)
+{
+    struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION,
+                                    .flags = (t->o->flags & ~CRS_REQ_F_FORK) | CRS_REQ_F_TREE,
+                                    .zstd_level = t->o->zstd_level, .timeout_ms = 10000,
+                                    .file_data_max_mb = t->o->file_data_max_mb };
+    int e = crs_proto_send(t->conn[m], &rq, sizeof rq, image_fd);
+    if (e) {
+        char w[64];
+        fail(t, "cannot send the request to %s: %s", who(t, m, w, sizeof w), strerror(-e));
+    }
+    return e;
+}
+
 static int park_members(struct tree_ckpt *t, int image_fd)
 {
-    for (size_t m = 0; m < t->nmembers; m++) {
-        if (t->conn[m] < 0)
-            continue;
-        struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION,
-                                        .flags = (t->o->flags & ~CRS_REQ_F_FORK) | CRS_REQ_F_TREE,
-                                        .zstd_level = t->o->zstd_level, .timeout_ms = 10000,
-                                        .file_data_max_mb = t->o->file_data_max_mb };
-        int e = crs_proto_send(t->conn[m], &rq, sizeof rq, image_fd);
-        if (e) {
-            char w[64];
-            fail(t, "cannot send the request to %s: %s", who(t, m, w, sizeof w), strerror(-e));
-            return e;
-        }
-    }
+    for (size_t m = 0; m < t->nmembers; m++)
+        if (t->conn[m] >= 0 && send_request(t, m, image_fd))
+            return -EPIPE;
     for (size_t m = 0; m < t->nmembers; m++) {
         if (t->conn[m] < 0)
             continue;
         struct crs_proto_reply rp;
         int e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
+        /* A process whose program closed libcr's socket behind libc's back
+         * drops the connection that makes it notice, and listens again a
+         * moment later (as crs_proto_checkpoint, a few tries) */
+        for (int attempt = 0; (e == -ECONNRESET || e == -EPIPE) && attempt < 5; attempt++) {
+            struct timespec ts = { 0, 200000000L };
+            nanosleep(&ts, NULL);
+            close(t->conn[m]);
+            t->conn[m] = crs_proto_connect(t->all[t->members[m]].pid);
+            if (t->conn[m] < 0 || send_request(t, m, image_fd))
+                continue;
+            e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
+        }
         if (e)
             return e;
         if (rp.magic != CRS_PROTO_PARKED) {

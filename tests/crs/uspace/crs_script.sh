@@ -1,0 +1,19 @@
+#!/bin/bash
+# State test: a shell script caught mid-step (issue 10, point 1): crt_script
+# runs bash on a script whose first step is a pipeline inside $(...) and
+# whose second is a child command; each checkpoint (cr_checkpoint --tree of
+# the script's bash) catches bash waiting for the step. After the restart the
+# script records the same exit statuses and output as an uninterrupted run,
+# through every flavour of cr_cycle.sh but nopid (a tree comes back only
+# under its pids: crs_tree.sh checks the refusal).
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_script
+command -v bash >/dev/null && command -v tr >/dev/null && command -v cksum >/dev/null ||
+    crs_skip "bash, tr or cksum is missing"
+fl="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
+if CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_script; then
+    crs_pass "every flavour"
+else
+    crs_fail "the flavours above"
+fi
+crs_summary crs_script

@@ -1,0 +1,55 @@
+/*
+ * State test: a shell script caught mid-step (issue 10, point 1). This
+ * program execs bash (same pid: cr_run's contract) on the script below,
+ * whose steps are a pipeline inside a command substitution and a child
+ * command, each a crt_step that the checkpoint catches before it ends (bash
+ * waits for it in the middle of the step). The script prints each step's
+ * exit status and output: after a restart of the whole tree (cr_checkpoint
+ * --tree) they must be the uninterrupted run's, as a script's results
+ * depend on them. Contract: crt_common.h (the script follows it itself).
+ */
+#define _GNU_SOURCE
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char script[] =
+    "set -o pipefail\n"
+    "step=$1/crt_step\n"
+    "n=0\n"
+    "say() { n=$((n + 1)); printf '%02d %s\\n' $n \"$*\"; }\n"
+    "say 'a shell script whose steps are a pipeline and a child command'\n"
+    "echo '-- checkpoint 1 --'\n"
+    "r=$(\"$step\" 1 5 $$ | tr a-z A-Z | cksum)\n"
+    "st=$?\n"
+    "say \"step 1 (a pipeline in \\$(...)): status $st, output $r\"\n"
+    "[ \"$st\" = 5 ] || { say \"FAIL step 1: status $st, expected 5\"; fails1=1; }\n"
+    "echo '-- checkpoint 2 --'\n"
+    "\"$step\" 2 7 $$\n"
+    "st=$?\n"
+    "say \"step 2 (a child command): status $st\"\n"
+    "fails=${fails1:-0}\n"
+    "[ \"$st\" = 7 ] || { say \"FAIL step 2: status $st, expected 7\"; fails=$((fails + 1)); }\n"
+    "case \"$r\" in '' | *[!0-9\\ ]*) say \"FAIL step 1: output '$r'\"; fails=$((fails + 1)) ;; esac\n"
+    "if [ -n \"$REVIVE_TEST_READY\" ]; then echo $$ >\"$REVIVE_TEST_READY.done.tmp\" && "
+    "mv \"$REVIVE_TEST_READY.done.tmp\" \"$REVIVE_TEST_READY.done\"; fi\n"
+    "[ $fails = 0 ] && say 'RESULT ok' && exit 42\n"
+    "say \"RESULT FAIL ($fails)\"\n"
+    "exit 1\n";
+
+int main(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        perror("crt_script: /proc/self/exe");
+        return 2;
+    }
+    self[n] = 0;
+    execl("/bin/bash", "bash", "-c", script, "crt_script", dirname(self), (char *)NULL);
+    perror("crt_script: /bin/bash");
+    return 2;
+}

@@ -1,0 +1,39 @@
+/*
+ * crt_step N STATUS PID: one step of crt_script's shell script, which the
+ * checkpoint catches mid-step (the script printed "-- checkpoint N --"):
+ * writes PID (the script's) into
+ * $REVIVE_TEST_READY.N, waits for $REVIVE_TEST_GO.N (crt_common.h's
+ * contract, without forking anything meanwhile), then prints a few lines of
+ * data on stdout and exits with STATUS.
+ */
+#define _GNU_SOURCE
+#include "../crt_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 4)
+        crt_die("usage: crt_step N STATUS PID");
+    int n = atoi(argv[1]), status = atoi(argv[2]);
+    const char *ready = getenv("REVIVE_TEST_READY"), *go = getenv("REVIVE_TEST_GO");
+    if (ready && go && *ready && *go) {
+        char rpath[4096], tmp[4200], gpath[4096];
+        snprintf(rpath, sizeof rpath, "%s.%d", ready, n);
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", rpath, (int)getpid());
+        snprintf(gpath, sizeof gpath, "%s.%d", go, n);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%s\n", argv[3]) < 0 || fclose(f) != 0 || rename(tmp, rpath) != 0)
+            crt_die("cannot write %s", rpath);
+        for (long i = 0; access(gpath, F_OK) != 0; i++) {
+            if (i > 120 * 200)
+                crt_die("waited 120 s for %s", gpath);
+            crt_sleep_ms(5);
+        }
+    }
+    for (int i = 0; i < 5; i++)
+        printf("step %d line %d: %016llx\n", n, i, (unsigned long long)crt_mix((uint64_t)(n * 100 + i)));
+    return status;
+}
