@@ -177,11 +177,37 @@ static int op_capture(void *arg, const char *image_path, struct snapc_capture_re
     return pml_capture(image_path, r);
 }
 
+/* --term (SNAPC_RESUME_TERM): the agent ends the process after this, with status 0. The
+ * launchers take that as a normal end only after MPI_Finalize (Hydra SIGKILLs the other ranks
+ * of a job one of whose ranks exits without it, then prints BAD TERMINATION; Open MPI's mpirun
+ * says the rank exited "improperly" and exits 1), so the lower half is finalized here, by the
+ * agent thread, which owns it while the gate is closed (the application's threads stay
+ * parked). Receives still posted (the application's, pending at the snapshot) are cancelled
+ * first: MPICH over UCX prints a warning on stdout for each request left at MPI_Finalize. */
+static void term_finalize(void)
+{
+    for (struct pml_req *r = pml_rq_head; r; r = r->next) {
+        if (!r->real || r->kind != PML_RQ_RECV || (r->flags & PML_RQ_DONE))
+            continue;
+        MPI_Request q = (MPI_Request)r->real;
+        if (pml_L.MPI_Cancel(&q) == MPI_SUCCESS)
+            pml_L.MPI_Wait(&q, MPI_STATUS_IGNORE);
+    }
+    int (*fin)(void) = (int (*)(void))dlsym(pml_lower_handle, "PMPI_Finalize");
+    if (fin && !finalized) {
+        pml_finalizing = 1;
+        fin();
+        finalized = 1;
+    }
+}
+
 static void op_resume(void *arg, int action)
 {
     (void)arg;
-    if (action == SNAPC_RESUME_TERM)
-        return; /* the job is being ended: stay parked */
+    if (action == SNAPC_RESUME_TERM) {
+        term_finalize();
+        return; /* the agent ends the process */
+    }
     pml_clock_prune();
     pml_clock_end();
     if (action == SNAPC_RESUME_STOP)

@@ -454,6 +454,11 @@ static void on_resume(const uint8_t *p)
     A.v_applied = 0;
     if (A.ops.resume)
         A.ops.resume(A.ops.arg, (int)r.action);
+    if (r.action == SNAPC_RESUME_TERM) {
+        /* see SNAPC_RESUME_TERM: exit_group, the parked threads go with us, no atexit */
+        revive_log_info("rank %d: the job ends after its snapshot (--term)", A.world_rank);
+        _exit(0);
+    }
     epoch_ended(r.committed != 0, 0, 0);
     report_state(1);
 }

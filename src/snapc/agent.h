@@ -55,7 +55,14 @@ struct snapc_capture_result {
 /* Actions of ops->resume. */
 #define SNAPC_RESUME_CONTINUE 0   /* the job runs on */
 #define SNAPC_RESUME_STOP 1       /* the rank stops itself (SIGSTOP) after opening the gate */
-#define SNAPC_RESUME_TERM 2       /* the coordinator ends the job now: the rank may stay parked */
+/* The snapshot was taken with --term: the rank leaves. resume(TERM) readies the process for
+ * a quiet end (the MPI layer finalizes its lower half, the application's threads stay
+ * parked) and returns; the agent then ends the process with status 0, so that the launcher
+ * sees the job finish normally (no "BAD TERMINATION" from Hydra, no "exited on signal" from
+ * Open MPI). The application's buffered output is not flushed: it is in the snapshot and
+ * comes out of the restarted job. The coordinator signals the launcher only if the job has
+ * not ended within a bound. */
+#define SNAPC_RESUME_TERM 2
 #define SNAPC_RESUME_RESTARTED 3  /* this process was restarted from the image just written */
 
 struct snapc_rank_ops {           /* implemented by the MPI layer, called by the agent thread */

@@ -103,11 +103,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             if (coord_live_rank_conns() == 0 || now - coord.child_done_ms >= COORD_EXIT_GRACE_MS)
                 break;
         }
-        if (coord.term_kill_at && !coord.child_done && now >= coord.term_kill_at) {
-            revive_log_warn("the launcher %d did not end after SIGTERM; SIGKILL", (int)coord.child);
-            kill(coord.child, SIGKILL);
-            coord.term_kill_at = 0;
-        }
+        coord_term_tick(now);
         if (coord.next_tick && now >= coord.next_tick) {
             coord.next_tick = now + (int64_t)cfg->interval_s * 1000;
             if (!coord.term_pending && !coord.child_done) {
@@ -134,6 +130,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
 #define WAKE(t) do { int64_t _t = (t); if (_t > 0 && (wake < 0 || _t < wake)) wake = _t; } while (0)
         WAKE(snapc_proto_deadline(&coord.p));
         WAKE(coord.next_tick);
+        WAKE(coord.term_signal_at);
         WAKE(coord.term_kill_at);
         if (coord.child_done)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);

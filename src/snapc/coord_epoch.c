@@ -111,16 +111,20 @@ static void act_quiesce(void)
     coord_send_ranks(-1, SNAPC_MSG_QUIESCE, &q, sizeof q, NULL, 0);
 }
 
+/* --term committed: the ranks leave on their own (the agents end their processes after
+ * RESUME(term), see SNAPC_RESUME_TERM), so that the launcher sees a normal end. Only a job
+ * still there after REVIVE_TERM_WAIT seconds (default 30) is ended with signals
+ * (coord_term_tick). */
 static void end_job(void)
 {
     coord.term_pending = 1;
     if (coord.child > 0 && !coord.child_done) {
-        revive_log_info("ending the job after its checkpoint (SIGTERM to the launcher %d)",
-                        (int)coord.child);
-        kill(coord.child, SIGTERM);
-        const char *g = getenv("REVIVE_TERM_GRACE");
-        int grace = g && *g ? atoi(g) : 10;
-        coord.term_kill_at = coord_now_ms() + (int64_t)(grace > 0 ? grace : 10) * 1000;
+        const char *w = getenv("REVIVE_TERM_WAIT");
+        int wait_s = w && *w && atoi(w) > 0 ? atoi(w) : 30;
+        coord.term_signal_at = coord_now_ms() + (int64_t)wait_s * 1000;
+        revive_log_info("the job ends after its checkpoint: its ranks leave (the launcher %d is "
+                        "signalled if it still runs in %d s)",
+                        (int)coord.child, wait_s);
     }
 }
 

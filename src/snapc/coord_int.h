@@ -78,6 +78,7 @@ struct coord_state {
     int child_status;        /* wait status once reaped */
     int child_done;
     int64_t child_done_ms;
+    int64_t term_signal_at;  /* --term: SIGTERM the launcher then if it still runs (ms), 0 none */
     int64_t term_kill_at;    /* SIGKILL the launcher then (ms), 0 none */
     int64_t next_tick;       /* interval timer (ms), 0 none */
     char base[PATH_MAX];     /* base snapshot directory */
@@ -149,6 +150,7 @@ void coord_on_signal(void);
 void coord_kill_strays(void);
 int coord_exit_status(void);
 void coord_end_like_launcher(void);
+void coord_term_tick(int64_t now);
 
 /* coord_restart.c */
 int coord_restart_setup(void);

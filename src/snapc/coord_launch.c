@@ -186,3 +186,28 @@ void coord_end_like_launcher(void)
         }
     }
 }
+
+/* After --term: the launcher still runs REVIVE_TERM_WAIT s after the commit (a rank did not
+ * leave): SIGTERM, then SIGKILL after REVIVE_TERM_GRACE s (default 10). */
+void coord_term_tick(int64_t now)
+{
+    if (coord.child_done) {
+        coord.term_signal_at = coord.term_kill_at = 0;
+        return;
+    }
+    if (coord.term_signal_at && now >= coord.term_signal_at) {
+        revive_log_warn("the job did not end after its checkpoint (--term); SIGTERM to the "
+                        "launcher %d",
+                        (int)coord.child);
+        kill(coord.child, SIGTERM);
+        const char *g = getenv("REVIVE_TERM_GRACE");
+        int grace = g && *g ? atoi(g) : 10;
+        coord.term_signal_at = 0;
+        coord.term_kill_at = now + (int64_t)(grace > 0 ? grace : 10) * 1000;
+    }
+    if (coord.term_kill_at && now >= coord.term_kill_at) {
+        revive_log_warn("the launcher %d did not end after SIGTERM; SIGKILL", (int)coord.child);
+        kill(coord.child, SIGKILL);
+        coord.term_kill_at = 0;
+    }
+}

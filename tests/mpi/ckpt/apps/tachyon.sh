@@ -10,8 +10,6 @@ tachyon=/usr/bin/tachyon-nox
 case $flavor in ompi) lib=libtachyon-openmpi.so.0 ;; mpich) lib=libtachyon-mpich.so.0 ;; esac
 libpath=/usr/lib/x86_64-linux-gnu/$lib
 need_prog "$tachyon"
-[ "$flavor" = mpich ] &&
-    known_failure "after ckpt-mpirun --term Hydra prints its BAD TERMINATION banner on the job's output (campaign-failures.md #3)"
 [ -r "$libpath" ] || { echo "SKIP: $libpath is not installed (run scripts/install-deps as root)"; exit 77; }
 # tachyon-nox links libtachyon.so.0 (a Debian alternative): the one built for FLAVOR goes first
 mkdir -p "$tmp/lib" && ln -s "$libpath" "$tmp/lib/libtachyon.so.0"
