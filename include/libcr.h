@@ -47,20 +47,36 @@ typedef int cr_checkpoint_handle_t;
 /* A callback: returns 0 (or the value of its cr_checkpoint() when > 0). */
 typedef int (*cr_callback_t)(void *arg);
 
-/* What to checkpoint. Revive supports CR_SCOPE_PROC (one process). */
+/* What to checkpoint (BLCR's scopes, with BLCR's values and meaning; the
+ * same as cr_checkpoint's --tree, --pgid and --sid). cr_target names:
+ *   CR_SCOPE_PROC  one process: its pid (0: the caller)
+ *   CR_SCOPE_TREE  a process and all its descendants: the first one's pid
+ *                  (0: the caller's tree)
+ *   CR_SCOPE_PGRP  every process of a process group: its pgid (0: the caller's)
+ *   CR_SCOPE_SESS  every process of a session: its sid (0: the caller's)
+ * With a scope, every member runs under Revive (cr_run's children inherit
+ * it); all are stopped before any is recorded and run on together once the
+ * whole file is written (cr_signal then reaches each). The file holds every
+ * member (zombies with their wait status, the pipes and open files members
+ * share); `cr_restart FILE` brings them all back, `cr_info FILE` lists them.
+ * The caller may be a member: the checkpoint is then run by a helper
+ * cr_checkpoint process (found through $REVIVE_CR_CHECKPOINT, else the
+ * installed one, else $PATH), made without an exit signal so the program
+ * never sees it. */
 typedef enum {
     CR_SCOPE_PROC = 1, /* a single process */
-    CR_SCOPE_PGRP = 2, /* a process group: not supported (EINVAL) */
-    CR_SCOPE_SESS = 3, /* a session: not supported (EINVAL) */
-    CR_SCOPE_TREE = 4  /* a process and its descendants: not supported (EINVAL) */
+    CR_SCOPE_PGRP = 2, /* a process group */
+    CR_SCOPE_SESS = 3, /* a session */
+    CR_SCOPE_TREE = 4  /* a process and its descendants */
 } cr_scope_t;
 
 #define CR_CHECKPOINT_ARGS_VERSION 1
 
 typedef struct cr_checkpoint_args_s {
     unsigned int cr_version; /* CR_CHECKPOINT_ARGS_VERSION */
-    cr_scope_t cr_scope;     /* CR_SCOPE_PROC */
-    pid_t cr_target;         /* 0 (or getpid()) for the caller, or another process's PID */
+    cr_scope_t cr_scope;     /* CR_SCOPE_PROC (default) or a scope above */
+    pid_t cr_target;         /* 0 (or getpid()) for the caller, or another process's PID
+                                (with CR_SCOPE_PGRP / CR_SCOPE_SESS: a pgid / sid) */
     int cr_fd;               /* where the image is written, from its current offset;
                                 must be a regular file open for writing */
     int cr_signal;           /* sent to the target once the image is complete (0: none) */
@@ -147,7 +163,17 @@ extern int cr_initialize_checkpoint_args_t(cr_checkpoint_args_t *args);
 /* Starts a checkpoint as described by *args and returns at once; *handle
  * follows it. Returns 0, or -1 with errno EINVAL (version, scope, fd),
  * ESRCH (no such target), EPERM (target of another user), ENOSYS (the target
- * does not run under Revive), EAGAIN (too many requests pending). */
+ * does not run under Revive), EAGAIN (too many requests pending).
+ * With CR_SCOPE_TREE/PGRP/SESS the image of every member is written through
+ * cr_fd from its offset (a regular file open for writing, not O_APPEND;
+ * cr_flags CR_CHKPT_FORK is ignored). Refusals found once the members are
+ * known come from cr_poll_checkpoint / cr_reap_checkpoint's errno, with one
+ * line on stderr saying why: ENOTSUP (a member has a child outside the
+ * group or session), ECONNREFUSED (a member does not run under Revive),
+ * ESRCH (no such group or session, or a member ended meanwhile), EAGAIN (a
+ * member is stopped), ENOENT (no cr_checkpoint to run), or the failure of a
+ * member's image. In a process restarted from such a file the request
+ * reports CR_ERESTARTED, as for one process. */
 extern int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *handle);
 
 /* Waits for a request. timeout NULL: until it completes; {0,0}: just polls.

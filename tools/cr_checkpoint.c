@@ -93,13 +93,16 @@ int main(int argc, char **argv)
         { "file-data-max", required_argument, 0, 'D' },
         { "tree", no_argument, 0, 't' },       { "pgid", no_argument, 0, 'g' },
         { "sid", no_argument, 0, 's' },
+        /* for libcr's CR_SCOPE_* requests (src/crs/libcr/scope.c): the image
+         * goes through an inherited descriptor, any signal number afterwards */
+        { "fd", required_argument, 0, 'd' },   { "signal", required_argument, 0, 'g' + 256 },
         { "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
     };
     const char *file = NULL;
     int sig = 0, verbose = 0, zstd = 0, timeout = -1;
     uint32_t file_data_mb = 0;
     uint32_t flags = 0;
-    int c, scope = 0;
+    int c, scope = 0, fd_given = -1;
     opterr = 0; /* one message of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "f:z::T:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -127,6 +130,8 @@ int main(int argc, char **argv)
             file_data_mb = v == 0 ? CRS_PROTO_NO_LIMIT : (uint32_t)((v + (1ull << 20) - 1) >> 20);
             break;
         }
+        case 'd': fd_given = atoi(optarg); break;
+        case 'g' + 256: sig = atoi(optarg); break;
         case 't': scope = CRS_TREE_SCOPE_TREE; break;
         case 'g': scope = CRS_TREE_SCOPE_PGRP; break;
         case 's': scope = CRS_TREE_SCOPE_SESS; break;
@@ -159,6 +164,19 @@ int main(int argc, char **argv)
         file = deflt;
     }
 
+    if (scope && fd_given >= 0) {
+        /* libcr's helper: one message, and the errno as the exit status */
+        struct crs_tree_ckpt_opts o = { .scope = (enum crs_tree_scope)scope, .id = (pid_t)pid, .flags = flags,
+                                        .zstd_level = zstd, .file_data_max_mb = file_data_mb,
+                                        .timeout_ms = timeout, .signal_after = sig };
+        char err[1024];
+        int n = crs_tree_checkpoint(fd_given, &o, err, sizeof err);
+        if (n >= 0)
+            return 0;
+        fprintf(stderr, "libcr: checkpoint of the %s %ld failed: %s\n", crs_tree_scope_name((uint32_t)scope), pid,
+                err);
+        return -n > 0 && -n < 126 ? -n : EIO;
+    }
     if (scope)
         return checkpoint_scope(scope, (pid_t)pid, file, flags, zstd, file_data_mb, timeout, sig, verbose);
 

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "common/log.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/protocol.h"
+#include "crs/base/tree.h"
 #include "crs/libcr/runtime.h"
 
 cr_client_id_t cr_init(void)
@@ -51,14 +53,89 @@ static int claim_slot(void)
     return -1;
 }
 
+/* CR_SCOPE_TREE, PGRP, SESS: a helper cr_checkpoint writes every member (the
+ * caller too, when it is one) through args->cr_fd (scope.c). */
+static int request_scope(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *handle)
+{
+    if (crs_runtime_start() != 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+    struct stat st;
+    int fl = fcntl(args->cr_fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_APPEND) || fstat(args->cr_fd, &st) != 0 ||
+        !S_ISREG(st.st_mode) || args->cr_target < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    pid_t id = args->cr_target;
+    if (args->cr_scope == CR_SCOPE_TREE) {
+        if (!id)
+            id = getpid();
+        long uid = crs_proto_process_uid(id);
+        if (uid < 0) {
+            errno = ESRCH;
+            return -1;
+        }
+        if (getuid() != 0 && (uid_t)uid != getuid()) {
+            errno = EPERM;
+            return -1;
+        }
+    } else {
+        if (!id)
+            id = args->cr_scope == CR_SCOPE_PGRP ? getpgrp() : getsid(0);
+        if (args->cr_scope == CR_SCOPE_PGRP && kill(-id, 0) != 0 && errno == ESRCH)
+            return -1;
+    }
+    crs_park_defer_enter();
+    int fd = crs_runtime_high_fd(fcntl(args->cr_fd, F_DUPFD_CLOEXEC, 3));
+    int i = fd >= 0 ? claim_slot() : -1;
+    if (i < 0) {
+        if (fd >= 0)
+            close(fd);
+        crs_park_defer_leave();
+        errno = fd < 0 ? errno : EAGAIN;
+        return -1;
+    }
+    struct crs_request_slot *s = &crs_requests[i];
+    s->target = id;
+    s->scope = args->cr_scope == CR_SCOPE_TREE ? CRS_TREE_SCOPE_TREE
+             : args->cr_scope == CR_SCOPE_PGRP ? CRS_TREE_SCOPE_PGRP : CRS_TREE_SCOPE_SESS;
+    s->fd = fd;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->durable = NULL;
+    s->flags = args->cr_flags;
+    s->signal = args->cr_signal;
+    s->timeout_s = args->cr_timeout;
+    s->err = 0;
+    atomic_store(&s->state, CRS_SLOT_QUEUED);
+    crs_park_defer_leave();
+    int e = crs_runtime_submit(i);
+    if (e) {
+        close(s->fd);
+        s->scope = 0;
+        atomic_store(&s->state, CRS_SLOT_FREE);
+        errno = -e;
+        return -1;
+    }
+    *handle = i;
+    return 0;
+}
+
 /* cr_request_checkpoint, or with `durable` (self only): the image goes to
  * durable->fd, and under its final name once complete (the slot owns it). */
 static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_checkpoint_handle_t *handle)
 {
-    if (!args || !handle || args->cr_version != CR_CHECKPOINT_ARGS_VERSION || args->cr_scope != CR_SCOPE_PROC) {
+    if (!args || !handle || args->cr_version != CR_CHECKPOINT_ARGS_VERSION ||
+        (args->cr_scope != CR_SCOPE_PROC && args->cr_scope != CR_SCOPE_TREE && args->cr_scope != CR_SCOPE_PGRP &&
+         args->cr_scope != CR_SCOPE_SESS) ||
+        (args->cr_scope != CR_SCOPE_PROC && durable)) {
         errno = EINVAL;
         return -1;
     }
+    if (args->cr_scope != CR_SCOPE_PROC)
+        return request_scope(args, handle);
     if (crs_runtime_start() != 0) {
         errno = ENOSYS;
         return -1;
@@ -112,6 +189,7 @@ static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_c
     }
     struct crs_request_slot *s = &crs_requests[i];
     struct stat fst;
+    s->scope = 0;
     s->target = target;
     s->fd = fd;
     s->dev = fstat(fd, &fst) == 0 ? fst.st_dev : 0;

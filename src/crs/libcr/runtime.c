@@ -422,7 +422,8 @@ static void serve_slot(int i)
 static void serve_slots(void)
 {
     for (int i = 0; i < CRS_MAX_REQUESTS; i++)
-        if (atomic_load(&crs_requests[i].state) == CRS_SLOT_QUEUED && crs_requests[i].target == 0)
+        if (atomic_load(&crs_requests[i].state) == CRS_SLOT_QUEUED && crs_requests[i].target == 0 &&
+            !crs_requests[i].scope)
             serve_slot(i);
 }
 
@@ -574,6 +575,19 @@ int crs_runtime_start(void)
 static void *remote_request(void *arg)
 {
     struct crs_request_slot *s = arg;
+    if (s->scope) {
+        int e = crs_scope_checkpoint(s);
+        uint32_t running = CRS_SLOT_QUEUED;
+        /* in a process restarted from the scope's image the slot is
+         * marked restarted already (and its descriptor is not ours) */
+        if (atomic_load(&s->state) == CRS_SLOT_RESTARTED)
+            return NULL;
+        close(s->fd);
+        s->err = -e;
+        atomic_compare_exchange_strong(&s->state, &running, e ? CRS_SLOT_FAILED : CRS_SLOT_DONE);
+        syscall(SYS_futex, &s->state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+        return NULL;
+    }
     struct crs_proto_reply rp;
     char err[512];
     int e = crs_proto_checkpoint(s->target, s->fd,
@@ -592,7 +606,7 @@ static void *remote_request(void *arg)
 int crs_runtime_submit(int i)
 {
     struct crs_request_slot *s = &crs_requests[i];
-    if (s->target != 0) {
+    if (s->target != 0 || s->scope) {
         pthread_t t;
         int e = pthread_create(&t, NULL, remote_request, s);
         if (e)

@@ -23,7 +23,9 @@ enum crs_slot_state {
 
 struct crs_request_slot {
     _Atomic uint32_t state;  /* enum crs_slot_state; a futex word */
-    pid_t target;            /* 0: this process */
+    pid_t target;            /* 0: this process; with a scope, the pid, pgid or sid */
+    int scope;               /* 0 one process; CRS_TREE_SCOPE_* (crs/base/tree.h): a helper
+                                cr_checkpoint writes the scope (scope.c) */
     int fd;                  /* our own dup of the caller's descriptor */
     dev_t dev;               /* and its file: the program may close the number */
     ino_t ino;
@@ -72,6 +74,10 @@ void crs_interpose_init(void);
  * in a forked child. */
 void crs_timers_after_restart(void);
 void crs_timers_after_fork_child(void);
+
+/* A checkpoint of a scope (scope.c): runs cr_checkpoint for slot s and
+ * waits for it; 0 or -errno. */
+int crs_scope_checkpoint(struct crs_request_slot *s);
 
 /* Critical sections (cs.c). */
 void crs_cs_request_pending(int delta);  /* a checkpoint is asked for (+1) or over (-1) */
