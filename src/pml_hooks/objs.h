@@ -101,10 +101,19 @@ struct pml_win {
     int nlocks;                  /* targets locked with MPI_Win_lock */
     unsigned char *locks;        /* per target: 0, or the lock type + 1 (and assert bits) */
     int *lock_asserts;
-    /* memory the library allocated (allocate, shared): after a restart the library's pages lie
-     * at [lib_lo, lib_hi) and are mapped at the program's addresses too, moved bytes below */
+    /* allocate, and shared on one rank: the memory is the layer's (the application's), and the
+     * library's window was made with MPI_Win_create on it (win.c) */
+    int own_mem;
+    /* shared on two or more ranks: the library's segment [seg_lo, seg_hi) as the program knows
+     * it (every member's part); after a restart the library's pages lie at [lib_lo, lib_hi) and
+     * are mapped at the program's addresses too, moved bytes below (win_restart.c). A snapshot
+     * copies this rank's part into saved (application memory, in the image). */
+    uintptr_t seg_lo, seg_hi;
     uintptr_t lib_lo, lib_hi;
     intptr_t moved;
+    void *saved;
+    int reserved;                /* [seg_lo, seg_hi) kept free while the fresh library loads */
+    int private_mem;             /* the library's memory was no shared mapping: no restart */
     struct pml_win *next, *prev;
 };
 
@@ -131,6 +140,14 @@ static inline struct pml_comm *pml_win_clock(uintptr_t v)
 /* The clock of an object made by the collective counted on parent (NULL when the object has one
  * rank, or the parent is not counted); tag tells files from windows. */
 struct pml_comm *pml_obj_clock_new(const struct pml_comm *parent, int size, int rank, int tag);
+
+/* The extent of a shared window's segment (every member's part, by MPI_Win_shared_query on
+ * the library's window r of n ranks); lo = hi = 0 when every part is empty. */
+void pml_win_segment(MPI_Win r, int n, uintptr_t *lo, uintptr_t *hi);
+/* At a snapshot: this rank's part of each shared segment copied into w->saved. */
+int pml_win_save_memory(char *err, size_t errlen);
+/* After the replay: locks held at the snapshot taken again (win_ckpt.c). */
+int pml_objs_restart_wins(char *err, size_t errlen);
 
 /* An address the library gave for a window's memory, as the program knows it (after a restart
  * the library's memory may lie elsewhere; win_ckpt.c). */

@@ -16,6 +16,8 @@
  *     begins are counted on the file's clock); the program's own end call gets the status.
  *   - nonblocking file operations and request-based RMA were completed by the drain (they are in
  *     the request table).
+ *   - a shared window's segment is the library's: this rank's part is copied into application
+ *     memory (win_ckpt.c), after the fences and flushes above completed every access.
  *   - every file: its data flushed to the disk (fsync of the file), and its state read into its
  *     struct pml_file: both file pointers, the atomicity, the file's identity (device, inode,
  *     size, modification time), which a restart checks before it opens the file again.
@@ -234,6 +236,8 @@ int pml_objs_settle(char *err, size_t errlen)
     for (int i = 0; i < n && !e; i++)
         if (refs[i].f)
             e = settle_file(refs[i].f, err, errlen);
+    if (!e)
+        e = pml_win_save_memory(err, errlen);
     if (!e && pml_files)
         e = wait_aio_helpers(err, errlen);
     free(refs);

@@ -11,9 +11,13 @@
  * the program). 0 or -errno with a message. */
 int pml_objs_settle(char *err, size_t errlen);
 
-/* After a restart, once the record is replayed: every file open at the snapshot checked,
- * opened again collectively and positioned; a window fails the restart. 0 or -errno with a
- * message. */
+/* After a restart, once the record is replayed (which made the windows again): every file open
+ * at the snapshot checked, opened again collectively and positioned; the windows' locks taken
+ * again. 0 or -errno with a message. */
 int pml_objs_restart(char *err, size_t errlen);
+
+/* After a restart, before the fresh lower half loads: the addresses of the library's shared
+ * window segments kept free, so that the restart can map the new segments there (win_ckpt.c). */
+void pml_objs_restart_reserve(void);
 
 #endif

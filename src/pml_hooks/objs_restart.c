@@ -13,8 +13,7 @@
  * snapshot ended keeps its status for the program's _end call. The file's data is the file's:
  * nothing of it is in the image.
  *
- * Windows are not made again yet: a restart from a snapshot taken while a window was open fails
- * with a message saying so. */
+ * Windows were made again by the replay (win_ckpt.c); their locks are taken again last. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
@@ -121,16 +120,11 @@ static int reopen(struct pml_file *f, char *err, size_t errlen)
 
 int pml_objs_restart(char *err, size_t errlen)
 {
-    if (pml_wins) {
-        snprintf(err, errlen, "a window of one-sided communication (%d ranks) was open at the "
-                 "snapshot: restarting windows is not supported yet", pml_wins->comm_size);
-        return -ENOTSUP;
-    }
     int n = 0;
     for (struct pml_file *f = pml_files; f; f = f->next)
         n++;
     if (!n)
-        return 0;
+        return pml_objs_restart_wins(err, errlen);
     struct pml_file **v = calloc((size_t)n, sizeof *v);
     if (!v) {
         snprintf(err, errlen, "out of memory for the list of open MPI files");
@@ -144,5 +138,5 @@ int pml_objs_restart(char *err, size_t errlen)
     for (int i = 0; i < n && !e; i++)
         e = reopen(v[i], err, errlen);
     free(v);
-    return e;
+    return e ? e : pml_objs_restart_wins(err, errlen);
 }

@@ -192,6 +192,16 @@ int pml_rp_failed(const struct pml_rp *P)
     return P->failed;
 }
 
+int32_t pml_rp_entry(const struct pml_rp *P)
+{
+    return P->entry;
+}
+
+void pml_rp_refuse(struct pml_rp *P, const char *why)
+{
+    rp_fail(P, "%s", why);
+}
+
 /* The next item, which must carry `tag` (or alt): its bytes and length. */
 static const unsigned char *item(struct pml_rp *P, char tag, char alt, uint32_t *len, char *got)
 {
@@ -377,9 +387,8 @@ int pml_rp_wait(struct pml_rp *P, uintptr_t real_request)
     return rc;
 }
 
-int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr_t *split)
+uintptr_t pml_rp_peek_out(const struct pml_rp *P)
 {
-    /* the virtual handle this call made: the next 'o' item */
     uintptr_t v = 0;
     const unsigned char *s = P->p;
     while (s + 5 <= P->end) {
@@ -391,6 +400,13 @@ int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr
         }
         s += 5 + l;
     }
+    return v;
+}
+
+int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr_t *split)
+{
+    /* the virtual handle this call made: the next 'o' item */
+    uintptr_t v = pml_rp_peek_out(P);
     int saved = pml_restart_saved_rank(v);
     int now = -1;
     if (made != LOWER_COMM_NULL)
@@ -646,6 +662,8 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
             pml_rec_entry(i, &fid, &live, &b, &len);
             struct pml_rp P = { b, b + len, i, fid, 0, err, errlen };
             pml_rp_fn fn = is_keyval_create(fid) ? rp_keyval : pml_rp_table[fid];
+            if (!fn)
+                fn = pml_rp_win_fn(fid); /* windows: win_ckpt.c */
             if (!fn) {
                 snprintf(err, errlen, "record entry %d: %s cannot be replayed", i, pml_fn_names[fid]);
                 rc = -ENOTSUP;

@@ -46,6 +46,12 @@ int pml_rp_wait(struct pml_rp *P, uintptr_t real_request);
  * which the call is made again without reorder (and the first result is freed). */
 int pml_rp_reorder(struct pml_rp *P, uintptr_t comm_old, uintptr_t made, uintptr_t *split);
 int pml_rp_failed(const struct pml_rp *P);
+int32_t pml_rp_entry(const struct pml_rp *P);        /* the entry's index in the record */
+void pml_rp_refuse(struct pml_rp *P, const char *why); /* the replay fails, naming the entry */
+/* The virtual handle the entry made (its next 'o' item), read before the call; 0: none. */
+uintptr_t pml_rp_peek_out(const struct pml_rp *P);
+/* The replay of the calls that make a window (written by hand: win_ckpt.c); NULL for others. */
+pml_rp_fn pml_rp_win_fn(int fid);
 
 /* The whole replay (replay.c). 0, or -errno with a message naming the entry and the call. */
 struct pml_replay_stats {

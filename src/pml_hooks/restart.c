@@ -735,6 +735,7 @@ int pml_restart_complete(char *err, size_t errlen)
         return -EINVAL;
     }
     pml_vh_restart_reset();
+    pml_objs_restart_reserve(); /* shared windows' addresses kept free (win_ckpt.c) */
     int e = pml_lower_reload(handoff_env, err, errlen);
     if (e)
         return e;

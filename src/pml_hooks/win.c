@@ -5,9 +5,17 @@
  * the library's own window (its shared-memory segment, registered memory...).
  *
  * Memory: MPI_Alloc_mem is served by the layer from the application's memory (upper half): it
- * is the program's data and must be in a rank image at the same address. Windows keep the
- * memory the library gives them (Win_allocate, Win_allocate_shared); objs.h and the snapshot
- * code say how a snapshot saves it and a restart gives it back at the same addresses. */
+ * is the program's data and must be in a rank image at the same address. So is the memory of
+ * MPI_Win_allocate and MPI_Win_allocate_shared on a communicator of one rank: the layer
+ * allocates it and makes the library's window with MPI_Win_create on it (the window says it is
+ * of the flavor the program asked for), so a restart makes the window again on the same memory
+ * (both libraries give a window of one rank heap memory, which nothing could map again; not on
+ * Open MPI, whose MPI_Win_create fails on one rank: there a restart from a snapshot with such a
+ * window is refused with a message, win_ckpt.c). On two
+ * or more ranks the library's memory is kept (Open MPI's MPI_Win_create needs single-copy
+ * transfers, its MPI_Win_allocate does not): both libraries map it from a shared-memory
+ * segment; a snapshot copies this rank's part into the application's memory and a restart maps
+ * the new segment at the old addresses too (win_ckpt.c). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
@@ -112,6 +120,9 @@ static uintptr_t win_made(MPI_Win r, int flavor, MPI_Comm comm, void *base, MPI_
 
 static void win_free_state(struct pml_win *w)
 {
+    if (w->own_mem)
+        free(w->base);
+    free(w->saved);
     free(w->locks);
     free(w->lock_asserts);
     free(w->start_ranks);
@@ -155,13 +166,49 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     int fid = shared ? PML_FID_MPI_Win_allocate_shared : PML_FID_MPI_Win_allocate;
     PML_COLL_ENTER(fid, comm, 1);
     MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    MPI_Comm rcomm = (MPI_Comm)pml_v2r(PML_H(comm));
+    int n = 0;
+    pml_L.MPI_Comm_size(rcomm, &n);
     void *base = NULL;
-    int rc = fn(size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)), (MPI_Comm)pml_v2r(PML_H(comm)),
-                &base, &r);
+#ifdef PML_OMPI
+    int own = 0, rc; /* Open MPI 4.1 cannot MPI_Win_create on one rank (natively neither) */
+#else
+    int own = n == 1, rc;
+#endif
+    if (own) {
+        /* the application's memory (see the comment at the top), as MPI_Alloc_mem's */
+        size_t al = size >= 65536 ? 4096 : 64;
+        if (size >= 0 && posix_memalign(&base, al, size > 0 ? (size_t)size : 1) != 0) {
+            /* as the library would: the communicator's error handler decides (a negative size
+             * goes to the library, which names it) */
+            base = NULL;
+            rc = MPI_ERR_NO_MEM;
+            pml_L.MPI_Comm_call_errhandler(rcomm, rc);
+        } else {
+            rc = pml_L.MPI_Win_create(base, size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)),
+                                      rcomm, &r);
+            if (rc != MPI_SUCCESS) {
+                free(base);
+                base = NULL;
+            }
+        }
+    } else {
+        rc = fn(size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)), rcomm, &base, &r);
+    }
     if (rc == MPI_SUCCESS) {
         *(void **)baseptr = base;
         uintptr_t v = win_made(r, shared ? MPI_WIN_FLAVOR_SHARED : MPI_WIN_FLAVOR_ALLOCATE, comm,
                                base, size, disp_unit, c_);
+        struct pml_win *w = pml_win_of(v);
+        if (w) {
+            w->own_mem = own;
+            if (!own && shared)
+                pml_win_segment(r, n, &w->seg_lo, &w->seg_hi);
+            else if (!own && size > 0) {
+                w->seg_lo = (uintptr_t)base;
+                w->seg_hi = (uintptr_t)base + (uintptr_t)size;
+            }
+        }
         *win = (MPI_Win)v;
         struct pml_rec *R = pml_rec_open(fid);
         pml_rec_scalar(R, &size, sizeof size);
@@ -468,8 +515,17 @@ int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, 
     if (!pml_L.MPI_Win_shared_query)
         return pml_not_ready("MPI_Win_shared_query");
     PML_GATE_ENTER(PML_FID_MPI_Win_shared_query);
-    int rc = pml_L.MPI_Win_shared_query(RW(win), rank, size, disp_unit, baseptr);
     struct pml_win *w = pml_win_of(PML_H(win));
+    if (w && w->own_mem && w->flavor == MPI_WIN_FLAVOR_SHARED &&
+        (rank == 0 || rank == MPI_PROC_NULL)) {
+        /* a shared window of one rank is a created one in the library (see the top) */
+        *size = w->size;
+        *disp_unit = w->disp_unit;
+        *(void **)baseptr = w->base;
+        PML_GATE_LEAVE();
+        return MPI_SUCCESS;
+    }
+    int rc = pml_L.MPI_Win_shared_query(RW(win), rank, size, disp_unit, baseptr);
     if (rc == MPI_SUCCESS && w)
         *(void **)baseptr = pml_win_addr_out(w, *(void **)baseptr);
     PML_GATE_LEAVE();
@@ -486,6 +542,11 @@ int MPI_Win_get_attr(MPI_Win win, int keyval, void *val, int *flag)
     struct pml_win *w = pml_win_of(PML_H(win));
     if (rc == MPI_SUCCESS && *flag && w && keyval == MPI_WIN_BASE)
         *(void **)val = pml_win_addr_out(w, *(void **)val);
+    if (rc == MPI_SUCCESS && *flag && w && keyval == MPI_WIN_CREATE_FLAVOR && w->own_mem) {
+        /* the library made the window with MPI_Win_create on the layer's memory */
+        static const int flavors[] = { MPI_WIN_FLAVOR_ALLOCATE, MPI_WIN_FLAVOR_SHARED };
+        *(const int **)val = &flavors[w->flavor == MPI_WIN_FLAVOR_SHARED];
+    }
     PML_GATE_LEAVE();
     return rc;
 }

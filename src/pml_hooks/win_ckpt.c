@@ -1,7 +1,42 @@
-/* Windows at a global snapshot and after a restart (see objs.h and win.c). */
+/* Windows at a global snapshot and after a restart (see objs.h and win.c).
+ *
+ * Memory. A window made with MPI_Win_create or MPI_Win_create_dynamic (and its attached
+ * regions), or with MPI_Win_allocate(_shared) on one rank (win.c serves that memory from the
+ * application's), lies in the application's memory: the rank image holds it at its address. A
+ * window made with MPI_Win_allocate or MPI_Win_allocate_shared on two or more ranks lies in the
+ * library's memory, which no image holds; both libraries map it from a shared-memory segment
+ * (checked at the snapshot; a restart from a snapshot where it was not is refused). The snapshot copies this rank's part
+ * into application memory (w->saved), and the restart maps the fresh library's segment at the
+ * addresses the program knows too (a shared mapping: mremap with old size 0 makes a second view
+ * of the same pages), after keeping those addresses free while the fresh library loads
+ * (pml_objs_restart_reserve); the fresh segment must have the same layout (size, each part's
+ * offset, offset in its page). The library's own addresses (MPI_Win_shared_query, the
+ * MPI_WIN_BASE attribute) are given back as the program knew them (pml_win_addr_out).
+ *
+ * Order. Each window is made again by the replay of the creation record, in its place among
+ * the other collective calls (the program's order, the same on every member), so that its
+ * attachments, name, error handler, info and attributes replayed after it find it. A window in
+ * a fence epoch at the snapshot (the snapshot's own fence opened one) gets a fence at once, by
+ * every member; a deadlock-free order stays one when each member moves the same fence next to
+ * the same collective creation. Locks held at the snapshot (shared ones and lock_all: the only
+ * ones a snapshot happens under) are taken again after the replay (pml_objs_restart_wins).
+ *
+ * Refused, in one message: a window that was freed but is needed as the ancestor of a live
+ * group (MPI_Win_get_group), and library memory that was not a shared mapping at the snapshot
+ * (Open MPI's MPI_Win_allocate on one rank: heap memory; the job may continue from such a
+ * snapshot) or that the fresh library lays out differently. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/halves_internal.h"
 #include "pml_hooks/objs.h"
+#include "pml_hooks/replay.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 void *pml_win_addr_out(const struct pml_win *w, void *p)
 {
@@ -9,4 +44,281 @@ void *pml_win_addr_out(const struct pml_win *w, void *p)
     if (w->moved && a >= w->lib_lo && a < w->lib_hi)
         return (void *)(a - (uintptr_t)w->moved);
     return p;
+}
+
+void pml_win_segment(MPI_Win r, int n, uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = UINTPTR_MAX;
+    *hi = 0;
+    for (int i = 0; i < n; i++) {
+        MPI_Aint sz = 0;
+        int du = 0;
+        void *b = NULL;
+        if (pml_L.MPI_Win_shared_query(r, i, &sz, &du, &b) != MPI_SUCCESS || sz <= 0 || !b)
+            continue;
+        if ((uintptr_t)b < *lo)
+            *lo = (uintptr_t)b;
+        if ((uintptr_t)b + (uintptr_t)sz > *hi)
+            *hi = (uintptr_t)b + (uintptr_t)sz;
+    }
+    if (*hi == 0)
+        *lo = 0;
+}
+
+static int lib_segment(const struct pml_win *w)
+{
+    return !w->own_mem && w->seg_hi > w->seg_lo;
+}
+
+struct shared_q {
+    uintptr_t lo, hi;
+    int ok;
+};
+
+static int in_shared(const struct revive_maps_entry *e, void *arg)
+{
+    struct shared_q *q = arg;
+    if (q->lo >= e->start && q->lo < e->end) {
+        q->ok = e->shared && q->hi <= e->end;
+        return 1;
+    }
+    return 0;
+}
+
+static uintptr_t page_down(uintptr_t a)
+{
+    return a & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+}
+
+static uintptr_t page_up(uintptr_t a)
+{
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    return (a + pg - 1) & ~(pg - 1);
+}
+
+/* ---- at a snapshot ------------------------------------------------------------------------- */
+int pml_win_save_memory(char *err, size_t errlen)
+{
+    for (struct pml_win *w = pml_wins; w; w = w->next) {
+        if (!lib_segment(w) || w->size <= 0)
+            continue;
+        /* the restart maps the fresh library's pages a second time: only a shared mapping can */
+        struct shared_q q = { page_down(w->seg_lo), w->seg_hi, 0 };
+        pml_maps_each(in_shared, &q);
+        w->private_mem = !q.ok;
+        if (w->private_mem) {
+            /* a snapshot that the job continues from is fine; a restart from it is refused */
+            revive_log_info("the memory the MPI library gave a window (%lld bytes at %p) is not a "
+                            "shared mapping: a restart from this snapshot will be refused",
+                            (long long)w->size, w->base);
+            continue;
+        }
+        if (!w->saved && !(w->saved = malloc((size_t)w->size))) {
+            snprintf(err, errlen, "out of memory for a copy of a window's memory (%lld "
+                     "bytes)", (long long)w->size);
+            return -ENOMEM;
+        }
+        memcpy(w->saved, w->base, (size_t)w->size);
+    }
+    return 0;
+}
+
+/* ---- after a restart ------------------------------------------------------------------------ */
+void pml_objs_restart_reserve(void)
+{
+    for (struct pml_win *w = pml_wins; w; w = w->next) {
+        w->reserved = 0;
+        if (!lib_segment(w))
+            continue;
+        uintptr_t lo = page_down(w->seg_lo), hi = page_up(w->seg_hi);
+        void *m = mmap((void *)lo, hi - lo, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (m == (void *)lo)
+            w->reserved = 1;
+        else if (m != MAP_FAILED)
+            munmap(m, hi - lo); /* a kernel without MAP_FIXED_NOREPLACE put it elsewhere */
+    }
+}
+
+/* The fresh library's memory of a window (mine: this rank's part) seen at the program's
+ * addresses, and this rank's part as the snapshot saved it. */
+static int remap_shared(struct pml_rp *P, struct pml_win *w, MPI_Win r, void *mine)
+{
+    char why[512];
+    uintptr_t lo = (uintptr_t)mine, hi = lo + (uintptr_t)w->size;
+    if (w->flavor == MPI_WIN_FLAVOR_SHARED)
+        pml_win_segment(r, w->comm_size, &lo, &hi);
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (hi - lo != w->seg_hi - w->seg_lo || lo % pg != w->seg_lo % pg ||
+        (w->size > 0 && (uintptr_t)mine - lo != (uintptr_t)w->base - w->seg_lo)) {
+        snprintf(why, sizeof why, "the fresh MPI laid out a window's memory otherwise "
+                 "(%lu bytes, this rank's part at %lu; at the snapshot %lu bytes, part at %lu)",
+                 (unsigned long)(hi - lo), (unsigned long)((uintptr_t)mine - lo),
+                 (unsigned long)(w->seg_hi - w->seg_lo),
+                 (unsigned long)((uintptr_t)w->base - w->seg_lo));
+        pml_rp_refuse(P, why);
+        return -1;
+    }
+    w->moved = (intptr_t)(lo - w->seg_lo);
+    w->lib_lo = lo;
+    w->lib_hi = hi;
+    if (w->moved) {
+        if (!w->reserved) {
+            snprintf(why, sizeof why, "the addresses of a window's memory (%#lx-%#lx) "
+                     "were taken before the fresh MPI made it again", (unsigned long)w->seg_lo,
+                     (unsigned long)w->seg_hi);
+            pml_rp_refuse(P, why);
+            return -1;
+        }
+        uintptr_t nlo = page_down(lo), len = page_up(hi) - nlo;
+        /* the system call itself: UCX's memory hooks (libucm) patch mremap and lose its fifth
+         * argument (measured: the copy landed at address 0, or EINVAL) */
+        void *m = (void *)syscall(SYS_mremap, nlo, 0, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                                  page_down(w->seg_lo));
+        if (m == MAP_FAILED) {
+            snprintf(why, sizeof why, "the fresh MPI's memory of a window (%#lx-%#lx) "
+                     "cannot be mapped at the program's addresses %#lx-%#lx (%s)",
+                     (unsigned long)lo, (unsigned long)hi, (unsigned long)w->seg_lo,
+                     (unsigned long)w->seg_hi, strerror(errno));
+            pml_rp_refuse(P, why);
+            return -1;
+        }
+        w->reserved = 0;
+        /* the library's memory under a second name: left out of images like the first (the
+         * layer's own mremap registered it as the application's) */
+        pml_reg_put(page_down(w->seg_lo), page_down(w->seg_lo) + len, PML_HALF_LOWER,
+                    PML_W_LMMAP);
+    }
+    if (w->saved && w->size > 0)
+        memcpy(w->base, w->saved, (size_t)w->size);
+    return 0;
+}
+
+/* Common tail of the four replays: the window made (r, rc) for the entry's virtual handle. */
+static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, int rc)
+{
+    if (rc != MPI_SUCCESS)
+        return rc;
+    pml_rp_o(P, PML_WIN, PML_H(r));
+    struct pml_win *w = pml_win_of(v);
+    if (lib_segment(w) && w->private_mem) {
+        char why[256];
+        snprintf(why, sizeof why, "the memory the MPI library gave this window (%lld bytes at "
+                 "%p) was not a shared mapping at the snapshot: Revive cannot put it back at its "
+                 "address (Open MPI gives a window of one rank heap memory)", (long long)w->size,
+                 w->base);
+        pml_rp_refuse(P, why);
+        return MPI_ERR_OTHER;
+    }
+    if (lib_segment(w) && remap_shared(P, w, r, base))
+        return MPI_ERR_OTHER;
+    if (w->fence_open)
+        rc = pml_L.MPI_Win_fence(0, r);
+    return rc;
+}
+
+/* The window this entry made, if it was still open at the snapshot. */
+static struct pml_win *live_win(struct pml_rp *P, uintptr_t *v)
+{
+    *v = pml_rp_peek_out(P);
+    struct pml_vh *h = pml_vh_of(*v);
+    if (h && h->kind == PML_WIN && h->rec == pml_rp_entry(P) && h->info)
+        return h->info;
+    pml_rp_refuse(P, "a window freed before the snapshot is needed to make a group again "
+                  "(MPI_Win_get_group of a freed window): not supported");
+    return NULL;
+}
+
+static int rp_create(struct pml_rp *P)
+{
+    uintptr_t v;
+    void *base = pml_rp_p(P);
+    MPI_Aint size;
+    int du;
+    pml_rp_i(P, &size, sizeof size);
+    pml_rp_i(P, &du, sizeof du);
+    MPI_Info info = (MPI_Info)pml_rp_h(P);
+    MPI_Comm comm = (MPI_Comm)pml_rp_h(P);
+    if (!live_win(P, &v) || pml_rp_failed(P))
+        return MPI_ERR_OTHER;
+    MPI_Win r = (MPI_Win)0;
+    return made(P, v, r, NULL, pml_L.MPI_Win_create(base, size, du, info, comm, &r));
+}
+
+static int rp_allocate(struct pml_rp *P)
+{
+    uintptr_t v;
+    MPI_Aint size;
+    int du;
+    pml_rp_i(P, &size, sizeof size);
+    pml_rp_i(P, &du, sizeof du);
+    MPI_Info info = (MPI_Info)pml_rp_h(P);
+    MPI_Comm comm = (MPI_Comm)pml_rp_h(P);
+    pml_rp_p(P);
+    struct pml_win *w = live_win(P, &v);
+    if (!w || pml_rp_failed(P))
+        return MPI_ERR_OTHER;
+    MPI_Win r = (MPI_Win)0;
+    void *base = NULL;
+    int rc;
+    if (w->own_mem) /* the layer's memory, in the image (win.c) */
+        rc = pml_L.MPI_Win_create(w->base, size, du, info, comm, &r);
+    else if (w->flavor == MPI_WIN_FLAVOR_SHARED)
+        rc = pml_L.MPI_Win_allocate_shared(size, du, info, comm, &base, &r);
+    else
+        rc = pml_L.MPI_Win_allocate(size, du, info, comm, &base, &r);
+    return made(P, v, r, base, rc);
+}
+
+static int rp_dynamic(struct pml_rp *P)
+{
+    uintptr_t v;
+    MPI_Info info = (MPI_Info)pml_rp_h(P);
+    MPI_Comm comm = (MPI_Comm)pml_rp_h(P);
+    if (!live_win(P, &v) || pml_rp_failed(P))
+        return MPI_ERR_OTHER;
+    MPI_Win r = (MPI_Win)0;
+    return made(P, v, r, NULL, pml_L.MPI_Win_create_dynamic(info, comm, &r));
+}
+
+pml_rp_fn pml_rp_win_fn(int fid)
+{
+    switch (fid) {
+    case PML_FID_MPI_Win_create: return rp_create;
+    case PML_FID_MPI_Win_allocate:
+    case PML_FID_MPI_Win_allocate_shared: return rp_allocate;
+    case PML_FID_MPI_Win_create_dynamic: return rp_dynamic;
+    default: return NULL;
+    }
+}
+
+/* After the replay and the files: the locks held at the snapshot, taken again. */
+int pml_objs_restart_wins(char *err, size_t errlen)
+{
+    for (struct pml_win *w = pml_wins; w; w = w->next) {
+        MPI_Win r = (MPI_Win)pml_v2r(w->v);
+        if (w->access_open || w->exposure_open) {
+            snprintf(err, errlen, "a window was in a post/start epoch at the snapshot (a "
+                     "snapshot never happens inside one): the image is not one Revive wrote");
+            return -EINVAL;
+        }
+        int rc = MPI_SUCCESS;
+        if (w->lock_all)
+            rc = pml_L.MPI_Win_lock_all(w->lock_all - 1, r);
+        for (int t = 0; t < w->comm_size && rc == MPI_SUCCESS && w->nlocks; t++) {
+            if (w->locks[t] == 2) {
+                snprintf(err, errlen, "a window held an exclusive lock at the snapshot (a "
+                         "snapshot never happens under one): the image is not one Revive wrote");
+                return -EINVAL;
+            }
+            if (w->locks[t])
+                rc = pml_L.MPI_Win_lock(MPI_LOCK_SHARED, t, w->lock_asserts[t], r);
+        }
+        if (rc != MPI_SUCCESS) {
+            snprintf(err, errlen, "the locks a window held at the snapshot cannot be taken "
+                     "again (MPI error %d)", rc);
+            return -EIO;
+        }
+    }
+    return 0;
 }
