@@ -1,0 +1,35 @@
+#!/bin/sh
+# hostagent.sh HB [ssh options] HOST COMMAND...: the host test bed's remote shell (what ssh is
+# to a launcher). Runs COMMAND (joined with spaces, as ssh does, and run by sh) inside HOST's
+# network, UTS and mount namespaces, with a login-like environment: the launcher's own
+# environment does not leak through (a real ssh would not carry it either), only what a
+# user's shell start-up files give on every node (PATH, HOME, the user, TMPDIR, Open MPI's
+# permission to run as root, and Revive's installation variables that a test build needs
+# instead of env.sh: REVIVE_MPI_LIBDIR, REVIVE_EXEC, REVIVE_RESTART_RANK). HB/$HOST.pid names the process holding the host's namespaces.
+hb=$1
+shift
+# ssh options the launchers pass (Hydra: -x; Open MPI none for a non-ssh agent); options with a
+# value are not used by them
+while [ $# -gt 0 ]; do
+    case $1 in
+    -[46AaCfGgKkMNnqsTtVvXxYy]) shift ;;
+    -o|-p|-l|-i|-F) shift 2 ;;
+    -*) shift ;;
+    *) break ;;
+    esac
+done
+host=$1
+[ -n "$host" ] && [ $# -ge 2 ] || { echo "hostagent: usage: hostagent [ssh options] HOST COMMAND..." >&2; exit 255; }
+shift
+case $host in *@*) host=${host#*@} ;; esac
+pidf=$hb/$host.pid
+[ -f "$pidf" ] || { echo "hostagent: ssh: Could not resolve hostname $host: no such host in the test bed" >&2; exit 255; }
+pid=$(cat "$pidf")
+echo "$host" >>"$hb/agent.log"   # the tests check that jobs really went through the agent
+exec 8>&- 2>/dev/null
+exec env -i PATH="$PATH" HOME="${HOME:-/root}" USER="${USER:-$(id -un)}" LOGNAME="${LOGNAME:-$(id -un)}" \
+    SHELL=/bin/sh LANG=C ${TMPDIR:+TMPDIR="$TMPDIR"} \
+    ${OMPI_ALLOW_RUN_AS_ROOT:+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1} \
+    ${REVIVE_MPI_LIBDIR:+REVIVE_MPI_LIBDIR="$REVIVE_MPI_LIBDIR"} ${REVIVE_EXEC:+REVIVE_EXEC="$REVIVE_EXEC"} \
+    ${REVIVE_RESTART_RANK:+REVIVE_RESTART_RANK="$REVIVE_RESTART_RANK"} \
+    nsenter -t "$pid" -n -u -m -- /bin/sh -c "cd; $*"

@@ -1,0 +1,157 @@
+# Sourced by tests/hosts/*.sh: several "hosts" on this machine for multi-host MPI jobs.
+#
+# Each host hN (N = 1..) is a set of namespaces held open by one sleeping process: a network
+# namespace (interface rv0, address 10.77.0.N/24, lo), a UTS namespace (hostname hN) and a
+# mount namespace in which the host's own node-local directory $HB/node/hN is bound onto
+# $HB/local (the same path on every host, different contents: what a node's /tmp or local disk
+# is). A further namespace holds the "switch": a bridge with one veth to each host. Nothing is
+# added to this machine's own network namespace; the only addresses are those of 10.77.0.0/24
+# inside the hosts. /etc/hosts gets one line per host (marked, removed at teardown) because the
+# launchers resolve host names (Hydra's proxies connect back to "h1").
+#
+# Launchers reach a host through $HB/agent, the remote shell they are given
+# (Open MPI: --mca plm_rsh_agent $HB/agent; MPICH: -launcher ssh -launcher-exec $HB/agent):
+# `agent [ssh options] HOST COMMAND...` runs COMMAND with sh in HOST's namespaces, with a
+# login-like environment (see hostagent.sh).
+#
+# Teardown is the test's EXIT trap (hostbed_down) and, should the test be killed outright, a
+# watchdog started at setup that does the same once the test's process is gone. One bed at a
+# time on the machine (host names, addresses and /etc/hosts are global): a lock serializes
+# tests that use it.
+#
+# Functions: hostbed_up N, hostbed_down, on HOST CMD... (runs CMD in HOST, env kept),
+# host_kill HOST (every process of HOST killed, its link down: the node is lost),
+# host_wipe HOST (its node-local directory emptied), host_pids HOST.
+# Variables after hostbed_up: HB (the bed's folder), HB_AGENT, HB_NET (10.77.0.0/24),
+# HB_IF (rv0, the interface inside each host).
+
+HB_NET=10.77.0.0/24
+HB_IF=rv0
+HB_LOCK=/run/lock/revive-hostbed.lock
+HB_MARK="# revive-hostbed"
+
+# hostbed_skip_reason: empty when a bed can be made here, else why not
+hostbed_skip_reason() {
+    [ "$(id -u)" = 0 ] || { echo "the host test bed needs root (network, UTS and mount namespaces)"; return; }
+    local c
+    for c in unshare nsenter ip flock; do
+        command -v $c >/dev/null 2>&1 || { echo "the host test bed needs $c"; return; }
+    done
+    if ! unshare --net --uts --mount true 2>/dev/null; then
+        echo "cannot create namespaces here (unshare --net --uts --mount failed)"; return
+    fi
+}
+
+# hb_holder NAME: starts a process holding new net+UTS+mount namespaces; echoes its pid
+hb_holder() {
+    local name=$1 pid t=0
+    # setsid: not in the test's process group, so a launcher's kill of its group spares it
+    setsid unshare --net --uts --mount sh -c 'exec sleep 86400' </dev/null >/dev/null 2>&1 8>&- &
+    pid=$!
+    # wait until it is inside its own namespaces (unshare has run and exec'd sleep)
+    while [ "$(readlink /proc/$pid/ns/net 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ] ||
+          [ "$(cat /proc/$pid/comm 2>/dev/null)" != sleep ]; do
+        sleep 0.05; t=$((t + 1))
+        [ $t -lt 1200 ] || { echo "hostbed: the holder of $name did not start" >&2; return 1; }
+    done
+    echo $pid
+}
+
+hb_in() { # PID CMD...: runs CMD in the namespaces of PID
+    local pid=$1; shift
+    nsenter -t "$pid" -n -u -m -- "$@" 8>&-
+}
+
+# hostbed_up N: hosts h1..hN; exits 77 (skip, with the reason) when it cannot be made here
+hostbed_up() {
+    local n=$1 i why pid
+    why=$(hostbed_skip_reason)
+    if [ -n "$why" ]; then echo "SKIP: $why"; exit 77; fi
+    HB=${W:?hostbed_up needs the test folder W}/hostbed
+    mkdir -m 0700 -p "$HB" "$HB/node" "$HB/local" || exit 99
+    # one bed at a time on the machine: wait (generously: another test may run a whole job)
+    exec 8>"$HB_LOCK"
+    flock -w 1800 8 || { echo "FAIL: the host test bed stayed locked for 30 minutes ($HB_LOCK)"; exit 1; }
+    hb_hosts_clean   # lines left by a bed whose test and watchdog were both killed
+    HB_HOSTS=
+    echo $$ >"$HB/test.pid"
+    # the watchdog first, so that everything made afterwards is undone even if we are killed now
+    setsid bash "$REVIVE_SRCDIR/tests/hosts/hostbed_watch.sh" "$HB" $$ </dev/null >/dev/null 2>&1 &
+    echo $! >"$HB/watch.pid"
+    disown $!
+    pid=$(hb_holder switch) || exit 1
+    echo "$pid" >"$HB/switch.pid"
+    hb_in "$pid" ip link add br0 type bridge || exit 1
+    hb_in "$pid" ip link set br0 up || exit 1
+    for i in $(seq 1 "$n"); do
+        local h=h$i
+        pid=$(hb_holder $h) || exit 1
+        echo "$pid" >"$HB/$h.pid"
+        mkdir -m 0700 -p "$HB/node/$h"
+        hb_in "$pid" sh -c "hostname $h && mount --bind '$HB/node/$h' '$HB/local' && ip link set lo up" ||
+            { echo "FAIL: cannot make host $h"; exit 1; }
+        hb_in "$(cat "$HB/switch.pid")" ip link add "$h" type veth peer name $HB_IF netns "$pid" ||
+            { echo "FAIL: cannot link host $h"; exit 1; }
+        hb_in "$(cat "$HB/switch.pid")" ip link set "$h" master br0 up || exit 1
+        hb_in "$pid" sh -c "ip addr add 10.77.0.$i/24 dev $HB_IF && ip link set $HB_IF up" || exit 1
+        HB_HOSTS="$HB_HOSTS $h"
+    done
+    # /etc/hosts is edited in place (it may be a bind mount; a rename would fail or detach it)
+    { cat /etc/hosts; for i in $(seq 1 "$n"); do echo "10.77.0.$i h$i $HB_MARK"; done; } >"$HB/hosts.new" &&
+        cat "$HB/hosts.new" >/etc/hosts || exit 1
+    HB_AGENT=$HB/agent
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$REVIVE_SRCDIR/tests/hosts/hostagent.sh" "$HB" >"$HB_AGENT"
+    chmod 0700 "$HB_AGENT"
+    # the hosts reach each other (the links come up asynchronously)
+    for i in $(seq 2 "$n"); do
+        local t=0
+        # a closed port answers "refused" once the path works (no ping needed)
+        until on h1 timeout 2 bash -c "echo >/dev/tcp/10.77.0.$i/9" 2>&1 | grep -q refused; do
+            t=$((t + 1)); [ $t -lt 120 ] || { echo "FAIL: h1 cannot reach h$i"; exit 1; }
+            sleep 0.1
+        done
+    done
+}
+
+# hb_hosts_clean: removes this bed's lines from /etc/hosts (in place)
+hb_hosts_clean() {
+    grep -q -- "$HB_MARK" /etc/hosts 2>/dev/null || return 0
+    local keep
+    keep=$(grep -v -- "$HB_MARK" /etc/hosts)
+    printf '%s\n' "$keep" >/etc/hosts
+}
+
+host_pid() { cat "$HB/$1.pid"; }
+
+on() { # HOST CMD...
+    local h=$1; shift
+    hb_in "$(host_pid "$h")" "$@"
+}
+
+# host_pids HOST: every process in HOST's network namespace but its holder
+host_pids() {
+    local hp ns p
+    hp=$(host_pid "$1")
+    ns=$(readlink /proc/$hp/ns/net) || return 0
+    for p in /proc/[0-9]*; do
+        p=${p#/proc/}
+        [ "$p" = "$hp" ] && continue
+        [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$ns" ] && echo "$p"
+    done
+}
+
+# host_kill HOST: the node is lost: its link goes down (peers see silence, not a reset), then
+# every process on it is killed
+host_kill() {
+    hb_in "$(cat "$HB/switch.pid")" ip link set "$1" down
+    local p
+    for p in $(host_pids "$1"); do kill -KILL "$p" 2>/dev/null; done
+}
+
+host_wipe() { find "$HB/node/$1" -mindepth 1 -delete; }
+
+# hostbed_down: everything hostbed_up made is gone (idempotent)
+hostbed_down() {
+    [ -n "${HB:-}" ] && [ -d "$HB" ] || return 0
+    bash "$REVIVE_SRCDIR/tests/hosts/hostbed_watch.sh" --now "$HB"
+}

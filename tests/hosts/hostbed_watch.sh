@@ -1,0 +1,61 @@
+#!/bin/bash
+# hostbed_watch.sh HB TESTPID: the host test bed's watchdog (started by hostbed_up in a session
+# of its own). Waits until the test's process is gone, then takes the bed down: a test killed
+# outright (SIGKILL, a CI timeout) leaves nothing behind either. It holds the bed's lock
+# (inherited) until it is done, so the next test cannot start on a half-removed bed.
+# hostbed_watch.sh --now HB: takes the bed down at once (the test's own teardown).
+mark="# revive-hostbed"
+
+down() {
+    local hb=$1 f pid ns p killed=
+    # every process on a host first (ranks, daemons), then the holders: the namespaces, their
+    # links and the bridge go with their last process
+    for f in "$hb"/h*.pid; do
+        [ -f "$f" ] || continue
+        pid=$(cat "$f")
+        ns=$(readlink /proc/$pid/ns/net 2>/dev/null) || continue
+        for p in /proc/[0-9]*; do
+            p=${p#/proc/}
+            [ "$p" = "$pid" ] || [ "$p" = $$ ] && continue
+            if [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$ns" ]; then
+                kill -KILL "$p" 2>/dev/null; killed="$killed $p"
+            fi
+        done
+    done
+    local holders=
+    for f in "$hb"/h*.pid "$hb"/switch.pid; do
+        [ -f "$f" ] || continue
+        holders="$holders $(cat "$f")"
+        kill -KILL "$(cat "$f")" 2>/dev/null
+        rm -f "$f"
+    done
+    # gone, not only signalled: the caller removes the folders they wrote into next
+    local t=0 left=1
+    while [ $left = 1 ] && [ $t -lt 200 ]; do
+        left=0
+        for p in $holders $killed; do kill -0 "$p" 2>/dev/null && left=1; done
+        [ $left = 1 ] && sleep 0.05
+        t=$((t + 1))
+    done
+    if grep -q -- "$mark" /etc/hosts 2>/dev/null; then
+        keep=$(grep -v -- "$mark" /etc/hosts)
+        printf '%s\n' "$keep" >/etc/hosts   # in place: /etc/hosts may be a bind mount
+    fi
+    rm -rf "$hb/node"
+}
+
+if [ "$1" = --now ]; then
+    hb=$2
+    w=$(cat "$hb/watch.pid" 2>/dev/null) && kill -KILL "$w" 2>/dev/null
+    down "$hb"
+    exit 0
+fi
+hb=$1 test=$2
+start=$(cut -d' ' -f22 /proc/$test/stat 2>/dev/null)
+# the same process (not a later one with a reused pid) still runs
+while [ -n "$start" ] && [ "$(cut -d' ' -f22 /proc/$test/stat 2>/dev/null)" = "$start" ]; do
+    sleep 1
+done
+down "$hb"
+# the test could not remove its folder: do it (only a test folder of tests/hosts)
+case ${hb%/hostbed} in /tmp/revive-hosts-*) rm -rf "${hb%/hostbed}" ;; esac

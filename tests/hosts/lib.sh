@@ -1,0 +1,56 @@
+# Sourced by tests/hosts/*.sh (after flavor=ompi|mpich): the MPI job of these tests on the host
+# test bed (hostbed.sh), its launch options for each MPI, and checks. Uses tests/snapc/lib.sh's
+# helpers (fail, pass, expect_rc, wait_for, clean_exec, finish) and tests/mpi/mpienv.sh.
+. "$REVIVE_SRCDIR/tests/snapc/lib.sh"
+. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+. "$REVIVE_SRCDIR/tests/hosts/hostbed.sh"
+
+bin=$B/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+
+# hosts_workdir NAME: the test's folder W (/tmp/revive-hosts-NAME.XXXXXX, 0700), removed at exit
+# after the bed is down; the bed's hosts are made by hostbed_up
+hosts_workdir() {
+    W=$(mktemp -d "/tmp/revive-hosts-$1.XXXXXX") || exit 99
+    trap 'eval "$cleanup"; hostbed_down; for p in $jobs_started; do kill -KILL $p 2>/dev/null; done; rm -rf "$W" "$tmp"' EXIT
+    cd "$W" || exit 99
+    export REVIVE_SOCKET_DIR=$W/sock
+    SHARED=$W/shared   # the storage every host sees
+    mkdir -m 0700 "$SHARED"
+}
+
+# launch_opts HOSTSPEC: the launcher options that run a job on the bed's hosts through its
+# agent (HOSTSPEC: h1:2,h2:2); in LOPTS
+launch_opts() {
+    case $flavor in
+    ompi) LOPTS=(--mca plm_rsh_agent "$HB_AGENT" --mca oob_tcp_if_include $HB_NET
+                 --mca btl_tcp_if_include $HB_NET --host "$1") ;;
+    mpich) LOPTS=(-launcher ssh -launcher-exec "$HB_AGENT" -iface $HB_IF -hosts "$1") ;;
+    esac
+}
+
+# hostfile FILE HOST:N...: a hostfile in the flavour's format
+hostfile() {
+    local f=$1 h; shift
+    : >"$f"
+    for h in "$@"; do
+        case $flavor in
+        ompi) echo "${h%%:*} slots=${h##*:}" >>"$f" ;;
+        mpich) echo "$h" >>"$f" ;;
+        esac
+    done
+}
+
+# agent_hosts: the hosts the launchers reached through the agent so far (agent.log)
+agent_hosts() { sort -u "$HB/agent.log" 2>/dev/null | tr '\n' ' '; }
+
+# job_on_hosts: the host of every rank of mpi_loop running now ("h1 h1 h2 h2")
+ranks_hosts() {
+    local p h
+    for p in $(pgrep -f -- "^$bin " ; pgrep -f -- "revive-restart-rank"); do
+        for h in $(ls "$HB"/h*.pid); do
+            h=$(basename "$h" .pid)
+            [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$(readlink /proc/$(host_pid $h)/ns/net)" ] && echo $h
+        done
+    done | sort | tr '\n' ' '
+}
