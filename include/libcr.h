@@ -13,6 +13,13 @@
  *
  * Thread safety: every call may be made from any thread. cr_checkpoint() is
  * valid only inside a callback.
+ *
+ * Static programs link libcr.a, with the options installed beside it (they
+ * wrap the libc calls libcr interposes, ld --wrap, and take the whole archive
+ * so that its checkpoint thread starts before main):
+ *     cc -static -o prog prog.o -L$PREFIX/lib @$PREFIX/lib/libcr-static.flags
+ * cr_run cannot preload libcr into a static executable; one linked this way
+ * needs nothing preloaded.
  */
 #ifndef REVIVE_LIBCR_H
 #define REVIVE_LIBCR_H

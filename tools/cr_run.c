@@ -1,5 +1,6 @@
 /* cr_run PROG ARGS...: runs PROG in place (same PID) with libcr preloaded, so
- * that cr_checkpoint can take it. */
+ * that cr_checkpoint can take it. A static program cannot have it preloaded:
+ * one linked with libcr.a runs as it is, others are refused saying what to do. */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
@@ -87,6 +88,28 @@ static int is_static_elf(const char *path)
     return is_static;
 }
 
+/* A static program linked with libcr.a (its marker, src/crs/libcr/runtime.c)
+ * runs under Revive by itself. */
+static int has_static_libcr(const char *path)
+{
+    static const char marker[] = "revive-libcr-static-1";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[1 << 16];
+    size_t keep = 0;
+    int found = 0;
+    ssize_t n;
+    while (!found && (n = read(fd, buf + keep, sizeof buf - keep)) > 0) {
+        size_t len = keep + (size_t)n;
+        found = memmem(buf, len, marker, sizeof marker) != NULL;
+        keep = len < sizeof marker ? len : sizeof marker;   /* a marker across two reads */
+        memmove(buf, buf + len - keep, keep);
+    }
+    close(fd);
+    return found;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -105,10 +128,17 @@ int main(int argc, char **argv)
     char buf[PATH_MAX];
     const char *exe = resolve(argv[first], buf, sizeof buf);
     if (exe && is_static_elf(exe)) {
+        if (has_static_libcr(exe)) {   /* checkpointable as it is: runs in place */
+            execv(exe, argv + first);
+            fprintf(stderr, "cr_run: cannot run %s: %s\n", exe, strerror(errno));
+            return 126;
+        }
         /* it would run, and every checkpoint would say it does not run under Revive */
-        fprintf(stderr, "cr_run: %s is statically linked: libcr cannot be preloaded into it (only the dynamic "
-                        "loader reads LD_PRELOAD), so it could never be checkpointed; build it dynamically "
-                        "linked (cc without -static; Revive has no static libcr)\n", exe);
+        fprintf(stderr, "cr_run: %s is a static executable: libcr cannot be preloaded into it (only the "
+                        "dynamic loader reads LD_PRELOAD), so it could never be checkpointed; link it with "
+                        "libcr.a (cc -static ... -L%s @%s/libcr-static.flags, see Revive's README) and it runs "
+                        "checkpointable by itself, or build it dynamically linked (cc without -static)\n", exe,
+                REVIVE_LIBDIR, REVIVE_LIBDIR);
         return 126;
     }
     const char *lib = find_libcr(buf, sizeof buf);

@@ -24,6 +24,29 @@
 typedef int (*sigprocmask_fn)(int, const sigset_t *, sigset_t *);
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
+#ifdef REVIVE_LIBCR_STATIC
+/* libc's calls (ld --wrap) and ours, declared for the static build */
+int __real_sigprocmask(int, const sigset_t *, sigset_t *);
+int __real_pthread_sigmask(int, const sigset_t *, sigset_t *);
+int __real_sigaction(int, const struct sigaction *, struct sigaction *);
+int __real_close(int);
+int __real_dup2(int, int);
+int __real_dup3(int, int, int);
+int __real_close_range(unsigned, unsigned, int);
+int __real_inotify_add_watch(int, const char *, uint32_t);
+int __real_inotify_rm_watch(int, int);
+int __wrap_sigprocmask(int, const sigset_t *, sigset_t *);
+int __wrap_pthread_sigmask(int, const sigset_t *, sigset_t *);
+int __wrap_sigaction(int, const struct sigaction *, struct sigaction *);
+int __wrap_close(int);
+int __wrap_dup2(int, int);
+int __wrap_dup3(int, int, int);
+int __wrap_close_range(unsigned, unsigned, int);
+void __wrap_closefrom(int);
+int __wrap_inotify_add_watch(int, const char *, uint32_t);
+int __wrap_inotify_rm_watch(int, int);
+#endif
+
 static const sigset_t *without_park_signal(const sigset_t *set, sigset_t *copy)
 {
     int sig = crs_runtime_park_signal();
@@ -35,33 +58,35 @@ static const sigset_t *without_park_signal(const sigset_t *set, sigset_t *copy)
 }
 
 /* Both mask calls take the same path: the real call, minus our signal. */
-static int masked(sigprocmask_fn *real, const char *name, int how, const sigset_t *set, sigset_t *old)
+static int masked(sigprocmask_fn real, int how, const sigset_t *set, sigset_t *old)
 {
-    if (!*real)
-        *real = (sigprocmask_fn)dlsym(RTLD_NEXT, name);
     sigset_t copy;
     if (how != SIG_UNBLOCK)
         set = without_park_signal(set, &copy);
-    return (*real)(how, set, old);
+    return real(how, set, old);
 }
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+int CRS_INTERPOSE(sigprocmask)(int how, const sigset_t *set, sigset_t *old)
 {
     static sigprocmask_fn real;
-    return masked(&real, "sigprocmask", how, set, old);
+    if (!real)
+        real = CRS_NEXT(sigprocmask_fn, sigprocmask);
+    return masked(real, how, set, old);
 }
 
-int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+int CRS_INTERPOSE(pthread_sigmask)(int how, const sigset_t *set, sigset_t *old)
 {
     static sigprocmask_fn real;
-    return masked(&real, "pthread_sigmask", how, set, old);
+    if (!real)
+        real = CRS_NEXT(sigprocmask_fn, pthread_sigmask);
+    return masked(real, how, set, old);
 }
 
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+int CRS_INTERPOSE(sigaction)(int sig, const struct sigaction *act, struct sigaction *old)
 {
     static sigaction_fn real;
     if (!real)
-        real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+        real = CRS_NEXT(sigaction_fn, sigaction);
     /* The component installs its own handler while the park signal still
      * reads 0 (see crs_park_signal), so that call goes through. */
     if (act && sig != 0 && sig == crs_runtime_park_signal()) {
@@ -87,10 +112,10 @@ static close_range_fn real_close_range_p;
  * close may be called); before that, the system call. */
 void crs_interpose_init(void)
 {
-    real_close_p = (close_fn)dlsym(RTLD_NEXT, "close");
-    real_dup2_p = (dup2_fn)dlsym(RTLD_NEXT, "dup2");
-    real_dup3_p = (dup3_fn)dlsym(RTLD_NEXT, "dup3");
-    real_close_range_p = (close_range_fn)dlsym(RTLD_NEXT, "close_range");
+    real_close_p = CRS_NEXT(close_fn, close);
+    real_dup2_p = CRS_NEXT(dup2_fn, dup2);
+    real_dup3_p = CRS_NEXT(dup3_fn, dup3);
+    real_close_range_p = CRS_NEXT(close_range_fn, close_range);
 }
 
 int crs_real_close(int fd)
@@ -100,21 +125,21 @@ int crs_real_close(int fd)
     return real_close_p ? real_close_p(fd) : (int)syscall(SYS_close, fd);
 }
 
-int close(int fd)
+int CRS_INTERPOSE(close)(int fd)
 {
     if (crs_runtime_owns_fd(fd))
         return 0;   /* granted: from the program's view it is closed */
     return crs_real_close(fd);
 }
 
-int dup2(int oldfd, int newfd)
+int CRS_INTERPOSE(dup2)(int oldfd, int newfd)
 {
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
         crs_runtime_give_up_fd(newfd);
     return real_dup2_p ? real_dup2_p(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
 }
 
-int dup3(int oldfd, int newfd, int flags)
+int CRS_INTERPOSE(dup3)(int oldfd, int newfd, int flags)
 {
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
         crs_runtime_give_up_fd(newfd);
@@ -130,7 +155,7 @@ static int range(unsigned first, unsigned last, int flags)
 /* Closes [first, last] around our descriptor. With CLOSE_RANGE_CLOEXEC
  * (marks, closes nothing) or CLOSE_RANGE_UNSHARE (closes in a copy of the
  * table that is the caller's alone) there is nothing to keep. */
-int close_range(unsigned first, unsigned last, int flags)
+int CRS_INTERPOSE(close_range)(unsigned first, unsigned last, int flags)
 {
     int ours = crs_runtime_own_fd();
     if (ours < 0 || (unsigned)ours < first || (unsigned)ours > last || flags != 0)
@@ -143,9 +168,9 @@ int close_range(unsigned first, unsigned last, int flags)
     return r;
 }
 
-void closefrom(int lowfd)
+void CRS_INTERPOSE(closefrom)(int lowfd)
 {
-    close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0);
+    CRS_INTERPOSE(close_range)(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0);
 }
 
 /* ---- inotify: the paths of watches, which the kernel does not tell ---- */
@@ -153,11 +178,11 @@ void closefrom(int lowfd)
 typedef int (*add_watch_fn)(int, const char *, uint32_t);
 typedef int (*rm_watch_fn)(int, int);
 
-int inotify_add_watch(int fd, const char *path, uint32_t mask)
+int CRS_INTERPOSE(inotify_add_watch)(int fd, const char *path, uint32_t mask)
 {
     static add_watch_fn real;
     if (!real)
-        real = (add_watch_fn)dlsym(RTLD_NEXT, "inotify_add_watch");
+        real = CRS_NEXT(add_watch_fn, inotify_add_watch);
     int wd = real ? real(fd, path, mask) : (int)syscall(SYS_inotify_add_watch, fd, path, mask);
     if (wd < 0 || !path)
         return wd;
@@ -177,11 +202,11 @@ int inotify_add_watch(int fd, const char *path, uint32_t mask)
     return wd;
 }
 
-int inotify_rm_watch(int fd, int wd)
+int CRS_INTERPOSE(inotify_rm_watch)(int fd, int wd)
 {
     static rm_watch_fn real;
     if (!real)
-        real = (rm_watch_fn)dlsym(RTLD_NEXT, "inotify_rm_watch");
+        real = CRS_NEXT(rm_watch_fn, inotify_rm_watch);
     int r = real ? real(fd, wd) : (int)syscall(SYS_inotify_rm_watch, fd, wd);
     if (r == 0)
         crs_inotify_forget(fd, wd);

@@ -645,6 +645,13 @@ static void after_fork_child(void)
     crs_runtime_start();
 }
 
+#ifdef REVIVE_LIBCR_STATIC
+/* cr_run finds it in a static program linked with libcr.a, which needs no
+ * preloading (tools/cr_run.c) */
+extern const char crs_libcr_static_marker[];
+__attribute__((used)) const char crs_libcr_static_marker[] = "revive-libcr-static-1";
+#endif
+
 __attribute__((constructor)) static void libcr_load(void)
 {
     const char *off = getenv("REVIVE_DISABLE");

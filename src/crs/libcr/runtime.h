@@ -65,6 +65,19 @@ int crs_runtime_owns_fd(int fd);
 int crs_runtime_own_fd(void);   /* the one there is now, or -1 */
 void crs_runtime_give_up_fd(int fd);
 
+/* Interposing libc's calls. libcr.so defines them under their names and
+ * finds libc's with dlsym(RTLD_NEXT). libcr.a (REVIVE_LIBCR_STATIC) goes into
+ * a static program, where no dynamic loader interposes anything: its link
+ * wraps each call (ld --wrap=NAME, listed in libcr-static.flags), so ours
+ * are __wrap_NAME and libc's __real_NAME. */
+#ifdef REVIVE_LIBCR_STATIC
+#define CRS_INTERPOSE(name) __wrap_##name
+#define CRS_NEXT(type, name) ((type)&__real_##name)
+#else
+#define CRS_INTERPOSE(name) name
+#define CRS_NEXT(type, name) ((type)dlsym(RTLD_NEXT, #name))
+#endif
+
 /* interpose.c: close() past the protection of our descriptors; resolving
  * the real calls (at load). */
 int crs_real_close(int fd);

@@ -126,12 +126,19 @@ static void start_helper(void)
 typedef int (*timer_create_fn)(clockid_t, struct sigevent *, timer_t *);
 typedef int (*timer_delete_fn)(timer_t);
 
-int timer_create(clockid_t clock, struct sigevent *ev, timer_t *id)
+#ifdef REVIVE_LIBCR_STATIC   /* see runtime.h */
+int __real_timer_create(clockid_t, struct sigevent *, timer_t *);
+int __real_timer_delete(timer_t);
+int __wrap_timer_create(clockid_t, struct sigevent *, timer_t *);
+int __wrap_timer_delete(timer_t);
+#endif
+
+int CRS_INTERPOSE(timer_create)(clockid_t clock, struct sigevent *ev, timer_t *id)
 {
     static timer_create_fn real;
     if (!ev || ev->sigev_notify != SIGEV_THREAD || !crs_runtime_park_signal()) {
         if (!real)
-            real = (timer_create_fn)dlsym(RTLD_NEXT, "timer_create");
+            real = CRS_NEXT(timer_create_fn, timer_create);
         if (!real) {
             errno = ENOSYS;
             return -1;
@@ -178,7 +185,7 @@ int timer_create(clockid_t clock, struct sigevent *ev, timer_t *id)
     return 0;
 }
 
-int timer_delete(timer_t id)
+int CRS_INTERPOSE(timer_delete)(timer_t id)
 {
     static timer_delete_fn real;
     intptr_t v = (intptr_t)id;
@@ -192,7 +199,7 @@ int timer_delete(timer_t id)
                 return 0;
             }
     if (!real)
-        real = (timer_delete_fn)dlsym(RTLD_NEXT, "timer_delete");
+        real = CRS_NEXT(timer_delete_fn, timer_delete);
     if (!real) {
         errno = ENOSYS;
         return -1;
