@@ -471,38 +471,6 @@ int PMPI_Register_datarep(const char *, MPI_Datarep_conversion_function *,
                           MPI_Datarep_conversion_function *, MPI_Datarep_extent_function *, void *)
     __attribute__((alias("MPI_Register_datarep")));
 
-/* ---- error handlers: the program's function gets its own file handle --------------------- */
-#define NEH 32
-static MPI_File_errhandler_function *eh_user[NEH];
-#define EH_T(n)                                                                                \
-    static void eh_t##n(MPI_File *f, int *err, ...)                                            \
-    {                                                                                          \
-        MPI_File v = (MPI_File)pml_r2v(PML_FILE, PML_H(*f));                                   \
-        eh_user[0##n](&v, err);                                                                \
-    }
-#define R8(M, b) M(b##0) M(b##1) M(b##2) M(b##3) M(b##4) M(b##5) M(b##6) M(b##7)
-R8(EH_T, ) R8(EH_T, 1) R8(EH_T, 2) R8(EH_T, 3)
-#define EH_A(n) eh_t##n,
-static MPI_File_errhandler_function *const eh_tramps[NEH] = {
-    R8(EH_A, ) R8(EH_A, 1) R8(EH_A, 2) R8(EH_A, 3)
-};
-
-MPI_File_errhandler_function *pml_eh_tramp_file(MPI_File_errhandler_function *fn)
-{
-    if (!fn || pml_fn_in_upper((const void *)fn))
-        return (MPI_File_errhandler_function *)pml_fn_to_lower((const void *)fn);
-    pml_vh_lock();
-    int i;
-    for (i = 0; i < NEH && eh_user[i] && eh_user[i] != fn; i++)
-        ;
-    if (i < NEH)
-        eh_user[i] = fn;
-    pml_vh_unlock();
-    if (i == NEH)
-        pml_fatal("more than %d distinct error handler functions (MPI_File_create_errhandler)", NEH);
-    return eh_tramps[i];
-}
-
 /* ---- C and Fortran handles (functions of the library in both MPIs) ------------------------ */
 static void *lower_fn(void **cache, const char *name)
 {

@@ -138,9 +138,10 @@ void pml_kv_update(int v, int real);
 void pml_vh_restart_reset(void);
 uintptr_t pml_vh_handle(uint32_t idx); /* the virtual handle of table entry idx */
 MPI_User_function *pml_op_tramp(MPI_User_function *fn);
+/* error-handler trampolines, one set per handle kind (eh_tramp.c) */
 MPI_Comm_errhandler_function *pml_eh_tramp_comm(MPI_Comm_errhandler_function *fn);
-MPI_File_errhandler_function *pml_eh_tramp_file(MPI_File_errhandler_function *fn); /* io.c */
-MPI_Win_errhandler_function *pml_eh_tramp_win(MPI_Win_errhandler_function *fn);    /* win.c */
+MPI_File_errhandler_function *pml_eh_tramp_file(MPI_File_errhandler_function *fn);
+MPI_Win_errhandler_function *pml_eh_tramp_win(MPI_Win_errhandler_function *fn);
 const int *pml_weights(const int *w);
 int pml_wcount(MPI_Comm comm);
 int pml_nbr_in(MPI_Comm comm);

@@ -473,35 +473,6 @@ MPI_User_function *pml_op_tramp(MPI_User_function *fn)
     return op_tramps[i];
 }
 
-#define NEH 32
-static MPI_Comm_errhandler_function *eh_user[NEH];
-#define EH_T(n) \
-    static void eh_t##n(MPI_Comm *c, int *err, ...) \
-    { \
-        MPI_Comm v = (MPI_Comm)pml_r2v(PML_COMM, PML_H(*c)); \
-        eh_user[0##n](&v, err); \
-    }
-R8(EH_T, ) R8(EH_T, 1) R8(EH_T, 2) R8(EH_T, 3)
-#define EH_A(n) eh_t##n,
-static MPI_Comm_errhandler_function *const eh_tramps[NEH] = {
-    R8(EH_A, ) R8(EH_A, 1) R8(EH_A, 2) R8(EH_A, 3)
-};
-
-MPI_Comm_errhandler_function *pml_eh_tramp_comm(MPI_Comm_errhandler_function *fn)
-{
-    if (!fn || pml_fn_in_upper((const void *)fn))
-        return (MPI_Comm_errhandler_function *)pml_fn_to_lower((const void *)fn);
-    pml_vh_lock();
-    int i;
-    for (i = 0; i < NEH && eh_user[i] && eh_user[i] != fn; i++)
-        ;
-    if (i == NEH)
-        pml_fatal("more than %d distinct error handler functions (MPI_Comm_create_errhandler)", NEH);
-    eh_user[i] = fn;
-    pml_vh_unlock();
-    return eh_tramps[i];
-}
-
 /* ---- sizes of the arrays some calls take ------------------------------------------------ */
 int pml_wcount(MPI_Comm comm)
 {
