@@ -8,7 +8,9 @@
 # compared with an uninterrupted run. Left out: nopid (a tree comes back only
 # under its pids: refused, checked below), busy for sharedfd (both copies
 # would write one file), tty for pgrp (under script(1) the program leads the
-# terminal's session and cannot make a group of its own).
+# terminal's session and cannot make a group of its own). The same children
+# in a process group and in a session the program leads, checkpointed with
+# --pgid and --sid.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
@@ -20,6 +22,18 @@ for mode in children zombie sharedfd daemon pgrp; do
         crs_pass "$mode: every flavour"
     else
         crs_fail "$mode: the flavours above"
+    fi
+done
+
+# the other scopes: a process group, a session the program leads (every
+# flavour but tty: under script(1) it already leads the terminal's session)
+for scope in group:--pgid session:--sid; do
+    mode=${scope%%:*}
+    if CRT_TREE=$mode CRS_CKPT_SCOPE=${scope#*:} CRS_FLAVOURS="${all/ tty/}" \
+        bash "$(dirname "$0")/../cr_cycle.sh" crt_tree; then
+        crs_pass "$mode, cr_checkpoint ${scope#*:}: every flavour"
+    else
+        crs_fail "$mode, cr_checkpoint ${scope#*:}: the flavours above"
     fi
 done
 

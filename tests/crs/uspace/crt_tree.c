@@ -15,6 +15,8 @@
  *             leading it, with no controlling terminal
  *   pgrp      the program leads a process group of its own; its first child
  *             leads another, which the second child joined
+ *   group, session  children's kind in a process group (setpgid) or session
+ *             (setsid) the program leads, for cr_checkpoint --pgid / --sid
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -388,6 +390,16 @@ int main(void)
     crt_say("process tree: %s", m);
     if (!strcmp(m, "children"))
         mode_children();
+    else if (!strcmp(m, "group") || !strcmp(m, "session")) {
+        /* the children's kind in a group or session of the program's own,
+         * for cr_checkpoint --pgid / --sid */
+        if (m[0] == 'g' ? setpgid(0, 0) != 0 : setsid() < 0)
+            crt_die("%s: %s", m[0] == 'g' ? "setpgid" : "setsid", strerror(errno));
+        mode_children();
+        crt_check(m[0] == 'g' ? "still leads its group" : "still leads its session",
+                  m[0] == 'g' ? getpgrp() == getpid() : getsid(0) == getpid(), "pgid %d, sid %d, pid %d",
+                  (int)getpgrp(), (int)getsid(0), (int)getpid());
+    }
     else if (!strcmp(m, "zombie"))
         mode_zombie();
     else if (!strcmp(m, "sharedfd"))
@@ -397,6 +409,6 @@ int main(void)
     else if (!strcmp(m, "pgrp"))
         mode_pgrp();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon or pgrp", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group or session", m);
     crt_finish();
 }

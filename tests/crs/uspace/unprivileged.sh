@@ -4,7 +4,8 @@
 # user): inside a new user+pid namespace it gets its original PID back
 # (CRS_EXPECT_PID=1, for both restarts of rr too), runs on to the same result
 # as an uninterrupted run, and can be checkpointed and restarted again; the
-# same for crt_procself, whose /proc must be its own namespace's.
+# same for crt_procself, whose /proc must be its own namespace's, and for
+# crt_tree's process trees (cr_checkpoint --tree).
 # Needs root to create the throwaway user.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup unprivileged
@@ -26,7 +27,7 @@ chmod o+rx "$src/tests" "$src/tests/crs" 2>/dev/null
 uid=$(id -u "$user")
 gid=$(id -g "$user")
 asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
-for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_TOOLS/cr_restart"; do
+for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_BIN/crt_tree" "$CRS_TOOLS/cr_restart"; do
     asuser test -r "$f" || crs_skip "$user cannot read $f (directory permissions)"
 done
 mkdir -p "$WORK/user"
@@ -48,4 +49,16 @@ if [ "$st" = 0 ]; then
 else
     crs_fail "as $user: cr_cycle.sh crt_procself: $(crs_status_text "$st")"
 fi
+# a process tree (issue 10, points 1 and 2): every member back under its
+# pid in the user+pid namespace, zombies with their status, a daemon's session
+for mode in children zombie daemon; do
+    asuser env TMPDIR="$WORK/user" CRT_TREE=$mode CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="kill rr" CRS_EXPECT_PID=1 \
+        CRS_KEEP=0 timeout -k 10 600 bash "$src/tests/crs/cr_cycle.sh" crt_tree 2>&1 | sed 's/^/   | /'
+    st=${PIPESTATUS[0]}
+    if [ "$st" = 0 ]; then
+        crs_pass "as $user: a process tree ($mode), cr_checkpoint --tree, kill and rr"
+    else
+        crs_fail "as $user: cr_cycle.sh crt_tree ($mode): $(crs_status_text "$st")"
+    fi
+done
 crs_summary unprivileged
