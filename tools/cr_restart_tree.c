@@ -332,19 +332,104 @@ static int is_root(const struct tree_restart *tr, uint32_t i)
     return !is_member_pid(tr, tr->t.members[i].ppid) || tr->t.members[i].ppid == tr->t.members[i].pid;
 }
 
+/* The state letter of /proc/PID/stat, or 0 when there is no such process. */
+static char proc_state(pid_t pid, pid_t *inner)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *c = strrchr(buf, ')');
+    if (inner) {   /* its pid in its own namespace: the last of NSpid */
+        *inner = pid;
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        char *l = n > 0 ? (buf[n] = 0, strstr(buf, "\nNSpid:")) : NULL;
+        char *e = l ? strchr(l + 1, '\n') : NULL;
+        if (e) {
+            *e = 0;
+            char *last = strrchr(l, '\t');
+            *inner = last ? (pid_t)atoi(last + 1) : pid;
+        }
+    }
+    return c && c[1] == ' ' ? c[2] : '?';
+}
+
+/* Marks alive[i] for each member living (not ended) below pid. */
+static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uint8_t *alive)
+{
+    char path[80], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0 || depth > 64)
+        return;
+    buf[n] = 0;
+    for (char *p = buf; *p;) {
+        pid_t c = (pid_t)strtol(p, &p, 10), inner;
+        if (c <= 0)
+            break;
+        char st = proc_state(c, &inner);
+        for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
+            if (tr->t.members[i].pid == inner && st && st != 'Z' && st != 'X')
+                alive[i] = 1;
+        alive_below(tr, c, depth + 1, alive);
+    }
+}
+
 /* Waits until every living member is at the barrier (or one reports a
- * failure), then lets them go. 0, or -1 with the message printed. */
-static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r, int go_w)
+ * failure, or one died without a word), then lets them go. 0, or -1 with
+ * the message printed. */
+static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r, int go_w, pid_t init)
 {
     uint32_t want = 0, got = 0;
     for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
         want += tr->t.members[i].kind == CRS_TREE_PROCESS;
     char msg[1024];
+    uint8_t *seen = calloc(2 * (size_t)tr->t.hdr.nmembers, 1);   /* then alive[] */
+    if (!seen)
+        return -1;
     while (got < want) {
         struct pollfd pf[2] = { { report_r, POLLIN, 0 }, { ready_r, POLLIN, 0 } };
-        int r = poll(pf, 2, -1);
+        int r = poll(pf, 2, 2000);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r == 0) {
+            /* a member that died (a signal) says nothing: one seen alive
+             * before and gone now (members not made yet are not counted) */
+            uint32_t nm = tr->t.hdr.nmembers;
+            uint8_t *alive = seen + nm;
+            memset(alive, 0, nm);
+            if (init > 0) {
+                alive_below(tr, init, 0, alive);
+            } else {
+                for (uint32_t i = 0; i < nm; i++) {
+                    char st = proc_state(tr->t.members[i].pid, NULL);
+                    alive[i] = st && st != 'Z' && st != 'X';
+                }
+            }
+            for (uint32_t i = 0; i < nm; i++) {
+                if (tr->t.members[i].kind != CRS_TREE_PROCESS)
+                    continue;
+                if (seen[i] && !alive[i]) {
+                    fprintf(stderr, "cr_restart: %s: process %d of the tree died while it was being restored\n",
+                            tr->path, (int)tr->t.members[i].pid);
+                    return -1;
+                }
+                seen[i] |= alive[i];
+            }
+            continue;
+        }
         if (pf[0].revents) {
             ssize_t n = read(report_r, msg, sizeof msg - 1);
             if (n > 0) {
@@ -515,7 +600,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         if (tr.t.members[i].kind == CRS_TREE_PROCESS)
             crs->restart_close(&tr.ri[i]);
     forward_signals_to(tr.t.members[0].pid, own_session(&tr.ri[0]));
-    if (release_when_ready(&tr, report[0], ready[0], go[1])) {
+    if (release_when_ready(&tr, report[0], ready[0], go[1], init)) {
         kill_members(&tr, init);
         while (wait(NULL) > 0 || errno == EINTR)
             ;
