@@ -295,6 +295,23 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
  * do (MPICH's MPI_Test would use MPI_COMM_WORLD's). */
 int pml_rq_wait_recv(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t fid);
 void pml_rq_test_freed(void);              /* completes requests freed while active */
+/* The end of one turn of a completion loop that found nothing complete (pml_rq_wait, Waitany,
+ * Waitall, Waitsome and their Test forms): requests the program freed while active are tested; a
+ * test call (wait 0) stops there (-1); a wait parks if a snapshot closed the gate, and then
+ * returns 0: the drain may have completed some of its requests, whose real handles must be read
+ * again. 1: go on. */
+static inline int pml_rq_turn_end(int wait, struct pml_slot *t, uint32_t fid)
+{
+    if (__builtin_expect(pml_rq_nfreed != 0, 0))
+        pml_rq_test_freed();
+    if (!wait)
+        return -1;
+    if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
+        pml_gate_park(t, fid);
+        return 0;
+    }
+    return 1;
+}
 /* Fills the status of a completed send/receive from saved fields. */
 void pml_status_set(MPI_Status *st, int source, int tag, int error, uint64_t bytes);
 

@@ -215,10 +215,7 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
             pml_rq_completed(r, sp);
             break;
         }
-        if (__builtin_expect(pml_rq_nfreed != 0, 0))
-            pml_rq_test_freed();
-        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0))
-            pml_gate_park(t, fid);
+        pml_rq_turn_end(1, t, fid);
     }
     t->w = w0;
     return rc;
@@ -361,6 +358,15 @@ static MPI_Request *tmp_reqs(int n, MPI_Request *stack)
     return n <= PML_STACK_HANDLES ? stack : pml_tmp_heap(n, sizeof(MPI_Request));
 }
 
+/* The scratch arrays of a completion loop, when they were not its stack arrays. */
+static void scratch_free(MPI_Request *real, MPI_Request *stack, MPI_Status *ls, MPI_Status *sstack)
+{
+    if (real != stack)
+        free(real);
+    if (ls != sstack)
+        free(ls);
+}
+
 static int any(int count, MPI_Request *v, int *index, int *flag, MPI_Status *status, int wait,
                struct pml_slot *t, uint32_t fid)
 {
@@ -397,18 +403,13 @@ static int any(int count, MPI_Request *v, int *index, int *flag, MPI_Status *sta
             }
             break;
         }
-        if (pml_rq_nfreed)
-            pml_rq_test_freed();
-        if (!wait)
+        int go = pml_rq_turn_end(wait, t, fid);
+        if (go < 0)
             break;
-        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
-            pml_gate_park(t, fid);
-            fresh = 0; /* the drain may have completed some */
-        }
+        fresh &= go;
     }
     t->w = w0;
-    if (real != s)
-        free(real);
+    scratch_free(real, s, NULL, NULL);
     return rc;
 }
 
@@ -471,20 +472,13 @@ static int all(int count, MPI_Request *v, int *flag, MPI_Status *sts, int wait, 
         }
         if (rc != MPI_SUCCESS)
             break;
-        if (pml_rq_nfreed)
-            pml_rq_test_freed();
-        if (!wait)
+        int go = pml_rq_turn_end(wait, t, fid);
+        if (go < 0)
             break;
-        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
-            pml_gate_park(t, fid);
-            fresh = 0; /* the drain may have completed some */
-        }
+        fresh &= go;
     }
     t->w = w0;
-    if (real != s)
-        free(real);
-    if (ls != ss)
-        free(ls);
+    scratch_free(real, s, ls, ss);
     return rc;
 }
 
@@ -559,18 +553,10 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
             *outcount = 0;
             break;
         }
-        if (pml_rq_nfreed)
-            pml_rq_test_freed();
-        if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
-            pml_gate_park(t, fid);
-            fresh = 0;
-        }
+        fresh &= pml_rq_turn_end(1, t, fid);
     }
     t->w = w0;
-    if (real != s)
-        free(real);
-    if (ls != ss)
-        free(ls);
+    scratch_free(real, s, ls, ss);
     return rc;
 }
 
