@@ -1,4 +1,4 @@
-/* revive-restart-rank [--ignore-kernel] DIR: one rank of a job restarted from a global snapshot.
+/* revive-restart-rank [--ignore-kernel] [--relocate OLD=NEW]... DIR: one rank of a job restarted from a global snapshot.
  *
  * The new job's launcher runs this program as each rank's program (restart-mpi arranges it:
  * `mpirun -np N revive-restart-rank SNAPSHOT/SEQ`). It reads the rank it was given from the
@@ -34,6 +34,27 @@
 #define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
 
 static int rank = -1;
+static int begun; /* the restore of this rank's image has begun */
+
+/* For restart-mpi's coordinator (REVIVE_RESTART_DIR, src/snapc/coord_restart.c): NAME.<rank>
+ * with text, so that only a rank's failure to restore marks the snapshot as failed. */
+static void progress_file(const char *name, const char *text)
+{
+    const char *dir = getenv("REVIVE_RESTART_DIR");
+    if (!dir || !*dir || rank < 0)
+        return;
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s.%d", dir, name, rank);
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid()); /* whole when it has its name */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, text, strlen(text));
+    (void)w;
+    close(fd);
+    if (rename(tmp, path) < 0)
+        unlink(tmp);
+}
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -47,6 +68,11 @@ static void die(const char *fmt, ...)
         fprintf(stderr, "revive-restart-rank: rank %d: %s\n", rank, msg);
     else
         fprintf(stderr, "revive-restart-rank: %s\n", msg);
+    if (begun) {
+        char line[2100];
+        snprintf(line, sizeof line, "rank %d: %s\n", rank, msg);
+        progress_file("failed", line);
+    }
     exit(1);
 }
 
@@ -173,19 +199,29 @@ static char *handoff_blob(int size, size_t *len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: revive-restart-rank [--ignore-kernel] DIR\n"
+    fprintf(f, "usage: revive-restart-rank [--ignore-kernel] [--relocate OLD=NEW]... DIR\n"
                "Run by an MPI launcher as each rank's program: becomes the rank saved in\n"
                "DIR/rank_<r>.img, r being the rank the launcher gave (OMPI_COMM_WORLD_RANK,\n"
-               "PMIX_RANK or PMI_RANK). restart-mpi starts it; see docs/mpi.md.\n");
+               "PMIX_RANK or PMI_RANK). restart-mpi starts it; see docs/mpi.md.\n"
+               "  --relocate OLD=NEW  a file or folder the rank used moved (as cr_restart's)\n");
 }
 
 int main(int argc, char **argv)
 {
     int ignore_kernel = 0, a = 1;
+    static const char *relocate[64];
+    size_t nrelocate = 0;
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (!strcmp(argv[a], "--ignore-kernel"))
             ignore_kernel = 1;
-        else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+        else if (!strcmp(argv[a], "--relocate") && a + 1 < argc) {
+            const char *v = argv[++a], *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1])
+                die("--relocate takes OLD=NEW (two paths), not '%s'", v);
+            if (nrelocate == sizeof relocate / sizeof relocate[0])
+                die("at most %zu --relocate options", nrelocate);
+            relocate[nrelocate++] = v;
+        } else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
             usage(stdout);
             return 0;
         } else {
@@ -222,6 +258,9 @@ int main(int argc, char **argv)
         die("the snapshot %s has %d ranks; there is no rank %d (%s)", dir, nsnap, rank, rank_var);
     char img[4096];
     snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
+    /* from here a failure is the restore's (before, the launch's: a rank that is not there) */
+    begun = 1;
+    progress_file("begun", img);
     if (access(img, R_OK) != 0)
         die("%s: %s", img, strerror(errno));
 
@@ -243,6 +282,8 @@ int main(int argc, char **argv)
         .handoff_len = blen,
         .keep_fds = keep,
         .nkeep_fds = nkeep,
+        .relocate = relocate,
+        .nrelocate = nrelocate,
     };
     char err[1024];
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);

@@ -162,6 +162,9 @@ int filem_index_update(const char *jobdir, char *err, size_t errlen);
 /* Records a failed restart of seq (the next default restart skips it). */
 int filem_index_mark_failed(const char *jobdir, uint64_t seq, const char *reason, char *err,
                             size_t errlen);
+/* A restart of seq succeeded: its failed-restart mark, if any, goes (rewrites the index only
+ * then). */
+int filem_index_clear_failed(const char *jobdir, uint64_t seq, char *err, size_t errlen);
 
 /* The sequence restart-mpi takes by default: the newest committed one without
  * a failed restart (else the newest committed, *all_failed = 1). -ENOENT

@@ -182,6 +182,25 @@ int filem_index_mark_failed(const char *jobdir, uint64_t seq, const char *reason
     return e;
 }
 
+int filem_index_clear_failed(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    struct filem_seq_info *v;
+    int n;
+    int e = filem_scan(jobdir, &v, &n, err, errlen);
+    if (e < 0)
+        return e;
+    int marked = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i].seq == seq && v[i].failed_restarts) {
+            v[i].failed_restarts = 0;
+            v[i].failed_reason[0] = 0;
+            marked = 1;
+        }
+    e = marked ? write_index(jobdir, v, n, err, errlen) : 0;
+    free(v);
+    return e;
+}
+
 int filem_default_seq(const char *jobdir, uint64_t *seq, int *all_failed, char *err, size_t errlen)
 {
     struct filem_seq_info *v;

@@ -427,6 +427,35 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
             return 0;
         }
     }
+    /* a snapshot copied or renamed: known by its files, not by its directory's name (a
+     * sequence holds snapshot.meta; a job directory an index or such a sequence) */
+    char probe[PATH_MAX + 32];
+    if (parse_seq(base, &s) == 0 && base > abs + 1 &&
+        (filem_fmt(probe, sizeof probe, "%s/%s", abs, FILEM_META_NAME), access(probe, F_OK) == 0)) {
+        size_t jl = (size_t)(base - 1 - abs);
+        if (jl >= len)
+            return -ENAMETOOLONG;
+        memcpy(jobdir, abs, jl);
+        jobdir[jl] = 0;
+        *seq = (int64_t)s;
+        return 0;
+    }
+    filem_fmt(probe, sizeof probe, "%s/%s", abs, FILEM_INDEX_NAME);
+    int known = access(probe, F_OK) == 0;
+    DIR *d = known ? NULL : opendir(abs);
+    for (struct dirent *de; d && !known && (de = readdir(d));) {
+        uint64_t k;
+        filem_fmt(probe, sizeof probe, "%s/%s/%s", abs, de->d_name, FILEM_META_NAME);
+        known = parse_seq(de->d_name, &k) == 0 && access(probe, F_OK) == 0;
+    }
+    if (d)
+        closedir(d);
+    if (known) {
+        if ((size_t)snprintf(jobdir, len, "%s", abs) >= len)
+            return -ENAMETOOLONG;
+        *seq = -1;
+        return 0;
+    }
     filem_fmt(err, errlen,
              "%s is not a snapshot reference: expected .../" FILEM_JOB_PREFIX "PID" FILEM_JOB_SUFFIX
              " or .../" FILEM_JOB_PREFIX "PID" FILEM_JOB_SUFFIX "/SEQ",

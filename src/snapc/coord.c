@@ -196,6 +196,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                         "removed (.discarded.*); remove them by hand",
                         coord.jobdir);
     coord_tools_job_ended();
+    coord_restart_cleanup();
     if (coord.sock_path[0])
         unlink(coord.sock_path);
     if (coord.restart_lock >= 0)

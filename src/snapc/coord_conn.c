@@ -154,11 +154,11 @@ void coord_accept_tcp(void)
     snapc_fmt(coord.c[i].peer, sizeof coord.c[i].peer, "%s:%d", host, port);
 }
 
-void coord_accept_unix(void)
+int coord_accept_unix(void)
 {
     int fd = accept4(coord.ufd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
-        return;
+        return -1;
     struct ucred cr;
     socklen_t cl = sizeof cr;
     int foreign = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
@@ -166,7 +166,7 @@ void coord_accept_unix(void)
     int i = coord_conn_new(fd, C_TOOL);
     if (i < 0) {
         close(fd);
-        return;
+        return -1;
     }
     snapc_fmt(coord.c[i].peer, sizeof coord.c[i].peer, "tool pid %d", (int)cr.pid);
     if (foreign) {
@@ -176,4 +176,5 @@ void coord_accept_unix(void)
         revive_log_warn("refused a tool connection from uid %u (pid %d): this job belongs to uid %u",
                         (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
     }
+    return i;
 }

@@ -151,6 +151,8 @@ void coord_run_actions(void)
             case SNAPC_ACT_RESUME: {
                 struct snapc_resume r = {.action = a->arg, .committed = 1, .seq = a->seq};
                 coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
+                if (a->arg == SNAPC_RESUME_STOP)
+                    coord.stopped = 1; /* until a SIGCONT comes through mpirun */
                 revive_log_info("checkpoint %llu committed: %s", (unsigned long long)a->seq,
                                 coord.seqdir);
                 break;

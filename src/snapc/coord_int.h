@@ -95,7 +95,10 @@ struct coord_state {
     int recovered;           /* every rank said HELLO after the restart */
     int64_t parent_seq;
     char parent_jobdir[PATH_MAX];
+    char restart_dir[PATH_MAX + 32]; /* the ranks' restore progress (coord_restart.c), "" none */
+    int restart_ranks;       /* of the snapshot restarted from */
     int term_pending;        /* an epoch with --term committed: the job is ending */
+    int stopped;             /* an epoch with --stop committed, no SIGCONT through mpirun since */
 };
 
 extern struct coord_state coord;
@@ -110,7 +113,7 @@ void coord_send_ranks(int rank, uint16_t type, const void *p, uint32_t len, cons
 int coord_live_rank_conns(void);
 void coord_conn_readable(int i);
 void coord_accept_tcp(void);
-void coord_accept_unix(void);
+int coord_accept_unix(void); /* the new connection's index, or -1 */
 
 /* coord_listen.c */
 int coord_listen_unix(char *err, size_t errlen);
@@ -151,10 +154,12 @@ void coord_kill_strays(void);
 int coord_exit_status(void);
 void coord_end_like_launcher(void);
 void coord_term_tick(int64_t now);
+int coord_job_stopped(void);
 
 /* coord_restart.c */
 int coord_restart_setup(void);
 void coord_restart_hello(void);
 void coord_restart_job_ended(void);
+void coord_restart_cleanup(void);
 
 #endif

@@ -107,8 +107,10 @@ void coord_on_signal(void)
             continue;
         if (coord.child > 0 && !coord.child_done)
             kill(coord.child, sig);
-        if (sig == SIGCONT)
+        if (sig == SIGCONT) {
             cont_ranks(); /* after ckpt-mpirun --stop: the ranks stopped themselves */
+            coord.stopped = 0;
+        }
     }
 }
 
@@ -210,4 +212,11 @@ void coord_term_tick(int64_t now)
         kill(coord.child, SIGKILL);
         coord.term_kill_at = 0;
     }
+}
+
+/* After ckpt-mpirun --stop: 1 until a SIGCONT comes through mpirun (the coordinator). Ranks
+ * continued one by one are not seen; the answer's advice (kill -CONT mpirun) is harmless then. */
+int coord_job_stopped(void)
+{
+    return coord.stopped;
 }

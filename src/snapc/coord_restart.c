@@ -1,10 +1,26 @@
 /* The coordinator in restart mode (restart-mpi runs revive-coord with
  * --restart-of SEQDIR): where the new job's snapshots go, when the restarted job
- * is back (Recovered), and what a restart that failed leaves in the old index. */
+ * is back (Recovered), and what a restart that failed leaves in the old index.
+ *
+ * A failed restart marks the sequence in its index (the next default restart-mpi takes an
+ * earlier one) only when a rank could not be restored: not when the launcher failed before
+ * any rank began (a typo in its options, a hostfile in another MPI's syntax), nor when every
+ * rank was restored and the job ended for another reason (`restart-mpi REF | head`). The
+ * ranks say how far they got through files in a private directory beside the snapshot
+ * (storage every host shares, as the images are):
+ *   begun.<r>    revive-restart-rank found its image and starts restoring it
+ *   failed.<r>   ... and could not (its message)
+ *   restored     the MPI layer's line per rank brought back (REVIVE_RESTART_REPORT)
+ * A later successful restart of the sequence clears its mark. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -29,11 +45,33 @@ int coord_restart_setup(void)
         *slash = 0;
     snprintf(coord.base, sizeof coord.base, "%s", slash ? (ref[0] ? ref : "/") : ".");
     coord.restart_lock = filem_seq_lock_shared(coord.parent_jobdir, (uint64_t)seq);
+    struct filem_meta m;
+    uint64_t nr = 0;
+    if (filem_meta_read(coord.cfg->restart_of, &m, err, sizeof err) == 0) {
+        if (filem_meta_get_u64(&m, "ranks", &nr) == 0 && nr < (1u << 20))
+            coord.restart_ranks = (int)nr;
+        filem_meta_free(&m);
+    }
+    /* the ranks' progress (above); without it (a snapshot on read-only storage) any failed
+     * restart is taken as the snapshot's */
+    char dir[PATH_MAX + 32], rep[PATH_MAX + 48];
+    snapc_fmt(dir, sizeof dir, "%s/.restart.%d", coord.parent_jobdir, (int)getpid());
+    snapc_fmt(rep, sizeof rep, "%s/restored", dir);
+    if (mkdir(dir, 0700) == 0 || (errno == EEXIST && filem_private_dir(dir, 0, err, sizeof err) == 0)) {
+        snapc_fmt(coord.restart_dir, sizeof coord.restart_dir, "%s", dir);
+        setenv(SNAPC_ENV_RESTART_DIR, dir, 1);
+        setenv("REVIVE_RESTART_REPORT", rep, 1);
+    } else {
+        revive_log_info("cannot make %s (%s): a failed restart will be taken as the snapshot's",
+                        dir, strerror(errno));
+        setenv(SNAPC_ENV_RESTART_DIR, "", 1); /* Open MPI's -x wants the variable set */
+        setenv("REVIVE_RESTART_REPORT", "", 1);
+    }
     return 0;
 }
 
-/* Every rank of the restarted job said HELLO: it is Recovered, and its images
- * may go (the lock is released). */
+/* Every rank of the restarted job said HELLO: it is Recovered, its images may go (the lock
+ * is released), and a failed restart recorded earlier for the sequence is cleared. */
 void coord_restart_hello(void)
 {
     if (coord.cfg->restart_of && !coord.recovered && coord.p.nhello == coord.p.nranks) {
@@ -43,22 +81,128 @@ void coord_restart_hello(void)
             close(coord.restart_lock);
             coord.restart_lock = -1;
         }
+        char err[512];
+        if (coord.parent_seq >= 0 &&
+            filem_index_clear_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, err,
+                                     sizeof err) < 0)
+            revive_log_warn("cannot clear the failed restart recorded for %s/%lld: %s",
+                            coord.parent_jobdir, (long long)coord.parent_seq, err);
     }
 }
 
-/* The launcher ended before every rank was back: the restart failed, and the
- * sequence is marked in its index, so that a default restart-mpi takes an earlier one. */
+/* Counts the files of the restart directory named PREFIX<rank>; the first one's text (a
+ * rank's message) into msg. */
+static int count_rank_files(const char *prefix, char *msg, size_t len)
+{
+    DIR *d = opendir(coord.restart_dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (struct dirent *de; (de = readdir(d));) {
+        if (strncmp(de->d_name, prefix, pl) != 0)
+            continue;
+        if (strchr(de->d_name + pl, '.'))
+            continue; /* a writer's temporary name */
+        if (n++ == 0 && msg)
+            snapc_fmt(msg, len, "rank %s could not restore its image", de->d_name + pl);
+        if (msg && !strstr(msg, ": ")) {
+            /* the rank's own message, when it wrote one */
+            char path[PATH_MAX + 300], text[512];
+            snapc_fmt(path, sizeof path, "%s/%s", coord.restart_dir, de->d_name);
+            int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            ssize_t k = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
+            if (fd >= 0)
+                close(fd);
+            text[k > 0 ? k : 0] = 0;
+            char *nl = strchr(text, '\n');
+            if (nl)
+                *nl = 0;
+            if (strstr(text, ": "))
+                snapc_fmt(msg, len, "%s", text);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Ranks the MPI layer reported restored: distinct "rank N " line starts. */
+static int count_restored(void)
+{
+    char path[PATH_MAX + 16];
+    snapc_fmt(path, sizeof path, "%s/restored", coord.restart_dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int n = 0, nr = 1 << 20;
+    unsigned char *seen = calloc((size_t)nr, 1);
+    char line[512];
+    while (seen && fgets(line, sizeof line, f)) {
+        int r;
+        if (sscanf(line, "rank %d ", &r) == 1 && r >= 0 && r < nr && !seen[r]) {
+            seen[r] = 1;
+            n++;
+        }
+    }
+    free(seen);
+    fclose(f);
+    return n;
+}
+
+/* The launcher ended before every rank was back: was it the snapshot's fault? (above) */
 void coord_restart_job_ended(void)
 {
-    if (coord.cfg->restart_of && !coord.recovered && coord.parent_seq >= 0) {
-        char e2[512], why[160];
+    if (!coord.cfg->restart_of || coord.recovered || coord.parent_seq < 0)
+        return;
+    coord.recovered = 1;
+    char e2[512], why[600], msg[512] = "";
+    if (coord.restart_dir[0]) {
+        int failed = count_rank_files("failed.", msg, sizeof msg);
+        int begun = count_rank_files("begun.", NULL, 0);
+        int restored = count_restored();
+        int nranks = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
+        if (!failed && begun == 0) {
+            revive_log_error("the restarted job ended (status %d) before any rank began its "
+                             "restore: the launcher failed (see its message above); %s/%lld is "
+                             "not marked as failed",
+                             coord_exit_status(), coord.parent_jobdir, (long long)coord.parent_seq);
+            return;
+        }
+        if (!failed && nranks > 0 && restored >= nranks) {
+            revive_log_error("the restarted job ended (status %d) after every rank was restored, "
+                             "before each reconnected; %s/%lld is not marked as failed",
+                             coord_exit_status(), coord.parent_jobdir, (long long)coord.parent_seq);
+            return;
+        }
+        if (failed)
+            snapc_fmt(why, sizeof why, "%s", msg);
+        else
+            snapc_fmt(why, sizeof why,
+                      "the restarted job ended (status %d) before every rank was back (%d of %d "
+                      "restored)",
+                      coord_exit_status(), restored, nranks > 0 ? nranks : begun);
+    } else {
         snapc_fmt(why, sizeof why, "the restarted job ended (status %d) before every rank was back",
-                 coord_exit_status());
-        revive_log_error("the restart from %s/%lld failed: %s; recorded in its index (a "
-                         "restart-mpi of %s takes an earlier sequence by default)",
-                         coord.parent_jobdir, (long long)coord.parent_seq, why, coord.parent_jobdir);
-        if (filem_index_mark_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, why, e2, sizeof e2) < 0)
-            revive_log_warn("cannot record the failed restart: %s", e2);
-        coord.recovered = 1;
+                  coord_exit_status());
     }
+    revive_log_error("the restart from %s/%lld failed: %s; recorded in its index (a "
+                     "restart-mpi of %s takes an earlier sequence by default)",
+                     coord.parent_jobdir, (long long)coord.parent_seq, why, coord.parent_jobdir);
+    if (filem_index_mark_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, why, e2, sizeof e2) < 0)
+        revive_log_warn("cannot record the failed restart: %s", e2);
+}
+
+/* The ranks' progress files go with the job. */
+void coord_restart_cleanup(void)
+{
+    if (!coord.restart_dir[0])
+        return;
+    DIR *d = opendir(coord.restart_dir);
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            unlinkat(dirfd(d), de->d_name, 0);
+    if (d)
+        closedir(d);
+    rmdir(coord.restart_dir);
+    coord.restart_dir[0] = 0;
 }

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,13 +12,11 @@
 #include "common/log.h"
 #include "snapc/coord_int.h"
 
-/* The summary a tool gets (JSON). */
-static void summary(struct snapc_sbuf *b, int status, const char *text)
+/* The summary a tool gets (JSON): the numbers of the epoch that ended (proto.h's `ended`: a
+ * queued request may have started the next one already), ref its snapshot's directory. */
+static void summary(struct snapc_sbuf *b, int status, const char *text, const char *ref)
 {
-    const struct snapc_proto *p = &coord.p;
-    uint64_t bytes = 0;
-    for (int r = 0; r < p->nranks; r++)
-        bytes += p->r[r].bytes;
+    const struct snapc_epoch_summary *p = &coord.p.ended;
     int64_t t0 = p->t_phase[SNAPC_PHASE_REQUESTED];
 #define PH(x) (p->t_phase[x] ? (long long)(p->t_phase[x] - t0) : -1LL)
     snapc_sb_printf(b, "{\"status\":%s,\"seq\":%llu,\"epoch\":%u,\"ranks\":%d",
@@ -25,8 +24,8 @@ static void summary(struct snapc_sbuf *b, int status, const char *text)
                     p->epoch, p->nranks);
     if (status == 0) {
         snapc_sb_printf(b, ",\"reference\":");
-        snapc_sb_json_str(b, coord.seqdir);
-        snapc_sb_printf(b, ",\"bytes\":%llu,\"raises\":%u", (unsigned long long)bytes, p->raises);
+        snapc_sb_json_str(b, ref);
+        snapc_sb_printf(b, ",\"bytes\":%llu,\"raises\":%u", (unsigned long long)p->bytes, p->raises);
         snapc_sb_printf(b,
                         ",\"ms\":{\"targets\":%lld,\"converged\":%lld,\"quiesced\":%lld,"
                         "\"drained\":%lld,\"captured\":%lld,\"established\":%lld,"
@@ -47,16 +46,19 @@ void coord_send_done(int client, int status, const char *text, int epoch_summary
 {
     if (client < 0 || client >= coord.nc || coord.c[client].kind != C_TOOL)
         return;
+    char ref[PATH_MAX] = "";
+    if (status == 0 && epoch_summary)
+        filem_seq_path(ref, sizeof ref, coord.jobdir, coord.p.ended.seq);
     struct snapc_sbuf b = {0};
     if (epoch_summary)
-        summary(&b, status, text);
+        summary(&b, status, text, ref);
     else {
         snapc_sb_printf(&b, "{\"status\":\"refused\",\"error\":");
         snapc_sb_json_str(&b, text);
         snapc_sb_printf(&b, ",\"errno\":%d}", -status);
     }
-    const char *ref = status == 0 ? coord.seqdir : "";
-    struct snapc_tool_done d = {.status = status, .ref_len = (uint32_t)strlen(ref), .seq = coord.p.seq};
+    struct snapc_tool_done d = {.status = status, .ref_len = (uint32_t)strlen(ref),
+                                .seq = epoch_summary ? coord.p.ended.seq : coord.p.seq};
     struct snapc_sbuf tail = {0};
     snapc_sb_printf(&tail, "%s%s", ref, b.p ? b.p : "{}");
     coord_conn_send(client, SNAPC_TOOL_DONE, &d, sizeof d, tail.p, (uint32_t)tail.len);
@@ -137,6 +139,20 @@ void coord_tool_frame(int i)
     memcpy(&t, c->rd.buf, sizeof t);
     c->tool_flags = t.flags;
     c->asked = 1;
+    if (coord.child_done) {
+        /* the launcher has ended; the coordinator waits for the last ranks to go */
+        coord_send_done(i, -ESRCH, "the job ended", 0);
+        return;
+    }
+    if (coord_job_stopped()) {
+        /* its ranks cannot reach a safe point: waiting would only end in the timeout */
+        char why[256];
+        snapc_fmt(why, sizeof why,
+                  "the job is stopped (ckpt-mpirun --stop); continue it first with kill -CONT %d",
+                  (int)getpid());
+        coord_send_done(i, -EAGAIN, why, 0);
+        return;
+    }
     if (coord.p.phase == SNAPC_P_IDLE)
         coord_update_next_seq();
     struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
@@ -154,6 +170,8 @@ void coord_tool_frame(int i)
                     snapc_fmt(line, sizeof line,
                               "Queued (after the checkpoint in progress, sequence %llu)",
                               (unsigned long long)coord.p.seq);
+                else if (coord.p.nranks == 0)
+                    snapc_fmt(line, sizeof line, "Queued (the job is starting: no rank is ready yet)");
                 else
                     snapc_fmt(line, sizeof line, "Queued (the job is starting: %d of %d ranks ready)",
                               coord.p.nhello, coord.p.nranks);
@@ -185,15 +203,63 @@ void coord_flush_deferred(void)
         }
 }
 
-/* The job has ended: every tool still connected hears (--term's after the ranks are gone). */
+/* Reads, for at most 2 s, the requests of the tools that have not sent theirs whole yet. */
+static void read_late_requests(void)
+{
+    int64_t until = coord_now_ms() + 2000;
+    for (;;) {
+        struct pollfd pf[64];
+        int n = 0;
+        for (int i = 0; i < coord.nc && n < 64; i++) {
+            struct conn *c = &coord.c[i];
+            if (c->kind != C_TOOL || c->asked)
+                continue;
+            int r = snapc_reader_feed(c->fd, &c->rd);
+            if (r < 0) {
+                coord_conn_close(i); /* the tool gave up */
+            } else if (r == 1) {
+                if (c->rd.hdr.type == SNAPC_TOOL_QUERY && !c->foreign_uid)
+                    coord_tool_frame(i); /* ckpt-info --live: its answer, as while running */
+                else
+                    c->asked = 1;        /* a request: answered with the others */
+            } else {
+                pf[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+            }
+        }
+        int64_t left = until - coord_now_ms();
+        if (n == 0 || left <= 0)
+            return;
+        poll(pf, (nfds_t)n, (int)(left < 100 ? left : 100));
+    }
+}
+
+/* The job has ended: every tool hears, --term's now that the ranks are gone too. So do the
+ * tools whose requests met the end: those still in the listener's queue are accepted (and no
+ * new one can connect: the socket's name goes first) and their requests read before the
+ * answer. Closing a connection with its request unread resets it, and the tool saw only
+ * "Broken pipe" (campaign-failures.md #7). */
 void coord_tools_job_ended(void)
 {
+    if (coord.sock_path[0]) {
+        unlink(coord.sock_path);
+        coord.sock_path[0] = 0;
+    }
+    if (coord.ufd >= 0)
+        for (int k = 0; k < 1024 && coord_accept_unix() >= 0; k++)
+            ;
+    read_late_requests();
     coord_flush_deferred();
-    for (int i = 0; i < coord.nc; i++)
-        if (coord.c[i].kind == C_TOOL) {
-            if (coord.c[i].done_deferred)
-                coord_send_done(i, coord.c[i].done_status, "", 1);
-            else if (coord.c[i].asked)
-                coord_send_done(i, -ESRCH, "the job ended", 0);
-        }
+    for (int i = 0; i < coord.nc; i++) {
+        struct conn *c = &coord.c[i];
+        if (c->kind != C_TOOL)
+            continue;
+        if (c->foreign_uid)
+            coord_refuse_foreign(i);
+        else if (c->done_deferred)
+            coord_send_done(i, c->done_status, "", 1);
+        else if (c->asked)
+            coord_send_done(i, -ESRCH, "the job ended", 0);
+        else
+            coord_send_done(i, -ESRCH, "the job ended before the request was read", 0);
+    }
 }

@@ -240,6 +240,19 @@ static int maybe_next(struct snapc_proto *p, int64_t now, int after_commit)
     return start_epoch(p, now);
 }
 
+static void save_ended(struct snapc_proto *p)
+{
+    struct snapc_epoch_summary *s = &p->ended;
+    s->epoch = p->epoch;
+    s->seq = p->seq;
+    s->nranks = p->nranks;
+    s->raises = p->raises;
+    s->bytes = 0;
+    for (int r = 0; r < p->nranks; r++)
+        s->bytes += p->r[r].bytes;
+    memcpy(s->t_phase, p->t_phase, sizeof s->t_phase);
+}
+
 /* Ends the epoch without a snapshot: every live rank is released. */
 static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -254,6 +267,7 @@ static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char
         emitf(p, SNAPC_ACT_DISCARD, -1, -1, status, NULL) ||
         progress(p, SNAPC_PHASE_NO_CKPT, now))
         return -ENOMEM;
+    save_ended(p);
     for (int i = 0; i < p->nclients; i++)
         if (emitf(p, SNAPC_ACT_DONE, -1, p->clients[i], status, "%s", p->last_error))
             return -ENOMEM;
@@ -280,6 +294,7 @@ static int commit_done(struct snapc_proto *p, int64_t now)
         return -ENOMEM;
     if (progress(p, SNAPC_PHASE_RECOVERED, now))
         return -ENOMEM;
+    save_ended(p);
     for (int i = 0; i < p->nclients; i++)
         if (emitf(p, SNAPC_ACT_DONE, -1, p->clients[i], 0, NULL))
             return -ENOMEM;

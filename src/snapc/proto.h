@@ -125,6 +125,17 @@ struct snapc_rank_rec {
     int64_t captured_ms;
 };
 
+/* The numbers of an epoch that has ended, as its requesters' answers report them: a queued
+ * request may start the next epoch before those answers are sent. */
+struct snapc_epoch_summary {
+    uint32_t epoch;
+    uint64_t seq;
+    int nranks;
+    uint64_t bytes;
+    uint32_t raises;
+    int64_t t_phase[SNAPC_PHASE_COUNT];
+};
+
 #define SNAPC_MAX_CLIENTS 64
 #define SNAPC_DEFAULT_TIMEOUT_S 120
 #define SNAPC_DEFAULT_CAPTURE_TIMEOUT_S 1800
@@ -166,6 +177,7 @@ struct snapc_proto {
     int rank_req;                       /* a rank's request is pending (world_seq below) */
     uint64_t rank_req_seq;
 
+    struct snapc_epoch_summary ended; /* the last epoch that ended (committed or not) */
     char last_error[512];          /* why the last epoch ended without a snapshot */
     int last_status;               /* 0 committed, -errno */
 

@@ -39,6 +39,9 @@
 #define SNAPC_ENV_COORD "REVIVE_COORD"           /* "ip:port" of the coordinator */
 #define SNAPC_ENV_SECRET "REVIVE_JOB_SECRET"     /* 64 hex digits */
 #define SNAPC_ENV_JOB_ID "REVIVE_JOB_ID"         /* the coordinator's pid */
+/* restart mode: the directory where revive-restart-rank leaves begun.<r> / failed.<r>
+ * (src/snapc/coord_restart.c says why) */
+#define SNAPC_ENV_RESTART_DIR "REVIVE_RESTART_DIR"
 
 struct snapc_hdr {
     uint32_t magic;

@@ -87,7 +87,15 @@ wait $third || fail "the waiting request failed: $(cat "$W/third.err")"
 [ "$(tail -n1 "$W/first.out")" = "$W/revive_global_snapshot_$JOB.ckpt/1" ] || fail "first: $(cat "$W/first.out")"
 [ "$(tail -n1 "$W/third.out")" = "$W/revive_global_snapshot_$JOB.ckpt/2" ] || fail "waiting: $(cat "$W/third.out")"
 grep -q "] Queued (after the checkpoint in progress, sequence 1)" "$W/third.err" || fail "--wait --status: not told it was queued: $(head -3 "$W/third.err")"
-pass "second request refused, --wait queued"
+# each requester's summary is its own snapshot's: the first's was printed after the queued
+# request had started the next epoch, and showed that one's numbers ("snapshot 2 ... 0 B",
+# times -1)
+for w in first:1 third:2; do
+    f=$W/${w%:*}.err s=${w#*:}
+    grep -qE "snapshot $s committed: 4 ranks, [1-9]" "$f" && ! grep -q "running again -1" "$f" ||
+        fail "${w%:*} request's summary is not snapshot $s's: $(grep -A1 committed "$f")"
+done
+pass "second request refused, --wait queued, each summary its own"
 # a rank with the wrong secret is refused; the job is not disturbed
 coord=$(tr '\0' '\n' < /proc/$(pgrep -P $JOB | head -1)/environ | sed -n 's/^REVIVE_COORD=//p')
 bad=$(printf '%064d' 7)

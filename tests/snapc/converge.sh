@@ -41,6 +41,12 @@ expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
     nstopped() { local p n=0; for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && n=$((n + 1)); done; echo $n; }
     # the ranks stop themselves once their gates are open (after ckpt-mpirun heard of the commit)
     wait_for 60 '[ "$(nstopped)" = 4 ]' || fail "--stop: $(nstopped) of 4 ranks stopped"
+    # a request meanwhile is told at once that the job is stopped, and how to continue it
+    # (it waited for the whole convergence timeout, then said a rank was outside MPI)
+    t0=$(date +%s)
+    expect_rc 1 "a request while stopped" "$CKPT" --wait "$JOB" &&
+        err_has "the job is stopped (ckpt-mpirun --stop); continue it first with kill -CONT $JOB"
+    [ $(($(date +%s) - t0)) -lt 60 ] || fail "the request on a stopped job took $(($(date +%s) - t0)) s"
     # SIGCONT to mpirun's pid (the coordinator) continues them
     kill -CONT $JOB
     wait_for 60 '[ "$(nstopped)" = 0 ]' || fail "$(nstopped) ranks still stopped after SIGCONT to mpirun"

@@ -606,9 +606,36 @@ int main(int argc, char **argv)
         add_comm(3, in_odd);
         add_comm(4, in_half);
         add_comm(17, in_ends);
-        int na = load_image(restore_dir, me);
-        if (na < 0)
+        /* the restore's progress for the coordinator, as revive-restart-rank and the MPI
+         * layer leave it (src/snapc/coord_restart.c); FAKE_RESTORE_FAIL=1: the restore fails */
+        const char *pd = getenv("REVIVE_RESTART_DIR"), *rep = getenv("REVIVE_RESTART_REPORT");
+        char pf[PATH_MAX];
+        FILE *f;
+        if (pd && *pd) {
+            snprintf(pf, sizeof pf, "%s/begun.%d", pd, me);
+            if ((f = fopen(pf, "w")))
+                fclose(f);
+        }
+        const char *ff = getenv("FAKE_RESTORE_FAIL");
+        int na = ff && *ff == '1' ? -1 : load_image(restore_dir, me);
+        if (na < 0) {
+            fprintf(stderr, "fake_rank %d: cannot restore %s\n", me, restore_dir);
+            if (pd && *pd) {
+                char done[PATH_MAX];
+                snprintf(pf, sizeof pf, "%s/failed.%d.tmp", pd, me);
+                snprintf(done, sizeof done, "%s/failed.%d", pd, me);
+                if ((f = fopen(pf, "w"))) {
+                    fprintf(f, "rank %d: cannot restore %s\n", me, restore_dir);
+                    fclose(f);
+                    rename(pf, done);
+                }
+            }
             return 1;
+        }
+        if (rep && *rep && (f = fopen(rep, "a"))) {
+            fprintf(f, "rank %d restored\n", me);
+            fclose(f);
+        }
         return main(na, restore_argv);
     }
     shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, atoi(fs), 0);

@@ -103,11 +103,23 @@ expect_rc 0 "c: snapshot 0" "$CKPT" $JOB
 expect_rc 0 "c: snapshot 1" "$CKPT" --term $JOB
 wait $JOB
 jc=$W/revive_global_snapshot_$JOB.ckpt
-REVIVE_RESTART_RANK=/bin/false expect_rc 1 "a restart whose ranks fail" "$RESTART" "$jc/1"
+# a launch that fails before any rank begins its restore (here the "restarter" is
+# /bin/false; a launcher option typo does the same): not the snapshot's failure, not marked
+REVIVE_RESTART_RANK=/bin/false expect_rc 1 "a restart whose launch fails" "$RESTART" "$jc/1" &&
+    err_has "before any rank began its restore"
+grep -q "failed_restarts" "$jc/index" && fail "a failed launch marked the snapshot: $(cat "$jc/index")"
+# a rank that cannot restore its image marks the sequence
+FAKE_RESTORE_FAIL=1 expect_rc 1 "a restart whose ranks fail" "$RESTART" "$jc/1" &&
+    err_has "cannot restore $jc/1; recorded in its index"
 grep -q "seq.1.failed_restarts 1" "$jc/index" || fail "the failed restart is not in the index: $(cat "$jc/index")"
 expect_rc 0 "--showme after a failed restart" "$RESTART" --showme "$jc"
 grep -q "$jc/0\$" "$W/cmd.out" || fail "the default restart did not skip the failed sequence: $(cat "$W/cmd.out")"
 expect_rc 0 "ckpt-info shows the failed restart" "$INFO" "$jc"
 grep -q "1 failed restart" "$W/cmd.out" || fail "ckpt-info: $(cat "$W/cmd.out")"
 pass "failed restart recorded, skipped by default"
+# a later restart of that sequence that succeeds clears its mark
+expect_rc 0 "a successful restart of the marked sequence" "$RESTART" "$jc/1"
+grep -q "failed_restarts" "$jc/index" && fail "the mark stayed after a successful restart: $(cat "$jc/index")"
+ls -a "$jc" | grep -q '^\.restart\.' && fail "the restart's progress files were left: $(ls -a "$jc")"
+pass "a successful restart clears the failed mark"
 finish

@@ -173,6 +173,9 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, err, sizeof err);
         if (json)
             snapc_sb_printf(jb, "],\"verified\":%s", e < 0 ? "false" : "true");
+        else if (e == -EPERM)
+            fprintf(stderr, "%s: %s/%llu cannot be restarted: %s (Revive writes its files 0600)\n",
+                    me, jobdir, (unsigned long long)seq, err);
         else if (e < 0)
             fprintf(stderr, "%s: %s/%llu is damaged: %s\n", me, jobdir, (unsigned long long)seq,
                     err);

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,29 @@ static int connect_unix(const char *path, pid_t coord, uid_t owner)
     return fd;
 }
 
+/* The coordinator has ended, or ends within 10 s (it closes the tools' connections on its
+ * way out): 1. A request that meets the job's end gets that answer, not an errno. */
+static int coordinator_ends(pid_t coord)
+{
+    for (int t = 0; t < 200; t++) {
+        if (kill(coord, 0) < 0 && errno == ESRCH)
+            return 1;
+        char path[64], st[256];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)coord);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            return 1;
+        size_t n = fread(st, 1, sizeof st - 1, f);
+        fclose(f);
+        st[n] = 0;
+        const char *rp = strrchr(st, ')');
+        if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord)
 {
     long long ranks = 0, bytes = 0, t_tg = -1, t_q = -1, t_d = -1, t_c = -1, t_e = -1, t_r = -1,
@@ -323,9 +347,13 @@ int main(int argc, char **argv)
     check_dir(sock, owner);
     int fd = connect_unix(sock, coord, owner);
     struct snapc_tool_ckpt req = {.flags = flags, .timeout_s = (uint32_t)timeout};
-    if (snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, NULL, 0, 10000) < 0)
+    int se = snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, NULL, 0, 10000);
+    if (se < 0) {
+        if ((se == -EPIPE || se == -ECONNRESET) && coordinator_ends(coord))
+            die("the job ended before the request was read (job %d); no checkpoint", (int)coord);
         die("cannot send the request to the coordinator of job %d: %s", (int)coord,
-            strerror(errno));
+            strerror(-se));
+    }
     const char *ct = getenv("REVIVE_CAPTURE_TIMEOUT");
     long bound_s = (timeout ? timeout : 120) + (ct && atoi(ct) > 0 ? atoi(ct) : 1800) + 120;
     int64_t t0 = snapc_mono_ms(), deadline = t0 + bound_s * 1000;
@@ -339,10 +367,11 @@ int main(int argc, char **argv)
         int r = snapc_reader_wait(fd, &rd, (int)(left > 3600000 ? 3600000 : left));
         if (r == -ETIMEDOUT)
             continue;
-        if (r < 0)
-            die("the coordinator of job %d closed the connection without an answer (the job "
-                "ended?)",
-                (int)coord);
+        if (r < 0) {
+            if (coordinator_ends(coord))
+                die("the job ended before it answered (job %d); no checkpoint", (int)coord);
+            die("the coordinator of job %d closed the connection without an answer", (int)coord);
+        }
         char err[160];
         if (snapc_wire_check(&rd.hdr, rd.buf, err, sizeof err) < 0)
             die("bad answer from the coordinator: %s", err);

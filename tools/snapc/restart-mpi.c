@@ -1,9 +1,11 @@
-/* restart-mpi [--seq N] [--hostfile F] [--showme] [-- EXTRA LAUNCHER OPTIONS] REF
+/* restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify] [--showme]
+ *             [-- EXTRA LAUNCHER OPTIONS] REF
  *
  * Restarts an MPI job from a global snapshot: REF is a sequence
  * (.../revive_global_snapshot_PID.ckpt/SEQ) or a snapshot directory (then the newest committed
  * sequence that has not failed a restart, or --seq N). Checks the snapshot (committed, metadata
- * intact, application binary and MPI library unchanged), then runs the job's coordinator in
+ * intact, every rank image's checksums unless --no-verify, application binary and MPI library
+ * unchanged), then runs the job's coordinator in
  * restart mode (it takes this process's pid) with the same launcher, the same number of ranks
  * and the original launcher options, each program replaced by revive-restart-rank SEQDIR.
  * Foreground: the job's output, the job's exit status. */
@@ -29,15 +31,24 @@ static const char *me = "restart-mpi";
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: restart-mpi [--seq N] [--hostfile F] [--showme] [-- LAUNCHER OPTIONS...] REF\n"
+            "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
+            "                   [--showme] [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
             "of ranks and launcher options. The job runs in the foreground; restart-mpi exits\n"
             "with its status. Its own snapshots go beside the old ones.\n"
             "  --seq N        take sequence N of a snapshot directory\n"
             "  --hostfile F   run on the hosts of F instead of the original ones\n"
+            "  --relocate OLD=NEW  a file or folder the job used (its working directory, its\n"
+            "                 program, a file it had open) is now at NEW; given to every rank\n"
+            "  --no-verify    skip the check of every rank image's checksums before the launch\n"
+            "                 (the ranks still check what they read)\n"
             "  --showme       print the launch command and do nothing\n"
-            "  -- OPTIONS     extra launcher options (e.g. --oversubscribe), before the saved ones\n");
+            "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
+            "examples:\n"
+            "  restart-mpi ./revive_global_snapshot_4242.ckpt/3\n"
+            "  restart-mpi --seq 2 ./revive_global_snapshot_4242.ckpt\n"
+            "  restart-mpi --relocate /old/run=/new/run -- --oversubscribe ./snap.ckpt/3\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -118,6 +129,27 @@ static void print_quoted(const char *s)
     putchar('\'');
 }
 
+/* path under a --relocate OLD (the longest that applies) moved to NEW: 1 and out filled. */
+static int relocated(const char *path, const struct argv *reloc, char *out, size_t len)
+{
+    size_t best = 0;
+    const char *to = NULL;
+    for (int i = 0; i < reloc->n; i++) {
+        const char *r = reloc->v[i], *eq = strchr(r, '=');
+        size_t n = (size_t)(eq - r);
+        while (n > 1 && r[n - 1] == '/')
+            n--;
+        if (n > best && !strncmp(path, r, n) && (path[n] == '/' || !path[n])) {
+            best = n;
+            to = eq + 1;
+        }
+    }
+    if (!to)
+        return 0;
+    snprintf(out, len, "%s%s", to, path + best);
+    return 1;
+}
+
 static const char *tool_path(const char *env, const char *name, char *buf, size_t len)
 {
     const char *e = getenv(env);
@@ -131,8 +163,8 @@ int main(int argc, char **argv)
 {
     long want_seq = -1;
     const char *hostfile = NULL, *ref = NULL;
-    int showme = 0;
-    struct argv extra = {0};
+    int showme = 0, verify = 1;
+    struct argv extra = {0}, reloc = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
@@ -152,7 +184,17 @@ int main(int argc, char **argv)
             if (i + 1 >= argc)
                 die("%s needs a file", a);
             hostfile = argv[++i];
-        } else if (!strcmp(a, "--showme"))
+        } else if (!strcmp(a, "--relocate") || !strncmp(a, "--relocate=", 11)) {
+            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1])
+                die("--relocate takes OLD=NEW (two paths), not '%s'", v);
+            if (reloc.n >= 64)
+                die("at most 64 --relocate options");
+            push(&reloc, v);
+        } else if (!strcmp(a, "--no-verify"))
+            verify = 0;
+        else if (!strcmp(a, "--showme"))
             showme = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
@@ -223,7 +265,14 @@ int main(int argc, char **argv)
     if (filem_meta_check_facts(&m, "app", "application binary", err, sizeof err) < 0 ||
         filem_meta_check_facts(&m, "mpi", "MPI library", err, sizeof err) < 0)
         die("%s", err);
-    if (filem_verify_seq(jobdir, (uint64_t)seq, &m, 0, NULL, NULL, err, sizeof err) < 0)
+    /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
+     * image is refused here, naming its rank and file, not by that rank after the launch) */
+    int ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, NULL, NULL, err, sizeof err);
+    if (ve == -EPERM)
+        die("%s cannot be restarted: %s; Revive writes its files 0600 and restores none that "
+            "others could have changed (if you trust it, chmod 600 it)",
+            seqdir, err);
+    if (ve < 0)
         die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
     char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
     const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
@@ -281,6 +330,11 @@ int main(int argc, char **argv)
         push(&cmd, "REVIVE_JOB_SECRET");
         push(&cmd, "-x");
         push(&cmd, "REVIVE_JOB_ID");
+        /* how far each rank's restore got (src/snapc/coord_restart.c) */
+        push(&cmd, "-x");
+        push(&cmd, "REVIVE_RESTART_DIR");
+        push(&cmd, "-x");
+        push(&cmd, "REVIVE_RESTART_REPORT");
     }
     if (hostfile) {
         char hf[PATH_MAX];
@@ -295,6 +349,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < user.n; i++) {
         if (pi < nprogs && progs[pi] == i) {
             push(&cmd, rrank);
+            for (int k = 0; k < reloc.n; k++) {
+                push(&cmd, "--relocate");
+                push(&cmd, reloc.v[k]);
+            }
             push(&cmd, seqdir);
             /* the program's own arguments stay in the image */
             while (i + 1 < user.n && strcmp(user.v[i + 1], ":") != 0)
@@ -354,6 +412,9 @@ int main(int argc, char **argv)
         push(&c, cmd.v[i]);
     /* the launcher runs where the job was started (relative names in its options) */
     const char *cwd = filem_meta_get(&m, "cwd");
+    char moved[PATH_MAX];
+    if (cwd && relocated(cwd, &reloc, moved, sizeof moved))
+        cwd = moved;
     if (cwd && chdir(cwd) < 0)
         fprintf(stderr, "%s: warning: cannot enter the job's directory %s (%s); starting from "
                         "here\n",

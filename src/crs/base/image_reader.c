@@ -138,8 +138,8 @@ static int check_header(struct crs_image *img)
         return rc;
     size_t m = n < sizeof(h->magic) ? n : sizeof(h->magic);
     if (memcmp(h->magic, CRS_IMAGE_MAGIC, m) != 0)
-        return fail(img, EINVAL, "not a Revive image (no REVIVEIM magic at its start); "
-                                 "give cr_restart a file written by cr_checkpoint");
+        return fail(img, EINVAL, "not a Revive image (no REVIVEIM magic at its start): it "
+                                 "was not written by a Revive checkpoint, or was overwritten");
     if (n < sizeof(*h))
         return truncated(img, avail, CRS_IMAGE_ALIGN);
     if (h->version < CRS_IMAGE_VERSION_MIN || h->version > CRS_IMAGE_VERSION)

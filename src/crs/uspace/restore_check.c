@@ -264,5 +264,5 @@ const char *crs_restore_path(struct crs_restore *r, const char *path)
 
 const char *crs_restore_moved_hint(int err)
 {
-    return err == ENOENT ? "; if it moved, restart with --relocate OLD=NEW (cr_restart --help)" : "";
+    return err == ENOENT ? "; if it moved, restart with --relocate OLD=NEW (cr_restart and restart-mpi take it)" : "";
 }

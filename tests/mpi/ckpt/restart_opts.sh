@@ -10,7 +10,12 @@
 #   a copy of the snapshot with a truncated image, a missing image or damaged metadata is refused
 #   in one message naming what is wrong, status non-zero, no process left, and the original
 #   snapshot still restarts to the native result;
-#   a rank killed in a restarted job makes restart-mpi exit non-zero, no process left.
+#   a corrupted (not truncated) image is refused by restart-mpi before the launch, naming the
+#   rank and file (--no-verify leaves it to the rank); a 0644 image is "not private";
+#   a launcher option typo fails the restart without marking the snapshot as failed;
+#   a rank killed in a restarted job makes restart-mpi exit non-zero, no process left;
+#   a copy of the snapshot under another name, with the working directory moved, restarts with
+#   --relocate OLD=NEW to the native result.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -152,7 +157,37 @@ one_message "damaged metadata" "snapshot.meta" bad.err $rc
 rm -f "$d/revive_global_snapshot_1.ckpt/1/snapshot.meta"
 clean timeout -k 5 120 "$RESTART" "$d/revive_global_snapshot_1.ckpt/1" >bad.out 2>bad.err; rc=$?
 one_message "missing metadata" "revive_global_snapshot_1.ckpt" bad.err $rc
+# corrupted, not truncated: bytes changed in the middle of an image (its size and header
+# intact): restart-mpi checks every chunk before the launch and names the rank and the file
+# (the rank used to find it after the launch); --no-verify leaves it to the rank
+b=$(bad)
+sz=$(stat -c %s "$b/1/rank_1.img")
+printf 'CORRUPTCORRUPT' | dd of="$b/1/rank_1.img" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
+one_message "a corrupted rank image" "restart-mpi: .*rank 1: .*rank_1.img" bad.err $rc
+grep -q "revive-restart-rank" bad.err && failed "a corrupted rank image: the job was launched"
+clean timeout -k 5 120 "$RESTART" --no-verify "$b/1" >bad.out 2>bad.err; rc=$?
+[ $rc != 0 ] && grep -q "rank 1" bad.err && pass "--no-verify: the rank finds it: $(grep -m1 'rank 1' bad.err | cut -c1-150)" ||
+    failed "--no-verify of a corrupted image: status $rc: $(tail -n 3 bad.err)"
+no_strays "--no-verify"
+# an image others could write is "not private", not "damaged"
+b=$(bad)
+chmod 644 "$b/1/rank_0.img"
+clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
+one_message "a 0644 rank image" "rank_0.img is not private" bad.err $rc
+grep -q "damaged" bad.err && failed "a 0644 rank image is called damaged: $(cat bad.err)"
 rm -rf "$d/revive_global_snapshot_1.ckpt"
+
+# ---- a failed launch is not the snapshot's failure -------------------------------------------------
+# a launcher option that does not exist: the launcher fails before any rank begins; the
+# sequence is not marked as failed in its index (the next default restart would skip it)
+clean timeout -k 5 120 "$RESTART" -- --no-such-launcher-option "$ref" >typo.out 2>typo.err; rc=$?
+if [ $rc != 0 ] && ! grep -q "failed_restarts" "$jd/index" && grep -q "before any rank began" typo.err; then
+    pass "a launcher option typo: status $rc, the snapshot not marked as failed"
+else
+    failed "a launcher option typo: status $rc, index: $(grep failed "$jd/index"); $(tail -n 2 typo.err)"
+fi
+no_strays "a launcher option typo"
 
 # ---- a rank killed in a restarted job ---------------------------------------------------------------
 touch "$d/pace"
@@ -174,6 +209,23 @@ else
     failed "the restarted job printed no step"; tail -n 5 err.k
 fi
 no_strays "a rank killed"
+
+# ---- copied under another name, working directory moved: --relocate ------------------------------
+# the whole work folder (the job's cwd, the snapshot in it) moves; a copy of the snapshot under a
+# name of the user's choosing is known by its metadata; --relocate OLD=NEW reaches every rank
+cd "$tmp" || exit 1
+mv "$d" "$d.moved"
+cp -a "$d.moved/${jd#$d/}" "$d.moved/my-snapshot"
+clean timeout -k 5 600 "$RESTART" --relocate "$d=$d.moved" "$d.moved/my-snapshot/1" \
+    >"$d.moved/out.m" 2>"$d.moved/err.m"; rc=$?
+mv "$d.moved" "$d"
+cd "$d/elsewhere" || exit 1
+if [ $rc = 0 ] && cmp -s <(results "$d/native.out") <(results "$d/out.0" "$d/out.m"); then
+    pass "a renamed copy, the working directory moved, --relocate: the native result"
+else
+    failed "a renamed copy with --relocate: status $rc"; tail -n 5 "$d/err.m"
+fi
+no_strays "--relocate"
 
 # ---- the original snapshot still restarts ------------------------------------------------------------
 rm -f "$d/pace"
