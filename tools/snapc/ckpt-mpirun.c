@@ -369,7 +369,9 @@ int main(int argc, char **argv)
             continue;
         if (r < 0) {
             if (coordinator_ends(coord))
-                die("the job ended before it answered (job %d); no checkpoint", (int)coord);
+                die("the coordinator of job %d closed the connection without an answer: it has "
+                    "ended (the job ended, or the coordinator was killed); no checkpoint",
+                    (int)coord);
             die("the coordinator of job %d closed the connection without an answer", (int)coord);
         }
         char err[160];
