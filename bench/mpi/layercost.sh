@@ -5,26 +5,10 @@
 # ns per call and the ratio (Revive / native). CPU time of the calling thread, one rank talking to
 # itself: another process's scheduling on a loaded machine does not enter (wall time does).
 # Needs a build tree: BUILD=/path/to/build (default: the folder this is run from).
-build=${BUILD:-$(pwd)}
-reps=${REPS:-3}
-scale=${SCALE:-1}
 flavors=${*:-ompi mpich}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export REVIVE_MPI_LIBDIR=$build/.libs REVIVE_EXEC=$build/tools/mpi/revive-exec
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 for fl in $flavors; do
-    bin=$build/bench/mpi/layercost-$fl
-    [ -x "$bin" ] || { echo "$fl: $bin not built (make in $build)"; continue; }
-    case $fl in
-    ompi) launcher=$(sed -n 's/^MPIEXEC_OMPI = //p' "$build/Makefile") ;;
-    mpich) launcher=$(sed -n 's/^MPIEXEC_MPICH = //p' "$build/Makefile") ;;
-    esac
-    : >"$tmp/native"; : >"$tmp/revive"
-    for r in $(seq "$reps"); do
-        timeout 300 "$launcher" -n 1 "$bin" "$scale" >>"$tmp/native" 2>/dev/null || echo "$fl: native run failed"
-        PATH=$(dirname "$launcher"):$PATH timeout 300 "$build/tools/mpi/mpirun" -am ft-enable-cr -n 1 "$bin" "$scale" \
-            >>"$tmp/revive" 2>/dev/null || echo "$fl: Revive run failed"
-    done
+    bench_runs layercost "$fl" 1 || continue
     echo "== $fl, 1 rank, CPU ns per call, best of $reps ($(uname -r), $(nproc) cores)"
     printf '%-24s %10s %10s %8s %8s\n' measure native revive added ratio
     for m in comm_rank allreduce_8B irecv_send_wait_8B isend_irecv_waitall_8B; do

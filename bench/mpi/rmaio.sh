@@ -4,25 +4,10 @@
 # alternating, REPS times each (default 3), and prints the best of each side and the ratio
 # (Revive / native for times, native / Revive for bandwidth: above 1.00 means Revive is slower).
 # Needs a build tree: BUILD=/path/to/build (default: the folder this is run from).
-build=${BUILD:-$(pwd)}
-reps=${REPS:-3}
-scale=${SCALE:-1}
 flavors=${*:-ompi mpich}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export REVIVE_MPI_LIBDIR=$build/.libs REVIVE_EXEC=$build/tools/mpi/revive-exec
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 for fl in $flavors; do
-    bin=$build/bench/mpi/rmaio-$fl
-    [ -x "$bin" ] || { echo "$fl: $bin not built (make in $build)"; continue; }
-    case $fl in
-    ompi) launcher=$(sed -n 's/^MPIEXEC_OMPI = //p' "$build/Makefile") ;;
-    mpich) launcher=$(sed -n 's/^MPIEXEC_MPICH = //p' "$build/Makefile") ;;
-    esac
-    : >"$tmp/native"; : >"$tmp/revive"
-    for r in $(seq "$reps"); do
-        timeout 300 "$launcher" -n 2 "$bin" "$scale" >>"$tmp/native" 2>/dev/null || echo "$fl: native run failed"
-        timeout 300 "$build/tools/mpi/mpirun" -am ft-enable-cr -n 2 "$bin" "$scale" >>"$tmp/revive" 2>/dev/null || echo "$fl: Revive run failed"
-    done
+    bench_runs rmaio "$fl" 2 || continue
     echo "== $fl, 2 ranks, best of $reps ($(uname -r), $(nproc) cores)"
     printf '%-20s %14s %14s %8s\n' measure native revive ratio
     for m in put_fence_8B put_fence_1MiB get_fence_8B get_fence_1MiB acc_fence_8B acc_fence_1MiB \
