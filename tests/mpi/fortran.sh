@@ -1,13 +1,14 @@
 #!/bin/sh
-# fortran.sh FLAVOR [PROGRAM]: a Fortran program (tests/mpi/PROGRAM.f90, default fortran) built
-# with the MPI's own mpif90, natively and under Revive with 1, 2 and 4 ranks; outputs must be
-# identical and every rank on the lower half.
-flavor=$1 prog=${2:-fortran}
+# fortran.sh FLAVOR [PROGRAM [SOURCE [FLAGS...]]]: a Fortran program (tests/mpi/SOURCE, default
+# PROGRAM.f90; PROGRAM default fortran) built with the MPI's own mpif90 and FLAGS, natively and
+# under Revive with 1, 2 and 4 ranks; outputs must be identical and every rank on the lower half.
+flavor=$1 prog=${2:-fortran} src=${3:-${2:-fortran}.f90}
+if [ $# -ge 3 ]; then shift 3; else set --; fi
 . "$(dirname "$0")/mpienv.sh" || exit $?
 fc=$(command -v "mpif90.$(echo $flavor | sed 's/ompi/openmpi/')")
 [ -n "$fc" ] || { echo "SKIP: no mpif90 for $flavor"; exit 77; }
 bin=$tmp/$prog
-"$fc" -O1 -o "$bin" "$REVIVE_SRCDIR/tests/mpi/$prog.f90" 2>"$tmp/fc.err" ||
+(cd "$tmp" && "$fc" -O1 "$@" -o "$bin" "$REVIVE_SRCDIR/tests/mpi/$src") 2>"$tmp/fc.err" ||
     { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
 fail=0
 for n in 1 2 4; do

@@ -1,3 +1,3 @@
 #!/bin/sh
 # Fortran calls whose bindings reach into the C object behind a handle (use mpi_f08), Open MPI.
-exec "$(dirname "$0")/fortran.sh" ompi fortran_objs08
+exec "$(dirname "$0")/fortran.sh" ompi fortran_objs08 fortran_objs.F90 -DUSE_MPI_F08
