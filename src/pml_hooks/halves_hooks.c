@@ -132,10 +132,16 @@ struct ustart {
     void *arg;
 };
 
+/* The layer's (upper_libc.c): the lower libc's per-thread locale state for a new thread
+ * (lower_libc.h). Weak: the halves files are also linked without the layer (tests). */
+void pml_libc_thread_start(void) __attribute__((weak));
+
 static void *upper_thread(void *p)
 {
     struct ustart s = *(struct ustart *)p;
     free(p);
+    if (pml_libc_thread_start)
+        pml_libc_thread_start();
     uint64_t lo, hi;
     pid_t tid = my_tid();
     pml_thr_set(tid, PML_HALF_UPPER);

@@ -230,6 +230,10 @@ static int init_lower(int *argc, char ***argv, int required, int *provided)
         return rc;
     init_level = level;
     init_provided = lp;
+    char err[512];
+    if (pml_libc_lower_threads(err, sizeof err))
+        revive_log_warn("threads other than the one that called MPI_Init may crash in the MPI"
+                        " library (its libc's locale state is not theirs): %s", err);
     *provided = pml_rank_provided(lp);
     resolve_table();
     state = 1;
@@ -282,6 +286,11 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
         snprintf(err, errlen, "the fresh %s failed to initialise (error %d)", FLAVOR_NAME, rc);
         return -EIO;
     }
+    pml_guard_rearm();
+    /* this thread loaded it: the others (the application's main thread among them) need the
+     * lower libc's per-thread locale state too (lower_libc.h) */
+    if ((rc = pml_libc_lower_threads(err, errlen)))
+        return rc;
     if (provided < init_provided) {
         snprintf(err, errlen, "the fresh %s gives thread level %d, the program had %d", FLAVOR_NAME,
                  provided, init_provided);

@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,13 @@ __attribute__((constructor)) static void lower_libc_init(void)
 static inline int env_shared(void)
 {
     return have_up() && !up.own_environ;
+}
+
+/* ---- the locale's per-thread state (lower_libc.h) ------------------------------------------ */
+void revive_lower_thread_locale(void)
+{
+    /* this libc's uselocale: sets the thread's locale and the ctype table pointers with it */
+    uselocale(LC_GLOBAL_LOCALE);
 }
 
 /* ---- thread-specific data --------------------------------------------------------------- */

@@ -20,6 +20,16 @@
  *     pointing at the application's current array;
  *   - exit: the MPI library's exit() (MPICH's MPI_Abort, fatal errors) runs the application's
  *     exit handlers and flushes its stdio, as natively.
+ * And the other way round, what a thread needs of the lower libc that only that libc's own
+ * thread start (or its load, in the loading thread) gives it: the locale's per-thread ctype
+ * table pointers (__ctype_b_loc, __ctype_tolower_loc, __ctype_toupper_loc: what isspace,
+ * tolower and toupper read; in .tbss, so NULL in every other thread). Each thread that can run
+ * the MPI library's code gets them: the lower half's own threads when they start (lower_root.c),
+ * the application's when they start (upper_thread), and every thread alive when a lower half
+ * is loaded (pml_libc_lower_threads, through ld.so's thread list). Without them the first
+ * isspace in the library crashed in any thread but the one that had called MPI_Init (Open
+ * MPI: every communicator made, through opal_str_to_bool; after a restart through the agent,
+ * which loads the fresh lower half, in the main thread: campaign-failures.md #6).
  * The layer (upper_libc.c) publishes the application's libc functions for the root library. */
 #ifndef PML_HOOKS_LOWER_LIBC_H
 #define PML_HOOKS_LOWER_LIBC_H
@@ -64,6 +74,11 @@ struct pml_upper_libc {
 typedef int pml_pthread_create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 pml_pthread_create_fn *revive_lower_upper_pthread_create(void);
 
+/* In the lower root (lower_libc.c): sets the calling thread's locale state of the lower libc
+ * as that libc's thread start would (the thread's locale is the global one). */
+void revive_lower_thread_locale(void);
+#define PML_LOWER_THREAD_LOCALE "revive_lower_thread_locale"
+
 /* ---- the layer's side (upper_libc.c) ---------------------------------------------------- */
 /* Once the lower half is loaded: checks that both halves use the same libc file, and arranges
  * for the lower libc's environ to follow the application's and for its stdio to be flushed at
@@ -79,6 +94,13 @@ void pml_libc_lower_env(char **envp);
  * application's key table stale; the next pml_libc_bind deletes them, so that no destructor of
  * a namespace that is gone ever runs. Takes no lock (other threads are parked). */
 void pml_libc_forget_lower(void);
+/* Right after the lower half's MPI_Init, in the thread that loaded it: gives every other thread
+ * of the process the lower libc's locale state this thread has (lower_reset.c walks ld.so's
+ * thread lists). 0, or -errno with a message. */
+int pml_libc_lower_threads(char *err, size_t errlen);
+/* In each thread the application starts, first thing (halves_hooks.c): the same for itself,
+ * when a lower half is loaded. */
+void pml_libc_thread_start(void);
 /* How many keys the lower half holds in the application's table now. */
 int pml_tsd_lower_keys(void);
 

@@ -485,22 +485,33 @@ static int learn_tls(char *err, size_t errlen)
     return 0;
 }
 
-int pml_ldso_learn(void *handle, long lmid, pml_ldso_upper_fn *is_upper, char *err, size_t errlen)
+/* What every use needs: ld.so's global block and the published thread layout. */
+static int learn_base(char *err, size_t errlen)
 {
     snprintf(L.libc_version, sizeof L.libc_version, "%s", gnu_get_libc_version());
+    if (L.rg)
+        return 0;
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    int e;
+    void *rg = dlsym(RTLD_DEFAULT, "_rtld_global");
+    if (!rg || !dladdr1(rg, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || sym->st_size < 1024)
+        return fail(err, errlen, ENOTSUP, "ld.so exports no _rtld_global");
+    if ((e = learn_thread_db(err, errlen)) || (e = learn_link_map(err, errlen)))
+        return e;
+    if (L.off_used < (size_t)-RG_GAPS || L.off_used + RG_LOCK + 4 > (size_t)sym->st_size)
+        return fail(err, errlen, ENOTSUP, "ld.so's stack lists are out of _rtld_global");
+    L.rg = rg;
+    L.rg_size = sym->st_size;
+    return 0;
+}
+
+int pml_ldso_learn(void *handle, long lmid, pml_ldso_upper_fn *is_upper, char *err, size_t errlen)
+{
     L.learned = 0;
     int e;
-    if (!L.rg) {
-        Dl_info di;
-        const ElfW(Sym) *sym = NULL;
-        void *rg = dlsym(RTLD_DEFAULT, "_rtld_global");
-        if (!rg || !dladdr1(rg, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || sym->st_size < 1024)
-            return fail(err, errlen, ENOTSUP, "ld.so exports no _rtld_global");
-        if ((e = learn_thread_db(err, errlen)) || (e = learn_link_map(err, errlen)))
-            return e;
-        L.rg = rg;
-        L.rg_size = sym->st_size;
-    }
+    if ((e = learn_base(err, errlen)))
+        return e;
     if ((e = learn_namespaces(handle, lmid, err, errlen)))
         return e;
     if (!L.pt_stackblock && (e = learn_stacks(err, errlen)))
@@ -573,21 +584,29 @@ static int shared_object(const struct link_map *m)
     return 0;
 }
 
+/* Takes ld.so's lock of the thread-stack lists (no thread is created or freed meanwhile). */
+static int lock_stacks(char *err, size_t errlen)
+{
+    int *l = stack_lock();
+    for (int i = 0;; i++) {
+        int zero = 0;
+        if (__atomic_compare_exchange_n(l, &zero, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return 0;
+        if (i >= 40000)
+            return fail(err, errlen, EBUSY, "a thread kept ld.so's thread-stack lock for 2 s");
+        sleep_us(50);
+    }
+}
+
 int pml_ldso_freeze(char *err, size_t errlen)
 {
     if (!L.learned)
         return fail(err, errlen, ENOTSUP, "ld.so's layout was not learned at MPI_Init");
     if (F.frozen)
         return fail(err, errlen, EBUSY, "a checkpoint is already frozen");
-    int *l = stack_lock();
-    for (int i = 0;; i++) {
-        int zero = 0;
-        if (__atomic_compare_exchange_n(l, &zero, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            break;
-        if (i >= 40000)
-            return fail(err, errlen, EBUSY, "a thread kept ld.so's thread-stack lock for 2 s");
-        sleep_us(50);
-    }
+    int e = lock_stacks(err, errlen);
+    if (e)
+        return e;
     char *used = L.rg + L.off_used;
     if (record_list((struct gl_list *)used, F.used, NULL, F.used_tsd, F.used_tid, &F.nused,
                     &F.dropped_used) ||
@@ -643,6 +662,52 @@ void pml_ldso_thaw(void)
         return;
     F.frozen = 0;
     unlock_stacks();
+}
+
+/* ---- static TLS words to every thread ---------------------------------------------------------- */
+#define SPREAD_MAX 8
+
+int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen)
+{
+    int e = learn_base(err, errlen);
+    if (e)
+        return e;
+    if (n < 0 || n > SPREAD_MAX)
+        return fail(err, errlen, EINVAL, "%d thread-local words to copy (at most %d)", n, SPREAD_MAX);
+    char *used = L.rg + L.off_used;
+    uintptr_t tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    /* static TLS lies below the thread pointer (x86_64), at the same offset in every thread */
+    size_t sused = W(used, RG_STATIC_USED);
+    ptrdiff_t off[SPREAD_MAX];
+    uintptr_t val[SPREAD_MAX];
+    for (int i = 0; i < n; i++) {
+        off[i] = (ptrdiff_t)((uintptr_t)words[i] - tp);
+        if (off[i] >= 0 || (off[i] & 7) || (size_t)-off[i] > sused || sused > (1u << 20))
+            return fail(err, errlen, ENOTSUP, "a thread-local word at %p is not in static TLS (thread"
+                        " pointer %#lx, %zu bytes of static TLS in use)", words[i],
+                        (unsigned long)tp, sused);
+        val[i] = *(const uintptr_t *)words[i];
+    }
+    if ((e = lock_stacks(err, errlen)))
+        return e;
+    struct gl_list *heads[2] = { (struct gl_list *)used, (struct gl_list *)(used + RG_USER) };
+    if (list_check(heads[0], NULL, NULL) < 0 || list_check(heads[1], NULL, NULL) < 0) {
+        unlock_stacks();
+        return fail(err, errlen, ENOTSUP, "ld.so's stack lists are not consistent");
+    }
+    int count = 0;
+    for (int h = 0; h < 2; h++)
+        for (struct gl_list *c = heads[h]->next; c != heads[h]; c = c->next) {
+            char *pd = (char *)c - L.pt_list; /* the descriptor is at the thread pointer */
+            if ((uintptr_t)pd == tp)
+                continue;
+            for (int i = 0; i < n; i++)
+                __atomic_store_n((uintptr_t *)(void *)(pd + off[i]), val[i], __ATOMIC_RELAXED);
+            count++;
+        }
+    unlock_stacks();
+    return count;
 }
 
 /* ---- the restarted process -------------------------------------------------------------------- */

@@ -38,6 +38,14 @@ int pml_ldso_freeze(char *err, size_t errlen);
 void pml_ldso_thaw(void);
 int pml_ldso_forget(char *err, size_t errlen);
 
+/* Copies the words at the given addresses of the caller's static TLS (at most 8) to the same
+ * places of every other thread on ld.so's lists (thread descriptors of threads not yet joined
+ * included; the stack cache's not: a reused stack gets its TLS anew). Thread-local state a libc
+ * gives only the thread that loaded it (lower_libc.h: the lower libc's ctype pointers). Takes
+ * ld.so's thread-stack lock, allocates nothing; needs only the thread layout libc publishes
+ * (not pml_ldso_learn). Returns the number of threads written, or -errno with a message. */
+int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen);
+
 /* What the last forget did, for logs and tests. */
 struct pml_ldso_stats {
     long lmid;                 /* the namespace emptied */

@@ -142,6 +142,7 @@ static void *lower_thread(void *p)
 {
     struct lstart s = *(struct lstart *)p;
     free(p);
+    revive_lower_thread_locale(); /* the application's libc started it (lower_libc.h) */
     pid_t tid = (pid_t)syscall(SYS_gettid);
     uint64_t lo = 0, hi = 0;
     pthread_attr_t a;

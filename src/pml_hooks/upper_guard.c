@@ -105,6 +105,37 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
     }
 }
 
+static struct sigaction guard_action(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    return sa;
+}
+
+void pml_guard_lower_gone(void)
+{
+    if (!nguarded)
+        return;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    prev_segv = dfl; /* first: a fault from here on must not reach the dead handler */
+    sigaction(SIGSEGV, &dfl, NULL);
+}
+
+void pml_guard_rearm(void)
+{
+    if (!nguarded)
+        return;
+    struct sigaction sa = guard_action(), was;
+    if (sigaction(SIGSEGV, NULL, &was) == 0 && was.sa_sigaction != on_segv)
+        sigaction(SIGSEGV, &sa, &prev_segv);
+}
+
 static void unguard(void)
 {
     for (int i = 0; i < nguarded; i++)
@@ -119,11 +150,7 @@ void pml_guard_upper(const void *upper_base)
         return;
     probe_base = upper_base;
     dl_iterate_phdr(add_segments, NULL); /* the application's namespace only */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
+    struct sigaction sa = guard_action();
     if (sigaction(SIGSEGV, &sa, &prev_segv) != 0) {
         nguarded = 0;
         return;

@@ -9,9 +9,11 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/lower_libc.h"
+#include "pml_hooks/lower_reset.h"
 #include "crs/base/hooks.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +28,8 @@ static int hooked;
 struct pml_upper_libc revive_upper_libc; /* PML_UPPER_LIBC */
 static char ***lower_environ; /* the lower libc's own __environ */
 static int (*lower_fflush)(FILE *);
+static void *lower_h;           /* the lower half bound last */
+static void (*lower_locale)(void); /* its revive_lower_thread_locale; NULL: no lower half */
 
 /* ---- the application's environment changes --------------------------------------------- */
 static void lower_env_follow(void)
@@ -127,6 +131,8 @@ void pml_libc_lower_env(char **envp)
 
 void pml_libc_forget_lower(void)
 {
+    __atomic_store_n(&lower_locale, NULL, __ATOMIC_SEQ_CST);
+    lower_h = NULL;
     __atomic_store_n(&lower_environ, NULL, __ATOMIC_RELEASE);
     lower_fflush = NULL;
     for (int i = 0; i < PML_KEYS_WORDS; i++)
@@ -177,6 +183,10 @@ void pml_libc_bind(void *h)
                 pthread_key_delete((pthread_key_t)(i * 64 + b));
     memset(stale_keys, 0, sizeof stale_keys);
     lower_fflush = (int (*)(FILE *))dlsym(h, "fflush");
+    lower_h = h;
+    /* published before any thread of the application is given the locale state (below): a
+     * thread starting meanwhile either sees it, or is on ld.so's list when the state is copied */
+    __atomic_store_n(&lower_locale, (void (*)(void))dlsym(h, PML_LOWER_THREAD_LOCALE), __ATOMIC_SEQ_CST);
     if (!revive_upper_libc.own_environ) {
         __atomic_store_n(&lower_environ, (char ***)dlsym(h, "__environ"), __ATOMIC_RELEASE);
         lower_env_follow();
@@ -190,6 +200,39 @@ void pml_libc_bind(void *h)
     }
     revive_log_debug("lower half loaded: %d keys of its own in the application's key table",
                      pml_tsd_lower_keys());
+}
+
+/* ---- the lower libc's locale state in every thread (lower_libc.h) ------------------------- */
+void pml_libc_thread_start(void)
+{
+    void (*f)(void) = __atomic_load_n(&lower_locale, __ATOMIC_SEQ_CST);
+    if (f)
+        f();
+}
+
+int pml_libc_lower_threads(char *err, size_t errlen)
+{
+    typedef const void **loc_fn(void);
+    loc_fn *b = lower_h ? (loc_fn *)dlsym(lower_h, "__ctype_b_loc") : NULL;
+    loc_fn *lo = lower_h ? (loc_fn *)dlsym(lower_h, "__ctype_tolower_loc") : NULL;
+    loc_fn *up = lower_h ? (loc_fn *)dlsym(lower_h, "__ctype_toupper_loc") : NULL;
+    if (!b || !lo || !up || !__atomic_load_n(&lower_locale, __ATOMIC_SEQ_CST)) {
+        snprintf(err, errlen, "the lower half's libc has no __ctype_b_loc, __ctype_tolower_loc,"
+                 " __ctype_toupper_loc or the lower root's %s", PML_LOWER_THREAD_LOCALE);
+        return -ENOTSUP;
+    }
+    void *w[3] = { (void *)b(), (void *)lo(), (void *)up() };
+    for (int i = 0; i < 3; i++)
+        if (!*(void **)w[i]) {
+            snprintf(err, errlen, "the lower libc's ctype tables are not set in the thread that"
+                     " loaded it");
+            return -ENOTSUP;
+        }
+    int n = pml_ldso_tls_spread(w, 3, err, errlen);
+    if (n < 0)
+        return n;
+    revive_log_debug("the lower libc's locale state given to %d other threads", n);
+    return 0;
 }
 
 int pml_tsd_lower_keys(void)

@@ -18,3 +18,30 @@ results() { grep -hE '^(step [0-9]+: |done: )' "$@"; }
 xenv=()
 [ "$flavor" = ompi ] && xenv=(-x REVIVE_RESTART_REPORT)
 restart_job() { n=$1; shift; clean timeout -k 5 "$TMO" "$launcher" -n "$n" "${xenv[@]}" "$restarter" "$@"; }
+# nsteps FILE: step lines in FILE
+nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
+# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
+wait_steps() {
+    local i
+    for i in $(seq 3000); do
+        [ "$(nsteps "$1")" -ge "$2" ] && return 0
+        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
+        sleep 0.1
+    done
+    return 1
+}
+# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants (60 s), or fails
+coord() {
+    local root=$1 i p q todo
+    for i in $(seq 600); do
+        todo=$root
+        while [ -n "$todo" ]; do
+            p=${todo%% *}
+            [ "$p" = "$todo" ] && todo= || todo=${todo#* }
+            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
+            for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
+        done
+        sleep 0.1
+    done
+    return 1
+}

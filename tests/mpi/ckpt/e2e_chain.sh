@@ -29,33 +29,6 @@ run_native "$n" "$prog" $steps >native.out 2>native.err ||
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; }
 trap 'cleanup; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
-# nsteps FILE: step lines in FILE
-nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
-# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
-wait_steps() {
-    local i
-    for i in $(seq 3000); do
-        [ "$(nsteps "$1")" -ge "$2" ] && return 0
-        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
-        sleep 0.1
-    done
-    return 1
-}
-# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants
-coord() {
-    local root=$1 i p q todo
-    for i in $(seq 600); do
-        todo=$root
-        while [ -n "$todo" ]; do
-            p=${todo%% *}
-            [ "$p" = "$todo" ] && todo= || todo=${todo#* }
-            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
-            for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
-        done
-        sleep 0.1
-    done
-    return 1
-}
 # checkpoint JOBPID NAME [--term]: ckpt-mpirun on the job's coordinator; prints the reference
 checkpoint() {
     local c

@@ -10,7 +10,6 @@ flavor=$1
 . "$(dirname "$0")/ckapp.sh" || exit $?
 hpcc=/usr/bin/hpcc
 need_prog "$hpcc"
-known_failure "the restarted hpcc dies of SIGSEGV on Open MPI (campaign-failures.md #6)"
 ldd "$hpcc" | grep -q "libmpi.so.40" || { echo "SKIP: $hpcc is not built for Open MPI"; exit 77; }
 [ -r /usr/share/doc/hpcc/examples/_hpccinf.txt ] || { echo "SKIP: hpcc's example input is missing"; exit 77; }
 # Left out: every time, rate and bandwidth (they change from run to run, and the restarted run's

@@ -1,0 +1,78 @@
+/* A rank program for rst_fresh.sh: MPI calls from threads other than the one that initialised
+ * the lower half, before and after a restart through the checkpoint agent.
+ *
+ *   rst_fresh STEPS PACEFILE MS
+ *
+ * At each step the main thread makes a communicator (MPI_Comm_dup of MPI_COMM_WORLD), sums over
+ * it and frees it, then starts a thread that does the same and joins it; rank 0 prints one line
+ * per step with both sums. Between steps it sleeps MS milliseconds while PACEFILE exists (the
+ * test keeps the job from ending before its snapshot, however slow the machine).
+ *
+ * What it shows: the lower half's libc sets its per-thread locale state (the ctype tables that
+ * isspace/tolower read) only in the thread that loads it, and Open MPI calls isspace whenever a
+ * communicator is made (opal_str_to_bool, for the info key mpi_assert_allow_overtaking). A
+ * second thread crashed there under Revive from the first MPI_Init; after a restart through the
+ * agent (which loads the fresh lower half in its own thread) the main thread did too
+ * (campaign-failures.md #6). */
+#include <mpi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static int rank;
+
+static long dup_sum(long x)
+{
+    MPI_Comm d;
+    long y = 0;
+    if (MPI_Comm_dup(MPI_COMM_WORLD, &d) != MPI_SUCCESS ||
+        MPI_Allreduce(&x, &y, 1, MPI_LONG, MPI_SUM, d) != MPI_SUCCESS || MPI_Comm_free(&d) != MPI_SUCCESS) {
+        fprintf(stderr, "rst_fresh rank %d: FAIL: MPI_Comm_dup/MPI_Allreduce/MPI_Comm_free\n", rank);
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    return y;
+}
+
+static void *worker(void *arg)
+{
+    long *v = arg;
+    *v = dup_sum(*v);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: rst_fresh STEPS PACEFILE MS\n");
+        return 2;
+    }
+    int steps = atoi(argv[1]), ms = atoi(argv[3]), provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    if (provided < MPI_THREAD_MULTIPLE) {
+        fprintf(stderr, "rst_fresh: the MPI library gives thread level %d\n", provided);
+        MPI_Abort(MPI_COMM_WORLD, 77);
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    for (int s = 1; s <= steps; s++) {
+        long a = dup_sum((long)s * (rank + 1)), b = (long)s * (rank + 2);
+        pthread_t t;
+        if (pthread_create(&t, NULL, worker, &b) != 0 || pthread_join(t, NULL) != 0) {
+            fprintf(stderr, "rst_fresh rank %d: FAIL: pthread_create\n", rank);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        if (rank == 0) {
+            printf("step %d: %ld %ld\n", s, a, b);
+            fflush(stdout);
+        }
+        if (access(argv[2], F_OK) == 0) {
+            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (rank == 0)
+        printf("done: %d steps\n", steps);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# rst_fresh.sh FLAVOR: MPI calls from a thread other than the one that loaded the lower half,
+# through the user's commands (rst_fresh.c says what the program does and why). The job runs
+# under "mpirun -am ft-enable-cr" (every step: a communicator made by the main thread and one by
+# a new thread), is ended with "ckpt-mpirun --term" after its second step, and "restart-mpi"
+# runs it to its end (the checkpoint agent loads the fresh lower half in its own thread, so the
+# main thread is now such a thread too). The step lines of both generations together must equal
+# an uninterrupted native run's, and no process may be left. Fails without the lower libc's
+# locale state in every thread (lower_libc.h): Open MPI's ranks died of SIGSEGV, in the first
+# generation at the worker's MPI_Comm_dup, after the restart at the main thread's.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
+RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
+prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_fresh-$flavor
+[ -x "$CKPT" ] && [ -x "$RESTART" ] && [ -x "$prog" ] || { echo "SKIP: ckpt-mpirun, restart-mpi or $prog not built"; exit 77; }
+export REVIVE_RESTART_RANK=$restarter
+n=2 steps=200 ms=100
+d=$tmp/locale
+mkdir -p "$d"
+cd "$d" || exit 1
+pids=()
+trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+touch pace
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" $ms \
+    >out.0 2>err.0 &
+job=$!; pids+=($job)
+if ! wait_steps out.0 2 $job; then
+    wait $job
+    failed "generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; exit 1
+fi
+if ! c=$(coord $job) || ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ckpt.out 2>ckpt.err; then
+    failed "ckpt-mpirun --term: $(tail -n 2 ckpt.err 2>/dev/null || echo no coordinator)"; exit 1
+fi
+wait $job
+ref=$(tail -n 1 ckpt.out)
+rm -f pace # the restarted job at full speed
+clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+results out.0 out.1 >both.out
+if [ $rc != 0 ]; then
+    failed "restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
+elif cmp -s <(results native.out) both.out; then
+    pass "$n ranks, a communicator made by the main thread and by a new thread at every step:" \
+        "snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) result lines as uninterrupted"
+else
+    failed "the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
+fi
+for i in $(seq 300); do
+    left=$(pgrep -f "$d/")
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+exit $fail
