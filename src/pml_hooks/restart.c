@@ -470,6 +470,7 @@ static int save_state(char *err, size_t errlen)
         return -ENOMEM;
     }
     saved_pid = getpid();
+    pml_wtime_checkpoint();
     pml_L.MPI_Comm_rank((MPI_Comm)pml_lower_world(), &saved_world_rank);
     pml_L.MPI_Comm_size((MPI_Comm)pml_lower_world(), &saved_world_size);
     for (uint32_t i = 1; i < n; i++) {
@@ -741,6 +742,7 @@ int pml_restart_complete(char *err, size_t errlen)
     if (e)
         return e;
     double t1 = now_ms();
+    pml_wtime_restarted();
     e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
     ldso_ok = e == 0;
     if (e)

@@ -56,6 +56,11 @@ int pml_restart_new_tid(int old_tid);
 /* How many times this rank's process image has been restarted (0 in the original run). */
 int pml_restart_generation(void);
 
+/* MPI_Wtime goes on across a restart (wtime.c): checkpoint saves it with the wall clock (with
+ * the lower half usable), restarted sets the offset once the fresh lower half is up. */
+void pml_wtime_checkpoint(void);
+void pml_wtime_restarted(void);
+
 /* The rank side's state on the fresh lower half (restart_rank.c): private communicators,
  * re-posted receives and persistent requests. Called after the replay and the checks, before
  * the final barrier. 0 or -errno with a message. */

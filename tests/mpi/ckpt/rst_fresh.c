@@ -13,7 +13,9 @@
  * communicator is made (opal_str_to_bool, for the info key mpi_assert_allow_overtaking). A
  * second thread crashed there under Revive from the first MPI_Init; after a restart through the
  * agent (which loads the fresh lower half in its own thread) the main thread did too
- * (campaign-failures.md #6). */
+ * (campaign-failures.md #6). And MPI_Wtime, checked at every step by every rank, must never go
+ * back: Open MPI's counts from its MPI_Init, and the fresh one after a restart began again at 0
+ * (src/pml_hooks/wtime.c). */
 #include <mpi.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -55,7 +57,15 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 77);
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    double last = MPI_Wtime();
     for (int s = 1; s <= steps; s++) {
+        double now = MPI_Wtime();
+        if (now < last) {
+            fprintf(stderr, "rst_fresh rank %d: FAIL: MPI_Wtime went back from %.3f to %.3f at step"
+                    " %d\n", rank, last, now, s);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        last = now;
         long a = dup_sum((long)s * (rank + 1)), b = (long)s * (rank + 2);
         pthread_t t;
         if (pthread_create(&t, NULL, worker, &b) != 0 || pthread_join(t, NULL) != 0) {

@@ -5,9 +5,11 @@
 # a new thread), is ended with "ckpt-mpirun --term" after its second step, and "restart-mpi"
 # runs it to its end (the checkpoint agent loads the fresh lower half in its own thread, so the
 # main thread is now such a thread too). The step lines of both generations together must equal
-# an uninterrupted native run's, and no process may be left. Fails without the lower libc's
+# an uninterrupted native run's (and every rank checks that MPI_Wtime never goes back), and no
+# process may be left. Fails without the lower libc's
 # locale state in every thread (lower_libc.h): Open MPI's ranks died of SIGSEGV, in the first
-# generation at the worker's MPI_Comm_dup, after the restart at the main thread's.
+# generation at the worker's MPI_Comm_dup, after the restart at the main thread's; and without
+# src/pml_hooks/wtime.c Open MPI's MPI_Wtime began again at 0 after the restart.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -17,7 +19,7 @@ prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_fresh-$flavor
 [ -x "$CKPT" ] && [ -x "$RESTART" ] && [ -x "$prog" ] || { echo "SKIP: ckpt-mpirun, restart-mpi or $prog not built"; exit 77; }
 export REVIVE_RESTART_RANK=$restarter
 n=2 steps=200 ms=100
-d=$tmp/locale
+d=$tmp/fresh
 mkdir -p "$d"
 cd "$d" || exit 1
 pids=()
