@@ -173,4 +173,17 @@ wait $waiter || fail "--wait on a starting job: $(cat "$W/dw.err")"
 [ "$(tail -n1 "$W/dw.out")" = "$W/revive_global_snapshot_$JOB.ckpt/0" ] || fail "--wait on a starting job: $(cat "$W/dw.out")"
 kill -TERM $JOB; wait $JOB
 pass "a Revive mpirun still starting: refused, or waited for with --wait"
+
+# before any rank has connected (the launcher has started none yet): "no rank is ready yet",
+# refused or queued (it said "0 of 0 ranks ready")
+( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- sleep 120 ) >"$W/e.out" 2>"$W/e.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+wait_for 60 '[ -S "$REVIVE_SOCKET_DIR/coord.$JOB" ]' || fail "the job e did not start"
+expect_rc 1 "no rank yet" "$CKPT" $JOB && err_has "the job is starting: no rank is ready yet; try again in a moment"
+"$CKPT" --wait --status $JOB >"$W/ew.out" 2>"$W/ew.err" & waiter=$!
+wait_for 60 'grep -q "Queued" "$W/ew.err"' || fail "--wait --status with no rank: not queued"
+grep -q "] Queued (the job is starting: no rank is ready yet)" "$W/ew.err" ||
+    fail "--wait --status with no rank: $(cat "$W/ew.err")"
+kill -TERM $JOB; wait $JOB; wait $waiter
+pass "no rank connected yet: 'no rank is ready yet'"
 finish
