@@ -454,6 +454,63 @@ static int scan_fds(struct tree_ckpt *t, int image_fd)
     return 0;
 }
 
+/* Memory two members share through an object that has no name to map again
+ * (MAP_SHARED|MAP_ANONYMOUS before a fork, a memfd, a deleted file, System V
+ * shared memory): each member's image would bring back a copy of its own,
+ * so the sharing would be lost without a word. Refused, naming it, until
+ * the tree's restart shares such objects. */
+struct shm_key { uint64_t dev, ino; int member; uint64_t start; };
+
+static int check_shared_memory(struct tree_ckpt *t)
+{
+    struct shm_key *keys = NULL;
+    size_t n = 0, cap = 0;
+    char buf[8192];
+    int e = 0;
+    for (size_t m = 0; m < t->nmembers && !e; m++) {
+        if (t->conn[m] < 0)
+            continue;
+        struct revive_maps_reader r;
+        struct revive_maps_entry me;
+        if (revive_maps_open(&r, t->all[t->members[m]].pid, 0, buf, sizeof buf) != 0)
+            continue;
+        while (!e && revive_maps_next(&r, &me) > 0) {
+            size_t len = strlen(me.name);
+            int unnamed = !strncmp(me.name, "/dev/zero", 9) || !strncmp(me.name, "/memfd:", 7) ||
+                          !strncmp(me.name, "/SYSV", 5) || (len > 10 && !strcmp(me.name + len - 10, " (deleted)"));
+            if (!me.shared || !unnamed || !me.inode)
+                continue;
+            for (size_t k = 0; k < n; k++)
+                if (keys[k].dev == me.dev && keys[k].ino == me.inode && keys[k].member != (int)m) {
+                    char w1[64], w2[64];
+                    fail(t, "%s and %s share memory (%s, at 0x%llx in the first and 0x%llx in the second): "
+                            "restarted, each would get a copy of its own, so a checkpoint of a %s whose "
+                            "members share such memory is refused; let only one process map it",
+                         who(t, (size_t)keys[k].member, w1, sizeof w1), who(t, m, w2, sizeof w2), me.name,
+                         (unsigned long long)keys[k].start, (unsigned long long)me.start,
+                         crs_tree_scope_name(t->o->scope));
+                    e = -ENOTSUP;
+                    break;
+                }
+            if (e)
+                break;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                struct shm_key *nk = realloc(keys, cap * sizeof *nk);
+                if (!nk) {
+                    e = -ENOMEM;
+                    break;
+                }
+                keys = nk;
+            }
+            keys[n++] = (struct shm_key){ me.dev, me.inode, (int)m, me.start };
+        }
+        revive_maps_close(&r);
+    }
+    free(keys);
+    return e;
+}
+
 /* Groups: each end of a pipe whose both ends are in the tree; each other
  * open file that two members or more hold. */
 static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t *ngroups)
@@ -602,7 +659,7 @@ static int run(struct tree_ckpt *t, int fd)
     if ((e = connect_members(t)) || (e = park_members(t, fd)))
         return (int)e;
     /* every member is parked: nothing they share moves now */
-    if ((e = scan_fds(t, fd)))
+    if ((e = check_shared_memory(t)) || (e = scan_fds(t, fd)))
         return (int)e;
     struct crs_tree_group *groups = NULL;
     size_t ngroups = 0;

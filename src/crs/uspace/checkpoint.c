@@ -80,6 +80,15 @@ int crs_checkpoint_init(int park_sig)
     int e = crs_park_init(park_sig);
     if (e)
         return e;
+    /* A forked child starts again (libcr's fork handler): the parent's arena
+     * and its fork page, which the child would share with the parent (and a
+     * tree's checkpoint refuses shared memory between members), go first. */
+    if (scratch.base)
+        munmap(scratch.base, scratch.size);
+    if (fork_result)
+        munmap(fork_result, 4096);
+    scratch.base = NULL;
+    fork_result = NULL;
     if ((e = crs_scratch_init(&scratch, SCRATCH_SIZE)))
         return e;
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

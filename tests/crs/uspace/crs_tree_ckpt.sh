@@ -7,7 +7,8 @@
 # runs on: the program finishes exactly as an uninterrupted run. --pgid and
 # --sid take the members of a group or session; a group whose member has a
 # child outside it is refused naming the child; so is a tree with a member
-# that does not run under Revive.
+# that does not run under Revive, and one whose members share memory that a
+# restart would not share again (MAP_SHARED|MAP_ANONYMOUS before a fork).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -102,6 +103,17 @@ if [ -n "$PID" ]; then
         crs_fail "--sid of the daemon's session: $(crs_status_text "$st"): $(head -n 1 "$WORK/sid.err")"
     fi
     crs_finish "$d" orig || crs_fail "daemon: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
+fi
+
+# ---- memory parent and child share (MAP_SHARED|MAP_ANONYMOUS): refused,
+# naming it, as each would get a copy of its own; the program runs on
+d=$WORK/shm
+CRT_TREE=shm crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "shm: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/shm" cr_checkpoint --tree -f "$WORK/shm.img" "$PID"
+    crs_expect_refusal "a tree whose members share memory" "$WORK/shm.err" $? "share memory"
+    [ -e "$WORK/shm.img" ] && crs_fail "the refused checkpoint left an image"
+    crs_finish "$d" orig || crs_fail "shm: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 fi
 
 # ---- a member that does not run under Revive

@@ -15,6 +15,8 @@
  *             leading it, with no controlling terminal
  *   pgrp      the program leads a process group of its own; its first child
  *             leads another, which the second child joined
+ *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
+ *             checkpoint refuses it, naming it)
  *   group, session  children's kind in a process group (setpgid) or session
  *             (setsid) the program leads, for cr_checkpoint --pgid / --sid
  * Contract: crt_common.h.
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -382,6 +385,32 @@ static void mode_pgrp(void)
     check_status("the second child ends well", k[1], 0);
 }
 
+/* ---- memory shared by parent and child (a tree's checkpoint refuses it) ---- */
+
+static void mode_shm(void)
+{
+    volatile uint64_t *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int go[2];
+    if (shared == MAP_FAILED || pipe(go))
+        crt_die("mmap or pipe: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(go[1]);
+        char c;
+        while (read(go[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        shared[0] = 4242;
+        _exit(0);
+    }
+    close(go[0]);
+    crt_checkpoint_point(1);
+    if (write(go[1], "g", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well", kid, 0);
+    CRT_CHECK_U64("the child's write is seen through the shared memory", shared[0], 4242);
+    crt_checkpoint_point(2);
+}
+
 int main(void)
 {
     const char *m = getenv("CRT_TREE");
@@ -402,6 +431,8 @@ int main(void)
     }
     else if (!strcmp(m, "zombie"))
         mode_zombie();
+    else if (!strcmp(m, "shm"))
+        mode_shm();
     else if (!strcmp(m, "sharedfd"))
         mode_sharedfd();
     else if (!strcmp(m, "daemon"))
@@ -409,6 +440,6 @@ int main(void)
     else if (!strcmp(m, "pgrp"))
         mode_pgrp();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group or session", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session or shm", m);
     crt_finish();
 }
