@@ -144,15 +144,6 @@ void coord_tool_frame(int i)
         coord_send_done(i, -ESRCH, "the job ended", 0);
         return;
     }
-    if (coord_job_stopped()) {
-        /* its ranks cannot reach a safe point: waiting would only end in the timeout */
-        char why[256];
-        snapc_fmt(why, sizeof why,
-                  "the job is stopped (ckpt-mpirun --stop); continue it first with kill -CONT %d",
-                  (int)getpid());
-        coord_send_done(i, -EAGAIN, why, 0);
-        return;
-    }
     if (coord.p.phase == SNAPC_P_IDLE)
         coord_update_next_seq();
     struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
@@ -161,6 +152,16 @@ void coord_tool_frame(int i)
     ev.u.req.flags = t.flags;
     ev.u.req.timeout_s = t.timeout_s;
     coord_feed(&ev);
+    if (coord.c[i].kind == C_TOOL && coord_job_stopped()) {
+        /* the ranks reach no safe point until continued: say so now, not after the timeout
+         * (the request stays: a job continued in time is checkpointed) */
+        char line[256];
+        snapc_fmt(line, sizeof line,
+                  "the job is stopped (ckpt-mpirun --stop): the checkpoint waits until it is "
+                  "continued with kill -CONT %d, or fails after its timeout",
+                  (int)getpid());
+        coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+    }
     /* --wait --status: say that the request waits (behind an epoch, or for the ranks) */
     if (coord.c[i].kind == C_TOOL && (t.flags & SNAPC_TOOL_STATUS))
         for (int k = 0; k < coord.p.nnext; k++)
