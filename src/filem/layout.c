@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "filem"
 #include "filem/filem.h"
+#include "filem/stage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -173,6 +174,8 @@ static int ours(const char *name)
         return 1; /* durable writes' temporary files */
     if (strcmp(name, FILEM_META_NAME) == 0)
         return 1;
+    if (strcmp(name, FILEM_STAGE_FAILED_NAME) == 0)
+        return 1; /* stage.h: the reason a staging failed */
     return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "filem/stage.h"
 #include "snapc/wire.h"
 
 #define AGENT_CONNECT_MS 10000
@@ -52,6 +53,10 @@ static struct {
     uint64_t seq;
     uint32_t ckpt_flags;
     char dir[PATH_MAX];
+    char local[PATH_MAX];      /* SNAPC_CKPT_LOCAL: the node-local cache (issue 9), else "" */
+    char local_seq[PATH_MAX];  /* this epoch's node-local sequence directory */
+    char image[PATH_MAX + 32]; /* where this epoch's image was written */
+    uint64_t image_sum;        /* its header checksum (CAPTURED) */
     uint32_t v_applied;
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
     int aborted;               /* ABORT seen by poll_abort */
@@ -308,6 +313,12 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     A.target0 = 0;
     A.last_valid = 0;
     snapc_wire_str(A.dir, sizeof A.dir, (const char *)p + sizeof c, h->len - sizeof c);
+    A.local[0] = A.local_seq[0] = A.image[0] = 0;
+    if (c.flags & SNAPC_CKPT_LOCAL) {
+        size_t off = sizeof c + strlen(A.dir) + 1;
+        if (off < h->len)
+            snapc_wire_str(A.local, sizeof A.local, (const char *)p + off, h->len - off);
+    }
     int e = A.ops.begin ? A.ops.begin(A.ops.arg) : 0;
     if (e < 0) {
         send_failed(e, SNAPC_PHASE_REQUESTED, "cannot start the checkpoint in this rank");
@@ -420,6 +431,17 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     }
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/rank_%d.img", A.dir, A.world_rank);
+    if (A.local[0]) {
+        /* node-local first: the image goes to this node's cache; STAGE copies it later */
+        e = filem_local_seq_dir(A.local, A.dir, 1, A.local_seq, sizeof A.local_seq, err,
+                                sizeof err);
+        if (e < 0) {
+            send_failed(-e, SNAPC_PHASE_CAPTURED, err);
+            return;
+        }
+        snprintf(path, sizeof path, "%s/rank_%d.img", A.local_seq, A.world_rank);
+    }
+    snprintf(A.image, sizeof A.image, "%s", path);
     struct snapc_capture_result r;
     memset(&r, 0, sizeof r);
     const char *fe = getenv("REVIVE_FAULT_EPOCH");
@@ -440,14 +462,45 @@ static void on_quiesce(const struct snapc_quiesce *qp)
         return;
     }
     send_info();
+    A.image_sum = r.checksum;
     struct snapc_captured c = {.bytes = r.bytes, .checksum = r.checksum};
     send_frame(SNAPC_MSG_CAPTURED, &c, sizeof c, NULL, 0);
+}
+
+/* STAGE: copy this epoch's node-local image to the shared sequence directory and verify the
+ * copy (src/filem/stage.c); the rank runs on meanwhile (its RESUME came first) unless the
+ * epoch ends the job (--term, --stop), whose RESUME comes after the commit. */
+static void on_stage(const uint8_t *p)
+{
+    struct snapc_stage sg;
+    memcpy(&sg, p, sizeof sg);
+    char err[2 * PATH_MAX] = "";
+    struct filem_stage_stats st;
+    memset(&st, 0, sizeof st);
+    char name[32];
+    snprintf(name, sizeof name, "rank_%d.img", A.world_rank);
+    int e;
+    if (!A.image[0] || !A.local[0]) {
+        e = -EPROTO;
+        snprintf(err, sizeof err, "no node-local image of this epoch to stage");
+    } else if (revive_fault(REVIVE_FAULT_filem_stage)) {
+        e = -EIO;
+        snprintf(err, sizeof err, "cannot copy %s (fault point filem-stage)", A.image);
+    } else
+        e = filem_stage_file(A.image, A.dir, name, A.image_sum, sg.bw, &st, err, sizeof err);
+    if (e < 0)
+        revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
+    struct snapc_staged d = {.status = e, .bytes = st.bytes, .copy_ns = (uint64_t)st.copy_ns,
+                             .verify_ns = (uint64_t)st.verify_ns};
+    send_frame(SNAPC_MSG_STAGED, &d, sizeof d, e < 0 ? err : NULL, e < 0 ? (uint32_t)strlen(err) : 0);
 }
 
 static void on_resume(const uint8_t *p)
 {
     struct snapc_resume r;
     memcpy(&r, p, sizeof r);
+    if (r.committed && A.local_seq[0] && r.seq == A.seq)
+        filem_local_prune(A.local_seq); /* older node-local sequences are not needed now */
     if (!A.in_epoch)
         return;
     A.in_epoch = 0;
@@ -504,6 +557,7 @@ static int on_frame(void)
         break;
     }
     case SNAPC_MSG_RESUME: on_resume(p); break;
+    case SNAPC_MSG_STAGE: on_stage(p); break;
     case SNAPC_MSG_ABORT:
         if (!A.in_epoch || h->epoch == A.epoch || h->epoch == 0)
             on_abort(h, p);

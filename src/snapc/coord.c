@@ -27,6 +27,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     coord.cfg = cfg;
     snapc_proto_init(&coord.p);
     coord.p.default_timeout_s = cfg->timeout_s ? cfg->timeout_s : SNAPC_DEFAULT_TIMEOUT_S;
+    coord.p.stage = cfg->local_dir != NULL; /* node-local first, then staging (issue 9) */
     const char *fe = getenv("REVIVE_FAULT_EPOCH");
     if (fe && atoi(fe) > 0)
         coord.fault_epoch = (uint32_t)atoi(fe);

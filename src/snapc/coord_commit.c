@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "crs/base/durable.h"
+#include "filem/stage.h"
 #include "snapc/coord_int.h"
 
 /* Every image is there, of the size its rank reported, and opens with the
@@ -87,4 +89,20 @@ void coord_commit(void)
         if (removed && filem_index_update(coord.jobdir, err, sizeof err) < 0)
             revive_log_warn("the index was not updated after retention: %s", err);
     }
+}
+
+void coord_stage_failed(uint64_t seq, const char *why)
+{
+    revive_log_warn("checkpoint %llu is not committed: %s (the previous committed snapshot is "
+                    "untouched; the node-local copies are kept)",
+                    (unsigned long long)seq, why);
+    if (!coord.seqdir[0])
+        return;
+    char path[PATH_MAX + 32], err[512];
+    snapc_fmt(path, sizeof path, "%s/%s", coord.seqdir, FILEM_STAGE_FAILED_NAME);
+    char text[600];
+    snapc_fmt(text, sizeof text, "%s\n", why);
+    if (crs_durable_write_file(path, text, strlen(text), 0600, err, sizeof err) < 0)
+        revive_log_warn("cannot mark the failed sequence: %s", err);
+    coord.seqdir[0] = 0;
 }

@@ -85,6 +85,18 @@ static void act_ckpt(const struct snapc_action *a)
     revive_log_info("checkpoint %llu of the job (epoch %u) into %s", (unsigned long long)a->seq,
                     coord.p.epoch, coord.seqdir);
     struct snapc_ckpt c = {.seq = a->seq, .flags = a->arg, .timeout_ms = coord.p.timeout_s * 1000};
+    if (coord.cfg->local_dir) {
+        /* node-local first: the text is SEQDIR NUL LOCALDIR */
+        char t[2 * PATH_MAX + 2];
+        size_t n1 = strlen(coord.seqdir), n2 = strlen(coord.cfg->local_dir);
+        if (n1 + n2 + 1 < sizeof t) {
+            memcpy(t, coord.seqdir, n1 + 1);
+            memcpy(t + n1 + 1, coord.cfg->local_dir, n2);
+            c.flags |= SNAPC_CKPT_LOCAL;
+            coord_send_ranks(-1, SNAPC_MSG_CKPT, &c, sizeof c, t, (uint32_t)(n1 + 1 + n2));
+            return;
+        }
+    }
     coord_send_ranks(-1, SNAPC_MSG_CKPT, &c, sizeof c, coord.seqdir, (uint32_t)strlen(coord.seqdir));
 }
 
@@ -149,14 +161,29 @@ void coord_run_actions(void)
             case SNAPC_ACT_QUIESCE: act_quiesce(); break;
             case SNAPC_ACT_COMMIT: coord_commit(); break;
             case SNAPC_ACT_RESUME: {
-                struct snapc_resume r = {.action = a->arg, .committed = 1, .seq = a->seq};
+                /* status 1: node-local first, the ranks run on before the commit */
+                struct snapc_resume r = {.action = a->arg, .committed = a->status != 1,
+                                         .seq = a->seq};
                 coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
                 if (a->arg == SNAPC_RESUME_STOP)
                     coord.stopped = 1; /* until a SIGCONT comes through mpirun */
-                revive_log_info("checkpoint %llu committed: %s", (unsigned long long)a->seq,
-                                coord.seqdir);
+                if (a->status == 1)
+                    revive_log_info("checkpoint %llu: every image is in its node's cache; the "
+                                    "job runs on while they are copied to %s",
+                                    (unsigned long long)a->seq, coord.seqdir);
+                else
+                    revive_log_info("checkpoint %llu committed: %s", (unsigned long long)a->seq,
+                                    coord.seqdir);
                 break;
             }
+            case SNAPC_ACT_STAGE: {
+                struct snapc_stage sg = {.bw = coord.cfg->stage_bw};
+                coord_send_ranks(-1, SNAPC_MSG_STAGE, &sg, sizeof sg, NULL, 0);
+                break;
+            }
+            case SNAPC_ACT_STAGE_FAILED:
+                coord_stage_failed(a->seq, a->text);
+                break;
             case SNAPC_ACT_ABORT:
                 if (a->rank < 0)
                     revive_log_warn("no checkpoint: %s", a->text);

@@ -142,6 +142,9 @@ void coord_update_next_seq(void);
 
 /* coord_commit.c */
 void coord_commit(void);
+/* Node-local first: staging of seq failed; the sequence stays uncommitted with a marker
+ * (FILEM_STAGE_FAILED_NAME, the reason) that ckpt-info shows. */
+void coord_stage_failed(uint64_t seq, const char *why);
 
 /* coord_meta.c */
 int coord_build_meta(struct filem_meta *m, char *err, size_t errlen);

@@ -80,7 +80,8 @@ void coord_rank_hello(int i)
 static int epoch_bound(int type)
 {
     return type == SNAPC_MSG_SEQS || type == SNAPC_MSG_RAISE || type == SNAPC_MSG_QUIESCED ||
-           type == SNAPC_MSG_DRAINED || type == SNAPC_MSG_CAPTURED || type == SNAPC_MSG_FAILED;
+           type == SNAPC_MSG_DRAINED || type == SNAPC_MSG_CAPTURED || type == SNAPC_MSG_FAILED ||
+           type == SNAPC_MSG_STAGED;
 }
 
 void coord_rank_frame(int i)
@@ -163,6 +164,21 @@ void coord_rank_frame(int i)
         ev.u.captured.bytes = cp.bytes;
         ev.u.captured.checksum = cp.checksum;
         break;
+    }
+    case SNAPC_MSG_STAGED: {
+        struct snapc_staged sd;
+        memcpy(&sd, p, sizeof sd);
+        char msg[1024];
+        snapc_wire_str(msg, sizeof msg, (const char *)p + sizeof sd, h->len - sizeof sd);
+        if (sd.status == 0)
+            revive_log_info("rank %d: image staged (%llu bytes, copy %lld ms, verify %lld ms)",
+                            c->rank, (unsigned long long)sd.bytes,
+                            (long long)(sd.copy_ns / 1000000), (long long)(sd.verify_ns / 1000000));
+        ev.type = SNAPC_EV_STAGED;
+        ev.u.staged.status = sd.status > 0 ? -sd.status : sd.status;
+        ev.u.staged.msg = msg;
+        coord_feed(&ev);
+        return;
     }
     case SNAPC_MSG_FAILED: {
         struct snapc_failed f;

@@ -19,9 +19,11 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
     const struct snapc_epoch_summary *p = &coord.p.ended;
     int64_t t0 = p->t_phase[SNAPC_PHASE_REQUESTED];
 #define PH(x) (p->t_phase[x] ? (long long)(p->t_phase[x] - t0) : -1LL)
+    /* node-local first, --no-wait-stage: the answer comes at "recovered", before the commit */
+    int staging = status == 0 && (p->phase == SNAPC_P_STAGE || p->phase == SNAPC_P_COMMIT);
     snapc_sb_printf(b, "{\"status\":%s,\"seq\":%llu,\"epoch\":%u,\"ranks\":%d",
-                    status == 0 ? "\"committed\"" : "\"no checkpoint\"", (unsigned long long)p->seq,
-                    p->epoch, p->nranks);
+                    staging ? "\"staging\"" : status == 0 ? "\"committed\"" : "\"no checkpoint\"",
+                    (unsigned long long)p->seq, p->epoch, p->nranks);
     if (status == 0) {
         snapc_sb_printf(b, ",\"reference\":");
         snapc_sb_json_str(b, ref);
@@ -93,6 +95,12 @@ void coord_act_progress(const struct snapc_action *a)
         if (coord.c[i].kind == C_TOOL && coord.c[i].asked && (coord.c[i].tool_flags & SNAPC_TOOL_STATUS) &&
             !coord.c[i].done_deferred)
             coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+    if (a->arg == SNAPC_PHASE_RECOVERED && coord.p.phase == SNAPC_P_STAGE)
+        /* node-local first: a tool that does not wait for the staging has its answer now */
+        for (int i = 0; i < coord.nc; i++)
+            if (coord.c[i].kind == C_TOOL && coord.c[i].asked &&
+                (coord.c[i].tool_flags & SNAPC_TOOL_NOWAIT_STAGE) && !coord.c[i].done_deferred)
+                coord_send_done(i, 0, NULL, 1);
 }
 
 void coord_tool_frame(int i)

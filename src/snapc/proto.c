@@ -8,12 +8,12 @@
 #include <string.h>
 
 static const char *const pphase_names[SNAPC_P_COUNT] = {
-    "idle", "seqs", "converge", "quiesce", "drain", "capture", "commit",
+    "idle", "seqs", "converge", "quiesce", "drain", "capture", "stage", "commit",
 };
 
 static const char *const ev_names[SNAPC_EV_COUNT] = {
     "HELLO", "GONE", "REQUEST", "SEQS", "RAISE", "STATE", "QUIESCED", "DRAINED",
-    "CAPTURED", "FAILED", "COMMITTED", "LOCAL_FAIL", "CANCEL", "TICK",
+    "CAPTURED", "FAILED", "COMMITTED", "LOCAL_FAIL", "CANCEL", "TICK", "STAGED",
 };
 
 const char *snapc_pphase_name(int phase)
@@ -29,7 +29,8 @@ const char *snapc_ev_name(int ev)
 /* What a rank does in each phase, for messages. */
 static const char *const doing[SNAPC_P_COUNT] = {
     "run", "answer the checkpoint request", "reach its targets", "close its gate",
-    "drain its messages", "write its image", "wait for the commit",
+    "drain its messages", "write its image", "copy its image to shared storage",
+    "wait for the commit",
 };
 
 /* ---- actions ---- */
@@ -178,6 +179,7 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
     p->ntargets = 0;
     p->version = 0;
     p->raises = 0;
+    p->resumed = 0;
     p->last_error[0] = 0;
     memcpy(p->clients, p->next_clients, (size_t)p->nnext * sizeof *p->clients);
     p->nclients = p->nnext;
@@ -196,6 +198,7 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
         r->state_known = 0;
         r->bytes = r->checksum = 0;
         r->captured_ms = 0;
+        r->staged = 0;
         memset(&r->drain, 0, sizeof r->drain);
     }
     struct snapc_action *a = emit(p, SNAPC_ACT_CKPT);
@@ -263,9 +266,18 @@ static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char
     vsnprintf(p->last_error, sizeof p->last_error, fmt, ap);
     va_end(ap);
     p->last_status = status;
-    if (emitf(p, SNAPC_ACT_ABORT, -1, -1, status, "%s", p->last_error) ||
-        emitf(p, SNAPC_ACT_DISCARD, -1, -1, status, NULL) ||
-        progress(p, SNAPC_PHASE_NO_CKPT, now))
+    if (p->stage && (p->phase == SNAPC_P_STAGE || p->phase == SNAPC_P_COMMIT)) {
+        /* every image was captured: ranks already running hear nothing (nothing of theirs
+         * is undone), the sequence stays uncommitted and marked failed (ckpt-info shows why),
+         * the next epoch takes the next number; the node-local copies stay */
+        if ((!p->resumed && emitf(p, SNAPC_ACT_ABORT, -1, -1, status, "%s", p->last_error)) ||
+            emitf(p, SNAPC_ACT_STAGE_FAILED, -1, -1, status, "%s", p->last_error) ||
+            progress(p, SNAPC_PHASE_NO_CKPT, now))
+            return -ENOMEM;
+        p->next_seq = p->seq + 1;
+    } else if (emitf(p, SNAPC_ACT_ABORT, -1, -1, status, "%s", p->last_error) ||
+               emitf(p, SNAPC_ACT_DISCARD, -1, -1, status, NULL) ||
+               progress(p, SNAPC_PHASE_NO_CKPT, now))
         return -ENOMEM;
     save_ended(p);
     for (int i = 0; i < p->nclients; i++)
@@ -290,9 +302,10 @@ static int commit_done(struct snapc_proto *p, int64_t now)
     if (!a)
         return -ENOMEM;
     a->arg = action;
+    a->status = p->resumed ? 2 : 0;
     if (action == SNAPC_RESUME_TERM && !emit(p, SNAPC_ACT_END_JOB))
         return -ENOMEM;
-    if (progress(p, SNAPC_PHASE_RECOVERED, now))
+    if (!p->resumed && progress(p, SNAPC_PHASE_RECOVERED, now))
         return -ENOMEM;
     save_ended(p);
     for (int i = 0; i < p->nclients; i++)
@@ -655,6 +668,25 @@ static int advance(struct snapc_proto *p, int64_t now)
         if (progress(p, SNAPC_PHASE_DRAINED, now))
             return -ENOMEM;
     }
+    if (m >= 3 && p->phase == SNAPC_P_CAPTURE && p->stage) {
+        /* every image is durable in its node's cache: the job runs on ("recovered") unless
+         * the epoch ends it, and the images go to shared storage */
+        p->phase = SNAPC_P_STAGE;
+        p->deadline = now + (int64_t)p->capture_timeout_s * 1000;
+        if (progress(p, SNAPC_PHASE_CAPTURED, now))
+            return -ENOMEM;
+        if (!(p->flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP))) {
+            struct snapc_action *a = emit(p, SNAPC_ACT_RESUME);
+            if (!a)
+                return -ENOMEM;
+            a->arg = SNAPC_RESUME_CONTINUE;
+            a->status = 1;
+            p->resumed = 1;
+            if (progress(p, SNAPC_PHASE_RECOVERED, now))
+                return -ENOMEM;
+        }
+        return emit(p, SNAPC_ACT_STAGE) ? 0 : -ENOMEM;
+    }
     if (m >= 3 && p->phase == SNAPC_P_CAPTURE) {
         p->phase = SNAPC_P_COMMIT;
         p->deadline = -1;
@@ -709,6 +741,25 @@ static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
     default: break;
     }
     return fail_epoch(p, ev->now_ms, e, "rank %d could not %s: %s", ev->rank, what, msg);
+}
+
+static int h_staged(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    if (ev->u.staged.status < 0)
+        return fail_epoch(p, ev->now_ms, ev->u.staged.status,
+                          "rank %d could not copy its image to the shared directory: %s", ev->rank,
+                          ev->u.staged.msg && ev->u.staged.msg[0] ? ev->u.staged.msg
+                                                                  : "no reason given");
+    if (r->staged)
+        return protocol_error(p, ev);
+    r->staged = 1;
+    for (int i = 0; i < p->nranks; i++)
+        if (!p->r[i].gone && !p->r[i].staged)
+            return 0;
+    p->phase = SNAPC_P_COMMIT;
+    p->deadline = -1;
+    return emit(p, SNAPC_ACT_COMMIT) ? 0 : -ENOMEM;
 }
 
 static int h_committed(struct snapc_proto *p, const struct snapc_event *ev)
@@ -773,6 +824,14 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
                                   steps[m], p->capture_timeout_s);
         return 0;
     }
+    case SNAPC_P_STAGE:
+        for (int i = 0; i < p->nranks; i++)
+            if (!p->r[i].gone && !p->r[i].staged)
+                return fail_epoch(p, ev->now_ms, -ETIMEDOUT,
+                                  "rank %d did not copy its image to the shared directory within "
+                                  "%u s",
+                                  i, p->capture_timeout_s);
+        return 0;
     default:
         return 0;
     }
@@ -785,14 +844,15 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
 
 /* Events that come from a rank with a current epoch. */
 static const handler_fn table[SNAPC_P_COUNT][SNAPC_EV_COUNT] = {
-    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK */
-    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick},
-    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick},
-    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick},
-    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick},
-    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick},
-    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick},
-    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick},
+    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED */
+    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN},
+    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged},
+    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN},
 };
 
 /* Events that carry a rank number. */
@@ -806,6 +866,7 @@ static int from_rank(int ev)
     case SNAPC_EV_DRAINED:
     case SNAPC_EV_CAPTURED:
     case SNAPC_EV_FAILED:
+    case SNAPC_EV_STAGED:
         return 1;
     default:
         return 0;

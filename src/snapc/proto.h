@@ -18,6 +18,9 @@
  *        -> QUIESCE -> DRAIN -> CAPTURE (QUIESCE sent; each rank moves
  *           QUIESCED -> DRAINED -> CAPTURED on its own; the job's phase is the
  *           least advanced rank's)
+ *        -> STAGE (node-local first only: RESUME sent at once unless the epoch ends
+ *           the job, then STAGE; done when every live rank said STAGED; a failure here
+ *           leaves the sequence uncommitted and marked, and sends no ABORT to running ranks)
  *        -> COMMIT (the coordinator writes snapshot.meta, then feeds COMMITTED)
  *        -> IDLE (RESUME sent; or ABORT at any failure before the commit)
  */
@@ -37,6 +40,7 @@ enum snapc_pphase {
     SNAPC_P_QUIESCE,
     SNAPC_P_DRAIN,
     SNAPC_P_CAPTURE,
+    SNAPC_P_STAGE,   /* node-local first: every image captured, STAGE sent, STAGED awaited */
     SNAPC_P_COMMIT,
     SNAPC_P_COUNT
 };
@@ -56,6 +60,7 @@ enum snapc_ev {
     SNAPC_EV_LOCAL_FAIL,/* u.done: the coordinator could not do an action (mkdir...) */
     SNAPC_EV_CANCEL,    /* u.req.client: a waiting tool went away */
     SNAPC_EV_TICK,      /* time passed (now_ms): deadlines */
+    SNAPC_EV_STAGED,    /* rank, u.staged: its image is copied to shared storage and verified */
     SNAPC_EV_COUNT
 };
 
@@ -85,6 +90,7 @@ struct snapc_event {
         struct { uint64_t bytes, checksum; } captured;
         struct { int err; int phase; const char *msg; } failed;
         struct { int status; const char *msg; } done;
+        struct { int status; const char *msg; } staged;
     } u;
 };
 
@@ -93,7 +99,9 @@ enum snapc_act {
     SNAPC_ACT_TARGETS,   /* send TARGETS(version, table) to every rank */
     SNAPC_ACT_QUIESCE,   /* send QUIESCE to every rank */
     SNAPC_ACT_COMMIT,    /* write snapshot.meta of `seq`, then feed SNAPC_EV_COMMITTED */
-    SNAPC_ACT_RESUME,    /* send RESUME(arg = SNAPC_RESUME_*) to every live rank */
+    SNAPC_ACT_RESUME,    /* send RESUME(arg = SNAPC_RESUME_*) to every live rank; status: 0 after
+                          * the commit, 1 before it (node-local first: "recovered", staging
+                          * follows), 2 the commit's notice to ranks already running */
     SNAPC_ACT_ABORT,     /* send ABORT(text) to every live rank */
     SNAPC_ACT_DISCARD,   /* remove the uncommitted sequence directory `seq` */
     SNAPC_ACT_PROGRESS,  /* job phase `arg` (enum snapc_phase) reached: tell tools */
@@ -101,6 +109,8 @@ enum snapc_act {
     SNAPC_ACT_REFUSE,    /* tell tool `client` (or nobody if -1): refused, text */
     SNAPC_ACT_END_JOB,   /* --term: end the job (the launcher) now */
     SNAPC_ACT_DROP_RANK, /* close rank `rank`'s connection (protocol error, text) */
+    SNAPC_ACT_STAGE,     /* send STAGE to every live rank (node-local first) */
+    SNAPC_ACT_STAGE_FAILED, /* staging of `seq` failed: leave it uncommitted, marked (text) */
 };
 
 struct snapc_action {
@@ -123,6 +133,7 @@ struct snapc_rank_rec {
     struct snapc_drain_stats drain;
     uint64_t bytes, checksum;
     int64_t captured_ms;
+    int staged;                   /* STAGED received this epoch */
 };
 
 /* The numbers of an epoch that has ended, as its requesters' answers report them: a queued
@@ -144,6 +155,7 @@ struct snapc_proto {
     /* configuration (set before the first event) */
     uint32_t capture_timeout_s;    /* bound of QUIESCE..CAPTURE (default 1800) */
     uint32_t default_timeout_s;    /* convergence bound when a request says 0 (default 120) */
+    int stage;                     /* node-local first: RESUME, then STAGE, then the commit */
 
     int nranks;                    /* world size (from the first HELLO), 0 before */
     struct snapc_rank_rec *r;      /* nranks records */
@@ -161,6 +173,7 @@ struct snapc_proto {
     int64_t t_start, deadline;     /* ms */
     int64_t t_phase[SNAPC_PHASE_COUNT]; /* when each job phase was reached (this epoch) */
     int source;                    /* what started the epoch (enum snapc_src) */
+    int resumed;                   /* RESUME already sent this epoch (before the commit) */
 
     struct snapc_seq *targets;     /* sorted by cid */
     int ntargets, targets_cap;

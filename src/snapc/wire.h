@@ -70,6 +70,9 @@ enum snapc_msg_type {
     SNAPC_MSG_RESUME = 15,  /* coord -> rank: struct snapc_resume */
     SNAPC_MSG_ABORT = 16,   /* coord -> rank: text (the reason) */
     SNAPC_MSG_REQUEST = 17, /* struct snapc_request (MPIX_Checkpoint / _request) */
+    SNAPC_MSG_STAGE = 18,   /* coord -> rank: struct snapc_stage: copy the node-local image to
+                             * the sequence directory, verify it (issue 9, src/filem/stage.h) */
+    SNAPC_MSG_STAGED = 19,  /* struct snapc_staged + text (why, on failure) */
 
     /* tool <-> coordinator (Unix socket) */
     SNAPC_TOOL_CKPT = 100,     /* tool -> coord: struct snapc_tool_ckpt */
@@ -99,6 +102,8 @@ struct snapc_welcome {
 
 #define SNAPC_CKPT_STOP 1u /* the epoch ends with RESUME(stop) */
 #define SNAPC_CKPT_TERM 2u /* the epoch ends with RESUME(term) */
+#define SNAPC_CKPT_LOCAL 4u /* node-local first: the text is SEQDIR NUL LOCALDIR; the image goes
+                             * to LOCALDIR's copy of the sequence, then STAGE copies it */
 
 struct snapc_ckpt {               /* + the sequence directory, text, no NUL needed */
     uint64_t seq;
@@ -146,6 +151,16 @@ struct snapc_resume {
     uint64_t seq;
 };
 
+struct snapc_stage {
+    uint64_t bw;                   /* bytes per second at most per rank, 0: no limit */
+};
+
+struct snapc_staged {              /* + text: the reason when status < 0 */
+    int32_t status;                /* 0 or -errno */
+    uint32_t reserved;
+    uint64_t bytes, copy_ns, verify_ns;
+};
+
 struct snapc_request {
     uint32_t collective;           /* 1: MPIX_Checkpoint (every rank asks), 0: _request */
     uint32_t reserved;
@@ -156,6 +171,7 @@ struct snapc_request {
 #define SNAPC_TOOL_STOP 2u    /* SIGSTOP the ranks after the commit */
 #define SNAPC_TOOL_WAIT 4u    /* queue behind a running epoch instead of being refused */
 #define SNAPC_TOOL_STATUS 8u  /* send a PROGRESS line for every phase */
+#define SNAPC_TOOL_NOWAIT_STAGE 16u /* node-local first: DONE at "recovered", before staging */
 
 struct snapc_tool_ckpt {
     uint32_t flags;

@@ -150,6 +150,15 @@ host_kill() {
 
 host_wipe() { find "$HB/node/$1" -mindepth 1 -delete; }
 
+# hostbed_tmpfs DIR SIZE: a tmpfs of SIZE on DIR (in the test folder), made before hostbed_up
+# so that every host sees the same one (their mount namespaces are copies made then); removed
+# at teardown, by the watchdog too (listed in $W/hostbed.mounts)
+hostbed_tmpfs() {
+    mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" revive-hostbed "$1" ||
+        { echo "FAIL: cannot mount a tmpfs on $1"; exit 1; }
+    echo "$1" >>"$W/hostbed.mounts"
+}
+
 # hostbed_down: everything hostbed_up made is gone (idempotent)
 hostbed_down() {
     [ -n "${HB:-}" ] && [ -d "$HB" ] || return 0

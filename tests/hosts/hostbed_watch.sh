@@ -42,6 +42,14 @@ down() {
         printf '%s\n' "$keep" >/etc/hosts   # in place: /etc/hosts may be a bind mount
     fi
     rm -rf "$hb/node"
+    # tmpfs mounts of the test (hostbed_tmpfs), detached even if something still uses them
+    local m
+    if [ -f "${hb%/hostbed}/hostbed.mounts" ]; then
+        while read -r m; do
+            mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+        done <"${hb%/hostbed}/hostbed.mounts"
+        rm -f "${hb%/hostbed}/hostbed.mounts"
+    fi
 }
 
 if [ "$1" = --now ]; then

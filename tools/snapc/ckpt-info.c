@@ -13,7 +13,25 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/stage.h"
 #include "snapc/util.h"
+
+/* Node-local first: a sequence whose staging failed holds a marker with the reason
+ * (src/filem/stage.h). 1 and the reason, or 0. */
+static int stage_failed(const char *jobdir, uint64_t seq, char *why, size_t len)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
+             FILEM_STAGE_FAILED_NAME);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    if (!fgets(why, (int)len, f))
+        why[0] = 0;
+    fclose(f);
+    why[strcspn(why, "\n")] = 0;
+    return 1;
+}
 
 static const char *me = "ckpt-info";
 static int json;
@@ -266,21 +284,33 @@ int main(int argc, char **argv)
                 printf("  %u failed restart%s: %s\n", v[i].failed_restarts,
                        v[i].failed_restarts == 1 ? "" : "s", v[i].failed_reason);
         } else if (json) {
+            char why[512];
+            int failed = v[i].state != FILEM_SEQ_CORRUPT &&
+                         stage_failed(jobdir, v[i].seq, why, sizeof why);
             snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
-                            v[i].state == FILEM_SEQ_CORRUPT ? "damaged" : "uncommitted");
-            if (v[i].state == FILEM_SEQ_CORRUPT) {
+                            v[i].state == FILEM_SEQ_CORRUPT ? "damaged"
+                            : failed                        ? "failed"
+                                                            : "uncommitted");
+            if (v[i].state == FILEM_SEQ_CORRUPT || failed) {
                 snapc_sb_printf(&jb, ",\"error\":");
-                snapc_sb_json_str(&jb, v[i].err);
+                snapc_sb_json_str(&jb, failed ? why : v[i].err);
             }
             snapc_sb_printf(&jb, "}");
         } else if (v[i].state == FILEM_SEQ_CORRUPT) {
             printf("%s/%llu\n  DAMAGED: %s\n", jobdir, (unsigned long long)v[i].seq, v[i].err);
             fprintf(stderr, "%s: %s\n", me, v[i].err);
             bad = 1;
-        } else
-            printf("%s/%llu\n  not committed (never finished or failed; never offered for a "
-                   "restart)\n",
-                   jobdir, (unsigned long long)v[i].seq);
+        } else {
+            char why[512];
+            if (stage_failed(jobdir, v[i].seq, why, sizeof why))
+                printf("%s/%llu\n  failed: not committed, its images could not all be copied "
+                       "to this directory: %s\n",
+                       jobdir, (unsigned long long)v[i].seq, why);
+            else
+                printf("%s/%llu\n  not committed (staging, never finished or failed; never "
+                       "offered for a restart)\n",
+                       jobdir, (unsigned long long)v[i].seq);
+        }
     }
     if (json) {
         snapc_sb_printf(&jb, "],\"committed\":%d}", committed);

@@ -40,7 +40,10 @@ static void usage(FILE *f)
             "                (default 120); the job goes on\n"
             "  --json        print the summary as JSON on standard output (before the reference)\n"
             "  --wait        when a checkpoint of the job is in progress, or the job is still\n"
-            "                starting, wait and take the next one\n");
+            "                starting, wait and take the next one\n"
+            "  --no-wait-stage  (a job with --ckpt-local) return once every image is in its\n"
+            "                node's cache and the job runs again, before the images are\n"
+            "                copied to the snapshot directory and committed\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -273,6 +276,25 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
     snapc_json_num(json, "recovered", &t_r);
     char hb[32];
     snapc_human_bytes(hb, sizeof hb, (uint64_t)bytes);
+    if (strstr(json, "\"status\":\"staging\"")) {
+        fprintf(stderr,
+                "%s: job %d: snapshot %llu: every image in its node's cache, the job runs again "
+                "(%lld ms from the request); %lld ranks, %s being copied to the snapshot "
+                "directory, not committed yet (ckpt-info shows when it is)\n",
+                me, (int)coord, (unsigned long long)seq, t_r, ranks, hb);
+        return;
+    }
+    if (t_r >= 0 && t_e > t_r) {
+        /* node-local first: the job ran again before the commit */
+        fprintf(stderr,
+                "%s: job %d: snapshot %llu committed: %lld ranks, %s\n"
+                "%s:   ms from the request: targets %lld, converged+quiesced %lld (%lld raises), "
+                "drained %lld, captured in the nodes' caches %lld, running again (recovered) "
+                "%lld, staged and committed (established) %lld\n",
+                me, (int)coord, (unsigned long long)seq, ranks, hb, me, t_tg, t_q, raises, t_d,
+                t_c, t_r, t_e);
+        return;
+    }
     fprintf(stderr,
             "%s: job %d: snapshot %llu committed: %lld ranks, %s\n"
             "%s:   ms from the request: targets %lld, converged+quiesced %lld (%lld raises), "
@@ -298,6 +320,8 @@ int main(int argc, char **argv)
             flags |= SNAPC_TOOL_STATUS;
         else if (!strcmp(a, "--wait"))
             flags |= SNAPC_TOOL_WAIT;
+        else if (!strcmp(a, "--no-wait-stage"))
+            flags |= SNAPC_TOOL_NOWAIT_STAGE;
         else if (!strcmp(a, "--json"))
             json = 1;
         else if (!strcmp(a, "--timeout") || !strncmp(a, "--timeout=", 10)) {

@@ -51,6 +51,26 @@ int main(int argc, char **argv)
         env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
         return 2;
     cfg.dir = getenv("REVIVE_SNAPSHOT_DIR");
+    /* node-local first (mpirun --ckpt-local DIR, --ckpt-stage-bw BYTES) */
+    cfg.local_dir = getenv("REVIVE_LOCAL_DIR");
+    if (cfg.local_dir && !*cfg.local_dir)
+        cfg.local_dir = NULL;
+    if (cfg.local_dir && cfg.local_dir[0] != '/') {
+        fprintf(stderr, "revive-coord: REVIVE_LOCAL_DIR must be an absolute path (the same on "
+                        "every host), not '%s'\n", cfg.local_dir);
+        return 1;
+    }
+    const char *bw = getenv("REVIVE_CKPT_STAGE_BW");
+    if (bw && *bw) {
+        char *end;
+        unsigned long long v = strtoull(bw, &end, 10);
+        if (*end || bw[0] == '-') {
+            fprintf(stderr, "revive-coord: REVIVE_CKPT_STAGE_BW must be bytes per second, not "
+                            "'%s'\n", bw);
+            return 1;
+        }
+        cfg.stage_bw = v;
+    }
     int i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -1,0 +1,320 @@
+/* Node-local cache paths and the staging copy to shared storage (stage.h). */
+#define _GNU_SOURCE
+#include "filem/stage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crs/base/durable.h"
+#include "crs/base/image.h"
+
+#define JOB_PREFIX "revive_global_snapshot_"
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* A private directory of ours; with create, made when missing (its parent exists). */
+static int private_dir(const char *path, int create, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        int e = errno;
+        if (e == ENOENT && create) {
+            if (mkdir(path, 0700) == 0 || errno == EEXIST)
+                return private_dir(path, 0, err, errlen);
+            e = errno;
+            snprintf(err, errlen, "cannot create the node-local directory %s: %s", path,
+                     strerror(e));
+            return -e;
+        }
+        snprintf(err, errlen, "node-local directory %s: %s", path, strerror(e));
+        return -e;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        snprintf(err, errlen, "the node-local directory %s is a symbolic link; give the real "
+                              "directory", path);
+        return -ELOOP;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", path);
+        return -ENOTDIR;
+    }
+    if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+        snprintf(err, errlen,
+                 "the node-local directory %s is not private (owner uid %u, mode %04o): images "
+                 "go only into directories of yours that nobody else can read (chmod 700, or "
+                 "another directory)",
+                 path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    return 0;
+}
+
+int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,
+                        char *err, size_t errlen)
+{
+    /* the last two components of seqdir: the job directory's name and the sequence */
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", seqdir) >= (int)sizeof buf) {
+        snprintf(err, errlen, "the sequence directory's name is too long: %s", seqdir);
+        return -ENAMETOOLONG;
+    }
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = 0;
+    char *s = strrchr(buf, '/');
+    if (!s || s == buf) {
+        snprintf(err, errlen, "%s is not a snapshot sequence directory", seqdir);
+        return -EINVAL;
+    }
+    *s = 0;
+    const char *seq = s + 1;
+    char *j = strrchr(buf, '/');
+    const char *job = j ? j + 1 : buf;
+    if (!*seq || strspn(seq, "0123456789") != strlen(seq) ||
+        strncmp(job, JOB_PREFIX, strlen(JOB_PREFIX)) != 0) {
+        snprintf(err, errlen, "%s is not a snapshot sequence directory", seqdir);
+        return -EINVAL;
+    }
+    int e = private_dir(local, 0, err, errlen);
+    if (e < 0)
+        return e;
+    char jobdir[PATH_MAX];
+    if (snprintf(jobdir, sizeof jobdir, "%s/%s", local, job) >= (int)sizeof jobdir ||
+        snprintf(out, len, "%s/%s/%s", local, job, seq) >= (int)len) {
+        snprintf(err, errlen, "the node-local path under %s is too long", local);
+        return -ENAMETOOLONG;
+    }
+    e = private_dir(jobdir, create, err, errlen);
+    if (e == 0)
+        e = private_dir(out, create, err, errlen);
+    return e;
+}
+
+int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen)
+{
+    struct crs_image img;
+    int e = crs_image_open(&img, path);
+    if (e < 0) {
+        snprintf(err, errlen, "%s", img.err);
+        return e;
+    }
+    if (img.hdr.header_checksum != want_checksum) {
+        snprintf(err, errlen, "%s has checksum %016" PRIx64 ", expected %016" PRIx64, path,
+                 img.hdr.header_checksum, want_checksum);
+        crs_image_close(&img);
+        return -EBADMSG;
+    }
+    e = crs_image_verify_chunks(&img);
+    if (e < 0)
+        snprintf(err, errlen, "%s", img.err);
+    crs_image_close(&img);
+    return e;
+}
+
+/* Copies len bytes from in to out: copy_file_range (in the kernel, no user copy), or
+ * read/write where the file systems do not allow it; at most bw bytes per second. */
+static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
+{
+    const size_t step = 8u << 20;
+    char *buf = NULL; /* the read/write fallback's */
+    const size_t bufsz = 1u << 20;
+    uint64_t done = 0;
+    int rc = 0;
+    int64_t t0 = now_ns();
+    int cfr = 1;
+    *used_cfr = 1;
+    while (done < len) {
+        size_t want = len - done < step ? (size_t)(len - done) : step;
+        if (bw) {
+            /* never more than bw per second on average: wait until the bytes so far are due */
+            int64_t due = t0 + (int64_t)((double)done * 1e9 / (double)bw);
+            int64_t now = now_ns();
+            if (due > now) {
+                struct timespec d = {(time_t)((due - now) / 1000000000),
+                                     (long)((due - now) % 1000000000)};
+                nanosleep(&d, NULL);
+            }
+            if (want > bw / 4 + 1)
+                want = (size_t)(bw / 4 + 1);
+        }
+        ssize_t k;
+        if (cfr) {
+            k = copy_file_range(in, NULL, out, NULL, want, 0);
+            if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                          errno == EOPNOTSUPP)) {
+                cfr = 0;
+                *used_cfr = 0;
+                buf = malloc(bufsz);
+                if (!buf)
+                    return -ENOMEM;
+                continue;
+            }
+        } else {
+            k = read(in, buf, want < bufsz ? want : bufsz);
+            if (k > 0) {
+                for (ssize_t w = 0; w < k;) {
+                    ssize_t x = write(out, buf + w, (size_t)(k - w));
+                    if (x < 0) {
+                        if (errno == EINTR)
+                            continue;
+                        rc = -errno;
+                        goto out;
+                    }
+                    w += x;
+                }
+            }
+        }
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            goto out;
+        }
+        if (k == 0) {
+            rc = -EIO; /* the source shrank */
+            goto out;
+        }
+        done += (uint64_t)k;
+    }
+out:
+    free(buf);
+    return rc;
+}
+
+int filem_stage_file(const char *src, const char *dstdir, const char *name, uint64_t want_checksum,
+                     uint64_t bw, struct filem_stage_stats *st, char *err, size_t errlen)
+{
+    struct filem_stage_stats dummy;
+    if (!st)
+        st = &dummy;
+    memset(st, 0, sizeof *st);
+    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot open the node-local image %s: %s", src, strerror(e));
+        return -e;
+    }
+    struct stat sst;
+    if (fstat(in, &sst) < 0 || !S_ISREG(sst.st_mode)) {
+        snprintf(err, errlen, "the node-local image %s is not a regular file", src);
+        close(in);
+        return -EINVAL;
+    }
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dstdir, name) >= (int)sizeof path) {
+        close(in);
+        snprintf(err, errlen, "the path %s/%s is too long", dstdir, name);
+        return -ENAMETOOLONG;
+    }
+    struct crs_durable d;
+    int e = crs_durable_open(&d, path, 0600);
+    if (e < 0) {
+        snprintf(err, errlen, "cannot create a file in the shared directory %s: %s", dstdir,
+                 strerror(-e));
+        close(in);
+        return e;
+    }
+    int64_t t0 = now_ns();
+    e = copy_bytes(in, d.fd, (uint64_t)sst.st_size, bw, &st->used_cfr);
+    close(in);
+    if (e < 0) {
+        snprintf(err, errlen, "cannot copy %s to %s: %s", src, d.tmp, strerror(-e));
+        crs_durable_abort(&d);
+        return e;
+    }
+    if (fsync(d.fd) < 0) {
+        e = -errno;
+        snprintf(err, errlen, "cannot flush %s: %s", d.tmp, strerror(-e));
+        crs_durable_abort(&d);
+        return e;
+    }
+    st->bytes = (uint64_t)sst.st_size;
+    st->copy_ns = now_ns() - t0;
+    /* the copy as it reads back from the shared directory, before it gets its name */
+    t0 = now_ns();
+    char verr[512];
+    e = filem_stage_verify(d.tmp, want_checksum, verr, sizeof verr);
+    st->verify_ns = now_ns() - t0;
+    if (e < 0) {
+        snprintf(err, errlen, "the copy in the shared directory is not the image: %s", verr);
+        crs_durable_abort(&d);
+        return e;
+    }
+    e = crs_durable_commit(&d, err, errlen);
+    if (e < 0) {
+        crs_durable_abort(&d);
+        return e;
+    }
+    crs_durable_close(&d);
+    return 0;
+}
+
+/* Removes a node-local sequence directory: only the names the store makes (rank images,
+ * durable temporary files), then the directory (left when anything else is in it). */
+static void remove_local_seq(int jfd, const char *name)
+{
+    int fd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if ((strncmp(n, "rank_", 5) == 0 && strstr(n, ".img")) ||
+            (n[0] == '.' && strstr(n, ".tmp.")))
+            unlinkat(fd, n, 0);
+    }
+    closedir(d);
+    unlinkat(jfd, name, AT_REMOVEDIR);
+}
+
+void filem_local_prune(const char *local_seqdir)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", local_seqdir) >= (int)sizeof buf)
+        return;
+    char *s = strrchr(buf, '/');
+    if (!s || s == buf)
+        return;
+    *s = 0;
+    char *end;
+    unsigned long long keep = strtoull(s + 1, &end, 10);
+    if (*end)
+        return;
+    int jfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (jfd < 0)
+        return;
+    DIR *d = fdopendir(dup(jfd));
+    if (!d) {
+        close(jfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (!*n || strspn(n, "0123456789") != strlen(n))
+            continue;
+        if (strtoull(n, NULL, 10) < keep)
+            remove_local_seq(jfd, n);
+    }
+    closedir(d);
+    close(jfd);
+}

@@ -1,0 +1,57 @@
+/*
+ * Node-local first, then staged to shared storage (issue 9, points 1-3).
+ *
+ * A rank writes its image into the node-local cache
+ *     LOCAL/revive_global_snapshot_<pid>.ckpt/<seq>/rank_<r>.img     (0700 dirs, 0600 file)
+ * (LOCAL: --ckpt-local DIR / REVIVE_LOCAL_DIR), the job runs on once every image is durable
+ * there, and the image is then copied to the shared sequence directory by
+ * filem_stage_file: temporary name, copy_file_range, fsync, every chunk checked against the
+ * image's own checksums and the header checksum against the one the rank reported, rename,
+ * fsync of the directory. The coordinator commits (snapshot.meta) only when every image is
+ * staged and verified.
+ *
+ * Kept apart from filem.h: this part is compiled into the rank agent (the MPI layer), which
+ * has crs's image reader and durable replacement through libcr.so and nothing else of filem.
+ */
+#ifndef REVIVE_FILEM_STAGE_H
+#define REVIVE_FILEM_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The node-local cache's variable and the name of the marker a failed staging leaves in the
+ * shared sequence directory (its text: why; ckpt-info shows the sequence as failed). */
+#define FILEM_LOCAL_ENV "REVIVE_LOCAL_DIR"
+#define FILEM_STAGE_FAILED_NAME "staging.failed"
+
+/* The node-local directory of the shared sequence directory SEQDIR
+ * (.../revive_global_snapshot_<pid>.ckpt/<seq>): LOCAL/<job dir name>/<seq>. With create, the
+ * missing levels are made 0700; LOCAL itself must exist. Every level must be private (ours,
+ * no group/other access, not a symbolic link): anything else is refused, never "fixed".
+ * 0 or -errno with a message. */
+int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,
+                        char *err, size_t errlen);
+
+struct filem_stage_stats {
+    uint64_t bytes;       /* copied */
+    int64_t copy_ns;      /* copying and flushing */
+    int64_t verify_ns;    /* reading the copy back through the image reader */
+    int used_cfr;         /* copy_file_range did the copy (else read/write) */
+};
+
+/* Copies the image SRC to DSTDIR/NAME durably and verifies the copy: its header checksum must
+ * be want_checksum and every chunk must match its checksum. bw: bytes per second at most
+ * (0: no limit). On any failure the final name is untouched and the temporary file removed.
+ * 0 or -errno with a message naming the file. */
+int filem_stage_file(const char *src, const char *dstdir, const char *name, uint64_t want_checksum,
+                     uint64_t bw, struct filem_stage_stats *st, char *err, size_t errlen);
+
+/* Verifies an image where it is (header checksum = want, every chunk): 0 or -errno. */
+int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen);
+
+/* After sequence SEQDIR (a node-local sequence directory) is committed: removes the older
+ * node-local sequences of the same job (their images, temporary files, directories); the
+ * committed one stays as the node's cache for a restart. Best effort, says nothing. */
+void filem_local_prune(const char *local_seqdir);
+
+#endif
