@@ -20,7 +20,8 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
     int64_t t0 = p->t_phase[SNAPC_PHASE_REQUESTED];
 #define PH(x) (p->t_phase[x] ? (long long)(p->t_phase[x] - t0) : -1LL)
     /* node-local first, --no-wait-stage: the answer comes at "recovered", before the commit */
-    int staging = status == 0 && (p->phase == SNAPC_P_STAGE || p->phase == SNAPC_P_COMMIT);
+    int staging = status == 0 && coord.p.phase == SNAPC_P_STAGE && p->seq == coord.p.seq &&
+                  p->epoch == coord.p.epoch;
     snapc_sb_printf(b, "{\"status\":%s,\"seq\":%llu,\"epoch\":%u,\"ranks\":%d",
                     staging ? "\"staging\"" : status == 0 ? "\"committed\"" : "\"no checkpoint\"",
                     (unsigned long long)p->seq, p->epoch, p->nranks);

@@ -684,6 +684,9 @@ static int advance(struct snapc_proto *p, int64_t now)
             p->resumed = 1;
             if (progress(p, SNAPC_PHASE_RECOVERED, now))
                 return -ENOMEM;
+            /* the answer of a tool that does not wait for the staging (--no-wait-stage) is
+             * made from `ended` at this progress: the epoch's numbers so far */
+            save_ended(p);
         }
         return emit(p, SNAPC_ACT_STAGE) ? 0 : -ENOMEM;
     }
