@@ -16,11 +16,10 @@
 /* The lower library's function `name`, once MPI_Init has loaded it. */
 static void *lower_fn(void **cache, const char *name)
 {
-    if (!*cache && pml_lower_handle)
-        *cache = dlsym(pml_lower_handle, name);
-    if (!*cache)
+    void *f = pml_lower_sym(cache, NULL, name); /* emptied by a restart */
+    if (!f)
         pml_not_ready(name + 1); /* name without its P */
-    return *cache;
+    return f;
 }
 
 #define PML_CONVERSIONS(T, X, KIND)                                                            \

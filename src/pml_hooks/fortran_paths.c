@@ -45,6 +45,7 @@ static int fid_named(const char *name)
 /* The lower library's function `name`, or a stop naming the Fortran call before MPI_INIT. */
 static void *lower_sym(void *scope, const char *name, const char *fname)
 {
+    pml_lower_wait();
     void *f = pml_lower_handle && scope ? dlsym(scope, name) : NULL;
     if (!f) {
         if (!pml_lower_handle)
@@ -70,8 +71,8 @@ static void record_set_attr(const char *cfn, uintptr_t vobj, int vkv, const void
 #include "pml_hooks/fortran_ompi.h"
 
 /* ---- the lower half's libmpi_mpifh -------------------------------------------------------- */
-static void *lower_mpifh;
-static pthread_once_t mpifh_once = PTHREAD_ONCE_INIT;
+static void *lower_mpifh;  /* kept (layer.h): a restart empties it, the next use opens it again */
+static pthread_mutex_t mpifh_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void mpifh_open(void)
 {
@@ -83,23 +84,35 @@ static void mpifh_open(void)
         (void *(*)(const char *, int))dlsym(pml_lower_handle, "dlopen");
     if (!up || !dladdr(up, &di) || !di.dli_fname || !ldlopen)
         pml_fatal("cannot find Open MPI's Fortran library (libmpi_mpifh) to load in the lower half");
-    lower_mpifh = ldlopen(di.dli_fname, RTLD_NOW);
-    if (!lower_mpifh)
+    if (!pml_lower_keep(&lower_mpifh, ldlopen(di.dli_fname, RTLD_NOW)))
         pml_fatal("cannot load %s in the lower half: %s", di.dli_fname, dlerror());
     revive_log_info("Fortran bindings %s loaded in the lower half", di.dli_fname);
 }
 
-static void *mpifh(const char *name, const char *fname)
+static void *mpifh_scope(void)
 {
-    if (pml_lower_handle)
-        pthread_once(&mpifh_once, mpifh_open);
-    return lower_sym(lower_mpifh, name, fname);
+    pml_lower_wait();
+    void *h = __atomic_load_n(&lower_mpifh, __ATOMIC_ACQUIRE);
+    if (!h && pml_lower_handle) {
+        pthread_mutex_lock(&mpifh_lock);
+        if (!lower_mpifh)
+            mpifh_open();
+        h = lower_mpifh;
+        pthread_mutex_unlock(&mpifh_lock);
+    }
+    return h;
 }
 
+static void *mpifh(const char *name, const char *fname)
+{
+    return lower_sym(mpifh_scope(), name, fname);
+}
+
+/* The lower libmpi_mpifh's function, kept (layer.h) */
 #define LOWER_F(var, name, fname, ...)                                                         \
     static void *var##_p;                                                                      \
-    if (!var##_p)                                                                              \
-        var##_p = mpifh(name, fname);                                                          \
+    if (!__atomic_load_n(&var##_p, __ATOMIC_ACQUIRE))                                          \
+        pml_lower_keep(&var##_p, mpifh(name, fname));                                          \
     void (*var)(__VA_ARGS__) = (void (*)(__VA_ARGS__))var##_p
 
 /* ---- attributes: the keyval is the layer's, the rest the lower library's own integers ----- */
@@ -470,19 +483,21 @@ typedef int set_attr_fn(int, int, void *, int);
     int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type);              \
     int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type)               \
     {                                                                                          \
-        static get_attr_fn *f;                                                                 \
-        if (!f)                                                                                \
-            f = (get_attr_fn *)lower_sym(pml_lower_handle, "MPII_" #X "_get_attr",             \
-                                         "MPI_" #CX "_GET_ATTR");                              \
+        static void *fp; /* kept (layer.h) */                                                \
+        if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))                                           \
+            pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_" #X "_get_attr",            \
+                                          "MPI_" #CX "_GET_ATTR"));                            \
+        get_attr_fn *f = (get_attr_fn *)fp;                                                    \
         return f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, flag, type);               \
     }                                                                                          \
     int MPII_##X##_set_attr(int obj, int keyval, void *val, int type);                         \
     int MPII_##X##_set_attr(int obj, int keyval, void *val, int type)                          \
     {                                                                                          \
-        static set_attr_fn *f;                                                                 \
-        if (!f)                                                                                \
-            f = (set_attr_fn *)lower_sym(pml_lower_handle, "MPII_" #X "_set_attr",             \
-                                         "MPI_" #CX "_SET_ATTR");                              \
+        static void *fp; /* kept (layer.h) */                                                \
+        if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))                                           \
+            pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_" #X "_set_attr",            \
+                                          "MPI_" #CX "_SET_ATTR"));                            \
+        set_attr_fn *f = (set_attr_fn *)fp;                                                    \
         int rc = f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, type);                   \
         if (rc == MPI_SUCCESS)                                                                 \
             record_set_attr("MPI_" #X "_set_attr", PML_H(obj), keyval, val,                    \
@@ -545,10 +560,11 @@ static int del_proxy(void *user, int handle, int keyval, int type, void *attrib,
 void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp);
 void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp)
 {
-    static void (*f)(int, copy_proxy_fn *, del_proxy_fn *);
-    if (!f)
-        f = (void (*)(int, copy_proxy_fn *, del_proxy_fn *))lower_sym(
-            pml_lower_handle, "MPII_Keyval_set_proxy", "MPI_COMM_CREATE_KEYVAL");
+    static void *fp; /* kept (layer.h) */
+    if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))
+        pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_Keyval_set_proxy",
+                                      "MPI_COMM_CREATE_KEYVAL"));
+    void (*f)(int, copy_proxy_fn *, del_proxy_fn *) = (void (*)(int, copy_proxy_fn *, del_proxy_fn *))fp;
     uint32_t u = (uint32_t)keyval;
     struct pml_kvinfo *ki = NULL;
     if ((u & 0xFC000000u) == PML_KV_TAG && (u & 0x3ffffff) < pml_vh_used)

@@ -474,11 +474,10 @@ int PMPI_Register_datarep(const char *, MPI_Datarep_conversion_function *,
 /* ---- C and Fortran handles (functions of the library in both MPIs) ------------------------ */
 static void *lower_fn(void **cache, const char *name)
 {
-    if (!*cache && pml_lower_handle && pml_L.MPI_File_open)
-        *cache = dlsym(pml_lower_handle, name);
-    if (!*cache)
+    void *f = pml_L.MPI_File_open ? pml_lower_sym(cache, NULL, name) : NULL; /* emptied by a restart */
+    if (!f)
         pml_not_ready(name + 1); /* name without its P */
-    return *cache;
+    return f;
 }
 
 MPI_Fint MPI_File_c2f(MPI_File file)

@@ -301,6 +301,57 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- pointers into the lower half kept by other files (layer.h) ------------------------- */
+#define KEPT_MAX 1024
+static void **kept[KEPT_MAX];
+static int nkept;
+
+void *pml_lower_keep(void **cache, void *value)
+{
+    if (!value)
+        return NULL;
+    int i = __atomic_fetch_add(&nkept, 1, __ATOMIC_ACQ_REL);
+    if (i < KEPT_MAX) { /* else not kept: looked up at every use (no restart can miss it) */
+        __atomic_store_n(&kept[i], cache, __ATOMIC_RELEASE);
+        __atomic_store_n(cache, value, __ATOMIC_RELEASE);
+    }
+    return value;
+}
+
+void pml_lower_wait(void)
+{
+    if (!pml_lower_handle && state == 1) {
+        /* MPI was initialised and the lower half is gone: a restart is loading a fresh one,
+         * with the gate closed until it is up (its agent never waits here) */
+        PML_GATE_ENTER(0);
+        PML_GATE_LEAVE();
+    }
+}
+
+void *pml_lower_sym(void **cache, void *scope, const char *name)
+{
+    void *f = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    if (f)
+        return f;
+    pml_lower_wait();
+    if (!pml_lower_handle)
+        return NULL;
+    return pml_lower_keep(cache, dlsym(scope ? scope : pml_lower_handle, name));
+}
+
+/* The restart hook, every other thread parked. (A thread parked inside pml_lower_keep between
+ * its two stores at the checkpoint would keep a dead value: a first use of a cache exactly
+ * then.) */
+void pml_lower_forget_kept(void)
+{
+    int n = __atomic_load_n(&nkept, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n && i < KEPT_MAX; i++)
+        if (kept[i])
+            *kept[i] = NULL;
+    memset(kept, 0, sizeof kept);
+    __atomic_store_n(&nkept, 0, __ATOMIC_RELEASE);
+}
+
 int pml_lower_thread_level(int *provided)
 {
     *provided = init_provided;

@@ -223,6 +223,19 @@ enum { PML_KV_C, PML_KV_FINT, PML_KV_FAINT };
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 extern void *pml_lower_handle;
+/* Pointers into the lower half that other files keep (a function looked up once, the lower
+ * copy of libmpi_mpifh): each lives in a cache of its own, filled through these, and a restart
+ * empties every one (pml_lower_forget_kept, from the restart hook) before a fresh lower half
+ * can be reached: a cache kept by value pointed into the dead half after a restart (Open MPI,
+ * Fortran: MPI_Comm_f2c's, SIGSEGV on PROT_NONE memory: campaign-failures.md #6, cc_fort).
+ *   pml_lower_keep   stores value in *cache and remembers cache; returns value
+ *   pml_lower_sym    *cache, or name looked up in scope (the lower half when NULL) and kept;
+ *                    while a restart brings a fresh lower half it first waits at the gate for
+ *                    it; NULL when there is no lower half or no such symbol */
+void *pml_lower_keep(void **cache, void *value);
+void *pml_lower_sym(void **cache, void *scope, const char *name);
+void pml_lower_forget_kept(void);
+void pml_lower_wait(void); /* returns once a restart's fresh lower half is up (or at once) */
 
 /* Where a loaded ELF object lies in memory (lo..hi, unaligned) and its load bias, read from
  * the program headers its first segment maps. 0, or -1 when fbase is not an ELF header. */

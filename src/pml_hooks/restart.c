@@ -199,6 +199,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         drop_lower_entries();
         retag_threads();
         pml_guard_lower_gone();
+        pml_lower_forget_kept();
         /* The agent did not take this image, so it does not know its descriptors are gone (their
          * numbers may be the fresh MPI library's soon): it would poll and read them. */
         if (self_capture && snapc_agent_forget_connection)

@@ -607,11 +607,10 @@ int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *, MPI_Win_delete_attr_fun
 #ifdef PML_OMPI
 static void *lower_fn(void **cache, const char *name)
 {
-    if (!*cache && pml_lower_handle && pml_L.MPI_Win_create)
-        *cache = dlsym(pml_lower_handle, name);
-    if (!*cache)
+    void *f = pml_L.MPI_Win_create ? pml_lower_sym(cache, NULL, name) : NULL; /* emptied by a restart */
+    if (!f)
         pml_not_ready(name + 1);
-    return *cache;
+    return f;
 }
 
 MPI_Fint MPI_Win_c2f(MPI_Win win)

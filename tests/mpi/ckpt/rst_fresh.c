@@ -15,7 +15,9 @@
  * agent (which loads the fresh lower half in its own thread) the main thread did too
  * (campaign-failures.md #6). And MPI_Wtime, checked at every step by every rank, must never go
  * back: Open MPI's counts from its MPI_Init, and the fresh one after a restart began again at 0
- * (src/pml_hooks/wtime.c). */
+ * (src/pml_hooks/wtime.c). And MPI_Comm_c2f/f2c at every step: the layer kept the lower half's
+ * conversion functions in caches a restart did not empty (Open MPI: a SIGSEGV on the dead half's
+ * memory at the first conversion after a restart, which every Fortran call makes). */
 #include <mpi.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -66,6 +68,13 @@ int main(int argc, char **argv)
             MPI_Abort(MPI_COMM_WORLD, 3);
         }
         last = now;
+        /* Open MPI's conversions call the lower half's through a pointer the layer keeps */
+        MPI_Fint fw = MPI_Comm_c2f(MPI_COMM_WORLD);
+        if (MPI_Comm_f2c(fw) != MPI_COMM_WORLD) {
+            fprintf(stderr, "rst_fresh rank %d: FAIL: MPI_Comm_f2c(MPI_Comm_c2f(MPI_COMM_WORLD))"
+                    " is not MPI_COMM_WORLD at step %d\n", rank, s);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
         long a = dup_sum((long)s * (rank + 1)), b = (long)s * (rank + 2);
         pthread_t t;
         if (pthread_create(&t, NULL, worker, &b) != 0 || pthread_join(t, NULL) != 0) {

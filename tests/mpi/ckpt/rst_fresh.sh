@@ -9,7 +9,9 @@
 # process may be left. Fails without the lower libc's
 # locale state in every thread (lower_libc.h): Open MPI's ranks died of SIGSEGV, in the first
 # generation at the worker's MPI_Comm_dup, after the restart at the main thread's; and without
-# src/pml_hooks/wtime.c Open MPI's MPI_Wtime began again at 0 after the restart.
+# src/pml_hooks/wtime.c Open MPI's MPI_Wtime began again at 0 after the restart; and without
+# the lower half's functions kept in caches a restart empties (layer.h, pml_lower_keep), the
+# first MPI_Comm_c2f after the restart called into the dead half (SIGSEGV).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
