@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifdef PML_OMPI
@@ -318,13 +319,33 @@ void *pml_lower_keep(void **cache, void *value)
     return value;
 }
 
+/* Set by the restart hook, cleared by pml_lower_restored: no lower half to call meanwhile. */
+static volatile int restoring;
+static volatile pid_t restorer; /* the thread that brings the fresh one (it never waits) */
+
+void pml_lower_restoring(pid_t tid)
+{
+    restorer = tid;
+    __atomic_store_n(&restoring, 1, __ATOMIC_SEQ_CST);
+}
+
+void pml_lower_restored(void)
+{
+    __atomic_store_n(&restoring, 0, __ATOMIC_SEQ_CST);
+}
+
 void pml_lower_wait(void)
 {
-    if (!pml_lower_handle && state == 1) {
-        /* MPI was initialised and the lower half is gone: a restart is loading a fresh one,
-         * with the gate closed until it is up (its agent never waits here) */
+    /* Until the restart has made everything again (the fresh lower half initialised, the
+     * record replayed: a handle converted before that names nothing, or a dead object): at
+     * the gate, closed meanwhile at a global snapshot's restart, else polling. */
+    while (__atomic_load_n(&restoring, __ATOMIC_SEQ_CST) && restorer != (pid_t)syscall(SYS_gettid)) {
         PML_GATE_ENTER(0);
         PML_GATE_LEAVE();
+        if (__atomic_load_n(&restoring, __ATOMIC_SEQ_CST)) {
+            struct timespec ts = { 0, 1000000 };
+            nanosleep(&ts, NULL);
+        }
     }
 }
 

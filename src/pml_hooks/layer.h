@@ -236,6 +236,10 @@ void *pml_lower_keep(void **cache, void *value);
 void *pml_lower_sym(void **cache, void *scope, const char *name);
 void pml_lower_forget_kept(void);
 void pml_lower_wait(void); /* returns once a restart's fresh lower half is up (or at once) */
+/* restart.c: the restart hook (tid 0: not known yet), then the thread that restores (it never
+ * waits), then done */
+void pml_lower_restoring(pid_t tid);
+void pml_lower_restored(void);
 
 /* Where a loaded ELF object lies in memory (lo..hi, unaligned) and its load bias, read from
  * the program headers its first segment maps. 0, or -1 when fbase is not an ELF header. */

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,6 +200,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         drop_lower_entries();
         retag_threads();
         pml_guard_lower_gone();
+        pml_lower_restoring(0);
         pml_lower_forget_kept();
         /* The agent did not take this image, so it does not know its descriptors are gone (their
          * numbers may be the fresh MPI library's soon): it would poll and read them. */
@@ -727,6 +729,7 @@ int pml_restart_complete(char *err, size_t errlen)
         return -EINVAL;
     }
     pending = 0;
+    pml_lower_restoring((pid_t)syscall(SYS_gettid));
     if (hook_failed) {
         snprintf(err, errlen, "%s", hook_err);
         return -EINVAL;
@@ -758,6 +761,7 @@ int pml_restart_complete(char *err, size_t errlen)
         return e;
     if ((e = pml_objs_restart(err, errlen))) /* files open again (objs_restart.c) */
         return e;
+    pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
     double t3 = now_ms();
     if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {
         snprintf(err, errlen, "the ranks of the restarted job cannot meet (barrier failed)");
