@@ -29,6 +29,7 @@
 
 #include "crs/base/component.h"
 #include "filem/filem.h"
+#include "filem/stage.h"
 #include "pml_hooks/handoff.h"
 
 #define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
@@ -206,14 +207,73 @@ static void usage(FILE *f)
                "  --relocate OLD=NEW  a file or folder the rank used moved (as cr_restart's)\n");
 }
 
+/* Node-local caches (issue 9, src/filem/stage.h): the image in this host's cache when a copy
+ * is there and passes its checks (the header checksum the metadata records, every chunk),
+ * else the snapshot directory's, said on stderr when a bad copy is passed over; with preload,
+ * the shared image is first copied into the cache (verified) and read from there. */
+static void say_source(int r, const char *img)
+{
+    const char *v = getenv("REVIVE_VERBOSE");
+    if (v && atoi(v) >= 2)
+        fprintf(stderr, "revive-restart-rank: rank %d reads %s\n", r, img);
+}
+
+static void pick_local(const char *local, const char *dir, int r, int preload, char *img,
+                       size_t len)
+{
+    char ldir[3800], lpath[4096], err[1024], key[64];
+    struct filem_meta m;
+    uint64_t want;
+    filem_meta_init(&m);
+    snprintf(key, sizeof key, "rank.%d.checksum", r);
+    if (filem_meta_read(dir, &m, err, sizeof err) < 0 || filem_meta_get_u64(&m, key, &want) < 0) {
+        filem_meta_free(&m);
+        return; /* no metadata to check a cached copy against: the shared image */
+    }
+    filem_meta_free(&m);
+    if (filem_local_seq_dir(local, dir, preload, ldir, sizeof ldir, err, sizeof err) < 0 ||
+        (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= sizeof lpath) {
+        if (preload || access(local, F_OK) == 0)
+            fprintf(stderr, "revive-restart-rank: rank %d: %s; reading the snapshot directory\n",
+                    r, err);
+        return;
+    }
+    if (access(lpath, F_OK) == 0) {
+        if (filem_stage_verify(lpath, want, err, sizeof err) == 0 && strlen(lpath) < len) {
+            memcpy(img, lpath, strlen(lpath) + 1);
+            return;
+        }
+        fprintf(stderr, "revive-restart-rank: rank %d: the node-local copy fails its check (%s); "
+                        "reading the snapshot directory\n", r, err);
+        if (!preload)
+            return;
+    }
+    if (!preload)
+        return;
+    char name[32];
+    snprintf(name, sizeof name, "rank_%d.img", r);
+    if (filem_stage_file(img, ldir, name, want, 0, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "revive-restart-rank: rank %d: --preload: %s; reading the snapshot "
+                        "directory\n", r, err);
+        return;
+    }
+    if (strlen(lpath) < len)
+        memcpy(img, lpath, strlen(lpath) + 1);
+}
+
 int main(int argc, char **argv)
 {
-    int ignore_kernel = 0, a = 1;
+    int ignore_kernel = 0, a = 1, preload = 0;
+    const char *local = NULL;
     static const char *relocate[64];
     size_t nrelocate = 0;
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (!strcmp(argv[a], "--ignore-kernel"))
             ignore_kernel = 1;
+        else if (!strcmp(argv[a], "--local") && a + 1 < argc)
+            local = argv[++a];
+        else if (!strcmp(argv[a], "--preload"))
+            preload = 1;
         else if (!strcmp(argv[a], "--relocate") && a + 1 < argc) {
             const char *v = argv[++a], *eq = strchr(v, '=');
             if (!eq || eq == v || !eq[1])
@@ -258,6 +318,9 @@ int main(int argc, char **argv)
         die("the snapshot %s has %d ranks; there is no rank %d (%s)", dir, nsnap, rank, rank_var);
     char img[4096];
     snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
+    if (local)
+        pick_local(local, dir, rank, preload, img, sizeof img);
+    say_source(rank, img);
     /* from here a failure is the restore's (before, the launch's: a rank that is not there) */
     begun = 1;
     progress_file("begun", img);

@@ -43,6 +43,10 @@ static void usage(FILE *f)
             "                 program, a file it had open) is now at NEW; given to every rank\n"
             "  --no-verify    skip the check of every rank image's checksums before the launch\n"
             "                 (the ranks still check what they read)\n"
+            "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR): each rank reads its\n"
+            "                 image from DIR on its host where a good copy is there, else from\n"
+            "                 the snapshot directory; the restarted job's snapshots go there first\n"
+            "  --preload      copy each rank's image into its host's cache first\n"
             "  --showme       print the launch command and do nothing\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
             "examples:\n"
@@ -163,7 +167,10 @@ int main(int argc, char **argv)
 {
     long want_seq = -1;
     const char *hostfile = NULL, *ref = NULL;
-    int showme = 0, verify = 1;
+    int showme = 0, verify = 1, preload = 0;
+    /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
+     * copy is there, else from the snapshot directory; --preload copies it there first */
+    const char *local = getenv("REVIVE_LOCAL_DIR");
     struct argv extra = {0}, reloc = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -192,7 +199,13 @@ int main(int argc, char **argv)
             if (reloc.n >= 64)
                 die("at most 64 --relocate options");
             push(&reloc, v);
-        } else if (!strcmp(a, "--no-verify"))
+        } else if (!strcmp(a, "--ckpt-local")) {
+            if (i + 1 >= argc || argv[i + 1][0] != '/')
+                die("--ckpt-local needs an absolute path (the same on every host)");
+            local = argv[++i];
+        } else if (!strcmp(a, "--preload"))
+            preload = 1;
+        else if (!strcmp(a, "--no-verify"))
             verify = 0;
         else if (!strcmp(a, "--showme"))
             showme = 1;
@@ -210,6 +223,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (local && !*local)
+        local = NULL;
+    if (local && local[0] != '/')
+        die("REVIVE_LOCAL_DIR must be an absolute path (the same on every host), not '%s'", local);
+    if (preload && !local)
+        die("--preload needs the node-local directory (--ckpt-local DIR or REVIVE_LOCAL_DIR)");
+    if (local)
+        setenv("REVIVE_LOCAL_DIR", local, 1); /* the restarted job's own snapshots too */
     if (!ref) {
         usage(stderr);
         return 2;
@@ -349,6 +370,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < user.n; i++) {
         if (pi < nprogs && progs[pi] == i) {
             push(&cmd, rrank);
+            if (local && *local) {
+                push(&cmd, "--local");
+                push(&cmd, local);
+                if (preload)
+                    push(&cmd, "--preload");
+            }
             for (int k = 0; k < reloc.n; k++) {
                 push(&cmd, "--relocate");
                 push(&cmd, reloc.v[k]);

@@ -1,0 +1,73 @@
+#!/bin/bash
+# cache.sh FLAVOR: restart on other hosts from the node-local caches (issue 9, point 6).
+# A 4-rank job on h1,h2 with --ckpt-local is checkpointed with --term (staged, committed); h2 is
+# lost (killed, its cache wiped); restart-mpi --ckpt-local --preload --hostfile h1,h3: the ranks
+# on h1 read their own cache, those on h3 copy the shared image into h3's cache first and read
+# it; then h1's copy of rank 0 is damaged and the job restarted again on h1,h3 without
+# --preload: rank 0 says its copy fails its check and reads the snapshot directory, the others
+# read their caches. Each restart gives the native result.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+hosts_workdir cache-$flavor
+hostbed_up 3
+[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+launch_opts h1:2,h2:2
+iters=${HOSTS_ITERS:-2000}
+LOCAL=$HB/local
+
+if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n 4 "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
+    fail "native 4-rank job on h1,h2: status $?"; tail -5 "$W/native.err"; finish
+fi
+
+( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
+    "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "${LOPTS[@]}" \
+    -n 4 "$bin" $iters hold "$W/a.go" ) >"$W/a.out" 2>"$W/a.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
+    fail "the job did not start Revive's mpirun"
+if ! expect_rc 0 "ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
+    touch "$W/a.go"; finish
+fi
+ref=$(tail -n1 "$W/cmd.out")
+jd=$(basename "$(dirname "$ref")")
+wait $JOB
+touch "$W/a.go"
+[ -f "$HB/node/h1/$jd/0/rank_0.img" ] && [ -f "$HB/node/h2/$jd/0/rank_2.img" ] ||
+    fail "the caches do not hold the images: h1 $(ls "$HB/node/h1/$jd/0" 2>&1), h2 $(ls "$HB/node/h2/$jd/0" 2>&1)"
+host_kill h2
+host_wipe h2
+hostfile "$W/hosts13" h1:2 h3:2
+
+# restart_on NAME RESTART-OPTIONS...: restart-mpi from h1, the native result
+restart_on() {
+    local name=$1 st; shift
+    on h1 env REVIVE_VERBOSE=2 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" "$@" \
+        --hostfile "$W/hosts13" "$ref" >"$W/$name.out" 2>"$W/$name.err"
+    st=$?
+    [ $st = 0 ] || { fail "$name: restart-mpi status $st"; tail -20 "$W/$name.err"; }
+    cmp -s "$W/native.out" "$W/$name.out" || { fail "$name: result differs"; cat "$W/native.out" "$W/$name.out"; }
+}
+# reads NAME RANK WHERE: rank RANK of restart NAME read its image from WHERE (local|shared)
+reads() {
+    local want
+    case $3 in local) want="$LOCAL/$jd/0/rank_$2.img" ;; shared) want="$ref/rank_$2.img" ;; esac
+    grep -qF "rank $2 reads $want" "$W/$1.err" ||
+        { fail "$1: rank $2 did not read the $3 copy ($want):"; grep "reads" "$W/$1.err"; }
+}
+restart_on r1 --preload
+for r in 0 1 2 3; do reads r1 $r local; done
+[ -f "$HB/node/h3/$jd/0/rank_2.img" ] && [ -f "$HB/node/h3/$jd/0/rank_3.img" ] ||
+    fail "--preload did not fill h3's cache: $(ls "$HB/node/h3/$jd/0" 2>&1)"
+pass "$flavor: h2 lost; restart --preload on h1,h3: h1's ranks from its cache, h3's preloaded, native result"
+
+# a damaged cached copy: its rank falls back to the snapshot directory and says so
+f=$HB/node/h1/$jd/0/rank_0.img
+sz=$(stat -c %s "$f")
+printf '\377\377\377\377' | dd of="$f" bs=1 seek=$((sz / 2)) conv=notrunc status=none
+restart_on r2
+reads r2 0 shared
+grep -q "rank 0: the node-local copy fails its check" "$W/r2.err" || fail "rank 0 did not say its copy failed its check"
+for r in 1 2 3; do reads r2 $r local; done
+pass "$flavor: a damaged cached copy: that rank reads the snapshot directory and says so, native result"
+finish
