@@ -451,9 +451,16 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
             return -1;
         }
     }
+    /* a member gone now would kill us with SIGPIPE, without a word */
+    signal(SIGPIPE, SIG_IGN);
     for (uint32_t k = 0; k < want; k++)
-        if (write(go_w, "g", 1) != 1)
+        if (write(go_w, "g", 1) != 1) {
+            signal(SIGPIPE, SIG_DFL);
+            fprintf(stderr, "cr_restart: %s: a process of the tree died before it could run on (%s)\n", tr->path,
+                    strerror(errno));
             return -1;
+        }
+    signal(SIGPIPE, SIG_DFL);
     return 0;
 }
 
