@@ -354,7 +354,7 @@ struct pml_dmsg *pml_msg_drained(uintptr_t vmsg);
 int pml_rank_init_level(int required);        /* the level to initialise the lower half at */
 int pml_rank_provided(int lower_provided);    /* the level the application is told */
 void pml_rank_after_init(void);               /* the clock, the agent */
-int pml_rank_finalize(int (*lower_finalize)(void)); /* counted, in_cs, then the lower half's */
+int pml_rank_finalize(int (*const *lower_finalize)(void)); /* counted, in_cs, then the lower half's (read past the gate) */
 void pml_agent_notify(void);
 int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);

@@ -415,7 +415,7 @@ int MPI_Finalize(void)
     if (!lower_finalize)
         return pml_not_ready("MPI_Finalize");
     report();
-    int rc = pml_rank_finalize(lower_finalize);
+    int rc = pml_rank_finalize(&lower_finalize);
     state = 2;
     return rc;
 }

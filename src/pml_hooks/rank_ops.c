@@ -318,13 +318,16 @@ void pml_rank_after_init(void)
 
 /* Finalize counts as a collective on MPI_COMM_WORLD (blocking: the rank is in_cs until the
  * lower half has finalized, and says it is finalizing, so no checkpoint is attempted); the
- * agent's operations refuse to touch MPI from then on. */
-int pml_rank_finalize(int (*lower_finalize)(void))
+ * agent's operations refuse to touch MPI from then on. The lower half's finalize is read only
+ * past the gate: a rank parked at the entry, or one that arrives while a restart reloads the
+ * lower half, would otherwise call into the dead half (campaign-failures.md #11). */
+int pml_rank_finalize(int (*const *lower_finalize)(void))
 {
     PML_COLL_ENTER(PML_FID_MPI_Finalize, MPI_COMM_WORLD, 1);
     pml_finalizing = 1;
     pml_agent_notify();
-    int rc = lower_finalize();
+    int (*fin)(void) = __atomic_load_n(lower_finalize, __ATOMIC_ACQUIRE);
+    int rc = fin();
     finalized = 1;
     PML_COLL_LEAVE(1);
     return rc;

@@ -1,0 +1,69 @@
+#!/bin/bash
+# rst_finalize.sh FLAVOR: a rank parked at the entry of MPI_Finalize by a snapshot finalizes
+# after the restart (rst_finalize.c says how the moments are made). The job runs under
+# "mpirun -am ft-enable-cr" on 2 ranks; "ckpt-mpirun --status --term" is asked while rank 1
+# waits outside MPI and rank 0 in a barrier; once the epoch runs, rank 1 is let go and parks at
+# MPI_Finalize; after the commit the job ends; "restart-mpi" runs it to its end. The lines of
+# both generations together (sorted: ranks print independently) must equal an uninterrupted
+# native run's, and no process may be left. Fails without pml_rank_finalize reading the lower
+# half's MPI_Finalize past the gate (Open MPI: SIGSEGV, MPICH: status 11 at the restart).
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
+RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
+prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_finalize-$flavor
+[ -x "$CKPT" ] && [ -x "$RESTART" ] && [ -x "$prog" ] || { echo "SKIP: ckpt-mpirun, restart-mpi or $prog not built"; exit 77; }
+export REVIVE_RESTART_RANK=$restarter
+lines() { grep -hE '^(step [0-9]+: |done: )' "$@" | sort; }
+d=$tmp/fin
+mkdir -p "$d/native"
+cd "$d" || exit 1
+pids=()
+trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+touch native/go native/end
+run_native 2 "$prog" "$d/native" >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" "$d" >out.0 2>err.0 &
+job=$!; pids+=($job)
+for i in $(seq 3000); do
+    [ "$(grep -c '^step 1:' out.0)" = 2 ] && break
+    kill -0 $job 2>/dev/null || break
+    sleep 0.1
+done
+[ "$(grep -c '^step 1:' out.0)" = 2 ] || { failed "the job did not start: $(tail -n 3 err.0)"; exit 1; }
+c=$(coord $job) || { failed "no coordinator under the job"; exit 1; }
+timeout -k 5 600 "$CKPT" --status --term --timeout 300 "$c" >ckpt.out 2>ckpt.err &
+ck=$!; pids+=($ck)
+# rank 1 is let go once the epoch runs (its targets are then set: it stops at MPI_Finalize)
+for i in $(seq 3000); do
+    grep -q 'Running' ckpt.err && break
+    kill -0 $ck 2>/dev/null || break
+    sleep 0.1
+done
+touch go
+wait $ck; ckrc=$?
+wait $job
+if [ $ckrc != 0 ]; then
+    failed "ckpt-mpirun --term: status $ckrc: $(grep -v '^\[' ckpt.err | tail -n 2)"; exit 1
+fi
+grep -q '^step 2: rank 1' out.0 && ! grep -q '^done: rank 1' out.0 ||
+    { failed "rank 1 was not at MPI_Finalize in the snapshot (the moment was missed): $(cat out.0)"; exit 1; }
+ref=$(tail -n 1 ckpt.out)
+touch end
+clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+if [ $rc != 0 ]; then
+    failed "restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | grep -v '^\[.*\] \[' | tail -n 4
+elif [ "$(lines native.out)" = "$(lines out.0 out.1)" ]; then
+    pass "2 ranks, rank 1 parked at MPI_Finalize in the snapshot: restarted, it finalized;" \
+        "$(lines out.0 out.1 | wc -l) lines as uninterrupted"
+else
+    failed "the lines differ from the uninterrupted run"; diff <(lines native.out) <(lines out.0 out.1)
+fi
+for i in $(seq 300); do
+    left=$(pgrep -f "$d" | grep -vx $$)
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+exit $fail
