@@ -56,13 +56,15 @@ int filem_meta_put_facts(struct filem_meta *m, const char *prefix, const struct 
 }
 
 int filem_meta_check_facts(const struct filem_meta *m, const char *prefix, const char *what,
-                           char *err, size_t errlen)
+                           const char *path_now, char *err, size_t errlen)
 {
     char k[160];
     filem_fmt(k, sizeof k, "%s.path", prefix);
     const char *path = filem_meta_get(m, k);
     if (!path)
         return 0; /* not recorded: nothing to compare */
+    if (path_now)
+        path = path_now;
     uint64_t size = 0, mt = 0;
     filem_fmt(k, sizeof k, "%s.size", prefix);
     filem_meta_get_u64(m, k, &size);

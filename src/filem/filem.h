@@ -207,9 +207,10 @@ struct filem_file_facts {
 int filem_file_facts(const char *path, struct filem_file_facts *f, char *err, size_t errlen);
 /* PREFIX.path, PREFIX.size, PREFIX.mtime_ns, PREFIX.build_id */
 int filem_meta_put_facts(struct filem_meta *m, const char *prefix, const struct filem_file_facts *f);
-/* Compares the recorded facts of PREFIX with the file as it is now: 0, or
+/* Compares the recorded facts of PREFIX with the file as it is now (at path_now if not NULL:
+ * the file moved, restart-mpi --relocate; else at the recorded PREFIX.path): 0, or
  * -ENOENT/-ESTALE with a message naming `what` ("application binary"). */
 int filem_meta_check_facts(const struct filem_meta *m, const char *prefix, const char *what,
-                           char *err, size_t errlen);
+                           const char *path_now, char *err, size_t errlen);
 
 #endif

@@ -283,9 +283,17 @@ int main(int argc, char **argv)
         die("the job's launcher %s is not here (%s): restart on a machine with the same MPI "
             "installed",
             launcher, strerror(errno));
-    if (filem_meta_check_facts(&m, "app", "application binary", err, sizeof err) < 0 ||
-        filem_meta_check_facts(&m, "mpi", "MPI library", err, sizeof err) < 0)
-        die("%s", err);
+    /* the files as they are now: where --relocate moved them (the ranks get the same option) */
+    char app_now[PATH_MAX], mpi_now[PATH_MAX];
+    const char *app_rec = filem_meta_get(&m, "app.path"), *mpi_rec = filem_meta_get(&m, "mpi.path");
+    int app_moved = app_rec && relocated(app_rec, &reloc, app_now, sizeof app_now);
+    int mpi_moved = mpi_rec && relocated(mpi_rec, &reloc, mpi_now, sizeof mpi_now);
+    if (filem_meta_check_facts(&m, "app", "application binary", app_moved ? app_now : NULL, err,
+                               sizeof err) < 0 ||
+        filem_meta_check_facts(&m, "mpi", "MPI library", mpi_moved ? mpi_now : NULL, err,
+                               sizeof err) < 0)
+        die("%s%s", err,
+            reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     int ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, NULL, NULL, err, sizeof err);

@@ -14,8 +14,9 @@
 #   rank and file (--no-verify leaves it to the rank); a 0644 image is "not private";
 #   a launcher option typo fails the restart without marking the snapshot as failed;
 #   a rank killed in a restarted job makes restart-mpi exit non-zero, no process left;
-#   a copy of the snapshot under another name, with the working directory moved, restarts with
-#   --relocate OLD=NEW to the native result.
+#   a copy of the snapshot under another name, with the working directory and the program in it
+#   moved, restarts with --relocate OLD=NEW to the native result (without it: one message naming
+#   the program and --relocate).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -96,7 +97,9 @@ one_message() {
     no_strays "$1"
 }
 
-clean timeout -k 5 600 "$wrapper" -am ft-enable-cr "${opt[@]}" --ckpt-dir "$d" -n "$n" "$prog" \
+# the job runs a copy of the program in the work folder, so that --relocate moves it too
+cp -p "$prog" "$d/rst_prog"
+clean timeout -k 5 600 "$wrapper" -am ft-enable-cr "${opt[@]}" --ckpt-dir "$d" -n "$n" "$d/rst_prog" \
     $steps --pace "$d/pace" $ms >out.0 2>err.0 &
 job=$!; pids+=($job)
 wait_steps out.0 2 $job && ref0=$(checkpoint $job run) &&
@@ -196,7 +199,7 @@ rjob=$!; pids+=($rjob)
 if wait_steps out.k 2 $rjob; then
     victim=
     for p in $(descendants $rjob); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$prog" | cut -c1-15)" ] && victim=$p
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = rst_prog ] && victim=$p
     done
     [ -n "$victim" ] && kill -KILL $victim
     wait $rjob; rc=$?
@@ -216,6 +219,8 @@ no_strays "a rank killed"
 cd "$tmp" || exit 1
 mv "$d" "$d.moved"
 cp -a "$d.moved/${jd#$d/}" "$d.moved/my-snapshot"
+clean timeout -k 5 600 "$RESTART" "$d.moved/my-snapshot/1" >"$tmp/out.nr" 2>"$tmp/err.nr"; rc=$?
+one_message "the program moved, no --relocate" "rst_prog.*--relocate" "$tmp/err.nr" $rc
 clean timeout -k 5 600 "$RESTART" --relocate "$d=$d.moved" "$d.moved/my-snapshot/1" \
     >"$d.moved/out.m" 2>"$d.moved/err.m"; rc=$?
 mv "$d.moved" "$d"
