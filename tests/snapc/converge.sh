@@ -49,6 +49,15 @@ expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
         fail "a request while stopped: not told: $(cat "$W/stopped.err")"
     grep -qF "the job is stopped (ckpt-mpirun --stop): the checkpoint waits until it is continued with kill -CONT $JOB" "$W/stopped.err" ||
         fail "a request while stopped: $(cat "$W/stopped.err")"
+    # Ctrl-C of a second request (queued behind the first with --wait): it says what becomes of
+    # a request (begun: commits without this command; queued: withdrawn), status 130, not silence
+    "$CKPT" --wait "$JOB" >"$W/intr.out" 2>"$W/intr.err" & intr=$!
+    wait_for 60 'grep -q "the job is stopped" "$W/intr.err"' ||
+        fail "a second request while stopped: not told: $(cat "$W/intr.err")"
+    kill -INT $intr
+    wait $intr; st=$?
+    [ $st = 130 ] && grep -q "interrupted; the request was sent to the coordinator of job $JOB: a checkpoint that has begun goes on" "$W/intr.err" ||
+        fail "ckpt-mpirun interrupted while waiting: status $st, $(cat "$W/intr.err")"
     # SIGCONT to mpirun's pid (the coordinator) continues them
     kill -CONT $JOB
     wait_for 60 '[ "$(nstopped)" = 0 ]' || fail "$(nstopped) ranks still stopped after SIGCONT to mpirun"

@@ -26,6 +26,37 @@
 
 static const char *me = "ckpt-mpirun";
 
+/* Once the request is sent, an interrupt (Ctrl-C) ends this command, and the coordinator, seeing
+ * the connection close, withdraws a request still queued but lets an epoch that has begun (on a
+ * stopped job too) go on to its commit. Say so, rather than leave the user thinking the snapshot
+ * was cancelled (formatted beforehand: a signal handler may only write). */
+static char interrupted_msg[512];
+static size_t interrupted_len;
+
+static void on_interrupt(int sig)
+{
+    if (write(2, interrupted_msg, interrupted_len) < 0) {
+        /* nothing more to say */
+    }
+    _exit(128 + sig);
+}
+
+static void say_request_stands(pid_t coord)
+{
+    int n = snprintf(interrupted_msg, sizeof interrupted_msg,
+                     "\n%s: interrupted; the request was sent to the coordinator of job %d: a "
+                     "checkpoint that has begun goes on to its commit without this command "
+                     "(ckpt-info on the job's snapshot directory lists it), one still queued is "
+                     "withdrawn\n",
+                     me, (int)coord);
+    interrupted_len = n > 0 && (size_t)n < sizeof interrupted_msg ? (size_t)n : 0;
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -382,6 +413,7 @@ int main(int argc, char **argv)
         die("cannot send the request to the coordinator of job %d: %s", (int)coord,
             strerror(-se));
     }
+    say_request_stands(coord);
     const char *ct = getenv("REVIVE_CAPTURE_TIMEOUT");
     long bound_s = (timeout ? timeout : 120) + (ct && atoi(ct) > 0 ? atoi(ct) : 1800) + 120;
     int64_t t0 = snapc_mono_ms(), deadline = t0 + bound_s * 1000;
