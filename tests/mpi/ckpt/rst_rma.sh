@@ -13,6 +13,9 @@
 # Open MPI's MPI_Win_create needs single-copy transfers (natively too): CMA, as rma-ompi.sh.
 flavor=$1
 [ "$flavor" = ompi ] && export REVIVE_TEST_SINGLE_COPY=cma
+# each run is bounded; 30 s (mpienv's default) was too short for a 4-rank restart at CI's load
+# (the restarted job was killed by the timeout before its snapshot, silently)
+export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_rma-$flavor
@@ -55,10 +58,11 @@ for n in $nps; do
     fi
     # the restarted job checkpoints again at step 5 and ends (Open MPI's launcher says status 1
     # for ranks that end without MPI_Finalize, as the first job's); the second restart finishes
-    restart_job "$n" "$d/s3" >"$d/r1.out" 2>"$d/r.err"
+    restart_job "$n" "$d/s3" >"$d/r1.out" 2>"$d/r.err"; rc=$?
     nimg=$(ls "$d/s5" 2>/dev/null | grep -c '^rank_[0-9]*\.img$')
     if [ "$nimg" != "$n" ]; then
-        failed "np=$n: the restarted job wrote $nimg of $n rank images"; grep -v '^$' "$d/r.err" | tail -6 | sed 's/^/  /'
+        failed "np=$n: the restarted job wrote $nimg of $n rank images (status $rc$([ $rc = 124 ] && echo ": killed by the ${TMO} s timeout"))"
+        grep -v '^$' "$d/r.err" | tail -6 | sed 's/^/  /'
         continue
     fi
     restart_job "$n" "$d/s5" >"$d/r.out" 2>>"$d/r.err"; rc=$?
