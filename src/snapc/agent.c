@@ -19,6 +19,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "filem/place.h"
 #include "filem/stage.h"
 #include "snapc/wire.h"
 
@@ -57,6 +58,7 @@ static struct {
     char local_seq[PATH_MAX];  /* this epoch's node-local sequence directory */
     char image[PATH_MAX + 32]; /* where this epoch's image was written */
     uint64_t image_sum;        /* its header checksum (CAPTURED) */
+    char place[1024];          /* where it ran at its last capture (filem/place.h) */
     uint32_t v_applied;
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
     int aborted;               /* ABORT seen by poll_abort */
@@ -223,6 +225,11 @@ static void send_info(void)
     if (el > 0) {
         exe[el] = 0;
         n += snprintf(info + n, sizeof info - (size_t)n, "exe %s\n", exe);
+    }
+    size_t pl = strlen(A.place);
+    if (A.in_epoch && pl < sizeof info - (size_t)n) {
+        memcpy(info + n, A.place, pl + 1); /* where it ran (capture_image) */
+        n += (int)pl;
     }
     if (A.ops.describe && n < (int)sizeof info - 1) {
         int d = A.ops.describe(A.ops.arg, info + n, sizeof info - (size_t)n);
@@ -451,6 +458,13 @@ static void on_quiesce(const struct snapc_quiesce *qp)
                                                "snapc-rank-capture)");
         return;
     }
+    /* its placement, in the image (for a restart, on another host too) and the metadata */
+    int pe = filem_place_describe(A.place, sizeof A.place);
+    if (pe < 0) {
+        A.place[0] = 0;
+        revive_log_warn("rank %d: its placement is not recorded: hwloc cannot read the topology "
+                        "(%s)", A.world_rank, strerror(-pe));
+    }
     e = A.ops.capture ? A.ops.capture(A.ops.arg, path, &r) : -ENOSYS;
     if (e == 1) {
         after_restart();
@@ -616,6 +630,17 @@ static void after_restart(void)
     else
         env_copy(&e, getenv(SNAPC_ENV_COORD), getenv(SNAPC_ENV_SECRET), getenv(SNAPC_ENV_JOB_ID));
     atomic_store(&A.restart_flag, 0);
+    /* bound as at the capture where this host allows (src/filem/place.h) */
+    filem_place_forget();
+    char said[1024], host[256] = "";
+    gethostname(host, sizeof host - 1);
+    int pe = filem_place_apply(A.place, said, sizeof said);
+    if (pe < 0)
+        revive_log_warn("rank %d on %s: not placed as at the checkpoint: hwloc cannot read this "
+                        "host's topology (%s)", A.world_rank, host, strerror(-pe));
+    else if (said[0])
+        revive_log_warn("rank %d on %s: could not place it as at the checkpoint: %s", A.world_rank,
+                        host, said);
     if (!e.set)
         revive_log_info("rank %d: restarted without a coordinator (not under restart-mpi): no "
                         "further checkpoints of this job", A.world_rank);
