@@ -24,8 +24,11 @@ extern "C" {
 /*
  * MPIX_Checkpoint: collective over MPI_COMM_WORLD (every rank calls it, like
  * a barrier). Takes a global snapshot of the job at this point and returns
- * once it is committed (durable, listed by ckpt-info, accepted by
- * restart-mpi), with *flag set to MPIX_CKPT_CONTINUE; in a job restarted from
+ * once every rank's image is durable in its node's cache (node-local first,
+ * the default: the copy to the snapshot directory and the commit follow while
+ * the job runs on; ckpt-info shows when it is committed) or, with
+ * --ckpt-local none, once it is committed (durable, listed by ckpt-info,
+ * accepted by restart-mpi), with *flag set to MPIX_CKPT_CONTINUE; in a job restarted from
  * that snapshot the same call returns again, with *flag set to
  * MPIX_CKPT_RESTARTED. A checkpoint already running when it is called (from
  * ckpt-mpirun or the interval timer) is waited for and used when its cut is

@@ -231,9 +231,10 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
         return; /* no metadata to check a cached copy against: the shared image */
     }
     filem_meta_free(&m);
-    if (filem_local_seq_dir(local, dir, preload, ldir, sizeof ldir, err, sizeof err) < 0 ||
-        (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= sizeof lpath) {
-        if (preload || access(local, F_OK) == 0)
+    int e = filem_local_seq_dir(local, dir, preload, ldir, sizeof ldir, err, sizeof err);
+    if (e < 0 || (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= sizeof lpath) {
+        /* no copy of this snapshot on this host is the common case: nothing to say */
+        if (preload || (e != -ENOENT && access(local, F_OK) == 0))
             fprintf(stderr, "revive-restart-rank: rank %d: %s; reading the snapshot directory\n",
                     r, err);
         return;
@@ -318,6 +319,18 @@ int main(int argc, char **argv)
         die("the snapshot %s has %d ranks; there is no rank %d (%s)", dir, nsnap, rank, rank_var);
     char img[4096];
     snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
+    char ldef[4096];
+    if (!local) {
+        /* each node's default cache (filem_local_default), where the job wrote without
+         * --ckpt-local; none there (or not private): the snapshot directory */
+        char lerr[1024];
+        if (filem_local_default(ldef, sizeof ldef, preload, lerr, sizeof lerr) == 0)
+            local = ldef;
+        else if (preload)
+            fprintf(stderr, "revive-restart-rank: rank %d: --preload: %s; reading the snapshot "
+                            "directory\n", rank, lerr);
+    } else if (!strcmp(local, "none"))
+        local = NULL;
     if (local)
         pick_local(local, dir, rank, preload, img, sizeof img);
     say_source(rank, img);

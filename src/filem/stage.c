@@ -63,6 +63,22 @@ static int private_dir(const char *path, int create, char *err, size_t errlen)
     return 0;
 }
 
+int filem_local_default(char *out, size_t len, int create, char *err, size_t errlen)
+{
+    const char *t = getenv("TMPDIR");
+    if (!t || t[0] != '/')
+        t = "/tmp";
+    if (snprintf(out, len, "%s/revive-local-%u", t, (unsigned)geteuid()) >= (int)len) {
+        snprintf(err, errlen, "the node-local directory's name under %s is too long", t);
+        return -ENAMETOOLONG;
+    }
+    int e = private_dir(out, create, err, errlen);
+    if (e == -EPERM || e == -ELOOP)
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 "; or give each node's cache with --ckpt-local DIR");
+    return e;
+}
+
 int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,
                         char *err, size_t errlen)
 {
@@ -195,6 +211,51 @@ out:
     return rc;
 }
 
+/* The same file system: the image gets a second name in dstdir (no byte moves), the
+ * directory is flushed. 1 done, 0 not possible here (copy instead), -errno failed. */
+static int stage_link(const char *src, const char *dstdir, const char *path,
+                      uint64_t want_checksum, struct filem_stage_stats *st, char *err,
+                      size_t errlen)
+{
+    const char *c = getenv("REVIVE_STAGE_COPY");
+    if (c && *c && strcmp(c, "0") != 0)
+        return 0;
+    int64_t t0 = now_ns();
+    if (link(src, path) < 0)
+        return 0; /* another file system (EXDEV), or links not allowed: a real copy */
+    /* the header checksum as reported: these are the very bytes the rank wrote and flushed
+     * (the chunks' own checksums are checked whenever the image is read) */
+    struct crs_image img;
+    int e = crs_image_open(&img, path);
+    if (e < 0) {
+        snprintf(err, errlen, "the node-local image is unusable: %s", img.err);
+        unlink(path);
+        return e;
+    }
+    uint64_t sum = img.hdr.header_checksum;
+    st->bytes = img.file_size;
+    crs_image_close(&img);
+    if (sum != want_checksum) {
+        snprintf(err, errlen, "the node-local image %s has checksum %016" PRIx64 ", expected %016"
+                 PRIx64, src, sum, want_checksum);
+        unlink(path);
+        return -EBADMSG;
+    }
+    int dfd = open(dstdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) {
+        e = -errno;
+        snprintf(err, errlen, "cannot flush the directory %s: %s", dstdir, strerror(-e));
+        if (dfd >= 0)
+            close(dfd);
+        unlink(path);
+        return e;
+    }
+    close(dfd);
+    st->linked = 1;
+    st->copy_ns = now_ns() - t0;
+    return 1;
+}
+
 int filem_stage_file(const char *src, const char *dstdir, const char *name, uint64_t want_checksum,
                      uint64_t bw, struct filem_stage_stats *st, char *err, size_t errlen)
 {
@@ -202,6 +263,14 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
     if (!st)
         st = &dummy;
     memset(st, 0, sizeof *st);
+    {
+        char lpath[PATH_MAX];
+        if (snprintf(lpath, sizeof lpath, "%s/%s", dstdir, name) < (int)sizeof lpath) {
+            int l = stage_link(src, dstdir, lpath, want_checksum, st, err, errlen);
+            if (l != 0)
+                return l < 0 ? l : 0;
+        }
+    }
     int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (in < 0) {
         int e = errno;
@@ -317,4 +386,21 @@ void filem_local_prune(const char *local_seqdir)
     }
     closedir(d);
     close(jfd);
+}
+
+void filem_local_drop(const char *local_seqdir, int rank)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/rank_%d.img", local_seqdir, rank) >= (int)sizeof path)
+        return;
+    unlink(path);
+    if (rmdir(local_seqdir) < 0)
+        return; /* other ranks of this node still hold theirs */
+    char *s = strrchr(path, '/');
+    *s = 0;
+    s = strrchr(path, '/');
+    if (s && s != path) {
+        *s = 0;
+        rmdir(path); /* the job's directory, when it held only that sequence */
+    }
 }

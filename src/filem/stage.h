@@ -24,6 +24,17 @@
 #define FILEM_LOCAL_ENV "REVIVE_LOCAL_DIR"
 #define FILEM_STAGE_FAILED_NAME "staging.failed"
 
+/* The value of --ckpt-local / REVIVE_LOCAL_DIR that turns node-local first off: the ranks
+ * write straight into the shared sequence directory (storage every host sees). */
+#define FILEM_LOCAL_NONE "none"
+
+/* Each node's default cache (no --ckpt-local): a private directory of the user under $TMPDIR
+ * (when it is an absolute path) or /tmp, BASE/revive-local-<uid>; resolved on each node by
+ * the process that writes or reads there (TMPDIR may differ between nodes). With create,
+ * made 0700 when missing. One that is not private (another user's, group or other access, a
+ * symbolic link) is refused, never "fixed". 0 or -errno with a message. */
+int filem_local_default(char *out, size_t len, int create, char *err, size_t errlen);
+
 /* The node-local directory of the shared sequence directory SEQDIR
  * (.../revive_global_snapshot_<pid>.ckpt/<seq>): LOCAL/<job dir name>/<seq>. With create, the
  * missing levels are made 0700; LOCAL itself must exist. Every level must be private (ours,
@@ -37,12 +48,17 @@ struct filem_stage_stats {
     int64_t copy_ns;      /* copying and flushing */
     int64_t verify_ns;    /* reading the copy back through the image reader */
     int used_cfr;         /* copy_file_range did the copy (else read/write) */
+    int linked;           /* the same file system: a hard link, no byte moved */
 };
 
 /* Copies the image SRC to DSTDIR/NAME durably and verifies the copy: its header checksum must
  * be want_checksum and every chunk must match its checksum. bw: bytes per second at most
  * (0: no limit). On any failure the final name is untouched and the temporary file removed.
- * 0 or -errno with a message naming the file. */
+ * 0 or -errno with a message naming the file.
+ * When SRC and DSTDIR are on the same mounted file system (one host whose snapshot directory
+ * is on its own disk: the default cache under /tmp and the snapshot directory on one disk),
+ * the copy is a hard link (no byte moves; the header checksum is still checked) unless
+ * REVIVE_STAGE_COPY=1 asks for a real copy (the benchmarks). */
 int filem_stage_file(const char *src, const char *dstdir, const char *name, uint64_t want_checksum,
                      uint64_t bw, struct filem_stage_stats *st, char *err, size_t errlen);
 
@@ -53,5 +69,11 @@ int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size
  * node-local sequences of the same job (their images, temporary files, directories); the
  * committed one stays as the node's cache for a restart. Best effort, says nothing. */
 void filem_local_prune(const char *local_seqdir);
+
+/* A job that ended normally (its rank entered MPI_Finalize after its last snapshot was
+ * committed) needs no node-local copy: removes rank R's image from the node-local sequence
+ * directory, then the directory and the job's directory when nothing else is left in them.
+ * Best effort, says nothing. */
+void filem_local_drop(const char *local_seqdir, int rank);
 
 #endif

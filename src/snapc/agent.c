@@ -56,6 +56,7 @@ static struct {
     char dir[PATH_MAX];
     char local[PATH_MAX];      /* SNAPC_CKPT_LOCAL: the node-local cache (issue 9), else "" */
     char local_seq[PATH_MAX];  /* this epoch's node-local sequence directory */
+    int local_committed;       /* local_seq's sequence is committed (its RESUME notice) */
     char image[PATH_MAX + 32]; /* where this epoch's image was written */
     uint64_t image_sum;        /* its header checksum (CAPTURED) */
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
@@ -146,6 +147,18 @@ static void send_failed(int err, int phase, const char *msg)
     send_frame(SNAPC_MSG_FAILED, &f, sizeof f, NULL, 0);
 }
 
+/* A rank in MPI_Finalize whose last snapshot is committed: the job ends normally and needs
+ * no node-local copy of it (the shared one stays); a job killed or ended by --term keeps its
+ * caches for a restart. */
+static void drop_local_at_end(void)
+{
+    if (A.local_seq[0] && A.local_committed && A.last_valid && A.last.finalizing &&
+        !A.in_epoch) {
+        filem_local_drop(A.local_seq, A.world_rank);
+        A.local_seq[0] = 0;
+    }
+}
+
 /* Asks the layer for its state and reports it when it changed (or always). */
 static void report_state(int force)
 {
@@ -173,6 +186,7 @@ static void report_state(int force)
         A.last_v = v;
         A.last_valid = 1;
     }
+    drop_local_at_end();
 }
 
 /* ---- epoch ends (wake MPIX_Checkpoint waiters) ---- */
@@ -325,6 +339,15 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
         size_t off = sizeof c + strlen(A.dir) + 1;
         if (off < h->len)
             snapc_wire_str(A.local, sizeof A.local, (const char *)p + off, h->len - off);
+        if (!A.local[0]) {
+            /* no --ckpt-local: this node's default cache, resolved here (TMPDIR is the node's) */
+            char err[PATH_MAX + 256];
+            if (filem_local_default(A.local, sizeof A.local, 1, err, sizeof err) < 0) {
+                A.local[0] = 0;
+                send_failed(EPERM, SNAPC_PHASE_REQUESTED, err);
+                return;
+            }
+        }
     }
     int e = A.ops.begin ? A.ops.begin(A.ops.arg) : 0;
     if (e < 0) {
@@ -394,6 +417,29 @@ static void on_targets(const struct snapc_hdr *h, const uint8_t *p)
 
 static void after_restart(void);
 
+/* Fault points in the rank fire from the epoch REVIVE_FAULT_EPOCH on (default 1), so that a
+ * test can take good snapshots first. */
+static int fault_epoch(void)
+{
+    const char *fe = getenv("REVIVE_FAULT_EPOCH");
+    return A.epoch >= (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1);
+}
+
+/* Fault point filem-stage-hold: wait until the file REVIVE_STAGE_HOLD exists (10 min at most),
+ * so that a test kills a host or a rank while this sequence is surely staging. */
+static void stage_hold(void)
+{
+    const char *f = getenv("REVIVE_STAGE_HOLD");
+    if (!f || !*f)
+        return;
+    revive_log_info("rank %d: staging holds until %s exists (fault point filem-stage-hold)",
+                    A.world_rank, f);
+    for (int i = 0; i < 12000 && access(f, F_OK) != 0; i++) {
+        struct timespec d = {0, 50 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
 static void on_quiesce(const struct snapc_quiesce *qp)
 {
     if (!A.in_epoch)
@@ -440,6 +486,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     snprintf(path, sizeof path, "%s/rank_%d.img", A.dir, A.world_rank);
     if (A.local[0]) {
         /* node-local first: the image goes to this node's cache; STAGE copies it later */
+        A.local_committed = 0;
         e = filem_local_seq_dir(A.local, A.dir, 1, A.local_seq, sizeof A.local_seq, err,
                                 sizeof err);
         if (e < 0) {
@@ -451,9 +498,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     snprintf(A.image, sizeof A.image, "%s", path);
     struct snapc_capture_result r;
     memset(&r, 0, sizeof r);
-    const char *fe = getenv("REVIVE_FAULT_EPOCH");
-    if (A.epoch >= (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1) &&
-        revive_fault(REVIVE_FAULT_snapc_rank_capture)) {
+    if (fault_epoch() && revive_fault(REVIVE_FAULT_snapc_rank_capture)) {
         send_failed(EIO, SNAPC_PHASE_CAPTURED, "cannot write the image (fault point "
                                                "snapc-rank-capture)");
         return;
@@ -497,11 +542,14 @@ static void on_stage(const uint8_t *p)
     if (!A.image[0] || !A.local[0]) {
         e = -EPROTO;
         snprintf(err, sizeof err, "no node-local image of this epoch to stage");
-    } else if (revive_fault(REVIVE_FAULT_filem_stage)) {
+    } else if (fault_epoch() && revive_fault(REVIVE_FAULT_filem_stage)) {
         e = -EIO;
         snprintf(err, sizeof err, "cannot copy %s (fault point filem-stage)", A.image);
-    } else
+    } else {
+        if (fault_epoch() && revive_fault(REVIVE_FAULT_filem_stage_hold))
+            stage_hold();
         e = filem_stage_file(A.image, A.dir, name, A.image_sum, sg.bw, &st, err, sizeof err);
+    }
     if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
     struct snapc_staged d = {.status = e, .bytes = st.bytes, .copy_ns = (uint64_t)st.copy_ns,
@@ -513,10 +561,14 @@ static void on_resume(const uint8_t *p)
 {
     struct snapc_resume r;
     memcpy(&r, p, sizeof r);
-    if (r.committed && A.local_seq[0] && r.seq == A.seq)
+    if (r.committed && A.local_seq[0] && r.seq == A.seq) {
         filem_local_prune(A.local_seq); /* older node-local sequences are not needed now */
-    if (!A.in_epoch)
+        A.local_committed = 1;
+    }
+    if (!A.in_epoch) {
+        drop_local_at_end(); /* the commit came after this rank entered MPI_Finalize */
         return;
+    }
     A.in_epoch = 0;
     A.v_applied = 0;
     if (A.ops.resume)
@@ -526,7 +578,10 @@ static void on_resume(const uint8_t *p)
         revive_log_info("rank %d: the job ends after its snapshot (--term)", A.world_rank);
         _exit(0);
     }
-    epoch_ended(r.committed != 0, 0, 0);
+    /* a RESUME before the commit (node-local first) ends the epoch for this rank too: every
+     * image is durable in its node's cache; MPIX_Checkpoint returns now, as the job runs on,
+     * and the copy to shared storage and the commit follow */
+    epoch_ended(1, 0, 0);
     report_state(1);
 }
 

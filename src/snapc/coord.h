@@ -27,8 +27,9 @@ struct snapc_coord_cfg {
     const char *restart_of;    /* restart mode: the sequence directory restarted from */
     uint32_t timeout_s;        /* default convergence bound (0: 120) */
     const char *local_dir;     /* node-local first (issue 9): each node's cache, the same path
-                                * on every host (REVIVE_LOCAL_DIR); NULL: images go straight
-                                * into the shared sequence directory */
+                                * on every host (REVIVE_LOCAL_DIR); "": each node's default
+                                * (filem_local_default); NULL: images go straight into the
+                                * shared sequence directory */
     uint64_t stage_bw;         /* staging: bytes per second per rank at most, 0 no limit */
 };
 

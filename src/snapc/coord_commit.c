@@ -98,11 +98,21 @@ void coord_stage_failed(uint64_t seq, const char *why)
                     (unsigned long long)seq, why);
     if (!coord.seqdir[0])
         return;
+    /* the images already copied are never offered without the commit: they go, so that a
+     * full shared directory gets its room back (and the mark below fits); the node-local
+     * copies stay */
+    for (int r = 0; r < coord.p.nranks; r++) {
+        char img[PATH_MAX];
+        filem_image_path(img, sizeof img, coord.jobdir, seq, r);
+        unlink(img);
+    }
     char path[PATH_MAX + 32], err[512];
     snapc_fmt(path, sizeof path, "%s/%s", coord.seqdir, FILEM_STAGE_FAILED_NAME);
     char text[600];
     snapc_fmt(text, sizeof text, "%s\n", why);
-    if (crs_durable_write_file(path, text, strlen(text), 0600, err, sizeof err) < 0)
+    if (crs_durable_write_file(path, text, strlen(text), 0600, err, sizeof err) < 0 &&
+        rmdir(coord.seqdir) < 0)
+        /* no room even for the mark (a full disk): the empty directory goes instead */
         revive_log_warn("cannot mark the failed sequence: %s", err);
     coord.seqdir[0] = 0;
 }

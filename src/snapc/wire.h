@@ -103,7 +103,8 @@ struct snapc_welcome {
 #define SNAPC_CKPT_STOP 1u /* the epoch ends with RESUME(stop) */
 #define SNAPC_CKPT_TERM 2u /* the epoch ends with RESUME(term) */
 #define SNAPC_CKPT_LOCAL 4u /* node-local first: the text is SEQDIR NUL LOCALDIR; the image goes
-                             * to LOCALDIR's copy of the sequence, then STAGE copies it */
+                             * to LOCALDIR's copy of the sequence, then STAGE copies it; an empty
+                             * LOCALDIR: each node's default cache (filem_local_default) */
 
 struct snapc_ckpt {               /* + the sequence directory, text, no NUL needed */
     uint64_t seq;

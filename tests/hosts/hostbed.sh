@@ -69,6 +69,9 @@ hostbed_up() {
     if [ -n "$why" ]; then echo "SKIP: $why"; exit 77; fi
     HB=${W:?hostbed_up needs the test folder W}/hostbed
     mkdir -m 0700 -p "$HB" "$HB/node" "$HB/local" || exit 99
+    # each host's TMPDIR is its node-local directory (a node's own /tmp): the default cache of
+    # a job without --ckpt-local is there (hostagent.sh passes TMPDIR on)
+    export TMPDIR=$HB/local
     # one bed at a time on the machine: wait (generously: another test may run a whole job)
     exec 8>"$HB_LOCK"
     flock -w 1800 8 || { echo "FAIL: the host test bed stayed locked for 30 minutes ($HB_LOCK)"; exit 1; }

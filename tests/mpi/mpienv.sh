@@ -19,6 +19,8 @@ esac
 [ -n "$launcher" ] && [ -x "$launcher" ] || { echo "SKIP: no $flavor launcher"; exit 77; }
 TMO=${REVIVE_MPI_TIMEOUT:-30}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/revive-mpi.XXXXXX")
+# the jobs' node-local caches (the default: $TMPDIR/revive-local-<uid>) go with the folder
+export TMPDIR=$tmp
 trap 'rm -rf "$tmp"' EXIT
 run_native() { n=$1; shift; timeout -k 5 "$TMO" "$launcher" -n "$n" "$@"; }
 run_revive() { n=$1; shift; PATH=$(dirname "$launcher"):$PATH timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$@"; }

@@ -19,6 +19,9 @@ snapc_workdir() {
     trap 'eval "$cleanup"; for p in $jobs_started; do kill -KILL $p 2>/dev/null; done; sleep 0.2; rm -rf "$W"' EXIT
     cd "$W" || exit 99
     export REVIVE_SOCKET_DIR=$W/sock
+    # the node-local caches of the jobs (each node's default: $TMPDIR/revive-local-<uid>) go
+    # with the folder, not into /tmp
+    export TMPDIR=$W
 }
 
 # clean_exec [VAR=value...] CMD ARGS...: replaces the (sub)shell with CMD run with only fds 0-2.

@@ -43,9 +43,11 @@ static void usage(FILE *f)
             "                 program, a file it had open) is now at NEW; given to every rank\n"
             "  --no-verify    skip the check of every rank image's checksums before the launch\n"
             "                 (the ranks still check what they read)\n"
-            "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR): each rank reads its\n"
-            "                 image from DIR on its host where a good copy is there, else from\n"
-            "                 the snapshot directory; the restarted job's snapshots go there first\n"
+            "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR, else each host's\n"
+            "                 $TMPDIR/revive-local-<uid> or /tmp/...): each rank reads its image\n"
+            "                 from DIR on its host where a good copy is there, else from the\n"
+            "                 snapshot directory; the restarted job's snapshots go there first;\n"
+            "                 'none': read the snapshot directory only\n"
             "  --preload      copy each rank's image into its host's cache first\n"
             "  --showme       print the launch command and do nothing\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
@@ -200,8 +202,8 @@ int main(int argc, char **argv)
                 die("at most 64 --relocate options");
             push(&reloc, v);
         } else if (!strcmp(a, "--ckpt-local")) {
-            if (i + 1 >= argc || argv[i + 1][0] != '/')
-                die("--ckpt-local needs an absolute path (the same on every host)");
+            if (i + 1 >= argc || (argv[i + 1][0] != '/' && strcmp(argv[i + 1], "none") != 0))
+                die("--ckpt-local needs an absolute path (the same on every host) or 'none'");
             local = argv[++i];
         } else if (!strcmp(a, "--preload"))
             preload = 1;
@@ -225,10 +227,11 @@ int main(int argc, char **argv)
     }
     if (local && !*local)
         local = NULL;
-    if (local && local[0] != '/')
-        die("REVIVE_LOCAL_DIR must be an absolute path (the same on every host), not '%s'", local);
-    if (preload && !local)
-        die("--preload needs the node-local directory (--ckpt-local DIR or REVIVE_LOCAL_DIR)");
+    if (local && local[0] != '/' && strcmp(local, "none") != 0)
+        die("REVIVE_LOCAL_DIR must be an absolute path (the same on every host) or 'none', not "
+            "'%s'", local);
+    if (preload && local && !strcmp(local, "none"))
+        die("--preload needs a node-local directory (not --ckpt-local none)");
     if (local)
         setenv("REVIVE_LOCAL_DIR", local, 1); /* the restarted job's own snapshots too */
     if (!ref) {
@@ -380,10 +383,10 @@ int main(int argc, char **argv)
             push(&cmd, rrank);
             if (local && *local) {
                 push(&cmd, "--local");
-                push(&cmd, local);
-                if (preload)
-                    push(&cmd, "--preload");
+                push(&cmd, local); /* else each node's default cache */
             }
+            if (preload)
+                push(&cmd, "--preload");
             for (int k = 0; k < reloc.n; k++) {
                 push(&cmd, "--relocate");
                 push(&cmd, reloc.v[k]);

@@ -51,13 +51,17 @@ int main(int argc, char **argv)
         env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
         return 2;
     cfg.dir = getenv("REVIVE_SNAPSHOT_DIR");
-    /* node-local first (mpirun --ckpt-local DIR, --ckpt-stage-bw BYTES) */
+    /* node-local first (mpirun --ckpt-local DIR, --ckpt-stage-bw BYTES): by default each
+     * node's private cache under its TMPDIR or /tmp ("": each rank's agent resolves it on its
+     * node); "none": images go straight into the shared snapshot directory */
     cfg.local_dir = getenv("REVIVE_LOCAL_DIR");
-    if (cfg.local_dir && !*cfg.local_dir)
+    if (!cfg.local_dir)
+        cfg.local_dir = "";
+    if (strcmp(cfg.local_dir, "none") == 0)
         cfg.local_dir = NULL;
-    if (cfg.local_dir && cfg.local_dir[0] != '/') {
+    if (cfg.local_dir && *cfg.local_dir && cfg.local_dir[0] != '/') {
         fprintf(stderr, "revive-coord: REVIVE_LOCAL_DIR must be an absolute path (the same on "
-                        "every host), not '%s'\n", cfg.local_dir);
+                        "every host) or 'none', not '%s'\n", cfg.local_dir);
         return 1;
     }
     const char *bw = getenv("REVIVE_CKPT_STAGE_BW");
