@@ -845,17 +845,23 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
 #define ERR protocol_error
 #define IGN h_ignore
 
-/* Events that come from a rank with a current epoch. */
+/* Events that come from a rank with a current epoch.
+ * A RAISE after CONVERGE is stale, never an error: a thread decides to raise while another
+ * thread of its rank is still short of a target, and sends it after that other thread reached
+ * it and the rank's STATE (all targets reached, current version) ended the convergence. Once
+ * every rank reached every target of the current version no thread can need one raised (targets
+ * only grow with the version), so the raising thread parks at its entry like the others. Seen in
+ * the campaign (cc_thread, MPICH, 2 ranks: "rank 1 sent RAISE ... in phase 'quiesce'"). */
 static const handler_fn table[SNAPC_P_COUNT][SNAPC_EV_COUNT] = {
     /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED */
     [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN},
     [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR},
     [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged},
-    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    ERR,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN},
+    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
+    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged},
+    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN},
 };
 
 /* Events that carry a rank number. */
