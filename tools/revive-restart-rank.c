@@ -29,6 +29,7 @@
 
 #include "crs/base/component.h"
 #include "filem/filem.h"
+#include "filem/local_retain.h"
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
 
@@ -239,6 +240,11 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
                     r, err);
         return;
     }
+    /* held until the restore has read the image (the descriptor goes with this program):
+     * the cache's retention keeps the sequence meanwhile (filem/local_retain.h) */
+    int lock = filem_local_lock_shared(ldir);
+    if (lock < 0 && !preload)
+        return; /* pruned meanwhile: the shared image */
     if (access(lpath, F_OK) == 0) {
         if (filem_stage_verify(lpath, want, err, sizeof err) == 0 && strlen(lpath) < len) {
             memcpy(img, lpath, strlen(lpath) + 1);

@@ -19,6 +19,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "filem/local_retain.h"
 #include "filem/place.h"
 #include "filem/stage.h"
 #include "snapc/wire.h"
@@ -562,7 +563,16 @@ static void on_resume(const uint8_t *p)
     struct snapc_resume r;
     memcpy(&r, p, sizeof r);
     if (r.committed && A.local_seq[0] && r.seq == A.seq) {
-        filem_local_prune(A.local_seq); /* older node-local sequences are not needed now */
+        /* the cache keeps what the shared directory keeps (--ckpt-keep), never one a restart
+         * reads */
+        struct filem_local_retain_stats rs;
+        int e = filem_local_retain(A.local_seq, A.dir, filem_local_keep(A.dir), &rs);
+        if (e < 0)
+            revive_log_warn("rank %d: retention of the node-local cache of %s: %s", A.world_rank,
+                            A.local_seq, strerror(-e));
+        else if (rs.busy)
+            revive_log_info("rank %d: %d older node-local sequence%s kept while a restart reads "
+                            "them", A.world_rank, rs.busy, rs.busy == 1 ? "" : "s");
         A.local_committed = 1;
     }
     if (!A.in_epoch) {

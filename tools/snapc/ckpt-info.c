@@ -209,6 +209,61 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
     return bad;
 }
 
+/* The index (JOBDIR/index): whether it is there, the current sequence it names, the failed
+ * restarts it records, and the sequence a restart-mpi of the directory takes. In jb (JSON)
+ * when given, else as text. */
+static void show_index(const char *jobdir, const struct filem_seq_info *v, int n,
+                       struct snapc_sbuf *jb)
+{
+    char path[PATH_MAX + 16], err[512];
+    snapc_fmt(path, sizeof path, "%s/%s", jobdir, FILEM_INDEX_NAME);
+    char *b = NULL;
+    size_t len = 0;
+    struct filem_meta m;
+    filem_meta_init(&m);
+    int have = filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, err, sizeof err) == 0 &&
+               filem_meta_parse(b, len, FILEM_INDEX_MAGIC, &m, err, sizeof err) == 0;
+    free(b);
+    const char *cur = have ? filem_meta_get(&m, "current") : NULL;
+    uint64_t def = 0;
+    int all_failed = 0;
+    int has_def = filem_default_seq(jobdir, &def, &all_failed, err, sizeof err) == 0;
+    if (jb) {
+        snapc_sb_printf(jb, ",\"index\":{\"file\":");
+        snapc_sb_json_str(jb, path);
+        snapc_sb_printf(jb, ",\"present\":%s", have ? "true" : "false");
+        if (cur)
+            snapc_sb_printf(jb, ",\"current\":%s", cur);
+        if (has_def)
+            snapc_sb_printf(jb, ",\"restart_default\":%llu", (unsigned long long)def);
+        snapc_sb_printf(jb, ",\"failed_restarts\":[");
+        for (int i = 0, k = 0; i < n; i++)
+            if (v[i].failed_restarts) {
+                snapc_sb_printf(jb, "%s{\"seq\":%llu,\"count\":%u,\"reason\":", k++ ? "," : "",
+                                (unsigned long long)v[i].seq, v[i].failed_restarts);
+                snapc_sb_json_str(jb, v[i].failed_reason);
+                snapc_sb_printf(jb, "}");
+            }
+        snapc_sb_printf(jb, "]}");
+    } else {
+        if (have)
+            printf("index %s: current %s", path, cur ? cur : "none");
+        else
+            printf("index %s: %s", path,
+                   access(path, F_OK) == 0 ? err : "not written yet (at the first commit)");
+        int nf = 0;
+        for (int i = 0; i < n; i++)
+            if (v[i].failed_restarts)
+                printf("%s%llu", nf++ ? "," : "; failed restarts from ",
+                       (unsigned long long)v[i].seq);
+        if (has_def)
+            printf("; restart-mpi takes %llu%s", (unsigned long long)def,
+                   all_failed ? " (every committed one failed a restart)" : "");
+        printf("\n");
+    }
+    filem_meta_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     int verify = 0;
@@ -313,10 +368,15 @@ int main(int argc, char **argv)
         }
     }
     if (json) {
-        snapc_sb_printf(&jb, "],\"committed\":%d}", committed);
+        snapc_sb_printf(&jb, "],\"committed\":%d", committed);
+        show_index(jobdir, v, n, &jb);
+        snapc_sb_printf(&jb, "}");
         printf("%s\n", jb.p);
-    } else if (!committed)
-        printf("no committed snapshot\n");
+    } else {
+        if (!committed)
+            printf("no committed snapshot\n");
+        show_index(jobdir, v, n, NULL);
+    }
     snapc_sb_free(&jb);
     free(v);
     return bad;

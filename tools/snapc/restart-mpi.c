@@ -165,6 +165,27 @@ static const char *tool_path(const char *env, const char *name, char *buf, size_
     return buf;
 }
 
+/* The index marks newer committed sequences whose restart failed: the default passed over
+ * them; say which and why, and how to take one anyway. */
+static void say_skipped(const char *jobdir, uint64_t taken)
+{
+    struct filem_seq_info *v;
+    int n;
+    char err[512];
+    if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0)
+        return;
+    for (int i = 0; i < n; i++)
+        if (v[i].state == FILEM_SEQ_COMMITTED && v[i].seq > taken && v[i].failed_restarts)
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: %u restart%s from it failed (%s); taking "
+                    "sequence %llu (--seq %llu tries it again)\n",
+                    me, (unsigned long long)v[i].seq, jobdir, v[i].failed_restarts,
+                    v[i].failed_restarts == 1 ? "" : "s",
+                    v[i].failed_reason[0] ? v[i].failed_reason : "no reason recorded",
+                    (unsigned long long)taken, (unsigned long long)v[i].seq);
+    free(v);
+}
+
 int main(int argc, char **argv)
 {
     long want_seq = -1;
@@ -259,6 +280,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: warning: every committed sequence of %s failed a restart before; "
                             "trying the newest (%llu) again\n",
                     me, jobdir, (unsigned long long)s);
+        else
+            say_skipped(jobdir, s);
         seq = (int64_t)s;
     }
     char seqdir[PATH_MAX];

@@ -1,0 +1,169 @@
+/* Retention over a node's cache: the shared job directory decides (local_retain.h). */
+#define _GNU_SOURCE
+#include "filem/local_retain.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "123" -> 123; anything else (".discarded.4", "index") -> -1 */
+static long long seq_name(const char *n)
+{
+    if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 18)
+        return -1;
+    return strtoll(n, NULL, 10);
+}
+
+/* The names the store makes in a node-local sequence directory: rank images (rank_<r>.img),
+ * partner copies (any *.img), the durable writer's temporary files (.NAME.tmp.PID). */
+static int store_name(const char *n)
+{
+    size_t l = strlen(n);
+    return (l > 4 && strcmp(n + l - 4, ".img") == 0) || (n[0] == '.' && strstr(n, ".tmp."));
+}
+
+/* Removes the cached sequence NAME of the job directory jfd unless a reader holds it. 1 removed,
+ * 0 locked (kept), -errno. */
+static int remove_unlocked(int jfd, const char *name)
+{
+    int fd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(fd);
+        return e == EWOULDBLOCK ? 0 : -e;
+    }
+    int dfd = dup(fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        close(fd);
+        return -ENOMEM;
+    }
+    for (struct dirent *e; (e = readdir(d));)
+        if (store_name(e->d_name))
+            unlinkat(fd, e->d_name, 0);
+    closedir(d);
+    /* removed while still locked: a reader that opens it now finds it gone, never half gone */
+    int r = unlinkat(jfd, name, AT_REMOVEDIR) == 0 ? 1 : -errno;
+    close(fd);
+    return r;
+}
+
+int filem_local_keep(const char *shared_seqdir)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/snapshot.meta", shared_seqdir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 1;
+    char line[256];
+    long keep = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "ckpt.keep ", 10)) {
+            keep = strtol(line + 10, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return keep >= 1 && keep < 1000000 ? (int)keep : 1;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
+                       struct filem_local_retain_stats *st)
+{
+    struct filem_local_retain_stats s = {0};
+    char ljob[PATH_MAX], sjob[PATH_MAX];
+    if ((size_t)snprintf(ljob, sizeof ljob, "%s", local_seqdir) >= sizeof ljob ||
+        (size_t)snprintf(sjob, sizeof sjob, "%s", shared_seqdir) >= sizeof sjob)
+        return -ENAMETOOLONG;
+    char *ls = strrchr(ljob, '/'), *ss = strrchr(sjob, '/');
+    if (!ls || ls == ljob || !ss || ss == sjob)
+        return -EINVAL;
+    *ls = *ss = 0;
+    long long current = seq_name(ls + 1);
+    if (current < 0)
+        return -EINVAL;
+    if (keep < 1)
+        keep = 1;
+    int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (jfd < 0)
+        return -errno;
+    int dfd = dup(jfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        close(jfd);
+        return -ENOMEM;
+    }
+    /* the older cached sequences, newest first */
+    long long *v = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        long long q = seq_name(e->d_name);
+        if (q < 0 || q >= current)
+            continue;
+        if (n == cap) {
+            long long *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n++] = q;
+    }
+    closedir(d);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_desc);
+    int rc = 0, kept_committed = 1; /* the current one */
+    for (size_t i = 0; i < n; i++) {
+        /* still committed in the shared directory and among the `keep` newest: kept */
+        char meta[PATH_MAX + 64], name[32];
+        snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]);
+        if (kept_committed < keep && access(meta, F_OK) == 0) {
+            kept_committed++;
+            s.kept++;
+            continue;
+        }
+        snprintf(name, sizeof name, "%lld", v[i]);
+        int r = remove_unlocked(jfd, name);
+        if (r > 0)
+            s.removed++;
+        else if (r == 0)
+            s.busy++;
+        else if (rc == 0)
+            rc = r;
+    }
+    free(v);
+    close(jfd);
+    if (st)
+        *st = s;
+    return rc;
+}
+
+int filem_local_lock_shared(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_SH) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}

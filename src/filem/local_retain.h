@@ -1,0 +1,45 @@
+/*
+ * Retention over a node's cache (issue 9, point 5). With --ckpt-keep N a node keeps the N
+ * newest committed sequences, as the shared directory does (filem_retain runs there at each
+ * commit); without it, the newest only (shared storage keeps every one). A cached sequence the
+ * shared directory no longer holds committed goes. Never one a restart reads.
+ *
+ * A restart that reads a cached image (revive-restart-rank) holds a shared flock on the
+ * node-local sequence directory from before it checks the copy until the restore has read the
+ * image (the descriptor goes with the restarter); the pruner takes the lock exclusively without
+ * waiting and keeps a sequence it cannot lock (a later commit tries again).
+ *
+ * Kept apart from stage.h (the staging copy): linked with it into the rank agent and
+ * revive-restart-rank; needs libc only.
+ */
+#ifndef REVIVE_FILEM_LOCAL_RETAIN_H
+#define REVIVE_FILEM_LOCAL_RETAIN_H
+
+#include <stddef.h>
+
+struct filem_local_retain_stats {
+    int removed;  /* sequences removed from the cache */
+    int kept;     /* older sequences kept: still committed in the shared directory */
+    int busy;     /* older sequences kept: a restart reads them (locked) */
+};
+
+/* After the sequence LOCAL_SEQDIR (LOCAL/<job>/<seq>, the node's copy of SHARED_SEQDIR) is
+ * committed: the node keeps it and the keep-1 newest older cached sequences that SHARED_SEQDIR's
+ * job directory still holds committed; every other older one goes (retention removed it from
+ * the shared directory, it never committed, or it is beyond keep), except one a restart has
+ * locked. Newer sequences (an epoch under way) are never touched. Only the names the store
+ * makes go (rank and partner images, temporary files); a directory with anything else in it
+ * stays. 0 or -errno (the cache's job directory cannot be read). */
+int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
+                       struct filem_local_retain_stats *st);
+
+/* How many committed sequences a node keeps for the job of SHARED_SEQDIR: its snapshot.meta's
+ * ckpt.keep (--ckpt-keep N), 1 when it keeps every one on shared storage (0) or says nothing:
+ * node-local space is small, the newest is what a restart reads. */
+int filem_local_keep(const char *shared_seqdir);
+
+/* A restart reads the cached sequence directory DIR: a shared lock (the pruner skips DIR while
+ * it is held). Returns the descriptor to keep open (closing it releases the lock), or -errno. */
+int filem_local_lock_shared(const char *dir);
+
+#endif

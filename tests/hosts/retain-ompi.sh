@@ -1,0 +1,3 @@
+#!/bin/sh
+# retention, index and failed restarts (see retain.sh): ompi, across h1,h2 of the host test bed
+exec "$(dirname "$0")/retain.sh" ompi bed
