@@ -3,6 +3,7 @@
 #include "filem/place.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hwloc.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -10,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static hwloc_topology_t topo;
@@ -402,4 +406,39 @@ int filem_place_apply(const char *recorded, char *said, size_t len)
     free(l);
     pthread_mutex_unlock(&lock);
     return 0;
+}
+
+int filem_place_stage_slot(const char *local_root, int rank)
+{
+    int n = filem_place_ncores();
+    char dir[4096], path[4200];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/.stage-slots", local_root) >= sizeof dir)
+        return -ENAMETOOLONG;
+    struct stat st;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    if (lstat(dir, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+        return -EPERM; /* not ours and private: no slots (the copy goes on without) */
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%d", dir, i);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        close(fd);
+    }
+    snprintf(path, sizeof path, "%s/%d", dir, (rank < 0 ? 0 : rank) % n);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -errno;
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+    return fd;
 }

@@ -37,4 +37,11 @@ void filem_place_forget(void);
 /* How many cores this host has (hwloc; at least 1): what sizes parallel copies. */
 int filem_place_ncores(void);
 
+/* A node-wide slot for one staging copy: at most filem_place_ncores() copies run at once on a
+ * node, whatever its number of ranks (each rank's agent stages its own image). The slots are
+ * flocks on LOCAL/.stage-slots/<i> (0700 directory, 0600 files; a dead holder's slot is free at
+ * once); takes a free one, else waits for slot rank % ncores. Returns the descriptor to close
+ * when the copy is done, or -errno (then copy without a slot). */
+int filem_place_stage_slot(const char *local_root, int rank);
+
 #endif

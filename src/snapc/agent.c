@@ -549,7 +549,11 @@ static void on_stage(const uint8_t *p)
     } else {
         if (fault_epoch() && revive_fault(REVIVE_FAULT_filem_stage_hold))
             stage_hold();
+        /* at most as many copies at once on this node as it has cores (hwloc) */
+        int slot = filem_place_stage_slot(A.local, A.world_rank);
         e = filem_stage_file(A.image, A.dir, name, A.image_sum, sg.bw, &st, err, sizeof err);
+        if (slot >= 0)
+            close(slot);
     }
     if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);

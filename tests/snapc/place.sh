@@ -40,13 +40,14 @@ run_job() { # NAME PREFIX-COMMAND... -- LAUNCHER-OPTIONS...
     wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
         fail "the job $name did not start Revive's mpirun"
 }
-# rank_pids: the pids of mpi_loop's ranks running now (started, or restored in place by
-# revive-restart-rank)
+# rank_pids: the pids of this test's mpi_loop ranks running now (started, or restored in place
+# by revive-restart-rank; working in $W, so not another test's)
 rank_pids() {
     local p e
     for p in /proc/[0-9]*; do
         e=$(readlink $p/exe 2>/dev/null) || continue
-        [ "$e" = "$bin" ] || [ "$e" = "$REVIVE_RESTART_RANK" ] && echo ${p#/proc/}
+        [ "$e" = "$bin" ] || [ "$e" = "$REVIVE_RESTART_RANK" ] || continue
+        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
     done
 }
 cpus_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
