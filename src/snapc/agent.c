@@ -27,6 +27,7 @@
 #define AGENT_CONNECT_MS 10000
 #define AGENT_SEND_MS 30000
 #define AGENT_MAX_RAISES 256
+#define AGENT_CUTS 16
 
 /* Configuration of the current connection. */
 struct agent_env {
@@ -63,6 +64,7 @@ static struct {
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
     uint32_t v_applied;
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
+    int have_targets;          /* TARGETS came in this epoch: target0 is its cut on WORLD */
     int aborted;               /* ABORT seen by poll_abort */
     int rd_consumed;           /* on_frame advanced the reader itself (QUIESCE) */
     int in_drain;              /* snapc_agent_poll_abort answers 0 meanwhile */
@@ -81,9 +83,12 @@ static struct {
     uint64_t req_seq;
     uint64_t req_gen;          /* end_gen when the last request was made */
     uint64_t end_gen;          /* epochs ended (RESUME, ABORT, restart) */
-    int end_committed, end_restarted, end_refused;
-    uint64_t end_target0;
+    int end_committed, end_restarted, end_refused;  /* how the last epoch ended */
     int disconnected;
+    /* The epochs that decide MPIX_Checkpoint calls (see decide()): each ended epoch whose
+     * cut on WORLD is above every earlier one's, oldest first (a ring of the newest). */
+    struct cut_rec { uint64_t cut; int committed, restarted; } cuts[AGENT_CUTS];
+    unsigned ncuts;            /* records ever kept; the newest is cuts[(ncuts-1) % AGENT_CUTS] */
 } A = {
     .fd = -1,
     .efd = -1,
@@ -192,14 +197,49 @@ static void report_state(int force)
 
 /* ---- epoch ends (wake MPIX_Checkpoint waiters) ---- */
 
+/* Which epoch answers MPIX_Checkpoint at world_seq s (every rank calls it at the same s: it is
+ * a collective on MPI_COMM_WORLD): the first epoch to end whose cut on WORLD (its target there)
+ * is >= s. Every rank sees the same epochs end in the same order with the same targets, so
+ * every rank picks the same one, whenever it arrives at the call: a rank still computing
+ * before its call when an epoch with cut s committed (its snapshot is at that call: every
+ * rank at s collectives) returns at once, as the ranks parked at the call's entry did; waiting
+ * for another epoch instead hung, the others being in the next collective already. Committed:
+ * the call is covered (restarted in a job restarted from it); aborted: -ECANCELED on every
+ * rank. The first epoch with cut >= s is always one whose cut is above every earlier one's:
+ * only those are kept. A job of one rank counts no collective on WORLD (s is always 0): there
+ * the first epoch to end after the request answers it (snapc_agent_wait_epoch). Called with
+ * A.lock held; 1 when decided. */
+static int decide(uint64_t s, int *rc, int *restarted)
+{
+    if (A.world_size == 1)
+        return 0;
+    unsigned first = A.ncuts > AGENT_CUTS ? A.ncuts - AGENT_CUTS : 0;
+    for (unsigned i = first; i < A.ncuts; i++) {
+        const struct cut_rec *c = &A.cuts[i % AGENT_CUTS];
+        if (c->cut < s)
+            continue;
+        *rc = c->committed ? 0 : -ECANCELED;
+        *restarted = c->committed && c->restarted;
+        return 1;
+    }
+    return 0;
+}
+
 static void epoch_ended(int committed, int restarted, int refused)
 {
     pthread_mutex_lock(&A.lock);
+    if (!refused && A.have_targets) {
+        const struct cut_rec *last = A.ncuts ? &A.cuts[(A.ncuts - 1) % AGENT_CUTS] : NULL;
+        if (!last || A.target0 > last->cut) {
+            A.cuts[A.ncuts % AGENT_CUTS] = (struct cut_rec){ A.target0, committed, restarted };
+            A.ncuts++;
+        }
+    }
+    A.have_targets = 0;
     A.end_gen++;
     A.end_committed = committed;
     A.end_restarted = restarted;
     A.end_refused = refused;
-    A.end_target0 = A.target0;
     pthread_cond_broadcast(&A.cond);
     pthread_mutex_unlock(&A.lock);
 }
@@ -333,6 +373,7 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     A.ckpt_flags = c.flags;
     A.v_applied = 0;
     A.target0 = 0;
+    A.have_targets = 0;
     A.last_valid = 0;
     snapc_wire_str(A.dir, sizeof A.dir, (const char *)p + sizeof c, h->len - sizeof c);
     A.local[0] = A.local_seq[0] = A.image[0] = 0;
@@ -407,6 +448,7 @@ static void on_targets(const struct snapc_hdr *h, const uint8_t *p)
     memcpy(A.tbuf, p + sizeof t, (size_t)t.n * sizeof *A.tbuf);
     (void)h;
     A.target0 = 0;
+    A.have_targets = 1;
     for (uint32_t i = 0; i < t.n; i++)
         if (A.tbuf[i].cid == 0)
             A.target0 = A.tbuf[i].seq;
@@ -915,6 +957,13 @@ int snapc_agent_request(int collective, uint64_t world_seq)
     if (!atomic_load(&A.running) || atomic_load(&A.fd) < 0)
         return -ENOTCONN;
     pthread_mutex_lock(&A.lock);
+    int drc, dre;
+    if (collective && decide(world_seq, &drc, &dre)) {
+        /* an epoch that ended already answers it (see decide): nothing to ask */
+        A.req_gen = A.end_gen;
+        pthread_mutex_unlock(&A.lock);
+        return 0;
+    }
     if (!A.req_pending || world_seq > A.req_seq)
         A.req_seq = world_seq;
     A.req_pending = 1;
@@ -932,26 +981,37 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
     if (!atomic_load(&A.running))
         return -ENOTCONN;
     int64_t deadline = mono_ms() + 24LL * 3600 * 1000;
-    int rc;
+    int rc, re = 0, undecided = 0;
     pthread_mutex_lock(&A.lock);
     uint64_t gen = A.req_gen;
     for (;;) {
+        if (decide(world_seq, &rc, &re))
+            break;
         if (A.end_gen > gen) {
-            if (A.end_restarted) {
-                if (restarted)
-                    *restarted = 1;
-                rc = 0;
+            gen = A.end_gen;
+            if (A.end_refused) {
+                rc = -ECANCELED; /* our request was refused (the reason is logged) */
                 break;
             }
-            if (!A.end_committed) {
+            if (A.world_size == 1) {
+                rc = A.end_committed ? 0 : -ECANCELED;
+                re = A.end_restarted;
+                break;
+            }
+            /* an epoch that ended before its targets (or with a cut below this call): the
+             * coordinator forgot the requests it had; ask again, a few times */
+            if (++undecided > 3) {
                 rc = -ECANCELED;
                 break;
             }
-            if (A.end_target0 >= world_seq) {
-                rc = 0;
-                break;
-            }
-            gen = A.end_gen; /* that epoch's cut was before the request: wait for the next */
+            if (!A.req_pending || world_seq > A.req_seq)
+                A.req_seq = world_seq;
+            A.req_pending = 1;
+            A.req_collective = 1;
+            pthread_mutex_unlock(&A.lock);
+            snapc_agent_notify();
+            pthread_mutex_lock(&A.lock);
+            continue;
         }
         if (A.disconnected) {
             rc = -ENOTCONN;
@@ -967,6 +1027,8 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
         pthread_cond_timedwait(&A.cond, &A.lock, &ts);
     }
     pthread_mutex_unlock(&A.lock);
+    if (restarted)
+        *restarted = re;
     return rc;
 }
 

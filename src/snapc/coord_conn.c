@@ -72,7 +72,8 @@ int coord_conn_send(int i, uint16_t type, const void *p, uint32_t len, const voi
     struct conn *c = &coord.c[i];
     if (c->kind == C_FREE)
         return -EBADF;
-    int e = snapc_wire_send(c->fd, type, coord.p.epoch, p, len, tail, tlen, COORD_SEND_TIMEOUT_MS);
+    uint32_t epoch = coord.send_epoch ? coord.send_epoch : coord.p.epoch;
+    int e = snapc_wire_send(c->fd, type, epoch, p, len, tail, tlen, COORD_SEND_TIMEOUT_MS);
     if (e < 0)
         revive_log_info("cannot send to %s: %s", c->peer, strerror(-e));
     return e;

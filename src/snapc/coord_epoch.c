@@ -84,7 +84,12 @@ static void act_ckpt(const struct snapc_action *a)
     filem_seq_path(coord.seqdir, sizeof coord.seqdir, coord.jobdir, a->seq);
     revive_log_info("checkpoint %llu of the job (epoch %u) into %s", (unsigned long long)a->seq,
                     coord.p.epoch, coord.seqdir);
-    struct snapc_ckpt c = {.seq = a->seq, .flags = a->arg, .timeout_ms = coord.p.timeout_s * 1000};
+    /* a->arg holds the request's SNAPC_TOOL_* bits; the ranks read SNAPC_CKPT_* (other values:
+     * the tool's TERM went out as CKPT_STOP while nothing read it; the agent's --term capture
+     * keeps the application parked by it now) */
+    uint32_t f = ((a->arg & SNAPC_TOOL_TERM) ? SNAPC_CKPT_TERM : 0) |
+                 ((a->arg & SNAPC_TOOL_STOP) ? SNAPC_CKPT_STOP : 0);
+    struct snapc_ckpt c = {.seq = a->seq, .flags = f, .timeout_ms = coord.p.timeout_s * 1000};
     if (coord.cfg->local_dir) {
         /* node-local first: the text is SEQDIR NUL LOCALDIR */
         char t[2 * PATH_MAX + 2];
@@ -155,6 +160,11 @@ void coord_run_actions(void)
         coord.p.nacts = 0;
         for (int k = 0; k < n; k++) {
             const struct snapc_action *a = &v[k];
+            /* frames go out under the action's epoch: the RESUME of a commit that a queued
+             * request follows at once was sent under the next epoch's number, which the
+             * ranks dropped as a stray frame; each then took that epoch's CKPT for the end of
+             * an aborted one (a committed snapshot seen as none: MPIX_Checkpoint failed) */
+            coord.send_epoch = a->epoch;
             switch (a->type) {
             case SNAPC_ACT_CKPT: act_ckpt(a); break;
             case SNAPC_ACT_TARGETS: act_targets(); break;
@@ -210,6 +220,7 @@ void coord_run_actions(void)
         }
         free(v);
     }
+    coord.send_epoch = 0;
     in_action_loop = 0;
 }
 

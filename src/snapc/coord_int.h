@@ -66,6 +66,7 @@ struct conn {
 struct coord_state {
     const struct snapc_coord_cfg *cfg;
     struct snapc_proto p;
+    uint32_t send_epoch;     /* the epoch frames to ranks carry while an action runs (0: p's) */
     struct conn *c;
     int nc;
     int *rank_conn;          /* rank -> conn index, -1 */

@@ -87,8 +87,10 @@ void coord_act_done(const struct snapc_action *a)
 
 void coord_act_progress(const struct snapc_action *a)
 {
-    int64_t t = coord.p.t_phase[a->arg] - coord.p.t_phase[SNAPC_PHASE_REQUESTED];
-    revive_log_info("checkpoint %llu: %s (%lld ms)", (unsigned long long)coord.p.seq, a->text,
+    /* the phase of an epoch that has ended already (a queued request began the next) */
+    const int64_t *tp = a->epoch == coord.p.epoch ? coord.p.t_phase : coord.p.ended.t_phase;
+    int64_t t = tp[a->arg] - tp[SNAPC_PHASE_REQUESTED];
+    revive_log_info("checkpoint %llu: %s (%lld ms)", (unsigned long long)a->seq, a->text,
                     (long long)t);
     char line[sizeof a->text];
     snapc_fmt(line, sizeof line, "%s", a->text);

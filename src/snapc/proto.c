@@ -51,6 +51,7 @@ static struct snapc_action *emit(struct snapc_proto *p, int type)
     a->client = -1;
     a->rank = -1;
     a->seq = p->seq;
+    a->epoch = p->epoch;
     return a;
 }
 

@@ -120,6 +120,8 @@ struct snapc_action {
     int status;       /* DONE: 0 or -errno */
     uint32_t arg;
     uint64_t seq;
+    uint32_t epoch;   /* the epoch it belongs to: a commit's RESUME may run after the next
+                         epoch began (a queued request), and ranks drop frames of another */
     char text[512];
 };
 

@@ -12,14 +12,6 @@ bin=$REVIVE_BUILDDIR/tests/mpi/ckpt/$prog-$flavor
 agent=$REVIVE_BUILDDIR/tests/mpi/ckpt/.libs/testagent.so
 [ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
 [ -r "$agent" ] || { echo "SKIP: $agent not built"; exit 77; }
-# Known failure of Revive, open (found at the end of session 4, closing note, issue 7): on MPICH
-# and Open MPI a rank can wait in MPIX_Checkpoint for an epoch that never comes while the others, whose calls
-# an earlier epoch covered, wait for it in the next MPI_Allreduce (MPICH 2 of 7 runs at load 5-12, 2 and 8
-# ranks; Open MPI once in CI at 4 ranks). Skipped by name until fixed; CK_RUN_KNOWN_FAILURES=1 runs it.
-if [ "$prog" = ck_mpix ] && [ -z "${CK_RUN_KNOWN_FAILURES:-}" ]; then
-    echo "SKIP: a known failure of Revive: a rank waits in MPIX_Checkpoint for an epoch that never comes (MPICH 2 of 7 runs, Open MPI once in CI); CK_RUN_KNOWN_FAILURES=1 runs it"
-    exit 77
-fi
 nps="1 2 4 8"
 [ "${REVIVE_TEST_QUICK:-0}" = 1 ] && nps="1 2 4"
 TMO0=${REVIVE_MPI_TIMEOUT:-120}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# mpix_storm on ompi: MPIX_Checkpoint in every rank while ckpt-mpirun requests arrive (2, 4 ranks).
+exec "$(dirname "$0")/mpix_storm.sh" ompi
