@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/halves.h"
 #include "pml_hooks/restart.h"
 
 #include <errno.h>
@@ -81,8 +82,30 @@ void pml_capture_init(void)
         revive_log_warn("cannot register the MPI layer's capture callbacks: %s", strerror(-e));
 }
 
+/* --term: after the capture every thread of the application stays parked where the capture
+ * stopped it (a thread outside MPI ran on until its next MPI call, printing or writing after
+ * the snapshot point what the restarted job prints again); the lower half's threads run on,
+ * for the finalize of resume(TERM). Asked by libcr's checkpoint, in the agent thread, while
+ * every other thread is parked (as the capture filter's questions). */
+static int hold_upper(void *arg, pid_t tid)
+{
+    (void)arg;
+    return pml_half_of_thread(tid, NULL) != PML_HALF_LOWER;
+}
+
+static int holding;
+
+void pml_capture_unhold(void)
+{
+    if (holding) {
+        holding = 0;
+        crs_runtime_component()->unhold();
+    }
+}
+
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
+    int hold = r->hold != 0;
     memset(r, 0, sizeof *r);
     /* what a restart will check, saved now; the layer's restart hook armed (restart.c) */
     int e = pml_restart_prepare(r->err, sizeof r->err);
@@ -104,6 +127,8 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     /* descriptors no process can get back (the launcher's pipes Hydra leaves in every rank)
      * are recorded as closed: a restarted rank gets the new launcher's instead */
     o.ignore_fds = 1;
+    if (hold)
+        o.hold_thread = hold_upper;
     struct crs_ckpt_result res;
     int rc = crs_runtime_checkpoint_here(&o, &res);
     if (rc == 1) {
@@ -116,6 +141,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         return 1;
     }
     capture_dirfd = -1;
+    holding = hold && rc == 0;
     pml_restart_done(0, NULL, 0);
     if (rc) {
         snprintf(r->err, sizeof r->err, "%s", res.err);
@@ -132,11 +158,13 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         e = got < 0 && e ? -e : -EIO;
         snprintf(r->err, sizeof r->err, "cannot read back the header of %.300s: %s", d.tmp, strerror(-e));
         crs_durable_abort(&d);
+        pml_capture_unhold();
         return e;
     }
     e = crs_durable_commit(&d, r->err, sizeof r->err);
     if (e) {
         crs_durable_abort(&d);
+        pml_capture_unhold();
         return e;
     }
     crs_durable_close(&d);

@@ -359,6 +359,9 @@ void pml_agent_notify(void);
 int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);
 void pml_capture_init(void);
+/* After a capture that kept the application's threads parked (snapc_capture_result.hold): let
+ * them run on (the epoch did not end the job). */
+void pml_capture_unhold(void);
 extern int pml_agent_running;
 /* revive_mpix_checkpoint, for libmpix_ckpt: declared in snapc/agent.h, defined in rank_ops.c */
 

@@ -206,8 +206,9 @@ static void op_resume(void *arg, int action)
     (void)arg;
     if (action == SNAPC_RESUME_TERM) {
         term_finalize();
-        return; /* the agent ends the process */
+        return; /* the agent ends the process; the application's threads stay parked */
     }
+    pml_capture_unhold();
     pml_clock_prune();
     pml_clock_end();
     if (action == SNAPC_RESUME_STOP)
@@ -217,6 +218,7 @@ static void op_resume(void *arg, int action)
 static void op_abort(void *arg)
 {
     (void)arg;
+    pml_capture_unhold();
     pml_clock_end();
 }
 

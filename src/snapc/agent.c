@@ -541,6 +541,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     snprintf(A.image, sizeof A.image, "%s", path);
     struct snapc_capture_result r;
     memset(&r, 0, sizeof r);
+    r.hold = (A.ckpt_flags & SNAPC_CKPT_TERM) != 0;
     if (fault_epoch() && revive_fault(REVIVE_FAULT_snapc_rank_capture)) {
         send_failed(EIO, SNAPC_PHASE_CAPTURED, "cannot write the image (fault point "
                                                "snapc-rank-capture)");

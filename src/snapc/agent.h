@@ -50,6 +50,11 @@ struct snapc_drain_stats {
 struct snapc_capture_result {
     uint64_t bytes, checksum;   /* image size; the image header's XXH3 */
     char err[512];              /* why, when capture returns < 0 */
+    /* In: the epoch ends the job (--term): once the image is written the application's
+     * threads stay parked (none runs past the snapshot: its output or file writes after that
+     * point would come again from the restarted job) until resume(TERM) ends the process, or
+     * resume/abort lets them run on (the epoch failed after the capture). */
+    uint32_t hold;
 };
 
 /* Actions of ops->resume. */

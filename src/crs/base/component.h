@@ -41,6 +41,12 @@ struct crs_ckpt_opts {
      * while the threads are still parked in place mode: it may reply to the
      * requester and wait for its word before the process runs on. */
     void (*after_write)(void *arg, int status, const char *msg);
+    /* Asked once the image is written (status 0), for each parked thread by its id, while
+     * they are all still parked: 1 keeps that thread parked when the others run on, until
+     * the component's unhold (the MPI layer's --term: the application stops at the snapshot
+     * while the library's threads go on to finalize). Never in the restarted process.
+     * NULL: every thread runs on. */
+    int (*hold_thread)(void *arg, pid_t tid);
     void *arg;
 };
 
@@ -144,6 +150,8 @@ struct crs_component {
     /* Parks the calling thread from inside the park signal handler; returns 0
      * after the checkpoint when continuing, 1 in the restarted process. */
     int (*park_here)(void);
+    /* Lets the threads that hold_thread kept parked run on. */
+    void (*unhold)(void);
 
     /* Opens the image named by o and checks that it can come back on this
      * machine (files, kernel, CPU, addresses), changing nothing. 0, or -errno

@@ -400,7 +400,10 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     if (!released) {
         crs_hooks_continue(res->status);
         res->stall_ms = now_ms() - t0;
-        crs_park_release();
+        if (!res->status && o->hold_thread)
+            crs_park_release_holding(o->hold_thread, o->arg);
+        else
+            crs_park_release();
     }
     crs_capture_fobj_release(c);
     image_fd = -1;

@@ -12,6 +12,7 @@ const struct crs_component crs_uspace_component = {
     .park_signal = crs_park_signal,
     .set_park_hook = crs_park_set_hook,
     .park_here = crs_park_here,
+    .unhold = crs_park_unhold,
     .restart_open = crs_uspace_restart_open,
     .restart = crs_uspace_restart,
     .restart_close = crs_uspace_restart_close,

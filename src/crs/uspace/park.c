@@ -55,6 +55,13 @@ static size_t tid_offset;
 
 static int (*park_hook)(void);
 
+/* Threads kept parked after a release (crs_park_release_holding): held[i] for slot i, set by
+ * the releasing thread before the release; each held thread sleeps on `holding` in its park
+ * handler, signals blocked, until crs_park_unhold. */
+static unsigned char held[CRS_MAX_THREADS];
+static _Atomic uint32_t holding;
+
+
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
     return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
@@ -174,6 +181,11 @@ static int park_here_mask(const void *mask)
     }
     while (atomic_load(&release_gen) == gen)
         futex_wait(&release_gen, gen, -1);
+    if (r == 0 && held[idx]) {
+        held[idx] = 0;
+        while (atomic_load(&holding))
+            futex_wait(&holding, 1, -1);
+    }
     return r != 0;
 }
 
@@ -521,6 +533,25 @@ struct crs_rec_thread *const *crs_park_records(size_t *n)
     uint32_t ns = atomic_load(&nslots);
     *n = ns < CRS_MAX_THREADS ? ns : CRS_MAX_THREADS;
     return slots;
+}
+
+void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg)
+{
+    uint32_t ns = atomic_load(&nslots);
+    int any = 0;
+    for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
+        held[i] = slots[i] && hold(arg, slots[i]->tid);
+        any |= held[i];
+    }
+    if (any)
+        atomic_store(&holding, 1);
+    crs_park_release();
+}
+
+void crs_park_unhold(void)
+{
+    atomic_store(&holding, 0);
+    futex_wake(&holding);
 }
 
 void crs_park_release(void)

@@ -44,6 +44,10 @@ void crs_park_set_self_tids(pid_t old, pid_t now);
 
 /* Lets parked threads run on. */
 void crs_park_release(void);
+/* The same, but the threads for which hold(arg, tid) says 1 stay parked until crs_park_unhold
+ * (asked here, in the caller, while every thread is still parked). */
+void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg);
+void crs_park_unhold(void);
 
 /* Fills a record with the calling thread's kernel-side state (tid, TLS base,
  * robust list, rseq, alternate stack). */
