@@ -393,7 +393,8 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     }
     int e = A.ops.begin ? A.ops.begin(A.ops.arg) : 0;
     if (e < 0) {
-        send_failed(e, SNAPC_PHASE_REQUESTED, "cannot start the checkpoint in this rank");
+        send_failed(e, SNAPC_PHASE_REQUESTED, e == -ESHUTDOWN ? "this rank has called MPI_Finalize"
+                                                              : "cannot start the checkpoint in this rank");
         return;
     }
     int n;
