@@ -129,10 +129,30 @@ void restore_leadership(const struct crs_restart_image *ri)
         setpgid(0, 0);
 }
 
-/* In a pid namespace of its own, the process reads /proc/<its pid> and
+/* In a pid namespace of its own, a process reads /proc/<its pid> and
  * /proc/self: they must be its own, so it gets a /proc of that namespace
  * (in a mount namespace of its own; mounts elsewhere still reach it). The
- * pid the outside world knows it by is noted first, while /proc tells. */
+ * outer /proc stays reachable through *outer_proc_fd (at or above fd_min)
+ * for the restore (who holds a lock); -1 with errno when not. */
+int mount_own_proc(int fd_min, int *outer_proc_fd)
+{
+    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    *outer_proc_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, fd_min) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0 &&
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+        return 0;
+    int e = errno;
+    if (*outer_proc_fd >= 0)
+        close(*outer_proc_fd);
+    *outer_proc_fd = -1;
+    errno = e;
+    return -1;
+}
+
+/* The pid the outside world knows the process by is noted first, while
+ * /proc tells. */
 static void own_proc(struct crs_restart_image *ri)
 {
     char self[32];
@@ -141,20 +161,11 @@ static void own_proc(struct crs_restart_image *ri)
         return;
     self[n] = 0;
     ri->outer_pid = (pid_t)atoi(self);
-    /* the outer /proc stays reachable for the restore (who holds a lock) */
-    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    ri->outer_proc_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, ri->own_fd_min) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+    if (mount_own_proc(ri->own_fd_min, &ri->outer_proc_fd) != 0) {
         fprintf(stderr, "cr_restart: warning: cannot give the restarted process a /proc of its own pid "
                         "namespace (%s): /proc/%d and /proc/self show it under pid %d\n",
                         strerror(errno), (int)ri->pid, (int)ri->outer_pid);
         ri->outer_pid = 0;
-        if (ri->outer_proc_fd >= 0)
-            close(ri->outer_proc_fd);
-        ri->outer_proc_fd = -1;
     }
 }
 
@@ -235,6 +246,19 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
     return init;
 }
 
+int status_from_init(int fd)
+{
+    int st;
+    ssize_t n;
+    while ((n = read(fd, &st, sizeof st)) < 0 && errno == EINTR)
+        ;
+    if (n != (ssize_t)sizeof st)
+        st = 1 << 8;
+    while (wait(NULL) < 0 && errno == EINTR)
+        ;
+    return st;
+}
+
 /* Reads what the child reported (nothing: the restore went through). */
 static size_t read_report(int fd, char *msg, size_t len)
 {
@@ -253,8 +277,9 @@ static size_t read_report(int fd, char *msg, size_t len)
     return got;
 }
 
-/* The restored process, as we see it, inside the namespace whose init is `init`. */
-static pid_t process_of_init(pid_t init)
+/* The restored process (the first child of the namespace's init `init`),
+ * under the pid we see it by; init itself when there is none. */
+pid_t process_of_init(pid_t init)
 {
     char path[64], buf[64];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
@@ -269,20 +294,24 @@ static pid_t process_of_init(pid_t init)
     return p > 0 ? p : init;
 }
 
+void raise_like(int sig)
+{
+    signal(sig, SIG_DFL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    kill(getpid(), sig);
+}
+
 /* Ends like the restored process: its exit status, or death by its signal. */
 int exit_like(int st)
 {
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     if (WIFSIGNALED(st)) {
-        int sig = WTERMSIG(st);
-        signal(sig, SIG_DFL);
-        sigset_t s;
-        sigemptyset(&s);
-        sigaddset(&s, sig);
-        sigprocmask(SIG_UNBLOCK, &s, NULL);
-        kill(getpid(), sig);
-        return 128 + sig;
+        raise_like(WTERMSIG(st));
+        return 128 + WTERMSIG(st);
     }
     return 1;
 }
@@ -364,13 +393,7 @@ int main(int argc, char **argv)
         /* signals for the process go to it, not to its namespace's init */
         child = process_of_init(child);
         forward_signals_to(child, own_session(&ri));
-        ssize_t n;
-        while ((n = read(status_fd, &st, sizeof st)) < 0 && errno == EINTR)
-            ;
-        if (n != (ssize_t)sizeof st)
-            st = 1 << 8;
-        while (wait(NULL) < 0 && errno == EINTR)
-            ;
+        st = status_from_init(status_fd);
     } else {
         while (waitpid(child, &st, 0) < 0)
             if (errno != EINTR) {

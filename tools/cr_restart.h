@@ -14,6 +14,18 @@ int enter_user_pid_namespace(void);
 int own_session(const struct crs_restart_image *ri);
 /* setsid() or setpgid(0, 0) as the image's process led its session or group. */
 void restore_leadership(const struct crs_restart_image *ri);
+/* Dies of signal sig (unblocked, its default action). */
+void raise_like(int sig);
+/* Gives the calling process a /proc of its pid namespace in a mount namespace
+ * of its own; the outer /proc stays open as *outer_proc_fd (at or above
+ * fd_min). 0, or -1 with errno (*outer_proc_fd is -1 then). */
+int mount_own_proc(int fd_min, int *outer_proc_fd);
+/* The first child of a pid namespace's init, under the pid we see it by;
+ * init itself when there is none. */
+pid_t process_of_init(pid_t init);
+/* The wait status the namespace's init writes on fd (1 << 8 when none
+ * comes), once init has been reaped. */
+int status_from_init(int fd);
 /* Exits like a process that ended with wait status st (its signal too). */
 int exit_like(int st);
 /* Like a shell for a foreground job: keyboard signals ignored here, others

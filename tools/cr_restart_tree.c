@@ -103,13 +103,7 @@ static void __attribute__((noreturn)) become_zombie(const struct tree_restart *t
     if (WIFSIGNALED(st)) {
         struct rlimit none = { 0, 0 };
         setrlimit(RLIMIT_CORE, &none);   /* the status, not a core file */
-        int sig = WTERMSIG(st);
-        signal(sig, SIG_DFL);
-        sigset_t s;
-        sigemptyset(&s);
-        sigaddset(&s, sig);
-        sigprocmask(SIG_UNBLOCK, &s, NULL);
-        kill(getpid(), sig);
+        raise_like(WTERMSIG(st));
     }
     _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 }
@@ -480,16 +474,9 @@ static void kill_members(const struct tree_restart *tr, pid_t init)
  * member's wait status to us. */
 static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int status_w)
 {
-    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    tr->outer_proc_fd = high(tr, fd);
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+    if (mount_own_proc(tr->fd_min, &tr->outer_proc_fd) != 0)
         fprintf(stderr, "cr_restart: warning: cannot give the restarted processes a /proc of their own pid "
                         "namespace (%s): /proc shows them under other pids\n", strerror(errno));
-        if (tr->outer_proc_fd >= 0)
-            close(tr->outer_proc_fd);
-        tr->outer_proc_fd = -1;
-    }
     uint32_t roots = 0;
     for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
         if (is_root(tr, i)) {
@@ -618,22 +605,10 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     int st = 1 << 8;
     if (init > 0) {
         /* signals for the first member go to it, as our /proc names it */
-        char buf[64], path[64];
-        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
-        int cf = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = cf >= 0 ? read(cf, buf, sizeof buf - 1) : -1;
-        if (cf >= 0)
-            close(cf);
-        if (n > 0) {
-            buf[n] = 0;
-            forward_signals_to((pid_t)atoi(buf), own_session(&tr.ri[0]));
-        }
-        while ((n = read(status_pipe[0], &st, sizeof st)) < 0 && errno == EINTR)
-            ;
-        if (n != (ssize_t)sizeof st)
-            st = 1 << 8;
-        while (wait(NULL) < 0 && errno == EINTR)
-            ;
+        pid_t first = process_of_init(init);
+        if (first != init)
+            forward_signals_to(first, own_session(&tr.ri[0]));
+        st = status_from_init(status_pipe[0]);
     } else {
         /* every root; the first member's status is ours */
         for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++) {
