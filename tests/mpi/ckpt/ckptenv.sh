@@ -2,10 +2,22 @@
 # and helpers shared by the restart tests.
 restarter=$REVIVE_BUILDDIR/tools/revive-restart-rank
 prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_prog-$flavor
-[ -x "$prog" ] && [ -x "$restarter" ] || { echo "SKIP: $prog or $restarter not built"; exit 77; }
+CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
+RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
+for t in "$prog" "$restarter" "$CKPT" "$RESTART"; do
+    [ -x "$t" ] || { echo "SKIP: $t not built"; exit 77; }
+done
 fail=0
 pass() { echo "PASS: $*"; }
 failed() { echo "FAIL: $*"; fail=1; }
+# ck_workdir NAME: d=$tmp/NAME made and entered; at exit the processes in pids are killed and,
+# when the test failed and REVIVE_TEST_KEEP names a folder, d is copied there
+ck_workdir() {
+    d=$tmp/$1
+    mkdir -p "$d" && cd "$d" || exit 1
+    pids=()
+    trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
+}
 # clean CMD...: runs CMD with only descriptors 0-2 (the launcher gives ranks its own).
 clean() {
     bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
@@ -18,8 +30,8 @@ results() { grep -hE '^(step [0-9]+: |done: )' "$@"; }
 xenv=()
 [ "$flavor" = ompi ] && xenv=(-x REVIVE_RESTART_REPORT)
 restart_job() { n=$1; shift; clean timeout -k 5 "$TMO" "$launcher" -n "$n" "${xenv[@]}" "$restarter" "$@"; }
-# nsteps FILE: step lines in FILE
-nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
+# nsteps FILE: step lines in FILE (0 while it does not exist yet)
+nsteps() { local k; k=$(grep -c '^step [0-9]*: ' "$1" 2>/dev/null); echo "${k:-0}"; }
 # wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
 wait_steps() {
     local i
@@ -30,18 +42,32 @@ wait_steps() {
     done
     return 1
 }
+# descendants ROOT: ROOT and every process under it
+descendants() {
+    local todo=$1 p q
+    while [ -n "$todo" ]; do
+        p=${todo%% *}
+        [ "$p" = "$todo" ] && todo= || todo=${todo#* }
+        echo $p
+        for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
+    done
+}
 # coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants (60 s), or fails
 coord() {
-    local root=$1 i p q todo
+    local i p
     for i in $(seq 600); do
-        todo=$root
-        while [ -n "$todo" ]; do
-            p=${todo%% *}
-            [ "$p" = "$todo" ] && todo= || todo=${todo#* }
+        for p in $(descendants $1); do
             [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
-            for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
         done
         sleep 0.1
     done
     return 1
+}
+# checkpoint JOBPID NAME [--term]: $CKPT (ckpt-mpirun) --wait on the job's coordinator, output in
+# ckpt.NAME.out/.err; prints the snapshot's reference
+checkpoint() {
+    local c
+    c=$(coord $1) || { echo "no coordinator under $1" >"ckpt.$2.err"; return 1; }
+    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
+    tail -n1 "ckpt.$2.out"
 }

@@ -13,9 +13,6 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
-RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
-[ -x "$CKPT" ] && [ -x "$RESTART" ] || { echo "SKIP: ckpt-mpirun or restart-mpi not built"; exit 77; }
 export REVIVE_RESTART_RANK=$restarter
 G=${E2E_GENS:-10}
 [ "${REVIVE_TEST_QUICK:-0}" = 1 ] && G=3
@@ -29,13 +26,6 @@ run_native "$n" "$prog" $steps >native.out 2>native.err ||
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; }
 trap 'cleanup; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
-# checkpoint JOBPID NAME [--term]: ckpt-mpirun on the job's coordinator; prints the reference
-checkpoint() {
-    local c
-    c=$(coord $1) || { echo "no coordinator under $1" >"ckpt.$2.err"; return 1; }
-    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
-    tail -n1 "ckpt.$2.out"
-}
 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps \
     --pace "$d/pace" $ms >out.0 2>err.0 &
 job=$!; pids+=($job)

@@ -15,17 +15,11 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
-RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
 prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_fresh-$flavor
-[ -x "$CKPT" ] && [ -x "$RESTART" ] && [ -x "$prog" ] || { echo "SKIP: ckpt-mpirun, restart-mpi or $prog not built"; exit 77; }
+[ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
 export REVIVE_RESTART_RANK=$restarter
 n=2 steps=200 ms=100
-d=$tmp/fresh
-mkdir -p "$d"
-cd "$d" || exit 1
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+ck_workdir fresh
 run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 touch pace

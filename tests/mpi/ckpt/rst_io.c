@@ -14,32 +14,20 @@
  * Rank 0 prints one line per step (the individual file pointer in etypes of the view, the shared
  * one of FILE.log) and a final line with the files' sizes and checksum. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "rst_step.h"
 
 #define B 16
 
 static int rank, size;
 
-static void die(const char *what)
-{
-    fprintf(stderr, "rst_io rank %d: FAIL: %s\n", rank, what);
-    MPI_Abort(MPI_COMM_WORLD, 3);
-    exit(3);
-}
-
-#define CHECK(call)                                                                               \
-    do {                                                                                          \
-        if ((call) != MPI_SUCCESS)                                                                \
-            die(#call);                                                                           \
-    } while (0)
+const char rst_name[] = "rst_io";
 
 int main(int argc, char **argv)
 {
@@ -74,8 +62,6 @@ int main(int argc, char **argv)
     /* offsets in etypes of the views: explicit ones from 4096, the shared pointer from 100 */
     MPI_Offset region = 4096;
     CHECK(MPI_File_seek_shared(lh, 100, MPI_SEEK_SET));
-    int (*capture)(const char *, char *, size_t) =
-        (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
     for (int s = 0; s < steps; s++) {
         int buf[B];
         for (int i = 0; i < B; i++)
@@ -92,28 +78,8 @@ int main(int argc, char **argv)
             printf("step %d: %lld %lld\n", s, (long long)pos, (long long)spos);
         if (s != ckpt || !dir)
             continue;
-        if (!capture)
-            die("pml_restart_capture is not there: run under Revive's MPI layer");
-        char d[4096], path[4200], err[1024];
-        snprintf(d, sizeof d, "%s/s%d", dir, s);
-        if (rank == 0 && mkdir(d, 0700) != 0 && errno != EEXIST)
-            die("cannot make the snapshot directory");
-        CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        snprintf(path, sizeof path, "%s/rank_%d.img", d, rank);
-        int r = capture(path, err, sizeof err);
-        if (r < 0) {
-            fprintf(stderr, "rst_io rank %d: checkpoint at step %d: %s\n", rank, s, err);
-            MPI_Abort(MPI_COMM_WORLD, 4);
-        }
-        if (r == 1) {
+        if (rst_checkpoint_step(dir, s, exit_after) == 1)
             fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
-            continue;
-        }
-        CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        if (exit_after) {
-            fflush(stdout);
-            _exit(0); /* as if killed once the snapshot exists */
-        }
     }
     CHECK(MPI_File_sync(fh));
     CHECK(MPI_File_sync(lh));
@@ -130,7 +96,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         FILE *f = fopen(names[i], "rb");
         if (!f)
-            die("cannot read a file back");
+            rst_die("cannot read a file back");
         int c;
         while ((c = getc(f)) != EOF) {
             h ^= (unsigned char)c;

@@ -34,22 +34,13 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "rst_step.h"
+
 
 static int rank, size;
 static int copies, deletes; /* attribute callbacks that ran: must not run again at a restart */
 
-static void die(const char *what)
-{
-    fprintf(stderr, "rst_prog rank %d: FAIL: %s\n", rank, what);
-    MPI_Abort(MPI_COMM_WORLD, 3);
-    exit(3);
-}
-
-#define CHECK(call)                                                                               \
-    do {                                                                                          \
-        if ((call) != MPI_SUCCESS)                                                                \
-            die(#call);                                                                           \
-    } while (0)
+const char rst_name[] = "rst_prog";
 
 /* ---- the state ----------------------------------------------------------------------------- */
 static MPI_Comm half, cart, fromgroup, named, inter = MPI_COMM_NULL;
@@ -170,7 +161,7 @@ static long threads_step(int s)
     for (int i = 0; i < NWORK; i++) {
         w[i] = (struct work){ i, s, 0 };
         if (pthread_create(&t[i], NULL, worker, &w[i]))
-            die("pthread_create");
+            rst_die("pthread_create");
     }
     long acc = 0;
     for (int i = 0; i < NWORK; i++) {
@@ -238,7 +229,7 @@ static long step(int s)
     CHECK(MPI_Comm_get_name(named, name, &nl));
     CHECK(MPI_Comm_get_attr(named, kv, &val, &flag));
     if (strcmp(name, "rst_prog named") || !flag || val != &attr_value || *(long *)val != 4242)
-        die("the name or the attribute of the dup changed");
+        rst_die("the name or the attribute of the dup changed");
     if (inter != MPI_COMM_NULL) {
         int rsz_ = 0;
         MPI_Comm_remote_size(inter, &rsz_);
@@ -283,7 +274,7 @@ static long step(int s)
     int iflag = 0;
     MPI_Info_get(info, "rst_prog", sizeof iv - 1, iv, &iflag);
     if (!iflag || strcmp(iv, "yes"))
-        die("the info object lost its key");
+        rst_die("the info object lost its key");
     long total = 0;
     CHECK(MPI_Reduce(&acc, &total, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
     return total;
@@ -321,9 +312,7 @@ int main(int argc, char **argv)
     build();
     pthread_t tk;
     if (pthread_create(&tk, NULL, ticker, NULL))
-        die("pthread_create");
-    int (*capture)(const char *, char *, size_t) =
-        (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
+        rst_die("pthread_create");
     int (*generation)(void) = (__typeof__(generation))dlsym(RTLD_DEFAULT, "pml_restart_generation");
     for (int s = 0; s < steps; s++) {
         long total = step(s);
@@ -334,33 +323,13 @@ int main(int argc, char **argv)
         for (int c = 0; c < nckpt; c++) {
             if (ckpt[c] != s || !dir)
                 continue;
-            if (!capture)
-                die("pml_restart_capture is not there: run under Revive's MPI layer");
-            char d[4096], path[4200], err[1024];
-            snprintf(d, sizeof d, "%s/s%d", dir, s);
-            if (rank == 0 && mkdir(d, 0700) != 0 && errno != EEXIST)
-                die("cannot make the snapshot directory");
-            CHECK(MPI_Barrier(MPI_COMM_WORLD));
-            snprintf(path, sizeof path, "%s/rank_%d.img", d, rank);
-            int r = capture(path, err, sizeof err);
-            if (r < 0) {
-                fprintf(stderr, "rst_prog rank %d: checkpoint at step %d: %s\n", rank, s, err);
-                MPI_Abort(MPI_COMM_WORLD, 4);
-            }
-            if (r == 1) {
+            if (rst_checkpoint_step(dir, s, exit_after) == 1)
                 fprintf(stderr, "rank %d restarted at step %d, generation %d, attribute callbacks"
                         " %d/%d\n", rank, s, generation ? generation() : -1, copies, deletes);
-                continue;
-            }
-            CHECK(MPI_Barrier(MPI_COMM_WORLD));
-            if (exit_after) {
-                fflush(stdout);
-                _exit(0); /* as if killed once the snapshot exists */
-            }
         }
     }
     if (copies || deletes)
-        die("an attribute callback ran (the program never copies or deletes its attribute)");
+        rst_die("an attribute callback ran (the program never copies or deletes its attribute)");
     CHECK(MPI_Comm_free(&half));
     CHECK(MPI_Comm_free(&cart));
     if (fromgroup != MPI_COMM_NULL)

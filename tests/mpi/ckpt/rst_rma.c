@@ -22,32 +22,20 @@
  * Rank 0 prints one line per step (a checksum over every rank's windows, each rank's view of its
  * neighbour's shared part included) and a final line; the lines equal an uninterrupted run's. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "rst_step.h"
 
 #define N 64
 
 static int rank, size;
 
-static void die(const char *what)
-{
-    fprintf(stderr, "rst_rma rank %d: FAIL: %s\n", rank, what);
-    MPI_Abort(MPI_COMM_WORLD, 3);
-    exit(3);
-}
-
-#define CHECK(call)                                                                               \
-    do {                                                                                          \
-        if ((call) != MPI_SUCCESS)                                                                \
-            die(#call);                                                                           \
-    } while (0)
+const char rst_name[] = "rst_rma";
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
@@ -122,8 +110,6 @@ int main(int argc, char **argv)
     }
     CHECK(MPI_Barrier(MPI_COMM_WORLD));
 
-    int (*capture)(const char *, char *, size_t) =
-        (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
     for (int s = 0; s < steps; s++) {
         long v = (long)(s * 1000 + rank * 10 + 1);
         int k = s % N;
@@ -171,28 +157,8 @@ int main(int argc, char **argv)
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         if ((s != ckpt && s != ckpt2) || !dir)
             continue;
-        if (!capture)
-            die("pml_restart_capture is not there: run under Revive's MPI layer");
-        char d[4096], path[4200], err[1024];
-        snprintf(d, sizeof d, "%s/s%d", dir, s);
-        if (rank == 0 && mkdir(d, 0700) != 0 && errno != EEXIST)
-            die("cannot make the snapshot directory");
-        CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        snprintf(path, sizeof path, "%s/rank_%d.img", d, rank);
-        int r = capture(path, err, sizeof err);
-        if (r < 0) {
-            fprintf(stderr, "rst_rma rank %d: checkpoint at step %d: %s\n", rank, s, err);
-            MPI_Abort(MPI_COMM_WORLD, 4);
-        }
-        if (r == 1) {
+        if (rst_checkpoint_step(dir, s, exit_after) == 1)
             fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
-            continue;
-        }
-        CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        if (exit_after) {
-            fflush(stdout);
-            _exit(0); /* as if killed once the snapshot exists */
-        }
     }
     /* what the restarted job knows of its windows, as the program was told */
     char name[MPI_MAX_OBJECT_NAME] = "";

@@ -15,43 +15,11 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
-[ -x "$CKPT" ] || { echo "SKIP: ckpt-mpirun not built"; exit 77; }
 # the job would run 400 steps (80 s at least); its output is compared with the first lines of a
 # native run of 150 (the step lines do not depend on the number of steps)
 steps=400 ms=200 nsteps_native=150
-d=$tmp/term
-mkdir -p "$d"
-cd "$d" || exit 1
+ck_workdir term
 touch pace
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
-# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
-wait_steps() {
-    local i
-    for i in $(seq 3000); do
-        [ "$(nsteps "$1")" -ge "$2" ] && return 0
-        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
-        sleep 0.1
-    done
-    return 1
-}
-# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants
-coord() {
-    local root=$1 i p q todo
-    for i in $(seq 600); do
-        todo=$root
-        while [ -n "$todo" ]; do
-            p=${todo%% *}
-            [ "$p" = "$todo" ] && todo= || todo=${todo#* }
-            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
-            for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
-        done
-        sleep 0.1
-    done
-    return 1
-}
 for n in ${TERM_QUIET_NPS:-1 2 4}; do
     TMO=600 run_native "$n" "$prog" $nsteps_native >native.$n.out 2>native.$n.err ||
         { failed "np=$n: the native run: status $?"; tail -n 3 native.$n.err; continue; }

@@ -1,0 +1,57 @@
+/* The shared part of the self-checkpointing rank programs (rst_step.h). */
+#define _GNU_SOURCE
+#include "rst_step.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int my_rank(void)
+{
+    int r = -1, up = 0;
+    MPI_Initialized(&up);
+    if (up)
+        MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+}
+
+void rst_die(const char *what)
+{
+    fprintf(stderr, "%s rank %d: FAIL: %s\n", rst_name, my_rank(), what);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    exit(3);
+}
+
+int rst_checkpoint_step(const char *dir, int step, int exit_after)
+{
+    /* looked up once: a restarted job checkpointing again uses what the first capture found */
+    static int (*capture)(const char *, char *, size_t);
+    if (!capture)
+        capture = (__typeof__(capture))dlsym(RTLD_DEFAULT, "pml_restart_capture");
+    if (!capture)
+        rst_die("pml_restart_capture is not there: run under Revive's MPI layer");
+    int rank = my_rank();
+    char d[4096], path[4200], err[1024];
+    snprintf(d, sizeof d, "%s/s%d", dir, step);
+    if (rank == 0 && mkdir(d, 0700) != 0 && errno != EEXIST)
+        rst_die("cannot make the snapshot directory");
+    CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    snprintf(path, sizeof path, "%s/rank_%d.img", d, rank);
+    int r = capture(path, err, sizeof err);
+    if (r < 0) {
+        fprintf(stderr, "%s rank %d: checkpoint at step %d: %s\n", rst_name, rank, step, err);
+        MPI_Abort(MPI_COMM_WORLD, 4);
+        exit(4);
+    }
+    if (r == 1)
+        return 1;
+    CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    if (exit_after) {
+        fflush(stdout);
+        _exit(0);
+    }
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* What the self-checkpointing rank programs of the restart tests (rst_prog.c, rst_io.c,
+ * rst_rma.c) share: failing in one line, and the checkpoint a program takes of itself at a step
+ * without a coordinator (Revive's MPI layer's pml_restart_capture, which the agent's capture
+ * uses). */
+#ifndef REVIVE_TESTS_RST_STEP_H
+#define REVIVE_TESTS_RST_STEP_H
+
+#include <mpi.h>
+
+/* The program's name in its messages; each program defines it. */
+extern const char rst_name[];
+
+/* Prints "NAME rank R: FAIL: WHAT" and ends the job (MPI_Abort, status 3). */
+_Noreturn void rst_die(const char *what);
+
+#define CHECK(call)                                                                               \
+    do {                                                                                          \
+        if ((call) != MPI_SUCCESS)                                                                \
+            rst_die(#call);                                                                       \
+    } while (0)
+
+/* Every rank writes DIR/s<STEP>/rank_<r>.img (rank 0 makes the folder). Returns 1 in a job
+ * restarted from that image, 0 once every rank has written its image; with EXIT_AFTER the job
+ * ends there instead (status 0, as if killed once the snapshot exists). A failed capture ends
+ * the job (MPI_Abort, status 4). */
+int rst_checkpoint_step(const char *dir, int step, int exit_after);
+
+#endif
