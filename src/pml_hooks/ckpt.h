@@ -341,6 +341,16 @@ int pml_dbuf_irecv(struct pml_req *r, void *buf, int count, uintptr_t dtype, int
 /* The drain itself (agent thread, gate closed). 0 or -errno with a message. */
 int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
 
+/* ---- the exchanges among ranks during an epoch (drain_xchg.c) ------------------------------ */
+enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_PHASES };
+/* Agent thread, gate closed: every rank sends out[j] to rank j and gets in[j] from each rank j
+ * (in[self] = out[self]); with out and in NULL, a barrier. `what` names the step in messages.
+ * 0; -ECANCELED when the coordinator aborted the epoch meanwhile (the rank leaves at once),
+ * -ETIMEDOUT past the deadline (now_s-style monotonic seconds), -EIO or -ENOMEM; with a
+ * message in err. */
+int pml_xchg(int phase, const uint64_t *out, uint64_t *in, double deadline, const char *what,
+             char *err, size_t errlen);
+
 /* Messages: a virtual MPI_Message holds a message matched in the lower half (its envelope in
  * the handle's aux, for the drain) or, in the handle's info, a drained one. */
 struct pml_msginfo {

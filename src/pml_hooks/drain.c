@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -294,18 +295,22 @@ static uint64_t sum_sent(void)
 
 int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
 {
-    MPI_Comm pw = (MPI_Comm)pml_private_world;
-    MPI_Datatype u64 = (MPI_Datatype)pml_v2r(PML_H(MPI_UINT64_T));
-    MPI_Op sum = (MPI_Op)pml_v2r(PML_H(MPI_SUM));
     uint64_t expected = 0;
     struct drain_run d = { 0, 0, 0 };
     memset(st, 0, sizeof *st);
-    int rc = pml_L.MPI_Reduce_scatter_block(pml_sent_to, &expected, 1, u64, sum, pw);
-    if (rc != MPI_SUCCESS) {
-        snprintf(err, errlen, "the message counts could not be summed (MPI error %d)", rc);
-        return -EIO;
-    }
     double deadline = now_s() + 60;
+    uint64_t *counts = calloc((size_t)pml_world_size, sizeof *counts);
+    if (!counts) {
+        snprintf(err, errlen, "drain: out of memory");
+        return -ENOMEM;
+    }
+    int e = pml_xchg(PML_XCHG_COUNTS, pml_sent_to, counts, deadline, "drain: the message counts",
+                     err, errlen);
+    for (int i = 0; i < pml_world_size; i++)
+        expected += counts[i];
+    free(counts);
+    if (e)
+        return e;
     drain_matched(&d);
     for (;;) {
         test_pending(&d);
@@ -333,19 +338,9 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
     }
     /* everybody's sends complete only with the receivers' progress: keep it going until every
      * rank is done */
-    MPI_Request b;
-    rc = pml_L.MPI_Ibarrier(pw, &b);
-    for (int done = 0; rc == MPI_SUCCESS && !done;) {
-        rc = pml_L.MPI_Test(&b, &done, MPI_STATUS_IGNORE);
-        if (now_s() > deadline) {
-            snprintf(err, errlen, "drain: the final barrier did not complete within 60 s");
-            return -ETIMEDOUT;
-        }
-    }
-    if (rc != MPI_SUCCESS) {
-        snprintf(err, errlen, "drain: the final barrier failed (MPI error %d)", rc);
-        return -EIO;
-    }
+    e = pml_xchg(PML_XCHG_DRAINED, NULL, NULL, deadline, "drain: the final barrier", err, errlen);
+    if (e)
+        return e;
     st->sent = sum_sent();
     st->received = pml_received;
     st->expected = expected;

@@ -246,22 +246,10 @@ int pml_objs_settle(char *err, size_t errlen)
      * whose failure the coordinator turns into an abort of the epoch) */
     if (e)
         return e;
-    MPI_Request b;
-    int rc = pml_L.MPI_Ibarrier((MPI_Comm)pml_private_world, &b);
-    double deadline = now_s() + 60;
-    for (int done = 0; rc == MPI_SUCCESS && !done;) {
-        rc = pml_L.MPI_Test(&b, &done, MPI_STATUS_IGNORE);
-        if (!done && now_s() > deadline) {
-            snprintf(err, errlen, "the barrier after completing the operations on open MPI files "
-                     "and windows did not complete within 60 s");
-            return -ETIMEDOUT;
-        }
-    }
-    if (rc != MPI_SUCCESS) {
-        snprintf(err, errlen, "the barrier after completing the operations on open MPI files and "
-                 "windows failed (MPI error %d)", rc);
-        return -EIO;
-    }
+    e = pml_xchg(PML_XCHG_SETTLED, NULL, NULL, now_s() + 60, "the barrier after completing the "
+                 "operations on open MPI files and windows", err, errlen);
+    if (e)
+        return e;
     pml_objs_section_register();
     if (n)
         revive_log_debug("snapshot: %d open MPI files and windows settled", n);

@@ -67,7 +67,6 @@ static struct {
     int have_targets;          /* TARGETS came in this epoch: target0 is its cut on WORLD */
     int aborted;               /* ABORT seen by poll_abort */
     int rd_consumed;           /* on_frame advanced the reader itself (QUIESCE) */
-    int in_drain;              /* snapc_agent_poll_abort answers 0 meanwhile */
     struct snapc_seq *tbuf;
     int tcap;
     struct snapc_rank_state last;  /* last STATE sent */
@@ -461,12 +460,33 @@ static void on_targets(const struct snapc_hdr *h, const uint8_t *p)
 
 static void after_restart(void);
 
-/* Fault points in the rank fire from the epoch REVIVE_FAULT_EPOCH on (default 1), so that a
- * test can take good snapshots first. */
-static int fault_epoch(void)
+/* A full file system (or quota) is the user's to fix: say which option moves the snapshots
+ * elsewhere (--ckpt-local for the node-local cache, else --ckpt-dir), in place of the image
+ * writer's advice for cr_checkpoint (one piece of advice, not two). */
+static void full_advice(int e, char *msg, size_t len, int local)
+{
+    if (e != -ENOSPC && e != -EDQUOT)
+        return;
+    char *generic = strstr(msg, "; free space");   /* the image writer's, for cr_checkpoint */
+    if (generic)
+        *generic = 0;
+    size_t n = strlen(msg), at = n < len / 2 ? n : len / 2;   /* the advice fits */
+    int k = snprintf(msg + at, len - at, "; free space on its file system or give another %s",
+                     local ? "--ckpt-local DIR (REVIVE_LOCAL_DIR)" : "--ckpt-dir DIR (REVIVE_SNAPSHOT_DIR)");
+    (void)k;
+}
+
+/* REVIVE_FAULT_EPOCH (default 1): fault points in the rank fire from that epoch on, so that a
+ * test can take good snapshots first (snapc-rank-drain at that epoch only). */
+static uint32_t fault_first(void)
 {
     const char *fe = getenv("REVIVE_FAULT_EPOCH");
-    return A.epoch >= (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1);
+    return (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1);
+}
+
+static int fault_epoch(void)
+{
+    return A.epoch >= fault_first();
 }
 
 /* Fault point filem-stage-hold: wait until the file REVIVE_STAGE_HOLD exists (10 min at most),
@@ -503,12 +523,14 @@ static void on_quiesce(const struct snapc_quiesce *qp)
 
     struct snapc_drain_stats st;
     memset(&st, 0, sizeof st);
-    /* Not during the drain: it runs collectives on the layer's private communicator, and a
-     * rank that left them halfway would mismatch every later drain. The ABORT waits in the
-     * reader until the drain has ended (it is then seen before the capture). */
-    A.in_drain = 1;
+    /* The drain polls for an ABORT (snapc_agent_poll_abort) and leaves at once: its exchanges
+     * with the other ranks are tagged with the epoch, so none is left halfway (drain_xchg.c). */
+    if (A.world_rank == 0 && A.epoch == fault_first() &&
+        revive_fault(REVIVE_FAULT_snapc_rank_drain)) {
+        send_failed(EIO, SNAPC_PHASE_DRAINED, "cannot drain (fault point snapc-rank-drain)");
+        return;
+    }
     e = A.ops.drain ? A.ops.drain(A.ops.arg, &st, err, sizeof err) : 0;
-    A.in_drain = 0;
     if (A.aborted) {
         abort_epoch();
         return;
@@ -562,7 +584,10 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     }
     if (e < 0) {
         r.err[sizeof r.err - 1] = 0;
-        send_failed(e, SNAPC_PHASE_CAPTURED, r.err[0] ? r.err : "cannot write the image");
+        if (!r.err[0])
+            snprintf(r.err, sizeof r.err, "cannot write the image: %s", strerror(-e));
+        full_advice(e, r.err, sizeof r.err, A.local[0] != 0);
+        send_failed(e, SNAPC_PHASE_CAPTURED, r.err);
         return;
     }
     send_info();
@@ -599,6 +624,7 @@ static void on_stage(const uint8_t *p)
         if (slot >= 0)
             close(slot);
     }
+    full_advice(e, err, sizeof err, 0);
     if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
     struct snapc_staged d = {.status = e, .bytes = st.bytes, .copy_ns = (uint64_t)st.copy_ns,
@@ -697,12 +723,15 @@ static int on_frame(void)
     return 0;
 }
 
+uint32_t snapc_agent_epoch(void)
+{
+    return A.epoch;
+}
+
 int snapc_agent_poll_abort(void)
 {
     if (A.aborted)
         return 1;
-    if (A.in_drain)
-        return 0;
     int fd = atomic_load(&A.fd);
     if (fd < 0 || !snapc_agent_is_agent_thread())
         return 0;

@@ -163,14 +163,16 @@ int  snapc_agent_fds(int *fds, int max);
 int  snapc_agent_is_agent_thread(void);
 
 /* For ops->quiesce and ops->drain, which run on the agent thread and may wait
- * for the other ranks (the drain's collectives on the private world): 1 when
+ * for the other ranks (the drain's exchanges on the private world): 1 when
  * the coordinator has aborted the epoch meanwhile (another rank failed or
  * died), so the op should give up at once (return -ECANCELED; the agent then
- * calls ops->abort). Reads the connection without blocking. 0 otherwise.
- * During ops->drain it answers 0 for now: a rank that leaves the drain's
- * collectives halfway would mismatch every later drain (the ABORT is acted on
- * once the drain has ended, before the capture). */
+ * calls ops->abort). Reads the connection without blocking. 0 otherwise. The
+ * MPI layer's drain exchanges tagged messages, not collectives, so that a rank
+ * may leave it halfway (src/pml_hooks/drain_xchg.c). */
 int  snapc_agent_poll_abort(void);
+/* The current (or last) epoch's number, the coordinator's: the same on every rank. Agent
+ * thread only. */
+uint32_t snapc_agent_epoch(void);
 
 /* Exported by the rank (Revive's MPI layer; tests/snapc/fake_rank) for libmpix_ckpt
  * (src/snapc/mpix.c), which finds it by name with dlsym: MPIX_Checkpoint (collective 1) or

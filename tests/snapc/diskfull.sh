@@ -1,7 +1,7 @@
 #!/bin/bash
 # A full disk during a checkpoint (a real one: the snapshot directory on a small tmpfs, filled
 # up after a first snapshot): no checkpoint, one clear message naming the rank and "No space
-# left on device", the failed sequence never offered and nothing of it left, the earlier
+# left on device" with one piece of advice naming --ckpt-dir, the failed sequence never offered and nothing of it left, the earlier
 # snapshot intact, the job running on; once there is room again the next snapshot commits.
 # Needs to mount a tmpfs (root): skipped otherwise.
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +20,9 @@ expect_rc 0 "the first snapshot" "$CKPT" $JOB
 dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null
 [ "$(df --output=avail -k "$mnt" | tail -1 | tr -d ' ')" -le 4 ] || fail "the tmpfs is not full"
 expect_rc 1 "a snapshot on a full disk" "$CKPT" $JOB && err_has "no checkpoint: rank " && err_has "No space left on device"
+# one piece of advice, naming the option that puts snapshots elsewhere
+err_has "free space on its file system or give another --ckpt-dir DIR"
+[ "$(grep -o 'free space' "$W/cmd.err" | wc -l)" = 1 ] || fail "the advice is not given once: $(cat "$W/cmd.err")"
 cat "$W/cmd.err"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
 # gone, or (node-local first: the images are safe in the nodes' caches) kept and marked failed
