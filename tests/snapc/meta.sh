@@ -1,7 +1,9 @@
 #!/bin/bash
 # snapshot.meta damaged or truncated, images damaged or missing, directories that are not
 # private: ckpt-info (and restart-mpi) refuse with one clear message and a non-zero status;
-# --verify checks every image; --json is JSON.
+# --verify checks every image; --json is JSON. ckpt-info's exit statuses (its --help): 0 a
+# committed snapshot, 1 damaged or not private, 3 nothing committed (missing, an uncommitted
+# sequence, a directory whose sequences are all uncommitted).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-meta
 
@@ -41,8 +43,19 @@ pass "damaged and truncated snapshot.meta refused"
 
 # an uncommitted sequence
 mkdir -m 700 "$jd/5"
-expect_rc 1 "an uncommitted sequence" "$INFO" "$jd/5" && err_has "is not committed (no snapshot.meta)"
+expect_rc 3 "an uncommitted sequence" "$INFO" "$jd/5" && err_has "is not committed (no snapshot.meta)"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
 rmdir "$jd/5"
+# a directory whose sequences are all uncommitted
+cp -a "$jd" "$W/uncommitted.ckpt"
+rm "$W"/uncommitted.ckpt/*/snapshot.meta
+for o in "" --json --verify; do
+    expect_rc 3 "a directory without a committed sequence ${o:-(text)}" "$INFO" $o "$W/uncommitted.ckpt" &&
+        err_has "holds no committed snapshot (2 sequences, none finished)"
+    [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+done
+rm -rf "$W/uncommitted.ckpt"
+pass "ckpt-info: nothing committed is status 3 in one line"
 
 # damaged, truncated, missing image
 img=$jd/1/rank_1.img
@@ -68,6 +81,9 @@ ln -s "$jd/1" "$W/latest"
 expect_rc 0 "a reference through a symbolic link" "$INFO" "$W/latest"
 grep -q "^$jd/1$" "$W/cmd.out" || fail "the link was not followed: $(head -1 "$W/cmd.out")"
 expect_rc 1 "not a snapshot" "$INFO" "$W" && err_has "is not a snapshot reference"
-expect_rc 1 "missing" "$INFO" "$W/nothing" && err_has "does not exist"
+expect_rc 3 "missing" "$INFO" "$W/nothing" && err_has "does not exist"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+expect_rc 0 "ckpt-info --help" "$INFO" --help && grep -q "^Exit status: 0" "$W/cmd.out" ||
+    fail "ckpt-info --help does not give the exit statuses"
 pass "private directories and files, bad references"
 finish

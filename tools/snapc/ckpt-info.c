@@ -2,7 +2,11 @@
  *
  * What a global snapshot holds. REF is a sequence (.../revive_global_snapshot_PID.ckpt/SEQ) or
  * a snapshot directory (.../revive_global_snapshot_PID.ckpt: every sequence). --verify checks
- * every rank image against the metadata (size, header checksum, every chunk's checksum). */
+ * every rank image against the metadata (size, header checksum, every chunk's checksum).
+ * Exit statuses (usage() says them too): 0 the snapshot can be restarted from, 1 it is damaged
+ * (or fails --verify, or is not private), 2 usage, 3 there is nothing committed there (REF is
+ * missing, its sequence was not committed, or the directory holds no committed sequence); one
+ * message on stderr for each of 1 and 3. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +37,8 @@ static int stage_failed(const char *jobdir, uint64_t seq, char *why, size_t len)
     return 1;
 }
 
+enum { INFO_OK = 0, INFO_DAMAGED = 1, INFO_USAGE = 2, INFO_NONE = 3 };
+
 static const char *me = "ckpt-info";
 static int json;
 
@@ -42,7 +48,10 @@ static void usage(FILE *f)
                "REF: a snapshot reference (.../revive_global_snapshot_PID.ckpt/SEQ, as printed by\n"
                "ckpt-mpirun) or a snapshot directory (.../revive_global_snapshot_PID.ckpt).\n"
                "  --verify  check every rank image against the metadata, every checksum\n"
-               "  --json    print JSON\n");
+               "  --json    print JSON\n"
+               "Exit status: 0 a committed snapshot is there (and, with --verify, intact);\n"
+               "1 it is damaged or not private; 2 wrong usage; 3 nothing committed there (REF\n"
+               "missing, its sequence not committed, or no committed sequence in the directory).\n");
 }
 
 static void when(const char *t, char *out, size_t len)
@@ -92,7 +101,8 @@ static void report(void *arg, int rank, int status, const char *msg)
         printf("  rank %d: %s %s\n", rank, status < 0 ? "BAD" : "ok ", msg);
 }
 
-/* One committed sequence: its details (and verification). 0 good, 1 bad. */
+/* One sequence: its details (and verification). INFO_OK, INFO_DAMAGED, or INFO_NONE when it is
+ * not committed. */
 static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
 {
     char dir[PATH_MAX], err[1024];
@@ -110,7 +120,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             snapc_sb_printf(jb, "}");
         } else
             fprintf(stderr, "%s: %s\n", me, err);
-        return 1;
+        return e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
     }
     uint64_t ranks = 0, bytes = 0;
     filem_meta_get_u64(&m, "ranks", &ranks);
@@ -199,7 +209,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                     err);
         else
             printf("  verified: every image matches the metadata and every checksum\n");
-        bad = e < 0;
+        bad = e < 0 ? INFO_DAMAGED : INFO_OK;
     }
     if (json)
         snapc_sb_printf(jb, "}");
@@ -279,33 +289,36 @@ int main(int argc, char **argv)
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "%s: unknown option '%s'\n", me, argv[i]);
             usage(stderr);
-            return 2;
+            return INFO_USAGE;
         } else if (!ref)
             ref = argv[i];
         else {
             usage(stderr);
-            return 2;
+            return INFO_USAGE;
         }
     }
     if (!ref) {
         usage(stderr);
-        return 2;
+        return INFO_USAGE;
     }
     char jobdir[PATH_MAX], err[1024];
     int64_t seq;
-    if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0 ||
-        filem_private_dir(jobdir, 0, err, sizeof err) < 0) {
+    int e = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
+    if (e == 0)
+        e = filem_private_dir(jobdir, 0, err, sizeof err);
+    if (e < 0) {
         fprintf(stderr, "%s: %s\n", me, err);
-        return 1;
+        return e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
     }
     struct snapc_sbuf jb = {0};
     int bad = 0;
     if (seq >= 0) {
         char dir[PATH_MAX];
         filem_seq_path(dir, sizeof dir, jobdir, (uint64_t)seq);
-        if (filem_private_dir(dir, 0, err, sizeof err) < 0) {
+        e = filem_private_dir(dir, 0, err, sizeof err);
+        if (e < 0) {
             fprintf(stderr, "%s: %s\n", me, err);
-            return 1;
+            return e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
         }
         bad = show_seq(jobdir, (uint64_t)seq, verify, &jb);
         if (json) {
@@ -319,7 +332,7 @@ int main(int argc, char **argv)
     int n;
     if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", me, err);
-        return 1;
+        return INFO_DAMAGED;
     }
     int committed = 0;
     if (json)
@@ -334,7 +347,8 @@ int main(int argc, char **argv)
             snapc_sb_printf(&jb, ",");
         if (v[i].state == FILEM_SEQ_COMMITTED) {
             committed++;
-            bad |= show_seq(jobdir, v[i].seq, verify, &jb);
+            if (show_seq(jobdir, v[i].seq, verify, &jb) != INFO_OK)
+                bad = INFO_DAMAGED;
             if (v[i].failed_restarts && !json)
                 printf("  %u failed restart%s: %s\n", v[i].failed_restarts,
                        v[i].failed_restarts == 1 ? "" : "s", v[i].failed_reason);
@@ -354,7 +368,7 @@ int main(int argc, char **argv)
         } else if (v[i].state == FILEM_SEQ_CORRUPT) {
             printf("%s/%llu\n  DAMAGED: %s\n", jobdir, (unsigned long long)v[i].seq, v[i].err);
             fprintf(stderr, "%s: %s\n", me, v[i].err);
-            bad = 1;
+            bad = INFO_DAMAGED;
         } else {
             char why[512];
             if (stage_failed(jobdir, v[i].seq, why, sizeof why))
@@ -372,10 +386,13 @@ int main(int argc, char **argv)
         show_index(jobdir, v, n, &jb);
         snapc_sb_printf(&jb, "}");
         printf("%s\n", jb.p);
-    } else {
-        if (!committed)
-            printf("no committed snapshot\n");
+    } else
         show_index(jobdir, v, n, NULL);
+    if (!committed && !bad) {
+        fprintf(stderr, "%s: %s holds no committed snapshot (%d sequence%s, none finished): nothing "
+                "to restart from there; take a checkpoint (ckpt-mpirun) and wait for its commit\n",
+                me, jobdir, n, n == 1 ? "" : "s");
+        bad = INFO_NONE;
     }
     snapc_sb_free(&jb);
     free(v);
