@@ -15,6 +15,16 @@
 
 #include "crs/base/image.h"
 
+/* The image reader's message without its advice for one process ("use an earlier checkpoint"):
+ * the callers of the snapshot store give their own (another sequence), once. */
+static void reader_msg(char *out, size_t len, const char *img_err)
+{
+    filem_fmt(out, len, "%s", img_err);
+    char *advice = strstr(out, "; use an earlier checkpoint");
+    if (advice)
+        *advice = 0;
+}
+
 int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, char *err,
                          size_t errlen)
 {
@@ -27,7 +37,7 @@ int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, c
     struct crs_image img;
     int e = crs_image_open(&img, path);
     if (e < 0) {
-        filem_fmt(err, errlen, "%s", img.err);
+        reader_msg(err, errlen, img.err);
         return e;
     }
     *checksum = img.hdr.header_checksum;
@@ -81,7 +91,7 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
     struct crs_image img;
     int e = crs_image_open(&img, path);
     if (e < 0) {
-        filem_fmt(msg, len, "%s", img.err);
+        reader_msg(msg, len, img.err);
         return e;
     }
     if (img.hdr.header_checksum != sum) {
@@ -94,7 +104,7 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
     if (deep) {
         e = crs_image_verify_chunks(&img);
         if (e < 0) {
-            filem_fmt(msg, len, "%s", img.err);
+            reader_msg(msg, len, img.err);
             crs_image_close(&img);
             return e;
         }

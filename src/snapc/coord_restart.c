@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "snapc/restart_lock.h"
 #include "common/log.h"
 #include "snapc/coord_int.h"
 
@@ -195,6 +196,8 @@ void coord_restart_job_ended(void)
 /* The ranks' progress files go with the job. */
 void coord_restart_cleanup(void)
 {
+    if (coord.parent_jobdir[0])
+        snapc_restart_lock_drop(coord.parent_jobdir);   /* restart-mpi's note */
     if (!coord.restart_dir[0])
         return;
     DIR *d = opendir(coord.restart_dir);

@@ -5,7 +5,8 @@
 # of an uninterrupted run; a chain of 10 restart -> checkpoint -> restart generations, each
 # generation's snapshots beside the old ones with the parent recorded; --showme; refusals (a
 # damaged or uncommitted snapshot, another number of ranks, a changed binary, no restarter);
-# a failed restart is recorded and the next default restart skips that sequence.
+# a failed restart is recorded and the next default restart skips that sequence; two restarts
+# of one snapshot at once: the second refused (restart_lock.c).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-restart
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -35,6 +36,33 @@ cd "$W"
 sort "$W/r1.out" | grep done >"$W/r1.sorted"
 cmp -s "$W/native.sorted" "$W/r1.sorted" || { fail "restarted answer differs"; diff "$W/native.sorted" "$W/r1.sorted"; }
 pass "checkpoint --term, restart: the uninterrupted answer"
+
+# one restart of a snapshot at a time: a second restart-mpi is refused in one line while the
+# first runs; the note of a restart that was killed (SIGKILL: it removed nothing) holds no later
+# restart back
+tree() { local p; echo $1; for p in $(pgrep -P $1); do tree $p; done; }
+start_job conc 2 --iters 1000000 --sleep-us 300
+expect_rc 0 "--term (for the concurrent restarts)" "$CKPT" --term $JOB
+cref=$(tail -n1 "$W/cmd.out")
+wait $JOB
+"$RESTART" "$cref" >"$W/c1.out" 2>"$W/c1.err" &
+rp=$!; jobs_started="$jobs_started $rp"
+if wait_for 60 '[ "$(cat /proc/$rp/comm 2>/dev/null)" = revive-coord ]'; then
+    expect_rc 1 "a second restart of the same snapshot" "$RESTART" "$cref" &&
+        err_has "is being restarted already, by process $rp"
+    [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+    kill -KILL $(tree $rp) 2>/dev/null
+    wait $rp 2>/dev/null
+    "$RESTART" "$cref" >"$W/c2.out" 2>"$W/c2.err" &
+    rp=$!; jobs_started="$jobs_started $rp"
+    wait_exec $rp
+    expect_rc 0 "a restart after the first was killed" "$CKPT" --wait --term $rp ||
+        { wait $rp; cat "$W/c2.err"; }
+    wait $rp
+    pass "a second restart of one snapshot refused while the first runs; a killed one's note is stale"
+else
+    fail "the first restart did not start: $(cat "$W/c1.err")"
+fi
 
 # a chain of 10 generations: each restarted job is checkpointed with --term and restarted
 gen_ref=$ref

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "snapc/restart_lock.h"
 #include "snapc/util.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
@@ -440,6 +441,9 @@ int main(int argc, char **argv)
     }
     if (access(coord, X_OK) < 0)
         die("Revive's job coordinator %s is missing (%s)", coord, strerror(errno));
+    /* one restart of a snapshot at a time (this process becomes the job's coordinator) */
+    if (snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
+        die("%s", err);
 
     /* revive-coord in restart mode, in this process */
     struct argv c = {0};

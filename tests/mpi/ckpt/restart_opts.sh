@@ -20,9 +20,6 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
-RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
-[ -x "$CKPT" ] && [ -x "$RESTART" ] || { echo "SKIP: ckpt-mpirun or restart-mpi not built"; exit 77; }
 export REVIVE_RESTART_RANK=$restarter
 n=2 steps=400 ms=150
 case $flavor in
@@ -38,44 +35,6 @@ run_native "$n" "$prog" $steps >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 pids=()
 trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
-nsteps() { grep -c '^step [0-9]*: ' "$1" 2>/dev/null; }
-# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
-wait_steps() {
-    local i
-    for i in $(seq 3000); do
-        [ "$(nsteps "$1")" -ge "$2" ] && return 0
-        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
-        sleep 0.1
-    done
-    return 1
-}
-# descendants ROOT: ROOT and every process under it
-descendants() {
-    local todo=$1 p q
-    while [ -n "$todo" ]; do
-        p=${todo%% *}
-        [ "$p" = "$todo" ] && todo= || todo=${todo#* }
-        echo $p
-        for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
-    done
-}
-# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants
-coord() {
-    local i p
-    for i in $(seq 600); do
-        for p in $(descendants $1); do
-            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
-        done
-        sleep 0.1
-    done
-    return 1
-}
-checkpoint() { # JOBPID NAME [--term]: the reference
-    local c
-    c=$(coord $1) || { echo "no coordinator under $1" >"ckpt.$2.err"; return 1; }
-    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
-    tail -n1 "ckpt.$2.out"
-}
 # no_strays WHAT: no process with this test's folder in its command line (30 s for exits)
 no_strays() {
     local i left
