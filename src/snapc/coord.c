@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "snapc/coord_int.h"
+#include "snapc/hosts.h"
 
 struct coord_state coord = {.sfd = -1, .ufd = -1, .tfd = -1, .restart_lock = -1, .parent_seq = -1,
                              .fault_epoch = 1};
@@ -36,6 +37,13 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     if (ct && atoi(ct) > 0)
         coord.p.capture_timeout_s = (uint32_t)atoi(ct);
 
+    /* the hosts named to the launcher are known (restart-mpi checked a restart's) */
+    if (!cfg->restart_of &&
+        snapc_hosts_check_args(cfg->user_args, cfg->nprogs > 0 ? cfg->progs[0] : cfg->nuser_args,
+                               err, sizeof err) < 0) {
+        fprintf(stderr, "revive-coord: %s\n", err);
+        return 1;
+    }
     /* where snapshots go */
     if (cfg->restart_of) {
         if (coord_restart_setup() < 0)
@@ -88,6 +96,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     }
     revive_log_info("job %d: launcher %d, ranks connect to %s, snapshots in %s", (int)getpid(),
                     (int)coord.child, coord.coord_addr, coord.jobdir);
+    coord_launch_wait_start();
     if (cfg->interval_s > 0)
         coord.next_tick = coord_now_ms() + (int64_t)cfg->interval_s * 1000;
 
@@ -104,6 +113,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             if (coord_live_rank_conns() == 0 || now - coord.child_done_ms >= COORD_EXIT_GRACE_MS)
                 break;
         }
+        coord_launch_wait_tick(now);
         coord_term_tick(now);
         if (coord.next_tick && now >= coord.next_tick) {
             coord.next_tick = now + (int64_t)cfg->interval_s * 1000;
@@ -133,6 +143,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord.next_tick);
         WAKE(coord.term_signal_at);
         WAKE(coord.term_kill_at);
+        WAKE(coord_launch_wait_deadline());
         if (coord.child_done)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);
         for (int i = 0; i < coord.nc; i++)

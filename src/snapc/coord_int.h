@@ -119,6 +119,15 @@ int coord_accept_unix(void); /* the new connection's index, or -1 */
 /* coord_listen.c */
 int coord_listen_unix(char *err, size_t errlen);
 int coord_listen_tcp(char *err, size_t errlen);
+/* coord_iface.c: an address on the network the user named to the launcher
+ * (oob_tcp_if_include, -iface); 1 when one was chosen into out, 0 otherwise. */
+int coord_iface_addr(char *out, size_t len);
+
+/* coord_launchwait.c: a restart's launch that never completes (an unreachable host) */
+void coord_launch_wait_start(void);
+int64_t coord_launch_wait_deadline(void); /* ms, 0 none */
+void coord_launch_wait_tick(int64_t now);
+int coord_launch_timed_out(void);
 
 /* coord_rank.c */
 void coord_rank_hello(int i);
@@ -165,5 +174,8 @@ int coord_restart_setup(void);
 void coord_restart_hello(void);
 void coord_restart_job_ended(void);
 void coord_restart_cleanup(void);
+/* How many ranks of the restart started (a begun.<r> file, or HELLO); the ranks that did not,
+ * as "2,3", into which (may be NULL). */
+int coord_restart_begun(char *which, size_t len);
 
 #endif

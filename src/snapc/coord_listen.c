@@ -53,8 +53,9 @@ int coord_listen_unix(char *err, size_t errlen)
     return 0;
 }
 
-/* The address the ranks reach us at: $REVIVE_COORD_ADDR, else the first
- * non-loopback IPv4 address of this host, else 127.0.0.1. */
+/* The address the ranks reach us at: $REVIVE_COORD_ADDR, else one on the network the user
+ * named to the launcher (coord_iface.c), else the first non-loopback IPv4 address of this
+ * host, else 127.0.0.1. */
 static void pick_addr(char *out, size_t len)
 {
     const char *env = getenv("REVIVE_COORD_ADDR");
@@ -62,6 +63,8 @@ static void pick_addr(char *out, size_t len)
         snprintf(out, len, "%s", env);
         return;
     }
+    if (coord_iface_addr(out, len))
+        return;
     snprintf(out, len, "127.0.0.1");
     struct ifaddrs *ifa = NULL;
     if (getifaddrs(&ifa) < 0)

@@ -150,12 +150,39 @@ static int count_restored(void)
     return n;
 }
 
+int coord_restart_begun(char *which, size_t len)
+{
+    int expected = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
+    int n = 0;
+    size_t w = 0;
+    if (which && len)
+        which[0] = 0;
+    for (int r = 0; r < expected; r++) {
+        char path[PATH_MAX + 64];
+        snapc_fmt(path, sizeof path, "%s/begun.%d", coord.restart_dir, r);
+        int hello = r < coord.nrank_conn && coord.rank_conn[r] >= 0;
+        if (hello || (coord.restart_dir[0] && access(path, F_OK) == 0)) {
+            n++;
+        } else if (which && w + 16 < len) {
+            int k = snprintf(which + w, len - w, "%s%d", w ? "," : "", r);
+            w += k > 0 ? (size_t)k : 0;
+        }
+    }
+    return n;
+}
+
 /* The launcher ended before every rank was back: was it the snapshot's fault? (above) */
 void coord_restart_job_ended(void)
 {
     if (!coord.cfg->restart_of || coord.recovered || coord.parent_seq < 0)
         return;
     coord.recovered = 1;
+    if (coord_launch_timed_out()) {
+        revive_log_error("the restarted job was ended: not every rank started (see above); "
+                         "%s/%lld is not marked as failed",
+                         coord.parent_jobdir, (long long)coord.parent_seq);
+        return;
+    }
     char e2[512], why[600], msg[512] = "";
     if (coord.restart_dir[0]) {
         int failed = count_rank_files("failed.", msg, sizeof msg);

@@ -93,6 +93,13 @@ hostbed_up() {
         mkdir -m 0700 -p "$HB/node/$h"
         hb_in "$pid" sh -c "hostname $h && mount --bind '$HB/node/$h' '$HB/local' && ip link set lo up" ||
             { echo "FAIL: cannot make host $h"; exit 1; }
+        # HB_TWO_IF=hN: that host gets first another interface (aa0, 10.99.0.N/24, a veth
+        # whose peer stays in the host: nothing answers there), so that "the first address of
+        # the host" is not on the bed's network
+        if [ "${HB_TWO_IF:-}" = $h ]; then
+            hb_in "$pid" sh -c "ip link add aa0 type veth peer name aa1 && ip addr add 10.99.0.$i/24 dev aa0 && ip link set aa0 up && ip link set aa1 up" ||
+                { echo "FAIL: cannot give host $h a second interface"; exit 1; }
+        fi
         hb_in "$(cat "$HB/switch.pid")" ip link add "$h" type veth peer name $HB_IF netns "$pid" ||
             { echo "FAIL: cannot link host $h"; exit 1; }
         hb_in "$(cat "$HB/switch.pid")" ip link set "$h" master br0 up || exit 1

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "snapc/hosts.h"
 #include "snapc/restart_lock.h"
 #include "snapc/util.h"
 
@@ -264,6 +265,8 @@ int main(int argc, char **argv)
     /* which snapshot */
     char jobdir[PATH_MAX], err[2048];
     int64_t seq;
+    if (hostfile && snapc_hosts_check_file(hostfile, err, sizeof err) < 0)
+        die("%s", err); /* before anything is started (snapc/hosts.h) */
     if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0 ||
         filem_private_dir(jobdir, 0, err, sizeof err) < 0)
         die("%s", err);
@@ -357,6 +360,9 @@ int main(int argc, char **argv)
         progs[nprogs++] = (int)x;
         p = *end == ',' ? end + 1 : end;
     }
+    /* without --hostfile, the job's own hosts: still known? (snapc/hosts.h) */
+    if (!hostfile && nprogs > 0 && snapc_hosts_check_args(user.v, progs[0], err, sizeof err) < 0)
+        die("%s (or give other hosts with --hostfile)", err);
     if (nprogs == 0)
         die("%s/snapshot.meta does not say where the program is in the launcher arguments", seqdir);
     /* extra options: a number of ranks must be the snapshot's */

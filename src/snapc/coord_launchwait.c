@@ -1,0 +1,68 @@
+/* A restart whose launch never completes (issue 9, bad input): a host in the hostfile that is
+ * known but unreachable leaves MPICH's mpiexec (and others) waiting for it for ever, seen on
+ * the host test bed. In restart mode every rank starts at once (revive-restart-rank writes
+ * begun.<r> before it restores), so a rank that has neither begun nor said HELLO after
+ * REVIVE_LAUNCH_TIMEOUT seconds (default 300; 0: wait for ever) was never started: the
+ * coordinator says which ranks, ends the launcher (SIGTERM, SIGKILL 10 s later) and does not
+ * mark the snapshot as failed. A first start (mpirun -am ft-enable-cr) is not bounded: a program
+ * may run long before its MPI_Init, and the launcher there behaves as it does without Revive;
+ * its hosts are checked before the launch (hosts.h). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+static int64_t deadline; /* ms, 0: not waiting */
+static int timed_out;
+
+void coord_launch_wait_start(void)
+{
+    if (!coord.cfg->restart_of)
+        return;
+    const char *v = getenv("REVIVE_LAUNCH_TIMEOUT");
+    long s = v && *v ? atol(v) : 300;
+    if (s > 0)
+        deadline = coord_now_ms() + (int64_t)s * 1000;
+}
+
+int64_t coord_launch_wait_deadline(void)
+{
+    return deadline;
+}
+
+int coord_launch_timed_out(void)
+{
+    return timed_out;
+}
+
+void coord_launch_wait_tick(int64_t now)
+{
+    if (!deadline)
+        return;
+    int expected = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
+    if (coord.child_done || coord.recovered ||
+        (expected > 0 && coord_restart_begun(NULL, 0) >= expected)) {
+        deadline = 0; /* every rank started (a long restore is not a lost host) */
+        return;
+    }
+    if (now < deadline)
+        return;
+    deadline = 0;
+    timed_out = 1;
+    char which[512];
+    int begun = coord_restart_begun(which, sizeof which);
+    const char *v = getenv("REVIVE_LAUNCH_TIMEOUT");
+    revive_log_error("%d of %d ranks did not start within %s s (not started: rank%s %s): a host "
+                     "given to the launcher is probably unreachable; ending the job "
+                     "(REVIVE_LAUNCH_TIMEOUT sets the wait)",
+                     expected - begun, expected, v && *v ? v : "300",
+                     expected - begun == 1 ? "" : "s", which);
+    kill(coord.child, SIGTERM);
+    coord.term_signal_at = 0;
+    coord.term_kill_at = now + 10000; /* coord_term_tick's SIGKILL */
+}

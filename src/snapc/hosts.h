@@ -1,0 +1,23 @@
+/*
+ * The hosts a job is to run on must be known before its launch (issue 9, bad input): a launcher
+ * given a name nobody can resolve fails late, in its own words, or waits (MPICH's mpiexec, seen
+ * on the host test bed, waits on the hosts it did reach). Checked by revive-coord (the user's
+ * mpirun -am ft-enable-cr) and restart-mpi, naming the host and where it was given.
+ * Unreachable hosts (known, but down) are the launcher's to find.
+ */
+#ifndef REVIVE_SNAPC_HOSTS_H
+#define REVIVE_SNAPC_HOSTS_H
+
+#include <stddef.h>
+
+/* A hostfile: lines "host", "host:N" (MPICH), "host slots=N" (Open MPI), "user@host"; '#'
+ * starts a comment. 0, or -1 with one sentence in err (unknown host, unreadable file, no
+ * host). */
+int snapc_hosts_check_file(const char *path, char *err, size_t errlen);
+
+/* The launcher options before the program (args[0..n)): -H/-host/--host/-hosts/--hosts LIST
+ * ("h1:2,h2"), -hostfile/--hostfile/-machinefile/--machinefile/-f/--default-hostfile FILE.
+ * 0, or -1 with one sentence in err. */
+int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,3 @@
+#!/bin/sh
+# see badhosts.sh
+exec "$(dirname "$0")/badhosts.sh" mpich
