@@ -38,8 +38,8 @@ static int topology(void)
 void filem_place_forget(void)
 {
     pthread_mutex_lock(&lock);
-    /* a restored process's topology object describes the old host: drop it without asking
-     * hwloc to walk it (its memory is ours and consistent, so destroy is safe) */
+    /* a restored process's topology object describes the host of the checkpoint: dropped (it
+     * came back with the process's memory, whole, so destroying it is safe) */
     if (loaded)
         hwloc_topology_destroy(topo);
     loaded = 0;
