@@ -5,7 +5,9 @@
 # environment does not leak through (a real ssh would not carry it either), only what a
 # user's shell start-up files give on every node (PATH, HOME, the user, TMPDIR, Open MPI's
 # permission to run as root, and Revive's installation variables that a test build needs
-# instead of env.sh: REVIVE_MPI_LIBDIR, REVIVE_EXEC, REVIVE_RESTART_RANK). HB/$HOST.pid names the process holding the host's namespaces.
+# instead of env.sh: REVIVE_MPI_LIBDIR, REVIVE_EXEC, REVIVE_RESTART_RANK; and the fault-point
+# variables a test sets for a job's ranks: REVIVE_FAULT, REVIVE_FAULT_EPOCH,
+# REVIVE_STAGE_HOLD; and REVIVE_VERBOSE, which Open MPI does not pass on by itself). HB/$HOST.pid names the process holding the host's namespaces.
 hb=$1
 shift
 # ssh options the launchers pass (Hydra: -x; Open MPI none for a non-ssh agent); options with a
@@ -32,4 +34,6 @@ exec env -i PATH="$PATH" HOME="${HOME:-/root}" USER="${USER:-$(id -un)}" LOGNAME
     ${OMPI_ALLOW_RUN_AS_ROOT:+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1} \
     ${REVIVE_MPI_LIBDIR:+REVIVE_MPI_LIBDIR="$REVIVE_MPI_LIBDIR"} ${REVIVE_EXEC:+REVIVE_EXEC="$REVIVE_EXEC"} \
     ${REVIVE_RESTART_RANK:+REVIVE_RESTART_RANK="$REVIVE_RESTART_RANK"} \
+    ${REVIVE_FAULT:+REVIVE_FAULT="$REVIVE_FAULT"} ${REVIVE_FAULT_EPOCH:+REVIVE_FAULT_EPOCH="$REVIVE_FAULT_EPOCH"} \
+    ${REVIVE_STAGE_HOLD:+REVIVE_STAGE_HOLD="$REVIVE_STAGE_HOLD"} ${REVIVE_VERBOSE:+REVIVE_VERBOSE="$REVIVE_VERBOSE"} \
     nsenter -t "$pid" -n -u -m -- /bin/sh -c "cd; $*"

@@ -47,7 +47,7 @@ agent_hosts() { sort -u "$HB/agent.log" 2>/dev/null | tr '\n' ' '; }
 # job_on_hosts: the host of every rank of mpi_loop running now ("h1 h1 h2 h2")
 ranks_hosts() {
     local p h
-    for p in $(pgrep -f -- "^$bin " ; pgrep -f -- "revive-restart-rank"); do
+    for p in $(pgrep -f -- "^$bin " ; pgrep -f -- "^[^ ]*/revive-restart-rank "); do
         for h in $(ls "$HB"/h*.pid); do
             h=$(basename "$h" .pid)
             [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$(readlink /proc/$(host_pid $h)/ns/net)" ] && echo $h

@@ -1,0 +1,166 @@
+#!/bin/bash
+# bench/stage/run.sh [BUILDDIR]: node-local first, staging and restart from the caches (issue 9,
+# "Speed"). One run; every figure is a ratio against a baseline measured in the same run on the
+# same bytes (a benchmark with printed figures, not a test). MPICH, one host, NP ranks of
+# bench/stage/bigmem.c (MB MiB of incompressible memory each), the node-local caches on a tmpfs
+# (a node's /tmp in memory), the snapshot directory on the disk of BENCH_DIR:
+#  1. the ranks' stall (gates closed -> running again: "quiesced" -> "recovered" of
+#     ckpt-mpirun --json) with node-local first and a real copy to the snapshot directory
+#     afterwards (REVIVE_STAGE_COPY=1), against the same images written straight into the same
+#     node-local directory (--ckpt-local none, --ckpt-dir there): ratio, target ~1 (nothing
+#     waits for the snapshot directory);
+#  2. staging throughput (each rank's copy + verify, as the coordinator logs them; the ranks
+#     stage in parallel) against a raw copy of the same image files between the same
+#     directories (cp, then sync FILE = fsync; as many in parallel): ratio, target >= 0.9;
+#  3. restart (restart-mpi --no-verify, until the job has ended) from the node-local caches
+#     against the snapshot directory only (--ckpt-local none), the reads of the disk throttled
+#     to THROTTLE MB/s (a blkio cgroup around restart-mpi and its ranks) and the page cache
+#     dropped before each: ratio, target >= 2. (--no-verify in both: restart-mpi's own check
+#     before the launch reads every image from the snapshot directory; the ranks check what
+#     they read either way.)
+# Environment: MB (MiB per rank, default 128), NP (2), THROTTLE (MB/s, 50), REPS (5),
+# BENCH_DIR (where the snapshot directory goes: a fresh folder under it; default /work if
+# writable, else /tmp). Needs root (tmpfs, cgroup, drop_caches). Exit 0 every target met, 1
+# some not met, 2 could not run.
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build=${1:-${REVIVE_BUILDDIR:-$src/_build}}
+MB=${MB:-128} NP=${NP:-2} THROTTLE=${THROTTLE:-50} REPS=${REPS:-5}
+die() { echo "bench/stage: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root (a tmpfs, a blkio cgroup, dropping the page cache)"
+launcher=$(sed -n 's/^MPIEXEC_MPICH = //p' "$build/Makefile" 2>/dev/null)
+[ -x "$launcher" ] || die "no MPICH launcher in $build/Makefile"
+for t in tools/mpi/mpirun tools/snapc/ckpt-mpirun tools/snapc/restart-mpi tools/revive-restart-rank; do
+    [ -x "$build/$t" ] || die "$build/$t is missing (build first)"
+done
+command -v mpicc.mpich >/dev/null || die "mpicc.mpich is missing"
+base=${BENCH_DIR:-}
+[ -n "$base" ] || { [ -w /work ] && base=/work || base=/tmp; }
+W=$(mktemp -d "$base/revive-bench-stage.XXXXXX") || die "cannot make a folder in $base"
+CG=/sys/fs/cgroup/blkio/revive-bench-stage.$$
+cleanup() {
+    pkill -KILL -f -- "$W/bigmem" 2>/dev/null
+    umount -l "$W/node" 2>/dev/null
+    [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+mkdir -m 0700 "$W/node" "$W/shared" "$W/sock"
+mount -t tmpfs -o size=$((MB * NP * 6 + 256))m,mode=0700 revive-bench "$W/node" || die "cannot mount a tmpfs"
+mpicc.mpich -O2 -Wall -Wextra -Werror -o "$W/bigmem" "$here/bigmem.c" || die "cannot build bigmem"
+export REVIVE_MPI_LIBDIR=$build/.libs REVIVE_EXEC=$build/tools/mpi/revive-exec
+export REVIVE_COORD_BIN=$build/tools/snapc/revive-coord REVIVE_RESTART_RANK=$build/tools/revive-restart-rank
+export REVIVE_SOCKET_DIR=$W/sock TMPDIR=$W/node PATH=$(dirname "$launcher"):$PATH
+CKPT=$build/tools/snapc/ckpt-mpirun RESTART=$build/tools/snapc/restart-mpi
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR + 1) / 2)] : 0)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { # NAME RATIO OP TARGET
+    if awk -v r="$2" -v t="$4" -v op="$3" 'BEGIN { exit !(op == ">=" ? r >= t : r <= t) }'; then
+        echo "target met: $1 $2 $3 $4"
+    else
+        echo "target NOT met: $1 $2 (want $3 $4)"; met=1
+    fi
+}
+met=0
+# job NAME MPIRUN-OPTIONS...: bigmem under Revive in the background (JOB), holding on $W/go
+job() {
+    local name=$1; shift
+    rm -f "$W/go"
+    REVIVE_VERBOSE=2 "$build/tools/mpi/mpirun" -am ft-enable-cr "$@" -n "$NP" "$W/bigmem" "$MB" "$W/go" \
+        >"$W/$name.out" 2>"$W/$name.err" </dev/null &
+    JOB=$!
+    local t=0
+    until [ "$(cat /proc/$JOB/comm 2>/dev/null)" = revive-coord ] && [ "$(pgrep -c -f -- "^$W/bigmem")" -ge "$NP" ]; do
+        sleep 0.1; t=$((t + 1)); [ $t -lt 1200 ] || die "the job $name did not start"
+    done
+}
+# ckpt [OPTIONS]: a checkpoint of JOB, its JSON summary in $W/ck.json
+ckpt() { timeout 600 "$CKPT" --wait --json "$@" $JOB >"$W/ck.json" 2>"$W/ck.err" || die "ckpt-mpirun: $(cat "$W/ck.err")"; }
+field() { sed -n "s/.*\"$1\":\\([0-9-]*\\).*/\\1/p" "$W/ck.json" | head -1; }
+end_job() { touch "$W/go"; wait $JOB; }
+
+echo "bench/stage: $NP ranks x $MB MiB (MPICH), caches on a tmpfs, snapshot directory in $W ($(df -T "$W" | awk 'NR == 2 {print $1, $2}')); $REPS rounds each; load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+timeout 600 "$launcher" -n "$NP" "$W/bigmem" "$MB" /dev/null >"$W/native.out" 2>/dev/null || die "native run failed"
+
+# 1 and 2: node-local first with a real copy, then straight into the node-local directory
+REVIVE_STAGE_COPY=1 job staged --ckpt-dir "$W/shared"
+: >"$W/stall.staged"; : >"$W/stage.ms"; : >"$W/raw.ms"
+for i in $(seq "$REPS"); do
+    ckpt
+    echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.staged"
+    ref=$(tail -n1 "$W/ck.json")   # the last line is the reference
+    seq=$(basename "$ref"); jd=$(basename "$(dirname "$ref")")
+    # this epoch's copies: the slowest rank's copy + verify (they run in parallel)
+    grep "image staged" "$W/staged.err" | tail -n "$NP" |
+        sed -n 's/.*copy \([0-9]*\) ms, verify \([0-9]*\) ms.*/\1 \2/p' |
+        awk 'BEGIN {m = 0} {if ($1 + $2 > m) m = $1 + $2} END {print m}' >>"$W/stage.ms"
+    # the raw copy of the same files between the same directories, as many in parallel
+    mkdir -p "$W/shared/raw"
+    t0=$(ms)
+    for f in "$W/node/revive-local-0/$jd/$seq"/rank_*.img; do
+        [ -f "$f" ] || die "no cached image $f"
+        { cp "$f" "$W/shared/raw/" && sync "$W/shared/raw/$(basename "$f")"; } &
+    done
+    wait $(jobs -p | grep -v "^$JOB$") 2>/dev/null
+    echo $(( $(ms) - t0 )) >>"$W/raw.ms"
+    # the disk is shared with whatever else runs: each round's ratio, taken side by side
+    echo "$(tail -n1 "$W/raw.ms") $(tail -n1 "$W/stage.ms")" | awk '{printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0)}' >>"$W/ratio2"
+    rm -rf "$W/shared/raw"
+done
+bytes=$(field bytes)
+end_job
+cmp -s "$W/native.out" "$W/staged.out" || die "the staged job's result differs from the native run"
+mkdir -m 0700 -p "$W/node/direct"
+job direct --ckpt-local none --ckpt-dir "$W/node/direct"
+: >"$W/stall.direct"
+for i in $(seq "$REPS"); do
+    ckpt
+    echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.direct"
+done
+end_job
+rm -rf "$W/node/direct"
+s_staged=$(median <"$W/stall.staged"); s_direct=$(median <"$W/stall.direct")
+t_stage=$(median <"$W/stage.ms"); t_raw=$(median <"$W/raw.ms")
+echo "1. ranks' stall (quiesced -> recovered, median ms): node-local first + staging $s_staged, image write alone $s_direct"
+r1=$(ratio "$s_staged" "$s_direct")
+verdict "stall ratio (node-local first / image write alone)" "$r1" "<=" 1.15
+mib=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')
+echo "2. staging $mib MiB (median ms): copy + verify $t_stage, raw copy (cp, then sync of the file) $t_raw; per round (raw/staging):" $(cat "$W/ratio2")
+r2=$(awk '{print $1}' "$W/ratio2" | median)
+verdict "staging throughput / raw copy" "$r2" ">=" 0.9
+
+# 3. restart from the caches vs the throttled snapshot directory
+job term --ckpt-dir "$W/shared"
+ckpt --term
+ref=$(tail -n1 "$W/ck.json")
+wait $JOB
+touch "$W/go"   # the restarted jobs run to their end
+dev=$(findmnt -no MAJ:MIN -T "$W/shared" 2>/dev/null | head -1)
+if [ -z "$dev" ] || ! mkdir "$CG" 2>/dev/null ||
+    ! echo "$dev $((THROTTLE * 1048576))" >"$CG/blkio.throttle.read_bps_device"; then
+    echo "3. not measured: no blkio cgroup to throttle the disk ($dev)"; met=1
+else
+    restart() { # NAME OPTIONS...: wall ms of a restart in the throttled cgroup
+        local name=$1; shift
+        sync; echo 3 >/proc/sys/vm/drop_caches
+        local t0; t0=$(ms)
+        timeout 900 sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$CG" \
+            "$RESTART" --no-verify "$@" "$ref" >"$W/$name.out" 2>"$W/$name.err" </dev/null ||
+            die "restart $name failed: $(tail -3 "$W/$name.err")"
+        echo $(( $(ms) - t0 ))
+        cmp -s "$W/native.out" "$W/$name.out" || die "restart $name: result differs from the native run"
+    }
+    : >"$W/r.cache"; : >"$W/r.shared"
+    for i in $(seq "$REPS"); do
+        restart cache >>"$W/r.cache"
+        restart shared --ckpt-local none >>"$W/r.shared"
+    done
+    rc=$(median <"$W/r.cache"); rsh=$(median <"$W/r.shared")
+    echo "3. restart (median ms, disk reads at $THROTTLE MB/s): from the caches $rc, from the snapshot directory $rsh"
+    r3=$(ratio "$rsh" "$rc")
+    verdict "restart speed-up from the caches" "$r3" ">=" 2
+fi
+exit $met

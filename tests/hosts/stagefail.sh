@@ -1,0 +1,138 @@
+#!/bin/bash
+# stagefail.sh FLAVOR: a failure while staging (issue 9, point 3) on a 4-rank job across h1,h2
+# with node-local first by default (no --ckpt-local: each host's cache is under its TMPDIR,
+# which the bed makes its node-local directory). Sequence 0 commits; the staging of sequence 1
+# holds (fault point filem-stage-hold, so the failure surely comes while it stages) and then
+#  a. h2 is lost (its link down, its processes killed, its node-local directory wiped): the
+#     coordinator gives up on h2's ranks after the staging bound (REVIVE_CAPTURE_TIMEOUT);
+#  b. (a new job on h1,h3) a rank's process on h1 is killed (its agent thread is its stager).
+# Each time: sequence 1 is not committed and ckpt-info shows it failed, sequence 0 is untouched
+# (verifies), h1's cache keeps both sequences (nothing newer was committed). After a: sequence 0
+# restarts on h1,h3 (h1's ranks from h1's cache, h3's from the snapshot directory), a checkpoint
+# of the restarted job commits, and it ends with the native result.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+hosts_workdir stagefail-$flavor
+hostbed_up 3
+[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+launch_opts h1:2,h2:2
+iters=${HOSTS_ITERS:-2000}
+uid=$(id -u)
+
+if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n 4 "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
+    fail "native 4-rank job on h1,h2: status $?"; tail -5 "$W/native.err"; finish
+fi
+
+# run_job NAME: the job from h1 in the background (JOB), staging held from its second epoch on
+# until NAME.stage exists
+run_job() {
+    local name=$1
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=filem-stage-hold \
+        REVIVE_FAULT_EPOCH=2 REVIVE_STAGE_HOLD="$W/$name.stage" REVIVE_CAPTURE_TIMEOUT=45 \
+        TMPDIR="$TMPDIR" nsenter -t "$(host_pid h1)" -n -u -m -- \
+        "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" "${LOPTS[@]}" \
+        -n 4 "$bin" $iters hold "$W/go" ) >"$W/$name.out" 2>"$W/$name.err" &
+    JOB=$!; jobs_started="$jobs_started $JOB"
+    wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
+        fail "the job $name did not start Revive's mpirun"
+}
+# cache HOST: the sequences of job JD in HOST's default cache
+cache() { ls "$HB/node/$1/revive-local-$uid/$jdn" 2>/dev/null | tr '\n' ' '; }
+# two_seqs NAME: sequence 0 commits, sequence 1 is left staging (held)
+two_seqs() {
+    expect_rc 0 "$1: sequence 0" on h1 timeout 300 "$CKPT" --wait $JOB || { touch "$W/go" "$W/$1.stage"; finish; }
+    ref0=$(tail -n1 "$W/cmd.out")
+    jd=$(dirname "$ref0"); jdn=$(basename "$jd")
+    expect_rc 0 "$1: sequence 1 (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB ||
+        { touch "$W/go" "$W/$1.stage"; finish; }
+    grep -q "not committed yet" "$W/cmd.err" || { fail "$1: sequence 1 was committed without staging"; cat "$W/cmd.err"; }
+}
+# failed_but_intact NAME: sequence 1 uncommitted and shown failed, 0 verifies, h1 caches both
+failed_but_intact() {
+    wait_for 300 '[ -f "$jd/1/staging.failed" ]' || fail "$1: sequence 1 is not marked failed"
+    [ ! -f "$jd/1/snapshot.meta" ] || fail "$1: sequence 1 was committed"
+    expect_rc 0 "$1: ckpt-info" "$INFO" "$jd"
+    grep -q "/1$" "$W/cmd.out" && grep -q "failed: " "$W/cmd.out" ||
+        { fail "$1: ckpt-info does not show sequence 1 failed"; cat "$W/cmd.out"; }
+    expect_rc 0 "$1: ckpt-info --verify of sequence 0" "$INFO" --verify "$ref0"
+    [ "$(cache h1)" = "0 1 " ] || fail "$1: h1's cache holds '$(cache h1)', not sequences 0 and 1"
+}
+# end_job: the job (whatever is left of it) ends: SIGTERM to its mpirun (the coordinator passes
+# it to the launcher); a launcher that waits for a lost host (its link is down: silence) is
+# killed with its coordinator after 30 s, as a user would; no rank may be left
+end_job() {
+    kill -TERM $JOB 2>/dev/null
+    if ! job_gone $JOB 30; then
+        echo "the launcher did not end on SIGTERM within 30 s (it waits for the lost host): killed"
+        local p
+        for p in $(pgrep -P $JOB); do pkill -KILL -P $p; kill -KILL $p; done
+        kill -KILL $JOB
+    fi
+    wait $JOB
+    wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left: $(ranks_hosts)"
+}
+
+# a. h2 lost while sequence 1 stages
+run_job a
+two_seqs a
+host_kill h2
+host_wipe h2
+touch "$W/a.stage"   # h1's ranks copy theirs; h2's never will
+failed_but_intact a
+# h2's ranks never answer (its link is down: silence); h1's ranks may be ended by their
+# launcher first
+grep -q "rank [23] did not copy its image\|rank [0-3] ended during the checkpoint" "$jd/1/staging.failed" ||
+    { fail "a: the reason is neither h2's ranks' silence nor a rank's end"; cat "$jd/1/staging.failed"; }
+echo "a: sequence 1 failed: $(cat "$jd/1/staging.failed")"
+end_job
+pass "$flavor: h2 lost while staging: sequence 1 failed (ckpt-info), sequence 0 intact, h1 keeps both cached"
+
+# sequence 0 restarts on h1,h3; a checkpoint of the restarted job commits; native result
+hostfile "$W/hosts13" h1:2 h3:2
+( on h1 env REVIVE_VERBOSE=2 timeout -k 5 600 "$RESTART" --hostfile "$W/hosts13" "$ref0" \
+    >"$W/r.out" 2>"$W/r.err" ) &
+R=$!
+# every rank is back (a cheap condition: the host of each rank is checked by what it read)
+wait_for 300 'grep -qs "every rank of the restarted job is back" "$W/r.err" || ! kill -0 $R 2>/dev/null'
+rpid=
+for p in $(host_pids h1); do
+    case $(cat /proc/$p/comm 2>/dev/null) in restart-mpi|revive-coord) rpid=$p ;; esac
+done
+if [ -n "$rpid" ] && expect_rc 0 "a checkpoint of the restarted job" on h1 timeout 300 "$CKPT" --wait $rpid; then
+    expect_rc 0 "ckpt-info --verify of the restarted job's snapshot" "$INFO" --verify "$(tail -n1 "$W/cmd.out")"
+else
+    fail "no checkpoint of the restarted job (restart-mpi pid '$rpid')"; tail -20 "$W/r.err"
+fi
+touch "$W/go"
+wait $R; st=$?
+[ $st = 0 ] || { fail "restart of sequence 0 on h1,h3: status $st"; tail -20 "$W/r.err"; }
+cmp -s "$W/native.out" "$W/r.out" || { fail "restarted result differs"; cat "$W/native.out" "$W/r.out"; }
+for r in 0 1; do
+    grep -qF "rank $r reads $HB/local/revive-local-$uid/$jdn/0/rank_$r.img" "$W/r.err" ||
+        { fail "rank $r did not read h1's cache"; grep reads "$W/r.err"; }
+done
+for r in 2 3; do
+    grep -qF "rank $r reads $ref0/rank_$r.img" "$W/r.err" ||
+        { fail "rank $r did not read the snapshot directory"; grep reads "$W/r.err"; }
+done
+pass "$flavor: sequence 0 restarts on h1,h3 (h1 from its cache), a later checkpoint commits, native result"
+
+# b. a rank's process (its agent is its stager) killed while sequence 1 stages
+rm -f "$W/go"
+launch_opts h1:2,h3:2   # h2 is gone
+run_job b
+two_seqs b
+victim=
+for p in $(host_pids h1); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$bin" | cut -c1-15)" ] && victim=$p
+done
+[ -n "$victim" ] || fail "b: no rank process on h1"
+kill -KILL $victim
+failed_but_intact b
+grep -q "rank [0-3] ended during the checkpoint" "$jd/1/staging.failed" ||
+    { fail "b: the reason does not say a rank ended"; cat "$jd/1/staging.failed"; }
+end_job
+touch "$W/go"
+pass "$flavor: a rank (its stager) killed while staging: sequence 1 failed, sequence 0 intact, caches kept"
+finish
