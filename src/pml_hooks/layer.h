@@ -181,6 +181,11 @@ void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);
 int pml_rec_counts(int *live); /* entries, and live ones */
 int32_t pml_rec_count(void);
+/* How a restart decides whether entry i (a call that made a communicator) is made again: NONE
+ * (not such a call, or its communicator had no clock: the members agree during the replay), LOCAL
+ * (this rank alone took part) or GLOBAL (key names the call alike on every member). */
+enum { PML_REC_KEY_NONE, PML_REC_KEY_LOCAL, PML_REC_KEY_GLOBAL };
+int pml_rec_key(int32_t i, uint64_t key[2]);
 /* Entry i as recorded: 0, or -1 past the end. items/len: its tagged items (record.c). */
 int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, size_t *len);
 

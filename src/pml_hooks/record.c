@@ -9,7 +9,8 @@
  *   'o' handle produced
  * The replay after a restart (replay.c) reads the entries back through pml_rec_entry. */
 #define _GNU_SOURCE
-#include "pml_hooks/layer.h"
+#include "pml_hooks/ckpt.h"   /* pml_comm_of: a communicator's id and count */
+#include "pml_hooks/replay.h" /* pml_rp_comm */
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -23,6 +24,10 @@ struct pml_rec {
     unsigned char *buf;
     int nout;
     uintptr_t out[2];
+    /* A call that makes a communicator: the name every member gives that call (see
+     * pml_rec_key), so that the members decide alike at a restart whether to make it again. */
+    int keykind;
+    uint64_t key[2];
 };
 
 static struct pml_rec **entries;
@@ -95,8 +100,53 @@ void pml_rec_out(struct pml_rec *R, uintptr_t v)
     put(R, 'o', &v, sizeof v);
 }
 
+/* The first item of an entry, when it is a handle: the parent of a communicator's creation. */
+static uintptr_t first_handle(const struct pml_rec *R)
+{
+    uintptr_t v = 0;
+    if (R->len >= 5 + sizeof v && R->buf[0] == 'h')
+        memcpy(&v, R->buf + 5, sizeof v);
+    return v;
+}
+
+/* A call collective over its parent is named by the parent's id and its count of collectives,
+ * which includes this call (the same on every member, also on one that got MPI_COMM_NULL); one
+ * over a group (MPI_Comm_create_group) or two groups (MPI_Intercomm_create) by the id agreed for
+ * the communicator it made, which every member got. A call made by this rank alone (on a
+ * communicator of one rank) needs nobody's agreement. */
+static void set_key(struct pml_rec *R)
+{
+    int kind = pml_rp_comm[R->fid];
+    if (!kind)
+        return;
+    if (kind == 1) {
+        struct pml_comm *p = pml_comm_of(first_handle(R));
+        if (!p)
+            return;
+        if (pml_comm_single(p)) {
+            R->keykind = PML_REC_KEY_LOCAL;
+            return;
+        }
+        R->keykind = PML_REC_KEY_GLOBAL;
+        R->key[0] = p->cid;
+        R->key[1] = p->seq;
+        return;
+    }
+    struct pml_comm *c = R->nout ? pml_comm_of(R->out[0]) : NULL;
+    if (!c)
+        return;
+    if (pml_comm_single(c)) {
+        R->keykind = PML_REC_KEY_LOCAL;
+        return;
+    }
+    R->keykind = PML_REC_KEY_GLOBAL;
+    R->key[0] = UINT64_MAX; /* never a parent's id */
+    R->key[1] = c->cid;
+}
+
 int32_t pml_rec_close(struct pml_rec *R)
 {
+    set_key(R);
     pml_vh_lock();
     if (n_entries == cap_entries) {
         int32_t c = cap_entries ? cap_entries * 2 : 256;
@@ -118,6 +168,15 @@ void pml_rec_kill(int32_t rec)
 {
     if (rec >= 0 && rec < n_entries)
         entries[rec]->live = 0;
+}
+
+int pml_rec_key(int32_t i, uint64_t key[2])
+{
+    if (i < 0 || i >= n_entries)
+        return PML_REC_KEY_NONE;
+    key[0] = entries[i]->key[0];
+    key[1] = entries[i]->key[1];
+    return entries[i]->keykind;
 }
 
 int32_t pml_rec_count(void)

@@ -11,14 +11,22 @@
  * Communicators are made collectively: every member must replay the call or none, but whether a
  * rank still needs the result is its own business (a member got MPI_COMM_NULL, or freed it while
  * another kept it). So a call that makes a communicator is replayed when its parent exists and
- * any member needs it: the members agree with one small Allreduce on the new parent (two on an
- * intercommunicator; for MPI_Intercomm_create the two leaders also exchange the answer over the
- * peer communicator) right where the call was, which keeps the original order of collectives on
- * every communicator. MPI_Comm_create_group is collective over its group only and is always
- * replayed. The other inputs of such a call (groups, info objects, the peer) are kept ready. */
+ * any member needs it. Every member names such a call alike (record.c, pml_rec_key: the parent's
+ * id and count, or the id of the communicator made); before the replay the ranks exchange the
+ * names of the calls each needs (one Allgatherv on the fresh MPI_COMM_WORLD, repeated while the
+ * ancestors of what others need add names), and a call is made again exactly when its name is in
+ * that union: a communicator freed everywhere, with nothing live made from it, is not made at
+ * all, however many the program made. (A call without a name, made on a communicator without a
+ * clock, is decided as it is met: the members agree with one Allreduce on its parent, the other
+ * inputs being kept ready.)
+ *
+ * An object made only as an ancestor, or for another member, is freed right after the last
+ * entry that reads it: a program that makes and frees communicators in a loop never has more of
+ * them at once, and the fresh MPI's context ids are not exhausted by the replay. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/replay.h"
+#include "pml_hooks/restart.h" /* pml_lower_world */
 
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
@@ -38,10 +46,12 @@ static uintptr_t lower_obj(const char *name)
     return (uintptr_t)dlsym(pml_lower_handle, name);
 }
 #define LOWER_INT lower_obj("ompi_mpi_int")
+#define LOWER_U64 lower_obj("ompi_mpi_uint64_t")
 #define LOWER_MAX lower_obj("ompi_mpi_op_max")
 #define LOWER_COMM_NULL lower_obj("ompi_mpi_comm_null")
 #else
 #define LOWER_INT PML_H(MPI_INT)
+#define LOWER_U64 PML_H(MPI_UINT64_T)
 #define LOWER_MAX PML_H(MPI_MAX)
 #define LOWER_COMM_NULL PML_H(MPI_COMM_NULL)
 #endif
@@ -61,8 +71,12 @@ struct rp_entry {
     uintptr_t out_v[2], out_real[2];
     int out_kind[2];
     int32_t *in;          /* creators of the handles it reads (-1: predefined) */
+    int32_t last;         /* the last entry that may read its outputs (-1: none) */
     unsigned char need;   /* 1: replayed for its own sake; 2: as an ancestor */
     unsigned char done;
+    unsigned char live;   /* bit k: output k is a live handle of the program */
+    unsigned char keykind;/* PML_REC_KEY_* (a call that makes a communicator) */
+    uint64_t key[2];
 };
 static struct rp_entry *E;
 static int32_t NE;
@@ -568,6 +582,130 @@ static void free_real(int32_t i, int k)
     }
 }
 
+/* Entry c's objects the program no longer has, once entry `at` (the last reader) is replayed. */
+static void drop_dead(int32_t c, int32_t at)
+{
+    struct rp_entry *x = &E[c];
+    if (!x->done || x->last > at)
+        return;
+    for (int k = 0; k < x->nout; k++) {
+        if ((x->live & (1u << k)) || !x->out_kind[k] || x->out_kind[k] == PML_REQ ||
+            x->out_kind[k] == PML_KEYVAL)
+            continue;
+        free_real(c, k);
+        x->out_kind[k] = 0; /* freed: step 4 leaves it */
+    }
+}
+
+/* Ancestors of every needed entry are needed (to a fixed point); so are changes of objects
+ * that will exist. The other inputs of a call decided as it is met (no name) are kept ready in
+ * case another member needs it. */
+static void need_fixpoint(void)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int32_t i = 0; i < NE; i++) {
+            struct rp_entry *x = &E[i];
+            if (pml_rp_skip[x->fid])
+                continue;
+            if (!x->need && !x->nout && x->nin && (x->in[0] < 0 || E[x->in[0]].need)) {
+                x->need = 1; /* a change of an object that will exist */
+                changed = 1;
+            }
+            if (!x->need && !(pml_rp_comm[x->fid] && x->keykind == PML_REC_KEY_NONE))
+                continue;
+            for (int k = x->need ? 0 : 1; k < x->nin; k++)
+                if (x->in[k] >= 0 && !E[x->in[k]].need) {
+                    E[x->in[k]].need = 2;
+                    changed = 1;
+                }
+        }
+    }
+}
+
+/* ---- the names of the communicator creations some member needs ---------------------------------- */
+static uint64_t *U; /* NU pairs, sorted */
+static int NU;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static int in_union(const uint64_t key[2])
+{
+    return NU && bsearch(key, U, (size_t)NU, 2 * sizeof *U, cmp_key) != NULL;
+}
+
+/* U = the union over every rank of the names of the calls it needs. 0, or -errno. */
+static int gather_keys(char *err, size_t errlen)
+{
+    MPI_Comm w = (MPI_Comm)pml_lower_world();
+    MPI_Datatype ti = (MPI_Datatype)LOWER_INT, tu = (MPI_Datatype)LOWER_U64;
+    int size = 0, n = 0;
+    pml_L.MPI_Comm_size(w, &size);
+    for (int32_t i = 0; i < NE; i++)
+        n += E[i].keykind == PML_REC_KEY_GLOBAL && E[i].need;
+    uint64_t *mine = malloc((size_t)(n ? n : 1) * 2 * sizeof *mine);
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    uint64_t *all = NULL;
+    int rc = -ENOMEM, cnt = 2 * n;
+    if (!mine || !counts || !displs)
+        goto out;
+    n = 0;
+    for (int32_t i = 0; i < NE; i++)
+        if (E[i].keykind == PML_REC_KEY_GLOBAL && E[i].need) {
+            mine[2 * n] = E[i].key[0];
+            mine[2 * n + 1] = E[i].key[1];
+            n++;
+        }
+    rc = -EIO;
+    if (pml_L.MPI_Allgather(&cnt, 1, ti, counts, 1, ti, w) != MPI_SUCCESS)
+        goto out;
+    long total = 0;
+    for (int r = 0; r < size; r++) {
+        displs[r] = (int)total;
+        total += counts[r];
+    }
+    if (total > 0x7fffffffL) {
+        rc = -E2BIG;
+        goto out;
+    }
+    all = malloc((size_t)(total ? total : 1) * sizeof *all);
+    if (!all) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    if (pml_L.MPI_Allgatherv(mine, cnt, tu, all, counts, displs, tu, w) != MPI_SUCCESS)
+        goto out;
+    qsort(all, (size_t)total / 2, 2 * sizeof *all, cmp_key);
+    int m = 0;
+    for (long k = 0; k < total / 2; k++)
+        if (!m || cmp_key(all + 2 * k, all + 2 * (m - 1))) {
+            all[2 * m] = all[2 * k];
+            all[2 * m + 1] = all[2 * k + 1];
+            m++;
+        }
+    free(U);
+    U = all;
+    NU = m;
+    all = NULL;
+    rc = 0;
+out:
+    if (rc)
+        snprintf(err, errlen, "the restarted ranks cannot tell each other which communicators to"
+                 " make again (%s)", rc == -EIO ? "MPI_Allgatherv on the fresh MPI_COMM_WORLD failed"
+                 : rc == -E2BIG ? "too many" : "out of memory");
+    free(mine);
+    free(counts);
+    free(displs);
+    free(all);
+    return rc;
+}
+
 static void release(void)
 {
     for (int32_t i = 0; i < NE; i++)
@@ -577,6 +715,9 @@ static void release(void)
     NE = 0;
     free(map);
     map = NULL;
+    free(U);
+    U = NULL;
+    NU = 0;
 }
 
 int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
@@ -603,42 +744,56 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
         }
     }
     /* 2. what this rank needs: live outputs, changes of needed or predefined objects, calls on
-     * no handle, and the ancestors of all of them (to a fixed point); the inputs of every call
-     * that makes a communicator, but its parent, are kept ready in case another member needs it */
+     * no handle, and the ancestors of all of them (to a fixed point); then the calls that make a
+     * communicator another member needs (their ancestors too) */
     for (int32_t i = 0; i < NE; i++) {
+        E[i].keykind = (unsigned char)pml_rec_key(i, E[i].key);
         if (pml_rp_skip[E[i].fid])
             continue;
         for (int k = 0; k < E[i].nout; k++)
-            if (out_live(i, k))
+            if (out_live(i, k)) {
                 E[i].need = 1;
-        if ((!E[i].nout && !E[i].nin) || pml_rp_comm[E[i].fid] == 2)
+                E[i].live |= (unsigned char)(1u << k);
+            }
+        if ((!E[i].nout && !E[i].nin) ||
+            (pml_rp_comm[E[i].fid] == 2 && E[i].keykind == PML_REC_KEY_NONE))
             E[i].need = 1;
     }
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (int32_t i = 0; i < NE; i++) {
-            struct rp_entry *x = &E[i];
-            if (pml_rp_skip[x->fid])
-                continue;
-            if (!x->need && !x->nout && x->nin && (x->in[0] < 0 || E[x->in[0]].need)) {
-                x->need = 1; /* a change of an object that will exist */
-                changed = 1;
-            }
-            if (!x->need && !pml_rp_comm[x->fid])
-                continue;
-            for (int k = x->need ? 0 : 1; k < x->nin; k++)
-                if (x->in[k] >= 0 && !E[x->in[k]].need) {
-                    E[x->in[k]].need = 2;
-                    changed = 1;
-                }
+    need_fixpoint();
+    for (int prev = -1;;) {
+        int e = gather_keys(err, errlen);
+        if (e) {
+            release();
+            return e;
         }
+        if (NU == prev)
+            break; /* every rank sees the same union: all stop together */
+        prev = NU;
+        for (int32_t i = 0; i < NE; i++)
+            if (E[i].keykind == PML_REC_KEY_GLOBAL && !E[i].need && in_union(E[i].key)) {
+                E[i].need = 2;
+                st->for_others++;
+            }
+        need_fixpoint();
+    }
+    /* the last reader of every object: after it, an object the program no longer has goes */
+    for (int32_t i = 0; i < NE; i++)
+        E[i].last = -1;
+    for (int32_t j = 0; j < NE; j++) {
+        struct rp_entry *x = &E[j];
+        if (!x->need && !(pml_rp_comm[x->fid] && x->keykind == PML_REC_KEY_NONE))
+            continue;
+        for (int k = 0; k < x->nin; k++)
+            if (x->in[k] >= 0 && E[x->in[k]].last < j)
+                E[x->in[k]].last = j;
     }
     /* 3. the replay, in the original order */
     map_init((uint32_t)NE * 2);
     int rc = 0;
     for (int32_t i = 0; i < NE && !rc; i++) {
         struct rp_entry *x = &E[i];
-        if (pml_rp_comm[x->fid] == 1 || pml_rp_comm[x->fid] == 3) {
+        if ((pml_rp_comm[x->fid] == 1 || pml_rp_comm[x->fid] == 3) &&
+            x->keykind == PML_REC_KEY_NONE) {
             int32_t c = x->nin ? x->in[0] : -1;
             int want = 0;
             if (c < 0 || E[c].done) {
@@ -694,6 +849,11 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
         }
         for (int k = 0; k < x->nout; k++)
             map_put(x->out_v[k], i);
+        if (x->done)
+            drop_dead(i, i);
+        for (int k = 0; k < x->nin; k++)
+            if (x->in[k] >= 0)
+                drop_dead(x->in[k], i);
     }
     if (rc) {
         release();
@@ -707,7 +867,7 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
         for (int k = 0; k < x->nout; k++) {
             if (x->out_kind[k] == PML_REQ)
                 continue;
-            if (out_live(i, k)) {
+            if (x->live & (1u << k)) {
                 if (x->out_kind[k] == PML_KEYVAL)
                     pml_kv_update((int)x->out_v[k], (int)x->out_real[k]);
                 else
