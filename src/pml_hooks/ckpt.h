@@ -142,7 +142,18 @@ static inline struct pml_comm *pml_comm_counted(uintptr_t v)
 
 void pml_clock_init(void);     /* after the lower half's MPI_Init */
 void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking);
+void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struct pml_comm *const *xs,
+                     int nx, int blocking);
 void pml_coll_exit_slow(void);
+/* Pair clocks (cross.c): the clocks MPI_Intercomm_create and MPI_Comm_create_group are counted
+ * on besides their communicator's, into a fresh array (free it; NULL when 0). */
+int pml_cross_intercomm(uintptr_t local, int local_leader, uintptr_t peer, int remote_leader,
+                        struct pml_comm ***out);
+int pml_cross_group(uintptr_t group, struct pml_comm ***out);
+int pml_pair_of(uint64_t cid, int *lo, int *hi);       /* 1: cid is a pair clock's */
+struct pml_comm *pml_pair_clock_locked(uint64_t cid); /* found or made; NULL: not this rank's */
+void pml_clock_add_locked(struct pml_comm *c);
+int *pml_world_map(MPI_Group g, int n); /* world ranks of a group's members (malloc) */
 /* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);
@@ -175,6 +186,27 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version);
     } else {                                                                                  \
         if (c_)                                                                               \
             c_->seq++;                                                                        \
+        if (blocking)                                                                         \
+            t_->cs = c_;                                                                      \
+        PML_BARRIER();                                                                        \
+        t_->w = (uint32_t)(fid) << 8 | PML_T_IN | ((blocking) ? PML_T_CS : 0);                \
+    }
+/* The same for a call also counted on pair clocks xs[0..nx) (cross.c). */
+#define PML_COLL_ENTER_X(fid, comm, blocking, xs, nx)                                         \
+    struct pml_slot *t_ = pml_slot();                                                         \
+    uint32_t w_ = t_->w;                                                                      \
+    struct pml_comm *c_ = pml_comm_counted(PML_H(comm));                                      \
+    t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
+    if (__builtin_expect(pml_need_fence, 0))                                                  \
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
+    PML_BARRIER();                                                                            \
+    if (__builtin_expect(pml_ck_flags != 0, 0)) {                                             \
+        pml_coll_slow_x(t_, (uint32_t)(fid), c_, (xs), (nx), (blocking));                     \
+    } else {                                                                                  \
+        if (c_)                                                                               \
+            c_->seq++;                                                                        \
+        for (int x_ = 0; x_ < (nx); x_++)                                                     \
+            __atomic_fetch_add(&(xs)[x_]->seq, 1, __ATOMIC_RELAXED);                          \
         if (blocking)                                                                         \
             t_->cs = c_;                                                                      \
         PML_BARRIER();                                                                        \

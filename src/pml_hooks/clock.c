@@ -25,15 +25,20 @@ static uint64_t next_base = 2; /* this rank's next free id base (see pml_comm_cr
 static struct snapc_seq *tgt_tab;
 static int tgt_n, tgt_cap;
 
-static void comm_append(struct pml_comm *c)
+void pml_clock_add_locked(struct pml_comm *c)
 {
-    pthread_mutex_lock(&pml_ck_lock);
     c->next = NULL;
     if (comms_tail)
         comms_tail->next = c;
     else
         pml_comms = c;
     comms_tail = c;
+}
+
+static void comm_append(struct pml_comm *c)
+{
+    pthread_mutex_lock(&pml_ck_lock);
+    pml_clock_add_locked(c);
     pthread_mutex_unlock(&pml_ck_lock);
 }
 
@@ -101,7 +106,7 @@ void pml_comm_eh_changed(uintptr_t v)
 }
 
 /* World ranks of the members of a group, into a fresh array. */
-static int *world_map(MPI_Group g, int n)
+int *pml_world_map(MPI_Group g, int n)
 {
     MPI_Group wg;
     pml_L.MPI_Comm_group((MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD)), &wg);
@@ -149,7 +154,7 @@ void pml_comm_created(uintptr_t v, int fid)
         c->nmap = c->size;
         pml_L.MPI_Comm_group(r, &g);
     }
-    c->wmap = world_map(g, c->nmap);
+    c->wmap = pml_world_map(g, c->nmap);
     pml_L.MPI_Group_free(&g);
     c->eh_fatal = eh_is_fatal(r);
     for (int i = 0; i < c->nmap; i++)
@@ -278,6 +283,13 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version)
         memcpy(tgt_tab, t, (size_t)n * sizeof *t);
     tgt_n = n > 0 ? n : 0;
     qsort(tgt_tab, (size_t)tgt_n, sizeof *tgt_tab, cmp_seq);
+    /* a pair this rank is in but has no clock for yet (the other rank entered their first call
+     * together): its count here is 0, behind the target (cross.c) */
+    for (int i = 0; i < tgt_n; i++) {
+        int lo, hi;
+        if (pml_pair_of(tgt_tab[i].cid, &lo, &hi) && (lo == pml_world_rank || hi == pml_world_rank))
+            pml_pair_clock_locked(tgt_tab[i].cid);
+    }
     pml_tgt_version = version ? version : 1;
     pthread_cond_broadcast(&pml_ck_cond);
     pthread_mutex_unlock(&pml_ck_lock);
@@ -365,13 +377,28 @@ static void park_wait(struct pml_slot *t, uint32_t fid)
     __atomic_store_n(&t->w, w, __ATOMIC_RELEASE);
 }
 
+/* The clocks a call is counted on: c (may be NULL) and the pair clocks xs[0..nx) (cross.c),
+ * which other threads may count at the same time: atomically. */
+static void count_all(struct pml_comm *c, struct pml_comm *const *xs, int nx)
+{
+    if (c)
+        c->seq++;
+    for (int i = 0; i < nx; i++)
+        __atomic_fetch_add(&xs[i]->seq, 1, __ATOMIC_RELAXED);
+}
+
 void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking)
+{
+    pml_coll_slow_x(t, fid, c, NULL, 0, blocking);
+}
+
+void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struct pml_comm *const *xs,
+                     int nx, int blocking)
 {
     int noted = 0;
     __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE); /* not ENTER: we count under the lock */
     if (t->agent) {
-        if (c)
-            c->seq++;
+        count_all(c, xs, nx);
         return;
     }
     pthread_mutex_lock(&pml_ck_lock);
@@ -384,19 +411,23 @@ void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blo
             pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
             continue;
         }
-        if (!(f & PML_CK_PENDING) || !c)
+        if (!(f & PML_CK_PENDING) || (!c && !nx))
             break;
         if (!pml_tgt_version) { /* targets not known yet */
             t->cs = c;
-            t->cs_seq = c->seq + 1;
+            t->cs_seq = c ? c->seq + 1 : 0;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
             park_wait(t, fid);
             continue;
         }
-        if (c->seq < comm_target(c))
-            break; /* run on to the target */
+        /* run on when every clock it counts on is short of its target */
+        int at = c && c->seq >= comm_target(c);
+        for (int i = 0; i < nx && !at; i++)
+            at = xs[i]->seq >= comm_target(xs[i]);
+        if (!at)
+            break;
         t->cs = c;
-        t->cs_seq = c->seq + 1;
+        t->cs_seq = c ? c->seq + 1 : 0;
         __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
         if (pml_all_reached()) {
             /* a safe point: park at this entry until the epoch ends */
@@ -410,25 +441,29 @@ void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blo
             park_wait(t, fid);
             continue;
         }
-        /* another target lies behind this collective: ask for this one to be raised */
-        if (c->raised <= c->seq) {
-            c->raised = c->seq + 1;
-            uint64_t cid = c->cid, want = c->seq + 1;
+        /* another target lies behind this call: ask for each clock at its target to be raised */
+        int asked = 0, lost = 0;
+        for (int i = -1; i < nx && !lost; i++) {
+            struct pml_comm *k = i < 0 ? c : xs[i];
+            if (!k || k->seq < comm_target(k) || k->raised > k->seq)
+                continue;
+            k->raised = k->seq + 1;
+            uint64_t cid = k->cid, want = k->seq + 1;
             pthread_mutex_unlock(&pml_ck_lock);
             revive_log_debug("raise: %s on communicator %llu must pass collective %llu",
                     pml_fn_name(fid), (unsigned long long)cid, (unsigned long long)want);
-            if (pml_agent_raise(cid, want) < 0) {
-                /* no agent to ask: nothing can answer, run on (the epoch will be aborted) */
-                pthread_mutex_lock(&pml_ck_lock);
-                break;
-            }
+            /* no agent to ask: nothing can answer, run on (the epoch will be aborted) */
+            lost = pml_agent_raise(cid, want) < 0;
             pthread_mutex_lock(&pml_ck_lock);
-            continue;
+            asked = 1;
         }
+        if (lost)
+            break;
+        if (asked)
+            continue;
         park_wait(t, fid);
     }
-    if (c)
-        c->seq++;
+    count_all(c, xs, nx);
     t->cs = blocking ? c : NULL;
     t->cs_seq = c ? c->seq : 0;
     int during = (pml_ck_flags & PML_CK_PENDING) != 0;

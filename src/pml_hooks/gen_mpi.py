@@ -126,6 +126,13 @@ def c_type(p):
 # and, beside the class:
 #   @mpi4             an MPI-4 function (the large-count _c forms): compiled where mpi.h says
 #                     MPI_VERSION >= 4 (MPICH 4.0), absent elsewhere (Open MPI 4.1)
+# Calls collective over groups that share no communicator they are counted on: also counted on
+# the clocks of the pairs of ranks they link (cross.c), found by the expression given.
+CROSS = {
+    'MPI_Intercomm_create': 'pml_cross_intercomm(PML_H(local_comm), local_leader, PML_H(peer_comm), remote_leader, &xs_)',
+    'MPI_Comm_create_group': 'pml_cross_group(PML_H(group), &xs_)',
+}
+
 CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'seteh', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe',
            'fcoll', 'fnbc', 'wcoll', 'ireq')
 MODES = {'std': 'PML_MODE_STD', 'buf': 'PML_MODE_BUF', 'sync': 'PML_MODE_SYNC',
@@ -400,7 +407,13 @@ def gen_plain(f, fid):
         coll = ('PML_COLL_ENTER_C', 'pml_%s_clock(PML_H(%s))' % (what, obj), 0 if 'fnbc' in f.flags else 1)
     out.append(f.proto() + '\n{')
     out.append(not_ready(f))
-    if coll:
+    cross = CROSS.get(f.name)
+    if cross:
+        # also counted on the clocks of the pairs of ranks it links (cross.c)
+        out.append('    struct pml_comm **xs_ = NULL;')
+        out.append('    int nx_ = %s;' % cross)
+        out.append('    PML_COLL_ENTER_X(PML_FID_%s, %s, %d, xs_, nx_);' % (f.name, coll[1], coll[2]))
+    elif coll:
         out.append('    %s(PML_FID_%s, %s, %d);' % (coll[0], f.name, coll[1], coll[2]))
     else:
         out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
@@ -436,6 +449,8 @@ def gen_plain(f, fid):
         out.append('    }')
     if coll:
         out.append('    PML_COLL_LEAVE(%d);' % coll[2])
+        if cross:
+            out.append('    free(xs_);')
     else:
         out.append('    PML_GATE_LEAVE();')
     out.append('    return %s;' % ('rc' if f.ret == 'int' else 'rv'))

@@ -112,14 +112,6 @@ for n in 2 4; do
         echo "FAIL np=$n: exit status native $rn, revive $rr"; tail -5 "$tmp/revive.err" | sed 's/^/  revive: /'; fail=1
     elif ! cmp -s "$tmp/native.out" "$tmp/revive.out"; then
         echo "FAIL np=$n: outputs differ after $taken snapshots"; diff "$tmp/native.out" "$tmp/revive.out" | head; fail=1
-    elif [ $failed != 0 ] && [ $taken != 0 ] &&
-        [ "$(grep -c '^ckpt-mpirun: no checkpoint' "$tmp/ck.err")" = "$failed" ] &&
-        ! grep '^ckpt-mpirun: no checkpoint' "$tmp/ck.err" | grep -vqE 'waits in MPI_Intercomm_create|is in MPI_Comm_create_group'; then
-        # a known failure of Revive, open (campaign-failures.md #10): a snapshot cannot converge
-        # while one group of ranks waits in MPI_Intercomm_create (or MPI_Comm_create_group) for
-        # ranks the targets let stop before it; named, never counted as passed
-        echo "KNOWN FAILURE np=$n: $taken snapshots committed, $failed refused: $(grep -m1 '^ckpt-mpirun: no checkpoint' "$tmp/ck.err")"
-        known=1
     elif [ $failed != 0 ] || [ $taken != 3 ]; then
         echo "FAIL np=$n: $taken snapshots committed, $failed not (native run $tn ms)"; tail -5 "$tmp/ck.err"; fail=1
     elif [ -n "$bad" ]; then
@@ -128,8 +120,4 @@ for n in 2 4; do
         echo "ok np=$n: identical output with $taken snapshots taken while it ran (native $tn ms); $(grep -h 'ms from the request' "$tmp/ck.err" | tail -1 | sed 's/^ckpt-mpirun: *//')"
     fi
 done
-if [ $fail = 0 ] && [ "${known:-0}" = 1 ]; then
-    echo "SKIP: a known failure of Revive met (campaign-failures.md #10: no convergence while ranks are in MPI_Intercomm_create); the rest passed"
-    exit 77
-fi
 exit $fail
