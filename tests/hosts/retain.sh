@@ -110,7 +110,7 @@ grep -q "1 failed restart: rank 1" "$W/cmd.out" || fail "ckpt-info does not show
 pass "$flavor ($mode): a restart whose rank failed is marked in the index (0600); ckpt-info shows it"
 
 # the default restart skips it, says so, and takes 5 from the caches
-on h1 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" "$J" >"$W/r.out" 2>"$W/r.err"; st=$?
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" "$J" >"$W/r.out" 2>"$W/r.err"; st=$?
 [ $st = 0 ] || { fail "restart-mpi of the job directory: status $st"; tail -5 "$W/r.err"; }
 grep -q "restart-mpi: skipping sequence 6 of $J: 1 restart from it failed (rank 1.*); taking sequence 5 (--seq 6 tries it again)" "$W/r.err" ||
     fail "restart-mpi does not say it skips 6: $(grep -i skip "$W/r.err")"
