@@ -17,6 +17,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static pid_t my_tid(void)
@@ -56,6 +57,7 @@ __attribute__((constructor(101))) static void halves_resolve(void)
     real_shmat = (__typeof__(real_shmat))dlsym(RTLD_NEXT, "shmat");
     real_shmdt = (__typeof__(real_shmdt))dlsym(RTLD_NEXT, "shmdt");
     real_pthread_create = (__typeof__(real_pthread_create))dlsym(RTLD_NEXT, "pthread_create");
+    pml_thr_learn();
 }
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -153,43 +155,94 @@ static void *upper_thread(void *p)
     return r;
 }
 
-/* A new thread's id, from glibc's descriptor of it (clone writes it there before pthread_create
- * returns), at the offset libc publishes for debuggers; 0 when libc does not say. */
-static pid_t new_thread_tid(pthread_t th)
+/* ---- whose thread, by glibc's descriptor ---------------------------------------------------
+ * A thread is parked wherever the park signal finds it: a new one right where glibc's thread
+ * start unblocks signals, before upper_thread registers it (a restart lost an application
+ * thread that way); an ending one after upper_thread unregistered it; one that called
+ * pthread_exit never unregisters (its id, reused by a thread of the MPI library, would count as
+ * the application's). The registry cannot know these moments; the thread's descriptor does:
+ * glibc sets its start routine before the clone and the kernel its id at the clone (and clears
+ * it when the thread ends). So a thread whose descriptor starts upper_thread is the
+ * application's, any other thread with a descriptor is not, and the registry decides only for a
+ * thread found on no list. The lists are ld.so's (one for every namespace), walked without a
+ * lock (a capture asks with every other thread parked, one may be parked in a list update:
+ * every read is checked, and a list that does not close within THR_NODES nodes finds nothing).
+ * The offsets are those libc publishes for debuggers, looked up before the first thread is
+ * started (dlsym takes ld.so's lock, which a parked thread may hold during a capture). */
+#define THR_NODES 4096
+static struct {
+    int ok;
+    uintptr_t heads[2];            /* _dl_stack_used, _dl_stack_user */
+    size_t list, tid, start;       /* in struct pthread */
+} td;
+
+void pml_thr_learn(void)
 {
-    static const uint32_t *d;
-    static int looked;
-    if (!looked) {
-        d = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid");
-        looked = 1;
-    }
-    if (!d || d[0] != 32 || !th)
+    if (__atomic_load_n(&td.ok, __ATOMIC_ACQUIRE))
+        return;
+    const uint32_t *l = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_list"),
+                   *t = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid"),
+                   *st = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_start_routine"),
+                   *u = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_rtld_global__dl_stack_used"),
+                   *uu = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_rtld_global__dl_stack_user");
+    char *rg = (char *)dlsym(RTLD_DEFAULT, "_rtld_global");
+    if (!l || !t || !st || !u || !uu || !rg || l[0] != 128 || t[0] != 32 || st[0] != 64)
+        return; /* then the registry alone decides */
+    td.heads[0] = (uintptr_t)(rg + u[2]);
+    td.heads[1] = (uintptr_t)(rg + uu[2]);
+    td.list = l[2];
+    td.tid = t[2];
+    td.start = st[2];
+    __atomic_store_n(&td.ok, 1, __ATOMIC_RELEASE);
+}
+
+/* Reads n bytes at p without faulting: 0, or -1 when any of it is not mapped. */
+static int peek(uintptr_t p, void *out, size_t n)
+{
+    struct iovec local = { out, n }, remote = { (void *)p, n };
+    return syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+int pml_thr_by_descriptor(pid_t tid)
+{
+    if (!__atomic_load_n(&td.ok, __ATOMIC_ACQUIRE) || tid <= 0)
         return 0;
-    return *(volatile const pid_t *)(const void *)((const char *)th + d[2]);
+    for (int h = 0; h < 2; h++) {
+        uintptr_t head = td.heads[h], node, prev = head;
+        if (peek(head, &node, sizeof node))
+            continue;
+        for (int n = 0; node != head && n < THR_NODES; n++) {
+            uintptr_t pd = node - td.list, next[2], start;
+            pid_t id;
+            if (peek(node, next, sizeof next) || next[1] != prev || peek(pd + td.tid, &id, sizeof id))
+                break; /* not a consistent list (a thread parked in an update): ask no further */
+            if (id == tid)
+                return peek(pd + td.start, &start, sizeof start) ? 0
+                     : start == (uintptr_t)upper_thread ? PML_HALF_UPPER : PML_HALF_LOWER;
+            prev = node;
+            node = next[0];
+        }
+    }
+    return 0;
 }
 
 int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-    if (!real_pthread_create)
+    if (!real_pthread_create) {
+        pml_thr_learn();
         real_pthread_create = (__typeof__(real_pthread_create))dlsym(RTLD_NEXT, "pthread_create");
+    }
     struct ustart *s = malloc(sizeof *s);
     if (!s)
         return real_pthread_create(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
-    /* The new thread may be parked before it reaches upper_thread; a thread of no known half
-     * counts as the lower half's and is left out of the image (a restart lost an application
-     * thread that way, and whoever waited for it hung). So its creator registers it too, and is
-     * not parked in between: the capture starts once every thread is parked, by then the new
-     * one is registered. */
-    crs_park_defer_enter();
+    /* Nothing is held around glibc's pthread_create: it takes ld.so's thread-stack lock (held by
+     * a checkpoint from before its park to the image's end, pml_ldso_freeze) and malloc's locks
+     * (a parked thread may hold one), so a creator that could not be parked meanwhile kept a
+     * checkpoint from ever parking it ("stayed inside a section that defers checkpoints", seen
+     * in e2e_chain). The new thread is known by its descriptor until it registers. */
     int rc = real_pthread_create(th, attr, upper_thread, s);
-    if (rc == 0) {
-        pid_t t = new_thread_tid(*th);
-        if (t > 0)
-            pml_thr_set(t, PML_HALF_UPPER);
-    }
-    crs_park_defer_leave();
     if (rc)
         free(s);
     return rc;

@@ -50,6 +50,11 @@ int pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg);
 
 void pml_thr_set(pid_t tid, int half); /* half 0: forget the thread */
 int pml_thr_half(pid_t tid);           /* 0 if not known, -1 as pml_reg_walk */
+/* The half of thread tid by its glibc descriptor (halves_hooks.c): PML_HALF_UPPER when it was
+ * started through the upper pthread_create, PML_HALF_LOWER when by anything else, 0 when no
+ * descriptor has that id (or libc does not publish its layout). No lock, no allocation. */
+int pml_thr_by_descriptor(pid_t tid);
+void pml_thr_learn(void); /* looks up libc's published layout (dlsym): before threads start */
 
 int pml_reg_entries(void);    /* for logs */
 int pml_reg_overflowed(void); /* 1 if an entry was ever dropped for lack of room */

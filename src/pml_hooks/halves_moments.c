@@ -124,6 +124,7 @@ void pml_halves_init(void)
 
 void pml_halves_before_lower(void)
 {
+    pml_thr_learn(); /* before the MPI library starts threads (which the layer does not wrap) */
     snapshot(PML_HALF_UPPER, PML_W_PRE);
     if (!ucm_upper_done) {
         ucm_upper_done = 1;

@@ -9,7 +9,9 @@
  * overrule the registry.
  *
  * Threads: the main thread and every thread started through the upper pthread_create are
- * upper; every other one is the MPI library's. Descriptors: by what they are (halves.h).
+ * upper; every other one is the MPI library's. Which start a thread had is read from its glibc
+ * descriptor (halves_hooks.c), the registry decides for a thread found on none of ld.so's
+ * lists. Descriptors: by what they are (halves.h).
  *
  * Nothing here allocates; only system calls (fstat, readlink, /proc/self/maps). */
 #define _GNU_SOURCE
@@ -215,6 +217,13 @@ int pml_half_of_thread(pid_t tid, const char **why)
         if (why)
             *why = "main thread";
         return PML_HALF_UPPER;
+    }
+    int d = pml_thr_by_descriptor(tid);
+    if (d) {
+        if (why)
+            *why = d == PML_HALF_UPPER ? "started by the application (its descriptor: upper pthread_create)"
+                                       : "not started by the application (its descriptor)";
+        return d;
     }
     int h = pml_thr_half(tid);
     if (h < 0) {
