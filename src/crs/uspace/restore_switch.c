@@ -21,6 +21,7 @@
 
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/maps.h"
+#include "common/fault.h"
 #include "common/procfs.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -206,6 +207,49 @@ static int plan_unmaps(struct crs_restore *r, struct crs_switch_plan *p, struct 
     return e;
 }
 
+/* Where the switch puts something: a region's own address when it was loaded aside, and the
+ * image's vdso addresses. */
+static int is_target(const struct crs_restore *r, uint64_t lo, uint64_t hi)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if ((g->kind == CRS_REGION_VDSO || r->cur[i] != g->start) && g->start < hi && g->end > lo)
+            return 1;
+    }
+    return 0;
+}
+
+/* Memory the switch keeps (its plan and stack, the vdso's spare room) where no move lands. A
+ * region goes aside when cr_restart's own memory holds its address (the image reader's
+ * buffers, a malloc heap); that memory may be freed since, and the kernel then hands the
+ * address out again: the switch's move of the region took the plan from under switch_main
+ * (a restarted MPI rank died of SIGSEGV in switch_main, 1 restart in about 30 at 4 ranks).
+ * A place on a target is kept mapped while the next is asked for (switch_main unmaps it with
+ * the rest of cr_restart's memory, before any move). With REVIVE_FAULT=restore-aside the first
+ * place offered is a target, so the tests that move every region go through this. */
+#define MAP_CLEAR_TRIES 64
+static void *map_clear(const struct crs_restore *r, size_t len, int prot, int flags)
+{
+    const struct crs_image *img = r->img;
+    int offer = revive_fault(REVIVE_FAULT_restore_aside);
+    for (int tries = 0; tries < MAP_CLEAR_TRIES; tries++) {
+        void *p = MAP_FAILED;
+        for (size_t i = 0; offer && i < img->nregions && p == MAP_FAILED; i++) {
+            const struct crs_rec_region *g = &img->regions[i];
+            if (g->kind != CRS_REGION_VDSO && r->cur[i] != g->start && g->end - g->start >= len)
+                p = mmap((void *)g->start, len, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+        }
+        offer = 0;
+        if (p == MAP_FAILED)
+            p = mmap(NULL, len, prot, flags, -1, 0);
+        if (p == MAP_FAILED || !is_target(r, (uint64_t)p, (uint64_t)p + len))
+            return p;
+    }
+    errno = ENOMEM;
+    return MAP_FAILED;
+}
+
 /* Pairs the kernel's vdso pieces here with the image's, by name. */
 static int plan_vdso(struct crs_restore *r, struct crs_switch_plan *p)
 {
@@ -259,7 +303,7 @@ static int plan_vdso(struct crs_restore *r, struct crs_switch_plan *p)
             if (p->vdso[i].from < lo) lo = p->vdso[i].from;
             if (p->vdso[i].from + p->vdso[i].len > hi) hi = p->vdso[i].from + p->vdso[i].len;
         }
-        void *spare = mmap(NULL, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *spare = map_clear(r, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
         if (spare == MAP_FAILED) {
             crs_restore_error(r, "cannot reserve room to move the vdso: %s", strerror(errno));
             return -ENOMEM;
@@ -282,19 +326,19 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
             nmove++;
     /* What to unmap: pieces of cr_restart's mappings between the kept ones,
      * at most one more than the kept intervals inside each mapping; room for
-     * the few mappings made from here on (this plan, the vdso's spare room,
-     * malloc's) too. */
+     * the few mappings made from here on (this plan, the vdso's spare room and
+     * the places map_clear turned down, malloc's) too. */
     long nmaps = crs_count_maps();
     if (nmaps < 0) {
         crs_restore_error(r, "cannot read cr_restart's memory map: %s", strerror((int)-nmaps));
         return (int)nmaps;
     }
-    size_t unmap_cap = (size_t)nmaps + img->nregions + 256;
+    size_t unmap_cap = (size_t)nmaps + img->nregions + 256 + 2 * MAP_CLEAR_TRIES;
     size_t len = sizeof(struct crs_switch_plan) + (nmove + unmap_cap) * sizeof(struct crs_switch_range) +
                  img->nthreads * sizeof(struct crs_switch_thread) + img->ntimers * sizeof(struct crs_rec_timer) +
                  r->handoff_len;
     len = (len + 4095) & ~(size_t)4095;
-    struct crs_switch_plan *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct crs_switch_plan *p = map_clear(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (p == MAP_FAILED) {
         crs_restore_error(r, "cannot allocate the restore plan: %s", strerror(errno));
         return -ENOMEM;
