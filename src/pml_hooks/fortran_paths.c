@@ -13,10 +13,10 @@
  * that use them are replaced instead, by functions of the same names (the binding library's
  * thirteen names per call: mpi_x_, MPI_X, pmpi_x__, MPI_X_f08, ompi_x_f, ...; the f08 module
  * calls ompi_x_f). Attribute access and MPI_TYPE_MATCH_SIZE call the same binding function of
- * the lower half's copy of libmpi_mpifh (loaded into its namespace on first use): Open MPI's
- * Fortran handles are the lower library's own integers (fortran_handles.c), so only keyvals need
- * translating, and the lower library keeps Open MPI's exact attribute semantics between C and
- * Fortran. Keyval creation goes the same way with callbacks of the layer's that give the
+ * the lower half's copy of libmpi_mpifh (loaded into its namespace on first use), with the
+ * object's and the keyval's integers translated to the lower library's (a program's Fortran
+ * integers are the layer's, fortran_handles.c), and the lower library keeps Open MPI's exact
+ * attribute semantics between C and Fortran. Keyval creation goes the same way with callbacks of the layer's that give the
  * application its virtual keyval and extra state; error handler creation goes through the
  * layer's C entry point with a Fortran trampoline. The string helpers the remaining bindings
  * call are the layer's own (the binding frees what they allocate, with the application's
@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
+#include "pml_hooks/restart.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -115,13 +116,13 @@ static void *mpifh(const char *name, const char *fname)
         pml_lower_keep(&var##_p, mpifh(name, fname));                                          \
     void (*var)(__VA_ARGS__) = (void (*)(__VA_ARGS__))var##_p
 
-/* ---- attributes: the keyval is the layer's, the rest the lower library's own integers ----- */
+/* ---- attributes: the object and the keyval translated to the lower library's ------------- */
 void ompi_attr_get_f(F *comm, F *keyval, F *val, F *flag, F *ierr);
 void ompi_attr_get_f(F *comm, F *keyval, F *val, F *flag, F *ierr)
 {
     LOWER_F(f, "ompi_attr_get_f", "MPI_ATTR_GET", F *, F *, F *, F *, F *);
-    F kv = pml_kv_v2r(*keyval);
-    f(comm, &kv, val, flag, ierr);
+    F kv = pml_kv_v2r(*keyval), c = pml_f_to_lower(PML_COMM, *comm);
+    f(&c, &kv, val, flag, ierr);
 }
 OMPI_F_NAMES(ompi_attr_get_f, attr_get, ATTR_GET, Attr_get)
 
@@ -129,49 +130,50 @@ void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr);
 void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr)
 {
     LOWER_F(f, "ompi_attr_put_f", "MPI_ATTR_PUT", F *, F *, F *, F *);
-    F kv = pml_kv_v2r(*keyval);
-    f(comm, &kv, val, ierr);
+    F kv = pml_kv_v2r(*keyval), c = pml_f_to_lower(PML_COMM, *comm);
+    f(&c, &kv, val, ierr);
     if (*ierr == MPI_SUCCESS)
         record_set_attr("MPI_Comm_set_attr", PML_H(MPI_Comm_f2c(*comm)), *keyval,
                         (const void *)(intptr_t)*val, PML_KV_FINT);
 }
 OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
 
-#define OMPI_GET_ATTR(x, X, Mx)                                                                \
+#define OMPI_GET_ATTR(x, X, Mx, K)                                                             \
     void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr);            \
     void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr)             \
     {                                                                                          \
         LOWER_F(f, "ompi_" #x "_get_attr_f", "MPI_" #X "_GET_ATTR", F *, F *, MPI_Aint *, F *, \
                 F *);                                                                          \
-        F kv = pml_kv_v2r(*keyval);                                                            \
-        f(obj, &kv, val, flag, ierr);                                                          \
+        F kv = pml_kv_v2r(*keyval), o = pml_f_to_lower(K, *obj);                               \
+        f(&o, &kv, val, flag, ierr);                                                           \
     }                                                                                          \
     OMPI_F_NAMES(ompi_##x##_get_attr_f, x##_get_attr, X##_GET_ATTR, Mx##_get_attr)
 
-#define OMPI_SET_ATTR(x, X, Mx, T)                                                             \
+#define OMPI_SET_ATTR(x, X, Mx, T, K)                                                          \
     void ompi_##x##_set_attr_f(F *obj, F *keyval, MPI_Aint *val, F *ierr);                     \
     void ompi_##x##_set_attr_f(F *obj, F *keyval, MPI_Aint *val, F *ierr)                      \
     {                                                                                          \
         LOWER_F(f, "ompi_" #x "_set_attr_f", "MPI_" #X "_SET_ATTR", F *, F *, MPI_Aint *, F *);\
-        F kv = pml_kv_v2r(*keyval);                                                            \
-        f(obj, &kv, val, ierr);                                                                \
+        F kv = pml_kv_v2r(*keyval), o = pml_f_to_lower(K, *obj);                               \
+        f(&o, &kv, val, ierr);                                                                 \
         if (*ierr == MPI_SUCCESS)                                                              \
             record_set_attr("MPI_" #Mx "_set_attr", PML_H(MPI_##T##_f2c(*obj)), *keyval,       \
                             (const void *)*val, PML_KV_FAINT);                                 \
     }                                                                                          \
     OMPI_F_NAMES(ompi_##x##_set_attr_f, x##_set_attr, X##_SET_ATTR, Mx##_set_attr)
 
-OMPI_GET_ATTR(comm, COMM, Comm)
-OMPI_GET_ATTR(type, TYPE, Type)
-OMPI_GET_ATTR(win, WIN, Win)
-OMPI_SET_ATTR(comm, COMM, Comm, Comm)
-OMPI_SET_ATTR(type, TYPE, Type, Type)
-OMPI_SET_ATTR(win, WIN, Win, Win)
+OMPI_GET_ATTR(comm, COMM, Comm, PML_COMM)
+OMPI_GET_ATTR(type, TYPE, Type, PML_TYPE)
+OMPI_GET_ATTR(win, WIN, Win, PML_WIN)
+OMPI_SET_ATTR(comm, COMM, Comm, Comm, PML_COMM)
+OMPI_SET_ATTR(type, TYPE, Type, Type, PML_TYPE)
+OMPI_SET_ATTR(win, WIN, Win, Win, PML_WIN)
 
 /* ---- keyvals --------------------------------------------------------------------------------
- * The lower library calls these with Fortran conventions (everything by reference) and, as
- * extra state, the index of the keyval's pml_kvinfo; they call the application's function with
- * its own extra state and the virtual keyval. */
+ * The lower library calls these with Fortran conventions (everything by reference), its own
+ * integer of the object and, as extra state, the index of the keyval's pml_kvinfo; they call the
+ * application's function with the program's integer of the object, its own extra state and the
+ * virtual keyval. */
 #define NFKV 1024
 static struct pml_kvinfo *fkv[NFKV];
 static int nfkv;
@@ -189,40 +191,64 @@ static struct pml_kvinfo *fkv_of(MPI_Aint i)
     return fkv[i];
 }
 
+/* While a restart's replay makes the objects again, the program's callbacks do not run (they
+ * ran when the program made them; restart.h, pml_attr_quiet): nothing copied, nothing to delete. */
+static int quiet(F *flag, F *ierr)
+{
+    if (!pml_attr_quiet)
+        return 0;
+    if (flag)
+        *flag = 0;
+    *ierr = MPI_SUCCESS;
+    return 1;
+}
+
 static void copy_aint_t(F *obj, F *kv, MPI_Aint *xs, MPI_Aint *in, MPI_Aint *out, F *flag, F *ierr)
 {
     (void)kv;
+    if (quiet(flag, ierr))
+        return;
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     MPI_Aint extra = (MPI_Aint)ki->extra;
-    ((fcopy_aint *)ki->copy)(obj, &vkv, &extra, in, out, flag, ierr);
+    F o = pml_f_from_lower(ki->okind, *obj);
+    ((fcopy_aint *)ki->copy)(&o, &vkv, &extra, in, out, flag, ierr);
 }
 
 static void del_aint_t(F *obj, F *kv, MPI_Aint *val, MPI_Aint *xs, F *ierr)
 {
     (void)kv;
+    if (quiet(NULL, ierr))
+        return;
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     MPI_Aint extra = (MPI_Aint)ki->extra;
-    ((fdel_aint *)ki->del)(obj, &vkv, val, &extra, ierr);
+    F o = pml_f_from_lower(ki->okind, *obj);
+    ((fdel_aint *)ki->del)(&o, &vkv, val, &extra, ierr);
 }
 
 static void copy_fint_t(F *obj, F *kv, F *xs, F *in, F *out, F *flag, F *ierr)
 {
     (void)kv;
+    if (quiet(flag, ierr))
+        return;
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     F extra = (F)(intptr_t)ki->extra;
-    ((fcopy_fint *)ki->copy)(obj, &vkv, &extra, in, out, flag, ierr);
+    F o = pml_f_from_lower(ki->okind, *obj);
+    ((fcopy_fint *)ki->copy)(&o, &vkv, &extra, in, out, flag, ierr);
 }
 
 static void del_fint_t(F *obj, F *kv, F *val, F *xs, F *ierr)
 {
     (void)kv;
+    if (quiet(NULL, ierr))
+        return;
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     F extra = (F)(intptr_t)ki->extra;
-    ((fdel_fint *)ki->del)(obj, &vkv, val, &extra, ierr);
+    F o = pml_f_from_lower(ki->okind, *obj);
+    ((fdel_fint *)ki->del)(&o, &vkv, val, &extra, ierr);
 }
 
 /* The callback the lower library gets: the lower copy of a predefined function of libmpi
@@ -232,8 +258,45 @@ static void *callback(void *user, void *tramp)
     return pml_fn_in_upper(user) ? (void *)pml_fn_to_lower(user) : tramp;
 }
 
+/* The lower library's keyval for ki (slot idx of fkv) through its Fortran binding function f. */
+static void lower_create_f(void *f, struct pml_kvinfo *ki, int idx, F *real, F *ierr)
+{
+    if (ki->lang == PML_KV_FAINT) {
+        MPI_Aint xs = idx;
+        ((void (*)(void *, void *, F *, MPI_Aint *, F *))f)(callback(ki->copy, (void *)copy_aint_t),
+                                                            callback(ki->del, (void *)del_aint_t),
+                                                            real, &xs, ierr);
+    } else {
+        F xs = idx;
+        ((void (*)(void *, void *, F *, F *, F *))f)(callback(ki->copy, (void *)copy_fint_t),
+                                                     callback(ki->del, (void *)del_fint_t), real,
+                                                     &xs, ierr);
+    }
+}
+
+/* After a restart (layer.c pml_keyval_remake): a keyval made from Fortran is made again in the
+ * fresh lower half as it was made (the lower libmpi_mpifh's function, the layer's Fortran
+ * trampolines, its slot in fkv as extra state); the C entry point's trampolines would call the
+ * program's Fortran function with C arguments (SIGSEGV at the first copy after a restart). */
+int pml_fkeyval_remake(struct pml_kvinfo *ki, int *real)
+{
+    int idx = 0;
+    while (idx < nfkv && fkv[idx] != ki)
+        idx++;
+    if (idx == nfkv)
+        return MPI_ERR_KEYVAL;
+    const char *name = ki->lang == PML_KV_FINT  ? "ompi_keyval_create_f"
+                     : ki->okind == PML_TYPE    ? "ompi_type_create_keyval_f"
+                     : ki->okind == PML_WIN     ? "ompi_win_create_keyval_f"
+                                                : "ompi_comm_create_keyval_f";
+    F r = 0, ierr = MPI_SUCCESS;
+    lower_create_f(mpifh(name, "the restart of a keyval made from Fortran"), ki, idx, &r, &ierr);
+    *real = r;
+    return ierr;
+}
+
 static void create_keyval_f(const char *lower_fn, const char *fname, const char *cfn, int lang,
-                            void *copy, void *del, F *keyval, MPI_Aint extra, F *ierr)
+                            int okind, void *copy, void *del, F *keyval, MPI_Aint extra, F *ierr)
 {
     void *f = mpifh(lower_fn, fname);
     struct pml_kvinfo *ki = calloc(1, sizeof *ki);
@@ -243,6 +306,7 @@ static void create_keyval_f(const char *lower_fn, const char *fname, const char 
     ki->del = del;
     ki->extra = (void *)extra;
     ki->lang = lang;
+    ki->okind = okind;
     pml_vh_lock();
     int idx = nfkv < NFKV ? nfkv++ : -1;
     if (idx >= 0)
@@ -251,15 +315,7 @@ static void create_keyval_f(const char *lower_fn, const char *fname, const char 
     if (idx < 0)
         pml_fatal("more than %d keyvals created from Fortran", NFKV);
     F real = 0;
-    if (lang == PML_KV_FAINT) {
-        MPI_Aint xs = idx;
-        ((void (*)(void *, void *, F *, MPI_Aint *, F *))f)(
-            callback(copy, (void *)copy_aint_t), callback(del, (void *)del_aint_t), &real, &xs, ierr);
-    } else {
-        F xs = idx;
-        ((void (*)(void *, void *, F *, F *, F *))f)(
-            callback(copy, (void *)copy_fint_t), callback(del, (void *)del_fint_t), &real, &xs, ierr);
-    }
+    lower_create_f(f, ki, idx, &real, ierr);
     if (*ierr != MPI_SUCCESS)
         return; /* the slot stays taken: nothing can call back with it */
     ki->vkv = *keyval = pml_kv_new(real, ki);
@@ -276,7 +332,7 @@ void ompi_keyval_create_f(void *copy, void *del, F *keyval, F *extra, F *ierr);
 void ompi_keyval_create_f(void *copy, void *del, F *keyval, F *extra, F *ierr)
 {
     create_keyval_f("ompi_keyval_create_f", "MPI_KEYVAL_CREATE", "MPI_Comm_create_keyval",
-                    PML_KV_FINT, copy, del, keyval, *extra, ierr);
+                    PML_KV_FINT, PML_COMM, copy, del, keyval, *extra, ierr);
 }
 OMPI_F_NAMES(ompi_keyval_create_f, keyval_create, KEYVAL_CREATE, Keyval_create)
 
@@ -284,7 +340,7 @@ void ompi_comm_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra
 void ompi_comm_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr)
 {
     create_keyval_f("ompi_comm_create_keyval_f", "MPI_COMM_CREATE_KEYVAL", "MPI_Comm_create_keyval",
-                    PML_KV_FAINT, copy, del, keyval, *extra, ierr);
+                    PML_KV_FAINT, PML_COMM, copy, del, keyval, *extra, ierr);
 }
 OMPI_F_NAMES(ompi_comm_create_keyval_f, comm_create_keyval, COMM_CREATE_KEYVAL, Comm_create_keyval)
 
@@ -292,7 +348,7 @@ void ompi_type_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra
 void ompi_type_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr)
 {
     create_keyval_f("ompi_type_create_keyval_f", "MPI_TYPE_CREATE_KEYVAL", "MPI_Type_create_keyval",
-                    PML_KV_FAINT, copy, del, keyval, *extra, ierr);
+                    PML_KV_FAINT, PML_TYPE, copy, del, keyval, *extra, ierr);
 }
 OMPI_F_NAMES(ompi_type_create_keyval_f, type_create_keyval, TYPE_CREATE_KEYVAL, Type_create_keyval)
 
@@ -300,7 +356,7 @@ void ompi_win_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra,
 void ompi_win_create_keyval_f(void *copy, void *del, F *keyval, MPI_Aint *extra, F *ierr)
 {
     create_keyval_f("ompi_win_create_keyval_f", "MPI_WIN_CREATE_KEYVAL", "MPI_Win_create_keyval",
-                    PML_KV_FAINT, copy, del, keyval, *extra, ierr);
+                    PML_KV_FAINT, PML_WIN, copy, del, keyval, *extra, ierr);
 }
 OMPI_F_NAMES(ompi_win_create_keyval_f, win_create_keyval, WIN_CREATE_KEYVAL, Win_create_keyval)
 
@@ -382,14 +438,36 @@ OMPI_F_NAMES(ompi_comm_create_errhandler_f, comm_create_errhandler, COMM_CREATE_
 FOBJ_EH(win, WIN, Win, MPI_Win)
 FOBJ_EH(file, FILE, File, MPI_File)
 
-/* ---- MPI_TYPE_MATCH_SIZE: the lower library's, which returns its own integer ---------------- */
+/* ---- MPI_TYPE_MATCH_SIZE: the lower library's, which returns its own integer (a predefined
+ * datatype's: the same for the program) ------------------------------------------------------ */
 void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr);
 void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr)
 {
     LOWER_F(f, "ompi_type_match_size_f", "MPI_TYPE_MATCH_SIZE", F *, F *, F *, F *);
     f(typeclass, size, type, ierr);
+    if (*ierr == MPI_SUCCESS)
+        *type = pml_f_from_lower(PML_TYPE, *type);
 }
 OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_match_size)
+
+/* ---- restart.c: an attribute of a keyval made from Fortran, set again by the lower half's
+ * Fortran binding (the lower library keeps it as a Fortran value) ------------------------------ */
+int pml_fattr_set(int on_type, uintptr_t obj, int vkv, MPI_Aint val, int lang)
+{
+    F o = pml_f_lower_of(on_type ? PML_TYPE : PML_COMM, obj), kv = pml_kv_v2r(vkv), ierr = 0;
+    if (lang == PML_KV_FINT) {
+        LOWER_F(f, "ompi_attr_put_f", "MPI_ATTR_PUT", F *, F *, F *, F *);
+        F v = (F)val;
+        f(&o, &kv, &v, &ierr);
+    } else if (on_type) {
+        LOWER_F(f, "ompi_type_set_attr_f", "MPI_TYPE_SET_ATTR", F *, F *, MPI_Aint *, F *);
+        f(&o, &kv, &val, &ierr);
+    } else {
+        LOWER_F(f, "ompi_comm_set_attr_f", "MPI_COMM_SET_ATTR", F *, F *, MPI_Aint *, F *);
+        f(&o, &kv, &val, &ierr);
+    }
+    return ierr;
+}
 
 /* ---- calls with internal paths that Revive does not support yet (user data representations
  * from Fortran, dynamic processes): stop with the Fortran name before the binding reaches the
@@ -510,6 +588,19 @@ MPICH_ATTR(Type, PML_TYPE, TYPE)
 
 MPICH_ATTR(Win, PML_WIN, WIN)
 
+/* restart.c: an attribute of a keyval made from Fortran set again with its Fortran type
+ * (MPICH's attribute types: 1 address-sized integer, 3 INTEGER, as its binding passes them) */
+int pml_fattr_set(int on_type, uintptr_t obj, int vkv, MPI_Aint val, int lang)
+{
+    static void *fp[2]; /* kept (layer.h) */
+    if (!__atomic_load_n(&fp[on_type], __ATOMIC_ACQUIRE))
+        pml_lower_keep(&fp[on_type], lower_sym(pml_lower_handle,
+                                               on_type ? "MPII_Type_set_attr" : "MPII_Comm_set_attr",
+                                               "a restart"));
+    set_attr_fn *f = (set_attr_fn *)fp[on_type];
+    return f((int)pml_v2r(obj), pml_kv_v2r(vkv), (void *)(intptr_t)val, lang == PML_KV_FINT ? 3 : 1);
+}
+
 void MPII_Grequest_set_lang_f77(int greq);
 void MPII_Grequest_set_lang_f77(int greq)
 {
@@ -544,6 +635,10 @@ static int copy_proxy(void *user, int handle, int keyval, void *extra, int type,
 {
     (void)user;
     struct pml_kvinfo *ki = extra;
+    if (pml_attr_quiet) { /* a restart's replay: the program's callbacks do not run */
+        *flag = 0;
+        return MPI_SUCCESS;
+    }
     int v = (int)pml_r2v(kind_of_keyval(keyval), PML_H(handle));
     return ((copy_proxy_fn *)ki->proxy_copy)(ki->copy, v, ki->vkv, ki->extra, type, attrib, copy,
                                              flag);
@@ -553,18 +648,35 @@ static int del_proxy(void *user, int handle, int keyval, int type, void *attrib,
 {
     (void)user;
     struct pml_kvinfo *ki = extra;
+    if (pml_attr_quiet)
+        return MPI_SUCCESS;
     int v = (int)pml_r2v(kind_of_keyval(keyval), PML_H(handle));
     return ((del_proxy_fn *)ki->proxy_del)(ki->del, v, ki->vkv, type, attrib, ki->extra);
 }
 
-void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp);
-void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp)
+typedef void set_proxy_fn(int, copy_proxy_fn *, del_proxy_fn *);
+static set_proxy_fn *lower_set_proxy(void)
 {
     static void *fp; /* kept (layer.h) */
     if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))
         pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_Keyval_set_proxy",
                                       "MPI_COMM_CREATE_KEYVAL"));
-    void (*f)(int, copy_proxy_fn *, del_proxy_fn *) = (void (*)(int, copy_proxy_fn *, del_proxy_fn *))fp;
+    return (set_proxy_fn *)fp;
+}
+
+/* After a restart (layer.c pml_keyval_remake): a keyval made from Fortran gets the layer's
+ * proxies again in the fresh lower half (without them the library called the C trampolines,
+ * which called the program's Fortran function with C arguments: SIGSEGV). */
+void pml_fkeyval_proxy(struct pml_kvinfo *ki, int real)
+{
+    if (ki->proxy_copy || ki->proxy_del)
+        lower_set_proxy()(real, copy_proxy, del_proxy);
+}
+
+void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp);
+void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp)
+{
+    set_proxy_fn *f = lower_set_proxy();
     uint32_t u = (uint32_t)keyval;
     struct pml_kvinfo *ki = NULL;
     if ((u & 0xFC000000u) == PML_KV_TAG && (u & 0x3ffffff) < pml_vh_used)

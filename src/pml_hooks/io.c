@@ -472,32 +472,22 @@ int PMPI_Register_datarep(const char *, MPI_Datarep_conversion_function *,
     __attribute__((alias("MPI_Register_datarep")));
 
 /* ---- C and Fortran handles (functions of the library in both MPIs) ------------------------ */
-static void *lower_fn(void **cache, const char *name)
-{
-    void *f = pml_L.MPI_File_open ? pml_lower_sym(cache, NULL, name) : NULL; /* emptied by a restart */
-    if (!f)
-        pml_not_ready(name + 1); /* name without its P */
-    return f;
-}
-
+/* The layer's own integers (fortran_handles.c): a restart opens the files again in a fresh
+ * library, whose table numbers them as it pleases. */
 MPI_Fint MPI_File_c2f(MPI_File file)
 {
     static void *f;
-    MPI_Fint (*c2f)(MPI_File) = (MPI_Fint(*)(MPI_File))lower_fn(&f, "PMPI_File_c2f");
-    PML_GATE_ENTER(PML_NFUNCS + 1);
-    MPI_Fint i = c2f((MPI_File)pml_v2r(PML_H(file)));
-    PML_GATE_LEAVE();
-    return i;
+    if (file == MPI_FILE_NULL)
+        return 0;
+    return pml_f_c2f(PML_H(file), PML_FILE, &f, "PMPI_File_c2f");
 }
 
 MPI_File MPI_File_f2c(MPI_Fint file)
 {
     static void *f;
-    MPI_File (*f2c)(MPI_Fint) = (MPI_File(*)(MPI_Fint))lower_fn(&f, "PMPI_File_f2c");
-    PML_GATE_ENTER(PML_NFUNCS + 1);
-    MPI_File r = f2c(file);
-    PML_GATE_LEAVE();
-    return (MPI_File)pml_r2v(PML_FILE, PML_H(r));
+    if (file == 0)
+        return MPI_FILE_NULL;
+    return (MPI_File)pml_f_f2c(file, PML_FILE, &f, "PMPI_File_f2c");
 }
 MPI_Fint PMPI_File_c2f(MPI_File) __attribute__((alias("MPI_File_c2f")));
 MPI_File PMPI_File_f2c(MPI_Fint) __attribute__((alias("MPI_File_f2c")));

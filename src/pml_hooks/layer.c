@@ -558,7 +558,16 @@ int pml_keyval_remake(int comm, int vkv, int *real)
     struct pml_kvinfo *ki = pml_vh_tab[(uint32_t)vkv & 0x3ffffff].info;
     if (!ki)
         return MPI_ERR_KEYVAL;
-    return lower_keyval(comm, ki, real);
+#ifdef PML_OMPI
+    if (ki->lang != PML_KV_C) /* made from Fortran, as fortran_paths.c made it */
+        return pml_fkeyval_remake(ki, real);
+#endif
+    int rc = lower_keyval(comm, ki, real);
+#ifdef PML_MPICH
+    if (rc == MPI_SUCCESS)
+        pml_fkeyval_proxy(ki, *real); /* Fortran's language proxies, if it was made from Fortran */
+#endif
+    return rc;
 }
 
 static int create_keyval(int fid, int comm, void *copy, void *del, int *keyval, void *extra)

@@ -117,6 +117,17 @@ static inline int pml_real_is_predef(uintptr_t r)
 }
 #endif
 
+/* Fortran integers (fortran_handles.c): the layer's own for the objects the program made, the
+ * library's for predefined ones. c2f/f2c: of handle kind `kind`, with the lower library's
+ * function `name` (kept in *cache) for predefined ones. to_lower/from_lower: the lower library's
+ * integer of the same object and back, for paths that hand integers to the lower library's
+ * Fortran bindings or get them from it. */
+MPI_Fint pml_f_c2f(uintptr_t v, int kind, void **cache, const char *name);
+uintptr_t pml_f_f2c(MPI_Fint i, int kind, void **cache, const char *name);
+MPI_Fint pml_f_to_lower(int kind, MPI_Fint f);
+MPI_Fint pml_f_from_lower(int kind, MPI_Fint f);
+MPI_Fint pml_f_lower_of(int kind, uintptr_t v); /* the lower library's integer of handle v */
+
 /* Virtual handles (vhandle.c). */
 int pml_vh_init(void);
 void pml_pre_init(void *lower_handle);
@@ -222,9 +233,16 @@ struct pml_kvinfo {
     void *copy, *del, *extra;
     int vkv;
     int lang;                     /* PML_KV_C, PML_KV_FINT (MPI_KEYVAL_CREATE), PML_KV_FAINT */
+    int okind;                    /* Open MPI, Fortran: the kind of object it is for */
     void *proxy_copy, *proxy_del; /* MPICH: the Fortran binding's language proxies */
 };
 enum { PML_KV_C, PML_KV_FINT, PML_KV_FAINT };
+/* fortran_paths.c, for a restart's replay of a keyval made from Fortran (layer.c) */
+int pml_fkeyval_remake(struct pml_kvinfo *ki, int *real); /* Open MPI */
+void pml_fkeyval_proxy(struct pml_kvinfo *ki, int real);   /* MPICH */
+/* restart.c: an attribute of a keyval made from Fortran set again as Fortran sets it (value val,
+ * lang PML_KV_FINT or PML_KV_FAINT) on the virtual communicator or datatype obj */
+int pml_fattr_set(int on_type, uintptr_t obj, int vkv, MPI_Aint val, int lang);
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 extern void *pml_lower_handle;

@@ -359,6 +359,7 @@ struct saved_attr {
     uintptr_t obj;           /* virtual communicator or datatype */
     int kv;                  /* virtual keyval */
     int on_type;
+    int lang;                /* the keyval's (struct pml_kvinfo): from Fortran, val is the value */
     void *val;
 };
 static struct saved_comm *scomm;
@@ -442,6 +443,15 @@ static void save_attr(uintptr_t obj, int vkv, int on_type)
         pml_L.MPI_Comm_get_attr((MPI_Comm)pml_v2r(obj), real_kv, &val, &flag);
     if (!flag)
         return;
+    /* A keyval made from Fortran holds Fortran values, which C reads as the address of the
+     * value, inside the library that dies with the restart: the value is kept, and set again as
+     * Fortran set it (restore_attrs); as a C attribute it read back as that address. */
+    struct pml_kvinfo *ki = pml_vh_tab[(uint32_t)vkv & 0x3ffffff].info;
+    int lang = ki ? ki->lang : PML_KV_C;
+    if (lang == PML_KV_FAINT)
+        val = (void *)(intptr_t)*(MPI_Aint *)val;
+    else if (lang == PML_KV_FINT)
+        val = (void *)(intptr_t)*(MPI_Fint *)val;
     if (nsattr == cap_attr) {
         cap_attr = cap_attr ? cap_attr * 2 : 64;
         struct saved_attr *a = realloc(sattr, (size_t)cap_attr * sizeof *a);
@@ -449,7 +459,7 @@ static void save_attr(uintptr_t obj, int vkv, int on_type)
             pml_fatal("out of memory saving attributes");
         sattr = a;
     }
-    sattr[nsattr++] = (struct saved_attr){ obj, vkv, on_type, val };
+    sattr[nsattr++] = (struct saved_attr){ obj, vkv, on_type, lang, val };
 }
 
 /* The application's handle of a predefined communicator. Open MPI's is the address of the
@@ -609,7 +619,9 @@ static int restore_attrs(char *err, size_t errlen)
     for (int i = 0; i < nsattr && rc == MPI_SUCCESS; i++) {
         struct saved_attr *a = &sattr[i];
         int kv = pml_kv_v2r(a->kv);
-        if (a->on_type)
+        if (a->lang != PML_KV_C)
+            rc = pml_fattr_set(a->on_type, a->obj, a->kv, (MPI_Aint)(intptr_t)a->val, a->lang);
+        else if (a->on_type)
             rc = pml_L.MPI_Type_set_attr((MPI_Datatype)pml_v2r(a->obj), kv, a->val);
         else
             rc = pml_L.MPI_Comm_set_attr((MPI_Comm)pml_v2r(a->obj), kv, a->val);

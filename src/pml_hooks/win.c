@@ -605,32 +605,18 @@ int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *, MPI_Win_delete_attr_fun
 
 /* ---- C and Fortran handles (functions in Open MPI, macros in MPICH) ------------------------ */
 #ifdef PML_OMPI
-static void *lower_fn(void **cache, const char *name)
-{
-    void *f = pml_L.MPI_Win_create ? pml_lower_sym(cache, NULL, name) : NULL; /* emptied by a restart */
-    if (!f)
-        pml_not_ready(name + 1);
-    return f;
-}
-
+/* The layer's own integers (fortran_handles.c): a restart makes the windows again in a fresh
+ * library, whose table numbers them as it pleases. */
 MPI_Fint MPI_Win_c2f(MPI_Win win)
 {
     static void *f;
-    MPI_Fint (*c2f)(MPI_Win) = (MPI_Fint(*)(MPI_Win))lower_fn(&f, "PMPI_Win_c2f");
-    PML_GATE_ENTER(PML_NFUNCS + 1);
-    MPI_Fint i = c2f(RW(win));
-    PML_GATE_LEAVE();
-    return i;
+    return pml_f_c2f(PML_H(win), PML_WIN, &f, "PMPI_Win_c2f");
 }
 
 MPI_Win MPI_Win_f2c(MPI_Fint win)
 {
     static void *f;
-    MPI_Win (*f2c)(MPI_Fint) = (MPI_Win(*)(MPI_Fint))lower_fn(&f, "PMPI_Win_f2c");
-    PML_GATE_ENTER(PML_NFUNCS + 1);
-    MPI_Win r = f2c(win);
-    PML_GATE_LEAVE();
-    return (MPI_Win)pml_r2v(PML_WIN, PML_H(r));
+    return (MPI_Win)pml_f_f2c(win, PML_WIN, &f, "PMPI_Win_f2c");
 }
 MPI_Fint PMPI_Win_c2f(MPI_Win) __attribute__((alias("MPI_Win_c2f")));
 MPI_Win PMPI_Win_f2c(MPI_Fint) __attribute__((alias("MPI_Win_f2c")));
