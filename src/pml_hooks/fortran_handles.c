@@ -27,25 +27,31 @@
  * MPI_COUNT; operations up to 14). */
 #define PML_F_BASE 1024
 
-/* The lower library's function `name`, once MPI_Init has loaded it. */
-static void *lower_fn(void **cache, const char *name)
+/* The lower library's function `name`, once MPI_Init has loaded it; before, the program's call
+ * (from `caller`) is named and the job stopped. */
+static void *lower_fn_from(void **cache, const char *name, const void *caller)
 {
     void *f = pml_lower_sym(cache, NULL, name); /* emptied by a restart */
     if (!f)
-        pml_not_ready(name + 1); /* name without its P */
+        pml_not_ready_from(name + 1, caller); /* name without its P */
     return f;
 }
 
-MPI_Fint pml_f_c2f(uintptr_t v, int kind, void **cache, const char *name)
+static void *lower_fn(void **cache, const char *name)
+{
+    return lower_fn_from(cache, name, NULL);
+}
+
+MPI_Fint pml_f_c2f_from(uintptr_t v, int kind, void **cache, const char *name, const void *caller)
 {
     struct pml_vh *h = pml_vh_of(v);
     if (h && h->kind == kind)
         return (MPI_Fint)(PML_F_BASE + (h - pml_vh_tab));
-    MPI_Fint (*c2f)(uintptr_t) = (MPI_Fint(*)(uintptr_t))lower_fn(cache, name);
+    MPI_Fint (*c2f)(uintptr_t) = (MPI_Fint(*)(uintptr_t))lower_fn_from(cache, name, caller);
     return c2f(pml_v2r(v));
 }
 
-uintptr_t pml_f_f2c(MPI_Fint i, int kind, void **cache, const char *name)
+uintptr_t pml_f_f2c_from(MPI_Fint i, int kind, void **cache, const char *name, const void *caller)
 {
     if (i >= PML_F_BASE) {
         uint32_t idx = (uint32_t)i - PML_F_BASE;
@@ -53,7 +59,7 @@ uintptr_t pml_f_f2c(MPI_Fint i, int kind, void **cache, const char *name)
             return pml_vh_handle(idx);
         return 0; /* no such handle (freed): NULL, as the library answers an unknown index */
     }
-    uintptr_t (*f2c)(MPI_Fint) = (uintptr_t(*)(MPI_Fint))lower_fn(cache, name);
+    uintptr_t (*f2c)(MPI_Fint) = (uintptr_t(*)(MPI_Fint))lower_fn_from(cache, name, caller);
     uintptr_t real = f2c(i);
     /* a predefined object; anything else the program cannot have had from the layer (it names
      * an object of the lower library until a restart, as it did before the layer's integers) */

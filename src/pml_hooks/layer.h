@@ -122,8 +122,15 @@ static inline int pml_real_is_predef(uintptr_t r)
  * function `name` (kept in *cache) for predefined ones. to_lower/from_lower: the lower library's
  * integer of the same object and back, for paths that hand integers to the lower library's
  * Fortran bindings or get them from it. */
-MPI_Fint pml_f_c2f(uintptr_t v, int kind, void **cache, const char *name);
-uintptr_t pml_f_f2c(MPI_Fint i, int kind, void **cache, const char *name);
+MPI_Fint pml_f_c2f_from(uintptr_t v, int kind, void **cache, const char *name, const void *caller);
+uintptr_t pml_f_f2c_from(MPI_Fint i, int kind, void **cache, const char *name, const void *caller);
+/* Macros so that a call before MPI_Init is named after the program's call (libmpi_mpifh's
+ * MPI_COMM_RANK calling PMPI_Comm_f2c), not after the conversion: the caller is taken in the
+ * conversion function the binding called. */
+#define pml_f_c2f(v, kind, cache, name)                                                        \
+    pml_f_c2f_from((v), (kind), (cache), (name), __builtin_return_address(0))
+#define pml_f_f2c(i, kind, cache, name)                                                        \
+    pml_f_f2c_from((i), (kind), (cache), (name), __builtin_return_address(0))
 MPI_Fint pml_f_to_lower(int kind, MPI_Fint f);
 MPI_Fint pml_f_from_lower(int kind, MPI_Fint f);
 MPI_Fint pml_f_lower_of(int kind, uintptr_t v); /* the lower library's integer of handle v */
