@@ -19,12 +19,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs/base/component.h"
@@ -66,6 +68,10 @@ static void die(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Every rank may refuse the same snapshot at once; the launcher tears the others down when
+     * the first exits and closes their output pipes: a rank that writes then must exit 1, not
+     * die of SIGPIPE (seen: MPICH's mpiexec ended 141 with no message at all). */
+    signal(SIGPIPE, SIG_IGN);
     if (rank >= 0)
         fprintf(stderr, "revive-restart-rank: rank %d: %s\n", rank, msg);
     else
@@ -74,6 +80,12 @@ static void die(const char *fmt, ...)
         char line[2100];
         snprintf(line, sizeof line, "rank %d: %s\n", rank, msg);
         progress_file("failed", line);
+    }
+    /* Hydra drops output still in its forwarding pipes when it kills the job: let it pass the
+     * message on first, as the MPI layer does before it stops a job (layer.c). */
+    if (rank >= 0) {
+        struct timespec pause = {0, 300 * 1000 * 1000};
+        nanosleep(&pause, NULL);
     }
     exit(1);
 }
