@@ -150,9 +150,10 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
             bad |= m->image_offset < h->table_length || m->image_length > t->file_size ||
                    m->image_offset > t->file_size - m->image_length;
         if (bad || m->pid <= 0) {
+            int pid = (int)m->pid; /* read before the table is freed */
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file is damaged or cut short (member %u, process %d)", i,
-                     (int)m->pid);
+                     pid);
             return -EINVAL;
         }
     }
