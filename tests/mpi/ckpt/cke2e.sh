@@ -97,7 +97,10 @@ for n in 2 4; do
         # the ranks stop themselves once their gates are open: the next requests are made once
         # every rank has (a SIGCONT before would be lost), the second starting its epoch at
         # once, the third queued behind it; then SIGCONT to mpirun continues the ranks
-        if wait_for 120 'all_stopped "$job" $n'; then
+        # (a second look: twice in CI, at load 5 and 29, the wait ran out while the message
+        # below listed every rank stopped; not understood, said when met)
+        if wait_for 120 'all_stopped "$job" $n' ||
+            { all_stopped "$job" $n && echo "  note np=$n: the ranks were seen stopped only after the 120 s wait"; }; then
             timeout 300 "$ckpt" --status "$coord" >"$tmp/ref2" 2>>"$tmp/ck2.err" & c2=$!
             wait_for 120 'grep -q "] Requested" "$tmp/ck2.err" || ! kill -0 $c2 2>/dev/null'
             timeout 300 "$ckpt" --wait --status "$coord" >"$tmp/ref3" 2>>"$tmp/ck3.err" & c3=$!
