@@ -247,7 +247,9 @@ static void check_dir(const char *sock, uid_t owner)
         die("%s does not belong to uid %u: refusing it", sock, (unsigned)owner);
 }
 
-static int connect_unix(const char *path, pid_t coord, uid_t owner)
+/* wait: a coordinator that is alive but not listening yet (between its bind and its listen, or
+ * just exec'd by restart-mpi) is waited for up to 120 s, as a job still starting is. */
+static int connect_unix(const char *path, pid_t coord, uid_t owner, int wait)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -256,8 +258,19 @@ static int connect_unix(const char *path, pid_t coord, uid_t owner)
     if (strlen(path) >= sizeof a.sun_path)
         die("the socket path %s is too long", path);
     memcpy(a.sun_path, path, strlen(path) + 1);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    int64_t until = snapc_mono_ms() + 120000;
+    while (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
         int e = errno;
+        if (wait && (e == ECONNREFUSED || e == ENOENT) && kill(coord, 0) == 0 &&
+            snapc_mono_ms() < until) {
+            /* a fresh socket for each attempt (a failed connect's socket is not reused) */
+            close(fd);
+            usleep(50000);
+            fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0)
+                die("cannot create a socket: %s", strerror(errno));
+            continue;
+        }
         if (e == ECONNREFUSED || e == ENOENT)
             die("the coordinator of job %d does not answer (it has ended or crashed; %s is "
                 "stale)",
@@ -404,7 +417,7 @@ int main(int argc, char **argv)
         coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why);
     }
     check_dir(sock, owner);
-    int fd = connect_unix(sock, coord, owner);
+    int fd = connect_unix(sock, coord, owner, (flags & SNAPC_TOOL_WAIT) != 0);
     struct snapc_tool_ckpt req = {.flags = flags, .timeout_s = (uint32_t)timeout};
     int se = snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, NULL, 0, 10000);
     if (se < 0) {
