@@ -71,3 +71,24 @@ checkpoint() {
     timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
     tail -n1 "ckpt.$2.out"
 }
+# term_restart JOB: a --term snapshot of JOB (ckpt.term.out, ckpt.term.err), JOB waited for, then
+# restart-mpi of it at full speed (out.1, err.1) and both generations' results in both.out. Sets
+# ref and rc (the restart's status); 1 when no snapshot was taken.
+term_restart() {
+    ref=$(checkpoint $1 term --term) || { wait $1; return 1; }
+    wait $1
+    rm -f pace
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+    results out.0 out.1 >both.out
+}
+# no_strays DIR: waits up to 30 s for every process started from DIR to end; prints those left
+# and returns 1 when some are
+no_strays() {
+    local i left
+    for i in $(seq 300); do
+        left=$(pgrep -f "$1/") || return 0
+        sleep 0.1
+    done
+    ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"
+    return 1
+}

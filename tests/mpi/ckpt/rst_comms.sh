@@ -37,15 +37,10 @@ for rounds in 20 2100; do
         failed "$rounds rounds: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"
         tail -n 4 err.0; continue
     fi
-    if ! c=$(coord $job) || ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ckpt.out 2>ckpt.err; then
-        failed "$rounds rounds: ckpt-mpirun --term: $(tail -n 2 ckpt.err 2>/dev/null || echo no coordinator)"
-        wait $job; continue
+    if ! term_restart $job; then
+        failed "$rounds rounds: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"
+        continue
     fi
-    wait $job
-    ref=$(tail -n 1 ckpt.out)
-    rm -f pace # the restarted job at full speed
-    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
-    results out.0 out.1 >both.out
     # rank 0's line: "rank 0 restarted (generation 1): ... A of B record entries replayed (+C
     # ancestors, ...) in T ms"
     line=$(grep -m1 'rank 0 restarted (generation 1)' err.1)
@@ -63,12 +58,7 @@ for rounds in 20 2100; do
             "snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) lines as uninterrupted;" \
             "rank 0 replayed $nrep + $nanc ancestors of $nent record entries in $ms_ ms"
     fi
-    for i in $(seq 300); do
-        left=$(pgrep -f "$d/")
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    [ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+    left=$(no_strays "$d") || failed "processes left: $left"
 done
 if [ -n "${replayed[20]}" ] && [ -n "${replayed[2100]}" ]; then
     if [ "${replayed[20]}" = "${replayed[2100]}" ]; then

@@ -45,15 +45,10 @@ for n in $nps; do
             continue
         fi
         sleep "$((wait_ms / 1000)).$(printf %03d $((wait_ms % 1000)))"
-        if ! c=$(coord $job) || ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ckpt.out 2>ckpt.err; then
-            failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.err 2>/dev/null || echo no coordinator)"
-            wait $job; continue
+        if ! term_restart $job; then
+            failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"
+            continue
         fi
-        wait $job
-        ref=$(tail -n 1 ckpt.out)
-        rm -f pace # the restarted job at full speed
-        clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
-        results out.0 out.1 >both.out
         if [ $rc != 0 ]; then
             failed "$what: restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
         elif ! cmp -s <(results "$d/native.out") both.out; then
@@ -61,7 +56,7 @@ for n in $nps; do
         else
             passed=$((passed + 1))
             echo "ok $what: snapshot after line $(nsteps out.0) of $rounds," \
-                "$(sed -n 's/.*(\([0-9]*\) raises).*/\1 raises/p' ckpt.err | head -1), restarted, same $(wc -l <both.out) lines"
+                "$(sed -n 's/.*(\([0-9]*\) raises).*/\1 raises/p' ckpt.term.err | head -1), restarted, same $(wc -l <both.out) lines"
         fi
         for i in $(seq 300); do
             left=$(pgrep -f "$e/")

@@ -30,14 +30,9 @@ for n in 1 2 4; do
         wait $job
         failed "np=$n: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; continue
     fi
-    if ! c=$(coord $job) || ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ckpt.out 2>ckpt.err; then
-        failed "np=$n: ckpt-mpirun --term: $(tail -n 2 ckpt.err 2>/dev/null || echo no coordinator)"; wait $job; continue
+    if ! term_restart $job; then
+        failed "np=$n: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; continue
     fi
-    wait $job
-    ref=$(tail -n 1 ckpt.out)
-    rm -f pace # the restarted job at full speed
-    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
-    results out.0 out.1 >both.out
     if [ $rc != 0 ]; then
         failed "np=$n: restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
     elif [ "$(nsteps out.0)" -ge $steps ]; then
@@ -48,11 +43,6 @@ for n in 1 2 4; do
     else
         failed "np=$n: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
     fi
-    for i in $(seq 300); do
-        left=$(pgrep -f "$d/")
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    [ -z "$left" ] || failed "np=$n: processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+    left=$(no_strays "$d") || failed "np=$n: processes left: $left"
 done
 exit $fail

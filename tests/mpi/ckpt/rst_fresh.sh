@@ -30,14 +30,9 @@ if ! wait_steps out.0 2 $job; then
     wait $job
     failed "generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; exit 1
 fi
-if ! c=$(coord $job) || ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ckpt.out 2>ckpt.err; then
-    failed "ckpt-mpirun --term: $(tail -n 2 ckpt.err 2>/dev/null || echo no coordinator)"; exit 1
+if ! term_restart $job; then
+    failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; exit 1
 fi
-wait $job
-ref=$(tail -n 1 ckpt.out)
-rm -f pace # the restarted job at full speed
-clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
-results out.0 out.1 >both.out
 if [ $rc != 0 ]; then
     failed "restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
 elif cmp -s <(results native.out) both.out; then
@@ -46,10 +41,5 @@ elif cmp -s <(results native.out) both.out; then
 else
     failed "the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
 fi
-for i in $(seq 300); do
-    left=$(pgrep -f "$d/")
-    [ -z "$left" ] && break
-    sleep 0.1
-done
-[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+left=$(no_strays "$d") || failed "processes left: $left"
 exit $fail
