@@ -32,6 +32,13 @@
  *   --jitter-us U     the agent thread takes up to U us to apply new targets
  *   --restart-env F   the first capture pretends a restart: the agent is handed the NAME=value
  *                     lines of F as the new launcher's environment (another coordinator)
+ *   --need-raise      (4 ranks or more) the schedule begins with a Barrier on comm 3 {odd
+ *                     ranks}, then a Barrier on comm 4 {lower half}; ranks 1 and 3 hold before
+ *                     the first until a checkpoint's targets are known, rank 0 creates
+ *                     DIR/inside.0 (the --ready DIR) once inside the second. A checkpoint asked
+ *                     for after inside.0 exists has target 1 on comm 4 (rank 0 is inside it)
+ *                     and 0 on comm 3, so rank 1 must RAISE comm 3 to pass it: the raise is
+ *                     arranged by conditions, not left to the pauses' luck
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -80,6 +87,7 @@ static const char *ready_dir;
 static int delay_rank = -1, delay_ms, jitter_us;
 static const char *restart_env_file;
 static int resumed_restarted;
+static int need_raise;
 static unsigned jitter_seed = 99;
 
 /* gate state (lock) */
@@ -231,6 +239,49 @@ static void collective(int c, int kind, int root)
     } else if (me != root) {
         wait_for(&shm->entered[cm->idx][root], j);
     }
+    leave();
+}
+
+/* --need-raise: step 0 is a Barrier on comm 3 (odd ranks), step 1 a Barrier on comm 4 (lower
+ * half). Ranks 1 and 3 hold before step 0 until a checkpoint's targets are known; rank 0, which
+ * skips step 0, is then inside step 1 waiting for rank 1 (it says so with DIR/inside.0 before
+ * the test asks for the checkpoint), so the targets are comm 4 at 1 (rank 0 is inside it) and
+ * comm 3 at 0 (1 and 3 are held before it): rank 1 is at its target on comm 3 but short of it
+ * on comm 4, and must RAISE comm 3 to go on. */
+static int find_comm(uint64_t cid)
+{
+    for (int c = 0; c < ncomms; c++)
+        if (comms[c].cid == cid)
+            return c;
+    return -1;
+}
+
+static void raise_scene(int k, int skip)
+{
+    static int held;
+    int c = find_comm(k == 0 ? 3 : 4);
+    if (c < 0 || !comms[c].mine || skip)
+        return;
+    if (k == 0 && !held) {
+        held = 1;
+        pthread_mutex_lock(&G);
+        while (!(pending && targets_known))
+            pthread_cond_wait(&GC, &G);
+        pthread_mutex_unlock(&G);
+    }
+    enter(c, K_BARRIER);
+    struct comm *cm = &comms[c];
+    uint64_t j = seq[c];
+    __atomic_store_n(&shm->entered[cm->idx][me], j, __ATOMIC_SEQ_CST);
+    if (k == 1 && me == 0 && ready_dir) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/inside.0", ready_dir);
+        int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    for (int m = 0; m < cm->n; m++)
+        wait_for(&shm->entered[cm->idx][cm->members[m]], j);
     leave();
 }
 
@@ -583,6 +634,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--ready")) ready_dir = v, i++;
         else if (!strcmp(a, "--jitter-us")) jitter_us = atoi(v), i++;
         else if (!strcmp(a, "--restart-env")) restart_env_file = v, i++;
+        else if (!strcmp(a, "--need-raise")) need_raise = 1;
         else if (!strcmp(a, "--ckpt-dir-of-the-app")) ; /* the wrapper must leave it to us */
         else if (!strcmp(a, "--start-delay")) rank_op(v, &delay_rank, tmp, sizeof tmp, NULL), delay_ms = atoi(tmp), i++;
         else {
@@ -598,6 +650,10 @@ int main(int argc, char **argv)
     me = atoi(rs);
     jitter_seed += (unsigned)atoi(rs) * 31u;
     size = atoi(ss);
+    if (need_raise && size < 4) {
+        fprintf(stderr, "fake_rank: --need-raise needs 4 ranks or more\n");
+        return 2;
+    }
     if (restore_dir) {
         /* the communicators first (their cids), then the image, then its options */
         ncomms = 0;
@@ -693,6 +749,10 @@ int main(int argc, char **argv)
         top_world = world_done;
         top_done = 0;
         pthread_mutex_unlock(&G);
+        if (need_raise && k < 2) {
+            raise_scene(k, k == k0 && skip_first);
+            continue;
+        }
         int c = (int)(rnd(&sched) % (unsigned)ncomms);
         int kind = rnd(&sched) % 3 == 0 ? K_BARRIER : K_BCAST;
         int root = comms[c].members[rnd(&sched) % (unsigned)comms[c].n];

@@ -48,7 +48,7 @@ start_job() {
     JOB=$!
     jobs_started="$jobs_started $JOB"
     local t=0
-    while [ "$(ls "$W/$name.ready" | wc -l)" -lt "$n" ]; do
+    while [ "$(ls "$W/$name.ready" | grep -c '^ready\.')" -lt "$n" ]; do
         sleep 0.05; t=$((t + 1))
         if [ $t -gt 400 ]; then echo "FAIL: job $name did not start"; cat "$W/$name.err"; exit 1; fi
     done
