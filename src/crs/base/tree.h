@@ -10,7 +10,10 @@
  *
  * Checkpoint (tree_ckpt.c, run by cr_checkpoint or libcr for another
  * process): every member is asked over the request protocol (protocol.h,
- * CRS_REQ_F_TREE); all are parked before any is recorded; the requester
+ * CRS_REQ_F_TREE); all are parked before any is recorded, and /proc is read
+ * again after each round of parking until two looks agree (a member list
+ * read while members run goes stale: a child reaped, the next one forked);
+ * the requester
  * finds what members share (kcmp(2): the same open file description;
  * a pipe's inode: ends of one pipe) while they are parked, then lets each
  * write its image in turn, and releases them all once the file is durable.

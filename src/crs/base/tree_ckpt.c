@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "crs/base/tree.h"
 #include "crs/base/protocol.h"
+#include "common/fault.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -21,6 +22,11 @@
 #include <xxhash.h>
 
 #define PARK_WAIT_MS 60000
+/* how often /proc is read before a tree whose members keep changing is refused */
+#define CRS_TREE_SETTLE_LOOKS 16
+/* a child forked a moment ago listens within this (CONNECT_TRIES x CONNECT_PAUSE_MS) */
+#define CONNECT_TRIES 50
+#define CONNECT_PAUSE_MS 100
 
 struct proc_info {
     pid_t pid;                    /* as our /proc names it */
@@ -50,6 +56,7 @@ struct tree_ckpt {
     int *members;                 /* indexes into all, parents first */
     size_t nmembers;
     int *conn;                    /* per member: its connection, -1 */
+    unsigned char *fresh;         /* per member: connected, not asked to park yet */
     struct fd_entry *fds;
     size_t nfds, capfds;
     char *err;
@@ -216,12 +223,36 @@ static const char *who(const struct tree_ckpt *t, size_t m, char *buf, size_t ca
     return buf;
 }
 
+/* A process's state letter as /proc gives it ('Z' a zombie), 0 when it is
+ * gone. */
+static char proc_state(pid_t pid)
+{
+    char buf[1024];
+    long len = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    if (len <= 0 && len != -ENOSPC)
+        return 0;
+    const char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' ? close[2] : 0;
+}
+
+/* Ended since it was listed (a zombie now, or reaped): the next look at
+ * /proc records it as it is. */
+static int ended(pid_t pid)
+{
+    char st = proc_state(pid);
+    return st == 0 || st == 'Z' || st == 'X';
+}
+
+/* Connects to the members not connected yet. One that ended meanwhile is
+ * left to the next look at /proc; a child forked a moment ago may not listen
+ * yet (libcr starts its checkpoint thread in the child's fork handler), so a
+ * refused connection is tried again for a while. */
 static int connect_members(struct tree_ckpt *t)
 {
     char w[64];
     for (size_t m = 0; m < t->nmembers; m++) {
         const struct proc_info *p = &t->all[t->members[m]];
-        if (p->state == 'Z')
+        if (p->state == 'Z' || t->conn[m] >= 0)
             continue;
         if (p->state == 'T' || p->state == 't') {
             fail(t, "%s of the %s is stopped, so it cannot take its checkpoint; let it run (kill -CONT %d) and "
@@ -229,14 +260,18 @@ static int connect_members(struct tree_ckpt *t)
             return -EAGAIN;
         }
         int s = crs_proto_connect(p->pid);
+        for (int tries = 0; s == -ECONNREFUSED && tries < CONNECT_TRIES && !ended(p->pid); tries++) {
+            struct timespec ts = { 0, CONNECT_PAUSE_MS * 1000000L };
+            nanosleep(&ts, NULL);
+            s = crs_proto_connect(p->pid);
+        }
+        if (s < 0 && ended(p->pid))
+            continue;   /* the next look records it */
         if (s < 0) {
             if (s == -ECONNREFUSED)
                 fail(t, "%s, a member of the %s, does not run under Revive: start the tree's first process with "
                         "cr_run (its children inherit it) or link every program with -lcr", who(t, m, w, sizeof w),
                      crs_tree_scope_name(t->o->scope));
-            else if (s == -ESRCH)
-                fail(t, "%s, a member of the %s, ended while it was being checkpointed; try again",
-                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
             else if (s == -EPERM)
                 fail(t, "%s, a member of the %s, belongs to another user; only its owner (or root) can "
                         "checkpoint it", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
@@ -246,6 +281,7 @@ static int connect_members(struct tree_ckpt *t)
             return s;
         }
         t->conn[m] = s;
+        t->fresh[m] = 1;
     }
     return 0;
 }
@@ -307,27 +343,38 @@ static int send_request(struct tree_ckpt *t, size_t m, int image_fd)
     return e;
 }
 
+/* Parks the members connected by the last connect_members. One that ends
+ * before it parks (a short-lived child exiting) is left to the next look. */
 static int park_members(struct tree_ckpt *t, int image_fd)
 {
     for (size_t m = 0; m < t->nmembers; m++)
-        if (t->conn[m] >= 0 && send_request(t, m, image_fd))
+        if (t->fresh[m] && send_request(t, m, image_fd) && !ended(t->all[t->members[m]].pid))
             return -EPIPE;
     for (size_t m = 0; m < t->nmembers; m++) {
-        if (t->conn[m] < 0)
+        if (!t->fresh[m])
             continue;
+        t->fresh[m] = 0;
+        pid_t pid = t->all[t->members[m]].pid;
         struct crs_proto_reply rp;
         int e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
         /* A process whose program closed libcr's socket behind libc's back
          * drops the connection that makes it notice, and listens again a
          * moment later (as crs_proto_checkpoint, a few tries) */
-        for (int attempt = 0; (e == -ECONNRESET || e == -EPIPE) && attempt < 5; attempt++) {
+        for (int attempt = 0; (e == -ECONNRESET || e == -EPIPE) && attempt < 5 && !ended(pid); attempt++) {
             struct timespec ts = { 0, 200000000L };
             nanosleep(&ts, NULL);
             close(t->conn[m]);
-            t->conn[m] = crs_proto_connect(t->all[t->members[m]].pid);
+            t->conn[m] = crs_proto_connect(pid);
             if (t->conn[m] < 0 || send_request(t, m, image_fd))
                 continue;
             e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
+        }
+        if (e && ended(pid)) {
+            t->err[0] = 0;   /* not a failure: the next look records it */
+            if (t->conn[m] >= 0)
+                close(t->conn[m]);
+            t->conn[m] = -1;
+            continue;
         }
         if (e)
             return e;
@@ -338,6 +385,149 @@ static int park_members(struct tree_ckpt *t, int image_fd)
         }
     }
     return 0;
+}
+
+/* Who is in the scope, from a fresh look at /proc. */
+static int list_members(struct tree_ckpt *t)
+{
+    const struct crs_tree_ckpt_opts *o = t->o;
+    t->nall = 0;
+    t->nmembers = 0;
+    free(t->members);
+    t->members = NULL;
+    long e = revive_proc_for_each_number("/proc", note_process, t);
+    if (e < 0) {
+        fail(t, "cannot list the processes in /proc: %s", strerror((int)-e));
+        return (int)e;
+    }
+    if (o->scope == CRS_TREE_SCOPE_TREE) {
+        int r = find_proc(t, o->id);
+        if (r < 0 || o->id == getpid()) {
+            fail(t, "no process with PID %d", (int)o->id);
+            return -ESRCH;
+        }
+    }
+    if ((e = choose_members(t)))
+        return (int)e;
+    if (!t->nmembers) {
+        fail(t, "no process %s %d", o->scope == CRS_TREE_SCOPE_PGRP ? "in the process group" : "in the session",
+             (int)o->id);
+        return -ESRCH;
+    }
+    size_t live = 0;
+    for (size_t m = 0; m < t->nmembers; m++)
+        live += t->all[t->members[m]].state != 'Z';
+    if (!live) {
+        fail(t, "every process of the %s %d has ended (zombies only)", crs_tree_scope_name(o->scope), (int)o->id);
+        return -ESRCH;
+    }
+    return 0;
+}
+
+/* Parks every member, then looks at /proc again, until a look finds the
+ * members the one before found, each living or ended as before, and every
+ * living one parked. A list read while members still run can be stale by
+ * the time they are parked: a parent that reaped a child and forked the next
+ * one in between would be recorded with a child it no longer has and without
+ * the one it waits for (CRIU's seize without a freezer looks again the same
+ * way). Parked members neither fork nor reap, so each look leaves fewer
+ * processes that can change the list; a tree that never settles (a fork
+ * bomb) is refused after CRS_TREE_SETTLE_LOOKS looks. */
+static int settle_members(struct tree_ckpt *t, int image_fd)
+{
+    pid_t *opid = NULL;
+    char *ostate = NULL;
+    int *oconn = NULL;
+    size_t on = 0;
+    int e = 0;
+    for (int look = 1;; look++) {
+        /* the last look's connections are in oconn now */
+        free(t->conn), free(t->fresh);
+        t->conn = NULL;
+        t->fresh = NULL;
+        if ((e = list_members(t)))
+            break;
+        int *conn = malloc(t->nmembers * sizeof *conn);
+        unsigned char *fresh = calloc(t->nmembers, 1);
+        if (!conn || !fresh) {
+            free(conn), free(fresh);
+            e = -ENOMEM;
+            break;
+        }
+        int changed = t->nmembers != on;
+        for (size_t m = 0; m < t->nmembers; m++) {
+            const struct proc_info *p = &t->all[t->members[m]];
+            conn[m] = -1;
+            size_t k = 0;
+            while (k < on && opid[k] != p->pid)
+                k++;
+            if (k == on) {
+                changed = 1;
+                continue;
+            }
+            conn[m] = oconn[k];
+            oconn[k] = -1;
+            changed |= (ostate[k] == 'Z') != (p->state == 'Z');
+            if (conn[m] >= 0 && p->state == 'Z' && !e) {
+                char w[64];
+                fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
+                     crs_tree_scope_name(t->o->scope));
+                e = -ESRCH;
+            }
+        }
+        for (size_t k = 0; k < on; k++)
+            if (oconn[k] >= 0) {
+                if (!e)
+                    fail(t, "process %d, parked for the checkpoint of the %s, is no longer in it (it died, or left "
+                            "the group or session); try again", (int)opid[k], crs_tree_scope_name(t->o->scope));
+                close(oconn[k]);
+                oconn[k] = -1;
+                e = e ? e : -EAGAIN;
+            }
+        t->conn = conn;
+        t->fresh = fresh;
+        if (e)
+            break;
+        int unparked = 0;
+        for (size_t m = 0; m < t->nmembers; m++)
+            unparked |= t->all[t->members[m]].state != 'Z' && t->conn[m] < 0;
+        if (revive_fault(REVIVE_FAULT_tree_unsettled))
+            changed = 1;
+        if (!changed && !unparked)
+            break;   /* settled */
+        if (look == CRS_TREE_SETTLE_LOOKS) {
+            fail(t, "the %s %d kept changing while its members were being stopped (processes starting or ending "
+                    "faster than they can be parked: %d looks at /proc disagreed); try again, or checkpoint it "
+                    "when it forks less", crs_tree_scope_name(t->o->scope), (int)t->o->id, look);
+            e = -EAGAIN;
+            break;
+        }
+        if ((e = connect_members(t)) || (e = park_members(t, image_fd)))
+            break;
+        /* this look's list is the next one's reference; its connections move there */
+        free(opid), free(ostate), free(oconn);
+        on = t->nmembers;
+        opid = malloc(on * sizeof *opid);
+        ostate = malloc(on);
+        oconn = malloc(on * sizeof *oconn);
+        if (!opid || !ostate || !oconn) {
+            on = 0;
+            e = -ENOMEM;
+            break;
+        }
+        for (size_t m = 0; m < on; m++) {
+            opid[m] = t->all[t->members[m]].pid;
+            ostate[m] = t->all[t->members[m]].state;
+            oconn[m] = t->conn[m];
+            t->conn[m] = -1;
+        }
+    }
+    /* connections not handed back (an error above): closed, the member runs on */
+    for (size_t k = 0; oconn && k < on; k++)
+        if (oconn[k] >= 0)
+            close(oconn[k]);
+    free(opid), free(ostate), free(oconn);
+    return e;
 }
 
 /* ---- what members share ---- */
@@ -625,38 +815,8 @@ static int run(struct tree_ckpt *t, int fd)
         return -errno;
     }
     t->base = (uint64_t)base;
-    long e = revive_proc_for_each_number("/proc", note_process, t);
-    if (e < 0) {
-        fail(t, "cannot list the processes in /proc: %s", strerror((int)-e));
-        return (int)e;
-    }
-    if (o->scope == CRS_TREE_SCOPE_TREE) {
-        int r = find_proc(t, o->id);
-        if (r < 0 || o->id == getpid()) {
-            fail(t, "no process with PID %d", (int)o->id);
-            return -ESRCH;
-        }
-    }
-    if ((e = choose_members(t)))
-        return (int)e;
-    if (!t->nmembers) {
-        fail(t, "no process %s %d", o->scope == CRS_TREE_SCOPE_PGRP ? "in the process group" : "in the session",
-             (int)o->id);
-        return -ESRCH;
-    }
-    size_t live = 0;
-    for (size_t m = 0; m < t->nmembers; m++)
-        live += t->all[t->members[m]].state != 'Z';
-    if (!live) {
-        fail(t, "every process of the %s %d has ended (zombies only)", crs_tree_scope_name(o->scope), (int)o->id);
-        return -ESRCH;
-    }
-    t->conn = malloc(t->nmembers * sizeof *t->conn);
-    if (!t->conn)
-        return -ENOMEM;
-    for (size_t m = 0; m < t->nmembers; m++)
-        t->conn[m] = -1;
-    if ((e = connect_members(t)) || (e = park_members(t, fd)))
+    long e = settle_members(t, fd);
+    if (e)
         return (int)e;
     /* every member is parked: nothing they share moves now */
     if ((e = check_shared_memory(t)) || (e = scan_fds(t, fd)))
@@ -843,6 +1003,7 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
         free(t.fds[i].path);
     free(t.fds);
     free(t.conn);
+    free(t.fresh);
     free(t.members);
     free(t.all);
     return r;

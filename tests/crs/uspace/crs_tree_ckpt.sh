@@ -122,8 +122,16 @@ mkdir -p "$d"
 crs_launch "$d/sh" "$CRS_TOOLS/cr_run" bash -c "REVIVE_DISABLE=1 sleep 60 & echo \$\$ >$d/ready.1; wait"
 if crs_wait_for "$d/ready.1" 30 "$d/sh.status"; then
     PID=$(cat "$d/ready.1")
-    crs_wait_for_children() { [ -n "$(cat /proc/"$PID"/task/*/children 2>/dev/null)" ]; }
-    for _ in $(seq 100); do crs_wait_for_children && break; sleep 0.1; done
+    # the child must have exec'd sleep: before, it is a fork of bash with libcr running
+    sleep_child() {
+        local c
+        for c in $(cat /proc/"$PID"/task/*/children 2>/dev/null); do
+            [ "$(cat /proc/"$c"/comm 2>/dev/null)" = sleep ] && return 0
+        done
+        return 1
+    }
+    for _ in $(seq 600); do sleep_child && break; sleep 0.1; done
+    sleep_child || crs_fail "the member not under Revive never exec'd sleep"
     crs_tool "$WORK/nr" cr_checkpoint --tree -f "$WORK/nr.img" "$PID"
     crs_expect_refusal "a tree with a member not under Revive" "$WORK/nr.err" $? "'sleep'"
     [ -e "$WORK/nr.img" ] && crs_fail "the refused checkpoint left an image"
