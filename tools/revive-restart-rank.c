@@ -32,6 +32,7 @@
 #include "crs/base/component.h"
 #include "filem/filem.h"
 #include "filem/local_retain.h"
+#include "filem/partner.h"
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
 
@@ -231,6 +232,29 @@ static void say_source(int r, const char *img)
         fprintf(stderr, "revive-restart-rank: rank %d reads %s\n", r, img);
 }
 
+/* This host's cache holds no image of rank r of its own (the rank ran on a host that is lost):
+ * the partner copy another node's rank sent here at the checkpoint (mpirun --ckpt-partner,
+ * src/filem/partner.h), when it passes the same checks. Says which copy it reads, or why a
+ * damaged one is refused. 1 when img names it. */
+static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_t len)
+{
+    char ppath[4096], err[1024];
+    if ((size_t)snprintf(ppath, sizeof ppath, "%s/%s%d.img", ldir, FILEM_PARTNER_PREFIX, r) >=
+            sizeof ppath || access(ppath, F_OK) != 0)
+        return 0;
+    if (filem_stage_verify(ppath, want, err, sizeof err) < 0) {
+        fprintf(stderr, "revive-restart-rank: rank %d: the partner copy %s fails its check (%s): "
+                        "not used; reading the snapshot directory (%s)\n", r, ppath, err, img);
+        return 0;
+    }
+    if (strlen(ppath) >= len)
+        return 0;
+    fprintf(stderr, "revive-restart-rank: rank %d reads the partner copy %s (its own node's "
+                    "cache is not on this host)\n", r, ppath);
+    memcpy(img, ppath, strlen(ppath) + 1);
+    return 1;
+}
+
 static void pick_local(const char *local, const char *dir, int r, int preload, char *img,
                        size_t len)
 {
@@ -266,7 +290,8 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
                         "reading the snapshot directory\n", r, err);
         if (!preload)
             return;
-    }
+    } else if (pick_partner(ldir, r, want, img, len))
+        return;
     if (!preload)
         return;
     char name[32];

@@ -20,6 +20,7 @@
 #include "common/fault.h"
 #include "common/log.h"
 #include "filem/local_retain.h"
+#include "filem/partner.h"
 #include "filem/place.h"
 #include "filem/stage.h"
 #include "snapc/wire.h"
@@ -59,6 +60,10 @@ static struct {
     char local[PATH_MAX];      /* SNAPC_CKPT_LOCAL: the node-local cache (issue 9), else "" */
     char local_seq[PATH_MAX];  /* this epoch's node-local sequence directory */
     int local_committed;       /* local_seq's sequence is committed (its RESUME notice) */
+    int partner;               /* SNAPC_CKPT_PARTNER: partner copies this epoch */
+    struct filem_partner_rx *prx; /* receiving other nodes' partner copies (after the capture
+                                   * only: never running while an image is written) */
+    char partner_addr[96];     /* where prx listens, told in INFO */
     char image[PATH_MAX + 32]; /* where this epoch's image was written */
     uint64_t image_sum;        /* its header checksum (CAPTURED) */
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
@@ -280,6 +285,8 @@ static void send_info(void)
         exe[el] = 0;
         n += snprintf(info + n, sizeof info - (size_t)n, "exe %s\n", exe);
     }
+    if (A.in_epoch && A.prx)
+        n += snprintf(info + n, sizeof info - (size_t)n, "partner_listen %s\n", A.partner_addr);
     size_t pl = strlen(A.place);
     if (A.in_epoch && pl < sizeof info - (size_t)n) {
         memcpy(info + n, A.place, pl + 1); /* where it ran (capture_image) */
@@ -348,6 +355,17 @@ static int connect_coord(const struct agent_env *e, int restarted, int64_t rseq)
 
 /* ---- the epoch ---- */
 
+/* The partner receiver of the last epoch goes before anything else happens: it never runs
+ * while this process is captured, and a copy still coming in is finished first. */
+static void partner_rx_stop(void)
+{
+    if (A.prx) {
+        filem_partner_rx_stop(A.prx);
+        A.prx = NULL;
+        A.partner_addr[0] = 0;
+    }
+}
+
 static void abort_epoch(void)
 {
     if (!A.in_epoch)
@@ -365,7 +383,9 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     memcpy(&c, p, sizeof c);
     if (A.in_epoch)
         abort_epoch(); /* a new epoch means the coordinator gave up the old one */
+    partner_rx_stop();
     A.in_epoch = 1;
+    A.partner = (c.flags & SNAPC_CKPT_PARTNER) && (c.flags & SNAPC_CKPT_LOCAL);
     A.aborted = 0;
     A.epoch = h->epoch;
     A.seq = c.seq;
@@ -590,6 +610,15 @@ static void on_quiesce(const struct snapc_quiesce *qp)
         send_failed(e, SNAPC_PHASE_CAPTURED, r.err);
         return;
     }
+    if (A.partner) {
+        /* this node's cache also takes another node's images (filem/partner.h) */
+        char perr[PATH_MAX + 256];
+        int pe2 = filem_partner_rx_start(atomic_load(&A.fd), A.local_seq, A.seq, A.env.secret,
+                                         A.partner_addr, sizeof A.partner_addr, &A.prx, perr,
+                                         sizeof perr);
+        if (pe2 < 0)
+            revive_log_warn("rank %d: %s", A.world_rank, perr);
+    }
     send_info();
     A.image_sum = r.checksum;
     struct snapc_captured c = {.bytes = r.bytes, .checksum = r.checksum};
@@ -599,10 +628,12 @@ static void on_quiesce(const struct snapc_quiesce *qp)
 /* STAGE: copy this epoch's node-local image to the shared sequence directory and verify the
  * copy (src/filem/stage.c); the rank runs on meanwhile (its RESUME came first) unless the
  * epoch ends the job (--term, --stop), whose RESUME comes after the commit. */
-static void on_stage(const uint8_t *p)
+static void on_stage(const struct snapc_hdr *h, const uint8_t *p)
 {
     struct snapc_stage sg;
     memcpy(&sg, p, sizeof sg);
+    char to[128];
+    snapc_wire_str(to, sizeof to, (const char *)p + sizeof sg, h->len - sizeof sg);
     char err[2 * PATH_MAX] = "";
     struct filem_stage_stats st;
     memset(&st, 0, sizeof st);
@@ -627,15 +658,33 @@ static void on_stage(const uint8_t *p)
     full_advice(e, err, sizeof err, 0);
     if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
-    struct snapc_staged d = {.status = e, .bytes = st.bytes, .copy_ns = (uint64_t)st.copy_ns,
-                             .verify_ns = (uint64_t)st.verify_ns};
-    send_frame(SNAPC_MSG_STAGED, &d, sizeof d, e < 0 ? err : NULL, e < 0 ? (uint32_t)strlen(err) : 0);
+    int pst = 0;
+    if (to[0] && A.image[0]) {
+        /* the partner copy, whatever became of the staging: it is what survives this node */
+        char perr[2 * PATH_MAX];
+        pst = filem_partner_send(to, A.env.secret, A.image, A.world_rank, A.seq, A.image_sum,
+                                 perr, sizeof perr);
+        if (pst < 0) {
+            revive_log_warn("rank %d: no partner copy: %s", A.world_rank, perr);
+            if (e == 0)
+                snprintf(err, sizeof err, "%s", perr);
+        } else {
+            revive_log_info("rank %d: partner copy: %s", A.world_rank, perr);
+            pst = 1;
+        }
+    }
+    struct snapc_staged d = {.status = e, .partner = pst, .bytes = st.bytes,
+                             .copy_ns = (uint64_t)st.copy_ns, .verify_ns = (uint64_t)st.verify_ns};
+    int say = e < 0 || pst < 0;
+    send_frame(SNAPC_MSG_STAGED, &d, sizeof d, say ? err : NULL, say ? (uint32_t)strlen(err) : 0);
 }
 
 static void on_resume(const uint8_t *p)
 {
     struct snapc_resume r;
     memcpy(&r, p, sizeof r);
+    if (r.committed && r.seq == A.seq)
+        partner_rx_stop(); /* every partner copy of the sequence came in before its commit */
     if (r.committed && A.local_seq[0] && r.seq == A.seq) {
         /* the cache keeps what the shared directory keeps (--ckpt-keep), never one a restart
          * reads */
@@ -710,7 +759,7 @@ static int on_frame(void)
         break;
     }
     case SNAPC_MSG_RESUME: on_resume(p); break;
-    case SNAPC_MSG_STAGE: on_stage(p); break;
+    case SNAPC_MSG_STAGE: on_stage(h, p); break;
     case SNAPC_MSG_ABORT:
         if (!A.in_epoch || h->epoch == A.epoch || h->epoch == 0)
             on_abort(h, p);
@@ -760,6 +809,7 @@ static void after_restart(void)
     atomic_store(&A.fd, -1);
     atomic_store(&A.efd, -1);
     snapc_reader_next(&A.rd);
+    A.prx = NULL; /* none ran at the capture (partner_rx_stop at CKPT) */
     int64_t rseq = (int64_t)A.seq;
     A.in_epoch = 0;
     A.v_applied = 0;

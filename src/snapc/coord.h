@@ -31,6 +31,7 @@ struct snapc_coord_cfg {
                                 * (filem_local_default); NULL: images go straight into the
                                 * shared sequence directory */
     uint64_t stage_bw;         /* staging: bytes per second per rank at most, 0 no limit */
+    int partner;               /* --ckpt-partner: partner copies (with local_dir) */
 };
 
 /* Runs the job; returns the exit status for the coordinator's own exit

@@ -97,7 +97,7 @@ static void act_ckpt(const struct snapc_action *a)
         if (n1 + n2 + 1 < sizeof t) {
             memcpy(t, coord.seqdir, n1 + 1);
             memcpy(t + n1 + 1, coord.cfg->local_dir, n2);
-            c.flags |= SNAPC_CKPT_LOCAL;
+            c.flags |= SNAPC_CKPT_LOCAL | (coord.cfg->partner ? SNAPC_CKPT_PARTNER : 0);
             coord_send_ranks(-1, SNAPC_MSG_CKPT, &c, sizeof c, t, (uint32_t)(n1 + 1 + n2));
             return;
         }
@@ -188,7 +188,7 @@ void coord_run_actions(void)
             }
             case SNAPC_ACT_STAGE: {
                 struct snapc_stage sg = {.bw = coord.cfg->stage_bw};
-                coord_send_ranks(-1, SNAPC_MSG_STAGE, &sg, sizeof sg, NULL, 0);
+                coord_partner_stage(&sg);
                 break;
             }
             case SNAPC_ACT_STAGE_FAILED:

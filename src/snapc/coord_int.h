@@ -159,6 +159,11 @@ void coord_stage_failed(uint64_t seq, const char *why);
 /* coord_meta.c */
 int coord_build_meta(struct filem_meta *m, char *err, size_t errlen);
 
+/* coord_partner.c: partner copies (mpirun --ckpt-partner; src/filem/partner.h) */
+void coord_partner_stage(const struct snapc_stage *sg);  /* STAGE to every rank, with where */
+void coord_partner_staged(int rank, int status, const char *msg); /* STAGED's partner part */
+void coord_partner_meta(struct filem_meta *m);           /* partner.* and rank.<r>.partner.host */
+
 /* coord_launch.c */
 sigset_t coord_forwarded_set(void);
 int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen);

@@ -27,7 +27,8 @@ static void put_info(struct filem_meta *m, int r, const char *info)
         const char *nl = strchr(s, '\n');
         size_t ll = nl ? (size_t)(nl - s) : strlen(s);
         const char *sp = memchr(s, ' ', ll);
-        if (sp && sp > s && sp - s < 64) {
+        /* partner_listen: where the rank took partner copies this epoch, not a fact to keep */
+        if (sp && sp > s && sp - s < 64 && strncmp(s, "partner_listen ", 15) != 0) {
             char key[96];
             snprintf(key, sizeof key, "rank.%d.%.*s", r, (int)(sp - s), s);
             filem_meta_set(m, key, "%.*s", (int)(ll - (size_t)(sp - s) - 1), sp + 1);
@@ -65,6 +66,10 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     filem_meta_set(m, "timeout_s", "%u", coord.p.timeout_s);
     filem_meta_set(m, "ckpt.interval_s", "%d", cfg->interval_s);
     filem_meta_set(m, "ckpt.keep", "%d", cfg->keep);
+    /* where the images were written first: each node's cache ("default": its own
+     * $TMPDIR/revive-local-<uid>), or "none" (straight into the snapshot directory) */
+    filem_meta_set(m, "ckpt.local", "%s",
+                   !cfg->local_dir ? "none" : *cfg->local_dir ? cfg->local_dir : "default");
     filem_meta_set(m, "raises", "%u", coord.p.raises);
     filem_meta_set(m, "ranks", "%d", coord.p.nranks);
     /* launcher and application */
@@ -122,6 +127,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
 #undef RK
         total += rr->bytes;
     }
+    coord_partner_meta(m);
     filem_meta_set(m, "bytes", "%llu", (unsigned long long)total);
     filem_meta_set(m, "hosts", "%s", hosts.p ? hosts.p : "");
     snapc_sb_free(&hosts);

@@ -174,6 +174,8 @@ void coord_rank_frame(int i)
             revive_log_info("rank %d: image staged (%llu bytes, copy %lld ms, verify %lld ms)",
                             c->rank, (unsigned long long)sd.bytes,
                             (long long)(sd.copy_ns / 1000000), (long long)(sd.verify_ns / 1000000));
+        if (sd.partner)
+            coord_partner_staged(c->rank, sd.partner < 0 ? sd.partner : 1, msg);
         ev.type = SNAPC_EV_STAGED;
         ev.u.staged.status = sd.status > 0 ? -sd.status : sd.status;
         ev.u.staged.msg = msg;

@@ -251,7 +251,7 @@ static int fixed_size(uint16_t type, uint32_t *fixed, int *tail)
     case SNAPC_MSG_FAILED: *fixed = sizeof(struct snapc_failed); return 0;
     case SNAPC_MSG_RESUME: *fixed = sizeof(struct snapc_resume); return 0;
     case SNAPC_MSG_REQUEST: *fixed = sizeof(struct snapc_request); return 0;
-    case SNAPC_MSG_STAGE: *fixed = sizeof(struct snapc_stage); return 0;
+    case SNAPC_MSG_STAGE: *fixed = sizeof(struct snapc_stage); *tail = 1; return 0;
     case SNAPC_MSG_STAGED: *fixed = sizeof(struct snapc_staged); *tail = 1; return 0;
     case SNAPC_TOOL_CKPT: *fixed = sizeof(struct snapc_tool_ckpt); return 0;
     case SNAPC_TOOL_QUERY: *fixed = 0; return 0;

@@ -105,6 +105,9 @@ struct snapc_welcome {
 #define SNAPC_CKPT_LOCAL 4u /* node-local first: the text is SEQDIR NUL LOCALDIR; the image goes
                              * to LOCALDIR's copy of the sequence, then STAGE copies it; an empty
                              * LOCALDIR: each node's default cache (filem_local_default) */
+#define SNAPC_CKPT_PARTNER 8u /* with LOCAL (mpirun --ckpt-partner): each rank listens for the
+                               * partner copies of another node's images (src/filem/partner.h)
+                               * and says where in its INFO; STAGE names where its own goes */
 
 struct snapc_ckpt {               /* + the sequence directory, text, no NUL needed */
     uint64_t seq;
@@ -152,13 +155,14 @@ struct snapc_resume {
     uint64_t seq;
 };
 
-struct snapc_stage {
+struct snapc_stage {               /* + text: "ip:port" of the receiver of this rank's
+                                    * partner copy, or nothing (no partner copies) */
     uint64_t bw;                   /* bytes per second at most per rank, 0: no limit */
 };
 
-struct snapc_staged {              /* + text: the reason when status < 0 */
+struct snapc_staged {              /* + text: the reason when status < 0 or partner < 0 */
     int32_t status;                /* 0 or -errno */
-    uint32_t reserved;
+    int32_t partner;               /* the partner copy: 0 none asked, 1 verified, -errno */
     uint64_t bytes, copy_ns, verify_ns;
 };
 

@@ -168,9 +168,23 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             snapc_sb_json_str(jb, get(&m, k2));
             snapc_sb_printf(jb, ",\"host\":");
             snapc_sb_json_str(jb, get(&m, k3));
-            snapc_sb_printf(jb, ",\"pid\":%s}", get(&m, k4));
+            snapc_sb_printf(jb, ",\"pid\":%s", get(&m, k4));
+            snprintf(k3, sizeof k3, "rank.%llu.partner.host", (unsigned long long)r);
+            if (filem_meta_get(&m, k3)) {
+                snapc_sb_printf(jb, ",\"partner_host\":");
+                snapc_sb_json_str(jb, get(&m, k3));
+            }
+            snapc_sb_printf(jb, "}");
         }
         snapc_sb_printf(jb, "]");
+        if (filem_meta_get(&m, "partner.state")) {
+            snapc_sb_printf(jb, ",\"partner\":");
+            snapc_sb_json_str(jb, get(&m, "partner.state"));
+            if (filem_meta_get(&m, "partner.why")) {
+                snapc_sb_printf(jb, ",\"partner_why\":");
+                snapc_sb_json_str(jb, get(&m, "partner.why"));
+            }
+        }
     } else {
         printf("%s\n  committed %s, %llu ranks, %s on %s\n  %s (%s)\n  in %s\n", dir, t,
                (unsigned long long)ranks, hb, get(&m, "hosts"), cl.p, get(&m, "launcher.flavor"),
@@ -178,6 +192,14 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         printf("  MPI library %s; application %s\n", get(&m, "mpi.path"), get(&m, "app.path"));
         if (filem_meta_get(&m, "parent.jobdir"))
             printf("  restarted from %s/%s\n", get(&m, "parent.jobdir"), get(&m, "parent.seq"));
+        /* where the copies are (issue 9): this directory, the ranks' node caches, partners */
+        if (filem_meta_get(&m, "partner.state")) {
+            if (!strcmp(get(&m, "partner.state"), "protected"))
+                printf("  partner copies: protected (every rank's image also verified in another "
+                       "node's cache)\n");
+            else
+                printf("  partner copies: NOT protected: %s\n", get(&m, "partner.why"));
+        }
         if (!verify)
             for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
                 char k1[64], k2[64], k3[64], k4[64], rb[32];
@@ -188,9 +210,17 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                 snprintf(k4, sizeof k4, "rank.%llu.pid", (unsigned long long)r);
                 filem_meta_get_u64(&m, k1, &sz);
                 snapc_human_bytes(rb, sizeof rb, sz);
-                printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s\n",
+                const char *lc = filem_meta_get(&m, "ckpt.local");
+                int cached = lc && strcmp(lc, "none") != 0;
+                char k5[64];
+                snprintf(k5, sizeof k5, "rank.%llu.partner.host", (unsigned long long)r);
+                printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s; copies: "
+                       "this directory%s%s%s%s%s\n",
                        (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), get(&m, k4),
-                       get(&m, k3));
+                       get(&m, k3), cached ? ", the cache of " : "", cached ? get(&m, k3) : "",
+                       cached ? " (if not lost)" : "",
+                       filem_meta_get(&m, k5) ? ", partner copy on " : "",
+                       filem_meta_get(&m, k5) ? get(&m, k5) : "");
             }
     }
     snapc_sb_free(&cl);

@@ -188,6 +188,34 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     free(v);
 }
 
+/* Images missing from the snapshot directory of a sequence protected by partner copies
+ * (mpirun --ckpt-partner): where their node-local copies are, from the metadata. */
+struct missing {
+    int protect, n, other;
+    const struct filem_meta *m;
+    struct snapc_sbuf where;
+};
+
+static void note_missing(void *arg, int rank, int status, const char *msg)
+{
+    struct missing *mi = arg;
+    (void)msg;
+    if (status == 0)
+        return;
+    if (status != -ENOENT) {
+        mi->other++;
+        return;
+    }
+    char k1[64], k2[64];
+    snprintf(k1, sizeof k1, "rank.%d.host", rank);
+    snprintf(k2, sizeof k2, "rank.%d.partner.host", rank);
+    const char *h = filem_meta_get(mi->m, k1), *p = filem_meta_get(mi->m, k2);
+    if (!p)
+        mi->protect = 0;
+    snapc_sb_printf(&mi->where, "%srank %d in the cache of %s or on its partner %s",
+                    mi->n++ ? "; " : "", rank, h ? h : "?", p ? p : "?");
+}
+
 int main(int argc, char **argv)
 {
     long want_seq = -1;
@@ -326,7 +354,19 @@ int main(int argc, char **argv)
             reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
-    int ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, NULL, NULL, err, sizeof err);
+    const char *ps = filem_meta_get(&m, "partner.state");
+    struct missing mi = {.protect = ps && !strcmp(ps, "protected"), .m = &m};
+    int ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, err,
+                              sizeof err);
+    if (ve == -ENOENT && mi.other == 0 && mi.protect) {
+        /* protected by partner copies: a rank whose image left the snapshot directory reads
+         * its node's cache or the partner copy (revive-restart-rank says which) */
+        fprintf(stderr, "%s: %s: %d image%s not in the snapshot directory (%s); the ranks read "
+                        "them from the node-local copies: %s\n",
+                me, seqdir, mi.n, mi.n == 1 ? "" : "s", err, mi.where.p ? mi.where.p : "");
+        ve = 0;
+    }
+    snapc_sb_free(&mi.where);
     if (ve == -EPERM)
         die("%s cannot be restarted: %s; Revive writes its files 0600 and restores none that "
             "others could have changed (if you trust it, chmod 600 it)",

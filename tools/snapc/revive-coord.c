@@ -64,6 +64,14 @@ int main(int argc, char **argv)
                         "every host) or 'none', not '%s'\n", cfg.local_dir);
         return 1;
     }
+    /* mpirun --ckpt-partner: each node's cached images also in another node's cache */
+    const char *pt = getenv("REVIVE_CKPT_PARTNER");
+    cfg.partner = pt && *pt == '1';
+    if (cfg.partner && !cfg.local_dir) {
+        fprintf(stderr, "revive-coord: --ckpt-partner keeps copies in the node-local caches: it "
+                        "cannot go with --ckpt-local none\n");
+        return 1;
+    }
     const char *bw = getenv("REVIVE_CKPT_STAGE_BW");
     if (bw && *bw) {
         char *end;

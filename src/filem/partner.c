@@ -1,0 +1,458 @@
+/* Partner copies between the ranks' agents (partner.h): the authenticated transfer and the
+ * receiver thread. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "filem"
+#include "filem/partner.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "common/log.h"
+#include "filem/stage.h"
+
+#define SECRET_LEN 64
+#define NONCE_LEN 16
+#define PROOF_LEN 16
+#define IO_TIMEOUT_S 120          /* a stalled peer: no byte for this long ends the transfer */
+#define MAX_IMAGE (1ull << 40)
+static const char MAGIC[8] = "RVPART1";
+
+struct part_hdr {                 /* sender -> receiver, after both proofs */
+    uint32_t rank, reserved;
+    uint64_t seq, size, checksum;
+};
+
+struct part_reply {               /* receiver -> sender: + len bytes of text */
+    int32_t status;
+    uint32_t len;
+};
+
+struct filem_partner_rx {
+    int lfd, stop[2];
+    uint64_t seq;
+    char dir[PATH_MAX];
+    char secret[SECRET_LEN];
+    pthread_t th;
+};
+
+/* proof = XXH3-128(role, secret, first nonce, second nonce) */
+static void proof(const char *role, const char *secret, const uint8_t *n1, const uint8_t *n2,
+                  uint8_t out[PROOF_LEN])
+{
+    uint8_t b[8 + SECRET_LEN + 2 * NONCE_LEN];
+    memset(b, 0, 8);
+    memcpy(b, role, strlen(role) < 8 ? strlen(role) : 8);
+    memcpy(b + 8, secret, SECRET_LEN);
+    memcpy(b + 8 + SECRET_LEN, n1, NONCE_LEN);
+    memcpy(b + 8 + SECRET_LEN + NONCE_LEN, n2, NONCE_LEN);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(b, sizeof b));
+    memcpy(out, c.digest, PROOF_LEN);
+    explicit_bzero(b, sizeof b);
+}
+
+static int same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint8_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= a[i] ^ b[i];
+    return d == 0;
+}
+
+static int rd_all(int fd, void *p, size_t n)
+{
+    uint8_t *b = p;
+    while (n) {
+        ssize_t r = read(fd, b, n);
+        if (r == 0)
+            return -ECONNRESET;
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        }
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int wr_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t r = send(fd, b, n, MSG_NOSIGNAL);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        }
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void timeouts(int fd)
+{
+    struct timeval tv = {IO_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static void addr_str(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+        snprintf(out, len, "%s:%d", ip, port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+        snprintf(out, len, "[%s]:%d", ip, port);
+    } else
+        snprintf(out, len, "?");
+}
+
+static void reply(int fd, int status, const char *msg)
+{
+    struct part_reply r = {.status = status, .len = (uint32_t)strlen(msg)};
+    if (wr_all(fd, &r, sizeof r) == 0)
+        wr_all(fd, msg, r.len);
+}
+
+/* One sender: proofs, header, bytes into a temporary file, verification, rename. */
+static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
+{
+    uint8_t ns[NONCE_LEN], nc[NONCE_LEN], pc[PROOF_LEN], want[PROOF_LEN], ps[PROOF_LEN];
+    uint8_t hello[sizeof MAGIC + NONCE_LEN];
+    char msg[2 * PATH_MAX] = "";
+    if (getrandom(ns, sizeof ns, 0) != (ssize_t)sizeof ns)
+        return;
+    memcpy(hello, MAGIC, sizeof MAGIC);
+    memcpy(hello + sizeof MAGIC, ns, NONCE_LEN);
+    if (wr_all(fd, hello, sizeof hello) < 0 || rd_all(fd, nc, sizeof nc) < 0 ||
+        rd_all(fd, pc, sizeof pc) < 0)
+        return;
+    proof("sender", rx->secret, ns, nc, want);
+    if (!same(pc, want, PROOF_LEN)) {
+        revive_log_warn("partner copies: refused a connection from %s: it does not hold this "
+                        "job's secret", peer);
+        return;
+    }
+    proof("receiver", rx->secret, nc, ns, ps);
+    struct part_hdr h;
+    if (wr_all(fd, ps, sizeof ps) < 0 || rd_all(fd, &h, sizeof h) < 0)
+        return;
+    if (h.seq != rx->seq || h.rank >= (1u << 20) || h.size > MAX_IMAGE) {
+        snprintf(msg, sizeof msg, "the receiver holds sequence %llu, not %llu (or a bad header)",
+                 (unsigned long long)rx->seq, (unsigned long long)h.seq);
+        reply(fd, -EPROTO, msg);
+        return;
+    }
+    char tmp[PATH_MAX + 64], fin[PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, FILEM_PARTNER_PREFIX, h.rank,
+             (int)gettid());
+    snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, FILEM_PARTNER_PREFIX, h.rank);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int e = out < 0 ? -errno : 0;
+    size_t bl = 1 << 20;
+    uint8_t *buf = e == 0 ? malloc(bl) : NULL;
+    if (e == 0 && !buf)
+        e = -ENOMEM;
+    for (uint64_t left = h.size; e == 0 && left;) {
+        size_t n = left < bl ? (size_t)left : bl;
+        e = rd_all(fd, buf, n);
+        for (size_t off = 0; e == 0 && off < n;) {
+            ssize_t w = write(out, buf + off, n - off);
+            if (w < 0)
+                e = errno == EINTR ? 0 : -errno;
+            else
+                off += (size_t)w;
+        }
+        left -= n;
+    }
+    free(buf);
+    if (e == 0 && fsync(out) < 0)
+        e = -errno;
+    if (out >= 0 && close(out) < 0 && e == 0)
+        e = -errno;
+    if (e < 0)
+        snprintf(msg, sizeof msg, "cannot write %s: %s", tmp, strerror(-e));
+    else if ((e = filem_stage_verify(tmp, h.checksum, msg, sizeof msg)) == 0) {
+        if (rename(tmp, fin) < 0) {
+            e = -errno;
+            snprintf(msg, sizeof msg, "cannot rename %s: %s", tmp, strerror(-e));
+        } else {
+            int d = open(rx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (d >= 0) {
+                fsync(d);
+                close(d);
+            }
+            snprintf(msg, sizeof msg, "%s verified", fin);
+        }
+    }
+    if (e < 0) {
+        unlink(tmp);
+        revive_log_warn("partner copy of rank %u from %s: %s", h.rank, peer, msg);
+    }
+    reply(fd, e, msg);
+}
+
+static void *rx_main(void *arg)
+{
+    struct filem_partner_rx *rx = arg;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = rx->lfd, .events = POLLIN}, {.fd = rx->stop[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents)
+            break;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(rx->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char peer[80];
+        addr_str(&ss, peer, sizeof peer);
+        timeouts(fd);
+        rx_one(rx, fd, peer);
+        close(fd);
+    }
+    return NULL;
+}
+
+int filem_partner_rx_start(int like_fd, const char *local_seqdir, uint64_t seq,
+                           const char *secret, char *addr, size_t addrlen,
+                           struct filem_partner_rx **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!secret || strlen(secret) != SECRET_LEN) {
+        snprintf(err, errlen, "partner copies need the job's secret (REVIVE_JOB_SECRET)");
+        return -EINVAL;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(like_fd, (struct sockaddr *)&ss, &sl) < 0) {
+        snprintf(err, errlen, "partner copies: no address to listen on: %s", strerror(errno));
+        return -errno;
+    }
+    if (ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&ss)->sin_port = 0;
+    else if (ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+    struct filem_partner_rx *rx = calloc(1, sizeof *rx);
+    if (!rx) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rx->seq = seq;
+    snprintf(rx->dir, sizeof rx->dir, "%s", local_seqdir);
+    memcpy(rx->secret, secret, SECRET_LEN);
+    rx->stop[0] = rx->stop[1] = -1;
+    rx->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int e = 0;
+    if (rx->lfd < 0 || bind(rx->lfd, (struct sockaddr *)&ss, sl) < 0 || listen(rx->lfd, 64) < 0 ||
+        getsockname(rx->lfd, (struct sockaddr *)&ss, &sl) < 0 || pipe2(rx->stop, O_CLOEXEC) < 0)
+        e = -errno;
+    if (e == 0)
+        e = -pthread_create(&rx->th, NULL, rx_main, rx);
+    if (e < 0) {
+        snprintf(err, errlen, "partner copies: cannot listen for them: %s", strerror(-e));
+        if (rx->lfd >= 0)
+            close(rx->lfd);
+        if (rx->stop[0] >= 0) {
+            close(rx->stop[0]);
+            close(rx->stop[1]);
+        }
+        explicit_bzero(rx->secret, sizeof rx->secret);
+        free(rx);
+        return e;
+    }
+    addr_str(&ss, addr, addrlen);
+    *out = rx;
+    return 0;
+}
+
+void filem_partner_rx_stop(struct filem_partner_rx *rx)
+{
+    if (!rx)
+        return;
+    if (write(rx->stop[1], "x", 1) < 0) {
+        /* the thread then stops at its next poll error; nothing else to do */
+    }
+    pthread_join(rx->th, NULL);
+    close(rx->lfd);
+    close(rx->stop[0]);
+    close(rx->stop[1]);
+    explicit_bzero(rx->secret, sizeof rx->secret);
+    free(rx);
+}
+
+/* "ip:port" or "[ip6]:port" -> a connected socket (10 s to connect). */
+static int connect_to(const char *addr, char *err, size_t errlen)
+{
+    char host[128];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host) {
+        snprintf(err, errlen, "partner address '%s' is not ip:port", addr);
+        return -EINVAL;
+    }
+    const char *h = addr;
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST |
+                                                                      AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int g = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (g != 0) {
+        snprintf(err, errlen, "partner address '%s': %s", addr, gai_strerror(g));
+        return -EINVAL;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int e = fd < 0 ? -errno : 0;
+    if (e == 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        e = -errno;
+        if (e == -EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int r = poll(&p, 1, 10000);
+            int so = 0;
+            socklen_t sl = sizeof so;
+            if (r == 0)
+                e = -ETIMEDOUT;
+            else if (r < 0)
+                e = -errno;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) < 0 || so)
+                e = -(so ? so : errno);
+            else
+                e = 0;
+        }
+    }
+    freeaddrinfo(ai);
+    if (e < 0) {
+        snprintf(err, errlen, "cannot reach the partner at %s: %s", addr, strerror(-e));
+        if (fd >= 0)
+            close(fd);
+        return e;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    timeouts(fd);
+    return fd;
+}
+
+int filem_partner_send(const char *addr, const char *secret, const char *image, int rank,
+                       uint64_t seq, uint64_t checksum, char *err, size_t errlen)
+{
+    if (!secret || strlen(secret) != SECRET_LEN) {
+        snprintf(err, errlen, "partner copies need the job's secret (REVIVE_JOB_SECRET)");
+        return -EINVAL;
+    }
+    int in = open(image, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (in < 0 || fstat(in, &st) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "partner copy: %s: %s", image, strerror(e));
+        if (in >= 0)
+            close(in);
+        return -e;
+    }
+    int fd = connect_to(addr, err, errlen);
+    if (fd < 0) {
+        close(in);
+        return fd;
+    }
+    uint8_t hello[sizeof MAGIC + NONCE_LEN], nc[NONCE_LEN], pc[PROOF_LEN], ps[PROOF_LEN],
+        want[PROOF_LEN];
+    int e = rd_all(fd, hello, sizeof hello);
+    if (e == 0 && memcmp(hello, MAGIC, sizeof MAGIC) != 0)
+        e = -EPROTO;
+    if (e == 0 && getrandom(nc, sizeof nc, 0) != (ssize_t)sizeof nc)
+        e = -EIO;
+    if (e == 0) {
+        proof("sender", secret, hello + sizeof MAGIC, nc, pc);
+        e = wr_all(fd, nc, sizeof nc);
+        if (e == 0)
+            e = wr_all(fd, pc, sizeof pc);
+        if (e == 0)
+            e = rd_all(fd, ps, sizeof ps);
+        if (e == -ECONNRESET) {
+            snprintf(err, errlen, "the partner at %s refused this rank (another job's secret?)",
+                     addr);
+            goto out;
+        }
+    }
+    if (e == 0) {
+        proof("receiver", secret, nc, hello + sizeof MAGIC, want);
+        if (!same(ps, want, PROOF_LEN)) {
+            snprintf(err, errlen, "the peer at %s does not hold this job's secret: nothing sent "
+                                  "to it", addr);
+            e = -EACCES;
+            goto out;
+        }
+    }
+    if (e < 0) {
+        snprintf(err, errlen, "partner at %s: %s", addr,
+                 e == -EPROTO ? "not a Revive partner receiver" : strerror(-e));
+        goto out;
+    }
+    struct part_hdr h = {.rank = (uint32_t)rank, .seq = seq, .size = (uint64_t)st.st_size,
+                         .checksum = checksum};
+    e = wr_all(fd, &h, sizeof h);
+    for (off_t off = 0; e == 0 && off < st.st_size;) {
+        ssize_t n = sendfile(fd, in, &off, (size_t)(st.st_size - off));
+        if (n < 0 && errno != EINTR)
+            e = errno == EAGAIN ? -ETIMEDOUT : -errno;
+        else if (n == 0)
+            e = -EIO;
+    }
+    struct part_reply r;
+    if (e == 0)
+        e = rd_all(fd, &r, sizeof r);
+    if (e < 0) {
+        snprintf(err, errlen, "partner copy to %s: %s", addr, strerror(-e));
+        goto out;
+    }
+    char msg[1024];
+    size_t ml = r.len < sizeof msg - 1 ? r.len : sizeof msg - 1;
+    if (rd_all(fd, msg, ml) < 0)
+        ml = 0;
+    msg[ml] = 0;
+    e = r.status > 0 ? -r.status : r.status;
+    if (e < 0)
+        snprintf(err, errlen, "the partner at %s did not keep the copy: %s", addr, msg);
+    else
+        snprintf(err, errlen, "%s", msg);
+out:
+    close(fd);
+    close(in);
+    return e;
+}
