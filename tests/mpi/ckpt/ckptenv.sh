@@ -10,13 +10,42 @@ done
 fail=0
 pass() { echo "PASS: $*"; }
 failed() { echo "FAIL: $*"; fail=1; }
-# ck_workdir NAME: d=$tmp/NAME made and entered; at exit the processes in pids are killed and,
-# when the test failed and REVIVE_TEST_KEEP names a folder, d is copied there
+# ck_exit: every test's exit trap: the processes in pids are killed; when the test failed, the
+# work folder is kept for inspection (copied to REVIVE_TEST_KEEP when that names a folder, else
+# left where it is) and named, else removed (a failed restart's snapshot, images and the ranks'
+# messages were gone with it: rst_io-ompi and e2e_chain-ompi in CI, session 5)
+pids=()
+ck_exit() {
+    local p
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    if [ "$fail" != 0 ]; then
+        if [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$tmp" "$REVIVE_TEST_KEEP" 2>/dev/null; then
+            rm -rf "$tmp"
+            echo "work folder kept for inspection: $REVIVE_TEST_KEEP/$(basename "$tmp")"
+        else
+            echo "work folder kept for inspection: $tmp"
+        fi
+        return
+    fi
+    rm -rf "$tmp"
+}
+trap ck_exit EXIT
+# ck_workdir NAME: d=$tmp/NAME made and entered
 ck_workdir() {
     d=$tmp/$1
     mkdir -p "$d" && cd "$d" || exit 1
     pids=()
-    trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
+}
+# show_err FILE...: a failed command's messages in full (a restarted rank's own message comes
+# before the launcher's banner, and a tail showed only the banner), empty lines left out, at
+# most 80 lines per file, indented
+show_err() {
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || { echo "  ($f: not written)"; continue; }
+        echo "  --- $f:"
+        grep -v '^[[:space:]]*$' "$f" | head -n 80 | sed 's/^/  /'
+    done
 }
 # clean CMD...: runs CMD with only descriptors 0-2 (the launcher gives ranks its own).
 clean() {

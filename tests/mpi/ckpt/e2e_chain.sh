@@ -23,14 +23,11 @@ cd "$d" || exit 1
 touch pace
 run_native "$n" "$prog" $steps >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; }
-trap 'cleanup; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps \
     --pace "$d/pace" $ms >out.0 2>err.0 &
 job=$!; pids+=($job)
 wait_steps out.0 2 $job && ref=$(checkpoint $job 0 --term) ||
-    { failed "generation 0: no snapshot"; tail -n 4 ckpt.0.err err.0; exit 1; }
+    { failed "generation 0: no snapshot"; show_err ckpt.0.err err.0; exit 1; }
 wait $job
 first=$ref side=
 for g in $(seq 1 $G); do
@@ -38,15 +35,15 @@ for g in $(seq 1 $G); do
     clean timeout -k 5 900 "$RESTART" "$ref" >out.$g 2>err.$g &
     job=$!; pids+=($job)
     if ! wait_steps out.$g 2 $job || ! refa=$(checkpoint $job $g.run); then
-        failed "generation $g: no snapshot while it runs"; tail -n 4 ckpt.$g.run.err err.$g; break
+        failed "generation $g: no snapshot while it runs"; show_err ckpt.$g.run.err err.$g; break
     fi
     # it runs on after the snapshot
     k=$(nsteps out.$g)
     if ! wait_steps out.$g $((k + 2)) $job; then
-        failed "generation $g: the job did not go on after its snapshot"; tail -n 4 err.$g; break
+        failed "generation $g: the job did not go on after its snapshot"; show_err err.$g; break
     fi
     if ! ref2=$(checkpoint $job $g --term); then
-        failed "generation $g: no snapshot with --term"; tail -n 4 ckpt.$g.err err.$g; break
+        failed "generation $g: no snapshot with --term"; show_err ckpt.$g.err err.$g; break
     fi
     wait $job
     echo "generation $g: restarted, checkpointed running and with --term in" \
@@ -61,7 +58,7 @@ done
 rm -f pace # the rest at full speed
 if [ $fail = 0 ]; then
     clean timeout -k 5 ${E2E_LAST_TMO:-600} "$RESTART" "$ref" >out.last 2>err.last; rc=$?
-    [ $rc = 0 ] || { failed "the last restart: status $rc"; tail -n 5 out.last err.last; }
+    [ $rc = 0 ] || { failed "the last restart: status $rc"; show_err err.last; }
 fi
 results out.0 $(for g in $(seq 1 $G); do echo out.$g; done) out.last >chain.out
 if [ $fail = 0 ] && cmp -s <(results native.out) chain.out; then
@@ -78,7 +75,7 @@ if [ $fail = 0 ] && [ -n "$side" ]; then
         pass "the snapshot of generation 1 taken while it ran: its last $k result lines as uninterrupted"
     else
         failed "the snapshot of generation 1 taken while it ran: status $rc, $k result lines"
-        tail -n 5 err.side
+        show_err err.side
     fi
 fi
 # every process of the chain has ended (an exit may take a moment to reach /proc: 30 s)

@@ -21,7 +21,6 @@ d=$tmp/storm
 mkdir -p "$d"
 cd "$d" || exit 1
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 for n in ${MPIX_STORM_NPS:-2 4}; do
     rm -rf "$d"/revive_global_snapshot_*
     TMO=600 run_native "$n" "$bin" $rounds >native.$n.out 2>native.$n.err ||

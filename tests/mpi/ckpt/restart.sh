@@ -28,7 +28,7 @@ for n in $nps; do
         gens=$(grep -c "restarted at step 1, generation 1," "$d/r$try.err")
         reps=$(grep -c "generation 1 namespace" "$d/report.$try" 2>/dev/null)
         if [ $rc != 0 ]; then
-            failed "np=$n restart $try: status $rc"; grep -v '^$' "$d/r$try.err" | tail -6 | sed 's/^/  /'
+            failed "np=$n restart $try: status $rc"; show_err "$d/r$try.err"
         elif ! cmp -s <(results "$d/native.out") <(results "$d/orig.out" "$d/r$try.out"); then
             failed "np=$n restart $try: results differ from the uninterrupted run"
             diff <(results "$d/native.out") <(results "$d/orig.out" "$d/r$try.out") | head -8

@@ -26,7 +26,7 @@ for g in $(seq 1 $G); do
     rc=$?
     ms=$((($(date +%s%N) - start) / 1000000))
     if ! grep -q "rank 1 restarted at step $g, generation $g," "$d/err.$g"; then
-        failed "generation $g: status $rc, not restarted"; grep -v '^$' "$d/err.$g" | tail -5; break
+        failed "generation $g: status $rc, not restarted"; show_err "$d/err.$g"; break
     fi
     echo "generation $g: restarted in $ms ms (whole job, launcher included)"
 done

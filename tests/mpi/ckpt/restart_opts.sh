@@ -34,7 +34,6 @@ echo "$hline" >hosts
 run_native "$n" "$prog" $steps >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; [ $fail != 0 ] && [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$d" "$REVIVE_TEST_KEEP"; rm -rf "$tmp"' EXIT
 # no_strays WHAT: no process with this test's folder in its command line (30 s for exits)
 no_strays() {
     local i left

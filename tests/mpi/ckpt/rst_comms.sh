@@ -17,7 +17,6 @@ prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_comms-$flavor
 [ -x "$CKPT" ] && [ -x "$RESTART" ] && [ -x "$prog" ] || { echo "SKIP: ckpt-mpirun, restart-mpi or $prog not built"; exit 77; }
 n=2 steps=30 ms=100
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 results() { grep -hE '^(made: |step [0-9]+: |done: )' "$@"; }
 declare -A replayed replay_ms
 for rounds in 20 2100; do

@@ -21,7 +21,6 @@ nps="2 4 8"
 [ "${REVIVE_TEST_QUICK:-0}" = 1 ] && nps="2 4"
 rounds=40 ms=50
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ran=0 passed=0
 for n in $nps; do
     d=$tmp/np$n

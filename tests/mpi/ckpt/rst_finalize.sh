@@ -18,7 +18,6 @@ d=$tmp/fin
 mkdir -p "$d/native"
 cd "$d" || exit 1
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 touch native/go native/end
 run_native 2 "$prog" "$d/native" >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }

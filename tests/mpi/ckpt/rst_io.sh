@@ -31,7 +31,7 @@ for n in 1 2 4; do
     sumn=$(sed -n 's/.*checksum //p' "$d/native.out")
     sumr=$(sed -n 's/.*checksum //p' "$d/r.out")
     if [ $rc != 0 ]; then
-        failed "np=$n restart: status $rc"; grep -v '^$' "$d/r.err" | tail -6 | sed 's/^/  /'
+        failed "np=$n restart: status $rc"; show_err "$d/r.err"
     elif [ "$want" != "$got" ] || [ -z "$sumn" ] || [ "$sumn" != "$sumr" ]; then
         failed "np=$n restart: file pointers or the file differ from the uninterrupted run"
         diff <(echo "$want"; echo "$sumn") <(echo "$got"; echo "$sumr") | head -8
@@ -57,14 +57,14 @@ if [ -d "$d/s2" ]; then
         ! grep -q '^done' "$tmp/bad.out"; then
         pass "a changed file: $(grep -m1 'changed since the snapshot' "$tmp/bad.err" | cut -c1-200)"
     else
-        failed "a changed file: status $rc"; tail -4 "$tmp/bad.err"
+        failed "a changed file: status $rc"; show_err "$tmp/bad.err"
     fi
     rm -f "$d/job.dat"
     restart_job 2 "$d/s2" >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
     if [ $rc != 0 ] && grep -q "the MPI file $d/job.dat, open at the snapshot, cannot be found" "$tmp/bad.err"; then
         pass "a vanished file: $(grep -m1 'cannot be found' "$tmp/bad.err" | cut -c1-200)"
     else
-        failed "a vanished file: status $rc"; tail -4 "$tmp/bad.err"
+        failed "a vanished file: status $rc"; show_err "$tmp/bad.err"
     fi
 fi
 exit $fail

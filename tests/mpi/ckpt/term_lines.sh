@@ -22,7 +22,6 @@ d=$tmp/tl
 mkdir -p "$d"
 cd "$d" || exit 1
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 lines0() { local k; k=$(grep -c "^rank 0 step " "$1" 2>/dev/null); echo "${k:-0}"; }
 for n in ${TERM_LINES_NPS:-1 2 4}; do
     rm -rf "$d"/revive_global_snapshot_* "$d"/pace "$d"/native "$d"/job
