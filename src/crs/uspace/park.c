@@ -235,14 +235,18 @@ static void resume_interrupted_sleep(ucontext_t *uc)
         return;
     }
     resuming = 1;
-    sigset_t inside;
-    pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, &inside);
+    /* the thread's mask exactly, by the raw call: glibc's pthread_sigmask never blocks its
+     * internal signals 32 and 33, so libcr's timer helper (timers.c), which keeps 32 blocked
+     * and pending for its sigtimedwait, was killed by it here (signal 32's default action)
+     * whenever a timer had fired while it was parked: crs_timers "stop" every time at load */
+    uint64_t inside;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &uc->uc_sigmask, &inside, 8);
     long r;
     do {
         parked_inside = 0;
         __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_restart_syscall) : "rcx", "r11", "memory");
     } while (r == -EINTR && parked_inside);
-    pthread_sigmask(SIG_SETMASK, &inside, NULL);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &inside, NULL, 8);
     resuming = 0;
     g[REG_RAX] = r;
 }
