@@ -6,8 +6,9 @@
  *   - nonblocking collectives overlapping point to point
  *   - communicators created and freed every few rounds (dup, split, create), a Cartesian
  *     communicator with reorder, an intercommunicator
- * Usage: ck_coll [ROUNDS] */
+ * Usage: ck_coll [ROUNDS [HOLDFILE]] (HOLDFILE: ck_hold.h) */
 #include "tests/mpi/mpitest.h"
+#include "tests/mpi/ckpt/ck_hold.h"
 
 static void spin(int n)
 {
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
     MPI_Comm_free(&cart);
     MPI_Comm_free(&dupw);
     MPI_Comm_free(&half);
+    ck_hold(argc > 2 ? argv[2] : NULL);
     MPI_Finalize();
     return 0;
 }

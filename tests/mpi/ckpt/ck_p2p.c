@@ -6,10 +6,11 @@
  *   struct) and truncation (MPI_ERR_TRUNCATE on an MPI_ERRORS_RETURN communicator); Waitany and
  *   Testsome over receives the drain may have served; persistent requests; a cancelled receive;
  *   a send freed while active; a receive posted before a checkpoint and matched after it.
- * Usage: ck_p2p [ROUNDS] */
+ * Usage: ck_p2p [ROUNDS [HOLDFILE]] (HOLDFILE: ck_hold.h) */
 #include <stddef.h>
 
 #include "tests/mpi/mpitest.h"
+#include "tests/mpi/ckpt/ck_hold.h"
 
 #define BIG (256 * 1024)
 
@@ -292,6 +293,7 @@ int main(int argc, char **argv)
     MPI_Comm_free(&c2);
     free(big);
     free(bigr);
+    ck_hold(argc > 2 ? argv[2] : NULL);
     MPI_Finalize();
     return 0;
 }
