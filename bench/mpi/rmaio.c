@@ -82,12 +82,27 @@ static double io(int write, const char *path, size_t bytes, int iters)
     return (double)bytes * np * iters / best / 1e6;
 }
 
+/* n iterations at scale 1; at least one */
+static int iters(int n, double scale)
+{
+    double k = n * scale;
+    return k < 1 ? 1 : (int)k;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
     MPI_Comm_size(MPI_COMM_WORLD, &np);
-    int scale = argc > 1 ? atoi(argv[1]) : 1;
+    /* a fraction is a shorter run (SCALE=0.1 in bench/mpi/lib.sh): read as a number, and every
+     * measure keeps at least one iteration (atoi made 0.5 zero iterations: divisions by zero) */
+    double scale = argc > 1 ? atof(argv[1]) : 1.0;
+    if (!(scale > 0)) {
+        if (me == 0)
+            fprintf(stderr, "rmaio: SCALE must be a number above 0 (got '%s')\n", argv[1]);
+        MPI_Finalize();
+        return 2;
+    }
     if (np < 2) {
         if (me == 0)
             fprintf(stderr, "rmaio: needs 2 ranks\n");
@@ -102,8 +117,8 @@ int main(int argc, char **argv)
     static const char *const names[] = { "put", "get", "acc" };
     for (int lock = 0; lock < 2; lock++)
         for (int k = 0; k < 3; k++) {
-            double small = rma(k, lock, 8, 200 * scale, win, buf);
-            double large = rma(k, lock, big, 10 * scale, win, buf);
+            double small = rma(k, lock, 8, iters(200, scale), win, buf);
+            double large = rma(k, lock, big, iters(10, scale), win, buf);
             if (me == 0) {
                 printf("%s_%s_8B %.3f us\n", names[k], lock ? "lock" : "fence", small * 1e6);
                 printf("%s_%s_1MiB %.3f us\n", names[k], lock ? "lock" : "fence", large * 1e6);
@@ -116,8 +131,8 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/revive-rmaio-%d.dat", d && *d ? d : "/tmp", (int)getpid());
     }
     MPI_Bcast(path, sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
-    double w = io(1, path, (size_t)16 << 20, 2 * scale);
-    double r = io(0, path, (size_t)16 << 20, 2 * scale);
+    double w = io(1, path, (size_t)16 << 20, iters(2, scale));
+    double r = io(0, path, (size_t)16 << 20, iters(2, scale));
     if (me == 0) {
         printf("io_write_all_16MiB %.1f MB/s\n", w);
         printf("io_read_all_16MiB %.1f MB/s\n", r);
