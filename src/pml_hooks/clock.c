@@ -478,6 +478,19 @@ void pml_coll_exit_slow(void)
     pml_agent_notify();
 }
 
+/* The request of an idup: already complete (below). */
+static MPI_Request idup_done(MPI_Comm comm)
+{
+    uintptr_t v;
+    struct pml_req *q = pml_rq_new(&v);
+    pml_rq_fill(q, PML_RQ_OTHER, PML_MODE_STD, NULL, 0, 0, MPI_PROC_NULL, 0, PML_H(comm));
+    q->real = PML_H(pml_v2r(PML_H(MPI_REQUEST_NULL)));
+    pml_status_set(&q->st, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_SUCCESS, 0);
+    q->flags = PML_RQ_ACTIVE | PML_RQ_DONE | PML_RQ_NOCOUNT;
+    pml_rq_ndone++;
+    return (MPI_Request)v;
+}
+
 /* MPI_Comm_idup is done as MPI_Comm_dup (the id must be agreed inside the call, and a
  * nonblocking agreement could not be ordered with other creations); the request returned is
  * already complete. A program that needs the dup to progress in the background while it waits
@@ -496,16 +509,36 @@ int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
         pml_rec_handle(R, PML_H(comm));
         pml_rec_out(R, PML_H(*newcomm));
         pml_rec_close(R);
-        uintptr_t v;
-        struct pml_req *q = pml_rq_new(&v);
-        pml_rq_fill(q, PML_RQ_OTHER, PML_MODE_STD, NULL, 0, 0, MPI_PROC_NULL, 0, PML_H(comm));
-        q->real = PML_H(pml_v2r(PML_H(MPI_REQUEST_NULL)));
-        pml_status_set(&q->st, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_SUCCESS, 0);
-        q->flags = PML_RQ_ACTIVE | PML_RQ_DONE | PML_RQ_NOCOUNT;
-        pml_rq_ndone++;
-        *request = (MPI_Request)v;
+        *request = idup_done(comm);
     }
     PML_COLL_LEAVE(1);
     return rc;
 }
 int PMPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("MPI_Comm_idup")));
+
+#if MPI_VERSION >= 4
+/* The same with an info object (MPI-4): done as MPI_Comm_dup_with_info, recorded as it. */
+int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request)
+{
+    if (__builtin_expect(pml_L.MPI_Comm_dup_with_info == NULL, 0))
+        return pml_not_ready("MPI_Comm_idup_with_info");
+    PML_COLL_ENTER(PML_FID_MPI_Comm_idup_with_info, comm, 1);
+    MPI_Comm r = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_NULL));
+    int rc = pml_L.MPI_Comm_dup_with_info((MPI_Comm)pml_v2r(PML_H(comm)),
+                                          (MPI_Info)pml_v2r(PML_H(info)), &r);
+    if (rc == MPI_SUCCESS) {
+        *newcomm = (MPI_Comm)pml_new(PML_COMM, PML_H(r));
+        pml_comm_created(PML_H(*newcomm), PML_FID_MPI_Comm_idup_with_info);
+        struct pml_rec *R = pml_rec_open(PML_FID_MPI_Comm_dup_with_info); /* replayed as it */
+        pml_rec_handle(R, PML_H(comm));
+        pml_rec_handle(R, PML_H(info));
+        pml_rec_out(R, PML_H(*newcomm));
+        pml_rec_close(R);
+        *request = idup_done(comm);
+    }
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+int PMPI_Comm_idup_with_info(MPI_Comm, MPI_Info, MPI_Comm *, MPI_Request *)
+    __attribute__((alias("MPI_Comm_idup_with_info")));
+#endif

@@ -359,38 +359,20 @@ OMPIX_F_NAMES(ompix_alltoallw_init_f, alltoallw_init, ALLTOALLW_INIT, Alltoallw_
  * datatype as a Fortran integer. The layer's C entry point makes the op (virtual handle, record)
  * with a trampoline that does that conversion instead. */
 typedef void fop(void *in, void *inout, F *len, F *type);
-#define NFOP 32
-static fop *fop_user[NFOP];
-
-static void fop_call(int i, void *in, void *inout, int *len, MPI_Datatype *dt)
+/* the thunks' target (thunk.c): the program's Fortran function with the Fortran datatype */
+static void fop_target(void *in, void *inout, int *len, MPI_Datatype *dt, const struct pml_thunk *t)
 {
     F ft = MPI_Type_c2f(*dt);
-    fop_user[i](in, inout, len, &ft);
+    ((fop *)t->ctx)(in, inout, len, &ft);
 }
-#define FOP_T(n)                                                                               \
-    static void fop_t##n(void *in, void *inout, int *len, MPI_Datatype *dt)                    \
-    {                                                                                          \
-        fop_call(0##n, in, inout, len, dt);                                                    \
-    }
-#define FOP8(b) FOP_T(b##0) FOP_T(b##1) FOP_T(b##2) FOP_T(b##3) FOP_T(b##4) FOP_T(b##5) FOP_T(b##6) FOP_T(b##7)
-FOP8() FOP8(1) FOP8(2) FOP8(3)
-#define FOP_A(b) fop_t##b##0, fop_t##b##1, fop_t##b##2, fop_t##b##3, fop_t##b##4, fop_t##b##5, fop_t##b##6, fop_t##b##7,
-static MPI_User_function *const fop_tramps[NFOP] = { FOP_A() FOP_A(1) FOP_A(2) FOP_A(3) };
+static struct pml_thunk_set fop_thunks;
 
 void ompi_op_create_f(fop *fn, F *commute, F *op, F *ierr);
 void ompi_op_create_f(fop *fn, F *commute, F *op, F *ierr)
 {
-    pml_vh_lock();
-    int i;
-    for (i = 0; i < NFOP && fop_user[i] && fop_user[i] != fn; i++)
-        ;
-    if (i < NFOP)
-        fop_user[i] = fn;
-    pml_vh_unlock();
-    if (i == NFOP)
-        pml_fatal("more than %d distinct Fortran reduction functions (MPI_OP_CREATE)", NFOP);
     MPI_Op o;
-    int rc = MPI_Op_create(fop_tramps[i], *commute, &o);
+    int rc = MPI_Op_create((MPI_User_function *)pml_thunk_for(&fop_thunks, (void *)fop_target, (void *)fn),
+                           *commute, &o);
     set_ierr(ierr, rc);
     if (rc == MPI_SUCCESS)
         *op = MPI_Op_c2f(o);

@@ -363,34 +363,25 @@ OMPI_F_NAMES(ompi_win_create_keyval_f, win_create_keyval, WIN_CREATE_KEYVAL, Win
 /* ---- error handlers: the layer's C entry point (virtual handle, record) with a trampoline that
  * gives the application's Fortran handler the Fortran communicator and code ------------------ */
 typedef void fhandler(F *, F *);
-#define NFEH 32
-static fhandler *feh_user[NFEH];
-#define FEH_T(n)                                                                               \
-    static void feh_t##n(MPI_Comm *c, int *err, ...)                                           \
+/* the thunks' targets (thunk.c): the program's Fortran handler with the Fortran handle and code */
+#define FEH_TARGET(x, Mx, T)                                                                   \
+    static void x##_eh_target(T *o, int *err, void *a3, void *a4, const struct pml_thunk *t)   \
     {                                                                                          \
-        F fc = MPI_Comm_c2f(*c), fe = *err;                                                    \
-        feh_user[0##n](&fc, &fe);                                                               \
+        (void)a3;                                                                              \
+        (void)a4;                                                                              \
+        F fo = MPI_##Mx##_c2f(*o), fe = *err;                                                  \
+        ((fhandler *)t->ctx)(&fo, &fe);                                                        \
     }
-#define FEH8(b) FEH_T(b##0) FEH_T(b##1) FEH_T(b##2) FEH_T(b##3) FEH_T(b##4) FEH_T(b##5) FEH_T(b##6) FEH_T(b##7)
-FEH8() FEH8(1) FEH8(2) FEH8(3)
-#define FEH_A(b) feh_t##b##0, feh_t##b##1, feh_t##b##2, feh_t##b##3, feh_t##b##4, feh_t##b##5, feh_t##b##6, feh_t##b##7,
-static MPI_Comm_errhandler_function *const feh_tramps[NFEH] = { FEH_A() FEH_A(1) FEH_A(2) FEH_A(3) };
+FEH_TARGET(comm, Comm, MPI_Comm)
+static struct pml_thunk_set comm_eh_thunks;
 
 void ompi_comm_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr);
 void ompi_comm_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr)
 {
-    pml_vh_lock();
-    int i;
-    for (i = 0; i < NFEH && feh_user[i] && feh_user[i] != fn; i++)
-        ;
-    if (i < NFEH)
-        feh_user[i] = fn;
-    pml_vh_unlock();
-    if (i == NFEH)
-        pml_fatal("more than %d distinct Fortran error handler functions (MPI_COMM_CREATE_ERRHANDLER)",
-                  NFEH);
     MPI_Errhandler eh;
-    *ierr = MPI_Comm_create_errhandler(feh_tramps[i], &eh);
+    *ierr = MPI_Comm_create_errhandler(
+        (MPI_Comm_errhandler_function *)pml_thunk_for(&comm_eh_thunks, (void *)comm_eh_target, (void *)fn),
+        &eh);
     if (*ierr == MPI_SUCCESS)
         *errhandler = MPI_Errhandler_c2f(eh);
 }
@@ -399,37 +390,16 @@ OMPI_F_NAMES(ompi_comm_create_errhandler_f, comm_create_errhandler, COMM_CREATE_
 
 /* Windows and files: the same with the window's or the file's Fortran handle. */
 #define FOBJ_EH(x, X, Mx, T)                                                                   \
-    static fhandler *x##_user[NFEH];                                                           \
-    static void x##_call(int n, T *o, int *err)                                                \
-    {                                                                                          \
-        F fo = MPI_##Mx##_c2f(*o), fe = *err;                                                  \
-        x##_user[n](&fo, &fe);                                                                 \
-    }                                                                                          \
-    static void x##_t0(T *o, int *e, ...) { x##_call(0, o, e); }                               \
-    static void x##_t1(T *o, int *e, ...) { x##_call(1, o, e); }                               \
-    static void x##_t2(T *o, int *e, ...) { x##_call(2, o, e); }                               \
-    static void x##_t3(T *o, int *e, ...) { x##_call(3, o, e); }                               \
-    static void x##_t4(T *o, int *e, ...) { x##_call(4, o, e); }                               \
-    static void x##_t5(T *o, int *e, ...) { x##_call(5, o, e); }                               \
-    static void x##_t6(T *o, int *e, ...) { x##_call(6, o, e); }                               \
-    static void x##_t7(T *o, int *e, ...) { x##_call(7, o, e); }                               \
-    static MPI_##Mx##_errhandler_function *const x##_tramps[8] = {                             \
-        x##_t0, x##_t1, x##_t2, x##_t3, x##_t4, x##_t5, x##_t6, x##_t7 };                      \
+    FEH_TARGET(x, Mx, T)                                                                       \
+    static struct pml_thunk_set x##_eh_thunks;                                                 \
     void ompi_##x##_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr);                 \
     void ompi_##x##_create_errhandler_f(fhandler *fn, F *errhandler, F *ierr)                  \
     {                                                                                          \
-        pml_vh_lock();                                                                         \
-        int i;                                                                                 \
-        for (i = 0; i < 8 && x##_user[i] && x##_user[i] != fn; i++)                            \
-            ;                                                                                  \
-        if (i < 8)                                                                             \
-            x##_user[i] = fn;                                                                  \
-        pml_vh_unlock();                                                                       \
-        if (i == 8)                                                                            \
-            pml_fatal("more than 8 distinct Fortran error handler functions (MPI_" #X          \
-                      "_CREATE_ERRHANDLER)");                                                  \
         MPI_Errhandler eh;                                                                     \
-        *ierr = MPI_##Mx##_create_errhandler(x##_tramps[i], &eh);                              \
+        *ierr = MPI_##Mx##_create_errhandler(                                                  \
+            (MPI_##Mx##_errhandler_function *)pml_thunk_for(&x##_eh_thunks,                    \
+                                                            (void *)x##_eh_target, (void *)fn), \
+            &eh);                                                                              \
         if (*ierr == MPI_SUCCESS)                                                              \
             *errhandler = MPI_Errhandler_c2f(eh);                                              \
     }                                                                                          \
@@ -452,15 +422,18 @@ OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_matc
 
 /* ---- restart.c: an attribute of a keyval made from Fortran, set again by the lower half's
  * Fortran binding (the lower library keeps it as a Fortran value) ------------------------------ */
-int pml_fattr_set(int on_type, uintptr_t obj, int vkv, MPI_Aint val, int lang)
+int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang)
 {
-    F o = pml_f_lower_of(on_type ? PML_TYPE : PML_COMM, obj), kv = pml_kv_v2r(vkv), ierr = 0;
+    F o = pml_f_lower_of(okind, obj), kv = pml_kv_v2r(vkv), ierr = 0;
     if (lang == PML_KV_FINT) {
         LOWER_F(f, "ompi_attr_put_f", "MPI_ATTR_PUT", F *, F *, F *, F *);
         F v = (F)val;
         f(&o, &kv, &v, &ierr);
-    } else if (on_type) {
+    } else if (okind == PML_TYPE) {
         LOWER_F(f, "ompi_type_set_attr_f", "MPI_TYPE_SET_ATTR", F *, F *, MPI_Aint *, F *);
+        f(&o, &kv, &val, &ierr);
+    } else if (okind == PML_WIN) {
+        LOWER_F(f, "ompi_win_set_attr_f", "MPI_WIN_SET_ATTR", F *, F *, MPI_Aint *, F *);
         f(&o, &kv, &val, &ierr);
     } else {
         LOWER_F(f, "ompi_comm_set_attr_f", "MPI_COMM_SET_ATTR", F *, F *, MPI_Aint *, F *);
@@ -590,14 +563,15 @@ MPICH_ATTR(Win, PML_WIN, WIN)
 
 /* restart.c: an attribute of a keyval made from Fortran set again with its Fortran type
  * (MPICH's attribute types: 1 address-sized integer, 3 INTEGER, as its binding passes them) */
-int pml_fattr_set(int on_type, uintptr_t obj, int vkv, MPI_Aint val, int lang)
+int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang)
 {
-    static void *fp[2]; /* kept (layer.h) */
-    if (!__atomic_load_n(&fp[on_type], __ATOMIC_ACQUIRE))
-        pml_lower_keep(&fp[on_type], lower_sym(pml_lower_handle,
-                                               on_type ? "MPII_Type_set_attr" : "MPII_Comm_set_attr",
-                                               "a restart"));
-    set_attr_fn *f = (set_attr_fn *)fp[on_type];
+    static void *fp[3]; /* kept (layer.h) */
+    int k = okind == PML_TYPE ? 1 : okind == PML_WIN ? 2 : 0;
+    static const char *const names[3] = { "MPII_Comm_set_attr", "MPII_Type_set_attr",
+                                          "MPII_Win_set_attr" };
+    if (!__atomic_load_n(&fp[k], __ATOMIC_ACQUIRE))
+        pml_lower_keep(&fp[k], lower_sym(pml_lower_handle, names[k], "a restart"));
+    set_attr_fn *f = (set_attr_fn *)fp[k];
     return f((int)pml_v2r(obj), pml_kv_v2r(vkv), (void *)(intptr_t)val, lang == PML_KV_FINT ? 3 : 1);
 }
 

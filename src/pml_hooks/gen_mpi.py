@@ -531,6 +531,7 @@ REPLAY_SKIP = {
     # attribute values are saved at the checkpoint and set again after the replay (replay.c),
     # so no copy or delete callback of the application runs twice
     'MPI_Comm_set_attr', 'MPI_Comm_delete_attr', 'MPI_Type_set_attr', 'MPI_Type_delete_attr',
+    'MPI_Win_set_attr', 'MPI_Win_delete_attr',
     # files are opened again and set up as they were by objs_restart.c (after the replay);
     # windows are made again in their place in the record by win_ckpt.c's replay functions
     'MPI_File_open',
@@ -656,12 +657,14 @@ def write_replay(funcs, path):
             if 'create' not in f.flags or 'hand' in f.flags or f.name in REPLAY_SKIP:
                 names.append(None)
                 continue
-            o.write('\n'.join(gen_replay_fn(f)) + '\n\n')
+            body = '\n'.join(gen_replay_fn(f)) + '\n'
+            o.write(('#if MPI_VERSION >= 4\n%s#endif\n\n' % body) if 'mpi4' in f.flags else body + '\n')
             names.append(f.name)
         o.write('const pml_rp_fn pml_rp_table[PML_NFUNCS] = {\n')
         for i, n in enumerate(names):
             if n:
-                o.write('    [%d] = rp_%s,\n' % (i, n))
+                e = '    [%d] = rp_%s,\n' % (i, n)
+                o.write(('#if MPI_VERSION >= 4\n%s#endif\n' % e) if 'mpi4' in funcs[i].flags else e)
         o.write('};\n')
         # calls that make a communicator: collective over their parent (the first communicator
         # argument), over a group (2), or over two groups through a peer (3)

@@ -496,8 +496,12 @@ static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int 
         *flag = 0;
         return MPI_SUCCESS;
     }
-    return ((MPI_Comm_copy_attr_function *)ki->copy)((MPI_Comm)pml_r2v(PML_COMM, PML_H(old)),
-                                                     ki->vkv, ki->extra, in, out, flag);
+    int made;
+    MPI_Comm v = (MPI_Comm)pml_r2v_cb(PML_COMM, PML_H(old), &made);
+    int rc = ((MPI_Comm_copy_attr_function *)ki->copy)(v, ki->vkv, ki->extra, in, out, flag);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
@@ -506,8 +510,12 @@ static int comm_del_t(MPI_Comm c, int kv, void *val, void *xs)
     struct pml_kvinfo *ki = xs;
     if (pml_attr_quiet)
         return MPI_SUCCESS;
-    return ((MPI_Comm_delete_attr_function *)ki->del)((MPI_Comm)pml_r2v(PML_COMM, PML_H(c)),
-                                                      ki->vkv, val, ki->extra);
+    int made;
+    MPI_Comm v = (MPI_Comm)pml_r2v_cb(PML_COMM, PML_H(c), &made);
+    int rc = ((MPI_Comm_delete_attr_function *)ki->del)(v, ki->vkv, val, ki->extra);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, int *flag)
@@ -518,8 +526,12 @@ static int type_copy_t(MPI_Datatype old, int kv, void *xs, void *in, void *out, 
         *flag = 0;
         return MPI_SUCCESS;
     }
-    return ((MPI_Type_copy_attr_function *)ki->copy)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(old)),
-                                                     ki->vkv, ki->extra, in, out, flag);
+    int made;
+    MPI_Datatype v = (MPI_Datatype)pml_r2v_cb(PML_TYPE, PML_H(old), &made);
+    int rc = ((MPI_Type_copy_attr_function *)ki->copy)(v, ki->vkv, ki->extra, in, out, flag);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
@@ -528,8 +540,12 @@ static int type_del_t(MPI_Datatype t, int kv, void *val, void *xs)
     struct pml_kvinfo *ki = xs;
     if (pml_attr_quiet)
         return MPI_SUCCESS;
-    return ((MPI_Type_delete_attr_function *)ki->del)((MPI_Datatype)pml_r2v(PML_TYPE, PML_H(t)),
-                                                      ki->vkv, val, ki->extra);
+    int made;
+    MPI_Datatype v = (MPI_Datatype)pml_r2v_cb(PML_TYPE, PML_H(t), &made);
+    int rc = ((MPI_Type_delete_attr_function *)ki->del)(v, ki->vkv, val, ki->extra);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 static int user_fn(const void *fn)
@@ -551,9 +567,17 @@ static int lower_keyval(int comm, struct pml_kvinfo *ki, int *real)
                                         (MPI_Type_delete_attr_function *)ldl, real, ki);
 }
 
-/* After a restart (replay.c): a keyval of the application made again in the fresh lower half. */
-int pml_keyval_remake(int comm, int vkv, int *real);
-int pml_keyval_remake(int comm, int vkv, int *real)
+int pml_keyval_kind(int fid)
+{
+    return fid == PML_FID_MPI_Comm_create_keyval   ? PML_COMM
+         : fid == PML_FID_MPI_Type_create_keyval ? PML_TYPE
+         : fid == PML_FID_MPI_Win_create_keyval  ? PML_WIN
+                                                 : 0;
+}
+
+/* After a restart (replay.c): a keyval of the application made again in the fresh lower half
+ * (okind: PML_COMM, PML_TYPE or PML_WIN, what the keyval is for). */
+int pml_keyval_remake(int okind, int vkv, int *real)
 {
     struct pml_kvinfo *ki = pml_vh_tab[(uint32_t)vkv & 0x3ffffff].info;
     if (!ki)
@@ -562,7 +586,7 @@ int pml_keyval_remake(int comm, int vkv, int *real)
     if (ki->lang != PML_KV_C) /* made from Fortran, as fortran_paths.c made it */
         return pml_fkeyval_remake(ki, real);
 #endif
-    int rc = lower_keyval(comm, ki, real);
+    int rc = okind == PML_WIN ? pml_win_keyval_lower(ki, real) : lower_keyval(okind == PML_COMM, ki, real);
 #ifdef PML_MPICH
     if (rc == MPI_SUCCESS)
         pml_fkeyval_proxy(ki, *real); /* Fortran's language proxies, if it was made from Fortran */

@@ -142,6 +142,12 @@ uintptr_t pml_new(int kind, uintptr_t real);   /* a handle the call created */
 uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already (+1 reference) */
 uintptr_t pml_new_raw(int kind, uintptr_t real); /* a request or message handle, whatever real is */
 uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new reference) */
+/* An attribute callback's handle. The library may call one for an object the program never had
+ * (MPICH's MPI_Win_allocate duplicates the communicator, attributes and their callbacks
+ * included, and frees the duplicate in MPI_Win_free): then *made is 1 and the handle must be
+ * released after the call (pml_vh_release), or it stayed in the table naming a freed object,
+ * and the next snapshot failed on it. */
+uintptr_t pml_r2v_cb(int kind, uintptr_t real, int *made);
 uintptr_t pml_r2v_predef(uintptr_t real);      /* a null or predefined real handle */
 void pml_vh_release(uintptr_t v);
 void pml_vh_update(uintptr_t v, uintptr_t real);
@@ -182,6 +188,21 @@ static inline void pml_vh_unlock(void)
     if (__builtin_expect(pml_threaded, 0))
         __atomic_store_n(&pml_vh_lock_word, 0, __ATOMIC_RELEASE);
 }
+
+/* Thunks (thunk.c): code addresses made at run time for the program's callbacks. Calling one
+ * with up to four integer or pointer arguments runs target(a1, a2, a3, a4, t) where t is its
+ * struct pml_thunk; t->ctx is the program's function. A set gives one thunk per function of the
+ * program (the same function: the same thunk, as long as the process lives, images included). */
+struct pml_thunk {
+    void *ctx;
+    void *target;
+};
+struct pml_thunk_set {
+    void **fn, **code;
+    int n, cap;
+};
+/* The thunk of fn in set (made on first use, calling target); takes the handle table's lock. */
+void *pml_thunk_for(struct pml_thunk_set *set, void *target, void *fn);
 
 /* The creation record (record.c): what replay against a fresh lower half needs. */
 struct pml_rec;
@@ -246,10 +267,19 @@ struct pml_kvinfo {
 enum { PML_KV_C, PML_KV_FINT, PML_KV_FAINT };
 /* fortran_paths.c, for a restart's replay of a keyval made from Fortran (layer.c) */
 int pml_fkeyval_remake(struct pml_kvinfo *ki, int *real); /* Open MPI */
+/* win.c: the lower half's keyval for a window keyval's info (at creation and at a restart) */
+int pml_win_keyval_lower(struct pml_kvinfo *ki, int *real);
+/* layer.c, for the replay: keyval vkv (for objects of kind okind) made again in the fresh lower
+ * half; its new real keyval in *real */
+int pml_keyval_remake(int okind, int vkv, int *real);
+/* The kind of object a keyval made by record entry fid's call is for (PML_COMM, PML_TYPE,
+ * PML_WIN), or 0 when the call does not make a keyval */
+int pml_keyval_kind(int fid);
 void pml_fkeyval_proxy(struct pml_kvinfo *ki, int real);   /* MPICH */
 /* restart.c: an attribute of a keyval made from Fortran set again as Fortran sets it (value val,
- * lang PML_KV_FINT or PML_KV_FAINT) on the virtual communicator or datatype obj */
-int pml_fattr_set(int on_type, uintptr_t obj, int vkv, MPI_Aint val, int lang);
+ * lang PML_KV_FINT or PML_KV_FAINT) on the virtual communicator, datatype or window obj (okind
+ * PML_COMM, PML_TYPE, PML_WIN) */
+int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang);
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 extern void *pml_lower_handle;

@@ -124,8 +124,7 @@ static int32_t map_get(uintptr_t v)
 
 static int is_keyval_create(int fid)
 {
-    return !strcmp(pml_fn_names[fid], "MPI_Comm_create_keyval") ||
-           !strcmp(pml_fn_names[fid], "MPI_Type_create_keyval");
+    return pml_keyval_kind(fid) != 0;
 }
 
 /* Walks an entry's items: inputs ('h', each element of 'H') and outputs ('o'; the keyval of a
@@ -535,8 +534,7 @@ static int agree(int32_t i, int vote, int *want, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- keyvals (their creation is written by hand in layer.c) ------------------------------------- */
-int pml_keyval_remake(int comm, int vkv, int *real);
+/* ---- keyvals (their creation is written by hand in layer.c and win.c) ---------------------------- */
 
 static int rp_keyval(struct pml_rp *P)
 {
@@ -550,7 +548,7 @@ static int rp_keyval(struct pml_rp *P)
     uintptr_t v;
     memcpy(&v, d, sizeof v);
     int real = 0;
-    int rc = pml_keyval_remake(!strcmp(pml_fn_names[P->fid], "MPI_Comm_create_keyval"), (int)v, &real);
+    int rc = pml_keyval_remake(pml_keyval_kind(P->fid), (int)v, &real);
     if (rc == MPI_SUCCESS) {
         E[P->entry].out_real[0] = (uintptr_t)(uint32_t)real;
         E[P->entry].out_kind[0] = PML_KEYVAL;
@@ -570,11 +568,13 @@ static void free_real(int32_t i, int k)
     case PML_ERRH: { MPI_Errhandler e = (MPI_Errhandler)r; if (!pml_real_is_predef(r)) pml_L.MPI_Errhandler_free(&e); break; }
     case PML_INFO: { MPI_Info f = (MPI_Info)r; if (!pml_real_is_predef(r)) pml_L.MPI_Info_free(&f); break; }
     case PML_KEYVAL: {
-        int kv = (int)r;
-        if (!strcmp(pml_fn_names[E[i].fid], "MPI_Comm_create_keyval"))
+        int kv = (int)r, okind = pml_keyval_kind(E[i].fid);
+        if (okind == PML_COMM)
             pml_L.MPI_Comm_free_keyval(&kv);
-        else
+        else if (okind == PML_TYPE)
             pml_L.MPI_Type_free_keyval(&kv);
+        else
+            pml_L.MPI_Win_free_keyval(&kv);
         break;
     }
     default:

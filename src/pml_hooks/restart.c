@@ -16,6 +16,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/restart.h"
 #include "pml_hooks/objs_ckpt.h"
+#include "pml_hooks/objs.h" /* pml_wins */
 #include "pml_hooks/handoff.h"
 #include "pml_hooks/halves_internal.h"
 #include "pml_hooks/layer.h"
@@ -38,10 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* snapc's agent takes the coordinator's address from the restart environment (agent.h); weak:
- * the layer may be built without it. */
-void snapc_agent_set_restart_env(char *const *envp) __attribute__((weak));
-void snapc_agent_forget_connection(void) __attribute__((weak));
+/* snapc's agent takes the coordinator's address from the restart environment (agent.h, through
+ * objs.h); weak: the layer may be built without it. */
+#pragma weak snapc_agent_set_restart_env
+#pragma weak snapc_agent_forget_connection
 
 static int ldso_ok;            /* pml_ldso_learn succeeded for the current lower half */
 static char ldso_err[512];     /* why not */
@@ -356,9 +357,9 @@ struct saved_type {
     MPI_Count size, lb, extent;
 };
 struct saved_attr {
-    uintptr_t obj;           /* virtual communicator or datatype */
+    uintptr_t obj;           /* virtual communicator, datatype or window */
     int kv;                  /* virtual keyval */
-    int on_type;
+    int okind;               /* PML_COMM, PML_TYPE, PML_WIN */
     int lang;                /* the keyval's (struct pml_kvinfo): from Fortran, val is the value */
     void *val;
 };
@@ -433,12 +434,14 @@ static int describe_comm(uintptr_t v, struct saved_comm *s)
     return world_map(c, s->inter, s->size, s->rsize, &s->wmap);
 }
 
-static void save_attr(uintptr_t obj, int vkv, int on_type)
+static void save_attr(uintptr_t obj, int vkv, int okind)
 {
     int real_kv = pml_kv_v2r(vkv), flag = 0;
     void *val = NULL;
-    if (on_type)
+    if (okind == PML_TYPE)
         pml_L.MPI_Type_get_attr((MPI_Datatype)pml_v2r(obj), real_kv, &val, &flag);
+    else if (okind == PML_WIN)
+        pml_L.MPI_Win_get_attr((MPI_Win)pml_v2r(obj), real_kv, &val, &flag);
     else
         pml_L.MPI_Comm_get_attr((MPI_Comm)pml_v2r(obj), real_kv, &val, &flag);
     if (!flag)
@@ -459,7 +462,7 @@ static void save_attr(uintptr_t obj, int vkv, int on_type)
             pml_fatal("out of memory saving attributes");
         sattr = a;
     }
-    sattr[nsattr++] = (struct saved_attr){ obj, vkv, on_type, lang, val };
+    sattr[nsattr++] = (struct saved_attr){ obj, vkv, okind, lang, val };
 }
 
 /* The application's handle of a predefined communicator. Open MPI's is the address of the
@@ -512,16 +515,19 @@ static int save_state(char *err, size_t errlen)
         int vkv = (int)(PML_KV_TAG | k), fid, live;
         const unsigned char *b;
         size_t len;
-        int on_type = kh->rec >= 0 && pml_rec_entry(kh->rec, &fid, &live, &b, &len) == 0 &&
-                      !strcmp(pml_fn_names[fid], "MPI_Type_create_keyval");
-        if (on_type) {
+        int okind = kh->rec >= 0 && pml_rec_entry(kh->rec, &fid, &live, &b, &len) == 0
+                        ? pml_keyval_kind(fid) : PML_COMM;
+        if (okind == PML_TYPE) {
             for (int i = 0; i < nstype; i++)
-                save_attr(stype[i].v, vkv, 1);
+                save_attr(stype[i].v, vkv, PML_TYPE);
+        } else if (okind == PML_WIN) {
+            for (struct pml_win *w = pml_wins; w; w = w->next)
+                save_attr(w->v, vkv, PML_WIN);
         } else {
             for (int i = 0; i < nscomm; i++)
-                save_attr(scomm[i].v, vkv, 0);
-            save_attr(app_comm("ompi_mpi_comm_world", PML_H(MPI_COMM_WORLD)), vkv, 0);
-            save_attr(app_comm("ompi_mpi_comm_self", PML_H(MPI_COMM_SELF)), vkv, 0);
+                save_attr(scomm[i].v, vkv, PML_COMM);
+            save_attr(app_comm("ompi_mpi_comm_world", PML_H(MPI_COMM_WORLD)), vkv, PML_COMM);
+            save_attr(app_comm("ompi_mpi_comm_self", PML_H(MPI_COMM_SELF)), vkv, PML_COMM);
         }
     }
     return 0;
@@ -612,6 +618,7 @@ static int verify(char *err, size_t errlen)
     return 0;
 }
 
+/* The saved attributes, set again without running the program's callbacks. */
 static int restore_attrs(char *err, size_t errlen)
 {
     pml_attr_quiet = 1;
@@ -620,14 +627,17 @@ static int restore_attrs(char *err, size_t errlen)
         struct saved_attr *a = &sattr[i];
         int kv = pml_kv_v2r(a->kv);
         if (a->lang != PML_KV_C)
-            rc = pml_fattr_set(a->on_type, a->obj, a->kv, (MPI_Aint)(intptr_t)a->val, a->lang);
-        else if (a->on_type)
+            rc = pml_fattr_set(a->okind, a->obj, a->kv, (MPI_Aint)(intptr_t)a->val, a->lang);
+        else if (a->okind == PML_TYPE)
             rc = pml_L.MPI_Type_set_attr((MPI_Datatype)pml_v2r(a->obj), kv, a->val);
+        else if (a->okind == PML_WIN)
+            rc = pml_L.MPI_Win_set_attr((MPI_Win)pml_v2r(a->obj), kv, a->val);
         else
             rc = pml_L.MPI_Comm_set_attr((MPI_Comm)pml_v2r(a->obj), kv, a->val);
         if (rc != MPI_SUCCESS)
             snprintf(err, errlen, "cannot set attribute %d of %s %#lx again", a->kv,
-                     a->on_type ? "datatype" : "communicator", (unsigned long)a->obj);
+                     a->okind == PML_TYPE ? "datatype" : a->okind == PML_WIN ? "window" : "communicator",
+                     (unsigned long)a->obj);
     }
     pml_attr_quiet = 0;
     return rc == MPI_SUCCESS ? 0 : -EIO;
@@ -767,11 +777,16 @@ int pml_restart_complete(char *err, size_t errlen)
     if ((e = pml_replay_run(&rs, err, errlen)))
         return e;
     double t2 = now_ms();
-    if ((e = restore_attrs(err, errlen)) || (e = verify(err, errlen)))
+    if ((e = verify(err, errlen)))
         return e;
     if ((e = pml_rank_restart(err, errlen)))
         return e;
     if ((e = pml_objs_restart(err, errlen))) /* files open again (objs_restart.c) */
+        return e;
+    /* Attributes last: the layer's private communicators (pml_rank_restart) and the library's
+     * own duplicates (a file's) are made without them, as the program's copy callbacks never
+     * ran for the layer's, and ran for the library's before the snapshot (docs/mpi.md). */
+    if ((e = restore_attrs(err, errlen)))
         return e;
     pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
     double t3 = now_ms();

@@ -277,6 +277,16 @@ static uintptr_t get_ref(int kind, uintptr_t real, int ref)
     return encode(idx, kind);
 }
 
+uintptr_t pml_r2v_cb(int kind, uintptr_t real, int *made)
+{
+    uint32_t idx;
+    pml_vh_lock();
+    int found = pml_real_is_predef(real) || hash_get(real, &idx);
+    pml_vh_unlock();
+    *made = !found;
+    return pml_r2v(kind, real);
+}
+
 void pml_vh_release(uintptr_t v)
 {
     struct pml_vh *h = pml_vh_of(v);
@@ -443,34 +453,20 @@ const int *pml_weights(const int *w)
 }
 
 /* ---- trampolines: callbacks from the lower half get virtual handles ------------------- */
-#define NOP 64
-static MPI_User_function *op_user[NOP];
-#define OP_T(n) \
-    static void op_t##n(void *in, void *inout, int *len, MPI_Datatype *dt) \
-    { \
-        MPI_Datatype v = (MPI_Datatype)pml_r2v(PML_TYPE, PML_H(*dt)); \
-        op_user[0##n](in, inout, len, &v); \
-    }
-#define R8(M, b) M(b##0) M(b##1) M(b##2) M(b##3) M(b##4) M(b##5) M(b##6) M(b##7)
-R8(OP_T, ) R8(OP_T, 1) R8(OP_T, 2) R8(OP_T, 3) R8(OP_T, 4) R8(OP_T, 5) R8(OP_T, 6) R8(OP_T, 7)
-#define OP_A(n) op_t##n,
-static MPI_User_function *const op_tramps[NOP] = {
-    R8(OP_A, ) R8(OP_A, 1) R8(OP_A, 2) R8(OP_A, 3) R8(OP_A, 4) R8(OP_A, 5) R8(OP_A, 6) R8(OP_A, 7)
-};
+/* A thunk per reduction function of the program (thunk.c): the library's datatype becomes the
+ * program's. */
+static void op_target(void *in, void *inout, int *len, MPI_Datatype *dt, const struct pml_thunk *t)
+{
+    MPI_Datatype v = (MPI_Datatype)pml_r2v(PML_TYPE, PML_H(*dt));
+    ((MPI_User_function *)t->ctx)(in, inout, len, &v);
+}
+static struct pml_thunk_set op_thunks;
 
 MPI_User_function *pml_op_tramp(MPI_User_function *fn)
 {
     if (!fn || pml_fn_in_upper((const void *)fn))
         return (MPI_User_function *)pml_fn_to_lower((const void *)fn);
-    pml_vh_lock();
-    int i;
-    for (i = 0; i < NOP && op_user[i] && op_user[i] != fn; i++)
-        ;
-    if (i == NOP)
-        pml_fatal("more than %d distinct user reduction functions (MPI_Op_create)", NOP);
-    op_user[i] = fn;
-    pml_vh_unlock();
-    return op_tramps[i];
+    return (MPI_User_function *)pml_thunk_for(&op_thunks, (void *)op_target, (void *)fn);
 }
 
 /* ---- sizes of the arrays some calls take ------------------------------------------------ */

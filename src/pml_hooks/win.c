@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
+#include "pml_hooks/restart.h" /* pml_attr_quiet */
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -553,20 +554,47 @@ int MPI_Win_get_attr(MPI_Win win, int keyval, void *val, int *flag)
 int PMPI_Win_get_attr(MPI_Win, int, void *, int *) __attribute__((alias("MPI_Win_get_attr")));
 
 /* ---- keyvals: the program's callbacks get its window handle and keyval ------------------ */
+/* (pml_attr_quiet, layer.c: while a restart sets attribute values again, no callback runs) */
 static int win_copy_t(MPI_Win old, int kv, void *xs, void *in, void *out, int *flag)
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
-    return ((MPI_Win_copy_attr_function *)ki->copy)((MPI_Win)pml_r2v(PML_WIN, PML_H(old)), ki->vkv,
-                                                    ki->extra, in, out, flag);
+    if (pml_attr_quiet) {
+        *flag = 0;
+        return MPI_SUCCESS;
+    }
+    int made;
+    MPI_Win v = (MPI_Win)pml_r2v_cb(PML_WIN, PML_H(old), &made);
+    int rc = ((MPI_Win_copy_attr_function *)ki->copy)(v, ki->vkv, ki->extra, in, out, flag);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 static int win_del_t(MPI_Win w, int kv, void *val, void *xs)
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
-    return ((MPI_Win_delete_attr_function *)ki->del)((MPI_Win)pml_r2v(PML_WIN, PML_H(w)), ki->vkv,
-                                                     val, ki->extra);
+    if (pml_attr_quiet)
+        return MPI_SUCCESS;
+    int made;
+    MPI_Win v = (MPI_Win)pml_r2v_cb(PML_WIN, PML_H(w), &made);
+    int rc = ((MPI_Win_delete_attr_function *)ki->del)(v, ki->vkv, val, ki->extra);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
+}
+
+/* The lower half's keyval for info ki (its callbacks: ours, or the library's predefined ones);
+ * also a restart's (layer.c pml_keyval_remake). */
+int pml_win_keyval_lower(struct pml_kvinfo *ki, int *real)
+{
+    void *lc = ki->copy && !pml_fn_in_upper(ki->copy) ? (void *)win_copy_t
+                                                       : (void *)pml_fn_to_lower(ki->copy);
+    void *ld = ki->del && !pml_fn_in_upper(ki->del) ? (void *)win_del_t
+                                                     : (void *)pml_fn_to_lower(ki->del);
+    return pml_L.MPI_Win_create_keyval((MPI_Win_copy_attr_function *)lc,
+                                       (MPI_Win_delete_attr_function *)ld, real, ki);
 }
 
 int MPI_Win_create_keyval(MPI_Win_copy_attr_function *copy, MPI_Win_delete_attr_function *del,
@@ -578,14 +606,9 @@ int MPI_Win_create_keyval(MPI_Win_copy_attr_function *copy, MPI_Win_delete_attr_
     ki->copy = (void *)copy;
     ki->del = (void *)del;
     ki->extra = extra;
-    void *lc = copy && !pml_fn_in_upper((const void *)copy) ? (void *)win_copy_t
-                                                             : (void *)pml_fn_to_lower((const void *)copy);
-    void *ld = del && !pml_fn_in_upper((const void *)del) ? (void *)win_del_t
-                                                           : (void *)pml_fn_to_lower((const void *)del);
     int real = 0;
     PML_GATE_ENTER(PML_FID_MPI_Win_create_keyval);
-    int rc = pml_L.MPI_Win_create_keyval((MPI_Win_copy_attr_function *)lc,
-                                         (MPI_Win_delete_attr_function *)ld, &real, ki);
+    int rc = pml_win_keyval_lower(ki, &real);
     PML_GATE_LEAVE();
     if (rc != MPI_SUCCESS) {
         free(ki);
