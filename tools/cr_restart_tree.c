@@ -28,10 +28,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs/base/tree.h"
 #include "cr_restart.h"
+
+/* how long a member waits for the others to be made (ms) */
+#define MEMBERS_WAIT_MS 120000
 
 struct tree_restart {
     const struct crs_component *crs;
@@ -187,6 +191,24 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
             ri->outer_pid = (pid_t)atoi(self);
             ri->outer_proc_fd = tr->outer_proc_fd;
         }
+    }
+    /* every member exists before any reopens its files: a descriptor on
+     * another member's /proc entry (/proc/PID/stat) names it by its pid,
+     * which a sibling still being made does not have yet */
+    for (int waited = 0;; waited++) {
+        uint32_t k = 0;
+        while (k < tr->t.hdr.nmembers &&
+               (tr->t.members[k].pid == m->pid || kill(tr->t.members[k].pid, 0) == 0 || errno != ESRCH))
+            k++;
+        if (k == tr->t.hdr.nmembers)
+            break;
+        if (waited == MEMBERS_WAIT_MS) {
+            report(tr, "%s: process %d: process %d of the tree was not made within %d s", tr->path, (int)m->pid,
+                   (int)tr->t.members[k].pid, MEMBERS_WAIT_MS / 1000);
+            _exit(1);
+        }
+        struct timespec ms = { 0, 1000000L };
+        nanosleep(&ms, NULL);
     }
     char err[1024];
     tr->crs->restart(ri, err, sizeof err);

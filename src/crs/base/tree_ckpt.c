@@ -546,6 +546,35 @@ struct fd_scan {
     struct stat image;
 };
 
+/* A member's descriptor on /proc/N (or below): N must be a member, or a
+ * thread of one, whose pid the restart gives back; another process's entry
+ * would name a stranger or nothing after a restart (CRIU refuses them too).
+ * 0, or -ENOTSUP with the message. */
+static int check_proc_entry(struct tree_ckpt *t, const struct fd_scan *s, long fd, const char *link)
+{
+    if (strncmp(link, "/proc/", 6) || link[6] < '1' || link[6] > '9')
+        return 0;
+    char *end;
+    long n = strtol(link + 6, &end, 10);
+    if (*end && *end != '/')
+        return 0;
+    char task[96];
+    for (size_t m = 0; m < t->nmembers; m++) {
+        const struct proc_info *p = &t->all[t->members[m]];
+        if (p->pid == n || p->in_pid == n)
+            return 0;
+        snprintf(task, sizeof task, "/proc/%d/task/%ld", (int)p->pid, n);
+        if (access(task, F_OK) == 0)
+            return 0;
+    }
+    char w[64];
+    fail(t, "%s holds descriptor %ld (%s) on the /proc entry of process %ld, which is not in the %s: after a "
+            "restart that pid would name another process or none; close it first, or checkpoint a scope that "
+            "holds process %ld too", who(t, (size_t)s->member, w, sizeof w), fd, link, n,
+         crs_tree_scope_name(t->o->scope), n);
+    return -ENOTSUP;
+}
+
 static long note_fd(long n, int dirfd, void *arg)
 {
     (void)dirfd;
@@ -560,6 +589,9 @@ static long note_fd(long n, int dirfd, void *arg)
     link[ll] = 0;
     if (st.st_dev == s->image.st_dev && st.st_ino == s->image.st_ino)
         return 0;   /* the file being written */
+    int pe = check_proc_entry(t, s, n, link);
+    if (pe)
+        return pe;
     int pipe = S_ISFIFO(st.st_mode) && !strncmp(link, "pipe:", 5);
     size_t len = strlen(link);
     int file = link[0] == '/' && !(len > 10 && !strcmp(link + len - 10, " (deleted)")) &&
@@ -618,6 +650,8 @@ static int scan_fds(struct tree_ckpt *t, int image_fd)
         char dir[64];
         snprintf(dir, sizeof dir, "/proc/%d/fd", (int)s.pid);
         long e = revive_proc_for_each_number(dir, note_fd, &s);
+        if (e == -ENOTSUP)
+            return (int)e;   /* a /proc entry outside the scope: its message is set */
         if (e < 0) {
             char w[64];
             fail(t, "cannot list the descriptors of %s: %s", who(t, m, w, sizeof w), strerror((int)-e));

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -85,6 +87,25 @@ static void proc_self_path(char *link, size_t cap)
         return;
     memmove(link + 10, link + n, rest + 1);
     memcpy(link, "/proc/self", 10);
+}
+
+/* A descriptor on another process's /proc entry (/proc/N or a file below it,
+ * N neither the process nor one of its threads): the number it names is
+ * that process's only until it ends, so reopened by path after a restart it
+ * would be a stranger's entry or none. Returns N, or 0. A tree's member
+ * records it as it is: the requester checks that N is a member, whose pid
+ * the tree's restart gives back (tree_ckpt.c). */
+static pid_t proc_other_pid(const char *link)
+{
+    if (strncmp(link, "/proc/", 6) || link[6] < '1' || link[6] > '9')
+        return 0;
+    char *end;
+    long n = strtol(link + 6, &end, 10);
+    if ((*end && *end != '/') || n <= 0 || n > INT32_MAX)
+        return 0;
+    char task[48];
+    snprintf(task, sizeof task, "/proc/self/task/%ld", n);
+    return access(task, F_OK) == 0 ? 0 : (pid_t)n;
 }
 
 /* Whether one mapping of memfd k (captured by content) holds all its bytes. */
@@ -233,6 +254,21 @@ static long record_fd(long n, int dirfd, void *arg)
     r->mode = st.st_mode;
     r->dev = st.st_dev;
     r->ino = st.st_ino;
+    pid_t other = c->opts.tree ? 0 : proc_other_pid(link);
+    if (other && !is_inherited(fd, &st)) {
+        if (!c->opts.ignore_fds) {
+            crs_capture_error(c, "file descriptor %d (%s) is open on the /proc entry of process %d, which is not "
+                              "being checkpointed: after a restart that pid would name another process or none; "
+                              "close it first, checkpoint the tree that holds both (cr_checkpoint --tree), or "
+                              "checkpoint with --ignore-fds to have it closed in the restarted process",
+                              fd, link, (int)other);
+            return -ENOTSUP;
+        }
+        r->kind = CRS_FD_CLOSED;
+        c->fd_paths[c->nfds] = crs_capture_strdup(c, link);
+        c->nfds++;
+        return 0;
+    }
     int k = classify(c, r, link, &st);
     if (k < -1 && !c->opts.ignore_fds)
         return k;   /* a kernel object that cannot be captured: its message is set */

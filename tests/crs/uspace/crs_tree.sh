@@ -4,7 +4,9 @@
 # answering over pipes, with bytes left in a pipe between members; zombies
 # and the statuses waitpid gives for them; one open file and its offset
 # shared by parent and child; a setsid daemon with a child in its session;
-# process groups led by members) through every flavour of cr_cycle.sh, each
+# process groups led by members; descriptors on members' /proc entries,
+# one on a sibling made after the holder at a restart) through every
+# flavour of cr_cycle.sh, each
 # compared with an uninterrupted run. Left out: nopid (a tree comes back only
 # under its pids: refused, checked below), busy for sharedfd (both copies
 # would write one file), tty for pgrp (under script(1) the program leads the
@@ -14,7 +16,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd daemon pgrp; do
+for mode in children zombie sharedfd daemon pgrp procfd; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = pgrp ] && fl=${fl/ tty/}

@@ -9,6 +9,9 @@
 # child outside it is refused naming the child; so is a tree with a member
 # that does not run under Revive, and one whose members share memory that a
 # restart would not share again (MAP_SHARED|MAP_ANONYMOUS before a fork).
+# A descriptor on the /proc entry of a process outside the scope is refused
+# naming it (without a scope too); with --ignore-fds one process comes back
+# with it closed.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -114,6 +117,42 @@ if [ -n "$PID" ]; then
     crs_expect_refusal "a tree whose members share memory" "$WORK/shm.err" $? "share memory"
     [ -e "$WORK/shm.img" ] && crs_fail "the refused checkpoint left an image"
     crs_finish "$d" orig || crs_fail "shm: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+fi
+
+# ---- a descriptor on the /proc entry of a process outside every scope (the
+# program's parent): refused in one line naming it, without a scope and with
+# --tree; with --ignore-fds one process checkpoints, cr_info lists the
+# descriptor as closed, and the restart finishes as the uninterrupted run
+ref procout
+d=$WORK/procout
+CRT_TREE=procout crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "procout: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/po1" cr_checkpoint -f "$WORK/po1.img" "$PID"
+    crs_expect_refusal "a descriptor on another process's /proc entry" "$WORK/po1.err" $? "/proc entry of process"
+    [ -e "$WORK/po1.img" ] && crs_fail "the refused checkpoint left an image"
+    crs_tool "$WORK/po2" cr_checkpoint --tree -f "$WORK/po2.img" "$PID"
+    crs_expect_refusal "--tree: a member's descriptor on the /proc entry of a process outside the tree" \
+        "$WORK/po2.err" $? "not in the tree"
+    [ -e "$WORK/po2.img" ] && crs_fail "the refused checkpoint left an image"
+    crs_tool "$WORK/po3" cr_checkpoint --ignore-fds --kill -f "$WORK/po3.img" "$PID"
+    st=$?
+    crs_wait_status "$d/orig" 30 >/dev/null
+    if [ "$st" = 0 ] && crs_tool "$WORK/po3i" cr_info "$WORK/po3.img" &&
+        grep -Eq "^ +[0-9]+ closed .*/proc/[0-9]+/stat" "$WORK/po3i.out"; then
+        crs_pass "--ignore-fds: the descriptor on the outside /proc entry is recorded closed (cr_info)"
+    else
+        crs_fail "--ignore-fds: $(crs_status_text "$st"): $(head -n 1 "$WORK/po3.err")"
+        grep -E "/proc/" "$WORK/po3i.out" | sed "s/^/   | /"
+    fi
+    touch "$d/go.1" "$d/go.2"
+    sed -n '/^-- checkpoint 1 --$/,$p' "$WORK/ref.procout/out.out" | tail -n +2 >"$WORK/po.after1"
+    st=$(cd "$d" && crs_run "$WORK/po3r" "$CRS_TOOLS/cr_restart" "$WORK/po3.img")
+    if [ "$st" = 42 ] && cmp -s "$WORK/po.after1" "$WORK/po3r.out"; then
+        crs_pass "--ignore-fds: the restart finishes as the uninterrupted run"
+    else
+        crs_fail "--ignore-fds: the restart: $(crs_status_text "$st")"
+        crs_show "$WORK/po3r.err"
+    fi
 fi
 
 # ---- a member that does not run under Revive

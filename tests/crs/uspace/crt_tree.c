@@ -15,6 +15,12 @@
  *             leading it, with no controlling terminal
  *   pgrp      the program leads a process group of its own; its first child
  *             leads another, which the second child joined
+ *   procfd    the program holds its child's /proc/PID/status and /proc/PID
+ *             folder, the child its parent's /proc/PID/stat and its younger
+ *             sibling's (made after it at a restart): each names the member
+ *             it named before, after a restart too
+ *   procout   the program holds its parent's /proc/PID/stat (a process
+ *             outside every scope: refused, or closed with --ignore-fds)
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
  *   group, session  children's kind in a process group (setpgid) or session
@@ -411,6 +417,144 @@ static void mode_shm(void)
     crt_checkpoint_point(2);
 }
 
+/* ---- descriptors on /proc entries ---- */
+
+/* The pid and name a /proc/PID/stat line gives ("123 (name) S ..."). */
+static int stat_fields(int fd, int *pid, char *name, size_t cap)
+{
+    char buf[512];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    const char *o = strchr(buf, '('), *c = strrchr(buf, ')');
+    if (!o || !c || c < o || (size_t)(c - o - 1) >= cap)
+        return -1;
+    *pid = atoi(buf);
+    memcpy(name, o + 1, (size_t)(c - o - 1));
+    name[c - o - 1] = 0;
+    return 0;
+}
+
+/* One number from a /proc/PID/status field ("PPid:\t12"), -1 if absent. */
+static int status_field(int fd, const char *field)
+{
+    char buf[4096];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    const char *f = strstr(buf, field);
+    return f ? atoi(f + strlen(field)) : -1;
+}
+
+/* procfd: the program holds its child's /proc/PID/status and /proc/PID
+ * folder, the child its parent's /proc/PID/stat. Each must name the member
+ * it named at the start, also after a restart (they are reopened at the
+ * members' pids, which the tree's restart gives back).
+ * procout: the program holds the /proc/PID/stat of its parent, which is
+ * outside every scope: a checkpoint is refused naming it (crs_tree_ckpt.sh),
+ * or with --ignore-fds (one process) the descriptor comes back closed. */
+static void mode_procfd(void)
+{
+    int q[2], a[2];
+    if (pipe(q) || pipe(a))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(q[1]), close(a[0]);
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)getppid());
+        int ps = open(path, O_RDONLY);
+        /* its younger sibling's entry: made after this child at a restart */
+        int32_t sib = -1;
+        if (read_full(q[0], &sib, sizeof sib))
+            _exit(89);
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)sib);
+        int ss = open(path, O_RDONLY);
+        for (;;) {
+            char c;
+            if (read_full(q[0], &c, 1))
+                _exit(90);
+            if (c == 'q')
+                _exit(0);
+            /* bit 0: the parent's entry names the parent; bit 1: the sibling's the sibling */
+            int pid = -1, spid = -1;
+            char name[32] = "", sname[32] = "";
+            char ok = (ps >= 0 && stat_fields(ps, &pid, name, sizeof name) == 0 && pid == getppid() &&
+                       !strcmp(name, "crt_tree")) |
+                      (ss >= 0 && stat_fields(ss, &spid, sname, sizeof sname) == 0 && spid == sib &&
+                       !strcmp(sname, "crt_tree")) << 1;
+            if (write_full(a[1], &ok, 1))
+                _exit(91);
+        }
+    }
+    if (kid < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(q[0]), close(a[1]);
+    int hold[2];
+    if (pipe(hold))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t sib = fork();
+    if (sib == 0) {
+        close(hold[1]), close(q[1]), close(a[0]);
+        char c;
+        _exit(read_full(hold[0], &c, 1) == 0 && c == 'q' ? 0 : 92);
+    }
+    if (sib < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(hold[0]);
+    int32_t s32 = (int32_t)sib;
+    if (write_full(q[1], &s32, sizeof s32))
+        crt_die("write: %s", strerror(errno));
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)kid);
+    int ks = open(path, O_RDONLY);
+    snprintf(path, sizeof path, "/proc/%d", (int)kid);
+    int kd = open(path, O_RDONLY | O_DIRECTORY);
+    if (ks < 0 || kd < 0)
+        crt_die("open /proc/%d: %s", (int)kid, strerror(errno));
+    for (int p = 0; p < 3; p++) {
+        if (p)
+            crt_checkpoint_point(p);
+        char name[160];
+        int pid = status_field(ks, "\nPid:"), ppid = status_field(ks, "\nPPid:");
+        snprintf(name, sizeof name, "the child's /proc status names the child (%d)", p);
+        crt_check(name, pid == kid && ppid == getpid(), "Pid %d PPid %d, expected %d %d", pid, ppid, (int)kid,
+                  (int)getpid());
+        char comm[32] = "";
+        int cf = openat(kd, "comm", O_RDONLY | O_CLOEXEC);
+        ssize_t n = cf >= 0 ? read(cf, comm, sizeof comm - 1) : -1;
+        if (cf >= 0)
+            close(cf);
+        comm[n > 0 ? n : 0] = 0;
+        snprintf(name, sizeof name, "the child's /proc folder gives its name (%d)", p);
+        crt_check(name, !strcmp(comm, "crt_tree\n"), "comm '%s'", comm);
+        char ok = 0;
+        if (write_full(q[1], "?", 1) || read_full(a[0], &ok, 1))
+            crt_fail("the child answers", "%s", strerror(errno));
+        snprintf(name, sizeof name, "the child's descriptor on the program's /proc stat names the program (%d)", p);
+        crt_check(name, ok & 1, "it does not");
+        snprintf(name, sizeof name, "its descriptor on its sibling's /proc stat names the sibling (%d)", p);
+        crt_check(name, ok & 2, "it does not");
+    }
+    if (write_full(q[1], "q", 1) || write_full(hold[1], "q", 1))
+        crt_fail("quit", "%s", strerror(errno));
+    check_status("the child ends well", kid, 0);
+    check_status("its sibling ends well", sib, 0);
+}
+
+static void mode_procout(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)getppid());
+    if (open(path, O_RDONLY) < 0)
+        crt_die("open %s: %s", path, strerror(errno));
+    crt_checkpoint_point(1);
+    crt_checkpoint_point(2);
+    crt_say("held the parent's /proc entry");
+}
+
 int main(void)
 {
     const char *m = getenv("CRT_TREE");
@@ -439,7 +583,11 @@ int main(void)
         mode_daemon();
     else if (!strcmp(m, "pgrp"))
         mode_pgrp();
+    else if (!strcmp(m, "procfd"))
+        mode_procfd();
+    else if (!strcmp(m, "procout"))
+        mode_procout();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session or shm", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout or shm", m);
     crt_finish();
 }
