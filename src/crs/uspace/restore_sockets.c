@@ -84,15 +84,28 @@ static void clear_stale(const struct crs_rec_socket *s)
     close(probe);
 }
 
+/* How a message names socket record i: by the descriptor the program knows
+ * it as (a connection still queued on a listener has none). */
+static const char *sock_what(const struct crs_restore *r, size_t i, char *buf, size_t cap)
+{
+    for (size_t k = 0; k < r->img->nfds; k++)
+        if (r->img->fds[k].kind == CRS_FD_SOCKET && r->img->fds[k].memfd == (int32_t)i) {
+            snprintf(buf, cap, "the socket at descriptor %d", (int)r->img->fds[k].fd);
+            return buf;
+        }
+    snprintf(buf, cap, "a connection queued on a listening socket");
+    return buf;
+}
+
 static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
 {
-    char a[160];
+    char a[160], w[64];
     addr_text(s->local, s->local_len, a, sizeof a);
     if (e == EADDRINUSE)
-        crs_restore_error(r, "cannot bind socket %zu to %s again: another process holds that address; restart "
-                          "once it has let go", i, a);
+        crs_restore_error(r, "cannot bind %s to %s again: another process holds that address; restart "
+                          "once it has let go", sock_what(r, i, w, sizeof w), a);
     else
-        crs_restore_error(r, "cannot bind socket %zu to %s again: %s%s", i, a, strerror(e),
+        crs_restore_error(r, "cannot bind %s to %s again: %s%s", sock_what(r, i, w, sizeof w), a, strerror(e),
                           e == ENOENT ? "; if its folder moved, restart with --relocate OLD=NEW" : "");
     return -EADDRINUSE;
 }
@@ -134,10 +147,10 @@ static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
     set_reuse(cl, (c->flags & CRS_SOCK_F_REUSEADDR) != 0);
     return 0;
 fail:;
-    char a[160];
+    char a[160], w[64], w2[64];
     addr_text(c->local, c->local_len, a, sizeof a);
-    crs_restore_error(r, "cannot connect the TCP connection of sockets %zu and %zu (from %s) again: %s", i, j, a,
-                      strerror(errno));
+    crs_restore_error(r, "cannot connect the TCP connection between %s and %s (from %s) again: %s",
+                      sock_what(r, i, w, sizeof w), sock_what(r, j, w2, sizeof w2), a, strerror(errno));
     if (l >= 0)
         close(l);
     if (cl >= 0)
@@ -152,9 +165,9 @@ static int connect_to(struct crs_restore *r, size_t i, size_t L)
     if (fd < 0 || (s->local_len > sizeof(sa_family_t) && s->family == AF_UNIX &&
                    bind(fd, (const struct sockaddr *)s->local, s->local_len) != 0) ||
         connect(fd, (const struct sockaddr *)ls->local, ls->local_len) != 0) {
-        char a[160];
+        char a[160], w[64];
         addr_text(ls->local, ls->local_len, a, sizeof a);
-        crs_restore_error(r, "cannot connect socket %zu to %s again: %s", i, a, strerror(errno));
+        crs_restore_error(r, "cannot connect %s to %s again: %s", sock_what(r, i, w, sizeof w), a, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -EIO;
@@ -188,9 +201,10 @@ static int refill(struct crs_restore *r, size_t i)
             e = -errno;
         off += 4 + (uint64_t)len;
     }
+    char w[64];
     if (e)
-        crs_restore_error(r, "cannot put the %llu bytes socket %zu held back: %s", (unsigned long long)s->data_length,
-                          i, strerror(-e));
+        crs_restore_error(r, "cannot put back the %llu bytes %s held: %s", (unsigned long long)s->data_length,
+                          sock_what(r, i, w, sizeof w), strerror(-e));
     return e ? -EIO : 0;
 }
 
@@ -223,6 +237,7 @@ static int relocate_unix(struct crs_restore *r, uint8_t *addr, uint32_t *len)
 int crs_restore_sockets(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
+    char w[64];   /* names a socket in a message */
     size_t n = img->nsockets;
     for (size_t i = 0; i < n; i++) {
         struct crs_rec_socket *s = &img->sockets[i];
@@ -251,7 +266,7 @@ int crs_restore_sockets(struct crs_restore *r)
             continue;
         int fd = sock_new(r, s);
         if (fd < 0) {
-            crs_restore_error(r, "cannot make socket %zu again: %s", i, strerror(errno));
+            crs_restore_error(r, "cannot make %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
             e = -EIO;
             break;
         }
@@ -259,12 +274,12 @@ int crs_restore_sockets(struct crs_restore *r)
         if ((e = do_bind(r, i, s, fd)))
             break;
         if (s->state == CRS_SOCK_LISTEN && listen(fd, s->backlog > 0 ? s->backlog : 128) != 0) {
-            crs_restore_error(r, "cannot listen on socket %zu again: %s", i, strerror(errno));
+            crs_restore_error(r, "cannot listen on %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
             e = -EIO;
         }
         if (!e && s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
             connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
-            crs_restore_error(r, "cannot connect UDP socket %zu again: %s", i, strerror(errno));
+            crs_restore_error(r, "cannot connect the UDP socket %s again: %s", sock_what(r, i, w, sizeof w), strerror(errno));
             e = -EIO;
         }
     }
@@ -279,7 +294,7 @@ int crs_restore_sockets(struct crs_restore *r)
                 break;
             int acc = accept4(r->sock_fds[s->listener], NULL, NULL, SOCK_CLOEXEC);
             if (acc < 0) {
-                crs_restore_error(r, "cannot accept socket %zu from its listener again: %s", i, strerror(errno));
+                crs_restore_error(r, "cannot accept %s from its listener again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
                 e = -EIO;
                 break;
             }
@@ -288,7 +303,7 @@ int crs_restore_sockets(struct crs_restore *r)
         } else if (!(img->sockets[p].flags & CRS_SOCK_F_ACCEPTED)) {
             int sv[2];
             if (socketpair(AF_UNIX, s->type | SOCK_CLOEXEC, 0, sv) != 0) {
-                crs_restore_error(r, "cannot make socketpair %zu-%zu again: %s", i, p, strerror(errno));
+                crs_restore_error(r, "cannot make the socketpair of %s again: %s", sock_what(r, i, w, sizeof w), strerror(errno));
                 e = -EIO;
                 break;
             }
@@ -309,14 +324,14 @@ int crs_restore_sockets(struct crs_restore *r)
         }
         int fd = sock_new(r, s);
         if (fd < 0) {
-            crs_restore_error(r, "cannot make socket %zu again: %s", i, strerror(errno));
+            crs_restore_error(r, "cannot make %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
             e = -EIO;
             break;
         }
         r->sock_fds[i] = fd;
         if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
             connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
-            crs_restore_error(r, "cannot connect UDP socket %zu again: %s", i, strerror(errno));
+            crs_restore_error(r, "cannot connect the UDP socket %s again: %s", sock_what(r, i, w, sizeof w), strerror(errno));
             e = -EIO;
         }
     }

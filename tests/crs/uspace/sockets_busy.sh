@@ -2,8 +2,8 @@
 # Sockets that cannot come back (issue 10, point 6):
 #   - crt_sockets checkpointed with --cont and restarted while the original
 #     still holds its addresses: cr_restart fails in one line saying another
-#     process holds the address (and which), the program never running; once
-#     the original has finished, the same image restarts;
+#     process holds the address (naming the socket's descriptor), the program
+#     never running; once the original has finished, the same image restarts;
 #   - with CRT_SOCKETS_OUTSIDE the program also holds a TCP connection to a
 #     listener of another process: the checkpoint is refused in one line
 #     naming the descriptor, and the program runs on.
@@ -24,6 +24,13 @@ crs_tool "$WORK/r1" cr_restart "$WORK/img"
 crs_expect_refusal "cr_restart while the original holds its addresses" "$WORK/r1.err" $? \
     "another process holds that address"
 [ -s "$WORK/r1.out" ] && crs_fail "the refused restart printed: $(head -n 1 "$WORK/r1.out")"
+# the message names the descriptor the program knows the socket by
+nfd=$(sed -n 's/.*cannot bind the socket at descriptor \([0-9]*\) .*/\1/p' "$WORK/r1.err")
+if [ -n "$nfd" ] && readlink "/proc/$PID/fd/$nfd" | grep -q '^socket:'; then
+    crs_pass "the refusal names descriptor $nfd, a socket of the program"
+else
+    crs_fail "the refusal does not name the socket's descriptor: $(head -n 1 "$WORK/r1.err")"
+fi
 crs_finish "$d" orig || crs_fail "the original: $FINISH_STATUS"
 sed -n '/^-- checkpoint 1 --$/,$p' "$d/orig.out" | tail -n +2 >"$WORK/after1"
 rm -f ready.*
