@@ -37,7 +37,8 @@ static void usage(FILE *f)
             "  -z, --compress[=LEVEL]  compress page data with zstd (default level 3)\n"
             "      --ignore-fds  record descriptors Revive cannot restore as closed\n"
             "      --file-data-max=SIZE  the image may hold SIZE bytes (K, M, G) of files deleted\n"
-            "                    while open and files in /dev/shm (default 1G; 0: no limit)\n"
+            "                    while open and files in /dev/shm (default 1G; 0: no limit;\n"
+            "                    at least 1M, counted in whole MiB, rounded up)\n"
             "  -T, --time SEC    give up after SEC seconds (default: wait while the process lives)\n"
             "  -v, --verbose     say what was written\n");
 }
@@ -127,6 +128,12 @@ int main(int argc, char **argv)
                 return 2;
             }
             v *= mul;
+            /* the limit travels in whole MiB: a smaller one would silently become 1 MiB */
+            if (v != 0 && v < (1ull << 20)) {
+                fprintf(stderr, "cr_checkpoint: --file-data-max=%s is below the smallest limit, 1M (the limit "
+                        "counts whole MiB; 0 means no limit)\n", optarg);
+                return 2;
+            }
             file_data_mb = v == 0 ? CRS_PROTO_NO_LIMIT : (uint32_t)((v + (1ull << 20) - 1) >> 20);
             break;
         }

@@ -18,6 +18,15 @@ crs_expect_refusal "--file-data-max=1M" "$WORK/small.err" $? "--file-data-max"
 crs_tool "$WORK/bad" cr_checkpoint --file-data-max=lots -f "$WORK/bad.img" "$PID"
 st=$?
 [ "$st" = 2 ] && crs_pass "--file-data-max=lots is a usage error" || crs_fail "--file-data-max=lots: exit $st"
+# the limit travels in whole MiB: a smaller one is refused, not rounded up to 1M unsaid
+crs_tool "$WORK/tiny" cr_checkpoint --file-data-max=512K -f "$WORK/tiny.img" "$PID"
+st=$?
+if [ "$st" = 2 ] && [ "$(grep -c . "$WORK/tiny.err")" = 1 ] && grep -q "1M" "$WORK/tiny.err"; then
+    crs_pass "--file-data-max=512K is refused, naming the smallest limit ($(head -n 1 "$WORK/tiny.err"))"
+else
+    crs_fail "--file-data-max=512K: exit $st: $(head -n 1 "$WORK/tiny.err")"
+fi
+[ -e "$WORK/tiny.img" ] && crs_fail "--file-data-max=512K left an image"
 for lim in 0 64M; do
     if crs_tool "$WORK/ok$lim" cr_checkpoint --file-data-max=$lim -f "$WORK/ok$lim.img" "$PID"; then
         crs_pass "--file-data-max=$lim"
