@@ -7,6 +7,7 @@
 #include "common/procfs.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,12 +120,32 @@ static int make_pipes(struct crs_restore *r)
     return 0;
 }
 
+/* A line for cr_restart's own stderr (saved at `to` before the descriptors
+ * were restored: by now descriptor 2 may be the program's file). */
+static void say_info(int to, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say_info(int to, const char *fmt, ...)
+{
+    if (to < 0 || revive_log_level() < REVIVE_LOG_INFO)
+        return;
+    char line[REVIVE_LOG_LINE_MAX];
+    int n = snprintf(line, sizeof line, "revive: %s: ", REVIVE_LOG_SUBSYS);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    ssize_t w = write(to, line, len);
+    (void)w;
+}
+
 /* A descriptor the process inherited from its launcher, of a kind that
  * cannot be reopened (a pipe to a shell, a socket, a terminal): cr_restart's
  * own descriptor of that number stands in for it when it is of the same
  * type and access (the restart's launcher gave it one, as the original's
- * did); else it is closed. */
-static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *f)
+ * did); else it is closed. What became of it goes to `say` (cr_restart's
+ * stderr). */
+static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *f, int say)
 {
     const char *what = crs_image_str(r->img, f->path);
     struct stat st;
@@ -132,14 +153,14 @@ static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *
     if (fl >= 0 && fstat(f->fd, &st) == 0 && (st.st_mode & S_IFMT) == (f->mode & S_IFMT) &&
         (fl & O_ACCMODE) == (int)(f->open_flags & O_ACCMODE)) {
         fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
-        revive_log_info("descriptor %d (%s when checkpointed), inherited from the process's launcher, is "
-                        "cr_restart's own descriptor %d", f->fd, what, f->fd);
+        say_info(say, "descriptor %d (%s when checkpointed), inherited from the process's launcher, is "
+                      "cr_restart's own descriptor %d", f->fd, what, f->fd);
         return;
     }
     if (fl >= 0)
         close(f->fd);
-    revive_log_info("descriptor %d (%s when checkpointed), inherited from the process's launcher, is closed in "
-                    "the restarted process: cr_restart has no descriptor %d of that kind", f->fd, what, f->fd);
+    say_info(say, "descriptor %d (%s when checkpointed), inherited from the process's launcher, is closed in "
+                  "the restarted process: cr_restart has no descriptor %d of that kind", f->fd, what, f->fd);
 }
 
 static int placed(const struct crs_restore *r, int fd)
@@ -150,7 +171,19 @@ static int placed(const struct crs_restore *r, int fd)
     return 0;
 }
 
+static int restore_fds(struct crs_restore *r, int say);
+
 int crs_restore_fds(struct crs_restore *r)
+{
+    /* cr_restart's stderr, while descriptor 2 is still it */
+    int say = revive_log_level() >= REVIVE_LOG_INFO ? fcntl(2, F_DUPFD_CLOEXEC, r->work_fd_min) : -1;
+    int e = restore_fds(r, say);
+    if (say >= 0)
+        close(say);
+    return e;
+}
+
+static int restore_fds(struct crs_restore *r, int say)
 {
     const struct crs_image *img = r->img;
     int pe = make_pipes(r);
@@ -180,7 +213,7 @@ int crs_restore_fds(struct crs_restore *r)
         if (f->kind == CRS_FD_CLOSED)
             continue;
         if (f->kind == CRS_FD_INHERITED) {
-            reconnect_inherited(r, f);
+            reconnect_inherited(r, f, say);
             continue;
         }
         if (f->dup_of >= 0 && f->dup_of < f->fd) {

@@ -6,7 +6,9 @@
 # process must write its line there), fd 6 a regular file (another type:
 # closed) and no fd 7 (closed); and again with none of them. A descriptor
 # the program opens itself keeps the strict rule: a checkpoint with the
-# same kind of socket opened after the start is refused naming it.
+# same kind of socket opened after the start is refused naming it. With
+# REVIVE_VERBOSE=2 cr_restart says what became of each on its own stderr, also
+# when the program's stderr was a regular file.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup inherit_reconnect
 crs_need_tools cr_run cr_checkpoint cr_restart cr_info
@@ -54,6 +56,37 @@ if [ "$(grep -c 'inherited from the process.s launcher, is closed' "$WORK/r2.err
 else
     crs_fail "cr_restart did not say that fds 5, 6, 7 are closed"
     crs_show "$WORK/r2.err"
+fi
+
+# REVIVE_VERBOSE=2 when the program's stderr was a regular file: what became
+# of the inherited descriptors is cr_restart's to say, on its own stderr, not
+# in the program's file (reopened as descriptor 2 before they are handled)
+d3=$WORK/errfile
+mkdir -p "$d3"
+(cd "$d3" && export REVIVE_TEST_READY=$d3/ready REVIVE_TEST_GO=$d3/go &&
+    crs_clean_exec timeout -k 5 "$CRS_TIMEOUT" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_inherit" \
+        </dev/null >"$d3/orig.out" 2>"$d3/prog.err") 2>/dev/null &
+orig3=$!
+if crs_wait_for "$d3/ready.1" 60; then
+    crs_tool "$WORK/ck3" cr_checkpoint --kill -f "$WORK/img3" "$(cat "$d3/ready.1")" ||
+        crs_fail "stderr a file: cr_checkpoint --kill: $(head -n 1 "$WORK/ck3.err")"
+    wait "$orig3" 2>/dev/null
+    touch "$d3/go.1" "$d3/go.2"
+    : >"$d3/prog.err"
+    (cd "$d3" && REVIVE_VERBOSE=2 crs_clean_exec timeout -k 5 "$CRS_TIMEOUT" "$CRS_TOOLS/cr_restart" "$WORK/img3" \
+        </dev/null >"$WORK/r3.out" 2>"$WORK/r3.err")
+    st=$?
+    n_own=$(grep -c 'inherited from the process.s launcher' "$WORK/r3.err")
+    n_prog=$(grep -c 'inherited from the process.s launcher' "$d3/prog.err")
+    if [ "$st" = 42 ] && [ "$n_own" = 3 ] && [ "$n_prog" = 0 ]; then
+        crs_pass "stderr a file: cr_restart says what became of fds 5, 6, 7 on its own stderr, not in the program's"
+    else
+        crs_fail "stderr a file: $(crs_status_text "$st"); lines on cr_restart's stderr: $n_own, in the program's file: $n_prog"
+        crs_show "$d3/prog.err"
+    fi
+else
+    crs_fail "stderr a file: crt_inherit never got ready"
+    wait "$orig3" 2>/dev/null
 fi
 
 # the strict rule for a pipe to another process that the program makes itself
