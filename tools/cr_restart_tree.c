@@ -493,7 +493,8 @@ static void kill_members(const struct tree_restart *tr, pid_t init)
 
 /* Our init in the pid namespace: a /proc of the namespace, the roots, then
  * it reaps everything until every root has ended, and hands the first
- * member's wait status to us. */
+ * member's wait status to us; it stays while members orphaned since the
+ * restart run on. */
 static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int status_w)
 {
     if (mount_own_proc(tr->fd_min, &tr->outer_proc_fd) != 0)
@@ -528,8 +529,29 @@ static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int statu
                     st = w;
             }
     }
-    ssize_t n = write(status_w, &st, sizeof st);
+    /* Members orphaned since the restart (a child whose parent ended) are
+     * ours now; in the original they went on under the system's init. Were
+     * we to end, the kernel would kill them with the namespace: hand the
+     * status over (cr_restart returns it), let go of cr_restart's streams,
+     * and reap until nobody is left. Not when the first member was killed
+     * by a signal: the job was killed, so what is left of it ends with the
+     * namespace (cr_restart dies of the same signal, and its streams end). */
+    while ((w = waitpid(-1, NULL, WNOHANG)) > 0 || (w < 0 && errno == EINTR))
+        ;
+    if (!WIFEXITED(st))
+        w = -1;
+    int word[2] = { st, w == 0 };   /* the status; 1: we stay for orphans */
+    ssize_t n = write(status_w, word, sizeof word);
     (void)n;
+    close(status_w);
+    if (w == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        for (int k = 0; k < 3 && nul >= 0; k++)
+            if (nul != k)
+                dup2(nul, k);
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+            ;
+    }
     _exit(0);
 }
 
@@ -630,7 +652,15 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         pid_t first = process_of_init(init);
         if (first != init)
             forward_signals_to(first, own_session(&tr.ri[0]));
-        st = status_from_init(status_pipe[0]);
+        int word[2];
+        ssize_t n;
+        while ((n = read(status_pipe[0], word, sizeof word)) < 0 && errno == EINTR)
+            ;
+        st = n == (ssize_t)sizeof word ? word[0] : 1 << 8;
+        /* our init stays while orphans run on: not waited for */
+        if (n != (ssize_t)sizeof word || !word[1])
+            while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+                ;
     } else {
         /* every root; the first member's status is ours */
         for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++) {

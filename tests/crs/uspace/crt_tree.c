@@ -21,6 +21,9 @@
  *             it named before, after a restart too
  *   procout   the program holds its parent's /proc/PID/stat (a process
  *             outside every scope: refused, or closed with --ignore-fds)
+ *   orphan    a grandchild orphaned after point 1 (its parent ends) outlives
+ *             the program: it appends a line to crt_tree.orphan once the
+ *             program has ended and $REVIVE_TEST_GO.orphan exists
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
  *   group, session  children's kind in a process group (setpgid) or session
@@ -555,6 +558,55 @@ static void mode_procout(void)
     crt_say("held the parent's /proc entry");
 }
 
+/* orphan: the program's child has a child of its own; after point 1 the
+ * child ends (the program reaps it), so the grandchild is an orphan, as a
+ * daemon's worker whose starter left. It outlives the program: once the
+ * program has ended (its pipe closed) it waits for $REVIVE_TEST_GO.orphan,
+ * appends a line to crt_tree.orphan in the working folder and ends. It
+ * holds none of the program's streams (a launcher waiting for their end
+ * would wait for it). */
+static void mode_orphan(void)
+{
+    int hold[2], cq[2];
+    if (pipe(hold) || pipe(cq))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t c = fork();
+    if (c == 0) {
+        close(hold[1]), close(cq[1]);
+        pid_t g = fork();
+        if (g == 0) {
+            close(cq[0]);
+            close(0), close(1), close(2);
+            char ch;
+            ssize_t n;
+            while ((n = read(hold[0], &ch, 1)) < 0 && errno == EINTR)
+                ;
+            const char *go = getenv("REVIVE_TEST_GO");
+            char path[4096];
+            snprintf(path, sizeof path, "%s.orphan", go ? go : "");
+            for (int i = 0; i < 120000 && access(path, F_OK) != 0; i++)
+                crt_sleep_ms(1);
+            int f = open("crt_tree.orphan", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+            const char line[] = "the orphan outlived the program\n";
+            _exit(n == 0 && f >= 0 && write(f, line, sizeof line - 1) == (ssize_t)sizeof line - 1 ? 0 : 1);
+        }
+        close(hold[0]);
+        char ch;
+        while (read(cq[0], &ch, 1) < 0 && errno == EINTR)
+            ;
+        _exit(g > 0 ? 0 : 98);
+    }
+    if (c < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(hold[0]), close(cq[0]);
+    crt_checkpoint_point(1);
+    if (write_full(cq[1], "q", 1))
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well, leaving its child an orphan", c, 0);
+    crt_checkpoint_point(2);
+    crt_say("the program ends before the orphan");
+}
+
 int main(void)
 {
     const char *m = getenv("CRT_TREE");
@@ -587,7 +639,9 @@ int main(void)
         mode_procfd();
     else if (!strcmp(m, "procout"))
         mode_procout();
+    else if (!strcmp(m, "orphan"))
+        mode_orphan();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout or shm", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan or shm", m);
     crt_finish();
 }
