@@ -100,16 +100,27 @@ MPI_Fint pml_f_lower_of(int kind, uintptr_t v)
     return c2f(pml_v2r(v));
 }
 
-MPI_Fint pml_f_from_lower(int kind, MPI_Fint f)
+MPI_Fint pml_f_from_lower_cb(int kind, MPI_Fint f, uintptr_t *made)
 {
+    *made = 0;
     if (kind <= 0 || kind >= PML_NKINDS || !kind_name[kind])
         return f;
     uintptr_t (*f2c)(MPI_Fint) = (uintptr_t(*)(MPI_Fint))lower_conv(kind, 0);
     uintptr_t real = f2c(f);
     if (!real || pml_real_is_predef(real))
         return f;
-    struct pml_vh *h = pml_vh_of(pml_r2v(kind, real));
+    int fresh;
+    uintptr_t v = pml_r2v_cb(kind, real, &fresh);
+    if (fresh)
+        *made = v;
+    struct pml_vh *h = pml_vh_of(v);
     return h ? (MPI_Fint)(PML_F_BASE + (h - pml_vh_tab)) : f;
+}
+
+MPI_Fint pml_f_from_lower(int kind, MPI_Fint f)
+{
+    uintptr_t made;
+    return pml_f_from_lower_cb(kind, f, &made);
 }
 
 #ifdef PML_OMPI

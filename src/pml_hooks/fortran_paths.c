@@ -211,8 +211,11 @@ static void copy_aint_t(F *obj, F *kv, MPI_Aint *xs, MPI_Aint *in, MPI_Aint *out
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     MPI_Aint extra = (MPI_Aint)ki->extra;
-    F o = pml_f_from_lower(ki->okind, *obj);
+    uintptr_t made;
+    F o = pml_f_from_lower_cb(ki->okind, *obj, &made);
     ((fcopy_aint *)ki->copy)(&o, &vkv, &extra, in, out, flag, ierr);
+    if (made)
+        pml_vh_release(made);
 }
 
 static void del_aint_t(F *obj, F *kv, MPI_Aint *val, MPI_Aint *xs, F *ierr)
@@ -223,8 +226,11 @@ static void del_aint_t(F *obj, F *kv, MPI_Aint *val, MPI_Aint *xs, F *ierr)
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     MPI_Aint extra = (MPI_Aint)ki->extra;
-    F o = pml_f_from_lower(ki->okind, *obj);
+    uintptr_t made;
+    F o = pml_f_from_lower_cb(ki->okind, *obj, &made);
     ((fdel_aint *)ki->del)(&o, &vkv, val, &extra, ierr);
+    if (made)
+        pml_vh_release(made);
 }
 
 static void copy_fint_t(F *obj, F *kv, F *xs, F *in, F *out, F *flag, F *ierr)
@@ -235,8 +241,11 @@ static void copy_fint_t(F *obj, F *kv, F *xs, F *in, F *out, F *flag, F *ierr)
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     F extra = (F)(intptr_t)ki->extra;
-    F o = pml_f_from_lower(ki->okind, *obj);
+    uintptr_t made;
+    F o = pml_f_from_lower_cb(ki->okind, *obj, &made);
     ((fcopy_fint *)ki->copy)(&o, &vkv, &extra, in, out, flag, ierr);
+    if (made)
+        pml_vh_release(made);
 }
 
 static void del_fint_t(F *obj, F *kv, F *val, F *xs, F *ierr)
@@ -247,8 +256,11 @@ static void del_fint_t(F *obj, F *kv, F *val, F *xs, F *ierr)
     struct pml_kvinfo *ki = fkv_of(*xs);
     F vkv = ki->vkv;
     F extra = (F)(intptr_t)ki->extra;
-    F o = pml_f_from_lower(ki->okind, *obj);
+    uintptr_t made;
+    F o = pml_f_from_lower_cb(ki->okind, *obj, &made);
     ((fdel_fint *)ki->del)(&o, &vkv, val, &extra, ierr);
+    if (made)
+        pml_vh_release(made);
 }
 
 /* The callback the lower library gets: the lower copy of a predefined function of libmpi
@@ -613,9 +625,13 @@ static int copy_proxy(void *user, int handle, int keyval, void *extra, int type,
         *flag = 0;
         return MPI_SUCCESS;
     }
-    int v = (int)pml_r2v(kind_of_keyval(keyval), PML_H(handle));
-    return ((copy_proxy_fn *)ki->proxy_copy)(ki->copy, v, ki->vkv, ki->extra, type, attrib, copy,
-                                             flag);
+    int made;
+    int v = (int)pml_r2v_cb(kind_of_keyval(keyval), PML_H(handle), &made);
+    int rc = ((copy_proxy_fn *)ki->proxy_copy)(ki->copy, v, ki->vkv, ki->extra, type, attrib, copy,
+                                               flag);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 static int del_proxy(void *user, int handle, int keyval, int type, void *attrib, void *extra)
@@ -624,8 +640,12 @@ static int del_proxy(void *user, int handle, int keyval, int type, void *attrib,
     struct pml_kvinfo *ki = extra;
     if (pml_attr_quiet)
         return MPI_SUCCESS;
-    int v = (int)pml_r2v(kind_of_keyval(keyval), PML_H(handle));
-    return ((del_proxy_fn *)ki->proxy_del)(ki->del, v, ki->vkv, type, attrib, ki->extra);
+    int made;
+    int v = (int)pml_r2v_cb(kind_of_keyval(keyval), PML_H(handle), &made);
+    int rc = ((del_proxy_fn *)ki->proxy_del)(ki->del, v, ki->vkv, type, attrib, ki->extra);
+    if (made)
+        pml_vh_release(PML_H(v));
+    return rc;
 }
 
 typedef void set_proxy_fn(int, copy_proxy_fn *, del_proxy_fn *);

@@ -133,6 +133,9 @@ uintptr_t pml_f_f2c_from(MPI_Fint i, int kind, void **cache, const char *name, c
     pml_f_f2c_from((i), (kind), (cache), (name), __builtin_return_address(0))
 MPI_Fint pml_f_to_lower(int kind, MPI_Fint f);
 MPI_Fint pml_f_from_lower(int kind, MPI_Fint f);
+/* The same for an attribute callback (pml_r2v_cb): *made, if not 0, is a handle of an object the
+ * program never had, to release (pml_vh_release) after the call. */
+MPI_Fint pml_f_from_lower_cb(int kind, MPI_Fint f, uintptr_t *made);
 MPI_Fint pml_f_lower_of(int kind, uintptr_t v); /* the lower library's integer of handle v */
 
 /* Virtual handles (vhandle.c). */

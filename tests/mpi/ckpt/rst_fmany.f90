@@ -6,15 +6,34 @@
 ! communicator, each function counting its own calls: a call reaching another function than
 ! the one the object was made with shows in the counts. Rank 0 prints one line per step (the
 ! reductions' results and the counts) and a last line; a snapshot between two steps and its
-! restart must leave the same lines as an uninterrupted run.
+! restart must leave the same lines as an uninterrupted run. A keyval's copy and delete functions
+! on MPI_COMM_WORLD also run, every step, for the duplicate of it that a window makes (an object
+! the program never had: its handle must not outlive the call, or the next snapshot fails).
 !   rst_fmany STEPS PACEFILE MS    (sleeps MS ms after each step while PACEFILE exists)
 ! (One subroutine a line: 70 alike, told apart by their number.)
 module rst_fmany_cb
   use mpi
   implicit none
   integer, parameter :: nf = 70
-  integer :: hits(nf) = 0, called(nf) = 0, watched = MPI_COMM_NULL
+  integer :: hits(nf) = 0, called(nf) = 0, watched = MPI_COMM_NULL, wcopies = 0, wdels = 0
 contains
+  ! MPI_COMM_WORLD's attribute: both MPIs copy it to the duplicate a window makes of its
+  ! communicator (these run for an object the program never had) and delete it with the window
+  subroutine wcopy(comm, keyval, extra, valin, valout, flag, ierr)
+    integer :: comm, keyval, ierr
+    integer(kind=MPI_ADDRESS_KIND) :: extra, valin, valout
+    logical :: flag
+    wcopies = wcopies + 1
+    valout = valin + 1
+    flag = .true.
+    ierr = MPI_SUCCESS
+  end subroutine wcopy
+  subroutine wdel(comm, keyval, val, extra, ierr)
+    integer :: comm, keyval, ierr
+    integer(kind=MPI_ADDRESS_KIND) :: val, extra
+    wdels = wdels + 1
+    ierr = MPI_SUCCESS
+  end subroutine wdel
   subroutine op01(a, b, n, t); integer :: n, t; integer :: a(n), b(n); b = b + a; hits(1) = hits(1) + 1; end subroutine op01
   subroutine op02(a, b, n, t); integer :: n, t; integer :: a(n), b(n); b = b + a; hits(2) = hits(2) + 1; end subroutine op02
   subroutine op03(a, b, n, t); integer :: n, t; integer :: a(n), b(n); b = b + a; hits(3) = hits(3) + 1; end subroutine op03
@@ -169,7 +188,8 @@ program rst_fmany
        integer(c_int) :: usleep
      end function usleep
   end interface
-  integer :: ierr, me, np, steps, ms, s, i, k, dup, red
+  integer :: ierr, me, np, steps, ms, s, i, k, dup, red, kw, win
+  integer(kind=MPI_ADDRESS_KIND) :: wsize, wbase, val, extra
   integer :: ops(nf), ehs(nf)
   logical :: ex
   integer(8) :: ck, tot
@@ -185,6 +205,10 @@ program rst_fmany
   read (arg, *) ms
   call MPI_COMM_DUP(MPI_COMM_WORLD, dup, ierr)
   watched = dup
+  extra = 7
+  call MPI_COMM_CREATE_KEYVAL(wcopy, wdel, kw, extra, ierr)
+  val = 100 + me
+  call MPI_COMM_SET_ATTR(MPI_COMM_WORLD, kw, val, ierr)
   call MPI_OP_CREATE(op01, .true., ops(1), ierr)
   call MPI_OP_CREATE(op02, .true., ops(2), ierr)
   call MPI_OP_CREATE(op03, .true., ops(3), ierr)
@@ -335,6 +359,11 @@ program rst_fmany
         call MPI_COMM_CALL_ERRHANDLER(dup, k, ierr)
      end do
      call MPI_COMM_SET_ERRHANDLER(dup, MPI_ERRORS_ARE_FATAL, ierr)
+     ! a window made and freed within the step (none is open at a snapshot)
+     wsize = 64
+     call MPI_WIN_ALLOCATE(wsize, 1, MPI_INFO_NULL, MPI_COMM_WORLD, wbase, win, ierr)
+     call MPI_WIN_FREE(win, ierr)
+     ck = mod(ck * 31 + wcopies * 7 + wdels, 2147483647_8)
      ! each function counted its own calls: op k once a reduction (np > 1), handler k with code k
      do k = 1, nf
         ck = mod(ck * 31 + hits(k) * 3 + called(k), 2147483647_8)
@@ -354,6 +383,8 @@ program rst_fmany
      call MPI_ERRHANDLER_FREE(ehs(k), ierr)
   end do
   call MPI_COMM_FREE(dup, ierr)
+  call MPI_COMM_DELETE_ATTR(MPI_COMM_WORLD, kw, ierr)
+  call MPI_COMM_FREE_KEYVAL(kw, ierr)
   call MPI_REDUCE(ck, tot, 1, MPI_INTEGER8, MPI_SUM, 0, MPI_COMM_WORLD, ierr)
   if (me == 0) write (*, '(a,i0,a,i0,a,i0,a,i0,a)') 'done: ', steps, ' steps on ', np, ' ranks, ', &
        nf, ' ops and handlers, ', tot, ' handlers called a wrong number of times'
