@@ -146,6 +146,8 @@ struct pml_comm *pml_obj_clock_new(const struct pml_comm *parent, int size, int 
 void pml_win_segment(MPI_Win r, int n, uintptr_t *lo, uintptr_t *hi);
 /* At a snapshot: this rank's part of each shared segment copied into w->saved. */
 int pml_win_save_memory(char *err, size_t errlen);
+/* after the image is written, or after a restart put it back: the copies freed (win_ckpt.c) */
+void pml_win_drop_copies(void);
 /* After the replay: locks held at the snapshot taken again (win_ckpt.c). */
 int pml_objs_restart_wins(char *err, size_t errlen);
 

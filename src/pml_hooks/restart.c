@@ -672,7 +672,9 @@ int pml_restart_prepare(char *err, size_t errlen)
 int pml_restart_done(int restarted, char *err, size_t errlen)
 {
     capturing = self_capture = 0;
-    return restarted ? pml_restart_complete(err, errlen) : 0;
+    int e = restarted ? pml_restart_complete(err, errlen) : 0;
+    pml_win_drop_copies(); /* in the image, or back in the windows */
+    return e;
 }
 
 int pml_restart_capture(const char *path, char *err, size_t errlen)
@@ -716,6 +718,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     int why = errno;
     if (rc == 1) {
         capturing = self_capture = 0;
+        pml_win_drop_copies(); /* in the image */
         if (rename(tmp, path) != 0) {
             snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
             unlink(tmp);

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct pml_win *pml_wins;
 static struct pml_win *wins_tail;
@@ -123,7 +124,8 @@ static void win_free_state(struct pml_win *w)
 {
     if (w->own_mem)
         free(w->base);
-    free(w->saved);
+    if (w->saved) /* a snapshot's copy of the library's segment (win_ckpt.c) */
+        munmap(w->saved, (size_t)w->size);
     free(w->locks);
     free(w->lock_asserts);
     free(w->start_ranks);

@@ -113,14 +113,33 @@ int pml_win_save_memory(char *err, size_t errlen)
                             (long long)w->size, w->base);
             continue;
         }
-        if (!w->saved && !(w->saved = malloc((size_t)w->size))) {
-            snprintf(err, errlen, "out of memory for a copy of a window's memory (%lld "
-                     "bytes)", (long long)w->size);
-            return -ENOMEM;
+        /* its own mapping (the application's memory, in the image), unmapped once the image is
+         * written: glibc's malloc kept a freed block this size in its heap, resident */
+        if (!w->saved) {
+            void *m = mmap(NULL, (size_t)w->size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) {
+                snprintf(err, errlen, "no memory for a copy of a window's memory (%lld bytes): %s",
+                         (long long)w->size, strerror(errno));
+                return -ENOMEM;
+            }
+            w->saved = m;
         }
         memcpy(w->saved, w->base, (size_t)w->size);
     }
     return 0;
+}
+
+/* Once the image is written (the job goes on) or the restart put it back: the copies are freed.
+ * Kept, they doubled a shared window's memory for the rest of the run (bench/mpi/shwin.sh,
+ * rssgrow); each snapshot now maps its copy again (fresh pages). */
+void pml_win_drop_copies(void)
+{
+    for (struct pml_win *w = pml_wins; w; w = w->next) {
+        if (w->saved)
+            munmap(w->saved, (size_t)w->size);
+        w->saved = NULL;
+    }
 }
 
 /* ---- after a restart ------------------------------------------------------------------------ */
