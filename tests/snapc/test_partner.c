@@ -66,7 +66,7 @@ static void *impostor(void *arg)
 
 int main(void)
 {
-    char dir[] = "/tmp/revive-test-partner.XXXXXX", img[256], got[256], err[2048], addr[96];
+    char dir[] = "/tmp/revive-test-partner.XXXXXX", img[256], got[400], err[2048], addr[96];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(img, sizeof img, "%s/rank_3.img", dir);
     CHECK_EQ(tiny_image_write(img, "partner copy", err, sizeof err), 0);
