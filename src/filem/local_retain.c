@@ -83,6 +83,86 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Applies the rule to the cached job directory LJOB (shared job directory SJOB): its sequences
+ * below `below`, newest first, are kept while *kept < keep and still committed in SJOB, else
+ * removed (a locked one stays, counted busy). 0 or -errno (LJOB cannot be read). */
+static int retain_job(const char *ljob, const char *sjob, long long below, int keep, int *kept,
+                      struct filem_local_retain_stats *s)
+{
+    int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (jfd < 0)
+        return -errno;
+    int dfd = dup(jfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        close(jfd);
+        return -ENOMEM;
+    }
+    /* the older cached sequences, newest first */
+    long long *v = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        long long q = seq_name(e->d_name);
+        if (q < 0 || q >= below)
+            continue;
+        if (n == cap) {
+            long long *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n++] = q;
+    }
+    closedir(d);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_desc);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* still committed in the shared directory and among the `keep` newest: kept */
+        char meta[PATH_MAX + 64], name[32];
+        snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]);
+        if (*kept < keep && access(meta, F_OK) == 0) {
+            (*kept)++;
+            s->kept++;
+            continue;
+        }
+        snprintf(name, sizeof name, "%lld", v[i]);
+        int r = remove_unlocked(jfd, name);
+        if (r > 0)
+            s->removed++;
+        else if (r == 0)
+            s->busy++;
+        else if (rc == 0)
+            rc = r;
+    }
+    free(v);
+    close(jfd);
+    return rc;
+}
+
+/* The value of KEY in SEQDIR/snapshot.meta when it is a plain path (no escapes), else "". */
+static void meta_path(const char *seqdir, const char *key, char *out, size_t len)
+{
+    char path[PATH_MAX + 32], line[PATH_MAX + 64];
+    size_t kl = strlen(key);
+    out[0] = 0;
+    snprintf(path, sizeof path, "%s/snapshot.meta", seqdir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl) && line[kl] == ' ') {
+            char *v = line + kl + 1;
+            v[strcspn(v, "\n")] = 0;
+            if (!strchr(v, '\\') && strlen(v) < len)
+                memcpy(out, v, strlen(v) + 1);
+            break;
+        }
+    fclose(f);
+}
+
 int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
                        struct filem_local_retain_stats *st)
 {
@@ -100,56 +180,37 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
         return -EINVAL;
     if (keep < 1)
         keep = 1;
-    int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (jfd < 0)
-        return -errno;
-    int dfd = dup(jfd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        if (dfd >= 0)
-            close(dfd);
-        close(jfd);
-        return -ENOMEM;
+    int kept = 1; /* the current one */
+    int rc = retain_job(ljob, sjob, current, keep, &kept, &s);
+    /* The jobs this one was restarted from (snapshot.meta's parent.jobdir, parent.seq, up the
+     * chain): their sequences cached on this node are older than any of this job's, so the
+     * same rule applies to them, or they would stay for ever once the job goes on under a new
+     * name. Each is cached beside this job's (LOCAL/<its job directory name>). */
+    char seqdir[PATH_MAX], pjob[PATH_MAX], pseq[32];
+    snprintf(seqdir, sizeof seqdir, "%s", shared_seqdir);
+    *ls = 0;
+    for (int depth = 0; rc == 0 && depth < 64; depth++) {
+        meta_path(seqdir, "parent.jobdir", pjob, sizeof pjob);
+        meta_path(seqdir, "parent.seq", pseq, sizeof pseq);
+        const char *base = strrchr(pjob, '/');
+        if (!pjob[0] || !base || !base[1] || seq_name(pseq) < 0 || !strcmp(pjob, sjob))
+            break;
+        char lparent[PATH_MAX];
+        /* ljob's parent directory is LOCAL */
+        char local[PATH_MAX];
+        snprintf(local, sizeof local, "%s", ljob);
+        char *cut = strrchr(local, '/');
+        if (!cut)
+            break;
+        *cut = 0;
+        if ((size_t)snprintf(lparent, sizeof lparent, "%s%s", local, base) >= sizeof lparent)
+            break;
+        int r = retain_job(lparent, pjob, LLONG_MAX, keep, &kept, &s);
+        if (r == 0)
+            rmdir(lparent); /* nothing left of that job on this node: its directory goes too */
+        if ((size_t)snprintf(seqdir, sizeof seqdir, "%s/%s", pjob, pseq) >= sizeof seqdir)
+            break;
     }
-    /* the older cached sequences, newest first */
-    long long *v = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        long long q = seq_name(e->d_name);
-        if (q < 0 || q >= current)
-            continue;
-        if (n == cap) {
-            long long *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-            if (!nv)
-                break;
-            v = nv;
-        }
-        v[n++] = q;
-    }
-    closedir(d);
-    if (n)
-        qsort(v, n, sizeof *v, cmp_desc);
-    int rc = 0, kept_committed = 1; /* the current one */
-    for (size_t i = 0; i < n; i++) {
-        /* still committed in the shared directory and among the `keep` newest: kept */
-        char meta[PATH_MAX + 64], name[32];
-        snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]);
-        if (kept_committed < keep && access(meta, F_OK) == 0) {
-            kept_committed++;
-            s.kept++;
-            continue;
-        }
-        snprintf(name, sizeof name, "%lld", v[i]);
-        int r = remove_unlocked(jfd, name);
-        if (r > 0)
-            s.removed++;
-        else if (r == 0)
-            s.busy++;
-        else if (rc == 0)
-            rc = r;
-    }
-    free(v);
-    close(jfd);
     if (st)
         *st = s;
     return rc;

@@ -29,7 +29,11 @@ struct filem_local_retain_stats {
  * the shared directory, it never committed, or it is beyond keep), except one a restart has
  * locked. Newer sequences (an epoch under way) are never touched. Only the names the store
  * makes go (rank and partner images, temporary files); a directory with anything else in it
- * stays. 0 or -errno (the cache's job directory cannot be read). */
+ * stays. The jobs this one was restarted from (snapshot.meta's parent.jobdir and parent.seq, up
+ * the chain) count as older still: their sequences cached on this node (LOCAL/<their job
+ * directory name>) are kept or removed by the same rule, and a job directory left empty goes,
+ * so a job restarted again and again does not fill the node with its ancestors' caches.
+ * 0 or -errno (the cache's job directory cannot be read). */
 int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
                        struct filem_local_retain_stats *st);
 

@@ -9,7 +9,8 @@
 # Each time: sequence 1 is not committed and ckpt-info shows it failed, sequence 0 is untouched
 # (verifies), h1's cache keeps both sequences (nothing newer was committed). After a: sequence 0
 # restarts on h1,h3 (h1's ranks from h1's cache, h3's from the snapshot directory), a checkpoint
-# of the restarted job commits, and it ends with the native result.
+# of the restarted job commits (and the old job's cache on h1 goes: retention follows the chain
+# of restarted jobs), and it ends with the native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir stagefail-$flavor
@@ -101,6 +102,10 @@ for p in $(host_pids h1); do
 done
 if [ -n "$rpid" ] && expect_rc 0 "a checkpoint of the restarted job" on h1 timeout 300 "$CKPT" --wait $rpid; then
     expect_rc 0 "ckpt-info --verify of the restarted job's snapshot" "$INFO" --verify "$(tail -n1 "$W/cmd.out")"
+    # the old job's cached sequences go by the retention rule once the job it became commits
+    # (no --ckpt-keep: a node keeps the newest committed only), as the restart has read them
+    wait_for 100 '[ ! -e "$HB/node/h1/revive-local-$uid/$jdn" ]' ||
+        fail "the restarted job's commit left the old job's cache on h1: $(ls -R "$HB/node/h1/revive-local-$uid/$jdn" 2>&1 | head -5)"
 else
     fail "no checkpoint of the restarted job (restart-mpi pid '$rpid')"; tail -20 "$W/r.err"
 fi
