@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,6 +139,9 @@ static int snapshot_ranks(const char *dir, const char **how)
 
 /* Moves the launcher's descriptors (every one above the standard streams) to KEEP_BASE and up
  * and rewrites the variables that name them. */
+/* The shared lock on the node-local sequence directory this rank reads (pick_local), -1 none. */
+static int cache_lock_fd = -1;
+
 static int keep_launcher_fds(int *keep, int max)
 {
     int old[CRS_KEEP_FDS_MAX], n = 0;
@@ -148,8 +152,8 @@ static int keep_launcher_fds(int *keep, int max)
     while ((e = readdir(d))) {
         char *end;
         long fd = strtol(e->d_name, &end, 10);
-        if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
-            continue;
+        if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d) || fd == cache_lock_fd)
+            continue; /* the cache lock is ours, not the launcher's: it goes with the restarter */
         if (n == max || n == CRS_KEEP_FDS_MAX)
             die("the launcher left more than %d descriptors open", CRS_KEEP_FDS_MAX);
         old[n++] = (int)fd;
@@ -281,6 +285,20 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
     int lock = filem_local_lock_shared(ldir);
     if (lock < 0 && !preload)
         return; /* pruned meanwhile: the shared image */
+    /* The restore closes its own descriptors, those above every one of the image, when it
+     * switches, but not the launcher's it keeps (keep_launcher_fds skips this one) nor a low
+     * number the image does not use: either way the lock stayed in the restored rank for ever
+     * and the cache of the job restarted from could never be pruned. Moved up among the
+     * restore's own. */
+    struct rlimit rl;
+    int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+                      rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    int hi = lock >= 0 && top > 128 ? fcntl(lock, F_DUPFD_CLOEXEC, top - 64) : -1;
+    if (hi >= 0) {
+        close(lock);
+        lock = hi;
+    }
+    cache_lock_fd = lock;
     if (access(lpath, F_OK) == 0) {
         if (filem_stage_verify(lpath, want, err, sizeof err) == 0 && strlen(lpath) < len) {
             memcpy(img, lpath, strlen(lpath) + 1);

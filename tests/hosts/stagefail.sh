@@ -104,8 +104,11 @@ if [ -n "$rpid" ] && expect_rc 0 "a checkpoint of the restarted job" on h1 timeo
     expect_rc 0 "ckpt-info --verify of the restarted job's snapshot" "$INFO" --verify "$(tail -n1 "$W/cmd.out")"
     # the old job's cached sequences go by the retention rule once the job it became commits
     # (no --ckpt-keep: a node keeps the newest committed only), as the restart has read them
-    wait_for 100 '[ ! -e "$HB/node/h1/revive-local-$uid/$jdn" ]' ||
+    if ! wait_for 100 '[ ! -e "$HB/node/h1/revive-local-$uid/$jdn" ]'; then
         fail "the restarted job's commit left the old job's cache on h1: $(ls -R "$HB/node/h1/revive-local-$uid/$jdn" 2>&1 | head -5)"
+        grep -i "node-local\|retention" "$W/r.err"
+        for p in $(host_pids h1); do ls -l /proc/$p/fd 2>/dev/null | grep -F "$jdn" | sed "s|^|pid $p $(cat /proc/$p/comm 2>/dev/null): |"; done
+    fi
 else
     fail "no checkpoint of the restarted job (restart-mpi pid '$rpid')"; tail -20 "$W/r.err"
 fi
