@@ -16,9 +16,7 @@ iters=${HOSTS_ITERS:-2000}
 
 # native, across h1 and h2
 : >"$HB/agent.log"
-if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n 4 "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
-    fail "native 4-rank job on h1,h2: status $?"; tail -5 "$W/native.err"; finish
-fi
+native_job 4
 grep -q '^result' "$W/native.out" || { fail "native job printed no result"; cat "$W/native.out"; finish; }
 case $(agent_hosts) in *h2*) ;; *) fail "the launcher did not go through the agent to h2 (agent: $(agent_hosts))" ;; esac
 pass "$flavor: native 4-rank job across h1,h2 through the agent"

@@ -15,9 +15,7 @@ launch_opts h1:2,h2:2
 iters=${HOSTS_ITERS:-2000}
 LOCAL=$HB/local
 
-if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n 4 "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
-    fail "native 4-rank job on h1,h2: status $?"; tail -5 "$W/native.err"; finish
-fi
+native_job 4
 
 ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
     "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "${LOPTS[@]}" \

@@ -26,9 +26,7 @@ esac
 first=$(on h1 ip -4 -o addr show | awk '$2 != "lo" { sub("/.*", "", $4); print $4; exit }')
 [ "$first" = 10.99.0.1 ] || fail "h1's first address is $first, not 10.99.0.1: the test proves nothing"
 
-if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n 4 "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
-    fail "native 4-rank job on h1,h2: status $?"; tail -5 "$W/native.err"; finish
-fi
+native_job 4
 
 ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
     "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" "${LOPTS[@]}" -n 4 "$bin" $iters hold "$W/a.go" ) \

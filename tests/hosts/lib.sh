@@ -54,3 +54,22 @@ ranks_hosts() {
         done
     done | sort | tr '\n' ' '
 }
+
+# native_job NP: the job without Revive on the hosts of LOPTS, from h1, its output in
+# $W/native.out (the reference the tests compare with); on failure one line with its real
+# status, the end of its errors, and the test ends. Bounded at 900 s: at load 20-35 (several CI
+# runs at once) a 4-rank Open MPI job on the bed ran out of 300 s, and the launcher killed on
+# h1 showed on h2 only as Open MPI's "peer hung up" TCP error.
+native_job() {
+    local st
+    on h1 timeout -k 5 900 "$launcher" "${LOPTS[@]}" -n "$1" "$bin" $iters >"$W/native.out" 2>"$W/native.err"
+    st=$?
+    [ $st = 0 ] && return 0
+    if [ $st = 124 ] || [ $st = 137 ]; then
+        fail "native $1-rank job: ran out of 900 s (load $(cut -d' ' -f1 /proc/loadavg))"
+    else
+        fail "native $1-rank job: status $st"
+    fi
+    tail -5 "$W/native.err"
+    finish
+}

@@ -38,9 +38,7 @@ else
     on_node() { shift; "$@"; }
 fi
 
-if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
-    fail "native $np-rank job: status $?"; tail -5 "$W/native.err"; finish
-fi
+native_job $np
 
 ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 "${IN_H1[@]}" "$wrapper" -am ft-enable-cr \
     --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" --ckpt-keep 2 "${LOPTS[@]}" -n $np "$bin" $iters \

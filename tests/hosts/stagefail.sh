@@ -21,9 +21,7 @@ launch_opts h1:2,h2:2
 iters=${HOSTS_ITERS:-2000}
 uid=$(id -u)
 
-if ! on h1 timeout -k 5 300 "$launcher" "${LOPTS[@]}" -n 4 "$bin" $iters >"$W/native.out" 2>"$W/native.err"; then
-    fail "native 4-rank job on h1,h2: status $?"; tail -5 "$W/native.err"; finish
-fi
+native_job 4
 
 # run_job NAME: the job from h1 in the background (JOB), staging held from its second epoch on
 # until NAME.stage exists
