@@ -28,7 +28,6 @@ pidf=$hb/$host.pid
 [ -f "$pidf" ] || { echo "hostagent: ssh: Could not resolve hostname $host: no such host in the test bed" >&2; exit 255; }
 pid=$(cat "$pidf")
 echo "$host" >>"$hb/agent.log"   # the tests check that jobs really went through the agent
-exec 8>&- 2>/dev/null
 exec env -i PATH="$PATH" HOME="${HOME:-/root}" USER="${USER:-$(id -un)}" LOGNAME="${LOGNAME:-$(id -un)}" \
     SHELL=/bin/sh LANG=C ${TMPDIR:+TMPDIR="$TMPDIR"} \
     ${OMPI_ALLOW_RUN_AS_ROOT:+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1} \

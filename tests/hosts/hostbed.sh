@@ -6,8 +6,10 @@
 # $HB/local (the same path on every host, different contents: what a node's /tmp or local disk
 # is). A further namespace holds the "switch": a bridge with one veth to each host. Nothing is
 # added to this machine's own network namespace; the only addresses are those of 10.77.0.0/24
-# inside the hosts. /etc/hosts gets one line per host (marked, removed at teardown) because the
-# launchers resolve host names (Hydra's proxies connect back to "h1").
+# inside the hosts. Each host's mount namespace sees the bed's own hosts file ($HB/hosts: this
+# machine's /etc/hosts plus one line per host) bound onto /etc/hosts, because the launchers
+# resolve host names (Hydra's proxies connect back to "h1"); the machine's /etc/hosts is never
+# touched.
 #
 # Launchers reach a host through $HB/agent, the remote shell they are given
 # (Open MPI: --mca plm_rsh_agent $HB/agent; MPICH: -launcher ssh -launcher-exec $HB/agent):
@@ -15,9 +17,9 @@
 # login-like environment (see hostagent.sh).
 #
 # Teardown is the test's EXIT trap (hostbed_down) and, should the test be killed outright, a
-# watchdog started at setup that does the same once the test's process is gone. One bed at a
-# time on the machine (host names, addresses and /etc/hosts are global): a lock serializes
-# tests that use it.
+# watchdog started at setup that does the same once the test's process is gone. Beds are
+# independent (each has its own switch namespace, addresses exist only inside a bed, names only
+# in its hosts' mount namespaces), so host tests run side by side like the others.
 #
 # Functions: hostbed_up N, hostbed_down, on HOST CMD... (runs CMD in HOST, env kept),
 # host_kill HOST (every process of HOST killed, its link down: the node is lost),
@@ -27,14 +29,12 @@
 
 HB_NET=10.77.0.0/24
 HB_IF=rv0
-HB_LOCK=/run/lock/revive-hostbed.lock
-HB_MARK="# revive-hostbed"
 
 # hostbed_skip_reason: empty when a bed can be made here, else why not
 hostbed_skip_reason() {
     [ "$(id -u)" = 0 ] || { echo "the host test bed needs root (network, UTS and mount namespaces)"; return; }
     local c
-    for c in unshare nsenter ip flock; do
+    for c in unshare nsenter ip mount; do
         command -v $c >/dev/null 2>&1 || { echo "the host test bed needs $c"; return; }
     done
     if ! unshare --net --uts --mount true 2>/dev/null; then
@@ -46,7 +46,7 @@ hostbed_skip_reason() {
 hb_holder() {
     local name=$1 pid t=0
     # setsid: not in the test's process group, so a launcher's kill of its group spares it
-    setsid unshare --net --uts --mount sh -c 'exec sleep 86400' </dev/null >/dev/null 2>&1 8>&- &
+    setsid unshare --net --uts --mount sh -c 'exec sleep 86400' </dev/null >/dev/null 2>&1 &
     pid=$!
     # wait until it is inside its own namespaces (unshare has run and exec'd sleep)
     while [ "$(readlink /proc/$pid/ns/net 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ] ||
@@ -59,7 +59,7 @@ hb_holder() {
 
 hb_in() { # PID CMD...: runs CMD in the namespaces of PID
     local pid=$1; shift
-    nsenter -t "$pid" -n -u -m -- "$@" 8>&-
+    nsenter -t "$pid" -n -u -m -- "$@"
 }
 
 # hostbed_up N: hosts h1..hN; exits 77 (skip, with the reason) when it cannot be made here
@@ -72,11 +72,9 @@ hostbed_up() {
     # each host's TMPDIR is its node-local directory (a node's own /tmp): the default cache of
     # a job without --ckpt-local is there (hostagent.sh passes TMPDIR on)
     export TMPDIR=$HB/local
-    # one bed at a time on the machine: wait (generously: another test may run a whole job)
-    exec 8>"$HB_LOCK"
-    flock -w 1800 8 || { echo "FAIL: the host test bed stayed locked for 30 minutes ($HB_LOCK)"; exit 1; }
-    hb_hosts_clean   # lines left by a bed whose test and watchdog were both killed
     HB_HOSTS=
+    { cat /etc/hosts; for i in $(seq 1 "$n"); do echo "10.77.0.$i h$i"; done; } >"$HB/hosts" &&
+        chmod 0644 "$HB/hosts" || exit 99
     echo $$ >"$HB/test.pid"
     # the watchdog first, so that everything made afterwards is undone even if we are killed now
     setsid bash "$REVIVE_SRCDIR/tests/hosts/hostbed_watch.sh" "$HB" $$ </dev/null >/dev/null 2>&1 &
@@ -91,7 +89,8 @@ hostbed_up() {
         pid=$(hb_holder $h) || exit 1
         echo "$pid" >"$HB/$h.pid"
         mkdir -m 0700 -p "$HB/node/$h"
-        hb_in "$pid" sh -c "hostname $h && mount --bind '$HB/node/$h' '$HB/local' && ip link set lo up" ||
+        hb_in "$pid" sh -c "hostname $h && mount --bind '$HB/node/$h' '$HB/local' &&
+            mount --bind '$HB/hosts' /etc/hosts && ip link set lo up" ||
             { echo "FAIL: cannot make host $h"; exit 1; }
         # HB_TWO_IF=hN: that host gets first another interface (aa0, 10.99.0.N/24, a veth
         # whose peer stays in the host: nothing answers there), so that "the first address of
@@ -106,9 +105,6 @@ hostbed_up() {
         hb_in "$pid" sh -c "ip addr add 10.77.0.$i/24 dev $HB_IF && ip link set $HB_IF up" || exit 1
         HB_HOSTS="$HB_HOSTS $h"
     done
-    # /etc/hosts is edited in place (it may be a bind mount; a rename would fail or detach it)
-    { cat /etc/hosts; for i in $(seq 1 "$n"); do echo "10.77.0.$i h$i $HB_MARK"; done; } >"$HB/hosts.new" &&
-        cat "$HB/hosts.new" >/etc/hosts || exit 1
     HB_AGENT=$HB/agent
     printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$REVIVE_SRCDIR/tests/hosts/hostagent.sh" "$HB" >"$HB_AGENT"
     chmod 0700 "$HB_AGENT"
@@ -121,14 +117,6 @@ hostbed_up() {
             sleep 0.1
         done
     done
-}
-
-# hb_hosts_clean: removes this bed's lines from /etc/hosts (in place)
-hb_hosts_clean() {
-    grep -q -- "$HB_MARK" /etc/hosts 2>/dev/null || return 0
-    local keep
-    keep=$(grep -v -- "$HB_MARK" /etc/hosts)
-    printf '%s\n' "$keep" >/etc/hosts
 }
 
 host_pid() { cat "$HB/$1.pid"; }

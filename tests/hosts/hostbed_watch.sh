@@ -1,11 +1,8 @@
 #!/bin/bash
 # hostbed_watch.sh HB TESTPID: the host test bed's watchdog (started by hostbed_up in a session
 # of its own). Waits until the test's process is gone, then takes the bed down: a test killed
-# outright (SIGKILL, a CI timeout) leaves nothing behind either. It holds the bed's lock
-# (inherited) until it is done, so the next test cannot start on a half-removed bed.
+# outright (SIGKILL, a CI timeout) leaves nothing behind either.
 # hostbed_watch.sh --now HB: takes the bed down at once (the test's own teardown).
-mark="# revive-hostbed"
-
 down() {
     local hb=$1 f pid ns p killed=
     # every process on a host first (ranks, daemons), then the holders: the namespaces, their
@@ -37,10 +34,6 @@ down() {
         [ $left = 1 ] && sleep 0.05
         t=$((t + 1))
     done
-    if grep -q -- "$mark" /etc/hosts 2>/dev/null; then
-        keep=$(grep -v -- "$mark" /etc/hosts)
-        printf '%s\n' "$keep" >/etc/hosts   # in place: /etc/hosts may be a bind mount
-    fi
     rm -rf "$hb/node"
     # tmpfs mounts of the test (hostbed_tmpfs), detached even if something still uses them
     local m
