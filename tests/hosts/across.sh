@@ -12,7 +12,6 @@ hostbed_up 3
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 launch_opts h1:2,h2:2
-iters=${HOSTS_ITERS:-2000}
 
 # native, across h1 and h2
 : >"$HB/agent.log"

@@ -18,7 +18,6 @@ hosts_workdir badhosts-$flavor
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 hostbed_up 3
-iters=${HOSTS_ITERS:-2000}
 LOCAL=$HB/local
 
 # bounded CMD...: runs CMD from h1 with at most 240 s; BST = its status (124/137: the bound)

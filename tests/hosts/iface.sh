@@ -15,7 +15,6 @@ hosts_workdir iface-$flavor
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 HB_TWO_IF=h1 hostbed_up 2
 launch_opts h1:2,h2:2
-iters=${HOSTS_ITERS:-2000}
 unset REVIVE_COORD_ADDR
 case $flavor in
 ompi) said="(--mca oob_tcp_if_include $HB_NET)" ;;

@@ -19,12 +19,20 @@ hosts_workdir() {
     mkdir -m 0700 "$SHARED"
 }
 
+# iterations of the bed's job (mpi_loop): enough for a job that holds halfway for the
+# snapshots; every test on the bed uses the same
+iters=${HOSTS_ITERS:-500}
+
 # launch_opts HOSTSPEC: the launcher options that run a job on the bed's hosts through its
-# agent (HOSTSPEC: h1:2,h2:2); in LOPTS
+# agent (HOSTSPEC: h1:2,h2:2); in LOPTS. Open MPI is told to yield when idle: every "host"
+# shares this machine's cores, but each believes it has the slots it was given, so its ranks
+# would spin without yielding (a 2000-iteration job on h1:2,h2:2 took 90-150 s at load 9,
+# 1.3 s with yielding; Open MPI yields by itself only when it knows it is oversubscribed).
+# MPICH (ch4:ucx) has no such setting: its jobs are kept short by the iteration count.
 launch_opts() {
     case $flavor in
     ompi) LOPTS=(--mca plm_rsh_agent "$HB_AGENT" --mca oob_tcp_if_include $HB_NET
-                 --mca btl_tcp_if_include $HB_NET --host "$1") ;;
+                 --mca btl_tcp_if_include $HB_NET --mca mpi_yield_when_idle 1 --host "$1") ;;
     mpich) LOPTS=(-launcher ssh -launcher-exec "$HB_AGENT" -iface $HB_IF -hosts "$1") ;;
     esac
 }

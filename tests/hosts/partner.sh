@@ -14,7 +14,6 @@ hostbed_up 2
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 launch_opts h1:2,h2:2
-iters=${HOSTS_ITERS:-2000}
 LOCAL=$HB/local
 
 native_job 4

@@ -21,7 +21,6 @@ fi
 hosts_workdir retain-$mode-$flavor
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank REVIVE_COORD_BIN=$COORD
-iters=${HOSTS_ITERS:-2000}
 if [ "$mode" = bed ]; then
     hostbed_up 2
     launch_opts h1:2,h2:2

@@ -18,7 +18,6 @@ SMALL=$W/small
 hostbed_tmpfs "$SMALL" 64m   # resized below once the images' size is known
 hostbed_up 2
 launch_opts h1:2,h2:2
-iters=${HOSTS_ITERS:-2000}
 LOCAL=$HB/local   # the same path on every host, each host's own directory
 
 native_job 4

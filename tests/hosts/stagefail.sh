@@ -18,7 +18,6 @@ hostbed_up 3
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 launch_opts h1:2,h2:2
-iters=${HOSTS_ITERS:-2000}
 uid=$(id -u)
 
 native_job 4
@@ -101,7 +100,16 @@ done
 if [ -n "$rpid" ] && expect_rc 0 "a checkpoint of the restarted job" on h1 timeout 300 "$CKPT" --wait $rpid; then
     expect_rc 0 "ckpt-info --verify of the restarted job's snapshot" "$INFO" --verify "$(tail -n1 "$W/cmd.out")"
     # the old job's cached sequences go by the retention rule once the job it became commits
-    # (no --ckpt-keep: a node keeps the newest committed only), as the restart has read them
+    # (no --ckpt-keep: a node keeps the newest committed only), as the restart has read them.
+    # A sequence still locked by a reader at that commit stays and goes at the next one (the
+    # rule retain.sh checks); with MPICH the first commit after the restart has been seen to
+    # find it still locked (16:47, session 6; the holder had gone when the test looked): one
+    # more commit then, after which it must be gone
+    if [ -e "$HB/node/h1/revive-local-$uid/$jdn" ] &&
+       grep -q "older node-local sequence kept while a restart reads them" "$W/r.err"; then
+        echo "note: the first commit found the old cache locked; one more checkpoint"
+        expect_rc 0 "a second checkpoint of the restarted job" on h1 timeout 300 "$CKPT" --wait $rpid
+    fi
     if ! wait_for 100 '[ ! -e "$HB/node/h1/revive-local-$uid/$jdn" ]'; then
         fail "the restarted job's commit left the old job's cache on h1: $(ls -R "$HB/node/h1/revive-local-$uid/$jdn" 2>&1 | head -5)"
         grep -i "node-local\|retention" "$W/r.err"
