@@ -246,6 +246,23 @@ static void *map_clear(const struct crs_restore *r, size_t len, int prot, int fl
         if (p == MAP_FAILED || !is_target(r, (uint64_t)p, (uint64_t)p + len))
             return p;
     }
+    /* The kernel kept offering room inside one destination: each refusal only moves its next
+     * offer down by len, and a destination larger than the tries span is never left (a CI
+     * restart failed so: "cannot allocate the restore plan"). Room right after or right before
+     * a destination is free of it. */
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        uint64_t cand[2] = {g->end, g->start > len ? g->start - len : 0};
+        for (int k = 0; k < 2; k++) {
+            if (!cand[k] || is_target(r, cand[k], cand[k] + len))
+                continue;
+            void *p = mmap((void *)cand[k], len, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+            if (p == (void *)cand[k])
+                return p;
+            if (p != MAP_FAILED)
+                munmap(p, len);
+        }
+    }
     errno = ENOMEM;
     return MAP_FAILED;
 }
