@@ -127,6 +127,8 @@ int coord_iface_addr(char *out, size_t len);
 void coord_launch_wait_start(void);
 int64_t coord_launch_wait_deadline(void); /* ms, 0 none */
 void coord_launch_wait_tick(int64_t now);
+/* ranks whose restore failed so far (failed.<r>), the first one's message in msg */
+int coord_restart_failed(char *msg, size_t len);
 int coord_launch_timed_out(void);
 
 /* coord_rank.c */

@@ -19,6 +19,12 @@
 
 static int64_t deadline; /* ms, 0: not waiting */
 static int timed_out;
+/* A rank whose restore failed (its failed.<r>, written before it exits 1) while the others
+ * wait for it in the restart: MPICH's mpiexec does not end a job when one process exits 1, so
+ * the job would wait for ever (seen in CI: e2e_chain-mpich, the restore plan not allocated).
+ * Looked for once a second until the job is back. */
+static int64_t failcheck_at; /* ms */
+static int ended_for_failure;
 
 void coord_launch_wait_start(void)
 {
@@ -30,9 +36,32 @@ void coord_launch_wait_start(void)
         deadline = coord_now_ms() + (int64_t)s * 1000;
 }
 
+static int failcheck_wanted(void)
+{
+    return coord.cfg->restart_of && !ended_for_failure && !coord.recovered && !coord.child_done;
+}
+
 int64_t coord_launch_wait_deadline(void)
 {
+    if (failcheck_wanted() && (!deadline || failcheck_at < deadline))
+        return failcheck_at;
     return deadline;
+}
+
+static void failcheck_tick(int64_t now)
+{
+    if (!failcheck_wanted() || now < failcheck_at)
+        return;
+    failcheck_at = now + 1000;
+    char msg[512] = "";
+    if (coord_restart_failed(msg, sizeof msg) <= 0)
+        return;
+    ended_for_failure = 1;
+    deadline = 0;
+    revive_log_error("a rank could not be restored (%s); ending the restarted job", msg);
+    kill(coord.child, SIGTERM);
+    coord.term_signal_at = 0;
+    coord.term_kill_at = now + 10000; /* coord_term_tick's SIGKILL */
 }
 
 int coord_launch_timed_out(void)
@@ -42,6 +71,7 @@ int coord_launch_timed_out(void)
 
 void coord_launch_wait_tick(int64_t now)
 {
+    failcheck_tick(now);
     if (!deadline)
         return;
     int expected = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;

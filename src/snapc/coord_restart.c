@@ -171,6 +171,11 @@ int coord_restart_begun(char *which, size_t len)
     return n;
 }
 
+int coord_restart_failed(char *msg, size_t len)
+{
+    return coord.restart_dir[0] ? count_rank_files("failed.", msg, len) : 0;
+}
+
 /* The launcher ended before every rank was back: was it the snapshot's fault? (above) */
 void coord_restart_job_ended(void)
 {
