@@ -21,14 +21,7 @@ case $(agent_hosts) in *h2*) ;; *) fail "the launcher did not go through the age
 pass "$flavor: native 4-rank job across h1,h2 through the agent"
 
 # under Revive from h1, snapshots to the shared directory
-run_job() { # NAME: the job in the background, JOB = its mpirun (the coordinator)
-    ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
-        "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" "${LOPTS[@]}" -n 4 "$bin" $iters hold "$W/$1.go" ) \
-        >"$W/$1.out" 2>"$W/$1.err" &
-    JOB=$!; jobs_started="$jobs_started $JOB"
-    wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
-        fail "the job $1 did not start Revive's mpirun"
-}
+run_job() { revive_job "$1" --ckpt-dir "$SHARED"; } # NAME
 : >"$HB/agent.log"
 run_job a
 # the ranks on h2 run (the job holds halfway until a.go exists)

@@ -16,12 +16,7 @@ LOCAL=$HB/local
 
 native_job 4
 
-( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
-    "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "${LOPTS[@]}" \
-    -n 4 "$bin" $iters hold "$W/a.go" ) >"$W/a.out" 2>"$W/a.err" &
-JOB=$!; jobs_started="$jobs_started $JOB"
-wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
-    fail "the job did not start Revive's mpirun"
+revive_job a --ckpt-dir "$SHARED" --ckpt-local "$LOCAL"
 if ! expect_rc 0 "ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
     touch "$W/a.go"; finish
 fi

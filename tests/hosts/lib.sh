@@ -37,6 +37,19 @@ launch_opts() {
     esac
 }
 
+# revive_job NAME OPTION...: the bed's 4-rank job under Revive (mpirun -am ft-enable-cr OPTION...
+# with the launch options), started from h1 in the background, holding halfway until $W/NAME.go
+# exists; output in $W/NAME.out and .err; JOB = its mpirun (the coordinator), once it runs
+revive_job() {
+    local name=$1; shift
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
+        "$wrapper" -am ft-enable-cr "$@" "${LOPTS[@]}" -n 4 "$bin" $iters hold "$W/$name.go" ) \
+        >"$W/$name.out" 2>"$W/$name.err" &
+    JOB=$!; jobs_started="$jobs_started $JOB"
+    wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
+        fail "the job $name did not start Revive's mpirun"
+}
+
 # hostfile FILE HOST:N...: a hostfile in the flavour's format
 hostfile() {
     local f=$1 h; shift

@@ -23,14 +23,9 @@ LOCAL=$HB/local   # the same path on every host, each host's own directory
 native_job 4
 
 # run_job NAME DIR [MORE MPIRUN OPTIONS]: the job in the background, JOB = its coordinator
-run_job() {
+run_job() { # NAME DIR OPTION...
     local name=$1 dir=$2; shift 2
-    ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 nsenter -t "$(host_pid h1)" -n -u -m -- \
-        "$wrapper" -am ft-enable-cr --ckpt-dir "$dir" --ckpt-local "$LOCAL" "$@" "${LOPTS[@]}" \
-        -n 4 "$bin" $iters hold "$W/$name.go" ) >"$W/$name.out" 2>"$W/$name.err" &
-    JOB=$!; jobs_started="$jobs_started $JOB"
-    wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
-        fail "the job $name did not start Revive's mpirun"
+    revive_job "$name" --ckpt-dir "$dir" --ckpt-local "$LOCAL" "$@"
 }
 # node_images HOST JOBDIRNAME SEQ: the rank images in HOST's cache for that sequence
 node_images() { ls "$HB/node/$1/$2/$3" 2>/dev/null | grep '^rank_' | tr '\n' ' '; }
