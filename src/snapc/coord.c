@@ -216,6 +216,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     int status = coord_exit_status();
     explicit_bzero(coord.secret, sizeof coord.secret);
     snapc_proto_fini(&coord.p);
+    if (coord_launch_ended_by_revive())
+        return 1; /* said why above; the launcher's SIGTERM was ours, not the user's */
     coord_end_like_launcher();
     return status;
 }

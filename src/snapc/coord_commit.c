@@ -110,9 +110,13 @@ void coord_stage_failed(uint64_t seq, const char *why)
     snapc_fmt(path, sizeof path, "%s/%s", coord.seqdir, FILEM_STAGE_FAILED_NAME);
     char text[600];
     snapc_fmt(text, sizeof text, "%s\n", why);
-    if (crs_durable_write_file(path, text, strlen(text), 0600, err, sizeof err) < 0 &&
-        rmdir(coord.seqdir) < 0)
-        /* no room even for the mark (a full disk): the empty directory goes instead */
-        revive_log_warn("cannot mark the failed sequence: %s", err);
+    if (crs_durable_write_file(path, text, strlen(text), 0600, err, sizeof err) < 0) {
+        /* no room even for the mark (a full disk): the sequence goes instead, with the
+         * temporary copies of agents still failing (CI: rmdir met one, the sequence was
+         * left unmarked) */
+        char e2[512];
+        if (filem_seq_discard(coord.jobdir, seq, e2, sizeof e2) < 0)
+            revive_log_warn("cannot mark the failed sequence (%s) nor remove it: %s", err, e2);
+    }
     coord.seqdir[0] = 0;
 }

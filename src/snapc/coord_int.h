@@ -130,6 +130,9 @@ void coord_launch_wait_tick(int64_t now);
 /* ranks whose restore failed so far (failed.<r>), the first one's message in msg */
 int coord_restart_failed(char *msg, size_t len);
 int coord_launch_timed_out(void);
+/* The coordinator ended the restarted launcher itself (a rank not started, or one whose restore
+ * failed): the job's status is then 1, not the signal the launcher died of. */
+int coord_launch_ended_by_revive(void);
 
 /* coord_rank.c */
 void coord_rank_hello(int i);

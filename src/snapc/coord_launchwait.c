@@ -69,6 +69,11 @@ int coord_launch_timed_out(void)
     return timed_out;
 }
 
+int coord_launch_ended_by_revive(void)
+{
+    return timed_out || ended_for_failure;
+}
+
 void coord_launch_wait_tick(int64_t now)
 {
     failcheck_tick(now);

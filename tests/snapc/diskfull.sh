@@ -26,7 +26,7 @@ err_has "free space on its file system or give another --ckpt-dir DIR"
 cat "$W/cmd.err"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
 # gone, or (node-local first: the images are safe in the nodes' caches) kept and marked failed
-[ -e "$jd/1" ] && [ ! -f "$jd/1/staging.failed" ] && fail "the failed sequence is left, not marked failed"
+[ -e "$jd/1" ] && [ ! -f "$jd/1/staging.failed" ] && fail "the failed sequence is left, not marked failed: $(ls -la "$jd/1")"
 "$INFO" --verify "$jd/0" >"$W/verify.out" 2>&1 || { fail "sequence 0 damaged"; cat "$W/verify.out"; }
 kill -0 $JOB || fail "the job ended"
 # room again: the next one commits
