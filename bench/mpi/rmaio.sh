@@ -20,6 +20,6 @@ for fl in $flavors; do
             BEGIN { n = best(nf); r = best(rf);
                 if (n == "" || r == "") { printf "%-18s %14s %14s %8s\n", m, "-", "-", "-"; exit }
                 ratio = unit == "MB/s" ? n / r : r / n
-                printf "%-18s %11.4f %-2s %11.4f %-2s %8.3f\n", m, n, (unit == "us" ? "us" : unit == "s" ? "s" : "MB"), r, (unit == "us" ? "us" : unit == "s" ? "s" : "MB"), ratio }'
+                printf "%-18s %11.4f %-2s %11.4f %-2s %8.3g\n", m, n, (unit == "us" ? "us" : unit == "s" ? "s" : "MB"), r, (unit == "us" ? "us" : unit == "s" ? "s" : "MB"), ratio }'
     done
 done
