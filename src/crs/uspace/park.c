@@ -20,6 +20,7 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/uspace/cpu_context.h"
+#include "crs/uspace/park_sleep.h"
 #include "common/procfs.h"
 
 #ifndef ARCH_GET_FS
@@ -211,52 +212,15 @@ static void park_late(uint32_t round)
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 }
 
-/* Our signal is invisible to the application, so a sleep it interrupted
- * must go on as if nothing happened. The kernel turned the interrupted call's
- * "restart me" into EINTR because a handler ran, but until rt_sigreturn it
- * still holds the call's restart block (nanosleep, clock_nanosleep, timed
- * futex and poll waits): restart_syscall(2) from here finishes it, under the
- * thread's own signal mask, and its result becomes the call's. */
-/* A thread that sleeps through many checkpoints (a poll without timeout) is
- * parked again while it sleeps inside this function: the inner handler leaves
- * the restart to the outer one (which loops), so the frames do not pile up on
- * its stack checkpoint after checkpoint. */
-static __thread int resuming __attribute__((tls_model("initial-exec")));
-static __thread int parked_inside __attribute__((tls_model("initial-exec")));
-
-static void resume_interrupted_sleep(ucontext_t *uc)
-{
-    greg_t *g = uc->uc_mcontext.gregs;
-    const unsigned char *ip = (const unsigned char *)g[REG_RIP];
-    if (g[REG_RAX] != -EINTR || ip[-2] != 0x0f || ip[-1] != 0x05)
-        return;
-    if (resuming) {
-        parked_inside = 1;
-        return;
-    }
-    resuming = 1;
-    /* the thread's mask exactly, by the raw call: glibc's pthread_sigmask never blocks its
-     * internal signals 32 and 33, so libcr's timer helper (timers.c), which keeps 32 blocked
-     * and pending for its sigtimedwait, was killed by it here (signal 32's default action)
-     * whenever a timer had fired while it was parked: crs_timers "stop" every time at load */
-    uint64_t inside;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &uc->uc_sigmask, &inside, 8);
-    long r;
-    do {
-        parked_inside = 0;
-        __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_restart_syscall) : "rcx", "r11", "memory");
-    } while (r == -EINTR && parked_inside);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &inside, NULL, 8);
-    resuming = 0;
-    g[REG_RAX] = r;
-}
-
 static void park_handler(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     int saved_errno = errno;
     if (si->si_code == SI_TKILL && atomic_load(&phase) == PHASE_PARKING) {
         int restarted = 0;
+        /* our signal is invisible to the application: a wait it interrupted goes on */
+        struct crs_sleep_call call;
+        crs_sleep_note(ucv, &call);
         if (crs_park_defer_note(atomic_load(&park_round))) {
             uint32_t i = atomic_fetch_add(&ndeferring, 1);
             if (i < CRS_MAX_THREADS)
@@ -266,8 +230,7 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
             if (!hook || !hook())
                 restarted = park_here_mask(&((ucontext_t *)ucv)->uc_sigmask);
         }
-        if (!restarted)
-            resume_interrupted_sleep(ucv);
+        crs_sleep_resume(ucv, &call, restarted);
     }
     errno = saved_errno;
 }
