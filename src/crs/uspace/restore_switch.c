@@ -229,11 +229,35 @@ static int is_target(const struct crs_restore *r, uint64_t lo, uint64_t hi)
  * the rest of cr_restart's memory, before any move). With REVIVE_FAULT=restore-aside the first
  * place offered is a target, so the tests that move every region go through this. */
 #define MAP_CLEAR_TRIES 64
+
+/* Fault point restore-plan-inside: the kernel's offer number `k` is a place inside a
+ * destination (the k-th len-sized piece of the first aside region that has one), kept mapped
+ * as refused offers are; so the fallback below must find the room. */
+static void offer_inside(const struct crs_restore *r, size_t len, int prot, int flags, size_t k)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind == CRS_REGION_VDSO || r->cur[i] == g->start || g->end - g->start < (k + 1) * len)
+            continue;
+        void *want = (void *)(g->start + k * len);
+        void *p = mmap(want, len, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p != MAP_FAILED && p != want)
+            munmap(p, len);
+        return;
+    }
+}
+
 static void *map_clear(const struct crs_restore *r, size_t len, int prot, int flags)
 {
     const struct crs_image *img = r->img;
     int offer = revive_fault(REVIVE_FAULT_restore_aside);
+    int inside = revive_fault(REVIVE_FAULT_restore_plan_inside);
     for (int tries = 0; tries < MAP_CLEAR_TRIES; tries++) {
+        if (inside) {
+            offer_inside(r, len, prot, flags, (size_t)tries);
+            continue; /* refused, as a place inside a destination is */
+        }
         void *p = MAP_FAILED;
         for (size_t i = 0; offer && i < img->nregions && p == MAP_FAILED; i++) {
             const struct crs_rec_region *g = &img->regions[i];
