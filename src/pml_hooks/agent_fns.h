@@ -15,6 +15,7 @@ struct pml_agent_fns {
     int (*raise)(uint64_t cid, uint64_t target);
     int (*request)(int collective, uint64_t world_seq);
     int (*wait_epoch)(uint64_t world_seq, int *restarted);
+    int (*finalize_wait)(void);   /* NULL: nothing to wait for */
 };
 
 #endif

@@ -20,7 +20,7 @@ static int app_level = MPI_THREAD_SINGLE, lower_level = MPI_THREAD_SINGLE;
 static int finalized;
 static struct pml_agent_fns agent = {
     snapc_agent_start, snapc_agent_notify, snapc_agent_raise, snapc_agent_request,
-    snapc_agent_wait_epoch,
+    snapc_agent_wait_epoch, snapc_agent_finalize_wait,
 };
 
 void pml_agent_notify(void)
@@ -332,6 +332,9 @@ int pml_rank_finalize(int (*const *lower_finalize)(void))
     int rc = fin();
     finalized = 1;
     PML_COLL_LEAVE(1);
+    /* a snapshot still being copied to shared storage: its outcome first (see agent.h) */
+    if (pml_agent_running && agent.finalize_wait)
+        agent.finalize_wait();
     return rc;
 }
 

@@ -89,6 +89,16 @@ static struct {
     uint64_t end_gen;          /* epochs ended (RESUME, ABORT, restart) */
     int end_committed, end_restarted, end_refused;  /* how the last epoch ended */
     int disconnected;
+    /* Node-local first: the job runs on before its sequence is copied to shared storage and
+     * committed. Until the outcome (RESUME outside the epoch: committed or not) comes, a rank
+     * that returned from MPI_Finalize and exited would cut its copy short or never hear the
+     * commit, so its node's cache of the sequence would stay (CI, tests/snapc/localdir.sh):
+     * MPI_Finalize waits for it (snapc_agent_finalize_wait). */
+    int outcome_pending;       /* set and cleared by the agent thread */
+    uint64_t outcome_seq;      /* the sequence it is about */
+    _Atomic int fin_wait;      /* MPI_Finalize waits: the rank ends with this process */
+    int fin_done;              /* the agent saw fin_wait with no outcome pending (and dropped
+                                * the committed sequence's cache) */
     /* The epochs that decide MPIX_Checkpoint calls (see decide()): each ended epoch whose
      * cut on WORLD is above every earlier one's, oldest first (a ring of the newest). */
     struct cut_rec { uint64_t cut; int committed, restarted; } cuts[AGENT_CUTS];
@@ -162,8 +172,8 @@ static void send_failed(int err, int phase, const char *msg)
  * caches for a restart. */
 static void drop_local_at_end(void)
 {
-    if (A.local_seq[0] && A.local_committed && A.last_valid && A.last.finalizing &&
-        !A.in_epoch) {
+    int ending = (A.last_valid && A.last.finalizing) || atomic_load(&A.fin_wait);
+    if (A.local_seq[0] && A.local_committed && ending && !A.in_epoch) {
         filem_local_drop(A.local_seq, A.world_rank);
         A.local_seq[0] = 0;
     }
@@ -254,6 +264,33 @@ static void set_disconnected(void)
     A.disconnected = 1;
     pthread_cond_broadcast(&A.cond);
     pthread_mutex_unlock(&A.lock);
+}
+
+/* Agent thread: a waiting MPI_Finalize may go once no outcome is pending; the committed
+ * sequence's cache is dropped first (the rank ends with it). */
+static void fin_check(void)
+{
+    pthread_mutex_lock(&A.lock);
+    int go = atomic_load(&A.fin_wait) && !A.outcome_pending && !A.fin_done;
+    pthread_mutex_unlock(&A.lock);
+    if (!go)
+        return;
+    drop_local_at_end();
+    pthread_mutex_lock(&A.lock);
+    A.fin_done = 1;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+/* Agent thread: the staging sequence's outcome is known (or will never come). */
+static void outcome_set(int pending, uint64_t seq)
+{
+    pthread_mutex_lock(&A.lock);
+    A.outcome_pending = pending;
+    A.outcome_seq = seq;
+    pthread_mutex_unlock(&A.lock);
+    if (!pending)
+        fin_check();
 }
 
 /* ---- connecting ---- */
@@ -384,6 +421,7 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     if (A.in_epoch)
         abort_epoch(); /* a new epoch means the coordinator gave up the old one */
     partner_rx_stop();
+    outcome_set(0, 0); /* the coordinator is done with the previous sequence */
     A.in_epoch = 1;
     A.partner = (c.flags & SNAPC_CKPT_PARTNER) && (c.flags & SNAPC_CKPT_LOCAL);
     A.aborted = 0;
@@ -699,9 +737,15 @@ static void on_resume(const uint8_t *p)
         A.local_committed = 1;
     }
     if (!A.in_epoch) {
+        /* the outcome of the sequence that was staging: committed, or not (the coordinator
+         * says so since this rank may be waiting in MPI_Finalize) */
         drop_local_at_end(); /* the commit came after this rank entered MPI_Finalize */
+        if (r.seq == A.seq)
+            outcome_set(0, r.seq);
         return;
     }
+    if (!r.committed && A.local_seq[0])
+        outcome_set(1, r.seq); /* recovered: the copy to shared storage and the commit follow */
     A.in_epoch = 0;
     A.v_applied = 0;
     if (A.ops.resume)
@@ -810,6 +854,7 @@ static void after_restart(void)
     atomic_store(&A.efd, -1);
     snapc_reader_next(&A.rd);
     A.prx = NULL; /* none ran at the capture (partner_rx_stop at CKPT) */
+    A.outcome_pending = 0; /* the job that staged it is not this one */
     int64_t rseq = (int64_t)A.seq;
     A.in_epoch = 0;
     A.v_applied = 0;
@@ -921,6 +966,7 @@ static void *agent_main(void *unused)
             (void)n;
             flush_outgoing();
             report_state(0);
+            fin_check();
         }
         if (fd < 0)
             continue;
@@ -1127,4 +1173,55 @@ int snapc_agent_fds(int *fds, int max)
 int snapc_agent_is_agent_thread(void)
 {
     return atomic_load(&A.running) && pthread_equal(pthread_self(), A.thread);
+}
+
+/* How long MPI_Finalize waits at most for a staging sequence's outcome: REVIVE_FINALIZE_WAIT
+ * seconds, else a little more than the coordinator's own bound on staging (its capture
+ * timeout, 1800 s by default), which ends the sequence one way or the other before. */
+#define AGENT_FINALIZE_WAIT_S 1900
+
+int snapc_agent_finalize_wait(void)
+{
+    if (!atomic_load(&A.running) || snapc_agent_is_agent_thread())
+        return 0;
+    const char *w = getenv("REVIVE_FINALIZE_WAIT");
+    int64_t bound_s = w && *w && atoll(w) >= 0 ? atoll(w) : AGENT_FINALIZE_WAIT_S;
+    int64_t t0 = mono_ms(), deadline = t0 + bound_s * 1000;
+    pthread_mutex_lock(&A.lock);
+    atomic_store(&A.fin_wait, 1);
+    int pending = A.outcome_pending;
+    uint64_t seq = A.outcome_seq;
+    pthread_mutex_unlock(&A.lock);
+    if (pending)
+        revive_log_info("rank %d: MPI_Finalize waits until snapshot sequence %llu is copied to "
+                        "shared storage and committed (or fails)",
+                        A.world_rank, (unsigned long long)seq);
+    snapc_agent_notify(); /* the agent thread looks (fin_check) */
+    int rc = 0;
+    pthread_mutex_lock(&A.lock);
+    while (!A.fin_done) {
+        if (A.disconnected) {
+            rc = -ENOTCONN;
+            break;
+        }
+        if (mono_ms() >= deadline) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    }
+    pending = A.outcome_pending;
+    seq = A.outcome_seq;
+    pthread_mutex_unlock(&A.lock);
+    if (rc == -ETIMEDOUT && pending)
+        revive_log_warn("rank %d: MPI_Finalize returns after %lld s without the outcome of "
+                        "snapshot sequence %llu (still being copied to shared storage): it may "
+                        "not be committed, and this node's cached images of it stay "
+                        "(REVIVE_FINALIZE_WAIT=SECONDS sets this bound)",
+                        A.world_rank, (long long)((mono_ms() - t0) / 1000),
+                        (unsigned long long)seq);
+    return rc == -ENOTCONN && !pending ? 0 : rc;
 }

@@ -138,6 +138,16 @@ int  snapc_agent_wait_epoch(uint64_t world_seq, int *restarted);
  * only flags the agent thread and returns). 0, or -ENOTCONN (no agent). */
 int  snapc_agent_restarted(void);
 
+/* From MPI_Finalize, once the rank needs MPI no more: when the rank's last snapshot was
+ * written node-local first and is still being copied to shared storage (the job ran on at
+ * "recovered"), waits until the coordinator says how it ended, so that the copy is not cut
+ * short by the rank's exit and, once committed, this node's cache of it is dropped (the job
+ * ends normally). Bounded: REVIVE_FINALIZE_WAIT seconds, default 1900 (the coordinator's
+ * own bound on staging is 1800 s); a warning says what stays when the bound is met. Returns
+ * at once when nothing is pending. 0; -ETIMEDOUT; -ENOTCONN (the coordinator went while the
+ * outcome was pending). */
+int  snapc_agent_finalize_wait(void);
+
 /* ---- additions for the layer's restart path and capture filter ---- */
 
 /* Records the coordinator variables of the environment handed to a restarted

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -55,10 +57,28 @@ static int check_images(char *err, size_t errlen)
     return 0;
 }
 
+/* Fault point snapc-commit-hold: wait until the file REVIVE_COMMIT_HOLD exists (10 min at
+ * most). The coordinator does nothing else meanwhile, as when a slow commit keeps it busy:
+ * ranks that end then are seen to go only after the commit. */
+static void commit_hold(void)
+{
+    const char *f = getenv("REVIVE_COMMIT_HOLD");
+    if (!f || !*f)
+        return;
+    revive_log_info("the commit of sequence %llu holds until %s exists (fault point "
+                    "snapc-commit-hold)", (unsigned long long)coord.p.seq, f);
+    for (int i = 0; i < 12000 && access(f, F_OK) != 0; i++) {
+        struct timespec d = {0, 50 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
 void coord_commit(void)
 {
     char err[512];
     struct snapc_event ev = {.type = SNAPC_EV_COMMITTED};
+    if (coord.p.stage && coord_fault(REVIVE_FAULT_snapc_commit_hold))
+        commit_hold();
     if (coord_fault(REVIVE_FAULT_snapc_captured)) {
         ev.u.done.status = -EIO;
         ev.u.done.msg = "the coordinator failed before writing the metadata (fault point "

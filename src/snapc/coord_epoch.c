@@ -171,12 +171,16 @@ void coord_run_actions(void)
             case SNAPC_ACT_QUIESCE: act_quiesce(); break;
             case SNAPC_ACT_COMMIT: coord_commit(); break;
             case SNAPC_ACT_RESUME: {
-                /* status 1: node-local first, the ranks run on before the commit */
-                struct snapc_resume r = {.action = a->arg, .committed = a->status != 1,
+                /* status 1: node-local first, the ranks run on before the commit; 3: the
+                 * staging of a sequence they ran on from failed (coord_stage_failed says it) */
+                struct snapc_resume r = {.action = a->arg,
+                                         .committed = a->status != 1 && a->status != 3,
                                          .seq = a->seq};
                 coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
                 if (a->arg == SNAPC_RESUME_STOP)
                     coord.stopped = 1; /* until a SIGCONT comes through mpirun */
+                if (a->status == 3)
+                    break;
                 if (a->status == 1)
                     revive_log_info("checkpoint %llu: every image is in its node's cache; the "
                                     "job runs on while they are copied to %s",

@@ -269,10 +269,12 @@ static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char
     p->last_status = status;
     if (p->stage && (p->phase == SNAPC_P_STAGE || p->phase == SNAPC_P_COMMIT)) {
         /* every image was captured: ranks already running hear nothing (nothing of theirs
-         * is undone), the sequence stays uncommitted and marked failed (ckpt-info shows why),
+         * is undone but the outcome's notice, for a rank waiting in MPI_Finalize), the
+         * sequence stays uncommitted and marked failed (ckpt-info shows why),
          * the next epoch takes the next number; the node-local copies stay */
         if ((!p->resumed && emitf(p, SNAPC_ACT_ABORT, -1, -1, status, "%s", p->last_error)) ||
             emitf(p, SNAPC_ACT_STAGE_FAILED, -1, -1, status, "%s", p->last_error) ||
+            (p->resumed && emitf(p, SNAPC_ACT_RESUME, -1, -1, 3, NULL)) ||
             progress(p, SNAPC_PHASE_NO_CKPT, now))
             return -ENOMEM;
         p->next_seq = p->seq + 1;

@@ -101,7 +101,9 @@ enum snapc_act {
     SNAPC_ACT_COMMIT,    /* write snapshot.meta of `seq`, then feed SNAPC_EV_COMMITTED */
     SNAPC_ACT_RESUME,    /* send RESUME(arg = SNAPC_RESUME_*) to every live rank; status: 0 after
                           * the commit, 1 before it (node-local first: "recovered", staging
-                          * follows), 2 the commit's notice to ranks already running */
+                          * follows), 2 the commit's notice to ranks already running, 3 the
+                          * notice that staging failed to ranks already running (not
+                          * committed: a rank waiting in MPI_Finalize for the outcome goes) */
     SNAPC_ACT_ABORT,     /* send ABORT(text) to every live rank */
     SNAPC_ACT_DISCARD,   /* remove the uncommitted sequence directory `seq` */
     SNAPC_ACT_PROGRESS,  /* job phase `arg` (enum snapc_phase) reached: tell tools */

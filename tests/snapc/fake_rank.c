@@ -20,6 +20,8 @@
  *   --seed S          the schedule's seed (default 1)
  *   --sleep-us U      largest pause between collectives (default 2000)
  *   --end-sleep S     seconds every rank sleeps after its work, before MPI_Finalize
+ *   --end-file F      every rank waits after its work until the file F exists (10 min at
+ *                     most), before MPI_Finalize
  *   --early-finalize R   rank R does not sleep: it waits in MPI_Finalize meanwhile
  *   --stall R:K       rank R stops outside MPI (sleeps 1 h) at schedule step K
  *   --die R:OP        rank R SIGKILLs itself in OP (begin seqs targets quiesce drain capture)
@@ -78,6 +80,7 @@ static int me, size;
 static struct fake_shm *shm;
 
 /* options */
+static const char *end_file;
 static int iters = 300, sleep_us = 2000, end_sleep, early_finalize = -1, stall_rank = -1, stall_at;
 static unsigned seed = 1;
 static int die_rank = -1, fail_rank = -1, slow_rank = -1, slow_ms;
@@ -624,6 +627,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--seed")) seed = (unsigned)atoi(v), i++;
         else if (!strcmp(a, "--sleep-us")) sleep_us = atoi(v), i++;
         else if (!strcmp(a, "--end-sleep")) end_sleep = atoi(v), i++;
+        else if (!strcmp(a, "--end-file")) end_file = v, i++;
         else if (!strcmp(a, "--early-finalize")) early_finalize = atoi(v), i++;
         else if (!strcmp(a, "--stall")) rank_op(v, &stall_rank, tmp, sizeof tmp, NULL), stall_at = atoi(tmp), i++;
         else if (!strcmp(a, "--die")) rank_op(v, &die_rank, die_op, sizeof die_op, NULL), i++;
@@ -783,6 +787,8 @@ int main(int argc, char **argv)
     }
     if (end_sleep > 0 && me != early_finalize)
         sleep((unsigned)end_sleep);
+    for (int t = 0; end_file && t < 30000 && access(end_file, F_OK) != 0; t++)
+        usleep(20000);
     /* MPI_Finalize: a collective on WORLD */
     enter(0, K_BARRIER);
     pthread_mutex_lock(&G);
@@ -799,5 +805,10 @@ int main(int argc, char **argv)
         if (comms[c].mine)
             printf(" comm%llu=%llu", (unsigned long long)comms[c].cid, (unsigned long long)seq[c]);
     printf("\n");
+    fflush(stdout);
+    /* as the MPI layer's MPI_Finalize: a snapshot still staging ends first (agent.h) */
+    e = snapc_agent_finalize_wait();
+    if (e < 0)
+        fprintf(stderr, "fake_rank %d: snapc_agent_finalize_wait: %s\n", me, strerror(-e));
     return 0;
 }

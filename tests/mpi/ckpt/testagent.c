@@ -580,4 +580,5 @@ static int ta_wait_epoch(uint64_t world_seq, int *restarted)
 
 const struct pml_agent_fns revive_test_agent = {
     ta_start, ta_notify, ta_raise, ta_request, ta_wait_epoch,
+    NULL, /* finalize_wait: no staging without a coordinator */
 };
