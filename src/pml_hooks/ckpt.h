@@ -374,7 +374,8 @@ int pml_dbuf_irecv(struct pml_req *r, void *buf, int count, uintptr_t dtype, int
 int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
 
 /* ---- the exchanges among ranks during an epoch (drain_xchg.c) ------------------------------ */
-enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_PHASES };
+enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_KEYCOUNTS, PML_XCHG_KEYS,
+       PML_XCHG_PHASES };
 /* Agent thread, gate closed: every rank sends out[j] to rank j and gets in[j] from each rank j
  * (in[self] = out[self]); with out and in NULL, a barrier. `what` names the step in messages.
  * 0; -ECANCELED when the coordinator aborted the epoch meanwhile (the rank leaves at once),
@@ -382,6 +383,10 @@ enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_PHASES };
  * message in err. */
 int pml_xchg(int phase, const uint64_t *out, uint64_t *in, double deadline, const char *what,
              char *err, size_t errlen);
+/* The same frame, an all-gather of a variable number of numbers: every rank's n_mine numbers end
+ * up in *all (malloc'd, rank 0's first), *n_all of them; two phases (the counts, the numbers). */
+int pml_xchgv(int phase_counts, int phase_data, const uint64_t *mine, int n_mine, uint64_t **all,
+              long *n_all, double deadline, const char *what, char *err, size_t errlen);
 
 /* Messages: a virtual MPI_Message holds a message matched in the lower half (its envelope in
  * the handle's aux, for the drain) or, in the handle's info, a drained one. */

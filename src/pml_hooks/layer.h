@@ -228,6 +228,9 @@ int32_t pml_rec_count(void);
  * (this rank alone took part) or GLOBAL (key names the call alike on every member). */
 enum { PML_REC_KEY_NONE, PML_REC_KEY_LOCAL, PML_REC_KEY_GLOBAL };
 int pml_rec_key(int32_t i, uint64_t key[2]);
+/* Drops entry i of the first n where !keep[i] (the handles' entry indices follow); the number
+ * dropped. */
+int pml_rec_compact(const unsigned char *keep, int32_t n);
 /* Entry i as recorded: 0, or -1 past the end. items/len: its tagged items (record.c). */
 int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, size_t *len);
 

@@ -6,10 +6,14 @@
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/objs.h" /* pml_objs_settle */
 #include "pml_hooks/agent_fns.h"
+#include "pml_hooks/replay.h" /* pml_replay_compact */
+#include "snapc/agent.h"       /* snapc_agent_epoch */
+#include "common/fault.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -158,6 +162,17 @@ static int op_quiesce(void *arg, int timeout_ms)
     }
 }
 
+/* Fault point mpi-rank-compact: rank 0, at epoch REVIVE_FAULT_EPOCH (default 1) only, while the
+ * other ranks are already in the compaction's exchange. */
+static int compact_fault(void)
+{
+    if (pml_world_rank != 0 || !pml_agent_running)
+        return 0;
+    const char *fe = getenv("REVIVE_FAULT_EPOCH");
+    uint32_t first = (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1);
+    return snapc_agent_epoch() == first && revive_fault(REVIVE_FAULT_mpi_rank_compact);
+}
+
 static int op_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen)
 {
     (void)arg;
@@ -168,6 +183,16 @@ static int op_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t e
     int e = pml_drain_run(st, err, errlen);
     if (!e) /* open MPI files and windows (objs_ckpt.c) */
         e = pml_objs_settle(err, errlen);
+    if (!e && compact_fault()) {
+        snprintf(err, errlen, "cannot compact the creation record (fault point mpi-rank-compact)");
+        e = -EIO;
+    }
+    if (!e) { /* the creation record loses what no restart can need (replay.c) */
+        int dropped = 0;
+        e = pml_replay_compact(&dropped, err, errlen);
+        if (!e && dropped)
+            revive_log_debug("%d record entries dropped, %d kept", dropped, (int)pml_rec_count());
+    }
     return e;
 }
 

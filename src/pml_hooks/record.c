@@ -179,6 +179,41 @@ int pml_rec_key(int32_t i, uint64_t key[2])
     return entries[i]->keykind;
 }
 
+int pml_rec_compact(const unsigned char *keep, int32_t n)
+{
+    pml_vh_lock();
+    if (n > n_entries)
+        n = n_entries;
+    int32_t *to = malloc((size_t)(n ? n : 1) * sizeof *to), j = 0;
+    if (!to) {
+        pml_vh_unlock();
+        return 0; /* nothing dropped: the record stays as it was */
+    }
+    for (int32_t i = 0; i < n; i++) {
+        if (keep[i]) {
+            to[i] = j;
+            entries[j++] = entries[i];
+        } else {
+            to[i] = -1;
+            free(entries[i]->buf);
+            free(entries[i]);
+        }
+    }
+    int dropped = n - j;
+    for (int32_t i = n; i < n_entries; i++) /* made since the plan: kept */
+        entries[j++] = entries[i];
+    n_entries = j;
+    /* the handles' creation entries move with them */
+    for (uint32_t k = 0; k < pml_vh_used; k++) {
+        int32_t r = pml_vh_tab[k].rec;
+        if (r >= 0)
+            pml_vh_tab[k].rec = r < n ? to[r] : r - dropped;
+    }
+    pml_vh_unlock();
+    free(to);
+    return dropped;
+}
+
 int32_t pml_rec_count(void)
 {
     return n_entries;

@@ -27,6 +27,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/replay.h"
 #include "pml_hooks/restart.h" /* pml_lower_world */
+#include "pml_hooks/ckpt.h"    /* pml_xchgv */
 
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
@@ -35,6 +36,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Predefined objects of the lower half. Open MPI's are the addresses of the library's objects,
  * looked up by name: a reference from the layer would make every program that the layer is
@@ -599,14 +601,15 @@ static void drop_dead(int32_t c, int32_t at)
 
 /* Ancestors of every needed entry are needed (to a fixed point); so are changes of objects
  * that will exist. The other inputs of a call decided as it is met (no name) are kept ready in
- * case another member needs it. */
-static void need_fixpoint(void)
+ * case another member needs it (keep_all_inputs: its parent too, and the inputs of the entries
+ * restored another way). */
+static void need_fixpoint(int keep_all_inputs)
 {
     for (int changed = 1; changed;) {
         changed = 0;
         for (int32_t i = 0; i < NE; i++) {
             struct rp_entry *x = &E[i];
-            if (pml_rp_skip[x->fid])
+            if (pml_rp_skip[x->fid] && !(keep_all_inputs && x->need))
                 continue;
             if (!x->need && !x->nout && x->nin && (x->in[0] < 0 || E[x->in[0]].need)) {
                 x->need = 1; /* a change of an object that will exist */
@@ -614,7 +617,7 @@ static void need_fixpoint(void)
             }
             if (!x->need && !(pml_rp_comm[x->fid] && x->keykind == PML_REC_KEY_NONE))
                 continue;
-            for (int k = x->need ? 0 : 1; k < x->nin; k++)
+            for (int k = x->need || keep_all_inputs ? 0 : 1; k < x->nin; k++)
                 if (x->in[k] >= 0 && !E[x->in[k]].need) {
                     E[x->in[k]].need = 2;
                     changed = 1;
@@ -640,21 +643,74 @@ static int in_union(const uint64_t key[2])
     return NU && bsearch(key, U, (size_t)NU, 2 * sizeof *U, cmp_key) != NULL;
 }
 
-/* U = the union over every rank of the names of the calls it needs. 0, or -errno. */
-static int gather_keys(char *err, size_t errlen)
+/* The names of every rank, all gathered: at a restart by collectives on the fresh
+ * MPI_COMM_WORLD; during an epoch (the compaction) by the drain's tagged messages, which a rank
+ * leaves at once when the epoch is aborted (a collective cannot be abandoned halfway). 0 or
+ * -errno, err set for an epoch's exchange only. */
+static int allgather_keys(int in_epoch, const uint64_t *mine, int cnt, uint64_t **all, long *total,
+                          char *err, size_t errlen)
 {
+    if (in_epoch) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return pml_xchgv(PML_XCHG_KEYCOUNTS, PML_XCHG_KEYS, mine, cnt, all, total,
+                         (double)t.tv_sec + t.tv_nsec / 1e9 + 60, "the record's compaction",
+                         err, errlen);
+    }
     MPI_Comm w = (MPI_Comm)pml_lower_world();
     MPI_Datatype ti = (MPI_Datatype)LOWER_INT, tu = (MPI_Datatype)LOWER_U64;
-    int size = 0, n = 0;
+    int size = 0, rc = -ENOMEM;
     pml_L.MPI_Comm_size(w, &size);
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    *all = NULL;
+    *total = 0;
+    if (!counts || !displs)
+        goto out;
+    rc = -EIO;
+    if (pml_L.MPI_Allgather(&cnt, 1, ti, counts, 1, ti, w) != MPI_SUCCESS)
+        goto out;
+    long t = 0;
+    for (int r = 0; r < size; r++) {
+        displs[r] = (int)t;
+        t += counts[r];
+    }
+    if (t > 0x7fffffffL) {
+        rc = -E2BIG;
+        goto out;
+    }
+    rc = -ENOMEM;
+    *all = malloc((size_t)(t ? t : 1) * sizeof **all);
+    if (!*all)
+        goto out;
+    rc = -EIO;
+    if (pml_L.MPI_Allgatherv(mine, cnt, tu, *all, counts, displs, tu, w) != MPI_SUCCESS) {
+        free(*all);
+        *all = NULL;
+        goto out;
+    }
+    *total = t;
+    rc = 0;
+out:
+    if (rc)
+        snprintf(err, errlen, "the ranks cannot tell each other which communicators they still"
+                 " need (%s)", rc == -EIO ? "MPI_Allgatherv on MPI_COMM_WORLD failed"
+                 : rc == -E2BIG ? "too many" : "out of memory");
+    free(counts);
+    free(displs);
+    return rc;
+}
+
+/* U = the union over every rank of the names of the calls it needs. 0, or -errno. */
+static int gather_keys(int in_epoch, char *err, size_t errlen)
+{
+    int n = 0;
     for (int32_t i = 0; i < NE; i++)
         n += E[i].keykind == PML_REC_KEY_GLOBAL && E[i].need;
-    uint64_t *mine = malloc((size_t)(n ? n : 1) * 2 * sizeof *mine);
-    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
-    uint64_t *all = NULL;
-    int rc = -ENOMEM, cnt = 2 * n;
-    if (!mine || !counts || !displs)
-        goto out;
+    uint64_t *mine = malloc((size_t)(n ? n : 1) * 2 * sizeof *mine), *all = NULL;
+    if (!mine) {
+        snprintf(err, errlen, "out of memory for the names of %d communicator creations", n);
+        return -ENOMEM;
+    }
     n = 0;
     for (int32_t i = 0; i < NE; i++)
         if (E[i].keykind == PML_REC_KEY_GLOBAL && E[i].need) {
@@ -662,25 +718,11 @@ static int gather_keys(char *err, size_t errlen)
             mine[2 * n + 1] = E[i].key[1];
             n++;
         }
-    rc = -EIO;
-    if (pml_L.MPI_Allgather(&cnt, 1, ti, counts, 1, ti, w) != MPI_SUCCESS)
-        goto out;
     long total = 0;
-    for (int r = 0; r < size; r++) {
-        displs[r] = (int)total;
-        total += counts[r];
-    }
-    if (total > 0x7fffffffL) {
-        rc = -E2BIG;
-        goto out;
-    }
-    all = malloc((size_t)(total ? total : 1) * sizeof *all);
-    if (!all) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    if (pml_L.MPI_Allgatherv(mine, cnt, tu, all, counts, displs, tu, w) != MPI_SUCCESS)
-        goto out;
+    int rc = allgather_keys(in_epoch, mine, 2 * n, &all, &total, err, errlen);
+    free(mine);
+    if (rc)
+        return rc;
     qsort(all, (size_t)total / 2, 2 * sizeof *all, cmp_key);
     int m = 0;
     for (long k = 0; k < total / 2; k++)
@@ -692,18 +734,7 @@ static int gather_keys(char *err, size_t errlen)
     free(U);
     U = all;
     NU = m;
-    all = NULL;
-    rc = 0;
-out:
-    if (rc)
-        snprintf(err, errlen, "the restarted ranks cannot tell each other which communicators to"
-                 " make again (%s)", rc == -EIO ? "MPI_Allgatherv on the fresh MPI_COMM_WORLD failed"
-                 : rc == -E2BIG ? "too many" : "out of memory");
-    free(mine);
-    free(counts);
-    free(displs);
-    free(all);
-    return rc;
+    return 0;
 }
 
 static void release(void)
@@ -720,9 +751,14 @@ static void release(void)
     NU = 0;
 }
 
-int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
+/* Steps 1 and 2 of the replay (and of the record's compaction): E[] filled from the record,
+ * each entry's `need` set, the names some member needs agreed among the ranks (every rank at
+ * the same point: a restart, or an epoch's drain when in_epoch). keep_all_inputs: every input of a needed entry, and every
+ * entry restored another way or decided as it is met, is kept too (the compaction: what a later
+ * replay may read must stay in the record). 0, or -errno with a message. */
+static int plan(struct pml_replay_stats *st, int in_epoch, int keep_all_inputs, char *err,
+                size_t errlen)
 {
-    memset(st, 0, sizeof *st);
     NE = pml_rec_count();
     st->entries = (unsigned)NE;
     E = calloc(NE ? (size_t)NE : 1, sizeof *E);
@@ -748,6 +784,9 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
      * communicator another member needs (their ancestors too) */
     for (int32_t i = 0; i < NE; i++) {
         E[i].keykind = (unsigned char)pml_rec_key(i, E[i].key);
+        if (keep_all_inputs && (pml_rp_skip[E[i].fid] ||
+                                (pml_rp_comm[E[i].fid] && E[i].keykind == PML_REC_KEY_NONE)))
+            E[i].need = 2;
         if (pml_rp_skip[E[i].fid])
             continue;
         for (int k = 0; k < E[i].nout; k++)
@@ -759,9 +798,9 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
             (pml_rp_comm[E[i].fid] == 2 && E[i].keykind == PML_REC_KEY_NONE))
             E[i].need = 1;
     }
-    need_fixpoint();
+    need_fixpoint(keep_all_inputs);
     for (int prev = -1;;) {
-        int e = gather_keys(err, errlen);
+        int e = gather_keys(in_epoch, err, errlen);
         if (e) {
             release();
             return e;
@@ -774,8 +813,40 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
                 E[i].need = 2;
                 st->for_others++;
             }
-        need_fixpoint();
+        need_fixpoint(keep_all_inputs);
     }
+    return 0;
+}
+
+int pml_replay_compact(int *dropped, char *err, size_t errlen)
+{
+    struct pml_replay_stats st;
+    memset(&st, 0, sizeof st);
+    *dropped = 0;
+    int e = plan(&st, 1, 1, err, errlen);
+    if (e)
+        return e;
+    unsigned char *keep = malloc(NE ? (size_t)NE : 1);
+    if (!keep) {
+        snprintf(err, errlen, "out of memory for the compaction of %d record entries", NE);
+        release();
+        return -ENOMEM;
+    }
+    for (int32_t i = 0; i < NE; i++)
+        keep[i] = E[i].need != 0;
+    int32_t n = NE;
+    release();
+    *dropped = pml_rec_compact(keep, n);
+    free(keep);
+    return 0;
+}
+
+int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    int e = plan(st, 0, 0, err, errlen);
+    if (e)
+        return e;
     /* the last reader of every object: after it, an object the program no longer has goes */
     for (int32_t i = 0; i < NE; i++)
         E[i].last = -1;

@@ -60,6 +60,12 @@ struct pml_replay_stats {
 };
 int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen);
 
+/* The record's compaction at a checkpoint (every rank at the same point of the drain; the
+ * names are exchanged by the drain's abortable messages, pml_xchgv): the entries no later replay can need (dead
+ * objects nothing live was made from, communicators no member needs any more, changes of them)
+ * leave the record. *dropped: how many. 0, or -errno with a message. */
+int pml_replay_compact(int *dropped, char *err, size_t errlen);
+
 /* Saved ranks of communicators, for pml_rp_reorder (restart.c). -1: not known. */
 int pml_restart_saved_rank(uintptr_t vcomm);
 
