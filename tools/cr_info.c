@@ -834,7 +834,10 @@ static void print_json(const struct crs_image *img, const char *path, bool verif
 
 static const char *group_kind(uint32_t k)
 {
-    return k == CRS_TREE_G_PIPE_READ ? "pipe, read end" : k == CRS_TREE_G_PIPE_WRITE ? "pipe, write end" : "file";
+    return k == CRS_TREE_G_PIPE_READ    ? "pipe, read end"
+           : k == CRS_TREE_G_PIPE_WRITE ? "pipe, write end"
+           : k == CRS_TREE_G_DELETED    ? "deleted file"
+                                        : "file";
 }
 
 static void tree_text(const struct crs_tree *t, const char *path)
@@ -859,8 +862,8 @@ static void tree_text(const struct crs_tree *t, const char *path)
     for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
         const struct crs_tree_group *x = &t->groups[g];
         printf("  %s", group_kind(x->kind));
-        if (x->kind == CRS_TREE_G_FILE)
-            printf(" %s at offset %" PRId64, t->strings + x->path, x->offset);
+        if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED)
+            printf(" %s at offset %" PRId64 "%s", t->strings + x->path, x->offset, x->data_length ? "," : "");
         else
             printf(" of pipe %" PRIu64 "%s", x->pipe_id, x->data_length ? "," : "");
         if (x->data_length)
@@ -908,9 +911,11 @@ static void tree_json(const struct crs_tree *t, const char *path)
         const struct crs_tree_group *x = &t->groups[g];
         struct jobj o = { g ? ", {" : "{", false };
         jstrk("kind", group_kind(x->kind), &o);
-        if (x->kind == CRS_TREE_G_FILE) {
+        if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED) {
             jstrk("path", t->strings + x->path, &o);
             ji64("offset", x->offset, &o);
+            if (x->kind == CRS_TREE_G_DELETED)
+                ju64("bytes", x->data_length, &o);
         } else {
             ju64("pipe", x->pipe_id, &o);
             ju64("bytes", x->data_length, &o);

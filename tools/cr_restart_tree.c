@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -269,6 +270,64 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
 }
 
 /* The open files members share: made once, here, at our own numbers. */
+
+/* A file deleted while open that members shared: made again unnamed
+ * (O_TMPFILE) in its folder, else in $TMPDIR or /tmp, else in memory, with
+ * its bytes, opened as it was (access, append) at its offset. */
+static int deleted_file(struct tree_restart *tr, const struct crs_tree_group *x)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", tr->t.strings + x->path);
+    size_t len = strlen(dir);
+    if (len > 10 && !strcmp(dir + len - 10, " (deleted)"))
+        dir[len - 10] = 0;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    const char *tmp = getenv("TMPDIR");
+    const char *dirs[] = { slash ? dir : NULL, tmp && *tmp ? tmp : NULL, "/tmp" };
+    int fd = -1;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && fd < 0; i++)
+        if (dirs[i])
+            fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fd = memfd_create("revive-deleted", MFD_CLOEXEC);
+    fd = high(tr, fd);
+    if (fd < 0) {
+        fprintf(stderr, "cr_restart: %s: cannot make again %s, which processes of the tree shared: %s\n", tr->path,
+                tr->t.strings + x->path, strerror(errno));
+        return -1;
+    }
+    const unsigned char *d = tr->t.data + x->data_offset;
+    for (uint64_t off = 0; off < x->data_length;) {
+        ssize_t n = pwrite(fd, d + off, (size_t)(x->data_length - off), (off_t)off);
+        if (n <= 0) {
+            fprintf(stderr, "cr_restart: %s: cannot write the %llu bytes of %s: %s\n", tr->path,
+                    (unsigned long long)x->data_length, tr->t.strings + x->path, n < 0 ? strerror(errno) : "short write");
+            close(fd);
+            return -1;
+        }
+        off += (uint64_t)n;
+    }
+    int want = (int)x->open_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | O_DSYNC);
+    if (want != O_RDWR) {   /* its own access: a new open file of it */
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+        int again = high(tr, open(self, want | O_CLOEXEC));
+        if (again < 0) {
+            fprintf(stderr, "cr_restart: %s: cannot reopen %s: %s\n", tr->path, tr->t.strings + x->path,
+                    strerror(errno));
+            close(fd);
+            return -1;
+        }
+        close(fd);
+        fd = again;
+    }
+    if (x->offset > 0)
+        lseek(fd, x->offset, SEEK_SET);
+    return fd;
+}
+
 static int make_groups(struct tree_restart *tr)
 {
     uint32_t ng = tr->t.hdr.ngroups;
@@ -293,6 +352,11 @@ static int make_groups(struct tree_restart *tr)
             if (x->offset > 0)
                 lseek(fd, x->offset, SEEK_SET);
             tr->gfd[g] = fd;
+            continue;
+        }
+        if (x->kind == CRS_TREE_G_DELETED) {
+            if ((tr->gfd[g] = deleted_file(tr, x)) < 0)
+                return -1;
             continue;
         }
         /* a pipe: both ends at once (each end's groups: the first gets the

@@ -33,6 +33,12 @@ struct crs_ckpt_opts {
      * other end another member holds is recorded like an inherited one (the
      * tree's restart puts it in place). */
     int tree_member;
+    /* A tree member's descriptors the tree's restart puts in place, set by
+     * after_park (ascending; ntree_placed < 0: take every pipe end as placed).
+     * A pipe end not among them whose other end is still open is held by a
+     * process outside the tree. */
+    const int32_t *tree_placed;
+    int ntree_placed;
     /* Called once every thread is parked, before anything is recorded: a
      * tree's members are all parked before any is captured. Non-zero
      * (-errno, message in err) calls the checkpoint off. NULL: go on. */

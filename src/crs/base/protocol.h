@@ -14,9 +14,13 @@
  *    the process then runs on. A closed connection means the same.
  * A member of a process tree's checkpoint (CRS_REQ_F_TREE, crs/base/tree.h)
  * first answers with a reply of magic CRS_PROTO_PARKED once its threads are
- * parked, and records nothing until it gets the byte CRS_PROTO_GO (anything
+ * parked, and records nothing until it gets a struct crs_proto_go (anything
  * else, or a closed connection, calls its checkpoint off): every member is
- * parked before any is captured. Steps 2 and 3 follow as above.
+ * parked before any is captured. The message names the member's descriptors
+ * that the tree's restart puts in place (open files it shares with other
+ * members, pipes to them): a pipe end not among them whose other end is
+ * still open belongs to a process outside the tree. Steps 2 and 3 follow as
+ * above.
  */
 #ifndef REVIVE_CRS_PROTOCOL_H
 #define REVIVE_CRS_PROTOCOL_H
@@ -29,6 +33,17 @@
 #define CRS_PROTO_RESUME 'R'
 #define CRS_PROTO_PARKED 0x4b505652u /* "RVPK": a tree member's threads are parked */
 #define CRS_PROTO_GO 'G'
+
+/* A tree member's word to record, with its descriptors the restart places
+ * (ascending). More than CRS_PROTO_GO_MAX: nplaced is CRS_PROTO_GO_ALL and
+ * the member takes every pipe end as placed (it cannot tell them apart). */
+#define CRS_PROTO_GO_MAX 1020
+#define CRS_PROTO_GO_ALL 0xffffffffu
+struct crs_proto_go {
+    uint32_t magic;      /* CRS_PROTO_GO */
+    uint32_t nplaced;
+    int32_t placed[CRS_PROTO_GO_MAX];
+};
 
 #define CRS_REQ_F_FORK 0x1u
 #define CRS_REQ_F_IGNORE_FDS 0x2u

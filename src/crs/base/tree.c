@@ -159,7 +159,7 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < h->ngroups; i++) {
         const struct crs_tree_group *g = &t->groups[i];
-        if ((g->kind < CRS_TREE_G_PIPE_READ || g->kind > CRS_TREE_G_FILE) || g->path >= h->strings_length + 1 ||
+        if ((g->kind < CRS_TREE_G_PIPE_READ || g->kind > CRS_TREE_G_DELETED) || g->path >= h->strings_length + 1 ||
             g->data_offset > h->data_length || g->data_length > h->data_length - g->data_offset) {
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file's table is damaged (shared file %u)", i);

@@ -69,6 +69,8 @@ enum crs_tree_group_kind {
     CRS_TREE_G_PIPE_READ = 1,
     CRS_TREE_G_PIPE_WRITE = 2,
     CRS_TREE_G_FILE = 3,        /* a file, folder or device opened by path */
+    CRS_TREE_G_DELETED = 4,     /* a file deleted while open: its bytes (data_offset, data_length) are
+                                 * in the table; made again unnamed in its folder (path) */
 };
 
 struct crs_tree_group {
@@ -77,8 +79,8 @@ struct crs_tree_group {
     int64_t offset;             /* FILE: the shared offset */
     uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it) */
     uint32_t pipe_capacity;
-    uint32_t path;              /* FILE: offset in the strings */
-    uint64_t data_offset, data_length;   /* PIPE_READ: the bytes in the pipe (from data_offset) */
+    uint32_t path;              /* FILE, DELETED: offset in the strings */
+    uint64_t data_offset, data_length;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's */
 };
 
 struct crs_tree_link {

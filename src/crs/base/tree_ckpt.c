@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ struct fd_entry {
     int64_t pos;
     int set;                      /* union-find parent */
     int group;                    /* -1: none */
+    int peer_closed;              /* a pipe end whose other end no process holds */
+    int deleted;                  /* a regular file deleted while open */
     char *path;
 };
 
@@ -543,8 +546,29 @@ struct fd_scan {
     struct tree_ckpt *t;
     int member;
     pid_t pid;
+    int pidfd;                    /* the member's, -1: none */
     struct stat image;
 };
+
+/* Whether the pipe end member s holds at fd has lost its other end
+ * everywhere (its writers or its readers are gone: the popen pattern once
+ * the child has ended). Asked of the member's own open file (pidfd_getfd):
+ * a reader of our own would not tell (a pipe opened anew waits for a new
+ * writer before it reports hang-up). 0 when it cannot be told. */
+static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode)
+{
+    if (s->pidfd < 0)
+        return 0;
+    int dup = (int)syscall(SYS_pidfd_getfd, s->pidfd, (int)fd, 0);
+    if (dup < 0)
+        return 0;
+    struct pollfd p = { .fd = dup, .events = mode == O_WRONLY ? POLLOUT : POLLIN };
+    int r = poll(&p, 1, 0);
+    close(dup);
+    if (r <= 0)
+        return 0;
+    return mode == O_WRONLY ? (p.revents & POLLERR) != 0 : (p.revents & POLLHUP) != 0;
+}
 
 /* A member's descriptor on /proc/N (or below): N must be a member, or a
  * thread of one, whose pid the restart gives back; another process's entry
@@ -598,7 +622,10 @@ static long note_fd(long n, int dirfd, void *arg)
                strncmp(link, "/memfd:", 7) && strncmp(link, "/dev/pts/", 9) && strcmp(link, "/dev/tty") &&
                strcmp(link, "/dev/ptmx") && strncmp(link, "/dev/shm/", 9) && strncmp(link, "/proc/", 6) &&
                (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));   /* devices: nothing to share */
-    if (!pipe && !file)
+    /* deleted while open: members sharing it get one file made again */
+    int deleted = link[0] == '/' && S_ISREG(st.st_mode) && len > 10 && !strcmp(link + len - 10, " (deleted)") &&
+                  strncmp(link, "/memfd:", 7);
+    if (!pipe && !file && !deleted)
         return 0;
     char ip[96];
     snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%ld", (int)s->pid, n);
@@ -628,6 +655,8 @@ static long note_fd(long n, int dirfd, void *arg)
     f->fd_flags = (fl & O_CLOEXEC) ? FD_CLOEXEC : 0;
     f->flags = (uint32_t)(fl & ~(unsigned long)O_CLOEXEC);
     f->mode = (int)(fl & O_ACCMODE);
+    f->peer_closed = pipe && pipe_peer_closed(s, n, f->mode);
+    f->deleted = deleted;
     f->set = (int)t->nfds;
     f->group = -1;
     f->path = strdup(link);
@@ -649,7 +678,10 @@ static int scan_fds(struct tree_ckpt *t, int image_fd)
         s.pid = t->all[t->members[m]].pid;
         char dir[64];
         snprintf(dir, sizeof dir, "/proc/%d/fd", (int)s.pid);
+        s.pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         long e = revive_proc_for_each_number(dir, note_fd, &s);
+        if (s.pidfd >= 0)
+            close(s.pidfd);
         if (e == -ENOTSUP)
             return (int)e;   /* a /proc entry outside the scope: its message is set */
         if (e < 0) {
@@ -752,13 +784,16 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         }
         int wanted = 0;
         if (f->pipe) {
-            int has_r = 0, has_w = 0;
+            /* both ends in the tree; or one whose other end is closed
+             * everywhere (its bytes, then end of file; or EPIPE) */
+            int has_r = 0, has_w = 0, closed = 0;
             for (size_t j = 0; j < t->nfds; j++)
                 if (t->fds[j].pipe && t->fds[j].ino == f->ino) {
                     has_r |= t->fds[j].mode == O_RDONLY;
                     has_w |= t->fds[j].mode == O_WRONLY;
+                    closed |= t->fds[j].peer_closed;
                 }
-            wanted = has_r && has_w;
+            wanted = (has_r && has_w) || closed;
         } else {
             for (size_t j = 0; j < t->nfds && !wanted; j++)
                 wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;
@@ -766,7 +801,9 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         if (!wanted)
             continue;
         struct crs_tree_group *x = &g[n];
-        x->kind = f->pipe ? (f->mode == O_RDONLY ? CRS_TREE_G_PIPE_READ : CRS_TREE_G_PIPE_WRITE) : CRS_TREE_G_FILE;
+        x->kind = f->pipe      ? (f->mode == O_RDONLY ? CRS_TREE_G_PIPE_READ : CRS_TREE_G_PIPE_WRITE)
+                  : f->deleted ? CRS_TREE_G_DELETED
+                               : CRS_TREE_G_FILE;
         x->open_flags = f->flags;
         x->offset = f->pos;
         x->pipe_id = f->pipe ? f->ino : 0;
@@ -812,7 +849,112 @@ static int pipe_bytes(struct tree_ckpt *t, const struct fd_entry *f, unsigned ch
     return *data ? 0 : -ENOMEM;
 }
 
+/* A file deleted while open that members share, and that a member maps
+ * too: the restart would map each member's own copy of its bytes, apart
+ * from the one file the members' descriptors share. Refused, naming it.
+ * 0, or -ENOTSUP with the message. */
+static int check_deleted(struct tree_ckpt *t)
+{
+    char buf[8192];
+    for (size_t i = 0; i < t->nfds; i++) {
+        const struct fd_entry *f = &t->fds[i];
+        if (!f->deleted || f->group < 0)
+            continue;
+        for (size_t m = 0; m < t->nmembers; m++) {
+            if (t->conn[m] < 0)
+                continue;
+            struct revive_maps_reader r;
+            struct revive_maps_entry me;
+            if (revive_maps_open(&r, t->all[t->members[m]].pid, 0, buf, sizeof buf) != 0)
+                continue;
+            int hit = 0;
+            while (!hit && revive_maps_next(&r, &me) > 0)
+                hit = me.inode == f->ino && me.dev == f->dev;
+            revive_maps_close(&r);
+            if (hit) {
+                char w[64];
+                fail(t, "%s maps %s, which members of the %s share as an open file: restarted, its mapping "
+                        "would be a copy apart from the shared file, so such a checkpoint is refused; unmap it "
+                        "or let only one process hold it", who(t, m, w, sizeof w), f->path,
+                     crs_tree_scope_name(t->o->scope));
+                return -ENOTSUP;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The bytes of a shared file deleted while open, into the table's data
+ * (read through the member's descriptor's /proc link), within the limit of
+ * saved file data (crs_tree_ckpt_opts.file_data_max_mb). */
+static int deleted_bytes(struct tree_ckpt *t, const struct fd_entry *f, struct crs_tree_group *g, unsigned char **data,
+                         size_t *dlen)
+{
+    char path[96], w[64];
+    pid_t pid = t->all[t->members[f->member]].pid;
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, f->fd);
+    int rd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (rd < 0 || fstat(rd, &st) != 0) {
+        fail(t, "cannot read %s, which %s holds at descriptor %d: %s", f->path, who(t, (size_t)f->member, w, sizeof w),
+             f->fd, strerror(errno));
+        if (rd >= 0)
+            close(rd);
+        return -EIO;
+    }
+    uint64_t max = t->o->file_data_max_mb == CRS_PROTO_NO_LIMIT ? UINT64_MAX
+                   : t->o->file_data_max_mb                     ? (uint64_t)t->o->file_data_max_mb << 20
+                                                                : 1ull << 30;
+    if ((uint64_t)st.st_size > max) {
+        close(rd);
+        fail(t, "%s (deleted while open, shared by members of the %s) holds %lld bytes, more than the %llu MiB "
+                "of saved file data allowed; raise the limit with --file-data-max", f->path,
+             crs_tree_scope_name(t->o->scope), (long long)st.st_size, (unsigned long long)(max >> 20));
+        return -EFBIG;
+    }
+    size_t n = (size_t)st.st_size;
+    unsigned char *d = realloc(*data, *dlen + n + 1);
+    if (!d) {
+        close(rd);
+        fail(t, "out of memory for the %zu bytes of %s", n, f->path);
+        return -ENOMEM;
+    }
+    *data = d;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(rd, d + *dlen + got, n - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(rd);
+    g->data_offset = *dlen;
+    g->data_length = got;
+    *dlen += got;
+    return 0;
+}
+
 /* ---- the file ---- */
+
+/* Member m's word to record: its descriptors the restart puts in place
+ * (the links: scan_fds lists each member's in ascending order). */
+static void placed_fds(const struct tree_ckpt *t, size_t m, struct crs_proto_go *go)
+{
+    memset(go, 0, sizeof *go);
+    go->magic = CRS_PROTO_GO;
+    for (size_t i = 0; i < t->nfds; i++) {
+        const struct fd_entry *f = &t->fds[i];
+        if (f->member != (int)m || f->group < 0)
+            continue;
+        if (go->nplaced == CRS_PROTO_GO_MAX) {
+            go->nplaced = CRS_PROTO_GO_ALL;
+            return;
+        }
+        go->placed[go->nplaced++] = f->fd;
+    }
+}
 
 static int write_all(int fd, const void *p, size_t len, uint64_t off)
 {
@@ -868,6 +1010,10 @@ static int run(struct tree_ckpt *t, int fd)
             if (!t->fds[i].pipe)
                 slen += strlen(t->fds[i].path) + 1;
         }
+    if ((e = check_deleted(t))) {
+        free(groups);
+        return (int)e;
+    }
     struct crs_tree_link *links = calloc(nlinks ? nlinks : 1, sizeof *links);
     char *strings = calloc(1, slen);
     unsigned char *data = NULL;
@@ -883,10 +1029,14 @@ static int run(struct tree_ckpt *t, int fd)
             continue;
         links[k++] = (struct crs_tree_link){ f->member, f->fd, f->group, f->fd_flags };
         struct crs_tree_group *g = &groups[f->group];
-        if (g->kind == CRS_TREE_G_FILE && !g->path) {
+        if ((g->kind == CRS_TREE_G_FILE || g->kind == CRS_TREE_G_DELETED) && !g->path) {
             g->path = (uint32_t)spos;
             strcpy(strings + spos, f->path);
             spos += strlen(f->path) + 1;
+            if (g->kind == CRS_TREE_G_DELETED && (e = deleted_bytes(t, f, g, &data, &dlen))) {
+                free(groups), free(links), free(strings), free(data);
+                return (int)e;
+            }
         }
         if (g->kind == CRS_TREE_G_PIPE_READ && !g->pipe_capacity) {
             unsigned char *bytes = NULL;
@@ -966,9 +1116,10 @@ static int run(struct tree_ckpt *t, int fd)
             fail(t, "cannot write the tree's file: %s", strerror(errno));
             break;
         }
-        char go = CRS_PROTO_GO;
+        struct crs_proto_go go;
+        placed_fds(t, m, &go);
         struct crs_proto_reply rp;
-        if ((e = crs_proto_send(t->conn[m], &go, 1, -1))) {
+        if ((e = crs_proto_send(t->conn[m], &go, sizeof go, -1))) {
             char w[64];
             fail(t, "cannot reach %s: %s", who(t, m, w, sizeof w), strerror((int)-e));
             break;

@@ -157,6 +157,7 @@ void crs_runtime_give_up_fd(int fd)
 struct external {
     int conn;
     int fork_mode;
+    struct crs_ckpt_opts *o;
 };
 
 static void external_after_write(void *arg, int status, const char *msg)
@@ -181,12 +182,17 @@ static int external_after_park(void *arg, char *err, size_t errlen)
     struct crs_proto_reply rp;
     memset(&rp, 0, sizeof rp);
     rp.magic = CRS_PROTO_PARKED;
-    char go = 0;
+    /* one checkpoint at a time (ckpt_lock): the capture reads it after us */
+    static struct crs_proto_go go;
+    memset(&go, 0, sizeof go);
     int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
     if (!e)
-        e = crs_proto_recv(x->conn, &go, 1, NULL, RESUME_WAIT_MS);
-    if (!e && go == CRS_PROTO_GO)
+        e = crs_proto_recv(x->conn, &go, sizeof go, NULL, RESUME_WAIT_MS);
+    if (!e && go.magic == CRS_PROTO_GO && (go.nplaced <= CRS_PROTO_GO_MAX || go.nplaced == CRS_PROTO_GO_ALL)) {
+        x->o->tree_placed = go.placed;
+        x->o->ntree_placed = go.nplaced == CRS_PROTO_GO_ALL ? -1 : (int)go.nplaced;
         return 0;
+    }
     snprintf(err, errlen, "the checkpoint of the process tree was called off by its requester");
     return -ECANCELED;
 }
@@ -307,7 +313,7 @@ static void serve_external(int conn)
     struct stat st;
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
-    struct external x = { conn, (rq.flags & CRS_REQ_F_FORK) != 0 };
+    struct external x = { conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o };
     if (rq.version != CRS_PROTO_VERSION || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         external_after_write(&x, -EINVAL, rq.version != CRS_PROTO_VERSION
                                               ? "cr_checkpoint and the process use different Revive versions"

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -292,8 +293,100 @@ static long record_fd(long n, int dirfd, void *arg)
     return 0;
 }
 
-/* A pipe can come back only if the process holds both of its ends; what it
- * holds is copied with tee(2), which leaves the pipe as it was. */
+/* Whether the restart of the tree this process is a member of puts fd in
+ * place (crs_ckpt_opts.tree_placed). */
+static int tree_placed(const struct crs_capture *c, int fd)
+{
+    if (c->opts.ntree_placed < 0)
+        return 1;
+    for (int i = 0; i < c->opts.ntree_placed; i++)
+        if (c->opts.tree_placed[i] == fd)
+            return 1;
+    return 0;
+}
+
+/* Whether no process holds the other end of the pipe whose end fd is (mode
+ * O_RDONLY or O_WRONLY): the kernel reports hang-up to a reader without
+ * writers, an error to a writer without readers. */
+static int pipe_peer_closed(int fd, int mode)
+{
+    struct pollfd p = { .fd = fd, .events = mode == O_WRONLY ? POLLOUT : POLLIN };
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return mode == O_WRONLY ? (p.revents & POLLERR) != 0 : (p.revents & POLLHUP) != 0;
+}
+
+/* Another process holding pipe `ino` (its first descriptor found), for the
+ * refusal's message. */
+struct pipe_holder { char want[40]; pid_t self, pid, cur; };
+
+static long holder_fd(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct pipe_holder *h = arg;
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)h->cur, n);
+    ssize_t l = readlink(path, link, sizeof link - 1);
+    if (l <= 0)
+        return 0;
+    link[l] = 0;
+    if (strcmp(link, h->want))
+        return 0;
+    h->pid = h->cur;
+    return 1;
+}
+
+static long holder_proc(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct pipe_holder *h = arg;
+    if ((pid_t)n == h->self)
+        return 0;
+    char dir[48];
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", n);
+    h->cur = (pid_t)n;
+    return revive_proc_for_each_number(dir, holder_fd, h) == 1 ? 1 : 0;
+}
+
+/* The refusal of a pipe end whose other end is open somewhere Revive does
+ * not restore, saying where: another process (named), or none that can be
+ * seen (a descriptor in flight in a Unix socket message, or a process of
+ * another user or pid namespace). */
+static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int mode)
+{
+    struct pipe_holder h = { .self = revive_proc_self_pid() };
+    snprintf(h.want, sizeof h.want, "pipe:[%llu]", (unsigned long long)r->ino);
+    revive_proc_for_each_number("/proc", holder_proc, &h);
+    const char *end = mode == O_WRONLY ? "read" : "write";
+    char where[160];
+    if (h.pid > 0) {
+        char comm[32] = "";
+        char buf[64];
+        long n = revive_proc_read(h.pid, 0, "comm", buf, sizeof buf);
+        if (n > 0) {
+            buf[n < (long)sizeof buf ? n : (long)sizeof buf - 1] = 0;
+            buf[strcspn(buf, "\n")] = 0;
+            snprintf(comm, sizeof comm, " '%.16s'", buf);
+        }
+        snprintf(where, sizeof where, "is held by process %d%s, %s", (int)h.pid, comm,
+                 c->opts.tree ? "which is not among the processes being checkpointed" : "another process");
+    } else {
+        snprintf(where, sizeof where, "is open but held by no process Revive can see (in flight in a Unix "
+                                      "socket message, SCM_RIGHTS, or held by another user's process)");
+    }
+    const char *scope = h.pid <= 0 ? "" : c->opts.tree ? ", checkpoint a scope that holds the other end too"
+                                                         : ", checkpoint the tree that holds both (cr_checkpoint --tree)";
+    crs_capture_error(c, "file descriptor %d is the %s end of a pipe whose %s end %s; Revive restores a pipe "
+                      "when %s both ends or the other end is closed everywhere; close it first%s, or "
+                      "checkpoint with --ignore-fds to have it closed in the restarted process",
+                      r->fd, mode == O_WRONLY ? "write" : "read", end, where,
+                      c->opts.tree ? "the processes checkpointed hold" : "the process holds", scope);
+}
+
+/* A pipe comes back when the process holds both of its ends, or the other
+ * end is closed everywhere; in a tree, the restart puts the ends members
+ * share in place. What a pipe holds is copied with tee(2), which leaves the
+ * pipe as it was. */
 static int pair_pipes(struct crs_capture *c)
 {
     size_t cap = c->nfds ? c->nfds : 1;
@@ -312,22 +405,29 @@ static int pair_pipes(struct crs_capture *c)
                 has_write |= mode == O_WRONLY;
             }
         if (!has_read || !has_write) {
+            int mode = (int)r->open_flags & O_ACCMODE;
             struct stat st = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
-            if (is_inherited(r->fd, &st) || c->opts.tree) {
-                /* in a tree, the requester knows whether another member
-                 * holds the other end (then the restart puts it in place) */
+            if (c->opts.tree && tree_placed(c, r->fd)) {
+                /* the tree's restart puts it in place (another member holds
+                 * the other end, or shares this one) */
                 r->kind = CRS_FD_INHERITED;
                 continue;
             }
-            if (!c->opts.ignore_fds) {
-                crs_capture_error(c, "file descriptor %d is a pipe whose other end is in another process; "
-                                  "Revive restores pipes only when the process holds both ends; close it "
-                                  "first, or checkpoint with --ignore-fds to have it closed in the restarted "
-                                  "process", r->fd);
-                return -ENOTSUP;
+            if (!pipe_peer_closed(r->fd, mode)) {
+                if (is_inherited(r->fd, &st)) {
+                    r->kind = CRS_FD_INHERITED;
+                    continue;
+                }
+                if (!c->opts.ignore_fds) {
+                    pipe_refusal(c, r, mode);
+                    return -ENOTSUP;
+                }
+                r->kind = CRS_FD_CLOSED;
+                continue;
             }
-            r->kind = CRS_FD_CLOSED;
-            continue;
+            /* the other end is closed everywhere: a pipe of its own, whose
+             * other end the restart closes again (a reader gets the bytes,
+             * then end of file; a writer EPIPE) */
         }
         size_t k = 0;
         while (k < c->npipes && c->pipes[k].ino != r->ino)

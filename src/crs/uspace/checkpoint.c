@@ -326,6 +326,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     struct crs_capture *c = crs_scratch_alloc(&scratch, sizeof *c);
     memset(c, 0, sizeof *c);
     c->opts.tree = o->tree_member;
+    c->opts.tree_placed = o->tree_placed;
+    c->opts.ntree_placed = o->ntree_placed;
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.zstd_level = o->zstd_level;

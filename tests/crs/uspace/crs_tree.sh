@@ -3,9 +3,12 @@
 # cr_checkpoint --tree and restarted whole: crt_tree's kinds (running children
 # answering over pipes, with bytes left in a pipe between members; zombies
 # and the statuses waitpid gives for them; one open file and its offset
-# shared by parent and child; a setsid daemon with a child in its session;
+# shared by parent and child, also of a file deleted while open (one file
+# made again with its bytes); a setsid daemon with a child in its session;
 # process groups led by members; descriptors on members' /proc entries,
-# one on a sibling made after the holder at a restart) through every
+# one on a sibling made after the holder at a restart; pipes whose other end
+# is closed everywhere, the popen pattern once the child has ended: the
+# bytes, then end of file, to the two members sharing the read end) through every
 # flavour of cr_cycle.sh, each
 # compared with an uninterrupted run. Left out: nopid (a tree comes back only
 # under its pids: refused, checked below), busy for sharedfd (both copies
@@ -16,7 +19,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd daemon pgrp procfd; do
+for mode in children zombie sharedfd deleted daemon pgrp procfd widow; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = pgrp ] && fl=${fl/ tty/}

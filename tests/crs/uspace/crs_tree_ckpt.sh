@@ -11,7 +11,8 @@
 # restart would not share again (MAP_SHARED|MAP_ANONYMOUS before a fork).
 # A descriptor on the /proc entry of a process outside the scope is refused
 # naming it (without a scope too); with --ignore-fds one process comes back
-# with it closed.
+# with it closed. A pipe whose other end a process outside the scope holds
+# is refused naming that process (without a scope too).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -81,13 +82,18 @@ if [ -n "$PID" ]; then
     crs_tool "$WORK/pg1" cr_checkpoint --pgid --cont -f "$WORK/pg1.img" "$PID"
     crs_expect_refusal "--pgid of a group whose member has a child outside it" "$WORK/pg1.err" $? "not in the process group"
     kid=$(cat /proc/"$PID"/task/*/children | tr ' ' '\n' | grep . | sort -n | head -n 1)
-    crs_tool "$WORK/pg2" cr_checkpoint --pgid --cont -f "$WORK/pg2.img" "$kid"
+    # its members talk to the program over pipes: outside the group, so
+    # refused naming the pipe; with --ignore-fds recorded closed
+    crs_tool "$WORK/pg2r" cr_checkpoint --pgid --cont -f "$WORK/pg2r.img" "$kid"
+    crs_expect_refusal "--pgid of the children's group, whose pipes lead to the program outside it" \
+        "$WORK/pg2r.err" $? "which is not among the processes being checkpointed"
+    crs_tool "$WORK/pg2" cr_checkpoint --pgid --cont --ignore-fds -f "$WORK/pg2.img" "$kid"
     st=$?
     if [ "$st" = 0 ] && crs_tool "$WORK/pg2i" cr_info "$WORK/pg2.img" && [ "$(members "$WORK/pg2i.out")" = 2 ] &&
         grep -q "scope:    process group $kid," "$WORK/pg2i.out"; then
-        crs_pass "--pgid of the children's group: its 2 members"
+        crs_pass "--pgid --ignore-fds of the children's group: its 2 members"
     else
-        crs_fail "--pgid of the children's group: $(crs_status_text "$st"): $(head -n 1 "$WORK/pg2.err")"
+        crs_fail "--pgid --ignore-fds of the children's group: $(crs_status_text "$st"): $(head -n 1 "$WORK/pg2.err")"
         crs_show "$WORK/pg2i.out" 8
     fi
     crs_finish "$d" orig || crs_fail "pgrp: the program after the checkpoints: $(crs_status_text "$FINISH_STATUS")"
@@ -98,12 +104,17 @@ d=$WORK/daemon
 CRT_TREE=daemon crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "daemon: the program never got ready"
 if [ -n "$PID" ]; then
     dmn=$(cat /proc/"$PID"/task/*/children | tr -d ' \n')
-    crs_tool "$WORK/sid" cr_checkpoint --sid --cont -f "$WORK/sid.img" "$dmn"
+    # the daemon answers the program (outside its session) over pipes:
+    # refused naming the pipe; with --ignore-fds recorded closed
+    crs_tool "$WORK/sidr" cr_checkpoint --sid --cont -f "$WORK/sidr.img" "$dmn"
+    crs_expect_refusal "--sid of the daemon's session, whose pipes lead to the program outside it" \
+        "$WORK/sidr.err" $? "which is not among the processes being checkpointed"
+    crs_tool "$WORK/sid" cr_checkpoint --sid --cont --ignore-fds -f "$WORK/sid.img" "$dmn"
     st=$?
     if [ "$st" = 0 ] && crs_tool "$WORK/sidi" cr_info "$WORK/sid.img" && [ "$(members "$WORK/sidi.out")" = 2 ]; then
-        crs_pass "--sid of the daemon's session: its 2 members"
+        crs_pass "--sid --ignore-fds of the daemon's session: its 2 members"
     else
-        crs_fail "--sid of the daemon's session: $(crs_status_text "$st"): $(head -n 1 "$WORK/sid.err")"
+        crs_fail "--sid --ignore-fds of the daemon's session: $(crs_status_text "$st"): $(head -n 1 "$WORK/sid.err")"
     fi
     crs_finish "$d" orig || crs_fail "daemon: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
 fi
@@ -153,6 +164,31 @@ if [ -n "$PID" ]; then
         crs_fail "--ignore-fds: the restart: $(crs_status_text "$st")"
         crs_show "$WORK/po3r.err"
     fi
+fi
+
+# ---- a pipe whose other end a process outside the scope holds: crt_tree's
+# orphan kind at point 2 (the program writes into a pipe the orphaned
+# grandchild reads): refused naming the holder, with --tree and without
+d=$WORK/outpipe
+CRT_TREE=orphan crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "outpipe: the program never got ready"
+if [ -n "$PID" ]; then
+    touch "$d/go.1"
+    if crs_wait_for "$d/ready.2" 60 "$d/orig.status"; then
+        crs_tool "$WORK/op1" cr_checkpoint --tree -f "$WORK/op1.img" "$PID"
+        crs_expect_refusal "--tree: a pipe whose other end a process outside the tree holds" "$WORK/op1.err" $? \
+            "the write end of a pipe whose read end is held by process"
+        grep -q "which is not among the processes being checkpointed" "$WORK/op1.err" ||
+            crs_fail "--tree: the pipe's refusal does not say the holder is outside the tree: $(cat "$WORK/op1.err")"
+        [ -e "$WORK/op1.img" ] && crs_fail "the refused checkpoint left an image"
+        crs_tool "$WORK/op2" cr_checkpoint -f "$WORK/op2.img" "$PID"
+        crs_expect_refusal "a pipe whose other end another process holds" "$WORK/op2.err" $? \
+            "whose read end is held by process"
+        [ -e "$WORK/op2.img" ] && crs_fail "the refused checkpoint left an image"
+    else
+        crs_fail "outpipe: the program never reached point 2"
+    fi
+    touch "$d/go.orphan"
+    crs_finish "$d" orig || crs_fail "outpipe: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
 fi
 
 # ---- a member that does not run under Revive

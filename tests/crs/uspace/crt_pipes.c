@@ -5,7 +5,10 @@
  * everything that was in the pipes must come out, in order, the non-blocking
  * pipe must still be non-blocking and the self-pipe must still work. At point
  * 2 the self-pipe holds "again" plus a full 64 KiB pipe buffer's worth of
- * bytes less one page, read back after it.
+ * bytes less one page, read back after it. Pipes with one end only, the
+ * other closed everywhere (the popen pattern once the child has ended): one
+ * holding 2000 bytes at point 1, which come back then end of file (at point
+ * 2 too); one whose readers are gone, whose writes fail with EPIPE.
  * Contract: crt_common.h (was tests/restore/pipes).
  */
 #define _GNU_SOURCE
@@ -13,13 +16,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define BIG (60 * 1024)
 
-static char msg[3000], big[BIG], got[BIG + 16];
+static char msg[3000], big[BIG], got[BIG + 16], tail[2000];
 
 /* Reads exactly len bytes from a blocking fd; returns what it read. */
 static ssize_t read_all(int fd, char *buf, size_t len)
@@ -38,7 +42,7 @@ static ssize_t read_all(int fd, char *buf, size_t len)
 
 int main(void)
 {
-    int a[2], b[2], a_dup, fl;
+    int a[2], b[2], w[2], r[2], a_dup, fl;
     ssize_t n, m;
     char t[8] = "";
 
@@ -51,6 +55,13 @@ int main(void)
         msg[i] = (char)('a' + i % 26);
     if (write(a[1], msg, sizeof msg) != (ssize_t)sizeof msg || write(b[1], "xyz", 3) != 3)
         crt_die("cannot fill the pipes: %s", strerror(errno));
+    /* one end each: the other closed everywhere */
+    signal(SIGPIPE, SIG_IGN);
+    crt_fill(tail, sizeof tail, 11);
+    if (pipe(w) || pipe(r) || write(w[1], tail, sizeof tail) != (ssize_t)sizeof tail)
+        crt_die("cannot make the one-ended pipes: %s", strerror(errno));
+    close(w[1]);
+    close(r[0]);
     crt_say("pipes filled");
 
     crt_checkpoint_point(1);
@@ -73,6 +84,15 @@ int main(void)
     crt_check("self-pipe still works", n == 5 && m == 5 && !memcmp(t, "again", 5),
               "write %zd, read %zd", n, m);
 
+    n = read_all(w[0], got, sizeof tail + 10);
+    m = read(w[0], t, sizeof t);
+    crt_check("a pipe without writers gives its 2000 bytes, then end of file",
+              n == (ssize_t)sizeof tail && !memcmp(got, tail, sizeof tail) && m == 0,
+              "read %zd bytes (%s), then %zd", n, n == (ssize_t)sizeof tail ? "different" : "a different count", m);
+    n = write(r[1], "x", 1);
+    crt_check("a pipe without readers refuses a write (EPIPE)", n < 0 && errno == EPIPE, "write gave %zd (%s)", n,
+              n < 0 ? strerror(errno) : "written");
+
     /* point 2: a nearly full pipe buffer */
     crt_fill(big, sizeof big, 7);
     if (write(a[1], "again", 5) != 5 || write(a[1], big, sizeof big) != (ssize_t)sizeof big)
@@ -86,5 +106,9 @@ int main(void)
               m == (ssize_t)(5 + sizeof big) && !memcmp(got, "again", 5) &&
                   !memcmp(got + 5, big, sizeof big),
               "read %zd bytes", m);
+    n = read(w[0], t, sizeof t);
+    crt_check("the pipe without writers still gives end of file", n == 0, "read gave %zd", n);
+    n = write(r[1], "x", 1);
+    crt_check("the pipe without readers still refuses a write", n < 0 && errno == EPIPE, "write gave %zd", n);
     crt_finish();
 }

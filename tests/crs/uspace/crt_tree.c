@@ -10,6 +10,8 @@
  *             before the checkpoint: waitpid gives both statuses after it
  *   sharedfd  parent and child write in turn through one open file (the
  *             same offset): the lines must follow each other, none lost
+ *   deleted   sharedfd's, with the file deleted while open (one open file
+ *             of a file that has no name: made again once, with its bytes)
  *   daemon    a child that left for a session of its own (setsid), with a
  *             child of its own in that session; both stay there, the first
  *             leading it, with no controlling terminal
@@ -24,6 +26,13 @@
  *   orphan    a grandchild orphaned after point 1 (its parent ends) outlives
  *             the program: it appends a line to crt_tree.orphan once the
  *             program has ended and $REVIVE_TEST_GO.orphan exists
+ *   widow     the popen pattern once the child has ended: a child wrote 2000
+ *             bytes into a pipe and ended (reaped before point 1), so its
+ *             write end is closed everywhere; the program and a running
+ *             child hold the read end (one open file): the child reads the
+ *             first 500 bytes after point 1, the program the rest, then end
+ *             of file; and a pipe whose only reader (a child) has ended: a
+ *             write fails with EPIPE
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
  *   group, session  children's kind in a process group (setpgid) or session
@@ -204,12 +213,14 @@ static void mode_zombie(void)
 
 /* ---- one open file shared by parent and child ---- */
 
-static void mode_sharedfd(void)
+static void mode_sharedfd(int deleted)
 {
     /* in the flavour's folder; kept at the end, so that a restart after the
-     * original finished (cont) finds it and writes the same lines again */
-    int fd = open("crt_tree.shared", O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
+     * original finished (cont) finds it and writes the same lines again
+     * (deleted: removed at once, so the file lives through the descriptor
+     * only, and its bytes go into the tree's file) */
+    int fd = open(deleted ? "crt_tree.deleted" : "crt_tree.shared", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || (deleted && unlink("crt_tree.deleted") != 0))
         crt_die("open: %s", strerror(errno));
     int turn[2][2];
     if (pipe(turn[0]) || pipe(turn[1]))
@@ -418,6 +429,67 @@ static void mode_shm(void)
     check_status("the child ends well", kid, 0);
     CRT_CHECK_U64("the child's write is seen through the shared memory", shared[0], 4242);
     crt_checkpoint_point(2);
+}
+
+/* ---- pipes whose other end is closed everywhere ---- */
+
+static void mode_widow(void)
+{
+    static unsigned char tail[2000], got[2100];
+    crt_fill(tail, sizeof tail, 13);
+    int out[2], gone[2], go[2], ans[2];
+    if (pipe(out) || pipe(gone) || pipe(go) || pipe(ans))
+        crt_die("pipe: %s", strerror(errno));
+    signal(SIGPIPE, SIG_IGN);
+    pid_t w = fork();
+    if (w == 0) {   /* the writer: its output, then it ends */
+        close(out[0]);
+        _exit(write_full(out[1], tail, sizeof tail) ? 90 : 0);
+    }
+    pid_t r = fork();
+    if (r == 0) {   /* the only reader of `gone`: ends at once */
+        close(gone[1]);
+        _exit(0);
+    }
+    if (w < 0 || r < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(out[1]);
+    close(gone[0]);
+    check_status("the writer ends", w, 0);
+    check_status("the reader of the second pipe ends", r, 0);
+    pid_t k = fork();
+    if (k == 0) {   /* shares the read end: takes the first 500 bytes when told */
+        close(go[1]), close(ans[0]), close(gone[1]);
+        char c;
+        if (read_full(go[0], &c, 1))
+            _exit(91);
+        if (read_full(out[0], got, 500))
+            _exit(92);
+        uint64_t h = crt_hash(got, 500, 3);
+        _exit(write_full(ans[1], &h, sizeof h) ? 93 : 0);
+    }
+    if (k < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(go[0]), close(ans[1]);
+    crt_checkpoint_point(1);
+    uint64_t h = 0;
+    if (write_full(go[1], "g", 1) || read_full(ans[0], &h, sizeof h))
+        crt_fail("the sharing child answers", "%s", strerror(errno));
+    CRT_CHECK_U64("the child read the pipe's first 500 bytes", h, crt_hash(tail, 500, 3));
+    check_status("the sharing child ends well", k, 0);
+    size_t n = 0;
+    ssize_t m;
+    while ((m = read(out[0], got + n, sizeof got - n)) > 0 || (m < 0 && errno == EINTR))
+        n += m > 0 ? (size_t)m : 0;
+    crt_check("the program reads the other 1500 bytes, then end of file",
+              m == 0 && n == 1500 && !memcmp(got, tail + 500, 1500), "%zu bytes, then %zd (%s)", n, m,
+              m < 0 ? strerror(errno) : "");
+    m = write(gone[1], "x", 1);
+    crt_check("a write into the pipe without readers fails with EPIPE", m < 0 && errno == EPIPE,
+              "write gave %zd (%s)", m, m < 0 ? strerror(errno) : "written");
+    crt_checkpoint_point(2);
+    m = read(out[0], got, 1);
+    crt_check("the pipe without writers still gives end of file", m == 0, "read gave %zd", m);
 }
 
 /* ---- descriptors on /proc entries ---- */
@@ -630,7 +702,9 @@ int main(void)
     else if (!strcmp(m, "shm"))
         mode_shm();
     else if (!strcmp(m, "sharedfd"))
-        mode_sharedfd();
+        mode_sharedfd(0);
+    else if (!strcmp(m, "deleted"))
+        mode_sharedfd(1);
     else if (!strcmp(m, "daemon"))
         mode_daemon();
     else if (!strcmp(m, "pgrp"))
@@ -641,7 +715,9 @@ int main(void)
         mode_procout();
     else if (!strcmp(m, "orphan"))
         mode_orphan();
+    else if (!strcmp(m, "widow"))
+        mode_widow();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan or shm", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted or shm", m);
     crt_finish();
 }
