@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +32,13 @@
 #define NONCE_LEN 16
 #define PROOF_LEN 16
 #define IO_TIMEOUT_S 120          /* a stalled peer: no byte for this long ends the transfer */
+/* A peer whose host vanished (killed, its network gone: no reset comes) is found by its
+ * kernel no longer acknowledging: data unacknowledged, or keepalive probes sent while this
+ * end waits for the verification's answer, for this long ends the transfer. A live host's
+ * kernel acknowledges even when its agent is slow (load, a long verification), so this can be
+ * far shorter than IO_TIMEOUT_S (which delayed the commit by 120 s when a partner vanished). */
+#define GONE_TIMEOUT_S 30
+#define KEEPALIVE_IDLE_S 5
 #define MAX_IMAGE (1ull << 40)
 static const char MAGIC[8] = "RVPART1";
 
@@ -115,6 +123,23 @@ static void timeouts(int fd)
     struct timeval tv = {IO_TIMEOUT_S, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int on = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_IDLE_S;
+    unsigned gone_ms = GONE_TIMEOUT_S * 1000u;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &gone_ms, sizeof gone_ms);
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* What a failed transfer says: a timeout names both ways it comes. */
+static const char *io_error(int e)
+{
+    return e == -ETIMEDOUT ? "no answer (its host unreachable for " STR(GONE_TIMEOUT_S)
+                             " s: lost?, or its agent silent for " STR(IO_TIMEOUT_S) " s)"
+                           : strerror(-e);
 }
 
 static void addr_str(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -421,7 +446,7 @@ int filem_partner_send(const char *addr, const char *secret, const char *image, 
     }
     if (e < 0) {
         snprintf(err, errlen, "partner at %s: %s", addr,
-                 e == -EPROTO ? "not a Revive partner receiver" : strerror(-e));
+                 e == -EPROTO ? "not a Revive partner receiver" : io_error(e));
         goto out;
     }
     struct part_hdr h = {.rank = (uint32_t)rank, .seq = seq, .size = (uint64_t)st.st_size,
@@ -438,7 +463,7 @@ int filem_partner_send(const char *addr, const char *secret, const char *image, 
     if (e == 0)
         e = rd_all(fd, &r, sizeof r);
     if (e < 0) {
-        snprintf(err, errlen, "partner copy to %s: %s", addr, strerror(-e));
+        snprintf(err, errlen, "partner copy to %s: %s", addr, io_error(e));
         goto out;
     }
     char msg[1024];
