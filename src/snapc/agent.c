@@ -958,6 +958,7 @@ static void *agent_main(void *unused)
         int r = poll(pf, 2, fd < 0 ? 1000 : -1);
         if (r < 0 && errno != EINTR) {
             revive_log_error("rank %d: agent poll failed: %s", A.world_rank, strerror(errno));
+            set_disconnected(); /* nobody answers waiters any more */
             break;
         }
         if (efd >= 0 && (pf[1].revents & POLLIN)) {
@@ -1179,6 +1180,7 @@ int snapc_agent_is_agent_thread(void)
  * seconds, else a little more than the coordinator's own bound on staging (its capture
  * timeout, 1800 s by default), which ends the sequence one way or the other before. */
 #define AGENT_FINALIZE_WAIT_S 1900
+#define AGENT_FINALIZE_LOOK_MS 10000
 
 int snapc_agent_finalize_wait(void)
 {
@@ -1198,13 +1200,18 @@ int snapc_agent_finalize_wait(void)
                         A.world_rank, (unsigned long long)seq);
     snapc_agent_notify(); /* the agent thread looks (fin_check) */
     int rc = 0;
+    int64_t seen = t0; /* when an outcome was last pending */
     pthread_mutex_lock(&A.lock);
     while (!A.fin_done) {
         if (A.disconnected) {
             rc = -ENOTCONN;
             break;
         }
-        if (mono_ms() >= deadline) {
+        /* nothing pending: only the agent thread's look (and a drop) is waited for */
+        int64_t now = mono_ms();
+        if (A.outcome_pending)
+            seen = now;
+        if (now >= (A.outcome_pending ? deadline : seen + AGENT_FINALIZE_LOOK_MS)) {
             rc = -ETIMEDOUT;
             break;
         }
