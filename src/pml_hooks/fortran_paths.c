@@ -173,10 +173,10 @@ OMPI_SET_ATTR(win, WIN, Win, Win, PML_WIN)
  * The lower library calls these with Fortran conventions (everything by reference), its own
  * integer of the object and, as extra state, the index of the keyval's pml_kvinfo; they call the
  * application's function with the program's integer of the object, its own extra state and the
- * virtual keyval. */
-#define NFKV 1024
-static struct pml_kvinfo *fkv[NFKV];
-static int nfkv;
+ * virtual keyval. The extra state is the index of the virtual keyval's entry in the handle table
+ * (an INTEGER for MPI_KEYVAL_CREATE: too small for a pointer), whose info is the pml_kvinfo; the
+ * entry lives as long as the lower library can call back with it (keyvals.c), so there is no
+ * limit on the keyvals a program makes from Fortran (a fixed table of 1024 stopped the job). */
 
 typedef void fcopy_aint(F *, F *, MPI_Aint *, MPI_Aint *, MPI_Aint *, F *, F *);
 typedef void fdel_aint(F *, F *, MPI_Aint *, MPI_Aint *, F *);
@@ -185,10 +185,10 @@ typedef void fdel_fint(F *, F *, F *, F *, F *);
 
 static struct pml_kvinfo *fkv_of(MPI_Aint i)
 {
-    if (i < 0 || i >= NFKV || !fkv[i])
+    if (i <= 0 || (uint64_t)i >= pml_vh_used || pml_vh_tab[i].kind != PML_KEYVAL || !pml_vh_tab[i].info)
         pml_fatal("an attribute callback of a Fortran keyval came with unknown extra state %ld",
                   (long)i);
-    return fkv[i];
+    return pml_vh_tab[i].info;
 }
 
 /* While a restart's replay makes the objects again, the program's callbacks do not run (they
@@ -292,11 +292,7 @@ static void lower_create_f(void *f, struct pml_kvinfo *ki, int idx, F *real, F *
  * program's Fortran function with C arguments (SIGSEGV at the first copy after a restart). */
 int pml_fkeyval_remake(struct pml_kvinfo *ki, int *real)
 {
-    int idx = 0;
-    while (idx < nfkv && fkv[idx] != ki)
-        idx++;
-    if (idx == nfkv)
-        return MPI_ERR_KEYVAL;
+    int idx = (int)((uint32_t)ki->vkv & 0x3ffffff);
     const char *name = ki->lang == PML_KV_FINT  ? "ompi_keyval_create_f"
                      : ki->okind == PML_TYPE    ? "ompi_type_create_keyval_f"
                      : ki->okind == PML_WIN     ? "ompi_win_create_keyval_f"
@@ -319,18 +315,17 @@ static void create_keyval_f(const char *lower_fn, const char *fname, const char 
     ki->extra = (void *)extra;
     ki->lang = lang;
     ki->okind = okind;
-    pml_vh_lock();
-    int idx = nfkv < NFKV ? nfkv++ : -1;
-    if (idx >= 0)
-        fkv[idx] = ki;
-    pml_vh_unlock();
-    if (idx < 0)
-        pml_fatal("more than %d keyvals created from Fortran", NFKV);
+    /* the virtual keyval first: its entry's index is the extra state the lower library gets */
+    int v = pml_kv_new(0, ki);
     F real = 0;
-    lower_create_f(f, ki, idx, &real, ierr);
-    if (*ierr != MPI_SUCCESS)
-        return; /* the slot stays taken: nothing can call back with it */
-    ki->vkv = *keyval = pml_kv_new(real, ki);
+    lower_create_f(f, ki, (int)((uint32_t)v & 0x3ffffff), &real, ierr);
+    if (*ierr != MPI_SUCCESS) {
+        pml_kv_release(v);
+        free(ki);
+        return;
+    }
+    pml_kv_update(v, real);
+    ki->vkv = *keyval = v;
     struct pml_rec *R = pml_rec_open(fid_named(cfn));
     pml_rec_ptr(R, copy);
     pml_rec_ptr(R, del);

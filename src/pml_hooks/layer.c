@@ -623,6 +623,7 @@ int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy, MPI_Comm_delete_at
     if (!pml_L.MPI_Comm_create_keyval)
         return pml_not_ready("MPI_Comm_create_keyval");
     PML_GATE_ENTER(PML_FID_MPI_Comm_create_keyval);
+    pml_kv_collect_some();
     int rc = create_keyval(PML_FID_MPI_Comm_create_keyval, 1, (void *)copy, (void *)del, keyval, extra);
     PML_GATE_LEAVE();
     return rc;
@@ -636,6 +637,7 @@ int MPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_at
     if (!pml_L.MPI_Type_create_keyval)
         return pml_not_ready("MPI_Type_create_keyval");
     PML_GATE_ENTER(PML_FID_MPI_Type_create_keyval);
+    pml_kv_collect_some();
     int rc = create_keyval(PML_FID_MPI_Type_create_keyval, 0, (void *)copy, (void *)del, keyval, extra);
     PML_GATE_LEAVE();
     return rc;

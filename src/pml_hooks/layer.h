@@ -162,6 +162,9 @@ int pml_kv_v2r(int v);
 int pml_kv_new(int real, void *info);
 void pml_kv_release(int v);
 void pml_kv_update(int v, int real);
+/* keyvals.c: keyvals the program freed while attributes still used them, let go of once none
+ * does (called after a keyval is made) */
+void pml_kv_collect_some(void);
 void pml_vh_restart_reset(void);
 uintptr_t pml_vh_handle(uint32_t idx); /* the virtual handle of table entry idx */
 MPI_User_function *pml_op_tramp(MPI_User_function *fn);

@@ -166,7 +166,7 @@ static uint32_t vh_alloc(int kind, uintptr_t real)
     h->flags = 0;
     h->rec = -1;
     h->aux = h->info = NULL;
-    if (kind != PML_REQ && kind != PML_MSG)
+    if (kind != PML_REQ && kind != PML_MSG && real) /* 0: the real one comes later (an update) */
         hash_put(real, idx);
     return idx;
 }

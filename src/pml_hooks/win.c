@@ -610,6 +610,7 @@ int MPI_Win_create_keyval(MPI_Win_copy_attr_function *copy, MPI_Win_delete_attr_
     ki->extra = extra;
     int real = 0;
     PML_GATE_ENTER(PML_FID_MPI_Win_create_keyval);
+    pml_kv_collect_some();
     int rc = pml_win_keyval_lower(ki, &real);
     PML_GATE_LEAVE();
     if (rc != MPI_SUCCESS) {

@@ -1,0 +1,262 @@
+/* The MPI-1 calls that MPI-2 deprecated and MPI-3 removed, and keyvals freed while attributes
+ * still use them, across restarts (rst_legacy.sh). Built as an old code is built: against Open
+ * MPI 4.1's mpi.h with its MPI-1 declarations asked for (OMPI_OMIT_MPI1_COMPAT_DECLS=0).
+ *
+ *   rst_legacy STEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]]
+ *
+ * Before the steps: a keyval of MPI_Keyval_create (the program's copy and delete callbacks) with
+ * attributes put by MPI_Attr_put on MPI_COMM_WORLD and on a duplicate; an error handler of
+ * MPI_Errhandler_create set on the duplicate by MPI_Errhandler_set and read back by
+ * MPI_Errhandler_get (a handle read back is freed before a snapshot: one kept across it is not made
+ * again yet, see docs/mpi.md); datatypes of MPI_Type_struct (displacements from MPI_Address),
+ * MPI_Type_hvector and MPI_Type_hindexed; two keyvals freed while an attribute still uses them
+ * (one by MPI_Comm_free_keyval, one by MPI_Keyval_free: the standard keeps them until the last
+ * attribute is deleted) and one freed without attributes. Every step reads the attributes
+ * (MPI_Attr_get), replaces one (MPI_Attr_delete + MPI_Attr_put: the delete callback), duplicates
+ * the communicators that carry attributes of the freed keyvals and frees the duplicates (their
+ * copy and delete callbacks run), calls the error handler, exchanges data with the three
+ * datatypes and reads their MPI_Type_extent, _lb and _ub. At the end the objects are freed: the
+ * freed keyvals' last attributes go with them (their delete callbacks print the values).
+ * Rank 0 prints one line per step and the final lines: they equal an uninterrupted run's. */
+#define _GNU_SOURCE
+#define OMPI_OMIT_MPI1_COMPAT_DECLS 0 /* Open MPI: declare the MPI-1 calls, as old codes ask */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rst_step.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+const char rst_name[] = "rst_legacy";
+
+static int rank, size;
+static int kl, kf, kg;          /* MPI_Keyval_create's; freed with attributes (two) */
+static int kf_num, kg_num;      /* the freed keyvals' numbers, for the callbacks' checks */
+static int xs_l, xs_f, xs_g;    /* extra states */
+static MPI_Comm cd, cf, cg;     /* carry attributes of kl, kf, kg */
+static long copies, dels, delsum, bad, handled;
+
+static int legacy_copy(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
+{
+    (void)old;
+    if (kv != kl || xs != &xs_l)
+        bad++;
+    copies++;
+    *(void **)out = (void *)((intptr_t)in + 1000);
+    *flag = 1;
+    return MPI_SUCCESS;
+}
+
+static int legacy_del(MPI_Comm c, int kv, void *val, void *xs)
+{
+    (void)c;
+    if (kv != kl || xs != &xs_l)
+        bad++;
+    dels++;
+    delsum += (intptr_t)val;
+    return MPI_SUCCESS;
+}
+
+/* the freed keyvals' callbacks: given the number the keyval had */
+static int freed_copy(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
+{
+    (void)old;
+    if ((xs == &xs_f && kv != kf_num) || (xs == &xs_g && kv != kg_num) || (xs != &xs_f && xs != &xs_g))
+        bad++;
+    copies++;
+    *(void **)out = (void *)((intptr_t)in + 10);
+    *flag = 1;
+    return MPI_SUCCESS;
+}
+
+static int freed_del(MPI_Comm c, int kv, void *val, void *xs)
+{
+    (void)c;
+    if ((xs == &xs_f && kv != kf_num) || (xs == &xs_g && kv != kg_num) || (xs != &xs_f && xs != &xs_g))
+        bad++;
+    dels++;
+    delsum += (intptr_t)val;
+    return MPI_SUCCESS;
+}
+
+static void handler(MPI_Comm *c, int *code, ...)
+{
+    if (*c != cd)
+        bad++;
+    handled += *code;
+}
+
+static long get(MPI_Comm c, int kv)
+{
+    void *v = NULL;
+    int flag = 0;
+    CHECK(MPI_Attr_get(c, kv, &v, &flag));
+    return flag ? (long)(intptr_t)v : -1;
+}
+
+static long total(long x)
+{
+    long s = 0;
+    CHECK(MPI_Reduce(&x, &s, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
+    return s;
+}
+
+struct rec {
+    int i[2];
+    double d;
+    char c[3];
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: rst_legacy STEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]]\n");
+        return 2;
+    }
+    int steps = atoi(argv[1]);
+    const char *dir = argc > 2 ? argv[2] : NULL;
+    int ckpt = argc > 3 ? atoi(argv[3]) : -1, ckpt2 = -1;
+    if (argc > 3 && strchr(argv[3], ','))
+        ckpt2 = atoi(strchr(argv[3], ',') + 1);
+    int exit_after = argc > 4 && !strcmp(argv[4], "--exit");
+    CHECK(MPI_Init(&argc, &argv));
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    /* attributes through the MPI-1 calls */
+    CHECK(MPI_Keyval_create(legacy_copy, legacy_del, &kl, &xs_l));
+    CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &cd));
+    CHECK(MPI_Attr_put(MPI_COMM_WORLD, kl, (void *)(intptr_t)(10 + rank)));
+    CHECK(MPI_Attr_put(cd, kl, (void *)(intptr_t)(20 + rank)));
+    /* keyvals freed while an attribute uses them, and one freed without */
+    CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &cf));
+    CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &cg));
+    CHECK(MPI_Comm_create_keyval(freed_copy, freed_del, &kf, &xs_f));
+    CHECK(MPI_Keyval_create(freed_copy, freed_del, &kg, &xs_g));
+    kf_num = kf;
+    kg_num = kg;
+    CHECK(MPI_Comm_set_attr(cf, kf, (void *)(intptr_t)(300 + rank)));
+    CHECK(MPI_Attr_put(cg, kg, (void *)(intptr_t)(400 + rank)));
+    CHECK(MPI_Comm_free_keyval(&kf));
+    CHECK(MPI_Keyval_free(&kg));
+    int ke, kn;
+    CHECK(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &ke, NULL));
+    CHECK(MPI_Comm_free_keyval(&ke));
+    CHECK(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &kn, NULL));
+    int reused = kn == kf_num || kn == kg_num; /* a keyval still in use keeps its number */
+    CHECK(MPI_Comm_free_keyval(&kn));
+    if (rank == 0)
+        printf("setup: freed keyvals invalid %d, numbers reused %d\n",
+               kf == MPI_KEYVAL_INVALID && kg == MPI_KEYVAL_INVALID && ke == MPI_KEYVAL_INVALID, reused);
+    /* an error handler through the MPI-1 calls */
+    MPI_Errhandler eh, eh2;
+    CHECK(MPI_Errhandler_create(handler, &eh));
+    CHECK(MPI_Errhandler_set(cd, eh));
+    CHECK(MPI_Errhandler_get(cd, &eh2));
+    int same0 = eh2 == eh;
+    CHECK(MPI_Errhandler_free(&eh));
+    CHECK(MPI_Errhandler_free(&eh2));
+    /* datatypes through the MPI-1 calls */
+    struct rec r[2];
+    MPI_Aint a0, a1, a2, base;
+    CHECK(MPI_Address(&r[0], &base));
+    CHECK(MPI_Address(&r[0].i, &a0));
+    CHECK(MPI_Address(&r[0].d, &a1));
+    CHECK(MPI_Address(&r[0].c, &a2));
+    int bl[3] = { 2, 1, 3 };
+    MPI_Aint disp[3] = { a0 - base, a1 - base, a2 - base };
+    MPI_Datatype types[3] = { MPI_INT, MPI_DOUBLE, MPI_CHAR }, ts, th, tx;
+    CHECK(MPI_Type_struct(3, bl, disp, types, &ts));
+    CHECK(MPI_Type_hvector(3, 2, 5 * sizeof(int), MPI_INT, &th));
+    int hbl[2] = { 1, 3 };
+    MPI_Aint hd[2] = { 4 * sizeof(double), 0 };
+    CHECK(MPI_Type_hindexed(2, hbl, hd, MPI_DOUBLE, &tx));
+    CHECK(MPI_Type_commit(&ts));
+    CHECK(MPI_Type_commit(&th));
+    CHECK(MPI_Type_commit(&tx));
+
+    for (int s = 0; s < steps; s++) {
+        long v = get(MPI_COMM_WORLD, kl) + 3 * get(cd, kl);
+        CHECK(MPI_Attr_delete(cd, kl));
+        CHECK(MPI_Attr_put(cd, kl, (void *)(intptr_t)(20 + rank + s + 1)));
+        /* the freed keyvals' attributes are copied with their communicators and deleted */
+        MPI_Comm t1, t2;
+        CHECK(MPI_Comm_dup(cf, &t1));
+        CHECK(MPI_Comm_dup(cg, &t2));
+        CHECK(MPI_Comm_free(&t1));
+        CHECK(MPI_Comm_free(&t2));
+        /* the error handler, as set and as read back */
+        CHECK(MPI_Comm_call_errhandler(cd, 5 + s));
+        MPI_Errhandler cur, cur2;
+        CHECK(MPI_Errhandler_get(cd, &cur));
+        CHECK(MPI_Comm_get_errhandler(cd, &cur2));
+        int same = cur == cur2 && same0;
+        CHECK(MPI_Errhandler_free(&cur));
+        CHECK(MPI_Errhandler_free(&cur2));
+        /* the datatypes at work: rank 0's data to everyone */
+        for (int k = 0; k < 2; k++) {
+            r[k].i[0] = rank == 0 ? 7 * s + k : -1;
+            r[k].i[1] = rank == 0 ? 11 * s : -1;
+            r[k].d = rank == 0 ? 0.5 * s : -1;
+            memcpy(r[k].c, rank == 0 ? "ab" : "zz", 3);
+        }
+        int iv[15];
+        double dv[8];
+        for (int k = 0; k < 15; k++)
+            iv[k] = rank == 0 ? k * (s + 1) : 0;
+        for (int k = 0; k < 8; k++)
+            dv[k] = rank == 0 ? k + 0.25 * s : 0;
+        CHECK(MPI_Bcast(r, 1, ts, 0, cd));
+        CHECK(MPI_Bcast(iv, 1, th, 0, MPI_COMM_WORLD));
+        CHECK(MPI_Bcast(dv, 1, tx, 0, MPI_COMM_WORLD));
+        long dsum = r[0].i[0] + r[0].i[1] + (long)(r[0].d * 4) + r[0].c[0] + r[0].c[1];
+        for (int k = 0; k < 15; k++)
+            dsum += (long)iv[k] * (k + 1);
+        for (int k = 0; k < 8; k++)
+            dsum += (long)(dv[k] * 4) * (k + 1);
+        MPI_Aint ext[3], lb[3], ub[3];
+        MPI_Datatype all[3] = { ts, th, tx };
+        for (int k = 0; k < 3; k++) {
+            CHECK(MPI_Type_extent(all[k], &ext[k]));
+            CHECK(MPI_Type_lb(all[k], &lb[k]));
+            CHECK(MPI_Type_ub(all[k], &ub[k]));
+        }
+        long tv = total(v), tc = total(copies), td = total(dels), tds = total(delsum);
+        long th_ = total(handled), tb = total(bad), tsame = total(same), tdata = total(dsum);
+        if (rank == 0)
+            printf("step %d: values %ld copies %ld deletes %ld (sum %ld) handled %ld same %ld data %ld "
+                   "extents %ld/%ld/%ld lb %ld/%ld/%ld ub %ld/%ld/%ld wrong %ld\n",
+                   s, tv, tc, td, tds, th_, tsame, tdata, (long)ext[0], (long)ext[1], (long)ext[2],
+                   (long)lb[0], (long)lb[1], (long)lb[2], (long)ub[0], (long)ub[1], (long)ub[2], tb);
+        CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        if ((s != ckpt && s != ckpt2) || !dir)
+            continue;
+        if (rst_checkpoint_step(dir, s, exit_after) == 1)
+            fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
+    }
+    /* the freed keyvals' last attributes go with their communicators */
+    long before = dels;
+    CHECK(MPI_Comm_free(&cf));
+    CHECK(MPI_Comm_free(&cg));
+    long last = dels - before;
+    CHECK(MPI_Type_free(&ts));
+    CHECK(MPI_Type_free(&th));
+    CHECK(MPI_Type_free(&tx));
+    CHECK(MPI_Comm_free(&cd));
+    CHECK(MPI_Attr_delete(MPI_COMM_WORLD, kl));
+    CHECK(MPI_Keyval_free(&kl));
+    /* a keyval made after them all */
+    CHECK(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &kn, NULL));
+    CHECK(MPI_Comm_free_keyval(&kn));
+    long tc = total(copies), td = total(dels), tds = total(delsum), tb = total(bad);
+    long tl = total(last);
+    if (rank == 0)
+        printf("done: copies %ld deletes %ld (sum %ld) last deletes of freed keyvals %ld wrong %ld; "
+               "keyval freed %d\n", tc, td, tds, tl, tb, kl == MPI_KEYVAL_INVALID);
+    CHECK(MPI_Finalize());
+    return 0;
+}
