@@ -11,6 +11,7 @@
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -78,13 +79,56 @@ void pml_unsupported(const char *name)
     pml_unsupported_from(name, NULL);
 }
 
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && !strcmp(s + n - m, tail);
+}
+
+/* What a program can call instead of an MPI-4 function the layer refuses (C name, without the
+ * profiling P), written into buf; "" when there is no such advice. */
+static const char *instead(const char *name, char *buf, size_t len)
+{
+    const char *n = name[0] == 'P' ? name + 1 : name;
+    const char *m = !strncmp(n, "MPIX_", 5) ? n + 5 : !strncmp(n, "MPI_", 4) ? n + 4 : NULL;
+    buf[0] = 0;
+    if (!m)
+        return buf;
+    if (!strcmp(m, "Isendrecv"))
+        snprintf(buf, len, "; MPI_Irecv and MPI_Isend do the same under Revive");
+    else if (!strcmp(m, "Isendrecv_replace"))
+        snprintf(buf, len, "; MPI_Sendrecv_replace, or MPI_Irecv and MPI_Isend with a second"
+                           " buffer, do the same under Revive");
+    else if (!strncmp(m, "Psend_init", 10) || !strncmp(m, "Precv_init", 10) ||
+             !strncmp(m, "Pready", 6) || !strncmp(m, "Parrived", 8))
+        snprintf(buf, len, "; partitions sent with MPI_Isend and received with MPI_Irecv work"
+                           " under Revive");
+    else if (!strncmp(m, "Session_", 8) || !strcmp(m, "Group_from_session_pset") ||
+             !strcmp(m, "Comm_create_from_group") || !strcmp(m, "Intercomm_create_from_groups"))
+        snprintf(buf, len, "; MPI_Init_thread with MPI_COMM_WORLD and MPI_Comm_create_group"
+                           " work under Revive");
+    else if (ends_with(m, "_init") && strcmp(m, "Send_init") && strcmp(m, "Recv_init") &&
+             strcmp(m, "Bsend_init") && strcmp(m, "Ssend_init") && strcmp(m, "Rsend_init")) {
+        /* a persistent collective: its nonblocking form, started at each use */
+        char c[64];
+        snprintf(c, sizeof c, "%.*s", (int)(strlen(m) - 5), m);
+        if (c[0])
+            c[0] = (char)tolower((unsigned char)c[0]);
+        snprintf(buf, len, "; MPI_I%s, called at each use instead of MPI_Start, works under"
+                           " Revive", c);
+    } else if (ends_with(m, "_c"))
+        snprintf(buf, len, "; its form without _c works under Revive for counts up to INT_MAX");
+    return buf;
+}
+
 void pml_unsupported_from(const char *name, const void *caller)
 {
-    char as[128];
+    char as[128], alt[192];
     pml_called_name(name, caller, as, sizeof as);
     revive_log_at(REVIVE_LOG_ERROR, REVIVE_LOG_SUBSYS, NULL, 0,
                   "[pid %d] %s is not supported under Revive yet; stopping the job"
-                  " (run without -am ft-enable-cr to use it)", (int)getpid(), as);
+                  " (run without -am ft-enable-cr to use it%s)", (int)getpid(), as,
+                  instead(name, alt, sizeof alt));
     /* MPI_Abort makes the launcher kill every rank at once, and Hydra may
      * drop output still in its forwarding pipes: give it a moment to pass
      * the message on (measured: lost about one run in five without). */

@@ -6,7 +6,8 @@
 #     kind are counted. A function the library exports and the layer does not define would be
 #     the library's own copy, reached uninitialised.
 #  2. at run time, one call of each kind the library has: it works natively, and under Revive
-#     stops the job at once with one message naming the call, a non-zero status and no timeout.
+#     stops the job at once with one message naming the call and saying what works instead
+#     (src/pml_hooks/layer.c), a non-zero status and no timeout.
 #     MPICH 4.0: MPI_Isendrecv(_replace), persistent collectives, partitioned communication,
 #     sessions, MPI_Comm_create_from_group, a large-count point-to-point and datatype
 #     constructor not forwarded yet. Open MPI 4.1 exports only its MPIX_ persistent collectives.
@@ -50,6 +51,18 @@ else
         comm_create_from_group:MPI_Comm_create_from_group sendrecv_c:MPI_Sendrecv_c
         type_create_struct_c:MPI_Type_create_struct_c"
 fi
+# what the stop message advises instead (src/pml_hooks/layer.c)
+advice() {
+    case $1 in
+    MPI_Isendrecv) echo "MPI_Irecv and MPI_Isend do the same under Revive" ;;
+    MPI_Isendrecv_replace) echo "MPI_Sendrecv_replace, or MPI_Irecv and MPI_Isend" ;;
+    MPIX_Allreduce_init | MPI_Allreduce_init) echo "MPI_Iallreduce, called at each use instead of MPI_Start" ;;
+    MPI_Precv_init) echo "partitions sent with MPI_Isend and received with MPI_Irecv" ;;
+    MPI_Session_init | MPI_Comm_create_from_group) echo "MPI_Init_thread with MPI_COMM_WORLD" ;;
+    *_c) echo "its form without _c works under Revive for counts up to INT_MAX" ;;
+    *) echo "run without -am ft-enable-cr" ;;
+    esac
+}
 for c in $calls; do
     arg=${c%%:*} name=${c#*:}
     run_native 2 "$bin" "$arg" >"$tmp/n.out" 2>"$tmp/n.err"; rn=$?
@@ -59,6 +72,9 @@ for c in $calls; do
     elif [ $rr = 0 ] || [ $rr = 124 ] || [ $rr = 137 ] || grep -q "^$arg ok" "$tmp/r.out" ||
         ! grep -q "$name is not supported under Revive" "$tmp/r.out"; then
         echo "FAIL $arg: under Revive status $rr, want a stop naming $name"; tail -4 "$tmp/r.out"; fail=1
+    elif ! grep "$name is not supported under Revive" "$tmp/r.out" | grep -qF "$(advice "$name")"; then
+        echo "FAIL $arg: the stop does not say what works instead ('$(advice "$name")')"
+        grep -m1 'not supported under Revive' "$tmp/r.out"; fail=1
     else
         echo "ok $arg: $(grep -m1 'not supported under Revive' "$tmp/r.out" | cut -c1-160)"
     fi
