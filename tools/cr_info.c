@@ -443,6 +443,35 @@ static void text_signals(const struct crs_image *img)
     }
 }
 
+/* A queued signal's siginfo fields, from the bytes the kernel gave. */
+struct qsig { int signo, code, pid, uid; int64_t value; };
+
+static struct qsig qsig_of(const struct crs_rec_siginfo *q)
+{
+    siginfo_t si;
+    memcpy(&si, q->info, sizeof si < sizeof q->info ? sizeof si : sizeof q->info);
+    return (struct qsig){ si.si_signo, si.si_code, (int)si.si_pid, (int)si.si_uid, si.si_int };
+}
+
+static const char *si_code_name(int code)
+{
+    return code == SI_QUEUE ? "SI_QUEUE" : code == SI_USER ? "SI_USER" : code == SI_TKILL ? "SI_TKILL"
+         : code == SI_TIMER ? "SI_TIMER" : code == SI_MESGQ ? "SI_MESGQ" : code == SI_ASYNCIO ? "SI_ASYNCIO"
+         : code == SI_SIGIO ? "SI_SIGIO" : code > 0 ? "kernel" : "?";
+}
+
+static void text_siginfos(const struct crs_image *img)
+{
+    printf("queued signals: %zu\n", img->nsiginfos);
+    for (size_t i = 0; i < img->nsiginfos; i++) {
+        struct qsig q = qsig_of(&img->siginfos[i]);
+        char name[32];
+        signal_name(q.signo, name, sizeof(name));
+        printf("  %-10s %s (%d) from pid %d uid %d, value %" PRId64 "%s\n", name, si_code_name(q.code), q.code,
+               q.pid, q.uid, q.value, img->siginfos[i].tid ? " (to a thread)" : "");
+    }
+}
+
 static void text_exts(const struct crs_image *img)
 {
     printf("extensions: %zu\n", img->nexts);
@@ -629,6 +658,20 @@ static void json_fd(const struct crs_image *img, const void *rec, size_t i, stru
     if (d->kind == CRS_FD_INHERITED)
         jstrk("at_restart", "cr_restart's own descriptor of that number if it has one of that type and access, "
                             "else closed", o);
+}
+
+static void json_siginfo(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    (void)img, (void)i;
+    const struct crs_rec_siginfo *r = rec;
+    struct qsig q = qsig_of(r);
+    ji64("signal", q.signo, o);
+    ji64("code", q.code, o);
+    jstrk("code_name", si_code_name(q.code), o);
+    ji64("pid", q.pid, o);
+    ji64("uid", q.uid, o);
+    ji64("value", q.value, o);
+    ji64("tid", r->tid, o);
 }
 
 /* Signals whose handler is the default are left out. */

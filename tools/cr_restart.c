@@ -8,6 +8,7 @@
  * or inside a new pid namespace), and becomes the restored process; this
  * program waits for it like a shell for a foreground job. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -61,6 +62,41 @@ struct clone3_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
         cgroup;
 };
+
+int pid_in_use(pid_t pid)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    if (access(path, F_OK) == 0)
+        return 1;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int used = 0;
+    struct dirent *e;
+    while (!used && (e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char stat[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, stat, sizeof stat - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        stat[n] = 0;
+        /* after the name: state ppid pgrp session */
+        const char *r = strrchr(stat, ')');
+        int ppid, pgrp, sess;
+        char st;
+        if (r && sscanf(r + 1, " %c %d %d %d", &st, &ppid, &pgrp, &sess) == 4)
+            used = pgrp == pid || sess == pid;
+    }
+    closedir(d);
+    return used;
+}
 
 /* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE). */
 pid_t fork_with_pid(pid_t want)
@@ -192,9 +228,7 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
 {
     /* Root takes the old pid directly unless another process holds it now
      * (the original still runs, say): then, like a user, in a namespace. */
-    char proc_path[64];
-    snprintf(proc_path, sizeof proc_path, "/proc/%d", (int)ri->pid);
-    int pid_taken = access(proc_path, F_OK) == 0;
+    int pid_taken = pid_in_use(ri->pid);
     int status_pipe[2] = { -1, -1 };
     *status_fd = -1;
     if (restore_ids && (geteuid() != 0 || pid_taken) && enter_user_pid_namespace() == 0 &&

@@ -8,6 +8,10 @@
 /* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE); a
  * plain fork when it cannot have it (want 0, or refused). */
 pid_t fork_with_pid(pid_t want);
+/* Whether pid is in use: a process or thread has it, or a process group or
+ * session still goes by it (its leader gone, members left): the kernel
+ * hands out neither, so clone3 cannot give it back. */
+int pid_in_use(pid_t pid);
 /* unshare a new pid namespace (and a user namespace for a user); 0 or -1. */
 int enter_user_pid_namespace(void);
 /* The process led a session of its own without a terminal. */

@@ -656,13 +656,11 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     tr.report_w = report[1];
     tr.ready_w = ready[1];
     tr.go_r = go[0];
-    /* the pids: directly as root when all are free, else in a namespace */
+    /* the pids: directly as root when all are free (no process has one, nor
+     * does a group or session go by one), else in a namespace */
     int taken = 0;
-    for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++) {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/%d", (int)tr.t.members[i].pid);
-        taken |= access(p, F_OK) == 0;
-    }
+    for (uint32_t i = 0; i < tr.t.hdr.nmembers && !taken; i++)
+        taken = pid_in_use(tr.t.members[i].pid);
     int status_pipe[2] = { -1, -1 };
     pid_t init = -1;
     fflush(NULL);

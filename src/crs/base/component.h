@@ -29,9 +29,9 @@ struct crs_ckpt_opts {
     uint64_t file_data_max;
     int timeout_ms;      /* for parking the threads */
     /* A member of a process tree's checkpoint (crs/base/tree.h): its children
-     * are members too, so they do not refuse the checkpoint, and a pipe whose
-     * other end another member holds is recorded like an inherited one (the
-     * tree's restart puts it in place). */
+     * are members too, so they do not refuse the checkpoint, and a pipe end
+     * the tree's restart puts in place (tree_placed) is recorded like an
+     * inherited one. */
     int tree_member;
     /* A tree member's descriptors the tree's restart puts in place, set by
      * after_park (ascending; ntree_placed < 0: take every pipe end as placed).

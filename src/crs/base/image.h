@@ -144,6 +144,7 @@ struct crs_image {
     struct crs_rec_pipe *pipes;            size_t npipes;
     unsigned char *pipedata;               size_t pipedata_len;
     struct crs_rec_timer *timers;          size_t ntimers;
+    struct crs_rec_siginfo *siginfos;      size_t nsiginfos;
     struct crs_rec_lock *locks;            size_t nlocks;
     struct crs_rec_kfd *kfds;              size_t nkfds;
     struct crs_rec_epoll_tgt *epoll_tgts;  size_t nepoll_tgts;

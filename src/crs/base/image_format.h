@@ -23,7 +23,9 @@
  * layer, such as the MPI layer, keeps in the image without crs reading it)
  * and nothing else. Version 3 adds kernel objects: new section kinds (each
  * marked "version 3" below) and new values in version-1 records (descriptor
- * kinds from CRS_FD_INHERITED on, region kinds and flags marked so). A
+ * kinds from CRS_FD_INHERITED on, region kinds and flags marked so).
+ * Version 4 adds the SIGINFO section kind (queued signals with their
+ * siginfo) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -36,7 +38,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 3u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 4u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -92,6 +94,7 @@ enum crs_section_type {
     CRS_SEC_INWATCHES = 21, /* version 3: struct crs_rec_inwatch[]: what each inotify watches */
     CRS_SEC_SOCKETS = 22,  /* version 3: struct crs_rec_socket[]: sockets */
     CRS_SEC_SOCKDATA = 23, /* version 3: raw bytes: what the sockets' receive queues held */
+    CRS_SEC_SIGINFO = 24,  /* version 4: struct crs_rec_siginfo[]: queued real-time signals, oldest first */
     CRS_SEC__MAX
 };
 
@@ -255,7 +258,9 @@ enum crs_fd_kind {
     CRS_FD_INHERIT = 4,      /* a standard stream (tty, pipe, /dev/null): cr_restart's own */
     CRS_FD_MEMFD = 5,        /* the recreated memfd (index in `memfd`) */
     CRS_FD_CLOSED = 6,       /* not restorable; recorded as closed (by option) */
-    CRS_FD_PIPE = 7,         /* an end of a pipe whose both ends the process holds (index in `memfd`) */
+    CRS_FD_PIPE = 7,         /* an end of a pipe whose both ends the process holds, or whose other end
+                              * was closed everywhere (index in `memfd`; the restart closes the
+                              * end no descriptor names) */
     /* version 3 */
     CRS_FD_INHERITED = 8,    /* open when the process started (its launcher's: a pipe to a shell, a
                               * job server's pipe, a socket), of a kind Revive cannot reopen: at
@@ -351,6 +356,19 @@ struct crs_rec_timer {
     int64_t value_ns;        /* time left until it expires; 0: disarmed */
     int64_t interval_ns;     /* its period; 0: once */
     uint64_t reserved[2];
+};
+
+/*
+ * Real-time signals queued for the process (version 4), each with its
+ * siginfo (sender, si_code, value), in the order the kernel would deliver
+ * them: several of one signal stay several, as sigqueue(3) made them. The
+ * process's pending bit for such a signal (shared_pending) is set too; a
+ * restart queues these records instead of raising the bit.
+ */
+struct crs_rec_siginfo {
+    int32_t tid;             /* 0: process-directed (the only kind recorded today) */
+    uint32_t reserved;
+    uint8_t info[128];       /* siginfo_t as the kernel gave it (si_signo first) */
 };
 
 /*

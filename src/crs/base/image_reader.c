@@ -599,6 +599,17 @@ static int check_locks(struct crs_image *img)
 
 /* Timers: ascending ids, a notification the kernel knows, a signal for those
  * that send one, times that are not negative. */
+static int check_siginfos(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nsiginfos; i++) {
+        int32_t signo;
+        memcpy(&signo, img->siginfos[i].info, sizeof signo);
+        if (signo < 1 || signo > 64 || img->siginfos[i].tid < 0)
+            return fail(img, EBADMSG, "queued signal %zu is malformed: " CORRUPT, i);
+    }
+    return 0;
+}
+
 static int check_timers(struct crs_image *img)
 {
     for (size_t i = 0; i < img->ntimers; i++) {

@@ -176,6 +176,7 @@ int cr_checkpoint(int flags)
 static void *callback_thread(void *arg)
 {
     (void)arg;
+    crs_runtime_block_signals();
     chain(0, CR_THREAD_CONTEXT);
     return NULL;
 }

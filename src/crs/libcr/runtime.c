@@ -77,6 +77,15 @@ int crs_runtime_park_signal(void)
     return c ? c->park_signal() : 0;
 }
 
+void crs_runtime_block_signals(void)
+{
+    uint64_t mask = ~0ull & ~(1ull << 31) & ~(1ull << 32);
+    int park = crs_runtime_park_signal();
+    if (park > 0)
+        mask &= ~(1ull << (park - 1));
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
+}
+
 /* Our descriptors live at high numbers, out of the way of programs that
  * expect the lowest free ones or close a range of low ones: just below the
  * soft limit on open files, or below 1024 when that is higher. */
@@ -580,6 +589,7 @@ int crs_runtime_start(void)
 
 static void *remote_request(void *arg)
 {
+    crs_runtime_block_signals();
     struct crs_request_slot *s = arg;
     if (s->scope) {
         int e = crs_scope_checkpoint(s);

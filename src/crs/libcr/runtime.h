@@ -50,6 +50,12 @@ extern int crs_runtime_last_status;
 const struct crs_component *crs_runtime_component(void);
 /* Its park signal, or 0 (no component yet, or it is installing its handler). */
 int crs_runtime_park_signal(void);
+/* For a thread libcr starts (timer callbacks, checkpoint callbacks, remote
+ * requests): every signal blocked but the park signal (a checkpoint parks
+ * it) and glibc's internal 32 and 33 (as glibc's own helper threads run), so
+ * that a signal the program blocks and takes elsewhere (signalfd, sigwait)
+ * is never delivered to it. */
+void crs_runtime_block_signals(void);
 /* Runs one checkpoint of this process from the calling thread, which writes the image to o->fd
  * and is not parked (the others are), with BLCR's critical sections and callbacks and the
  * checkpoint hooks, as the checkpoint thread does for a request; one checkpoint at a time.

@@ -64,6 +64,8 @@ struct crs_capture {
     uint64_t fdata_total;
     struct crs_rec_timer *timers;   /* POSIX timers, ascending ids */
     size_t ntimers;
+    struct crs_rec_siginfo *siginfos;   /* queued real-time signals (capture_sigqueue.c) */
+    size_t nsiginfos;
     struct crs_rec_kfd *kfds;       /* eventfd, timerfd, signalfd, epoll, inotify */
     size_t nkfds;
     struct crs_rec_epoll_tgt *epoll_tgts;
@@ -102,6 +104,9 @@ int crs_capture_smaps(struct crs_capture *c);   /* advice, huge page sizes: afte
 int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
 int crs_capture_timers(struct crs_capture *c);
+/* Queued real-time signals with their siginfo: after crs_capture_timers and
+ * the pending masks, every other thread parked. Never fails the capture. */
+void crs_capture_sigqueue(struct crs_capture *c);
 int crs_capture_locks(struct crs_capture *c);   /* after crs_capture_fds */
 /* Kernel objects (capture_kobjs.c): their buffers, then per descriptor:
  * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */

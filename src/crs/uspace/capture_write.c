@@ -293,6 +293,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
                                        c->ninwatches))) ||
         (c->nlocks && (e = section(c, w, CRS_SEC_LOCKS, c->locks, sizeof *c->locks, c->nlocks))) ||
         (c->ntimers && (e = section(c, w, CRS_SEC_TIMERS, c->timers, sizeof *c->timers, c->ntimers))) ||
+        (c->nsiginfos && (e = section(c, w, CRS_SEC_SIGINFO, c->siginfos, sizeof *c->siginfos, c->nsiginfos))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FOBJS, c->fobjs, sizeof *c->fobjs, c->nfobjs))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FEXTENTS, c->fext_out, sizeof *c->fext_out, c->nfext_out))) ||
         (c->npipes && (e = section(c, w, CRS_SEC_PIPES, c->pipes, sizeof *c->pipes, c->npipes))) ||

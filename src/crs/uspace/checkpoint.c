@@ -343,6 +343,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         for (size_t i = 0; i < c->nthreads; i++)
             c->threads[i].pending = crs_thread_pending(c->threads[i].tid, c) & ~ours;
         c->proc.shared_pending &= ~ours;
+        crs_capture_sigqueue(c);
     }
     last_nparked = c->nthreads;   /* the recorded ones: they come back */
     snprintf(last_exe, sizeof last_exe, "%s", c->exe ? c->exe : "");

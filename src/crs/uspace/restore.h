@@ -36,6 +36,8 @@ struct crs_switch_plan {
     int restore_tids;
     int32_t old_pid;
     uint64_t shared_pending;             /* process-directed signals to raise again */
+    const struct crs_rec_siginfo *siginfos;   /* queued again instead (nsiginfos, after the threads) */
+    uint32_t nsiginfos;
     struct crs_switch_range vdso[4];
     uint64_t vdso_spare;                 /* a free range for moving the vdso in two steps */
     struct prctl_mm_map mm;

@@ -145,8 +145,19 @@ NO_SSP static void switch_main(void *arg)
         for (int s = 1; s <= 64; s++)
             if ((p->threads[i].pending >> (s - 1)) & 1)
                 sys6(SYS_tgkill, pid, p->threads[i].tid, s, 0, 0, 0);
+    /* queued real-time signals with their siginfo, in their order (from the
+     * main thread the kernel takes any si_code); their bits need no kill */
+    uint64_t queued = 0;
+    for (uint32_t i = 0; i < p->nsiginfos; i++) {
+        int32_t s;
+        __builtin_memcpy(&s, p->siginfos[i].info, sizeof s);
+        if (s < 1 || s > 64)
+            continue;
+        if (sys6(SYS_rt_sigqueueinfo, pid, s, (long)p->siginfos[i].info, 0, 0, 0) == 0)
+            queued |= 1ull << (s - 1);
+    }
     for (int s = 1; s <= 64; s++)
-        if ((p->shared_pending >> (s - 1)) & 1)
+        if (((p->shared_pending & ~queued) >> (s - 1)) & 1)
             sys6(SYS_kill, pid, s, 0, 0, 0, 0);
     crs_ctx_resume_tls(&main_thread->ctx, (long)&p->info, main_thread->fsbase);
 }
@@ -377,7 +388,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     size_t unmap_cap = (size_t)nmaps + img->nregions + 256 + 2 * MAP_CLEAR_TRIES;
     size_t len = sizeof(struct crs_switch_plan) + (nmove + unmap_cap) * sizeof(struct crs_switch_range) +
                  img->nthreads * sizeof(struct crs_switch_thread) + img->ntimers * sizeof(struct crs_rec_timer) +
-                 r->handoff_len;
+                 img->nsiginfos * sizeof(struct crs_rec_siginfo) + r->handoff_len + 16;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = map_clear(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (p == MAP_FAILED) {
@@ -412,10 +423,15 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         p->info.timers = (uint64_t)timers;
         p->info.ntimers = img->ntimers;
     }
+    struct crs_rec_siginfo *sq = (struct crs_rec_siginfo *)(timers + img->ntimers);
+    if (img->nsiginfos)
+        memcpy(sq, img->siginfos, img->nsiginfos * sizeof *sq);
+    p->siginfos = sq;
+    p->nsiginfos = (uint32_t)img->nsiginfos;
     if (r->handoff_len) {
         /* the restored process reads it from a restart hook, before the
          * plan is unmapped */
-        unsigned char *blob = (unsigned char *)(timers + img->ntimers);
+        unsigned char *blob = (unsigned char *)(sq + img->nsiginfos);
         memcpy(blob, r->handoff, r->handoff_len);
         p->info.handoff = (uint64_t)blob;
         p->info.handoff_len = r->handoff_len;

@@ -8,7 +8,9 @@
 # process groups led by members; descriptors on members' /proc entries,
 # one on a sibling made after the holder at a restart; pipes whose other end
 # is closed everywhere, the popen pattern once the child has ended: the
-# bytes, then end of file, to the two members sharing the read end) through every
+# bytes, then end of file, to the two members sharing the read end; a
+# session leader whose session and group id an orphan that left the tree
+# still holds: as root the restart takes a pid namespace) through every
 # flavour of cr_cycle.sh, each
 # compared with an uninterrupted run. Left out: nopid (a tree comes back only
 # under its pids: refused, checked below), busy for sharedfd (both copies
@@ -19,7 +21,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd deleted daemon pgrp procfd widow; do
+for mode in children zombie sharedfd deleted daemon pgrp procfd widow sidheld; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = pgrp ] && fl=${fl/ tty/}

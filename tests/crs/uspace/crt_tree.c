@@ -33,6 +33,14 @@
  *             first 500 bytes after point 1, the program the rest, then end
  *             of file; and a pipe whose only reader (a child) has ended: a
  *             write fails with EPIPE
+ *   sidheld   the program leads its session and group; a grandchild,
+ *             orphaned before point 1 (its parent ends), stays in both
+ *             and outlives the program, so the program's pid is still the
+ *             id of a session and group when a restart wants it back (as
+ *             root the restart must take a pid namespace then, as when the
+ *             pid itself is taken); the grandchild ends once the program
+ *             has ended (crt_tree.sidheld.done in the working folder) or
+ *             its folder is gone
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
  *   group, session  children's kind in a process group (setpgid) or session
@@ -431,6 +439,40 @@ static void mode_shm(void)
     crt_checkpoint_point(2);
 }
 
+/* ---- a session and group id held by an orphan ---- */
+
+static void mode_sidheld(void)
+{
+    if (getsid(0) != getpid() && setsid() < 0)
+        crt_die("setsid: %s", strerror(errno));
+    pid_t c = fork();
+    if (c == 0) {
+        if (fork() == 0) {
+            for (int fd = 0; fd < 1024; fd++)
+                close(fd);
+            for (int i = 0; i < 300000; i++) {   /* 5 minutes at most */
+                struct stat st;
+                if (access("crt_tree.sidheld.done", F_OK) == 0 || stat(".", &st) != 0 || st.st_nlink == 0)
+                    break;
+                crt_sleep_ms(1);
+            }
+            _exit(0);
+        }
+        _exit(0);
+    }
+    if (c < 0)
+        crt_die("fork: %s", strerror(errno));
+    check_status("the orphan's parent ends", c, 0);
+    crt_checkpoint_point(1);
+    /* (its session: on a terminal a restart keeps it in cr_restart's, see crs_session.sh) */
+    crt_check("still leads its process group", getpgrp() == getpid(), "pgid %d, pid %d", (int)getpgrp(),
+              (int)getpid());
+    crt_checkpoint_point(2);
+    int f = open("crt_tree.sidheld.done", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (f >= 0)
+        close(f);
+}
+
 /* ---- pipes whose other end is closed everywhere ---- */
 
 static void mode_widow(void)
@@ -717,7 +759,9 @@ int main(void)
         mode_orphan();
     else if (!strcmp(m, "widow"))
         mode_widow();
+    else if (!strcmp(m, "sidheld"))
+        mode_sidheld();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted or shm", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, sidheld or shm", m);
     crt_finish();
 }

@@ -1,0 +1,40 @@
+#!/bin/bash
+# State test: signals blocked and read through a signalfd (crt_sigqueue):
+# real-time signals queued with values (several of one signal) at each
+# point come back each once, in order, with value, SI_QUEUE and sender; a
+# SIGEV_THREAD timer's callback thread does not take a signal the program
+# blocks (under cr_run it once ended the process); every flavour. Then
+# cr_info (text and JSON) lists the queued signals of an image.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_sigqueue
+if bash "$(dirname "$0")/../cr_cycle.sh" crt_sigqueue; then
+    crs_pass "every flavour"
+else
+    crs_fail "the flavours above"
+fi
+crs_need_tools cr_run cr_checkpoint cr_info
+d=$WORK/info
+crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sigqueue" || {
+    crs_fail "the program never got ready"
+    crs_summary crs_sigqueue
+}
+crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/ck.img" "$PID" ||
+    crs_fail "cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
+crs_finish "$d" orig || crs_fail "the program after cr_checkpoint --cont: $(crs_status_text "$FINISH_STATUS")"
+if crs_tool "$WORK/i" cr_info "$WORK/ck.img" && grep -q '^queued signals: 6$' "$WORK/i.out" &&
+    [ "$(grep -c 'SIGRTMIN+5 SI_QUEUE (-1) from pid '"$PID"' uid [0-9]*, value 10[0-4]$' "$WORK/i.out")" = 5 ] &&
+    grep -q 'SIGRTMIN+6 SI_QUEUE (-1) from pid '"$PID"' uid [0-9]*, value 7$' "$WORK/i.out"; then
+    crs_pass "cr_info lists the 6 queued signals with their values and sender"
+else
+    crs_fail "cr_info does not list the 6 queued signals"
+    grep -A7 '^queued' "$WORK/i.out" | sed 's/^/   | /'
+fi
+if crs_tool "$WORK/j" cr_info --json "$WORK/ck.img" &&
+    python3 -c 'import json,sys
+q=json.load(open(sys.argv[1]))["queued_signals"]
+assert [x["value"] for x in q] == [100,101,102,103,104,7] and all(x["code_name"] == "SI_QUEUE" for x in q)' "$WORK/j.out"; then
+    crs_pass "cr_info --json: queued_signals with values and SI_QUEUE"
+else
+    crs_fail "cr_info --json does not list the queued signals"
+fi
+crs_summary crs_sigqueue
