@@ -12,7 +12,8 @@
 # A descriptor on the /proc entry of a process outside the scope is refused
 # naming it (without a scope too); with --ignore-fds one process comes back
 # with it closed. A pipe whose other end a process outside the scope holds
-# is refused naming that process (without a scope too).
+# is refused naming that process (without a scope too), and so is a file
+# deleted while open that members share and one of them maps.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -189,6 +190,18 @@ if [ -n "$PID" ]; then
     fi
     touch "$d/go.orphan"
     crs_finish "$d" orig || crs_fail "outpipe: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
+fi
+
+# ---- a file deleted while open that members share and one maps: its
+# mapping would come back apart from the shared file, so refused naming it
+d=$WORK/dmap
+CRT_TREE=deletedmap crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "deletedmap: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/dm" cr_checkpoint --tree -f "$WORK/dm.img" "$PID"
+    crs_expect_refusal "--tree: a shared file deleted while open that a member maps" "$WORK/dm.err" $? \
+        "crt_tree.dmap (deleted), which members of the tree share"
+    [ -e "$WORK/dm.img" ] && crs_fail "the refused checkpoint left an image"
+    crs_finish "$d" orig || crs_fail "deletedmap: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 fi
 
 # ---- a member that does not run under Revive

@@ -33,6 +33,9 @@
  *             first 500 bytes after point 1, the program the rest, then end
  *             of file; and a pipe whose only reader (a child) has ended: a
  *             write fails with EPIPE
+ *   deletedmap  the program maps a file deleted while open that its child
+ *             holds open too (one open file): a tree's checkpoint refuses it
+ *             naming the file (crs_tree_ckpt.sh)
  *   sidheld   the program leads its session and group; a grandchild,
  *             orphaned before point 1 (its parent ends), stays in both
  *             and outlives the program, so the program's pid is still the
@@ -439,6 +442,36 @@ static void mode_shm(void)
     crt_checkpoint_point(2);
 }
 
+static void mode_deletedmap(void)
+{
+    int fd = open("crt_tree.dmap", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || unlink("crt_tree.dmap") != 0 || ftruncate(fd, 4096) != 0)
+        crt_die("open: %s", strerror(errno));
+    volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int q[2];
+    if (p == MAP_FAILED || pipe(q))
+        crt_die("mmap or pipe: %s", strerror(errno));
+    p[0] = 5;
+    pid_t kid = fork();
+    if (kid == 0) {   /* holds the file open, without the mapping */
+        munmap((void *)p, 4096);
+        close(q[1]);
+        char c;
+        while (read(q[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    if (kid < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(q[0]);
+    crt_checkpoint_point(1);
+    if (write(q[1], "q", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well", kid, 0);
+    CRT_CHECK_U64("the mapping holds what was written", p[0], 5);
+    crt_checkpoint_point(2);
+}
+
 /* ---- a session and group id held by an orphan ---- */
 
 static void mode_sidheld(void)
@@ -761,7 +794,9 @@ int main(void)
         mode_widow();
     else if (!strcmp(m, "sidheld"))
         mode_sidheld();
+    else if (!strcmp(m, "deletedmap"))
+        mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, sidheld or shm", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld or shm", m);
     crt_finish();
 }
