@@ -413,11 +413,12 @@ static int pair_pipes(struct crs_capture *c)
                 r->kind = CRS_FD_INHERITED;
                 continue;
             }
+            if (is_inherited(r->fd, &st)) {
+                /* the launcher's: reconnected at restart (point 12's rule) */
+                r->kind = CRS_FD_INHERITED;
+                continue;
+            }
             if (!pipe_peer_closed(r->fd, mode)) {
-                if (is_inherited(r->fd, &st)) {
-                    r->kind = CRS_FD_INHERITED;
-                    continue;
-                }
                 if (!c->opts.ignore_fds) {
                     pipe_refusal(c, r, mode);
                     return -ENOTSUP;
