@@ -167,7 +167,7 @@ def translate(f, fid):
             args.append('&r_' + n)
             fn = 'pml_new' if p.ann == 'new' else 'pml_get'
             post.append('if (rc == MPI_SUCCESS) *%s = (%s)%s(%s, PML_H(r_%s));' % (n, p.base, fn, p.kind, n))
-            if p.ann == 'new':
+            if p.ann == 'new' or 'create' in f.flags:
                 rec.append('pml_rec_out(R, PML_H(*%s));' % n)
         elif p.ann == 'free':
             pre.append('uintptr_t v_%s = PML_H(*%s);' % (n, n))
@@ -441,7 +441,13 @@ def gen_plain(f, fid):
         out.append('    if (rc == MPI_SUCCESS)')
         out.append('        pml_comm_eh_changed(PML_H(%s));' % f.params[0].name)
     if 'create' in f.flags and f.ret == 'int':
-        out.append('    if (rc == MPI_SUCCESS) {')
+        gets = [p for p in f.params if p.ann == 'get']
+        if gets:
+            # a handle the call returns that the program did not have yet (MPI_Comm_get_errhandler
+            # after the program freed its own handle): recorded, so that a restart gets it again
+            out.append('    if (rc == MPI_SUCCESS && pml_vh_fresh(PML_H(*%s))) {' % gets[0].name)
+        else:
+            out.append('    if (rc == MPI_SUCCESS) {')
         out.append('        struct pml_rec *R = pml_rec_open(%d);' % fid)
         for l in rec:
             out.append('        ' + l)
@@ -557,7 +563,7 @@ def gen_replay_fn(f):
         elif p.ann in ('new', 'get'):
             lines.append('    %s %s = (%s)0;' % (p.base, a, p.base))
             args.append('&' + a)
-            if p.ann == 'new':
+            if p.ann == 'new' or 'create' in f.flags:
                 post.append('pml_rp_o(P, %s, PML_H(%s));' % (p.kind, a))
                 if p.kind == 'PML_REQ':
                     post.insert(0, 'if (rc == MPI_SUCCESS) rc = pml_rp_wait(P, PML_H(%s));' % a)

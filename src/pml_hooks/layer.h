@@ -162,6 +162,9 @@ int pml_kv_v2r(int v);
 int pml_kv_new(int real, void *info);
 void pml_kv_release(int v);
 void pml_kv_update(int v, int real);
+/* v is a handle the layer made just now for a call that returned an object (MPI_Comm_get_
+ * errhandler): a table entry with no record and no other reference */
+int pml_vh_fresh(uintptr_t v);
 /* keyvals.c: keyvals the program freed while attributes still used them, let go of once none
  * does (called after a keyval is made) */
 void pml_kv_collect_some(void);

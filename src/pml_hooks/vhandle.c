@@ -359,6 +359,12 @@ void *pml_tmp_heap(int n, size_t size)
     return p;
 }
 
+int pml_vh_fresh(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    return h && h->kind && h->rec < 0 && h->flags == 0;
+}
+
 /* Record index of the creation entry for a virtual handle. */
 void pml_vh_set_rec(uintptr_t v, int32_t rec)
 {
