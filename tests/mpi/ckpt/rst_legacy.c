@@ -9,7 +9,8 @@
  * MPI_Errhandler_create set on the duplicate by MPI_Errhandler_set and read back by
  * MPI_Errhandler_get after the program freed its own handle, the one read back kept across the
  * snapshots (a restart gets it again: it was "made by no recorded call" before); datatypes of MPI_Type_struct (displacements from MPI_Address),
- * MPI_Type_hvector and MPI_Type_hindexed; two keyvals freed while an attribute still uses them
+ * MPI_Type_hvector and MPI_Type_hindexed, and one of MPI_Type_struct with the MPI_LB and MPI_UB
+ * markers; two keyvals freed while an attribute still uses them
  * (one by MPI_Comm_free_keyval, one by MPI_Keyval_free: the standard keeps them until the last
  * attribute is deleted) and one freed without attributes. Every step reads the attributes
  * (MPI_Attr_get), replaces one (MPI_Attr_delete + MPI_Attr_put: the delete callback), duplicates
@@ -29,6 +30,17 @@
 #include "rst_step.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/* MPI_LB and MPI_UB: Open MPI 4.1's mpi.h defines them only in a library built with its MPI-1
+ * compatibility, but libmpi has the objects, which a program built that way refers to */
+#ifdef OPEN_MPI
+extern struct ompi_predefined_datatype_t ompi_mpi_lb, ompi_mpi_ub;
+#define LEGACY_LB ((MPI_Datatype)&ompi_mpi_lb)
+#define LEGACY_UB ((MPI_Datatype)&ompi_mpi_ub)
+#else
+#define LEGACY_LB MPI_LB
+#define LEGACY_UB MPI_UB
+#endif
 
 const char rst_name[] = "rst_legacy";
 
@@ -173,9 +185,15 @@ int main(int argc, char **argv)
     int hbl[2] = { 1, 3 };
     MPI_Aint hd[2] = { 4 * sizeof(double), 0 };
     CHECK(MPI_Type_hindexed(2, hbl, hd, MPI_DOUBLE, &tx));
+    /* bounds set by the MPI-1 markers: one int at 0, lower bound -8, upper bound 40 */
+    int mbl[3] = { 1, 1, 1 };
+    MPI_Aint md[3] = { -8, 0, 40 };
+    MPI_Datatype mt[3] = { LEGACY_LB, MPI_INT, LEGACY_UB }, tm;
+    CHECK(MPI_Type_struct(3, mbl, md, mt, &tm));
     CHECK(MPI_Type_commit(&ts));
     CHECK(MPI_Type_commit(&th));
     CHECK(MPI_Type_commit(&tx));
+    CHECK(MPI_Type_commit(&tm));
 
     for (int s = 0; s < steps; s++) {
         long v = get(MPI_COMM_WORLD, kl) + 3 * get(cd, kl);
@@ -211,14 +229,20 @@ int main(int argc, char **argv)
         CHECK(MPI_Bcast(r, 1, ts, 0, cd));
         CHECK(MPI_Bcast(iv, 1, th, 0, MPI_COMM_WORLD));
         CHECK(MPI_Bcast(dv, 1, tx, 0, MPI_COMM_WORLD));
+        int mv[40];
+        for (int k = 0; k < 40; k++)
+            mv[k] = rank == 0 ? 3 * k + s : -1;
+        CHECK(MPI_Bcast(mv + 2, 3, tm, 0, MPI_COMM_WORLD)); /* ints 2, 14 and 26 */
         long dsum = r[0].i[0] + r[0].i[1] + (long)(r[0].d * 4) + r[0].c[0] + r[0].c[1];
         for (int k = 0; k < 15; k++)
             dsum += (long)iv[k] * (k + 1);
         for (int k = 0; k < 8; k++)
             dsum += (long)(dv[k] * 4) * (k + 1);
-        MPI_Aint ext[3], lb[3], ub[3];
-        MPI_Datatype all[3] = { ts, th, tx };
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 40; k++)
+            dsum += (long)mv[k] * (k + 1);
+        MPI_Aint ext[4], lb[4], ub[4];
+        MPI_Datatype all[4] = { ts, th, tx, tm };
+        for (int k = 0; k < 4; k++) {
             CHECK(MPI_Type_extent(all[k], &ext[k]));
             CHECK(MPI_Type_lb(all[k], &lb[k]));
             CHECK(MPI_Type_ub(all[k], &ub[k]));
@@ -227,9 +251,10 @@ int main(int argc, char **argv)
         long th_ = total(handled), tb = total(bad), tsame = total(same), tdata = total(dsum);
         if (rank == 0)
             printf("step %d: values %ld copies %ld deletes %ld (sum %ld) handled %ld same %ld data %ld "
-                   "extents %ld/%ld/%ld lb %ld/%ld/%ld ub %ld/%ld/%ld wrong %ld\n",
+                   "extents %ld/%ld/%ld/%ld lb %ld/%ld/%ld/%ld ub %ld/%ld/%ld/%ld wrong %ld\n",
                    s, tv, tc, td, tds, th_, tsame, tdata, (long)ext[0], (long)ext[1], (long)ext[2],
-                   (long)lb[0], (long)lb[1], (long)lb[2], (long)ub[0], (long)ub[1], (long)ub[2], tb);
+                   (long)ext[3], (long)lb[0], (long)lb[1], (long)lb[2], (long)lb[3], (long)ub[0],
+                   (long)ub[1], (long)ub[2], (long)ub[3], tb);
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         if ((s != ckpt && s != ckpt2) || !dir)
             continue;
@@ -245,6 +270,7 @@ int main(int argc, char **argv)
     CHECK(MPI_Type_free(&ts));
     CHECK(MPI_Type_free(&th));
     CHECK(MPI_Type_free(&tx));
+    CHECK(MPI_Type_free(&tm));
     CHECK(MPI_Comm_free(&cd));
     CHECK(MPI_Attr_delete(MPI_COMM_WORLD, kl));
     CHECK(MPI_Keyval_free(&kl));
