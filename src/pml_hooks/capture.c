@@ -8,11 +8,13 @@
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/restart.h"
+#include "pml_hooks/lower_reset.h" /* pml_ldso_loader_busy */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs/base/capture_filter.h"
@@ -31,9 +33,18 @@ static int own_fd(void *arg, int fd)
 
 /* The summary (text, "key value" lines): read by cr_info and the snapshot metadata. Runs with
  * every other thread parked: stack only, no lock. */
+static int loader_busy; /* the last capture found ld.so's loader lock held (produce) */
+
 static int produce(void *arg, struct crs_ext_sink *sink)
 {
     (void)arg;
+    /* every other thread is parked now: one that owns ld.so's loader lock (inside dlopen or
+     * dlclose) would keep it in the image, which no restart can undo, and keep it from the agent
+     * for the rest of a --term epoch (pml_capture tries again) */
+    if (pml_ldso_loader_busy()) {
+        loader_busy = 1;
+        return -EAGAIN;
+    }
     int live = 0, all = pml_rec_counts(&live);
     uint64_t dmsgs = 0, dbytes = 0, claimed = 0, precv = 0, psend = 0, pother = 0, ncomm = 0;
     for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
@@ -103,9 +114,32 @@ void pml_capture_unhold(void)
     }
 }
 
+static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold);
+
+/* A capture that found ld.so's loader lock held is tried again once the threads ran a little
+ * (a thread inside dlopen or dlclose leaves it within microseconds, unless the program loads
+ * libraries without pause: then up to 200 tries, 10 ms apart). */
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
+    for (int attempt = 1;; attempt++) {
+        loader_busy = 0;
+        int e = capture_once(image_path, r, hold);
+        if (!loader_busy)
+            return e;
+        if (attempt == 200) {
+            snprintf(r->err, sizeof r->err, "a thread of rank %d was inside dlopen or dlclose (ld.so's "
+                     "loader lock held) at each of %d tries: a snapshot so could not be restarted",
+                     pml_world_rank, attempt);
+            return -EBUSY;
+        }
+        struct timespec d = {0, 10 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
+static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold)
+{
     memset(r, 0, sizeof *r);
     /* what a restart will check, saved now; the layer's restart hook armed (restart.c) */
     int e = pml_restart_prepare(r->err, sizeof r->err);

@@ -667,6 +667,16 @@ void pml_ldso_thaw(void)
 /* ---- static TLS words to every thread ---------------------------------------------------------- */
 #define SPREAD_MAX 8
 
+int pml_ldso_loader_busy(void)
+{
+    if (!L.rg || L.nlocks < 1)
+        return 0;
+    for (int i = 0; i < L.nlocks; i++)
+        if (__atomic_load_n((int *)(L.rg + L.off_nns + 8 + (size_t)i * MUTEX_SIZE), __ATOMIC_ACQUIRE))
+            return 1;
+    return 0;
+}
+
 int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen)
 {
     int e = learn_base(err, errlen);

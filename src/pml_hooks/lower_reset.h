@@ -45,6 +45,11 @@ int pml_ldso_forget(char *err, size_t errlen);
  * ld.so's thread-stack lock, allocates nothing; needs only the thread layout libc publishes
  * (not pml_ldso_learn). Returns the number of threads written, or -errno with a message. */
 int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen);
+/* 1 when a loader lock of ld.so is held now (by any thread: dlopen, dlclose, dlsym, dladdr...),
+ * 0 when free or before a lower half taught the layout. A rank captured so cannot be restarted
+ * (pml_ldso_forget refuses it), and a --term capture that holds the owner would leave the lower
+ * MPI_Finalize (hwloc's and the components' dlclose) waiting for ever. */
+int pml_ldso_loader_busy(void);
 
 /* What the last forget did, for logs and tests. */
 struct pml_ldso_stats {

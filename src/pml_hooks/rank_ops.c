@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -218,7 +219,9 @@ static void term_finalize(void)
         if (pml_L.MPI_Cancel(&q) == MPI_SUCCESS)
             pml_L.MPI_Wait(&q, MPI_STATUS_IGNORE);
     }
-    int (*fin)(void) = (int (*)(void))dlsym(pml_lower_handle, "PMPI_Finalize");
+    /* from the table, not dlsym: the application's threads are held, one may hold ld.so's lock
+     * (parked inside dlopen or dlclose) */
+    int (*fin)(void) = pml_L.MPI_Finalize;
     if (fin && !finalized) {
         pml_finalizing = 1;
         fin();
@@ -247,22 +250,39 @@ static void op_abort(void *arg)
     pml_clock_end();
 }
 
-static int op_describe(void *arg, char *buf, size_t len)
+/* The lower library's name and version, looked up once per lower half: describe also runs
+ * after the capture of a --term epoch, while the application's threads are held, and dlsym and
+ * dladdr take ld.so's lock, which a held thread may own (parked inside dlopen or dlclose: the
+ * agent then waited for ever and the job never ended). */
+static struct {
+    void *handle;
+    char ver[MPI_MAX_LIBRARY_VERSION_STRING];
+    char lib[PATH_MAX];
+} lower_id;
+
+static void lower_id_fill(void)
 {
-    (void)arg;
-    char ver[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    if (lower_id.handle == pml_lower_handle)
+        return;
+    lower_id.ver[0] = lower_id.lib[0] = 0;
     int vl = 0;
     int (*f)(char *, int *) = (int (*)(char *, int *))dlsym(pml_lower_handle, "PMPI_Get_library_version");
     if (f)
-        f(ver, &vl);
-    for (char *p = ver; *p; p++)
+        f(lower_id.ver, &vl);
+    for (char *p = lower_id.ver; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     Dl_info di;
-    const char *lib = "";
     void *sym = dlsym(pml_lower_handle, "PMPI_Init");
     if (sym && dladdr(sym, &di) && di.dli_fname)
-        lib = di.dli_fname;
+        snprintf(lower_id.lib, sizeof lower_id.lib, "%s", di.dli_fname);
+    lower_id.handle = pml_lower_handle;
+}
+
+static int op_describe(void *arg, char *buf, size_t len)
+{
+    (void)arg;
+    lower_id_fill();
     int n = snprintf(buf, len,
 #ifdef PML_OMPI
                      "mpi_flavor ompi\n"
@@ -270,7 +290,7 @@ static int op_describe(void *arg, char *buf, size_t len)
                      "mpi_flavor mpich\n"
 #endif
                      "mpi_library %s\nmpi_version %s\nthread_level %d\nthread_level_lower %d\n",
-                     lib, ver, app_level, lower_level);
+                     lower_id.lib, lower_id.ver, app_level, lower_level);
     return n < 0 ? -EINVAL : (size_t)n >= len ? (int)len - 1 : n;
 }
 
