@@ -40,7 +40,10 @@ int pml_pair_of(uint64_t cid, int *lo, int *hi)
     return 1;
 }
 
-/* the pair clocks of this rank, by id (open addressing; they are never freed) */
+/* the pair clocks of this rank, by id (open addressing). Never freed, and need not be: only pairs
+ * this rank belongs to get one (pml_pair_clock_locked), so at most world size - 1 per rank,
+ * whatever the number of calls; and a rank may not drop one alone (its partner's count would then
+ * look ahead of a clock this rank no longer reports). */
 static struct pml_comm **tab;
 static uint32_t tab_cap, tab_n;
 
