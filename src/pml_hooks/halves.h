@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 
 enum pml_half {
@@ -80,5 +81,24 @@ pml_lower_set_cb_fn revive_lower_set_cb;
 void pml_halves_before_lower(void);        /* just before the lower half is loaded */
 void pml_halves_lower_ready(void);         /* MPI_Init(_thread) succeeded */
 void pml_halves_dump_to(const char *prefix, int rank); /* REVIVE_HALVES_DUMP */
+
+/* Called by each thread the layer starts (upper_thread, lower_thread), with its stack's lowest
+ * usable address and its guard's size (pthread_getattr_np): the guard page below the stack
+ * becomes read-only instead of inaccessible. It still stops a stack overflow (every push and
+ * call writes), but no longer a read that runs a little past the end of memory mapped just
+ * below it. The lower libc cannot grow its heap with brk (the application's libc owns it), so
+ * its malloc maps segments one after another, each placed by the kernel right below the newest
+ * mapping, often a thread stack: a chunk at the very end of a segment then ends where a guard
+ * page begins. Open MPI 4.1 reads past such a chunk: deleting an attribute of a keyval made
+ * from Fortran, ompi_attr_delete_impl reads the object's Fortran index through the keyval's
+ * pointer (0x128 bytes into a 0x48-byte keyval; its value is not used): natively inside the
+ * brk heap, harmless; under Revive, now and then in the guard page of the agent's stack
+ * (SIGSEGV in MPI_Comm_free, issue 8: ~1 run in 12 with 1000 Fortran keyvals). */
+static inline void pml_guard_readable(uint64_t addr, uint64_t guard)
+{
+    uint64_t lo = (addr - guard) & ~(uint64_t)4095, hi = addr & ~(uint64_t)4095;
+    if (guard && lo < hi)
+        (void)mprotect((void *)(uintptr_t)lo, hi - lo, PROT_READ); /* best effort, as before */
+}
 
 #endif

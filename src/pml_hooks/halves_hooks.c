@@ -25,6 +25,8 @@ static pid_t my_tid(void)
     return (pid_t)syscall(SYS_gettid);
 }
 
+/* The calling thread's stack with its guard, which becomes read-only (halves.h,
+ * pml_guard_readable): called once, as the thread starts. */
 void pml_stack_of_self(uint64_t *lo, uint64_t *hi)
 {
     pthread_attr_t a;
@@ -37,6 +39,7 @@ void pml_stack_of_self(uint64_t *lo, uint64_t *hi)
         pthread_attr_getguardsize(&a, &guard);
         *lo = pml_page_down((uint64_t)addr - guard);
         *hi = pml_page_up((uint64_t)addr + size);
+        pml_guard_readable((uint64_t)addr, guard);
     }
     pthread_attr_destroy(&a);
 }

@@ -153,6 +153,7 @@ static void *lower_thread(void *p)
             pthread_attr_getguardsize(&a, &guard);
             lo = ((uint64_t)addr - guard) & ~(uint64_t)4095;
             hi = pg_up((uint64_t)addr + size);
+            pml_guard_readable((uint64_t)addr, guard); /* halves.h says why */
         }
         pthread_attr_destroy(&a);
     }
