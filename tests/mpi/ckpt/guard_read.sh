@@ -1,0 +1,31 @@
+#!/bin/bash
+# guard_read.sh FLAVOR: the guard page below a thread's stack stops writes but not reads under
+# Revive (src/pml_hooks/halves.h, pml_guard_readable). guard_read.c (built with the MPI's own
+# mpicc) starts a thread after MPI_Init that reads and writes a byte of its own stack's guard.
+# Natively the read faults (the check that the program finds the guard); under Revive it must
+# not, as a read by Open MPI 4.1 past a keyval made from Fortran ended in such a guard page now
+# and then (SIGSEGV inside ompi_attr_delete_all at MPI_Comm_free, ~1 run in 12-25 with 1000
+# Fortran keyvals with attributes: rst_flegacy); the write must fault in both (stack overflows
+# are still stopped).
+flavor=$1
+src=$(cd "$(dirname "$0")" && pwd)/guard_read.c
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
+[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
+ck_workdir run
+prog=$d/guard_read
+"$cc" -O1 -o "$prog" "$src" -lpthread 2>"$tmp/cc.err" ||
+    { echo "SKIP: mpicc cannot build an MPI program: $(head -1 "$tmp/cc.err")"; exit 77; }
+clean timeout -k 5 "$TMO" "$launcher" -n 2 "$prog" >native.out 2>native.err || { failed "the native run: status $?"; show_err native.err; }
+if ! grep -qx 'guard: read faults, write faults, perms ---p' native.out; then
+    failed "natively: '$(cat native.out)', expected a guard that faults on read and write"
+fi
+PATH=$(dirname "$launcher"):$PATH clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n 2 "$prog" >revive.out 2>revive.err || { failed "under Revive: status $?"; show_err revive.err; }
+if grep -qx 'guard: read ok, write faults, perms r--p' revive.out; then
+    pass "under Revive a thread's stack guard is read-only: $(cat revive.out)"
+else
+    failed "under Revive: '$(cat revive.out)', expected 'guard: read ok, write faults, perms r--p'"
+fi
+left=$(no_strays "$d") || failed "processes left: $left"
+exit $fail
