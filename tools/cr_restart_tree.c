@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -122,6 +123,13 @@ static int spawn(struct tree_restart *tr, uint32_t i)
     if (p == 0) {
         if (getpid() != m->pid)
             _exit(1);   /* the parent reports it */
+        /* its own name from now on (ps shows a zombie's name, and a member
+         * waiting for the others is not taken for the restarter) */
+        char comm[sizeof m->comm + 1];
+        memcpy(comm, m->comm, sizeof m->comm);
+        comm[sizeof m->comm] = 0;
+        if (comm[0])
+            prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
         if (m->kind == CRS_TREE_ZOMBIE)
             become_zombie(tr, m);
         member(tr, i);

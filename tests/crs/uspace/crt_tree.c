@@ -7,7 +7,9 @@
  *             bytes no one has read at the checkpoint; at the end each child
  *             exits with its own status, which waitpid must give
  *   zombie    a child that exited 7 and one killed by SIGTERM, not reaped
- *             before the checkpoint: waitpid gives both statuses after it
+ *             before the checkpoint: waitpid gives both statuses after it;
+ *             each named itself (PR_SET_NAME) first, and /proc/PID/comm of
+ *             the zombie still gives that name (not the restarter's)
  *   sharedfd  parent and child write in turn through one open file (the
  *             same offset): the lines must follow each other, none lost
  *   deleted   sharedfd's, with the file deleted while open (one open file
@@ -60,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,13 +201,39 @@ static int is_zombie(pid_t pid)
     return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
+/* the name /proc/PID/comm gives (what ps shows), or "" */
+static void comm_of(pid_t pid, char *out, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(out, (int)cap, f))
+        out[0] = 0;
+    fclose(f);
+    out[strcspn(out, "\n")] = 0;
+}
+
+static void check_comm(pid_t pid, const char *want)
+{
+    char got[32], name[96];
+    comm_of(pid, got, sizeof got);
+    snprintf(name, sizeof name, "the zombie keeps its name %s", want);
+    crt_check(name, !strcmp(got, want), "/proc/%d/comm is '%s'", (int)pid, got);
+}
+
 static void mode_zombie(void)
 {
     pid_t a = fork();
-    if (a == 0)
+    if (a == 0) {
+        prctl(PR_SET_NAME, (unsigned long)"crt_zombie_7", 0, 0, 0);
         _exit(7);
+    }
     pid_t b = fork();
     if (b == 0) {
+        prctl(PR_SET_NAME, (unsigned long)"crt_zombie_term", 0, 0, 0);
         signal(SIGTERM, SIG_DFL);
         raise(SIGTERM);
         _exit(99);
@@ -217,6 +246,8 @@ static void mode_zombie(void)
     crt_checkpoint_point(1);
     crt_check("the zombies are still there", is_zombie(a) && is_zombie(b), "a %d, b %d", is_zombie(a),
               is_zombie(b));
+    check_comm(a, "crt_zombie_7");
+    check_comm(b, "crt_zombie_term");
     check_status("the child that exited 7: waitpid says so", a, 7 << 8);
     crt_checkpoint_point(2);
     check_status("the child killed by SIGTERM: waitpid says so", b, SIGTERM);
