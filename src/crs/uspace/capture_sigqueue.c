@@ -9,10 +9,14 @@
  * (rt_sigqueueinfo keeps si_code, sender and value). The restart queues the
  * records from the main thread (restore_switch.c).
  *
+ * Signals queued to one thread: only that thread can take them off its
+ * queue, which each does while it parks (park.c, take_own_queue); their
+ * records (tid set) follow the process's here, and the restart queues each
+ * to its thread again.
+ *
  * Left alone: standard signals (1-31: one instance each, the mask restores
  * them), signals a POSIX timer of the process delivers (dequeuing one
- * rearms the timer), Revive's park signal, and signals queued to one thread
- * (only that thread can take them off its queue). A record whose si_code is
+ * rearms the timer) and Revive's park signal. A record whose si_code is
  * not negative (sent with kill(2), or by the kernel) cannot be queued again
  * from this thread with its sender (the kernel allows that only to a
  * process's main thread): it is raised with kill(2) in the running process,
@@ -37,7 +41,9 @@ void crs_capture_sigqueue(struct crs_capture *c)
     for (size_t i = 0; i < c->ntimers; i++)
         if (c->timers[i].signo > 0 && c->timers[i].signo <= 64)
             take &= ~(1ull << (c->timers[i].signo - 1));
-    if (!take)
+    size_t nthr = 0;
+    const struct crs_rec_siginfo *thr = crs_park_thread_siginfos(&nthr);
+    if (!take && !nthr)
         return;
     c->siginfos = crs_scratch_alloc(c->scratch, CRS_SIGQUEUE_MAX * sizeof *c->siginfos);
     if (!c->siginfos)
@@ -64,4 +70,6 @@ void crs_capture_sigqueue(struct crs_capture *c)
                 kill(pid, s);
         }
     }
+    for (size_t k = 0; k < nthr && c->nsiginfos < CRS_SIGQUEUE_MAX; k++)
+        c->siginfos[c->nsiginfos++] = thr[k];
 }

@@ -56,6 +56,16 @@ static size_t tid_offset;
 
 static int (*park_hook)(void);
 
+/* Real-time signals queued to one thread (pthread_sigqueue, tgsigqueueinfo):
+ * only that thread can take them off its queue, so each takes its own while
+ * it parks (take_own_queue), records them here and queues them again. */
+#define CRS_TQ_MAX 1024
+static struct crs_rec_siginfo tq[CRS_TQ_MAX];
+static _Atomic uint32_t ntq;
+/* signals none takes: the park signal, and POSIX timers' (dequeuing one
+ * rearms its timer; the timer itself is restored) */
+static uint64_t tq_leave;
+
 /* Threads kept parked after a release (crs_park_release_holding): held[i] for slot i, set by
  * the releasing thread before the release; each held thread sleeps on `holding` in its park
  * handler, signals blocked, until crs_park_unhold. */
@@ -155,12 +165,95 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     }
 }
 
+/* The calling thread's own pending set (SigPnd of its task; ShdPnd is the
+ * process's, which the checkpoint thread takes). */
+static uint64_t own_pending(void)
+{
+    char buf[4096];
+    uint64_t v = 0;
+    /* thread-self: right in a restarted process's pid namespace too, where
+     * /proc may be the outer one's */
+    long r = revive_read_file("/proc/thread-self/status", buf, sizeof buf);
+    if (r > 0 || r == -ENOSPC)
+        revive_status_x64(buf, "SigPnd", &v);
+    return v;
+}
+
+/* Takes the real-time signals queued to this thread alone, in the order the
+ * kernel would deliver them (lowest signal first, each signal's instances
+ * in order), records each and queues it again to this thread at once (the
+ * process runs on after --cont). Every signal is blocked here (handler of
+ * the park signal, or park_late). A signal pending both for this thread and
+ * for the process is taken only while this thread's own bit is set: the
+ * kernel hands out the thread's instances first. */
+static void take_own_queue(void)
+{
+    pid_t tid = my_tid(), pid = getpid();
+    uint64_t take = own_pending() & ~((1ull << (SIGRTMIN - 1)) - 1) & ~tq_leave;
+    struct timespec now = { 0, 0 };
+    for (int s = SIGRTMIN; s <= 64 && take; s++) {
+        uint64_t one = 1ull << (s - 1);
+        if (!(take & one))
+            continue;
+        uint32_t first = UINT32_MAX, last = 0;
+        siginfo_t si;
+        while ((own_pending() & one) && syscall(SYS_rt_sigtimedwait, &one, &si, &now, 8) == s) {
+            uint32_t k = atomic_fetch_add(&ntq, 1);
+            if (k >= CRS_TQ_MAX) {
+                atomic_fetch_sub(&ntq, 1);
+                syscall(SYS_rt_tgsigqueueinfo, pid, tid, s, &si);   /* stays queued, unrecorded */
+                break;
+            }
+            memset(&tq[k], 0, sizeof tq[k]);
+            tq[k].tid = tid;
+            memcpy(tq[k].info, &si, sizeof si < sizeof tq[k].info ? sizeof si : sizeof tq[k].info);
+            if (first == UINT32_MAX)
+                first = k;
+            last = k;
+        }
+        /* again, in order (the kernel lets only the main thread queue a
+         * code >= 0 with its sender: others get a bare tgkill until a restart) */
+        for (uint32_t k = first; first != UINT32_MAX && k <= last; k++) {
+            if (tq[k].tid != tid)
+                continue;
+            memcpy(&si, tq[k].info, sizeof si);
+            if (((si.si_code >= 0 || si.si_code == SI_TKILL) && tid != pid) ||
+                syscall(SYS_rt_tgsigqueueinfo, pid, tid, s, &si) != 0)
+                syscall(SYS_tgkill, pid, tid, s);
+        }
+    }
+}
+
+const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n)
+{
+    uint32_t k = atomic_load(&ntq);
+    *n = k < CRS_TQ_MAX ? k : CRS_TQ_MAX;
+    return tq;
+}
+
+/* Signals POSIX timers of the process deliver (/proc/self/timers). */
+static uint64_t timer_signals(void)
+{
+    static char buf[65536];
+    uint64_t m = 0;
+    if (revive_read_file("/proc/self/timers", buf, sizeof buf) <= 0)
+        return 0;
+    for (const char *l = buf; (l = strstr(l, "signal: ")) != NULL;) {
+        l += 8;
+        uint64_t sig = 0;
+        if (revive_parse_u64(&l, &sig) == 0 && sig >= 1 && sig <= 64)
+            m |= 1ull << (sig - 1);
+    }
+    return m;
+}
+
 /* Parks the calling thread; `mask`: its signal mask outside the handler
  * (recorded for cr_info), or NULL. */
 static int park_here_mask(const void *mask)
 {
     struct crs_rec_thread rec;
     memset(&rec, 0, sizeof rec);
+    take_own_queue();
     crs_thread_describe(&rec);
     rec.record = (uint64_t)&rec;
     if (mask)
@@ -426,6 +519,8 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     memset(tids_now, 0, sizeof tids_now);
     memset(signaled, 0, sizeof signaled);
     atomic_store(&ndeferring, 0);
+    atomic_store(&ntq, 0);
+    tq_leave = timer_signals() | (park_sig > 0 ? 1ull << (park_sig - 1) : 0);
     atomic_fetch_add(&park_round, 1);
     atomic_store(&phase, PHASE_PARKING);
     long nsig = 0, waited = 0;

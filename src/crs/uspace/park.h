@@ -26,6 +26,10 @@ int crs_park_signal(void);
  * (then every thread was released again) with a message in err. */
 long crs_park_all(int timeout_ms, char *err, size_t errlen);
 
+/* Real-time signals queued to one thread that the parked threads took off
+ * their queues (and queued again), each with its tid, oldest first per
+ * thread (valid until the next crs_park_all). */
+const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n);
 /* The parked threads' records (valid until crs_park_release). */
 struct crs_rec_thread *const *crs_park_records(size_t *n);
 

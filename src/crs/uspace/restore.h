@@ -25,7 +25,7 @@ struct crs_switch_thread {
     uint64_t fsbase, clear_child_tid;
     uint64_t pending;        /* thread-directed signals to raise again */
     int32_t tid;
-    uint32_t pad;
+    int32_t old_tid;         /* as the image has it (queued signals name it) */
 };
 
 struct crs_switch_range { uint64_t from, to, len; };

@@ -141,21 +141,31 @@ NO_SSP static void switch_main(void *arg)
      * them here, so they wait until each thread is back on its own mask. */
     long pid = sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
     main_thread->tid = (int32_t)pid;
-    for (uint32_t i = 0; i < p->nthreads; i++)
-        for (int s = 1; s <= 64; s++)
-            if ((p->threads[i].pending >> (s - 1)) & 1)
-                sys6(SYS_tgkill, pid, p->threads[i].tid, s, 0, 0, 0);
     /* queued real-time signals with their siginfo, in their order (from the
-     * main thread the kernel takes any si_code); their bits need no kill */
+     * main thread the kernel takes any si_code); their bits need no kill.
+     * One queued to a thread (tid set) goes to that thread, now by its new
+     * id. */
     uint64_t queued = 0;
     for (uint32_t i = 0; i < p->nsiginfos; i++) {
         int32_t s;
         __builtin_memcpy(&s, p->siginfos[i].info, sizeof s);
         if (s < 1 || s > 64)
             continue;
-        if (sys6(SYS_rt_sigqueueinfo, pid, s, (long)p->siginfos[i].info, 0, 0, 0) == 0)
-            queued |= 1ull << (s - 1);
+        int32_t old = p->siginfos[i].tid;
+        if (!old) {
+            if (sys6(SYS_rt_sigqueueinfo, pid, s, (long)p->siginfos[i].info, 0, 0, 0) == 0)
+                queued |= 1ull << (s - 1);
+            continue;
+        }
+        for (uint32_t k = 0; k < p->nthreads; k++)
+            if (p->threads[k].old_tid == old &&
+                sys6(SYS_rt_tgsigqueueinfo, pid, p->threads[k].tid, s, (long)p->siginfos[i].info, 0, 0) == 0)
+                p->threads[k].pending &= ~(1ull << (s - 1));
     }
+    for (uint32_t i = 0; i < p->nthreads; i++)
+        for (int s = 1; s <= 64; s++)
+            if ((p->threads[i].pending >> (s - 1)) & 1)
+                sys6(SYS_tgkill, pid, p->threads[i].tid, s, 0, 0, 0);
     for (int s = 1; s <= 64; s++)
         if (((p->shared_pending & ~queued) >> (s - 1)) & 1)
             sys6(SYS_kill, pid, s, 0, 0, 0, 0);
@@ -413,6 +423,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         p->threads[i].fsbase = img->threads[i].fsbase;
         p->threads[i].clear_child_tid = img->threads[i].clear_child_tid;
         p->threads[i].tid = img->threads[i].tid;
+        p->threads[i].old_tid = img->threads[i].tid;
         p->threads[i].pending = img->threads[i].pending;
     }
     p->nthreads = (uint32_t)img->nthreads;
