@@ -5,7 +5,9 @@
 ! of MPI_COMM_CREATE_KEYVAL (Open MPI's binding path kept them in a table of 1024: the job
 ! stopped at the 1025th), each with an attribute on one communicator (freeing a duplicate of it
 ! under Revive with Open MPI died now and then: Open MPI reads past the end of a keyval made from
-! Fortran, which ended in a thread stack's guard page: guard_read.sh), MPI_ERRHANDLER_CREATE/SET/GET,
+! Fortran, which ended in a thread stack's guard page: guard_read.sh); only every Nth with
+! RST_FLEGACY_EVERY=N (MPICH: a restarted rank with 1100 of them dies of SIGSEGV now and then,
+! not solved yet, docs/mpi.md), MPI_ERRHANDLER_CREATE/SET/GET,
 ! datatypes of MPI_TYPE_STRUCT (displacements from MPI_ADDRESS), MPI_TYPE_HVECTOR and
 ! MPI_TYPE_HINDEXED. Every step reads and replaces attributes (MPI_ATTR_GET, MPI_ATTR_DELETE,
 ! MPI_ATTR_PUT), duplicates the communicators with attributes and frees the duplicates (copy and
@@ -83,7 +85,7 @@ program rst_flegacy
        integer(c_int) :: usleep
      end function usleep
   end interface
-  integer :: ierr, me, np, steps, ms, s, i, k
+  integer :: ierr, me, np, steps, ms, s, i, k, every, elen
   integer :: ehc, dup, dfree, many, tmp, kl, kf, eh, eh2, ts, th, tx, ival, xs7, xs8
   integer :: bl(3), types(3), hbl(2), iv(15), ia(2), a0, a1, a2, base
   integer :: ext(3), lbs(3), ubs(3), alltypes(3)
@@ -125,6 +127,9 @@ program rst_flegacy
   call MPI_ATTR_PUT(dfree, kf, 300 + me, ierr)
   call MPI_KEYVAL_FREE(kf, ierr)
   if (kf /= MPI_KEYVAL_INVALID) bad = bad + 1
+  every = 1
+  call get_environment_variable('RST_FLEGACY_EVERY', arg, elen)
+  if (elen > 0) read (arg, *) every
   ! ---- many keyvals made from Fortran, an attribute of each on one communicator -------------
   do i = 1, size(kmany)
      extras(i) = i
@@ -132,7 +137,7 @@ program rst_flegacy
      if (ierr /= MPI_SUCCESS) bad = bad + 1
      nmany = i
      aval = i
-     call MPI_COMM_SET_ATTR(many, kmany(i), aval, ierr)
+     if (mod(i, every) == 0) call MPI_COMM_SET_ATTR(many, kmany(i), aval, ierr)
   end do
   ! ---- an error handler, on a communicator of its own -----------------------------------------
   call MPI_ERRHANDLER_CREATE(handler, eh, ierr)
