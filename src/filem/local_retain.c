@@ -134,8 +134,8 @@ static int retain_job(const char *ljob, const char *sjob, long long below, int k
             s->removed++;
         else if (r == 0)
             s->busy++;
-        else if (rc == 0)
-            rc = r;
+        else if (r != -ENOENT && rc == 0)
+            rc = r; /* ENOENT: another rank of this node removed it first (review: a warning) */
     }
     free(v);
     close(jfd);

@@ -174,6 +174,8 @@ static void drop_local_at_end(void)
 {
     int ending = (A.last_valid && A.last.finalizing) || atomic_load(&A.fin_wait);
     if (A.local_seq[0] && A.local_committed && ending && !A.in_epoch) {
+        /* the older sequences --ckpt-keep N kept in the cache go too (review: N-1 stayed) */
+        filem_local_retain(A.local_seq, A.dir, 1, NULL);
         filem_local_drop(A.local_seq, A.world_rank);
         A.local_seq[0] = 0;
     }

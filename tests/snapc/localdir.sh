@@ -51,4 +51,18 @@ wait $JOB
 wait_for 30 '[ -z "$(find "$L/$(basename "$jd")" -name "rank_*.img" 2>/dev/null)" ]' ||
     fail "job b ended normally but its cached images stay: $(find "$L" -name 'rank_*.img')"
 pass "a job that ends normally removes its cached images"
+
+# with --ckpt-keep 2 the cache holds two committed sequences while the job runs; at its normal
+# end both go (the fresh-user review found the older one left)
+start_job c 2 --coord --keep 2 -- --iters 20000 --sleep-us 300
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "a first snapshot of job c" "$CKPT" $JOB
+expect_rc 0 "a second snapshot of job c" "$CKPT" $JOB
+[ "$(find "$L/$(basename "$jd")" -name "rank_*.img" 2>/dev/null | wc -l)" -ge 3 ] ||
+    fail "job c's cache does not hold two sequences while it runs: $(find "$L" -name 'rank_*.img')"
+wait $JOB
+[ -f "$jd/0/snapshot.meta" ] && [ -f "$jd/1/snapshot.meta" ] || fail "job c's snapshots are not committed"
+wait_for 30 '[ -z "$(find "$L/$(basename "$jd")" -name "rank_*.img" 2>/dev/null)" ]' ||
+    fail "job c (--ckpt-keep 2) ended normally but cached images stay: $(find "$L" -name 'rank_*.img')"
+pass "a job with --ckpt-keep 2 that ends normally removes every cached sequence"
 finish
