@@ -381,8 +381,9 @@ static void convergence_blame(const struct snapc_proto *p, char *buf, size_t len
             prio = 3;
         else if (r->in_cs)
             prio = 1;
-        else if (r->what[0])
-            prio = 2;
+        else if (r->what[0] && strncmp(r->what, "is outside MPI", 14) != 0)
+            prio = 2;   /* the layer says "is outside MPI" itself: that rank is prio 4
+                         * (review: a rank in MPI_Recv was named instead of its sender) */
         else
             prio = 4;
         if (prio > best) {

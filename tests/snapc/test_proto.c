@@ -366,6 +366,16 @@ static void test_timeouts(void)
         CHECK_STR_CONTAINS(must(SNAPC_ACT_DONE)->text, "targets not reached within 10 s");
         CHECK_EQ(P.phase, SNAPC_P_IDLE);
     }
+    /* the rank the layer reports "is outside MPI" is named before a rank waiting for it in a
+     * call (fresh-user review: rank 0 in MPI_Recv was named, rank 1 computing was the cause) */
+    reset(3);
+    request(1, 0);
+    all_seqs(3);
+    state(0, 1, 0, 0, 0, "waits in MPI_Recv from rank 1 on comm 0");
+    state(1, 1, 0, 0, 0, "is outside MPI");
+    state(2, 1, 0, 0, 0, "waits in MPI_Bcast on comm 0");
+    tick(1000 + 10000);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "rank 1 is outside MPI");
     /* a tool's own timeout */
     reset(2);
     struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
