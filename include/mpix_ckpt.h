@@ -6,8 +6,8 @@
  *                                     (or -lmpix_ckpt)
  *
  * The job must run under Revive (mpirun -am ft-enable-cr, or restart-mpi);
- * otherwise both calls return an error code and change nothing. They never
- * abort the job. This header does not need mpi.h and works with Open MPI and
+ * otherwise both calls return an error code, take no snapshot and never
+ * abort the job (MPIX_Checkpoint still sets *flag to MPIX_CKPT_CONTINUE). This header does not need mpi.h and works with Open MPI and
  * MPICH programs alike (one libmpix_ckpt for both).
  */
 #ifndef MPIX_CKPT_H

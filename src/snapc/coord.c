@@ -68,6 +68,19 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 coord.base, !S_ISDIR(st.st_mode) ? "not a directory" : strerror(errno));
         return 1;
     }
+    /* a directory where nothing can be made (/proc, a read-only mount that access() does not
+     * see as such) fails here, not at the first checkpoint (fresh-user review, --ckpt-dir /proc) */
+    char probe[PATH_MAX + 32];
+    if ((size_t)snprintf(probe, sizeof probe, "%s/.revive-probe.XXXXXX", coord.base) < sizeof probe) {
+        if (!mkdtemp(probe)) {
+            fprintf(stderr,
+                    "revive-coord: cannot write snapshots into %s (cannot create a directory "
+                    "there: %s); choose another directory with --ckpt-dir or REVIVE_SNAPSHOT_DIR\n",
+                    coord.base, strerror(errno));
+            return 1;
+        }
+        rmdir(probe);
+    }
     if (filem_job_path(coord.jobdir, sizeof coord.jobdir, coord.base, (long)getpid()) < 0) {
         fprintf(stderr, "revive-coord: the snapshot directory path %s is too long\n", coord.base);
         return 1;

@@ -66,5 +66,11 @@ expect_rc 1 "a bad --ckpt-keep" "$WRAP" -am ft-enable-cr --ckpt-keep x -np 1 "$F
     err_has "--ckpt-keep needs a number"
 expect_rc 1 "a --ckpt-dir that is not there" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/nothing" -np 1 "$FRANK" &&
     err_has "the snapshot directory $W/nothing: No such file or directory"
+REVIVE_CKPT_INTERVAL=abc expect_rc 1 "a bad REVIVE_CKPT_INTERVAL" "$WRAP" -am ft-enable-cr -np 1 "$FRANK" &&
+    err_has "REVIVE_CKPT_INTERVAL needs a number"
+if [ -d /proc/self ]; then
+    expect_rc 1 "--ckpt-dir /proc (nothing can be made there)" "$WRAP" -am ft-enable-cr --ckpt-dir /proc -np 1 "$FRANK" &&
+        err_has "cannot write snapshots into /proc"
+fi
 pass "bad --ckpt-* options"
 finish

@@ -60,7 +60,8 @@ static void say_request_stands(pid_t coord)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: ckpt-mpirun [--term | --stop] [--status] [--timeout SEC] [--json] [--wait] PID\n"
+            "usage: ckpt-mpirun [--term | --stop] [--status] [--timeout SEC] [--json] [--wait]\n"
+            "                   [--no-wait-stage] PID\n"
             "Checkpoints the MPI job started with 'mpirun -am ft-enable-cr' whose launcher (or a\n"
             "process under it) is PID. The last line on standard output is the snapshot\n"
             "reference (give it to restart-mpi); progress and a summary go to standard error.\n"
@@ -72,7 +73,8 @@ static void usage(FILE *f)
             "  --json        print the summary as JSON on standard output (before the reference)\n"
             "  --wait        when a checkpoint of the job is in progress, or the job is still\n"
             "                starting, wait and take the next one\n"
-            "  --no-wait-stage  (a job with --ckpt-local) return once every image is in its\n"
+            "  --no-wait-stage  (node-local first, the default; not with --ckpt-local none)\n"
+            "                return once every image is in its\n"
             "                node's cache and the job runs again, before the images are\n"
             "                copied to the snapshot directory and committed\n");
 }

@@ -34,7 +34,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
-            "                   [--showme] [-- LAUNCHER OPTIONS...] REF\n"
+            "                   [--ckpt-local DIR | none] [--preload] [--showme]\n"
+            "                   [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
             "of ranks and launcher options. The job runs in the foreground; restart-mpi exits\n"

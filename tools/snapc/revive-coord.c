@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     int timeout = 0;
     if (env_num("REVIVE_CKPT_INTERVAL", &cfg.interval_s) < 0 ||
         env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
-        return 2;
+        return 1; /* as the options' refusals (review: the variables' exit status was 2) */
     cfg.dir = getenv("REVIVE_SNAPSHOT_DIR");
     /* node-local first (mpirun --ckpt-local DIR, --ckpt-stage-bw BYTES): by default each
      * node's private cache under its TMPDIR or /tmp ("": each rank's agent resolves it on its
