@@ -275,7 +275,9 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
     int e = filem_local_seq_dir(local, dir, preload, ldir, sizeof ldir, err, sizeof err);
     if (e < 0 || (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= sizeof lpath) {
         /* no copy of this snapshot on this host is the common case: nothing to say */
-        if (preload || (e != -ENOENT && access(local, F_OK) == 0))
+        if (preload || (e != -ENOENT && e != -EINVAL && access(local, F_OK) == 0))
+            /* -EINVAL: a copied or renamed snapshot, no cache goes by its name (review: said on
+             * every rank) */
             fprintf(stderr, "revive-restart-rank: rank %d: %s; reading the snapshot directory\n",
                     r, err);
         return;

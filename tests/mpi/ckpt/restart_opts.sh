@@ -188,6 +188,9 @@ if [ $rc = 0 ] && cmp -s <(results "$d/native.out") <(results "$d/out.0" "$d/out
 else
     failed "a renamed copy with --relocate: status $rc"; tail -n 5 "$d/err.m"
 fi
+# no node-local cache goes by the copy's name: that is no news to print on every rank
+! grep -q "is not a snapshot sequence directory" "$d/err.m" ||
+    failed "a renamed copy: every rank says its cache is not used: $(grep -m1 'not a snapshot' "$d/err.m")"
 no_strays "--relocate"
 
 # ---- the original snapshot still restarts ------------------------------------------------------------
