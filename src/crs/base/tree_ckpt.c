@@ -710,60 +710,76 @@ static int scan_fds(struct tree_ckpt *t, int image_fd)
     return 0;
 }
 
-/* Memory two members share through an object that has no name to map again
- * (MAP_SHARED|MAP_ANONYMOUS before a fork, a memfd, a deleted file, System V
- * shared memory): each member's image would bring back a copy of its own,
- * so the sharing would be lost without a word. Refused, naming it, until
- * the tree's restart shares such objects. */
-struct shm_key { uint64_t dev, ino; int member; uint64_t start; };
+/* Calls f for each mapping of each connected member, members in order,
+ * until f returns non-zero, which is returned. A member whose maps cannot
+ * be opened is passed over (it is gone meanwhile: its capture says so).
+ * The shared-memory and deleted-file checks both look at every mapping. */
+typedef int (*member_mapping_fn)(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg);
 
-static int check_shared_memory(struct tree_ckpt *t)
+static int for_each_member_mapping(struct tree_ckpt *t, member_mapping_fn f, void *arg)
 {
-    struct shm_key *keys = NULL;
-    size_t n = 0, cap = 0;
     char buf[8192];
-    int e = 0;
-    for (size_t m = 0; m < t->nmembers && !e; m++) {
+    for (size_t m = 0; m < t->nmembers; m++) {
         if (t->conn[m] < 0)
             continue;
         struct revive_maps_reader r;
         struct revive_maps_entry me;
         if (revive_maps_open(&r, t->all[t->members[m]].pid, 0, buf, sizeof buf) != 0)
             continue;
-        while (!e && revive_maps_next(&r, &me) > 0) {
-            size_t len = strlen(me.name);
-            int unnamed = !strncmp(me.name, "/dev/zero", 9) || !strncmp(me.name, "/memfd:", 7) ||
-                          !strncmp(me.name, "/SYSV", 5) || (len > 10 && !strcmp(me.name + len - 10, " (deleted)"));
-            if (!me.shared || !unnamed || !me.inode)
-                continue;
-            for (size_t k = 0; k < n; k++)
-                if (keys[k].dev == me.dev && keys[k].ino == me.inode && keys[k].member != (int)m) {
-                    char w1[64], w2[64];
-                    fail(t, "%s and %s share memory (%s, at 0x%llx in the first and 0x%llx in the second): "
-                            "restarted, each would get a copy of its own, so a checkpoint of a %s whose "
-                            "members share such memory is refused; let only one process map it",
-                         who(t, (size_t)keys[k].member, w1, sizeof w1), who(t, m, w2, sizeof w2), me.name,
-                         (unsigned long long)keys[k].start, (unsigned long long)me.start,
-                         crs_tree_scope_name(t->o->scope));
-                    e = -ENOTSUP;
-                    break;
-                }
-            if (e)
-                break;
-            if (n == cap) {
-                cap = cap ? 2 * cap : 64;
-                struct shm_key *nk = realloc(keys, cap * sizeof *nk);
-                if (!nk) {
-                    e = -ENOMEM;
-                    break;
-                }
-                keys = nk;
-            }
-            keys[n++] = (struct shm_key){ me.dev, me.inode, (int)m, me.start };
-        }
+        int e = 0;
+        while (!e && revive_maps_next(&r, &me) > 0)
+            e = f(t, m, &me, arg);
         revive_maps_close(&r);
+        if (e)
+            return e;
     }
-    free(keys);
+    return 0;
+}
+
+/* Memory two members share through an object that has no name to map again
+ * (MAP_SHARED|MAP_ANONYMOUS before a fork, a memfd, a deleted file, System V
+ * shared memory): each member's image would bring back a copy of its own,
+ * so the sharing would be lost without a word. Refused, naming it, until
+ * the tree's restart shares such objects. */
+struct shm_key { uint64_t dev, ino; int member; uint64_t start; };
+struct shm_keys { struct shm_key *keys; size_t n, cap; };
+
+static int note_shared_mapping(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg)
+{
+    struct shm_keys *s = arg;
+    size_t len = strlen(me->name);
+    int unnamed = !strncmp(me->name, "/dev/zero", 9) || !strncmp(me->name, "/memfd:", 7) ||
+                  !strncmp(me->name, "/SYSV", 5) || (len > 10 && !strcmp(me->name + len - 10, " (deleted)"));
+    if (!me->shared || !unnamed || !me->inode)
+        return 0;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->keys[k].dev == me->dev && s->keys[k].ino == me->inode && s->keys[k].member != (int)m) {
+            char w1[64], w2[64];
+            fail(t, "%s and %s share memory (%s, at 0x%llx in the first and 0x%llx in the second): "
+                    "restarted, each would get a copy of its own, so a checkpoint of a %s whose "
+                    "members share such memory is refused; let only one process map it",
+                 who(t, (size_t)s->keys[k].member, w1, sizeof w1), who(t, m, w2, sizeof w2), me->name,
+                 (unsigned long long)s->keys[k].start, (unsigned long long)me->start,
+                 crs_tree_scope_name(t->o->scope));
+            return -ENOTSUP;
+        }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        struct shm_key *nk = realloc(s->keys, cap * sizeof *nk);
+        if (!nk)
+            return -ENOMEM;
+        s->keys = nk;
+        s->cap = cap;
+    }
+    s->keys[s->n++] = (struct shm_key){ me->dev, me->inode, (int)m, me->start };
+    return 0;
+}
+
+static int check_shared_memory(struct tree_ckpt *t)
+{
+    struct shm_keys s = { 0 };
+    int e = for_each_member_mapping(t, note_shared_mapping, &s);
+    free(s.keys);
     return e;
 }
 
@@ -849,37 +865,33 @@ static int pipe_bytes(struct tree_ckpt *t, const struct fd_entry *f, unsigned ch
     return *data ? 0 : -ENOMEM;
 }
 
+/* A member's mapping of the deleted file arg: refused, naming both. */
+static int refuse_mapped_deleted(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg)
+{
+    const struct fd_entry *f = arg;
+    if (me->inode != f->ino || me->dev != f->dev)
+        return 0;
+    char w[64];
+    fail(t, "%s maps %s, which members of the %s share as an open file: restarted, its mapping "
+            "would be a copy apart from the shared file, so such a checkpoint is refused; unmap it "
+            "or let only one process hold it", who(t, m, w, sizeof w), f->path,
+         crs_tree_scope_name(t->o->scope));
+    return -ENOTSUP;
+}
+
 /* A file deleted while open that members share, and that a member maps
  * too: the restart would map each member's own copy of its bytes, apart
  * from the one file the members' descriptors share. Refused, naming it.
  * 0, or -ENOTSUP with the message. */
 static int check_deleted(struct tree_ckpt *t)
 {
-    char buf[8192];
     for (size_t i = 0; i < t->nfds; i++) {
-        const struct fd_entry *f = &t->fds[i];
+        struct fd_entry *f = &t->fds[i];
         if (!f->deleted || f->group < 0)
             continue;
-        for (size_t m = 0; m < t->nmembers; m++) {
-            if (t->conn[m] < 0)
-                continue;
-            struct revive_maps_reader r;
-            struct revive_maps_entry me;
-            if (revive_maps_open(&r, t->all[t->members[m]].pid, 0, buf, sizeof buf) != 0)
-                continue;
-            int hit = 0;
-            while (!hit && revive_maps_next(&r, &me) > 0)
-                hit = me.inode == f->ino && me.dev == f->dev;
-            revive_maps_close(&r);
-            if (hit) {
-                char w[64];
-                fail(t, "%s maps %s, which members of the %s share as an open file: restarted, its mapping "
-                        "would be a copy apart from the shared file, so such a checkpoint is refused; unmap it "
-                        "or let only one process hold it", who(t, m, w, sizeof w), f->path,
-                     crs_tree_scope_name(t->o->scope));
-                return -ENOTSUP;
-            }
-        }
+        int e = for_each_member_mapping(t, refuse_mapped_deleted, f);
+        if (e)
+            return e;
     }
     return 0;
 }
