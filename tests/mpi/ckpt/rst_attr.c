@@ -153,20 +153,7 @@ static long total(long x)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: rst_attr STEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]]\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    const char *dir = argc > 2 ? argv[2] : NULL;
-    int ckpt = argc > 3 ? atoi(argv[3]) : -1, ckpt2 = -1;
-    if (argc > 3 && strchr(argv[3], ','))
-        ckpt2 = atoi(strchr(argv[3], ',') + 1);
-    int exit_after = argc > 4 && !strcmp(argv[4], "--exit");
-    CHECK(MPI_Init(&argc, &argv));
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct rst_args args = rst_start(&argc, &argv, 1, "", &rank, &size);
 
     int ks;
     CHECK(MPI_Comm_create_keyval(comm_copy, comm_del, &kc, &xs_c));
@@ -206,7 +193,7 @@ int main(int argc, char **argv)
     CHECK(MPI_Comm_idup_with_info(MPI_COMM_WORLD, info, &ci, &rq));
     CHECK(MPI_Wait(&rq, MPI_STATUS_IGNORE));
 #endif
-    for (int s = 0; s < steps; s++) {
+    for (int s = 0; s < args.steps; s++) {
         /* read */
         long r = get_comm(MPI_COMM_WORLD, kc) + 3 * get_comm(MPI_COMM_SELF, ks) +
                  5 * get_comm(cd, kc) + 7 * get_comm(cd, kp) + 11 * get_type(dt, kt) +
@@ -256,10 +243,7 @@ int main(int argc, char **argv)
             printf("step %d: values %ld copies %ld deletes %ld (sum %ld) wrong handles %ld\n", s, tr,
                    tc, td, ts, tb);
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        if ((s != ckpt && s != ckpt2) || !dir)
-            continue;
-        if (rst_checkpoint_step(dir, s, exit_after) == 1)
-            fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
+        rst_step_end(&args, s);
     }
 #if MPI_VERSION >= 4
     CHECK(MPI_Type_free(&t4));

@@ -4,7 +4,7 @@
  * pml_restart_capture, as rst_prog.c). The restarted job goes on writing to the files opened
  * again by Revive; at the end every rank reads both files back and rank 0 prints a checksum.
  *
- *   rst_io FILE STEPS [DIR CKPT_STEP [--exit]]
+ *   rst_io FILE STEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]]
  *
  * The shared file pointer is used on a file whose view is the same on every rank: the standard
  * makes shared-pointer calls erroneous otherwise, and Open MPI's write_ordered through views that
@@ -31,17 +31,8 @@ const char rst_name[] = "rst_io";
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: rst_io FILE STEPS [DIR CKPT_STEP [--exit]]\n");
-        return 2;
-    }
-    const char *file = argv[1], *dir = argc > 3 ? argv[3] : NULL;
-    int steps = atoi(argv[2]), ckpt = argc > 4 ? atoi(argv[4]) : -1;
-    int exit_after = argc > 5 && !strcmp(argv[5], "--exit");
-    CHECK(MPI_Init(&argc, &argv));
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *file = argc > 1 ? argv[1] : "";
+    struct rst_args args = rst_start(&argc, &argv, 2, "FILE ", &rank, &size);
     MPI_File fh, lh;
     char logname[4200];
     snprintf(logname, sizeof logname, "%s.log", file);
@@ -62,7 +53,7 @@ int main(int argc, char **argv)
     /* offsets in etypes of the views: explicit ones from 4096, the shared pointer from 100 */
     MPI_Offset region = 4096;
     CHECK(MPI_File_seek_shared(lh, 100, MPI_SEEK_SET));
-    for (int s = 0; s < steps; s++) {
+    for (int s = 0; s < args.steps; s++) {
         int buf[B];
         for (int i = 0; i < B; i++)
             buf[i] = (s * size + rank) * 100 + i;
@@ -76,10 +67,7 @@ int main(int argc, char **argv)
         CHECK(MPI_File_get_position_shared(lh, &spos));
         if (rank == 0)
             printf("step %d: %lld %lld\n", s, (long long)pos, (long long)spos);
-        if (s != ckpt || !dir)
-            continue;
-        if (rst_checkpoint_step(dir, s, exit_after) == 1)
-            fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
+        rst_step_end(&args, s);
     }
     CHECK(MPI_File_sync(fh));
     CHECK(MPI_File_sync(lh));
@@ -105,7 +93,7 @@ int main(int argc, char **argv)
         fclose(f);
     }
     if (rank == 0)
-        printf("done: %d steps on %d ranks, files %lld and %lld bytes, checksum %016llx\n", steps,
+        printf("done: %d steps on %d ranks, files %lld and %lld bytes, checksum %016llx\n", args.steps,
                size, (long long)fsize, (long long)lsize, (unsigned long long)h);
     CHECK(MPI_Finalize());
     return 0;

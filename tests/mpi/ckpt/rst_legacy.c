@@ -124,20 +124,7 @@ struct rec {
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: rst_legacy STEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]]\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    const char *dir = argc > 2 ? argv[2] : NULL;
-    int ckpt = argc > 3 ? atoi(argv[3]) : -1, ckpt2 = -1;
-    if (argc > 3 && strchr(argv[3], ','))
-        ckpt2 = atoi(strchr(argv[3], ',') + 1);
-    int exit_after = argc > 4 && !strcmp(argv[4], "--exit");
-    CHECK(MPI_Init(&argc, &argv));
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct rst_args args = rst_start(&argc, &argv, 1, "", &rank, &size);
 
     /* attributes through the MPI-1 calls */
     CHECK(MPI_Keyval_create(legacy_copy, legacy_del, &kl, &xs_l));
@@ -195,7 +182,7 @@ int main(int argc, char **argv)
     CHECK(MPI_Type_commit(&tx));
     CHECK(MPI_Type_commit(&tm));
 
-    for (int s = 0; s < steps; s++) {
+    for (int s = 0; s < args.steps; s++) {
         long v = get(MPI_COMM_WORLD, kl) + 3 * get(cd, kl);
         CHECK(MPI_Attr_delete(cd, kl));
         CHECK(MPI_Attr_put(cd, kl, (void *)(intptr_t)(20 + rank + s + 1)));
@@ -256,10 +243,7 @@ int main(int argc, char **argv)
                    (long)ext[3], (long)lb[0], (long)lb[1], (long)lb[2], (long)lb[3], (long)ub[0],
                    (long)ub[1], (long)ub[2], (long)ub[3], tb);
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        if ((s != ckpt && s != ckpt2) || !dir)
-            continue;
-        if (rst_checkpoint_step(dir, s, exit_after) == 1)
-            fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
+        rst_step_end(&args, s);
     }
     /* the freed keyvals' last attributes go with their communicators */
     long before = dels;

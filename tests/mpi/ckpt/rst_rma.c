@@ -49,20 +49,7 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: rst_rma STEPS [DIR CKPT_STEP [--exit]]\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    const char *dir = argc > 2 ? argv[2] : NULL;
-    int ckpt = argc > 3 ? atoi(argv[3]) : -1, ckpt2 = -1;
-    if (argc > 3 && strchr(argv[3], ','))
-        ckpt2 = atoi(strchr(argv[3], ',') + 1);
-    int exit_after = argc > 4 && !strcmp(argv[4], "--exit");
-    CHECK(MPI_Init(&argc, &argv));
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct rst_args args = rst_start(&argc, &argv, 1, "", &rank, &size);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     int all_kinds = !getenv("RST_RMA_ALLOCATE_ONLY");
 
@@ -110,7 +97,7 @@ int main(int argc, char **argv)
     }
     CHECK(MPI_Barrier(MPI_COMM_WORLD));
 
-    for (int s = 0; s < steps; s++) {
+    for (int s = 0; s < args.steps; s++) {
         long v = (long)(s * 1000 + rank * 10 + 1);
         int k = s % N;
         /* create: fence epoch (open since the last fence) */
@@ -155,10 +142,7 @@ int main(int argc, char **argv)
         if (rank == 0)
             printf("step %d: %016llx\n", s, sum);
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        if ((s != ckpt && s != ckpt2) || !dir)
-            continue;
-        if (rst_checkpoint_step(dir, s, exit_after) == 1)
-            fprintf(stderr, "rank %d restarted at step %d\n", rank, s);
+        rst_step_end(&args, s);
     }
     /* what the restarted job knows of its windows, as the program was told */
     char name[MPI_MAX_OBJECT_NAME] = "";
@@ -191,7 +175,7 @@ int main(int argc, char **argv)
     CHECK(MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD));
     if (rank == 0)
         printf("done: %d steps on %d ranks, name '%s', flavors %s %s, shared addresses %s\n",
-               steps, size, name, fa == MPI_WIN_FLAVOR_ALLOCATE ? "allocate" : "WRONG",
+               args.steps, size, name, fa == MPI_WIN_FLAVOR_ALLOCATE ? "allocate" : "WRONG",
                fs == MPI_WIN_FLAVOR_SHARED ? "shared" : "WRONG", all ? "as given" : "MOVED");
     MPI_Comm_free(&node);
     free(cmem);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,4 +58,35 @@ int rst_checkpoint_step(const char *dir, int step, int exit_after)
         _exit(0);
     }
     return 0;
+}
+
+struct rst_args rst_start(int *argc, char ***argv, int first, const char *lead, int *rank, int *size)
+{
+    int n = *argc;
+    char **v = *argv;
+    if (n <= first) {
+        fprintf(stderr, "usage: %s %sSTEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]]\n", rst_name, lead);
+        exit(2);
+    }
+    struct rst_args a = { .steps = atoi(v[first]), .ckpt = -1, .ckpt2 = -1 };
+    a.dir = n > first + 1 ? v[first + 1] : NULL;
+    if (n > first + 2) {
+        a.ckpt = atoi(v[first + 2]);
+        if (strchr(v[first + 2], ','))
+            a.ckpt2 = atoi(strchr(v[first + 2], ',') + 1);
+    }
+    a.exit_after = n > first + 3 && !strcmp(v[first + 3], "--exit");
+    CHECK(MPI_Init(argc, argv));
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    MPI_Comm_size(MPI_COMM_WORLD, size);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return a;
+}
+
+void rst_step_end(const struct rst_args *a, int s)
+{
+    if ((s != a->ckpt && s != a->ckpt2) || !a->dir)
+        return;
+    if (rst_checkpoint_step(a->dir, s, a->exit_after) == 1)
+        fprintf(stderr, "rank %d restarted at step %d\n", my_rank(), s);
 }
