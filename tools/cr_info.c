@@ -52,7 +52,7 @@ static const char *fd_kind_name(uint32_t kind)
     static const char *const names[] = { "?", "regular", "directory", "chardev",
                                          "inherit", "memfd", "closed", "pipe", "inherited",
                                          "saved-file", "eventfd", "timerfd", "signalfd", "epoll",
-                                         "inotify", "socket" };
+                                         "inotify", "socket", "pidfd" };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -215,6 +215,8 @@ static void text_fds(const struct crs_image *img)
             printf(" saved file %" PRId32, f->memfd);
         if (f->kind == CRS_FD_PIPE && (size_t)f->memfd < img->npipes)
             printf(" pipe %" PRId32 " (%" PRIu64 " bytes held)", f->memfd, img->pipes[f->memfd].data_length);
+        if (f->kind == CRS_FD_PIDFD)
+            printf(" of process %" PRId32, f->memfd);
         if (f->dup_of >= 0)
             printf(" shares its file with fd %" PRId32, f->dup_of);
         printf(" flags 0%" PRIo32 "%s", f->open_flags, f->fd_flags & FD_CLOEXEC ? " cloexec" : "");
@@ -655,6 +657,8 @@ static void json_fd(const struct crs_image *img, const void *rec, size_t i, stru
     ju64("open_flags", d->open_flags, o);
     jbool("cloexec", d->fd_flags & FD_CLOEXEC, o);
     ji64("memfd", d->memfd, o);
+    if (d->kind == CRS_FD_PIDFD)
+        ji64("pid", d->memfd, o);
     if (d->kind == CRS_FD_INHERITED)
         jstrk("at_restart", "cr_restart's own descriptor of that number if it has one of that type and access, "
                             "else closed", o);

@@ -25,7 +25,8 @@
  * marked "version 3" below) and new values in version-1 records (descriptor
  * kinds from CRS_FD_INHERITED on, region kinds and flags marked so).
  * Version 4 adds the SIGINFO section kind (queued signals with their
- * siginfo) and nothing else. A
+ * siginfo) and nothing else. Version 5 adds one descriptor kind,
+ * CRS_FD_PIDFD, and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -38,7 +39,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 4u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 5u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -275,8 +276,15 @@ enum crs_fd_kind {
     CRS_FD_EPOLL = 13,       /* epoll: the descriptors it watches, with their events and data */
     CRS_FD_INOTIFY = 14,     /* inotify: its watches, under their numbers */
     CRS_FD_SOCKET = 15,      /* a socket (index in `memfd` into SOCKETS) */
+    /* version 5 */
+    CRS_FD_PIDFD = 16,       /* a pidfd (pidfd_open, clone3 CLONE_PIDFD) of the process itself or of
+                              * another process of its tree: `memfd` holds that process's pid as the
+                              * process saw it (its own pid: the process itself, whatever its pid
+                              * after a restart); open_flags O_NONBLOCK, O_EXCL (PIDFD_THREAD).
+                              * Opened again (pidfd_open) once every process of the tree is back */
 };
-#define CRS_FD__LAST CRS_FD_SOCKET
+#define CRS_FD__LAST CRS_FD_PIDFD
+#define CRS_FD__LAST_V3 CRS_FD_SOCKET /* the last kind a version 3 or 4 image may hold */
 #define CRS_FD__LAST_V1 CRS_FD_PIPE   /* the last kind a version 1 or 2 image may hold */
 
 struct crs_rec_pipe {
@@ -296,7 +304,7 @@ struct crs_rec_fd {
     struct crs_strref path;
     int32_t memfd;           /* index into MEMFDS for CRS_FD_MEMFD, PIPES for CRS_FD_PIPE, FOBJS
                               * for CRS_FD_FOBJ, KFDS for CRS_FD_EVENTFD..INOTIFY, SOCKETS for
-                              * CRS_FD_SOCKET, else -1 */
+                              * CRS_FD_SOCKET; the target's pid for CRS_FD_PIDFD; else -1 */
     uint32_t mode;           /* st_mode */
     uint64_t dev, ino;
     int32_t dup_of;          /* a lower fd sharing the same open file (offset, flags), or -1 */

@@ -640,7 +640,9 @@ static int check_fds(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
-        uint32_t last = img->hdr.version >= 3 ? CRS_FD__LAST : CRS_FD__LAST_V1;
+        uint32_t last = img->hdr.version >= 5   ? CRS_FD__LAST
+                        : img->hdr.version >= 3 ? CRS_FD__LAST_V3
+                                                : CRS_FD__LAST_V1;
         if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
             f->kind > last || !str_ok(img, f->path))
             return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
@@ -651,7 +653,8 @@ static int check_fds(struct crs_image *img)
                       : kobj ? f->memfd >= 0 && (size_t)f->memfd < img->nkfds &&
                                    img->kfds[f->memfd].kind == f->kind
                       : f->kind == CRS_FD_SOCKET ? f->memfd >= 0 && (size_t)f->memfd < img->nsockets
-                                               : f->memfd == -1;
+                      : f->kind == CRS_FD_PIDFD  ? f->memfd > 0
+                                                 : f->memfd == -1;
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
                         f->fd);

@@ -599,6 +599,37 @@ static int check_proc_entry(struct tree_ckpt *t, const struct fd_scan *s, long f
     return -ENOTSUP;
 }
 
+/* A member's pidfd (pidfd_open, clone3 CLONE_PIDFD): the process it names
+ * must be a member (or a member itself), which the restart gives back under
+ * its pid; a pidfd of another process is refused, naming it. fdinfo's Pid
+ * line names it as our /proc does (-1: ended and waited for, which the
+ * member's own capture refuses). 0, or -ENOTSUP with the message. */
+static int check_pidfd(struct tree_ckpt *t, const struct fd_scan *s, long fd, const char *link)
+{
+    if (strcmp(link, "anon_inode:[pidfd]"))
+        return 0;
+    char ip[96], info[1024];
+    snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%ld", (int)s->pid, fd);
+    long il = revive_read_file(ip, info, sizeof info);
+    const char *p = il > 0 || il == -ENOSPC ? strstr(info, "\nPid:") : NULL;
+    if (!p)
+        return 0;   /* closed meanwhile */
+    long n = strtol(p + 5, NULL, 10);
+    if (n <= 0)
+        return 0;   /* the member's capture says why it cannot be kept */
+    for (size_t m = 0; m < t->nmembers; m++)
+        if (t->all[t->members[m]].pid == n)
+            return 0;
+    char w[64], comm[64] = "?", cp[64];
+    snprintf(cp, sizeof cp, "/proc/%ld/comm", n);
+    if (revive_read_file(cp, comm, sizeof comm) > 0)
+        comm[strcspn(comm, "\n")] = 0;
+    fail(t, "%s holds descriptor %ld, a pidfd of process %ld (%s), which is not in the %s: after a restart it "
+            "would name another process or none; close it first, or checkpoint a scope that holds process %ld too",
+         who(t, (size_t)s->member, w, sizeof w), fd, n, comm, crs_tree_scope_name(t->o->scope), n);
+    return -ENOTSUP;
+}
+
 static long note_fd(long n, int dirfd, void *arg)
 {
     (void)dirfd;
@@ -614,6 +645,8 @@ static long note_fd(long n, int dirfd, void *arg)
     if (st.st_dev == s->image.st_dev && st.st_ino == s->image.st_ino)
         return 0;   /* the file being written */
     int pe = check_proc_entry(t, s, n, link);
+    if (!pe)
+        pe = check_pidfd(t, s, n, link);
     if (pe)
         return pe;
     int pipe = S_ISFIFO(st.st_mode) && !strncmp(link, "pipe:", 5);

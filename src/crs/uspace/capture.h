@@ -112,6 +112,10 @@ int crs_capture_locks(struct crs_capture *c);   /* after crs_capture_fds */
  * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */
 int crs_capture_kobj_init(struct crs_capture *c);
 int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *link);
+/* A pidfd (capture_pidfd.c): 0 when r is one (kind, target pid in memfd),
+ * 1 when it is not, -errno with the message (one naming a process that the
+ * restart cannot give back). */
+int crs_capture_pidfd(struct crs_capture *c, struct crs_rec_fd *r, const char *link);
 /* Sockets (capture_sockets.c): the record of the socket of r (added if new;
  * -1 when there are too many); once every descriptor is recorded, what each
  * is; capture_fds.c decides what becomes of one that cannot be restored

@@ -141,6 +141,8 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
     int fd = r->fd;
     if (!strncmp(link, "anon_inode:", 11)) {
         int k = crs_capture_kobj(c, r, link);
+        if (k > 0)
+            k = crs_capture_pidfd(c, r, link);
         if (k <= 0)
             return k;   /* one of them (0), or a failure with its message */
     }

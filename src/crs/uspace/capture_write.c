@@ -273,7 +273,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         if (c->memfds[i].page_shift)
             crs_iw_require_version(w, 3);
     for (size_t i = 0; i < c->nfds; i++)
-        if (c->fds[i].kind > CRS_FD__LAST_V1)
+        if (c->fds[i].kind > CRS_FD__LAST_V3)
+            crs_iw_require_version(w, 5);
+        else if (c->fds[i].kind > CRS_FD__LAST_V1)
             crs_iw_require_version(w, 3);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||

@@ -135,6 +135,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = -ECANCELED;
     }
     if (!e)
+        e = crs_restore_pidfds(r);
+    if (!e)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
     snprintf(err, errlen, "%s: %s", u->name, r->err);
     return e ? e : -EIO;

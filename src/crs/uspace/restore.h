@@ -81,6 +81,11 @@ int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
  * every descriptor is back. */
 int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f);
 int crs_restore_epolls(struct crs_restore *r);
+/* pidfds (restore_pidfd.c): opened again at their numbers once every process
+ * of a tree is back (after before_switch); their descriptors stay free until
+ * then. The record of descriptor fd, or NULL. */
+int crs_restore_pidfds(struct crs_restore *r);
+const struct crs_rec_fd *crs_restore_fd_record(const struct crs_image *img, int fd);
 /* Sockets (restore_sockets.c): every one made again at our own numbers,
  * before the descriptors are placed. */
 int crs_restore_sockets(struct crs_restore *r);

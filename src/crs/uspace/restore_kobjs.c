@@ -162,6 +162,9 @@ int crs_restore_epolls(struct crs_restore *r)
         const struct crs_rec_kfd *k = &img->kfds[f->memfd];
         for (uint32_t w = 0; w < k->count; w++) {
             const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
+            const struct crs_rec_fd *tf = crs_restore_fd_record(img, t->tfd);
+            if (tf && tf->kind == CRS_FD_PIDFD)
+                continue;   /* not open yet: crs_restore_pidfds */
             struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
             if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) == 0)
                 continue;

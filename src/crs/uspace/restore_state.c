@@ -212,6 +212,17 @@ static int restore_fds(struct crs_restore *r, int say)
         }
         if (f->kind == CRS_FD_CLOSED)
             continue;
+        if (f->kind == CRS_FD_PIDFD) {
+            /* held by a stand-in until crs_restore_pidfds, once the tree is
+             * back, puts the pidfd over it (nothing opened meanwhile takes
+             * the number) */
+            int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (nul >= 0 && nul != f->fd) {
+                dup2(nul, f->fd);
+                close(nul);
+            }
+            continue;
+        }
         if (f->kind == CRS_FD_INHERITED) {
             reconnect_inherited(r, f, say);
             continue;

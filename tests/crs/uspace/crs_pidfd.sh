@@ -1,0 +1,56 @@
+#!/bin/bash
+# State test: pidfds (issue 10), crt_pidfd's kinds through every flavour of
+# cr_cycle.sh, each compared with an uninterrupted run: a process's pidfds of
+# itself (blocking and PIDFD_NONBLOCK) name the restarted process, under
+# another pid too (nopid); in a tree (cr_checkpoint --tree; every flavour
+# but nopid, which a tree refuses) pidfds of a running child (pidfd_open,
+# watched by an epoll), of one made by clone3 CLONE_PIDFD (non-blocking),
+# of a zombie, and a child's of its parent and itself: poll, epoll, waitid
+# (the zombie's status), pidfd_send_signal work on them after the restart.
+# A pidfd of a process outside the checkpoint is refused in one line naming
+# that process, without a scope and with --tree.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_pidfd
+if CRT_PIDFD=self bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "self: every flavour"
+else
+    crs_fail "self: the flavours above"
+fi
+all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
+if CRT_PIDFD=tree CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "tree: every flavour"
+else
+    crs_fail "tree: the flavours above"
+fi
+
+# a pidfd of the program's parent (the test's shell): refused, naming it
+crs_need_tools cr_run cr_checkpoint cr_info
+d=$WORK/out
+CRT_PIDFD=out crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd" || {
+    crs_fail "out: the program never got ready"
+    crs_summary crs_pidfd
+}
+parent=$(awk '{print $4}' "/proc/$PID/stat")
+crs_tool "$WORK/plain" cr_checkpoint -f "$WORK/plain.img" "$PID"
+crs_expect_refusal "a pidfd of a process outside the checkpoint" "$WORK/plain.err" $? "pidfd of process $parent"
+crs_tool "$WORK/tree" cr_checkpoint --tree -f "$WORK/tree.img" "$PID"
+crs_expect_refusal "--tree: a pidfd of a process outside the tree" "$WORK/tree.err" $? "pidfd of process $parent"
+[ -e "$WORK/plain.img" ] || [ -e "$WORK/tree.img" ] && crs_fail "a refused checkpoint left an image"
+crs_finish "$d" orig || crs_fail "out: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
+
+# cr_info names the process a pidfd names
+d=$WORK/info
+CRT_PIDFD=self crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd" || {
+    crs_fail "info: the program never got ready"
+    crs_summary crs_pidfd
+}
+crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/ck.img" "$PID" ||
+    crs_fail "cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
+crs_finish "$d" orig || crs_fail "info: the program after cr_checkpoint --cont: $(crs_status_text "$FINISH_STATUS")"
+if crs_tool "$WORK/i" cr_info "$WORK/ck.img" && [ "$(grep -c "pidfd .* of process $PID " "$WORK/i.out")" = 2 ]; then
+    crs_pass "cr_info lists both pidfds with the process they name"
+else
+    crs_fail "cr_info does not list the pidfds"
+    grep -A8 '^fds' "$WORK/i.out" | sed 's/^/   | /'
+fi
+crs_summary crs_pidfd
