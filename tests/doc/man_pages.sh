@@ -1,0 +1,101 @@
+#!/bin/bash
+# The man pages (man/) against the code: each page renders without a warning; every option a
+# command's --help names is in its page; every --ckpt-* option of the mpirun wrapper is in
+# revive-mpirun.1; every REVIVE_* variable the sources read is in revive.7; every page is
+# installed (man/Makefile.inc) and every .so link names a page. Needs groff (groff-base).
+: "${REVIVE_BUILDDIR:?run through make check}" "${REVIVE_SRCDIR:?run through make check}"
+src=$REVIVE_SRCDIR build=$REVIVE_BUILDDIR man=$src/man
+command -v groff >/dev/null 2>&1 || {
+    echo "SKIP: groff is missing (Debian: apt-get install groff-base; scripts/install-deps does)"
+    exit 77
+}
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/revive-man.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# the page's text as a reader types it: roff's \- as -, no font escapes
+plain() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' -e 's/\\&//g' "$1"; }
+# has_word FILE WORD: WORD stands alone (--term is not found in --terminal)
+has_word() { grep -qE -- "(^|[^A-Za-z0-9_-])$2([^A-Za-z0-9_-]|\$)" "$1"; }
+
+# 1. every page is installed, every installed page is here
+listed=$(sed -n 's/\\$//; s/^\(dist_man[0-9]_MANS =\)\?[[:space:]]*//p' "$man/Makefile.inc" |
+         tr ' \t' '\n\n' | sed -n 's|^man/\(.*\.[0-9]\)$|\1|p' | sort)
+here=$(cd "$man" && ls ./*.[0-9] | sed 's|^\./||' | sort)
+[ -n "$listed" ] || fail "no page found in man/Makefile.inc"
+[ "$listed" = "$here" ] ||
+    fail "man/Makefile.inc and man/ differ (< listed, > in the folder): $(diff <(echo "$listed") <(echo "$here") | grep '^[<>]' | tr '\n' ' ')"
+
+# 2. every page renders without a warning; a .so link names a page of man/
+pages=0
+for p in "$man"/*.[0-9]; do
+    if head -n 1 "$p" | grep -q '^\.so '; then
+        t=$(sed -n '1s/^\.so //p' "$p")
+        [ -f "$man/${t#man?/}" ] || fail "$(basename "$p") links to $t, which is not in man/"
+        continue
+    fi
+    pages=$((pages + 1))
+    grep -q '^\.SH NAME' "$p" || fail "$(basename "$p") has no NAME section"
+    out=$(LC_ALL=C.UTF-8 groff -ww -z -man -t -K utf8 "$p" 2>&1)
+    [ -z "$out" ] || fail "groff warns about $(basename "$p"): $out"
+    if command -v man >/dev/null 2>&1; then
+        out=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l "$p" 2>&1 >/dev/null)
+        [ -z "$out" ] || fail "man --warnings -l $(basename "$p"): $out"
+    fi
+done
+[ $pages -ge 10 ] || fail "only $pages pages rendered"
+
+# 3. every option a command's --help names is in its page
+check_cmd() { # PROGRAM PAGE MIN: MIN options at least in its --help
+    local prog=$1 page=$man/$2 help opts n=0 o
+    [ -x "$prog" ] || { fail "$prog is not built"; return; }
+    help=$(timeout 20 "$prog" --help 2>&1) || { fail "$prog --help failed: $help"; return; }
+    plain "$page" >"$tmp/page"
+    opts=$(printf '%s\n' "$help" | grep -oE -- '(^|[^A-Za-z0-9_./-])--?[A-Za-z][A-Za-z0-9-]*' |
+           sed 's/^[^-]*//' | sort -u)
+    for o in $opts; do
+        n=$((n + 1))
+        has_word "$tmp/page" "$o" || fail "$(basename "$prog") --help names $o, man/$2 does not"
+    done
+    # a --help from which nothing is read would pass anything
+    case $help in usage:*) ;; *) fail "$(basename "$prog") --help does not start with usage:" ;; esac
+    [ $n -ge "$3" ] || fail "found only $n options in $(basename "$prog") --help (expected $3 or more)"
+    echo "$(basename "$prog"): $n options of --help in man/$2"
+}
+check_cmd "$build/tools/cr_run" cr_run.1 0    # cr_run PROG: no option but --help
+check_cmd "$build/tools/cr_checkpoint" cr_checkpoint.1 15
+check_cmd "$build/tools/cr_restart" cr_restart.1 3
+check_cmd "$build/tools/cr_info" cr_info.1 2
+check_cmd "$build/tools/snapc/ckpt-mpirun" ckpt-mpirun.1 7
+check_cmd "$build/tools/snapc/restart-mpi" restart-mpi.1 7
+check_cmd "$build/tools/snapc/ckpt-info" ckpt-info.1 2
+
+# 4. the wrapper has no --help of its own (mpirun --help is the real launcher's): its --ckpt-*
+# options are read from the script
+wrapper=$build/tools/mpi/mpirun
+plain "$man/revive-mpirun.1" >"$tmp/page"
+opts=$(grep -oE -- '--ckpt-[a-z][a-z-]*[a-z]' "$wrapper" | sort -u)
+n=0
+for o in $opts; do
+    n=$((n + 1))
+    has_word "$tmp/page" "$o" || fail "the mpirun wrapper takes $o, man/revive-mpirun.1 does not name it"
+done
+[ $n -ge 5 ] || fail "found only $n --ckpt-* options in $wrapper"
+echo "mpirun wrapper: $n --ckpt-* options in man/revive-mpirun.1"
+
+# 5. every REVIVE_* variable the sources read (a quoted name in C, $NAME in the shell scripts)
+plain "$man/revive.7" >"$tmp/page"
+vars=$( (grep -rhoE '"REVIVE_[A-Z0-9_]+"' "$src/src" "$src/tools" --include='*.c' --include='*.h'
+         grep -rhoE '\$\{?REVIVE_[A-Z0-9_]+' "$src/tools" --include='*.in') |
+       tr -d '"${' | sort -u)
+n=0
+for v in $vars; do
+    n=$((n + 1))
+    has_word "$tmp/page" "$v" || fail "the sources read $v, man/revive.7 does not name it"
+done
+[ $n -ge 20 ] || fail "found only $n REVIVE_* variables in the sources"
+echo "revive.7: $n REVIVE_* variables"
+
+[ $fails = 0 ] || { echo "$fails failures"; exit 1; }
+echo "man pages: OK"
