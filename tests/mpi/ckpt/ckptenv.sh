@@ -59,6 +59,40 @@ results() { grep -hE '^(step [0-9]+: |done: )' "$@"; }
 xenv=()
 [ "$flavor" = ompi ] && xenv=(-x REVIVE_RESTART_REPORT)
 restart_job() { n=$1; shift; clean timeout -k 5 "$TMO" "$launcher" -n "$n" "${xenv[@]}" "$restarter" "$@"; }
+# ck_prog NAME: prog=the test program NAME built for $flavor; the test is skipped when it is not
+ck_prog() {
+    prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/$1-$flavor
+    [ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
+}
+# rank_images SNAPDIR: how many rank images (rank_R.img) the self-checkpointing programs wrote there
+rank_images() { ls "$1" 2>/dev/null | grep -c '^rank_[0-9]*\.img$'; }
+# two_restarts N STEPS C1 C2: a self-checkpointing $prog (rst_step.h) at N ranks in d=$tmp/npN:
+# a native run (native.out/.err); a run that checkpoints at step C1 and ends (orig.out/.err); a
+# restart from sC1 that checkpoints again at C2 and ends (r1.out); a restart from sC2 that
+# finishes (r.out; both restarts' messages in r.err). Sets rc, the last restart's status; 1 with
+# a FAIL line when a snapshot lacks rank images (the caller compares the outputs).
+two_restarts() {
+    local np=$1 steps=$2 c1=$3 c2=$4 nimg
+    d=$tmp/np$np
+    mkdir -p "$d"
+    run_native "$np" "$prog" "$steps" >"$d/native.out" 2>"$d/native.err"
+    clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$np" "$prog" "$steps" "$d" "$c1,$c2" --exit \
+        >"$d/orig.out" 2>"$d/orig.err"
+    nimg=$(rank_images "$d/s$c1")
+    if [ "$nimg" != "$np" ]; then
+        failed "np=$np: $nimg of $np rank images written"; sed 's/^/  /' "$d/orig.err" | tail -5; return 1
+    fi
+    # Open MPI's launcher says status 1 for ranks that end without MPI_Finalize, as the first job's
+    restart_job "$np" "$d/s$c1" >"$d/r1.out" 2>"$d/r.err"; rc=$?
+    nimg=$(rank_images "$d/s$c2")
+    if [ "$nimg" != "$np" ]; then
+        failed "np=$np: the restarted job wrote $nimg of $np rank images (status $rc$([ $rc = 124 ] && echo ": killed by the ${TMO} s timeout"))"
+        grep -v '^$' "$d/r.err" | tail -6 | sed 's/^/  /'
+        return 1
+    fi
+    restart_job "$np" "$d/s$c2" >"$d/r.out" 2>>"$d/r.err"; rc=$?
+    return 0
+}
 # nsteps FILE: step lines in FILE (0 while it does not exist yet)
 nsteps() { local k; k=$(grep -c '^step [0-9]*: ' "$1" 2>/dev/null); echo "${k:-0}"; }
 # wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)

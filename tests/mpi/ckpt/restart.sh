@@ -18,7 +18,7 @@ for n in $nps; do
     run_native "$n" "$prog" $steps >"$d/native.out" 2>"$d/native.err"
     clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$prog" $steps "$d" 1 --exit \
         >"$d/orig.out" 2>"$d/orig.err"
-    nimg=$(ls "$d/s1" 2>/dev/null | grep -c '^rank_[0-9]*\.img$')
+    nimg=$(rank_images "$d/s1")
     if [ "$nimg" != "$n" ]; then
         failed "np=$n: $nimg of $n rank images written"; sed 's/^/  /' "$d/orig.err" | tail -5; continue
     fi

@@ -15,29 +15,12 @@ flavor=$1
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_attr-$flavor
-[ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
+ck_prog rst_attr
 steps=6
 nps="1 2 4"
 [ "$flavor" = ompi ] && nps="2 4"
 for n in $nps; do
-    d=$tmp/np$n
-    mkdir -p "$d"
-    run_native "$n" "$prog" $steps >"$d/native.out" 2>"$d/native.err"
-    clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$prog" $steps "$d" 2,4 --exit \
-        >"$d/orig.out" 2>"$d/orig.err"
-    nimg=$(ls "$d/s2" 2>/dev/null | grep -c '^rank_[0-9]*\.img$')
-    if [ "$nimg" != "$n" ]; then
-        failed "np=$n: $nimg of $n rank images written"; sed 's/^/  /' "$d/orig.err" | tail -5; continue
-    fi
-    restart_job "$n" "$d/s2" >"$d/r1.out" 2>"$d/r.err"; rc=$?
-    nimg=$(ls "$d/s4" 2>/dev/null | grep -c '^rank_[0-9]*\.img$')
-    if [ "$nimg" != "$n" ]; then
-        failed "np=$n: the restarted job wrote $nimg of $n rank images (status $rc$([ $rc = 124 ] && echo ": killed by the ${TMO} s timeout"))"
-        grep -v '^$' "$d/r.err" | tail -6 | sed 's/^/  /'
-        continue
-    fi
-    restart_job "$n" "$d/s4" >"$d/r.out" 2>>"$d/r.err"; rc=$?
+    two_restarts "$n" $steps 2 4 || continue
     want=$(results "$d/native.out")
     got=$(results "$d/orig.out" "$d/r1.out" "$d/r.out")
     if [ $rc != 0 ]; then

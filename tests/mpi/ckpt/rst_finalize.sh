@@ -10,8 +10,7 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_finalize-$flavor
-[ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
+ck_prog rst_finalize
 export REVIVE_RESTART_RANK=$restarter
 lines() { grep -hE '^(step [0-9]+: |done: )' "$@" | sort; }
 d=$tmp/fin

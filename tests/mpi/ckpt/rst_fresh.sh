@@ -15,8 +15,7 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_fresh-$flavor
-[ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
+ck_prog rst_fresh
 export REVIVE_RESTART_RANK=$restarter
 n=2 steps=200 ms=100
 ck_workdir fresh

@@ -10,8 +10,7 @@
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_io-$flavor
-[ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
+ck_prog rst_io
 steps=5
 for n in 1 2 4; do
     d=$tmp/np$n
@@ -19,7 +18,7 @@ for n in 1 2 4; do
     run_native "$n" "$prog" "$d/native.dat" $steps >"$d/native.out" 2>"$d/native.err"
     clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$prog" "$d/job.dat" $steps "$d" 2 --exit \
         >"$d/orig.out" 2>"$d/orig.err"
-    nimg=$(ls "$d/s2" 2>/dev/null | grep -c '^rank_[0-9]*\.img$')
+    nimg=$(rank_images "$d/s2")
     if [ "$nimg" != "$n" ]; then
         failed "np=$n: $nimg of $n rank images written"; sed 's/^/  /' "$d/orig.err" | tail -5; continue
     fi
