@@ -15,6 +15,7 @@
 #include "../crt_common.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,44 +27,52 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int main(void)
+/* The sleeps, each of 4 s: 0 when it returned 0, else -1 with what it returned in how. */
+static int usleep_4(char *how, size_t n)
 {
-    double t0, dt;
-    int r;
+    if (usleep(4000000) == 0)
+        return 0;
+    snprintf(how, n, "%s", strerror(errno));
+    return -1;
+}
 
-    crt_checkpoint_point(1);
-
-    crt_checkpoint_point(10);
-    t0 = now();
-    r = usleep(4000000);
-    dt = now() - t0;
-    crt_check("usleep(4 s) through two checkpoints returns 0 after 4 s", r == 0 && dt >= 3.99,
-              "%s after %.3f s", r ? strerror(errno) : "returned 0", dt);
-
-    crt_checkpoint_point(11);
-    t0 = now();
+static int sleep_4(char *how, size_t n)
+{
     unsigned left = sleep(4);
-    dt = now() - t0;
-    crt_check("sleep(4) through a restart returns 0 after 4 s", left == 0 && dt >= 3.99,
-              "returned %u after %.3f s", left, dt);
+    snprintf(how, n, "returned %u", left);
+    return left ? -1 : 0;
+}
 
-    crt_checkpoint_point(12);
-    t0 = now();
-    r = usleep(4000000);
-    dt = now() - t0;
-    crt_check("usleep(4 s) through a restart returns 0 after 4 s", r == 0 && dt >= 3.99,
-              "%s after %.3f s", r ? strerror(errno) : "returned 0", dt);
-
-    crt_checkpoint_point(13);
+static int abstime_4(char *how, size_t n)
+{
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
-    t0 = (double)until.tv_sec + (double)until.tv_nsec / 1e9;
     until.tv_sec += 4;
-    r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
-    dt = now() - t0;
-    crt_check("clock_nanosleep(TIMER_ABSTIME, +4 s) through a restart returns 0 after 4 s",
-              r == 0 && dt >= 3.99, "%s after %.3f s", r ? strerror(r) : "returned 0", dt);
+    int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+    if (r == 0)
+        return 0;
+    snprintf(how, n, "%s", strerror(r));
+    return -1;
+}
 
+/* Checkpoint point POINT, then the sleep: passes when it returned 0 after 4 s or more. */
+static void check_sleep(int point, const char *what, int (*sleep4)(char *, size_t))
+{
+    char how[128] = "returned 0";
+    crt_checkpoint_point(point);
+    double t0 = now();
+    int r = sleep4(how, sizeof how);
+    double dt = now() - t0;
+    crt_check(what, r == 0 && dt >= 3.99, "%s after %.3f s", how, dt);
+}
+
+int main(void)
+{
+    crt_checkpoint_point(1);
+    check_sleep(10, "usleep(4 s) through two checkpoints returns 0 after 4 s", usleep_4);
+    check_sleep(11, "sleep(4) through a restart returns 0 after 4 s", sleep_4);
+    check_sleep(12, "usleep(4 s) through a restart returns 0 after 4 s", usleep_4);
+    check_sleep(13, "clock_nanosleep(TIMER_ABSTIME, +4 s) through a restart returns 0 after 4 s", abstime_4);
     crt_checkpoint_point(2);
     crt_finish();
 }
