@@ -76,16 +76,9 @@ end module rst_flegacy_cb
 
 program rst_flegacy
   use rst_flegacy_cb
-  use iso_c_binding, only: c_int
+  use rst_fstep
   implicit none
-  interface
-     function usleep(us) bind(c, name='usleep')
-       import :: c_int
-       integer(c_int), value :: us
-       integer(c_int) :: usleep
-     end function usleep
-  end interface
-  integer :: ierr, me, np, steps, ms, s, i, k, every, elen
+  integer :: ierr, me, np, steps, s, i, k, every, elen
   integer :: ehc, dup, dfree, many, tmp, kl, kf, eh, eh2, ts, th, tx, ival, xs7, xs8
   integer :: bl(3), types(3), hbl(2), iv(15), ia(2), a0, a1, a2, base
   integer :: ext(3), lbs(3), ubs(3), alltypes(3)
@@ -93,25 +86,13 @@ program rst_flegacy
   ! MPI's its value (both seen natively), so each keyval gets its own
   integer(kind=MPI_ADDRESS_KIND) :: extras(1100), aval
   integer :: disp(3), hd(2)
-  logical :: flag, ex
+  logical :: flag
   double precision :: dv(8), dd
   integer(8) :: ck, tot
-  character(len=256) :: arg, pace
+  character(len=256) :: arg
   common /rec/ ia, dd
 
-  call MPI_INIT(ierr)
-  call MPI_COMM_RANK(MPI_COMM_WORLD, me, ierr)
-  call MPI_COMM_SIZE(MPI_COMM_WORLD, np, ierr)
-  steps = 3
-  pace = ''
-  ms = 0
-  if (command_argument_count() >= 3) then
-     call get_command_argument(1, arg)
-     read (arg, *) steps
-     call get_command_argument(2, pace)
-     call get_command_argument(3, arg)
-     read (arg, *) ms
-  end if
+  call rst_fstart(me, np, steps)
 
   ! ---- attributes through the MPI-1 calls ---------------------------------------------------
   call MPI_COMM_DUP(MPI_COMM_WORLD, dup, ierr)
@@ -211,14 +192,7 @@ program rst_flegacy
      end do
      ck = ck * 31 + copies * 5 + dels * 3 + mod(delsum, 100000_8) + handled * 7 + bad * 1000
      ck = mod(ck, 2147483647_8)
-     call MPI_REDUCE(ck, tot, 1, MPI_INTEGER8, MPI_SUM, 0, MPI_COMM_WORLD, ierr)
-     if (me == 0) then
-        write (*, '(a,i0,a,i0)') 'step ', s, ': ', tot
-        flush (6)
-     end if
-     ex = .false.
-     if (len_trim(pace) > 0) inquire (file=trim(pace), exist=ex)
-     if (ex) i = usleep(int(ms * 1000, c_int))
+     call rst_fstep_end(s, ck)
   end do
 
   call MPI_TYPE_FREE(ts, ierr)

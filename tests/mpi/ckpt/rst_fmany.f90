@@ -179,30 +179,14 @@ end module rst_fmany_cb
 program rst_fmany
   use mpi
   use rst_fmany_cb
-  use iso_c_binding, only: c_int
+  use rst_fstep
   implicit none
-  interface
-     function usleep(us) bind(c, name='usleep')
-       import :: c_int
-       integer(c_int), value :: us
-       integer(c_int) :: usleep
-     end function usleep
-  end interface
-  integer :: ierr, me, np, steps, ms, s, i, k, dup, red, kw, win
+  integer :: ierr, me, np, steps, s, k, dup, red, kw, win
   integer(kind=MPI_ADDRESS_KIND) :: wsize, wbase, val, extra
   integer :: ops(nf), ehs(nf)
-  logical :: ex
   integer(8) :: ck, tot
-  character(len=256) :: arg, pace
 
-  call MPI_INIT(ierr)
-  call MPI_COMM_RANK(MPI_COMM_WORLD, me, ierr)
-  call MPI_COMM_SIZE(MPI_COMM_WORLD, np, ierr)
-  call get_command_argument(1, arg)
-  read (arg, *) steps
-  call get_command_argument(2, pace)
-  call get_command_argument(3, arg)
-  read (arg, *) ms
+  call rst_fstart(me, np, steps)
   call MPI_COMM_DUP(MPI_COMM_WORLD, dup, ierr)
   watched = dup
   extra = 7
@@ -368,13 +352,7 @@ program rst_fmany
      do k = 1, nf
         ck = mod(ck * 31 + hits(k) * 3 + called(k), 2147483647_8)
      end do
-     call MPI_REDUCE(ck, tot, 1, MPI_INTEGER8, MPI_SUM, 0, MPI_COMM_WORLD, ierr)
-     if (me == 0) then
-        write (*, '(a,i0,a,i0)') 'step ', s, ': ', tot
-        flush (6)
-     end if
-     inquire (file=trim(pace), exist=ex)
-     if (ex) i = usleep(int(ms * 1000, c_int))
+     call rst_fstep_end(s, ck)
   end do
   ck = 0
   do k = 1, nf

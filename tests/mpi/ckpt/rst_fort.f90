@@ -42,34 +42,19 @@ end module rst_fort_cb
 program rst_fort
   use mpi
   use rst_fort_cb
-  use iso_c_binding, only: c_int
+  use rst_fstep
   implicit none
-  interface
-     function usleep(us) bind(c, name='usleep')
-       import :: c_int
-       integer(c_int), value :: us
-       integer(c_int) :: usleep
-     end function usleep
-  end interface
-  integer :: ierr, me, np, steps, ms, s, i, k
+  integer :: ierr, me, np, steps, s, i, k
   integer :: dup, half, cart, fromg, wg, rg, vec, con, rsz, op, info, kv, eh, eh2, tmp
   integer :: dims(1), ranks(64), tr(1), n1, sz, hr, cr, fr, left, right
-  logical :: periods(1), ex, flag
+  logical :: periods(1), flag
   integer :: mat(3, 4), red, st(MPI_STATUS_SIZE)
   double precision :: pair(2), got(2)
   integer(kind=MPI_ADDRESS_KIND) :: lb, ext, val, extra
   integer(8) :: ck, tot
-  character(len=256) :: arg, pace
   character(len=32) :: word
 
-  call MPI_INIT(ierr)
-  call MPI_COMM_RANK(MPI_COMM_WORLD, me, ierr)
-  call MPI_COMM_SIZE(MPI_COMM_WORLD, np, ierr)
-  call get_command_argument(1, arg)
-  read (arg, *) steps
-  call get_command_argument(2, pace)
-  call get_command_argument(3, arg)
-  read (arg, *) ms
+  call rst_fstart(me, np, steps)
 
   ! ---- the objects -----------------------------------------------------------------------
   call MPI_COMM_DUP(MPI_COMM_WORLD, dup, ierr)
@@ -153,13 +138,7 @@ program rst_fort
      if (.not. flag .or. word /= 'kept') ck = ck + 400000
      ck = ck * 31 + copies * 5 + badcopies
      ck = mod(ck, 2147483647_8)
-     call MPI_REDUCE(ck, tot, 1, MPI_INTEGER8, MPI_SUM, 0, MPI_COMM_WORLD, ierr)
-     if (me == 0) then
-        write (*, '(a,i0,a,i0)') 'step ', s, ': ', tot
-        flush (6)
-     end if
-     inquire (file=trim(pace), exist=ex)
-     if (ex) i = usleep(int(ms * 1000, c_int))
+     call rst_fstep_end(s, ck)
   end do
 
   call MPI_TYPE_FREE(rsz, ierr)

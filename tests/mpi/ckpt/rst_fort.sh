@@ -22,7 +22,9 @@ prog=$tmp/$name
 # rst_flegacy calls MPI through mpif.h with buffers of several types, as old codes do
 fflags=(-O1)
 [ "$name" = rst_flegacy ] && fflags+=(-fallow-argument-mismatch)
-(cd "$tmp" && "$fc" "${fflags[@]}" -o "$prog" "$REVIVE_SRCDIR/tests/mpi/ckpt/$name.f90") 2>"$tmp/fc.err" ||
+# rst_fstep.f90 first: the module the program uses (its start and step end)
+(cd "$tmp" && "$fc" "${fflags[@]}" -o "$prog" "$REVIVE_SRCDIR/tests/mpi/ckpt/rst_fstep.f90" \
+    "$REVIVE_SRCDIR/tests/mpi/ckpt/$name.f90") 2>"$tmp/fc.err" ||
     { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
 export REVIVE_RESTART_RANK=$restarter
 # MPICH: a restarted rank with an attribute of each of the 1100 keyvals died of SIGSEGV now and
