@@ -317,6 +317,40 @@ crs_good_image() {
     cd "$d" || exit 99
 }
 
+# crs_busy_image TEST PROG: the setup of the tests that restart an image while its original
+# still holds what the image needs (locks_busy, sockets_busy): PROG under cr_run in d=$WORK/prog
+# (PID), checkpointed with --cont into $WORK/img; leaves the shell in $d.
+crs_busy_image() {
+    local test=$1 prog=$2
+    d=$WORK/prog
+    crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
+        crs_fail "setup: $(basename "$prog") under cr_run never got ready"
+        crs_summary "$test"
+    }
+    crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/img" "$PID" || {
+        crs_fail "setup: cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
+        crs_summary "$test"
+    }
+    cd "$d" || exit 99
+}
+
+# crs_restart_after_original PASSTEXT: crs_busy_image's original runs to its end; then its image
+# restarts, ending as the original did after checkpoint point 1 (passes with PASSTEXT).
+crs_restart_after_original() {
+    local st
+    crs_finish "$d" orig || crs_fail "the original: $FINISH_STATUS"
+    sed -n '/^-- checkpoint 1 --$/,$p' "$d/orig.out" | tail -n +2 >"$WORK/after1"
+    rm -f ready.*
+    st=$(crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/img")
+    if [ "$st" = 42 ] && cmp -s "$WORK/after1" "$WORK/r2.out"; then
+        crs_pass "$1"
+    else
+        crs_fail "the restart after the original: $(crs_status_text "$st")"
+        crs_show "$WORK/r2.out" 20
+        crs_show "$WORK/r2.err"
+    fi
+}
+
 # crs_let_others_in: a throwaway user must reach the build tree's tools and
 # libcr, and the checkout may sit in a private (0700) folder such as a fresh
 # mktemp -d clone: allow traversal (o+x, not reading) of every folder above
