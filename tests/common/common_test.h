@@ -7,19 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAILF(...) do { \
-    fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
-
-#define ASSERT_EQ(got, want) do { \
-    long long g_ = (long long)(got), w_ = (long long)(want); \
-    if (g_ != w_) FAILF("%s == %lld, expected %s == %lld", #got, g_, #want, w_); } while (0)
-
-#define ASSERT_STREQ(got, want) do { \
-    const char *g_ = (got), *w_ = (want); \
-    if (strcmp(g_, w_)) FAILF("%s == \"%s\", expected \"%s\"", #got, g_, w_); } while (0)
-
-#define ASSERT_TRUE(c) do { if (!(c)) FAILF("expected %s", #c); } while (0)
+#include "../unit_assert.h"
 
 /* Runs fn(arg) in a forked child whose environment has `name` set to `value` (unset
  * when value is NULL) and whose stderr goes to out (NUL-terminated, cut at cap).

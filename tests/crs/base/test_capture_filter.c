@@ -13,13 +13,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
 
-#define FAILF(...) do { \
-    fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
-#define ASSERT_EQ(got, want) do { \
-    long long g_ = (long long)(got), w_ = (long long)(want); \
-    if (g_ != w_) FAILF("%s == %lld, expected %s == %lld", #got, g_, #want, w_); } while (0)
-#define ASSERT_TRUE(c) do { if (!(c)) FAILF("expected %s", #c); } while (0)
+#include "../../unit_assert.h"
 
 /* filter 1: two spans out of order, one crossing the start */
 static int f1(void *arg, uint64_t start, uint64_t end, const char *path, struct crs_span *out, int max)
