@@ -9,6 +9,12 @@
 
 #include "../unit_assert.h"
 
+/* While set, malloc, calloc, realloc and free end the test with "FAIL: WHAT called
+ * malloc/free" (malloc_guard.c, linked into the tests of allocation-free code, each of which
+ * defines ct_no_malloc_what, the WHAT). */
+extern volatile int ct_no_malloc;
+extern const char ct_no_malloc_what[];
+
 /* Runs fn(arg) in a forked child whose environment has `name` set to `value` (unset
  * when value is NULL) and whose stderr goes to out (NUL-terminated, cut at cap).
  * The child's settings are read at its first use, so each child starts fresh as long

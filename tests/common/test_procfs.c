@@ -20,23 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* malloc interposed: the readers run while other threads may be frozen inside it */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static volatile int guarded;
-
-static void no_malloc(void)
-{
-    static const char m[] = "FAIL: a /proc reader called malloc/free\n";
-    syscall(SYS_write, 2, m, sizeof m - 1);
-    abort();
-}
-void *malloc(size_t n) { if (guarded) no_malloc(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { if (guarded) no_malloc(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { if (guarded) no_malloc(); return __libc_realloc(p, n); }
-void free(void *p) { if (guarded && p) no_malloc(); __libc_free(p); }
+const char ct_no_malloc_what[] = "a /proc reader";
 
 static void test_numbers(void)
 {
@@ -116,9 +100,9 @@ static void test_stat(void)
     ASSERT_EQ(revive_stat_state("garbage"), 0);
 
     static char buf[4096];
-    guarded = 1;
+    ct_no_malloc = 1;
     ASSERT_TRUE(revive_proc_read(0, 0, "stat", buf, sizeof buf) > 0);
-    guarded = 0;
+    ct_no_malloc = 0;
     ASSERT_EQ(revive_stat_state(buf), 'R');
     ASSERT_EQ(revive_stat_field(buf, 4, &v), 0);
     ASSERT_EQ(v, getppid());
@@ -159,9 +143,9 @@ static void test_status(void)
     syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGUSR1);
     kill(getpid(), SIGUSR2);
     static char buf[8192];
-    guarded = 1;
+    ct_no_malloc = 1;
     ASSERT_TRUE(revive_proc_read(0, (pid_t)syscall(SYS_gettid), "status", buf, sizeof buf) > 0);
-    guarded = 0;
+    ct_no_malloc = 0;
     ASSERT_EQ(revive_status_u64(buf, "Tgid", &v), 0);
     ASSERT_EQ(v, getpid());
     ASSERT_EQ(revive_status_x64(buf, "SigBlk", &v), 0);
@@ -225,7 +209,7 @@ static int read_maps(pid_t pid, char *buf, size_t cap)
     struct revive_maps_reader r;
     struct revive_maps_entry e;
     int n = 0, k;
-    guarded = 1;
+    ct_no_malloc = 1;
     ASSERT_EQ(revive_maps_open(&r, pid, 0, buf, cap), 0);
     while ((k = revive_maps_next(&r, &e)) == 1 && n < MAXE) {
         got[n].e = e;
@@ -237,7 +221,7 @@ static int read_maps(pid_t pid, char *buf, size_t cap)
         n++;
     }
     revive_maps_close(&r);
-    guarded = 0;
+    ct_no_malloc = 0;
     ASSERT_EQ(k, 0);
     return n;
 }
@@ -249,12 +233,12 @@ static struct saved want[MAXE];
 static int compare_maps(size_t cap, const char *must_cut)
 {
     static char buf[1 << 16];
-    guarded = 1;
+    ct_no_malloc = 1;
     long len = revive_read_file("/proc/self/maps", text, sizeof text);
     int n = read_maps(0, buf, cap);
-    guarded = 1;
+    ct_no_malloc = 1;
     ASSERT_TRUE(len > 0);
-    guarded = 0;
+    ct_no_malloc = 0;
     int m = independent(text, want, MAXE);
     ASSERT_EQ(n, m);
     int cut = 0;
@@ -386,9 +370,9 @@ static void test_dirs(void)
     for (int i = 0; i < 3; i++)
         pthread_create(&t[i], NULL, sleeper, NULL);
     long a[3] = { 0, getpid(), 0 };
-    guarded = 1;
+    ct_no_malloc = 1;
     ASSERT_EQ(revive_proc_for_each_number("/proc/self/task", count_number, a), 0);
-    guarded = 0;
+    ct_no_malloc = 0;
     ASSERT_EQ(a[0], 4);
     ASSERT_EQ(a[2], 1);
     long b[3] = { 0, 2, 0 };
@@ -417,10 +401,10 @@ static int test_pid_namespace(void)
             static char buf[8192];
             int64_t ids[4];
             uint64_t tgid;
-            guarded = 1;
+            ct_no_malloc = 1;
             long len = revive_proc_read(0, 0, "status", buf, sizeof buf);
             pid_t outer = revive_proc_self_pid();
-            guarded = 0;
+            ct_no_malloc = 0;
             if (len <= 0 || getpid() != 1)
                 _exit(1);
             int k = revive_status_ids(buf, "NSpid", ids, 4);
