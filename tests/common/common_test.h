@@ -3,6 +3,7 @@
 #ifndef REVIVE_TESTS_COMMON_TEST_H
 #define REVIVE_TESTS_COMMON_TEST_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 /* While set, malloc, calloc, realloc and free end the test with "FAIL: WHAT called
  * malloc/free" (malloc_guard.c, linked into the tests of allocation-free code, each of which
  * defines ct_no_malloc_what, the WHAT). */
-extern volatile int ct_no_malloc;
+extern atomic_int ct_no_malloc;
 extern const char ct_no_malloc_what[];
 
 /* Runs fn(arg) in a forked child whose environment has `name` set to `value` (unset

@@ -12,7 +12,7 @@ extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 
-volatile int ct_no_malloc;
+atomic_int ct_no_malloc;
 
 /* The message without malloc (stdio could allocate): raw writes. */
 static void no_malloc(void)
