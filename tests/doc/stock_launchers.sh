@@ -66,6 +66,7 @@ for flavor in ompi mpich; do
         fail "$flavor: the job did not start in 120 s"; kill -KILL $job; job=; continue
     fi
     rank1=$(sed -n 's/^pids [0-9]* \([0-9]*\)$/\1/p' "$d/stock.err")
+    [ -n "$rank1" ] || fail "$flavor: no pid of rank 1 in the job's stderr: $(head -n 5 "$d/stock.err")"
     for pid in $job $rank1; do
         out=$(timeout 60 "$B/tools/snapc/ckpt-mpirun" "$pid" 2>&1 >"$d/ck.out"); rc=$?
         what="$flavor: ckpt-mpirun of the $([ $pid = $job ] && echo launcher || echo rank 1) ($pid)"
@@ -79,7 +80,10 @@ for flavor in ompi mpich; do
     kill -0 $job 2>/dev/null && pass "$flavor: the job runs on after the refusals" ||
         fail "$flavor: the job ended after ckpt-mpirun's refusals"
     touch "$d/go"
-    timeout 120 tail --pid=$job -f /dev/null
+    if ! wait_for 120 '! kill -0 $job 2>/dev/null'; then
+        fail "$flavor: the job did not end within 120 s of its release"
+        kill -KILL $job
+    fi
     wait $job; rc=$?
     job=
     [ $rc = 0 ] || fail "$flavor: the job exited $rc: $(tail -n 3 "$d/stock.err")"
