@@ -420,12 +420,9 @@ int crs_iw_extension_begin(struct crs_image_writer *w, const char *owner)
     return 0;
 }
 
-int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len)
+/* Bytes of the open extension or streamed section: written at the end, hashed, counted. */
+static int open_append(struct crs_image_writer *w, const void *bytes, size_t len)
 {
-    if (w->ext_open != 1)
-        return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
-    if (len > CRS_EXT_BYTES_MAX - w->ext_len)
-        return fail(w, EMSGSIZE, "an extension holds at most 1 GiB; split it into several");
     if (len == 0)
         return 0;
     int rc = put(w, w->pos, bytes, len);
@@ -437,17 +434,32 @@ int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_
     return 0;
 }
 
+/* The open extension or streamed section closed: its table entry, of TYPE and SIZE bytes. */
+static void open_close(struct crs_image_writer *w, uint32_t type, uint64_t size)
+{
+    struct crs_section_entry *e = &w->table[w->nsections++];
+    e->type = type;
+    e->record_size = 1;
+    e->offset = w->ext_start;
+    e->size = size;
+    e->checksum = XXH3_64bits_digest(w->ext_hash);
+    w->ext_open = 0;
+}
+
+int crs_iw_extension_append(struct crs_image_writer *w, const void *bytes, size_t len)
+{
+    if (w->ext_open != 1)
+        return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
+    if (len > CRS_EXT_BYTES_MAX - w->ext_len)
+        return fail(w, EMSGSIZE, "an extension holds at most 1 GiB; split it into several");
+    return open_append(w, bytes, len);
+}
+
 int crs_iw_extension_end(struct crs_image_writer *w)
 {
     if (w->ext_open != 1)
         return fail(w, EINVAL, "no extension is open; start one with crs_iw_extension_begin");
-    struct crs_section_entry *e = &w->table[w->nsections++];
-    e->type = CRS_SEC_EXT;
-    e->record_size = 1;
-    e->offset = w->ext_start;
-    e->size = sizeof(struct crs_ext_head) + w->ext_len;
-    e->checksum = XXH3_64bits_digest(w->ext_hash);
-    w->ext_open = 0;
+    open_close(w, CRS_SEC_EXT, sizeof(struct crs_ext_head) + w->ext_len);
     w->nexts++;
     return 0;
 }
@@ -491,15 +503,7 @@ int crs_iw_stream_append(struct crs_image_writer *w, const void *bytes, size_t l
 {
     if (w->ext_open != 2)
         return fail(w, EINVAL, "no section is being streamed; start one with crs_iw_stream_begin");
-    if (len == 0)
-        return 0;
-    int rc = put(w, w->pos, bytes, len);
-    if (rc)
-        return rc;
-    XXH3_64bits_update(w->ext_hash, bytes, len);
-    w->pos += len;
-    w->ext_len += len;
-    return 0;
+    return open_append(w, bytes, len);
 }
 
 uint64_t crs_iw_stream_length(const struct crs_image_writer *w)
@@ -511,13 +515,7 @@ int crs_iw_stream_end(struct crs_image_writer *w)
 {
     if (w->ext_open != 2)
         return fail(w, EINVAL, "no section is being streamed; start one with crs_iw_stream_begin");
-    struct crs_section_entry *e = &w->table[w->nsections++];
-    e->type = w->stream_type;
-    e->record_size = 1;
-    e->offset = w->ext_start;
-    e->size = w->ext_len;
-    e->checksum = XXH3_64bits_digest(w->ext_hash);
-    w->ext_open = 0;
+    open_close(w, w->stream_type, w->ext_len);
     return 0;
 }
 
