@@ -143,14 +143,6 @@ static long get_win(MPI_Win w, int kv)
     return flag ? (long)(intptr_t)v : -1;
 }
 
-/* Sum over the ranks, on rank 0. */
-static long total(long x)
-{
-    long s = 0;
-    CHECK(MPI_Reduce(&x, &s, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
-    return s;
-}
-
 int main(int argc, char **argv)
 {
     struct rst_args args = rst_start(&argc, &argv, 1, "", &rank, &size);
@@ -237,8 +229,9 @@ int main(int argc, char **argv)
         CHECK(MPI_Comm_size(ci, &n4));
         r += 31 * ((long)sz + (long)ext + sum + n4 + flag * vlen + (long)strlen(val));
 #endif
-        long tr = total(r), tc = total(copies[0] + copies[1] + copies[2]);
-        long td = total(dels[0] + dels[1] + dels[2]), ts = total(delsum), tb = total(bad);
+        long tr = rst_total(r), tc = rst_total(copies[0] + copies[1] + copies[2]);
+        long td = rst_total(dels[0] + dels[1] + dels[2]), ts = rst_total(delsum);
+        long tb = rst_total(bad);
         if (rank == 0)
             printf("step %d: values %ld copies %ld deletes %ld (sum %ld) wrong handles %ld\n", s, tr,
                    tc, td, ts, tb);
@@ -259,8 +252,9 @@ int main(int argc, char **argv)
     CHECK(MPI_Comm_free_keyval(&kp));
     CHECK(MPI_Type_free_keyval(&kt));
     CHECK(MPI_Win_free_keyval(&kw));
-    long tc = total(copies[0] + copies[1] + copies[2]), td = total(dels[0] + dels[1] + dels[2]);
-    long ts = total(delsum), tb = total(bad);
+    long tc = rst_total(copies[0] + copies[1] + copies[2]);
+    long td = rst_total(dels[0] + dels[1] + dels[2]);
+    long ts = rst_total(delsum), tb = rst_total(bad);
     if (rank == 0)
         printf("done: copies %ld deletes %ld (sum %ld) wrong handles %ld; keyvals freed %d\n", tc, td,
                ts, tb, kp == MPI_KEYVAL_INVALID && kt == MPI_KEYVAL_INVALID && kw == MPI_KEYVAL_INVALID);

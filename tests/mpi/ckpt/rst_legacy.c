@@ -109,13 +109,6 @@ static long get(MPI_Comm c, int kv)
     return flag ? (long)(intptr_t)v : -1;
 }
 
-static long total(long x)
-{
-    long s = 0;
-    CHECK(MPI_Reduce(&x, &s, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
-    return s;
-}
-
 struct rec {
     int i[2];
     double d;
@@ -234,8 +227,9 @@ int main(int argc, char **argv)
             CHECK(MPI_Type_lb(all[k], &lb[k]));
             CHECK(MPI_Type_ub(all[k], &ub[k]));
         }
-        long tv = total(v), tc = total(copies), td = total(dels), tds = total(delsum);
-        long th_ = total(handled), tb = total(bad), tsame = total(same), tdata = total(dsum);
+        long tv = rst_total(v), tc = rst_total(copies), td = rst_total(dels);
+        long tds = rst_total(delsum), th_ = rst_total(handled), tb = rst_total(bad);
+        long tsame = rst_total(same), tdata = rst_total(dsum);
         if (rank == 0)
             printf("step %d: values %ld copies %ld deletes %ld (sum %ld) handled %ld same %ld data %ld "
                    "extents %ld/%ld/%ld/%ld lb %ld/%ld/%ld/%ld ub %ld/%ld/%ld/%ld wrong %ld\n",
@@ -261,8 +255,8 @@ int main(int argc, char **argv)
     /* a keyval made after them all */
     CHECK(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &kn, NULL));
     CHECK(MPI_Comm_free_keyval(&kn));
-    long tc = total(copies), td = total(dels), tds = total(delsum), tb = total(bad);
-    long tl = total(last);
+    long tc = rst_total(copies), td = rst_total(dels), tds = rst_total(delsum), tb = rst_total(bad);
+    long tl = rst_total(last);
     if (rank == 0)
         printf("done: copies %ld deletes %ld (sum %ld) last deletes of freed keyvals %ld wrong %ld; "
                "keyval freed %d\n", tc, td, tds, tl, tb, kl == MPI_KEYVAL_INVALID);

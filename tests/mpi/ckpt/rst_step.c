@@ -60,6 +60,13 @@ int rst_checkpoint_step(const char *dir, int step, int exit_after)
     return 0;
 }
 
+long rst_total(long x)
+{
+    long s = 0;
+    CHECK(MPI_Reduce(&x, &s, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
+    return s;
+}
+
 struct rst_args rst_start(int *argc, char ***argv, int first, const char *lead, int *rank, int *size)
 {
     int n = *argc;

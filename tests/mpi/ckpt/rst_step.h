@@ -25,6 +25,9 @@ _Noreturn void rst_die(const char *what);
  * the job (MPI_Abort, status 4). */
 int rst_checkpoint_step(const char *dir, int step, int exit_after);
 
+/* X summed over the ranks, on rank 0 (elsewhere 0). */
+long rst_total(long x);
+
 /* The command line STEPS [DIR CKPT_STEP[,CKPT_STEP2] [--exit]] of rst_attr, rst_legacy, rst_rma
  * and (after its FILE) rst_io. */
 struct rst_args {
