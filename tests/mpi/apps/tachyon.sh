@@ -3,17 +3,10 @@
 # libtachyon-openmpi-0 / libtachyon-mpich-0) renders tachyon-scene.dat (two spheres, one
 # transparent, a checkered plane, two lights, shadows) natively and under Revive with 2 and 4
 # ranks; the ranks render scanlines that rank 0 gathers, and the PPM images must be identical.
-# tachyon-nox links libtachyon.so.0 (a Debian alternative); the library built for FLAVOR is put
-# first through LD_LIBRARY_PATH.
+# The program and its library for FLAVOR: tachyon_env.sh.
 flavor=$1
 . "$(dirname "$0")/appenv.sh" || exit $?
-tachyon=/usr/bin/tachyon-nox
-case $flavor in ompi) lib=libtachyon-openmpi.so.0 ;; mpich) lib=libtachyon-mpich.so.0 ;; esac
-libpath=/usr/lib/x86_64-linux-gnu/$lib
-need_prog "$tachyon"
-[ -r "$libpath" ] || { echo "SKIP: $libpath is not installed (run scripts/install-deps as root)"; exit 77; }
-mkdir -p "$tmp/lib" && ln -s "$libpath" "$tmp/lib/libtachyon.so.0"
-export LD_LIBRARY_PATH=$tmp/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+. "$(dirname "$0")/tachyon_env.sh"
 scene=$apps_src/tachyon-scene.dat
 fail=0
 for n in 2 4; do

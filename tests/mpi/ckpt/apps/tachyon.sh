@@ -6,14 +6,8 @@
 # one, and so must the progress output of the two generations, one after the other.
 flavor=$1
 . "$(dirname "$0")/ckapp.sh" || exit $?
-tachyon=/usr/bin/tachyon-nox
-case $flavor in ompi) lib=libtachyon-openmpi.so.0 ;; mpich) lib=libtachyon-mpich.so.0 ;; esac
-libpath=/usr/lib/x86_64-linux-gnu/$lib
-need_prog "$tachyon"
-[ -r "$libpath" ] || { echo "SKIP: $libpath is not installed (run scripts/install-deps as root)"; exit 77; }
-# tachyon-nox links libtachyon.so.0 (a Debian alternative): the one built for FLAVOR goes first
-mkdir -p "$tmp/lib" && ln -s "$libpath" "$tmp/lib/libtachyon.so.0"
-export LD_LIBRARY_PATH=$tmp/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# the program and its library for FLAVOR
+. "$(dirname "$0")/../../apps/tachyon_env.sh"
 scene=$(cd "$(dirname "$0")/../../apps" && pwd)/tachyon-scene.dat
 # Left out of the text output: the lines that report times (parsing, preprocessing, ray
 # tracing, image I/O), which change from run to run and, restarted, include the checkpoint.
