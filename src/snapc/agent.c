@@ -667,7 +667,10 @@ static void on_quiesce(const struct snapc_quiesce *qp)
 
 /* STAGE: copy this epoch's node-local image to the shared sequence directory and verify the
  * copy (src/filem/stage.c); the rank runs on meanwhile (its RESUME came first) unless the
- * epoch ends the job (--term, --stop), whose RESUME comes after the commit. */
+ * epoch ends the job (--term, --stop), whose RESUME comes after the commit. With partner copies
+ * the copy to the partner node goes first and is reported at once (PARTNERED): a node lost
+ * while its images are still on their way to shared storage then leaves a verified copy on
+ * another node, which the coordinator has staged in its place (STAGE_FOR). */
 static void on_stage(const struct snapc_hdr *h, const uint8_t *p)
 {
     struct snapc_stage sg;
@@ -679,6 +682,21 @@ static void on_stage(const struct snapc_hdr *h, const uint8_t *p)
     memset(&st, 0, sizeof st);
     char name[32];
     snprintf(name, sizeof name, "rank_%d.img", A.world_rank);
+    int pst = 0;
+    char perr[2 * PATH_MAX] = "";
+    if (to[0] && A.image[0] && A.local[0]) {
+        pst = filem_partner_send(to, A.env.secret, A.image, A.world_rank, A.seq, A.image_sum,
+                                 perr, sizeof perr);
+        pst = pst < 0 ? pst : 1;
+        struct snapc_partnered pd = {.status = pst};
+        send_frame(SNAPC_MSG_PARTNERED, &pd, sizeof pd, pst < 0 ? perr : NULL,
+                   pst < 0 ? (uint32_t)strlen(perr) : 0);
+        /* said after the coordinator was told (a test loses the node once it reads this) */
+        if (pst < 0)
+            revive_log_warn("rank %d: no partner copy: %s", A.world_rank, perr);
+        else
+            revive_log_info("rank %d: partner copy: %s", A.world_rank, perr);
+    }
     int e;
     if (!A.image[0] || !A.local[0]) {
         e = -EPROTO;
@@ -698,25 +716,48 @@ static void on_stage(const struct snapc_hdr *h, const uint8_t *p)
     full_advice(e, err, sizeof err, 0);
     if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
-    int pst = 0;
-    if (to[0] && A.image[0]) {
-        /* the partner copy, whatever became of the staging: it is what survives this node */
-        char perr[2 * PATH_MAX];
-        pst = filem_partner_send(to, A.env.secret, A.image, A.world_rank, A.seq, A.image_sum,
-                                 perr, sizeof perr);
-        if (pst < 0) {
-            revive_log_warn("rank %d: no partner copy: %s", A.world_rank, perr);
-            if (e == 0)
-                snprintf(err, sizeof err, "%s", perr);
-        } else {
-            revive_log_info("rank %d: partner copy: %s", A.world_rank, perr);
-            pst = 1;
-        }
-    }
+    else if (pst < 0)
+        snprintf(err, sizeof err, "%s", perr);
     struct snapc_staged d = {.status = e, .partner = pst, .bytes = st.bytes,
                              .copy_ns = (uint64_t)st.copy_ns, .verify_ns = (uint64_t)st.verify_ns};
     int say = e < 0 || pst < 0;
     send_frame(SNAPC_MSG_STAGED, &d, sizeof d, say ? err : NULL, say ? (uint32_t)strlen(err) : 0);
+}
+
+/* STAGE_FOR: a rank of another node was lost before its image reached shared storage; this
+ * node's cache holds its verified partner copy (received by this rank's listener): the copy
+ * goes to the shared sequence directory under that rank's name, verified as its own would be
+ * (the header checksum the lost rank reported, every chunk). */
+static void on_stage_for(const uint8_t *p)
+{
+    struct snapc_stage_for sf;
+    memcpy(&sf, p, sizeof sf);
+    char err[2 * PATH_MAX] = "", src[PATH_MAX + 64], name[48];
+    struct filem_stage_stats st;
+    memset(&st, 0, sizeof st);
+    int e;
+    if (!A.local_seq[0] || !A.dir[0]) {
+        e = -EPROTO;
+        snprintf(err, sizeof err, "no node-local sequence of this epoch on this node");
+    } else {
+        snprintf(src, sizeof src, "%s/%s%u.img", A.local_seq, FILEM_PARTNER_PREFIX, sf.rank);
+        snprintf(name, sizeof name, "rank_%u.img", sf.rank);
+        int slot = filem_place_stage_slot(A.local, A.world_rank);
+        e = filem_stage_file(src, A.dir, name, sf.checksum, sf.bw, &st, err, sizeof err);
+        if (slot >= 0)
+            close(slot);
+        full_advice(e, err, sizeof err, 0);
+    }
+    if (e < 0)
+        revive_log_warn("rank %d: cannot stage the partner copy of rank %u: %s", A.world_rank,
+                        sf.rank, err);
+    else
+        revive_log_info("rank %d: staged the partner copy of rank %u", A.world_rank, sf.rank);
+    struct snapc_staged_for d = {.status = e, .rank = sf.rank, .bytes = st.bytes,
+                                 .copy_ns = (uint64_t)st.copy_ns,
+                                 .verify_ns = (uint64_t)st.verify_ns};
+    send_frame(SNAPC_MSG_STAGED_FOR, &d, sizeof d, e < 0 ? err : NULL,
+               e < 0 ? (uint32_t)strlen(err) : 0);
 }
 
 static void on_resume(const uint8_t *p)
@@ -806,6 +847,7 @@ static int on_frame(void)
     }
     case SNAPC_MSG_RESUME: on_resume(p); break;
     case SNAPC_MSG_STAGE: on_stage(h, p); break;
+    case SNAPC_MSG_STAGE_FOR: on_stage_for(p); break;
     case SNAPC_MSG_ABORT:
         if (!A.in_epoch || h->epoch == A.epoch || h->epoch == 0)
             on_abort(h, p);

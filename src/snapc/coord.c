@@ -118,12 +118,16 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     int pcap = 0;
     for (;;) {
         int64_t now = coord_now_ms();
+        coord_commit_hold_tick(now);
         if (coord.child_done) {
-            if (coord.p.phase != SNAPC_P_IDLE)
+            /* node-local first, in COMMIT: every image is verified on shared storage, the
+             * commit needs nobody (a job whose launcher ended after a node was lost) */
+            if (coord.p.phase != SNAPC_P_IDLE && !(coord.p.stage && coord.p.phase == SNAPC_P_COMMIT))
                 coord_local_fail(-ESRCH, "the job ended during the checkpoint");
             coord_restart_job_ended();
             /* --term's tools hear once the ranks are gone too (after the loop) */
-            if (coord_live_rank_conns() == 0 || now - coord.child_done_ms >= COORD_EXIT_GRACE_MS)
+            if (!coord.commit_held &&
+                (coord_live_rank_conns() == 0 || now - coord.child_done_ms >= COORD_EXIT_GRACE_MS))
                 break;
         }
         coord_launch_wait_tick(now);
@@ -159,6 +163,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord_launch_wait_deadline());
         if (coord.child_done)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);
+        if (coord.commit_held)
+            WAKE(now + 50);
         for (int i = 0; i < coord.nc; i++)
             if (coord.c[i].kind == C_PENDING || (coord.c[i].kind == C_TOOL && !coord.c[i].asked))
                 WAKE(coord.c[i].t_accept + COORD_HELLO_TIMEOUT_MS + 1);

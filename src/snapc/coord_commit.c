@@ -8,7 +8,6 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -57,28 +56,44 @@ static int check_images(char *err, size_t errlen)
     return 0;
 }
 
-/* Fault point snapc-commit-hold: wait until the file REVIVE_COMMIT_HOLD exists (10 min at
- * most). The coordinator does nothing else meanwhile, as when a slow commit keeps it busy:
- * ranks that end then are seen to go only after the commit. */
-static void commit_hold(void)
+/* Fault point snapc-commit-hold: the commit waits until the file REVIVE_COMMIT_HOLD exists (10
+ * min at most) while the coordinator goes on reading its connections, as when a slow commit
+ * overlaps what the ranks do: ranks that end then (in MPI_Finalize, or a node lost after its
+ * images were staged) are seen before the commit. 1 when the commit was put off. */
+static int commit_hold(void)
 {
     const char *f = getenv("REVIVE_COMMIT_HOLD");
-    if (!f || !*f)
-        return;
+    if (!f || !*f || access(f, F_OK) == 0)
+        return 0;
     revive_log_info("the commit of sequence %llu holds until %s exists (fault point "
                     "snapc-commit-hold)", (unsigned long long)coord.p.seq, f);
-    for (int i = 0; i < 12000 && access(f, F_OK) != 0; i++) {
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
+    coord.commit_held = 1;
+    coord.commit_held_since = coord_now_ms();
+    return 1;
+}
+
+void coord_commit_hold_tick(int64_t now)
+{
+    if (!coord.commit_held)
+        return;
+    if (coord.p.phase != SNAPC_P_COMMIT) {
+        coord.commit_held = 0; /* the epoch ended otherwise */
+        return;
     }
+    const char *f = getenv("REVIVE_COMMIT_HOLD");
+    if (f && access(f, F_OK) != 0 && now - coord.commit_held_since < 600000)
+        return;
+    coord_commit(); /* commit_held is still set: it does not hold again */
 }
 
 void coord_commit(void)
 {
     char err[512];
     struct snapc_event ev = {.type = SNAPC_EV_COMMITTED};
-    if (coord.p.stage && coord_fault(REVIVE_FAULT_snapc_commit_hold))
-        commit_hold();
+    if (coord.commit_held)
+        coord.commit_held = 0;
+    else if (coord.p.stage && coord_fault(REVIVE_FAULT_snapc_commit_hold) && commit_hold())
+        return;
     if (coord_fault(REVIVE_FAULT_snapc_captured)) {
         ev.u.done.status = -EIO;
         ev.u.done.msg = "the coordinator failed before writing the metadata (fault point "

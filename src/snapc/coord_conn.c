@@ -112,7 +112,8 @@ void coord_conn_readable(int i)
                 revive_log_warn("%s%s sent a malformed frame (%s); closed",
                                 c->kind == C_RANK ? "rank " : "connection from ",
                                 c->kind == C_RANK ? "" : c->peer, c->rd.err);
-            else if (c->kind == C_RANK && !coord.p.r[c->rank].finalizing && !coord.child_done)
+            else if (c->kind == C_RANK && !coord.p.r[c->rank].finalizing &&
+                     (!coord.child_done || coord.p.phase != SNAPC_P_IDLE))
                 revive_log_info("rank %d's connection closed (%s)", c->rank, c->rd.err);
             coord_conn_close(i);
             return;

@@ -195,6 +195,14 @@ void coord_run_actions(void)
                 coord_partner_stage(&sg);
                 break;
             }
+            case SNAPC_ACT_STAGE_FOR: {
+                int l = (int)a->arg;
+                struct snapc_stage_for sf = {.rank = a->arg, .bw = coord.cfg->stage_bw,
+                                             .checksum = l < coord.p.nranks ? coord.p.r[l].checksum : 0};
+                revive_log_warn("checkpoint %llu: %s", (unsigned long long)a->seq, a->text);
+                coord_send_ranks(a->rank, SNAPC_MSG_STAGE_FOR, &sf, sizeof sf, NULL, 0);
+                break;
+            }
             case SNAPC_ACT_STAGE_FAILED:
                 coord_stage_failed(a->seq, a->text);
                 break;

@@ -100,6 +100,8 @@ struct coord_state {
     int restart_ranks;       /* of the snapshot restarted from */
     int term_pending;        /* an epoch with --term committed: the job is ending */
     int stopped;             /* an epoch with --stop committed, no SIGCONT through mpirun since */
+    int commit_held;         /* fault point snapc-commit-hold: the commit waits, events do not */
+    int64_t commit_held_since;
 };
 
 extern struct coord_state coord;
@@ -157,6 +159,8 @@ void coord_update_next_seq(void);
 
 /* coord_commit.c */
 void coord_commit(void);
+/* snapc-commit-hold: the held commit goes on once its file exists (each turn of the loop) */
+void coord_commit_hold_tick(int64_t now);
 /* Node-local first: staging of seq failed; the sequence stays uncommitted with a marker
  * (FILEM_STAGE_FAILED_NAME, the reason) that ckpt-info shows. */
 void coord_stage_failed(uint64_t seq, const char *why);
@@ -168,6 +172,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen);
 void coord_partner_stage(const struct snapc_stage *sg);  /* STAGE to every rank, with where */
 void coord_partner_staged(int rank, int status, const char *msg); /* STAGED's partner part */
 void coord_partner_meta(struct filem_meta *m);           /* partner.* and rank.<r>.partner.host */
+int coord_partner_holder(int rank); /* the rank whose node holds rank's verified copy, or -1 */
 
 /* coord_launch.c */
 sigset_t coord_forwarded_set(void);

@@ -19,6 +19,7 @@ static struct {
     int n;           /* ranks of the epoch's table */
     int *st;         /* per rank: 0 pending, 1 verified, -errno */
     char (*host)[64];/* per rank: the host that keeps its partner copy, "" none */
+    int *holder;     /* per rank: the rank whose agent receives its partner copy, -1 none */
     char why[512];   /* the first reason a copy is missing */
 } P;
 
@@ -62,9 +63,11 @@ void coord_partner_stage(const struct snapc_stage *sg)
     if (n != P.n) {
         free(P.st);
         free(P.host);
+        free(P.holder);
         P.st = calloc((size_t)n, sizeof *P.st);
         P.host = calloc((size_t)n, sizeof *P.host);
-        P.n = P.st && P.host ? n : 0;
+        P.holder = calloc((size_t)n, sizeof *P.holder);
+        P.n = P.st && P.host && P.holder ? n : 0;
     }
     int partner = coord.cfg->partner && coord.cfg->local_dir && P.n == n;
     if (!partner) {
@@ -73,6 +76,8 @@ void coord_partner_stage(const struct snapc_stage *sg)
     }
     memset(P.st, 0, (size_t)n * sizeof *P.st);
     memset(P.host, 0, (size_t)n * sizeof *P.host);
+    for (int r = 0; r < n; r++)
+        P.holder[r] = -1;
     /* node of each rank: index of its host among the hosts in order of first appearance */
     int *node = calloc((size_t)n, sizeof *node), *first = calloc((size_t)n, sizeof *first);
     int nodes = 0;
@@ -89,9 +94,10 @@ void coord_partner_stage(const struct snapc_stage *sg)
             node[r] = nodes++;
         }
     }
-    if (nodes < 2)
-        why("every rank runs on one host (%s): no other node to keep a copy",
-            nodes ? rank_host(first[0]) : "?");
+    if (nodes < 2) {
+        const char *h0 = nodes ? rank_host(first[0]) : NULL;
+        why("every rank runs on one host (%s): no other node to keep a copy", h0 ? h0 : "?");
+    }
     for (int r = 0; r < n; r++) {
         char to[128] = "";
         if (!node || !first || node[r] < 0 || nodes < 2) {
@@ -106,6 +112,7 @@ void coord_partner_stage(const struct snapc_stage *sg)
                 if (node[s] == j && c++ == k % m)
                     q = s;
             snprintf(P.host[r], sizeof P.host[r], "%s", rank_host(q));
+            P.holder[r] = q;
             if (rank_listen(q, to, sizeof to) < 0) {
                 P.st[r] = -ENOTCONN;
                 why("rank %d on %s does not listen for partner copies", q, P.host[r]);
@@ -127,6 +134,11 @@ void coord_partner_staged(int rank, int status, const char *msg)
         why("rank %d: %s", rank, msg && *msg ? msg : strerror(-status));
 }
 
+int coord_partner_holder(int rank)
+{
+    return rank >= 0 && rank < P.n && P.st[rank] == 1 ? P.holder[rank] : -1;
+}
+
 void coord_partner_meta(struct filem_meta *m)
 {
     if (!coord.cfg->partner || !coord.cfg->local_dir)
@@ -137,6 +149,11 @@ void coord_partner_meta(struct filem_meta *m)
         if (P.st[r] == 1) {
             snprintf(k, sizeof k, "rank.%d.partner.host", r);
             filem_meta_set(m, k, "%s", P.host[r]);
+            if (r < coord.p.nranks && coord.p.r[r].proxied) {
+                /* its node was lost while it staged: what is on shared storage came from here */
+                snprintf(k, sizeof k, "rank.%d.staged.from", r);
+                filem_meta_set(m, k, "the partner copy on %s", P.host[r]);
+            }
         } else {
             all = 0;
             if (P.st[r] == 0)

@@ -81,7 +81,7 @@ static int epoch_bound(int type)
 {
     return type == SNAPC_MSG_SEQS || type == SNAPC_MSG_RAISE || type == SNAPC_MSG_QUIESCED ||
            type == SNAPC_MSG_DRAINED || type == SNAPC_MSG_CAPTURED || type == SNAPC_MSG_FAILED ||
-           type == SNAPC_MSG_STAGED;
+           type == SNAPC_MSG_STAGED || type == SNAPC_MSG_PARTNERED || type == SNAPC_MSG_STAGED_FOR;
 }
 
 void coord_rank_frame(int i)
@@ -179,6 +179,35 @@ void coord_rank_frame(int i)
         ev.type = SNAPC_EV_STAGED;
         ev.u.staged.status = sd.status > 0 ? -sd.status : sd.status;
         ev.u.staged.msg = msg;
+        coord_feed(&ev);
+        return;
+    }
+    case SNAPC_MSG_PARTNERED: {
+        struct snapc_partnered pd;
+        memcpy(&pd, p, sizeof pd);
+        char msg[1024];
+        snapc_wire_str(msg, sizeof msg, (const char *)p + sizeof pd, h->len - sizeof pd);
+        coord_partner_staged(c->rank, pd.status < 0 ? pd.status : 1, msg);
+        ev.type = SNAPC_EV_PARTNERED;
+        ev.u.partnered.holder = pd.status > 0 ? coord_partner_holder(c->rank) : -1;
+        if (ev.u.partnered.holder < 0)
+            return;
+        break;
+    }
+    case SNAPC_MSG_STAGED_FOR: {
+        struct snapc_staged_for sf;
+        memcpy(&sf, p, sizeof sf);
+        char msg[1024];
+        snapc_wire_str(msg, sizeof msg, (const char *)p + sizeof sf, h->len - sizeof sf);
+        if (sf.status == 0)
+            revive_log_info("rank %u: image staged from its partner copy by rank %d (%llu bytes, "
+                            "copy %lld ms, verify %lld ms)",
+                            sf.rank, c->rank, (unsigned long long)sf.bytes,
+                            (long long)(sf.copy_ns / 1000000), (long long)(sf.verify_ns / 1000000));
+        ev.type = SNAPC_EV_STAGED_FOR;
+        ev.u.staged.status = sf.status > 0 ? -sf.status : sf.status;
+        ev.u.staged.msg = msg;
+        ev.u.staged.for_rank = sf.rank > (uint32_t)INT32_MAX ? -1 : (int)sf.rank;
         coord_feed(&ev);
         return;
     }

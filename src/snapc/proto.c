@@ -14,6 +14,7 @@ static const char *const pphase_names[SNAPC_P_COUNT] = {
 static const char *const ev_names[SNAPC_EV_COUNT] = {
     "HELLO", "GONE", "REQUEST", "SEQS", "RAISE", "STATE", "QUIESCED", "DRAINED",
     "CAPTURED", "FAILED", "COMMITTED", "LOCAL_FAIL", "CANCEL", "TICK", "STAGED",
+    "PARTNERED", "STAGED_FOR",
 };
 
 const char *snapc_pphase_name(int phase)
@@ -200,6 +201,9 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
         r->bytes = r->checksum = 0;
         r->captured_ms = 0;
         r->staged = 0;
+        r->partnered = 0;
+        r->holder = -1;
+        r->proxied = 0;
         memset(&r->drain, 0, sizeof r->drain);
     }
     struct snapc_action *a = emit(p, SNAPC_ACT_CKPT);
@@ -478,11 +482,25 @@ static int h_gone_idle(struct snapc_proto *p, const struct snapc_event *ev)
     return 0;
 }
 
+static int try_stage_for(struct snapc_proto *p, int rank, int64_t now, const char *lost);
+static int all_staged(struct snapc_proto *p);
+
 static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
 {
     int phase = p->phase;
     if (mark_gone(p, ev))
         return 0;
+    if (p->stage && (phase == SNAPC_P_STAGE || phase == SNAPC_P_COMMIT)) {
+        /* node-local first, every image captured: what counts is whether each image is
+         * verified on shared storage, not what became of its rank afterwards (a node lost
+         * after its copies, a rank ended by its launcher when another node went) */
+        struct snapc_rank_rec *r = &p->r[ev->rank];
+        if (r->staged || r->proxied)
+            return 0;
+        int e = try_stage_for(p, ev->rank, ev->now_ms, "ended");
+        if (e != 0)
+            return e < 0 ? e : 0;
+    }
     if (p->r[ev->rank].finalizing)
         return fail_epoch(p, ev->now_ms, -ESRCH,
                           "rank %d has called MPI_Finalize and ended during the checkpoint",
@@ -750,9 +768,52 @@ static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
     return fail_epoch(p, ev->now_ms, e, "rank %d could not %s: %s", ev->rank, what, msg);
 }
 
+/* Every rank's image verified on shared storage (its own STAGED or its partner copy's
+ * STAGED_FOR; a rank gone before the epoch has none to give): the commit. */
+static int all_staged(struct snapc_proto *p)
+{
+    for (int i = 0; i < p->nranks; i++)
+        if (!p->r[i].staged && (!p->r[i].gone || p->r[i].proxied))
+            return 0;
+    p->phase = SNAPC_P_COMMIT;
+    p->deadline = -1;
+    return emit(p, SNAPC_ACT_COMMIT) ? 0 : -ENOMEM;
+}
+
+/* Rank `rank` was lost (`lost`: "ended", or silent past the staging bound) before its image
+ * was verified on shared storage: the rank holding its verified partner copy stages that copy
+ * in its place, within a new staging bound. 1 asked, 0 not possible (no verified copy, its
+ * holder gone too), -ENOMEM. */
+static int try_stage_for(struct snapc_proto *p, int rank, int64_t now, const char *lost)
+{
+    struct snapc_rank_rec *r = &p->r[rank];
+    int q = r->holder;
+    if (p->phase != SNAPC_P_STAGE || !r->partnered || r->proxied || q < 0 || q >= p->nranks ||
+        p->r[q].gone)
+        return 0;
+    r->proxied = 1;
+    p->deadline = now + (int64_t)p->capture_timeout_s * 1000;
+    if (emitf(p, SNAPC_ACT_STAGE_FOR, q, -1, 0,
+              "rank %d %s before its image reached the shared directory: rank %d stages its "
+              "partner copy in its place",
+              rank, lost, q))
+        return -ENOMEM;
+    p->acts[p->nacts - 1].arg = (uint32_t)rank;
+    return 1;
+}
+
 static int h_staged(struct snapc_proto *p, const struct snapc_event *ev)
 {
     struct snapc_rank_rec *r = &p->r[ev->rank];
+    if (r->proxied) {
+        /* a rank thought lost (silent past the bound) whose partner copy was asked for: the
+         * first verified copy counts (the two have the same bytes); its own failure does not,
+         * the partner copy may still come */
+        if (ev->u.staged.status < 0 || r->staged)
+            return 0;
+        r->staged = 1;
+        return all_staged(p);
+    }
     if (ev->u.staged.status < 0)
         return fail_epoch(p, ev->now_ms, ev->u.staged.status,
                           "rank %d could not copy its image to the shared directory: %s", ev->rank,
@@ -761,12 +822,36 @@ static int h_staged(struct snapc_proto *p, const struct snapc_event *ev)
     if (r->staged)
         return protocol_error(p, ev);
     r->staged = 1;
-    for (int i = 0; i < p->nranks; i++)
-        if (!p->r[i].gone && !p->r[i].staged)
-            return 0;
-    p->phase = SNAPC_P_COMMIT;
-    p->deadline = -1;
-    return emit(p, SNAPC_ACT_COMMIT) ? 0 : -ENOMEM;
+    return all_staged(p);
+}
+
+static int h_partnered(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    struct snapc_rank_rec *r = &p->r[ev->rank];
+    int q = ev->u.partnered.holder;
+    if (q < 0 || q >= p->nranks || q == ev->rank)
+        return 0;
+    r->partnered = 1;
+    r->holder = q;
+    return 0;
+}
+
+static int h_staged_for(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    int l = ev->u.staged.for_rank;
+    if (l < 0 || l >= p->nranks || !p->r[l].proxied || p->r[l].holder != ev->rank)
+        return protocol_error(p, ev);
+    if (p->r[l].staged)
+        return 0; /* its own copy came first */
+    if (ev->u.staged.status < 0)
+        return fail_epoch(p, ev->now_ms, ev->u.staged.status,
+                          "rank %d was lost before its image reached the shared directory, and "
+                          "rank %d could not stage its partner copy: %s",
+                          l, ev->rank,
+                          ev->u.staged.msg && ev->u.staged.msg[0] ? ev->u.staged.msg
+                                                                  : "no reason given");
+    p->r[l].staged = 1;
+    return all_staged(p);
 }
 
 static int h_committed(struct snapc_proto *p, const struct snapc_event *ev)
@@ -832,12 +917,27 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
         return 0;
     }
     case SNAPC_P_STAGE:
-        for (int i = 0; i < p->nranks; i++)
-            if (!p->r[i].gone && !p->r[i].staged)
+        for (int i = 0; i < p->nranks; i++) {
+            struct snapc_rank_rec *r = &p->r[i];
+            if (r->staged || (r->gone && !r->proxied))
+                continue;
+            if (r->proxied)
+                return fail_epoch(p, ev->now_ms, -ETIMEDOUT,
+                                  "rank %d was lost before its image reached the shared "
+                                  "directory, and rank %d did not stage its partner copy within "
+                                  "%u s",
+                                  i, r->holder, p->capture_timeout_s);
+            /* silent (a node lost without a word: its link down) or just slow: its partner
+             * copy, when there is one, is staged instead; its own copy may still come */
+            int e = try_stage_for(p, i, ev->now_ms, "did not answer within the staging bound");
+            if (e < 0)
+                return e;
+            if (e == 0)
                 return fail_epoch(p, ev->now_ms, -ETIMEDOUT,
                                   "rank %d did not copy its image to the shared directory within "
                                   "%u s",
                                   i, p->capture_timeout_s);
+        }
         return 0;
     default:
         return 0;
@@ -857,15 +957,15 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
  * only grow with the version), so the raising thread parks at its entry like the others. Seen in
  * the campaign (cc_thread, MPICH, 2 ranks: "rank 1 sent RAISE ... in phase 'quiesce'"). */
 static const handler_fn table[SNAPC_P_COUNT][SNAPC_EV_COUNT] = {
-    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED */
-    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN},
-    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR},
-    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged},
-    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN},
+    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED    PARTNERED    STAGED_FOR */
+    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN, IGN, IGN},
+    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
+    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
+    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
+    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
+    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
+    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged, h_partnered, h_staged_for},
+    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN, IGN, IGN},
 };
 
 /* Events that carry a rank number. */
@@ -880,6 +980,8 @@ static int from_rank(int ev)
     case SNAPC_EV_CAPTURED:
     case SNAPC_EV_FAILED:
     case SNAPC_EV_STAGED:
+    case SNAPC_EV_PARTNERED:
+    case SNAPC_EV_STAGED_FOR:
         return 1;
     default:
         return 0;

@@ -19,9 +19,14 @@
  *           QUIESCED -> DRAINED -> CAPTURED on its own; the job's phase is the
  *           least advanced rank's)
  *        -> STAGE (node-local first only: RESUME sent at once unless the epoch ends
- *           the job, then STAGE; done when every live rank said STAGED; a failure here
- *           leaves the sequence uncommitted and marked, and sends no ABORT to running ranks)
- *        -> COMMIT (the coordinator writes snapshot.meta, then feeds COMMITTED)
+ *           the job, then STAGE; done when every rank's image is verified on shared
+ *           storage: its STAGED, or, for a rank lost (GONE, or silent past the staging bound)
+ *           before it staged, the STAGED_FOR of the rank holding its verified partner copy
+ *           (PARTNERED), which stages that copy in its place; a rank that goes after its
+ *           STAGED changes nothing; a failure here leaves the sequence uncommitted and
+ *           marked, and sends no ABORT to running ranks)
+ *        -> COMMIT (the coordinator writes snapshot.meta, then feeds COMMITTED; with node-local
+ *           first every image is verified by then: ranks that go meanwhile change nothing)
  *        -> IDLE (RESUME sent; or ABORT at any failure before the commit)
  */
 #ifndef REVIVE_SNAPC_PROTO_H
@@ -61,6 +66,10 @@ enum snapc_ev {
     SNAPC_EV_CANCEL,    /* u.req.client: a waiting tool went away */
     SNAPC_EV_TICK,      /* time passed (now_ms): deadlines */
     SNAPC_EV_STAGED,    /* rank, u.staged: its image is copied to shared storage and verified */
+    SNAPC_EV_PARTNERED, /* rank, u.partnered.holder: its partner copy is verified in the cache
+                         * of rank `holder`'s node (--ckpt-partner) */
+    SNAPC_EV_STAGED_FOR,/* rank (the holder), u.staged (for_rank): the partner copy of a lost
+                         * rank is staged in its place and verified */
     SNAPC_EV_COUNT
 };
 
@@ -90,7 +99,8 @@ struct snapc_event {
         struct { uint64_t bytes, checksum; } captured;
         struct { int err; int phase; const char *msg; } failed;
         struct { int status; const char *msg; } done;
-        struct { int status; const char *msg; } staged;
+        struct { int status; const char *msg; int for_rank; } staged;
+        struct { int holder; } partnered;
     } u;
 };
 
@@ -113,6 +123,8 @@ enum snapc_act {
     SNAPC_ACT_DROP_RANK, /* close rank `rank`'s connection (protocol error, text) */
     SNAPC_ACT_STAGE,     /* send STAGE to every live rank (node-local first) */
     SNAPC_ACT_STAGE_FAILED, /* staging of `seq` failed: leave it uncommitted, marked (text) */
+    SNAPC_ACT_STAGE_FOR, /* send STAGE_FOR(arg: a lost rank) to rank `rank`, which holds its
+                          * partner copy (text: why, for the log) */
 };
 
 struct snapc_action {
@@ -137,7 +149,10 @@ struct snapc_rank_rec {
     struct snapc_drain_stats drain;
     uint64_t bytes, checksum;
     int64_t captured_ms;
-    int staged;                   /* STAGED received this epoch */
+    int staged;                   /* its image is verified on shared storage this epoch */
+    int partnered;                /* PARTNERED this epoch: a verified copy in holder's cache */
+    int holder;
+    int proxied;                  /* STAGE_FOR sent to holder for it this epoch */
 };
 
 /* The numbers of an epoch that has ended, as its requesters' answers report them: a queued

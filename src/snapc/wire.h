@@ -73,6 +73,12 @@ enum snapc_msg_type {
     SNAPC_MSG_STAGE = 18,   /* coord -> rank: struct snapc_stage: copy the node-local image to
                              * the sequence directory, verify it (issue 9, src/filem/stage.h) */
     SNAPC_MSG_STAGED = 19,  /* struct snapc_staged + text (why, on failure) */
+    SNAPC_MSG_PARTNERED = 20, /* struct snapc_partnered + text: this rank's partner copy, sent
+                               * before its own staging (a node lost while it stages leaves a
+                               * verified copy the coordinator can have staged instead) */
+    SNAPC_MSG_STAGE_FOR = 21, /* coord -> rank: struct snapc_stage_for: stage the partner copy
+                               * of a lost rank's image from this node's cache, verify it */
+    SNAPC_MSG_STAGED_FOR = 22,/* struct snapc_staged_for + text (why, on failure) */
 
     /* tool <-> coordinator (Unix socket) */
     SNAPC_TOOL_CKPT = 100,     /* tool -> coord: struct snapc_tool_ckpt */
@@ -163,6 +169,24 @@ struct snapc_stage {               /* + text: "ip:port" of the receiver of this 
 struct snapc_staged {              /* + text: the reason when status < 0 or partner < 0 */
     int32_t status;                /* 0 or -errno */
     int32_t partner;               /* the partner copy: 0 none asked, 1 verified, -errno */
+    uint64_t bytes, copy_ns, verify_ns;
+};
+
+struct snapc_partnered {           /* + text: the reason when status < 0 */
+    int32_t status;                /* 1 verified by the receiver, -errno */
+    uint32_t reserved;
+};
+
+struct snapc_stage_for {
+    uint32_t rank;                 /* the lost rank whose partner copy this node's cache holds */
+    uint32_t reserved;
+    uint64_t checksum;             /* its image's header checksum, as it reported */
+    uint64_t bw;                   /* as in snapc_stage */
+};
+
+struct snapc_staged_for {          /* + text: the reason when status < 0 */
+    int32_t status;                /* 0 or -errno */
+    uint32_t rank;                 /* the rank whose image was staged */
     uint64_t bytes, copy_ns, verify_ns;
 };
 

@@ -23,6 +23,7 @@
 #
 # Functions: hostbed_up N, hostbed_down, on HOST CMD... (runs CMD in HOST, env kept),
 # host_kill HOST (every process of HOST killed, its link down: the node is lost),
+# host_crash HOST (the same, the processes killed before the link goes down),
 # host_wipe HOST (its node-local directory emptied), host_pids HOST.
 # Variables after hostbed_up: HB (the bed's folder), HB_AGENT, HB_NET (10.77.0.0/24),
 # HB_IF (rv0, the interface inside each host).
@@ -144,6 +145,16 @@ host_kill() {
     hb_in "$(cat "$HB/switch.pid")" ip link set "$1" down
     local p
     for p in $(host_pids "$1"); do kill -KILL "$p" 2>/dev/null; done
+}
+
+# host_crash HOST: the node is lost the other way: every process on it is killed while its
+# link is up (peers see their connections close, as when a node's processes die first), then
+# its link goes down
+host_crash() {
+    local p t=0
+    for p in $(host_pids "$1"); do kill -KILL "$p" 2>/dev/null; done
+    while [ -n "$(host_pids "$1")" ] && [ $t -lt 600 ]; do sleep 0.1; t=$((t + 1)); done
+    hb_in "$(cat "$HB/switch.pid")" ip link set "$1" down
 }
 
 host_wipe() { find "$HB/node/$1" -mindepth 1 -delete; }

@@ -1,7 +1,9 @@
 /* Unit tests of the coordinator's protocol state machine (src/snapc/proto.c):
  * every phase, raises, convergence with unanswered raises, timeouts, rank
  * death at every phase, a second request during an epoch, requests before
- * every HELLO and after MPI_Finalize, failures, protocol errors. */
+ * every HELLO and after MPI_Finalize, failures, protocol errors; node-local
+ * first: a rank lost after its image was staged, and one lost before it, with
+ * and without a verified partner copy. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,6 +689,136 @@ static void test_protocol_errors(void)
     must(SNAPC_ACT_DROP_RANK);
 }
 
+static void staged(int rank, int status)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_STAGED, .rank = rank};
+    ev.u.staged.status = status;
+    ev.u.staged.msg = status < 0 ? "disk full" : "";
+    feed(ev);
+}
+
+static void partnered(int rank, int holder)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_PARTNERED, .rank = rank};
+    ev.u.partnered.holder = holder;
+    feed(ev);
+}
+
+static void staged_for(int holder, int rank, int status)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_STAGED_FOR, .rank = holder};
+    ev.u.staged.status = status;
+    ev.u.staged.msg = status < 0 ? "partner copy damaged" : "";
+    ev.u.staged.for_rank = rank;
+    feed(ev);
+}
+
+/* node-local first: 4 ranks (0,1 on one node, 2,3 on the other) captured, STAGE sent */
+static void to_stage(void)
+{
+    reset(4);
+    P.stage = 1;
+    to_phase(4, SNAPC_P_CAPTURE);
+    for (int r = 0; r < 4; r++)
+        captured(r);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+}
+
+static void test_stage_loss(void)
+{
+    /* a rank that ends after its image was staged changes nothing: the sequence commits once
+     * the others are staged (was: "rank 2 ended during the checkpoint") */
+    to_stage();
+    staged(2, 0);
+    staged(3, 0);
+    simple(SNAPC_EV_GONE, 2);
+    simple(SNAPC_EV_GONE, 3);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    CHECK(act(SNAPC_ACT_STAGE_FAILED) < 0);
+    staged(0, 0);
+    staged(1, 0);
+    CHECK_EQ(P.phase, SNAPC_P_COMMIT);
+    must(SNAPC_ACT_COMMIT);
+    /* ranks that go while the commit is under way change nothing either */
+    simple(SNAPC_EV_GONE, 0);
+    CHECK_EQ(P.phase, SNAPC_P_COMMIT);
+    committed(0, NULL);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    CHECK_EQ(P.last_status, 0);
+
+    /* a rank lost before its image was staged, no partner copy: the sequence fails */
+    to_stage();
+    staged(0, 0);
+    simple(SNAPC_EV_GONE, 2);
+    must(SNAPC_ACT_STAGE_FAILED);
+    CHECK(strstr(P.last_error, "rank 2 ended") != NULL);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+
+    /* ... with a verified partner copy on rank 0's node: rank 0 stages it in its place */
+    to_stage();
+    partnered(2, 0);
+    partnered(3, 1);
+    staged(0, 0);
+    simple(SNAPC_EV_GONE, 2);
+    const struct snapc_action *a = must(SNAPC_ACT_STAGE_FOR);
+    CHECK_EQ(a->rank, 0);
+    CHECK_EQ((int)a->arg, 2);
+    CHECK(act(SNAPC_ACT_STAGE_FAILED) < 0);
+    staged_for(0, 2, 0);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    /* rank 3 silent (its node's link down): after the staging bound, its copy on rank 1's node */
+    staged(1, 0);
+    tick(now + 100 * 1000 + 1);
+    a = must(SNAPC_ACT_STAGE_FOR);
+    CHECK_EQ(a->rank, 1);
+    CHECK_EQ((int)a->arg, 3);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    /* its holder's STAGED_FOR commits */
+    staged_for(1, 3, 0);
+    CHECK_EQ(P.phase, SNAPC_P_COMMIT);
+    must(SNAPC_ACT_COMMIT);
+    /* rank 3's own copy arriving late changes nothing */
+    staged(3, 0);
+    CHECK_EQ(P.phase, SNAPC_P_COMMIT);
+    committed(0, NULL);
+    CHECK_EQ(P.last_status, 0);
+
+    /* the holder cannot stage the copy: the sequence fails and says both ranks */
+    to_stage();
+    partnered(2, 0);
+    simple(SNAPC_EV_GONE, 2);
+    must(SNAPC_ACT_STAGE_FOR);
+    staged_for(0, 2, -EBADMSG);
+    must(SNAPC_ACT_STAGE_FAILED);
+    CHECK(strstr(P.last_error, "rank 0 could not stage its partner copy") != NULL);
+
+    /* the holder itself gone: no copy to stage, the sequence fails */
+    to_stage();
+    partnered(2, 0);
+    simple(SNAPC_EV_GONE, 0);
+    must(SNAPC_ACT_STAGE_FAILED);
+    to_stage();
+    partnered(2, 0);
+    staged(0, 0);
+    simple(SNAPC_EV_GONE, 0); /* staged: nothing */
+    CHECK(act(SNAPC_ACT_STAGE_FAILED) < 0);
+    simple(SNAPC_EV_GONE, 2);
+    CHECK(act(SNAPC_ACT_STAGE_FOR) < 0);
+    must(SNAPC_ACT_STAGE_FAILED);
+
+    /* the holder silent too: the second bound fails the sequence, naming both */
+    to_stage();
+    partnered(2, 0);
+    staged(0, 0);
+    staged(1, 0);
+    staged(3, 0);
+    tick(now + 100 * 1000 + 1);
+    must(SNAPC_ACT_STAGE_FOR);
+    tick(now + 100 * 1000 + 1);
+    must(SNAPC_ACT_STAGE_FAILED);
+    CHECK(strstr(P.last_error, "rank 0 did not stage its partner copy") != NULL);
+}
+
 int main(void)
 {
     test_full_epoch();
@@ -698,6 +830,7 @@ int main(void)
     test_finalize();
     test_failures();
     test_protocol_errors();
+    test_stage_loss();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

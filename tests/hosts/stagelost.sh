@@ -1,0 +1,135 @@
+#!/bin/bash
+# stagelost.sh FLAVOR: a node lost while its sequence is being committed or staged does not lose
+# the sequence (issue 9, points 3 and 4): the coordinator commits once every rank's image is
+# verified on shared storage, whatever became of the rank's process afterwards; with partner
+# copies a node lost before its images reached shared storage has them staged from the copies
+# on its partner node.
+#  a. A 4-rank job on h1,h2 (default caches); its snapshot's images are staged and verified, the
+#     commit held (fault point snapc-commit-hold: the coordinator keeps reading its connections
+#     meanwhile); h2 crashes (its processes die while its link is up: the coordinator sees its
+#     ranks' connections close, the launcher ends the job). The sequence commits (it failed
+#     before: "rank 2 ended during the checkpoint"), verifies, and restarts on h1,h3 with the
+#     native result.
+#  b. A job on h1,h3 with --ckpt-partner, staging held on both hosts (filem-stage-hold, a file in
+#     each host's node-local directory). Once h3's ranks have sent their partner copies to h1,
+#     h3 is lost (link down, processes killed: silence) and h1's staging goes on. MPICH: Hydra
+#     waits for the silent host, h1's ranks run on; after the staging bound
+#     (REVIVE_CAPTURE_TIMEOUT) the coordinator has h1's ranks stage h3's ranks' partner copies
+#     in their place: the sequence commits (snapshot.meta says where the images came from),
+#     verifies, and restarts on h1 alone with the native result. Open MPI: mpirun ends the
+#     whole job as soon as the lost host's remote-shell process dies (on the bed it dies with
+#     the host), so no rank is left to stage the copies: the sequence fails and says so.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+hosts_workdir stagelost-$flavor
+hostbed_up 3
+[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+uid=$(id -u)
+
+# end_job: whatever is left of the job ends (SIGTERM to its mpirun; one that waits for a lost
+# host, silent, is killed after 30 s as a user would); no rank may be left
+end_job() {
+    kill -TERM $JOB 2>/dev/null
+    if ! job_gone $JOB 30; then
+        echo "the launcher did not end on SIGTERM within 30 s (it waits for the lost host): killed"
+        local p
+        for p in $(pgrep -P $JOB); do pkill -KILL -P $p; kill -KILL $p; done
+        kill -KILL $JOB
+    fi
+    wait $JOB
+    wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left: $(ranks_hosts)"
+}
+# restart NAME HOSTFILE REF: restart-mpi from h1, native result
+restart() {
+    local st
+    on h1 timeout -k 5 600 "$RESTART" --hostfile "$2" "$3" >"$W/$1.out" 2>"$W/$1.err"
+    st=$?
+    [ $st = 0 ] || { fail "$1: restart-mpi status $st"; tail -20 "$W/$1.err"; }
+    cmp -s "$W/native.out" "$W/$1.out" || { fail "$1: result differs"; cat "$W/native.out" "$W/$1.out"; }
+}
+
+# --- a. h2 crashes after its images were staged, before the commit
+launch_opts h1:2,h2:2
+native_job 4
+export REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD=$W/a.commit
+revive_job a --ckpt-dir "$SHARED"
+unset REVIVE_FAULT REVIVE_COMMIT_HOLD
+if ! expect_rc 0 "a: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB; then
+    touch "$W/a.go" "$W/a.commit"; tail -20 "$W/a.err"; finish
+fi
+ref=$(tail -n1 "$W/cmd.out")
+wait_for 300 'grep -q "holds until" "$W/a.err"' || fail "a: the commit did not hold: $(tail -5 "$W/a.err")"
+[ "$(grep -c "image staged" "$W/a.err")" = 4 ] || fail "a: not every image was staged: $(grep -c "image staged" "$W/a.err")"
+host_crash h2
+host_wipe h2
+# the coordinator sees h2's ranks go (their connections close) while the commit is held; the
+# launcher ends the rest of the job
+wait_for 120 'grep -q "rank 2.s connection closed" "$W/a.err" && grep -q "rank 3.s connection closed" "$W/a.err"' ||
+    fail "a: the coordinator did not see h2's ranks go: $(grep -i "rank [23]" "$W/a.err" | tail -5)"
+touch "$W/a.commit"
+wait_for 120 '[ -f "$ref/snapshot.meta" ] || [ -f "$ref/staging.failed" ]'
+[ -f "$ref/snapshot.meta" ] || { fail "a: the sequence was not committed: $(cat "$ref/staging.failed" 2>/dev/null)"; tail -20 "$W/a.err"; }
+touch "$W/a.go"
+end_job
+expect_rc 0 "a: ckpt-info --verify" "$INFO" --verify "$ref"
+pass "$flavor: h2 lost after its images were staged, before the commit: the sequence commits and verifies"
+hostfile "$W/hosts13" h1:2 h3:2
+restart ra "$W/hosts13" "$ref"
+pass "$flavor: that sequence restarts on h1,h3 with the native result"
+
+# --- b. h3 lost (silent) before its images reached shared storage: its partner copies on h1
+rm -f "$W/native.out"
+launch_opts h1:2,h3:2
+native_job 4
+export REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD=$HB/local/stage.hold REVIVE_CAPTURE_TIMEOUT=45
+revive_job b --ckpt-dir "$SHARED" --ckpt-local "$HB/local" --ckpt-partner
+unset REVIVE_FAULT REVIVE_STAGE_HOLD REVIVE_CAPTURE_TIMEOUT
+if ! expect_rc 0 "b: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB; then
+    touch "$W/b.go" "$HB/node/h1/stage.hold" "$HB/node/h3/stage.hold"; tail -20 "$W/b.err"; finish
+fi
+ref=$(tail -n1 "$W/cmd.out")
+jdn=$(basename "$(dirname "$ref")")
+# h3's ranks have told the coordinator their copies are verified on h1 (said after the frame)
+wait_for 300 'grep -q "rank 2: partner copy" "$W/b.err" && grep -q "rank 3: partner copy" "$W/b.err"' ||
+    fail "b: h3's ranks did not send their partner copies: $(grep -i partner "$W/b.err" | tail -5)"
+for r in 2 3; do
+    [ -f "$HB/node/h1/$jdn/0/partner_$r.img" ] || fail "b: h1 holds no partner copy of rank $r"
+done
+t0=$(date +%s)
+host_kill h3
+host_wipe h3
+touch "$HB/node/h1/stage.hold"
+wait_for 300 '[ -f "$ref/snapshot.meta" ] || [ -f "$ref/staging.failed" ]'
+if [ $flavor = ompi ]; then
+    # Open MPI's mpirun ends the whole job once the lost host's remote-shell process (on the bed
+    # it lives in the host's namespaces, so it dies with the host) is gone: no rank is left to
+    # stage the partner copies, and the sequence fails, saying so
+    if [ -f "$ref/staging.failed" ] && grep -q "the job ended during the checkpoint\|rank [0-3] ended" "$ref/staging.failed"; then
+        echo "note: ompi: mpirun ended the job $(( $(date +%s) - t0 )) s after h3 was lost (before the staging bound): sequence failed: $(cat "$ref/staging.failed")"
+        touch "$W/b.go"
+        end_job
+        pass "$flavor: h3 lost while staging: mpirun ends the job at once, nobody left to stage the partner copies: the sequence fails, saying why"
+        finish
+    fi
+    fail "b: expected Open MPI's mpirun to end the job (and the sequence to fail, saying so)"
+    [ -f "$ref/snapshot.meta" ] && echo "    (it committed: update this test and docs/snapshots.md)"
+    cat "$ref/staging.failed" 2>/dev/null
+fi
+if [ -f "$ref/snapshot.meta" ]; then
+    for r in 2 3; do
+        grep -q "^rank\.$r\.staged\.from.*partner copy on h1" "$ref/snapshot.meta" ||
+            fail "b: snapshot.meta does not say rank $r's image came from the partner copy on h1"
+    done
+    grep -q "image staged from its partner copy" "$W/b.err" || fail "b: the coordinator did not say it staged partner copies"
+else
+    fail "b: the sequence was not committed: $(cat "$ref/staging.failed" 2>/dev/null)"; tail -20 "$W/b.err"
+fi
+touch "$W/b.go"
+end_job
+expect_rc 0 "b: ckpt-info --verify" "$INFO" --verify "$ref"
+pass "$flavor: h3 lost while its images were staging: staged from its partner copies on h1, committed, verifies"
+hostfile "$W/hosts1" h1:4
+restart rb "$W/hosts1" "$ref"
+pass "$flavor: that sequence restarts on h1 alone with the native result"
+finish
