@@ -43,11 +43,23 @@ static int fid_named(const char *name)
     return 0;
 }
 
-/* The lower library's function `name`, or a stop naming the Fortran call before MPI_INIT. */
-static void *lower_sym(void *scope, const char *name, const char *fname)
+/* The lower MPI library itself, as a scope for lower_sym */
+static void *lower_lib(void)
+{
+    return pml_lower_handle;
+}
+
+/* The function `name` of the lower object scope() gives, or a stop naming the Fortran call
+ * before MPI_INIT. The scope is asked for only after the wait: during a restart the fresh lower
+ * half replaces pml_lower_handle, and a handle read before the wait named the namespace that
+ * was gone (MPICH, a Fortran attribute read while the restart replayed 1100 of them: dlsym
+ * walked the old namespace's link map, SIGSEGV in do_lookup_x about 1 restart in 10, or "the
+ * lower half has no MPII_Comm_get_attr"). */
+static void *lower_sym(void *(*scope)(void), const char *name, const char *fname)
 {
     pml_lower_wait();
-    void *f = pml_lower_handle && scope ? dlsym(scope, name) : NULL;
+    void *h = pml_lower_handle ? scope() : NULL;
+    void *f = h ? dlsym(h, name) : NULL;
     if (!f) {
         if (!pml_lower_handle)
             pml_not_ready_from(fname, NULL);
@@ -92,7 +104,6 @@ static void mpifh_open(void)
 
 static void *mpifh_scope(void)
 {
-    pml_lower_wait();
     void *h = __atomic_load_n(&lower_mpifh, __ATOMIC_ACQUIRE);
     if (!h && pml_lower_handle) {
         pthread_mutex_lock(&mpifh_lock);
@@ -106,7 +117,7 @@ static void *mpifh_scope(void)
 
 static void *mpifh(const char *name, const char *fname)
 {
-    return lower_sym(mpifh_scope(), name, fname);
+    return lower_sym(mpifh_scope, name, fname);
 }
 
 /* The lower libmpi_mpifh's function, kept (layer.h) */
@@ -523,7 +534,7 @@ int ompi_errhandler_invoke(void *errhandler, void *mpi_object, int type, int err
     if (got != MPI_SUCCESS)
         return err_code;
     int (*inv)(void *, void *, int, int, const char *) =
-        (int (*)(void *, void *, int, int, const char *))lower_sym(pml_lower_handle,
+        (int (*)(void *, void *, int, int, const char *))lower_sym(lower_lib,
                                                                   "ompi_errhandler_invoke",
                                                                   message ? message : "?");
     int rc = inv(eh, (void *)real, type, err_code, message);
@@ -543,7 +554,7 @@ typedef int set_attr_fn(int, int, void *, int);
     {                                                                                          \
         static void *fp; /* kept (layer.h) */                                                \
         if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))                                           \
-            pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_" #X "_get_attr",            \
+            pml_lower_keep(&fp, lower_sym(lower_lib, "MPII_" #X "_get_attr",                   \
                                           "MPI_" #CX "_GET_ATTR"));                            \
         get_attr_fn *f = (get_attr_fn *)fp;                                                    \
         return f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, flag, type);               \
@@ -553,7 +564,7 @@ typedef int set_attr_fn(int, int, void *, int);
     {                                                                                          \
         static void *fp; /* kept (layer.h) */                                                \
         if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))                                           \
-            pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_" #X "_set_attr",            \
+            pml_lower_keep(&fp, lower_sym(lower_lib, "MPII_" #X "_set_attr",                   \
                                           "MPI_" #CX "_SET_ATTR"));                            \
         set_attr_fn *f = (set_attr_fn *)fp;                                                    \
         int rc = f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, type);                   \
@@ -577,7 +588,7 @@ int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang)
     static const char *const names[3] = { "MPII_Comm_set_attr", "MPII_Type_set_attr",
                                           "MPII_Win_set_attr" };
     if (!__atomic_load_n(&fp[k], __ATOMIC_ACQUIRE))
-        pml_lower_keep(&fp[k], lower_sym(pml_lower_handle, names[k], "a restart"));
+        pml_lower_keep(&fp[k], lower_sym(lower_lib, names[k], "a restart"));
     set_attr_fn *f = (set_attr_fn *)fp[k];
     return f((int)pml_v2r(obj), pml_kv_v2r(vkv), (void *)(intptr_t)val, lang == PML_KV_FINT ? 3 : 1);
 }
@@ -648,7 +659,7 @@ static set_proxy_fn *lower_set_proxy(void)
 {
     static void *fp; /* kept (layer.h) */
     if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))
-        pml_lower_keep(&fp, lower_sym(pml_lower_handle, "MPII_Keyval_set_proxy",
+        pml_lower_keep(&fp, lower_sym(lower_lib, "MPII_Keyval_set_proxy",
                                       "MPI_COMM_CREATE_KEYVAL"));
     return (set_proxy_fn *)fp;
 }

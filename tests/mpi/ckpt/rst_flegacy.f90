@@ -5,9 +5,8 @@
 ! of MPI_COMM_CREATE_KEYVAL (Open MPI's binding path kept them in a table of 1024: the job
 ! stopped at the 1025th), each with an attribute on one communicator (freeing a duplicate of it
 ! under Revive with Open MPI died now and then: Open MPI reads past the end of a keyval made from
-! Fortran, which ended in a thread stack's guard page: guard_read.sh); only every Nth with
-! RST_FLEGACY_EVERY=N (MPICH: a restarted rank with 1100 of them dies of SIGSEGV now and then,
-! not solved yet, docs/mpi.md), MPI_ERRHANDLER_CREATE/SET/GET,
+! Fortran, which ended in a thread stack's guard page: guard_read.sh; only every Nth with
+! RST_FLEGACY_EVERY=N), MPI_ERRHANDLER_CREATE/SET/GET,
 ! datatypes of MPI_TYPE_STRUCT (displacements from MPI_ADDRESS), MPI_TYPE_HVECTOR and
 ! MPI_TYPE_HINDEXED. Every step reads and replaces attributes (MPI_ATTR_GET, MPI_ATTR_DELETE,
 ! MPI_ATTR_PUT), duplicates the communicators with attributes and frees the duplicates (copy and
