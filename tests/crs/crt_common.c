@@ -100,6 +100,16 @@ static void crt_write_ready(const char *path)
         crt_die("cannot rename %s to %s: %s", tmp, path, strerror(errno));
 }
 
+__attribute__((noreturn)) void crt_check_around_points(void (*check)(const char *when))
+{
+    check("at start");
+    crt_checkpoint_point(1);
+    check("after point 1");
+    crt_checkpoint_point(2);
+    check("after point 2");
+    crt_finish();
+}
+
 __attribute__((noreturn)) void crt_finish(void)
 {
     const char *ready = getenv("REVIVE_TEST_READY");

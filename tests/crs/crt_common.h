@@ -51,6 +51,10 @@ void crt_checkpoint_point(int n);
  * CRT_EXIT_FAIL on any failure. */
 __attribute__((noreturn)) void crt_finish(void);
 
+/* The state tests' usual run once set up: check("at start"), checkpoint point 1,
+ * check("after point 1"), point 2, check("after point 2"), crt_finish(). */
+__attribute__((noreturn)) void crt_check_around_points(void (*check)(const char *when));
+
 /* Gives up with CRT_EXIT_SETUP when the test cannot even set up. */
 __attribute__((noreturn)) void crt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

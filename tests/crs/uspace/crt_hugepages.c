@@ -258,10 +258,5 @@ int main(void)
         hfs = NULL;
     setup();
     crt_say("huge pages and advice set up");
-    check("at start");
-    crt_checkpoint_point(1);
-    check("after point 1");
-    crt_checkpoint_point(2);
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }

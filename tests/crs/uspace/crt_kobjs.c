@@ -187,14 +187,5 @@ int main(void)
 {
     setup();
     crt_say("eventfds, timerfds, a signalfd, two epolls and an inotify made");
-    check("at start");
-
-    crt_checkpoint_point(1);
-
-    check("after point 1");
-
-    crt_checkpoint_point(2);
-
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }

@@ -102,10 +102,5 @@ int main(void)
     if (fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
         crt_die("F_ADD_SEALS: %s", strerror(errno));
     crt_say("three memfds written through their descriptors");
-    check("at start");
-    crt_checkpoint_point(1);
-    check("after point 1");
-    crt_checkpoint_point(2);
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }

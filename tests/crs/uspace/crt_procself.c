@@ -73,10 +73,5 @@ int main(void)
     if (held < 0)
         crt_die("%s: %s", path, strerror(errno));
     crt_say("holds /proc/<pid>/status open");
-    check("at start");
-    crt_checkpoint_point(1);
-    check("after point 1");
-    crt_checkpoint_point(2);
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }

@@ -106,10 +106,5 @@ int main(void)
     if (lsn < 0 || bind(lsn, (struct sockaddr *)&a, sizeof a) != 0 || listen(lsn, 4) != 0)
         crt_die("listen on %s: %s", a.sun_path, strerror(errno));
     crt_say("files, a mapping, a folder and a socket under DIR");
-    check("at start");
-    crt_checkpoint_point(1);
-    check("after point 1");
-    crt_checkpoint_point(2);
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }

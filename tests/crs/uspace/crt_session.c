@@ -50,10 +50,5 @@ int main(void)
         crt_die("setpgid: %s", strerror(errno));
     }
     crt_say("%s", mode_setsid ? "a session of its own (setsid)" : "a process group of its own (setpgid)");
-    check("at start");
-    crt_checkpoint_point(1);
-    check("after point 1");
-    crt_checkpoint_point(2);
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }

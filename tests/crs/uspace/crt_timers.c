@@ -217,14 +217,5 @@ int main(void)
     arm(worker, 40, 40);
     arm(cpu, 1000000, 0);
     crt_say("8 timers made, one deleted, 6 armed");
-    check("at start");
-
-    crt_checkpoint_point(1);
-
-    check("after point 1");
-
-    crt_checkpoint_point(2);
-
-    check("after point 2");
-    crt_finish();
+    crt_check_around_points(check);
 }
