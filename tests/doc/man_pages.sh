@@ -1,6 +1,6 @@
 #!/bin/bash
 # The man pages (man/) against the code: each page renders without a warning; every option a
-# command's --help names is in its page; every --ckpt-* option of the mpirun wrapper is in
+# command's --help names, or its main() compares an argument with, is in its page; every --ckpt-* option of the mpirun wrapper is in
 # revive-mpirun.1; every REVIVE_* variable the sources read is in revive.7; every page is
 # installed (man/Makefile.inc) and every .so link names a page. Needs groff (groff-base).
 : "${REVIVE_BUILDDIR:?run through make check}" "${REVIVE_SRCDIR:?run through make check}"
@@ -70,6 +70,33 @@ check_cmd "$build/tools/cr_info" cr_info.1 2
 check_cmd "$build/tools/snapc/ckpt-mpirun" ckpt-mpirun.1 7
 check_cmd "$build/tools/snapc/restart-mpi" restart-mpi.1 7
 check_cmd "$build/tools/snapc/ckpt-info" ckpt-info.1 2
+
+# 3b. every option the command's main() compares its arguments with, or names in its getopt
+# tables, is in its page too (the options a --help leaves out: cr_checkpoint --fd/--signal for
+# libcr's helper, the -s forms, restart-mpi --machinefile)
+check_src() { # SOURCE PAGE MIN
+    local c=$src/$1 page=$man/$2 opts n=0 o
+    plain "$page" >"$tmp/page"
+    opts=$( (awk '/^int main\(/ { m = 1 } m' "$c" |
+             grep -oE 'strn?cmp\((a|argv\[[a-z0-9]+\]), "-[-A-Za-z0-9]+=?"|\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' |
+             grep -oE '"[^"]+"' | tr -d '"=' | sed 's/^\([a-z]\)/--\1/'
+             # getopt's short options: "f:z::T:vh" gives -f -z -T -v -h
+             grep -oE 'getopt(_long)?\(argc, argv, "[^"]*"' "$c" | sed 's/.*"\([^"]*\)"/\1/' |
+             tr -d ':' | grep -oE '[A-Za-z]' | sed 's/^/-/') | grep -vx -- '--' | sort -u)
+    for o in $opts; do
+        n=$((n + 1))
+        has_word "$tmp/page" "$o" || fail "$1 takes $o, man/$2 does not name it"
+    done
+    [ $n -ge "$3" ] || fail "found only $n options in $1 (expected $3 or more)"
+    echo "$1: $n options of its main() in man/$2"
+}
+check_src tools/cr_run.c cr_run.1 2
+check_src tools/cr_checkpoint.c cr_checkpoint.1 20
+check_src tools/cr_restart.c cr_restart.1 4
+check_src tools/cr_info.c cr_info.1 4
+check_src tools/snapc/ckpt-mpirun.c ckpt-mpirun.1 10
+check_src tools/snapc/restart-mpi.c restart-mpi.1 11
+check_src tools/snapc/ckpt-info.c ckpt-info.1 4
 
 # 4. the wrapper has no --help of its own (mpirun --help is the real launcher's): its --ckpt-*
 # options are read from the script
