@@ -24,22 +24,38 @@ extern "C" {
 /*
  * MPIX_Checkpoint: collective over MPI_COMM_WORLD (every rank calls it, like
  * a barrier). Takes a global snapshot of the job at this point and returns
- * once every rank's image is durable in its node's cache (node-local first,
- * the default: the copy to the snapshot directory and the commit follow while
- * the job runs on; ckpt-info shows when it is committed) or, with
- * --ckpt-local none, once it is committed (durable, listed by ckpt-info,
- * accepted by restart-mpi), with *flag set to MPIX_CKPT_CONTINUE; in a job restarted from
- * that snapshot the same call returns again, with *flag set to
- * MPIX_CKPT_RESTARTED. A checkpoint already running when it is called (from
- * ckpt-mpirun or the interval timer) is waited for and used when its cut is
- * at or after this call; otherwise another one is taken after it.
+ * once it is committed (durable in the snapshot directory, listed by
+ * ckpt-info, accepted by restart-mpi), with *flag set to MPIX_CKPT_CONTINUE;
+ * in a job restarted from that snapshot the same call returns again, at once,
+ * with *flag set to MPIX_CKPT_RESTARTED. A checkpoint already running when it
+ * is called (from ckpt-mpirun or the interval timer) is waited for and used
+ * when its cut is at or after this call; otherwise another one is taken after
+ * it.
+ *
+ * Node-local first (the default): every rank writes its image into its node's
+ * cache, then the images are copied to the snapshot directory and the
+ * snapshot is committed; the ranks wait in this call meanwhile (outside MPI:
+ * the copies and other requests go on). With mpirun --ckpt-no-wait-stage (or
+ * REVIVE_MPIX_NO_WAIT_STAGE=1 in mpirun's environment; restart-mpi
+ * --ckpt-no-wait-stage for a restarted job) the call returns as soon as every
+ * image is in its node's cache ("recovered"), before the copy and the commit;
+ * ckpt-info shows when it is committed.
  *
  * Returns MPI_SUCCESS (0), or MPI_ERR_OTHER of the MPI library in use when:
  *   - the job does not run under Revive (started without -am ft-enable-cr);
  *   - MPI is not initialised, or already finalized;
  *   - the snapshot failed (a rank could not reach a safe point in time, a rank
  *     died, the disk is full...): the job goes on, earlier snapshots are
- *     intact; the reason is printed on standard error ("revive: ...").
+ *     intact; the reason is printed on standard error ("revive: ...");
+ *   - the snapshot was taken but its copy to the snapshot directory failed (the
+ *     directory full or unwritable, a rank lost): it is not committed, every
+ *     rank returns the error, the reason is printed once on standard error,
+ *     earlier snapshots are intact and the job goes on;
+ *   - the job's coordinator went away while the call waited for the commit;
+ *   - with --ckpt-no-wait-stage: the copy of an earlier snapshot failed after
+ *     its call had returned; the first MPIX_Checkpoint after that failure
+ *     reports it (rank 0 names the sequence on standard error) although its own
+ *     snapshot was taken (when no call comes, MPI_Finalize's rank 0 says it).
  * flag may be NULL.
  */
 int MPIX_Checkpoint(int *flag);

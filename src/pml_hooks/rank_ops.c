@@ -385,10 +385,13 @@ int pml_rank_finalize(int (*const *lower_finalize)(void))
 
 /* For libmpix_ckpt (found with dlsym, so that without Revive it knows there is nothing to ask):
  * collective = 1: MPIX_Checkpoint, a collective on MPI_COMM_WORLD; returns once the epoch that
- * covers this call has ended: 0 with *flag 0 (this job continues) or 1 (restarted from it).
- * collective = 0: MPIX_Checkpoint_request, returns at once.
+ * covers this call has ended and its snapshot is committed (node-local first: at "recovered"
+ * with --ckpt-no-wait-stage): 0 with *flag 0 (this job continues) or 1 (restarted from it).
+ * The wait is outside MPI and outside the gate (this call counted itself already), so the
+ * agents stage meanwhile. collective = 0: MPIX_Checkpoint_request, returns at once.
  * -ENOTCONN: no coordinator (not started with mpirun -am ft-enable-cr); -ECANCELED: the epoch
- * ended without a snapshot; -ESHUTDOWN: MPI is not initialised or already finalized. */
+ * ended without a snapshot; -EIO, -EREMOTEIO: a snapshot's copy to shared storage failed
+ * (snapc_agent_wait_epoch); -ESHUTDOWN: MPI is not initialised or already finalized. */
 int revive_mpix_checkpoint(int collective, int *flag)
 {
     if (flag)

@@ -29,6 +29,7 @@
 #define AGENT_SEND_MS 30000
 #define AGENT_MAX_RAISES 256
 #define AGENT_CUTS 16
+#define AGENT_OUTCOMES 16
 
 /* Configuration of the current connection. */
 struct agent_env {
@@ -101,8 +102,22 @@ static struct {
                                 * the committed sequence's cache) */
     /* The epochs that decide MPIX_Checkpoint calls (see decide()): each ended epoch whose
      * cut on WORLD is above every earlier one's, oldest first (a ring of the newest). */
-    struct cut_rec { uint64_t cut; int committed, restarted; } cuts[AGENT_CUTS];
+    struct cut_rec {
+        uint64_t cut, seq;
+        int committed, restarted;
+        int staging;           /* ended at "recovered": the copy and the commit were to follow */
+        int nowait;            /* --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered" */
+        uint64_t prior_fail;   /* 1 + a sequence whose staging failed after its MPIX_Checkpoint
+                                * returned (--ckpt-no-wait-stage), not reported yet; 0 none */
+    } cuts[AGENT_CUTS];
     unsigned ncuts;            /* records ever kept; the newest is cuts[(ncuts-1) % AGENT_CUTS] */
+    struct cut_rec end_rec;    /* the last epoch to end (a job of one rank decides by it) */
+    /* How staging sequences ended (RESUME outside the epoch), the newest last: MPIX_Checkpoint
+     * waits here for the commit of its snapshot (--ckpt-no-wait-stage: it does not). */
+    struct { uint64_t seq; int committed; } outcomes[AGENT_OUTCOMES];
+    unsigned noutcomes;
+    uint64_t unreported_fail;  /* 1 + a --ckpt-no-wait-stage sequence whose staging failed,
+                                * until an epoch's end (the next MPIX_Checkpoint) takes it */
 } A = {
     .fd = -1,
     .efd = -1,
@@ -225,7 +240,7 @@ static void report_state(int force)
  * only those are kept. A job of one rank counts no collective on WORLD (s is always 0): there
  * the first epoch to end after the request answers it (snapc_agent_wait_epoch). Called with
  * A.lock held; 1 when decided. */
-static int decide(uint64_t s, int *rc, int *restarted)
+static int decide(uint64_t s, int *rc, int *restarted, struct cut_rec *by)
 {
     if (A.world_size == 1)
         return 0;
@@ -236,21 +251,39 @@ static int decide(uint64_t s, int *rc, int *restarted)
             continue;
         *rc = c->committed ? 0 : -ECANCELED;
         *restarted = c->committed && c->restarted;
+        if (by)
+            *by = *c;
         return 1;
     }
     return 0;
 }
 
-static void epoch_ended(int committed, int restarted, int refused)
+/* staging: the epoch ended at "recovered" (node-local first), its copy and commit to come.
+ * Agent thread (A.ckpt_flags is the epoch's). */
+static void epoch_ended(int committed, int restarted, int refused, int staging)
 {
     pthread_mutex_lock(&A.lock);
+    struct cut_rec rec = {.cut = A.target0, .seq = A.seq, .committed = committed,
+                          .restarted = restarted, .staging = staging,
+                          .nowait = (A.ckpt_flags & SNAPC_CKPT_NOWAIT_MPIX) != 0};
+    if (!refused) {
+        /* an earlier failure goes with the first epoch to end after it: every rank sees the
+         * same messages in the same order, so every rank's MPIX_Checkpoint answered by that
+         * epoch reports it */
+        rec.prior_fail = A.unreported_fail;
+        A.end_rec = rec;
+    }
+    int kept = !refused && A.world_size == 1;
     if (!refused && A.have_targets) {
         const struct cut_rec *last = A.ncuts ? &A.cuts[(A.ncuts - 1) % AGENT_CUTS] : NULL;
         if (!last || A.target0 > last->cut) {
-            A.cuts[A.ncuts % AGENT_CUTS] = (struct cut_rec){ A.target0, committed, restarted };
+            A.cuts[A.ncuts % AGENT_CUTS] = rec;
             A.ncuts++;
+            kept = 1;
         }
     }
+    if (kept)
+        A.unreported_fail = 0;
     A.have_targets = 0;
     A.end_gen++;
     A.end_committed = committed;
@@ -282,6 +315,33 @@ static void fin_check(void)
     A.fin_done = 1;
     pthread_cond_broadcast(&A.cond);
     pthread_mutex_unlock(&A.lock);
+}
+
+/* Agent thread: how staging sequence seq ended (its RESUME outside the epoch), for the
+ * MPIX_Checkpoint that waits for its commit; with --ckpt-no-wait-stage (A.ckpt_flags is still
+ * that epoch's: the outcome comes before the next CKPT) a failure waits for the next call. */
+static void outcome_record(uint64_t seq, int committed)
+{
+    pthread_mutex_lock(&A.lock);
+    A.outcomes[A.noutcomes % AGENT_OUTCOMES].seq = seq;
+    A.outcomes[A.noutcomes % AGENT_OUTCOMES].committed = committed;
+    A.noutcomes++;
+    if (!committed && (A.ckpt_flags & SNAPC_CKPT_NOWAIT_MPIX))
+        A.unreported_fail = seq + 1;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+/* With A.lock held: 1 when seq's outcome is known (*committed says which). */
+static int outcome_find(uint64_t seq, int *committed)
+{
+    unsigned first = A.noutcomes > AGENT_OUTCOMES ? A.noutcomes - AGENT_OUTCOMES : 0;
+    for (unsigned i = A.noutcomes; i-- > first;)
+        if (A.outcomes[i % AGENT_OUTCOMES].seq == seq) {
+            *committed = A.outcomes[i % AGENT_OUTCOMES].committed;
+            return 1;
+        }
+    return 0;
 }
 
 /* Agent thread: the staging sequence's outcome is known (or will never come). */
@@ -413,7 +473,7 @@ static void abort_epoch(void)
         A.ops.abort(A.ops.arg);
     A.in_epoch = 0;
     A.v_applied = 0;
-    epoch_ended(0, 0, 0);
+    epoch_ended(0, 0, 0, 0);
 }
 
 static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
@@ -423,6 +483,8 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     if (A.in_epoch)
         abort_epoch(); /* a new epoch means the coordinator gave up the old one */
     partner_rx_stop();
+    if (A.outcome_pending)
+        outcome_record(A.outcome_seq, 0); /* no outcome came: nobody waits for it forever */
     outcome_set(0, 0); /* the coordinator is done with the previous sequence */
     A.in_epoch = 1;
     A.partner = (c.flags & SNAPC_CKPT_PARTNER) && (c.flags & SNAPC_CKPT_LOCAL);
@@ -783,8 +845,10 @@ static void on_resume(const uint8_t *p)
         /* the outcome of the sequence that was staging: committed, or not (the coordinator
          * says so since this rank may be waiting in MPI_Finalize) */
         drop_local_at_end(); /* the commit came after this rank entered MPI_Finalize */
-        if (r.seq == A.seq)
+        if (r.seq == A.seq) {
+            outcome_record(r.seq, r.committed != 0);
             outcome_set(0, r.seq);
+        }
         return;
     }
     if (!r.committed && A.local_seq[0])
@@ -801,7 +865,7 @@ static void on_resume(const uint8_t *p)
     /* a RESUME before the commit (node-local first) ends the epoch for this rank too: every
      * image is durable in its node's cache; MPIX_Checkpoint returns now, as the job runs on,
      * and the copy to shared storage and the commit follow */
-    epoch_ended(1, 0, 0);
+    epoch_ended(1, 0, 0, !r.committed);
     report_state(1);
 }
 
@@ -815,7 +879,7 @@ static void on_abort(const struct snapc_hdr *h, const uint8_t *p)
     } else {
         /* our own request was refused */
         revive_log_warn("rank %d: checkpoint request refused: %s", A.world_rank, why);
-        epoch_ended(0, 0, 1);
+        epoch_ended(0, 0, 1, 0);
     }
 }
 
@@ -899,6 +963,7 @@ static void after_restart(void)
     snapc_reader_next(&A.rd);
     A.prx = NULL; /* none ran at the capture (partner_rx_stop at CKPT) */
     A.outcome_pending = 0; /* the job that staged it is not this one */
+    A.unreported_fail = 0;  /* nor the one whose copy failed */
     int64_t rseq = (int64_t)A.seq;
     A.in_epoch = 0;
     A.v_applied = 0;
@@ -932,7 +997,7 @@ static void after_restart(void)
         A.ops.resume(A.ops.arg, SNAPC_RESUME_RESTARTED);
     if (atomic_load(&A.fd) < 0)
         set_disconnected();
-    epoch_ended(1, 1, 0);
+    epoch_ended(1, 1, 0, 0);
 }
 
 void snapc_agent_forget_connection(void)
@@ -1130,7 +1195,7 @@ int snapc_agent_request(int collective, uint64_t world_seq)
         return -ENOTCONN;
     pthread_mutex_lock(&A.lock);
     int drc, dre;
-    if (collective && decide(world_seq, &drc, &dre)) {
+    if (collective && decide(world_seq, &drc, &dre, NULL)) {
         /* an epoch that ended already answers it (see decide): nothing to ask */
         A.req_gen = A.end_gen;
         pthread_mutex_unlock(&A.lock);
@@ -1146,6 +1211,51 @@ int snapc_agent_request(int collective, uint64_t world_seq)
     return 0;
 }
 
+/* MPIX_Checkpoint's wait for the commit of the snapshot that answered it (node-local first:
+ * its epoch ended at "recovered"). The wait is outside MPI (the call counted itself as a
+ * collective already), so the agents go on staging, and a request that comes meanwhile (a
+ * ckpt-mpirun, the interval timer) waits in the coordinator's queue until the outcome: nothing
+ * needs these ranks before it. The outcome always comes: committed, or failed (a copy failed,
+ * a rank died, the coordinator's staging bound); a lost coordinator ends the wait too. Called
+ * with A.lock held. 0, -EIO (not committed: rank 0 says so), or -ETIMEDOUT. */
+static int wait_commit(uint64_t seq, int64_t deadline)
+{
+    if (A.world_rank == 0)
+        revive_log_info("rank 0: MPIX_Checkpoint waits until snapshot sequence %llu is copied "
+                        "to the snapshot directory and committed",
+                        (unsigned long long)seq);
+    else
+        revive_log_info("rank %d: MPIX_Checkpoint waits for the commit of sequence %llu",
+                        A.world_rank, (unsigned long long)seq);
+    for (;;) {
+        int committed;
+        if (outcome_find(seq, &committed)) {
+            if (committed)
+                return 0;
+            if (A.world_rank == 0)
+                revive_log_warn("MPIX_Checkpoint: snapshot sequence %llu was taken but not "
+                                "committed: its images could not all be copied to the snapshot "
+                                "directory (the coordinator's 'checkpoint %llu is not committed' "
+                                "says why); earlier snapshots are intact, the job goes on",
+                                (unsigned long long)seq, (unsigned long long)seq);
+            return -EIO;
+        }
+        if (A.disconnected) {
+            if (A.world_rank == 0)
+                revive_log_warn("MPIX_Checkpoint: the job's coordinator went away before "
+                                "snapshot sequence %llu was committed; no further checkpoints "
+                                "of this job", (unsigned long long)seq);
+            return -EIO;
+        }
+        if (mono_ms() >= deadline)
+            return -ETIMEDOUT;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    }
+}
+
 int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
 {
     if (restarted)
@@ -1154,10 +1264,12 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
         return -ENOTCONN;
     int64_t deadline = mono_ms() + 24LL * 3600 * 1000;
     int rc, re = 0, undecided = 0;
+    struct cut_rec by;
+    memset(&by, 0, sizeof by);
     pthread_mutex_lock(&A.lock);
     uint64_t gen = A.req_gen;
     for (;;) {
-        if (decide(world_seq, &rc, &re))
+        if (decide(world_seq, &rc, &re, &by))
             break;
         if (A.end_gen > gen) {
             gen = A.end_gen;
@@ -1168,6 +1280,7 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
             if (A.world_size == 1) {
                 rc = A.end_committed ? 0 : -ECANCELED;
                 re = A.end_restarted;
+                by = A.end_rec;
                 break;
             }
             /* an epoch that ended before its targets (or with a cut below this call): the
@@ -1197,6 +1310,25 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    }
+    /* node-local first: the snapshot is in the nodes' caches; the call returns once it is
+     * committed, unless the job runs with --ckpt-no-wait-stage. Never in a restarted job: its
+     * snapshot was committed (it restarted from it). */
+    if (rc == 0 && !re && by.staging && !by.nowait)
+        rc = wait_commit(by.seq, deadline);
+    if (rc != -ENOTCONN && !re && by.prior_fail) {
+        /* --ckpt-no-wait-stage: an earlier call returned before its snapshot's copy, which
+         * failed since; this call says so (every rank: the same epoch answers it) */
+        if (A.world_rank == 0)
+            revive_log_warn("MPIX_Checkpoint: snapshot sequence %llu was not committed: its "
+                            "images could not all be copied to the snapshot directory (the "
+                            "coordinator's 'checkpoint %llu is not committed' says why; the "
+                            "MPIX_Checkpoint that took it returned before the copy, "
+                            "--ckpt-no-wait-stage); earlier snapshots are intact",
+                            (unsigned long long)(by.prior_fail - 1),
+                            (unsigned long long)(by.prior_fail - 1));
+        if (rc == 0)
+            rc = -EREMOTEIO;
     }
     pthread_mutex_unlock(&A.lock);
     if (restarted)
@@ -1266,7 +1398,16 @@ int snapc_agent_finalize_wait(void)
     }
     pending = A.outcome_pending;
     seq = A.outcome_seq;
+    uint64_t unreported = A.unreported_fail;
+    A.unreported_fail = 0;
     pthread_mutex_unlock(&A.lock);
+    if (unreported && A.world_rank == 0)
+        /* --ckpt-no-wait-stage: no MPIX_Checkpoint came after to say it */
+        revive_log_warn("snapshot sequence %llu was not committed: its images could not all be "
+                        "copied to the snapshot directory (the coordinator's 'checkpoint %llu is "
+                        "not committed' says why; the MPIX_Checkpoint that took it returned "
+                        "before the copy, --ckpt-no-wait-stage); earlier snapshots are intact",
+                        (unsigned long long)(unreported - 1), (unsigned long long)(unreported - 1));
     if (rc == -ETIMEDOUT && pending)
         revive_log_warn("rank %d: MPI_Finalize returns after %lld s without the outcome of "
                         "snapshot sequence %llu (still being copied to shared storage): it may "

@@ -125,10 +125,16 @@ int  snapc_agent_raise(uint64_t cid, uint64_t target);
 int  snapc_agent_request(int collective, uint64_t world_seq);
 
 /* MPIX_Checkpoint's wait: until an epoch covering world_seq has ended (see
- * snapc_agent_request). 0 when its snapshot was committed (*restarted = 0 in
- * the job that took it, 1 in a job restarted from it); -ECANCELED when the
- * epoch ended without a snapshot; -ENOTCONN when there is no coordinator or
- * the connection was lost; -ETIMEDOUT after 24 h. */
+ * snapc_agent_request) and, node-local first, until its snapshot is committed
+ * (not with --ckpt-no-wait-stage, SNAPC_CKPT_NOWAIT_MPIX: then at "recovered").
+ * 0 when its snapshot was committed (*restarted = 0 in the job that took it, 1
+ * in a job restarted from it); -ECANCELED when the epoch ended without a
+ * snapshot; -EIO when the snapshot was taken but its copy to the snapshot
+ * directory failed (not committed; rank 0 said so); -EREMOTEIO (with
+ * --ckpt-no-wait-stage) when this call's snapshot was taken but an earlier
+ * one's copy failed after its call had returned (rank 0 said so); -ENOTCONN
+ * when there is no coordinator or the connection was lost; -ETIMEDOUT after
+ * 24 h. */
 int  snapc_agent_wait_epoch(uint64_t world_seq, int *restarted);
 
 /* After a restart: (re)connect to the new coordinator named by the restart

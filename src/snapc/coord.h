@@ -32,6 +32,8 @@ struct snapc_coord_cfg {
                                 * shared sequence directory */
     uint64_t stage_bw;         /* staging: bytes per second per rank at most, 0 no limit */
     int partner;               /* --ckpt-partner: partner copies (with local_dir) */
+    int mpix_nowait;           /* --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered"
+                                * (with local_dir), not at the commit */
 };
 
 /* Runs the job; returns the exit status for the coordinator's own exit

@@ -97,7 +97,8 @@ static void act_ckpt(const struct snapc_action *a)
         if (n1 + n2 + 1 < sizeof t) {
             memcpy(t, coord.seqdir, n1 + 1);
             memcpy(t + n1 + 1, coord.cfg->local_dir, n2);
-            c.flags |= SNAPC_CKPT_LOCAL | (coord.cfg->partner ? SNAPC_CKPT_PARTNER : 0);
+            c.flags |= SNAPC_CKPT_LOCAL | (coord.cfg->partner ? SNAPC_CKPT_PARTNER : 0) |
+                       (coord.cfg->mpix_nowait ? SNAPC_CKPT_NOWAIT_MPIX : 0);
             coord_send_ranks(-1, SNAPC_MSG_CKPT, &c, sizeof c, t, (uint32_t)(n1 + 1 + n2));
             return;
         }

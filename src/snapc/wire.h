@@ -114,6 +114,10 @@ struct snapc_welcome {
 #define SNAPC_CKPT_PARTNER 8u /* with LOCAL (mpirun --ckpt-partner): each rank listens for the
                                * partner copies of another node's images (src/filem/partner.h)
                                * and says where in its INFO; STAGE names where its own goes */
+#define SNAPC_CKPT_NOWAIT_MPIX 16u /* with LOCAL (mpirun --ckpt-no-wait-stage): MPIX_Checkpoint
+                                  * returns at "recovered", before the commit; a failed staging
+                                  * is reported by the next MPIX_Checkpoint (else MPIX_Checkpoint
+                                  * waits for the commit) */
 
 struct snapc_ckpt {               /* + the sequence directory, text, no NUL needed */
     uint64_t seq;

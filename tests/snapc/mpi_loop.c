@@ -5,7 +5,11 @@
  * advancing halfway until FILE exists (rank 0 looks, and tells the others by Bcast), running
  * collectives and point to point that change nothing meanwhile: the test takes its snapshots
  * while the job surely runs, whatever the load, then lets it finish with the same result.
- * Usage: mpi_loop ITERS [mpix K] [hold FILE] */
+ * "mpix K" may come up to 8 times. With "seen DIR" each MPIX_Checkpoint line also says how many
+ * committed sequences (snapshot.meta) DIR/revive_global_snapshot_*.ckpt held when the call
+ * returned (tests/snapc/mpix_stage.sh: the call returns after the commit).
+ * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] */
+#include <glob.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +25,16 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     MPI_Comm_size(MPI_COMM_WORLD, &n);
     long iters = argc > 1 ? atol(argv[1]) : 10000;
-    long mpix_at = -1;
-    const char *hold = NULL;
+    long mpix_at[8];
+    int nmpix = 0;
+    const char *hold = NULL, *seen = NULL;
     for (int a = 2; a + 1 < argc; a += 2) {
-        if (strcmp(argv[a], "mpix") == 0)
-            mpix_at = atol(argv[a + 1]);
+        if (strcmp(argv[a], "mpix") == 0 && nmpix < 8)
+            mpix_at[nmpix++] = atol(argv[a + 1]);
         else if (strcmp(argv[a], "hold") == 0)
             hold = argv[a + 1];
+        else if (strcmp(argv[a], "seen") == 0)
+            seen = argv[a + 1];
     }
     MPI_Comm half;
     MPI_Comm_split(MPI_COMM_WORLD, r % 2, r, &half);
@@ -44,11 +51,22 @@ int main(int argc, char **argv)
                          MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             usleep(1000);
         }
-        if (i == mpix_at) {
+        for (int k = 0; k < nmpix; k++) {
+            if (i != mpix_at[k])
+                continue;
             int flag = -1;
             int rc = MPIX_Checkpoint(&flag);
-            printf("rank %d: MPIX_Checkpoint %s flag %d\n", r, rc == MPI_SUCCESS ? "ok" : "error",
-                   flag);
+            char committed[32] = "";
+            if (seen) {
+                char pat[4096];
+                snprintf(pat, sizeof pat, "%s/revive_global_snapshot_*.ckpt/*/snapshot.meta", seen);
+                glob_t g;
+                size_t nm = glob(pat, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+                globfree(&g);
+                snprintf(committed, sizeof committed, " committed %zu", nm);
+            }
+            printf("rank %d: MPIX_Checkpoint %s flag %d%s\n", r, rc == MPI_SUCCESS ? "ok" : "error",
+                   flag, committed);
             fflush(stdout);
         }
         double v = r + i * 0.5, s = 0;

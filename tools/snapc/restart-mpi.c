@@ -34,7 +34,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
-            "                   [--ckpt-local DIR | none] [--preload] [--showme]\n"
+            "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
+            "                   [--showme]\n"
             "                   [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
@@ -51,6 +52,9 @@ static void usage(FILE *f)
             "                 from DIR on its host where a good copy is there, else from the\n"
             "                 snapshot directory; the restarted job's snapshots go there first;\n"
             "                 'none': read the snapshot directory only\n"
+            "  --ckpt-no-wait-stage  the restarted job's MPIX_Checkpoint returns once every\n"
+            "                 image is in its node's cache, before the commit (as mpirun's option;\n"
+            "                 $REVIVE_MPIX_NO_WAIT_STAGE=1)\n"
             "  --preload      copy each rank's image into its host's cache first\n"
             "  --showme       print the launch command and do nothing\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
@@ -257,6 +261,8 @@ int main(int argc, char **argv)
             if (i + 1 >= argc || (argv[i + 1][0] != '/' && strcmp(argv[i + 1], "none") != 0))
                 die("--ckpt-local needs an absolute path (the same on every host) or 'none'");
             local = argv[++i];
+        } else if (!strcmp(a, "--ckpt-no-wait-stage")) {
+            setenv("REVIVE_MPIX_NO_WAIT_STAGE", "1", 1); /* read by the new coordinator */
         } else if (!strcmp(a, "--preload"))
             preload = 1;
         else if (!strcmp(a, "--no-verify"))

@@ -72,6 +72,15 @@ int main(int argc, char **argv)
                         "cannot go with --ckpt-local none\n");
         return 1;
     }
+    /* mpirun --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered", before the commit
+     * (nothing to wait for with --ckpt-local none: the ranks write straight into the snapshot
+     * directory and the call returns at the commit anyway) */
+    const char *nw = getenv("REVIVE_MPIX_NO_WAIT_STAGE");
+    if (nw && *nw && strcmp(nw, "0") != 0 && strcmp(nw, "1") != 0) {
+        fprintf(stderr, "revive-coord: REVIVE_MPIX_NO_WAIT_STAGE must be 1 or 0, not '%s'\n", nw);
+        return 1;
+    }
+    cfg.mpix_nowait = nw && *nw == '1';
     const char *bw = getenv("REVIVE_CKPT_STAGE_BW");
     if (bw && *bw) {
         char *end;
