@@ -382,6 +382,19 @@ int filem_seq_lock_shared(const char *jobdir, uint64_t seq)
     return fd;
 }
 
+/* 1 when dir holds what only a sequence directory holds (its snapshot.meta, rank images,
+ * their temporary files, staging.failed): a sequence, committed or not. */
+static int seq_traces(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *de; d && !found && (de = readdir(d));)
+        found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 && ours(de->d_name);
+    if (d)
+        closedir(d);
+    return found;
+}
+
 int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
                       size_t errlen)
 {
@@ -431,10 +444,11 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
         }
     }
     /* a snapshot copied or renamed: known by its files, not by its directory's name (a
-     * sequence holds snapshot.meta; a job directory an index or such a sequence) */
+     * sequence holds snapshot.meta, or, not committed, rank images or staging.failed; a job
+     * directory an index or such a sequence): an uncommitted sequence is then "not committed"
+     * (ckpt-info's status 3), not "not a snapshot reference" (review, E2) */
     char probe[PATH_MAX + 32];
-    if (parse_seq(base, &s) == 0 && base > abs + 1 &&
-        (filem_fmt(probe, sizeof probe, "%s/%s", abs, FILEM_META_NAME), access(probe, F_OK) == 0)) {
+    if (parse_seq(base, &s) == 0 && base > abs + 1 && seq_traces(abs)) {
         size_t jl = (size_t)(base - 1 - abs);
         if (jl >= len)
             return -ENAMETOOLONG;
@@ -448,8 +462,8 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
     DIR *d = known ? NULL : opendir(abs);
     for (struct dirent *de; d && !known && (de = readdir(d));) {
         uint64_t k;
-        filem_fmt(probe, sizeof probe, "%s/%s/%s", abs, de->d_name, FILEM_META_NAME);
-        known = parse_seq(de->d_name, &k) == 0 && access(probe, F_OK) == 0;
+        filem_fmt(probe, sizeof probe, "%s/%s", abs, de->d_name);
+        known = parse_seq(de->d_name, &k) == 0 && seq_traces(probe);
     }
     if (d)
         closedir(d);

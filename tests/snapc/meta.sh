@@ -55,6 +55,24 @@ for o in "" --json --verify; do
     [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
 done
 rm -rf "$W/uncommitted.ckpt"
+# a sequence copied under another name without its snapshot.meta is still a sequence, not
+# committed (status 3, review E2: it was status 1 "not a snapshot reference"); a directory
+# named like one that holds no trace of a sequence is no snapshot (status 1)
+mkdir -m 700 "$W/renamed"
+cp -a "$jd/1" "$W/renamed/3"
+rm "$W/renamed/3/snapshot.meta"
+expect_rc 3 "a renamed uncommitted sequence" "$INFO" "$W/renamed/3" && err_has "is not committed (no snapshot.meta)"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+expect_rc 3 "the folder of a renamed uncommitted sequence" "$INFO" "$W/renamed" && err_has "holds no committed snapshot"
+if [ -x "$RESTART" ]; then
+    expect_rc 1 "restart-mpi of a renamed uncommitted sequence" "$RESTART" --showme "$W/renamed/3" &&
+        err_has "is not committed"
+fi
+mkdir -m 700 "$W/other" "$W/other/4"
+echo data >"$W/other/4/notes.txt"
+expect_rc 1 "a directory that is no snapshot" "$INFO" "$W/other/4" && err_has "is not a snapshot reference"
+expect_rc 1 "its folder" "$INFO" "$W/other" && err_has "is not a snapshot reference"
+rm -rf "$W/renamed" "$W/other"
 pass "ckpt-info: nothing committed is status 3 in one line"
 
 # damaged, truncated, missing image

@@ -4,7 +4,7 @@
  * a snapshot directory (.../revive_global_snapshot_PID.ckpt: every sequence). --verify checks
  * every rank image against the metadata (size, header checksum, every chunk's checksum).
  * Exit statuses (usage() says them too): 0 the snapshot can be restarted from, 1 it is damaged
- * (or fails --verify, or is not private), 2 usage, 3 there is nothing committed there (REF is
+ * (or fails --verify, or is not private, or REF is no snapshot at all), 2 usage, 3 there is nothing committed there (REF is
  * missing, its sequence was not committed, or the directory holds no committed sequence); one
  * message on stderr for each of 1 and 3. */
 #define _GNU_SOURCE
@@ -50,8 +50,9 @@ static void usage(FILE *f)
                "  --verify  check every rank image against the metadata, every checksum\n"
                "  --json    print JSON\n"
                "Exit status: 0 a committed snapshot is there (and, with --verify, intact);\n"
-               "1 it is damaged or not private; 2 wrong usage; 3 nothing committed there (REF\n"
-               "missing, its sequence not committed, or no committed sequence in the directory).\n");
+               "1 it is damaged or not private, or REF is no snapshot; 2 wrong usage; 3 nothing\n"
+               "committed there (REF missing, its sequence not committed, also under another\n"
+               "name, or no committed sequence in the directory).\n");
 }
 
 static void when(const char *t, char *out, size_t len)
