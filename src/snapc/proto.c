@@ -28,6 +28,10 @@ const char *snapc_ev_name(int ev)
 }
 
 /* What a rank does in each phase, for messages. */
+/* A request that meets the job's normal end (a rank in or past MPI_Finalize): not a failure of
+ * a rank (review U). */
+#define ENDED_BEFORE "the job ended before the snapshot could be taken "
+
 static const char *const doing[SNAPC_P_COUNT] = {
     "run", "answer the checkpoint request", "reach its targets", "close its gate",
     "drain its messages", "write its image", "copy its image to shared storage",
@@ -235,8 +239,13 @@ static int maybe_next(struct snapc_proto *p, int64_t now, int after_commit)
         nr = why;
     }
     if (nr) {
+        /* a queued request that meets the job's end: it ended before the snapshot could be
+         * taken */
+        int ending = p->finalizing_rank >= 0 || p->ended_rank >= 0;
         for (int i = 0; i < p->nnext; i++)
-            if (emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s", nr))
+            if (emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s%s%s",
+                      ending ? ENDED_BEFORE "(" : "", nr,
+                      ending ? ")" : ""))
                 return -ENOMEM;
         p->nnext = 0;
         p->next_wanted = 0;
@@ -503,7 +512,8 @@ static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
     }
     if (p->r[ev->rank].finalizing)
         return fail_epoch(p, ev->now_ms, -ESRCH,
-                          "rank %d has called MPI_Finalize and ended during the checkpoint",
+                          ENDED_BEFORE "(rank %d called MPI_Finalize and ended during the "
+                          "checkpoint)",
                           ev->rank);
     return fail_epoch(p, ev->now_ms, -ESRCH,
                       "rank %d ended during the checkpoint (while it was to %s)", ev->rank,
@@ -646,7 +656,8 @@ static int h_state_seqs(struct snapc_proto *p, const struct snapc_event *ev)
 {
     record_state(p, ev);
     if (p->r[ev->rank].finalizing)
-        return fail_epoch(p, ev->now_ms, -ESRCH, "rank %d has called MPI_Finalize", ev->rank);
+        return fail_epoch(p, ev->now_ms, -ESRCH, ENDED_BEFORE "(rank %d has called MPI_Finalize)",
+                          ev->rank);
     return 0;
 }
 
@@ -656,7 +667,8 @@ static int h_state_converge(struct snapc_proto *p, const struct snapc_event *ev)
         return protocol_error(p, ev);
     record_state(p, ev);
     if (p->r[ev->rank].finalizing)
-        return fail_epoch(p, ev->now_ms, -ESRCH, "rank %d has called MPI_Finalize", ev->rank);
+        return fail_epoch(p, ev->now_ms, -ESRCH, ENDED_BEFORE "(rank %d has called MPI_Finalize)",
+                          ev->rank);
     return check_converged(p, ev->now_ms);
 }
 
@@ -664,6 +676,16 @@ static int h_state_late(struct snapc_proto *p, const struct snapc_event *ev)
 {
     struct snapc_rank_rec *r = &p->r[ev->rank];
     snprintf(r->what, sizeof r->what, "%s", ev->u.state.what ? ev->u.state.what : "");
+    /* a rank that ran on at "recovered" (node-local first) and reached MPI_Finalize while its
+     * images are staged: its agent says so once, now. Kept, so that a request queued behind
+     * this epoch is refused as the job ends instead of starting an epoch its ranks leave
+     * (review U: "rank 0 ended during the checkpoint (while it was to answer the checkpoint
+     * request)" for a job that had finished normally) */
+    if (ev->u.state.finalizing && !r->finalizing) {
+        r->finalizing = 1;
+        if (p->finalizing_rank < 0)
+            p->finalizing_rank = ev->rank;
+    }
     return 0;
 }
 
@@ -752,6 +774,16 @@ static int h_captured(struct snapc_proto *p, const struct snapc_event *ev)
 
 static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
 {
+    if (ev->u.failed.err == ESHUTDOWN && ev->u.failed.phase == SNAPC_PHASE_REQUESTED) {
+        /* the rank's agent got the request in MPI_Finalize (its STATE saying so was not in
+         * yet): the job's normal end, not a rank's failure */
+        struct snapc_rank_rec *r = &p->r[ev->rank];
+        r->finalizing = 1;
+        if (p->finalizing_rank < 0)
+            p->finalizing_rank = ev->rank;
+        return fail_epoch(p, ev->now_ms, -ESRCH, ENDED_BEFORE "(rank %d has called MPI_Finalize)",
+                          ev->rank);
+    }
     int e = ev->u.failed.err > 0 ? -ev->u.failed.err : -EIO;
     const char *msg = ev->u.failed.msg && ev->u.failed.msg[0] ? ev->u.failed.msg : "no reason given";
     /* what the rank was doing, as it says (it may be ahead of the job's phase) */

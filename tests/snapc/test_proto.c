@@ -606,8 +606,56 @@ static void test_finalize(void)
         to_phase(3, ph);
         state(1, ph == SNAPC_P_CONVERGE ? 1 : 0, 0, 1, 1, "MPI_Finalize");
         CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "rank 1 has called MPI_Finalize");
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "the job ended before the snapshot");
         CHECK_EQ(P.phase, SNAPC_P_IDLE);
     }
+    /* review U: node-local first, the ranks run on while the sequence stages and reach
+     * MPI_Finalize (their STATE comes in the staging phase); a request queued behind it
+     * (--wait) is refused as the job ends once the sequence commits, never started for ranks
+     * that leave (it said "rank 0 ended during the checkpoint (while it was to answer the
+     * checkpoint request)") */
+    reset(2);
+    P.stage = 1;
+    to_phase(2, SNAPC_P_CAPTURE);
+    captured(0);
+    captured(1);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    state(0, 0, 0, 0, 1, "MPI_Finalize");
+    state(1, 0, 0, 0, 1, "MPI_Finalize");
+    request(4, SNAPC_TOOL_WAIT);
+    CHECK_EQ(act(SNAPC_ACT_REFUSE), -1);
+    for (int r = 0; r < 2; r++) {
+        struct snapc_event se = {.type = SNAPC_EV_STAGED, .rank = r};
+        feed(se);
+    }
+    committed(0, NULL);
+    CHECK_EQ(act(SNAPC_ACT_CKPT), -1);
+    const struct snapc_action *rf = must(SNAPC_ACT_REFUSE);
+    CHECK_EQ(rf->client, 4);
+    CHECK_STR_CONTAINS(rf->text, "the job ended before the snapshot could be taken (rank 0 has "
+                                 "called MPI_Finalize");
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    /* a rank's agent that gets the request inside MPI_Finalize (its STATE not in yet), and a
+     * rank known to be in MPI_Finalize that ends during the epoch: the job's end, said so */
+    reset(2);
+    request(1, 0);
+    struct snapc_event fe = {.type = SNAPC_EV_FAILED, .rank = 1};
+    fe.u.failed.err = ESHUTDOWN;
+    fe.u.failed.phase = SNAPC_PHASE_REQUESTED;
+    fe.u.failed.msg = "this rank has called MPI_Finalize";
+    feed(fe);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text,
+                       "the job ended before the snapshot could be taken (rank 1 has called");
+    reset(2);
+    P.stage = 1;
+    to_phase(2, SNAPC_P_CAPTURE);
+    captured(0);
+    captured(1);
+    state(0, 0, 0, 0, 1, "MPI_Finalize");
+    simple(SNAPC_EV_GONE, 0);
+    CHECK_STR_CONTAINS(must(SNAPC_ACT_STAGE_FAILED)->text,
+                       "the job ended before the snapshot could be taken (rank 0 called "
+                       "MPI_Finalize");
 }
 
 static void test_failures(void)

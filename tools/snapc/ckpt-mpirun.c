@@ -76,7 +76,13 @@ static void usage(FILE *f)
             "  --no-wait-stage  (node-local first, the default; not with --ckpt-local none)\n"
             "                return once every image is in its\n"
             "                node's cache and the job runs again, before the images are\n"
-            "                copied to the snapshot directory and committed\n");
+            "                copied to the snapshot directory and committed\n"
+            "Exit status: 0 the snapshot is committed (--no-wait-stage: in the nodes' caches);\n"
+            "its reference is the last line; 1 no snapshot: refused (the job still starting or\n"
+            "ending, another checkpoint running without --wait), failed (the job goes on,\n"
+            "earlier snapshots intact), or the job ended before the snapshot could be taken;\n"
+            "the reason in one line on standard error; 2 wrong usage; 128+N interrupted by\n"
+            "signal N (a checkpoint that has begun goes on).\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
