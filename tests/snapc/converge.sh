@@ -43,6 +43,9 @@ for ph in Requested Pending Running Quiesced Drained "Locally Finished" Establis
 done
 # --stop: the ranks stop themselves once the snapshot is committed
 expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
+    # the summary says the ranks stop, not that the job runs again (review U/--term wording)
+    err_has "its ranks stop themselves (--stop); kill -CONT $JOB continues them"
+    grep -q "running again" "$W/cmd.err" && fail "--stop: the summary says 'running again': $(cat "$W/cmd.err")"
     ranks=$(for p in $(pgrep -f -- "--ready $W/a.ready"); do [ "$(cat /proc/$p/comm)" = fake_rank ] && echo $p; done)
     nstopped() { local p n=0; for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && n=$((n + 1)); done; echo $n; }
     # the ranks stop themselves once their gates are open (after ckpt-mpirun heard of the commit)
@@ -73,6 +76,9 @@ expect_rc 0 "snapshot after --stop and SIGCONT" "$CKPT" "$JOB"
 # --term: the job ends after the snapshot; ckpt-mpirun returns after it ended
 expect_rc 0 "--term" "$CKPT" --term "$JOB"
 ref=$(tail -n1 "$W/cmd.out")
+# the summary says the job was ended, never that it runs again (fresh-user review of issue 7)
+err_has "job $JOB has ended (--term); restart-mpi $ref runs it again from the snapshot"
+grep -q "running again" "$W/cmd.err" && fail "--term: the summary says 'running again': $(cat "$W/cmd.err")"
 # ckpt-mpirun heard once the launcher and the ranks had ended; the coordinator follows at once
 job_gone $JOB 30 || fail "--term: the job still runs 30 s after ckpt-mpirun returned"
 wait $JOB

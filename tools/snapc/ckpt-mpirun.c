@@ -317,8 +317,14 @@ static int coordinator_ends(pid_t coord)
     return 0;
 }
 
-static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord)
+/* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
+ * has), after --stop its ranks are stopped; only otherwise does it run again. */
+static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
+                          uint32_t flags)
 {
+    const char *after = (flags & SNAPC_TOOL_TERM)   ? "ranks told to end"
+                        : (flags & SNAPC_TOOL_STOP) ? "ranks told to stop"
+                                                    : "running again";
     long long ranks = 0, bytes = 0, t_tg = -1, t_q = -1, t_d = -1, t_c = -1, t_e = -1, t_r = -1,
               raises = 0;
     snapc_json_num(json, "ranks", &ranks);
@@ -354,10 +360,16 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
     fprintf(stderr,
             "%s: job %d: snapshot %llu committed: %lld ranks, %s\n"
             "%s:   ms from the request: targets %lld, converged+quiesced %lld (%lld raises), "
-            "drained %lld, captured %lld, committed %lld, running again %lld\n",
+            "drained %lld, captured %lld, committed %lld, %s %lld\n",
             me, (int)coord, (unsigned long long)seq, ranks, hb, me, t_tg, t_q, raises, t_d, t_c,
-            t_e, t_r);
-    (void)ref;
+            t_e, after, t_r);
+    if (flags & SNAPC_TOOL_TERM)
+        fprintf(stderr, "%s: job %d has ended (--term); restart-mpi %s runs it again from the "
+                        "snapshot\n", me, (int)coord, ref);
+    else if (flags & SNAPC_TOOL_STOP)
+        fprintf(stderr, "%s: job %d: its ranks stop themselves (--stop); kill -CONT %d continues "
+                        "them\n", me,
+                (int)coord, (int)coord);
 }
 
 int main(int argc, char **argv)
@@ -490,7 +502,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s%s\n", me, epoch_failed ? "no checkpoint: " : "", msg);
             return 1;
         }
-        print_summary(js, ref, d.seq, coord);
+        print_summary(js, ref, d.seq, coord, flags);
         printf("%s\n", ref);
         fflush(stdout);
         free(tail);
