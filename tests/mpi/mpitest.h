@@ -42,6 +42,14 @@ static __attribute__((unused)) void report(const char *section)
     ck = 1469598103934665603ull;
 }
 
+/* Busy work of about n thousand steps (the checkpoint tests put ranks at different places). */
+static __attribute__((unused)) void spin(int n)
+{
+    volatile double x = 0;
+    for (int i = 0; i < n * 1000; i++)
+        x += i * 0.5;
+}
+
 static void start(int *argc, char ***argv)
 {
     MPI_Init(argc, argv);

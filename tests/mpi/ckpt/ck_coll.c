@@ -10,13 +10,6 @@
 #include "tests/mpi/mpitest.h"
 #include "tests/mpi/ckpt/ck_hold.h"
 
-static void spin(int n)
-{
-    volatile double x = 0;
-    for (int i = 0; i < n * 1000; i++)
-        x += i * 0.5;
-}
-
 int main(int argc, char **argv)
 {
     start(&argc, &argv);

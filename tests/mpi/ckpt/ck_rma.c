@@ -13,13 +13,6 @@
 
 #define N 16
 
-static void spin(int n)
-{
-    volatile double x = 0;
-    for (int i = 0; i < n * 1000; i++)
-        x += i * 0.5;
-}
-
 int main(int argc, char **argv)
 {
     start(&argc, &argv);
