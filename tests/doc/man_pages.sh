@@ -1,8 +1,10 @@
 #!/bin/bash
 # The man pages (man/) against the code: each page renders without a warning; every option a
-# command's --help names, or its main() compares an argument with, is in its page; every --ckpt-* option of the mpirun wrapper is in
-# revive-mpirun.1; every REVIVE_* variable the sources read is in revive.7; every page is
-# installed (man/Makefile.inc) and every .so link names a page. Needs groff (groff-base).
+# command's --help names, or its main() compares an argument with, is in its page; every
+# --ckpt-* option of the mpirun wrapper is in revive-mpirun.1; every REVIVE_* variable the
+# sources read is in revive.7; every page is installed (man/Makefile.inc) and every .so link
+# names a page; docs/snapshots.md names every option of ckpt-mpirun, restart-mpi, ckpt-info and
+# the wrapper. Needs groff (groff-base).
 : "${REVIVE_BUILDDIR:?run through make check}" "${REVIVE_SRCDIR:?run through make check}"
 src=$REVIVE_SRCDIR build=$REVIVE_BUILDDIR man=$src/man
 command -v groff >/dev/null 2>&1 || {
@@ -110,6 +112,21 @@ for o in $opts; do
 done
 [ $n -ge 5 ] || fail "found only $n --ckpt-* options in $wrapper"
 echo "mpirun wrapper: $n --ckpt-* options in man/revive-mpirun.1"
+
+# 4b. docs/snapshots.md is the reference of the global-snapshot commands: every option of their
+# --help and every --ckpt-* option of the wrapper is in it too
+cp "$src/docs/snapshots.md" "$tmp/page"
+n=0
+for prog in ckpt-mpirun restart-mpi ckpt-info; do
+    for o in $(timeout 20 "$build/tools/snapc/$prog" --help 2>&1 |
+               grep -oE -- '(^|[^A-Za-z0-9_./-])--?[A-Za-z][A-Za-z0-9-]*' | sed 's/^[^-]*//' | sort -u) \
+             $([ $prog = ckpt-mpirun ] && echo "$opts"); do
+        n=$((n + 1))
+        has_word "$tmp/page" "$o" || fail "$prog takes $o, docs/snapshots.md does not name it"
+    done
+done
+[ $n -ge 20 ] || fail "found only $n options for docs/snapshots.md"
+echo "docs/snapshots.md: $n options"
 
 # 5. every REVIVE_* variable the sources read (a quoted name in C, $NAME in the shell scripts)
 plain "$man/revive.7" >"$tmp/page"
