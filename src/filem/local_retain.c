@@ -163,6 +163,39 @@ static void meta_path(const char *seqdir, const char *key, char *out, size_t len
     fclose(f);
 }
 
+/* The caches in LOCAL of other jobs whose job directory in BASE (this job's snapshot
+ * directory) says it was superseded (FILEM_SUPERSEDED_NAME): every sequence of theirs goes but
+ * one a restart has locked, then their job directory. SKIP: "/name/" for each job directory of
+ * this job's own chain (the rule above decides for them). */
+static void sweep_superseded(const char *local, const char *base, const char *skip,
+                             struct filem_local_retain_stats *s)
+{
+    DIR *d = opendir(local);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *n = e->d_name;
+        char key[NAME_MAX + 3], mark[PATH_MAX], ljob[PATH_MAX], sjob[PATH_MAX];
+        if (strncmp(n, "revive_global_snapshot_", 23) != 0)
+            continue;
+        snprintf(key, sizeof key, "/%s/", n);
+        if (strstr(skip, key))
+            continue;
+        if ((size_t)snprintf(sjob, sizeof sjob, "%s/%s", base, n) >= sizeof sjob ||
+            (size_t)snprintf(mark, sizeof mark, "%s/%s", sjob, FILEM_SUPERSEDED_NAME) >= sizeof mark ||
+            (size_t)snprintf(ljob, sizeof ljob, "%s/%s", local, n) >= sizeof ljob ||
+            access(mark, F_OK) != 0)
+            continue;
+        struct filem_local_retain_stats js = {0};
+        int kept = 0;
+        if (retain_job(ljob, sjob, LLONG_MAX, 0, &kept, &js) == 0 && rmdir(ljob) == 0)
+            s->swept++;
+        s->removed += js.removed;
+        s->busy += js.busy;
+    }
+    closedir(d);
+}
+
 int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
                        struct filem_local_retain_stats *st)
 {
@@ -189,6 +222,12 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
     char seqdir[PATH_MAX], pjob[PATH_MAX], pseq[32];
     snprintf(seqdir, sizeof seqdir, "%s", shared_seqdir);
     *ls = 0;
+    /* this job's own chain, "/name/" each, which the sweep below leaves to this rule */
+    size_t skcap = 4096, skl = 0;
+    char *skip = malloc(skcap);
+    const char *own = strrchr(ljob, '/');
+    if (skip)
+        skl = (size_t)snprintf(skip, skcap, "%s/", own ? own : "/");
     for (int depth = 0; rc == 0 && depth < 64; depth++) {
         meta_path(seqdir, "parent.jobdir", pjob, sizeof pjob);
         meta_path(seqdir, "parent.seq", pseq, sizeof pseq);
@@ -205,12 +244,26 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
         *cut = 0;
         if ((size_t)snprintf(lparent, sizeof lparent, "%s%s", local, base) >= sizeof lparent)
             break;
+        if (skip && skl + strlen(base) + 2 < skcap)
+            skl += (size_t)snprintf(skip + skl, skcap - skl, "%s/", base);
         int r = retain_job(lparent, pjob, LLONG_MAX, keep, &kept, &s);
         if (r == 0)
             rmdir(lparent); /* nothing left of that job on this node: its directory goes too */
         if ((size_t)snprintf(seqdir, sizeof seqdir, "%s/%s", pjob, pseq) >= sizeof seqdir)
             break;
     }
+    if (rc == 0 && skip) {
+        /* LOCAL is ljob's parent, the snapshot directory sjob's */
+        char local[PATH_MAX], sbase[PATH_MAX];
+        snprintf(local, sizeof local, "%s", ljob);
+        snprintf(sbase, sizeof sbase, "%s", sjob);
+        char *cut = strrchr(local, '/'), *scut = strrchr(sbase, '/');
+        if (cut && cut != local && scut && scut != sbase) {
+            *cut = *scut = 0;
+            sweep_superseded(local, sbase, skip, &s);
+        }
+    }
+    free(skip);
     if (st)
         *st = s;
     return rc;

@@ -17,8 +17,14 @@
 
 #include <stddef.h>
 
+/* In a shared job directory: this job was restarted and the restarted job (or one restarted
+ * from it) committed; its text: "superseded.by JOBDIR" and "stale.caches HOST,..." (its hosts
+ * where the new job runs no rank). Written by filem_mark_superseded (libfilem). */
+#define FILEM_SUPERSEDED_NAME "superseded"
+
 struct filem_local_retain_stats {
     int removed;  /* sequences removed from the cache */
+    int swept;    /* caches of other, superseded jobs removed (their job directories) */
     int kept;     /* older sequences kept: still committed in the shared directory */
     int busy;     /* older sequences kept: a restart reads them (locked) */
 };
@@ -33,9 +39,18 @@ struct filem_local_retain_stats {
  * the chain) count as older still: their sequences cached on this node (LOCAL/<their job
  * directory name>) are kept or removed by the same rule, and a job directory left empty goes,
  * so a job restarted again and again does not fill the node with its ancestors' caches.
+ * Then the caches of other jobs on this node whose job directory beside SHARED_SEQDIR's (the
+ * same snapshot directory) holds FILEM_SUPERSEDED_NAME go too (but a sequence a restart has
+ * locked): a node where no rank of a restarted job runs keeps its ancestors' caches only until
+ * any job of the user commits there.
  * 0 or -errno (the cache's job directory cannot be read). */
 int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
                        struct filem_local_retain_stats *st);
+
+/* After the commit of SEQDIR (a restarted job's sequence): every job it was restarted from, up
+ * the chain (parent.jobdir), gets FILEM_SUPERSEDED_NAME in its job directory, naming the hosts
+ * where its caches remain. In libfilem (the coordinator). 0 or -errno with a message. */
+int filem_mark_superseded(const char *seqdir, char *err, size_t errlen);
 
 /* How many committed sequences a node keeps for the job of SHARED_SEQDIR: its snapshot.meta's
  * ckpt.keep (--ckpt-keep N), 1 when it keeps every one on shared storage (0) or says nothing:

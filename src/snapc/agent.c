@@ -836,7 +836,11 @@ static void on_resume(const uint8_t *p)
         if (e < 0)
             revive_log_warn("rank %d: retention of the node-local cache of %s: %s", A.world_rank,
                             A.local_seq, strerror(-e));
-        else if (rs.busy)
+        if (e == 0 && rs.swept)
+            revive_log_info("rank %d: removed this node's caches of %d superseded job%s (restarted "
+                            "elsewhere and committed since)",
+                            A.world_rank, rs.swept, rs.swept == 1 ? "" : "s");
+        if (e == 0 && rs.busy)
             revive_log_info("rank %d: %d older node-local sequence%s kept while a restart reads "
                             "them", A.world_rank, rs.busy, rs.busy == 1 ? "" : "s");
         A.local_committed = 1;

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "crs/base/durable.h"
+#include "filem/local_retain.h"
 #include "filem/stage.h"
 #include "snapc/coord_int.h"
 
@@ -117,6 +118,10 @@ void coord_commit(void)
     /* after the commit: the index and retention never undo it */
     if (filem_index_update(coord.jobdir, err, sizeof err) < 0)
         revive_log_warn("the snapshot is committed, but the index was not updated: %s", err);
+    /* a restarted job: the jobs it came from are superseded, their caches on hosts this job
+     * does not run on go when a job of the user next commits there (local_retain.h) */
+    if (coord.parent_jobdir[0] && filem_mark_superseded(coord.seqdir, err, sizeof err) < 0)
+        revive_log_warn("the jobs this one was restarted from are not marked superseded: %s", err);
     if (coord.cfg->keep > 0) {
         int removed, skipped;
         if (filem_retain(coord.jobdir, coord.cfg->keep, -1, &removed, &skipped, err, sizeof err) < 0)

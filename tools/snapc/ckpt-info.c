@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/local_retain.h"
 #include "filem/stage.h"
 #include "snapc/util.h"
 
@@ -305,6 +306,39 @@ static void show_index(const char *jobdir, const struct filem_seq_info *v, int n
     filem_meta_free(&m);
 }
 
+/* JOBDIR/superseded (filem/local_retain.h): a restart of this job committed elsewhere; the
+ * hosts where this job's node-local caches may remain. In jb (JSON) when given, else text. */
+static void show_superseded(const char *jobdir, struct snapc_sbuf *jb)
+{
+    char path[PATH_MAX + 16], err[512];
+    snapc_fmt(path, sizeof path, "%s/%s", jobdir, FILEM_SUPERSEDED_NAME);
+    char *b = NULL;
+    size_t len = 0;
+    if (filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, err, sizeof err) < 0)
+        return;
+    char by[PATH_MAX] = "", stale[1024] = "";
+    for (char *l = b; l && l < b + len;) {
+        char *nl = memchr(l, '\n', (size_t)(b + len - l));
+        size_t ll = nl ? (size_t)(nl - l) : (size_t)(b + len - l);
+        if (ll > 14 && !strncmp(l, "superseded.by ", 14) && ll - 14 < sizeof by)
+            snprintf(by, sizeof by, "%.*s", (int)(ll - 14), l + 14);
+        else if (ll > 13 && !strncmp(l, "stale.caches ", 13) && ll - 13 < sizeof stale)
+            snprintf(stale, sizeof stale, "%.*s", (int)(ll - 13), l + 13);
+        l = nl ? nl + 1 : NULL;
+    }
+    free(b);
+    if (jb) {
+        snapc_sb_printf(jb, ",\"superseded_by\":");
+        snapc_sb_json_str(jb, by);
+        snapc_sb_printf(jb, ",\"stale_caches\":");
+        snapc_sb_json_str(jb, stale);
+    } else if (stale[0])
+        printf("superseded by %s (a restart of this job committed); its node-local caches may "
+               "remain on %s until a job of yours commits there\n", by, stale);
+    else
+        printf("superseded by %s (a restart of this job committed)\n", by);
+}
+
 int main(int argc, char **argv)
 {
     int verify = 0;
@@ -415,10 +449,13 @@ int main(int argc, char **argv)
     if (json) {
         snapc_sb_printf(&jb, "],\"committed\":%d", committed);
         show_index(jobdir, v, n, &jb);
+        show_superseded(jobdir, &jb);
         snapc_sb_printf(&jb, "}");
         printf("%s\n", jb.p);
-    } else
+    } else {
         show_index(jobdir, v, n, NULL);
+        show_superseded(jobdir, NULL);
+    }
     if (!committed && !bad) {
         fprintf(stderr, "%s: %s holds no committed snapshot (%d sequence%s, none finished): nothing "
                 "to restart from there; take a checkpoint (ckpt-mpirun) and wait for its commit\n",
