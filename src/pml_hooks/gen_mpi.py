@@ -111,6 +111,8 @@ def c_type(p):
 #                     group (MPI_Comm_create_group): in_cs, counted on no communicator
 #   @cfree            communicator freed: its count is kept
 #   @seteh            a communicator's error handler changed (blocking receives need to know)
+#   @fileeh           a file's error handler changed (or MPI_FILE_NULL's, the default of files
+#                     opened later): the file keeps it for its reopening at a restart (io.c)
 #   @isend:MODE       nonblocking send (std, buf, sync, ready): counted per destination; request
 #                     in the table. The function has a "core" the blocking form reuses.
 #   @irecv            nonblocking receive: the drain buffer first; request in the table
@@ -133,7 +135,7 @@ CROSS = {
     'MPI_Comm_create_group': 'pml_cross_group(PML_H(group), &xs_)',
 }
 
-CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'seteh', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe',
+CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'seteh', 'fileeh', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe',
            'fcoll', 'fnbc', 'wcoll', 'ireq')
 MODES = {'std': 'PML_MODE_STD', 'buf': 'PML_MODE_BUF', 'sync': 'PML_MODE_SYNC',
          'ready': 'PML_MODE_READY'}
@@ -440,6 +442,9 @@ def gen_plain(f, fid):
     if 'seteh' in f.flags:
         out.append('    if (rc == MPI_SUCCESS)')
         out.append('        pml_comm_eh_changed(PML_H(%s));' % f.params[0].name)
+    if 'fileeh' in f.flags:
+        out.append('    if (rc == MPI_SUCCESS)')
+        out.append('        pml_file_eh_set(PML_H(%s), PML_H(%s));' % (f.params[0].name, f.params[1].name))
     if 'create' in f.flags and f.ret == 'int':
         gets = [p for p in f.params if p.ann == 'get']
         if gets:

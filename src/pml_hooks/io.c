@@ -3,9 +3,11 @@
  * the lower half's own call: the data moves at the library's speed).
  *
  * Kept per file: the communicator, path and access mode it was opened with, the hints given,
- * the view (with references to its datatypes), a split collective under way. A snapshot reads
- * the file pointers, the atomicity and the file's identity; a restart opens the file again and
- * sets it up as it was (the data itself stays in the file, as BLCR did for open files). */
+ * the view (with references to its datatypes), its error handler (referenced: a restart sets it
+ * again; MPI_File_set_errhandler's entry point is generated, @fileeh), a split collective under
+ * way. A snapshot reads the file pointers, the atomicity and the file's identity; a restart opens
+ * the file again and sets it up as it was (the data itself stays in the file, as BLCR did for
+ * open files). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
@@ -174,9 +176,27 @@ static void view_release(struct pml_file *f)
     pml_hints_free(&f->view_hints);
 }
 
+/* MPI_FILE_NULL's error handler as the program set it (referenced; 0: never set): a file
+ * opened later starts with it */
+static uintptr_t default_eh;
+
+void pml_file_eh_set(uintptr_t vfile, uintptr_t veh)
+{
+    struct pml_file *f = pml_file_of(vfile);
+    uintptr_t *slot = f ? &f->errh : vfile == PML_H(MPI_FILE_NULL) ? &default_eh : NULL;
+    if (!slot)
+        return;
+    pml_vh_ref(veh);
+    if (*slot)
+        pml_vh_unref(*slot);
+    *slot = veh;
+}
+
 static void file_free(struct pml_file *f)
 {
     view_release(f);
+    if (f->errh)
+        pml_vh_unref(f->errh);
     pml_hints_free(&f->open_hints);
     free(f->path);
     free(f->abspath);
@@ -207,6 +227,10 @@ int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info,
         f->amode = amode;
         pml_hints_add(&f->open_hints, PML_H(rinfo));
         snprintf(f->datarep, sizeof f->datarep, "native");
+        if (default_eh) {
+            pml_vh_ref(default_eh);
+            f->errh = default_eh;
+        }
         struct pml_vh *h = pml_vh_of(v);
         if (h)
             h->info = f;

@@ -56,6 +56,10 @@ struct pml_file {
     uintptr_t etype, filetype;   /* the application's (virtual) datatypes, referenced */
     char datarep[MPI_MAX_DATAREP_STRING + 1];
     struct pml_hints view_hints;
+    /* its error handler (referenced): the one set by MPI_File_set_errhandler, else MPI_FILE_NULL's
+     * when it was opened; 0: the library's own default. Set again when a restart reopens it: the
+     * replay cannot (files are opened after it), and the program may have freed its handle */
+    uintptr_t errh;
     /* a split collective begun and not yet ended (PML_FILE_SPLIT_*), and its buffer */
     int split;
     const void *split_buf;
@@ -168,6 +172,10 @@ void pml_hints_free(struct pml_hints *h);
  * pml_hints_info_free. */
 uintptr_t pml_hints_info(const struct pml_hints *h);
 void pml_hints_info_free(uintptr_t real_info);
+
+/* MPI_File_set_errhandler succeeded on vfile (MPI_FILE_NULL: the default of files opened
+ * later) with veh: kept, referenced, for a restart (io.c) */
+void pml_file_eh_set(uintptr_t vfile, uintptr_t veh);
 
 /* An extra reference to a virtual handle (a datatype a view uses), and its release. */
 void pml_vh_ref(uintptr_t v);

@@ -9,9 +9,9 @@
  * its communicator with its access mode (MPI_MODE_EXCL left out: the file exists) and hints, in
  * the order of the files' clock ids (the same on every rank), its view is set again (the layer
  * held references to its datatypes, so the replay made them again even if the program freed
- * them), its atomicity, and both file pointers are moved back. A split collective that the
- * snapshot ended keeps its status for the program's _end call. The file's data is the file's:
- * nothing of it is in the image.
+ * them), so is its error handler (referenced the same way), its atomicity, and both file
+ * pointers are moved back. A split collective that the snapshot ended keeps its status for the
+ * program's _end call. The file's data is the file's: nothing of it is in the image.
  *
  * Windows were made again by the replay (win_ckpt.c); their locks are taken again last. */
 #define _GNU_SOURCE
@@ -101,6 +101,11 @@ static int reopen(struct pml_file *f, char *err, size_t errlen)
                      "a user data representation must be registered again first)", f->abspath, rc);
             return -EIO;
         }
+    }
+    if (f->errh && (rc = pml_L.MPI_File_set_errhandler(r, (MPI_Errhandler)pml_v2r(f->errh)))) {
+        snprintf(err, errlen, "the error handler of the MPI file %s cannot be set again (MPI "
+                 "error %d)", f->abspath, rc);
+        return -EIO;
     }
     if (f->atomic)
         rc = pml_L.MPI_File_set_atomicity(r, 1);

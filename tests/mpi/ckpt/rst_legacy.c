@@ -8,14 +8,16 @@
  * attributes put by MPI_Attr_put on MPI_COMM_WORLD and on a duplicate; an error handler of
  * MPI_Errhandler_create set on the duplicate by MPI_Errhandler_set and read back by
  * MPI_Errhandler_get after the program freed its own handle, the one read back kept across the
- * snapshots (a restart gets it again: it was "made by no recorded call" before); datatypes of MPI_Type_struct (displacements from MPI_Address),
+ * snapshots (a restart gets it again: it was "made by no recorded call" before), and the same
+ * with a window's and a file's error handler (MPI_Win_get_errhandler, MPI_File_get_errhandler;
+ * the file in $TMPDIR, removed at the end); datatypes of MPI_Type_struct (displacements from MPI_Address),
  * MPI_Type_hvector and MPI_Type_hindexed, and one of MPI_Type_struct with the MPI_LB and MPI_UB
  * markers; two keyvals freed while an attribute still uses them
  * (one by MPI_Comm_free_keyval, one by MPI_Keyval_free: the standard keeps them until the last
  * attribute is deleted) and one freed without attributes. Every step reads the attributes
  * (MPI_Attr_get), replaces one (MPI_Attr_delete + MPI_Attr_put: the delete callback), duplicates
  * the communicators that carry attributes of the freed keyvals and frees the duplicates (their
- * copy and delete callbacks run), calls the error handler, exchanges data with the three
+ * copy and delete callbacks run), calls the three error handlers and reads them back, exchanges data with the three
  * datatypes and reads their MPI_Type_extent, _lb and _ub. At the end the objects are freed: the
  * freed keyvals' last attributes go with them (their delete callbacks print the values).
  * Rank 0 prints one line per step and the final lines: they equal an uninterrupted run's. */
@@ -49,6 +51,9 @@ static int kl, kf, kg;          /* MPI_Keyval_create's; freed with attributes (t
 static int kf_num, kg_num;      /* the freed keyvals' numbers, for the callbacks' checks */
 static int xs_l, xs_f, xs_g;    /* extra states */
 static MPI_Comm cd, cf, cg;     /* carry attributes of kl, kf, kg */
+static MPI_Comm co;             /* without attributes: a window and a file made on it */
+static MPI_Win win;             /* error handlers read back after a free */
+static MPI_File fh;
 static long copies, dels, delsum, bad, handled;
 
 static int legacy_copy(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
@@ -101,6 +106,28 @@ static void handler(MPI_Comm *c, int *code, ...)
     handled += *code;
 }
 
+static void win_handler(MPI_Win *w, int *code, ...)
+{
+    if (*w != win)
+        bad++;
+    handled += 100 * *code;
+}
+
+static void file_handler(MPI_File *f, int *code, ...)
+{
+    if (*f != fh)
+        bad++;
+    handled += 10000 * *code;
+}
+
+/* h, read back from the object, is the kept handle `kept`; the read handle is freed */
+static int same_eh(MPI_Errhandler h, MPI_Errhandler kept)
+{
+    int same = h == kept;
+    CHECK(MPI_Errhandler_free(&h));
+    return same;
+}
+
 static long get(MPI_Comm c, int kv)
 {
     void *v = NULL;
@@ -119,6 +146,10 @@ int main(int argc, char **argv)
 {
     struct rst_args args = rst_start(&argc, &argv, 1, "", &rank, &size);
 
+    /* before any attribute: MPICH's window and file duplicate their communicator, copying the
+     * attributes with callbacks; a restart makes them again before the attributes, so those
+     * copies would not be deleted at MPI_Win_free and MPI_File_close as natively */
+    CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &co));
     /* attributes through the MPI-1 calls */
     CHECK(MPI_Keyval_create(legacy_copy, legacy_del, &kl, &xs_l));
     CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &cd));
@@ -150,6 +181,30 @@ int main(int argc, char **argv)
     CHECK(MPI_Errhandler_set(cd, eh));
     CHECK(MPI_Errhandler_free(&eh));
     CHECK(MPI_Errhandler_get(cd, &eh2)); /* kept across the snapshots */
+    /* the same with a window's and a file's error handler */
+    /* (MPI_Win_allocate: Open MPI 4.1 makes no MPI_Win_create window on one rank, and its
+     * MPI_Win_allocate window of one rank is heap memory, which a restart cannot put back) */
+#ifdef OPEN_MPI
+    int with_win = size > 1;
+#else
+    int with_win = 1;
+#endif
+    int *wbuf;
+    MPI_Errhandler weh, weh2 = MPI_ERRHANDLER_NULL, feh, feh2;
+    if (with_win) {
+        CHECK(MPI_Win_allocate(4 * sizeof(int), sizeof(int), MPI_INFO_NULL, co, &wbuf, &win));
+        CHECK(MPI_Win_create_errhandler(win_handler, &weh));
+        CHECK(MPI_Win_set_errhandler(win, weh));
+        CHECK(MPI_Errhandler_free(&weh));
+        CHECK(MPI_Win_get_errhandler(win, &weh2)); /* kept across the snapshots */
+    }
+    char fpath[4096];
+    snprintf(fpath, sizeof fpath, "%s/rst_legacy.eh", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CHECK(MPI_File_open(co, fpath, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh));
+    CHECK(MPI_File_create_errhandler(file_handler, &feh));
+    CHECK(MPI_File_set_errhandler(fh, feh));
+    CHECK(MPI_Errhandler_free(&feh));
+    CHECK(MPI_File_get_errhandler(fh, &feh2)); /* kept across the snapshots */
     /* datatypes through the MPI-1 calls */
     struct rec r[2];
     MPI_Aint a0, a1, a2, base;
@@ -190,9 +245,17 @@ int main(int argc, char **argv)
         MPI_Errhandler cur, cur2;
         CHECK(MPI_Errhandler_get(cd, &cur));
         CHECK(MPI_Comm_get_errhandler(cd, &cur2));
-        int same = cur == cur2 && cur == eh2;
-        CHECK(MPI_Errhandler_free(&cur));
-        CHECK(MPI_Errhandler_free(&cur2));
+        int same = same_eh(cur, eh2) & same_eh(cur2, eh2);
+        if (with_win) {
+            CHECK(MPI_Win_call_errhandler(win, 7 + s));
+            CHECK(MPI_Win_get_errhandler(win, &cur));
+            same &= same_eh(cur, weh2);
+        } else {
+            handled += 100 * (7 + s);
+        }
+        CHECK(MPI_File_call_errhandler(fh, 9 + s));
+        CHECK(MPI_File_get_errhandler(fh, &cur));
+        same &= same_eh(cur, feh2);
         /* the datatypes at work: rank 0's data to everyone */
         for (int k = 0; k < 2; k++) {
             r[k].i[0] = rank == 0 ? 7 * s + k : -1;
@@ -245,6 +308,15 @@ int main(int argc, char **argv)
     CHECK(MPI_Comm_free(&cg));
     long last = dels - before;
     CHECK(MPI_Errhandler_free(&eh2));
+    if (with_win) {
+        CHECK(MPI_Win_free(&win));
+        CHECK(MPI_Errhandler_free(&weh2));
+    }
+    CHECK(MPI_File_close(&fh));
+    CHECK(MPI_Errhandler_free(&feh2));
+    CHECK(MPI_Comm_free(&co));
+    if (rank == 0)
+        CHECK(MPI_File_delete(fpath, MPI_INFO_NULL));
     CHECK(MPI_Type_free(&ts));
     CHECK(MPI_Type_free(&th));
     CHECK(MPI_Type_free(&tx));
