@@ -144,12 +144,13 @@ term_restart() {
     clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
     results out.0 out.1 >both.out
 }
-# no_strays DIR: waits up to 30 s for every process started from DIR to end; prints those left
-# and returns 1 when some are
+# no_strays PATTERN: waits up to 30 s for every process whose command line holds PATTERN to end
+# ("$d/": started from the folder d; "$d": any naming it, as ranks given the folder itself); prints
+# those left and returns 1 when some are. The test's own shell is not counted.
 no_strays() {
     local i left
     for i in $(seq 300); do
-        left=$(pgrep -f "$1/") || return 0
+        left=$(pgrep -f "$1" | grep -vx $$) || return 0
         sleep 0.1
     done
     ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"

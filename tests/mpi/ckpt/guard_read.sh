@@ -27,5 +27,5 @@ if grep -qx 'guard: read ok, write faults, perms r--p' revive.out; then
 else
     failed "under Revive: '$(cat revive.out)', expected 'guard: read ok, write faults, perms r--p'"
 fi
-left=$(no_strays "$d") || failed "processes left: $left"
+left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail

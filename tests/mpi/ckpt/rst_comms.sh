@@ -58,7 +58,7 @@ for rounds in 20 2100; do
             "snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) lines as uninterrupted;" \
             "rank 0 replayed $nrep + $nanc ancestors of $nent record entries in $ms_ ms"
     fi
-    left=$(no_strays "$d") || failed "processes left: $left"
+    left=$(no_strays "$d/") || failed "processes left: $left"
 done
 if [ -n "${replayed[20]}" ] && [ -n "${replayed[2100]}" ]; then
     if [ "${replayed[20]}" = "${replayed[2100]}" ] && [ "${entries[20]}" = "${entries[2100]}" ]; then

@@ -64,10 +64,5 @@ elif [ "$(lines native.out)" = "$(lines out.0 out.1)" ]; then
 else
     failed "the lines differ from the uninterrupted run"; diff <(lines native.out) <(lines out.0 out.1)
 fi
-for i in $(seq 300); do
-    left=$(pgrep -f "$d" | grep -vx $$)
-    [ -z "$left" ] && break
-    sleep 0.1
-done
-[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+left=$(no_strays "$d") || failed "processes left: $left"
 exit $fail

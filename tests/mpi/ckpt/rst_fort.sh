@@ -55,6 +55,6 @@ for n in 1 2 4; do
     else
         failed "np=$n: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
     fi
-    left=$(no_strays "$d") || failed "np=$n: processes left: $left"
+    left=$(no_strays "$d/") || failed "np=$n: processes left: $left"
 done
 exit $fail

@@ -43,5 +43,5 @@ elif cmp -s <(results native.out) both.out; then
 else
     failed "the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
 fi
-left=$(no_strays "$d") || failed "processes left: $left"
+left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail

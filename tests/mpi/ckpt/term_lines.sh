@@ -68,10 +68,5 @@ for n in ${TERM_LINES_NPS:-1 2 4}; do
         pass "np=$n, --term after $at lines of rank 0: $before lines before, $(($(cat job/rank_*.out | wc -l) - before)) after the restart, each rank's file equal to the uninterrupted run's"
     fi
 done
-for i in $(seq 300); do
-    left=$(pgrep -f "$d" | grep -vx $$)
-    [ -z "$left" ] && break
-    sleep 0.1
-done
-[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+left=$(no_strays "$d") || failed "processes left: $left"
 exit $fail
