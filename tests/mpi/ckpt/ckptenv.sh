@@ -144,6 +144,38 @@ term_restart() {
     clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
     results out.0 out.1 >both.out
 }
+# paced_term_cycle WHAT N: the paced program $prog (arguments STEPS PACEFILE MS: $steps, $ms) at
+# N ranks in the work folder d (ck_workdir): a native run; a job under "mpirun -am ft-enable-cr"
+# ended by "ckpt-mpirun --term" after its second step and run to its end by restart-mpi
+# (term_restart); PASS (WHAT: ...) when both generations' results equal the native run's and the
+# snapshot came before the last step. 1 (a FAIL line) when no restart was reached, else 0.
+paced_term_cycle() {
+    local what=$1 np=$2 job
+    run_native "$np" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
+        { failed "$what: the native run: status $?"; tail -n 3 native.err; return 1; }
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" $ms \
+        >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    if ! wait_steps out.0 2 $job; then
+        wait $job
+        failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; return 1
+    fi
+    if ! term_restart $job; then
+        failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return 1
+    fi
+    if [ $rc != 0 ]; then
+        failed "$what: restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
+    elif [ "$(nsteps out.0)" -ge $steps ]; then
+        failed "$what: the snapshot came after the last step: nothing was used after the restart"
+    elif cmp -s <(results native.out) both.out; then
+        pass "$what: snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) result lines as" \
+            "uninterrupted: $(tail -n 1 both.out)"
+    else
+        failed "$what: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
+    fi
+    return 0
+}
 # no_strays PATTERN: waits up to 30 s for every process whose command line holds PATTERN to end
 # ("$d/": started from the folder d; "$d": any naming it, as ranks given the folder itself); prints
 # those left and returns 1 when some are. The test's own shell is not counted.

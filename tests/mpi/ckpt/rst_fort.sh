@@ -32,29 +32,7 @@ export REVIVE_RESTART_RANK=$restarter
 steps=12 ms=150
 for n in 1 2 4; do
     ck_workdir np$n
-    run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
-        { failed "np=$n: the native run: status $?"; tail -n 3 native.err; continue; }
-    touch pace
-    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" $ms \
-        >out.0 2>err.0 &
-    job=$!; pids+=($job)
-    if ! wait_steps out.0 2 $job; then
-        wait $job
-        failed "np=$n: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; continue
-    fi
-    if ! term_restart $job; then
-        failed "np=$n: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; continue
-    fi
-    if [ $rc != 0 ]; then
-        failed "np=$n: restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
-    elif [ "$(nsteps out.0)" -ge $steps ]; then
-        failed "np=$n: the snapshot came after the last step: nothing was used after the restart"
-    elif cmp -s <(results native.out) both.out; then
-        pass "np=$n: snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) result lines as" \
-            "uninterrupted: $(tail -n 1 both.out)"
-    else
-        failed "np=$n: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
-    fi
+    paced_term_cycle "np=$n" "$n" || continue
     left=$(no_strays "$d/") || failed "np=$n: processes left: $left"
 done
 exit $fail

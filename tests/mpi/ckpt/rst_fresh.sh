@@ -19,26 +19,7 @@ ck_prog rst_fresh
 export REVIVE_RESTART_RANK=$restarter
 n=2 steps=200 ms=100
 ck_workdir fresh
-run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
-    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
-touch pace
-clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" $ms \
-    >out.0 2>err.0 &
-job=$!; pids+=($job)
-if ! wait_steps out.0 2 $job; then
-    wait $job
-    failed "generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; exit 1
-fi
-if ! term_restart $job; then
-    failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; exit 1
-fi
-if [ $rc != 0 ]; then
-    failed "restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
-elif cmp -s <(results native.out) both.out; then
-    pass "$n ranks, a communicator made by the main thread and by a new thread at every step:" \
-        "snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) result lines as uninterrupted"
-else
-    failed "the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
-fi
+paced_term_cycle "$n ranks, a communicator made by the main thread and by a new thread at every step" "$n" ||
+    exit 1
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
