@@ -71,11 +71,16 @@ struct pml_lower_cb {
     void (*thread)(pid_t tid, uint64_t stack_lo, uint64_t stack_hi, int alive);
     void (*objects)(void);                                      /* after a dlopen */
     void (*fd)(int fd, int open);                                /* opened 1, closed 0 */
+    void (*guards)(void); /* after a call that may have started a thread of the lower libc's own */
 };
 typedef void pml_lower_set_cb_fn(const struct pml_lower_cb *cb);
 #define PML_LOWER_SET_CB "revive_lower_set_cb"
 /* Defined in lower_root.c; the layer finds it by that name with dlsym in the lower namespace. */
 pml_lower_set_cb_fn revive_lower_set_cb;
+
+/* The function that makes the guard pages of the lower libc's own threads read-only
+ * (lower_reset.h, pml_ldso_guards_readable), called after the lower half's POSIX AIO calls. */
+void pml_halves_guards_with(int (*fn)(void));
 
 /* For layer.c: the moments that tell the halves apart. */
 void pml_halves_before_lower(void);        /* just before the lower half is loaded */

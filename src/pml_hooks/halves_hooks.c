@@ -277,7 +277,23 @@ static void cb_objects(void)
     pml_halves_walk_lower_objects();
 }
 
-const struct pml_lower_cb pml_halves_lower_cb = { cb_mem, cb_thread, cb_objects, cb_fd };
+/* lower_reset.c's walk of ld.so's threads, given once it has learned ld.so's layout (not in
+ * the halves' own tests) */
+static int (*guards_fn)(void);
+
+void pml_halves_guards_with(int (*fn)(void))
+{
+    __atomic_store_n(&guards_fn, fn, __ATOMIC_RELEASE);
+}
+
+static void cb_guards(void)
+{
+    int (*fn)(void) = __atomic_load_n(&guards_fn, __ATOMIC_ACQUIRE);
+    if (fn)
+        fn();
+}
+
+const struct pml_lower_cb pml_halves_lower_cb = { cb_mem, cb_thread, cb_objects, cb_fd, cb_guards };
 
 /* ---- UCX's memory hooks -------------------------------------------------------------------
  * Measured (MPICH 4.0 with UCX 1.13, Debian 12): libucm, a dependency of libmpich, patches at

@@ -30,6 +30,7 @@
  * malloc) and are simply left there. */
 #define _GNU_SOURCE
 #include "pml_hooks/lower_reset.h"
+#include "pml_hooks/halves.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -542,6 +543,37 @@ static void unlock_stacks(void)
     int *l = stack_lock();
     __atomic_store_n(l, 0, __ATOMIC_RELEASE);
     syscall(SYS_futex, l, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
+/* ---- guard pages of the threads the lower libc starts by itself ----------------------------- */
+int pml_ldso_guards_readable(void)
+{
+    if (!L.learned)
+        return 0;
+    int *l = stack_lock();
+    for (int i = 0;; i++) { /* best effort: a busy lock (a thread starting or ending) is left */
+        int zero = 0;
+        if (__atomic_compare_exchange_n(l, &zero, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            break;
+        if (i >= 200)
+            return 0;
+        sleep_us(50);
+    }
+    int n = 0;
+    struct gl_list *head = (struct gl_list *)(L.rg + L.off_used);
+    for (struct gl_list *c = head->next; c != head; c = c->next) {
+        char *pd = (char *)c - L.pt_list;
+        uintptr_t block = W(pd, L.pt_stackblock), guard = W(pd, L.pt_stackblock + 16);
+        if (!block || !guard)
+            continue;
+        /* glibc puts a downward stack's guard at the start of its block (halves.h says why it
+         * becomes readable); one already readable costs a system call, no more (nothing is
+         * remembered: a freed stack's block may be another's later) */
+        pml_guard_readable((uint64_t)block + guard, guard);
+        n++;
+    }
+    unlock_stacks();
+    return n;
 }
 
 /* Records the application's descriptors on one list, and for each the second-level blocks of

@@ -64,6 +64,12 @@ struct pml_ldso_stats {
 };
 void pml_ldso_last_stats(struct pml_ldso_stats *st);
 
+/* The guard page of every thread on ld.so's list of threads in use (threads the lower libc
+ * starts by itself, POSIX AIO's among them, as well as the layer's) becomes read-only, as those
+ * of the threads the layer starts (halves.h, pml_guard_readable). Best effort, after a call that
+ * may have started such a thread; returns how many guards it made read-only (again). */
+int pml_ldso_guards_readable(void);
+
 /* After pml_ldso_forget: the application's threads that came back, with the thread id each had
  * at the checkpoint and the one it has now (crs gave the threads new ids). Returns how many
  * (at most max written). */

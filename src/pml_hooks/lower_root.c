@@ -170,6 +170,65 @@ static void *lower_thread(void *p)
     return r;
 }
 
+/* POSIX AIO (Open MPI's fbtl/posix and MPICH's ROMIO for nonblocking file access): the lower
+ * libc starts its helper threads by itself, with no pthread_create seen here, so their stacks'
+ * guard pages are made read-only after each call like those of the threads below (halves.h,
+ * pml_guard_readable; the layer walks ld.so's list of threads: lower_reset.h). aio.h is left
+ * out: with large-file names it would make these definitions the ...64 ones. */
+struct aiocb;
+struct sigevent;
+
+static void guards_after(void)
+{
+    if (cb && cb->guards)
+        cb->guards();
+}
+
+#define AIO_WRAP(name)                                                                         \
+    int name(struct aiocb *a);                                                                 \
+    int name(struct aiocb *a)                                                                  \
+    {                                                                                          \
+        static int (*real)(struct aiocb *);                                                    \
+        if (!real)                                                                             \
+            real = (int (*)(struct aiocb *))dlsym(RTLD_NEXT, #name);                           \
+        int rc = real ? real(a) : (errno = ENOSYS, -1);                                        \
+        guards_after();                                                                        \
+        return rc;                                                                             \
+    }
+AIO_WRAP(aio_read)
+AIO_WRAP(aio_write)
+AIO_WRAP(aio_read64)
+AIO_WRAP(aio_write64)
+
+#define AIO_FSYNC_WRAP(name)                                                                   \
+    int name(int op, struct aiocb *a);                                                         \
+    int name(int op, struct aiocb *a)                                                          \
+    {                                                                                          \
+        static int (*real)(int, struct aiocb *);                                               \
+        if (!real)                                                                             \
+            real = (int (*)(int, struct aiocb *))dlsym(RTLD_NEXT, #name);                      \
+        int rc = real ? real(op, a) : (errno = ENOSYS, -1);                                    \
+        guards_after();                                                                        \
+        return rc;                                                                             \
+    }
+AIO_FSYNC_WRAP(aio_fsync)
+AIO_FSYNC_WRAP(aio_fsync64)
+
+#define LIO_WRAP(name)                                                                         \
+    int name(int mode, struct aiocb *const list[], int n, struct sigevent *sig);              \
+    int name(int mode, struct aiocb *const list[], int n, struct sigevent *sig)               \
+    {                                                                                          \
+        static int (*real)(int, struct aiocb *const[], int, struct sigevent *);                \
+        if (!real)                                                                             \
+            real = (int (*)(int, struct aiocb *const[], int, struct sigevent *))dlsym(         \
+                RTLD_NEXT, #name);                                                             \
+        int rc = real ? real(mode, list, n, sig) : (errno = ENOSYS, -1);                       \
+        guards_after();                                                                        \
+        return rc;                                                                             \
+    }
+LIO_WRAP(lio_listio)
+LIO_WRAP(lio_listio64)
+
 /* The library's threads are started by the application's libc (lower_libc.h says why), wrapped
  * so that they are reported. */
 int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)

@@ -329,6 +329,8 @@ void pml_restart_setup(void)
     ldso_ok = e == 0;
     if (e)
         revive_log_warn("this rank can be checkpointed but not restarted: %s", ldso_err);
+    else
+        pml_halves_guards_with(pml_ldso_guards_readable);
     if (!hook_registered) {
         struct crs_hook h = { "mpi", hook, NULL };
         /* the launcher's descriptors (Hydra leaves pipes and sockets of its proxy open in each

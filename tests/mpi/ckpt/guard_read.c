@@ -3,7 +3,11 @@
  * thread started after MPI_Init finds its guard (pthread_getattr_np), reads a byte of it and
  * writes one, each under a SIGSEGV handler, and rank 0 prints
  *   guard: read ok|faults, write ok|faults, perms P
- * with P the permissions /proc/self/maps gives the page. Why: Open MPI 4.1 reads past the end of
+ * with P the permissions /proc/self/maps gives the page. Then every rank writes a file with
+ * MPI_File_iwrite (the libraries' POSIX AIO starts threads of the library's libc, which the
+ * layer does not start) and rank 0 prints whether /proc/self/maps still shows thread-stack
+ * guards that fault on a read:
+ *   inaccessible stack guards after MPI_File_iwrite: some|none Why: Open MPI 4.1 reads past the end of
  * a keyval made from Fortran (ompi_attr_delete_impl); under Revive the lower libc's malloc
  * places its segments right below the newest mapping, often a thread stack, and such a read
  * ended in the guard page now and then (SIGSEGV in MPI_Comm_free; rst_flegacy). */
@@ -14,6 +18,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sigjmp_buf jb;
@@ -77,6 +82,33 @@ static void *probe(void *unused)
     return NULL;
 }
 
+/* Inaccessible pages (---p, anonymous, at most 64 KiB) right below an anonymous read-write
+ * mapping: the guards of thread stacks that still fault on a read. */
+static int inaccessible_guards(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char buf[512];
+    unsigned long plo = 0, phi = 0;
+    int prev_guard = 0, n = 0;
+    while (f && fgets(buf, sizeof buf, f)) {
+        unsigned long lo, hi, off, ino;
+        char pr[8], dev[16];
+        int path = 0;
+        if (sscanf(buf, "%lx-%lx %7s %lx %15s %lu %n", &lo, &hi, pr, &off, dev, &ino, &path) < 6)
+            continue;
+        int anon = ino == 0 && (path == 0 || buf[path] == '\n' || buf[path] == '\0');
+        if (prev_guard && anon && lo == phi && !strcmp(pr, "rw-p"))
+            n++;
+        prev_guard = anon && !strcmp(pr, "---p") && hi - lo <= 65536;
+        plo = lo;
+        phi = hi;
+    }
+    (void)plo;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     int me;
@@ -87,6 +119,24 @@ int main(int argc, char **argv)
         snprintf(line, sizeof line, "guard: no thread");
     if (me == 0)
         printf("%s\n", line);
+    /* nonblocking file I/O: both libraries use POSIX AIO, whose threads the library's libc starts
+     * by itself (no pthread_create the layer sees) */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/guard_read.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", me);
+    MPI_File fh;
+    MPI_Request rq;
+    static char data[1 << 16];
+    if (MPI_File_open(MPI_COMM_SELF, path, MPI_MODE_CREATE | MPI_MODE_RDWR | MPI_MODE_DELETE_ON_CLOSE,
+                      MPI_INFO_NULL, &fh) == MPI_SUCCESS &&
+        MPI_File_iwrite(fh, data, sizeof data, MPI_CHAR, &rq) == MPI_SUCCESS &&
+        MPI_Wait(&rq, MPI_STATUS_IGNORE) == MPI_SUCCESS) {
+        int n = inaccessible_guards();
+        if (me == 0)
+            printf("inaccessible stack guards after MPI_File_iwrite: %s\n", n ? "some" : "none");
+        MPI_File_close(&fh);
+    } else if (me == 0) {
+        printf("MPI_File_iwrite failed\n");
+    }
     MPI_Finalize();
     return 0;
 }
