@@ -218,9 +218,9 @@ if [ "$REF_STATUS" != 42 ] || ! tail -n 1 ref.out | grep -q ' RESULT ok$' ||
 fi
 REF=$D/ref.out
 sed -n '1,/^-- checkpoint 1 --$/p' "$REF" >"$WORK/ref.upto1"
-sed -n '/^-- checkpoint 1 --$/,$p' "$REF" | tail -n +2 >"$WORK/ref.after1"
+crs_after_point 1 "$REF" >"$WORK/ref.after1"
 sed -n '/^-- checkpoint 1 --$/,/^-- checkpoint 2 --$/p' "$REF" | tail -n +2 >"$WORK/ref.1to2"
-sed -n '/^-- checkpoint 2 --$/,$p' "$REF" | tail -n +2 >"$WORK/ref.after2"
+crs_after_point 2 "$REF" >"$WORK/ref.after2"
 crs_pass "ref (uninterrupted: $(wc -l <"$REF") lines, $(crs_status_text "$REF_STATUS"))"
 
 if ! crs_have_tools cr_run cr_checkpoint cr_restart; then

@@ -207,6 +207,20 @@ crs_finish() {
     [ "$FINISH_STATUS" = 42 ] && tail -n 1 "$1/$2.out" | grep -q ' RESULT ok$'
 }
 
+# crs_uninterrupted DIR NAME CMD...: runs CMD (a test program) straight through in DIR (made),
+# its go files made first so that it never waits at a checkpoint point, output in DIR/NAME.*;
+# prints its status (42: it ran to its end).
+crs_uninterrupted() {
+    local dir=$1 name=$2
+    shift 2
+    mkdir -p "$dir"
+    touch "$dir/go.1" "$dir/go.2"
+    (cd "$dir" && REVIVE_TEST_READY=$dir/ready REVIVE_TEST_GO=$dir/go crs_run "$dir/$name" "$@")
+}
+
+# crs_after_point N FILE: what a test program printed after checkpoint point N (FILE: its output).
+crs_after_point() { sed -n "/^-- checkpoint $1 --\$/,\$p" "$2" | tail -n +2; }
+
 # crs_wait_status OUT [SECONDS]: waits for OUT.status; prints the status.
 crs_wait_status() {
     local out=$1 secs=${2:-$((CRS_TIMEOUT + 15))}
@@ -298,10 +312,8 @@ crs_summary() {
 crs_good_image() {
     local test=$1 prog=$2
     r=$WORK/ref
-    mkdir -p "$r"
-    touch "$r/go.1" "$r/go.2"
-    (cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$prog" >/dev/null)
-    sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
+    crs_uninterrupted "$r" ref "$prog" >/dev/null
+    crs_after_point 1 "$r/ref.out" >"$WORK/ref.after1"
     d=$WORK/prog
     crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
         crs_fail "setup: $(basename "$prog") under cr_run never got ready"
@@ -339,7 +351,7 @@ crs_busy_image() {
 crs_restart_after_original() {
     local st
     crs_finish "$d" orig || crs_fail "the original: $FINISH_STATUS"
-    sed -n '/^-- checkpoint 1 --$/,$p' "$d/orig.out" | tail -n +2 >"$WORK/after1"
+    crs_after_point 1 "$d/orig.out" >"$WORK/after1"
     rm -f ready.*
     st=$(crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/img")
     if [ "$st" = 42 ] && cmp -s "$WORK/after1" "$WORK/r2.out"; then

@@ -22,7 +22,7 @@ unset REVIVE_TEST_READY REVIVE_TEST_GO
 restart_of() {
     local name=$1 d=$2 img=$3 st
     cd "$d" || exit 99
-    sed -n '/^-- checkpoint 1 --$/,$p' orig.out | tail -n +2 |
+    crs_after_point 1 orig.out |
         sed 's/this is the original process$/this is the restarted process/' >exp
     rm -f ready.*
     st=$(crs_run r "$CRS_TOOLS/cr_restart" "$img")

@@ -15,10 +15,8 @@ IDS=$CRS_BIN/crt_ids
 
 # the uninterrupted run: what a restart from point 1 must print
 r=$WORK/ref
-mkdir -p "$r"
-touch "$r/go.1" "$r/go.2"
-(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$IDS" >/dev/null)
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
+crs_uninterrupted "$r" ref "$IDS" >/dev/null
+crs_after_point 1 "$r/ref.out" >"$WORK/ref.after1"
 
 d=$WORK/target
 if ! crs_start "$d" orig "$CRS_TOOLS/cr_run" "$IDS"; then

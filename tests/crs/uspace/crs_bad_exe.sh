@@ -26,9 +26,8 @@ cp -p "$EXE" "$WORK/exe.orig"
 cp -p "$LIB" "$WORK/lib.orig"
 
 r=$WORK/ref
-touch "$r/go.1" "$r/go.2"
-(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$EXE" >/dev/null)
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
+crs_uninterrupted "$r" ref "$EXE" >/dev/null
+crs_after_point 1 "$r/ref.out" >"$WORK/ref.after1"
 
 d=$WORK/prog
 export LD_LIBRARY_PATH=$WORK/lib

@@ -9,11 +9,9 @@ crs_setup crs_children
 crs_need_tools cr_run cr_checkpoint cr_restart
 prog=$CRS_BIN/crt_children
 r=$WORK/ref
-mkdir -p "$r"
-touch "$r/go.1" "$r/go.2"
-st=$(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/ref" "$prog")
+st=$(crs_uninterrupted "$r" ref "$prog")
 [ "$st" = 42 ] || { crs_fail "the uninterrupted run: $(crs_status_text "$st")"; crs_summary crs_children; }
-sed -n '/^-- checkpoint 2 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after2"
+crs_after_point 2 "$r/ref.out" >"$WORK/ref.after2"
 d=$WORK/prog
 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
     crs_fail "setup: crt_children under cr_run never got ready"

@@ -18,12 +18,9 @@ make_dir() {
 }
 make_dir "$WORK/refdir"
 r=$WORK/ref
-mkdir -p "$r"
-touch "$r/go.1" "$r/go.2"
-st=$(cd "$r" && CRT_RELOC_DIR=$WORK/refdir REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go \
-    crs_run "$r/ref" "$WORK/refdir/bin/crt_relocate")
+st=$(CRT_RELOC_DIR=$WORK/refdir crs_uninterrupted "$r" ref "$WORK/refdir/bin/crt_relocate")
 [ "$st" = 42 ] || { crs_fail "the uninterrupted run: $(crs_status_text "$st")"; crs_show "$r/ref.out"; crs_summary crs_relocate; }
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/ref.out" | tail -n +2 >"$WORK/ref.after1"
+crs_after_point 1 "$r/ref.out" >"$WORK/ref.after1"
 make_dir "$WORK/old"
 d=$WORK/prog
 CRT_RELOC_DIR=$WORK/old crs_start "$d" orig "$CRS_TOOLS/cr_run" "$WORK/old/bin/crt_relocate" || {

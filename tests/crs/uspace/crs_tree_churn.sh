@@ -17,11 +17,9 @@ TRIALS=${CRS_CHURN_TRIALS:-12}
 
 # the uninterrupted run: what follows point 1
 r=$WORK/ref
-mkdir -p "$r"
-touch "$r/go.1" "$r/go.2"
-st=$(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/out" "$prog")
+st=$(crs_uninterrupted "$r" out "$prog")
 [ "$st" = 42 ] || { crs_fail "the uninterrupted run: $(crs_status_text "$st")"; crs_summary crs_tree_churn; }
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/out.out" | tail -n +2 >"$WORK/ref.after1"
+crs_after_point 1 "$r/out.out" >"$WORK/ref.after1"
 
 d=$WORK/orig
 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {

@@ -22,9 +22,7 @@ prog=$CRS_BIN/crt_tree
 # ref MODE: the uninterrupted run's output, in $WORK/ref.MODE.out
 ref() {
     local r=$WORK/ref.$1 st
-    mkdir -p "$r"
-    touch "$r/go.1" "$r/go.2"
-    st=$(cd "$r" && CRT_TREE=$1 REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/out" "$prog")
+    st=$(CRT_TREE=$1 crs_uninterrupted "$r" out "$prog")
     [ "$st" = 42 ] || crs_fail "$1: the uninterrupted run: $(crs_status_text "$st")"
 }
 
@@ -157,7 +155,7 @@ if [ -n "$PID" ]; then
         grep -E "/proc/" "$WORK/po3i.out" | sed "s/^/   | /"
     fi
     touch "$d/go.1" "$d/go.2"
-    sed -n '/^-- checkpoint 1 --$/,$p' "$WORK/ref.procout/out.out" | tail -n +2 >"$WORK/po.after1"
+    crs_after_point 1 "$WORK/ref.procout/out.out" >"$WORK/po.after1"
     st=$(cd "$d" && crs_run "$WORK/po3r" "$CRS_TOOLS/cr_restart" "$WORK/po3.img")
     if [ "$st" = 42 ] && cmp -s "$WORK/po.after1" "$WORK/po3r.out"; then
         crs_pass "--ignore-fds: the restart finishes as the uninterrupted run"

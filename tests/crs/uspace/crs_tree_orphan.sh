@@ -19,13 +19,13 @@ export CRT_TREE=orphan
 # the uninterrupted run
 r=$WORK/ref
 mkdir -p "$r"
-touch "$r/go.1" "$r/go.2" "$r/go.orphan"
-st=$(cd "$r" && REVIVE_TEST_READY=$r/ready REVIVE_TEST_GO=$r/go crs_run "$r/out" "$prog")
+touch "$r/go.orphan"
+st=$(crs_uninterrupted "$r" out "$prog")
 [ "$st" = 42 ] || crs_fail "the uninterrupted run: $(crs_status_text "$st")"
 for _ in $(seq 600); do [ -s "$r/crt_tree.orphan" ] && break; sleep 0.1; done
 [ "$(grep -c outlived "$r/crt_tree.orphan" 2>/dev/null)" = 1 ] && crs_pass "uninterrupted: the orphan outlived the program" ||
     crs_fail "uninterrupted: the orphan did not write its line"
-sed -n '/^-- checkpoint 1 --$/,$p' "$r/out.out" | tail -n +2 >"$WORK/ref.after1"
+crs_after_point 1 "$r/out.out" >"$WORK/ref.after1"
 
 d=$WORK/orig
 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
