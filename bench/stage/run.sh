@@ -96,7 +96,8 @@ for i in $(seq "$REPS"); do
     # this epoch's copies: the slowest rank's copy + verify (they run in parallel)
     grep "image staged" "$W/staged.err" | tail -n "$NP" |
         sed -n 's/.*copy \([0-9]*\) ms, verify \([0-9]*\) ms.*/\1 \2/p' |
-        awk 'BEGIN {m = 0} {if ($1 + $2 > m) m = $1 + $2} END {print m}' >>"$W/stage.ms"
+        awk 'BEGIN {m = 0} {if ($1 + $2 > m) {m = $1 + $2; c = $1; v = $2}} END {print m; print c, v >"/dev/stderr"}' \
+        >>"$W/stage.ms" 2>>"$W/split.ms"
     # the raw copy of the same files between the same directories, as many in parallel
     mkdir -p "$W/shared/raw"
     t0=$(ms)
@@ -122,6 +123,7 @@ for i in $(seq "$REPS"); do
 done
 end_job
 rm -rf "$W/node/direct"
+echo "1. per round (ms): node-local first + staging" $(cat "$W/stall.staged") "; image write alone" $(cat "$W/stall.direct")
 s_staged=$(median <"$W/stall.staged"); s_direct=$(median <"$W/stall.direct")
 t_stage=$(median <"$W/stage.ms"); t_raw=$(median <"$W/raw.ms")
 echo "1. ranks' stall (quiesced -> recovered, median ms): node-local first + staging $s_staged, image write alone $s_direct"
@@ -129,6 +131,7 @@ r1=$(ratio "$s_staged" "$s_direct")
 verdict "stall ratio (node-local first / image write alone)" "$r1" "<=" 1.15
 mib=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')
 echo "2. staging $mib MiB (median ms): copy + verify $t_stage, raw copy (cp, then sync of the file) $t_raw; per round (raw/staging):" $(cat "$W/ratio2")
+echo "   the slowest rank's copy and verify per round (ms):" $(tr ' ' '+' <"$W/split.ms" | tr '\n' ' ')
 r2=$(awk '{print $1}' "$W/ratio2" | median)
 verdict "staging throughput / raw copy" "$r2" ">=" 0.9
 

@@ -122,6 +122,9 @@ if [ -f "$ref/snapshot.meta" ]; then
             fail "b: snapshot.meta does not say rank $r's image came from the partner copy on h1"
     done
     grep -q "image staged from its partner copy" "$W/b.err" || fail "b: the coordinator did not say it staged partner copies"
+    "$INFO" "$ref" >"$W/info.out" 2>&1
+    grep -q "rank 2: .*(staged from the partner copy on h1: its node was lost)" "$W/info.out" ||
+        { fail "b: ckpt-info does not say rank 2's image came from the partner copy"; cat "$W/info.out"; }
 else
     fail "b: the sequence was not committed: $(cat "$ref/staging.failed" 2>/dev/null)"; tail -20 "$W/b.err"
 fi

@@ -214,12 +214,16 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                 snapc_human_bytes(rb, sizeof rb, sz);
                 const char *lc = filem_meta_get(&m, "ckpt.local");
                 int cached = lc && strcmp(lc, "none") != 0;
-                char k5[64];
+                char k5[64], k6[64];
                 snprintf(k5, sizeof k5, "rank.%llu.partner.host", (unsigned long long)r);
+                snprintf(k6, sizeof k6, "rank.%llu.staged.from", (unsigned long long)r);
+                const char *from = filem_meta_get(&m, k6);
                 printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s; copies: "
-                       "this directory%s%s%s%s%s\n",
+                       "this directory%s%s%s%s%s%s%s%s\n",
                        (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), get(&m, k4),
-                       get(&m, k3), cached ? ", the cache of " : "", cached ? get(&m, k3) : "",
+                       get(&m, k3), from ? " (staged from " : "", from ? from : "",
+                       from ? ": its node was lost)" : "",
+                       cached ? ", the cache of " : "", cached ? get(&m, k3) : "",
                        cached ? " (if not lost)" : "",
                        filem_meta_get(&m, k5) ? ", partner copy on " : "",
                        filem_meta_get(&m, k5) ? get(&m, k5) : "");
