@@ -53,6 +53,22 @@ static int claim_slot(void)
     return -1;
 }
 
+/* 0 when this process may checkpoint process PID (root, or PID has our uid); else -1 with
+ * errno ESRCH (no such process) or EPERM. */
+static int owned(pid_t pid)
+{
+    long uid = crs_proto_process_uid(pid);
+    if (uid < 0) {
+        errno = ESRCH;
+        return -1;
+    }
+    if (getuid() != 0 && (uid_t)uid != getuid()) {
+        errno = EPERM;
+        return -1;
+    }
+    return 0;
+}
+
 /* CR_SCOPE_TREE, PGRP, SESS: a helper cr_checkpoint writes every member (the
  * caller too, when it is one) through args->cr_fd (scope.c). */
 static int request_scope(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *handle)
@@ -72,15 +88,8 @@ static int request_scope(cr_checkpoint_args_t *args, cr_checkpoint_handle_t *han
     if (args->cr_scope == CR_SCOPE_TREE) {
         if (!id)
             id = getpid();
-        long uid = crs_proto_process_uid(id);
-        if (uid < 0) {
-            errno = ESRCH;
+        if (owned(id) != 0)
             return -1;
-        }
-        if (getuid() != 0 && (uid_t)uid != getuid()) {
-            errno = EPERM;
-            return -1;
-        }
     } else {
         if (!id)
             id = args->cr_scope == CR_SCOPE_PGRP ? getpgrp() : getsid(0);
@@ -152,15 +161,8 @@ static int request(cr_checkpoint_args_t *args, struct crs_durable *durable, cr_c
         return -1;
     }
     if (target > 0) {
-        long uid = crs_proto_process_uid(target);
-        if (uid < 0) {
-            errno = ESRCH;
+        if (owned(target) != 0)
             return -1;
-        }
-        if (getuid() != 0 && (uid_t)uid != getuid()) {
-            errno = EPERM;
-            return -1;
-        }
         int probe = crs_proto_connect(target);
         if (probe < 0) {
             errno = probe == -ECONNREFUSED ? ENOSYS : -probe;
