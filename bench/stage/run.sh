@@ -89,6 +89,7 @@ timeout 600 "$launcher" -n "$NP" "$W/bigmem" "$MB" /dev/null >"$W/native.out" 2>
 REVIVE_STAGE_COPY=1 job staged --ckpt-dir "$W/shared"
 : >"$W/stall.staged"; : >"$W/stage.ms"; : >"$W/raw.ms"
 for i in $(seq "$REPS"); do
+    sync   # each round starts with nothing left to write back (the last round's raw copy)
     ckpt
     echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.staged"
     ref=$(tail -n1 "$W/ck.json")   # the last line is the reference
@@ -118,6 +119,7 @@ mkdir -m 0700 -p "$W/node/direct"
 job direct --ckpt-local none --ckpt-dir "$W/node/direct"
 : >"$W/stall.direct"
 for i in $(seq "$REPS"); do
+    sync   # as in the rounds above
     ckpt
     echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.direct"
 done
