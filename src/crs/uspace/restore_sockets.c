@@ -234,6 +234,35 @@ static int relocate_unix(struct crs_restore *r, uint8_t *addr, uint32_t *len)
     return 0;
 }
 
+/* Socket i made again (sock_new) and kept in r->sock_fds: its descriptor, or -EIO with the
+ * message. */
+static int sock_again(struct crs_restore *r, size_t i)
+{
+    char w[64];
+    int fd = sock_new(r, &r->img->sockets[i]);
+    if (fd < 0) {
+        crs_restore_error(r, "cannot make %s again: %s", sock_what(r, i, w, sizeof w), strerror(errno));
+        return -EIO;
+    }
+    r->sock_fds[i] = fd;
+    return fd;
+}
+
+/* A UDP socket i that had a peer (connect(2)ed) is connected to it again on fd: 0, or -EIO
+ * with the message. Other sockets: 0. */
+static int udp_connect_again(struct crs_restore *r, size_t i, int fd)
+{
+    const struct crs_rec_socket *s = &r->img->sockets[i];
+    char w[64];
+    if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
+        connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
+        crs_restore_error(r, "cannot connect the UDP socket %s again: %s", sock_what(r, i, w, sizeof w),
+                          strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
 int crs_restore_sockets(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -264,24 +293,19 @@ int crs_restore_sockets(struct crs_restore *r)
         const struct crs_rec_socket *s = &img->sockets[i];
         if (s->state != CRS_SOCK_BOUND && s->state != CRS_SOCK_LISTEN)
             continue;
-        int fd = sock_new(r, s);
+        int fd = sock_again(r, i);
         if (fd < 0) {
-            crs_restore_error(r, "cannot make %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
-            e = -EIO;
+            e = fd;
             break;
         }
-        r->sock_fds[i] = fd;
         if ((e = do_bind(r, i, s, fd)))
             break;
         if (s->state == CRS_SOCK_LISTEN && listen(fd, s->backlog > 0 ? s->backlog : 128) != 0) {
             crs_restore_error(r, "cannot listen on %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
             e = -EIO;
         }
-        if (!e && s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
-            connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
-            crs_restore_error(r, "cannot connect the UDP socket %s again: %s", sock_what(r, i, w, sizeof w), strerror(errno));
-            e = -EIO;
-        }
+        if (!e)
+            e = udp_connect_again(r, i, fd);
     }
     /* 3. Unix connections accepted from a listener; 4. socketpairs */
     for (size_t i = 0; i < n && !e; i++) {
@@ -322,18 +346,12 @@ int crs_restore_sockets(struct crs_restore *r)
             e = connect_to(r, i, (size_t)s->listener);
             continue;
         }
-        int fd = sock_new(r, s);
+        int fd = sock_again(r, i);
         if (fd < 0) {
-            crs_restore_error(r, "cannot make %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
-            e = -EIO;
+            e = fd;
             break;
         }
-        r->sock_fds[i] = fd;
-        if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
-            connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
-            crs_restore_error(r, "cannot connect the UDP socket %s again: %s", sock_what(r, i, w, sizeof w), strerror(errno));
-            e = -EIO;
-        }
+        e = udp_connect_again(r, i, fd);
     }
     /* queues, options, shutdowns */
     for (size_t i = 0; i < n && !e; i++)
