@@ -83,6 +83,21 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
     return 0;
 }
 
+/* A whole decimal number in [min, max], or one message naming the option
+ * and the range: atoi() would turn "abc" or "5s" into a silent 0 or 5. */
+static int int_option(const char *name, const char *arg, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end || errno || v < min || v > max) {
+        fprintf(stderr, "cr_checkpoint: %s takes a whole number from %ld to %ld, not '%s'\n", name, min, max, arg);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -114,8 +129,16 @@ int main(int argc, char **argv)
         case 'S': sig = SIGSTOP; break;
         case 'F': flags |= CRS_REQ_F_FORK; break;
         case 'I': flags |= CRS_REQ_F_IGNORE_FDS; break;
-        case 'z': zstd = optarg ? atoi(optarg) : 3; if (zstd < 1 || zstd > 19) zstd = 3; break;
-        case 'T': timeout = atoi(optarg) * 1000; break;
+        case 'z':
+            zstd = 3;
+            if (optarg && int_option("--compress", optarg, 1, 19, &zstd) < 0)
+                return 2;
+            break;
+        case 'T': /* seconds; the request carries milliseconds in an int */
+            if (int_option("--time", optarg, 0, INT_MAX / 1000, &timeout) < 0)
+                return 2;
+            timeout *= 1000;
+            break;
         case 'v': verbose = 1; break;
         case 'D': {
             char *end;
@@ -137,8 +160,14 @@ int main(int argc, char **argv)
             file_data_mb = v == 0 ? CRS_PROTO_NO_LIMIT : (uint32_t)((v + (1ull << 20) - 1) >> 20);
             break;
         }
-        case 'd': fd_given = atoi(optarg); break;
-        case 'g' + 256: sig = atoi(optarg); break;
+        case 'd':
+            if (int_option("--fd", optarg, 0, INT_MAX, &fd_given) < 0)
+                return 2;
+            break;
+        case 'g' + 256:
+            if (int_option("--signal", optarg, 0, SIGRTMAX, &sig) < 0)
+                return 2;
+            break;
         case 't': scope = CRS_TREE_SCOPE_TREE; break;
         case 'g': scope = CRS_TREE_SCOPE_PGRP; break;
         case 's': scope = CRS_TREE_SCOPE_SESS; break;

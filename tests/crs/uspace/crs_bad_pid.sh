@@ -31,6 +31,14 @@ refuse_ckpt pid-zero "" 0
 refuse_ckpt pid-negative "" -- -5
 refuse_ckpt pid-too-large 99999999 99999999
 
+# option values that are not numbers or out of range are refused by name,
+# not read as 0 (atoi) or replaced by a default
+refuse_ckpt compress-level-big compress --compress=25 1
+refuse_ckpt compress-level-word compress --compress=fast 1
+refuse_ckpt time-word time -T 5s 1
+refuse_ckpt time-negative time --time=-1 1
+refuse_ckpt signal-word signal --signal=TERM 1
+
 # a PID that just died (and is not reused yet)
 sleep 0 &
 dead=$!
