@@ -4,7 +4,7 @@
  * persistent collectives (mpi-ext.h).
  *
  *   mpi4_stop isendrecv|isendrecv_replace|allreduce_init|psend_init|session_init|
- *             comm_create_from_group|sendrecv_c|type_create_struct_c|mpix_allreduce_init */
+ *             comm_create_from_group|sendrecv_c|type_get_envelope_c|mpix_allreduce_init */
 #include "mpitest.h"
 #ifdef OPEN_MPI
 #include <mpi-ext.h>
@@ -66,12 +66,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(call, "sendrecv_c")) {
         CHECK(MPI_Sendrecv_c(&x, 1, MPI_INT, right, 3, &y, 1, MPI_INT, left, 3, MPI_COMM_WORLD,
                              MPI_STATUS_IGNORE));
-    } else if (!strcmp(call, "type_create_struct_c")) {
-        MPI_Count len[1] = { 2 };
-        MPI_Count disp[1] = { 0 };
-        MPI_Datatype types[1] = { MPI_INT }, t;
-        CHECK(MPI_Type_create_struct_c(1, len, disp, types, &t));
-        CHECK(MPI_Type_free(&t));
+    } else if (!strcmp(call, "type_get_envelope_c")) {
+        MPI_Count ni, na, nc, nd;
+        int comb;
+        CHECK(MPI_Type_get_envelope_c(MPI_INT, &ni, &na, &nc, &nd, &comb));
 #endif
     } else {
         fprintf(stderr, "mpi4_stop: unknown call '%s'\n", call);

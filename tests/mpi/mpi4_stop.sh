@@ -49,7 +49,7 @@ else
     calls="isendrecv:MPI_Isendrecv isendrecv_replace:MPI_Isendrecv_replace
         allreduce_init:MPI_Allreduce_init psend_init:MPI_Precv_init session_init:MPI_Session_init
         comm_create_from_group:MPI_Comm_create_from_group sendrecv_c:MPI_Sendrecv_c
-        type_create_struct_c:MPI_Type_create_struct_c"
+        type_get_envelope_c:MPI_Type_get_envelope_c"
 fi
 # what the stop message advises instead (src/pml_hooks/layer.c)
 advice() {

@@ -15,7 +15,8 @@
  * 4.0 section 11.2.4): its callback prints the last line.
  *
  * With an MPI-4 library (MPICH 4.0) it also keeps objects made by MPI-4 calls the layer wraps
- * (MPI_Type_vector_c, MPI_Type_create_resized_c, MPI_Comm_idup_with_info) and reads an info
+ * (MPI_Type_vector_c, MPI_Type_create_resized_c, MPI_Type_create_struct_c, _subarray_c,
+ * _darray_c, _indexed_block_c, _hindexed_block_c, MPI_Comm_idup_with_info) and reads an info
  * object with MPI_Info_get_string at every step: their handles survive the restarts.
  *
  * Rank 0 prints one line per step (values read, callback counts summed over the ranks, calls
@@ -177,6 +178,21 @@ int main(int argc, char **argv)
     CHECK(MPI_Type_create_resized_c(tv, 0, 64, &t4));
     CHECK(MPI_Type_commit(&t4));
     CHECK(MPI_Type_free(&tv));
+    MPI_Datatype t5[5];
+    {
+        MPI_Count bl[2] = { 1, 2 }, dp[2] = { 0, 12 }, bd[2] = { 0, 4 };
+        MPI_Count sizes[2] = { 4, 6 }, subs[2] = { 2, 3 }, starts[2] = { 1, 2 }, gs[1] = { 4 * size };
+        int dist[1] = { MPI_DISTRIBUTE_BLOCK }, darg[1] = { MPI_DISTRIBUTE_DFLT_DARG }, ps[1] = { size };
+        MPI_Datatype ty[2] = { MPI_INT, MPI_INT };
+        CHECK(MPI_Type_create_struct_c(2, bl, dp, ty, &t5[0]));
+        CHECK(MPI_Type_create_subarray_c(2, sizes, subs, starts, MPI_ORDER_C, MPI_INT, &t5[1]));
+        CHECK(MPI_Type_create_darray_c(size, rank, 1, gs, dist, darg, ps, MPI_ORDER_C, MPI_INT,
+                                       &t5[2]));
+        CHECK(MPI_Type_create_indexed_block_c(2, 2, bd, MPI_INT, &t5[3]));
+        CHECK(MPI_Type_create_hindexed_block_c(2, 1, dp, MPI_INT, &t5[4]));
+        for (int k = 0; k < 5; k++)
+            CHECK(MPI_Type_commit(&t5[k]));
+    }
     MPI_Info info;
     CHECK(MPI_Info_create(&info));
     CHECK(MPI_Info_set(info, "rst_attr", "kept across restarts"));
@@ -228,6 +244,16 @@ int main(int argc, char **argv)
         CHECK(MPI_Info_get_string(info, "rst_attr", &vlen, val, &flag));
         CHECK(MPI_Comm_size(ci, &n4));
         r += 31 * ((long)sz + (long)ext + sum + n4 + flag * vlen + (long)strlen(val));
+        for (int k = 0; k < 5; k++) { /* each type's size and extent, and the ints it packs */
+            int pk[64], ppos = 0;
+            CHECK(MPI_Type_size_c(t5[k], &sz));
+            CHECK(MPI_Type_get_extent_c(t5[k], &lb, &ext));
+            CHECK(MPI_Pack(buf, 1, t5[k], pk, sizeof pk, &ppos, MPI_COMM_WORLD));
+            long psum = 0;
+            for (int i = 0; i < ppos / (int)sizeof(int); i++)
+                psum += (long)pk[i] * (i + 1);
+            r += (37 + k) * ((long)sz + 3 * (long)ext + 5 * (long)lb + psum);
+        }
 #endif
         long tr = rst_total(r), tc = rst_total(copies[0] + copies[1] + copies[2]);
         long td = rst_total(dels[0] + dels[1] + dels[2]), ts = rst_total(delsum);
@@ -240,6 +266,8 @@ int main(int argc, char **argv)
     }
 #if MPI_VERSION >= 4
     CHECK(MPI_Type_free(&t4));
+    for (int k = 0; k < 5; k++)
+        CHECK(MPI_Type_free(&t5[k]));
     CHECK(MPI_Comm_free(&ci));
     CHECK(MPI_Info_free(&info));
 #endif
