@@ -329,6 +329,21 @@ crs_good_image() {
     cd "$d" || exit 99
 }
 
+# crs_expect_run NAME EXPECTED_FILE OUT STATUS: a run (crs_run OUT, ended with STATUS) passes
+# (NAME) when it ended with 42 and printed EXPECTED_FILE; else fails showing the difference and its
+# stderr. Returns 0 when it passed.
+crs_expect_run() {
+    local name=$1 exp=$2 out=$3 st=$4
+    if [ "$st" = 42 ] && cmp -s "$exp" "$out.out"; then
+        crs_pass "$name"
+        return 0
+    fi
+    crs_fail "$name: $(crs_status_text "$st")$(cmp -s "$exp" "$out.out" || echo ", output differs")"
+    diff -u --label expected --label got "$exp" "$out.out" | head -n 30 | sed 's/^/   | /'
+    crs_show "$out.err"
+    return 1
+}
+
 # crs_busy_image TEST PROG: the setup of the tests that restart an image while its original
 # still holds what the image needs (locks_busy, sockets_busy): PROG under cr_run in d=$WORK/prog
 # (PID), checkpointed with --cont into $WORK/img; leaves the shell in $d.
@@ -354,13 +369,7 @@ crs_restart_after_original() {
     crs_after_point 1 "$d/orig.out" >"$WORK/after1"
     rm -f ready.*
     st=$(crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/img")
-    if [ "$st" = 42 ] && cmp -s "$WORK/after1" "$WORK/r2.out"; then
-        crs_pass "$1"
-    else
-        crs_fail "the restart after the original: $(crs_status_text "$st")"
-        crs_show "$WORK/r2.out" 20
-        crs_show "$WORK/r2.err"
-    fi
+    crs_expect_run "$1" "$WORK/after1" "$WORK/r2" "$st"
 }
 
 # crs_let_others_in: a throwaway user must reach the build tree's tools and

@@ -14,19 +14,6 @@ unset REVIVE_TEST_READY REVIVE_TEST_GO
 # after MARKER FILE: the lines of FILE after the line MARKER
 after() { sed -n "/^$1\$/,\$p" "$2" | tail -n +2; }
 
-# expect_run NAME EXPECTED_FILE OUT STATUS
-expect_run() {
-    local name=$1 exp=$2 out=$3 st=$4
-    if [ "$st" = 42 ] && cmp -s "$exp" "$out.out"; then
-        crs_pass "$name"
-        return 0
-    fi
-    crs_fail "$name: $(crs_status_text "$st")$(cmp -s "$exp" "$out.out" || echo ", output differs")"
-    diff -u --label expected --label got "$exp" "$out.out" | head -n 30 | sed 's/^/   | /'
-    crs_show "$out.err"
-    return 1
-}
-
 d=$WORK/request
 mkdir -p "$d"
 cd "$d" || exit 99
@@ -43,9 +30,9 @@ if [ -n "$ctx" ] && [ -f ctx.place1 ]; then
     after '-- place3 --' orig.out >exp3
     after '-- place1 --' orig.out >exp1
     st=$(crs_run r3 "$CRS_TOOLS/cr_restart" "$d/$ctx")
-    expect_run "restart of the place-3 image ($ctx, cr_request)" exp3 r3 "$st"
+    crs_expect_run "restart of the place-3 image ($ctx, cr_request)" exp3 r3 "$st"
     st=$(crs_run r1 "$CRS_TOOLS/cr_restart" "$d/ctx.place1")
-    expect_run "restart of the place-1 image (ctx.place1, cr_request_file)" exp1 r1 "$st"
+    crs_expect_run "restart of the place-1 image (ctx.place1, cr_request_file)" exp1 r1 "$st"
 else
     crs_fail "images missing: $(ls -A | tr '\n' ' ')"
 fi
