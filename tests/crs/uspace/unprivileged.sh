@@ -32,33 +32,26 @@ for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself"
 done
 mkdir -p "$WORK/user"
 chown "$uid:$gid" "$WORK/user"
-asuser env TMPDIR="$WORK/user" CRS_FLAVOURS="kill rr" CRS_EXPECT_PID=1 CRS_KEEP=0 \
-    timeout -k 10 600 bash "$src/tests/crs/cr_cycle.sh" crt_ids 2>&1 | sed 's/^/   | /'
-st=${PIPESTATUS[0]}
-if [ "$st" = 0 ]; then
-    crs_pass "as $user: kill and rr, the original PID back each time, the output of an uninterrupted run"
-else
-    crs_fail "as $user: cr_cycle.sh crt_ids: $(crs_status_text "$st")"
-fi
+# as_user_cycle PROG WHAT [VAR=VALUE...]: cr_cycle.sh PROG as the user (kill and rr, the original
+# pid expected: 1 in the user+pid namespace), the variables added; passes with "as USER: WHAT"
+as_user_cycle() {
+    local prog=$1 what=$2 st
+    shift 2
+    asuser env TMPDIR="$WORK/user" "$@" CRS_FLAVOURS="kill rr" CRS_EXPECT_PID=1 CRS_KEEP=0 \
+        timeout -k 10 600 bash "$src/tests/crs/cr_cycle.sh" "$prog" 2>&1 | sed 's/^/   | /'
+    st=${PIPESTATUS[0]}
+    if [ "$st" = 0 ]; then
+        crs_pass "as $user: $what"
+    else
+        crs_fail "as $user: cr_cycle.sh $prog${*:+ ($*)}: $(crs_status_text "$st")"
+    fi
+}
+as_user_cycle crt_ids "kill and rr, the original PID back each time, the output of an uninterrupted run"
 # its own /proc in that namespace (issue 10, point 5)
-asuser env TMPDIR="$WORK/user" CRS_FLAVOURS="kill rr" CRS_EXPECT_PID=1 CRS_KEEP=0 \
-    timeout -k 10 600 bash "$src/tests/crs/cr_cycle.sh" crt_procself 2>&1 | sed 's/^/   | /'
-st=${PIPESTATUS[0]}
-if [ "$st" = 0 ]; then
-    crs_pass "as $user: /proc/self, /proc/<pid> and a held /proc/self/status are the process's own after kill and rr"
-else
-    crs_fail "as $user: cr_cycle.sh crt_procself: $(crs_status_text "$st")"
-fi
+as_user_cycle crt_procself "/proc/self, /proc/<pid> and a held /proc/self/status are the process's own after kill and rr"
 # a process tree (issue 10, points 1 and 2): every member back under its
 # pid in the user+pid namespace, zombies with their status, a daemon's session
 for mode in children zombie daemon; do
-    asuser env TMPDIR="$WORK/user" CRT_TREE=$mode CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="kill rr" CRS_EXPECT_PID=1 \
-        CRS_KEEP=0 timeout -k 10 600 bash "$src/tests/crs/cr_cycle.sh" crt_tree 2>&1 | sed 's/^/   | /'
-    st=${PIPESTATUS[0]}
-    if [ "$st" = 0 ]; then
-        crs_pass "as $user: a process tree ($mode), cr_checkpoint --tree, kill and rr"
-    else
-        crs_fail "as $user: cr_cycle.sh crt_tree ($mode): $(crs_status_text "$st")"
-    fi
+    as_user_cycle crt_tree "a process tree ($mode), cr_checkpoint --tree, kill and rr" CRT_TREE=$mode CRS_CKPT_SCOPE=--tree
 done
 crs_summary unprivileged
