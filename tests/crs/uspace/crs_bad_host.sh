@@ -55,10 +55,6 @@ esac
 cp "$GOOD" "$WORK/same-kernel.img"
 "$TOOL" set-kernel "$WORK/same-kernel.img" "$(uname -r)"
 st=$(crs_run "$WORK/same-kernel" "$CRS_TOOLS/cr_restart" "$WORK/same-kernel.img")
-if [ "$st" = 42 ] && cmp -s "$WORK/ref.after1" "$WORK/same-kernel.out"; then
-    crs_pass "control: the header rewritten with this kernel's release restarts correctly"
-else
-    crs_fail "control: the header rewritten with this kernel's own release: $(crs_status_text "$st")"
-    crs_show "$WORK/same-kernel.err"
-fi
+crs_expect_run "control: the header rewritten with this kernel's release restarts correctly" \
+    "$WORK/ref.after1" "$WORK/same-kernel" "$st"
 crs_summary crs_bad_host
