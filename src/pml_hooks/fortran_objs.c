@@ -171,17 +171,30 @@ struct reqstat {
     MPI_Status s;
 };
 
+/* The C requests of the N Fortran ones in STACK (stack_bytes) or the heap (handles), followed
+ * by room for N C statuses unless the program ignores them (*cs; else NULL). NULL, with *ierr
+ * set, when out of memory. */
+static MPI_Request *c_requests(struct reqstat *stack, size_t stack_bytes, int n, const F *requests,
+                               const F *statuses, MPI_Status **cs, F *ierr)
+{
+    MPI_Request *c = handles(stack, stack_bytes, n, sizeof *stack, ierr);
+    if (!c)
+        return NULL;
+    *cs = statuses_ignored(statuses) ? NULL : (MPI_Status *)(c + (n > 0 ? n : 0));
+    for (int i = 0; i < n; i++)
+        c[i] = MPI_Request_f2c(requests[i]);
+    return c;
+}
+
 void ompi_waitall_f(F *count, F *requests, F *statuses, F *ierr);
 void ompi_waitall_f(F *count, F *requests, F *statuses, F *ierr)
 {
     struct reqstat s[PML_STACK_HANDLES];
     int n = *count;
-    MPI_Request *c = handles(s, sizeof s, n, sizeof *s, ierr);
+    MPI_Status *cs;
+    MPI_Request *c = c_requests(s, sizeof s, n, requests, statuses, &cs, ierr);
     if (!c)
         return;
-    MPI_Status *cs = statuses_ignored(statuses) ? NULL : (MPI_Status *)(c + (n > 0 ? n : 0));
-    for (int i = 0; i < n; i++)
-        c[i] = MPI_Request_f2c(requests[i]);
     int rc = MPI_Waitall(n, c, cs ? cs : MPI_STATUSES_IGNORE);
     set_ierr(ierr, rc);
     if (rc == MPI_SUCCESS)
@@ -195,12 +208,10 @@ void ompi_testall_f(F *count, F *requests, F *flag, F *statuses, F *ierr)
 {
     struct reqstat s[PML_STACK_HANDLES];
     int n = *count;
-    MPI_Request *c = handles(s, sizeof s, n, sizeof *s, ierr);
+    MPI_Status *cs;
+    MPI_Request *c = c_requests(s, sizeof s, n, requests, statuses, &cs, ierr);
     if (!c)
         return;
-    MPI_Status *cs = statuses_ignored(statuses) ? NULL : (MPI_Status *)(c + (n > 0 ? n : 0));
-    for (int i = 0; i < n; i++)
-        c[i] = MPI_Request_f2c(requests[i]);
     int rc = MPI_Testall(n, c, flag, cs ? cs : MPI_STATUSES_IGNORE);
     set_ierr(ierr, rc);
     if (rc == MPI_SUCCESS && *flag)
@@ -229,12 +240,10 @@ static void some_done(F *requests, MPI_Request *c, F *outcount, F *indices, MPI_
     {                                                                                          \
         struct reqstat s[PML_STACK_HANDLES];                                                   \
         int n = *incount;                                                                      \
-        MPI_Request *c = handles(s, sizeof s, n, sizeof *s, ierr);                             \
+        MPI_Status *cs;                                                                        \
+        MPI_Request *c = c_requests(s, sizeof s, n, requests, statuses, &cs, ierr);            \
         if (!c)                                                                                \
             return;                                                                            \
-        MPI_Status *cs = statuses_ignored(statuses) ? NULL : (MPI_Status *)(c + (n > 0 ? n : 0)); \
-        for (int i = 0; i < n; i++)                                                            \
-            c[i] = MPI_Request_f2c(requests[i]);                                               \
         int rc = MPI_##Mx(n, c, outcount, indices, cs ? cs : MPI_STATUSES_IGNORE);             \
         set_ierr(ierr, rc);                                                                    \
         if (rc == MPI_SUCCESS)                                                                 \
