@@ -23,10 +23,15 @@
  * malloc), and so is the error path's ompi_errhandler_invoke.
  * MPICH: the internal functions take handles and keyvals, so the layer defines them and calls
  * the lower library's with translated ones; the keyval language proxy is wrapped so that the
- * binding's proxy gets virtual handles and keyvals. */
+ * binding's proxy gets virtual handles and keyvals.
+ *
+ * Each of these entry points runs the lower library inside the gate (ckpt.h), as a C entry point
+ * does: the binding calls it directly, and without the gate a snapshot could park the thread
+ * inside the lower half, which a restart does not bring back. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
+#include "pml_hooks/ckpt.h"
 #include "pml_hooks/restart.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
@@ -131,21 +136,25 @@ static void *mpifh(const char *name, const char *fname)
 void ompi_attr_get_f(F *comm, F *keyval, F *val, F *flag, F *ierr);
 void ompi_attr_get_f(F *comm, F *keyval, F *val, F *flag, F *ierr)
 {
+    PML_GATE_ENTER(PML_FID_MPI_Comm_get_attr);
     LOWER_F(f, "ompi_attr_get_f", "MPI_ATTR_GET", F *, F *, F *, F *, F *);
     F kv = pml_kv_v2r(*keyval), c = pml_f_to_lower(PML_COMM, *comm);
     f(&c, &kv, val, flag, ierr);
+    PML_GATE_LEAVE();
 }
 OMPI_F_NAMES(ompi_attr_get_f, attr_get, ATTR_GET, Attr_get)
 
 void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr);
 void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr)
 {
+    PML_GATE_ENTER(PML_FID_MPI_Comm_set_attr);
     LOWER_F(f, "ompi_attr_put_f", "MPI_ATTR_PUT", F *, F *, F *, F *);
     F kv = pml_kv_v2r(*keyval), c = pml_f_to_lower(PML_COMM, *comm);
     f(&c, &kv, val, ierr);
     if (*ierr == MPI_SUCCESS)
         record_set_attr("MPI_Comm_set_attr", PML_H(MPI_Comm_f2c(*comm)), *keyval,
                         (const void *)(intptr_t)*val, PML_KV_FINT);
+    PML_GATE_LEAVE();
 }
 OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
 
@@ -153,10 +162,12 @@ OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
     void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr);            \
     void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr)             \
     {                                                                                          \
+        PML_GATE_ENTER(PML_FID_MPI_##Mx##_get_attr);                                           \
         LOWER_F(f, "ompi_" #x "_get_attr_f", "MPI_" #X "_GET_ATTR", F *, F *, MPI_Aint *, F *, \
                 F *);                                                                          \
         F kv = pml_kv_v2r(*keyval), o = pml_f_to_lower(K, *obj);                               \
         f(&o, &kv, val, flag, ierr);                                                           \
+        PML_GATE_LEAVE();                                                                      \
     }                                                                                          \
     OMPI_F_NAMES(ompi_##x##_get_attr_f, x##_get_attr, X##_GET_ATTR, Mx##_get_attr)
 
@@ -164,12 +175,14 @@ OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
     void ompi_##x##_set_attr_f(F *obj, F *keyval, MPI_Aint *val, F *ierr);                     \
     void ompi_##x##_set_attr_f(F *obj, F *keyval, MPI_Aint *val, F *ierr)                      \
     {                                                                                          \
+        PML_GATE_ENTER(PML_FID_MPI_##Mx##_set_attr);                                           \
         LOWER_F(f, "ompi_" #x "_set_attr_f", "MPI_" #X "_SET_ATTR", F *, F *, MPI_Aint *, F *);\
         F kv = pml_kv_v2r(*keyval), o = pml_f_to_lower(K, *obj);                               \
         f(&o, &kv, val, ierr);                                                                 \
         if (*ierr == MPI_SUCCESS)                                                              \
             record_set_attr("MPI_" #Mx "_set_attr", PML_H(MPI_##T##_f2c(*obj)), *keyval,       \
                             (const void *)*val, PML_KV_FAINT);                                 \
+        PML_GATE_LEAVE();                                                                      \
     }                                                                                          \
     OMPI_F_NAMES(ompi_##x##_set_attr_f, x##_set_attr, X##_SET_ATTR, Mx##_set_attr)
 
@@ -317,6 +330,7 @@ int pml_fkeyval_remake(struct pml_kvinfo *ki, int *real)
 static void create_keyval_f(const char *lower_fn, const char *fname, const char *cfn, int lang,
                             int okind, void *copy, void *del, F *keyval, MPI_Aint extra, F *ierr)
 {
+    PML_GATE_ENTER(fid_named(cfn));
     void *f = mpifh(lower_fn, fname);
     struct pml_kvinfo *ki = calloc(1, sizeof *ki);
     if (!ki)
@@ -333,6 +347,7 @@ static void create_keyval_f(const char *lower_fn, const char *fname, const char 
     if (*ierr != MPI_SUCCESS) {
         pml_kv_release(v);
         free(ki);
+        PML_GATE_LEAVE();
         return;
     }
     pml_kv_update(v, real);
@@ -344,6 +359,7 @@ static void create_keyval_f(const char *lower_fn, const char *fname, const char 
     pml_rec_ptr(R, ki->extra);
     pml_rec_scalar(R, &lang, sizeof lang);
     pml_vh_tab[(uint32_t)*keyval & 0x3ffffff].rec = pml_rec_close(R);
+    PML_GATE_LEAVE();
 }
 
 void ompi_keyval_create_f(void *copy, void *del, F *keyval, F *extra, F *ierr);
@@ -431,10 +447,12 @@ FOBJ_EH(file, FILE, File, MPI_File)
 void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr);
 void ompi_type_match_size_f(F *typeclass, F *size, F *type, F *ierr)
 {
+    PML_GATE_ENTER(PML_FID_MPI_Type_match_size);
     LOWER_F(f, "ompi_type_match_size_f", "MPI_TYPE_MATCH_SIZE", F *, F *, F *, F *);
     f(typeclass, size, type, ierr);
     if (*ierr == MPI_SUCCESS)
         *type = pml_f_from_lower(PML_TYPE, *type);
+    PML_GATE_LEAVE();
 }
 OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_match_size)
 
@@ -553,16 +571,20 @@ typedef int set_attr_fn(int, int, void *, int);
     int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type)               \
     {                                                                                          \
         static void *fp; /* kept (layer.h) */                                                \
+        PML_GATE_ENTER(PML_FID_MPI_##X##_get_attr);                                           \
         if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))                                           \
             pml_lower_keep(&fp, lower_sym(lower_lib, "MPII_" #X "_get_attr",                   \
                                           "MPI_" #CX "_GET_ATTR"));                            \
         get_attr_fn *f = (get_attr_fn *)fp;                                                    \
-        return f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, flag, type);               \
+        int rc = f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, flag, type);             \
+        PML_GATE_LEAVE();                                                                      \
+        return rc;                                                                             \
     }                                                                                          \
     int MPII_##X##_set_attr(int obj, int keyval, void *val, int type);                         \
     int MPII_##X##_set_attr(int obj, int keyval, void *val, int type)                          \
     {                                                                                          \
         static void *fp; /* kept (layer.h) */                                                \
+        PML_GATE_ENTER(PML_FID_MPI_##X##_set_attr);                                           \
         if (!__atomic_load_n(&fp, __ATOMIC_ACQUIRE))                                           \
             pml_lower_keep(&fp, lower_sym(lower_lib, "MPII_" #X "_set_attr",                   \
                                           "MPI_" #CX "_SET_ATTR"));                            \
@@ -571,6 +593,7 @@ typedef int set_attr_fn(int, int, void *, int);
         if (rc == MPI_SUCCESS)                                                                 \
             record_set_attr("MPI_" #X "_set_attr", PML_H(obj), keyval, val,                    \
                             type == 0 ? PML_KV_C : type == 3 ? PML_KV_FINT : PML_KV_FAINT);    \
+        PML_GATE_LEAVE();                                                                      \
         return rc;                                                                             \
     }
 
@@ -676,6 +699,7 @@ void pml_fkeyval_proxy(struct pml_kvinfo *ki, int real)
 void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp);
 void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp)
 {
+    PML_GATE_ENTER(PML_FID_MPI_Comm_create_keyval);
     set_proxy_fn *f = lower_set_proxy();
     uint32_t u = (uint32_t)keyval;
     struct pml_kvinfo *ki = NULL;
@@ -683,11 +707,13 @@ void MPII_Keyval_set_proxy(int keyval, copy_proxy_fn *cp, del_proxy_fn *dp)
         ki = pml_vh_tab[u & 0x3ffffff].info;
     if (!ki) { /* not a keyval the layer made: nothing to translate */
         f(keyval, cp, dp);
+        PML_GATE_LEAVE();
         return;
     }
     ki->proxy_copy = (void *)cp;
     ki->proxy_del = (void *)dp;
     ki->lang = PML_KV_FAINT;
     f(pml_kv_v2r(keyval), copy_proxy, del_proxy);
+    PML_GATE_LEAVE();
 }
 #endif /* PML_MPICH */
