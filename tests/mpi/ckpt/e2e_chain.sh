@@ -79,10 +79,5 @@ if [ $fail = 0 ] && [ -n "$side" ]; then
     fi
 fi
 # every process of the chain has ended (an exit may take a moment to reach /proc: 30 s)
-for i in $(seq 300); do
-    left=$(pgrep -f "$d/")
-    [ -z "$left" ] && break
-    sleep 0.1
-done
-[ -z "$left" ] || failed "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail

@@ -34,16 +34,13 @@ echo "$hline" >hosts
 run_native "$n" "$prog" $steps >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 pids=()
-# no_strays WHAT: no process with this test's folder in its command line (30 s for exits)
-no_strays() {
-    local i left
-    for i in $(seq 300); do
-        left=$(pgrep -f "$d/")
-        [ -z "$left" ] && return 0
-        sleep 0.1
-    done
-    failed "$1: processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
-    kill -KILL $left 2>/dev/null
+# strays_after WHAT: no process with this test's folder in its command line (ckptenv.sh's
+# no_strays: 30 s for exits); those left are named and killed
+strays_after() {
+    local left
+    left=$(no_strays "$d/") && return 0
+    failed "$1: processes left: $left"
+    kill -KILL $(awk '{print $1}' <<<"$left") 2>/dev/null
 }
 # one_message WHAT PATTERN FILE RC: refused with status RC != 0 in one or two lines matching
 one_message() {
@@ -52,7 +49,7 @@ one_message() {
     else
         failed "$1: status $4, expected one message matching '$2'"; head -n 5 "$3"
     fi
-    no_strays "$1"
+    strays_after "$1"
 }
 
 # the job runs a copy of the program in the work folder, so that --relocate moves it too
@@ -94,7 +91,7 @@ if [ $rc = 0 ] && [ "$k" -gt 1 ] && cmp -s <(results "$d/native.out" | tail -n "
 else
     failed "restart of sequence 0: status $rc, $k result lines"; tail -n 5 err.r0
 fi
-no_strays "restart of sequence 0"
+strays_after "restart of sequence 0"
 
 # ---- damaged copies are refused -----------------------------------------------------------------
 bad() { # NAME: a fresh copy of the job's snapshot directory
@@ -130,7 +127,7 @@ grep -q "revive-restart-rank" bad.err && failed "a corrupted rank image: the job
 clean timeout -k 5 120 "$RESTART" --no-verify "$b/1" >bad.out 2>bad.err; rc=$?
 [ $rc != 0 ] && grep -q "rank 1" bad.err && pass "--no-verify: the rank finds it: $(grep -m1 'rank 1' bad.err | cut -c1-150)" ||
     failed "--no-verify of a corrupted image: status $rc: $(tail -n 3 bad.err)"
-no_strays "--no-verify"
+strays_after "--no-verify"
 # an image others could write is "not private", not "damaged"
 b=$(bad)
 chmod 644 "$b/1/rank_0.img"
@@ -148,7 +145,7 @@ if [ $rc != 0 ] && ! grep -q "failed_restarts" "$jd/index" && grep -q "before an
 else
     failed "a launcher option typo: status $rc, index: $(grep failed "$jd/index"); $(tail -n 2 typo.err)"
 fi
-no_strays "a launcher option typo"
+strays_after "a launcher option typo"
 
 # ---- a rank killed in a restarted job ---------------------------------------------------------------
 touch "$d/pace"
@@ -169,7 +166,7 @@ if wait_steps out.k 2 $rjob; then
 else
     failed "the restarted job printed no step"; tail -n 5 err.k
 fi
-no_strays "a rank killed"
+strays_after "a rank killed"
 
 # ---- copied under another name, working directory moved: --relocate ------------------------------
 # the whole work folder (the job's cwd, the snapshot in it) moves; a copy of the snapshot under a
@@ -191,7 +188,7 @@ fi
 # no node-local cache goes by the copy's name: that is no news to print on every rank
 ! grep -q "is not a snapshot sequence directory" "$d/err.m" ||
     failed "a renamed copy: every rank says its cache is not used: $(grep -m1 'not a snapshot' "$d/err.m")"
-no_strays "--relocate"
+strays_after "--relocate"
 
 # ---- the original snapshot still restarts ------------------------------------------------------------
 rm -f "$d/pace"
@@ -201,5 +198,5 @@ if [ $rc = 0 ] && cmp -s <(results "$d/native.out") <(results "$d/out.0" out.1);
 else
     failed "the snapshot after all this: status $rc"; tail -n 5 err.1
 fi
-no_strays "the last restart"
+strays_after "the last restart"
 exit $fail

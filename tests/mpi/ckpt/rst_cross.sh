@@ -57,12 +57,7 @@ for n in $nps; do
             echo "ok $what: snapshot after line $(nsteps out.0) of $rounds," \
                 "$(sed -n 's/.*(\([0-9]*\) raises).*/\1 raises/p' ckpt.term.err | head -1), restarted, same $(wc -l <both.out) lines"
         fi
-        for i in $(seq 300); do
-            left=$(pgrep -f "$e/")
-            [ -z "$left" ] && break
-            sleep 0.1
-        done
-        [ -z "$left" ] || failed "$what: processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+        left=$(no_strays "$e/") || failed "$what: processes left: $left"
     done
 done
 if [ $fail = 0 ] && [ $passed = $ran ]; then
