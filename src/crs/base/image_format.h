@@ -367,14 +367,16 @@ struct crs_rec_timer {
 };
 
 /*
- * Real-time signals queued for the process (version 4), each with its
- * siginfo (sender, si_code, value), in the order the kernel would deliver
+ * Signals queued for the process (version 4), real-time and standard ones
+ * and a POSIX timer's (made from its timer: SI_TIMER, id, value), each with
+ * its siginfo (sender, si_code, value), in the order the kernel would deliver
  * them: several of one signal stay several, as sigqueue(3) made them. The
  * process's pending bit for such a signal (shared_pending) is set too; a
  * restart queues these records instead of raising the bit.
  */
 struct crs_rec_siginfo {
-    int32_t tid;             /* 0: process-directed (the only kind recorded today) */
+    int32_t tid;             /* 0: process-directed; else the thread's (a restart queues a code >= 0
+                              * or SI_TKILL to a thread other than the main one from that thread) */
     uint32_t reserved;
     uint8_t info[128];       /* siginfo_t as the kernel gave it (si_signo first) */
 };

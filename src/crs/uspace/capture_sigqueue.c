@@ -1,58 +1,104 @@
-/* Real-time signals queued for the process, with their siginfo. The
- * pending mask (/proc status ShdPnd) says only which signals wait, once
- * each: sigqueue(3)'d values, several instances of one signal and their
- * senders would come back as one bare kill(2). The kernel shows a queue only
- * to a tracer (PTRACE_PEEKSIGINFO), which a thread of the process cannot be;
- * so the checkpoint thread, with every other thread parked and every signal
- * blocked, takes the process-directed ones off the queue (rt_sigtimedwait,
- * no wait), records them and queues them again at once, in the same order
- * (rt_sigqueueinfo keeps si_code, sender and value). The restart queues the
- * records from the main thread (restore_switch.c).
+/* Signals pending for the process, with their siginfo. The pending mask
+ * (/proc status ShdPnd) says only which signals wait, once each: the
+ * sender, si_code, sigqueue(3)'d values and several instances of one
+ * real-time signal would come back as one bare kill(2). The kernel shows a
+ * queue only to a tracer (PTRACE_PEEKSIGINFO), which a thread of the
+ * process cannot be; so the checkpoint thread, with every other thread
+ * parked and every signal blocked, takes the process-directed ones off the
+ * queue (rt_sigtimedwait, no wait), standard (1-31) and real-time alike,
+ * records them and queues them again at once, in the same order
+ * (rt_sigqueueinfo keeps si_code, sender and value). One whose si_code is
+ * not negative (sent with kill(2), or by the kernel) only the main thread
+ * may queue again with its sender: it does so as it leaves its park
+ * (park.c, crs_park_requeue). The restart queues the records from the main
+ * thread (restore_switch.c).
  *
  * Signals queued to one thread: only that thread can take them off its
  * queue, which each does while it parks (park.c, take_own_queue); their
  * records (tid set) follow the process's here, and the restart queues each
  * to its thread again.
  *
- * Left alone: standard signals (1-31: one instance each, the mask restores
- * them), signals a POSIX timer of the process delivers (dequeuing one
- * rearms the timer) and Revive's park signal. A record whose si_code is
- * not negative (sent with kill(2), or by the kernel) cannot be queued again
- * from this thread with its sender (the kernel allows that only to a
- * process's main thread): it is raised with kill(2) in the running process,
- * and comes back exact after a restart. */
+ * A POSIX timer's signal is not taken off (dequeuing it would rearm the
+ * timer, which the image restores on its own): when exactly one timer of
+ * the process uses that signal, its record is made from the timer's
+ * (SI_TIMER, the timer's id and value; the overrun is not known before
+ * delivery: 0), so the restarted process gets what the timer would have
+ * given. Left alone: glibc's internal signals and Revive's park signal. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/uspace/park.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define CRS_SIGQUEUE_MAX 4096   /* records at most; more stay queued, as bits */
 
+/* Whether timer t notifies by a signal (SIGEV_SIGNAL is 0). */
+static int by_signal(const struct crs_rec_timer *t)
+{
+    return (t->notify & ~SIGEV_THREAD_ID) == SIGEV_SIGNAL && t->signo > 0 && t->signo <= 64;
+}
+
+/* The timer whose signal s is, when exactly one timer uses s; else NULL. */
+static const struct crs_rec_timer *only_timer(const struct crs_capture *c, int s)
+{
+    const struct crs_rec_timer *t = NULL;
+    for (size_t i = 0; i < c->ntimers; i++) {
+        if (!by_signal(&c->timers[i]) || c->timers[i].signo != s)
+            continue;
+        if (t)
+            return NULL;
+        t = &c->timers[i];
+    }
+    return t;
+}
+
+/* A record of what timer t's pending signal holds, to tid (0: the process). */
+static void timer_record(struct crs_capture *c, const struct crs_rec_timer *t, int32_t tid)
+{
+    if (c->nsiginfos == CRS_SIGQUEUE_MAX)
+        return;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = t->signo;
+    si.si_code = SI_TIMER;
+    si.si_timerid = t->id;
+    si.si_overrun = 0;
+    si.si_value.sival_ptr = (void *)(uintptr_t)t->value;
+    struct crs_rec_siginfo *r = &c->siginfos[c->nsiginfos++];
+    memset(r, 0, sizeof *r);
+    r->tid = tid;
+    memcpy(r->info, &si, sizeof si < sizeof r->info ? sizeof si : sizeof r->info);
+}
+
 void crs_capture_sigqueue(struct crs_capture *c)
 {
-    uint64_t take = c->proc.shared_pending & ~((1ull << (SIGRTMIN - 1)) - 1);
+    uint64_t timers = 0;
+    for (size_t i = 0; i < c->ntimers; i++)
+        if (by_signal(&c->timers[i]))
+            timers |= 1ull << (c->timers[i].signo - 1);
+    uint64_t take = c->proc.shared_pending & crs_park_takeable() & ~timers;
     int park = crs_park_signal();
     if (park > 0)
         take &= ~(1ull << (park - 1));
-    for (size_t i = 0; i < c->ntimers; i++)
-        if (c->timers[i].signo > 0 && c->timers[i].signo <= 64)
-            take &= ~(1ull << (c->timers[i].signo - 1));
+    uint64_t ptimer = c->proc.shared_pending & timers;
+    uint64_t ttimer = 0;
+    for (size_t k = 0; k < c->nthreads; k++)
+        ttimer |= c->threads[k].pending & timers;
     size_t nthr = 0;
     const struct crs_rec_siginfo *thr = crs_park_thread_siginfos(&nthr);
-    if (!take && !nthr)
+    if (!take && !nthr && !ptimer && !ttimer)
         return;
     c->siginfos = crs_scratch_alloc(c->scratch, CRS_SIGQUEUE_MAX * sizeof *c->siginfos);
     if (!c->siginfos)
         return;
-    pid_t pid = getpid();
     struct timespec now = { 0, 0 };
     /* signal by signal, lowest first, as the kernel delivers them; each
      * signal's instances in their order */
-    for (int s = SIGRTMIN; s <= 64 && c->nsiginfos < CRS_SIGQUEUE_MAX; s++) {
+    for (int s = 1; s <= 64 && c->nsiginfos < CRS_SIGQUEUE_MAX; s++) {
         if (!((take >> (s - 1)) & 1))
             continue;
         uint64_t one = 1ull << (s - 1);
@@ -65,11 +111,21 @@ void crs_capture_sigqueue(struct crs_capture *c)
         }
         for (size_t k = first; k < c->nsiginfos; k++) {
             memcpy(&si, c->siginfos[k].info, sizeof si);
-            if (si.si_code >= 0 || si.si_code == SI_TKILL ||
-                syscall(SYS_rt_sigqueueinfo, pid, s, &si) != 0)
-                kill(pid, s);
+            crs_park_requeue(0, &si);
         }
     }
+    for (int s = 1; s <= 64; s++) {
+        const struct crs_rec_timer *t;
+        if (((ptimer >> (s - 1)) & 1) && (t = only_timer(c, s)) && !(t->notify & SIGEV_THREAD_ID))
+            timer_record(c, t, 0);
+    }
+    for (size_t k = 0; k < c->nthreads; k++)
+        for (int s = 1; s <= 64; s++) {
+            const struct crs_rec_timer *t;
+            if (((c->threads[k].pending & ttimer) >> (s - 1)) & 1 && (t = only_timer(c, s)) &&
+                (t->notify & SIGEV_THREAD_ID) && t->tid == c->threads[k].tid)
+                timer_record(c, t, c->threads[k].tid);
+        }
     for (size_t k = 0; k < nthr && c->nsiginfos < CRS_SIGQUEUE_MAX; k++)
         c->siginfos[c->nsiginfos++] = thr[k];
 }

@@ -66,6 +66,17 @@ static _Atomic uint32_t ntq;
  * rearms its timer; the timer itself is restored) */
 static uint64_t tq_leave;
 
+/* Signals whose siginfo only the main thread may queue again (a code >= 0,
+ * sent by kill(2), tgkill(2) or the kernel: rt_[tg]sigqueueinfo takes those
+ * only from the process's main thread), taken off a queue while parking or
+ * by the capture: the main thread queues them again as it leaves its park
+ * (the process runs on after --cont, --fork, --stop), so the sender stays.
+ * Without a parked main thread, crs_park_release raises them bare. */
+#define CRS_MQ_MAX 1024
+static struct crs_rec_siginfo mq[CRS_MQ_MAX];
+static _Atomic uint32_t nmq;
+static _Atomic int main_parked;
+
 /* Threads kept parked after a release (crs_park_release_holding): held[i] for slot i, set by
  * the releasing thread before the release; each held thread sleeps on `holding` in its park
  * handler, signals blocked, until crs_park_unhold. */
@@ -179,6 +190,73 @@ static uint64_t own_pending(void)
     return v;
 }
 
+static void requeue_one(pid_t pid, const struct crs_rec_siginfo *q, int bare)
+{
+    siginfo_t si;
+    memcpy(&si, q->info, sizeof si < sizeof q->info ? sizeof si : sizeof q->info);
+    int s = si.si_signo;
+    if (q->tid) {
+        if (bare || syscall(SYS_rt_tgsigqueueinfo, pid, q->tid, s, &si) != 0)
+            syscall(SYS_tgkill, pid, q->tid, s);
+    } else if (bare || syscall(SYS_rt_sigqueueinfo, pid, s, &si) != 0) {
+        kill(pid, s);
+    }
+}
+
+/* Whether only the receiver may queue siginfo si again with its code and
+ * sender (rt_[tg]sigqueueinfo take a code >= 0 or SI_TKILL only from the
+ * thread they queue to, or for a whole process from its main thread). */
+static int needs_receiver(const siginfo_t *si)
+{
+    return si->si_code >= 0 || si->si_code == SI_TKILL;
+}
+
+void crs_park_requeue(pid_t tid, const siginfo_t *si)
+{
+    struct crs_rec_siginfo q;
+    memset(&q, 0, sizeof q);
+    q.tid = tid;
+    memcpy(q.info, si, sizeof *si < sizeof q.info ? sizeof *si : sizeof q.info);
+    pid_t pid = getpid();
+    if (tid || !needs_receiver(si) || my_tid() == pid) {
+        requeue_one(pid, &q, 0);   /* to the caller's own thread, or allowed from any */
+        return;
+    }
+    uint32_t k = atomic_fetch_add(&nmq, 1);
+    if (k >= CRS_MQ_MAX) {
+        atomic_fetch_sub(&nmq, 1);
+        requeue_one(pid, &q, 1);
+        return;
+    }
+    mq[k] = q;
+}
+
+/* The noted signals, queued with their siginfo (the main thread) or bare. */
+static void drain_mq(int bare)
+{
+    uint32_t n = atomic_exchange(&nmq, 0);
+    pid_t pid = getpid();
+    for (uint32_t k = 0; k < n && k < CRS_MQ_MAX; k++)
+        requeue_one(pid, &mq[k], bare);
+}
+
+/* In a restarted thread (old id `old`): its records that the restart could
+ * not queue (restore_switch.c leaves a code >= 0 or SI_TKILL to a thread
+ * other than the main one to that thread), queued again to itself. */
+static void requeue_own(pid_t old)
+{
+    uint32_t n = atomic_load(&ntq);
+    pid_t pid = getpid(), tid = my_tid();
+    for (uint32_t k = 0; k < n && k < CRS_TQ_MAX; k++) {
+        siginfo_t si;
+        memcpy(&si, tq[k].info, sizeof si);
+        if (tq[k].tid != old || tid == pid || !needs_receiver(&si))
+            continue;
+        if (syscall(SYS_rt_tgsigqueueinfo, pid, tid, si.si_signo, &si) != 0)
+            syscall(SYS_tgkill, pid, tid, si.si_signo);
+    }
+}
+
 /* Takes the real-time signals queued to this thread alone, in the order the
  * kernel would deliver them (lowest signal first, each signal's instances
  * in order), records each and queues it again to this thread at once (the
@@ -189,9 +267,9 @@ static uint64_t own_pending(void)
 static void take_own_queue(void)
 {
     pid_t tid = my_tid(), pid = getpid();
-    uint64_t take = own_pending() & ~((1ull << (SIGRTMIN - 1)) - 1) & ~tq_leave;
+    uint64_t take = own_pending() & crs_park_takeable() & ~tq_leave;
     struct timespec now = { 0, 0 };
-    for (int s = SIGRTMIN; s <= 64 && take; s++) {
+    for (int s = 1; s <= 64 && take; s++) {
         uint64_t one = 1ull << (s - 1);
         if (!(take & one))
             continue;
@@ -211,17 +289,22 @@ static void take_own_queue(void)
                 first = k;
             last = k;
         }
-        /* again, in order (the kernel lets only the main thread queue a
-         * code >= 0 with its sender: others get a bare tgkill until a restart) */
+        /* again, in order (to itself: the kernel takes any code then) */
         for (uint32_t k = first; first != UINT32_MAX && k <= last; k++) {
             if (tq[k].tid != tid)
                 continue;
             memcpy(&si, tq[k].info, sizeof si);
-            if (((si.si_code >= 0 || si.si_code == SI_TKILL) && tid != pid) ||
-                syscall(SYS_rt_tgsigqueueinfo, pid, tid, s, &si) != 0)
-                syscall(SYS_tgkill, pid, tid, s);
+            crs_park_requeue(tid, &si);
         }
     }
+}
+
+uint64_t crs_park_takeable(void)
+{
+    /* 1-31 and the real-time ones; glibc's own (32 and 33: thread
+     * cancellation, setxid) and SIGKILL, SIGSTOP never */
+    uint64_t m = ~((1ull << (SIGRTMIN - 1)) - 1) | ((1ull << 31) - 1);
+    return m & ~(1ull << (SIGKILL - 1)) & ~(1ull << (SIGSTOP - 1));
 }
 
 const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n)
@@ -258,6 +341,9 @@ static int park_here_mask(const void *mask)
     rec.record = (uint64_t)&rec;
     if (mask)
         memcpy(&rec.blocked, mask, sizeof rec.blocked);
+    pid_t me = my_tid();
+    if (me == getpid())
+        atomic_store(&main_parked, 1);
     uint32_t idx = atomic_fetch_add(&nslots, 1);
     if (idx >= CRS_MAX_THREADS)
         return 0; /* crs_park_all notices the missing thread and gives up */
@@ -275,6 +361,18 @@ static int park_here_mask(const void *mask)
     }
     while (atomic_load(&release_gen) == gen)
         futex_wait(&release_gen, gen, -1);
+    /* After a restart: the signals queued to this thread alone that only it
+     * may queue again with their sender (the restart left them to us). */
+    if (r != 0)
+        requeue_own(rec.tid);
+    /* signals only we may queue with their sender: again in the process
+     * that runs on; a restarted one got them from its image */
+    if (me == getpid() || (r != 0 && my_tid() == getpid())) {
+        if (r == 0)
+            drain_mq(0);
+        else
+            atomic_store(&nmq, 0);
+    }
     if (r == 0 && held[idx]) {
         held[idx] = 0;
         while (atomic_load(&holding))
@@ -520,6 +618,8 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     memset(signaled, 0, sizeof signaled);
     atomic_store(&ndeferring, 0);
     atomic_store(&ntq, 0);
+    atomic_store(&nmq, 0);
+    atomic_store(&main_parked, 0);
     tq_leave = timer_signals() | (park_sig > 0 ? 1ull << (park_sig - 1) : 0);
     atomic_fetch_add(&park_round, 1);
     atomic_store(&phase, PHASE_PARKING);
@@ -618,6 +718,8 @@ void crs_park_unhold(void)
 
 void crs_park_release(void)
 {
+    if (!atomic_load(&main_parked))
+        drain_mq(1);   /* no main thread to queue them with their senders */
     atomic_store(&phase, PHASE_IDLE);
     atomic_fetch_add(&release_gen, 1);
     futex_wake(&release_gen);

@@ -8,6 +8,7 @@
 #ifndef REVIVE_CRS_PARK_H
 #define REVIVE_CRS_PARK_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +31,15 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen);
  * their queues (and queued again), each with its tid, oldest first per
  * thread (valid until the next crs_park_all). */
 const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n);
+/* Signals a checkpoint takes off the queues with their siginfo: 1-31 and
+ * the real-time ones, not glibc's internal ones, SIGKILL or SIGSTOP. */
+uint64_t crs_park_takeable(void);
+/* Queues a signal taken off a queue again (to thread tid, 0: the process)
+ * with its siginfo: now when the caller may (a code < 0, or the main
+ * thread), else by the main thread as it leaves its park (crs_park_release
+ * raises it bare when no main thread is parked). While parking or
+ * capturing only. */
+void crs_park_requeue(pid_t tid, const siginfo_t *si);
 /* The parked threads' records (valid until crs_park_release). */
 struct crs_rec_thread *const *crs_park_records(size_t *n);
 

@@ -157,10 +157,18 @@ NO_SSP static void switch_main(void *arg)
                 queued |= 1ull << (s - 1);
             continue;
         }
-        for (uint32_t k = 0; k < p->nthreads; k++)
-            if (p->threads[k].old_tid == old &&
-                sys6(SYS_rt_tgsigqueueinfo, pid, p->threads[k].tid, s, (long)p->siginfos[i].info, 0, 0) == 0)
+        int32_t code;
+        __builtin_memcpy(&code, p->siginfos[i].info + 8, sizeof code);
+        for (uint32_t k = 0; k < p->nthreads; k++) {
+            if (p->threads[k].old_tid != old)
+                continue;
+            /* a code >= 0 or SI_TKILL only the thread itself may queue (to
+             * itself): libcr's park does, once the thread is back */
+            if ((code >= 0 || code == SI_TKILL) && p->threads[k].tid != pid)
                 p->threads[k].pending &= ~(1ull << (s - 1));
+            else if (sys6(SYS_rt_tgsigqueueinfo, pid, p->threads[k].tid, s, (long)p->siginfos[i].info, 0, 0) == 0)
+                p->threads[k].pending &= ~(1ull << (s - 1));
+        }
     }
     for (uint32_t i = 0; i < p->nthreads; i++)
         for (int s = 1; s <= 64; s++)
