@@ -90,8 +90,11 @@ static void *helper_main(void *arg)
 {
     (void)arg;
     /* every signal blocked but the park signal (so a checkpoint parks this
-     * thread like any other); the timers' signal is taken by sigwaitinfo */
-    uint64_t mask = ~0ull;
+     * thread like any other) and glibc's SIGSETXID (33: setuid() in a
+     * threaded program waits until every thread has taken it; blocked here,
+     * it hung); the timers' signal (32) is taken by sigwaitinfo. Callback
+     * threads get glibc's pthread_create mask (its own signals open). */
+    uint64_t mask = ~0ull & ~(1ull << (33 - 1));
     int park = crs_runtime_park_signal();
     if (park > 0)
         mask &= ~(1ull << (park - 1));

@@ -353,9 +353,15 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     memset(&self, 0, sizeof self);
     crs_thread_describe(&self);
     self.flags |= CRS_THREAD_F_MANAGER;
+    /* our mask, which the restart does not give back to this thread (it
+     * comes back with every signal blocked): glibc's setuid() waits until
+     * every thread has taken its SIGSETXID, so it hung after a restart */
+    uint64_t mask = 0;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, 8);
     long restarted = e ? 0 : crs_ctx_save(&self.ctx);
     if (restarted) {
         after_restart((const struct crs_restart_info *)restarted, &self);
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
         res->restarted = 1;
         crs_park_release();
         return 0;

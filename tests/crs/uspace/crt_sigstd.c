@@ -12,7 +12,10 @@
  *           with a real-time signal (SIGRTMIN+2, value 0x7272): SI_TIMER,
  *           the timer's id and value
  * With --cont and --fork the running process must see the same, senders
- * included.
+ * included. And setuid(2)/setgid(2) return in this threaded process while
+ * a SIGEV_THREAD timer made through libcr (its helper thread) exists: glibc
+ * has every thread take its SIGSETXID first (libcr's helper once blocked it:
+ * setuid hung).
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -95,6 +98,35 @@ static timer_t arm(int sig, uintptr_t value)
     return id;
 }
 
+static void callback(union sigval v)
+{
+    (void)v;
+}
+
+static _Atomic int setid_done;
+
+static void *setid(void *arg)
+{
+    (void)arg;
+    atomic_store(&setid_done, setuid(getuid()) == 0 && setgid(getgid()) == 0 ? 1 : 2);
+    return NULL;
+}
+
+static void check_setid(int n)
+{
+    atomic_store(&setid_done, 0);
+    pthread_t t;
+    if (pthread_create(&t, NULL, setid, NULL))
+        crt_die("pthread_create");
+    for (int i = 0; i < 30000 && !atomic_load(&setid_done); i++)
+        crt_sleep_ms(1);
+    char name[96];
+    snprintf(name, sizeof name, "point %d: setuid and setgid return beside the timer thread", n);
+    crt_check(name, atomic_load(&setid_done) == 1, "%s", atomic_load(&setid_done) ? "failed" : "hung 30 s");
+    if (atomic_load(&setid_done))
+        pthread_join(t, NULL);
+}
+
 static int pending(int sig)
 {
     sigset_t p;
@@ -126,6 +158,14 @@ int main(void)
     pthread_t t2;
     if (pthread_create(&t2, NULL, second, NULL))
         crt_die("pthread_create");
+    struct sigevent tev;
+    memset(&tev, 0, sizeof tev);
+    tev.sigev_notify = SIGEV_THREAD;
+    tev.sigev_notify_function = callback;
+    timer_t tt;
+    struct itimerspec once = { { 0, 0 }, { 0, 1000000 } };
+    if (timer_create(CLOCK_MONOTONIC, &tev, &tt) || timer_settime(tt, 0, &once, NULL))
+        crt_die("timer_create (SIGEV_THREAD): %s", strerror(errno));
     for (int n = 1; n <= 2; n++) {
         pid_t kid = fork();
         if (kid == 0) {
@@ -178,6 +218,7 @@ int main(void)
         check_timer(name, SIGPWR, a, 0x5151);
         snprintf(name, sizeof name, "point %d: the timer's SIGRTMIN+2, SI_TIMER, its id and value", n);
         check_timer(name, SIGRTMIN + 2, b, 0x7272);
+        check_setid(n);
     }
     crt_finish();
 }
