@@ -3,9 +3,11 @@
  * finds the members, parks them all, records what they share, lets each
  * write its image into the one file, and releases them together (tree.h). */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree.h"
 #include "crs/base/protocol.h"
 #include "common/fault.h"
+#include "common/log.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -48,6 +50,7 @@ struct fd_entry {
     int set;                      /* union-find parent */
     int group;                    /* -1: none */
     int peer_closed;              /* a pipe end whose other end no process holds */
+    int peer_unknown;             /* ... which we could not ask (pidfd_getfd refused: errno) */
     int deleted;                  /* a regular file deleted while open */
     char *path;
 };
@@ -555,13 +558,16 @@ struct fd_scan {
  * the child has ended). Asked of the member's own open file (pidfd_getfd):
  * a reader of our own would not tell (a pipe opened anew waits for a new
  * writer before it reports hang-up). 0 when it cannot be told. */
-static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode)
+static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int *unknown)
 {
     if (s->pidfd < 0)
         return 0;
-    int dup = (int)syscall(SYS_pidfd_getfd, s->pidfd, (int)fd, 0);
-    if (dup < 0)
+    int dup = revive_fault(REVIVE_FAULT_tree_getfd) ? (errno = EPERM, -1)
+                                                    : (int)syscall(SYS_pidfd_getfd, s->pidfd, (int)fd, 0);
+    if (dup < 0) {
+        *unknown = errno;   /* EPERM: no ptrace permission over the member */
         return 0;
+    }
     struct pollfd p = { .fd = dup, .events = mode == O_WRONLY ? POLLOUT : POLLIN };
     int r = poll(&p, 1, 0);
     close(dup);
@@ -688,7 +694,7 @@ static long note_fd(long n, int dirfd, void *arg)
     f->fd_flags = (fl & O_CLOEXEC) ? FD_CLOEXEC : 0;
     f->flags = (uint32_t)(fl & ~(unsigned long)O_CLOEXEC);
     f->mode = (int)(fl & O_ACCMODE);
-    f->peer_closed = pipe && pipe_peer_closed(s, n, f->mode);
+    f->peer_closed = pipe && pipe_peer_closed(s, n, f->mode, &f->peer_unknown);
     f->deleted = deleted;
     f->set = (int)t->nfds;
     f->group = -1;
@@ -824,6 +830,7 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
     if (!g)
         return -ENOMEM;
     size_t n = 0;
+    int warned = 0;
     for (size_t i = 0; i < t->nfds; i++) {
         struct fd_entry *f = &t->fds[i];
         int root = uf_find(t, (int)i);
@@ -835,14 +842,30 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         if (f->pipe) {
             /* both ends in the tree; or one whose other end is closed
              * everywhere (its bytes, then end of file; or EPIPE) */
-            int has_r = 0, has_w = 0, closed = 0;
+            int has_r = 0, has_w = 0, closed = 0, unknown = 0, other = 0;
             for (size_t j = 0; j < t->nfds; j++)
                 if (t->fds[j].pipe && t->fds[j].ino == f->ino) {
                     has_r |= t->fds[j].mode == O_RDONLY;
                     has_w |= t->fds[j].mode == O_WRONLY;
                     closed |= t->fds[j].peer_closed;
+                    if (t->fds[j].peer_unknown)
+                        unknown = t->fds[j].peer_unknown;
+                    other |= t->fds[j].member != f->member;
                 }
             wanted = (has_r && has_w) || closed;
+            if (!wanted && unknown && other && !warned++) {
+                /* One end shared by members, the other held by no member:
+                 * closed everywhere (one pipe again, with its bytes) or a
+                 * launcher's; only the member's own open file tells. */
+                char w[64];
+                revive_log_warn("cannot tell whether the pipe %s shares with other members at descriptor %d has "
+                                "lost its other end (pidfd_getfd: %s; looking into a member's descriptors needs "
+                                "ptrace permission over it: a process that is not dumpable, kernel.yama."
+                                "ptrace_scope, or another user's); if that end is closed everywhere, each member "
+                                "gets a copy of the pipe and its bytes after a restart instead of sharing one; "
+                                "run cr_checkpoint as root or with that permission to keep it shared",
+                                who(t, (size_t)f->member, w, sizeof w), f->fd, strerror(unknown));
+            }
         } else {
             for (size_t j = 0; j < t->nfds && !wanted; j++)
                 wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;

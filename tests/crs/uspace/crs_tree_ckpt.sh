@@ -13,7 +13,9 @@
 # naming it (without a scope too); with --ignore-fds one process comes back
 # with it closed. A pipe whose other end a process outside the scope holds
 # is refused naming that process (without a scope too), and so is a file
-# deleted while open that members share and one of them maps.
+# deleted while open that members share and one of them maps. Without
+# ptrace permission over the members (fault tree-getfd), a pipe end they
+# share whose other end none holds gets one warning line.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -197,6 +199,25 @@ if [ -n "$PID" ]; then
     [ -e "$WORK/dm.img" ] && crs_fail "the refused checkpoint left an image"
     crs_finish "$d" orig || crs_fail "deletedmap: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 fi
+
+# ---- members sharing a pipe end whose other end is closed everywhere, when
+# cr_checkpoint may not look into their descriptors (pidfd_getfd needs ptrace
+# permission: kernel.yama.ptrace_scope; fault tree-getfd): one warning line
+# saying what a restart would do, and the checkpoint goes on
+d=$WORK/getfd
+CRT_TREE=widow crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
+    crs_fail "getfd: the program never got ready"
+    crs_summary crs_tree_ckpt
+}
+REVIVE_FAULT=tree-getfd crs_tool "$WORK/gf" cr_checkpoint --tree --cont -f "$WORK/gf.img" "$PID"
+st=$?
+if [ "$st" = 0 ] && [ "$(grep -c . "$WORK/gf.err")" = 1 ] &&
+    grep -q "pidfd_getfd: Operation not permitted.*ptrace permission.*a copy of the pipe" "$WORK/gf.err"; then
+    crs_pass "pidfd_getfd refused: the checkpoint goes on with one warning ($(head -n 1 "$WORK/gf.err"))"
+else
+    crs_fail "pidfd_getfd refused: $(crs_status_text "$st"), stderr: $(head -n 2 "$WORK/gf.err")"
+fi
+crs_finish "$d" orig || crs_fail "getfd: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
 
 # ---- a member that does not run under Revive
 d=$WORK/norevive

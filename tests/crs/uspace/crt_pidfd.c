@@ -276,10 +276,13 @@ int main(void)
     else if (!strcmp(kind, "out"))
         mode_out();
     else if (!strcmp(kind, "sleep")) {
-        /* tree's second child: says it runs, then waits for its SIGTERM */
-        kill(getppid(), SIGUSR1);
-        for (;;)
-            pause();
+        /* tree's second child: says it runs, then waits for its SIGTERM;
+         * ends if its parent is gone (a failed run leaves nothing behind) */
+        pid_t parent = getppid();
+        kill(parent, SIGUSR1);
+        while (getppid() == parent)
+            crt_sleep_ms(100);
+        return CRT_EXIT_FAIL;
     }
     else
         crt_die("unknown CRT_PIDFD kind %s", kind);
