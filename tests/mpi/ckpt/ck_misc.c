@@ -51,17 +51,13 @@ int main(int argc, char **argv)
     int pn = 0;
     CHECK(MPI_Send_init(&pn, 1, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD, &pnull[0]));
     CHECK(MPI_Recv_init(&pn, 1, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD, &pnull[1]));
-    static uint64_t cks[10];
-    for (int i = 0; i < 10; i++)
-        cks[i] = ck;
-    int cur = 0;
-#define SECTION(k) do { cks[cur] = ck; cur = (k); ck = cks[cur]; } while (0)
+    sections_start();
     for (int r = 0; r < rounds; r++) {
         MPI_Request q[8];
         MPI_Status s;
         int cnt;
 
-        SECTION(1);
+        section(1);
         /* intercomm: each rank sends to rank hme % rsize of the other group and receives from
          * every rank of the other group that sends to it */
         if (inter != MPI_COMM_NULL) {
@@ -84,7 +80,7 @@ int main(int argc, char **argv)
             mixi(y);
         }
 
-        SECTION(2);
+        section(2);
         /* self: to myself across a collective; zero bytes; PROC_NULL */
         int sv = me + r, sr = -1, z;
         CHECK(MPI_Isend(&sv, 1, MPI_INT, me, 20, MPI_COMM_WORLD, &q[0]));
@@ -105,7 +101,7 @@ int main(int argc, char **argv)
         CHECK(MPI_Waitall(2, pnull, MPI_STATUSES_IGNORE));
         CHECK(MPI_Waitall(2, q, MPI_STATUSES_IGNORE));
 
-        SECTION(3);
+        section(3);
         /* compute: the rank r % np works long without MPI; its right neighbour waits for it */
         if (np > 1) {
             int worker = r % np, waiter = (worker + 1) % np;
@@ -119,7 +115,7 @@ int main(int argc, char **argv)
             }
         }
 
-        SECTION(4);
+        section(4);
         /* poll: the receive completed by Iprobe and Test loops */
         {
             long pv = me * 5 + r, pr = -1;
@@ -137,7 +133,7 @@ int main(int argc, char **argv)
             CHECK(MPI_Wait(&q[0], MPI_STATUS_IGNORE));
         }
 
-        SECTION(5);
+        section(5);
         /* nbc: started before a blocking collective, completed after it */
         {
             long rv = me + r, rs = 0;
@@ -151,7 +147,7 @@ int main(int argc, char **argv)
                 mixi(rs);
         }
 
-        SECTION(6);
+        section(6);
         /* issend: the receive is posted only after a collective */
         {
             int a = me * 11 + r, b = -1;
@@ -162,7 +158,7 @@ int main(int argc, char **argv)
             mixi(b);
         }
 
-        SECTION(7);
+        section(7);
         /* types: made, used by a message in flight, freed before it arrives */
         {
             MPI_Datatype t, ti;
@@ -187,7 +183,7 @@ int main(int argc, char **argv)
             CHECK(MPI_Wait(&q[0], MPI_STATUS_IGNORE));
         }
 
-        SECTION(8);
+        section(8);
         /* comms: split_type, create_group, idup; made and freed every few rounds */
         if (r % 4 == 0) {
             MPI_Comm st, cg, id;
@@ -211,13 +207,10 @@ int main(int argc, char **argv)
             CHECK(MPI_Comm_free(&st));
         }
     }
-    SECTION(0);
+    section(0);
     static const char *names[9] = { "start", "intercomm", "self", "compute", "poll", "nbc",
                                      "issend", "types", "comms" };
-    for (int i = 0; i < 9; i++) {
-        ck = cks[i];
-        report(names[i]);
-    }
+    report_sections(names, 9);
     MPI_Request_free(&pnull[0]);
     MPI_Request_free(&pnull[1]);
     if (inter != MPI_COMM_NULL)

@@ -60,13 +60,9 @@ int main(int argc, char **argv)
     CHECK(MPI_Recv_init(&pin, 1, MPI_INT, left, 900, MPI_COMM_WORLD, &pr[0]));
     CHECK(MPI_Send_init(&pout, 1, MPI_INT, right, 900, MPI_COMM_WORLD, &pr[1]));
     uint64_t anyacc = 0;
-    static uint64_t cks[10];
-    for (int i = 0; i < 10; i++)
-        cks[i] = ck;
-    int cur = 0;
-#define SECTION(k) do { cks[cur] = ck; cur = (k); ck = cks[cur]; } while (0)
+    sections_start();
     for (int r = 0; r < rounds; r++) {
-        SECTION(1);
+        section(1);
         /* 1: in flight across a barrier, received in order afterwards */
         MPI_Request q[4];
         int sv[3][8], rv[8];
@@ -87,7 +83,7 @@ int main(int argc, char **argv)
         }
         CHECK(MPI_Waitall(3, q, MPI_STATUSES_IGNORE));
 
-        SECTION(2);
+        section(2);
         /* 2: ANY_SOURCE / ANY_TAG; counted by everybody the same way */
         int expect = 0;
         for (int s = 0; s < np; s++)
@@ -109,7 +105,7 @@ int main(int argc, char **argv)
         }
         CHECK(MPI_Waitall(2, q, MPI_STATUSES_IGNORE));
 
-        SECTION(3);
+        section(3);
         /* 3: a rendezvous-size message across a collective; a receive posted before one */
         for (int i = 0; i < BIG; i += 4096)
             big[i] = (char)(me + r + i);
@@ -126,7 +122,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < BIG; i += 4096)
             mixi(bigr[i]);
 
-        SECTION(4);
+        section(4);
         /* 4: synchronous, buffered and ready sends */
         int a = me + r, b = -1;
         if (np > 1) {
@@ -152,7 +148,7 @@ int main(int argc, char **argv)
         CHECK(MPI_Recv(br, 64, MPI_INT, left, 3001, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         mix(br, sizeof br);
 
-        SECTION(5);
+        section(5);
         /* 5: probes */
         int pv[5] = { me, r, 1, 2, 3 }, pr5[5], cnt;
         MPI_Status s;
@@ -181,7 +177,7 @@ int main(int argc, char **argv)
         mix(pr5, 4 * sizeof(int));
         CHECK(MPI_Waitall(3, sq, MPI_STATUSES_IGNORE));
 
-        SECTION(6);
+        section(6);
         /* 6: datatypes through the drain; truncation */
         int vs[12], vr[8];
         for (int i = 0; i < 12; i++)
@@ -212,7 +208,7 @@ int main(int argc, char **argv)
         mixi(cls == MPI_ERR_TRUNCATE);
         CHECK(MPI_Waitall(3, sq, MPI_STATUSES_IGNORE));
 
-        SECTION(7);
+        section(7);
         /* 7: Waitany and Testsome over receives of messages sent before a collective */
         int ws[4], wr[4] = { -1, -1, -1, -1 };
         MPI_Request wq[4];
@@ -250,7 +246,7 @@ int main(int argc, char **argv)
         mixi((long)seen);
         CHECK(MPI_Waitall(4, wq, MPI_STATUSES_IGNORE));
 
-        SECTION(8);
+        section(8);
         /* 8: persistent requests: the receive started before a collective */
         pout = me * 7 + r;
         CHECK(MPI_Start(&pr[0]));
@@ -259,7 +255,7 @@ int main(int argc, char **argv)
         CHECK(MPI_Waitall(2, pr, MPI_STATUSES_IGNORE));
         mixi(pin);
 
-        SECTION(9);
+        section(9);
         /* 9: a cancelled receive; a send freed while active */
         CHECK(MPI_Irecv(&b, 1, MPI_INT, left, 7777, MPI_COMM_WORLD, &q[0]));
         CHECK(MPI_Isend(&a, 1, MPI_INT, right, 7000, MPI_COMM_WORLD, &q[1]));
@@ -272,14 +268,11 @@ int main(int argc, char **argv)
         CHECK(MPI_Recv(&b, 1, MPI_INT, left, 7000, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         mixi(b);
     }
-    SECTION(0);
+    section(0);
     mixi((long)anyacc);
     static const char *names[10] = { "any-source", "in-flight", "any-tag", "rendezvous", "modes",
                                      "probes", "datatypes", "waitany", "persistent", "cancel" };
-    for (int i = 0; i < 10; i++) {
-        ck = cks[i];
-        report(names[i]);
-    }
+    report_sections(names, 10);
     MPI_Request_free(&pr[0]);
     MPI_Request_free(&pr[1]);
     void *bp;
