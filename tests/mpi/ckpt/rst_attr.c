@@ -17,7 +17,9 @@
  * With an MPI-4 library (MPICH 4.0) it also keeps objects made by MPI-4 calls the layer wraps
  * (MPI_Type_vector_c, MPI_Type_create_resized_c, MPI_Type_create_struct_c, _subarray_c,
  * _darray_c, _indexed_block_c, _hindexed_block_c, MPI_Comm_idup_with_info) and reads an info
- * object with MPI_Info_get_string at every step: their handles survive the restarts.
+ * object with MPI_Info_get_string at every step: their handles survive the restarts. An info
+ * object of MPI_Info_create_env must hold at every step what it held when it was made (its
+ * contents are the job's: counted as a wrong handle when they differ, not printed).
  *
  * Rank 0 prints one line per step (values read, callback counts summed over the ranks, calls
  * with a wrong handle) and the final lines; they equal an uninterrupted run's. */
@@ -41,6 +43,26 @@ static int xs_c, xs_t, xs_w;            /* extra states: their addresses */
 /* callback calls: copies and deletes per kind; bad = calls given something the program did not
  * have (a handle, keyval or extra state of the library's) */
 static long copies[3], dels[3], bad;
+
+#if MPI_VERSION >= 4
+/* A checksum of an info object's keys and values, and how many there are. */
+static long info_sum(MPI_Info info, int *nkeys)
+{
+    long sum = 0;
+    CHECK(MPI_Info_get_nkeys(info, nkeys));
+    for (int i = 0; i < *nkeys; i++) {
+        char key[MPI_MAX_INFO_KEY + 1], val[1024];
+        int len = sizeof val, flag = 0;
+        CHECK(MPI_Info_get_nthkey(info, i, key));
+        CHECK(MPI_Info_get_string(info, key, &len, val, &flag));
+        for (const char *p = key; *p; p++)
+            sum = sum * 31 + *p;
+        for (int k = 0; flag && k < len && val[k]; k++)
+            sum = sum * 37 + val[k];
+    }
+    return sum;
+}
+#endif
 static long delsum;                     /* sum of the values the delete callbacks were given */
 
 static int comm_copy(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
@@ -193,6 +215,10 @@ int main(int argc, char **argv)
         for (int k = 0; k < 5; k++)
             CHECK(MPI_Type_commit(&t5[k]));
     }
+    MPI_Info env;
+    int env_n = 0, now_n = 0;
+    CHECK(MPI_Info_create_env(argc, argv, &env));
+    long env_sum = info_sum(env, &env_n);
     MPI_Info info;
     CHECK(MPI_Info_create(&info));
     CHECK(MPI_Info_set(info, "rst_attr", "kept across restarts"));
@@ -244,6 +270,8 @@ int main(int argc, char **argv)
         CHECK(MPI_Info_get_string(info, "rst_attr", &vlen, val, &flag));
         CHECK(MPI_Comm_size(ci, &n4));
         r += 31 * ((long)sz + (long)ext + sum + n4 + flag * vlen + (long)strlen(val));
+        if (info_sum(env, &now_n) != env_sum || now_n != env_n)
+            bad++;
         for (int k = 0; k < 5; k++) { /* each type's size and extent, and the ints it packs */
             int pk[64], ppos = 0;
             CHECK(MPI_Type_size_c(t5[k], &sz));
@@ -270,6 +298,7 @@ int main(int argc, char **argv)
         CHECK(MPI_Type_free(&t5[k]));
     CHECK(MPI_Comm_free(&ci));
     CHECK(MPI_Info_free(&info));
+    CHECK(MPI_Info_free(&env));
 #endif
     /* the objects freed: their delete callbacks */
     CHECK(MPI_Win_free(&win));
