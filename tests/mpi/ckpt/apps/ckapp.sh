@@ -21,7 +21,7 @@ for t in "$ckpt" "$restart" "$info"; do
     [ -x "$t" ] || { echo "SKIP: $t is not built"; exit 77; }
 done
 [ -x "$REVIVE_RESTART_RANK" ] || { echo "SKIP: $REVIVE_RESTART_RANK is not built: no restart yet"; exit 77; }
-# known_failure WHY: a known failure of Revive (/work/team/campaign-failures.md) makes this test
+# known_failure WHY: a known failure of Revive (tests/mpi/ckpt/campaign/campaign-failures.md) makes this test
 # fail: skipped by name until fixed (then remove the call). CKAPP_RUN_KNOWN_FAILURES=1 runs it.
 known_failure() {
     [ "${CKAPP_RUN_KNOWN_FAILURES:-0}" = 1 ] && return 0

@@ -4,7 +4,7 @@
 # rounds (4-6 s natively when idle: no calibration runs; early moments, so that a loaded machine
 # does not leave the job finished before them), no new trial after 40 s.
 # Known failures of Revive that are still open are skipped by name (CAMPAIGN_KNOWN_FAILURES:
-# counted at the end, drawn again; remove an entry with its fix, /work/team/campaign-failures.md).
+# counted at the end, drawn again; remove an entry with its fix, tests/mpi/ckpt/campaign/campaign-failures.md).
 # None is open today.
 # The long campaign runs by hand, everything included: tests/mpi/ckpt/campaign/campaign.sh -n 300.
 flavor=$1
