@@ -20,4 +20,9 @@ int pml_objs_restart(char *err, size_t errlen);
  * window segments kept free, so that the restart can map the new segments there (win_ckpt.c). */
 void pml_objs_restart_reserve(void);
 
+/* ckpt-mpirun --term, after the commit, before the agent's MPI_Finalize (term.c): pending
+ * receives cancelled, persistent requests freed, windows unlocked and freed, files closed, so
+ * that the library finalizes cleanly. Collective over every rank; failures are logged. */
+void pml_term_release(void);
+
 #endif

@@ -208,17 +208,12 @@ static int op_capture(void *arg, const char *image_path, struct snapc_capture_re
  * of a job one of whose ranks exits without it, then prints BAD TERMINATION; Open MPI's mpirun
  * says the rank exited "improperly" and exits 1), so the lower half is finalized here, by the
  * agent thread, which owns it while the gate is closed (the application's threads stay
- * parked). Receives still posted (the application's, pending at the snapshot) are cancelled
- * first: MPICH over UCX prints a warning on stdout for each request left at MPI_Finalize. */
+ * parked). What the application still holds in the lower half (pending receives, persistent
+ * requests, windows, files) is given back first (term.c): MPICH over UCX asserted in
+ * MPI_Finalize on a window's registered memory. */
 static void term_finalize(void)
 {
-    for (struct pml_req *r = pml_rq_head; r; r = r->next) {
-        if (!r->real || r->kind != PML_RQ_RECV || (r->flags & PML_RQ_DONE))
-            continue;
-        MPI_Request q = (MPI_Request)r->real;
-        if (pml_L.MPI_Cancel(&q) == MPI_SUCCESS)
-            pml_L.MPI_Wait(&q, MPI_STATUS_IGNORE);
-    }
+    pml_term_release();
     /* from the table, not dlsym: the application's threads are held, one may hold ld.so's lock
      * (parked inside dlopen or dlclose) */
     int (*fin)(void) = pml_L.MPI_Finalize;

@@ -1,0 +1,121 @@
+/* ckpt-mpirun --term: what the lower half holds for the application is given back before the
+ * agent finalizes it (rank_ops.c, term_finalize), so that MPI_Finalize ends cleanly whatever the
+ * program held at the snapshot. The snapshot is committed already; nothing here changes it.
+ *
+ * Measured (issue 7 review, finding C): MPICH 4.0 over UCX registers a window's memory with UCX
+ * (MPI_Win_create, MPI_Win_allocate...); MPI_Finalize with such a window still there ends in
+ * ucp_cleanup's assertion "rcache.c:409 region->refcount == 0" on every rank, and Hydra
+ * prints BAD TERMINATION. A program that frees its objects before MPI_Finalize never meets this;
+ * a program stopped by --term at its snapshot still holds them.
+ *
+ * Given back, in this order:
+ *   - receives still posted (the application's, pending at the snapshot): cancelled (MPICH over
+ *     UCX prints a warning on stdout for each request left at MPI_Finalize);
+ *   - persistent requests (templates, and active ones once cancelled): freed;
+ *   - windows: their locks released (lock_all, shared locks: exclusive locks and post/start
+ *     epochs are never open at a safe point), an open fence epoch closed with a last fence
+ *     (MPI_MODE_NOSUCCEED), then freed;
+ *   - files: closed, except one opened with MPI_MODE_DELETE_ON_CLOSE (closing it would delete
+ *     the file a restart opens again; the library's MPI_Finalize leaves it be).
+ * Windows and files are collective over their group: every rank goes through its objects in the
+ * order of their clock ids, the same on every member (as pml_objs_settle), objects of one rank
+ * (no clock) first. MPI_Alloc_mem memory is the application's (win.c): nothing to give back.
+ * A failure is said and the rest goes on: MPI_Finalize comes anyway. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/objs.h"
+
+#include <stdlib.h>
+
+#include "common/log.h"
+
+struct term_ref {
+    uint64_t cid;
+    struct pml_file *f;
+    struct pml_win *w;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct term_ref *x = a, *y = b;
+    return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+static void said(int rc, const char *what)
+{
+    if (rc != MPI_SUCCESS)
+        revive_log_warn("rank %d: --term: %s failed (MPI error %d); MPI_Finalize follows", pml_world_rank,
+                        what, rc);
+}
+
+static void release_requests(void)
+{
+    for (struct pml_req *r = pml_rq_head; r; r = r->next) {
+        if (!r->real || r->kind != PML_RQ_RECV || (r->flags & PML_RQ_DONE))
+            continue;
+        MPI_Request q = (MPI_Request)r->real;
+        if (pml_L.MPI_Cancel(&q) == MPI_SUCCESS)
+            pml_L.MPI_Wait(&q, MPI_STATUS_IGNORE);
+    }
+    /* persistent requests: the table holds every request the application has */
+    for (uint32_t i = 1; i < pml_vh_used; i++) {
+        struct pml_req *r = &pml_rq_tab[i];
+        if (pml_vh_tab[i].kind != PML_REQ || r->v != pml_vh_handle(i) || !(r->flags & PML_RQ_PERSIST) ||
+            !r->real)
+            continue;
+        MPI_Request q = (MPI_Request)r->real;
+        said(pml_L.MPI_Request_free(&q), "MPI_Request_free of a persistent request");
+    }
+}
+
+static void release_win(struct pml_win *w)
+{
+    MPI_Win r = (MPI_Win)pml_v2r(w->v);
+    if (w->lock_all)
+        said(pml_L.MPI_Win_unlock_all(r), "MPI_Win_unlock_all");
+    for (int t = 0; t < w->comm_size && w->nlocks; t++)
+        if (w->locks[t])
+            said(pml_L.MPI_Win_unlock(t, r), "MPI_Win_unlock");
+    if (w->fence_open)
+        said(pml_L.MPI_Win_fence(MPI_MODE_NOSUCCEED, r), "the fence closing a window's epoch");
+    said(pml_L.MPI_Win_free(&r), "MPI_Win_free");
+}
+
+static void release_file(struct pml_file *f)
+{
+    if (f->amode & MPI_MODE_DELETE_ON_CLOSE)
+        return;
+    MPI_File r = (MPI_File)pml_v2r(f->v);
+    said(pml_L.MPI_File_close(&r), "MPI_File_close");
+}
+
+void pml_term_release(void)
+{
+    release_requests();
+    int n = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        n++;
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        n++;
+    if (!n)
+        return;
+    struct term_ref *refs = calloc((size_t)n, sizeof *refs);
+    if (!refs) {
+        revive_log_warn("rank %d: --term: out of memory for the list of open MPI files and windows;"
+                        " MPI_Finalize follows with them", pml_world_rank);
+        return;
+    }
+    int k = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        refs[k++] = (struct term_ref){ f->clock ? f->clock->cid : 0, f, NULL };
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        refs[k++] = (struct term_ref){ w->clock ? w->clock->cid : 0, NULL, w };
+    qsort(refs, (size_t)n, sizeof *refs, cmp_ref);
+    for (int i = 0; i < n; i++) {
+        if (refs[i].w)
+            release_win(refs[i].w);
+        else
+            release_file(refs[i].f);
+    }
+    free(refs);
+}

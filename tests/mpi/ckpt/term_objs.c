@@ -1,0 +1,253 @@
+/* A paced job holding MPI objects of every kind the lower half keeps resources for, for
+ * term_objs.sh: `ckpt-mpirun --term` must end it as if it had finished (every rank finalizes
+ * and exits 0) whatever it holds at the snapshot, and a restart must go on with them.
+ *
+ *   term_objs STEPS PACEFILE MS [KINDS]
+ *
+ * Sleeps MS ms after each step while PACEFILE exists. KINDS (default "all") is a comma list of
+ * what the job makes before its first step and keeps to its end:
+ *   - create: MPI_Win_create on memory from MPI_Alloc_mem, fence epochs (one open between steps)
+ *   - allocate: MPI_Win_allocate with MPI_Win_lock_all held from start to end
+ *   - shared: MPI_Win_allocate_shared on the node's ranks, lock_all held, stores and loads
+ *   - dynamic: MPI_Win_create_dynamic, a region attached, a shared lock on the right neighbour
+ *   - file: a file opened on MPI_COMM_WORLD (PACEFILE.dat), each rank writing its block per step
+ *   - persist: persistent send and receive to the neighbours (started and completed each step),
+ *     and a persistent receive started at the beginning that is matched only after the last
+ *     step (active, pending, at any snapshot)
+ *   - allocmem: memory from MPI_Alloc_mem written every step and freed at the end
+ * Open MPI makes no MPI_Win_create or dynamic window on one rank (natively too).
+ *
+ * Rank 0 prints "step S: HASH" (every rank's objects hashed) per step and a "done:" line. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define N 64
+
+static int rank, size;
+
+static void check(int rc, const char *what)
+{
+    if (rc != MPI_SUCCESS) {
+        fprintf(stderr, "term_objs rank %d: FAIL: %s\n", rank, what);
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+}
+#define CHECK(call) check((call), #call)
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int has(const char *kinds, const char *k)
+{
+    if (!strcmp(kinds, "all"))
+        return 1;
+    size_t n = strlen(k);
+    for (const char *p = kinds; (p = strstr(p, k)); p += n)
+        if ((p == kinds || p[-1] == ',') && (p[n] == ',' || !p[n]))
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: term_objs STEPS PACEFILE MS [KINDS]\n");
+        return 2;
+    }
+    int steps = atoi(argv[1]);
+    const char *pace = argv[2];
+    int ms = atoi(argv[3]);
+    const char *kinds = argc > 4 ? argv[4] : "all";
+    CHECK(MPI_Init(&argc, &argv));
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+
+    long *cmem = NULL, *amem = NULL, *smem = NULL, *sright = NULL, *dmem = NULL, *xmem = NULL;
+    MPI_Win wc = MPI_WIN_NULL, wa = MPI_WIN_NULL, ws = MPI_WIN_NULL, wd = MPI_WIN_NULL;
+    MPI_Comm node = MPI_COMM_NULL;
+    MPI_Aint *addrs = calloc((size_t)size, sizeof *addrs);
+    if (has(kinds, "create")) {
+        CHECK(MPI_Alloc_mem(N * sizeof(long), MPI_INFO_NULL, &cmem));
+        memset(cmem, 0, N * sizeof(long));
+        CHECK(MPI_Win_create(cmem, N * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD,
+                             &wc));
+        CHECK(MPI_Win_fence(0, wc));
+    }
+    if (has(kinds, "allocate")) {
+        CHECK(MPI_Win_allocate(N * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD,
+                               &amem, &wa));
+        memset(amem, 0, N * sizeof(long));
+        CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        CHECK(MPI_Win_lock_all(0, wa));
+    }
+    int nrank = 0, nsize = 1;
+    if (has(kinds, "shared")) {
+        CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+        MPI_Comm_rank(node, &nrank);
+        MPI_Comm_size(node, &nsize);
+        CHECK(MPI_Win_allocate_shared(N * sizeof(long), sizeof(long), MPI_INFO_NULL, node, &smem,
+                                      &ws));
+        MPI_Aint qs;
+        int qd;
+        CHECK(MPI_Win_shared_query(ws, (nrank + 1) % nsize, &qs, &qd, &sright));
+        memset(smem, 0, N * sizeof(long));
+        CHECK(MPI_Win_lock_all(MPI_MODE_NOCHECK, ws));
+        CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    }
+    if (has(kinds, "dynamic")) {
+        dmem = calloc(N, sizeof *dmem);
+        MPI_Aint mine;
+        CHECK(MPI_Win_create_dynamic(MPI_INFO_NULL, MPI_COMM_WORLD, &wd));
+        CHECK(MPI_Win_attach(wd, dmem, N * sizeof(long)));
+        CHECK(MPI_Get_address(dmem, &mine));
+        CHECK(MPI_Allgather(&mine, 1, MPI_AINT, addrs, 1, MPI_AINT, MPI_COMM_WORLD));
+        CHECK(MPI_Win_lock(MPI_LOCK_SHARED, right, 0, wd));
+    }
+    MPI_File fh = MPI_FILE_NULL;
+    if (has(kinds, "file")) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.dat", pace);
+        CHECK(MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL,
+                            &fh));
+        CHECK(MPI_File_set_size(fh, 0));
+    }
+    MPI_Request pr[2] = { MPI_REQUEST_NULL, MPI_REQUEST_NULL }, late = MPI_REQUEST_NULL;
+    long psend = 0, precv = 0, latebuf = -1;
+    if (has(kinds, "persist")) {
+        CHECK(MPI_Send_init(&psend, 1, MPI_LONG, right, 5, MPI_COMM_WORLD, &pr[0]));
+        CHECK(MPI_Recv_init(&precv, 1, MPI_LONG, left, 5, MPI_COMM_WORLD, &pr[1]));
+        CHECK(MPI_Recv_init(&latebuf, 1, MPI_LONG, left, 6, MPI_COMM_WORLD, &late));
+        CHECK(MPI_Start(&late));
+    }
+    if (has(kinds, "allocmem")) {
+        CHECK(MPI_Alloc_mem(1 << 20, MPI_INFO_NULL, &xmem));
+        memset(xmem, 0, 1 << 20);
+    }
+
+    for (int s = 0; s < steps; s++) {
+        long v = (long)(s * 1000 + rank * 10 + 1);
+        int k = s % N;
+        uint64_t h = 1469598103934665603ull;
+        if (wc != MPI_WIN_NULL) { /* fence epoch, open since the last fence */
+            CHECK(MPI_Put(&v, 1, MPI_LONG, right, k, 1, MPI_LONG, wc));
+            CHECK(MPI_Accumulate(&v, 1, MPI_LONG, left, (k + 1) % N, 1, MPI_LONG, MPI_SUM, wc));
+            CHECK(MPI_Win_fence(0, wc));
+            h = mix(h, cmem, N * sizeof(long));
+        }
+        if (wa != MPI_WIN_NULL) { /* passive, lock_all held */
+            long old = 0;
+            CHECK(MPI_Fetch_and_op(&v, &old, MPI_LONG, right, k, MPI_SUM, wa));
+            CHECK(MPI_Accumulate(&old, 1, MPI_LONG, left, (k + 2) % N, 1, MPI_LONG, MPI_SUM, wa));
+            CHECK(MPI_Win_flush_all(wa));
+            CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            CHECK(MPI_Win_sync(wa));
+            h = mix(h, amem, N * sizeof(long));
+            h = mix(h, &old, sizeof old);
+        }
+        if (wd != MPI_WIN_NULL) { /* shared lock on the right neighbour held */
+            long got = 0;
+            CHECK(MPI_Put(&v, 1, MPI_LONG, right, addrs[right] + (MPI_Aint)(k * sizeof(long)), 1,
+                          MPI_LONG, wd));
+            CHECK(MPI_Win_flush(right, wd));
+            CHECK(MPI_Get(&got, 1, MPI_LONG, right,
+                          addrs[right] + (MPI_Aint)(((k + N - 1) % N) * sizeof(long)), 1,
+                          MPI_LONG, wd));
+            CHECK(MPI_Win_flush(right, wd));
+            CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            h = mix(h, dmem, N * sizeof(long));
+            h = mix(h, &got, sizeof got);
+        }
+        if (ws != MPI_WIN_NULL) { /* a store into this rank's part, read by its left neighbour */
+            smem[k] = v;
+            CHECK(MPI_Win_sync(ws));
+            CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            CHECK(MPI_Win_sync(ws));
+            long seen = sright[k];
+            h = mix(h, &seen, sizeof seen);
+        }
+        if (fh != MPI_FILE_NULL) { /* this rank's block of the step, read back from the left's */
+            long blk[4] = { v, v + 1, v + 2, (long)s }, back[4];
+            MPI_Offset at = ((MPI_Offset)s * size + rank) * (MPI_Offset)sizeof blk;
+            MPI_Offset lat = ((MPI_Offset)s * size + left) * (MPI_Offset)sizeof blk;
+            CHECK(MPI_File_write_at(fh, at, blk, 4, MPI_LONG, MPI_STATUS_IGNORE));
+            CHECK(MPI_File_sync(fh));
+            CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            CHECK(MPI_File_sync(fh));
+            CHECK(MPI_File_read_at(fh, lat, back, 4, MPI_LONG, MPI_STATUS_IGNORE));
+            h = mix(h, back, sizeof back);
+        }
+        if (pr[0] != MPI_REQUEST_NULL) {
+            psend = v * 3;
+            CHECK(MPI_Startall(2, pr));
+            MPI_Status sts[2];
+            CHECK(MPI_Waitall(2, pr, sts));
+            h = mix(h, &precv, sizeof precv);
+        }
+        if (xmem) {
+            xmem[(s * 4099) % ((1 << 20) / (int)sizeof(long))] += v;
+            h = mix(h, xmem, 1 << 20);
+        }
+        unsigned long long hh = h, sum = 0;
+        CHECK(MPI_Reduce(&hh, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
+        if (rank == 0)
+            printf("step %d: %016llx\n", s, sum);
+        if (ms > 0 && access(pace, F_OK) == 0)
+            usleep((useconds_t)ms * 1000);
+    }
+
+    long latev = 0;
+    if (late != MPI_REQUEST_NULL) { /* the receive pending since the start */
+        long x = 77 + rank;
+        CHECK(MPI_Send(&x, 1, MPI_LONG, right, 6, MPI_COMM_WORLD));
+        CHECK(MPI_Wait(&late, MPI_STATUS_IGNORE));
+        latev = latebuf;
+        CHECK(MPI_Request_free(&late));
+        CHECK(MPI_Request_free(&pr[0]));
+        CHECK(MPI_Request_free(&pr[1]));
+    }
+    if (fh != MPI_FILE_NULL)
+        CHECK(MPI_File_close(&fh));
+    if (wd != MPI_WIN_NULL) {
+        CHECK(MPI_Win_unlock(right, wd));
+        CHECK(MPI_Win_detach(wd, dmem));
+        CHECK(MPI_Win_free(&wd));
+    }
+    if (ws != MPI_WIN_NULL) {
+        CHECK(MPI_Win_unlock_all(ws));
+        CHECK(MPI_Win_free(&ws));
+        CHECK(MPI_Comm_free(&node));
+    }
+    if (wa != MPI_WIN_NULL) {
+        CHECK(MPI_Win_unlock_all(wa));
+        CHECK(MPI_Win_free(&wa));
+    }
+    if (wc != MPI_WIN_NULL) {
+        CHECK(MPI_Win_fence(MPI_MODE_NOSUCCEED, wc));
+        CHECK(MPI_Win_free(&wc));
+        CHECK(MPI_Free_mem(cmem));
+    }
+    if (xmem)
+        CHECK(MPI_Free_mem(xmem));
+    long lsum = 0;
+    CHECK(MPI_Reduce(&latev, &lsum, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
+    if (rank == 0)
+        printf("done: %d steps on %d ranks, kinds %s, late receives %ld\n", steps, size, kinds, lsum);
+    free(dmem);
+    free(addrs);
+    CHECK(MPI_Finalize());
+    return 0;
+}

@@ -1,0 +1,71 @@
+#!/bin/bash
+# term_objs.sh FLAVOR: "ckpt-mpirun --term" ends a job as if it had finished whatever MPI objects
+# it holds at the snapshot. term_objs (paced) keeps windows of every kind (MPI_Win_create on
+# MPI_Alloc_mem memory in a fence epoch, MPI_Win_allocate and MPI_Win_allocate_shared under
+# lock_all, a dynamic window with a shared lock held), an open file, persistent requests (one
+# receive active and pending) and MPI_Alloc_mem memory. For each case (every kind alone, then all
+# together) at 2 ranks:
+#   - ckpt-mpirun --term exits 0 and names the snapshot,
+#   - the job's status (the launcher's, passed on by Revive's mpirun) is 0, no launcher
+#     complaint, no library assertion or warning on its stdout or stderr (MPICH over UCX: every
+#     rank died in MPI_Finalize on "rcache.c:409 region->refcount == 0" with an MPI_Win_allocate
+#     window, and Hydra printed BAD TERMINATION: issue 7 review, finding C),
+#   - its stdout is the first lines of an uninterrupted run, no process is left,
+#   - restart-mpi of the snapshot finishes the run: every result line as uninterrupted.
+# TERM_OBJS_KINDS (space-separated) picks the cases.
+flavor=$1
+# Open MPI's MPI_Win_create needs single-copy transfers (natively too): CMA, as rma-ompi.sh
+[ "$flavor" = ompi ] && export REVIVE_TEST_SINGLE_COPY=cma
+export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog term_objs
+steps=300 ms=200 nsteps_native=60 np=2
+for kinds in ${TERM_OBJS_KINDS:-allocate create shared dynamic file persist allocmem all}; do
+    ck_workdir $kinds
+    TMO=600 run_native $np "$prog" $nsteps_native "$d/nopace" 0 $kinds >native.out 2>native.err ||
+        { failed "$kinds: the native run: status $?"; tail -n 3 native.err; continue; }
+    touch pace
+    clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n $np "$prog" $steps \
+        "$d/pace" $ms $kinds >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    if ! wait_steps out.0 2 $job || ! c=$(coord $job); then
+        failed "$kinds: the job printed no step"; tail -n 3 err.0; kill -TERM $job; wait $job; continue
+    fi
+    timeout -k 5 300 "$CKPT" --wait --term $c >ckpt.out 2>ckpt.err; crc=$?
+    [ $crc = 0 ] || kill -TERM $c
+    wait $job; st=$?
+    k=$(wc -l <out.0)
+    bad=
+    [ $crc = 0 ] || bad="$bad; ckpt-mpirun --term: status $crc ($(tail -n1 ckpt.err))"
+    [ $st = 0 ] || bad="$bad; the job's status $st"
+    [ "$k" -ge 2 ] && cmp -s out.0 <(head -n "$k" native.out) ||
+        bad="$bad; its stdout is not the first $k lines of the uninterrupted run's"
+    ! grep -qiE 'BAD TERMINATION|exited on signal|exiting improperly|EXIT CODE|Terminated|assert|warning|error' \
+        out.0 err.0 || bad="$bad; the launcher or the library complained"
+    no_strays "$d/pace" >/dev/null || bad="$bad; processes left"
+    if [ -n "$bad" ]; then
+        failed "$flavor $kinds${bad}"
+        echo "--- stdout past the application's lines:"
+        diff <(head -n "$k" native.out) out.0 | head -n 15
+        echo "--- stderr:"; grep -v '^[[:space:]]*$' err.0 | head -n 12
+        continue
+    fi
+    ref=$(tail -n1 ckpt.out)
+    rm -f pace
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+    # the restarted job finishes the run: the native run had fewer steps, so its step lines are
+    # compared with the first ones, and its done line with the number of steps changed
+    want=$(grep '^step' native.out; sed -n "s/^done: $nsteps_native steps/done: $steps steps/p" native.out)
+    got=$(results out.0 out.1 | grep '^step' | head -n $nsteps_native; grep '^done: ' out.1)
+    if [ $rc != 0 ]; then
+        failed "$flavor $kinds: restart-mpi: status $rc"; show_err err.1
+    elif [ "$want" != "$got" ] || [ "$(results out.0 out.1 | grep -c '^step')" != $steps ]; then
+        failed "$flavor $kinds: the restarted run differs from the uninterrupted one"
+        diff <(echo "$want") <(echo "$got") | head -n 8
+    else
+        pass "$flavor $kinds: --term after step $(nsteps out.0): ckpt-mpirun 0, job 0, no complaint;" \
+            "restarted to the end: $(tail -n1 out.1)"
+    fi
+done
+exit $fail
