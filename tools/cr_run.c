@@ -14,9 +14,10 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cr_run PROG [ARGS...]\n"
+    fprintf(f, "usage: cr_run [--] PROG [ARGS...]\n"
                "Runs PROG in place of cr_run, with Revive's libcr preloaded, so that\n"
-               "`cr_checkpoint PID` can checkpoint it. REVIVE_LIBCR overrides the library.\n");
+               "`cr_checkpoint PID` can checkpoint it. REVIVE_LIBCR overrides the library.\n"
+               "  --   ends cr_run's options (for a PROG whose name starts with a dash)\n");
 }
 
 /* The library next to an installed cr_run (../lib), or in a build tree (../.libs). */

@@ -399,6 +399,12 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
                       size_t errlen)
 {
     char abs[PATH_MAX];
+    if (!*ref) {
+        /* `restart-mpi "$ref"` with ref never set (ckpt-mpirun failed, or a typo) */
+        filem_fmt(err, errlen, "the snapshot reference is empty (an unset shell variable?); give "
+                               "a snapshot reference as printed by ckpt-mpirun (its last line)");
+        return -ENOENT;
+    }
     if (!realpath(ref, abs)) {
         int e = errno;
         if (e == ENOENT)

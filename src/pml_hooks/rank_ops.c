@@ -234,8 +234,7 @@ static void op_resume(void *arg, int action)
     pml_capture_unhold();
     pml_clock_prune();
     pml_clock_end();
-    if (action == SNAPC_RESUME_STOP)
-        kill(getpid(), SIGSTOP);
+    /* SNAPC_RESUME_STOP: the agent stops the process after this */
 }
 
 static void op_abort(void *arg)

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -861,6 +863,13 @@ static void on_resume(const uint8_t *p)
     A.v_applied = 0;
     if (A.ops.resume)
         A.ops.resume(A.ops.arg, (int)r.action);
+    if (r.action == SNAPC_RESUME_STOP) {
+        /* SIGSTOP to this thread, not the process: the stop is taken before tgkill returns
+         * (a process-directed signal may go to another thread and this one run on), so the
+         * CONTINUED below says that this rank was stopped and runs again (coord_stop.c) */
+        syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGSTOP);
+        send_frame(SNAPC_MSG_CONTINUED, NULL, 0, NULL, 0);
+    }
     if (r.action == SNAPC_RESUME_TERM) {
         /* see SNAPC_RESUME_TERM: exit_group, the parked threads go with us, no atexit */
         revive_log_info("rank %d: the job ends after its snapshot (--term)", A.world_rank);

@@ -59,7 +59,8 @@ struct snapc_capture_result {
 
 /* Actions of ops->resume. */
 #define SNAPC_RESUME_CONTINUE 0   /* the job runs on */
-#define SNAPC_RESUME_STOP 1       /* the rank stops itself (SIGSTOP) after opening the gate */
+#define SNAPC_RESUME_STOP 1       /* the agent stops the rank (SIGSTOP) after resume() opened the
+                                     gate, and says CONTINUED once it runs again */
 /* The snapshot was taken with --term: the rank leaves. resume(TERM) readies the process for
  * a quiet end (the MPI layer finalizes its lower half, the application's threads stay
  * parked) and returns; the agent then ends the process with status 0, so that the launcher

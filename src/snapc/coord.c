@@ -132,6 +132,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         }
         coord_launch_wait_tick(now);
         coord_term_tick(now);
+        coord_stop_tick(now);
         if (coord.next_tick && now >= coord.next_tick) {
             coord.next_tick = now + (int64_t)cfg->interval_s * 1000;
             if (!coord.term_pending && !coord.child_done) {
@@ -160,6 +161,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord.next_tick);
         WAKE(coord.term_signal_at);
         WAKE(coord.term_kill_at);
+        WAKE(coord_stop_wake(now));
         WAKE(coord_launch_wait_deadline());
         if (coord.child_done)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);

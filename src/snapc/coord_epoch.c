@@ -177,9 +177,9 @@ void coord_run_actions(void)
                 struct snapc_resume r = {.action = a->arg,
                                          .committed = a->status != 1 && a->status != 3,
                                          .seq = a->seq};
-                coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
                 if (a->arg == SNAPC_RESUME_STOP)
-                    coord.stopped = 1; /* until a SIGCONT comes through mpirun */
+                    coord_stop_begin(); /* the launcher first; until the job is continued */
+                coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
                 if (a->status == 3)
                     break;
                 if (a->status == 1)

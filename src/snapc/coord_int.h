@@ -57,7 +57,8 @@ struct conn {
     uint32_t foreign_uid;   /* uid + 1 of a peer that is not the job's user: refused */
     uint32_t tool_flags;
     int asked;              /* sent a CKPT request */
-    int done_deferred;      /* --term: DONE waits for the job's end */
+    int done_deferred;      /* --term: DONE waits for the job's end; --stop: until it is stopped */
+    int stop_ack;           /* C_RANK: said CONTINUED since the last RESUME(STOP) */
     int32_t done_status;
     char done_text[512];
     uint64_t done_seq;
@@ -99,7 +100,13 @@ struct coord_state {
     char restart_dir[PATH_MAX + 32]; /* the ranks' restore progress (coord_restart.c), "" none */
     int restart_ranks;       /* of the snapshot restarted from */
     int term_pending;        /* an epoch with --term committed: the job is ending */
-    int stopped;             /* an epoch with --stop committed, no SIGCONT through mpirun since */
+    int stopped;             /* an epoch with --stop committed, the job not continued since */
+    int stop_wait;           /* --stop: the tools' answer waits until the job is stopped */
+    int64_t stop_since;
+    int launcher_stopped;    /* the coordinator sent SIGSTOP to the launcher */
+    int cont_wanted;         /* the job was continued: SIGCONT to what is stopped, until every
+                                rank said CONTINUED (coord_stop.c) */
+    int64_t cont_since;
     int commit_held;         /* fault point snapc-commit-hold: the commit waits, events do not */
     int64_t commit_held_since;
 };
@@ -182,7 +189,14 @@ void coord_kill_strays(void);
 int coord_exit_status(void);
 void coord_end_like_launcher(void);
 void coord_term_tick(int64_t now);
+/* coord_stop.c: ckpt-mpirun --stop, and the job continued again */
 int coord_job_stopped(void);
+void coord_stop_begin(void);          /* RESUME(STOP) sent */
+int coord_stop_defer(void);           /* 1: a tool's answer waits until the job is stopped */
+void coord_job_continued(const char *how);
+void coord_rank_continued(int rank);  /* its CONTINUED */
+void coord_stop_tick(int64_t now);
+int64_t coord_stop_wake(int64_t now); /* ms, 0 none */
 
 /* coord_restart.c */
 int coord_restart_setup(void);

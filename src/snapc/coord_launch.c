@@ -94,12 +94,18 @@ void coord_on_signal(void)
         if (sig == SIGCHLD) {
             int st;
             pid_t p;
-            while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+            while ((p = waitpid(-1, &st, WNOHANG | WCONTINUED)) > 0) {
+                if (p == coord.child && WIFCONTINUED(st)) {
+                    /* a SIGCONT to the real mpirun/mpiexec, after ckpt-mpirun --stop */
+                    coord_job_continued("the launcher was continued");
+                    continue;
+                }
                 if (p == coord.child) {
                     coord.child_done = 1;
                     coord.child_status = st;
                     coord.child_done_ms = coord_now_ms();
                 }
+            }
             continue;
         }
         /* A terminal's signal (^C) reached the launcher already (same process group). */
@@ -108,8 +114,8 @@ void coord_on_signal(void)
         if (coord.child > 0 && !coord.child_done)
             kill(coord.child, sig);
         if (sig == SIGCONT) {
-            cont_ranks(); /* after ckpt-mpirun --stop: the ranks stopped themselves */
-            coord.stopped = 0;
+            cont_ranks(); /* after ckpt-mpirun --stop: the ranks were stopped */
+            coord_job_continued("SIGCONT to mpirun");
         }
     }
 }
@@ -212,11 +218,4 @@ void coord_term_tick(int64_t now)
         kill(coord.child, SIGKILL);
         coord.term_kill_at = 0;
     }
-}
-
-/* After ckpt-mpirun --stop: 1 until a SIGCONT comes through mpirun (the coordinator). Ranks
- * continued one by one are not seen; the answer's advice (kill -CONT mpirun) is harmless then. */
-int coord_job_stopped(void)
-{
-    return coord.stopped;
 }

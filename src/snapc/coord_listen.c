@@ -3,7 +3,9 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,6 +18,43 @@
 
 #include "common/log.h"
 #include "snapc/coord_int.h"
+
+/* Sockets of coordinators that were killed (SIGKILL leaves the socket's name; a coordinator
+ * that ends otherwise removes it): removed when their process is gone and nothing listens on
+ * them. Both are checked: a live coordinator between its bind and its listen refuses
+ * connections too. Without this they piled up in the directory (issue 7 review: many left
+ * after a day of tests). */
+static void sweep_stale_sockets(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        if (strncmp(e->d_name, "coord.", 6) != 0)
+            continue;
+        long pid = strtol(e->d_name + 6, &end, 10);
+        if (*end || pid <= 1 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", dir, e->d_name) >= sizeof a.sun_path)
+            continue;
+        struct stat st;
+        if (lstat(a.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+            continue;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            break;
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno == ECONNREFUSED &&
+            unlink(a.sun_path) == 0)
+            n++;
+        close(fd);
+    }
+    closedir(d);
+    if (n)
+        revive_log_debug("removed %d socket(s) of coordinators that are gone from %s", n, dir);
+}
 
 int coord_listen_unix(char *err, size_t errlen)
 {
@@ -30,6 +69,7 @@ int coord_listen_unix(char *err, size_t errlen)
         return -ENAMETOOLONG;
     }
     unlink(coord.sock_path); /* a stale one of an earlier process with our pid */
+    sweep_stale_sockets(dir);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         e = -errno;

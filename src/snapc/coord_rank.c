@@ -98,6 +98,10 @@ void coord_rank_frame(int i)
     }
     if (epoch_bound(h->type) && (coord.p.phase == SNAPC_P_IDLE || h->epoch != coord.p.epoch))
         return; /* a late message of an epoch that is over */
+    if (h->type == SNAPC_MSG_CONTINUED) {
+        coord_rank_continued(c->rank);
+        return;
+    }
     struct snapc_event ev = {.rank = c->rank};
     switch (h->type) {
     case SNAPC_MSG_INFO: {

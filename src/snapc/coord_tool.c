@@ -75,8 +75,8 @@ void coord_act_done(const struct snapc_action *a)
     int i = a->client;
     if (i < 0 || i >= coord.nc || coord.c[i].kind != C_TOOL)
         return;
-    if (a->status == 0 && coord.term_pending && !coord.child_done) {
-        /* --term: the tool hears once the job has ended */
+    if (a->status == 0 && ((coord.term_pending && !coord.child_done) || coord_stop_defer())) {
+        /* --term: the tool hears once the job has ended; --stop: once it is stopped */
         coord.c[i].done_deferred = 1;
         coord.c[i].done_status = a->status;
         coord.c[i].done_seq = a->seq;

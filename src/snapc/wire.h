@@ -78,6 +78,8 @@ enum snapc_msg_type {
                                * verified copy the coordinator can have staged instead) */
     SNAPC_MSG_STAGE_FOR = 21, /* coord -> rank: struct snapc_stage_for: stage the partner copy
                                * of a lost rank's image from this node's cache, verify it */
+    SNAPC_MSG_CONTINUED = 23, /* no payload: after a RESUME(STOP), this rank runs again (it was
+                                 continued; coord_stop.c) */
     SNAPC_MSG_STAGED_FOR = 22,/* struct snapc_staged_for + text (why, on failure) */
 
     /* tool <-> coordinator (Unix socket) */

@@ -44,12 +44,13 @@ done
 # --stop: the ranks stop themselves once the snapshot is committed
 expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
     # the summary says the ranks stop, not that the job runs again (review U/--term wording)
-    err_has "its ranks stop themselves (--stop); kill -CONT $JOB continues them"
+    err_has "its ranks and its launcher are stopped (--stop); kill -CONT $JOB (or the launcher under it, or any rank) continues every rank"
     grep -q "running again" "$W/cmd.err" && fail "--stop: the summary says 'running again': $(cat "$W/cmd.err")"
     ranks=$(for p in $(pgrep -f -- "--ready $W/a.ready"); do [ "$(cat /proc/$p/comm)" = fake_rank ] && echo $p; done)
     nstopped() { local p n=0; for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && n=$((n + 1)); done; echo $n; }
-    # the ranks stop themselves once their gates are open (after ckpt-mpirun heard of the commit)
-    wait_for 60 '[ "$(nstopped)" = 4 ]' || fail "--stop: $(nstopped) of 4 ranks stopped"
+    # ckpt-mpirun returns once every rank is stopped (it returned when they were told to stop,
+    # and a SIGCONT sent at once could come before a rank stopped: issue 7 review, finding N)
+    [ "$(nstopped)" = 4 ] || fail "--stop returned with $(nstopped) of 4 ranks stopped"
     # a request meanwhile is told at once that the job is stopped and how to continue it (it
     # said nothing until the convergence timeout, then that a rank was outside MPI); it stays,
     # and commits once the job is continued

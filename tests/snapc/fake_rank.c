@@ -440,8 +440,6 @@ static void o_resume(void *arg, int action)
     gate_closed = 0;
     pthread_cond_broadcast(&GC);
     pthread_mutex_unlock(&G);
-    if (action == SNAPC_RESUME_STOP)
-        kill(getpid(), SIGSTOP);
     if (action == SNAPC_RESUME_RESTARTED && !resumed_restarted) {
         resumed_restarted = 1;
         fprintf(stderr, "fake_rank %d: resumed as a restarted rank\n", me);

@@ -6,6 +6,7 @@
  * stopped, or has ended with --term). The last line on standard output is the
  * snapshot reference; progress and the summary go to standard error. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -180,6 +181,49 @@ static int starting_job(pid_t p)
     return 0;
 }
 
+/* A process under pid (its children first, then theirs; at most 3 levels) that is a Revive job's
+ * coordinator (it has a socket in dir) or else an MPI launcher: for the hint of a PID that is
+ * neither (`timeout 600 mpirun ...` given timeout's pid). 0 when there is none. */
+static pid_t launcher_below(pid_t pid, const char *dir, char *name, size_t namelen)
+{
+    pid_t level[64], next[64], coordp = 0, launcher = 0;
+    int n = 1;
+    level[0] = pid;
+    for (int depth = 0; depth < 3 && n > 0 && !coordp; depth++) {
+        int m = 0;
+        DIR *d = opendir("/proc");
+        if (!d)
+            return 0;
+        for (struct dirent *e; (e = readdir(d));) {
+            pid_t q = (pid_t)atoi(e->d_name);
+            if (q <= 1)
+                continue;
+            int pp = parent_of(q), mine = 0;
+            for (int k = 0; k < n; k++)
+                mine |= pp == level[k];
+            if (!mine)
+                continue;
+            char sock[PATH_MAX], comm[64];
+            struct stat st;
+            snapc_fmt(sock, sizeof sock, "%s/coord.%d", dir, (int)q);
+            comm_of(q, comm, sizeof comm);
+            if (!coordp && lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
+                coordp = q;
+                snapc_fmt(name, namelen, "%s", comm);
+            } else if (!launcher && !coordp && is_launcher_name(comm)) {
+                launcher = q;
+                snapc_fmt(name, namelen, "%s", comm);
+            }
+            if (m < 64)
+                next[m++] = q;
+        }
+        closedir(d);
+        memcpy(level, next, (size_t)m * sizeof *level);
+        n = m;
+    }
+    return coordp ? coordp : launcher;
+}
+
 /* Finds the coordinator's socket for PID: walks up from PID. Returns the
  * coordinator's pid, or 0 when PID belongs to a Revive job that is still
  * starting (*why says so); any other failure ends the program with a message. */
@@ -233,6 +277,13 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
             "'mpirun -am ft-enable-cr': Revive cannot checkpoint it; start the job with Revive's "
             "'mpirun -am ft-enable-cr ...'",
             (int)pid, first);
+    char below[64] = "";
+    pid_t l = launcher_below(pid, dir, below, sizeof below);
+    if (l > 0)
+        die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am "
+            "ft-enable-cr' (nor is any process above it); process %d (%s) under it is: "
+            "ckpt-mpirun %d",
+            (int)pid, first, (int)l, below, (int)l);
     die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr' "
         "(nor is any process above it); give the PID of the job's mpirun",
         (int)pid, first);
@@ -367,8 +418,8 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
         fprintf(stderr, "%s: job %d has ended (--term); restart-mpi %s runs it again from the "
                         "snapshot\n", me, (int)coord, ref);
     else if (flags & SNAPC_TOOL_STOP)
-        fprintf(stderr, "%s: job %d: its ranks stop themselves (--stop); kill -CONT %d continues "
-                        "them\n", me,
+        fprintf(stderr, "%s: job %d: its ranks and its launcher are stopped (--stop); kill -CONT "
+                        "%d (or the launcher under it, or any rank) continues every rank\n", me,
                 (int)coord, (int)coord);
 }
 

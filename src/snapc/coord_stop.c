@@ -1,0 +1,171 @@
+/* ckpt-mpirun --stop: the job stopped after its snapshot, and continued again.
+ *
+ * Each rank's agent stops its process (SIGSTOP to its own thread, so that the stop is taken
+ * before the call returns) once the snapshot is committed, and tells the coordinator
+ * (SNAPC_MSG_CONTINUED) as soon as it runs again. The coordinator stops the launcher too, first,
+ * as Open MPI's and Slurm's suspend stop the whole job. The tools' answer waits until every rank
+ * of this host is really stopped (state T in /proc) and so is the launcher: a SIGCONT that comes
+ * after the answer finds every process stopped. (Before, the answer came once the ranks were told to
+ * stop: a SIGCONT sent at once reached a rank before it stopped itself, and that rank stayed
+ * stopped for ever: issue 7 review, finding N.)
+ *
+ * What continues the job: a SIGCONT to the coordinator (Revive's mpirun), the launcher being
+ * continued (SIGCHLD, CLD_CONTINUED: a SIGCONT to the real mpirun/mpiexec), or any rank saying
+ * it was continued (a SIGCONT the launcher passed on, or one sent to a rank). From then on the
+ * coordinator sends SIGCONT to every rank of this host it sees stopped, and to the launcher,
+ * until every rank has said it runs again (bounded: COORD_CONT_MS), whatever the order in which
+ * the stops and the SIGCONT came. Ranks on other hosts are continued by the launcher's own
+ * passing on of SIGCONT; their stop is not seen from here (the answer does not wait for them). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+
+#define COORD_STOP_MS 30000  /* the ranks of this host stop within this, or the tools hear anyway */
+#define COORD_CONT_MS 60000  /* continuing: SIGCONT to stopped ranks for at most this long */
+#define COORD_STOP_POLL_MS 10
+
+/* The state letter of pid in /proc (R, S, T...), 0 when it is gone. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+static int local_host(const struct conn *c)
+{
+    static char host[64];
+    if (!host[0])
+        gethostname(host, sizeof host - 1);
+    return strcmp(c->host, host) == 0 && c->pid > 1;
+}
+
+void coord_stop_begin(void)
+{
+    coord.stopped = 1;
+    coord.stop_wait = 1;
+    coord.stop_since = coord_now_ms();
+    coord.launcher_stopped = 0;
+    /* the launcher before the ranks are told: a SIGCONT to it from now on is seen (CLD_CONTINUED)
+     * and continues every rank, even one that stops after it came */
+    if (!coord.child_done && kill(coord.child, SIGSTOP) == 0)
+        coord.launcher_stopped = 1;
+    for (int r = 0; r < coord.nrank_conn; r++)
+        if (coord.rank_conn[r] >= 0)
+            coord.c[coord.rank_conn[r]].stop_ack = 0;
+}
+
+int coord_stop_defer(void)
+{
+    return coord.stop_wait;
+}
+
+int coord_job_stopped(void)
+{
+    return coord.stopped;
+}
+
+void coord_job_continued(const char *how)
+{
+    if (!coord.stopped && !coord.stop_wait)
+        return;
+    if (!coord.cont_wanted)
+        revive_log_info("the job continues (%s)", how);
+    coord.cont_wanted = 1;
+    coord.cont_since = coord_now_ms();
+    coord_stop_tick(coord.cont_since);
+}
+
+void coord_rank_continued(int rank)
+{
+    if (rank < 0 || rank >= coord.nrank_conn || coord.rank_conn[rank] < 0)
+        return;
+    coord.c[coord.rank_conn[rank]].stop_ack = 1;
+    char how[64];
+    snapc_fmt(how, sizeof how, "rank %d was continued", rank);
+    coord_job_continued(how);
+}
+
+static void stop_done(void)
+{
+    coord.stop_wait = 0;
+    coord_flush_deferred();
+}
+
+void coord_stop_tick(int64_t now)
+{
+    if (coord.stop_wait && !coord.cont_wanted) {
+        int pending = -1, npending = 0;
+        for (int r = 0; r < coord.nrank_conn; r++) {
+            int i = coord.rank_conn[r];
+            if (i < 0 || coord.c[i].stop_ack || !local_host(&coord.c[i]))
+                continue;
+            char s = proc_state((pid_t)coord.c[i].pid);
+            if (s && s != 'T' && s != 'Z' && s != 'X') {
+                pending = pending < 0 ? r : pending;
+                npending++;
+            }
+        }
+        if (!npending && coord.launcher_stopped && !coord.child_done) {
+            char s = proc_state(coord.child);
+            npending += s && s != 'T' && s != 'Z' && s != 'X';
+        }
+        if (!npending) {
+            revive_log_info("every rank of this host and the launcher are stopped (%lld ms after "
+                            "the commit)", (long long)(now - coord.stop_since));
+            stop_done();
+        } else if (now - coord.stop_since > COORD_STOP_MS) {
+            if (pending >= 0)
+                revive_log_warn("rank %d and %d other(s) did not stop within %d s of the commit "
+                                "(--stop)", pending, npending - 1, COORD_STOP_MS / 1000);
+            else
+                revive_log_warn("the launcher %d did not stop within %d s (--stop)", (int)coord.child,
+                                COORD_STOP_MS / 1000);
+            stop_done();
+        }
+    }
+    if (coord.cont_wanted) {
+        int left = 0;
+        for (int r = 0; r < coord.nrank_conn; r++) {
+            int i = coord.rank_conn[r];
+            if (i < 0 || coord.c[i].stop_ack)
+                continue;
+            left++;
+            if (local_host(&coord.c[i]) && proc_state((pid_t)coord.c[i].pid) == 'T')
+                kill((pid_t)coord.c[i].pid, SIGCONT);
+        }
+        if (!coord.child_done && proc_state(coord.child) == 'T')
+            kill(coord.child, SIGCONT);
+        if (!left || now - coord.cont_since > COORD_CONT_MS) {
+            if (left)
+                revive_log_warn("%d rank(s) did not say they run again within %d s of the job's "
+                                "SIGCONT", left, COORD_CONT_MS / 1000);
+            coord.cont_wanted = 0;
+            coord.stopped = 0;
+            coord.launcher_stopped = 0;
+            if (coord.stop_wait)
+                stop_done();
+        }
+    }
+}
+
+int64_t coord_stop_wake(int64_t now)
+{
+    return coord.stop_wait || coord.cont_wanted ? now + COORD_STOP_POLL_MS : 0;
+}
