@@ -26,8 +26,16 @@ ln -s "$(command -v sleep)" "$W/mpirun"
 jobs_started="$jobs_started $plain"
 wait_exec $plain
 expect_rc 1 "a launcher without ft-enable-cr" "$CKPT" $plain && err_has "was not started with 'mpirun -am ft-enable-cr'"
-kill $other $plain
-pass "dead PID, non-launcher, launcher without -am ft-enable-cr"
+# a process with a launcher under it (timeout wrapping mpirun): refused, naming that launcher
+timeout 60 "$W/mpirun" 60 & wrapped=$!
+jobs_started="$jobs_started $wrapped"
+wait_exec $wrapped
+wait_for 60 '[ "$(cat /proc/$(pgrep -P $wrapped | head -1)/comm 2>/dev/null)" = mpirun ]'
+child=$(pgrep -P $wrapped | head -1)
+expect_rc 1 "timeout wrapping a launcher" "$CKPT" $wrapped &&
+    err_has "(timeout) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr' (nor is any process above it); under it, process $child (mpirun) is an MPI launcher: ckpt-mpirun $child"
+kill $other $plain $wrapped
+pass "dead PID, non-launcher, launcher without -am ft-enable-cr, a wrapper of a launcher"
 
 # a job of ours
 start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:6000

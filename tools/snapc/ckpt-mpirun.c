@@ -281,9 +281,10 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
     pid_t l = launcher_below(pid, dir, below, sizeof below);
     if (l > 0)
         die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am "
-            "ft-enable-cr' (nor is any process above it); process %d (%s) under it is: "
+            "ft-enable-cr' (nor is any process above it); under it, process %d (%s) is %s: "
             "ckpt-mpirun %d",
-            (int)pid, first, (int)l, below, (int)l);
+            (int)pid, first, (int)l, below,
+            strcmp(below, "revive-coord") == 0 ? "the job's mpirun" : "an MPI launcher", (int)l);
     die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr' "
         "(nor is any process above it); give the PID of the job's mpirun",
         (int)pid, first);
