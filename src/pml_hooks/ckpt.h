@@ -265,7 +265,9 @@ static inline int pml_to_self(uintptr_t vcomm, int dest)
  * order on the pending list: the drain tests them in that order and matches probed messages
  * to receives in that order; a restart re-posts the receives from it. */
 enum pml_rq_kind {
-    PML_RQ_NONE = 0, PML_RQ_SEND, PML_RQ_RECV, PML_RQ_NBC, PML_RQ_MRECV, PML_RQ_OTHER
+    PML_RQ_NONE = 0, PML_RQ_SEND, PML_RQ_RECV, PML_RQ_NBC, PML_RQ_MRECV, PML_RQ_OTHER,
+    PML_RQ_PAIR,  /* MPI_Isendrecv(_replace): two halves of its own (pairs.c), never pending */
+    PML_RQ_PCOLL  /* a persistent collective (MPI_Allreduce_init...): made by the replay again */
 };
 enum pml_rq_mode { PML_MODE_STD = 0, PML_MODE_BUF, PML_MODE_SYNC, PML_MODE_READY };
 
@@ -290,12 +292,14 @@ struct pml_req {
     struct pml_comm *comm;
     uintptr_t vcomm;         /* the application's communicator handle */
     MPI_Status st;           /* PML_RQ_DONE: the status the application will see */
+    struct pml_req *half[2]; /* PML_RQ_PAIR: its send and receive (NULL once completed) */
 };
 
 extern struct pml_req *pml_rq_tab; /* parallel to pml_vh_tab */
 extern struct pml_req *pml_rq_head, *pml_rq_tail; /* the pending list */
 extern uint64_t pml_rq_order;
 extern uint32_t pml_rq_npending, pml_rq_ndone, pml_rq_nfreed;
+extern uint32_t pml_rq_npairs; /* MPI_Isendrecv requests not yet complete (pairs.c) */
 
 static inline struct pml_req *pml_rq_of(uintptr_t v)
 {
@@ -307,6 +311,12 @@ static inline struct pml_req *pml_rq_of(uintptr_t v)
 }
 
 void pml_rq_init(void);
+static inline void pml_rq_set_real(struct pml_req *r, uintptr_t real)
+{
+    r->real = real;
+    if (r->v)
+        pml_vh_of(r->v)->real = real;
+}
 struct pml_req *pml_rq_new(uintptr_t *v); /* a table entry and its virtual handle */
 void pml_rq_drop(struct pml_req *r);       /* its handle released */
 void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int mode, void *buf,
@@ -344,6 +354,28 @@ static inline int pml_rq_turn_end(int wait, struct pml_slot *t, uint32_t fid)
     }
     return 1;
 }
+/* ---- requests of two halves: MPI_Isendrecv(_replace) (pairs.c) ------------------------------
+ * The application's request (kind PML_RQ_PAIR, its real the lower null request, never on the
+ * pending list) stands for a send and a receive posted like MPI_Isend and MPI_Irecv, each an
+ * entry of the table with a handle of the layer's own (pending, drained, re-posted at a
+ * restart like any other). The pair becomes DONE once both halves completed. */
+/* Tests the halves not yet completed; 1 when the pair is DONE (st: the receive's status). */
+int pml_pair_progress(struct pml_req *p);
+/* The same for every active pair and persistent collective (pml_pcoll_progress) among the
+ * array's requests; 1 when one of them is not DONE. */
+int pml_pairs_progress(int n, const MPI_Request *v);
+void pml_pair_cancel(struct pml_req *p);
+void pml_pair_free(struct pml_req *p); /* the application freed it while active */
+/* A persistent collective's MPI_Start: counted as the nonblocking collective it starts. */
+int pml_pcoll_start(struct pml_req *r, uint32_t fid);
+int pml_pcoll_progress(struct pml_req *r); /* an active one tested alone: 1 when DONE */
+extern uint32_t pml_rq_npcoll;             /* persistent collective requests that exist */
+uintptr_t pml_rq_wrap_pcoll(uintptr_t real, uintptr_t vcomm);
+
+/* The bytes count elements of type t (the lower half's) cover, relative to the buffer: [lo, hi)
+ * (p2p.c; the copy MPI_Sendrecv_replace and MPI_Isendrecv_replace send from). */
+void pml_span_of(int count, MPI_Datatype t, MPI_Aint *lo, MPI_Aint *hi);
+
 /* Fills the status of a completed send/receive from saved fields. */
 void pml_status_set(MPI_Status *st, int source, int tag, int error, uint64_t bytes);
 

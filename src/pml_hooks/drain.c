@@ -150,7 +150,7 @@ static void complete_by_revive(struct pml_req *r, MPI_Request real, const MPI_St
     if (r->v)
         pml_vh_of(r->v)->real = r->real;
     pml_rq_completed(r, ls);
-    if (r->kind == PML_RQ_NBC)
+    if (r->kind == PML_RQ_NBC || r->kind == PML_RQ_PCOLL)
         d->nbc++;
     if (r->flags & PML_RQ_FREED) {
         if (r->flags & PML_RQ_PERSIST)

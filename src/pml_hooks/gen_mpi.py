@@ -123,6 +123,10 @@ def c_type(p):
 #                     (objs.h), in_cs until it returns
 #   @fnbc[:F]         nonblocking collective on file F: counted; its request enters the table
 #   @wcoll[:W]        blocking collective on window W (default win): counted on the window's clock
+#   @pcoll[:P]        persistent collective init on communicator P (MPI-4): counted like @nbc (the
+#                     standard makes it collective); its request is a persistent entry of the table
+#                     and its creation is recorded (with @create), so that a restart makes it again;
+#                     each MPI_Start of it is counted as a nonblocking collective (pcoll.c)
 #   @ireq             a request that is no message and no collective (nonblocking file access,
 #                     request-based one-sided operations): in the table, completed by the drain
 # and, beside the class:
@@ -135,7 +139,7 @@ CROSS = {
     'MPI_Comm_create_group': 'pml_cross_group(PML_H(group), &xs_)',
 }
 
-CLASSES = ('coll', 'nbc', 'ccreate', 'cfree', 'seteh', 'fileeh', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe',
+CLASSES = ('coll', 'nbc', 'pcoll', 'ccreate', 'cfree', 'seteh', 'fileeh', 'isend', 'irecv', 'pinit', 'block', 'wait', 'probe',
            'fcoll', 'fnbc', 'wcoll', 'ireq')
 MODES = {'std': 'PML_MODE_STD', 'buf': 'PML_MODE_BUF', 'sync': 'PML_MODE_SYNC',
          'ready': 'PML_MODE_READY'}
@@ -156,7 +160,12 @@ def translate(f, fid):
         elif p.ann == 'new' and p.kind == 'PML_REQ':
             pre.append('%s r_%s = (%s)0;' % (p.base, n, p.base))
             args.append('&r_' + n)
-            if 'fnbc' in f.flags or 'ireq' in f.flags:
+            if 'pcoll' in f.flags:
+                # a persistent collective: inactive in the table, its creation recorded (pcoll.c)
+                post.append('if (rc == MPI_SUCCESS) *%s = (%s)pml_rq_wrap_pcoll(PML_H(r_%s), PML_H(%s));'
+                            % (n, p.base, n, f.fargs.get('pcoll') or 'comm'))
+                rec.append('pml_rec_out(R, PML_H(*%s));' % n)
+            elif 'fnbc' in f.flags or 'ireq' in f.flags:
                 post.append('if (rc == MPI_SUCCESS) *%s = (%s)pml_rq_wrap(PML_RQ_OTHER, PML_H(r_%s), 0);'
                             % (n, p.base, n))
             elif 'nbc' not in f.flags:
@@ -391,15 +400,15 @@ def gen_plain(f, fid):
     pre, args, post, rec = translate(f, fid)
     out = []
     coll = None
-    if 'coll' in f.flags or 'nbc' in f.flags or 'ccreate' in f.flags:
-        comm = f.fargs.get('coll') or f.fargs.get('nbc') or f.fargs.get('ccreate') or 'comm'
+    if 'coll' in f.flags or 'nbc' in f.flags or 'pcoll' in f.flags or 'ccreate' in f.flags:
+        comm = f.fargs.get('coll') or f.fargs.get('nbc') or f.fargs.get('pcoll') or f.fargs.get('ccreate') or 'comm'
         if comm == '-':
             comm = 'MPI_COMM_NULL'  # collective over a group: in_cs, counted on no communicator
         else:
             p = param(f, comm)
             if p.base != 'MPI_Comm' or not p.is_handle_value:
                 sys.exit('gen_mpi: %s: %s is not a communicator' % (f.name, comm))
-        coll = ('PML_COLL_ENTER', comm, 0 if 'nbc' in f.flags else 1)
+        coll = ('PML_COLL_ENTER', comm, 0 if 'nbc' in f.flags or 'pcoll' in f.flags else 1)
     elif 'fcoll' in f.flags or 'fnbc' in f.flags or 'wcoll' in f.flags:
         what = 'win' if 'wcoll' in f.flags else 'file'
         obj = f.fargs.get('fcoll') or f.fargs.get('fnbc') or f.fargs.get('wcoll') or ('win' if what == 'win' else 'fh')
@@ -549,7 +558,7 @@ REPLAY_SKIP = {
 }
 # Output pointers the record keeps as plain pointer values: the replay gives the lower half a
 # scratch variable instead of the application's (long gone) address.
-REPLAY_SCRATCH = {('MPI_Buffer_detach', 'buffer_addr')}
+REPLAY_SCRATCH = {('MPI_Buffer_detach', 'buffer_addr'), ('MPI_Buffer_detach_c', 'buffer_addr')}
 
 
 def gen_replay_fn(f):
@@ -570,7 +579,7 @@ def gen_replay_fn(f):
             args.append('&' + a)
             if p.ann == 'new' or 'create' in f.flags:
                 post.append('pml_rp_o(P, %s, PML_H(%s));' % (p.kind, a))
-                if p.kind == 'PML_REQ':
+                if p.kind == 'PML_REQ' and 'pcoll' not in f.flags:
                     post.insert(0, 'if (rc == MPI_SUCCESS) rc = pml_rp_wait(P, PML_H(%s));' % a)
         elif p.ann in ('free', 'ptr'):
             lines.append('    %s %s = (%s)pml_rp_h(P);' % (p.base, a, p.base))

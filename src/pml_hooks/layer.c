@@ -94,12 +94,7 @@ static const char *instead(const char *name, char *buf, size_t len)
     buf[0] = 0;
     if (!m)
         return buf;
-    if (!strcmp(m, "Isendrecv"))
-        snprintf(buf, len, "; MPI_Irecv and MPI_Isend do the same under Revive");
-    else if (!strcmp(m, "Isendrecv_replace"))
-        snprintf(buf, len, "; MPI_Sendrecv_replace, or MPI_Irecv and MPI_Isend with a second"
-                           " buffer, do the same under Revive");
-    else if (!strncmp(m, "Psend_init", 10) || !strncmp(m, "Precv_init", 10) ||
+    if (!strncmp(m, "Psend_init", 10) || !strncmp(m, "Precv_init", 10) ||
              !strncmp(m, "Pready", 6) || !strncmp(m, "Parrived", 8))
         snprintf(buf, len, "; partitions sent with MPI_Isend and received with MPI_Irecv work"
                            " under Revive");

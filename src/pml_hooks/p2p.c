@@ -6,6 +6,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
 
+#include <limits.h>
 #include <string.h>
 
 #define READY(name)                                                                           \
@@ -41,7 +42,7 @@ int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int 
 }
 
 /* The bytes count elements of type t cover, relative to the buffer: [lo, hi). */
-static void span_of(int count, MPI_Datatype t, MPI_Aint *lo, MPI_Aint *hi)
+void pml_span_of(int count, MPI_Datatype t, MPI_Aint *lo, MPI_Aint *hi)
 {
     MPI_Aint lb, ext, tlb, text;
     pml_L.MPI_Type_get_extent(t, &lb, &ext);
@@ -66,7 +67,7 @@ int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, 
     READY(MPI_Sendrecv_replace);
     PML_GATE_ENTER(PML_FID_MPI_Sendrecv_replace);
     MPI_Aint lo, hi;
-    span_of(count, (MPI_Datatype)pml_v2r(PML_H(datatype)), &lo, &hi);
+    pml_span_of(count, (MPI_Datatype)pml_v2r(PML_H(datatype)), &lo, &hi);
     char *copy = malloc(hi > lo ? (size_t)(hi - lo) : 1);
     if (!copy)
         pml_fatal("out of memory for MPI_Sendrecv_replace of %ld bytes", (long)(hi - lo));
@@ -282,3 +283,53 @@ int PMPI_Improbe(int, int, MPI_Comm, int *, MPI_Message *, MPI_Status *) __attri
 int PMPI_Mprobe(int, int, MPI_Comm, MPI_Message *, MPI_Status *) __attribute__((alias("MPI_Mprobe")));
 int PMPI_Mrecv(void *, int, MPI_Datatype, MPI_Message *, MPI_Status *) __attribute__((alias("MPI_Mrecv")));
 int PMPI_Imrecv(void *, int, MPI_Datatype, MPI_Message *, MPI_Request *) __attribute__((alias("MPI_Imrecv")));
+
+#if MPI_VERSION >= 4
+/* The large-count forms of the calls above: the same calls once the counts fit in an int (the
+ * request table and the drain buffer count elements in an int, as for the generated _c forms). */
+static void fits(MPI_Count a, MPI_Count b, const char *name)
+{
+    if (__builtin_expect(a > INT_MAX || b > INT_MAX, 0))
+        pml_fatal("%s with more than INT_MAX elements is not supported under Revive", name);
+}
+
+int MPI_Sendrecv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, int dest,
+                   int sendtag, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype,
+                   int source, int recvtag, MPI_Comm comm, MPI_Status *status)
+{
+    fits(sendcount, recvcount, "MPI_Sendrecv_c");
+    return MPI_Sendrecv(sendbuf, (int)sendcount, sendtype, dest, sendtag, recvbuf, (int)recvcount,
+                        recvtype, source, recvtag, comm, status);
+}
+
+int MPI_Sendrecv_replace_c(void *buf, MPI_Count count, MPI_Datatype datatype, int dest,
+                           int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
+{
+    fits(count, 0, "MPI_Sendrecv_replace_c");
+    return MPI_Sendrecv_replace(buf, (int)count, datatype, dest, sendtag, source, recvtag, comm,
+                                status);
+}
+
+int MPI_Mrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message,
+                MPI_Status *status)
+{
+    fits(count, 0, "MPI_Mrecv_c");
+    return MPI_Mrecv(buf, (int)count, datatype, message, status);
+}
+
+int MPI_Imrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message,
+                 MPI_Request *request)
+{
+    fits(count, 0, "MPI_Imrecv_c");
+    return MPI_Imrecv(buf, (int)count, datatype, message, request);
+}
+
+int PMPI_Sendrecv_c(const void *, MPI_Count, MPI_Datatype, int, int, void *, MPI_Count,
+                    MPI_Datatype, int, int, MPI_Comm, MPI_Status *) __attribute__((alias("MPI_Sendrecv_c")));
+int PMPI_Sendrecv_replace_c(void *, MPI_Count, MPI_Datatype, int, int, int, int, MPI_Comm,
+                            MPI_Status *) __attribute__((alias("MPI_Sendrecv_replace_c")));
+int PMPI_Mrecv_c(void *, MPI_Count, MPI_Datatype, MPI_Message *, MPI_Status *)
+    __attribute__((alias("MPI_Mrecv_c")));
+int PMPI_Imrecv_c(void *, MPI_Count, MPI_Datatype, MPI_Message *, MPI_Request *)
+    __attribute__((alias("MPI_Imrecv_c")));
+#endif

@@ -184,7 +184,12 @@ static int out_live(int32_t i, int k)
                pml_vh_tab[u & 0x3ffffff].kind == PML_KEYVAL && pml_vh_tab[u & 0x3ffffff].rec == i;
     }
     struct pml_vh *h = pml_vh_of(v);
-    return h && h->kind && h->kind != PML_REQ && h->kind != PML_MSG && h->rec == i;
+    if (h && h->kind == PML_REQ) {
+        /* of the requests only a persistent collective's is made again (pcoll.c) */
+        struct pml_req *r = pml_rq_of(v);
+        return r && r->kind == PML_RQ_PCOLL && h->rec == i;
+    }
+    return h && h->kind && h->kind != PML_MSG && h->rec == i;
 }
 
 /* ---- the item readers -------------------------------------------------------------------------- */
@@ -936,8 +941,11 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
         if (!x->done)
             continue;
         for (int k = 0; k < x->nout; k++) {
-            if (x->out_kind[k] == PML_REQ)
+            if (x->out_kind[k] == PML_REQ) {
+                if (x->live & (1u << k)) /* a persistent collective: its new request */
+                    pml_vh_update(x->out_v[k], x->out_real[k]);
                 continue;
+            }
             if (x->live & (1u << k)) {
                 if (x->out_kind[k] == PML_KEYVAL)
                     pml_kv_update((int)x->out_v[k], (int)x->out_real[k]);

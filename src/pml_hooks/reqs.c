@@ -48,18 +48,17 @@ struct pml_req *pml_rq_new(uintptr_t *v)
 void pml_rq_drop(struct pml_req *r)
 {
     uintptr_t v = r->v;
+    if (r->kind == PML_RQ_PCOLL) {
+        pml_rq_npcoll--;
+        r->kind = PML_RQ_NONE;
+    }
     r->v = 0;
     r->flags = 0;
     if (v)
         pml_vh_release(v);
 }
 
-static void set_real(struct pml_req *r, uintptr_t real)
-{
-    r->real = real;
-    if (r->v)
-        pml_vh_of(r->v)->real = real;
-}
+#define set_real pml_rq_set_real
 
 void pml_rq_link(struct pml_req *r)
 {
@@ -202,9 +201,15 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
     t->w = w0 | PML_T_WAIT;
     int rc;
     for (;;) {
+        if (r->kind == PML_RQ_PAIR)
+            pml_pair_progress(r);
         if (r->flags & PML_RQ_DONE) {
             rc = take_done(r, st);
             break;
+        }
+        if (r->kind == PML_RQ_PAIR) { /* its halves are tested above */
+            pml_rq_turn_end(1, t, fid);
+            continue;
         }
         int flag = 0;
         MPI_Status ls, *sp = (r->flags & PML_RQ_CANCEL) && st == MPI_STATUS_IGNORE ? &ls : st;
@@ -287,6 +292,8 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     PML_GATE_ENTER(PML_FID_MPI_Test);
     int rc = MPI_SUCCESS;
     struct pml_req *r = pml_rq_of(PML_H(*request));
+    if (r && r->kind == PML_RQ_PAIR)
+        pml_pair_progress(r);
     if (!r || !(r->flags & PML_RQ_ACTIVE)) {
         MPI_Request real = (MPI_Request)pml_v2r(PML_H(*request));
         rc = pml_L.MPI_Test(&real, flag, status);
@@ -296,6 +303,8 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
         *flag = 1;
         rc = take_done(r, status);
         finish(r, request);
+    } else if (r->kind == PML_RQ_PAIR) {
+        *flag = 0;
     } else {
         MPI_Status ls, *sp = (r->flags & PML_RQ_CANCEL) && status == MPI_STATUS_IGNORE ? &ls : status;
         MPI_Request real = (MPI_Request)r->real;
@@ -320,8 +329,8 @@ static void reals_of(int n, const MPI_Request *v, MPI_Request *real)
         struct pml_req *r = pml_rq_of(PML_H(v[i]));
         if (!r)
             real[i] = (MPI_Request)pml_v2r(PML_H(v[i]));
-        else
-            real[i] = (r->flags & PML_RQ_DONE) ? null : (MPI_Request)r->real;
+        else /* (a persistent collective is tested alone: pml_pcoll_progress) */
+            real[i] = (r->flags & PML_RQ_DONE) || r->kind == PML_RQ_PCOLL ? null : (MPI_Request)r->real;
     }
 }
 
@@ -377,6 +386,7 @@ static int any(int count, MPI_Request *v, int *index, int *flag, MPI_Status *sta
     int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
+        int pairs = (pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(count, v);
         int i = first_done(count, v);
         if (i >= 0) {
             struct pml_req *r = pml_rq_of(PML_H(v[i]));
@@ -392,6 +402,8 @@ static int any(int count, MPI_Request *v, int *index, int *flag, MPI_Status *sta
         }
         MPI_Status ls;
         rc = pml_L.MPI_Testany(count, real, &i, flag, &ls);
+        if (*flag && i == MPI_UNDEFINED && pairs && rc == MPI_SUCCESS)
+            *flag = 0; /* only the pairs are active: not complete yet */
         if (*flag || rc != MPI_SUCCESS) {
             *index = i;
             if (i != MPI_UNDEFINED && i >= 0) {
@@ -446,6 +458,14 @@ static int all(int count, MPI_Request *v, int *flag, MPI_Status *sts, int wait, 
     int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
+        if ((pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(count, v)) {
+            /* the lower Testall would complete (and free) the others before the pairs */
+            int go = pml_rq_turn_end(wait, t, fid);
+            if (go < 0)
+                break;
+            fresh &= go;
+            continue;
+        }
         if (!fresh) {
             reals_of(count, v, real);
             fresh = 1;
@@ -512,7 +532,7 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
         t->w = w0 | PML_T_WAIT;
     int rc = MPI_SUCCESS, fresh = 0;
     for (;;) {
-        int k = 0, err = 0;
+        int k = 0, err = 0, pairs = (pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(incount, v);
         if (pml_rq_ndone)
             for (int i = 0; i < incount; i++) {
                 struct pml_req *r = pml_rq_of(PML_H(v[i]));
@@ -536,6 +556,8 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
         }
         int out = 0;
         rc = pml_L.MPI_Testsome(incount, real, &out, idx, ls);
+        if (out == MPI_UNDEFINED && pairs)
+            out = 0; /* only the pairs are active: none complete yet */
         if (out == MPI_UNDEFINED) {
             *outcount = MPI_UNDEFINED;
             break;
@@ -588,7 +610,10 @@ int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
     PML_GATE_ENTER(PML_FID_MPI_Request_get_status);
     int rc;
     struct pml_req *r = pml_rq_of(PML_H(request));
-    if (r && (r->flags & PML_RQ_DONE)) {
+    if (r && r->kind == PML_RQ_PAIR && (r->flags & PML_RQ_ACTIVE) && !pml_pair_progress(r)) {
+        *flag = 0;
+        rc = MPI_SUCCESS;
+    } else if (r && (r->flags & PML_RQ_DONE)) {
         *flag = 1;
         if (status != MPI_STATUS_IGNORE)
             *status = r->st;
@@ -610,6 +635,9 @@ int MPI_Cancel(MPI_Request *request)
     if (!r) {
         MPI_Request real = (MPI_Request)pml_v2r(PML_H(*request));
         rc = pml_L.MPI_Cancel(&real);
+    } else if (r->kind == PML_RQ_PAIR) {
+        if (r->flags & PML_RQ_ACTIVE)
+            pml_pair_cancel(r);
     } else if (!(r->flags & PML_RQ_DONE)) {
         /* completed by Revive: too late to cancel, as for a request MPI completed */
         r->flags |= PML_RQ_CANCEL;
@@ -634,6 +662,9 @@ int MPI_Request_free(MPI_Request *request)
             pml_vh_release(v);
             *request = MPI_REQUEST_NULL;
         }
+    } else if (r->kind == PML_RQ_PAIR && (r->flags & PML_RQ_ACTIVE) && !(r->flags & PML_RQ_DONE)) {
+        pml_pair_free(r); /* its halves are completed and freed as any request freed while active */
+        *request = MPI_REQUEST_NULL;
     } else if ((r->flags & PML_RQ_ACTIVE) && !(r->flags & PML_RQ_DONE)) {
         /* still running: Revive keeps it (the drain needs it) and frees it once complete */
         r->flags |= PML_RQ_FREED;
@@ -684,9 +715,20 @@ static int start_one(MPI_Request *request)
     return rc;
 }
 
+/* A persistent collective's start is a collective (pcoll.c): counted at its own entry, which
+ * the kind (never changed once made) tells before the gate. */
+static inline struct pml_req *pcoll_of(MPI_Request q)
+{
+    struct pml_req *r = pml_rq_of(PML_H(q));
+    return r && r->kind == PML_RQ_PCOLL ? r : NULL;
+}
+
 int MPI_Start(MPI_Request *request)
 {
     READY(MPI_Start);
+    struct pml_req *pc = pcoll_of(*request);
+    if (pc)
+        return pml_pcoll_start(pc, PML_FID_MPI_Start);
     PML_GATE_ENTER(PML_FID_MPI_Start);
     int rc = start_one(request);
     PML_GATE_LEAVE();
@@ -696,11 +738,20 @@ int MPI_Start(MPI_Request *request)
 int MPI_Startall(int count, MPI_Request array_of_requests[])
 {
     READY(MPI_Startall);
-    PML_GATE_ENTER(PML_FID_MPI_Startall);
     int rc = MPI_SUCCESS;
-    for (int i = 0; i < count && rc == MPI_SUCCESS; i++)
-        rc = start_one(&array_of_requests[i]);
-    PML_GATE_LEAVE();
+    for (int i = 0; i < count && rc == MPI_SUCCESS;) {
+        struct pml_req *pc = pcoll_of(array_of_requests[i]);
+        if (pc) {
+            rc = pml_pcoll_start(pc, PML_FID_MPI_Startall);
+            i++;
+            continue;
+        }
+        /* a run of point-to-point requests in one pass of the gate */
+        PML_GATE_ENTER(PML_FID_MPI_Startall);
+        for (; i < count && rc == MPI_SUCCESS && !pcoll_of(array_of_requests[i]); i++)
+            rc = start_one(&array_of_requests[i]);
+        PML_GATE_LEAVE();
+    }
     return rc;
 }
 

@@ -59,6 +59,7 @@ static const char *kind_name(int k)
     case PML_RQ_SEND: return "send";
     case PML_RQ_RECV: return "receive";
     case PML_RQ_NBC: return "nonblocking collective";
+    case PML_RQ_PCOLL: return "persistent collective";
     case PML_RQ_MRECV: return "receive of a matched message";
     default: return "request";
     }
@@ -97,16 +98,19 @@ int pml_rank_restart(char *err, size_t errlen)
         if (h->kind != PML_REQ)
             continue;
         struct pml_req *r = &pml_rq_tab[i];
-        if (r->v == pml_vh_handle(i))
+        if (r->v == pml_vh_handle(i) && r->kind == PML_RQ_PCOLL)
+            r->real = h->real; /* a persistent collective: made again by the replay */
+        else if (r->v == pml_vh_handle(i))
             set_real(r, null);
         else
             h->real = null; /* a handle only translated (Fortran): no entry */
     }
     for (struct pml_req *r = pml_rq_head; r; r = r->next)
-        set_real(r, null);
+        if (r->kind != PML_RQ_PCOLL)
+            set_real(r, null);
 
     /* the pending list, in posting order: receives posted again, persistent ones started */
-    unsigned reposted = 0, restarted = 0, templates = 0;
+    unsigned reposted = 0, restarted = 0, templates = 0, pcolls = 0;
     for (struct pml_req *r = pml_rq_head; r; r = r->next) {
         if (r->flags & PML_RQ_DONE) {
             /* completed by the drain: its status waits for the application; a persistent one
@@ -155,6 +159,16 @@ int pml_rank_restart(char *err, size_t errlen)
         if (pml_vh_tab[i].kind != PML_REQ || r->v != pml_vh_handle(i) || !(r->flags & PML_RQ_PERSIST) ||
             (r->flags & PML_RQ_PENDING))
             continue;
+        if (r->kind == PML_RQ_PCOLL) {
+            /* the replay made it again (its record entry is a live handle's) */
+            if (r->real == null) {
+                snprintf(err, errlen, "a persistent collective request #%u did not come back from"
+                         " the replay", i);
+                return -EINVAL;
+            }
+            pcolls++;
+            continue;
+        }
         int rc = remake_template(r);
         if (rc != MPI_SUCCESS) {
             snprintf(err, errlen, "cannot make a persistent request (tag %d, peer %d) again (error %d)",
@@ -164,6 +178,7 @@ int pml_rank_restart(char *err, size_t errlen)
         templates++;
     }
     revive_log_info("rank %d: %u receives posted again, %u persistent requests made again (%u of"
-                    " them started)", pml_world_rank, reposted, templates, restarted);
+                    " them started), %u persistent collectives", pml_world_rank, reposted, templates,
+                    restarted, pcolls);
     return 0;
 }

@@ -1,7 +1,8 @@
-/* MPI-4 calls Revive's layer does not forward yet: one of them, named by the argument, used
- * correctly. Natively rank 0 prints "CALL ok"; under Revive the job must stop at the call with
- * one message naming it (mpi4_stop.sh). MPICH 4.0 has them all; Open MPI 4.1 only its MPIX_
- * persistent collectives (mpi-ext.h).
+/* MPI-4 calls of the kinds Revive's layer did not forward: one of them, named by the argument,
+ * used correctly. Natively rank 0 prints "CALL ok"; under Revive the job must stop at a call the
+ * layer still refuses with one message naming it, and one the layer now wraps (isendrecv,
+ * isendrecv_replace, allreduce_init, sendrecv_c) must print the same (mpi4_stop.sh). MPICH 4.0
+ * has them all; Open MPI 4.1 only its MPIX_ persistent collectives (mpi-ext.h).
  *
  *   mpi4_stop isendrecv|isendrecv_replace|allreduce_init|psend_init|session_init|
  *             comm_create_from_group|sendrecv_c|type_get_envelope_c|mpix_allreduce_init */

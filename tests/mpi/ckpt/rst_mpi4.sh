@@ -1,0 +1,52 @@
+#!/bin/bash
+# rst_mpi4.sh FLAVOR: MPI-4 requests across global snapshots and two restarts (MPICH 4.0; Open MPI
+# 4.1 has no MPI-4). rst_mpi4 calls MPIX_Checkpoint at step 2 with MPI_Isendrecv,
+# MPI_Isendrecv_c (its receive's message sent only after the snapshot) and
+# MPI_Isendrecv_replace in flight, a persistent MPI_Allreduce_init request active and two others
+# (MPI_Bcast_init_c, MPI_Neighbor_allgather_init) inactive. The job runs on to its end
+# (generation 0); restart-mpi of that snapshot goes on from step 2 and, restarted, checkpoints
+# again at step 4 (generation 1); restart-mpi of that second snapshot goes on from step 4
+# (generation 2). At 1, 2 and 4 ranks (REVIVE_TEST_QUICK=1: 1 and 2) every generation's step
+# lines from its restart on must equal an uninterrupted native run's, and no process may be left.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rst_mpi4
+export REVIVE_RESTART_RANK=$restarter
+steps=7
+nps="1 2 4"
+[ "${REVIVE_TEST_QUICK:-0}" = 1 ] && nps="1 2"
+snaps() { ls -d "$d"/revive_global_snapshot_*.ckpt 2>/dev/null; }
+for n in $nps; do
+    ck_workdir np$n
+    run_native "$n" "$prog" $steps 2 4 >native.out 2>native.err ||
+        { failed "np=$n: the native run: status $?"; tail -n 3 native.err; continue; }
+    clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps 2 4 \
+        >out.0 2>err.0; rc=$?
+    a=$(snaps)
+    if [ $rc != 0 ] || [ "$(echo "$a" | grep -c .)" != 1 ]; then
+        failed "np=$n: generation 0: status $rc, snapshots: ${a:-none}"; show_err err.0; continue
+    fi
+    if ! cmp -s <(results native.out) <(results out.0); then
+        failed "np=$n: generation 0 (checkpointed, not restarted) differs from the native run"
+        diff <(results native.out) <(results out.0) | head -6; continue
+    fi
+    clean timeout -k 5 600 "$RESTART" "$a" >out.1 2>err.1; rc=$?
+    b=$(snaps | grep -vxF "$a")
+    if [ $rc != 0 ] || ! grep -q "restarted at step 2" err.1 || [ "$(echo "$b" | grep -c .)" != 1 ]; then
+        failed "np=$n: generation 1: status $rc, snapshots beside the first: ${b:-none}"; show_err err.1; continue
+    fi
+    clean timeout -k 5 600 "$RESTART" "$b" >out.2 2>err.2; rc=$?
+    if [ $rc != 0 ] || ! grep -q "restarted at step 4" err.2; then
+        failed "np=$n: generation 2: status $rc"; show_err err.2; continue
+    fi
+    w1=$(results native.out | sed -n '/^step 2:/,$p') w2=$(results native.out | sed -n '/^step 4:/,$p')
+    if [ -z "$w2" ] || [ "$w1" != "$(results out.1)" ] || [ "$w2" != "$(results out.2)" ]; then
+        failed "np=$n: a restarted generation's lines differ from the uninterrupted run's"
+        diff <(echo "$w1") <(results out.1) | head -4; diff <(echo "$w2") <(results out.2) | head -4
+    else
+        pass "np=$n: generations 0, 1 (from step 2) and 2 (from step 4, a restarted job's snapshot) as uninterrupted: $(results out.2 | tail -n 2 | tr '\n' ' ')"
+    fi
+    left=$(no_strays "$d/") || failed "np=$n: processes left: $left"
+done
+exit $fail
