@@ -23,14 +23,18 @@
  *                                   the application's: the lists are rebuilt from the
  *                                   application's descriptors, recorded at the checkpoint under
  *                                   ld.so's own lock for these lists;
- *   _dl_find_object's table         internal to ld.so and not reachable: its entries for the dead
- *                                   objects stay, so their address ranges are kept reserved
- *                                   (PROT_NONE) and no new object can be found there by mistake.
+ *   _dl_find_object's table         what the unwinder asks for every return address (internal to
+ *                                   ld.so, in the application's heap): the dead objects' entries
+ *                                   are closed as dlclose closes them (lower_dlfo.c), and their
+ *                                   address ranges stay reserved (PROT_NONE), so that a stale
+ *                                   pointer into the dead half faults at once instead of running
+ *                                   whatever is mapped there later.
  * The link maps themselves live in the application's heap (ld.so allocates with the main libc's
  * malloc) and are simply left there. */
 #define _GNU_SOURCE
 #include "pml_hooks/lower_reset.h"
 #include "pml_hooks/halves.h"
+#include "pml_hooks/lower_dlfo.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -507,6 +511,28 @@ static int learn_base(char *err, size_t errlen)
     return 0;
 }
 
+static int shared_object(const struct link_map *m);
+
+/* An address inside the lower namespace's first object of its own (not ld.so, which every
+ * namespace shares): where the unwinder's table is looked for (lower_dlfo.h). */
+static const void *lower_probe(long lmid)
+{
+    for (struct link_map *m = (void *)W(L.rg + (size_t)lmid * L.ns_stride, NS_LOADED); m; m = m->l_next)
+        if (!shared_object(m) && W(m, L.lm_map_start))
+            return (const void *)W(m, L.lm_map_start);
+    return NULL;
+}
+
+static int learn_dlfo(long lmid, char *err, size_t errlen)
+{
+    const void *probe = lower_probe(lmid);
+    if (!probe)
+        return fail(err, errlen, ENOTSUP, "the MPI library's namespace has no object of its own");
+    char why[400];
+    int e = pml_dlfo_find(L.lm_map_start, probe, why, sizeof why);
+    return e ? fail(err, errlen, -e, "%s", why) : 0;
+}
+
 int pml_ldso_learn(void *handle, long lmid, pml_ldso_upper_fn *is_upper, char *err, size_t errlen)
 {
     L.learned = 0;
@@ -518,6 +544,8 @@ int pml_ldso_learn(void *handle, long lmid, pml_ldso_upper_fn *is_upper, char *e
     if (!L.pt_stackblock && (e = learn_stacks(err, errlen)))
         return e;
     if ((e = learn_tls(err, errlen)))
+        return e;
+    if ((e = learn_dlfo(lmid, err, errlen)))
         return e;
     L.handle = handle;
     L.lmid = lmid;
@@ -673,6 +701,15 @@ int pml_ldso_freeze(char *err, size_t errlen)
         F.obj[F.nobj].tls_offset = (ptrdiff_t)W(m, L.lm_tls_offset);
         F.obj[F.nobj].modid = W(m, L.lm_tls_modid);
         F.nobj++;
+    }
+    /* the unwinder's table, found again (dlopen since MPI_Init may have moved it) */
+    if (F.nobj) {
+        char why[400];
+        int de = pml_dlfo_find(L.lm_map_start, (const void *)(uintptr_t)F.obj[0].start, why, sizeof why);
+        if (de) {
+            unlock_stacks();
+            return fail(err, errlen, -de, "%s", why);
+        }
     }
     /* signal handlers the lower half installed */
     F.lower_handlers = 0;
@@ -919,6 +956,9 @@ int pml_ldso_forget(char *err, size_t errlen)
             }
         }
     }
+
+    /* the unwinder's table forgets them, as dlclose would have it */
+    last.unwind_closed = pml_dlfo_close(dead_map);
 
     /* keep the dead objects' ranges reserved */
     for (unsigned i = 0; i < F.nobj; i++) {

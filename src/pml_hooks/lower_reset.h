@@ -17,10 +17,10 @@
  *   pml_ldso_forget   in the restarted process, before its threads run on: empties the dead
  *                     namespace's slot, frees its TLS module ids and static TLS, rebuilds the
  *                     stack lists from the records, drops the thread-specific values the lower
- *                     libc left in the application's threads, keeps the dead objects' ranges
- *                     reserved (PROT_NONE) so no new object is mapped where ld.so's
- *                     _dl_find_object data still names an old one, resets signal handlers that
- *                     pointed into the lower half, releases the lock.
+ *                     libc left in the application's threads, closes the dead objects' entries
+ *                     in the unwinder's table (_dl_find_object, lower_dlfo.h), keeps their
+ *                     ranges reserved (PROT_NONE: a stale pointer into them faults at once),
+ *                     resets signal handlers that pointed into the lower half, releases the lock.
  * freeze, thaw and forget allocate nothing and take no lock a parked thread may hold.
  * Each returns 0 or -errno with a message in err naming the check that failed. */
 #ifndef PML_HOOKS_LOWER_RESET_H
@@ -60,6 +60,7 @@ struct pml_ldso_stats {
     uint64_t static_tls_used;  /* static TLS in use afterwards */
     unsigned threads_kept, threads_dropped, cache_kept, cache_dropped;
     unsigned ranges_reserved, handlers_reset;
+    unsigned unwind_closed;    /* entries of the unwinder's table closed (lower_dlfo.h) */
     unsigned tsd_cleared;      /* thread-specific values of the lower libc's keys dropped */
 };
 void pml_ldso_last_stats(struct pml_ldso_stats *st);

@@ -805,18 +805,20 @@ int pml_restart_complete(char *err, size_t errlen)
     revive_log_info("rank %d restarted (generation %d): fresh MPI in namespace %ld in %.1f ms; %u of"
                     " %u record entries replayed (+%u ancestors, %u restored otherwise) in %.1f ms;"
                     " %d communicators, %d datatypes, %d attributes checked in %.1f ms; barrier"
-                    " %.1f ms; ld.so forgot %u objects, %u TLS modules, %llu bytes of static TLS",
-                    saved_world_rank, generation, pml_lower_lmid, t1 - t0, rs.replayed, rs.entries,
-                    rs.ancestors, rs.skipped, t2 - t1, nscomm, nstype, nsattr, t3 - t2, t4 - t3,
-                    ls.objects, ls.tls_modules, (unsigned long long)ls.static_tls_freed);
+                    " %.1f ms; ld.so forgot %u objects (%u unwinder entries), %u TLS modules, %llu"
+                    " bytes of static TLS", saved_world_rank, generation, pml_lower_lmid, t1 - t0,
+                    rs.replayed, rs.entries, rs.ancestors, rs.skipped, t2 - t1, nscomm, nstype, nsattr,
+                    t3 - t2, t4 - t3, ls.objects, ls.unwind_closed, ls.tls_modules,
+                    (unsigned long long)ls.static_tls_freed);
     const char *rep = handoff_getenv("REVIVE_RESTART_REPORT");
     if (rep && *rep) {
         FILE *f = fopen(rep, "a");
         if (f) {
             fprintf(f, "rank %d generation %d namespace %ld replayed %u/%u ancestors %u comms %d"
-                    " types %d attrs %d reload_ms %.1f replay_ms %.1f check_ms %.1f barrier_ms %.1f\n",
+                    " types %d attrs %d reload_ms %.1f replay_ms %.1f check_ms %.1f barrier_ms %.1f"
+                    " unwind_closed %u\n",
                     saved_world_rank, generation, pml_lower_lmid, rs.replayed, rs.entries, rs.ancestors,
-                    nscomm, nstype, nsattr, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+                    nscomm, nstype, nsattr, t1 - t0, t2 - t1, t3 - t2, t4 - t3, ls.unwind_closed);
             fclose(f);
         }
     }

@@ -1,0 +1,220 @@
+/* The unwinder's table of objects in ld.so, after a restart (see lower_dlfo.h).
+ *
+ * glibc 2.35-2.36 (elf/dl-find_object.c): objects loaded at start-up are in tables that never
+ * change; those dlopen loads are in `_dlfo_loaded_mappings[2]`, two static pointers of ld.so, each
+ * to a chain of segments (a copy the next update rewrites, and the one readers use: the low bit
+ * of a version counter says which). A segment, in the heap of the application's libc (ld.so
+ * allocates with the main namespace's malloc), is
+ *     { segment *previous; void *to_free; size_t size, allocated; entry objects[]; }
+ * and an entry { uintptr_t map_start, map_end; struct link_map *map; void *eh_frame; } (x86_64
+ * keeps no eh_dbase or eh_count), sorted by map_start; size 0 ends the chain. dlclose marks an
+ * entry closed (map_end = map_start, map = NULL) in place, and the next update leaves closed
+ * entries out. Nothing here is taken from headers or debug information: the pointers are found
+ * by value in ld.so's writable data and every entry is checked against the link map it names. */
+#define _GNU_SOURCE
+#include "pml_hooks/lower_dlfo.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#if !defined(__x86_64__)
+#error "lower_dlfo.c knows glibc's layout on x86_64 only"
+#endif
+
+#define SEG_HDR 32       /* previous, to_free, size, allocated */
+#define ENTRY 32         /* map_start, map_end, map, eh_frame */
+#define MAX_SEGS 64      /* segments double in size: 64 is far beyond any process */
+#define MAX_ALLOC (1u << 22)
+#define MAX_RANGES 8
+#define MAX_SLOTS 4
+
+typedef int dlfo_fn(void *, struct dl_find_object *);
+
+static struct {
+    int ready;                        /* ld.so's writable data found */
+    dlfo_fn *find;                    /* ld.so's _dl_find_object; NULL before glibc 2.35 */
+    uintptr_t lo[MAX_RANGES], hi[MAX_RANGES];
+    int nranges;
+    size_t lm_map_start;
+    uintptr_t *slot[MAX_SLOTS];       /* the words of ld.so that point to a chain */
+    int nslots;
+} D;
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -e;
+}
+
+/* n bytes at p into out without faulting: 0, or -1 when any of it is not mapped */
+static int peek(uintptr_t p, void *out, size_t n)
+{
+    if (p < 4096 || (p & 7))
+        return -1;
+    struct iovec local = { out, n }, remote = { (void *)p, n };
+    return syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+/* ld.so's writable segments (its .data and .bss hold the two pointers) */
+static int rtld_ranges(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    if (info->dlpi_addr != *(const uintptr_t *)arg)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum && D.nranges < MAX_RANGES; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        D.lo[D.nranges] = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)7;
+        D.hi[D.nranges] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        D.nranges++;
+    }
+    return 1;
+}
+
+static int learn_rtld(char *err, size_t errlen)
+{
+    /* libc's _dl_find_object (what libgcc calls) forwards to ld.so's: the table is ld.so's */
+    D.find = (dlfo_fn *)dlsym(RTLD_DEFAULT, "_dl_find_object");
+    if (!D.find) {
+        D.ready = 1; /* no such table (glibc before 2.35) */
+        return 0;
+    }
+    uintptr_t base = getauxval(AT_BASE); /* where the kernel loaded the program's interpreter */
+    D.nranges = 0;
+    if (base)
+        dl_iterate_phdr(rtld_ranges, &base);
+    if (!D.nranges)
+        return fail(err, errlen, ENOTSUP, "ld.so (AT_BASE %#lx) has no writable segment among the"
+                    " loaded objects", (unsigned long)base);
+    D.ready = 1;
+    return 0;
+}
+
+/* The chain of segments at seg, every entry checked: sorted, a closed entry empty, an open one
+ * with the range its link map has. 1 when it is such a chain (found: set when an entry names
+ * `want` with that range), 0 otherwise. */
+static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *found)
+{
+    for (int k = 0; seg; k++) {
+        uintptr_t h[4];
+        if (k == MAX_SEGS || peek(seg, h, sizeof h))
+            return 0;
+        uintptr_t size = h[2], alloc = h[3];
+        if (size > alloc || alloc > MAX_ALLOC)
+            return 0;
+        if (!size)
+            return 1;
+        uintptr_t prev = 0, e[4 * 16];
+        for (uintptr_t i = 0; i < size; i += 16) {
+            uintptr_t n = size - i < 16 ? size - i : 16;
+            if (peek(seg + SEG_HDR + i * ENTRY, e, n * ENTRY))
+                return 0;
+            for (uintptr_t j = 0; j < n; j++) {
+                uintptr_t start = e[4 * j], end = e[4 * j + 1], map = e[4 * j + 2], lm[2];
+                if (start < prev || end < start)
+                    return 0;
+                prev = start;
+                if (!map) {
+                    if (end != start)
+                        return 0;
+                    continue;
+                }
+                if (peek(map + D.lm_map_start, lm, sizeof lm) || lm[0] != start || lm[1] != end)
+                    return 0;
+                if ((const void *)map == want && start == want_start)
+                    *found = 1;
+            }
+        }
+        seg = h[0];
+    }
+    return 1;
+}
+
+int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errlen)
+{
+    if (!D.ready) {
+        int e = learn_rtld(err, errlen);
+        if (e)
+            return e;
+    }
+    D.nslots = 0;
+    if (!D.find)
+        return 0;
+    D.lm_map_start = lm_map_start;
+    struct dl_find_object fo;
+    if (D.find((void *)probe, &fo) != 0 || !fo.dlfo_link_map)
+        return fail(err, errlen, ENOTSUP, "_dl_find_object does not know the MPI library's object"
+                    " at %p", probe);
+    /* the words of ld.so whose chain holds the probe's entry: the table readers use (and the
+     * copy, when it holds it too); then their neighbours that are NULL or a chain as well (the
+     * other of the two pointers: the copy the next update rewrites) */
+    uintptr_t *with[MAX_SLOTS];
+    int nwith = 0;
+    for (int r = 0; r < D.nranges; r++)
+        for (uintptr_t a = D.lo[r]; a + 8 <= D.hi[r]; a += 8) {
+            uintptr_t v;
+            int found = 0;
+            if (peek(a, &v, sizeof v) || !v || !chain_ok(v, fo.dlfo_link_map,
+                                                         (uintptr_t)fo.dlfo_map_start, &found) || !found)
+                continue;
+            if (nwith == MAX_SLOTS)
+                return fail(err, errlen, ENOTSUP, "more than %d words of ld.so point to its table of"
+                            " objects for the unwinder", MAX_SLOTS);
+            with[nwith++] = (uintptr_t *)a;
+        }
+    if (!nwith || (nwith == 2 && with[1] != with[0] + 1) || nwith > 2)
+        return fail(err, errlen, ENOTSUP, "ld.so's table of objects for the unwinder (_dl_find_object)"
+                    " is not where glibc 2.35-2.36 keeps it (%d candidates)", nwith);
+    for (int i = 0; i < nwith; i++)
+        D.slot[D.nslots++] = with[i];
+    if (nwith == 1)
+        for (int d = -1; d <= 1; d += 2) {
+            uintptr_t *w = with[0] + d, v;
+            int found = 0;
+            if (peek((uintptr_t)w, &v, sizeof v) == 0 && (!v || chain_ok(v, NULL, 0, &found)))
+                D.slot[D.nslots++] = w;
+        }
+    return 0;
+}
+
+unsigned pml_dlfo_close(int (*dead)(const void *map))
+{
+    unsigned closed = 0;
+    for (int s = 0; s < D.nslots; s++) {
+        int found = 0;
+        uintptr_t seg = *D.slot[s];
+        /* checked again: a word that was NULL at the checkpoint may be something else now */
+        if (!seg || !chain_ok(seg, NULL, 0, &found))
+            continue;
+        for (int k = 0; seg && k < MAX_SEGS; k++) {
+            uintptr_t *h = (uintptr_t *)seg;
+            if (!h[2])
+                break;
+            uintptr_t *e = h + SEG_HDR / 8;
+            for (uintptr_t i = 0; i < h[2]; i++, e += ENTRY / 8)
+                if (e[2] && dead((const void *)e[2])) {
+                    /* as _dl_find_object_dlclose: no TM cycle needed, readers see an empty range */
+                    __atomic_store_n(&e[1], e[0], __ATOMIC_RELAXED);
+                    __atomic_store_n(&e[2], 0, __ATOMIC_RELAXED);
+                    closed++;
+                }
+            seg = h[0];
+        }
+    }
+    return closed;
+}
