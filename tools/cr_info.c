@@ -277,6 +277,8 @@ static void text_timers(const struct crs_image *img)
             printf(", disarmed");
         if (t->interval_ns)
             printf(", every %.6f s", (double)t->interval_ns / 1e9);
+        if (t->pending)
+            printf(", its signal pending (overrun %" PRIu64 ")", t->pending - 1);
         printf("\n");
     }
 }
@@ -794,6 +796,8 @@ static void json_timer(const struct crs_image *img, const void *rec, size_t i, s
     ji64("tid", t->tid, o);
     ji64("left_ns", t->value_ns, o);
     ji64("interval_ns", t->interval_ns, o);
+    ji64("signal_pending", t->pending ? 1 : 0, o);
+    ji64("overrun", t->pending ? (int64_t)(t->pending - 1) : 0, o);
 }
 
 static void json_ext(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -541,7 +541,7 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
     }
     /* a member gone now would kill us with SIGPIPE, without a word */
     signal(SIGPIPE, SIG_IGN);
-    for (uint32_t k = 0; k < want; k++)
+    for (uint32_t k = 0; k < want + (init > 0); k++)   /* our init's word too (ns_init) */
         if (write(go_w, "g", 1) != 1) {
             signal(SIGPIPE, SIG_DFL);
             fprintf(stderr, "cr_restart: %s: a process of the tree died before it could run on (%s)\n", tr->path,
@@ -584,9 +584,17 @@ static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int statu
     for (uint32_t g = 0; g < tr->t.hdr.ngroups; g++)
         if (tr->gfd[g] >= 0)
             close(tr->gfd[g]);
-    close(tr->ready_w), close(tr->go_r), close(tr->report_w);
+    close(tr->ready_w), close(tr->report_w);
     if (tr->outer_proc_fd >= 0)
         close(tr->outer_proc_fd);
+    /* nothing is reaped before the members are let go: a zombie root (its
+     * parent outside the group or session) must still be there when a
+     * member opens its pidfd of it again (restore_pidfd.c); cr_restart
+     * gives us a word of our own then (or ends, or kills us) */
+    char go;
+    while (read(tr->go_r, &go, 1) < 0 && errno == EINTR)
+        ;
+    close(tr->go_r);
     int st = 1 << 8, w;
     while (roots) {
         pid_t q = waitpid(-1, &w, 0);

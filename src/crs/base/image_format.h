@@ -26,7 +26,9 @@
  * kinds from CRS_FD_INHERITED on, region kinds and flags marked so).
  * Version 4 adds the SIGINFO section kind (queued signals with their
  * siginfo) and nothing else. Version 5 adds one descriptor kind,
- * CRS_FD_PIDFD, and nothing else. A
+ * CRS_FD_PIDFD, and nothing else. Version 6 adds two values: a CRS_FD_PIDFD
+ * record whose `memfd` is 0 (a pidfd of a process that had ended and been
+ * waited for) and a timer's `pending` (its signal queued). A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -39,7 +41,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 5u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 6u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -281,7 +283,11 @@ enum crs_fd_kind {
                               * another process of its tree: `memfd` holds that process's pid as the
                               * process saw it (its own pid: the process itself, whatever its pid
                               * after a restart); open_flags O_NONBLOCK, O_EXCL (PIDFD_THREAD).
-                              * Opened again (pidfd_open) once every process of the tree is back */
+                              * Opened again (pidfd_open) once every process of the tree is back.
+                              * Version 6: `memfd` 0 names a process that had ended and been
+                              * waited for, `offset` its wait status as the kernel kept it
+                              * (PIDFD_GET_INFO's exit code), or -1 when the kernel did not say:
+                              * made again from a child that ends so and is waited for */
 };
 #define CRS_FD__LAST CRS_FD_PIDFD
 #define CRS_FD__LAST_V3 CRS_FD_SOCKET /* the last kind a version 3 or 4 image may hold */
@@ -363,7 +369,11 @@ struct crs_rec_timer {
     uint32_t reserved0;
     int64_t value_ns;        /* time left until it expires; 0: disarmed */
     int64_t interval_ns;     /* its period; 0: once */
-    uint64_t reserved[2];
+    uint64_t pending;        /* version 6: 0, or 1 + the overrun of its own signal, which was queued
+                              * and not yet taken: the restart makes the timer expire at once (a
+                              * periodic one that many periods before its next expiry), so that the
+                              * kernel queues that signal again with the timer's siginfo */
+    uint64_t reserved;
 };
 
 /*

@@ -618,7 +618,8 @@ static int check_timers(struct crs_image *img)
         bool ok = t->id >= 0 && (i == 0 || t->id > img->timers[i - 1].id) && t->value_ns >= 0 &&
                   t->interval_ns >= 0 && t->signo >= 0 && t->signo <= 64 &&
                   (n == SIGEV_NONE || ((n == SIGEV_SIGNAL || n == (SIGEV_SIGNAL | SIGEV_THREAD_ID)) && t->signo > 0)) &&
-                  (n != (SIGEV_SIGNAL | SIGEV_THREAD_ID) || t->tid > 0);
+                  (n != (SIGEV_SIGNAL | SIGEV_THREAD_ID) || t->tid > 0) &&
+                  (t->pending == 0 || (img->hdr.version >= 6 && n == SIGEV_SIGNAL && t->pending <= 1ull << 31));
         if (!ok)
             return fail(img, EBADMSG, "timer %zu is malformed or out of order: " CORRUPT, i);
     }
@@ -653,7 +654,8 @@ static int check_fds(struct crs_image *img)
                       : kobj ? f->memfd >= 0 && (size_t)f->memfd < img->nkfds &&
                                    img->kfds[f->memfd].kind == f->kind
                       : f->kind == CRS_FD_SOCKET ? f->memfd >= 0 && (size_t)f->memfd < img->nsockets
-                      : f->kind == CRS_FD_PIDFD  ? f->memfd > 0
+                      : f->kind == CRS_FD_PIDFD  ? f->memfd > 0 || (f->memfd == 0 && img->hdr.version >= 6 &&
+                                                                    f->offset >= -1 && f->offset <= 0xffff)
                                                  : f->memfd == -1;
         if (!idx_ok)
             return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,

@@ -627,6 +627,16 @@ static int check_pidfd(struct tree_ckpt *t, const struct fd_scan *s, long fd, co
         if (t->all[t->members[m]].pid == n)
             return 0;
     char w[64], comm[64] = "?", cp[64];
+    for (size_t m = 0; m < t->nmembers; m++) {
+        const struct proc_info *q = &t->all[t->members[m]];
+        snprintf(cp, sizeof cp, "/proc/%d/task/%ld", (int)q->pid, n);
+        if (access(cp, F_OK) != 0)
+            continue;
+        fail(t, "%s holds descriptor %ld, a pidfd of thread %ld of process %d '%s' (pidfd_open with PIDFD_THREAD): "
+                "Revive restores pidfds of processes, not of threads other than a process's main one; close it "
+                "first", who(t, (size_t)s->member, w, sizeof w), fd, n, (int)q->pid, q->comm);
+        return -ENOTSUP;
+    }
     snprintf(cp, sizeof cp, "/proc/%ld/comm", n);
     if (revive_read_file(cp, comm, sizeof comm) > 0)
         comm[strcspn(comm, "\n")] = 0;

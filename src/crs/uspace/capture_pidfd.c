@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* The pid fdinfo gives the target as this process's pid namespace sees it:
  * the last NSpid entry when the target lives in our namespace (a tree's
  * members do), else the Pid line. -1: a process that has ended and been
- * waited for; 0: one outside our namespace. */
+ * waited for (any process: it can no longer be told apart); 0: one outside
+ * our namespace. */
 static long target_pid(const char *info)
 {
     const char *ns = strstr(info, "\nNSpid:");
@@ -54,6 +56,30 @@ static void comm_of(long pid, char *out, size_t cap)
     out[strcspn(out, "\n")] = 0;
 }
 
+/* PIDFD_GET_INFO (Linux 6.13; the exit code of a process waited for since
+ * 6.15), declared here: Debian 12's headers predate it. */
+struct pidfd_info_v1 {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+    uint32_t coredump_mask, spare;
+};
+#define PIDFD_GET_INFO_V1 _IOWR(0xFF, 11, struct pidfd_info_v1)
+#define PIDFD_INFO_EXIT_V1 0x8u
+
+/* The wait status the kernel kept for a process that has ended and been
+ * waited for, or -1 when it keeps none (kernels before 6.15). */
+static int64_t ended_status(int fd)
+{
+    struct pidfd_info_v1 in;
+    memset(&in, 0, sizeof in);
+    in.mask = PIDFD_INFO_EXIT_V1;
+    if (ioctl(fd, PIDFD_GET_INFO_V1, &in) != 0 || !(in.mask & PIDFD_INFO_EXIT_V1) || in.exit_code < 0 ||
+        in.exit_code > 0xffff)
+        return -1;
+    return in.exit_code;
+}
+
 int crs_capture_pidfd(struct crs_capture *c, struct crs_rec_fd *r, const char *link)
 {
     if (strcmp(link, "anon_inode:[pidfd]"))
@@ -67,9 +93,13 @@ int crs_capture_pidfd(struct crs_capture *c, struct crs_rec_fd *r, const char *l
     }
     long pid = target_pid(c->fdinfo);
     if (pid == -1) {
-        crs_capture_error(c, "file descriptor %d is a pidfd of a process that has ended and been waited for: "
-                             "a restart has no such process to name; close it before the checkpoint", r->fd);
-        return -ENOTSUP;
+        /* ended and waited for: nothing to name, but the descriptor says
+         * so (poll, waitid, pidfd_send_signal, its exit code): made again
+         * from a child that ends the same way (restore_pidfd.c) */
+        r->kind = CRS_FD_PIDFD;
+        r->memfd = 0;
+        r->offset = ended_status(r->fd);
+        return 0;
     }
     if (pid <= 0 || pid > INT32_MAX) {
         crs_capture_error(c, "file descriptor %d is a pidfd of a process outside this process's pid namespace: "
@@ -81,8 +111,9 @@ int crs_capture_pidfd(struct crs_capture *c, struct crs_rec_fd *r, const char *l
         char task[64];
         snprintf(task, sizeof task, "/proc/self/task/%ld", pid);
         if (access(task, F_OK) == 0) {
-            crs_capture_error(c, "file descriptor %d is a pidfd of thread %ld of this process: thread ids are "
-                                 "not kept across a restart; close it before the checkpoint", r->fd, pid);
+            crs_capture_error(c, "file descriptor %d is a pidfd of thread %ld of this process (pidfd_open with "
+                                 "PIDFD_THREAD): Revive restores pidfds of processes, not of threads other than "
+                                 "the main one; close it before the checkpoint", r->fd, pid);
             return -ENOTSUP;
         }
         if (!c->opts.tree) {

@@ -18,20 +18,28 @@
  * records (tid set) follow the process's here, and the restart queues each
  * to its thread again.
  *
- * A POSIX timer's signal is not taken off (dequeuing it would rearm the
- * timer, which the image restores on its own): when exactly one timer of
- * the process uses that signal, its record is made from the timer's
- * (SI_TIMER, the timer's id and value; the overrun is not known before
- * delivery: 0), so the restarted process gets what the timer would have
- * given. Left alone: glibc's internal signals and Revive's park signal. */
+ * A POSIX timer's signal (process-directed) is taken off too, which tells
+ * which timers' signals were queued (several timers may share a signal)
+ * and their overruns; it is not queued again as a record: the timer is set
+ * to expire at once instead (crs_timer_pend: a periodic one at its first
+ * missed expiry), in the running process now and in the restarted one when
+ * libcr recreates it (the timer record's `pending`), so that the kernel
+ * queues it with the timer's own siginfo (id, value) and counts the overrun
+ * at delivery, as timer_getoverrun(2) then says. A thread-directed one
+ * (SIGEV_THREAD_ID) stays on its thread's queue: when exactly one timer uses
+ * that signal, its record is made from the timer's (SI_TIMER, id, value,
+ * overrun 0). Left alone: glibc's internal signals and Revive's park
+ * signal. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/uspace/park.h"
+#include "crs/uspace/timers.h"
 
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CRS_SIGQUEUE_MAX 4096   /* records at most; more stay queued, as bits */
@@ -74,23 +82,48 @@ static void timer_record(struct crs_capture *c, const struct crs_rec_timer *t, i
     memcpy(r->info, &si, sizeof si < sizeof r->info ? sizeof si : sizeof r->info);
 }
 
+/* The process-directed timer whose signal si is, or NULL. */
+static struct crs_rec_timer *timer_of(struct crs_capture *c, const siginfo_t *si)
+{
+    if (si->si_code != SI_TIMER)
+        return NULL;
+    for (size_t i = 0; i < c->ntimers; i++) {
+        struct crs_rec_timer *t = &c->timers[i];
+        if (t->id == si->si_timerid && by_signal(t) && !(t->notify & SIGEV_THREAD_ID) && t->signo == si->si_signo)
+            return t;
+    }
+    return NULL;
+}
+
+/* Timer t's signal was taken off (its overrun noted in t->pending): made
+ * to come again in the running process (from the timer, its time left read
+ * now that the delivery rearmed it). */
+static void timer_taken(struct crs_rec_timer *t)
+{
+    struct itimerspec its;
+    if (syscall(SYS_timer_gettime, t->id, &its) == 0) {
+        t->value_ns = (int64_t)its.it_value.tv_sec * 1000000000 + its.it_value.tv_nsec;
+        t->interval_ns = (int64_t)its.it_interval.tv_sec * 1000000000 + its.it_interval.tv_nsec;
+    }
+    crs_timer_pend(t->id, t->clock, t->value_ns, t->interval_ns, t->pending - 1);
+}
+
 void crs_capture_sigqueue(struct crs_capture *c)
 {
     uint64_t timers = 0;
     for (size_t i = 0; i < c->ntimers; i++)
         if (by_signal(&c->timers[i]))
             timers |= 1ull << (c->timers[i].signo - 1);
-    uint64_t take = c->proc.shared_pending & crs_park_takeable() & ~timers;
+    uint64_t take = c->proc.shared_pending & crs_park_takeable();
     int park = crs_park_signal();
     if (park > 0)
         take &= ~(1ull << (park - 1));
-    uint64_t ptimer = c->proc.shared_pending & timers;
     uint64_t ttimer = 0;
     for (size_t k = 0; k < c->nthreads; k++)
         ttimer |= c->threads[k].pending & timers;
     size_t nthr = 0;
     const struct crs_rec_siginfo *thr = crs_park_thread_siginfos(&nthr);
-    if (!take && !nthr && !ptimer && !ttimer)
+    if (!take && !nthr && !ttimer)
         return;
     c->siginfos = crs_scratch_alloc(c->scratch, CRS_SIGQUEUE_MAX * sizeof *c->siginfos);
     if (!c->siginfos)
@@ -105,19 +138,27 @@ void crs_capture_sigqueue(struct crs_capture *c)
         size_t first = c->nsiginfos;
         siginfo_t si;
         while (c->nsiginfos < CRS_SIGQUEUE_MAX && syscall(SYS_rt_sigtimedwait, &one, &si, &now, 8) == s) {
+            struct crs_rec_timer *t = timer_of(c, &si);
+            if (t) {   /* queued once at most; made to come again below */
+                t->pending = 1 + (uint64_t)(si.si_overrun > 0 ? si.si_overrun : 0);
+                continue;
+            }
             struct crs_rec_siginfo *r = &c->siginfos[c->nsiginfos++];
             memset(r, 0, sizeof *r);
             memcpy(r->info, &si, sizeof si < sizeof r->info ? sizeof si : sizeof r->info);
         }
+        int timers_taken = 0;
+        for (size_t k = 0; k < c->ntimers; k++)
+            if (c->timers[k].pending && c->timers[k].signo == s) {
+                timer_taken(&c->timers[k]);
+                timers_taken++;
+            }
+        if (timers_taken && c->nsiginfos == first)   /* the timers queue it again, not the restart's raise of the pending bit */
+            c->proc.shared_pending &= ~one;
         for (size_t k = first; k < c->nsiginfos; k++) {
             memcpy(&si, c->siginfos[k].info, sizeof si);
             crs_park_requeue(0, &si);
         }
-    }
-    for (int s = 1; s <= 64; s++) {
-        const struct crs_rec_timer *t;
-        if (((ptimer >> (s - 1)) & 1) && (t = only_timer(c, s)) && !(t->notify & SIGEV_THREAD_ID))
-            timer_record(c, t, 0);
     }
     for (size_t k = 0; k < c->nthreads; k++)
         for (int s = 1; s <= 64; s++) {

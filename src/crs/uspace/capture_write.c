@@ -272,8 +272,13 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     for (size_t i = 0; i < c->nmemfds; i++)
         if (c->memfds[i].page_shift)
             crs_iw_require_version(w, 3);
+    for (size_t i = 0; i < c->ntimers; i++)
+        if (c->timers[i].pending)
+            crs_iw_require_version(w, 6);
     for (size_t i = 0; i < c->nfds; i++)
-        if (c->fds[i].kind > CRS_FD__LAST_V3)
+        if (c->fds[i].kind == CRS_FD_PIDFD && c->fds[i].memfd == 0)
+            crs_iw_require_version(w, 6);
+        else if (c->fds[i].kind > CRS_FD__LAST_V3)
             crs_iw_require_version(w, 5);
         else if (c->fds[i].kind > CRS_FD__LAST_V1)
             crs_iw_require_version(w, 3);

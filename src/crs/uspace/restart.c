@@ -129,13 +129,13 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_process_state(r);
     if (!e)
         e = crs_restore_signals(r);
+    if (!e)
+        e = crs_restore_pidfds(r);   /* before any process of the tree runs on (restore_pidfd.c) */
     if (!e && u->before_switch && u->before_switch(u->switch_arg)) {
         snprintf(r->err, sizeof r->err, "the restart of the process tree was called off (another of its "
                                         "processes could not be restored)");
         e = -ECANCELED;
     }
-    if (!e)
-        e = crs_restore_pidfds(r);
     if (!e)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
     snprintf(err, errlen, "%s: %s", u->name, r->err);

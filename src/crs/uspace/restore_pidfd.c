@@ -1,19 +1,33 @@
-/* pidfds (capture_pidfd.c) come back last, once every process of a tree is
- * back under its pid (after crs_restart_opts.before_switch): a member may
- * hold one of a sibling that the restart makes after it. Each is opened
- * with pidfd_open, with its flags, at its number; an epoll that watched
- * one watches it again. A zombie member can be named too: pidfd_open takes
- * a process that has ended as long as nobody has waited for it, and its
- * parent has not run yet. */
+/* pidfds (capture_pidfd.c) come back last, once every process of a tree
+ * exists under its pid (cr_restart's members wait for that before they
+ * restore) and before any of them runs on (before
+ * crs_restart_opts.before_switch): a zombie member can be named as long as
+ * nobody has waited for it, and no parent runs before every member has
+ * opened its pidfds, whatever the order the members get there. Each is
+ * opened with pidfd_open, with its flags, at its number; an epoll that
+ * watched one watches it again. A pidfd of a process that had ended and
+ * been waited for at the checkpoint is made from a child that ends as it
+ * ended and is waited for here: poll says it ended, waitid gives ECHILD,
+ * pidfd_send_signal ESRCH, PIDFD_GET_INFO its exit code. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
+#include "common/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -25,6 +39,50 @@ const struct crs_rec_fd *crs_restore_fd_record(const struct crs_image *img, int 
         if (img->fds[i].fd == fd)
             return &img->fds[i];
     return NULL;
+}
+
+/* A pidfd of a process that has ended with wait status `status` (-1: 0)
+ * and been waited for: a child made with clone3 CLONE_PIDFD that signals
+ * nobody when it ends (exit_signal 0: the program's SIGCHLD handler, in
+ * place already, sees nothing), ends so, and is reaped here. */
+static int ended_pidfd(void)
+{
+    int pidfd = -1;
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = CLONE_PIDFD;
+    ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    ca.exit_signal = 0;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        return -2;   /* the child: the caller ends it */
+    siginfo_t si;
+    while (syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED | __WALL, NULL) < 0 && errno == EINTR)
+        ;
+    return pidfd;
+}
+
+static void __attribute__((noreturn)) end_like(int64_t status)
+{
+    if (status > 0 && WIFSIGNALED((int)status)) {
+        /* the signal's default action, whatever the program's handlers
+         * and mask: it ends the process (no core file: the status only) */
+        int sig = WTERMSIG((int)status);
+        struct rlimit none = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &none);
+        signal(sig, SIG_DFL);
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        syscall(SYS_kill, syscall(SYS_getpid), sig);
+        syscall(SYS_exit_group, 1);
+    }
+    syscall(SYS_exit_group, status > 0 ? WEXITSTATUS((int)status) : 0);
+    for (;;)
+        ;
 }
 
 static int open_one(struct crs_restore *r, const struct crs_rec_fd *f)
@@ -39,7 +97,21 @@ static int open_one(struct crs_restore *r, const struct crs_rec_fd *f)
          * --no-restore-pid) */
         pid_t pid = f->memfd == (int32_t)r->img->process->pid ? getpid() : (pid_t)f->memfd;
         unsigned flags = (unsigned)f->open_flags & (O_NONBLOCK | PIDFD_THREAD);
-        int fd = (int)syscall(SYS_pidfd_open, pid, flags);
+        int fd;
+        if (f->memfd == 0) {
+            fd = ended_pidfd();
+            if (fd == -2)
+                end_like(f->offset);
+            if (fd < 0) {
+                crs_restore_error(r, "cannot make descriptor %d again, a pidfd of a process that had ended: %s",
+                                  f->fd, strerror(errno));
+                return -EIO;
+            }
+            if (flags & O_NONBLOCK)
+                fcntl(fd, F_SETFL, O_NONBLOCK);
+        } else {
+            fd = (int)syscall(SYS_pidfd_open, pid, flags);
+        }
         if (fd < 0) {
             crs_restore_error(r, "cannot open a pidfd of process %d again as descriptor %d: %s", (int)pid, f->fd,
                               strerror(errno));
@@ -62,6 +134,13 @@ int crs_restore_pidfds(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     int any = 0;
+    for (size_t i = 0; i < img->nfds && revive_fault(REVIVE_FAULT_restore_pidfd_late); i++)
+        if (img->fds[i].kind == CRS_FD_PIDFD) {
+            /* tests: the others run on first, were they let go before us */
+            struct timespec late = { 1, 0 };
+            nanosleep(&late, NULL);
+            break;
+        }
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
         if (f->kind != CRS_FD_PIDFD)

@@ -163,6 +163,25 @@ static struct timespec ts_of(int64_t ns)
     return ts;
 }
 
+int crs_timer_pend(int id, int clock, int64_t left_ns, int64_t interval_ns, uint64_t overrun)
+{
+    struct itimerspec its = { ts_of(interval_ns), { 0, 1 } };
+    int flags = 0;
+    struct timespec now;
+    /* a per-thread CPU clock of the checkpoint (another tid now, maybe):
+     * at once, the overrun counted from here */
+    int readable = clock >= 0 || !(clock & CPUCLOCK_PERTHREAD_MASK);
+    if (interval_ns > 0 && left_ns > 0 && readable && clock_gettime(clock, &now) == 0 &&
+        overrun < (uint64_t)INT64_MAX / 2 / (uint64_t)interval_ns) {
+        int64_t at = ns_of(&now) + left_ns - (int64_t)(overrun + 1) * interval_ns;
+        if (at > 0) {
+            its.it_value = ts_of(at);
+            flags = TIMER_ABSTIME;
+        }
+    }
+    return syscall(SYS_timer_settime, id, flags, &its, NULL) == 0 ? 0 : -errno;
+}
+
 /* One timer under its old id: by asking for it (Linux 6.15's
  * PR_TIMER_CREATE_RESTORE_IDS), or else by creating timers until the kernel
  * hands it out (ids count up from 0 in a process that has none; the ones
@@ -214,10 +233,12 @@ int crs_timers_restore(const struct crs_rec_timer *timers, size_t n, pid_t (*tid
             break;
         }
         struct itimerspec its = { ts_of(t->interval_ns), ts_of(t->value_ns) };
-        if (syscall(SYS_timer_settime, t->id, 0, &its, NULL) != 0) {
+        if (t->pending)   /* its signal was queued: queued again by the kernel, with its siginfo */
+            e = crs_timer_pend(t->id, now.clock, t->value_ns, t->interval_ns, t->pending - 1);
+        else if (syscall(SYS_timer_settime, t->id, 0, &its, NULL) != 0)
             e = -errno;
-            snprintf(err, errlen, "cannot set POSIX timer %d again: %s", t->id, strerror(errno));
-        }
+        if (e)
+            snprintf(err, errlen, "cannot set POSIX timer %d again: %s", t->id, strerror(-e));
     }
     if (by_request)
         prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0);

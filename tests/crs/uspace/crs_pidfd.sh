@@ -7,8 +7,12 @@
 # watched by an epoll), of one made by clone3 CLONE_PIDFD (non-blocking),
 # of a zombie, and a child's of its parent and itself: poll, epoll, waitid
 # (the zombie's status), pidfd_send_signal work on them after the restart.
+# pidfds of processes that ended and were waited for (one process, and a
+# tree whose parent reaps a zombie a sibling names, also with that sibling's
+# pidfds opened late) say so after the restart as before it.
 # A pidfd of a process outside the checkpoint is refused in one line naming
-# that process, without a scope and with --tree.
+# that process, without a scope and with --tree; a pidfd of a thread
+# (PIDFD_THREAD) naming the thread and its process.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_pidfd
 if CRT_PIDFD=self bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
@@ -21,6 +25,27 @@ if CRT_PIDFD=tree CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/
     crs_pass "tree: every flavour"
 else
     crs_fail "tree: the flavours above"
+fi
+
+# pidfds of processes that had ended and been waited for (ended: one
+# process; reap: a tree whose parent reaps, right after the restart, a
+# zombie a sibling holds a pidfd of); with restore-pidfd-late the member
+# holding pidfds opens them 1 s late: its parent must not have run meanwhile
+if CRT_PIDFD=ended bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "ended: every flavour"
+else
+    crs_fail "ended: the flavours above"
+fi
+if CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "reap: every flavour"
+else
+    crs_fail "reap: the flavours above"
+fi
+if CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="kill rr busy" CRS_RESTART_ENV=REVIVE_FAULT=restore-pidfd-late \
+    bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "reap: pidfds opened late, parent first (kill, rr, busy)"
+else
+    crs_fail "reap: pidfds opened late (kill, rr, busy)"
 fi
 
 # a pidfd of the program's parent (the test's shell): refused, naming it
@@ -37,6 +62,27 @@ crs_tool "$WORK/tree" cr_checkpoint --tree -f "$WORK/tree.img" "$PID"
 crs_expect_refusal "--tree: a pidfd of a process outside the tree" "$WORK/tree.err" $? "pidfd of process $parent"
 [ -e "$WORK/plain.img" ] || [ -e "$WORK/tree.img" ] && crs_fail "a refused checkpoint left an image"
 crs_finish "$d" orig || crs_fail "out: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
+
+# a pidfd of a thread (PIDFD_THREAD, Linux 6.9): refused naming the thread,
+# held by the program itself, or by its child with --tree
+for kind in thread threadtree; do
+    d=$WORK/$kind
+    CRT_PIDFD=$kind crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd" || {
+        crs_fail "$kind: the program never got ready"
+        continue
+    }
+    if grep -q 'no PIDFD_THREAD' "$d/orig.out"; then
+        crs_note "$kind: skipped, this kernel has no PIDFD_THREAD"
+        crs_finish "$d" orig
+        continue
+    fi
+    scope=
+    [ $kind = threadtree ] && scope=--tree
+    crs_tool "$WORK/$kind" cr_checkpoint $scope -f "$WORK/$kind.img" "$PID"
+    crs_expect_refusal "$kind: a pidfd of a thread" "$WORK/$kind.err" $? "a pidfd of thread"
+    [ -e "$WORK/$kind.img" ] && crs_fail "$kind: a refused checkpoint left an image"
+    crs_finish "$d" orig || crs_fail "$kind: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+done
 
 # cr_info names the process a pidfd names
 d=$WORK/info

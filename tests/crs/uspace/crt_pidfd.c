@@ -17,6 +17,20 @@
  *         After point 2: the first child ends 3 when told: the epoll and poll
  *         on its pidfd wake, waitid gives 3; the second is killed through
  *         pidfd_send_signal: waitid gives SIGTERM.
+ *   reap  (cr_checkpoint --tree) pidfds of processes that had ended: the
+ *         program holds pidfds of two children it has reaped (one exited 6,
+ *         one killed by SIGTERM), which its second child inherits, and that
+ *         child holds a pidfd of a sibling that exited 9 and is a zombie
+ *         at point 1. Right after point 1 the program reaps the zombie,
+ *         then asks the child: after a restart the child's pidfd of it must
+ *         be there although its parent may have run first (fault point
+ *         restore-pidfd-late). After each point every such pidfd says the
+ *         process ended (poll), waitid gives ECHILD, pidfd_send_signal
+ *         ESRCH, and PIDFD_GET_INFO the exit code where the kernel keeps it
+ *   ended (one process) pidfds of two children it reaped (exited 6; killed
+ *         by SIGTERM, PIDFD_NONBLOCK): the same checks after each point
+ *   thread, threadtree (refused) a pidfd of the program's second thread
+ *         (PIDFD_THREAD), held by the program, or by its child (--tree)
  *   out   (refused) a pidfd of the program's parent, a process outside
  *         every scope: cr_checkpoint must refuse it, naming that process
  * Contract: crt_common.h.
@@ -26,6 +40,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,12 +49,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef PIDFD_NONBLOCK
 #define PIDFD_NONBLOCK O_NONBLOCK
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
 #endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -252,6 +272,229 @@ static void mode_tree(void)
               strerror(errno));
 }
 
+/* PIDFD_GET_INFO (Linux 6.13; the exit code of a reaped process since 6.15) */
+struct pidfd_info_v1 {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+    uint32_t coredump_mask, spare;
+};
+#define PIDFD_GET_INFO_V1 _IOWR(0xFF, 11, struct pidfd_info_v1)
+
+/* Whether pidfd names a process that ended with wait status `status` and
+ * was waited for; what differs goes to why. */
+static int ended_as(int pidfd, int status, char *why, size_t cap)
+{
+    struct pollfd p = { .fd = pidfd, .events = POLLIN };
+    int r = poll(&p, 1, 0);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int w = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG);
+    int we = errno;
+    int k = pidfd_send_signal(pidfd, 0);
+    int ke = errno;
+    struct pidfd_info_v1 in;
+    memset(&in, 0, sizeof in);
+    in.mask = 0x8;   /* PIDFD_INFO_EXIT */
+    int i = ioctl(pidfd, PIDFD_GET_INFO_V1, &in);
+    int ie = errno;
+    /* a kernel without the ioctl (ENOTTY) or without exit codes (mask) */
+    int info_ok = (i < 0 && (ie == ENOTTY || ie == EINVAL)) || (i == 0 && !(in.mask & 0x8)) ||
+                  (i == 0 && in.exit_code == status);
+    snprintf(why, cap, "poll %d revents 0x%x, waitid %d (%s), pidfd_send_signal %d (%s), exit code %s0x%x",
+             r, p.revents, w, w ? strerror(we) : "ok", k, k ? strerror(ke) : "ok", i ? strerror(ie) : "",
+             (unsigned)in.exit_code);
+    return r == 1 && (p.revents & POLLIN) && w < 0 && we == ECHILD && k < 0 && ke == ESRCH && info_ok;
+}
+
+/* reap's second child: checks its pidfds each time it is asked ('c'),
+ * answers 'y' or the first difference; ends 4 on 'e' */
+static void __attribute__((noreturn)) reap_child(int cmd, int ans, int pz, int pr, int pk)
+{
+    for (;;) {
+        int c = read_byte(cmd);
+        if (c == 'e' || c < 0)
+            _exit(c == 'e' ? 4 : 11);
+        char why[192], msg[300];
+        if (!ended_as(pz, 9 << 8, why, sizeof why))
+            snprintf(msg, sizeof msg, "n its pidfd of the sibling that exited 9: %s", why);
+        else if (!ended_as(pr, 6 << 8, why, sizeof why))
+            snprintf(msg, sizeof msg, "n the inherited pidfd of the child that exited 6: %s", why);
+        else if (!ended_as(pk, SIGTERM, why, sizeof why))
+            snprintf(msg, sizeof msg, "n the inherited pidfd of the child killed by SIGTERM: %s", why);
+        else
+            snprintf(msg, sizeof msg, "y");
+        size_t len = strlen(msg) + 1;
+        if (write(ans, msg, len) != (ssize_t)len)
+            _exit(12);
+    }
+}
+
+static void ask_reap_child(int cmd, int ans, const char *name)
+{
+    char c = 'c', msg[300];
+    size_t n = 0;
+    int ok = write(cmd, &c, 1) == 1;
+    while (ok && n < sizeof msg - 1) {
+        int b = read_byte(ans);
+        if (b <= 0)
+            break;
+        msg[n++] = (char)b;
+    }
+    msg[n] = 0;
+    crt_check(name, ok && !strcmp(msg, "y"), "%s", n ? msg : "no answer");
+}
+
+/* ended: one process (no scope) holds pidfds of two children it reaped */
+static void mode_ended(void)
+{
+    pid_t r = fork();
+    if (r == 0)
+        _exit(6);
+    pid_t k = fork();
+    if (k == 0) {
+        for (;;)
+            pause();
+    }
+    int pr = pidfd_open(r, 0), pk = pidfd_open(k, PIDFD_NONBLOCK);
+    if (r < 0 || k < 0 || pr < 0 || pk < 0)
+        crt_die("fork or pidfd_open: %s", strerror(errno));
+    int st;
+    kill(k, SIGTERM);
+    if (waitpid(r, &st, 0) != r || waitpid(k, &st, 0) != k)
+        crt_die("waitpid: %s", strerror(errno));
+    char why[256], name[128];
+    for (int n = 0; n <= 2; n++) {
+        if (n)
+            crt_checkpoint_point(n);
+        snprintf(name, sizeof name, "point %d: pidfds of the reaped children say they ended", n);
+        crt_check(name, ended_as(pr, 6 << 8, why, sizeof why) && ended_as(pk, SIGTERM, why, sizeof why), "%s",
+                  why);
+        int fl = fcntl(pk, F_GETFL);
+        snprintf(name, sizeof name, "point %d: PIDFD_NONBLOCK and close-on-exec kept", n);
+        crt_check(name, fl >= 0 && (fl & O_NONBLOCK) && !(fcntl(pr, F_GETFL) & O_NONBLOCK) &&
+                  fcntl(pr, F_GETFD) == FD_CLOEXEC, "flags 0%o", fl);
+    }
+}
+
+static void mode_reap(void)
+{
+    int cmd[2], ans[2];
+    if (pipe2(cmd, O_CLOEXEC) || pipe2(ans, O_CLOEXEC))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t r = fork();
+    if (r == 0)
+        _exit(6);
+    pid_t k = fork();
+    if (k == 0) {
+        for (;;)
+            pause();
+    }
+    pid_t z = fork();
+    if (z == 0)
+        _exit(9);
+    int pr = pidfd_open(r, 0), pk = pidfd_open(k, PIDFD_NONBLOCK);
+    if (r < 0 || k < 0 || z < 0 || pr < 0 || pk < 0)
+        crt_die("fork or pidfd_open: %s", strerror(errno));
+    int st;
+    kill(k, SIGTERM);
+    if (waitpid(r, &st, 0) != r || waitpid(k, &st, 0) != k)
+        crt_die("waitpid: %s", strerror(errno));
+    siginfo_t si;
+    for (int i = 0; i < 60000; i++) {   /* z has ended (not reaped) */
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)z, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == z)
+            break;
+        crt_sleep_ms(1);
+    }
+    pid_t s = fork();
+    if (s == 0) {
+        close(cmd[1]), close(ans[0]);
+        int pz = pidfd_open(z, 0);
+        if (pz < 0 || write(ans[1], "r", 1) != 1)
+            _exit(10);
+        reap_child(cmd[0], ans[1], pz, pr, pk);
+    }
+    if (s < 0)
+        crt_die("fork: %s", strerror(errno));
+    close(cmd[0]), close(ans[1]);
+    if (read_byte(ans[0]) != 'r')   /* its pidfd of z is open */
+        crt_die("the second child did not start");
+    char why[256];
+    crt_check("pidfds of the children reaped before point 1",
+              ended_as(pr, 6 << 8, why, sizeof why) && ended_as(pk, SIGTERM, why, sizeof why), "%s", why);
+    for (int n = 1; n <= 2; n++) {
+        crt_checkpoint_point(n);
+        char name[128];
+        if (n == 1) {
+            /* at once: a restarted child may not have opened its pidfd yet */
+            int got = waitpid(z, &st, 0);
+            crt_check("after point 1: the zombie reaped at once, status 9", got == z && WIFEXITED(st) &&
+                      WEXITSTATUS(st) == 9, "waitpid %d, status 0x%x", got, st);
+        }
+        snprintf(name, sizeof name, "point %d: the child's pidfds of the reaped ones say they ended", n);
+        ask_reap_child(cmd[1], ans[0], name);
+        snprintf(name, sizeof name, "point %d: the program's pidfds of the reaped ones say they ended", n);
+        crt_check(name, ended_as(pr, 6 << 8, why, sizeof why) && ended_as(pk, SIGTERM, why, sizeof why), "%s",
+                  why);
+        int fl = fcntl(pk, F_GETFL);
+        snprintf(name, sizeof name, "point %d: PIDFD_NONBLOCK kept", n);
+        crt_check(name, fl >= 0 && (fl & O_NONBLOCK) && !(fcntl(pr, F_GETFL) & O_NONBLOCK), "flags 0%o", fl);
+    }
+    char e = 'e';
+    if (write(cmd[1], &e, 1) != 1)
+        crt_die("write: %s", strerror(errno));
+    int got = waitpid(s, &st, 0);
+    crt_check("the second child ended 4", got == s && WIFEXITED(st) && WEXITSTATUS(st) == 4, "waitpid %d, status 0x%x",
+              got, st);
+    crt_check("no other child", waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "waitpid(-1): %s",
+              strerror(errno));
+}
+
+static _Atomic pid_t idle_tid;
+static void *idle_thread(void *arg)
+{
+    (void)arg;
+    idle_tid = (pid_t)syscall(SYS_gettid);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* thread: a pidfd of a second thread (PIDFD_THREAD, Linux 6.9), held by the
+ * program (CRT_PIDFD=thread) or by its child (threadtree): refused */
+static void mode_thread(int by_child)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, idle_thread, NULL) != 0)
+        crt_die("pthread_create");
+    for (int i = 0; i < 60000 && !idle_tid; i++)
+        crt_sleep_ms(1);
+    pid_t tid = idle_tid;
+    (void)th;
+    if (by_child) {
+        pid_t c = fork();
+        if (c == 0) {
+            int fd = pidfd_open(tid, PIDFD_THREAD);
+            (void)fd;
+            pid_t parent = getppid();
+            while (getppid() == parent)
+                crt_sleep_ms(100);
+            _exit(0);
+        }
+        crt_checkpoint_point(1);
+        crt_checkpoint_point(2);
+        kill(c, SIGKILL);
+        waitpid(c, NULL, 0);
+        return;
+    }
+    int fd = pidfd_open(tid, PIDFD_THREAD);
+    if (fd < 0 && errno == EINVAL)
+        printf("no PIDFD_THREAD here\n");
+    crt_checkpoint_point(1);
+    crt_checkpoint_point(2);
+}
+
 static void mode_out(void)
 {
     int fd = pidfd_open(getppid(), 0);
@@ -275,6 +518,12 @@ int main(void)
         mode_tree();
     else if (!strcmp(kind, "out"))
         mode_out();
+    else if (!strcmp(kind, "reap"))
+        mode_reap();
+    else if (!strcmp(kind, "ended"))
+        mode_ended();
+    else if (!strcmp(kind, "thread") || !strcmp(kind, "threadtree"))
+        mode_thread(!strcmp(kind, "threadtree"));
     else if (!strcmp(kind, "sleep")) {
         /* tree's second child: says it runs, then waits for its SIGTERM;
          * ends if its parent is gone (a failed run leaves nothing behind) */
