@@ -51,6 +51,8 @@ struct tree_restart {
     int report_w, ready_w, go_r;       /* members -> us, and our word to go on */
     int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
     int in_ns;
+    const char *const *relocate;       /* --relocate OLD=NEW (crs_restart_opts) */
+    size_t nrelocate;
 };
 
 static int high(struct tree_restart *tr, int fd)
@@ -284,8 +286,10 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
  * its bytes, opened as it was (access, append) at its offset. */
 static int deleted_file(struct tree_restart *tr, const struct crs_tree_group *x)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", tr->t.strings + x->path);
+    char dir[4096], moved[4096];
+    /* its folder moved (--relocate): made there */
+    snprintf(dir, sizeof dir, "%s",
+             crs_relocated(tr->relocate, tr->nrelocate, tr->t.strings + x->path, moved, sizeof moved));
     size_t len = strlen(dir);
     if (len > 10 && !strcmp(dir + len - 10, " (deleted)"))
         dir[len - 10] = 0;
@@ -349,12 +353,14 @@ static int make_groups(struct tree_restart *tr)
         if (tr->gfd[g] >= 0)
             continue;
         if (x->kind == CRS_TREE_G_FILE) {
-            const char *p = tr->t.strings + x->path;
+            char moved[4096];
+            const char *p = crs_relocated(tr->relocate, tr->nrelocate, tr->t.strings + x->path, moved, sizeof moved);
             int flags = (int)x->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
             int fd = high(tr, open(p, flags));
             if (fd < 0) {
-                fprintf(stderr, "cr_restart: %s: cannot reopen %s, which processes of the tree shared: %s\n",
-                        tr->path, p, strerror(errno));
+                fprintf(stderr, "cr_restart: %s: cannot reopen %s, which processes of the tree shared: %s%s\n",
+                        tr->path, p, strerror(errno),
+                        errno == ENOENT ? "; if it moved, restart with --relocate OLD=NEW" : "");
                 return -1;
             }
             if (x->offset > 0)
@@ -642,6 +648,8 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     tr.crs = crs;
     tr.path = o->path;
     tr.outer_proc_fd = -1;
+    tr.relocate = o->relocate;
+    tr.nrelocate = o->nrelocate;
     char err[512];
     if (crs_tree_read(fd, &tr.t, err, sizeof err) != 0) {
         fprintf(stderr, "cr_restart: %s: %s\n", o->path, err);

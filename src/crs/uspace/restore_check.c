@@ -239,27 +239,9 @@ const char *crs_restore_path(struct crs_restore *r, const char *path)
 {
     static char bufs[2][4096];
     static int next;
-    size_t best = 0, best_len = 0;
-    for (size_t i = 0; i < r->nrelocate; i++) {
-        const char *eq = strchr(r->relocate[i], '=');
-        size_t n = eq ? (size_t)(eq - r->relocate[i]) : 0;
-        while (n > 1 && r->relocate[i][n - 1] == '/')   /* "OLD/" means OLD */
-            n--;
-        if (n && n > best_len && !strncmp(path, r->relocate[i], n) && (path[n] == '/' || !path[n])) {
-            best = i;
-            best_len = n;
-        }
-    }
-    if (!best_len)
-        return path;
-    const char *to = strchr(r->relocate[best], '=') + 1;
-    size_t tn = strlen(to);
-    while (tn > 1 && to[tn - 1] == '/')
-        tn--;
     char *out = bufs[next];
     next ^= 1;
-    int w = snprintf(out, sizeof bufs[0], "%.*s%s", (int)tn, to, path + best_len);
-    return w > 0 && (size_t)w < sizeof bufs[0] ? out : path;
+    return crs_relocated(r->relocate, r->nrelocate, path, out, sizeof bufs[0]);
 }
 
 const char *crs_restore_moved_hint(int err)

@@ -6,7 +6,9 @@
 # alone is refused in one line naming --relocate; cr_restart --relocate
 # DIR=NEW finishes with the uninterrupted run's output (the program checks
 # that everything is found under the new place, /proc/self/exe included).
-# A malformed --relocate is a usage error.
+# A malformed --relocate is a usage error. A tree (--tree) whose members
+# share a file in their moved working folder: refused without --relocate,
+# restarted with it.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_relocate
 crs_need_tools cr_run cr_checkpoint cr_restart
@@ -45,4 +47,32 @@ st=$?
 st=$(cd "$d" && crs_run "$WORK/r1" "$CRS_TOOLS/cr_restart" --relocate "$WORK/old/=$WORK/new" "$WORK/img")
 crs_expect_run "cr_restart --relocate OLD=NEW finishes as the uninterrupted run" \
     "$WORK/ref.after1" "$WORK/r1" "$st"
+
+# a tree (--tree) whose members share a file (crt_tree sharedfd, in its
+# working folder): after the folder moved, refused naming --relocate;
+# with it, the shared file is reopened (one offset) under the new place
+mkdir -p "$WORK/tref" "$WORK/told"
+st=$(CRT_TREE=sharedfd crs_uninterrupted "$WORK/tr" ref env -C "$WORK/tref" "$CRS_BIN/crt_tree")
+[ "$st" = 42 ] || { crs_fail "tree: the uninterrupted run: $(crs_status_text "$st")"; crs_summary crs_relocate; }
+crs_after_point 1 "$WORK/tr/ref.out" >"$WORK/tref.after1"
+d=$WORK/tprog
+CRT_TREE=sharedfd crs_start "$d" orig env -C "$WORK/told" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree" || {
+    crs_fail "tree: crt_tree under cr_run never got ready"
+    crs_summary crs_relocate
+}
+crs_tool "$WORK/tck" cr_checkpoint --tree --kill -f "$WORK/timg" "$PID" || {
+    crs_fail "tree: cr_checkpoint --tree --kill: $(head -n 1 "$WORK/tck.err")"
+    crs_summary crs_relocate
+}
+crs_wait_status "$d/orig" 30 >/dev/null
+mv "$WORK/told" "$WORK/tnew"
+touch "$d/go.1" "$d/go.2"
+rm -f "$d"/ready.*
+crs_tool "$WORK/t0" cr_restart "$WORK/timg"
+crs_expect_refusal "tree: cr_restart after the folder moved" "$WORK/t0.err" $? "--relocate"
+st=$(cd "$d" && crs_run "$WORK/t1" "$CRS_TOOLS/cr_restart" --relocate "$WORK/told=$WORK/tnew" "$WORK/timg")
+crs_expect_run "tree: cr_restart --relocate reopens the members' shared file under the new place" \
+    "$WORK/tref.after1" "$WORK/t1" "$st"
+[ -s "$WORK/tnew/crt_tree.shared" ] && [ ! -e "$WORK/told" ] ||
+    crs_fail "tree: the shared file is not where it moved to"
 crs_summary crs_relocate
