@@ -154,6 +154,11 @@ static const char *policy_name(hwloc_membind_policy_t p)
 static void pages_where(hwloc_bitmap_t where)
 {
     hwloc_bitmap_zero(where);
+    if (hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE) == 1) {
+        /* one NUMA node: every page is there; no need to ask the kernel page by page */
+        hwloc_bitmap_copy(where, hwloc_topology_get_topology_nodeset(topo));
+        return;
+    }
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
         return;
