@@ -7,8 +7,9 @@
 #  1. the ranks' stall (gates closed -> running again: "quiesced" -> "recovered" of
 #     ckpt-mpirun --json) with node-local first and a real copy to the snapshot directory
 #     afterwards (REVIVE_STAGE_COPY=1), against the same images written straight into the same
-#     node-local directory (--ckpt-local none, --ckpt-dir there): ratio, target ~1 (nothing
-#     waits for the snapshot directory);
+#     node-local directory (--ckpt-local none, --ckpt-dir there): both jobs run side by side
+#     (idle: bigmem sleeps while it holds), their rounds alternate; the median of the rounds'
+#     ratios, target ~1 (nothing waits for the snapshot directory);
 #  2. staging throughput (each rank's copy + verify, as the coordinator logs them; the ranks
 #     stage in parallel) against a raw copy of the same image files between the same
 #     directories (cp, then sync FILE = fsync; as many in parallel): ratio, target >= 0.9;
@@ -20,7 +21,9 @@
 #     they read either way.)
 # Environment: MB (MiB per rank, default 128), NP (2), THROTTLE (MB/s, 50), REPS (5),
 # BENCH_DIR (where the snapshot directory goes: a fresh folder under it; default /work if
-# writable, else /tmp). Needs root (tmpfs, cgroup, drop_caches). Exit 0 every target met, 1
+# writable, else /tmp), LOGS (a folder: the jobs' logs are copied there at the end). The
+# tmpfs holds at most two sequences of each job at a time (the direct job's older ones are
+# removed between rounds, outside the timing), so any REPS fits. Needs root (tmpfs, cgroup, drop_caches). Exit 0 every target met, 1
 # some not met, 2 could not run.
 set -u
 export LC_ALL=C
@@ -40,8 +43,11 @@ base=${BENCH_DIR:-}
 [ -n "$base" ] || { [ -w /work ] && base=/work || base=/tmp; }
 W=$(mktemp -d "$base/revive-bench-stage.XXXXXX") || die "cannot make a folder in $base"
 CG=/sys/fs/cgroup/blkio/revive-bench-stage.$$
+PGIDS=""
 cleanup() {
-    pkill -KILL -f -- "$W/bigmem" 2>/dev/null
+    # the jobs' process groups (job() starts each in a session of its own)
+    for g in $PGIDS; do kill -KILL -- "-$g" 2>/dev/null; done
+    [ -n "${LOGS:-}" ] && mkdir -p "$LOGS" && cp "$W"/*.err "$W"/*.ms "$W"/stall.* "$LOGS"/ 2>/dev/null
     umount -l "$W/node" 2>/dev/null
     [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
     rm -rf "$W"
@@ -65,34 +71,46 @@ verdict() { # NAME RATIO OP TARGET
     fi
 }
 met=0
-# job NAME MPIRUN-OPTIONS...: bigmem under Revive in the background (JOB), holding on $W/go
+# job NAME MPIRUN-OPTIONS...: bigmem under Revive in the background (JOB), holding on
+# $W/go.NAME
 job() {
     local name=$1; shift
-    rm -f "$W/go"
-    REVIVE_VERBOSE=2 "$build/tools/mpi/mpirun" -am ft-enable-cr "$@" -n "$NP" "$W/bigmem" "$MB" "$W/go" \
+    rm -f "$W/go.$name" "$W/go.$name".ready.*
+    REVIVE_VERBOSE=2 setsid "$build/tools/mpi/mpirun" -am ft-enable-cr "$@" -n "$NP" "$W/bigmem" "$MB" "$W/go.$name" \
         >"$W/$name.out" 2>"$W/$name.err" </dev/null &
     JOB=$!
+    PGIDS="$PGIDS $JOB"
     local t=0
-    until [ "$(cat /proc/$JOB/comm 2>/dev/null)" = revive-coord ] && [ "$(pgrep -c -f -- "^$W/bigmem")" -ge "$NP" ]; do
+    until [ "$(cat /proc/$JOB/comm 2>/dev/null)" = revive-coord ] &&
+        [ "$(ls "$W/go.$name".ready.* 2>/dev/null | wc -l)" -ge "$NP" ]; do
         sleep 0.1; t=$((t + 1)); [ $t -lt 1200 ] || die "the job $name did not start"
     done
 }
 # ckpt [OPTIONS]: a checkpoint of JOB, its JSON summary in $W/ck.json
 ckpt() { timeout 600 "$CKPT" --wait --json "$@" $JOB >"$W/ck.json" 2>"$W/ck.err" || die "ckpt-mpirun: $(cat "$W/ck.err")"; }
 field() { sed -n "s/.*\"$1\":\\([0-9-]*\\).*/\\1/p" "$W/ck.json" | head -1; }
-end_job() { touch "$W/go"; wait $JOB; }
+end_job() { touch "$W/go.$1"; wait "$2"; }
 
 echo "bench/stage: $NP ranks x $MB MiB (MPICH), caches on a tmpfs, snapshot directory in $W ($(df -T "$W" | awk 'NR == 2 {print $1, $2}')); $REPS rounds each; load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 timeout 600 "$launcher" -n "$NP" "$W/bigmem" "$MB" /dev/null >"$W/native.out" 2>/dev/null || die "native run failed"
 
-# 1 and 2: node-local first with a real copy, then straight into the node-local directory
+# 1 and 2: node-local first with a real copy (job "staged"), and straight into the node-local
+# directory (job "direct"): both jobs run side by side (idle, holding), their rounds alternate,
+# so that both see the same machine (the load on this shared VM drifts within minutes)
 REVIVE_STAGE_COPY=1 job staged --ckpt-dir "$W/shared"
-: >"$W/stall.staged"; : >"$W/stage.ms"; : >"$W/raw.ms"
+JOB_S=$JOB
+mkdir -m 0700 -p "$W/node/direct"
+job direct --ckpt-local none --ckpt-dir "$W/node/direct"
+JOB_D=$JOB
+: >"$W/stall.staged"; : >"$W/stall.direct"; : >"$W/stage.ms"; : >"$W/raw.ms"; : >"$W/ratio1"
+: >"$W/bytes.staged"; : >"$W/bytes.direct"
 for i in $(seq "$REPS"); do
     sync   # each round starts with nothing left to write back (the last round's raw copy)
-    ckpt
+    JOB=$JOB_S ckpt
     echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.staged"
     ref=$(tail -n1 "$W/ck.json")   # the last line is the reference
+    bytes=$(field bytes)
+    echo "$bytes" >>"$W/bytes.staged"
     seq=$(basename "$ref"); jd=$(basename "$(dirname "$ref")")
     # this epoch's copies: the slowest rank's copy + verify (they run in parallel)
     grep "image staged" "$W/staged.err" | tail -n "$NP" |
@@ -106,30 +124,35 @@ for i in $(seq "$REPS"); do
         [ -f "$f" ] || die "no cached image $f"
         { cp "$f" "$W/shared/raw/" && sync "$W/shared/raw/$(basename "$f")"; } &
     done
-    wait $(jobs -p | grep -v "^$JOB$") 2>/dev/null
+    wait $(jobs -p | grep -v -e "^$JOB_S$" -e "^$JOB_D$") 2>/dev/null
     echo $(( $(ms) - t0 )) >>"$W/raw.ms"
     # the disk is shared with whatever else runs: each round's ratio, taken side by side
     echo "$(tail -n1 "$W/raw.ms") $(tail -n1 "$W/stage.ms")" | awk '{printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0)}' >>"$W/ratio2"
     rm -rf "$W/shared/raw"
-done
-bytes=$(field bytes)
-end_job
-cmp -s "$W/native.out" "$W/staged.out" || die "the staged job's result differs from the native run"
-mkdir -m 0700 -p "$W/node/direct"
-job direct --ckpt-local none --ckpt-dir "$W/node/direct"
-: >"$W/stall.direct"
-for i in $(seq "$REPS"); do
-    sync   # as in the rounds above
-    ckpt
+    sync   # as before the staged round
+    JOB=$JOB_D ckpt
     echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.direct"
+    field bytes >>"$W/bytes.direct"
+    echo "$(tail -n1 "$W/stall.staged") $(tail -n1 "$W/stall.direct")" | awk '{printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0)}' >>"$W/ratio1"
+    # only the newest sequence stays on the tmpfs (the staged job's caches keep as much): REPS
+    # rounds of NP images would not fit (the coordinator's own retention, --ckpt-keep, runs
+    # before the ranks resume, so it is not used here: it would be timed)
+    ref=$(tail -n1 "$W/ck.json")
+    for d in "$(dirname "$ref")"/*; do
+        [ "$d" = "$ref" ] || ! [ -d "$d" ] || case ${d##*/} in *[!0-9]*) ;; *) rm -rf "$d" ;; esac
+    done
 done
-end_job
+end_job staged $JOB_S
+end_job direct $JOB_D
+cmp -s "$W/native.out" "$W/staged.out" || die "the staged job's result differs from the native run"
+cmp -s "$W/native.out" "$W/direct.out" || die "the direct job's result differs from the native run"
 rm -rf "$W/node/direct"
 echo "1. per round (ms): node-local first + staging" $(cat "$W/stall.staged") "; image write alone" $(cat "$W/stall.direct")
 s_staged=$(median <"$W/stall.staged"); s_direct=$(median <"$W/stall.direct")
 t_stage=$(median <"$W/stage.ms"); t_raw=$(median <"$W/raw.ms")
-echo "1. ranks' stall (quiesced -> recovered, median ms): node-local first + staging $s_staged, image write alone $s_direct"
-r1=$(ratio "$s_staged" "$s_direct")
+echo "1. the images' bytes per round (the same work in both): node-local first" $(cat "$W/bytes.staged") "; image write alone" $(cat "$W/bytes.direct")
+echo "1. ranks' stall (quiesced -> recovered, median ms): node-local first + staging $s_staged, image write alone $s_direct; per round (staged/direct):" $(cat "$W/ratio1")
+r1=$(median <"$W/ratio1")
 verdict "stall ratio (node-local first / image write alone)" "$r1" "<=" 1.15
 mib=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')
 echo "2. staging $mib MiB (median ms): copy + verify $t_stage, raw copy (cp, then sync of the file) $t_raw; per round (raw/staging):" $(cat "$W/ratio2")
@@ -142,7 +165,7 @@ job term --ckpt-dir "$W/shared"
 ckpt --term
 ref=$(tail -n1 "$W/ck.json")
 wait $JOB
-touch "$W/go"   # the restarted jobs run to their end
+touch "$W/go.term"   # the restarted jobs run to their end
 dev=$(findmnt -no MAJ:MIN -T "$W/shared" 2>/dev/null | head -1)
 if [ -z "$dev" ] || ! mkdir "$CG" 2>/dev/null ||
     ! echo "$dev $((THROTTLE * 1048576))" >"$CG/blkio.throttle.read_bps_device"; then
