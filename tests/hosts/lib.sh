@@ -103,3 +103,19 @@ native_job() {
     tail -5 "$W/native.err"
     finish
 }
+
+# end_job: whatever is left of the job $JOB ends: SIGTERM to its mpirun (the coordinator passes
+# it to the launcher); a launcher that waits for a lost host (its link down: silence) is killed
+# with its coordinator after 30 s, as a user would; no rank may be left (stagefail.sh,
+# stagelost.sh)
+end_job() {
+    kill -TERM $JOB 2>/dev/null
+    if ! job_gone $JOB 30; then
+        echo "the launcher did not end on SIGTERM within 30 s (it waits for the lost host): killed"
+        local p
+        for p in $(pgrep -P $JOB); do pkill -KILL -P $p; kill -KILL $p; done
+        kill -KILL $JOB
+    fi
+    wait $JOB
+    wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left: $(ranks_hosts)"
+}

@@ -56,20 +56,6 @@ failed_but_intact() {
     expect_rc 0 "$1: ckpt-info --verify of sequence 0" "$INFO" --verify "$ref0"
     [ "$(cache h1)" = "0 1 " ] || fail "$1: h1's cache holds '$(cache h1)', not sequences 0 and 1"
 }
-# end_job: the job (whatever is left of it) ends: SIGTERM to its mpirun (the coordinator passes
-# it to the launcher); a launcher that waits for a lost host (its link is down: silence) is
-# killed with its coordinator after 30 s, as a user would; no rank may be left
-end_job() {
-    kill -TERM $JOB 2>/dev/null
-    if ! job_gone $JOB 30; then
-        echo "the launcher did not end on SIGTERM within 30 s (it waits for the lost host): killed"
-        local p
-        for p in $(pgrep -P $JOB); do pkill -KILL -P $p; kill -KILL $p; done
-        kill -KILL $JOB
-    fi
-    wait $JOB
-    wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left: $(ranks_hosts)"
-}
 
 # a. h2 lost while sequence 1 stages
 run_job a

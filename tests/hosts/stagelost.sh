@@ -27,19 +27,6 @@ hostbed_up 3
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 uid=$(id -u)
 
-# end_job: whatever is left of the job ends (SIGTERM to its mpirun; one that waits for a lost
-# host, silent, is killed after 30 s as a user would); no rank may be left
-end_job() {
-    kill -TERM $JOB 2>/dev/null
-    if ! job_gone $JOB 30; then
-        echo "the launcher did not end on SIGTERM within 30 s (it waits for the lost host): killed"
-        local p
-        for p in $(pgrep -P $JOB); do pkill -KILL -P $p; kill -KILL $p; done
-        kill -KILL $JOB
-    fi
-    wait $JOB
-    wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left: $(ranks_hosts)"
-}
 # restart NAME HOSTFILE REF: restart-mpi from h1, native result
 restart() {
     local st
