@@ -476,6 +476,16 @@ static void text_siginfos(const struct crs_image *img)
     }
 }
 
+static void text_creds(const struct crs_image *img)
+{
+    const uint32_t *c = img->creds;
+    printf("credentials: uid %u euid %u suid %u, gid %u egid %u sgid %u, groups", c[0], c[1], c[2], c[3], c[4],
+           c[5]);
+    for (size_t i = CRS_CREDS_IDS; i < img->ncreds; i++)
+        printf(" %u", c[i]);
+    printf("%s\n", img->ncreds == CRS_CREDS_IDS ? " none" : "");
+}
+
 static void text_exts(const struct crs_image *img)
 {
     printf("extensions: %zu\n", img->nexts);

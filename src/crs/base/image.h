@@ -145,6 +145,7 @@ struct crs_image {
     unsigned char *pipedata;               size_t pipedata_len;
     struct crs_rec_timer *timers;          size_t ntimers;
     struct crs_rec_siginfo *siginfos;      size_t nsiginfos;
+    uint32_t *creds;                       size_t ncreds; /* CRS_SEC_CREDS: ids, then groups */
     struct crs_rec_lock *locks;            size_t nlocks;
     struct crs_rec_kfd *kfds;              size_t nkfds;
     struct crs_rec_epoll_tgt *epoll_tgts;  size_t nepoll_tgts;

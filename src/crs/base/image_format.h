@@ -28,7 +28,9 @@
  * siginfo) and nothing else. Version 5 adds one descriptor kind,
  * CRS_FD_PIDFD, and nothing else. Version 6 adds two values: a CRS_FD_PIDFD
  * record whose `memfd` is 0 (a pidfd of a process that had ended and been
- * waited for) and a timer's `pending` (its signal queued). A
+ * waited for) and a timer's `pending` (its signal queued). Version 7 adds the
+ * CREDS section kind (the process's real, effective and saved ids and its
+ * supplementary groups) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -41,7 +43,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 6u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 7u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -98,8 +100,14 @@ enum crs_section_type {
     CRS_SEC_SOCKETS = 22,  /* version 3: struct crs_rec_socket[]: sockets */
     CRS_SEC_SOCKDATA = 23, /* version 3: raw bytes: what the sockets' receive queues held */
     CRS_SEC_SIGINFO = 24,  /* version 4: struct crs_rec_siginfo[]: queued real-time signals, oldest first */
+    CRS_SEC_CREDS = 25,    /* version 7: uint32_t[]: CRS_CREDS_IDS ids (real, effective, saved uid,
+                            * then real, effective, saved gid), then the supplementary groups */
     CRS_SEC__MAX
 };
+
+/* The ids that open the CREDS section; at most CRS_CREDS_GROUPS_MAX groups follow. */
+#define CRS_CREDS_IDS 6
+#define CRS_CREDS_GROUPS_MAX 65536
 
 /* Sections in one image: each type at most once, EXT up to CRS_EXT_MAX times. */
 #define CRS_SECTIONS_MAX (CRS_SEC__MAX - 2 + CRS_EXT_MAX)

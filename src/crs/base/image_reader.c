@@ -610,6 +610,14 @@ static int check_siginfos(struct crs_image *img)
     return 0;
 }
 
+/* Credentials: the six ids, then at most CRS_CREDS_GROUPS_MAX groups. */
+static int check_creds(struct crs_image *img)
+{
+    if (img->ncreds < CRS_CREDS_IDS || img->ncreds > CRS_CREDS_IDS + CRS_CREDS_GROUPS_MAX)
+        return fail(img, EBADMSG, "the credentials section is malformed: " CORRUPT);
+    return 0;
+}
+
 static int check_timers(struct crs_image *img)
 {
     for (size_t i = 0; i < img->ntimers; i++) {

@@ -66,6 +66,8 @@ struct crs_capture {
     size_t ntimers;
     struct crs_rec_siginfo *siginfos;   /* queued real-time signals (capture_sigqueue.c) */
     size_t nsiginfos;
+    uint32_t *creds;                    /* CRS_SEC_CREDS: ids, then groups (capture_process.c) */
+    size_t ncreds;
     struct crs_rec_kfd *kfds;       /* eventfd, timerfd, signalfd, epoll, inotify */
     size_t nkfds;
     struct crs_rec_epoll_tgt *epoll_tgts;

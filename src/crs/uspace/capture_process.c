@@ -45,6 +45,23 @@ int crs_capture_process(struct crs_capture *c)
     p->sid = getsid(0);
     p->uid = getuid();
     p->gid = getgid();
+    /* All of them, so that a restart never runs the image with more than it had. */
+    int ng = getgroups(0, NULL);
+    if (ng < 0 || ng > CRS_CREDS_GROUPS_MAX) {
+        crs_capture_error(c, "cannot read the process's supplementary groups");
+        return -EINVAL;
+    }
+    c->creds = crs_scratch_alloc(c->scratch, (CRS_CREDS_IDS + (size_t)ng) * sizeof(uint32_t));
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+    if (!c->creds || getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
+        getgroups(ng, (gid_t *)(c->creds + CRS_CREDS_IDS)) != ng) {
+        crs_capture_error(c, "cannot read the process's credentials");
+        return -ENOMEM;
+    }
+    c->creds[0] = ru, c->creds[1] = eu, c->creds[2] = su;
+    c->creds[3] = rg, c->creds[4] = eg, c->creds[5] = sg;
+    c->ncreds = CRS_CREDS_IDS + (size_t)ng;
     mode_t um = umask(0);
     umask(um);
     p->umask = um;

@@ -282,6 +282,8 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_iw_require_version(w, 5);
         else if (c->fds[i].kind > CRS_FD__LAST_V1)
             crs_iw_require_version(w, 3);
+    if (c->ncreds)
+        crs_iw_require_version(w, 7);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||
@@ -300,6 +302,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
                                        c->ninwatches))) ||
         (c->nlocks && (e = section(c, w, CRS_SEC_LOCKS, c->locks, sizeof *c->locks, c->nlocks))) ||
         (c->ntimers && (e = section(c, w, CRS_SEC_TIMERS, c->timers, sizeof *c->timers, c->ntimers))) ||
+        (c->ncreds && (e = section(c, w, CRS_SEC_CREDS, c->creds, sizeof *c->creds, c->ncreds))) ||
         (c->nsiginfos && (e = section(c, w, CRS_SEC_SIGINFO, c->siginfos, sizeof *c->siginfos, c->nsiginfos))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FOBJS, c->fobjs, sizeof *c->fobjs, c->nfobjs))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FEXTENTS, c->fext_out, sizeof *c->fext_out, c->nfext_out))) ||

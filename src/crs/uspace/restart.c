@@ -131,6 +131,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_signals(r);
     if (!e)
         e = crs_restore_pidfds(r);   /* before any process of the tree runs on (restore_pidfd.c) */
+    if (!e)
+        e = crs_restore_creds(r);    /* last: the steps above may need cr_restart's privileges */
     if (!e && u->before_switch && u->before_switch(u->switch_arg)) {
         snprintf(r->err, sizeof r->err, "the restart of the process tree was called off (another of its "
                                         "processes could not be restored)");

@@ -98,6 +98,10 @@ const char *crs_restore_moved_hint(int err);
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);
+/* The image's uids, gids and groups (restore_creds.c); refuses (-EPERM) when
+ * cr_restart cannot take them on. Last before the switch: what comes after
+ * needs no privilege. */
+int crs_restore_creds(struct crs_restore *r);
 /* Builds the plan and switches; returns only on failure (before the switch).
  * pid_is_original: the process runs under the image's pid, so the threads
  * may get their old tids back. */
