@@ -47,6 +47,9 @@ static _Atomic int listen_fd = -1;
 static dev_t listen_dev;
 static ino_t listen_ino;
 static int serving_conn = -1;   /* cr_checkpoint's connection while it is served */
+/* The connection being served and the image file it passed, from accept to
+ * the end: a child forked meanwhile inherits them, and they are not its own. */
+static _Atomic int accepted_conn = -1, accepted_file = -1;
 static const struct crs_component *crs;
 
 /* libcr's own descriptors never go into an image: the socket, the
@@ -234,6 +237,8 @@ static int reopen_after_restart(void *arg, enum crs_hook_event event, int status
         return 0;
     crs_timers_after_restart();
     serving_conn = -1;
+    atomic_store(&accepted_conn, -1);
+    atomic_store(&accepted_file, -1);
     int fd = open_listener();
     atomic_store(&listen_fd, fd);
     if (fd < 0)
@@ -319,6 +324,7 @@ static void serve_external(int conn)
     }
     if (fd >= 0)
         fd = crs_runtime_high_fd(fd);   /* out of the program's way while it runs */
+    atomic_store(&accepted_file, fd);
     struct stat st;
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
@@ -350,6 +356,8 @@ static void serve_external(int conn)
     if (restarted)
         return;
 out:
+    atomic_store(&accepted_file, -1);   /* before the numbers can be another file's */
+    atomic_store(&accepted_conn, -1);
     if (fd >= 0)
         close(fd);
     close(conn);
@@ -513,12 +521,15 @@ static void *manager_main(void *arg)
         }
         failures = 0;
         conn = crs_runtime_high_fd(conn);
+        atomic_store(&accepted_conn, conn);
         struct ucred cr;
         socklen_t len = sizeof cr;
         if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.pid == getpid())
             crs_real_close(conn);   /* one of our threads woke us (closed first: no image sees it) */
         else
             serve_external(conn);
+        atomic_store(&accepted_conn, -1);
+        atomic_store(&accepted_file, -1);
         serve_slots();
     }
     return NULL;
@@ -652,9 +663,19 @@ static void after_fork_child(void)
     if (started != 1)
         return;
     crs_timers_after_fork_child();
-    /* the parent's socket stays open in the child but is not ours to use */
+    /* the parent's socket stays open in the child but is not ours to use;
+     * nor is a connection the parent was serving, or its image file (a
+     * checkpoint of this child would take them for the program's) */
     crs_real_close(atomic_load(&listen_fd));
     atomic_store(&listen_fd, -1);
+    int conn = atomic_exchange(&accepted_conn, -1), file = atomic_exchange(&accepted_file, -1);
+    if (conn >= 0)
+        crs_real_close(conn);
+    if (file >= 0 && file != conn)
+        crs_real_close(file);
+    if (serving_conn >= 0 && serving_conn != conn)
+        crs_real_close(serving_conn);
+    serving_conn = -1;
     for (int i = 0; i < CRS_MAX_REQUESTS; i++)
         atomic_store(&crs_requests[i].state, CRS_SLOT_FREE);
     started = 0;
