@@ -16,7 +16,6 @@
 
 #include "crs/base/durable.h"
 #include "crs/base/image.h"
-#include "filem/stage_copy.h"
 
 #define JOB_PREFIX "revive_global_snapshot_"
 
@@ -142,6 +141,76 @@ int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size
     return e;
 }
 
+/* Copies len bytes from in to out: copy_file_range (in the kernel, no user copy), or
+ * read/write where the file systems do not allow it; at most bw bytes per second. */
+static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
+{
+    const size_t step = 8u << 20;
+    char *buf = NULL; /* the read/write fallback's */
+    const size_t bufsz = 1u << 20;
+    uint64_t done = 0;
+    int rc = 0;
+    int64_t t0 = now_ns();
+    int cfr = 1;
+    *used_cfr = 1;
+    while (done < len) {
+        size_t want = len - done < step ? (size_t)(len - done) : step;
+        if (bw) {
+            /* never more than bw per second on average: wait until the bytes so far are due */
+            int64_t due = t0 + (int64_t)((double)done * 1e9 / (double)bw);
+            int64_t now = now_ns();
+            if (due > now) {
+                struct timespec d = {(time_t)((due - now) / 1000000000),
+                                     (long)((due - now) % 1000000000)};
+                nanosleep(&d, NULL);
+            }
+            if (want > bw / 4 + 1)
+                want = (size_t)(bw / 4 + 1);
+        }
+        ssize_t k;
+        if (cfr) {
+            k = copy_file_range(in, NULL, out, NULL, want, 0);
+            if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                          errno == EOPNOTSUPP)) {
+                cfr = 0;
+                *used_cfr = 0;
+                buf = malloc(bufsz);
+                if (!buf)
+                    return -ENOMEM;
+                continue;
+            }
+        } else {
+            k = read(in, buf, want < bufsz ? want : bufsz);
+            if (k > 0) {
+                for (ssize_t w = 0; w < k;) {
+                    ssize_t x = write(out, buf + w, (size_t)(k - w));
+                    if (x < 0) {
+                        if (errno == EINTR)
+                            continue;
+                        rc = -errno;
+                        goto out;
+                    }
+                    w += x;
+                }
+            }
+        }
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            goto out;
+        }
+        if (k == 0) {
+            rc = -EIO; /* the source shrank */
+            goto out;
+        }
+        done += (uint64_t)k;
+    }
+out:
+    free(buf);
+    return rc;
+}
+
 /* The same file system: the image gets a second name in dstdir (no byte moves), the
  * directory is flushed. 1 done, 0 not possible here (copy instead), -errno failed. */
 static int stage_link(const char *src, const char *dstdir, const char *path,
@@ -228,12 +297,29 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
         close(in);
         return e;
     }
-    /* copied, flushed, and read back from the shared directory's storage as it is copied:
-     * every byte of the image checked against its checksums (stage_copy.h), before the copy
-     * gets its name */
-    e = filem_stage_copy(in, src, d.fd, d.tmp, want_checksum, bw, st, err, errlen);
+    int64_t t0 = now_ns();
+    e = copy_bytes(in, d.fd, (uint64_t)sst.st_size, bw, &st->used_cfr);
     close(in);
     if (e < 0) {
+        snprintf(err, errlen, "cannot copy %s to %s: %s", src, d.tmp, strerror(-e));
+        crs_durable_abort(&d);
+        return e;
+    }
+    if (fsync(d.fd) < 0) {
+        e = -errno;
+        snprintf(err, errlen, "cannot flush %s: %s", d.tmp, strerror(-e));
+        crs_durable_abort(&d);
+        return e;
+    }
+    st->bytes = (uint64_t)sst.st_size;
+    st->copy_ns = now_ns() - t0;
+    /* the copy as it reads back from the shared directory, before it gets its name */
+    t0 = now_ns();
+    char verr[512];
+    e = filem_stage_verify(d.tmp, want_checksum, verr, sizeof verr);
+    st->verify_ns = now_ns() - t0;
+    if (e < 0) {
+        snprintf(err, errlen, "the copy in the shared directory is not the image: %s", verr);
         crs_durable_abort(&d);
         return e;
     }

@@ -5,10 +5,9 @@
  *     LOCAL/revive_global_snapshot_<pid>.ckpt/<seq>/rank_<r>.img     (0700 dirs, 0600 file)
  * (LOCAL: --ckpt-local DIR / REVIVE_LOCAL_DIR), the job runs on once every image is durable
  * there, and the image is then copied to the shared sequence directory by
- * filem_stage_file: temporary name, copy_file_range (else sendfile, else read/write), fsync,
- * the copy read back from storage as it is made and every byte checked against the image's own
- * checksums, the header's against the one the rank reported (stage_copy.h), rename, fsync of
- * the directory. The coordinator commits (snapshot.meta) only when every image is
+ * filem_stage_file: temporary name, copy_file_range, fsync, every chunk checked against the
+ * image's own checksums and the header checksum against the one the rank reported, rename,
+ * fsync of the directory. The coordinator commits (snapshot.meta) only when every image is
  * staged and verified.
  *
  * Kept apart from filem.h: this part is compiled into the rank agent (the MPI layer), which
@@ -47,8 +46,8 @@ int filem_local_seq_dir(const char *local, const char *seqdir, int create, char 
 struct filem_stage_stats {
     uint64_t bytes;       /* copied */
     int64_t copy_ns;      /* copying and flushing */
-    int64_t verify_ns;    /* the read-back's part that did not overlap the copy */
-    int used_cfr;         /* copy_file_range did the copy (else sendfile or read/write) */
+    int64_t verify_ns;    /* reading the copy back through the image reader */
+    int used_cfr;         /* copy_file_range did the copy (else read/write) */
     int linked;           /* the same file system: a hard link, no byte moved */
 };
 

@@ -14,40 +14,23 @@
 
 int tiny_image_write(const char *path, const char *text, char *err, size_t errlen)
 {
-    return tiny_image_write_size(path, text, 4096, err, errlen);
-}
-
-int tiny_image_write_size(const char *path, const char *text, size_t bytes, char *err,
-                          size_t errlen)
-{
-    char *page = NULL;
-    if (bytes < 4096 || bytes % 4096 || posix_memalign((void **)&page, 4096, bytes) != 0) {
-        snprintf(err, errlen, "cannot make %zu bytes of memory for %s", bytes, path);
-        return -ENOMEM;
-    }
-    memset(page, 0, 4096);
+    static char page[4096] __attribute__((aligned(4096)));
+    memset(page, 0, sizeof page);
     size_t n = strlen(text);
-    if (n >= 4096)
-        n = 4095;
+    if (n >= sizeof page)
+        n = sizeof page - 1;
     memcpy(page, text, n);
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 4096 / 8; i < bytes / 8; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        ((uint64_t *)page)[i] = x;
-    }
     struct crs_durable d;
     int e = crs_durable_open(&d, path, 0600);
     if (e < 0) {
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(-e));
-        free(page);
         return e;
     }
-    size_t nch = 16 + bytes / CRS_CHUNK_MAX;
-    size_t slen = crs_iw_scratch_size(nch, 4096, 0);
+    size_t slen = crs_iw_scratch_size(16, 4096, 0);
     void *scratch = malloc(slen);
     struct crs_image_writer w;
     memset(&w, 0, sizeof w);
-    e = scratch ? crs_iw_open(&w, d.fd, scratch, slen, nch, 4096, 0) : -ENOMEM;
+    e = scratch ? crs_iw_open(&w, d.fd, scratch, slen, 16, 4096, 0) : -ENOMEM;
     struct crs_rec_process proc;
     memset(&proc, 0, sizeof proc);
     proc.pid = getpid();
@@ -55,11 +38,11 @@ int tiny_image_write_size(const char *path, const char *text, size_t bytes, char
     struct crs_rec_region reg;
     memset(&reg, 0, sizeof reg);
     reg.start = (uint64_t)(uintptr_t)page;
-    reg.end = reg.start + bytes;
+    reg.end = reg.start + sizeof page;
     reg.prot = 3;
     reg.kind = CRS_REGION_ANON;
     reg.file = -1;
-    if (!e) e = crs_iw_add_pages(&w, reg.start, page, bytes);
+    if (!e) e = crs_iw_add_pages(&w, reg.start, page, sizeof page);
     if (!e) e = crs_iw_string(&w, "/fake/rank", &proc.exe);
     if (!e) e = crs_iw_string(&w, "/", &proc.cwd);
     if (!e) e = crs_iw_string(&w, "fake_rank", &proc.cmdline);
@@ -74,12 +57,10 @@ int tiny_image_write_size(const char *path, const char *text, size_t bytes, char
     if (e < 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, scratch ? w.err : "out of memory");
         free(scratch);
-        free(page);
         crs_durable_abort(&d);
         return e;
     }
     free(scratch);
-    free(page);
     e = crs_durable_commit(&d, err, errlen);
     if (e < 0) {
         crs_durable_abort(&d);

@@ -8,9 +8,4 @@
 /* Writes the image durably (temporary name, fsync, rename) at path, 0600. 0 or -errno. */
 int tiny_image_write(const char *path, const char *text, char *err, size_t errlen);
 
-/* The same with `bytes` of memory (a multiple of 4096): `text` at its start, pseudo-random
- * words after it (incompressible), in chunks of at most CRS_CHUNK_MAX. 0 or -errno. */
-int tiny_image_write_size(const char *path, const char *text, size_t bytes, char *err,
-                          size_t errlen);
-
 #endif
