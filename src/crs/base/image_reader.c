@@ -610,10 +610,11 @@ static int check_siginfos(struct crs_image *img)
     return 0;
 }
 
-/* Credentials: the six ids, then at most CRS_CREDS_GROUPS_MAX groups. */
+/* Credentials (none before version 7): the six ids, then at most
+ * CRS_CREDS_GROUPS_MAX groups. */
 static int check_creds(struct crs_image *img)
 {
-    if (img->ncreds < CRS_CREDS_IDS || img->ncreds > CRS_CREDS_IDS + CRS_CREDS_GROUPS_MAX)
+    if ((img->ncreds && img->ncreds < CRS_CREDS_IDS) || img->ncreds > CRS_CREDS_IDS + CRS_CREDS_GROUPS_MAX)
         return fail(img, EBADMSG, "the credentials section is malformed: " CORRUPT);
     return 0;
 }
