@@ -194,6 +194,8 @@ int coord_job_stopped(void);
 void coord_stop_begin(void);          /* RESUME(STOP) sent */
 int coord_stop_defer(void);           /* 1: a tool's answer waits until the job is stopped */
 void coord_job_continued(const char *how);
+/* The state letter of pid in /proc/PID/stat (R, S, T, Z...), 0 when it is gone. */
+char coord_proc_state(pid_t pid);
 void coord_rank_continued(int rank);  /* its CONTINUED */
 void coord_stop_tick(int64_t now);
 int64_t coord_stop_wake(int64_t now); /* ms, 0 none */

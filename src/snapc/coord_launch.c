@@ -123,18 +123,8 @@ void coord_on_signal(void)
 /* 1 while pid exists and is not a zombie (a zombie writes nothing). */
 static int alive(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+    char s = coord_proc_state(pid);
+    return s && s != 'Z' && s != 'X';
 }
 
 /* After the launcher ended: a rank still connected on this host is a stray. */

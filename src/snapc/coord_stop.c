@@ -18,34 +18,27 @@
  * passing on of SIGCONT; their stop is not seen from here (the answer does not wait for them). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
-#include <fcntl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 #include "snapc/coord_int.h"
 
 #define COORD_STOP_MS 30000  /* the ranks of this host stop within this, or the tools hear anyway */
 #define COORD_CONT_MS 60000  /* continuing: SIGCONT to stopped ranks for at most this long */
 #define COORD_STOP_POLL_MS 10
 
-/* The state letter of pid in /proc (R, S, T...), 0 when it is gone. */
-static char proc_state(pid_t pid)
+/* The state letter of pid in /proc (R, S, T, Z...), 0 when it is gone. */
+char coord_proc_state(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' ? rp[2] : 0;
+    char buf[1024];
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    /* -ENOSPC: buf holds the start of the line, where the state is */
+    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
 }
 
 static int local_host(const struct conn *c)
@@ -116,14 +109,14 @@ void coord_stop_tick(int64_t now)
             int i = coord.rank_conn[r];
             if (i < 0 || coord.c[i].stop_ack || !local_host(&coord.c[i]))
                 continue;
-            char s = proc_state((pid_t)coord.c[i].pid);
+            char s = coord_proc_state((pid_t)coord.c[i].pid);
             if (s && s != 'T' && s != 'Z' && s != 'X') {
                 pending = pending < 0 ? r : pending;
                 npending++;
             }
         }
         if (!npending && coord.launcher_stopped && !coord.child_done) {
-            char s = proc_state(coord.child);
+            char s = coord_proc_state(coord.child);
             npending += s && s != 'T' && s != 'Z' && s != 'X';
         }
         if (!npending) {
@@ -147,10 +140,10 @@ void coord_stop_tick(int64_t now)
             if (i < 0 || coord.c[i].stop_ack)
                 continue;
             left++;
-            if (local_host(&coord.c[i]) && proc_state((pid_t)coord.c[i].pid) == 'T')
+            if (local_host(&coord.c[i]) && coord_proc_state((pid_t)coord.c[i].pid) == 'T')
                 kill((pid_t)coord.c[i].pid, SIGCONT);
         }
-        if (!coord.child_done && proc_state(coord.child) == 'T')
+        if (!coord.child_done && coord_proc_state(coord.child) == 'T')
             kill(coord.child, SIGCONT);
         if (!left || now - coord.cont_since > COORD_CONT_MS) {
             if (left)
