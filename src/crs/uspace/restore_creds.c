@@ -13,7 +13,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-static int same_groups(const gid_t *a, size_t na, const uint32_t *b, size_t nb)
+/* 1 when every one of the na groups a is among the nb groups b. */
+static int all_among(const gid_t *a, size_t na, const gid_t *b, size_t nb)
 {
     for (size_t i = 0; i < na; i++) {
         size_t k = 0;
@@ -22,14 +23,16 @@ static int same_groups(const gid_t *a, size_t na, const uint32_t *b, size_t nb)
         if (k == nb)
             return 0;
     }
-    for (size_t k = 0; k < nb; k++) {
-        size_t i = 0;
-        while (i < na && a[i] != b[k])
-            i++;
-        if (i == na)
-            return 0;
-    }
     return 1;
+}
+
+/* gid_t is the image's uint32_t on Linux (checked below), so the image's groups compare as is. */
+_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
+
+static int same_groups(const gid_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    const gid_t *bg = (const gid_t *)b;
+    return all_among(a, na, bg, nb) && all_among(bg, nb, a, na);
 }
 
 int crs_restore_creds(struct crs_restore *r)
