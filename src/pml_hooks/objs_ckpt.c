@@ -47,16 +47,34 @@
 #include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
 
-struct obj_ref {
-    uint64_t cid;
-    struct pml_file *f;
-    struct pml_win *w;
-};
-
 static int cmp_ref(const void *a, const void *b)
 {
-    const struct obj_ref *x = a, *y = b;
+    const struct pml_obj_ref *x = a, *y = b;
     return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+struct pml_obj_ref *pml_objs_in_clock_order(int *n)
+{
+    int k = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        k++;
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        k++;
+    *n = k;
+    if (!k)
+        return NULL;
+    struct pml_obj_ref *refs = calloc((size_t)k, sizeof *refs);
+    if (!refs) {
+        *n = -1;
+        return NULL;
+    }
+    k = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        refs[k++] = (struct pml_obj_ref){ f->clock ? f->clock->cid : 0, f, NULL };
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        refs[k++] = (struct pml_obj_ref){ w->clock ? w->clock->cid : 0, NULL, w };
+    qsort(refs, (size_t)k, sizeof *refs, cmp_ref);
+    return refs;
 }
 
 static double now_s(void)
@@ -91,7 +109,7 @@ static int split_end(struct pml_file *f, char *err, size_t errlen)
 }
 
 /* The collective steps of one object. */
-static int settle_collective(struct obj_ref *o, char *err, size_t errlen)
+static int settle_collective(struct pml_obj_ref *o, char *err, size_t errlen)
 {
     if (o->w && o->w->fence_open) {
         int rc = pml_L.MPI_Win_fence(0, (MPI_Win)pml_v2r(o->w->v));
@@ -209,24 +227,12 @@ static int wait_aio_helpers(char *err, size_t errlen)
 
 int pml_objs_settle(char *err, size_t errlen)
 {
-    int n = 0;
-    for (struct pml_file *f = pml_files; f; f = f->next)
-        n++;
-    for (struct pml_win *w = pml_wins; w; w = w->next)
-        n++;
-    struct obj_ref *refs = n ? calloc((size_t)n, sizeof *refs) : NULL;
-    if (n && !refs) {
+    int n;
+    struct pml_obj_ref *refs = pml_objs_in_clock_order(&n);
+    if (n < 0) {
         snprintf(err, errlen, "out of memory for the list of open MPI files and windows");
         return -ENOMEM;
     }
-    int k = 0;
-    /* objects of one rank have no clock: their steps involve nobody else (id 0, first) */
-    for (struct pml_file *f = pml_files; f; f = f->next)
-        refs[k++] = (struct obj_ref){ f->clock ? f->clock->cid : 0, f, NULL };
-    for (struct pml_win *w = pml_wins; w; w = w->next)
-        refs[k++] = (struct obj_ref){ w->clock ? w->clock->cid : 0, NULL, w };
-    if (n)
-        qsort(refs, (size_t)n, sizeof *refs, cmp_ref);
     int e = 0;
     for (int i = 0; i < n && !e; i++)
         e = settle_collective(&refs[i], err, errlen);

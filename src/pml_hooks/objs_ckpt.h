@@ -4,6 +4,24 @@
 #define PML_HOOKS_OBJS_CKPT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct pml_file;
+struct pml_win;
+
+/* An open file or window and the id of the clock its collective steps count on (0: it has
+ * none, its steps involve nobody else). */
+struct pml_obj_ref {
+    uint64_t cid;
+    struct pml_file *f; /* one of f and w */
+    struct pml_win *w;
+};
+
+/* Every open file and window, in the order of their clocks' ids, the same on every rank, so
+ * that collective steps over them happen in one order everywhere (settle, --term's release).
+ * Returns a calloc'd array of *n (the caller frees it); NULL with *n 0 when there is none, NULL
+ * with *n -1 when out of memory. */
+struct pml_obj_ref *pml_objs_in_clock_order(int *n);
 
 /* At a global snapshot, after the drain: every open epoch of a window completed, split
  * collectives ended in the library, files flushed to the disk and their pointers read.

@@ -29,18 +29,6 @@
 
 #include "common/log.h"
 
-struct term_ref {
-    uint64_t cid;
-    struct pml_file *f;
-    struct pml_win *w;
-};
-
-static int cmp_ref(const void *a, const void *b)
-{
-    const struct term_ref *x = a, *y = b;
-    return x->cid < y->cid ? -1 : x->cid > y->cid;
-}
-
 static void said(int rc, const char *what)
 {
     if (rc != MPI_SUCCESS)
@@ -92,25 +80,11 @@ static void release_file(struct pml_file *f)
 void pml_term_release(void)
 {
     release_requests();
-    int n = 0;
-    for (struct pml_file *f = pml_files; f; f = f->next)
-        n++;
-    for (struct pml_win *w = pml_wins; w; w = w->next)
-        n++;
-    if (!n)
-        return;
-    struct term_ref *refs = calloc((size_t)n, sizeof *refs);
-    if (!refs) {
+    int n;
+    struct pml_obj_ref *refs = pml_objs_in_clock_order(&n);
+    if (n < 0)
         revive_log_warn("rank %d: --term: out of memory for the list of open MPI files and windows;"
                         " MPI_Finalize follows with them", pml_world_rank);
-        return;
-    }
-    int k = 0;
-    for (struct pml_file *f = pml_files; f; f = f->next)
-        refs[k++] = (struct term_ref){ f->clock ? f->clock->cid : 0, f, NULL };
-    for (struct pml_win *w = pml_wins; w; w = w->next)
-        refs[k++] = (struct term_ref){ w->clock ? w->clock->cid : 0, NULL, w };
-    qsort(refs, (size_t)n, sizeof *refs, cmp_ref);
     for (int i = 0; i < n; i++) {
         if (refs[i].w)
             release_win(refs[i].w);
