@@ -12,8 +12,13 @@ crs_need_tools cr_run cr_checkpoint cr_restart
 nb=$(id -u nobody 2>/dev/null) || crs_skip "no user nobody"
 d=$(mktemp -d) && chmod 755 "$d" && chown "$nb" "$d"
 crs_at_exit "rm -rf '$d'"
-setsid setpriv --reuid="$nb" --regid="$nb" --groups="$nb",100 -- \
-    "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_creds" > "$d/out" 2>&1 < /dev/null &
+# nobody cannot reach a build tree under a private folder (a clone in mktemp -d, as CI makes
+# it): it runs copies of cr_run, libcr and the program from its own folder
+libcr=$(readlink -f "$REVIVE_BUILDDIR/.libs/libcr.so.0") || crs_skip "libcr.so.0 is not built"
+cp "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_creds" "$d/" && cp "$libcr" "$d/libcr.so.0" &&
+    chmod 755 "$d/cr_run" "$d/crt_creds" "$d/libcr.so.0" || crs_fail "cannot copy the programs"
+setsid env REVIVE_LIBCR="$d/libcr.so.0" setpriv --reuid="$nb" --regid="$nb" --groups="$nb",100 -- \
+    "$d/cr_run" "$d/crt_creds" > "$d/out" 2>&1 < /dev/null &
 pid=$!
 sleep 1.5
 if ! "$CRS_TOOLS/cr_checkpoint" --kill -f "$d/img" "$pid" > "$d/ckpt.log" 2>&1; then
