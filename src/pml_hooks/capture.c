@@ -170,8 +170,13 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
          * original committed the image. A fresh MPI underneath before the agent goes on. */
         capture_dirfd = -1;
         char err[1024];
-        if (pml_restart_done(1, err, sizeof err))
+        if (pml_restart_done(1, err, sizeof err)) {
+            if (pml_restart_refusal_said_elsewhere()) {
+                revive_log_info("the restart of rank %d stops: %s", pml_world_rank, err);
+                _exit(1);
+            }
             pml_fatal("the restart of rank %d failed: %s", pml_world_rank, err);
+        }
         return 1;
     }
     capture_dirfd = -1;

@@ -2,10 +2,12 @@
  * once the fresh lower half is up and the creation record has been replayed (its communicators
  * and datatypes exist again), from the agent thread, on every rank.
  *
- * Each file open at the snapshot is checked first (the same file: device and inode, size and
- * modification time as the snapshot recorded them); the members of its communicator agree, so
- * that a file one rank finds changed or gone fails the restart on every rank with the reason
- * instead of a collective open that the others wait in. Then it is opened again collectively on
+ * Each file open at the snapshot is checked first (find_file: the same file, not shorter, still
+ * open to the user for its access mode; one written on after the snapshot is taken as it is,
+ * with a note); the members of its communicator agree, so that a file one rank refuses fails
+ * the restart on every rank, the reason said once, instead of a collective open that the others
+ * wait in; such a refusal is the environment's, not the snapshot's (pml_restart_refused: the
+ * snapshot is not marked as failed). Then it is opened again collectively on
  * its communicator with its access mode (MPI_MODE_EXCL left out: the file exists) and hints, in
  * the order of the files' clock ids (the same on every rank), its view is set again (the layer
  * held references to its datatypes, so the replay made them again even if the program freed
@@ -19,10 +21,14 @@
 #include "pml_hooks/objs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "pml_hooks/restart.h"
 
 static int cmp_file(const void *a, const void *b)
 {
@@ -31,54 +37,106 @@ static int cmp_file(const void *a, const void *b)
     return cx < cy ? -1 : cx > cy;
 }
 
-/* 0 when the file is the one the snapshot saw, else a reason in why. */
-static int same_file(const struct pml_file *f, char *why, size_t len)
+/* How a file open at the snapshot is found at the restart. A job that checkpointed and then ran
+ * on wrote on to its files before it ended: a file that grew or was written in place is what a
+ * crash leaves, and the restart goes on with it as it is, at the snapshot's file pointers (the
+ * file's data is the file's, as BLCR and DMTCP do with regular files). What the snapshot's state
+ * relies on and no longer finds refuses the restart: the file gone, another file at its path,
+ * the file shorter than at the snapshot (data written before it is gone), or no longer open to
+ * the user for the recorded access mode. REVIVE_RESTART_STRICT_FILES=1 (restart-mpi
+ * --strict-files) refuses any change. */
+enum file_found { FILE_SAME, FILE_LATER, FILE_REFUSED };
+
+static int strict_files(void)
+{
+    const char *v = pml_restart_getenv("REVIVE_RESTART_STRICT_FILES");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* FILE_SAME, or FILE_LATER / FILE_REFUSED with the note or the reason in why. */
+static enum file_found find_file(const struct pml_file *f, int strict, char *why, size_t len)
 {
     struct stat sb;
     if (stat(f->abspath, &sb) != 0) {
-        snprintf(why, len, "the MPI file %s, open at the snapshot, cannot be found: %s", f->abspath,
-                 strerror(errno));
-        return -1;
+        snprintf(why, len, "the MPI file %s, open at the snapshot, is gone (%s); the job needs it "
+                 "to go on: put it back at that path as it was at the snapshot or later",
+                 f->abspath, strerror(errno));
+        return FILE_REFUSED;
     }
-    int64_t mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     if (sb.st_ino != f->ino || sb.st_dev != f->dev) {
         snprintf(why, len, "the MPI file %s is another file than the one open at the snapshot "
-                 "(device/inode %llu/%llu, then %llu/%llu)", f->abspath,
+                 "(device/inode %llu/%llu now, %llu/%llu at the snapshot: it was replaced or "
+                 "copied back); put the job's own file back at that path", f->abspath,
                  (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
                  (unsigned long long)f->dev, (unsigned long long)f->ino);
-        return -1;
+        return FILE_REFUSED;
     }
-    if (sb.st_size != f->size || mt != f->mtime_ns) {
-        snprintf(why, len, "the MPI file %s changed since the snapshot (size %lld, then %lld; "
-                 "modified %+.3f s later); restart from a snapshot taken after the change, or "
-                 "put the file back as it was", f->abspath, (long long)sb.st_size,
-                 (long long)f->size, (double)(mt - f->mtime_ns) / 1e9);
-        return -1;
+    if (sb.st_size < f->size) {
+        snprintf(why, len, "the MPI file %s is shorter than at the snapshot (%lld bytes now, %lld "
+                 "at the snapshot): data the job wrote before the snapshot is gone; put the file "
+                 "back as it was at the snapshot or later, or restart from a snapshot taken "
+                 "after it was shortened", f->abspath, (long long)sb.st_size, (long long)f->size);
+        return FILE_REFUSED;
     }
-    return 0;
+    int acc = (f->amode & MPI_MODE_RDWR) ? R_OK | W_OK : (f->amode & MPI_MODE_WRONLY) ? W_OK : R_OK;
+    if (faccessat(AT_FDCWD, f->abspath, acc, AT_EACCESS) != 0) {
+        snprintf(why, len, "the MPI file %s cannot be opened for %s any more, as the job opened "
+                 "it (%s; mode %04o now): give its owner that access again (chmod u+%s)",
+                 f->abspath, acc == (R_OK | W_OK) ? "reading and writing"
+                 : acc == W_OK ? "writing" : "reading", strerror(errno),
+                 (unsigned)(sb.st_mode & 07777), acc == (R_OK | W_OK) ? "rw"
+                 : acc == W_OK ? "w" : "r");
+        return FILE_REFUSED;
+    }
+    int64_t mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    if (sb.st_size == f->size && mt == f->mtime_ns)
+        return FILE_SAME;
+    char what[160];
+    snprintf(what, sizeof what, "%lld bytes now, %lld at the snapshot; modified %+.3f s from the "
+             "snapshot's time", (long long)sb.st_size, (long long)f->size,
+             (double)(mt - f->mtime_ns) / 1e9);
+    if (strict) {
+        snprintf(why, len, "the MPI file %s changed since the snapshot (%s), and --strict-files "
+                 "(REVIVE_RESTART_STRICT_FILES) refuses any change: put it back as it was at "
+                 "the snapshot, or restart without --strict-files to go on with it as it is",
+                 f->abspath, what);
+        return FILE_REFUSED;
+    }
+    snprintf(why, len, "note: the MPI file %s was written after the snapshot (%s), as a job that "
+             "ran on after it leaves it: opened as it is, at the snapshot's file pointers (the "
+             "job writes again from there; --strict-files refuses this)", f->abspath, what);
+    return FILE_LATER;
 }
 
-static int reopen(struct pml_file *f, char *err, size_t errlen)
+static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
 {
     MPI_Comm comm = (MPI_Comm)pml_v2r(f->vcomm);
-    char why[PATH_MAX + 256] = "";
-    int bad = same_file(f, why, sizeof why) ? 1 : 0, anybad = bad;
-    /* every member learns whether one of them cannot go on */
-    int rc = pml_L.MPI_Allreduce(&bad, &anybad, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_INT)),
-                                 (MPI_Op)pml_v2r(PML_H(MPI_MAX)), comm);
+    char why[PATH_MAX + 512] = "";
+    /* every member learns the worst any of them found and the lowest rank that found it, which
+     * alone says so: one line per file, not one per rank */
+    struct { int found, rank; } mine = {find_file(f, strict, why, sizeof why), f->comm_rank}, worst;
+    int rc = pml_L.MPI_Allreduce(&mine, &worst, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_2INT)),
+                                 (MPI_Op)pml_v2r(PML_H(MPI_MAXLOC)), comm);
     if (rc != MPI_SUCCESS) {
         snprintf(err, errlen, "the communicator of the MPI file %s is not usable after the "
                  "restart (MPI error %d)", f->abspath, rc);
         return -EIO;
     }
-    if (anybad) {
-        if (bad)
+    if (worst.found == FILE_REFUSED) {
+        if (worst.rank == f->comm_rank)
             snprintf(err, errlen, "%s", why);
         else
-            snprintf(err, errlen, "another rank found the MPI file %s changed or gone since the "
-                     "snapshot", f->abspath);
+            snprintf(err, errlen, "rank %d of its communicator refused the MPI file %s",
+                     worst.rank, f->abspath);
+        pml_restart_refused(worst.rank != f->comm_rank, err);
+        /* every member's word is with the coordinator before one exits (the one that refused
+         * could be killed by the launcher before it wrote, and the restart be taken as the
+         * snapshot's failure: seen with MPICH) */
+        pml_L.MPI_Barrier(comm);
         return -ESTALE;
     }
+    if (worst.found == FILE_LATER && worst.rank == f->comm_rank)
+        revive_log_warn("%s", why);
     uintptr_t info = pml_hints_info(&f->open_hints);
     MPI_File r = (MPI_File)pml_v2r(PML_H(MPI_FILE_NULL));
     rc = pml_L.MPI_File_open(comm, f->path, f->amode & ~MPI_MODE_EXCL, (MPI_Info)info, &r);
@@ -139,9 +197,9 @@ int pml_objs_restart(char *err, size_t errlen)
     for (struct pml_file *f = pml_files; f; f = f->next)
         v[k++] = f;
     qsort(v, (size_t)n, sizeof *v, cmp_file);
-    int e = 0;
+    int e = 0, strict = strict_files();
     for (int i = 0; i < n && !e; i++)
-        e = reopen(v[i], err, errlen);
+        e = reopen(v[i], strict, err, errlen);
     free(v);
     return e ? e : pml_objs_restart_wins(err, errlen);
 }

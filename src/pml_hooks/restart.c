@@ -655,6 +655,54 @@ static const char *handoff_getenv(const char *name)
     return NULL;
 }
 
+const char *pml_restart_getenv(const char *name)
+{
+    return handoff_getenv(name);
+}
+
+/* 0: the failing restart is the snapshot's (or nothing failed); 1: refused, said by this rank;
+ * 2: refused, said by another rank */
+static int refused;
+/* 1 once the coordinator has this rank's message (restart_progress_file) */
+static int progress_left;
+
+int pml_restart_refusal_said_elsewhere(void)
+{
+    return refused == 2 || (refused && progress_left);
+}
+
+/* For restart-mpi's coordinator (src/snapc/coord_restart.c): REVIVE_RESTART_DIR/NAME.<rank>
+ * with the message, so that a restart the environment refused does not mark the snapshot as
+ * failed (refused.<r>, and stopped.<r> from the ranks that only followed another's refusal)
+ * and one that failed marks it with this rank's reason (failed.<r>), not "ended before every
+ * rank was back". Whole when it has its name (a temporary one first). */
+static void restart_progress_file(const char *name, const char *msg)
+{
+    const char *dir = handoff_getenv("REVIVE_RESTART_DIR");
+    if (!dir || !*dir)
+        return;
+    char path[4096], tmp[4200], line[1200];
+    snprintf(path, sizeof path, "%s/%s.%d", dir, name, handoff_rank);
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    int k = snprintf(line, sizeof line, "rank %d: %s\n", handoff_rank, msg);
+    ssize_t w = write(fd, line, k > 0 && (size_t)k < sizeof line ? (size_t)k : strlen(line));
+    (void)w;
+    close(fd);
+    if (rename(tmp, path) < 0)
+        unlink(tmp);
+    else
+        progress_left = 1;
+}
+
+void pml_restart_refused(int by_other, const char *msg)
+{
+    refused = by_other ? 2 : 1;
+    restart_progress_file(by_other ? "stopped" : "refused", msg);
+}
+
 /* ---- the two calls ------------------------------------------------------------------------------- */
 static double now_ms(void)
 {
@@ -675,6 +723,8 @@ int pml_restart_done(int restarted, char *err, size_t errlen)
 {
     capturing = self_capture = 0;
     int e = restarted ? pml_restart_complete(err, errlen) : 0;
+    if (e && !refused)
+        restart_progress_file("failed", err);
     pml_win_drop_copies(); /* in the image, or back in the windows */
     return e;
 }

@@ -40,8 +40,26 @@ int pml_restart_done(int restarted, char *err, size_t errlen);
 int pml_restart_capture(const char *path, char *err, size_t errlen);
 
 /* The restarted process, after the checkpoint call came back "restarted": a fresh lower half
- * and everything on it (see above). 0, or -errno with a message. */
+ * and everything on it (see above). 0, or -errno with a message. When it fails in a job
+ * restart-mpi started, pml_restart_done leaves the message for the coordinator
+ * (REVIVE_RESTART_DIR/refused.<rank> or stopped.<rank> when refused, below, else
+ * failed.<rank>: the snapshot is marked as failed with that reason). */
 int pml_restart_complete(char *err, size_t errlen);
+
+/* A variable of the new launcher's environment (the application keeps its own in environ);
+ * NULL when unset or before the restart hook ran. */
+const char *pml_restart_getenv(const char *name);
+
+/* Called by a step of pml_restart_complete that refuses because of something outside the
+ * snapshot (a file it had open changed or gone): the snapshot is fine and is not marked as
+ * failed. by_other: another rank refused and says why. Leaves msg for the coordinator at once
+ * (the caller then waits for the others to have done so before any rank exits: a launcher
+ * ends the job when the first exits). */
+void pml_restart_refused(int by_other, const char *msg);
+/* After a failed pml_restart_done: 1 when the restart was refused and someone else says why
+ * (another rank, or restart-mpi's coordinator, which has the message: one line for the user,
+ * not one per rank); the rank then ends quietly. */
+int pml_restart_refusal_said_elsewhere(void);
 
 /* 1 when descriptor fd is the launcher's: open when the layer was loaded (beside the standard
  * streams), or kept open for the new launcher by revive-restart-rank. A rank's image must not

@@ -138,6 +138,9 @@ int64_t coord_launch_wait_deadline(void); /* ms, 0 none */
 void coord_launch_wait_tick(int64_t now);
 /* ranks whose restore failed so far (failed.<r>), the first one's message in msg */
 int coord_restart_failed(char *msg, size_t len);
+/* ranks that refused the restart because of something outside the snapshot (refused.<r>: a file
+ * the job had open changed or gone), the first one's message in msg */
+int coord_restart_refused(char *msg, size_t len);
 int coord_launch_timed_out(void);
 /* The coordinator ended the restarted launcher itself (a rank not started, or one whose restore
  * failed): the job's status is then 1, not the signal the launcher died of. */

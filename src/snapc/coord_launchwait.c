@@ -19,12 +19,18 @@
 
 static int64_t deadline; /* ms, 0: not waiting */
 static int timed_out;
-/* A rank whose restore failed (its failed.<r>, written before it exits 1) while the others
- * wait for it in the restart: MPICH's mpiexec does not end a job when one process exits 1, so
- * the job would wait for ever (seen in CI: e2e_chain-mpich, the restore plan not allocated).
- * Looked for once a second until the job is back. */
+/* A rank whose restore failed or was refused (its failed.<r> or refused.<r>, written before it
+ * exits 1) while the others wait for it in the restart: MPICH's mpiexec does not end a job when
+ * one process exits 1, so the job would wait for ever (seen in CI: e2e_chain-mpich, the restore
+ * plan not allocated). Looked for once a second until the job is back. */
 static int64_t failcheck_at; /* ms */
 static int ended_for_failure;
+/* Once a rank's file says so, the launcher gets this long to end the job itself: Open MPI's
+ * mpirun ends it when a rank exits 1, and a SIGTERM during that abort made it crash in
+ * PMIx_Finalize ("abort is already in progress", then a segfault report under the rank's
+ * message: rst_iochg-ompi). MPICH's mpiexec does not, and gets the SIGTERM after it. */
+#define FAILCHECK_GRACE_MS 5000
+static int64_t failed_seen_at; /* ms, 0: not yet */
 
 void coord_launch_wait_start(void)
 {
@@ -54,11 +60,22 @@ static void failcheck_tick(int64_t now)
         return;
     failcheck_at = now + 1000;
     char msg[512] = "";
-    if (coord_restart_failed(msg, sizeof msg) <= 0)
+    int refused = 0;
+    if (coord_restart_failed(msg, sizeof msg) <= 0 &&
+        !(refused = coord_restart_refused(msg, sizeof msg) > 0))
         return;
+    if (!failed_seen_at)
+        failed_seen_at = now;
+    if (now < failed_seen_at + FAILCHECK_GRACE_MS) {
+        failcheck_at = failed_seen_at + FAILCHECK_GRACE_MS;
+        return;
+    }
     ended_for_failure = 1;
     deadline = 0;
-    revive_log_error("a rank could not be restored (%s); ending the restarted job", msg);
+    if (refused) /* said when the job ends (coord_restart_job_ended) */
+        revive_log_info("a rank refused the restart (%s); ending the restarted job", msg);
+    else
+        revive_log_error("a rank could not be restored (%s); ending the restarted job", msg);
     kill(coord.child, SIGTERM);
     coord.term_signal_at = 0;
     coord.term_kill_at = now + 10000; /* coord_term_tick's SIGKILL */

@@ -4,12 +4,17 @@
  *
  * A failed restart marks the sequence in its index (the next default restart-mpi takes an
  * earlier one) only when a rank could not be restored: not when the launcher failed before
- * any rank began (a typo in its options, a hostfile in another MPI's syntax), nor when every
- * rank was restored and the job ended for another reason (`restart-mpi REF | head`). The
- * ranks say how far they got through files in a private directory beside the snapshot
- * (storage every host shares, as the images are):
+ * any rank began (a typo in its options, a hostfile in another MPI's syntax), nor when a rank
+ * refused because of something outside the snapshot (a file the job had open gone or
+ * shortened: the user puts it back and runs restart-mpi again, which must take the same
+ * sequence), nor when every rank was restored and the job ended for another reason
+ * (`restart-mpi REF | head`). The ranks say how far they got through files in a private
+ * directory beside the snapshot (storage every host shares, as the images are):
  *   begun.<r>    revive-restart-rank found its image and starts restoring it
- *   failed.<r>   ... and could not (its message)
+ *   failed.<r>   ... and could not (its message: the reason recorded in the index)
+ *   refused.<r>  ... and the MPI layer refused to go on (its message; not recorded)
+ *   stopped.<r>  ... and stopped because another rank refused (the message of the one
+ *                that refused is in its refused.<r>, which these must not hide)
  *   restored     the MPI layer's line per rank brought back (REVIVE_RESTART_REPORT)
  * A later successful restart of the sequence clears its mark. */
 #define _GNU_SOURCE
@@ -109,7 +114,7 @@ static int count_rank_files(const char *prefix, char *msg, size_t len)
             snapc_fmt(msg, len, "rank %s could not restore its image", de->d_name + pl);
         if (msg && !strstr(msg, ": ")) {
             /* the rank's own message, when it wrote one */
-            char path[PATH_MAX + 300], text[512];
+            char path[PATH_MAX + 300], text[1536];
             snapc_fmt(path, sizeof path, "%s/%s", coord.restart_dir, de->d_name);
             int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             ssize_t k = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
@@ -176,6 +181,14 @@ int coord_restart_failed(char *msg, size_t len)
     return coord.restart_dir[0] ? count_rank_files("failed.", msg, len) : 0;
 }
 
+int coord_restart_refused(char *msg, size_t len)
+{
+    if (!coord.restart_dir[0])
+        return 0;
+    int n = count_rank_files("refused.", msg, len);
+    return n > 0 ? n : count_rank_files("stopped.", msg, len);
+}
+
 /* The launcher ended before every rank was back: was it the snapshot's fault? (above) */
 void coord_restart_job_ended(void)
 {
@@ -188,12 +201,20 @@ void coord_restart_job_ended(void)
                          coord.parent_jobdir, (long long)coord.parent_seq);
         return;
     }
-    char e2[512], why[600], msg[512] = "";
+    char e2[512], why[1600], msg[1536] = "";
     if (coord.restart_dir[0]) {
         int failed = count_rank_files("failed.", msg, sizeof msg);
         int begun = count_rank_files("begun.", NULL, 0);
         int restored = count_restored();
         int nranks = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
+        if (!failed && coord_restart_refused(msg, sizeof msg) > 0) {
+            /* the one line the user gets: the ranks leave it to this (restart.c) */
+            revive_log_error("the restart from %s/%lld was refused: %s; the snapshot is not "
+                             "marked as failed: once that is put right, restart-mpi takes it "
+                             "again",
+                             coord.parent_jobdir, (long long)coord.parent_seq, msg);
+            return;
+        }
         if (!failed && begun == 0) {
             revive_log_error("the restarted job ended (status %d) before any rank began its "
                              "restore: the launcher failed (see its message above); %s/%lld is "

@@ -1,5 +1,5 @@
-/* restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify] [--showme]
- *             [-- EXTRA LAUNCHER OPTIONS] REF
+/* restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify] [--strict-files]
+ *             [--showme] [-- EXTRA LAUNCHER OPTIONS] REF
  *
  * Restarts an MPI job from a global snapshot: REF is a sequence
  * (.../revive_global_snapshot_PID.ckpt/SEQ) or a snapshot directory (then the newest committed
@@ -35,7 +35,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
             "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
-            "                   [--showme]\n"
+            "                   [--strict-files] [--showme]\n"
             "                   [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
@@ -56,6 +56,12 @@ static void usage(FILE *f)
             "                 image is in its node's cache, before the commit (as mpirun's option;\n"
             "                 $REVIVE_MPIX_NO_WAIT_STAGE=1)\n"
             "  --preload      copy each rank's image into its host's cache first\n"
+            "  --strict-files refuse the restart when an MPI file the job had open changed\n"
+            "                 at all since the snapshot (default: a file that grew or was\n"
+            "                 written in place, as a job that ran on after the snapshot leaves\n"
+            "                 it, is opened as it is, with a note; a file gone, replaced,\n"
+            "                 shorter or no longer accessible is always refused;\n"
+            "                 $REVIVE_RESTART_STRICT_FILES=1)\n"
             "  --showme       print the launch command and do nothing\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
             "examples:\n"
@@ -267,6 +273,8 @@ int main(int argc, char **argv)
             preload = 1;
         else if (!strcmp(a, "--no-verify"))
             verify = 0;
+        else if (!strcmp(a, "--strict-files"))
+            setenv("REVIVE_RESTART_STRICT_FILES", "1", 1); /* read by the restarted ranks */
         else if (!strcmp(a, "--showme"))
             showme = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -444,6 +452,10 @@ int main(int argc, char **argv)
         push(&cmd, "REVIVE_RESTART_DIR");
         push(&cmd, "-x");
         push(&cmd, "REVIVE_RESTART_REPORT");
+        if (getenv("REVIVE_RESTART_STRICT_FILES")) { /* -x wants it set */
+            push(&cmd, "-x");
+            push(&cmd, "REVIVE_RESTART_STRICT_FILES");
+        }
     }
     if (hostfile) {
         char hf[PATH_MAX];

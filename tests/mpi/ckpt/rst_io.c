@@ -12,13 +12,19 @@
  * run to run at 4 ranks).
  *
  * Rank 0 prints one line per step (the individual file pointer in etypes of the view, the shared
- * one of FILE.log) and a final line with the files' sizes and checksum. */
+ * one of FILE.log) and a final line with the files' sizes and checksum.
+ *
+ * RST_IO_HOLD=PREFIX (rst_iochg.sh, a job under a coordinator): at the end of step S every rank
+ * waits, outside MPI, while the file PREFIX.S exists (at most 10 minutes), so that the test takes
+ * its snapshots and kills the job at steps it chose. The restarted process keeps the variable
+ * (its environment is the image's). */
 #define _GNU_SOURCE
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rst_step.h"
@@ -28,6 +34,18 @@
 static int rank, size;
 
 const char rst_name[] = "rst_io";
+
+static void hold(int s)
+{
+    const char *p = getenv("RST_IO_HOLD");
+    if (!p || !*p)
+        return;
+    char f[4200];
+    snprintf(f, sizeof f, "%s.%d", p, s);
+    struct timespec d = {0, 20 * 1000 * 1000};
+    for (int i = 0; i < 30000 && access(f, F_OK) == 0; i++)
+        nanosleep(&d, NULL);
+}
 
 int main(int argc, char **argv)
 {
@@ -68,6 +86,7 @@ int main(int argc, char **argv)
         if (rank == 0)
             printf("step %d: %lld %lld\n", s, (long long)pos, (long long)spos);
         rst_step_end(&args, s);
+        hold(s);
     }
     CHECK(MPI_File_sync(fh));
     CHECK(MPI_File_sync(lh));

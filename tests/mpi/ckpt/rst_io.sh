@@ -5,8 +5,8 @@
 # number of ranks started as revive-restart-rank SNAPSHOT carry on with the files Revive opened
 # again (the same views, both file pointers where they were). At 1, 2 and 4 ranks on both MPIs:
 # the step lines (both file pointers) and the final files' sizes and checksum equal an
-# uninterrupted native run's. Then a file is changed after the snapshot, then removed: the
-# restart fails on every rank, naming it.
+# uninterrupted native run's. Then a file grows after the snapshot (refused with
+# REVIVE_RESTART_STRICT_FILES=1), is shortened, is removed: the restart fails, naming it.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -38,7 +38,10 @@ for n in 1 2 4; do
         pass "np=$n: $(echo "$want" | wc -l) lines (both file pointers at every step) and the files ($sumn) as uninterrupted"
     fi
 done
-# a file changed after the snapshot: the restart stops, naming it (checked before any collective)
+# the files as the snapshot left them, then changed: a grown file with REVIVE_RESTART_STRICT_FILES
+# (restart-mpi --strict-files), a shortened one, a removed one: the restart stops on every
+# rank, naming the file and what differs (checked before any collective); rst_iochg.sh has
+# the crash-recovery cases through restart-mpi (a grown file restarts)
 d=$tmp/np2
 if [ ! -d "$d/s2" ]; then
     mkdir -p "$d"
@@ -47,23 +50,28 @@ if [ ! -d "$d/s2" ]; then
     cp -p "$d/job.dat" "$d/job.dat.keep" 2>/dev/null
     cp -p "$d/job.dat.log" "$d/job.dat.log.keep" 2>/dev/null
 fi
+# changed WHAT PATTERN: the restart of s2 fails, a line matching PATTERN, no result
+changed() {
+    restart_job 2 "$d/s2" >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
+    if [ $rc != 0 ] && grep -q -- "$2" "$tmp/bad.err" && ! grep -q '^done' "$tmp/bad.out"; then
+        pass "$1: $(grep -m1 -- "$2" "$tmp/bad.err" | sed 's/.*\(the MPI file\)/\1/' | cut -c1-220)"
+    else
+        failed "$1: status $rc"; show_err "$tmp/bad.err"
+    fi
+}
 if [ -d "$d/s2" ]; then
-    cp -p "$d/job.dat.keep" "$d/job.dat"
-    cp -p "$d/job.dat.log.keep" "$d/job.dat.log"
+    cp "$d/job.dat.keep" "$d/job.dat"  # in place: the same file
+    cp "$d/job.dat.log.keep" "$d/job.dat.log"
     printf 'changed' >>"$d/job.dat"
-    restart_job 2 "$d/s2" >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
-    if [ $rc != 0 ] && grep -q "the MPI file $d/job.dat changed since the snapshot" "$tmp/bad.err" &&
-        ! grep -q '^done' "$tmp/bad.out"; then
-        pass "a changed file: $(grep -m1 'changed since the snapshot' "$tmp/bad.err" | cut -c1-200)"
-    else
-        failed "a changed file: status $rc"; show_err "$tmp/bad.err"
-    fi
+    export REVIVE_RESTART_STRICT_FILES=1
+    [ "$flavor" = ompi ] && xenv+=(-x REVIVE_RESTART_STRICT_FILES)
+    changed "a grown file, REVIVE_RESTART_STRICT_FILES=1" \
+        "the MPI file $d/job.dat changed since the snapshot ([0-9]* bytes now, [0-9]* at the snapshot; modified"
+    unset REVIVE_RESTART_STRICT_FILES
+    [ "$flavor" = ompi ] && xenv=(-x REVIVE_RESTART_REPORT)
+    truncate -s 64 "$d/job.dat"
+    changed "a shortened file" "the MPI file $d/job.dat is shorter than at the snapshot (64 bytes now"
     rm -f "$d/job.dat"
-    restart_job 2 "$d/s2" >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
-    if [ $rc != 0 ] && grep -q "the MPI file $d/job.dat, open at the snapshot, cannot be found" "$tmp/bad.err"; then
-        pass "a vanished file: $(grep -m1 'cannot be found' "$tmp/bad.err" | cut -c1-200)"
-    else
-        failed "a vanished file: status $rc"; show_err "$tmp/bad.err"
-    fi
+    changed "a removed file" "the MPI file $d/job.dat, open at the snapshot, is gone"
 fi
 exit $fail
