@@ -781,7 +781,14 @@ static void on_stage(const struct snapc_hdr *h, const uint8_t *p)
             close(slot);
     }
     full_advice(e, err, sizeof err, 0);
-    if (e < 0)
+    if (e == -ENOENT && access(A.dir, F_OK) != 0 && errno == ENOENT) {
+        /* the coordinator set the sequence aside once another rank's copy failed (a full disk):
+         * "cannot create a file ...: No such file or directory" under that rank's message sent
+         * users looking for a missing directory (seen in diskfull.sh's job output) */
+        snprintf(err, sizeof err, "the sequence directory %s is gone (the checkpoint was "
+                 "abandoned, or the directory removed): this rank's image was not copied", A.dir);
+        revive_log_info("rank %d: %s", A.world_rank, err);
+    } else if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
     else if (pst < 0)
         snprintf(err, sizeof err, "%s", perr);
