@@ -9,6 +9,7 @@
 #include "pml_hooks/halves.h"
 #include "pml_hooks/restart.h"
 #include "pml_hooks/lower_reset.h" /* pml_ldso_loader_busy */
+#include "pml_hooks/objs.h"       /* window memory */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +107,34 @@ static int hold_upper(void *arg, pid_t tid)
 
 static int holding;
 
+/* Every thread of the rank is parked (and every member's operations on its windows completed:
+ * the settle's last barrier came before the capture): the library's window memory is copied
+ * now, so the image has what the application's threads stored in it up to where they stopped
+ * (win_ckpt.c). */
+static int copy_windows(void *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    pml_win_copy_saved();
+    return 0;
+}
+
+/* In the restarted rank: the library's window memory the application reads and writes
+ * directly (MPI_Win_allocate(_shared)) is not mapped until the replay made its window again and
+ * every rank put its part back (restart.c's last barrier). An application thread that was
+ * outside MPI at the snapshot would run on into it at once: SIGSEGV on the addresses kept free
+ * for it, or a store the copy-back then overwrote (campaign-failures.md #25). Every restored
+ * thread is held until then; without such windows none is. */
+static int held_restart;
+
+static int hold_restarted(void *arg, pid_t tid)
+{
+    (void)arg, (void)tid;
+    if (!pml_win_lib_memory())
+        return 0;
+    held_restart = 1;
+    return 1;
+}
+
 void pml_capture_unhold(void)
 {
     if (holding) {
@@ -163,6 +192,9 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     o.ignore_fds = 1;
     if (hold)
         o.hold_thread = hold_upper;
+    o.after_park = copy_windows;
+    o.hold_restarted = hold_restarted;
+    held_restart = 0;
     struct crs_ckpt_result res;
     int rc = crs_runtime_checkpoint_here(&o, &res);
     if (rc == 1) {
@@ -176,6 +208,10 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
                 _exit(1);
             }
             pml_fatal("the restart of rank %d failed: %s", pml_world_rank, err);
+        }
+        if (held_restart) {
+            held_restart = 0;
+            crs_runtime_component()->unhold();
         }
         return 1;
     }

@@ -148,8 +148,14 @@ struct pml_comm *pml_obj_clock_new(const struct pml_comm *parent, int size, int 
 /* The extent of a shared window's segment (every member's part, by MPI_Win_shared_query on
  * the library's window r of n ranks); lo = hi = 0 when every part is empty. */
 void pml_win_segment(MPI_Win r, int n, uintptr_t *lo, uintptr_t *hi);
-/* At a snapshot: this rank's part of each shared segment copied into w->saved. */
+/* At a snapshot, in pml_objs_settle: room for a copy of this rank's part of each segment of
+ * the library's (w->saved), mapped. pml_win_copy_saved fills it, once every thread of the rank
+ * is parked for the image (capture.c) and every member's operations completed. */
 int pml_win_save_memory(char *err, size_t errlen);
+void pml_win_copy_saved(void);
+/* 1 when a window's memory is the library's (a shared segment mapped again at a restart): the
+ * restarted application's threads are held until it is back (capture.c). */
+int pml_win_lib_memory(void);
 /* after the image is written, or after a restart put it back: the copies freed (win_ckpt.c) */
 void pml_win_drop_copies(void);
 /* After the replay: locks held at the snapshot taken again (win_ckpt.c). */

@@ -16,8 +16,11 @@
  *     begins are counted on the file's clock); the program's own end call gets the status.
  *   - nonblocking file operations and request-based RMA were completed by the drain (they are in
  *     the request table).
- *   - a shared window's segment is the library's: this rank's part is copied into application
- *     memory (win_ckpt.c), after the fences and flushes above completed every access.
+ *   - a shared window's segment is the library's: room for a copy of this rank's part is made
+ *     in application memory (win_ckpt.c); the copy is made once every member's fences and
+ *     flushes completed (the barrier below) and every thread of the rank is parked for its
+ *     image (capture.c), so that neither another rank's operation nor a store of an application
+ *     thread outside MPI lands in the window after the copy.
  *   - every file: its data flushed to the disk (fsync of the file), and its state read into its
  *     struct pml_file: both file pointers, the atomicity, the file's identity (device, inode,
  *     size, modification time), which a restart checks before it opens the file again.

@@ -125,8 +125,28 @@ int pml_win_save_memory(char *err, size_t errlen)
             }
             w->saved = m;
         }
-        memcpy(w->saved, w->base, (size_t)w->size);
     }
+    return 0;
+}
+
+/* The copy itself, with every thread of the rank parked (capture.c, libcr's after_park) and
+ * after every member's flushes completed (the barrier that ends pml_objs_settle): an
+ * application thread outside MPI runs on through the settle and may store into the window
+ * until it is parked, and another rank's operations land here until its own flush returned;
+ * copied before, such stores were in the rank's state but not in its window (campaign-failures.md
+ * #25). No allocation, no lock: memory copies only. */
+void pml_win_copy_saved(void)
+{
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        if (w->saved && w->size > 0)
+            memcpy(w->saved, w->base, (size_t)w->size);
+}
+
+int pml_win_lib_memory(void)
+{
+    for (struct pml_win *w = pml_wins; w; w = w->next)
+        if (lib_segment(w) && w->size > 0)
+            return 1;
     return 0;
 }
 

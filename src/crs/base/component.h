@@ -53,6 +53,13 @@ struct crs_ckpt_opts {
      * while the library's threads go on to finalize). Never in the restarted process.
      * NULL: every thread runs on. */
     int (*hold_thread)(void *arg, pid_t tid);
+    /* In the restarted process, once the restart hooks ran: asked for each
+     * restored thread by its id now, while they are all still parked: 1 keeps
+     * that thread parked when the checkpoint thread runs on, until the
+     * component's unhold (the MPI layer: the application waits until the MPI
+     * library's memory it uses directly is back at its addresses). NULL:
+     * every thread runs on. */
+    int (*hold_restarted)(void *arg, pid_t tid);
     void *arg;
 };
 

@@ -363,7 +363,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         after_restart((const struct crs_restart_info *)restarted, &self);
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
         res->restarted = 1;
-        crs_park_release();
+        crs_park_release_restarted(o->hold_restarted, o->arg);
         return 0;
     }
     int released = 0;

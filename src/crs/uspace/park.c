@@ -373,7 +373,7 @@ static int park_here_mask(const void *mask)
         else
             atomic_store(&nmq, 0);
     }
-    if (r == 0 && held[idx]) {
+    if (held[idx]) {
         held[idx] = 0;
         while (atomic_load(&holding))
             futex_wait(&holding, 1, -1);
@@ -703,6 +703,20 @@ void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg)
     int any = 0;
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
         held[i] = slots[i] && hold(arg, slots[i]->tid);
+        any |= held[i];
+    }
+    if (any)
+        atomic_store(&holding, 1);
+    crs_park_release();
+}
+
+void crs_park_release_restarted(int (*hold)(void *arg, pid_t tid), void *arg)
+{
+    /* held[] came back with the image: every slot is decided again */
+    uint32_t ns = atomic_load(&nslots);
+    int any = 0;
+    for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
+        held[i] = hold && slots[i] && tids_now[i] && hold(arg, tids_now[i]);
         any |= held[i];
     }
     if (any)

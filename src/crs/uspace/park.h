@@ -61,6 +61,9 @@ void crs_park_release(void);
 /* The same, but the threads for which hold(arg, tid) says 1 stay parked until crs_park_unhold
  * (asked here, in the caller, while every thread is still parked). */
 void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg);
+/* In the restarted process: lets the restored threads run on, but those for which hold(arg,
+ * tid now) says 1 (NULL: none) stay parked until crs_park_unhold. */
+void crs_park_release_restarted(int (*hold)(void *arg, pid_t tid), void *arg);
 void crs_park_unhold(void);
 
 /* Fills a record with the calling thread's kernel-side state (tid, TLS base,

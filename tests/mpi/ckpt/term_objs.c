@@ -201,8 +201,13 @@ int main(int argc, char **argv)
             xmem[(s * 4099) % ((1 << 20) / (int)sizeof(long))] += v;
             h = mix(h, xmem, 1 << 20);
         }
+        /* Allreduce, not Reduce: no rank starts the next step's one-sided operations on a
+         * neighbour's window until every rank has hashed its own window for this one. With
+         * MPI_Reduce a non-root rank returned at once (eager) and its next Put or Fetch_and_op
+         * could land in rank 0's window while rank 0 was still hashing it: some steps' results
+         * differed, more often in a restarted job (campaign-failures.md #25) */
         unsigned long long hh = h, sum = 0;
-        CHECK(MPI_Reduce(&hh, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
+        CHECK(MPI_Allreduce(&hh, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD));
         if (rank == 0)
             printf("step %d: %016llx\n", s, sum);
         if (ms > 0 && access(pace, F_OK) == 0)

@@ -11,11 +11,10 @@
 #     rank died in MPI_Finalize on "rcache.c:409 region->refcount == 0" with an MPI_Win_allocate
 #     window, and Hydra printed BAD TERMINATION: issue 7 review, finding C),
 #   - its stdout is the first lines of an uninterrupted run, no process is left,
-#   - restart-mpi of the snapshot finishes the run: every result line as uninterrupted (not
-#     compared on Open MPI with an allocate, shared or dynamic window unless TERM_OBJS_STRICT=1:
-#     its restarts of such jobs go wrong with or without --term, campaign-failures.md #25);
-#     on MPICH a restart of a job holding only a shared window that goes wrong is reported as
-#     that known failure, and the test then skips (77) naming it when everything else passed.
+#   - restart-mpi of the snapshot finishes the run: every result line as uninterrupted (the
+#     windows whose memory is the library's, allocate and shared, went wrong until the window
+#     memory was copied with the rank's threads parked and the restarted threads were held until
+#     it was back: campaign-failures.md #25).
 # TERM_OBJS_KINDS (space-separated) picks the cases.
 flavor=$1
 # Open MPI's MPI_Win_create needs single-copy transfers (natively too): CMA, as rma-ompi.sh
@@ -57,27 +56,12 @@ for kinds in ${TERM_OBJS_KINDS:-allocate create shared dynamic file persist allo
     fi
     ref=$(tail -n1 ckpt.out)
     rm -f pace
-    if [ "$flavor" = ompi ] && [[ " allocate shared dynamic all " = *" $kinds "* ]] &&
-        [ -z "${TERM_OBJS_STRICT:-}" ]; then
-        # not --term's doing: a plain snapshot of such a job, killed, restarts as wrongly
-        pass "$flavor $kinds: --term after step $(nsteps out.0): ckpt-mpirun 0, job 0, no complaint;" \
-            "the restart is not compared (campaign-failures.md #25; TERM_OBJS_STRICT=1 does)"
-        continue
-    fi
     clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
     # the restarted job finishes the run: the native run had fewer steps, so its step lines are
     # compared with the first ones, and its done line with the number of steps changed
     want=$(grep '^step' native.out; sed -n "s/^done: $nsteps_native steps/done: $steps steps/p" native.out)
     got=$(results out.0 out.1 | grep '^step' | head -n $nsteps_native; grep '^done: ' out.1)
     if [ $rc != 0 ] || [ "$want" != "$got" ] || [ "$(results out.0 out.1 | grep -c '^step')" != $steps ]; then
-        if [ "$flavor $kinds" = "mpich shared" ] && [ -z "${TERM_OBJS_STRICT:-}" ]; then
-            # session 9: 4 of 4 such restarts went wrong (status 11, or other results) on a build
-            # where every other kind passed: a known failure, named, never counted as passed
-            known="$known mpich-shared"
-            echo "KNOWN FAILURE (campaign-failures.md #25): $flavor $kinds: restart-mpi status $rc"
-            [ $rc = 0 ] || show_err err.1
-            continue
-        fi
         if [ $rc != 0 ]; then
             failed "$flavor $kinds: restart-mpi: status $rc"; show_err err.1
         else
@@ -89,9 +73,4 @@ for kinds in ${TERM_OBJS_KINDS:-allocate create shared dynamic file persist allo
             "restarted to the end: $(tail -n1 out.1)"
     fi
 done
-if [ "$fail" = 0 ] && [ -n "${known:-}" ]; then
-    echo "SKIP: every other check passed; known failure of Revive:$known (campaign-failures.md #25," \
-        "MPICH restart of a job holding a shared window goes wrong; TERM_OBJS_STRICT=1 fails on it)"
-    exit 77
-fi
 exit $fail
