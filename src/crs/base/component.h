@@ -140,6 +140,13 @@ struct crs_restart_image {
     void *impl;             /* the component's own state */
 };
 
+/* What a component's exec_enter keeps for exec_leave (the caller's stack). */
+struct crs_exec_guard {
+    uint64_t mask;   /* the thread's signal mask before */
+    int blocked;     /* the park signal was blocked by exec_enter */
+    int slot;        /* the component's mark of the thread, -1: none */
+};
+
 /* ---- the component table ---- */
 
 struct crs_component {
@@ -165,6 +172,16 @@ struct crs_component {
     int (*park_here)(void);
     /* Lets the threads that hold_thread kept parked run on. */
     void (*unhold)(void);
+    /* Around an execve of the calling thread (libcr's exec wrappers): after
+     * exec_enter no park signal reaches the thread and none is pending, so
+     * none can outlive a successful execve into the new program (where it
+     * would kill it: no handler there yet); a checkpoint that begins
+     * meanwhile waits for the thread to leave execve. A checkpoint already
+     * parking the threads parks this one inside exec_enter first. After a
+     * failed execve, exec_leave (same thread, same g) makes the thread
+     * parkable again. Nothing to undo after a successful one. */
+    void (*exec_enter)(struct crs_exec_guard *g);
+    void (*exec_leave)(const struct crs_exec_guard *g);
 
     /* Opens the image named by o and checks that it can come back on this
      * machine (files, kernel, CPU, addresses), changing nothing. 0, or -errno

@@ -29,6 +29,8 @@
 #include <sys/types.h>
 
 #define CRS_PROTO_MAGIC 0x52564352u /* "RCVR" */
+/* The park signal libcr uses unless REVIVE_SIGNAL names another (SIGRTMIN+28 with glibc). */
+#define CRS_DEFAULT_PARK_SIGNAL 62
 #define CRS_PROTO_VERSION 1u
 #define CRS_PROTO_RESUME 'R'
 #define CRS_PROTO_PARKED 0x4b505652u /* "RVPK": a tree member's threads are parked */

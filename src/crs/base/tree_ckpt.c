@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -249,6 +250,20 @@ static int ended(pid_t pid)
     return st == 0 || st == 'Z' || st == 'X';
 }
 
+/* A connection to process pid's checkpoint thread, or -errno. A process
+ * that was just forked, or that just started another program (execve), may
+ * not listen yet: a refused connection is tried again for a while. */
+static int connect_pid(pid_t pid)
+{
+    int s = crs_proto_connect(pid);
+    for (int tries = 0; s == -ECONNREFUSED && tries < CONNECT_TRIES && !ended(pid); tries++) {
+        struct timespec ts = { 0, CONNECT_PAUSE_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        s = crs_proto_connect(pid);
+    }
+    return s;
+}
+
 /* Connects to the members not connected yet. One that ended meanwhile is
  * left to the next look at /proc; a child forked a moment ago may not listen
  * yet (libcr starts its checkpoint thread in the child's fork handler), so a
@@ -265,12 +280,7 @@ static int connect_members(struct tree_ckpt *t)
                     "try again", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->pid);
             return -EAGAIN;
         }
-        int s = crs_proto_connect(p->pid);
-        for (int tries = 0; s == -ECONNREFUSED && tries < CONNECT_TRIES && !ended(p->pid); tries++) {
-            struct timespec ts = { 0, CONNECT_PAUSE_MS * 1000000L };
-            nanosleep(&ts, NULL);
-            s = crs_proto_connect(p->pid);
-        }
+        int s = connect_pid(p->pid);
         if (s < 0 && ended(p->pid))
             continue;   /* the next look records it */
         if (s < 0) {
@@ -290,6 +300,15 @@ static int connect_members(struct tree_ckpt *t)
         t->fresh[m] = 1;
     }
     return 0;
+}
+
+/* The park signal the members most likely use: libcr's choice as our
+ * environment makes it (theirs may differ; then a death by it is only
+ * named by number). */
+static int park_signal(void)
+{
+    const char *v = getenv("REVIVE_SIGNAL");
+    return v && *v ? atoi(v) : CRS_DEFAULT_PARK_SIGNAL;
 }
 
 static int gone(pid_t pid)
@@ -354,8 +373,11 @@ static int send_request(struct tree_ckpt *t, size_t m, int image_fd)
 static int park_members(struct tree_ckpt *t, int image_fd)
 {
     for (size_t m = 0; m < t->nmembers; m++)
-        if (t->fresh[m] && send_request(t, m, image_fd) && !ended(t->all[t->members[m]].pid))
-            return -EPIPE;
+        if (t->fresh[m] && send_request(t, m, image_fd)) {
+            /* it ended, or started another program (execve closes the
+             * connection): answered below, or asked again there */
+            t->err[0] = 0;
+        }
     for (size_t m = 0; m < t->nmembers; m++) {
         if (!t->fresh[m])
             continue;
@@ -363,16 +385,19 @@ static int park_members(struct tree_ckpt *t, int image_fd)
         pid_t pid = t->all[t->members[m]].pid;
         struct crs_proto_reply rp;
         int e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
-        /* A process whose program closed libcr's socket behind libc's back
-         * drops the connection that makes it notice, and listens again a
-         * moment later (as crs_proto_checkpoint, a few tries) */
+        /* The connection went while the process lives on: its program
+         * started another (execve ends the checkpoint thread; the new
+         * program's listens a moment later), or closed libcr's socket
+         * behind libc's back and listens again (as crs_proto_checkpoint):
+         * asked again, a few times. */
         for (int attempt = 0; (e == -ECONNRESET || e == -EPIPE) && attempt < 5 && !ended(pid); attempt++) {
-            struct timespec ts = { 0, 200000000L };
+            struct timespec ts = { 0, 20000000L };
             nanosleep(&ts, NULL);
             close(t->conn[m]);
-            t->conn[m] = crs_proto_connect(pid);
+            t->conn[m] = connect_pid(pid);
             if (t->conn[m] < 0 || send_request(t, m, image_fd))
                 continue;
+            t->err[0] = 0;
             e = member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
         }
         if (e && ended(pid)) {
@@ -475,9 +500,14 @@ static int settle_members(struct tree_ckpt *t, int image_fd)
             oconn[k] = -1;
             changed |= (ostate[k] == 'Z') != (p->state == 'Z');
             if (conn[m] >= 0 && p->state == 'Z' && !e) {
-                char w[64];
-                fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
-                     crs_tree_scope_name(t->o->scope));
+                char w[64], how[160] = "";
+                if (WIFSIGNALED(p->exit_code))
+                    snprintf(how, sizeof how, ", killed by signal %d%s", WTERMSIG(p->exit_code),
+                             WTERMSIG(p->exit_code) == park_signal()
+                                 ? " (Revive's park signal, which must never reach a program: please report it)"
+                                 : "");
+                fail(t, "%s died during the checkpoint of the %s%s; the other members run on, try again",
+                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), how);
                 e = -ESRCH;
             }
         }
@@ -1072,6 +1102,21 @@ static int run(struct tree_ckpt *t, int fd)
     long e = settle_members(t, fd);
     if (e)
         return (int)e;
+    /* A member killed by the park signal must not be recorded as if its
+     * program had ended so: its parent would wait for that status in every
+     * restart. libcr keeps the signal from reaching a program (its exec
+     * wrappers); should one die of it anyway, nothing is written. */
+    for (size_t m = 0; m < t->nmembers; m++) {
+        const struct proc_info *p = &t->all[t->members[m]];
+        if (p->state == 'Z' && WIFSIGNALED(p->exit_code) && WTERMSIG(p->exit_code) == park_signal()) {
+            char w[64];
+            fail(t, "%s, a member of the %s, was killed by signal %d, Revive's park signal, which must never reach "
+                    "a program (please report it); nothing was written: the tree runs on, and a checkpoint works "
+                    "again once its parent has waited for it", who(t, m, w, sizeof w),
+                 crs_tree_scope_name(o->scope), park_signal());
+            return -ESRCH;
+        }
+    }
     /* every member is parked: nothing they share moves now */
     if ((e = check_shared_memory(t)) || (e = scan_fds(t, fd)))
         return (int)e;

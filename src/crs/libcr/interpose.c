@@ -10,15 +10,18 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crs/base/capture_filter.h"
+#include "crs/base/component.h"
 #include "crs/libcr/runtime.h"
 
 typedef int (*sigprocmask_fn)(int, const sigset_t *, sigset_t *);
@@ -94,6 +97,193 @@ int CRS_INTERPOSE(sigaction)(int sig, const struct sigaction *act, struct sigact
         return -1;
     }
     return real(sig, act, old);
+}
+
+/* ---- starting another program ---- */
+
+/* A thread parked while inside execve would take the park signal into the
+ * new program, which dies of it (no handler there yet): every way of
+ * calling execve runs between the component's exec_enter and exec_leave.
+ * glibc's exec functions call its execve internally, past any interposer,
+ * so each is wrapped whole (execvp's search of PATH included). posix_spawn,
+ * system and popen need nothing: their child is a process of its own that
+ * no park signal is sent to, and the parent blocks every signal meanwhile. */
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
+
+#ifdef REVIVE_LIBCR_STATIC
+int __real_execve(const char *, char *const[], char *const[]);
+int __real_execv(const char *, char *const[]);
+int __real_execvp(const char *, char *const[]);
+int __real_execvpe(const char *, char *const[], char *const[]);
+int __real_fexecve(int, char *const[], char *const[]);
+int __real_execveat(int, const char *, char *const[], char *const[], int);
+int __wrap_execve(const char *, char *const[], char *const[]);
+int __wrap_execv(const char *, char *const[]);
+int __wrap_execvp(const char *, char *const[]);
+int __wrap_execvpe(const char *, char *const[], char *const[]);
+int __wrap_fexecve(int, char *const[], char *const[]);
+int __wrap_execveat(int, const char *, char *const[], char *const[], int);
+int __wrap_execl(const char *, const char *, ...);
+int __wrap_execle(const char *, const char *, ...);
+int __wrap_execlp(const char *, const char *, ...);
+#endif
+
+/* Runs `call` (an exec function's call, an int expression) guarded; errno
+ * is the call's when it returns. */
+#define EXEC_GUARDED(call)                                                                                         \
+    do {                                                                                                           \
+        struct crs_exec_guard g_;                                                                                  \
+        crs_runtime_exec_enter(&g_);                                                                               \
+        int r_ = (call);                                                                                           \
+        int e_ = errno;                                                                                            \
+        crs_runtime_exec_leave(&g_);                                                                               \
+        errno = e_;                                                                                                \
+        return r_;                                                                                                 \
+    } while (0)
+
+int CRS_INTERPOSE(execve)(const char *path, char *const argv[], char *const envp[])
+{
+    static execve_fn real;
+    if (!real)
+        real = CRS_NEXT(execve_fn, execve);
+    EXEC_GUARDED(real ? real(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp));
+}
+
+int CRS_INTERPOSE(execv)(const char *path, char *const argv[])
+{
+    static execv_fn real;
+    if (!real)
+        real = CRS_NEXT(execv_fn, execv);
+    EXEC_GUARDED(real ? real(path, argv) : (int)syscall(SYS_execve, path, argv, environ));
+}
+
+int CRS_INTERPOSE(execvp)(const char *file, char *const argv[])
+{
+    static execv_fn real;
+    if (!real)
+        real = CRS_NEXT(execv_fn, execvp);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    EXEC_GUARDED(real(file, argv));
+}
+
+int CRS_INTERPOSE(execvpe)(const char *file, char *const argv[], char *const envp[])
+{
+    static execve_fn real;
+    if (!real)
+        real = CRS_NEXT(execve_fn, execvpe);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    EXEC_GUARDED(real(file, argv, envp));
+}
+
+int CRS_INTERPOSE(fexecve)(int fd, char *const argv[], char *const envp[])
+{
+    static fexecve_fn real;
+    if (!real)
+        real = CRS_NEXT(fexecve_fn, fexecve);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    EXEC_GUARDED(real(fd, argv, envp));
+}
+
+int CRS_INTERPOSE(execveat)(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    static execveat_fn real;
+    if (!real)
+        real = CRS_NEXT(execveat_fn, execveat);
+    EXEC_GUARDED(real ? real(dirfd, path, argv, envp, flags)
+                      : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags));
+}
+
+/* execl, execle, execlp: their arguments made an array, then the array
+ * form above. No malloc (a vfork child may call them): up to EXEC_ARGS_SMALL
+ * on the stack, more in an anonymous mapping. */
+#define EXEC_ARGS_SMALL 256
+
+struct exec_args {
+    char *small[EXEC_ARGS_SMALL];
+    char **argv;
+    size_t mapped;   /* bytes of argv's mapping, 0: on the stack */
+    char **envp;     /* execle's */
+};
+
+/* Counts the arguments after `first` (up to the NULL) in `count`, a copy of the va_list. */
+static int args_array(struct exec_args *a, const char *first, va_list count, va_list ap, int with_envp)
+{
+    size_t n = 1;
+    while (va_arg(count, const char *))
+        n++;
+    a->mapped = 0;
+    a->argv = a->small;
+    if (n + 1 > EXEC_ARGS_SMALL) {
+        a->mapped = (n + 1) * sizeof(char *);
+        void *m = mmap(NULL, a->mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            errno = E2BIG;
+            return -1;
+        }
+        a->argv = m;
+    }
+    a->argv[0] = (char *)first;
+    for (size_t i = 1; i <= n; i++)
+        a->argv[i] = va_arg(ap, char *);
+    a->envp = with_envp ? va_arg(ap, char **) : NULL;
+    return 0;
+}
+
+static int args_done(struct exec_args *a, int r)
+{
+    int e = errno;
+    if (a->mapped)
+        munmap(a->argv, a->mapped);
+    errno = e;
+    return r;
+}
+
+int CRS_INTERPOSE(execl)(const char *path, const char *arg, ...)
+{
+    struct exec_args a;
+    va_list ap, count;
+    va_start(ap, arg);
+    va_copy(count, ap);
+    int r = args_array(&a, arg, count, ap, 0);
+    va_end(count);
+    va_end(ap);
+    return r ? r : args_done(&a, CRS_INTERPOSE(execv)(path, a.argv));
+}
+
+int CRS_INTERPOSE(execlp)(const char *file, const char *arg, ...)
+{
+    struct exec_args a;
+    va_list ap, count;
+    va_start(ap, arg);
+    va_copy(count, ap);
+    int r = args_array(&a, arg, count, ap, 0);
+    va_end(count);
+    va_end(ap);
+    return r ? r : args_done(&a, CRS_INTERPOSE(execvp)(file, a.argv));
+}
+
+int CRS_INTERPOSE(execle)(const char *path, const char *arg, ...)
+{
+    struct exec_args a;
+    va_list ap, count;
+    va_start(ap, arg);
+    va_copy(count, ap);
+    int r = args_array(&a, arg, count, ap, 1);
+    va_end(count);
+    va_end(ap);
+    return r ? r : args_done(&a, CRS_INTERPOSE(execve)(path, a.argv, a.envp));
 }
 
 /* ---- descriptors ---- */

@@ -32,7 +32,6 @@
 #include "common/log.h"
 #include "crs/base/protocol.h"
 
-#define DEFAULT_PARK_SIGNAL 62
 #define PARK_TIMEOUT_MS 30000
 #define RESUME_WAIT_MS 600000
 
@@ -78,6 +77,22 @@ int crs_runtime_park_signal(void)
 {
     const struct crs_component *c = crs;
     return c ? c->park_signal() : 0;
+}
+
+void crs_runtime_exec_enter(struct crs_exec_guard *g)
+{
+    const struct crs_component *c = crs;
+    g->slot = -1;
+    g->blocked = 0;
+    if (c && c->exec_enter && atomic_load(&started) == 1)
+        c->exec_enter(g);
+}
+
+void crs_runtime_exec_leave(const struct crs_exec_guard *g)
+{
+    const struct crs_component *c = crs;
+    if (c && c->exec_leave && (g->blocked || g->slot >= 0))
+        c->exec_leave(g);
 }
 
 void crs_runtime_block_signals(void)
@@ -538,7 +553,7 @@ static void *manager_main(void *arg)
 static int start_locked(void)
 {
     const char *v = getenv("REVIVE_SIGNAL");
-    int sig = v && *v ? atoi(v) : DEFAULT_PARK_SIGNAL;
+    int sig = v && *v ? atoi(v) : CRS_DEFAULT_PARK_SIGNAL;
     if (sig < SIGRTMIN || sig > SIGRTMAX)
         return -EINVAL;
     char why[256];

@@ -71,6 +71,13 @@ int crs_runtime_owns_fd(int fd);
 int crs_runtime_own_fd(void);   /* the one there is now, or -1 */
 void crs_runtime_give_up_fd(int fd);
 
+/* Around an execve of the calling thread (interpose.c's exec wrappers):
+ * the component's exec_enter / exec_leave (base/component.h), nothing when
+ * libcr has not started. */
+struct crs_exec_guard;
+void crs_runtime_exec_enter(struct crs_exec_guard *g);
+void crs_runtime_exec_leave(const struct crs_exec_guard *g);
+
 /* Interposing libc's calls. libcr.so defines them under their names and
  * finds libc's with dlsym(RTLD_NEXT). libcr.a (REVIVE_LIBCR_STATIC) goes into
  * a static program, where no dynamic loader interposes anything: its link

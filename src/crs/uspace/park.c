@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crs/base/capture_filter.h"
+#include "crs/base/component.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
 #include "common/procfs.h"
@@ -55,6 +56,18 @@ static pid_t signaled_outer[CRS_MAX_THREADS];
 static size_t tid_offset;
 
 static int (*park_hook)(void);
+
+/* Threads inside execve (crs_park_exec_enter until exec_leave): the park
+ * signal is never sent to one. A signal the kernel holds for a thread when
+ * its execve succeeds stays pending in the new program, whose handler is
+ * the default one (terminate) until its libcr, if any, puts ours in: the
+ * program died of it (signal 62, status 0x3e) when a checkpoint caught a
+ * shell's child between fork and exec. Each slot holds a tid or 0; the
+ * thread stores its tid, then looks whether a round is on, while the
+ * parking thread stores PHASE_PARKING, then looks at the slots (both
+ * sequentially consistent), so at least one of them sees the other. */
+#define CRS_MAX_EXECING 64
+static _Atomic pid_t execing[CRS_MAX_EXECING];
 
 /* Real-time signals queued to one thread (pthread_sigqueue, tgsigqueueinfo):
  * only that thread can take them off its queue, so each takes its own while
@@ -436,6 +449,14 @@ int crs_park_init(int sig)
     /* No park signal while the handler goes in: libcr's sigaction guard
      * refuses handlers for the park signal once it is known. */
     park_sig = 0;
+    /* A forked child starts here again (libcr's fork handler) with a copy of
+     * its parent's memory: a fork that slipped in while the parent was
+     * parking its threads left the round on in the copy, where no thread
+     * would ever end it (a thread entering execve waited for it), and the
+     * marks of the parent's threads inside execve */
+    atomic_store(&phase, PHASE_IDLE);
+    for (int i = 0; i < CRS_MAX_EXECING; i++)
+        atomic_store(&execing[i], 0);
     find_tid_offset();
     crs_park_defer_init(park_late);
     struct sigaction sa;
@@ -452,6 +473,72 @@ int crs_park_init(int sig)
 int crs_park_signal(void)
 {
     return park_sig;
+}
+
+/* A vfork child runs on its parent's thread (same memory and thread
+ * descriptor) but is a process of its own that no park reaches: glibc's
+ * cached tid is still the parent thread's there. */
+static int in_vfork_child(void)
+{
+    pid_t cached;
+    if (!tid_offset)
+        return 0;
+    memcpy(&cached, (const char *)pthread_self() + tid_offset, sizeof cached);
+    return cached != my_tid();
+}
+
+void crs_park_exec_enter(struct crs_exec_guard *g)
+{
+    g->slot = -1;
+    g->blocked = 0;
+    int sig = park_sig;
+    if (sig <= 0 || in_vfork_child())
+        return;
+    uint64_t one = 1ull << (sig - 1);
+    pid_t me = my_tid();
+    for (;;) {
+        syscall(SYS_rt_sigprocmask, SIG_BLOCK, &one, &g->mask, 8);
+        g->blocked = 1;
+        int k = -1;
+        for (int i = 0; i < CRS_MAX_EXECING && k < 0; i++) {
+            pid_t free_slot = 0;
+            if (atomic_compare_exchange_strong(&execing[i], &free_slot, me))
+                k = i;
+        }
+        if (k >= 0 && atomic_load(&phase) == PHASE_IDLE) {
+            /* No round is on, and none signals us before exec_leave. A park
+             * signal still pending is an old round's, which its handler
+             * would drop (not parking): dropped here instead of being left
+             * to the new program. */
+            struct timespec zero = { 0, 0 };
+            while (syscall(SYS_rt_sigtimedwait, &one, NULL, &zero, 8) == sig)
+                ;
+            g->slot = k;
+            return;
+        }
+        /* A round is on (or every slot is taken): out of the way, unblocked,
+         * so that the round parks us; then again. */
+        if (k >= 0)
+            atomic_store(&execing[k], 0);
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, 8);
+        g->blocked = 0;
+        uint32_t gen = atomic_load(&release_gen);
+        if (atomic_load(&phase) == PHASE_PARKING)
+            futex_wait(&release_gen, gen, 10);
+        else if (k < 0) {
+            struct timespec ts = { 0, 1000000L };
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+void crs_park_exec_leave(const struct crs_exec_guard *g)
+{
+    if (g->slot >= 0 && g->slot < CRS_MAX_EXECING)
+        atomic_store(&execing[g->slot], 0);
+    /* a park signal sent from here on (or held while blocked) parks us */
+    if (g->blocked)
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, 8);
 }
 
 static int nested_pid_namespace(void)
@@ -511,7 +598,29 @@ struct signal_walk {
     long nsig;
     pid_t self;
     int nested;
+    pid_t execing;   /* a thread left unsignalled because it is inside execve */
 };
+
+static int is_execing(pid_t tid)
+{
+    for (int i = 0; i < CRS_MAX_EXECING; i++)
+        if (atomic_load(&execing[i]) == tid)
+            return 1;
+    return 0;
+}
+
+/* Slots of threads that are not ours (any more): none should be (a forked
+ * child clears the table, vfork children take none), but a slot left so
+ * would hold every round up until its timeout. */
+static void forget_foreign_execing(void)
+{
+    pid_t pid = getpid();
+    for (int i = 0; i < CRS_MAX_EXECING; i++) {
+        pid_t t = atomic_load(&execing[i]);
+        if (t && syscall(SYS_tgkill, pid, t, 0) != 0 && errno == ESRCH)
+            atomic_compare_exchange_strong(&execing[i], &t, 0);
+    }
+}
 
 static long signal_one(long n, int dirfd, void *arg)
 {
@@ -522,6 +631,10 @@ static long signal_one(long n, int dirfd, void *arg)
         return 0;
     if (tid == sw->self)
         return 0;
+    if (is_execing(tid)) {
+        sw->execing = tid;   /* signalled once it is out of execve (or gone with us) */
+        return 0;
+    }
     for (long i = 0; i < sw->nsig; i++)
         if (signaled[i] == tid)
             return 0;
@@ -534,11 +647,13 @@ static long signal_one(long n, int dirfd, void *arg)
     return 0;
 }
 
-/* Signals every thread not signalled yet; returns how many are now signalled. */
-static long signal_new_threads(long nsig, pid_t self)
+/* Signals every thread not signalled yet but those inside execve (one of
+ * them in *exec_tid, else 0); returns how many are now signalled. */
+static long signal_new_threads(long nsig, pid_t self, pid_t *exec_tid)
 {
-    struct signal_walk sw = { nsig, self, nested_pid_namespace() };
+    struct signal_walk sw = { nsig, self, nested_pid_namespace(), 0 };
     long e = revive_proc_for_each_number("/proc/self/task", signal_one, &sw);
+    *exec_tid = sw.execing;
     return e < 0 ? e : sw.nsig;
 }
 
@@ -622,17 +737,33 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&main_parked, 0);
     tq_leave = timer_signals() | (park_sig > 0 ? 1ull << (park_sig - 1) : 0);
     atomic_fetch_add(&park_round, 1);
+    forget_foreign_execing();
     atomic_store(&phase, PHASE_PARKING);
     long nsig = 0, waited = 0;
     for (;;) {
-        long n = signal_new_threads(nsig, self);
+        pid_t exec_tid = 0;
+        long n = signal_new_threads(nsig, self, &exec_tid);
         if (n < 0) {
             snprintf(err, errlen, "cannot stop the threads: %s", strerror((int)-n));
             crs_park_release();
             return n;
         }
-        int grew = n != nsig;
+        /* a thread inside execve: a successful one ends this process's
+         * program (and this checkpoint with it: the requester sees the
+         * connection go), a failed one comes back and is signalled then */
+        int grew = n != nsig || exec_tid;
         nsig = n;
+        if (exec_tid) {
+            if (waited >= timeout_ms) {
+                snprintf(err, errlen, "thread %d stayed inside execve (starting another program) for more than %d ms",
+                         (int)exec_tid, timeout_ms);
+                crs_park_release();
+                return -ETIMEDOUT;
+            }
+            struct timespec ts = { 0, 1000000L };
+            nanosleep(&ts, NULL);
+            waited += 1;
+        }
         for (;;) {
             pid_t straggler = 0;
             long expect = expected_parked(nsig, &straggler);

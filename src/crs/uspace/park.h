@@ -83,6 +83,13 @@ void crs_park_wait_restored(size_t n);
  * itself (via crs_park_here), else 0. */
 void crs_park_set_hook(int (*hook)(void));
 
+/* The component's exec_enter / exec_leave (base/component.h): the calling
+ * thread is marked as inside execve, never sent the park signal, none
+ * pending; a round in progress parks it first. */
+struct crs_exec_guard;
+void crs_park_exec_enter(struct crs_exec_guard *g);
+void crs_park_exec_leave(const struct crs_exec_guard *g);
+
 /* Parks the calling thread from inside a signal handler; returns 0 after the
  * checkpoint when continuing, 1 when the process was restarted. */
 int crs_park_here(void);

@@ -15,7 +15,8 @@
 # is refused naming that process (without a scope too), and so is a file
 # deleted while open that members share and one of them maps. Without
 # ptrace permission over the members (fault tree-getfd), a pipe end they
-# share whose other end none holds gets one warning line.
+# share whose other end none holds gets one warning line. A member killed
+# by Revive's park signal is refused naming it (nothing written).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -218,6 +219,19 @@ else
     crs_fail "pidfd_getfd refused: $(crs_status_text "$st"), stderr: $(head -n 2 "$WORK/gf.err")"
 fi
 crs_finish "$d" orig || crs_fail "getfd: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
+
+# ---- a member killed by Revive's park signal (a program the signal reached
+# without libcr's handler): refused naming it and the signal, no file, the
+# tree runs on (crt_tree zombie's second child dies of CRT_ZOMBIE_SIG)
+d=$WORK/parkdeath
+CRT_TREE=zombie CRT_ZOMBIE_SIG=62 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
+    crs_fail "parkdeath: the program never got ready"
+    crs_summary crs_tree_ckpt
+}
+crs_tool "$WORK/pd" cr_checkpoint --tree --cont -f "$WORK/pd.img" "$PID"
+crs_expect_refusal "a member killed by the park signal" "$WORK/pd.err" $? "killed by signal 62, Revive's park signal"
+[ -e "$WORK/pd.img" ] && crs_fail "the refused checkpoint left a file"
+crs_finish "$d" orig || crs_fail "parkdeath: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 
 # ---- a member that does not run under Revive
 d=$WORK/norevive
