@@ -135,6 +135,18 @@ static int hold_restarted(void *arg, pid_t tid)
     return 1;
 }
 
+/* As early as the windows allow: a held thread parked where the snapshot found it may hold a
+ * lock of the application's libc (stdio's list, the environment's) that the rank's own code
+ * would wait for; the restart until its barrier takes none of those (the fresh library's calls
+ * go to its own libc, the layer's allocations to the agent thread's malloc arena). */
+void pml_capture_restart_unhold(void)
+{
+    if (held_restart) {
+        held_restart = 0;
+        crs_runtime_component()->unhold();
+    }
+}
+
 void pml_capture_unhold(void)
 {
     if (holding) {
@@ -209,10 +221,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
             }
             pml_fatal("the restart of rank %d failed: %s", pml_world_rank, err);
         }
-        if (held_restart) {
-            held_restart = 0;
-            crs_runtime_component()->unhold();
-        }
+        pml_capture_restart_unhold(); /* done after the restart's barrier; a fallback */
         return 1;
     }
     capture_dirfd = -1;

@@ -441,6 +441,9 @@ void pml_capture_init(void);
 /* After a capture that kept the application's threads parked (snapc_capture_result.hold): let
  * them run on (the epoch did not end the job). */
 void pml_capture_unhold(void);
+/* In a restarted rank whose threads the capture held (window memory of the library's): let
+ * them run on; called once every rank's windows are back (restart.c), again harmless. */
+void pml_capture_restart_unhold(void);
 extern int pml_agent_running;
 /* revive_mpix_checkpoint, for libmpix_ckpt: declared in snapc/agent.h, defined in rank_ops.c */
 

@@ -851,6 +851,7 @@ int pml_restart_complete(char *err, size_t errlen)
         snprintf(err, errlen, "the ranks of the restarted job cannot meet (barrier failed)");
         return -EIO;
     }
+    pml_capture_restart_unhold(); /* every rank's window memory is back (capture.c) */
     double t4 = now_ms();
     struct pml_ldso_stats ls;
     pml_ldso_last_stats(&ls);
