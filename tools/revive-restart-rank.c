@@ -410,6 +410,13 @@ int main(int argc, char **argv)
     for (int i = 0; i < nkeep; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", keep[i]);
     setenv(PML_HANDOFF_FDS_VAR, list, 1);
+    /* the MPI layer reopens the job's MPI files itself (objs_restart.c): it reads the moves
+     * from the hand-off, as REVIVE_RESTART_RELOCATE_<i>=OLD=NEW */
+    for (size_t i = 0; i < nrelocate; i++) {
+        char var[64];
+        snprintf(var, sizeof var, "REVIVE_RESTART_RELOCATE_%zu", i);
+        setenv(var, relocate[i], 1);
+    }
     size_t blen;
     char *blob = handoff_blob(size, &blen);
     struct crs_restart_opts o = {

@@ -24,10 +24,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crs/base/component.h"
 #include "pml_hooks/restart.h"
 
 static int cmp_file(const void *a, const void *b)
@@ -53,17 +55,42 @@ static int strict_files(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* FILE_SAME, or FILE_LATER / FILE_REFUSED with the note or the reason in why. */
-static enum file_found find_file(const struct pml_file *f, int strict, char *why, size_t len)
+/* restart-mpi --relocate OLD=NEW (revive-restart-rank hands them over): where the file at
+ * `path` is now, written to buf; `path` itself when no move applies. */
+static const char *relocated(const char *path, char *buf, size_t cap)
 {
+    const char *moves[64];
+    size_t n = 0;
+    for (; n < sizeof moves / sizeof moves[0]; n++) {
+        char var[64];
+        snprintf(var, sizeof var, "REVIVE_RESTART_RELOCATE_%zu", n);
+        if (!(moves[n] = pml_restart_getenv(var)))
+            break;
+    }
+    return n ? crs_relocated(moves, n, path, buf, cap) : path;
+}
+
+/* FILE_SAME, or FILE_LATER / FILE_REFUSED with the note or the reason in why. At `path`: the
+ * recorded one, or where --relocate says it is now (then another device and inode are expected:
+ * a copy, and the user said it is the job's file). */
+static enum file_found find_file(const struct pml_file *f, const char *path, int strict,
+                                 char *why, size_t len)
+{
+    int moved = strcmp(path, f->abspath) != 0;
     struct stat sb;
-    if (stat(f->abspath, &sb) != 0) {
+    if (stat(path, &sb) != 0) {
+        if (moved) {
+            snprintf(why, len, "the MPI file %s, open at the snapshot and moved to %s by "
+                     "--relocate, is not there (%s): put it there, or give where it is",
+                     f->abspath, path, strerror(errno));
+            return FILE_REFUSED;
+        }
         snprintf(why, len, "the MPI file %s, open at the snapshot, is gone (%s); the job needs it "
                  "to go on: put it back at that path as it was at the snapshot or later",
                  f->abspath, strerror(errno));
         return FILE_REFUSED;
     }
-    if (sb.st_ino != f->ino || sb.st_dev != f->dev) {
+    if (!moved && (sb.st_ino != f->ino || sb.st_dev != f->dev)) {
         snprintf(why, len, "the MPI file %s is another file than the one open at the snapshot "
                  "(device/inode %llu/%llu now, %llu/%llu at the snapshot: it was replaced or "
                  "copied back); put the job's own file back at that path", f->abspath,
@@ -75,14 +102,14 @@ static enum file_found find_file(const struct pml_file *f, int strict, char *why
         snprintf(why, len, "the MPI file %s is shorter than at the snapshot (%lld bytes now, %lld "
                  "at the snapshot): data the job wrote before the snapshot is gone; put the file "
                  "back as it was at the snapshot or later, or restart from a snapshot taken "
-                 "after it was shortened", f->abspath, (long long)sb.st_size, (long long)f->size);
+                 "after it was shortened", path, (long long)sb.st_size, (long long)f->size);
         return FILE_REFUSED;
     }
     int acc = (f->amode & MPI_MODE_RDWR) ? R_OK | W_OK : (f->amode & MPI_MODE_WRONLY) ? W_OK : R_OK;
-    if (faccessat(AT_FDCWD, f->abspath, acc, AT_EACCESS) != 0) {
+    if (faccessat(AT_FDCWD, path, acc, AT_EACCESS) != 0) {
         snprintf(why, len, "the MPI file %s cannot be opened for %s any more, as the job opened "
                  "it (%s; mode %04o now): give its owner that access again (chmod u+%s)",
-                 f->abspath, acc == (R_OK | W_OK) ? "reading and writing"
+                 path, acc == (R_OK | W_OK) ? "reading and writing"
                  : acc == W_OK ? "writing" : "reading", strerror(errno),
                  (unsigned)(sb.st_mode & 07777), acc == (R_OK | W_OK) ? "rw"
                  : acc == W_OK ? "w" : "r");
@@ -99,22 +126,24 @@ static enum file_found find_file(const struct pml_file *f, int strict, char *why
         snprintf(why, len, "the MPI file %s changed since the snapshot (%s), and --strict-files "
                  "(REVIVE_RESTART_STRICT_FILES) refuses any change: put it back as it was at "
                  "the snapshot, or restart without --strict-files to go on with it as it is",
-                 f->abspath, what);
+                 path, what);
         return FILE_REFUSED;
     }
     snprintf(why, len, "note: the MPI file %s was written after the snapshot (%s), as a job that "
              "ran on after it leaves it: opened as it is, at the snapshot's file pointers (the "
-             "job writes again from there; --strict-files refuses this)", f->abspath, what);
+             "job writes again from there; --strict-files refuses this)", path, what);
     return FILE_LATER;
 }
 
 static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
 {
     MPI_Comm comm = (MPI_Comm)pml_v2r(f->vcomm);
-    char why[PATH_MAX + 512] = "";
+    char why[2 * PATH_MAX + 512] = "", movebuf[PATH_MAX];
+    const char *path = relocated(f->abspath, movebuf, sizeof movebuf);
     /* every member learns the worst any of them found and the lowest rank that found it, which
      * alone says so: one line per file, not one per rank */
-    struct { int found, rank; } mine = {find_file(f, strict, why, sizeof why), f->comm_rank}, worst;
+    struct { int found, rank; } mine = {find_file(f, path, strict, why, sizeof why),
+                                        f->comm_rank}, worst;
     int rc = pml_L.MPI_Allreduce(&mine, &worst, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_2INT)),
                                  (MPI_Op)pml_v2r(PML_H(MPI_MAXLOC)), comm);
     if (rc != MPI_SUCCESS) {
@@ -137,6 +166,25 @@ static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
     }
     if (worst.found == FILE_LATER && worst.rank == f->comm_rank)
         revive_log_warn("%s", why);
+    if (path != f->abspath) {
+        /* opened where it is now, a ROMIO file system prefix ("ufs:") kept; the next snapshot
+         * records the new place */
+        const char *colon = strchr(f->path, ':'), *slash = strchr(f->path, '/');
+        int pre = colon && (!slash || colon < slash) ? (int)(colon - f->path) + 1 : 0;
+        char *np = malloc(strlen(path) + (size_t)pre + 1), *na = strdup(path);
+        if (!np || !na) {
+            free(np);
+            free(na);
+            snprintf(err, errlen, "out of memory for the new place of the MPI file %s", path);
+            return -ENOMEM;
+        }
+        sprintf(np, "%.*s%s", pre, f->path, path);
+        revive_log_info("restart: MPI file %s taken from %s (--relocate)", f->abspath, path);
+        free(f->path);
+        free(f->abspath);
+        f->path = np;
+        f->abspath = na;
+    }
     uintptr_t info = pml_hints_info(&f->open_hints);
     MPI_File r = (MPI_File)pml_v2r(PML_H(MPI_FILE_NULL));
     rc = pml_L.MPI_File_open(comm, f->path, f->amode & ~MPI_MODE_EXCL, (MPI_Info)info, &r);

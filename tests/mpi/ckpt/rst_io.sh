@@ -6,7 +6,9 @@
 # again (the same views, both file pointers where they were). At 1, 2 and 4 ranks on both MPIs:
 # the step lines (both file pointers) and the final files' sizes and checksum equal an
 # uninterrupted native run's. Then a file grows after the snapshot (refused with
-# REVIVE_RESTART_STRICT_FILES=1), is shortened, is removed: the restart fails, naming it.
+# REVIVE_RESTART_STRICT_FILES=1), is shortened, is removed: the restart fails, naming it; both
+# files copied elsewhere and given with --relocate OLD=NEW: the job finishes there as
+# uninterrupted.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -73,5 +75,26 @@ if [ -d "$d/s2" ]; then
     changed "a shortened file" "the MPI file $d/job.dat is shorter than at the snapshot (64 bytes now"
     rm -f "$d/job.dat"
     changed "a removed file" "the MPI file $d/job.dat, open at the snapshot, is gone"
+    # both files moved elsewhere (copies: other inodes) and the restart told with --relocate:
+    # the job finishes on them there as uninterrupted; nothing is made at the old place
+    m=$tmp/moved
+    mkdir -p "$m"
+    cp "$d/job.dat.keep" "$m/job.dat"
+    cp "$d/job.dat.log.keep" "$m/job.dat.log"
+    rm -f "$d/job.dat.log"
+    restart_job 2 --relocate "$d/job.dat=$m/job.dat" --relocate "$d/job.dat.log=$m/job.dat.log" \
+        "$d/s2" >"$d/mv.out" 2>"$d/mv.err"; rc=$?
+    want=$(grep -hE '^(step [0-9]+: |done: )' "$d/native.out")
+    got=$(grep -hE '^(step [0-9]+: |done: )' "$d/orig.out" "$d/mv.out")
+    if [ $rc != 0 ]; then
+        failed "files moved, --relocate: status $rc"; show_err "$d/mv.err"
+    elif [ "$want" != "$got" ]; then
+        failed "files moved, --relocate: the results differ from the uninterrupted run"
+        diff <(echo "$want") <(echo "$got") | head -8
+    elif [ -e "$d/job.dat" ] || [ -e "$d/job.dat.log" ]; then
+        failed "files moved, --relocate: a file was made at the old place"
+    else
+        pass "files moved, --relocate: the job finished on them in their new place as uninterrupted ($(tail -n 1 "$d/mv.out" | sed 's/.*checksum/checksum/'))"
+    fi
 fi
 exit $fail
