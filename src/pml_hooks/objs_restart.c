@@ -129,8 +129,8 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
                  path, what);
         return FILE_REFUSED;
     }
-    snprintf(why, len, "note: the MPI file %s was written after the snapshot (%s), as a job that "
-             "ran on after it leaves it: opened as it is, at the snapshot's file pointers (the "
+    snprintf(why, len, "note: the MPI file %s was written after the snapshot (%s), as when the job "
+             "ran on after it: opened as it is, at the snapshot's file pointers (the "
              "job writes again from there; --strict-files refuses this)", path, what);
     return FILE_LATER;
 }

@@ -5,7 +5,8 @@
 # number of ranks started as revive-restart-rank SNAPSHOT carry on with the files Revive opened
 # again (the same views, both file pointers where they were). At 1, 2 and 4 ranks on both MPIs:
 # the step lines (both file pointers) and the final files' sizes and checksum equal an
-# uninterrupted native run's. Then a file grows after the snapshot (refused with
+# uninterrupted native run's. Then a file is written in place after the snapshot (the restart
+# goes on, one note); a file grows after the snapshot (refused with
 # REVIVE_RESTART_STRICT_FILES=1), is shortened, is removed: the restart fails, naming it; both
 # files copied elsewhere and given with --relocate OLD=NEW: the job finishes there as
 # uninterrupted.
@@ -63,6 +64,18 @@ changed() {
 }
 if [ -d "$d/s2" ]; then
     cp "$d/job.dat.keep" "$d/job.dat"  # in place: the same file
+    cp "$d/job.dat.log.keep" "$d/job.dat.log"
+    # written in place after the snapshot (its modification time moved, its size the same):
+    # the job goes on with it, one note per file, and ends as uninterrupted
+    touch -d '+5 seconds' "$d/job.dat"
+    restart_job 2 "$d/s2" >"$d/t.out" 2>"$d/t.err"; rc=$?
+    k=$(grep -c "note: the MPI file $d/job.dat was written after the snapshot" "$d/t.err")
+    if [ $rc = 0 ] && [ "$k" = 1 ] && [ "$(grep -h '^done' "$d/t.out")" = "$(grep -h '^done' "$d/native.out")" ]; then
+        pass "a file written in place: restarted as uninterrupted, $(grep -m1 'note: the MPI file' "$d/t.err" | sed 's/.*\(note:\)/\1/' | cut -c1-200)"
+    else
+        failed "a file written in place: status $rc, $k notes on it (want 1)"; show_err "$d/t.err"
+    fi
+    cp "$d/job.dat.keep" "$d/job.dat"
     cp "$d/job.dat.log.keep" "$d/job.dat.log"
     printf 'changed' >>"$d/job.dat"
     export REVIVE_RESTART_STRICT_FILES=1
