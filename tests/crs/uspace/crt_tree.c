@@ -49,6 +49,8 @@
  *             its folder is gone
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
+ *   sockets   a socket joins the program and its child (CRT_SOCKETS: pair,
+ *             tcp, shared): a tree's checkpoint refuses it naming the child
  *   group, session  children's kind in a process group (setpgid) or session
  *             (setsid) the program leads, for cr_checkpoint --pgid / --sid
  * Contract: crt_common.h.
@@ -58,6 +60,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +68,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -483,6 +487,55 @@ static void mode_shm(void)
     crt_checkpoint_point(2);
 }
 
+/* A socket joining the program and its child (CRT_SOCKETS: "pair", a
+ * socketpair, one end each; "tcp", a loopback connection, one end each;
+ * "shared", a socketpair both keep after the fork). A tree's checkpoint
+ * refuses it naming the child; with --ignore-fds each member's socket is
+ * recorded closed, and the original goes on using it. */
+static void mode_sockets(void)
+{
+    const char *k = getenv("CRT_SOCKETS");
+    k = k && *k ? k : "pair";
+    int sv[2];
+    if (!strcmp(k, "tcp")) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t al = sizeof a;
+        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al))
+            crt_die("listen: %s", strerror(errno));
+        sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sv[0] < 0 || connect(sv[0], (struct sockaddr *)&a, sizeof a) || (sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+            crt_die("connect: %s", strerror(errno));
+        close(l);
+    } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+        crt_die("socketpair: %s", strerror(errno));
+    }
+    int shared = !strcmp(k, "shared");
+    pid_t kid = fork();
+    if (kid == 0) {   /* answers one byte with its successor, then ends */
+        if (!shared)
+            close(sv[0]);
+        char c;
+        while (read(sv[1], &c, 1) < 0 && errno == EINTR)
+            ;
+        c++;
+        _exit(write(sv[1], &c, 1) == 1 ? 0 : 1);
+    }
+    if (!shared)
+        close(sv[1]);
+    crt_checkpoint_point(1);
+    char c = 'a';
+    if (write(sv[0], &c, 1) != 1)
+        crt_fail("the socket to the child", "%s", strerror(errno));
+    ssize_t n;
+    do
+        n = read(sv[0], &c, 1);
+    while (n < 0 && errno == EINTR);
+    check_status("the child ends well", kid, 0);
+    crt_check("the child answered over the socket", n == 1 && c == 'b', "read %zd, '%c'", n, c);
+    crt_checkpoint_point(2);
+}
+
 static void mode_deletedmap(void)
 {
     int fd = open("crt_tree.dmap", O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -813,6 +866,8 @@ int main(void)
                   m[0] == 'g' ? getpgrp() == getpid() : getsid(0) == getpid(), "pgid %d, sid %d, pid %d",
                   (int)getpgrp(), (int)getsid(0), (int)getpid());
     }
+    else if (!strcmp(m, "sockets"))
+        mode_sockets();
     else if (!strcmp(m, "zombie"))
         mode_zombie();
     else if (!strcmp(m, "shm"))
@@ -838,6 +893,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld or shm", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm or sockets", m);
     crt_finish();
 }
