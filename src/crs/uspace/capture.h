@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "crs/base/image.h"
 #include "crs/uspace/maps.h"
 #include "crs/uspace/scratch.h"
@@ -167,5 +168,10 @@ void crs_capture_fobj_release(struct crs_capture *c);
 /* Helpers shared by the capture files. */
 void crs_capture_error(struct crs_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *crs_capture_strdup(struct crs_capture *c, const char *s);
+/* Another process holding what /proc/PID/fd shows as `link` ("pipe:[N]",
+ * "socket:[N]"): its pid, its name in comm (cap bytes, "" when unknown), or
+ * 0 when no process we may look at holds it. For refusals' messages: it
+ * reads every process's descriptors. */
+pid_t crs_capture_holder(const char *link, char *comm, size_t cap);
 
 #endif

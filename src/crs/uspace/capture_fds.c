@@ -318,14 +318,14 @@ static int pipe_peer_closed(int fd, int mode)
     return mode == O_WRONLY ? (p.revents & POLLERR) != 0 : (p.revents & POLLHUP) != 0;
 }
 
-/* Another process holding pipe `ino` (its first descriptor found), for the
- * refusal's message. */
-struct pipe_holder { char want[40]; pid_t self, pid, cur; };
+/* Another process holding the object /proc shows as `link` (its first
+ * descriptor found), for a refusal's message. */
+struct holder { const char *want; pid_t self, pid, cur; };
 
 static long holder_fd(long n, int dirfd, void *arg)
 {
     (void)dirfd;
-    struct pipe_holder *h = arg;
+    struct holder *h = arg;
     char path[64], link[64];
     snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)h->cur, n);
     ssize_t l = readlink(path, link, sizeof link - 1);
@@ -341,7 +341,7 @@ static long holder_fd(long n, int dirfd, void *arg)
 static long holder_proc(long n, int dirfd, void *arg)
 {
     (void)dirfd;
-    struct pipe_holder *h = arg;
+    struct holder *h = arg;
     if ((pid_t)n == h->self)
         return 0;
     char dir[48];
@@ -350,33 +350,44 @@ static long holder_proc(long n, int dirfd, void *arg)
     return revive_proc_for_each_number(dir, holder_fd, h) == 1 ? 1 : 0;
 }
 
+pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
+{
+    struct holder h = { .want = link, .self = revive_proc_self_pid() };
+    revive_proc_for_each_number("/proc", holder_proc, &h);
+    if (cap)
+        comm[0] = 0;
+    if (h.pid <= 0)
+        return 0;
+    char buf[64];
+    long n = revive_proc_read(h.pid, 0, "comm", buf, sizeof buf);
+    if (n > 0 && cap) {
+        buf[n < (long)sizeof buf ? n : (long)sizeof buf - 1] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        snprintf(comm, cap, "%.16s", buf);
+    }
+    return h.pid;
+}
+
 /* The refusal of a pipe end whose other end is open somewhere Revive does
  * not restore, saying where: another process (named), or none that can be
  * seen (a descriptor in flight in a Unix socket message, or a process of
  * another user or pid namespace). */
 static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int mode)
 {
-    struct pipe_holder h = { .self = revive_proc_self_pid() };
-    snprintf(h.want, sizeof h.want, "pipe:[%llu]", (unsigned long long)r->ino);
-    revive_proc_for_each_number("/proc", holder_proc, &h);
+    char want[40], comm[20];
+    snprintf(want, sizeof want, "pipe:[%llu]", (unsigned long long)r->ino);
+    pid_t holder = crs_capture_holder(want, comm, sizeof comm);
     const char *end = mode == O_WRONLY ? "read" : "write";
     char where[160];
-    if (h.pid > 0) {
-        char comm[32] = "";
-        char buf[64];
-        long n = revive_proc_read(h.pid, 0, "comm", buf, sizeof buf);
-        if (n > 0) {
-            buf[n < (long)sizeof buf ? n : (long)sizeof buf - 1] = 0;
-            buf[strcspn(buf, "\n")] = 0;
-            snprintf(comm, sizeof comm, " '%.16s'", buf);
-        }
-        snprintf(where, sizeof where, "is held by process %d%s, %s", (int)h.pid, comm,
+    if (holder > 0) {
+        snprintf(where, sizeof where, "is held by process %d%s%s%s, %s", (int)holder, comm[0] ? " '" : "", comm,
+                 comm[0] ? "'" : "",
                  c->opts.tree ? "which is not among the processes being checkpointed" : "another process");
     } else {
         snprintf(where, sizeof where, "is open but held by no process Revive can see (in flight in a Unix "
                                       "socket message, SCM_RIGHTS, or held by another user's process)");
     }
-    const char *scope = h.pid <= 0 ? "" : c->opts.tree ? ", checkpoint a scope that holds the other end too"
+    const char *scope = holder <= 0 ? "" : c->opts.tree ? ", checkpoint a scope that holds the other end too"
                                                          : ", checkpoint the tree that holds both (cr_checkpoint --tree)";
     crs_capture_error(c, "file descriptor %d is the %s end of a pipe whose %s end %s; Revive restores a pipe "
                       "when %s both ends or the other end is closed everywhere; close it first%s, or "

@@ -310,8 +310,21 @@ static int describe(struct sock_scan *sc, size_t i)
                 }
         if (u->peer) {
             int p = sock_of_ino(c, u->peer);
-            if (p < 0)
-                return refuse(c, fd, "is connected to a socket of another process"), 1;
+            if (p < 0) {
+                char want[40], comm[20], what[256];
+                snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)u->peer);
+                pid_t holder = crs_capture_holder(want, comm, sizeof comm);
+                if (holder > 0)
+                    snprintf(what, sizeof what, "is connected to a socket of process %d '%s', %s", (int)holder,
+                             comm, c->opts.tree ? "which is not among the processes being checkpointed"
+                                                : "another process (checkpointing both with --tree does not "
+                                                  "restore a socket between them yet)");
+                else
+                    snprintf(what, sizeof what, "is connected to a socket of another process (none Revive can "
+                                                "see holds it: in flight in a Unix socket message, or another "
+                                                "user's)");
+                return refuse(c, fd, what), 1;
+            }
             if (sc->ui[p].peer != c->sock_ino[i]) {
                 return refuse(c, fd, "is a datagram socket connected to a bound socket that is not "
                                      "connected back"), 1;

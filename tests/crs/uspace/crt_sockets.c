@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -118,6 +119,15 @@ static void setup(void)
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         int out = socket(AF_INET, SOCK_STREAM, 0);
         must(connect(out, (struct sockaddr *)&o, sizeof o) == 0, "connect outside");
+    }
+    /* CRT_SOCKETS_OUTSIDE_UNIX=PATH: a Unix stream connection to another
+     * process listening at PATH (refused naming that process) */
+    const char *upath = getenv("CRT_SOCKETS_OUTSIDE_UNIX");
+    if (upath && *upath) {
+        struct sockaddr_un o = { .sun_family = AF_UNIX };
+        snprintf(o.sun_path, sizeof o.sun_path, "%s", upath);
+        int out = socket(AF_UNIX, SOCK_STREAM, 0);
+        must(connect(out, (struct sockaddr *)&o, sizeof o) == 0, "connect outside (Unix)");
     }
 }
 

@@ -6,7 +6,9 @@
 #     never running; once the original has finished, the same image restarts;
 #   - with CRT_SOCKETS_OUTSIDE the program also holds a TCP connection to a
 #     listener of another process: the checkpoint is refused in one line
-#     naming the descriptor, and the program runs on.
+#     naming the descriptor, and the program runs on;
+#   - with CRT_SOCKETS_OUTSIDE_UNIX a Unix connection to another process:
+#     refused naming that process (pid and name).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup sockets_busy
 crs_need_tools cr_run cr_checkpoint cr_restart
@@ -47,4 +49,27 @@ crs_expect_refusal "a TCP connection to another process" "$WORK/ck2.err" $? "a T
 [ -e "$WORK/img2" ] && crs_fail "the refused checkpoint left an image"
 crs_finish "$d2" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
 kill "$lpid" 2>/dev/null
+
+# a Unix connection to another process: the refusal names that process
+python3 -c 'import socket,sys,os
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
+open(sys.argv[1] + ".ready", "w").close()
+held=[]
+s.settimeout(120)
+while True: held.append(s.accept()[0])' "$WORK/usock" </dev/null >/dev/null 2>&1 &
+upid=$!
+crs_at_exit "kill $upid"
+crs_wait_for "$WORK/usock.ready" 30 || crs_fail "outside unix: the listener of another process never started"
+d3=$WORK/outside_unix
+CRT_SOCKETS_OUTSIDE_UNIX=$WORK/usock crs_start "$d3" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets" || {
+    crs_fail "outside unix: crt_sockets never got ready"
+    crs_show "$d3/orig.err"
+    crs_summary sockets_busy
+}
+crs_tool "$WORK/ck3" cr_checkpoint -f "$WORK/img3" "$PID"
+crs_expect_refusal "a Unix connection to another process, named" "$WORK/ck3.err" $? \
+    "connected to a socket of process $upid 'python3'"
+[ -e "$WORK/img3" ] && crs_fail "the refused checkpoint left an image"
+crs_finish "$d3" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
+kill "$upid" 2>/dev/null
 crs_summary sockets_busy
