@@ -5,6 +5,11 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechan
 # Open MPI 4.1's treematch topology component hangs now and then in MPI_Dist_graph_create, natively
 # too (ompi_comm_nextcid on every rank; 5 runs in 8 of 50 creations on 4 ranks here)
 export OMPI_MCA_topo=^treematch
+# Open MPI's ranks yield when idle (as tests/hosts' jobs do): a job of fewer ranks than cores is
+# not oversubscribed to Open MPI, so its ranks would spin while they wait, and beside the other
+# tests of make -j they wait a time slice for each other per message (snapc/place-ompi, two ranks
+# under taskset -c 1: 99 s, 13 s yielding). What the jobs compute and checkpoint is the same.
+export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
 : "${REVIVE_BUILDDIR:?run through make check}"
 export REVIVE_MPI_LIBDIR=$REVIVE_BUILDDIR/.libs
 export REVIVE_EXEC=$REVIVE_BUILDDIR/tools/mpi/revive-exec
