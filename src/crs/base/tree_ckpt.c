@@ -887,9 +887,11 @@ static int check_pidfd(struct tree_ckpt *t, const struct fd_scan *s, long fd, co
         snprintf(cp, sizeof cp, "/proc/%d/task/%ld", (int)q->pid, n);
         if (access(cp, F_OK) != 0)
             continue;
+        if ((int)m == s->member)
+            return 0;   /* its own thread: the member's restart opens it once its threads are back */
         fail(t, "%s holds descriptor %ld, a pidfd of thread %ld of process %d '%s' (pidfd_open with PIDFD_THREAD): "
-                "Revive restores pidfds of processes, not of threads other than a process's main one; close it "
-                "first", who(t, (size_t)s->member, w, sizeof w), fd, n, (int)q->pid, q->comm);
+                "Revive restores pidfds of a process's own threads, not of another process's threads other than "
+                "its main one; close it first", who(t, (size_t)s->member, w, sizeof w), fd, n, (int)q->pid, q->comm);
         return -ENOTSUP;
     }
     snprintf(cp, sizeof cp, "/proc/%ld/comm", n);

@@ -111,10 +111,11 @@ int crs_capture_pidfd(struct crs_capture *c, struct crs_rec_fd *r, const char *l
         char task[64];
         snprintf(task, sizeof task, "/proc/self/task/%ld", pid);
         if (access(task, F_OK) == 0) {
-            crs_capture_error(c, "file descriptor %d is a pidfd of thread %ld of this process (pidfd_open with "
-                                 "PIDFD_THREAD): Revive restores pidfds of processes, not of threads other than "
-                                 "the main one; close it before the checkpoint", r->fd, pid);
-            return -ENOTSUP;
+            /* one of our threads: the restored process opens it again once
+             * its threads are back (restore_pidfd.c) */
+            r->kind = CRS_FD_PIDFD;
+            r->memfd = (int32_t)pid;
+            return 0;
         }
         if (!c->opts.tree) {
             comm_of(pid, comm, sizeof comm);

@@ -239,6 +239,12 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_park_set_self_tids(self->tid, (pid_t)syscall(SYS_gettid));
     crs_hooks_set_tid_map(crs_park_tid_now);
     crs_inherited_after_restart();
+    if (info.ntpidfds) {
+        char err[256];
+        if (crs_thread_pidfds_open((const struct crs_restart_tpidfd *)info.tpidfds, info.ntpidfds, crs_park_tid_now,
+                                   err, sizeof err))
+            revive_log_error("restarted process %d: %s; it runs on without it", getpid(), err);
+    }
     if (info.ntimers) {
         char err[256];
         if (crs_timers_restore((const struct crs_rec_timer *)info.timers, info.ntimers, crs_park_tid_now, err,

@@ -3,7 +3,9 @@
 #ifndef REVIVE_CRS_RESTART_INFO_H
 #define REVIVE_CRS_RESTART_INFO_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CRS_RESTART_MAGIC 0x5245564956455253ULL /* "SREVIVER" */
 #define CRS_RESTART_MAX_UNMAP 64
@@ -24,6 +26,30 @@ struct crs_restart_info {
      * its /proc is of its own pid namespace and cannot tell; else 0 */
     int32_t outer_pid;
     uint32_t pad;
+    /* pidfds of the process's own threads (struct crs_restart_tpidfd),
+     * likewise: opened once the threads are back */
+    uint64_t tpidfds, ntpidfds;
 };
+
+/* A pidfd of one of the process's own threads (PIDFD_THREAD): a thread
+ * exists only once the restored process runs, so the restore leaves a
+ * stand-in at the number and the checkpoint thread opens it then; or a dup
+ * of one (dup_of >= 0); or an epoll's watch of one (epfd >= 0). */
+struct crs_restart_tpidfd {
+    int32_t fd;
+    int32_t old_tid;          /* the thread it names, by its id in the image */
+    int32_t dup_of;           /* -1, or the number it is a dup of */
+    int32_t epfd;             /* -1, or an epoll that watches fd with events, data */
+    uint32_t flags;           /* pidfd_open's: PIDFD_THREAD, O_NONBLOCK */
+    uint32_t fd_flags;        /* FD_CLOEXEC */
+    uint32_t events, pad;
+    uint64_t data;
+};
+
+/* In the restored process, from its checkpoint thread while the others are
+ * still parked (restore_pidfd.c): opens each over its stand-in, tid_now
+ * giving a thread's id now. 0, or -errno with a message in err. */
+int crs_thread_pidfds_open(const struct crs_restart_tpidfd *t, size_t n, pid_t (*tid_now)(pid_t old), char *err,
+                           size_t errlen);
 
 #endif

@@ -128,4 +128,9 @@ void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute_
  * data, bss), which the image must not use and the switch keeps. */
 void crs_restorer_extent(uint64_t *lo, uint64_t *hi);
 
+/* The pidfds of the image's own threads (and their dups and epoll watches),
+ * which the restored process opens once its threads are back: written to
+ * out (NULL: counted only); returns how many. */
+size_t crs_restore_thread_pidfds(const struct crs_image *img, struct crs_restart_tpidfd *out);
+
 #endif

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -85,6 +86,94 @@ static void __attribute__((noreturn)) end_like(int64_t status)
         ;
 }
 
+/* Whether pidfd record f names one of the image's own threads other than
+ * the main one (directly, or as a dup of such a pidfd). */
+static int names_own_thread(const struct crs_image *img, const struct crs_rec_fd *f)
+{
+    if (f->kind != CRS_FD_PIDFD)
+        return 0;
+    if (f->dup_of >= 0) {
+        const struct crs_rec_fd *o = crs_restore_fd_record(img, f->dup_of);
+        return o && o != f && o->dup_of < 0 && names_own_thread(img, o);
+    }
+    if (f->memfd <= 0 || f->memfd == (int32_t)img->process->pid)
+        return 0;
+    for (size_t i = 0; i < img->nthreads; i++)
+        if (img->threads[i].tid == f->memfd)
+            return 1;
+    return 0;
+}
+
+size_t crs_restore_thread_pidfds(const struct crs_image *img, struct crs_restart_tpidfd *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < img->nfds; i++) {
+        const struct crs_rec_fd *f = &img->fds[i];
+        if (!names_own_thread(img, f))
+            continue;
+        if (out)
+            out[n] = (struct crs_restart_tpidfd){ .fd = f->fd, .old_tid = f->dup_of >= 0 ? 0 : f->memfd,
+                                                  .dup_of = f->dup_of, .epfd = -1,
+                                                  .flags = f->open_flags & (O_NONBLOCK | PIDFD_THREAD),
+                                                  .fd_flags = f->fd_flags & FD_CLOEXEC };
+        n++;
+    }
+    /* the epolls' watches of them, once they are open */
+    for (size_t i = 0; i < img->nfds; i++) {
+        const struct crs_rec_fd *f = &img->fds[i];
+        if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0)
+            continue;
+        const struct crs_rec_kfd *k = &img->kfds[f->memfd];
+        for (uint32_t w = 0; w < k->count; w++) {
+            const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
+            const struct crs_rec_fd *tf = crs_restore_fd_record(img, t->tfd);
+            if (!tf || !names_own_thread(img, tf))
+                continue;
+            if (out)
+                out[n] = (struct crs_restart_tpidfd){ .fd = t->tfd, .dup_of = -1, .epfd = f->fd,
+                                                      .events = t->events, .data = t->data };
+            n++;
+        }
+    }
+    return n;
+}
+
+int crs_thread_pidfds_open(const struct crs_restart_tpidfd *t, size_t n, pid_t (*tid_now)(pid_t old), char *err,
+                           size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].epfd >= 0) {
+            struct epoll_event ev = { .events = t[i].events, .data.u64 = t[i].data };
+            if (epoll_ctl(t[i].epfd, EPOLL_CTL_ADD, t[i].fd, &ev) != 0) {
+                snprintf(err, errlen, "cannot make epoll descriptor %d watch the pidfd %d of a thread again: %s",
+                         t[i].epfd, t[i].fd, strerror(errno));
+                return -errno;
+            }
+            continue;
+        }
+        int fd;
+        if (t[i].dup_of >= 0) {
+            fd = dup(t[i].dup_of);
+        } else {
+            pid_t tid = tid_now(t[i].old_tid);
+            fd = (int)syscall(SYS_pidfd_open, tid, t[i].flags);
+            if (fd < 0) {
+                snprintf(err, errlen, "cannot open the pidfd %d of thread %d (now %d) again: %s", t[i].fd,
+                         (int)t[i].old_tid, (int)tid, strerror(errno));
+                return -errno;
+            }
+        }
+        if (fd < 0 || dup3(fd, t[i].fd, (t[i].fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+            snprintf(err, errlen, "cannot place the pidfd %d of a thread: %s", t[i].fd, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -EIO;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
 static int open_one(struct crs_restore *r, const struct crs_rec_fd *f)
 {
     if (f->dup_of >= 0 && f->dup_of < f->fd) {
@@ -143,8 +232,8 @@ int crs_restore_pidfds(struct crs_restore *r)
         }
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
-        if (f->kind != CRS_FD_PIDFD)
-            continue;
+        if (f->kind != CRS_FD_PIDFD || names_own_thread(img, f))
+            continue;   /* a thread's: the restored process opens it (crs_thread_pidfds_open) */
         int e = open_one(r, f);
         if (e)
             return e;
@@ -161,7 +250,7 @@ int crs_restore_pidfds(struct crs_restore *r)
         for (uint32_t w = 0; w < k->count; w++) {
             const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
             const struct crs_rec_fd *tf = crs_restore_fd_record(img, t->tfd);
-            if (!tf || tf->kind != CRS_FD_PIDFD)
+            if (!tf || tf->kind != CRS_FD_PIDFD || names_own_thread(img, tf))
                 continue;
             struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
             if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) != 0) {

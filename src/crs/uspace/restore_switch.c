@@ -406,7 +406,8 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     size_t unmap_cap = (size_t)nmaps + img->nregions + 256 + 2 * MAP_CLEAR_TRIES;
     size_t len = sizeof(struct crs_switch_plan) + (nmove + unmap_cap) * sizeof(struct crs_switch_range) +
                  img->nthreads * sizeof(struct crs_switch_thread) + img->ntimers * sizeof(struct crs_rec_timer) +
-                 img->nsiginfos * sizeof(struct crs_rec_siginfo) + r->handoff_len + 16;
+                 img->nsiginfos * sizeof(struct crs_rec_siginfo) + r->handoff_len + 16 +
+                 crs_restore_thread_pidfds(img, NULL) * sizeof(struct crs_restart_tpidfd) + 16;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = map_clear(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (p == MAP_FAILED) {
@@ -447,14 +448,19 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         memcpy(sq, img->siginfos, img->nsiginfos * sizeof *sq);
     p->siginfos = sq;
     p->nsiginfos = (uint32_t)img->nsiginfos;
+    unsigned char *blob = (unsigned char *)(sq + img->nsiginfos);
     if (r->handoff_len) {
         /* the restored process reads it from a restart hook, before the
          * plan is unmapped */
-        unsigned char *blob = (unsigned char *)(sq + img->nsiginfos);
         memcpy(blob, r->handoff, r->handoff_len);
         p->info.handoff = (uint64_t)blob;
         p->info.handoff_len = r->handoff_len;
     }
+    /* likewise the pidfds of its threads, opened once they are back */
+    struct crs_restart_tpidfd *tp =
+        (struct crs_restart_tpidfd *)(((uintptr_t)(blob + r->handoff_len) + 15) & ~(uintptr_t)15);
+    p->info.ntpidfds = crs_restore_thread_pidfds(img, tp);
+    p->info.tpidfds = p->info.ntpidfds ? (uint64_t)tp : 0;
     p->restore_tids = r->restore_ids && pid_is_original;
     p->old_pid = img->process->pid;
     p->shared_pending = img->process->shared_pending;

@@ -11,8 +11,9 @@
 # tree whose parent reaps a zombie a sibling names, also with that sibling's
 # pidfds opened late) say so after the restart as before it.
 # A pidfd of a process outside the checkpoint is refused in one line naming
-# that process, without a scope and with --tree; a pidfd of a thread
-# (PIDFD_THREAD) naming the thread and its process.
+# that process, without a scope and with --tree; a pidfd of the program's
+# own thread (PIDFD_THREAD) comes back naming that thread (every flavour);
+# one of another member's thread is refused naming it.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_pidfd
 if CRT_PIDFD=self bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
@@ -63,9 +64,23 @@ crs_expect_refusal "--tree: a pidfd of a process outside the tree" "$WORK/tree.e
 [ -e "$WORK/plain.img" ] || [ -e "$WORK/tree.img" ] && crs_fail "a refused checkpoint left an image"
 crs_finish "$d" orig || crs_fail "out: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
 
-# a pidfd of a thread (PIDFD_THREAD, Linux 6.9): refused naming the thread,
-# held by the program itself, or by its child with --tree
-for kind in thread threadtree; do
+# a pidfd of the program's own thread (PIDFD_THREAD, Linux 6.9), a dup and
+# an epoll watching it: every flavour (nopid: the thread comes back under a
+# new id, which the pidfd names), also as a tree's member
+if CRT_PIDFD=ownthread bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "ownthread: every flavour"
+else
+    crs_fail "ownthread: the flavours above"
+fi
+if CRT_PIDFD=ownthread CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+    crs_pass "ownthread --tree: every flavour"
+else
+    crs_fail "ownthread --tree: the flavours above"
+fi
+
+# a pidfd of another member's thread (the child's of its parent's second
+# thread, --tree): refused naming the thread
+for kind in threadtree; do
     d=$WORK/$kind
     CRT_PIDFD=$kind crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd" || {
         crs_fail "$kind: the program never got ready"

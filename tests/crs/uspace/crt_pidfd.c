@@ -29,8 +29,13 @@
  *         ESRCH, and PIDFD_GET_INFO the exit code where the kernel keeps it
  *   ended (one process) pidfds of two children it reaped (exited 6; killed
  *         by SIGTERM, PIDFD_NONBLOCK): the same checks after each point
- *   thread, threadtree (refused) a pidfd of the program's second thread
- *         (PIDFD_THREAD), held by the program, or by its child (--tree)
+ *   ownthread  a pidfd of the program's second thread (PIDFD_THREAD), a
+ *         dup of it and an epoll watching it: after each point a signal
+ *         sent through either reaches that thread, poll says it runs; once
+ *         it ended, poll and the epoll say so
+ *   thread  a pidfd of a second thread that only waits (PIDFD_THREAD)
+ *   threadtree (refused) a pidfd of the program's second thread held by
+ *         its child (--tree): a thread of another member
  *   out   (refused) a pidfd of the program's parent, a process outside
  *         every scope: cr_checkpoint must refuse it, naming that process
  * Contract: crt_common.h.
@@ -91,9 +96,11 @@ static long fdinfo_pid(int fd)
 }
 
 static volatile sig_atomic_t usr1;
+static _Atomic pid_t usr1_tid;   /* the thread that took the last SIGUSR1 */
 static void on_usr1(int sig)
 {
     (void)sig;
+    usr1_tid = (pid_t)syscall(SYS_gettid);
     usr1++;
 }
 
@@ -495,6 +502,73 @@ static void mode_thread(int by_child)
     crt_checkpoint_point(2);
 }
 
+/* ownthread: a pidfd of the program's own second thread (PIDFD_THREAD),
+ * a dup of it, and an epoll watching it: after each point a signal sent
+ * through either reaches that thread (not the main one), poll says it
+ * runs; once it has ended, poll and the epoll say so. */
+static int quit_pipe[2];
+static void *quitting_thread(void *arg)
+{
+    (void)arg;
+    idle_tid = (pid_t)syscall(SYS_gettid);
+    char c;
+    while (read(quit_pipe[0], &c, 1) < 0 && errno == EINTR)
+        ;
+    return NULL;
+}
+
+static void thread_check(const char *when, int pfd, int dupfd)
+{
+    char name[96];
+    for (int k = 0; k < 2; k++) {
+        int fd = k ? dupfd : pfd;
+        int before = usr1;
+        usr1_tid = 0;
+        int ok = pidfd_send_signal(fd, SIGUSR1) == 0;
+        wait_usr1(before + 1);
+        snprintf(name, sizeof name, "%s: a signal through the thread's pidfd%s reaches that thread", when,
+                 k ? " (a dup)" : "");
+        crt_check(name, ok && usr1 == before + 1 && usr1_tid != 0 && usr1_tid != getpid(),
+                  "sent %d, signals %d, taken by %d (main %d)", ok, usr1 - before, (int)usr1_tid, (int)getpid());
+    }
+    struct pollfd p = { pfd, POLLIN, 0 };
+    snprintf(name, sizeof name, "%s: poll says the thread runs", when);
+    crt_check(name, poll(&p, 1, 0) == 0, "revents 0x%x", p.revents);
+}
+
+static void mode_ownthread(void)
+{
+    pthread_t th;
+    if (pipe(quit_pipe) || pthread_create(&th, NULL, quitting_thread, NULL) != 0)
+        crt_die("pthread_create");
+    for (int i = 0; i < 60000 && !idle_tid; i++)
+        crt_sleep_ms(1);
+    int pfd = pidfd_open(idle_tid, PIDFD_THREAD);
+    if (pfd < 0 && errno == EINVAL) {
+        printf("no PIDFD_THREAD here\n");
+        crt_finish();
+    }
+    int dupfd = dup(pfd), ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 77 };
+    if (pfd < 0 || dupfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, pfd, &ev))
+        crt_die("pidfd_open, dup or epoll: %s", strerror(errno));
+    thread_check("at start", pfd, dupfd);
+    crt_checkpoint_point(1);
+    thread_check("after point 1", pfd, dupfd);
+    crt_checkpoint_point(2);
+    thread_check("after point 2", pfd, dupfd);
+    if (write(quit_pipe[1], "q", 1) != 1 || pthread_join(th, NULL) != 0)
+        crt_die("ending the thread: %s", strerror(errno));
+    struct pollfd p = { pfd, POLLIN, 0 };
+    int r = poll(&p, 1, 10000);
+    crt_check("once the thread ended, poll on its pidfd says so", r == 1 && (p.revents & POLLIN), "poll %d revents 0x%x",
+              r, p.revents);
+    struct epoll_event got = { 0, { 0 } };
+    r = epoll_wait(ep, &got, 1, 10000);
+    crt_check("and the epoll watching it gives its data", r == 1 && got.data.u64 == 77, "epoll_wait %d data %llu", r,
+              (unsigned long long)got.data.u64);
+}
+
 static void mode_out(void)
 {
     int fd = pidfd_open(getppid(), 0);
@@ -522,6 +596,8 @@ int main(void)
         mode_reap();
     else if (!strcmp(kind, "ended"))
         mode_ended();
+    else if (!strcmp(kind, "ownthread"))
+        mode_ownthread();
     else if (!strcmp(kind, "thread") || !strcmp(kind, "threadtree"))
         mode_thread(!strcmp(kind, "threadtree"));
     else if (!strcmp(kind, "sleep")) {
