@@ -22,6 +22,8 @@
 #include "crs/base/durable.h"
 #include "crs/base/image_format.h"
 #include "crs/libcr/runtime.h"
+#include "common/fault.h"
+#include "snapc/agent.h" /* snapc_agent_epoch */
 
 
 static volatile int capture_dirfd = -1; /* the image's folder, held open by the durable write */
@@ -113,9 +115,8 @@ static int holding;
  * (win_ckpt.c). */
 static int copy_windows(void *arg, char *err, size_t errlen)
 {
-    (void)arg, (void)err, (void)errlen;
-    pml_win_copy_saved();
-    return 0;
+    (void)arg;
+    return pml_win_copy_saved(pml_agent_running ? snapc_agent_epoch() : 0, err, errlen);
 }
 
 /* In the restarted rank: the library's window memory the application reads and writes
@@ -207,6 +208,10 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     o.after_park = copy_windows;
     o.hold_restarted = hold_restarted;
     held_restart = 0;
+    if ((pml_world_rank & 1) && revive_fault(REVIVE_FAULT_mpi_park_late)) {
+        struct timespec late = { 1, 0 }; /* the others park first (shstore.sh) */
+        nanosleep(&late, NULL);
+    }
     struct crs_ckpt_result res;
     int rc = crs_runtime_checkpoint_here(&o, &res);
     if (rc == 1) {

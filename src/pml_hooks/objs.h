@@ -118,6 +118,11 @@ struct pml_win {
     void *saved;
     int reserved;                /* [seg_lo, seg_hi) kept free while the fresh library loads */
     int private_mem;             /* the library's memory was no shared mapping: no restart */
+    /* shared on two or more ranks: a small shared window of the layer's own on the same
+     * communicator (made right after the program's, at its creation and by the replay), where
+     * the members meet at a snapshot before and after copying their parts (win_ckpt.c) */
+    uintptr_t meet_win;          /* the library's handle, 0: none */
+    volatile uint64_t *meet;     /* 2 x comm_size slots: phase, then member */
     struct pml_win *next, *prev;
 };
 
@@ -150,9 +155,16 @@ struct pml_comm *pml_obj_clock_new(const struct pml_comm *parent, int size, int 
 void pml_win_segment(MPI_Win r, int n, uintptr_t *lo, uintptr_t *hi);
 /* At a snapshot, in pml_objs_settle: room for a copy of this rank's part of each segment of
  * the library's (w->saved), mapped. pml_win_copy_saved fills it, once every thread of the rank
- * is parked for the image (capture.c) and every member's operations completed. */
+ * is parked for the image (capture.c) and every member's operations completed; with epoch (the
+ * coordinator's number, 0: none) the members of each shared window first wait for each other
+ * there, so that no member's thread stores into another's part after that part's copy (30 s at
+ * most: -ETIMEDOUT, said in err). */
 int pml_win_save_memory(char *err, size_t errlen);
-void pml_win_copy_saved(void);
+int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen);
+/* The meeting window of a shared window w made on the library's communicator rcomm (nothing for
+ * other windows; a failure only leaves the meetings out, said once), and its release. */
+void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm);
+void pml_win_meet_free(struct pml_win *w);
 /* 1 when a window's memory is the library's (a shared segment mapped again at a restart): the
  * restarted application's threads are held until it is back (capture.c). */
 int pml_win_lib_memory(void);

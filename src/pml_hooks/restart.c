@@ -739,7 +739,8 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     if (e)
         return e;
     /* the program's own thread is here (no agent capture parks it): its windows' parts now */
-    pml_win_copy_saved();
+    if ((e = pml_win_copy_saved(0, err, errlen)))
+        return e;
     self_capture = 1;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());

@@ -67,6 +67,7 @@ static void release_win(struct pml_win *w)
     if (w->fence_open)
         said(pml_L.MPI_Win_fence(MPI_MODE_NOSUCCEED, r), "the fence closing a window's epoch");
     said(pml_L.MPI_Win_free(&r), "MPI_Win_free");
+    pml_win_meet_free(w);
 }
 
 static void release_file(struct pml_file *f)

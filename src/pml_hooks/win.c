@@ -205,8 +205,10 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         struct pml_win *w = pml_win_of(v);
         if (w) {
             w->own_mem = own;
-            if (!own && shared)
+            if (!own && shared) {
                 pml_win_segment(r, n, &w->seg_lo, &w->seg_hi);
+                pml_win_meet_make(w, rcomm);
+            }
             else if (!own && size > 0) {
                 w->seg_lo = (uintptr_t)base;
                 w->seg_hi = (uintptr_t)base + (uintptr_t)size;
@@ -274,6 +276,7 @@ int MPI_Win_free(MPI_Win *win)
     int rc = pml_L.MPI_Win_free(&r);
     if (rc == MPI_SUCCESS) {
         if (w) {
+            pml_win_meet_free(w); /* every member frees the window here: collective alike */
             win_unlink(w);
             pml_vh_of(v)->info = NULL;
             pml_comm_freed(w->clock);

@@ -13,6 +13,13 @@
  * offset, offset in its page). The library's own addresses (MPI_Win_shared_query, the
  * MPI_WIN_BASE attribute) are given back as the program knew them (pml_win_addr_out).
  *
+ * Stores outside MPI. The program stores into the window's memory between its MPI calls,
+ * another member's part too (shared windows), up to where its threads are parked for the image.
+ * So the copy is made with every thread of the rank parked (capture.c's after_park), and the
+ * members of a shared window meet first (each has parked) and after (each has copied) in a
+ * small shared window of the layer's own made with it (pml_win_meet_make, again by the
+ * replay); a restarted rank's threads are held until every part is back (capture.c).
+ *
  * Order. Each window is made again by the replay of the creation record, in its place among
  * the other collective calls (the program's order, the same on every member), so that its
  * attachments, name, error handler, info and attributes replayed after it find it. A window in
@@ -36,6 +43,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 void *pml_win_addr_out(const struct pml_win *w, void *p)
@@ -135,11 +143,92 @@ int pml_win_save_memory(char *err, size_t errlen)
  * until it is parked, and another rank's operations land here until its own flush returned;
  * copied before, such stores were in the rank's state but not in its window (campaign-failures.md
  * #25). No allocation, no lock: memory copies only. */
-void pml_win_copy_saved(void)
+/* Waits until every member of w has reached phase ph of the meeting of epoch gen. Only memory
+ * reads and nanosleep: every other thread of the rank (the library's too) is parked. */
+static int meet(struct pml_win *w, int ph, uint64_t gen, const struct timespec *end)
 {
-    for (struct pml_win *w = pml_wins; w; w = w->next)
-        if (w->saved && w->size > 0)
-            memcpy(w->saved, w->base, (size_t)w->size);
+    volatile uint64_t *slot = w->meet + (size_t)ph * (size_t)w->comm_size;
+    __atomic_store_n(&slot[w->comm_rank], gen, __ATOMIC_SEQ_CST);
+    for (;;) {
+        int all = 1;
+        for (int i = 0; i < w->comm_size && all; i++)
+            all = __atomic_load_n(&slot[i], __ATOMIC_SEQ_CST) >= gen;
+        if (all)
+            return 0;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec > end->tv_nsec))
+            return -ETIMEDOUT;
+        struct timespec d = { 0, 100 * 1000 };
+        nanosleep(&d, NULL);
+    }
+}
+
+int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen)
+{
+    /* phase 0: every member is parked (none stores any more); copies; phase 1: every member
+     * copied (none runs on before). Epoch numbers grow within a coordinator's life; a restarted
+     * job's meeting windows are new (zeros). A capture tried again in the same epoch
+     * (capture.c) finds the others' slots set already. */
+    uint64_t gen = (uint64_t)epoch + 1;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += 30;
+    for (int ph = 0; ph < 2; ph++) {
+        if (ph == 1)
+            for (struct pml_win *w = pml_wins; w; w = w->next)
+                if (w->saved && w->size > 0)
+                    memcpy(w->saved, w->base, (size_t)w->size);
+        for (struct pml_win *w = pml_wins; w; w = w->next) {
+            if (!epoch || !w->meet) /* every member alike: one whose part is empty too */
+                continue;
+            if (meet(w, ph, gen, &end)) {
+                snprintf(err, errlen, "the ranks sharing a window's memory did not all %s for the "
+                         "snapshot within 30 s", ph ? "copy their parts" : "stop");
+                return -ETIMEDOUT;
+            }
+        }
+    }
+    return 0;
+}
+
+void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
+{
+    w->meet_win = 0;
+    w->meet = NULL;
+    if (w->flavor != MPI_WIN_FLAVOR_SHARED || w->own_mem || w->comm_size < 2)
+        return;
+    MPI_Aint sz = w->comm_rank == 0 ? (MPI_Aint)(2 * (size_t)w->comm_size * sizeof(uint64_t)) : 0;
+    MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    void *b = NULL, *b0 = NULL;
+    MPI_Aint qs = 0;
+    int qd = 0;
+    int rc = pml_L.MPI_Win_allocate_shared(sz, 1, (MPI_Info)pml_v2r(PML_H(MPI_INFO_NULL)), rcomm,
+                                           &b, &r);
+    if (rc == MPI_SUCCESS)
+        rc = pml_L.MPI_Win_shared_query(r, 0, &qs, &qd, &b0);
+    if (rc != MPI_SUCCESS || !b0) {
+        revive_log_warn("no meeting place for the ranks of a shared window (MPI error %d): a "
+                        "store of one into another's part while a snapshot is taken may be lost",
+                        rc);
+        return;
+    }
+    if (w->comm_rank == 0)
+        memset(b0, 0, (size_t)qs);
+    w->meet_win = PML_H(r);
+    w->meet = b0;
+    /* rank 0 zeroed it before any member uses it: the window's creation (or the replay's next
+     * collective) orders it before the next snapshot */
+}
+
+void pml_win_meet_free(struct pml_win *w)
+{
+    if (!w->meet_win)
+        return;
+    MPI_Win r = (MPI_Win)w->meet_win;
+    w->meet_win = 0;
+    w->meet = NULL;
+    pml_L.MPI_Win_free(&r);
 }
 
 int pml_win_lib_memory(void)
@@ -234,7 +323,7 @@ static int remap_shared(struct pml_rp *P, struct pml_win *w, MPI_Win r, void *mi
 }
 
 /* Common tail of the four replays: the window made (r, rc) for the entry's virtual handle. */
-static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, int rc)
+static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, MPI_Comm comm, int rc)
 {
     if (rc != MPI_SUCCESS)
         return rc;
@@ -251,6 +340,7 @@ static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, int rc)
     }
     if (lib_segment(w) && remap_shared(P, w, r, base))
         return MPI_ERR_OTHER;
+    pml_win_meet_make(w, comm); /* as right after the program's creation (win.c) */
     if (w->fence_open)
         rc = pml_L.MPI_Win_fence(0, r);
     return rc;
@@ -281,7 +371,7 @@ static int rp_create(struct pml_rp *P)
     if (!live_win(P, &v) || pml_rp_failed(P))
         return MPI_ERR_OTHER;
     MPI_Win r = (MPI_Win)0;
-    return made(P, v, r, NULL, pml_L.MPI_Win_create(base, size, du, info, comm, &r));
+    return made(P, v, r, NULL, comm, pml_L.MPI_Win_create(base, size, du, info, comm, &r));
 }
 
 static int rp_allocate(struct pml_rp *P)
@@ -306,7 +396,7 @@ static int rp_allocate(struct pml_rp *P)
         rc = pml_L.MPI_Win_allocate_shared(size, du, info, comm, &base, &r);
     else
         rc = pml_L.MPI_Win_allocate(size, du, info, comm, &base, &r);
-    return made(P, v, r, base, rc);
+    return made(P, v, r, base, comm, rc);
 }
 
 static int rp_dynamic(struct pml_rp *P)
@@ -317,7 +407,7 @@ static int rp_dynamic(struct pml_rp *P)
     if (!live_win(P, &v) || pml_rp_failed(P))
         return MPI_ERR_OTHER;
     MPI_Win r = (MPI_Win)0;
-    return made(P, v, r, NULL, pml_L.MPI_Win_create_dynamic(info, comm, &r));
+    return made(P, v, r, NULL, comm, pml_L.MPI_Win_create_dynamic(info, comm, &r));
 }
 
 pml_rp_fn pml_rp_win_fn(int fid)

@@ -1,0 +1,47 @@
+#!/bin/bash
+# shstore.sh FLAVOR: a store by one rank's thread, outside MPI, into another rank's part of a
+# shared window while a snapshot is taken is in the restarted window (campaign-failures.md #26).
+# shstore (2 ranks): rank 1 counts in rank 0's part and in its own memory; rank 0 compares them
+# after every step. The job runs with fault point mpi-park-late: rank 1's threads are parked for
+# its image 1 s after rank 0's, so rank 1 counts on for up to that second after rank 0 stopped.
+# ckpt-mpirun --term while rank 1 counts, then restart-mpi of the snapshot:
+#   - the job before the snapshot, and the restarted one to the end, say "ok" at every step and
+#     lose nothing ("done: ... 0 lost"), and the steps add up to the run's.
+# Before the members of a shared window met after parking (win_ckpt.c), rank 0 copied its part
+# at once and the restarted job said LOST at every step after the snapshot.
+flavor=$1
+export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog shstore
+steps=12 iter=100000000
+ck_workdir shstore
+fx=()
+[ "$flavor" = ompi ] && fx=(-x REVIVE_FAULT)
+touch pace
+REVIVE_FAULT=mpi-park-late clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" \
+    -n 2 "${fx[@]}" "$prog" $steps "$d/pace" $iter >out.0 2>err.0 &
+job=$!; pids+=($job)
+if ! wait_steps out.0 2 $job || ! c=$(coord $job); then
+    failed "the job printed no step"; tail -n 3 err.0; exit 1
+fi
+timeout -k 5 300 "$CKPT" --wait --term $c >ckpt.out 2>ckpt.err; crc=$?
+[ $crc = 0 ] || kill -TERM $c
+wait $job; st=$?
+if [ $crc != 0 ] || [ $st != 0 ]; then
+    failed "ckpt-mpirun --term: status $crc ($(tail -n1 ckpt.err)), the job's $st"; exit 1
+fi
+rm -f pace
+clean timeout -k 5 600 "$RESTART" "$(tail -n1 ckpt.out)" >out.1 2>err.1; rc=$?
+n=$(cat out.0 out.1 | grep -c '^step [0-9]*: ok$')
+if [ $rc != 0 ]; then
+    failed "restart-mpi: status $rc"; show_err err.1
+elif grep -q LOST out.0 out.1 || ! grep -q "^done: $steps steps, 0 lost" out.1 ||
+    [ "$n" != $steps ]; then
+    failed "stores of rank 1 into rank 0's part were lost or steps are missing ($n of $steps ok)"
+    grep -m3 -h LOST out.0 out.1
+else
+    pass "$flavor: --term after step $(nsteps out.0), restarted: every one of $steps steps ok," \
+        "nothing lost"
+fi
+exit $fail
