@@ -322,6 +322,16 @@ static int32_t kfd_fd(const struct crs_image *img, size_t i)
     return -1;
 }
 
+
+/* The EPOLLVIA record of epoll watch `target`, if its number was closed since. */
+static const struct crs_rec_epoll_via *epoll_via(const struct crs_image *img, size_t target)
+{
+    for (size_t i = 0; i < img->nepoll_vias; i++)
+        if (img->epoll_vias[i].target == target)
+            return &img->epoll_vias[i];
+    return NULL;
+}
+
 static void text_kfds(const struct crs_image *img)
 {
     printf("kernel objects: %zu\n", img->nkfds);
@@ -349,7 +359,11 @@ static void text_kfds(const struct crs_image *img)
             printf(" %" PRIu32 " watched:", k->count);
             for (uint32_t w = 0; w < k->count; w++) {
                 const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
-                printf(" fd %" PRId32 " (events 0x%" PRIx32 ", data 0x%" PRIx64 ")", t->tfd, t->events, t->data);
+                printf(" fd %" PRId32 " (events 0x%" PRIx32 ", data 0x%" PRIx64, t->tfd, t->events, t->data);
+                const struct crs_rec_epoll_via *v = epoll_via(img, k->first + w);
+                if (v)
+                    printf(", closed since: the file is fd %" PRId32, v->fd);
+                printf(")");
             }
             break;
         case CRS_FD_INOTIFY:
@@ -751,6 +765,9 @@ static void json_kfd(const struct crs_image *img, const void *rec, size_t i, str
                 ji64("fd", t->tfd, &x);
                 jhex("events", t->events, &x);
                 jhex("data", t->data, &x);
+                const struct crs_rec_epoll_via *v = epoll_via(img, k->first + w);
+                if (v)
+                    ji64("file_fd", v->fd, &x);   /* fd closed since; the file is held here */
             } else {
                 const struct crs_rec_inwatch *t = &img->inwatches[k->first + w];
                 ji64("wd", t->wd, &x);

@@ -30,7 +30,9 @@
  * record whose `memfd` is 0 (a pidfd of a process that had ended and been
  * waited for) and a timer's `pending` (its signal queued). Version 7 adds the
  * CREDS section kind (the process's real, effective and saved ids and its
- * supplementary groups) and nothing else. A
+ * supplementary groups) and nothing else. Version 8 adds the EPOLLVIA
+ * section kind (an epoll's watch of a descriptor number closed since, whose
+ * file another descriptor holds) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -43,7 +45,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 7u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 8u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -102,6 +104,8 @@ enum crs_section_type {
     CRS_SEC_SIGINFO = 24,  /* version 4: struct crs_rec_siginfo[]: queued real-time signals, oldest first */
     CRS_SEC_CREDS = 25,    /* version 7: uint32_t[]: CRS_CREDS_IDS ids (real, effective, saved uid,
                             * then real, effective, saved gid), then the supplementary groups */
+    CRS_SEC_EPOLLVIA = 26, /* version 8: struct crs_rec_epoll_via[]: watches of descriptors closed
+                            * since, and where their file is open now */
     CRS_SEC__MAX
 };
 
@@ -441,6 +445,15 @@ struct crs_rec_epoll_tgt {
     int32_t tfd;             /* the descriptor watched, as registered */
     uint32_t events;         /* EPOLLIN ... EPOLLET, EPOLLONESHOT (a fired one-shot: only its flags) */
     uint64_t data;           /* epoll_data */
+};
+
+/* An epoll watch (EPOLLTGTS record `target`) whose descriptor number tfd
+ * the process closed after EPOLL_CTL_ADD while the file stays open under
+ * descriptor `fd`: the kernel keeps watching that file under the old number
+ * (EPOLL_CTL_ADD of `fd` itself is a new watch). */
+struct crs_rec_epoll_via {
+    uint32_t target;
+    int32_t fd;
 };
 
 struct crs_rec_inwatch {

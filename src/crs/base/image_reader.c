@@ -612,6 +612,24 @@ static int check_siginfos(struct crs_image *img)
 
 /* Credentials (none before version 7): the six ids, then at most
  * CRS_CREDS_GROUPS_MAX groups. */
+/* Watches of closed descriptor numbers: each names a watch, once, in
+ * ascending order, and a descriptor the image holds (not the watched
+ * number). */
+static int check_epoll_vias(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nepoll_vias; i++) {
+        const struct crs_rec_epoll_via *v = &img->epoll_vias[i];
+        bool ok = v->target < img->nepoll_tgts && (i == 0 || v->target > img->epoll_vias[i - 1].target) &&
+                  v->fd >= 0 && v->fd != img->epoll_tgts[v->target].tfd;
+        bool held = false;
+        for (size_t k = 0; ok && k < img->nfds && !held; k++)
+            held = img->fds[k].fd == v->fd;
+        if (!ok || !held)
+            return fail(img, EBADMSG, "epoll watch record %zu names no watch or no descriptor: " CORRUPT, i);
+    }
+    return 0;
+}
+
 static int check_creds(struct crs_image *img)
 {
     if ((img->ncreds && img->ncreds < CRS_CREDS_IDS) || img->ncreds > CRS_CREDS_IDS + CRS_CREDS_GROUPS_MAX)

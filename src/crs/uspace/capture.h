@@ -73,6 +73,8 @@ struct crs_capture {
     size_t nkfds;
     struct crs_rec_epoll_tgt *epoll_tgts;
     size_t nepoll_tgts;
+    struct crs_rec_epoll_via *epoll_vias;   /* watches of numbers closed since */
+    size_t nepoll_vias;
     struct crs_rec_inwatch *inwatches;
     const char **inwatch_paths;
     size_t ninwatches;

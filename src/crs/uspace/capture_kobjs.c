@@ -12,21 +12,24 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define KFDS_MAX 65536
 #define TGTS_MAX 65536
+#define VIAS_MAX 4096
 #define WATCHES_MAX 65536
 
 int crs_capture_kobj_init(struct crs_capture *c)
 {
     c->kfds = crs_scratch_alloc(c->scratch, KFDS_MAX * sizeof *c->kfds);
     c->epoll_tgts = crs_scratch_alloc(c->scratch, TGTS_MAX * sizeof *c->epoll_tgts);
+    c->epoll_vias = crs_scratch_alloc(c->scratch, VIAS_MAX * sizeof *c->epoll_vias);
     c->inwatches = crs_scratch_alloc(c->scratch, WATCHES_MAX * sizeof *c->inwatches);
     c->inwatch_paths = crs_scratch_alloc(c->scratch, WATCHES_MAX * sizeof *c->inwatch_paths);
     c->fdinfo = crs_scratch_alloc(c->scratch, 1u << 20);
-    if (!c->kfds || !c->epoll_tgts || !c->inwatches || !c->inwatch_paths || !c->fdinfo) {
+    if (!c->kfds || !c->epoll_tgts || !c->epoll_vias || !c->inwatches || !c->inwatch_paths || !c->fdinfo) {
         crs_capture_error(c, "out of scratch memory for kernel objects");
         return -ENOMEM;
     }
@@ -81,6 +84,46 @@ static uint64_t kdev(uint64_t v)
     return makedev((unsigned)(v >> 20), (unsigned)(v & 0xfffff));
 }
 
+/* Whether epoll epfd's watch of number tfd is on the file descriptor
+ * `cand` holds (kcmp KCMP_EPOLL_TFD: the same open file). */
+static int watches_fd(int epfd, int tfd, int cand)
+{
+    struct {
+        uint32_t efd, tfd, toff;
+    } slot = { (uint32_t)epfd, (uint32_t)tfd, 0 };
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    return syscall(SYS_kcmp, me, me, 7 /* KCMP_EPOLL_TFD */, cand, (unsigned long)&slot) == 0;
+}
+
+struct via_scan {
+    int epfd, tfd, found;
+    ino_t ino;
+    dev_t dev;
+};
+
+static long via_one(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct via_scan *v = arg;
+    struct stat st;
+    if (n == v->tfd || n == v->epfd || fstat((int)n, &st) != 0 || st.st_ino != v->ino || st.st_dev != v->dev)
+        return 0;
+    if (!watches_fd(v->epfd, v->tfd, (int)n))
+        return 0;
+    v->found = (int)n;
+    return 1;
+}
+
+/* A descriptor of ours that holds the file epfd watches under the number
+ * tfd, which no longer holds it; -1 when none does. */
+static int holder_of_watch(struct crs_capture *c, int epfd, int tfd, ino_t ino, dev_t dev)
+{
+    (void)c;
+    struct via_scan v = { epfd, tfd, -1, ino, dev };
+    revive_proc_for_each_number("/proc/self/fd", via_one, &v);
+    return v.found;
+}
+
 static int epoll_targets(struct crs_capture *c, int fd, const char *info, struct crs_rec_kfd *k)
 {
     k->first = (uint32_t)c->nepoll_tgts;
@@ -93,12 +136,23 @@ static int epoll_targets(struct crs_capture *c, int fd, const char *info, struct
             return -EIO;
         }
         struct stat st;
+        int via = -1;
         if (fstat((int)tfd, &st) != 0 || st.st_ino != (ino_t)ino || st.st_dev != (dev_t)kdev((uint64_t)sdev)) {
-            crs_capture_error(c, "epoll descriptor %d watches descriptor %lld, which the process has closed "
-                              "since (its file is still open under another number); Revive restores only "
-                              "watches of open descriptors: remove it (EPOLL_CTL_DEL) before closing",
-                              fd, (long long)tfd);
-            return -ENOTSUP;
+            /* the number was closed (or reused) since: the kernel still
+             * watches the file under it while another descriptor holds it */
+            via = holder_of_watch(c, fd, (int)tfd, (ino_t)ino, (dev_t)kdev((uint64_t)sdev));
+            if (via < 0) {
+                crs_capture_error(c, "epoll descriptor %d watches descriptor %lld, which the process has closed "
+                                  "since, and no descriptor of the process holds its file (it may be in flight in a "
+                                  "Unix socket message); remove the watch (EPOLL_CTL_DEL) before closing",
+                                  fd, (long long)tfd);
+                return -ENOTSUP;
+            }
+            if (c->nepoll_vias == VIAS_MAX) {
+                crs_capture_error(c, "more than %d epoll watches of closed descriptors", VIAS_MAX);
+                return -E2BIG;
+            }
+            c->epoll_vias[c->nepoll_vias++] = (struct crs_rec_epoll_via){ (uint32_t)c->nepoll_tgts, via };
         }
         if (c->nepoll_tgts == TGTS_MAX) {
             crs_capture_error(c, "more than %d epoll watches", TGTS_MAX);

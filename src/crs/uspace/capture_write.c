@@ -298,6 +298,8 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (c->nkfds && (e = section(c, w, CRS_SEC_KFDS, c->kfds, sizeof *c->kfds, c->nkfds))) ||
         (c->nepoll_tgts && (e = section(c, w, CRS_SEC_EPOLLTGTS, c->epoll_tgts, sizeof *c->epoll_tgts,
                                         c->nepoll_tgts))) ||
+        (c->nepoll_vias && (e = section(c, w, CRS_SEC_EPOLLVIA, c->epoll_vias, sizeof *c->epoll_vias,
+                                        c->nepoll_vias))) ||
         (c->ninwatches && (e = section(c, w, CRS_SEC_INWATCHES, c->inwatches, sizeof *c->inwatches,
                                        c->ninwatches))) ||
         (c->nlocks && (e = section(c, w, CRS_SEC_LOCKS, c->locks, sizeof *c->locks, c->nlocks))) ||

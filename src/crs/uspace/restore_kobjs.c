@@ -152,6 +152,41 @@ int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f)
     return fd;
 }
 
+static const struct crs_rec_epoll_via *via_of(const struct crs_image *img, size_t target)
+{
+    for (size_t i = 0; i < img->nepoll_vias; i++)
+        if (img->epoll_vias[i].target == target)
+            return &img->epoll_vias[i];
+    return NULL;
+}
+
+/* A watch of number t->tfd, closed since while descriptor `via` holds the
+ * file: the file is put at that number for the EPOLL_CTL_ADD (so the watch
+ * is the one the kernel had: EPOLL_CTL_ADD of `via` stays a new watch), then
+ * the number gets back what the image has there, or is closed. */
+static int watch_via(struct crs_restore *r, int epfd, const struct crs_rec_epoll_tgt *t, int via, struct epoll_event *ev)
+{
+    int flags = fcntl(t->tfd, F_GETFD), saved = -1;
+    if (flags >= 0 && (saved = fcntl(t->tfd, F_DUPFD_CLOEXEC, 3)) < 0) {
+        crs_restore_error(r, "cannot move descriptor %d aside to watch its old number: %s", t->tfd, strerror(errno));
+        return -1;
+    }
+    int ok = dup2(via, t->tfd) >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, t->tfd, ev) == 0;
+    int e = errno;
+    if (saved >= 0) {
+        dup3(saved, t->tfd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+        close(saved);
+    } else {
+        close(t->tfd);
+    }
+    if (!ok) {
+        crs_restore_error(r, "cannot make epoll descriptor %d watch the file of descriptor %d under its old number %d "
+                          "again: %s", epfd, via, t->tfd, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
 int crs_restore_epolls(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -166,6 +201,12 @@ int crs_restore_epolls(struct crs_restore *r)
             if (tf && tf->kind == CRS_FD_PIDFD)
                 continue;   /* not open yet: crs_restore_pidfds */
             struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
+            const struct crs_rec_epoll_via *via = via_of(img, k->first + w);
+            if (via) {
+                if (watch_via(r, f->fd, t, via->fd, &ev))
+                    return -EIO;
+                continue;
+            }
             if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) == 0)
                 continue;
             if (errno == EBADF) {   /* an inherited descriptor cr_restart had no match for */

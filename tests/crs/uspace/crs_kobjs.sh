@@ -1,7 +1,28 @@
-#!/bin/sh
+#!/bin/bash
 # State test: eventfd, timerfd, signalfd, epoll (watching them, a pipe and
-# another epoll; edge-triggered, one-shot) and inotify (watch numbers with a
-# gap) come back with their state; every flavour but busy (the two copies
-# would see each other's files in the watched folders).
-CRS_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty sigdeath" \
-    exec bash "$(dirname "$0")/../cr_cycle.sh" crt_kobjs
+# another epoll; edge-triggered, one-shot; watches of descriptor numbers
+# closed since, whose files other descriptors hold: one number taken again,
+# one left free) and inotify (watch numbers with a gap) come back with their
+# state; every flavour but busy (the two copies would see each other's files
+# in the watched folders). cr_info shows where a closed number's file is.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_kobjs
+crs_need_tools cr_run cr_checkpoint cr_info
+if CRS_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty sigdeath" \
+    bash "$(dirname "$0")/../cr_cycle.sh" crt_kobjs; then
+    crs_pass "every flavour but busy"
+else
+    crs_fail "the flavours above"
+fi
+d=$WORK/info
+crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_kobjs" || {
+    crs_fail "info: the program never got ready"
+    crs_summary crs_kobjs
+}
+crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/img" "$PID" || crs_fail "info: $(head -n 1 "$WORK/ck.err")"
+crs_tool "$WORK/info" cr_info "$WORK/img"
+n=$(grep -o 'closed since: the file is fd [0-9]*' "$WORK/info.out" | wc -l)
+[ "$n" = 2 ] && crs_pass "cr_info shows both watches of closed numbers with the descriptor holding the file" ||
+    crs_fail "cr_info shows $n watches of closed numbers, expected 2"
+crs_finish "$d" orig || crs_fail "info: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
+crs_summary crs_kobjs

@@ -8,6 +8,8 @@
  *   ep    epoll watching efd (edge-triggered, data 0x1234), a pipe's read
  *         end (data = its fd), sfd, and inner, another epoll that watches
  *         the pipe too; a one-shot watch of big that fired already
+ *   cep   epoll watching two eventfds under numbers closed since (their
+ *         files kept under other numbers; one number taken by /dev/null)
  *   ino   inotify watching two folders of its own (watch 1 and 3: watch 2
  *         was removed); a file made there must give an event with the
  *         watch's number
@@ -183,9 +185,71 @@ static void check(const char *when)
 #undef CHECK
 }
 
+/* cep: an epoll whose watches outlived their descriptor numbers: eventfd
+ * A was watched (data 0xa), kept under another number (dup) and its
+ * number closed and taken again by /dev/null; eventfd B likewise (data
+ * 0xb), its number left free. The kernel watches each file under its old
+ * number: events come, the numbers stay as they are, and EPOLL_CTL_ADD of
+ * the kept number is a new watch. */
+static int cep, keep_a, keep_b, num_a, num_b;
+
+static void setup_closed(void)
+{
+    cep = epoll_create1(EPOLL_CLOEXEC);
+    num_a = eventfd(0, EFD_NONBLOCK);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0xa };
+    if (cep < 0 || num_a < 0 || epoll_ctl(cep, EPOLL_CTL_ADD, num_a, &ev))
+        crt_die("epoll of A: %s", strerror(errno));
+    keep_a = dup(num_a);
+    close(num_a);
+    if (open("/dev/null", O_RDONLY) != num_a)
+        crt_die("/dev/null did not take number %d", num_a);
+    num_b = eventfd(0, EFD_NONBLOCK);
+    ev.data.u64 = 0xb;
+    if (num_b < 0 || epoll_ctl(cep, EPOLL_CTL_ADD, num_b, &ev))
+        crt_die("epoll of B: %s", strerror(errno));
+    keep_b = fcntl(num_b, F_DUPFD, 100);
+    close(num_b);
+}
+
+static void check_closed(const char *when)
+{
+    char name[160];
+    uint64_t one = 1, v;
+    for (int k = 0; k < 2; k++) {
+        int fd = k ? keep_b : keep_a;
+        struct epoll_event got[4];
+        int n = write(fd, &one, 8) == 8 ? epoll_wait(cep, got, 4, 1000) : -1;
+        snprintf(name, sizeof name, "epoll watch of closed number %d (%c) %s: its event comes", k ? num_b : num_a,
+                 k ? 'B' : 'A', when);
+        crt_check(name, n == 1 && got[0].data.u64 == (k ? 0xbu : 0xau), "epoll_wait %d, data 0x%llx", n,
+                  n > 0 ? (unsigned long long)got[0].data.u64 : 0ull);
+        if (read(fd, &v, 8) != 8)
+            crt_die("read: %s", strerror(errno));
+    }
+    struct stat st;
+    snprintf(name, sizeof name, "number %d is still /dev/null %s", num_a, when);
+    crt_check(name, fstat(num_a, &st) == 0 && S_ISCHR(st.st_mode), "fstat: %s", strerror(errno));
+    snprintf(name, sizeof name, "number %d is still closed %s", num_b, when);
+    crt_check(name, fcntl(num_b, F_GETFD) < 0 && errno == EBADF, "F_GETFD: %s", strerror(errno));
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0xbb };
+    int added = epoll_ctl(cep, EPOLL_CTL_ADD, keep_b, &ev);
+    snprintf(name, sizeof name, "EPOLL_CTL_ADD of the kept number %s is a new watch", when);
+    crt_check(name, added == 0, "%s", strerror(errno));
+    if (added == 0)
+        epoll_ctl(cep, EPOLL_CTL_DEL, keep_b, NULL);
+}
+
+static void check_all(const char *when)
+{
+    check(when);
+    check_closed(when);
+}
+
 int main(void)
 {
     setup();
-    crt_say("eventfds, timerfds, a signalfd, two epolls and an inotify made");
-    crt_check_around_points(check);
+    setup_closed();
+    crt_say("eventfds, timerfds, a signalfd, three epolls and an inotify made");
+    crt_check_around_points(check_all);
 }
