@@ -14,7 +14,10 @@ snapc_workdir snapc-mpix-wait
 waiting() { grep -c "MPIX_Checkpoint waits" "$W/$1.err"; }
 
 export REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD=$W/a.hold
-start_job a 2 --iters 200 --sleep-us 300 --mpix 40
+# the ranks wait before MPI_Finalize until a.end exists: the queued request is answered while
+# the job surely runs (the 160 steps after the call were over first at load 7-9, "the job ended
+# before the snapshot could be taken", 2 of 3 runs)
+start_job a 2 --iters 200 --sleep-us 300 --mpix 40 --end-file "$W/a.end"
 unset REVIVE_FAULT REVIVE_STAGE_HOLD
 jd=$W/revive_global_snapshot_$JOB.ckpt
 wait_for 120 '[ "$(waiting a)" = 2 ] || grep -q "MPIX_Checkpoint:" "$W/a.out"' ||
@@ -24,6 +27,7 @@ grep "MPIX_Checkpoint:" "$W/a.out" && fail "MPIX_Checkpoint returned while its c
 wait_for 60 'grep -q "Queued" "$W/q.err"' || fail "the request during the wait was not queued: $(cat "$W/q.err")"
 touch "$W/a.hold"
 wait $req || fail "the request made during the wait: status $?: $(cat "$W/q.err")"
+touch "$W/a.end"
 [ "$(grep -c "MPIX_Checkpoint: 0 flag=0" "$W/a.out")" = 2 ] || fail "MPIX_Checkpoint: $(cat "$W/a.out")"
 job_gone $JOB 120 || fail "job a did not end"
 wait $JOB; st=$?
