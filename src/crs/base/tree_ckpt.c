@@ -1063,6 +1063,17 @@ static int note_shared_mapping(struct tree_ckpt *t, size_t m, const struct reviv
     for (size_t k = 0; k < s->n; k++)
         if (s->keys[k].dev == me->dev && s->keys[k].ino == me->inode && s->keys[k].member != (int)m) {
             char w1[64], w2[64];
+            if (!strncmp(me->name, "/dev/shm/sem.", 13)) {
+                /* glibc's sem_open maps /dev/shm/sem.NAME; Python's
+                 * multiprocessing (Pool, Lock, Queue) unlinks it at once */
+                fail(t, "%s and %s share a POSIX named semaphore (%s, made by sem_open, as Python's multiprocessing "
+                        "locks, queues and pools make them): restarted, each would get a semaphore of its own, and "
+                        "semaphores shared by members of a %s are not supported yet; try again when only one "
+                        "process uses the semaphore (a pool's workers have ended)",
+                     who(t, (size_t)s->keys[k].member, w1, sizeof w1), who(t, m, w2, sizeof w2), me->name,
+                     crs_tree_scope_name(t->o->scope));
+                return -ENOTSUP;
+            }
             fail(t, "%s and %s share memory (%s, at 0x%llx in the first and 0x%llx in the second): "
                     "restarted, each would get a copy of its own, so a checkpoint of a %s whose "
                     "members share such memory is refused; let only one process map it",

@@ -221,6 +221,17 @@ else
 fi
 crs_finish "$d" orig || crs_fail "getfd: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
 
+# ---- a POSIX named semaphore members share (sem_open, unlinked, as Python's
+# multiprocessing makes them): refused naming it as a semaphore, no file
+d=$WORK/sem
+CRT_TREE=sem crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "sem: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/sem" cr_checkpoint --tree -f "$WORK/sem.img" "$PID"
+    crs_expect_refusal "a tree whose members share a POSIX semaphore" "$WORK/sem.err" $? "share a POSIX named semaphore"
+    [ -e "$WORK/sem.img" ] && crs_fail "the refused checkpoint left an image"
+    crs_finish "$d" orig || crs_fail "sem: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+fi
+
 # ---- a socket joining two members (a socketpair, a loopback TCP connection,
 # one socket both keep): refused in one line naming the other member by pid
 # and name and saying it is not supported under --tree yet, no file; with

@@ -49,6 +49,8 @@
  *             its folder is gone
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
+ *   sem       a POSIX named semaphore (sem_open, unlinked) the program and its
+ *             child share: a tree's checkpoint refuses it naming it
  *   sockets   a socket joins the program and its child (CRT_SOCKETS: pair,
  *             tcp, shared): a tree's checkpoint refuses it naming the child
  *   group, session  children's kind in a process group (setpgid) or session
@@ -61,6 +63,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -536,6 +539,41 @@ static void mode_sockets(void)
     crt_checkpoint_point(2);
 }
 
+/* A POSIX named semaphore the program and its child share (sem_open, then
+ * sem_unlink, as Python's multiprocessing does): a tree's checkpoint
+ * refuses it naming it as a semaphore. The child posts it after point 1. */
+static void mode_sem(void)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/crt_tree_sem.%d", (int)getpid());
+    sem_t *sem = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
+    if (sem == SEM_FAILED)
+        crt_die("sem_open: %s", strerror(errno));
+    sem_unlink(name);
+    int go[2];
+    if (pipe(go))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(go[1]);
+        char c;
+        while (read(go[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        sem_post(sem);
+        _exit(0);
+    }
+    close(go[0]);
+    crt_checkpoint_point(1);
+    if (write(go[1], "g", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    int r;
+    while ((r = sem_wait(sem)) < 0 && errno == EINTR)
+        ;
+    crt_check("the child's sem_post is seen", r == 0, "%s", strerror(errno));
+    check_status("the child ends well", kid, 0);
+    crt_checkpoint_point(2);
+}
+
 static void mode_deletedmap(void)
 {
     int fd = open("crt_tree.dmap", O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -866,6 +904,8 @@ int main(void)
                   m[0] == 'g' ? getpgrp() == getpid() : getsid(0) == getpid(), "pgid %d, sid %d, pid %d",
                   (int)getpgrp(), (int)getsid(0), (int)getpid());
     }
+    else if (!strcmp(m, "sem"))
+        mode_sem();
     else if (!strcmp(m, "sockets"))
         mode_sockets();
     else if (!strcmp(m, "zombie"))
@@ -893,6 +933,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, sem or sockets", m);
     crt_finish();
 }
