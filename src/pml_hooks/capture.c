@@ -208,6 +208,15 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     o.after_park = copy_windows;
     o.hold_restarted = hold_restarted;
     held_restart = 0;
+    if ((pml_world_rank & 1) && pml_agent_running && snapc_agent_epoch() == 1 &&
+        revive_fault(REVIVE_FAULT_mpi_meet_absent)) {
+        capture_dirfd = -1;
+        pml_restart_done(0, NULL, 0);
+        snprintf(r->err, sizeof r->err, "rank %d does not take part (fault point mpi-meet-absent)",
+                 pml_world_rank);
+        crs_durable_abort(&d);
+        return -EIO;
+    }
     if ((pml_world_rank & 1) && revive_fault(REVIVE_FAULT_mpi_park_late)) {
         struct timespec late = { 1, 0 }; /* the others park first (shstore.sh) */
         nanosleep(&late, NULL);
