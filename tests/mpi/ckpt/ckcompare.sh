@@ -4,8 +4,9 @@
 # collective clock converges, the gate closes, the drain runs, the image is captured through
 # libcr, the job continues), with 1, 2, 4 and 8 ranks (REVIVE_TEST_QUICK=1: up to 4). Fails
 # unless both runs succeed and print the same checksums, every rank ran on the lower half, at
-# least one checkpoint was committed with 2 ranks or more, and the last images are valid and hold
-# nothing of the lower half (no MPI shared-memory segment, no socket).
+# least one checkpoint was committed with 2 ranks or more, no checkpoint was given up because a
+# rank could not write its image (the test agent's capture_failed), and the last
+# images are valid and hold nothing of the lower half (no MPI shared-memory segment, no socket).
 prog=$1 flavor=$2
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 bin=$REVIVE_BUILDDIR/tests/mpi/ckpt/$prog-$flavor
@@ -58,6 +59,8 @@ for n in $nps; do
         echo "FAIL np=$n: outputs differ ($stats)"; diff "$tmp/native.out" "$tmp/revive.out" | head -20; fail=1
     elif [ "$lines" != "$n" ]; then
         echo "FAIL np=$n: $lines of $n ranks report running on Revive's lower half"; fail=1
+    elif ! grep -q '^capture_failed 0 ' "$tmp/shm.stats" 2>/dev/null; then
+        echo "FAIL np=$n: a rank could not write its image ($stats)"; fail=1
     elif [ $n -ge 2 ] && [ "${committed:-0}" -lt 1 ]; then
         echo "FAIL np=$n: no checkpoint was committed during the run ($stats)"; fail=1
     elif [ -n "$bad" ]; then

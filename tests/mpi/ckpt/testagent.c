@@ -61,6 +61,10 @@ struct ta_shm {
     uint64_t last_world_target, nraises;
     uint64_t drained_msgs, drained_bytes, nbc_completed, pending_recvs;
     atomic_uint early_covered;   /* MPIX_Checkpoint calls an epoch ended before their request covered */
+    /* ranks whose capture failed, counted where it happens: when the capture outlasts the
+     * coordinator's wait, the coordinator's own reason is only "did not answer" */
+    atomic_uint capture_failed;
+    char first_capture_failure[400];
     char last_abort[1000];
     char capture_dir[400];
     struct ta_rank r[TA_MAXR];
@@ -156,8 +160,12 @@ static void follow_step(uint32_t step)
             struct snapc_capture_result cr;
             snprintf(path, sizeof path, "%s/rank_%d.img", S->capture_dir, my_rank);
             rc = ops->capture(ops->arg, path, &cr);
-            if (rc < 0)
+            if (rc < 0) {
                 snprintf(a->err, sizeof a->err, "capture: %s", cr.err);
+                if (atomic_fetch_add(&S->capture_failed, 1) == 0)
+                    snprintf(S->first_capture_failure, sizeof S->first_capture_failure,
+                             "rank %d: %.300s", my_rank, cr.err);
+            }
             else
                 a->image_bytes = cr.bytes;
         }
@@ -461,12 +469,14 @@ __attribute__((destructor)) static void ta_report(void)
     if (!f)
         return;
     fprintf(f, "committed %u\naborted %u\nraises %llu\ndrained_msgs %llu\ndrained_bytes %llu\n"
-            "nbc_completed %llu\npending_recvs %llu\nmpix_covered_before_request %u\nlast_abort %s\n",
+            "nbc_completed %llu\npending_recvs %llu\nmpix_covered_before_request %u\n"
+            "capture_failed %u (%s)\nlast_abort %s\n",
             atomic_load(&S->committed),
             atomic_load(&S->aborted), (unsigned long long)S->nraises,
             (unsigned long long)S->drained_msgs, (unsigned long long)S->drained_bytes,
             (unsigned long long)S->nbc_completed, (unsigned long long)S->pending_recvs,
-            atomic_load(&S->early_covered), S->last_abort);
+            atomic_load(&S->early_covered), atomic_load(&S->capture_failed),
+            S->first_capture_failure, S->last_abort);
     fclose(f);
 }
 
