@@ -73,10 +73,18 @@ struct pml_file {
     ino_t ino;
     off_t size;
     int64_t mtime_ns;
+    /* birth time (statx), 0 where the file system keeps none: a file deleted after the snapshot
+     * and made again at the same path often gets the freed inode number back (ext4), so device
+     * and inode alone took it for the job's own file */
+    int64_t btime_ns;
     struct pml_file *next, *prev; /* every open file, in opening order */
 };
 
 extern struct pml_file *pml_files;  /* the list, oldest first */
+
+/* The birth time of the file at path in ns (statx STATX_BTIME), or 0 when the file system or the
+ * kernel does not say (then identity is device and inode alone). */
+int64_t pml_file_btime_ns(const char *path);
 
 static inline struct pml_file *pml_file_of(uintptr_t v)
 {

@@ -178,7 +178,16 @@ static int settle_file(struct pml_file *f, char *err, size_t errlen)
     f->ino = sb.st_ino;
     f->size = sb.st_size;
     f->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    f->btime_ns = pml_file_btime_ns(f->abspath);
     return 0;
+}
+
+int64_t pml_file_btime_ns(const char *path)
+{
+    struct statx sx;
+    if (statx(AT_FDCWD, path, 0, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME))
+        return 0;
+    return (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
 }
 
 /* Threads of the lower half that block (nearly) every signal: glibc's POSIX AIO helpers, which

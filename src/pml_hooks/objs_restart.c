@@ -86,16 +86,21 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
             return FILE_REFUSED;
         }
         snprintf(why, len, "the MPI file %s, open at the snapshot, is gone (%s); the job needs it "
-                 "to go on: put it back at that path as it was at the snapshot or later",
-                 f->abspath, strerror(errno));
+                 "to go on: put the job's file back at that path, or a copy of it (as it was at "
+                 "the snapshot or later) at another path with restart-mpi --relocate %s=COPY",
+                 f->abspath, strerror(errno), f->abspath);
         return FILE_REFUSED;
     }
-    if (!moved && (sb.st_ino != f->ino || sb.st_dev != f->dev)) {
+    int64_t born = moved || !f->btime_ns ? 0 : pml_file_btime_ns(path);
+    if (!moved && (sb.st_ino != f->ino || sb.st_dev != f->dev || (born && born != f->btime_ns))) {
         snprintf(why, len, "the MPI file %s is another file than the one open at the snapshot "
-                 "(device/inode %llu/%llu now, %llu/%llu at the snapshot: it was replaced or "
-                 "copied back); put the job's own file back at that path", f->abspath,
+                 "(device/inode %llu/%llu now, %llu/%llu at the snapshot%s: it was replaced or "
+                 "copied back); put the job's own file back at that path, or give a copy of it "
+                 "at another path with restart-mpi --relocate %s=COPY", f->abspath,
                  (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
-                 (unsigned long long)f->dev, (unsigned long long)f->ino);
+                 (unsigned long long)f->dev, (unsigned long long)f->ino,
+                 born && born != f->btime_ns ? "; made again since: another birth time" : "",
+                 f->abspath);
         return FILE_REFUSED;
     }
     if (sb.st_size < f->size) {
