@@ -11,6 +11,7 @@
 #include "pml_hooks/lower_reset.h" /* pml_ldso_loader_busy */
 #include "pml_hooks/objs.h"       /* window memory */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -158,15 +159,60 @@ void pml_capture_unhold(void)
 
 static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold);
 
+/* Whether a thread of this process has a child now (/proc/self/task/T/children, as libcr's
+ * capture looks): libcr refuses an image of a process with children (ENOTSUP). */
+static int rank_has_children(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    int found = 0;
+    for (struct dirent *t; !found && (t = readdir(d));) {
+        if (t->d_name[0] == '.')
+            continue;
+        char path[64], c = 0;
+        snprintf(path, sizeof path, "/proc/self/task/%.16s/children", t->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            found = read(fd, &c, 1) == 1;
+            close(fd);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
 /* A capture that found ld.so's loader lock held is tried again once the threads ran a little
  * (a thread inside dlopen or dlclose leaves it within microseconds, unless the program loads
- * libraries without pause: then up to 200 tries, 10 ms apart). */
+ * libraries without pause: then up to 200 tries, 10 ms apart). So is one refused because the
+ * rank had a child process: a rank inside system() or popen() (a helper command between steps)
+ * is no safe point for one process's image, but the command ends and is reaped soon; up to
+ * 10 s, 20 ms apart (review of session 10: a job running a command each step could almost
+ * never be checkpointed). */
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
-    for (int attempt = 1;; attempt++) {
+    for (int attempt = 1, kids = 0;; attempt++) {
         loader_busy = 0;
         int e = capture_once(image_path, r, hold);
+        /* the child may have been reaped between libcr's look and ours: its refusal
+         * (src/crs/uspace/capture_children.c) names child processes */
+        if (e == -ENOTSUP && !loader_busy &&
+            (rank_has_children() || strstr(r->err, " child process"))) {
+            if (++kids == 500) {
+                char was[sizeof r->err];
+                snprintf(was, sizeof was, "%s", r->err);
+                snprintf(r->err, sizeof r->err, "rank %d had a child process at each of %d tries "
+                         "over 10 s (a rank's image holds one process; its children cannot be "
+                         "in a snapshot): take the snapshot when the rank's commands (system, "
+                         "popen, fork) have ended and were reaped. Last: %.200s",
+                         pml_world_rank, kids, was);
+                return e;
+            }
+            struct timespec d = {0, 20 * 1000 * 1000};
+            nanosleep(&d, NULL);
+            continue;
+        }
         if (!loader_busy)
             return e;
         if (attempt == 200) {

@@ -1,0 +1,50 @@
+/* A rank that spends most of each step waiting for helper commands (popen of a short shell
+ * command, then system()), as a job calling an external tool every step does: a snapshot
+ * requested at any moment finds a rank with a child process, which one process's image cannot
+ * hold, so the capture waits until the command has ended and was reaped (pml_capture).
+ *   rst_popen STEPS PACEFILE MS
+ * Rank 0 prints "step N: SUM" per step and "done: ACC"; while PACEFILE exists each step also
+ * sleeps MS ms (ckptenv.sh's pace: the restarted generation runs at full speed). */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int me;
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    int steps = argc > 1 ? atoi(argv[1]) : 40;
+    const char *pace = argc > 2 ? argv[2] : NULL;
+    long ms = argc > 3 ? atol(argv[3]) : 0;
+    long acc = 0;
+    for (int s = 1; s <= steps; s++) {
+        char cmd[80];
+        snprintf(cmd, sizeof cmd, "sleep 0.05; expr %d + %d", s, me);
+        long x = -1;
+        FILE *p = popen(cmd, "r");
+        if (!p || fscanf(p, "%ld", &x) != 1)
+            x = -1;
+        if (p)
+            pclose(p);
+        if (system("sleep 0.02") != 0)
+            x = -1000;
+        long sum = 0;
+        MPI_Allreduce(&x, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        acc = acc * 3 + sum;
+        if (me == 0) {
+            printf("step %d: %ld\n", s, sum);
+            fflush(stdout);
+        }
+        if (pace && ms > 0 && access(pace, F_OK) == 0) {
+            struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
+            nanosleep(&t, NULL);
+        }
+    }
+    if (me == 0)
+        printf("done: %ld\n", acc);
+    MPI_Finalize();
+    return 0;
+}
