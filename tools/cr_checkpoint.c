@@ -54,7 +54,15 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
 {
     const char *what = crs_tree_scope_name((uint32_t)scope);
     if (scope == CRS_TREE_SCOPE_TREE && kill(id, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, "cr_checkpoint: no process with PID %d\n", (int)id);
+        /* a restarted tree runs in a pid namespace of its own when its PIDs were taken: the
+         * user knows it by the PID it had (review of session 10) */
+        pid_t outer = crs_proto_find_inner_pid(id);
+        if (outer > 0)
+            fprintf(stderr, "cr_checkpoint: no process with PID %d here; process %d runs as %d inside its own "
+                            "pid namespace (a restarted process): checkpoint it as %d (cr_checkpoint --tree %d)\n",
+                    (int)id, (int)outer, (int)id, (int)outer, (int)outer);
+        else
+            fprintf(stderr, "cr_checkpoint: no process with PID %d\n", (int)id);
         return 1;
     }
     struct crs_durable d;
