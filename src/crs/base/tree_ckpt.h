@@ -1,0 +1,102 @@
+/* What the two files of a tree's checkpoint share (internal to
+ * tree_ckpt.c, the requester's side of the checkpoint, and
+ * tree_ckpt_sockets.c, the checks of sockets between members): the
+ * checkpoint's state, the processes /proc shows, and the message of the
+ * first failure. */
+#ifndef REVIVE_CRS_BASE_TREE_CKPT_H
+#define REVIVE_CRS_BASE_TREE_CKPT_H
+
+#include "crs/base/tree.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct fd_entry;   /* a member's pipe end or shared file (tree_ckpt.c) */
+
+struct proc_info {
+    pid_t pid;                    /* as our /proc names it */
+    pid_t ppid, pgid, sid;        /* as our /proc names them */
+    pid_t in_pid, in_pgid, in_sid;   /* in the process's own pid namespace */
+    char state;
+    int32_t exit_code;
+    char comm[16];
+};
+
+/* A member's socket descriptor: sockets are each member's own (its
+ * capture records them); crs_tree_check_sockets refuses those that join
+ * members. */
+struct sock_entry {
+    int member, fd;
+    uint64_t ino;
+    int family, type;
+    /* TCP: both addresses, read through the member's descriptor (pidfd_getfd) */
+    struct sockaddr_storage local, remote;
+    socklen_t local_len, remote_len;
+};
+
+struct tree_ckpt {
+    const struct crs_tree_ckpt_opts *o;
+    struct proc_info *all;
+    size_t nall, capall;
+    int *members;                 /* indexes into all, parents first */
+    size_t nmembers;
+    int *conn;                    /* per member: its connection, -1 */
+    unsigned char *fresh;         /* per member: connected, not asked to park yet */
+    struct fd_entry *fds;
+    size_t nfds, capfds;
+    struct sock_entry *socks;     /* the members' sockets (tree_ckpt_sockets.c) */
+    size_t nsocks, capsocks;
+    char *err;
+    size_t errlen;
+    uint64_t base;                /* where the tree starts in the file */
+};
+
+/* The checkpoint's one error message (the first failure sets it). */
+static inline void fail(struct tree_ckpt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void fail(struct tree_ckpt *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->err, t->errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* The index in t->all of the process /proc calls pid, -1. */
+static inline int find_proc(const struct tree_ckpt *t, pid_t pid)
+{
+    for (size_t i = 0; i < t->nall; i++)
+        if (t->all[i].pid == pid)
+            return (int)i;
+    return -1;
+}
+
+/* "process PID 'comm'" of member m, for messages. */
+static inline const char *who(const struct tree_ckpt *t, size_t m, char *buf, size_t cap)
+{
+    const struct proc_info *p = &t->all[t->members[m]];
+    snprintf(buf, cap, "process %d '%s'", (int)p->pid, p->comm);
+    return buf;
+}
+
+/* One member's descriptors being looked at (note_fd and what it calls). */
+struct fd_scan {
+    struct tree_ckpt *t;
+    int member;
+    pid_t pid;
+    int pidfd;                    /* the member's, -1: none */
+    struct stat image;
+};
+
+/* Records member s's socket at fd (a socket with inode ino). 0, or
+ * -ENOMEM. */
+long crs_tree_note_socket(const struct fd_scan *s, long fd, uint64_t ino);
+
+/* Refuses sockets that join two members, or join a member to a process
+ * outside the scope (a Unix socket). 0, or -ENOTSUP with the message. */
+int crs_tree_check_sockets(struct tree_ckpt *t);
+
+#endif
