@@ -202,6 +202,54 @@ long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd,
     return ret;
 }
 
+struct holder_search {
+    const char *want;
+    pid_t self, cur, pid;
+    long fd;
+};
+
+static long holder_fd(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct holder_search *h = arg;
+    char path[64], link[256];
+    int k = revive_proc_path(path, sizeof path, h->cur, 0, "fd/");
+    size_t len = (size_t)k;
+    if (k < 0 || put_dec(path, sizeof path, &len, (uint64_t)n) < 0)
+        return 0;
+    ssize_t l = readlink(path, link, sizeof link - 1);
+    if (l <= 0)
+        return 0;
+    link[l] = 0;
+    if (strcmp(link, h->want))
+        return 0;
+    h->pid = h->cur;
+    h->fd = n;
+    return 1;
+}
+
+static long holder_proc(long n, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct holder_search *h = arg;
+    if ((pid_t)n == h->self)
+        return 0;
+    char dir[48];
+    if (revive_proc_path(dir, sizeof dir, (pid_t)n, 0, "fd") < 0)
+        return 0;
+    h->cur = (pid_t)n;
+    return revive_proc_for_each_number(dir, holder_fd, h) == 1 ? 1 : 0;
+}
+
+pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd)
+{
+    struct holder_search h = { .want = link, .self = self };
+    revive_proc_for_each_number("/proc", holder_proc, &h);
+    if (fd && h.pid > 0)
+        *fd = h.fd;
+    return h.pid > 0 ? h.pid : 0;
+}
+
 /* ---- /proc/.../status ---------------------------------------------------------------------- */
 
 const char *revive_status_find(const char *status, const char *key)

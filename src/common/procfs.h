@@ -47,6 +47,14 @@ pid_t revive_proc_self_pid(void);
  * nonzero return and returns it; 0 after the last entry; -errno when path cannot be read. */
 long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg);
 
+/* The first process but `self` (0: none left out) with a descriptor whose /proc link reads
+ * exactly `link` ("socket:[123]", "pipe:[45]"; under 256 bytes): the object that link names is
+ * open there too. Looks through /proc/PID/fd of every process the caller may read, in /proc's
+ * order. Returns its pid as /proc names it and, when fd is not NULL, its descriptor in *fd; 0
+ * when no process the caller can see holds it. (Which process holds the other end of a pipe or
+ * a socket, for a refusal's message: capture and cr_checkpoint --tree.) */
+pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd);
+
 /* ---- /proc/.../status ---------------------------------------------------------------------- */
 
 /* The value of the line "key:\t..." in a status text (key without the colon: "NSpid"), past

@@ -1,7 +1,8 @@
 /* The allocation-free /proc readers: numbers, paths, small files, status and stat fields,
  * maps line by line (against an independent reading of the same text, through a buffer
  * smaller than the file, with a line longer than the buffer, names with spaces, newlines and
- * " (deleted)"), numbered directories, and NSpid in a pid namespace of our own. */
+ * " (deleted)"), numbered directories, which other process holds a pipe, and NSpid in a pid
+ * namespace of our own. */
 #define _GNU_SOURCE
 #include "common/procfs.h"
 #include "common_test.h"
@@ -386,6 +387,48 @@ static void test_dirs(void)
         pthread_join(t[i], NULL);
 }
 
+/* Which other process holds a pipe: a child keeps the read end (at a descriptor number we
+ * choose), we keep the write end and are left out as `self`; a link nobody holds gives 0. */
+static void test_holder(void)
+{
+    int p[2], go[2];
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(pipe(go), 0);
+    int at = 57;   /* the child's descriptor for the read end */
+    pid_t child = fork();
+    if (child == 0) {
+        if (dup2(p[0], at) != at)
+            _exit(1);
+        close(p[0]);
+        close(p[1]);
+        close(go[0]);
+        if (write(go[1], "r", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(p[0]);
+    close(go[1]);
+    char c;
+    ASSERT_EQ(read(go[0], &c, 1), 1);   /* the child holds only its end now */
+    close(go[0]);
+    struct stat st;
+    ASSERT_EQ(fstat(p[1], &st), 0);
+    char link[64];
+    snprintf(link, sizeof link, "pipe:[%llu]", (unsigned long long)st.st_ino);
+    long fd = -1;
+    ct_no_malloc = 1;
+    pid_t holder = revive_proc_find_holder(link, getpid(), &fd);
+    pid_t none = revive_proc_find_holder("pipe:[0]", getpid(), NULL);
+    ct_no_malloc = 0;
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(p[1]);
+    ASSERT_EQ(holder, child);
+    ASSERT_EQ(fd, at);
+    ASSERT_EQ(none, 0);
+}
+
 /* In a pid namespace of its own (with a user namespace when not root), a child is pid 1;
  * /proc, still the outer one, calls it by its outer pid, and NSpid lists both. */
 static int test_pid_namespace(void)
@@ -446,13 +489,14 @@ int main(void)
     test_status();
     test_maps(dir);
     test_dirs();
+    test_holder();
     int ns = test_pid_namespace();
     char small[4096];
     snprintf(small, sizeof small, "%s/small", dir);
     unlink(small);
     rmdir(dir);
     printf("PASS: numbers, paths, files, stat, status, maps (long, cut, deleted, other process), "
-           "numbered directories%s\n", ns ? ", NSpid in a pid namespace" : "");
+           "numbered directories, a pipe's holder%s\n", ns ? ", NSpid in a pid namespace" : "");
     if (!ns)
         printf("note: no pid namespace could be made here; NSpid in one was not checked\n");
     return 0;

@@ -101,41 +101,6 @@ static uint64_t unix_peer(uint64_t ino)
     return peer;
 }
 
-struct sock_holder {
-    char want[64];
-    pid_t self, cur, pid;
-    long fd;
-};
-
-static long sock_holder_fd(long n, int dirfd, void *arg)
-{
-    (void)dirfd;
-    struct sock_holder *h = arg;
-    char path[96], link[64];
-    snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)h->cur, n);
-    ssize_t l = readlink(path, link, sizeof link - 1);
-    if (l <= 0)
-        return 0;
-    link[l] = 0;
-    if (strcmp(link, h->want))
-        return 0;
-    h->pid = h->cur;
-    h->fd = n;
-    return 1;
-}
-
-static long sock_holder_proc(long n, int dirfd, void *arg)
-{
-    (void)dirfd;
-    struct sock_holder *h = arg;
-    if ((pid_t)n == h->self)
-        return 0;
-    char dir[48];
-    snprintf(dir, sizeof dir, "/proc/%ld/fd", n);
-    h->cur = (pid_t)n;
-    return revive_proc_for_each_number(dir, sock_holder_fd, h) == 1 ? 1 : 0;
-}
-
 static const char *sock_kind(const struct sock_entry *e)
 {
     if (e->family == AF_INET || e->family == AF_INET6)
@@ -210,15 +175,16 @@ int crs_tree_check_sockets(struct tree_ckpt *t)
         if (!pino)
             continue;
         /* a Unix peer outside the tree: whose, when /proc shows it */
-        struct sock_holder h = { .self = getpid(), .pid = 0 };
-        snprintf(h.want, sizeof h.want, "socket:[%llu]", (unsigned long long)pino);
-        revive_proc_for_each_number("/proc", sock_holder_proc, &h);
-        if (h.pid <= 0 || find_proc(t, h.pid) < 0)
+        char want[64];
+        long hfd = 0;
+        snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)pino);
+        pid_t hpid = revive_proc_find_holder(want, getpid(), &hfd);
+        if (hpid <= 0 || find_proc(t, hpid) < 0)
             continue;   /* held by no process we see: the member's capture says so */
-        const struct proc_info *o = &t->all[find_proc(t, h.pid)];
+        const struct proc_info *o = &t->all[find_proc(t, hpid)];
         fail(t, "%s, a member of the %s, holds %s (descriptor %d) connected to process %d '%s' (its descriptor "
                 "%ld), which is not in the %s: Revive restores sockets whose both ends one process holds; %s",
-             who(t, (size_t)a->member, w1, sizeof w1), scope, sock_kind(a), a->fd, (int)o->pid, o->comm, h.fd,
+             who(t, (size_t)a->member, w1, sizeof w1), scope, sock_kind(a), a->fd, (int)o->pid, o->comm, hfd,
              scope, advice);
         return -ENOTSUP;
     }

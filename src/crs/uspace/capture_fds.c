@@ -318,54 +318,21 @@ static int pipe_peer_closed(int fd, int mode)
     return mode == O_WRONLY ? (p.revents & POLLERR) != 0 : (p.revents & POLLHUP) != 0;
 }
 
-/* Another process holding the object /proc shows as `link` (its first
- * descriptor found), for a refusal's message. */
-struct holder { const char *want; pid_t self, pid, cur; };
-
-static long holder_fd(long n, int dirfd, void *arg)
-{
-    (void)dirfd;
-    struct holder *h = arg;
-    char path[64], link[64];
-    snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)h->cur, n);
-    ssize_t l = readlink(path, link, sizeof link - 1);
-    if (l <= 0)
-        return 0;
-    link[l] = 0;
-    if (strcmp(link, h->want))
-        return 0;
-    h->pid = h->cur;
-    return 1;
-}
-
-static long holder_proc(long n, int dirfd, void *arg)
-{
-    (void)dirfd;
-    struct holder *h = arg;
-    if ((pid_t)n == h->self)
-        return 0;
-    char dir[48];
-    snprintf(dir, sizeof dir, "/proc/%ld/fd", n);
-    h->cur = (pid_t)n;
-    return revive_proc_for_each_number(dir, holder_fd, h) == 1 ? 1 : 0;
-}
-
 pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
 {
-    struct holder h = { .want = link, .self = revive_proc_self_pid() };
-    revive_proc_for_each_number("/proc", holder_proc, &h);
+    pid_t pid = revive_proc_find_holder(link, revive_proc_self_pid(), NULL);
     if (cap)
         comm[0] = 0;
-    if (h.pid <= 0)
+    if (pid <= 0)
         return 0;
     char buf[64];
-    long n = revive_proc_read(h.pid, 0, "comm", buf, sizeof buf);
+    long n = revive_proc_read(pid, 0, "comm", buf, sizeof buf);
     if (n > 0 && cap) {
         buf[n < (long)sizeof buf ? n : (long)sizeof buf - 1] = 0;
         buf[strcspn(buf, "\n")] = 0;
         snprintf(comm, cap, "%.16s", buf);
     }
-    return h.pid;
+    return pid;
 }
 
 /* The refusal of a pipe end whose other end is open somewhere Revive does
