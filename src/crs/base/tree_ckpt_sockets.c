@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
+#include "crs/base/unix_diag.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -62,40 +63,24 @@ long crs_tree_note_socket(const struct fd_scan *s, long fd, uint64_t ino)
  * needed), 0 when it has none or cannot be asked. */
 static uint64_t unix_peer(uint64_t ino)
 {
-    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    int nl = crs_unix_diag_request(ino, UDIAG_SHOW_PEER);
     if (nl < 0)
         return 0;
-    struct {
-        struct nlmsghdr nlh;
-        struct unix_diag_req r;
-    } req;
-    memset(&req, 0, sizeof req);
-    req.nlh.nlmsg_len = sizeof req;
-    req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    req.nlh.nlmsg_flags = NLM_F_REQUEST;
-    req.r.sdiag_family = AF_UNIX;
-    req.r.udiag_states = ~0u;
-    req.r.udiag_ino = (uint32_t)ino;
-    req.r.udiag_show = UDIAG_SHOW_PEER;
-    req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u;   /* INET_DIAG_NOCOOKIE */
-    struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
     uint64_t peer = 0;
     union {
         char buf[8192];
         struct nlmsghdr align;
     } u;
-    if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) == (ssize_t)sizeof req) {
-        ssize_t n = recv(nl, u.buf, sizeof u.buf, 0);
-        for (struct nlmsghdr *h = (struct nlmsghdr *)u.buf; n > 0 && NLMSG_OK(h, (size_t)n) && !peer;
-             h = NLMSG_NEXT(h, n)) {
-            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-                break;
-            const struct unix_diag_msg *m = NLMSG_DATA(h);
-            int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-            for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
-                if (a->rta_type == UNIX_DIAG_PEER)
-                    peer = *(const uint32_t *)RTA_DATA(a);
-        }
+    ssize_t n = recv(nl, u.buf, sizeof u.buf, 0);
+    for (struct nlmsghdr *h = (struct nlmsghdr *)u.buf; n > 0 && NLMSG_OK(h, (size_t)n) && !peer;
+         h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+            break;
+        const struct unix_diag_msg *m = NLMSG_DATA(h);
+        int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+        for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
+            if (a->rta_type == UNIX_DIAG_PEER)
+                peer = *(const uint32_t *)RTA_DATA(a);
     }
     close(nl);
     return peer;

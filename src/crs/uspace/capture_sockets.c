@@ -6,6 +6,7 @@
  * naming the descriptor. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/base/unix_diag.h"
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -80,26 +81,9 @@ int crs_capture_socket_index(struct crs_capture *c, const struct crs_rec_fd *r)
 static int unix_dump(struct sock_scan *sc)
 {
     struct crs_capture *c = sc->c;
-    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    int nl = crs_unix_diag_request(0, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN);
     if (nl < 0)
-        return -errno;
-    struct {
-        struct nlmsghdr nlh;
-        struct unix_diag_req r;
-    } req;
-    memset(&req, 0, sizeof req);
-    req.nlh.nlmsg_len = sizeof req;
-    req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.r.sdiag_family = AF_UNIX;
-    req.r.udiag_states = ~0u;
-    req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
-    struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-    if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) != sizeof req) {
-        int e = errno;
-        close(nl);
-        return -e;
-    }
+        return nl;
     size_t cap = 1u << 20;
     char *buf = crs_scratch_alloc(c->scratch, cap);
     int e = buf ? 0 : -ENOMEM, done = 0;
