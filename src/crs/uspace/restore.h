@@ -81,6 +81,19 @@ int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
  * every descriptor is back. */
 int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f);
 int crs_restore_epolls(struct crs_restore *r);
+/* One watch of an epoll the image restores, for walking them all (the
+ * epolls' own watches here, those of pidfds in restore_pidfd.c). */
+struct crs_epoll_watch {
+    const struct crs_rec_fd *ep;         /* the epoll descriptor's record (never a dup's) */
+    size_t index;                        /* the watch's index in EPOLLTGTS */
+    const struct crs_rec_epoll_tgt *t;   /* the watch */
+    const struct crs_rec_fd *target;     /* the record of the descriptor it watches, NULL: none */
+    size_t next_fd;                      /* where the walk goes on */
+    uint32_t next_w;
+};
+/* The image's next epoll watch into *w, epolls in descriptor order, each's
+ * watches in order; start with *w zeroed. 1, or 0 after the last. */
+int crs_restore_epoll_watch_next(const struct crs_image *img, struct crs_epoll_watch *w);
 /* pidfds (restore_pidfd.c): opened again at their numbers once every process
  * of a tree is back (after before_switch); their descriptors stay free until
  * then. The record of descriptor fd, or NULL. */

@@ -187,37 +187,50 @@ static int watch_via(struct crs_restore *r, int epfd, const struct crs_rec_epoll
     return 0;
 }
 
+int crs_restore_epoll_watch_next(const struct crs_image *img, struct crs_epoll_watch *w)
+{
+    for (; w->next_fd < img->nfds; w->next_fd++, w->next_w = 0) {
+        const struct crs_rec_fd *f = &img->fds[w->next_fd];
+        if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0)
+            continue;   /* a dup shares its epoll's watches */
+        const struct crs_rec_kfd *k = &img->kfds[f->memfd];
+        if (w->next_w < k->count) {
+            w->ep = f;
+            w->index = k->first + w->next_w++;
+            w->t = &img->epoll_tgts[w->index];
+            w->target = crs_restore_fd_record(img, w->t->tfd);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int crs_restore_epolls(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
-    for (size_t i = 0; i < img->nfds; i++) {
-        const struct crs_rec_fd *f = &img->fds[i];
-        if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0)
+    struct crs_epoll_watch ew = { 0 };
+    while (crs_restore_epoll_watch_next(img, &ew)) {
+        const struct crs_rec_fd *f = ew.ep;
+        const struct crs_rec_epoll_tgt *t = ew.t;
+        if (ew.target && ew.target->kind == CRS_FD_PIDFD)
+            continue;   /* not open yet: crs_restore_pidfds */
+        struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
+        const struct crs_rec_epoll_via *via = via_of(img, ew.index);
+        if (via) {
+            if (watch_via(r, f->fd, t, via->fd, &ev))
+                return -EIO;
             continue;
-        const struct crs_rec_kfd *k = &img->kfds[f->memfd];
-        for (uint32_t w = 0; w < k->count; w++) {
-            const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
-            const struct crs_rec_fd *tf = crs_restore_fd_record(img, t->tfd);
-            if (tf && tf->kind == CRS_FD_PIDFD)
-                continue;   /* not open yet: crs_restore_pidfds */
-            struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
-            const struct crs_rec_epoll_via *via = via_of(img, k->first + w);
-            if (via) {
-                if (watch_via(r, f->fd, t, via->fd, &ev))
-                    return -EIO;
-                continue;
-            }
-            if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) == 0)
-                continue;
-            if (errno == EBADF) {   /* an inherited descriptor cr_restart had no match for */
-                revive_log_info("epoll descriptor %d watched descriptor %d, which the restarted process does not "
-                                "have: not watched", f->fd, t->tfd);
-                continue;
-            }
-            crs_restore_error(r, "cannot make epoll descriptor %d watch descriptor %d again (events 0x%x): %s",
-                              f->fd, t->tfd, t->events, strerror(errno));
-            return -EIO;
         }
+        if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) == 0)
+            continue;
+        if (errno == EBADF) {   /* an inherited descriptor cr_restart had no match for */
+            revive_log_info("epoll descriptor %d watched descriptor %d, which the restarted process does not "
+                            "have: not watched", f->fd, t->tfd);
+            continue;
+        }
+        crs_restore_error(r, "cannot make epoll descriptor %d watch descriptor %d again (events 0x%x): %s",
+                          f->fd, t->tfd, t->events, strerror(errno));
+        return -EIO;
     }
     return 0;
 }

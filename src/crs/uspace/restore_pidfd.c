@@ -119,21 +119,14 @@ size_t crs_restore_thread_pidfds(const struct crs_image *img, struct crs_restart
         n++;
     }
     /* the epolls' watches of them, once they are open */
-    for (size_t i = 0; i < img->nfds; i++) {
-        const struct crs_rec_fd *f = &img->fds[i];
-        if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0)
+    struct crs_epoll_watch ew = { 0 };
+    while (crs_restore_epoll_watch_next(img, &ew)) {
+        if (!ew.target || !names_own_thread(img, ew.target))
             continue;
-        const struct crs_rec_kfd *k = &img->kfds[f->memfd];
-        for (uint32_t w = 0; w < k->count; w++) {
-            const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
-            const struct crs_rec_fd *tf = crs_restore_fd_record(img, t->tfd);
-            if (!tf || !names_own_thread(img, tf))
-                continue;
-            if (out)
-                out[n] = (struct crs_restart_tpidfd){ .fd = t->tfd, .dup_of = -1, .epfd = f->fd,
-                                                      .events = t->events, .data = t->data };
-            n++;
-        }
+        if (out)
+            out[n] = (struct crs_restart_tpidfd){ .fd = ew.t->tfd, .dup_of = -1, .epfd = ew.ep->fd,
+                                                  .events = ew.t->events, .data = ew.t->data };
+        n++;
     }
     return n;
 }
@@ -242,22 +235,16 @@ int crs_restore_pidfds(struct crs_restore *r)
     if (!any)
         return 0;
     /* what the epolls watched of them (crs_restore_epolls left these out) */
-    for (size_t i = 0; i < img->nfds; i++) {
-        const struct crs_rec_fd *f = &img->fds[i];
-        if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0)
+    struct crs_epoll_watch ew = { 0 };
+    while (crs_restore_epoll_watch_next(img, &ew)) {
+        const struct crs_rec_epoll_tgt *t = ew.t;
+        if (!ew.target || ew.target->kind != CRS_FD_PIDFD || names_own_thread(img, ew.target))
             continue;
-        const struct crs_rec_kfd *k = &img->kfds[f->memfd];
-        for (uint32_t w = 0; w < k->count; w++) {
-            const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[k->first + w];
-            const struct crs_rec_fd *tf = crs_restore_fd_record(img, t->tfd);
-            if (!tf || tf->kind != CRS_FD_PIDFD || names_own_thread(img, tf))
-                continue;
-            struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
-            if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) != 0) {
-                crs_restore_error(r, "cannot make epoll descriptor %d watch pidfd %d again (events 0x%x): %s",
-                                  f->fd, t->tfd, t->events, strerror(errno));
-                return -EIO;
-            }
+        struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
+        if (epoll_ctl(ew.ep->fd, EPOLL_CTL_ADD, t->tfd, &ev) != 0) {
+            crs_restore_error(r, "cannot make epoll descriptor %d watch pidfd %d again (events 0x%x): %s",
+                              ew.ep->fd, t->tfd, t->events, strerror(errno));
+            return -EIO;
         }
     }
     return 0;
