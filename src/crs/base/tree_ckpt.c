@@ -60,14 +60,10 @@ static long note_process(long n, int dirfd, void *arg)
     const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
     if (!open || !close || close < open)
         return 0;
-    if (t->nall == t->capall) {
-        size_t cap = t->capall ? 2 * t->capall : 1024;
-        struct proc_info *p = realloc(t->all, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        t->all = p;
-        t->capall = cap;
-    }
+    struct proc_info *all = grow_array(t->all, t->nall, &t->capall, sizeof *all, 1024);
+    if (!all)
+        return -ENOMEM;
+    t->all = all;
     struct proc_info *p = &t->all[t->nall];
     memset(p, 0, sizeof *p);
     p->pid = (pid_t)n;
@@ -662,14 +658,10 @@ static long note_fd(long n, int dirfd, void *arg)
     const char *pp = strstr(info, "pos:"), *fp = strstr(info, "flags:");
     if (!pp || !fp)
         return 0;
-    if (t->nfds == t->capfds) {
-        size_t cap = t->capfds ? 2 * t->capfds : 256;
-        struct fd_entry *f = realloc(t->fds, cap * sizeof *f);
-        if (!f)
-            return -ENOMEM;
-        t->fds = f;
-        t->capfds = cap;
-    }
+    struct fd_entry *fds = grow_array(t->fds, t->nfds, &t->capfds, sizeof *fds, 256);
+    if (!fds)
+        return -ENOMEM;
+    t->fds = fds;
     struct fd_entry *f = &t->fds[t->nfds];
     memset(f, 0, sizeof *f);
     f->member = s->member;
@@ -801,14 +793,10 @@ static int note_shared_mapping(struct tree_ckpt *t, size_t m, const struct reviv
                  crs_tree_scope_name(t->o->scope));
             return -ENOTSUP;
         }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        struct shm_key *nk = realloc(s->keys, cap * sizeof *nk);
-        if (!nk)
-            return -ENOMEM;
-        s->keys = nk;
-        s->cap = cap;
-    }
+    struct shm_key *keys = grow_array(s->keys, s->n, &s->cap, sizeof *keys, 64);
+    if (!keys)
+        return -ENOMEM;
+    s->keys = keys;
     s->keys[s->n++] = (struct shm_key){ me->dev, me->inode, (int)m, me->start };
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -80,6 +81,21 @@ static inline const char *who(const struct tree_ckpt *t, size_t m, char *buf, si
     const struct proc_info *p = &t->all[t->members[m]];
     snprintf(buf, cap, "process %d '%s'", (int)p->pid, p->comm);
     return buf;
+}
+
+/* Room for one more element in an array of *cap elements of size bytes, n
+ * of them in use: the array as it is while there is room, else the array
+ * grown to twice as many (to `first` when empty) and *cap with it; NULL
+ * when it cannot grow (the array is left as it was). */
+static inline void *grow_array(void *items, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t c = *cap ? 2 * *cap : first;
+    void *p = realloc(items, c * size);
+    if (p)
+        *cap = c;
+    return p;
 }
 
 /* One member's descriptors being looked at (note_fd and what it calls). */

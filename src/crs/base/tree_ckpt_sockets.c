@@ -26,14 +26,10 @@
 long crs_tree_note_socket(const struct fd_scan *s, long fd, uint64_t ino)
 {
     struct tree_ckpt *t = s->t;
-    if (t->nsocks == t->capsocks) {
-        size_t cap = t->capsocks ? 2 * t->capsocks : 64;
-        struct sock_entry *n = realloc(t->socks, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        t->socks = n;
-        t->capsocks = cap;
-    }
+    struct sock_entry *socks = grow_array(t->socks, t->nsocks, &t->capsocks, sizeof *socks, 64);
+    if (!socks)
+        return -ENOMEM;
+    t->socks = socks;
     struct sock_entry *e = &t->socks[t->nsocks++];
     memset(e, 0, sizeof *e);
     e->member = s->member;
