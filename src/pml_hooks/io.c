@@ -253,9 +253,11 @@ int MPI_File_close(MPI_File *fh)
     if (!pml_L.MPI_File_close)
         return pml_not_ready("MPI_File_close");
     uintptr_t v = PML_H(*fh);
-    MPI_File r = (MPI_File)pml_v2r(v);
     struct pml_file *f = pml_file_of(v);
     PML_COLL_ENTER_C(PML_FID_MPI_File_close, f ? f->clock : NULL, 1);
+    /* the real handle past the entry, where a snapshot parks the thread: one read before it was
+     * the dead lower half's after a restart (campaign-failures.md #28) */
+    MPI_File r = (MPI_File)pml_v2r(v);
     int rc = pml_L.MPI_File_close(&r);
     if (rc == MPI_SUCCESS) {
         if (f) {
@@ -278,9 +280,9 @@ int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Data
 {
     if (!pml_L.MPI_File_set_view)
         return pml_not_ready("MPI_File_set_view");
-    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info));
     struct pml_file *f = pml_file_of(PML_H(fh));
     PML_COLL_ENTER_C(PML_FID_MPI_File_set_view, f ? f->clock : NULL, 1);
+    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info)); /* past the entry (as in MPI_File_close) */
     int rc = pml_L.MPI_File_set_view((MPI_File)pml_v2r(PML_H(fh)), disp,
                                      (MPI_Datatype)pml_v2r(PML_H(etype)),
                                      (MPI_Datatype)pml_v2r(PML_H(filetype)), datarep, rinfo);
@@ -332,9 +334,9 @@ int MPI_File_set_info(MPI_File fh, MPI_Info info)
 {
     if (!pml_L.MPI_File_set_info)
         return pml_not_ready("MPI_File_set_info");
-    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info));
     struct pml_file *f = pml_file_of(PML_H(fh));
     PML_COLL_ENTER_C(PML_FID_MPI_File_set_info, f ? f->clock : NULL, 1);
+    MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info)); /* past the entry (as in MPI_File_close) */
     int rc = pml_L.MPI_File_set_info((MPI_File)pml_v2r(PML_H(fh)), rinfo);
     if (rc == MPI_SUCCESS && f)
         pml_hints_add(&f->open_hints, PML_H(rinfo));

@@ -989,6 +989,18 @@ int pml_ldso_forget(char *err, size_t errlen)
     return 0;
 }
 
+int pml_ldso_dead_objects(uint64_t (*range)[2], const char **name, int max)
+{
+    int n = 0;
+    for (unsigned i = 0; i < F.nobj && n < max; i++, n++) {
+        range[n][0] = F.obj[i].start;
+        range[n][1] = F.obj[i].end;
+        const struct link_map *m = F.obj[i].map; /* in the application's heap: still there */
+        name[n] = m && m->l_name && m->l_name[0] ? m->l_name : "?";
+    }
+    return n;
+}
+
 void pml_ldso_last_stats(struct pml_ldso_stats *st)
 {
     *st = last;

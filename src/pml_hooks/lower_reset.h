@@ -51,6 +51,9 @@ int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen);
  * MPI_Finalize (hwloc's and the components' dlclose) waiting for ever. */
 int pml_ldso_loader_busy(void);
 
+/* The address ranges of the lower half's objects recorded by the last freeze (after a restart:
+ * the dead ones, kept reserved by forget) and their paths; returns how many (at most max). */
+int pml_ldso_dead_objects(uint64_t (*range)[2], const char **name, int max);
 /* What the last forget did, for logs and tests. */
 struct pml_ldso_stats {
     long lmid;                 /* the namespace emptied */

@@ -21,6 +21,7 @@
 #include "pml_hooks/halves_internal.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/lower_reset.h"
+#include "pml_hooks/lower_refs.h"
 #include "pml_hooks/replay.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
@@ -854,6 +855,7 @@ int pml_restart_complete(char *err, size_t errlen)
     }
     pml_capture_restart_unhold(); /* every rank's window memory is back (capture.c) */
     double t4 = now_ms();
+    pml_refs_scan(is_upper, handoff_getenv("REVIVE_DEAD_SCAN")); /* a diagnostic (docs/mpi.md) */
     struct pml_ldso_stats ls;
     pml_ldso_last_stats(&ls);
     revive_log_info("rank %d restarted (generation %d): fresh MPI in namespace %ld in %.1f ms; %u of"

@@ -270,9 +270,12 @@ int MPI_Win_free(MPI_Win *win)
     if (!pml_L.MPI_Win_free)
         return pml_not_ready("MPI_Win_free");
     uintptr_t v = PML_H(*win);
-    MPI_Win r = RW(*win);
     struct pml_win *w = pml_win_of(v);
     PML_COLL_ENTER_C(PML_FID_MPI_Win_free, w ? w->clock : NULL, 1);
+    /* the real handle past the entry, where a snapshot parks the thread: one read before it was
+     * the dead lower half's window after a restart, whose free function the fresh library
+     * called (campaign-failures.md #28: Open MPI, SIGSEGV in the dead half) */
+    MPI_Win r = RW(*win);
     int rc = pml_L.MPI_Win_free(&r);
     if (rc == MPI_SUCCESS) {
         if (w) {
