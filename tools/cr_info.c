@@ -245,6 +245,12 @@ static void text_fobjs(const struct crs_image *img)
     printf("saved files: %zu (their bytes are in the image)\n", img->nfobjs);
     for (size_t i = 0; i < img->nfobjs; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
+        if (f->flags & CRS_FOBJ_F_ELSEWHERE) {
+            printf("  %zu: %-7s %s  size %" PRIu64 ", its bytes in another member's image of the tree; at restart "
+                   "the one file the tree's members share\n", i, fobj_kind_name(f->kind), crs_image_str(img, f->path),
+                   f->size);
+            continue;
+        }
         printf("  %zu: %-7s %s  size %" PRIu64 ", %" PRIu32 " extents, %" PRIu64 " bytes stored; at restart %s\n",
                i, fobj_kind_name(f->kind), crs_image_str(img, f->path), f->size, f->nextents, fobj_stored(img, f),
                f->kind == CRS_FOBJ_SHM     ? "written back under its name"
@@ -733,6 +739,7 @@ static void json_fobj(const struct crs_image *img, const void *rec, size_t i, st
     ju64("mode", f->mode, o);
     ju64("extents", f->nextents, o);
     ju64("bytes_stored", fobj_stored(img, f), o);
+    jbool("bytes_elsewhere", (f->flags & CRS_FOBJ_F_ELSEWHERE) != 0, o);
 }
 
 static void json_kfd(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
@@ -915,6 +922,7 @@ static const char *group_kind(uint32_t k)
     return k == CRS_TREE_G_PIPE_READ    ? "pipe, read end"
            : k == CRS_TREE_G_PIPE_WRITE ? "pipe, write end"
            : k == CRS_TREE_G_DELETED    ? "deleted file"
+           : k == CRS_TREE_G_OBJECT     ? "saved file"
                                         : "file";
 }
 
@@ -940,7 +948,16 @@ static void tree_text(const struct crs_tree *t, const char *path)
     for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
         const struct crs_tree_group *x = &t->groups[g];
         printf("  %s", group_kind(x->kind));
-        if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED)
+        if (x->kind == CRS_TREE_G_OBJECT) {
+            /* its holders are in the members' images (FOBJS) */
+            printf(" %s (device %" PRIu64 ", inode %" PRIu64 "): its bytes in the image of pid %d, made once for "
+                   "every member that maps or holds it\n", t->strings + x->path, x->dev, x->pipe_id,
+                   (int)t->members[x->owner].pid);
+            continue;
+        }
+        if (x->kind == CRS_TREE_G_DELETED && x->object)
+            printf(" %s at offset %" PRId64 ", the saved file's", t->strings + x->path, x->offset);
+        else if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED)
             printf(" %s at offset %" PRId64 "%s", t->strings + x->path, x->offset, x->data_length ? "," : "");
         else
             printf(" of pipe %" PRIu64 "%s", x->pipe_id, x->data_length ? "," : "");
@@ -989,11 +1006,18 @@ static void tree_json(const struct crs_tree *t, const char *path)
         const struct crs_tree_group *x = &t->groups[g];
         struct jobj o = { g ? ", {" : "{", false };
         jstrk("kind", group_kind(x->kind), &o);
-        if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED) {
+        if (x->kind == CRS_TREE_G_OBJECT) {
+            jstrk("path", t->strings + x->path, &o);
+            ju64("device", x->dev, &o);
+            ju64("inode", x->pipe_id, &o);
+            ji64("bytes_in_image_of", t->members[x->owner].pid, &o);
+        } else if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED) {
             jstrk("path", t->strings + x->path, &o);
             ji64("offset", x->offset, &o);
             if (x->kind == CRS_TREE_G_DELETED)
                 ju64("bytes", x->data_length, &o);
+            if (x->kind == CRS_TREE_G_DELETED && x->object)
+                ju64("saved_file", x->object - 1, &o);
         } else {
             ju64("pipe", x->pipe_id, &o);
             ju64("bytes", x->data_length, &o);

@@ -47,6 +47,8 @@ struct tree_restart {
     struct crs_restart_image *ri;      /* per member (opened: PROCESS) */
     int **placed;                      /* per member: its numbers of shared files */
     int *gfd;                          /* per group: our descriptor */
+    struct crs_restart_file *files;    /* the OBJECT groups' files, for every member */
+    size_t nfiles;
     int fd_min;                        /* ours live at or above (every member's own_fd_min) */
     int report_w, ready_w, go_r;       /* members -> us, and our word to go on */
     int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
@@ -340,6 +342,64 @@ static int deleted_file(struct tree_restart *tr, const struct crs_tree_group *x)
     return fd;
 }
 
+/* The files members share whose bytes one member's image holds (OBJECT
+ * groups: semaphores, shared values, mapped scratch files): each made once
+ * from that image, here, and handed to every member's restart, which maps
+ * and opens it instead of a copy of its own. */
+static int make_objects(struct tree_restart *tr)
+{
+    uint32_t ng = tr->t.hdr.ngroups;
+    tr->files = calloc(ng + 1, sizeof *tr->files);
+    if (!tr->files) {
+        fprintf(stderr, "cr_restart: out of memory\n");
+        return -1;
+    }
+    for (uint32_t g = 0; g < ng; g++) {
+        const struct crs_tree_group *x = &tr->t.groups[g];
+        if (x->kind != CRS_TREE_G_OBJECT)
+            continue;
+        char err[1024];
+        int fd = tr->crs->restart_make_file ? tr->crs->restart_make_file(&tr->ri[x->owner], x->dev, x->pipe_id, err,
+                                                                          sizeof err)
+                                            : (snprintf(err, sizeof err, "the %s component cannot make files "
+                                                        "for a tree", tr->crs->name), -ENOTSUP);
+        if (fd < 0) {
+            fprintf(stderr, "cr_restart: %s (shared by processes of the tree)\n", err);
+            return -1;
+        }
+        if ((fd = high(tr, fd)) < 0) {
+            fprintf(stderr, "cr_restart: %s: %s\n", tr->path, strerror(errno));
+            return -1;
+        }
+        tr->gfd[g] = fd;
+        tr->files[tr->nfiles++] = (struct crs_restart_file){ x->dev, x->pipe_id, fd };
+    }
+    for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
+        if (tr->t.members[i].kind == CRS_TREE_PROCESS) {
+            tr->ri[i].shared_files = tr->files;
+            tr->ri[i].nshared_files = tr->nfiles;
+        }
+    return 0;
+}
+
+/* A DELETED group whose file is an OBJECT group's: that file opened anew
+ * with the group's access, at its offset. */
+static int deleted_object(struct tree_restart *tr, const struct crs_tree_group *x)
+{
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", tr->gfd[x->object - 1]);
+    int want = (int)x->open_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_SYNC | O_DSYNC);
+    int fd = high(tr, open(self, want | O_CLOEXEC));
+    if (fd < 0) {
+        fprintf(stderr, "cr_restart: %s: cannot reopen %s, which processes of the tree shared: %s\n", tr->path,
+                tr->t.strings + x->path, strerror(errno));
+        return -1;
+    }
+    if (x->offset > 0)
+        lseek(fd, x->offset, SEEK_SET);
+    return fd;
+}
+
 static int make_groups(struct tree_restart *tr)
 {
     uint32_t ng = tr->t.hdr.ngroups;
@@ -348,9 +408,11 @@ static int make_groups(struct tree_restart *tr)
         return -1;
     for (uint32_t g = 0; g < ng; g++)
         tr->gfd[g] = -1;
+    if (make_objects(tr))
+        return -1;
     for (uint32_t g = 0; g < ng; g++) {
         const struct crs_tree_group *x = &tr->t.groups[g];
-        if (tr->gfd[g] >= 0)
+        if (tr->gfd[g] >= 0 || x->kind == CRS_TREE_G_OBJECT)
             continue;
         if (x->kind == CRS_TREE_G_FILE) {
             char moved[4096];
@@ -369,7 +431,7 @@ static int make_groups(struct tree_restart *tr)
             continue;
         }
         if (x->kind == CRS_TREE_G_DELETED) {
-            if ((tr->gfd[g] = deleted_file(tr, x)) < 0)
+            if ((tr->gfd[g] = x->object ? deleted_object(tr, x) : deleted_file(tr, x)) < 0)
                 return -1;
             continue;
         }
@@ -389,7 +451,7 @@ static int make_groups(struct tree_restart *tr)
         int used[2] = { 0, 0 };
         for (uint32_t h = g; h < ng; h++) {
             const struct crs_tree_group *y = &tr->t.groups[h];
-            if (y->kind == CRS_TREE_G_FILE || y->pipe_id != x->pipe_id)
+            if ((y->kind != CRS_TREE_G_PIPE_READ && y->kind != CRS_TREE_G_PIPE_WRITE) || y->pipe_id != x->pipe_id)
                 continue;
             int end = y->kind == CRS_TREE_G_PIPE_READ ? 0 : 1;
             if (!used[end]) {

@@ -17,6 +17,11 @@
 
 /* ---- checkpoint ---- */
 
+/* A file by its device (st_dev) and inode. */
+struct crs_file_id {
+    uint64_t dev, ino;
+};
+
 /* Callers keep their own memory and descriptors out of the image with a
  * capture filter (capture_filter.h); fd is left out by the component. */
 struct crs_ckpt_opts {
@@ -39,6 +44,11 @@ struct crs_ckpt_opts {
      * process outside the tree. */
     const int32_t *tree_placed;
     int ntree_placed;
+    /* A tree member's saved files (deleted while open, in /dev/shm; by
+     * device and inode) whose bytes another member's image holds, set by
+     * after_park: recorded without bytes (CRS_FOBJ_F_ELSEWHERE). */
+    const struct crs_file_id *tree_elsewhere;
+    int ntree_elsewhere;
     /* Called once every thread is parked, before anything is recorded: a
      * tree's members are all parked before any is captured. Non-zero
      * (-errno, message in err) calls the checkpoint off. NULL: go on. */
@@ -137,7 +147,20 @@ struct crs_restart_image {
      * restart closes every descriptor below it that the image does not
      * hold, and those at or above it in its last step. */
     int own_fd_min;
+    /* Set by the caller before restart(): saved files (deleted while open,
+     * in /dev/shm) made once for several processes of a tree by
+     * restart_make_file, each open for reading and writing at or above
+     * own_fd_min; the restart maps and opens these instead of making its
+     * own, so the processes share them again. Kept by the caller. */
+    const struct crs_restart_file *shared_files;
+    size_t nshared_files;
     void *impl;             /* the component's own state */
+};
+
+/* A saved file by its device and inode at checkpoint, made again (fd). */
+struct crs_restart_file {
+    uint64_t dev, ino;
+    int fd;
 };
 
 /* What a component's exec_enter keeps for exec_leave (the caller's stack). */
@@ -193,6 +216,15 @@ struct crs_component {
      * image's). Returns only on failure: -errno with a message in err (the
      * process may be damaged by then: report and exit). */
     int (*restart)(struct crs_restart_image *ri, char *err, size_t errlen);
+    /* Makes again, from the opened image, the saved file (deleted while
+     * open, in /dev/shm) that had device dev and inode ino at checkpoint, as
+     * restart() would: filled with its bytes, a /dev/shm one under its
+     * name. A tree's restart makes such a file once for all the processes
+     * that share it (crs/base/tree.h, CRS_TREE_G_OBJECT) and hands it to
+     * each (crs_restart_image.shared_files). Returns a descriptor open for
+     * reading and writing (close-on-exec) at or above own_fd_min, or
+     * -errno with a message in err. */
+    int (*restart_make_file)(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
     /* Releases an opened image that this process will not restart. */
     void (*restart_close)(struct crs_restart_image *ri);
 };

@@ -354,8 +354,13 @@ struct crs_rec_fobj {
     uint64_t size;           /* file size */
     uint32_t first_extent;   /* its extents: FEXTENTS[first_extent, first_extent + nextents) */
     uint32_t nextents;
-    uint64_t reserved[2];
+    uint64_t flags;          /* CRS_FOBJ_F_*; 0 in images before tree objects (the field was reserved) */
+    uint64_t reserved;
 };
+/* A member of a process tree (crs/base/tree.h): another member's image
+ * holds the file's bytes (none here); only the tree's restart, which makes
+ * the file once for all of them (CRS_TREE_G_OBJECT), can restore it. */
+#define CRS_FOBJ_F_ELSEWHERE 0x1u
 
 struct crs_rec_fextent {
     uint64_t offset;         /* in the file */

@@ -41,10 +41,18 @@
  * the member takes every pipe end as placed (it cannot tell them apart). */
 #define CRS_PROTO_GO_MAX 1020
 #define CRS_PROTO_GO_ALL 0xffffffffu
+/* Saved files (deleted while open, in /dev/shm) the members share, at most
+ * this many in one tree (the requester refuses more). */
+#define CRS_PROTO_GO_FILES_MAX 256
 struct crs_proto_go {
     uint32_t magic;      /* CRS_PROTO_GO */
     uint32_t nplaced;
     int32_t placed[CRS_PROTO_GO_MAX];
+    /* Saved files another member's image holds the bytes of (the tree makes
+     * each once at restart, CRS_TREE_G_OBJECT): recorded without bytes. */
+    uint32_t nelsewhere;
+    uint32_t reserved;
+    uint64_t elsewhere[CRS_PROTO_GO_FILES_MAX][2];   /* device (st_dev), inode */
 };
 
 #define CRS_REQ_F_FORK 0x1u

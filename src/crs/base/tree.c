@@ -90,7 +90,7 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
         snprintf(err, errlen, "not a process tree file (it is cut short or something else)");
         return -EINVAL;
     }
-    if (h->version != CRS_TREE_VERSION) {
+    if (h->version != CRS_TREE_VERSION && h->version != 1) {
         snprintf(err, errlen, "a process tree file of format version %u; this Revive reads version %u",
                  h->version, CRS_TREE_VERSION);
         return -EINVAL;
@@ -159,8 +159,16 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < h->ngroups; i++) {
         const struct crs_tree_group *g = &t->groups[i];
-        if ((g->kind < CRS_TREE_G_PIPE_READ || g->kind > CRS_TREE_G_DELETED) || g->path >= h->strings_length + 1 ||
-            g->data_offset > h->data_length || g->data_length > h->data_length - g->data_offset) {
+        int object = g->kind == CRS_TREE_G_OBJECT;
+        int bad = g->kind < CRS_TREE_G_PIPE_READ || g->kind > (h->version == 1 ? CRS_TREE_G_DELETED : CRS_TREE_G_OBJECT) ||
+                  g->path >= h->strings_length + 1;
+        if (object)
+            bad |= g->owner >= h->nmembers || t->members[g->owner].kind != CRS_TREE_PROCESS || g->data_length;
+        else
+            bad |= g->data_offset > h->data_length || g->data_length > h->data_length - g->data_offset;
+        if (g->kind == CRS_TREE_G_DELETED && g->object)
+            bad |= h->version == 1 || g->object > h->ngroups || t->groups[g->object - 1].kind != CRS_TREE_G_OBJECT;
+        if (bad) {
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file's table is damaged (shared file %u)", i);
             return -EINVAL;

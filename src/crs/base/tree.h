@@ -29,7 +29,10 @@
 #include <sys/types.h>
 
 #define CRS_TREE_MAGIC "RVVTREE1"
-#define CRS_TREE_VERSION 1u
+/* 2: CRS_TREE_G_OBJECT groups, and DELETED groups whose file is one (the
+ * members' images then name their bytes as another member's); version 1
+ * files are read as they were. */
+#define CRS_TREE_VERSION 2u
 
 enum crs_tree_scope {
     CRS_TREE_SCOPE_TREE = 1,   /* a process and all its descendants */
@@ -70,17 +73,38 @@ enum crs_tree_group_kind {
     CRS_TREE_G_PIPE_WRITE = 2,
     CRS_TREE_G_FILE = 3,        /* a file, folder or device opened by path */
     CRS_TREE_G_DELETED = 4,     /* a file deleted while open: its bytes (data_offset, data_length) are
-                                 * in the table; made again unnamed in its folder (path) */
+                                 * in the table; made again unnamed in its folder (path); or, with
+                                 * `object`, it is that OBJECT group's file, opened anew */
+    /* Version 2: a file whose bytes the images hold (a file deleted while
+     * open, one in /dev/shm: image_format.h's FOBJS) that two members or
+     * more map or hold (Python multiprocessing's semaphores and shared
+     * values, a scratch file mapped by a parent and its children). The
+     * image of member `owner` holds its bytes; the others' name it without
+     * bytes (CRS_FOBJ_F_ELSEWHERE). The restart makes it once from the
+     * owner's image and gives it to every member whose image names it, so
+     * they share one file again. No links: descriptors reach it through
+     * DELETED groups (`object`) or the members' own records. */
+    CRS_TREE_G_OBJECT = 5,
 };
 
 struct crs_tree_group {
     uint32_t kind;
     uint32_t open_flags;
-    int64_t offset;             /* FILE: the shared offset */
-    uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it) */
-    uint32_t pipe_capacity;
-    uint32_t path;              /* FILE, DELETED: offset in the strings */
-    uint64_t data_offset, data_length;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's */
+    int64_t offset;             /* FILE, DELETED: the shared offset */
+    uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it); OBJECT: the
+                                 * file's inode */
+    union {
+        uint32_t pipe_capacity; /* pipes */
+        uint32_t object;        /* DELETED: 1 + the OBJECT group that is its file (no bytes here),
+                                 * 0: its bytes are in the table */
+        uint32_t owner;         /* OBJECT: the member whose image holds the bytes */
+    };
+    uint32_t path;              /* FILE, DELETED, OBJECT: offset in the strings */
+    union {
+        uint64_t data_offset;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's */
+        uint64_t dev;           /* OBJECT: the file's device (st_dev) */
+    };
+    uint64_t data_length;       /* PIPE_READ, DELETED; 0 for OBJECT */
 };
 
 struct crs_tree_link {

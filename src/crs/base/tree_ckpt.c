@@ -6,6 +6,7 @@
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
+#include "crs/base/tree_objects.h"
 #include "common/fault.h"
 #include "common/log.h"
 #include "common/procfs.h"
@@ -732,7 +733,7 @@ static int scan_fds(struct tree_ckpt *t, int image_fd)
 /* Calls f for each mapping of each connected member, members in order,
  * until f returns non-zero, which is returned. A member whose maps cannot
  * be opened is passed over (it is gone meanwhile: its capture says so).
- * The shared-memory and deleted-file checks both look at every mapping. */
+ * The shared-memory check looks at every mapping. */
 typedef int (*member_mapping_fn)(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg);
 
 static int for_each_member_mapping(struct tree_ckpt *t, member_mapping_fn f, void *arg)
@@ -766,6 +767,8 @@ struct shm_keys { struct shm_key *keys; size_t n, cap; };
 static int note_shared_mapping(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg)
 {
     struct shm_keys *s = arg;
+    if (crs_tree_object_name(me->name, me->dev))
+        return 0;   /* a saved file: made once for the members that share it (tree_objects.h) */
     size_t len = strlen(me->name);
     int unnamed = !strncmp(me->name, "/dev/zero", 9) || !strncmp(me->name, "/memfd:", 7) ||
                   !strncmp(me->name, "/SYSV", 5) || (len > 10 && !strcmp(me->name + len - 10, " (deleted)"));
@@ -774,17 +777,6 @@ static int note_shared_mapping(struct tree_ckpt *t, size_t m, const struct reviv
     for (size_t k = 0; k < s->n; k++)
         if (s->keys[k].dev == me->dev && s->keys[k].ino == me->inode && s->keys[k].member != (int)m) {
             char w1[64], w2[64];
-            if (!strncmp(me->name, "/dev/shm/sem.", 13)) {
-                /* glibc's sem_open maps /dev/shm/sem.NAME; Python's
-                 * multiprocessing (Pool, Lock, Queue) unlinks it at once */
-                fail(t, "%s and %s share a POSIX named semaphore (%s, made by sem_open, as Python's multiprocessing "
-                        "locks, queues and pools make them): restarted, each would get a semaphore of its own, and "
-                        "semaphores shared by members of a %s are not supported yet; try again when only one "
-                        "process uses the semaphore (a pool's workers have ended)",
-                     who(t, (size_t)s->keys[k].member, w1, sizeof w1), who(t, m, w2, sizeof w2), me->name,
-                     crs_tree_scope_name(t->o->scope));
-                return -ENOTSUP;
-            }
             fail(t, "%s and %s share memory (%s, at 0x%llx in the first and 0x%llx in the second): "
                     "restarted, each would get a copy of its own, so a checkpoint of a %s whose "
                     "members share such memory is refused; let only one process map it",
@@ -906,37 +898,6 @@ static int pipe_bytes(struct tree_ckpt *t, const struct fd_entry *f, unsigned ch
     close(tmp[1]);
     close(rd);
     return *data ? 0 : -ENOMEM;
-}
-
-/* A member's mapping of the deleted file arg: refused, naming both. */
-static int refuse_mapped_deleted(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg)
-{
-    const struct fd_entry *f = arg;
-    if (me->inode != f->ino || me->dev != f->dev)
-        return 0;
-    char w[64];
-    fail(t, "%s maps %s, which members of the %s share as an open file: restarted, its mapping "
-            "would be a copy apart from the shared file, so such a checkpoint is refused; unmap it "
-            "or let only one process hold it", who(t, m, w, sizeof w), f->path,
-         crs_tree_scope_name(t->o->scope));
-    return -ENOTSUP;
-}
-
-/* A file deleted while open that members share, and that a member maps
- * too: the restart would map each member's own copy of its bytes, apart
- * from the one file the members' descriptors share. Refused, naming it.
- * 0, or -ENOTSUP with the message. */
-static int check_deleted(struct tree_ckpt *t)
-{
-    for (size_t i = 0; i < t->nfds; i++) {
-        struct fd_entry *f = &t->fds[i];
-        if (!f->deleted || f->group < 0)
-            continue;
-        int e = for_each_member_mapping(t, refuse_mapped_deleted, f);
-        if (e)
-            return e;
-    }
-    return 0;
 }
 
 /* The bytes of a shared file deleted while open, into the table's data
@@ -1080,9 +1041,43 @@ static int run(struct tree_ckpt *t, int fd)
             if (!t->fds[i].pipe)
                 slen += strlen(t->fds[i].path) + 1;
         }
-    if ((e = check_deleted(t))) {
+    /* saved files members share: one OBJECT group each, after the others;
+     * a DELETED group of one of them is that file opened anew */
+    pid_t *pids = calloc(t->nmembers, sizeof *pids);
+    if (!pids) {
         free(groups);
-        return (int)e;
+        fail(t, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t m = 0; m < t->nmembers; m++)
+        pids[m] = t->conn[m] >= 0 ? t->all[t->members[m]].pid : 0;
+    e = crs_tree_objects_find(&t->objs, pids, t->nmembers, t->err, t->errlen);
+    free(pids);
+    struct crs_tree_group *more = e ? NULL : realloc(groups, (ngroups + t->objs.n + 1) * sizeof *groups);
+    if (!more) {
+        free(groups);
+        if (!e)
+            fail(t, "out of memory");
+        return e ? (int)e : -ENOMEM;
+    }
+    groups = more;
+    size_t first_object = ngroups;
+    for (size_t i = 0; i < t->objs.n; i++) {
+        const struct crs_tree_object *x = &t->objs.v[i];
+        struct crs_tree_group *g = &groups[ngroups++];
+        memset(g, 0, sizeof *g);
+        g->kind = CRS_TREE_G_OBJECT;
+        g->pipe_id = x->ino;
+        g->dev = x->dev;
+        g->owner = (uint32_t)x->owner;
+        slen += strlen(x->path) + 1;
+    }
+    for (size_t i = 0; i < t->nfds; i++) {
+        const struct fd_entry *f = &t->fds[i];
+        int k = f->group >= 0 && groups[f->group].kind == CRS_TREE_G_DELETED
+                    ? crs_tree_objects_index(&t->objs, f->dev, f->ino) : -1;
+        if (k >= 0)
+            groups[f->group].object = (uint32_t)(first_object + (size_t)k + 1);
     }
     struct crs_tree_link *links = calloc(nlinks ? nlinks : 1, sizeof *links);
     char *strings = calloc(1, slen);
@@ -1103,7 +1098,7 @@ static int run(struct tree_ckpt *t, int fd)
             g->path = (uint32_t)spos;
             strcpy(strings + spos, f->path);
             spos += strlen(f->path) + 1;
-            if (g->kind == CRS_TREE_G_DELETED && (e = deleted_bytes(t, f, g, &data, &dlen))) {
+            if (g->kind == CRS_TREE_G_DELETED && !g->object && (e = deleted_bytes(t, f, g, &data, &dlen))) {
                 free(groups), free(links), free(strings), free(data);
                 return (int)e;
             }
@@ -1133,6 +1128,12 @@ static int run(struct tree_ckpt *t, int fd)
             }
             free(bytes);
         }
+    }
+    for (size_t i = 0; i < t->objs.n; i++) {
+        struct crs_tree_group *g = &groups[first_object + i];
+        g->path = (uint32_t)spos;
+        strcpy(strings + spos, t->objs.v[i].path);
+        spos += strlen(t->objs.v[i].path) + 1;
     }
     for (size_t x = 0; x < ngroups; x++)   /* write ends: the pipe's size too */
         if (groups[x].kind == CRS_TREE_G_PIPE_WRITE)
@@ -1188,6 +1189,7 @@ static int run(struct tree_ckpt *t, int fd)
         }
         struct crs_proto_go go;
         placed_fds(t, m, &go);
+        crs_tree_objects_go(&t->objs, m, &go);
         struct crs_proto_reply rp;
         if ((e = crs_proto_send(t->conn[m], &go, sizeof go, -1))) {
             char w[64];
@@ -1258,6 +1260,7 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
         free(t.fds[i].path);
     free(t.fds);
     free(t.socks);
+    crs_tree_objects_free(&t.objs);
     free(t.conn);
     free(t.fresh);
     free(t.members);

@@ -7,6 +7,7 @@
 #define REVIVE_CRS_BASE_TREE_CKPT_H
 
 #include "crs/base/tree.h"
+#include "crs/base/tree_objects.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -51,6 +52,7 @@ struct tree_ckpt {
     size_t nfds, capfds;
     struct sock_entry *socks;     /* the members' sockets (tree_ckpt_sockets.c) */
     size_t nsocks, capsocks;
+    struct crs_tree_objects objs; /* saved files members share (tree_objects.h) */
     char *err;
     size_t errlen;
     uint64_t base;                /* where the tree starts in the file */

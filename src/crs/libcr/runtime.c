@@ -215,9 +215,15 @@ static int external_after_park(void *arg, char *err, size_t errlen)
     int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
     if (!e)
         e = crs_proto_recv(x->conn, &go, sizeof go, NULL, RESUME_WAIT_MS);
-    if (!e && go.magic == CRS_PROTO_GO && (go.nplaced <= CRS_PROTO_GO_MAX || go.nplaced == CRS_PROTO_GO_ALL)) {
+    static struct crs_file_id elsewhere[CRS_PROTO_GO_FILES_MAX];
+    if (!e && go.magic == CRS_PROTO_GO && (go.nplaced <= CRS_PROTO_GO_MAX || go.nplaced == CRS_PROTO_GO_ALL) &&
+        go.nelsewhere <= CRS_PROTO_GO_FILES_MAX) {
         x->o->tree_placed = go.placed;
         x->o->ntree_placed = go.nplaced == CRS_PROTO_GO_ALL ? -1 : (int)go.nplaced;
+        for (uint32_t k = 0; k < go.nelsewhere; k++)
+            elsewhere[k] = (struct crs_file_id){ go.elsewhere[k][0], go.elsewhere[k][1] };
+        x->o->tree_elsewhere = elsewhere;
+        x->o->ntree_elsewhere = (int)go.nelsewhere;
         return 0;
     }
     snprintf(err, errlen, "the checkpoint of the process tree was called off by its requester");

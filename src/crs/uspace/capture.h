@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "crs/base/component.h"
 #include "crs/base/image.h"
 #include "crs/uspace/maps.h"
 #include "crs/uspace/scratch.h"
@@ -29,6 +30,8 @@ struct crs_capture_opts {
     int tree;         /* a member of a process tree's checkpoint (crs_ckpt_opts.tree_member) */
     const int32_t *tree_placed;   /* crs_ckpt_opts.tree_placed */
     int ntree_placed;
+    const struct crs_file_id *tree_elsewhere;   /* crs_ckpt_opts.tree_elsewhere */
+    int ntree_elsewhere;
 };
 
 struct crs_capture {

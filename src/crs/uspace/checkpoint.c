@@ -334,6 +334,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->opts.tree = o->tree_member;
     c->opts.tree_placed = o->tree_placed;
     c->opts.ntree_placed = o->ntree_placed;
+    c->opts.tree_elsewhere = o->tree_elsewhere;
+    c->opts.ntree_elsewhere = o->ntree_elsewhere;
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.zstd_level = o->zstd_level;

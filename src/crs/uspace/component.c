@@ -17,5 +17,6 @@ const struct crs_component crs_uspace_component = {
     .exec_leave = crs_park_exec_leave,
     .restart_open = crs_uspace_restart_open,
     .restart = crs_uspace_restart,
+    .restart_make_file = crs_uspace_restart_make_file,
     .restart_close = crs_uspace_restart_close,
 };

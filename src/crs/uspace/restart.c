@@ -114,6 +114,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     struct crs_restore *r = &u->r;
     r->outer_pid = ri->outer_pid > 0 ? ri->outer_pid : 0;
     r->outer_proc_fd = r->outer_pid ? ri->outer_proc_fd : -1;
+    r->shared_files = ri->shared_files;
+    r->nshared_files = ri->nshared_files;
     /* The threads may get their old ids only where the process has its old pid. */
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
     int e = crs_restore_load(r);
@@ -142,6 +144,25 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
     snprintf(err, errlen, "%s: %s", u->name, r->err);
     return e ? e : -EIO;
+}
+
+int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen)
+{
+    struct uspace_restart *u = ri->impl;
+    struct crs_restore *r = &u->r;
+    for (size_t i = 0; i < u->img.nfobjs; i++) {
+        const struct crs_rec_fobj *f = &u->img.fobjs[i];
+        if (f->dev != dev || f->ino != ino || f->kind == CRS_FOBJ_MEMFD)
+            continue;
+        r->err[0] = 0;
+        int fd = crs_restore_make_fobj(r, i);
+        if (fd < 0)
+            snprintf(err, errlen, "%s: %s", u->name, r->err);
+        return fd;
+    }
+    snprintf(err, errlen, "%s: the image holds no saved file of device %llu inode %llu that its tree names: the "
+                          "file is damaged", u->name, (unsigned long long)dev, (unsigned long long)ino);
+    return -EINVAL;
 }
 
 void crs_uspace_restart_close(struct crs_restart_image *ri)

@@ -70,6 +70,8 @@ struct crs_restore {
     int nkeep_fds;
     const int *placed_fds;  /* put in place by the caller (crs_restart_opts) */
     int nplaced_fds;
+    const struct crs_restart_file *shared_files;   /* made by the caller (crs_restart_image) */
+    size_t nshared_files;
     char err[768];
 };
 
@@ -110,6 +112,10 @@ const char *crs_restore_path(struct crs_restore *r, const char *path);
 const char *crs_restore_moved_hint(int err);
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
+/* Saved file i made again and filled (restore_load.c): a descriptor open
+ * for reading and writing at or above work_fd_min, or -errno with the
+ * message set. A tree's restart makes the files members share this way. */
+int crs_restore_make_fobj(struct crs_restore *r, size_t i);
 int crs_restore_signals(struct crs_restore *r);
 /* The image's uids, gids and groups (restore_creds.c); refuses (-EPERM) when
  * cr_restart cannot take them on. Last before the switch: what comes after
@@ -124,6 +130,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original);
 int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
                             size_t errlen);
 int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen);
+int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
 void crs_uspace_restart_close(struct crs_restart_image *ri);
 
 /* How many mappings the calling process has now, or -errno. */

@@ -135,79 +135,107 @@ static int unnamed_file(const char *path, mode_t mode, const char **where)
     return memfd_create(*base ? base : "revive-saved", MFD_CLOEXEC);
 }
 
-/* Files whose bytes the image holds: recreated (a deleted one unnamed, a
- * /dev/shm one under its name) and filled, each at our own numbers. */
+/* Saved file i made again and filled: a deleted one unnamed, a /dev/shm
+ * one under its name, a memfd's bytes into the memfd made again
+ * (make_memfds first). A descriptor at or above work_fd_min, or -errno. */
+int crs_restore_make_fobj(struct crs_restore *r, size_t i)
+{
+    const struct crs_image *img = r->img;
+    const struct crs_rec_fobj *f = &img->fobjs[i];
+    const char *path = crs_restore_path(r, crs_image_str(img, f->path)), *where = "";
+    if (f->flags & CRS_FOBJ_F_ELSEWHERE) {
+        crs_restore_error(r, "the bytes of the %s %s are in the image of another process of its tree: only the "
+                          "restart of the tree's whole file can bring it back", f->kind == CRS_FOBJ_SHM
+                          ? "shared memory file" : "deleted file", path);
+        return -EINVAL;
+    }
+    int fd;
+    if (f->kind == CRS_FOBJ_MEMFD) {   /* into the memfd made again (make_memfds) */
+        fd = -1;
+        path = crs_image_str(img, f->path);
+        for (size_t k = 0; r->memfd_fds && k < img->nmemfds && fd < 0; k++)
+            if (img->memfds[k].ino == f->ino && r->memfd_fds[k] >= 0)
+                fd = fcntl(r->memfd_fds[k], F_DUPFD_CLOEXEC, r->work_fd_min);
+        if (fd < 0) {
+            crs_restore_error(r, "the saved bytes of %s belong to no memfd of the image: the image is damaged",
+                              path);
+            return -EIO;
+        }
+    } else if (f->kind == CRS_FOBJ_SHM) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode & 07777);
+        if (fd >= 0 && ftruncate(fd, 0) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    } else {
+        fd = unnamed_file(path, f->mode, &where);
+    }
+    if (fd < 0 || (f->kind != CRS_FOBJ_MEMFD && ftruncate(fd, (off_t)f->size) != 0)) {
+        crs_restore_error(r, "cannot recreate the %s %s (%llu bytes, saved in the image): %s",
+                          f->kind == CRS_FOBJ_SHM ? "shared memory file" : "deleted file", path,
+                          (unsigned long long)f->size, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -EIO;
+    }
+    if (f->kind == CRS_FOBJ_SHM)
+        fchmod(fd, f->mode & 07777);
+    else if (f->kind == CRS_FOBJ_DELETED)
+        revive_log_debug("the deleted file %s comes back unnamed in %s", path, where);
+    char *buf = f->nextents ? malloc(CRS_CHUNK_MAX) : NULL;
+    int e = f->nextents && !buf ? -ENOMEM : 0;
+    for (uint32_t k = 0; k < f->nextents && !e; k++) {
+        const struct crs_rec_fextent *x = &img->fextents[f->first_extent + k];
+        if ((e = crs_image_read_fextent(r->img, f->first_extent + k, buf))) {
+            crs_restore_error(r, "%s", r->img->err);
+            break;
+        }
+        for (uint64_t done = 0; done < x->length && !e;) {
+            ssize_t n = pwrite(fd, buf + done, x->length - done, (off_t)(x->offset + done));
+            if (n <= 0) {
+                crs_restore_error(r, "cannot write the saved bytes of %s back: %s", path,
+                                  n < 0 ? strerror(errno) : "no space");
+                e = -EIO;
+            }
+            done += n > 0 ? (uint64_t)n : 0;
+        }
+    }
+    free(buf);
+    int moved = e ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
+    if (!e && moved < 0) {
+        e = -errno;
+        crs_restore_error(r, "cannot keep the recreated file %s open: %s", path, strerror(errno));
+    }
+    close(fd);
+    return e ? e : moved;
+}
+
+/* Files whose bytes the image holds: recreated and filled, each at our own
+ * numbers; or, in a tree, the one file the caller made for every process
+ * that shares it (crs_restart_image.shared_files). */
 static int make_fobjs(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     r->fobj_fds = calloc(img->nfobjs ? img->nfobjs : 1, sizeof(int));
     if (!r->fobj_fds)
         return -ENOMEM;
-    if (!img->nfobjs)
-        return 0;
-    char *buf = malloc(CRS_CHUNK_MAX);
-    if (!buf)
-        return -ENOMEM;
-    int e = 0;
-    for (size_t i = 0; i < img->nfobjs && !e; i++) {
+    for (size_t i = 0; i < img->nfobjs; i++)
+        r->fobj_fds[i] = -1;
+    for (size_t i = 0; i < img->nfobjs; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
-        const char *path = crs_restore_path(r, crs_image_str(img, f->path)), *where = "";
-        int fd;
-        if (f->kind == CRS_FOBJ_MEMFD) {   /* into the memfd made again (make_memfds) */
-            fd = -1;
-            path = crs_image_str(img, f->path);
-            for (size_t k = 0; k < img->nmemfds && fd < 0; k++)
-                if (img->memfds[k].ino == f->ino && r->memfd_fds[k] >= 0)
-                    fd = fcntl(r->memfd_fds[k], F_DUPFD_CLOEXEC, r->work_fd_min);
-            if (fd < 0) {
-                crs_restore_error(r, "the saved bytes of %s belong to no memfd of the image: the image is damaged",
-                                  path);
-                e = -EIO;
-                break;
+        int fd = -1;
+        for (size_t k = 0; k < r->nshared_files && fd < 0; k++)
+            if (r->shared_files[k].dev == f->dev && r->shared_files[k].ino == f->ino && f->kind != CRS_FOBJ_MEMFD &&
+                (fd = fcntl(r->shared_files[k].fd, F_DUPFD_CLOEXEC, r->work_fd_min)) < 0) {
+                crs_restore_error(r, "cannot take the file %s that the tree's restart made: %s",
+                                  crs_image_str(img, f->path), strerror(errno));
+                return -EIO;
             }
-        } else if (f->kind == CRS_FOBJ_SHM) {
-            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode & 07777);
-            if (fd >= 0 && ftruncate(fd, 0) != 0) {
-                close(fd);
-                fd = -1;
-            }
-        } else {
-            fd = unnamed_file(path, f->mode, &where);
-        }
-        if (fd < 0 || (f->kind != CRS_FOBJ_MEMFD && ftruncate(fd, (off_t)f->size) != 0)) {
-            crs_restore_error(r, "cannot recreate the %s %s (%llu bytes, saved in the image): %s",
-                              f->kind == CRS_FOBJ_SHM ? "shared memory file" : "deleted file", path,
-                              (unsigned long long)f->size, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            e = -EIO;
-            break;
-        }
-        if (f->kind == CRS_FOBJ_SHM)
-            fchmod(fd, f->mode & 07777);
-        else if (f->kind == CRS_FOBJ_DELETED)
-            revive_log_debug("the deleted file %s comes back unnamed in %s", path, where);
-        for (uint32_t k = 0; k < f->nextents && !e; k++) {
-            const struct crs_rec_fextent *x = &img->fextents[f->first_extent + k];
-            if ((e = crs_image_read_fextent(r->img, f->first_extent + k, buf))) {
-                crs_restore_error(r, "%s", r->img->err);
-                break;
-            }
-            for (uint64_t done = 0; done < x->length && !e;) {
-                ssize_t n = pwrite(fd, buf + done, x->length - done, (off_t)(x->offset + done));
-                if (n <= 0) {
-                    crs_restore_error(r, "cannot write the saved bytes of %s back: %s", path,
-                                      n < 0 ? strerror(errno) : "no space");
-                    e = -EIO;
-                }
-                done += n > 0 ? (uint64_t)n : 0;
-            }
-        }
-        r->fobj_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
-        close(fd);
+        if (fd < 0 && (fd = crs_restore_make_fobj(r, i)) < 0)
+            return fd;
+        r->fobj_fds[i] = fd;
     }
-    free(buf);
-    return e;
+    return 0;
 }
 
 static int has_data(const struct crs_image *img, size_t region, size_t *first_chunk)

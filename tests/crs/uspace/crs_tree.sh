@@ -4,7 +4,11 @@
 # answering over pipes, with bytes left in a pipe between members; zombies
 # and the statuses waitpid gives for them; one open file and its offset
 # shared by parent and child, also of a file deleted while open (one file
-# made again with its bytes); a setsid daemon with a child in its session;
+# made again with its bytes); a file deleted while open that the program
+# maps and holds, a child holds and another maps, each child writing to it
+# after the checkpoint; a POSIX named semaphore the program and its child
+# share (sem_open, unlinked, as Python's multiprocessing), posted by the
+# child after the checkpoint; a setsid daemon with a child in its session;
 # process groups led by members; descriptors on members' /proc entries,
 # one on a sibling made after the holder at a restart; pipes whose other end
 # is closed everywhere, the popen pattern once the child has ended: the
@@ -21,7 +25,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd deleted daemon pgrp procfd widow sidheld; do
+for mode in children zombie sharedfd deleted deletedmap sem daemon pgrp procfd widow sidheld; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = pgrp ] && fl=${fl/ tty/}

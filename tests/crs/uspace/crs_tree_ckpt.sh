@@ -12,8 +12,7 @@
 # A descriptor on the /proc entry of a process outside the scope is refused
 # naming it (without a scope too); with --ignore-fds one process comes back
 # with it closed. A pipe whose other end a process outside the scope holds
-# is refused naming that process (without a scope too), and so is a file
-# deleted while open that members share and one of them maps. Without
+# is refused naming that process (without a scope too). Without
 # ptrace permission over the members (fault tree-getfd), a pipe end they
 # share whose other end none holds gets one warning line. A member killed
 # by Revive's park signal is refused naming it (nothing written); so is a
@@ -190,18 +189,6 @@ if [ -n "$PID" ]; then
     crs_finish "$d" orig || crs_fail "outpipe: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
 fi
 
-# ---- a file deleted while open that members share and one maps: its
-# mapping would come back apart from the shared file, so refused naming it
-d=$WORK/dmap
-CRT_TREE=deletedmap crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "deletedmap: the program never got ready"
-if [ -n "$PID" ]; then
-    crs_tool "$WORK/dm" cr_checkpoint --tree -f "$WORK/dm.img" "$PID"
-    crs_expect_refusal "--tree: a shared file deleted while open that a member maps" "$WORK/dm.err" $? \
-        "crt_tree.dmap (deleted), which members of the tree share"
-    [ -e "$WORK/dm.img" ] && crs_fail "the refused checkpoint left an image"
-    crs_finish "$d" orig || crs_fail "deletedmap: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
-fi
-
 # ---- members sharing a pipe end whose other end is closed everywhere, when
 # cr_checkpoint may not look into their descriptors (pidfd_getfd needs ptrace
 # permission: kernel.yama.ptrace_scope; fault tree-getfd): one warning line
@@ -220,17 +207,6 @@ else
     crs_fail "pidfd_getfd refused: $(crs_status_text "$st"), stderr: $(head -n 2 "$WORK/gf.err")"
 fi
 crs_finish "$d" orig || crs_fail "getfd: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
-
-# ---- a POSIX named semaphore members share (sem_open, unlinked, as Python's
-# multiprocessing makes them): refused naming it as a semaphore, no file
-d=$WORK/sem
-CRT_TREE=sem crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "sem: the program never got ready"
-if [ -n "$PID" ]; then
-    crs_tool "$WORK/sem" cr_checkpoint --tree -f "$WORK/sem.img" "$PID"
-    crs_expect_refusal "a tree whose members share a POSIX semaphore" "$WORK/sem.err" $? "share a POSIX named semaphore"
-    [ -e "$WORK/sem.img" ] && crs_fail "the refused checkpoint left an image"
-    crs_finish "$d" orig || crs_fail "sem: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
-fi
 
 # ---- a socket joining two members (a socketpair, a loopback TCP connection,
 # one socket both keep): refused in one line naming the other member by pid

@@ -36,9 +36,12 @@
  *             first 500 bytes after point 1, the program the rest, then end
  *             of file; and a pipe whose only reader (a child) has ended: a
  *             write fails with EPIPE
- *   deletedmap  the program maps a file deleted while open that its child
- *             holds open too (one open file): a tree's checkpoint refuses it
- *             naming the file (crs_tree_ckpt.sh)
+ *   deletedmap  the program maps a file deleted while open and holds it
+ *             open; a child holds it open too (one open file, no mapping),
+ *             another maps it (no descriptor): after point 1 each child
+ *             writes a byte (through its descriptor, through its mapping),
+ *             which the program must see in its mapping and read through
+ *             its descriptor: one file again after a restart
  *   sidheld   the program leads its session and group; a grandchild,
  *             orphaned before point 1 (its parent ends), stays in both
  *             and outlives the program, so the program's pid is still the
@@ -50,7 +53,8 @@
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
  *   sem       a POSIX named semaphore (sem_open, unlinked) the program and its
- *             child share: a tree's checkpoint refuses it naming it
+ *             child share: the child posts it after point 1, the program
+ *             waits for it (a semaphore of its own would never be posted)
  *   sockets   a socket joins the program and its child (CRT_SOCKETS: pair,
  *             tcp, shared): a tree's checkpoint refuses it naming the child
  *   group, session  children's kind in a process group (setpgid) or session
@@ -540,8 +544,8 @@ static void mode_sockets(void)
 }
 
 /* A POSIX named semaphore the program and its child share (sem_open, then
- * sem_unlink, as Python's multiprocessing does): a tree's checkpoint
- * refuses it naming it as a semaphore. The child posts it after point 1. */
+ * sem_unlink, as Python's multiprocessing does). The child posts it after
+ * point 1; the program waits for it. */
 static void mode_sem(void)
 {
     char name[64];
@@ -584,23 +588,40 @@ static void mode_deletedmap(void)
     if (p == MAP_FAILED || pipe(q))
         crt_die("mmap or pipe: %s", strerror(errno));
     p[0] = 5;
-    pid_t kid = fork();
-    if (kid == 0) {   /* holds the file open, without the mapping */
-        munmap((void *)p, 4096);
+    pid_t kid[2];
+    for (int k = 0; k < 2; k++) {
+        kid[k] = fork();
+        if (kid[k] < 0)
+            crt_die("fork: %s", strerror(errno));
+        if (kid[k])
+            continue;
+        /* the first holds the file open without the mapping, the second
+         * maps it without a descriptor */
+        if (k == 0)
+            munmap((void *)p, 4096);
+        else
+            close(fd);
         close(q[1]);
         char c;
         while (read(q[0], &c, 1) < 0 && errno == EINTR)
             ;
+        if (k == 0)
+            _exit(pwrite(fd, "\7", 1, 1) == 1 ? 0 : 1);
+        p[2] = 9;
         _exit(0);
     }
-    if (kid < 0)
-        crt_die("fork: %s", strerror(errno));
     close(q[0]);
     crt_checkpoint_point(1);
-    if (write(q[1], "q", 1) != 1)
-        crt_fail("the child's pipe", "%s", strerror(errno));
-    check_status("the child ends well", kid, 0);
-    CRT_CHECK_U64("the mapping holds what was written", p[0], 5);
+    if (write(q[1], "qq", 2) != 2)
+        crt_fail("the children's pipe", "%s", strerror(errno));
+    check_status("the child holding the file ends well", kid[0], 0);
+    check_status("the child mapping the file ends well", kid[1], 0);
+    CRT_CHECK_U64("the mapping holds what the program wrote", p[0], 5);
+    CRT_CHECK_U64("the mapping holds what the first child wrote through its descriptor", p[1], 7);
+    CRT_CHECK_U64("the mapping holds what the second child wrote through its mapping", p[2], 9);
+    char b[3] = { 0, 0, 0 };
+    crt_check("the program reads the three bytes through its descriptor",
+              pread(fd, b, 3, 0) == 3 && b[0] == 5 && b[1] == 7 && b[2] == 9, "%d %d %d", b[0], b[1], b[2]);
     crt_checkpoint_point(2);
 }
 
