@@ -16,38 +16,30 @@
 # one of another member's thread is refused naming it.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_pidfd
-if CRT_PIDFD=self bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "self: every flavour"
-else
-    crs_fail "self: the flavours above"
-fi
+# cycle WHAT [VAR=VALUE...]: crt_pidfd through cr_cycle.sh's flavours with these settings (CRT_PIDFD
+# its kind; CRS_FLAVOURS, CRS_CKPT_SCOPE...), each compared with an uninterrupted run: PASS "WHAT:
+# every flavour", or FAIL naming WHAT after the flavours' own lines
+cycle() {
+    local what=$1
+    shift
+    if env "$@" bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
+        crs_pass "$what: every flavour"
+    else
+        crs_fail "$what: the flavours above"
+    fi
+}
+cycle self CRT_PIDFD=self
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-if CRT_PIDFD=tree CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "tree: every flavour"
-else
-    crs_fail "tree: the flavours above"
-fi
+cycle tree CRT_PIDFD=tree CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$all"
 
 # pidfds of processes that had ended and been waited for (ended: one
 # process; reap: a tree whose parent reaps, right after the restart, a
 # zombie a sibling holds a pidfd of); with restore-pidfd-late the member
 # holding pidfds opens them 1 s late: its parent must not have run meanwhile
-if CRT_PIDFD=ended bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "ended: every flavour"
-else
-    crs_fail "ended: the flavours above"
-fi
-if CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "reap: every flavour"
-else
-    crs_fail "reap: the flavours above"
-fi
-if CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="kill rr busy" CRS_RESTART_ENV=REVIVE_FAULT=restore-pidfd-late \
-    bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "reap: pidfds opened late, parent first (kill, rr, busy)"
-else
-    crs_fail "reap: pidfds opened late (kill, rr, busy)"
-fi
+cycle ended CRT_PIDFD=ended
+cycle reap CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$all"
+cycle "reap, pidfds opened late, parent first (kill, rr, busy)" CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree \
+    CRS_FLAVOURS="kill rr busy" CRS_RESTART_ENV=REVIVE_FAULT=restore-pidfd-late
 
 # a pidfd of the program's parent (the test's shell): refused, naming it
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -67,16 +59,8 @@ crs_finish "$d" orig || crs_fail "out: the program after the refusals: $(crs_sta
 # a pidfd of the program's own thread (PIDFD_THREAD, Linux 6.9), a dup and
 # an epoll watching it: every flavour (nopid: the thread comes back under a
 # new id, which the pidfd names), also as a tree's member
-if CRT_PIDFD=ownthread bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "ownthread: every flavour"
-else
-    crs_fail "ownthread: the flavours above"
-fi
-if CRT_PIDFD=ownthread CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$all bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-    crs_pass "ownthread --tree: every flavour"
-else
-    crs_fail "ownthread --tree: the flavours above"
-fi
+cycle ownthread CRT_PIDFD=ownthread
+cycle "ownthread --tree" CRT_PIDFD=ownthread CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$all"
 
 # a pidfd of another member's thread (the child's of its parent's second
 # thread, --tree): refused naming the thread

@@ -32,6 +32,23 @@ ref() {
 # members FILE: the number of members cr_info lists
 members() { sed -n 's/^members (\([0-9]*\)):$/\1/p' "$1"; }
 
+# refused MODE NAME WHAT TEXT [OPTION...]: the program in CRT_TREE=MODE (in $WORK/NAME), whose
+# "cr_checkpoint --tree [OPTION...]" is refused (WHAT; the message holds TEXT) leaving no file;
+# the program then runs on to its end
+refused() {
+    local mode=$1 name=$2 what=$3 text=$4
+    shift 4
+    d=$WORK/$name
+    CRT_TREE=$mode crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
+        crs_fail "$name: the program never got ready"
+        return
+    }
+    crs_tool "$WORK/$name" cr_checkpoint --tree "$@" -f "$WORK/$name.img" "$PID"
+    crs_expect_refusal "$what" "$WORK/$name.err" $? "$text"
+    [ -e "$WORK/$name.img" ] && crs_fail "$name: the refused checkpoint left a file"
+    crs_finish "$d" orig || crs_fail "$name: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+}
+
 # ---- a tree with running children and a pipe holding bytes
 ref children
 d=$WORK/children
@@ -123,14 +140,7 @@ fi
 
 # ---- memory parent and child share (MAP_SHARED|MAP_ANONYMOUS): refused,
 # naming it, as each would get a copy of its own; the program runs on
-d=$WORK/shm
-CRT_TREE=shm crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "shm: the program never got ready"
-if [ -n "$PID" ]; then
-    crs_tool "$WORK/shm" cr_checkpoint --tree -f "$WORK/shm.img" "$PID"
-    crs_expect_refusal "a tree whose members share memory" "$WORK/shm.err" $? "share memory"
-    [ -e "$WORK/shm.img" ] && crs_fail "the refused checkpoint left an image"
-    crs_finish "$d" orig || crs_fail "shm: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
-fi
+refused shm shm "a tree whose members share memory" "share memory"
 
 # ---- a descriptor on the /proc entry of a process outside every scope (the
 # program's parent): refused in one line naming it, without a scope and with
@@ -235,15 +245,8 @@ done
 # ---- a member killed by Revive's park signal (a program the signal reached
 # without libcr's handler): refused naming it and the signal, no file, the
 # tree runs on (crt_tree zombie's second child dies of CRT_ZOMBIE_SIG)
-d=$WORK/parkdeath
-CRT_TREE=zombie CRT_ZOMBIE_SIG=62 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "parkdeath: the program never got ready"
-    crs_summary crs_tree_ckpt
-}
-crs_tool "$WORK/pd" cr_checkpoint --tree --cont -f "$WORK/pd.img" "$PID"
-crs_expect_refusal "a member killed by the park signal" "$WORK/pd.err" $? "killed by signal 62, Revive's park signal"
-[ -e "$WORK/pd.img" ] && crs_fail "the refused checkpoint left a file"
-crs_finish "$d" orig || crs_fail "parkdeath: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+CRT_ZOMBIE_SIG=62 refused zombie parkdeath "a member killed by the park signal" \
+    "killed by signal 62, Revive's park signal" --cont
 
 # ---- a member that does not run under Revive
 d=$WORK/norevive
