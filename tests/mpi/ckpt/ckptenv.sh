@@ -147,8 +147,8 @@ term_restart() {
 # paced_term_cycle WHAT N: the paced program $prog (arguments STEPS PACEFILE MS: $steps, $ms) at
 # N ranks in the work folder d (ck_workdir): a native run; a job under "mpirun -am ft-enable-cr"
 # ended by "ckpt-mpirun --term" after its second step and run to its end by restart-mpi
-# (term_restart); PASS (WHAT: ...) when both generations' results equal the native run's and the
-# snapshot came before the last step. 1 (a FAIL line) when no restart was reached, else 0.
+# (term_restart); its verdict (restart_verdict WHAT). 1 (a FAIL line) when no restart was reached,
+# else 0.
 paced_term_cycle() {
     local what=$1 np=$2 job
     run_native "$np" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
@@ -164,8 +164,18 @@ paced_term_cycle() {
     if ! term_restart $job; then
         failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return 1
     fi
+    restart_verdict "$what"
+    return 0
+}
+# restart_verdict WHAT: the verdict on a job ended by "ckpt-mpirun --term" after $(nsteps out.0)
+# steps and run to its end by restart-mpi (term_restart: rc, ref, both.out), against the native
+# run (native.out) of $steps steps: FAIL (WHAT: ...) when restart-mpi failed (with its messages),
+# when the snapshot came after the last step (nothing was used after the restart), or when both
+# generations' results differ from the native run's; else PASS (WHAT: ...) with the last line.
+restart_verdict() {
+    local what=$1
     if [ $rc != 0 ]; then
-        failed "$what: restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | tail -n 4
+        failed "$what: restart-mpi $ref: status $rc"; show_err err.1
     elif [ "$(nsteps out.0)" -ge $steps ]; then
         failed "$what: the snapshot came after the last step: nothing was used after the restart"
     elif cmp -s <(results native.out) both.out; then
@@ -174,7 +184,6 @@ paced_term_cycle() {
     else
         failed "$what: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
     fi
-    return 0
 }
 # no_strays PATTERN: waits up to 30 s for every process whose command line holds PATTERN to end
 # ("$d/": started from the folder d; "$d": any naming it, as ranks given the folder itself); prints

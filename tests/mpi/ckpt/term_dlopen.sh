@@ -36,12 +36,6 @@ if grep -q 'did not end after its checkpoint' err.0; then
 else
     pass "the job ended by itself after the snapshot"
 fi
-if [ $rc != 0 ]; then
-    failed "restart-mpi $ref: status $rc"; show_err err.1
-elif cmp -s <(results native.out) both.out; then
-    pass "restarted: $(wc -l <both.out) lines over both jobs, as uninterrupted"
-else
-    failed "the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
-fi
+restart_verdict --term
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
