@@ -8,6 +8,7 @@
 #include "crs/base/capture_filter.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,4 +304,19 @@ const char *crs_inotify_path(int fd, int wd, uint64_t dev, uint64_t ino)
         if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd && notes[i].dev == dev && notes[i].ino == ino)
             return notes[i].path;
     return NULL;
+}
+
+/* ---- standard streams the program replaced ---- */
+
+static volatile sig_atomic_t streams_replaced[3];
+
+void crs_stream_note_replaced(int fd)
+{
+    if (fd >= 0 && fd <= 2)
+        streams_replaced[fd] = 1;
+}
+
+int crs_stream_replaced(int fd)
+{
+    return fd >= 0 && fd <= 2 && streams_replaced[fd];
 }

@@ -98,6 +98,19 @@ int crs_capture_extension_register(const char *owner, int (*produce)(void *arg, 
 void crs_inotify_note(int fd, int wd, const char *path, uint64_t dev, uint64_t ino);
 void crs_inotify_forget(int fd, int wd);
 
+/* ---- standard streams the program replaced ---- */
+
+/* A standard stream (0, 1, 2) the program got from its launcher comes back
+ * at restart as cr_restart's (the terminal or pipe it has then). One the
+ * program closed or put another file on itself (daemon(3) and daemons by
+ * hand put /dev/null there) is its own: libcr's interposed close, dup2,
+ * dup3, close_range and daemon note it here, and a capture then records a
+ * /dev/null there as /dev/null (a daemon restarted from a terminal must
+ * not read the terminal or print on it). Async-signal-safe. */
+void crs_stream_note_replaced(int fd);
+/* 1 when the program closed or replaced standard stream fd (0..2). */
+int crs_stream_replaced(int fd);
+
 /* ---- for components ---- */
 
 /* The path noted for watch wd of the inotify at fd, when it still names the

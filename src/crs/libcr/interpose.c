@@ -36,6 +36,7 @@ int __real_close(int);
 int __real_dup2(int, int);
 int __real_dup3(int, int, int);
 int __real_close_range(unsigned, unsigned, int);
+int __real_daemon(int, int);
 int __real_inotify_add_watch(int, const char *, uint32_t);
 int __real_inotify_rm_watch(int, int);
 int __wrap_sigprocmask(int, const sigset_t *, sigset_t *);
@@ -45,6 +46,7 @@ int __wrap_close(int);
 int __wrap_dup2(int, int);
 int __wrap_dup3(int, int, int);
 int __wrap_close_range(unsigned, unsigned, int);
+int __wrap_daemon(int, int);
 void __wrap_closefrom(int);
 int __wrap_inotify_add_watch(int, const char *, uint32_t);
 int __wrap_inotify_rm_watch(int, int);
@@ -319,6 +321,7 @@ int CRS_INTERPOSE(close)(int fd)
 {
     if (crs_runtime_owns_fd(fd))
         return 0;   /* granted: from the program's view it is closed */
+    crs_stream_note_replaced(fd);   /* a standard stream: what comes there is the program's */
     return crs_real_close(fd);
 }
 
@@ -326,6 +329,8 @@ int CRS_INTERPOSE(dup2)(int oldfd, int newfd)
 {
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
         crs_runtime_give_up_fd(newfd);
+    if (oldfd != newfd)
+        crs_stream_note_replaced(newfd);
     return real_dup2_p ? real_dup2_p(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
 }
 
@@ -333,7 +338,27 @@ int CRS_INTERPOSE(dup3)(int oldfd, int newfd, int flags)
 {
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
         crs_runtime_give_up_fd(newfd);
+    crs_stream_note_replaced(newfd);
     return real_dup3_p ? real_dup3_p(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+/* daemon(3) puts /dev/null on the standard streams with libc's own calls
+ * (no interposed dup2 sees them) */
+typedef int (*daemon_fn)(int, int);
+int CRS_INTERPOSE(daemon)(int nochdir, int noclose)
+{
+    static daemon_fn real;
+    if (!real)
+        real = CRS_NEXT(daemon_fn, daemon);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int r = real(nochdir, noclose);
+    if (r == 0 && !noclose)
+        for (int fd = 0; fd <= 2; fd++)
+            crs_stream_note_replaced(fd);
+    return r;
 }
 
 static int range(unsigned first, unsigned last, int flags)
@@ -347,6 +372,8 @@ static int range(unsigned first, unsigned last, int flags)
  * table that is the caller's alone) there is nothing to keep. */
 int CRS_INTERPOSE(close_range)(unsigned first, unsigned last, int flags)
 {
+    for (unsigned fd = first; fd <= 2 && fd <= last && !(flags & CLOSE_RANGE_CLOEXEC); fd++)
+        crs_stream_note_replaced((int)fd);
     int ours = crs_runtime_own_fd();
     if (ours < 0 || (unsigned)ours < first || (unsigned)ours > last || flags != 0)
         return range(first, last, flags);

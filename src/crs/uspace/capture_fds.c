@@ -181,6 +181,12 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
         r->kind = CRS_FD_DIRECTORY;
         return 0;
     }
+    if (fd <= 2 && S_ISCHR(st->st_mode) && !strcmp(link, "/dev/null") && crs_stream_replaced(fd)) {
+        /* the program put /dev/null there itself (a daemon): /dev/null again,
+         * not cr_restart's terminal (capture_filter.h) */
+        r->kind = CRS_FD_CHARDEV;
+        return 0;
+    }
     if (fd <= 2 && (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))) {
         r->kind = CRS_FD_INHERIT;
         return 0;

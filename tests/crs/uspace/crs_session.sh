@@ -2,14 +2,17 @@
 # State test: sessions and process groups (issue 10, point 2): a program
 # that leads a session of its own without a terminal (setsid, daemon(3))
 # leads one again after a restart, away from cr_restart's terminal and
-# group; one that leads its own process group leads one again. Every
+# group; one that leads its own process group leads one again; a daemon
+# that put /dev/null on its stdin and stderr itself has them on /dev/null
+# again, not on cr_restart's streams (before, a restart gave it cr_restart's:
+# a daemon restarted from a terminal would read it and print on it). Every
 # flavour but tty (under script(1) the program already leads the pty's
 # session, with that terminal: it stays in cr_restart's session then, the
 # terminal it finds again).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_session
 fl="run kill twice nopid rr cont fork stop term compress stdoutfile sigdeath busy"
-for mode in setsid pgrp; do
+for mode in setsid pgrp daemon; do
     if CRT_SESSION=$mode CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_session; then
         crs_pass "$mode: every flavour"
     else
