@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 #include "snapc/hosts.h"
 
@@ -228,6 +229,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         revive_log_warn("%s holds hidden directories of failed checkpoints that could not be "
                         "removed (.discarded.*); remove them by hand",
                         coord.jobdir);
+    if (coord.jobdir_ok)
+        filem_stage_unreserve(coord.jobdir); /* no staging can fail any more */
     coord_tools_job_ended();
     coord_restart_cleanup();
     if (coord.sock_path[0])

@@ -14,6 +14,7 @@
 #include "crs/base/durable.h"
 #include "filem/local_retain.h"
 #include "filem/stage.h"
+#include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 
 /* Every image is there, of the size its rank reported, and opens with the
@@ -146,17 +147,18 @@ void coord_stage_failed(uint64_t seq, const char *why)
         filem_image_path(img, sizeof img, coord.jobdir, seq, r);
         unlink(img);
     }
-    char path[PATH_MAX + 32], err[512];
-    snapc_fmt(path, sizeof path, "%s/%s", coord.seqdir, FILEM_STAGE_FAILED_NAME);
-    char text[600];
-    snapc_fmt(text, sizeof text, "%s\n", why);
-    if (crs_durable_write_file(path, text, strlen(text), 0600, err, sizeof err) < 0) {
-        /* no room even for the mark (a full disk): the sequence goes instead, with the
+    /* the mark goes into the room kept for it (filem/stage_mark.h): a full disk was the
+     * commonest failure, and the mark of a failed sequence was then lost with the sequence */
+    char err[512];
+    if (filem_stage_mark_failed(coord.jobdir, seq, why, err, sizeof err) < 0) {
+        /* not even that (no reservation and no room): the sequence goes instead, with the
          * temporary copies of agents still failing (CI: rmdir met one, the sequence was
          * left unmarked) */
         char e2[512];
         if (filem_seq_discard(coord.jobdir, seq, e2, sizeof e2) < 0)
             revive_log_warn("cannot mark the failed sequence (%s) nor remove it: %s", err, e2);
+        else
+            revive_log_warn("cannot mark the failed sequence (%s): it was removed", err);
     }
     coord.seqdir[0] = 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 
 /* Set while coord_run_actions runs: an action that feeds another event leaves
@@ -84,6 +85,12 @@ static void act_ckpt(const struct snapc_action *a)
     filem_seq_path(coord.seqdir, sizeof coord.seqdir, coord.jobdir, a->seq);
     revive_log_info("checkpoint %llu of the job (epoch %u) into %s", (unsigned long long)a->seq,
                     coord.p.epoch, coord.seqdir);
+    /* node-local first: room for the mark of a staging that fails, kept while there is room
+     * (filem/stage_mark.h); the ranks run meanwhile (no gate is closed yet) */
+    if (coord.cfg->local_dir && filem_stage_reserve(coord.jobdir, err, sizeof err) < 0)
+        revive_log_info("no room kept for the mark of a failed staging (%s): should this "
+                        "sequence's staging fail, the mark needs room then",
+                        err);
     /* a->arg holds the request's SNAPC_TOOL_* bits; the ranks read SNAPC_CKPT_* (other values:
      * the tool's TERM went out as CKPT_STOP while nothing read it; the agent's --term capture
      * keeps the application parked by it now) */

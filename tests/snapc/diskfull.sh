@@ -1,8 +1,9 @@
 #!/bin/bash
 # A full disk during a checkpoint (a real one: the snapshot directory on a small tmpfs, filled
 # up after a first snapshot): no checkpoint, one clear message naming the rank and "No space
-# left on device" with one piece of advice naming --ckpt-dir, the failed sequence never offered and nothing of it left, the earlier
-# snapshot intact, the job running on; once there is room again the next snapshot commits.
+# left on device" with one piece of advice naming --ckpt-dir, the failed sequence never offered
+# (marked failed: ckpt-info shows it, restart-mpi passes over it), the earlier snapshot intact,
+# the job running on; once there is room again the next snapshot commits.
 # Needs to mount a tmpfs (root): skipped otherwise.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-diskfull
@@ -25,8 +26,28 @@ err_has "free space on its file system or give another --ckpt-dir DIR"
 [ "$(grep -o 'free space' "$W/cmd.err" | wc -l)" = 1 ] || fail "the advice is not given once: $(cat "$W/cmd.err")"
 cat "$W/cmd.err"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
-# gone, or (node-local first: the images are safe in the nodes' caches) kept and marked failed
-[ -e "$jd/1" ] && [ ! -f "$jd/1/staging.failed" ] && fail "the failed sequence is left, not marked failed: $(ls -la "$jd/1")"
+# node-local first (these jobs' default: the images are safe in the nodes' caches): the
+# sequence is kept and marked failed with the reason, although the disk is full (room was kept
+# for the mark while there was some: before, the mark could not be written and the sequence went
+# unmarked), ckpt-info shows it failed, restart-mpi passes over it saying why and refuses it
+# by name
+if [ -f "$jd/1/staging.failed" ]; then
+    grep -q "No space left on device" "$jd/1/staging.failed" ||
+        fail "the mark does not say why: $(cat "$jd/1/staging.failed")"
+    [ "$(stat -c %a "$jd/1/staging.failed")" = 600 ] || fail "the mark is not 0600"
+else
+    fail "the failed sequence is not marked failed: $(ls -la "$jd" "$jd/1" 2>&1)"
+fi
+"$INFO" "$jd" >"$W/info.out" 2>&1
+grep -A1 "^$jd/1\$" "$W/info.out" | grep -q "failed: .*No space left on device" ||
+    { fail "ckpt-info does not show sequence 1 failed"; cat "$W/info.out"; }
+REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD "$RESTART" --showme "$jd" >"$W/showme.out" 2>"$W/showme.err" ||
+    fail "restart-mpi --showme of the job directory: $(cat "$W/showme.err")"
+grep -q "skipping sequence 1 of .*: its staging failed.*No space left on device.*taking sequence 0" "$W/showme.err" ||
+    { fail "restart-mpi does not say it passes over sequence 1"; cat "$W/showme.err"; }
+grep -q "$jd/0" "$W/showme.out" || { fail "restart-mpi would not take sequence 0"; cat "$W/showme.out"; }
+expect_rc 1 "restart-mpi --seq 1 (its staging failed)" "$RESTART" --showme --seq 1 "$jd" &&
+    err_has "sequence 1 of $jd was never committed: its staging failed (" && err_has "No space left on device"
 "$INFO" --verify "$jd/0" >"$W/verify.out" 2>&1 || { fail "sequence 0 damaged"; cat "$W/verify.out"; }
 kill -0 $JOB || fail "the job ended"
 # the other ranks, whose copies found the sequence set aside after the first one's failure, do
@@ -39,5 +60,7 @@ rm -f "$mnt/filler"
 expect_rc 0 "a snapshot once there is room" "$CKPT" $JOB && consistent "$(tail -n1 "$W/cmd.out")" 3
 [ "$(ls -A "$jd" | grep -c '^\.discarded')" = 0 ] || fail "hidden discarded directories left: $(ls -A "$jd")"
 kill -TERM $JOB; wait $JOB
+# the room kept for a failure mark goes with the job
+[ -e "$jd/.staging.reserve" ] && fail "the job ended, its reservation is left"
 pass "a full disk: no checkpoint, named; the earlier snapshot intact; the next one commits"
 finish

@@ -1,7 +1,8 @@
 /* Unit tests of the snapshot store (src/filem): snapshot.meta round trip,
  * every flipped byte and every truncation refused, bounds, private
  * directories, sequence creation and removal, references, the index and
- * failed restarts, retention (newest kept, one being read kept), verify. */
+ * failed restarts, retention (newest kept, one being read kept), verify, the staging.failed
+ * mark written over the room kept for it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/stage_mark.h"
 #include "snapc_test.h"
 #include "tiny_image.h"
 
@@ -371,6 +373,53 @@ static void test_verify(void)
     filem_meta_free(&m);
 }
 
+/* The staging.failed mark written over the room kept for it: the reservation becomes the mark
+ * (so a full disk still gets one), a long reason is cut to one line, without a reservation a
+ * new file is written; the reason reads back. */
+static void test_stage_mark(void)
+{
+    char job[PATH_MAX], err[512], why[512];
+    new_jobdir(job, sizeof job, 7);
+    CHECK_EQ(filem_seq_create(job, 0, err, sizeof err), 0);
+    CHECK_EQ(filem_seq_create(job, 1, err, sizeof err), 0);
+    CHECK_EQ(filem_stage_reserve(job, err, sizeof err), 0);
+    struct stat st;
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/%s", job, FILEM_STAGE_RESERVE_NAME);
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_size, FILEM_STAGE_RESERVE_SIZE);
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    ino_t ino = st.st_ino;
+    CHECK_EQ(filem_stage_reserve(job, err, sizeof err), 0); /* there already: kept */
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_ino, ino);
+    CHECK_EQ(filem_stage_failed_reason(job, 0, why, sizeof why), 0);
+    CHECK_EQ(filem_stage_mark_failed(job, 0, "rank 1 could not copy: No space left on device", err,
+                                     sizeof err), 0);
+    CHECK(!exists("%s/%s", job, FILEM_STAGE_RESERVE_NAME));
+    snprintf(p, sizeof p, "%s/0/staging.failed", job);
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_ino, ino); /* the reservation's own blocks */
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    CHECK_EQ(filem_stage_failed_reason(job, 0, why, sizeof why), 1);
+    CHECK_STR_CONTAINS(why, "rank 1 could not copy: No space left on device");
+    CHECK_EQ((size_t)st.st_size, strlen(why) + 1);
+    /* no reservation now: a new file; a reason longer than the room is cut to one line */
+    char big[3 * FILEM_STAGE_RESERVE_SIZE];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    CHECK_EQ(filem_stage_mark_failed(job, 1, big, err, sizeof err), 0);
+    snprintf(p, sizeof p, "%s/1/staging.failed", job);
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_size, FILEM_STAGE_RESERVE_SIZE - 1);
+    CHECK_EQ(filem_stage_failed_reason(job, 1, why, sizeof why), 1);
+    CHECK_EQ(why[0], 'x');
+    /* the job's end takes the reservation away */
+    CHECK_EQ(filem_stage_reserve(job, err, sizeof err), 0);
+    filem_stage_unreserve(job);
+    CHECK(!exists("%s/%s", job, FILEM_STAGE_RESERVE_NAME));
+}
+
 int main(void)
 {
     snprintf(base, sizeof base, "/tmp/revive-test_filem.XXXXXX");
@@ -383,6 +432,7 @@ int main(void)
     test_sequences();
     test_index_retention();
     test_verify();
+    test_stage_mark();
     sh("rm -rf %s", base);
     return test_summary("test_filem");
 }

@@ -18,25 +18,8 @@
 
 #include "filem/filem.h"
 #include "filem/local_retain.h"
-#include "filem/stage.h"
+#include "filem/stage_mark.h"
 #include "snapc/util.h"
-
-/* Node-local first: a sequence whose staging failed holds a marker with the reason
- * (src/filem/stage.h). 1 and the reason, or 0. */
-static int stage_failed(const char *jobdir, uint64_t seq, char *why, size_t len)
-{
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
-             FILEM_STAGE_FAILED_NAME);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    if (!fgets(why, (int)len, f))
-        why[0] = 0;
-    fclose(f);
-    why[strcspn(why, "\n")] = 0;
-    return 1;
-}
 
 enum { INFO_OK = 0, INFO_DAMAGED = 1, INFO_USAGE = 2, INFO_NONE = 3 };
 
@@ -424,7 +407,7 @@ int main(int argc, char **argv)
         } else if (json) {
             char why[512];
             int failed = v[i].state != FILEM_SEQ_CORRUPT &&
-                         stage_failed(jobdir, v[i].seq, why, sizeof why);
+                         filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why);
             snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
                             v[i].state == FILEM_SEQ_CORRUPT ? "damaged"
                             : failed                        ? "failed"
@@ -440,7 +423,7 @@ int main(int argc, char **argv)
             bad = INFO_DAMAGED;
         } else {
             char why[512];
-            if (stage_failed(jobdir, v[i].seq, why, sizeof why))
+            if (filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why))
                 printf("%s/%llu\n  failed: not committed, its images could not all be copied "
                        "to this directory: %s\n",
                        jobdir, (unsigned long long)v[i].seq, why);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/stage_mark.h"
 #include "snapc/hosts.h"
 #include "snapc/restart_lock.h"
 #include "snapc/util.h"
@@ -179,8 +180,9 @@ static const char *tool_path(const char *env, const char *name, char *buf, size_
     return buf;
 }
 
-/* The index marks newer committed sequences whose restart failed: the default passed over
- * them; say which and why, and how to take one anyway. */
+/* The default passed over newer sequences whose staging failed (never committed), and newer
+ * committed ones whose restart failed (the index marks them): say which and why, and for the
+ * latter how to take one anyway. */
 static void say_skipped(const char *jobdir, uint64_t taken)
 {
     struct filem_seq_info *v;
@@ -188,8 +190,15 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     char err[512];
     if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0)
         return;
+    char why[512];
     for (int i = 0; i < n; i++)
-        if (v[i].state == FILEM_SEQ_COMMITTED && v[i].seq > taken && v[i].failed_restarts)
+        if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+            filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why))
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: its staging failed, it was never "
+                    "committed (%s); taking sequence %llu\n",
+                    me, (unsigned long long)v[i].seq, jobdir, why, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_COMMITTED && v[i].seq > taken && v[i].failed_restarts)
             fprintf(stderr,
                     "%s: skipping sequence %llu of %s: %u restart%s from it failed (%s); taking "
                     "sequence %llu (--seq %llu tries it again)\n",
@@ -340,8 +349,14 @@ int main(int argc, char **argv)
     if (filem_private_dir(seqdir, 0, err, sizeof err) < 0)
         die("%s", err);
     struct filem_meta m;
-    if (filem_meta_read(seqdir, &m, err, sizeof err) < 0)
+    char why[512];
+    if (filem_meta_read(seqdir, &m, err, sizeof err) < 0) {
+        if (filem_stage_failed_reason(jobdir, (uint64_t)seq, why, sizeof why))
+            die("sequence %lld of %s was never committed: its staging failed (%s); restart from "
+                "an earlier sequence (ckpt-info %s lists them)",
+                (long long)seq, jobdir, why, jobdir);
         die("%s", err);
+    }
 
     /* can it come back here */
     uint64_t ranks = 0, argc_saved = 0;

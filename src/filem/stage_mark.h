@@ -1,0 +1,44 @@
+/*
+ * The mark a failed staging leaves (issue 9, point 3): SEQDIR/staging.failed holds why the
+ * sequence's images could not all be copied to shared storage; ckpt-info shows the sequence as
+ * failed and restart-mpi says it passes over it.
+ *
+ * The commonest failure is a full shared directory, where writing even a short file fails:
+ * the mark would then be lost and the sequence with it (CI, session 9: "ckpt-info does not
+ * show sequence 1 failed"; the other ranks' temporary copies still held the room the failed
+ * rank's copy left). So the coordinator keeps room for the mark beforehand: a small file
+ * JOBDIR/.staging.reserve, written while there is room (at each checkpoint of a node-local
+ * first job, a stat when it is there). The mark is written into that file's own blocks, which
+ * needs no new room, and renamed into the sequence directory; the next checkpoint makes a new
+ * reservation.
+ *
+ * Coordinator and tools only (libfilem.la).
+ */
+#ifndef REVIVE_FILEM_STAGE_MARK_H
+#define REVIVE_FILEM_STAGE_MARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FILEM_STAGE_RESERVE_NAME ".staging.reserve"
+#define FILEM_STAGE_RESERVE_SIZE 4096 /* the mark's text is cut to fit */
+
+/* Makes JOBDIR/.staging.reserve (FILEM_STAGE_RESERVE_SIZE bytes, 0600, flushed, the
+ * directory flushed) unless it is there already. 0, or -errno with a message (-ENOSPC: no
+ * room now; a failure mark then needs room when it is written). */
+int filem_stage_reserve(const char *jobdir, char *err, size_t errlen);
+
+/* Removes the reservation (the job ended: no staging can fail any more). */
+void filem_stage_unreserve(const char *jobdir);
+
+/* Marks sequence SEQ of JOBDIR as failed while staging: JOBDIR/SEQ/staging.failed holds WHY
+ * and a newline, durably (flushed, renamed, directories flushed). Uses the reservation where
+ * there is one (no new room needed), else writes a new file. 0, or -errno with a message. */
+int filem_stage_mark_failed(const char *jobdir, uint64_t seq, const char *why, char *err,
+                            size_t errlen);
+
+/* 1 and the reason (its first line) when sequence SEQ of JOBDIR holds a staging.failed mark,
+ * else 0. */
+int filem_stage_failed_reason(const char *jobdir, uint64_t seq, char *why, size_t len);
+
+#endif
