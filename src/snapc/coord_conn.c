@@ -15,6 +15,14 @@
 #include "common/log.h"
 #include "snapc/coord_int.h"
 
+/* COORD_HOST_SILENT_S, or REVIVE_HOST_SILENT_S (2-3600) */
+static int host_silent_s(void)
+{
+    const char *v = getenv("REVIVE_HOST_SILENT_S");
+    long s = v && *v ? strtol(v, NULL, 10) : 0;
+    return s >= 2 && s <= 3600 ? (int)s : COORD_HOST_SILENT_S;
+}
+
 int coord_conn_new(int fd, int kind)
 {
     int i;
@@ -112,6 +120,10 @@ void coord_conn_readable(int i)
                 revive_log_warn("%s%s sent a malformed frame (%s); closed",
                                 c->kind == C_RANK ? "rank " : "connection from ",
                                 c->kind == C_RANK ? "" : c->peer, c->rd.err);
+            else if (c->kind == C_RANK && r == -ETIMEDOUT)
+                revive_log_warn("rank %d's connection closed: its host did not answer for %d s "
+                                "(lost or cut off?)",
+                                c->rank, host_silent_s());
             else if (c->kind == C_RANK && !coord.p.r[c->rank].finalizing &&
                      (!coord.child_done || coord.p.phase != SNAPC_P_IDLE))
                 revive_log_info("rank %d's connection closed (%s)", c->rank, c->rd.err);
@@ -142,6 +154,22 @@ void coord_accept_tcp(void)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* A host lost without a word (its link down, powered off) sends no FIN: without this its
+     * ranks' connections stay open until the kernel gives up on unacknowledged data (about 15
+     * minutes), and only the staging bound (REVIVE_CAPTURE_TIMEOUT, 30 minutes by default)
+     * ends the wait. The kernel answers keepalive probes whatever its process does (parked,
+     * stopped, busy), so only a host that is gone or cut off fails them: its ranks are then
+     * gone after host_silent_s(), and a rank whose partner copy another node holds has it
+     * staged at once, while the holder still runs (stagelost-mpich: MPICH ended the holder,
+     * on a live host, ~31 s after its peers' host was lost, before the 45 s bound had it
+     * stage their copies, and the sequence failed). */
+    int silent = host_silent_s(), idle = silent / 4 > 0 ? silent / 4 : 1, cnt = 4;
+    unsigned user_ms = (unsigned)silent * 1000u;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof user_ms);
     char host[64] = "?";
     int port = 0;
     if (ss.ss_family == AF_INET) {

@@ -37,6 +37,10 @@
 #define COORD_RANK_MAX_PAYLOAD SNAPC_WIRE_MAX_PAYLOAD
 #define COORD_PENDING_MAX_PAYLOAD 4096
 #define COORD_EXIT_GRACE_MS 5000
+/* A rank's host that answers no TCP keepalive probe nor acknowledges data for this long
+ * (REVIVE_HOST_SILENT_S overrides it, 2-3600 s) is taken as lost: the rank's connection is
+ * closed (coord_conn.c). As long as a partner transfer waits for a silent peer (filem/partner.c). */
+#define COORD_HOST_SILENT_S 30
 
 enum conn_kind { C_FREE, C_PENDING, C_RANK, C_TOOL };
 
