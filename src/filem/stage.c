@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,9 +175,14 @@ static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
                           errno == EOPNOTSUPP)) {
                 cfr = 0;
                 *used_cfr = 0;
-                buf = malloc(bufsz);
-                if (!buf)
+                /* mapped, not malloc'd: freeing a malloc'd megabyte in this live rank would
+                 * raise glibc's mmap threshold, and the program's later blocks would stay in
+                 * its heap and grow its next images (image_reader.c's scratch_get) */
+                buf = mmap(NULL, bufsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (buf == MAP_FAILED) {
+                    buf = NULL;
                     return -ENOMEM;
+                }
                 continue;
             }
         } else {
@@ -207,7 +213,8 @@ static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
         done += (uint64_t)k;
     }
 out:
-    free(buf);
+    if (buf)
+        munmap(buf, bufsz);
     return rc;
 }
 
