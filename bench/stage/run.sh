@@ -8,8 +8,9 @@
 #     ckpt-mpirun --json) with node-local first and a real copy to the snapshot directory
 #     afterwards (REVIVE_STAGE_COPY=1), against the same images written straight into the same
 #     node-local directory (--ckpt-local none, --ckpt-dir there): both jobs run side by side
-#     (idle: bigmem sleeps while it holds), their rounds alternate; the median of the rounds'
-#     ratios, target ~1 (nothing waits for the snapshot directory);
+#     (idle: bigmem sleeps while it holds), their rounds alternate (which job goes first
+#     alternates too); the median of the rounds' ratios, target ~1 (nothing waits for the
+#     snapshot directory); the images' bytes of each round are printed (the same work);
 #  2. staging throughput (each rank's copy + verify, as the coordinator logs them; the ranks
 #     stage in parallel) against a raw copy of the same image files between the same
 #     directories (cp, then sync FILE = fsync; as many in parallel): ratio, target >= 0.9;
@@ -104,8 +105,10 @@ job direct --ckpt-local none --ckpt-dir "$W/node/direct"
 JOB_D=$JOB
 : >"$W/stall.staged"; : >"$W/stall.direct"; : >"$W/stage.ms"; : >"$W/raw.ms"; : >"$W/ratio1"
 : >"$W/bytes.staged"; : >"$W/bytes.direct"
-for i in $(seq "$REPS"); do
-    sync   # each round starts with nothing left to write back (the last round's raw copy)
+# one round of each job: the staged job's stall, its staging and the raw copy of the same
+# files; the direct job's stall
+round_staged() {
+    sync   # each round starts with nothing left to write back (the last raw copy)
     JOB=$JOB_S ckpt
     echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.staged"
     ref=$(tail -n1 "$W/ck.json")   # the last line is the reference
@@ -129,17 +132,24 @@ for i in $(seq "$REPS"); do
     # the disk is shared with whatever else runs: each round's ratio, taken side by side
     echo "$(tail -n1 "$W/raw.ms") $(tail -n1 "$W/stage.ms")" | awk '{printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0)}' >>"$W/ratio2"
     rm -rf "$W/shared/raw"
+}
+round_direct() {
     sync   # as before the staged round
     JOB=$JOB_D ckpt
     echo $(( $(field recovered) - $(field quiesced) )) >>"$W/stall.direct"
     field bytes >>"$W/bytes.direct"
+    dref=$(tail -n1 "$W/ck.json")
+}
+for i in $(seq "$REPS"); do
+    # the order alternates: whatever the round before leaves (writeback, the raw copy's
+    # removal) falls on each job alike
+    if [ $((i % 2)) = 1 ]; then round_staged; round_direct; else round_direct; round_staged; fi
     echo "$(tail -n1 "$W/stall.staged") $(tail -n1 "$W/stall.direct")" | awk '{printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0)}' >>"$W/ratio1"
     # only the newest sequence stays on the tmpfs (the staged job's caches keep as much): REPS
     # rounds of NP images would not fit (the coordinator's own retention, --ckpt-keep, runs
     # before the ranks resume, so it is not used here: it would be timed)
-    ref=$(tail -n1 "$W/ck.json")
-    for d in "$(dirname "$ref")"/*; do
-        [ "$d" = "$ref" ] || ! [ -d "$d" ] || case ${d##*/} in *[!0-9]*) ;; *) rm -rf "$d" ;; esac
+    for d in "$(dirname "$dref")"/*; do
+        [ "$d" = "$dref" ] || ! [ -d "$d" ] || case ${d##*/} in *[!0-9]*) ;; *) rm -rf "$d" ;; esac
     done
 done
 end_job staged $JOB_S
