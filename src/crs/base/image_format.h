@@ -32,7 +32,10 @@
  * CREDS section kind (the process's real, effective and saved ids and its
  * supplementary groups) and nothing else. Version 8 adds the EPOLLVIA
  * section kind (an epoll's watch of a descriptor number closed since, whose
- * file another descriptor holds) and nothing else. A
+ * file another descriptor holds) and nothing else. Version 9 adds values
+ * only: process flags CRS_PROC_F_SUBREAPER and CRS_PROC_F_CAPS (with the
+ * main thread's capabilities in what was reserved), a thread's pdeathsig,
+ * a saved file's flags (CRS_FOBJ_F_ELSEWHERE, a tree's member). A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -45,7 +48,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 8u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 9u     /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -152,12 +155,18 @@ struct crs_rec_process {
     uint32_t personality;
     uint32_t flags;                   /* CRS_PROC_F_* */
     uint64_t restart_info;            /* address inside libcr that cr_restart fills */
-    uint64_t reserved[7];
+    /* with CRS_PROC_F_CAPS: the main thread's capabilities (capget: effective, permitted,
+     * inheritable; bit n = capability n); 0 in older images (the fields were reserved) */
+    uint64_t cap_eff, cap_prm, cap_inh;
+    uint64_t reserved[4];
 };
 
 #define CRS_PROC_F_RESTORE_PID 0x1u /* the writer asked for the pid to come back */
 #define CRS_PROC_F_THP_DISABLE 0x2u /* version 3: prctl(PR_SET_THP_DISABLE): no transparent huge pages */
 #define CRS_PROC_F_CTTY 0x4u        /* version 3: the process had a controlling terminal */
+#define CRS_PROC_F_SUBREAPER 0x8u   /* version 9: prctl(PR_SET_CHILD_SUBREAPER): orphans come to it */
+#define CRS_PROC_F_CAPS 0x10u       /* version 9: cap_eff, cap_prm, cap_inh are recorded (only when the
+                                     * process dropped some of its bounding set's) */
 
 /* Registers a thread resumes with: those the x86_64 SysV ABI preserves across
  * a call, plus the stack pointer and the address to jump to. */
@@ -189,7 +198,9 @@ struct crs_rec_thread {
     uint64_t record;          /* address of the thread's record in the image's memory */
     struct crs_cpu_ctx ctx;
     char comm[16];            /* the thread's name (prctl PR_GET_NAME), NUL-terminated */
-    uint64_t reserved[2];
+    uint32_t pdeathsig;       /* version 9: prctl(PR_SET_PDEATHSIG) of the thread, 0: none (was reserved) */
+    uint32_t pad2;
+    uint64_t reserved;
 };
 
 enum crs_region_kind {
@@ -354,7 +365,7 @@ struct crs_rec_fobj {
     uint64_t size;           /* file size */
     uint32_t first_extent;   /* its extents: FEXTENTS[first_extent, first_extent + nextents) */
     uint32_t nextents;
-    uint64_t flags;          /* CRS_FOBJ_F_*; 0 in images before tree objects (the field was reserved) */
+    uint64_t flags;          /* version 9: CRS_FOBJ_F_*; 0 before (the field was reserved) */
     uint64_t reserved;
 };
 /* A member of a process tree (crs/base/tree.h): another member's image

@@ -68,6 +68,23 @@ int crs_capture_process(struct crs_capture *c)
     p->personality = (uint32_t)personality(0xffffffff);
     if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) > 0)
         p->flags |= CRS_PROC_F_THP_DISABLE;
+    int subreaper = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0) == 0 && subreaper)
+        p->flags |= CRS_PROC_F_SUBREAPER;
+    {
+        /* the main thread's capabilities (a root daemon that dropped some
+         * must not get them back from cr_restart) */
+        char st[4096], path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)getpid());
+        uint64_t bnd = 0;
+        if (revive_read_file(path, st, sizeof st) > 0 && !revive_status_x64(st, "CapEff", &p->cap_eff) &&
+            !revive_status_x64(st, "CapPrm", &p->cap_prm) && !revive_status_x64(st, "CapInh", &p->cap_inh) &&
+            !revive_status_x64(st, "CapBnd", &bnd) && (p->cap_prm || geteuid() == 0) &&
+            (p->cap_prm != bnd || p->cap_eff != p->cap_prm))
+            p->flags |= CRS_PROC_F_CAPS;   /* it dropped some: worth keeping (image version 9) */
+        else
+            p->cap_eff = p->cap_prm = p->cap_inh = 0;
+    }
 
     char *buf = crs_scratch_alloc(c->scratch, 65536);
     if (!buf) {

@@ -284,6 +284,14 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_iw_require_version(w, 3);
     if (c->ncreds)
         crs_iw_require_version(w, 7);
+    if (c->proc.flags & (CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS))
+        crs_iw_require_version(w, 9);
+    for (size_t i = 0; i < c->nthreads; i++)
+        if (c->threads[i].pdeathsig)
+            crs_iw_require_version(w, 9);
+    for (size_t i = 0; i < c->nfobjs; i++)
+        if (c->fobjs[i].flags)
+            crs_iw_require_version(w, 9);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||

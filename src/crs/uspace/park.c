@@ -168,6 +168,10 @@ void crs_thread_describe(struct crs_rec_thread *rec)
     } else {
         rec->altstack_flags = SS_DISABLE;
     }
+    /* the signal it gets when its parent dies (per thread; /proc does not show it) */
+    int pdeath = 0;
+    if (prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) == 0 && pdeath > 0)
+        rec->pdeathsig = (uint32_t)pdeath;
 }
 
 void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info)
@@ -178,6 +182,8 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     }
     if (rec->comm[0])
         prctl(PR_SET_NAME, rec->comm, 0, 0, 0);
+    if (rec->pdeathsig)   /* its parent now: the restarter's process, or the tree's parent member */
+        prctl(PR_SET_PDEATHSIG, (unsigned long)rec->pdeathsig, 0, 0, 0);
     if (rec->robust_list)
         syscall(SYS_set_robust_list, (void *)rec->robust_list, (size_t)rec->robust_len);
     if (rec->rseq)

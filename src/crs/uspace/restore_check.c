@@ -227,10 +227,61 @@ static int check_map_count(struct crs_restore *r)
     return 0;
 }
 
+static const char *const cap_names[] = {
+    "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
+    "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
+    "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+    "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
+    "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
+    "checkpoint_restore",
+};
+
+/* The restarted process gets cr_restart's capabilities (or none, when it
+ * takes on another user's ids): a process that dropped some (a root daemon
+ * giving up what it no longer needs) would get them back without a word.
+ * Refused then, naming them; fewer than it had is what cr_restart can give
+ * (a user's restart). */
+static int check_caps(struct crs_restore *r)
+{
+    const struct crs_rec_process *p = r->img->process;
+    if (!(p->flags & CRS_PROC_F_CAPS))
+        return 0;
+    char st[4096];
+    uint64_t eff = 0, prm = 0;
+    if (revive_read_file("/proc/self/status", st, sizeof st) <= 0 || revive_status_x64(st, "CapEff", &eff) ||
+        revive_status_x64(st, "CapPrm", &prm))
+        return 0;
+    if (p->uid != (uint32_t)geteuid())
+        eff = prm = 0;   /* taking on other uids clears them (restore_creds.c) */
+    uint64_t gained = (eff & ~p->cap_eff) | (prm & ~p->cap_prm);
+    if (!gained)
+        return 0;
+    char names[1024] = "", drop[1024] = "";
+    size_t n = 0, d = 0;
+    for (unsigned c = 0; c < 64; c++)
+        if (gained & (1ull << c)) {
+            char one[48];
+            if (c < sizeof cap_names / sizeof cap_names[0])
+                snprintf(one, sizeof one, "cap_%s", cap_names[c]);
+            else
+                snprintf(one, sizeof one, "capability %u", c);
+            n += (size_t)snprintf(names + n, n < sizeof names ? sizeof names - n : 0, "%s%s", n ? ", " : "", one);
+            d += (size_t)snprintf(drop + d, d < sizeof drop ? sizeof drop - d : 0, "%s%s", d ? "," : "", one);
+            if (n >= sizeof names || d >= sizeof drop)
+                break;
+        }
+    crs_restore_error(r, "the process had dropped capabilities that cr_restart holds (%s; it had effective %#llx, "
+                      "permitted %#llx): restarted, it would have them again; restart it without them, e.g. "
+                      "capsh --drop=%s -- -c 'cr_restart ...'", names, (unsigned long long)p->cap_eff,
+                      (unsigned long long)p->cap_prm, drop);
+    return -EPERM;
+}
+
 int crs_restore_check(struct crs_restore *r)
 {
     int e;
-    if ((e = check_host(r)) || (e = check_map_count(r)) || (e = check_files(r)) || (e = check_layout(r)))
+    if ((e = check_host(r)) || (e = check_map_count(r)) || (e = check_files(r)) || (e = check_layout(r)) ||
+        (e = check_caps(r)))
         return e;
     return 0;
 }

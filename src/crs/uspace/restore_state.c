@@ -384,6 +384,10 @@ int crs_restore_process_state(struct crs_restore *r)
     umask((mode_t)p->umask);
     if (p->flags & CRS_PROC_F_THP_DISABLE)
         prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    if ((p->flags & CRS_PROC_F_SUBREAPER) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+        crs_restore_error(r, "cannot make the process a child subreaper again (prctl): %s", strerror(errno));
+        return -errno;
+    }
     for (int i = 0; i < 3; i++) {
         struct itimerval it = {
             { p->itimers[i].interval_us / 1000000, p->itimers[i].interval_us % 1000000 },
