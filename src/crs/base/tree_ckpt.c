@@ -233,7 +233,15 @@ static int connect_members(struct tree_ckpt *t)
         if (s < 0 && ended(p->pid))
             continue;   /* the next look records it */
         if (s < 0) {
-            if (s == -ECONNREFUSED)
+            /* a vfork child (vfork, posix_spawn) shares its parent's memory
+             * until it starts its program or ends, and its parent waits
+             * meanwhile: neither can take a checkpoint then */
+            if (s == -ECONNREFUSED && p->ppid > 0 && syscall(SYS_kcmp, p->pid, p->ppid, 1 /* KCMP_VM */, 0, 0) == 0)
+                fail(t, "%s, a member of the %s, is a vfork child of process %d (vfork or posix_spawn): it shares "
+                        "its parent's memory, and its parent waits, until it starts its program or ends, so neither "
+                        "can be checkpointed now; try again once it has (a vfork child should exec at once)",
+                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->ppid);
+            else if (s == -ECONNREFUSED)
                 fail(t, "%s, a member of the %s, does not run under Revive: start the tree's first process with "
                         "cr_run (its children inherit it) or link every program with -lcr", who(t, m, w, sizeof w),
                      crs_tree_scope_name(t->o->scope));

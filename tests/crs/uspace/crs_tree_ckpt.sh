@@ -16,7 +16,8 @@
 # ptrace permission over the members (fault tree-getfd), a pipe end they
 # share whose other end none holds gets one warning line. A member killed
 # by Revive's park signal is refused naming it (nothing written); so is a
-# socket joining two members (naming the other one; not supported yet).
+# socket joining two members (naming the other one; not supported yet),
+# and a member in vfork (naming its vfork child).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -217,6 +218,17 @@ else
     crs_fail "pidfd_getfd refused: $(crs_status_text "$st"), stderr: $(head -n 2 "$WORK/gf.err")"
 fi
 crs_finish "$d" orig || crs_fail "getfd: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
+
+# ---- a member in vfork (its child shares its memory and has not started
+# its program): refused naming the vfork child and its parent
+d=$WORK/vfork
+CRT_TREE=vfork crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "vfork: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/vf" cr_checkpoint --tree -f "$WORK/vf.img" "$PID"
+    crs_expect_refusal "--tree of a process in vfork" "$WORK/vf.err" $? "is a vfork child of process $PID"
+    [ -e "$WORK/vf.img" ] && crs_fail "the refused checkpoint left an image"
+    crs_finish "$d" orig || crs_fail "vfork: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+fi
 
 # ---- a socket joining two members (a socketpair, a loopback TCP connection,
 # one socket both keep): refused in one line naming the other member by pid

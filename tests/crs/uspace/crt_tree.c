@@ -52,6 +52,11 @@
  *             its folder is gone
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
  *             checkpoint refuses it, naming it)
+ *   vfork     at point 1 the program is in vfork: its child, sharing its
+ *             memory, writes the program's pid as ready.1 and waits for
+ *             go.1 before it ends (as a vfork child that has not exec'd
+ *             yet): a tree's checkpoint refuses it naming the vfork
+ *             (crs_tree_ckpt.sh)
  *   sem       a POSIX named semaphore (sem_open, unlinked) the program and its
  *             child share: the child posts it after point 1, the program
  *             waits for it (a semaphore of its own would never be posted)
@@ -78,6 +83,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -578,6 +584,35 @@ static void mode_sem(void)
     crt_checkpoint_point(2);
 }
 
+/* A vfork child that has not started its program at point 1 (see above). */
+static void mode_vfork(void)
+{
+    const char *ready = getenv("REVIVE_TEST_READY"), *go = getenv("REVIVE_TEST_GO");
+    char rp[4096], tmp[4200], gp[4096], line[32];
+    snprintf(rp, sizeof rp, "%s.1", ready ? ready : "");
+    snprintf(tmp, sizeof tmp, "%s.vfork", rp);
+    snprintf(gp, sizeof gp, "%s.1", go ? go : "");
+    int n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+    pid_t kid = vfork();
+    if (kid == 0) {
+        /* only system calls here: the parent's memory is ours */
+        if (ready && go) {
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0 && write(fd, line, (size_t)n) == n && close(fd) == 0)
+                rename(tmp, rp);
+            struct timespec ms = { 0, 5000000L };
+            for (int i = 0; i < 24000 && access(gp, F_OK) != 0; i++)
+                nanosleep(&ms, NULL);
+        }
+        _exit(0);
+    }
+    if (kid < 0)
+        crt_die("vfork: %s", strerror(errno));
+    check_status("the vfork child ends well", kid, 0);
+    crt_checkpoint_point(1);
+    crt_checkpoint_point(2);
+}
+
 static void mode_deletedmap(void)
 {
     int fd = open("crt_tree.dmap", O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -925,6 +960,8 @@ int main(void)
                   m[0] == 'g' ? getpgrp() == getpid() : getsid(0) == getpid(), "pgid %d, sid %d, pid %d",
                   (int)getpgrp(), (int)getsid(0), (int)getpid());
     }
+    else if (!strcmp(m, "vfork"))
+        mode_vfork();
     else if (!strcmp(m, "sem"))
         mode_sem();
     else if (!strcmp(m, "sockets"))
@@ -954,6 +991,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, sem or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, sem, vfork or sockets", m);
     crt_finish();
 }
