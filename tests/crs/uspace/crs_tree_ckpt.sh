@@ -17,7 +17,8 @@
 # share whose other end none holds gets one warning line. A member killed
 # by Revive's park signal is refused naming it (nothing written); so is a
 # socket joining two members (naming the other one; not supported yet),
-# and a member in vfork (naming its vfork child).
+# a member in vfork (naming its vfork child), and a pidfd of another
+# member's thread (naming the thread; not supported).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -228,6 +229,22 @@ if [ -n "$PID" ]; then
     crs_expect_refusal "--tree of a process in vfork" "$WORK/vf.err" $? "is a vfork child of process $PID"
     [ -e "$WORK/vf.img" ] && crs_fail "the refused checkpoint left an image"
     crs_finish "$d" orig || crs_fail "vfork: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+fi
+
+# ---- a member holding a pidfd of another member's thread (PIDFD_THREAD):
+# refused naming the thread and its process
+d=$WORK/tpidfd
+CRT_TREE=threadpidfd crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "threadpidfd: the program never got ready"
+if [ -n "$PID" ]; then
+    crs_tool "$WORK/tp" cr_checkpoint --tree -f "$WORK/tp.img" "$PID"
+    st=$?
+    crs_finish "$d" orig || crs_fail "threadpidfd: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+    if grep -q "has no PIDFD_THREAD" "$d/orig.out"; then
+        crs_note "threadpidfd: skipped, this kernel has no PIDFD_THREAD"
+    else
+        crs_expect_refusal "--tree: a pidfd of another member's thread" "$WORK/tp.err" $st "of process $PID"
+        grep -q "a pidfd of thread" "$WORK/tp.err" || crs_fail "threadpidfd: the refusal does not name the thread"
+    fi
 fi
 
 # ---- a socket joining two members (a socketpair, a loopback TCP connection,

@@ -57,6 +57,10 @@
  *             go.1 before it ends (as a vfork child that has not exec'd
  *             yet): a tree's checkpoint refuses it naming the vfork
  *             (crs_tree_ckpt.sh)
+ *   threadpidfd  the program's child holds a pidfd of a thread of the program
+ *             (pidfd_open with PIDFD_THREAD, Linux 6.9): a tree's checkpoint
+ *             refuses it naming the thread and the program
+ *             (crs_tree_ckpt.sh)
  *   sem       a POSIX named semaphore (sem_open, unlinked) the program and its
  *             child share: the child posts it after point 1, the program
  *             waits for it (a semaphore of its own would never be posted)
@@ -85,6 +89,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static int read_full(int fd, void *p, size_t len)
@@ -584,6 +589,46 @@ static void mode_sem(void)
     crt_checkpoint_point(2);
 }
 
+/* A child holding a pidfd of one of the program's threads (see above). */
+static void *idle_thread(void *arg)
+{
+    pid_t *tid = arg;
+    __atomic_store_n(tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+static void mode_threadpidfd(void)
+{
+    static pid_t tid;
+    pthread_t t;
+    if (pthread_create(&t, NULL, idle_thread, &tid) != 0)
+        crt_die("pthread_create");
+    while (!__atomic_load_n(&tid, __ATOMIC_SEQ_CST))
+        crt_sleep_ms(1);
+    int q[2];
+    if (pipe(q))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(q[1]);
+        int fd = (int)syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
+        char c;
+        while (read(q[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(fd >= 0 ? 0 : 3);
+    }
+    close(q[0]);
+    crt_checkpoint_point(1);
+    if (write(q[1], "q", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    int st = 0;
+    waitpid(kid, &st, 0);
+    crt_say("the child %s", WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "has no PIDFD_THREAD" : "held the pidfd");
+    crt_checkpoint_point(2);
+}
+
 /* A vfork child that has not started its program at point 1 (see above). */
 static void mode_vfork(void)
 {
@@ -960,6 +1005,8 @@ int main(void)
                   m[0] == 'g' ? getpgrp() == getpid() : getsid(0) == getpid(), "pgid %d, sid %d, pid %d",
                   (int)getpgrp(), (int)getsid(0), (int)getpid());
     }
+    else if (!strcmp(m, "threadpidfd"))
+        mode_threadpidfd();
     else if (!strcmp(m, "vfork"))
         mode_vfork();
     else if (!strcmp(m, "sem"))
@@ -991,6 +1038,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, sem, vfork or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, sem, vfork, threadpidfd or sockets", m);
     crt_finish();
 }
