@@ -46,7 +46,8 @@ struct pml_slot {
     uint32_t agent;            /* the agent thread: never parks */
     struct pml_comm *cs;       /* the collective's communicator while PML_T_CS or parked at one */
     uint64_t cs_seq;           /* its number */
-    char pad[64 - 32];
+    uint32_t idle;             /* turns of the current wait that found nothing done (idle.c) */
+    char pad[64 - 36];
 } __attribute__((aligned(64)));
 
 #define PML_MAX_SLOTS 1024
@@ -84,6 +85,36 @@ static inline struct pml_slot *pml_slot(void)
     if (__builtin_expect(pml_ck_flags != 0, 0))                                               \
         pml_gate_slow(t_, w_, (uint32_t)(fid))
 #define PML_GATE_LEAVE() __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE)
+
+/* ---- waiting without spinning (idle.c) ----------------------------------------------------
+ * REVIVE_MPI_YIELD_WHEN_IDLE=1 (read at load, and again from the new launcher's environment at
+ * a restart): a wait that finds nothing done gives the processor away (sched_yield, then sleeps
+ * growing to 1 ms) instead of polling flat out, and a blocking collective runs as its
+ * nonblocking form completed by such a wait. For more ranks than cores (MPICH 4.0 over UCX has
+ * no setting of its own that yields); off, the waits poll as the library would. */
+extern int pml_idle_on;
+void pml_idle_configure(const char *value, const char *where); /* NULL value: off */
+void pml_idle_slow(struct pml_slot *t);  /* one idle turn of a wait (t->idle: turns so far) */
+/* A wait (Wait*, Probe, Mprobe, a blocking call's own wait) starts: no idle turn yet. */
+static inline void pml_idle_start(struct pml_slot *t)
+{
+    t->idle = 0;
+}
+static inline void pml_idle(struct pml_slot *t)
+{
+    if (__builtin_expect(pml_idle_on, 0))
+        pml_idle_slow(t);
+}
+/* A test call (Test*, Iprobe) found nothing: a yield, as Open MPI's mpi_yield_when_idle does. */
+void pml_idle_test_slow(void);
+static inline void pml_idle_test(void)
+{
+    if (__builtin_expect(pml_idle_on, 0))
+        pml_idle_test_slow();
+}
+/* The lower half's request of a blocking collective's nonblocking form, completed by an idle
+ * wait (no parking: the thread is inside the collective, as in the blocking call). */
+int pml_idle_complete(MPI_Request *q, struct pml_slot *t);
 
 /* ---- the collective clock (clock.c) -------------------------------------------------------- */
 #define PML_COMM_FREED 1u
@@ -346,12 +377,15 @@ static inline int pml_rq_turn_end(int wait, struct pml_slot *t, uint32_t fid)
 {
     if (__builtin_expect(pml_rq_nfreed != 0, 0))
         pml_rq_test_freed();
-    if (!wait)
+    if (!wait) {
+        pml_idle_test();
         return -1;
+    }
     if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0)) {
         pml_gate_park(t, fid);
         return 0;
     }
+    pml_idle(t);
     return 1;
 }
 /* ---- requests of two halves: MPI_Isendrecv(_replace) (pairs.c) ------------------------------

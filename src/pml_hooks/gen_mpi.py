@@ -391,12 +391,25 @@ def gen_entry(f, fid, funcs):
     elif 'block' in f.flags:
         out = gen_blocking(f, fid, funcs)
     else:
-        out = gen_plain(f, fid)
+        out = gen_plain(f, fid, funcs)
     out.append('%s __attribute__((alias("%s")));' % (f.proto('P' + f.name), f.name))
     return '\n'.join(out)
 
 
-def gen_plain(f, fid):
+def idle_form(f, funcs):
+    """The nonblocking form of a blocking collective on a communicator (MPI_Allreduce:
+    MPI_Iallreduce, the same parameters and a request), or None."""
+    if 'coll' not in f.flags or CROSS.get(f.name) or f.ret != 'int':
+        return None
+    nb = funcs.get('MPI_I' + f.name[4:].lower())
+    if not nb or 'nbc' not in nb.flags:
+        sys.exit('gen_mpi: %s: @coll without an @nbc form %s' % (f.name, 'MPI_I' + f.name[4:].lower()))
+    if [p.name for p in nb.params[:-1]] != [p.name for p in f.params]:
+        sys.exit('gen_mpi: %s: the parameters of %s differ' % (f.name, nb.name))
+    return nb
+
+
+def gen_plain(f, fid, funcs):
     pre, args, post, rec = translate(f, fid)
     out = []
     coll = None
@@ -433,7 +446,20 @@ def gen_plain(f, fid):
     for l in pre:
         out.append('    ' + l)
     call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
-    if f.ret == 'int':
+    nb = idle_form(f, funcs)
+    if nb:
+        # REVIVE_MPI_YIELD_WHEN_IDLE: the nonblocking form, completed by a wait that does not
+        # spin (idle.c); the request is the layer's own, never the application's
+        out.append('    int rc;')
+        out.append('    if (pml_idle_on && pml_L.%s) {' % nb.name)
+        out.append('        MPI_Request q_;')
+        out.append('        rc = pml_L.%s(%s, &q_);' % (nb.name, ', '.join(args)))
+        out.append('        if (rc == MPI_SUCCESS)')
+        out.append('            rc = pml_idle_complete(&q_, t_);')
+        out.append('    } else {')
+        out.append('        rc = %s;' % call)
+        out.append('    }')
+    elif f.ret == 'int':
         out.append('    int rc = %s;' % call)
     else:
         out.append('    %s rv = %s;' % (f.ret, call))

@@ -107,6 +107,8 @@ int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status
         pml_dbuf_status(m, status);
     } else {
         rc = pml_L.MPI_Iprobe(source, tag, (MPI_Comm)pml_v2r(PML_H(comm)), flag, status);
+        if (!*flag)
+            pml_idle_test();
     }
     PML_GATE_LEAVE();
     return rc;
@@ -117,6 +119,7 @@ int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
     READY(MPI_Iprobe);
     PML_GATE_ENTER(PML_FID_MPI_Probe);
     t_->w |= PML_T_WAIT;
+    pml_idle_start(t_);
     int rc;
     for (;;) {
         struct pml_dmsg *m = pml_dbuf_n ? pml_dbuf_find(PML_H(comm), source, tag) : NULL;
@@ -131,6 +134,8 @@ int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
             break;
         if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0))
             pml_gate_park(t_, PML_FID_MPI_Probe);
+        else
+            pml_idle(t_);
     }
     PML_GATE_LEAVE();
     return rc;
@@ -182,6 +187,8 @@ int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *mess
     READY(MPI_Improbe);
     PML_GATE_ENTER(PML_FID_MPI_Improbe);
     int rc = improbe_once(source, tag, comm, flag, message, status);
+    if (!*flag)
+        pml_idle_test();
     PML_GATE_LEAVE();
     return rc;
 }
@@ -191,6 +198,7 @@ int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Sta
     READY(MPI_Improbe);
     PML_GATE_ENTER(PML_FID_MPI_Mprobe);
     t_->w |= PML_T_WAIT;
+    pml_idle_start(t_);
     int rc, flag = 0;
     for (;;) {
         rc = improbe_once(source, tag, comm, &flag, message, status);
@@ -198,6 +206,8 @@ int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Sta
             break;
         if (__builtin_expect(pml_ck_flags & PML_CK_GATE, 0))
             pml_gate_park(t_, PML_FID_MPI_Mprobe);
+        else
+            pml_idle(t_);
     }
     PML_GATE_LEAVE();
     return rc;

@@ -199,6 +199,7 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
 {
     uint32_t w0 = t->w;
     t->w = w0 | PML_T_WAIT;
+    pml_idle_start(t);
     int rc;
     for (;;) {
         if (r->kind == PML_RQ_PAIR)
@@ -313,6 +314,8 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
             set_real(r, PML_H(real));
             pml_rq_completed(r, sp);
             finish(r, request);
+        } else {
+            pml_idle_test();
         }
     }
     if (pml_rq_nfreed)
@@ -381,8 +384,10 @@ static int any(int count, MPI_Request *v, int *index, int *flag, MPI_Status *sta
 {
     MPI_Request s[PML_STACK_HANDLES], *real = tmp_reqs(count, s);
     uint32_t w0 = t->w;
-    if (wait)
+    if (wait) {
         t->w = w0 | PML_T_WAIT;
+        pml_idle_start(t);
+    }
     int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
@@ -453,8 +458,10 @@ static int all(int count, MPI_Request *v, int *flag, MPI_Status *sts, int wait, 
     MPI_Status ss[PML_STACK_HANDLES];
     MPI_Status *ls = count <= PML_STACK_HANDLES ? ss : pml_tmp_heap(count, sizeof *ls);
     uint32_t w0 = t->w;
-    if (wait)
+    if (wait) {
         t->w = w0 | PML_T_WAIT;
+        pml_idle_start(t);
+    }
     int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
@@ -528,8 +535,10 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
     MPI_Status ss[PML_STACK_HANDLES];
     MPI_Status *ls = incount <= PML_STACK_HANDLES ? ss : pml_tmp_heap(incount, sizeof *ls);
     uint32_t w0 = t->w;
-    if (wait)
+    if (wait) {
         t->w = w0 | PML_T_WAIT;
+        pml_idle_start(t);
+    }
     int rc = MPI_SUCCESS, fresh = 0;
     for (;;) {
         int k = 0, err = 0, pairs = (pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(incount, v);

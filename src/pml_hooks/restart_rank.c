@@ -70,6 +70,8 @@ int pml_rank_restart(char *err, size_t errlen)
     /* the kernel forgot this process's membarrier registration (the restarter's process is a
      * new one), and the threads that call MPI have new ids: their slots follow them */
     pml_gate_init();
+    /* the new launcher's setting, not the snapshot's */
+    pml_idle_configure(pml_restart_getenv("REVIVE_MPI_YIELD_WHEN_IDLE"), "the restart's environment");
     for (int i = 0; i < PML_MAX_SLOTS; i++)
         if (pml_slots[i].used) {
             int now = pml_restart_new_tid(pml_slots[i].tid);

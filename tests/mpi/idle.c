@@ -1,0 +1,145 @@
+/* REVIVE_MPI_YIELD_WHEN_IDLE (src/pml_hooks/idle.c): each blocking call below waits about
+ * WAIT ms for rank 0, which sleeps first. Every rank prints what it received (the same natively
+ * and under Revive, with the setting or without) and, on stderr, "cpu NAME PERCENT SWITCHES":
+ * the CPU time its calling thread used while it waited, in percent of the wait, and how often
+ * the thread gave its core away itself (voluntary context switches). A thread that polls flat
+ * out makes none, whatever the load (sched_yield does not count: the thread stays runnable);
+ * one that sleeps between polls makes hundreds.
+ * Usage: idle [WAIT_MS] */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <sys/resource.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int me, np, wait_ms;
+
+static double now(clockid_t c)
+{
+    struct timespec t;
+    clock_gettime(c, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void check(int rc, const char *what)
+{
+    if (rc != MPI_SUCCESS) {
+        fprintf(stderr, "FAIL rank %d: %s returned %d\n", me, what, rc);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+}
+
+/* rank 0 sleeps before it takes part; the others report how busy their wait was */
+static double t_wall, t_cpu;
+static long t_sw;
+
+static long switches(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_nvcsw;
+}
+
+static void before(void)
+{
+    if (me == 0) {
+        struct timespec d = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L };
+        nanosleep(&d, NULL);
+    }
+    t_wall = now(CLOCK_MONOTONIC);
+    t_cpu = now(CLOCK_THREAD_CPUTIME_ID);
+    t_sw = switches();
+}
+
+static void after(const char *name)
+{
+    double wall = now(CLOCK_MONOTONIC) - t_wall, cpu = now(CLOCK_THREAD_CPUTIME_ID) - t_cpu;
+    long sw = switches() - t_sw;
+    if (me != 0)
+        fprintf(stderr, "cpu %s %d %ld (rank %d, %.0f ms)\n", name, (int)(100 * cpu / wall), sw,
+                me, wall * 1000);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    MPI_Comm_size(MPI_COMM_WORLD, &np);
+    wait_ms = argc > 1 ? atoi(argv[1]) : 600;
+    long sum = 0;
+    int v;
+
+    /* a receive: rank 0 sends to every other rank */
+    before();
+    if (me == 0) {
+        for (int i = 1; i < np; i++) {
+            v = 100 + i;
+            check(MPI_Send(&v, 1, MPI_INT, i, 1, MPI_COMM_WORLD), "MPI_Send");
+        }
+    } else {
+        check(MPI_Recv(&v, 1, MPI_INT, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+        sum += v;
+    }
+    after("MPI_Recv");
+
+    /* MPI_Wait on a receive posted before */
+    before();
+    if (me == 0) {
+        for (int i = 1; i < np; i++) {
+            v = 200 + i;
+            check(MPI_Send(&v, 1, MPI_INT, i, 2, MPI_COMM_WORLD), "MPI_Send");
+        }
+    } else {
+        MPI_Request q;
+        check(MPI_Irecv(&v, 1, MPI_INT, 0, 2, MPI_COMM_WORLD, &q), "MPI_Irecv");
+        check(MPI_Wait(&q, MPI_STATUS_IGNORE), "MPI_Wait");
+        sum += v;
+    }
+    after("MPI_Wait");
+
+    /* MPI_Probe, then the receive */
+    before();
+    if (me == 0) {
+        for (int i = 1; i < np; i++) {
+            v = 300 + i;
+            check(MPI_Send(&v, 1, MPI_INT, i, 3, MPI_COMM_WORLD), "MPI_Send");
+        }
+    } else {
+        MPI_Status st;
+        check(MPI_Probe(0, 3, MPI_COMM_WORLD, &st), "MPI_Probe");
+        check(MPI_Recv(&v, 1, MPI_INT, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+        sum += v;
+    }
+    after("MPI_Probe");
+
+    /* blocking collectives */
+    before();
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    after("MPI_Barrier");
+
+    before();
+    v = me == 0 ? 400 : -1;
+    check(MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    sum += v;
+    after("MPI_Bcast");
+
+    before();
+    long x = me + 1, s = 0;
+    check(MPI_Allreduce(&x, &s, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    sum += s;
+    after("MPI_Allreduce");
+
+    before();
+    int *all = malloc(sizeof(int) * (size_t)np);
+    v = 10 * me;
+    check(MPI_Allgather(&v, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    for (int i = 0; i < np; i++)
+        sum += all[i] * (i + 1);
+    free(all);
+    after("MPI_Allgather");
+
+    printf("rank %d of %d: sum %ld\n", me, np, sum);
+    MPI_Finalize();
+    return 0;
+}
