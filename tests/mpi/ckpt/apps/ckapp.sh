@@ -12,6 +12,9 @@
 #       both runs ended with status 0 (the caller compares results), 1 on a failure (CK_WHY says
 #       what), 2 when the snapshot was refused because the job was already finishing (the
 #       caller may try again with more work: a mid-run moment cannot be promised by timing).
+#   CKAPP_FROM_SCRATCH=1: the second generation runs CMD again from its beginning in DIR/revive
+#       (under "mpirun -am ft-enable-cr") instead of restart-mpi: every test must then fail,
+#       which shows that its comparison can tell a restart from a run begun again.
 . "$(dirname "$0")/../../mpienv.sh" || exit $?
 ckpt=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
 restart=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
@@ -118,9 +121,16 @@ ck_cycle() {
     timeout -k 5 120 "$info" --verify "$ref" >"$d/verify.out" 2>&1 ||
         { CK_WHY="ckpt-info --verify $ref: $(tail -2 "$d/verify.out" | tr '\n' ' ')"; return 1; }
     [ -z "$(tagged)" ] || { CK_WHY="processes left after --term: $(tagged | tr '\n' ' ')"; return 1; }
-    bg "$d/revive" gen1 env PATH="$(dirname "$launcher"):$PATH" "$restart" "$ref"
+    local second="restart-mpi $ref"
+    if [ "${CKAPP_FROM_SCRATCH:-0}" = 1 ]; then
+        echo "note: CKAPP_FROM_SCRATCH=1: the second generation begins again instead of restarting"
+        second="the second generation (begun again)"
+        bg "$d/revive" gen1 env PATH="$(dirname "$launcher"):$PATH" "$wrapper" -am ft-enable-cr -n "$n" "$@"
+    else
+        bg "$d/revive" gen1 env PATH="$(dirname "$launcher"):$PATH" "$restart" "$ref"
+    fi
     finish "$BGPID" 600; st=$?
-    [ $st = 0 ] || { CK_WHY="restart-mpi $ref: exit status $st: $(grep -v '^ *$' "$d/revive/gen1.err" | tail -3 | tr '\n' ' ')"; return 1; }
+    [ $st = 0 ] || { CK_WHY="$second: exit status $st: $(grep -v '^ *$' "$d/revive/gen1.err" | tail -3 | tr '\n' ' ')"; return 1; }
     sleep 0.5
     [ -z "$(tagged)" ] || { CK_WHY="processes left after the restarted job: $(tagged | tr '\n' ' ')"; return 1; }
     CK_SNAP="$(grep -h 'committed' "$d/ck.err" | head -1 | sed 's/^ckpt-mpirun: *//')"
