@@ -9,6 +9,7 @@
 #include "pml_hooks/halves.h"
 #include "pml_hooks/restart.h"
 #include "pml_hooks/lower_reset.h" /* pml_ldso_loader_busy */
+#include "pml_hooks/halves_internal.h" /* pml_arena_locked */
 #include "pml_hooks/objs.h"       /* window memory */
 
 #include <dirent.h>
@@ -38,6 +39,8 @@ static int own_fd(void *arg, int fd)
 /* The summary (text, "key value" lines): read by cr_info and the snapshot metadata. Runs with
  * every other thread parked: stack only, no lock. */
 static int loader_busy; /* the last capture found ld.so's loader lock held (produce) */
+static int arena_busy;  /* ... or a malloc arena locked, with threads to be held after it */
+static int will_hold;   /* this capture holds threads after it (--term, or its restart) */
 
 static int produce(void *arg, struct crs_ext_sink *sink)
 {
@@ -47,6 +50,14 @@ static int produce(void *arg, struct crs_ext_sink *sink)
      * for the rest of a --term epoch (pml_capture tries again) */
     if (pml_ldso_loader_busy()) {
         loader_busy = 1;
+        return -EAGAIN;
+    }
+    /* A thread parked inside malloc keeps its arena locked: held after the capture (--term) or
+     * in the restarted rank (hold_restarted), it would keep the agent's malloc waiting for ever
+     * (the staging's, ld.so's when the fresh MPI loads; measured with MALLOC_ARENA_MAX=1,
+     * tests/mpi/ckpt/rst_heldlock.sh). Tried again once the threads ran a little. */
+    if (will_hold && pml_arena_locked() == 1) {
+        arena_busy = 1;
         return -EAGAIN;
     }
     int live = 0, all = pml_rec_counts(&live);
@@ -184,7 +195,8 @@ static int rank_has_children(void)
 
 /* A capture that found ld.so's loader lock held is tried again once the threads ran a little
  * (a thread inside dlopen or dlclose leaves it within microseconds, unless the program loads
- * libraries without pause: then up to 200 tries, 10 ms apart). So is one refused because the
+ * libraries without pause: then up to 200 tries, 10 ms apart); so is one that would hold
+ * threads after it and found a malloc arena locked (produce). So is one refused because the
  * rank had a child process: a rank inside system() or popen() (a helper command between steps)
  * is no safe point for one process's image, but the command ends and is reaped soon; up to
  * 10 s, 20 ms apart (review of session 10: a job running a command each step could almost
@@ -193,11 +205,16 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
     for (int attempt = 1, kids = 0;; attempt++) {
-        loader_busy = 0;
+        loader_busy = arena_busy = 0;
+        will_hold = hold || pml_win_lib_memory();
+        /* a failed attempt dropped the copies of the windows' library memory (pml_restart_done):
+         * mapped again, or the next image held none and the restart gave the window zeros */
+        if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
+            return -ENOMEM;
         int e = capture_once(image_path, r, hold);
         /* the child may have been reaped between libcr's look and ours: its refusal
          * (src/crs/uspace/capture_children.c) names child processes */
-        if (e == -ENOTSUP && !loader_busy &&
+        if (e == -ENOTSUP && !loader_busy && !arena_busy &&
             (rank_has_children() || strstr(r->err, " child process"))) {
             if (++kids == 500) {
                 char was[sizeof r->err];
@@ -213,8 +230,14 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
             nanosleep(&d, NULL);
             continue;
         }
-        if (!loader_busy)
+        if (!loader_busy && !arena_busy)
             return e;
+        if (attempt == 200 && arena_busy) {
+            snprintf(r->err, sizeof r->err, "a thread of rank %d was inside malloc or free (an arena "
+                     "of its malloc locked) at each of %d tries: a snapshot so would leave it "
+                     "holding that lock while the rank needs it", pml_world_rank, attempt);
+            return -EBUSY;
+        }
         if (attempt == 200) {
             snprintf(r->err, sizeof r->err, "a thread of rank %d was inside dlopen or dlclose (ld.so's "
                      "loader lock held) at each of %d tries: a snapshot so could not be restarted",

@@ -84,3 +84,87 @@ int pml_arena_half(uint64_t start)
     }
     return 0;
 }
+
+/* ---- is an arena of the application's malloc locked? ------------------------------------------
+ * A thread parked inside malloc or free keeps its arena locked; a thread the capture goes on
+ * holding (--term's held threads, a restart's held threads) keeps it locked for as long, and the
+ * agent's own allocations on that arena (staging after --term; ld.so loading the fresh MPI after
+ * a restart) wait for ever (measured with MALLOC_ARENA_MAX=1: --term hung in the agent's
+ * calloc). Here malloc_state's layout is glibc 2.34-2.36's (x86_64): the lock first, the top
+ * chunk at 96, the bins from 112 (an empty bin's two words point 16 bytes below the first), the
+ * ring of arenas at 2160. main_arena is found in the application's libc's data by its empty
+ * bins, and the finding is checked (the ring must come back to it). */
+#define MS_BINS 112
+#define MS_NEXT 2160
+#define MS_NBINS 126
+
+static uint64_t main_arena; /* 0: not looked for, 1: not found */
+
+static int arena_like(uint64_t a)
+{
+    uint64_t w[MS_NBINS * 2];
+    if (peek(a + MS_BINS, w, sizeof w))
+        return 0;
+    int empty = 0;
+    for (int i = 0; i < MS_NBINS; i++) {
+        uint64_t self = a + MS_BINS + (uint64_t)i * 16 - 16;
+        empty += w[2 * i] == self && w[2 * i + 1] == self;
+    }
+    return empty >= MS_NBINS / 2;
+}
+
+static uint64_t find_main_arena(void)
+{
+    if (main_arena)
+        return main_arena > 1 ? main_arena : 0;
+    main_arena = 1;
+    if (!up_hi)
+        return 0;
+    for (uint64_t a = up_lo & ~7ull; a + MS_NEXT + 8 <= up_hi; a += 8) {
+        /* quick: the last bin (the largest chunks) empty, as it is but in huge heaps; the
+         * unsorted bin, first, is seldom empty in a busy process */
+        uint64_t last[2], self = a + MS_BINS + (uint64_t)(MS_NBINS - 1) * 16 - 16;
+        if (peek(self + 16, last, sizeof last) || last[0] != self || last[1] != self)
+            continue;
+        if (!arena_like(a))
+            continue;
+        /* the ring through every arena comes back here */
+        uint64_t cur = a;
+        int ok = 0;
+        for (int hop = 0; hop < ARENA_HOPS; hop++) {
+            uint64_t nx;
+            if (peek(cur + MS_NEXT, &nx, sizeof nx) || !nx || (nx & 7))
+                break;
+            if (nx == a) {
+                ok = 1;
+                break;
+            }
+            cur = nx;
+        }
+        if (ok) {
+            main_arena = a;
+            return a;
+        }
+    }
+    return 0;
+}
+
+int pml_arena_locked(void)
+{
+    uint64_t a = find_main_arena();
+    if (!a)
+        return -1;
+    uint64_t cur = a;
+    for (int hop = 0; hop < ARENA_HOPS; hop++) {
+        int lock;
+        uint64_t nx;
+        if (peek(cur, &lock, sizeof lock) || peek(cur + MS_NEXT, &nx, sizeof nx))
+            return -1;
+        if (lock)
+            return 1;
+        if (nx == a)
+            return 0;
+        cur = nx;
+    }
+    return -1;
+}

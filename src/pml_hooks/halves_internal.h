@@ -98,5 +98,8 @@ void pml_arena_set_libcs(uint64_t upper_lo, uint64_t upper_hi, uint64_t lower_lo
 /* The half of the malloc arena heap that `start` lies in (by the libc whose arena list holds
  * it), or 0 when it is not in one or the libcs are not known. No allocation, no fault. */
 int pml_arena_half(uint64_t start);
+/* 1 when an arena of the application's malloc is locked now (a thread inside malloc or free),
+ * 0 when none is, -1 when its arenas cannot be found (another malloc, another layout). */
+int pml_arena_locked(void);
 
 #endif
