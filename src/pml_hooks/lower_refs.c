@@ -48,7 +48,10 @@ static int scan_region(const struct revive_maps_entry *m, void *arg)
     struct scan *s = arg;
     if (!(m->prot & PROT_READ) || !(m->prot & PROT_WRITE) || !s->is_upper(m->start))
         return 0;
+    uint64_t self_lo = (uint64_t)(uintptr_t)s, self_hi = self_lo + sizeof *s;
     for (uint64_t a = m->start; a + 8 <= m->end; a += 8) {
+        if (a >= self_lo && a < self_hi)
+            continue; /* the scan's own table of the dead ranges */
         uint64_t v = *(const uint64_t *)(uintptr_t)a;
         if (v < s->lo || v >= s->hi)
             continue;
