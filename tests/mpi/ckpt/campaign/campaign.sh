@@ -210,13 +210,19 @@ calibrate() {
 }
 
 # ---- one trial ---------------------------------------------------------------------------
-# pick LIST: one word of LIST, from $RANDOM (the trial's seed fixed the sequence)
-pick() { local a=($1); echo "${a[RANDOM % ${#a[@]}]}"; }
-# moment LO HI: a moment between LO and HI thousandths of the run's time, in seconds: the time
+# pick VAR LIST: VAR set to one word of LIST, from $RANDOM (the trial's seed fixed the sequence).
+# In this shell, not in a $(...) subshell: bash 5.1 and later reseed RANDOM in every subshell, so
+# picks made there did not follow the seed and --replay SEED ran another trial (session 11).
+pick() { local -n pick_out=$1; local a=($2); pick_out=${a[RANDOM % ${#a[@]}]}; }
+# moment VAR LO HI: VAR set to a moment between LO and HI thousandths of the run's time, in seconds: the time
 # the last "continue" trial of this program, MPI, ranks and rounds ran under Revive (from its
 # coordinator's start to its end: the machine's load changes, and with it the time), else the
 # native run's
-moment() { awk -v t="$REF_T" -v f=$(($1 + RANDOM % ($2 - $1 + 1))) 'BEGIN { printf "%.2f", t * f / 1000 }'; }
+moment() {
+    local -n moment_out=$1
+    local f=$(($2 + RANDOM % ($3 - $2 + 1))) # here, not in the subshell below (pick says why)
+    moment_out=$(awk -v t="$REF_T" -v f=$f 'BEGIN { printf "%.2f", t * f / 1000 }')
+}
 
 # start_job DIR NAME CMD...: CMD in the background in DIR in a session of its own, tagged;
 # JOBPID = its pid (the coordinator: the wrapper and restart-mpi exec it)
@@ -294,11 +300,11 @@ trial() {
     local tseed=$1
     RANDOM=$tseed
     local prog fl n kind i x   # i: the campaign's loop has its own
-    prog=$(pick "$programs") fl=$(pick "$flavors") kind=$(pick "$kinds")
+    pick prog "$programs"; pick fl "$flavors"; pick kind "$kinds"
     # 8 ranks less often: they are slow on 2 cores
     local npl=""
     for x in $nps; do case $x in 1 | 8) npl="$npl $x" ;; *) npl="$npl $x $x $x" ;; esac; done
-    n=$(pick "$npl")
+    pick n "$npl"
     TFAIL= TNOTES= TRESULT=pass NSNAP=0 TLATE=
     D=$W/t$tseed; mkdir -p "$D"
     TTAG=$tseed.$TAG
@@ -327,7 +333,7 @@ trial() {
     local lo=$mlo hi=$mhi
     [ "$prog" = cc_fin ] && lo=600 hi=1000   # near MPI_Finalize
     local run=(env PATH="$(dirname "$L"):$PATH" "$WRAP" -am ft-enable-cr -n "$n" "$BIN" "$ROUNDS")
-    local outs=() st t0 m ref
+    local outs=() st t0 m m1 ref
     N=g0
     start_job "$D" g0 "${run[@]}"
     local job=$JOBPID
@@ -336,7 +342,7 @@ trial() {
     case $kind in
     continue)
         local k=$((1 + RANDOM % 3)) ms=() double=$((RANDOM % 3 == 0))
-        for i in $(seq $k); do ms+=("$(moment $lo $hi)"); done
+        for i in $(seq $k); do moment m1 $lo $hi; ms+=("$m1"); done
         mapfile -t ms < <(printf '%s\n' "${ms[@]}" | sort -n)
         TDESC="$TDESC at ${ms[*]}s$([ $double = 1 ] && echo ' +second request')"
         for i in $(seq 0 $((k - 1))); do
@@ -386,7 +392,7 @@ trial() {
         [ $NSNAP -gt 0 ] && TLATE=   # some snapshot was taken: the trial did its job
         ;;
     term | twice | chain)
-        m=$(moment $lo $hi)
+        moment m $lo $hi
         TDESC="$TDESC at ${m}s"
         sleep_until "$t0" "$m"
         N=g0
@@ -416,7 +422,7 @@ trial() {
                 local rj=$JOBPID t1
                 wait_coord "$rj" || note "the coordinator of restart $g never listened: $WC_WHY"
                 t1=$(now)
-                m=$(moment 0 $((hi * 2 / 3)))
+                moment m 0 $((hi * 2 / 3))
                 TDESC="$TDESC, restart $g --term at ${m}s"
                 sleep_until "$t1" "$m"
                 ckpt "$D" "g$g" --wait --term "$rj"
