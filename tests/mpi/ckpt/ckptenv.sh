@@ -10,14 +10,19 @@ done
 fail=0
 pass() { echo "PASS: $*"; }
 failed() { echo "FAIL: $*"; fail=1; }
-# ck_exit: every test's exit trap: the processes in pids are killed; when the test failed, the
+# ck_exit: every test's exit trap: the processes in pids are killed with everything under them,
+# and so is every process whose command line names the work folder; when the test failed, the
 # work folder is kept for inspection (copied to REVIVE_TEST_KEEP when that names a folder, else
 # left where it is) and named, else removed (a failed restart's snapshot, images and the ranks'
-# messages were gone with it: rst_io-ompi and e2e_chain-ompi in CI, session 5)
+# messages were gone with it: rst_io-ompi and e2e_chain-ompi in CI, session 5). Killing only the
+# pid (a "timeout" in front of restart-mpi) left a hung restart running 10 minutes after
+# e2e_chain-ompi had failed, beside the rest of CI (the official CI of 6cb5ab4).
 pids=()
 ck_exit() {
-    local p
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    local p all=
+    for p in "${pids[@]}"; do all="$all $(descendants "$p" 2>/dev/null)"; done
+    all="$all $(pgrep -f -- "$tmp/" | grep -vx -e $$)"
+    for p in $all; do kill -KILL "$p" 2>/dev/null; done
     if [ "$fail" != 0 ]; then
         if [ -n "${REVIVE_TEST_KEEP:-}" ] && cp -r "$tmp" "$REVIVE_TEST_KEEP" 2>/dev/null; then
             rm -rf "$tmp"
@@ -104,6 +109,14 @@ wait_steps() {
         sleep 0.1
     done
     return 1
+}
+# show_procs ROOT: ROOT and every process under it, one line each with its state, CPU time and
+# where it waits: what a job that did not go on was doing (a spinning rank has a CPU time near
+# the wall time, a waiting one sits in a wait channel)
+show_procs() {
+    local l
+    l=$(descendants "$1" | tr '\n' ,)
+    [ -n "${l%,}" ] && ps -o pid=,stat=,etime=,time=,wchan:24=,args= -p "${l%,}" | cut -c1-220 | sed 's/^/  ps: /'
 }
 # descendants ROOT: ROOT and every process under it
 descendants() {

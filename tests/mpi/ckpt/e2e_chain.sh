@@ -35,7 +35,8 @@ for g in $(seq 1 $G); do
     clean timeout -k 5 900 "$RESTART" "$ref" >out.$g 2>err.$g &
     job=$!; pids+=($job)
     if ! wait_steps out.$g 2 $job || ! refa=$(checkpoint $job $g.run); then
-        failed "generation $g: no snapshot while it runs"; show_err ckpt.$g.run.err err.$g; break
+        failed "generation $g: no snapshot while it runs ($(nsteps out.$g) steps printed)"
+        show_err ckpt.$g.run.err err.$g; show_procs $job; break
     fi
     # it runs on after the snapshot
     k=$(nsteps out.$g)
