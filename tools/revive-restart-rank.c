@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "crs/base/component.h"
+#include "filem/fetch.h"
 #include "filem/filem.h"
 #include "filem/local_retain.h"
 #include "filem/partner.h"
@@ -222,7 +223,9 @@ static void usage(FILE *f)
                "Run by an MPI launcher as each rank's program: becomes the rank saved in\n"
                "DIR/rank_<r>.img, r being the rank the launcher gave (OMPI_COMM_WORLD_RANK,\n"
                "PMIX_RANK or PMI_RANK). restart-mpi starts it; see docs/mpi.md.\n"
-               "  --relocate OLD=NEW  a file or folder the rank used moved (as cr_restart's)\n");
+               "  --relocate OLD=NEW  a file or folder the rank used moved (as cr_restart's)\n"
+               "  --fetch-to ADDR --ranks LIST [--local DIR]  not a rank: sends this host's\n"
+               "                 cached copies of those ranks' images to restart-mpi at ADDR\n");
 }
 
 /* Node-local caches (issue 9, src/filem/stage.h): the image in this host's cache when a copy
@@ -328,7 +331,7 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
 int main(int argc, char **argv)
 {
     int ignore_kernel = 0, a = 1, preload = 0;
-    const char *local = NULL;
+    const char *local = NULL, *fetch_to = NULL, *fetch_ranks = NULL;
     static const char *relocate[64];
     size_t nrelocate = 0;
     for (; a < argc && argv[a][0] == '-'; a++) {
@@ -338,6 +341,10 @@ int main(int argc, char **argv)
             local = argv[++a];
         else if (!strcmp(argv[a], "--preload"))
             preload = 1;
+        else if (!strcmp(argv[a], "--fetch-to") && a + 1 < argc)
+            fetch_to = argv[++a];
+        else if (!strcmp(argv[a], "--ranks") && a + 1 < argc)
+            fetch_ranks = argv[++a];
         else if (!strcmp(argv[a], "--relocate") && a + 1 < argc) {
             const char *v = argv[++a], *eq = strchr(v, '=');
             if (!eq || eq == v || !eq[1])
@@ -358,6 +365,16 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[a];
+    if (fetch_to || fetch_ranks) {
+        /* not a rank: restart-mpi's fetch of this host's cached copies (filem/fetch.h) */
+        char err[2048];
+        if (!fetch_to || !fetch_ranks)
+            die("--fetch-to ADDR and --ranks LIST go together");
+        if (filem_fetch_send(local, dir, fetch_ranks, fetch_to, getenv(FILEM_FETCH_SECRET_ENV),
+                             stdout, err, sizeof err) < 0)
+            die("fetch of cached images: %s", err);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     static const char *const rank_vars[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL };
     static const char *const size_vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL };
     const char *rank_var = NULL;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -56,6 +55,7 @@ struct filem_partner_rx {
     int lfd, stop[2];
     uint64_t seq;
     char dir[PATH_MAX];
+    char prefix[16];              /* of the kept copies' names: partner_ or rank_ */
     char secret[SECRET_LEN];
     pthread_t th;
 };
@@ -197,9 +197,8 @@ static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
         return;
     }
     char tmp[PATH_MAX + 64], fin[PATH_MAX + 64];
-    snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, FILEM_PARTNER_PREFIX, h.rank,
-             (int)gettid());
-    snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, FILEM_PARTNER_PREFIX, h.rank);
+    snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, rx->prefix, h.rank, (int)gettid());
+    snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, rx->prefix, h.rank);
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     int e = out < 0 ? -errno : 0;
     size_t bl = 1 << 20;
@@ -240,7 +239,7 @@ static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
     }
     if (e < 0) {
         unlink(tmp);
-        revive_log_warn("partner copy of rank %u from %s: %s", h.rank, peer, msg);
+        revive_log_warn("copy of rank %u from %s: %s", h.rank, peer, msg);
     }
     reply(fd, e, msg);
 }
@@ -271,6 +270,45 @@ static void *rx_main(void *arg)
     return NULL;
 }
 
+/* The receiver listening on SS (port 0: chosen by the system). */
+static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
+                     const char *prefix, uint64_t seq, const char *secret, char *addr,
+                     size_t addrlen, struct filem_partner_rx **out, char *err, size_t errlen)
+{
+    struct filem_partner_rx *rx = calloc(1, sizeof *rx);
+    if (!rx) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rx->seq = seq;
+    snprintf(rx->dir, sizeof rx->dir, "%s", dir);
+    snprintf(rx->prefix, sizeof rx->prefix, "%s", prefix);
+    memcpy(rx->secret, secret, SECRET_LEN);
+    rx->stop[0] = rx->stop[1] = -1;
+    rx->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int e = 0;
+    if (rx->lfd < 0 || bind(rx->lfd, (struct sockaddr *)ss, sl) < 0 || listen(rx->lfd, 64) < 0 ||
+        getsockname(rx->lfd, (struct sockaddr *)ss, &sl) < 0 || pipe2(rx->stop, O_CLOEXEC) < 0)
+        e = -errno;
+    if (e == 0)
+        e = -pthread_create(&rx->th, NULL, rx_main, rx);
+    if (e < 0) {
+        snprintf(err, errlen, "cannot listen for copies: %s", strerror(-e));
+        if (rx->lfd >= 0)
+            close(rx->lfd);
+        if (rx->stop[0] >= 0) {
+            close(rx->stop[0]);
+            close(rx->stop[1]);
+        }
+        explicit_bzero(rx->secret, sizeof rx->secret);
+        free(rx);
+        return e;
+    }
+    addr_str(ss, addr, addrlen);
+    *out = rx;
+    return 0;
+}
+
 int filem_partner_rx_start(int like_fd, const char *local_seqdir, uint64_t seq,
                            const char *secret, char *addr, size_t addrlen,
                            struct filem_partner_rx **out, char *err, size_t errlen)
@@ -290,37 +328,72 @@ int filem_partner_rx_start(int like_fd, const char *local_seqdir, uint64_t seq,
         ((struct sockaddr_in *)&ss)->sin_port = 0;
     else if (ss.ss_family == AF_INET6)
         ((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-    struct filem_partner_rx *rx = calloc(1, sizeof *rx);
-    if (!rx) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    rx->seq = seq;
-    snprintf(rx->dir, sizeof rx->dir, "%s", local_seqdir);
-    memcpy(rx->secret, secret, SECRET_LEN);
-    rx->stop[0] = rx->stop[1] = -1;
-    rx->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int e = 0;
-    if (rx->lfd < 0 || bind(rx->lfd, (struct sockaddr *)&ss, sl) < 0 || listen(rx->lfd, 64) < 0 ||
-        getsockname(rx->lfd, (struct sockaddr *)&ss, &sl) < 0 || pipe2(rx->stop, O_CLOEXEC) < 0)
-        e = -errno;
-    if (e == 0)
-        e = -pthread_create(&rx->th, NULL, rx_main, rx);
-    if (e < 0) {
+    int e = rx_listen(&ss, sl, local_seqdir, FILEM_PARTNER_PREFIX, seq, secret, addr, addrlen,
+                      out, err, errlen);
+    if (e < 0)
         snprintf(err, errlen, "partner copies: cannot listen for them: %s", strerror(-e));
-        if (rx->lfd >= 0)
-            close(rx->lfd);
-        if (rx->stop[0] >= 0) {
-            close(rx->stop[0]);
-            close(rx->stop[1]);
-        }
-        explicit_bzero(rx->secret, sizeof rx->secret);
-        free(rx);
-        return e;
+    return e;
+}
+
+/* "ip" or "ip:port" / "[ip6]:port" (port when with_port) into ss. 0 or -EINVAL. Numeric
+ * only (inet_pton, not getaddrinfo: revive-restart-rank, which sends, is linked statically). */
+static int parse_addr(const char *addr, int with_port, struct sockaddr_storage *ss,
+                      socklen_t *sl)
+{
+    char host[128];
+    const char *colon = with_port ? strrchr(addr, ':') : addr + strlen(addr);
+    if (!colon || (size_t)(colon - addr) >= sizeof host)
+        return -EINVAL;
+    const char *h = addr;
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
     }
-    addr_str(&ss, addr, addrlen);
-    *out = rx;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    long port = 0;
+    if (with_port) {
+        char *end;
+        port = strtol(colon + 1, &end, 10);
+        if (!colon[1] || *end || port <= 0 || port > 65535)
+            return -EINVAL;
+    }
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *sl = sizeof *a4;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof *a6;
+    } else
+        return -EINVAL;
     return 0;
+}
+
+int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefix, uint64_t seq,
+                              const char *secret, char *addr, size_t addrlen,
+                              struct filem_partner_rx **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (!secret || strlen(secret) != SECRET_LEN) {
+        snprintf(err, errlen, "a copy between hosts needs a secret of %d hex digits", SECRET_LEN);
+        return -EINVAL;
+    }
+    if (parse_addr(ip, 0, &ss, &sl) < 0) {
+        snprintf(err, errlen, "'%s' is not a numeric IP address to listen on", ip);
+        return -EINVAL;
+    }
+    int e = rx_listen(&ss, sl, dir, prefix, seq, secret, addr, addrlen, out, err, errlen);
+    if (e < 0)
+        snprintf(err, errlen, "cannot listen for copies on %s: %s", ip, strerror(-e));
+    return e;
 }
 
 void filem_partner_rx_stop(struct filem_partner_rx *rx)
@@ -341,48 +414,31 @@ void filem_partner_rx_stop(struct filem_partner_rx *rx)
 /* "ip:port" or "[ip6]:port" -> a connected socket (10 s to connect). */
 static int connect_to(const char *addr, char *err, size_t errlen)
 {
-    char host[128];
-    const char *colon = strrchr(addr, ':');
-    if (!colon || (size_t)(colon - addr) >= sizeof host) {
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (parse_addr(addr, 1, &ss, &sl) < 0) {
         snprintf(err, errlen, "partner address '%s' is not ip:port", addr);
         return -EINVAL;
     }
-    const char *h = addr;
-    size_t hl = (size_t)(colon - addr);
-    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST |
-                                                                      AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    int g = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (g != 0) {
-        snprintf(err, errlen, "partner address '%s': %s", addr, gai_strerror(g));
-        return -EINVAL;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int e = fd < 0 ? -errno : 0;
-    if (e == 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+    if (e == 0 && connect(fd, (struct sockaddr *)&ss, sl) < 0) {
         e = -errno;
         if (e == -EINPROGRESS) {
             struct pollfd p = {.fd = fd, .events = POLLOUT};
             int r = poll(&p, 1, 10000);
             int so = 0;
-            socklen_t sl = sizeof so;
+            socklen_t ol = sizeof so;
             if (r == 0)
                 e = -ETIMEDOUT;
             else if (r < 0)
                 e = -errno;
-            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) < 0 || so)
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &ol) < 0 || so)
                 e = -(so ? so : errno);
             else
                 e = 0;
         }
     }
-    freeaddrinfo(ai);
     if (e < 0) {
         snprintf(err, errlen, "cannot reach the partner at %s: %s", addr, strerror(-e));
         if (fd >= 0)

@@ -15,21 +15,20 @@
 
 #include "common/log.h"
 #include "snapc/coord_int.h"
+#include "snapc/iface.h"
 
 /* The value the user gave, and which option it came from. */
-static const char *user_iface(const char **from)
+static const char *user_iface(char *const *args, int end, const char *flavor, const char **from)
 {
-    const struct snapc_coord_cfg *cfg = coord.cfg;
-    int end = cfg->nprogs > 0 ? cfg->progs[0] : cfg->nuser_args;
     const char *v = NULL;
-    for (int i = 0; i < end && i < cfg->nuser_args; i++) {
-        const char *a = cfg->user_args[i];
+    for (int i = 0; i < end; i++) {
+        const char *a = args[i];
         if ((!strcmp(a, "--mca") || !strcmp(a, "-mca") || !strcmp(a, "--omca")) && i + 2 < end &&
-            !strcmp(cfg->user_args[i + 1], "oob_tcp_if_include")) {
-            v = cfg->user_args[i + 2];
+            !strcmp(args[i + 1], "oob_tcp_if_include")) {
+            v = args[i + 2];
             *from = "--mca oob_tcp_if_include";
         } else if ((!strcmp(a, "-iface") || !strcmp(a, "--iface")) && i + 1 < end) {
-            v = cfg->user_args[i + 1];
+            v = args[i + 1];
             *from = "-iface";
         } else if (!strncmp(a, "-iface=", 7) || !strncmp(a, "--iface=", 8)) {
             v = strchr(a, '=') + 1;
@@ -38,7 +37,7 @@ static const char *user_iface(const char **from)
     }
     if (v)
         return v;
-    const char *flavor = cfg->flavor ? cfg->flavor : "";
+    flavor = flavor ? flavor : "";
     if (!strcmp(flavor, "ompi") && (v = getenv("OMPI_MCA_oob_tcp_if_include")) && *v) {
         *from = "OMPI_MCA_oob_tcp_if_include";
         return v;
@@ -71,10 +70,11 @@ static int item_matches(const char *item, size_t len, const char *name, struct i
     return (a.s_addr & mask) == (net.s_addr & mask);
 }
 
-int coord_iface_addr(char *out, size_t len)
+static int iface_addr(char *const *args, int end, const char *flavor, const char *who,
+                      char *out, size_t len)
 {
     const char *from = NULL;
-    const char *want = user_iface(&from);
+    const char *want = user_iface(args, end, flavor, &from);
     if (!want)
         return 0;
     struct ifaddrs *ifa = NULL;
@@ -96,10 +96,36 @@ int coord_iface_addr(char *out, size_t len)
     }
     freeifaddrs(ifa);
     if (found)
-        revive_log_info("the ranks reach the coordinator at %s (%s %s)", out, from, want);
+        revive_log_info("%s at %s (%s %s)", who, out, from, want);
     else
-        revive_log_warn("no IPv4 address of this host is on %s (%s); the ranks are given the "
-                        "first address of this host instead (REVIVE_COORD_ADDR sets it)",
-                        want, from);
+        revive_log_warn("no IPv4 address of this host is on %s (%s); %s at the first address "
+                        "of this host instead (REVIVE_COORD_ADDR sets it)",
+                        want, from, who);
     return found;
+}
+
+void snapc_reach_addr(char *const *args, int end, const char *flavor, const char *who,
+                      char *out, size_t len)
+{
+    const char *env = getenv("REVIVE_COORD_ADDR");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        return;
+    }
+    if (iface_addr(args, end, flavor, who, out, len))
+        return;
+    snprintf(out, len, "127.0.0.1");
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) < 0)
+        return;
+    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+        if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+            continue;
+        inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
+        break;
+    }
+    freeifaddrs(ifa);
 }

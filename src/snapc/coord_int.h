@@ -132,9 +132,7 @@ int coord_accept_unix(void); /* the new connection's index, or -1 */
 /* coord_listen.c */
 int coord_listen_unix(char *err, size_t errlen);
 int coord_listen_tcp(char *err, size_t errlen);
-/* coord_iface.c: an address on the network the user named to the launcher
- * (oob_tcp_if_include, -iface); 1 when one was chosen into out, 0 otherwise. */
-int coord_iface_addr(char *out, size_t len);
+/* coord_iface.c: snapc_reach_addr (snapc/iface.h) */
 
 /* coord_launchwait.c: a restart's launch that never completes (an unreachable host) */
 void coord_launch_wait_start(void);

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "snapc/coord_int.h"
+#include "snapc/iface.h"
 
 /* Sockets of coordinators that were killed (SIGKILL leaves the socket's name; a coordinator
  * that ends otherwise removes it): removed when their process is gone and nothing listens on
@@ -93,32 +94,15 @@ int coord_listen_unix(char *err, size_t errlen)
     return 0;
 }
 
-/* The address the ranks reach us at: $REVIVE_COORD_ADDR, else one on the network the user
- * named to the launcher (coord_iface.c), else the first non-loopback IPv4 address of this
+/* The address the ranks reach us at (snapc/iface.h): $REVIVE_COORD_ADDR, else one on the
+ * network the user named to the launcher, else the first non-loopback IPv4 address of this
  * host, else 127.0.0.1. */
 static void pick_addr(char *out, size_t len)
 {
-    const char *env = getenv("REVIVE_COORD_ADDR");
-    if (env && *env) {
-        snprintf(out, len, "%s", env);
-        return;
-    }
-    if (coord_iface_addr(out, len))
-        return;
-    snprintf(out, len, "127.0.0.1");
-    struct ifaddrs *ifa = NULL;
-    if (getifaddrs(&ifa) < 0)
-        return;
-    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-            continue;
-        struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
-        if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
-            continue;
-        inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
-        break;
-    }
-    freeifaddrs(ifa);
+    const struct snapc_coord_cfg *cfg = coord.cfg;
+    int end = cfg->nprogs > 0 && cfg->progs[0] < cfg->nuser_args ? cfg->progs[0] : cfg->nuser_args;
+    snapc_reach_addr(cfg->user_args, end, cfg->flavor, "the ranks reach the coordinator", out,
+                     len);
 }
 
 int coord_listen_tcp(char *err, size_t errlen)

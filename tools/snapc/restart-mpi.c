@@ -5,7 +5,8 @@
  * (.../revive_global_snapshot_PID.ckpt/SEQ) or a snapshot directory (then the newest committed
  * sequence that has not failed a restart, or --seq N). Checks the snapshot (committed, metadata
  * intact, every rank image's checksums unless --no-verify, application binary and MPI library
- * unchanged), then runs the job's coordinator in
+ * unchanged), fetches images missing from the snapshot directory out of the caches of the hosts
+ * that hold them (restart_fetch.h), then runs the job's coordinator in
  * restart mode (it takes this process's pid) with the same launcher, the same number of ranks
  * and the original launcher options, each program replaced by revive-restart-rank SEQDIR.
  * Foreground: the job's output, the job's exit status. */
@@ -24,6 +25,7 @@
 #include "snapc/hosts.h"
 #include "snapc/restart_lock.h"
 #include "snapc/util.h"
+#include "restart_fetch.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
 #define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
@@ -42,6 +44,8 @@ static void usage(FILE *f)
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
             "of ranks and launcher options. The job runs in the foreground; restart-mpi exits\n"
             "with its status. Its own snapshots go beside the old ones.\n"
+            "An image missing from the snapshot directory is first fetched from the node-local\n"
+            "cache of its rank's host or from its partner copy (the hosts the snapshot names).\n"
             "  --seq N        take sequence N of a snapshot directory\n"
             "  --hostfile F   run on the hosts of F instead of the original ones\n"
             "  --relocate OLD=NEW  a file or folder the job used (its working directory, its\n"
@@ -209,12 +213,11 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     free(v);
 }
 
-/* Images missing from the snapshot directory of a sequence protected by partner copies
- * (mpirun --ckpt-partner): where their node-local copies are, from the metadata. */
+/* Images missing from the snapshot directory: which ranks (fetched from the hosts' caches
+ * before the launch, restart_fetch.h), and whether anything else is wrong. */
 struct missing {
-    int protect, n, other;
-    const struct filem_meta *m;
-    struct snapc_sbuf where;
+    int n, other;
+    int *ranks;
 };
 
 static void note_missing(void *arg, int rank, int status, const char *msg)
@@ -227,14 +230,11 @@ static void note_missing(void *arg, int rank, int status, const char *msg)
         mi->other++;
         return;
     }
-    char k1[64], k2[64];
-    snprintf(k1, sizeof k1, "rank.%d.host", rank);
-    snprintf(k2, sizeof k2, "rank.%d.partner.host", rank);
-    const char *h = filem_meta_get(mi->m, k1), *p = filem_meta_get(mi->m, k2);
-    if (!p)
-        mi->protect = 0;
-    snapc_sb_printf(&mi->where, "%srank %d in the cache of %s or on its partner %s",
-                    mi->n++ ? "; " : "", rank, h ? h : "?", p ? p : "?");
+    int *r = realloc(mi->ranks, (size_t)(mi->n + 1) * sizeof *r);
+    if (!r)
+        die("out of memory");
+    mi->ranks = r;
+    mi->ranks[mi->n++] = rank;
 }
 
 int main(int argc, char **argv)
@@ -385,19 +385,14 @@ int main(int argc, char **argv)
             reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
-    const char *ps = filem_meta_get(&m, "partner.state");
-    struct missing mi = {.protect = ps && !strcmp(ps, "protected"), .m = &m};
+    struct missing mi = {0};
     int ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, err,
                               sizeof err);
-    if (ve == -ENOENT && mi.other == 0 && mi.protect) {
-        /* protected by partner copies: a rank whose image left the snapshot directory reads
-         * its node's cache or the partner copy (revive-restart-rank says which) */
-        fprintf(stderr, "%s: %s: %d image%s not in the snapshot directory (%s); the ranks read "
-                        "them from the node-local copies: %s\n",
-                me, seqdir, mi.n, mi.n == 1 ? "" : "s", err, mi.where.p ? mi.where.p : "");
+    /* only images missing (staging never got them there, or the shared copy is lost): fetched
+     * from the node-local caches of the hosts that hold them, before the launch (below) */
+    int fetch = ve == -ENOENT && mi.other == 0 && mi.n > 0;
+    if (fetch)
         ve = 0;
-    }
-    snapc_sb_free(&mi.where);
     if (ve == -EPERM)
         die("%s cannot be restarted: %s; Revive writes its files 0600 and restores none that "
             "others could have changed (if you trust it, chmod 600 it)",
@@ -451,6 +446,23 @@ int main(int argc, char **argv)
         }
         push(&ex, extra.v[i]);
     }
+    int locked = 0;
+    if (fetch && showme) {
+        fprintf(stderr, "%s: %s: %d image%s not in the snapshot directory: restart-mpi would "
+                        "fetch them from the hosts' caches before the launch\n",
+                me, seqdir, mi.n, mi.n == 1 ? "" : "s");
+    } else if (fetch) {
+        if (snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
+            die("%s", err); /* nothing is written into a sequence another restart reads */
+        locked = 1;
+        struct restart_fetch f = {
+            .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
+            .flavor = flavor, .user = user.v, .prog0 = progs[0], .extra = ex.v,
+            .nextra = ex.n, .rrank = rrank, .hostfile = hostfile};
+        if (restart_fetch_images(&f, mi.ranks, mi.n, err, sizeof err) < 0)
+            die("%s cannot be restarted: %s", seqdir, err);
+    }
+    free(mi.ranks);
 
     /* the command: launcher [-x ...] [hostfile] extra user-args-with-programs-replaced */
     struct argv cmd = {0};
@@ -523,7 +535,7 @@ int main(int argc, char **argv)
     if (access(coord, X_OK) < 0)
         die("Revive's job coordinator %s is missing (%s)", coord, strerror(errno));
     /* one restart of a snapshot at a time (this process becomes the job's coordinator) */
-    if (snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
+    if (!locked && snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
         die("%s", err);
 
     /* revive-coord in restart mode, in this process */

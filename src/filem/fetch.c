@@ -1,0 +1,103 @@
+/* The sending end of restart-mpi's fetch of cached images (fetch.h). */
+#define _GNU_SOURCE
+#include "filem/fetch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "filem/filem.h"
+#include "filem/partner.h"
+#include "filem/stage.h"
+
+/* One rank: its own node's copy first, then a partner copy; the first good one is sent. */
+static void send_rank(const char *ldir, const char *lerr, int r, uint64_t seq, uint64_t want,
+                      const char *addr, const char *secret, FILE *out)
+{
+    if (!ldir) {
+        fprintf(out, "%s rank %d: none: %s\n", FILEM_FETCH_TAG, r, lerr);
+        return;
+    }
+    char *why = NULL;
+    size_t wl = 0;
+    FILE *w = open_memstream(&why, &wl); /* what was found and refused, for the answer */
+    static const char *const kinds[] = {"rank_", FILEM_PARTNER_PREFIX};
+    int sent = 0;
+    for (int k = 0; k < 2 && !sent; k++) {
+        char path[PATH_MAX + 64], err[1024];
+        snprintf(path, sizeof path, "%s/%s%d.img", ldir, kinds[k], r);
+        if (access(path, F_OK) != 0)
+            continue;
+        /* a damaged copy is not sent: the receiver would refuse it after the whole transfer */
+        if (filem_stage_verify(path, want, err, sizeof err) < 0) {
+            if (w)
+                fprintf(w, "%s%s fails its check (%s)", ftell(w) ? "; " : "", path, err);
+            continue;
+        }
+        if (filem_partner_send(addr, secret, path, r, seq, want, err, sizeof err) == 0) {
+            fprintf(out, "%s rank %d: sent %s\n", FILEM_FETCH_TAG, r, path);
+            sent = 1;
+        } else if (w)
+            fprintf(w, "%ssending %s: %s", ftell(w) ? "; " : "", path, err);
+    }
+    if (w)
+        fclose(w);
+    if (!sent)
+        fprintf(out, "%s rank %d: none: %s\n", FILEM_FETCH_TAG, r,
+                why && *why ? why : "no copy in this host's cache");
+    free(why);
+}
+
+int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,
+                     const char *secret, FILE *out, char *err, size_t errlen)
+{
+    if (!secret || strlen(secret) != 64) {
+        snprintf(err, errlen, "no secret for the fetch (%s): run by restart-mpi only",
+                 FILEM_FETCH_SECRET_ENV);
+        return -EINVAL;
+    }
+    struct filem_meta m;
+    filem_meta_init(&m);
+    if (filem_meta_read(seqdir, &m, err, errlen) < 0)
+        return -EINVAL;
+    const char *base = strrchr(seqdir, '/');
+    char *end;
+    uint64_t seq = strtoull(base ? base + 1 : seqdir, &end, 10);
+    if (*end || end == (base ? base + 1 : seqdir)) {
+        filem_meta_free(&m);
+        snprintf(err, errlen, "%s is not a sequence directory (.../<seq>)", seqdir);
+        return -EINVAL;
+    }
+    /* this host's cache of the sequence: none here is an answer, not an error */
+    char ldef[PATH_MAX], ldir[PATH_MAX], lerr[1024] = "";
+    const char *ld = NULL;
+    int e = 0;
+    if (!local || !*local || !strcmp(local, "default"))
+        e = filem_local_default(ldef, sizeof ldef, 0, lerr, sizeof lerr), local = ldef;
+    if (e == 0 && filem_local_seq_dir(local, seqdir, 0, ldir, sizeof ldir, lerr, sizeof lerr) == 0)
+        ld = ldir;
+    for (const char *p = ranks; *p;) {
+        long r = strtol(p, &end, 10);
+        if (end == p || r < 0 || r >= (1L << 20) || (*end && *end != ',')) {
+            filem_meta_free(&m);
+            snprintf(err, errlen, "bad rank list '%s'", ranks);
+            return -EINVAL;
+        }
+        p = *end ? end + 1 : end;
+        char key[64];
+        uint64_t want;
+        snprintf(key, sizeof key, "rank.%ld.checksum", r);
+        if (filem_meta_get_u64(&m, key, &want) < 0) {
+            fprintf(out, "%s rank %ld: none: %s/snapshot.meta has no checksum for it\n",
+                    FILEM_FETCH_TAG, r, seqdir);
+            continue;
+        }
+        send_rank(ld, lerr, (int)r, seq, want, addr, secret, out);
+        fflush(out);
+    }
+    filem_meta_free(&m);
+    return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * The sending end of restart-mpi's fetch of cached images (issue 9: restart from other hosts'
+ * caches). When a committed sequence's image of a rank is not in the shared snapshot
+ * directory (the shared copy lost), it may still be in the node-local cache of the host the
+ * rank ran on (rank_<r>.img) or in its partner's (partner_<r>.img), both named in
+ * snapshot.meta. restart-mpi listens (filem_partner_rx_start_at) and runs, through the job's
+ * own launcher, `revive-restart-rank --fetch-to ADDR --ranks LIST SEQDIR` on such a host; that
+ * calls filem_fetch_send, which sends every good copy of the listed ranks it finds in this
+ * host's cache over the partner copies' channel (both ends prove the fetch's secret, the
+ * receiver verifies every chunk against the checksum of snapshot.meta before the copy gets its
+ * name in the snapshot directory).
+ *
+ * Compiled into revive-restart-rank (with partner.c), the one program a launcher starts on
+ * every host.
+ */
+#ifndef REVIVE_FILEM_FETCH_H
+#define REVIVE_FILEM_FETCH_H
+
+#include <stdio.h>
+
+#define FILEM_FETCH_SECRET_ENV "REVIVE_FETCH_SECRET" /* 64 hex digits, set by restart-mpi */
+#define FILEM_FETCH_TAG "revive-fetch:"              /* the lines restart-mpi reads */
+
+/* Sends this host's cached copies of the ranks in RANKS (comma list) of the sequence SEQDIR to
+ * the receiver at ADDR, proving SECRET. LOCAL: the caches' directory (NULL or "default": this
+ * host's default cache). Writes one line per rank on OUT:
+ *   revive-fetch: rank R: sent PATH
+ *   revive-fetch: rank R: none: WHY        (no good copy here; WHY says what was looked at)
+ * 0 when the arguments and the snapshot's metadata could be read (whatever was found), else
+ * -errno with a message. */
+int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,
+                     const char *secret, FILE *out, char *err, size_t errlen);
+
+#endif

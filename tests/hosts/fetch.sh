@@ -1,0 +1,92 @@
+#!/bin/bash
+# fetch.sh FLAVOR: restart from other hosts' caches (issue 9). A committed sequence whose
+# image of a rank is no longer in the shared snapshot directory (the shared copy lost) is
+# restarted on other hosts: restart-mpi fetches the image, before the launch, from the cache
+# of the host named in snapshot.meta (through the job's launcher and its agent; both ends prove
+# a secret made for the fetch; the copy is checked against snapshot.meta), then restarts.
+# (a) no partner copies: a job on h1,h2; rank 2's shared image removed; restart on h1,h3 (rank
+#     2 runs on h3): fetched from h2's cache (said), back in the shared directory (0600),
+#     native result.
+# (b) --ckpt-partner: h2 lost (killed, cache wiped), ranks 2 and 3's shared images removed;
+#     restart on h3 alone: fetched from the partner copies in h1's cache, h2 never tried,
+#     native result.
+# (c) an image in no copy: rank 2's shared image and h1's partner copy removed, h2 lost:
+#     restart-mpi says in one line that rank 2 is in no copy, naming h1 and h2 and what each
+#     answered, exits 1, starts no rank.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+hosts_workdir fetch-$flavor
+hostbed_up 3
+[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+launch_opts h1:2,h2:2
+LOCAL=$HB/local
+
+native_job 4
+
+# term_job NAME OPTION...: the job under Revive on h1,h2, a --term snapshot (committed); REF
+term_job() {
+    local name=$1; shift
+    revive_job $name --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "$@"
+    if ! expect_rc 0 "$name: ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
+        touch "$W/$name.go"; tail -20 "$W/$name.err"; finish
+    fi
+    ref=$(tail -n1 "$W/cmd.out")
+    jd=$(basename "$(dirname "$ref")")
+    wait $JOB
+    touch "$W/$name.go"
+}
+
+# restart_on NAME HOSTFILE: restart-mpi from h1 on those hosts, the native result
+restart_on() {
+    local name=$1 hf=$2 st
+    : >"$HB/agent.log"
+    on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$hf" "$ref" \
+        >"$W/$name.out" 2>"$W/$name.err"
+    st=$?
+    [ $st = 0 ] || { fail "$name: restart-mpi status $st"; tail -20 "$W/$name.err"; }
+    cmp -s "$W/native.out" "$W/$name.out" || { fail "$name: result differs"; cat "$W/native.out" "$W/$name.out"; }
+}
+
+# (a) the shared copy of rank 2 lost; h2 up, not among the restart's hosts
+term_job a
+[ -f "$HB/node/h2/$jd/0/rank_2.img" ] || fail "a: h2's cache does not hold rank 2: $(ls "$HB/node/h2/$jd/0" 2>&1)"
+rm -f "$ref/rank_2.img"
+hostfile "$W/hosts13" h1:2 h3:2
+restart_on ra "$W/hosts13"
+grep -qF "rank 2's image was not in $ref: fetched from h2 ($LOCAL/$jd/0/rank_2.img), verified" "$W/ra.err" ||
+    { fail "ra: restart-mpi does not say it fetched rank 2 from h2's cache"; cat "$W/ra.err"; }
+grep -qx h2 "$HB/agent.log" || fail "ra: nothing went through the agent to h2: $(agent_hosts)"
+[ "$(stat -c %a "$ref/rank_2.img" 2>&1)" = 600 ] || fail "ra: the fetched image is not 0600 in the shared directory: $(stat -c %a "$ref/rank_2.img" 2>&1)"
+cmp -s "$ref/rank_2.img" "$HB/node/h2/$jd/0/rank_2.img" || fail "ra: the fetched image differs from h2's"
+grep "fetched from" "$W/ra.err" | sed 's/^/    /'
+pass "$flavor: rank 2's shared image lost: fetched from h2's cache before the launch (said, 0600), restart on h1,h3, native result"
+
+# (b) partner copies; h2 lost with its cache; ranks 2 and 3 lost from the shared directory
+term_job b --ckpt-partner
+host_kill h2
+host_wipe h2
+rm -f "$ref/rank_2.img" "$ref/rank_3.img"
+hostfile "$W/hosts3" h3:4
+restart_on rb "$W/hosts3"
+for r in 2 3; do
+    grep -qF "rank $r's image was not in $ref: fetched from h1 ($LOCAL/$jd/0/partner_$r.img), verified" "$W/rb.err" ||
+        { fail "rb: restart-mpi does not say it fetched rank $r from h1's partner copy"; cat "$W/rb.err"; }
+done
+grep -qx h2 "$HB/agent.log" && fail "rb: the lost h2 was tried though h1 held both copies: $(agent_hosts)"
+pass "$flavor: h2 lost with ranks 2,3's shared images: fetched from h1's partner copies, restart on h3 alone, native result"
+
+# (c) rank 2 in no copy: not shared, h1's partner copy gone, h2 lost (its launch bounded)
+rm -f "$ref/rank_2.img" "$HB/node/h1/$jd/0/partner_2.img"
+: >"$HB/agent.log"
+on h1 env REVIVE_FETCH_TIMEOUT=40 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" \
+    --hostfile "$W/hosts3" "$ref" >"$W/rc.out" 2>"$W/rc.err"
+st=$?
+[ $st = 1 ] || fail "rc: restart-mpi status $st, not 1"
+grep -q "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2 nor in its partner copy on h1 (h1: .*; h2: .*)" "$W/rc.err" ||
+    { fail "rc: no message naming rank 2 and the hosts looked at"; cat "$W/rc.err"; }
+[ "$(wc -l <"$W/rc.err")" = 1 ] || { fail "rc: more than one line"; cat "$W/rc.err"; }
+[ -z "$(ranks_hosts)" ] || fail "rc: ranks started: $(ranks_hosts)"
+sed 's/^/    /' "$W/rc.err"
+pass "$flavor: an image in no copy: one line naming rank 2, h1 and h2 and their answers, status 1, nothing started"
+finish

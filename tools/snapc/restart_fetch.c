@@ -1,0 +1,390 @@
+/* restart-mpi's fetch of rank images from other hosts' caches (restart_fetch.h). */
+#define _GNU_SOURCE
+#include "restart_fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filem/fetch.h"
+#include "filem/partner.h"
+#include "filem/stage.h"
+#include "snapc/iface.h"
+#include "snapc/util.h"
+
+#define MAX_HOSTS 256
+#define OUT_MAX (64 * 1024) /* of the launcher's output kept (its last bytes) */
+
+struct host {
+    char name[256];
+    int tried;
+};
+
+/* Per missing rank: what the hosts that could hold it answered. */
+struct want {
+    int rank, done;
+    struct snapc_sbuf why;
+};
+
+static const char *me = "restart-mpi";
+
+static int add_host(struct host *h, int *n, const char *name)
+{
+    if (!name || !*name)
+        return -1;
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(h[i].name, name))
+            return i;
+    if (*n == MAX_HOSTS)
+        return -1;
+    snprintf(h[*n].name, sizeof h[*n].name, "%s", name);
+    h[*n].tried = 0;
+    return (*n)++;
+}
+
+/* The hosts a rank's image may be cached on: its own node, its partner node. */
+static const char *holder(const struct filem_meta *m, int rank, int partner)
+{
+    char k[64];
+    snprintf(k, sizeof k, partner ? "rank.%d.partner.host" : "rank.%d.host", rank);
+    return filem_meta_get(m, k);
+}
+
+/* Launcher options that place processes (dropped: the fetch places one on one host). */
+static int placing_option(const char *a)
+{
+    static const char *const o[] = {"-hostfile", "--hostfile", "-machinefile", "--machinefile",
+                                    "-f", "-H", "-host", "--host", "-hosts", "--hosts", "-np",
+                                    "-n", "--np", "-c", "--n", "-npernode", "--npernode", "-N",
+                                    "-ppn", "--ppn", NULL};
+    for (int i = 0; o[i]; i++)
+        if (!strcmp(a, o[i]))
+            return 1;
+    return 0;
+}
+
+struct argv {
+    char *v[512];
+    int n;
+};
+
+static int push(struct argv *a, const char *s)
+{
+    if (a->n + 1 >= (int)(sizeof a->v / sizeof a->v[0]))
+        return -1;
+    a->v[a->n++] = (char *)s;
+    a->v[a->n] = NULL;
+    return 0;
+}
+
+/* Runs ARGV (the launcher) in a process group of its own, its output into OUT (the last
+ * OUT_MAX bytes), for at most LIMIT_S seconds. Its exit status, 124 when it was ended at the
+ * bound, -errno when it could not be started. */
+static int run_bounded(char *const *argv, int limit_s, struct snapc_sbuf *out)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = -errno;
+        close(p[0]);
+        close(p[1]);
+        return e;
+    }
+    if (pid == 0) {
+        setpgid(0, 0); /* so that the bound ends the launcher and what it started here */
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        execv(argv[0], argv);
+        dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(p[1]);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int timed_out = 0;
+    char buf[4096];
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = (long)limit_s * 1000 - ((now.tv_sec - t0.tv_sec) * 1000 +
+                                            (now.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        int r = poll(&pf, 1, (int)(left < 1000 ? left : 1000));
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r <= 0)
+            continue;
+        ssize_t k = read(p[0], buf, sizeof buf - 1);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break; /* every writer gone */
+        buf[k] = 0;
+        if (out->len + (size_t)k > OUT_MAX) {
+            snapc_sb_free(out); /* the beginning goes: the end says what happened */
+            memset(out, 0, sizeof *out);
+        }
+        snapc_sb_printf(out, "%s", buf);
+    }
+    close(p[0]);
+    if (timed_out) {
+        kill(-pid, SIGTERM);
+        for (int i = 0; i < 30 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+            usleep(100 * 1000);
+        kill(-pid, SIGKILL);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (timed_out)
+        return 124;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The last line of TEXT with a word in it (the launcher's word on a failure; Open MPI frames
+ * its messages with lines of dashes), cut to fit. */
+static void last_line(const char *text, char *out, size_t len)
+{
+    out[0] = 0;
+    const char *end = text + strlen(text);
+    while (end > text) {
+        const char *b = end;
+        while (b > text && b[-1] != '\n')
+            b--;
+        for (const char *c = b; c < end; c++)
+            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')) {
+                size_t l = (size_t)(end - b);
+                while (l && (b[l - 1] == '\n' || b[l - 1] == ' ' || b[l - 1] == '\r'))
+                    l--;
+                snprintf(out, len, "%.*s", (int)l, b);
+                return;
+            }
+        end = b > text ? b - 1 : b;
+    }
+}
+
+/* One launch on HOST for the ranks of W (n) it may hold. */
+static void fetch_from(const struct restart_fetch *f, const char *host, const char *addr,
+                       struct want *w, int n, const char *local)
+{
+    struct snapc_sbuf list = {0};
+    int count = 0;
+    for (int i = 0; i < n; i++)
+        if (!w[i].done) {
+            const char *a = holder(f->m, w[i].rank, 0), *b = holder(f->m, w[i].rank, 1);
+            if ((a && !strcmp(a, host)) || (b && !strcmp(b, host)))
+                snapc_sb_printf(&list, "%s%d", count++ ? "," : "", w[i].rank);
+        }
+    if (!count)
+        return;
+    int ompi = !strcmp(f->flavor, "ompi");
+    struct argv a = {.n = 0};
+    char hostarg[300];
+    snprintf(hostarg, sizeof hostarg, ompi ? "%s:1" : "%s", host);
+    int bad = push(&a, f->launcher);
+    if (ompi)
+        bad |= push(&a, "-x") | push(&a, FILEM_FETCH_SECRET_ENV);
+    for (int i = 0; i < f->prog0; i++) {
+        if (placing_option(f->user[i])) {
+            i++; /* and its value */
+            continue;
+        }
+        bad |= push(&a, f->user[i]);
+    }
+    for (int i = 0; i < f->nextra; i++)
+        bad |= push(&a, f->extra[i]);
+    bad |= push(&a, ompi ? "--host" : "-hosts") | push(&a, hostarg);
+    bad |= push(&a, ompi ? "-np" : "-n") | push(&a, "1");
+    bad |= push(&a, f->rrank) | push(&a, "--fetch-to") | push(&a, addr) | push(&a, "--ranks") |
+           push(&a, list.p);
+    if (local)
+        bad |= push(&a, "--local") | push(&a, local);
+    bad |= push(&a, f->seqdir);
+    const char *lim = getenv("REVIVE_FETCH_TIMEOUT");
+    int limit = lim && atoi(lim) > 0 ? atoi(lim) : 120;
+    struct snapc_sbuf out = {0};
+    int st = bad ? -E2BIG : run_bounded(a.v, limit, &out);
+    const char *v = getenv("REVIVE_VERBOSE");
+    if (v && atoi(v) >= 2 && out.p)
+        fprintf(stderr, "%s: the fetch on %s (status %d) said:\n%s", me, host, st, out.p);
+    /* what the sender said per rank */
+    for (int i = 0; i < n; i++) {
+        if (w[i].done)
+            continue;
+        const char *a1 = holder(f->m, w[i].rank, 0), *b1 = holder(f->m, w[i].rank, 1);
+        if (!(a1 && !strcmp(a1, host)) && !(b1 && !strcmp(b1, host)))
+            continue;
+        char tag[64], path[PATH_MAX + 32], line[1024] = "";
+        int tl = snprintf(tag, sizeof tag, "%s rank %d: ", FILEM_FETCH_TAG, w[i].rank);
+        for (const char *p = out.p ? strstr(out.p, tag) : NULL; p; p = strstr(p + 1, tag)) {
+            if (p != out.p && p[-1] != '\n')
+                continue;
+            size_t l = strcspn(p + tl, "\n");
+            snprintf(line, sizeof line, "%.*s", (int)l, p + tl);
+        }
+        snprintf(path, sizeof path, "%s/rank_%d.img", f->seqdir, w[i].rank);
+        char key[64], verr[1024] = "";
+        uint64_t want = 0;
+        snprintf(key, sizeof key, "rank.%d.checksum", w[i].rank);
+        if (!strncmp(line, "sent ", 5) && access(path, F_OK) == 0 &&
+            filem_meta_get_u64(f->m, key, &want) == 0 &&
+            filem_stage_verify(path, want, verr, sizeof verr) < 0) {
+            /* the receiver checked it against the sender's word; this is snapshot.meta's */
+            char from[sizeof line];
+            memcpy(from, line + 5, sizeof line - 5);
+            unlink(path);
+            snapc_fmt(line, sizeof line, "none: the copy sent from %s fails its check (%s)", from,
+                      verr);
+        }
+        if (!strncmp(line, "sent ", 5) && access(path, F_OK) == 0) {
+            w[i].done = 1;
+            fprintf(stderr, "%s: rank %d's image was not in %s: fetched from %s (%s), verified\n",
+                    me, w[i].rank, f->seqdir, host, line + 5);
+            continue;
+        }
+        char said[1200];
+        if (!strncmp(line, "none: ", 6))
+            snapc_fmt(said, sizeof said, "%s", line + 6);
+        else if (*line)
+            snapc_fmt(said, sizeof said, "%s", line);
+        else if (st == 124)
+            snprintf(said, sizeof said, "not reached within %d s (REVIVE_FETCH_TIMEOUT)", limit);
+        else {
+            char ll[300];
+            last_line(out.p ? out.p : "", ll, sizeof ll);
+            snapc_fmt(said, sizeof said, "not reached (the launcher: status %d%s%s)", st,
+                     *ll ? ": " : "", ll);
+        }
+        snapc_sb_printf(&w[i].why, "%s%s: %s", w[i].why.len ? "; " : "", host, said);
+    }
+    snapc_sb_free(&out);
+    snapc_sb_free(&list);
+}
+
+/* Hosts in the order they are tried: this one, the hostfile's, the rest as named. */
+static int order_hosts(const struct restart_fetch *f, struct want *w, int n, struct host *h)
+{
+    int nh = 0;
+    char self[256];
+    int found[MAX_HOSTS] = {0};
+    struct host all[MAX_HOSTS];
+    int na = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++)
+            add_host(all, &na, holder(f->m, w[i].rank, k));
+    if (gethostname(self, sizeof self) == 0) {
+        self[sizeof self - 1] = 0;
+        for (int i = 0; i < na; i++)
+            if (!strcmp(all[i].name, self) && !found[i]++)
+                add_host(h, &nh, all[i].name);
+    }
+    FILE *hf = f->hostfile ? fopen(f->hostfile, "r") : NULL;
+    char line[512];
+    while (hf && fgets(line, sizeof line, hf)) {
+        line[strcspn(line, " \t:\n#")] = 0;
+        for (int i = 0; i < na; i++)
+            if (*line && !strcmp(all[i].name, line) && !found[i]++)
+                add_host(h, &nh, all[i].name);
+    }
+    if (hf)
+        fclose(hf);
+    for (int i = 0; i < na; i++)
+        if (!found[i]++)
+            add_host(h, &nh, all[i].name);
+    return nh;
+}
+
+int restart_fetch_images(const struct restart_fetch *f, const int *missing, int n, char *err,
+                         size_t errlen)
+{
+    struct want *w = calloc((size_t)n, sizeof *w);
+    struct host *h = calloc(MAX_HOSTS, sizeof *h);
+    if (!w || !h) {
+        free(w);
+        free(h);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        w[i].rank = missing[i];
+    const char *local = filem_meta_get(f->m, "ckpt.local");
+    struct filem_partner_rx *rx = NULL;
+    char secret[65], addr[128], ip[64];
+    int e = 0;
+    if (local && !strcmp(local, "none")) {
+        /* the ranks wrote straight into the snapshot directory: no other copy exists */
+        for (int i = 0; i < n; i++)
+            snapc_sb_printf(&w[i].why, "the job kept no node-local copies (ckpt.local none)");
+        goto out;
+    }
+    if (local && !strcmp(local, "default"))
+        local = NULL; /* each host's own default cache, resolved there */
+    int nh = order_hosts(f, w, n, h);
+    uint8_t rnd[32];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        e = -EIO;
+        snprintf(err, errlen, "no random bytes for the fetch's secret: %s", strerror(errno));
+        goto out;
+    }
+    for (int i = 0; i < 32; i++)
+        snprintf(secret + 2 * i, 3, "%02x", rnd[i]);
+    snapc_reach_addr(f->user, f->prog0, f->flavor, "the hosts holding cached images reach "
+                     "restart-mpi", ip, sizeof ip);
+    if ((e = filem_partner_rx_start_at(ip, f->seqdir, "rank_", f->seq, secret, addr, sizeof addr,
+                                       &rx, err, errlen)) < 0)
+        goto out;
+    setenv(FILEM_FETCH_SECRET_ENV, secret, 1); /* to the sender through the launcher only */
+    for (int k = 0; k < nh; k++) {
+        int left = 0;
+        for (int i = 0; i < n; i++)
+            left += !w[i].done;
+        if (!left)
+            break;
+        fetch_from(f, h[k].name, addr, w, n, local);
+    }
+    unsetenv(FILEM_FETCH_SECRET_ENV);
+    filem_partner_rx_stop(rx);
+out:
+    explicit_bzero(secret, sizeof secret);
+    if (e == 0) {
+        struct snapc_sbuf msg = {0};
+        for (int i = 0; i < n; i++) {
+            if (w[i].done)
+                continue;
+            const char *a = holder(f->m, w[i].rank, 0), *b = holder(f->m, w[i].rank, 1);
+            snapc_sb_printf(&msg, "%srank %d's image is in no copy restart-mpi can reach: not "
+                                  "%s/rank_%d.img, not in the cache of %s%s%s (%s)",
+                            msg.len ? "; " : "", w[i].rank, f->seqdir, w[i].rank, a ? a : "?",
+                            b ? " nor in its partner copy on " : ", no partner copy",
+                            b ? b : "", w[i].why.p ? w[i].why.p : "no host named in snapshot.meta");
+            e = -ENOENT;
+        }
+        if (e < 0)
+            snprintf(err, errlen, "%s", msg.p);
+        snapc_sb_free(&msg);
+    }
+    for (int i = 0; i < n; i++)
+        snapc_sb_free(&w[i].why);
+    free(w);
+    free(h);
+    return e;
+}

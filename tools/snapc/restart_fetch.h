@@ -1,0 +1,44 @@
+/*
+ * restart-mpi's fetch of rank images from other hosts' caches (issue 9): a committed
+ * sequence whose image of a rank is not in the shared snapshot directory (its staging did not
+ * reach it, or the shared copy was lost) can still have that image in the node-local cache of
+ * the host the rank ran on (snapshot.meta: rank.<r>.host) or, with --ckpt-partner, in its
+ * partner's (rank.<r>.partner.host). Before the launch restart-mpi listens for copies and runs,
+ * through the job's own launcher (its recorded options: remote shell, networks), one
+ * `revive-restart-rank --fetch-to ADDR --ranks LIST SEQDIR` on such a host (src/filem/fetch.h),
+ * which sends the good copies it holds. Both ends prove a secret made for this fetch (given to
+ * the sender through the launcher's environment, never on a command line), so restart-mpi
+ * keeps only what the process it started sent, and the sender sends only to restart-mpi; every
+ * copy is checked chunk by chunk against the checksum in snapshot.meta before it gets its
+ * name (rank_<r>.img) in the snapshot directory. Hosts are tried in this order: this host, the
+ * hosts of the restart's hostfile, the others; one that cannot be reached costs at most
+ * REVIVE_FETCH_TIMEOUT seconds (default 120).
+ */
+#ifndef REVIVE_TOOLS_RESTART_FETCH_H
+#define REVIVE_TOOLS_RESTART_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filem/filem.h"
+
+struct restart_fetch {
+    const char *seqdir;            /* the shared sequence directory */
+    uint64_t seq;
+    const struct filem_meta *m;    /* its snapshot.meta */
+    const char *launcher, *flavor; /* as recorded ("ompi", "mpich") */
+    char *const *user;             /* the recorded launcher arguments */
+    int prog0;                     /* where the first program is among them */
+    char *const *extra;            /* restart-mpi's own launcher options (after --) */
+    int nextra;
+    const char *rrank;             /* revive-restart-rank */
+    const char *hostfile;          /* the restart's hosts (tried before the others), or NULL */
+};
+
+/* Fetches the images of the N ranks in MISSING into the snapshot directory. 0 when every one
+ * is there and verified (each said on stderr: from which host's copy); else -ENOENT with ERR
+ * naming each rank still missing and what each host it could be on answered. */
+int restart_fetch_images(const struct restart_fetch *f, const int *missing, int n, char *err,
+                         size_t errlen);
+
+#endif
