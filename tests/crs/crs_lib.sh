@@ -126,6 +126,7 @@ crs_kill_test_prog() {
 
 # crs_setup NAME: make the work directory and install the exit trap.
 crs_setup() {
+    CRS_NAME=$1
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/revive-$1.XXXXXX") || exit 99
     chmod 755 "$WORK"
     trap crs_exit_trap EXIT
@@ -197,6 +198,17 @@ crs_start() {
     fi
     PID=$(cat "$dir/ready.1")
     return 0
+}
+
+# crs_start_or_end WHY DIR CMD...: crs_start DIR orig CMD...; when the program never gets ready,
+# counts the failure WHY, shows what it printed on stderr and ends the test (crs_summary).
+crs_start_or_end() {
+    local why=$1 dir=$2
+    shift 2
+    crs_start "$dir" orig "$@" && return 0
+    crs_fail "$why"
+    crs_show "$dir/orig.err"
+    crs_summary "$CRS_NAME"
 }
 
 # crs_finish DIR NAME: lets the program started by crs_start go on; succeeds

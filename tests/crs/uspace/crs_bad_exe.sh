@@ -31,11 +31,7 @@ crs_after_point 1 "$r/ref.out" >"$WORK/ref.after1"
 
 d=$WORK/prog
 export LD_LIBRARY_PATH=$WORK/lib
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$EXE" || {
-    crs_fail "setup: the copy of crt_vdso under cr_run never got ready"
-    crs_show "$d/orig.err"
-    crs_summary crs_bad_exe
-}
+crs_start_or_end "setup: the copy of crt_vdso under cr_run never got ready" "$d" "$CRS_TOOLS/cr_run" "$EXE"
 unset LD_LIBRARY_PATH
 if ! grep -qF "$LIB" "/proc/$PID/maps"; then
     crs_note "the process does not map $LIB; lib-append is not meaningful"
@@ -96,10 +92,7 @@ put_back "$EXE" "$WORK/exe.orig"
 # exe-missing, the same bytes, size and mtime), a restart may be refused for
 # the new inode; with the same inode it must work. Test the latter on a fresh
 # image.
-crs_start "$WORK/prog2" orig env LD_LIBRARY_PATH="$WORK/lib" "$CRS_TOOLS/cr_run" "$EXE" || {
-    crs_fail "control: the program never got ready"
-    crs_summary crs_bad_exe
-}
+crs_start_or_end "control: the program never got ready" "$WORK/prog2" env LD_LIBRARY_PATH="$WORK/lib" "$CRS_TOOLS/cr_run" "$EXE"
 crs_tool "$WORK/ck2" cr_checkpoint --kill -f "$WORK/ctx2" "$PID" ||
     crs_fail "control: cr_checkpoint --kill: $(head -n 1 "$WORK/ck2.err")"
 crs_wait_status "$WORK/prog2/orig" 30 >/dev/null

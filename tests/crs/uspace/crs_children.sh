@@ -13,10 +13,7 @@ st=$(crs_uninterrupted "$r" ref "$prog")
 [ "$st" = 42 ] || { crs_fail "the uninterrupted run: $(crs_status_text "$st")"; crs_summary crs_children; }
 crs_after_point 2 "$r/ref.out" >"$WORK/ref.after2"
 d=$WORK/prog
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "setup: crt_children under cr_run never got ready"
-    crs_summary crs_children
-}
+crs_start_or_end "setup: crt_children under cr_run never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
 kids=$(cat /proc/"$PID"/task/*/children 2>/dev/null | wc -w)
 [ "$kids" = 2 ] || crs_note "the program has $kids children as /proc counts them"
 crs_tool "$WORK/ck1" cr_checkpoint -f "$WORK/ck1.img" "$PID"

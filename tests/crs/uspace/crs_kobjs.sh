@@ -15,10 +15,7 @@ else
     crs_fail "the flavours above"
 fi
 d=$WORK/info
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_kobjs" || {
-    crs_fail "info: the program never got ready"
-    crs_summary crs_kobjs
-}
+crs_start_or_end "info: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_kobjs"
 crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/img" "$PID" || crs_fail "info: $(head -n 1 "$WORK/ck.err")"
 crs_tool "$WORK/info" cr_info "$WORK/img"
 n=$(grep -o 'closed since: the file is fd [0-9]*' "$WORK/info.out" | wc -l)

@@ -44,10 +44,7 @@ cycle "reap, pidfds opened late, parent first (kill, rr, busy)" CRT_PIDFD=reap C
 # a pidfd of the program's parent (the test's shell): refused, naming it
 crs_need_tools cr_run cr_checkpoint cr_info
 d=$WORK/out
-CRT_PIDFD=out crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd" || {
-    crs_fail "out: the program never got ready"
-    crs_summary crs_pidfd
-}
+CRT_PIDFD=out crs_start_or_end "out: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd"
 parent=$(awk '{print $4}' "/proc/$PID/stat")
 crs_tool "$WORK/plain" cr_checkpoint -f "$WORK/plain.img" "$PID"
 crs_expect_refusal "a pidfd of a process outside the checkpoint" "$WORK/plain.err" $? "pidfd of process $parent"
@@ -85,10 +82,7 @@ done
 
 # cr_info names the process a pidfd names
 d=$WORK/info
-CRT_PIDFD=self crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd" || {
-    crs_fail "info: the program never got ready"
-    crs_summary crs_pidfd
-}
+CRT_PIDFD=self crs_start_or_end "info: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_pidfd"
 crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/ck.img" "$PID" ||
     crs_fail "cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
 crs_finish "$d" orig || crs_fail "info: the program after cr_checkpoint --cont: $(crs_status_text "$FINISH_STATUS")"

@@ -22,10 +22,7 @@ st=$(CRT_PRCTL=caps crs_uninterrupted "$WORK/ref" out "$prog")
 [ "$st" = 42 ] || crs_fail "caps: the uninterrupted run: $(crs_status_text "$st")"
 crs_after_point 1 "$WORK/ref/out.out" >"$WORK/ref.after1"
 d=$WORK/caps
-CRT_PRCTL=caps crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "caps: the program never got ready"
-    crs_summary crs_prctl
-}
+CRT_PRCTL=caps crs_start_or_end "caps: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
 crs_tool "$WORK/ck" cr_checkpoint --kill -f "$WORK/caps.img" "$PID" ||
     crs_fail "caps: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
 crs_wait_status "$d/orig" 30 >/dev/null

@@ -56,10 +56,7 @@ st=$(CRT_TREE=sharedfd crs_uninterrupted "$WORK/tr" ref env -C "$WORK/tref" "$CR
 [ "$st" = 42 ] || { crs_fail "tree: the uninterrupted run: $(crs_status_text "$st")"; crs_summary crs_relocate; }
 crs_after_point 1 "$WORK/tr/ref.out" >"$WORK/tref.after1"
 d=$WORK/tprog
-CRT_TREE=sharedfd crs_start "$d" orig env -C "$WORK/told" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree" || {
-    crs_fail "tree: crt_tree under cr_run never got ready"
-    crs_summary crs_relocate
-}
+CRT_TREE=sharedfd crs_start_or_end "tree: crt_tree under cr_run never got ready" "$d" env -C "$WORK/told" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
 crs_tool "$WORK/tck" cr_checkpoint --tree --kill -f "$WORK/timg" "$PID" || {
     crs_fail "tree: cr_checkpoint --tree --kill: $(head -n 1 "$WORK/tck.err")"
     crs_summary crs_relocate

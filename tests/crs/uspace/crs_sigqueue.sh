@@ -16,10 +16,7 @@ else
 fi
 crs_need_tools cr_run cr_checkpoint cr_info
 d=$WORK/info
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sigqueue" || {
-    crs_fail "the program never got ready"
-    crs_summary crs_sigqueue
-}
+crs_start_or_end "the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sigqueue"
 crs_tool "$WORK/ck" cr_checkpoint --cont -f "$WORK/ck.img" "$PID" ||
     crs_fail "cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
 crs_finish "$d" orig || crs_fail "the program after cr_checkpoint --cont: $(crs_status_text "$FINISH_STATUS")"

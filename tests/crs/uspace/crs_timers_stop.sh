@@ -10,11 +10,7 @@
 crs_setup crs_timers_stop
 crs_need_tools cr_run cr_checkpoint
 d=$WORK/prog
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_timers" || {
-    crs_fail "setup: crt_timers under cr_run never got ready"
-    crs_show "$d/orig.err"
-    crs_summary crs_timers_stop
-}
+crs_start_or_end "setup: crt_timers under cr_run never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_timers"
 crs_tool "$WORK/ck" cr_checkpoint --stop -f "$WORK/img" "$PID" ||
     { crs_fail "cr_checkpoint --stop: $(crs_status_text $?)"; crs_show "$WORK/ck.err"; }
 # signal 32 pending for the helper thread (bit 31 of its SigPnd) while the program is stopped

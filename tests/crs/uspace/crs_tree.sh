@@ -51,10 +51,7 @@ done
 # --no-restore-pid with a tree: refused in one line, nothing left running
 crs_need_tools cr_run cr_checkpoint cr_restart
 d=$WORK/nopid
-CRT_TREE=children crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree" || {
-    crs_fail "nopid: the program never got ready"
-    crs_summary crs_tree
-}
+CRT_TREE=children crs_start_or_end "nopid: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
 crs_tool "$WORK/ck" cr_checkpoint --tree --kill -f "$WORK/ck.img" "$PID" ||
     crs_fail "nopid: cr_checkpoint --tree --kill: $(head -n 1 "$WORK/ck.err")"
 crs_wait_status "$d/orig" 30 >/dev/null

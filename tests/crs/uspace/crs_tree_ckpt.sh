@@ -54,10 +54,7 @@ refused() {
 # ---- a tree with running children and a pipe holding bytes
 ref children
 d=$WORK/children
-CRT_TREE=children crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "children: the program never got ready"
-    crs_summary crs_tree_ckpt
-}
+CRT_TREE=children crs_start_or_end "children: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
 crs_tool "$WORK/plain" cr_checkpoint -f "$WORK/plain.img" "$PID"
 crs_expect_refusal "without a scope, a process with children is refused" "$WORK/plain.err" $? "child process"
 [ -e "$WORK/plain.img" ] && crs_fail "the refused checkpoint left an image"
@@ -206,10 +203,7 @@ fi
 # permission: kernel.yama.ptrace_scope; fault tree-getfd): one warning line
 # saying what a restart would do, and the checkpoint goes on
 d=$WORK/getfd
-CRT_TREE=widow crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "getfd: the program never got ready"
-    crs_summary crs_tree_ckpt
-}
+CRT_TREE=widow crs_start_or_end "getfd: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
 REVIVE_FAULT=tree-getfd crs_tool "$WORK/gf" cr_checkpoint --tree --cont -f "$WORK/gf.img" "$PID"
 st=$?
 if [ "$st" = 0 ] && [ "$(grep -c . "$WORK/gf.err")" = 1 ] &&

@@ -28,10 +28,7 @@ for _ in $(seq 600); do [ -s "$r/crt_tree.orphan" ] && break; sleep 0.1; done
 crs_after_point 1 "$r/out.out" >"$WORK/ref.after1"
 
 d=$WORK/orig
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "the program never got ready"
-    crs_summary crs_tree_orphan
-}
+crs_start_or_end "the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
 crs_tool "$WORK/ck" cr_checkpoint --tree --cont -f "$WORK/img" "$PID" || {
     crs_fail "cr_checkpoint --tree --cont: $(head -n 1 "$WORK/ck.err")"
     crs_kill_test_prog "$PID"

@@ -28,10 +28,7 @@ fi
 # the file of one checkpoint: each shared file's bytes once
 crs_need_tools cr_run cr_checkpoint cr_info
 d=$WORK/info
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || {
-    crs_fail "info: the program never got ready"
-    crs_summary crs_tree_pool
-}
+crs_start_or_end "info: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
 crs_tool "$WORK/ck" cr_checkpoint --tree --cont -f "$WORK/ck.img" "$PID" ||
     crs_fail "cr_checkpoint --tree --cont: $(head -n 1 "$WORK/ck.err")"
 crs_finish "$d" orig || crs_fail "info: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"

@@ -8,10 +8,7 @@
 crs_setup saved_limit
 crs_need_tools cr_run cr_checkpoint cr_restart
 d=$WORK/prog
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_saved" || {
-    crs_fail "setup: crt_saved under cr_run never got ready"
-    crs_summary saved_limit
-}
+crs_start_or_end "setup: crt_saved under cr_run never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_saved"
 crs_tool "$WORK/small" cr_checkpoint --file-data-max=1M -f "$WORK/small.img" "$PID"
 crs_expect_refusal "--file-data-max=1M" "$WORK/small.err" $? "--file-data-max"
 [ -e "$WORK/small.img" ] && crs_fail "the refused checkpoint left an image"

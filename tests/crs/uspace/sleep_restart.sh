@@ -12,11 +12,7 @@ crs_need_tools cr_run cr_checkpoint cr_restart
 d=$WORK/run
 mkdir -p "$d"
 for n in 1 2 10 11 12 13; do touch "$d/go.$n"; done
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sleep_cr" || {
-    crs_fail "crt_sleep_cr under cr_run never started"
-    crs_show "$d/orig.err"
-    crs_summary sleep_restart
-}
+crs_start_or_end "crt_sleep_cr under cr_run never started" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sleep_cr"
 # in_sleep K: waits for point 10+K, sets PID, then for the main thread inside clock_nanosleep
 in_sleep() {
     local i=0

@@ -39,11 +39,7 @@ crs_at_exit "kill $lpid"
 crs_wait_for "$WORK/port" 30 || crs_fail "outside: the listener of another process never started"
 port=$(cat "$WORK/port" 2>/dev/null)
 d2=$WORK/outside
-CRT_SOCKETS_OUTSIDE=$port crs_start "$d2" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets" || {
-    crs_fail "outside: crt_sockets never got ready"
-    crs_show "$d2/orig.err"
-    crs_summary sockets_busy
-}
+CRT_SOCKETS_OUTSIDE=$port crs_start_or_end "outside: crt_sockets never got ready" "$d2" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets"
 crs_tool "$WORK/ck2" cr_checkpoint -f "$WORK/img2" "$PID"
 crs_expect_refusal "a TCP connection to another process" "$WORK/ck2.err" $? "a TCP connection to another process"
 [ -e "$WORK/img2" ] && crs_fail "the refused checkpoint left an image"
@@ -61,11 +57,7 @@ upid=$!
 crs_at_exit "kill $upid"
 crs_wait_for "$WORK/usock.ready" 30 || crs_fail "outside unix: the listener of another process never started"
 d3=$WORK/outside_unix
-CRT_SOCKETS_OUTSIDE_UNIX=$WORK/usock crs_start "$d3" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets" || {
-    crs_fail "outside unix: crt_sockets never got ready"
-    crs_show "$d3/orig.err"
-    crs_summary sockets_busy
-}
+CRT_SOCKETS_OUTSIDE_UNIX=$WORK/usock crs_start_or_end "outside unix: crt_sockets never got ready" "$d3" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets"
 crs_tool "$WORK/ck3" cr_checkpoint -f "$WORK/img3" "$PID"
 crs_expect_refusal "a Unix connection to another process, named" "$WORK/ck3.err" $? \
     "connected to a socket of process $upid 'python3'"

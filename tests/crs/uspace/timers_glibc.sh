@@ -10,11 +10,7 @@ crs_setup timers_glibc
 crs_need_tools cr_run cr_checkpoint
 export CRT_TIMERS_GLIBC=1
 d=$WORK/prog
-crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_timers" || {
-    crs_fail "setup: crt_timers under cr_run never got ready"
-    crs_show "$d/orig.err"
-    crs_summary timers_glibc
-}
+crs_start_or_end "setup: crt_timers under cr_run never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_timers"
 crs_tool "$WORK/ck" cr_checkpoint -f "$WORK/img" "$PID"
 crs_expect_refusal "a checkpoint with glibc's timer helper thread" "$WORK/ck.err" $? "blocks every signal"
 [ -e "$WORK/img" ] && crs_fail "the refused checkpoint left an image"

@@ -31,21 +31,13 @@ results "$d/native/native.out" >"$d/n.res"
 results "$d/revive/gen0.out" "$d/revive/gen1.out" >"$d/r.res"
 untimed "$d/native/h2.abo" >"$d/n.abo"
 untimed "$d/revive/h2.abo" >"$d/r.abo"
-eig=
-for k in 1 2 3 4; do
-    cmp -s "$d/native/h2o_DS${k}_EIG" "$d/revive/h2o_DS${k}_EIG" || eig="$eig $k"
-done
+eig=$(ck_differing "$d/native" "$d/revive" h2o_DS1_EIG h2o_DS2_EIG h2o_DS3_EIG h2o_DS4_EIG)
 if [ "$(grep -c '^ ETOT ' "$d/n.res")" -lt 4 ] || ! grep -q 'etotal4' "$d/n.abo"; then
     echo "FAIL np=$n: the native run did not compute the four datasets"; tail -5 "$d/native/native.out"; exit 1
-elif ! cmp -s "$d/n.res" "$d/r.res"; then
-    echo "FAIL np=$n: the output of the two generations differs from the native run's"
-    diff "$d/n.res" "$d/r.res" | head -20; exit 1
-elif ! cmp -s "$d/n.abo" "$d/r.abo"; then
-    echo "FAIL np=$n: h2.abo (written by both generations) differs from the native run's"
-    diff "$d/n.abo" "$d/r.abo" | head -20; exit 1
-elif [ -n "$eig" ]; then
-    echo "FAIL np=$n: the eigenvalue files of datasets$eig differ from the native run's"; exit 1
 fi
+ck_same "the output of the two generations" "$d/n.res" "$d/r.res" || exit 1
+ck_same "h2.abo (written by both generations)" "$d/n.abo" "$d/r.abo" || exit 1
+[ -z "$eig" ] || { echo "FAIL np=$n: eigenvalue files differ from the native run's:$eig"; exit 1; }
 echo "ok np=$n: checkpointed in dataset $(grep -E '^== DATASET' "$d/revive/gen0.out" | tail -1 | awk '{print $3}')," \
     "after $(grep -c '^ ETOT ' "$d/revive/gen0.out") SCF steps ($CK_SNAP), restarted; $(grep -c '^ ETOT ' "$d/n.res")" \
     "SCF steps, h2.abo and 4 eigenvalue files identical to the native run's; $(grep -E '^ +etotal4' "$d/n.abo" | awk '{print $1, $2}')"

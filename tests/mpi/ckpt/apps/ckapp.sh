@@ -12,6 +12,11 @@
 #       both runs ended with status 0 (the caller compares results), 1 on a failure (CK_WHY says
 #       what), 2 when the snapshot was refused because the job was already finishing (the
 #       caller may try again with more work: a mid-run moment cannot be promised by timing).
+#   ck_same WHAT NATIVE REVIVE
+#       0 when the two files hold the same bytes; else prints "FAIL np=$n: not as in the native
+#       run: WHAT" with the start of the difference and returns 1
+#   ck_differing NATIVE_DIR REVIVE_DIR FILE...
+#       prints " FILE" for each FILE whose two copies differ (nothing when all are the same)
 #   CKAPP_FROM_SCRATCH=1: the second generation runs CMD again from its beginning in DIR/revive
 #       (under "mpirun -am ft-enable-cr") instead of restart-mpi: every test must then fail,
 #       which shows that its comparison can tell a restart from a run begun again.
@@ -146,4 +151,17 @@ ck_try() {
     done
     CK_WHY="three times the job finished before its snapshot: $CK_WHY"
     return 1
+}
+ck_same() {
+    cmp -s "$2" "$3" && return 0
+    echo "FAIL np=$n: not as in the native run: $1"
+    diff "$2" "$3" | head -20
+    return 1
+}
+ck_differing() {
+    local native=$1 revive=$2 f
+    shift 2
+    for f; do
+        cmp -s "$native/$f" "$revive/$f" || printf ' %s' "$f"
+    done
 }

@@ -35,23 +35,17 @@ ck_try "$d" $n "grep -qE '^ MD\\| Step number +3\$' gen0.out" "$cp2k" -i h2o.inp
     echo "FAIL np=$n: $CK_WHY"; exit 1; }
 results "$d/native/native.out" >"$d/n.res"
 results "$d/revive/gen0.out" "$d/revive/gen1.out" >"$d/r.res"
-files=
-for f in h2o-pos-1.xyz h2o-RESTART.wfn h2o-ELECTRON_DENSITY-1_0.cube h2o-ELECTRON_DENSITY-1_3.cube \
-    h2o-ELECTRON_DENSITY-1_6.cube; do
-    cmp -s "$d/native/$f" "$d/revive/$f" || files="$files $f"
-done
+files=$(ck_differing "$d/native" "$d/revive" h2o-pos-1.xyz h2o-RESTART.wfn h2o-ELECTRON_DENSITY-1_0.cube \
+    h2o-ELECTRON_DENSITY-1_3.cube h2o-ELECTRON_DENSITY-1_6.cube)
 cmp -s <(awk '{NF--; print}' "$d/native/h2o-1.ener") <(awk '{NF--; print}' "$d/revive/h2o-1.ener") ||
     files="$files h2o-1.ener"
 cmp -s <(untimed_restart "$d/native/h2o-1.restart") <(untimed_restart "$d/revive/h2o-1.restart") ||
     files="$files h2o-1.restart"
 if [ "$(grep -c '^ MD| Step number' "$d/n.res")" != 8 ] || [ ! -s "$d/native/h2o-ELECTRON_DENSITY-1_6.cube" ]; then
     echo "FAIL np=$n: the native run did not compute the 8 steps"; tail -5 "$d/native/native.out"; exit 1
-elif ! cmp -s "$d/n.res" "$d/r.res"; then
-    echo "FAIL np=$n: the output of the two generations differs from the native run's"
-    diff "$d/n.res" "$d/r.res" | head -20; exit 1
-elif [ -n "$files" ]; then
-    echo "FAIL np=$n: files differ from the native run's:$files"; exit 1
 fi
+ck_same "the output of the two generations" "$d/n.res" "$d/r.res" || exit 1
+[ -z "$files" ] || { echo "FAIL np=$n: files differ from the native run's:$files"; exit 1; }
 echo "ok np=$n: checkpointed in MD step $(grep -E '^ MD\| Step number' "$d/revive/gen0.out" | tail -1 | awk '{print $NF + 1}')" \
     "($CK_SNAP), restarted; $(grep -cE '/Diag\.' "$d/n.res") SCF iterations, 8 MD steps, energies, trajectory," \
     "wavefunction, restart file and 3 cube files identical to the native run's;" \

@@ -23,24 +23,18 @@ d=$tmp/elk
 CKAPP_SETUP="cp '$input' elk.in"
 ck_try "$d" $n "grep -qsE 'Loop number : +5 ' INFO.OUT" "$elk" || {
     echo "FAIL np=$n: $CK_WHY"; exit 1; }
-files=
-for f in "$d"/native/*.OUT; do
-    f=${f##*/}
-    case $f in INFO.OUT|EVECFV.OUT) continue ;; esac
-    cmp -s "$d/native/$f" "$d/revive/$f" || files="$files $f"
-done
+outs=$(cd "$d/native" && ls *.OUT | grep -vxE 'INFO.OUT|EVECFV.OUT')
+files=$(ck_differing "$d/native" "$d/revive" $outs)
 loops=$(grep -c 'Loop number' "$d/native/INFO.OUT")
 if [ "$loops" -lt 6 ] || ! grep -q 'Self-consistent loop stopped' "$d/native/INFO.OUT"; then
     echo "FAIL np=$n: the native run did not converge"; tail -5 "$d/native/INFO.OUT"; exit 1
-elif ! cmp -s <(info "$d/native/INFO.OUT") <(info "$d/revive/INFO.OUT"); then
-    echo "FAIL np=$n: INFO.OUT (written by both generations) differs from the native run's"
-    diff <(info "$d/native/INFO.OUT") <(info "$d/revive/INFO.OUT") | head -20; exit 1
-elif ! cmp -s "$d/native/native.out" <(cat "$d/revive/gen0.out" "$d/revive/gen1.out"); then
-    echo "FAIL np=$n: the output of the two generations differs from the native run's"
-    diff "$d/native/native.out" <(cat "$d/revive/gen0.out" "$d/revive/gen1.out") | head -10; exit 1
-elif [ -n "$files" ]; then
-    echo "FAIL np=$n: files differ from the native run's:$files"; exit 1
 fi
+info "$d/native/INFO.OUT" >"$d/n.info"
+info "$d/revive/INFO.OUT" >"$d/r.info"
+cat "$d/revive/gen0.out" "$d/revive/gen1.out" >"$d/r.out"
+ck_same "INFO.OUT (written by both generations)" "$d/n.info" "$d/r.info" || exit 1
+ck_same "the output of the two generations" "$d/native/native.out" "$d/r.out" || exit 1
+[ -z "$files" ] || { echo "FAIL np=$n: files differ from the native run's:$files"; exit 1; }
 echo "ok np=$n: checkpointed once loop 5 began ($CK_SNAP), restarted; $loops loops in INFO.OUT and" \
     "$(ls "$d"/native/*.OUT | wc -l) output files (but EVECFV.OUT) identical to the native run's;" \
     "total energy $(tail -1 "$d/native/TOTENERGY.OUT" | tr -d ' ')"

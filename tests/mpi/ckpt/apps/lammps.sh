@@ -29,10 +29,8 @@ results "$d/revive/log.lammps" >"$d/r.log"
 last=$(grep -E '^ +1200 ' "$d/n.screen")
 if [ -z "$last" ]; then
     echo "FAIL np=$n: the native run did not print step 1200"; fail=1
-elif ! cmp -s "$d/n.screen" "$d/r.screen"; then
-    echo "FAIL np=$n: the screen output differs from the native run's"; diff "$d/n.screen" "$d/r.screen" | head -10; fail=1
-elif ! cmp -s "$d/n.log" "$d/r.log"; then
-    echo "FAIL np=$n: log.lammps differs from the native run's"; diff "$d/n.log" "$d/r.log" | head -10; fail=1
+elif ! ck_same "the screen output" "$d/n.screen" "$d/r.screen" || ! ck_same log.lammps "$d/n.log" "$d/r.log"; then
+    fail=1
 else
     echo "ok np=$n: checkpointed at step $(grep -E '^ +[0-9]+ ' "$d/revive/gen0.out" | tail -1 | awk '{print $1}') ($CK_SNAP)," \
         "restarted; screen ($(wc -l <"$d/n.screen") lines) and log.lammps identical to the native run's; last step: $last"

@@ -26,18 +26,12 @@ ck_try "$d" $n "grep -qE 'Entering Dynamics: +iteration = +4\$' gen0.out" pw.x -
     echo "FAIL np=$n: $CK_WHY"; exit 1; }
 untimed "$d/native/native.out" >"$d/n.res"
 untimed "$d/revive/gen0.out" "$d/revive/gen1.out" >"$d/r.res"
-files=
-for f in si8.md si8.msd.dat si8.save/charge-density.dat si8.save/wfc1.dat; do
-    cmp -s "$d/native/out/$f" "$d/revive/out/$f" || files="$files $f"
-done
+files=$(ck_differing "$d/native/out" "$d/revive/out" si8.md si8.msd.dat si8.save/charge-density.dat si8.save/wfc1.dat)
 if [ "$(grep -c '^!' "$d/n.res")" -lt 10 ] || ! grep -q 'End of molecular dynamics calculation' "$d/n.res"; then
     echo "FAIL np=$n: the native run did not compute the 10 steps"; tail -5 "$d/native/native.out"; exit 1
-elif ! cmp -s "$d/n.res" "$d/r.res"; then
-    echo "FAIL np=$n: the output of the two generations differs from the native run's"
-    diff "$d/n.res" "$d/r.res" | head -20; exit 1
-elif [ -n "$files" ]; then
-    echo "FAIL np=$n: out/ differs from the native run's:$files"; exit 1
 fi
+ck_same "the output of the two generations" "$d/n.res" "$d/r.res" || exit 1
+[ -z "$files" ] || { echo "FAIL np=$n: out/ differs from the native run's:$files"; exit 1; }
 echo "ok np=$n: checkpointed in MD step $(grep -E 'Entering Dynamics' "$d/revive/gen0.out" | tail -1 | awk '{print $NF}')" \
     "($CK_SNAP), restarted; $(grep -c '^!' "$d/n.res") SCF energies, the MD output and out/ identical to the native run's;" \
     "$(grep -E 'Ekin \+ Etot' "$d/n.res" | tail -1 | sed 's/^ *//')"
