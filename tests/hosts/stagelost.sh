@@ -108,9 +108,14 @@ if [ $flavor = ompi ]; then
         pass "$flavor: h3 lost while staging: mpirun ends the job at once, nobody left to stage the partner copies: the sequence fails, saying why"
         finish
     fi
-    fail "b: expected Open MPI's mpirun to end the job (and the sequence to fail, saying so)"
-    [ -f "$ref/snapshot.meta" ] && echo "    (it committed: update this test and docs/snapshots.md)"
-    cat "$ref/staging.failed" 2>/dev/null
+    # Both ends are right: under load the holders on h1 may stage the partner copies and commit
+    # before mpirun has ended the job (CI, session 12: committed 10 s after the loss); the commit
+    # must then pass the same checks as MPICH's below
+    if [ -f "$ref/snapshot.meta" ]; then
+        echo "note: ompi: mpirun had not ended the job when the copies were staged: committed"
+    else
+        fail "b: the sequence neither committed nor failed saying the job ended: $(cat "$ref/staging.failed" 2>/dev/null)"
+    fi
 fi
 if [ -f "$ref/snapshot.meta" ]; then
     for r in 2 3; do
