@@ -535,6 +535,23 @@ static void test_second_request(void)
     must(SNAPC_ACT_RESUME);
     must(SNAPC_ACT_CKPT);
     CHECK_EQ(P.source, SNAPC_SRC_RANK);
+
+    /* MPIX_Checkpoint in a job of one rank: no communicator counted (no targets), world seq 0;
+     * the epoch covers it, no second one (before: a second snapshot later in the run) */
+    reset(1);
+    rank_request(0, 0);
+    must(SNAPC_ACT_CKPT);
+    seqs(0, 0, NULL);
+    CHECK_EQ(P.ntargets, 0);
+    all_state(1, 1);
+    all_simple(1, SNAPC_EV_QUIESCED);
+    all_simple(1, SNAPC_EV_DRAINED);
+    captured(0);
+    committed(0, NULL);
+    must(SNAPC_ACT_RESUME);
+    CHECK_EQ(act(SNAPC_ACT_CKPT), -1);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    CHECK_EQ(P.next_seq, 1);
 }
 
 static void test_not_ready(void)
