@@ -923,6 +923,7 @@ static const char *group_kind(uint32_t k)
            : k == CRS_TREE_G_PIPE_WRITE ? "pipe, write end"
            : k == CRS_TREE_G_DELETED    ? "deleted file"
            : k == CRS_TREE_G_OBJECT     ? "saved file"
+           : k == CRS_TREE_G_SHMEM      ? "shared memory"
                                         : "file";
 }
 
@@ -948,8 +949,8 @@ static void tree_text(const struct crs_tree *t, const char *path)
     for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
         const struct crs_tree_group *x = &t->groups[g];
         printf("  %s", group_kind(x->kind));
-        if (x->kind == CRS_TREE_G_OBJECT) {
-            /* its holders are in the members' images (FOBJS) */
+        if (x->kind == CRS_TREE_G_OBJECT || x->kind == CRS_TREE_G_SHMEM) {
+            /* its holders are in the members' images (FOBJS, MEMFDS) */
             printf(" %s (device %" PRIu64 ", inode %" PRIu64 "): its bytes in the image of pid %d, made once for "
                    "every member that maps or holds it\n", t->strings + x->path, x->dev, x->pipe_id,
                    (int)t->members[x->owner].pid);
@@ -1006,7 +1007,7 @@ static void tree_json(const struct crs_tree *t, const char *path)
         const struct crs_tree_group *x = &t->groups[g];
         struct jobj o = { g ? ", {" : "{", false };
         jstrk("kind", group_kind(x->kind), &o);
-        if (x->kind == CRS_TREE_G_OBJECT) {
+        if (x->kind == CRS_TREE_G_OBJECT || x->kind == CRS_TREE_G_SHMEM) {
             jstrk("path", t->strings + x->path, &o);
             ju64("device", x->dev, &o);
             ju64("inode", x->pipe_id, &o);

@@ -342,8 +342,9 @@ static int deleted_file(struct tree_restart *tr, const struct crs_tree_group *x)
     return fd;
 }
 
-/* The files members share whose bytes one member's image holds (OBJECT
- * groups: semaphores, shared values, mapped scratch files): each made once
+/* The files and shared memory members share whose bytes one member's image
+ * holds (OBJECT groups: semaphores, shared values, mapped scratch files;
+ * SHMEM groups: memfds, shared anonymous memory): each made once
  * from that image, here, and handed to every member's restart, which maps
  * and opens it instead of a copy of its own. */
 static int make_objects(struct tree_restart *tr)
@@ -356,7 +357,7 @@ static int make_objects(struct tree_restart *tr)
     }
     for (uint32_t g = 0; g < ng; g++) {
         const struct crs_tree_group *x = &tr->t.groups[g];
-        if (x->kind != CRS_TREE_G_OBJECT)
+        if (x->kind != CRS_TREE_G_OBJECT && x->kind != CRS_TREE_G_SHMEM)
             continue;
         char err[1024];
         int fd = tr->crs->restart_make_file ? tr->crs->restart_make_file(&tr->ri[x->owner], x->dev, x->pipe_id, err,
@@ -372,7 +373,7 @@ static int make_objects(struct tree_restart *tr)
             return -1;
         }
         tr->gfd[g] = fd;
-        tr->files[tr->nfiles++] = (struct crs_restart_file){ x->dev, x->pipe_id, fd };
+        tr->files[tr->nfiles++] = (struct crs_restart_file){ x->dev, x->pipe_id, fd, x->kind == CRS_TREE_G_SHMEM };
     }
     for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
         if (tr->t.members[i].kind == CRS_TREE_PROCESS) {
@@ -382,7 +383,7 @@ static int make_objects(struct tree_restart *tr)
     return 0;
 }
 
-/* A DELETED group whose file is an OBJECT group's: that file opened anew
+/* A DELETED group whose file is an OBJECT or SHMEM group's: that file opened anew
  * with the group's access, at its offset. */
 static int deleted_object(struct tree_restart *tr, const struct crs_tree_group *x)
 {
@@ -412,7 +413,7 @@ static int make_groups(struct tree_restart *tr)
         return -1;
     for (uint32_t g = 0; g < ng; g++) {
         const struct crs_tree_group *x = &tr->t.groups[g];
-        if (tr->gfd[g] >= 0 || x->kind == CRS_TREE_G_OBJECT)
+        if (tr->gfd[g] >= 0 || x->kind == CRS_TREE_G_OBJECT || x->kind == CRS_TREE_G_SHMEM)
             continue;
         if (x->kind == CRS_TREE_G_FILE) {
             char moved[4096];

@@ -157,10 +157,13 @@ struct crs_restart_image {
     void *impl;             /* the component's own state */
 };
 
-/* A saved file by its device and inode at checkpoint, made again (fd). */
+/* A saved file by its device and inode at checkpoint, made again (fd); or,
+ * with shmem, shared memory (a memfd, shared anonymous memory: the image's
+ * MEMFDS record of that inode), made again, filled and sealed. */
 struct crs_restart_file {
     uint64_t dev, ino;
     int fd;
+    int shmem;
 };
 
 /* What a component's exec_enter keeps for exec_leave (the caller's stack). */
@@ -219,7 +222,9 @@ struct crs_component {
     /* Makes again, from the opened image, the saved file (deleted while
      * open, in /dev/shm) that had device dev and inode ino at checkpoint, as
      * restart() would: filled with its bytes, a /dev/shm one under its
-     * name. A tree's restart makes such a file once for all the processes
+     * name; when the image has no such file, the shared memory (a memfd,
+     * shared anonymous memory) of inode ino, filled with its pages and
+     * sealed. A tree's restart makes such a file once for all the processes
      * that share it (crs/base/tree.h, CRS_TREE_G_OBJECT) and hands it to
      * each (crs_restart_image.shared_files). Returns a descriptor open for
      * reading and writing (close-on-exec) at or above own_fd_min, or

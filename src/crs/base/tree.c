@@ -90,8 +90,8 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
         snprintf(err, errlen, "not a process tree file (it is cut short or something else)");
         return -EINVAL;
     }
-    if (h->version != CRS_TREE_VERSION && h->version != 1) {
-        snprintf(err, errlen, "a process tree file of format version %u; this Revive reads version %u",
+    if (h->version < 1 || h->version > CRS_TREE_VERSION) {
+        snprintf(err, errlen, "a process tree file of format version %u; this Revive reads versions 1 to %u",
                  h->version, CRS_TREE_VERSION);
         return -EINVAL;
     }
@@ -159,15 +159,18 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < h->ngroups; i++) {
         const struct crs_tree_group *g = &t->groups[i];
-        int object = g->kind == CRS_TREE_G_OBJECT;
-        int bad = g->kind < CRS_TREE_G_PIPE_READ || g->kind > (h->version == 1 ? CRS_TREE_G_DELETED : CRS_TREE_G_OBJECT) ||
+        int object = g->kind == CRS_TREE_G_OBJECT || g->kind == CRS_TREE_G_SHMEM;
+        uint32_t last = h->version == 1 ? CRS_TREE_G_DELETED : h->version == 2 ? CRS_TREE_G_OBJECT : CRS_TREE_G_SHMEM;
+        int bad = g->kind < CRS_TREE_G_PIPE_READ || g->kind > last ||
                   g->path >= h->strings_length + 1;
         if (object)
             bad |= g->owner >= h->nmembers || t->members[g->owner].kind != CRS_TREE_PROCESS || g->data_length;
         else
             bad |= g->data_offset > h->data_length || g->data_length > h->data_length - g->data_offset;
         if (g->kind == CRS_TREE_G_DELETED && g->object)
-            bad |= h->version == 1 || g->object > h->ngroups || t->groups[g->object - 1].kind != CRS_TREE_G_OBJECT;
+            bad |= h->version == 1 || g->object > h->ngroups ||
+                   (t->groups[g->object - 1].kind != CRS_TREE_G_OBJECT &&
+                    t->groups[g->object - 1].kind != CRS_TREE_G_SHMEM);
         if (bad) {
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file's table is damaged (shared file %u)", i);

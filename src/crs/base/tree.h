@@ -30,9 +30,9 @@
 
 #define CRS_TREE_MAGIC "RVVTREE1"
 /* 2: CRS_TREE_G_OBJECT groups, and DELETED groups whose file is one (the
- * members' images then name their bytes as another member's); version 1
- * files are read as they were. */
-#define CRS_TREE_VERSION 2u
+ * members' images then name their bytes as another member's); 3:
+ * CRS_TREE_G_SHMEM groups. Versions 1 and 2 are read as they were. */
+#define CRS_TREE_VERSION 3u
 
 enum crs_tree_scope {
     CRS_TREE_SCOPE_TREE = 1,   /* a process and all its descendants */
@@ -85,26 +85,35 @@ enum crs_tree_group_kind {
      * they share one file again. No links: descriptors reach it through
      * DELETED groups (`object`) or the members' own records. */
     CRS_TREE_G_OBJECT = 5,
+    /* Version 3: shared memory two members or more map or hold (a memfd,
+     * MAP_SHARED|MAP_ANONYMOUS memory mapped before a fork, shared
+     * MAP_HUGETLB memory, a deleted hugetlbfs file): image_format.h's MEMFDS
+     * record of that inode. As OBJECT: the image of `owner` holds its pages
+     * (and the bytes no mapping holds); the others' images name it without
+     * them. The restart makes it once, filled and sealed, from the owner's
+     * image and gives it to every member that maps or holds it. Fields as
+     * OBJECT's; `dev` is the device of the kernel's shared memory inode. */
+    CRS_TREE_G_SHMEM = 6,
 };
 
 struct crs_tree_group {
     uint32_t kind;
     uint32_t open_flags;
     int64_t offset;             /* FILE, DELETED: the shared offset */
-    uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it); OBJECT: the
-                                 * file's inode */
+    uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it); OBJECT,
+                                 * SHMEM: the file's inode */
     union {
         uint32_t pipe_capacity; /* pipes */
-        uint32_t object;        /* DELETED: 1 + the OBJECT group that is its file (no bytes here),
-                                 * 0: its bytes are in the table */
-        uint32_t owner;         /* OBJECT: the member whose image holds the bytes */
+        uint32_t object;        /* DELETED: 1 + the OBJECT or SHMEM group that is its file (no bytes
+                                 * here), 0: its bytes are in the table */
+        uint32_t owner;         /* OBJECT, SHMEM: the member whose image holds the bytes */
     };
-    uint32_t path;              /* FILE, DELETED, OBJECT: offset in the strings */
+    uint32_t path;              /* FILE, DELETED, OBJECT, SHMEM: offset in the strings */
     union {
         uint64_t data_offset;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's */
-        uint64_t dev;           /* OBJECT: the file's device (st_dev) */
+        uint64_t dev;           /* OBJECT, SHMEM: the file's device (st_dev) */
     };
-    uint64_t data_length;       /* PIPE_READ, DELETED; 0 for OBJECT */
+    uint64_t data_length;       /* PIPE_READ, DELETED; 0 for OBJECT and SHMEM */
 };
 
 struct crs_tree_link {

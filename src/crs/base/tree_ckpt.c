@@ -654,9 +654,9 @@ static long note_fd(long n, int dirfd, void *arg)
                strncmp(link, "/memfd:", 7) && strncmp(link, "/dev/pts/", 9) && strcmp(link, "/dev/tty") &&
                strcmp(link, "/dev/ptmx") && strncmp(link, "/dev/shm/", 9) && strncmp(link, "/proc/", 6) &&
                (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));   /* devices: nothing to share */
-    /* deleted while open: members sharing it get one file made again */
-    int deleted = link[0] == '/' && S_ISREG(st.st_mode) && len > 10 && !strcmp(link + len - 10, " (deleted)") &&
-                  strncmp(link, "/memfd:", 7);
+    /* deleted while open (a memfd too): members sharing it get one file
+     * made again, or that shared memory opened anew (tree_objects.h) */
+    int deleted = link[0] == '/' && S_ISREG(st.st_mode) && len > 10 && !strcmp(link + len - 10, " (deleted)");
     if (!pipe && !file && !deleted)
         return 0;
     char ip[96];
@@ -764,19 +764,19 @@ static int for_each_member_mapping(struct tree_ckpt *t, member_mapping_fn f, voi
     return 0;
 }
 
-/* Memory two members share through an object that has no name to map again
- * (MAP_SHARED|MAP_ANONYMOUS before a fork, a memfd, a deleted file, System V
- * shared memory): each member's image would bring back a copy of its own,
- * so the sharing would be lost without a word. Refused, naming it, until
- * the tree's restart shares such objects. */
+/* Memory two members share through an object that the tree's restart does
+ * not make once for all (System V shared memory, which the capture refuses
+ * anyway): each member's image would bring back a copy of its own, so the
+ * sharing would be lost without a word. Refused, naming it. Memfds, shared
+ * anonymous memory and saved files are made once (tree_objects.h). */
 struct shm_key { uint64_t dev, ino; int member; uint64_t start; };
 struct shm_keys { struct shm_key *keys; size_t n, cap; };
 
 static int note_shared_mapping(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg)
 {
     struct shm_keys *s = arg;
-    if (crs_tree_object_name(me->name, me->dev))
-        return 0;   /* a saved file: made once for the members that share it (tree_objects.h) */
+    if (crs_tree_object_name(me->name, me->dev) || crs_tree_shmem_name(me->name, me->dev))
+        return 0;   /* a saved file or shared memory: made once for the members that share it (tree_objects.h) */
     size_t len = strlen(me->name);
     int unnamed = !strncmp(me->name, "/dev/zero", 9) || !strncmp(me->name, "/memfd:", 7) ||
                   !strncmp(me->name, "/SYSV", 5) || (len > 10 && !strcmp(me->name + len - 10, " (deleted)"));
@@ -1070,11 +1070,13 @@ static int run(struct tree_ckpt *t, int fd)
     }
     groups = more;
     size_t first_object = ngroups;
+    int has_shmem = 0;
     for (size_t i = 0; i < t->objs.n; i++) {
         const struct crs_tree_object *x = &t->objs.v[i];
         struct crs_tree_group *g = &groups[ngroups++];
         memset(g, 0, sizeof *g);
-        g->kind = CRS_TREE_G_OBJECT;
+        g->kind = x->shmem ? CRS_TREE_G_SHMEM : CRS_TREE_G_OBJECT;
+        has_shmem |= x->shmem;
         g->pipe_id = x->ino;
         g->dev = x->dev;
         g->owner = (uint32_t)x->owner;
@@ -1157,7 +1159,7 @@ static int run(struct tree_ckpt *t, int fd)
         return -ENOMEM;
     }
     memcpy(h.magic, CRS_TREE_MAGIC, 8);
-    h.version = CRS_TREE_VERSION;
+    h.version = has_shmem ? CRS_TREE_VERSION : 2;   /* version 2 Revives read what they know */
     h.scope = (uint32_t)o->scope;
     h.id = (int32_t)o->id;
     h.nmembers = (uint32_t)t->nmembers;

@@ -51,6 +51,14 @@ int crs_tree_object_name(const char *name, uint64_t dev)
     return !(ends_deleted(name) && on_hugetlbfs(name, dev));
 }
 
+int crs_tree_shmem_name(const char *name, uint64_t dev)
+{
+    if (!strncmp(name, "/memfd:", 7) || !strncmp(name, "/dev/zero", 9) || !strncmp(name, "[anon_shmem", 11) ||
+        !strncmp(name, "/anon_hugepage", 14))
+        return 1;
+    return name[0] == '/' && ends_deleted(name) && on_hugetlbfs(name, dev);
+}
+
 int crs_tree_objects_index(const struct crs_tree_objects *o, uint64_t dev, uint64_t ino)
 {
     for (size_t i = 0; i < o->n; i++)
@@ -59,8 +67,9 @@ int crs_tree_objects_index(const struct crs_tree_objects *o, uint64_t dev, uint6
     return -1;
 }
 
-/* Member m names the file (dev, ino); has_fd: by an open file. */
-static int note(struct crs_tree_objects *o, size_t m, uint64_t dev, uint64_t ino, const char *name, int has_fd)
+/* Member m names the file or shared memory (dev, ino); has_fd: by an open file. */
+static int note(struct crs_tree_objects *o, size_t m, uint64_t dev, uint64_t ino, const char *name, int has_fd,
+                int shmem)
 {
     int i = crs_tree_objects_index(o, dev, ino);
     if (i < 0) {
@@ -83,6 +92,7 @@ static int note(struct crs_tree_objects *o, size_t m, uint64_t dev, uint64_t ino
         x->ino = ino;
         x->owner = x->first = (int)m;
         x->owner_has_fd = has_fd;
+        x->shmem = shmem;
         x->path = strdup(name);
         memset(o->named + (size_t)i * o->nmembers, 0, o->nmembers);
         o->n++;
@@ -119,9 +129,10 @@ static long note_fd(long n, int dirfd, void *arg)
     if (l <= 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     link[l] = 0;
-    if (!crs_tree_object_name(link, (uint64_t)st.st_dev))
+    int shmem = crs_tree_shmem_name(link, (uint64_t)st.st_dev);
+    if (!shmem && !crs_tree_object_name(link, (uint64_t)st.st_dev))
         return 0;
-    return note(w->o, w->m, (uint64_t)st.st_dev, (uint64_t)st.st_ino, link, 1);
+    return note(w->o, w->m, (uint64_t)st.st_dev, (uint64_t)st.st_ino, link, 1, shmem);
 }
 
 int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t nmembers, char *err, size_t errlen)
@@ -143,9 +154,13 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
         if (revive_maps_open(&r, pids[m], 0, buf, sizeof buf) != 0)
             continue;   /* gone meanwhile: its capture says so */
         int k = 0;
-        while (!k && revive_maps_next(&r, &me) > 0)
-            if (me.shared && me.inode && !me.name_cut && crs_tree_object_name(me.name, me.dev))
-                k = note(o, m, me.dev, me.inode, me.name, 0);
+        while (!k && revive_maps_next(&r, &me) > 0) {
+            if (!me.shared || !me.inode || me.name_cut)
+                continue;
+            int shmem = crs_tree_shmem_name(me.name, me.dev);
+            if (shmem || crs_tree_object_name(me.name, me.dev))
+                k = note(o, m, me.dev, me.inode, me.name, 0, shmem);
+        }
         revive_maps_close(&r);
         if (k)
             goto nomem;
@@ -163,8 +178,9 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
     free(o->named);
     o->named = NULL;
     if (o->n > CRS_PROTO_GO_FILES_MAX) {
-        snprintf(err, errlen, "the members share %zu files deleted while open or in /dev/shm (semaphores, shared "
-                              "memory), more than the %d a tree's checkpoint can hold", o->n, CRS_PROTO_GO_FILES_MAX);
+        snprintf(err, errlen, "the members share %zu files deleted while open or in /dev/shm, memfds and shared "
+                              "memory mappings (semaphores, shared memory), more than the %d a tree's checkpoint "
+                              "can hold", o->n, CRS_PROTO_GO_FILES_MAX);
         return -E2BIG;
     }
     return 0;

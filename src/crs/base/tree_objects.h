@@ -9,7 +9,10 @@
  * another). Such a file becomes one CRS_TREE_G_OBJECT group of the tree:
  * its bytes once, in the image of its owner (the first member that holds it
  * open, else the first that maps it); the others record it without bytes
- * (crs_proto_go.elsewhere).
+ * (crs_proto_go.elsewhere). Shared memory members map or hold (a memfd,
+ * MAP_SHARED|MAP_ANONYMOUS memory mapped before a fork) is found the same
+ * way and becomes a CRS_TREE_G_SHMEM group: its pages once, in the owner's
+ * image, one memfd for all members after a restart.
  */
 #ifndef REVIVE_CRS_TREE_OBJECTS_H
 #define REVIVE_CRS_TREE_OBJECTS_H
@@ -25,6 +28,7 @@ struct crs_tree_object {
     int owner;                   /* member index */
     int owner_has_fd;            /* the owner holds it open (reads it whole) */
     int first, count;            /* the first member naming it, how many do */
+    int shmem;                   /* shared memory (a memfd, shared anonymous memory), not a file */
     char *path;                  /* as /proc shows it */
 };
 
@@ -41,7 +45,14 @@ struct crs_tree_objects {
  * memory, which are kept as shared memory). */
 int crs_tree_object_name(const char *name, uint64_t dev);
 
-/* Finds the saved files two members or more name (each member's open files
+/* Whether a shared mapping or an open file /proc names `name` (on device
+ * dev) is shared memory a member's image keeps as a MEMFDS record: a memfd,
+ * shared anonymous memory ("/dev/zero (deleted)", "[anon_shmem:NAME]"),
+ * shared MAP_HUGETLB memory, a deleted hugetlbfs file. Not System V shared
+ * memory, which the capture refuses. */
+int crs_tree_shmem_name(const char *name, uint64_t dev);
+
+/* Finds the saved files and shared memory two members or more name (each member's open files
  * and shared mappings; pids[m] as our /proc names member m, 0 for one to
  * pass over: a zombie). 0, or -errno with one message in err (more than
  * CRS_PROTO_GO_FILES_MAX such files). */
@@ -50,7 +61,8 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
 /* The object with that device and inode, or -1. */
 int crs_tree_objects_index(const struct crs_tree_objects *o, uint64_t dev, uint64_t ino);
 
-/* Member m's word to record, the files whose bytes another member saves. */
+/* Member m's word to record, the files and shared memory whose bytes
+ * another member saves. */
 void crs_tree_objects_go(const struct crs_tree_objects *o, size_t m, struct crs_proto_go *go);
 
 void crs_tree_objects_free(struct crs_tree_objects *o);

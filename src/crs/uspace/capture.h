@@ -167,6 +167,10 @@ int crs_capture_on_hugetlbfs(const char *path, uint64_t dev);
 uint32_t crs_capture_huge_shift(int fd);
 void crs_capture_fobj_reader(struct crs_capture *c, int i, int fd, uint32_t open_flags);
 int crs_capture_fobj_plan(struct crs_capture *c);
+/* Whether another member of the tree saves the bytes of the file or shared
+ * memory (dev, ino) (crs_ckpt_opts.tree_elsewhere): this image names it
+ * without them. */
+int crs_capture_elsewhere(const struct crs_capture *c, uint64_t dev, uint64_t ino);
 int crs_capture_fobj_write(struct crs_capture *c, struct crs_image_writer *w, char *bounce, int mem_fd);
 void crs_capture_fobj_release(struct crs_capture *c);
 

@@ -207,12 +207,11 @@ static int mapped_extents(struct crs_capture *c, size_t i)
     return 0;
 }
 
-/* Whether another member of the tree saves file f's bytes (crs_ckpt_opts.tree_elsewhere). */
-static int elsewhere(const struct crs_capture *c, const struct crs_rec_fobj *f)
+int crs_capture_elsewhere(const struct crs_capture *c, uint64_t dev, uint64_t ino)
 {
     for (int k = 0; k < c->opts.ntree_elsewhere; k++)
-        if (c->opts.tree_elsewhere[k].dev == f->dev && c->opts.tree_elsewhere[k].ino == f->ino)
-            return f->kind != CRS_FOBJ_MEMFD;
+        if (c->opts.tree_elsewhere[k].dev == dev && c->opts.tree_elsewhere[k].ino == ino)
+            return 1;
     return 0;
 }
 
@@ -220,8 +219,8 @@ int crs_capture_fobj_plan(struct crs_capture *c)
 {
     for (size_t i = 0; i < c->nfobjs; i++) {
         struct crs_rec_fobj *f = &c->fobjs[i];
-        if (elsewhere(c, f)) {
-            /* one file for the tree: its bytes once, in the owner's image */
+        if (crs_capture_elsewhere(c, f->dev, f->ino)) {
+            /* one file (or memfd) for the tree: its bytes once, in the owner's image */
             f->flags |= CRS_FOBJ_F_ELSEWHERE;
             f->first_extent = (uint32_t)c->nfextents;
             f->nextents = 0;

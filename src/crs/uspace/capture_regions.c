@@ -21,6 +21,13 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* The pages of shared memory a tree's other member saves (its owner's image
+ * holds them; the restart makes it once, filled, for all): none here. */
+static uint8_t shmem_pages(const struct crs_capture *c, const struct crs_map *m)
+{
+    return crs_capture_elsewhere(c, m->dev, m->ino) ? CRS_PAGES_NONE : CRS_PAGES_RESIDENT;
+}
+
 static int find_or_add_file(struct crs_capture *c, const char *path, const struct stat *st)
 {
     for (size_t i = 0; i < c->nfiles; i++)
@@ -158,7 +165,7 @@ int crs_capture_regions(struct crs_capture *c)
              * memory, which comes back as a memfd on huge pages of its size */
             r->kind = CRS_REGION_SHMEM;
             r->file = crs_capture_memfd_index(c, m->ino, name, m->pgoff + (m->end - m->start));
-            pages = CRS_PAGES_RESIDENT;
+            pages = shmem_pages(c, m);
         } else if (m->shared && m->ino != 0 && name[0] == '/' && strncmp(name, "/memfd:", 7) &&
                    strncmp(name, "/dev/zero", 9) && strncmp(name, "/anon_hugepage", 14) &&
                    (ends_with(name, " (deleted)") || crs_capture_is_shm_path(name))) {
@@ -179,7 +186,7 @@ int crs_capture_regions(struct crs_capture *c)
                                                   !strncmp(name, "/anon_hugepage", 14)))) {
             r->kind = CRS_REGION_SHMEM;
             r->file = crs_capture_memfd_index(c, m->ino, name, m->pgoff + (m->end - m->start));
-            pages = CRS_PAGES_RESIDENT;
+            pages = shmem_pages(c, m);
         } else if (m->shared && name[0] == '/') {
             struct stat st;
             if (stat(name, &st) != 0 || st.st_ino != m->ino) {

@@ -160,8 +160,17 @@ int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uin
             snprintf(err, errlen, "%s: %s", u->name, r->err);
         return fd;
     }
-    snprintf(err, errlen, "%s: the image holds no saved file of device %llu inode %llu that its tree names: the "
-                          "file is damaged", u->name, (unsigned long long)dev, (unsigned long long)ino);
+    for (size_t i = 0; i < u->img.nmemfds; i++) {   /* shared memory: a memfd record of that inode */
+        if (u->img.memfds[i].ino != ino)
+            continue;
+        r->err[0] = 0;
+        int fd = crs_restore_make_shmem(r, i);
+        if (fd < 0)
+            snprintf(err, errlen, "%s: %s", u->name, r->err);
+        return fd;
+    }
+    snprintf(err, errlen, "%s: the image holds no saved file or shared memory of device %llu inode %llu that its "
+                          "tree names: the file is damaged", u->name, (unsigned long long)dev, (unsigned long long)ino);
     return -EINVAL;
 }
 
@@ -173,6 +182,7 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     crs_image_close(&u->img);
     free(u->r.cur);
     free(u->r.memfd_fds);
+    free(u->r.memfd_shared);
     free(u->r.pipe_fds);
     free(u->r.fobj_fds);
     free(u->r.sock_fds);

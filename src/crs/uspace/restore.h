@@ -56,6 +56,8 @@ struct crs_restore {
     int ignore_kernel;      /* accept an image from another kernel release */
     uint64_t *cur;          /* per region: where it is mapped now */
     int *memfd_fds;         /* per memfd record */
+    unsigned char *memfd_shared; /* per memfd record: 1 when the tree's restart made it, filled and
+                                  * sealed (crs_restart_file.shmem): only mapped and opened here */
     int *pipe_fds;          /* per pipe record: read end, write end */
     int *fobj_fds;          /* per saved file: the recreated file, read-write */
     int *sock_fds;          /* per socket record: the socket made again */
@@ -116,6 +118,12 @@ int crs_restore_load(struct crs_restore *r);
  * for reading and writing at or above work_fd_min, or -errno with the
  * message set. A tree's restart makes the files members share this way. */
 int crs_restore_make_fobj(struct crs_restore *r, size_t i);
+/* Shared memory object i (MEMFDS) made again, filled from the image (the
+ * pages of its mappings, the bytes no mapping held) and sealed
+ * (restore_load.c): a descriptor at or above work_fd_min, or -errno with
+ * the message set. A tree's restart makes the shared memory members share
+ * this way (CRS_TREE_G_SHMEM). */
+int crs_restore_make_shmem(struct crs_restore *r, size_t i);
 int crs_restore_signals(struct crs_restore *r);
 /* The image's uids, gids and groups (restore_creds.c); refuses (-EPERM) when
  * cr_restart cannot take them on. Last before the switch: what comes after

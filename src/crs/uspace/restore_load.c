@@ -80,31 +80,69 @@ static void *map_region(struct crs_restore *r, size_t i, uint64_t hint, int writ
     return p;
 }
 
+/* Shared memory object i made again, empty, at our own numbers; or -errno. */
+static int new_memfd(struct crs_restore *r, size_t i)
+{
+    const struct crs_image *img = r->img;
+    const char *name = crs_image_str(img, img->memfds[i].name);
+    unsigned shift = img->memfds[i].page_shift;   /* on huge pages of that size */
+    unsigned mfd = MFD_CLOEXEC | MFD_ALLOW_SEALING | (shift ? MFD_HUGETLB | (shift << MFD_HUGE_SHIFT) : 0);
+    int fd = memfd_create(*name ? name : "revive-shared", mfd);
+    if (fd < 0 || ftruncate(fd, (off_t)img->memfds[i].size) != 0) {
+        if (shift)
+            crs_restore_error(r, "cannot recreate shared memory object %s on %u KiB huge pages: %s; give "
+                              "the machine huge pages (vm.nr_hugepages, or /sys/kernel/mm/hugepages/"
+                              "hugepages-%ukB/nr_hugepages)", *name ? name : "(anonymous)", 1u << (shift - 10),
+                              strerror(errno), 1u << (shift - 10));
+        else
+            crs_restore_error(r, "cannot recreate shared memory object %s: %s", *name ? name : "(anonymous)",
+                              strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -ENOMEM;
+    }
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
+    int e = errno;
+    close(fd);
+    if (moved < 0) {
+        crs_restore_error(r, "cannot keep shared memory object %s open: %s", *name ? name : "(anonymous)",
+                          strerror(e));
+        return -e;
+    }
+    return moved;
+}
+
+/* The one a tree's restart made for every process that shares it, if any. */
+static int shared_memfd(const struct crs_restore *r, uint64_t ino)
+{
+    for (size_t k = 0; k < r->nshared_files; k++)
+        if (r->shared_files[k].shmem && r->shared_files[k].ino == ino)
+            return r->shared_files[k].fd;
+    return -1;
+}
+
 static int make_memfds(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     r->memfd_fds = calloc(img->nmemfds ? img->nmemfds : 1, sizeof(int));
-    if (!r->memfd_fds)
+    r->memfd_shared = calloc(img->nmemfds ? img->nmemfds : 1, 1);
+    if (!r->memfd_fds || !r->memfd_shared)
         return -ENOMEM;
+    for (size_t i = 0; i < img->nmemfds; i++)
+        r->memfd_fds[i] = -1;
     for (size_t i = 0; i < img->nmemfds; i++) {
-        const char *name = crs_image_str(img, img->memfds[i].name);
-        unsigned shift = img->memfds[i].page_shift;   /* on huge pages of that size */
-        unsigned mfd = MFD_CLOEXEC | MFD_ALLOW_SEALING | (shift ? MFD_HUGETLB | (shift << MFD_HUGE_SHIFT) : 0);
-        int fd = memfd_create(*name ? name : "revive-shared", mfd);
-        if (fd < 0 || ftruncate(fd, (off_t)img->memfds[i].size) != 0) {
-            if (shift)
-                crs_restore_error(r, "cannot recreate shared memory object %s on %u KiB huge pages: %s; give "
-                                  "the machine huge pages (vm.nr_hugepages, or /sys/kernel/mm/hugepages/"
-                                  "hugepages-%ukB/nr_hugepages)", *name ? name : "(anonymous)", 1u << (shift - 10),
-                                  strerror(errno), 1u << (shift - 10));
-            else
-                crs_restore_error(r, "cannot recreate shared memory object %s: %s", *name ? name : "(anonymous)",
-                                  strerror(errno));
-            return -ENOMEM;
+        int fd = shared_memfd(r, img->memfds[i].ino);
+        if (fd >= 0) {   /* filled and sealed already: only mapped and opened here */
+            r->memfd_shared[i] = 1;
+            if ((r->memfd_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min)) < 0) {
+                crs_restore_error(r, "cannot take the shared memory %s that the tree's restart made: %s",
+                                  crs_image_str(img, img->memfds[i].name), strerror(errno));
+                return -EIO;
+            }
+            continue;
         }
-        int moved = fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
-        close(fd);
-        r->memfd_fds[i] = moved;
+        if ((r->memfd_fds[i] = new_memfd(r, i)) < 0)
+            return r->memfd_fds[i];
     }
     return 0;
 }
@@ -135,6 +173,32 @@ static int unnamed_file(const char *path, mode_t mode, const char **where)
     return memfd_create(*base ? base : "revive-saved", MFD_CLOEXEC);
 }
 
+/* Saved file f's bytes from the image into fd. 0, or -errno with the message set. */
+static int write_extents(struct crs_restore *r, const struct crs_rec_fobj *f, int fd, const char *path)
+{
+    const struct crs_image *img = r->img;
+    char *buf = f->nextents ? malloc(CRS_CHUNK_MAX) : NULL;
+    int e = f->nextents && !buf ? -ENOMEM : 0;
+    for (uint32_t k = 0; k < f->nextents && !e; k++) {
+        const struct crs_rec_fextent *x = &img->fextents[f->first_extent + k];
+        if ((e = crs_image_read_fextent(r->img, f->first_extent + k, buf))) {
+            crs_restore_error(r, "%s", r->img->err);
+            break;
+        }
+        for (uint64_t done = 0; done < x->length && !e;) {
+            ssize_t n = pwrite(fd, buf + done, x->length - done, (off_t)(x->offset + done));
+            if (n <= 0) {
+                crs_restore_error(r, "cannot write the saved bytes of %s back: %s", path,
+                                  n < 0 ? strerror(errno) : "no space");
+                e = -EIO;
+            }
+            done += n > 0 ? (uint64_t)n : 0;
+        }
+    }
+    free(buf);
+    return e;
+}
+
 /* Saved file i made again and filled: a deleted one unnamed, a /dev/shm
  * one under its name, a memfd's bytes into the memfd made again
  * (make_memfds first). A descriptor at or above work_fd_min, or -errno. */
@@ -146,7 +210,7 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i)
     if (f->flags & CRS_FOBJ_F_ELSEWHERE) {
         crs_restore_error(r, "the bytes of the %s %s are in the image of another process of its tree: only the "
                           "restart of the tree's whole file can bring it back", f->kind == CRS_FOBJ_SHM
-                          ? "shared memory file" : "deleted file", path);
+                          ? "shared memory file" : f->kind == CRS_FOBJ_MEMFD ? "memfd" : "deleted file", path);
         return -EINVAL;
     }
     int fd;
@@ -182,25 +246,7 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i)
         fchmod(fd, f->mode & 07777);
     else if (f->kind == CRS_FOBJ_DELETED)
         revive_log_debug("the deleted file %s comes back unnamed in %s", path, where);
-    char *buf = f->nextents ? malloc(CRS_CHUNK_MAX) : NULL;
-    int e = f->nextents && !buf ? -ENOMEM : 0;
-    for (uint32_t k = 0; k < f->nextents && !e; k++) {
-        const struct crs_rec_fextent *x = &img->fextents[f->first_extent + k];
-        if ((e = crs_image_read_fextent(r->img, f->first_extent + k, buf))) {
-            crs_restore_error(r, "%s", r->img->err);
-            break;
-        }
-        for (uint64_t done = 0; done < x->length && !e;) {
-            ssize_t n = pwrite(fd, buf + done, x->length - done, (off_t)(x->offset + done));
-            if (n <= 0) {
-                crs_restore_error(r, "cannot write the saved bytes of %s back: %s", path,
-                                  n < 0 ? strerror(errno) : "no space");
-                e = -EIO;
-            }
-            done += n > 0 ? (uint64_t)n : 0;
-        }
-    }
-    free(buf);
+    int e = write_extents(r, f, fd, path);
     int moved = e ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
     if (!e && moved < 0) {
         e = -errno;
@@ -223,9 +269,12 @@ static int make_fobjs(struct crs_restore *r)
         r->fobj_fds[i] = -1;
     for (size_t i = 0; i < img->nfobjs; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
+        if (f->kind == CRS_FOBJ_MEMFD && shared_memfd(r, f->ino) >= 0)
+            continue;   /* in the memfd the tree's restart filled */
         int fd = -1;
         for (size_t k = 0; k < r->nshared_files && fd < 0; k++)
-            if (r->shared_files[k].dev == f->dev && r->shared_files[k].ino == f->ino && f->kind != CRS_FOBJ_MEMFD &&
+            if (!r->shared_files[k].shmem && r->shared_files[k].dev == f->dev && r->shared_files[k].ino == f->ino &&
+                f->kind != CRS_FOBJ_MEMFD &&
                 (fd = fcntl(r->shared_files[k].fd, F_DUPFD_CLOEXEC, r->work_fd_min)) < 0) {
                 crs_restore_error(r, "cannot take the file %s that the tree's restart made: %s",
                                   crs_image_str(img, f->path), strerror(errno));
@@ -253,6 +302,60 @@ static int has_data(const struct crs_image *img, size_t region, size_t *first_ch
     return lo < img->nchunks && img->chunks[lo].vaddr < g->end;
 }
 
+int crs_restore_make_shmem(struct crs_restore *r, size_t i)
+{
+    const struct crs_image *img = r->img;
+    const struct crs_rec_memfd *m = &img->memfds[i];
+    const char *name = crs_image_str(img, m->name);
+    int fd = new_memfd(r, i);
+    if (fd < 0)
+        return fd;
+    /* the pages of its mappings, through a mapping of our own (a hugetlbfs
+     * memfd takes no write(2)) */
+    char *p = m->size ? mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : NULL;
+    if (p == MAP_FAILED) {
+        crs_restore_error(r, "cannot map the shared memory object %s (%llu bytes) to fill it: %s",
+                          *name ? name : "(anonymous)", (unsigned long long)m->size, strerror(errno));
+        close(fd);
+        return -ENOMEM;
+    }
+    int e = 0;
+    for (size_t g = 0; g < img->nregions && !e; g++) {
+        const struct crs_rec_region *x = &img->regions[g];
+        size_t c;
+        if (x->kind != CRS_REGION_SHMEM || x->file != (int32_t)i || !has_data(img, g, &c))
+            continue;
+        for (; c < img->nchunks && img->chunks[c].vaddr < x->end && !e; c++) {
+            const struct crs_rec_chunk *ch = &img->chunks[c];
+            uint64_t off = x->pgoff + (ch->vaddr - x->start);
+            if (ch->vaddr + ch->length > x->end || off + ch->length > m->size) {
+                crs_restore_error(r, "page data at 0x%llx lies outside the shared memory object %s it maps: the "
+                                  "image is damaged", (unsigned long long)ch->vaddr, *name ? name : "(anonymous)");
+                e = -EINVAL;
+            } else if ((e = crs_image_read_chunk(r->img, c, p + off))) {
+                crs_restore_error(r, "%s", r->img->err);
+            }
+        }
+    }
+    if (p)
+        munmap(p, m->size);
+    /* the bytes no mapping held (written with write(2)) */
+    for (size_t k = 0; k < img->nfobjs && !e; k++)
+        if (img->fobjs[k].kind == CRS_FOBJ_MEMFD && img->fobjs[k].ino == m->ino &&
+            !(img->fobjs[k].flags & CRS_FOBJ_F_ELSEWHERE))
+            e = write_extents(r, &img->fobjs[k], fd, *name ? name : "(anonymous)");
+    if (!e && m->seals && fcntl(fd, F_ADD_SEALS, (int)m->seals) != 0) {
+        crs_restore_error(r, "cannot seal the shared memory object %s again (seals 0x%x): %s",
+                          *name ? name : "(anonymous)", m->seals, strerror(errno));
+        e = -EIO;
+    }
+    if (e) {
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
 int crs_restore_load(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -273,7 +376,9 @@ int crs_restore_load(struct crs_restore *r)
         if (g->kind == CRS_REGION_VDSO)
             continue;
         size_t first;
-        writable[i] = (char)has_data(img, i, &first);
+        /* shared memory the tree's restart filled (and sealed) is only mapped */
+        writable[i] = (char)(has_data(img, i, &first) &&
+                             !(g->kind == CRS_REGION_SHMEM && r->memfd_shared[g->file]));
         if (all_aside)
             continue;
         void *p = map_region(r, i, g->start, writable[i]);
@@ -338,6 +443,8 @@ int crs_restore_load(struct crs_restore *r)
             free(writable);
             return -EINVAL;
         }
+        if (img->regions[ri].kind == CRS_REGION_SHMEM && r->memfd_shared[img->regions[ri].file])
+            continue;   /* written once, into the memfd the tree's restart made */
         void *dst = (void *)(r->cur[ri] + (ch->vaddr - img->regions[ri].start));
         if ((e = crs_image_read_chunk(r->img, c, dst))) {
             crs_restore_error(r, "%s", r->img->err);
@@ -356,7 +463,8 @@ int crs_restore_load(struct crs_restore *r)
     free(writable);
     /* Seals last: F_SEAL_WRITE and friends would have refused the filling. */
     for (size_t i = 0; i < img->nmemfds; i++)
-        if (img->memfds[i].seals && fcntl(r->memfd_fds[i], F_ADD_SEALS, (int)img->memfds[i].seals) != 0) {
+        if (img->memfds[i].seals && !r->memfd_shared[i] &&
+            fcntl(r->memfd_fds[i], F_ADD_SEALS, (int)img->memfds[i].seals) != 0) {
             crs_restore_error(r, "cannot seal the shared memory object %s again (seals 0x%x): %s",
                               crs_image_str(img, img->memfds[i].name), img->memfds[i].seals, strerror(errno));
             return -EIO;

@@ -8,7 +8,10 @@
 # maps and holds, a child holds and another maps, each child writing to it
 # after the checkpoint; a POSIX named semaphore the program and its child
 # share (sem_open, unlinked, as Python's multiprocessing), posted by the
-# child after the checkpoint; a setsid daemon with a child in its session;
+# child after the checkpoint; memory parent and child share, mapped
+# MAP_SHARED|MAP_ANONYMOUS before the fork, and a memfd both hold open and
+# map in parts (its bytes no one maps, its seals, the offset they share),
+# each writing after the checkpoint what the other must see; a setsid daemon with a child in its session;
 # process groups led by members; descriptors on members' /proc entries,
 # one on a sibling made after the holder at a restart; pipes whose other end
 # is closed everywhere, the popen pattern once the child has ended: the
@@ -25,7 +28,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd deleted deletedmap sem daemon pgrp procfd widow sidheld; do
+for mode in children zombie sharedfd deleted deletedmap sem shm memfd daemon pgrp procfd widow sidheld; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = pgrp ] && fl=${fl/ tty/}

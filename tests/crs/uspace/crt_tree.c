@@ -50,7 +50,14 @@
  *             pid itself is taken); the grandchild ends once the program
  *             has ended (crt_tree.sidheld.done in the working folder) or
  *             its folder is gone
- *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory (a tree's
+ *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory: each
+ *             writes to it before point 1 and after, and sees the other's
+ *             writes (one memory again after a restart)
+ *   memfd     parent and child share a memfd: both hold it open (one open
+ *             file), map different parts of it, write through mappings and
+ *             descriptors after point 1 and see each other's writes; bytes
+ *             no one maps, seals and the shared offset come back
+ *   sysv      parent and child share System V shared memory (a tree's
  *             checkpoint refuses it, naming it)
  *   vfork     at point 1 the program is in vfork: its child, sharing its
  *             memory, writes the program's pid as ready.1 and waits for
@@ -84,6 +91,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -479,21 +487,125 @@ static void mode_pgrp(void)
     check_status("the second child ends well", k[1], 0);
 }
 
-/* ---- memory shared by parent and child (a tree's checkpoint refuses it) ---- */
+/* ---- memory shared by parent and child ---- */
 
+static void wait_byte(int fd)
+{
+    char c;
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+        ;
+}
+
+/* MAP_SHARED|MAP_ANONYMOUS memory mapped before the fork: each writes to it
+ * before point 1 and after it, and each must see the other's writes. */
 static void mode_shm(void)
 {
-    volatile uint64_t *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    int go[2];
-    if (shared == MAP_FAILED || pipe(go))
+    volatile uint64_t *sh = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int go[2], ready[2];
+    if (sh == MAP_FAILED || pipe(go) || pipe(ready))
         crt_die("mmap or pipe: %s", strerror(errno));
+    sh[0] = 11;
+    sh[600] = 22;   /* the second page */
     pid_t kid = fork();
     if (kid == 0) {
         close(go[1]);
-        char c;
-        while (read(go[0], &c, 1) < 0 && errno == EINTR)
-            ;
-        shared[0] = 4242;
+        close(ready[0]);
+        sh[1] = 33;
+        if (write(ready[1], "r", 1) != 1)
+            _exit(2);
+        wait_byte(go[0]);
+        int code = sh[2] == 77 ? 0 : 3;   /* the program's write after point 1 */
+        sh[3] = 4242;
+        _exit(code);
+    }
+    close(go[0]);
+    close(ready[1]);
+    wait_byte(ready[0]);
+    crt_checkpoint_point(1);
+    sh[2] = 77;
+    if (write(go[1], "g", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well (it saw the program's write after point 1)", kid, 0);
+    CRT_CHECK_U64("the program's first write", sh[0], 11);
+    CRT_CHECK_U64("the program's write to the second page", sh[600], 22);
+    CRT_CHECK_U64("the child's write before point 1", sh[1], 33);
+    CRT_CHECK_U64("the child's write after point 1 is seen through the shared memory", sh[3], 4242);
+    crt_checkpoint_point(2);
+}
+
+/* A memfd: the program maps its first two pages, a child its second page
+ * only; both hold it open (one open file: one offset); its third page,
+ * which no one maps, holds bytes written with pwrite; sealed against
+ * shrinking and growing. After point 1 each writes through its mapping and
+ * its descriptor, and each must see the other's writes. */
+static void mode_memfd(void)
+{
+    const long pg = 4096;
+    int fd = memfd_create("crt-tree", MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, 3 * pg) != 0 || pwrite(fd, "written", 7, 2 * pg + 10) != 7)
+        crt_die("memfd: %s", strerror(errno));
+    volatile char *p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int go[2], ready[2];
+    if (p == MAP_FAILED || pipe(go) || pipe(ready))
+        crt_die("mmap or pipe: %s", strerror(errno));
+    p[0] = 5;
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0 || lseek(fd, 100, SEEK_SET) != 100)
+        crt_die("seals: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(go[1]);
+        close(ready[0]);
+        munmap((void *)p, 2 * pg);
+        volatile char *q = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
+        if (q == MAP_FAILED)
+            _exit(2);
+        q[1] = 6;
+        if (write(ready[1], "r", 1) != 1)
+            _exit(2);
+        wait_byte(go[0]);
+        int code = q[2] == 8 ? 0 : 3;   /* the program's write after point 1 */
+        if (write(fd, "abc", 3) != 3 || pwrite(fd, "Z", 1, 2 * pg + 20) != 1)
+            code = 4;
+        q[3] = 9;
+        _exit(code);
+    }
+    close(go[0]);
+    close(ready[1]);
+    wait_byte(ready[0]);
+    crt_checkpoint_point(1);
+    p[pg + 2] = 8;
+    if (write(go[1], "g", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well (it saw the program's write after point 1)", kid, 0);
+    CRT_CHECK_U64("the program's write before point 1", p[0], 5);
+    CRT_CHECK_U64("the child's write through its mapping before point 1", p[pg + 1], 6);
+    CRT_CHECK_U64("the child's write through its mapping after point 1", p[pg + 3], 9);
+    char b[8] = { 0 };
+    crt_check("the child's write(2) went where the shared offset was",
+              lseek(fd, 0, SEEK_CUR) == 103 && pread(fd, b, 3, 100) == 3 && !memcmp(b, "abc", 3), "offset %lld, '%.3s'",
+              (long long)lseek(fd, 0, SEEK_CUR), b);
+    crt_check("the bytes no one maps", pread(fd, b, 7, 2 * pg + 10) == 7 && !memcmp(b, "written", 7), "'%.7s'", b);
+    crt_check("the child's pwrite to the page no one maps", pread(fd, b, 1, 2 * pg + 20) == 1 && b[0] == 'Z',
+              "'%c'", b[0]);
+    CRT_CHECK_U64("the seals", (uint64_t)fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW);
+    crt_check("the memfd cannot grow", ftruncate(fd, 4 * pg) != 0 && errno == EPERM, "%s", strerror(errno));
+    crt_checkpoint_point(2);
+}
+
+/* System V shared memory parent and child share (a tree's checkpoint
+ * refuses it, naming it; removed at once, so nothing is left). */
+static void mode_sysv(void)
+{
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    volatile uint64_t *sh = id >= 0 ? shmat(id, NULL, 0) : (void *)-1;
+    int go[2];
+    if (sh == (void *)-1 || shmctl(id, IPC_RMID, NULL) != 0 || pipe(go))
+        crt_die("shmget: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(go[1]);
+        wait_byte(go[0]);
+        sh[0] = 4242;
         _exit(0);
     }
     close(go[0]);
@@ -501,7 +613,7 @@ static void mode_shm(void)
     if (write(go[1], "g", 1) != 1)
         crt_fail("the child's pipe", "%s", strerror(errno));
     check_status("the child ends well", kid, 0);
-    CRT_CHECK_U64("the child's write is seen through the shared memory", shared[0], 4242);
+    CRT_CHECK_U64("the child's write is seen through the shared memory", sh[0], 4242);
     crt_checkpoint_point(2);
 }
 
@@ -1017,6 +1129,10 @@ int main(void)
         mode_zombie();
     else if (!strcmp(m, "shm"))
         mode_shm();
+    else if (!strcmp(m, "memfd"))
+        mode_memfd();
+    else if (!strcmp(m, "sysv"))
+        mode_sysv();
     else if (!strcmp(m, "sharedfd"))
         mode_sharedfd(0);
     else if (!strcmp(m, "deleted"))
@@ -1038,6 +1154,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, sem, vfork, threadpidfd or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, memfd, sysv, sem, vfork, threadpidfd or sockets", m);
     crt_finish();
 }
