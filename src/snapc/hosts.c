@@ -74,19 +74,27 @@ int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen)
     static const char *const lists[] = {"-H", "-host", "--host", "-hosts", "--hosts", NULL};
     static const char *const files[] = {"-hostfile", "--hostfile", "-machinefile", "--machinefile",
                                         "-f", "--default-hostfile", NULL};
-    for (int i = 0; i + 1 < n; i++) {
+    for (int i = 0; i < n; i++) {
+        /* "OPTION VALUE", or "--OPTION=VALUE" (Open MPI takes both) */
+        const char *value = i + 1 < n ? args[i + 1] : NULL;
+        const char *eq = args[i][0] == '-' && args[i][1] == '-' ? strchr(args[i], '=') : NULL;
+        size_t olen = eq ? (size_t)(eq - args[i]) : strlen(args[i]);
+        if (eq)
+            value = eq + 1;
+        if (!value)
+            continue;
         int is_list = 0, is_file = 0;
         for (int k = 0; lists[k]; k++)
-            is_list |= !strcmp(args[i], lists[k]);
+            is_list |= strlen(lists[k]) == olen && !strncmp(args[i], lists[k], olen);
         for (int k = 0; files[k]; k++)
-            is_file |= !strcmp(args[i], files[k]);
-        if (is_file && snapc_hosts_check_file(args[i + 1], err, errlen) < 0)
+            is_file |= strlen(files[k]) == olen && !strncmp(args[i], files[k], olen);
+        if (is_file && snapc_hosts_check_file(value, err, errlen) < 0)
             return -1;
         if (!is_list)
             continue;
         char where[300];
-        snprintf(where, sizeof where, "the launcher option %s %.200s", args[i], args[i + 1]);
-        for (const char *s = args[i + 1]; *s;) {
+        snprintf(where, sizeof where, "the launcher option %.*s %.200s", (int)olen, args[i], value);
+        for (const char *s = value; *s;) {
             size_t l = strcspn(s, ",");
             if (check_one(s, l, where, err, errlen) < 0)
                 return -1;

@@ -16,7 +16,8 @@
 int snapc_hosts_check_file(const char *path, char *err, size_t errlen);
 
 /* The launcher options before the program (args[0..n)): -H/-host/--host/-hosts/--hosts LIST
- * ("h1:2,h2"), -hostfile/--hostfile/-machinefile/--machinefile/-f/--default-hostfile FILE.
+ * ("h1:2,h2"), -hostfile/--hostfile/-machinefile/--machinefile/-f/--default-hostfile FILE,
+ * each also as --OPTION=VALUE. A relative FILE is taken from the current directory.
  * 0, or -1 with one sentence in err. */
 int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen);
 

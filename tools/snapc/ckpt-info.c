@@ -92,9 +92,25 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
 {
     char dir[PATH_MAX], err[1024];
     filem_seq_path(dir, sizeof dir, jobdir, seq);
+    /* restart-mpi refuses a sequence directory others could change (filem_private_dir): say so
+     * here, with its words, rather than list it as good (issue 7 review F5: ckpt-info --verify
+     * of the snapshot directory said OK for a 0755 newest sequence that restart-mpi refused) */
+    int e = filem_private_dir(dir, 0, err, sizeof err);
+    if (e < 0 && e != -ENOENT) {
+        if (json) {
+            snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"refused\",\"error\":",
+                            (unsigned long long)seq);
+            snapc_sb_json_str(jb, err);
+            snapc_sb_printf(jb, "}");
+        } else {
+            printf("%s\n  REFUSED by restart-mpi: %s\n", dir, err);
+            fprintf(stderr, "%s: %s cannot be restarted: %s\n", me, dir, err);
+        }
+        return INFO_DAMAGED;
+    }
     int lock = verify ? filem_seq_lock_shared(jobdir, seq) : -1;
     struct filem_meta m;
-    int e = filem_meta_read(dir, &m, err, sizeof err);
+    e = filem_meta_read(dir, &m, err, sizeof err);
     if (e < 0) {
         if (lock >= 0)
             close(lock);

@@ -446,6 +446,23 @@ int main(int argc, char **argv)
         }
         push(&ex, extra.v[i]);
     }
+    /* extra options naming hosts (-hosts, --host, a hostfile) are checked as the job's own
+     * were: with an unknown host MPICH's launcher waited until REVIVE_LAUNCH_TIMEOUT (300 s,
+     * issue 7 review F6). A relative hostfile is the launcher's, read where it runs: the job's
+     * working directory. */
+    if (ex.n > 0) {
+        const char *jcwd = filem_meta_get(&m, "cwd");
+        char moved_cwd[PATH_MAX];
+        if (jcwd && relocated(jcwd, &reloc, moved_cwd, sizeof moved_cwd))
+            jcwd = moved_cwd;
+        char here[PATH_MAX];
+        int back = jcwd && getcwd(here, sizeof here) && chdir(jcwd) == 0;
+        int bad = snapc_hosts_check_args(ex.v, ex.n, err, sizeof err) < 0;
+        if (back && chdir(here) < 0)
+            die("cannot return to %s: %s", here, strerror(errno));
+        if (bad)
+            die("%s (given after --); nothing was started", err);
+    }
     int locked = 0;
     if (fetch && showme) {
         fprintf(stderr, "%s: %s: %d image%s not in the snapshot directory: restart-mpi would "

@@ -4,6 +4,7 @@ restarter=$REVIVE_BUILDDIR/tools/revive-restart-rank
 prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_prog-$flavor
 CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
 RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
+INFO=$REVIVE_BUILDDIR/tools/snapc/ckpt-info
 for t in "$prog" "$restarter" "$CKPT" "$RESTART"; do
     [ -x "$t" ] || { echo "SKIP: $t not built"; exit 77; }
 done

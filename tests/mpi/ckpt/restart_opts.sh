@@ -134,7 +134,33 @@ chmod 644 "$b/1/rank_0.img"
 clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
 one_message "a 0644 rank image" "rank_0.img is not private" bad.err $rc
 grep -q "damaged" bad.err && failed "a 0644 rank image is called damaged: $(cat bad.err)"
+# a 0755 newest sequence directory: restart-mpi refuses it, so ckpt-info and ckpt-info --verify
+# of the snapshot directory must not call it good (they said OK, status 0: issue 7 review F5);
+# both give restart-mpi's reason and remedy
+b=$(bad)
+chmod 755 "$b/1"
+clean timeout -k 5 120 "$RESTART" "$b" >bad.out 2>bad.err; rc=$?
+one_message "a 0755 sequence directory, restart-mpi" "$b/1 is not private (mode 0755).*chmod 700" bad.err $rc
+for v in "" --verify; do
+    clean timeout -k 5 120 "$INFO" $v "$b" >info.out 2>info.err; rc=$?
+    if [ $rc = 1 ] && grep -q "$b/1 cannot be restarted: $b/1 is not private (mode 0755).*chmod 700" info.err &&
+        grep -q "REFUSED by restart-mpi" info.out; then
+        pass "a 0755 sequence directory, ckpt-info $v: status 1, $(head -n 1 info.err | cut -c1-160)"
+    else
+        failed "a 0755 sequence directory, ckpt-info $v: status $rc (restart-mpi refuses it): $(cat info.err)"
+    fi
+done
 rm -rf "$d/revive_global_snapshot_1.ckpt"
+
+# ---- hosts given after -- must resolve (issue 7 review F6) --------------------------------------
+# before, MPICH's launcher, given a host nobody knows, waited for REVIVE_LAUNCH_TIMEOUT (300 s);
+# now refused before the launch in one line naming it, as the job's own hosts are
+case $flavor in ompi) hopt=--host ;; *) hopt=-hosts ;; esac
+t0=$SECONDS
+clean timeout -k 5 100 "$RESTART" -- $hopt nosuchhost "$ref" >bad.out 2>bad.err; rc=$?
+one_message "restart-mpi -- $hopt nosuchhost (in $((SECONDS - t0)) s)" \
+    "the launcher option $hopt nosuchhost names host 'nosuchhost', which this machine cannot resolve" bad.err $rc
+grep -q "failed_restarts" "$jd/index" && failed "an unknown host marked the snapshot as failed"
 
 # ---- a failed launch is not the snapshot's failure -------------------------------------------------
 # a launcher option that does not exist: the launcher fails before any rank begins; the
