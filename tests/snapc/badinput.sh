@@ -182,6 +182,31 @@ wait $waiter || fail "--wait on a starting job: $(cat "$W/dw.err")"
 kill -TERM $JOB; wait $JOB
 pass "a Revive mpirun still starting: refused, or waited for with --wait"
 
+# --wait given a process that has not exec'd mpirun yet: `nohup mpirun ... & ckpt-mpirun --wait
+# $!` looking before nohup (or env, setsid, the forked shell) exec'd it was refused at once
+# (issue 7 review F2). A young process is looked at again (until it is 10 s old): here a shell
+# that execs Revive's mpirun once "go2" is there, 2 s after the request
+( clean_exec bash -c 'until [ -e "$1" ]; do sleep 0.05; done; shift; exec "$@"' sh "$W/go2" \
+    "$W/wrap/mpirun" -am ft-enable-cr -np 2 ./app ) >"$W/f.out" 2>"$W/f.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+wait_for 30 '[ "$(cat /proc/$JOB/comm 2>/dev/null)" = bash ]' || fail "the shell before mpirun did not start"
+"$CKPT" --wait $JOB >"$W/fw.out" 2>"$W/fw.err" & waiter=$!
+sleep 2
+touch "$W/go2"
+wait $waiter || fail "--wait on a shell that execs mpirun 2 s later: $(cat "$W/fw.err")"
+[ "$(tail -n1 "$W/fw.out")" = "$W/revive_global_snapshot_$JOB.ckpt/0" ] || fail "--wait on a shell about to exec mpirun: $(cat "$W/fw.out")"
+kill -TERM $JOB; wait $JOB
+# one that never becomes a job: refused once it is 10 s old, saying --wait looked at it
+sleep 60 & other=$!
+jobs_started="$jobs_started $other"
+wait_exec $other
+t0=$SECONDS
+expect_rc 1 "--wait on a young process that never runs mpirun" "$CKPT" --wait $other &&
+    err_has "process $other (sleep) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr' (nor is any process above it) (--wait looked at it until it was 10 s old: it did not exec Revive's mpirun); give the PID of the job's mpirun"
+[ $((SECONDS - t0)) -le 30 ] || fail "--wait on a young non-launcher took $((SECONDS - t0)) s (bound 10 s)"
+kill $other
+pass "--wait on a process about to exec mpirun: waited for; one that never does: refused after 10 s"
+
 # before any rank has connected (the launcher has started none yet): "no rank is ready yet",
 # refused or queued (it said "0 of 0 ranks ready")
 ( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- sleep 120 ) >"$W/e.out" 2>"$W/e.err" &

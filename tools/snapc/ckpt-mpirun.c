@@ -224,11 +224,40 @@ static pid_t launcher_below(pid_t pid, const char *dir, char *name, size_t namel
     return coordp ? coordp : launcher;
 }
 
+/* --wait and a PID that is none of Revive's yet: `mpirun ... & ckpt-mpirun --wait $!` can look
+ * before $! (the forked shell, or nohup, env, setsid in front of mpirun) has exec'd mpirun
+ * (issue 7 review F2: refused 1 time in 3 with nohup). Such a process is looked at again until
+ * it is this old, then refused. */
+#define YOUNG_S 10
+
+/* Seconds since pid started (/proc/PID/stat field 22 against /proc/uptime); -1 when unknown. */
+static double age_of(pid_t pid)
+{
+    char path[64], buf[1024], up[128];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_small(path, buf, sizeof buf) < 0 || read_small("/proc/uptime", up, sizeof up) < 0)
+        return -1;
+    const char *rp = strrchr(buf, ')');
+    unsigned long long start;
+    /* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+     * utime stime cutime cstime priority nice num_threads itrealvalue starttime(22) */
+    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                               "%*d %*d %*d %llu",
+                      &start) != 1)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    return strtod(up, NULL) - (double)start / (double)(hz > 0 ? hz : 100);
+}
+
+/* Set once a young PID was looked at again (--wait): the refusal then says for how long. */
+static int young_waited;
+
 /* Finds the coordinator's socket for PID: walks up from PID. Returns the
  * coordinator's pid, or 0 when PID belongs to a Revive job that is still
- * starting (*why says so); any other failure ends the program with a message. */
+ * starting, or (wait) is a process younger than YOUNG_S that may still exec
+ * mpirun (*why says so); any other failure ends the program with a message. */
 static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owner, char *why,
-                              size_t whylen)
+                              size_t whylen, int wait)
 {
     char path[64];
     struct stat st;
@@ -279,15 +308,30 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
             (int)pid, first);
     char below[64] = "";
     pid_t l = launcher_below(pid, dir, below, sizeof below);
+    double age = age_of(pid);
+    if (wait && l <= 0 && age >= 0 && age < YOUNG_S) {
+        young_waited = 1;
+        snapc_fmt(why, whylen, "process %d (%s) has not become an MPI job yet", (int)pid, first);
+        return 0;
+    }
+    char waited[160] = "";
+    if (young_waited)
+        snapc_fmt(waited, sizeof waited,
+                  " (--wait looked at it until it was %d s old: it did not exec Revive's mpirun)",
+                  YOUNG_S);
     if (l > 0)
         die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am "
-            "ft-enable-cr' (nor is any process above it); under it, process %d (%s) is %s: "
+            "ft-enable-cr' (nor is any process above it)%s; under it, process %d (%s) is %s: "
             "ckpt-mpirun %d",
-            (int)pid, first, (int)l, below,
+            (int)pid, first, waited, (int)l, below,
             strcmp(below, "revive-coord") == 0 ? "the job's mpirun" : "an MPI launcher", (int)l);
     die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am ft-enable-cr' "
-        "(nor is any process above it); give the PID of the job's mpirun",
-        (int)pid, first);
+        "(nor is any process above it)%s; give the PID of the job's mpirun%s",
+        (int)pid, first, waited,
+        !wait && age >= 0 && age < YOUNG_S
+            ? " (it started a moment ago: if it is about to run mpirun, ckpt-mpirun --wait "
+              "waits for that)"
+            : "");
 }
 
 /* The socket's directory must be private to the job's owner. */
@@ -478,15 +522,17 @@ int main(int argc, char **argv)
     char sock[PATH_MAX];
     uid_t owner;
     char why[512];
-    pid_t coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why);
-    /* --wait: a job still starting (its mpirun still a script) is waited for, up to 120 s */
+    int waitf = (flags & SNAPC_TOOL_WAIT) != 0;
+    pid_t coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why, waitf);
+    /* --wait: a job still starting (its mpirun still a script) is waited for, up to 120 s; a
+     * process that may still exec mpirun until it is YOUNG_S old (find_coordinator) */
     for (int64_t until = snapc_mono_ms() + 120000; coord == 0;) {
         if (!(flags & SNAPC_TOOL_WAIT))
             die("%s", why);
         if (snapc_mono_ms() > until)
             die("%s (waited 120 s)", why);
         usleep(50000);
-        coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why);
+        coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why, waitf);
     }
     check_dir(sock, owner);
     int fd = connect_unix(sock, coord, owner, (flags & SNAPC_TOOL_WAIT) != 0);
