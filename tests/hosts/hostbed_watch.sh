@@ -34,8 +34,8 @@ down() {
         [ $left = 1 ] && sleep 0.05
         t=$((t + 1))
     done
-    rm -rf "$hb/node"
-    # tmpfs mounts of the test (hostbed_tmpfs), detached even if something still uses them
+    # tmpfs mounts of the test (hostbed_tmpfs), detached even if something still uses them;
+    # first, so that one on the nodes' folder (bench/stage/partner.sh) is gone before its rm
     local m
     if [ -f "${hb%/hostbed}/hostbed.mounts" ]; then
         while read -r m; do
@@ -43,6 +43,7 @@ down() {
         done <"${hb%/hostbed}/hostbed.mounts"
         rm -f "${hb%/hostbed}/hostbed.mounts"
     fi
+    rm -rf "$hb/node"
 }
 
 if [ "$1" = --now ]; then
