@@ -35,7 +35,8 @@
  * file another descriptor holds) and nothing else. Version 9 adds values
  * only: process flags CRS_PROC_F_SUBREAPER and CRS_PROC_F_CAPS (with the
  * main thread's capabilities in what was reserved), a thread's pdeathsig,
- * a saved file's flags (CRS_FOBJ_F_ELSEWHERE, a tree's member). A
+ * a saved file's flags (CRS_FOBJ_F_ELSEWHERE, a tree's member). Version
+ * 10 adds one value: a thread-directed timer's (SIGEV_THREAD_ID) `pending`. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -48,7 +49,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 9u     /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 10u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -400,7 +401,8 @@ struct crs_rec_timer {
     uint64_t pending;        /* version 6: 0, or 1 + the overrun of its own signal, which was queued
                               * and not yet taken: the restart makes the timer expire at once (a
                               * periodic one that many periods before its next expiry), so that the
-                              * kernel queues that signal again with the timer's siginfo */
+                              * kernel queues that signal again with the timer's siginfo; version 10
+                              * also of a thread-directed one (SIGEV_THREAD_ID: to its thread) */
     uint64_t reserved;
 };
 

@@ -665,7 +665,9 @@ static int check_timers(struct crs_image *img)
                   t->interval_ns >= 0 && t->signo >= 0 && t->signo <= 64 &&
                   (n == SIGEV_NONE || ((n == SIGEV_SIGNAL || n == (SIGEV_SIGNAL | SIGEV_THREAD_ID)) && t->signo > 0)) &&
                   (n != (SIGEV_SIGNAL | SIGEV_THREAD_ID) || t->tid > 0) &&
-                  (t->pending == 0 || (img->hdr.version >= 6 && n == SIGEV_SIGNAL && t->pending <= 1ull << 31));
+                  (t->pending == 0 || (img->hdr.version >= 6 && t->pending <= 1ull << 31 &&
+                                       (n == SIGEV_SIGNAL ||
+                                        (img->hdr.version >= 10 && n == (SIGEV_SIGNAL | SIGEV_THREAD_ID)))));
         if (!ok)
             return fail(img, EBADMSG, "timer %zu is malformed or out of order: " CORRUPT, i);
     }

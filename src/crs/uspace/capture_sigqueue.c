@@ -26,10 +26,15 @@
  * libcr recreates it (the timer record's `pending`), so that the kernel
  * queues it with the timer's own siginfo (id, value) and counts the overrun
  * at delivery, as timer_getoverrun(2) then says. A thread-directed one
- * (SIGEV_THREAD_ID) stays on its thread's queue: when exactly one timer uses
- * that signal, its record is made from the timer's (SI_TIMER, id, value,
- * overrun 0). Left alone: glibc's internal signals and Revive's park
- * signal. */
+ * (SIGEV_THREAD_ID) is on its thread's queue, which that thread takes off
+ * while it parks (park.c, take_own_queue): it notes the timer and its
+ * overrun, and makes the timer queue it again in the running process; here
+ * the timer is recorded as pending (the restart pends it the same way) and
+ * the thread's pending bit is dropped (the timer, not a bare signal, brings
+ * it back). Only when the parking thread had no room to note it does it
+ * stay a record; then, when exactly one timer uses that signal, a record is
+ * made from the timer's (SI_TIMER, id, value, overrun 0). Left alone:
+ * glibc's internal signals and Revive's park signal. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/uspace/park.h"
@@ -121,8 +126,19 @@ void crs_capture_sigqueue(struct crs_capture *c)
     uint64_t ttimer = 0;
     for (size_t k = 0; k < c->nthreads; k++)
         ttimer |= c->threads[k].pending & timers;
-    size_t nthr = 0;
+    size_t nthr = 0, ntt = 0;
     const struct crs_rec_siginfo *thr = crs_park_thread_siginfos(&nthr);
+    const struct crs_park_timer *tt = crs_park_thread_timers(&ntt);
+    for (size_t i = 0; i < ntt; i++)   /* thread-directed timers' signals their threads took */
+        for (size_t k = 0; k < c->ntimers; k++) {
+            struct crs_rec_timer *t = &c->timers[k];
+            if (t->id != tt[i].id || !(t->notify & SIGEV_THREAD_ID) || !by_signal(t))
+                continue;
+            t->pending = 1 + (uint64_t)tt[i].overrun;
+            for (size_t j = 0; j < c->nthreads; j++)
+                if (c->threads[j].tid == tt[i].tid)
+                    c->threads[j].pending &= ~(1ull << (t->signo - 1));
+        }
     if (!take && !nthr && !ttimer)
         return;
     c->siginfos = crs_scratch_alloc(c->scratch, CRS_SIGQUEUE_MAX * sizeof *c->siginfos);
@@ -164,7 +180,7 @@ void crs_capture_sigqueue(struct crs_capture *c)
         for (int s = 1; s <= 64; s++) {
             const struct crs_rec_timer *t;
             if (((c->threads[k].pending & ttimer) >> (s - 1)) & 1 && (t = only_timer(c, s)) &&
-                (t->notify & SIGEV_THREAD_ID) && t->tid == c->threads[k].tid)
+                (t->notify & SIGEV_THREAD_ID) && t->tid == c->threads[k].tid && !t->pending)
                 timer_record(c, t, c->threads[k].tid);
         }
     for (size_t k = 0; k < nthr && c->nsiginfos < CRS_SIGQUEUE_MAX; k++)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -274,7 +275,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_iw_require_version(w, 3);
     for (size_t i = 0; i < c->ntimers; i++)
         if (c->timers[i].pending)
-            crs_iw_require_version(w, 6);
+            crs_iw_require_version(w, (c->timers[i].notify & SIGEV_THREAD_ID) ? 10 : 6);
     for (size_t i = 0; i < c->nfds; i++)
         if (c->fds[i].kind == CRS_FD_PIDFD && c->fds[i].memfd == 0)
             crs_iw_require_version(w, 6);

@@ -22,6 +22,7 @@
 #include "crs/base/component.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
+#include "crs/uspace/timers.h"
 #include "common/procfs.h"
 
 #ifndef ARCH_GET_FS
@@ -75,9 +76,24 @@ static _Atomic pid_t execing[CRS_MAX_EXECING];
 #define CRS_TQ_MAX 1024
 static struct crs_rec_siginfo tq[CRS_TQ_MAX];
 static _Atomic uint32_t ntq;
-/* signals none takes: the park signal, and POSIX timers' (dequeuing one
- * rearms its timer; the timer itself is restored) */
+/* signals none takes: the park signal */
 static uint64_t tq_leave;
+/* Signals of POSIX timers (/proc/self/timers). A thread-directed timer's
+ * (SIGEV_THREAD_ID) on a thread's own queue is taken too, which gives its
+ * overrun and rearms the timer: it is not queued again as a record but
+ * noted in tt, and the thread makes the timer queue it again itself
+ * (crs_timer_pend, from the expiry whose signal it took), so that the
+ * kernel counts the overrun at delivery as it would have; the capture
+ * records the timer as pending (capture_sigqueue.c), and a restart pends it
+ * the same way. */
+static uint64_t tq_timers;
+#define CRS_TT_MAX 256
+static struct crs_park_timer tt[CRS_TT_MAX];
+static _Atomic uint32_t ntt;
+/* The timers' ids and clocks, read with tq_timers. */
+#define CRS_TCLOCK_MAX 1024
+static int tclock[CRS_TCLOCK_MAX][2];
+static int ntclock;
 
 /* Signals whose siginfo only the main thread may queue again (a code >= 0,
  * sent by kill(2), tgkill(2) or the kernel: rt_[tg]sigqueueinfo takes those
@@ -287,6 +303,7 @@ static void take_own_queue(void)
 {
     pid_t tid = my_tid(), pid = getpid();
     uint64_t take = own_pending() & crs_park_takeable() & ~tq_leave;
+    uint32_t mine[64], nmine = 0;   /* its entries in tt */
     struct timespec now = { 0, 0 };
     for (int s = 1; s <= 64 && take; s++) {
         uint64_t one = 1ull << (s - 1);
@@ -295,6 +312,21 @@ static void take_own_queue(void)
         uint32_t first = UINT32_MAX, last = 0;
         siginfo_t si;
         while ((own_pending() & one) && syscall(SYS_rt_sigtimedwait, &one, &si, &now, 8) == s) {
+            if ((tq_timers & one) && si.si_code == SI_TIMER) {
+                int over = si.si_overrun > 0 ? si.si_overrun : 0, again = 0;
+                for (uint32_t i = 0; i < nmine && !again; i++)
+                    if ((again = tt[mine[i]].id == si.si_timerid))   /* it came again meanwhile: one signal */
+                        tt[mine[i]].overrun += 1 + over;
+                if (again)
+                    continue;
+                uint32_t k = atomic_fetch_add(&ntt, 1);
+                if (k < CRS_TT_MAX && nmine < sizeof mine / sizeof mine[0]) {
+                    tt[k] = (struct crs_park_timer){ tid, si.si_timerid, over };
+                    mine[nmine++] = k;
+                    continue;
+                }
+                atomic_fetch_sub(&ntt, 1);   /* no room: queued again as a record (overrun lost) */
+            }
             uint32_t k = atomic_fetch_add(&ntq, 1);
             if (k >= CRS_TQ_MAX) {
                 atomic_fetch_sub(&ntq, 1);
@@ -316,6 +348,23 @@ static void take_own_queue(void)
             crs_park_requeue(tid, &si);
         }
     }
+    /* Its timers' signals, taken above: each timer queues its own again
+     * (after the loop, which would take it once more), from the expiry
+     * whose signal was taken, so that the overrun counted at delivery is
+     * the one it would have been; also when no capture follows. */
+    for (uint32_t i = 0; i < nmine; i++) {
+        uint32_t k = mine[i];
+        struct itimerspec its;
+        int clock = CLOCK_MONOTONIC;
+        if (syscall(SYS_timer_gettime, tt[k].id, &its) != 0)
+            continue;
+        for (int c = 0; c < ntclock; c++)
+            if (tclock[c][0] == tt[k].id)
+                clock = tclock[c][1];
+        crs_timer_pend(tt[k].id, clock, (int64_t)its.it_value.tv_sec * 1000000000 + its.it_value.tv_nsec,
+                       (int64_t)its.it_interval.tv_sec * 1000000000 + its.it_interval.tv_nsec,
+                       (uint64_t)tt[k].overrun);
+    }
 }
 
 uint64_t crs_park_takeable(void)
@@ -326,6 +375,13 @@ uint64_t crs_park_takeable(void)
     return m & ~(1ull << (SIGKILL - 1)) & ~(1ull << (SIGSTOP - 1));
 }
 
+const struct crs_park_timer *crs_park_thread_timers(size_t *n)
+{
+    uint32_t k = atomic_load(&ntt);
+    *n = k < CRS_TT_MAX ? k : CRS_TT_MAX;
+    return tt;
+}
+
 const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n)
 {
     uint32_t k = atomic_load(&ntq);
@@ -333,18 +389,28 @@ const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n)
     return tq;
 }
 
-/* Signals POSIX timers of the process deliver (/proc/self/timers). */
+/* Signals POSIX timers of the process deliver (/proc/self/timers); each
+ * timer's clock noted in tclock, for take_own_queue. */
 static uint64_t timer_signals(void)
 {
     static char buf[65536];
     uint64_t m = 0;
+    ntclock = 0;
     if (revive_read_file("/proc/self/timers", buf, sizeof buf) <= 0)
         return 0;
-    for (const char *l = buf; (l = strstr(l, "signal: ")) != NULL;) {
-        l += 8;
-        uint64_t sig = 0;
-        if (revive_parse_u64(&l, &sig) == 0 && sig >= 1 && sig <= 64)
-            m |= 1ull << (sig - 1);
+    int64_t id = -1, v;
+    for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        const char *p = l;
+        if (!strncmp(l, "ID: ", 4) && (p += 4, revive_parse_i64(&p, &v) == 0)) {
+            id = v;
+        } else if (!strncmp(l, "signal: ", 8) && (p += 8, revive_parse_i64(&p, &v) == 0) && v >= 1 && v <= 64) {
+            m |= 1ull << (v - 1);
+        } else if (!strncmp(l, "ClockID: ", 9) && (p += 9, revive_parse_i64(&p, &v) == 0) && id >= 0 &&
+                   ntclock < CRS_TCLOCK_MAX) {
+            tclock[ntclock][0] = (int)id;
+            tclock[ntclock][1] = (int)v;
+            ntclock++;
+        }
     }
     return m;
 }
@@ -741,7 +807,9 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&ntq, 0);
     atomic_store(&nmq, 0);
     atomic_store(&main_parked, 0);
-    tq_leave = timer_signals() | (park_sig > 0 ? 1ull << (park_sig - 1) : 0);
+    atomic_store(&ntt, 0);
+    tq_timers = timer_signals();
+    tq_leave = park_sig > 0 ? 1ull << (park_sig - 1) : 0;
     atomic_fetch_add(&park_round, 1);
     forget_foreign_execing();
     atomic_store(&phase, PHASE_PARKING);

@@ -31,6 +31,16 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen);
  * their queues (and queued again), each with its tid, oldest first per
  * thread (valid until the next crs_park_all). */
 const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n);
+/* Thread-directed POSIX timers' signals (SIGEV_THREAD_ID) the parked threads
+ * took off their queues and did not queue again: the thread, the timer and
+ * the overrun the delivery gave (valid until the next crs_park_all). The
+ * capture makes each timer queue its signal again (capture_sigqueue.c). */
+struct crs_park_timer {
+    pid_t tid;
+    int id;
+    int overrun;
+};
+const struct crs_park_timer *crs_park_thread_timers(size_t *n);
 /* Signals a checkpoint takes off the queues with their siginfo: 1-31 and
  * the real-time ones, not glibc's internal ones, SIGKILL or SIGSTOP. */
 uint64_t crs_park_takeable(void);

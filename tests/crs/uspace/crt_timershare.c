@@ -9,21 +9,33 @@
  *                one-shot and expired: two signals queued
  *   fast         SIGRTMIN+5 every 2 ms, expired 20 ms or more ago: one
  *                signal queued with an overrun of at least 5
- * After each point the program takes the queued signals (sigtimedwait):
+ * and, thread-directed (SIGEV_THREAD_ID) to a worker thread that blocks
+ * SIGRTMIN+6:
+ *   tfast        SIGRTMIN+6 every 2 ms, expired 20 ms or more ago: one
+ *                signal on the worker's queue with an overrun of at least 5
+ *   tone         SIGRTMIN+6 too, value 600, one-shot and expired
+ * After each point the program takes the queued signals (sigtimedwait),
+ * the worker its own:
  * each timer's exactly once, as SI_TIMER with its own id and value (the
  * pointers still lead to their structs), overrun 0 but for fast, whose
  * overrun is at least 5 and what timer_getoverrun says; then each timer
- * fires again once unblocked (a handler). A restart that gave a bare signal,
- * one signal for two timers or another timer's id fails here.
+ * fires again once unblocked (a handler); tfast's overrun is at least 5 and
+ * what timer_getoverrun says (once, a restart gave 0: the signal stayed on
+ * the worker's queue and came back made from the timer). A restart that gave
+ * a bare signal, one signal for two timers or another timer's id fails here.
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,9 +45,9 @@ struct named {
 };
 static struct named obj_alpha = { "alpha", 1 }, obj_beta = { "beta", 2 };
 
-#define NT 5
+#define NT 7
 static timer_t tm[NT];
-static const char *tname[NT] = { "alpha", "beta", "c300", "d400", "fast" };
+static const char *tname[NT] = { "alpha", "beta", "c300", "d400", "fast", "tfast", "tone" };
 static int tsig[NT];
 static volatile sig_atomic_t fired[NT];
 
@@ -55,11 +67,13 @@ static void on_timer(int sig, siginfo_t *si, void *uc)
         fired[i]++;
 }
 
-static void make(int i, int sig, union sigval v)
+/* tid 0: to the process; else to that thread (SIGEV_THREAD_ID) */
+static void make(int i, int sig, union sigval v, pid_t tid)
 {
     struct sigevent ev;
     memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_notify = tid ? SIGEV_THREAD_ID : SIGEV_SIGNAL;
+    ev._sigev_un._tid = tid;
     ev.sigev_signo = sig;
     ev.sigev_value = v;
     tsig[i] = sig;
@@ -107,6 +121,91 @@ static void queue_all(void)
     }
 }
 
+/* ---- the worker: the thread-directed timers, on its own queue ---- */
+
+static _Atomic int wcmd, wdone;   /* odd: queue both; even: take them */
+static _Atomic pid_t w_tid;
+static int w_got[2], w_bad, w_over = -1, w_get = -2;
+static char w_what[160];
+
+static void worker_queue(void)
+{
+    arm(5, 2, 2);
+    arm(6, 5, 0);
+    crt_sleep_ms(30);
+    for (int k = 0; k < 60000; k++) {
+        struct itimerspec o;
+        timer_gettime(tm[6], &o);
+        if (!o.it_value.tv_sec && !o.it_value.tv_nsec)
+            break;
+        crt_sleep_ms(1);
+    }
+}
+
+static void worker_take(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGRTMIN + 6);
+    struct timespec zero = { 0, 0 };
+    siginfo_t si;
+    w_got[0] = w_got[1] = w_bad = 0;
+    w_over = -1;
+    w_get = -2;
+    w_what[0] = 0;
+    int r;
+    while ((r = sigtimedwait(&s, &si, &zero)) > 0) {
+        int i = si.si_code == SI_TIMER ? which(si.si_timerid) : -1;
+        if (i == 5 && w_got[0])
+            continue;   /* tfast came again meanwhile */
+        if (i == 5 && si.si_value.sival_int == 700) {
+            w_got[0]++;
+            w_over = si.si_overrun;
+            w_get = timer_getoverrun(tm[5]);
+        } else if (i == 6 && si.si_value.sival_int == 600 && si.si_overrun == 0) {
+            w_got[1]++;
+        } else if (!w_bad++) {
+            snprintf(w_what, sizeof w_what, "signal %d code %d timerid %d value %d overrun %d", r, si.si_code,
+                     si.si_timerid, si.si_value.sival_int, si.si_overrun);
+        }
+    }
+    arm(5, 0, 0);
+    while (sigtimedwait(&s, &si, &zero) > 0)
+        ;
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    sigset_t s = ours();   /* the process's timers' signals are the main thread's */
+    sigaddset(&s, SIGRTMIN + 6);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    atomic_store(&w_tid, (pid_t)syscall(SYS_gettid));
+    for (int done = 0;;) {
+        int c = atomic_load(&wcmd);
+        if (c == done) {
+            crt_sleep_ms(1);
+            continue;
+        }
+        if (c & 1)
+            worker_queue();
+        else
+            worker_take();
+        done = c;
+        atomic_store(&wdone, c);
+    }
+    return NULL;
+}
+
+static void worker_do(int c)
+{
+    atomic_store(&wcmd, c);
+    for (int k = 0; k < 60000 && atomic_load(&wdone) != c; k++)
+        crt_sleep_ms(1);
+    if (atomic_load(&wdone) != c)
+        crt_die("the worker did not answer command %d", c);
+}
+
 static void take_all(int n)
 {
     sigset_t s = ours();
@@ -142,7 +241,13 @@ static void take_all(int n)
     arm(4, 0, 0);
     while (sigtimedwait(&s, &si, &zero) > 0)   /* fast's, should it have come again */
         ;
+    worker_do(2 * n);
     char name[128];
+    snprintf(name, sizeof name, "point %d: each thread-directed timer's signal once, to its thread, with its own "
+                                "id and value", n);
+    crt_check(name, !w_bad && w_got[0] == 1 && w_got[1] == 1, "%s; tfast %d tone %d", w_what, w_got[0], w_got[1]);
+    snprintf(name, sizeof name, "point %d: tfast's overrun counted (at least 5) and timer_getoverrun agrees", n);
+    crt_check(name, w_over >= 5 && w_get == w_over, "si_overrun %d, timer_getoverrun %d", w_over, w_get);
     snprintf(name, sizeof name, "point %d: each timer's queued signal once, with its own id and value", n);
     crt_check(name, !bad && got[0] == 1 && got[1] == 1 && got[2] == 1 && got[3] == 1 && got[4] == 1,
               "%s; alpha %d beta %d c300 %d d400 %d fast %d", what, got[0], got[1], got[2], got[3], got[4]);
@@ -172,18 +277,28 @@ int main(void)
     sigaction(SIGRTMIN + 4, &sa, NULL);
     sigaction(SIGRTMIN + 5, &sa, NULL);
     sigaction(SIGUSR2, &sa, NULL);
-    make(0, SIGRTMIN + 4, (union sigval){ .sival_ptr = &obj_alpha });
-    make(1, SIGRTMIN + 4, (union sigval){ .sival_ptr = &obj_beta });
-    make(2, SIGUSR2, (union sigval){ .sival_int = 300 });
-    make(3, SIGUSR2, (union sigval){ .sival_int = 400 });
-    make(4, SIGRTMIN + 5, (union sigval){ .sival_int = 500 });
+    make(0, SIGRTMIN + 4, (union sigval){ .sival_ptr = &obj_alpha }, 0);
+    make(1, SIGRTMIN + 4, (union sigval){ .sival_ptr = &obj_beta }, 0);
+    make(2, SIGUSR2, (union sigval){ .sival_int = 300 }, 0);
+    make(3, SIGUSR2, (union sigval){ .sival_int = 400 }, 0);
+    make(4, SIGRTMIN + 5, (union sigval){ .sival_int = 500 }, 0);
+    pthread_t wt;
+    if (pthread_create(&wt, NULL, worker, NULL) != 0)
+        crt_die("pthread_create failed");
+    pid_t wtid;
+    for (int k = 0; k < 60000 && !(wtid = atomic_load(&w_tid)); k++)   /* once it blocks SIGRTMIN+6 */
+        crt_sleep_ms(1);
+    make(5, SIGRTMIN + 6, (union sigval){ .sival_int = 700 }, wtid);
+    make(6, SIGRTMIN + 6, (union sigval){ .sival_int = 600 }, wtid);
     int distinct = 1;
     for (int i = 0; i < NT; i++)
         for (int k = 0; k < i; k++)
             distinct &= tm[i] != tm[k];
-    crt_check("five timers, five ids, two sharing SIGRTMIN+4 and two SIGUSR2", distinct, "ids not distinct");
+    crt_check("seven timers, seven ids, two sharing SIGRTMIN+4, two SIGUSR2, two SIGRTMIN+6 to a thread", distinct,
+              "ids not distinct");
     for (int n = 1; n <= 2; n++) {
         queue_all();
+        worker_do(2 * n - 1);
         crt_checkpoint_point(n);
         take_all(n);
     }
