@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static void addr_text(const uint8_t *a, uint32_t len, char *out, size_t cap)
@@ -120,25 +121,54 @@ static int do_bind(struct crs_restore *r, size_t i, const struct crs_rec_socket 
     return rc ? bind_fail(r, i, s, e) : 0;
 }
 
+/* A new client end of a TCP connection, bound to its old address and connected to the server
+ * end's. Its old port was one the kernel chose: once the original has gone, any process may be
+ * given it (as its own ephemeral port), and the bind fails with EADDRINUSE, as in a CI run with
+ * other tests beside (crs_sockets, session 12). A holder that is letting go (a process ending)
+ * is waited for up to 3 s, with a new socket each try; *bind_err says the bind failed. */
+static int tcp_client(struct crs_restore *r, const struct crs_rec_socket *c, const struct crs_rec_socket *srv,
+                      int *bind_err)
+{
+    for (int tries = 0;; tries++) {
+        int cl = sock_new(r, c);
+        if (cl < 0)
+            return -1;
+        set_reuse(cl, 1);
+        *bind_err = bind(cl, (const struct sockaddr *)c->local, c->local_len) != 0;
+        if (!*bind_err && connect(cl, (const struct sockaddr *)srv->local, srv->local_len) == 0)
+            return cl;
+        int e = errno;
+        close(cl);
+        if ((e != EADDRINUSE && e != EADDRNOTAVAIL) || tries >= 150) {
+            errno = e;
+            return -1;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+    }
+}
+
 /* A TCP connection: a listener of our own on the server end's address. */
 static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
 {
     const struct crs_image *img = r->img;
     const struct crs_rec_socket *c = &img->sockets[i], *srv = &img->sockets[j];
-    int l = sock_new(r, srv), cl = sock_new(r, c), acc = -1;
-    if (l < 0 || cl < 0)
+    int l = sock_new(r, srv), cl = -1, acc = -1, bind_err = 0;
+    if (l < 0)
         goto fail;
     set_reuse(l, 1);
-    set_reuse(cl, 1);
     if (bind(l, (const struct sockaddr *)srv->local, srv->local_len) != 0) {
         int e = errno;
         close(l);
-        close(cl);
         return bind_fail(r, j, srv, e);
     }
-    if (listen(l, 1) != 0 || bind(cl, (const struct sockaddr *)c->local, c->local_len) != 0 ||
-        connect(cl, (const struct sockaddr *)srv->local, srv->local_len) != 0 ||
-        (acc = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+    if (listen(l, 1) != 0)
+        goto fail;
+    if ((cl = tcp_client(r, c, srv, &bind_err)) < 0 && bind_err) {
+        int e = errno;
+        close(l);
+        return bind_fail(r, i, c, e);
+    }
+    if (cl < 0 || (acc = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
         goto fail;
     close(l);
     r->sock_fds[i] = cl;
@@ -147,10 +177,11 @@ static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
     set_reuse(cl, (c->flags & CRS_SOCK_F_REUSEADDR) != 0);
     return 0;
 fail:;
+    int e = errno;
     char a[160], w[64], w2[64];
     addr_text(c->local, c->local_len, a, sizeof a);
     crs_restore_error(r, "cannot connect the TCP connection between %s and %s (from %s) again: %s",
-                      sock_what(r, i, w, sizeof w), sock_what(r, j, w2, sizeof w2), a, strerror(errno));
+                      sock_what(r, i, w, sizeof w), sock_what(r, j, w2, sizeof w2), a, strerror(e));
     if (l >= 0)
         close(l);
     if (cl >= 0)

@@ -4,6 +4,9 @@
 #     still holds its addresses: cr_restart fails in one line saying another
 #     process holds the address (naming the socket's descriptor), the program
 #     never running; once the original has finished, the same image restarts;
+#   - the port of its TCP connection's client end taken by another process: the
+#     restart fails in one line naming it; a holder that lets go at once is
+#     waited for;
 #   - with CRT_SOCKETS_OUTSIDE the program also holds a TCP connection to a
 #     listener of another process: the checkpoint is refused in one line
 #     naming the descriptor, and the program runs on;
@@ -24,7 +27,46 @@ if [ -n "$nfd" ] && readlink "/proc/$PID/fd/$nfd" | grep -q '^socket:'; then
 else
     crs_fail "the refusal does not name the socket's descriptor: $(head -n 1 "$WORK/r1.err")"
 fi
+# the client end of the program's TCP connection to itself: its port, one the kernel chose
+cport=
+for lp in $(ss -tnpH state established 2>/dev/null | grep "pid=$PID," | awk '{print $3}' | sed 's/.*://'); do
+    ss -tlnpH 2>/dev/null | grep "pid=$PID," | awk '{print $4}' | grep -q ":$lp\$" || cport=$lp
+done
 crs_restart_after_original "once the original is gone the image restarts"
+
+# that port given to another process once the original has gone (a CI run: a test beside took
+# it): one line naming the socket and the address; a holder that lets go within a second or two
+# is waited for
+hold_port() { # PORT SECONDS: a listener of another process on 127.0.0.1:PORT for SECONDS
+    python3 -c 'import socket,sys,time,os
+s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+open(sys.argv[2] + ".tmp", "w").close()
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+time.sleep(float(sys.argv[3]))' "$1" "$WORK/held.$1.$2" "$2" </dev/null >/dev/null 2>&1 &
+    hpid=$!
+    crs_at_exit "kill $hpid"
+    crs_wait_for "$WORK/held.$1.$2" 30
+}
+if [ -z "$cport" ]; then
+    crs_fail "the client port of crt_sockets' TCP connection was not found with ss"
+elif hold_port "$cport" 60; then
+    rm -f ready.*
+    crs_tool "$WORK/r3" cr_restart "$WORK/img"
+    crs_expect_refusal "cr_restart while another process holds the client port $cport" "$WORK/r3.err" $? \
+        "to 127.0.0.1:$cport again: another process holds that address"
+    [ -s "$WORK/r3.out" ] && crs_fail "the refused restart printed: $(head -n 1 "$WORK/r3.out")"
+    kill "$hpid" 2>/dev/null
+    wait "$hpid" 2>/dev/null
+    if hold_port "$cport" 1; then
+        rm -f ready.*
+        st=$(crs_run "$WORK/r4" "$CRS_TOOLS/cr_restart" "$WORK/img")
+        crs_expect_run "a holder of the client port that lets go after 1 s is waited for" "$WORK/after1" "$WORK/r4" "$st"
+    else
+        crs_fail "the holder of port $cport never started"
+    fi
+else
+    crs_fail "the holder of port $cport never started"
+fi
 
 # a connection to another process
 python3 -c 'import socket,sys,time
