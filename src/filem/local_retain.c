@@ -1,6 +1,7 @@
 /* Retention over a node's cache: the shared job directory decides (local_retain.h). */
 #define _GNU_SOURCE
 #include "filem/local_retain.h"
+#include "filem/alive.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -184,7 +185,7 @@ static void sweep_superseded(const char *local, const char *base, const char *sk
         if ((size_t)snprintf(sjob, sizeof sjob, "%s/%s", base, n) >= sizeof sjob ||
             (size_t)snprintf(mark, sizeof mark, "%s/%s", sjob, FILEM_SUPERSEDED_NAME) >= sizeof mark ||
             (size_t)snprintf(ljob, sizeof ljob, "%s/%s", local, n) >= sizeof ljob ||
-            access(mark, F_OK) != 0)
+            access(mark, F_OK) != 0 || filem_job_alive(sjob))
             continue;
         struct filem_local_retain_stats js = {0};
         int kept = 0;
@@ -246,7 +247,8 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
             break;
         if (skip && skl + strlen(base) + 2 < skcap)
             skl += (size_t)snprintf(skip + skl, skcap - skl, "%s/", base);
-        int r = retain_job(lparent, pjob, LLONG_MAX, keep, &kept, &s);
+        /* a job restarted while it still runs (beside it) keeps its caches: they are its own */
+        int r = filem_job_alive(pjob) ? -EBUSY : retain_job(lparent, pjob, LLONG_MAX, keep, &kept, &s);
         if (r == 0)
             rmdir(lparent); /* nothing left of that job on this node: its directory goes too */
         if ((size_t)snprintf(seqdir, sizeof seqdir, "%s/%s", pjob, pseq) >= sizeof seqdir)

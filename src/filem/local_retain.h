@@ -42,7 +42,8 @@ struct filem_local_retain_stats {
  * Then the caches of other jobs on this node whose job directory beside SHARED_SEQDIR's (the
  * same snapshot directory) holds FILEM_SUPERSEDED_NAME go too (but a sequence a restart has
  * locked): a node where no rank of a restarted job runs keeps its ancestors' caches only until
- * any job of the user commits there.
+ * any job of the user commits there. An ancestor or superseded job that still runs
+ * (filem_job_alive) is never touched: its caches are its own.
  * 0 or -errno (the cache's job directory cannot be read). */
 int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int keep,
                        struct filem_local_retain_stats *st);

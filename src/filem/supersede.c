@@ -13,6 +13,7 @@
 
 #include "crs/base/durable.h"
 #include "filem/filem.h"
+#include "filem/alive.h"
 #include "filem/local_retain.h"
 
 /* HOST is one of the comma-separated LIST */
@@ -55,6 +56,9 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen)
         snprintf(mark, sizeof mark, "%s/%s", pjob, FILEM_SUPERSEDED_NAME);
         if (access(mark, F_OK) == 0)
             break; /* marked by an earlier commit, and so are the ones above it */
+        /* a job still running beside its restart is not superseded (its own commits go on);
+         * a later commit of this job marks it once it has ended */
+        int alive = filem_job_alive(pjob);
         filem_meta_free(&m);
         filem_meta_init(&m);
         char e2[512];
@@ -75,6 +79,8 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen)
             }
             s += l + (s[l] == ',');
         }
+        if (alive)
+            continue; /* its parents still get their marks (superseded by it) */
         char text[PATH_MAX + 4200];
         int n = snprintf(text, sizeof text, "superseded.by %s\nstale.caches %s\n", by, stale);
         if (n < 0 || (size_t)n >= sizeof text || crs_durable_write_file(mark, text, (size_t)n, 0600,

@@ -16,11 +16,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "filem/alive.h"
 #include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 #include "snapc/hosts.h"
 
-struct coord_state coord = {.sfd = -1, .ufd = -1, .tfd = -1, .restart_lock = -1, .parent_seq = -1,
+struct coord_state coord = {.sfd = -1, .ufd = -1, .tfd = -1, .restart_lock = -1, .alive_fd = -1, .parent_seq = -1,
                              .fault_epoch = 1};
 
 int snapc_coord_run(const struct snapc_coord_cfg *cfg)
@@ -231,6 +232,14 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                         coord.jobdir);
     if (coord.jobdir_ok)
         filem_stage_unreserve(coord.jobdir); /* no staging can fail any more */
+    if (coord.alive_fd >= 0) {
+        /* the job has ended: its caches are no longer its own alone (filem/alive.h) */
+        char alive[PATH_MAX + 16];
+        snapc_fmt(alive, sizeof alive, "%s/%s", coord.jobdir, FILEM_ALIVE_NAME);
+        unlink(alive);
+        close(coord.alive_fd);
+        coord.alive_fd = -1;
+    }
     coord_tools_job_ended();
     coord_restart_cleanup();
     if (coord.sock_path[0])

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "filem/alive.h"
 #include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 
@@ -59,6 +60,12 @@ static int ensure_jobdir(char *err, size_t errlen)
     if (e < 0)
         return e;
     coord.jobdir_ok = 1;
+    /* this job runs: a restart of it running beside it leaves its caches alone */
+    coord.alive_fd = filem_job_alive_take(coord.jobdir);
+    if (coord.alive_fd < 0)
+        revive_log_warn("cannot lock %s/%s (%s): a restart of this job run while it runs could "
+                        "take its node-local caches for superseded",
+                        coord.jobdir, FILEM_ALIVE_NAME, strerror(-coord.alive_fd));
     return 0;
 }
 

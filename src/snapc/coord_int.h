@@ -90,6 +90,7 @@ struct coord_state {
     char base[PATH_MAX];     /* base snapshot directory */
     char jobdir[PATH_MAX];
     int jobdir_ok;
+    int alive_fd;            /* flock on JOBDIR/.alive while the job runs (local_retain.h) */
     char seqdir[PATH_MAX];   /* of the current epoch */
     int64_t wall_start;      /* wall ms of the epoch's start */
     int64_t mono_start;

@@ -65,4 +65,33 @@ wait $JOB
 wait_for 30 '[ -z "$(find "$L/$(basename "$jd")" -name "rank_*.img" 2>/dev/null)" ]' ||
     fail "job c (--ckpt-keep 2) ended normally but cached images stay: $(find "$L" -name 'rank_*.img')"
 pass "a job with --ckpt-keep 2 that ends normally removes every cached sequence"
+
+# a restart run beside its original while the original still runs (issue 7 review F1): the
+# restart's commits took the original for superseded and removed its caches, the sequence it
+# was writing among them (its checkpoints then failed). Now the original's caches and directory
+# are left alone while it runs; once it is gone (killed), the restart's next commit removes
+# them and marks it superseded, as before.
+export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
+start_job d 2 --coord -- --iters 1000000 --sleep-us 300
+ja=$JOB; jda=$W/revive_global_snapshot_$ja.ckpt; la=$L/revive_global_snapshot_$ja.ckpt
+expect_rc 0 "a snapshot of job d" "$CKPT" $ja
+"$RESTART" "$jda/0" >"$W/dr.out" 2>"$W/dr.err" &
+jb=$!; jobs_started="$jobs_started $jb"
+wait_exec $jb
+expect_rc 0 "a snapshot of d's restart" "$CKPT" --wait $jb
+expect_rc 0 "a second snapshot of d's restart" "$CKPT" $jb
+[ -f "$la/0/rank_1.img" ] || fail "the restart's commits removed the running original's cache: $(ls -R "$la" 2>&1 | head -5)"
+[ -e "$jda/superseded" ] && fail "the running original was marked superseded: $(cat "$jda/superseded")"
+expect_rc 0 "a snapshot of d while its restart runs" "$CKPT" $ja
+[ -f "$la/1/rank_1.img" ] || fail "job d's own new sequence is not in its cache: $(ls -R "$la" 2>&1 | head -5)"
+expect_rc 0 "a third snapshot of d's restart" "$CKPT" $jb
+[ -f "$la/1/rank_1.img" ] || fail "the restart's commit removed the running original's new sequence"
+kill -KILL $ja; wait $ja 2>/dev/null
+expect_rc 0 "a snapshot of d's restart once d is gone" "$CKPT" $jb
+wait_for 30 '[ ! -e "$la" ]' || fail "the ended original's cache stays after the restart's commit: $(ls -R "$la" | head -5)"
+grep -q "^superseded.by $W/revive_global_snapshot_$jb.ckpt" "$jda/superseded" 2>/dev/null ||
+    fail "the ended original is not marked superseded by its restart"
+kill -TERM $jb; wait $jb
+pass "a restart beside its running original leaves the original's caches; once it is gone they go"
+wait_no_strays
 finish
