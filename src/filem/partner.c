@@ -56,6 +56,8 @@ struct filem_partner_rx {
     uint64_t seq;
     char dir[PATH_MAX];
     char prefix[16];              /* of the kept copies' names: partner_ or rank_ */
+    int keep_first;               /* a copy already there is kept (restart-mpi's fetch, which
+                                   * asks every host holding one at once) */
     char secret[SECRET_LEN];
     pthread_t th;
 };
@@ -199,6 +201,11 @@ static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
     char tmp[PATH_MAX + 64], fin[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, rx->prefix, h.rank, (int)gettid());
     snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, rx->prefix, h.rank);
+    if (rx->keep_first && access(fin, F_OK) == 0) {
+        snprintf(msg, sizeof msg, "%s is already there (from another host)", fin);
+        reply(fd, -EEXIST, msg);
+        return;
+    }
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     int e = out < 0 ? -errno : 0;
     size_t bl = 1 << 20;
@@ -272,8 +279,9 @@ static void *rx_main(void *arg)
 
 /* The receiver listening on SS (port 0: chosen by the system). */
 static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
-                     const char *prefix, uint64_t seq, const char *secret, char *addr,
-                     size_t addrlen, struct filem_partner_rx **out, char *err, size_t errlen)
+                     const char *prefix, int keep_first, uint64_t seq, const char *secret,
+                     char *addr, size_t addrlen, struct filem_partner_rx **out, char *err,
+                     size_t errlen)
 {
     struct filem_partner_rx *rx = calloc(1, sizeof *rx);
     if (!rx) {
@@ -283,6 +291,7 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
     rx->seq = seq;
     snprintf(rx->dir, sizeof rx->dir, "%s", dir);
     snprintf(rx->prefix, sizeof rx->prefix, "%s", prefix);
+    rx->keep_first = keep_first;
     memcpy(rx->secret, secret, SECRET_LEN);
     rx->stop[0] = rx->stop[1] = -1;
     rx->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -328,8 +337,8 @@ int filem_partner_rx_start(int like_fd, const char *local_seqdir, uint64_t seq,
         ((struct sockaddr_in *)&ss)->sin_port = 0;
     else if (ss.ss_family == AF_INET6)
         ((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-    int e = rx_listen(&ss, sl, local_seqdir, FILEM_PARTNER_PREFIX, seq, secret, addr, addrlen,
-                      out, err, errlen);
+    int e = rx_listen(&ss, sl, local_seqdir, FILEM_PARTNER_PREFIX, 0, seq, secret, addr,
+                      addrlen, out, err, errlen);
     if (e < 0)
         snprintf(err, errlen, "partner copies: cannot listen for them: %s", strerror(-e));
     return e;
@@ -390,7 +399,7 @@ int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefi
         snprintf(err, errlen, "'%s' is not a numeric IP address to listen on", ip);
         return -EINVAL;
     }
-    int e = rx_listen(&ss, sl, dir, prefix, seq, secret, addr, addrlen, out, err, errlen);
+    int e = rx_listen(&ss, sl, dir, prefix, 1, seq, secret, addr, addrlen, out, err, errlen);
     if (e < 0)
         snprintf(err, errlen, "cannot listen for copies on %s: %s", ip, strerror(-e));
     return e;

@@ -44,7 +44,9 @@ int filem_partner_rx_start(int like_fd, const char *local_seqdir, uint64_t seq,
 /* The same receiver for restart-mpi's fetch of cached images (restart_fetch.c): listening on
  * IP (numeric, port chosen by the system), keeping each copy as DIR/<PREFIX><r>.img (the
  * snapshot directory, "rank_"), from senders proving SECRET (64 hex digits, made for the
- * fetch and given to the senders through the launcher). 0 or -errno with a message. */
+ * fetch and given to the senders through the launcher). A copy of a rank already there is
+ * kept (the sender is answered "already there"): every host holding one is asked at once.
+ * 0 or -errno with a message. */
 int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefix, uint64_t seq,
                               const char *secret, char *addr, size_t addrlen,
                               struct filem_partner_rx **out, char *err, size_t errlen);

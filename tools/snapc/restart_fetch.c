@@ -26,7 +26,6 @@
 
 struct host {
     char name[256];
-    int tried;
 };
 
 /* Per missing rank: what the hosts that could hold it answered. */
@@ -47,7 +46,6 @@ static int add_host(struct host *h, int *n, const char *name)
     if (*n == MAX_HOSTS)
         return -1;
     snprintf(h[*n].name, sizeof h[*n].name, "%s", name);
-    h[*n].tried = 0;
     return (*n)++;
 }
 
@@ -86,23 +84,35 @@ static int push(struct argv *a, const char *s)
     return 0;
 }
 
-/* Runs ARGV (the launcher) in a process group of its own, its output into OUT (the last
- * OUT_MAX bytes), for at most LIMIT_S seconds. Its exit status, 124 when it was ended at the
- * bound, -errno when it could not be started. */
-static int run_bounded(char *const *argv, int limit_s, struct snapc_sbuf *out)
+/* One launch of the sender on one host. */
+struct launch {
+    const char *host;
+    pid_t pid;                     /* the launcher, leader of its process group; 0 when ended */
+    int fd;                        /* its output, -1 at its end */
+    int st;                        /* its exit status; 124 ended at the bound or once every
+                                    * image was there; -errno not started */
+    struct snapc_sbuf out;         /* its output (the last OUT_MAX bytes) */
+};
+
+/* Starts ARGV (the launcher) in a process group of its own, its output into L->fd. */
+static void launch_start(struct launch *l, char *const *argv)
 {
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -errno;
+    l->fd = -1;
+    l->pid = 0;
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        l->st = -errno;
+        return;
+    }
     pid_t pid = fork();
     if (pid < 0) {
-        int e = -errno;
+        l->st = -errno;
         close(p[0]);
         close(p[1]);
-        return e;
+        return;
     }
     if (pid == 0) {
-        setpgid(0, 0); /* so that the bound ends the launcher and what it started here */
+        setpgid(0, 0); /* so that ending it ends what it started here too */
         int nul = open("/dev/null", O_RDONLY);
         if (nul >= 0)
             dup2(nul, 0);
@@ -114,50 +124,33 @@ static int run_bounded(char *const *argv, int limit_s, struct snapc_sbuf *out)
     }
     setpgid(pid, pid);
     close(p[1]);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int timed_out = 0;
-    char buf[4096];
-    for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = (long)limit_s * 1000 - ((now.tv_sec - t0.tv_sec) * 1000 +
-                                            (now.tv_nsec - t0.tv_nsec) / 1000000);
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        struct pollfd pf = {.fd = p[0], .events = POLLIN};
-        int r = poll(&pf, 1, (int)(left < 1000 ? left : 1000));
-        if (r < 0 && errno != EINTR)
-            break;
-        if (r <= 0)
-            continue;
-        ssize_t k = read(p[0], buf, sizeof buf - 1);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break; /* every writer gone */
-        buf[k] = 0;
-        if (out->len + (size_t)k > OUT_MAX) {
-            snapc_sb_free(out); /* the beginning goes: the end says what happened */
-            memset(out, 0, sizeof *out);
-        }
-        snapc_sb_printf(out, "%s", buf);
+    l->pid = pid;
+    l->fd = p[0];
+}
+
+/* Ends a launch still running (SIGTERM to its group, SIGKILL 3 s later) and reaps it. */
+static void launch_end(struct launch *l, int kill_it)
+{
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
     }
-    close(p[0]);
-    if (timed_out) {
-        kill(-pid, SIGTERM);
-        for (int i = 0; i < 30 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+    if (!l->pid)
+        return;
+    if (kill_it) {
+        kill(-l->pid, SIGTERM);
+        for (int i = 0; i < 30 && waitpid(l->pid, NULL, WNOHANG) == 0; i++)
             usleep(100 * 1000);
-        kill(-pid, SIGKILL);
+        kill(-l->pid, SIGKILL);
     }
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    while (waitpid(l->pid, &st, 0) < 0 && errno == EINTR)
         ;
-    if (timed_out)
-        return 124;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (kill_it)
+        l->st = 124;
+    else
+        l->st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    l->pid = 0;
 }
 
 /* The last line of TEXT with a word in it (the launcher's word on a failure; Open MPI frames
@@ -182,24 +175,25 @@ static void last_line(const char *text, char *out, size_t len)
     }
 }
 
-/* One launch on HOST for the ranks of W (n) it may hold. */
-static void fetch_from(const struct restart_fetch *f, const char *host, const char *addr,
-                       struct want *w, int n, const char *local)
+static int holds(const struct restart_fetch *f, int rank, const char *host)
+{
+    const char *a = holder(f->m, rank, 0), *b = holder(f->m, rank, 1);
+    return (a && !strcmp(a, host)) || (b && !strcmp(b, host));
+}
+
+/* Starts the sender on HOST for the ranks of W (n) it may hold. */
+static void fetch_start(const struct restart_fetch *f, struct launch *l, const char *addr,
+                        const struct want *w, int n, const char *local)
 {
     struct snapc_sbuf list = {0};
     int count = 0;
     for (int i = 0; i < n; i++)
-        if (!w[i].done) {
-            const char *a = holder(f->m, w[i].rank, 0), *b = holder(f->m, w[i].rank, 1);
-            if ((a && !strcmp(a, host)) || (b && !strcmp(b, host)))
-                snapc_sb_printf(&list, "%s%d", count++ ? "," : "", w[i].rank);
-        }
-    if (!count)
-        return;
+        if (holds(f, w[i].rank, l->host))
+            snapc_sb_printf(&list, "%s%d", count++ ? "," : "", w[i].rank);
     int ompi = !strcmp(f->flavor, "ompi");
     struct argv a = {.n = 0};
     char hostarg[300];
-    snprintf(hostarg, sizeof hostarg, ompi ? "%s:1" : "%s", host);
+    snprintf(hostarg, sizeof hostarg, ompi ? "%s:1" : "%s", l->host);
     int bad = push(&a, f->launcher);
     if (ompi)
         bad |= push(&a, "-x") | push(&a, FILEM_FETCH_SECRET_ENV);
@@ -215,72 +209,173 @@ static void fetch_from(const struct restart_fetch *f, const char *host, const ch
     bad |= push(&a, ompi ? "--host" : "-hosts") | push(&a, hostarg);
     bad |= push(&a, ompi ? "-np" : "-n") | push(&a, "1");
     bad |= push(&a, f->rrank) | push(&a, "--fetch-to") | push(&a, addr) | push(&a, "--ranks") |
-           push(&a, list.p);
+           push(&a, list.p ? list.p : "");
     if (local)
         bad |= push(&a, "--local") | push(&a, local);
     bad |= push(&a, f->seqdir);
-    const char *lim = getenv("REVIVE_FETCH_TIMEOUT");
-    int limit = lim && atoi(lim) > 0 ? atoi(lim) : 120;
-    struct snapc_sbuf out = {0};
-    int st = bad ? -E2BIG : run_bounded(a.v, limit, &out);
-    const char *v = getenv("REVIVE_VERBOSE");
-    if (v && atoi(v) >= 2 && out.p)
-        fprintf(stderr, "%s: the fetch on %s (status %d) said:\n%s", me, host, st, out.p);
-    /* what the sender said per rank */
-    for (int i = 0; i < n; i++) {
-        if (w[i].done)
-            continue;
-        const char *a1 = holder(f->m, w[i].rank, 0), *b1 = holder(f->m, w[i].rank, 1);
-        if (!(a1 && !strcmp(a1, host)) && !(b1 && !strcmp(b1, host)))
-            continue;
-        char tag[64], path[PATH_MAX + 32], line[1024] = "";
-        int tl = snprintf(tag, sizeof tag, "%s rank %d: ", FILEM_FETCH_TAG, w[i].rank);
-        for (const char *p = out.p ? strstr(out.p, tag) : NULL; p; p = strstr(p + 1, tag)) {
-            if (p != out.p && p[-1] != '\n')
-                continue;
-            size_t l = strcspn(p + tl, "\n");
-            snprintf(line, sizeof line, "%.*s", (int)l, p + tl);
-        }
-        snprintf(path, sizeof path, "%s/rank_%d.img", f->seqdir, w[i].rank);
-        char key[64], verr[1024] = "";
-        uint64_t want = 0;
-        snprintf(key, sizeof key, "rank.%d.checksum", w[i].rank);
-        if (!strncmp(line, "sent ", 5) && access(path, F_OK) == 0 &&
-            filem_meta_get_u64(f->m, key, &want) == 0 &&
-            filem_stage_verify(path, want, verr, sizeof verr) < 0) {
-            /* the receiver checked it against the sender's word; this is snapshot.meta's */
-            char from[sizeof line];
-            memcpy(from, line + 5, sizeof line - 5);
-            unlink(path);
-            snapc_fmt(line, sizeof line, "none: the copy sent from %s fails its check (%s)", from,
-                      verr);
-        }
-        if (!strncmp(line, "sent ", 5) && access(path, F_OK) == 0) {
-            w[i].done = 1;
-            fprintf(stderr, "%s: rank %d's image was not in %s: fetched from %s (%s), verified\n",
-                    me, w[i].rank, f->seqdir, host, line + 5);
-            continue;
-        }
-        char said[1200];
-        if (!strncmp(line, "none: ", 6))
-            snapc_fmt(said, sizeof said, "%s", line + 6);
-        else if (*line)
-            snapc_fmt(said, sizeof said, "%s", line);
-        else if (st == 124)
-            snprintf(said, sizeof said, "not reached within %d s (REVIVE_FETCH_TIMEOUT)", limit);
-        else {
-            char ll[300];
-            last_line(out.p ? out.p : "", ll, sizeof ll);
-            snapc_fmt(said, sizeof said, "not reached (the launcher: status %d%s%s)", st,
-                     *ll ? ": " : "", ll);
-        }
-        snapc_sb_printf(&w[i].why, "%s%s: %s", w[i].why.len ? "; " : "", host, said);
-    }
-    snapc_sb_free(&out);
+    if (bad || !count)
+        l->st = -E2BIG, l->fd = -1, l->pid = 0;
+    else
+        launch_start(l, a.v);
     snapc_sb_free(&list);
 }
 
-/* Hosts in the order they are tried: this one, the hostfile's, the rest as named. */
+/* What the sender on L's host said about RANK last ("sent PATH", "none: WHY"), or "". */
+static void said_about(const struct launch *l, int rank, char *line, size_t len)
+{
+    char tag[64];
+    int tl = snprintf(tag, sizeof tag, "%s rank %d: ", FILEM_FETCH_TAG, rank);
+    line[0] = 0;
+    for (const char *p = l->out.p ? strstr(l->out.p, tag) : NULL; p; p = strstr(p + 1, tag)) {
+        if (p != l->out.p && p[-1] != '\n')
+            continue;
+        size_t n = strcspn(p + tl, "\n");
+        if (p[tl + n] != '\n')
+            break; /* not whole yet */
+        snprintf(line, len, "%.*s", (int)n, p + tl);
+    }
+}
+
+/* A rank the sender on L's host says it sent: checked against snapshot.meta (the receiver
+ * checked it against the sender's word), then done and said. */
+static void take_sent(const struct restart_fetch *f, const struct launch *l, struct want *w)
+{
+    char line[1024], path[PATH_MAX + 32], key[64], verr[1024] = "";
+    said_about(l, w->rank, line, sizeof line);
+    snprintf(path, sizeof path, "%s/rank_%d.img", f->seqdir, w->rank);
+    if (strncmp(line, "sent ", 5) != 0 || access(path, F_OK) != 0)
+        return;
+    uint64_t want = 0;
+    snprintf(key, sizeof key, "rank.%d.checksum", w->rank);
+    if (filem_meta_get_u64(f->m, key, &want) < 0 ||
+        filem_stage_verify(path, want, verr, sizeof verr) < 0) {
+        unlink(path);
+        snapc_sb_printf(&w->why, "%s%s: the copy it sent (%s) fails its check against "
+                                 "snapshot.meta (%s)", w->why.len ? "; " : "", l->host,
+                        line + 5, verr);
+        return;
+    }
+    w->done = 1;
+    fprintf(stderr, "%s: rank %d's image was not in %s: fetched from %s (%s), verified\n", me,
+            w->rank, f->seqdir, l->host, line + 5);
+}
+
+/* Why RANK did not come from L's host, for the message. */
+static void why_not(const struct launch *l, int limit, struct want *w)
+{
+    char line[1024], said[1200];
+    said_about(l, w->rank, line, sizeof line);
+    if (!strncmp(line, "sent ", 5))
+        return; /* taken and refused: said by take_sent */
+    if (!strncmp(line, "none: ", 6))
+        snapc_fmt(said, sizeof said, "%s", line + 6);
+    else if (*line)
+        snapc_fmt(said, sizeof said, "%s", line);
+    else if (l->st == 124)
+        snapc_fmt(said, sizeof said, "not reached within %d s (REVIVE_FETCH_TIMEOUT)", limit);
+    else if (l->st < 0)
+        snapc_fmt(said, sizeof said, "the launcher could not be started: %s", strerror(-l->st));
+    else {
+        char ll[300];
+        last_line(l->out.p ? l->out.p : "", ll, sizeof ll);
+        snapc_fmt(said, sizeof said, "not reached (the launcher: status %d%s%s)", l->st,
+                  *ll ? ": " : "", ll);
+    }
+    snapc_sb_printf(&w->why, "%s%s: %s", w->why.len ? "; " : "", l->host, said);
+}
+
+/* Every host asked at once; each rank's first good copy is kept; the launches still running
+ * once every image is there (a lost host's, waiting for it) are ended. */
+static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, const char *addr,
+                      struct want *w, int n, const char *local)
+{
+    const char *lim = getenv("REVIVE_FETCH_TIMEOUT");
+    int limit = lim && atoi(lim) > 0 ? atoi(lim) : 120;
+    struct launch *l = calloc((size_t)nh, sizeof *l);
+    if (!l)
+        return;
+    for (int k = 0; k < nh; k++) {
+        l[k].host = h[k].name;
+        fetch_start(f, &l[k], addr, w, n, local);
+    }
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int left = 0, running = 0;
+        for (int i = 0; i < n; i++)
+            left += !w[i].done;
+        for (int k = 0; k < nh; k++)
+            running += l[k].pid != 0;
+        if (!left || !running)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        struct pollfd pf[MAX_HOSTS];
+        int idx[MAX_HOSTS], np = 0;
+        for (int k = 0; k < nh; k++) {
+            if (!l[k].pid)
+                continue;
+            if (ms >= (long)limit * 1000) {
+                launch_end(&l[k], 1);
+                continue;
+            }
+            if (l[k].fd < 0) { /* output closed: its end is near */
+                int st;
+                pid_t r = waitpid(l[k].pid, &st, WNOHANG);
+                if (r == l[k].pid) {
+                    l[k].st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                    l[k].pid = 0;
+                }
+                continue;
+            }
+            pf[np] = (struct pollfd){.fd = l[k].fd, .events = POLLIN};
+            idx[np++] = k;
+        }
+        if (poll(pf, (nfds_t)np, 200) < 0 && errno != EINTR)
+            break;
+        for (int j = 0; j < np; j++) {
+            if (!pf[j].revents)
+                continue;
+            struct launch *x = &l[idx[j]];
+            char buf[4096];
+            ssize_t k = read(x->fd, buf, sizeof buf - 1);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                close(x->fd);
+                x->fd = -1;
+                continue;
+            }
+            buf[k] = 0;
+            if (x->out.len + (size_t)k > OUT_MAX) {
+                snapc_sb_free(&x->out); /* the beginning goes: the end says what happened */
+                memset(&x->out, 0, sizeof x->out);
+            }
+            snapc_sb_printf(&x->out, "%s", buf);
+            for (int i = 0; i < n; i++)
+                if (!w[i].done && holds(f, w[i].rank, x->host))
+                    take_sent(f, x, &w[i]);
+        }
+    }
+    for (int k = 0; k < nh; k++) {
+        launch_end(&l[k], l[k].pid != 0); /* still running: every image is there */
+        const char *v = getenv("REVIVE_VERBOSE");
+        if (v && atoi(v) >= 2 && l[k].out.p)
+            fprintf(stderr, "%s: the fetch on %s (status %d) said:\n%s", me, l[k].host, l[k].st,
+                    l[k].out.p);
+        for (int i = 0; i < n; i++)
+            if (!w[i].done && holds(f, w[i].rank, l[k].host)) {
+                take_sent(f, &l[k], &w[i]); /* said in its last bytes */
+                if (!w[i].done)
+                    why_not(&l[k], limit, &w[i]);
+            }
+        snapc_sb_free(&l[k].out);
+    }
+    free(l);
+}
+
+/* Hosts in the order they are named in messages (all are asked at once): this one, the
+ * hostfile's, the rest as named in snapshot.meta. */
 static int order_hosts(const struct restart_fetch *f, struct want *w, int n, struct host *h)
 {
     int nh = 0;
@@ -353,14 +448,7 @@ int restart_fetch_images(const struct restart_fetch *f, const int *missing, int 
                                        &rx, err, errlen)) < 0)
         goto out;
     setenv(FILEM_FETCH_SECRET_ENV, secret, 1); /* to the sender through the launcher only */
-    for (int k = 0; k < nh; k++) {
-        int left = 0;
-        for (int i = 0; i < n; i++)
-            left += !w[i].done;
-        if (!left)
-            break;
-        fetch_from(f, h[k].name, addr, w, n, local);
-    }
+    fetch_all(f, h, nh, addr, w, n, local);
     unsetenv(FILEM_FETCH_SECRET_ENV);
     filem_partner_rx_stop(rx);
 out:

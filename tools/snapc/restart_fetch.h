@@ -10,9 +10,10 @@
  * the sender through the launcher's environment, never on a command line), so restart-mpi
  * keeps only what the process it started sent, and the sender sends only to restart-mpi; every
  * copy is checked chunk by chunk against the checksum in snapshot.meta before it gets its
- * name (rank_<r>.img) in the snapshot directory. Hosts are tried in this order: this host, the
- * hosts of the restart's hostfile, the others; one that cannot be reached costs at most
- * REVIVE_FETCH_TIMEOUT seconds (default 120).
+ * name (rank_<r>.img) in the snapshot directory. Every host that may hold a copy is asked at
+ * once (a lost host never answers: waiting for each in turn cost REVIVE_FETCH_TIMEOUT per lost
+ * host); the first good copy of each rank is kept, and once every image is there the launches
+ * still running are ended. A launch ends at REVIVE_FETCH_TIMEOUT seconds (default 120).
  */
 #ifndef REVIVE_TOOLS_RESTART_FETCH_H
 #define REVIVE_TOOLS_RESTART_FETCH_H
@@ -32,7 +33,7 @@ struct restart_fetch {
     char *const *extra;            /* restart-mpi's own launcher options (after --) */
     int nextra;
     const char *rrank;             /* revive-restart-rank */
-    const char *hostfile;          /* the restart's hosts (tried before the others), or NULL */
+    const char *hostfile;          /* the restart's hosts (named first in messages), or NULL */
 };
 
 /* Fetches the images of the N ranks in MISSING into the snapshot directory. 0 when every one
