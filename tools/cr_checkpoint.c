@@ -224,8 +224,9 @@ int main(int argc, char **argv)
     if (scope)
         return checkpoint_scope(scope, (pid_t)pid, file, flags, zstd, file_data_mb, timeout, sig, verbose);
 
-    /* Is there a Revive process to talk to at all? Say so before creating files. */
-    int probe = crs_proto_connect((pid_t)pid);
+    /* Is there a Revive process to talk to at all? Say so before creating
+     * files (one just forked or starting its program is waited for). */
+    int probe = crs_proto_connect_wait((pid_t)pid);
     if (probe >= 0)
         close(probe);
     else if (probe != -EACCES) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,6 +225,69 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
                     int (*commit)(void *arg, char *err, size_t errlen), void *arg, struct crs_proto_reply *reply,
                     char *err, size_t errlen);
 
+/* Whether process pid has libcr loaded (libcr.so among its mappings). */
+static int has_libcr(pid_t pid)
+{
+    char buf[8192];
+    struct revive_maps_reader r;
+    struct revive_maps_entry me;
+    if (revive_maps_open(&r, pid, 0, buf, sizeof buf) != 0)
+        return 0;
+    int found = 0;
+    while (!found && revive_maps_next(&r, &me) > 0) {
+        const char *b = strrchr(me.name, '/');
+        found = b && !strncmp(b + 1, "libcr.so", 8);
+    }
+    revive_maps_close(&r);
+    return found;
+}
+
+/* A process that refuses a connection but will listen in a moment: one
+ * just forked without libc's fork (syscall(SYS_fork), clone: libcr starts
+ * its checkpoint thread only in a fork handler), a vfork child, either
+ * until it starts its program, and one that is starting its program
+ * (libcr loaded, its constructor not run yet). Any with libcr.so loaded is
+ * given a while; one without is refused at once (a program linked with
+ * libcr.a shows no libcr.so: not waited for). */
+#define START_WAIT_TRIES 50
+#define START_WAIT_MS 100
+
+static int may_listen_soon(pid_t pid)
+{
+    return has_libcr(pid);
+}
+
+/* The refusal of one that never listened: what it is, when libcr is loaded. */
+static void not_listening(pid_t pid, char *err, size_t errlen)
+{
+    char buf[1024];
+    uint64_t ppid = 0;
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    int have_ppid = (n >= 0 || n == -ENOSPC) && revive_stat_field(buf, 4, &ppid) == 0 && ppid > 0;
+    if (have_ppid && syscall(SYS_kcmp, pid, (pid_t)ppid, 1 /* KCMP_VM */, 0, 0) == 0)
+        snprintf(err, errlen, "process %d is a vfork child of process %d (vfork or posix_spawn) that has not started "
+                 "its program: it shares its parent's memory, and its parent waits, until it does, so neither can be "
+                 "checkpointed now; try again once it has (a vfork child should exec at once)", (int)pid, (int)ppid);
+    else if (has_libcr(pid))
+        snprintf(err, errlen, "process %d has Revive's library loaded but did not answer within %d s: a child made "
+                 "without libc's fork (syscall(SYS_fork), clone) runs no checkpoint thread until it starts a program; "
+                 "try again once it has, or checkpoint its parent with --tree", (int)pid,
+                 START_WAIT_TRIES * START_WAIT_MS / 1000);
+}
+
+int crs_proto_connect_wait(pid_t pid)
+{
+    int s = crs_proto_connect(pid);
+    if (s != -ECONNREFUSED || !may_listen_soon(pid))
+        return s;
+    for (int tries = 0; s == -ECONNREFUSED && tries < START_WAIT_TRIES && !process_gone(pid); tries++) {
+        struct timespec ts = { 0, START_WAIT_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        s = crs_proto_connect(pid);
+    }
+    return s;
+}
+
 int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uint32_t file_data_max_mb,
                          int timeout_ms, int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
                          struct crs_proto_reply *reply, char *err, size_t errlen)
@@ -243,6 +307,20 @@ int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level
         }
         e = exchange(pid, image_fd, flags, zstd_level, file_data_max_mb, timeout_ms, signal_after, commit, arg,
                      reply, err, errlen);
+    }
+    /* just forked or starting its program: it listens in a moment */
+    if (e == -ECONNREFUSED && may_listen_soon(pid)) {
+        for (int tries = 0; image_fd >= 0 && e == -ECONNREFUSED && tries < START_WAIT_TRIES && !process_gone(pid);
+             tries++) {
+            struct timespec ts = { 0, START_WAIT_MS * 1000000L };
+            nanosleep(&ts, NULL);
+            if (lseek(image_fd, 0, SEEK_CUR) != start)
+                break;
+            e = exchange(pid, image_fd, flags, zstd_level, file_data_max_mb, timeout_ms, signal_after, commit, arg,
+                         reply, err, errlen);
+        }
+        if (e == -ECONNREFUSED)
+            not_listening(pid, err, errlen);
     }
     return e;
 }

@@ -95,6 +95,11 @@ int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms);
  * Returns the socket, or -errno: -ESRCH no process, -EPERM another user's,
  * -ECONNREFUSED not running under Revive. */
 int crs_proto_connect(pid_t pid);
+/* crs_proto_connect, but a process that refuses while it may listen in a
+ * moment (libcr.so loaded: a child made without libc's fork, a vfork
+ * child, a program starting) is tried again for up to 5 s.
+ * crs_proto_checkpoint does the same, and then names what it is. */
+int crs_proto_connect_wait(pid_t pid);
 
 /* The outer pid of the one process of this user whose pid inside its own
  * pid namespace is `inner`, or -1 (none, or several). */
