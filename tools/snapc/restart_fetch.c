@@ -153,24 +153,61 @@ static void launch_end(struct launch *l, int kill_it)
     l->pid = 0;
 }
 
-/* The last line of TEXT with a word in it (the launcher's word on a failure; Open MPI frames
- * its messages with lines of dashes), cut to fit. */
-static void last_line(const char *text, char *out, size_t len)
+static int worded(const char *b, const char *e)
+{
+    for (; b < e; b++)
+        if ((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z'))
+            return 1;
+    return 0;
+}
+
+static int dashes(const char *b, const char *e)
+{
+    int n = 0;
+    for (; b < e && *b != '\n'; b++)
+        n += *b == '-';
+    return n >= 10;
+}
+
+/* The launcher's word on a failure, one line of TEXT, cut to fit: Open MPI frames its
+ * messages with lines of dashes and says what happened on the first line inside (the last is
+ * advice); otherwise the last line with a word in it. */
+static void launcher_word(const char *text, char *out, size_t len)
 {
     out[0] = 0;
-    const char *end = text + strlen(text);
+    const char *end = text + strlen(text), *frame[2] = {NULL, NULL}; /* the last two frames */
+    for (const char *b = text; b < end;) {
+        const char *e = strchr(b, '\n');
+        e = e ? e : end;
+        if (dashes(b, e)) {
+            frame[0] = frame[1];
+            frame[1] = e;
+        }
+        b = e < end ? e + 1 : end;
+    }
+    const char *from = frame[0], *to = frame[1];
+    for (const char *b = from ? from + 1 : NULL; b && b < to;) {
+        const char *e = strchr(b, '\n');
+        e = e && e < to ? e : to;
+        if (worded(b, e)) {
+            while (*b == ' ')
+                b++;
+            snprintf(out, len, "%.*s", (int)(e - b), b);
+            return;
+        }
+        b = e + 1;
+    }
     while (end > text) {
         const char *b = end;
         while (b > text && b[-1] != '\n')
             b--;
-        for (const char *c = b; c < end; c++)
-            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')) {
-                size_t l = (size_t)(end - b);
-                while (l && (b[l - 1] == '\n' || b[l - 1] == ' ' || b[l - 1] == '\r'))
-                    l--;
-                snprintf(out, len, "%.*s", (int)l, b);
-                return;
-            }
+        if (worded(b, end)) {
+            size_t l = (size_t)(end - b);
+            while (l && (b[l - 1] == '\n' || b[l - 1] == ' ' || b[l - 1] == '\r'))
+                l--;
+            snprintf(out, len, "%.*s", (int)l, b);
+            return;
+        }
         end = b > text ? b - 1 : b;
     }
 }
@@ -277,7 +314,7 @@ static void why_not(const struct launch *l, int limit, struct want *w)
         snapc_fmt(said, sizeof said, "the launcher could not be started: %s", strerror(-l->st));
     else {
         char ll[300];
-        last_line(l->out.p ? l->out.p : "", ll, sizeof ll);
+        launcher_word(l->out.p ? l->out.p : "", ll, sizeof ll);
         snapc_fmt(said, sizeof said, "not reached (the launcher: status %d%s%s)", l->st,
                   *ll ? ": " : "", ll);
     }
