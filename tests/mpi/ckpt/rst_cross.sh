@@ -25,7 +25,7 @@ ran=0 passed=0
 for n in $nps; do
     d=$tmp/np$n
     mkdir -p "$d"
-    run_native "$n" "$prog" $rounds 0 "$d/nopace" $ms >"$d/native.out" 2>"$d/native.err" ||
+    ref_native "$n" "$prog" $rounds 0 "$d/nopace" $ms >"$d/native.out" 2>"$d/native.err" ||
         { failed "np=$n: the native run: status $?"; tail -n 3 "$d/native.err"; continue; }
     for t in $(seq "$trials"); do
         ran=$((ran + 1))
