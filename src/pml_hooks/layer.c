@@ -8,6 +8,7 @@
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
 #include "pml_hooks/restart.h"
+#include "pml_hooks/load_watch.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -318,7 +319,14 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
     sigset_t none, mask;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, &mask);
+    /* a load that never ends (campaign-failures.md #33) stops the rank with a message instead
+     * (load_watch.c); 120 s is far more than any load takes (seconds at a load average of 20) */
+    static char what[sizeof lower_path + 64];
+    snprintf(what, sizeof what, "loading the fresh MPI library (%s)", lower_path);
+    int watched = pml_watch_begin(120, what) == 0;
     lower_load();
+    if (watched)
+        pml_watch_end();
     int provided = MPI_THREAD_SINGLE;
     int rc = lower_init_thread(NULL, NULL, init_level, &provided);
     pthread_sigmask(SIG_SETMASK, &mask, NULL);

@@ -21,8 +21,8 @@
  *                                   exhaust it);
  *   the thread-stack lists          the lower threads' descriptors (in dead stacks) sit between
  *                                   the application's: the lists are rebuilt from the
- *                                   application's descriptors, recorded at the checkpoint under
- *                                   ld.so's own lock for these lists;
+ *                                   descriptors recorded at the checkpoint under ld.so's own lock
+ *                                   for these lists that the image holds;
  *   _dl_find_object's table         what the unwinder asks for every return address (internal to
  *                                   ld.so, in the application's heap): the dead objects' entries
  *                                   are closed as dlclose closes them (lower_dlfo.c), and their
@@ -148,7 +148,7 @@ static struct {
     int frozen;
     void *head;               /* the namespace's first link map */
     long lmid;
-    unsigned nused, nuser, ncache, dropped_used, dropped_user, dropped_cache;
+    unsigned nused, nuser, ncache;
     struct gl_list *used[MAX_NODES], *user[MAX_NODES], *cache[MAX_NODES];
     uint32_t used_tsd[MAX_NODES], user_tsd[MAX_NODES]; /* TSD blocks in the lower half's memory */
     pid_t used_tid[MAX_NODES], user_tid[MAX_NODES];    /* each thread's id at the checkpoint */
@@ -604,18 +604,20 @@ int pml_ldso_guards_readable(void)
     return n;
 }
 
-/* Records the application's descriptors on one list, and for each the second-level blocks of
- * its thread-specific data that the lower libc allocated (they will not come back). */
+/* Records the descriptors on one list, and for each the second-level blocks of its
+ * thread-specific data that the lower libc allocated (they will not come back). Every node, in
+ * order: which of them the image holds is known only in the restarted process (kept_nodes).
+ * Deciding here by the halves' table (built before this lock was taken) dropped the descriptors
+ * of threads started in between, which the image holds with their links: glibc unlinked them
+ * after the restart through neighbours the rebuilt list no longer had, and ld.so's list of
+ * threads ran into its stack cache and never came back to its head (campaign-failures.md #33:
+ * a fresh dlmopen spun in _dl_init_static_tls). */
 static int record_list(struct gl_list *head, struct gl_list **out, size_t *sizes, uint32_t *tsd,
-                       pid_t *tids, unsigned *n, unsigned *dropped)
+                       pid_t *tids, unsigned *n)
 {
-    *n = *dropped = 0;
+    *n = 0;
     for (struct gl_list *c = head->next; c != head; c = c->next) {
         char *pd = (char *)c - L.pt_list;
-        if (!L.is_upper((uint64_t)(uintptr_t)pd)) {
-            ++*dropped;
-            continue;
-        }
         if (*n >= MAX_NODES)
             return -1;
         if (sizes)
@@ -644,18 +646,49 @@ static int shared_object(const struct link_map *m)
     return 0;
 }
 
-/* Takes ld.so's lock of the thread-stack lists (no thread is created or freed meanwhile). */
-static int lock_stacks(char *err, size_t errlen)
+/* Takes ld.so's lock of the thread-stack lists (no thread is created or freed meanwhile),
+ * waiting at most `seconds`. */
+static int lock_stacks_within(int seconds, char *err, size_t errlen)
 {
     int *l = stack_lock();
-    for (int i = 0;; i++) {
+    for (long i = 0;; i++) {
         int zero = 0;
         if (__atomic_compare_exchange_n(l, &zero, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
-        if (i >= 40000)
-            return fail(err, errlen, EBUSY, "a thread kept ld.so's thread-stack lock for 2 s");
+        if (i >= 20000L * seconds)
+            return fail(err, errlen, EBUSY, "a thread kept ld.so's thread-stack lock for %d s",
+                        seconds);
         sleep_us(50);
     }
+}
+
+static int lock_stacks(char *err, size_t errlen)
+{
+    return lock_stacks_within(2, err, errlen);
+}
+
+int pml_ldso_lists_sound(char *err, size_t errlen)
+{
+    if (!L.rg)
+        return 0; /* nothing learned: nothing was rebuilt either */
+    /* a thread that holds the lock while it walks a list without end never lets go */
+    int e = lock_stacks_within(10, err, errlen);
+    if (e)
+        return e;
+    static const struct { int off; const char *name; } lists[3] = {
+        { 0, "threads in use" }, { RG_USER, "threads on stacks of their own" },
+        { RG_CACHE, "cached thread stacks" },
+    };
+    const char *bad = NULL;
+    for (int i = 0; i < 3 && !bad; i++)
+        if (list_check((struct gl_list *)(L.rg + L.off_used + lists[i].off), NULL, NULL) < 0)
+            bad = lists[i].name;
+    unlock_stacks();
+    if (bad)
+        return fail(err, errlen, EFAULT, "ld.so's list of %s is damaged (it does not lead back to"
+                    " its head within %d entries): a fresh MPI library cannot be loaded (its"
+                    " dlmopen would walk that list for ever)", bad, MAX_NODES);
+    return 0;
 }
 
 int pml_ldso_freeze(char *err, size_t errlen)
@@ -668,12 +701,11 @@ int pml_ldso_freeze(char *err, size_t errlen)
     if (e)
         return e;
     char *used = L.rg + L.off_used;
-    if (record_list((struct gl_list *)used, F.used, NULL, F.used_tsd, F.used_tid, &F.nused,
-                    &F.dropped_used) ||
+    if (record_list((struct gl_list *)used, F.used, NULL, F.used_tsd, F.used_tid, &F.nused) ||
         record_list((struct gl_list *)(used + RG_USER), F.user, NULL, F.user_tsd, F.user_tid,
-                    &F.nuser, &F.dropped_user) ||
+                    &F.nuser) ||
         record_list((struct gl_list *)(used + RG_CACHE), F.cache, F.cache_size, NULL, NULL,
-                    &F.ncache, &F.dropped_cache)) {
+                    &F.ncache)) {
         unlock_stacks();
         return fail(err, errlen, E2BIG, "more than %d thread descriptors", MAX_NODES);
     }
@@ -790,6 +822,47 @@ int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen)
 }
 
 /* ---- the restarted process -------------------------------------------------------------------- */
+/* Whether node i of a list recorded at the freeze came back with the image. The lock was held
+ * from the freeze until the image was taken, so a descriptor the image holds still has the links
+ * recorded then; one left out (a thread of the MPI library, its stack gone) is unmapped now or
+ * holds other bytes (the restarter's memory may lie there until the hooks are done). Its static
+ * TLS, below the descriptor (x86_64), must be there too: a fresh dlmopen writes into it. */
+static int came_back(struct gl_list *head, struct gl_list **nodes, unsigned n, unsigned i,
+                     size_t static_used)
+{
+    struct gl_list got, want = { i + 1 < n ? nodes[i + 1] : head, i ? nodes[i - 1] : head };
+    if (peek(nodes[i], &got, sizeof got) || got.next != want.next || got.prev != want.prev)
+        return 0;
+    uintptr_t pd = (uintptr_t)nodes[i] - L.pt_list, w;
+    for (uintptr_t a = (pd - static_used) & ~(uintptr_t)7; a < pd; a += 4096)
+        if (peek_word((const void *)a, &w))
+            return 0;
+    return peek_word((const void *)pd, &w) == 0;
+}
+
+/* Keeps, in order, the recorded nodes (and what was recorded with them) that came back; returns
+ * how many. */
+static unsigned kept_nodes(struct gl_list *head, struct gl_list **nodes, uint32_t *tsd, pid_t *tids,
+                           size_t *sizes, unsigned n, size_t static_used)
+{
+    static unsigned char back[MAX_NODES]; /* decided before the arrays are compacted */
+    for (unsigned i = 0; i < n; i++)
+        back[i] = (unsigned char)came_back(head, nodes, n, i, static_used);
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!back[i])
+            continue;
+        if (tsd)
+            tsd[k] = tsd[i];
+        if (tids)
+            tids[k] = tids[i];
+        if (sizes)
+            sizes[k] = sizes[i];
+        nodes[k++] = nodes[i];
+    }
+    return k;
+}
+
 static void relink(struct gl_list *head, struct gl_list **nodes, unsigned n)
 {
     struct gl_list *prev = head;
@@ -859,6 +932,9 @@ int pml_ldso_forget(char *err, size_t errlen)
         __atomic_store_n((size_t *)(used + RG_GENERATION), gen, __ATOMIC_RELEASE);
     }
 
+    /* static TLS in use at the checkpoint: every descriptor kept must have it below */
+    size_t static_used = W(used, RG_STATIC_USED);
+
     /* static TLS: give back what lies above the highest block still in use */
     size_t top = 0;
     size_t nns = W(rg, L.off_nns);
@@ -912,7 +988,15 @@ int pml_ldso_forget(char *err, size_t errlen)
     last.lmid = F.lmid;
     last.objects = F.nobj;
 
-    /* the thread-stack lists, from the application's descriptors */
+    /* the thread-stack lists, from the descriptors the image holds (all decided before any
+     * link is rewritten) */
+    unsigned was_used = F.nused, was_user = F.nuser, was_cache = F.ncache;
+    F.nused = kept_nodes((struct gl_list *)used, F.used, F.used_tsd, F.used_tid, NULL, F.nused,
+                         static_used);
+    F.nuser = kept_nodes((struct gl_list *)(used + RG_USER), F.user, F.user_tsd, F.user_tid, NULL,
+                         F.nuser, static_used);
+    F.ncache = kept_nodes((struct gl_list *)(used + RG_CACHE), F.cache, NULL, NULL, F.cache_size,
+                          F.ncache, static_used);
     relink((struct gl_list *)used, F.used, F.nused);
     relink((struct gl_list *)(used + RG_USER), F.user, F.nuser);
     relink((struct gl_list *)(used + RG_CACHE), F.cache, F.ncache);
@@ -924,9 +1008,9 @@ int pml_ldso_forget(char *err, size_t errlen)
     last.threads_kept = F.nused + F.nuser;
     n_after_used = F.nused;
     n_after_user = F.nuser;
-    last.threads_dropped = F.dropped_used + F.dropped_user;
+    last.threads_dropped = was_used + was_user - F.nused - F.nuser;
     last.cache_kept = F.ncache;
-    last.cache_dropped = F.dropped_cache;
+    last.cache_dropped = was_cache - F.ncache;
 
     /* thread-specific data: a value under a key the application's libc does not have in use (with
      * that sequence number) was the lower libc's; a fresh lower libc would find it under its own

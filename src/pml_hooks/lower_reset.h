@@ -11,12 +11,13 @@
  *                     checks, where glibc keeps what the calls below change;
  *   pml_ldso_freeze   at a checkpoint, before the threads are parked: takes ld.so's stack-list
  *                     lock (no thread is created or freed until thaw/forget) and records what
- *                     the image will hold (the application's thread descriptors in list order,
+ *                     the image will hold (every thread descriptor on them in list order,
  *                     the lower objects' address ranges, signal handlers of the lower half);
  *   pml_ldso_thaw     the process continues: releases the lock;
  *   pml_ldso_forget   in the restarted process, before its threads run on: empties the dead
  *                     namespace's slot, frees its TLS module ids and static TLS, rebuilds the
- *                     stack lists from the records, drops the thread-specific values the lower
+ *                     stack lists from the recorded descriptors the image holds (those whose
+ *                     links read as recorded: the others were the lower half's), drops the thread-specific values the lower
  *                     libc left in the application's threads, closes the dead objects' entries
  *                     in the unwinder's table (_dl_find_object, lower_dlfo.h), keeps their
  *                     ranges reserved (PROT_NONE: a stale pointer into them faults at once),
@@ -37,6 +38,13 @@ int pml_ldso_learn(void *lower_handle, long lmid, pml_ldso_upper_fn *is_upper, c
 int pml_ldso_freeze(char *err, size_t errlen);
 void pml_ldso_thaw(void);
 int pml_ldso_forget(char *err, size_t errlen);
+
+/* Whether ld.so's three lists of thread descriptors (in use, on stacks of their own, cached)
+ * each lead back to their head, consistently linked, within 4096 entries, checked under their
+ * lock (waited for at most 10 s). A fresh dlmopen of a library with static TLS walks the first
+ * two under that lock: on a damaged list it never returned (campaign-failures.md #33). 0, or
+ * -errno with a message naming the list. */
+int pml_ldso_lists_sound(char *err, size_t errlen);
 
 /* Copies the words at the given addresses of the caller's static TLS (at most 8) to the same
  * places of every other thread on ld.so's lists (thread descriptors of threads not yet joined

@@ -28,6 +28,7 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
+#include "common/fault.h"
 #include "libcr.h"
 
 #include <dlfcn.h>
@@ -173,6 +174,10 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         if (build_upper_table()) {
             revive_log_error("no checkpoint of this rank: cannot list its memory by half");
             return -EIO;
+        }
+        if (revive_fault(REVIVE_FAULT_mpi_freeze_late)) {
+            struct timespec late = { 0, 300 * 1000 * 1000 }; /* term_threads.sh */
+            nanosleep(&late, NULL);
         }
         if (pml_ldso_freeze(err, sizeof err)) {
             revive_log_error("no checkpoint of this rank: %s", err);
@@ -823,7 +828,12 @@ int pml_restart_complete(char *err, size_t errlen)
     }
     pml_vh_restart_reset();
     pml_objs_restart_reserve(); /* shared windows' addresses kept free (win_ckpt.c) */
-    int e = pml_lower_reload(handoff_env, err, errlen);
+    /* the application's threads ran since the hook rebuilt ld.so's lists: a damaged list is one
+     * message now, not a dlmopen that never returns (campaign-failures.md #33) */
+    int e = pml_ldso_lists_sound(err, errlen);
+    if (e)
+        return e;
+    e = pml_lower_reload(handoff_env, err, errlen);
     if (e)
         return e;
     double t1 = now_ms();
