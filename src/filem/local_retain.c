@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "filem/local_retain.h"
 #include "filem/alive.h"
+#include "filem/local_gc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,9 +31,30 @@ static int store_name(const char *n)
     return (l > 4 && strcmp(n + l - 4, ".img") == 0) || (n[0] == '.' && strstr(n, ".tmp."));
 }
 
-/* Removes the cached sequence NAME of the job directory jfd unless a reader holds it. 1 removed,
- * 0 locked (kept), -errno. */
-static int remove_unlocked(int jfd, const char *name)
+int filem_local_rmjob(const char *dir)
+{
+    if (rmdir(dir) == 0)
+        return 0;
+    if (errno != ENOTEMPTY && errno != EEXIST)
+        return -errno;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int other = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        other |= strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                 strcmp(e->d_name, FILEM_LOCAL_JOBDIR_NAME);
+    closedir(d);
+    if (other)
+        return -ENOTEMPTY;
+    char note[PATH_MAX];
+    if ((size_t)snprintf(note, sizeof note, "%s/%s", dir, FILEM_LOCAL_JOBDIR_NAME) >= sizeof note)
+        return -ENAMETOOLONG;
+    unlink(note);
+    return rmdir(dir) == 0 ? 0 : -errno;
+}
+
+int filem_local_remove_seq(int jfd, const char *name)
 {
     int fd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -130,7 +152,7 @@ static int retain_job(const char *ljob, const char *sjob, long long below, int k
             continue;
         }
         snprintf(name, sizeof name, "%lld", v[i]);
-        int r = remove_unlocked(jfd, name);
+        int r = filem_local_remove_seq(jfd, name);
         if (r > 0)
             s->removed++;
         else if (r == 0)
@@ -189,7 +211,7 @@ static void sweep_superseded(const char *local, const char *base, const char *sk
             continue;
         struct filem_local_retain_stats js = {0};
         int kept = 0;
-        if (retain_job(ljob, sjob, LLONG_MAX, 0, &kept, &js) == 0 && rmdir(ljob) == 0)
+        if (retain_job(ljob, sjob, LLONG_MAX, 0, &kept, &js) == 0 && filem_local_rmjob(ljob) == 0)
             s->swept++;
         s->removed += js.removed;
         s->busy += js.busy;
@@ -250,7 +272,7 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
         /* a job restarted while it still runs (beside it) keeps its caches: they are its own */
         int r = filem_job_alive(pjob) ? -EBUSY : retain_job(lparent, pjob, LLONG_MAX, keep, &kept, &s);
         if (r == 0)
-            rmdir(lparent); /* nothing left of that job on this node: its directory goes too */
+            filem_local_rmjob(lparent); /* nothing left of that job on this node: its directory goes too */
         if ((size_t)snprintf(seqdir, sizeof seqdir, "%s/%s", pjob, pseq) >= sizeof seqdir)
             break;
     }

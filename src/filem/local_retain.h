@@ -58,6 +58,15 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen);
  * node-local space is small, the newest is what a restart reads. */
 int filem_local_keep(const char *shared_seqdir);
 
+/* Removes the cache job directory DIR when nothing but its note (local_gc.h's
+ * FILEM_LOCAL_JOBDIR_NAME) is left in it. 0 removed, -errno (ENOTEMPTY: it holds more). */
+int filem_local_rmjob(const char *dir);
+
+/* Removes the cached sequence NAME of the cache job directory JFD (its rank and partner images and
+ * temporary files, then the directory) unless a reader holds its lock. 1 removed, 0 locked
+ * (kept), -errno. */
+int filem_local_remove_seq(int jfd, const char *name);
+
 /* A restart reads the cached sequence directory DIR: a shared lock (the pruner skips DIR while
  * it is held). Returns the descriptor to keep open (closing it releases the lock), or -errno. */
 int filem_local_lock_shared(const char *dir);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "crs/base/durable.h"
+#include "filem/local_gc.h"
+#include "filem/local_retain.h"
 #include "crs/base/image.h"
 
 #define JOB_PREFIX "revive_global_snapshot_"
@@ -80,6 +82,25 @@ int filem_local_default(char *out, size_t len, int create, char *err, size_t err
     return e;
 }
 
+/* The cache of a job names its shared job directory (FILEM_LOCAL_JOBDIR_NAME), so that the
+ * cache's garbage collection (local_gc.c) can tell a redundant copy from the only one. Written
+ * once (O_EXCL: the node's other ranks find it there); a failure only leaves the cache to the
+ * age rule. */
+static void local_note_jobdir(const char *cachejob, const char *shared_jobdir)
+{
+    char path[PATH_MAX + 32], text[PATH_MAX + 2];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cachejob, FILEM_LOCAL_JOBDIR_NAME) >= sizeof path ||
+        shared_jobdir[0] != '/' ||
+        (size_t)snprintf(text, sizeof text, "%s\n", shared_jobdir) >= sizeof text)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        unlink(path);
+    close(fd);
+}
+
 int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,
                         char *err, size_t errlen)
 {
@@ -116,6 +137,8 @@ int filem_local_seq_dir(const char *local, const char *seqdir, int create, char 
         return -ENAMETOOLONG;
     }
     e = private_dir(jobdir, create, err, errlen);
+    if (e == 0 && create)
+        local_note_jobdir(jobdir, buf);
     if (e == 0)
         e = private_dir(out, create, err, errlen);
     return e;
@@ -408,6 +431,6 @@ void filem_local_drop(const char *local_seqdir, int rank)
     s = strrchr(path, '/');
     if (s && s != path) {
         *s = 0;
-        rmdir(path); /* the job's directory, when it held only that sequence */
+        filem_local_rmjob(path); /* the job's directory, when it held only that sequence */
     }
 }

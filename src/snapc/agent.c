@@ -21,6 +21,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "filem/local_gc.h"
 #include "filem/local_retain.h"
 #include "filem/partner.h"
 #include "filem/place.h"
@@ -884,6 +885,19 @@ static void on_resume(const uint8_t *p)
         if (e == 0 && rs.busy)
             revive_log_info("rank %d: %d older node-local sequence%s kept while a restart reads "
                             "them", A.world_rank, rs.busy, rs.busy == 1 ? "" : "s");
+        /* once per job on each node (its ranks' agents side by side are harmless): the caches
+         * of ended jobs that no restart can need go (filem/local_gc.h) */
+        static int gc_done;
+        if (!gc_done) {
+            gc_done = 1;
+            struct filem_local_gc_stats gs;
+            if (filem_local_gc(A.local, -1, &gs, NULL, NULL) == 0 &&
+                (gs.removed || gs.tmp || gs.jobs_gone))
+                revive_log_info("rank %d: node-local cache %s: removed %d sequence%s and %d "
+                                "partial image%s of ended jobs no restart can need (%llu MB)",
+                                A.world_rank, A.local, gs.removed, gs.removed == 1 ? "" : "s",
+                                gs.tmp, gs.tmp == 1 ? "" : "s", gs.bytes >> 20);
+        }
         A.local_committed = 1;
     }
     if (!A.in_epoch) {

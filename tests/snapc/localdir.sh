@@ -93,5 +93,53 @@ grep -q "^superseded.by $W/revive_global_snapshot_$jb.ckpt" "$jda/superseded" 2>
     fail "the ended original is not marked superseded by its restart"
 kill -TERM $jb; wait $jb
 pass "a restart beside its running original leaves the original's caches; once it is gone they go"
+
+# garbage collection of the node's cache (issue 7 review F4): caches of killed jobs nobody
+# restarts, failed sequences and partial images stayed for ever. Job e is killed outright
+# after 2 snapshots (a partial image of a gone writer and a sequence never committed planted in
+# its cache); two caches of before (no note of their snapshot directory), one 10 days old, one
+# new. The first commit of job f on this node removes what no restart can need (e's cache, the
+# old one) and keeps the new one. Then f is killed and its shared image of rank 1 removed (its
+# cache holds the only copy): job g's commit keeps it; ckpt-info --clean-cache says why for
+# each, and keeps the running job's cache.
+deadpid=$(($(cat /proc/sys/kernel/pid_max) - 1))   # a pid no process has
+while kill -0 $deadpid 2>/dev/null; do deadpid=$((deadpid - 1)); done
+start_job e 2 --coord -- --iters 1000000 --sleep-us 300
+je=$JOB; le=$L/revive_global_snapshot_$je.ckpt
+expect_rc 0 "job e: a snapshot" "$CKPT" $je
+expect_rc 0 "job e: a second snapshot" "$CKPT" $je
+kill -KILL $(pgrep -f -- "--ready $W/e.ready") $je 2>/dev/null; wait $je 2>/dev/null   # killed outright: ranks too
+cp "$le/1/rank_0.img" "$le/1/.rank_0.img.tmp.$deadpid"
+mkdir -m 700 "$le/7"; cp "$le/1/rank_0.img" "$le/7/rank_0.img"
+for n in 1 2; do
+    mkdir -m 700 -p "$L/revive_global_snapshot_99999$n.ckpt/3"
+    cp "$le/1/rank_0.img" "$L/revive_global_snapshot_99999$n.ckpt/3/rank_0.img"
+done
+touch -d '10 days ago' "$L/revive_global_snapshot_999991.ckpt" "$L"/revive_global_snapshot_999991.ckpt/3{,/rank_0.img}
+start_job f 2 --coord -- --iters 1000000 --sleep-us 300
+jf=$JOB; lf=$L/revive_global_snapshot_$jf.ckpt
+expect_rc 0 "job f: a snapshot (its agents collect the cache)" "$CKPT" $jf
+wait_for 30 '[ ! -e "$le" ]' || fail "job e (killed, every image committed in its snapshot directory) keeps a cache: $(ls -a "$le" "$le"/* 2>&1 | head -8)"
+[ -e "$L/revive_global_snapshot_999991.ckpt" ] && fail "a cache of before, 10 days old, stays"
+[ -f "$L/revive_global_snapshot_999992.ckpt/3/rank_0.img" ] || fail "a new cache of before was removed (it may be a running job's)"
+grep -q "node-local cache $L: removed .* of ended jobs no restart can need" "$W/f.err" ||
+    fail "job f's agents do not say what they removed: $(grep 'node-local cache' "$W/f.err")"
+kill -KILL $(pgrep -f -- "--ready $W/f.ready") $jf 2>/dev/null; wait $jf 2>/dev/null
+rm -f "$W/revive_global_snapshot_$jf.ckpt/0/rank_1.img"
+start_job g 2 --coord -- --iters 1000000 --sleep-us 300
+jg=$JOB
+expect_rc 0 "job g: a snapshot" "$CKPT" $jg
+[ -f "$lf/0/rank_1.img" ] || fail "job f's cached image, the only copy of a committed image, was removed"
+expect_rc 0 "ckpt-info --clean-cache" "$INFO" --clean-cache
+out=$(cat "$W/cmd.out")
+grep -q "^kept    $lf/0: the only copy of a committed image" <<<"$out" || fail "--clean-cache does not keep job f's only copy: $out"
+grep -q "^kept    $L/revive_global_snapshot_$jg.ckpt: its job runs" <<<"$out" || fail "--clean-cache does not name job g as running: $out"
+[ -f "$L/revive_global_snapshot_$jg.ckpt/0/rank_0.img" ] || fail "--clean-cache removed the running job's cache"
+expect_rc 0 "ckpt-info --clean-cache --max-age 0" "$INFO" --clean-cache --max-age 0
+[ -e "$L/revive_global_snapshot_999992.ckpt" ] && fail "--max-age 0 left a cache whose snapshot directory is unknown"
+[ -f "$lf/0/rank_1.img" ] || fail "--max-age 0 removed job f's only copy"
+kill -TERM $jg; wait $jg
+rm -rf "$lf"
+pass "cache collection: ended jobs' redundant, failed and partial copies go; the only copy, a running job's and young unknown caches stay"
 wait_no_strays
 finish

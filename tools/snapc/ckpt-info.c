@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/local_gc.h"
 #include "filem/local_retain.h"
+#include "filem/stage.h"
 #include "filem/stage_mark.h"
 #include "snapc/util.h"
 
@@ -29,10 +31,18 @@ static int json;
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ckpt-info [--verify] [--json] REF\n"
+               "       ckpt-info --clean-cache [--max-age DAYS] [CACHE]\n"
                "REF: a snapshot reference (.../revive_global_snapshot_PID.ckpt/SEQ, as printed by\n"
                "ckpt-mpirun) or a snapshot directory (.../revive_global_snapshot_PID.ckpt).\n"
                "  --verify  check every rank image against the metadata, every checksum\n"
                "  --json    print JSON\n"
+               "  --clean-cache  remove from this node's cache (CACHE, else $REVIVE_LOCAL_DIR,\n"
+               "            else $TMPDIR/revive-local-<uid> or /tmp/...) what no restart can need:\n"
+               "            sequences of ended jobs committed with every image in their snapshot\n"
+               "            directory, or never committed there; partial images of gone writers;\n"
+               "            caches whose snapshot directory is gone or unknown once unchanged for\n"
+               "            --max-age DAYS (default $REVIVE_CACHE_MAX_AGE_DAYS, else 7). Never a\n"
+               "            running job's cache, nor the only copy of a committed image\n"
                "Exit status: 0 a committed snapshot is there (and, with --verify, intact);\n"
                "1 it is damaged or not private, or REF is no snapshot; 2 wrong usage; 3 nothing\n"
                "committed there (REF missing, its sequence not committed, also under another\n"
@@ -342,12 +352,69 @@ static void show_superseded(const char *jobdir, struct snapc_sbuf *jb)
         printf("superseded by %s (a restart of this job committed)\n", by);
 }
 
+static void gc_said(void *arg, const char *cachejob, long long seq, int removed, const char *why)
+{
+    (void)arg;
+    if (seq < 0)
+        printf("%s %s: %s\n", removed ? "removed" : "kept   ", cachejob, why);
+    else
+        printf("%s %s/%lld: %s\n", removed ? "removed" : "kept   ", cachejob, seq, why);
+}
+
+/* ckpt-info --clean-cache [--max-age DAYS] [CACHE] (filem/local_gc.h) */
+static int clean_cache(const char *dir, long long max_age_s)
+{
+    char def[PATH_MAX], err[1024];
+    const char *env = getenv("REVIVE_LOCAL_DIR");
+    if (!dir && env && *env && strcmp(env, "none") != 0)
+        dir = env;
+    if (!dir) {
+        int de = filem_local_default(def, sizeof def, 0, err, sizeof err);
+        if (de == -ENOENT) {
+            printf("no node-local cache here: nothing to clean\n");
+            return INFO_OK;
+        }
+        if (de < 0) {
+            fprintf(stderr, "%s: %s\n", me, err);
+            return INFO_DAMAGED;
+        }
+        dir = def;
+    }
+    struct filem_local_gc_stats s;
+    int e = filem_local_gc(dir, max_age_s, &s, gc_said, NULL);
+    if (e == -ENOENT) {
+        printf("%s: no node-local cache here: nothing to clean\n", dir);
+        return INFO_OK;
+    }
+    if (e < 0) {
+        fprintf(stderr, "%s: cannot read the node-local cache %s: %s\n", me, dir, strerror(-e));
+        return INFO_DAMAGED;
+    }
+    printf("%s: %d job cache%s looked at; removed %d sequence%s (%d job cache%s whole) and %d "
+           "partial image%s, %llu MB freed; kept %d\n",
+           dir, s.jobs, s.jobs == 1 ? "" : "s", s.removed, s.removed == 1 ? "" : "s", s.jobs_gone,
+           s.jobs_gone == 1 ? "" : "s", s.tmp, s.tmp == 1 ? "" : "s", s.bytes >> 20, s.kept);
+    return INFO_OK;
+}
+
 int main(int argc, char **argv)
 {
-    int verify = 0;
+    int verify = 0, clean = 0;
+    long long max_age_s = -1;
     const char *ref = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--verify"))
+        if (!strcmp(argv[i], "--clean-cache"))
+            clean = 1;
+        else if (!strcmp(argv[i], "--max-age") && i + 1 < argc) {
+            char *end;
+            double days = strtod(argv[++i], &end);
+            if (*end || end == argv[i] || days < 0) {
+                fprintf(stderr, "%s: --max-age needs a number of days (0 or more), not '%s'\n", me,
+                        argv[i]);
+                return INFO_USAGE;
+            }
+            max_age_s = (long long)(days * 86400);
+        } else if (!strcmp(argv[i], "--verify"))
             verify = 1;
         else if (!strcmp(argv[i], "--json"))
             json = 1;
@@ -365,6 +432,8 @@ int main(int argc, char **argv)
             return INFO_USAGE;
         }
     }
+    if (clean)
+        return clean_cache(ref, max_age_s);
     if (!ref) {
         usage(stderr);
         return INFO_USAGE;

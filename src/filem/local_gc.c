@@ -1,0 +1,235 @@
+/* Garbage collection of a node's cache: what no restart can need any more goes (local_gc.h). */
+#define _GNU_SOURCE
+#include "filem/local_gc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filem/alive.h"
+#include "filem/local_retain.h"
+
+static void say(filem_local_gc_report r, void *arg, const char *job, long long seq, int removed,
+                const char *why)
+{
+    if (r)
+        r(arg, job, seq, removed, why);
+}
+
+static long long seq_of(const char *n)
+{
+    if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 18)
+        return -1;
+    return strtoll(n, NULL, 10);
+}
+
+/* ".NAME.tmp.PID": PID, else 0 */
+static pid_t tmp_writer(const char *n)
+{
+    const char *t = n[0] == '.' ? strstr(n, ".tmp.") : NULL;
+    if (!t || !t[5] || strspn(t + 5, "0123456789") != strlen(t + 5))
+        return 0;
+    return (pid_t)atol(t + 5);
+}
+
+/* The newest mtime in the cache job directory DIR and its sequences (their files included). */
+static time_t newest_in(const char *dir)
+{
+    struct stat st;
+    time_t t = lstat(dir, &st) == 0 ? st.st_mtime : 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return t;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        char p[PATH_MAX];
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= sizeof p || lstat(p, &st) < 0)
+            continue;
+        if (st.st_mtime > t)
+            t = st.st_mtime;
+        if (S_ISDIR(st.st_mode) && seq_of(e->d_name) >= 0) {
+            time_t u = newest_in(p);
+            if (u > t)
+                t = u;
+        }
+    }
+    closedir(d);
+    return t;
+}
+
+/* Bytes of the regular files in DIR. */
+static unsigned long long bytes_in(const char *dir)
+{
+    unsigned long long b = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char p[PATH_MAX];
+        struct stat st;
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < sizeof p &&
+            lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+            b += (unsigned long long)st.st_size;
+    }
+    closedir(d);
+    return b;
+}
+
+/* The cached sequence SEQDIR against the shared sequence SHARED (committed there): 1 when every
+ * cached image has a rank image of the same size there; 0 (why says which) otherwise. */
+static int redundant(const char *seqdir, const char *shared, char *why, size_t whylen)
+{
+    DIR *d = opendir(seqdir);
+    if (!d) {
+        snprintf(why, whylen, "cannot read it");
+        return 0;
+    }
+    int ok = 1;
+    for (struct dirent *e; ok && (e = readdir(d));) {
+        const char *n = e->d_name;
+        size_t l = strlen(n);
+        if (l < 5 || strcmp(n + l - 4, ".img") != 0 || n[0] == '.')
+            continue;
+        const char *r = !strncmp(n, "rank_", 5) ? n + 5 : strrchr(n, '_') ? strrchr(n, '_') + 1 : NULL;
+        char mine[PATH_MAX], theirs[PATH_MAX];
+        struct stat a, b;
+        if (!r || (size_t)snprintf(mine, sizeof mine, "%s/%s", seqdir, n) >= sizeof mine ||
+            (size_t)snprintf(theirs, sizeof theirs, "%s/rank_%.*s.img", shared,
+                             (int)(strlen(r) - 4), r) >= sizeof theirs ||
+            stat(mine, &a) < 0) {
+            ok = 0;
+            snprintf(why, whylen, "%s cannot be matched", n);
+        } else if (stat(theirs, &b) < 0 || b.st_size != a.st_size) {
+            ok = 0;
+            snprintf(why, whylen, "the only copy of a committed image (%s: %s)", theirs,
+                     stat(theirs, &b) < 0 ? "missing" : "another size");
+        }
+    }
+    closedir(d);
+    return ok;
+}
+
+/* One job's cache. */
+static void gc_job(const char *local, const char *name, time_t oldest_ok,
+                   struct filem_local_gc_stats *s, filem_local_gc_report report, void *arg)
+{
+    char cj[PATH_MAX], note[PATH_MAX], sjob[PATH_MAX] = "";
+    if ((size_t)snprintf(cj, sizeof cj, "%s/%s", local, name) >= sizeof cj ||
+        (size_t)snprintf(note, sizeof note, "%s/%s", cj, FILEM_LOCAL_JOBDIR_NAME) >= sizeof note)
+        return;
+    struct stat st;
+    if (lstat(cj, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+        return;
+    s->jobs++;
+    FILE *f = fopen(note, "re");
+    if (f) {
+        if (!fgets(sjob, sizeof sjob, f) || !strchr(sjob, '\n') || sjob[0] != '/')
+            sjob[0] = 0;
+        sjob[strcspn(sjob, "\n")] = 0;
+        fclose(f);
+    }
+    if (sjob[0] && filem_job_alive(sjob)) {
+        s->kept++;
+        say(report, arg, cj, -1, 0, "its job runs");
+        return;
+    }
+    int shared_there = sjob[0] && stat(sjob, &st) == 0 && S_ISDIR(st.st_mode);
+    int old = newest_in(cj) <= oldest_ok;
+    int jfd = open(cj, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (jfd < 0)
+        return;
+    DIR *d = opendir(cj);
+    if (!d) {
+        close(jfd);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d));) {
+        long long q = seq_of(e->d_name);
+        if (q < 0)
+            continue;
+        char sd[PATH_MAX], shared[PATH_MAX + 32], meta[PATH_MAX + 64], why[PATH_MAX + 64];
+        if ((size_t)snprintf(sd, sizeof sd, "%s/%s", cj, e->d_name) >= sizeof sd)
+            continue;
+        /* partial images of a writer that is gone: never a restart's */
+        DIR *sdd = opendir(sd);
+        for (struct dirent *x; sdd && (x = readdir(sdd));) {
+            pid_t w = tmp_writer(x->d_name);
+            char p[PATH_MAX];
+            if (w > 0 && kill(w, 0) < 0 && errno == ESRCH &&
+                (size_t)snprintf(p, sizeof p, "%s/%s", sd, x->d_name) < sizeof p &&
+                lstat(p, &st) == 0 && S_ISREG(st.st_mode) && unlink(p) == 0) {
+                s->tmp++;
+                s->bytes += (unsigned long long)st.st_size;
+            }
+        }
+        if (sdd)
+            closedir(sdd);
+        int go = 0;
+        if (shared_there) {
+            snprintf(shared, sizeof shared, "%s/%s", sjob, e->d_name);
+            snprintf(meta, sizeof meta, "%s/snapshot.meta", shared);
+            if (access(meta, F_OK) != 0) {
+                go = 1;
+                snprintf(why, sizeof why, "not committed in %s (failed or cut short)", sjob);
+            } else if (redundant(sd, shared, why, sizeof why)) {
+                go = 1;
+                snprintf(why, sizeof why, "committed and every image in %s", shared);
+            }
+        } else if (old) {
+            go = 1;
+            snprintf(why, sizeof why, "%s; unchanged for longer than the age bound",
+                     sjob[0] ? "its snapshot directory is gone" : "its snapshot directory is unknown");
+        } else
+            snprintf(why, sizeof why, "%s, younger than the age bound",
+                     sjob[0] ? "its snapshot directory is not there" : "its snapshot directory is unknown");
+        unsigned long long b = go ? bytes_in(sd) : 0;
+        int r = go ? filem_local_remove_seq(jfd, e->d_name) : 0;
+        if (r > 0) {
+            s->removed++;
+            s->bytes += b;
+        } else {
+            s->kept++;
+            if (go)
+                snprintf(why, sizeof why, "a restart reads it, or it holds other files");
+        }
+        say(report, arg, cj, q, r > 0, why);
+    }
+    closedir(d);
+    close(jfd);
+    /* nothing left but the note: the job's cache goes */
+    if (filem_local_rmjob(cj) == 0) {
+        s->jobs_gone++;
+        say(report, arg, cj, -1, 1, "nothing left");
+    }
+}
+
+int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,
+                   filem_local_gc_report report, void *arg)
+{
+    struct filem_local_gc_stats s = {0};
+    if (max_age_s < 0) {
+        const char *v = getenv("REVIVE_CACHE_MAX_AGE_DAYS");
+        long days = v && *v ? strtol(v, NULL, 10) : FILEM_LOCAL_GC_MAX_AGE_DAYS;
+        max_age_s = (days < 0 ? FILEM_LOCAL_GC_MAX_AGE_DAYS : days) * 86400LL;
+    }
+    time_t oldest_ok = time(NULL) - (time_t)max_age_s;
+    DIR *d = opendir(local);
+    if (!d)
+        return -errno;
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, "revive_global_snapshot_", 23))
+            gc_job(local, e->d_name, oldest_ok, &s, report, arg);
+    closedir(d);
+    if (st)
+        *st = s;
+    return 0;
+}

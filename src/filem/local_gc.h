@@ -1,0 +1,47 @@
+/*
+ * Garbage collection of a node's cache (issue 7 review F4): the caches of jobs killed or lost
+ * and never restarted, failed sequences and the partial images of a rank killed while writing
+ * stayed in $TMPDIR/revive-local-<uid> for ever (this machine: 215 jobs, 4.5 GB).
+ *
+ * A job's cache names its shared job directory (FILEM_LOCAL_JOBDIR_NAME, written by the rank
+ * agents). For a cache whose job has ended (alive.h), each cached sequence goes when
+ *   - the shared directory holds it committed and every cached image (rank_<r>.img,
+ *     partner_<r>.img) has its rank image there with the same size: a redundant copy;
+ *   - the shared directory holds the job but not that sequence committed: it failed or was
+ *     cut short, and can never be restarted;
+ * and stays when it holds the only copy of a committed image (the shared one missing or of
+ * another size: restart-mpi fetches such images from the caches). A cache whose shared job
+ * directory is gone or unknown (caches of before, or storage not mounted) goes only once
+ * nothing in it changed for max_age seconds. A temporary image (.NAME.tmp.PID) whose writer
+ * (a rank on this node) is gone goes at once. A running job's cache is never touched, nor a
+ * sequence a restart reads (its lock).
+ */
+#ifndef REVIVE_FILEM_LOCAL_GC_H
+#define REVIVE_FILEM_LOCAL_GC_H
+
+#include <stddef.h>
+
+#define FILEM_LOCAL_JOBDIR_NAME ".jobdir"
+/* Default age after which a cache that cannot be checked goes: REVIVE_CACHE_MAX_AGE_DAYS. */
+#define FILEM_LOCAL_GC_MAX_AGE_DAYS 7
+
+struct filem_local_gc_stats {
+    int jobs;      /* job caches looked at */
+    int removed;   /* cached sequences removed */
+    int jobs_gone; /* job caches removed whole */
+    int tmp;       /* orphaned temporary images removed */
+    int kept;      /* sequences kept (the job runs, only copy, too young, locked) */
+    unsigned long long bytes; /* bytes freed */
+};
+
+/* Called for each decision when given: the cache job directory, the sequence (-1: the job
+ * cache as a whole), removed (1) or kept (0), and why. */
+typedef void (*filem_local_gc_report)(void *arg, const char *cachejob, long long seq, int removed,
+                                      const char *why);
+
+/* Collects LOCAL (a node's cache directory). max_age_s < 0: REVIVE_CACHE_MAX_AGE_DAYS or the
+ * default. 0, or -errno when LOCAL cannot be read (ENOENT: nothing to do). */
+int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,
+                   filem_local_gc_report report, void *arg);
+
+#endif
