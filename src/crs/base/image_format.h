@@ -36,7 +36,8 @@
  * only: process flags CRS_PROC_F_SUBREAPER and CRS_PROC_F_CAPS (with the
  * main thread's capabilities in what was reserved), a thread's pdeathsig,
  * a saved file's flags (CRS_FOBJ_F_ELSEWHERE, a tree's member). Version
- * 10 adds one value: a thread-directed timer's (SIGEV_THREAD_ID) `pending`. A
+ * 10 adds values only: a thread-directed timer's (SIGEV_THREAD_ID) `pending`,
+ * the process flag CRS_PROC_F_CAPSET (ambient and bounding sets). A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -159,7 +160,10 @@ struct crs_rec_process {
     /* with CRS_PROC_F_CAPS: the main thread's capabilities (capget: effective, permitted,
      * inheritable; bit n = capability n); 0 in older images (the fields were reserved) */
     uint64_t cap_eff, cap_prm, cap_inh;
-    uint64_t reserved[4];
+    /* version 10, with CRS_PROC_F_CAPSET: its ambient and bounding sets too; every thread
+     * had these five sets (the restart gives them to every thread) */
+    uint64_t cap_amb, cap_bnd;
+    uint64_t reserved[2];
 };
 
 #define CRS_PROC_F_RESTORE_PID 0x1u /* the writer asked for the pid to come back */
@@ -168,6 +172,8 @@ struct crs_rec_process {
 #define CRS_PROC_F_SUBREAPER 0x8u   /* version 9: prctl(PR_SET_CHILD_SUBREAPER): orphans come to it */
 #define CRS_PROC_F_CAPS 0x10u       /* version 9: cap_eff, cap_prm, cap_inh are recorded (only when the
                                      * process dropped some of its bounding set's) */
+#define CRS_PROC_F_CAPSET 0x20u     /* version 10: with CAPS, cap_amb and cap_bnd too: the restart sets
+                                     * all five in every thread (a version 9 image's are only checked) */
 
 /* Registers a thread resumes with: those the x86_64 SysV ABI preserves across
  * a call, plus the stack pointer and the address to jump to. */

@@ -365,7 +365,8 @@ static int check_process(struct crs_image *img)
         return fail(img, EBADMSG, "process names point outside STRINGS: " CORRUPT);
     uint32_t known =
         CRS_PROC_F_RESTORE_PID | (img->hdr.version >= 3 ? CRS_PROC_F_THP_DISABLE | CRS_PROC_F_CTTY : 0) |
-        (img->hdr.version >= 9 ? CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS : 0);
+        (img->hdr.version >= 9 ? CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS : 0) |
+        (img->hdr.version >= 10 ? CRS_PROC_F_CAPSET : 0);
     if (p->flags & ~known)
         return fail(img, EBADMSG, "process flags 0x%" PRIx32 " are unknown: " CORRUPT, p->flags);
     return 0;

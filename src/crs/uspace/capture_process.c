@@ -35,6 +35,76 @@ char *crs_capture_strdup(struct crs_capture *c, const char *s)
     return d;
 }
 
+/* A thread's five capability sets (/proc/self/task/TID/status). 0 or -1. */
+struct caps { uint64_t eff, prm, inh, amb, bnd; };
+
+static int thread_caps(pid_t tid, struct caps *k, char *comm, size_t commlen)
+{
+    char st[4096], path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    if (revive_read_file(path, st, sizeof st) <= 0 || revive_status_x64(st, "CapEff", &k->eff) ||
+        revive_status_x64(st, "CapPrm", &k->prm) || revive_status_x64(st, "CapInh", &k->inh) ||
+        revive_status_x64(st, "CapAmb", &k->amb) || revive_status_x64(st, "CapBnd", &k->bnd))
+        return -1;
+    if (comm) {
+        snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+        comm[0] = 0;
+        if (revive_read_file(path, comm, commlen) > 0)
+            comm[strcspn(comm, "\n")] = 0;
+    }
+    return 0;
+}
+
+struct caps_walk {
+    struct crs_capture *c;
+    struct caps main;
+    pid_t self;
+};
+
+static long other_thread_caps(long tid, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct caps_walk *w = arg;
+    struct caps k;
+    char comm[32];
+    if ((pid_t)tid == w->self || (pid_t)tid == getpid() || thread_caps((pid_t)tid, &k, comm, sizeof comm) != 0 ||
+        !strcmp(comm, "revive-timers"))   /* this checkpoint thread, libcr's timer thread: libcr's own */
+        return 0;
+    if (k.eff == w->main.eff && k.prm == w->main.prm && k.inh == w->main.inh && k.amb == w->main.amb &&
+        k.bnd == w->main.bnd)
+        return 0;
+    crs_capture_error(w->c, "thread %ld '%s' has capabilities other than the main thread's (effective %#llx, "
+                      "permitted %#llx, inheritable %#llx, ambient %#llx, bounding %#llx; the main thread's "
+                      "%#llx, %#llx, %#llx, %#llx, %#llx): Revive gives every thread of a restarted process the "
+                      "main thread's; give the thread the same capabilities (capset in each thread, or before the "
+                      "threads start) first", tid, comm, (unsigned long long)k.eff, (unsigned long long)k.prm,
+                      (unsigned long long)k.inh, (unsigned long long)k.amb, (unsigned long long)k.bnd,
+                      (unsigned long long)w->main.eff, (unsigned long long)w->main.prm,
+                      (unsigned long long)w->main.inh, (unsigned long long)w->main.amb,
+                      (unsigned long long)w->main.bnd);
+    return -ENOTSUP;
+}
+
+/* The capabilities (a root daemon that dropped some must not get them back
+ * from cr_restart; one that kept some in its inheritable or ambient set
+ * must have them again), recorded when the process holds or dropped any;
+ * every thread of the program must have the main thread's. */
+static int capture_caps(struct crs_capture *c)
+{
+    struct crs_rec_process *p = &c->proc;
+    struct caps_walk w = { .c = c, .self = (pid_t)syscall(SYS_gettid) };
+    if (thread_caps(getpid(), &w.main, NULL, 0) != 0)
+        return 0;   /* no /proc to tell: nothing recorded, as before */
+    struct caps *k = &w.main;
+    if (!(k->prm || k->inh || k->amb || geteuid() == 0) ||
+        (k->prm == k->bnd && k->eff == k->prm && !k->inh && !k->amb))
+        return 0;   /* none, or all its bounding set allows: cr_restart's are the same */
+    p->flags |= CRS_PROC_F_CAPS | CRS_PROC_F_CAPSET;
+    p->cap_eff = k->eff, p->cap_prm = k->prm, p->cap_inh = k->inh, p->cap_amb = k->amb, p->cap_bnd = k->bnd;
+    long e = revive_proc_for_each_number("/proc/self/task", other_thread_caps, &w);
+    return e == -ENOTSUP ? -ENOTSUP : 0;
+}
+
 int crs_capture_process(struct crs_capture *c)
 {
     struct crs_rec_process *p = &c->proc;
@@ -71,20 +141,9 @@ int crs_capture_process(struct crs_capture *c)
     int subreaper = 0;
     if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0) == 0 && subreaper)
         p->flags |= CRS_PROC_F_SUBREAPER;
-    {
-        /* the main thread's capabilities (a root daemon that dropped some
-         * must not get them back from cr_restart) */
-        char st[4096], path[64];
-        snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)getpid());
-        uint64_t bnd = 0;
-        if (revive_read_file(path, st, sizeof st) > 0 && !revive_status_x64(st, "CapEff", &p->cap_eff) &&
-            !revive_status_x64(st, "CapPrm", &p->cap_prm) && !revive_status_x64(st, "CapInh", &p->cap_inh) &&
-            !revive_status_x64(st, "CapBnd", &bnd) && (p->cap_prm || geteuid() == 0) &&
-            (p->cap_prm != bnd || p->cap_eff != p->cap_prm))
-            p->flags |= CRS_PROC_F_CAPS;   /* it dropped some: worth keeping (image version 9) */
-        else
-            p->cap_eff = p->cap_prm = p->cap_inh = 0;
-    }
+    int ce = capture_caps(c);
+    if (ce)
+        return ce;
 
     char *buf = crs_scratch_alloc(c->scratch, 65536);
     if (!buf) {

@@ -286,7 +286,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     if (c->ncreds)
         crs_iw_require_version(w, 7);
     if (c->proc.flags & (CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS))
-        crs_iw_require_version(w, 9);
+        crs_iw_require_version(w, (c->proc.flags & CRS_PROC_F_CAPSET) ? 10 : 9);
     for (size_t i = 0; i < c->nthreads; i++)
         if (c->threads[i].pdeathsig)
             crs_iw_require_version(w, 9);

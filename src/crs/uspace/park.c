@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -190,6 +191,36 @@ void crs_thread_describe(struct crs_rec_thread *rec)
         rec->pdeathsig = (uint32_t)pdeath;
 }
 
+/* The image's capability sets, in the calling thread (capabilities are per
+ * thread): inheritable first and the ambient ones while the restarter's
+ * effective set may still raise them, then the bounding set's drops (which
+ * need CAP_SETPCAP), then the effective and permitted sets. restore_check.c
+ * refused a restart that cannot give them. */
+static void set_caps(const struct crs_restart_info *info)
+{
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) == 0) {
+        d[0].inheritable = (uint32_t)info->cap_inh;
+        d[1].inheritable = (uint32_t)(info->cap_inh >> 32);
+        syscall(SYS_capset, &h, d);
+    }
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (unsigned c = 0; c < 64; c++)
+        if ((info->cap_amb >> c) & 1)
+            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+    for (unsigned c = 0; c < 64; c++)
+        if (!((info->cap_bnd >> c) & 1) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+            prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+    d[0] = (struct __user_cap_data_struct){ (uint32_t)info->cap_eff, (uint32_t)info->cap_prm,
+                                            (uint32_t)info->cap_inh };
+    d[1] = (struct __user_cap_data_struct){ (uint32_t)(info->cap_eff >> 32), (uint32_t)(info->cap_prm >> 32),
+                                            (uint32_t)(info->cap_inh >> 32) };
+    syscall(SYS_capset, &h, d);
+    if (info->keepcaps)
+        prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
 void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info)
 {
     if (info->ids_changed && tid_offset) {
@@ -198,6 +229,8 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     }
     if (rec->comm[0])
         prctl(PR_SET_NAME, rec->comm, 0, 0, 0);
+    if (info->caps)
+        set_caps(info);
     if (rec->pdeathsig)   /* its parent now: the restarter's process, or the tree's parent member */
         prctl(PR_SET_PDEATHSIG, (unsigned long)rec->pdeathsig, 0, 0, 0);
     if (rec->robust_list)

@@ -29,6 +29,12 @@ struct crs_restart_info {
     /* pidfds of the process's own threads (struct crs_restart_tpidfd),
      * likewise: opened once the threads are back */
     uint64_t tpidfds, ntpidfds;
+    /* caps 1: every thread takes these capability sets as it is reinstated
+     * (the image's CRS_PROC_F_CAPSET); keepcaps 1: the restart set
+     * PR_SET_KEEPCAPS to take on the image's uids with them, which each
+     * thread clears again */
+    uint32_t caps, keepcaps;
+    uint64_t cap_eff, cap_prm, cap_inh, cap_amb, cap_bnd;
 };
 
 /* A pidfd of one of the process's own threads (PIDFD_THREAD): a thread

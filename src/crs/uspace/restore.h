@@ -74,6 +74,7 @@ struct crs_restore {
     int nplaced_fds;
     const struct crs_restart_file *shared_files;   /* made by the caller (crs_restart_image) */
     size_t nshared_files;
+    int keepcaps;           /* restore_creds set PR_SET_KEEPCAPS (restart_info.h) */
     char err[768];
 };
 

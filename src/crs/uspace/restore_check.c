@@ -236,40 +236,70 @@ static const char *const cap_names[] = {
     "checkpoint_restore",
 };
 
-/* The restarted process gets cr_restart's capabilities (or none, when it
- * takes on another user's ids): a process that dropped some (a root daemon
- * giving up what it no longer needs) would get them back without a word.
- * Refused then, naming them; fewer than it had is what cr_restart can give
- * (a user's restart). */
+/* "cap_x, cap_y" and "cap_x,cap_y" of the capabilities in set. */
+static void cap_list(uint64_t set, char *names, size_t nl, char *drop, size_t dl)
+{
+    size_t n = 0, d = 0;
+    names[0] = drop[0] = 0;
+    for (unsigned c = 0; c < 64; c++)
+        if (set & (1ull << c)) {
+            char one[48];
+            if (c < sizeof cap_names / sizeof cap_names[0])
+                snprintf(one, sizeof one, "cap_%s", cap_names[c]);
+            else
+                snprintf(one, sizeof one, "capability %u", c);
+            n += (size_t)snprintf(names + n, n < nl ? nl - n : 0, "%s%s", n ? ", " : "", one);
+            d += (size_t)snprintf(drop + d, d < dl ? dl - d : 0, "%s%s", d ? "," : "", one);
+            if (n >= nl || d >= dl)
+                break;
+        }
+}
+
+/* Capabilities. An image of version 10 (CRS_PROC_F_CAPSET) has every
+ * thread's five sets: each restored thread takes them (park.c), so cr_restart
+ * must hold what they hold: refused, naming them, when it does not (a user's
+ * restart of a process that had some, a cr_restart started without them).
+ * An image of version 9 (CRS_PROC_F_CAPS alone) has the main thread's
+ * effective, permitted and inheritable sets only: the restarted process
+ * gets cr_restart's, so a restart that would give it back some it dropped
+ * is refused, naming them. */
 static int check_caps(struct crs_restore *r)
 {
     const struct crs_rec_process *p = r->img->process;
     if (!(p->flags & CRS_PROC_F_CAPS))
         return 0;
     char st[4096];
-    uint64_t eff = 0, prm = 0;
+    uint64_t eff = 0, prm = 0, inh = 0, bnd = 0;
     if (revive_read_file("/proc/self/status", st, sizeof st) <= 0 || revive_status_x64(st, "CapEff", &eff) ||
-        revive_status_x64(st, "CapPrm", &prm))
+        revive_status_x64(st, "CapPrm", &prm) || revive_status_x64(st, "CapInh", &inh) ||
+        revive_status_x64(st, "CapBnd", &bnd))
         return 0;
+    char names[1024], drop[1024];
+    if (p->flags & CRS_PROC_F_CAPSET) {
+        const uint64_t setpcap = 1ull << 8;
+        /* inheritable ones beyond its own: only with CAP_SETPCAP, within the bounding set */
+        uint64_t inh_ok = inh | ((eff & setpcap) ? bnd : prm);
+        uint64_t missing = ((p->cap_eff | p->cap_prm | p->cap_amb) & ~prm) | (p->cap_inh & ~inh_ok) |
+                           (p->cap_bnd & ~bnd);
+        if (p->cap_bnd != bnd && !(eff & setpcap))
+            missing |= setpcap;   /* needed to drop from the bounding set */
+        if (!missing)
+            return 0;
+        cap_list(missing, names, sizeof names, drop, sizeof drop);
+        crs_restore_error(r, "the process had capabilities that cr_restart does not hold (%s; it had effective "
+                          "%#llx, permitted %#llx, inheritable %#llx, ambient %#llx, bounding %#llx): restarted, "
+                          "it would lack them; restart it as root, or with those capabilities",
+                          names, (unsigned long long)p->cap_eff, (unsigned long long)p->cap_prm,
+                          (unsigned long long)p->cap_inh, (unsigned long long)p->cap_amb,
+                          (unsigned long long)p->cap_bnd);
+        return -EPERM;
+    }
     if (p->uid != (uint32_t)geteuid())
         eff = prm = 0;   /* taking on other uids clears them (restore_creds.c) */
     uint64_t gained = (eff & ~p->cap_eff) | (prm & ~p->cap_prm);
     if (!gained)
         return 0;
-    char names[1024] = "", drop[1024] = "";
-    size_t n = 0, d = 0;
-    for (unsigned c = 0; c < 64; c++)
-        if (gained & (1ull << c)) {
-            char one[48];
-            if (c < sizeof cap_names / sizeof cap_names[0])
-                snprintf(one, sizeof one, "cap_%s", cap_names[c]);
-            else
-                snprintf(one, sizeof one, "capability %u", c);
-            n += (size_t)snprintf(names + n, n < sizeof names ? sizeof names - n : 0, "%s%s", n ? ", " : "", one);
-            d += (size_t)snprintf(drop + d, d < sizeof drop ? sizeof drop - d : 0, "%s%s", d ? "," : "", one);
-            if (n >= sizeof names || d >= sizeof drop)
-                break;
-        }
+    cap_list(gained, names, sizeof names, drop, sizeof drop);
     crs_restore_error(r, "the process had dropped capabilities that cr_restart holds (%s; it had effective %#llx, "
                       "permitted %#llx): restarted, it would have them again; restart it without them, e.g. "
                       "capsh --drop=%s -- -c 'cr_restart ...'", names, (unsigned long long)p->cap_eff,

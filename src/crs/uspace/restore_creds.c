@@ -78,6 +78,11 @@ int crs_restore_creds(struct crs_restore *r)
     int own_image = ru != 0 && ids[0] == ru && ids[1] == ru && ids[2] == ru;
     if (!groups_same && setgroups(ngroups, (const gid_t *)groups) != 0 && !(errno == EPERM && own_image))
         goto refuse;
+    /* Capabilities the image's threads take on again (restart_info.h) must
+     * outlive the change of uids, which clears the permitted set. */
+    if (!ids_same && (img->process->flags & CRS_PROC_F_CAPSET) && img->process->cap_prm &&
+        prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0)
+        r->keepcaps = 1;
     /* the gids while we may still change them */
     if (!ids_same && (setresgid(ids[3], ids[4], ids[5]) != 0 || setresuid(ids[0], ids[1], ids[2]) != 0))
         goto refuse;

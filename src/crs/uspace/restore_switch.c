@@ -488,6 +488,12 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     p->info.new_pid = getpid();
     p->info.outer_pid = r->outer_pid;
     p->info.ids_changed = !pid_is_original;
+    if (pr->flags & CRS_PROC_F_CAPSET) {
+        p->info.caps = 1;
+        p->info.keepcaps = r->keepcaps;
+        p->info.cap_eff = pr->cap_eff, p->info.cap_prm = pr->cap_prm, p->info.cap_inh = pr->cap_inh;
+        p->info.cap_amb = pr->cap_amb, p->info.cap_bnd = pr->cap_bnd;
+    }
     uint64_t exe_lo, exe_hi;
     crs_restorer_extent(&exe_lo, &exe_hi);
     p->info.unmap[p->info.nunmap].start = exe_lo;

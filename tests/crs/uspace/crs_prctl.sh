@@ -3,10 +3,15 @@
 # parent-death signals (per thread: SIGUSR1 on the main thread, SIGUSR2 on
 # another, none on a third) and child subreaper come back, every flavour
 # (before, a restart lost them without a word). As root: a process that
-# dropped CAP_NET_RAW (CRT_PRCTL=caps) is not restarted by a cr_restart that
-# holds it (one line naming cap_net_raw and the way out; before, it got it
-# back); restarted without it (capsh --drop) it finishes as the
-# uninterrupted run, CAP_NET_RAW still gone.
+# dropped CAP_NET_RAW (effective, permitted) and CAP_SYS_BOOT (bounding
+# set) and keeps CAP_NET_BIND_SERVICE inheritable and ambient
+# (CRT_PRCTL=caps) comes back with every thread's five sets as they were,
+# restarted by a plain cr_restart, and finishes as the uninterrupted run
+# (before, the restart was refused for the capabilities cr_restart held,
+# and inheritable and ambient sets were lost); a cr_restart without
+# CAP_NET_BIND_SERVICE (capsh --drop) is refused naming it; a process one
+# of whose threads dropped a capability alone (CRT_PRCTL=threadcaps) is
+# refused at checkpoint naming the thread.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_prctl
 if bash "$(dirname "$0")/../cr_cycle.sh" crt_prctl; then
@@ -27,9 +32,15 @@ crs_tool "$WORK/ck" cr_checkpoint --kill -f "$WORK/caps.img" "$PID" ||
     crs_fail "caps: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
 crs_wait_status "$d/orig" 30 >/dev/null
 touch "$d/go.1" "$d/go.2"
-crs_tool "$WORK/r1" cr_restart "$WORK/caps.img"
-crs_expect_refusal "a restart that would give back a dropped capability" "$WORK/r1.err" $? "cap_net_raw"
-st=$(cd "$d" && crs_run "$WORK/r2" capsh --drop=cap_net_raw -- -c "exec '$CRS_TOOLS/cr_restart' '$WORK/caps.img'")
-crs_expect_run "caps: restarted without CAP_NET_RAW, it finishes as the uninterrupted run" \
+st=$(cd "$d" && crs_run "$WORK/r1" capsh --drop=cap_net_bind_service -- -c "exec '$CRS_TOOLS/cr_restart' '$WORK/caps.img'")
+crs_expect_refusal "a restart without a capability the process kept" "$WORK/r1.err" "$st" "cap_net_bind_service"
+st=$(cd "$d" && crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/caps.img")
+crs_expect_run "caps: restarted, every thread's capability sets as they were; it finishes as the uninterrupted run" \
     "$WORK/ref.after1" "$WORK/r2" "$st"
+d=$WORK/threadcaps
+CRT_PRCTL=threadcaps crs_start_or_end "threadcaps: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
+crs_tool "$WORK/tc" cr_checkpoint -f "$WORK/tc.img" "$PID"
+crs_expect_refusal "a thread with capabilities of its own" "$WORK/tc.err" $? "other than the main thread's"
+[ -e "$WORK/tc.img" ] && crs_fail "threadcaps: the refused checkpoint left an image"
+crs_finish "$d" orig || crs_fail "threadcaps: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 crs_summary crs_prctl
