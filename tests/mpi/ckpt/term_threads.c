@@ -5,11 +5,13 @@
  * 300 ms that REVIVE_FAULT=mpi-freeze-late puts into a rank's checkpoint hook (between listing the
  * rank's memory and taking ld.so's thread-stack lock) always see threads started, and threads
  * started before them are still alive and joined first after a restart (term_threads.sh,
- * campaign-failures.md #33). After the last step every rank loads a second libc into a namespace
- * of its own (dlmopen LM_ID_NEWLM): ld.so then writes that libc's static TLS into every thread on
- * its list of threads in use, walking the list to its head; on a damaged list it never got there,
- * so the load is bounded (60 s, SIGALRM ends the rank). While PACEFILE exists each step waits MS
- * ms. The step lines do not depend on the threads. */
+ * campaign-failures.md #33). Five steps before the end, while those threads still come and go,
+ * every rank loads a second libc into a namespace of its own (dlmopen LM_ID_NEWLM): ld.so then
+ * writes that libc's static TLS into every thread on its list of threads in use, walking the list
+ * to its head; on a damaged list it never got there, so the load is bounded (60 s, SIGALRM ends
+ * the rank). (After the last step the joins of the remaining threads, in another order, could
+ * mend the list.) While PACEFILE exists each step waits MS ms. The step lines do not depend on
+ * the threads. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <mpi.h>
@@ -81,6 +83,17 @@ static void *spawner(void *arg)
     return NULL;
 }
 
+static void second_libc(int me)
+{
+    alarm(60);
+    void *h = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
+    alarm(0);
+    if (!h) {
+        fprintf(stderr, "term_threads: rank %d: dlmopen of a second libc failed: %s\n", me, dlerror());
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int prov, me;
@@ -93,6 +106,8 @@ int main(int argc, char **argv)
     if (pthread_create(&t, NULL, spawner, NULL) != 0)
         die("cannot start the spawning thread");
     for (int i = 0; i < steps; i++) {
+        if (i == steps - 5)
+            second_libc(me);
         int x = i + me, s = 0;
         MPI_Allreduce(&x, &s, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
         if (me == 0) {
@@ -106,14 +121,6 @@ int main(int argc, char **argv)
     }
     stop = 1;
     pthread_join(t, NULL);
-    alarm(60);
-    void *h = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
-    alarm(0);
-    if (!h) {
-        fprintf(stderr, "term_threads: rank %d: dlmopen of a second libc failed: %s\n", me, dlerror());
-        MPI_Abort(MPI_COMM_WORLD, 3);
-    }
-    MPI_Barrier(MPI_COMM_WORLD);
     if (me == 0)
         printf("done: %d steps\n", steps);
     MPI_Finalize();

@@ -6,10 +6,10 @@
 # surely on ld.so's lists and in the image. Before (campaign-failures.md #33, restart_opts-mpich
 # in CI): the restart rebuilt ld.so's lists without them (their stacks were not in the listing),
 # glibc joined them through neighbours no longer there, and ld.so's list of threads ran into its
-# stack cache: the restarted rank's fresh dlmopen (MPI's lower half, or the program's own last
+# stack cache: the restarted rank's fresh dlmopen (MPI's lower half, or the program's own
 # load of a second libc) walked it for ever at full speed. Now every descriptor the image holds
 # is linked back. For 2 ranks: the snapshot commits, restart-mpi of it gives the uninterrupted
-# run's lines (and its dlmopen returns), within 240 s, no process left.
+# run's lines (and the dlmopen five steps before the end returns), within 240 s, no process left.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
