@@ -123,10 +123,11 @@ two_restarts() {
 }
 # nsteps FILE: step lines in FILE (0 while it does not exist yet)
 nsteps() { local k; k=$(grep -c '^step [0-9]*: ' "$1" 2>/dev/null); echo "${k:-0}"; }
-# wait_steps FILE K JOBPID: until FILE holds K step lines (0), or the job ended or 300 s (1)
+# wait_steps FILE K JOBPID [SECONDS]: until FILE holds K step lines (0), or the job ended or
+# SECONDS (default 300) passed (1)
 wait_steps() {
     local i
-    for i in $(seq 3000); do
+    for i in $(seq $((${4:-300} * 10))); do
         [ "$(nsteps "$1")" -ge "$2" ] && return 0
         kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
         sleep 0.1
