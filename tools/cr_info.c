@@ -124,6 +124,13 @@ static void text_process(const struct crs_image *img)
     printf("  cwd:      %s\n", crs_image_str(img, p->cwd));
     printf("  cmdline:  %s\n", crs_image_str(img, p->cmdline));
     printf("  brk:      0x%" PRIx64 "-0x%" PRIx64 "\n", p->start_brk, p->brk);
+    if (p->flags & CRS_PROC_F_CAPSET)
+        printf("  capabilities: effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
+               ", ambient %#" PRIx64 ", bounding %#" PRIx64 " (every thread)\n", p->cap_eff, p->cap_prm, p->cap_inh,
+               p->cap_amb, p->cap_bnd);
+    else if (p->flags & CRS_PROC_F_CAPS)
+        printf("  capabilities: effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
+               " (the main thread's)\n", p->cap_eff, p->cap_prm, p->cap_inh);
 }
 
 static void text_threads(const struct crs_image *img)
@@ -611,6 +618,15 @@ static void json_process(const struct crs_image *img, const void *rec, size_t i,
     jstrk("cmdline", crs_image_str(img, p->cmdline), o);
     jhex("start_brk", p->start_brk, o);
     jhex("brk", p->brk, o);
+    if (p->flags & CRS_PROC_F_CAPS) {
+        jhex("cap_effective", p->cap_eff, o);
+        jhex("cap_permitted", p->cap_prm, o);
+        jhex("cap_inheritable", p->cap_inh, o);
+    }
+    if (p->flags & CRS_PROC_F_CAPSET) {
+        jhex("cap_ambient", p->cap_amb, o);
+        jhex("cap_bounding", p->cap_bnd, o);
+    }
 }
 
 static void json_thread(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -32,6 +32,9 @@ crs_tool "$WORK/ck" cr_checkpoint --kill -f "$WORK/caps.img" "$PID" ||
     crs_fail "caps: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
 crs_wait_status "$d/orig" 30 >/dev/null
 touch "$d/go.1" "$d/go.2"
+crs_tool "$WORK/ci" cr_info "$WORK/caps.img" && grep -q "capabilities: .*ambient 0x400, .*(every thread)" "$WORK/ci.out" &&
+    crs_pass "cr_info shows the capability sets (CAP_NET_BIND_SERVICE ambient)" ||
+    crs_fail "cr_info does not show the capability sets: $(grep capabilities "$WORK/ci.out")"
 st=$(cd "$d" && crs_run "$WORK/r1" capsh --drop=cap_net_bind_service -- -c "exec '$CRS_TOOLS/cr_restart' '$WORK/caps.img'")
 crs_expect_refusal "a restart without a capability the process kept" "$WORK/r1.err" "$st" "cap_net_bind_service"
 st=$(cd "$d" && crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/caps.img")
