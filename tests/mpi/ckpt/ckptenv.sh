@@ -187,20 +187,27 @@ term_restart() {
 # (term_restart); its verdict (restart_verdict WHAT). 1 (a FAIL line) when no restart was reached,
 # else 0.
 paced_term_cycle() {
-    local what=$1 np=$2 job
+    local what=$1 np=$2 job try pace_ms=$ms
     run_native "$np" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
         { failed "$what: the native run: status $?"; tail -n 3 native.err; return 1; }
-    touch pace
-    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" $ms \
-        >out.0 2>err.0 &
-    job=$!; pids+=($job)
-    if ! wait_steps out.0 2 $job; then
-        wait $job
-        failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; return 1
-    fi
-    if ! term_restart $job; then
-        failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return 1
-    fi
+    for try in 1 2; do
+        touch pace
+        clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" \
+            $pace_ms >out.0 2>err.0 &
+        job=$!; pids+=($job)
+        if ! wait_steps out.0 2 $job; then
+            wait $job
+            failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; return 1
+        fi
+        if ! term_restart $job; then
+            failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return 1
+        fi
+        # a snapshot after the last step tested nothing: on a loaded machine (CI, two tests on
+        # two cores) the --term can take longer than the paced steps left; once more, slower
+        [ $try = 1 ] && [ $rc = 0 ] && [ "$(nsteps out.0)" -ge $steps ] || break
+        echo "note: $what: the snapshot came after the last step (a loaded machine?): again at $((pace_ms * 4)) ms a step"
+        pace_ms=$((pace_ms * 4))
+    done
     restart_verdict "$what"
     return 0
 }
