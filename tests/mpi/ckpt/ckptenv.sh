@@ -55,14 +55,14 @@ show_err() {
 }
 # ref_native N PROG ARG...: the uninterrupted reference run (run_native). For MPICH it is the
 # native run of Open MPI's build of the same program (PROG-mpich -> PROG-ompi) when there is one,
-# as ckcompare.sh does: MPICH 4.0's native ranks poll flat out while they wait, which made its
-# run slow (rst_cross np=8: 18.7 s, Open MPI's 6.2 s) and starved the test running beside it (Open
-# MPI's ranks yield: a native rst_comms of 20 rounds took 19.6 s beside two busy loops, 1.5 s
-# without yielding). Only for a program whose lines are the same under either library (rst_cross:
-# compared at 2 and 8 ranks); rst_prog's are not (its checksum counts a datatype's size and
-# extent: step 0 is 124183 under Open MPI, 124171 under MPICH), so its tests keep run_native. A
-# difference fails the test, it cannot hide one of Revive's. REVIVE_TEST_CKREF=mpich: MPICH's own
-# native run.
+# as ckcompare.sh does: MPICH 4.0's native ranks poll while they wait, which made its run slow
+# (rst_cross np=8: 18.7 s, Open MPI's 6.2 s). (They did not starve an Open MPI job beside them:
+# rst_comms-ompi, 200 rounds natively, 0.75 s beside 4 native MPICH ranks of rst_cross at ~35%
+# CPU each, 0.49 s alone; beside two busy loops it ran out of 120 s.) Only for a program whose
+# lines are the same under either library (rst_cross: compared at 2 and 8 ranks); rst_prog's are
+# not (its checksum counts a datatype's size and extent: step 0 is 124183 under Open MPI, 124171
+# under MPICH), so its tests keep run_native. A difference fails the test, it cannot hide one of
+# Revive's. REVIVE_TEST_CKREF=mpich: MPICH's own native run.
 ref_native() {
     local n=$1 p=$2 o l
     shift 2
