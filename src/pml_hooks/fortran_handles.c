@@ -94,10 +94,15 @@ MPI_Fint pml_f_to_lower(int kind, MPI_Fint f)
     return c2f(pml_vh_tab[idx].real);
 }
 
-MPI_Fint pml_f_lower_of(int kind, uintptr_t v)
+MPI_Fint pml_f_lower_of_real(int kind, uintptr_t real)
 {
     MPI_Fint (*c2f)(uintptr_t) = (MPI_Fint(*)(uintptr_t))lower_conv(kind, 1);
-    return c2f(pml_v2r(v));
+    return c2f(real);
+}
+
+MPI_Fint pml_f_lower_of(int kind, uintptr_t v)
+{
+    return pml_f_lower_of_real(kind, pml_v2r(v));
 }
 
 MPI_Fint pml_f_from_lower_cb(int kind, MPI_Fint f, uintptr_t *made)

@@ -32,6 +32,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/objs.h"
 #include "pml_hooks/restart.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
@@ -230,6 +231,12 @@ static int quiet(F *flag, F *ierr)
 static void copy_aint_t(F *obj, F *kv, MPI_Aint *xs, MPI_Aint *in, MPI_Aint *out, F *flag, F *ierr)
 {
     (void)kv;
+    if (pml_dupattr_handing_back()) { /* a restart's window or file: what it had (dup_attrs.c) */
+        *out = *in;
+        *flag = 1;
+        *ierr = MPI_SUCCESS;
+        return;
+    }
     if (quiet(flag, ierr))
         return;
     struct pml_kvinfo *ki = fkv_of(*xs);
@@ -240,6 +247,8 @@ static void copy_aint_t(F *obj, F *kv, MPI_Aint *xs, MPI_Aint *in, MPI_Aint *out
     ((fcopy_aint *)ki->copy)(&o, &vkv, &extra, in, out, flag, ierr);
     if (made)
         pml_vh_release(made);
+    if (*ierr == MPI_SUCCESS && *flag && ki->okind == PML_COMM)
+        pml_dupattr_note(ki->vkv, PML_KV_FAINT, *out);
 }
 
 static void del_aint_t(F *obj, F *kv, MPI_Aint *val, MPI_Aint *xs, F *ierr)
@@ -260,6 +269,12 @@ static void del_aint_t(F *obj, F *kv, MPI_Aint *val, MPI_Aint *xs, F *ierr)
 static void copy_fint_t(F *obj, F *kv, F *xs, F *in, F *out, F *flag, F *ierr)
 {
     (void)kv;
+    if (pml_dupattr_handing_back()) { /* a restart's window or file: what it had (dup_attrs.c) */
+        *out = *in;
+        *flag = 1;
+        *ierr = MPI_SUCCESS;
+        return;
+    }
     if (quiet(flag, ierr))
         return;
     struct pml_kvinfo *ki = fkv_of(*xs);
@@ -270,6 +285,8 @@ static void copy_fint_t(F *obj, F *kv, F *xs, F *in, F *out, F *flag, F *ierr)
     ((fcopy_fint *)ki->copy)(&o, &vkv, &extra, in, out, flag, ierr);
     if (made)
         pml_vh_release(made);
+    if (*ierr == MPI_SUCCESS && *flag && ki->okind == PML_COMM)
+        pml_dupattr_note(ki->vkv, PML_KV_FINT, (MPI_Aint)*out);
 }
 
 static void del_fint_t(F *obj, F *kv, F *val, F *xs, F *ierr)
@@ -458,9 +475,9 @@ OMPI_F_NAMES(ompi_type_match_size_f, type_match_size, TYPE_MATCH_SIZE, Type_matc
 
 /* ---- restart.c: an attribute of a keyval made from Fortran, set again by the lower half's
  * Fortran binding (the lower library keeps it as a Fortran value) ------------------------------ */
-int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang)
+int pml_fattr_set(int okind, uintptr_t real_obj, int real_kv, MPI_Aint val, int lang)
 {
-    F o = pml_f_lower_of(okind, obj), kv = pml_kv_v2r(vkv), ierr = 0;
+    F o = pml_f_lower_of_real(okind, real_obj), kv = real_kv, ierr = 0;
     if (lang == PML_KV_FINT) {
         LOWER_F(f, "ompi_attr_put_f", "MPI_ATTR_PUT", F *, F *, F *, F *);
         F v = (F)val;
@@ -604,7 +621,7 @@ MPICH_ATTR(Win, PML_WIN, WIN)
 
 /* restart.c: an attribute of a keyval made from Fortran set again with its Fortran type
  * (MPICH's attribute types: 1 address-sized integer, 3 INTEGER, as its binding passes them) */
-int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang)
+int pml_fattr_set(int okind, uintptr_t real_obj, int real_kv, MPI_Aint val, int lang)
 {
     static void *fp[3]; /* kept (layer.h) */
     int k = okind == PML_TYPE ? 1 : okind == PML_WIN ? 2 : 0;
@@ -613,7 +630,7 @@ int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang)
     if (!__atomic_load_n(&fp[k], __ATOMIC_ACQUIRE))
         pml_lower_keep(&fp[k], lower_sym(lower_lib, names[k], "a restart"));
     set_attr_fn *f = (set_attr_fn *)fp[k];
-    return f((int)pml_v2r(obj), pml_kv_v2r(vkv), (void *)(intptr_t)val, lang == PML_KV_FINT ? 3 : 1);
+    return f((int)real_obj, real_kv, (void *)(intptr_t)val, lang == PML_KV_FINT ? 3 : 1);
 }
 
 void MPII_Grequest_set_lang_f77(int greq);
@@ -650,16 +667,24 @@ static int copy_proxy(void *user, int handle, int keyval, void *extra, int type,
 {
     (void)user;
     struct pml_kvinfo *ki = extra;
+    if (pml_dupattr_handing_back()) { /* a restart's window or file: what it had (dup_attrs.c) */
+        *copy = attrib;
+        *flag = 1;
+        return MPI_SUCCESS;
+    }
     if (pml_attr_quiet) { /* a restart's replay: the program's callbacks do not run */
         *flag = 0;
         return MPI_SUCCESS;
     }
     int made;
-    int v = (int)pml_r2v_cb(kind_of_keyval(keyval), PML_H(handle), &made);
+    int kind = kind_of_keyval(keyval);
+    int v = (int)pml_r2v_cb(kind, PML_H(handle), &made);
     int rc = ((copy_proxy_fn *)ki->proxy_copy)(ki->copy, v, ki->vkv, ki->extra, type, attrib, copy,
                                                flag);
     if (made)
         pml_vh_release(PML_H(v));
+    if (rc == MPI_SUCCESS && *flag && kind == PML_COMM)
+        pml_dupattr_note(ki->vkv, ki->lang, (MPI_Aint)(intptr_t)*copy);
     return rc;
 }
 

@@ -198,6 +198,7 @@ static void file_free(struct pml_file *f)
     if (f->errh)
         pml_vh_unref(f->errh);
     pml_hints_free(&f->open_hints);
+    pml_dupattr_free(&f->dup);
     free(f->path);
     free(f->abspath);
     free(f);
@@ -212,12 +213,18 @@ int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info,
     MPI_Comm rc_comm = (MPI_Comm)pml_v2r(PML_H(comm));
     MPI_Info rinfo = (MPI_Info)pml_v2r(PML_H(info));
     MPI_File r = (MPI_File)pml_v2r(PML_H(MPI_FILE_NULL));
+    struct pml_dup_attrs da = {0};
+    pml_dupattr_record(&da); /* the library's duplicate of comm gets its attributes */
     int rc = pml_L.MPI_File_open(rc_comm, filename, amode, rinfo, &r);
+    pml_dupattr_record(NULL);
+    if (rc != MPI_SUCCESS)
+        pml_dupattr_free(&da);
     if (rc == MPI_SUCCESS) {
         uintptr_t v = pml_new(PML_FILE, PML_H(r));
         *fh = (MPI_File)v;
         struct pml_file *f = xcalloc(1, sizeof *f);
         f->v = v;
+        f->dup = da;
         f->vcomm = PML_H(comm);
         pml_L.MPI_Comm_size(rc_comm, &f->comm_size);
         pml_L.MPI_Comm_rank(rc_comm, &f->comm_rank);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/objs.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
 #include "pml_hooks/restart.h"
@@ -539,6 +540,11 @@ static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int 
 {
     (void)kv;
     struct pml_kvinfo *ki = xs;
+    if (pml_dupattr_handing_back()) { /* a restart's window or file: what it had (dup_attrs.c) */
+        *(void **)out = in;
+        *flag = 1;
+        return MPI_SUCCESS;
+    }
     if (pml_attr_quiet) {
         *flag = 0;
         return MPI_SUCCESS;
@@ -548,6 +554,8 @@ static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int 
     int rc = ((MPI_Comm_copy_attr_function *)ki->copy)(v, ki->vkv, ki->extra, in, out, flag);
     if (made)
         pml_vh_release(PML_H(v));
+    if (rc == MPI_SUCCESS && *flag)
+        pml_dupattr_note(ki->vkv, PML_KV_C, (MPI_Aint)(intptr_t)*(void **)out);
     return rc;
 }
 

@@ -137,6 +137,7 @@ MPI_Fint pml_f_from_lower(int kind, MPI_Fint f);
  * program never had, to release (pml_vh_release) after the call. */
 MPI_Fint pml_f_from_lower_cb(int kind, MPI_Fint f, uintptr_t *made);
 MPI_Fint pml_f_lower_of(int kind, uintptr_t v); /* the lower library's integer of handle v */
+MPI_Fint pml_f_lower_of_real(int kind, uintptr_t real); /* ... of the lower library's handle */
 
 /* Virtual handles (vhandle.c). */
 int pml_vh_init(void);
@@ -288,10 +289,10 @@ int pml_keyval_remake(int okind, int vkv, int *real);
  * PML_WIN), or 0 when the call does not make a keyval */
 int pml_keyval_kind(int fid);
 void pml_fkeyval_proxy(struct pml_kvinfo *ki, int real);   /* MPICH */
-/* restart.c: an attribute of a keyval made from Fortran set again as Fortran sets it (value val,
- * lang PML_KV_FINT or PML_KV_FAINT) on the virtual communicator, datatype or window obj (okind
- * PML_COMM, PML_TYPE, PML_WIN) */
-int pml_fattr_set(int okind, uintptr_t obj, int vkv, MPI_Aint val, int lang);
+/* restart.c, dup_attrs.c: an attribute of a keyval made from Fortran set again as Fortran sets
+ * it (value val, lang PML_KV_FINT or PML_KV_FAINT) on the lower library's communicator, datatype
+ * or window real_obj (okind PML_COMM, PML_TYPE, PML_WIN), with its keyval real_kv */
+int pml_fattr_set(int okind, uintptr_t real_obj, int real_kv, MPI_Aint val, int lang);
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 extern void *pml_lower_handle;

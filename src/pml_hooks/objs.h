@@ -24,6 +24,30 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* ---- attributes of the library's own duplicate of a window's (file's) communicator
+ * (dup_attrs.c, campaign-failures.md #29) ---------------------------------------------------- */
+struct pml_dup_attr {
+    int vkv;     /* the program's keyval */
+    int lang;    /* PML_KV_C, PML_KV_FINT, PML_KV_FAINT */
+    MPI_Aint val; /* what the program's copy function gave */
+};
+struct pml_dup_attrs {
+    int n;
+    struct pml_dup_attr *a;
+};
+/* While into is not NULL, the copy callbacks of this thread note what the program's copy
+ * functions give for a communicator (pml_dupattr_note): around the making of a window or file. */
+void pml_dupattr_record(struct pml_dup_attrs *into);
+void pml_dupattr_note(int vkv, int lang, MPI_Aint val);
+void pml_dupattr_free(struct pml_dup_attrs *d);
+/* A restart's making of a window or file on the real communicator rcomm: begin puts d's values
+ * on it and makes the copy callbacks of this thread hand their input
+ * through (pml_dupattr_handing_back: flag 1, the value unchanged, the program's function not
+ * called); end takes them off, quietly. begin returns an MPI error code. */
+int pml_dupattr_handback_begin(const struct pml_dup_attrs *d, MPI_Comm rcomm);
+void pml_dupattr_handback_end(const struct pml_dup_attrs *d, MPI_Comm rcomm);
+int pml_dupattr_handing_back(void);
+
 /* ---- files --------------------------------------------------------------------------------- */
 struct pml_kvpair {
     char *key, *val;
@@ -77,6 +101,7 @@ struct pml_file {
      * and made again at the same path often gets the freed inode number back (ext4), so device
      * and inode alone took it for the job's own file */
     int64_t btime_ns;
+    struct pml_dup_attrs dup;    /* the library's duplicate of vcomm got these (dup_attrs.c) */
     struct pml_file *next, *prev; /* every open file, in opening order */
 };
 
@@ -131,6 +156,7 @@ struct pml_win {
      * the members meet at a snapshot before and after copying their parts (win_ckpt.c) */
     uintptr_t meet_win;          /* the library's handle, 0: none */
     volatile uint64_t *meet;     /* 2 x comm_size slots: phase, then member */
+    struct pml_dup_attrs dup;    /* the library's duplicate of vcomm got these (dup_attrs.c) */
     struct pml_win *next, *prev;
 };
 

@@ -192,7 +192,11 @@ static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
     }
     uintptr_t info = pml_hints_info(&f->open_hints);
     MPI_File r = (MPI_File)pml_v2r(PML_H(MPI_FILE_NULL));
-    rc = pml_L.MPI_File_open(comm, f->path, f->amode & ~MPI_MODE_EXCL, (MPI_Info)info, &r);
+    /* the library's duplicate of comm gets what the old one had (dup_attrs.c) */
+    rc = pml_dupattr_handback_begin(&f->dup, comm);
+    if (rc == MPI_SUCCESS)
+        rc = pml_L.MPI_File_open(comm, f->path, f->amode & ~MPI_MODE_EXCL, (MPI_Info)info, &r);
+    pml_dupattr_handback_end(&f->dup, comm);
     pml_hints_info_free(info);
     if (rc != MPI_SUCCESS) {
         char es[MPI_MAX_ERROR_STRING] = "";

@@ -271,6 +271,38 @@ static uintptr_t translate(struct pml_rp *P, uintptr_t v)
     return pml_v2r(v); /* predefined */
 }
 
+int pml_rp_real_of(uintptr_t v, uintptr_t *real)
+{
+    uint32_t u = (uint32_t)v;
+    int kv = (u & 0xFC000000u) == PML_KV_TAG && (uintptr_t)u == v;
+    if (!map) { /* after the replay: the handle table says (a forgotten keyval: no entry) */
+        if (kv) {
+            if ((u & 0x3ffffff) >= pml_vh_used || pml_vh_tab[u & 0x3ffffff].kind != PML_KEYVAL)
+                return -1;
+            *real = (uintptr_t)(uint32_t)pml_kv_v2r((int)v);
+            return 0;
+        }
+        *real = pml_v2r(v);
+        return 0;
+    }
+    int32_t c = map_get(v);
+    if (c >= 0) {
+        if (!E[c].done)
+            return -1;
+        for (int k = 0; k < E[c].nout; k++)
+            if (E[c].out_v[k] == v) {
+                *real = E[c].out_real[k];
+                return 0;
+            }
+        return -1;
+    }
+    if (kv || pml_vh_of(v))
+        return -1; /* made by a call that was not replayed (a predefined keyval has no entry
+                    * in the table either, but none carries a program's callbacks) */
+    *real = pml_v2r(v); /* predefined */
+    return 0;
+}
+
 uintptr_t pml_rp_h(struct pml_rp *P)
 {
     uint32_t l;

@@ -27,6 +27,9 @@ extern const unsigned char pml_rp_comm[PML_NFUNCS];
 
 /* Item readers, in the order the entry point recorded them (record.c's tags). */
 uintptr_t pml_rp_h(struct pml_rp *P);                /* 'h': the real handle of today */
+/* The real handle of today of virtual handle v (a keyval too), during the replay (made by an
+ * entry replayed so far) or after it (the handle table): 0, or -1 when there is none. */
+int pml_rp_real_of(uintptr_t v, uintptr_t *real);
 void *pml_rp_hs(struct pml_rp *P, size_t elsize);    /* 'H': array of real handles (free it) */
 void *pml_rp_a(struct pml_rp *P);                    /* 'a': the recorded array (NULL if empty) */
 const int *pml_rp_w(struct pml_rp *P);               /* 'w'/'W': weights or the marker */

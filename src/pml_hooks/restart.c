@@ -635,7 +635,7 @@ static int restore_attrs(char *err, size_t errlen)
         struct saved_attr *a = &sattr[i];
         int kv = pml_kv_v2r(a->kv);
         if (a->lang != PML_KV_C)
-            rc = pml_fattr_set(a->okind, a->obj, a->kv, (MPI_Aint)(intptr_t)a->val, a->lang);
+            rc = pml_fattr_set(a->okind, pml_v2r(a->obj), kv, (MPI_Aint)(intptr_t)a->val, a->lang);
         else if (a->okind == PML_TYPE)
             rc = pml_L.MPI_Type_set_attr((MPI_Datatype)pml_v2r(a->obj), kv, a->val);
         else if (a->okind == PML_WIN)
@@ -852,9 +852,10 @@ int pml_restart_complete(char *err, size_t errlen)
         return e;
     if ((e = pml_objs_restart(err, errlen))) /* files open again (objs_restart.c) */
         return e;
-    /* Attributes last: the layer's private communicators (pml_rank_restart) and the library's
-     * own duplicates (a file's) are made without them, as the program's copy callbacks never
-     * ran for the layer's, and ran for the library's before the snapshot (docs/mpi.md). */
+    /* Attributes last: the layer's private communicators (pml_rank_restart) are made without
+     * them, as the program's copy callbacks never ran for them; the library's own duplicates (a
+     * window's, a file's) got what they had when the replay (objs_restart) made them
+     * (dup_attrs.c; docs/mpi.md). */
     if ((e = restore_attrs(err, errlen)))
         return e;
     pml_lower_restored(); /* handles convert again (a failure above ends the rank) */

@@ -130,7 +130,21 @@ static void win_free_state(struct pml_win *w)
     free(w->lock_asserts);
     free(w->start_ranks);
     free(w->post_ranks);
+    pml_dupattr_free(&w->dup);
     free(w);
+}
+
+/* What the copy callbacks gave the library's duplicate of the communicator of window v, made
+ * (dup_attrs.c); da is empty after */
+static void win_keep_dup(uintptr_t v, struct pml_dup_attrs *da)
+{
+    struct pml_win *w = pml_win_of(v);
+    if (w)
+        w->dup = *da;
+    else
+        pml_dupattr_free(da);
+    da->n = 0;
+    da->a = NULL;
 }
 
 int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
@@ -140,10 +154,14 @@ int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_
         return pml_not_ready("MPI_Win_create");
     PML_COLL_ENTER(PML_FID_MPI_Win_create, comm, 1);
     MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    struct pml_dup_attrs da = {0};
+    pml_dupattr_record(&da);
     int rc = pml_L.MPI_Win_create(base, size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)),
                                   (MPI_Comm)pml_v2r(PML_H(comm)), &r);
+    pml_dupattr_record(NULL);
     if (rc == MPI_SUCCESS) {
         uintptr_t v = win_made(r, MPI_WIN_FLAVOR_CREATE, comm, base, size, disp_unit, c_);
+        win_keep_dup(v, &da);
         *win = (MPI_Win)v;
         struct pml_rec *R = pml_rec_open(PML_FID_MPI_Win_create);
         pml_rec_ptr(R, base);
@@ -154,6 +172,8 @@ int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_
         pml_rec_out(R, v);
         pml_rec_close(R);
     }
+    else
+        pml_dupattr_free(&da);
     PML_COLL_LEAVE(1);
     return rc;
 }
@@ -173,6 +193,7 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     int n = 0;
     pml_L.MPI_Comm_size(rcomm, &n);
     void *base = NULL;
+    struct pml_dup_attrs da = {0};
 #ifdef PML_OMPI
     int own = 0, rc; /* Open MPI 4.1 cannot MPI_Win_create on one rank (natively neither) */
 #else
@@ -188,20 +209,25 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
             rc = MPI_ERR_NO_MEM;
             pml_L.MPI_Comm_call_errhandler(rcomm, rc);
         } else {
+            pml_dupattr_record(&da);
             rc = pml_L.MPI_Win_create(base, size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)),
                                       rcomm, &r);
+            pml_dupattr_record(NULL);
             if (rc != MPI_SUCCESS) {
                 free(base);
                 base = NULL;
             }
         }
     } else {
+        pml_dupattr_record(&da);
         rc = fn(size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)), rcomm, &base, &r);
+        pml_dupattr_record(NULL);
     }
     if (rc == MPI_SUCCESS) {
         *(void **)baseptr = base;
         uintptr_t v = win_made(r, shared ? MPI_WIN_FLAVOR_SHARED : MPI_WIN_FLAVOR_ALLOCATE, comm,
                                base, size, disp_unit, c_);
+        win_keep_dup(v, &da);
         struct pml_win *w = pml_win_of(v);
         if (w) {
             w->own_mem = own;
@@ -223,7 +249,8 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         pml_rec_ptr(R, base); /* what the program was given, where a restart must put it again */
         pml_rec_out(R, v);
         pml_rec_close(R);
-    }
+    } else
+        pml_dupattr_free(&da);
     PML_COLL_LEAVE(1);
     return rc;
 }
@@ -249,17 +276,22 @@ int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
         return pml_not_ready("MPI_Win_create_dynamic");
     PML_COLL_ENTER(PML_FID_MPI_Win_create_dynamic, comm, 1);
     MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
+    struct pml_dup_attrs da = {0};
+    pml_dupattr_record(&da);
     int rc = pml_L.MPI_Win_create_dynamic((MPI_Info)pml_v2r(PML_H(info)),
                                           (MPI_Comm)pml_v2r(PML_H(comm)), &r);
+    pml_dupattr_record(NULL);
     if (rc == MPI_SUCCESS) {
         uintptr_t v = win_made(r, MPI_WIN_FLAVOR_DYNAMIC, comm, NULL, 0, 1, c_);
+        win_keep_dup(v, &da);
         *win = (MPI_Win)v;
         struct pml_rec *R = pml_rec_open(PML_FID_MPI_Win_create_dynamic);
         pml_rec_handle(R, PML_H(info));
         pml_rec_handle(R, PML_H(comm));
         pml_rec_out(R, v);
         pml_rec_close(R);
-    }
+    } else
+        pml_dupattr_free(&da);
     PML_COLL_LEAVE(1);
     return rc;
 }

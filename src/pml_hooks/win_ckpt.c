@@ -368,10 +368,15 @@ static int rp_create(struct pml_rp *P)
     pml_rp_i(P, &du, sizeof du);
     MPI_Info info = (MPI_Info)pml_rp_h(P);
     MPI_Comm comm = (MPI_Comm)pml_rp_h(P);
-    if (!live_win(P, &v) || pml_rp_failed(P))
+    struct pml_win *w = live_win(P, &v);
+    if (!w || pml_rp_failed(P))
         return MPI_ERR_OTHER;
     MPI_Win r = (MPI_Win)0;
-    return made(P, v, r, NULL, comm, pml_L.MPI_Win_create(base, size, du, info, comm, &r));
+    int rc = pml_dupattr_handback_begin(&w->dup, comm);
+    if (rc == MPI_SUCCESS)
+        rc = pml_L.MPI_Win_create(base, size, du, info, comm, &r);
+    pml_dupattr_handback_end(&w->dup, comm);
+    return made(P, v, r, NULL, comm, rc);
 }
 
 static int rp_allocate(struct pml_rp *P)
@@ -389,13 +394,17 @@ static int rp_allocate(struct pml_rp *P)
         return MPI_ERR_OTHER;
     MPI_Win r = (MPI_Win)0;
     void *base = NULL;
-    int rc;
-    if (w->own_mem) /* the layer's memory, in the image (win.c) */
+    /* the library's duplicate of comm gets what the old one had (dup_attrs.c) */
+    int rc = pml_dupattr_handback_begin(&w->dup, comm);
+    if (rc != MPI_SUCCESS)
+        ;
+    else if (w->own_mem) /* the layer's memory, in the image (win.c) */
         rc = pml_L.MPI_Win_create(w->base, size, du, info, comm, &r);
     else if (w->flavor == MPI_WIN_FLAVOR_SHARED)
         rc = pml_L.MPI_Win_allocate_shared(size, du, info, comm, &base, &r);
     else
         rc = pml_L.MPI_Win_allocate(size, du, info, comm, &base, &r);
+    pml_dupattr_handback_end(&w->dup, comm);
     return made(P, v, r, base, comm, rc);
 }
 
@@ -404,10 +413,15 @@ static int rp_dynamic(struct pml_rp *P)
     uintptr_t v;
     MPI_Info info = (MPI_Info)pml_rp_h(P);
     MPI_Comm comm = (MPI_Comm)pml_rp_h(P);
-    if (!live_win(P, &v) || pml_rp_failed(P))
+    struct pml_win *w = live_win(P, &v);
+    if (!w || pml_rp_failed(P))
         return MPI_ERR_OTHER;
     MPI_Win r = (MPI_Win)0;
-    return made(P, v, r, NULL, comm, pml_L.MPI_Win_create_dynamic(info, comm, &r));
+    int rc = pml_dupattr_handback_begin(&w->dup, comm);
+    if (rc == MPI_SUCCESS)
+        rc = pml_L.MPI_Win_create_dynamic(info, comm, &r);
+    pml_dupattr_handback_end(&w->dup, comm);
+    return made(P, v, r, NULL, comm, rc);
 }
 
 pml_rp_fn pml_rp_win_fn(int fid)

@@ -9,6 +9,10 @@
  * Open MPI called the dead half's window free function). Two are made and the first freed, so
  * that the live one's handle in the fresh library (the replay makes only it) differs from the
  * old one's (MPICH's handles are numbers given out in order).
+ * MPI_COMM_WORLD carries an attribute whose keyval has copy and delete callbacks: the library's
+ * own duplicate of WORLD for each window (file) gets it through the copy callback, and freeing
+ * the window (closing the file) deletes it; the deletes are printed (campaign-failures.md #29:
+ * a window remade at the restart had no attribute, so its free called no delete callback).
  * Rank 1 comes to the second barrier once DIR/go exists, rank 0 finalizes once DIR/end exists
  * (the test creates them): the moments are the test's, not the machine's speed. */
 #include <mpi.h>
@@ -22,6 +26,24 @@ static void wait_file(const char *dir, const char *name)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     for (int i = 0; i < 6000 && access(path, F_OK) != 0; i++)
         usleep(100000);
+}
+
+static int copies, deletes;
+
+static int copy_fn(MPI_Comm c, int kv, void *extra, void *in, void *out, int *flag)
+{
+    (void)c, (void)kv, (void)extra;
+    copies++;
+    *(void **)out = in;
+    *flag = 1;
+    return MPI_SUCCESS;
+}
+
+static int delete_fn(MPI_Comm c, int kv, void *val, void *extra)
+{
+    (void)c, (void)kv, (void)val, (void)extra;
+    deletes++;
+    return MPI_SUCCESS;
 }
 
 int main(int argc, char **argv)
@@ -38,6 +60,10 @@ int main(int argc, char **argv)
     MPI_Barrier(MPI_COMM_WORLD);
     printf("step 1: rank %d of %d started\n", me, n);
     fflush(stdout);
+    int kv;
+    static int attr = 42;
+    MPI_Comm_create_keyval(copy_fn, delete_fn, &kv, NULL);
+    MPI_Comm_set_attr(MPI_COMM_WORLD, kv, &attr);
     MPI_Win win[2];
     MPI_File fh[2];
     int *base[2];
@@ -68,10 +94,12 @@ int main(int argc, char **argv)
     if (!strcmp(obj, "win")) {
         int v = base[1][0];
         int rc = MPI_Win_free(&win[1]);
-        printf("step 3: rank %d freed its window (%d, value %d)\n", me, rc, v);
+        printf("step 3: rank %d freed its window (%d, value %d; attribute copies %d, deletes %d)\n",
+               me, rc, v, copies, deletes);
     } else if (!strcmp(obj, "file")) {
         int rc = MPI_File_close(&fh[1]);
-        printf("step 3: rank %d closed its file (%d)\n", me, rc);
+        printf("step 3: rank %d closed its file (%d; attribute copies %d, deletes %d)\n", me, rc,
+               copies, deletes);
     }
     fflush(stdout);
     int rc = MPI_Finalize();

@@ -10,7 +10,9 @@
 # rst_finalize.sh FLAVOR win|file: the same with rank 1 parked at the entry of MPI_Win_free
 # (MPI_File_close) of a window (file) made before the snapshot (rst_freeobj-*.sh): fails while the
 # layer reads the object's real handle before the entry (campaign-failures.md #28: Open MPI
-# SIGSEGV in the dead lower half; MPICH: the old handle names no window of the fresh library).
+# SIGSEGV in the dead lower half; MPICH: the old handle names no window of the fresh library),
+# and while MPI_Win_free (MPI_File_close) after the restart runs no delete callback of the
+# attribute the library's duplicate of WORLD got (#29: the deletes printed at step 3 differ).
 flavor=$1 obj=${2:-}
 case $obj in
 win) at=MPI_Win_free ;;
