@@ -24,13 +24,6 @@ static void say(filem_local_gc_report r, void *arg, const char *job, long long s
         r(arg, job, seq, removed, why);
 }
 
-static long long seq_of(const char *n)
-{
-    if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 18)
-        return -1;
-    return strtoll(n, NULL, 10);
-}
-
 /* ".NAME.tmp.PID": PID, else 0 */
 static pid_t tmp_writer(const char *n)
 {
@@ -56,7 +49,7 @@ static time_t newest_in(const char *dir)
             continue;
         if (st.st_mtime > t)
             t = st.st_mtime;
-        if (S_ISDIR(st.st_mode) && seq_of(e->d_name) >= 0) {
+        if (S_ISDIR(st.st_mode) && filem_local_seq_name(e->d_name) >= 0) {
             time_t u = newest_in(p);
             if (u > t)
                 t = u;
@@ -153,7 +146,7 @@ static void gc_job(const char *local, const char *name, time_t oldest_ok,
         return;
     }
     for (struct dirent *e; (e = readdir(d));) {
-        long long q = seq_of(e->d_name);
+        long long q = filem_local_seq_name(e->d_name);
         if (q < 0)
             continue;
         char sd[PATH_MAX], shared[PATH_MAX + 32], meta[PATH_MAX + 64], why[PATH_MAX + 64];

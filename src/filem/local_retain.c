@@ -15,8 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* "123" -> 123; anything else (".discarded.4", "index") -> -1 */
-static long long seq_name(const char *n)
+long long filem_local_seq_name(const char *n)
 {
     if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 18)
         return -1;
@@ -127,7 +126,7 @@ static int retain_job(const char *ljob, const char *sjob, long long below, int k
     long long *v = NULL;
     size_t n = 0, cap = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        long long q = seq_name(e->d_name);
+        long long q = filem_local_seq_name(e->d_name);
         if (q < 0 || q >= below)
             continue;
         if (n == cap) {
@@ -231,7 +230,7 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
     if (!ls || ls == ljob || !ss || ss == sjob)
         return -EINVAL;
     *ls = *ss = 0;
-    long long current = seq_name(ls + 1);
+    long long current = filem_local_seq_name(ls + 1);
     if (current < 0)
         return -EINVAL;
     if (keep < 1)
@@ -255,7 +254,8 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
         meta_path(seqdir, "parent.jobdir", pjob, sizeof pjob);
         meta_path(seqdir, "parent.seq", pseq, sizeof pseq);
         const char *base = strrchr(pjob, '/');
-        if (!pjob[0] || !base || !base[1] || seq_name(pseq) < 0 || !strcmp(pjob, sjob))
+        if (!pjob[0] || !base || !base[1] || filem_local_seq_name(pseq) < 0 ||
+            !strcmp(pjob, sjob))
             break;
         char lparent[PATH_MAX];
         /* ljob's parent directory is LOCAL */

@@ -58,6 +58,10 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen);
  * node-local space is small, the newest is what a restart reads. */
 int filem_local_keep(const char *shared_seqdir);
 
+/* A cached sequence directory's name, its number: "123" -> 123; anything else (".discarded.4",
+ * ".jobdir", more than 18 digits) -> -1. */
+long long filem_local_seq_name(const char *name);
+
 /* Removes the cache job directory DIR when nothing but its note (local_gc.h's
  * FILEM_LOCAL_JOBDIR_NAME) is left in it. 0 removed, -errno (ENOTEMPTY: it holds more). */
 int filem_local_rmjob(const char *dir);
