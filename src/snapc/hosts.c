@@ -69,11 +69,42 @@ int snapc_hosts_check_file(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+int snapc_launcher_option(const char *name, size_t len)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } opts[] = {
+        {"-H", SNAPC_LOPT_HOSTS},
+        {"-host", SNAPC_LOPT_HOSTS},
+        {"--host", SNAPC_LOPT_HOSTS},
+        {"-hosts", SNAPC_LOPT_HOSTS},
+        {"--hosts", SNAPC_LOPT_HOSTS},
+        {"-hostfile", SNAPC_LOPT_HOSTFILE},
+        {"--hostfile", SNAPC_LOPT_HOSTFILE},
+        {"-machinefile", SNAPC_LOPT_HOSTFILE},
+        {"--machinefile", SNAPC_LOPT_HOSTFILE},
+        {"-f", SNAPC_LOPT_HOSTFILE},
+        {"--default-hostfile", SNAPC_LOPT_DEFAULT_HOSTFILE},
+        {"-np", SNAPC_LOPT_NP},
+        {"-n", SNAPC_LOPT_NP},
+        {"--np", SNAPC_LOPT_NP},
+        {"-c", SNAPC_LOPT_NP},
+        {"--n", SNAPC_LOPT_NP},
+        {"-npernode", SNAPC_LOPT_PER_NODE},
+        {"--npernode", SNAPC_LOPT_PER_NODE},
+        {"-N", SNAPC_LOPT_PER_NODE},
+        {"-ppn", SNAPC_LOPT_PER_NODE},
+        {"--ppn", SNAPC_LOPT_PER_NODE},
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+        if (strlen(opts[k].name) == len && !strncmp(name, opts[k].name, len))
+            return opts[k].kind;
+    return 0;
+}
+
 int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen)
 {
-    static const char *const lists[] = {"-H", "-host", "--host", "-hosts", "--hosts", NULL};
-    static const char *const files[] = {"-hostfile", "--hostfile", "-machinefile", "--machinefile",
-                                        "-f", "--default-hostfile", NULL};
     for (int i = 0; i < n; i++) {
         /* "OPTION VALUE", or "--OPTION=VALUE" (Open MPI takes both) */
         const char *value = i + 1 < n ? args[i + 1] : NULL;
@@ -83,11 +114,9 @@ int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen)
             value = eq + 1;
         if (!value)
             continue;
-        int is_list = 0, is_file = 0;
-        for (int k = 0; lists[k]; k++)
-            is_list |= strlen(lists[k]) == olen && !strncmp(args[i], lists[k], olen);
-        for (int k = 0; files[k]; k++)
-            is_file |= strlen(files[k]) == olen && !strncmp(args[i], files[k], olen);
+        int kind = snapc_launcher_option(args[i], olen);
+        int is_list = kind == SNAPC_LOPT_HOSTS;
+        int is_file = kind == SNAPC_LOPT_HOSTFILE || kind == SNAPC_LOPT_DEFAULT_HOSTFILE;
         if (is_file && snapc_hosts_check_file(value, err, errlen) < 0)
             return -1;
         if (!is_list)

@@ -15,6 +15,22 @@
  * host). */
 int snapc_hosts_check_file(const char *path, char *err, size_t errlen);
 
+/* What a launcher option (Open MPI's mpirun, MPICH's mpiexec) is, as far as Revive reads or
+ * replaces it; each takes one value. */
+enum snapc_launcher_opt {
+    SNAPC_LOPT_HOSTS = 1,            /* -H -host --host -hosts --hosts LIST ("h1:2,h2") */
+    SNAPC_LOPT_HOSTFILE = 2,         /* -hostfile --hostfile -machinefile --machinefile -f FILE */
+    SNAPC_LOPT_DEFAULT_HOSTFILE = 4, /* --default-hostfile FILE */
+    SNAPC_LOPT_NP = 8,               /* -np -n --np -c --n N: the number of processes */
+    SNAPC_LOPT_PER_NODE = 16,        /* -npernode --npernode -N -ppn --ppn N: processes a node */
+};
+
+/* The kind (enum snapc_launcher_opt) of the option NAME[0..len) (an option given as
+ * --OPTION=VALUE: its part before the '='), 0 for any other word. The one table of these
+ * options: the hosts checked here, those restart-mpi replaces with its --hostfile, the
+ * placement its fetch replaces (restart_fetch.c). */
+int snapc_launcher_option(const char *name, size_t len);
+
 /* The launcher options before the program (args[0..n)): -H/-host/--host/-hosts/--hosts LIST
  * ("h1:2,h2"), -hostfile/--hostfile/-machinefile/--machinefile/-f/--default-hostfile FILE,
  * each also as --OPTION=VALUE. A relative FILE is taken from the current directory.

@@ -122,18 +122,7 @@ static void pushf(struct argv *a, const char *fmt, ...)
 /* Launcher options naming hosts (dropped with --hostfile), each with one value. */
 static int host_option(const char *a)
 {
-    static const char *const o[] = {"-hostfile", "--hostfile", "-machinefile", "--machinefile",
-                                    "-f", "-H", "-host", "--host", "-hosts", "--hosts", NULL};
-    for (int i = 0; o[i]; i++)
-        if (strcmp(a, o[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int np_option(const char *a)
-{
-    return !strcmp(a, "-np") || !strcmp(a, "-n") || !strcmp(a, "--np") || !strcmp(a, "-c") ||
-           !strcmp(a, "--n");
+    return snapc_launcher_option(a, strlen(a)) & (SNAPC_LOPT_HOSTS | SNAPC_LOPT_HOSTFILE);
 }
 
 /* Shell-quotes s for --showme. */
@@ -434,7 +423,8 @@ int main(int argc, char **argv)
     /* extra options: a number of ranks must be the snapshot's */
     struct argv ex = {0};
     for (int i = 0; i < extra.n; i++) {
-        if (np_option(extra.v[i]) && i + 1 < extra.n) {
+        if (snapc_launcher_option(extra.v[i], strlen(extra.v[i])) == SNAPC_LOPT_NP &&
+            i + 1 < extra.n) {
             char *end;
             long x = strtol(extra.v[i + 1], &end, 10);
             if (*end || x != (long)ranks)

@@ -18,6 +18,7 @@
 #include "filem/fetch.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
+#include "snapc/hosts.h"
 #include "snapc/iface.h"
 #include "snapc/util.h"
 
@@ -60,14 +61,8 @@ static const char *holder(const struct filem_meta *m, int rank, int partner)
 /* Launcher options that place processes (dropped: the fetch places one on one host). */
 static int placing_option(const char *a)
 {
-    static const char *const o[] = {"-hostfile", "--hostfile", "-machinefile", "--machinefile",
-                                    "-f", "-H", "-host", "--host", "-hosts", "--hosts", "-np",
-                                    "-n", "--np", "-c", "--n", "-npernode", "--npernode", "-N",
-                                    "-ppn", "--ppn", NULL};
-    for (int i = 0; o[i]; i++)
-        if (!strcmp(a, o[i]))
-            return 1;
-    return 0;
+    return snapc_launcher_option(a, strlen(a)) & (SNAPC_LOPT_HOSTS | SNAPC_LOPT_HOSTFILE |
+                                                  SNAPC_LOPT_NP | SNAPC_LOPT_PER_NODE);
 }
 
 struct argv {
