@@ -51,6 +51,10 @@ struct part_reply {               /* receiver -> sender: + len bytes of text */
     uint32_t len;
 };
 
+/* Copies received at once: one thread each (several hosts send to restart-mpi's fetch, and a
+ * node's partner copies come from one rank each); more wait in the listen backlog. */
+#define MAX_CONN 32
+
 struct filem_partner_rx {
     int lfd, stop[2];
     uint64_t seq;
@@ -58,9 +62,39 @@ struct filem_partner_rx {
     char prefix[16];              /* of the kept copies' names: partner_ or rank_ */
     int keep_first;               /* a copy already there is kept (restart-mpi's fetch, which
                                    * asks every host holding one at once) */
+    int serial;                   /* REVIVE_COPY_RX_SERIAL=1: one copy at a time (the old way,
+                                   * bench/stage's baseline) */
     char secret[SECRET_LEN];
     pthread_t th;
+    pthread_mutex_t mu;           /* guards what follows */
+    pthread_cond_t cv;            /* a connection's thread ended */
+    int nconn;
+    char used[MAX_CONN];          /* a thread has the slot */
+    long busy[MAX_CONN + 1];      /* the rank each slot receives, -1 none; the last slot is
+                                   * the accepting thread's own (one at a time, serial) */
 };
+
+#define INLINE_SLOT MAX_CONN
+
+struct rx_conn {
+    struct filem_partner_rx *rx;
+    int fd, slot;
+    char peer[80];
+};
+
+/* Marks RANK as being received in SLOT unless (keep_first) another connection receives it. */
+static int rx_claim(struct filem_partner_rx *rx, int slot, uint32_t rank)
+{
+    int ok = 1;
+    pthread_mutex_lock(&rx->mu);
+    for (int i = 0; i <= MAX_CONN && rx->keep_first; i++)
+        if (i != slot && rx->busy[i] == (long)rank)
+            ok = 0;
+    if (ok)
+        rx->busy[slot] = rank;
+    pthread_mutex_unlock(&rx->mu);
+    return ok;
+}
 
 /* proof = XXH3-128(role, secret, first nonce, second nonce) */
 static void proof(const char *role, const char *secret, const uint8_t *n1, const uint8_t *n2,
@@ -170,7 +204,7 @@ static void reply(int fd, int status, const char *msg)
 }
 
 /* One sender: proofs, header, bytes into a temporary file, verification, rename. */
-static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
+static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *peer)
 {
     uint8_t ns[NONCE_LEN], nc[NONCE_LEN], pc[PROOF_LEN], want[PROOF_LEN], ps[PROOF_LEN];
     uint8_t hello[sizeof MAGIC + NONCE_LEN];
@@ -201,7 +235,7 @@ static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
     char tmp[PATH_MAX + 64], fin[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, rx->prefix, h.rank, (int)gettid());
     snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, rx->prefix, h.rank);
-    if (rx->keep_first && access(fin, F_OK) == 0) {
+    if (rx->keep_first && (access(fin, F_OK) == 0 || !rx_claim(rx, slot, h.rank))) {
         snprintf(msg, sizeof msg, "%s is already there (from another host)", fin);
         reply(fd, -EEXIST, msg);
         return;
@@ -251,6 +285,66 @@ static void rx_one(struct filem_partner_rx *rx, int fd, const char *peer)
     reply(fd, e, msg);
 }
 
+/* Receives on FD in SLOT, then frees the slot's rank. */
+static void rx_run(struct filem_partner_rx *rx, int fd, int slot, const char *peer)
+{
+    rx_one(rx, fd, slot, peer);
+    close(fd);
+    pthread_mutex_lock(&rx->mu);
+    rx->busy[slot] = -1;
+    pthread_mutex_unlock(&rx->mu);
+}
+
+/* One connection's thread; its last touch of rx is the unlock after its slot is free. */
+static void *rx_conn_main(void *arg)
+{
+    struct rx_conn *k = arg;
+    struct filem_partner_rx *rx = k->rx;
+    rx_run(rx, k->fd, k->slot, k->peer);
+    pthread_mutex_lock(&rx->mu);
+    rx->used[k->slot] = 0;
+    rx->nconn--;
+    free(k);
+    pthread_cond_broadcast(&rx->cv);
+    pthread_mutex_unlock(&rx->mu);
+    return NULL;
+}
+
+/* Hands the accepted FD to a thread of its own (waiting while MAX_CONN copies are being
+ * received); received by this thread when serial or when no thread can start. */
+static void rx_dispatch(struct filem_partner_rx *rx, int fd, const char *peer)
+{
+    struct rx_conn *k = rx->serial ? NULL : malloc(sizeof *k);
+    if (!k) {
+        rx_run(rx, fd, INLINE_SLOT, peer);
+        return;
+    }
+    *k = (struct rx_conn){.rx = rx, .fd = fd};
+    snprintf(k->peer, sizeof k->peer, "%s", peer);
+    pthread_mutex_lock(&rx->mu);
+    while (rx->nconn == MAX_CONN)
+        pthread_cond_wait(&rx->cv, &rx->mu);
+    while (rx->used[k->slot])
+        k->slot++;
+    rx->used[k->slot] = 1;
+    rx->nconn++;
+    pthread_mutex_unlock(&rx->mu);
+    pthread_attr_t at;
+    pthread_t t;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&t, &at, rx_conn_main, k);
+    pthread_attr_destroy(&at);
+    if (e != 0) {
+        pthread_mutex_lock(&rx->mu);
+        rx->used[k->slot] = 0;
+        rx->nconn--;
+        pthread_mutex_unlock(&rx->mu);
+        free(k);
+        rx_run(rx, fd, INLINE_SLOT, peer);
+    }
+}
+
 static void *rx_main(void *arg)
 {
     struct filem_partner_rx *rx = arg;
@@ -271,8 +365,7 @@ static void *rx_main(void *arg)
         char peer[80];
         addr_str(&ss, peer, sizeof peer);
         timeouts(fd);
-        rx_one(rx, fd, peer);
-        close(fd);
+        rx_dispatch(rx, fd, peer);
     }
     return NULL;
 }
@@ -292,6 +385,12 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
     snprintf(rx->dir, sizeof rx->dir, "%s", dir);
     snprintf(rx->prefix, sizeof rx->prefix, "%s", prefix);
     rx->keep_first = keep_first;
+    const char *serial = getenv("REVIVE_COPY_RX_SERIAL");
+    rx->serial = serial && atoi(serial) == 1;
+    pthread_mutex_init(&rx->mu, NULL);
+    pthread_cond_init(&rx->cv, NULL);
+    for (int i = 0; i <= MAX_CONN; i++)
+        rx->busy[i] = -1;
     memcpy(rx->secret, secret, SECRET_LEN);
     rx->stop[0] = rx->stop[1] = -1;
     rx->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -310,6 +409,8 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
             close(rx->stop[1]);
         }
         explicit_bzero(rx->secret, sizeof rx->secret);
+        pthread_mutex_destroy(&rx->mu);
+        pthread_cond_destroy(&rx->cv);
         free(rx);
         return e;
     }
@@ -413,10 +514,17 @@ void filem_partner_rx_stop(struct filem_partner_rx *rx)
         /* the thread then stops at its next poll error; nothing else to do */
     }
     pthread_join(rx->th, NULL);
+    /* the copies being received are finished (or time out) first */
+    pthread_mutex_lock(&rx->mu);
+    while (rx->nconn > 0)
+        pthread_cond_wait(&rx->cv, &rx->mu);
+    pthread_mutex_unlock(&rx->mu);
     close(rx->lfd);
     close(rx->stop[0]);
     close(rx->stop[1]);
     explicit_bzero(rx->secret, sizeof rx->secret);
+    pthread_mutex_destroy(&rx->mu);
+    pthread_cond_destroy(&rx->cv);
     free(rx);
 }
 

@@ -8,11 +8,12 @@
 #     2 runs on h3): fetched from h2's cache (said), back in the shared directory (0600),
 #     native result.
 # (b) --ckpt-partner: h2 lost (killed, cache wiped), ranks 2 and 3's shared images removed;
-#     restart-mpi run on h3, on h3 alone: h2 and h1 asked at once, fetched from the partner
-#     copies in h1's cache without waiting for h2's launch to time out, native result.
-# (c) an image in no copy: rank 2's shared image and h1's partner copy removed, h2 lost:
-#     restart-mpi says in one line that rank 2 is in no copy, naming h1 and h2 and what each
-#     answered, exits 1, starts no rank.
+#     restart-mpi run on h3, on h3 alone: h2 and h1 asked at once, h2 found down (no launch
+#     there), fetched from the partner copies in h1's cache, native result.
+# (c) an image in no copy: rank 2's shared image and h1's partner copy removed, h2 lost (link
+#     down; then link up, nothing running): restart-mpi finds h2 down at once or within its
+#     connect timeout (not the transfer's bound) and says in one line that rank 2 is in no
+#     copy, naming h1 and h2 and what each answered, exits 1, starts no rank, leaves no sender.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir fetch-$flavor
@@ -80,21 +81,40 @@ for r in 2 3; do
     grep -qF "rank $r's image was not in $ref: fetched from h1 ($LOCAL/$jd/0/partner_$r.img), verified" "$W/rb.err" ||
         { fail "rb: restart-mpi does not say it fetched rank $r from h1's partner copy"; cat "$W/rb.err"; }
 done
-grep -qx h2 "$HB/agent.log" || fail "rb: the lost h2 was not asked (agent log: $(agent_hosts))"
+grep -qx h2 "$HB/agent.log" && fail "rb: a fetch was launched onto the lost h2 (its probe should say it is down)"
 [ "$SECS" -lt 300 ] || fail "rb: the restart took $SECS s: the fetch waited for the lost h2 (bound 300 s)"
 pass "$flavor: h2 lost with ranks 2,3's shared images: restart from h3 on h3 alone fetched them from h1's partner copies without waiting for h2 ($SECS s in all), native result"
 
-# (c) rank 2 in no copy: not shared, h1's partner copy gone, h2 lost (its launch bounded)
+# (c) rank 2 in no copy: not shared, h1's partner copy gone, h2 lost. The lost host is known
+# to be down within the probe's connect timeout (10 s), not the transfer's bound (300 s here):
+# (c1) its link down (no route, or silence), (c2) its link back up with nothing running on it
+# (its remote shell's port refuses)
 rm -f "$ref/rank_2.img" "$HB/node/h1/$jd/0/partner_2.img"
-: >"$HB/agent.log"
-on h1 env REVIVE_FETCH_TIMEOUT=40 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" \
-    --hostfile "$W/hosts3" "$ref" >"$W/rc.out" 2>"$W/rc.err"
-st=$?
-[ $st = 1 ] || fail "rc: restart-mpi status $st, not 1"
-grep -q "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2 nor in its partner copy on h1 (h1: no copy in this host's cache; h2: not reached .*)" "$W/rc.err" ||
-    { fail "rc: no message naming rank 2 and the hosts looked at"; cat "$W/rc.err"; }
-[ "$(wc -l <"$W/rc.err")" = 1 ] || { fail "rc: more than one line"; cat "$W/rc.err"; }
-[ -z "$(ranks_hosts)" ] || fail "rc: ranks started: $(ranks_hosts)"
-sed 's/^/    /' "$W/rc.err"
-pass "$flavor: an image in no copy: one line naming rank 2, h1 and h2 and their answers, status 1, nothing started"
+no_copy() { # NAME WHAT-H2-ANSWERED (a pattern)
+    local name=$1 t0 secs
+    : >"$HB/agent.log"
+    t0=$(date +%s)
+    on h1 env REVIVE_FETCH_TIMEOUT=300 timeout -k 5 400 "$RESTART" --ckpt-local "$LOCAL" \
+        --hostfile "$W/hosts3" "$ref" >"$W/$name.out" 2>"$W/$name.err"
+    st=$?
+    secs=$(( $(date +%s) - t0 ))
+    [ $st = 1 ] || fail "$name: restart-mpi status $st, not 1"
+    grep -q "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2 nor in its partner copy on h1 (h1: no copy in this host's cache; h2: $2)" "$W/$name.err" ||
+        { fail "$name: no message naming rank 2 and the hosts looked at"; cat "$W/$name.err"; }
+    [ "$(wc -l <"$W/$name.err")" = 1 ] || { fail "$name: more than one line"; cat "$W/$name.err"; }
+    [ -z "$(ranks_hosts)" ] || fail "$name: ranks started: $(ranks_hosts)"
+    grep -qx h2 "$HB/agent.log" && fail "$name: a fetch was launched onto the lost h2"
+    # 10 s of connect timeout, the launch on h1 and restart-mpi's checks at load
+    [ $secs -lt 60 ] || fail "$name: it took $secs s to find h2 down (REVIVE_FETCH_TIMEOUT 300 s)"
+    local p
+    for p in $(host_pids h1) $(host_pids h2); do
+        tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q -- --fetch-to &&
+            fail "$name: a fetch sender still runs: $(tr '\0' ' ' </proc/$p/cmdline)"
+    done
+    sed 's/^/    /' "$W/$name.err"
+    pass "$flavor: an image in no copy, h2 $3: one line naming rank 2, h1 and h2 and their answers, status 1, nothing started, $secs s"
+}
+no_copy rc1 "down: 10.77.0.2 port 22.*" "link down"
+hb_in "$(cat "$HB/switch.pid")" ip link set h2 up
+no_copy rc2 "down: 10.77.0.2 refuses connections on port 22 (its remote shell's)" "up with nothing running"
 finish

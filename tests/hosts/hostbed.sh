@@ -104,16 +104,22 @@ hostbed_up() {
             { echo "FAIL: cannot link host $h"; exit 1; }
         hb_in "$(cat "$HB/switch.pid")" ip link set "$h" master br0 up || exit 1
         hb_in "$pid" sh -c "ip addr add 10.77.0.$i/24 dev $HB_IF && ip link set $HB_IF up" || exit 1
+        # the host's remote shell port (22) accepts, as a node's sshd does: restart-mpi asks
+        # it whether the host is up before it launches there (tools/snapc/host_probe.h); a
+        # host lost (host_kill, host_crash) loses it with its other processes
+        (hb_in "$pid" setsid perl -MIO::Socket::INET -e '$0 = "hb-sshd";
+            my $s = IO::Socket::INET->new(LocalPort => 22, Listen => 64, ReuseAddr => 1)
+                or die "hb-sshd: $!\n";
+            while (1) { my $c = $s->accept or next; close $c }' </dev/null >/dev/null 2>&1 &)
         HB_HOSTS="$HB_HOSTS $h"
     done
     HB_AGENT=$HB/agent
     printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$REVIVE_SRCDIR/tests/hosts/hostagent.sh" "$HB" >"$HB_AGENT"
     chmod 0700 "$HB_AGENT"
-    # the hosts reach each other (the links come up asynchronously)
-    for i in $(seq 2 "$n"); do
+    # the hosts reach each other (the links come up asynchronously) and their port 22 listens
+    for i in $(seq 1 "$n"); do
         local t=0
-        # a closed port answers "refused" once the path works (no ping needed)
-        until on h1 timeout 2 bash -c "echo >/dev/tcp/10.77.0.$i/9" 2>&1 | grep -q refused; do
+        until on h1 timeout 2 bash -c "echo >/dev/tcp/10.77.0.$i/22" 2>/dev/null; do
             t=$((t + 1)); [ $t -lt 120 ] || { echo "FAIL: h1 cannot reach h$i"; exit 1; }
             sleep 0.1
         done

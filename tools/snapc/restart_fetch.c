@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "filem/fetch.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
+#include "host_probe.h"
 #include "snapc/hosts.h"
 #include "snapc/iface.h"
 #include "snapc/util.h"
@@ -87,6 +89,8 @@ struct launch {
     int st;                        /* its exit status; 124 ended at the bound or once every
                                     * image was there; -errno not started */
     struct snapc_sbuf out;         /* its output (the last OUT_MAX bytes) */
+    struct host_probe probe;       /* is the host up? asked before the launch */
+    int started;                   /* launched (the probe said up) */
 };
 
 /* Starts ARGV (the launcher) in a process group of its own, its output into L->fd. */
@@ -303,6 +307,8 @@ static void why_not(const struct launch *l, int limit, struct want *w)
         snapc_fmt(said, sizeof said, "%s", line + 6);
     else if (*line)
         snapc_fmt(said, sizeof said, "%s", line);
+    else if (l->probe.state == PROBE_DOWN)
+        snapc_fmt(said, sizeof said, "%s", l->probe.why);
     else if (l->st == 124)
         snapc_fmt(said, sizeof said, "not reached within %d s (REVIVE_FETCH_TIMEOUT)", limit);
     else if (l->st < 0)
@@ -323,28 +329,44 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
 {
     const char *lim = getenv("REVIVE_FETCH_TIMEOUT");
     int limit = lim && atoi(lim) > 0 ? atoi(lim) : 120;
+    const char *clim = getenv("REVIVE_FETCH_CONNECT_TIMEOUT");
+    int climit = clim && atoi(clim) > 0 ? atoi(clim) : 10;
+    const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
+    int port = pp && *pp ? atoi(pp) : 22;
+    int refused_down = host_probe_over_rsh(f->user, f->prog0, f->flavor);
     struct launch *l = calloc((size_t)nh, sizeof *l);
     if (!l)
         return;
+    /* every host probed at once; a launch starts as soon as its host answers */
     for (int k = 0; k < nh; k++) {
         l[k].host = h[k].name;
-        fetch_start(f, &l[k], addr, w, n, local);
+        l[k].fd = -1;
+        host_probe_start(&l[k].probe, l[k].host, port, refused_down);
     }
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         int left = 0, running = 0;
+        for (int k = 0; k < nh; k++) {
+            host_probe_step(&l[k].probe, climit * 1000);
+            if (l[k].probe.state == PROBE_UP && !l[k].started) {
+                l[k].started = 1;
+                fetch_start(f, &l[k], addr, w, n, local);
+            }
+        }
         for (int i = 0; i < n; i++)
             left += !w[i].done;
         for (int k = 0; k < nh; k++)
-            running += l[k].pid != 0;
+            running += l[k].pid != 0 || l[k].probe.state == PROBE_WAIT;
         if (!left || !running)
             break;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-        struct pollfd pf[MAX_HOSTS];
-        int idx[MAX_HOSTS], np = 0;
+        struct pollfd pf[2 * MAX_HOSTS], probes[MAX_HOSTS];
+        int idx[MAX_HOSTS], np = 0, nprobe = 0;
         for (int k = 0; k < nh; k++) {
+            if (l[k].probe.state == PROBE_WAIT)
+                probes[nprobe++] = (struct pollfd){.fd = l[k].probe.fd, .events = POLLOUT};
             if (!l[k].pid)
                 continue;
             if (ms >= (long)limit * 1000) {
@@ -363,7 +385,9 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
             pf[np] = (struct pollfd){.fd = l[k].fd, .events = POLLIN};
             idx[np++] = k;
         }
-        if (poll(pf, (nfds_t)np, 200) < 0 && errno != EINTR)
+        for (int j = 0; j < nprobe; j++) /* one poll for both kinds */
+            pf[np + j] = probes[j];
+        if (poll(pf, (nfds_t)(np + nprobe), 200) < 0 && errno != EINTR)
             break;
         for (int j = 0; j < np; j++) {
             if (!pf[j].revents)
@@ -440,6 +464,25 @@ static int order_hosts(const struct restart_fetch *f, struct want *w, int n, str
     return nh;
 }
 
+/* One line for what was fetched and how long it took (bench/stage/fetch.sh reads it). */
+static void said_fetched(const struct restart_fetch *f, const struct want *w, int n, long ms)
+{
+    int got = 0;
+    double mib = 0;
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX + 32];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/rank_%d.img", f->seqdir, w[i].rank);
+        if (w[i].done && stat(path, &st) == 0) {
+            got++;
+            mib += (double)st.st_size / 1048576.0;
+        }
+    }
+    if (got)
+        fprintf(stderr, "%s: fetched %d image%s (%.1f MiB) in %ld ms\n", me, got,
+                got == 1 ? "" : "s", mib, ms);
+}
+
 int restart_fetch_images(const struct restart_fetch *f, const int *missing, int n, char *err,
                          size_t errlen)
 {
@@ -480,9 +523,13 @@ int restart_fetch_images(const struct restart_fetch *f, const int *missing, int 
                                        &rx, err, errlen)) < 0)
         goto out;
     setenv(FILEM_FETCH_SECRET_ENV, secret, 1); /* to the sender through the launcher only */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     fetch_all(f, h, nh, addr, w, n, local);
     unsetenv(FILEM_FETCH_SECRET_ENV);
     filem_partner_rx_stop(rx);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    said_fetched(f, w, n, (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 out:
     explicit_bzero(secret, sizeof secret);
     if (e == 0) {

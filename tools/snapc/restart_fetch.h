@@ -13,7 +13,10 @@
  * name (rank_<r>.img) in the snapshot directory. Every host that may hold a copy is asked at
  * once (a lost host never answers: waiting for each in turn cost REVIVE_FETCH_TIMEOUT per lost
  * host); the first good copy of each rank is kept, and once every image is there the launches
- * still running are ended. A launch ends at REVIVE_FETCH_TIMEOUT seconds (default 120).
+ * still running are ended. A launch ends at REVIVE_FETCH_TIMEOUT seconds (default 120). A
+ * host is asked first whether it is up (host_probe.h) and a host down gets no launch: a
+ * launcher does not always notice one (Hydra waited for its proxy until the bound). The
+ * receiver takes the copies of several hosts at once.
  */
 #ifndef REVIVE_TOOLS_RESTART_FETCH_H
 #define REVIVE_TOOLS_RESTART_FETCH_H
