@@ -24,6 +24,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "common/hostport.h"
 #include "common/log.h"
 #include "filem/stage.h"
 
@@ -451,22 +452,14 @@ static int parse_addr(const char *addr, int with_port, struct sockaddr_storage *
                       socklen_t *sl)
 {
     char host[128];
-    const char *colon = with_port ? strrchr(addr, ':') : addr + strlen(addr);
-    if (!colon || (size_t)(colon - addr) >= sizeof host)
+    const char *p = NULL;
+    if (revive_hostport_split(addr, host, sizeof host, with_port ? &p : NULL) < 0)
         return -EINVAL;
-    const char *h = addr;
-    size_t hl = (size_t)(colon - addr);
-    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    memcpy(host, h, hl);
-    host[hl] = 0;
     long port = 0;
     if (with_port) {
         char *end;
-        port = strtol(colon + 1, &end, 10);
-        if (!colon[1] || *end || port <= 0 || port > 65535)
+        port = strtol(p, &end, 10);
+        if (!*p || *end || port <= 0 || port > 65535)
             return -EINVAL;
     }
     memset(ss, 0, sizeof *ss);

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hostport.h"
+
 _Static_assert(sizeof(struct snapc_hdr) == SNAPC_WIRE_HDR_SIZE, "header layout");
 _Static_assert(sizeof(struct snapc_hello) == 168, "hello layout");
 _Static_assert(sizeof(struct snapc_welcome) == 16, "welcome layout");
@@ -356,22 +358,14 @@ int snapc_secret_valid(const char *s)
 
 int snapc_tcp_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
-    char host[256], port[16];
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || colon == hostport || !colon[1] || strlen(colon + 1) >= sizeof port ||
-        (size_t)(colon - hostport) >= sizeof host) {
+    char host[256];
+    const char *port;
+    /* the port: a number or a service name, of at most 15 characters */
+    if (revive_hostport_split(hostport, host, sizeof host, &port) < 0 || !*port ||
+        strlen(port) >= 16) {
         snprintf(err, errlen, "'%s' is not host:port", hostport);
         return -EINVAL;
     }
-    const char *h = hostport;
-    size_t hl = (size_t)(colon - hostport);
-    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    snprintf(port, sizeof port, "%s", colon + 1);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     int g = getaddrinfo(host, port, &hints, &res);
