@@ -7,14 +7,7 @@
 # reads the snapshot directory, the others their caches; the native result again.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-hosts_workdir cache-$flavor
-hostbed_up 3
-[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
-export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-launch_opts h1:2,h2:2
-LOCAL=$HB/local
-
-native_job 4
+cache_bed cache 3
 
 revive_job a --ckpt-dir "$SHARED" --ckpt-local "$LOCAL"
 if ! expect_rc 0 "ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then

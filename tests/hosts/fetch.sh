@@ -16,14 +16,7 @@
 #     copy, naming h1 and h2 and what each answered, exits 1, starts no rank, leaves no sender.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-hosts_workdir fetch-$flavor
-hostbed_up 3
-[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
-export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-launch_opts h1:2,h2:2
-LOCAL=$HB/local
-
-native_job 4
+cache_bed fetch 3
 
 # term_job NAME OPTION...: the job under Revive on h1,h2, a --term snapshot (committed); REF
 term_job() {

@@ -19,6 +19,21 @@ hosts_workdir() {
     mkdir -m 0700 "$SHARED"
 }
 
+# cache_bed NAME HOSTS: the start of the tests of restarts from the node-local caches (cache.sh,
+# fetch.sh, partner.sh): the test's folder (hosts_workdir NAME-$flavor), the bed of HOSTS hosts,
+# the build's revive-restart-rank (REVIVE_RESTART_RANK; the test is skipped without it), the
+# job's launch options on h1:2,h2:2, LOCAL (the caches: one path, each host its own directory)
+# and the native 4-rank reference
+cache_bed() {
+    hosts_workdir "$1-$flavor"
+    hostbed_up "$2"
+    [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+    export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+    launch_opts h1:2,h2:2
+    LOCAL=$HB/local
+    native_job 4
+}
+
 # iterations of the bed's job (mpi_loop): the job holds halfway for the snapshots, so the count
 # only sets how long its free-running parts take (the native reference, the rest of the job
 # after a restart); its result depends on every step either way. MPICH's ranks spin while they

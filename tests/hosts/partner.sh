@@ -9,14 +9,7 @@
 # reads the snapshot directory (its image put back), native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-hosts_workdir partner-$flavor
-hostbed_up 2
-[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
-export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-launch_opts h1:2,h2:2
-LOCAL=$HB/local
-
-native_job 4
+cache_bed partner 2
 
 revive_job a --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" --ckpt-partner
 if ! expect_rc 0 "ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
