@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rst_pace.h"
+
 static int rank, size;
 
 static void check(int rc, const char *what, int round)
@@ -111,10 +113,7 @@ int main(int argc, char **argv)
             printf("step %d: %ld %ld %ld\n", s, a, b, c);
             fflush(stdout);
         }
-        if (access(argv[3], F_OK) == 0) {
-            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-            nanosleep(&ts, NULL);
-        }
+        rst_pace(argv[3], ms);
     }
     MPI_Comm_free(&keep_split);
     MPI_Comm_free(&keep_merged);

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rst_pace.h"
+
 static int rank;
 
 static long dup_sum(long x)
@@ -85,10 +87,7 @@ int main(int argc, char **argv)
             printf("step %d: %ld %ld\n", s, a, b);
             fflush(stdout);
         }
-        if (access(argv[2], F_OK) == 0) {
-            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-            nanosleep(&ts, NULL);
-        }
+        rst_pace(argv[2], ms);
     }
     if (rank == 0)
         printf("done: %d steps\n", steps);

@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rst_pace.h"
+
 /* libgcc_s's lookup of an address's unwind data (unwind-dw2-fde.h; exported since GCC 3.0) */
 struct dwarf_eh_bases {
     void *tbase, *dbase, *func;
@@ -226,10 +228,7 @@ int main(int argc, char **argv)
                    w[1], w[2], w[3]);
             fflush(stdout);
         }
-        if (access(argv[2], F_OK) == 0) {
-            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-            nanosleep(&ts, NULL);
-        }
+        rst_pace(argv[2], ms);
     }
     if (win != MPI_WIN_NULL) {
         MPI_Win_free(&win);

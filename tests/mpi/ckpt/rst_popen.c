@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rst_pace.h"
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -38,10 +40,7 @@ int main(int argc, char **argv)
             printf("step %d: %ld\n", s, sum);
             fflush(stdout);
         }
-        if (pace && ms > 0 && access(pace, F_OK) == 0) {
-            struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
-            nanosleep(&t, NULL);
-        }
+        rst_pace(pace, ms);
     }
     if (me == 0)
         printf("done: %ld\n", acc);

@@ -1,0 +1,67 @@
+/* The pace of the rank programs whose tests take a snapshot in the middle of their run
+ * (term_threads, term_dlopen, rst_popen, rst_fresh, rst_heap, rst_comms: arguments ... PACEFILE
+ * MS): each step ends in rst_pace, so that the steps are slow while the test's pace file exists
+ * (the job cannot end before its snapshot, however loaded the machine) and run free once the
+ * test has removed it, as in the native run, which is given a file that does not exist. */
+#ifndef REVIVE_TESTS_RST_PACE_H
+#define REVIVE_TESTS_RST_PACE_H
+
+#include <mpi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Sleeps MS milliseconds when the file FILE exists (FILE NULL or MS <= 0: never). */
+static inline void rst_pace(const char *file, long ms)
+{
+    if (file && ms > 0 && access(file, F_OK) == 0) {
+        struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
+}
+
+/* The main of term_threads and term_dlopen, whose state under test is in a thread of their
+ * own: arguments [STEPS [PACEFILE MS]] (60 steps by default); MPI_Init_thread
+ * (MPI_THREAD_MULTIPLE), THREAD started in every rank ("NAME: cannot start WHAT" and status 2
+ * if it cannot be), then STEPS steps of an Allreduce over MPI_COMM_WORLD of the step plus the
+ * rank, rank 0 printing "step I: SUM", each begun with AT_STEP (or NULL) and paced; then *STOP
+ * set, THREAD joined, rank 0 printing "done: STEPS steps", MPI_Finalize. The lines depend on
+ * nothing the thread does. */
+static inline int rst_paced_thread_main(int argc, char **argv, const char *name,
+                                        const char *what, void *(*thread)(void *),
+                                        volatile int *stop,
+                                        void (*at_step)(int step, int steps, int rank))
+{
+    int prov, me;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &prov);
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    int steps = argc > 1 ? atoi(argv[1]) : 60;
+    const char *pace = argc > 2 ? argv[2] : NULL;
+    long ms = argc > 3 ? atol(argv[3]) : 0;
+    pthread_t t;
+    if (pthread_create(&t, NULL, thread, NULL) != 0) {
+        fprintf(stderr, "%s: cannot start %s\n", name, what);
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    for (int i = 0; i < steps; i++) {
+        if (at_step)
+            at_step(i, steps, me);
+        int x = i + me, s = 0;
+        MPI_Allreduce(&x, &s, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        if (me == 0) {
+            printf("step %d: %d\n", i, s);
+            fflush(stdout);
+        }
+        rst_pace(pace, ms);
+    }
+    *stop = 1;
+    pthread_join(t, NULL);
+    if (me == 0)
+        printf("done: %d steps\n", steps);
+    MPI_Finalize();
+    return 0;
+}
+
+#endif
