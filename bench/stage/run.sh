@@ -197,7 +197,7 @@ else
         restart shared --ckpt-local none >>"$W/r.shared"
     done
     rc=$(median <"$W/r.cache"); rsh=$(median <"$W/r.shared")
-    echo "3. restart (median ms, disk reads at $THROTTLE MB/s): from the caches $rc, from the snapshot directory $rsh"
+    echo "3. restart (median ms, disk reads at $THROTTLE MB/s): from the caches $rc, from the snapshot directory $rsh; per round (ms): caches" $(cat "$W/r.cache") "; snapshot directory" $(cat "$W/r.shared")
     r3=$(ratio "$rsh" "$rc")
     verdict "restart speed-up from the caches" "$r3" ">=" 2
 fi
