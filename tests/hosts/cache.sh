@@ -9,14 +9,7 @@ flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed cache 3
 
-revive_job a --ckpt-dir "$SHARED" --ckpt-local "$LOCAL"
-if ! expect_rc 0 "ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
-    touch "$W/a.go"; finish
-fi
-ref=$(tail -n1 "$W/cmd.out")
-jd=$(basename "$(dirname "$ref")")
-wait $JOB
-touch "$W/a.go"
+term_job a
 [ -f "$HB/node/h1/$jd/0/rank_0.img" ] && [ -f "$HB/node/h2/$jd/0/rank_2.img" ] ||
     fail "the caches do not hold the images: h1 $(ls "$HB/node/h1/$jd/0" 2>&1), h2 $(ls "$HB/node/h2/$jd/0" 2>&1)"
 host_kill h2

@@ -18,19 +18,6 @@ flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed fetch 3
 
-# term_job NAME OPTION...: the job under Revive on h1,h2, a --term snapshot (committed); REF
-term_job() {
-    local name=$1; shift
-    revive_job $name --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "$@"
-    if ! expect_rc 0 "$name: ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
-        touch "$W/$name.go"; tail -20 "$W/$name.err"; finish
-    fi
-    ref=$(tail -n1 "$W/cmd.out")
-    jd=$(basename "$(dirname "$ref")")
-    wait $JOB
-    touch "$W/$name.go"
-}
-
 # restart_on NAME HOSTFILE [FROM]: restart-mpi from FROM (h1) on those hosts, the native
 # result; SECS = how long it took
 restart_on() {

@@ -34,6 +34,21 @@ cache_bed() {
     native_job 4
 }
 
+# term_job NAME OPTION...: after cache_bed, the job under Revive (revive_job NAME, its cache
+# LOCAL, OPTION...) and a committed --term snapshot of it: REF its sequence directory, JD its job
+# directory's name, the job ended; else the test ends with the end of the job's errors
+term_job() {
+    local name=$1; shift
+    revive_job $name --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "$@"
+    if ! expect_rc 0 "$name: ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
+        touch "$W/$name.go"; tail -20 "$W/$name.err"; finish
+    fi
+    ref=$(tail -n1 "$W/cmd.out")
+    jd=$(basename "$(dirname "$ref")")
+    wait $JOB
+    touch "$W/$name.go"
+}
+
 # iterations of the bed's job (mpi_loop): the job holds halfway for the snapshots, so the count
 # only sets how long its free-running parts take (the native reference, the rest of the job
 # after a restart); its result depends on every step either way. MPICH's ranks spin while they

@@ -11,14 +11,7 @@ flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed partner 2
 
-revive_job a --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" --ckpt-partner
-if ! expect_rc 0 "ckpt-mpirun --term" on h1 timeout 300 "$CKPT" --wait --term $JOB; then
-    touch "$W/a.go"; tail -20 "$W/a.err"; finish
-fi
-ref=$(tail -n1 "$W/cmd.out")
-jd=$(basename "$(dirname "$ref")")
-wait $JOB
-touch "$W/a.go"
+term_job a --ckpt-partner
 c1=$HB/node/h1/$jd/0 c2=$HB/node/h2/$jd/0
 for f in $c1/rank_0.img $c1/rank_1.img $c1/partner_2.img $c1/partner_3.img \
          $c2/rank_2.img $c2/rank_3.img $c2/partner_0.img $c2/partner_1.img; do
