@@ -273,6 +273,48 @@ int clearenv(void)
     return env_result(up.clearenv());
 }
 
+/* ---- the buffering of the standard streams (lower_libc.h) ---------------------------------
+ * Only a change that brings no buffer of the library's along is applied to the application's
+ * stream (a buffer cannot serve two streams). */
+static FILE *upper_stream(FILE *fp)
+{
+    if (!have_up() || !up.setvbuf || !__atomic_load_n(&up.stdio_follow, __ATOMIC_ACQUIRE))
+        return NULL;
+    if (fp == stdout)
+        return *up.stdout_up;
+    if (fp == stderr)
+        return *up.stderr_up;
+    return NULL;
+}
+
+int setvbuf(FILE *fp, char *buf, int mode, size_t size)
+{
+    OWN(setvbuf);
+    int rc = own_setvbuf(fp, buf, mode, size);
+    FILE *u = rc == 0 && (buf == NULL || mode == _IONBF) ? upper_stream(fp) : NULL;
+    if (u) {
+        int e = errno;
+        up.setvbuf(u, NULL, mode, size);
+        errno = e;
+    }
+    return rc;
+}
+
+void setbuf(FILE *fp, char *buf)
+{
+    setvbuf(fp, buf, buf ? _IOFBF : _IONBF, BUFSIZ);
+}
+
+void setbuffer(FILE *fp, char *buf, size_t size)
+{
+    setvbuf(fp, buf, buf ? _IOFBF : _IONBF, size);
+}
+
+void setlinebuf(FILE *fp)
+{
+    setvbuf(fp, NULL, _IOLBF, 0);
+}
+
 /* ---- exit ----------------------------------------------------------------------------------
  * The application's exit runs every handler the process has (the application's, and through
  * ld.so's _dl_fini the destructors of both namespaces) and flushes the application's stdio;

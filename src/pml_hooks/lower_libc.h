@@ -19,7 +19,14 @@
  *     the application frees that array under the library's feet. The lower __environ is kept
  *     pointing at the application's current array;
  *   - exit: the MPI library's exit() (MPICH's MPI_Abort, fatal errors) runs the application's
- *     exit handlers and flushes its stdio, as natively.
+ *     exit handlers and flushes its stdio, as natively;
+ *   - the buffering of the standard streams: setbuf, setvbuf, setbuffer, setlinebuf on the
+ *     library's stdout or stderr are applied to the application's too. MPICH's PMI start-up
+ *     calls setbuf(stdout, NULL), which natively makes the application's stdout unbuffered;
+ *     on the lower libc's own stdout alone it left the application's stdout block-buffered
+ *     (lines of different ranks cut in the middle at 4 KiB, output shown late or lost in a
+ *     crash). Only for the first lower half: after a restart the application's streams are
+ *     as the image holds them (the program may have changed them since MPI_Init).
  * And the other way round, what a thread needs of the lower libc that only that libc's own
  * thread start (or its load, in the loading thread) gives it: the locale's per-thread ctype
  * table pointers (__ctype_b_loc, __ctype_tolower_loc, __ctype_toupper_loc: what isspace,
@@ -36,6 +43,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PML_KEYS_WORDS 16 /* 1024 keys (PTHREAD_KEYS_MAX), one bit each */
 
@@ -62,6 +70,10 @@ struct pml_upper_libc {
     int (*clearenv)(void);
     void (*exit)(int) __attribute__((noreturn));
     int *(*errno_location)(void);
+    int (*setvbuf)(FILE *, char *, int, size_t);
+    FILE **stdout_up, **stderr_up; /* the application's stdout and stderr */
+    int stdio_follow;   /* 1: the lower libc's stdout/stderr buffering changes are applied to
+                           the application's (until the first restart) */
     char ***environ_up; /* the application's environ (the executable's copy when it has one) */
     char **own_environ; /* NULL: the MPI library shares the application's environment; else it
                            keeps its own, starting as this array (pml_libc_lower_env) */

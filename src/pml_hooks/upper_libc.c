@@ -113,6 +113,10 @@ __attribute__((constructor)) static void upper_libc_publish(void)
     LIBC_FN(clearenv, "clearenv");
     LIBC_FN(exit, "exit");
     LIBC_FN(errno_location, "__errno_location");
+    LIBC_FN(setvbuf, "setvbuf");
+    u->stdout_up = &stdout;
+    u->stderr_up = &stderr;
+    u->stdio_follow = 1;
     u->environ_up = &environ;
     u->keys = lower_keys;
     if (!ok) {
@@ -131,6 +135,9 @@ void pml_libc_lower_env(char **envp)
 
 void pml_libc_forget_lower(void)
 {
+    /* the application's streams are buffered as the image holds them: a fresh library's
+       start-up (MPICH's setbuf) must not change what the program may have set since */
+    __atomic_store_n(&revive_upper_libc.stdio_follow, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&lower_locale, NULL, __ATOMIC_SEQ_CST);
     lower_h = NULL;
     __atomic_store_n(&lower_environ, NULL, __ATOMIC_RELEASE);

@@ -4,7 +4,10 @@
  * a message on stderr when one fails.
  *
  *   libc_shared            thread-specific data, threads, the environment, setgid with threads,
- *                          fork and exec, the MPI library's stdio at exit
+ *                          fork and exec, the MPI library's stdio at exit, how MPI_Init left
+ *                          stdout buffered (MPICH makes it unbuffered: under Revive the setbuf
+ *                          reached only the library's own stdout, and the ranks' lines came
+ *                          out cut in the middle at 4 KiB)
  *   libc_shared abort      rank 0 leaves a line in stdout's buffer, registers an exit handler
  *                          and calls MPI_Abort: the MPI library's exit() (MPICH) must run the
  *                          handler and flush the line, as natively
@@ -231,6 +234,17 @@ static void bye(void)
     printf("rank %d: exit handler ran\n", me);
 }
 
+/* ---- the standard streams' buffering -------------------------------------------------------
+ * Read from glibc's FILE flags (_IO_UNBUFFERED 0x2, _IO_LINE_BUF 0x200; no public call tells
+ * unbuffered from fully buffered). stdout is a file here, so fully buffered until MPI_Init. */
+static void stdio_buffering(void)
+{
+    int f = stdout->_flags;
+    if (me == 0)
+        printf("stdout after MPI_Init: %s\n", (f & 0x2) ? "unbuffered"
+                                                : (f & 0x200) ? "line-buffered" : "fully buffered");
+}
+
 int main(int argc, char **argv)
 {
     int abort_mode = argc > 1 && !strcmp(argv[1], "abort");
@@ -259,6 +273,7 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return bad;
     }
+    stdio_buffering();
     keys_after_init();
     libc_tables();
     environment();
