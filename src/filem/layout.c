@@ -395,6 +395,46 @@ static int seq_traces(const char *dir)
     return found;
 }
 
+static int job_dir_name(const char *b, size_t n)
+{
+    size_t pl = strlen(FILEM_JOB_PREFIX), sl = strlen(FILEM_JOB_SUFFIX);
+    return n > pl + sl && strncmp(b, FILEM_JOB_PREFIX, pl) == 0 &&
+           strncmp(b + n - sl, FILEM_JOB_SUFFIX, sl) == 0;
+}
+
+/* 1 when REF, which does not exist, is named as a reference is (.../<job directory>[/SEQ])
+ * and its job directory is missing too (the snapshot directory gone, not one sequence of it):
+ * GONE gets the highest of its folders that is missing. */
+static int job_dir_gone(const char *ref, char *gone, size_t len)
+{
+    char p[PATH_MAX];
+    if ((size_t)snprintf(p, sizeof p, "%s", ref) >= sizeof p)
+        return 0;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    char *base = strrchr(p, '/');
+    uint64_t s;
+    if (base && parse_seq(base + 1, &s) == 0) {
+        *base = 0; /* the sequence's job directory */
+        base = strrchr(p, '/');
+    }
+    const char *b = base ? base + 1 : p;
+    if (!job_dir_name(b, strlen(b)) || access(p, F_OK) == 0)
+        return 0;
+    /* up to the highest missing folder: what was removed or is not mounted */
+    for (;;) {
+        snprintf(gone, len, "%s", p);
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            break;
+        *slash = 0;
+        if (access(p, F_OK) == 0)
+            break;
+    }
+    return 1;
+}
+
 int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
                       size_t errlen)
 {
@@ -407,7 +447,14 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
     }
     if (!realpath(ref, abs)) {
         int e = errno;
-        if (e == ENOENT)
+        char gone[PATH_MAX];
+        if (e == ENOENT && job_dir_gone(ref, gone, sizeof gone))
+            filem_fmt(err, errlen, "%s does not exist: %s is gone (removed, or its file system "
+                                   "is not mounted on this host); the node-local caches hold rank "
+                                   "images but not the snapshot's metadata (%s), so it cannot be "
+                                   "restarted from them: bring that directory back and run again",
+                      ref, gone, FILEM_META_NAME);
+        else if (e == ENOENT)
             filem_fmt(err, errlen, "%s does not exist; give a snapshot reference as printed by "
                                   "ckpt-mpirun",
                      ref);

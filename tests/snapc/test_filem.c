@@ -262,7 +262,18 @@ static void test_sequences(void)
     CHECK_EQ(strcmp(jd, job), 0);
     filem_fmt(p, sizeof p, "%s/9", job);
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
-    CHECK_STR_CONTAINS(err, "does not exist");
+    CHECK_STR_CONTAINS(err, "does not exist; give a snapshot reference");
+    /* the snapshot directory gone (issue 9): said so, naming the highest missing folder */
+    filem_fmt(p, sizeof p, "%s/gone/deeper/" FILEM_JOB_PREFIX "77" FILEM_JOB_SUFFIX "/3", base);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "does not exist: ");
+    char gone[PATH_MAX + 16];
+    filem_fmt(gone, sizeof gone, ": %s/gone is gone (removed, or its file system", base);
+    CHECK_STR_CONTAINS(err, gone);
+    CHECK_STR_CONTAINS(err, "not the snapshot's metadata (" FILEM_META_NAME ")");
+    filem_fmt(p, sizeof p, "%s/" FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX, base);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX " is gone");
     CHECK_EQ(filem_resolve_ref(base, jd, sizeof jd, &s, err, sizeof err), -EINVAL);
     CHECK_STR_CONTAINS(err, "not a snapshot reference");
 }
