@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,14 +41,27 @@ static void verdict(struct host_probe *p, int e)
         snprintf(p->why, sizeof p->why, "down: %s port %d: %s", addr, port, strerror(e));
 }
 
+/* 1 when HOST is this machine (its name, short or long, or localhost): no probe, as a
+ * launcher does not use the remote shell for it (a workstation may run no sshd). */
+static int this_host(const char *host)
+{
+    char self[256];
+    if (!strcmp(host, "localhost") || gethostname(self, sizeof self) != 0)
+        return !strcmp(host, "localhost");
+    self[sizeof self - 1] = 0;
+    size_t sl = strcspn(self, "."), hl = strcspn(host, ".");
+    return !strcmp(host, self) || (sl == hl && !strncmp(host, self, sl) &&
+                                   (!host[hl] || !self[sl]));
+}
+
 void host_probe_start(struct host_probe *p, const char *host, int port, int refused_down)
 {
     memset(p, 0, sizeof *p);
     p->fd = -1;
     p->refused_down = refused_down;
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
-    if (port <= 0) {
-        p->state = PROBE_UP;
+    if (port <= 0 || this_host(host)) {
+        p->state = PROBE_UP; /* a launcher starts a process here without its remote shell */
         return;
     }
     char ps[16];
@@ -62,6 +77,14 @@ void host_probe_start(struct host_probe *p, const char *host, int port, int refu
         return;
     }
     p->port = port;
+    if ((ai->ai_family == AF_INET &&
+         (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127) ||
+        (ai->ai_family == AF_INET6 &&
+         IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr))) {
+        freeaddrinfo(ai);
+        p->state = PROBE_UP; /* a name of this machine */
+        return;
+    }
     if (getnameinfo(ai->ai_addr, ai->ai_addrlen, p->addr, sizeof p->addr, NULL, 0,
                     NI_NUMERICHOST) != 0)
         snprintf(p->addr, sizeof p->addr, "%s", host);

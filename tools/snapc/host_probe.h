@@ -10,7 +10,8 @@
  *   - no route, unreachable, unknown name: down at once;
  *   - no answer within the connect timeout (REVIVE_FETCH_CONNECT_TIMEOUT, 10 s; a host that
  *     drops everything, or vanished with its address still in a neighbour's table): down.
- * The probe is separate from the transfer's bound (REVIVE_FETCH_TIMEOUT): a live host answers
+ * This machine itself (its name, localhost, a loopback address) is not probed: a launcher
+ * starts a process here without its remote shell. The probe is separate from the transfer's bound (REVIVE_FETCH_TIMEOUT): a live host answers
  * within milliseconds whatever the load, while a transfer may take long.
  */
 #ifndef REVIVE_TOOLS_HOST_PROBE_H
