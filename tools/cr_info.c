@@ -151,11 +151,14 @@ static void region_extras(const struct crs_rec_region *r, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = 0;
-    if (!r->madvise && !r->page_shift)
+    if (!r->madvise && !r->page_shift && !(r->flags & CRS_REGION_F_SHM_RDONLY))
         return;
     n += (size_t)snprintf(out + n, cap - n, " [");
+    if (r->flags & CRS_REGION_F_SHM_RDONLY)
+        n += (size_t)snprintf(out + n, cap - n, "SHM_RDONLY");
     if (r->page_shift && r->page_shift < 64)
-        n += (size_t)snprintf(out + n, cap - n, "%llu KiB pages", (unsigned long long)(1ull << r->page_shift) >> 10);
+        n += (size_t)snprintf(out + n, cap - n, "%s%llu KiB pages", n > 2 ? ", " : "",
+                              (unsigned long long)(1ull << r->page_shift) >> 10);
     for (unsigned b = 0; b < 8 && n < cap; b++)
         if (r->madvise & (1u << b))
             n += (size_t)snprintf(out + n, cap - n, "%s%s", n > 2 ? ", " : "", madv_names[b]);
@@ -236,7 +239,18 @@ static void text_fds(const struct crs_image *img)
 
 static const char *fobj_kind_name(uint32_t kind)
 {
-    return kind == CRS_FOBJ_DELETED ? "deleted" : kind == CRS_FOBJ_SHM ? "shm" : kind == CRS_FOBJ_MEMFD ? "memfd" : "?";
+    return kind == CRS_FOBJ_DELETED ? "deleted" : kind == CRS_FOBJ_SHM ? "shm" : kind == CRS_FOBJ_MEMFD ? "memfd"
+           : kind == CRS_FOBJ_SYSV ? "sysv" : "?";
+}
+
+/* A System V segment's own words: id, key, mode, removed. */
+static void text_sysv(const struct crs_rec_fobj *f)
+{
+    if (f->kind != CRS_FOBJ_SYSV)
+        return;
+    printf("      System V shared memory: id %" PRIu64 ", key 0x%08" PRIx32 "%s, mode %03" PRIo32 "%s\n", f->ino,
+           (uint32_t)f->sysv_key, f->sysv_key ? "" : " (IPC_PRIVATE)", f->sysv_mode,
+           (f->flags & CRS_FOBJ_F_REMOVED) ? ", marked removed (IPC_RMID) while attached" : "");
 }
 
 static uint64_t fobj_stored(const struct crs_image *img, const struct crs_rec_fobj *f)
@@ -256,13 +270,16 @@ static void text_fobjs(const struct crs_image *img)
             printf("  %zu: %-7s %s  size %" PRIu64 ", its bytes in another member's image of the tree; at restart "
                    "the one file the tree's members share\n", i, fobj_kind_name(f->kind), crs_image_str(img, f->path),
                    f->size);
+            text_sysv(f);
             continue;
         }
         printf("  %zu: %-7s %s  size %" PRIu64 ", %" PRIu32 " extents, %" PRIu64 " bytes stored; at restart %s\n",
                i, fobj_kind_name(f->kind), crs_image_str(img, f->path), f->size, f->nextents, fobj_stored(img, f),
                f->kind == CRS_FOBJ_SHM     ? "written back under its name"
                : f->kind == CRS_FOBJ_MEMFD ? "written into the recreated memfd"
+               : f->kind == CRS_FOBJ_SYSV  ? "a segment made again (its id and key when free), attached where it was"
                                            : "an unnamed file in its folder (else $TMPDIR, /tmp, memory)");
+        text_sysv(f);
     }
 }
 
@@ -664,6 +681,8 @@ static void json_region(const struct crs_image *img, const void *rec, size_t i, 
             }
         printf("]");
     }
+    if (r->flags & CRS_REGION_F_SHM_RDONLY)
+        jbool("shm_rdonly", 1, o);
 }
 
 static void json_file(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
@@ -756,6 +775,12 @@ static void json_fobj(const struct crs_image *img, const void *rec, size_t i, st
     ju64("extents", f->nextents, o);
     ju64("bytes_stored", fobj_stored(img, f), o);
     jbool("bytes_elsewhere", (f->flags & CRS_FOBJ_F_ELSEWHERE) != 0, o);
+    if (f->kind == CRS_FOBJ_SYSV) {
+        ju64("sysv_id", f->ino, o);
+        jhex("sysv_key", (uint32_t)f->sysv_key, o);
+        ju64("sysv_mode", f->sysv_mode, o);
+        jbool("sysv_removed", (f->flags & CRS_FOBJ_F_REMOVED) != 0, o);
+    }
 }
 
 static void json_kfd(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -37,7 +37,11 @@
  * main thread's capabilities in what was reserved), a thread's pdeathsig,
  * a saved file's flags (CRS_FOBJ_F_ELSEWHERE, a tree's member). Version
  * 10 adds values only: a thread-directed timer's (SIGEV_THREAD_ID) `pending`,
- * the process flag CRS_PROC_F_CAPSET (ambient and bounding sets). A
+ * the process flag CRS_PROC_F_CAPSET (ambient and bounding sets). Version
+ * 11 adds values only: System V shared memory, a saved file of kind
+ * CRS_FOBJ_SYSV (its key and permissions in what was reserved, the flag
+ * CRS_FOBJ_F_REMOVED) mapped by CRS_REGION_FOBJ regions, which may carry
+ * CRS_REGION_F_SHM_RDONLY. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -50,7 +54,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 10u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 11u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -226,6 +230,7 @@ enum crs_region_kind {
 #define CRS_REGION_F_GROWSDOWN 0x1u /* the main stack */
 #define CRS_REGION_F_HEAP 0x2u      /* [heap] */
 #define CRS_REGION_F_STACK 0x4u     /* [stack] */
+#define CRS_REGION_F_SHM_RDONLY 0x8u /* version 11: a System V segment attached SHM_RDONLY */
 
 struct crs_rec_region {
     uint64_t start, end;     /* page-aligned, end exclusive */
@@ -362,6 +367,13 @@ enum crs_fobj_kind {
     CRS_FOBJ_SHM = 2,        /* in /dev/shm: recreated under its name, holding these bytes */
     CRS_FOBJ_MEMFD = 3,      /* the bytes of a memfd (MEMFDS record of the same inode) that its
                               * mappings do not hold whole: written into the recreated memfd */
+    CRS_FOBJ_SYSV = 4,       /* version 11: a System V shared memory segment (shmget), mapped by
+                              * the regions that name it (shmat); `ino` is its id at checkpoint,
+                              * `size` its size (shm_segsz), `path` "/SYSV" and its key in hex.
+                              * Made again under that id when the kernel lets the restart choose
+                              * it (kernel.shm_next_id) and its key when free, see
+                              * restore_sysv.c; its bytes filled in, then attached at the
+                              * regions' addresses */
 };
 
 struct crs_rec_fobj {
@@ -373,12 +385,18 @@ struct crs_rec_fobj {
     uint32_t first_extent;   /* its extents: FEXTENTS[first_extent, first_extent + nextents) */
     uint32_t nextents;
     uint64_t flags;          /* version 9: CRS_FOBJ_F_*; 0 before (the field was reserved) */
-    uint64_t reserved;
+    int32_t sysv_key;        /* version 11, CRS_FOBJ_SYSV: the segment's key (0: IPC_PRIVATE) */
+    uint32_t sysv_mode;      /* version 11, CRS_FOBJ_SYSV: its permissions (shm_perm.mode & 0777);
+                              * both 0 before (the field was reserved) */
 };
 /* A member of a process tree (crs/base/tree.h): another member's image
  * holds the file's bytes (none here); only the tree's restart, which makes
  * the file once for all of them (CRS_TREE_G_OBJECT), can restore it. */
 #define CRS_FOBJ_F_ELSEWHERE 0x1u
+/* Version 11, CRS_FOBJ_SYSV: the segment was marked removed (IPC_RMID) while
+ * attached; the restart marks it so again once every process that had it
+ * attached has it attached again. */
+#define CRS_FOBJ_F_REMOVED 0x2u
 
 struct crs_rec_fextent {
     uint64_t offset;         /* in the file */

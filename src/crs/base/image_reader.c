@@ -392,8 +392,9 @@ static int check_regions(struct crs_image *img)
                         i, i ? i - 1 : 0);
         prev_end = r->end;
         uint32_t last = img->hdr.version >= 3 ? CRS_REGION__LAST : CRS_REGION__LAST_V1;
-        if (r->prot & ~7u || r->kind < CRS_REGION_ANON || r->kind > last ||
-            (r->flags & ~(CRS_REGION_F_GROWSDOWN | CRS_REGION_F_HEAP | CRS_REGION_F_STACK)))
+        uint32_t flags_ok = CRS_REGION_F_GROWSDOWN | CRS_REGION_F_HEAP | CRS_REGION_F_STACK |
+                            (img->hdr.version >= 11 && r->kind == CRS_REGION_FOBJ ? CRS_REGION_F_SHM_RDONLY : 0);
+        if (r->prot & ~7u || r->kind < CRS_REGION_ANON || r->kind > last || (r->flags & ~flags_ok))
             return fail(img, EBADMSG, "region %zu has unknown protection, kind or flags: " CORRUPT, i);
         bool idx_ok;
         if (r->kind == CRS_REGION_FILE || r->kind == CRS_REGION_FILE_SHARED)
@@ -496,9 +497,14 @@ static int check_fobjs(struct crs_image *img)
     uint64_t next = 0;
     for (size_t i = 0; i < img->nfobjs; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
+        bool v11 = img->hdr.version >= 11;
         if (!str_ok(img, f->path) ||
-            (f->kind != CRS_FOBJ_DELETED && f->kind != CRS_FOBJ_SHM && f->kind != CRS_FOBJ_MEMFD))
+            (f->kind != CRS_FOBJ_DELETED && f->kind != CRS_FOBJ_SHM && f->kind != CRS_FOBJ_MEMFD &&
+             !(v11 && f->kind == CRS_FOBJ_SYSV)))
             return fail(img, EBADMSG, "saved file %zu has a bad kind or path: " CORRUPT, i);
+        if (f->kind != CRS_FOBJ_SYSV ? (f->sysv_key || f->sysv_mode || (f->flags & CRS_FOBJ_F_REMOVED))
+                                     : (f->sysv_mode & ~0777u || f->ino > INT32_MAX || f->size == 0))
+            return fail(img, EBADMSG, "saved file %zu has System V fields that do not fit its kind: " CORRUPT, i);
         if (f->first_extent != next || f->nextents > img->nfextents - next)
             return fail(img, EBADMSG, "saved file %zu refers to extents it does not own: " CORRUPT, i);
         uint64_t end = 0;

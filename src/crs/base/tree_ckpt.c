@@ -765,10 +765,10 @@ static int for_each_member_mapping(struct tree_ckpt *t, member_mapping_fn f, voi
 }
 
 /* Memory two members share through an object that the tree's restart does
- * not make once for all (System V shared memory, which the capture refuses
- * anyway): each member's image would bring back a copy of its own, so the
- * sharing would be lost without a word. Refused, naming it. Memfds, shared
- * anonymous memory and saved files are made once (tree_objects.h). */
+ * not make once for all: each member's image would bring back a copy of its
+ * own, so the sharing would be lost without a word. Refused, naming it.
+ * Memfds, shared anonymous memory, System V segments and saved files are
+ * made once (tree_objects.h). */
 struct shm_key { uint64_t dev, ino; int member; uint64_t start; };
 struct shm_keys { struct shm_key *keys; size_t n, cap; };
 

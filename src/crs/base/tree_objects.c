@@ -43,8 +43,10 @@ static int on_hugetlbfs(const char *name, uint64_t dev)
 
 int crs_tree_object_name(const char *name, uint64_t dev)
 {
+    if (!strncmp(name, "/SYSV", 5))
+        return 1;   /* System V shared memory: a saved file of its own kind (one segment at restart) */
     if (name[0] != '/' || !strncmp(name, "/memfd:", 7) || !strncmp(name, "/dev/zero", 9) ||
-        !strncmp(name, "/SYSV", 5) || !strncmp(name, "/anon_hugepage", 14))
+        !strncmp(name, "/anon_hugepage", 14))
         return 0;
     if (!ends_deleted(name) && !(!strncmp(name, "/dev/shm/", 9) && name[9]))
         return 0;
@@ -155,7 +157,7 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
             continue;   /* gone meanwhile: its capture says so */
         int k = 0;
         while (!k && revive_maps_next(&r, &me) > 0) {
-            if (!me.shared || !me.inode || me.name_cut)
+            if (!me.shared || (!me.inode && strncmp(me.name, "/SYSV", 5)) || me.name_cut)   /* segment id 0 */
                 continue;
             int shmem = crs_tree_shmem_name(me.name, me.dev);
             if (shmem || crs_tree_object_name(me.name, me.dev))

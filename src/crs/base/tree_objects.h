@@ -41,15 +41,15 @@ struct crs_tree_objects {
 
 /* Whether a shared mapping or an open file /proc names `name` (on device
  * dev) is one a member's image saves as a file (a deleted regular file, one
- * in /dev/shm; not a memfd, shared anonymous memory, System V or hugetlbfs
- * memory, which are kept as shared memory). */
+ * in /dev/shm, a System V shared memory segment; not a memfd, shared
+ * anonymous memory or hugetlbfs memory, which are kept as shared memory). */
 int crs_tree_object_name(const char *name, uint64_t dev);
 
 /* Whether a shared mapping or an open file /proc names `name` (on device
  * dev) is shared memory a member's image keeps as a MEMFDS record: a memfd,
  * shared anonymous memory ("/dev/zero (deleted)", "[anon_shmem:NAME]"),
  * shared MAP_HUGETLB memory, a deleted hugetlbfs file. Not System V shared
- * memory, which the capture refuses. */
+ * memory, which is saved as a file (crs_tree_object_name). */
 int crs_tree_shmem_name(const char *name, uint64_t dev);
 
 /* Finds the saved files and shared memory two members or more name (each member's open files

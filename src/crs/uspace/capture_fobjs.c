@@ -57,6 +57,12 @@ uint32_t crs_capture_huge_shift(int fd)
     return shift;
 }
 
+static const char *kind_word(uint32_t kind)
+{
+    return kind == CRS_FOBJ_SHM ? "shared memory" : kind == CRS_FOBJ_MEMFD ? "memfd"
+           : kind == CRS_FOBJ_SYSV ? "System V shared memory" : "deleted";
+}
+
 int crs_capture_fobj_index(struct crs_capture *c, uint64_t dev, uint64_t ino, const char *name, uint32_t mode,
                            uint64_t min_size)
 {
@@ -190,6 +196,8 @@ static int mapped_extents(struct crs_capture *c, size_t i)
         if (g->kind != CRS_REGION_FOBJ || g->file != (int32_t)i)
             continue;
         uint64_t off = g->pgoff, len = g->end - g->start, va = g->start;
+        if (c->fobjs[i].kind == CRS_FOBJ_SYSV && off + len > c->fobjs[i].size)
+            len = off < c->fobjs[i].size ? c->fobjs[i].size - off : 0;   /* the last page's tail */
         if (off + len <= covered)
             continue;
         if (off < covered) {
@@ -232,7 +240,7 @@ int crs_capture_fobj_plan(struct crs_capture *c)
             c->fobj_owned[i] = 1;
         }
         struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0) {
+        if (fd >= 0 && f->kind != CRS_FOBJ_SYSV && fstat(fd, &st) == 0) {
             f->size = (uint64_t)st.st_size;
             f->mode = st.st_mode;
         }
@@ -245,7 +253,7 @@ int crs_capture_fobj_plan(struct crs_capture *c)
                                   "only for writing, and Revive may not open it for reading (its permissions, "
                                   "or a POSIX lock that closing Revive's descriptor would release); open it "
                                   "for reading and writing",
-                                  f->kind == CRS_FOBJ_SHM ? "shared memory" : f->kind == CRS_FOBJ_MEMFD ? "memfd" : "deleted",
+                                  kind_word(f->kind),
                                   c->fobj_paths[i]);
                 return -ENOTSUP;
             }
@@ -260,7 +268,7 @@ int crs_capture_fobj_plan(struct crs_capture *c)
             crs_capture_error(c, "the %s file %s holds %llu MiB; with the other saved files that is more than "
                               "the %llu MiB an image may hold of files deleted while open or in /dev/shm; "
                               "raise the limit (cr_checkpoint --file-data-max=SIZE), or close or shrink the file",
-                              f->kind == CRS_FOBJ_SHM ? "shared memory" : f->kind == CRS_FOBJ_MEMFD ? "memfd" : "deleted",
+                              kind_word(f->kind),
                               c->fobj_paths[i],
                               (unsigned long long)((c->fdata_total - before + (1 << 20) - 1) >> 20),
                               (unsigned long long)(c->opts.file_data_max >> 20));

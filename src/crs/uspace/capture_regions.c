@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,6 +78,34 @@ int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *map
     }
     c->memfd_names[c->nmemfds] = crs_capture_strdup(c, name);
     return (int)c->nmemfds++;
+}
+
+/* The saved file of the System V segment a mapping shows, with its key,
+ * permissions, size and whether it was marked removed (IPC_STAT), or
+ * -errno with the message set. */
+static int sysv_index(struct crs_capture *c, const struct crs_map *m, const char *name)
+{
+    struct shmid_ds ds;
+    if (m->ino > INT32_MAX || shmctl((int)m->ino, IPC_STAT, &ds) != 0) {
+        crs_capture_error(c, "cannot read the System V shared memory segment %llu (%s at 0x%llx): %s",
+                          (unsigned long long)m->ino, name, (unsigned long long)m->start,
+                          m->ino > INT32_MAX ? "not a segment id" : strerror(errno));
+        return -ENOTSUP;
+    }
+    int k = crs_capture_fobj_index(c, m->dev, m->ino, name, S_IFREG | (ds.shm_perm.mode & 0777),
+                                   (uint64_t)ds.shm_segsz);
+    if (k < 0) {
+        crs_capture_error(c, "too many saved files (at the System V shared memory %s)", name);
+        return -E2BIG;
+    }
+    struct crs_rec_fobj *f = &c->fobjs[k];
+    f->kind = CRS_FOBJ_SYSV;
+    f->size = (uint64_t)ds.shm_segsz;   /* not the mappings' page-rounded length */
+    f->sysv_key = (int32_t)ds.shm_perm.__key;
+    f->sysv_mode = ds.shm_perm.mode & 0777;
+    if (ds.shm_perm.mode & SHM_DEST)
+        f->flags |= CRS_FOBJ_F_REMOVED;
+    return k;
 }
 
 int crs_capture_regions(struct crs_capture *c)
@@ -154,11 +183,14 @@ int crs_capture_regions(struct crs_capture *c)
 
         if (!strcmp(name, "[vdso]") || !strncmp(name, "[vvar", 5)) {
             r->kind = CRS_REGION_VDSO;
-        } else if (!strncmp(name, "/SYSV", 5)) {
-            crs_capture_error(c, "the process uses System V shared memory (%s at 0x%llx), which Revive "
-                              "cannot checkpoint yet; use mmap or memfd instead",
-                              name, (unsigned long long)m->start);
-            return -ENOTSUP;
+        } else if (!strncmp(name, "/SYSV", 5) && m->shared) {
+            /* System V shared memory: the segment (its id is the inode) is a
+             * saved file of its own kind; its bytes go into the image */
+            int k = sysv_index(c, m, name);
+            if (k < 0)
+                return k;
+            r->kind = CRS_REGION_FOBJ;
+            r->file = k;
         } else if (m->shared && m->ino != 0 && name[0] == '/' && ends_with(name, " (deleted)") &&
                    strncmp(name, "/memfd:", 7) && crs_capture_on_hugetlbfs(name, m->dev)) {
             /* a deleted hugetlbfs file: its bytes go into the image as shared
@@ -263,6 +295,7 @@ static void smaps_line(struct crs_capture *c, const char *line, uint64_t *lo, ui
         return;
     }
     uint32_t shift = 0, madv = 0;
+    int may_write = 0;
     int is_page = !strncmp(line, "KernelPageSize:", 15), is_flags = !strncmp(line, "VmFlags:", 8);
     if (is_page) {
         p = line + 15;
@@ -276,13 +309,15 @@ static void smaps_line(struct crs_capture *c, const char *line, uint64_t *lo, ui
         if (shift <= 12)
             return;
     } else if (is_flags) {
-        for (p = line + 8; *p; p++)
+        for (p = line + 8; *p; p++) {
+            if (p[-1] != ' ' || (p[2] != ' ' && p[2]))
+                continue;
             for (size_t f = 0; f < sizeof vmflags / sizeof vmflags[0]; f++)
-                if (p[0] == vmflags[f].code[0] && p[1] == vmflags[f].code[1] && (p[2] == ' ' || !p[2]) &&
-                    p[-1] == ' ')
+                if (p[0] == vmflags[f].code[0] && p[1] == vmflags[f].code[1])
                     madv |= vmflags[f].bit;
-        if (!madv)
-            return;
+            if (p[0] == 'm' && p[1] == 'w')
+                may_write = 1;
+        }
     } else {
         return;
     }
@@ -297,6 +332,11 @@ static void smaps_line(struct crs_capture *c, const char *line, uint64_t *lo, ui
         }
         if (is_flags)
             r->madvise = madv;
+        /* a System V segment attached SHM_RDONLY may never be written
+         * (no "mw"), whatever mprotect says */
+        if (is_flags && !may_write && r->kind == CRS_REGION_FOBJ && r->file >= 0 &&
+            c->fobjs[r->file].kind == CRS_FOBJ_SYSV)
+            r->flags |= CRS_REGION_F_SHM_RDONLY;
     }
 }
 

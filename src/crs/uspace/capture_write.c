@@ -291,7 +291,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         if (c->threads[i].pdeathsig)
             crs_iw_require_version(w, 9);
     for (size_t i = 0; i < c->nfobjs; i++)
-        if (c->fobjs[i].flags)
+        if (c->fobjs[i].kind == CRS_FOBJ_SYSV)
+            crs_iw_require_version(w, 11);
+        else if (c->fobjs[i].flags)
             crs_iw_require_version(w, 9);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||

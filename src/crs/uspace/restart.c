@@ -185,6 +185,7 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     free(u->r.memfd_shared);
     free(u->r.pipe_fds);
     free(u->r.fobj_fds);
+    free(u->r.sysv_ids);
     free(u->r.sock_fds);
     free(u);
     ri->impl = NULL;

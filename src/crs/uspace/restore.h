@@ -60,6 +60,7 @@ struct crs_restore {
                                   * sealed (crs_restart_file.shmem): only mapped and opened here */
     int *pipe_fds;          /* per pipe record: read end, write end */
     int *fobj_fds;          /* per saved file: the recreated file, read-write */
+    int *sysv_ids;          /* per saved file: a System V segment's id now (restore_sysv.c), else -1 */
     int *sock_fds;          /* per socket record: the socket made again */
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
@@ -125,6 +126,15 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i);
  * the message set. A tree's restart makes the shared memory members share
  * this way (CRS_TREE_G_SHMEM). */
 int crs_restore_make_shmem(struct crs_restore *r, size_t i);
+/* System V shared memory (restore_sysv.c). make: saved file i, a segment,
+ * made again and filled; a descriptor (at or above work_fd_min) that
+ * holds its id, which id reads (-errno with the message set). map: region
+ * i attached at hint (or anywhere, with hint 0), as map_region. done: the
+ * segments marked removed marked so again, once attached. */
+int crs_restore_sysv_make(struct crs_restore *r, size_t i);
+int crs_restore_sysv_id(struct crs_restore *r, size_t i, int fd);
+void *crs_restore_sysv_map(struct crs_restore *r, size_t i, uint64_t hint);
+int crs_restore_sysv_done(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);
 /* The image's uids, gids and groups (restore_creds.c); refuses (-EPERM) when
  * cr_restart cannot take them on. Last before the switch: what comes after

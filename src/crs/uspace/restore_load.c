@@ -49,6 +49,8 @@ static int region_fd(struct crs_restore *r, const struct crs_rec_region *g, int 
 static void *map_region(struct crs_restore *r, size_t i, uint64_t hint, int writable)
 {
     const struct crs_rec_region *g = &r->img->regions[i];
+    if (g->kind == CRS_REGION_FOBJ && r->img->fobjs[g->file].kind == CRS_FOBJ_SYSV)
+        return crs_restore_sysv_map(r, i, hint);   /* shmat: no bytes of its own to write */
     size_t len = g->end - g->start;
     int prot = g->prot | (writable ? PROT_READ | PROT_WRITE : 0);
     int flags = hint ? MAP_FIXED_NOREPLACE : 0;
@@ -210,9 +212,12 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i)
     if (f->flags & CRS_FOBJ_F_ELSEWHERE) {
         crs_restore_error(r, "the bytes of the %s %s are in the image of another process of its tree: only the "
                           "restart of the tree's whole file can bring it back", f->kind == CRS_FOBJ_SHM
-                          ? "shared memory file" : f->kind == CRS_FOBJ_MEMFD ? "memfd" : "deleted file", path);
+                          ? "shared memory file" : f->kind == CRS_FOBJ_MEMFD ? "memfd"
+                          : f->kind == CRS_FOBJ_SYSV ? "System V shared memory segment" : "deleted file", path);
         return -EINVAL;
     }
+    if (f->kind == CRS_FOBJ_SYSV)
+        return crs_restore_sysv_make(r, i);
     int fd;
     if (f->kind == CRS_FOBJ_MEMFD) {   /* into the memfd made again (make_memfds) */
         fd = -1;
@@ -263,10 +268,11 @@ static int make_fobjs(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     r->fobj_fds = calloc(img->nfobjs ? img->nfobjs : 1, sizeof(int));
-    if (!r->fobj_fds)
+    r->sysv_ids = calloc(img->nfobjs ? img->nfobjs : 1, sizeof(int));
+    if (!r->fobj_fds || !r->sysv_ids)
         return -ENOMEM;
     for (size_t i = 0; i < img->nfobjs; i++)
-        r->fobj_fds[i] = -1;
+        r->fobj_fds[i] = r->sysv_ids[i] = -1;
     for (size_t i = 0; i < img->nfobjs; i++) {
         const struct crs_rec_fobj *f = &img->fobjs[i];
         if (f->kind == CRS_FOBJ_MEMFD && shared_memfd(r, f->ino) >= 0)
@@ -283,6 +289,8 @@ static int make_fobjs(struct crs_restore *r)
         if (fd < 0 && (fd = crs_restore_make_fobj(r, i)) < 0)
             return fd;
         r->fobj_fds[i] = fd;
+        if (f->kind == CRS_FOBJ_SYSV && (r->sysv_ids[i] = crs_restore_sysv_id(r, i, fd)) < 0)
+            return -EIO;
     }
     return 0;
 }
@@ -461,6 +469,9 @@ int crs_restore_load(struct crs_restore *r)
             return -EIO;
         }
     free(writable);
+    /* System V segments marked removed: again, now that they are attached */
+    if ((e = crs_restore_sysv_done(r)))
+        return e;
     /* Seals last: F_SEAL_WRITE and friends would have refused the filling. */
     for (size_t i = 0; i < img->nmemfds; i++)
         if (img->memfds[i].seals && !r->memfd_shared[i] &&

@@ -8,7 +8,9 @@
 # maps and holds, a child holds and another maps, each child writing to it
 # after the checkpoint; a POSIX named semaphore the program and its child
 # share (sem_open, unlinked, as Python's multiprocessing), posted by the
-# child after the checkpoint; memory parent and child share, mapped
+# child after the checkpoint; System V shared memory they share (a segment
+# attached before the fork and removed, a keyed one each attaches); memory
+# parent and child share, mapped
 # MAP_SHARED|MAP_ANONYMOUS before the fork, and a memfd both hold open and
 # map in parts (its bytes no one maps, its seals, the offset they share),
 # each writing after the checkpoint what the other must see; a setsid daemon with a child in its session;
@@ -20,17 +22,18 @@
 # still holds: as root the restart takes a pid namespace) through every
 # flavour of cr_cycle.sh, each
 # compared with an uninterrupted run. Left out: nopid (a tree comes back only
-# under its pids: refused, checked below), busy for sharedfd (both copies
-# would write one file), tty for pgrp (under script(1) the program leads the
+# under its pids: refused, checked below), busy for sharedfd and sysv (both
+# copies would write one file, find one keyed segment), tty for pgrp (under script(1) the program leads the
 # terminal's session and cannot make a group of its own). The same children
 # in a process group and in a session the program leads, checkpointed with
 # --pgid and --sid.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd deleted deletedmap sem shm memfd daemon pgrp procfd widow sidheld; do
+for mode in children zombie sharedfd deleted deletedmap sem shm memfd sysv daemon pgrp procfd widow sidheld; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
+    [ "$mode" = sysv ] && fl=${fl% busy}   # both copies would find one keyed segment
     [ "$mode" = pgrp ] && fl=${fl/ tty/}
     if CRT_TREE=$mode CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_tree; then
         crs_pass "$mode: every flavour"

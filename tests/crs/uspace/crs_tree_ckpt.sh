@@ -137,10 +137,6 @@ if [ -n "$PID" ]; then
     crs_finish "$d" orig || crs_fail "daemon: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
 fi
 
-# ---- System V shared memory parent and child share: refused, naming it,
-# as each would get a copy of its own; the program runs on
-refused sysv sysv "a tree whose members share System V shared memory" "share memory"
-
 # ---- a descriptor on the /proc entry of a process outside every scope (the
 # program's parent): refused in one line naming it, without a scope and with
 # --tree; with --ignore-fds one process checkpoints, cr_info lists the

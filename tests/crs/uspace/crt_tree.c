@@ -57,8 +57,11 @@
  *             file), map different parts of it, write through mappings and
  *             descriptors after point 1 and see each other's writes; bytes
  *             no one maps, seals and the shared offset come back
- *   sysv      parent and child share System V shared memory (a tree's
- *             checkpoint refuses it, naming it)
+ *   sysv      parent and child share System V shared memory: a segment
+ *             attached before the fork and marked removed, and a keyed one
+ *             each attaches on its own (the child SHM_RDONLY); each writes
+ *             before point 1 and after, and sees the other's writes (one
+ *             segment again after a restart)
  *   vfork     at point 1 the program is in vfork: its child, sharing its
  *             memory, writes the program's pid as ready.1 and waits for
  *             go.1 before it ends (as a vfork child that has not exec'd
@@ -592,28 +595,55 @@ static void mode_memfd(void)
     crt_checkpoint_point(2);
 }
 
-/* System V shared memory parent and child share (a tree's checkpoint
- * refuses it, naming it; removed at once, so nothing is left). */
+/* System V shared memory parent and child share: one segment attached
+ * before the fork and marked removed at once (as most programs do: nothing
+ * is left when they end), one under a key each attaches after the fork (the
+ * child read-only). Each writes before point 1 and after, and each must
+ * see the other's writes: one segment again after a restart. */
 static void mode_sysv(void)
 {
     int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
     volatile uint64_t *sh = id >= 0 ? shmat(id, NULL, 0) : (void *)-1;
-    int go[2];
-    if (sh == (void *)-1 || shmctl(id, IPC_RMID, NULL) != 0 || pipe(go))
+    key_t key = (key_t)(0x52570000u | ((unsigned)getpid() & 0xffffu));
+    int kid_id = shmget(key, 8192, IPC_CREAT | IPC_EXCL | 0600);
+    int go[2], ready[2];
+    if (sh == (void *)-1 || kid_id < 0 || shmctl(id, IPC_RMID, NULL) != 0 || pipe(go) || pipe(ready))
         crt_die("shmget: %s", strerror(errno));
+    sh[1] = 11;
     pid_t kid = fork();
     if (kid == 0) {
         close(go[1]);
+        close(ready[0]);
+        volatile uint64_t *k = shmat(shmget(key, 0, 0), NULL, SHM_RDONLY);
+        if (k == (void *)-1)
+            _exit(2);
+        sh[2] = 22;
+        if (write(ready[1], "r", 1) != 1)
+            _exit(2);
         wait_byte(go[0]);
+        int code = sh[3] == 33 && k[600] == 44 ? 0 : 3;   /* the program's writes after point 1 */
         sh[0] = 4242;
-        _exit(0);
+        _exit(code);
     }
     close(go[0]);
+    close(ready[1]);
+    volatile uint64_t *k = shmat(kid_id, NULL, 0);
+    if (k == (void *)-1)
+        crt_die("shmat: %s", strerror(errno));
+    wait_byte(ready[0]);
     crt_checkpoint_point(1);
+    sh[3] = 33;
+    k[600] = 44;
     if (write(go[1], "g", 1) != 1)
         crt_fail("the child's pipe", "%s", strerror(errno));
-    check_status("the child ends well", kid, 0);
-    CRT_CHECK_U64("the child's write is seen through the shared memory", sh[0], 4242);
+    check_status("the child ends well (it saw the program's writes after point 1)", kid, 0);
+    CRT_CHECK_U64("the program's write before the fork", sh[1], 11);
+    CRT_CHECK_U64("the child's write before point 1", sh[2], 22);
+    CRT_CHECK_U64("the child's write after point 1 is seen through the shared memory", sh[0], 4242);
+    struct shmid_ds ds;
+    crt_check("the keyed segment: found by its key, attached once now", shmctl(shmget(key, 0, 0), IPC_STAT, &ds) == 0 &&
+              ds.shm_nattch == 1 && ds.shm_segsz == 8192, "%s", strerror(errno));
+    shmctl(shmget(key, 0, 0), IPC_RMID, NULL);
     crt_checkpoint_point(2);
 }
 
