@@ -126,8 +126,8 @@ static void text_process(const struct crs_image *img)
     printf("  brk:      0x%" PRIx64 "-0x%" PRIx64 "\n", p->start_brk, p->brk);
     if (p->flags & CRS_PROC_F_CAPSET)
         printf("  capabilities: effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
-               ", ambient %#" PRIx64 ", bounding %#" PRIx64 " (every thread)\n", p->cap_eff, p->cap_prm, p->cap_inh,
-               p->cap_amb, p->cap_bnd);
+               ", ambient %#" PRIx64 ", bounding %#" PRIx64 " (%s)\n", p->cap_eff, p->cap_prm, p->cap_inh,
+               p->cap_amb, p->cap_bnd, img->nthread_caps ? "the main thread's; other threads' below" : "every thread");
     else if (p->flags & CRS_PROC_F_CAPS)
         printf("  capabilities: effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
                " (the main thread's)\n", p->cap_eff, p->cap_prm, p->cap_inh);
@@ -138,8 +138,22 @@ static void text_threads(const struct crs_image *img)
     printf("threads: %zu\n", img->nthreads);
     for (size_t i = 0; i < img->nthreads; i++) {
         const struct crs_rec_thread *th = &img->threads[i];
-        printf("  tid %" PRId32 "%s%s\n", th->tid, th->flags & CRS_THREAD_F_MAIN ? " (main)" : "",
+        printf("  tid %" PRId32 "%s%s", th->tid, th->flags & CRS_THREAD_F_MAIN ? " (main)" : "",
                th->flags & CRS_THREAD_F_MANAGER ? " (manager)" : "");
+        if (th->flags & CRS_THREAD_F_SECUREBITS)
+            printf(", securebits 0x%" PRIx32, th->securebits);
+        printf("\n");
+    }
+}
+
+/* Threads with capability sets of their own (the process's are in its record). */
+static void text_thread_caps(const struct crs_image *img)
+{
+    printf("threads with capabilities of their own: %zu\n", img->nthread_caps);
+    for (size_t i = 0; i < img->nthread_caps; i++) {
+        const struct crs_rec_thread_caps *k = &img->thread_caps[i];
+        printf("  tid %" PRId32 ": effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
+               ", ambient %#" PRIx64 ", bounding %#" PRIx64 "\n", k->tid, k->eff, k->prm, k->inh, k->amb, k->bnd);
     }
 }
 
@@ -653,6 +667,20 @@ static void json_thread(const struct crs_image *img, const void *rec, size_t i, 
     ji64("tid", t->tid, o);
     jbool("main", t->flags & CRS_THREAD_F_MAIN, o);
     jbool("manager", t->flags & CRS_THREAD_F_MANAGER, o);
+    if (t->flags & CRS_THREAD_F_SECUREBITS)
+        jhex("securebits", t->securebits, o);
+}
+
+static void json_thread_caps(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_thread_caps *k = rec;
+    (void)img, (void)i;
+    ji64("tid", k->tid, o);
+    jhex("cap_eff", k->eff, o);
+    jhex("cap_prm", k->prm, o);
+    jhex("cap_inh", k->inh, o);
+    jhex("cap_amb", k->amb, o);
+    jhex("cap_bnd", k->bnd, o);
 }
 
 static void json_region(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

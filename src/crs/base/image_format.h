@@ -38,10 +38,12 @@
  * a saved file's flags (CRS_FOBJ_F_ELSEWHERE, a tree's member). Version
  * 10 adds values only: a thread-directed timer's (SIGEV_THREAD_ID) `pending`,
  * the process flag CRS_PROC_F_CAPSET (ambient and bounding sets). Version
- * 11 adds values only: System V shared memory, a saved file of kind
- * CRS_FOBJ_SYSV (its key and permissions in what was reserved, the flag
- * CRS_FOBJ_F_REMOVED) mapped by CRS_REGION_FOBJ regions, which may carry
- * CRS_REGION_F_SHM_RDONLY. A
+ * 11 adds System V shared memory, a saved file of kind CRS_FOBJ_SYSV (its
+ * key and permissions in what was reserved, the flag CRS_FOBJ_F_REMOVED)
+ * mapped by CRS_REGION_FOBJ regions, which may carry
+ * CRS_REGION_F_SHM_RDONLY; a thread's securebits (CRS_THREAD_F_SECUREBITS);
+ * and the THREADCAPS section kind (threads whose capability sets differ
+ * from the process's). A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -115,6 +117,8 @@ enum crs_section_type {
                             * then real, effective, saved gid), then the supplementary groups */
     CRS_SEC_EPOLLVIA = 26, /* version 8: struct crs_rec_epoll_via[]: watches of descriptors closed
                             * since, and where their file is open now */
+    CRS_SEC_THREADCAPS = 27, /* version 11: struct crs_rec_thread_caps[]: the threads whose capability
+                              * sets differ from the process's (CRS_PROC_F_CAPSET), in THREADS' order */
     CRS_SEC__MAX
 };
 
@@ -190,6 +194,8 @@ struct crs_cpu_ctx {
 
 #define CRS_THREAD_F_MAIN 0x1u    /* the thread-group leader (tid == pid) */
 #define CRS_THREAD_F_MANAGER 0x2u /* Revive's own checkpoint thread */
+#define CRS_THREAD_F_SECUREBITS 0x4u /* version 11: `securebits` holds the thread's (PR_GET_SECUREBITS,
+                                      * not 0); the restart sets them in that thread */
 
 struct crs_rec_thread {
     int32_t tid;
@@ -211,6 +217,17 @@ struct crs_rec_thread {
     char comm[16];            /* the thread's name (prctl PR_GET_NAME), NUL-terminated */
     uint32_t pdeathsig;       /* version 9: prctl(PR_SET_PDEATHSIG) of the thread, 0: none (was reserved) */
     uint32_t pad2;
+    uint32_t securebits;      /* version 11, with CRS_THREAD_F_SECUREBITS: SECBIT_* (was reserved) */
+    uint32_t reserved;
+};
+
+/* A thread's five capability sets (version 11) where they differ from the
+ * process's (crs_rec_process: those of its main thread); the restart gives
+ * each thread its own (capset is per thread). */
+struct crs_rec_thread_caps {
+    int32_t tid;              /* a THREADS record's */
+    uint32_t reserved0;
+    uint64_t eff, prm, inh, amb, bnd;
     uint64_t reserved;
 };
 

@@ -376,8 +376,26 @@ static int check_threads(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nthreads; i++) {
         const struct crs_rec_thread *t = &img->threads[i];
-        if (t->tid <= 0 || (t->flags & ~(CRS_THREAD_F_MAIN | CRS_THREAD_F_MANAGER)))
+        uint32_t flags_ok = CRS_THREAD_F_MAIN | CRS_THREAD_F_MANAGER |
+                            (img->hdr.version >= 11 ? CRS_THREAD_F_SECUREBITS : 0);
+        if (t->tid <= 0 || (t->flags & ~flags_ok) || (!(t->flags & CRS_THREAD_F_SECUREBITS) && t->securebits))
             return fail(img, EBADMSG, "thread %zu has an impossible id or flags: " CORRUPT, i);
+    }
+    return 0;
+}
+
+/* After check_process and check_threads: each names a thread, in order, of
+ * a process whose sets are recorded. */
+static int check_thread_caps(struct crs_image *img)
+{
+    size_t t = 0;
+    for (size_t i = 0; i < img->nthread_caps; i++) {
+        while (t < img->nthreads && img->threads[t].tid != img->thread_caps[i].tid)
+            t++;
+        if (t == img->nthreads || !(img->process->flags & CRS_PROC_F_CAPSET))
+            return fail(img, EBADMSG, "thread capability record %zu names no thread of the image, or the "
+                        "process's own sets are missing: " CORRUPT, i);
+        t++;
     }
     return 0;
 }

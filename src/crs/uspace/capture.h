@@ -42,6 +42,8 @@ struct crs_capture {
     const char *exe, *cwd, *cmdline;
     struct crs_rec_thread *threads;
     size_t nthreads;
+    struct crs_rec_thread_caps *tcaps;   /* threads with capability sets of their own */
+    size_t ntcaps;
     struct crs_rec_region *regions;
     const char **region_names;
     uint8_t *region_pages;  /* enum crs_page_mode per region */
@@ -106,6 +108,9 @@ struct crs_capture {
 
 /* Each returns 0 or -errno with c->err set to a message for the user. */
 int crs_capture_process(struct crs_capture *c);
+/* THREADCAPS records in the order of the THREADS ones, those of threads
+ * left out of the image dropped (capture_process.c). */
+void crs_capture_thread_caps_order(struct crs_capture *c);
 int crs_capture_children(struct crs_capture *c);   /* refuses a process with children (or zombies) */
 int crs_capture_regions(struct crs_capture *c);
 int crs_capture_smaps(struct crs_capture *c);   /* advice, huge page sizes: after regions */

@@ -55,10 +55,13 @@ static int thread_caps(pid_t tid, struct caps *k, char *comm, size_t commlen)
     return 0;
 }
 
+#define CRS_TCAPS_MAX 4096
+
 struct caps_walk {
     struct crs_capture *c;
     struct caps main;
     pid_t self;
+    int differ;   /* some thread's sets differ from the main thread's */
 };
 
 static long other_thread_caps(long tid, int dirfd, void *arg)
@@ -73,22 +76,27 @@ static long other_thread_caps(long tid, int dirfd, void *arg)
     if (k.eff == w->main.eff && k.prm == w->main.prm && k.inh == w->main.inh && k.amb == w->main.amb &&
         k.bnd == w->main.bnd)
         return 0;
-    crs_capture_error(w->c, "thread %ld '%s' has capabilities other than the main thread's (effective %#llx, "
-                      "permitted %#llx, inheritable %#llx, ambient %#llx, bounding %#llx; the main thread's "
-                      "%#llx, %#llx, %#llx, %#llx, %#llx): Revive gives every thread of a restarted process the "
-                      "main thread's; give the thread the same capabilities (capset in each thread, or before the "
-                      "threads start) first", tid, comm, (unsigned long long)k.eff, (unsigned long long)k.prm,
-                      (unsigned long long)k.inh, (unsigned long long)k.amb, (unsigned long long)k.bnd,
-                      (unsigned long long)w->main.eff, (unsigned long long)w->main.prm,
-                      (unsigned long long)w->main.inh, (unsigned long long)w->main.amb,
-                      (unsigned long long)w->main.bnd);
-    return -ENOTSUP;
+    w->differ = 1;
+    struct crs_capture *c = w->c;
+    if (!c->tcaps)
+        return 0;   /* counting only */
+    if (c->ntcaps == CRS_TCAPS_MAX) {
+        crs_capture_error(c, "more than %d threads have capability sets of their own", CRS_TCAPS_MAX);
+        return -E2BIG;
+    }
+    struct crs_rec_thread_caps *t = &c->tcaps[c->ntcaps++];
+    memset(t, 0, sizeof *t);
+    t->tid = (int32_t)tid;
+    t->eff = k.eff, t->prm = k.prm, t->inh = k.inh, t->amb = k.amb, t->bnd = k.bnd;
+    return 0;
 }
 
 /* The capabilities (a root daemon that dropped some must not get them back
  * from cr_restart; one that kept some in its inheritable or ambient set
- * must have them again), recorded when the process holds or dropped any;
- * every thread of the program must have the main thread's. */
+ * must have them again), recorded when the process holds or dropped any:
+ * the main thread's in the process record, those of every thread whose
+ * sets differ (capset is per thread) in THREADCAPS records, which the
+ * capture puts in the order of the THREADS records (crs_capture_thread_caps_order). */
 static int capture_caps(struct crs_capture *c)
 {
     struct crs_rec_process *p = &c->proc;
@@ -96,13 +104,39 @@ static int capture_caps(struct crs_capture *c)
     if (thread_caps(getpid(), &w.main, NULL, 0) != 0)
         return 0;   /* no /proc to tell: nothing recorded, as before */
     struct caps *k = &w.main;
-    if (!(k->prm || k->inh || k->amb || geteuid() == 0) ||
-        (k->prm == k->bnd && k->eff == k->prm && !k->inh && !k->amb))
-        return 0;   /* none, or all its bounding set allows: cr_restart's are the same */
+    long e = revive_proc_for_each_number("/proc/self/task", other_thread_caps, &w);   /* differ? */
+    if (e < 0)
+        return 0;
+    if (!w.differ && (!(k->prm || k->inh || k->amb || geteuid() == 0) ||
+                      (k->prm == k->bnd && k->eff == k->prm && !k->inh && !k->amb)))
+        return 0;   /* none, or all its bounding set allows, in every thread: cr_restart's are the same */
     p->flags |= CRS_PROC_F_CAPS | CRS_PROC_F_CAPSET;
     p->cap_eff = k->eff, p->cap_prm = k->prm, p->cap_inh = k->inh, p->cap_amb = k->amb, p->cap_bnd = k->bnd;
-    long e = revive_proc_for_each_number("/proc/self/task", other_thread_caps, &w);
-    return e == -ENOTSUP ? -ENOTSUP : 0;
+    if (!w.differ)
+        return 0;
+    c->tcaps = crs_scratch_alloc(c->scratch, CRS_TCAPS_MAX * sizeof *c->tcaps);
+    if (!c->tcaps) {
+        crs_capture_error(c, "out of scratch memory for the threads' capabilities");
+        return -ENOMEM;
+    }
+    e = revive_proc_for_each_number("/proc/self/task", other_thread_caps, &w);
+    return e == -E2BIG ? -E2BIG : 0;
+}
+
+/* THREADCAPS in the order of THREADS (image_format.h), records of threads
+ * the image does not hold (libcr's own) left out. */
+void crs_capture_thread_caps_order(struct crs_capture *c)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < c->nthreads; t++)
+        for (size_t i = n; i < c->ntcaps; i++)
+            if (c->tcaps[i].tid == c->threads[t].tid) {
+                struct crs_rec_thread_caps x = c->tcaps[i];
+                c->tcaps[i] = c->tcaps[n];
+                c->tcaps[n++] = x;
+                break;
+            }
+    c->ntcaps = n;
 }
 
 int crs_capture_process(struct crs_capture *c)

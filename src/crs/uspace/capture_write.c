@@ -288,7 +288,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     if (c->proc.flags & (CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS))
         crs_iw_require_version(w, (c->proc.flags & CRS_PROC_F_CAPSET) ? 10 : 9);
     for (size_t i = 0; i < c->nthreads; i++)
-        if (c->threads[i].pdeathsig)
+        if (c->threads[i].flags & CRS_THREAD_F_SECUREBITS)
+            crs_iw_require_version(w, 11);
+        else if (c->threads[i].pdeathsig)
             crs_iw_require_version(w, 9);
     for (size_t i = 0; i < c->nfobjs; i++)
         if (c->fobjs[i].kind == CRS_FOBJ_SYSV)
@@ -298,6 +300,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||
+        (c->ntcaps && (e = section(c, w, CRS_SEC_THREADCAPS, c->tcaps, sizeof *c->tcaps, c->ntcaps))) ||
         (e = section(c, w, CRS_SEC_REGIONS, c->regions, sizeof *c->regions, c->nregions)) ||
         (e = section(c, w, CRS_SEC_FILES, c->files, sizeof *c->files, c->nfiles)) ||
         (e = section(c, w, CRS_SEC_MEMFDS, c->memfds, sizeof *c->memfds, c->nmemfds)) ||

@@ -177,6 +177,7 @@ static int collect(struct crs_capture *c, size_t nparked)
             k++;
         }
     c->nthreads = k;
+    crs_capture_thread_caps_order(c);
     return 0;
 }
 

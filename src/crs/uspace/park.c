@@ -189,6 +189,12 @@ void crs_thread_describe(struct crs_rec_thread *rec)
     int pdeath = 0;
     if (prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) == 0 && pdeath > 0)
         rec->pdeathsig = (uint32_t)pdeath;
+    /* its securebits (per thread too; nothing in /proc shows them) */
+    int sb = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+    if (sb > 0) {
+        rec->securebits = (uint32_t)sb;
+        rec->flags |= CRS_THREAD_F_SECUREBITS;
+    }
 }
 
 /* The image's capability sets, in the calling thread (capabilities are per
@@ -196,28 +202,56 @@ void crs_thread_describe(struct crs_rec_thread *rec)
  * effective set may still raise them, then the bounding set's drops (which
  * need CAP_SETPCAP), then the effective and permitted sets. restore_check.c
  * refused a restart that cannot give them. */
-static void set_caps(const struct crs_restart_info *info)
+static void set_caps(const struct crs_rec_thread *rec, const struct crs_restart_info *info)
 {
+    /* the thread's own sets when they differ from the process's (THREADCAPS) */
+    uint64_t eff = info->cap_eff, prm = info->cap_prm, inh = info->cap_inh, amb = info->cap_amb,
+             bnd = info->cap_bnd;
+    const struct crs_rec_thread_caps *tc = (const struct crs_rec_thread_caps *)info->tcaps;
+    for (uint64_t i = 0; info->caps && tc && i < info->ntcaps; i++)
+        if (tc[i].tid == rec->tid) {
+            eff = tc[i].eff, prm = tc[i].prm, inh = tc[i].inh, amb = tc[i].amb, bnd = tc[i].bnd;
+            break;
+        }
+    /* every permitted one effective for the steps below (taking on the
+     * image's uids cleared the effective set), then the inheritable set */
     struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-    struct __user_cap_data_struct d[2];
-    if (syscall(SYS_capget, &h, d) == 0) {
-        d[0].inheritable = (uint32_t)info->cap_inh;
-        d[1].inheritable = (uint32_t)(info->cap_inh >> 32);
+    struct __user_cap_data_struct d[2], was[2];
+    int got = syscall(SYS_capget, &h, d) == 0;
+    if (got) {
+        memcpy(was, d, sizeof was);
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        if (info->caps) {
+            d[0].inheritable = (uint32_t)inh;
+            d[1].inheritable = (uint32_t)(inh >> 32);
+        }
         syscall(SYS_capset, &h, d);
     }
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    for (unsigned c = 0; c < 64; c++)
-        if ((info->cap_amb >> c) & 1)
-            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
-    for (unsigned c = 0; c < 64; c++)
-        if (!((info->cap_bnd >> c) & 1) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
-            prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-    d[0] = (struct __user_cap_data_struct){ (uint32_t)info->cap_eff, (uint32_t)info->cap_prm,
-                                            (uint32_t)info->cap_inh };
-    d[1] = (struct __user_cap_data_struct){ (uint32_t)(info->cap_eff >> 32), (uint32_t)(info->cap_prm >> 32),
-                                            (uint32_t)(info->cap_inh >> 32) };
-    syscall(SYS_capset, &h, d);
-    if (info->keepcaps)
+    if (info->caps) {
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        for (unsigned c = 0; c < 64; c++)
+            if ((amb >> c) & 1)
+                prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+        for (unsigned c = 0; c < 64; c++)
+            if (!((bnd >> c) & 1) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+                prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+    }
+    /* securebits after the ambient raises (SECBIT_NO_CAP_AMBIENT_RAISE would
+     * refuse them) and while CAP_SETPCAP is still held (restore_check.c);
+     * they set SECBIT_KEEP_CAPS as the image had it, so the restart's
+     * PR_SET_KEEPCAPS needs no clearing then */
+    int has_sb = (rec->flags & CRS_THREAD_F_SECUREBITS) != 0;
+    if (has_sb && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)rec->securebits)
+        prctl(PR_SET_SECUREBITS, (unsigned long)rec->securebits, 0, 0, 0);
+    if (info->caps) {
+        d[0] = (struct __user_cap_data_struct){ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh };
+        d[1] = (struct __user_cap_data_struct){ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) };
+        syscall(SYS_capset, &h, d);
+    } else if (got) {
+        syscall(SYS_capset, &h, was);   /* the effective set as it was */
+    }
+    if (info->keepcaps && !has_sb)
         prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
@@ -229,8 +263,8 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     }
     if (rec->comm[0])
         prctl(PR_SET_NAME, rec->comm, 0, 0, 0);
-    if (info->caps)
-        set_caps(info);
+    if (info->caps || (rec->flags & CRS_THREAD_F_SECUREBITS))
+        set_caps(rec, info);
     if (rec->pdeathsig)   /* its parent now: the restarter's process, or the tree's parent member */
         prctl(PR_SET_PDEATHSIG, (unsigned long)rec->pdeathsig, 0, 0, 0);
     if (rec->robust_list)

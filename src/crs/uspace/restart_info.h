@@ -35,6 +35,9 @@ struct crs_restart_info {
      * thread clears again */
     uint32_t caps, keepcaps;
     uint64_t cap_eff, cap_prm, cap_inh, cap_amb, cap_bnd;
+    /* with caps: the threads whose sets differ (struct crs_rec_thread_caps,
+     * by their tid in the image), likewise inside the ranges above */
+    uint64_t tcaps, ntcaps;
 };
 
 /* A pidfd of one of the process's own threads (PIDFD_THREAD): a thread

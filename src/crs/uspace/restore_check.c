@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -283,15 +284,23 @@ static int check_caps(struct crs_restore *r)
                            (p->cap_bnd & ~bnd);
         if (p->cap_bnd != bnd && !(eff & setpcap))
             missing |= setpcap;   /* needed to drop from the bounding set */
+        /* and what the threads with sets of their own need (each sets its own) */
+        for (size_t i = 0; i < r->img->nthread_caps; i++) {
+            const struct crs_rec_thread_caps *t = &r->img->thread_caps[i];
+            missing |= ((t->eff | t->prm | t->amb) & ~prm) | (t->inh & ~inh_ok) | (t->bnd & ~bnd);
+            if (t->bnd != bnd && !(eff & setpcap))
+                missing |= setpcap;
+        }
         if (!missing)
             return 0;
         cap_list(missing, names, sizeof names, drop, sizeof drop);
-        crs_restore_error(r, "the process had capabilities that cr_restart does not hold (%s; it had effective "
-                          "%#llx, permitted %#llx, inheritable %#llx, ambient %#llx, bounding %#llx): restarted, "
-                          "it would lack them; restart it as root, or with those capabilities",
+        crs_restore_error(r, "the process had capabilities that cr_restart does not hold (%s; its main thread had "
+                          "effective %#llx, permitted %#llx, inheritable %#llx, ambient %#llx, bounding %#llx%s): "
+                          "restarted, it would lack them; restart it as root, or with those capabilities",
                           names, (unsigned long long)p->cap_eff, (unsigned long long)p->cap_prm,
                           (unsigned long long)p->cap_inh, (unsigned long long)p->cap_amb,
-                          (unsigned long long)p->cap_bnd);
+                          (unsigned long long)p->cap_bnd,
+                          r->img->nthread_caps ? "; other threads had sets of their own (cr_info)" : "");
         return -EPERM;
     }
     if (p->uid != (uint32_t)geteuid())
@@ -307,11 +316,41 @@ static int check_caps(struct crs_restore *r)
     return -EPERM;
 }
 
+/* Securebits (per thread): a thread's that differ from cr_restart's need
+ * CAP_SETPCAP to set, and none of cr_restart's locked bits may differ.
+ * Refused, naming them, when they cannot be set: coming back without them
+ * would give the process back what it had given up (SECBIT_NOROOT, ...). */
+static int check_securebits(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    int cur = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+    char st[4096];
+    uint64_t eff = 0;
+    if (cur < 0 || revive_read_file("/proc/self/status", st, sizeof st) <= 0 || revive_status_x64(st, "CapEff", &eff))
+        return 0;
+    for (size_t i = 0; i < img->nthreads; i++) {
+        const struct crs_rec_thread *t = &img->threads[i];
+        if (!(t->flags & CRS_THREAD_F_SECUREBITS) || (int)t->securebits == cur)
+            continue;
+        /* the locked bits are the odd ones, each locking the bit below it */
+        uint32_t locked = (uint32_t)cur & 0xaau, fixed = locked | (locked >> 1);
+        const char *why = !(eff & (1ull << 8)) ? "it lacks CAP_SETPCAP"
+                          : ((t->securebits ^ (uint32_t)cur) & fixed) ? "its own are locked otherwise" : NULL;
+        if (!why)
+            continue;
+        crs_restore_error(r, "thread %d of the process had securebits 0x%x that cr_restart cannot set (%s; it has "
+                          "0x%x): restarted, the thread would lack restrictions it had; restart it as root, with "
+                          "CAP_SETPCAP", (int)t->tid, t->securebits, why, (unsigned)cur);
+        return -EPERM;
+    }
+    return 0;
+}
+
 int crs_restore_check(struct crs_restore *r)
 {
     int e;
     if ((e = check_host(r)) || (e = check_map_count(r)) || (e = check_files(r)) || (e = check_layout(r)) ||
-        (e = check_caps(r)))
+        (e = check_securebits(r)) || (e = check_caps(r)))
         return e;
     return 0;
 }

@@ -407,7 +407,8 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     size_t len = sizeof(struct crs_switch_plan) + (nmove + unmap_cap) * sizeof(struct crs_switch_range) +
                  img->nthreads * sizeof(struct crs_switch_thread) + img->ntimers * sizeof(struct crs_rec_timer) +
                  img->nsiginfos * sizeof(struct crs_rec_siginfo) + r->handoff_len + 16 +
-                 crs_restore_thread_pidfds(img, NULL) * sizeof(struct crs_restart_tpidfd) + 16;
+                 crs_restore_thread_pidfds(img, NULL) * sizeof(struct crs_restart_tpidfd) + 16 +
+                 img->nthread_caps * sizeof(struct crs_rec_thread_caps) + 16;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = map_clear(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (p == MAP_FAILED) {
@@ -461,6 +462,14 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         (struct crs_restart_tpidfd *)(((uintptr_t)(blob + r->handoff_len) + 15) & ~(uintptr_t)15);
     p->info.ntpidfds = crs_restore_thread_pidfds(img, tp);
     p->info.tpidfds = p->info.ntpidfds ? (uint64_t)tp : 0;
+    /* likewise the threads' own capability sets, which each takes as it is reinstated */
+    struct crs_rec_thread_caps *tc =
+        (struct crs_rec_thread_caps *)(((uintptr_t)(tp + p->info.ntpidfds) + 15) & ~(uintptr_t)15);
+    if (img->nthread_caps) {
+        memcpy(tc, img->thread_caps, img->nthread_caps * sizeof *tc);
+        p->info.tcaps = (uint64_t)tc;
+        p->info.ntcaps = img->nthread_caps;
+    }
     p->restore_tids = r->restore_ids && pid_is_original;
     p->old_pid = img->process->pid;
     p->shared_pending = img->process->shared_pending;

@@ -9,9 +9,12 @@
 # restarted by a plain cr_restart, and finishes as the uninterrupted run
 # (before, the restart was refused for the capabilities cr_restart held,
 # and inheritable and ambient sets were lost); a cr_restart without
-# CAP_NET_BIND_SERVICE (capsh --drop) is refused naming it; a process one
-# of whose threads dropped a capability alone (CRT_PRCTL=threadcaps) is
-# refused at checkpoint naming the thread.
+# CAP_NET_BIND_SERVICE (capsh --drop) is refused naming it. A process one
+# of whose threads dropped a capability alone and whose threads have
+# securebits of their own (CRT_PRCTL=threadcaps) comes back with each
+# thread's own, every flavour (before, the checkpoint was refused naming
+# the thread, and securebits were lost); cr_info shows them; a cr_restart
+# without CAP_SETPCAP is refused naming the securebits it cannot set.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_prctl
 if bash "$(dirname "$0")/../cr_cycle.sh" crt_prctl; then
@@ -40,10 +43,28 @@ crs_expect_refusal "a restart without a capability the process kept" "$WORK/r1.e
 st=$(cd "$d" && crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/caps.img")
 crs_expect_run "caps: restarted, every thread's capability sets as they were; it finishes as the uninterrupted run" \
     "$WORK/ref.after1" "$WORK/r2" "$st"
+# threads with capability sets and securebits of their own: every flavour
+if CRT_PRCTL=threadcaps bash "$(dirname "$0")/../cr_cycle.sh" crt_prctl; then
+    crs_pass "threadcaps: each thread's capability sets and securebits, every flavour"
+else
+    crs_fail "threadcaps: the flavours above"
+fi
+st=$(CRT_PRCTL=threadcaps crs_uninterrupted "$WORK/tref" out "$prog")
+[ "$st" = 42 ] || crs_fail "threadcaps: the uninterrupted run: $(crs_status_text "$st")"
+crs_after_point 1 "$WORK/tref/out.out" >"$WORK/tref.after1"
 d=$WORK/threadcaps
 CRT_PRCTL=threadcaps crs_start_or_end "threadcaps: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
-crs_tool "$WORK/tc" cr_checkpoint -f "$WORK/tc.img" "$PID"
-crs_expect_refusal "a thread with capabilities of its own" "$WORK/tc.err" $? "other than the main thread's"
-[ -e "$WORK/tc.img" ] && crs_fail "threadcaps: the refused checkpoint left an image"
-crs_finish "$d" orig || crs_fail "threadcaps: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+crs_tool "$WORK/tc" cr_checkpoint --kill -f "$WORK/tc.img" "$PID" ||
+    crs_fail "threadcaps: cr_checkpoint --kill: $(head -n 1 "$WORK/tc.err")"
+crs_wait_status "$d/orig" 30 >/dev/null
+touch "$d/go.1" "$d/go.2"
+crs_tool "$WORK/tci" cr_info "$WORK/tc.img" && grep -q "threads with capabilities of their own: 1" "$WORK/tci.out" &&
+    grep -q "securebits 0x4$" "$WORK/tci.out" && grep -q "securebits 0x14$" "$WORK/tci.out" &&
+    crs_pass "cr_info shows the thread's own capability sets and each thread's securebits" ||
+    crs_fail "cr_info does not show the threads' own sets and securebits: $(grep -i 'securebits\|own:' "$WORK/tci.out")"
+st=$(cd "$d" && crs_run "$WORK/tr1" capsh --drop=cap_setpcap -- -c "exec '$CRS_TOOLS/cr_restart' '$WORK/tc.img'")
+crs_expect_refusal "a restart that cannot set the threads' securebits" "$WORK/tr1.err" "$st" "securebits 0x4"
+st=$(cd "$d" && crs_run "$WORK/tr2" "$CRS_TOOLS/cr_restart" "$WORK/tc.img")
+crs_expect_run "threadcaps: restarted, each thread with its own sets and securebits; it finishes as the uninterrupted run" \
+    "$WORK/tref.after1" "$WORK/tr2" "$st"
 crs_summary crs_prctl

@@ -11,8 +11,10 @@
  *     programs it starts): every thread's five sets must be as they were
  *     after a restart
  *   - CRT_PRCTL=threadcaps (as root): caps, and the second thread drops
- *     CAP_NET_ADMIN on its own: a checkpoint is refused naming the thread
- *     (crs_prctl.sh)
+ *     CAP_NET_ADMIN on its own (capset is per thread); the main thread sets
+ *     SECBIT_NO_SETUID_FIXUP before the threads start, and the third thread
+ *     SECBIT_KEEP_CAPS on its own (securebits are per thread too): every
+ *     thread's sets and securebits must be its own again after a restart
  * Each is checked after each point: the values as they were set.
  * Contract: crt_common.h.
  */
@@ -21,6 +23,7 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +62,7 @@ static void caps_text(char *out, size_t len)
         int k = e ? (int)(e - l - 1) : (int)strlen(l + 1);
         o += (size_t)snprintf(out + o, o < len ? len - o : 0, "%.*s; ", k, l + 1);
     }
+    snprintf(out + o, o < len ? len - o : 0, "securebits 0x%x", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
 }
 
 static char caps_start[3][512];   /* main thread, worker 0, worker 1 */
@@ -80,6 +84,9 @@ static void *worker(void *arg)
         if (syscall(SYS_capset, &h, d) != 0)
             crt_die("capset: %s", strerror(errno));
     }
+    if (k == 1 && thread_drop &&
+        prctl(PR_SET_SECUREBITS, (unsigned long)prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) | SECBIT_KEEP_CAPS, 0, 0, 0) != 0)
+        crt_die("PR_SET_SECUREBITS: %s", strerror(errno));
     pthread_mutex_lock(&m);
     for (int done = 0; done < 3; done++) {
         while (stage == done)
@@ -148,6 +155,8 @@ int main(void)
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0) != 0 ||
             prctl(PR_CAPBSET_DROP, CAP_SYS_BOOT, 0, 0, 0) != 0)
             crt_die("ambient or bounding set: %s", strerror(errno));
+        if (thread_drop && prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) != 0)
+            crt_die("PR_SET_SECUREBITS: %s", strerror(errno));
         caps_text(caps_start[0], sizeof caps_start[0]);
     }
     pthread_t t[2];
