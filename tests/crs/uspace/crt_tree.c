@@ -53,6 +53,10 @@
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory: each
  *             writes to it before point 1 and after, and sees the other's
  *             writes (one memory again after a restart)
+ *   hugeshm   shm's on 2 MiB huge pages (MAP_HUGETLB), 4 MiB: each writes
+ *             to both huge pages before point 1 and after, and sees the
+ *             other's writes; the memory stays on 2 MiB pages (the machine
+ *             must have huge pages free: crs_tree_huge.sh reserves them)
  *   memfd     parent and child share a memfd: both hold it open (one open
  *             file), map different parts of it, write through mappings and
  *             descriptors after point 1 and see each other's writes; bytes
@@ -533,6 +537,69 @@ static void mode_shm(void)
     CRT_CHECK_U64("the program's write to the second page", sh[600], 22);
     CRT_CHECK_U64("the child's write before point 1", sh[1], 33);
     CRT_CHECK_U64("the child's write after point 1 is seen through the shared memory", sh[3], 4242);
+    crt_checkpoint_point(2);
+}
+
+/* The page size (KiB, smaps' KernelPageSize) of the mapping holding addr, or -1. */
+static long kernel_page_kb(const void *addr)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    long kb = -1;
+    int in = 0;
+    unsigned long lo, hi;
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+        else if (in && !strncmp(line, "KernelPageSize:", 15))
+            kb = strtol(line + 15, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* mode_shm's on huge pages: MAP_SHARED|MAP_ANONYMOUS|MAP_HUGETLB memory,
+ * two 2 MiB pages, mapped before the fork; each writes to both pages
+ * before point 1 and after it, and each must see the other's writes, on
+ * 2 MiB pages still. */
+static void mode_hugeshm(void)
+{
+    const size_t len = 4u << 20, second = (2u << 20) / sizeof(uint64_t);
+    volatile uint64_t *sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+    int go[2], ready[2];
+    if (sh == MAP_FAILED || pipe(go) || pipe(ready))
+        crt_die("mmap MAP_HUGETLB (are huge pages free? vm.nr_hugepages) or pipe: %s", strerror(errno));
+    sh[0] = 11;
+    sh[second] = 22;
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(go[1]);
+        close(ready[0]);
+        sh[1] = 33;
+        sh[second + 1] = 34;
+        if (write(ready[1], "r", 1) != 1)
+            _exit(2);
+        wait_byte(go[0]);
+        int code = sh[2] == 77 && sh[second + 2] == 78 && kernel_page_kb((const void *)sh) == 2048 ? 0 : 3;
+        sh[3] = 4242;
+        sh[second + 3] = 4343;
+        _exit(code);
+    }
+    close(go[0]);
+    close(ready[1]);
+    wait_byte(ready[0]);
+    crt_checkpoint_point(1);
+    sh[2] = 77;
+    sh[second + 2] = 78;
+    if (write(go[1], "g", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well (it saw the program's writes after point 1, on 2 MiB pages)", kid, 0);
+    CRT_CHECK_U64("the program's writes to both huge pages", sh[0] * 100 + sh[second], 1122);
+    CRT_CHECK_U64("the child's writes before point 1", sh[1] * 100 + sh[second + 1], 3334);
+    CRT_CHECK_U64("the child's writes after point 1 are seen through the shared memory",
+                  sh[3] * 10000 + sh[second + 3], 42424343);
+    CRT_CHECK_U64("the memory is on 2 MiB pages (KiB)", (uint64_t)kernel_page_kb((const void *)sh), 2048);
     crt_checkpoint_point(2);
 }
 
@@ -1159,6 +1226,8 @@ int main(void)
         mode_zombie();
     else if (!strcmp(m, "shm"))
         mode_shm();
+    else if (!strcmp(m, "hugeshm"))
+        mode_hugeshm();
     else if (!strcmp(m, "memfd"))
         mode_memfd();
     else if (!strcmp(m, "sysv"))
@@ -1184,6 +1253,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, memfd, sysv, sem, vfork, threadpidfd or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, hugeshm, memfd, sysv, sem, vfork, threadpidfd or sockets", m);
     crt_finish();
 }
