@@ -5,7 +5,8 @@
 # (CRS_EXPECT_PID=1, for both restarts of rr too), runs on to the same result
 # as an uninterrupted run, and can be checkpointed and restarted again; the
 # same for crt_procself, whose /proc must be its own namespace's, and for
-# crt_tree's process trees (cr_checkpoint --tree).
+# crt_tree's process trees (cr_checkpoint --tree), and for System V shared
+# memory (crt_sysv, crt_tree sysv).
 # Needs root to create the throwaway user.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup unprivileged
@@ -27,7 +28,7 @@ chmod o+rx "$src/tests" "$src/tests/crs" 2>/dev/null
 uid=$(id -u "$user")
 gid=$(id -g "$user")
 asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
-for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_BIN/crt_tree" "$CRS_TOOLS/cr_restart"; do
+for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_BIN/crt_tree" "$CRS_BIN/crt_sysv" "$CRS_TOOLS/cr_restart"; do
     asuser test -r "$f" || crs_skip "$user cannot read $f (directory permissions)"
 done
 mkdir -p "$WORK/user"
@@ -51,7 +52,10 @@ as_user_cycle crt_ids "kill and rr, the original PID back each time, the output 
 as_user_cycle crt_procself "/proc/self, /proc/<pid> and a held /proc/self/status are the process's own after kill and rr"
 # a process tree (issue 10, points 1 and 2): every member back under its
 # pid in the user+pid namespace, zombies with their status, a daemon's session
-for mode in children zombie daemon; do
+# System V shared memory: a user's restart cannot choose the ids (kernel.shm_next_id), so it
+# takes the segments the killed original left (kill, under their ids) or makes new ones (rr)
+as_user_cycle crt_sysv "System V shared memory, kill and rr"
+for mode in children zombie daemon sysv; do
     as_user_cycle crt_tree "a process tree ($mode), cr_checkpoint --tree, kill and rr" CRT_TREE=$mode CRS_CKPT_SCOPE=--tree
 done
 crs_summary unprivileged
