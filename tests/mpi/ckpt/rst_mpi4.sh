@@ -12,14 +12,21 @@
 # ('no checkpoint' on its messages): at 1 rank the coordinator began a second epoch after each
 # MPIX_Checkpoint's, which took a second snapshot later in the run now and then under load
 # (restart-mpi took that one: the restarted job did not come back in MPIX_Checkpoint).
+# rst_mpi4.sh FLAVOR rst_mpi4b runs rst_mpi4b.c the same way: MPI_Request_free and MPI_Cancel of
+# active MPI_Isendrecv requests and a persistent MPI_Alltoallw_init with a datatype per peer
+# (freed after the init) in flight at the snapshots.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-ck_prog rst_mpi4
+ck_prog "${2:-rst_mpi4}"
 export REVIVE_RESTART_RANK=$restarter
 steps=7
 nps="1 2 4"
 [ "${REVIVE_TEST_QUICK:-0}" = 1 ] && nps="1 2"
+# rst_mpi4b not at 1 rank: there its ring is the rank itself, and MPICH 4.0.2 natively loses a
+# send to itself whose request was freed (MPI_Isend, MPI_Request_free, then MPI_Recv of it
+# never returns; measured), which rst_mpi4b's freed pair does
+[ "${2:-}" = rst_mpi4b ] && nps=${nps#1 }
 snaps() { ls -d "$d"/revive_global_snapshot_*.ckpt 2>/dev/null; }
 # extra JOBDIR ERR GEN: a FAIL line when JOBDIR holds more than its one sequence or ERR says an
 # epoch ended without a snapshot (an epoch nobody asked for)
