@@ -63,6 +63,26 @@ static void progress_file(const char *name, const char *text)
         unlink(tmp);
 }
 
+/* MPICH's mpiexec (Hydra) does not end a job when one of its processes exits 1 before MPI_Init:
+ * the other ranks, restored, wait in their fresh MPI's start for this one for ever (measured:
+ * `mpiexec.mpich -n 2 revive-restart-rank` from a snapshot with a damaged rank_1.img ran until
+ * the test's 30 s timeout; restart-mpi's coordinator ends such a job, 5 s after the rank's
+ * failed.<r>, coord_launchwait.c). So a rank that gives up asks the launcher to end the job, as
+ * the MPI library's MPI_Abort would: Hydra's PMI-1 wire command, on the socket PMI_FD names,
+ * which Hydra's proxy acts on without an init first. Open MPI's launcher sets no PMI_FD, and ends
+ * the job itself when a rank exits 1. */
+static void abort_job(void)
+{
+    const char *v = getenv("PMI_FD");
+    char *end = NULL;
+    long fd = v && *v ? strtol(v, &end, 10) : -1;
+    if (fd < 3 || *end || fd > 65535)
+        return;
+    static const char cmd[] = "cmd=abort exitcode=1\n";
+    ssize_t w = write((int)fd, cmd, sizeof cmd - 1);
+    (void)w; /* not a Hydra socket, or gone: the exit below is all there is */
+}
+
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
@@ -89,6 +109,7 @@ static void die(const char *fmt, ...)
     if (rank >= 0) {
         struct timespec pause = {0, 300 * 1000 * 1000};
         nanosleep(&pause, NULL);
+        abort_job();
     }
     exit(1);
 }
