@@ -110,7 +110,7 @@ ranks_hosts() {
     for p in $(pgrep -f -- "^$bin " ; pgrep -f -- "^[^ ]*/revive-restart-rank "); do
         for h in $(ls "$HB"/h*.pid); do
             h=$(basename "$h" .pid)
-            [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$(readlink /proc/$(host_pid $h)/ns/net)" ] && echo $h
+            [ /proc/$p/ns/net -ef /proc/$(host_pid $h)/ns/net ] && echo $h
         done
     done | sort | tr '\n' ' '
 }
