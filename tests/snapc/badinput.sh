@@ -38,7 +38,8 @@ kill $other $plain $wrapped
 pass "dead PID, non-launcher, launcher without -am ft-enable-cr, a wrapper of a launcher"
 
 # a job of ours
-start_job a 4 --iters 1000000 --sleep-us 500 --slow 0:capture:6000
+# (rank 0's capture waits while a.hold exists: a checkpoint held in progress, below)
+start_job a 4 --iters 1000000 --sleep-us 500 --hold "0:capture:$W/a.hold"
 # another user (nobody) asks: refused, and the job's socket is out of its reach anyway
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     chmod 755 "$W"   # let nobody reach ckpt-mpirun's path only; the socket dir stays 0700
@@ -84,12 +85,15 @@ fi
 # a rank's pid finds the job too
 r=$(pgrep -f -- "--ready $W/a.ready" | tail -1)
 expect_rc 0 "a rank's pid" "$CKPT" $r && consistent "$(tail -n1 "$W/cmd.out")" 4
-# a second request while a checkpoint runs (rank 0's capture takes 6 s more: the second is
-# made once every rank has drained): refused, or queued
+# a second request while a checkpoint runs (rank 0's capture held until the third request is
+# queued; the second is made once every rank has drained): refused, or queued
+touch "$W/a.hold"
 "$CKPT" --status $JOB >"$W/first.out" 2>"$W/first.err" & first=$!
 wait_for 60 'grep -q "] Drained" "$W/first.err"' || fail "the first request did not reach Drained"
 expect_rc 1 "a second request" "$CKPT" $JOB && err_has "a checkpoint of this job is in progress (sequence 1); try again when it ends"
 "$CKPT" --wait --status $JOB >"$W/third.out" 2>"$W/third.err" & third=$!
+wait_for 60 'grep -q "] Queued" "$W/third.err"' || fail "the waiting request was not queued: $(cat "$W/third.err")"
+rm -f "$W/a.hold"
 wait $first || fail "the first request failed: $(cat "$W/first.err")"
 wait $third || fail "the waiting request failed: $(cat "$W/third.err")"
 [ "$(tail -n1 "$W/first.out")" = "$W/revive_global_snapshot_$JOB.ckpt/1" ] || fail "first: $(cat "$W/first.out")"
@@ -140,14 +144,15 @@ kill -0 $JOB || fail "the job ended after the timeout"
 kill -TERM $JOB; wait $JOB
 pass "--timeout: no checkpoint, the rank named"
 
-# requests while the job starts (rank 3 starts its agent 3 s late) and while a rank is in
-# MPI_Finalize
+# requests while the job starts (rank 3 starts its agent once c.start exists) and while a rank
+# is in MPI_Finalize
 mkdir -p "$W/c.ready"
 ( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$FRANK" --ready "$W/c.ready" \
-    --iters 50 --sleep-us 100 --start-delay 3:15000 --end-sleep 60 --early-finalize 2 ) >"$W/c.out" 2>"$W/c.err" &
+    --iters 50 --sleep-us 100 --start-file "3:$W/c.start" --end-sleep 60 --early-finalize 2 ) >"$W/c.out" 2>"$W/c.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"
 wait_for 60 '[ "$(ls "$W/c.ready" | wc -l)" -ge 3 ]' || fail "the job c did not start"
 expect_rc 1 "a job still starting" "$CKPT" $JOB && err_has "the job is starting: 3 of 4 ranks ready; try again in a moment"
+touch "$W/c.start"
 wait_for 60 '[ "$(ls "$W/c.ready" | wc -l)" -ge 4 ]' || fail "rank 3 of job c did not start"
 # rank 2 enters MPI_Finalize after its 50 steps, the others sleep 60 s before theirs: a request
 # before that may still be taken; once rank 2 is there, every request is refused

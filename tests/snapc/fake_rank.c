@@ -27,10 +27,14 @@
  *   --die R:OP        rank R SIGKILLs itself in OP (begin seqs targets quiesce drain capture)
  *   --fail R:OP       rank R's OP fails (quiesce drain capture)
  *   --slow R:OP:MS    rank R's OP takes MS milliseconds more
+ *   --hold R:OP:FILE  rank R's OP waits while FILE exists (10 min at most): the test holds a
+ *                     checkpoint in OP exactly as long as it needs (a fixed --slow was paid by
+ *                     every checkpoint of the job, and could still be too short under load)
  *   --mpix K          every rank calls MPIX_Checkpoint at its K-th world collective
  *   --mpix-request R:K   rank R calls MPIX_Checkpoint_request at schedule step K
  *   --ready DIR       each rank creates DIR/ready.R once its agent runs
  *   --start-delay R:MS   rank R starts its agent (MPI_Init) MS milliseconds late
+ *   --start-file R:FILE  rank R starts its agent (MPI_Init) once FILE exists (10 min at most)
  *   --jitter-us U     the agent thread takes up to U us to apply new targets
  *   --restart-env F   the first capture pretends a restart: the agent is handed the NAME=value
  *                     lines of F as the new launcher's environment (another coordinator)
@@ -88,6 +92,9 @@ static char die_op[16], fail_op[16], slow_op[16];
 static int mpix_at = -1, mpixr_rank = -1, mpixr_at = -1;
 static const char *ready_dir;
 static int delay_rank = -1, delay_ms, jitter_us;
+static int hold_rank = -1, start_file_rank = -1;
+static char hold_op[16];
+static const char *hold_file, *start_file;
 static const char *restart_env_file;
 static int resumed_restarted;
 static int need_raise;
@@ -116,6 +123,9 @@ static void op_hook(const char *op)
     }
     if (me == slow_rank && strcmp(op, slow_op) == 0)
         usleep((useconds_t)slow_ms * 1000);
+    if (me == hold_rank && strcmp(op, hold_op) == 0)
+        for (int t = 0; t < 30000 && access(hold_file, F_OK) == 0; t++)
+            usleep(20000);
 }
 
 static int op_fails(const char *op)
@@ -639,6 +649,21 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--need-raise")) need_raise = 1;
         else if (!strcmp(a, "--ckpt-dir-of-the-app")) ; /* the wrapper must leave it to us */
         else if (!strcmp(a, "--start-delay")) rank_op(v, &delay_rank, tmp, sizeof tmp, NULL), delay_ms = atoi(tmp), i++;
+        else if (!strcmp(a, "--hold") || !strcmp(a, "--start-file")) {
+            /* R:OP:FILE, R:FILE: the file is the rest, however long (rank_op cuts at 63) */
+            const char *f = strchr(v, ':');
+            if (f && !strcmp(a, "--hold"))
+                f = strchr(f + 1, ':');
+            if (!f || !f[1]) {
+                fprintf(stderr, "fake_rank: %s takes %s\n", a, strcmp(a, "--hold") ? "R:FILE" : "R:OP:FILE");
+                return 2;
+            }
+            if (!strcmp(a, "--hold"))
+                rank_op(v, &hold_rank, hold_op, sizeof hold_op, NULL), hold_file = f + 1;
+            else
+                start_file_rank = atoi(v), start_file = f + 1;
+            i++;
+        }
         else {
             fprintf(stderr, "fake_rank: unknown option %s\n", a);
             return 2;
@@ -721,6 +746,8 @@ int main(int argc, char **argv)
     };
     if (me == delay_rank)
         usleep((useconds_t)delay_ms * 1000);
+    for (int t = 0; me == start_file_rank && t < 30000 && access(start_file, F_OK) != 0; t++)
+        usleep(20000);
     int e = snapc_agent_start(&ops, me, size);
     if (e < 0) {
         fprintf(stderr, "fake_rank %d: the agent did not start: %s\n", me, strerror(-e));

@@ -82,25 +82,30 @@ for op in begin seqs targets quiesce drain capture; do
 done
 pass "a rank killed at begin, seqs, targets, quiesce, drain, capture"
 
-# kill -9 of the other participants while rank 0 writes its image (3 s more): ckpt-mpirun, the
-# real launcher, the coordinator (mpirun's pid)
-slow="--iters 1000000 --sleep-us 300 --slow 0:capture:3000"
+# kill -9 of the other participants while rank 0 writes its image (held there while hold
+# exists, released after the kill: a fixed 3 s pause cost every checkpoint of these jobs):
+# ckpt-mpirun, the real launcher, the coordinator (mpirun's pid)
+slow=(--iters 1000000 --sleep-us 300 --hold "0:capture:$W/hold")
 # the tool: the epoch goes on without it, the job runs on, the next request commits
-start_job k-tool 3 $slow
+start_job k-tool 3 "${slow[@]}"
+touch "$W/hold"
 "$CKPT" --status $JOB >"$W/kt.out" 2>"$W/kt.err" & tool=$!
 wait_for 60 'grep -q "] Drained" "$W/kt.err"' || fail "tool kill: the epoch did not reach Drained"
 kill -KILL $tool; wait $tool 2>/dev/null
+rm -f "$W/hold"
 jd=$W/revive_global_snapshot_$JOB.ckpt
 expect_rc 0 "tool kill: the next request" "$CKPT" --wait $JOB && consistent "$(tail -n1 "$W/cmd.out")" 3
 [ ! -d "$jd/0" ] || "$INFO" --verify "$jd/0" >/dev/null 2>&1 || fail "tool kill: sequence 0 is there but does not verify"
 kill -0 $JOB || fail "tool kill: the job ended"
 kill -TERM $JOB; wait $JOB
 # the launcher: no checkpoint, the job ends, the ranks it left are killed by the coordinator
-start_job k-launcher 3 $slow
+start_job k-launcher 3 "${slow[@]}"
 expect_rc 0 "launcher kill: a first snapshot" "$CKPT" $JOB
+touch "$W/hold"
 "$CKPT" --status $JOB >"$W/kl.out" 2>"$W/kl.err" & tool=$!
 wait_for 60 'grep -q "] Drained" "$W/kl.err"' || fail "launcher kill: the epoch did not reach Drained"
 kill -KILL "$(pgrep -P $JOB | head -1)"
+rm -f "$W/hold"   # rank 0's capture goes on, as after its 3 s pause before
 wait $tool; rc=$?
 [ $rc = 1 ] && grep -q "no checkpoint: the job ended during the checkpoint\|no checkpoint: rank .* ended during the checkpoint" "$W/kl.err" ||
     { fail "launcher kill: ckpt-mpirun status $rc"; cat "$W/kl.err"; }
@@ -111,11 +116,13 @@ jd=$W/revive_global_snapshot_$JOB.ckpt
 "$INFO" --verify "$jd/0" >/dev/null 2>&1 || fail "launcher kill: sequence 0 damaged"
 wait_no_strays
 # the coordinator: the launcher and the ranks end with it; the sequence is never offered
-start_job k-coord 3 $slow
+start_job k-coord 3 "${slow[@]}"
 expect_rc 0 "coordinator kill: a first snapshot" "$CKPT" $JOB
+touch "$W/hold"
 "$CKPT" --status $JOB >"$W/kc.out" 2>"$W/kc.err" & tool=$!
 wait_for 60 'grep -q "] Drained" "$W/kc.err"' || fail "coordinator kill: the epoch did not reach Drained"
 kill -KILL $JOB
+rm -f "$W/hold"
 wait $tool; rc=$?
 [ $rc = 1 ] && grep -q "closed the connection without an answer" "$W/kc.err" ||
     { fail "coordinator kill: ckpt-mpirun status $rc"; cat "$W/kc.err"; }
