@@ -110,12 +110,14 @@ static void queue_all(void)
     arm(3, 5, 0);
     arm(4, 2, 2);
     crt_sleep_ms(30);
-    /* every one-shot has expired, beta once */
+    /* every one-shot has expired, beta once: its next expiry is then an hour away (before,
+     * 5 ms at most). "tv_sec < 3599" waited for a second more on every call (its reload is
+     * 3599.99 s): a second at each of the two points, 30 s of the whole test */
     for (int k = 0; k < 60000; k++) {
         struct itimerspec a, c, d, b;
         timer_gettime(tm[0], &a), timer_gettime(tm[2], &c), timer_gettime(tm[3], &d), timer_gettime(tm[1], &b);
         if (!a.it_value.tv_sec && !a.it_value.tv_nsec && !c.it_value.tv_sec && !c.it_value.tv_nsec &&
-            !d.it_value.tv_sec && !d.it_value.tv_nsec && b.it_value.tv_sec < 3599)
+            !d.it_value.tv_sec && !d.it_value.tv_nsec && b.it_value.tv_sec >= 3590)
             break;
         crt_sleep_ms(1);
     }
