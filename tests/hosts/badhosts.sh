@@ -5,7 +5,7 @@
 #   launcher itself waited for ever, MPICH's at least);
 # - restart-mpi --hostfile naming a host nobody knows (refused before the launch, naming it);
 # - restart-mpi --hostfile naming a host that is known but unreachable (h3, killed; the
-#   MPICH's launcher waits for ever): after REVIVE_LAUNCH_TIMEOUT (here 30 s) the coordinator
+#   MPICH's launcher waits for ever): after REVIVE_LAUNCH_TIMEOUT (here 15 s) the coordinator
 #   names the ranks that never started and ends the job (Open MPI's launcher gives up by
 #   itself, and restart-mpi says no rank began); the snapshot is not marked as failed;
 # - a snapshot whose image of rank 2 is missing on every copy (the shared directory and h2's
@@ -65,11 +65,11 @@ pass "$flavor: restart-mpi --hostfile naming an unknown host: one line naming it
 # 3. a known host that cannot be reached (h3 lost)
 host_kill h3
 hostfile "$W/hf-lost" h1:2 h3:2
-REVIVE_LAUNCH_TIMEOUT=30 bounded "$RESTART" --hostfile "$W/hf-lost" "$ref"
+REVIVE_LAUNCH_TIMEOUT=15 bounded "$RESTART" --hostfile "$W/hf-lost" "$ref"
 no_hang "restart-mpi --hostfile with an unreachable host"
 # the launcher gives up by itself (Open MPI: the ranks on h1 never began, said so), or waits
 # until the coordinator's bound (MPICH: names the ranks that never started)
-grep -q "2 of 4 ranks did not start within 30 s (not started: ranks 2,3)" "$W/b.err" ||
+grep -q "2 of 4 ranks did not start within 15 s (not started: ranks 2,3)" "$W/b.err" ||
     grep -q "before any rank began its restore: the launcher failed" "$W/b.err" ||
     fail "restart-mpi with an unreachable host does not say the ranks did not start: $(tail -5 "$W/b.err")"
 grep -q "is not marked as failed" "$W/b.err" || fail "restart-mpi does not say the snapshot is not marked: $(tail -3 "$W/b.err")"

@@ -4,7 +4,9 @@
 # which the bed makes its node-local directory). Sequence 0 commits; the staging of sequence 1
 # holds (fault point filem-stage-hold, so the failure surely comes while it stages) and then
 #  a. h2 is lost (its link down, its processes killed, its node-local directory wiped): the
-#     coordinator gives up on h2's ranks after the staging bound (REVIVE_CAPTURE_TIMEOUT);
+#     coordinator gives up on h2's ranks once their host is silent (TCP keepalive,
+#     REVIVE_HOST_SILENT_S=10 here: the default 30 s was most of the MPICH test's time), or at
+#     the latest after the staging bound (REVIVE_CAPTURE_TIMEOUT=45);
 #  b. (a new job on h1,h3) a rank's process on h1 is killed (its agent thread is its stager).
 # Each time: sequence 1 is not committed and ckpt-info shows it failed, sequence 0 is untouched
 # (verifies), h1's cache keeps both sequences (nothing newer was committed). After a: sequence 0
@@ -27,7 +29,7 @@ native_job 4
 run_job() {
     local name=$1
     ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=filem-stage-hold \
-        REVIVE_FAULT_EPOCH=2 REVIVE_STAGE_HOLD="$W/$name.stage" REVIVE_CAPTURE_TIMEOUT=45 \
+        REVIVE_FAULT_EPOCH=2 REVIVE_STAGE_HOLD="$W/$name.stage" REVIVE_CAPTURE_TIMEOUT=45 REVIVE_HOST_SILENT_S=10 \
         TMPDIR="$TMPDIR" nsenter -t "$(host_pid h1)" -n -u -m -- \
         "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" "${LOPTS[@]}" \
         -n 4 "$bin" $iters hold "$W/go" ) >"$W/$name.out" 2>"$W/$name.err" &

@@ -45,7 +45,8 @@ wait_no_strays
 pass "ranks in MPI_Finalize wait for the commit of the sequence staging; then its cache goes"
 
 # --- the copy to shared storage fails (out of time) while the ranks wait in MPI_Finalize
-export REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD=$W/stage.hold REVIVE_CAPTURE_TIMEOUT=20
+# (the bound: 10 s; the ranks reach MPI_Finalize within a second of the snapshot's start)
+export REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD=$W/stage.hold REVIVE_CAPTURE_TIMEOUT=10
 start_job d 2 --coord -- --iters 100 --sleep-us 300 --end-file "$W/d.end"
 unset REVIVE_FAULT REVIVE_STAGE_HOLD REVIVE_CAPTURE_TIMEOUT
 jd=$W/revive_global_snapshot_$JOB.ckpt
