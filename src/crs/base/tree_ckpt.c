@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -809,6 +810,55 @@ static int check_shared_memory(struct tree_ckpt *t)
     return e;
 }
 
+/* A System V segment a process outside the tree has attached too: the
+ * restart would make one for the members alone, and they would no longer
+ * see the outsider's writes. The kernel counts every mapping (shm_nattch);
+ * more than the members' own is refused, naming the segment and a member. */
+struct sysv_seen { uint64_t dev, ino; unsigned long maps; int member; uint64_t start; };
+struct sysv_list { struct sysv_seen *v; size_t n, cap; };
+
+static int count_sysv_mapping(struct tree_ckpt *t, size_t m, const struct revive_maps_entry *me, void *arg)
+{
+    (void)t;
+    struct sysv_list *s = arg;
+    if (!me->shared || strncmp(me->name, "/SYSV", 5))
+        return 0;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->v[k].dev == me->dev && s->v[k].ino == me->inode) {
+            s->v[k].maps++;
+            return 0;
+        }
+    struct sysv_seen *v = grow_array(s->v, s->n, &s->cap, sizeof *v, 16);
+    if (!v)
+        return -ENOMEM;
+    s->v = v;
+    s->v[s->n++] = (struct sysv_seen){ me->dev, me->inode, 1, (int)m, me->start };
+    return 0;
+}
+
+static int check_sysv_outside(struct tree_ckpt *t)
+{
+    struct sysv_list s = { 0 };
+    int e = for_each_member_mapping(t, count_sysv_mapping, &s);
+    for (size_t k = 0; k < s.n && !e; k++) {
+        struct shmid_ds ds;
+        if (s.v[k].ino > INT32_MAX || shmctl((int)s.v[k].ino, IPC_STAT, &ds) != 0 ||
+            (unsigned long)ds.shm_nattch <= s.v[k].maps)
+            continue;   /* not ours to read: each member's capture sees it alone */
+        char w[64];
+        fail(t, "the System V shared memory segment %llu (key 0x%08x), which %s maps at 0x%llx, is attached by a "
+                "process outside the %s too (%lu mappings, %lu of them the members'; made by process %d, last "
+                "attached or detached by %d): restarted, the members would get a copy of their own; let only "
+                "the members attach it",
+             (unsigned long long)s.v[k].ino, (unsigned)ds.shm_perm.__key, who(t, (size_t)s.v[k].member, w, sizeof w),
+             (unsigned long long)s.v[k].start, crs_tree_scope_name(t->o->scope), (unsigned long)ds.shm_nattch,
+             s.v[k].maps, (int)ds.shm_cpid, (int)ds.shm_lpid);
+        e = -ENOTSUP;
+    }
+    free(s.v);
+    return e;
+}
+
 /* Groups: each end of a pipe whose both ends are in the tree; each other
  * open file that two members or more hold. */
 static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t *ngroups)
@@ -1034,7 +1084,8 @@ static int run(struct tree_ckpt *t, int fd)
         }
     }
     /* every member is parked: nothing they share moves now */
-    if ((e = check_shared_memory(t)) || (e = scan_fds(t, fd)) || (e = crs_tree_check_sockets(t)))
+    if ((e = check_shared_memory(t)) || (e = check_sysv_outside(t)) || (e = scan_fds(t, fd)) ||
+        (e = crs_tree_check_sockets(t)))
         return (int)e;
     struct crs_tree_group *groups = NULL;
     size_t ngroups = 0;

@@ -82,14 +82,31 @@ int crs_capture_memfd_index(struct crs_capture *c, uint64_t ino, const char *map
 
 /* The saved file of the System V segment a mapping shows, with its key,
  * permissions, size and whether it was marked removed (IPC_STAT), or
- * -errno with the message set. */
-static int sysv_index(struct crs_capture *c, const struct crs_map *m, const char *name)
+ * -errno with the message set. A segment another process has attached too
+ * is refused (outside a tree's checkpoint, whose members' mappings the
+ * requester counts): restarted, this process would get a copy of its own,
+ * and the two would no longer see each other's writes. The kernel counts
+ * mappings (shm_nattch), so the process's own (maps[0, n)) are counted. */
+static int sysv_index(struct crs_capture *c, const struct crs_map *m, const char *name, const struct crs_map *maps,
+                      long n)
 {
     struct shmid_ds ds;
     if (m->ino > INT32_MAX || shmctl((int)m->ino, IPC_STAT, &ds) != 0) {
         crs_capture_error(c, "cannot read the System V shared memory segment %llu (%s at 0x%llx): %s",
                           (unsigned long long)m->ino, name, (unsigned long long)m->start,
                           m->ino > INT32_MAX ? "not a segment id" : strerror(errno));
+        return -ENOTSUP;
+    }
+    unsigned long own = 0;
+    for (long i = 0; i < n; i++)
+        own += maps[i].ino == m->ino && maps[i].dev == m->dev && !strncmp(maps[i].name, "/SYSV", 5);
+    if (!c->opts.tree && (unsigned long)ds.shm_nattch > own) {
+        crs_capture_error(c, "the System V shared memory segment %d (key 0x%08x, at 0x%llx) is attached by another "
+                          "process too (%lu mappings, %lu of them this process's; made by process %d, last attached "
+                          "or detached by %d): restarted, this process would get a copy of its own; checkpoint them "
+                          "together (cr_checkpoint --tree, --pgid or --sid) or let only one process attach it",
+                          (int)m->ino, (unsigned)ds.shm_perm.__key, (unsigned long long)m->start,
+                          (unsigned long)ds.shm_nattch, own, (int)ds.shm_cpid, (int)ds.shm_lpid);
         return -ENOTSUP;
     }
     int k = crs_capture_fobj_index(c, m->dev, m->ino, name, S_IFREG | (ds.shm_perm.mode & 0777),
@@ -186,7 +203,7 @@ int crs_capture_regions(struct crs_capture *c)
         } else if (!strncmp(name, "/SYSV", 5) && m->shared) {
             /* System V shared memory: the segment (its id is the inode) is a
              * saved file of its own kind; its bytes go into the image */
-            int k = sysv_index(c, m, name);
+            int k = sysv_index(c, m, name, maps, n);
             if (k < 0)
                 return k;
             r->kind = CRS_REGION_FOBJ;

@@ -9,7 +9,8 @@
 # restart, which makes them anew (kill: the restart takes the ones left
 # behind). cr_info lists them. A key held by another segment at restart:
 # the segment comes back private, with a warning naming the key, and only
-# the program's lookup of the key and its check of the key fail.
+# the program's lookup of the key and its check of the key fail. A segment
+# another process has attached too is refused at checkpoint, naming it.
 # Before, cr_checkpoint refused every process attached to a segment.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_sysv
@@ -74,4 +75,29 @@ else
     fi
     ipcrm -m "$stranger"
 fi
+
+# a segment another process (outside the checkpoint) has attached too: refused
+# in one line naming it, no image; the program runs on to its end
+d=$WORK/outsider
+crs_start_or_end "outsider: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
+key=$(printf '0x5256%04x' $((PID & 0xffff)))
+id=$(awk -v k="$((key))" 'NR > 1 && $1 == k { print $2 }' /proc/sysvipc/shm)
+python3 -c 'import ctypes, sys, time
+l = ctypes.CDLL(None); l.shmat.restype = ctypes.c_void_p
+sys.exit(1) if l.shmat(int(sys.argv[1]), None, 0) in (None, 2**64 - 1) else None
+print("attached", flush=True); time.sleep(120)' "$id" >"$WORK/outsider.out" 2>&1 &
+holder=$!
+for _ in $(seq 100); do grep -q attached "$WORK/outsider.out" && break; kill -0 "$holder" 2>/dev/null || break; sleep 0.1; done
+if grep -q attached "$WORK/outsider.out"; then
+    crs_tool "$WORK/oc" cr_checkpoint -f "$WORK/outsider.img" "$PID"
+    crs_expect_refusal "a segment another process has attached too" "$WORK/oc.err" $? \
+        "System V shared memory segment $id (key $key, at 0x"
+    grep -q "attached by another process too" "$WORK/oc.err" || crs_fail "outsider: the refusal does not say why"
+    [ -e "$WORK/outsider.img" ] && crs_fail "outsider: the refused checkpoint left an image"
+else
+    crs_fail "outsider: python3 could not attach segment $id: $(head -n 2 "$WORK/outsider.out")"
+fi
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+crs_finish "$d" orig || crs_fail "outsider: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 crs_summary crs_sysv

@@ -137,6 +137,33 @@ if [ -n "$PID" ]; then
     crs_finish "$d" orig || crs_fail "daemon: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
 fi
 
+# ---- System V shared memory the members share and a process outside the tree
+# has attached too: refused naming the segment (the members' own sharing is
+# restored: crs_tree.sh sysv); the program runs on
+d=$WORK/sysvout
+CRT_TREE=sysv crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" || crs_fail "sysvout: the program never got ready"
+if [ -n "$PID" ]; then
+    key=$(printf '0x5257%04x' $((PID & 0xffff)))
+    id=$(awk -v k="$((key))" 'NR > 1 && $1 == k { print $2 }' /proc/sysvipc/shm)
+    python3 -c 'import ctypes, sys, time
+l = ctypes.CDLL(None); l.shmat.restype = ctypes.c_void_p
+sys.exit(1) if l.shmat(int(sys.argv[1]), None, 0) in (None, 2**64 - 1) else None
+print("attached", flush=True); time.sleep(120)' "$id" >"$WORK/sysvout.holder" 2>&1 &
+    holder=$!
+    for _ in $(seq 100); do grep -q attached "$WORK/sysvout.holder" && break; kill -0 "$holder" 2>/dev/null || break; sleep 0.1; done
+    if grep -q attached "$WORK/sysvout.holder"; then
+        crs_tool "$WORK/sysvout" cr_checkpoint --tree -f "$WORK/sysvout.img" "$PID"
+        crs_expect_refusal "a System V segment a process outside the tree has attached too" "$WORK/sysvout.err" $? \
+            "segment $id (key $key)"
+        [ -e "$WORK/sysvout.img" ] && crs_fail "sysvout: the refused checkpoint left a file"
+    else
+        crs_fail "sysvout: python3 could not attach segment $id: $(head -n 2 "$WORK/sysvout.holder")"
+    fi
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+    crs_finish "$d" orig || crs_fail "sysvout: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+fi
+
 # ---- a descriptor on the /proc entry of a process outside every scope (the
 # program's parent): refused in one line naming it, without a scope and with
 # --tree; with --ignore-fds one process checkpoints, cr_info lists the
