@@ -32,6 +32,9 @@
 #include <unistd.h>
 
 #define SHM_NEXT_ID "/proc/sys/kernel/shm_next_id"
+#ifndef SHM_HUGE_SHIFT
+#define SHM_HUGE_SHIFT 26   /* linux/shm.h, which clashes with sys/shm.h */
+#endif
 
 static void set_next_id(int id)
 {
@@ -54,9 +57,24 @@ static int left_behind(const struct crs_rec_fobj *f, key_t key)
            ds.shm_nattch == 0 && !(ds.shm_perm.mode & SHM_DEST);
 }
 
-static int new_segment(struct crs_restore *r, const struct crs_rec_fobj *f, key_t key, const char *name)
+/* The huge page size (log2) the segment's mappings had (SHM_HUGETLB), or 0. */
+static unsigned huge_shift(const struct crs_image *img, size_t i)
 {
+    unsigned shift = 0;
+    for (size_t k = 0; k < img->nregions; k++)
+        if (img->regions[k].kind == CRS_REGION_FOBJ && img->regions[k].file == (int32_t)i &&
+            img->regions[k].page_shift > shift)
+            shift = img->regions[k].page_shift;
+    return shift;
+}
+
+static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *name)
+{
+    const struct crs_rec_fobj *f = &r->img->fobjs[i];
     int old = (int)f->ino, mode = (int)(f->sysv_mode & 0777) | 0600;   /* we fill it; set exactly below */
+    unsigned shift = huge_shift(r->img, i);
+    if (shift)   /* SHM_HUGETLB, on pages of that size */
+        mode |= SHM_HUGETLB | (int)(shift << SHM_HUGE_SHIFT);
     set_next_id(old);
     int id = shmget(key, f->size, IPC_CREAT | IPC_EXCL | mode);
     if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
@@ -68,9 +86,10 @@ static int new_segment(struct crs_restore *r, const struct crs_rec_fobj *f, key_
     int e = errno;
     set_next_id(-1);   /* unused when the key was taken: leave nobody else's next segment to it */
     if (id < 0) {
-        crs_restore_error(r, "cannot make the System V shared memory segment %s again (%llu bytes): %s%s", name,
-                          (unsigned long long)f->size, strerror(e),
-                          e == EINVAL || e == ENOSPC ? " (kernel.shmmax, shmall or shmmni)" : "");
+        crs_restore_error(r, "cannot make the System V shared memory segment %s again (%llu bytes%s): %s%s", name,
+                          (unsigned long long)f->size, shift ? ", on huge pages" : "", strerror(e),
+                          shift && (e == ENOMEM || e == EPERM) ? "; give the machine huge pages (vm.nr_hugepages)"
+                          : e == EINVAL || e == ENOSPC ? " (kernel.shmmax, shmall or shmmni)" : "");
         return -e;
     }
     if (id != old)
@@ -105,7 +124,7 @@ int crs_restore_sysv_make(struct crs_restore *r, size_t i)
     const char *name = crs_image_str(img, f->path);
     key_t key = (f->flags & CRS_FOBJ_F_REMOVED) ? IPC_PRIVATE : (key_t)f->sysv_key;
     int reused = left_behind(f, key);
-    int id = reused ? (int)f->ino : new_segment(r, f, key, name);
+    int id = reused ? (int)f->ino : new_segment(r, i, key, name);
     if (id < 0)
         return id;
     /* the image's owner and permissions (the restored process may be another user than us) */

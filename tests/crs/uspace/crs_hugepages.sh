@@ -5,7 +5,8 @@
 # through the flavours kill, twice, rr, cont, fork and busy: MAP_HUGETLB
 # memory (private and shared), files of a hugetlbfs mounted for the test
 # (mapped shared, mapped private and written, deleted while mapped and open)
-# and a MFD_HUGETLB memfd. The test reserves huge pages for itself
+# and a MFD_HUGETLB memfd; System V shared memory on huge pages (crt_sysv
+# with CRT_SYSV_HUGE=1: kill, twice, rr, cont). The test reserves huge pages for itself
 # (vm.nr_hugepages, put back at the end; one test at a time on this machine
 # holds /tmp/revive-hugepages.lock) and then checks that a restart on a
 # machine without free huge pages is refused in one line naming
@@ -51,6 +52,13 @@ if CRS_FLAVOURS="kill twice rr cont fork busy" bash "$(dirname "$0")/../cr_cycle
     crs_pass "huge pages: kill, twice, rr, cont, fork, busy"
 else
     crs_fail "huge pages: the flavours above"
+fi
+
+# System V shared memory on huge pages (SHM_HUGETLB): crt_sysv's segment D
+if CRT_SYSV_HUGE=1 CRS_FLAVOURS="kill twice rr cont" bash "$(dirname "$0")/../cr_cycle.sh" crt_sysv; then
+    crs_pass "System V shared memory on huge pages (SHM_HUGETLB): kill, twice, rr, cont"
+else
+    crs_fail "System V shared memory on huge pages: the flavours above"
 fi
 
 # an image with MAP_HUGETLB memory, restarted without free huge pages

@@ -15,6 +15,9 @@
  * found by its key; as root the ids the program keeps must still name them
  * (the restart makes them under their ids). At the end every attachment is
  * detached (shmdt of the address the program got) and A and B removed.
+ * With CRT_SYSV_HUGE=1 (crs_hugepages.sh, huge pages reserved) also D: a
+ * private segment of two 2 MiB huge pages (SHM_HUGETLB), attached and
+ * marked removed, whose bytes and page size (smaps) must come back.
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -31,7 +34,9 @@
 
 #define PG 4096u
 static const size_t a_len = 3 * PG + 100, b_len = (1u << 20) + 100, c_len = 64 * 1024 + 100;
-static int a_id, b_id, c_id;
+static int a_id, b_id, c_id, d_id = -1;
+static unsigned char *d;
+static const size_t d_len = 4u << 20;
 static key_t b_key;
 static unsigned char *a, *b_rw, *b_ro, *c;
 
@@ -77,6 +82,33 @@ static void setup(void)
     crt_fill(c, c_len, 3);
     if (mprotect(a + PG, PG, PROT_READ) != 0 || shmctl(c_id, IPC_RMID, NULL) != 0)
         crt_die("mprotect or IPC_RMID: %s", strerror(errno));
+    if (getenv("CRT_SYSV_HUGE") && *getenv("CRT_SYSV_HUGE") == '1') {
+        d_id = shmget(IPC_PRIVATE, d_len, IPC_CREAT | SHM_HUGETLB | 0600);
+        if (d_id < 0)
+            crt_die("shmget SHM_HUGETLB (vm.nr_hugepages?): %s", strerror(errno));
+        d = attach(d_id, 0);
+        crt_fill(d, d_len, 4);
+        shmctl(d_id, IPC_RMID, NULL);
+    }
+}
+
+/* KernelPageSize (KiB) of the mapping holding addr, or -1. */
+static long page_kb(const void *addr)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    long kb = -1;
+    int in = 0;
+    unsigned long lo, hi;
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+        else if (in && !strncmp(line, "KernelPageSize:", 15))
+            kb = strtol(line + 15, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return kb;
 }
 
 static uint64_t want(size_t len, uint64_t seed)
@@ -144,6 +176,11 @@ static void check(const char *when, uint64_t a_seed2, uint64_t b_seed2)
     CHECK("B: found by its key", shmget(b_key, 0, 0) == id_at(b_rw), "%d", shmget(b_key, 0, 0));
     CHECK("C: its bytes", crt_hash(c, c_len, 0) == want(c_len, 3), "differ");
     check_segment("C", c, c_id, c_len, 0600, IPC_PRIVATE, 1);
+    if (d) {
+        CHECK("D (SHM_HUGETLB): its bytes", crt_hash(d, d_len, 0) == want(d_len, 4), "differ");
+        CHECK("D: on 2 MiB pages", page_kb(d) == 2048, "%ld KiB", page_kb(d));
+        check_segment("D", d, d_id, d_len, 0600, IPC_PRIVATE, 1);
+    }
 #undef CHECK
 }
 
@@ -167,7 +204,8 @@ int main(void)
     check("after point 2", 11, 12);
     int a_now = id_at(a), b_now = id_at(b_rw), c_now = id_at(c);
     crt_check("every attachment detaches at the address the program got",
-              shmdt(a) == 0 && shmdt(b_rw) == 0 && shmdt(b_ro) == 0 && shmdt(c) == 0, "%s", strerror(errno));
+              shmdt(a) == 0 && shmdt(b_rw) == 0 && shmdt(b_ro) == 0 && shmdt(c) == 0 && (!d || shmdt(d) == 0), "%s",
+              strerror(errno));
     struct shmid_ds ds;
     crt_check("A is attached no more (both its mappings went with one shmdt)",
               shmctl(a_now, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0 && id_at(a + PG) < 0, "nattch %lu",
