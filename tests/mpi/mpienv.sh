@@ -10,6 +10,13 @@ export OMPI_MCA_topo=^treematch
 # tests of make -j they wait a time slice for each other per message (snapc/place-ompi, two ranks
 # under taskset -c 1: 99 s, 13 s yielding). What the jobs compute and checkpoint is the same.
 export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
+# Open MPI's daemons wait odls_base_sigkill_timeout (1 s) between the SIGTERM and the SIGKILL of
+# the ranks of a job they end abnormally, even when the ranks are gone already: every job whose
+# ranks exit without MPI_Finalize (the self-checkpointing --exit runs of the restart tests,
+# twice in each two_restarts test, 12 in restart_chain) took a second more to end (measured: a
+# 2-rank MPI_Init-and-exit program 2.3 s, 1.2 s with 0 or with MPI_Finalize). No test's rank
+# handles SIGTERM (Revive's layer does not either), so nothing else changes.
+export OMPI_MCA_odls_base_sigkill_timeout=${OMPI_MCA_odls_base_sigkill_timeout:-0}
 # MPICH 4.0's ranks poll flat out while they wait (it has no setting that yields): under Revive
 # they give the core away (REVIVE_MPI_YIELD_WHEN_IDLE, src/pml_hooks/idle.c; ck_coll-mpich 245 s
 # -> 125 s, ck_p2p-mpich 207 s -> 91 s, measured one after the other at load 20). Open MPI's
