@@ -83,18 +83,19 @@ struct rx_conn {
     char peer[80];
 };
 
-/* Marks RANK as being received in SLOT unless (keep_first) another connection receives it. */
-static int rx_claim(struct filem_partner_rx *rx, int slot, uint32_t rank)
+/* Marks RANK as being received in SLOT, first waiting while another connection receives it
+ * (keep_first: that copy may fail, and then this one is wanted; the caller looks whether the
+ * rank's copy is there only after this). */
+static void rx_claim(struct filem_partner_rx *rx, int slot, uint32_t rank)
 {
-    int ok = 1;
     pthread_mutex_lock(&rx->mu);
-    for (int i = 0; i <= MAX_CONN && rx->keep_first; i++)
-        if (i != slot && rx->busy[i] == (long)rank)
-            ok = 0;
-    if (ok)
-        rx->busy[slot] = rank;
+    for (int i = 0; i <= MAX_CONN; i++)
+        if (i != slot && rx->busy[i] == (long)rank) {
+            pthread_cond_wait(&rx->cv, &rx->mu);
+            i = -1; /* look again from the start */
+        }
+    rx->busy[slot] = rank;
     pthread_mutex_unlock(&rx->mu);
-    return ok;
 }
 
 /* proof = XXH3-128(role, secret, first nonce, second nonce) */
@@ -236,7 +237,9 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
     char tmp[PATH_MAX + 64], fin[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, rx->prefix, h.rank, (int)gettid());
     snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, rx->prefix, h.rank);
-    if (rx->keep_first && (access(fin, F_OK) == 0 || !rx_claim(rx, slot, h.rank))) {
+    if (rx->keep_first)
+        rx_claim(rx, slot, h.rank);
+    if (rx->keep_first && access(fin, F_OK) == 0) {
         snprintf(msg, sizeof msg, "%s is already there (from another host)", fin);
         reply(fd, -EEXIST, msg);
         return;
@@ -293,6 +296,7 @@ static void rx_run(struct filem_partner_rx *rx, int fd, int slot, const char *pe
     close(fd);
     pthread_mutex_lock(&rx->mu);
     rx->busy[slot] = -1;
+    pthread_cond_broadcast(&rx->cv); /* a copy of the same rank may wait (rx_claim) */
     pthread_mutex_unlock(&rx->mu);
 }
 
