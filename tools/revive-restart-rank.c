@@ -42,6 +42,11 @@
 
 static int rank = -1;
 static int begun; /* the restore of this rank's image has begun */
+/* Why the restore stopped, for the coordinator: "failed" (the image itself: the snapshot is
+ * marked as failed) or "refused" (what lies outside it: a library it maps changed, the host,
+ * capabilities; the snapshot is not marked, so that once that is put right restart-mpi takes
+ * the same sequence again). */
+static const char *stop_kind = "failed";
 
 /* For restart-mpi's coordinator (REVIVE_RESTART_DIR, src/snapc/coord_restart.c): NAME.<rank>
  * with text, so that only a rank's failure to restore marks the snapshot as failed. */
@@ -102,7 +107,7 @@ static void die(const char *fmt, ...)
     if (begun) {
         char line[2100];
         snprintf(line, sizeof line, "rank %d: %s\n", rank, msg);
-        progress_file("failed", line);
+        progress_file(stop_kind, line);
     }
     /* Hydra drops output still in its forwarding pipes when it kills the job: let it pass the
      * message on first, as the MPI layer does before it stops a job (layer.c). */
@@ -457,6 +462,7 @@ int main(int argc, char **argv)
     }
     size_t blen;
     char *blob = handoff_blob(size, &blen);
+    int outside = 0;
     struct crs_restart_opts o = {
         .path = img,
         .fd = -1,
@@ -468,10 +474,13 @@ int main(int argc, char **argv)
         .nkeep_fds = nkeep,
         .relocate = relocate,
         .nrelocate = nrelocate,
+        .refused_outside = &outside,
     };
     char err[1024];
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
     if (crs)
         crs_restart(crs, &o, err, sizeof err);
+    if (outside)
+        stop_kind = "refused";
     die("%s", err);
 }

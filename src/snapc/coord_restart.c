@@ -6,13 +6,15 @@
  * earlier one) only when a rank could not be restored: not when the launcher failed before
  * any rank began (a typo in its options, a hostfile in another MPI's syntax), nor when a rank
  * refused because of something outside the snapshot (a file the job had open gone or
- * shortened: the user puts it back and runs restart-mpi again, which must take the same
+ * shortened, a library the ranks map changed since the checkpoint: the user puts it back and runs restart-mpi again, which must take the same
  * sequence), nor when every rank was restored and the job ended for another reason
  * (`restart-mpi REF | head`). The ranks say how far they got through files in a private
  * directory beside the snapshot (storage every host shares, as the images are):
  *   begun.<r>    revive-restart-rank found its image and starts restoring it
  *   failed.<r>   ... and could not (its message: the reason recorded in the index)
- *   refused.<r>  ... and the MPI layer refused to go on (its message; not recorded)
+ *   refused.<r>  ... and the MPI layer refused to go on, or the restore refused the image for
+ *                what lies outside it: a library it maps changed, another kernel
+ *                (crs_restart_opts.refused_outside; its message; not recorded)
  *   stopped.<r>  ... and stopped because another rank refused (the message of the one
  *                that refused is in its refused.<r>, which these must not hide)
  *   restored     the MPI layer's line per rank brought back (REVIVE_RESTART_REPORT)

@@ -127,6 +127,13 @@ struct crs_restart_opts {
      * the restart off. NULL: none. */
     int (*before_switch)(void *arg);
     void *switch_arg;
+    /* When not NULL, set to 1 by a restart_open that refuses the image for what lies outside
+     * it, not for the image itself: the host (kernel release), a file it maps missing or
+     * changed since the checkpoint, capabilities cr_restart lacks or holds, vm.max_map_count,
+     * addresses this build of the restorer uses. Put right (the file restored, another
+     * host), the same image restarts: an MPI restart then does not mark its snapshot as
+     * failed (revive-restart-rank, snapc/coord_restart.c). */
+    int *refused_outside;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

@@ -67,6 +67,8 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     u->before_switch = o->before_switch;
     u->switch_arg = o->switch_arg;
     if ((e = crs_restore_check(r))) {
+        if (o->refused_outside) /* every check there is about the surroundings (component.h) */
+            *o->refused_outside = 1;
         snprintf(err, errlen, "%s: %s", name, r->err);
         crs_image_close(&u->img);
         free(u);

@@ -1,0 +1,65 @@
+#!/bin/bash
+# rst_libchg.sh FLAVOR: a restart that a rank refuses because of what lies outside its image is
+# not the snapshot's failure. rst_libchg keeps a copy of libz (in the work folder) mapped in
+# every rank; the job (2 ranks) is ended by "ckpt-mpirun --term" after its second step, then the
+# copy is touched (its modification time differs, as after an upgrade of a library or of Revive
+# between the checkpoint and the restart). restart-mpi of the snapshot directory: status non-zero,
+# the ranks' reason naming the file, the coordinator's line saying the restart was refused and
+# the snapshot not marked, the index unchanged, no process left. Before (review8 R2) the refusal
+# was recorded as a failed restart, and the next default restart went back to an older sequence,
+# which failed the same way. Then the file's time is put back: the default restart takes the same
+# sequence and the job ends as uninterrupted.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rst_libchg
+export REVIVE_RESTART_RANK=$restarter REVIVE_TERM_WAIT=5
+n=2 steps=40 ms=200
+ck_workdir libchg
+lib=$d/libchg.so.1
+src=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
+[ -f "$src" ] || src=/lib/x86_64-linux-gnu/libz.so.1
+[ -f "$src" ] || { echo "SKIP: no libz.so.1 to copy"; exit 77; }
+cp "$src" "$lib" && cp -p "$lib" "$lib.orig" || { failed "cannot copy $src"; exit 1; }
+run_native "$n" "$prog" "$lib" $steps "$d/nopace" $ms >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+touch pace
+clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" "$lib" $steps \
+    "$d/pace" $ms >out.0 2>err.0 &
+job=$!; pids+=($job)
+wait_steps out.0 2 $job || { failed "no steps before the checkpoint"; tail -n 4 err.0; exit 1; }
+ref=$(checkpoint $job term --term) ||
+    { wait $job; failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err | tr '\n' ' ')"; exit 1; }
+wait $job
+rm -f pace
+jd=$(dirname "$ref")
+cp -p "$jd/index" index.keep
+touch "$lib"
+clean timeout -k 5 300 "$RESTART" "$jd" >bad.out 2>bad.err; rc=$?
+if [ $rc = 0 ] || [ $rc = 124 ]; then
+    failed "the changed library: restart-mpi status $rc"; show_err bad.err
+elif ! grep -q "$lib changed since the checkpoint (its modification time differs)" bad.err; then
+    failed "the changed library: no rank named it"; show_err bad.err
+elif ! grep -q -- "$ref was refused: .*not marked as failed" bad.err; then
+    failed "the changed library: the refusal does not say the snapshot is not marked as failed"
+    show_err bad.err
+elif ! cmp -s index.keep "$jd/index"; then
+    failed "the changed library: the index changed: $(grep failed_reason "$jd/index" | cut -c1-200)"
+elif results bad.out | grep -q .; then
+    failed "the changed library: the job ran on: $(results bad.out | head -n 2)"
+else
+    pass "the changed library: status $rc, not marked: $(grep -m1 'was refused' bad.err | cut -c1-240)"
+fi
+left=$(no_strays "$d/") || failed "the changed library: processes left: $left"
+touch -r "$lib.orig" "$lib"
+"$RESTART" --showme "$jd" >show.out 2>show.err
+if grep -qF "$ref" show.out && ! grep -q skipping show.err; then
+    pass "the library put back: the default restart takes $ref again"
+else
+    failed "the library put back: the default restart is not $ref: $(cat show.out show.err | cut -c1-200)"
+fi
+clean timeout -k 5 600 "$RESTART" "$jd" >out.1 2>err.1; rc=$?
+results out.0 out.1 >both.out
+restart_verdict "the library put back"
+left=$(no_strays "$d/") || failed "processes left: $left"
+exit $fail
