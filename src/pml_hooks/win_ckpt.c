@@ -40,6 +40,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -143,6 +144,12 @@ int pml_win_save_memory(char *err, size_t errlen)
  * until it is parked, and another rank's operations land here until its own flush returned;
  * copied before, such stores were in the rank's state but not in its window (campaign-failures.md
  * #25). No allocation, no lock: memory copies only. */
+/* How long the members of a shared window wait for each other at a snapshot: 30 s, or
+ * REVIVE_WIN_MEET_S (2-3600; a test of a member that never comes, shstore.sh, waited out the 30 s
+ * each time). Read when a meeting window is made, in an ordinary call: at the meeting every other
+ * thread is parked, perhaps inside setenv. */
+static int meet_s = 30;
+
 /* Waits until every member of w has reached phase ph of the meeting of epoch gen. Only memory
  * reads and nanosleep: every other thread of the rank (the library's too) is parked. */
 static int meet(struct pml_win *w, int ph, uint64_t gen, const struct timespec *end)
@@ -173,7 +180,7 @@ int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen)
     uint64_t gen = (uint64_t)epoch + 1;
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += 30;
+    end.tv_sec += meet_s;
     for (int ph = 0; ph < 2; ph++) {
         if (ph == 1)
             for (struct pml_win *w = pml_wins; w; w = w->next)
@@ -184,7 +191,7 @@ int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen)
                 continue;
             if (meet(w, ph, gen, &end)) {
                 snprintf(err, errlen, "the ranks sharing a window's memory did not all %s for the "
-                         "snapshot within 30 s", ph ? "copy their parts" : "stop");
+                         "snapshot within %d s", ph ? "copy their parts" : "stop", meet_s);
                 return -ETIMEDOUT;
             }
         }
@@ -198,6 +205,9 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
     w->meet = NULL;
     if (w->flavor != MPI_WIN_FLAVOR_SHARED || w->own_mem || w->comm_size < 2)
         return;
+    const char *ms = getenv("REVIVE_WIN_MEET_S");
+    long s = ms && *ms ? strtol(ms, NULL, 10) : 0;
+    meet_s = s >= 2 && s <= 3600 ? (int)s : 30;
     MPI_Aint sz = w->comm_rank == 0 ? (MPI_Aint)(2 * (size_t)w->comm_size * sizeof(uint64_t)) : 0;
     MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
     void *b = NULL, *b0 = NULL;
