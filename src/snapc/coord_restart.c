@@ -218,6 +218,18 @@ void coord_restart_job_ended(void)
             return;
         }
         if (!failed && begun == 0) {
+            /* the ranks could not read the sequence because it went away (removed while the
+               restart started): say so, not that the launcher failed */
+            char seqdir[PATH_MAX + 32];
+            struct stat st;
+            snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir,
+                      (long long)coord.parent_seq);
+            if (stat(seqdir, &st) != 0 && errno == ENOENT) {
+                revive_log_error("the restarted job ended (status %d) before any rank began its "
+                                 "restore: %s is gone (removed during the restart?); nothing was "
+                                 "restored", coord_exit_status(), seqdir);
+                return;
+            }
             revive_log_error("the restarted job ended (status %d) before any rank began its "
                              "restore: the launcher failed (see its message above); %s/%lld is "
                              "not marked as failed",

@@ -136,6 +136,14 @@ jc=$W/revive_global_snapshot_$JOB.ckpt
 REVIVE_RESTART_RANK=/bin/false expect_rc 1 "a restart whose launch fails" "$RESTART" "$jc/1" &&
     err_has "before any rank began its restore"
 grep -q "failed_restarts" "$jc/index" && fail "a failed launch marked the snapshot: $(cat "$jc/index")"
+# the snapshot removed while the restart starts (here by the "restarter" itself, before any rank
+# begins): the coordinator says it is gone, not that the launcher failed (review8 R3)
+cp -a "$jc" "$W/gone.ckpt"
+printf '#!/bin/sh\nrm -rf "%s"\nexit 1\n' "$W/gone.ckpt" >"$W/rm_restarter"
+chmod 700 "$W/rm_restarter"
+REVIVE_RESTART_RANK=$W/rm_restarter expect_rc 1 "a restart whose snapshot is removed" "$RESTART" "$W/gone.ckpt/1" &&
+    err_has "$W/gone.ckpt/1 is gone (removed during the restart?)"
+grep -q "the launcher failed" "$W/cmd.err" && fail "a removed snapshot was blamed on the launcher"
 # a rank that cannot restore its image marks the sequence
 FAKE_RESTORE_FAIL=1 expect_rc 1 "a restart whose ranks fail" "$RESTART" "$jc/1" &&
     err_has "cannot restore $jc/1; recorded in its index"
