@@ -45,10 +45,12 @@ __attribute__((used)) static int (*const revive_lower_mpi_init)(int *, char ***)
  * here; the layer attributes it by when it appeared and by the thread stacks reported here. */
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
+#include "pml_hooks/lower_winmem.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <malloc.h> /* memalign, defined below */
+#include <malloc.h> /* memalign, malloc_usable_size, defined below */
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
@@ -360,14 +362,17 @@ int close(int fd)
  * replaced) comes here first; a chunk glibc mapped for itself carries IS_MMAPPED (2) in its
  * size word, and prev_size holds its offset from the start of the mapping. Reported as mapped
  * when made and as unmapped before it is freed, so that the address, once reused by the
- * application's libc, is not taken for the library's. */
+ * application's libc, is not taken for the library's. While the layer makes a window of one
+ * rank, allocations of the window's size are served from mappings of their own instead, and
+ * recognised when freed (lower_winmem.h); otherwise one load and branch each. */
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 
-static void chunk_note(void *p, int mapped)
+/* inline: the malloc family's fast path is this and one load and branch (lower_winmem.h) */
+static inline __attribute__((always_inline)) void chunk_note(void *p, int mapped)
 {
     if (!p || !cb)
         return;
@@ -381,6 +386,11 @@ static void chunk_note(void *p, int mapped)
 
 void *malloc(size_t n)
 {
+    if (revive_winmem_maybe()) { /* a one-rank window being made (lower_winmem.h) */
+        void *w = revive_winmem_take(n, 0);
+        if (w)
+            return w;
+    }
     void *p = __libc_malloc(n);
     chunk_note(p, 1);
     return p;
@@ -388,12 +398,20 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
+    if (revive_winmem_may_own(p) && revive_winmem_release(p))
+        return;
     chunk_note(p, 0);
     __libc_free(p);
 }
 
 void *calloc(size_t n, size_t m)
 {
+    size_t t;
+    if (revive_winmem_maybe() && !__builtin_mul_overflow(n, m, &t)) {
+        void *w = revive_winmem_take(t, 0); /* a fresh mapping: zeroed */
+        if (w)
+            return w;
+    }
     void *p = __libc_calloc(n, m);
     chunk_note(p, 1);
     return p;
@@ -401,6 +419,21 @@ void *calloc(size_t n, size_t m)
 
 void *realloc(void *old, size_t n)
 {
+    size_t len = revive_winmem_may_own(old) ? revive_winmem_len(old) : 0;
+    if (len) { /* one of lower_winmem.c's chunks: realloc's contract kept by hand */
+        if (n == 0) {
+            revive_winmem_release(old);
+            return NULL;
+        }
+        if (n <= len)
+            return old;
+        void *p = malloc(n);
+        if (p) {
+            memcpy(p, old, len);
+            revive_winmem_release(old);
+        }
+        return p;
+    }
     chunk_note(old, 0);
     void *p = __libc_realloc(old, n);
     if (p)
@@ -410,8 +443,25 @@ void *realloc(void *old, size_t n)
     return p;
 }
 
+/* glibc's reallocarray calls its realloc directly (not through the PLT): one of lower_winmem.c's
+ * chunks would go to the lower libc's realloc */
+void *reallocarray(void *old, size_t n, size_t m)
+{
+    size_t t;
+    if (__builtin_mul_overflow(n, m, &t)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, t);
+}
+
 void *memalign(size_t al, size_t n)
 {
+    if (revive_winmem_maybe()) {
+        void *w = revive_winmem_take(n, al);
+        if (w)
+            return w;
+    }
     void *p = __libc_memalign(al, n);
     chunk_note(p, 1);
     return p;
@@ -422,10 +472,9 @@ int posix_memalign(void **out, size_t al, size_t n)
 {
     if (al < sizeof(void *) || (al & (al - 1)))
         return EINVAL;
-    void *p = __libc_memalign(al, n);
+    void *p = memalign(al, n);
     if (!p)
         return ENOMEM;
-    chunk_note(p, 1);
     *out = p;
     return 0;
 }
@@ -433,4 +482,13 @@ int posix_memalign(void **out, size_t al, size_t n)
 void *valloc(size_t n)
 {
     return memalign(4096, n);
+}
+
+size_t malloc_usable_size(void *p)
+{
+    size_t len = revive_winmem_may_own(p) ? revive_winmem_len(p) : 0;
+    if (len)
+        return len;
+    REAL(malloc_usable_size);
+    return real_malloc_usable_size(p);
 }

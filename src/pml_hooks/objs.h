@@ -138,12 +138,13 @@ struct pml_win {
     int nlocks;                  /* targets locked with MPI_Win_lock */
     unsigned char *locks;        /* per target: 0, or the lock type + 1 (and assert bits) */
     int *lock_asserts;
-    /* allocate, and shared on one rank: the memory is the layer's (the application's), and the
-     * library's window was made with MPI_Win_create on it (win.c) */
+    /* allocate, and shared on one rank (MPICH): the memory is the layer's (the application's),
+     * and the library's window was made with MPI_Win_create on it (win.c) */
     int own_mem;
-    /* shared on two or more ranks: the library's segment [seg_lo, seg_hi) as the program knows
-     * it (every member's part); after a restart the library's pages lie at [lib_lo, lib_hi) and
-     * are mapped at the program's addresses too, moved bytes below (win_restart.c). A snapshot
+    /* allocate and shared on two or more ranks (on Open MPI on one rank too): the library's
+     * memory [seg_lo, seg_hi) as the program knows it (every member's part); after a restart the
+     * library's pages lie at [lib_lo, lib_hi) and are mapped at the program's addresses too,
+     * moved bytes below (win_ckpt.c). A snapshot
      * copies this rank's part into saved (application memory, in the image). */
     uintptr_t seg_lo, seg_hi;
     uintptr_t lib_lo, lib_hi;
@@ -204,6 +205,14 @@ void pml_win_meet_free(struct pml_win *w);
 int pml_win_lib_memory(void);
 /* after the image is written, or after a restart put it back: the copies freed (win_ckpt.c) */
 void pml_win_drop_copies(void);
+/* after the library freed window w: the view of its memory at the program's addresses that a
+ * restart made, unmapped (win_ckpt.c) */
+void pml_win_view_drop(struct pml_win *w);
+/* Open MPI's MPI_Win_allocate(_shared) on one rank, at the program's call and the replay's: the
+ * lower root serves allocations of the window's size from shared mappings until disarmed
+ * (lower_winmem.h; win.c). call and rc (the library's answer) are for the log. */
+void pml_win_arm(size_t size);
+void pml_win_disarm(const char *call, int rc);
 /* After the replay: locks held at the snapshot taken again (win_ckpt.c). */
 int pml_objs_restart_wins(char *err, size_t errlen);
 

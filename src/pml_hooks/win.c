@@ -5,20 +5,23 @@
  * the library's own window (its shared-memory segment, registered memory...).
  *
  * Memory: MPI_Alloc_mem is served by the layer from the application's memory (upper half): it
- * is the program's data and must be in a rank image at the same address. So is the memory of
- * MPI_Win_allocate and MPI_Win_allocate_shared on a communicator of one rank: the layer
- * allocates it and makes the library's window with MPI_Win_create on it (the window says it is
- * of the flavor the program asked for), so a restart makes the window again on the same memory
- * (both libraries give a window of one rank heap memory, which nothing could map again; not on
- * Open MPI, whose MPI_Win_create fails on one rank: there a restart from a snapshot with such a
- * window is refused with a message, win_ckpt.c). On two
- * or more ranks the library's memory is kept (Open MPI's MPI_Win_create needs single-copy
- * transfers, its MPI_Win_allocate does not): both libraries map it from a shared-memory
- * segment; a snapshot copies this rank's part into the application's memory and a restart maps
- * the new segment at the old addresses too (win_ckpt.c). */
+ * is the program's data and must be in a rank image at the same address. Both libraries give a
+ * window of MPI_Win_allocate or MPI_Win_allocate_shared on a communicator of one rank heap
+ * memory of their own, which nothing could map again at its address after a restart. On MPICH
+ * the layer allocates that memory itself and makes the library's window with MPI_Win_create on
+ * it (the window says it is of the flavor the program asked for), so a restart makes the window
+ * again on the same memory. Open MPI 4.1 cannot MPI_Win_create (nor MPI_Win_create_dynamic) on
+ * one rank: there the layer arms the lower half's root while the library makes the window, and
+ * the root serves the library's allocation of the window's size from a shared mapping
+ * (lower_winmem.h), which is then treated as a segment of two or more ranks is. On two or more
+ * ranks the library's memory is kept (Open MPI's MPI_Win_create needs single-copy transfers, its
+ * MPI_Win_allocate does not): both libraries map it from a shared-memory segment; a snapshot
+ * copies this rank's part into the application's memory and a restart maps the new segment at
+ * the old addresses too (win_ckpt.c). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
+#include "pml_hooks/lower_winmem.h"
 #include "pml_hooks/restart.h" /* pml_attr_quiet */
 
 #include <dlfcn.h>
@@ -67,6 +70,30 @@ int MPI_Free_mem(void *base)
     return MPI_SUCCESS;
 }
 int PMPI_Free_mem(void *) __attribute__((alias("MPI_Free_mem")));
+
+/* Open MPI's window of one rank: the lower root serves its memory from a shared mapping
+ * (lower_winmem.h). A lower root without the function (an older build) serves nothing: the
+ * memory is then the library's heap, and a restart from a snapshot with the window is refused
+ * (win_ckpt.c). */
+static void *arm_fn; /* forgotten at a restart (pml_lower_sym) */
+
+void pml_win_arm(size_t size)
+{
+    pml_winmem_arm_fn *f = (pml_winmem_arm_fn *)pml_lower_sym(&arm_fn, NULL, PML_LOWER_WINMEM_ARM);
+    if (f && f(size) < 0)
+        revive_log_warn("more threads make windows of one rank at once than the lower half's "
+                        "root serves: this window's memory is the MPI library's heap, and a "
+                        "restart from a snapshot taken while it is open will be refused");
+}
+
+void pml_win_disarm(const char *call, int rc)
+{
+    pml_winmem_arm_fn *f = (pml_winmem_arm_fn *)pml_lower_sym(&arm_fn, NULL, PML_LOWER_WINMEM_ARM);
+    int n = f ? f(0) : 0;
+    /* the window's, and for small sizes the library's own objects of that size (lower_winmem.h) */
+    revive_log_debug("%s on one rank: %d allocation(s) of the window's size served from shared "
+                     "mappings (MPI error %d)", call, n, rc);
+}
 
 /* ---- creation and release -------------------------------------------------------------------- */
 static void win_link(struct pml_win *w)
@@ -124,6 +151,7 @@ static void win_free_state(struct pml_win *w)
 {
     if (w->own_mem)
         free(w->base);
+    pml_win_view_drop(w);
     if (w->saved) /* a snapshot's copy of the library's segment (win_ckpt.c) */
         munmap(w->saved, (size_t)w->size);
     free(w->locks);
@@ -196,8 +224,9 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     struct pml_dup_attrs da = {0};
 #ifdef PML_OMPI
     int own = 0, rc; /* Open MPI 4.1 cannot MPI_Win_create on one rank (natively neither) */
+    int arm = n == 1 && size > 0; /* its memory in a shared mapping instead (see the top) */
 #else
-    int own = n == 1, rc;
+    int own = n == 1, rc, arm = 0;
 #endif
     if (own) {
         /* the application's memory (see the comment at the top), as MPI_Alloc_mem's */
@@ -220,7 +249,11 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         }
     } else {
         pml_dupattr_record(&da);
+        if (arm)
+            pml_win_arm((size_t)size);
         rc = fn(size, disp_unit, (MPI_Info)pml_v2r(PML_H(info)), rcomm, &base, &r);
+        if (arm)
+            pml_win_disarm(name, rc);
         pml_dupattr_record(NULL);
     }
     if (rc == MPI_SUCCESS) {

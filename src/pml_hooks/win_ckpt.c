@@ -1,11 +1,14 @@
 /* Windows at a global snapshot and after a restart (see objs.h and win.c).
  *
  * Memory. A window made with MPI_Win_create or MPI_Win_create_dynamic (and its attached
- * regions), or with MPI_Win_allocate(_shared) on one rank (win.c serves that memory from the
- * application's), lies in the application's memory: the rank image holds it at its address. A
- * window made with MPI_Win_allocate or MPI_Win_allocate_shared on two or more ranks lies in the
- * library's memory, which no image holds; both libraries map it from a shared-memory segment
- * (checked at the snapshot; a restart from a snapshot where it was not is refused). The snapshot copies this rank's part
+ * regions), or on MPICH with MPI_Win_allocate(_shared) on one rank (win.c serves that memory
+ * from the application's), lies in the application's memory: the rank image holds it at its
+ * address. A window made with MPI_Win_allocate or MPI_Win_allocate_shared on two or more ranks,
+ * or on Open MPI on one rank, lies in the library's memory, which no image holds: a shared
+ * mapping, a segment both libraries map for two or more ranks, or for Open MPI's window of one
+ * rank the mapping the lower half's root served its malloc from while the layer made the window
+ * (lower_winmem.h; the replay arms the root again). That it is shared is checked at the
+ * snapshot; a restart from a snapshot where it was not is refused. The snapshot copies this rank's part
  * into application memory (w->saved), and the restart maps the fresh library's segment at the
  * addresses the program knows too (a shared mapping: mremap with old size 0 makes a second view
  * of the same pages), after keeping those addresses free while the fresh library loads
@@ -30,8 +33,8 @@
  *
  * Refused, in one message: a window that was freed but is needed as the ancestor of a live
  * group (MPI_Win_get_group), and library memory that was not a shared mapping at the snapshot
- * (Open MPI's MPI_Win_allocate on one rank: heap memory; the job may continue from such a
- * snapshot) or that the fresh library lays out differently. */
+ * (the lower root could not serve it, or an image of an older Revive; the job may continue from
+ * such a snapshot) or that the fresh library lays out differently. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/halves_internal.h"
@@ -261,6 +264,18 @@ void pml_win_drop_copies(void)
     }
 }
 
+/* Once the library freed a window that a restart mapped at the program's addresses too: that
+ * second view goes with it (kept, it held the pages of every such window freed after a
+ * restart for the rest of the run). */
+void pml_win_view_drop(struct pml_win *w)
+{
+    if (!w->moved || !lib_segment(w))
+        return;
+    uintptr_t nlo = page_down(w->lib_lo), len = page_up(w->lib_hi) - nlo;
+    munmap((void *)page_down(w->seg_lo), len);
+    w->moved = 0;
+}
+
 /* ---- after a restart ------------------------------------------------------------------------ */
 void pml_objs_restart_reserve(void)
 {
@@ -343,8 +358,7 @@ static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, MPI_Comm c
         char why[256];
         snprintf(why, sizeof why, "the memory the MPI library gave this window (%lld bytes at "
                  "%p) was not a shared mapping at the snapshot: Revive cannot put it back at its "
-                 "address (Open MPI gives a window of one rank heap memory)", (long long)w->size,
-                 w->base);
+                 "address", (long long)w->size, w->base);
         pml_rp_refuse(P, why);
         return MPI_ERR_OTHER;
     }
@@ -410,10 +424,23 @@ static int rp_allocate(struct pml_rp *P)
         ;
     else if (w->own_mem) /* the layer's memory, in the image (win.c) */
         rc = pml_L.MPI_Win_create(w->base, size, du, info, comm, &r);
-    else if (w->flavor == MPI_WIN_FLAVOR_SHARED)
-        rc = pml_L.MPI_Win_allocate_shared(size, du, info, comm, &base, &r);
-    else
-        rc = pml_L.MPI_Win_allocate(size, du, info, comm, &base, &r);
+    else {
+#ifdef PML_OMPI
+        int arm = w->comm_size == 1 && size > 0; /* as at the program's call (win.c) */
+#else
+        int arm = 0;
+#endif
+        const char *call = w->flavor == MPI_WIN_FLAVOR_SHARED ? "MPI_Win_allocate_shared"
+                                                              : "MPI_Win_allocate";
+        if (arm)
+            pml_win_arm((size_t)size);
+        if (w->flavor == MPI_WIN_FLAVOR_SHARED)
+            rc = pml_L.MPI_Win_allocate_shared(size, du, info, comm, &base, &r);
+        else
+            rc = pml_L.MPI_Win_allocate(size, du, info, comm, &base, &r);
+        if (arm)
+            pml_win_disarm(call, rc);
+    }
     pml_dupattr_handback_end(&w->dup, comm);
     return made(P, v, r, base, comm, rc);
 }

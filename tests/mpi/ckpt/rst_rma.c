@@ -10,14 +10,21 @@
  *   - create: MPI_Win_create on the program's memory, fence epochs (one is open at the snapshot:
  *     the step's closing fence opened it), Put and Accumulate to both neighbours; a name.
  *   - allocate: MPI_Win_allocate, MPI_Win_lock_all held from start to end (so at the snapshot),
- *     Fetch_and_op and Accumulate with flushes.
+ *     Fetch_and_op, Accumulate, Put and Get with flushes, and stores and loads through the base
+ *     pointer the library gave (MPI_Win_sync).
  *   - shared: MPI_Win_allocate_shared on the node's ranks, loads and stores through pointers to
- *     the neighbour's part that MPI_Win_shared_query gave before the snapshot, MPI_Win_sync.
+ *     the neighbour's part that MPI_Win_shared_query gave before the snapshot, MPI_Win_sync; Put,
+ *     Get and Accumulate to the neighbour's part.
+ * On one rank each window's memory is the rank's own (Open MPI: heap memory of the library's
+ * malloc, served from a shared mapping by the lower half's root while the window is made).
  *   - dynamic: MPI_Win_create_dynamic with a region attached, addresses exchanged; a shared lock
  *     on the right neighbour held from start to end, Put and Get with flushes.
  *
  * RST_RMA_ALLOCATE_ONLY=1 leaves the create and dynamic windows out (Open MPI makes neither on
  * one rank).
+ *
+ * DIR "mpix" checkpoints with MPIX_Checkpoint instead (rst_step.h): a global snapshot taken by the
+ * agents, restarted with restart-mpi.
  *
  * Rank 0 prints one line per step (a checksum over every rank's windows, each rank's view of its
  * neighbour's shared part included) and a final line; the lines equal an uninterrupted run's. */
@@ -110,7 +117,15 @@ int main(int argc, char **argv)
         long old = 0;
         CHECK(MPI_Fetch_and_op(&v, &old, MPI_LONG, right, k, MPI_SUM, wa));
         CHECK(MPI_Accumulate(&old, 1, MPI_LONG, left, (k + 2) % N, 1, MPI_LONG, MPI_SUM, wa));
+        /* Put to the right, Get from the left of what its own store left there a step ago
+         * (nothing writes that slot in this step) */
+        long pv = v * 3, aget = 0;
+        CHECK(MPI_Put(&pv, 1, MPI_LONG, right, (k + 5) % N, 1, MPI_LONG, wa));
+        CHECK(MPI_Get(&aget, 1, MPI_LONG, left, (k + 6) % N, 1, MPI_LONG, wa));
         CHECK(MPI_Win_flush_all(wa));
+        /* a store through the library's base pointer (a load of it: the hash below) */
+        amem[(k + 7) % N] = v + aget + amem[(k + 3) % N];
+        CHECK(MPI_Win_sync(wa));
         /* dynamic: shared lock on the right neighbour held */
         long got = 0;
         if (all_kinds) {
@@ -122,8 +137,16 @@ int main(int argc, char **argv)
                           wd));
             CHECK(MPI_Win_flush(right, wd));
         }
-        /* shared: a store into this rank's part, read by the left neighbour through its pointer */
-        smem[k] = v + got;
+        /* shared: a store into this rank's part, read by the left neighbour through its pointer;
+         * Put and Accumulate into the right neighbour's part, Get of what the Put of a step ago
+         * left there */
+        int sr = (nrank + 1) % nsize;
+        long sget = 0;
+        CHECK(MPI_Put(&pv, 1, MPI_LONG, sr, (k + 20) % N, 1, MPI_LONG, ws));
+        CHECK(MPI_Accumulate(&v, 1, MPI_LONG, sr, (k + 30) % N, 1, MPI_LONG, MPI_SUM, ws));
+        CHECK(MPI_Get(&sget, 1, MPI_LONG, sr, (k + 19) % N, 1, MPI_LONG, ws));
+        CHECK(MPI_Win_flush_all(ws));
+        smem[k] = v + got + sget;
         CHECK(MPI_Win_sync(ws));
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         CHECK(MPI_Win_sync(ws));
@@ -137,6 +160,8 @@ int main(int argc, char **argv)
         h = mix(h, dmem, N * sizeof(long));
         h = mix(h, &seen, sizeof seen);
         h = mix(h, &old, sizeof old);
+        h = mix(h, &aget, sizeof aget);
+        h = mix(h, &sget, sizeof sget);
         unsigned long long hh = h, sum = 0;
         CHECK(MPI_Reduce(&hh, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
         if (rank == 0)

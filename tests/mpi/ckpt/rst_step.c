@@ -90,10 +90,39 @@ struct rst_args rst_start(int *argc, char ***argv, int first, const char *lead, 
     return a;
 }
 
+/* DIR "mpix": MPIX_Checkpoint at CKPT_STEP, and in a job restarted from a snapshot at
+ * CKPT_STEP2, through the layer's revive_mpix_checkpoint (what libmpix_ckpt calls; found with
+ * dlsym, so the programs need no libmpix_ckpt); natively it is not there and nothing is done. */
+static int mpix_step(const struct rst_args *a, int s)
+{
+    static int restarted;
+    static int (*fn)(int, int *);
+    if (s != (restarted ? a->ckpt2 : a->ckpt))
+        return 0;
+    if (!fn)
+        fn = (__typeof__(fn))dlsym(RTLD_DEFAULT, "revive_mpix_checkpoint");
+    if (!fn)
+        return 0;
+    int flag = 0, rc = fn(1, &flag);
+    if (rc != 0) {
+        fprintf(stderr, "%s rank %d: MPIX_Checkpoint at step %d: error %d\n", rst_name, my_rank(),
+                s, rc);
+        rst_die("MPIX_Checkpoint");
+    }
+    if (flag)
+        restarted = 1;
+    return flag;
+}
+
 void rst_step_end(const struct rst_args *a, int s)
 {
-    if ((s != a->ckpt && s != a->ckpt2) || !a->dir)
+    if (!a->dir)
         return;
-    if (rst_checkpoint_step(a->dir, s, a->exit_after) == 1)
+    int r = 0;
+    if (!strcmp(a->dir, "mpix"))
+        r = mpix_step(a, s);
+    else if (s == a->ckpt || s == a->ckpt2)
+        r = rst_checkpoint_step(a->dir, s, a->exit_after);
+    if (r == 1)
         fprintf(stderr, "rank %d restarted at step %d\n", my_rank(), s);
 }

@@ -42,8 +42,10 @@ struct rst_args {
  * Then MPI_Init, *rank and *size in MPI_COMM_WORLD, and stdout line-buffered. */
 struct rst_args rst_start(int *argc, char ***argv, int first, const char *lead, int *rank, int *size);
 
-/* The end of step S: at a checkpoint step of A, rst_checkpoint_step; a restarted rank says so on
- * stderr ("rank R restarted at step S"). */
+/* The end of step S: at a checkpoint step of A, rst_checkpoint_step; with DIR "mpix" instead
+ * MPIX_Checkpoint at CKPT_STEP, and at CKPT_STEP2 in a job restarted from it (a global snapshot
+ * of a job started with mpirun -am ft-enable-cr, restarted with restart-mpi). A restarted rank
+ * says so on stderr ("rank R restarted at step S"). */
 void rst_step_end(const struct rst_args *a, int s);
 
 #endif
