@@ -82,6 +82,14 @@ void coord_act_done(const struct snapc_action *a)
         coord.c[i].done_seq = a->seq;
         return;
     }
+    if (a->status != 0 && coord_job_stopped()) {
+        /* the ranks were stopped the whole time: that is why, not the rank the protocol names */
+        char why[sizeof a->text + 160];
+        snapc_fmt(why, sizeof why, "the job is stopped (ckpt-mpirun --stop) and was not continued "
+                  "(kill -CONT %d), so %s", (int)getpid(), a->text);
+        coord_send_done(i, a->status, why, 1);
+        return;
+    }
     coord_send_done(i, a->status, a->text, 1);
 }
 

@@ -74,6 +74,14 @@ expect_rc 0 "--stop" "$CKPT" --stop "$JOB" && {
     wait $waiter || fail "the request made while stopped did not commit: $(cat "$W/stopped.err")"
 }
 expect_rc 0 "snapshot after --stop and SIGCONT" "$CKPT" "$JOB"
+# a request that times out while the job is stopped says that is why (review8 R3: the last line
+# named rank 0 as not answering, the stop only in a progress line before it)
+expect_rc 0 "--stop again" "$CKPT" --stop "$JOB" && {
+    expect_rc 1 "a request timing out while stopped" "$CKPT" --timeout 2 "$JOB" &&
+        err_has "no checkpoint: the job is stopped (ckpt-mpirun --stop) and was not continued (kill -CONT $JOB), so rank"
+    kill -CONT $JOB
+    wait_for 60 '[ "$(nstopped)" = 0 ]' || fail "$(nstopped) ranks still stopped after the second SIGCONT"
+}
 # --term: the job ends after the snapshot; ckpt-mpirun returns after it ended
 expect_rc 0 "--term" "$CKPT" --term "$JOB"
 ref=$(tail -n1 "$W/cmd.out")
