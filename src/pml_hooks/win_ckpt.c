@@ -40,6 +40,7 @@
 #include "pml_hooks/halves_internal.h"
 #include "pml_hooks/objs.h"
 #include "pml_hooks/replay.h"
+#include "pml_hooks/restart.h" /* pml_attr_quiet */
 
 #include <errno.h>
 #include <stdio.h>
@@ -216,8 +217,15 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
     void *b = NULL, *b0 = NULL;
     MPI_Aint qs = 0;
     int qd = 0;
+    /* The library duplicates rcomm for this window too: the program's copy callbacks must not
+     * run for the layer's own window (they did: a Fortran or C program counting them saw one
+     * copy more at each shared window and one delete more at its free, under ft-enable-cr
+     * only; rst_fmany). Quiet: nothing copied to its duplicate, so nothing deleted either. */
+    int quiet = pml_attr_quiet;
+    pml_attr_quiet = 1;
     int rc = pml_L.MPI_Win_allocate_shared(sz, 1, (MPI_Info)pml_v2r(PML_H(MPI_INFO_NULL)), rcomm,
                                            &b, &r);
+    pml_attr_quiet = quiet;
     if (rc == MPI_SUCCESS)
         rc = pml_L.MPI_Win_shared_query(r, 0, &qs, &qd, &b0);
     if (rc != MPI_SUCCESS || !b0) {
@@ -241,7 +249,10 @@ void pml_win_meet_free(struct pml_win *w)
     MPI_Win r = (MPI_Win)w->meet_win;
     w->meet_win = 0;
     w->meet = NULL;
+    int quiet = pml_attr_quiet; /* its duplicate got none of the program's attributes */
+    pml_attr_quiet = 1;
     pml_L.MPI_Win_free(&r);
+    pml_attr_quiet = quiet;
 }
 
 int pml_win_lib_memory(void)
