@@ -23,17 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${1:-${REVIVE_BUILDDIR:-$src/_build}}
 MB=${MB:-128} REPS=${REPS:-5}
-die() { echo "bench/stage/partner: $*" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || die "needs root (the host test bed, a tmpfs)"
-launcher=$(sed -n 's/^MPIEXEC_MPICH = //p' "$build/Makefile" 2>/dev/null)
-[ -x "$launcher" ] || die "no MPICH launcher in $build/Makefile"
-for t in tools/mpi/mpirun tools/snapc/ckpt-mpirun tools/revive-restart-rank; do
-    [ -x "$build/$t" ] || die "$build/$t is missing (build first)"
-done
-command -v mpicc.mpich >/dev/null || die "mpicc.mpich is missing"
-base=${BENCH_DIR:-}
-[ -n "$base" ] || { [ -w /work ] && base=/work || base=/tmp; }
-W=$(mktemp -d "$base/revive-bench-partner.XXXXXX") || die "cannot make a folder in $base"
+. "$here/lib.sh"
+stage_bench_setup "partner" "the host test bed, a tmpfs"
 export REVIVE_SRCDIR=$src
 . "$src/tests/hosts/hostbed.sh"
 PGIDS=""

@@ -32,17 +32,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${1:-${REVIVE_BUILDDIR:-$src/_build}}
 MB=${MB:-128} NP=${NP:-2} THROTTLE=${THROTTLE:-50} REPS=${REPS:-5}
-die() { echo "bench/stage: $*" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || die "needs root (a tmpfs, a blkio cgroup, dropping the page cache)"
-launcher=$(sed -n 's/^MPIEXEC_MPICH = //p' "$build/Makefile" 2>/dev/null)
-[ -x "$launcher" ] || die "no MPICH launcher in $build/Makefile"
-for t in tools/mpi/mpirun tools/snapc/ckpt-mpirun tools/snapc/restart-mpi tools/revive-restart-rank; do
-    [ -x "$build/$t" ] || die "$build/$t is missing (build first)"
-done
-command -v mpicc.mpich >/dev/null || die "mpicc.mpich is missing"
-base=${BENCH_DIR:-}
-[ -n "$base" ] || { [ -w /work ] && base=/work || base=/tmp; }
-W=$(mktemp -d "$base/revive-bench-stage.XXXXXX") || die "cannot make a folder in $base"
+. "$here/lib.sh"
+stage_bench_setup "" "a tmpfs, a blkio cgroup, dropping the page cache" tools/snapc/restart-mpi
 CG=/sys/fs/cgroup/blkio/revive-bench-stage.$$
 PGIDS=""
 cleanup() {
