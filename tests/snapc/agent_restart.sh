@@ -16,7 +16,7 @@ tr '\0' '\n' </proc/$(pgrep -P $NEW)/environ | grep '^REVIVE_\(COORD\|JOB_SECRET
 [ "$(wc -l <"$W/env")" = 3 ] || fail "no coordinator variables: $(cat "$W/env")"
 chmod 600 "$W/env"
 
-REVIVE_CAPTURE_TIMEOUT=8 start_job a 3 --iters 1000000 --sleep-us 300 --restart-env "$W/env"
+REVIVE_CAPTURE_TIMEOUT=8 start_job a 3 --iters $UNTIL_KILLED --sleep-us 300 --restart-env "$W/env"
 expect_rc 1 "the old coordinator's checkpoint" "$CKPT" $JOB && err_has "did not write its image within 8 s"
 wait_for 60 '[ "$(grep -c "resumed as a restarted rank" "$W/a.err")" = 3 ]'
 n=$(grep -c "resumed as a restarted rank" "$W/a.err")

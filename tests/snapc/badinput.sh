@@ -39,7 +39,7 @@ pass "dead PID, non-launcher, launcher without -am ft-enable-cr, a wrapper of a 
 
 # a job of ours
 # (rank 0's capture waits while a.hold exists: a checkpoint held in progress, below)
-start_job a 4 --iters 1000000 --sleep-us 500 --hold "0:capture:$W/a.hold"
+start_job a 4 --iters $UNTIL_KILLED --sleep-us 500 --hold "0:capture:$W/a.hold"
 # another user (nobody) asks: refused, and the job's socket is out of its reach anyway
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     chmod 755 "$W"   # let nobody reach ckpt-mpirun's path only; the socket dir stays 0700
@@ -132,7 +132,7 @@ pass "wrong secret refused"
 kill -TERM $JOB; wait $JOB
 
 # a rank that cannot reach a safe point: no checkpoint after --timeout, the job goes on
-start_job b 3 --iters 1000000 --sleep-us 500 --stall 1:100
+start_job b 3 --iters $UNTIL_KILLED --sleep-us 500 --stall 1:100
 wait_for 120 'grep -q "fake_rank 1: stalling outside MPI" "$W/b.err"' || fail "rank 1 did not stall"
 t0=$(date +%s%N)
 expect_rc 1 "a stalled rank" "$CKPT" --timeout 2 $JOB &&
@@ -173,7 +173,7 @@ mkdir -p "$W/wrap" "$W/d.ready"
 cat >"$W/wrap/mpirun" <<EOS
 #!/bin/bash
 until [ -e "$W/go" ]; do sleep 0.05; done
-exec "$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$FRANK" --ready "$W/d.ready" --iters 1000000 --sleep-us 300
+exec "$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$FRANK" --ready "$W/d.ready" --iters $UNTIL_KILLED --sleep-us 300
 EOS
 chmod +x "$W/wrap/mpirun"
 ( clean_exec REVIVE_VERBOSE=2 "$W/wrap/mpirun" -am ft-enable-cr -np 2 ./app ) >"$W/d.out" 2>"$W/d.err" &

@@ -11,7 +11,7 @@ snapc_workdir snapc-converge
 # rank 1, which is held before a Barrier on comm 3 until the targets are known, so it must raise
 # comm 3 to reach comm 4's target); the others need raises or not as the random schedule goes
 # (Bcast-like early exits), which depends on the load.
-start_job a 4 --iters 1000000 --sleep-us 300 --seed 7 --need-raise
+start_job a 4 --iters $UNTIL_KILLED --sleep-us 300 --seed 7 --need-raise
 wait_for 120 '[ -e "$W/a.ready/inside.0" ]' || fail "rank 0 never entered its Barrier on comm 4 (--need-raise)"
 raises=0 raises0=none
 for i in $(seq 0 11); do
@@ -100,7 +100,7 @@ pass "--status, --stop, --term (job status $st)"
 
 # 8 ranks; slow agents (the window where a rank's last report is stale grows: a coordinator
 # that converged on stale reports would capture inconsistent cuts here)
-start_job b 8 --iters 1000000 --sleep-us 200 --seed 3 --jitter-us 5000
+start_job b 8 --iters $UNTIL_KILLED --sleep-us 200 --seed 3 --jitter-us 5000
 for i in $(seq 0 39); do
     expect_rc 0 "8 ranks, snapshot $i" "$CKPT" "$JOB" && consistent "$(tail -n1 "$W/cmd.out")" 8
 done

@@ -14,7 +14,7 @@ if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
 fi
 cleanup='umount -l "$mnt" 2>/dev/null'
 
-start_job a 3 --coord --dir "$mnt" -- --iters 1000000 --sleep-us 300
+start_job a 3 --coord --dir "$mnt" -- --iters $UNTIL_KILLED --sleep-us 300
 jd=$mnt/revive_global_snapshot_$JOB.ckpt
 expect_rc 0 "the first snapshot" "$CKPT" $JOB
 # fill the disk

@@ -17,7 +17,7 @@ check_intact() { # JOBDIR WHAT
 }
 
 for f in snapc-seq-dir snapc-targets snapc-quiesce snapc-captured snapc-meta-write snapc-rank-capture; do
-    REVIVE_FAULT=$f REVIVE_FAULT_EPOCH=2 start_job $f 3 --iters 1000000 --sleep-us 300
+    REVIVE_FAULT=$f REVIVE_FAULT_EPOCH=2 start_job $f 3 --iters $UNTIL_KILLED --sleep-us 300
     jd=$W/revive_global_snapshot_$JOB.ckpt
     expect_rc 0 "$f: the first snapshot" "$CKPT" $JOB
     expect_rc 1 "$f: the second snapshot" "$CKPT" $JOB && err_has "no checkpoint: "
@@ -35,7 +35,7 @@ for f in snapc-seq-dir snapc-targets snapc-quiesce snapc-captured snapc-meta-wri
 done
 
 # the index cannot be rewritten after the commit: the snapshot stays committed
-REVIVE_FAULT=snapc-index REVIVE_FAULT_EPOCH=2 start_job idx 2 --iters 1000000 --sleep-us 300
+REVIVE_FAULT=snapc-index REVIVE_FAULT_EPOCH=2 start_job idx 2 --iters $UNTIL_KILLED --sleep-us 300
 jd=$W/revive_global_snapshot_$JOB.ckpt
 expect_rc 0 "snapc-index: first" "$CKPT" $JOB
 expect_rc 0 "snapc-index: second (committed anyway)" "$CKPT" $JOB
@@ -46,7 +46,7 @@ pass "snapc-index"
 
 # the coordinator killed after flushing the temporary snapshot.meta, before the rename: the
 # launcher and the ranks end with it, the sequence is never offered
-REVIVE_FAULT=snapc-coord-kill REVIVE_FAULT_EPOCH=2 start_job kill 3 --iters 1000000 --sleep-us 300
+REVIVE_FAULT=snapc-coord-kill REVIVE_FAULT_EPOCH=2 start_job kill 3 --iters $UNTIL_KILLED --sleep-us 300
 jd=$W/revive_global_snapshot_$JOB.ckpt
 expect_rc 0 "snapc-coord-kill: first" "$CKPT" $JOB
 expect_rc 1 "snapc-coord-kill: second" "$CKPT" $JOB && err_has "closed the connection without an answer"
@@ -60,7 +60,7 @@ pass "snapc-coord-kill"
 
 # a rank fails (disk full) or dies (kill -9) at every step of its side
 for op in quiesce drain capture; do
-    start_job fail-$op 3 --iters 1000000 --sleep-us 300 --fail 1:$op
+    start_job fail-$op 3 --iters $UNTIL_KILLED --sleep-us 300 --fail 1:$op
     expect_rc 1 "rank failure in $op" "$CKPT" $JOB && err_has "no checkpoint: rank 1 could not"
     [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] &&
         { fail "$op failure: the sequence is left"; ls -la "$W/revive_global_snapshot_$JOB.ckpt/0"; tail -5 "$W/fail-$op.err"; }
@@ -69,7 +69,7 @@ for op in quiesce drain capture; do
 done
 pass "a rank's failure at quiesce, drain, capture"
 for op in begin seqs targets quiesce drain capture; do
-    start_job die-$op 4 --iters 1000000 --sleep-us 300 --die 2:$op
+    start_job die-$op 4 --iters $UNTIL_KILLED --sleep-us 300 --die 2:$op
     # (the launcher kills the other ranks at once: the first loss seen may be any rank)
     expect_rc 1 "rank death in $op" "$CKPT" $JOB && err_has "ended during the checkpoint"
     job_gone $JOB 60 || fail "$op death: the job did not end"
@@ -85,7 +85,7 @@ pass "a rank killed at begin, seqs, targets, quiesce, drain, capture"
 # kill -9 of the other participants while rank 0 writes its image (held there while hold
 # exists, released after the kill: a fixed 3 s pause cost every checkpoint of these jobs):
 # ckpt-mpirun, the real launcher, the coordinator (mpirun's pid)
-slow=(--iters 1000000 --sleep-us 300 --hold "0:capture:$W/hold")
+slow=(--iters $UNTIL_KILLED --sleep-us 300 --hold "0:capture:$W/hold")
 # the tool: the epoch goes on without it, the job runs on, the next request commits
 start_job k-tool 3 "${slow[@]}"
 touch "$W/hold"

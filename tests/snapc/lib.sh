@@ -7,6 +7,10 @@ INFO=$B/tools/snapc/ckpt-info
 RESTART=$B/tools/snapc/restart-mpi
 FLAUNCH=$B/tests/snapc/fake_launch
 FRANK=$B/tests/snapc/fake_rank
+# the schedule of a job that must outlive everything its test does to it (the test ends it):
+# a bounded one (10^6 collectives) ended by itself in a loaded CI run while 40 snapshots of it
+# were still being taken (converge.sh, 8 ranks: "rank 0 has ended" from snapshot 27 on)
+UNTIL_KILLED=1000000000
 # each test its own socket directory (a private one under its work folder)
 fails=0
 
