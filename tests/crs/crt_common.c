@@ -246,3 +246,23 @@ const char *crt_map_perms(const void *addr, char buf[8])
     fclose(f);
     return buf;
 }
+
+long crt_page_kb(const void *addr)
+{
+    FILE *f = fopen("/proc/self/smaps", "re");
+    char line[512];
+    long kb = -1;
+    int in = 0;
+    unsigned long lo, hi, a = (unsigned long)addr;
+    while (f && fgets(line, sizeof line, f)) {
+        /* A mapping's first line is "lo-hi ..."; its fields' lines
+         * ("Name:   value") hold no '-' before their first space. */
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = a >= lo && a < hi;
+        else if (in && !strncmp(line, "KernelPageSize:", 15))
+            kb = strtol(line + 15, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return kb;
+}

@@ -73,6 +73,10 @@ int64_t crt_mono_ns_syscall(void);
  * /proc/self/maps; "none" when nothing maps it. */
 const char *crt_map_perms(const void *addr, char buf[8]);
 
+/* The page size (KiB, smaps' KernelPageSize) of the mapping that holds addr,
+ * or -1 when nothing maps it: how a test sees that memory is on huge pages. */
+long crt_page_kb(const void *addr);
+
 /* Integer from the environment, or `dflt`. */
 long crt_env_long(const char *name, long dflt);
 

@@ -92,25 +92,6 @@ static void setup(void)
     }
 }
 
-/* KernelPageSize (KiB) of the mapping holding addr, or -1. */
-static long page_kb(const void *addr)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    char line[512];
-    long kb = -1;
-    int in = 0;
-    unsigned long lo, hi;
-    while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
-            in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
-        else if (in && !strncmp(line, "KernelPageSize:", 15))
-            kb = strtol(line + 15, NULL, 10);
-    }
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 static uint64_t want(size_t len, uint64_t seed)
 {
     unsigned char *p = malloc(len);
@@ -178,7 +159,7 @@ static void check(const char *when, uint64_t a_seed2, uint64_t b_seed2)
     check_segment("C", c, c_id, c_len, 0600, IPC_PRIVATE, 1);
     if (d) {
         CHECK("D (SHM_HUGETLB): its bytes", crt_hash(d, d_len, 0) == want(d_len, 4), "differ");
-        CHECK("D: on 2 MiB pages", page_kb(d) == 2048, "%ld KiB", page_kb(d));
+        CHECK("D: on 2 MiB pages", crt_page_kb(d) == 2048, "%ld KiB", crt_page_kb(d));
         check_segment("D", d, d_id, d_len, 0600, IPC_PRIVATE, 1);
     }
 #undef CHECK

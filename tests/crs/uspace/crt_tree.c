@@ -540,25 +540,6 @@ static void mode_shm(void)
     crt_checkpoint_point(2);
 }
 
-/* The page size (KiB, smaps' KernelPageSize) of the mapping holding addr, or -1. */
-static long kernel_page_kb(const void *addr)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    char line[512];
-    long kb = -1;
-    int in = 0;
-    unsigned long lo, hi;
-    while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
-            in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
-        else if (in && !strncmp(line, "KernelPageSize:", 15))
-            kb = strtol(line + 15, NULL, 10);
-    }
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* mode_shm's on huge pages: MAP_SHARED|MAP_ANONYMOUS|MAP_HUGETLB memory,
  * two 2 MiB pages, mapped before the fork; each writes to both pages
  * before point 1 and after it, and each must see the other's writes, on
@@ -581,7 +562,7 @@ static void mode_hugeshm(void)
         if (write(ready[1], "r", 1) != 1)
             _exit(2);
         wait_byte(go[0]);
-        int code = sh[2] == 77 && sh[second + 2] == 78 && kernel_page_kb((const void *)sh) == 2048 ? 0 : 3;
+        int code = sh[2] == 77 && sh[second + 2] == 78 && crt_page_kb((const void *)sh) == 2048 ? 0 : 3;
         sh[3] = 4242;
         sh[second + 3] = 4343;
         _exit(code);
@@ -599,7 +580,7 @@ static void mode_hugeshm(void)
     CRT_CHECK_U64("the child's writes before point 1", sh[1] * 100 + sh[second + 1], 3334);
     CRT_CHECK_U64("the child's writes after point 1 are seen through the shared memory",
                   sh[3] * 10000 + sh[second + 3], 42424343);
-    CRT_CHECK_U64("the memory is on 2 MiB pages (KiB)", (uint64_t)kernel_page_kb((const void *)sh), 2048);
+    CRT_CHECK_U64("the memory is on 2 MiB pages (KiB)", (uint64_t)crt_page_kb((const void *)sh), 2048);
     crt_checkpoint_point(2);
 }
 
