@@ -17,38 +17,15 @@
  * of the pairs: MPICH 4.0.2's own MPI_Isendrecv_replace of a strided datatype gives wrong data
  * natively, and its MPI_Isendrecv leaves the status's source and tag undefined.) */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-
-#include "mpix_ckpt.h"
 #include "tests/mpi/mpitest.h"
+#include "rst_mpi4.h"
 
 #define N 16
 
-static long sum_all(long x)
-{
-    long t = 0;
-    CHECK(MPI_Reduce(&x, &t, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
-    return t;
-}
-
-static long digest(const long *p, int n)
-{
-    long h = 0;
-    for (int i = 0; i < n; i++)
-        h = h * 31 + p[i];
-    return h;
-}
-
 int main(int argc, char **argv)
 {
-    start(&argc, &argv);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_mpi4 STEPS CKPT_STEP CKPT_STEP2\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]), ck1 = atoi(argv[2]), ck2 = atoi(argv[3]);
-    int revive = dlsym(RTLD_DEFAULT, "revive_mpix_checkpoint") != NULL, restarted = 0;
+    struct mpi4_run run = mpi4_start(&argc, &argv, "rst_mpi4");
+    int steps = run.steps;
     int right = (me + 1) % np, left = (me + np - 1) % np;
     long pin[N], pout[N], bc[N], nb_in[2], nb_out[2], a[N], b[N], c[N], d[N], x[2 * N], late[2];
     MPI_Request pa, pb, pn;
@@ -75,24 +52,15 @@ int main(int argc, char **argv)
         CHECK(MPI_Isendrecv_c(c, N, MPI_LONG, left, 2, d, 1, MPI_LONG, left, 3, MPI_COMM_WORLD, &q[1]));
         CHECK(MPI_Isendrecv_replace(x, 2 * N, MPI_LONG, right, 4, left, 4, MPI_COMM_WORLD, &q[2]));
         q[3] = pa;
-        if (s == ck1 || (restarted && s == ck2)) {
-            int flag = -1, rc = MPIX_Checkpoint(&flag);
-            if (revive && rc != MPI_SUCCESS) {
-                fprintf(stderr, "rank %d: MPIX_Checkpoint returned %d at step %d\n", me, rc, s);
-                return 3;
-            }
-            if (revive && flag == MPIX_CKPT_RESTARTED) {
-                restarted++;
-                fprintf(stderr, "rank %d restarted at step %d\n", me, s);
-            }
-        }
+        mpi4_ckpt_step(&run, s);
         long rcv[N];
         CHECK(MPI_Sendrecv(late, 1, MPI_LONG, right, 3, rcv, N, MPI_LONG, right, 2, MPI_COMM_WORLD,
                            MPI_STATUS_IGNORE)); /* the late message out; tag 2 is the pair's send */
         /* (the pair's own tag-2 send went to the left neighbour: its right is this rank) */
         CHECK(MPI_Waitall(4, q, MPI_STATUSES_IGNORE));
         pa = q[3];
-        long h = digest(b, N) ^ digest(d, 1) * 3 ^ digest(x, 2 * N) * 5 ^ digest(pout, N) * 7;
+        long h = mpi4_digest(b, N) ^ mpi4_digest(d, 1) * 3 ^ mpi4_digest(x, 2 * N) * 5 ^
+                 mpi4_digest(pout, N) * 7;
         for (int i = 0; i < N; i++)
             bc[i] = me == np - 1 ? s * 5 + i : -1;
         nb_out[0] = me * 3 + s;
@@ -101,8 +69,8 @@ int main(int argc, char **argv)
         CHECK(MPI_Waitall(2, r2, MPI_STATUSES_IGNORE));
         pb = r2[0];
         pn = r2[1];
-        h ^= digest(bc, N) * 19 ^ digest(nb_in, 2) * 23 ^ digest(rcv, N) * 29;
-        long t = sum_all(h);
+        h ^= mpi4_digest(bc, N) * 19 ^ mpi4_digest(nb_in, 2) * 23 ^ mpi4_digest(rcv, N) * 29;
+        long t = mpi4_sum(h);
         if (me == 0)
             printf("step %d: %lx\n", s, (unsigned long)t);
     }

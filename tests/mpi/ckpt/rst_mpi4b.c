@@ -25,30 +25,13 @@
  * MPICH 4.0.2 aborts on an assertion; the layer passes it on, so it aborts the same way: not
  * run here.) */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-
-#include "mpix_ckpt.h"
 #include "tests/mpi/mpitest.h"
+#include "rst_mpi4.h"
 
 #define N 8
 #define MAXP 8 /* ranks at most */
 
 static int revive;
-
-static long sum_all(long x)
-{
-    long t = 0;
-    CHECK(MPI_Reduce(&x, &t, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
-    return t;
-}
-
-static long digest(const long *p, int n)
-{
-    long h = 0;
-    for (int i = 0; i < n; i++)
-        h = h * 31 + p[i];
-    return h;
-}
 
 /* a pair: one MPI_Isendrecv under Revive (q[1] null), MPI_Irecv + MPI_Isend natively */
 static void pair(long *sb, int dest, int stag, long *rb, int src, int rtag, MPI_Request q[2])
@@ -82,14 +65,9 @@ static int finish(MPI_Request q[2])
 
 int main(int argc, char **argv)
 {
-    start(&argc, &argv);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_mpi4b STEPS CKPT_STEP CKPT_STEP2\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]), ck1 = atoi(argv[2]), ck2 = atoi(argv[3]), restarted = 0;
-    revive = dlsym(RTLD_DEFAULT, "revive_mpix_checkpoint") != NULL;
+    struct mpi4_run run = mpi4_start(&argc, &argv, "rst_mpi4b");
+    int steps = run.steps;
+    revive = run.revive;
     int right = (me + 1) % np, left = (me + np - 1) % np;
 
     /* W: to peer J, J+1 elements every other one of its block; from each peer, ME+1 in a row */
@@ -144,17 +122,7 @@ int main(int argc, char **argv)
         CHECK(MPI_Recv(g2, N, MPI_LONG, left, 14, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
         cancel(c1);
-        if (s == ck1 || (restarted && s == ck2)) {
-            int flag = -1, rc = MPIX_Checkpoint(&flag);
-            if (revive && rc != MPI_SUCCESS) {
-                fprintf(stderr, "rank %d: MPIX_Checkpoint returned %d at step %d\n", me, rc, s);
-                return 3;
-            }
-            if (revive && flag == MPIX_CKPT_RESTARTED) {
-                restarted++;
-                fprintf(stderr, "rank %d restarted at step %d\n", me, s);
-            }
-        }
+        mpi4_ckpt_step(&run, s);
         cancel(c2);
         int k1 = finish(c1), k2 = finish(c2);
         /* F's send, then its receive's message and a second one after it */
@@ -171,10 +139,11 @@ int main(int argc, char **argv)
         r2 = second[0];
         CHECK(MPI_Wait(&pw, MPI_STATUS_IGNORE));
         CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        long h = digest(fr, N) ^ digest(got, N) * 3 ^ r2 * 5 ^ (long)(k1 * 2 + k2) * 7 ^
-                 digest(c1r, N) * 11 ^ digest(c2r, N) * 13 ^ digest(g1, N) * 17 ^
-                 digest(g2, N) * 19 ^ digest(wrecv, np * (me + 1)) * 23;
-        long t = sum_all(h), kc = sum_all(k1 + k2), fsum = sum_all(fr[0] - (left * 3 + s));
+        long h = mpi4_digest(fr, N) ^ mpi4_digest(got, N) * 3 ^ r2 * 5 ^ (long)(k1 * 2 + k2) * 7 ^
+                 mpi4_digest(c1r, N) * 11 ^ mpi4_digest(c2r, N) * 13 ^
+                 mpi4_digest(g1, N) * 17 ^ mpi4_digest(g2, N) * 19 ^
+                 mpi4_digest(wrecv, np * (me + 1)) * 23;
+        long t = mpi4_sum(h), kc = mpi4_sum(k1 + k2), fsum = mpi4_sum(fr[0] - (left * 3 + s));
         if (me == 0)
             printf("step %d: %lx cancelled %ld of %d, F off by %ld\n", s, (unsigned long)t, kc,
                    2 * np, fsum);
