@@ -152,23 +152,41 @@ descendants() {
         for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
     done
 }
-# coord ROOT: the job's coordinator (revive-coord) among ROOT's descendants (60 s), or fails
+# coord ROOT: the job's coordinator under ROOT (60 s), or fails at once when ROOT has ended. The
+# coordinator is the process with a socket coord.PID in the socket directory (REVIVE_SOCKET_DIR,
+# else /tmp/revive-UID: where ckpt-mpirun looks) whose parents lead to ROOT; read from /proc by
+# the shell, without a process per look. The walk through every descendant with a pgrep each
+# (until session 14) took seconds on a loaded machine, and went on for its whole 60 s after
+# the job had ended (rst_fmany-mpich in a CI run at three tests at once).
 coord() {
-    local i p
+    local dir=${REVIVE_SOCKET_DIR:-/tmp/revive-$EUID} i s p q l comm
     for i in $(seq 600); do
-        for p in $(descendants $1); do
-            [ "$(cat /proc/$p/comm 2>/dev/null)" = revive-coord ] && { echo $p; return 0; }
+        [ -d /proc/$1 ] || return 1
+        for s in "$dir"/coord.*; do
+            p=${s##*/coord.} q=${s##*/coord.}
+            [ -S "$s" ] && read -r comm 2>/dev/null </proc/$p/comm && [ "$comm" = revive-coord ] || continue
+            while [ "$q" -gt 1 ] 2>/dev/null; do
+                [ "$q" = "$1" ] && { echo "$p"; return 0; }
+                read -r l 2>/dev/null </proc/$q/stat || break
+                l=${l##*) } l=${l#* } q=${l%% *} # after "(comm) ": the state, then the parent
+            done
         done
         sleep 0.1
     done
     return 1
 }
 # checkpoint JOBPID NAME [--term]: $CKPT (ckpt-mpirun) --wait on the job's coordinator, output in
-# ckpt.NAME.out/.err; prints the snapshot's reference
+# ckpt.NAME.out/.err; prints the snapshot's reference. When no snapshot was taken, the pace file
+# (./pace) is removed: a paced program holds before its last step while it exists (rst_pace.h),
+# so that the job can end.
 checkpoint() {
     local c
-    c=$(coord $1) || { echo "no coordinator under $1" >"ckpt.$2.err"; return 1; }
-    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
+    if ! c=$(coord $1); then
+        if [ -d /proc/$1 ]; then echo "no coordinator under $1 within 60 s" >"ckpt.$2.err"
+        else echo "the job ($1) ended before its coordinator was found" >"ckpt.$2.err"; fi
+        rm -f pace; return 1
+    fi
+    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || { rm -f pace; return 1; }
     tail -n1 "ckpt.$2.out"
 }
 # term_restart JOB: a --term snapshot of JOB (ckpt.term.out, ckpt.term.err), JOB waited for, then
@@ -183,31 +201,25 @@ term_restart() {
 }
 # paced_term_cycle WHAT N: the paced program $prog (arguments STEPS PACEFILE MS: $steps, $ms) at
 # N ranks in the work folder d (ck_workdir): a native run; a job under "mpirun -am ft-enable-cr"
-# ended by "ckpt-mpirun --term" after its second step and run to its end by restart-mpi
-# (term_restart); its verdict (restart_verdict WHAT). 1 (a FAIL line) when no restart was reached,
-# else 0.
+# ended by "ckpt-mpirun --term" after its second step (the program holds before its last step
+# while the pace file exists, so the snapshot cannot come after it) and run to its end by
+# restart-mpi (term_restart); its verdict (restart_verdict WHAT). 1 (a FAIL line) when no restart
+# was reached, else 0.
 paced_term_cycle() {
-    local what=$1 np=$2 job try pace_ms=$ms
+    local what=$1 np=$2 job
     run_native "$np" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
         { failed "$what: the native run: status $?"; tail -n 3 native.err; return 1; }
-    for try in 1 2; do
-        touch pace
-        clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" \
-            $pace_ms >out.0 2>err.0 &
-        job=$!; pids+=($job)
-        if ! wait_steps out.0 2 $job; then
-            wait $job
-            failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; return 1
-        fi
-        if ! term_restart $job; then
-            failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return 1
-        fi
-        # a snapshot after the last step tested nothing: on a loaded machine (CI, two tests on
-        # two cores) the --term can take longer than the paced steps left; once more, slower
-        [ $try = 1 ] && [ $rc = 0 ] && [ "$(nsteps out.0)" -ge $steps ] || break
-        echo "note: $what: the snapshot came after the last step (a loaded machine?): again at $((pace_ms * 4)) ms a step"
-        pace_ms=$((pace_ms * 4))
-    done
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" \
+        $ms >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    if ! wait_steps out.0 2 $job; then
+        rm -f pace; wait $job
+        failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; return 1
+    fi
+    if ! term_restart $job; then
+        failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return 1
+    fi
     restart_verdict "$what"
     return 0
 }

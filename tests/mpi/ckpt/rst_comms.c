@@ -113,7 +113,7 @@ int main(int argc, char **argv)
             printf("step %d: %ld %ld %ld\n", s, a, b, c);
             fflush(stdout);
         }
-        rst_pace(argv[3], ms);
+        rst_pace(argv[3], ms, steps - s);
     }
     MPI_Comm_free(&keep_split);
     MPI_Comm_free(&keep_merged);

@@ -10,8 +10,9 @@
  * barrier of its own; a prefix of the world ranks (0..k, k changing with the round) makes an
  * MPI_Comm_create_group communicator, its members entering at different times, and sums over
  * it; the round ends with a sum over MPI_COMM_WORLD, and rank 0 prints one line per round.
- * Between rounds each rank sleeps MS milliseconds while PACEFILE exists (the test keeps the job
- * from ending before its snapshot, however slow the machine).
+ * Between rounds each rank sleeps MS milliseconds while PACEFILE exists, and before the last
+ * round for as long as it exists (the job cannot end before its snapshot, however slow the
+ * machine: the test removes the file once the snapshot is taken or given up).
  *
  * What it shows (campaign-failures.md #10): a checkpoint requested while one group waited inside
  * MPI_Intercomm_create (or MPI_Comm_create_group) for ranks that had not entered it never
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
         if (access(argv[3], F_OK) == 0)
+            pause_ms(ms);
+        while (r == rounds - 1 && access(argv[3], F_OK) == 0)
             pause_ms(ms);
     }
     MPI_Group_free(&world);

@@ -87,7 +87,7 @@ int main(int argc, char **argv)
             printf("step %d: %ld %ld\n", s, a, b);
             fflush(stdout);
         }
-        rst_pace(argv[2], ms);
+        rst_pace(argv[2], ms, steps - s);
     }
     if (rank == 0)
         printf("done: %d steps\n", steps);

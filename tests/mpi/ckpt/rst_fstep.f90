@@ -2,7 +2,8 @@
 ! share, as rst_step.c for the C ones: their start (MPI_INIT, the rank and size, the command line
 ! STEPS PACEFILE MS) and the end of a step (the ranks' checksums summed on rank 0, which prints
 ! the step line the test compares; then a pause of MS ms while PACEFILE exists, so that the test
-! can take its snapshot between two steps). Compiled before each of them (rst_fort.sh). Only its
+! can take its snapshot between two steps, and before the last step a wait for as long as it
+! exists, so that the job cannot end before its snapshot: rst_pace.h). Compiled before each of them (rst_fort.sh). Only its
 ! two subroutines are public: rst_flegacy reaches MPI through mpif.h, not this module's "use mpi".
 module rst_fstep
   use mpi
@@ -11,7 +12,7 @@ module rst_fstep
   private
   public :: rst_fstart, rst_fstep_end
   character(len=256) :: pace = ''
-  integer :: ms = 0, me = 0
+  integer :: ms = 0, me = 0, nsteps = 0
   interface
      function usleep(us) bind(c, name='usleep')
        import :: c_int
@@ -39,10 +40,11 @@ contains
        call get_command_argument(3, arg)
        read (arg, *) ms
     end if
+    nsteps = steps
   end subroutine rst_fstart
 
   ! The end of step S: the ranks' CK summed on rank 0, which prints "step S: SUM"; then MS ms of
-  ! sleep while PACEFILE exists.
+  ! sleep while PACEFILE exists, and before the last step more until it is gone.
   subroutine rst_fstep_end(s, ck)
     integer, intent(in) :: s
     integer(8), intent(in) :: ck
@@ -57,5 +59,9 @@ contains
     ex = .false.
     if (len_trim(pace) > 0) inquire (file=trim(pace), exist=ex)
     if (ex) r = usleep(int(ms * 1000, c_int))
+    do while (ex .and. s == nsteps - 1 .and. ms > 0)
+       r = usleep(int(ms * 1000, c_int))
+       inquire (file=trim(pace), exist=ex)
+    end do
   end subroutine rst_fstep_end
 end module rst_fstep

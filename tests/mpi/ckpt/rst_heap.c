@@ -228,7 +228,7 @@ int main(int argc, char **argv)
                    w[1], w[2], w[3]);
             fflush(stdout);
         }
-        rst_pace(argv[2], ms);
+        rst_pace(argv[2], ms, steps - s);
     }
     if (win != MPI_WIN_NULL) {
         MPI_Win_free(&win);

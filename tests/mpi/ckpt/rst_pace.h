@@ -1,8 +1,11 @@
 /* The pace of the rank programs whose tests take a snapshot in the middle of their run
  * (term_threads, term_dlopen, rst_popen, rst_fresh, rst_heap, rst_comms: arguments ... PACEFILE
  * MS): each step ends in rst_pace, so that the steps are slow while the test's pace file exists
- * (the job cannot end before its snapshot, however loaded the machine) and run free once the
- * test has removed it, as in the native run, which is given a file that does not exist. */
+ * and run free once the test has removed it, as in the native run, which is given a file that
+ * does not exist. Before its last step a rank waits for as long as the file exists: the job
+ * cannot end before its snapshot, however loaded the machine (rst_fmany-mpich's paced job ended
+ * before its test had found the coordinator in a CI run at three tests at once); its test removes
+ * the file once the snapshot is taken or given up. */
 #ifndef REVIVE_TESTS_RST_PACE_H
 #define REVIVE_TESTS_RST_PACE_H
 
@@ -13,13 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Sleeps MS milliseconds when the file FILE exists (FILE NULL or MS <= 0: never). */
-static inline void rst_pace(const char *file, long ms)
+/* The end of a step with LEFT steps still to come: sleeps MS milliseconds when the file FILE
+ * exists, and when LEFT is 1 (the last step comes next) then sleeps on in MS ms pieces until it
+ * is gone (FILE NULL or MS <= 0: never). */
+static inline void rst_pace(const char *file, long ms, int left)
 {
-    if (file && ms > 0 && access(file, F_OK) == 0) {
-        struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    if (!file || ms <= 0)
+        return;
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    if (access(file, F_OK) == 0)
         nanosleep(&d, NULL);
-    }
+    while (left == 1 && access(file, F_OK) == 0)
+        nanosleep(&d, NULL);
 }
 
 /* The main of term_threads and term_dlopen, whose state under test is in a thread of their
@@ -54,7 +62,7 @@ static inline int rst_paced_thread_main(int argc, char **argv, const char *name,
             printf("step %d: %d\n", i, s);
             fflush(stdout);
         }
-        rst_pace(pace, ms);
+        rst_pace(pace, ms, steps - 1 - i);
     }
     *stop = 1;
     pthread_join(t, NULL);

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
             printf("step %d: %ld\n", s, sum);
             fflush(stdout);
         }
-        rst_pace(pace, ms);
+        rst_pace(pace, ms, steps - s);
     }
     if (me == 0)
         printf("done: %ld\n", acc);
