@@ -20,7 +20,8 @@ st=$(crs_uninterrupted "$WORK/ref" out "$prog")
     crs_summary crs_latefork
 }
 
-# start DIR KIND MS: crt_latefork under cr_run in DIR; KID its child's pid
+# start DIR KIND MS: crt_latefork under cr_run in DIR; KID its child's pid (MS "file": the child
+# starts its program once DIR/ready.start exists)
 start() {
     local dir=$1
     mkdir -p "$dir"
@@ -66,14 +67,14 @@ done
 for kind in fork:"no checkpoint thread" vfork:"vfork child"; do
     k=${kind%%:*}
     d=$WORK/long$k
-    if ! start "$d" "$k" 8000; then
+    if ! start "$d" "$k" file; then
         crs_fail "long $k: the child never named itself"
         continue
     fi
     crs_tool "$d/ck" cr_checkpoint -f "$d/img" "$KID"
     crs_expect_refusal "a $k child that does not start its program within the wait" "$d/ck.err" $? "${kind#*:}"
     [ -e "$d/img" ] && crs_fail "long $k: the refused checkpoint left an image"
-    touch "$d/go.1" "$d/go.2"
+    touch "$d/ready.start" "$d/go.1" "$d/go.2" # the child starts its program only now
     fst=$(crs_wait_status "$d/orig")
     [ "$fst" = 42 ] || crs_fail "long $k: the program after the refusal: $(crs_status_text "$fst")"
 done

@@ -1,7 +1,8 @@
 /*
  * crt_latefork KIND MS PROGRAM [ARGS...]: makes a child that starts PROGRAM
- * only after MS milliseconds, the window in which a checkpoint of a child
- * caught right after it was made finds no checkpoint thread (issue 10):
+ * only after MS milliseconds (MS "file": once $REVIVE_TEST_READY.start
+ * exists), the window in which a checkpoint of a child caught right after it
+ * was made finds no checkpoint thread (issue 10):
  *   fork   syscall(SYS_fork), which runs no fork handlers (libcr starts its
  *          thread in one): the child has libcr loaded but does not listen
  *   vfork  vfork: the child shares this process's memory, which waits
@@ -35,13 +36,21 @@ int main(int argc, char **argv)
     char path[4096], tmp[4096];
     snprintf(path, sizeof path, "%s.child", ready);
     snprintf(tmp, sizeof tmp, "%s.child.tmp", ready);
-    long ms = atol(argv[2]);
+    /* "file": the test lets the child go once it has seen cr_checkpoint refuse it, instead of 8 s,
+     * a delay longer than cr_checkpoint's 5 s wait (most of crs_latefork's time, and under load
+     * it could run out before that wait did) */
+    char start[4096];
+    snprintf(start, sizeof start, "%s.start", ready);
+    int by_file = !strcmp(argv[2], "file");
+    long ms = by_file ? 10 : atol(argv[2]);
     struct timespec wait = { ms / 1000, (ms % 1000) * 1000000L };
     pid_t kid;
     if (!strcmp(argv[1], "fork")) {
         kid = (pid_t)syscall(SYS_fork);
         if (kid == 0) {
-            nanosleep(&wait, NULL);
+            do
+                nanosleep(&wait, NULL);
+            while (by_file && access(start, F_OK) != 0);
             execv(argv[3], argv + 3);
             _exit(127);
         }
@@ -54,7 +63,9 @@ int main(int argc, char **argv)
             int fd = (int)syscall(SYS_openat, AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
             if (fd >= 0 && syscall(SYS_write, fd, line, n) == n && syscall(SYS_close, fd) == 0)
                 syscall(SYS_rename, tmp, path);
-            syscall(SYS_nanosleep, &wait, NULL);
+            do
+                syscall(SYS_nanosleep, &wait, NULL);
+            while (by_file && syscall(SYS_faccessat, AT_FDCWD, start, F_OK, 0) != 0);
             execv(argv[3], argv + 3);
             _exit(127);
         }
