@@ -450,10 +450,11 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
         char gone[PATH_MAX];
         if (e == ENOENT && job_dir_gone(ref, gone, sizeof gone))
             filem_fmt(err, errlen, "%s does not exist: %s is gone (removed, or its file system "
-                                   "is not mounted on this host); the node-local caches hold rank "
-                                   "images but not the snapshot's metadata (%s), so it cannot be "
-                                   "restarted from them: bring that directory back and run again",
-                      ref, gone, FILEM_META_NAME);
+                                   "is not mounted on this host); bring it back, or run restart-mpi "
+                                   "%s on a host the job ran on: it restarts from the node-local "
+                                   "caches where they hold the images and the snapshot's "
+                                   "metadata (%s)",
+                      ref, gone, ref, FILEM_META_NAME);
         else if (e == ENOENT)
             filem_fmt(err, errlen, "%s does not exist; give a snapshot reference as printed by "
                                   "ckpt-mpirun",

@@ -3,6 +3,7 @@
 #include "filem/local_retain.h"
 #include "filem/alive.h"
 #include "filem/local_gc.h"
+#include "filem/local_meta.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,14 +21,6 @@ long long filem_local_seq_name(const char *n)
     if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 18)
         return -1;
     return strtoll(n, NULL, 10);
-}
-
-/* The names the store makes in a node-local sequence directory: rank images (rank_<r>.img),
- * partner copies (any *.img), the durable writer's temporary files (.NAME.tmp.PID). */
-static int store_name(const char *n)
-{
-    size_t l = strlen(n);
-    return (l > 4 && strcmp(n + l - 4, ".img") == 0) || (n[0] == '.' && strstr(n, ".tmp."));
 }
 
 int filem_local_rmjob(const char *dir)
@@ -72,7 +65,7 @@ int filem_local_remove_seq(int jfd, const char *name)
         return -ENOMEM;
     }
     for (struct dirent *e; (e = readdir(d));)
-        if (store_name(e->d_name))
+        if (filem_local_store_name(e->d_name))
             unlinkat(fd, e->d_name, 0);
     closedir(d);
     /* removed while still locked: a reader that opens it now finds it gone, never half gone */

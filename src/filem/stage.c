@@ -17,6 +17,7 @@
 
 #include "crs/base/durable.h"
 #include "filem/local_gc.h"
+#include "filem/local_meta.h"
 #include "filem/local_retain.h"
 #include "crs/base/image.h"
 
@@ -362,8 +363,8 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
     return 0;
 }
 
-/* Removes a node-local sequence directory: only the names the store makes (rank images,
- * durable temporary files), then the directory (left when anything else is in it). */
+/* Removes a node-local sequence directory: only the names the store makes (local_meta.h),
+ * then the directory (left when anything else is in it). */
 static void remove_local_seq(int jfd, const char *name)
 {
     int fd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -377,8 +378,7 @@ static void remove_local_seq(int jfd, const char *name)
     struct dirent *e;
     while ((e = readdir(d))) {
         const char *n = e->d_name;
-        if ((strncmp(n, "rank_", 5) == 0 && strstr(n, ".img")) ||
-            (n[0] == '.' && strstr(n, ".tmp.")))
+        if (filem_local_store_name(n))
             unlinkat(fd, n, 0);
     }
     closedir(d);
@@ -418,13 +418,34 @@ void filem_local_prune(const char *local_seqdir)
     close(jfd);
 }
 
+/* 1 when the cached sequence DIR held nothing but its metadata copy (local_meta.h), now removed
+ * with DIR: the last rank of the node to drop its image takes it. */
+static int only_meta_left(const char *dir)
+{
+    if (errno != ENOTEMPTY && errno != EEXIST)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int other = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        other |= strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                 strcmp(e->d_name, FILEM_LOCAL_META_NAME);
+    closedir(d);
+    char p[PATH_MAX];
+    if (other || (size_t)snprintf(p, sizeof p, "%s/%s", dir, FILEM_LOCAL_META_NAME) >= sizeof p)
+        return 0;
+    unlink(p);
+    return rmdir(dir) == 0;
+}
+
 void filem_local_drop(const char *local_seqdir, int rank)
 {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/rank_%d.img", local_seqdir, rank) >= (int)sizeof path)
         return;
     unlink(path);
-    if (rmdir(local_seqdir) < 0)
+    if (rmdir(local_seqdir) < 0 && !only_meta_left(local_seqdir))
         return; /* other ranks of this node still hold theirs */
     char *s = strrchr(path, '/');
     *s = 0;

@@ -22,6 +22,7 @@
 #include "common/fault.h"
 #include "common/log.h"
 #include "filem/local_gc.h"
+#include "filem/local_meta.h"
 #include "filem/local_retain.h"
 #include "filem/partner.h"
 #include "filem/place.h"
@@ -871,6 +872,13 @@ static void on_resume(const uint8_t *p)
     if (r.committed && r.seq == A.seq)
         partner_rx_stop(); /* every partner copy of the sequence came in before its commit */
     if (r.committed && A.local_seq[0] && r.seq == A.seq) {
+        /* the committed metadata beside the cached images: a restart from the caches when the
+         * shared directory is lost (filem/local_meta.h) */
+        char merr[PATH_MAX + 128];
+        if (filem_local_keep_meta(A.dir, A.local_seq, merr, sizeof merr) < 0)
+            revive_log_warn("rank %d: this node's cache of sequence %llu will not hold its "
+                            "snapshot.meta (a restart needs the shared directory): %s",
+                            A.world_rank, (unsigned long long)r.seq, merr);
         /* the cache keeps what the shared directory keeps (--ckpt-keep), never one a restart
          * reads */
         struct filem_local_retain_stats rs;

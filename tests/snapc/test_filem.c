@@ -270,7 +270,7 @@ static void test_sequences(void)
     char gone[PATH_MAX + 16];
     filem_fmt(gone, sizeof gone, ": %s/gone is gone (removed, or its file system", base);
     CHECK_STR_CONTAINS(err, gone);
-    CHECK_STR_CONTAINS(err, "not the snapshot's metadata (" FILEM_META_NAME ")");
+    CHECK_STR_CONTAINS(err, "the images and the snapshot's metadata (" FILEM_META_NAME ")");
     filem_fmt(p, sizeof p, "%s/" FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX, base);
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
     CHECK_STR_CONTAINS(err, FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX " is gone");

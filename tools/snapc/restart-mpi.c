@@ -6,7 +6,8 @@
  * sequence that has not failed a restart, or --seq N). Checks the snapshot (committed, metadata
  * intact, every rank image's checksums unless --no-verify, application binary and MPI library
  * unchanged), fetches images missing from the snapshot directory out of the caches of the hosts
- * that hold them (restart_fetch.h), then runs the job's coordinator in
+ * that hold them (restart_fetch.h; a snapshot directory gone entirely is first re-created from
+ * the metadata in this host's cache, restart_cache.h), then runs the job's coordinator in
  * restart mode (it takes this process's pid) with the same launcher, the same number of ranks
  * and the original launcher options, each program replaced by revive-restart-rank SEQDIR.
  * Foreground: the job's output, the job's exit status. */
@@ -25,6 +26,7 @@
 #include "snapc/hosts.h"
 #include "snapc/restart_lock.h"
 #include "snapc/util.h"
+#include "restart_cache.h"
 #include "restart_fetch.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
@@ -46,6 +48,8 @@ static void usage(FILE *f)
             "with its status. Its own snapshots go beside the old ones.\n"
             "An image missing from the snapshot directory is first fetched from the node-local\n"
             "cache of its rank's host or from its partner copy (the hosts the snapshot names).\n"
+            "A snapshot directory that is gone is re-created from the metadata kept in this\n"
+            "host's node-local cache, and every image fetched from the caches.\n"
             "  --seq N        take sequence N of a snapshot directory\n"
             "  --hostfile F   run on the hosts of F instead of the original ones\n"
             "  --relocate OLD=NEW  a file or folder the job used (its working directory, its\n"
@@ -76,6 +80,11 @@ static void usage(FILE *f)
             "  restart-mpi --relocate /old/run=/new/run -- --oversubscribe ./snap.ckpt/3\n");
 }
 
+/* A snapshot directory re-created from the caches (restart_cache.h): removed again when the
+ * restart fails before the launch, so that nothing is left half made. */
+static char recreated[PATH_MAX];
+static uint64_t recreated_seq;
+
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
@@ -85,6 +94,8 @@ static void die(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s: %s\n", me, msg);
+    if (recreated[0])
+        restart_cache_undo(recreated, recreated_seq);
     exit(1);
 }
 
@@ -305,14 +316,24 @@ int main(int argc, char **argv)
     }
 
     /* which snapshot */
-    char jobdir[PATH_MAX], err[2048];
+    char jobdir[PATH_MAX], err[2048], cached[PATH_MAX] = "";
     int64_t seq;
     if (hostfile && snapc_hosts_check_file(hostfile, err, sizeof err) < 0)
         die("%s", err); /* before anything is started (snapc/hosts.h) */
-    if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0 ||
-        filem_private_dir(jobdir, 0, err, sizeof err) < 0)
+    if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0) {
+        /* the snapshot directory gone: its metadata from this host's cache (restart_cache.h) */
+        char cerr[4096];
+        int c = restart_cache_find(ref, local, want_seq, jobdir, sizeof jobdir, &seq, cached,
+                                   sizeof cached, cerr, sizeof cerr);
+        if (c == 0)
+            die("%s", err);
+        if (c < 0)
+            die("%s", cerr);
+    } else if (filem_private_dir(jobdir, 0, err, sizeof err) < 0)
         die("%s", err);
-    if (seq >= 0 && want_seq >= 0 && want_seq != seq)
+    if (cached[0])
+        ; /* its sequence chosen above */
+    else if (seq >= 0 && want_seq >= 0 && want_seq != seq)
         die("%s is sequence %lld; --seq %ld names another (give the snapshot directory with --seq)",
             ref, (long long)seq, want_seq);
     if (seq < 0 && want_seq >= 0)
@@ -332,14 +353,23 @@ int main(int argc, char **argv)
     }
     char seqdir[PATH_MAX];
     filem_seq_path(seqdir, sizeof seqdir, jobdir, (uint64_t)seq);
-    if (access(seqdir, F_OK) < 0)
+    /* from the caches: the directory made again with the cached metadata, every image fetched
+     * below (--showme makes nothing: the metadata is read in the cache) */
+    if (cached[0] && !showme) {
+        if (restart_cache_recreate(jobdir, (uint64_t)seq, cached, err, sizeof err) < 0)
+            die("%s", err);
+        snprintf(recreated, sizeof recreated, "%s", jobdir);
+        recreated_seq = (uint64_t)seq;
+    }
+    const char *metadir = cached[0] && showme ? cached : seqdir;
+    if (metadir == seqdir && access(seqdir, F_OK) < 0)
         die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
             jobdir);
-    if (filem_private_dir(seqdir, 0, err, sizeof err) < 0)
+    if (metadir == seqdir && filem_private_dir(seqdir, 0, err, sizeof err) < 0)
         die("%s", err);
     struct filem_meta m;
     char why[512];
-    if (filem_meta_read(seqdir, &m, err, sizeof err) < 0) {
+    if (filem_meta_read(metadir, &m, err, sizeof err) < 0) {
         if (filem_stage_failed_reason(jobdir, (uint64_t)seq, why, sizeof why))
             die("sequence %lld of %s was never committed: its staging failed (%s); restart from "
                 "an earlier sequence (ckpt-info %s lists them)",
@@ -375,7 +405,13 @@ int main(int argc, char **argv)
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     struct missing mi = {0};
-    int ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, err,
+    int ve;
+    if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
+        for (uint64_t r = 0; r < ranks && r < 1000000; r++)
+            note_missing(&mi, (int)r, -ENOENT, NULL);
+        ve = -ENOENT;
+    } else
+        ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, err,
                               sizeof err);
     /* only images missing (staging never got them there, or the shared copy is lost): fetched
      * from the node-local caches of the hosts that hold them, before the launch (below) */
@@ -469,6 +505,11 @@ int main(int argc, char **argv)
         if (restart_fetch_images(&f, mi.ranks, mi.n, err, sizeof err) < 0)
             die("%s cannot be restarted: %s", seqdir, err);
     }
+    if (recreated[0] && !showme)
+        fprintf(stderr, "%s: %s was gone: re-created with sequence %lld's %s from this host's "
+                        "node-local cache (%s, checked), every image fetched from the hosts' "
+                        "caches and checked against it\n",
+                me, jobdir, (long long)seq, FILEM_META_NAME, cached);
     free(mi.ranks);
 
     /* the command: launcher [-x ...] [hostfile] extra user-args-with-programs-replaced */

@@ -1,0 +1,80 @@
+#!/bin/bash
+# lostfs.sh FLAVOR: restart from the node-local caches once the shared snapshot directory is
+# gone (issue 9; tools/snapc/restart_cache.h). A 4-rank job on h1,h2 with --ckpt-local ends
+# with a committed --term snapshot: every host's cached sequence holds, beside its images, a
+# copy of the committed snapshot.meta (0600, the same bytes). Then the job's whole directory
+# in the shared storage is removed (its file system lost):
+# (a) restart-mpi REF from h1 on h1,h3: it takes the metadata from h1's cache, re-creates the
+#     job and sequence directories (0700, snapshot.meta 0600 and the committed bytes), fetches
+#     every image from the caches of h1 (ranks 0,1) and h2 (ranks 2,3), each checked against
+#     it, says so, and the restart gives the native result;
+# (b) the directory gone again and h2's cached image of rank 2 removed: one line naming rank 2
+#     and h2, status 1, no rank started, nothing left re-created;
+# (c) the shared storage itself gone (the job directory's parent): one line saying so, status
+#     1, nothing made.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+cache_bed lostfs 3
+
+term_job a
+for h in h1 h2; do
+    m=$HB/node/$h/$jd/0/snapshot.meta
+    [ "$(stat -c %a "$m" 2>&1)" = 600 ] || fail "$h's cache has no snapshot.meta 0600: $(stat -c %a "$m" 2>&1)"
+    cmp -s "$m" "$ref/snapshot.meta" || fail "$h's cached snapshot.meta differs from the committed one"
+done
+pass "$flavor: each host's cached sequence holds the committed snapshot.meta (0600, the same bytes)"
+cp "$ref/snapshot.meta" "$W/meta.committed"
+hostfile "$W/hosts13" h1:2 h3:2
+
+# (a) the job's directory gone; every image in h1's and h2's caches
+rm -rf "${SHARED:?}/$jd"
+: >"$HB/agent.log"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
+    >"$W/ra.out" 2>"$W/ra.err"
+st=$?
+[ $st = 0 ] || { fail "ra: restart-mpi status $st"; tail -20 "$W/ra.err"; }
+cmp -s "$W/native.out" "$W/ra.out" || { fail "ra: result differs"; cat "$W/native.out" "$W/ra.out"; }
+grep -qF "restart-mpi: $SHARED/$jd was gone: re-created with sequence 0's snapshot.meta from this host's node-local cache ($LOCAL/$jd/0, checked)" "$W/ra.err" ||
+    { fail "ra: restart-mpi does not say it re-created the directory from h1's cache"; cat "$W/ra.err"; }
+for r in 0 1 2 3; do
+    h=h1; [ $r -ge 2 ] && h=h2
+    grep -qF "rank $r's image was not in $ref: fetched from $h ($LOCAL/$jd/0/rank_$r.img), verified" "$W/ra.err" ||
+        { fail "ra: rank $r not fetched from $h's cache"; grep fetched "$W/ra.err"; }
+    cmp -s "$ref/rank_$r.img" "$HB/node/$h/$jd/0/rank_$r.img" || fail "ra: rank $r's image differs from $h's"
+done
+[ "$(stat -c %a "$SHARED/$jd") $(stat -c %a "$ref") $(stat -c %a "$ref/snapshot.meta")" = "700 700 600" ] ||
+    fail "ra: re-created modes $(stat -c %a "$SHARED/$jd" "$ref" "$ref/snapshot.meta" | tr '\n' ' ')"
+cmp -s "$ref/snapshot.meta" "$W/meta.committed" || fail "ra: the re-created snapshot.meta is not the committed one"
+grep -E "was gone|fetched" "$W/ra.err" | sed 's/^/    /'
+pass "$flavor: the snapshot directory gone: restart from h1 on h1,h3 from the caches (meta from h1's, images from h1's and h2's), native result"
+
+# (b) gone again, and rank 2's image in no cache: one line naming the rank and the host
+rm -rf "${SHARED:?}/$jd"
+rm -f "$HB/node/h2/$jd/0/rank_2.img"
+on h1 env REVIVE_FETCH_TIMEOUT=120 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" \
+    --hostfile "$W/hosts13" "$ref" >"$W/rb.out" 2>"$W/rb.err"
+st=$?
+[ $st = 1 ] || fail "rb: restart-mpi status $st, not 1"
+# the one message is the last line; before it only what was fetched of the other ranks
+tail -n1 "$W/rb.err" | grep -q "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2, no partner copy (h2: " ||
+    { fail "rb: no message naming rank 2 and h2"; cat "$W/rb.err"; }
+[ "$(grep -c "no copy" "$W/rb.err")" = 1 ] && ! head -n -1 "$W/rb.err" | grep -vE "^restart-mpi: (rank [013]'s image was not in .*, verified|fetched 3 images .*)$" ||
+    { fail "rb: more than the one message and what was fetched"; cat "$W/rb.err"; }
+[ -z "$(ranks_hosts)" ] || fail "rb: ranks started: $(ranks_hosts)"
+[ -e "$SHARED/$jd" ] && fail "rb: the re-created directory stays after the failure: $(ls -la "$SHARED/$jd")"
+sed 's/^/    /' "$W/rb.err"
+pass "$flavor: an image in no cache: one line naming rank 2 and h2, status 1, nothing started, nothing left made"
+
+# (c) the shared storage gone with it
+mv "$SHARED" "$SHARED.away"
+on h1 timeout -k 5 120 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
+    >"$W/rc.out" 2>"$W/rc.err"
+st=$?
+[ $st = 1 ] || fail "rc: restart-mpi status $st, not 1"
+grep -qF "$ref does not exist: $SHARED is gone (removed, or its file system is not mounted on this host); a restart from the node-local caches re-creates the job directory where it was, in $SHARED, which is missing too" "$W/rc.err" ||
+    { fail "rc: no message saying the storage is missing"; cat "$W/rc.err"; }
+[ "$(wc -l <"$W/rc.err")" = 1 ] || { fail "rc: more than one line"; cat "$W/rc.err"; }
+[ -e "$SHARED" ] && fail "rc: something was made: $(ls -la "$SHARED")"
+mv "$SHARED.away" "$SHARED"
+pass "$flavor: the shared storage itself gone: one line, status 1, nothing made"
+finish
