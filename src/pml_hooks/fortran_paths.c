@@ -159,7 +159,8 @@ void ompi_attr_put_f(F *comm, F *keyval, F *val, F *ierr)
 }
 OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
 
-#define OMPI_GET_ATTR(x, X, Mx, K)                                                             \
+/* OUT: what the C call adds to the library's answer (a window's: pml_win_fattr_out) */
+#define OMPI_GET_ATTR(x, X, Mx, K, OUT)                                                        \
     void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr);            \
     void ompi_##x##_get_attr_f(F *obj, F *keyval, MPI_Aint *val, F *flag, F *ierr)             \
     {                                                                                          \
@@ -168,6 +169,8 @@ OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
                 F *);                                                                          \
         F kv = pml_kv_v2r(*keyval), o = pml_f_to_lower(K, *obj);                               \
         f(&o, &kv, val, flag, ierr);                                                           \
+        if (*ierr == MPI_SUCCESS && *flag)                                                     \
+            OUT;                                                                               \
         PML_GATE_LEAVE();                                                                      \
     }                                                                                          \
     OMPI_F_NAMES(ompi_##x##_get_attr_f, x##_get_attr, X##_GET_ATTR, Mx##_get_attr)
@@ -187,9 +190,9 @@ OMPI_F_NAMES(ompi_attr_put_f, attr_put, ATTR_PUT, Attr_put)
     }                                                                                          \
     OMPI_F_NAMES(ompi_##x##_set_attr_f, x##_set_attr, X##_SET_ATTR, Mx##_set_attr)
 
-OMPI_GET_ATTR(comm, COMM, Comm, PML_COMM)
-OMPI_GET_ATTR(type, TYPE, Type, PML_TYPE)
-OMPI_GET_ATTR(win, WIN, Win, PML_WIN)
+OMPI_GET_ATTR(comm, COMM, Comm, PML_COMM, (void)0)
+OMPI_GET_ATTR(type, TYPE, Type, PML_TYPE, (void)0)
+OMPI_GET_ATTR(win, WIN, Win, PML_WIN, pml_win_fattr_out(PML_H(MPI_Win_f2c(*obj)), *keyval, val))
 OMPI_SET_ATTR(comm, COMM, Comm, Comm, PML_COMM)
 OMPI_SET_ATTR(type, TYPE, Type, Type, PML_TYPE)
 OMPI_SET_ATTR(win, WIN, Win, Win, PML_WIN)
@@ -583,7 +586,19 @@ int ompi_errhandler_invoke(void *errhandler, void *mpi_object, int type, int err
 typedef int get_attr_fn(int, int, void *, int *, int);
 typedef int set_attr_fn(int, int, void *, int);
 
-#define MPICH_ATTR(X, K, CX)                                                                   \
+/* A window's attribute read from Fortran (type 1, MPIR_ATTR_AINT: the value itself), as the C
+ * call gives it (pml_win_fattr_out). MPICH's Fortran keyvals of the predefined attributes are
+ * C's plus one (mpif.h: MPI_WIN_BASE 0x66000002, mpi.h 0x66000001). */
+static void win_attr_out(int obj, int keyval, void *val, int type)
+{
+    if (type == 1 && (keyval == MPI_WIN_BASE + 1 || keyval == MPI_WIN_CREATE_FLAVOR + 1))
+        pml_win_fattr_out(PML_H(obj), keyval - 1, (MPI_Aint *)val);
+}
+
+/* OUT: what the C call adds to the library's answer (a window's: pml_win_fattr_out; MPICH's
+ * bindings ask for the value itself, type MPIR_ATTR_AINT 1 or MPIR_ATTR_INT 3, a C caller's
+ * pointer is type 0) */
+#define MPICH_ATTR(X, K, CX, OUT)                                                              \
     int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type);              \
     int MPII_##X##_get_attr(int obj, int keyval, void *val, int *flag, int type)               \
     {                                                                                          \
@@ -594,6 +609,8 @@ typedef int set_attr_fn(int, int, void *, int);
                                           "MPI_" #CX "_GET_ATTR"));                            \
         get_attr_fn *f = (get_attr_fn *)fp;                                                    \
         int rc = f((int)pml_v2r(PML_H(obj)), pml_kv_v2r(keyval), val, flag, type);             \
+        if (rc == MPI_SUCCESS && *flag)                                                        \
+            OUT;                                                                               \
         PML_GATE_LEAVE();                                                                      \
         return rc;                                                                             \
     }                                                                                          \
@@ -614,10 +631,9 @@ typedef int set_attr_fn(int, int, void *, int);
         return rc;                                                                             \
     }
 
-MPICH_ATTR(Comm, PML_COMM, COMM)
-MPICH_ATTR(Type, PML_TYPE, TYPE)
-
-MPICH_ATTR(Win, PML_WIN, WIN)
+MPICH_ATTR(Comm, PML_COMM, COMM, (void)0)
+MPICH_ATTR(Type, PML_TYPE, TYPE, (void)0)
+MPICH_ATTR(Win, PML_WIN, WIN, win_attr_out(obj, keyval, val, type))
 
 /* restart.c: an attribute of a keyval made from Fortran set again with its Fortran type
  * (MPICH's attribute types: 1 address-sized integer, 3 INTEGER, as its binding passes them) */

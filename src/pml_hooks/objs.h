@@ -220,6 +220,13 @@ int pml_objs_restart_wins(char *err, size_t errlen);
  * the library's memory may lie elsewhere; win_ckpt.c). */
 void *pml_win_addr_out(const struct pml_win *w, void *p);
 
+/* A window attribute that a Fortran MPI_WIN_GET_ATTR read from the library (fortran_paths.c:
+ * the value itself in an address-sized integer, where C gets a pointer), as the C call would
+ * give it: MPI_WIN_BASE as the program knows it, MPI_WIN_CREATE_FLAVOR as the program asked
+ * (a window the layer made with MPI_Win_create on its own memory: win.c). vwin is the window's
+ * virtual handle. */
+void pml_win_fattr_out(uintptr_t vwin, int keyval, MPI_Aint *val);
+
 /* pml_objs_settle (at a snapshot) and pml_objs_restart (after a restart) */
 #include "pml_hooks/objs_ckpt.h"
 void pml_objs_section_register(void); /* the extension section "mpi-objs" */

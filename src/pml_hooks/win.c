@@ -626,6 +626,21 @@ int MPI_Win_get_attr(MPI_Win win, int keyval, void *val, int *flag)
 }
 int PMPI_Win_get_attr(MPI_Win, int, void *, int *) __attribute__((alias("MPI_Win_get_attr")));
 
+/* The Fortran bindings read attributes through the library's own Fortran paths, past
+ * MPI_Win_get_attr (fortran_paths.c): after a restart MPI_WIN_BASE was the fresh library's
+ * address, and on MPICH a window of one rank said MPI_WIN_FLAVOR_CREATE from the start
+ * (tests/mpi/ckpt/rst_fwin.f90) */
+void pml_win_fattr_out(uintptr_t vwin, int keyval, MPI_Aint *val)
+{
+    struct pml_win *w = pml_win_of(vwin);
+    if (!w)
+        return;
+    if (keyval == MPI_WIN_BASE)
+        *val = (MPI_Aint)(uintptr_t)pml_win_addr_out(w, (void *)(uintptr_t)*val);
+    else if (keyval == MPI_WIN_CREATE_FLAVOR && w->own_mem)
+        *val = w->flavor;
+}
+
 /* ---- keyvals: the program's callbacks get its window handle and keyval ------------------ */
 /* (pml_attr_quiet, layer.c: while a restart sets attribute values again, no callback runs) */
 static int win_copy_t(MPI_Win old, int kv, void *xs, void *in, void *out, int *flag)

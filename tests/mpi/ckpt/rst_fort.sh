@@ -15,6 +15,12 @@
 # through mpif.h; a keyval freed while its attribute is set; 1100 keyvals made from Fortran, an
 # attribute of each: an MPICH restart died of SIGSEGV about 1 in 20 until a Fortran attribute call
 # waiting for the restart stopped using the handle of the lower half that was gone).
+# rst_fort.sh FLAVOR rst_fwin: the same with rst_fwin.f90 (windows of one rank, MPI_COMM_SELF's
+# MPI_Win_allocate in fence epochs and MPI_Win_allocate_shared in exclusive and shared lock epochs,
+# and WORLD's MPI_Win_allocate under lock_all, with Put, Get and Accumulate each step and the
+# program's loads and stores through the pointers it made from the base addresses; the snapshot
+# comes with the fence epoch open and the locks held. On Open MPI a window of one rank lies in
+# memory the lower half's root serves from shared mappings: src/pml_hooks/lower_winmem.c).
 flavor=$1 name=${2:-rst_fort}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
