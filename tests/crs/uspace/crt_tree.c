@@ -503,85 +503,92 @@ static void wait_byte(int fd)
         ;
 }
 
-/* MAP_SHARED|MAP_ANONYMOUS memory mapped before the fork: each writes to it
- * before point 1 and after it, and each must see the other's writes. */
-static void mode_shm(void)
+/* Memory the program and its child share (modes shm, hugeshm, sysv): a is
+ * there before the fork; b is a second place, either another page of a's
+ * mapping or memory each attaches after the fork (the child read-only). */
+struct shared_mem {
+    volatile uint64_t *a, *b;
+    /* NULL, or attaches b after the fork (child: read-only); NULL on failure */
+    volatile uint64_t *(*attach)(int child);
+    long page_kb;         /* 0, or the page size (KiB) the memory must keep */
+    void (*finish)(void); /* NULL, or the mode's own last checks */
+};
+
+/* The shared-memory modes' run: the program writes to a (and b when it is
+ * there) before the fork, the child to a (and b when it may) before point
+ * 1, the program to both after point 1; the child checks those writes and
+ * writes again. Each must see the other's writes: one memory after a
+ * restart, on pages of the same size. */
+static void mode_shared(const struct shared_mem *m)
 {
-    volatile uint64_t *sh = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    volatile uint64_t *a = m->a, *b = m->b;
     int go[2], ready[2];
-    if (sh == MAP_FAILED || pipe(go) || pipe(ready))
-        crt_die("mmap or pipe: %s", strerror(errno));
-    sh[0] = 11;
-    sh[600] = 22;   /* the second page */
+    if (pipe(go) || pipe(ready))
+        crt_die("pipe: %s", strerror(errno));
+    a[0] = 11;
+    if (b)
+        b[0] = 22;
     pid_t kid = fork();
     if (kid == 0) {
         close(go[1]);
         close(ready[0]);
-        sh[1] = 33;
+        if (m->attach && !(b = m->attach(1)))
+            _exit(2);
+        a[1] = 33;
+        if (!m->attach)
+            b[1] = 34;
         if (write(ready[1], "r", 1) != 1)
             _exit(2);
         wait_byte(go[0]);
-        int code = sh[2] == 77 ? 0 : 3;   /* the program's write after point 1 */
-        sh[3] = 4242;
+        int code = a[2] == 77 && b[2] == 78 && (!m->page_kb || crt_page_kb((const void *)a) == m->page_kb) ? 0 : 3;
+        a[3] = 4242;
+        if (!m->attach)
+            b[3] = 4343;
         _exit(code);
     }
     close(go[0]);
     close(ready[1]);
+    if (m->attach && !(b = m->attach(0)))
+        crt_die("shmat: %s", strerror(errno));
     wait_byte(ready[0]);
     crt_checkpoint_point(1);
-    sh[2] = 77;
+    a[2] = 77;
+    b[2] = 78;
     if (write(go[1], "g", 1) != 1)
         crt_fail("the child's pipe", "%s", strerror(errno));
-    check_status("the child ends well (it saw the program's write after point 1)", kid, 0);
-    CRT_CHECK_U64("the program's first write", sh[0], 11);
-    CRT_CHECK_U64("the program's write to the second page", sh[600], 22);
-    CRT_CHECK_U64("the child's write before point 1", sh[1], 33);
-    CRT_CHECK_U64("the child's write after point 1 is seen through the shared memory", sh[3], 4242);
+    check_status("the child ends well (it saw the program's writes after point 1)", kid, 0);
+    CRT_CHECK_U64("the program's write before the fork", a[0], 11);
+    CRT_CHECK_U64("the child's write before point 1", a[1], 33);
+    CRT_CHECK_U64("the child's write after point 1 is seen through the shared memory", a[3], 4242);
+    if (!m->attach) {
+        CRT_CHECK_U64("the program's write to the second page", b[0], 22);
+        CRT_CHECK_U64("the child's writes to the second page", b[1] * 10000 + b[3], 344343);
+    }
+    if (m->page_kb)
+        CRT_CHECK_U64("the memory's page size (KiB)", (uint64_t)crt_page_kb((const void *)a), (uint64_t)m->page_kb);
+    if (m->finish)
+        m->finish();
     crt_checkpoint_point(2);
 }
 
+/* MAP_SHARED|MAP_ANONYMOUS memory mapped before the fork, two pages. */
+static void mode_shm(void)
+{
+    volatile uint64_t *sh = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED)
+        crt_die("mmap: %s", strerror(errno));
+    mode_shared(&(struct shared_mem){ .a = sh, .b = sh + 4096 / sizeof *sh });
+}
+
 /* mode_shm's on huge pages: MAP_SHARED|MAP_ANONYMOUS|MAP_HUGETLB memory,
- * two 2 MiB pages, mapped before the fork; each writes to both pages
- * before point 1 and after it, and each must see the other's writes, on
- * 2 MiB pages still. */
+ * two 2 MiB pages, on 2 MiB pages still after a restart. */
 static void mode_hugeshm(void)
 {
-    const size_t len = 4u << 20, second = (2u << 20) / sizeof(uint64_t);
+    const size_t len = 4u << 20;
     volatile uint64_t *sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-    int go[2], ready[2];
-    if (sh == MAP_FAILED || pipe(go) || pipe(ready))
-        crt_die("mmap MAP_HUGETLB (are huge pages free? vm.nr_hugepages) or pipe: %s", strerror(errno));
-    sh[0] = 11;
-    sh[second] = 22;
-    pid_t kid = fork();
-    if (kid == 0) {
-        close(go[1]);
-        close(ready[0]);
-        sh[1] = 33;
-        sh[second + 1] = 34;
-        if (write(ready[1], "r", 1) != 1)
-            _exit(2);
-        wait_byte(go[0]);
-        int code = sh[2] == 77 && sh[second + 2] == 78 && crt_page_kb((const void *)sh) == 2048 ? 0 : 3;
-        sh[3] = 4242;
-        sh[second + 3] = 4343;
-        _exit(code);
-    }
-    close(go[0]);
-    close(ready[1]);
-    wait_byte(ready[0]);
-    crt_checkpoint_point(1);
-    sh[2] = 77;
-    sh[second + 2] = 78;
-    if (write(go[1], "g", 1) != 1)
-        crt_fail("the child's pipe", "%s", strerror(errno));
-    check_status("the child ends well (it saw the program's writes after point 1, on 2 MiB pages)", kid, 0);
-    CRT_CHECK_U64("the program's writes to both huge pages", sh[0] * 100 + sh[second], 1122);
-    CRT_CHECK_U64("the child's writes before point 1", sh[1] * 100 + sh[second + 1], 3334);
-    CRT_CHECK_U64("the child's writes after point 1 are seen through the shared memory",
-                  sh[3] * 10000 + sh[second + 3], 42424343);
-    CRT_CHECK_U64("the memory is on 2 MiB pages (KiB)", (uint64_t)crt_page_kb((const void *)sh), 2048);
-    crt_checkpoint_point(2);
+    if (sh == MAP_FAILED)
+        crt_die("mmap MAP_HUGETLB (are huge pages free? vm.nr_hugepages): %s", strerror(errno));
+    mode_shared(&(struct shared_mem){ .a = sh, .b = sh + (len / 2) / sizeof *sh, .page_kb = 2048 });
 }
 
 /* A memfd: the program maps its first two pages, a child its second page
@@ -643,56 +650,37 @@ static void mode_memfd(void)
     crt_checkpoint_point(2);
 }
 
+/* mode_sysv's keyed segment (its key holds the pid: crs_tree_ckpt.sh finds
+ * it by that). */
+static key_t sysv_key;
+
+static volatile uint64_t *sysv_attach(int child)
+{
+    void *k = shmat(shmget(sysv_key, 0, 0), NULL, child ? SHM_RDONLY : 0);
+    return k == (void *)-1 ? NULL : (volatile uint64_t *)k + 4096 / sizeof(uint64_t);
+}
+
+static void sysv_finish(void)
+{
+    struct shmid_ds ds;
+    crt_check("the keyed segment: found by its key, attached once now", shmctl(shmget(sysv_key, 0, 0), IPC_STAT, &ds) == 0 &&
+              ds.shm_nattch == 1 && ds.shm_segsz == 8192, "%s", strerror(errno));
+    shmctl(shmget(sysv_key, 0, 0), IPC_RMID, NULL);
+}
+
 /* System V shared memory parent and child share: one segment attached
  * before the fork and marked removed at once (as most programs do: nothing
  * is left when they end), one under a key each attaches after the fork (the
- * child read-only). Each writes before point 1 and after, and each must
- * see the other's writes: one segment again after a restart. */
+ * child read-only), written in its second page. One segment again after a
+ * restart. */
 static void mode_sysv(void)
 {
     int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
     volatile uint64_t *sh = id >= 0 ? shmat(id, NULL, 0) : (void *)-1;
-    key_t key = (key_t)(0x52570000u | ((unsigned)getpid() & 0xffffu));
-    int kid_id = shmget(key, 8192, IPC_CREAT | IPC_EXCL | 0600);
-    int go[2], ready[2];
-    if (sh == (void *)-1 || kid_id < 0 || shmctl(id, IPC_RMID, NULL) != 0 || pipe(go) || pipe(ready))
+    sysv_key = (key_t)(0x52570000u | ((unsigned)getpid() & 0xffffu));
+    if (sh == (void *)-1 || shmget(sysv_key, 8192, IPC_CREAT | IPC_EXCL | 0600) < 0 || shmctl(id, IPC_RMID, NULL) != 0)
         crt_die("shmget: %s", strerror(errno));
-    sh[1] = 11;
-    pid_t kid = fork();
-    if (kid == 0) {
-        close(go[1]);
-        close(ready[0]);
-        volatile uint64_t *k = shmat(shmget(key, 0, 0), NULL, SHM_RDONLY);
-        if (k == (void *)-1)
-            _exit(2);
-        sh[2] = 22;
-        if (write(ready[1], "r", 1) != 1)
-            _exit(2);
-        wait_byte(go[0]);
-        int code = sh[3] == 33 && k[600] == 44 ? 0 : 3;   /* the program's writes after point 1 */
-        sh[0] = 4242;
-        _exit(code);
-    }
-    close(go[0]);
-    close(ready[1]);
-    volatile uint64_t *k = shmat(kid_id, NULL, 0);
-    if (k == (void *)-1)
-        crt_die("shmat: %s", strerror(errno));
-    wait_byte(ready[0]);
-    crt_checkpoint_point(1);
-    sh[3] = 33;
-    k[600] = 44;
-    if (write(go[1], "g", 1) != 1)
-        crt_fail("the child's pipe", "%s", strerror(errno));
-    check_status("the child ends well (it saw the program's writes after point 1)", kid, 0);
-    CRT_CHECK_U64("the program's write before the fork", sh[1], 11);
-    CRT_CHECK_U64("the child's write before point 1", sh[2], 22);
-    CRT_CHECK_U64("the child's write after point 1 is seen through the shared memory", sh[0], 4242);
-    struct shmid_ds ds;
-    crt_check("the keyed segment: found by its key, attached once now", shmctl(shmget(key, 0, 0), IPC_STAT, &ds) == 0 &&
-              ds.shm_nattch == 1 && ds.shm_segsz == 8192, "%s", strerror(errno));
-    shmctl(shmget(key, 0, 0), IPC_RMID, NULL);
-    crt_checkpoint_point(2);
+    mode_shared(&(struct shared_mem){ .a = sh, .attach = sysv_attach, .finish = sysv_finish });
 }
 
 /* A socket joining the program and its child (CRT_SOCKETS: "pair", a
