@@ -4,10 +4,11 @@
  * Restarts an MPI job from a global snapshot: REF is a sequence
  * (.../revive_global_snapshot_PID.ckpt/SEQ) or a snapshot directory (then the newest committed
  * sequence that has not failed a restart, or --seq N). Checks the snapshot (committed, metadata
- * intact, every rank image's checksums unless --no-verify, application binary and MPI library
- * unchanged), fetches images missing from the snapshot directory out of the caches of the hosts
- * that hold them (restart_fetch.h; a snapshot directory gone entirely is first re-created from
- * the metadata in this host's cache, restart_cache.h), then runs the job's coordinator in
+ * intact, application binary and MPI library unchanged; unless --no-verify every rank image's
+ * checksums and the files the images map, restart_files.h), fetches images missing from the
+ * snapshot directory out of the caches of the hosts that hold them (restart_fetch.h; a snapshot
+ * directory gone entirely is first re-created from the metadata in this host's cache,
+ * restart_cache.h), then runs the job's coordinator in
  * restart mode (it takes this process's pid) with the same launcher, the same number of ranks
  * and the original launcher options, each program replaced by revive-restart-rank SEQDIR.
  * Foreground: the job's output, the job's exit status. */
@@ -28,6 +29,7 @@
 #include "snapc/util.h"
 #include "restart_cache.h"
 #include "restart_fetch.h"
+#include "restart_files.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
 #define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
@@ -55,8 +57,8 @@ static void usage(FILE *f)
             "  --relocate OLD=NEW  a file or folder the job used (its working directory, its\n"
             "                 program, a file it had open, an MPI file) is now at NEW; given\n"
             "                 to every rank\n"
-            "  --no-verify    skip the check of every rank image's checksums before the launch\n"
-            "                 (the ranks still check what they read)\n"
+            "  --no-verify    skip the checks of the rank images before the launch (their\n"
+            "                 checksums, the files they map); the ranks still check them\n"
             "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR, else each host's\n"
             "                 $TMPDIR/revive-local-<uid> or /tmp/...): each rank reads its image\n"
             "                 from DIR on its host where a good copy is there, else from the\n"
@@ -173,6 +175,12 @@ static int relocated(const char *path, const struct argv *reloc, char *out, size
         return 0;
     snprintf(out, len, "%s%s", to, path + best);
     return 1;
+}
+
+/* relocated() for restart_check_files */
+static int moved_by(const char *path, char *out, size_t len, void *reloc)
+{
+    return relocated(path, reloc, out, len);
 }
 
 static const char *tool_path(const char *env, const char *name, char *buf, size_t len)
@@ -423,6 +431,14 @@ int main(int argc, char **argv)
             "others could have changed (if you trust it, chmod 600 it)",
             seqdir, err);
     if (ve < 0)
+        die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
+    /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
+     * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
+    int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, err, sizeof err) : 0;
+    if (fe == -ESTALE || fe == -ENOENT)
+        die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
+            "failed)", seqdir, err);
+    if (fe < 0)
         die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
     char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
     const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);

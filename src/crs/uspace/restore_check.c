@@ -1,7 +1,7 @@
 /* Refusing images that this machine cannot bring back faithfully. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
-#include "crs/base/elf_build_id.h"
+#include "crs/base/image_files.h"
 #include "crs/uspace/maps.h"
 #include "common/procfs.h"
 
@@ -56,16 +56,6 @@ void crs_restore_error(struct crs_restore *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static int build_id_of(const char *path, uint8_t *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int n = (int)crs_elf_build_id(fd, out, CRS_BUILD_ID_MAX);
-    close(fd);
-    return n;
-}
-
 static int check_host(struct crs_restore *r)
 {
     const struct crs_image_header *h = &r->img->hdr;
@@ -97,62 +87,34 @@ static int check_host(struct crs_restore *r)
     return 0;
 }
 
-static int check_file_list(struct crs_restore *r, const char *private_use);
-
 static int check_files(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
-    /* A file mapped only shared holds live data, not code: it is expected
-     * to change, and the mapping shows its current content. */
-    char *private_use = calloc(img->nfiles ? img->nfiles : 1, 1);
+    char *private_use = crs_image_private_files(img); /* code and data: must be the same */
     if (!private_use) {
         crs_restore_error(r, "out of memory");
         return -ENOMEM;
     }
-    for (size_t k = 0; k < img->nregions; k++)
-        if (img->regions[k].kind == CRS_REGION_FILE)
-            private_use[img->regions[k].file] = 1;
-    int e = check_file_list(r, private_use);
-    free(private_use);
-    return e;
-}
-
-static int check_file_list(struct crs_restore *r, const char *private_use)
-{
-    const struct crs_image *img = r->img;
-    for (size_t i = 0; i < img->nfiles; i++) {
-        const struct crs_rec_file *f = &img->files[i];
+    int e = 0;
+    for (size_t i = 0; i < img->nfiles && !e; i++) {
         if (!private_use[i])
             continue;
-        const char *path = crs_restore_path(r, crs_image_str(img, f->path));
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            int e = errno;
+        const char *path = crs_restore_path(r, crs_image_str(img, img->files[i].path));
+        int gone;
+        const char *what = crs_image_file_changed(img, i, path, &gone);
+        if (gone) {
             crs_restore_error(r, "%s, mapped by the process, is missing: %s; put it back to restart%s", path,
-                              strerror(e), crs_restore_moved_hint(e));
-            return -ENOENT;
-        }
-        int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-        const char *what = NULL;
-        if ((uint64_t)st.st_size != f->size)
-            what = "its size";
-        else if (mt != f->mtime_ns)
-            what = "its modification time";
-        else if (f->build_id_len) {
-            uint8_t id[CRS_BUILD_ID_MAX];
-            int n = build_id_of(path, id);
-            if (n != (int)f->build_id_len || memcmp(id, f->build_id, f->build_id_len))
-                what = "its build id";
-        } else if (st.st_ino != f->ino)
-            what = "its inode";
-        if (what) {
+                              strerror(gone), crs_restore_moved_hint(gone));
+            e = -ENOENT;
+        } else if (what) {
             crs_restore_error(r, "%s changed since the checkpoint (%s differs); the restarted process would "
                               "run different code. Restore the original file, or use an image taken after "
                               "the change", path, what);
-            return -ESTALE;
+            e = -ESTALE;
         }
     }
-    return 0;
+    free(private_use);
+    return e;
 }
 
 static int check_layout(struct crs_restore *r)

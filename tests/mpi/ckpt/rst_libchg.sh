@@ -3,12 +3,15 @@
 # not the snapshot's failure. rst_libchg keeps a copy of libz (in the work folder) mapped in
 # every rank; the job (2 ranks) is ended by "ckpt-mpirun --term" after its second step, then the
 # copy is touched (its modification time differs, as after an upgrade of a library or of Revive
-# between the checkpoint and the restart). restart-mpi of the snapshot directory: status non-zero,
-# the ranks' reason naming the file, the coordinator's line saying the restart was refused and
-# the snapshot not marked, the index unchanged, no process left. Before (review8 R2) the refusal
-# was recorded as a failed restart, and the next default restart went back to an older sequence,
-# which failed the same way. Then the file's time is put back: the default restart takes the same
-# sequence and the job ends as uninterrupted.
+# between the checkpoint and the restart). restart-mpi of the snapshot directory is refused before
+# the launch: status 1, one line on stderr naming the file and the rank and saying the snapshot is
+# not marked, nothing on stdout, the index unchanged, no process started (before, every rank
+# refused after the launch, behind the launcher's banner). With --no-verify that check is left to
+# the ranks: status non-zero, the ranks' reason naming the file, the coordinator's line saying the
+# restart was refused and the snapshot not marked, the index unchanged, no process left. Before
+# (review8 R2) the ranks' refusal was recorded as a failed restart, and the next default restart
+# went back to an older sequence, which failed the same way. Then the file's time is put back: the
+# default restart takes the same sequence and the job ends as uninterrupted.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -35,7 +38,22 @@ rm -f pace
 jd=$(dirname "$ref")
 cp -p "$jd/index" index.keep
 touch "$lib"
-clean timeout -k 5 300 "$RESTART" "$jd" >bad.out 2>bad.err; rc=$?
+clean timeout -k 5 300 "$RESTART" "$jd" >pre.out 2>pre.err; rc=$?
+if [ $rc != 1 ]; then
+    failed "the changed library, before the launch: restart-mpi status $rc, not 1"; show_err pre.err
+elif [ "$(wc -l <pre.err)" != 1 ] || [ -s pre.out ]; then
+    failed "the changed library, before the launch: not one line: $(wc -l <pre.err) on stderr," \
+        "$(wc -l <pre.out) on stdout"; show_err pre.err
+elif ! grep -q "^restart-mpi: .*$lib, mapped by rank 0, changed since the checkpoint (its modification time differs).*not marked as failed" pre.err; then
+    failed "the changed library, before the launch: the line does not name it and say not marked"
+    show_err pre.err
+elif ! cmp -s index.keep "$jd/index"; then
+    failed "the changed library, before the launch: the index changed"
+else
+    pass "the changed library, before the launch: $(cut -c1-240 pre.err)"
+fi
+left=$(no_strays "$d/") || failed "the changed library, before the launch: processes left: $left"
+clean timeout -k 5 300 "$RESTART" --no-verify "$jd" >bad.out 2>bad.err; rc=$?
 if [ $rc = 0 ] || [ $rc = 124 ]; then
     failed "the changed library: restart-mpi status $rc"; show_err bad.err
 elif ! grep -q "$lib changed since the checkpoint (its modification time differs)" bad.err; then

@@ -1,0 +1,105 @@
+/* restart-mpi's check of the files the rank images map (restart_files.h). */
+#define _GNU_SOURCE
+#include "restart_files.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crs/base/image_files.h"
+
+/* The paths already found unchanged: the ranks of a job map the same libraries, so each is
+ * looked at once (a build id read per library and rank cost more than the rest of the check). */
+struct seen {
+    char **v;
+    size_t n;
+};
+
+static int seen_has(const struct seen *s, const char *p)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], p))
+            return 1;
+    return 0;
+}
+
+static void seen_add(struct seen *s, const char *p)
+{
+    char **v = realloc(s->v, (s->n + 1) * sizeof *v);
+    if (!v)
+        return; /* only a cost: the file is looked at again */
+    s->v = v;
+    if ((s->v[s->n] = strdup(p)))
+        s->n++;
+}
+
+/* One image: 0, -ESTALE / -ENOENT with err filled, or -errno of the reader. */
+static int check_image(const char *path, int rank, struct seen *seen,
+                       int (*moved)(const char *, char *, size_t, void *), void *arg, char *err,
+                       size_t errlen)
+{
+    struct crs_image img;
+    int e = crs_image_open(&img, path);
+    if (e == -ENOENT)
+        return 0;
+    if (e < 0) {
+        snprintf(err, errlen, "%s", img.err);
+        return e;
+    }
+    char *use = crs_image_private_files(&img);
+    if (!use) {
+        crs_image_close(&img);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < img.nfiles && !e; i++) {
+        if (!use[i])
+            continue;
+        char buf[PATH_MAX];
+        const char *p = crs_image_str(&img, img.files[i].path);
+        if (moved(p, buf, sizeof buf, arg))
+            p = buf;
+        if (seen_has(seen, p))
+            continue;
+        int gone;
+        const char *what = crs_image_file_changed(&img, i, p, &gone);
+        if (gone) {
+            snprintf(err, errlen,
+                     "%s, mapped by rank %d, is missing (%s): put it back%s", p, rank,
+                     strerror(gone),
+                     gone == ENOENT ? ", or if it moved give its new place with --relocate "
+                                      "OLD=NEW" : "");
+            e = -ENOENT;
+        } else if (what) {
+            snprintf(err, errlen,
+                     "%s, mapped by rank %d, changed since the checkpoint (%s differs): the "
+                     "ranks would run different code; put back the file the job ran with, or "
+                     "restart from a snapshot taken after the change",
+                     p, rank, what);
+            e = -ESTALE;
+        } else
+            seen_add(seen, p);
+    }
+    free(use);
+    crs_image_close(&img);
+    return e;
+}
+
+int restart_check_files(const char *seqdir, uint64_t ranks,
+                        int (*moved)(const char *path, char *out, size_t len, void *arg),
+                        void *arg, char *err, size_t errlen)
+{
+    struct seen seen = {0};
+    int e = 0;
+    for (uint64_t r = 0; r < ranks && !e; r++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/rank_%llu.img", seqdir, (unsigned long long)r);
+        e = check_image(path, (int)r, &seen, moved, arg, err, errlen);
+    }
+    for (size_t i = 0; i < seen.n; i++)
+        free(seen.v[i]);
+    free(seen.v);
+    return e;
+}

@@ -1,0 +1,23 @@
+/* restart-mpi's check, before it launches anything, of the files the ranks' images map by
+ * reference (the program, Revive's libraries, libc and every other library of the upper half):
+ * each rank refuses an image whose mapped files changed since the checkpoint
+ * (crs/base/image_files.h), but only after the launch, behind the launcher's banner, once per
+ * rank. restart-mpi looks at them here, on its own host, once per distinct file; a rank on a
+ * host whose files differ still refuses by itself. */
+#ifndef REVIVE_TOOLS_RESTART_FILES_H
+#define REVIVE_TOOLS_RESTART_FILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every rank_<r>.img of seqdir (r < ranks; an image not there is skipped: it is fetched later
+ * and its rank checks it) against the files as they are now, each path first given to
+ * moved(): 1 with the path --relocate moves it to in out (as the ranks move it), else 0.
+ * 0 when none changed; -ESTALE (a file changed) or -ENOENT (a file is gone) with one sentence
+ * in err naming the file, the rank and what differs; another -errno when an image cannot be
+ * read. */
+int restart_check_files(const char *seqdir, uint64_t ranks,
+                        int (*moved)(const char *path, char *out, size_t len, void *arg),
+                        void *arg, char *err, size_t errlen);
+
+#endif
