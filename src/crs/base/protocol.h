@@ -120,4 +120,7 @@ long crs_proto_process_uid(pid_t pid);
 int crs_proto_checkpoint(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uint32_t file_data_max_mb,
                          int timeout_ms, int signal_after, int (*commit)(void *arg, char *err, size_t errlen), void *arg,
                          struct crs_proto_reply *reply, char *err, size_t errlen);
+/* How long a process asked to checkpoint waits for its threads to park before it refuses (the
+ * request's timeout_ms): REVIVE_PARK_TIMEOUT_S seconds (1-3600), else 10 s. */
+int crs_proto_park_timeout_ms(void);
 #endif

@@ -316,7 +316,7 @@ static int send_request(struct tree_ckpt *t, size_t m, int image_fd)
 {
     struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION,
                                     .flags = (t->o->flags & ~CRS_REQ_F_FORK) | CRS_REQ_F_TREE,
-                                    .zstd_level = t->o->zstd_level, .timeout_ms = 10000,
+                                    .zstd_level = t->o->zstd_level, .timeout_ms = (uint32_t)crs_proto_park_timeout_ms(),
                                     .file_data_max_mb = t->o->file_data_max_mb };
     int e = crs_proto_send(t->conn[m], &rq, sizeof rq, image_fd);
     if (e) {
