@@ -1181,24 +1181,29 @@ int main(int argc, char **argv)
 {
     bool json = false, verify = false;
     const char *path = NULL;
+    bool opts = true; /* until "--" (getopt's convention: what follows is no option) */
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+        if (opts && !strcmp(argv[i], "--"))
+            opts = false;
+        else if (!opts || argv[i][0] != '-' || !argv[i][1]) {
+            if (path) {
+                fprintf(stderr, "cr_info: one image at a time\n");
+                usage(stderr);
+                return 2;
+            }
+            path = argv[i];
+        } else if (!strcmp(argv[i], "--json"))
             json = true;
         else if (!strcmp(argv[i], "--verify"))
             verify = true;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
+        } else {
             fprintf(stderr, "cr_info: unknown option %s\n", argv[i]);
             usage(stderr);
             return 2;
-        } else if (path) {
-            fprintf(stderr, "cr_info: one image at a time\n");
-            usage(stderr);
-            return 2;
-        } else
-            path = argv[i];
+        }
     }
     if (!path) {
         usage(stderr);

@@ -402,8 +402,17 @@ int main(int argc, char **argv)
     int verify = 0, clean = 0;
     long long max_age_s = -1;
     const char *ref = NULL;
+    int opts = 1; /* until "--" (getopt's convention: what follows is no option) */
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--clean-cache"))
+        if (opts && !strcmp(argv[i], "--"))
+            opts = 0;
+        else if (!opts || argv[i][0] != '-') {
+            if (ref) {
+                usage(stderr);
+                return INFO_USAGE;
+            }
+            ref = argv[i];
+        } else if (!strcmp(argv[i], "--clean-cache"))
             clean = 1;
         else if (!strcmp(argv[i], "--max-age") && i + 1 < argc) {
             char *end;
@@ -421,13 +430,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
-        } else if (argv[i][0] == '-') {
+        } else {
             fprintf(stderr, "%s: unknown option '%s'\n", me, argv[i]);
-            usage(stderr);
-            return INFO_USAGE;
-        } else if (!ref)
-            ref = argv[i];
-        else {
             usage(stderr);
             return INFO_USAGE;
         }

@@ -474,9 +474,18 @@ int main(int argc, char **argv)
     long timeout = 0;
     int json = 0;
     const char *pid_s = NULL;
+    int opts = 1; /* until "--" (getopt's convention: what follows is no option) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--term"))
+        if (opts && !strcmp(a, "--"))
+            opts = 0;
+        else if (!opts || a[0] != '-') {
+            if (pid_s) {
+                fprintf(stderr, "%s: one PID only\n", me);
+                return 2;
+            }
+            pid_s = a;
+        } else if (!strcmp(a, "--term"))
             flags |= SNAPC_TOOL_TERM;
         else if (!strcmp(a, "--stop"))
             flags |= SNAPC_TOOL_STOP;
@@ -497,14 +506,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (a[0] == '-') {
+        } else {
             fprintf(stderr, "%s: unknown option '%s'\n", me, a);
             usage(stderr);
-            return 2;
-        } else if (!pid_s)
-            pid_s = a;
-        else {
-            fprintf(stderr, "%s: one PID only\n", me);
             return 2;
         }
     }
