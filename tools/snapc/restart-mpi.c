@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,29 @@ static int relocated(const char *path, const struct argv *reloc, char *out, size
     return 1;
 }
 
+/* A snapshot of another user: its images hold that user's processes, which must run as that
+ * user again (as BLCR's cr_restart and Open MPI's ompi-restart restored the owner's processes).
+ * root is told to run restart-mpi as the owner; anyone else that only the owner can. */
+static void check_owner(const char *jobdir, const char *ref)
+{
+    struct stat st;
+    if (stat(jobdir, &st) < 0 || st.st_uid == geteuid())
+        return; /* filem_private_dir says what is wrong */
+    struct passwd *pw = getpwuid(st.st_uid);
+    char who[300];
+    if (pw)
+        snprintf(who, sizeof who, "user %s (uid %u)", pw->pw_name, (unsigned)st.st_uid);
+    else
+        snprintf(who, sizeof who, "uid %u", (unsigned)st.st_uid);
+    if (geteuid() == 0)
+        die("%s belongs to %s: its ranks must run as their owner, so restart it as that user "
+            "(for example: runuser -u %s -- restart-mpi %s); as root it is not restarted",
+            jobdir, who, pw ? pw->pw_name : "USER", ref);
+    die("%s belongs to %s, not to you (uid %u): snapshots are private to their owner, and only "
+        "%s can restart it",
+        jobdir, who, (unsigned)geteuid(), pw ? pw->pw_name : "that user");
+}
+
 /* relocated() for restart_check_files */
 static int moved_by(const char *path, char *out, size_t len, void *reloc)
 {
@@ -337,8 +361,11 @@ int main(int argc, char **argv)
             die("%s", err);
         if (c < 0)
             die("%s", cerr);
-    } else if (filem_private_dir(jobdir, 0, err, sizeof err) < 0)
-        die("%s", err);
+    } else {
+        check_owner(jobdir, ref);
+        if (filem_private_dir(jobdir, 0, err, sizeof err) < 0)
+            die("%s", err);
+    }
     if (cached[0])
         ; /* its sequence chosen above */
     else if (seq >= 0 && want_seq >= 0 && want_seq != seq)
