@@ -68,8 +68,7 @@ void pml_dupattr_free(struct pml_dup_attrs *d)
  * on the real communicator rcomm: set (begin) or deleted (end). */
 static int each(const struct pml_dup_attrs *d, MPI_Comm rcomm, int set)
 {
-    int quiet = pml_attr_quiet;
-    pml_attr_quiet = 1; /* no callback of the program's runs for these */
+    int quiet = pml_attr_quiet_begin(); /* no callback of the program's runs for these */
     int rc = MPI_SUCCESS;
     for (int i = 0; i < d->n && rc == MPI_SUCCESS; i++) {
         const struct pml_dup_attr *a = &d->a[i];
@@ -83,7 +82,7 @@ static int each(const struct pml_dup_attrs *d, MPI_Comm rcomm, int set)
         else
             rc = pml_L.MPI_Comm_set_attr(rcomm, (int)kv, (void *)(intptr_t)a->val);
     }
-    pml_attr_quiet = quiet;
+    pml_attr_quiet_end(quiet);
     return rc;
 }
 

@@ -533,8 +533,22 @@ int PMPI_Type_get_contents(MPI_Datatype, int, int, int, int[], MPI_Aint[], MPI_D
 
 /* ---- keyvals: the lower half calls our copy/delete functions, which call the user's with
  * virtual handles and the virtual keyval -------------------------------------------------- */
-/* While a restart restores attribute values, the application's callbacks do not run again. */
-int pml_attr_quiet;
+/* restart.h. Per thread: the library runs a callback in the thread whose call made it run, and
+ * what other threads call meanwhile (MPI_THREAD_MULTIPLE) is the program's own, with its
+ * callbacks (tests/mpi/attr_threads.c). */
+__thread int pml_attr_quiet;
+
+int pml_attr_quiet_begin(void)
+{
+    int was = pml_attr_quiet;
+    pml_attr_quiet = 1;
+    return was;
+}
+
+void pml_attr_quiet_end(int was)
+{
+    pml_attr_quiet = was;
+}
 
 static int comm_copy_t(MPI_Comm old, int kv, void *xs, void *in, void *out, int *flag)
 {

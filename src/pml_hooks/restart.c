@@ -629,7 +629,7 @@ static int verify(char *err, size_t errlen)
 /* The saved attributes, set again without running the program's callbacks. */
 static int restore_attrs(char *err, size_t errlen)
 {
-    pml_attr_quiet = 1;
+    int quiet = pml_attr_quiet_begin();
     int rc = MPI_SUCCESS;
     for (int i = 0; i < nsattr && rc == MPI_SUCCESS; i++) {
         struct saved_attr *a = &sattr[i];
@@ -647,7 +647,7 @@ static int restore_attrs(char *err, size_t errlen)
                      a->okind == PML_TYPE ? "datatype" : a->okind == PML_WIN ? "window" : "communicator",
                      (unsigned long)a->obj);
     }
-    pml_attr_quiet = 0;
+    pml_attr_quiet_end(quiet);
     return rc == MPI_SUCCESS ? 0 : -EIO;
 }
 

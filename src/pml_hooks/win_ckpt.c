@@ -221,11 +221,10 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
      * run for the layer's own window (they did: a Fortran or C program counting them saw one
      * copy more at each shared window and one delete more at its free, under ft-enable-cr
      * only; rst_fmany). Quiet: nothing copied to its duplicate, so nothing deleted either. */
-    int quiet = pml_attr_quiet;
-    pml_attr_quiet = 1;
+    int quiet = pml_attr_quiet_begin();
     int rc = pml_L.MPI_Win_allocate_shared(sz, 1, (MPI_Info)pml_v2r(PML_H(MPI_INFO_NULL)), rcomm,
                                            &b, &r);
-    pml_attr_quiet = quiet;
+    pml_attr_quiet_end(quiet);
     if (rc == MPI_SUCCESS)
         rc = pml_L.MPI_Win_shared_query(r, 0, &qs, &qd, &b0);
     if (rc != MPI_SUCCESS || !b0) {
@@ -249,10 +248,9 @@ void pml_win_meet_free(struct pml_win *w)
     MPI_Win r = (MPI_Win)w->meet_win;
     w->meet_win = 0;
     w->meet = NULL;
-    int quiet = pml_attr_quiet; /* its duplicate got none of the program's attributes */
-    pml_attr_quiet = 1;
+    int quiet = pml_attr_quiet_begin(); /* its duplicate got none of the program's attributes */
     pml_L.MPI_Win_free(&r);
-    pml_attr_quiet = quiet;
+    pml_attr_quiet_end(quiet);
 }
 
 int pml_win_lib_memory(void)
