@@ -54,6 +54,9 @@ static void send_rank(const char *ldir, const char *lerr, int r, uint64_t seq, u
 int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,
                      const char *secret, FILE *out, char *err, size_t errlen)
 {
+    /* the launch got here: restart-mpi's start bound ends (the transfer's bound goes on) */
+    fprintf(out, "%s\n", FILEM_FETCH_STARTED);
+    fflush(out);
     if (!secret || strlen(secret) != 64) {
         snprintf(err, errlen, "no secret for the fetch (%s): run by restart-mpi only",
                  FILEM_FETCH_SECRET_ENV);

@@ -20,10 +20,14 @@
 
 #define FILEM_FETCH_SECRET_ENV "REVIVE_FETCH_SECRET" /* 64 hex digits, set by restart-mpi */
 #define FILEM_FETCH_TAG "revive-fetch:"              /* the lines restart-mpi reads */
+/* The sender's first line, written as it starts: restart-mpi bounds the launch until it comes
+ * (REVIVE_FETCH_START_TIMEOUT) apart from the transfer's bound. */
+#define FILEM_FETCH_STARTED FILEM_FETCH_TAG " started"
 
 /* Sends this host's cached copies of the ranks in RANKS (comma list) of the sequence SEQDIR to
  * the receiver at ADDR, proving SECRET. LOCAL: the caches' directory (NULL or "default": this
- * host's default cache). Writes one line per rank on OUT:
+ * host's default cache). Writes FILEM_FETCH_STARTED first (flushed), then one line per rank
+ * on OUT:
  *   revive-fetch: rank R: sent PATH
  *   revive-fetch: rank R: none: WHY        (no good copy here; WHY says what was looked at)
  * 0 when the arguments and the snapshot's metadata could be read (whatever was found), else

@@ -14,6 +14,9 @@
 #     down; then link up, nothing running): restart-mpi finds h2 down at once or within its
 #     connect timeout (not the transfer's bound) and says in one line that rank 2 is in no
 #     copy, naming h1 and h2 and what each answered, exits 1, starts no rank, leaves no sender.
+# (d) after (a): h2 up, its port 22 answering, but the launch there hangs (the agent never
+#     gets through), and it holds rank 2's only copy: the launch is ended after
+#     REVIVE_FETCH_START_TIMEOUT (no sender started), not the transfer's bound; one line.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed fetch 3
@@ -45,6 +48,32 @@ grep -qx h2 "$HB/agent.log" || fail "ra: nothing went through the agent to h2: $
 cmp -s "$ref/rank_2.img" "$HB/node/h2/$jd/0/rank_2.img" || fail "ra: the fetched image differs from h2's"
 grep "fetched from" "$W/ra.err" | sed 's/^/    /'
 pass "$flavor: rank 2's shared image lost: fetched from h2's cache before the launch (said, 0600), restart on h1,h3, native result"
+
+# (d) h2 up (its port 22 answers) but a launch there hangs (HB_AGENT_HANG: the remote shell
+# never gets through), rank 2's shared image lost again: h2 holds its only copy. The launch
+# that started no sender is ended after REVIVE_FETCH_START_TIMEOUT (10 s here), not the
+# transfer's bound (300 s): one line naming rank 2 and h2 and why, status 1, in less than 60 s,
+# no rank started, no hung remote shell left
+rm -f "$ref/rank_2.img"
+t0=$(date +%s)
+on h1 env HB_AGENT_HANG=h2 REVIVE_FETCH_TIMEOUT=300 REVIVE_FETCH_START_TIMEOUT=10 \
+    timeout -k 5 400 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
+    >"$W/rd.out" 2>"$W/rd.err"
+st=$?
+secs=$(( $(date +%s) - t0 ))
+[ $st = 1 ] || fail "rd: restart-mpi status $st, not 1"
+grep -qF "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2, no partner copy (h2: the launch there started no sender within 10 s (its remote shell's port answers, the launch hangs; REVIVE_FETCH_START_TIMEOUT))" "$W/rd.err" ||
+    { fail "rd: no message naming rank 2, h2 and the hung launch"; cat "$W/rd.err"; }
+[ "$(wc -l <"$W/rd.err")" = 1 ] || { fail "rd: more than one line"; cat "$W/rd.err"; }
+[ $secs -lt 60 ] || fail "rd: it took $secs s (REVIVE_FETCH_START_TIMEOUT 10 s, REVIVE_FETCH_TIMEOUT 300 s)"
+[ -z "$(ranks_hosts)" ] || fail "rd: ranks started: $(ranks_hosts)"
+for p in $(host_pids h1); do
+    [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-agent-hang " ] && fail "rd: the hung remote shell $p was left running"
+done
+sed 's/^/    /' "$W/rd.err"
+pass "$flavor: a host whose port 22 answers but whose launch hangs: ended after the start bound (10 s), one line naming rank 2 and h2, status 1, $secs s"
+# restored for what follows: rank 2 back from h2's cache
+restart_on ra2 "$W/hosts13"
 
 # (b) partner copies; h2 lost with its cache; ranks 2 and 3 lost from the shared directory
 term_job b --ckpt-partner

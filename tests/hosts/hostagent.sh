@@ -28,6 +28,9 @@ pidf=$hb/$host.pid
 [ -f "$pidf" ] || { echo "hostagent: ssh: Could not resolve hostname $host: no such host in the test bed" >&2; exit 255; }
 pid=$(cat "$pidf")
 echo "$host" >>"$hb/agent.log"   # the tests check that jobs really went through the agent
+# HB_AGENT_HANG="h2 ...": the remote shell to those hosts hangs after its port answered (an
+# ssh that never gets through: a full proxy, a hung login), as long as the launcher waits
+case " ${HB_AGENT_HANG:-} " in *" $host "*) exec perl -e '$0 = "hb-agent-hang"; sleep 3600' ;; esac
 exec env -i PATH="$PATH" HOME="${HOME:-/root}" USER="${USER:-$(id -un)}" LOGNAME="${LOGNAME:-$(id -un)}" \
     SHELL=/bin/sh LANG=C ${TMPDIR:+TMPDIR="$TMPDIR"} \
     ${OMPI_ALLOW_RUN_AS_ROOT:+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1} \

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "restart_fetch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -91,7 +92,12 @@ struct launch {
     struct snapc_sbuf out;         /* its output (the last OUT_MAX bytes) */
     struct host_probe probe;       /* is the host up? asked before the launch */
     int started;                   /* launched (the probe said up) */
+    long started_ms;               /* when (ms since the fetch began) */
+    int sender;                    /* the sender said it started (FILEM_FETCH_STARTED) */
 };
+
+/* launch_end's status for a launch ended because its sender never started */
+#define ST_NO_SENDER 125
 
 /* Starts ARGV (the launcher) in a process group of its own, its output into L->fd. */
 static void launch_start(struct launch *l, char *const *argv)
@@ -127,7 +133,54 @@ static void launch_start(struct launch *l, char *const *argv)
     l->fd = p[0];
 }
 
-/* Ends a launch still running (SIGTERM to its group, SIGKILL 3 s later) and reaps it. */
+/* The processes descended from PID, at most MAX, into OUT: how many. A launcher puts its remote
+ * shells out of its process group (Hydra: a session of their own each), and a remote shell
+ * that hangs outlives a launcher ended by its group's signal (seen: the bed's hung agent left
+ * running once mpiexec had gone). */
+static int descendants(pid_t pid, pid_t *out, int max)
+{
+    enum { CAP = 32768 };
+    pid_t *ps = malloc(2 * CAP * sizeof *ps);
+    if (!ps)
+        return 0;
+    int n = 0;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && n < CAP && (e = readdir(d));) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t k = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (k <= 0)
+            continue;
+        buf[k] = 0;
+        const char *r = strrchr(buf, ')'); /* after the command's name, whatever it holds */
+        int ppid;
+        if (r && sscanf(r + 1, " %*c %d", &ppid) == 1) {
+            ps[2 * n] = (pid_t)atoi(e->d_name);
+            ps[2 * n + 1] = (pid_t)ppid;
+            n++;
+        }
+    }
+    if (d)
+        closedir(d);
+    int m = 0;
+    for (int head = -1; head < m; head++) { /* breadth first from PID */
+        pid_t parent = head < 0 ? pid : out[head];
+        for (int i = 0; i < n && m < max; i++)
+            if (ps[2 * i + 1] == parent)
+                out[m++] = ps[2 * i];
+    }
+    free(ps);
+    return m;
+}
+
+/* Ends a launch still running (SIGTERM to its group and to every process descended from it,
+ * SIGKILL 3 s later) and reaps it. */
 static void launch_end(struct launch *l, int kill_it)
 {
     if (l->fd >= 0) {
@@ -137,10 +190,16 @@ static void launch_end(struct launch *l, int kill_it)
     if (!l->pid)
         return;
     if (kill_it) {
+        pid_t kids[256];
+        int nk = descendants(l->pid, kids, 256); /* while they are still its */
         kill(-l->pid, SIGTERM);
+        for (int i = 0; i < nk; i++)
+            kill(kids[i], SIGTERM);
         for (int i = 0; i < 30 && waitpid(l->pid, NULL, WNOHANG) == 0; i++)
             usleep(100 * 1000);
         kill(-l->pid, SIGKILL);
+        for (int i = 0; i < nk; i++)
+            kill(kids[i], SIGKILL);
     }
     int st = 0;
     while (waitpid(l->pid, &st, 0) < 0 && errno == EINTR)
@@ -297,7 +356,7 @@ static void take_sent(const struct restart_fetch *f, const struct launch *l, str
 }
 
 /* Why RANK did not come from L's host, for the message. */
-static void why_not(const struct launch *l, int limit, struct want *w)
+static void why_not(const struct launch *l, int limit, int start_limit, struct want *w)
 {
     char line[1024], said[1200];
     said_about(l, w->rank, line, sizeof line);
@@ -309,6 +368,10 @@ static void why_not(const struct launch *l, int limit, struct want *w)
         snapc_fmt(said, sizeof said, "%s", line);
     else if (l->probe.state == PROBE_DOWN)
         snapc_fmt(said, sizeof said, "%s", l->probe.why);
+    else if (l->st == ST_NO_SENDER)
+        snapc_fmt(said, sizeof said, "the launch there started no sender within %d s (its "
+                  "remote shell's port answers, the launch hangs; REVIVE_FETCH_START_TIMEOUT)",
+                  start_limit);
     else if (l->st == 124)
         snapc_fmt(said, sizeof said, "not reached within %d s (REVIVE_FETCH_TIMEOUT)", limit);
     else if (l->st < 0)
@@ -331,6 +394,13 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     int limit = lim && atoi(lim) > 0 ? atoi(lim) : 120;
     const char *clim = getenv("REVIVE_FETCH_CONNECT_TIMEOUT");
     int climit = clim && atoi(clim) > 0 ? atoi(clim) : 10;
+    /* a launch whose sender has not started by then hangs (a host whose remote shell's port
+     * answers but whose launch never comes up: Hydra waits for its proxy for ever); the
+     * transfer that follows a start keeps the whole bound */
+    const char *slim = getenv("REVIVE_FETCH_START_TIMEOUT");
+    int start_limit = slim && atoi(slim) > 0 ? atoi(slim) : 30;
+    if (start_limit > limit)
+        start_limit = limit;
     const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
     int port = pp && *pp ? atoi(pp) : 22;
     int refused_down = host_probe_over_rsh(f->user, f->prog0, f->flavor);
@@ -347,11 +417,19 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         int left = 0, running = 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
         for (int k = 0; k < nh; k++) {
             host_probe_step(&l[k].probe, climit * 1000);
             if (l[k].probe.state == PROBE_UP && !l[k].started) {
                 l[k].started = 1;
+                l[k].started_ms = ms;
                 fetch_start(f, &l[k], addr, w, n, local);
+            }
+            if (l[k].pid && l[k].fd >= 0 && !l[k].sender &&
+                ms - l[k].started_ms >= (long)start_limit * 1000) {
+                launch_end(&l[k], 1);
+                l[k].st = ST_NO_SENDER;
             }
         }
         for (int i = 0; i < n; i++)
@@ -360,8 +438,6 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
             running += l[k].pid != 0 || l[k].probe.state == PROBE_WAIT;
         if (!left || !running)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
         struct pollfd pf[2 * MAX_HOSTS], probes[MAX_HOSTS];
         int idx[MAX_HOSTS], np = 0, nprobe = 0;
         for (int k = 0; k < nh; k++) {
@@ -408,6 +484,8 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
                 memset(&x->out, 0, sizeof x->out);
             }
             snapc_sb_printf(&x->out, "%s", buf);
+            if (!x->sender && x->out.p && strstr(x->out.p, FILEM_FETCH_STARTED "\n"))
+                x->sender = 1;
             for (int i = 0; i < n; i++)
                 if (!w[i].done && holds(f, w[i].rank, x->host))
                     take_sent(f, x, &w[i]);
@@ -423,7 +501,7 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
             if (!w[i].done && holds(f, w[i].rank, l[k].host)) {
                 take_sent(f, &l[k], &w[i]); /* said in its last bytes */
                 if (!w[i].done)
-                    why_not(&l[k], limit, &w[i]);
+                    why_not(&l[k], limit, start_limit, &w[i]);
             }
         snapc_sb_free(&l[k].out);
     }

@@ -15,7 +15,10 @@
  * host); the first good copy of each rank is kept, and once every image is there the launches
  * still running are ended. A launch ends at REVIVE_FETCH_TIMEOUT seconds (default 120). A
  * host is asked first whether it is up (host_probe.h) and a host down gets no launch: a
- * launcher does not always notice one (Hydra waited for its proxy until the bound). The
+ * launcher does not always notice one (Hydra waited for its proxy until the bound). A host
+ * whose remote shell's port answers but whose launch hangs (its sender never says
+ * FILEM_FETCH_STARTED) is ended after REVIVE_FETCH_START_TIMEOUT seconds (default 30, at most
+ * REVIVE_FETCH_TIMEOUT): a sender that started keeps the whole transfer bound. The
  * receiver takes the copies of several hosts at once.
  */
 #ifndef REVIVE_TOOLS_RESTART_FETCH_H
