@@ -356,6 +356,48 @@ static void text_locks(const struct crs_image *img)
     }
 }
 
+/* A semaphore set's value (or adjustment) k, a queue's message after `at`. */
+static unsigned sysvipc_u16(const struct crs_image *img, const struct crs_rec_sysvipc *s, size_t k)
+{
+    uint16_t v;
+    memcpy(&v, img->sysvipcdata + s->data + 2 * k, 2);
+    return v;
+}
+
+static void text_sysvipcs(const struct crs_image *img)
+{
+    printf("System V semaphore sets and message queues: %zu (made again, under their ids and keys when free)\n",
+           img->nsysvipcs);
+    for (size_t i = 0; i < img->nsysvipcs; i++) {
+        const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
+        int sem = s->kind == CRS_SYSVIPC_SEM;
+        printf("  %s id %" PRId32 ", key 0x%08x%s, mode %03o, owner %u:%u, ", sem ? "semaphore set" : "message queue",
+               s->id, (uint32_t)s->key, s->key ? "" : " (IPC_PRIVATE)", s->mode, s->uid, s->gid);
+        if (!sem) {
+            uint64_t bytes = 0, at = 0;
+            for (uint32_t k = 0; k < s->count; k++) {
+                uint64_t len;
+                memcpy(&len, img->sysvipcdata + s->data + at + 8, 8);
+                bytes += len;
+                at += 16 + (len + 7) / 8 * 8;
+            }
+            printf("%" PRIu32 " messages, %" PRIu64 " bytes, msg_qbytes %" PRIu64 "\n", s->count, bytes, s->qbytes);
+            continue;
+        }
+        printf("%" PRIu32 " semaphores: values", s->count);
+        for (uint32_t k = 0; k < s->count && k < 16; k++)
+            printf(" %u", sysvipc_u16(img, s, k));
+        printf("%s", s->count > 16 ? " ..." : "");
+        if (s->flags & CRS_SYSVIPC_F_UNDO) {
+            printf(", adjustments (SEM_UNDO)");
+            for (uint32_t k = 0; k < s->count && k < 16; k++)
+                printf(" %d", (int16_t)sysvipc_u16(img, s, s->count + k));
+            printf("%s", s->count > 16 ? " ..." : "");
+        }
+        printf("\n");
+    }
+}
+
 /* The descriptors of kernel object i (the first one for text). */
 static int32_t kfd_fd(const struct crs_image *img, size_t i)
 {
@@ -885,6 +927,23 @@ static void json_lock(const struct crs_image *img, const void *rec, size_t i, st
     ji64("start", l->start, o);
     ji64("len", l->len, o);
     jstrk("path", lock_fd_path(img, l->fd), o);
+}
+
+static void json_sysvipc(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_sysvipc *s = rec;
+    (void)i;
+    jstrk("kind", s->kind == CRS_SYSVIPC_SEM ? "semaphores" : "messages", o);
+    ji64("id", s->id, o);
+    jhex("key", (uint32_t)s->key, o);
+    ju64("mode", s->mode, o);
+    ju64("uid", s->uid, o);
+    ju64("gid", s->gid, o);
+    ju64("count", s->count, o);
+    jbool("undo", (s->flags & CRS_SYSVIPC_F_UNDO) != 0, o);
+    if (s->kind == CRS_SYSVIPC_MSG)
+        ju64("qbytes", s->qbytes, o);
+    (void)img;
 }
 
 static void json_timer(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -164,6 +164,12 @@ void crs_park_defer_leave(void)
     }
 }
 
+int crs_park_defer_pending(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    return defer_depth > 0 && defer_pending;
+}
+
 int crs_park_defer_note(uint32_t round)
 {
     if (defer_depth <= 0)

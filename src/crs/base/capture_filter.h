@@ -67,6 +67,9 @@ int crs_capture_filter_register(const struct crs_capture_filter *f);
  * may be parked). An unmatched leave is ignored. */
 void crs_park_defer_enter(void);
 void crs_park_defer_leave(void);
+/* Inside a section: 1 when a checkpoint waits to park this thread at its
+ * leave (a system call the park signal interrupted there may be made again). */
+int crs_park_defer_pending(void);
 
 /* ---- extensions ---- */
 

@@ -43,7 +43,9 @@
  * mapped by CRS_REGION_FOBJ regions, which may carry
  * CRS_REGION_F_SHM_RDONLY; a thread's securebits (CRS_THREAD_F_SECUREBITS);
  * and the THREADCAPS section kind (threads whose capability sets differ
- * from the process's). A
+ * from the process's). Version 12 adds the SYSVIPC and SYSVIPCDATA
+ * section kinds (System V semaphore sets and message queues the process
+ * used, with their values, its SEM_UNDO adjustments and queued messages). A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -56,7 +58,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 11u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 12u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -119,6 +121,9 @@ enum crs_section_type {
                             * since, and where their file is open now */
     CRS_SEC_THREADCAPS = 27, /* version 11: struct crs_rec_thread_caps[]: the threads whose capability
                               * sets differ from the process's (CRS_PROC_F_CAPSET), in THREADS' order */
+    CRS_SEC_SYSVIPC = 28,  /* version 12: struct crs_rec_sysvipc[]: System V semaphore sets and
+                            * message queues */
+    CRS_SEC_SYSVIPCDATA = 29, /* version 12: raw bytes: their values, adjustments and messages */
     CRS_SEC__MAX
 };
 
@@ -414,6 +419,45 @@ struct crs_rec_fobj {
  * attached; the restart marks it so again once every process that had it
  * attached has it attached again. */
 #define CRS_FOBJ_F_REMOVED 0x2u
+
+/*
+ * System V semaphore sets and message queues (version 12). Nothing in /proc
+ * ties one to a process: libcr notes the ids the program's semget, semop,
+ * semctl, msgget, msgsnd, msgrcv and msgctl calls name (and the adjustments
+ * its SEM_UNDO operations leave, which the kernel does not show), and each
+ * one still there at the checkpoint is a record. Its data in SYSVIPCDATA,
+ * at `data`, 8-byte aligned, `data_len` bytes (a multiple of 8):
+ *   a semaphore set: `count` uint16_t values, then with CRS_SYSVIPC_F_UNDO
+ *     `count` int16_t adjustments (what the kernel adds to each value when
+ *     the process ends), zero-padded;
+ *   a message queue: `count` messages, oldest first, each an int64_t type
+ *     (> 0), a uint64_t length, then its bytes zero-padded to 8.
+ * Restored by restore_sysvipc.c: under the old id when the kernel lets the
+ * restart choose it, with the old key when free.
+ */
+enum crs_sysvipc_kind {
+    CRS_SYSVIPC_SEM = 1,     /* a semaphore set (semget) */
+    CRS_SYSVIPC_MSG = 2,     /* a message queue (msgget) */
+};
+
+struct crs_rec_sysvipc {
+    uint32_t kind;           /* enum crs_sysvipc_kind */
+    int32_t id;              /* at checkpoint */
+    int32_t key;             /* 0: IPC_PRIVATE */
+    uint32_t mode;           /* perm.mode & 0777 */
+    uint32_t uid, gid;       /* its owner (perm.uid, perm.gid) */
+    uint32_t count;          /* semaphores in the set; messages in the queue */
+    uint32_t flags;          /* CRS_SYSVIPC_F_* */
+    uint64_t qbytes;         /* a queue's msg_qbytes; 0 for a set */
+    uint64_t note;           /* where libcr's note of the id is in the process's memory (0: none):
+                              * the restart writes the new id there when it changes */
+    uint64_t data, data_len; /* in SYSVIPCDATA */
+};
+/* A semaphore set the process has adjustments (SEM_UNDO) on: they follow its values. */
+#define CRS_SYSVIPC_F_UNDO 0x1u
+/* Limits the reader holds records to. */
+#define CRS_SYSVIPC_SEMS_MAX 32000u    /* SEMMSL's largest value */
+#define CRS_SYSVIPC_MSG_MAX (1u << 24) /* bytes of one message */
 
 struct crs_rec_fextent {
     uint64_t offset;         /* in the file */

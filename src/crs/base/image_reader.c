@@ -710,6 +710,42 @@ static int check_pipes(struct crs_image *img)
     return 0;
 }
 
+/* System V semaphore sets and message queues: known kinds, their data
+ * inside SYSVIPCDATA and of the shape image_format.h gives. */
+static bool sysvipc_data_ok(const struct crs_image *img, const struct crs_rec_sysvipc *s)
+{
+    if (s->data % 8 || s->data_len % 8 || s->data > img->sysvipcdata_len ||
+        s->data_len > img->sysvipcdata_len - s->data)
+        return false;
+    if (s->kind == CRS_SYSVIPC_SEM)
+        return s->count >= 1 && s->count <= CRS_SYSVIPC_SEMS_MAX && !(s->flags & ~CRS_SYSVIPC_F_UNDO) &&
+               s->data_len == ((uint64_t)s->count * ((s->flags & CRS_SYSVIPC_F_UNDO) ? 4 : 2) + 7) / 8 * 8;
+    if (s->kind != CRS_SYSVIPC_MSG || s->flags)
+        return false;
+    const unsigned char *p = img->sysvipcdata + s->data;
+    uint64_t at = 0;
+    for (uint32_t k = 0; k < s->count; k++) {
+        int64_t type;
+        uint64_t len;
+        if (s->data_len - at < 16)
+            return false;
+        memcpy(&type, p + at, 8);
+        memcpy(&len, p + at + 8, 8);
+        if (type <= 0 || len > CRS_SYSVIPC_MSG_MAX || (len + 7) / 8 * 8 > s->data_len - at - 16)
+            return false;
+        at += 16 + (len + 7) / 8 * 8;
+    }
+    return at == s->data_len;
+}
+
+static int check_sysvipcs(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nsysvipcs; i++)
+        if (img->sysvipcs[i].id < 0 || !sysvipc_data_ok(img, &img->sysvipcs[i]))
+            return fail(img, EBADMSG, "System V IPC object %zu is malformed: " CORRUPT, i);
+    return 0;
+}
+
 static int check_fds(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nfds; i++) {

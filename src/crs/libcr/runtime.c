@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
+#include "crs/base/sysvipc_notes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -681,6 +682,7 @@ int crs_runtime_submit(int i)
 /* A forked child is a new process: it gets its own checkpoint thread. */
 static void after_fork_child(void)
 {
+    crs_sysvipc_forked();   /* the kernel gives a child no SEM_UNDO adjustments */
     if (started != 1)
         return;
     crs_timers_after_fork_child();

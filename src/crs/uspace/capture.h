@@ -95,6 +95,10 @@ struct crs_capture {
     uint64_t (*posix_locked)[2];    /* files (dev, ino) this process holds POSIX locks on */
     size_t nposix_locked;
     int posix_locked_read;
+    struct crs_rec_sysvipc *sysvipcs;   /* semaphore sets and message queues (capture_sysvipc.c) */
+    size_t nsysvipcs;
+    unsigned char *sysvipcdata;
+    size_t sysvipcdata_len;
     struct crs_rec_pipe *pipes;
     size_t npipes;
     unsigned char *pipedata;
@@ -121,6 +125,7 @@ int crs_capture_timers(struct crs_capture *c);
  * the pending masks, every other thread parked. Never fails the capture. */
 void crs_capture_sigqueue(struct crs_capture *c);
 int crs_capture_locks(struct crs_capture *c);   /* after crs_capture_fds */
+int crs_capture_sysvipc(struct crs_capture *c); /* System V semaphore sets and message queues */
 /* Kernel objects (capture_kobjs.c): their buffers, then per descriptor:
  * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */
 int crs_capture_kobj_init(struct crs_capture *c);

@@ -297,6 +297,8 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_iw_require_version(w, 11);
         else if (c->fobjs[i].flags)
             crs_iw_require_version(w, 9);
+    if (c->nsysvipcs)
+        crs_iw_require_version(w, 12);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||
@@ -322,6 +324,8 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (c->nsiginfos && (e = section(c, w, CRS_SEC_SIGINFO, c->siginfos, sizeof *c->siginfos, c->nsiginfos))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FOBJS, c->fobjs, sizeof *c->fobjs, c->nfobjs))) ||
         (c->nfobjs && (e = section(c, w, CRS_SEC_FEXTENTS, c->fext_out, sizeof *c->fext_out, c->nfext_out))) ||
+        (c->nsysvipcs && (e = section(c, w, CRS_SEC_SYSVIPC, c->sysvipcs, sizeof *c->sysvipcs, c->nsysvipcs))) ||
+        (c->sysvipcdata_len && (e = section(c, w, CRS_SEC_SYSVIPCDATA, c->sysvipcdata, 1, c->sysvipcdata_len))) ||
         (c->npipes && (e = section(c, w, CRS_SEC_PIPES, c->pipes, sizeof *c->pipes, c->npipes))) ||
         (c->pipedata_len && (e = section(c, w, CRS_SEC_PIPEDATA, c->pipedata, 1, c->pipedata_len))))
         return e;

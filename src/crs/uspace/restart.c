@@ -122,6 +122,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
     int e = crs_restore_load(r);
     if (!e)
+        e = crs_restore_sysvipc(r);
+    if (!e)
         e = crs_restore_sockets(r);
     if (!e)
         e = crs_restore_fds(r);
@@ -143,7 +145,10 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = -ECANCELED;
     }
     if (!e)
+        e = crs_restore_sysvipc_undo(r);   /* last: the process's end would give them back */
+    if (!e)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
+    crs_restore_sysvipc_undo_made(r);
     snprintf(err, errlen, "%s: %s", u->name, r->err);
     return e ? e : -EIO;
 }
@@ -189,6 +194,8 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     free(u->r.fobj_fds);
     free(u->r.sysv_ids);
     free(u->r.sock_fds);
+    free(u->r.sysvipc_ids);
+    free(u->r.sysvipc_made);
     free(u);
     ri->impl = NULL;
 }

@@ -62,6 +62,8 @@ struct crs_restore {
     int *fobj_fds;          /* per saved file: the recreated file, read-write */
     int *sysv_ids;          /* per saved file: a System V segment's id now (restore_sysv.c), else -1 */
     int *sock_fds;          /* per socket record: the socket made again */
+    int *sysvipc_ids;       /* per SYSVIPC record: its id now (restore_sysvipc.c) */
+    unsigned char *sysvipc_made; /* per SYSVIPC record: 1 when this restart made it */
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;
@@ -135,6 +137,14 @@ int crs_restore_sysv_make(struct crs_restore *r, size_t i);
 int crs_restore_sysv_id(struct crs_restore *r, size_t i, int fd);
 void *crs_restore_sysv_map(struct crs_restore *r, size_t i, uint64_t hint);
 int crs_restore_sysv_done(struct crs_restore *r);
+/* System V semaphore sets and message queues (restore_sysvipc.c): made
+ * again or taken back, values and messages set (after crs_restore_load: a
+ * changed id is written into the restored memory); the adjustments
+ * (SEM_UNDO) last before the switch; undo_made removes what this restart
+ * made, after a failure. */
+int crs_restore_sysvipc(struct crs_restore *r);
+int crs_restore_sysvipc_undo(struct crs_restore *r);
+void crs_restore_sysvipc_undo_made(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);
 /* The image's uids, gids and groups (restore_creds.c); refuses (-EPERM) when
  * cr_restart cannot take them on. Last before the switch: what comes after

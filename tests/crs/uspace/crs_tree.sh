@@ -22,18 +22,20 @@
 # still holds: as root the restart takes a pid namespace) through every
 # flavour of cr_cycle.sh, each
 # compared with an uninterrupted run. Left out: nopid (a tree comes back only
-# under its pids: refused, checked below), busy for sharedfd and sysv (both
-# copies would write one file, find one keyed segment), tty for pgrp (under script(1) the program leads the
+# under its pids: refused, checked below), busy for sharedfd, sysv and
+# sysvipc (both copies would write one file, find one keyed segment; the
+# original holds the ids of the sets and queues its copy needs), tty for pgrp (under script(1) the program leads the
 # terminal's session and cannot make a group of its own). The same children
 # in a process group and in a session the program leads, checkpointed with
 # --pgid and --sid.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-for mode in children zombie sharedfd deleted deletedmap sem shm memfd sysv daemon pgrp procfd widow sidheld; do
+for mode in children zombie sharedfd deleted deletedmap sem shm memfd sysv sysvipc daemon pgrp procfd widow sidheld; do
     fl=$all
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = sysv ] && fl=${fl% busy}   # both copies would find one keyed segment
+    [ "$mode" = sysvipc ] && fl=${fl% busy}   # the original holds the ids its copy needs
     [ "$mode" = pgrp ] && fl=${fl/ tty/}
     if CRT_TREE=$mode CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_tree; then
         crs_pass "$mode: every flavour"

@@ -66,6 +66,14 @@
  *             each attaches on its own (the child SHM_RDONLY); each writes
  *             before point 1 and after, and sees the other's writes (one
  *             segment again after a restart)
+ *   sysvipc   parent and child each have a System V semaphore set and a
+ *             message queue of their own, made after the fork, with a
+ *             SEM_UNDO adjustment and a message each: after point 1 each
+ *             finds its values and message; the child's adjustment is
+ *             seen in its set's value once it has ended (the kernel gives it
+ *             back then). With CRT_SYSVIPC_SHARED=1 the child also waits on
+ *             a semaphore of the program's set (a set both use): a tree's
+ *             checkpoint refuses it naming the set (crs_tree_ckpt.sh)
  *   vfork     at point 1 the program is in vfork: its child, sharing its
  *             memory, writes the program's pid as ready.1 and waits for
  *             go.1 before it ends (as a vfork child that has not exec'd
@@ -98,6 +106,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -683,6 +693,81 @@ static void mode_sysv(void)
     mode_shared(&(struct shared_mem){ .a = sh, .attach = sysv_attach, .finish = sysv_finish });
 }
 
+struct crt_msg {
+    long type;
+    char text[16];
+};
+
+/* One set of n semaphores at value v, one SEM_UNDO operation of d on its
+ * semaphore 0, and a queue holding `text` as a message of type 5. */
+static void sysvipc_own(int *set, int *queue, int n, int v, int d, const char *text)
+{
+    struct crt_msg m = { 5, { 0 } };
+    struct sembuf b = { 0, (short)d, SEM_UNDO };
+    snprintf(m.text, sizeof m.text, "%s", text);
+    *set = semget(IPC_PRIVATE, n, IPC_CREAT | 0600);
+    *queue = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    if (*set < 0 || *queue < 0 || semctl(*set, 0, SETVAL, v) != 0 || semop(*set, &b, 1) != 0 ||
+        msgsnd(*queue, &m, strlen(m.text) + 1, 0) != 0)
+        crt_die("semget, msgget, semop or msgsnd: %s", strerror(errno));
+}
+
+/* Its value, and its message is still there (taken and sent again). */
+static int sysvipc_same(int set, int queue, int v, const char *text)
+{
+    struct crt_msg m;
+    ssize_t l = msgrcv(queue, &m, sizeof m.text, 0, IPC_NOWAIT);
+    int ok = semctl(set, 0, GETVAL) == v && l == (ssize_t)strlen(text) + 1 && m.type == 5 && !strcmp(m.text, text);
+    if (l >= 0)
+        msgsnd(queue, &m, (size_t)l, 0);
+    return ok;
+}
+
+/* System V semaphores and queues of each member's own (see the top). */
+static void mode_sysvipc(void)
+{
+    int shared = getenv("CRT_SYSVIPC_SHARED") && *getenv("CRT_SYSVIPC_SHARED") == '1';
+    int set, queue, go[2], ready[2];
+    sysvipc_own(&set, &queue, 2, 5, -1, "parent");   /* 4, the adjustment +1 */
+    if (pipe(go) || pipe(ready))
+        crt_die("pipe: %s", strerror(errno));
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(go[1]);
+        close(ready[0]);
+        int kset, kqueue, ids[2];
+        sysvipc_own(&kset, &kqueue, 1, 3, 2, "child");   /* 5, the adjustment -2 */
+        struct sembuf zero = { 1, 0, 0 };   /* the program's semaphore 1 is 0: no wait */
+        if (shared && semop(set, &zero, 1) != 0)
+            _exit(2);
+        ids[0] = kset, ids[1] = kqueue;
+        if (write(ready[1], ids, sizeof ids) != (ssize_t)sizeof ids)
+            _exit(2);
+        wait_byte(go[0]);
+        _exit(sysvipc_same(kset, kqueue, 5, "child") ? 0 : 3);
+    }
+    close(go[0]);
+    close(ready[1]);
+    int ids[2];
+    ssize_t n;
+    while ((n = read(ready[0], ids, sizeof ids)) < 0 && errno == EINTR)
+        ;
+    if (n != (ssize_t)sizeof ids)
+        crt_die("the child's ids");
+    crt_checkpoint_point(1);
+    crt_check("the program's set and queue: its value and message", sysvipc_same(set, queue, 4, "parent"), "%d",
+              semctl(set, 0, GETVAL));
+    if (write(go[1], "g", 1) != 1)
+        crt_fail("the child's pipe", "%s", strerror(errno));
+    check_status("the child ends well (its set's value, its message)", kid, 0);
+    CRT_CHECK_U64("the child's adjustment given back when it ended (5 - 2)", (uint64_t)semctl(ids[0], 0, GETVAL), 3);
+    semctl(set, 0, IPC_RMID);
+    semctl(ids[0], 0, IPC_RMID);
+    msgctl(queue, IPC_RMID, NULL);
+    msgctl(ids[1], IPC_RMID, NULL);
+    crt_checkpoint_point(2);
+}
+
 /* A socket joining the program and its child (CRT_SOCKETS: "pair", a
  * socketpair, one end each; "tcp", a loopback connection, one end each;
  * "shared", a socketpair both keep after the fork). A tree's checkpoint
@@ -1201,6 +1286,8 @@ int main(void)
         mode_memfd();
     else if (!strcmp(m, "sysv"))
         mode_sysv();
+    else if (!strcmp(m, "sysvipc"))
+        mode_sysvipc();
     else if (!strcmp(m, "sharedfd"))
         mode_sharedfd(0);
     else if (!strcmp(m, "deleted"))
@@ -1222,6 +1309,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, hugeshm, memfd, sysv, sem, vfork, threadpidfd or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, hugeshm, memfd, sysv, sysvipc, sem, vfork, threadpidfd or sockets", m);
     crt_finish();
 }

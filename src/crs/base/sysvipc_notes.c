@@ -1,0 +1,125 @@
+/* The System V semaphore sets and message queues the program uses, and its
+ * SEM_UNDO adjustments (sysvipc_notes.h). */
+#include "crs/base/sysvipc_notes.h"
+#include "crs/base/capture_filter.h"
+#include "crs/base/image_format.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static struct crs_sysvipc_note notes[CRS_SYSVIPC_NOTES_MAX];
+static int notes_overflow;   /* a set or queue found no free slot */
+static atomic_flag lock = ATOMIC_FLAG_INIT;
+
+/* Held for a few instructions, never across a park (a deferral section
+ * around it): the capture, which reads the notes with every other thread
+ * parked, never finds one half written. */
+static void take(void)
+{
+    crs_park_defer_enter();
+    while (atomic_flag_test_and_set(&lock))
+        ;
+}
+
+static void drop(void)
+{
+    atomic_flag_clear(&lock);
+    crs_park_defer_leave();
+}
+
+static struct crs_sysvipc_note *find(int kind, int id)
+{
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++)
+        if (notes[i].kind == kind && notes[i].id == id)
+            return &notes[i];
+    return NULL;
+}
+
+void crs_sysvipc_note(int kind, int id)
+{
+    if (id < 0)
+        return;
+    take();
+    struct crs_sysvipc_note *n = find(kind, id);
+    if (n) {
+        n->used = 1;
+    } else {
+        int i = 0;
+        while (i < CRS_SYSVIPC_NOTES_MAX && notes[i].kind)
+            i++;
+        if (i < CRS_SYSVIPC_NOTES_MAX) {
+            memset(&notes[i], 0, sizeof notes[i]);
+            notes[i].id = id;
+            notes[i].used = 1;
+            notes[i].kind = kind;
+        } else {
+            notes_overflow = 1;
+        }
+    }
+    drop();
+}
+
+void crs_sysvipc_forget(int kind, int id)
+{
+    take();
+    struct crs_sysvipc_note *n = find(kind, id);
+    if (n)
+        n->kind = 0;
+    drop();
+}
+
+void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n)
+{
+    int any = 0;
+    for (size_t k = 0; k < n; k++)
+        any |= (ops[k].sem_flg & SEM_UNDO) && ops[k].sem_op;
+    if (!any) {
+        crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
+        return;
+    }
+    crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
+    take();
+    struct crs_sysvipc_note *s = find(CRS_SYSVIPC_SEM, id);
+    for (size_t k = 0; s && k < n; k++) {
+        if (!(ops[k].sem_flg & SEM_UNDO) || !ops[k].sem_op)
+            continue;
+        s->undo = 1;
+        if (ops[k].sem_num < CRS_SYSVIPC_UNDO_MAX)
+            s->adj[ops[k].sem_num] = (short)(s->adj[ops[k].sem_num] - ops[k].sem_op);   /* as the kernel */
+        else
+            s->undo_lost = 1;
+    }
+    if (!s)
+        notes_overflow = 1;
+    drop();
+}
+
+void crs_sysvipc_setval(int id, int semnum)
+{
+    take();
+    struct crs_sysvipc_note *s = find(CRS_SYSVIPC_SEM, id);
+    if (s && semnum < 0)
+        memset(s->adj, 0, sizeof s->adj);
+    else if (s && semnum < CRS_SYSVIPC_UNDO_MAX)
+        s->adj[semnum] = 0;
+    drop();
+}
+
+void crs_sysvipc_forked(void)
+{
+    /* one thread in the new process: nobody holds the lock but maybe the parent's copy */
+    atomic_flag_clear(&lock);
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++) {
+        memset(notes[i].adj, 0, sizeof notes[i].adj);
+        notes[i].undo = notes[i].undo_lost = notes[i].used = 0;
+    }
+}
+
+const struct crs_sysvipc_note *crs_sysvipc_note_at(int i)
+{
+    if (i == CRS_SYSVIPC_NOTES_MAX && notes_overflow) {
+        static const struct crs_sysvipc_note over = { .kind = -1 };
+        return &over;   /* the capture refuses: more than the notes hold */
+    }
+    return i >= 0 && i < CRS_SYSVIPC_NOTES_MAX ? &notes[i] : NULL;
+}

@@ -1,0 +1,45 @@
+/*
+ * The System V semaphore sets and message queues the program uses, as
+ * libcr's interposed calls see them (libcr/sysvipc.c), for the capture
+ * (uspace/capture_sysvipc.c; image_format.h: SYSVIPC). The kernel shows
+ * neither which process uses a set or queue (no mapping, no descriptor)
+ * nor a process's adjustments to semaphores (SEM_UNDO: what the kernel adds
+ * back when it ends), so both are noted here, per process: a child made by
+ * fork starts without adjustments (the kernel gives it none) and with its
+ * parent's notes marked unused: only what it names itself is its own. Async-signal-safe readers; writers hold a
+ * spin lock for a few instructions inside a park-deferral section.
+ */
+#ifndef REVIVE_CRS_SYSVIPC_NOTES_H
+#define REVIVE_CRS_SYSVIPC_NOTES_H
+
+#include <stddef.h>
+#include <sys/sem.h>
+
+#define CRS_SYSVIPC_NOTES_MAX 64   /* sets and queues one process may use */
+#define CRS_SYSVIPC_UNDO_MAX 256   /* semaphores per set whose adjustments are followed */
+
+struct crs_sysvipc_note {
+    int kind;        /* CRS_SYSVIPC_SEM or _MSG (image_format.h); 0: a free slot */
+    int id;          /* the restart rewrites it when the id changes */
+    int used;        /* named by this process (a forked child's inherited notes are not, until it names them) */
+    int undo;        /* 1: some adjustment was made (adj may be all 0 again) */
+    int undo_lost;   /* an adjustment of a semaphore past CRS_SYSVIPC_UNDO_MAX, or more sets than notes */
+    short adj[CRS_SYSVIPC_UNDO_MAX];
+};
+
+/* The program named id (a successful call on it). */
+void crs_sysvipc_note(int kind, int id);
+/* It removed it (IPC_RMID). */
+void crs_sysvipc_forget(int kind, int id);
+/* A semop that took effect: its SEM_UNDO operations' adjustments. */
+void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n);
+/* SETVAL (semnum >= 0) or SETALL (-1): the kernel drops those adjustments. */
+void crs_sysvipc_setval(int id, int semnum);
+/* The forked child's notes: no adjustments. */
+void crs_sysvipc_forked(void);
+/* Note i (0 .. CRS_SYSVIPC_NOTES_MAX - 1) for the capture, threads parked;
+ * i = CRS_SYSVIPC_NOTES_MAX gives one of kind -1 when more sets and queues
+ * were named than the notes hold, else NULL. */
+const struct crs_sysvipc_note *crs_sysvipc_note_at(int i);
+
+#endif

@@ -1,0 +1,185 @@
+/* System V semaphore sets and message queues (image_format.h: SYSVIPC):
+ * those libcr noted (crs/base/sysvipc_notes.h) that are still there, with
+ * their values and this process's adjustments (SEM_UNDO), or their
+ * messages, read without taking them (MSG_COPY). One another live process
+ * uses too (the last to operate on a semaphore, to send or to receive) is
+ * refused: the restart would give this process a copy of its own. */
+#define _GNU_SOURCE
+#include "crs/uspace/capture.h"
+#include "crs/base/sysvipc_notes.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <unistd.h>
+
+#ifndef MSG_COPY
+#define MSG_COPY 040000
+#endif
+
+union semun_arg {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+static uint64_t pad8(uint64_t n)
+{
+    return (n + 7) / 8 * 8;
+}
+
+/* Another process than this one, alive. */
+static int stranger(pid_t pid)
+{
+    return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static const char *why_shared = "a process outside the checkpoint (or another member of its tree) uses it too, and "
+                                "the restart would make this process a copy of its own";
+
+static int sem_set(struct crs_capture *c, const struct crs_sysvipc_note *n, struct crs_rec_sysvipc *s,
+                   unsigned char **data, uint64_t *len)
+{
+    struct semid_ds ds;
+    union semun_arg a = { .buf = &ds };
+    if (semctl(n->id, 0, IPC_STAT, a) != 0)
+        return errno == EINVAL || errno == EIDRM ? 1 : -errno;   /* removed meanwhile: nothing to save */
+    unsigned nsems = (unsigned)ds.sem_nsems;
+    for (unsigned k = 0; k < nsems; k++) {
+        int pid = semctl(n->id, (int)k, GETPID);
+        if (stranger(pid)) {
+            crs_capture_error(c, "System V semaphore set %d (key 0x%08x): process %d operated on its semaphore %u "
+                                 "last: %s", n->id, (unsigned)ds.sem_perm.__key, pid, k, why_shared);
+            return -EBUSY;
+        }
+    }
+    if (n->undo_lost && n->undo) {
+        crs_capture_error(c, "System V semaphore set %d (key 0x%08x): the process made SEM_UNDO operations on "
+                             "semaphores past the first %d, whose adjustments Revive does not follow", n->id,
+                          (unsigned)ds.sem_perm.__key, CRS_SYSVIPC_UNDO_MAX);
+        return -EOPNOTSUPP;
+    }
+    int undo = 0;
+    for (unsigned k = 0; k < nsems && k < CRS_SYSVIPC_UNDO_MAX; k++)
+        undo |= n->adj[k] != 0;
+    *len = pad8((uint64_t)nsems * (undo ? 4 : 2));
+    *data = crs_scratch_alloc(c->scratch, *len);
+    if (!*data)
+        return -ENOMEM;
+    memset(*data, 0, *len);
+    a.array = (unsigned short *)*data;
+    if (semctl(n->id, 0, GETALL, a) != 0)
+        return -errno;
+    if (undo)
+        for (unsigned k = 0; k < nsems && k < CRS_SYSVIPC_UNDO_MAX; k++)
+            memcpy(*data + 2 * ((size_t)nsems + k), &n->adj[k], 2);
+    s->kind = CRS_SYSVIPC_SEM;
+    s->key = (int32_t)ds.sem_perm.__key;
+    s->mode = ds.sem_perm.mode & 0777;
+    s->uid = ds.sem_perm.uid;
+    s->gid = ds.sem_perm.gid;
+    s->count = nsems;
+    s->flags = undo ? CRS_SYSVIPC_F_UNDO : 0;
+    return 0;
+}
+
+static int msg_queue(struct crs_capture *c, const struct crs_sysvipc_note *n, struct crs_rec_sysvipc *s,
+                     unsigned char **data, uint64_t *len)
+{
+    struct msqid_ds ds;
+    if (msgctl(n->id, IPC_STAT, &ds) != 0)
+        return errno == EINVAL || errno == EIDRM ? 1 : -errno;
+    pid_t who = stranger(ds.msg_lspid) ? ds.msg_lspid : stranger(ds.msg_lrpid) ? ds.msg_lrpid : 0;
+    if (who) {
+        crs_capture_error(c, "System V message queue %d (key 0x%08x): process %d %s it last: %s", n->id,
+                          (unsigned)ds.msg_perm.__key, who, who == ds.msg_lspid ? "sent to" : "received from",
+                          why_shared);
+        return -EBUSY;
+    }
+    uint64_t qnum = ds.msg_qnum, cbytes = ds.__msg_cbytes;
+    *len = 0;
+    *data = crs_scratch_alloc(c->scratch, qnum * 24 + cbytes + 8);
+    struct { long type; char text[]; } *m = crs_scratch_alloc(c->scratch, sizeof(long) + cbytes + 1);
+    if (!*data || !m)
+        return -ENOMEM;
+    for (uint64_t k = 0; k < qnum; k++) {
+        ssize_t got = msgrcv(n->id, m, cbytes + 1, (long)k, IPC_NOWAIT | MSG_COPY | MSG_NOERROR);
+        if (got < 0) {
+            crs_capture_error(c, "cannot read message %llu of System V message queue %d (key 0x%08x): %s%s",
+                              (unsigned long long)k, n->id, (unsigned)ds.msg_perm.__key, strerror(errno),
+                              errno == ENOSYS ? " (MSG_COPY needs a kernel with CONFIG_CHECKPOINT_RESTORE)" : "");
+            return -EOPNOTSUPP;
+        }
+        int64_t type = m->type;
+        uint64_t l = (uint64_t)got;
+        if (*len + 16 + pad8(l) > qnum * 24 + cbytes + 8) {
+            crs_capture_error(c, "System V message queue %d changed while it was read", n->id);
+            return -EAGAIN;
+        }
+        memcpy(*data + *len, &type, 8);
+        memcpy(*data + *len + 8, &l, 8);
+        memset(*data + *len + 16, 0, pad8(l));
+        memcpy(*data + *len + 16, m->text, l);
+        *len += 16 + pad8(l);
+    }
+    s->kind = CRS_SYSVIPC_MSG;
+    s->key = (int32_t)ds.msg_perm.__key;
+    s->mode = ds.msg_perm.mode & 0777;
+    s->uid = ds.msg_perm.uid;
+    s->gid = ds.msg_perm.gid;
+    s->count = (uint32_t)qnum;
+    s->qbytes = ds.msg_qbytes;
+    return 0;
+}
+
+int crs_capture_sysvipc(struct crs_capture *c)
+{
+    const struct crs_sysvipc_note *over = crs_sysvipc_note_at(CRS_SYSVIPC_NOTES_MAX);
+    if (over && over->kind < 0) {
+        crs_capture_error(c, "the process used more than %d System V semaphore sets and message queues, more "
+                             "than Revive follows", CRS_SYSVIPC_NOTES_MAX);
+        return -EOPNOTSUPP;
+    }
+    c->sysvipcs = crs_scratch_alloc(c->scratch, CRS_SYSVIPC_NOTES_MAX * sizeof *c->sysvipcs);
+    unsigned char *datas[CRS_SYSVIPC_NOTES_MAX];
+    uint64_t lens[CRS_SYSVIPC_NOTES_MAX], total = 0;
+    if (!c->sysvipcs)
+        goto nomem;
+    c->nsysvipcs = 0;
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++) {
+        const struct crs_sysvipc_note *n = crs_sysvipc_note_at(i);
+        if (!n->kind || !n->used)
+            continue;   /* a free slot, or one a forked child has from its parent and never named */
+        struct crs_rec_sysvipc *s = &c->sysvipcs[c->nsysvipcs];
+        memset(s, 0, sizeof *s);
+        s->id = n->id;
+        s->note = (uint64_t)(uintptr_t)&n->id;
+        size_t k = c->nsysvipcs;
+        int e = n->kind == CRS_SYSVIPC_SEM ? sem_set(c, n, s, &datas[k], &lens[k]) : msg_queue(c, n, s, &datas[k], &lens[k]);
+        if (e == -ENOMEM)
+            goto nomem;
+        if (e < 0 && !c->err[0])
+            crs_capture_error(c, "cannot read System V %s %d: %s", n->kind == CRS_SYSVIPC_SEM ? "semaphore set"
+                              : "message queue", n->id, strerror(-e));
+        if (e < 0)
+            return e;
+        if (e == 0) {
+            s->data = total;
+            s->data_len = lens[k];
+            total += lens[k];
+            c->nsysvipcs++;
+        }
+    }
+    c->sysvipcdata_len = total;
+    c->sysvipcdata = total ? crs_scratch_alloc(c->scratch, total) : NULL;
+    if (total && !c->sysvipcdata)
+        goto nomem;
+    for (size_t k = 0; k < c->nsysvipcs; k++)
+        memcpy(c->sysvipcdata + c->sysvipcs[k].data, datas[k], lens[k]);
+    return 0;
+nomem:
+    crs_capture_error(c, "out of scratch memory for the System V semaphore sets and message queues");
+    return -ENOMEM;
+}

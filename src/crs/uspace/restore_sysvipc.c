@@ -1,0 +1,286 @@
+/* System V semaphore sets and message queues at restart (image_format.h:
+ * SYSVIPC). Each is the original's when it is still there and nobody else
+ * uses it (a checkpoint with --kill leaves it: same id, key and size, no live
+ * process other than us its last user), its values set or its messages
+ * replaced; else made anew, under the old id when the kernel lets the
+ * restart choose it (kernel.sem_next_id, msg_next_id: root, or
+ * CAP_CHECKPOINT_RESTORE), with the old key when no other holds it (else
+ * private, with a warning). Owner and permissions as saved. Where the id
+ * changed, libcr's note of it in the restored memory is rewritten (the
+ * next checkpoint saves the new one) and the restart says so: the
+ * program's calls with the id it kept fail.
+ *
+ * The process's adjustments (SEM_UNDO) are made last before the switch
+ * (crs_restore_sysvipc_undo): a semop of -a with SEM_UNDO and one of +a
+ * without, together, leave the value and give the kernel's adjustment a. A
+ * set or queue a failed restart made is removed again
+ * (crs_restore_sysvipc_undo_made). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
+#include "crs/uspace/restore.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <unistd.h>
+
+#define SEMVMX 32767
+
+union semun_arg {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+static const char *what(const struct crs_rec_sysvipc *s)
+{
+    return s->kind == CRS_SYSVIPC_SEM ? "semaphore set" : "message queue";
+}
+
+static int next_id(const struct crs_rec_sysvipc *s, int id)
+{
+    const char *path = s->kind == CRS_SYSVIPC_SEM ? "/proc/sys/kernel/sem_next_id" : "/proc/sys/kernel/msg_next_id";
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;   /* not ours to choose: the kernel picks the id */
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", id);
+    int ok = write(fd, buf, (size_t)n) == n;
+    close(fd);
+    return ok;
+}
+
+static int alive_other(pid_t pid)
+{
+    return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* The original, left where it was: same kind, id, key and size; no other
+ * live process its last user. */
+static int left_behind(const struct crs_rec_sysvipc *s)
+{
+    if (s->kind == CRS_SYSVIPC_SEM) {
+        struct semid_ds ds;
+        union semun_arg a = { .buf = &ds };
+        if (semctl(s->id, 0, IPC_STAT, a) != 0 || ds.sem_perm.__key != s->key || ds.sem_nsems != s->count)
+            return 0;
+        for (uint32_t k = 0; k < s->count; k++)
+            if (alive_other(semctl(s->id, (int)k, GETPID)))
+                return 0;
+        return 1;
+    }
+    struct msqid_ds ds;
+    return msgctl(s->id, IPC_STAT, &ds) == 0 && ds.msg_perm.__key == s->key && !alive_other(ds.msg_lspid) &&
+           !alive_other(ds.msg_lrpid);
+}
+
+static int make(struct crs_restore *r, const struct crs_rec_sysvipc *s)
+{
+    int sem = s->kind == CRS_SYSVIPC_SEM, flags = IPC_CREAT | IPC_EXCL | 0600;
+    int chose = next_id(s, s->id);
+    key_t key = s->key;
+    int id = sem ? semget(key, (int)s->count, flags) : msgget(key, flags);
+    if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
+        revive_log_warn("the key 0x%08x of the System V %s %d is held by another: it comes back as a private one "
+                        "(IPC_PRIVATE), which a %s of that key does not find", (unsigned)key, what(s), s->id,
+                        sem ? "semget" : "msgget");
+        id = sem ? semget(IPC_PRIVATE, (int)s->count, flags) : msgget(IPC_PRIVATE, flags);
+    }
+    int e = errno;
+    if (chose)
+        next_id(s, -1);   /* unused when the key was taken: leave nobody else's next one to it */
+    if (id < 0) {
+        crs_restore_error(r, "cannot make the System V %s %d (key 0x%08x) again: %s%s", what(s), s->id,
+                          (unsigned)s->key, strerror(e),
+                          e == ENOSPC ? (sem ? " (kernel.sem: too many sets or semaphores)" : " (kernel.msgmni)")
+                          : e == EINVAL && sem ? " (kernel.sem: more semaphores than a set may hold)" : "");
+        return -e;
+    }
+    return id;
+}
+
+/* The saved messages into queue id, which is empty; msg_qbytes as saved
+ * when the kernel lets us (raising it past kernel.msgmnb needs
+ * CAP_SYS_RESOURCE). */
+static int fill_queue(struct crs_restore *r, const struct crs_rec_sysvipc *s, int id)
+{
+    struct msqid_ds ds;
+    if (msgctl(id, IPC_STAT, &ds) == 0 && ds.msg_qbytes != s->qbytes) {
+        ds.msg_qbytes = s->qbytes;
+        if (msgctl(id, IPC_SET, &ds) != 0)
+            revive_log_debug("msg_qbytes %llu of System V message queue %d: %s", (unsigned long long)s->qbytes, id,
+                             strerror(errno));
+    }
+    const unsigned char *p = r->img->sysvipcdata + s->data;
+    struct { long type; char text[]; } *m = NULL;
+    uint64_t at = 0;
+    for (uint32_t k = 0; k < s->count; k++) {
+        int64_t type;
+        uint64_t len;
+        memcpy(&type, p + at, 8);
+        memcpy(&len, p + at + 8, 8);
+        void *grown = realloc(m, sizeof(long) + len + 1);
+        if (!grown) {
+            free(m);
+            crs_restore_error(r, "out of memory for the messages of System V message queue %d", s->id);
+            return -ENOMEM;
+        }
+        m = grown;
+        m->type = (long)type;
+        memcpy(m->text, p + at + 16, len);
+        if (msgsnd(id, m, len, IPC_NOWAIT) != 0) {
+            int e = errno;
+            free(m);
+            crs_restore_error(r, "cannot put message %u back in System V message queue %d (key 0x%08x): %s%s", k,
+                              s->id, (unsigned)s->key, strerror(e),
+                              e == EAGAIN ? " (it held more bytes than kernel.msgmnb lets the restart give it: "
+                                            "raise it, or restart as root)" : "");
+            return -e;
+        }
+        at += 16 + (len + 7) / 8 * 8;
+    }
+    free(m);
+    return 0;
+}
+
+/* A queue left behind: what was sent after the checkpoint goes. */
+static void drain(int id)
+{
+    struct { long type; char text[1]; } m;
+    while (msgrcv(id, &m, 0, 0, IPC_NOWAIT | MSG_NOERROR) >= 0)
+        ;
+}
+
+static int owner_mode(const struct crs_rec_sysvipc *s, int id)
+{
+    if (s->kind == CRS_SYSVIPC_SEM) {
+        struct semid_ds ds;
+        union semun_arg a = { .buf = &ds };
+        if (semctl(id, 0, IPC_STAT, a) != 0)
+            return -1;
+        ds.sem_perm.uid = s->uid;
+        ds.sem_perm.gid = s->gid;
+        ds.sem_perm.mode = s->mode;
+        return semctl(id, 0, IPC_SET, a);
+    }
+    struct msqid_ds ds;
+    if (msgctl(id, IPC_STAT, &ds) != 0)
+        return -1;
+    ds.msg_perm.uid = s->uid;
+    ds.msg_perm.gid = s->gid;
+    ds.msg_perm.mode = s->mode;
+    return msgctl(id, IPC_SET, &ds);
+}
+
+/* libcr's note of the id, in the restored memory: the new id. */
+static void rewrite_note(struct crs_restore *r, const struct crs_rec_sysvipc *s, int id)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; s->note && i < img->nregions; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (s->note >= g->start && s->note + sizeof(int) <= g->end && (g->prot & PROT_WRITE) && r->cur[i]) {
+            int *at = (int *)(uintptr_t)(r->cur[i] + (s->note - g->start));
+            if (*at == s->id)
+                *at = id;
+            return;
+        }
+    }
+}
+
+int crs_restore_sysvipc(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    if (!img->nsysvipcs)
+        return 0;
+    r->sysvipc_ids = calloc(img->nsysvipcs, sizeof *r->sysvipc_ids);
+    r->sysvipc_made = calloc(img->nsysvipcs, 1);
+    if (!r->sysvipc_ids || !r->sysvipc_made) {
+        crs_restore_error(r, "out of memory for the System V semaphore sets and message queues");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < img->nsysvipcs; i++) {
+        const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
+        int reused = left_behind(s);
+        int id = reused ? s->id : make(r, s);
+        if (id < 0)
+            return id;
+        r->sysvipc_ids[i] = id;
+        r->sysvipc_made[i] = !reused;
+        int e = 0;
+        if (s->kind == CRS_SYSVIPC_SEM) {
+            union semun_arg a = { .array = (unsigned short *)(uintptr_t)(img->sysvipcdata + s->data) };
+            if (semctl(id, 0, SETALL, a) != 0) {
+                e = -errno;
+                crs_restore_error(r, "cannot set the values of System V semaphore set %d again: %s", s->id,
+                                  strerror(errno));
+            }
+        } else {
+            if (reused)
+                drain(id);
+            e = fill_queue(r, s, id);
+        }
+        if (e)
+            return e;
+        if (owner_mode(s, id) != 0)
+            revive_log_warn("cannot give the System V %s %d its owner %u:%u and mode %03o: %s", what(s), s->id,
+                            s->uid, s->gid, s->mode, strerror(errno));
+        if (id != s->id) {
+            rewrite_note(r, s, id);
+            revive_log_warn("the System V %s %d (key 0x%08x) comes back under id %d: calls the program makes "
+                            "with the id it kept fail (restart as root to keep it)", what(s), s->id,
+                            (unsigned)s->key, id);
+        }
+    }
+    return 0;
+}
+
+int crs_restore_sysvipc_undo(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nsysvipcs; i++) {
+        const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
+        if (s->kind != CRS_SYSVIPC_SEM || !(s->flags & CRS_SYSVIPC_F_UNDO))
+            continue;
+        const unsigned char *p = img->sysvipcdata + s->data;
+        for (uint32_t k = 0; k < s->count; k++) {
+            int16_t adj;
+            uint16_t val;
+            memcpy(&adj, p + 2 * ((size_t)s->count + k), 2);
+            memcpy(&val, p + 2 * (size_t)k, 2);
+            if (!adj)
+                continue;
+            /* the kernel's adjustment less the operation: an op of -adj with SEM_UNDO gives adj */
+            short u = (short)-adj;
+            struct sembuf undo = { (unsigned short)k, u, SEM_UNDO | IPC_NOWAIT }, back = { (unsigned short)k, (short)-u, IPC_NOWAIT };
+            struct sembuf ops[2];
+            if ((int)val + u >= 0 && (int)val + u <= SEMVMX)
+                ops[0] = undo, ops[1] = back;
+            else
+                ops[0] = back, ops[1] = undo;
+            if (semop(r->sysvipc_ids[i], ops, 2) != 0) {
+                crs_restore_error(r, "cannot give System V semaphore set %d its adjustment %d (SEM_UNDO) on "
+                                  "semaphore %u again: %s", s->id, adj, k, strerror(errno));
+                return -EIO;
+            }
+        }
+    }
+    return 0;
+}
+
+void crs_restore_sysvipc_undo_made(struct crs_restore *r)
+{
+    for (size_t i = 0; r->sysvipc_made && i < r->img->nsysvipcs; i++)
+        if (r->sysvipc_made[i]) {
+            if (r->img->sysvipcs[i].kind == CRS_SYSVIPC_SEM)
+                semctl(r->sysvipc_ids[i], 0, IPC_RMID);
+            else
+                msgctl(r->sysvipc_ids[i], IPC_RMID, NULL);
+        }
+}
