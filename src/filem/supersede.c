@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crs/base/durable.h"
@@ -56,6 +57,9 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen)
         snprintf(mark, sizeof mark, "%s/%s", pjob, FILEM_SUPERSEDED_NAME);
         if (access(mark, F_OK) == 0)
             break; /* marked by an earlier commit, and so are the ones above it */
+        struct stat pst;
+        if (stat(pjob, &pst) != 0 && errno == ENOENT)
+            break; /* removed (the restart said so): no place for a mark, no chain above */
         /* a job still running beside its restart is not superseded (its own commits go on);
          * a later commit of this job marks it once it has ended */
         int alive = filem_job_alive(pjob);

@@ -89,12 +89,21 @@ void coord_restart_hello(void)
             close(coord.restart_lock);
             coord.restart_lock = -1;
         }
-        char err[512];
-        if (coord.parent_seq >= 0 &&
-            filem_index_clear_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, err,
-                                     sizeof err) < 0)
-            revive_log_warn("cannot clear the failed restart recorded for %s/%lld: %s",
-                            coord.parent_jobdir, (long long)coord.parent_seq, err);
+        char err[512], seqdir[PATH_MAX + 32];
+        struct stat st;
+        snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir,
+                  (long long)coord.parent_seq);
+        if (coord.parent_seq < 0)
+            ;
+        else if (stat(seqdir, &st) != 0 && errno == ENOENT)
+            /* removed once the ranks had their images: no index left to clear, and nothing
+             * wrong with the job; say it once (the first commit does not look for it again) */
+            revive_log_warn("%s, the snapshot this job was restarted from, was removed during "
+                            "the restart, after every rank had read its image; the job runs on",
+                            seqdir);
+        else if (filem_index_clear_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, err,
+                                          sizeof err) < 0)
+            revive_log_warn("cannot clear the failed restart recorded for %s: %s", seqdir, err);
     }
 }
 
