@@ -25,7 +25,7 @@
 
 static int me, np;
 static volatile int slow_delete; /* the main thread is in MPI_Win_free */
-static int w_copies, w_deletes, s_copies, s_deletes, s_dups, s_lost;
+static int s_dups, s_lost; /* the second thread's duplicates, and those without S's attribute */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static int phase; /* 0: wait, 1: duplicate, 2: end */
@@ -45,37 +45,28 @@ static void sleep_ms(long ms)
         ;
 }
 
-static int w_copy(MPI_Comm c, int kv, void *extra, void *in, void *out, int *flag)
+/* A keyval's extra state: how often its callbacks ran; W's delete is the slow one. */
+struct counts {
+    int copies, deletes, slow;
+};
+static struct counts w_counts = { .slow = 1 }, s_counts;
+
+static int count_copy(MPI_Comm c, int kv, void *extra, void *in, void *out, int *flag)
 {
-    (void)c, (void)kv, (void)extra;
-    __atomic_add_fetch(&w_copies, 1, __ATOMIC_RELAXED);
+    (void)c, (void)kv;
+    __atomic_add_fetch(&((struct counts *)extra)->copies, 1, __ATOMIC_RELAXED);
     *(void **)out = in;
     *flag = 1;
     return MPI_SUCCESS;
 }
 
-static int w_delete(MPI_Comm c, int kv, void *val, void *extra)
+static int count_delete(MPI_Comm c, int kv, void *val, void *extra)
 {
-    (void)c, (void)kv, (void)val, (void)extra;
-    __atomic_add_fetch(&w_deletes, 1, __ATOMIC_RELAXED);
-    if (slow_delete && me != 0)
+    (void)c, (void)kv, (void)val;
+    struct counts *k = extra;
+    __atomic_add_fetch(&k->deletes, 1, __ATOMIC_RELAXED);
+    if (k->slow && slow_delete && me != 0)
         sleep_ms(SLOW_MS); /* rank 0 waits for this rank in the layer's quiet free */
-    return MPI_SUCCESS;
-}
-
-static int s_copy(MPI_Comm c, int kv, void *extra, void *in, void *out, int *flag)
-{
-    (void)c, (void)kv, (void)extra;
-    __atomic_add_fetch(&s_copies, 1, __ATOMIC_RELAXED);
-    *(void **)out = in;
-    *flag = 1;
-    return MPI_SUCCESS;
-}
-
-static int s_delete(MPI_Comm c, int kv, void *val, void *extra)
-{
-    (void)c, (void)kv, (void)val, (void)extra;
-    __atomic_add_fetch(&s_deletes, 1, __ATOMIC_RELAXED);
     return MPI_SUCCESS;
 }
 
@@ -131,10 +122,10 @@ int main(int argc, char **argv)
     int kv_w, kv_s;
     MPI_Comm wc;
     struct own o;
-    check(MPI_Comm_create_keyval(w_copy, w_delete, &kv_w, NULL), "MPI_Comm_create_keyval W");
-    check(MPI_Comm_create_keyval(s_copy, s_delete, &kv_s, NULL), "MPI_Comm_create_keyval S");
+    check(MPI_Comm_create_keyval(count_copy, count_delete, &kv_w, &w_counts), "MPI_Comm_create_keyval W");
+    check(MPI_Comm_create_keyval(count_copy, count_delete, &kv_s, &s_counts), "MPI_Comm_create_keyval S");
     check(MPI_Comm_dup(MPI_COMM_WORLD, &wc), "MPI_Comm_dup WORLD");
-    check(MPI_Comm_set_attr(wc, kv_w, &w_copies), "MPI_Comm_set_attr W");
+    check(MPI_Comm_set_attr(wc, kv_w, &w_counts), "MPI_Comm_set_attr W");
     check(MPI_Comm_dup(MPI_COMM_SELF, &o.comm), "MPI_Comm_dup SELF");
     check(MPI_Comm_set_attr(o.comm, kv_s, &s_dups), "MPI_Comm_set_attr S");
     o.kv = kv_s;
@@ -160,7 +151,8 @@ int main(int argc, char **argv)
     pthread_join(t, NULL);
     check(MPI_Comm_free(&o.comm), "MPI_Comm_free SELF");
     check(MPI_Comm_free(&wc), "MPI_Comm_free W");
-    int mine[4] = { s_lost, s_copies == s_dups && s_deletes == s_dups + 1, w_copies, w_deletes };
+    int mine[4] = { s_lost, s_counts.copies == s_dups && s_counts.deletes == s_dups + 1,
+                    w_counts.copies, w_counts.deletes };
     int *all = malloc(sizeof mine * (size_t)np);
     check(MPI_Gather(mine, 4, MPI_INT, all, 4, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather");
     if (me == 0)
