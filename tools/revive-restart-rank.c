@@ -37,6 +37,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
+#include "restart_wincheck.h"
 
 #define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
 
@@ -445,6 +446,11 @@ int main(int argc, char **argv)
     progress_file("begun", img);
     if (access(img, R_OK) != 0)
         die("%s: %s", img, strerror(errno));
+    /* before the restore: the image's own MPI layer would find it only after a fresh MPI, and
+     * one from before 0122f2d says less (restart_wincheck.c); the snapshot is marked failed */
+    char werr[1024];
+    if (restart_wincheck(img, werr, sizeof werr))
+        die("%s", werr);
 
     int keep[CRS_KEEP_FDS_MAX];
     int nkeep = keep_launcher_fds(keep, CRS_KEEP_FDS_MAX);

@@ -227,6 +227,12 @@ void *pml_win_addr_out(const struct pml_win *w, void *p);
  * virtual handle. */
 void pml_win_fattr_out(uintptr_t vwin, int keyval, MPI_Aint *val);
 
+/* Where a window's memory lies, for the image's "mpi-objs" section (win_ckpt.c): "program"
+ * (the application's memory, in the image), "shared" (the library's, a shared mapping that a
+ * restart maps again) or "private" (the library's, no shared mapping: no restart can bring it
+ * back; revive-restart-rank refuses such an image before its restore). */
+const char *pml_win_memory_kind(const struct pml_win *w);
+
 /* pml_objs_settle (at a snapshot) and pml_objs_restart (after a restart) */
 #include "pml_hooks/objs_ckpt.h"
 void pml_objs_section_register(void); /* the extension section "mpi-objs" */

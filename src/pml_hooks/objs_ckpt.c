@@ -322,10 +322,10 @@ static int produce(void *arg, struct crs_ext_sink *sink)
     for (struct pml_win *w = pml_wins; w && !e; w = w->next) {
         n = snprintf(line, sizeof line,
                      "window flavor=%s ranks=%d base=%p size=%lld disp_unit=%d fences=%llu "
-                     "fence_epoch=%d lock_all=%d locks=%d\n",
+                     "fence_epoch=%d lock_all=%d locks=%d memory=%s\n",
                      flavor_name(w->flavor), w->comm_size, w->base, (long long)w->size,
                      w->disp_unit, (unsigned long long)w->nfence, w->fence_open,
-                     w->lock_all != 0, w->nlocks);
+                     w->lock_all != 0, w->nlocks, pml_win_memory_kind(w));
         e = crs_ext_write(sink, line, (size_t)n);
     }
     return e;

@@ -20,6 +20,7 @@
  * the old addresses too (win_ckpt.c). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/fault.h"
 #include "pml_hooks/objs.h"
 #include "pml_hooks/lower_winmem.h"
 #include "pml_hooks/restart.h" /* pml_attr_quiet */
@@ -79,6 +80,8 @@ static void *arm_fn; /* forgotten at a restart (pml_lower_sym) */
 
 void pml_win_arm(size_t size)
 {
+    if (revive_fault(REVIVE_FAULT_mpi_winmem_unarmed))
+        return; /* the window lies in the library's heap, as with an older Revive (rst_winold.sh) */
     pml_winmem_arm_fn *f = (pml_winmem_arm_fn *)pml_lower_sym(&arm_fn, NULL, PML_LOWER_WINMEM_ARM);
     if (f && f(size) < 0)
         revive_log_warn("more threads make windows of one rank at once than the lower half's "

@@ -253,6 +253,13 @@ void pml_win_meet_free(struct pml_win *w)
     pml_attr_quiet_end(quiet);
 }
 
+const char *pml_win_memory_kind(const struct pml_win *w)
+{
+    if (!lib_segment(w) || w->size <= 0)
+        return "program";
+    return w->private_mem ? "private" : "shared";
+}
+
 int pml_win_lib_memory(void)
 {
     for (struct pml_win *w = pml_wins; w; w = w->next)
@@ -365,9 +372,12 @@ static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, MPI_Comm c
     struct pml_win *w = pml_win_of(v);
     if (lib_segment(w) && w->private_mem) {
         char why[256];
+        /* revive-restart-rank refuses such an image before this (tools/restart_wincheck.c),
+         * unless it could not read its "mpi-objs" section */
         snprintf(why, sizeof why, "the memory the MPI library gave this window (%lld bytes at "
-                 "%p) was not a shared mapping at the snapshot: Revive cannot put it back at its "
-                 "address", (long long)w->size, w->base);
+                 "%p) was not a shared mapping at the snapshot: no restart can put it back at "
+                 "its address; restart from an earlier snapshot or run the job again",
+                 (long long)w->size, w->base);
         pml_rp_refuse(P, why);
         return MPI_ERR_OTHER;
     }
