@@ -704,6 +704,16 @@ static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int statu
     _exit(0);
 }
 
+/* A tree's restart failed before its processes were let go: what it made
+ * for them outside the processes (System V segments members share) goes,
+ * so that a failed restart leaves nothing behind. Returns 1. */
+static int abandon(const struct crs_component *crs)
+{
+    if (crs->restart_abandon)
+        crs->restart_abandon();
+    return 1;
+}
+
 int restart_tree(const struct crs_component *crs, const struct crs_restart_opts *o, int fd)
 {
     struct tree_restart tr;
@@ -729,11 +739,11 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         return 1;
     }
     if (open_members(&tr, o, fd) || make_groups(&tr))
-        return 1;
+        return abandon(crs);
     int report[2], ready[2], go[2];
     if (pipe2(report, O_CLOEXEC) || pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
         fprintf(stderr, "cr_restart: %s\n", strerror(errno));
-        return 1;
+        return abandon(crs);
     }
     for (int e = 0; e < 2; e++) {
         report[e] = high(&tr, report[e]);
@@ -757,7 +767,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
                             "free, else in a new pid namespace)\n", o->path,
                     taken ? "some of its pids are taken and no pid namespace can be made"
                           : "no pid namespace can be made");
-            return 1;
+            return abandon(crs);
         }
         status_pipe[0] = high(&tr, status_pipe[0]);
         status_pipe[1] = high(&tr, status_pipe[1]);
@@ -769,7 +779,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         }
         if (init < 0) {
             fprintf(stderr, "cr_restart: cannot create the processes: %s\n", strerror(errno));
-            return 1;
+            return abandon(crs);
         }
         close(status_pipe[1]);
     } else {
@@ -791,7 +801,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         kill_members(&tr, init);
         while (wait(NULL) > 0 || errno == EINTR)
             ;
-        return 1;
+        return abandon(crs);
     }
     close(go[1]);
     close(ready[0]);

@@ -239,6 +239,12 @@ struct crs_component {
     int (*restart_make_file)(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
     /* Releases an opened image that this process will not restart. */
     void (*restart_close)(struct crs_restart_image *ri);
+    /* After a failed restart: removes the kernel objects outside the
+     * process that this process's restart_make_file and restart made (System
+     * V segments; not the original's, taken back), so that a failed restart
+     * leaves nothing behind. restart calls it itself when it fails; a tree's
+     * restart calls it when the tree's restart fails. May be NULL. */
+    void (*restart_abandon)(void);
 };
 
 /* The component named `name` (NULL: $REVIVE_CRS, else "uspace"), or NULL

@@ -19,4 +19,5 @@ const struct crs_component crs_uspace_component = {
     .restart = crs_uspace_restart,
     .restart_make_file = crs_uspace_restart_make_file,
     .restart_close = crs_uspace_restart_close,
+    .restart_abandon = crs_restore_sysv_abandon,
 };

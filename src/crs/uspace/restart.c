@@ -4,6 +4,7 @@
  * itself. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
+#include "common/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,6 +140,10 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_pidfds(r);   /* before any process of the tree runs on (restore_pidfd.c) */
     if (!e)
         e = crs_restore_creds(r);    /* last: the steps above may need cr_restart's privileges */
+    if (!e && revive_fault(REVIVE_FAULT_restore_late)) {
+        snprintf(r->err, sizeof r->err, "fault injected before the last step (REVIVE_FAULT=restore-late)");
+        e = -ECANCELED;
+    }
     if (!e && u->before_switch && u->before_switch(u->switch_arg)) {
         snprintf(r->err, sizeof r->err, "the restart of the process tree was called off (another of its "
                                         "processes could not be restored)");
@@ -148,7 +153,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_sysvipc_undo(r);   /* last: the process's end would give them back */
     if (!e)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
-    crs_restore_sysvipc_undo_made(r);
+    crs_restore_sysvipc_undo_made(r);   /* failed: what this restart made goes */
+    crs_restore_sysv_abandon();
     snprintf(err, errlen, "%s: %s", u->name, r->err);
     return e ? e : -EIO;
 }

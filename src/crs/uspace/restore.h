@@ -137,6 +137,9 @@ int crs_restore_sysv_make(struct crs_restore *r, size_t i);
 int crs_restore_sysv_id(struct crs_restore *r, size_t i, int fd);
 void *crs_restore_sysv_map(struct crs_restore *r, size_t i, uint64_t hint);
 int crs_restore_sysv_done(struct crs_restore *r);
+/* Removes the segments this process's restart made (not the original's it
+ * took back): after a failure (crs_component.restart_abandon). */
+void crs_restore_sysv_abandon(void);
 /* System V semaphore sets and message queues (restore_sysvipc.c): made
  * again or taken back, values and messages set (after crs_restore_load: a
  * changed id is written into the restored memory); the adjustments

@@ -16,7 +16,11 @@
  *
  * A tree's members that shared a segment share the one its restart makes
  * (crs_restart_file): the descriptor the tree hands them is a small memfd
- * holding the segment's id, which is what make returns. */
+ * holding the segment's id, which is what make returns.
+ *
+ * The segments a restart makes are noted (made[]): a restart that fails
+ * removes them again (crs_restore_sysv_abandon), the single process's in
+ * crs_uspace_restart, a tree's shared ones in its restart's process. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
@@ -35,6 +39,18 @@
 #ifndef SHM_HUGE_SHIFT
 #define SHM_HUGE_SHIFT 26   /* linux/shm.h, which clashes with sys/shm.h */
 #endif
+
+#define MADE_MAX 256
+static int made[MADE_MAX];
+static size_t nmade;
+
+void crs_restore_sysv_abandon(void)
+{
+    for (size_t i = 0; i < nmade; i++)
+        if (shmctl(made[i], IPC_RMID, NULL) == 0)
+            revive_log_debug("removed System V segment %d, made by this failed restart", made[i]);
+    nmade = 0;
+}
 
 static void set_next_id(int id)
 {
@@ -92,6 +108,8 @@ static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *n
                           : e == EINVAL || e == ENOSPC ? " (kernel.shmmax, shmall or shmmni)" : "");
         return -e;
     }
+    if (nmade < MADE_MAX)
+        made[nmade++] = id;
     if (id != old)
         revive_log_info("the System V shared memory segment %s comes back under id %d, not %d: calls the "
                         "program makes with the old id fail (restart as root to keep it)", name, id, old);
