@@ -8,7 +8,6 @@
  * or inside a new pid namespace), and becomes the restored process; this
  * program waits for it like a shell for a foreground job. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
 #include "crs/base/component.h"
 #include "crs/base/tree.h"
 #include "cr_restart.h"
@@ -63,39 +63,25 @@ struct clone3_args {
         cgroup;
 };
 
+/* 1 when PID leads a process group or a session of a process that /proc shows. */
+static long leads_group_or_session(long n, int dirfd, void *arg)
+{
+    pid_t pid = *(const pid_t *)arg;
+    char stat[1024];
+    uint64_t pgrp, sess;
+    (void)dirfd;
+    return revive_proc_read((pid_t)n, 0, "stat", stat, sizeof stat) > 0 &&
+           revive_stat_field(stat, 5, &pgrp) == 0 && revive_stat_field(stat, 6, &sess) == 0 &&
+           (pgrp == (uint64_t)pid || sess == (uint64_t)pid);
+}
+
 int pid_in_use(pid_t pid)
 {
     char path[300];
     snprintf(path, sizeof path, "/proc/%d", (int)pid);
     if (access(path, F_OK) == 0)
         return 1;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return 0;
-    int used = 0;
-    struct dirent *e;
-    while (!used && (e = readdir(d))) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char stat[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, stat, sizeof stat - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        stat[n] = 0;
-        /* after the name: state ppid pgrp session */
-        const char *r = strrchr(stat, ')');
-        int ppid, pgrp, sess;
-        char st;
-        if (r && sscanf(r + 1, " %c %d %d %d", &st, &ppid, &pgrp, &sess) == 4)
-            used = pgrp == pid || sess == pid;
-    }
-    closedir(d);
-    return used;
+    return revive_proc_for_each_number("/proc", leads_group_or_session, &pid) == 1;
 }
 
 /* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE). */

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
 #include "snapc/util.h"
 #include "snapc/wire.h"
 
@@ -114,15 +115,11 @@ static int read_small(const char *path, char *buf, size_t len)
 
 static pid_t parent_of(pid_t p)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)p);
-    if (read_small(path, buf, sizeof buf) < 0)
+    char buf[1024];
+    uint64_t ppid;
+    if (revive_proc_read(p, 0, "stat", buf, sizeof buf) < 0 || revive_stat_field(buf, 4, &ppid))
         return -1;
-    char *rp = strrchr(buf, ')');
-    int ppid;
-    if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
-        return -1;
-    return ppid;
+    return (pid_t)ppid;
 }
 
 static void comm_of(pid_t p, char *out, size_t len)
@@ -233,17 +230,10 @@ static pid_t launcher_below(pid_t pid, const char *dir, char *name, size_t namel
 /* Seconds since pid started (/proc/PID/stat field 22 against /proc/uptime); -1 when unknown. */
 static double age_of(pid_t pid)
 {
-    char path[64], buf[1024], up[128];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (read_small(path, buf, sizeof buf) < 0 || read_small("/proc/uptime", up, sizeof up) < 0)
-        return -1;
-    const char *rp = strrchr(buf, ')');
-    unsigned long long start;
-    /* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-     * utime stime cutime cstime priority nice num_threads itrealvalue starttime(22) */
-    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                               "%*d %*d %*d %llu",
-                      &start) != 1)
+    char buf[1024], up[128];
+    uint64_t start;
+    if (revive_proc_read(pid, 0, "stat", buf, sizeof buf) < 0 ||
+        read_small("/proc/uptime", up, sizeof up) < 0 || revive_stat_field(buf, 22, &start))
         return -1;
     long hz = sysconf(_SC_CLK_TCK);
     return strtod(up, NULL) - (double)start / (double)(hz > 0 ? hz : 100);
@@ -397,16 +387,11 @@ static int coordinator_ends(pid_t coord)
     for (int t = 0; t < 200; t++) {
         if (kill(coord, 0) < 0 && errno == ESRCH)
             return 1;
-        char path[64], st[256];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)coord);
-        FILE *f = fopen(path, "re");
-        if (!f)
+        char st[1024];
+        if (revive_proc_read(coord, 0, "stat", st, sizeof st) == -ENOENT)
             return 1;
-        size_t n = fread(st, 1, sizeof st - 1, f);
-        fclose(f);
-        st[n] = 0;
-        const char *rp = strrchr(st, ')');
-        if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
+        char state = revive_stat_state(st);
+        if (state == 'Z' || state == 'X')
             return 1;
         usleep(50000);
     }

@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "restart_fetch.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
 #include "filem/fetch.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
@@ -133,41 +133,41 @@ static void launch_start(struct launch *l, char *const *argv)
     l->fd = p[0];
 }
 
+/* Every process's parent, as /proc shows them at one pass. */
+struct proc_table {
+    pid_t *ps; /* pid, parent pid, pid, parent pid, ... */
+    int n, cap;
+};
+
+static long note_process(long pid, int dirfd, void *arg)
+{
+    struct proc_table *t = arg;
+    char stat[1024];
+    uint64_t ppid;
+    (void)dirfd;
+    if (t->n >= t->cap)
+        return 1;
+    if (revive_proc_read((pid_t)pid, 0, "stat", stat, sizeof stat) > 0 &&
+        revive_stat_field(stat, 4, &ppid) == 0) {
+        t->ps[2 * t->n] = (pid_t)pid;
+        t->ps[2 * t->n + 1] = (pid_t)ppid;
+        t->n++;
+    }
+    return 0;
+}
+
 /* The processes descended from PID, at most MAX, into OUT: how many. A launcher puts its remote
  * shells out of its process group (Hydra: a session of their own each), and a remote shell
  * that hangs outlives a launcher ended by its group's signal (seen: the bed's hung agent left
  * running once mpiexec had gone). */
 static int descendants(pid_t pid, pid_t *out, int max)
 {
-    enum { CAP = 32768 };
-    pid_t *ps = malloc(2 * CAP * sizeof *ps);
-    if (!ps)
+    struct proc_table t = { malloc(2 * 32768 * sizeof(pid_t)), 0, 32768 };
+    if (!t.ps)
         return 0;
-    int n = 0;
-    DIR *d = opendir("/proc");
-    for (struct dirent *e; d && n < CAP && (e = readdir(d));) {
-        char path[300], buf[512];
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t k = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (k <= 0)
-            continue;
-        buf[k] = 0;
-        const char *r = strrchr(buf, ')'); /* after the command's name, whatever it holds */
-        int ppid;
-        if (r && sscanf(r + 1, " %*c %d", &ppid) == 1) {
-            ps[2 * n] = (pid_t)atoi(e->d_name);
-            ps[2 * n + 1] = (pid_t)ppid;
-            n++;
-        }
-    }
-    if (d)
-        closedir(d);
+    revive_proc_for_each_number("/proc", note_process, &t);
+    pid_t *ps = t.ps;
+    int n = t.n;
     int m = 0;
     for (int head = -1; head < m; head++) { /* breadth first from PID */
         pid_t parent = head < 0 ? pid : out[head];
