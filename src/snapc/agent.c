@@ -91,6 +91,10 @@ static struct {
     int req_pending, req_collective;
     uint64_t req_seq;
     uint64_t req_gen;          /* end_gen when the last request was made */
+    /* Captures of this rank begun so far, the one of the current epoch (0: none yet), and
+     * their count when MPIX_Checkpoint asked: in a job of one rank, an epoch whose capture
+     * began before the call holds no cut of it and does not answer it (wait_epoch). */
+    uint64_t captures, epoch_capture, req_captures;
     uint64_t end_gen;          /* epochs ended (RESUME, ABORT, restart) */
     int end_committed, end_restarted, end_refused;  /* how the last epoch ended */
     int disconnected;
@@ -113,6 +117,7 @@ static struct {
         int nowait;            /* --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered" */
         uint64_t prior_fail;   /* 1 + a sequence whose staging failed after its MPIX_Checkpoint
                                 * returned (--ckpt-no-wait-stage), not reported yet; 0 none */
+        uint64_t capture;      /* A.epoch_capture: which capture of this rank it took, 0 none */
     } cuts[AGENT_CUTS];
     unsigned ncuts;            /* records ever kept; the newest is cuts[(ncuts-1) % AGENT_CUTS] */
     struct cut_rec end_rec;    /* the last epoch to end (a job of one rank decides by it) */
@@ -246,7 +251,8 @@ static void report_state(int force)
  * the call is covered (restarted in a job restarted from it); aborted: -ECANCELED on every
  * rank. The first epoch with cut >= s is always one whose cut is above every earlier one's:
  * only those are kept. A job of one rank counts no collective on WORLD (s is always 0): there
- * the first epoch to end after the request answers it (snapc_agent_wait_epoch). Called with
+ * the first epoch to end after the request answers it, unless that epoch's capture began
+ * before the call (snapc_agent_wait_epoch). Called with
  * A.lock held; 1 when decided. */
 static int decide(uint64_t s, int *rc, int *restarted, struct cut_rec *by)
 {
@@ -273,7 +279,9 @@ static void epoch_ended(int committed, int restarted, int refused, int staging)
     pthread_mutex_lock(&A.lock);
     struct cut_rec rec = {.cut = A.target0, .seq = A.seq, .committed = committed,
                           .restarted = restarted, .staging = staging,
-                          .nowait = (A.ckpt_flags & SNAPC_CKPT_NOWAIT_MPIX) != 0};
+                          .nowait = (A.ckpt_flags & SNAPC_CKPT_NOWAIT_MPIX) != 0,
+                          .capture = A.epoch_capture};
+    A.epoch_capture = 0;
     if (!refused) {
         /* an earlier failure goes with the first epoch to end after it: every rank sees the
          * same messages in the same order, so every rank's MPIX_Checkpoint answered by that
@@ -710,6 +718,9 @@ static void on_quiesce(const struct snapc_quiesce *qp)
                                                "snapc-rank-capture)");
         return;
     }
+    pthread_mutex_lock(&A.lock);
+    A.epoch_capture = ++A.captures; /* in the image too: a restart from it knows its epoch */
+    pthread_mutex_unlock(&A.lock);
     e = A.ops.capture ? A.ops.capture(A.ops.arg, path, &r) : -ENOSYS;
     if (e == 1) {
         after_restart();
@@ -1280,6 +1291,8 @@ int snapc_agent_request(int collective, uint64_t world_seq)
     A.req_pending = 1;
     A.req_collective |= collective ? 1 : 0;
     A.req_gen = A.end_gen;
+    if (collective)
+        A.req_captures = A.captures;
     pthread_mutex_unlock(&A.lock);
     snapc_agent_notify();
     return 0;
@@ -1351,7 +1364,11 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
                 rc = -ECANCELED; /* our request was refused (the reason is logged) */
                 break;
             }
-            if (A.world_size == 1) {
+            /* one rank: the epoch answers unless its capture began before the call (a tool's
+             * epoch past its capture when the call came: its snapshot does not hold the call,
+             * so a restart from it would not come back inside it), then ask again */
+            if (A.world_size == 1 &&
+                !(A.end_rec.capture && A.end_rec.capture <= A.req_captures)) {
                 rc = A.end_committed ? 0 : -ECANCELED;
                 re = A.end_restarted;
                 by = A.end_rec;

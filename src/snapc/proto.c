@@ -235,6 +235,12 @@ static int maybe_next(struct snapc_proto *p, int64_t now, int after_commit)
     }
     if (!after_commit)
         p->rank_req = 0; /* the waiting ranks got the ABORT */
+    if (p->rank_req_late) {
+        p->rank_req_late = 0;
+        p->rank_req = 1;
+        p->rank_req_seq = 0;
+        want = 1;
+    }
     if (!want)
         return 0;
     char why[256];
@@ -579,6 +585,13 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
     case SNAPC_SRC_TIMER:
         return 0; /* coalesces with the running epoch */
     case SNAPC_SRC_RANK:
+        if (p->nranks == 1 && p->phase >= SNAPC_P_STAGE) {
+            /* one rank counts no collective (world_seq is 0): its request comes on the
+             * connection after its CAPTURED only when made after its capture began (the
+             * agent thread sends both), so this epoch does not hold the call */
+            p->rank_req_late = 1;
+            return 0;
+        }
         if (!p->rank_req || ev->u.req.world_seq > p->rank_req_seq)
             p->rank_req_seq = ev->u.req.world_seq;
         p->rank_req = 1;

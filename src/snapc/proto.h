@@ -207,6 +207,8 @@ struct snapc_proto {
     int next_wanted;                    /* another epoch is wanted after this one */
     int next_source;
     int rank_req;                       /* a rank's request is pending (world_seq below) */
+    int rank_req_late;                  /* one rank: its request came after its capture, which
+                                         * therefore holds no cut of it: the next epoch does */
     uint64_t rank_req_seq;
 
     struct snapc_epoch_summary ended; /* the last epoch that ended (committed or not) */

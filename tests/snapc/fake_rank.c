@@ -27,10 +27,14 @@
  *   --die R:OP        rank R SIGKILLs itself in OP (begin seqs targets quiesce drain capture)
  *   --fail R:OP       rank R's OP fails (quiesce drain capture)
  *   --slow R:OP:MS    rank R's OP takes MS milliseconds more
- *   --hold R:OP:FILE  rank R's OP waits while FILE exists (10 min at most): the test holds a
+ *   --hold R:OP:FILE  rank R's OP waits while FILE exists (10 min at most; FILE.in is made
+ *                     once it waits, for the test to see): the test holds a
  *                     checkpoint in OP exactly as long as it needs (a fixed --slow was paid by
  *                     every checkpoint of the job, and could still be too short under load)
  *   --mpix K          every rank calls MPIX_Checkpoint at its K-th world collective
+ *   --mpix-file F     ... once the file F exists (10 min at most), waiting outside MPI as a
+ *                     long computation would; says "MPIX_Checkpoint waits for F" and then
+ *                     "MPIX_Checkpoint called" on stderr
  *   --mpix-request R:K   rank R calls MPIX_Checkpoint_request at schedule step K
  *   --ready DIR       each rank creates DIR/ready.R once its agent runs
  *   --start-delay R:MS   rank R starts its agent (MPI_Init) MS milliseconds late
@@ -90,6 +94,7 @@ static unsigned seed = 1;
 static int die_rank = -1, fail_rank = -1, slow_rank = -1, slow_ms;
 static char die_op[16], fail_op[16], slow_op[16];
 static int mpix_at = -1, mpixr_rank = -1, mpixr_at = -1;
+static const char *mpix_file;
 static const char *ready_dir;
 static int delay_rank = -1, delay_ms, jitter_us;
 static int hold_rank = -1, start_file_rank = -1;
@@ -123,9 +128,15 @@ static void op_hook(const char *op)
     }
     if (me == slow_rank && strcmp(op, slow_op) == 0)
         usleep((useconds_t)slow_ms * 1000);
-    if (me == hold_rank && strcmp(op, hold_op) == 0)
+    if (me == hold_rank && strcmp(op, hold_op) == 0 && access(hold_file, F_OK) == 0) {
+        char in[PATH_MAX];
+        snprintf(in, sizeof in, "%s.in", hold_file);
+        int fd = open(in, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
         for (int t = 0; t < 30000 && access(hold_file, F_OK) == 0; t++)
             usleep(20000);
+    }
 }
 
 static int op_fails(const char *op)
@@ -642,6 +653,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--fail")) rank_op(v, &fail_rank, fail_op, sizeof fail_op, NULL), i++;
         else if (!strcmp(a, "--slow")) rank_op(v, &slow_rank, slow_op, sizeof slow_op, &slow_ms), i++;
         else if (!strcmp(a, "--mpix")) mpix_at = atoi(v), i++;
+        else if (!strcmp(a, "--mpix-file")) mpix_file = v, i++;
         else if (!strcmp(a, "--mpix-request")) rank_op(v, &mpixr_rank, tmp, sizeof tmp, NULL), mpixr_at = atoi(tmp), i++;
         else if (!strcmp(a, "--ready")) ready_dir = v, i++;
         else if (!strcmp(a, "--jitter-us")) jitter_us = atoi(v), i++;
@@ -798,6 +810,12 @@ int main(int argc, char **argv)
             continue;
         if (c == 0 && mpix_at >= 0 && world_done == (uint64_t)mpix_at && !skip) {
             int flag = -1;
+            if (mpix_file) {
+                fprintf(stderr, "fake_rank %d: MPIX_Checkpoint waits for %s\n", me, mpix_file);
+                for (int t = 0; t < 30000 && access(mpix_file, F_OK) != 0; t++)
+                    usleep(20000);
+                fprintf(stderr, "fake_rank %d: MPIX_Checkpoint called\n", me);
+            }
             e = MPIX_Checkpoint(&flag);
             printf("rank %d: MPIX_Checkpoint: %d flag=%d\n", me, e, flag);
             fflush(stdout);
