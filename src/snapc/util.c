@@ -154,3 +154,20 @@ int snapc_json_str(const char *json, const char *key, char *out, size_t len)
     out[o] = 0;
     return 0;
 }
+
+void snapc_sb_shell_word(struct snapc_sbuf *b, const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
+                  strlen(s)) {
+        snapc_sb_printf(b, "%s", s);
+        return;
+    }
+    snapc_sb_printf(b, "'");
+    for (; *s; s++) {
+        if (*s == '\'')
+            snapc_sb_printf(b, "'\\''");
+        else
+            snapc_sb_printf(b, "%c", *s);
+    }
+    snapc_sb_printf(b, "'");
+}

@@ -17,6 +17,9 @@ void snapc_sb_printf(struct snapc_sbuf *b, const char *fmt, ...) __attribute__((
 void snapc_sb_json_str(struct snapc_sbuf *b, const char *s);
 void snapc_sb_free(struct snapc_sbuf *b);
 
+/* Appends s quoted for a POSIX shell (as is when it needs no quoting): --showme's commands. */
+void snapc_sb_shell_word(struct snapc_sbuf *b, const char *s);
+
 /* snprintf that is allowed to cut (messages): no truncation warnings. */
 void snapc_fmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -4,9 +4,10 @@
 # restarted on other hosts: restart-mpi fetches the image, before the launch, from the cache
 # of the host named in snapshot.meta (through the job's launcher and its agent; both ends prove
 # a secret made for the fetch; the copy is checked against snapshot.meta), then restarts.
-# (a) no partner copies: a job on h1,h2; rank 2's shared image removed; restart on h1,h3 (rank
-#     2 runs on h3): fetched from h2's cache (said), back in the shared directory (0600),
-#     native result.
+# (a) no partner copies: a job on h1,h2; rank 2's shared image removed; restart-mpi --showme
+#     shows the fetch it would make (rank 2 from h2, the command) without making it; restart on
+#     h1,h3 (rank 2 runs on h3): fetched from h2's cache (said), back in the shared directory
+#     (0600), native result.
 # (b) --ckpt-partner: h2 lost (killed, cache wiped), ranks 2 and 3's shared images removed;
 #     restart-mpi run on h3, on h3 alone: h2 and h1 asked at once, h2 found down (no launch
 #     there), fetched from the partner copies in h1's cache, native result.
@@ -40,6 +41,20 @@ term_job a
 [ -f "$HB/node/h2/$jd/0/rank_2.img" ] || fail "a: h2's cache does not hold rank 2: $(ls "$HB/node/h2/$jd/0" 2>&1)"
 rm -f "$ref/rank_2.img"
 hostfile "$W/hosts13" h1:2 h3:2
+# --showme: the fetch that would run (which image, from which host, the sender's command),
+# as comments before the launch command; nothing fetched, no host asked
+: >"$HB/agent.log"
+on h1 "$RESTART" --showme --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/show.out" 2>"$W/show.err" ||
+    { fail "showme: restart-mpi --showme failed"; cat "$W/show.err"; }
+grep -qxF "# 1 image not in $ref: restart-mpi would fetch it from the hosts' node-local caches before the launch (--showme: nothing fetched, no host asked)" "$W/show.out" &&
+grep -qxF "#   h2: rank 2 (its node's cache); asked first whether it is up (port 22)" "$W/show.out" &&
+grep -qE "^#   h2: .* (-hosts h2|--host h2:1) .*/revive-restart-rank --fetch-to ADDR --ranks 2 --local $LOCAL $ref\$" "$W/show.out" &&
+tail -n1 "$W/show.out" | grep -q "revive-restart-rank --local $LOCAL $ref" ||
+    { fail "showme: the fetch plan or the launch command is not shown"; cat "$W/show.out"; }
+[ -e "$ref/rank_2.img" ] && fail "showme: rank 2's image was fetched"
+[ -s "$HB/agent.log" ] && fail "showme: something went through the agent: $(agent_hosts)"
+sed 's/^/    /' "$W/show.out"
+pass "$flavor: restart-mpi --showme shows the fetch of rank 2 from h2's cache (and the sender's command), without doing it"
 restart_on ra "$W/hosts13"
 grep -qF "rank 2's image was not in $ref: fetched from h2 ($LOCAL/$jd/0/rank_2.img), verified" "$W/ra.err" ||
     { fail "ra: restart-mpi does not say it fetched rank 2 from h2's cache"; cat "$W/ra.err"; }

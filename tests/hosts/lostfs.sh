@@ -4,7 +4,8 @@
 # with a committed --term snapshot: every host's cached sequence holds, beside its images, a
 # copy of the committed snapshot.meta (0600, the same bytes). Then the job's whole directory
 # in the shared storage is removed (its file system lost):
-# (a) restart-mpi REF from h1 on h1,h3: it takes the metadata from h1's cache, re-creates the
+# (a) restart-mpi --showme REF says what it would re-create and fetch, and makes nothing;
+#     restart-mpi REF from h1 on h1,h3: it takes the metadata from h1's cache, re-creates the
 #     job and sequence directories (0700, snapshot.meta 0600 and the committed bytes), fetches
 #     every image from the caches of h1 (ranks 0,1) and h2 (ranks 2,3), each checked against
 #     it, says so, and the restart gives the native result;
@@ -28,6 +29,16 @@ hostfile "$W/hosts13" h1:2 h3:2
 
 # (a) the job's directory gone; every image in h1's and h2's caches
 rm -rf "${SHARED:?}/$jd"
+# --showme first: the re-creation and the fetch it would make, nothing made
+on h1 "$RESTART" --showme --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/show.out" 2>"$W/show.err" ||
+    { fail "showme: restart-mpi --showme failed"; cat "$W/show.err"; }
+grep -qxF "# $SHARED/$jd is gone: restart-mpi would re-create it with sequence 0's snapshot.meta from this host's node-local cache ($LOCAL/$jd/0)" "$W/show.out" &&
+grep -qxF "#   h1: rank 0 (its node's cache), rank 1 (its node's cache); not probed (this machine)" "$W/show.out" &&
+grep -qxF "#   h2: rank 2 (its node's cache), rank 3 (its node's cache); asked first whether it is up (port 22)" "$W/show.out" ||
+    { fail "showme: the re-creation or the fetch plan is not shown"; cat "$W/show.out"; }
+[ -e "$SHARED/$jd" ] && fail "showme: the job directory was made"
+sed 's/^/    /' "$W/show.out"
+pass "$flavor: --showme shows the re-creation from h1's cache and the fetch from h1 and h2, makes nothing"
 : >"$HB/agent.log"
 on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
     >"$W/ra.out" 2>"$W/ra.err"

@@ -43,7 +43,7 @@ static void verdict(struct host_probe *p, int e)
 
 /* 1 when HOST is this machine (its name, short or long, or localhost): no probe, as a
  * launcher does not use the remote shell for it (a workstation may run no sshd). */
-static int this_host(const char *host)
+int host_probe_this_host(const char *host)
 {
     char self[256];
     if (!strcmp(host, "localhost") || gethostname(self, sizeof self) != 0)
@@ -60,7 +60,7 @@ void host_probe_start(struct host_probe *p, const char *host, int port, int refu
     p->fd = -1;
     p->refused_down = refused_down;
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
-    if (port <= 0 || this_host(host)) {
+    if (port <= 0 || host_probe_this_host(host)) {
         p->state = PROBE_UP; /* a launcher starts a process here without its remote shell */
         return;
     }

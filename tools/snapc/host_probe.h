@@ -34,6 +34,10 @@ struct host_probe {
 /* Starts probing HOST on PORT (0: PROBE_UP at once). */
 void host_probe_start(struct host_probe *p, const char *host, int port, int refused_down);
 
+/* 1 when HOST is this machine by name (its name, short or long, or localhost): not probed, as
+ * a launcher does not use the remote shell for it (a workstation may run no sshd). */
+int host_probe_this_host(const char *host);
+
 /* Advances a probe in PROBE_WAIT: its socket is writable or TIMEOUT_MS passed since its start. */
 void host_probe_step(struct host_probe *p, int timeout_ms);
 

@@ -75,7 +75,8 @@ static void usage(FILE *f)
             "                 it, is opened as it is, with a note; a file gone, replaced,\n"
             "                 shorter or no longer accessible is always refused;\n"
             "                 $REVIVE_RESTART_STRICT_FILES=1)\n"
-            "  --showme       print the launch command and do nothing\n"
+            "  --showme       print the launch command and do nothing (before it, as comments,\n"
+            "                 the fetch of missing images that would run: which from which hosts)\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
             "examples:\n"
             "  restart-mpi ./revive_global_snapshot_4242.ckpt/3\n"
@@ -142,19 +143,10 @@ static int host_option(const char *a)
 /* Shell-quotes s for --showme. */
 static void print_quoted(const char *s)
 {
-    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
-                  strlen(s)) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("'\\''", stdout);
-        else
-            putchar(*s);
-    }
-    putchar('\'');
+    struct snapc_sbuf b = {0};
+    snapc_sb_shell_word(&b, s);
+    fputs(b.p ? b.p : "''", stdout);
+    snapc_sb_free(&b);
 }
 
 /* path under a --relocate OLD (the longest that applies) moved to NEW: 1 and out filled. */
@@ -534,9 +526,18 @@ int main(int argc, char **argv)
     }
     int locked = 0;
     if (fetch && showme) {
-        fprintf(stderr, "%s: %s: %d image%s not in the snapshot directory: restart-mpi would "
-                        "fetch them from the hosts' caches before the launch\n",
-                me, seqdir, mi.n, mi.n == 1 ? "" : "s");
+        /* the fetch as it would run, as comments before the launch command */
+        if (cached[0])
+            printf("# %s is gone: restart-mpi would re-create it with sequence %lld's %s from "
+                   "this host's node-local cache (%s)\n",
+                   jobdir, (long long)seq, FILEM_META_NAME, cached);
+        struct restart_fetch f = {
+            .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
+            .flavor = flavor, .user = user.v, .prog0 = progs[0], .extra = ex.v,
+            .nextra = ex.n, .rrank = rrank, .hostfile = hostfile};
+        if (restart_fetch_plan(&f, mi.ranks, mi.n, stdout) < 0)
+            die("%s cannot be restarted: an image missing from it is in no node-local copy "
+                "(said above)", seqdir);
     } else if (fetch) {
         if (snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
             die("%s", err); /* nothing is written into a sequence another restart reads */

@@ -61,6 +61,12 @@ static const char *holder(const struct filem_meta *m, int rank, int partner)
     return filem_meta_get(m, k);
 }
 
+static int holds(const struct restart_fetch *f, int rank, const char *host)
+{
+    const char *a = holder(f->m, rank, 0), *b = holder(f->m, rank, 1);
+    return (a && !strcmp(a, host)) || (b && !strcmp(b, host));
+}
+
 /* Launcher options that place processes (dropped: the fetch places one on one host). */
 static int placing_option(const char *a)
 {
@@ -270,10 +276,40 @@ static void launcher_word(const char *text, char *out, size_t len)
     }
 }
 
-static int holds(const struct restart_fetch *f, int rank, const char *host)
+
+/* The sender's command for HOST and the ranks of W (n) it may hold, into A (its words point
+ * into F, LIST and HOSTARG): how many ranks (0: none), or -E2BIG. */
+static int fetch_argv(const struct restart_fetch *f, const char *host, const char *addr,
+                      const struct want *w, int n, const char *local, struct argv *a,
+                      struct snapc_sbuf *list, char *hostarg, size_t hlen)
 {
-    const char *a = holder(f->m, rank, 0), *b = holder(f->m, rank, 1);
-    return (a && !strcmp(a, host)) || (b && !strcmp(b, host));
+    int count = 0;
+    for (int i = 0; i < n; i++)
+        if (holds(f, w[i].rank, host))
+            snapc_sb_printf(list, "%s%d", count++ ? "," : "", w[i].rank);
+    int ompi = !strcmp(f->flavor, "ompi");
+    a->n = 0;
+    snprintf(hostarg, hlen, ompi ? "%s:1" : "%s", host);
+    int bad = push(a, f->launcher);
+    if (ompi)
+        bad |= push(a, "-x") | push(a, FILEM_FETCH_SECRET_ENV);
+    for (int i = 0; i < f->prog0; i++) {
+        if (placing_option(f->user[i])) {
+            i++; /* and its value */
+            continue;
+        }
+        bad |= push(a, f->user[i]);
+    }
+    for (int i = 0; i < f->nextra; i++)
+        bad |= push(a, f->extra[i]);
+    bad |= push(a, ompi ? "--host" : "-hosts") | push(a, hostarg);
+    bad |= push(a, ompi ? "-np" : "-n") | push(a, "1");
+    bad |= push(a, f->rrank) | push(a, "--fetch-to") | push(a, addr) | push(a, "--ranks") |
+           push(a, list->p ? list->p : "");
+    if (local)
+        bad |= push(a, "--local") | push(a, local);
+    bad |= push(a, f->seqdir);
+    return bad ? -E2BIG : count;
 }
 
 /* Starts the sender on HOST for the ranks of W (n) it may hold. */
@@ -281,34 +317,10 @@ static void fetch_start(const struct restart_fetch *f, struct launch *l, const c
                         const struct want *w, int n, const char *local)
 {
     struct snapc_sbuf list = {0};
-    int count = 0;
-    for (int i = 0; i < n; i++)
-        if (holds(f, w[i].rank, l->host))
-            snapc_sb_printf(&list, "%s%d", count++ ? "," : "", w[i].rank);
-    int ompi = !strcmp(f->flavor, "ompi");
     struct argv a = {.n = 0};
     char hostarg[300];
-    snprintf(hostarg, sizeof hostarg, ompi ? "%s:1" : "%s", l->host);
-    int bad = push(&a, f->launcher);
-    if (ompi)
-        bad |= push(&a, "-x") | push(&a, FILEM_FETCH_SECRET_ENV);
-    for (int i = 0; i < f->prog0; i++) {
-        if (placing_option(f->user[i])) {
-            i++; /* and its value */
-            continue;
-        }
-        bad |= push(&a, f->user[i]);
-    }
-    for (int i = 0; i < f->nextra; i++)
-        bad |= push(&a, f->extra[i]);
-    bad |= push(&a, ompi ? "--host" : "-hosts") | push(&a, hostarg);
-    bad |= push(&a, ompi ? "-np" : "-n") | push(&a, "1");
-    bad |= push(&a, f->rrank) | push(&a, "--fetch-to") | push(&a, addr) | push(&a, "--ranks") |
-           push(&a, list.p ? list.p : "");
-    if (local)
-        bad |= push(&a, "--local") | push(&a, local);
-    bad |= push(&a, f->seqdir);
-    if (bad || !count)
+    int count = fetch_argv(f, l->host, addr, w, n, local, &a, &list, hostarg, sizeof hostarg);
+    if (count <= 0)
         l->st = -E2BIG, l->fd = -1, l->pid = 0;
     else
         launch_start(l, a.v);
@@ -629,6 +641,75 @@ out:
     }
     for (int i = 0; i < n; i++)
         snapc_sb_free(&w[i].why);
+    free(w);
+    free(h);
+    return e;
+}
+
+int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n, FILE *out)
+{
+    const char *local = filem_meta_get(f->m, "ckpt.local");
+    fprintf(out, "# %d image%s not in %s: restart-mpi would fetch %s from the hosts' node-local "
+                 "caches before the launch (--showme: nothing fetched, no host asked)\n",
+            n, n == 1 ? "" : "s", f->seqdir, n == 1 ? "it" : "them");
+    if (local && !strcmp(local, "none")) {
+        fprintf(out, "#   none can be: the job kept no node-local copies (ckpt.local none); the "
+                     "restart would fail\n");
+        return -ENOENT;
+    }
+    if (local && !strcmp(local, "default"))
+        local = NULL;
+    struct want *w = calloc((size_t)n, sizeof *w);
+    struct host *h = calloc(MAX_HOSTS, sizeof *h);
+    if (!w || !h) {
+        free(w);
+        free(h);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        w[i].rank = missing[i];
+    int nh = order_hosts(f, w, n, h), e = 0;
+    const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
+    int port = pp && *pp ? atoi(pp) : 22;
+    for (int i = 0; i < n; i++)
+        if (!holder(f->m, w[i].rank, 0) && !holder(f->m, w[i].rank, 1)) {
+            fprintf(out, "#   rank %d: no host named in snapshot.meta holds a copy; the restart "
+                         "would fail\n", w[i].rank);
+            e = -ENOENT;
+        }
+    for (int k = 0; k < nh; k++) {
+        struct snapc_sbuf line = {0}, list = {0};
+        for (int i = 0; i < n; i++)
+            for (int p = 0; p < 2; p++) {
+                const char *x = holder(f->m, w[i].rank, p);
+                if (x && !strcmp(x, h[k].name))
+                    snapc_sb_printf(&line, "%srank %d (%s)", line.len ? ", " : "", w[i].rank,
+                                    p ? "its partner copy" : "its node's cache");
+            }
+        if (host_probe_this_host(h[k].name) || port <= 0)
+            fprintf(out, "#   %s: %s; not probed (%s)\n", h[k].name, line.p ? line.p : "",
+                    port <= 0 ? "REVIVE_FETCH_PROBE_PORT=0" : "this machine");
+        else
+            fprintf(out, "#   %s: %s; asked first whether it is up (port %d)\n", h[k].name,
+                    line.p ? line.p : "", port);
+        struct argv a = {.n = 0};
+        char hostarg[300];
+        int c = fetch_argv(f, h[k].name, "ADDR", w, n, local, &a, &list, hostarg, sizeof hostarg);
+        snapc_sb_free(&line);
+        if (c > 0) {
+            for (int i = 0; i < a.n; i++) {
+                snapc_sb_printf(&line, i ? " " : "");
+                snapc_sb_shell_word(&line, a.v[i]);
+            }
+            fprintf(out, "#   %s: %s\n", h[k].name, line.p ? line.p : "");
+        }
+        snapc_sb_free(&line);
+        snapc_sb_free(&list);
+    }
+    if (nh)
+        fprintf(out, "#   (every host asked at once; the first good copy of each rank kept, "
+                     "checked against snapshot.meta; ADDR: restart-mpi's receiver, made at the "
+                     "fetch, with its secret in %s)\n", FILEM_FETCH_SECRET_ENV);
     free(w);
     free(h);
     return e;

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "filem/filem.h"
 
@@ -47,5 +48,12 @@ struct restart_fetch {
  * naming each rank still missing and what each host it could be on answered. */
 int restart_fetch_images(const struct restart_fetch *f, const int *missing, int n, char *err,
                          size_t errlen);
+
+/* --showme: what restart_fetch_images would do for the N ranks of MISSING, without doing it
+ * (no host probed, nothing launched or received): as shell comment lines on OUT, each host
+ * that would be asked with the ranks it may hold (its node's cache, a partner copy) and the
+ * sender's command there (the receiver's address as ADDR). 0, or -ENOENT when a rank has no
+ * copy anywhere (said). */
+int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n, FILE *out);
 
 #endif
