@@ -63,6 +63,8 @@ void pml_gate_slow(struct pml_slot *t, uint32_t prev, uint32_t fid);
 void pml_gate_init(void);
 int pml_membarrier(void);       /* the agent's side of the fence */
 void pml_gate_park(struct pml_slot *t, uint32_t fid); /* wait loops: park until the gate opens */
+/* "is outside MPI, blocked reading fd 0 (its standard input: pipe:[..])" (outside.c) */
+void pml_outside_what(char *buf, size_t n);
 
 static inline struct pml_slot *pml_slot(void)
 {

@@ -102,7 +102,7 @@ static void what_of(char *buf, size_t n, int *in_cs)
     else if (rank_of_best >= 1)
         snprintf(buf, n, "%s %s", rank_of_best == 2 ? "waits in" : "is in", best);
     else
-        snprintf(buf, n, "is outside MPI");
+        pml_outside_what(buf, n);
 }
 
 static void op_state(void *arg, struct snapc_rank_state *st)

@@ -419,7 +419,14 @@ static void convergence_blame(const struct snapc_proto *p, char *buf, size_t len
     const struct snapc_rank_rec *r = best_rank >= 0 ? &p->r[best_rank] : NULL;
     switch (best) {
     case 5: snprintf(buf, len, "rank %d is in MPI_Finalize", best_rank); break;
-    case 4: snprintf(buf, len, "rank %d is outside MPI", best_rank); break;
+    case 4:
+        /* the layer may say what the rank does there ("is outside MPI, blocked reading fd 0
+         * (its standard input: ...)"); a rank that said nothing is just outside MPI */
+        if (r && !strncmp(r->what, "is outside MPI", 14))
+            snprintf(buf, len, "rank %d %s", best_rank, r->what);
+        else
+            snprintf(buf, len, "rank %d is outside MPI", best_rank);
+        break;
     case 3:
         snprintf(buf, len, "rank %d did not acknowledge target update %u", best_rank, p->version);
         break;
