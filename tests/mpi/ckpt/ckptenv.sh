@@ -176,24 +176,24 @@ coord() {
     return 1
 }
 # checkpoint JOBPID NAME [--term]: $CKPT (ckpt-mpirun) --wait on the job's coordinator, output in
-# ckpt.NAME.out/.err; prints the snapshot's reference. When no snapshot was taken, the pace file
-# (./pace) is removed: a paced program holds before its last step while it exists (rst_pace.h),
-# so that the job can end.
+# ckpt.NAME.out/.err; prints the snapshot's reference. A caller that waits for the job after a
+# failed --term removes the pace file first: a paced program holds before its last step while it
+# exists (rst_pace.h). (Not here: drain_abort.sh's job must stay paced after a failed one.)
 checkpoint() {
     local c
     if ! c=$(coord $1); then
         if [ -d /proc/$1 ]; then echo "no coordinator under $1 within 60 s" >"ckpt.$2.err"
         else echo "the job ($1) ended before its coordinator was found" >"ckpt.$2.err"; fi
-        rm -f pace; return 1
+        return 1
     fi
-    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || { rm -f pace; return 1; }
+    timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
     tail -n1 "ckpt.$2.out"
 }
 # term_restart JOB: a --term snapshot of JOB (ckpt.term.out, ckpt.term.err), JOB waited for, then
 # restart-mpi of it at full speed (out.1, err.1) and both generations' results in both.out. Sets
 # ref and rc (the restart's status); 1 when no snapshot was taken.
 term_restart() {
-    ref=$(checkpoint $1 term --term) || { wait $1; return 1; }
+    ref=$(checkpoint $1 term --term) || { rm -f pace; wait $1; return 1; }
     wait $1
     rm -f pace
     clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?

@@ -32,7 +32,7 @@ clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$pro
 job=$!; pids+=($job)
 wait_steps out.0 2 $job || { failed "no steps before the checkpoint"; tail -n 4 err.0; exit 1; }
 ref=$(checkpoint $job term --term) ||
-    { wait $job; failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err | tr '\n' ' ')"; exit 1; }
+    { rm -f pace; wait $job; failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err | tr '\n' ' ')"; exit 1; }
 wait $job
 rm -f pace
 jd=$(dirname "$ref")
