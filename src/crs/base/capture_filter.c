@@ -27,25 +27,12 @@ static _Atomic int nproducers;
 
 static atomic_flag reg_lock = ATOMIC_FLAG_INIT;
 
-static void reg_lock_take(void)
-{
-    crs_park_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&reg_lock, memory_order_acquire))
-        ;
-}
-
-static void reg_lock_drop(void)
-{
-    atomic_flag_clear_explicit(&reg_lock, memory_order_release);
-    crs_park_defer_leave();
-}
-
 int crs_capture_filter_register(const struct crs_capture_filter *f)
 {
     if (!f || (!f->region_exclude && !f->thread_exclude && !f->fd_exclude))
         return -EINVAL;
     int e = 0;
-    reg_lock_take();
+    crs_park_lock_take(&reg_lock);
     int n = atomic_load_explicit(&nfilters, memory_order_relaxed);
     if (n == CRS_MAX_FILTERS) {
         e = -ENOSPC;
@@ -53,7 +40,7 @@ int crs_capture_filter_register(const struct crs_capture_filter *f)
         filters[n] = *f;
         atomic_store_explicit(&nfilters, n + 1, memory_order_release);
     }
-    reg_lock_drop();
+    crs_park_lock_drop(&reg_lock);
     return e;
 }
 
@@ -170,6 +157,19 @@ int crs_park_defer_pending(void)
     return defer_depth > 0 && defer_pending;
 }
 
+void crs_park_lock_take(atomic_flag *lock)
+{
+    crs_park_defer_enter();
+    while (atomic_flag_test_and_set_explicit(lock, memory_order_acquire))
+        ;
+}
+
+void crs_park_lock_drop(atomic_flag *lock)
+{
+    atomic_flag_clear_explicit(lock, memory_order_release);
+    crs_park_defer_leave();
+}
+
 int crs_park_defer_note(uint32_t round)
 {
     if (defer_depth <= 0)
@@ -210,7 +210,7 @@ int crs_capture_extension_register(const char *owner, int (*produce)(void *arg, 
     if (!produce || !owner_ok(owner))
         return -EINVAL;
     int e = 0;
-    reg_lock_take();
+    crs_park_lock_take(&reg_lock);
     int n = atomic_load_explicit(&nproducers, memory_order_relaxed);
     if (n == CRS_MAX_EXT_PRODUCERS) {
         e = -ENOSPC;
@@ -218,7 +218,7 @@ int crs_capture_extension_register(const char *owner, int (*produce)(void *arg, 
         producers[n] = (struct producer){ owner, produce, arg };
         atomic_store_explicit(&nproducers, n + 1, memory_order_release);
     }
-    reg_lock_drop();
+    crs_park_lock_drop(&reg_lock);
     return e;
 }
 
@@ -249,28 +249,13 @@ struct inotify_note {
 static struct inotify_note notes[CRS_MAX_INOTIFY_NOTES];
 static atomic_flag notes_lock = ATOMIC_FLAG_INIT;
 
-/* Held only for a few instructions, never across a park (a deferral
- * section around it): a capture that reads the notes never waits for it. */
-static void notes_take(void)
-{
-    crs_park_defer_enter();
-    while (atomic_flag_test_and_set(&notes_lock))
-        ;
-}
-
-static void notes_drop(void)
-{
-    atomic_flag_clear(&notes_lock);
-    crs_park_defer_leave();
-}
-
 void crs_inotify_note(int fd, int wd, const char *path, uint64_t dev, uint64_t ino)
 {
     char *copy = strdup(path);
     if (!copy)
         return;
     char *old = NULL;
-    notes_take();
+    crs_park_lock_take(&notes_lock);
     int slot = -1;
     for (int i = 0; i < CRS_MAX_INOTIFY_NOTES; i++) {
         if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd) {
@@ -285,7 +270,7 @@ void crs_inotify_note(int fd, int wd, const char *path, uint64_t dev, uint64_t i
         notes[slot] = (struct inotify_note){ fd, wd, dev, ino, copy };
         copy = NULL;
     }
-    notes_drop();
+    crs_park_lock_drop(&notes_lock);
     free(old);
     free(copy);
 }
@@ -293,13 +278,13 @@ void crs_inotify_note(int fd, int wd, const char *path, uint64_t dev, uint64_t i
 void crs_inotify_forget(int fd, int wd)
 {
     char *old = NULL;
-    notes_take();
+    crs_park_lock_take(&notes_lock);
     for (int i = 0; i < CRS_MAX_INOTIFY_NOTES && !old; i++)
         if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd) {
             old = notes[i].path;
             notes[i].path = NULL;
         }
-    notes_drop();
+    crs_park_lock_drop(&notes_lock);
     free(old);
 }
 

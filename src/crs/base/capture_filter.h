@@ -19,6 +19,7 @@
 #ifndef REVIVE_CRS_CAPTURE_FILTER_H
 #define REVIVE_CRS_CAPTURE_FILTER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,6 +71,14 @@ void crs_park_defer_leave(void);
 /* Inside a section: 1 when a checkpoint waits to park this thread at its
  * leave (a system call the park signal interrupted there may be made again). */
 int crs_park_defer_pending(void);
+/* A spin lock for what a capture reads while every other thread is parked
+ * (libcr's notes and registries): taken inside a deferral section, so no
+ * thread is ever parked holding it and the capture never finds the data half
+ * written; a thread spinning on it waits only for one that is itself inside
+ * a section, hence not parked. Hold it for a few instructions, never across a
+ * call that may block. */
+void crs_park_lock_take(atomic_flag *lock);
+void crs_park_lock_drop(atomic_flag *lock);
 
 /* ---- extensions ---- */
 

@@ -9,23 +9,7 @@
 
 static struct crs_sysvipc_note notes[CRS_SYSVIPC_NOTES_MAX];
 static int notes_overflow;   /* a set or queue found no free slot */
-static atomic_flag lock = ATOMIC_FLAG_INIT;
-
-/* Held for a few instructions, never across a park (a deferral section
- * around it): the capture, which reads the notes with every other thread
- * parked, never finds one half written. */
-static void take(void)
-{
-    crs_park_defer_enter();
-    while (atomic_flag_test_and_set(&lock))
-        ;
-}
-
-static void drop(void)
-{
-    atomic_flag_clear(&lock);
-    crs_park_defer_leave();
-}
+static atomic_flag lock = ATOMIC_FLAG_INIT;   /* crs_park_lock_take/drop */
 
 static struct crs_sysvipc_note *find(int kind, int id)
 {
@@ -39,7 +23,7 @@ void crs_sysvipc_note(int kind, int id)
 {
     if (id < 0)
         return;
-    take();
+    crs_park_lock_take(&lock);
     struct crs_sysvipc_note *n = find(kind, id);
     if (n) {
         n->used = 1;
@@ -56,16 +40,16 @@ void crs_sysvipc_note(int kind, int id)
             notes_overflow = 1;
         }
     }
-    drop();
+    crs_park_lock_drop(&lock);
 }
 
 void crs_sysvipc_forget(int kind, int id)
 {
-    take();
+    crs_park_lock_take(&lock);
     struct crs_sysvipc_note *n = find(kind, id);
     if (n)
         n->kind = 0;
-    drop();
+    crs_park_lock_drop(&lock);
 }
 
 void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n)
@@ -78,7 +62,7 @@ void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n)
         return;
     }
     crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
-    take();
+    crs_park_lock_take(&lock);
     struct crs_sysvipc_note *s = find(CRS_SYSVIPC_SEM, id);
     for (size_t k = 0; s && k < n; k++) {
         if (!(ops[k].sem_flg & SEM_UNDO) || !ops[k].sem_op)
@@ -91,18 +75,18 @@ void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n)
     }
     if (!s)
         notes_overflow = 1;
-    drop();
+    crs_park_lock_drop(&lock);
 }
 
 void crs_sysvipc_setval(int id, int semnum)
 {
-    take();
+    crs_park_lock_take(&lock);
     struct crs_sysvipc_note *s = find(CRS_SYSVIPC_SEM, id);
     if (s && semnum < 0)
         memset(s->adj, 0, sizeof s->adj);
     else if (s && semnum < CRS_SYSVIPC_UNDO_MAX)
         s->adj[semnum] = 0;
-    drop();
+    crs_park_lock_drop(&lock);
 }
 
 void crs_sysvipc_forked(void)
