@@ -125,6 +125,8 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     if (!e)
         e = crs_restore_sysvipc(r);
     if (!e)
+        crs_restore_warn_new_ids(r);   /* segments (made by crs_restore_load) and sets and queues */
+    if (!e)
         e = crs_restore_sockets(r);
     if (!e)
         e = crs_restore_fds(r);
@@ -171,6 +173,8 @@ int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uin
         int fd = crs_restore_make_fobj(r, i);
         if (fd < 0)
             snprintf(err, errlen, "%s: %s", u->name, r->err);
+        else
+            crs_restore_warn_new_ids(r);   /* a segment a tree's members share */
         return fd;
     }
     for (size_t i = 0; i < u->img.nmemfds; i++) {   /* shared memory: a memfd record of that inode */

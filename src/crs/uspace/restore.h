@@ -78,6 +78,8 @@ struct crs_restore {
     const struct crs_restart_file *shared_files;   /* made by the caller (crs_restart_image) */
     size_t nshared_files;
     int keepcaps;           /* restore_creds set PR_SET_KEEPCAPS (restart_info.h) */
+    char new_ids[384];      /* System V objects made under another id: "segment 5 is now 9, ..." */
+    int nnew_ids;
     char err[768];
 };
 
@@ -146,6 +148,10 @@ void crs_restore_sysv_abandon(void);
  * (SEM_UNDO) last before the switch; undo_made removes what this restart
  * made, after a failure. */
 int crs_restore_sysvipc(struct crs_restore *r);
+/* A System V object ("segment", "semaphore set", "message queue") made
+ * under id, not old; then one warning line naming them all. */
+void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, int id);
+void crs_restore_warn_new_ids(struct crs_restore *r);
 int crs_restore_sysvipc_undo(struct crs_restore *r);
 void crs_restore_sysvipc_undo_made(struct crs_restore *r);
 int crs_restore_signals(struct crs_restore *r);

@@ -111,8 +111,7 @@ static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *n
     if (nmade < MADE_MAX)
         made[nmade++] = id;
     if (id != old)
-        revive_log_info("the System V shared memory segment %s comes back under id %d, not %d: calls the "
-                        "program makes with the old id fail (restart as root to keep it)", name, id, old);
+        crs_restore_note_new_id(r, "segment", old, id);
     return id;
 }
 

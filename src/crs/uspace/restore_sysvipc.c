@@ -194,6 +194,31 @@ static void rewrite_note(struct crs_restore *r, const struct crs_rec_sysvipc *s,
     }
 }
 
+void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, int id)
+{
+    size_t len = strlen(r->new_ids);
+    if (len + 64 < sizeof r->new_ids)
+        snprintf(r->new_ids + len, sizeof r->new_ids - len, "%s%s %d is now %d", len ? ", " : "", what, old, id);
+    else if (!strstr(r->new_ids, "..."))
+        snprintf(r->new_ids + len, sizeof r->new_ids - len, ", ...");
+    r->nnew_ids++;
+}
+
+/* One line for them all: a user's restart may not choose ids (the
+ * kernel's *_next_id need root or CAP_CHECKPOINT_RESTORE), and a program
+ * that kept an id finds nothing, or another's object, under it. */
+void crs_restore_warn_new_ids(struct crs_restore *r)
+{
+    if (!r->nnew_ids)
+        return;
+    revive_log_warn("%d System V object%s of the image come%s back under another id (%s): this restart may not "
+                    "choose ids (kernel.shm_next_id, sem_next_id and msg_next_id need root or "
+                    "CAP_CHECKPOINT_RESTORE), so the program's calls with the ids it kept fail; restart as root "
+                    "to keep them", r->nnew_ids, r->nnew_ids > 1 ? "s" : "", r->nnew_ids > 1 ? "" : "s", r->new_ids);
+    r->new_ids[0] = 0;
+    r->nnew_ids = 0;
+}
+
 int crs_restore_sysvipc(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -233,9 +258,7 @@ int crs_restore_sysvipc(struct crs_restore *r)
                             s->uid, s->gid, s->mode, strerror(errno));
         if (id != s->id) {
             rewrite_note(r, s, id);
-            revive_log_warn("the System V %s %d (key 0x%08x) comes back under id %d: calls the program makes "
-                            "with the id it kept fail (restart as root to keep it)", what(s), s->id,
-                            (unsigned)s->key, id);
+            crs_restore_note_new_id(r, what(s), s->id, id);
         }
     }
     return 0;
