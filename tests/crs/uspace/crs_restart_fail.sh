@@ -6,29 +6,40 @@
 # process says it is ready): crt_sysv and crt_sysvipc alone, and crt_tree
 # sysv under --tree, whose segments the tree's restart makes for its
 # members. After each failure a plain restart still finishes as an
-# uninterrupted run. Before, every failed restart left what it had made
+# uninterrupted run. The programs run as a throwaway user (root checkpoints
+# and restarts them): the objects of that uid are theirs alone, whatever
+# other tests make meanwhile. Before, every failed restart left what it had made
 # (a retry took keyed segments back, not the private ones made for
 # segments marked removed; nothing removed the rest).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_restart_fail
 crs_need_tools cr_run cr_checkpoint cr_restart
+crs_need_root "running the programs as a throwaway user"
+command -v useradd >/dev/null && command -v setpriv >/dev/null || crs_skip "useradd or setpriv is missing"
+user=crsf$$
+useradd -M -N -r -s /usr/sbin/nologin "$user" 2>"$WORK/useradd.err" ||
+    crs_skip "cannot create user $user: $(head -n 1 "$WORK/useradd.err")"
+crs_at_exit "userdel $user"
+crs_let_others_in
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+chmod o+x "$WORK"
 
-# the ids of every System V object there is, one "kind id" a line
+# the ids of the System V objects the user owns, one "kind id" a line
 ipc_ids() {
-    awk 'NR > 1 { print FILENAME, $2 }' /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg | sort
+    {
+        awk -v u="$uid" 'NR > 1 && $8 == u { print FILENAME, $2 }' /proc/sysvipc/shm /proc/sysvipc/msg
+        awk -v u="$uid" 'NR > 1 && $5 == u { print FILENAME, $2 }' /proc/sysvipc/sem
+    } | sort
 }
-# what crt_sysv, crt_sysvipc and crt_tree sysv of pid $1 made, removed
-rm_of() {
-    local id k p=$(($1 & 0xffff))
-    for id in $(awk -v p="$1" 'NR > 1 && $5 == p { print $2 }' /proc/sysvipc/shm); do ipcrm -m "$id"; done
-    for k in $(printf '0x5253%04x 0x5251%04x 0x5256%04x 0x5257%04x' $p $p $p $p); do
-        ipcrm -S "$k" 2>/dev/null; ipcrm -Q "$k" 2>/dev/null; ipcrm -M "$k" 2>/dev/null
+# what the user's programs made, removed
+rm_user_ipc() {
+    local kind id
+    ipc_ids | while read -r kind id; do
+        case $kind in */shm) ipcrm -m "$id" ;; */sem) ipcrm -s "$id" ;; */msg) ipcrm -q "$id" ;; esac
     done
-    for id in $(awk 'NR > 1 && $1 == 0 && $4 == 13 { print $2 }' /proc/sysvipc/sem); do ipcrm -s "$id"; done
-    for id in $(awk -v p="$1" 'NR > 1 && ($6 == p || $7 == p) { print $2 }' /proc/sysvipc/msg); do ipcrm -q "$id"; done
 }
-crs_at_exit 'for p in $PIDS; do rm_of $p 2>/dev/null; done'
-PIDS=
+crs_at_exit rm_user_ipc
 
 # case NAME PROGRAM SCOPE...: checkpoint --kill; a failing restart with the
 # original's objects there (they must stay), then without them (nothing new
@@ -36,8 +47,10 @@ PIDS=
 case_of() {
     local name=$1 prog=$2 d=$WORK/$1 st before after
     shift 2
-    crs_start_or_end "$name: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
-    PIDS="$PIDS $PID"
+    mkdir -p "$d"
+    chown "$uid:$gid" "$d"
+    crs_start_or_end "$name: the program never got ready" "$d" \
+        setpriv --reuid="$uid" --regid="$gid" --clear-groups "$CRS_TOOLS/cr_run" "$prog"
     crs_tool "$WORK/$name.ck" cr_checkpoint "$@" --kill -f "$WORK/$name.img" "$PID" ||
         { crs_fail "$name: cr_checkpoint: $(head -n 1 "$WORK/$name.ck.err")"; return; }
     crs_wait_status "$d/orig" 30 >/dev/null
@@ -50,7 +63,7 @@ case_of() {
     else
         crs_fail "$name: a failed restart with the original's objects there: status $st, objects before/after: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' ' ') $(head -n 1 "$WORK/$name.f1.err")"
     fi
-    rm_of "$PID"
+    rm_user_ipc
     before=$(ipc_ids)
     st=$(cd "$d" && REVIVE_FAULT=restore-late crs_run "$WORK/$name.f2" "$CRS_TOOLS/cr_restart" "$WORK/$name.img")
     after=$(ipc_ids)
