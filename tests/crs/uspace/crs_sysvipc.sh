@@ -17,25 +17,29 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_sysvipc
 
-# ipc_rm_of PID: removes the sets and queues crt_sysvipc with pid PID made
+# ipc_rm_of PID: removes the sets and queues crt_sysvipc with pid PID made. A private set names
+# no process: those of this test's user only, since crs_restart_fail and crs_user_ids run
+# crt_sysvipc at the same time as a throwaway user (a concurrent run of this test once removed
+# another's set: "S: its values after point 1: Invalid argument")
 ipc_rm_of() {
     local id k
     for k in $(printf '0x5253%04x 0x5251%04x' $(($1 & 0xffff)) $(($1 & 0xffff))); do
         ipcrm -S "$k" 2>/dev/null; ipcrm -Q "$k" 2>/dev/null
     done
-    for id in $(awk 'NR > 1 && $1 == 0 && $4 == 13 { print $2 }' /proc/sysvipc/sem); do ipcrm -s "$id"; done
+    for id in $(awk -v u="$(id -u)" 'NR > 1 && $1 == 0 && $4 == 13 && $5 == u { print $2 }' /proc/sysvipc/sem); do ipcrm -s "$id"; done
     for id in $(awk -v p="$1" 'NR > 1 && ($6 == p || $7 == p) { print $2 }' /proc/sysvipc/msg); do ipcrm -q "$id"; done
 }
 export -f ipc_rm_of
-# what failed runs and killed programs left: crt_sysvipc's private set of 13, keys 0x5253..., 0x5251...
+# what failed runs and killed programs of this user left: crt_sysvipc's private set of 13, keys
+# 0x5253..., 0x5251...
 ipc_leftovers() {
     local id
-    for id in $(awk 'NR > 1 && (($1 == 0 && $4 == 13) || int($1 / 65536) == 21075) { print $2 }' /proc/sysvipc/sem); do
+    for id in $(awk -v u="$(id -u)" 'NR > 1 && $5 == u && (($1 == 0 && $4 == 13) || int($1 / 65536) == 21075) { print $2 }' /proc/sysvipc/sem); do
         ipcrm -s "$id" 2>/dev/null
     done
-    for id in $(awk 'NR > 1 && int($1 / 65536) == 21073 { print $2 }' /proc/sysvipc/msg); do ipcrm -q "$id" 2>/dev/null; done
+    for id in $(awk -v u="$(id -u)" 'NR > 1 && int($1 / 65536) == 21073 && $8 == u { print $2 }' /proc/sysvipc/msg); do ipcrm -q "$id" 2>/dev/null; done
     # its private queue P (mode 640, empty), whose last user (the program) is gone
-    for id in $(awk 'NR > 1 && $1 == 0 && $3 == 640 && $5 == 0 && $6 == $7 { print $2 " " $6 }' /proc/sysvipc/msg |
+    for id in $(awk -v u="$(id -u)" 'NR > 1 && $1 == 0 && $3 == 640 && $5 == 0 && $6 == $7 && $8 == u { print $2 " " $6 }' /proc/sysvipc/msg |
         while read -r id pid; do kill -0 "$pid" 2>/dev/null || echo "$id"; done); do
         ipcrm -q "$id" 2>/dev/null
     done
