@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,19 @@ static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
     int e = filem_meta_parse(b, len, FILEM_INDEX_MAGIC, &m, err, sizeof err);
     free(b);
     if (e < 0) {
-        revive_log_warn("%s %s; it will be rewritten (failed-restart marks are lost)", path, err);
+        /* once per process and file: a command scans the directory several times (ckpt-info
+         * printed it twice, restart-mpi up to five times: review9 F4) */
+        static char warned[PATH_MAX];
+        static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(&warned_lock);
+        int again = strcmp(warned, path) == 0;
+        if (!again)
+            filem_fmt(warned, sizeof warned, "%s", path);
+        pthread_mutex_unlock(&warned_lock);
+        if (again)
+            revive_log_debug("%s %s (warned already)", path, err);
+        else
+            revive_log_warn("%s %s; it will be rewritten (failed-restart marks are lost)", path, err);
         return;
     }
     for (int i = 0; i < n; i++) {

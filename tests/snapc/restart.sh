@@ -158,4 +158,17 @@ expect_rc 0 "a successful restart of the marked sequence" "$RESTART" "$jc/1"
 grep -q "failed_restarts" "$jc/index" && fail "the mark stayed after a successful restart: $(cat "$jc/index")"
 ls -a "$jc" | grep -q '^\.restart\.' && fail "the restart's progress files were left: $(ls -a "$jc")"
 pass "a successful restart clears the failed mark"
+# a damaged index costs only the failed-restart marks, said once per process (review9 F4: twice
+# from ckpt-info --verify, up to five times from restart-mpi); a restart says it twice: restart-mpi,
+# then the coordinator it execs
+head -c 200 /dev/urandom | tr '\0' x >"$jc/index"
+for cmd in "1 $INFO --verify" "1 $RESTART --showme" "2 $RESTART"; do
+    set -- $cmd
+    want=$1
+    shift
+    expect_rc 0 "${*##*/} with a damaged index" "$@" "$jc"
+    n=$(grep -c "it will be rewritten (failed-restart marks are lost)" "$W/cmd.err")
+    [ "$n" = "$want" ] || fail "${*##*/} with a damaged index warned $n times, not $want: $(cat "$W/cmd.err")"
+done
+pass "a damaged index: one warning per process"
 finish
