@@ -75,16 +75,17 @@ static void usage(FILE *f)
             "  --json        print the summary as JSON on standard output (before the reference)\n"
             "  --wait        when a checkpoint of the job is in progress, or the job is still\n"
             "                starting, wait and take the next one\n"
-            "  --no-wait-stage  (node-local first, the default; not with --ckpt-local none)\n"
-            "                return once every image is in its\n"
-            "                node's cache and the job runs again, before the images are\n"
-            "                copied to the snapshot directory and committed\n"
+            "  --no-wait-stage  return once every image is in its node's cache and the\n"
+            "                job runs again, before the images are copied to the snapshot\n"
+            "                directory and committed (node-local first, the default; not\n"
+            "                with --ckpt-local none)\n"
             "Exit status: 0 the snapshot is committed (--no-wait-stage: in the nodes' caches);\n"
             "its reference is the last line; 1 no snapshot: refused (the job still starting or\n"
             "ending, another checkpoint running without --wait), failed (the job goes on,\n"
             "earlier snapshots intact), or the job ended before the snapshot could be taken;\n"
-            "the reason in one line on standard error; 2 wrong usage; 128+N interrupted by\n"
-            "signal N (a checkpoint that has begun goes on).\n");
+            "the reason in one line on standard error; 2 wrong usage (an unknown option, no\n"
+            "PID or two; a bad --timeout value or --term with --stop give 1); 128+N\n"
+            "interrupted by signal N (a checkpoint that has begun goes on).\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
