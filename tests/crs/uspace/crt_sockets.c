@@ -7,7 +7,7 @@
  *   ul    a Unix stream listener on ./sock.path, with an accepted connection
  *         (acc, cli: 5 bytes queued for acc) and one still waiting (pend)
  *   ua    a listener on an abstract address
- *   tl    a TCP listener on 127.0.0.1 (a port of the kernel's choosing),
+ *   tl    a TCP listener on 127.0.0.1 (ports below the kernel's ephemeral range),
  *         with an accepted connection (tacc, tcli, TCP_NODELAY), data queued
  *         both ways
  *   ub    a UDP socket bound to 127.0.0.1, uc a UDP socket connected to it
@@ -60,6 +60,25 @@ static ssize_t read_all(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
+/* Binds fd to 127.0.0.1 at a port below the kernel's ephemeral range (32768-60999 here): a
+ * port the kernel chose can be given to any other process once the original has gone, and the
+ * restart then rightly cannot bind it (a CI run: another test held a client's old port longer
+ * than the 3 s the restore waits). The restore binds a recorded port either way. */
+static void bind_low_port(int fd, struct sockaddr_in *a, const char *what)
+{
+    static unsigned next;
+    if (!next)
+        next = (unsigned)getpid() * 7u;
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int tries = 0; tries < 4000; tries++) {
+        a->sin_port = htons((uint16_t)(20000 + next++ % 12000));
+        if (bind(fd, (struct sockaddr *)a, sizeof *a) == 0)
+            return;
+    }
+    must(0, what);
+}
+
 static void setup(void)
 {
     crt_fill(big, sizeof big, 99);
@@ -89,24 +108,24 @@ static void setup(void)
     tl = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(tl, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    tl_addr.sin_family = AF_INET;
-    tl_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind_low_port(tl, &tl_addr, "tcp listener");
     socklen_t l = sizeof tl_addr;
-    must(bind(tl, (struct sockaddr *)&tl_addr, sizeof tl_addr) == 0 && listen(tl, 8) == 0 &&
-             getsockname(tl, (struct sockaddr *)&tl_addr, &l) == 0, "tcp listener");
+    must(listen(tl, 8) == 0 && getsockname(tl, (struct sockaddr *)&tl_addr, &l) == 0, "tcp listener");
     tcli = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(tcli, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in cl_addr;
+    bind_low_port(tcli, &cl_addr, "tcp client");
     must(connect(tcli, (struct sockaddr *)&tl_addr, sizeof tl_addr) == 0, "tcp connect");
     tacc = accept(tl, NULL, NULL);
     must(tacc >= 0, "tcp accept");
 
     ub = socket(AF_INET, SOCK_DGRAM, 0);
-    ub_addr = tl_addr;
-    ub_addr.sin_port = 0;
+    bind_low_port(ub, &ub_addr, "udp bind");
     l = sizeof ub_addr;
-    must(bind(ub, (struct sockaddr *)&ub_addr, sizeof ub_addr) == 0 &&
-             getsockname(ub, (struct sockaddr *)&ub_addr, &l) == 0, "udp bind");
+    must(getsockname(ub, (struct sockaddr *)&ub_addr, &l) == 0, "udp bind");
     uc = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in uc_addr;
+    bind_low_port(uc, &uc_addr, "udp client bind");
     must(connect(uc, (struct sockaddr *)&ub_addr, sizeof ub_addr) == 0, "udp connect");
     fresh = socket(AF_INET, SOCK_STREAM, 0);
     must(fresh >= 0, "socket");
