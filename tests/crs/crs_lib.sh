@@ -384,6 +384,30 @@ crs_restart_after_original() {
     crs_expect_run "$1" "$WORK/after1" "$WORK/r2" "$st"
 }
 
+# crs_throwaway_user PREFIX WHY: as root only (else a skip naming WHY), makes the system user
+# PREFIX<pid>, removed at exit, lets it reach the build tree (crs_let_others_in), and sets user,
+# uid and gid for asuser. useradd is tried again while another test holds the lock of
+# /etc/passwd (the tests that make users run side by side in CI).
+crs_throwaway_user() {
+    local t
+    crs_need_root "$2"
+    command -v useradd >/dev/null && command -v setpriv >/dev/null || crs_skip "useradd or setpriv is missing"
+    user=$1$$
+    for t in $(seq 1 20); do
+        useradd -M -N -r -s /usr/sbin/nologin "$user" 2>"$WORK/useradd.err" && break
+        grep -qi "lock" "$WORK/useradd.err" || break
+        sleep 0.5
+    done
+    id -u "$user" >/dev/null 2>&1 || crs_skip "cannot create user $user: $(head -n 1 "$WORK/useradd.err")"
+    crs_at_exit "userdel $user"
+    crs_let_others_in
+    uid=$(id -u "$user")
+    gid=$(id -g "$user")
+}
+
+# asuser CMD...: CMD run as crs_throwaway_user's user, with no supplementary groups.
+asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+
 # crs_let_others_in: a throwaway user must reach the build tree's tools and
 # libcr, and the checkout may sit in a private (0700) folder such as a fresh
 # mktemp -d clone: allow traversal (o+x, not reading) of every folder above

@@ -113,7 +113,6 @@ else
         crs_let_others_in
         uid=$(id -u "$user")
         gid=$(id -g "$user")
-        asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
         if ! asuser test -x "$CRS_TOOLS/cr_checkpoint"; then
             echo "SKIP other-user: $user cannot run $CRS_TOOLS/cr_checkpoint (directory permissions)"
         else

@@ -14,15 +14,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_restart_fail
 crs_need_tools cr_run cr_checkpoint cr_restart
-crs_need_root "running the programs as a throwaway user"
-command -v useradd >/dev/null && command -v setpriv >/dev/null || crs_skip "useradd or setpriv is missing"
-user=crsf$$
-useradd -M -N -r -s /usr/sbin/nologin "$user" 2>"$WORK/useradd.err" ||
-    crs_skip "cannot create user $user: $(head -n 1 "$WORK/useradd.err")"
-crs_at_exit "userdel $user"
-crs_let_others_in
-uid=$(id -u "$user")
-gid=$(id -g "$user")
+crs_throwaway_user crsf "running the programs as a throwaway user"
 chmod o+x "$WORK"
 
 # the ids of the System V objects the user owns, one "kind id" a line

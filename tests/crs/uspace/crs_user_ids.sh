@@ -12,17 +12,8 @@
 # crt_sysv (which looks its segments up by address). Needs root.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_user_ids
-crs_need_root "making a throwaway user"
 crs_need_tools cr_run cr_checkpoint cr_restart
-command -v useradd >/dev/null && command -v setpriv >/dev/null || crs_skip "useradd or setpriv is missing"
-user=crsi$$
-useradd -M -N -r -s /usr/sbin/nologin "$user" 2>"$WORK/useradd.err" ||
-    crs_skip "cannot create user $user: $(head -n 1 "$WORK/useradd.err")"
-crs_at_exit "userdel $user"
-crs_let_others_in
-uid=$(id -u "$user")
-gid=$(id -g "$user")
-asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+crs_throwaway_user crsi "making a throwaway user"
 asuser test -x "$CRS_BIN/crt_sysvipc" || crs_skip "$user cannot run $CRS_BIN/crt_sysvipc (directory permissions)"
 chmod o+x "$WORK"
 rm_user_ipc() {

@@ -10,13 +10,7 @@
 # Needs root to create the throwaway user.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup unprivileged
-crs_need_root "running cr_cycle.sh as a throwaway user"
-command -v useradd >/dev/null && command -v setpriv >/dev/null || crs_skip "useradd or setpriv is missing"
-user=crsu$$
-useradd -M -N -r -s /usr/sbin/nologin "$user" 2>"$WORK/useradd.err" ||
-    crs_skip "cannot create user $user: $(head -n 1 "$WORK/useradd.err")"
-crs_at_exit "userdel $user"
-crs_let_others_in
+crs_throwaway_user crsu "running cr_cycle.sh as a throwaway user"
 # the user reads the harness from the source tree (which may sit in a private folder)
 src=$(cd "$(dirname "$0")/../../.." && pwd)
 p=$src
@@ -25,9 +19,6 @@ while [ "$p" != / ] && [ -n "$p" ]; do
     p=$(dirname "$p")
 done
 chmod o+rx "$src/tests" "$src/tests/crs" 2>/dev/null
-uid=$(id -u "$user")
-gid=$(id -g "$user")
-asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
 for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_BIN/crt_tree" "$CRS_BIN/crt_sysv" "$CRS_TOOLS/cr_restart"; do
     asuser test -r "$f" || crs_skip "$user cannot read $f (directory permissions)"
 done
