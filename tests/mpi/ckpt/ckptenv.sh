@@ -123,16 +123,23 @@ two_restarts() {
 }
 # nsteps FILE: step lines in FILE (0 while it does not exist yet)
 nsteps() { local k; k=$(grep -c '^step [0-9]*: ' "$1" 2>/dev/null); echo "${k:-0}"; }
-# wait_steps FILE K JOBPID [SECONDS]: until FILE holds K step lines (0), or the job ended or
-# SECONDS (default 300) passed (1)
-wait_steps() {
-    local i
-    for i in $(seq $((${4:-300} * 10))); do
-        [ "$(nsteps "$1")" -ge "$2" ] && return 0
-        kill -0 "$3" 2>/dev/null || { [ "$(nsteps "$1")" -ge "$2" ]; return; }
+# wait_for_job SECONDS JOBPID CONDITION: evaluates the shell CONDITION every 0.1 s until it
+# holds (0), or the job JOBPID ended without it holding, or SECONDS passed (1): a job that
+# failed early is not waited out. CONDITION is eval'd here: name no positional parameters in it.
+wait_for_job() {
+    local _w
+    for _w in $(seq $(($1 * 10))); do
+        eval "$3" && return 0
+        kill -0 "$2" 2>/dev/null || { eval "$3"; return; }
         sleep 0.1
     done
     return 1
+}
+# wait_steps FILE K JOBPID [SECONDS]: until FILE holds K step lines (0), or the job ended or
+# SECONDS (default 300) passed (1)
+wait_steps() {
+    local file=$1 k=$2
+    wait_for_job "${4:-300}" "$3" '[ "$(nsteps "$file")" -ge "$k" ]'
 }
 # show_procs ROOT: ROOT and every process under it, one line each with its state, CPU time and
 # where it waits: what a job that did not go on was doing (a spinning rank has a CPU time near

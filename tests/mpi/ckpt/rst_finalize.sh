@@ -33,12 +33,7 @@ run_native 2 "$prog" "$d/native" $obj >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" "$d" $obj >out.0 2>err.0 &
 job=$!; pids+=($job)
-for i in $(seq 3000); do
-    [ "$(grep -c '^step 1:' out.0)" = 2 ] && break
-    kill -0 $job 2>/dev/null || break
-    sleep 0.1
-done
-[ "$(grep -c '^step 1:' out.0)" = 2 ] || { failed "the job did not start: $(tail -n 3 err.0)"; exit 1; }
+wait_for_job 300 $job '[ "$(grep -c "^step 1:" out.0)" = 2 ]' || { failed "the job did not start: $(tail -n 3 err.0)"; exit 1; }
 c=$(coord $job) || { failed "no coordinator under the job"; exit 1; }
 timeout -k 5 600 "$CKPT" --status --term --timeout 300 "$c" >ckpt.out 2>ckpt.err &
 ck=$!; pids+=($ck)

@@ -28,11 +28,7 @@ for n in 1 2; do
         clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n $n "$prog" $steps "$d" $ms \
             >out.0 2>err.0 &
         job=$!; pids+=($job)
-        for i in $(seq 3000); do
-            [ "$(progress)" -ge 2 ] && break
-            kill -0 $job 2>/dev/null || break
-            sleep 0.1
-        done
+        wait_for_job 300 $job '[ "$(progress)" -ge 2 ]'
         ref=$(checkpoint $job term --term)
         ck=$?
         wait $job

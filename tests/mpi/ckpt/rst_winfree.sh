@@ -18,7 +18,7 @@ export REVIVE_RESTART_RANK=$restarter
 lines() { grep -hE '^(step [0-9]+: |done: )' "$@" | sort; }
 # cycle free|allocate: the job, its snapshot and its restart with rank 1 parked at that call
 cycle() {
-    local at=$1 call=MPI_Win_$1 job i
+    local at=$1 call=MPI_Win_$1 job
     ck_workdir $at
     mkdir -p native && touch native/end
     run_native 2 "$prog" "$d/native" $at >native.out 2>native.err ||
@@ -26,12 +26,7 @@ cycle() {
     REVIVE_FAULT=mpi-park-late clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 \
         "$prog" "$d" $at >out.0 2>err.0 &
     job=$!; pids+=($job)
-    for i in $(seq 1200); do
-        [ -e looping ] && break
-        kill -0 $job 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -e looping ] || { failed "$at: rank 1 did not start its rounds: $(tail -n 3 err.0)"; return; }
+    wait_for_job 120 $job '[ -e looping ]' || { failed "$at: rank 1 did not start its rounds: $(tail -n 3 err.0)"; return; }
     ref=$(checkpoint $job term --term) || { failed "$at: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; return; }
     wait $job
     touch end

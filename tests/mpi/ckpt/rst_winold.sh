@@ -20,12 +20,7 @@ ck_workdir old
 REVIVE_FAULT=mpi-winmem-unarmed clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 \
     "$prog" "$d" free >out.0 2>err.0 &
 job=$!; pids+=($job)
-for i in $(seq 1200); do
-    [ -e looping ] && break
-    kill -0 $job 2>/dev/null || break
-    sleep 0.1
-done
-[ -e looping ] || { failed "rank 1 did not start its rounds: $(tail -n 3 err.0)"; exit 1; }
+wait_for_job 120 $job '[ -e looping ]' || { failed "rank 1 did not start its rounds: $(tail -n 3 err.0)"; exit 1; }
 ref=$(checkpoint $job term --term) || { failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; exit 1; }
 wait $job
 touch end

@@ -33,12 +33,7 @@ for n in ${TERM_LINES_NPS:-1 2 4}; do
         "$d"/job "$d/pace" $ms >out0.$n 2>err0.$n &
     job=$!; pids+=($job)
     at=$((10 + RANDOM % 70)) # a line of rank 0's: a random piece of steps 1 to 8
-    for i in $(seq 3000); do
-        [ "$(lines0 job/rank_0.out)" -ge $at ] && break
-        kill -0 $job 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ "$(lines0 job/rank_0.out)" -lt $at ] || ! c=$(coord $job); then
+    if ! wait_for_job 300 $job '[ "$(lines0 job/rank_0.out)" -ge $at ]' || ! c=$(coord $job); then
         failed "np=$n: the job did not print $at lines: $(tail -n 3 err0.$n)"; kill -TERM $job; wait $job; continue
     fi
     timeout -k 5 600 "$CKPT" --wait --term --timeout 300 $c >ckpt.$n.out 2>ckpt.$n.err; crc=$?
