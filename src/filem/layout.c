@@ -212,7 +212,7 @@ static int empty_dir(int dfd, const char *dir, int *foreign, char *err, size_t e
     return rc;
 }
 
-static void fsync_dir(const char *path)
+void filem_fsync_dir(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
@@ -293,13 +293,13 @@ static int remove_seq(const char *jobdir, uint64_t seq, int allow_meta, char *er
         if (gone == trash) {
             /* a rank of the failed attempt still writes: the sequence is gone anyway */
             revive_log_info("%s: left for later (%s)", trash, strerror(e));
-            fsync_dir(jobdir);
+            filem_fsync_dir(jobdir);
             return 0;
         }
         filem_fmt(err, errlen, "cannot remove %s: %s", dir, strerror(e));
         return -e;
     }
-    fsync_dir(jobdir);
+    filem_fsync_dir(jobdir);
     return 0;
 }
 
@@ -327,7 +327,7 @@ int filem_trash_clean(const char *jobdir)
     }
     closedir(d);
     if (left == 0)
-        fsync_dir(jobdir);
+        filem_fsync_dir(jobdir);
     return left;
 }
 

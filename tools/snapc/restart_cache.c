@@ -207,15 +207,6 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     return -ENOENT;
 }
 
-static void sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached, char *err,
                            size_t errlen)
 {
@@ -252,8 +243,8 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
         rmdir(jobdir);
         return e;
     }
-    sync_dir(jobdir);
-    sync_dir(parent);
+    filem_fsync_dir(jobdir);
+    filem_fsync_dir(parent);
     return 0;
 }
 
