@@ -363,61 +363,6 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
     return 0;
 }
 
-/* Removes a node-local sequence directory: only the names the store makes (local_meta.h),
- * then the directory (left when anything else is in it). */
-static void remove_local_seq(int jfd, const char *name)
-{
-    int fd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *n = e->d_name;
-        if (filem_local_store_name(n))
-            unlinkat(fd, n, 0);
-    }
-    closedir(d);
-    unlinkat(jfd, name, AT_REMOVEDIR);
-}
-
-void filem_local_prune(const char *local_seqdir)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", local_seqdir) >= (int)sizeof buf)
-        return;
-    char *s = strrchr(buf, '/');
-    if (!s || s == buf)
-        return;
-    *s = 0;
-    char *end;
-    unsigned long long keep = strtoull(s + 1, &end, 10);
-    if (*end)
-        return;
-    int jfd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (jfd < 0)
-        return;
-    DIR *d = fdopendir(dup(jfd));
-    if (!d) {
-        close(jfd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *n = e->d_name;
-        if (!*n || strspn(n, "0123456789") != strlen(n))
-            continue;
-        if (strtoull(n, NULL, 10) < keep)
-            remove_local_seq(jfd, n);
-    }
-    closedir(d);
-    close(jfd);
-}
-
 /* 1 when the cached sequence DIR held nothing but its metadata copy (local_meta.h), now removed
  * with DIR: the last rank of the node to drop its image takes it. */
 static int only_meta_left(const char *dir)

@@ -65,11 +65,6 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
 /* Verifies an image where it is (header checksum = want, every chunk): 0 or -errno. */
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen);
 
-/* After sequence SEQDIR (a node-local sequence directory) is committed: removes the older
- * node-local sequences of the same job (their images, temporary files, directories); the
- * committed one stays as the node's cache for a restart. Best effort, says nothing. */
-void filem_local_prune(const char *local_seqdir);
-
 /* A job that ended normally (its rank entered MPI_Finalize after its last snapshot was
  * committed) needs no node-local copy: removes rank R's image from the node-local sequence
  * directory, then the directory and the job's directory when nothing else is left in them.
