@@ -161,6 +161,12 @@ struct filem_seq_info {
  * failed-restart marks of the index. *out malloc'd, ascending. */
 int filem_scan(const char *jobdir, struct filem_seq_info **out, int *n, char *err, size_t errlen);
 
+/* The damaged index this process has warned about (NULL: none), and setting it: restart-mpi
+ * passes it to the coordinator it execs (FILEM_INDEX_WARNED_ENV), so that a restart warns once. */
+#define FILEM_INDEX_WARNED_ENV "REVIVE_INDEX_WARNED"
+const char *filem_index_warned(void);
+void filem_index_warned_set(const char *path);
+
 /* Rewrites JOBDIR/index durably from filem_scan. */
 int filem_index_update(const char *jobdir, char *err, size_t errlen);
 /* Records a failed restart of seq (the next default restart skips it). */

@@ -20,6 +20,24 @@
 #include "common/log.h"
 #include "crs/base/durable.h"
 
+/* The index warned about: once per process and file (a command scans the directory several
+ * times: ckpt-info printed it twice, restart-mpi up to five times: review9 F4), and once per
+ * restart (restart-mpi hands it to the coordinator it becomes: filem_index_warned_set). */
+static char warned[PATH_MAX];
+static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *filem_index_warned(void)
+{
+    return warned[0] ? warned : NULL;
+}
+
+void filem_index_warned_set(const char *path)
+{
+    pthread_mutex_lock(&warned_lock);
+    filem_fmt(warned, sizeof warned, "%s", path ? path : "");
+    pthread_mutex_unlock(&warned_lock);
+}
+
 static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
 {
     char path[PATH_MAX], err[256];
@@ -33,10 +51,6 @@ static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
     int e = filem_meta_parse(b, len, FILEM_INDEX_MAGIC, &m, err, sizeof err);
     free(b);
     if (e < 0) {
-        /* once per process and file: a command scans the directory several times (ckpt-info
-         * printed it twice, restart-mpi up to five times: review9 F4) */
-        static char warned[PATH_MAX];
-        static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
         pthread_mutex_lock(&warned_lock);
         int again = strcmp(warned, path) == 0;
         if (!again)

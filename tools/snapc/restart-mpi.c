@@ -670,6 +670,9 @@ int main(int argc, char **argv)
                         "here\n",
                 me, cwd, strerror(errno));
     filem_meta_free(&m);
+    /* the coordinator scans the job directory again: a damaged index is said once */
+    if (filem_index_warned())
+        setenv(FILEM_INDEX_WARNED_ENV, filem_index_warned(), 1);
     execv(coord, c.v);
     die("cannot run %s: %s", coord, strerror(errno));
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filem/filem.h"
 #include "snapc/coord.h"
 
 static void usage(FILE *f)
@@ -51,6 +52,12 @@ int main(int argc, char **argv)
         env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
         return 1; /* as the options' refusals (review: the variables' exit status was 2) */
     cfg.dir = getenv("REVIVE_SNAPSHOT_DIR");
+    /* restart-mpi has warned about this damaged index already (not the launcher's business) */
+    const char *iw = getenv(FILEM_INDEX_WARNED_ENV);
+    if (iw) {
+        filem_index_warned_set(iw);
+        unsetenv(FILEM_INDEX_WARNED_ENV);
+    }
     /* node-local first (mpirun --ckpt-local DIR, --ckpt-stage-bw BYTES): by default each
      * node's private cache under its TMPDIR or /tmp ("": each rank's agent resolves it on its
      * node); "none": images go straight into the shared snapshot directory */
