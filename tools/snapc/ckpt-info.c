@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "filem/filem.h"
 #include "filem/local_gc.h"
 #include "filem/local_retain.h"
+#include "filem/partner.h"
 #include "filem/stage.h"
 #include "filem/stage_mark.h"
 #include "snapc/util.h"
@@ -34,7 +36,8 @@ static void usage(FILE *f)
                "       ckpt-info --clean-cache [--max-age DAYS] [CACHE]\n"
                "REF: a snapshot reference (.../revive_global_snapshot_PID.ckpt/SEQ, as printed by\n"
                "ckpt-mpirun) or a snapshot directory (.../revive_global_snapshot_PID.ckpt).\n"
-               "  --verify  check every rank image against the metadata, every checksum\n"
+               "  --verify  check every rank image against the metadata, every checksum; one\n"
+               "            missing here: its copy in a node-local cache, as restart-mpi fetches it\n"
                "  --json    print JSON\n"
                "  --clean-cache  remove from this node's cache (CACHE, else $REVIVE_LOCAL_DIR,\n"
                "            else $TMPDIR/revive-local-<uid> or /tmp/...) what no restart can need:\n"
@@ -75,25 +78,126 @@ static void command_line(const struct filem_meta *m, struct snapc_sbuf *b)
     }
 }
 
+/* Where this host's node-local cache keeps the image of rank R of sequence SEQDIR (its own
+ * node's copy rank_R.img, or with partner its partner copy partner_R.img), as restart-mpi's
+ * fetch looks for it (filem/fetch.c): only when this host is the one snapshot.meta names for it
+ * and the job kept node-local copies. 0 with the path in out; -2 this host's cache would hold it
+ * but does not; else -1. */
+static int cache_path(const struct filem_meta *m, const char *seqdir, int r, int partner,
+                      char *out, size_t len)
+{
+    char k[64], host[256] = "";
+    snprintf(k, sizeof k, partner ? "rank.%d.partner.host" : "rank.%d.host", r);
+    const char *h = filem_meta_get(m, k);
+    const char *local = filem_meta_get(m, "ckpt.local");
+    gethostname(host, sizeof host - 1);
+    if (!h || strcmp(h, host) != 0 || !local || !strcmp(local, FILEM_LOCAL_NONE))
+        return -1;
+    char def[PATH_MAX], dir[PATH_MAX], err[1024];
+    if (!strcmp(local, "default")) {
+        if (filem_local_default(def, sizeof def, 0, err, sizeof err) < 0)
+            return -1;
+        local = def;
+    }
+    if (filem_local_seq_dir(local, seqdir, 0, dir, sizeof dir, err, sizeof err) < 0)
+        return -1;
+    snprintf(out, len, "%s/%s%d.img", dir, partner ? FILEM_PARTNER_PREFIX : "rank_", r);
+    return access(out, F_OK) == 0 ? 0 : -2;
+}
+
 struct vctx {
-    int failed;
+    int failed;    /* an image damaged, or missing with no copy anywhere */
+    int elsewhere; /* images missing here that only another host's cache may hold */
+    int cached;    /* images missing here whose copy in this host's cache is good */
+    char first_err[1024];
     struct snapc_sbuf *jb;
     int first;
+    const struct filem_meta *m;
+    const char *seqdir;
 };
+
+/* A rank image missing from the sequence directory: restart-mpi fetches it from the node-local
+ * cache of the host the rank ran on, or of its partner (restart_fetch.h). ckpt-info checks the
+ * copy this host's cache holds; one on another host it names (it cannot read it from here).
+ * 1 a good copy here (its path in msg), 0 only elsewhere (msg says where), -1 no copy. Before
+ * (review9 F5) such a snapshot was called damaged, though restart-mpi restarted it. */
+static int missing_image(struct vctx *v, int r, char *msg, size_t len)
+{
+    char k[64], path[PATH_MAX + 64], err[1024], why[2048] = "";
+    uint64_t want = 0;
+    snprintf(k, sizeof k, "rank.%d.checksum", r);
+    filem_meta_get_u64(v->m, k, &want);
+    const char *local = filem_meta_get(v->m, "ckpt.local");
+    if (local && !strcmp(local, FILEM_LOCAL_NONE)) {
+        snprintf(msg, len, "rank_%d.img is missing, and the job kept no node-local copies "
+                           "(ckpt.local none)", r);
+        return -1;
+    }
+    for (int partner = 0; partner < 2; partner++) {
+        if (cache_path(v->m, v->seqdir, r, partner, path, sizeof path) < 0)
+            continue;
+        if (filem_stage_verify(path, want, err, sizeof err) == 0) {
+            snapc_fmt(msg, len, "rank_%d.img is not in this directory; the copy in this host's "
+                               "node-local cache is good (%s, every chunk verified): restart-mpi "
+                               "fetches it before the launch", r, path);
+            return 1;
+        }
+        snapc_fmt(why + strlen(why), sizeof why - strlen(why), "%s%s fails its check (%s)",
+                 why[0] ? "; " : "", path, err);
+    }
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    struct snapc_sbuf others = {0};
+    for (int partner = 0; partner < 2; partner++) {
+        snprintf(k, sizeof k, partner ? "rank.%d.partner.host" : "rank.%d.host", r);
+        const char *h = filem_meta_get(v->m, k);
+        if (h && strcmp(h, host) != 0)
+            snapc_sb_printf(&others, "%s%s%s", others.len ? " or " : "",
+                            partner ? "the partner copy on " : "the node-local cache of ", h);
+    }
+    int rc = others.len ? 0 : -1;
+    if (others.len)
+        snapc_fmt(msg, len, "rank_%d.img is not in this directory%s%s; restart-mpi would fetch it "
+                           "from %s, which ckpt-info cannot read from this host (run ckpt-info "
+                           "--verify there, or restart-mpi --showme)",
+                 r, why[0] ? " and " : "", why, others.p);
+    else
+        snapc_fmt(msg, len, "rank_%d.img is missing, and in no copy: %s", r,
+                 why[0] ? why : "not in this host's node-local cache, the only one that held it");
+    snapc_sb_free(&others);
+    return rc;
+}
 
 static void report(void *arg, int rank, int status, const char *msg)
 {
     struct vctx *v = arg;
-    if (status < 0)
+    char alt[4096];
+    int where = -2; /* missing_image's answer */
+    if (status == -ENOENT) {
+        where = missing_image(v, rank, alt, sizeof alt);
+        msg = alt;
+        v->cached += where == 1;
+        v->elsewhere += where == 0;
+    }
+    int bad = status < 0 && where < 0;
+    if (bad) {
+        if (!v->failed)
+            snapc_fmt(v->first_err, sizeof v->first_err, "rank %d: %s", rank, msg);
         v->failed = 1;
+    }
+    const char *word = status >= 0 ? "ok " : where == 1 ? "ok (cache)" : where == 0 ? "ELSEWHERE" : "BAD";
     if (json) {
-        snapc_sb_printf(v->jb, "%s{\"rank\":%d,\"ok\":%s,\"message\":", v->first ? "" : ",", rank,
-                        status < 0 ? "false" : "true");
+        snapc_sb_printf(v->jb, "%s{\"rank\":%d,\"ok\":%s,", v->first ? "" : ",", rank,
+                        status >= 0 || where == 1 ? "true" : "false");
+        if (where >= 0)
+            snapc_sb_printf(v->jb, "\"in_directory\":false,\"copy\":\"%s\",",
+                            where == 1 ? "this host's cache (verified)" : "another host's cache (not checked)");
+        snapc_sb_printf(v->jb, "\"message\":");
         snapc_sb_json_str(v->jb, msg);
         snapc_sb_printf(v->jb, "}");
         v->first = 0;
     } else
-        printf("  rank %d: %s %s\n", rank, status < 0 ? "BAD" : "ok ", msg);
+        printf("  rank %d: %s %s\n", rank, word, msg);
 }
 
 /* One sequence: its details (and verification). INFO_OK, INFO_DAMAGED, or INFO_NONE when it is
@@ -227,31 +331,69 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                 snprintf(k5, sizeof k5, "rank.%llu.partner.host", (unsigned long long)r);
                 snprintf(k6, sizeof k6, "rank.%llu.staged.from", (unsigned long long)r);
                 const char *from = filem_meta_get(&m, k6);
+                /* this host's cache copy, when it is the rank's node: staging made the image a
+                 * hard link to it when both are on one file system, and one file under two
+                 * names is one copy (review9 F5: "copies: this directory, the cache of vm", and
+                 * one truncate hit both); not in this directory, restart-mpi fetches it */
+                char cp[PATH_MAX + 64], sp[PATH_MAX + 32];
+                struct stat cs, ss;
+                snprintf(sp, sizeof sp, "%s/rank_%llu.img", dir, (unsigned long long)r);
+                int here = stat(sp, &ss) == 0;
+                int cpr = cached ? cache_path(&m, dir, (int)r, 0, cp, sizeof cp) : -1;
+                int incache = cpr == 0 && stat(cp, &cs) == 0;
+                int one = here && incache && cs.st_dev == ss.st_dev && cs.st_ino == ss.st_ino;
                 printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s; copies: "
-                       "this directory%s%s%s%s%s%s%s%s\n",
+                       "%s%s%s%s%s%s%s%s%s\n",
                        (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), get(&m, k4),
-                       get(&m, k3), from ? " (staged from " : "", from ? from : "",
+                       get(&m, k3),
+                       !here ? "not in this directory (restart-mpi fetches it from a cache)"
+                             : "this directory",
+                       from ? " (staged from " : "", from ? from : "",
                        from ? ": its node was lost)" : "",
-                       cached ? ", the cache of " : "", cached ? get(&m, k3) : "",
-                       cached ? " (if not lost)" : "",
+                       one ? " and the cache of " : cached ? ", the cache of " : "",
+                       cached ? get(&m, k3) : "",
+                       one       ? ", one file under two names (a hard link: a single copy)"
+                       : incache    ? " (present)"
+                       : cpr == -2  ? " (no longer there)"
+                       : cached     ? " (if not lost)"
+                                 : "",
                        filem_meta_get(&m, k5) ? ", partner copy on " : "",
                        filem_meta_get(&m, k5) ? get(&m, k5) : "");
             }
     }
     snapc_sb_free(&cl);
     if (verify) {
-        struct vctx v = {.jb = jb, .first = 1};
+        struct vctx v = {.jb = jb, .first = 1, .m = &m, .seqdir = dir};
         if (json)
             snapc_sb_printf(jb, ",\"verify\":[");
         e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, err, sizeof err);
-        if (json)
+        /* images only missing, each with a copy in a cache: what restart-mpi fetches */
+        if (e < 0 && !v.failed)
+            e = v.elsewhere ? -ENOENT : 0;
+        else if (e < 0 && v.failed)
+            snapc_fmt(err, sizeof err, "%s", v.first_err);
+        if (json) {
             snapc_sb_printf(jb, "],\"verified\":%s", e < 0 ? "false" : "true");
-        else if (e == -EPERM)
+            if (v.cached || v.elsewhere)
+                snapc_sb_printf(jb, ",\"from_caches\":%d,\"not_checked\":%d",
+                                v.cached + v.elsewhere, v.elsewhere);
+        } else if (e == -EPERM)
             fprintf(stderr, "%s: %s/%llu cannot be restarted: %s (Revive writes its files 0600)\n",
                     me, jobdir, (unsigned long long)seq, err);
+        else if (e < 0 && !v.failed && v.elsewhere)
+            fprintf(stderr, "%s: %s/%llu is not complete here: %d image%s missing from it %s only "
+                            "in other hosts' node-local caches, which ckpt-info cannot check "
+                            "from here (said above per rank); restart-mpi fetches them from "
+                            "there\n",
+                    me, jobdir, (unsigned long long)seq, v.elsewhere,
+                    v.elsewhere == 1 ? "" : "s", v.elsewhere == 1 ? "is" : "are");
         else if (e < 0)
             fprintf(stderr, "%s: %s/%llu is damaged: %s\n", me, jobdir, (unsigned long long)seq,
                     err);
+        else if (v.cached)
+            printf("  verified: every image matches the metadata and every checksum; %d missing "
+                   "from this directory, with a good copy in this host's node-local cache, which "
+                   "restart-mpi fetches\n", v.cached);
         else
             printf("  verified: every image matches the metadata and every checksum\n");
         bad = e < 0 ? INFO_DAMAGED : INFO_OK;

@@ -1,0 +1,60 @@
+#!/bin/bash
+# ckpt-info and the node-local cache's copies (review9 F5), fake ranks on one host, default cache
+# ($TMPDIR/revive-local-<uid>, on the snapshot directory's file system: staging hard-links the
+# images). The job is killed after a snapshot, so its cache stays.
+#   - the listing counts the cached image and the staged one as one file under two names (it
+#     said "copies: this directory, the cache of HOST": one truncate hits both);
+#   - rank_1.img removed from the snapshot directory: --verify finds the good copy in this host's
+#     cache, which restart-mpi fetches, and says so, status 0 (it said "damaged", status 1);
+#   - on a host not the rank's (the same files under another host name: unshare -u, root
+#     only): "not complete here", naming the cache of the rank's host, status 1, not "damaged";
+#   - the cached copy damaged too: "damaged", naming the copy and its check, status 1.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-infocache
+L=$TMPDIR/revive-local-$(id -u)
+host=$(hostname)
+
+start_job a 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "a snapshot" "$CKPT" $JOB
+kill -KILL $(pgrep -f -- "--ready $W/a.ready") $JOB 2>/dev/null; wait $JOB 2>/dev/null
+ref=$jd/0
+cached=$L/$(basename "$jd")/0/rank_1.img
+[ "$(stat -c %h "$ref/rank_1.img")" = 2 ] || fail "the staged image is not a hard link of the cached one"
+
+expect_rc 0 "ckpt-info of the snapshot" "$INFO" "$ref"
+line=$(grep '^  rank 1:' "$W/cmd.out")
+[[ $line == *"copies: this directory and the cache of $host, one file under two names (a hard link: a single copy)"* ]] ||
+    fail "the listing of rank 1's copies: $line"
+pass "a staged image hard-linked to its cached copy is listed as a single copy"
+
+rm "$ref/rank_1.img"
+expect_rc 0 "ckpt-info --verify with rank_1.img only in this host's cache" "$INFO" --verify "$ref"
+grep -q "^  rank 1: ok (cache) rank_1.img is not in this directory; the copy in this host's node-local cache is good ($cached, every chunk verified): restart-mpi fetches it" "$W/cmd.out" ||
+    fail "rank 1's line: $(grep '^  rank 1:' "$W/cmd.out")"
+grep -q "damaged" "$W/cmd.out" "$W/cmd.err" && fail "called damaged: $(cat "$W/cmd.err")"
+expect_rc 0 "ckpt-info --verify --json" "$INFO" --verify --json "$ref"
+grep -q '"verified":true,"from_caches":1,"not_checked":0' "$W/cmd.out" || fail "--json: $(cat "$W/cmd.out")"
+expect_rc 0 "ckpt-info of the snapshot" "$INFO" "$ref"
+line=$(grep '^  rank 1:' "$W/cmd.out")
+[[ $line == *"copies: not in this directory (restart-mpi fetches it from a cache), the cache of $host (present)"* ]] ||
+    fail "the listing of rank 1's copies: $line"
+pass "an image only in this host's cache: verified there, named, status 0"
+
+if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
+    expect_rc 1 "ckpt-info --verify on another host" unshare -u sh -c 'hostname revive-elsewhere && exec "$@"' sh "$INFO" --verify "$ref"
+    err_has "is not complete here: 1 image missing from it is only in other hosts' node-local caches"
+    grep -q "^  rank 1: ELSEWHERE rank_1.img is not in this directory; restart-mpi would fetch it from the node-local cache of $host" "$W/cmd.out" ||
+        fail "rank 1's line: $(grep '^  rank 1:' "$W/cmd.out")"
+    grep -q "damaged" "$W/cmd.err" && fail "called damaged: $(cat "$W/cmd.err")"
+    pass "on a host other than the rank's: not complete here, the cache of $host named, status 1"
+else
+    echo "SKIP: not root or no unshare -u: the other-host case is not run"
+fi
+
+printf 'garbage' | dd of="$cached" bs=1 seek=5000 conv=notrunc 2>/dev/null
+expect_rc 1 "ckpt-info --verify with the cached copy damaged too" "$INFO" --verify "$ref"
+err_has "is damaged: rank 1: rank_1.img is missing, and in no copy: $cached fails its check"
+pass "the cached copy damaged too: damaged, the copy and its check named"
+wait_no_strays
+finish
