@@ -153,7 +153,9 @@ int coord_launch_ended_by_revive(void);
 void coord_rank_hello(int i);
 void coord_rank_frame(int i);
 
-/* coord_tool.c */
+/* coord_tool.c (coord_stdin_note: a rank's INFO said it had standard input unread at its
+ * capture, stdin_unread: kept for the epoch's summary) */
+void coord_stdin_note(int rank, const char *info);
 void coord_send_done(int client, int status, const char *text, int epoch_summary);
 void coord_act_done(const struct snapc_action *a);
 void coord_act_progress(const struct snapc_action *a);

@@ -111,6 +111,7 @@ void coord_rank_frame(int i)
             t[h->len] = 0;
             free(c->info);
             c->info = t;
+            coord_stdin_note(c->rank, t);
         }
         return;
     }

@@ -401,6 +401,26 @@ static int coordinator_ends(pid_t coord)
 
 /* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
  * has), after --stop its ranks are stopped; only otherwise does it run again. */
+/* A rank's standard input held bytes its image leaves unread (the launcher's pipe to rank 0):
+ * a restart reads restart-mpi's standard input instead, so say it (review9 F1). */
+static void print_stdin(const char *json, pid_t coord)
+{
+    long long rank = -1, unread = 0;
+    char kind[32] = "?";
+    if (snapc_json_num(json, "stdin_unread", &unread) < 0 || unread <= 0 ||
+        snapc_json_num(json, "stdin_rank", &rank) < 0)
+        return;
+    snapc_json_str(json, "stdin_kind", kind, sizeof kind);
+    int ended = strstr(json, "\"stdin_ended\":true") != NULL;
+    fprintf(stderr,
+            "%s: job %d: warning: rank %lld had not read %lld byte%s of its standard input (in its "
+            "%s%s) when its image was written; the snapshot does not hold %s: a restart from it "
+            "reads restart-mpi's standard input instead (docs/snapshots.md, \"Standard input\")\n",
+            me, (int)coord, rank, unread, unread == 1 ? "" : "s", kind,
+            ended ? ", the end of the input" : ", and the launcher may hold more",
+            unread == 1 ? "it" : "them");
+}
+
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
                           uint32_t flags)
 {
@@ -591,6 +611,7 @@ int main(int argc, char **argv)
             return 1;
         }
         print_summary(js, ref, d.seq, coord, flags);
+        print_stdin(js, coord);
         printf("%s\n", ref);
         fflush(stdout);
         free(tail);
