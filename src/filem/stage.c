@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "crs/base/durable.h"
 #include "filem/local_gc.h"
 #include "filem/local_meta.h"
@@ -22,13 +23,6 @@
 #include "crs/base/image.h"
 
 #define JOB_PREFIX "revive_global_snapshot_"
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 /* A private directory of ours; with create, made when missing (its parent exists). */
 static int private_dir(const char *path, int create, char *err, size_t errlen)
@@ -175,7 +169,7 @@ static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
     const size_t bufsz = 1u << 20;
     uint64_t done = 0;
     int rc = 0;
-    int64_t t0 = now_ns();
+    int64_t t0 = revive_mono_ns();
     int cfr = 1;
     *used_cfr = 1;
     while (done < len) {
@@ -183,7 +177,7 @@ static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
         if (bw) {
             /* never more than bw per second on average: wait until the bytes so far are due */
             int64_t due = t0 + (int64_t)((double)done * 1e9 / (double)bw);
-            int64_t now = now_ns();
+            int64_t now = revive_mono_ns();
             if (due > now) {
                 struct timespec d = {(time_t)((due - now) / 1000000000),
                                      (long)((due - now) % 1000000000)};
@@ -251,7 +245,7 @@ static int stage_link(const char *src, const char *dstdir, const char *path,
     const char *c = getenv("REVIVE_STAGE_COPY");
     if (c && *c && strcmp(c, "0") != 0)
         return 0;
-    int64_t t0 = now_ns();
+    int64_t t0 = revive_mono_ns();
     if (link(src, path) < 0)
         return 0; /* another file system (EXDEV), or links not allowed: a real copy */
     /* the header checksum as reported: these are the very bytes the rank wrote and flushed
@@ -283,7 +277,7 @@ static int stage_link(const char *src, const char *dstdir, const char *path,
     }
     close(dfd);
     st->linked = 1;
-    st->copy_ns = now_ns() - t0;
+    st->copy_ns = revive_mono_ns() - t0;
     return 1;
 }
 
@@ -328,7 +322,7 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
         close(in);
         return e;
     }
-    int64_t t0 = now_ns();
+    int64_t t0 = revive_mono_ns();
     e = copy_bytes(in, d.fd, (uint64_t)sst.st_size, bw, &st->used_cfr);
     close(in);
     if (e < 0) {
@@ -343,12 +337,12 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
         return e;
     }
     st->bytes = (uint64_t)sst.st_size;
-    st->copy_ns = now_ns() - t0;
+    st->copy_ns = revive_mono_ns() - t0;
     /* the copy as it reads back from the shared directory, before it gets its name */
-    t0 = now_ns();
+    t0 = revive_mono_ns();
     char verr[512];
     e = filem_stage_verify(d.tmp, want_checksum, verr, sizeof verr);
-    st->verify_ns = now_ns() - t0;
+    st->verify_ns = revive_mono_ns() - t0;
     if (e < 0) {
         snprintf(err, errlen, "the copy in the shared directory is not the image: %s", verr);
         crs_durable_abort(&d);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+
 struct pml_dmsg *pml_dbuf_head, *pml_dbuf_tail;
 volatile uint32_t pml_dbuf_n;
 static uint64_t dbuf_order;
@@ -132,13 +134,6 @@ int pml_dbuf_irecv(struct pml_req *r, void *buf, int count, uintptr_t dtype, int
 }
 
 /* ---- the drain (agent thread, gate closed, lower half owned) ---------------------------- */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 struct drain_run {
     uint64_t msgs, bytes, nbc;
 };
@@ -210,7 +205,7 @@ static int probe_comm(struct pml_comm *c, struct drain_run *d, double deadline)
             MPI_Request q = (MPI_Request)r->real;
             int done = 0;
             MPI_Status rs;
-            while (!done && now_s() < deadline)
+            while (!done && revive_mono_s() < deadline)
                 if (pml_L.MPI_Test(&q, &done, &rs) != MPI_SUCCESS)
                     break;
             if (!done)
@@ -298,7 +293,7 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
     uint64_t expected = 0;
     struct drain_run d = { 0, 0, 0 };
     memset(st, 0, sizeof *st);
-    double deadline = now_s() + 60;
+    double deadline = revive_mono_s() + 60;
     uint64_t *counts = calloc((size_t)pml_world_size, sizeof *counts);
     if (!counts) {
         snprintf(err, errlen, "drain: out of memory");
@@ -329,7 +324,7 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
             snprintf(err, errlen, "drain: the epoch was aborted");
             return -ECANCELED;
         }
-        if (now_s() > deadline) {
+        if (revive_mono_s() > deadline) {
             snprintf(err, errlen, "drain: %llu of %llu messages received, %d sends or collectives "
                      "pending after 60 s", (unsigned long long)got, (unsigned long long)expected,
                      must_complete());

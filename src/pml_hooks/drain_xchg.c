@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "snapc/agent.h"
 
 /* Tags stay below 32767, the least upper bound MPI allows (MPI_TAG_UB). */
@@ -27,13 +28,6 @@ static uint32_t last_epoch; /* the epoch of this rank's last exchange */
 static int tag_of(uint32_t epoch, int phase)
 {
     return XCHG_TAG_BASE + (int)(epoch % XCHG_EPOCHS) * PML_XCHG_PHASES + phase;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Throws away what other ranks sent in exchanges of earlier epochs that this rank left or never
@@ -127,7 +121,7 @@ static int exchange(int phase, uint64_t *const *sbuf, const int *scount, uint64_
         if (pml_agent_running && snapc_agent_poll_abort()) {
             snprintf(err, errlen, "%s: the epoch was aborted", what);
             e = -ECANCELED;
-        } else if (now_s() > deadline) {
+        } else if (revive_mono_s() > deadline) {
             snprintf(err, errlen, "%s: not every rank answered within 60 s", what);
             e = -ETIMEDOUT;
         }

@@ -19,25 +19,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 static _Atomic uint32_t done;
 static int bound;
 static const char *step;
 static pthread_t watcher;
 static int watching;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void *watch(void *arg)
 {
     (void)arg;
-    double end = now_s() + bound;
+    double end = revive_mono_s() + bound;
     while (!atomic_load(&done)) {
-        double left = end - now_s();
+        double left = end - revive_mono_s();
         if (left <= 0)
             pml_fatal("the restart of this rank failed: %s did not end within %d s (it never"
                       " will: ld.so's state is damaged or a lock it needs is never released);"

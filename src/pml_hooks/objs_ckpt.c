@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
 
@@ -78,13 +79,6 @@ struct pml_obj_ref *pml_objs_in_clock_order(int *n)
         refs[k++] = (struct pml_obj_ref){ w->clock ? w->clock->cid : 0, NULL, w };
     qsort(refs, (size_t)k, sizeof *refs, cmp_ref);
     return refs;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int split_end(struct pml_file *f, char *err, size_t errlen)
@@ -223,10 +217,10 @@ static int lower_sigblocked_threads(void)
 /* Waits (up to 5 s) until the AIO helpers of completed file operations have ended. */
 static int wait_aio_helpers(char *err, size_t errlen)
 {
-    double end = now_s() + 5;
+    double end = revive_mono_s() + 5;
     int n;
     while ((n = lower_sigblocked_threads()) > 0) {
-        if (now_s() > end) {
+        if (revive_mono_s() > end) {
             snprintf(err, errlen, "%d thread(s) of the MPI library that block every signal (POSIX "
                      "AIO helpers of MPI-IO) did not end within 5 s", n);
             return -EBUSY;
@@ -264,7 +258,7 @@ int pml_objs_settle(char *err, size_t errlen)
      * whose failure the coordinator turns into an abort of the epoch) */
     if (e)
         return e;
-    e = pml_xchg(PML_XCHG_SETTLED, NULL, NULL, now_s() + 60, "the barrier after completing the "
+    e = pml_xchg(PML_XCHG_SETTLED, NULL, NULL, revive_mono_s() + 60, "the barrier after completing the "
                  "operations on open MPI files and windows", err, errlen);
     if (e)
         return e;

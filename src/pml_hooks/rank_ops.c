@@ -8,6 +8,7 @@
 #include "pml_hooks/agent_fns.h"
 #include "pml_hooks/replay.h" /* pml_replay_compact */
 #include "snapc/agent.h"       /* snapc_agent_epoch */
+#include "common/clock.h"
 #include "common/fault.h"
 
 #include <dlfcn.h>
@@ -124,13 +125,6 @@ static void sleep_us(long us)
     nanosleep(&ts, NULL);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Close the gate and wait until no application thread is inside the layer: from then on the
  * agent owns the lower half. */
 static int op_quiesce(void *arg, int timeout_ms)
@@ -145,7 +139,7 @@ static int op_quiesce(void *arg, int timeout_ms)
     int e = pml_membarrier();
     if (e)
         return e;
-    double end = now_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
+    double end = revive_mono_ns() / 1e6 + (timeout_ms > 0 ? timeout_ms : 30000);
     for (;;) {
         int busy = 0;
         for (int i = 0; i < PML_MAX_SLOTS && !busy; i++) {
@@ -155,7 +149,7 @@ static int op_quiesce(void *arg, int timeout_ms)
         }
         if (!busy)
             return 0;
-        if (now_ms() > end)
+        if (revive_mono_ns() / 1e6 > end)
             return -ETIMEDOUT;
         if (pml_agent_running && snapc_agent_poll_abort())
             return -ECANCELED;

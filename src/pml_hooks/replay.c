@@ -28,6 +28,7 @@
 #include "pml_hooks/replay.h"
 #include "pml_hooks/restart.h" /* pml_lower_world */
 #include "pml_hooks/ckpt.h"    /* pml_xchgv */
+#include "common/clock.h"
 
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
@@ -688,10 +689,8 @@ static int allgather_keys(int in_epoch, const uint64_t *mine, int cnt, uint64_t 
                           char *err, size_t errlen)
 {
     if (in_epoch) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
         return pml_xchgv(PML_XCHG_KEYCOUNTS, PML_XCHG_KEYS, mine, cnt, all, total,
-                         (double)t.tv_sec + t.tv_nsec / 1e9 + 60, "the record's compaction",
+                         revive_mono_s() + 60, "the record's compaction",
                          err, errlen);
     }
     MPI_Comm w = (MPI_Comm)pml_lower_world();

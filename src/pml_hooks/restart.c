@@ -28,6 +28,7 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
+#include "common/clock.h"
 #include "common/fault.h"
 #include "libcr.h"
 
@@ -710,13 +711,6 @@ void pml_restart_refused(int by_other, const char *msg)
 }
 
 /* ---- the two calls ------------------------------------------------------------------------------- */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int pml_restart_prepare(char *err, size_t errlen)
 {
     int e = save_state(err, errlen);
@@ -820,7 +814,7 @@ int pml_restart_complete(char *err, size_t errlen)
         snprintf(err, errlen, "%s", hook_err);
         return -EINVAL;
     }
-    double t0 = now_ms();
+    double t0 = revive_mono_ns() / 1e6;
     if (handoff_rank != saved_world_rank || handoff_size_ranks != saved_world_size) {
         snprintf(err, errlen, "the launcher made this rank %d of %d; the image is rank %d of %d",
                  handoff_rank, handoff_size_ranks, saved_world_rank, saved_world_size);
@@ -836,7 +830,7 @@ int pml_restart_complete(char *err, size_t errlen)
     e = pml_lower_reload(handoff_env, err, errlen);
     if (e)
         return e;
-    double t1 = now_ms();
+    double t1 = revive_mono_ns() / 1e6;
     pml_wtime_restarted();
     e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
     ldso_ok = e == 0;
@@ -845,7 +839,7 @@ int pml_restart_complete(char *err, size_t errlen)
     struct pml_replay_stats rs;
     if ((e = pml_replay_run(&rs, err, errlen)))
         return e;
-    double t2 = now_ms();
+    double t2 = revive_mono_ns() / 1e6;
     if ((e = verify(err, errlen)))
         return e;
     if ((e = pml_rank_restart(err, errlen)))
@@ -859,13 +853,13 @@ int pml_restart_complete(char *err, size_t errlen)
     if ((e = restore_attrs(err, errlen)))
         return e;
     pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
-    double t3 = now_ms();
+    double t3 = revive_mono_ns() / 1e6;
     if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {
         snprintf(err, errlen, "the ranks of the restarted job cannot meet (barrier failed)");
         return -EIO;
     }
     pml_capture_restart_unhold(); /* every rank's window memory is back (capture.c) */
-    double t4 = now_ms();
+    double t4 = revive_mono_ns() / 1e6;
     pml_refs_scan(is_upper, handoff_getenv("REVIVE_DEAD_SCAN")); /* a diagnostic (docs/mpi.md) */
     struct pml_ldso_stats ls;
     pml_ldso_last_stats(&ls);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fault.h"
 #include "common/log.h"
 #include "filem/local_gc.h"
@@ -136,13 +137,6 @@ static struct {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cond = PTHREAD_COND_INITIALIZER,
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- environment ---- */
 
@@ -1365,7 +1359,7 @@ static int wait_commit(uint64_t seq, int64_t deadline)
                                 "of this job", (unsigned long long)seq);
             return -EIO;
         }
-        if (mono_ms() >= deadline)
+        if (revive_mono_ms() >= deadline)
             return -ETIMEDOUT;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -1380,7 +1374,7 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
         *restarted = 0;
     if (!atomic_load(&A.running))
         return -ENOTCONN;
-    int64_t deadline = mono_ms() + 24LL * 3600 * 1000;
+    int64_t deadline = revive_mono_ms() + 24LL * 3600 * 1000;
     int rc, re = 0, undecided = 0;
     struct cut_rec by;
     memset(&by, 0, sizeof by);
@@ -1424,7 +1418,7 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
             rc = -ENOTCONN;
             break;
         }
-        if (mono_ms() >= deadline) {
+        if (revive_mono_ms() >= deadline) {
             rc = -ETIMEDOUT;
             break;
         }
@@ -1486,7 +1480,7 @@ int snapc_agent_finalize_wait(void)
         return 0;
     const char *w = getenv("REVIVE_FINALIZE_WAIT");
     int64_t bound_s = w && *w && atoll(w) >= 0 ? atoll(w) : AGENT_FINALIZE_WAIT_S;
-    int64_t t0 = mono_ms(), deadline = t0 + bound_s * 1000;
+    int64_t t0 = revive_mono_ms(), deadline = t0 + bound_s * 1000;
     pthread_mutex_lock(&A.lock);
     atomic_store(&A.fin_wait, 1);
     int pending = A.outcome_pending;
@@ -1506,7 +1500,7 @@ int snapc_agent_finalize_wait(void)
             break;
         }
         /* nothing pending: only the agent thread's look (and a drop) is waited for */
-        int64_t now = mono_ms();
+        int64_t now = revive_mono_ms();
         if (A.outcome_pending)
             seen = now;
         if (now >= (A.outcome_pending ? deadline : seen + AGENT_FINALIZE_LOOK_MS)) {
@@ -1535,7 +1529,7 @@ int snapc_agent_finalize_wait(void)
                         "snapshot sequence %llu (still being copied to shared storage): it may "
                         "not be committed, and this node's cached images of it stay "
                         "(REVIVE_FINALIZE_WAIT=SECONDS sets this bound)",
-                        A.world_rank, (long long)((mono_ms() - t0) / 1000),
+                        A.world_rank, (long long)((revive_mono_ms() - t0) / 1000),
                         (unsigned long long)seq);
     return rc == -ENOTCONN && !pending ? 0 : rc;
 }

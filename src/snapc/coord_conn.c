@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "snapc/coord_int.h"
 
@@ -44,7 +45,7 @@ int coord_conn_new(int fd, int kind)
     c->kind = kind;
     c->fd = fd;
     c->rank = -1;
-    c->t_accept = snapc_mono_ms();
+    c->t_accept = revive_mono_ms();
     /* until a rank proved the secret, it may send a HELLO and nothing larger */
     snapc_reader_init(&c->rd, kind == C_TOOL ? COORD_TOOL_MAX_PAYLOAD : COORD_PENDING_MAX_PAYLOAD);
     return i;

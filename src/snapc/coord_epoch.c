@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "filem/alive.h"
 #include "filem/stage_mark.h"
@@ -25,7 +26,7 @@ int coord_fault(enum revive_fault_point p)
 
 int64_t coord_now_ms(void)
 {
-    return snapc_mono_ms();
+    return revive_mono_ms();
 }
 
 void coord_feed(struct snapc_event *ev)

@@ -69,13 +69,6 @@ int64_t snapc_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t snapc_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void snapc_wall_str(char *out, size_t len, int64_t wall_ms)
 {
     snprintf(out, len, "%lld.%03lld", (long long)(wall_ms / 1000), (long long)(wall_ms % 1000));

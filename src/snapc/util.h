@@ -23,10 +23,10 @@ void snapc_sb_shell_word(struct snapc_sbuf *b, const char *s);
 /* snprintf that is allowed to cut (messages): no truncation warnings. */
 void snapc_fmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Wall clock as seconds with milliseconds ("1700000000.123"), monotonic ms. */
+/* Wall clock as seconds with milliseconds ("1700000000.123"); the monotonic one is
+ * revive_mono_ms (common/clock.h). */
 void snapc_wall_str(char *out, size_t len, int64_t wall_ms);
 int64_t snapc_wall_ms(void);
-int64_t snapc_mono_ms(void);
 
 /* The directory of the coordinators' sockets of uid: $REVIVE_SOCKET_DIR, else
  * /tmp/revive-<uid>. */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/hostport.h"
 
 _Static_assert(sizeof(struct snapc_hdr) == SNAPC_WIRE_HDR_SIZE, "header layout");
@@ -57,13 +58,6 @@ const char *snapc_phase_name(int phase)
     return phase_names[phase];
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes all of p, polling for room while the deadline allows. */
 static int send_all(int fd, const void *p, size_t n, int64_t deadline)
 {
@@ -79,7 +73,7 @@ static int send_all(int fd, const void *p, size_t n, int64_t deadline)
             continue;
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - revive_mono_ms();
         if (left <= 0)
             return -ETIMEDOUT;
         struct pollfd pf = {.fd = fd, .events = POLLOUT};
@@ -104,7 +98,7 @@ int snapc_wire_send(int fd, uint16_t type, uint32_t epoch, const void *payload, 
         .len = len + tail_len,
         .epoch = epoch,
     };
-    int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+    int64_t deadline = revive_mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
     /* Small frames go out in one send so a reader sees them whole. */
     if (len + tail_len <= 4096) {
         char buf[SNAPC_WIRE_HDR_SIZE + 4096];
@@ -210,12 +204,12 @@ int snapc_reader_feed(int fd, struct snapc_reader *r)
 
 int snapc_reader_wait(int fd, struct snapc_reader *r, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = revive_mono_ms() + timeout_ms;
     for (;;) {
         int e = snapc_reader_feed(fd, r);
         if (e != 0)
             return e;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - revive_mono_ms();
         if (left <= 0) {
             snprintf(r->err, sizeof r->err, "no answer within %d ms", timeout_ms);
             return -ETIMEDOUT;
@@ -373,7 +367,7 @@ int snapc_tcp_connect(const char *hostport, int timeout_ms, char *err, size_t er
         snprintf(err, errlen, "cannot resolve '%s': %s", hostport, gai_strerror(g));
         return -EHOSTUNREACH;
     }
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = revive_mono_ms() + timeout_ms;
     int last = -ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -383,7 +377,7 @@ int snapc_tcp_connect(const char *hostport, int timeout_ms, char *err, size_t er
         }
         int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
         if (r < 0 && errno == EINPROGRESS) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - revive_mono_ms();
             struct pollfd pf = {.fd = fd, .events = POLLOUT};
             r = left > 0 ? poll(&pf, 1, (int)left) : 0;
             if (r == 0) {

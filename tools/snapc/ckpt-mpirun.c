@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/procfs.h"
 #include "snapc/util.h"
 #include "snapc/wire.h"
@@ -353,11 +354,11 @@ static int connect_unix(const char *path, pid_t coord, uid_t owner, int wait)
     if (strlen(path) >= sizeof a.sun_path)
         die("the socket path %s is too long", path);
     memcpy(a.sun_path, path, strlen(path) + 1);
-    int64_t until = snapc_mono_ms() + 120000;
+    int64_t until = revive_mono_ms() + 120000;
     while (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
         int e = errno;
         if (wait && (e == ECONNREFUSED || e == ENOENT) && kill(coord, 0) == 0 &&
-            snapc_mono_ms() < until) {
+            revive_mono_ms() < until) {
             /* a fresh socket for each attempt (a failed connect's socket is not reused) */
             close(fd);
             usleep(50000);
@@ -536,10 +537,10 @@ int main(int argc, char **argv)
     pid_t coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why, waitf);
     /* --wait: a job still starting (its mpirun still a script) is waited for, up to 120 s; a
      * process that may still exec mpirun until it is YOUNG_S old (find_coordinator) */
-    for (int64_t until = snapc_mono_ms() + 120000; coord == 0;) {
+    for (int64_t until = revive_mono_ms() + 120000; coord == 0;) {
         if (!(flags & SNAPC_TOOL_WAIT))
             die("%s", why);
-        if (snapc_mono_ms() > until)
+        if (revive_mono_ms() > until)
             die("%s (waited 120 s)", why);
         usleep(50000);
         coord = find_coordinator((pid_t)pid, sock, sizeof sock, &owner, why, sizeof why, waitf);
@@ -557,11 +558,11 @@ int main(int argc, char **argv)
     say_request_stands(coord);
     const char *ct = getenv("REVIVE_CAPTURE_TIMEOUT");
     long bound_s = (timeout ? timeout : 120) + (ct && atoi(ct) > 0 ? atoi(ct) : 1800) + 120;
-    int64_t t0 = snapc_mono_ms(), deadline = t0 + bound_s * 1000;
+    int64_t t0 = revive_mono_ms(), deadline = t0 + bound_s * 1000;
     struct snapc_reader rd;
     snapc_reader_init(&rd, 1 << 20);
     for (;;) {
-        int64_t left = deadline - snapc_mono_ms();
+        int64_t left = deadline - revive_mono_ms();
         if (left <= 0)
             die("no answer from the coordinator of job %d within %ld s; the job may be stuck",
                 (int)coord, bound_s);
@@ -581,7 +582,7 @@ int main(int argc, char **argv)
         if (rd.hdr.type == SNAPC_TOOL_PROGRESS) {
             char line[512];
             snapc_wire_str(line, sizeof line, (const char *)rd.buf, rd.hdr.len);
-            fprintf(stderr, "[%8.3f s] %s\n", (double)(snapc_mono_ms() - t0) / 1000.0, line);
+            fprintf(stderr, "[%8.3f s] %s\n", (double)(revive_mono_ms() - t0) / 1000.0, line);
             snapc_reader_next(&rd);
             continue;
         }

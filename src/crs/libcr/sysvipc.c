@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/image_format.h"
 #include "crs/base/sysvipc_notes.h"
@@ -53,13 +54,6 @@ int CRS_INTERPOSE(semget)(key_t key, int nsems, int flags)
     return id;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 static int semop_noted(int id, struct sembuf *ops, size_t n, const struct timespec *timeout)
 {
     int undo = 0, nowait = 0;
@@ -73,11 +67,11 @@ static int semop_noted(int id, struct sembuf *ops, size_t n, const struct timesp
             crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
         return r;
     }
-    int64_t deadline = timeout ? mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
+    int64_t deadline = timeout ? revive_mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
     for (;;) {
         struct timespec slice = { 0, SLICE_MS * 1000000L };
         if (timeout) {
-            int64_t left = deadline - mono_ns();
+            int64_t left = deadline - revive_mono_ns();
             if (left < slice.tv_nsec)
                 slice.tv_nsec = left > 0 ? (long)left : 0;
         }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fault.h"
 #include "common/log.h"
 #include "common/procfs.h"
@@ -40,13 +41,6 @@ static struct fork_result *fork_result;
 static size_t last_nparked;
 static int restart_old_pid, restart_new_pid;
 static char last_exe[4096];
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Our own memory and the image's descriptor stay out of the image, through
  * the same filter mechanism every other layer uses. */
@@ -303,7 +297,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
             o->after_write(o->arg, res->status, res->err);
         return res->status;
     }
-    double t0 = now_ms();
+    double t0 = revive_mono_ns() / 1e6;
     int he = crs_hooks_checkpoint(res->err, sizeof res->err);
     if (he) {
         res->status = he;
@@ -397,7 +391,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
                 crs_capture_error(c, "cannot fork the image writer: %s", strerror((int)-pid));
             } else {
                 crs_hooks_continue(0);
-                res->stall_ms = now_ms() - t0;
+                res->stall_ms = revive_mono_ns() / 1e6 - t0;
                 crs_park_release();
                 released = 1;
                 int st;
@@ -417,7 +411,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         o->after_write(o->arg, res->status, res->err);
     if (!released) {
         crs_hooks_continue(res->status);
-        res->stall_ms = now_ms() - t0;
+        res->stall_ms = revive_mono_ns() / 1e6 - t0;
         if (!res->status && o->hold_thread)
             crs_park_release_holding(o->hold_thread, o->arg);
         else
