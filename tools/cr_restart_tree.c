@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
 #include "crs/base/tree.h"
 #include "cr_restart.h"
 
@@ -489,49 +490,33 @@ static int is_root(const struct tree_restart *tr, uint32_t i)
     return !is_member_pid(tr, tr->t.members[i].ppid) || tr->t.members[i].ppid == tr->t.members[i].pid;
 }
 
-/* The state letter of /proc/PID/stat, or 0 when there is no such process. */
+/* The state letter of /proc/PID/stat, or 0 when there is no such process; with inner, also
+ * its pid in its own namespace (the last of NSpid; PID without that line). */
 static char proc_state(pid_t pid, pid_t *inner)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *c = strrchr(buf, ')');
-    if (inner) {   /* its pid in its own namespace: the last of NSpid */
+    char buf[4096];
+    if (inner)
         *inner = pid;
-        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-        if (fd >= 0)
-            close(fd);
-        char *l = n > 0 ? (buf[n] = 0, strstr(buf, "\nNSpid:")) : NULL;
-        char *e = l ? strchr(l + 1, '\n') : NULL;
-        if (e) {
-            *e = 0;
-            char *last = strrchr(l, '\t');
-            *inner = last ? (pid_t)atoi(last + 1) : pid;
-        }
+    if (pid <= 0 || revive_proc_read(pid, 0, "stat", buf, sizeof buf) <= 0)
+        return 0;   /* (pid 0 would be this process to revive_proc_read) */
+    char st = revive_stat_state(buf);
+    if (inner) {
+        int64_t ids[64];   /* pid namespaces nest 32 deep at most */
+        long n = revive_proc_read(pid, 0, "status", buf, sizeof buf);
+        int k = n > 0 || n == -ENOSPC ? revive_status_ids(buf, "NSpid", ids, 64) : -ENOENT;
+        if (k > 0 && k <= 64)
+            *inner = (pid_t)ids[k - 1];
     }
-    return c && c[1] == ' ' ? c[2] : '?';
+    return st ? st : '?';
 }
 
 /* Marks alive[i] for each member living (not ended) below pid. */
 static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uint8_t *alive)
 {
-    char path[80], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0 || depth > 64)
+    char buf[4096];
+    long n = revive_proc_read(pid, pid, "children", buf, sizeof buf);   /* cut: its first ones */
+    if ((n <= 0 && n != -ENOSPC) || depth > 64)
         return;
-    buf[n] = 0;
     for (char *p = buf; *p;) {
         pid_t c = (pid_t)strtol(p, &p, 10), inner;
         if (c <= 0)
