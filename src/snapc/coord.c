@@ -109,6 +109,9 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         unlink(coord.sock_path);
         return 127;
     }
+    /* after the launcher: its pid comes first among the coordinator's children (scripts take
+     * the first child as the launcher) */
+    coord_witness_start(&set);
     revive_log_info("job %d: launcher %d, ranks connect to %s, snapshots in %s", (int)getpid(),
                     (int)coord.child, coord.coord_addr, coord.jobdir);
     coord_launch_wait_start();
@@ -226,6 +229,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         coord.child_done = 1;
     }
     coord_kill_strays();
+    coord_witness_stop();
     if (coord.jobdir_ok && filem_trash_clean(coord.jobdir) > 0)
         revive_log_warn("%s holds hidden directories of failed checkpoints that could not be "
                         "removed (.discarded.*); remove them by hand",

@@ -12,6 +12,7 @@
  *   coord_commit.c  the commit: images checked, snapshot.meta, index, retention
  *   coord_meta.c    the metadata of a snapshot
  *   coord_launch.c  the launcher child: start, signals, exit status, strays
+ *   coord_witness.c whether a signal reached the launcher's process group too
  *   coord_restart.c restart mode: where snapshots go, Recovered, a failed restart
  */
 #ifndef REVIVE_SNAPC_COORD_INT_H
@@ -193,6 +194,15 @@ int coord_partner_holder(int rank); /* the rank whose node holds rank's verified
 sigset_t coord_forwarded_set(void);
 int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen);
 void coord_on_signal(void);
+/* coord_witness.c: whether a signal reached the launcher's process group too (then it is not
+ * passed on). Start after the launcher, with SET (the forwarded signals) blocked; _group_signal
+ * says 1 when SIG was sent to the group; _clear after each batch of signals; _reaped(pid) is 1
+ * for the witness (it ended); _stop before the coordinator ends. Without a witness: 0. */
+void coord_witness_start(const sigset_t *set);
+int coord_witness_group_signal(int sig);
+void coord_witness_clear(void);
+int coord_witness_reaped(pid_t p);
+void coord_witness_stop(void);
 void coord_kill_strays(void);
 int coord_exit_status(void);
 void coord_end_like_launcher(void);

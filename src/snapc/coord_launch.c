@@ -1,5 +1,5 @@
 /* The launcher child: started with the job's REVIVE_* environment, signals
- * forwarded to it, its exit status passed on, ranks that outlive it killed. */
+ * forwarded to it (unless its process group got them too: coord_witness.c), its exit status passed on, ranks that outlive it killed. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
@@ -95,6 +95,8 @@ void coord_on_signal(void)
             int st;
             pid_t p;
             while ((p = waitpid(-1, &st, WNOHANG | WCONTINUED)) > 0) {
+                if (coord_witness_reaped(p))
+                    continue;
                 if (p == coord.child && WIFCONTINUED(st)) {
                     /* a SIGCONT to the real mpirun/mpiexec, after ckpt-mpirun --stop */
                     coord_job_continued("the launcher was continued");
@@ -111,13 +113,19 @@ void coord_on_signal(void)
         /* A terminal's signal (^C) reached the launcher already (same process group). */
         if (si.ssi_code == SI_KERNEL)
             continue;
-        if (coord.child > 0 && !coord.child_done)
+        /* So did one sent to the process group (kill -INT -- -PGID: Hydra took the second
+         * SIGINT for "abort now", review9 F3); one sent to this process alone did not */
+        if (coord_witness_group_signal(sig))
+            revive_log_debug("signal %d reached the launcher's process group too: not passed on",
+                             sig);
+        else if (coord.child > 0 && !coord.child_done)
             kill(coord.child, sig);
         if (sig == SIGCONT) {
             cont_ranks(); /* after ckpt-mpirun --stop: the ranks were stopped */
             coord_job_continued("SIGCONT to mpirun");
         }
     }
+    coord_witness_clear(); /* the next signal is judged on its own */
 }
 
 /* 1 while pid exists and is not a zombie (a zombie writes nothing). */
