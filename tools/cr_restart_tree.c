@@ -412,6 +412,12 @@ static int make_groups(struct tree_restart *tr)
         tr->gfd[g] = -1;
     if (make_objects(tr))
         return -1;
+    /* System V sets and queues members share (their images name them) */
+    char err[1024];
+    if (tr->crs->restart_share && tr->crs->restart_share(tr->ri, tr->t.hdr.nmembers, err, sizeof err)) {
+        fprintf(stderr, "cr_restart: %s (shared by processes of the tree)\n", err);
+        return -1;
+    }
     for (uint32_t g = 0; g < ng; g++) {
         const struct crs_tree_group *x = &tr->t.groups[g];
         if (tr->gfd[g] >= 0 || x->kind == CRS_TREE_G_OBJECT || x->kind == CRS_TREE_G_SHMEM)

@@ -49,6 +49,11 @@ struct crs_ckpt_opts {
      * after_park: recorded without bytes (CRS_FOBJ_F_ELSEWHERE). */
     const struct crs_file_id *tree_elsewhere;
     int ntree_elsewhere;
+    /* A tree member: the pids of the tree's members, zombies too (as this
+     * process sees them), set by after_park; ntree_members < 0: not known (too many).
+     * A System V set or queue another member used last is not refused. */
+    const int32_t *tree_members;
+    int ntree_members;
     /* Called once every thread is parked, before anything is recorded: a
      * tree's members are all parked before any is captured. Non-zero
      * (-errno, message in err) calls the checkpoint off. NULL: go on. */
@@ -237,11 +242,21 @@ struct crs_component {
      * reading and writing (close-on-exec) at or above own_fd_min, or
      * -errno with a message in err. */
     int (*restart_make_file)(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
+    /* A tree's restart, before it makes the processes, with every image
+     * opened (ri[0..n-1]; impl NULL: a zombie's place): makes once the kernel
+     * objects outside the processes that two images or more name and that the
+     * tree's checkpoint could not see (System V semaphore sets and message
+     * queues: libcr notes them in each process), with the values and messages
+     * the images hold; each image's restart then takes that one (and gives its
+     * own SEM_UNDO adjustments). 0, or -errno with a message in err (what it
+     * made then goes with restart_abandon). May be NULL. */
+    int (*restart_share)(struct crs_restart_image *ri, size_t n, char *err, size_t errlen);
     /* Releases an opened image that this process will not restart. */
     void (*restart_close)(struct crs_restart_image *ri);
     /* After a failed restart: removes the kernel objects outside the
-     * process that this process's restart_make_file and restart made (System
-     * V segments; not the original's, taken back), so that a failed restart
+     * process that this process's restart_make_file, restart_share and
+     * restart made (System V segments, semaphore sets and message queues;
+     * not the original's, taken back), so that a failed restart
      * leaves nothing behind. restart calls it itself when it fails; a tree's
      * restart calls it when the tree's restart fails. May be NULL. */
     void (*restart_abandon)(void);

@@ -44,6 +44,7 @@
 /* Saved files (deleted while open, in /dev/shm) the members share, at most
  * this many in one tree (the requester refuses more). */
 #define CRS_PROTO_GO_FILES_MAX 256
+#define CRS_PROTO_GO_MEMBERS_MAX 1024
 struct crs_proto_go {
     uint32_t magic;      /* CRS_PROTO_GO */
     uint32_t nplaced;
@@ -53,6 +54,14 @@ struct crs_proto_go {
     uint32_t nelsewhere;
     uint32_t reserved;
     uint64_t elsewhere[CRS_PROTO_GO_FILES_MAX][2];   /* device (st_dev), inode */
+    /* Every member's pid, as the members see it (zombies too):
+     * a System V semaphore set or message queue another member used last is
+     * the tree's to restore once, not a stranger's. More than
+     * CRS_PROTO_GO_MEMBERS_MAX: nmembers is CRS_PROTO_GO_ALL and every other
+     * process counts as a stranger. */
+    uint32_t nmembers;
+    uint32_t reserved2;
+    int32_t members[CRS_PROTO_GO_MEMBERS_MAX];
 };
 
 #define CRS_REQ_F_FORK 0x1u

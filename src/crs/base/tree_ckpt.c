@@ -1030,6 +1030,17 @@ static void placed_fds(const struct tree_ckpt *t, size_t m, struct crs_proto_go 
     }
 }
 
+/* Every member's pid in the go word (crs_proto_go.members). */
+static void go_members(const struct tree_ckpt *t, struct crs_proto_go *go)
+{
+    if (t->nmembers > CRS_PROTO_GO_MEMBERS_MAX) {
+        go->nmembers = CRS_PROTO_GO_ALL;
+        return;
+    }
+    for (size_t m = 0; m < t->nmembers; m++)
+        go->members[go->nmembers++] = t->all[t->members[m]].in_pid;
+}
+
 static int write_all(int fd, const void *p, size_t len, uint64_t off)
 {
     size_t done = 0;
@@ -1251,6 +1262,7 @@ static int run(struct tree_ckpt *t, int fd)
         struct crs_proto_go go;
         placed_fds(t, m, &go);
         crs_tree_objects_go(&t->objs, m, &go);
+        go_members(t, &go);
         struct crs_proto_reply rp;
         if ((e = crs_proto_send(t->conn[m], &go, sizeof go, -1))) {
             char w[64];

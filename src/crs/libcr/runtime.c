@@ -225,6 +225,8 @@ static int external_after_park(void *arg, char *err, size_t errlen)
             elsewhere[k] = (struct crs_file_id){ go.elsewhere[k][0], go.elsewhere[k][1] };
         x->o->tree_elsewhere = elsewhere;
         x->o->ntree_elsewhere = (int)go.nelsewhere;
+        x->o->tree_members = go.members;
+        x->o->ntree_members = go.nmembers <= CRS_PROTO_GO_MEMBERS_MAX ? (int)go.nmembers : -1;
         return 0;
     }
     snprintf(err, errlen, "the checkpoint of the process tree was called off by its requester");

@@ -32,6 +32,8 @@ struct crs_capture_opts {
     int ntree_placed;
     const struct crs_file_id *tree_elsewhere;   /* crs_ckpt_opts.tree_elsewhere */
     int ntree_elsewhere;
+    const int32_t *tree_members;   /* crs_ckpt_opts.tree_members */
+    int ntree_members;
 };
 
 struct crs_capture {

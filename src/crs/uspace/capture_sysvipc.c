@@ -1,12 +1,15 @@
 /* System V semaphore sets and message queues (image_format.h: SYSVIPC):
  * those libcr noted (crs/base/sysvipc_notes.h) that are still there, with
  * their values and this process's adjustments (SEM_UNDO), or their
- * messages, read without taking them (MSG_COPY). One another live process
- * uses too (the last to operate on a semaphore, to send or to receive) is
- * refused: the restart would give this process a copy of its own. */
+ * messages, read without taking them (MSG_COPY). One a live process outside
+ * the checkpoint uses too (the last to operate on a semaphore, to send or to
+ * receive, or one waiting on a semaphore) is refused: the restart would give
+ * this process a copy of its own. Members of a tree being checkpointed are
+ * not outside it: its restart makes such a set or queue once for all. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/sysvipc_notes.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -30,14 +33,31 @@ static uint64_t pad8(uint64_t n)
     return (n + 7) / 8 * 8;
 }
 
-/* Another process than this one, alive. */
-static int stranger(pid_t pid)
+/* Another process than this one, alive (not a zombie), and not a member of the tree being
+ * checkpointed (whose restart makes the set or queue once for all members). */
+static int stranger(const struct crs_capture *c, pid_t pid)
 {
-    return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+    if (pid <= 0 || pid == getpid())
+        return 0;
+    for (int k = 0; k < c->opts.ntree_members; k++)
+        if (c->opts.tree_members[k] == pid)
+            return 0;
+    if (kill(pid, 0) != 0 && errno != EPERM)
+        return 0;
+    /* a zombie's adjustments were given back as it ended, and it uses nothing */
+    char stat[512];
+    long n = revive_proc_read(pid, 0, "stat", stat, sizeof stat);
+    char st = n > 0 || n == -ENOSPC ? revive_stat_state(stat) : 0;
+    return st != 'Z' && st != 'X';
 }
 
-static const char *why_shared = "a process outside the checkpoint (or another member of its tree) uses it too, and "
-                                "the restart would make this process a copy of its own";
+/* Linux keeps no list of the processes that hold a set or queue (no mapping,
+ * no descriptor): what shows another user is the last process to operate on
+ * each semaphore, to send and to receive, and the processes waiting on a
+ * semaphore (semncnt, semzcnt: the checkpointed threads are parked, so they
+ * wait on nothing). One that holds the id and has done neither is not seen. */
+static const char *why_shared = "a process outside the checkpoint uses it too, and the restart would make this "
+                                "process a copy of its own";
 
 static int sem_set(struct crs_capture *c, const struct crs_sysvipc_note *n, struct crs_rec_sysvipc *s,
                    unsigned char **data, uint64_t *len)
@@ -49,9 +69,16 @@ static int sem_set(struct crs_capture *c, const struct crs_sysvipc_note *n, stru
     unsigned nsems = (unsigned)ds.sem_nsems;
     for (unsigned k = 0; k < nsems; k++) {
         int pid = semctl(n->id, (int)k, GETPID);
-        if (stranger(pid)) {
+        if (stranger(c, pid)) {
             crs_capture_error(c, "System V semaphore set %d (key 0x%08x): process %d operated on its semaphore %u "
                                  "last: %s", n->id, (unsigned)ds.sem_perm.__key, pid, k, why_shared);
+            return -EBUSY;
+        }
+        int waiting = semctl(n->id, (int)k, GETNCNT) + semctl(n->id, (int)k, GETZCNT);
+        if (waiting > 0) {
+            crs_capture_error(c, "System V semaphore set %d (key 0x%08x): %d process%s outside the checkpoint wait%s "
+                                 "on its semaphore %u: %s", n->id, (unsigned)ds.sem_perm.__key, waiting,
+                              waiting > 1 ? "es" : "", waiting > 1 ? "" : "s", k, why_shared);
             return -EBUSY;
         }
     }
@@ -91,7 +118,7 @@ static int msg_queue(struct crs_capture *c, const struct crs_sysvipc_note *n, st
     struct msqid_ds ds;
     if (msgctl(n->id, IPC_STAT, &ds) != 0)
         return errno == EINVAL || errno == EIDRM ? 1 : -errno;
-    pid_t who = stranger(ds.msg_lspid) ? ds.msg_lspid : stranger(ds.msg_lrpid) ? ds.msg_lrpid : 0;
+    pid_t who = stranger(c, ds.msg_lspid) ? ds.msg_lspid : stranger(c, ds.msg_lrpid) ? ds.msg_lrpid : 0;
     if (who) {
         crs_capture_error(c, "System V message queue %d (key 0x%08x): process %d %s it last: %s", n->id,
                           (unsigned)ds.msg_perm.__key, who, who == ds.msg_lspid ? "sent to" : "received from",

@@ -331,6 +331,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->opts.ntree_placed = o->ntree_placed;
     c->opts.tree_elsewhere = o->tree_elsewhere;
     c->opts.ntree_elsewhere = o->ntree_elsewhere;
+    c->opts.tree_members = o->tree_members;
+    c->opts.ntree_members = o->ntree_members;
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.zstd_level = o->zstd_level;

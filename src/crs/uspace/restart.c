@@ -146,13 +146,19 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         snprintf(r->err, sizeof r->err, "fault injected before the last step (REVIVE_FAULT=restore-late)");
         e = -ECANCELED;
     }
+    /* The adjustments (SEM_UNDO) late, since this process's end would give
+     * them back; before a tree's processes wait for each other, so that none
+     * runs (and changes a set they share, or drops every adjustment with
+     * SETALL) while another still gives its own. A tree that fails after
+     * this leaves its sets' values changed by the ends of its processes; the
+     * next restart sets them again. */
+    if (!e)
+        e = crs_restore_sysvipc_undo(r);
     if (!e && u->before_switch && u->before_switch(u->switch_arg)) {
         snprintf(r->err, sizeof r->err, "the restart of the process tree was called off (another of its "
                                         "processes could not be restored)");
         e = -ECANCELED;
     }
-    if (!e)
-        e = crs_restore_sysvipc_undo(r);   /* last: the process's end would give them back */
     if (!e)
         e = crs_restore_switch(r, pid_is_original);   /* returns only on failure */
     crs_restore_sysvipc_undo_made(r);   /* failed: what this restart made goes */
@@ -191,6 +197,23 @@ int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uin
     return -EINVAL;
 }
 
+int crs_uspace_restart_share(struct crs_restart_image *ri, size_t n, char *err, size_t errlen)
+{
+    struct crs_restore **rs = calloc(n + 1, sizeof *rs);
+    if (!rs) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        rs[i] = ri[i].impl ? &((struct uspace_restart *)ri[i].impl)->r : NULL;
+    size_t bad = 0;
+    int e = crs_restore_sysvipc_share(rs, n, &bad);
+    if (e)
+        snprintf(err, errlen, "%s: %s", ((struct uspace_restart *)ri[bad].impl)->name, rs[bad]->err);
+    free(rs);
+    return e;
+}
+
 void crs_uspace_restart_close(struct crs_restart_image *ri)
 {
     struct uspace_restart *u = ri->impl;
@@ -206,6 +229,7 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     free(u->r.sock_fds);
     free(u->r.sysvipc_ids);
     free(u->r.sysvipc_made);
+    free(u->r.sysvipc_tree);
     free(u);
     ri->impl = NULL;
 }

@@ -64,6 +64,8 @@ struct crs_restore {
     int *sock_fds;          /* per socket record: the socket made again */
     int *sysvipc_ids;       /* per SYSVIPC record: its id now (restore_sysvipc.c) */
     unsigned char *sysvipc_made; /* per SYSVIPC record: 1 when this restart made it */
+    unsigned char *sysvipc_tree; /* per SYSVIPC record: 1 when the tree's restart made or took it
+                                  * (crs_restore_sysvipc_share): its id is in sysvipc_ids */
     int work_fd_min;        /* our own descriptors live at or above this */
     const void *handoff;    /* for the restored process (crs_restart_opts) */
     size_t handoff_len;
@@ -154,6 +156,14 @@ void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, i
 void crs_restore_warn_new_ids(struct crs_restore *r);
 int crs_restore_sysvipc_undo(struct crs_restore *r);
 void crs_restore_sysvipc_undo_made(struct crs_restore *r);
+/* A tree's restart, in its own process before it makes the processes: the
+ * sets and queues two or more of the images rs[0..n-1] (NULL: a zombie)
+ * name, made or taken back once, each image's record pointed at it
+ * (sysvipc_tree). 0, or -errno with the message in rs[*failed]->err. */
+int crs_restore_sysvipc_share(struct crs_restore *const *rs, size_t n, size_t *failed);
+/* Removes the sets and queues crs_restore_sysvipc_share made (after a
+ * failure; crs_restore_sysv_abandon calls it). */
+void crs_restore_sysvipc_abandon(void);
 int crs_restore_signals(struct crs_restore *r);
 /* The image's uids, gids and groups (restore_creds.c); refuses (-EPERM) when
  * cr_restart cannot take them on. Last before the switch: what comes after
@@ -168,6 +178,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original);
 int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
                             size_t errlen);
 int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen);
+int crs_uspace_restart_share(struct crs_restart_image *ri, size_t n, char *err, size_t errlen);
 int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
 void crs_uspace_restart_close(struct crs_restart_image *ri);
 

@@ -50,6 +50,7 @@ void crs_restore_sysv_abandon(void)
         if (shmctl(made[i], IPC_RMID, NULL) == 0)
             revive_log_debug("removed System V segment %d, made by this failed restart", made[i]);
     nmade = 0;
+    crs_restore_sysvipc_abandon();   /* a tree's sets and queues */
 }
 
 static void set_next_id(int id)

@@ -19,6 +19,7 @@
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
 #include "common/log.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,9 +58,17 @@ static int next_id(const struct crs_rec_sysvipc *s, int id)
     return ok;
 }
 
+/* Another process, alive: not a zombie (the ends of a tree's processes a
+ * --kill killed, whose parent has not reaped them yet: their adjustments
+ * were given back as they ended, and they use nothing). */
 static int alive_other(pid_t pid)
 {
-    return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+    if (pid <= 0 || pid == getpid() || (kill(pid, 0) != 0 && errno != EPERM))
+        return 0;
+    char stat[512];
+    long n = revive_proc_read(pid, 0, "stat", stat, sizeof stat);
+    char st = n > 0 || n == -ENOSPC ? revive_stat_state(stat) : 0;
+    return st != 'Z' && st != 'X';
 }
 
 /* The original, left where it was: same kind, id, key and size; no other
@@ -219,49 +228,146 @@ void crs_restore_warn_new_ids(struct crs_restore *r)
     r->nnew_ids = 0;
 }
 
+static int alloc_ids(struct crs_restore *r)
+{
+    if (r->sysvipc_ids)
+        return 0;
+    size_t n = r->img->nsysvipcs;
+    r->sysvipc_ids = calloc(n, sizeof *r->sysvipc_ids);
+    r->sysvipc_made = calloc(n, 1);
+    r->sysvipc_tree = calloc(n, 1);
+    if (!r->sysvipc_ids || !r->sysvipc_made || !r->sysvipc_tree) {
+        crs_restore_error(r, "out of memory for the System V semaphore sets and message queues");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Record i of r's image: the original taken back or one made again, its
+ * values set or its messages put back, owner and mode as saved. Its id, or
+ * -errno with the message; *made: 1 when made here. */
+static int bring_back(struct crs_restore *r, size_t i, int *made)
+{
+    const struct crs_image *img = r->img;
+    const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
+    int reused = left_behind(s);
+    int id = reused ? s->id : make(r, s);
+    if (id < 0)
+        return id;
+    *made = !reused;
+    int e = 0;
+    if (s->kind == CRS_SYSVIPC_SEM) {
+        union semun_arg a = { .array = (unsigned short *)(uintptr_t)(img->sysvipcdata + s->data) };
+        if (semctl(id, 0, SETALL, a) != 0) {
+            e = -errno;
+            crs_restore_error(r, "cannot set the values of System V semaphore set %d again: %s", s->id,
+                              strerror(errno));
+        }
+    } else {
+        if (reused)
+            drain(id);
+        e = fill_queue(r, s, id);
+    }
+    if (e) {
+        if (*made)
+            s->kind == CRS_SYSVIPC_SEM ? semctl(id, 0, IPC_RMID) : msgctl(id, IPC_RMID, NULL);
+        return e;
+    }
+    if (owner_mode(s, id) != 0)
+        revive_log_warn("cannot give the System V %s %d its owner %u:%u and mode %03o: %s", what(s), s->id,
+                        s->uid, s->gid, s->mode, strerror(errno));
+    return id;
+}
+
 int crs_restore_sysvipc(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
     if (!img->nsysvipcs)
         return 0;
-    r->sysvipc_ids = calloc(img->nsysvipcs, sizeof *r->sysvipc_ids);
-    r->sysvipc_made = calloc(img->nsysvipcs, 1);
-    if (!r->sysvipc_ids || !r->sysvipc_made) {
-        crs_restore_error(r, "out of memory for the System V semaphore sets and message queues");
-        return -ENOMEM;
-    }
+    int e = alloc_ids(r);
+    if (e)
+        return e;
     for (size_t i = 0; i < img->nsysvipcs; i++) {
         const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
-        int reused = left_behind(s);
-        int id = reused ? s->id : make(r, s);
-        if (id < 0)
-            return id;
-        r->sysvipc_ids[i] = id;
-        r->sysvipc_made[i] = !reused;
-        int e = 0;
-        if (s->kind == CRS_SYSVIPC_SEM) {
-            union semun_arg a = { .array = (unsigned short *)(uintptr_t)(img->sysvipcdata + s->data) };
-            if (semctl(id, 0, SETALL, a) != 0) {
-                e = -errno;
-                crs_restore_error(r, "cannot set the values of System V semaphore set %d again: %s", s->id,
-                                  strerror(errno));
-            }
+        int id, made = 0;
+        if (r->sysvipc_tree[i]) {
+            id = r->sysvipc_ids[i];   /* the tree's restart made or took it, and says when its id changed */
         } else {
-            if (reused)
-                drain(id);
-            e = fill_queue(r, s, id);
+            if ((id = bring_back(r, i, &made)) < 0)
+                return id;
+            r->sysvipc_ids[i] = id;
+            r->sysvipc_made[i] = (unsigned char)made;
+            if (id != s->id)
+                crs_restore_note_new_id(r, what(s), s->id, id);
         }
-        if (e)
-            return e;
-        if (owner_mode(s, id) != 0)
-            revive_log_warn("cannot give the System V %s %d its owner %u:%u and mode %03o: %s", what(s), s->id,
-                            s->uid, s->gid, s->mode, strerror(errno));
-        if (id != s->id) {
+        if (id != s->id)
             rewrite_note(r, s, id);
-            crs_restore_note_new_id(r, what(s), s->id, id);
-        }
     }
     return 0;
+}
+
+/* The tree's sets and queues: made once from the first image that names
+ * each (all were parked when any was recorded, so every image holds the
+ * same values and messages); every image naming it takes that one. */
+#define TREE_MADE_MAX 256
+struct made_one {
+    int kind, id;
+};
+static struct made_one tree_made[TREE_MADE_MAX];   /* for crs_restore_sysvipc_abandon */
+static size_t ntree_made;
+
+int crs_restore_sysvipc_share(struct crs_restore *const *rs, size_t n, size_t *failed)
+{
+    for (size_t a = 0; a < n; a++) {
+        struct crs_restore *r = rs[a];
+        for (size_t i = 0; r && i < r->img->nsysvipcs; i++) {
+            const struct crs_rec_sysvipc *s = &r->img->sysvipcs[i];
+            if (r->sysvipc_tree && r->sysvipc_tree[i])
+                continue;   /* an earlier image's, made already */
+            *failed = a;
+            int e = alloc_ids(r);
+            if (e)
+                return e;
+            size_t named = 0;
+            for (size_t b = a + 1; b < n; b++)
+                for (size_t k = 0; rs[b] && k < rs[b]->img->nsysvipcs; k++)
+                    named += rs[b]->img->sysvipcs[k].kind == s->kind && rs[b]->img->sysvipcs[k].id == s->id;
+            if (!named)
+                continue;   /* this process's own: its restart makes it */
+            int made = 0, id = bring_back(r, i, &made);
+            if (id < 0)
+                return id;
+            if (made && ntree_made < TREE_MADE_MAX)
+                tree_made[ntree_made++] = (struct made_one){ (int)s->kind, id };
+            if (id != s->id)
+                crs_restore_note_new_id(r, what(s), s->id, id);
+            for (size_t b = a; b < n; b++)
+                for (size_t k = 0; rs[b] && k < rs[b]->img->nsysvipcs; k++) {
+                    const struct crs_rec_sysvipc *o = &rs[b]->img->sysvipcs[k];
+                    if (o->kind != s->kind || o->id != s->id)
+                        continue;
+                    if ((e = alloc_ids(rs[b]))) {
+                        *failed = b;
+                        return e;
+                    }
+                    rs[b]->sysvipc_ids[k] = id;
+                    rs[b]->sysvipc_tree[k] = 1;
+                }
+        }
+        if (r)
+            crs_restore_warn_new_ids(r);
+    }
+    return 0;
+}
+
+void crs_restore_sysvipc_abandon(void)
+{
+    for (size_t i = 0; i < ntree_made; i++)
+        if (tree_made[i].kind == CRS_SYSVIPC_SEM)
+            semctl(tree_made[i].id, 0, IPC_RMID);
+        else
+            msgctl(tree_made[i].id, IPC_RMID, NULL);
+    ntree_made = 0;
 }
 
 int crs_restore_sysvipc_undo(struct crs_restore *r)

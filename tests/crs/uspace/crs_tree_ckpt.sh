@@ -18,8 +18,8 @@
 # by Revive's park signal is refused naming it (nothing written); so is a
 # socket joining two members (naming the other one; not supported yet),
 # a member in vfork (naming its vfork child), a pidfd of another
-# member's thread (naming the thread; not supported), and a System V
-# semaphore set two members use (naming it; not supported yet).
+# member's thread (naming the thread; not supported). (A System V
+# semaphore set two members use is restored now: crs_tree_sysvipc.sh.)
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
@@ -163,24 +163,6 @@ print("attached", flush=True); time.sleep(120)' "$id" >"$WORK/sysvout.holder" 2>
     kill "$holder" 2>/dev/null
     wait "$holder" 2>/dev/null
     crs_finish "$d" orig || crs_fail "sysvout: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
-fi
-
-# ---- a System V semaphore set two members use (the child waits on a
-# semaphore of the program's set): refused in one line naming the set and
-# the member that used it last (not restored yet: each member's own sets
-# and queues are, crs_tree.sh sysvipc); the program runs on
-d=$WORK/ipcshared
-CRT_TREE=sysvipc CRT_SYSVIPC_SHARED=1 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$prog" ||
-    crs_fail "ipcshared: the program never got ready"
-if [ -n "$PID" ]; then
-    kid=$(cat "/proc/$PID/task/$PID/children" 2>/dev/null | awk '{ print $1 }')
-    crs_tool "$WORK/ipcshared" cr_checkpoint --tree -f "$WORK/ipcshared.img" "$PID"
-    crs_expect_refusal "a System V semaphore set two members use" "$WORK/ipcshared.err" $? \
-        "(key 0x00000000): process $kid operated on its semaphore 1 last"
-    grep -q "System V semaphore set [0-9]* (key" "$WORK/ipcshared.err" ||
-        crs_fail "ipcshared: the refusal does not name the set"
-    [ -e "$WORK/ipcshared.img" ] && crs_fail "ipcshared: the refused checkpoint left a file"
-    crs_finish "$d" orig || crs_fail "ipcshared: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
 fi
 
 # ---- a descriptor on the /proc entry of a process outside every scope (the
