@@ -28,7 +28,7 @@ static const char *info_value(const char *info, const char *key, char *out, size
     return NULL;
 }
 
-/* A rank's standard input held bytes its image leaves unread (agent.c note_stdin): a restart
+/* A rank's standard input held bytes its image leaves unread (agent_epoch.c note_stdin): a restart
  * does not get them (review9 F1). Kept from the rank's INFO of the epoch (the lowest rank), not
  * read from the connection at the summary: after --term the ranks are gone by then. */
 static struct {

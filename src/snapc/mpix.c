@@ -63,7 +63,7 @@ static int call(int collective, int *flag, const char *name)
     case -ESHUTDOWN:
         revive_log_warn("%s: MPI is not initialised or already finalized; nothing done", name);
         break;
-    case -EIO:       /* taken, not committed; rank 0 said why (src/snapc/agent.c) */
+    case -EIO:       /* taken, not committed; rank 0 said why (src/snapc/agent_mpix.c) */
     case -EREMOTEIO: /* an earlier snapshot's copy failed (--ckpt-no-wait-stage); rank 0 said */
         break;
     case -ECANCELED:

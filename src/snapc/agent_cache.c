@@ -1,0 +1,73 @@
+/* What this node's cache (--ckpt-local, the default cache) keeps of this rank's sequences:
+ * after a commit, the committed metadata beside the images, the sequences the shared directory
+ * keeps, and the caches of superseded and ended jobs removed (filem/local_retain.h,
+ * filem/local_gc.h); at a normal end of the job, nothing. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include "snapc/agent_int.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "filem/local_gc.h"
+#include "filem/local_meta.h"
+#include "filem/local_retain.h"
+#include "filem/stage.h"
+
+/* A rank in MPI_Finalize whose last snapshot is committed: the job ends normally and needs
+ * no node-local copy of it (the shared one stays); a job killed or ended by --term keeps its
+ * caches for a restart. */
+void agent_cache_drop_at_end(void)
+{
+    int ending = (A.last_valid && A.last.finalizing) || atomic_load(&A.fin_wait);
+    if (A.local_seq[0] && A.local_committed && ending && !A.in_epoch) {
+        /* the older sequences --ckpt-keep N kept in the cache go too (review: N-1 stayed) */
+        filem_local_retain(A.local_seq, A.dir, 1, NULL);
+        filem_local_drop(A.local_seq, A.world_rank);
+        A.local_seq[0] = 0;
+    }
+}
+
+/* A RESUME that says this epoch's sequence seq is committed, with its images in this node's
+ * cache: the cache takes the committed metadata, keeps what the shared directory keeps, and the
+ * caches of superseded and ended jobs go. */
+void agent_cache_committed(uint64_t seq)
+{
+    /* the committed metadata beside the cached images: a restart from the caches when the
+     * shared directory is lost (filem/local_meta.h) */
+    char merr[PATH_MAX + 128];
+    if (filem_local_keep_meta(A.dir, A.local_seq, merr, sizeof merr) < 0)
+        revive_log_warn("rank %d: this node's cache of sequence %llu will not hold its "
+                        "snapshot.meta (a restart needs the shared directory): %s",
+                        A.world_rank, (unsigned long long)seq, merr);
+    /* the cache keeps what the shared directory keeps (--ckpt-keep), never one a restart
+     * reads */
+    struct filem_local_retain_stats rs;
+    int e = filem_local_retain(A.local_seq, A.dir, filem_local_keep(A.dir), &rs);
+    if (e < 0)
+        revive_log_warn("rank %d: retention of the node-local cache of %s: %s", A.world_rank,
+                        A.local_seq, strerror(-e));
+    if (e == 0 && rs.swept)
+        revive_log_info("rank %d: removed this node's caches of %d superseded job%s (restarted "
+                        "elsewhere and committed since)",
+                        A.world_rank, rs.swept, rs.swept == 1 ? "" : "s");
+    if (e == 0 && rs.busy)
+        revive_log_info("rank %d: %d older node-local sequence%s kept while a restart reads "
+                        "them", A.world_rank, rs.busy, rs.busy == 1 ? "" : "s");
+    /* once per job on each node (its ranks' agents side by side are harmless): the caches
+     * of ended jobs that no restart can need go (filem/local_gc.h) */
+    static int gc_done;
+    if (!gc_done) {
+        gc_done = 1;
+        struct filem_local_gc_stats gs;
+        if (filem_local_gc(A.local, -1, &gs, NULL, NULL) == 0 &&
+            (gs.removed || gs.tmp || gs.jobs_gone))
+            revive_log_info("rank %d: node-local cache %s: removed %d sequence%s and %d "
+                            "partial image%s of ended jobs no restart can need (%llu MB)",
+                            A.world_rank, A.local, gs.removed, gs.removed == 1 ? "" : "s",
+                            gs.tmp, gs.tmp == 1 ? "" : "s", gs.bytes >> 20);
+    }
+    A.local_committed = 1;
+}

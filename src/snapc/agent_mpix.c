@@ -1,0 +1,365 @@
+/* The rank agent's answers to MPIX_Checkpoint and MPI_Finalize (agent.h): which ended epoch
+ * answers a call, the wait for it and, node-local first, for its commit; a request to the
+ * coordinator; MPI_Finalize's wait for the outcome of a sequence still staging. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include "snapc/agent_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+/* With A.lock held: waits for A.cond, 1 s at most (the callers look at their deadline, and
+ * whether the coordinator went away, after each wake). */
+static void wait_a_while(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+}
+
+/* Which epoch answers MPIX_Checkpoint at world_seq s (every rank calls it at the same s: it is
+ * a collective on MPI_COMM_WORLD): the first epoch to end whose cut on WORLD (its target there)
+ * is >= s. Every rank sees the same epochs end in the same order with the same targets, so
+ * every rank picks the same one, whenever it arrives at the call: a rank still computing
+ * before its call when an epoch with cut s committed (its snapshot is at that call: every
+ * rank at s collectives) returns at once, as the ranks parked at the call's entry did; waiting
+ * for another epoch instead hung, the others being in the next collective already. Committed:
+ * the call is covered (restarted in a job restarted from it); aborted: -ECANCELED on every
+ * rank. The first epoch with cut >= s is always one whose cut is above every earlier one's:
+ * only those are kept. A job of one rank counts no collective on WORLD (s is always 0): there
+ * the first epoch to end after the request answers it, unless that epoch's capture began
+ * before the call (snapc_agent_wait_epoch). Called with
+ * A.lock held; 1 when decided. */
+static int decide(uint64_t s, int *rc, int *restarted, struct cut_rec *by)
+{
+    if (A.world_size == 1)
+        return 0;
+    unsigned first = A.ncuts > AGENT_CUTS ? A.ncuts - AGENT_CUTS : 0;
+    for (unsigned i = first; i < A.ncuts; i++) {
+        const struct cut_rec *c = &A.cuts[i % AGENT_CUTS];
+        if (c->cut < s)
+            continue;
+        *rc = c->committed ? 0 : -ECANCELED;
+        *restarted = c->committed && c->restarted;
+        if (by)
+            *by = *c;
+        return 1;
+    }
+    return 0;
+}
+
+/* staging: the epoch ended at "recovered" (node-local first), its copy and commit to come.
+ * Agent thread (A.ckpt_flags is the epoch's). */
+void agent_epoch_ended(int committed, int restarted, int refused, int staging)
+{
+    pthread_mutex_lock(&A.lock);
+    struct cut_rec rec = {.cut = A.target0, .seq = A.seq, .committed = committed,
+                          .restarted = restarted, .staging = staging,
+                          .nowait = (A.ckpt_flags & SNAPC_CKPT_NOWAIT_MPIX) != 0,
+                          .capture = A.epoch_capture};
+    A.epoch_capture = 0;
+    if (!refused) {
+        /* an earlier failure goes with the first epoch to end after it: every rank sees the
+         * same messages in the same order, so every rank's MPIX_Checkpoint answered by that
+         * epoch reports it */
+        rec.prior_fail = A.unreported_fail;
+        A.end_rec = rec;
+    }
+    int kept = !refused && A.world_size == 1;
+    if (!refused && A.have_targets) {
+        const struct cut_rec *last = A.ncuts ? &A.cuts[(A.ncuts - 1) % AGENT_CUTS] : NULL;
+        if (!last || A.target0 > last->cut) {
+            A.cuts[A.ncuts % AGENT_CUTS] = rec;
+            A.ncuts++;
+            kept = 1;
+        }
+    }
+    if (kept)
+        A.unreported_fail = 0;
+    A.have_targets = 0;
+    A.end_gen++;
+    A.end_committed = committed;
+    A.end_restarted = restarted;
+    A.end_refused = refused;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+void agent_set_disconnected(void)
+{
+    pthread_mutex_lock(&A.lock);
+    A.disconnected = 1;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+/* Agent thread: a waiting MPI_Finalize may go once no outcome is pending; the committed
+ * sequence's cache is dropped first (the rank ends with it). */
+void agent_fin_check(void)
+{
+    pthread_mutex_lock(&A.lock);
+    int go = atomic_load(&A.fin_wait) && !A.outcome_pending && !A.fin_done;
+    pthread_mutex_unlock(&A.lock);
+    if (!go)
+        return;
+    agent_cache_drop_at_end();
+    pthread_mutex_lock(&A.lock);
+    A.fin_done = 1;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+/* Agent thread: how staging sequence seq ended (its RESUME outside the epoch), for the
+ * MPIX_Checkpoint that waits for its commit; with --ckpt-no-wait-stage (A.ckpt_flags is still
+ * that epoch's: the outcome comes before the next CKPT) a failure waits for the next call. */
+void agent_outcome_record(uint64_t seq, int committed)
+{
+    pthread_mutex_lock(&A.lock);
+    A.outcomes[A.noutcomes % AGENT_OUTCOMES].seq = seq;
+    A.outcomes[A.noutcomes % AGENT_OUTCOMES].committed = committed;
+    A.noutcomes++;
+    if (!committed && (A.ckpt_flags & SNAPC_CKPT_NOWAIT_MPIX))
+        A.unreported_fail = seq + 1;
+    pthread_cond_broadcast(&A.cond);
+    pthread_mutex_unlock(&A.lock);
+}
+
+/* With A.lock held: 1 when seq's outcome is known (*committed says which). */
+static int outcome_find(uint64_t seq, int *committed)
+{
+    unsigned first = A.noutcomes > AGENT_OUTCOMES ? A.noutcomes - AGENT_OUTCOMES : 0;
+    for (unsigned i = A.noutcomes; i-- > first;)
+        if (A.outcomes[i % AGENT_OUTCOMES].seq == seq) {
+            *committed = A.outcomes[i % AGENT_OUTCOMES].committed;
+            return 1;
+        }
+    return 0;
+}
+
+/* Agent thread: the staging sequence's outcome is known (or will never come). */
+void agent_outcome_set(int pending, uint64_t seq)
+{
+    pthread_mutex_lock(&A.lock);
+    A.outcome_pending = pending;
+    A.outcome_seq = seq;
+    pthread_mutex_unlock(&A.lock);
+    if (!pending)
+        agent_fin_check();
+}
+
+int snapc_agent_request(int collective, uint64_t world_seq)
+{
+    if (!atomic_load(&A.running) || atomic_load(&A.fd) < 0)
+        return -ENOTCONN;
+    pthread_mutex_lock(&A.lock);
+    int drc, dre;
+    if (collective && decide(world_seq, &drc, &dre, NULL)) {
+        /* an epoch that ended already answers it (see decide): nothing to ask */
+        A.req_gen = A.end_gen;
+        pthread_mutex_unlock(&A.lock);
+        return 0;
+    }
+    if (!A.req_pending || world_seq > A.req_seq)
+        A.req_seq = world_seq;
+    A.req_pending = 1;
+    A.req_collective |= collective ? 1 : 0;
+    A.req_gen = A.end_gen;
+    if (collective)
+        A.req_captures = A.captures;
+    pthread_mutex_unlock(&A.lock);
+    snapc_agent_notify();
+    return 0;
+}
+
+/* MPIX_Checkpoint's wait for the commit of the snapshot that answered it (node-local first:
+ * its epoch ended at "recovered"). The wait is outside MPI (the call counted itself as a
+ * collective already), so the agents go on staging, and a request that comes meanwhile (a
+ * ckpt-mpirun, the interval timer) waits in the coordinator's queue until the outcome: nothing
+ * needs these ranks before it. The outcome always comes: committed, or failed (a copy failed,
+ * a rank died, the coordinator's staging bound); a lost coordinator ends the wait too. Called
+ * with A.lock held. 0, -EIO (not committed: rank 0 says so), or -ETIMEDOUT. */
+static int wait_commit(uint64_t seq, int64_t deadline)
+{
+    if (A.world_rank == 0)
+        revive_log_info("rank 0: MPIX_Checkpoint waits until snapshot sequence %llu is copied "
+                        "to the snapshot directory and committed",
+                        (unsigned long long)seq);
+    else
+        revive_log_info("rank %d: MPIX_Checkpoint waits for the commit of sequence %llu",
+                        A.world_rank, (unsigned long long)seq);
+    for (;;) {
+        int committed;
+        if (outcome_find(seq, &committed)) {
+            if (committed)
+                return 0;
+            if (A.world_rank == 0)
+                revive_log_warn("MPIX_Checkpoint: snapshot sequence %llu was taken but not "
+                                "committed: its images could not all be copied to the snapshot "
+                                "directory (the coordinator's 'checkpoint %llu is not committed' "
+                                "says why); earlier snapshots are intact, the job goes on",
+                                (unsigned long long)seq, (unsigned long long)seq);
+            return -EIO;
+        }
+        if (A.disconnected) {
+            if (A.world_rank == 0)
+                revive_log_warn("MPIX_Checkpoint: the job's coordinator went away before "
+                                "snapshot sequence %llu was committed; no further checkpoints "
+                                "of this job", (unsigned long long)seq);
+            return -EIO;
+        }
+        if (revive_mono_ms() >= deadline)
+            return -ETIMEDOUT;
+        wait_a_while();
+    }
+}
+
+int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
+{
+    if (restarted)
+        *restarted = 0;
+    if (!atomic_load(&A.running))
+        return -ENOTCONN;
+    int64_t deadline = revive_mono_ms() + 24LL * 3600 * 1000;
+    int rc, re = 0, undecided = 0;
+    struct cut_rec by;
+    memset(&by, 0, sizeof by);
+    pthread_mutex_lock(&A.lock);
+    uint64_t gen = A.req_gen;
+    for (;;) {
+        if (decide(world_seq, &rc, &re, &by))
+            break;
+        if (A.end_gen > gen) {
+            gen = A.end_gen;
+            if (A.end_refused) {
+                rc = -ECANCELED; /* our request was refused (the reason is logged) */
+                break;
+            }
+            /* one rank: the epoch answers unless its capture began before the call (a tool's
+             * epoch past its capture when the call came: its snapshot does not hold the call,
+             * so a restart from it would not come back inside it), then ask again */
+            if (A.world_size == 1 &&
+                !(A.end_rec.capture && A.end_rec.capture <= A.req_captures)) {
+                rc = A.end_committed ? 0 : -ECANCELED;
+                re = A.end_restarted;
+                by = A.end_rec;
+                break;
+            }
+            /* an epoch that ended before its targets (or with a cut below this call): the
+             * coordinator forgot the requests it had; ask again, a few times */
+            if (++undecided > 3) {
+                rc = -ECANCELED;
+                break;
+            }
+            if (!A.req_pending || world_seq > A.req_seq)
+                A.req_seq = world_seq;
+            A.req_pending = 1;
+            A.req_collective = 1;
+            pthread_mutex_unlock(&A.lock);
+            snapc_agent_notify();
+            pthread_mutex_lock(&A.lock);
+            continue;
+        }
+        if (A.disconnected) {
+            rc = -ENOTCONN;
+            break;
+        }
+        if (revive_mono_ms() >= deadline) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        wait_a_while();
+    }
+    /* node-local first: the snapshot is in the nodes' caches; the call returns once it is
+     * committed, unless the job runs with --ckpt-no-wait-stage. Never in a restarted job: its
+     * snapshot was committed (it restarted from it). */
+    if (rc == 0 && !re && by.staging && !by.nowait)
+        rc = wait_commit(by.seq, deadline);
+    if (rc != -ENOTCONN && !re && by.prior_fail) {
+        /* --ckpt-no-wait-stage: an earlier call returned before its snapshot's copy, which
+         * failed since; this call says so (every rank: the same epoch answers it) */
+        if (A.world_rank == 0)
+            revive_log_warn("MPIX_Checkpoint: snapshot sequence %llu was not committed: its "
+                            "images could not all be copied to the snapshot directory (the "
+                            "coordinator's 'checkpoint %llu is not committed' says why; the "
+                            "MPIX_Checkpoint that took it returned before the copy, "
+                            "--ckpt-no-wait-stage); earlier snapshots are intact",
+                            (unsigned long long)(by.prior_fail - 1),
+                            (unsigned long long)(by.prior_fail - 1));
+        if (rc == 0)
+            rc = -EREMOTEIO;
+    }
+    pthread_mutex_unlock(&A.lock);
+    if (restarted)
+        *restarted = re;
+    return rc;
+}
+
+/* How long MPI_Finalize waits at most for a staging sequence's outcome: REVIVE_FINALIZE_WAIT
+ * seconds, else a little more than the coordinator's own bound on staging (its capture
+ * timeout, 1800 s by default), which ends the sequence one way or the other before. */
+#define AGENT_FINALIZE_WAIT_S 1900
+#define AGENT_FINALIZE_LOOK_MS 10000
+
+int snapc_agent_finalize_wait(void)
+{
+    if (!atomic_load(&A.running) || snapc_agent_is_agent_thread())
+        return 0;
+    const char *w = getenv("REVIVE_FINALIZE_WAIT");
+    int64_t bound_s = w && *w && atoll(w) >= 0 ? atoll(w) : AGENT_FINALIZE_WAIT_S;
+    int64_t t0 = revive_mono_ms(), deadline = t0 + bound_s * 1000;
+    pthread_mutex_lock(&A.lock);
+    atomic_store(&A.fin_wait, 1);
+    int pending = A.outcome_pending;
+    uint64_t seq = A.outcome_seq;
+    pthread_mutex_unlock(&A.lock);
+    if (pending)
+        revive_log_info("rank %d: MPI_Finalize waits until snapshot sequence %llu is copied to "
+                        "shared storage and committed (or fails)",
+                        A.world_rank, (unsigned long long)seq);
+    snapc_agent_notify(); /* the agent thread looks (fin_check) */
+    int rc = 0;
+    int64_t seen = t0; /* when an outcome was last pending */
+    pthread_mutex_lock(&A.lock);
+    while (!A.fin_done) {
+        if (A.disconnected) {
+            rc = -ENOTCONN;
+            break;
+        }
+        /* nothing pending: only the agent thread's look (and a drop) is waited for */
+        int64_t now = revive_mono_ms();
+        if (A.outcome_pending)
+            seen = now;
+        if (now >= (A.outcome_pending ? deadline : seen + AGENT_FINALIZE_LOOK_MS)) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        wait_a_while();
+    }
+    pending = A.outcome_pending;
+    seq = A.outcome_seq;
+    uint64_t unreported = A.unreported_fail;
+    A.unreported_fail = 0;
+    pthread_mutex_unlock(&A.lock);
+    if (unreported && A.world_rank == 0)
+        /* --ckpt-no-wait-stage: no MPIX_Checkpoint came after to say it */
+        revive_log_warn("snapshot sequence %llu was not committed: its images could not all be "
+                        "copied to the snapshot directory (the coordinator's 'checkpoint %llu is "
+                        "not committed' says why; the MPIX_Checkpoint that took it returned "
+                        "before the copy, --ckpt-no-wait-stage); earlier snapshots are intact",
+                        (unsigned long long)(unreported - 1), (unsigned long long)(unreported - 1));
+    if (rc == -ETIMEDOUT && pending)
+        revive_log_warn("rank %d: MPI_Finalize returns after %lld s without the outcome of "
+                        "snapshot sequence %llu (still being copied to shared storage): it may "
+                        "not be committed, and this node's cached images of it stay "
+                        "(REVIVE_FINALIZE_WAIT=SECONDS sets this bound)",
+                        A.world_rank, (long long)((revive_mono_ms() - t0) / 1000),
+                        (unsigned long long)seq);
+    return rc == -ENOTCONN && !pending ? 0 : rc;
+}
