@@ -6,6 +6,7 @@
 #include "snapc/agent_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -165,6 +166,59 @@ int agent_fault_epoch(void)
     return A.epoch >= fault_first();
 }
 
+/* The N bytes waiting in the pipe on fd 0, whose writer has closed it (the rest of the input),
+ * copied without taking them (tee: a job that runs on still reads them) into
+ * DIR/rank_<r>.stdin, 0600, flushed; restart-mpi feeds them to the restarted rank 0, then the
+ * end of its input (tools/snapc/restart-mpi.c). Their FNV-1a hash in *sum. 0 or -1 (logged:
+ * then only the count is said). */
+static int save_stdin(int n, uint64_t *sum)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/rank_%d.stdin", A.dir, A.world_rank);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+        revive_log_warn("rank %d: cannot keep its unread standard input: pipe: %s", A.world_rank,
+                        strerror(errno));
+        return -1;
+    }
+    int sz = fcntl(0, F_GETPIPE_SZ);
+    if (sz > 0)
+        fcntl(p[1], F_SETPIPE_SZ, sz);
+    char *buf = malloc((size_t)n);
+    ssize_t t = buf ? tee(0, p[1], (size_t)n, SPLICE_F_NONBLOCK) : -1;
+    ssize_t got = 0;
+    while (t > 0 && got < t) {
+        ssize_t r = read(p[0], buf + got, (size_t)(t - got));
+        if (r <= 0)
+            break;
+        got += r;
+    }
+    close(p[0]);
+    close(p[1]);
+    int fd = -1, rc = -1;
+    if (t == n && got == n) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0 && write(fd, buf, (size_t)n) == n && fsync(fd) == 0)
+            rc = 0;
+    }
+    if (rc == 0) {
+        uint64_t h = 1469598103934665603ULL;
+        for (int i = 0; i < n; i++)
+            h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+        *sum = h;
+    } else {
+        revive_log_warn("rank %d: cannot keep its %d unread bytes of standard input in %s: %s",
+                        A.world_rank, n, path,
+                        t != n || got != n ? "the pipe gave fewer" : strerror(errno));
+        if (fd >= 0)
+            unlink(path);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return rc;
+}
+
 /* Bytes of standard input this rank had not read when its image was written: in a pipe (the
  * launcher's, to rank 0), a socket or a terminal they are not in the image, and a restart reads
  * restart-mpi's standard input instead (review9 F1). Said in INFO (stdin_unread, stdin_kind,
@@ -186,8 +240,13 @@ static void note_stdin(void)
         return;
     struct pollfd p = {.fd = 0, .events = POLLIN};
     int ended = !S_ISCHR(st.st_mode) && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
-    snprintf(A.stdin_note, sizeof A.stdin_note, "stdin_unread %d\nstdin_kind %s\nstdin_ended %d\n",
-             n, kind, ended);
+    int l = snprintf(A.stdin_note, sizeof A.stdin_note,
+                     "stdin_unread %d\nstdin_kind %s\nstdin_ended %d\n", n, kind, ended);
+    uint64_t sum;
+    if (ended && S_ISFIFO(st.st_mode) && save_stdin(n, &sum) == 0)
+        snprintf(A.stdin_note + l, sizeof A.stdin_note - (size_t)l,
+                 "stdin_saved rank_%d.stdin\nstdin_sum %016llx\n", A.world_rank,
+                 (unsigned long long)sum);
 }
 
 static void on_quiesce(const struct snapc_quiesce *qp)

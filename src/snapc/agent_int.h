@@ -62,7 +62,7 @@ struct agent_state {
     char image[PATH_MAX + 32]; /* where this epoch's image was written */
     uint64_t image_sum;        /* its header checksum (CAPTURED) */
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
-    char stdin_note[128];      /* its standard input's unread bytes at that capture (INFO) */
+    char stdin_note[256];      /* its standard input's unread bytes at that capture (INFO) */
     uint32_t v_applied;
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
     int have_targets;          /* TARGETS came in this epoch: target0 is its cut on WORLD */

@@ -37,6 +37,7 @@ static struct {
     long long bytes;
     char kind[32];
     int ended;
+    int saved; /* in DIR/rank_<r>.stdin, fed to a restart (agent_epoch.c save_stdin) */
 } stdin_note = {.rank = -1};
 
 void coord_stdin_note(int rank, const char *info)
@@ -53,6 +54,7 @@ void coord_stdin_note(int rank, const char *info)
         snapc_fmt(kind, sizeof kind, "?");
     snapc_fmt(stdin_note.kind, sizeof stdin_note.kind, "%s", kind);
     stdin_note.ended = info_value(info, "stdin_ended", ended, sizeof ended) && !strcmp(ended, "1");
+    stdin_note.saved = info_value(info, "stdin_saved", n, sizeof n) != NULL;
 }
 
 static void stdin_unread(struct snapc_sbuf *b)
@@ -62,7 +64,8 @@ static void stdin_unread(struct snapc_sbuf *b)
     snapc_sb_printf(b, ",\"stdin_rank\":%d,\"stdin_unread\":%lld,\"stdin_kind\":",
                     stdin_note.rank, stdin_note.bytes);
     snapc_sb_json_str(b, stdin_note.kind);
-    snapc_sb_printf(b, ",\"stdin_ended\":%s", stdin_note.ended ? "true" : "false");
+    snapc_sb_printf(b, ",\"stdin_ended\":%s,\"stdin_saved\":%s",
+                    stdin_note.ended ? "true" : "false", stdin_note.saved ? "true" : "false");
 }
 
 /* The summary a tool gets (JSON): the numbers of the epoch that ended (proto.h's `ended`: a

@@ -185,13 +185,17 @@ static void report(void *arg, int rank, int status, const char *msg)
             snapc_fmt(v->first_err, sizeof v->first_err, "rank %d: %s", rank, msg);
         v->failed = 1;
     }
-    const char *word = status >= 0 ? "ok " : where == 1 ? "ok (cache)" : where == 0 ? "ELSEWHERE" : "BAD";
+    const char *word = status >= 0   ? "ok "
+                       : where == 1  ? "ok (cache)"
+                       : where == 0  ? "ELSEWHERE"
+                                     : "BAD";
     if (json) {
         snapc_sb_printf(v->jb, "%s{\"rank\":%d,\"ok\":%s,", v->first ? "" : ",", rank,
                         status >= 0 || where == 1 ? "true" : "false");
         if (where >= 0)
             snapc_sb_printf(v->jb, "\"in_directory\":false,\"copy\":\"%s\",",
-                            where == 1 ? "this host's cache (verified)" : "another host's cache (not checked)");
+                            where == 1 ? "this host's cache (verified)"
+                                       : "another host's cache (not checked)");
         snapc_sb_printf(v->jb, "\"message\":");
         snapc_sb_json_str(v->jb, msg);
         snapc_sb_printf(v->jb, "}");

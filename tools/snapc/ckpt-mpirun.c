@@ -400,10 +400,9 @@ static int coordinator_ends(pid_t coord)
     return 0;
 }
 
-/* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
- * has), after --stop its ranks are stopped; only otherwise does it run again. */
-/* A rank's standard input held bytes its image leaves unread (the launcher's pipe to rank 0):
- * a restart reads restart-mpi's standard input instead, so say it (review9 F1). */
+/* A rank's standard input held bytes its image leaves unread (the launcher's pipe to rank 0): a
+ * restart reads restart-mpi's standard input instead, so say it (review9 F1); or, when they were
+ * the rest of the input, that the snapshot keeps them (agent_epoch.c save_stdin). */
 static void print_stdin(const char *json, pid_t coord)
 {
     long long rank = -1, unread = 0;
@@ -413,15 +412,28 @@ static void print_stdin(const char *json, pid_t coord)
         return;
     snapc_json_str(json, "stdin_kind", kind, sizeof kind);
     int ended = strstr(json, "\"stdin_ended\":true") != NULL;
+    const char *s = unread == 1 ? "" : "s";
+    if (strstr(json, "\"stdin_saved\":true")) {
+        /* the rest of the input, kept: restart-mpi feeds it to rank 0, then the end */
+        fprintf(stderr,
+                "%s: job %d: rank %lld had not read the last %lld byte%s of its standard input "
+                "(in its %s, the end of the input) when its image was written; the snapshot "
+                "keeps them: a restart from it gives rank 0 these bytes, then the end of its "
+                "input\n",
+                me, (int)coord, rank, unread, s, kind);
+        return;
+    }
     fprintf(stderr,
             "%s: job %d: warning: rank %lld had not read %lld byte%s of its standard input (in its "
             "%s%s) when its image was written; the snapshot does not hold %s: a restart from it "
             "reads restart-mpi's standard input instead (docs/snapshots.md, \"Standard input\")\n",
-            me, (int)coord, rank, unread, unread == 1 ? "" : "s", kind,
+            me, (int)coord, rank, unread, s, kind,
             ended ? ", the end of the input" : ", and the launcher may hold more",
             unread == 1 ? "it" : "them");
 }
 
+/* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
+ * has), after --stop its ranks are stopped; only otherwise does it run again. */
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
                           uint32_t flags)
 {

@@ -31,6 +31,7 @@
 #include "restart_cache.h"
 #include "restart_fetch.h"
 #include "restart_files.h"
+#include "restart_stdin.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
 #define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
@@ -615,6 +616,21 @@ int main(int argc, char **argv)
     }
     (void)mpich;
 
+    /* rank 0's standard input it had not read, the end of its input, kept in the snapshot:
+     * given to the launcher as its standard input (restart_stdin.h) */
+    size_t fed = 0;
+    int se = restart_stdin_feed(seqdir, &m, showme, &fed, err, sizeof err);
+    if (se < 0)
+        die("%s cannot be restarted: %s", seqdir, err);
+    if (se > 0)
+        fprintf(stderr, "%s: warning: %s\n", me, err);
+    if (fed && showme)
+        printf("# rank 0's standard input: the %zu bytes it had not read at the checkpoint, then "
+               "its end (kept in the snapshot), not restart-mpi's\n", fed);
+    else if (fed)
+        fprintf(stderr, "%s: rank 0 gets as its standard input the %zu bytes it had not read at "
+                        "the checkpoint, then the end of its input (kept in the snapshot); "
+                        "restart-mpi's own standard input is not read\n", me, fed);
     if (showme) {
         for (int i = 0; i < cmd.n; i++) {
             if (i)
