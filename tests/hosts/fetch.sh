@@ -66,27 +66,28 @@ pass "$flavor: rank 2's shared image lost: fetched from h2's cache before the la
 
 # (d) h2 up (its port 22 answers) but a launch there hangs (HB_AGENT_HANG: the remote shell
 # never gets through), rank 2's shared image lost again: h2 holds its only copy. The launch
-# that started no sender is ended after REVIVE_FETCH_START_TIMEOUT (10 s here), not the
-# transfer's bound (300 s): one line naming rank 2 and h2 and why, status 1, in less than 60 s,
-# no rank started, no hung remote shell left
+# that started no sender is ended after REVIVE_FETCH_START_TIMEOUT (3 s here: the test waits it
+# out, and the launch hangs whatever the bound), not the transfer's bound (300 s): one line
+# naming rank 2 and h2 and why, status 1, in less than 60 s, no rank started, no hung remote
+# shell left
 rm -f "$ref/rank_2.img"
 t0=$(date +%s)
-on h1 env HB_AGENT_HANG=h2 REVIVE_FETCH_TIMEOUT=300 REVIVE_FETCH_START_TIMEOUT=10 \
+on h1 env HB_AGENT_HANG=h2 REVIVE_FETCH_TIMEOUT=300 REVIVE_FETCH_START_TIMEOUT=3 \
     timeout -k 5 400 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
     >"$W/rd.out" 2>"$W/rd.err"
 st=$?
 secs=$(( $(date +%s) - t0 ))
 [ $st = 1 ] || fail "rd: restart-mpi status $st, not 1"
-grep -qF "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2, no partner copy (h2: the launch there started no sender within 10 s (its remote shell's port answers, the launch hangs; REVIVE_FETCH_START_TIMEOUT))" "$W/rd.err" ||
+grep -qF "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img, not in the cache of h2, no partner copy (h2: the launch there started no sender within 3 s (its remote shell's port answers, the launch hangs; REVIVE_FETCH_START_TIMEOUT))" "$W/rd.err" ||
     { fail "rd: no message naming rank 2, h2 and the hung launch"; cat "$W/rd.err"; }
 [ "$(wc -l <"$W/rd.err")" = 1 ] || { fail "rd: more than one line"; cat "$W/rd.err"; }
-[ $secs -lt 60 ] || fail "rd: it took $secs s (REVIVE_FETCH_START_TIMEOUT 10 s, REVIVE_FETCH_TIMEOUT 300 s)"
+[ $secs -lt 60 ] || fail "rd: it took $secs s (REVIVE_FETCH_START_TIMEOUT 3 s, REVIVE_FETCH_TIMEOUT 300 s)"
 [ -z "$(ranks_hosts)" ] || fail "rd: ranks started: $(ranks_hosts)"
 for p in $(host_pids h1); do
     [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-agent-hang " ] && fail "rd: the hung remote shell $p was left running"
 done
 sed 's/^/    /' "$W/rd.err"
-pass "$flavor: a host whose port 22 answers but whose launch hangs: ended after the start bound (10 s), one line naming rank 2 and h2, status 1, $secs s"
+pass "$flavor: a host whose port 22 answers but whose launch hangs: ended after the start bound (3 s), one line naming rank 2 and h2, status 1, $secs s"
 # restored for what follows: rank 2 back from h2's cache
 restart_on ra2 "$W/hosts13"
 
@@ -110,15 +111,17 @@ grep -qx h2 "$HB/agent.log" && fail "rb: a fetch was launched onto the lost h2 (
 pass "$flavor: h2 lost with ranks 2,3's shared images: restart from h3 on h3 alone fetched them from h1's partner copies without waiting for h2 ($SECS s in all), native result"
 
 # (c) rank 2 in no copy: not shared, h1's partner copy gone, h2 lost. The lost host is known
-# to be down within the probe's connect timeout (10 s), not the transfer's bound (300 s here):
-# (c1) its link down (no route, or silence), (c2) its link back up with nothing running on it
-# (its remote shell's port refuses)
+# to be down within the probe's connect timeout (3 s here, REVIVE_FETCH_CONNECT_TIMEOUT; the
+# default 10 s was waited out in full for the silent h2), not the transfer's bound (300 s
+# here): (c1) its link down (no route, or silence), (c2) its link back up with nothing running
+# on it (its remote shell's port refuses). A live host's kernel answers a connect within
+# milliseconds whatever the load (host_probe.h), so 3 s cannot call h1 down.
 rm -f "$ref/rank_2.img" "$HB/node/h1/$jd/0/partner_2.img"
 no_copy() { # NAME WHAT-H2-ANSWERED (a pattern)
     local name=$1 t0 secs
     : >"$HB/agent.log"
     t0=$(date +%s)
-    on h1 env REVIVE_FETCH_TIMEOUT=300 timeout -k 5 400 "$RESTART" --ckpt-local "$LOCAL" \
+    on h1 env REVIVE_FETCH_TIMEOUT=300 REVIVE_FETCH_CONNECT_TIMEOUT=3 timeout -k 5 400 "$RESTART" --ckpt-local "$LOCAL" \
         --hostfile "$W/hosts3" "$ref" >"$W/$name.out" 2>"$W/$name.err"
     st=$?
     secs=$(( $(date +%s) - t0 ))
@@ -128,7 +131,7 @@ no_copy() { # NAME WHAT-H2-ANSWERED (a pattern)
     [ "$(wc -l <"$W/$name.err")" = 1 ] || { fail "$name: more than one line"; cat "$W/$name.err"; }
     [ -z "$(ranks_hosts)" ] || fail "$name: ranks started: $(ranks_hosts)"
     grep -qx h2 "$HB/agent.log" && fail "$name: a fetch was launched onto the lost h2"
-    # 10 s of connect timeout, the launch on h1 and restart-mpi's checks at load
+    # 3 s of connect timeout, the launch on h1 and restart-mpi's checks at load
     [ $secs -lt 60 ] || fail "$name: it took $secs s to find h2 down (REVIVE_FETCH_TIMEOUT 300 s)"
     local p
     for p in $(host_pids h1) $(host_pids h2); do
