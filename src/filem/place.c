@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/keyval.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static hwloc_topology_t topo;
 static int loaded;
@@ -268,22 +270,6 @@ out:
     return e < 0 ? e : (int)n;
 }
 
-/* The value of "key " in the recorded lines, into out. 1 found, 0 not. */
-static int rec_get(const char *rec, const char *key, char *out, size_t len)
-{
-    size_t kl = strlen(key);
-    for (const char *s = rec; s && *s;) {
-        const char *nl = strchr(s, '\n');
-        size_t ll = nl ? (size_t)(nl - s) : strlen(s);
-        if (ll > kl && !strncmp(s, key, kl) && s[kl] == ' ') {
-            snprintf(out, len, "%.*s", (int)(ll - kl - 1), s + kl + 1);
-            return 1;
-        }
-        s = nl ? nl + 1 : NULL;
-    }
-    return 0;
-}
-
 static void say(char *said, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *said, size_t len, const char *fmt, ...)
 {
@@ -302,7 +288,7 @@ static void say(char *said, size_t len, const char *fmt, ...)
 static int topo_count(const char *rec, const char *what)
 {
     char t[256];
-    if (!rec_get(rec, "place.topo", t, sizeof t))
+    if (!revive_kv_value(rec, "place.topo", t, sizeof t))
         return -1;
     const char *p = strstr(t, what);
     return p ? atoi(p + strlen(what) + 1) : -1;
@@ -387,7 +373,7 @@ int filem_place_apply(const char *recorded, char *said, size_t len)
         return e < 0 ? e : -ENOMEM;
     }
     char v[2048];
-    if (rec_get(recorded, "place.cpubind", v, sizeof v) && !strncmp(v, "cores ", 6)) {
+    if (revive_kv_value(recorded, "place.cpubind", v, sizeof v) && !strncmp(v, "cores ", 6)) {
         if (list_parse(v + 6, l) == 0 && l->max >= 0)
             apply_cpus(recorded, l, v + 6, said, len);
         else
@@ -396,10 +382,10 @@ int filem_place_apply(const char *recorded, char *said, size_t len)
     /* memory: where its pages were (a membind list says more: the policy's nodes) */
     int bind = 0;
     char nodes[2048] = "";
-    if (rec_get(recorded, "place.membind", v, sizeof v) && !strncmp(v, "bind ", 5)) {
+    if (revive_kv_value(recorded, "place.membind", v, sizeof v) && !strncmp(v, "bind ", 5)) {
         bind = 1;
         snprintf(nodes, sizeof nodes, "%s", v + 5);
-    } else if (rec_get(recorded, "place.mem_nodes", v, sizeof v) && strcmp(v, "none")) {
+    } else if (revive_kv_value(recorded, "place.mem_nodes", v, sizeof v) && strcmp(v, "none")) {
         snprintf(nodes, sizeof nodes, "%s", v);
     }
     if (nodes[0]) {

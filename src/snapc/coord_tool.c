@@ -9,28 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/keyval.h"
 #include "common/log.h"
 #include "snapc/coord_int.h"
 
-/* The value of "KEY value" in a rank's INFO text, or NULL; copied into out. */
-static const char *info_value(const char *info, const char *key, char *out, size_t len)
-{
-    size_t kl = strlen(key);
-    for (const char *s = info; s && *s;) {
-        const char *nl = strchr(s, '\n');
-        size_t ll = nl ? (size_t)(nl - s) : strlen(s);
-        if (ll > kl && !strncmp(s, key, kl) && s[kl] == ' ') {
-            snapc_fmt(out, len, "%.*s", (int)(ll - kl - 1), s + kl + 1);
-            return out;
-        }
-        s = nl ? nl + 1 : NULL;
-    }
-    return NULL;
-}
-
-/* A rank's standard input held bytes its image leaves unread (agent_epoch.c note_stdin): a restart
- * does not get them (review9 F1). Kept from the rank's INFO of the epoch (the lowest rank), not
- * read from the connection at the summary: after --term the ranks are gone by then. */
+/* A rank's standard input held bytes its image leaves unread (agent_epoch.c note_stdin): a
+ * restart does not get them (review9 F1). Kept from the rank's INFO of the epoch (the lowest
+ * rank), not read from the connection at the summary: after --term the ranks are gone by then. */
 static struct {
     uint32_t epoch;
     int rank;
@@ -43,18 +28,19 @@ static struct {
 void coord_stdin_note(int rank, const char *info)
 {
     char n[32], kind[32], ended[8];
-    if (!info_value(info, "stdin_unread", n, sizeof n))
+    if (!revive_kv_value(info, "stdin_unread", n, sizeof n))
         return;
     if (stdin_note.epoch == coord.p.epoch && stdin_note.rank >= 0 && stdin_note.rank < rank)
         return;
     stdin_note.epoch = coord.p.epoch;
     stdin_note.rank = rank;
     stdin_note.bytes = strtoll(n, NULL, 10);
-    if (!info_value(info, "stdin_kind", kind, sizeof kind))
+    if (!revive_kv_value(info, "stdin_kind", kind, sizeof kind))
         snapc_fmt(kind, sizeof kind, "?");
     snapc_fmt(stdin_note.kind, sizeof stdin_note.kind, "%s", kind);
-    stdin_note.ended = info_value(info, "stdin_ended", ended, sizeof ended) && !strcmp(ended, "1");
-    stdin_note.saved = info_value(info, "stdin_saved", n, sizeof n) != NULL;
+    stdin_note.ended =
+        revive_kv_value(info, "stdin_ended", ended, sizeof ended) && !strcmp(ended, "1");
+    stdin_note.saved = revive_kv_value(info, "stdin_saved", n, sizeof n);
 }
 
 static void stdin_unread(struct snapc_sbuf *b)
