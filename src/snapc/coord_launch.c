@@ -86,6 +86,12 @@ static void cont_ranks(void)
     }
 }
 
+/* 1 for the signals that end a launcher (what a user sends to end the job). */
+static int ends_job(int sig)
+{
+    return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+}
+
 void coord_on_signal(void)
 {
     struct signalfd_siginfo si;
@@ -110,19 +116,32 @@ void coord_on_signal(void)
             }
             continue;
         }
-        /* A terminal's signal (^C) reached the launcher already (same process group). */
-        if (si.ssi_code == SI_KERNEL)
-            continue;
-        /* So did one sent to the process group (kill -INT -- -PGID: Hydra took the second
-         * SIGINT for "abort now", review9 F3); one sent to this process alone did not */
-        if (coord_witness_group_signal(sig))
-            revive_log_debug("signal %d reached the launcher's process group too: not passed on",
-                             sig);
-        else if (coord.child > 0 && !coord.child_done)
-            kill(coord.child, sig);
+        /* A terminal's signal (^C) reached the launcher already (same process group). So did
+         * one sent to the process group (kill -INT -- -PGID: Hydra took the second SIGINT for
+         * "abort now", review9 F3); one sent to this process alone did not. Neither is passed
+         * on; a job stopped by --stop is continued below all the same. */
+        if (si.ssi_code != SI_KERNEL) {
+            if (coord_witness_group_signal(sig))
+                revive_log_debug("signal %d reached the launcher's process group too: not passed "
+                                 "on", sig);
+            else if (coord.child > 0 && !coord.child_done)
+                kill(coord.child, sig);
+        }
         if (sig == SIGCONT) {
             cont_ranks(); /* after ckpt-mpirun --stop: the ranks were stopped */
             coord_job_continued("SIGCONT to mpirun");
+        } else if (coord_job_stopped() && ends_job(sig)) {
+            /* A job stopped by ckpt-mpirun --stop: the stopped launcher holds the signal pending
+             * and the job would stay stopped for ever (review10: "kill <mpirun>" or ^C left the
+             * launcher and every rank in state T, the coordinator waiting). Continue it, as a
+             * shell's kill does for a stopped job: the launcher then takes the signal and ends
+             * the ranks as in a running job. */
+            if (coord.child > 0 && !coord.child_done)
+                kill(coord.child, SIGCONT);
+            cont_ranks();
+            char how[48];
+            snapc_fmt(how, sizeof how, "SIG%s to a stopped job", sigabbrev_np(sig));
+            coord_job_continued(how);
         }
     }
     coord_witness_clear(); /* the next signal is judged on its own */

@@ -1,0 +1,58 @@
+#!/bin/bash
+# stop_term.sh FLAVOR: a job stopped by "ckpt-mpirun --stop" ends when its mpirun gets SIGTERM,
+# as a running job does, and its snapshot restarts (review10: the stopped launcher held the
+# SIGTERM the coordinator passed on pending for ever; the launcher and every rank stayed in state
+# T and the coordinator waited, 2 of 2 on each MPI). A paced job (rst_prog, 2 ranks) under
+# "mpirun -am ft-enable-cr" is stopped with --stop, then SIGTERM goes to Revive's mpirun (the
+# coordinator). Checks: within 30 s no process of the job is left (stopped or not) and the job's
+# status is not 0; the snapshot passes ckpt-info --verify; restart-mpi of it runs to the end with
+# status 0 and the uninterrupted run's results from where it starts.
+flavor=$1
+export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+np=2 steps=200 ms=100
+ck_workdir stopterm
+touch pace
+clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n $np "$prog" $steps --pace "$d/pace" $ms \
+    >out.0 2>err.0 &
+job=$!; pids+=($job)
+if ! wait_steps out.0 2 $job || ! c=$(coord $job); then
+    failed "the job printed no step"; tail -n 3 err.0; exit 1
+fi
+ref=$(checkpoint $job stop --stop) || { failed "ckpt-mpirun --stop: $(tail -n1 ckpt.stop.err)"; exit 1; }
+procs=$(descendants $c | tr '\n' ' ')
+kill -TERM $c
+left=
+for i in $(seq 300); do
+    left=
+    for p in $procs; do [ -d /proc/$p ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" != Z ] && left="$left $p"; done
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+if [ -n "$left" ]; then
+    failed "$flavor: 30 s after SIGTERM to the stopped job's mpirun ($c), still there:"
+    ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-160 | sed 's/^/  ps: /'
+    kill -KILL $left 2>/dev/null
+else
+    pass "$flavor: SIGTERM to the stopped job's mpirun: every process of the job ended ($(echo $procs | wc -w) processes)"
+fi
+wait $job; st=$?
+[ $st != 0 ] && pass "$flavor: the job's status $st" || failed "$flavor: the job's status is 0 after SIGTERM"
+rm -f pace
+if ! "$INFO" --verify "$ref" >info.out 2>info.err; then
+    failed "$flavor: ckpt-info --verify of the --stop snapshot: $(tail -n1 info.err)"
+    exit 1
+fi
+clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+run_native $np "$prog" $steps --sleep-ms 0 >native.out 2>native.err
+n1=$(results out.1 | wc -l)
+if [ $rc != 0 ]; then
+    failed "$flavor: restart-mpi of the --stop snapshot: status $rc"; show_err err.1
+elif [ "$n1" -gt 0 ] && cmp -s <(results native.out | tail -n "$n1") <(results out.1); then
+    pass "$flavor: restart-mpi of the --stop snapshot ended (status 0) with the uninterrupted run's last $n1 result lines"
+else
+    failed "$flavor: the restarted job's results differ from an uninterrupted run's ($n1 lines)"
+    diff <(results native.out | tail -n "$n1") <(results out.1) | head -n 6
+fi
+exit $fail
