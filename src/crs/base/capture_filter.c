@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/clock.h"
 
 static struct crs_capture_filter filters[CRS_MAX_FILTERS];
 static _Atomic int nfilters;
@@ -182,6 +186,77 @@ int crs_park_defer_note(uint32_t round)
 void crs_park_defer_init(void (*late)(uint32_t round))
 {
     late_park = late;
+}
+
+/* ---- calls Linux never restarts ---- */
+
+static CRS_TLS int call_inside;
+static CRS_TLS uint32_t call_interrupted, call_restarts, call_signals;
+static CRS_TLS int64_t call_parked_ns;   /* CLOCK_MONOTONIC when the park interrupted the call */
+
+void crs_park_call_begin(struct crs_park_call *c)
+{
+    c->interrupted = call_interrupted;
+    c->restarts = call_restarts;
+    c->signals = call_signals;
+    call_inside = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+void crs_park_call_end(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    call_inside = 0;
+}
+
+int crs_park_call_again(const struct crs_park_call *c, int64_t *deadline_ns)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    if (call_interrupted == c->interrupted || call_signals != c->signals)
+        return 0;
+    if (call_restarts == c->restarts)
+        return 1;
+    /* the time the image waited is not the program's: the call has what it had left when it parked */
+    if (deadline_ns)
+        *deadline_ns = revive_mono_ns() + (*deadline_ns - call_parked_ns);
+    return 2;
+}
+
+int crs_park_call_inside(void)
+{
+    return call_inside;
+}
+
+void crs_park_call_interrupted(void)
+{
+    call_parked_ns = revive_mono_ns();
+    call_interrupted++;
+}
+
+void crs_park_call_restarted(void)
+{
+    call_restarts++;
+}
+
+void crs_park_call_signals(uint64_t mask, int park_signal)
+{
+    uint64_t pending = 0;
+    if (syscall(SYS_rt_sigpending, &pending, 8) != 0)
+        return;
+    pending &= ~mask;
+    if (park_signal > 0)
+        pending &= ~(1ull << (park_signal - 1));
+    /* only a handler makes the call return EINTR (a SIGCONT after --stop,
+     * default action, does not) */
+    for (int sig = 1; sig <= 64 && pending; sig++) {
+        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } act;
+        if (!(pending & (1ull << (sig - 1))) || syscall(SYS_rt_sigaction, sig, NULL, &act, 8) != 0)
+            continue;
+        if (act.handler != (void *)SIG_DFL && act.handler != (void *)SIG_IGN) {
+            call_signals++;
+            return;
+        }
+    }
 }
 
 /* ---- extensions ---- */

@@ -80,6 +80,40 @@ int crs_park_defer_pending(void);
 void crs_park_lock_take(atomic_flag *lock);
 void crs_park_lock_drop(atomic_flag *lock);
 
+/* ---- calls Linux never restarts ---- */
+
+/* semop, semtimedop, msgsnd and msgrcv fail with EINTR after any signal
+ * handler, SA_RESTART or not (signal(7)). The park signal is Revive's, not
+ * the program's: libcr's wrappers mark such a call, and make it again when
+ * only a park interrupted it. Per thread, async-signal-safe. */
+struct crs_park_call {
+    uint32_t interrupted, restarts, signals;   /* the thread's counts at begin */
+};
+/* Right before the call: nothing between them may take a signal's EINTR. */
+void crs_park_call_begin(struct crs_park_call *c);
+/* Right after it. */
+void crs_park_call_end(void);
+/* After the call failed with EINTR, out of any park-deferral section:
+ * 0 when a signal of the program's came (the program sees EINTR, as it would
+ * have), else 1 when the park interrupted it (make it again), 2 when the
+ * thread came back from an image meanwhile (ids may differ now; *deadline_ns,
+ * a CLOCK_MONOTONIC deadline or NULL, is moved to keep the time the call had
+ * left when it parked). */
+int crs_park_call_again(const struct crs_park_call *c, int64_t *deadline_ns);
+
+/* For the component's park handler: 1 when this thread is inside a marked
+ * call (its wrapper makes it again: no restart_syscall). */
+int crs_park_call_inside(void);
+/* The park signal interrupted the thread's marked call (its EINTR). */
+void crs_park_call_interrupted(void);
+/* The thread came back from an image (in any park). */
+void crs_park_call_restarted(void);
+/* A signal of the program's is pending and not blocked by `mask` (the
+ * thread's mask outside the handler): it runs as the park ends, so the
+ * interrupted call returns EINTR, as it would have. Called at the park's
+ * end, before the thread's mask is back. */
+void crs_park_call_signals(uint64_t mask, int park_signal);
+
 /* ---- extensions ---- */
 
 struct crs_ext_sink;

@@ -19,15 +19,18 @@ static struct crs_sysvipc_note *find(int kind, int id)
     return NULL;
 }
 
-void crs_sysvipc_note(int kind, int id)
+int crs_sysvipc_note(int kind, int id)
 {
     if (id < 0)
-        return;
+        return 2;
+    int before = 2;
     crs_park_lock_take(&lock);
     struct crs_sysvipc_note *n = find(kind, id);
     if (n) {
+        before = n->used ? 2 : 1;
         n->used = 1;
     } else {
+        before = 0;
         int i = 0;
         while (i < CRS_SYSVIPC_NOTES_MAX && notes[i].kind)
             i++;
@@ -38,9 +41,37 @@ void crs_sysvipc_note(int kind, int id)
             notes[i].kind = kind;
         } else {
             notes_overflow = 1;
+            before = 2;   /* nothing to take back */
         }
     }
     crs_park_lock_drop(&lock);
+    return before;
+}
+
+void crs_sysvipc_note_undo(int kind, int id, int before)
+{
+    if (before == 2)
+        return;
+    crs_park_lock_take(&lock);
+    struct crs_sysvipc_note *n = find(kind, id);
+    if (n && before == 0 && !n->undo)
+        n->kind = 0;
+    else if (n && before == 1)
+        n->used = 0;
+    crs_park_lock_drop(&lock);
+}
+
+int crs_sysvipc_slot(int kind, int id)
+{
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++)
+        if (notes[i].kind == kind && notes[i].id == id)
+            return i;
+    return -1;
+}
+
+int crs_sysvipc_slot_id(int kind, int slot)
+{
+    return slot >= 0 && slot < CRS_SYSVIPC_NOTES_MAX && notes[slot].kind == kind ? notes[slot].id : -1;
 }
 
 void crs_sysvipc_forget(int kind, int id)

@@ -27,8 +27,16 @@ struct crs_sysvipc_note {
     short adj[CRS_SYSVIPC_UNDO_MAX];
 };
 
-/* The program named id (a successful call on it). */
-void crs_sysvipc_note(int kind, int id);
+/* The program named id (a successful call on it, or one that may wait).
+ * Returns what the note was before, for crs_sysvipc_note_undo: 0 none, 1
+ * inherited from the parent and unused, 2 used (or nothing to take back). */
+int crs_sysvipc_note(int kind, int id);
+/* The call that noted id found nothing under it: the note as it was. */
+void crs_sysvipc_note_undo(int kind, int id, int before);
+/* The note of id (an index), or -1; the id that note holds now (the
+ * restart rewrites it when the set or queue came back under another), or -1. */
+int crs_sysvipc_slot(int kind, int id);
+int crs_sysvipc_slot_id(int kind, int slot);
 /* It removed it (IPC_RMID). */
 void crs_sysvipc_forget(int kind, int id);
 /* A semop that took effect: its SEM_UNDO operations' adjustments. */

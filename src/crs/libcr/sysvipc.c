@@ -1,13 +1,17 @@
 /* System V semaphore sets and message queues: the calls that name one are
  * noted (crs/base/sysvipc_notes.h) so that a checkpoint saves what the
- * program uses, and a semop's SEM_UNDO adjustments with them, which the
- * kernel does not show. A semop with SEM_UNDO takes effect inside a
+ * program uses (before a call that may wait: one waiting at the checkpoint
+ * names it), and a semop's SEM_UNDO adjustments with them, which the kernel
+ * does not show. Linux never restarts semop, semtimedop, msgsnd or msgrcv
+ * after a signal handler: the program would see EINTR for Revive's park
+ * signal. Each call is marked (crs_park_call_begin), and made again when
+ * only the park interrupted it (after a restart under the set's or queue's
+ * id now, a timeout with the time it had left); a signal of the program's
+ * still gives EINTR. A semop with SEM_UNDO takes effect inside a
  * park-deferral section, so that no checkpoint falls between the kernel's
- * adjustment and its note: one that would wait is made in slices of
- * SLICE_MS (each a semtimedop), the park coming between two. A call the
- * park signal interrupts there is made again (System V IPC calls are never
- * restarted after a signal handler: the program would see EINTR); other
- * calls blocked at a checkpoint still return EINTR, as they did before. */
+ * adjustment and its note: the park's signal interrupts its wait, and the
+ * thread parks as it leaves the section (a park signal that came just
+ * before the call is sent again by the park while it waits). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +28,6 @@
 #include "crs/base/sysvipc_notes.h"
 #include "crs/libcr/runtime.h"
 
-#define SLICE_MS 20
 #define SEM_STAT_ANY_ 20   /* linux/sem.h, Linux 4.17; not in every libc's headers */
 #define MSG_STAT_ANY_ 13
 
@@ -54,37 +57,50 @@ int CRS_INTERPOSE(semget)(key_t key, int nsems, int flags)
     return id;
 }
 
+/* The id to call with after a restart: the note's, which the restart
+ * rewrote when the set or queue came back under another id. */
+static int id_now(int kind, int slot, int id)
+{
+    int now = crs_sysvipc_slot_id(kind, slot);
+    return now >= 0 ? now : id;
+}
+
 static int semop_noted(int id, struct sembuf *ops, size_t n, const struct timespec *timeout)
 {
-    int undo = 0, nowait = 0;
-    for (size_t k = 0; k < n; k++) {
+    int undo = 0;
+    for (size_t k = 0; k < n; k++)
         undo |= (ops[k].sem_flg & SEM_UNDO) && ops[k].sem_op;
-        nowait |= ops[k].sem_flg & IPC_NOWAIT;
-    }
-    if (!undo) {
-        int r = (int)syscall(SYS_semtimedop, id, ops, n, timeout);
-        if (r == 0)
-            crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
-        return r;
-    }
     int64_t deadline = timeout ? revive_mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
+    int before = crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
+    int slot = crs_sysvipc_slot(CRS_SYSVIPC_SEM, id);
     for (;;) {
-        struct timespec slice = { 0, SLICE_MS * 1000000L };
+        struct timespec left = { 0, 0 };
         if (timeout) {
-            int64_t left = deadline - revive_mono_ns();
-            if (left < slice.tv_nsec)
-                slice.tv_nsec = left > 0 ? (long)left : 0;
+            int64_t ns = deadline - revive_mono_ns();
+            if (ns > 0)
+                left = (struct timespec){ ns / 1000000000, ns % 1000000000 };
         }
-        crs_park_defer_enter();
-        int r = (int)syscall(SYS_semtimedop, id, ops, n, nowait ? NULL : &slice);
-        int e = errno, parked = r != 0 && e == EINTR && crs_park_defer_pending();
-        if (r == 0)
-            crs_sysvipc_semop(id, ops, n);
-        crs_park_defer_leave();
+        struct crs_park_call pc;
+        crs_park_call_begin(&pc);
+        if (undo)
+            crs_park_defer_enter();
+        int r = (int)syscall(SYS_semtimedop, id, ops, n, timeout ? &left : NULL);
+        int e = errno;
+        crs_park_call_end();
+        if (undo) {
+            if (r == 0)
+                crs_sysvipc_semop(id, ops, n);
+            crs_park_defer_leave();   /* a park that interrupted the call takes the thread here */
+        }
         if (r == 0)
             return 0;
-        if (parked || (e == EAGAIN && !nowait && !(timeout && slice.tv_nsec == 0)))
-            continue;   /* a slice ran out (or the park came): wait on */
+        int again = e == EINTR ? crs_park_call_again(&pc, timeout ? &deadline : NULL) : 0;
+        if (again == 2)
+            id = id_now(CRS_SYSVIPC_SEM, slot, id);
+        if (again)
+            continue;
+        if (e == EINVAL || e == EIDRM)
+            crs_sysvipc_note_undo(CRS_SYSVIPC_SEM, id, before);   /* not a set this process uses */
         errno = e;
         return -1;
     }
@@ -137,20 +153,41 @@ int CRS_INTERPOSE(msgget)(key_t key, int flags)
     return id;
 }
 
+/* msgsnd (rcv 0) or msgrcv, made again after a park (see the top). */
+static ssize_t msg_call(int rcv, int id, void *msg, size_t len, long type, int flags)
+{
+    int before = crs_sysvipc_note(CRS_SYSVIPC_MSG, id);
+    int slot = crs_sysvipc_slot(CRS_SYSVIPC_MSG, id);
+    for (;;) {
+        struct crs_park_call pc;
+        crs_park_call_begin(&pc);
+        ssize_t r = rcv ? syscall(SYS_msgrcv, id, msg, len, type, flags) : syscall(SYS_msgsnd, id, msg, len, flags);
+        int e = errno;
+        crs_park_call_end();
+        if (r >= 0)
+            return r;
+        int again = e == EINTR ? crs_park_call_again(&pc, NULL) : 0;
+        if (again == 2)
+            id = id_now(CRS_SYSVIPC_MSG, slot, id);
+        if (again)
+            continue;
+        if (e == EINVAL || e == EIDRM)
+            crs_sysvipc_note_undo(CRS_SYSVIPC_MSG, id, before);   /* not a queue this process uses */
+        errno = e;
+        return -1;
+    }
+}
+
 int CRS_INTERPOSE(msgsnd)(int id, const void *msg, size_t len, int flags)
 {
-    int r = (int)syscall(SYS_msgsnd, id, msg, len, flags);
-    if (r == 0)
-        crs_sysvipc_note(CRS_SYSVIPC_MSG, id);
-    return r;
+    return (int)msg_call(0, id, (void *)(uintptr_t)msg, len, 0, flags);
 }
 
 ssize_t CRS_INTERPOSE(msgrcv)(int id, void *msg, size_t len, long type, int flags)
 {
-    ssize_t r = syscall(SYS_msgrcv, id, msg, len, type, flags);
-    if (r >= 0 && !(flags & 040000 /* MSG_COPY: an index, for checkpointers */))
-        crs_sysvipc_note(CRS_SYSVIPC_MSG, id);
-    return r;
+    if (flags & 040000 /* MSG_COPY: an index, for checkpointers */)
+        return syscall(SYS_msgrcv, id, msg, len, type, flags);
+    return msg_call(1, id, msg, len, type, flags);
 }
 
 int CRS_INTERPOSE(msgctl)(int id, int cmd, struct msqid_ds *buf)

@@ -44,6 +44,10 @@ static _Atomic uint32_t nslots, nparked, release_gen, nrestored;
  * theirs and park when they leave it (capture_filter.h). */
 static _Atomic uint32_t park_round;
 static pid_t deferring[CRS_MAX_THREADS];
+/* 1: that thread deferred inside a call that may wait (a SEM_UNDO semop,
+ * crs_park_call_begin): a park signal that came just before the call could
+ * not interrupt it, so the park sends it again while it waits (nudge). */
+static unsigned char deferring_call[CRS_MAX_THREADS];
 static _Atomic uint32_t ndeferring;
 static struct crs_rec_thread *slots[CRS_MAX_THREADS];
 /* After a restart, each parked thread's id now (slot by slot). */
@@ -507,6 +511,7 @@ static int park_here_mask(const void *mask)
         futex_wake(&nparked);
     } else {
         crs_thread_reinstate(&rec, (const struct crs_restart_info *)r);
+        crs_park_call_restarted();
         tids_now[idx] = my_tid();
         atomic_fetch_add(&nrestored, 1);
         futex_wake(&nrestored);
@@ -538,6 +543,15 @@ int crs_park_here(void)
     return park_here_mask(NULL);
 }
 
+static int is_deferring(pid_t tid)
+{
+    uint32_t n = atomic_load(&ndeferring);
+    for (uint32_t i = 0; i < n && i < CRS_MAX_THREADS; i++)
+        if (deferring[i] == tid)
+            return 1;
+    return 0;
+}
+
 /* A thread that deferred its park leaves its section: parks now, as in the
  * handler (every signal blocked, signal-context callbacks first), if the
  * checkpoint of that round still waits. */
@@ -551,6 +565,7 @@ static void park_late(uint32_t round)
     int (*hook)(void) = park_hook;
     if (!hook || !hook())
         park_here_mask(&old);
+    crs_park_call_signals(old, park_sig);
     errno = saved_errno;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 }
@@ -564,15 +579,29 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
         /* our signal is invisible to the application: a wait it interrupted goes on */
         struct crs_sleep_call call;
         crs_sleep_note(ucv, &call);
+        int in_call = crs_park_call_inside();
+        if (in_call) {   /* libcr's wrapper makes the call again */
+            call.restartable = 0;
+            if (call.interrupted)
+                crs_park_call_interrupted();
+        }
         if (crs_park_defer_note(atomic_load(&park_round))) {
-            uint32_t i = atomic_fetch_add(&ndeferring, 1);
-            if (i < CRS_MAX_THREADS)
-                deferring[i] = my_tid();
+            pid_t me = my_tid();
+            if (!is_deferring(me)) {
+                uint32_t i = atomic_fetch_add(&ndeferring, 1);
+                if (i < CRS_MAX_THREADS) {
+                    deferring_call[i] = (unsigned char)in_call;
+                    deferring[i] = me;
+                }
+            }
         } else {
             int (*hook)(void) = park_hook;
             if (!hook || !hook())
                 restarted = park_here_mask(&((ucontext_t *)ucv)->uc_sigmask);
         }
+        uint64_t mask;
+        memcpy(&mask, &((ucontext_t *)ucv)->uc_sigmask, sizeof mask);
+        crs_park_call_signals(mask, park_sig);
         crs_sleep_resume(ucv, &call, restarted);
     }
     errno = saved_errno;
@@ -852,13 +881,26 @@ static void describe_straggler(pid_t tid, int timeout_ms, char *err, size_t errl
                  park_sig);
 }
 
-static int is_deferring(pid_t tid)
+
+static int is_parked(pid_t tid)
+{
+    uint32_t ns = atomic_load(&nslots);
+    for (uint32_t j = 0; j < ns && j < CRS_MAX_THREADS; j++)
+        if (slots[j] && slots[j]->tid == tid)
+            return 1;
+    return 0;
+}
+
+/* Sends the park signal again to threads that deferred inside a call that
+ * may wait and have not parked yet: one whose signal came just before it
+ * entered the call waits there until something interrupts it. Only while
+ * a checkpoint waits for them: the program's waits cost nothing. */
+static void nudge_calls(void)
 {
     uint32_t n = atomic_load(&ndeferring);
     for (uint32_t i = 0; i < n && i < CRS_MAX_THREADS; i++)
-        if (deferring[i] == tid)
-            return 1;
-    return 0;
+        if (deferring_call[i] && deferring[i] && !is_parked(deferring[i]))
+            syscall(SYS_tgkill, getpid(), deferring[i], park_sig);
 }
 
 long crs_park_all(int timeout_ms, char *err, size_t errlen)
@@ -871,6 +913,8 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     memset(tids_now, 0, sizeof tids_now);
     memset(signaled, 0, sizeof signaled);
     atomic_store(&ndeferring, 0);
+    memset(deferring, 0, sizeof deferring);
+    memset(deferring_call, 0, sizeof deferring_call);
     atomic_store(&ntq, 0);
     atomic_store(&nmq, 0);
     atomic_store(&main_parked, 0);
@@ -922,6 +966,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
             }
             futex_wait(&nparked, p, 10);
             waited += 10;
+            nudge_calls();
         }
         if (!grew)
             break;
