@@ -157,7 +157,13 @@ static void follow_step(uint32_t step)
         a->drain_ms = t2 - t1;
         if (!rc && S->capture_dir[0]) {
             char path[600];
+            /* hold (an input since f5ad5ec) must be 0: a capture with hold keeps the application's
+             * threads parked until resume, and on rank 0 the coordinator thread below is one of
+             * them, so RESUME never came (uninitialised, it held now and then: ck_io-ompi np=4
+             * hung until ckcompare's timeout, rank 0's main, coordinator and libcr threads parked
+             * in park_here_mask's hold, seen with gdb) */
             struct snapc_capture_result cr;
+            memset(&cr, 0, sizeof cr);
             snprintf(path, sizeof path, "%s/rank_%d.img", S->capture_dir, my_rank);
             rc = ops->capture(ops->arg, path, &cr);
             if (rc < 0) {
