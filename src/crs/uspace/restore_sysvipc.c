@@ -117,15 +117,20 @@ static int make(struct crs_restore *r, const struct crs_rec_sysvipc *s)
 
 /* The saved messages into queue id, which is empty; msg_qbytes as saved
  * when the kernel lets us (raising it past kernel.msgmnb needs
- * CAP_SYS_RESOURCE). */
+ * CAP_SYS_RESOURCE; else one warning line says so and the restart goes on
+ * with the smaller queue). */
 static int fill_queue(struct crs_restore *r, const struct crs_rec_sysvipc *s, int id)
 {
     struct msqid_ds ds;
     if (msgctl(id, IPC_STAT, &ds) == 0 && ds.msg_qbytes != s->qbytes) {
+        unsigned long long now = ds.msg_qbytes;
         ds.msg_qbytes = s->qbytes;
         if (msgctl(id, IPC_SET, &ds) != 0)
-            revive_log_debug("msg_qbytes %llu of System V message queue %d: %s", (unsigned long long)s->qbytes, id,
-                             strerror(errno));
+            revive_log_warn("cannot give System V message queue %d its msg_qbytes %llu again (%s): it holds at most "
+                            "%llu bytes now, so senders wait sooner%s", s->id, (unsigned long long)s->qbytes,
+                            strerror(errno), now,
+                            errno == EPERM ? "; raising it past kernel.msgmnb needs CAP_SYS_RESOURCE: restart with "
+                                             "it (as root), or raise kernel.msgmnb" : "");
     }
     const unsigned char *p = r->img->sysvipcdata + s->data;
     struct { long type; char text[]; } *m = NULL;

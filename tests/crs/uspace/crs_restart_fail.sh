@@ -33,37 +33,40 @@ rm_user_ipc() {
 }
 crs_at_exit rm_user_ipc
 
+# failed_restart RUN PASS FAIL (in case_of): a restart of $name's image made to
+# fail (restore-late) must change none of the user's objects
+failed_restart() {
+    local before after st
+    before=$(ipc_ids)
+    st=$(cd "$d" && REVIVE_FAULT=restore-late crs_run "$WORK/$name.$1" "$CRS_TOOLS/cr_restart" "$WORK/$name.img")
+    after=$(ipc_ids)
+    if [ "$st" != 0 ] && [ "$st" != 42 ] && grep -q 'restore-late' "$WORK/$name.$1.err" && [ "$before" = "$after" ]; then
+        crs_pass "$name: $2"
+    else
+        crs_fail "$name: $3: status $st, objects before/after: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' ' ')$(head -n 1 "$WORK/$name.$1.err")"
+    fi
+}
+
 # case NAME PROGRAM SCOPE...: checkpoint --kill; a failing restart with the
 # original's objects there (they must stay), then without them (nothing new
 # may stay); then a plain restart to the end
 case_of() {
-    local name=$1 prog=$2 d=$WORK/$1 st before after
+    local name=$1 prog=$2 d=$WORK/$1 st
     shift 2
     mkdir -p "$d"
     chown "$uid:$gid" "$d"
+    # asuser's command line: crs_launch runs it under timeout, which cannot run a shell function
     crs_start_or_end "$name: the program never got ready" "$d" \
         setpriv --reuid="$uid" --regid="$gid" --clear-groups "$CRS_TOOLS/cr_run" "$prog"
     crs_tool "$WORK/$name.ck" cr_checkpoint "$@" --kill -f "$WORK/$name.img" "$PID" ||
         { crs_fail "$name: cr_checkpoint: $(head -n 1 "$WORK/$name.ck.err")"; return; }
     crs_wait_status "$d/orig" 30 >/dev/null
     touch "$d/go.1" "$d/go.2"
-    before=$(ipc_ids)
-    st=$(cd "$d" && REVIVE_FAULT=restore-late crs_run "$WORK/$name.f1" "$CRS_TOOLS/cr_restart" "$WORK/$name.img")
-    after=$(ipc_ids)
-    if [ "$st" != 0 ] && [ "$st" != 42 ] && grep -q 'restore-late' "$WORK/$name.f1.err" && [ "$before" = "$after" ]; then
-        crs_pass "$name: a failed restart leaves the original's objects, which it took back, as they were"
-    else
-        crs_fail "$name: a failed restart with the original's objects there: status $st, objects before/after: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | tr '\n' ' ') $(head -n 1 "$WORK/$name.f1.err")"
-    fi
+    failed_restart f1 "a failed restart leaves the original's objects, which it took back, as they were" \
+        "a failed restart with the original's objects there"
     rm_user_ipc
-    before=$(ipc_ids)
-    st=$(cd "$d" && REVIVE_FAULT=restore-late crs_run "$WORK/$name.f2" "$CRS_TOOLS/cr_restart" "$WORK/$name.img")
-    after=$(ipc_ids)
-    if [ "$st" != 0 ] && [ "$st" != 42 ] && grep -q 'restore-late' "$WORK/$name.f2.err" && [ "$before" = "$after" ]; then
-        crs_pass "$name: a failed restart that made its objects leaves none behind"
-    else
-        crs_fail "$name: a failed restart that made its objects left: $(diff <(echo "$before") <(echo "$after") | grep '^>' | tr '\n' ' ')(status $st: $(head -n 1 "$WORK/$name.f2.err"))"
-    fi
+    failed_restart f2 "a failed restart that made its objects leaves none behind" \
+        "a failed restart that made its objects"
     st=$(cd "$d" && crs_run "$WORK/$name.r" "$CRS_TOOLS/cr_restart" "$WORK/$name.img")
     if [ "$st" = 42 ] && tail -n 1 "$WORK/$name.r.out" | grep -q ' RESULT ok$'; then
         crs_pass "$name: then a restart finishes as the uninterrupted run"
