@@ -147,6 +147,10 @@ void coord_stage_failed(uint64_t seq, const char *why)
         filem_image_path(img, sizeof img, coord.jobdir, seq, r);
         unlink(img);
     }
+    /* a rank still copying now renames its copy in later: that one goes when it says so */
+    coord.failed_stage_set = 1;
+    coord.failed_stage_seq = seq;
+    coord.failed_stage_epoch = coord.p.epoch;
     /* the mark goes into the room kept for it (filem/stage_mark.h): a full disk was the
      * commonest failure, and the mark of a failed sequence was then lost with the sequence */
     char err[512];

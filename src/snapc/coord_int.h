@@ -107,6 +107,9 @@ struct coord_state {
     int restart_ranks;       /* of the snapshot restarted from */
     int term_pending;        /* an epoch with --term committed: the job is ending */
     int stopped;             /* an epoch with --stop committed, the job not continued since */
+    int failed_stage_set;    /* the last sequence whose staging failed, and its epoch: an */
+    uint64_t failed_stage_seq; /* image a rank copied there after the failure is removed */
+    uint32_t failed_stage_epoch; /* (coord_rank.c) */
     int stop_wait;           /* --stop: the tools' answer waits until the job is stopped */
     int64_t stop_since;
     int launcher_stopped;    /* the coordinator sent SIGSTOP to the launcher */

@@ -2,11 +2,13 @@
  * place in the job), then the protocol messages, turned into events for proto.c. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "filem/filem.h"
 #include "snapc/coord_int.h"
 
 void coord_rank_hello(int i)
@@ -84,6 +86,34 @@ static int epoch_bound(int type)
            type == SNAPC_MSG_STAGED || type == SNAPC_MSG_PARTNERED || type == SNAPC_MSG_STAGED_FOR;
 }
 
+/* A rank that finished its copy into a sequence whose staging had failed already (a full
+ * directory: another rank's copy failed while this one's went on) left its image there, which
+ * coord_stage_failed's removal had missed: it goes now, so that the directory gets its room back
+ * (review10: 3 of 3 on a 3 MiB tmpfs, one 1.5 MiB image left per failed sequence). */
+static void drop_late_copy(int rank, const struct snapc_hdr *h, const uint8_t *p)
+{
+    if (!coord.failed_stage_set || h->epoch != coord.failed_stage_epoch)
+        return;
+    int r = rank;
+    if (h->type == SNAPC_MSG_STAGED_FOR) {
+        struct snapc_staged_for sf;
+        memcpy(&sf, p, sizeof sf);
+        if (sf.status != 0 || sf.rank > (uint32_t)INT32_MAX)
+            return;
+        r = (int)sf.rank;
+    } else {
+        struct snapc_staged sd;
+        memcpy(&sd, p, sizeof sd);
+        if (sd.status != 0)
+            return;
+    }
+    char img[PATH_MAX];
+    filem_image_path(img, sizeof img, coord.jobdir, coord.failed_stage_seq, r);
+    if (unlink(img) == 0)
+        revive_log_debug("rank %d's image of the failed sequence %llu, copied after the failure, "
+                         "removed", r, (unsigned long long)coord.failed_stage_seq);
+}
+
 void coord_rank_frame(int i)
 {
     struct conn *c = &coord.c[i];
@@ -96,6 +126,8 @@ void coord_rank_frame(int i)
         coord_conn_close(i);
         return;
     }
+    if (h->type == SNAPC_MSG_STAGED || h->type == SNAPC_MSG_STAGED_FOR)
+        drop_late_copy(c->rank, h, p);
     if (epoch_bound(h->type) && (coord.p.phase == SNAPC_P_IDLE || h->epoch != coord.p.epoch))
         return; /* a late message of an epoch that is over */
     if (h->type == SNAPC_MSG_CONTINUED) {

@@ -3,7 +3,8 @@
 # up after a first snapshot): no checkpoint, one clear message naming the rank and "No space
 # left on device" with one piece of advice naming --ckpt-dir, the failed sequence never offered
 # (marked failed: ckpt-info shows it, restart-mpi passes over it), the earlier snapshot intact,
-# the job running on; once there is room again the next snapshot commits.
+# the job running on; once there is room again the next snapshot commits. With room for one image
+# and a half, no image is left in the failed sequences (also a copy that finished after the failure).
 # Needs to mount a tmpfs (root): skipped otherwise.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-diskfull
@@ -59,6 +60,24 @@ grep "staging failed: .*No such file or directory" "$W/a.err" &&
 rm -f "$mnt/filler"
 expect_rc 0 "a snapshot once there is room" "$CKPT" $JOB && consistent "$(tail -n1 "$W/cmd.out")" 3
 [ "$(ls -A "$jd" | grep -c '^\.discarded')" = 0 ] || fail "hidden discarded directories left: $(ls -A "$jd")"
+# room for one image and a half: the copies of some ranks fit, another's does not; no image
+# is left in the failed sequence, also one renamed in after the failure (review10: a 1.5 MiB
+# image stayed in each failed sequence on a 3 MiB tmpfs, 3 of 3, the room never came back)
+seq=$(basename "$(tail -n1 "$W/cmd.out")")
+isz=$(stat -c %s "$jd/$seq/rank_0.img")
+dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null
+truncate -s -$((isz * 3 / 2)) "$mnt/filler"
+for k in 1 2 3; do
+    expect_rc 1 "a snapshot with room for one image and a half ($k)" "$CKPT" $JOB && err_has "No space left on device"
+done
+left=
+for i in $(seq 50); do
+    left=$(ls "$jd"/*/rank_*.img 2>/dev/null | grep -v "^$jd/[0-$seq]/")
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+[ -z "$left" ] || fail "images left in failed sequences: $left"
+rm -f "$mnt/filler"
 kill -TERM $JOB; wait $JOB
 # the room kept for a failure mark goes with the job
 [ -e "$jd/.staging.reserve" ] && fail "the job ended, its reservation is left"
