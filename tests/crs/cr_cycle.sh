@@ -52,7 +52,8 @@
 # memory must not be stored), CRS_IMAGE_THREADS (every image must hold this
 # many threads, as cr_info counts them), CRS_EXPECT_PID=1 (the original PID
 # must come back even when not root: in a user+pid namespace),
-# CRS_RESTART_ENV (VAR=value words set for cr_restart only), CRS_TIMEOUT (seconds a program may run, default 60),
+# CRS_RESTART_ENV (VAR=value words set for cr_restart only), CRS_RESTART_WRAP
+# (command words cr_restart runs under, e.g. setarch -R: without ASLR), CRS_TIMEOUT (seconds a program may run, default 60),
 # CRS_CKPT_TIMEOUT (per tool call, default 120), CRS_KEEP=1 keeps the work
 # directory; see crs_lib.sh.
 
@@ -67,9 +68,10 @@ FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
 
 crs_setup "$prog_name"
 CR_RUN=$CRS_TOOLS/cr_run
-# CRS_RESTART_ENV: VAR=value words for cr_restart only (a fault point of the restorer)
+# CRS_RESTART_ENV: VAR=value words for cr_restart only (a fault point of the restorer);
+# CRS_RESTART_WRAP: command words cr_restart runs under (setarch -R)
 # shellcheck disable=SC2206
-CR_RESTART=(${CRS_RESTART_ENV:+env $CRS_RESTART_ENV} "$CRS_TOOLS/cr_restart")
+CR_RESTART=(${CRS_RESTART_WRAP:-} ${CRS_RESTART_ENV:+env $CRS_RESTART_ENV} "$CRS_TOOLS/cr_restart")
 IS_ROOT=0
 [ "$(id -u)" = 0 ] && IS_ROOT=1
 

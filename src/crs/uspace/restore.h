@@ -39,7 +39,8 @@ struct crs_switch_plan {
     const struct crs_rec_siginfo *siginfos;   /* queued again instead (nsiginfos, after the threads) */
     uint32_t nsiginfos;
     struct crs_switch_range vdso[4];
-    uint64_t vdso_spare;                 /* a free range for moving the vdso in two steps */
+    uint64_t vdso_spare, vdso_spare_len; /* a free range for moving the vdso in two steps */
+    int fault_no_return;                 /* REVIVE_FAULT=restore-no-return: fail before the moves */
     struct prctl_mm_map mm;
     uint64_t auxv[128];
     struct crs_restart_info info;

@@ -82,6 +82,30 @@ static void *map_region(struct crs_restore *r, size_t i, uint64_t hint, int writ
     return p;
 }
 
+/* Reserves whatever is free in [lo, hi) (PROT_NONE, no memory behind it), so that nothing
+ * mapped from now on lands there; what is mapped in it already stays. A range taken in part is
+ * halved: a few dozen calls for each mapping of cr_restart's inside. The switch unmaps the
+ * reservations with the rest of cr_restart's memory. 0, or -errno when the kernel refuses for
+ * another reason than a mapping in the way (vm.max_map_count). */
+static int hold_free(uint64_t lo, uint64_t hi)
+{
+    if (lo >= hi)
+        return 0;
+    void *p = mmap((void *)lo, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+                   -1, 0);
+    if (p == (void *)lo)
+        return 0;
+    if (p != MAP_FAILED)
+        munmap(p, hi - lo);   /* an old kernel ignoring NOREPLACE: something is in the way */
+    else if (errno != EEXIST)
+        return -errno;
+    if (hi - lo <= 4096)
+        return 0;
+    uint64_t mid = lo + (((hi - lo) / 2) & ~(uint64_t)4095);
+    int e = hold_free(lo, mid);
+    return e ? e : hold_free(mid, hi);
+}
+
 /* Shared memory object i made again, empty, at our own numbers; or -errno. */
 static int new_memfd(struct crs_restore *r, size_t i)
 {
@@ -399,15 +423,25 @@ int crs_restore_load(struct crs_restore *r)
             return -ENOMEM;
         }
     }
-    /* Keep the image's vdso addresses free of anything mapped from now on:
-     * the kernel's vdso moves there last (the switch drops these holders). */
+    /* Keep every place something moves to in the switch free of anything mapped from now on:
+     * the image's vdso addresses (the kernel's vdso moves there last) and what cr_restart's own
+     * memory leaves free of each region pass 1 could not place. Pass 2 took that rest from the
+     * kernel for a region loaded aside (cr_restart's libraries inside a 1 GiB region under ASLR,
+     * or every library of an image taken without ASLR, as under gdb): the switch's move of the
+     * larger region then overwrote the smaller one (the restored process died in ld.so), or the
+     * region's own move overlapped itself and was refused (CI at aa626e1, crs_heap_1g.sh fork:
+     * then a silent SIGSEGV, restore_switch.c say). The switch drops these holders. */
     for (size_t i = 0; i < img->nregions; i++) {
         const struct crs_rec_region *g = &img->regions[i];
-        if (g->kind == CRS_REGION_VDSO)
-            mmap((void *)g->start, g->end - g->start, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (g->kind != CRS_REGION_VDSO && r->cur[i])
+            continue;
+        if ((e = hold_free(g->start, g->end))) {
+            crs_restore_map_error(r, g->start, g->end, -e);
+            free(writable);
+            return -ENOMEM;
+        }
     }
-    /* Pass 2: the rest aside; every free spot left is outside the image. */
+    /* Pass 2: the rest aside; every free spot left is outside the image's places. */
     for (size_t i = 0; i < img->nregions; i++) {
         const struct crs_rec_region *g = &img->regions[i];
         if (g->kind == CRS_REGION_VDSO || r->cur[i])

@@ -60,10 +60,14 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
     return ret;
 }
 
+/* Counted through a volatile read: GCC 12 turns a plain counting loop into a call of libc's
+ * strlen, which is unmapped here, so every message after the point of no return died of
+ * SIGSEGV without a word (CI at aa626e1, crs_heap_1g.sh: a region move refused, then the
+ * jump into cr_restart's gone libc). */
 NO_SSP static void say(const char *s)
 {
     size_t n = 0;
-    while (s[n])
+    while (((const volatile char *)s)[n])
         n++;
     sys6(SYS_write, 2, (long)s, (long)n, 0, 0, 0);
 }
@@ -103,7 +107,12 @@ NO_SSP static void switch_main(void *arg)
             move(p->vdso[i].from, p->vdso[i].len, p->vdso_spare + (p->vdso[i].from - lo), "moving the vdso aside");
         for (uint32_t i = 0; i < p->nvdso; i++)
             move(p->vdso_spare + (p->vdso[i].from - lo), p->vdso[i].len, p->vdso[i].to, "moving the vdso into place");
+        /* what is left of the spare room goes now: a hole left for the restored process to
+         * unmap would take along whatever it maps there first (its fork page, its arena) */
+        sys6(SYS_munmap, (long)p->vdso_spare, (long)p->vdso_spare_len, 0, 0, 0, 0);
     }
+    if (p->fault_no_return)
+        die("fault injected before the regions move (REVIVE_FAULT=restore-no-return)");
     for (uint32_t i = 0; i < p->nmove; i++)
         move(p->move[i].from, p->move[i].len, p->move[i].to, "moving a region into place");
     if (sys6(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&p->mm, sizeof p->mm, 0, 0) != 0)
@@ -115,7 +124,7 @@ NO_SSP static void switch_main(void *arg)
         struct crs_switch_thread *t = &p->threads[i];
         struct clone3_args ca;
         uint64_t tid = (uint64_t)t->tid;
-        char *c = (char *)&ca;
+        volatile char *c = (volatile char *)&ca;   /* no memset call either (see say) */
         for (size_t k = 0; k < sizeof ca; k++)
             c[k] = 0;
         ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
@@ -379,6 +388,33 @@ static int plan_vdso(struct crs_restore *r, struct crs_switch_plan *p)
             return -ENOMEM;
         }
         p->vdso_spare = (uint64_t)spare;
+        p->vdso_spare_len = hi - lo;
+    }
+    return 0;
+}
+
+/* The last look before the point of no return: nothing the switch keeps where it is (a region
+ * loaded aside, the plan and its stack, the vdso's spare room, cr_restart's program) lies where
+ * a region or the vdso moves to. A move there would take it away (a region lost, switch_main's
+ * own stack) or be refused for overlapping itself, with no way back; here it is still an error
+ * message. Both lists ascend (the image's regions are sorted), so one walk. */
+static int check_moves(struct crs_restore *r, const struct keep *keep, size_t nkeep)
+{
+    const struct crs_image *img = r->img;
+    size_t k = 0;
+    for (size_t i = 0; i < img->nregions && k < nkeep; i++) {
+        const struct crs_rec_region *g = &img->regions[i];
+        if (g->kind != CRS_REGION_VDSO && r->cur[i] == g->start)
+            continue;   /* in place already: no move lands there */
+        while (k < nkeep && keep[k].hi <= g->start)
+            k++;
+        if (k < nkeep && keep[k].lo < g->end) {
+            crs_restore_error(r, "cannot restart: memory the last step keeps (0x%llx-0x%llx) lies where the image's "
+                              "region 0x%llx-0x%llx goes; the restorer placed it wrongly (a bug), nothing was moved",
+                              (unsigned long long)keep[k].lo, (unsigned long long)keep[k].hi,
+                              (unsigned long long)g->start, (unsigned long long)g->end);
+            return -EFAULT;
+        }
     }
     return 0;
 }
@@ -513,15 +549,7 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     int e = plan_vdso(r, p);
     if (e)
         return e;
-    if (p->vdso_spare) {
-        uint64_t lo = p->vdso[0].from, hi = 0;
-        for (uint32_t i = 0; i < p->nvdso; i++) {
-            if (p->vdso[i].from < lo) lo = p->vdso[i].from;
-            if (p->vdso[i].from + p->vdso[i].len > hi) hi = p->vdso[i].from + p->vdso[i].len;
-        }
-        p->info.unmap[p->info.nunmap].start = p->vdso_spare;
-        p->info.unmap[p->info.nunmap++].len = hi - lo;
-    }
+    p->fault_no_return = revive_fault(REVIVE_FAULT_restore_no_return);
     struct keep *keep = calloc(img->nregions + 4, sizeof *keep);
     if (!keep)
         return -ENOMEM;
@@ -529,13 +557,14 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
     keep[nkeep++] = (struct keep){ exe_lo, exe_hi };
     keep[nkeep++] = (struct keep){ p->arena_start, p->arena_start + p->arena_len };
     if (p->vdso_spare)
-        keep[nkeep++] = (struct keep){ p->vdso_spare, p->info.unmap[p->info.nunmap - 1].start +
-                                                         p->info.unmap[p->info.nunmap - 1].len };
+        keep[nkeep++] = (struct keep){ p->vdso_spare, p->vdso_spare + p->vdso_spare_len };
     for (size_t i = 0; i < img->nregions; i++)
         if (img->regions[i].kind != CRS_REGION_VDSO)
             keep[nkeep++] = (struct keep){ r->cur[i], r->cur[i] + img->regions[i].end - img->regions[i].start };
     qsort(keep, nkeep, sizeof *keep, cmp_keep);
-    e = plan_unmaps(r, p, keep, nkeep);
+    e = check_moves(r, keep, nkeep);
+    if (!e)
+        e = plan_unmaps(r, p, keep, nkeep);
     free(keep);
     if (e)
         return e;

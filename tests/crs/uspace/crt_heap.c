@@ -4,12 +4,15 @@
  * allocated but never touched memory that must read back as zeros.
  *
  * Size: CRT_HEAP_MB (or argv[1]) MiB of touched memory, default 64; the suite
- * also runs it at 1024 (1 GiB). Contract: crt_common.h.
+ * also runs it at 1024 (1 GiB). CRT_HEAP_AT=ADDR adds a block of CRT_HEAP_AT_MB
+ * (default 16) MiB mapped at that address (noaslr.sh: where cr_restart's own
+ * libraries lie without ASLR). Contract: crt_common.h.
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,33 @@ static unsigned char *zero_block;
 static unsigned char *small[NSMALL];
 static size_t small_len[NSMALL];
 static uint64_t small_seed[NSMALL];
+static unsigned char *pinned;
+static size_t pinned_len;
+
+/* CRT_HEAP_AT: the block at its address. This run's own layout may hold the address (its stack
+ * lies anywhere in the top 16 GiB under ASLR): then the program runs itself again, once, under
+ * another layout (same pid, nothing printed yet). */
+static void pin_block(char **argv)
+{
+    const char *at = getenv("CRT_HEAP_AT");
+    if (!at || !*at)
+        return;
+    pinned_len = (size_t)crt_env_long("CRT_HEAP_AT_MB", 16) << 20;
+    void *want = (void *)(uintptr_t)strtoull(at, NULL, 0);
+    void *p = mmap(want, pinned_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == want) {
+        pinned = p;
+        crt_fill(pinned, pinned_len, 3);
+        return;
+    }
+    if (p != MAP_FAILED)
+        munmap(p, pinned_len);
+    if (!getenv("CRT_HEAP_AT_AGAIN")) {
+        setenv("CRT_HEAP_AT_AGAIN", "1", 1);
+        execv("/proc/self/exe", argv);
+    }
+    crt_die("cannot map %zu MiB at %s", pinned_len >> 20, at);
+}
 
 static uint64_t big_sum(void)
 {
@@ -82,6 +112,7 @@ int main(int argc, char **argv)
     void *brk0 = sbrk(0);
     int bad;
 
+    pin_block(argv);
     if (mb < 16)
         mb = 16;
     /* Keep small blocks on the brk heap, the big ones in mmap. */
@@ -102,9 +133,14 @@ int main(int argc, char **argv)
     crt_say("big block checksum %016llx", (unsigned long long)big_expect);
     crt_say("small blocks checksum %016llx", (unsigned long long)small_expect);
     crt_check("brk heap grew", sbrk(0) > brk0, "sbrk(0) did not move");
+    uint64_t pinned_expect = pinned ? crt_hash(pinned, pinned_len, 3) : 0;
+    if (pinned)
+        crt_say("pinned block: %zu MiB at %p", pinned_len >> 20, (void *)pinned);
 
     crt_checkpoint_point(1);
 
+    if (pinned)
+        crt_check_u64("pinned block intact", crt_hash(pinned, pinned_len, 3), pinned_expect);
     crt_check_u64("big block intact", big_sum(), big_expect);
     bad = small_verify();
     crt_check("small blocks intact", bad == 0, "%d of %d blocks differ", bad, NSMALL);
