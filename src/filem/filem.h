@@ -52,10 +52,6 @@ int filem_job_path(char *out, size_t len, const char *base, long pid);
 int filem_seq_path(char *out, size_t len, const char *jobdir, uint64_t seq);
 int filem_image_path(char *out, size_t len, const char *jobdir, uint64_t seq, int rank);
 
-/* Flushes the directory path itself (the names made or removed in it), so that they survive a
- * crash. Best effort, says nothing: its callers have already done what must not fail. */
-void filem_fsync_dir(const char *path);
-
 /* Checks that path is a private directory of ours (not a symlink, owned by
  * the effective uid, mode without group/other bits). With create, makes it
  * (0700) when missing, its parent must exist. 0, -ENOENT (missing, not

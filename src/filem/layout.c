@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dirsync.h"
 #include "common/log.h"
 
 __attribute__((format(printf, 3, 4))) static int fmt_path(char *out, size_t len, const char *fmt,
@@ -212,15 +213,6 @@ static int empty_dir(int dfd, const char *dir, int *foreign, char *err, size_t e
     return rc;
 }
 
-void filem_fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 #define TRASH_PREFIX ".discarded."
 
 /* Empties and removes a sequence directory (snapshot.meta first when meta).
@@ -293,13 +285,13 @@ static int remove_seq(const char *jobdir, uint64_t seq, int allow_meta, char *er
         if (gone == trash) {
             /* a rank of the failed attempt still writes: the sequence is gone anyway */
             revive_log_info("%s: left for later (%s)", trash, strerror(e));
-            filem_fsync_dir(jobdir);
+            revive_fsync_dir(jobdir);
             return 0;
         }
         filem_fmt(err, errlen, "cannot remove %s: %s", dir, strerror(e));
         return -e;
     }
-    filem_fsync_dir(jobdir);
+    revive_fsync_dir(jobdir);
     return 0;
 }
 
@@ -327,7 +319,7 @@ int filem_trash_clean(const char *jobdir)
     }
     closedir(d);
     if (left == 0)
-        filem_fsync_dir(jobdir);
+        revive_fsync_dir(jobdir);
     return left;
 }
 

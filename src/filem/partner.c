@@ -24,6 +24,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "common/dirsync.h"
 #include "common/hostport.h"
 #include "common/log.h"
 #include "filem/stage.h"
@@ -274,11 +275,7 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
             e = -errno;
             snprintf(msg, sizeof msg, "cannot rename %s: %s", tmp, strerror(-e));
         } else {
-            int d = open(rx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (d >= 0) {
-                fsync(d);
-                close(d);
-            }
+            revive_fsync_dir(rx->dir);
             snprintf(msg, sizeof msg, "%s verified", fin);
         }
     }

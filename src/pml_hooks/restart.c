@@ -29,6 +29,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
 #include "common/clock.h"
+#include "common/dirsync.h"
 #include "common/fault.h"
 #include "libcr.h"
 
@@ -785,11 +786,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
         char *slash = strrchr(dir, '/');
         if (slash)
             *(slash == dir ? slash + 1 : slash) = 0;
-        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
+        revive_fsync_dir(slash ? dir : ".");
         return 0;
     }
     if (rc == CR_POLL_CHKPT_ERR_POST && why == CR_ERESTARTED) {

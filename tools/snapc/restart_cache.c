@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dirsync.h"
 #include "crs/base/durable.h"
 #include "filem/filem.h"
 #include "filem/stage.h"
@@ -243,8 +244,8 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
         rmdir(jobdir);
         return e;
     }
-    filem_fsync_dir(jobdir);
-    filem_fsync_dir(parent);
+    revive_fsync_dir(jobdir);
+    revive_fsync_dir(parent);
     return 0;
 }
 
