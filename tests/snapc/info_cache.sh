@@ -40,6 +40,16 @@ line=$(grep '^  rank 1:' "$W/cmd.out")
 [[ $line == *"copies: not in this directory (restart-mpi fetches it from a cache), the cache of $host (present)"* ]] ||
     fail "the listing of rank 1's copies: $line"
 pass "an image only in this host's cache: verified there, named, status 0"
+# an image here of another size than the metadata's is not listed as a copy without a word
+# (review10: a truncated one read "copies: this directory" until --verify)
+cp -p "$ref/rank_0.img" "$W/rank_0.keep"
+head -c 1000 "$W/rank_0.keep" >"$W/rank_0.short" && mv "$W/rank_0.short" "$ref/rank_0.img"
+"$INFO" "$ref" >"$W/cmd.out" 2>&1
+line=$(grep '^  rank 0:' "$W/cmd.out")
+[[ $line == *"copies: this directory (DAMAGED: 1000 bytes here, the metadata says "*"; ckpt-info --verify checks it)"* ]] ||
+    fail "the listing of a truncated rank_0.img: $line"
+mv "$W/rank_0.keep" "$ref/rank_0.img"
+pass "an image of the wrong size here: listed as damaged"
 
 if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
     expect_rc 1 "ckpt-info --verify on another host" unshare -u sh -c 'hostname revive-elsewhere && exec "$@"' sh "$INFO" --verify "$ref"

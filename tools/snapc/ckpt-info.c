@@ -346,12 +346,19 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                 int cpr = cached ? cache_path(&m, dir, (int)r, 0, cp, sizeof cp) : -1;
                 int incache = cpr == 0 && stat(cp, &cs) == 0;
                 int one = here && incache && cs.st_dev == ss.st_dev && cs.st_ino == ss.st_ino;
+                /* a file here of another size is no copy (review10: a truncated image was
+                 * listed as "this directory", status 0, until --verify) */
+                char wrong[128] = "";
+                if (here && sz && (uint64_t)ss.st_size != sz)
+                    snprintf(wrong, sizeof wrong,
+                             " (DAMAGED: %lld bytes here, the metadata says %llu; ckpt-info "
+                             "--verify checks it)", (long long)ss.st_size, (unsigned long long)sz);
                 printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s; copies: "
-                       "%s%s%s%s%s%s%s%s%s\n",
+                       "%s%s%s%s%s%s%s%s%s%s\n",
                        (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), get(&m, k4),
                        get(&m, k3),
                        !here ? "not in this directory (restart-mpi fetches it from a cache)"
-                             : "this directory",
+                             : "this directory", wrong,
                        from ? " (staged from " : "", from ? from : "",
                        from ? ": its node was lost)" : "",
                        one ? " and the cache of " : cached ? ", the cache of " : "",
