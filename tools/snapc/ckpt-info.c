@@ -378,8 +378,9 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         if (json)
             snapc_sb_printf(jb, ",\"verify\":[");
         e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, err, sizeof err);
-        /* images only missing, each with a copy in a cache: what restart-mpi fetches */
-        if (e < 0 && !v.failed)
+        /* images only missing, each with a copy in a cache: what restart-mpi fetches (not
+         * another failure no rank reported, as metadata without a number of ranks) */
+        if (e == -ENOENT && !v.failed && (v.cached || v.elsewhere))
             e = v.elsewhere ? -ENOENT : 0;
         else if (e < 0 && v.failed)
             snapc_fmt(err, sizeof err, "%s", v.first_err);
