@@ -72,15 +72,23 @@ int restart_stdin_feed(const char *seqdir, const struct filem_meta *m, int dry, 
         free(buf);
         return -1;
     }
+    /* the write end does not block: when the pipe cannot be made that large (F_SETPIPE_SZ past
+     * /proc/sys/fs/pipe-max-size or the user's pipe pages), a write that blocked would wait for
+     * a reader that is not started yet, for ever; it says so instead */
     if (want > 65536)
         fcntl(p[1], F_SETPIPE_SZ, (int)want);
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
     ssize_t w = write(p[1], buf, want);
     int e = errno;
     free(buf);
     close(p[1]);
     if (w != (ssize_t)want || dup2(p[0], 0) < 0) {
         snapc_fmt(err, errlen, "cannot put rank 0's %llu bytes of standard input in a pipe: %s",
-                  (unsigned long long)want, w != (ssize_t)want ? strerror(e) : strerror(errno));
+                  (unsigned long long)want,
+                  w >= 0 && w != (ssize_t)want ? "the pipe cannot be made large enough "
+                                                 "(/proc/sys/fs/pipe-max-size)"
+                  : w != (ssize_t)want         ? strerror(e)
+                                               : strerror(errno));
         close(p[0]);
         return -1;
     }
