@@ -175,14 +175,24 @@ static inline struct pml_comm *pml_comm_counted(uintptr_t v)
 
 void pml_clock_init(void);     /* after the lower half's MPI_Init */
 void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blocking);
+/* flags: PML_ENTER_BLOCKING (in_cs until the call leaves), PML_ENTER_EPOCH (the call opens a
+ * post/start epoch or an exclusive lock: counted in pml_epochs_open with the clocks, and one on
+ * no clock is held at the entry of a rank at a safe point, as a collective at its target is) */
+#define PML_ENTER_BLOCKING 1
+#define PML_ENTER_EPOCH 2
 void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struct pml_comm *const *xs,
-                     int nx, int blocking);
+                     int nx, int flags);
+/* The entry of a call that opens an epoch of one-sided communication (win.c), counted on the
+ * pair clocks xs[0..nx) of the ranks it links; the slot says IN|ENTER. */
+void pml_epoch_enter(struct pml_slot *t, uint32_t fid, struct pml_comm *const *xs, int nx);
 void pml_coll_exit_slow(void);
 /* Pair clocks (cross.c): the clocks MPI_Intercomm_create and MPI_Comm_create_group are counted
  * on besides their communicator's, into a fresh array (free it; NULL when 0). */
 int pml_cross_intercomm(uintptr_t local, int local_leader, uintptr_t peer, int remote_leader,
                         struct pml_comm ***out);
 int pml_cross_group(uintptr_t group, struct pml_comm ***out);
+/* MPI_Win_post and MPI_Win_start: the pair clocks of this rank with each member of the group */
+int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm ***out);
 int pml_pair_of(uint64_t cid, int *lo, int *hi);       /* 1: cid is a pair clock's */
 struct pml_comm *pml_pair_clock_locked(uint64_t cid); /* found or made; NULL: not this rank's */
 void pml_clock_add_locked(struct pml_comm *c);

@@ -392,13 +392,22 @@ void pml_coll_slow(struct pml_slot *t, uint32_t fid, struct pml_comm *c, int blo
     pml_coll_slow_x(t, fid, c, NULL, 0, blocking);
 }
 
-void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struct pml_comm *const *xs,
-                     int nx, int blocking)
+/* The epoch a call opens (PML_ENTER_EPOCH) is counted with its clocks, under the lock: a rank
+ * whose state said "at its targets, no epoch open" cannot have opened one since (win.c). */
+static void count_entry(struct pml_comm *c, struct pml_comm *const *xs, int nx, int flags)
 {
-    int noted = 0;
+    count_all(c, xs, nx);
+    if (flags & PML_ENTER_EPOCH)
+        __atomic_add_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST);
+}
+
+void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struct pml_comm *const *xs,
+                     int nx, int flags)
+{
+    int noted = 0, blocking = flags & PML_ENTER_BLOCKING, epoch = flags & PML_ENTER_EPOCH;
     __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE); /* not ENTER: we count under the lock */
     if (t->agent) {
-        count_all(c, xs, nx);
+        count_entry(c, xs, nx, flags);
         return;
     }
     pthread_mutex_lock(&pml_ck_lock);
@@ -411,7 +420,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
             continue;
         }
-        if (!(f & PML_CK_PENDING) || (!c && !nx))
+        if (!(f & PML_CK_PENDING) || (!c && !nx && !epoch))
             break;
         if (!pml_tgt_version) { /* targets not known yet */
             t->cs = c;
@@ -420,10 +429,13 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             park_wait(t, fid);
             continue;
         }
-        /* run on when every clock it counts on is short of its target */
+        /* run on when every clock it counts on is short of its target; an epoch opened on no
+         * clock (an exclusive lock) only where the rank is not at a safe point */
         int at = c && c->seq >= comm_target(c);
         for (int i = 0; i < nx && !at; i++)
             at = xs[i]->seq >= comm_target(xs[i]);
+        if (!c && !nx)
+            at = pml_all_reached();
         if (!at)
             break;
         t->cs = c;
@@ -463,7 +475,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             continue;
         park_wait(t, fid);
     }
-    count_all(c, xs, nx);
+    count_entry(c, xs, nx, flags);
     t->cs = blocking ? c : NULL;
     t->cs_seq = c ? c->seq : 0;
     int during = (pml_ck_flags & PML_CK_PENDING) != 0;
@@ -471,6 +483,20 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
     pthread_mutex_unlock(&pml_ck_lock);
     if (during || noted)
         pml_agent_notify(); /* in_cs, at_target may have changed */
+}
+
+void pml_epoch_enter(struct pml_slot *t, uint32_t fid, struct pml_comm *const *xs, int nx)
+{
+    if (__builtin_expect(pml_ck_flags != 0, 0)) {
+        pml_coll_slow_x(t, fid, NULL, xs, nx, PML_ENTER_EPOCH);
+        return;
+    }
+    /* counted while the slot says ENTER: an epoch's begin (pml_clock_seqs) waits for that, so
+     * the counts it reads come with the epoch open */
+    for (int i = 0; i < nx; i++)
+        __atomic_fetch_add(&xs[i]->seq, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);
 }
 
 void pml_coll_exit_slow(void)

@@ -163,3 +163,31 @@ int pml_cross_group(uintptr_t group, struct pml_comm ***out)
     free(w);
     return k;
 }
+
+/* MPI_Win_post and MPI_Win_start are counted on the pair clocks of this rank with each member of
+ * their group (win.c). A post/start epoch holds a snapshot back until it closes, and it closes
+ * only with the matching calls of the group's members: without a count they could make, a rank
+ * that had said "at my targets" opened one right after (the state is read once; the coordinator
+ * then closed every gate), and either the snapshot waited for a rank inside MPI_Win_wait whose
+ * partner was parked, or it was taken with the epoch open (tests/mpi/ckpt/rst_pscw.sh). Counted,
+ * a rank at its targets parks at the call's entry instead, and one behind (its partner opened the
+ * matching epoch before the counts were read) runs on to it. With every epoch closed the counts
+ * of a pair are equal (each closed post is matched by a closed start of the partner, and each
+ * closed start by its post, in both libraries), so the targets ask for nothing more. */
+int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm ***out)
+{
+    *out = NULL;
+    int n = 0, *w = NULL;
+    {
+        PML_GATE_ENTER(fid);
+        MPI_Group g = (MPI_Group)pml_v2r(group);
+        if (pml_L.MPI_Group_size(g, &n) == MPI_SUCCESS && n > 0)
+            w = pml_world_map(g, n);
+        PML_GATE_LEAVE();
+    }
+    if (!w)
+        return 0;
+    int k = pairs(w, n, out);
+    free(w);
+    return k;
+}

@@ -399,12 +399,18 @@ static int *group_ranks(struct pml_win *w, MPI_Group g, int *n)
     return out;
 }
 
-/* Post/start epochs hold a snapshot back (clock.c: the rank is not at a safe point while one is
- * open); when the last one closes during an epoch the agent hears of it. */
-static void epoch_opened(void)
-{
-    __atomic_add_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST);
-}
+/* Post/start epochs and exclusive locks hold a snapshot back (clock.c: the rank is not at a safe
+ * point while one is open); when the last one closes during an epoch the agent hears of it. The
+ * call that opens one counts it at its entry, with the pair clocks of the ranks it links
+ * (cross.c): a rank at a safe point is held there instead of opening one. */
+#define EPOCH_ENTER(fid, xs, nx)                                                              \
+    struct pml_slot *t_ = pml_slot();                                                         \
+    uint32_t w_ = t_->w;                                                                      \
+    t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
+    if (__builtin_expect(pml_need_fence, 0))                                                  \
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
+    PML_BARRIER();                                                                            \
+    pml_epoch_enter(t_, (uint32_t)(fid), (xs), (nx))
 
 static void epoch_closed(void)
 {
@@ -417,15 +423,18 @@ static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
 {
     if (!(post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start))
         return pml_not_ready(post ? "MPI_Win_post" : "MPI_Win_start");
-    PML_GATE_ENTER(post ? PML_FID_MPI_Win_post : PML_FID_MPI_Win_start);
-    /* past the gate, where a snapshot parks the thread (as in allocate) */
+    uint32_t fid = post ? PML_FID_MPI_Win_post : PML_FID_MPI_Win_start;
+    struct pml_comm **xs = NULL;
+    int nx = pml_cross_win_group(PML_H(group), fid, &xs);
+    EPOCH_ENTER(fid, xs, nx); /* the epoch counted as open from here: a rank waiting in the call
+                                 is inside it already */
+    free(xs);
+    /* past the entry, where a snapshot parks the thread (as in allocate) */
     __typeof__(pml_L.MPI_Win_post) fn = post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start;
     MPI_Group rg = (MPI_Group)pml_v2r(PML_H(group));
     struct pml_win *w = pml_win_of(PML_H(win));
-    if (w) /* counted before the call: a rank waiting in it is inside the epoch already */
-        epoch_opened();
     int rc = fn(rg, assert, RW(win));
-    if (w && rc != MPI_SUCCESS)
+    if (!w || rc != MPI_SUCCESS)
         epoch_closed();
     if (rc == MPI_SUCCESS && w) {
         int n = 0;
@@ -518,23 +527,35 @@ int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("MPI_Win_test")));
  * back: it completes their operations with a flush (objs_ckpt.c). An exclusive lock does, like a
  * post/start epoch: a rank waiting for it (a flush inside the library) could wait for a holder
  * parked at a safe point. */
-int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
+/* The lock call past its entry; excl: it opened an epoch there. */
+static int lock_call(int excl, int lock_type, int rank, int assert, MPI_Win win)
 {
-    if (!pml_L.MPI_Win_lock)
-        return pml_not_ready("MPI_Win_lock");
-    PML_GATE_ENTER(PML_FID_MPI_Win_lock);
-    struct pml_win *w = pml_win_of(PML_H(win));
-    int excl = w && lock_type == MPI_LOCK_EXCLUSIVE && rank >= 0 && rank < w->comm_size;
-    if (excl)
-        epoch_opened();
     int rc = pml_L.MPI_Win_lock(lock_type, rank, assert, RW(win));
-    if (excl && (rc != MPI_SUCCESS || w->locks[rank] == 2))
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (excl && (!w || rc != MPI_SUCCESS || w->locks[rank] == 2))
         epoch_closed(); /* failed, or erroneous (locked already): counted once */
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
         w->nlocks += !w->locks[rank];
         w->locks[rank] = (unsigned char)(lock_type == MPI_LOCK_EXCLUSIVE ? 2 : 1);
         w->lock_asserts[rank] = assert;
     }
+    return rc;
+}
+
+int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_lock)
+        return pml_not_ready("MPI_Win_lock");
+    struct pml_win *w = pml_win_of(PML_H(win));
+    if (!(w && lock_type == MPI_LOCK_EXCLUSIVE && rank >= 0 && rank < w->comm_size)) {
+        /* a shared lock opens no epoch that holds a snapshot back (see above) */
+        PML_GATE_ENTER(PML_FID_MPI_Win_lock);
+        int rc = lock_call(0, lock_type, rank, assert, win);
+        PML_GATE_LEAVE();
+        return rc;
+    }
+    EPOCH_ENTER(PML_FID_MPI_Win_lock, NULL, 0);
+    int rc = lock_call(1, lock_type, rank, assert, win);
     PML_GATE_LEAVE();
     return rc;
 }

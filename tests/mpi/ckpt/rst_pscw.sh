@@ -1,0 +1,70 @@
+#!/bin/bash
+# rst_pscw.sh FLAVOR: global snapshots of a job whose ranks are in post/start/complete/wait
+# epochs nearly all the time (rst_pscw.c: every epoch exposes the window to both neighbours and
+# accesses both, Put, Accumulate and Get, no collective between epochs; paced, each epoch
+# sleeps inside both epochs). At 2 and 4 ranks: a native run; the job under
+# "mpirun -am ft-enable-cr", with two snapshots taken by ckpt-mpirun at random moments (the job
+# goes on: each must commit), then a --term snapshot at a random moment, and restart-mpi of it
+# to the end: both generations' lines must equal the native run's, and no process may be left.
+# Then each of the first two snapshots is restarted to the end: its lines must be the native
+# run's last ones.
+# A snapshot that caught an epoch open (an exposure the restarted rank no longer has, a
+# completion the fresh library never gets) makes the restarted job fail or differ.
+flavor=$1
+export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rst_pscw
+export REVIVE_RESTART_RANK=$restarter
+steps=40 ms=150
+# rand_sleep MAX: sleeps a random number of milliseconds in 0..MAX
+rand_sleep() { local t; t=$(shuf -i 0-"$1" -n 1); sleep "$((t / 1000)).$(printf %03d $((t % 1000)))"; }
+for n in 2 4; do
+    what="np=$n"
+    ck_workdir np$n
+    run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
+        { failed "$what: the native run: status $?"; tail -n 3 native.err; continue; }
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps \
+        "$d/pace" $ms >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    if ! wait_steps out.0 1 $job; then
+        rm -f pace; wait $job
+        failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0
+        continue
+    fi
+    ok=1 refs=()
+    for c in 1 2; do
+        rand_sleep 600
+        if ! refs[$c]=$(checkpoint $job c$c); then
+            failed "$what: snapshot $c (the job goes on) after step $(nsteps out.0): $(tail -n 2 ckpt.c$c.err)"
+            ok=0
+            break
+        fi
+    done
+    if [ $ok = 0 ]; then
+        rm -f pace; wait $job; continue
+    fi
+    rand_sleep 600
+    if ! term_restart $job; then
+        failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; continue
+    fi
+    restart_verdict "$what: two snapshots and a --term at random moments in post/start epochs"
+    # the two snapshots the job went on from, each restarted to the end: its lines are the
+    # native run's from some step on
+    want=$(results native.out)
+    for c in 1 2; do
+        clean timeout -k 5 600 "$RESTART" "${refs[$c]}" >out.c$c 2>err.c$c; rc=$?
+        got=$(results out.c$c)
+        if [ $rc != 0 ]; then
+            failed "$what: restart-mpi of snapshot $c (${refs[$c]}): status $rc"; show_err err.c$c
+        elif [ -z "$got" ] || [ "$(tail -n "$(wc -l <<<"$got")" <<<"$want")" != "$got" ]; then
+            failed "$what: restart of snapshot $c: the lines differ from the uninterrupted run's"
+            diff <(echo "$want") <(echo "$got") | head -6
+        else
+            pass "$what: snapshot $c restarted: the last $(wc -l <<<"$got") lines as uninterrupted"
+        fi
+    done
+    left=$(no_strays "$d/") || failed "$what: processes left: $left"
+done
+exit $fail
