@@ -356,7 +356,8 @@ program rst_fmany
      end do
      call MPI_COMM_SET_ERRHANDLER(dup, MPI_ERRORS_ARE_FATAL, ierr)
      ! a window made and freed within the step (a snapshot may come while it is open: on one
-     ! rank Open MPI takes its memory from its malloc; rst_rma.sh restarts from that moment)
+     ! rank Open MPI's memory for it is a shared mapping the layer's lower root serves while the
+     ! window is made, src/pml_hooks/lower_winmem.h; rst_rma.sh restarts from that moment)
      wsize = 64
      call MPI_WIN_ALLOCATE(wsize, 1, MPI_INFO_NULL, MPI_COMM_WORLD, wbase, win, ierr)
      call MPI_WIN_FREE(win, ierr)
