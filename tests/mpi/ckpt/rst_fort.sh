@@ -20,7 +20,9 @@
 # and WORLD's MPI_Win_allocate under lock_all, with Put, Get and Accumulate each step and the
 # program's loads and stores through the pointers it made from the base addresses; the snapshot
 # comes with the fence epoch open and the locks held. On Open MPI a window of one rank lies in
-# memory the lower half's root serves from shared mappings: src/pml_hooks/lower_winmem.c).
+# memory the lower half's root serves from shared mappings: src/pml_hooks/lower_winmem.c). Every
+# predefined attribute of each window from MPI_WIN_GET_ATTR must equal the C binding's
+# (rst_fwin_c.c, built with the MPI's mpicc), before the snapshot and after the restart.
 flavor=$1 name=${2:-rst_fort}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -31,8 +33,17 @@ prog=$tmp/$name
 fflags=(-O1)
 [ "$name" = rst_flegacy ] && fflags+=(-fallow-argument-mismatch)
 # rst_fstep.f90 first: the module the program uses (its start and step end)
+# rst_fwin compares window attributes with the C binding's (rst_fwin_c.c, built with mpicc)
+cobj=()
+if [ "$name" = rst_fwin ]; then
+    cc=$(command -v "mpicc.$(echo $flavor | sed 's/ompi/openmpi/')")
+    [ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
+    "$cc" -c -O1 -o "$tmp/rst_fwin_c.o" "$REVIVE_SRCDIR/tests/mpi/ckpt/rst_fwin_c.c" 2>"$tmp/cc.err" ||
+        { echo "FAIL: mpicc cannot build rst_fwin_c.c: $(head -3 "$tmp/cc.err")"; exit 1; }
+    cobj=("$tmp/rst_fwin_c.o")
+fi
 (cd "$tmp" && "$fc" "${fflags[@]}" -o "$prog" "$REVIVE_SRCDIR/tests/mpi/ckpt/rst_fstep.f90" \
-    "$REVIVE_SRCDIR/tests/mpi/ckpt/$name.f90") 2>"$tmp/fc.err" ||
+    "$REVIVE_SRCDIR/tests/mpi/ckpt/$name.f90" "${cobj[@]}") 2>"$tmp/fc.err" ||
     { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
 export REVIVE_RESTART_RANK=$restarter
 steps=12 ms=150

@@ -13,12 +13,14 @@
 ! memory. The program keeps the Fortran pointers it made from the base addresses at the start and
 ! reads and writes through them at every step: a restart must bring back each window's contents
 ! at those addresses, its epoch and its locks. Each step's checksum covers everything read back.
+! Every predefined attribute of each window read from Fortran must equal the C binding's value
+! (rst_fwin_c.c), before the snapshot and after the restart.
 module rst_fwin_util
   use iso_c_binding, only: c_ptr, c_null_ptr, c_f_pointer
   use mpi, only: MPI_ADDRESS_KIND
   implicit none
   private
-  public :: window_array, mix
+  public :: window_array, mix, attrs_as_c
 contains
   ! The NW 8-byte integers at the base address BASE that MPI gave the program
   subroutine window_array(base, nw, a)
@@ -27,6 +29,30 @@ contains
     integer(8), pointer, intent(out) :: a(:)
     call c_f_pointer(transfer(base, c_null_ptr), a, [nw])
   end subroutine window_array
+
+  ! Each predefined attribute of window WIN (MPI_WIN_BASE, _SIZE, _DISP_UNIT, _CREATE_FLAVOR,
+  ! _MODEL) read with MPI_WIN_GET_ATTR and through the C binding (rst_fwin_c.c); BIT is or-ed
+  ! into WRONG when one differs from the other, or the size or the displacement unit from SZ and
+  ! DU, or an attribute is not set
+  subroutine attrs_as_c(win, sz, du, bit, wrong)
+    use mpi, only: MPI_WIN_BASE, MPI_WIN_SIZE, MPI_WIN_DISP_UNIT, MPI_WIN_CREATE_FLAVOR, &
+         MPI_WIN_MODEL
+    integer, intent(in) :: win, du
+    integer(kind=MPI_ADDRESS_KIND), intent(in) :: sz
+    integer(8), intent(in) :: bit
+    integer(8), intent(inout) :: wrong
+    integer :: keys(5), i, cflag, ierr
+    integer(kind=MPI_ADDRESS_KIND) :: fval, cval
+    logical :: flag
+    keys = [MPI_WIN_BASE, MPI_WIN_SIZE, MPI_WIN_DISP_UNIT, MPI_WIN_CREATE_FLAVOR, MPI_WIN_MODEL]
+    do i = 1, 5
+       call MPI_WIN_GET_ATTR(win, keys(i), fval, flag, ierr)
+       call rst_fwin_cattr(win, i, cval, cflag)
+       if (.not. flag .or. cflag /= 1 .or. fval /= cval) wrong = ior(wrong, bit)
+       if (i == 2 .and. fval /= sz) wrong = ior(wrong, bit)
+       if (i == 3 .and. fval /= du) wrong = ior(wrong, bit)
+    end do
+  end subroutine attrs_as_c
 
   ! CK with the values X folded in, in order
   subroutine mix(ck, x)
@@ -53,7 +79,7 @@ program rst_fwin
   integer(8), pointer :: a(:), sh(:), w(:)
   ! MPI writes them after the call that names them returns (at the end of the epoch)
   integer(8), volatile :: buf(nw), buf2(nw), got(nw)
-  integer(8) :: ck, tot, wrong
+  integer(8) :: ck, tot, wrong, wattr
 
   call rst_fstart(me, np, steps)
   sz = nw * 8
@@ -71,6 +97,11 @@ program rst_fwin
      w(i) = 3000 * me + i
   end do
   right = mod(me + 1, np)
+  ! every predefined attribute as the C binding gives it, before the snapshot and after it
+  wattr = 0
+  call attrs_as_c(wa, sz, 8, 64_8, wattr)
+  call attrs_as_c(ws, sz, 8, 128_8, wattr)
+  call attrs_as_c(ww, sz, 8, 256_8, wattr)
   call MPI_WIN_FENCE(0, wa, ierr)
   call MPI_WIN_LOCK(MPI_LOCK_SHARED, 0, 0, ws, ierr)
   call MPI_WIN_LOCK_ALL(0, ww, ierr)
@@ -127,8 +158,12 @@ program rst_fwin
   call MPI_WIN_FENCE(MPI_MODE_NOSUCCEED, wa, ierr)
   ! the addresses the program was told, as it was told them; and every window's contents
   ! each check its bit: 1 MPI_WIN_SHARED_QUERY of ws, 2 (4, 32) MPI_WIN_BASE of wa (ws, ww),
-  ! 8 (16) the flavor of wa (ws)
-  wrong = 0
+  ! 8 (16) the flavor of wa (ws), 64 (128, 256) an attribute of wa (ws, ww) from Fortran not as
+  ! from C (attrs_as_c, at the start or here)
+  wrong = wattr
+  call attrs_as_c(wa, sz, 8, 64_8, wrong)
+  call attrs_as_c(ws, sz, 8, 128_8, wrong)
+  call attrs_as_c(ww, sz, 8, 256_8, wrong)
   call MPI_WIN_SHARED_QUERY(ws, 0, qsz, qdu, qb, ierr)
   if (qb /= bs .or. qsz /= sz .or. qdu /= 8) wrong = ior(wrong, 1_8)
   call MPI_WIN_GET_ATTR(wa, MPI_WIN_BASE, attr, flag, ierr)
