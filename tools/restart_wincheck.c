@@ -28,25 +28,7 @@
 #include "crs/base/image.h"
 #include "crs/base/image_files.h"
 #include "pml_hooks/lower_winmem.h"
-
-/* The value of KEY= in the line [l, e) as a string in buf ("" when absent). */
-static const char *field(const char *l, const char *e, const char *key, char *buf, size_t len)
-{
-    size_t k = strlen(key);
-    buf[0] = 0;
-    for (const char *p = l; p + k < e; p++) {
-        if ((p == l || p[-1] == ' ') && !strncmp(p, key, k) && p[k] == '=') {
-            const char *v = p + k + 1, *ve = v;
-            while (ve < e && *ve != ' ' && *ve != '\n')
-                ve++;
-            size_t n = (size_t)(ve - v) < len - 1 ? (size_t)(ve - v) : len - 1;
-            memcpy(buf, v, n);
-            buf[n] = 0;
-            return buf;
-        }
-    }
-    return buf;
-}
+#include "pml_hooks/objs_line.h"
 
 /* 1 when the file at path holds the bytes of s, 0 when not, -1 when it cannot be read. */
 static int file_has(const char *path, const char *s)
@@ -97,13 +79,22 @@ int restart_wincheck(const char *path, char *err, size_t errlen)
         const char *e = memchr(s, '\n', (size_t)(end - s));
         if (!e)
             e = end;
-        char flavor[32], ranks[16], base[32], size[32], mem[16];
-        if (e - s > 7 && !strncmp(s, "window ", 7)) {
-            field(s, e, "flavor", flavor, sizeof flavor);
-            field(s, e, "ranks", ranks, sizeof ranks);
-            field(s, e, "base", base, sizeof base);
-            field(s, e, "size", size, sizeof size);
-            field(s, e, "memory", mem, sizeof mem);
+        struct pml_objs_win_line l;
+        char bad[32];
+        const unsigned need = 1u << PML_WK_FLAVOR | 1u << PML_WK_RANKS | 1u << PML_WK_BASE |
+                              1u << PML_WK_SIZE;
+        int win = (size_t)(e - s) > strlen(PML_OBJS_WIN_PREFIX) &&
+                  !strncmp(s, PML_OBJS_WIN_PREFIX, strlen(PML_OBJS_WIN_PREFIX));
+        if (win && (pml_objs_win_parse(s, e, &l, bad, sizeof bad) != 0 || (l.have & need) != need)) {
+            /* an image of another Revive: its own layer checks its windows after the restore */
+            fprintf(stderr, "revive-restart-rank: warning: %s: a window line of its mpi-objs "
+                    "section %s %s: its window memory is not checked before the restore\n",
+                    path, *bad ? "has the unknown key" : "lacks a key of",
+                    *bad ? bad : "flavor, ranks, base, size");
+        } else if (win) {
+            const char *flavor = l.v[PML_WK_FLAVOR], *ranks = l.v[PML_WK_RANKS],
+                       *base = l.v[PML_WK_BASE], *size = l.v[PML_WK_SIZE],
+                       *mem = l.v[PML_WK_MEMORY];
             if (!strcmp(mem, "private")) {
                 snprintf(err, errlen, "its image holds an MPI window (%s, %s rank(s), "
                          "%s bytes at %s) whose memory the MPI library gave from memory of its "

@@ -50,6 +50,7 @@
 #include "common/clock.h"
 #include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
+#include "pml_hooks/objs_line.h"
 
 static int cmp_ref(const void *a, const void *b)
 {
@@ -322,13 +323,21 @@ static int produce(void *arg, struct crs_ext_sink *sink)
         e = crs_ext_write(sink, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
     }
     for (struct pml_win *w = pml_wins; w && !e; w = w->next) {
-        n = snprintf(line, sizeof line,
-                     "window flavor=%s ranks=%d base=%p size=%lld disp_unit=%d fences=%llu "
-                     "fence_epoch=%d lock_all=%d locks=%d memory=%s\n",
-                     flavor_name(w->flavor), w->comm_size, w->base, (long long)w->size,
-                     w->disp_unit, (unsigned long long)w->nfence, w->fence_open,
-                     w->lock_all != 0, w->nlocks, pml_win_memory_kind(w));
-        e = crs_ext_write(sink, line, (size_t)n);
+        struct pml_objs_win_line l; /* its keys: objs_line.h, shared with restart_wincheck.c */
+#define WV(k, ...) snprintf(l.v[PML_WK_##k], sizeof l.v[0], __VA_ARGS__)
+        WV(FLAVOR, "%s", flavor_name(w->flavor));
+        WV(RANKS, "%d", w->comm_size);
+        WV(BASE, "%p", w->base);
+        WV(SIZE, "%lld", (long long)w->size);
+        WV(DISP_UNIT, "%d", w->disp_unit);
+        WV(FENCES, "%llu", (unsigned long long)w->nfence);
+        WV(FENCE_EPOCH, "%d", w->fence_open);
+        WV(LOCK_ALL, "%d", w->lock_all != 0);
+        WV(LOCKS, "%d", w->nlocks);
+        WV(MEMORY, "%s", pml_win_memory_kind(w));
+#undef WV
+        n = pml_objs_win_format(line, sizeof line, &l);
+        e = crs_ext_write(sink, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
     }
     return e;
 }
