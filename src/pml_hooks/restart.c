@@ -870,7 +870,12 @@ int pml_restart_complete(char *err, size_t errlen)
                     (unsigned long long)ls.static_tls_freed);
     const char *rep = handoff_getenv("REVIVE_RESTART_REPORT");
     if (rep && *rep) {
-        FILE *f = fopen(rep, "a");
+        /* in the snapshot directory: private like every file Revive writes (0600), whatever
+         * the application's umask */
+        int fd = open(rep, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (!f && fd >= 0)
+            close(fd);
         if (f) {
             fprintf(f, "rank %d generation %d namespace %ld replayed %u/%u ancestors %u comms %d"
                     " types %d attrs %d reload_ms %.1f replay_ms %.1f check_ms %.1f barrier_ms %.1f"
