@@ -211,7 +211,9 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
          * mapped again, or the next image held none and the restart gave the window zeros */
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
+        pml_restart_on_parked(r->parked);
         int e = capture_once(image_path, r, hold);
+        pml_restart_on_parked(NULL);
         /* the child may have been reaped between libcr's look and ours: its refusal
          * (src/crs/uspace/capture_children.c) names child processes */
         if (e == -ENOTSUP && !loader_busy && !arena_busy &&

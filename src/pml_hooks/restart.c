@@ -54,6 +54,12 @@ static int hook_registered;
 static volatile int capturing; /* pml_restart_capture is under way: the hook has work */
 static volatile int self_capture; /* ... called by the program, not through the agent */
 static int frozen;
+static void (*on_parked)(void); /* pml_restart_on_parked */
+
+void pml_restart_on_parked(void (*fn)(void))
+{
+    on_parked = fn;
+}
 static int generation;         /* restarts of this image so far (in the image: survives them) */
 static pid_t saved_pid;        /* the process's id at the checkpoint (its main thread's) */
 
@@ -191,6 +197,8 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         if (frozen)
             pml_ldso_thaw();
         frozen = 0;
+        if (status == 0 && on_parked)
+            on_parked();
         return 0;
     case CRS_HOOK_RESTART:
         if (!frozen)

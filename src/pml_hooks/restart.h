@@ -38,6 +38,9 @@ int pml_restart_done(int restarted, char *err, size_t errlen);
  * this rank into `path` (written under a temporary name, then renamed). 0: written, the process
  * goes on; 1: this is the restarted process, MPI is back; -errno with a message in err. */
 int pml_restart_capture(const char *path, char *err, size_t errlen);
+/* FN (or NULL) runs in libcr's CONTINUE hook of a capture that succeeded, while every other
+ * thread is still parked (snapc_capture_result.parked). */
+void pml_restart_on_parked(void (*fn)(void));
 
 /* The restarted process, after the checkpoint call came back "restarted": a fresh lower half
  * and everything on it (see above). 0, or -errno with a message. When it fails in a job

@@ -55,6 +55,12 @@ struct snapc_capture_result {
      * point would come again from the restarted job) until resume(TERM) ends the process, or
      * resume/abort lets them run on (the epoch failed after the capture). */
     uint32_t hold;
+    /* In (NULL: none): called once the image is taken (in fork mode: once its child is forked),
+     * while every application thread is still parked where the image has it, before any runs
+     * on; never in a restarted process. What the image leaves unread on standard input is
+     * measured there (agent_epoch.c): before the capture an application thread outside MPI
+     * could still read (stdin_unread's restart read 100 bytes twice). */
+    void (*parked)(void);
 };
 
 /* Actions of ops->resume. */

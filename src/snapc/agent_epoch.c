@@ -318,7 +318,11 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     pthread_mutex_lock(&A.lock);
     A.epoch_capture = ++A.captures; /* in the image too: a restart from it knows its epoch */
     pthread_mutex_unlock(&A.lock);
-    note_stdin(); /* the job's threads are parked: what the image leaves unread */
+    /* what the image leaves unread on standard input: measured while libcr holds every
+     * application thread parked after the image was taken (the gate stops only calls into MPI:
+     * a thread outside MPI could still read in between) */
+    A.stdin_note[0] = 0;
+    r.parked = note_stdin;
     e = A.ops.capture ? A.ops.capture(A.ops.arg, path, &r) : -ENOSYS;
     if (e == 1) {
         agent_after_restart();
