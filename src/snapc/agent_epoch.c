@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "common/fault.h"
 #include "common/log.h"
 #include "filem/partner.h"
@@ -169,7 +171,7 @@ int agent_fault_epoch(void)
 /* The N bytes waiting in the pipe on fd 0, whose writer has closed it (the rest of the input),
  * copied without taking them (tee: a job that runs on still reads them) into
  * DIR/rank_<r>.stdin, 0600, flushed; restart-mpi feeds them to the restarted rank 0, then the
- * end of its input (tools/snapc/restart-mpi.c). Their FNV-1a hash in *sum. 0 or -1 (logged:
+ * end of its input (tools/snapc/restart-mpi.c). Their XXH3 hash (as of images) in *sum. 0 or -1 (logged:
  * then only the count is said). */
 static int save_stdin(int n, uint64_t *sum)
 {
@@ -202,10 +204,7 @@ static int save_stdin(int n, uint64_t *sum)
             rc = 0;
     }
     if (rc == 0) {
-        uint64_t h = 1469598103934665603ULL;
-        for (int i = 0; i < n; i++)
-            h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
-        *sum = h;
+        *sum = XXH3_64bits(buf, (size_t)n);
     } else {
         revive_log_warn("rank %d: cannot keep its %d unread bytes of standard input in %s: %s",
                         A.world_rank, n, path,

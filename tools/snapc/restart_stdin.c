@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "snapc/util.h"
 
@@ -47,9 +48,7 @@ int restart_stdin_feed(const char *seqdir, const struct filem_meta *m, int dry, 
     char *buf = (uint64_t)st.st_size == want ? malloc(want) : NULL;
     ssize_t got = buf ? read(fd, buf, want) : -1;
     close(fd);
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a, as the agent computed it */
-    for (ssize_t i = 0; i < got; i++)
-        h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+    uint64_t h = got > 0 ? XXH3_64bits(buf, (size_t)got) : 0; /* as the agent computed it */
     char hs[24];
     snapc_fmt(hs, sizeof hs, "%016llx", (unsigned long long)h);
     if (got != (ssize_t)want || strcmp(hs, sum) != 0) {
