@@ -248,6 +248,22 @@ restart_verdict() {
         failed "$what: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
     fi
 }
+# tail_verdict WHAT: the verdict on a restart-mpi (status rc, output out.1, messages err.1) of a
+# snapshot taken at a step the test does not know, against the native run (native.out): PASS
+# (WHAT: ...) when it ended with status 0 and its result lines are the native run's last ones;
+# else FAIL (WHAT: ...) with restart-mpi's messages or the difference.
+tail_verdict() {
+    local what=$1 n1
+    n1=$(results out.1 | wc -l)
+    if [ $rc != 0 ]; then
+        failed "$what: status $rc"; show_err err.1
+    elif [ "$n1" -gt 0 ] && cmp -s <(results native.out | tail -n "$n1") <(results out.1); then
+        pass "$what: ended (status 0) with the uninterrupted run's last $n1 result lines"
+    else
+        failed "$what: the restarted job's results differ from an uninterrupted run's ($n1 lines)"
+        diff <(results native.out | tail -n "$n1") <(results out.1) | head -n 6
+    fi
+}
 # no_strays PATTERN: waits up to 30 s for every process whose command line holds PATTERN to end
 # ("$d/": started from the folder d; "$d": any naming it, as ranks given the folder itself); prints
 # those left and returns 1 when some are. The test's own shell is not counted.

@@ -40,13 +40,5 @@ fi
 rm -f pace
 wait $rp; rc=$?
 run_native $np "$prog" $steps --sleep-ms 0 >native.out 2>native.err
-n1=$(results out.1 | wc -l)
-if [ $rc != 0 ]; then
-    failed "$flavor: restart-mpi: status $rc"; show_err err.1
-elif [ "$n1" -gt 0 ] && cmp -s <(results native.out | tail -n "$n1") <(results out.1); then
-    pass "$flavor: the restarted job ended (status 0) with the uninterrupted run's last $n1 result lines"
-else
-    failed "$flavor: the restarted job's results differ from an uninterrupted run's ($n1 lines)"
-    diff <(results native.out | tail -n "$n1") <(results out.1) | head -n 6
-fi
+tail_verdict "$flavor: restart-mpi of the --term snapshot"
 exit $fail

@@ -46,13 +46,5 @@ if ! "$INFO" --verify "$ref" >info.out 2>info.err; then
 fi
 clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
 run_native $np "$prog" $steps --sleep-ms 0 >native.out 2>native.err
-n1=$(results out.1 | wc -l)
-if [ $rc != 0 ]; then
-    failed "$flavor: restart-mpi of the --stop snapshot: status $rc"; show_err err.1
-elif [ "$n1" -gt 0 ] && cmp -s <(results native.out | tail -n "$n1") <(results out.1); then
-    pass "$flavor: restart-mpi of the --stop snapshot ended (status 0) with the uninterrupted run's last $n1 result lines"
-else
-    failed "$flavor: the restarted job's results differ from an uninterrupted run's ($n1 lines)"
-    diff <(results native.out | tail -n "$n1") <(results out.1) | head -n 6
-fi
+tail_verdict "$flavor: restart-mpi of the --stop snapshot"
 exit $fail
