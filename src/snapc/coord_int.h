@@ -199,13 +199,12 @@ int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen);
 void coord_on_signal(void);
 /* coord_witness.c: whether a signal reached the launcher's process group too (then it is not
  * passed on). Start after the launcher, with SET (the forwarded signals) blocked; _group_signal
- * says 1 when SIG was sent to the group; _clear after each batch of signals; _reaped(pid,
- * status) is 1 for the witness (ended; or only continued, then it is kept); _stop before the
- * coordinator ends. Without a witness: 0. */
+ * says 1 when SIG was sent to the group; _clear after each batch of signals; _reaped(pid) is 1
+ * for the witness (it ended); _stop before the coordinator ends. Without a witness: 0. */
 void coord_witness_start(const sigset_t *set);
 int coord_witness_group_signal(int sig);
 void coord_witness_clear(void);
-int coord_witness_reaped(pid_t p, int st);
+int coord_witness_reaped(pid_t p);
 void coord_witness_stop(void);
 void coord_kill_strays(void);
 int coord_exit_status(void);

@@ -101,7 +101,7 @@ void coord_on_signal(void)
             int st;
             pid_t p;
             while ((p = waitpid(-1, &st, WNOHANG | WCONTINUED)) > 0) {
-                if (coord_witness_reaped(p, st))
+                if (coord_witness_reaped(p))
                     continue;
                 if (p == coord.child && WIFCONTINUED(st)) {
                     /* a SIGCONT to the real mpirun/mpiexec, after ckpt-mpirun --stop */

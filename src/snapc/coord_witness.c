@@ -125,14 +125,10 @@ void coord_witness_clear(void)
     coord_witness_stop();
 }
 
-int coord_witness_reaped(pid_t p, int st)
+int coord_witness_reaped(pid_t p)
 {
     if (p <= 0 || p != witness)
         return 0;
-    /* waitpid's WCONTINUED reports it continued too (kill -CONT -- -PGID, a shell's fg after
-     * ^Z of the group): it still runs, and is still asked */
-    if (!WIFEXITED(st) && !WIFSIGNALED(st))
-        return 1;
     witness = -1;
     if (wfd >= 0)
         close(wfd);
