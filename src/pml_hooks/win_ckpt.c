@@ -37,6 +37,7 @@
  * such a snapshot) or that the fresh library lays out differently. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/fault.h"
 #include "pml_hooks/halves_internal.h"
 #include "pml_hooks/objs.h"
 #include "pml_hooks/replay.h"
@@ -311,20 +312,41 @@ void pml_objs_restart_reserve(void)
 
 /* The fresh library's memory of a window (mine: this rank's part) seen at the program's
  * addresses, and this rank's part as the snapshot saved it. */
-static int remap_shared(struct pml_rp *P, struct pml_win *w, MPI_Win r, void *mine)
+/* Where the fresh library's memory of window w lies ([lo, hi); mine: this rank's part); 0 when
+ * it can be seen at the program's addresses, else -1 with the reason in why. Such a refusal is
+ * this restart's, not the snapshot's (made() below). */
+static int layout_check(struct pml_win *w, MPI_Win r, void *mine, uintptr_t *plo, uintptr_t *phi,
+                        char *why, size_t len)
 {
-    char why[512];
     uintptr_t lo = (uintptr_t)mine, hi = lo + (uintptr_t)w->size;
     if (w->flavor == MPI_WIN_FLAVOR_SHARED)
         pml_win_segment(r, w->comm_size, &lo, &hi);
+    *plo = lo;
+    *phi = hi;
     uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
     if (hi - lo != w->seg_hi - w->seg_lo || lo % pg != w->seg_lo % pg ||
         (w->size > 0 && (uintptr_t)mine - lo != (uintptr_t)w->base - w->seg_lo)) {
-        snprintf(why, sizeof why, "the fresh MPI laid out a window's memory otherwise "
+        snprintf(why, len, "the fresh MPI laid out a window's memory otherwise "
                  "(%lu bytes, this rank's part at %lu; at the snapshot %lu bytes, part at %lu)",
                  (unsigned long)(hi - lo), (unsigned long)((uintptr_t)mine - lo),
                  (unsigned long)(w->seg_hi - w->seg_lo),
                  (unsigned long)((uintptr_t)w->base - w->seg_lo));
+        return -1;
+    }
+    if (lo != w->seg_lo && !w->reserved) {
+        snprintf(why, len, "the addresses of a window's memory (%#lx-%#lx) were taken before "
+                 "the fresh MPI made it again", (unsigned long)w->seg_lo,
+                 (unsigned long)w->seg_hi);
+        return -1;
+    }
+    return 0;
+}
+
+static int remap_shared(struct pml_rp *P, struct pml_win *w, MPI_Win r, void *mine)
+{
+    char why[512];
+    uintptr_t lo, hi;
+    if (layout_check(w, r, mine, &lo, &hi, why, sizeof why)) {
         pml_rp_refuse(P, why);
         return -1;
     }
@@ -332,13 +354,6 @@ static int remap_shared(struct pml_rp *P, struct pml_win *w, MPI_Win r, void *mi
     w->lib_lo = lo;
     w->lib_hi = hi;
     if (w->moved) {
-        if (!w->reserved) {
-            snprintf(why, sizeof why, "the addresses of a window's memory (%#lx-%#lx) "
-                     "were taken before the fresh MPI made it again", (unsigned long)w->seg_lo,
-                     (unsigned long)w->seg_hi);
-            pml_rp_refuse(P, why);
-            return -1;
-        }
         uintptr_t nlo = page_down(lo), len = page_up(hi) - nlo;
         /* the system call itself: UCX's memory hooks (libucm) patch mremap and lose its fifth
          * argument (measured: the copy landed at address 0, or EINVAL) */
@@ -370,15 +385,50 @@ static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, MPI_Comm c
         return rc;
     pml_rp_o(P, PML_WIN, PML_H(r));
     struct pml_win *w = pml_win_of(v);
+    /* Whether every member's part can come back: 0 yes; 1 not in this restart (the fresh MPI
+     * laid the memory out otherwise, or its addresses were taken: another restart may do, so
+     * the snapshot is not marked as failed: pml_restart_refused); 2 never (the library's memory
+     * was no shared mapping at the snapshot: marked, so that restart-mpi of the directory takes
+     * an earlier snapshot). The members agree, and the lowest rank with the worst says why. */
+    char why[600] = "";
+    struct { int verdict, rank; } mine = { 0, w->comm_rank }, worst;
+    uintptr_t lo, hi;
     if (lib_segment(w) && w->private_mem) {
-        char why[256];
         /* revive-restart-rank refuses such an image before this (tools/restart_wincheck.c),
          * unless it could not read its "mpi-objs" section */
         snprintf(why, sizeof why, "the memory the MPI library gave this window (%lld bytes at "
                  "%p) was not a shared mapping at the snapshot: no restart can put it back at "
                  "its address; restart from an earlier snapshot or run the job again",
                  (long long)w->size, w->base);
-        pml_rp_refuse(P, why);
+        mine.verdict = 2;
+    } else if (lib_segment(w) && layout_check(w, r, base, &lo, &hi, why, sizeof why - 100)) {
+        mine.verdict = 1;
+    } else if (lib_segment(w) && pml_world_rank % 2 && revive_fault(REVIVE_FAULT_mpi_winremap_refused)) {
+        snprintf(why, sizeof why, "the fresh MPI's memory of a window cannot be seen at the "
+                 "program's addresses (fault point mpi-winremap-refused)");
+        mine.verdict = 1;
+    }
+    if (mine.verdict == 1)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "; the snapshot itself is fine: "
+                 "another restart (with as many ranks on each node) may bring it back");
+    rc = pml_L.MPI_Allreduce(&mine, &worst, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_2INT)),
+                             (MPI_Op)pml_v2r(PML_H(MPI_MAXLOC)), comm);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    if (worst.verdict) {
+        char msg[700];
+        if (worst.rank == w->comm_rank)
+            snprintf(msg, sizeof msg, "%s", why);
+        else
+            snprintf(msg, sizeof msg, "rank %d of an MPI window's communicator cannot bring "
+                     "its part of the window back%s", worst.rank, worst.verdict == 1 ?
+                     " in this restart (see its message)" : "");
+        if (worst.verdict == 1) {
+            pml_restart_refused(worst.rank != w->comm_rank, msg);
+            /* every member's word is with the coordinator before one exits (objs_restart.c) */
+            pml_L.MPI_Barrier(comm);
+        }
+        pml_rp_refuse(P, msg);
         return MPI_ERR_OTHER;
     }
     if (lib_segment(w) && remap_shared(P, w, r, base))
