@@ -10,17 +10,19 @@
 # run's last ones.
 # A snapshot that caught an epoch open (an exposure the restarted rank no longer has, a
 # completion the fresh library never gets) makes the restarted job fail or differ.
-flavor=$1
+# rst_pscw.sh FLAVOR rst_xlock: the same with rst_xlock.c (exclusive lock epochs on both
+# neighbours, no collective between them, paced inside the epochs).
+flavor=$1 name=${2:-rst_pscw}
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-ck_prog rst_pscw
+ck_prog "$name"
 export REVIVE_RESTART_RANK=$restarter
 steps=40 ms=150
 # rand_sleep MAX: sleeps a random number of milliseconds in 0..MAX
 rand_sleep() { local t; t=$(shuf -i 0-"$1" -n 1); sleep "$((t / 1000)).$(printf %03d $((t % 1000)))"; }
 for n in 2 4; do
-    what="np=$n"
+    what="$name np=$n"
     ck_workdir np$n
     run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
         { failed "$what: the native run: status $?"; tail -n 3 native.err; continue; }
@@ -49,7 +51,7 @@ for n in 2 4; do
     if ! term_restart $job; then
         failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; continue
     fi
-    restart_verdict "$what: two snapshots and a --term at random moments in post/start epochs"
+    restart_verdict "$what: two snapshots and a --term at random moments in its epochs"
     # the two snapshots the job went on from, each restarted to the end: its lines are the
     # native run's from some step on
     want=$(results native.out)
