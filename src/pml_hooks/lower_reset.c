@@ -38,6 +38,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <linux/futex.h>
@@ -45,6 +46,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -763,6 +765,30 @@ void pml_ldso_thaw(void)
         return;
     F.frozen = 0;
     unlock_stacks();
+}
+
+int pml_ldso_stacks_waiter(pid_t proc_tid)
+{
+    if (!L.learned)
+        return 0;
+    /* "202 0xADDR 0x80 0x2 ...": the call's number and arguments while it waits in one,
+     * "running" else (readable for threads of this process without ptrace rights) */
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)proc_tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    line[n] = 0;
+    char *p = line, *e;
+    long nr = strtol(p, &e, 10);
+    if (e == p || nr != SYS_futex)
+        return 0;
+    unsigned long addr = strtoul(e, NULL, 16);
+    return addr == (unsigned long)(uintptr_t)stack_lock();
 }
 
 /* ---- static TLS words to every thread ---------------------------------------------------------- */

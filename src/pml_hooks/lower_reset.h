@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Which half a byte of memory belongs to, as the capture will see it: 1 when it is saved. */
 typedef int pml_ldso_upper_fn(uint64_t addr);
@@ -37,6 +38,10 @@ int pml_ldso_learn(void *lower_handle, long lmid, pml_ldso_upper_fn *is_upper, c
                    size_t errlen);
 int pml_ldso_freeze(char *err, size_t errlen);
 void pml_ldso_thaw(void);
+/* Whether the thread /proc/self/task calls proc_tid waits (in futex) for ld.so's stack-list
+ * lock: 1 or 0. While frozen, that is a thread glibc is ending: it blocks every signal first
+ * (so no checkpoint can park it) and then waits for this lock to free its stack. */
+int pml_ldso_stacks_waiter(pid_t proc_tid);
 int pml_ldso_forget(char *err, size_t errlen);
 
 /* Whether ld.so's three lists of thread descriptors (in use, on stacks of their own, cached)

@@ -80,6 +80,19 @@ int crs_hooks_checkpoint(char *err, size_t errlen)
     return 0;
 }
 
+static crs_blocked_fn *_Atomic blocked_fn;
+
+void crs_hooks_set_blocked(crs_blocked_fn *fn)
+{
+    atomic_store(&blocked_fn, fn);
+}
+
+int crs_hooks_blocked(pid_t proc_tid, char *err, size_t errlen)
+{
+    crs_blocked_fn *fn = atomic_load(&blocked_fn);
+    return fn && ran ? fn(proc_tid, err, errlen) : 0;
+}
+
 void crs_hooks_continue(int status)
 {
     continue_from(ran, status);

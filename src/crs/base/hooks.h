@@ -59,7 +59,28 @@ int crs_restart_handoff(const void **p, size_t *len);
  * back); `old` itself outside a restart hook or for an unknown thread. */
 pid_t crs_restart_tid(pid_t old);
 
+/* While a checkpoint's park waits for a thread that blocks every signal (no
+ * signal can stop it, so only its own progress ends the wait): something a
+ * CHECKPOINT hook took may be what that thread waits for. glibc ends a
+ * detached thread (POSIX AIO helpers, SIGEV_THREAD timer threads, the
+ * application's detached threads) with every signal blocked and then takes
+ * ld.so's thread-stack lock, which the MPI layer's hook holds from before
+ * the park until the image is written (pml_ldso_freeze): that thread could
+ * neither end nor be parked, and the checkpoint failed after the park's
+ * whole timeout. The function set here (one; NULL: none) is called in the
+ * checkpoint thread with the thread's id as /proc/self/task names it, at
+ * most every 100 ms of the wait; it may let the thread through (release
+ * what it waits for until it has ended, then take it again) and returns 1
+ * when it did, 0 when that thread is not waiting for anything of its own,
+ * or -errno with a message in err, which ends the checkpoint. */
+typedef int crs_blocked_fn(pid_t proc_tid, char *err, size_t errlen);
+void crs_hooks_set_blocked(crs_blocked_fn *fn);
+
 /* ---- for components ---- */
+
+/* Calls the function crs_hooks_set_blocked set (0 when none, or when no
+ * CHECKPOINT hook ran for the checkpoint under way). */
+int crs_hooks_blocked(pid_t proc_tid, char *err, size_t errlen);
 
 /* How the component maps old thread ids to the ones now (crs_restart_tid). */
 void crs_hooks_set_tid_map(pid_t (*map)(pid_t old));

@@ -21,9 +21,11 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
+#include "crs/base/hooks.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
 #include "crs/uspace/timers.h"
+#include "common/clock.h"
 #include "common/procfs.h"
 
 #ifndef ARCH_GET_FS
@@ -891,6 +893,35 @@ static int is_parked(pid_t tid)
     return 0;
 }
 
+/* Whether thread tid blocks the park signal (its /proc status's SigBlk). */
+static int blocks_park_signal(pid_t tid)
+{
+    char buf[4096];
+    uint64_t blocked = 0;
+    long len = revive_proc_read(0, crs_park_proc_tid(tid), "status", buf, sizeof buf);
+    if ((len < 0 && len != -ENOSPC) || revive_status_x64(buf, "SigBlk", &blocked) != 0)
+        return 0;
+    return park_sig > 0 && (blocked & (1ull << (park_sig - 1))) != 0;
+}
+
+/* The threads signalled, alive and not parked that block the park signal: no signal stops
+ * them, only their own progress ends this wait, and a checkpoint hook may hold what they wait
+ * for (hooks.h, crs_hooks_blocked: glibc ends a detached thread with every signal blocked, then
+ * takes ld.so's thread-stack lock, which the MPI layer holds from before the park). The hooks
+ * may let each through. 0, or -errno with a message in err (the park ends). */
+static int ask_hooks_about_blocked(long nsig, char *err, size_t errlen)
+{
+    for (long i = 0; i < nsig; i++) {
+        pid_t t = signaled[i];
+        if (!t || is_parked(t) || !thread_alive(t) || !blocks_park_signal(t))
+            continue;
+        int e = crs_hooks_blocked(crs_park_proc_tid(t), err, errlen);
+        if (e < 0)
+            return e;
+    }
+    return 0;
+}
+
 /* Sends the park signal again to threads that deferred inside a call that
  * may wait and have not parked yet: one whose signal came just before it
  * entered the call waits there until something interrupts it. Only while
@@ -924,7 +955,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_fetch_add(&park_round, 1);
     forget_foreign_execing();
     atomic_store(&phase, PHASE_PARKING);
-    long nsig = 0, waited = 0;
+    long nsig = 0, waited = 0, next_ask = 100;
     for (;;) {
         pid_t exec_tid = 0;
         long n = signal_new_threads(nsig, self, &exec_tid);
@@ -967,6 +998,17 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
             futex_wait(&nparked, p, 10);
             waited += 10;
             nudge_calls();
+            if (waited >= next_ask) {
+                /* the time the hooks take counts against the timeout too */
+                int64_t t0 = revive_mono_ns();
+                int he = ask_hooks_about_blocked(nsig, err, errlen);
+                waited += (long)((revive_mono_ns() - t0) / 1000000);
+                if (he < 0) {
+                    crs_park_release();
+                    return he;
+                }
+                next_ask = waited + 100;
+            }
         }
         if (!grew)
             break;
