@@ -5,11 +5,10 @@
 # call. The C names for C programs are checked by badinput.sh.
 flavor=$1
 . "$(dirname "$0")/mpienv.sh" || exit $?
-fc=$(command -v "mpif90.$(echo $flavor | sed 's/ompi/openmpi/')")
-[ -n "$fc" ] || { echo "SKIP: no mpif90 for $flavor"; exit 77; }
+. "$(dirname "$0")/fortenv.sh" || exit $?
+fort_compiler
 bin=$tmp/callnames
-"$fc" -O1 -o "$bin" "$REVIVE_SRCDIR/tests/mpi/callnames.f90" 2>"$tmp/fc.err" ||
-    { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
+fort_build callnames.f90 "$bin" -O1 "$REVIVE_SRCDIR/tests/mpi/callnames.f90"
 fail=0
 for c in "spawn:MPI_COMM_SPAWN is not supported under Revive" \
          "port:MPI_OPEN_PORT is not supported under Revive" \

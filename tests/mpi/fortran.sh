@@ -5,11 +5,10 @@
 flavor=$1 prog=${2:-fortran} src=${3:-${2:-fortran}.f90}
 if [ $# -ge 3 ]; then shift 3; else set --; fi
 . "$(dirname "$0")/mpienv.sh" || exit $?
-fc=$(command -v "mpif90.$(echo $flavor | sed 's/ompi/openmpi/')")
-[ -n "$fc" ] || { echo "SKIP: no mpif90 for $flavor"; exit 77; }
+. "$(dirname "$0")/fortenv.sh" || exit $?
+fort_compiler
 bin=$tmp/$prog
-(cd "$tmp" && "$fc" -O1 "$@" -o "$bin" "$REVIVE_SRCDIR/tests/mpi/$src") 2>"$tmp/fc.err" ||
-    { echo "SKIP: mpif90 cannot build a Fortran MPI program: $(head -1 "$tmp/fc.err")"; exit 77; }
+fort_build "$src" "$bin" -O1 "$@" "$REVIVE_SRCDIR/tests/mpi/$src"
 fail=0
 for n in 1 2 4; do
     rm -f "$tmp/report"
