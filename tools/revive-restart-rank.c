@@ -252,7 +252,9 @@ static void usage(FILE *f)
                "PMIX_RANK or PMI_RANK). restart-mpi starts it; see docs/mpi.md.\n"
                "  --relocate OLD=NEW  a file or folder the rank used moved (as cr_restart's)\n"
                "  --fetch-to ADDR --ranks LIST [--local DIR]  not a rank: sends this host's\n"
-               "                 cached copies of those ranks' images to restart-mpi at ADDR\n");
+               "                 cached copies of those ranks' images to restart-mpi at ADDR\n"
+               "  --send-meta [--local DIR] JOBDIR  not a rank: writes the snapshot.meta\n"
+               "                 copies this host's cache holds of JOBDIR's job (restart-mpi)\n");
 }
 
 /* Node-local caches (issue 9, src/filem/stage.h): the image in this host's cache when a copy
@@ -359,6 +361,7 @@ int main(int argc, char **argv)
 {
     int ignore_kernel = 0, a = 1, preload = 0;
     const char *local = NULL, *fetch_to = NULL, *fetch_ranks = NULL;
+    int send_meta = 0;
     static const char *relocate[64];
     size_t nrelocate = 0;
     for (; a < argc && argv[a][0] == '-'; a++) {
@@ -372,6 +375,8 @@ int main(int argc, char **argv)
             fetch_to = argv[++a];
         else if (!strcmp(argv[a], "--ranks") && a + 1 < argc)
             fetch_ranks = argv[++a];
+        else if (!strcmp(argv[a], "--send-meta"))
+            send_meta = 1;
         else if (!strcmp(argv[a], "--relocate") && a + 1 < argc) {
             const char *v = argv[++a], *eq = strchr(v, '=');
             if (!eq || eq == v || !eq[1])
@@ -392,6 +397,13 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[a];
+    if (send_meta) {
+        /* not a rank: restart-mpi asks for this host's cached metadata (filem/fetch.h) */
+        char err[2048];
+        if (filem_fetch_send_meta(local, dir, stdout, err, sizeof err) < 0)
+            die("cached metadata: %s", err);
+        return 0;
+    }
     if (fetch_to || fetch_ranks) {
         /* not a rank: restart-mpi's fetch of this host's cached copies (filem/fetch.h) */
         char err[2048];

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "filem/fetch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/local_meta.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
 
@@ -103,4 +105,70 @@ int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, c
     }
     filem_meta_free(&m);
     return 0;
+}
+
+static int seq_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char *err,
+                          size_t errlen)
+{
+    char ldef[PATH_MAX], cj[PATH_MAX + 256];
+    if (!local || !*local || !strcmp(local, "default")) {
+        if (filem_local_default(ldef, sizeof ldef, 0, err, errlen) < 0)
+            return -EINVAL;
+        local = ldef;
+    }
+    const char *job = strrchr(jobdir, '/');
+    job = job ? job + 1 : jobdir;
+    if (strncmp(job, FILEM_JOB_PREFIX, strlen(FILEM_JOB_PREFIX)) != 0) {
+        snprintf(err, errlen, "%s is not a snapshot directory (%s<pid>.ckpt)", jobdir,
+                 FILEM_JOB_PREFIX);
+        return -EINVAL;
+    }
+    snprintf(cj, sizeof cj, "%s/%s", local, job);
+    DIR *d = opendir(cj);
+    uint64_t v[256];
+    int nv = 0;
+    if (!d && errno != ENOENT) {
+        int e = errno;
+        snprintf(err, errlen, "cannot read %s: %s", cj, strerror(e));
+        return -e;
+    }
+    for (struct dirent *de; d && (de = readdir(d));) {
+        const char *n = de->d_name;
+        if (nv < 256 && *n && strspn(n, "0123456789") == strlen(n) && strlen(n) <= 18)
+            v[nv++] = strtoull(n, NULL, 10);
+    }
+    if (d)
+        closedir(d);
+    qsort(v, (size_t)nv, sizeof v[0], seq_desc);
+    for (int i = 0; i < nv; i++) {
+        char path[PATH_MAX + 300], why[512];
+        char *b = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%llu/%s", cj, (unsigned long long)v[i], FILEM_META_NAME);
+        if (access(path, F_OK) != 0 ||
+            filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, why, sizeof why) < 0)
+            continue; /* none, or not the store's (restart-mpi hears of none) */
+        fprintf(out, "%s sequence %llu bytes %zu\n", FILEM_META_TAG, (unsigned long long)v[i],
+                len);
+        fwrite(b, 1, len, out);
+        free(b);
+        b = NULL;
+        /* its failed-restart mark, if any (local_failed.h) */
+        snprintf(path, sizeof path, "%s/%llu/%s", cj, (unsigned long long)v[i],
+                 FILEM_LOCAL_FAILED_NAME);
+        if (access(path, F_OK) != 0 ||
+            filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, why, sizeof why) < 0)
+            continue;
+        fprintf(out, "%s failed %llu bytes %zu\n", FILEM_META_TAG, (unsigned long long)v[i], len);
+        fwrite(b, 1, len, out);
+        free(b);
+    }
+    fprintf(out, "%s end\n", FILEM_META_TAG);
+    return fflush(out) == 0 ? 0 : -EIO;
 }

@@ -35,4 +35,22 @@
 int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,
                      const char *secret, FILE *out, char *err, size_t errlen);
 
+/* Restart from the caches when restart-mpi's own host holds no copy of the metadata (its cache
+ * lost with the snapshot directory): restart-mpi asks another host, through the remote shell,
+ * for the committed snapshot.meta copies its cache holds of the job JOBDIR (local_meta.h).
+ * Writes to OUT, for each cached sequence of the job holding a snapshot.meta (a private
+ * regular file of at most FILEM_FILE_MAX bytes), newest first:
+ *   revive-meta: sequence N bytes L
+ *   <the L bytes of the file>
+ * each followed, where the sequence holds a failed-restart mark (local_failed.h), by
+ *   revive-meta: failed N bytes L
+ *   <the L bytes of the mark>
+ * and last "revive-meta: end" (a cache holding none of the job: only that line). The copies
+ * are sent as they are: restart-mpi checks each (checksum line, reference, committed) as it
+ * checks its own host's copy. LOCAL as for filem_fetch_send. 0, or -errno with a message
+ * (the cache exists but cannot be read). */
+#define FILEM_META_TAG "revive-meta:"
+int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char *err,
+                          size_t errlen);
+
 #endif

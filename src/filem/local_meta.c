@@ -88,5 +88,6 @@ int filem_local_store_name(const char *n)
 {
     size_t l = strlen(n);
     return (l > 4 && strcmp(n + l - 4, ".img") == 0) || strcmp(n, FILEM_LOCAL_META_NAME) == 0 ||
+           strcmp(n, FILEM_LOCAL_FAILED_NAME) == 0 ||
            (n[0] == '.' && strstr(n, ".tmp."));
 }

@@ -21,6 +21,8 @@
 
 /* Its name in a node-local sequence directory: the shared one's (filem.h FILEM_META_NAME). */
 #define FILEM_LOCAL_META_NAME "snapshot.meta"
+/* The failed-restart mark beside it (local_failed.h) */
+#define FILEM_LOCAL_FAILED_NAME "restart.failed"
 
 /* Copies SHARED_SEQDIR/snapshot.meta (committed) to LOCAL_SEQDIR/snapshot.meta durably (0600,
  * temporary name, flush, rename, flush of the directory), then reads the copy back and compares
@@ -29,7 +31,8 @@ int filem_local_keep_meta(const char *shared_seqdir, const char *local_seqdir, c
                           size_t errlen);
 
 /* 1 when N is a name the store makes in a node-local sequence directory: rank images
- * (rank_<r>.img), partner copies (any *.img), the metadata copy, the durable writer's
+ * (rank_<r>.img), partner copies (any *.img), the metadata copy, the failed-restart mark, the
+ * durable writer's
  * temporary files (.NAME.tmp.PID[.N]); what removes a cached sequence removes these only. */
 int filem_local_store_name(const char *n);
 

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filem/local_failed.h"
 #include "snapc/restart_lock.h"
 #include "common/log.h"
 #include "snapc/coord_int.h"
@@ -93,6 +94,8 @@ void coord_restart_hello(void)
         struct stat st;
         snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir,
                   (long long)coord.parent_seq);
+        if (coord.parent_seq >= 0)
+            filem_local_failed_clear(seqdir); /* the mark in this host's cache (local_failed.h) */
         if (coord.parent_seq < 0)
             ;
         else if (stat(seqdir, &st) != 0 && errno == ENOENT)
@@ -267,6 +270,11 @@ void coord_restart_job_ended(void)
                      coord.parent_jobdir, (long long)coord.parent_seq, why, coord.parent_jobdir);
     if (filem_index_mark_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, why, e2, sizeof e2) < 0)
         revive_log_warn("cannot record the failed restart: %s", e2);
+    /* and in this host's cached copy, which outlives a lost snapshot directory */
+    char seqdir[PATH_MAX + 32];
+    snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir, (long long)coord.parent_seq);
+    if (filem_local_failed_mark(seqdir, why, e2, sizeof e2) < 0)
+        revive_log_warn("cannot record the failed restart in this host's node-local cache: %s", e2);
 }
 
 /* The ranks' progress files go with the job. */

@@ -31,6 +31,7 @@
 #include "restart_cache.h"
 #include "restart_fetch.h"
 #include "restart_files.h"
+#include "restart_meta_ask.h"
 #include "restart_stdin.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
@@ -44,7 +45,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
             "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
-            "                   [--strict-files] [--showme]\n"
+            "                   [--strict-files] [--showme] [--meta-from H1,H2]\n"
             "                   [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
@@ -53,7 +54,9 @@ static void usage(FILE *f)
             "An image missing from the snapshot directory is first fetched from the node-local\n"
             "cache of its rank's host or from its partner copy (the hosts the snapshot names).\n"
             "A snapshot directory that is gone is re-created from the metadata kept in this\n"
-            "host's node-local cache, and every image fetched from the caches.\n"
+            "host's node-local cache (else from the cache of a host of --hostfile or\n"
+            "--meta-from, asked through the remote shell $REVIVE_RSH, default ssh), and every\n"
+            "image fetched from the caches.\n"
             "  --seq N        take sequence N of a snapshot directory\n"
             "  --hostfile F   run on the hosts of F instead of the original ones\n"
             "  --relocate OLD=NEW  a file or folder the job used (its working directory, its\n"
@@ -76,6 +79,8 @@ static void usage(FILE *f)
             "                 it, is opened as it is, with a note; a file gone, replaced,\n"
             "                 shorter or no longer accessible is always refused;\n"
             "                 $REVIVE_RESTART_STRICT_FILES=1)\n"
+            "  --meta-from H1,H2  hosts the job ran on whose caches may hold the snapshot's\n"
+            "                 metadata when its directory is gone and this host's cache has none\n"
             "  --showme       print the launch command and do nothing (before it, as comments,\n"
             "                 the fetch of missing images that would run: which from which hosts)\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
@@ -101,7 +106,7 @@ static void die(const char *fmt, ...)
     fprintf(stderr, "%s: %s\n", me, msg);
     if (recreated[0])
         restart_cache_undo(recreated, recreated_seq);
-    exit(1);
+    exit(1); /* restart_meta_ask_clean at exit */
 }
 
 struct argv {
@@ -265,7 +270,7 @@ static void note_missing(void *arg, int rank, int status, const char *msg)
 int main(int argc, char **argv)
 {
     long want_seq = -1;
-    const char *hostfile = NULL, *ref = NULL;
+    const char *hostfile = NULL, *ref = NULL, *meta_from = NULL;
     int showme = 0, verify = 1, preload = 0;
     /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
      * copy is there, else from the snapshot directory; --preload copies it there first */
@@ -290,6 +295,10 @@ int main(int argc, char **argv)
             if (i + 1 >= argc)
                 die("%s needs a file", a);
             hostfile = argv[++i];
+        } else if (!strcmp(a, "--meta-from")) {
+            if (i + 1 >= argc || !argv[i + 1][0] || argv[i + 1][0] == '-')
+                die("--meta-from needs a list of hosts (h1,h2)");
+            meta_from = argv[++i];
         } else if (!strcmp(a, "--relocate") || !strncmp(a, "--relocate=", 11)) {
             const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
             const char *eq = strchr(v, '=');
@@ -340,6 +349,11 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    atexit(restart_meta_ask_clean); /* what other hosts sent of their cached metadata */
+    char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
+    const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
+    const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
+
     /* which snapshot */
     char jobdir[PATH_MAX], err[2048], cached[PATH_MAX] = "";
     int64_t seq;
@@ -347,9 +361,12 @@ int main(int argc, char **argv)
         die("%s", err); /* before anything is started (snapc/hosts.h) */
     if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0) {
         /* the snapshot directory gone: its metadata from this host's cache (restart_cache.h) */
-        char cerr[4096];
-        int c = restart_cache_find(ref, local, want_seq, jobdir, sizeof jobdir, &seq, cached,
-                                   sizeof cached, cerr, sizeof cerr);
+        char cerr[8192], ask[64][256], *askv[64];
+        int nask = restart_meta_hosts(hostfile, meta_from, ask, 64);
+        for (int i = 0; i < nask; i++)
+            askv[i] = ask[i];
+        int c = restart_cache_find(ref, local, want_seq, askv, nask, rrank, jobdir, sizeof jobdir,
+                                   &seq, cached, sizeof cached, cerr, sizeof cerr);
         if (c == 0)
             die("%s", err);
         if (c < 0)
@@ -460,9 +477,6 @@ int main(int argc, char **argv)
             "failed)", seqdir, err);
     if (fe < 0)
         die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
-    char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
-    const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
-    const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
     if (access(rrank, X_OK) < 0)
         die("%s is missing (%s): Revive was installed without the rank restarter", rrank,
             strerror(errno));
@@ -530,8 +544,9 @@ int main(int argc, char **argv)
         /* the fetch as it would run, as comments before the launch command */
         if (cached[0])
             printf("# %s is gone: restart-mpi would re-create it with sequence %lld's %s from "
-                   "this host's node-local cache (%s)\n",
-                   jobdir, (long long)seq, FILEM_META_NAME, cached);
+                   "%s node-local cache (%s)\n",
+                   jobdir, (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
+                   restart_cache_from_path());
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
             .flavor = flavor, .user = user.v, .prog0 = progs[0], .extra = ex.v,
@@ -551,10 +566,11 @@ int main(int argc, char **argv)
             die("%s cannot be restarted: %s", seqdir, err);
     }
     if (recreated[0] && !showme)
-        fprintf(stderr, "%s: %s was gone: re-created with sequence %lld's %s from this host's "
+        fprintf(stderr, "%s: %s was gone: re-created with sequence %lld's %s from %s "
                         "node-local cache (%s, checked), every image fetched from the hosts' "
                         "caches and checked against it\n",
-                me, jobdir, (long long)seq, FILEM_META_NAME, cached);
+                me, jobdir, (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
+                restart_cache_from_path());
     free(mi.ranks);
 
     /* the command: launcher [-x ...] [hostfile] extra user-args-with-programs-replaced */
@@ -686,6 +702,7 @@ int main(int argc, char **argv)
                         "here\n",
                 me, cwd, strerror(errno));
     filem_meta_free(&m);
+    restart_meta_ask_clean(); /* exec runs no atexit handler */
     /* the coordinator scans the job directory again: a damaged index is said once */
     if (filem_index_warned())
         setenv(FILEM_INDEX_WARNED_ENV, filem_index_warned(), 1);

@@ -16,8 +16,12 @@
 #include "common/dirsync.h"
 #include "crs/base/durable.h"
 #include "filem/filem.h"
+#include "filem/local_failed.h"
 #include "filem/stage.h"
 #include "snapc/restart_lock.h"
+#include "snapc/util.h"
+#include "host_probe.h"
+#include "restart_meta_ask.h"
 
 static const char *me = "restart-mpi";
 
@@ -107,9 +111,102 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int restart_cache_find(const char *ref, const char *local, long want_seq, char *jobdir,
-                       size_t jlen, int64_t *seq, char *cached, size_t clen, char *err,
-                       size_t errlen)
+/* The good cached sequences of the last scan, newest first: their directories in the cache
+ * read, their failed-restart marks (filem/local_failed.h). Re-created with the index. */
+struct cseq {
+    uint64_t seq;
+    unsigned failed;
+    char dir[PATH_MAX];
+    char reason[256];
+};
+static struct cseq found[64];
+static int nfound;
+
+/* In the cache LOCAL (this host's, or what another host sent): sequence NAMED (>= 0), else
+ * the newest one of JOB with good metadata and no failed-restart mark (the sequences passed
+ * over said, naming HOST; when every one is marked, the newest). 0 with *SEQ and CACHED, or
+ * -errno with WHY (what the cache lacks, after "LOCAL ..."). found[] lists the good ones. */
+static int pick(const char *local, const char *jobdir, const char *job, int64_t named,
+                const char *host, int64_t *seq, char *cached, size_t clen, char *why, size_t wlen)
+{
+    char w[1024], cj[PATH_MAX];
+    uint64_t s;
+    filem_fmt(cj, sizeof cj, "%s/%s", local, job);
+    DIR *d = opendir(cj);
+    uint64_t v[256];
+    int nv = 0;
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (nv < 256 && seq_name(de->d_name, &s))
+            v[nv++] = s;
+    if (d)
+        closedir(d);
+    qsort(v, (size_t)nv, sizeof v[0], cmp_desc);
+    nfound = 0;
+    for (int i = 0; i < nv && nfound < 64; i++) {
+        struct cseq *c = &found[nfound];
+        int e = cached_meta(local, jobdir, v[i], c->dir, sizeof c->dir, w, sizeof w);
+        if (e == 0) {
+            c->seq = v[i];
+            c->failed = filem_local_failed_read(c->dir, c->reason, sizeof c->reason);
+            nfound++;
+        } else if (e != -ENOENT && (int64_t)v[i] != named)
+            fprintf(stderr, "%s: passing over sequence %llu in %s's node-local cache: %s\n", me,
+                    (unsigned long long)v[i], host, w);
+    }
+    if (named >= 0) {
+        int e = cached_meta(local, jobdir, (uint64_t)named, cached, clen, w, sizeof w);
+        if (e == -ENOENT)
+            filem_fmt(why, wlen, "holds no sequence %lld of it", (long long)named);
+        else if (e < 0)
+            filem_fmt(why, wlen, "cannot restart sequence %lld of it either: %s", (long long)named, w);
+        if (e < 0)
+            return e;
+        *seq = named;
+        return 0;
+    }
+    if (nfound == 0) {
+        filem_fmt(why, wlen, "holds no committed sequence of it with its %s%s", FILEM_META_NAME,
+                  nv ? "" : " (no sequence at all)");
+        return -ENOENT;
+    }
+    int take = 0;
+    while (take < nfound && found[take].failed)
+        take++;
+    if (take == nfound) {
+        take = 0;
+        fprintf(stderr, "%s: warning: every committed sequence of %s cached on %s failed a "
+                        "restart before; trying the newest (%llu) again\n",
+                me, jobdir, host, (unsigned long long)found[0].seq);
+    } else
+        for (int i = 0; i < take; i++) /* as the default restart says it (restart-mpi.c) */
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: %u restart%s from it failed (%s), "
+                    "recorded in %s's node-local cache; taking sequence %llu (--seq %llu tries "
+                    "it again)\n",
+                    me, (unsigned long long)found[i].seq, jobdir, found[i].failed,
+                    found[i].failed == 1 ? "" : "s",
+                    found[i].reason[0] ? found[i].reason : "no reason recorded", host,
+                    (unsigned long long)found[take].seq, (unsigned long long)found[i].seq);
+    filem_fmt(cached, clen, "%s", found[take].dir);
+    *seq = (int64_t)found[take].seq;
+    return 0;
+}
+
+static char from_who[300], from_path[PATH_MAX + 300];
+
+const char *restart_cache_from_who(void)
+{
+    return from_who;
+}
+
+const char *restart_cache_from_path(void)
+{
+    return from_path;
+}
+
+int restart_cache_find(const char *ref, const char *local, long want_seq, char *const *ask,
+                       int nask, const char *rrank, char *jobdir, size_t jlen, int64_t *seq,
+                       char *cached, size_t clen, char *err, size_t errlen)
 {
     char abs[PATH_MAX], gone[PATH_MAX];
     if (absolute(ref, abs, sizeof abs, gone, sizeof gone) < 0)
@@ -152,60 +249,59 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     *base = '/';
     if ((size_t)filem_fmt(jobdir, jlen, "%s", abs) >= jlen)
         return 0;
-    char ldef[PATH_MAX], why[1024] = "";
+    char ldef[PATH_MAX] = "", why[1024] = "";
     if (local && !strcmp(local, FILEM_LOCAL_NONE)) {
         filem_fmt(tail, tlen, "; with --ckpt-local none no node-local cache is read: bring that "
                              "directory back and run again");
         return -ENOENT;
     }
+    int e = -ENOENT, dflt = !local;
     if (!local) {
-        if (filem_local_default(ldef, sizeof ldef, 0, why, sizeof why) < 0) {
-            filem_fmt(tail, tlen, "; %s's node-local cache cannot be read (%s): run restart-mpi "
-                                 "on a host the job ran on, with its --ckpt-local", host, why);
-            return -ENOENT;
-        }
-        local = ldef;
+        char w[512];
+        if (filem_local_default(ldef, sizeof ldef, 0, w, sizeof w) < 0)
+            filem_fmt(why, sizeof why, "cannot be read (%s)", w);
+        else
+            local = ldef;
     }
-    if (named >= 0) {
-        int e = cached_meta(local, jobdir, (uint64_t)named, cached, clen, why, sizeof why);
-        if (e < 0) {
-            filem_fmt(tail, tlen, "; %s's node-local cache (%s) cannot restart sequence %lld of it "
-                                 "either: %s; run restart-mpi on a host the job ran on (with "
-                                 "its --ckpt-local), or bring that directory back",
-                     host, local, (long long)named, why);
-            return e;
-        }
-        *seq = named;
+    char why2[4096];
+    if (local)
+        e = pick(local, jobdir, base + 1, named, host, seq, cached, clen, why, sizeof why);
+    if (e == 0) {
+        snprintf(from_who, sizeof from_who, "this host's");
+        snprintf(from_path, sizeof from_path, "%s", cached);
         return 1;
     }
-    /* the newest cached sequence with good metadata */
-    char cj[PATH_MAX];
-    filem_fmt(cj, sizeof cj, "%s/%s", local, base + 1);
-    DIR *d = opendir(cj);
-    uint64_t v[256];
-    int nv = 0;
-    for (struct dirent *de; d && (de = readdir(d));)
-        if (nv < 256 && seq_name(de->d_name, &s))
-            v[nv++] = s;
-    if (d)
-        closedir(d);
-    qsort(v, (size_t)nv, sizeof v[0], cmp_desc);
-    for (int i = 0; i < nv; i++) {
-        char w[1024];
-        int e = cached_meta(local, jobdir, v[i], cached, clen, w, sizeof w);
-        if (e == 0) {
-            *seq = (int64_t)v[i];
+    /* this host's cache has none: the hosts named to restart-mpi may (restart_meta_ask.h) */
+    struct snapc_sbuf asked = {0};
+    for (int i = 0; i < nask; i++) {
+        char dir[PATH_MAX], w[1024];
+        if (host_probe_this_host(ask[i]))
+            continue;
+        int a = restart_meta_ask(ask[i], dflt ? NULL : local, jobdir, rrank, dir, sizeof dir,
+                                 w, sizeof w);
+        if (a == 0 && (a = pick(dir, jobdir, base + 1, named, ask[i], seq, cached, clen, w,
+                                sizeof w)) == 0) {
+            snprintf(from_who, sizeof from_who, "%s's", ask[i]);
+            snprintf(from_path, sizeof from_path, "%s/%s/%lld",
+                     dflt ? "its default cache" : local, base + 1, (long long)*seq);
+            fprintf(stderr, "%s: %s's node-local cache has no copy of its %s (%s); took the one "
+                            "in %s's node-local cache\n",
+                    me, host, FILEM_META_NAME, why, ask[i]);
+            snapc_sb_free(&asked);
             return 1;
         }
-        if (e != -ENOENT)
-            fprintf(stderr, "%s: passing over sequence %llu in %s's node-local cache: %s\n", me,
-                    (unsigned long long)v[i], host, w);
+        if (a == -ENOENT && !strncmp(w, "holds no ", 9))
+            snapc_fmt(w, sizeof w, "holds no copy either");
+        snapc_sb_printf(&asked, "%s%s: %s", asked.len ? "; " : "", ask[i], w);
     }
-    filem_fmt(tail, tlen, "; %s's node-local cache (%s) holds no committed sequence of it with its "
-                         "%s%s%s: run restart-mpi on a host the job ran on (with its "
-                         "--ckpt-local), or bring that directory back",
-             host, local, FILEM_META_NAME, nv ? "" : " (", nv ? "" : "no sequence at all)");
-    return -ENOENT;
+    snapc_fmt(why2, sizeof why2, "%s%s%s%s", why, asked.len ? " (asked too: " : "",
+              asked.len ? asked.p : "", asked.len ? ")" : "");
+    snapc_sb_free(&asked);
+    filem_fmt(tail, tlen, "; %s's node-local cache (%s) %s: run restart-mpi on a host the job "
+                         "ran on (with its --ckpt-local), name such hosts with --meta-from, or "
+                         "bring that directory back",
+             host, local ? local : "its default one", why2);
+    return e;
 }
 
 int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached, char *err,
@@ -244,6 +340,35 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
         rmdir(jobdir);
         return e;
     }
+    /* the index as it was: the other committed sequences the cache holds (their metadata;
+     * their images stay in the caches, fetched when one is restarted) and the restarts that
+     * failed from them (filem/local_failed.h), so that the default restart still skips those */
+    for (int i = 0; i < nfound; i++) {
+        if (found[i].seq == seq)
+            continue;
+        char sd[PATH_MAX], w[512];
+        filem_seq_path(sd, sizeof sd, jobdir, found[i].seq);
+        filem_fmt(from, sizeof from, "%s/%s", found[i].dir, FILEM_META_NAME);
+        filem_fmt(to, sizeof to, "%s/%s", sd, FILEM_META_NAME);
+        b = NULL;
+        int x = mkdir(sd, 0700) < 0 ? -errno : 0;
+        if (x == 0 && (x = filem_read_private_file(from, FILEM_FILE_MAX, &b, &len, w, sizeof w)) == 0)
+            x = crs_durable_write_file(to, b, len, 0600, w, sizeof w);
+        free(b);
+        if (x < 0) {
+            fprintf(stderr, "%s: warning: sequence %llu not re-created beside it: %s\n", me,
+                    (unsigned long long)found[i].seq, x == -EEXIST ? strerror(EEXIST) : w);
+            unlink(to);
+            rmdir(sd);
+        }
+    }
+    char w[512];
+    int x = filem_index_update(jobdir, w, sizeof w);
+    for (int i = 0; i < nfound && x == 0; i++)
+        for (unsigned k = 0; k < found[i].failed && k < 100 && x == 0; k++)
+            x = filem_index_mark_failed(jobdir, found[i].seq, found[i].reason, w, sizeof w);
+    if (x < 0)
+        fprintf(stderr, "%s: warning: the index of %s not rebuilt: %s\n", me, jobdir, w);
     revive_fsync_dir(jobdir);
     revive_fsync_dir(parent);
     return 0;
@@ -251,8 +376,12 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
 
 void restart_cache_undo(const char *jobdir, uint64_t seq)
 {
-    char err[512];
+    char err[512], path[PATH_MAX + 32];
     filem_seq_remove(jobdir, seq, err, sizeof err);
+    for (int i = 0; i < nfound; i++) /* the others re-created beside it */
+        filem_seq_remove(jobdir, found[i].seq, err, sizeof err);
+    filem_fmt(path, sizeof path, "%s/%s", jobdir, FILEM_INDEX_NAME);
+    unlink(path);
     filem_trash_clean(jobdir);
     snapc_restart_lock_drop(jobdir);
     rmdir(jobdir);

@@ -2,8 +2,9 @@
  * restart-mpi when the shared snapshot directory is gone (issue 9): its file system lost, but
  * every rank's image still in the node-local caches (--ckpt-local). Each cached sequence holds
  * a copy of its committed snapshot.meta (src/filem/local_meta.h), so the snapshot can still be
- * known: restart-mpi takes the copy from the cache of the host it runs on (it must be one the
- * job ran on), checks it as it checks the original (its checksum line; its "reference" must
+ * known: restart-mpi takes the copy from the cache of the host it runs on, or, when that holds
+ * none, from the first of the restart's hosts (--hostfile) and those of --meta-from that sends
+ * a good one (restart_meta_ask.h), checks it as it checks the original (its checksum line; its "reference" must
  * name the sequence asked for: a cache of another snapshot directory's job of the same pid is
  * not taken; committed), re-creates the job and sequence directories (0700) where they were
  * with that metadata (0600, durably, read back and checked again), and the usual fetch
@@ -22,13 +23,21 @@
 /* REF does not exist. 0 when it is not named as a snapshot reference whose job directory is
  * gone (the caller's own message stands). Else the cached metadata for it: 1 with JOBDIR (the
  * absolute job directory as it was), *SEQ (REF's sequence, else WANT_SEQ when >= 0, else the
- * newest sequence in this host's cache with good metadata; older ones passed over are said) and
- * CACHED (the cache's sequence directory holding it) filled; or -errno with ERR saying, in one
- * line, what is missing and what to do. LOCAL: the caches' directory (--ckpt-local), NULL for
- * this host's default one. Nothing is written. */
-int restart_cache_find(const char *ref, const char *local, long want_seq, char *jobdir,
-                       size_t jlen, int64_t *seq, char *cached, size_t clen, char *err,
-                       size_t errlen);
+ * newest sequence in the cache with good metadata; older ones passed over are said) and
+ * CACHED (the cache's sequence directory holding it, here) filled; or -errno with ERR saying,
+ * in one line, what is missing, what each host asked answered and what to do. LOCAL: the
+ * caches' directory (--ckpt-local), NULL for each host's default one. The cache of this host
+ * is read first; when it holds no good copy, each host of ASK (N; this host skipped) is asked
+ * for its copies in turn (restart_meta_ask.h, RRANK being revive-restart-rank) and the first
+ * good one taken (said). Nothing is written outside restart_meta_ask's temporary folders. */
+int restart_cache_find(const char *ref, const char *local, long want_seq, char *const *ask,
+                       int nask, const char *rrank, char *jobdir, size_t jlen, int64_t *seq,
+                       char *cached, size_t clen, char *err, size_t errlen);
+
+/* Whose cache restart_cache_find took the metadata from ("this host's", "h2's") and its path
+ * there, for restart-mpi's messages. */
+const char *restart_cache_from_who(void);
+const char *restart_cache_from_path(void);
 
 /* Re-creates JOBDIR/SEQ (0700 each; JOBDIR must not exist) with CACHED's snapshot.meta. 0, or
  * -errno with a message (what was made is removed again). */

@@ -1,0 +1,93 @@
+/* Failed-restart marks beside the cached copies (local_failed.h). */
+#define _GNU_SOURCE
+#include "filem/local_failed.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crs/base/durable.h"
+#include "filem/filem.h"
+#include "filem/local_meta.h"
+#include "filem/stage.h"
+
+/* This host's cached copy of SEQDIR: 0 with OUT, else -errno (none here). */
+static int cached_dir(const char *seqdir, char *out, size_t len)
+{
+    const char *local = getenv("REVIVE_LOCAL_DIR");
+    char ldef[PATH_MAX], err[512];
+    if (local && !strcmp(local, FILEM_LOCAL_NONE))
+        return -ENOENT;
+    if (!local || !*local) {
+        if (filem_local_default(ldef, sizeof ldef, 0, err, sizeof err) < 0)
+            return -ENOENT;
+        local = ldef;
+    }
+    int e = filem_local_seq_dir(local, seqdir, 0, out, len, err, sizeof err);
+    if (e < 0)
+        return e;
+    return access(out, F_OK) == 0 ? 0 : -ENOENT;
+}
+
+unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen)
+{
+    char path[PATH_MAX + 64], err[512];
+    char *b = NULL;
+    size_t len = 0;
+    if (reason && rlen)
+        reason[0] = 0;
+    filem_fmt(path, sizeof path, "%s/%s", cached, FILEM_LOCAL_FAILED_NAME);
+    if (access(path, F_OK) != 0 ||
+        filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, err, sizeof err) < 0)
+        return 0;
+    struct filem_meta m;
+    int e = filem_meta_parse(b, len, FILEM_LOCAL_FAILED_MAGIC, &m, err, sizeof err);
+    free(b);
+    if (e < 0)
+        return 0;
+    uint64_t n = 0;
+    if (filem_meta_get_u64(&m, "failed_restarts", &n) < 0 || n > 1000000)
+        n = 0;
+    const char *r = filem_meta_get(&m, "failed_reason");
+    if (reason && rlen)
+        filem_fmt(reason, rlen, "%s", r ? r : "");
+    filem_meta_free(&m);
+    return (unsigned)n;
+}
+
+int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    if (cached_dir(seqdir, dir, sizeof dir) < 0)
+        return 0; /* nothing cached here: nothing to mark */
+    unsigned n = filem_local_failed_read(dir, NULL, 0) + 1;
+    struct filem_meta m;
+    filem_meta_init(&m);
+    int e = filem_meta_set(&m, "reference", "%s", seqdir);
+    e = e ?: filem_meta_set(&m, "failed_restarts", "%u", n);
+    e = e ?: filem_meta_set(&m, "failed_reason", "%s", reason ? reason : "");
+    char *b = NULL;
+    size_t len = 0;
+    e = e ?: filem_meta_serialize(&m, FILEM_LOCAL_FAILED_MAGIC, &b, &len);
+    filem_meta_free(&m);
+    filem_fmt(path, sizeof path, "%s/%s", dir, FILEM_LOCAL_FAILED_NAME);
+    if (e < 0) {
+        filem_fmt(err, errlen, "cannot build %s: %s", path, strerror(-e));
+        return e;
+    }
+    e = crs_durable_write_file(path, b, len, 0600, err, errlen);
+    free(b);
+    return e;
+}
+
+void filem_local_failed_clear(const char *seqdir)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    if (cached_dir(seqdir, dir, sizeof dir) < 0)
+        return;
+    filem_fmt(path, sizeof path, "%s/%s", dir, FILEM_LOCAL_FAILED_NAME);
+    unlink(path);
+}

@@ -1,0 +1,60 @@
+#!/bin/bash
+# lostidx.sh FLAVOR: the failed-restart index survives the loss of the snapshot directory
+# (issue 9; src/filem/local_failed.h). A 4-rank job on h1,h2 with --ckpt-local --ckpt-keep 2:
+# sequence 0, then a --term sequence 1 (every cache holds both). A restart from 1 fails (rank
+# 1's image damaged in the shared directory and in h1's cache; --no-verify): marked in the
+# index and in h1's cached sequence 1 (restart.failed, 0600). Then the job's directory is
+# removed (its file system lost): restart-mpi JOBDIR from h1 restarts from the caches, skips
+# sequence 1 saying why (as with the directory there) and takes sequence 0; the re-created
+# directory holds both sequences' metadata and an index with the failed restart of 1; native
+# result. (Before, the restart took sequence 1 again, and failed.)
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+cache_bed lostidx 2
+
+revive_job a --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" --ckpt-keep 2
+expect_rc 0 "a: checkpoint 0" on h1 timeout 300 "$CKPT" --wait $JOB || { touch "$W/a.go"; finish; }
+expect_rc 0 "a: checkpoint 1 --term" on h1 timeout 300 "$CKPT" --wait --term $JOB ||
+    { touch "$W/a.go"; finish; }
+ref=$(tail -n1 "$W/cmd.out")
+J=$(dirname "$ref")
+jd=$(basename "$J")
+wait $JOB
+touch "$W/a.go"
+for h in h1 h2; do
+    [ -f "$HB/node/$h/$jd/0/snapshot.meta" ] && [ -f "$HB/node/$h/$jd/1/snapshot.meta" ] ||
+        { fail "$h's cache does not hold sequences 0 and 1: $(ls "$HB/node/$h/$jd")"; finish; }
+done
+
+# a restart from 1 fails: marked in the index and in h1's cache
+for f in "$J/1/rank_1.img" "$HB/node/h1/$jd/1/rank_1.img"; do
+    size=$(stat -c %s "$f")
+    printf '\xa5' | dd of="$f" bs=1 seek=$((size * 3 / 5)) conv=notrunc status=none
+done
+on h1 timeout -k 5 300 "$RESTART" --no-verify --ckpt-local "$LOCAL" "$J/1" >"$W/r1.out" 2>"$W/r1.err"
+st=$?
+[ $st != 0 ] || fail "r1: a restart from a damaged image succeeded"
+grep -q "^seq.1.failed_restarts 1$" "$J/index" || { fail "r1: the failed restart is not in the index"; tail -5 "$W/r1.err"; }
+m=$HB/node/h1/$jd/1/restart.failed
+[ "$(stat -c %a "$m" 2>&1)" = 600 ] && grep -q "^failed_restarts 1$" "$m" ||
+    { fail "r1: h1's cached sequence 1 holds no failed-restart mark 0600: $(stat -c %a "$m" 2>&1)"; cat "$m"; }
+pass "$flavor: a failed restart from 1 is marked in the index and in h1's cached sequence (0600)"
+
+# the directory lost: the restart from the caches skips 1 and takes 0
+rm -rf "${J:?}"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" "$J" >"$W/r.out" 2>"$W/r.err"
+st=$?
+[ $st = 0 ] || { fail "r: restart-mpi status $st"; tail -20 "$W/r.err"; }
+cmp -s "$W/native.out" "$W/r.out" || { fail "r: result differs"; cat "$W/native.out" "$W/r.out"; }
+grep -q "^restart-mpi: skipping sequence 1 of $J: 1 restart from it failed (.*), recorded in h1's node-local cache; taking sequence 0 (--seq 1 tries it again)$" "$W/r.err" ||
+    { fail "r: restart-mpi does not say it skips sequence 1"; cat "$W/r.err"; }
+grep -qF "restart-mpi: $J was gone: re-created with sequence 0's snapshot.meta from this host's node-local cache ($LOCAL/$jd/0, checked)" "$W/r.err" ||
+    { fail "r: restart-mpi does not say it re-created the directory with sequence 0"; cat "$W/r.err"; }
+cmp -s "$J/1/snapshot.meta" "$HB/node/h2/$jd/1/snapshot.meta" ||
+    fail "r: sequence 1's metadata is not re-created beside 0"
+[ "$(stat -c %a "$J/index" 2>&1)" = 600 ] && grep -q "^seq.1.failed_restarts 1$" "$J/index" &&
+    grep -q "^seq.0.state committed$" "$J/index" ||
+    { fail "r: the re-created index lacks the sequences or the mark"; cat "$J/index"; }
+grep -E "skipping|was gone" "$W/r.err" | sed 's/^/    /'
+pass "$flavor: the directory lost: the restart from the caches skips the failed 1 (said), takes 0, the index rebuilt with the mark, native result"
+finish
