@@ -200,11 +200,16 @@ void coord_on_signal(void);
 /* coord_witness.c: whether a signal reached the launcher's process group too (then it is not
  * passed on). Start after the launcher, with SET (the forwarded signals) blocked; _group_signal
  * says 1 when SIG was sent to the group; _clear after each batch of signals; _reaped(pid) is 1
- * for the witness (it ended); _stop before the coordinator ends. Without a witness: 0. */
+ * for the witness (it ended); _stop before the coordinator ends. Without a witness: 0.
+ * _job_stopped(pids, n) before --stop stops the job (pids[0] the launcher, then this host's
+ * ranks): should the coordinator die while the job is stopped, the witness continues them so
+ * that they end; _job_runs once it runs again. */
 void coord_witness_start(const sigset_t *set);
 int coord_witness_group_signal(int sig);
 void coord_witness_clear(void);
 int coord_witness_reaped(pid_t p);
+void coord_witness_job_stopped(const pid_t *pids, int n);
+void coord_witness_job_runs(void);
 void coord_witness_stop(void);
 void coord_kill_strays(void);
 int coord_exit_status(void);

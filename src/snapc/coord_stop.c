@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,6 +56,19 @@ void coord_stop_begin(void)
     coord.stop_wait = 1;
     coord.stop_since = coord_now_ms();
     coord.launcher_stopped = 0;
+    /* what the witness wakes should this coordinator be killed while the job is stopped */
+    if (!coord.child_done) {
+        pid_t *pids = malloc((size_t)(coord.nrank_conn + 1) * sizeof *pids);
+        int n = 0;
+        if (pids) {
+            pids[n++] = coord.child;
+            for (int r = 0; r < coord.nrank_conn; r++)
+                if (coord.rank_conn[r] >= 0 && local_host(&coord.c[coord.rank_conn[r]]))
+                    pids[n++] = (pid_t)coord.c[coord.rank_conn[r]].pid;
+            coord_witness_job_stopped(pids, n);
+            free(pids);
+        }
+    }
     /* the launcher before the ranks are told: a SIGCONT to it from now on is seen (CLD_CONTINUED)
      * and continues every rank, even one that stops after it came */
     if (!coord.child_done && kill(coord.child, SIGSTOP) == 0)
@@ -152,6 +166,7 @@ void coord_stop_tick(int64_t now)
             coord.cont_wanted = 0;
             coord.stopped = 0;
             coord.launcher_stopped = 0;
+            coord_witness_job_runs();
             if (coord.stop_wait)
                 stop_done();
         }

@@ -1,5 +1,5 @@
 /* The signal witness: whether a signal the coordinator got reached the launcher's process group
- * too.
+ * too; and what wakes a job stopped by ckpt-mpirun --stop when the coordinator is killed.
  *
  * The coordinator passes the signals it gets on to the launcher (coord_on_signal). A signal sent
  * to the whole process group (`kill -INT -- -PGID` from a script or a batch system, a terminal's
@@ -8,51 +8,168 @@
  * status 255: review9 F3). Nothing in the siginfo says whether a kill() named the process or
  * its group, and the launcher's own handlers take its copy at once. So a child of the
  * coordinator that does nothing stays in the group with the forwarded signals blocked: a signal
- * sent to the group stays pending there (the kernel queues it to every member before kill()
- * returns, so before the coordinator reads its own), and /proc/PID/status shows it (ShdPnd).
- * After each batch of signals the coordinator has it drop what is pending (it answers once done),
- * so the next signal is judged on its own. Without a witness (it could not start, or ended)
- * every signal but a terminal's is passed on, as before. */
+ * sent to the group stays pending there, and /proc/PID/status shows it (ShdPnd). (That it is
+ * pending there before the coordinator reads its own copy rests on the order in which Linux
+ * walks a group in kill_pgrp: newest member first, since fork adds a process at the head of its
+ * group's list, and the witness joined after the coordinator. An implementation detail, not a
+ * promise of kill(2).) After each batch of signals the coordinator has it drop what is pending
+ * (it answers once done), so the next signal is judged on its own. Without a witness (it could
+ * not start, or ended) every signal but a terminal's is passed on, as before.
+ *
+ * The witness also outlives the coordinator for a moment. The launcher ends with the coordinator
+ * (PR_SET_PDEATHSIG SIGTERM), but a launcher stopped by ckpt-mpirun --stop holds that SIGTERM
+ * pending, and its stopped ranks with it: after a `kill -9` of Revive's mpirun from a script
+ * (no shell's job control to continue them) they stayed in state T for ever, under init
+ * (review10 F2). So while the job is stopped the witness holds the launcher's and this host's
+ * ranks' pids; when its end of the socket pair reads end-of-file (only the coordinator holds the
+ * other end) it sends them SIGCONT, so that the pending SIGTERM acts, and SIGKILL to any still
+ * there after REVIVE_TERM_GRACE s (default 10). Otherwise it just ends then. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 #include "snapc/coord_int.h"
 
 static pid_t witness = -1;
 static int wfd = -1; /* the coordinator's end of the socket pair */
 
-/* The witness's life: each byte asks it to drop its pending signals, answered by a byte. It
- * holds no descriptor but its end of the pair (not the coordinator's stdout, which a shell
- * may wait on), and ends with the coordinator. */
+/* What the coordinator tells the witness: one byte, then its data. */
+#define W_CLEAR 'c'   /* drop the pending signals; answered with one byte */
+#define W_STOPPED 's' /* an int n, then n pids: the launcher and this host's ranks, stopped */
+#define W_RUNS 'r'    /* the job runs again: those pids are no longer the witness's business */
+#define W_MAX_PIDS 65536
+
+/* A process the witness wakes if the coordinator dies: its pid and start time (field 22 of
+ * /proc/PID/stat), so that a pid used again by another process is left alone. */
+struct held {
+    pid_t pid;
+    uint64_t start;
+};
+
+/* The state letter of h's process, 0 when it is gone or the pid is another process's now. */
+static char held_state(const struct held *h)
+{
+    char buf[1024];
+    long n = revive_proc_read(h->pid, 0, "stat", buf, sizeof buf);
+    uint64_t start;
+    if (n < 0 || revive_stat_field(buf, 22, &start) < 0 || start != h->start)
+        return 0;
+    return revive_stat_state(buf);
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t r = read(fd, (char *)buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* The coordinator ended while the job was stopped by --stop: SIGCONT to the launcher (whose
+ * PDEATHSIG SIGTERM is pending) and to the ranks (a rank that stops itself late is continued
+ * again), until every one has ended; SIGKILL to those left after the grace. */
+static void wake_stopped(struct held *h, int n, pid_t coord_pid)
+{
+    const char *g = getenv("REVIVE_TERM_GRACE");
+    int grace = g && *g && atoi(g) > 0 ? atoi(g) : 10;
+    revive_log_warn("the coordinator %d ended while the job was stopped (ckpt-mpirun --stop): "
+                    "the launcher %d and %d rank(s) of this host continued, so that they end",
+                    (int)coord_pid, (int)h[0].pid, n - 1);
+    for (int t = 0; t <= grace * 20; t++) {
+        int left = 0;
+        for (int k = 0; k < n; k++) {
+            char st = held_state(&h[k]);
+            if (!st || st == 'Z' || st == 'X')
+                continue;
+            left++;
+            if (st == 'T' || st == 't')
+                kill(h[k].pid, SIGCONT);
+        }
+        if (!left)
+            return;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    for (int k = 0; k < n; k++) {
+        char st = held_state(&h[k]);
+        if (st && st != 'Z' && st != 'X') {
+            revive_log_warn("%s %d did not end within %d s of its coordinator; SIGKILL",
+                            k ? "the rank process" : "the launcher", (int)h[k].pid, grace);
+            kill(h[k].pid, SIGKILL);
+        }
+    }
+}
+
+/* The witness's life: answers the coordinator's requests (W_*); at the end of its input (the
+ * coordinator ended, or closed its end: coord_witness_stop kills it first) it wakes the job if
+ * it is told the job is stopped, and ends. It holds its end of the pair and stderr (for that
+ * message) only: not the coordinator's stdout, which a shell's $(...) may wait on. */
 static void witness_main(int s, pid_t coord_pid, const sigset_t *set)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != coord_pid)
         _exit(0);
     prctl(PR_SET_NAME, "revive-witness");
     if (dup2(s, 0) < 0)
         _exit(0);
-    close_range(1, ~0U, 0);
+    close(1);
+    close_range(3, ~0U, 0);
+    struct held *h = NULL;
+    int nh = 0;
     struct timespec zero = {0, 0};
     char c;
-    while (read(0, &c, 1) == 1) {
-        while (sigtimedwait(set, NULL, &zero) > 0)
-            ;
-        if (write(0, &c, 1) != 1)
-            break;
+    while (read_full(0, &c, 1) == 0) {
+        if (c == W_CLEAR) {
+            while (sigtimedwait(set, NULL, &zero) > 0)
+                ;
+            if (write(0, &c, 1) != 1)
+                break;
+        } else if (c == W_STOPPED) {
+            int n;
+            pid_t *p;
+            if (read_full(0, &n, sizeof n) < 0 || n < 1 || n > W_MAX_PIDS ||
+                !(p = malloc((size_t)n * sizeof *p)))
+                break;
+            if (read_full(0, p, (size_t)n * sizeof *p) < 0) {
+                free(p);
+                break;
+            }
+            free(h);
+            h = calloc((size_t)n, sizeof *h);
+            nh = 0;
+            for (int k = 0; h && k < n; k++) {
+                char buf[1024];
+                h[nh].pid = p[k];
+                if (p[k] > 1 && revive_proc_read(p[k], 0, "stat", buf, sizeof buf) >= 0 &&
+                    revive_stat_field(buf, 22, &h[nh].start) == 0)
+                    nh++;
+                else if (k == 0)
+                    break; /* the launcher is gone: nothing to wake */
+            }
+        } else if (c == W_RUNS) {
+            nh = 0;
+        }
     }
+    if (nh > 0)
+        wake_stopped(h, nh, coord_pid);
     _exit(0);
 }
 
@@ -114,7 +231,7 @@ void coord_witness_clear(void)
 {
     if (wfd < 0 || !witness_pending())
         return;
-    char c = 1;
+    char c = W_CLEAR;
     if (write(wfd, &c, 1) != 1)
         return;
     /* it answers at once; bounded all the same (a stopped witness: ^Z of the whole group) */
@@ -136,14 +253,41 @@ int coord_witness_reaped(pid_t p)
     return 1;
 }
 
+void coord_witness_job_stopped(const pid_t *pids, int n)
+{
+    if (wfd < 0 || n < 1 || n > W_MAX_PIDS)
+        return;
+    size_t len = 1 + sizeof n + (size_t)n * sizeof *pids;
+    char *m = malloc(len);
+    if (!m)
+        return;
+    m[0] = W_STOPPED;
+    memcpy(m + 1, &n, sizeof n);
+    memcpy(m + 1 + sizeof n, pids, (size_t)n * sizeof *pids);
+    /* written in full before the launcher is stopped: a coordinator killed from then on leaves
+     * the witness the list (it reads what is in the socket before the end of file) */
+    if (write(wfd, m, len) != (ssize_t)len)
+        revive_log_debug("the signal witness %d was not told the job is stopped: %s", (int)witness,
+                         strerror(errno));
+    free(m);
+}
+
+void coord_witness_job_runs(void)
+{
+    char c = W_RUNS;
+    if (wfd >= 0 && write(wfd, &c, 1) != 1)
+        revive_log_debug("the signal witness %d was not told the job runs again", (int)witness);
+}
+
 void coord_witness_stop(void)
 {
-    if (wfd >= 0)
-        close(wfd); /* it ends at the end of its input */
-    wfd = -1;
     if (witness > 0) {
-        kill(witness, SIGKILL); /* stopped or not, and not left behind for a moment */
+        /* killed before its end of file: a witness that read it would wake a stopped job */
+        kill(witness, SIGKILL);
         waitpid(witness, NULL, 0);
     }
     witness = -1;
+    if (wfd >= 0)
+        close(wfd);
+    wfd = -1;
 }
