@@ -9,10 +9,13 @@
 #     job and sequence directories (0700, snapshot.meta 0600 and the committed bytes), fetches
 #     every image from the caches of h1 (ranks 0,1) and h2 (ranks 2,3), each checked against
 #     it, says so, and the restart gives the native result;
-# (b) the directory gone again and h2's cached image of rank 2 removed: one line naming rank 2
-#     and h2, status 1, no rank started, nothing left re-created;
+# (b) the directory gone again and h2's cached image of rank 2 moved away (back after): one
+#     line naming rank 2 and h2, status 1, no rank started, nothing left re-created;
 # (c) the shared storage itself gone (the job directory's parent): one line saying so, status
-#     1, nothing made.
+#     1, nothing made;
+# (d) the same with --recreate-in DIR (other storage every host sees): the job directory made
+#     again as DIR/<its name> from h1's cached metadata, every image fetched into it from the
+#     caches (said), the old place not made, native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed lostfs 3
@@ -61,7 +64,7 @@ pass "$flavor: the snapshot directory gone: restart from h1 on h1,h3 from the ca
 
 # (b) gone again, and rank 2's image in no cache: one line naming the rank and the host
 rm -rf "${SHARED:?}/$jd"
-rm -f "$HB/node/h2/$jd/0/rank_2.img"
+mv "$HB/node/h2/$jd/0/rank_2.img" "$W/rank_2.kept"
 on h1 env REVIVE_FETCH_TIMEOUT=120 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" \
     --hostfile "$W/hosts13" "$ref" >"$W/rb.out" 2>"$W/rb.err"
 st=$?
@@ -75,6 +78,7 @@ tail -n1 "$W/rb.err" | grep -q "rank 2's image is in no copy restart-mpi can rea
 [ -e "$SHARED/$jd" ] && fail "rb: the re-created directory stays after the failure: $(ls -la "$SHARED/$jd")"
 sed 's/^/    /' "$W/rb.err"
 pass "$flavor: an image in no cache: one line naming rank 2 and h2, status 1, nothing started, nothing left made"
+mv "$W/rank_2.kept" "$HB/node/h2/$jd/0/rank_2.img"
 
 # (c) the shared storage gone with it
 mv "$SHARED" "$SHARED.away"
@@ -86,6 +90,24 @@ grep -qF "$ref does not exist: $SHARED is gone (removed, or its file system is n
     { fail "rc: no message saying the storage is missing"; cat "$W/rc.err"; }
 [ "$(wc -l <"$W/rc.err")" = 1 ] || { fail "rc: more than one line"; cat "$W/rc.err"; }
 [ -e "$SHARED" ] && fail "rc: something was made: $(ls -la "$SHARED")"
-mv "$SHARED.away" "$SHARED"
 pass "$flavor: the shared storage itself gone: one line, status 1, nothing made"
+
+# (d) the same, re-created elsewhere (--recreate-in: other storage every host sees)
+mkdir -m 0700 "$W/other"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" \
+    --recreate-in "$W/other" "$ref" >"$W/rd.out" 2>"$W/rd.err"
+st=$?
+[ $st = 0 ] || { fail "rd: restart-mpi status $st"; tail -20 "$W/rd.err"; }
+cmp -s "$W/native.out" "$W/rd.out" || { fail "rd: result differs"; cat "$W/native.out" "$W/rd.out"; }
+grep -qF "restart-mpi: $SHARED/$jd was gone: re-created as $W/other/$jd with sequence 0's snapshot.meta from this host's node-local cache ($LOCAL/$jd/0, checked)" "$W/rd.err" ||
+    { fail "rd: restart-mpi does not say where it re-created the directory"; cat "$W/rd.err"; }
+for r in 0 1 2 3; do
+    h=h1; [ $r -ge 2 ] && h=h2
+    cmp -s "$W/other/$jd/0/rank_$r.img" "$HB/node/$h/$jd/0/rank_$r.img" || fail "rd: rank $r's image not fetched from $h into $W/other"
+done
+cmp -s "$W/other/$jd/0/snapshot.meta" "$W/meta.committed" || fail "rd: the re-created snapshot.meta is not the committed one"
+[ -e "$SHARED" ] && fail "rd: the old place was made again: $(ls -la "$SHARED")"
+grep -E "was gone" "$W/rd.err" | sed 's/^/    /'
+pass "$flavor: the shared storage gone: --recreate-in re-creates the snapshot in other storage from the caches (said), native result"
+mv "$SHARED.away" "$SHARED"
 finish

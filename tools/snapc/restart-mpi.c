@@ -46,6 +46,7 @@ static void usage(FILE *f)
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
             "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
             "                   [--strict-files] [--showme] [--meta-from H1,H2]\n"
+            "                   [--recreate-in DIR]\n"
             "                   [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
             "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
@@ -81,6 +82,8 @@ static void usage(FILE *f)
             "                 $REVIVE_RESTART_STRICT_FILES=1)\n"
             "  --meta-from H1,H2  hosts the job ran on whose caches may hold the snapshot's\n"
             "                 metadata when its directory is gone and this host's cache has none\n"
+            "  --recreate-in DIR  the snapshot directory and the storage that held it are gone:\n"
+            "                 re-create it in DIR (storage every host sees) from the caches\n"
             "  --showme       print the launch command and do nothing (before it, as comments,\n"
             "                 the fetch of missing images that would run: which from which hosts)\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
@@ -270,7 +273,7 @@ static void note_missing(void *arg, int rank, int status, const char *msg)
 int main(int argc, char **argv)
 {
     long want_seq = -1;
-    const char *hostfile = NULL, *ref = NULL, *meta_from = NULL;
+    const char *hostfile = NULL, *ref = NULL, *meta_from = NULL, *recreate_in = NULL;
     int showme = 0, verify = 1, preload = 0;
     /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
      * copy is there, else from the snapshot directory; --preload copies it there first */
@@ -299,6 +302,10 @@ int main(int argc, char **argv)
             if (i + 1 >= argc || !argv[i + 1][0] || argv[i + 1][0] == '-')
                 die("--meta-from needs a list of hosts (h1,h2)");
             meta_from = argv[++i];
+        } else if (!strcmp(a, "--recreate-in")) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                die("--recreate-in needs a directory (storage every host sees)");
+            recreate_in = argv[++i];
         } else if (!strcmp(a, "--relocate") || !strncmp(a, "--relocate=", 11)) {
             const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
             const char *eq = strchr(v, '=');
@@ -365,13 +372,15 @@ int main(int argc, char **argv)
         int nask = restart_meta_hosts(hostfile, meta_from, ask, 64);
         for (int i = 0; i < nask; i++)
             askv[i] = ask[i];
-        int c = restart_cache_find(ref, local, want_seq, askv, nask, rrank, jobdir, sizeof jobdir,
-                                   &seq, cached, sizeof cached, cerr, sizeof cerr);
+        int c = restart_cache_find(ref, local, want_seq, askv, nask, rrank, recreate_in, jobdir,
+                                   sizeof jobdir, &seq, cached, sizeof cached, cerr, sizeof cerr);
         if (c == 0)
             die("%s", err);
         if (c < 0)
             die("%s", cerr);
     } else {
+        if (recreate_in)
+            die("--recreate-in is for a snapshot directory that is gone; %s is there", jobdir);
         check_owner(jobdir, ref);
         if (filem_private_dir(jobdir, 0, err, sizeof err) < 0)
             die("%s", err);
@@ -543,9 +552,10 @@ int main(int argc, char **argv)
     if (fetch && showme) {
         /* the fetch as it would run, as comments before the launch command */
         if (cached[0])
-            printf("# %s is gone: restart-mpi would re-create it with sequence %lld's %s from "
-                   "%s node-local cache (%s)\n",
-                   jobdir, (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
+            printf("# %s is gone: restart-mpi would re-create it%s%s with sequence %lld's %s "
+                   "from %s node-local cache (%s)\n",
+                   restart_cache_gone(), recreate_in ? " as " : "", recreate_in ? jobdir : "",
+                   (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
                    restart_cache_from_path());
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
@@ -566,10 +576,11 @@ int main(int argc, char **argv)
             die("%s cannot be restarted: %s", seqdir, err);
     }
     if (recreated[0] && !showme)
-        fprintf(stderr, "%s: %s was gone: re-created with sequence %lld's %s from %s "
+        fprintf(stderr, "%s: %s was gone: re-created%s%s with sequence %lld's %s from %s "
                         "node-local cache (%s, checked), every image fetched from the hosts' "
                         "caches and checked against it\n",
-                me, jobdir, (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
+                me, restart_cache_gone(), recreate_in ? " as " : "", recreate_in ? jobdir : "",
+                (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
                 restart_cache_from_path());
     free(mi.ranks);
 

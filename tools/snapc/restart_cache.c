@@ -192,7 +192,7 @@ static int pick(const char *local, const char *jobdir, const char *job, int64_t 
     return 0;
 }
 
-static char from_who[300], from_path[PATH_MAX + 300];
+static char from_who[300], from_path[PATH_MAX + 300], gone_dir[PATH_MAX];
 
 const char *restart_cache_from_who(void)
 {
@@ -204,9 +204,15 @@ const char *restart_cache_from_path(void)
     return from_path;
 }
 
+const char *restart_cache_gone(void)
+{
+    return gone_dir;
+}
+
 int restart_cache_find(const char *ref, const char *local, long want_seq, char *const *ask,
-                       int nask, const char *rrank, char *jobdir, size_t jlen, int64_t *seq,
-                       char *cached, size_t clen, char *err, size_t errlen)
+                       int nask, const char *rrank, const char *recreate_in, char *jobdir,
+                       size_t jlen, int64_t *seq, char *cached, size_t clen, char *err,
+                       size_t errlen)
 {
     char abs[PATH_MAX], gone[PATH_MAX];
     if (absolute(ref, abs, sizeof abs, gone, sizeof gone) < 0)
@@ -240,15 +246,35 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     *base = 0;
     const char *parent = *abs ? abs : "/";
     struct stat st;
-    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    if (!recreate_in && (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))) {
         filem_fmt(tail, tlen, "; a restart from the node-local caches re-creates the job directory "
                              "where it was, in %s, which is missing too: mount that file system "
-                             "(storage every host sees) and run again", parent);
+                             "(storage every host sees) and run again, or re-create it elsewhere "
+                             "with --recreate-in DIR", parent);
         return -ENOENT;
     }
     *base = '/';
-    if ((size_t)filem_fmt(jobdir, jlen, "%s", abs) >= jlen)
+    filem_fmt(gone_dir, sizeof gone_dir, "%s", abs);
+    if (recreate_in) {
+        /* the storage is gone: the job directory made again in DIR, same name (the caches
+         * know it by its name); the metadata still names the old place */
+        char real[PATH_MAX];
+        errno = 0;
+        if (!realpath(recreate_in, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            filem_fmt(tail, tlen, "; --recreate-in %s: %s", recreate_in,
+                      errno ? strerror(errno) : "not a directory");
+            return -ENOENT;
+        }
+        if ((size_t)filem_fmt(jobdir, jlen, "%s/%s", strcmp(real, "/") ? real : "", base + 1) >= jlen)
+            return 0;
+        if (access(jobdir, F_OK) == 0) {
+            filem_fmt(err, errlen, "--recreate-in %s: %s exists already (re-created before? "
+                                   "restart it: restart-mpi %s)", recreate_in, jobdir, jobdir);
+            return -EEXIST;
+        }
+    } else if ((size_t)filem_fmt(jobdir, jlen, "%s", abs) >= jlen)
         return 0;
+    const char *orig = gone_dir; /* the reference the cached copies name */
     char ldef[PATH_MAX] = "", why[1024] = "";
     if (local && !strcmp(local, FILEM_LOCAL_NONE)) {
         filem_fmt(tail, tlen, "; with --ckpt-local none no node-local cache is read: bring that "
@@ -265,7 +291,7 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     }
     char why2[4096];
     if (local)
-        e = pick(local, jobdir, base + 1, named, host, seq, cached, clen, why, sizeof why);
+        e = pick(local, orig, base + 1, named, host, seq, cached, clen, why, sizeof why);
     if (e == 0) {
         snprintf(from_who, sizeof from_who, "this host's");
         snprintf(from_path, sizeof from_path, "%s", cached);
@@ -279,7 +305,7 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
             continue;
         int a = restart_meta_ask(ask[i], dflt ? NULL : local, jobdir, rrank, dir, sizeof dir,
                                  w, sizeof w);
-        if (a == 0 && (a = pick(dir, jobdir, base + 1, named, ask[i], seq, cached, clen, w,
+        if (a == 0 && (a = pick(dir, orig, base + 1, named, ask[i], seq, cached, clen, w,
                                 sizeof w)) == 0) {
             snprintf(from_who, sizeof from_who, "%s's", ask[i]);
             snprintf(from_path, sizeof from_path, "%s/%s/%lld",

@@ -12,7 +12,9 @@
  * against the metadata, before the launch. The restarted job's own snapshots go there too, so
  * the re-created directory must be on storage every host sees, as the original was: its
  * parent must exist (a missing parent is the file system still not mounted: said, nothing
- * made). The index of failed restarts was in the lost directory and is not recovered.
+ * made), unless --recreate-in names other storage to re-create it in (restart_cache_gone).
+ * The index is rebuilt from the cached sequences and their failed-restart marks
+ * (filem/local_failed.h).
  */
 #ifndef REVIVE_TOOLS_RESTART_CACHE_H
 #define REVIVE_TOOLS_RESTART_CACHE_H
@@ -31,8 +33,16 @@
  * for its copies in turn (restart_meta_ask.h, RRANK being revive-restart-rank) and the first
  * good one taken (said). Nothing is written outside restart_meta_ask's temporary folders. */
 int restart_cache_find(const char *ref, const char *local, long want_seq, char *const *ask,
-                       int nask, const char *rrank, char *jobdir, size_t jlen, int64_t *seq,
-                       char *cached, size_t clen, char *err, size_t errlen);
+                       int nask, const char *rrank, const char *recreate_in, char *jobdir,
+                       size_t jlen, int64_t *seq, char *cached, size_t clen, char *err,
+                       size_t errlen);
+
+/* The job directory as it was (absolute), after restart_cache_find returned 1. With
+ * RECREATE_IN (restart-mpi --recreate-in DIR: the storage that held it is gone, DIR is other
+ * storage every host sees) JOBDIR is DIR/<its name> instead, which must not exist; the
+ * caches know the job by its name, and the re-created snapshot.meta keeps the bytes that
+ * name the old place. */
+const char *restart_cache_gone(void);
 
 /* Whose cache restart_cache_find took the metadata from ("this host's", "h2's") and its path
  * there, for restart-mpi's messages. */
