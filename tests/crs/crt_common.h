@@ -77,6 +77,19 @@ const char *crt_map_perms(const void *addr, char buf[8]);
  * or -1 when nothing maps it: how a test sees that memory is on huge pages. */
 long crt_page_kb(const void *addr);
 
+/* System V IPC: semctl(2)'s fourth argument, which the caller defines, and
+ * a message as msgsnd(2) and msgrcv(2) take it (text up to 512 bytes). */
+struct semid_ds;
+union crt_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+struct crt_msg {
+    long type;
+    char text[512];
+};
+
 /* Integer from the environment, or `dflt`. */
 long crt_env_long(const char *name, long dflt);
 

@@ -35,17 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-union semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
-
-struct msg {
-    long type;
-    char text[128];
-};
-
 static int s_id, q_id, f_id;
 
 enum { R, W, P, T, U, E, NT };
@@ -56,7 +45,7 @@ static struct {
     pid_t tid;
     long rc;
     int err;
-    struct msg got;
+    struct crt_msg got;
 } t[NT];
 
 static void *run(void *arg)
@@ -65,7 +54,7 @@ static void *run(void *arg)
     __atomic_store_n(&t[k].tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
     struct sembuf b = { 0, -1, 0 };
     struct timespec hour = { 3600, 0 }, three = { 3, 0 };
-    struct msg m = { 9, { 0 } };
+    struct crt_msg m = { 9, { 0 } };
     switch (k) {
     case R:
         t[k].rc = msgrcv(q_id, &t[k].got, sizeof t[k].got.text, 7, 0);
@@ -155,7 +144,7 @@ static void on_usr1(int sig)
     (void)sig;
 }
 
-static struct msg x_got;
+static struct crt_msg x_got;
 static long x_rc;
 static int x_err;
 static pid_t x_tid;
@@ -196,7 +185,7 @@ int main(void)
     q_id = msgget((key_t)(0x525b0000u | low), IPC_CREAT | IPC_EXCL | 0600);
     f_id = msgget((key_t)(0x525c0000u | low), IPC_CREAT | IPC_EXCL | 0600);
     struct msqid_ds ds;
-    struct msg first = { 4, { 0 } };
+    struct crt_msg first = { 4, { 0 } };
     crt_fill(first.text, 100, 1);
     if (s_id < 0 || q_id < 0 || f_id < 0 || msgctl(f_id, IPC_STAT, &ds) != 0 ||
         (ds.msg_qbytes = 150, msgctl(f_id, IPC_SET, &ds)) != 0 || msgsnd(f_id, &first, 100, IPC_NOWAIT) != 0)
@@ -215,7 +204,7 @@ int main(void)
 
     crt_checkpoint_point(1);
 
-    struct msg seven = { 7, "for R" }, out;
+    struct crt_msg seven = { 7, "for R" }, out;
     if (msgsnd(q_id, &seven, 6, 0) != 0 || msgrcv(f_id, &out, sizeof out.text, 0, 0) != 100 || op(0, 1, 0) ||
         op(1, 1, 0) || op(2, 1, 0))
         crt_die("msgsnd, msgrcv or semop after point 1: %s", strerror(errno));
@@ -238,7 +227,7 @@ int main(void)
     crt_checkpoint_point(2);
 
     unsigned short v[4] = { 9, 9, 9, 9 };
-    union semun a = { .array = v };
+    union crt_semun a = { .array = v };
     crt_check("S's values after point 2", semctl(s_id, 0, GETALL, a) == 0 && !v[0] && !v[1] && !v[2] && !v[3],
               "%u %u %u %u", v[0], v[1], v[2], v[3]);
     crt_check("U's adjustment after point 2", adjustment_is_one(), "differs");

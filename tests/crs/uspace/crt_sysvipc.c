@@ -31,21 +31,11 @@
 #include <unistd.h>
 
 #define NS 13
-union semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
-
 static int s_id, k_id, q_id, p_id, g_id;
 static key_t k_key, q_key;
 static unsigned short s_want[NS];
 static int thread_rc = -2, thread_errno;
 
-struct msg {
-    long type;
-    char text[512];
-};
 static struct { long type; size_t len; char text[512]; } q_want[8];
 static int q_n;
 
@@ -54,7 +44,7 @@ static void add_want(long type, size_t len, unsigned seed)
     q_want[q_n].type = type;
     q_want[q_n].len = len;
     crt_fill(q_want[q_n].text, len, seed);
-    struct msg m = { type, { 0 } };
+    struct crt_msg m = { type, { 0 } };
     memcpy(m.text, q_want[q_n].text, len);
     if (msgsnd(q_id, &m, len, IPC_NOWAIT) != 0)
         crt_die("msgsnd: %s", strerror(errno));
@@ -119,7 +109,7 @@ static void setup(void)
         crt_die("semget or msgget: %s", strerror(errno));
     for (int k = 0; k < NS; k++)
         s_want[k] = (unsigned short)(3 * k + 10);
-    union semun a = { .array = s_want };
+    union crt_semun a = { .array = s_want };
     if (semctl(s_id, 0, SETALL, a) != 0 || op(s_id, 0, -2, SEM_UNDO) || op(s_id, 5, 3, SEM_UNDO) ||
         op(s_id, 1, 4, 0))
         crt_die("semaphores: %s", strerror(errno));
@@ -132,7 +122,7 @@ static void setup(void)
     add_want(7, 0, 3);
     add_want(3, 4, 4);
     struct msqid_ds ds;
-    struct msg m = { 9, "x" };
+    struct crt_msg m = { 9, "x" };
     if (msgctl(p_id, IPC_STAT, &ds) != 0 || (ds.msg_qbytes = 4000, msgctl(p_id, IPC_SET, &ds)) != 0 ||
         msgsnd(p_id, &m, 1, 0) != 0 || msgrcv(p_id, &m, sizeof m.text, 0, 0) != 1 ||
         semctl(g_id, 0, IPC_RMID) != 0)
@@ -148,7 +138,7 @@ static void check(const char *when, int thread_done)
         crt_check(name, cond, __VA_ARGS__);                           \
     } while (0)
     unsigned short got[NS] = { 0 };
-    union semun a = { .array = got };
+    union crt_semun a = { .array = got };
     struct semid_ds sds;
     int ok = semctl(s_id, 0, GETALL, a) == 0;
     CHECK("S: its values", ok && !memcmp(got, s_want, sizeof got), "%s, [0] %u [1] %u [5] %u", ok ? "differ" :
@@ -173,7 +163,7 @@ static void check(const char *when, int thread_done)
           "%s, %lu messages", ok ? "differ" : strerror(errno), (unsigned long)mds.msg_qnum);
     int same = 1;
     for (int k = 0; k < q_n; k++) {
-        struct msg m;
+        struct crt_msg m;
         ssize_t l = msgrcv(q_id, &m, sizeof m.text, 0, IPC_NOWAIT);
         same &= l == (ssize_t)q_want[k].len && m.type == q_want[k].type && !memcmp(m.text, q_want[k].text, (size_t)l);
         if (l >= 0)

@@ -693,11 +693,6 @@ static void mode_sysv(void)
     mode_shared(&(struct shared_mem){ .a = sh, .attach = sysv_attach, .finish = sysv_finish });
 }
 
-struct crt_msg {
-    long type;
-    char text[16];
-};
-
 /* One set of n semaphores at value v, one SEM_UNDO operation of d on its
  * semaphore 0, and a queue holding `text` as a message of type 5. */
 static void sysvipc_own(int *set, int *queue, int n, int v, int d, const char *text)

@@ -28,17 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-union semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
-
-struct msg {
-    long type;
-    char text[32];
-};
-
 static int s_id, q_id;
 
 static int op(int num, int delta, int flags)
@@ -54,7 +43,7 @@ static int op(int num, int delta, int flags)
 static const char *values(char *buf, size_t cap)
 {
     unsigned short v[3] = { 0 };
-    union semun a = { .array = v };
+    union crt_semun a = { .array = v };
     if (semctl(s_id, 0, GETALL, a) != 0)
         snprintf(buf, cap, "%s", strerror(errno));
     else
@@ -65,14 +54,14 @@ static const char *values(char *buf, size_t cap)
 /* Takes the message of that type: 1 when it holds `text`. */
 static int take(long type, const char *text)
 {
-    struct msg m;
+    struct crt_msg m;
     ssize_t l = msgrcv(q_id, &m, sizeof m.text, type, IPC_NOWAIT);
     return l == (ssize_t)strlen(text) + 1 && !strcmp(m.text, text);
 }
 
 static int put(long type, const char *text)
 {
-    struct msg m = { type, { 0 } };
+    struct crt_msg m = { type, { 0 } };
     snprintf(m.text, sizeof m.text, "%s", text);
     return msgsnd(q_id, &m, strlen(m.text) + 1, IPC_NOWAIT);
 }
@@ -119,7 +108,7 @@ int main(void)
     s_id = semget(s_key, 3, IPC_CREAT | IPC_EXCL | 0600);
     q_id = msgget(q_key, IPC_CREAT | IPC_EXCL | 0600);
     unsigned short init[3] = { 5, 5, 0 };
-    union semun a = { .array = init };
+    union crt_semun a = { .array = init };
     if (s_id < 0 || q_id < 0 || semctl(s_id, 0, SETALL, a) != 0)
         crt_die("semget, msgget or SETALL: %s", strerror(errno));
     int ready[2];
