@@ -3,9 +3,16 @@
 #include "crs/base/sysvipc_notes.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/image_format.h"
+#include "common/procfs.h"
 
+#include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static struct crs_sysvipc_note notes[CRS_SYSVIPC_NOTES_MAX];
 static int notes_overflow;   /* a set or queue found no free slot */
@@ -128,6 +135,84 @@ void crs_sysvipc_forked(void)
         memset(notes[i].adj, 0, sizeof notes[i].adj);
         notes[i].undo = notes[i].undo_lost = notes[i].used = 0;
     }
+}
+
+#define PASS_NAME "revive-sysvipc-notes"
+struct passed {
+    char magic[8];
+    uint32_t size;     /* sizeof notes: the same libcr on both sides of the execve */
+    int32_t overflow;
+};
+
+static int write_all(int fd, const void *p, size_t len, off_t at)
+{
+    while (len) {
+        ssize_t w = pwrite(fd, p, len, at);
+        if (w <= 0)
+            return -1;
+        p = (const char *)p + w, len -= (size_t)w, at += w;
+    }
+    return 0;
+}
+
+int crs_sysvipc_pass_on(void)
+{
+    static struct crs_sysvipc_note copy[CRS_SYSVIPC_NOTES_MAX];   /* one execve at a time succeeds */
+    int any = 0;
+    crs_park_lock_take(&lock);
+    memcpy(copy, notes, sizeof copy);
+    struct passed h = { "rvsysv1", (uint32_t)sizeof notes, notes_overflow };
+    crs_park_lock_drop(&lock);
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++)
+        any |= copy[i].kind > 0 && (copy[i].used || copy[i].undo);
+    if (!any && !h.overflow)
+        return -1;
+    int fd = (int)syscall(SYS_memfd_create, PASS_NAME, 0);   /* not MFD_CLOEXEC: the new program takes it */
+    if (fd < 0)
+        return -1;
+    if (write_all(fd, &h, sizeof h, 0) != 0 || write_all(fd, copy, sizeof copy, sizeof h) != 0) {
+        syscall(SYS_close, fd);
+        return -1;
+    }
+    /* out of the way of a program that expects its lowest free numbers */
+    struct rlimit rl;
+    long top = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < top)
+        top = (long)rl.rlim_cur;
+    int high = top - 40 > fd ? fcntl(fd, F_DUPFD, (int)(top - 40)) : -1;
+    if (high >= 0) {
+        syscall(SYS_close, fd);
+        fd = high;
+    }
+    return fd;
+}
+
+static long find_passed(long n, int dirfd, void *arg)
+{
+    char name[24], link[64];
+    snprintf(name, sizeof name, "%ld", n);
+    ssize_t l = readlinkat(dirfd, name, link, sizeof link - 1);
+    if (l <= 0)
+        return 0;
+    link[l] = 0;
+    if (strcmp(link, "/memfd:" PASS_NAME " (deleted)") != 0)
+        return 0;
+    *(long *)arg = n;
+    return 1;
+}
+
+void crs_sysvipc_take_over(void)
+{
+    long fd = -1;
+    if (revive_proc_for_each_number("/proc/self/fd", find_passed, &fd) != 1 || fd < 0)
+        return;
+    struct passed h;
+    if (pread((int)fd, &h, sizeof h, 0) == (ssize_t)sizeof h && memcmp(h.magic, "rvsysv1", 8) == 0 &&
+        h.size == sizeof notes && pread((int)fd, notes, sizeof notes, sizeof h) == (ssize_t)sizeof notes)
+        notes_overflow = h.overflow;
+    else
+        memset(notes, 0, sizeof notes);   /* another libcr's, or cut short */
+    syscall(SYS_close, (int)fd);
 }
 
 const struct crs_sysvipc_note *crs_sysvipc_note_at(int i)

@@ -45,6 +45,14 @@ void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n);
 void crs_sysvipc_setval(int id, int semnum);
 /* The forked child's notes: no adjustments. */
 void crs_sysvipc_forked(void);
+/* execve keeps the process's SEM_UNDO adjustments in the kernel but ends
+ * the program whose memory held the notes. Before an execve: the notes in
+ * a memfd the new program inherits (not close-on-exec, at a high number), or
+ * -1 when there is nothing to pass on; the caller closes it when the execve
+ * failed. In the new program (libcr's constructor, before anything looks at
+ * inherited descriptors): the notes taken back from it, and it closed. */
+int crs_sysvipc_pass_on(void);
+void crs_sysvipc_take_over(void);
 /* Note i (0 .. CRS_SYSVIPC_NOTES_MAX - 1) for the capture, threads parked;
  * i = CRS_SYSVIPC_NOTES_MAX gives one of kind -1 when more sets and queues
  * were named than the notes hold, else NULL. */

@@ -22,6 +22,7 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
+#include "crs/base/sysvipc_notes.h"
 #include "crs/libcr/runtime.h"
 
 typedef int (*sigprocmask_fn)(int, const sigset_t *, sigset_t *);
@@ -134,13 +135,19 @@ int __wrap_execlp(const char *, const char *, ...);
 #endif
 
 /* Runs `call` (an exec function's call, an int expression) guarded; errno
- * is the call's when it returns. */
+ * is the call's when it returns. The System V notes go with the process
+ * into the new program (sysvipc_notes.h; not from a vfork child, which
+ * exec_enter leaves unguarded: its notes are its parent's, its adjustments
+ * none). */
 #define EXEC_GUARDED(call)                                                                                         \
     do {                                                                                                           \
         struct crs_exec_guard g_;                                                                                  \
         crs_runtime_exec_enter(&g_);                                                                               \
+        int notes_ = g_.blocked || g_.slot >= 0 ? crs_sysvipc_pass_on() : -1;                                      \
         int r_ = (call);                                                                                           \
         int e_ = errno;                                                                                            \
+        if (notes_ >= 0)                                                                                           \
+            crs_real_close(notes_);                                                                                \
         crs_runtime_exec_leave(&g_);                                                                               \
         errno = e_;                                                                                                \
         return r_;                                                                                                 \

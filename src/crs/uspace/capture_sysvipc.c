@@ -5,7 +5,8 @@
  * the checkpoint uses too (the last to operate on a semaphore, to send or to
  * receive, or one waiting on a semaphore) is refused: the restart would give
  * this process a copy of its own. Members of a tree being checkpointed are
- * not outside it: its restart makes such a set or queue once for all. */
+ * not outside it: its restart makes such a set or queue once for all.
+ * Those the process used through calls libcr does not see: see unseen(). */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/sysvipc_notes.h"
@@ -16,11 +17,15 @@
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MSG_COPY
 #define MSG_COPY 040000
 #endif
+#define SEM_STAT_ANY_ 20   /* linux/sem.h, Linux 4.17; not in every libc's headers */
+#define MSG_STAT_ANY_ 13
 
 union semun_arg {
     int val;
@@ -161,8 +166,78 @@ static int msg_queue(struct crs_capture *c, const struct crs_sysvipc_note *n, st
     return 0;
 }
 
+/* When this process started, in seconds of CLOCK_REALTIME (the clock of a
+ * set's or queue's times), a little early; 0 when unknown. */
+static time_t started_at(void)
+{
+    char stat[1024];
+    uint64_t ticks;
+    long hz = sysconf(_SC_CLK_TCK);
+    struct timespec boot, now;
+    long n = revive_proc_read(0, 0, "stat", stat, sizeof stat);
+    if ((n < 0 && n != -ENOSPC) || revive_stat_field(stat, 22, &ticks) != 0 || hz <= 0 ||
+        clock_gettime(CLOCK_BOOTTIME, &boot) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+        return 0;
+    return now.tv_sec - (boot.tv_sec - (time_t)(ticks / (uint64_t)hz)) - 2;
+}
+
+static int noted(int kind, int id)
+{
+    int slot = crs_sysvipc_slot(kind, id);
+    return slot >= 0 && crs_sysvipc_note_at(slot)->used;
+}
+
+/* Sets and queues this process used through calls libcr does not see
+ * (syscall(2), a library that makes the system call itself, a program
+ * before an execve that did not go through libcr's): the kernel
+ * names it as the last to operate on a semaphore, to send or to receive,
+ * since it started, and libcr has no note of it. A queue holds nothing but
+ * its messages: noted now, it is saved as the others. A set is refused: the
+ * adjustments its SEM_UNDO operations left in the kernel cannot be read, and
+ * a restart without them would be silently wrong. Raw system calls only:
+ * indexes, not ids (SEM_STAT_ANY, MSG_STAT_ANY, Linux 4.17), and libcr's own
+ * interposed calls would note every set and queue of the system. */
+static int unseen(struct crs_capture *c)
+{
+    pid_t self = getpid();
+    time_t since = started_at();
+    struct msginfo mi;
+    int top = (int)syscall(SYS_msgctl, 0, MSG_INFO, &mi);
+    for (int i = 0; i <= top; i++) {
+        struct msqid_ds ds;
+        int id = (int)syscall(SYS_msgctl, i, MSG_STAT_ANY_, &ds);
+        if (id < 0 || noted(CRS_SYSVIPC_MSG, id) || (ds.msg_lspid != self && ds.msg_lrpid != self))
+            continue;
+        if (ds.msg_stime < since && ds.msg_rtime < since)
+            continue;   /* a process that ended long ago had our pid */
+        crs_sysvipc_note(CRS_SYSVIPC_MSG, id);   /* past the notes' room: refused below */
+    }
+    struct seminfo si;
+    top = (int)syscall(SYS_semctl, 0, 0, SEM_INFO, &si);
+    for (int i = 0; i <= top; i++) {
+        struct semid_ds ds;
+        int id = (int)syscall(SYS_semctl, i, 0, SEM_STAT_ANY_, &ds);
+        if (id < 0 || noted(CRS_SYSVIPC_SEM, id) || (ds.sem_otime < since && ds.sem_ctime < since))
+            continue;
+        for (unsigned long k = 0; k < ds.sem_nsems; k++)
+            if ((pid_t)syscall(SYS_semctl, id, (int)k, GETPID, 0) == self) {
+                crs_capture_error(c, "System V semaphore set %d (key 0x%08x): the process operated on its "
+                                     "semaphore %lu through a call libcr does not see (syscall(2), a library "
+                                     "that makes the system call itself, or before an execve libcr did not "
+                                     "follow), so Revive cannot know its SEM_UNDO adjustments; call semop(3) "
+                                     "and semctl(3) of libc", id,
+                                  (unsigned)ds.sem_perm.__key, k);
+                return -EOPNOTSUPP;
+            }
+    }
+    return 0;
+}
+
 int crs_capture_sysvipc(struct crs_capture *c)
 {
+    int e0 = unseen(c);
+    if (e0)
+        return e0;
     const struct crs_sysvipc_note *over = crs_sysvipc_note_at(CRS_SYSVIPC_NOTES_MAX);
     if (over && over->kind < 0) {
         crs_capture_error(c, "the process used more than %d System V semaphore sets and message queues, more "
