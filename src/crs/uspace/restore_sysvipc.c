@@ -314,12 +314,27 @@ int crs_restore_sysvipc(struct crs_restore *r)
 /* The tree's sets and queues: made once from the first image that names
  * each (all were parked when any was recorded, so every image holds the
  * same values and messages); every image naming it takes that one. */
-#define TREE_MADE_MAX 256
 struct made_one {
     int kind, id;
 };
-static struct made_one tree_made[TREE_MADE_MAX];   /* for crs_restore_sysvipc_abandon */
-static size_t ntree_made;
+static struct made_one *tree_made;   /* for crs_restore_sysvipc_abandon: every one, however many */
+static size_t ntree_made, tree_made_cap;
+
+/* Room for one more in tree_made, before it is made: 0 or -ENOMEM. */
+static int tree_made_room(struct crs_restore *r)
+{
+    if (ntree_made < tree_made_cap)
+        return 0;
+    size_t cap = tree_made_cap ? 2 * tree_made_cap : 64;
+    struct made_one *m = realloc(tree_made, cap * sizeof *m);
+    if (!m) {
+        crs_restore_error(r, "out of memory for the list of System V sets and queues made for the tree");
+        return -ENOMEM;
+    }
+    tree_made = m;
+    tree_made_cap = cap;
+    return 0;
+}
 
 int crs_restore_sysvipc_share(struct crs_restore *const *rs, size_t n, size_t *failed)
 {
@@ -339,10 +354,12 @@ int crs_restore_sysvipc_share(struct crs_restore *const *rs, size_t n, size_t *f
                     named += rs[b]->img->sysvipcs[k].kind == s->kind && rs[b]->img->sysvipcs[k].id == s->id;
             if (!named)
                 continue;   /* this process's own: its restart makes it */
+            if ((e = tree_made_room(r)))
+                return e;
             int made = 0, id = bring_back(r, i, &made);
             if (id < 0)
                 return id;
-            if (made && ntree_made < TREE_MADE_MAX)
+            if (made)
                 tree_made[ntree_made++] = (struct made_one){ (int)s->kind, id };
             if (id != s->id)
                 crs_restore_note_new_id(r, what(s), s->id, id);

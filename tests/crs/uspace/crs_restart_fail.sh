@@ -5,7 +5,8 @@
 # fail by REVIVE_FAULT=restore-late (every object made, just before the
 # process says it is ready): crt_sysv and crt_sysvipc alone, and crt_tree
 # sysv under --tree, whose segments the tree's restart makes for its
-# members. After each failure a plain restart still finishes as an
+# members, and crt_treesets under --tree, 300 semaphore sets the tree's
+# restart makes (each shared by two members). After each failure a plain restart still finishes as an
 # uninterrupted run. The programs run as a throwaway user (root checkpoints
 # and restarts them): the objects of that uid are theirs alone, whatever
 # other tests make meanwhile. Before, every failed restart left what it had made
@@ -79,4 +80,7 @@ case_of sysv "$CRS_BIN/crt_sysv"
 case_of sysvipc "$CRS_BIN/crt_sysvipc"
 export CRT_TREE=sysv
 case_of tree "$CRS_BIN/crt_tree" --tree
+# 300 sets the tree's restart makes for pairs of members: all removed after a failure (only the
+# first 256 were, before)
+case_of treesets "$CRS_BIN/crt_treesets" --tree
 crs_summary crs_restart_fail
