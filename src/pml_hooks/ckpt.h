@@ -205,6 +205,7 @@ void pml_comm_eh_changed(uintptr_t v);
 uint64_t pml_target_of(uint64_t cid);
 int pml_all_reached(void); /* with pml_ck_lock held */
 extern volatile uint32_t pml_epochs_open; /* post/start epochs and exclusive locks open (win.c) */
+extern volatile uint32_t pml_shared_locks; /* shared locks of one target held, not NOCHECK (win.c) */
 void pml_clock_begin(void);
 void pml_clock_end(void);
 void pml_clock_prune(void);

@@ -430,12 +430,13 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             continue;
         }
         /* run on when every clock it counts on is short of its target; an epoch opened on no
-         * clock (an exclusive lock) only where the rank is not at a safe point */
+         * clock (an exclusive lock) only where the rank is not at a safe point, or holds a
+         * shared lock another rank's exclusive one may wait for (win.c) */
         int at = c && c->seq >= comm_target(c);
         for (int i = 0; i < nx && !at; i++)
             at = xs[i]->seq >= comm_target(xs[i]);
         if (!c && !nx)
-            at = pml_all_reached();
+            at = pml_all_reached() && !__atomic_load_n(&pml_shared_locks, __ATOMIC_SEQ_CST);
         if (!at)
             break;
         t->cs = c;

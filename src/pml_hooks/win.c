@@ -34,6 +34,7 @@
 struct pml_win *pml_wins;
 static struct pml_win *wins_tail;
 volatile uint32_t pml_epochs_open;
+volatile uint32_t pml_shared_locks;
 
 static void *xcalloc(size_t n, size_t s)
 {
@@ -527,6 +528,18 @@ int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("MPI_Win_test")));
  * back: it completes their operations with a flush (objs_ckpt.c). An exclusive lock does, like a
  * post/start epoch: a rank waiting for it (a flush inside the library) could wait for a holder
  * parked at a safe point. */
+/* A shared lock of one target that another rank's exclusive lock could wait for (not asserted
+ * MPI_MODE_NOCHECK): counted in pml_shared_locks. Such a holder is not at a safe point at the
+ * entry of an exclusive lock (clock.c): parked there, it held back a rank waiting in the library
+ * for an exclusive lock on that target, never at a safe point itself, and the snapshot timed out
+ * (rst_slock). It runs on into the lock instead, and parks where it holds none, or at a
+ * collective. lock_all is not counted: held for a whole run (as Global Arrays does) it would
+ * keep the rank from parking at every exclusive lock of another window. */
+static int shared_counted(const struct pml_win *w, int t)
+{
+    return w->locks[t] == 1 && !(w->lock_asserts[t] & MPI_MODE_NOCHECK);
+}
+
 /* The lock call past its entry; excl: it opened an epoch there. */
 static int lock_call(int excl, int lock_type, int rank, int assert, MPI_Win win)
 {
@@ -535,9 +548,13 @@ static int lock_call(int excl, int lock_type, int rank, int assert, MPI_Win win)
     if (excl && (!w || rc != MPI_SUCCESS || w->locks[rank] == 2))
         epoch_closed(); /* failed, or erroneous (locked already): counted once */
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
+        if (shared_counted(w, rank))
+            __atomic_sub_fetch(&pml_shared_locks, 1, __ATOMIC_SEQ_CST); /* erroneous: again */
         w->nlocks += !w->locks[rank];
         w->locks[rank] = (unsigned char)(lock_type == MPI_LOCK_EXCLUSIVE ? 2 : 1);
         w->lock_asserts[rank] = assert;
+        if (shared_counted(w, rank))
+            __atomic_add_fetch(&pml_shared_locks, 1, __ATOMIC_SEQ_CST);
     }
     return rc;
 }
@@ -571,6 +588,8 @@ int MPI_Win_unlock(int rank, MPI_Win win)
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
         if (w->locks[rank] == 2)
             epoch_closed();
+        if (shared_counted(w, rank))
+            __atomic_sub_fetch(&pml_shared_locks, 1, __ATOMIC_SEQ_CST);
         w->nlocks -= !!w->locks[rank];
         w->locks[rank] = 0;
     }

@@ -12,6 +12,10 @@
 # completion the fresh library never gets) makes the restarted job fail or differ.
 # rst_pscw.sh FLAVOR rst_xlock: the same with rst_xlock.c (exclusive lock epochs on both
 # neighbours, no collective between them, paced inside the epochs).
+# rst_pscw.sh FLAVOR rst_slock: the same with rst_slock.c (a reader holds a shared lock on its
+# neighbour while it takes an exclusive lock of another window; the neighbour waits for an
+# exclusive lock of its own; before a shared lock held kept the reader from parking at that
+# entry, snapshots failed after 120 s: "rank 1 is in MPI_Win_lock").
 flavor=$1 name=${2:-rst_pscw}
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
