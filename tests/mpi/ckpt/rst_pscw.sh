@@ -16,16 +16,21 @@
 # neighbour while it takes an exclusive lock of another window; the neighbour waits for an
 # exclusive lock of its own; before a shared lock held kept the reader from parking at that
 # entry, snapshots failed after 120 s: "rank 1 is in MPI_Win_lock").
-flavor=$1 name=${2:-rst_pscw}
+# rst_pscw.sh FLAVOR NAME NPS STEPS: the same cycle with NAME.c at the ranks NPS ("2 4" by default)
+# and STEPS steps (40), for the kinds that need it once, shorter: rst_nbcnew (nonblocking
+# collectives on communicators split and idup'ed every step), rst_dynwin (a dynamic window under
+# lock_all, attach/detach every step), rst_casmutex (a Compare_and_swap mutex, Rget/Raccumulate,
+# Fetch_and_op), rst_persist (persistent point to point made and freed every step).
+flavor=$1 name=${2:-rst_pscw} nps=${3:-2 4} steps=${4:-40}
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 ck_prog "$name"
 export REVIVE_RESTART_RANK=$restarter
-steps=40 ms=150
+ms=150
 # rand_sleep MAX: sleeps a random number of milliseconds in 0..MAX
 rand_sleep() { local t; t=$(shuf -i 0-"$1" -n 1); sleep "$((t / 1000)).$(printf %03d $((t % 1000)))"; }
-for n in 2 4; do
+for n in $nps; do
     what="$name np=$n"
     ck_workdir np$n
     run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
