@@ -378,12 +378,17 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
         filem_fmt(to, sizeof to, "%s/%s", sd, FILEM_META_NAME);
         b = NULL;
         int x = mkdir(sd, 0700) < 0 ? -errno : 0;
-        if (x == 0 && (x = filem_read_private_file(from, FILEM_FILE_MAX, &b, &len, w, sizeof w)) == 0)
+        if (x < 0) /* said as such: w holds nothing yet; and not ours to remove */
+            fprintf(stderr, "%s: warning: sequence %llu not re-created beside it: cannot make "
+                            "%s: %s\n", me, (unsigned long long)found[i].seq, sd, strerror(-x));
+        if (x < 0)
+            continue;
+        if ((x = filem_read_private_file(from, FILEM_FILE_MAX, &b, &len, w, sizeof w)) == 0)
             x = crs_durable_write_file(to, b, len, 0600, w, sizeof w);
         free(b);
         if (x < 0) {
             fprintf(stderr, "%s: warning: sequence %llu not re-created beside it: %s\n", me,
-                    (unsigned long long)found[i].seq, x == -EEXIST ? strerror(EEXIST) : w);
+                    (unsigned long long)found[i].seq, w);
             unlink(to);
             rmdir(sd);
         }

@@ -125,8 +125,10 @@ static void launch_start(struct launch *l, char *const *argv)
     if (pid == 0) {
         setpgid(0, 0); /* so that ending it ends what it started here too */
         int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0)
+        if (nul > 0) { /* not left open in the remote shell (0: stdin already) */
             dup2(nul, 0);
+            close(nul);
+        }
         dup2(p[1], 1);
         dup2(p[1], 2);
         execv(argv[0], argv);

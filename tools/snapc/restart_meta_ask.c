@@ -122,8 +122,10 @@ static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct sn
     if (pid == 0) {
         setpgid(0, 0); /* ended as a whole at the bound */
         int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0)
+        if (nul > 0) { /* not left open in the remote shell (0: stdin already) */
             dup2(nul, 0);
+            close(nul);
+        }
         dup2(po[1], 1);
         dup2(pe[1], 2);
         execvp(argv[0], argv);
@@ -165,9 +167,13 @@ static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct sn
             }
         }
     }
+    /* the loop left with a pipe still open: poll itself failed; the shell is not waited for */
+    int early = !timed_out && (pf[0].fd >= 0 || pf[1].fd >= 0);
     for (int i = 0; i < 2; i++)
         if (pf[i].fd >= 0)
             close(pf[i].fd);
+    if (early)
+        kill(-pid, SIGKILL);
     if (timed_out) {
         kill(-pid, SIGTERM);
         for (int i = 0; i < 30 && waitpid(pid, NULL, WNOHANG) == 0; i++)
@@ -241,6 +247,8 @@ int restart_meta_ask(const char *host, const char *local, const char *jobdir, co
     /* is it up: a host down is said at once (its remote shell would wait for its own bound) */
     struct host_probe pr;
     int climit = env_int("REVIVE_FETCH_CONNECT_TIMEOUT", 10);
+    if (climit == 0)
+        climit = 10; /* as restart_fetch.c: 0 is the default, not "down at once" */
     host_probe_start(&pr, host, env_int("REVIVE_FETCH_PROBE_PORT", 22), 1);
     while (pr.state == PROBE_WAIT) {
         usleep(20 * 1000);
