@@ -17,12 +17,12 @@
 #define E 20
 int main(int argc, char **argv)
 {
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
     if (argc < 4) {
         fprintf(stderr, "usage: rst_xlock STEPS PACEFILE MS\n");
         return 2;
     }
+    int steps = atoi(argv[1]);
+    long ms = atol(argv[3]);
     MPI_Init(&argc, &argv);
     int me, np;
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
