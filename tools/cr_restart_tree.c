@@ -516,12 +516,30 @@ static char proc_state(pid_t pid, pid_t *inner)
     return st ? st : '?';
 }
 
+/* /proc/PID/task/PID/children whole (a process may have thousands: a list
+ * cut short could end inside a pid, which would name another process), in
+ * memory the caller frees; NULL when it cannot be read. */
+static char *children_of(pid_t pid)
+{
+    for (size_t cap = 4096; cap <= ((size_t)64 << 20); cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL;
+        long n = revive_proc_read(pid, pid, "children", buf, cap);
+        if (n >= 0)
+            return buf;
+        free(buf);
+        if (n != -ENOSPC)
+            return NULL;
+    }
+    return NULL;
+}
+
 /* Marks alive[i] for each member living (not ended) below pid. */
 static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uint8_t *alive)
 {
-    char buf[4096];
-    long n = revive_proc_read(pid, pid, "children", buf, sizeof buf);   /* cut: its first ones */
-    if ((n <= 0 && n != -ENOSPC) || depth > 64)
+    char *buf = depth > 64 ? NULL : children_of(pid);
+    if (!buf)
         return;
     for (char *p = buf; *p;) {
         pid_t c = (pid_t)strtol(p, &p, 10), inner;
@@ -533,6 +551,7 @@ static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uin
                 alive[i] = 1;
         alive_below(tr, c, depth + 1, alive);
     }
+    free(buf);
 }
 
 /* Waits until every living member is at the barrier (or one reports a
