@@ -7,12 +7,14 @@
 #include "common/fault.h"
 #include "common/log.h"
 
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -388,9 +390,25 @@ int crs_restore_make_shmem(struct crs_restore *r, size_t i)
     return fd;
 }
 
+/* Pass 1 and the holders below may map right under this process's stack (the image's stack
+ * where ours is: both without ASLR, as under gdb), and our stack cannot grow past a mapping:
+ * its next 256 KiB (less under a small RLIMIT_STACK) are taken first, more than the rest of
+ * the restore uses (the last step runs on a stack of its own). */
+static __attribute__((noinline)) void stack_room(void)
+{
+    size_t len = 256 * 1024;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < len)
+        len = rl.rlim_cur / 4;
+    volatile char *pad = alloca(len);
+    for (size_t k = 4096; k <= len; k += 4096)
+        pad[len - k] = 0;   /* downwards, a page at a time */
+}
+
 int crs_restore_load(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
+    stack_room();
     int e = make_memfds(r);
     if (!e)
         e = make_fobjs(r);

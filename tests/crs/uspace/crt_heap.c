@@ -6,11 +6,14 @@
  * Size: CRT_HEAP_MB (or argv[1]) MiB of touched memory, default 64; the suite
  * also runs it at 1024 (1 GiB). CRT_HEAP_AT=ADDR adds a block of CRT_HEAP_AT_MB
  * (default 16) MiB mapped at that address (noaslr.sh: where cr_restart's own
- * libraries lie without ASLR). Contract: crt_common.h.
+ * libraries lie without ASLR). CRT_HEAP_STACK_KB=N first uses N KiB of stack, so that the
+ * image's stack region reaches that far down (noaslr.sh: below cr_restart's own stack).
+ * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
+#include <alloca.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <stdio.h>
@@ -105,6 +108,14 @@ static int zero_verify(void)
     return crt_is_zero(zero_block, (size_t)ZERO_MB << 20);
 }
 
+/* Uses kb KiB of stack (its pages stay in the stack region after the return). */
+static __attribute__((noinline)) void deep_stack(long kb)
+{
+    volatile char *p = alloca((size_t)kb << 10);
+    for (long k = 4096; k <= kb << 10; k += 4096)
+        p[(kb << 10) - k] = 1;
+}
+
 int main(int argc, char **argv)
 {
     long mb = argc > 1 ? atol(argv[1]) : crt_env_long("CRT_HEAP_MB", 64);
@@ -112,6 +123,8 @@ int main(int argc, char **argv)
     void *brk0 = sbrk(0);
     int bad;
 
+    if (crt_env_long("CRT_HEAP_STACK_KB", 0) > 0)
+        deep_stack(crt_env_long("CRT_HEAP_STACK_KB", 0));
     pin_block(argv);
     if (mb < 16)
         mb = 16;
