@@ -27,20 +27,9 @@ for h in h1 h2; do
 done
 
 # a restart from 1 fails: marked in the index and in h1's cache. The byte at 3/5 of each copy
-# of rank 1's image is complemented, so it changes whatever it was (as retain.sh, ef203f6);
-# once per file (a cached copy may be a hard link of the shared one)
-damage() {
-    local size b
-    size=$(stat -c %s "$1") && b=$(od -An -tu1 -j $((size * 3 / 5)) -N1 "$1") &&
-        printf "\\$(printf %03o $((255 - b)))" | dd of="$1" bs=1 seek=$((size * 3 / 5)) conv=notrunc status=none
-}
-done_ids=" "
-for f in "$J/1/rank_1.img" "$HB/node/h1/$jd/1/rank_1.img"; do
-    id=$(stat -c %d:%i "$f")
-    case "$done_ids" in *" $id "*) continue ;; esac
-    done_ids="$done_ids$id "
-    damage "$f" || fail "cannot damage $f"
-done
+# of rank 1's image is complemented, once per file (lib.sh damage_copies)
+damage_copies "$J/1/rank_1.img" "$HB/node/h1/$jd/1/rank_1.img" ||
+    fail "cannot damage every copy of rank 1's image of 1 (lib.sh damage_copies)"
 on h1 timeout -k 5 300 "$RESTART" --no-verify --ckpt-local "$LOCAL" "$J/1" >"$W/r1.out" 2>"$W/r1.err"
 st=$?
 [ $st != 0 ] || fail "r1: a restart from a damaged image succeeded"

@@ -100,23 +100,13 @@ grep -q "^current 6$" "$J/index" || fail "the index does not name 6 as current: 
 # one and each node's cache's (rank 1's node keeps its copy after --term: checked), so the
 # outcome does not depend on the copy a restart reads (this one, without --ckpt-local, reads the
 # shared one; one given the caches reads a good cached copy first, issue 9). Any changed byte
-# fails a restore (the image's layout rule).
-# damage FILE: complements the byte at 3/5 of FILE
-damage() {
-    local size b
-    size=$(stat -c %s "$1") && b=$(od -An -tu1 -j $((size * 3 / 5)) -N1 "$1") &&
-        printf "\\$(printf %03o $((255 - b)))" | dd of="$1" bs=1 seek=$((size * 3 / 5)) conv=notrunc status=none
-}
+# fails a restore (the image's layout rule). Each copy once (lib.sh damage_copies).
 rank1_node=${NODES%% *}   # ranks 0 and 1 ran there
 [ -f "$(node_dir $rank1_node)/$jd/6/rank_1.img" ] ||
     fail "--term did not keep rank 1's image of 6 in the cache of $rank1_node: '$(ls "$(node_dir $rank1_node)/$jd/6" 2>&1)'"
-copies=0 done_ids=" "
-for f in "$J/6/rank_1.img" $(for h in $NODES; do ls -d "$(node_dir $h)/$jd/6/"{rank,partner}_1.img 2>/dev/null; done); do
-    id=$(stat -c %d:%i "$f")   # a cached copy may be a hard link of the shared one: damaged once
-    case "$done_ids" in *" $id "*) continue ;; esac
-    done_ids="$done_ids$id "
-    damage "$f" && copies=$((copies + 1)) || fail "cannot damage $f"
-done
+damage_copies "$J/6/rank_1.img" $(for h in $NODES; do ls -d "$(node_dir $h)/$jd/6/"{rank,partner}_1.img 2>/dev/null; done) ||
+    fail "cannot damage every copy of rank 1's image of 6 (lib.sh damage_copies)"
+copies=$DAMAGED
 touch "$W/a.go"
 on h1 timeout -k 5 300 "$RESTART" --no-verify "$J/6" >"$W/r6.out" 2>"$W/r6.err"; st=$?
 [ $st != 0 ] || fail "a restart from an image damaged in every copy ($copies) succeeded"
