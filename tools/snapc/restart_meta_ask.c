@@ -99,9 +99,21 @@ static int rsh_argv(char **a, int n, char *buf, size_t blen, const char *host, c
     return 0;
 }
 
+/* A signal that would end restart-mpi while a remote shell runs (^C, a batch system's SIGTERM,
+ * a hang-up): the shell's process group (its own, so the terminal's ^C does not reach it) is
+ * ended, the folders of the answers removed, then the signal takes its default action. Without
+ * this, the folder stayed (atexit handlers do not run on a signal) and the shell ran on. */
+static volatile sig_atomic_t got_sig;
+static const int end_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_end_sig(int s)
+{
+    got_sig = s;
+}
+
 /* Runs ARGV (a process group of its own, no input), its output into OUT and the end of its
  * errors into ERR, for at most LIMIT_S seconds: its exit status, 124 at the bound (ended),
- * -errno when it could not be started. */
+ * -errno when it could not be started, -EINTR when one of end_sigs came (ended). */
 static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct snapc_sbuf *err)
 {
     int po[2], pe[2];
@@ -138,7 +150,7 @@ static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct sn
     struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
     long end = ms_now() + limit_s * 1000L;
     int timed_out = 0;
-    while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+    while ((pf[0].fd >= 0 || pf[1].fd >= 0) && !got_sig) {
         long left = end - ms_now();
         if (left <= 0) {
             timed_out = 1;
@@ -183,6 +195,8 @@ static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct sn
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    if (got_sig)
+        return -EINTR;
     if (timed_out)
         return 124;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -283,7 +297,27 @@ int restart_meta_ask(const char *host, const char *local, const char *jobdir, co
     char *argv[40] = {(char *)"the remote shell"}, buf[1024];
     int e = cmd.oom ? -ENOMEM : rsh_argv(argv, 40, buf, sizeof buf, host, cmd.p);
     int limit = env_int("REVIVE_FETCH_TIMEOUT", 120);
+    /* a signal meanwhile ends the shell and cleans up first (got_sig); an ignored one stays so */
+    struct sigaction sa = {.sa_handler = on_end_sig}, old[3];
+    int caught[3] = {0};
+    sigemptyset(&sa.sa_mask);
+    for (int k = 0; k < 3 && e == 0; k++)
+        caught[k] = sigaction(end_sigs[k], NULL, &old[k]) == 0 && old[k].sa_handler != SIG_IGN &&
+                    sigaction(end_sigs[k], &sa, NULL) == 0;
     int st = e < 0 ? e : run(argv, limit > 0 ? limit : 120, &out, &err);
+    for (int k = 0; k < 3; k++)
+        if (caught[k])
+            sigaction(end_sigs[k], &old[k], NULL);
+    if (got_sig) {
+        int s = got_sig;
+        snapc_sb_free(&cmd);
+        snapc_sb_free(&out);
+        snapc_sb_free(&err);
+        restart_meta_ask_clean();
+        signal(s, SIG_DFL);
+        raise(s);
+        _exit(128 + s);
+    }
     const char *job = strrchr(jobdir, '/');
     job = job ? job + 1 : jobdir;
     char said[512];
