@@ -7,6 +7,9 @@
  *                  itself with no receive posted waits in MPICH)
  *   isend_irecv_waitall_8B   MPI_Irecv + MPI_Isend + MPI_Waitall (request table, wait loop)
  *   comm_rank      MPI_Comm_rank (the gate alone)
+ *   pscw_8B        a post/start/complete/wait epoch of the rank with itself on an MPI_Win_allocate
+ *                  window, one 8-byte MPI_Put inside (the layer translates the group of each
+ *                  post and start to world ranks: src/pml_hooks/win.c, cross.c)
  * Usage: layercost [SCALE] */
 #include <mpi.h>
 #include <stdio.h>
@@ -62,6 +65,19 @@ int main(int argc, char **argv)
          MPI_Isend(&s, 1, MPI_LONG, me, 2, MPI_COMM_WORLD, &q[1]);
          MPI_Waitall(2, q, MPI_STATUSES_IGNORE));
     BEST("comm_rank", n * 10, MPI_Comm_rank(MPI_COMM_WORLD, &x));
+    MPI_Group g;
+    MPI_Win win;
+    long *wbuf;
+    MPI_Comm_group(MPI_COMM_WORLD, &g);
+    MPI_Win_allocate(sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &wbuf, &win);
+    BEST("pscw_8B", n / 4 + 1,
+         MPI_Win_post(g, 0, win);
+         MPI_Win_start(g, 0, win);
+         MPI_Put(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, win);
+         MPI_Win_complete(win);
+         MPI_Win_wait(win));
+    MPI_Win_free(&win);
+    MPI_Group_free(&g);
     MPI_Finalize();
     return 0;
 }
