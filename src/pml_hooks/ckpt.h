@@ -197,6 +197,16 @@ int pml_pair_of(uint64_t cid, int *lo, int *hi);       /* 1: cid is a pair clock
 struct pml_comm *pml_pair_clock_locked(uint64_t cid); /* found or made; NULL: not this rank's */
 void pml_clock_add_locked(struct pml_comm *c);
 int *pml_world_map(MPI_Group g, int n); /* world ranks of a group's members (malloc) */
+/* The world ranks of the members of a group of the program's (a virtual handle), worked out once
+ * per group and kept with its handle (freed with it); serial is unique to the map, so a handle
+ * made again for another group is never taken for the old one. NULL: an empty or bad group.
+ * Called inside an entry point (it may ask the lower half). */
+struct pml_group_map {
+    uint64_t serial;
+    int n;
+    int world[];
+};
+const struct pml_group_map *pml_group_map(uintptr_t group);
 /* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);

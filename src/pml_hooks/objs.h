@@ -134,6 +134,7 @@ struct pml_win {
     int *start_ranks, nstart;    /* MPI_Win_start's group, as ranks of the window */
     int *post_ranks, npost;      /* MPI_Win_post's group */
     int start_assert, post_assert;
+    uint64_t start_serial, post_serial; /* the group maps those ranks come from (0: none) */
     int lock_all;                /* MPI_Win_lock_all held (its assert + 1) */
     int nlocks;                  /* targets locked with MPI_Win_lock */
     unsigned char *locks;        /* per target: 0, or the lock type + 1 (and assert bits) */

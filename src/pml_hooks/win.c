@@ -438,20 +438,30 @@ static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
     if (!w || rc != MPI_SUCCESS)
         epoch_closed();
     if (rc == MPI_SUCCESS && w) {
-        int n = 0;
-        int *ranks = group_ranks(w, rg, &n);
+        /* the group's ranks in the window, worked out again only for another group */
+        const struct pml_group_map *gm = pml_group_map(PML_H(group));
+        uint64_t serial = gm ? gm->serial : 0;
+        int n = 0, *ranks = NULL, miss = !serial || serial != (post ? w->post_serial : w->start_serial);
+        if (miss)
+            ranks = group_ranks(w, rg, &n);
         if (post) {
-            free(w->post_ranks);
-            w->post_ranks = ranks;
-            w->npost = n;
+            if (miss) {
+                free(w->post_ranks);
+                w->post_ranks = ranks;
+                w->npost = n;
+                w->post_serial = serial;
+            }
             w->post_assert = assert;
             if (w->exposure_open)
                 epoch_closed(); /* erroneous, but counted once */
             w->exposure_open = 1;
         } else {
-            free(w->start_ranks);
-            w->start_ranks = ranks;
-            w->nstart = n;
+            if (miss) {
+                free(w->start_ranks);
+                w->start_ranks = ranks;
+                w->nstart = n;
+                w->start_serial = serial;
+            }
             w->start_assert = assert;
             if (w->access_open)
                 epoch_closed();
