@@ -11,6 +11,10 @@
 #define N 8
 int main(int argc, char **argv)
 {
+    if (argc < 4) {
+        fprintf(stderr, "usage: rst_dynwin STEPS PACEFILE MS\n");
+        return 2;
+    }
     int steps = atoi(argv[1]);
     long ms = atol(argv[3]);
     MPI_Init(&argc, &argv);

@@ -12,6 +12,10 @@
 #include "rst_pace.h"
 int main(int argc, char **argv)
 {
+    if (argc < 4) {
+        fprintf(stderr, "usage: rst_nbcnew STEPS PACEFILE MS\n");
+        return 2;
+    }
     int steps = atoi(argv[1]);
     long ms = atol(argv[3]);
     MPI_Init(&argc, &argv);

@@ -13,6 +13,10 @@
 #define E 30
 int main(int argc, char **argv)
 {
+    if (argc < 4) {
+        fprintf(stderr, "usage: rst_persist STEPS PACEFILE MS\n");
+        return 2;
+    }
     int steps = atoi(argv[1]);
     long ms = atol(argv[3]);
     MPI_Init(&argc, &argv);
