@@ -1,6 +1,7 @@
 /* One-sided and MPI-IO micro-benchmarks for Revive's MPI layer (2 ranks): the time of an epoch
  * with one Put, Get or Accumulate of 8 B and 1 MiB from rank 0 to rank 1, in fence epochs
- * (fence, op, fence) and lock epochs (lock, op, unlock); MPI-IO bandwidth of collective writes
+ * (fence, op, fence), lock epochs (lock, op, unlock) and post/start/complete/wait epochs (1 posts,
+ * 0 starts, op, completes; 1 waits); MPI-IO bandwidth of collective writes
  * and reads (write_at_all, read_at_all) of 16 MiB per rank to a file in $TMPDIR.
  * Prints "name value unit" lines on rank 0 (best of 3 repetitions); bench/mpi/rmaio.sh runs it
  * natively and under Revive and prints the ratios. Usage: rmaio [SCALE] */
@@ -30,15 +31,30 @@ static void op(int kind, void *buf, int n, MPI_Win win)
 static double rma(int kind, int lock, int bytes, int iters, MPI_Win win, char *buf)
 {
     double best = 1e30;
+    /* the other rank as a group, made once as a program would (pscw) */
+    MPI_Group g, peer;
+    int other = me == 0 ? 1 : 0;
+    MPI_Comm_group(MPI_COMM_WORLD, &g);
+    MPI_Group_incl(g, 1, &other, &peer);
+    MPI_Group_free(&g);
     for (int rep = 0; rep < 3; rep++) {
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = MPI_Wtime();
         for (int i = 0; i < iters; i++) {
-            if (lock) {
+            if (lock == 1) {
                 if (me == 0) {
                     MPI_Win_lock(MPI_LOCK_SHARED, 1, 0, win);
                     op(kind, buf, bytes, win);
                     MPI_Win_unlock(1, win);
+                }
+            } else if (lock == 2) { /* post/start/complete/wait: 0 accesses 1, 1 exposes */
+                if (me == 0) {
+                    MPI_Win_start(peer, 0, win);
+                    op(kind, buf, bytes, win);
+                    MPI_Win_complete(win);
+                } else if (me == 1) {
+                    MPI_Win_post(peer, 0, win);
+                    MPI_Win_wait(win);
                 }
             } else {
                 MPI_Win_fence(0, win);
@@ -51,6 +67,7 @@ static double rma(int kind, int lock, int bytes, int iters, MPI_Win win, char *b
         if (t < best)
             best = t;
     }
+    MPI_Group_free(&peer);
     return best;
 }
 
@@ -62,6 +79,12 @@ static double io(int write, const char *path, size_t bytes, int iters)
     MPI_File fh;
     MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh);
     double best = 1e30;
+    /* the other rank as a group, made once as a program would (pscw) */
+    MPI_Group g, peer;
+    int other = me == 0 ? 1 : 0;
+    MPI_Comm_group(MPI_COMM_WORLD, &g);
+    MPI_Group_incl(g, 1, &other, &peer);
+    MPI_Group_free(&g);
     for (int rep = 0; rep < 3; rep++) {
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = MPI_Wtime();
@@ -115,13 +138,14 @@ int main(int argc, char **argv)
     MPI_Win_allocate(big, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &mem, &win);
     memset(mem, 0, (size_t)big);
     static const char *const names[] = { "put", "get", "acc" };
-    for (int lock = 0; lock < 2; lock++)
+    static const char *const epochs[] = { "fence", "lock", "pscw" };
+    for (int lock = 0; lock < 3; lock++)
         for (int k = 0; k < 3; k++) {
             double small = rma(k, lock, 8, iters(200, scale), win, buf);
             double large = rma(k, lock, big, iters(10, scale), win, buf);
             if (me == 0) {
-                printf("%s_%s_8B %.3f us\n", names[k], lock ? "lock" : "fence", small * 1e6);
-                printf("%s_%s_1MiB %.3f us\n", names[k], lock ? "lock" : "fence", large * 1e6);
+                printf("%s_%s_8B %.3f us\n", names[k], epochs[lock], small * 1e6);
+                printf("%s_%s_1MiB %.3f us\n", names[k], epochs[lock], large * 1e6);
             }
         }
     MPI_Win_free(&win);

@@ -12,6 +12,7 @@ for fl in $flavors; do
     printf '%-20s %14s %14s %8s\n' measure native revive ratio
     for m in put_fence_8B put_fence_1MiB get_fence_8B get_fence_1MiB acc_fence_8B acc_fence_1MiB \
              put_lock_8B put_lock_1MiB get_lock_8B get_lock_1MiB acc_lock_8B acc_lock_1MiB \
+             put_pscw_8B put_pscw_1MiB get_pscw_8B get_pscw_1MiB acc_pscw_8B acc_pscw_1MiB \
              io_write_all_16MiB io_read_all_16MiB; do
         awk -v m=$m -v nf="$tmp/native" -v rf="$tmp/revive" '
             function best(f,   v, b, u) { b = ""; while ((getline l < f) > 0) { split(l, a, " ");
