@@ -227,8 +227,11 @@ static void point_exe_back(void)
 static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self)
 {
     struct crs_restart_info info = *info_in;
-    if (info.outer_pid > 0)   /* before the restart hooks: libcr's socket is named by it */
-        crs_proto_set_self_pid(info.outer_pid);
+    /* Before the restart hooks: libcr's socket is named by it. The image
+     * keeps the outer pid of an earlier restart in a pid namespace: a
+     * restart outside one clears it, or the process would listen under
+     * that dead pid's name and never be checkpointed again. */
+    crs_proto_set_self_pid(info.outer_pid > 0 ? info.outer_pid : 0);
     crs_park_wait_restored(last_nparked);
     crs_thread_reinstate(self, &info);
     crs_park_set_self_tids(self->tid, (pid_t)syscall(SYS_gettid));
