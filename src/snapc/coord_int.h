@@ -107,6 +107,8 @@ struct coord_state {
     int restart_ranks;       /* of the snapshot restarted from */
     int term_pending;        /* an epoch with --term committed: the job is ending */
     int stopped;             /* an epoch with --stop committed, the job not continued since */
+    int stop_end_signal;     /* the first signal that ends a job (SIGTERM...) given to the job
+                                while stopped: the exit status is never 0 (coord_launch.c) */
     int failed_stage_set;    /* the last sequence whose staging failed, and its epoch: an */
     uint64_t failed_stage_seq; /* image a rank copied there after the failure is removed */
     uint32_t failed_stage_epoch; /* (coord_rank.c) */
@@ -199,15 +201,15 @@ int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen);
 void coord_on_signal(void);
 /* coord_witness.c: whether a signal reached the launcher's process group too (then it is not
  * passed on). Start after the launcher, with SET (the forwarded signals) blocked; _group_signal
- * says 1 when SIG was sent to the group; _clear after each batch of signals; _reaped(pid) is 1
- * for the witness (it ended); _stop before the coordinator ends. Without a witness: 0.
+ * says 1 when SIG, just read, was sent to the group (asked for every signal read but SIGCHLD:
+ * it takes the witness's copy); _reaped(pid, status) is 1 for the witness (ended; or only
+ * continued, then it is kept); _stop before the coordinator ends. Without a witness: 0.
  * _job_stopped(pids, n) before --stop stops the job (pids[0] the launcher, then this host's
  * ranks): should the coordinator die while the job is stopped, the witness continues them so
  * that they end; _job_runs once it runs again. */
 void coord_witness_start(const sigset_t *set);
 int coord_witness_group_signal(int sig);
-void coord_witness_clear(void);
-int coord_witness_reaped(pid_t p);
+int coord_witness_reaped(pid_t p, int st);
 void coord_witness_job_stopped(const pid_t *pids, int n);
 void coord_witness_job_runs(void);
 void coord_witness_stop(void);

@@ -8,13 +8,22 @@
  * status 255: review9 F3). Nothing in the siginfo says whether a kill() named the process or
  * its group, and the launcher's own handlers take its copy at once. So a child of the
  * coordinator that does nothing stays in the group with the forwarded signals blocked: a signal
- * sent to the group stays pending there, and /proc/PID/status shows it (ShdPnd). (That it is
- * pending there before the coordinator reads its own copy rests on the order in which Linux
- * walks a group in kill_pgrp: newest member first, since fork adds a process at the head of its
- * group's list, and the witness joined after the coordinator. An implementation detail, not a
- * promise of kill(2).) After each batch of signals the coordinator has it drop what is pending
- * (it answers once done), so the next signal is judged on its own. Without a witness (it could
- * not start, or ended) every signal but a terminal's is passed on, as before.
+ * sent to the group stays pending there. (That it is pending there before the coordinator reads
+ * its own copy rests on the order in which Linux walks a group in kill_pgrp: newest member
+ * first, since fork adds a process at the head of its group's list, and the witness joined
+ * after the coordinator. An implementation detail, not a promise of kill(2).)
+ *
+ * For each signal it reads the coordinator asks the witness to take that signal if pending
+ * (sigtimedwait): taken, it was sent to the group. Taken then, not after the whole batch: the
+ * batch's end used to drop every signal pending in the witness, so a group signal that came
+ * between the coordinator's last read and that drop lost its evidence and was passed on a second
+ * time (diffrev W1). Left: two group signals of one number so close together that the second
+ * reaches the witness between the coordinator's read of the first and the take (a round trip)
+ * merge there into one pending signal, and the second is passed on; pending signals of one
+ * number merge in the kernel, nothing can tell them apart. The witness lives on when the
+ * group is stopped and continued (a shell's ^Z and fg: before, its "continued" report was taken
+ * for its end). Without a witness (it could not start, ended, or did not answer) every signal
+ * but a terminal's is passed on, as before.
  *
  * The witness also outlives the coordinator for a moment. The launcher ends with the coordinator
  * (PR_SET_PDEATHSIG SIGTERM), but a launcher stopped by ckpt-mpirun --stop holds that SIGTERM
@@ -48,7 +57,7 @@ static pid_t witness = -1;
 static int wfd = -1; /* the coordinator's end of the socket pair */
 
 /* What the coordinator tells the witness: one byte, then its data. */
-#define W_CLEAR 'c'   /* drop the pending signals; answered with one byte */
+#define W_TAKE 'k'    /* an int sig: take it if pending; answered '1' (it was) or '0' */
 #define W_STOPPED 's' /* an int n, then n pids: the launcher and this host's ranks, stopped */
 #define W_RUNS 'r'    /* the job runs again: those pids are no longer the witness's business */
 #define W_MAX_PIDS 65536
@@ -137,10 +146,15 @@ static void witness_main(int s, pid_t coord_pid, const sigset_t *set)
     struct timespec zero = {0, 0};
     char c;
     while (read_full(0, &c, 1) == 0) {
-        if (c == W_CLEAR) {
-            while (sigtimedwait(set, NULL, &zero) > 0)
-                ;
-            if (write(0, &c, 1) != 1)
+        if (c == W_TAKE) {
+            int sig;
+            sigset_t one;
+            if (read_full(0, &sig, sizeof sig) < 0)
+                break;
+            sigemptyset(&one);
+            char yes = sigismember(set, sig) == 1 && sigaddset(&one, sig) == 0 &&
+                       sigtimedwait(&one, NULL, &zero) == sig ? '1' : '0';
+            if (write(0, &yes, 1) != 1)
                 break;
         } else if (c == W_STOPPED) {
             int n;
@@ -196,56 +210,47 @@ void coord_witness_start(const sigset_t *set)
     wfd = sv[0];
 }
 
-/* The pending process-wide signals of the witness (its ShdPnd), or 0 when unknown. */
-static unsigned long long witness_pending(void)
+/* Asks the witness whether it holds SIG pending, and to take it if so: 1 taken, 0 not, -1 no
+ * answer. */
+static int witness_take(int sig)
 {
-    if (witness <= 0)
-        return 0;
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)witness);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    unsigned long long m = 0;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "ShdPnd:", 7) == 0) {
-            m = strtoull(line + 7, NULL, 16);
-            break;
-        }
-    fclose(f);
-    return m;
+    char m[1 + sizeof(int)];
+    m[0] = W_TAKE;
+    memcpy(m + 1, &sig, sizeof sig);
+    if (write(wfd, m, sizeof m) != (ssize_t)sizeof m)
+        return -1;
+    /* it answers at once; bounded all the same (a witness stopped on its own) */
+    struct pollfd p = {.fd = wfd, .events = POLLIN};
+    char c;
+    if (poll(&p, 1, 1000) == 1 && read(wfd, &c, 1) == 1)
+        return c == '1';
+    return -1;
 }
 
 int coord_witness_group_signal(int sig)
 {
-    if (witness <= 0 || coord.child <= 0 || sig < 1 || sig > 64)
+    if (witness <= 0 || wfd < 0 || sig < 1 || sig > 64)
         return 0;
+    int taken = witness_take(sig);
+    if (taken < 0) {
+        revive_log_info("the signal witness %d did not answer; from now on every signal to "
+                        "mpirun is passed on to the launcher", (int)witness);
+        coord_witness_stop();
+        return 0;
+    }
     /* the witness speaks for the launcher only while both are in one process group */
     pid_t g = getpgid(witness);
-    if (g < 0 || getpgid(coord.child) != g)
-        return 0;
-    return (witness_pending() >> (sig - 1)) & 1;
+    return taken && coord.child > 0 && g >= 0 && getpgid(coord.child) == g;
 }
 
-void coord_witness_clear(void)
-{
-    if (wfd < 0 || !witness_pending())
-        return;
-    char c = W_CLEAR;
-    if (write(wfd, &c, 1) != 1)
-        return;
-    /* it answers at once; bounded all the same (a stopped witness: ^Z of the whole group) */
-    struct pollfd p = {.fd = wfd, .events = POLLIN};
-    if (poll(&p, 1, 1000) == 1 && read(wfd, &c, 1) == 1)
-        return;
-    revive_log_debug("the signal witness %d did not answer; it is no longer asked", (int)witness);
-    coord_witness_stop();
-}
-
-int coord_witness_reaped(pid_t p)
+int coord_witness_reaped(pid_t p, int st)
 {
     if (p <= 0 || p != witness)
         return 0;
+    /* waitpid's WCONTINUED reports it continued too (kill -CONT -- -PGID, a shell's fg after
+     * ^Z of the group): it still runs, and is still asked */
+    if (!WIFEXITED(st) && !WIFSIGNALED(st))
+        return 1;
     witness = -1;
     if (wfd >= 0)
         close(wfd);

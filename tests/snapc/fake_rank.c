@@ -42,6 +42,8 @@
  *   --jitter-us U     the agent thread takes up to U us to apply new targets
  *   --restart-env F   the first capture pretends a restart: the agent is handed the NAME=value
  *                     lines of F as the new launcher's environment (another coordinator)
+ *   --term-exit0      a SIGTERM ends the rank with status 0 (an application that ends cleanly on
+ *                     SIGTERM; with FAKE_LAUNCH_RANKS_STATUS=1 fake_launch then says 0 too)
  *   --need-raise      (4 ranks or more) the schedule begins with a Barrier on comm 3 {odd
  *                     ranks}, then a Barrier on comm 4 {lower half}; ranks 1 and 3 hold before
  *                     the first until a checkpoint's targets are known, rank 0 creates
@@ -103,6 +105,11 @@ static const char *hold_file, *start_file;
 static const char *restart_env_file;
 static int resumed_restarted;
 static int need_raise;
+static void on_term_exit0(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
 static unsigned jitter_seed = 99;
 
 /* gate state (lock) */
@@ -659,6 +666,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--jitter-us")) jitter_us = atoi(v), i++;
         else if (!strcmp(a, "--restart-env")) restart_env_file = v, i++;
         else if (!strcmp(a, "--need-raise")) need_raise = 1;
+        else if (!strcmp(a, "--term-exit0")) signal(SIGTERM, on_term_exit0);
         else if (!strcmp(a, "--ckpt-dir-of-the-app")) ; /* the wrapper must leave it to us */
         else if (!strcmp(a, "--start-delay")) rank_op(v, &delay_rank, tmp, sizeof tmp, NULL), delay_ms = atoi(tmp), i++;
         else if (!strcmp(a, "--hold") || !strcmp(a, "--start-file")) {
