@@ -66,6 +66,8 @@ ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tt
 FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
 [ -x "$PROG" ] || { echo "FAIL: $PROG is not built"; exit 1; }
 
+# System V objects the programs make are the cycle's alone (crs_lib.sh)
+crs_own_ipc "$prog_name" "$@"
 crs_setup "$prog_name"
 CR_RUN=$CRS_TOOLS/cr_run
 # CRS_RESTART_ENV: VAR=value words for cr_restart only (a fault point of the restorer);

@@ -124,6 +124,24 @@ crs_kill_test_prog() {
     fi
 }
 
+# crs_own_ipc "$@" (before crs_setup): as root, the test runs again in an IPC
+# namespace of its own (unshare --ipc), for the tests whose programs make
+# System V segments, semaphore sets and message queues. A restart as root
+# makes them again under their old ids (kernel.*_next_id), which only works
+# while no other process of the namespace holds them: in the machine's
+# namespace another test's or user's object made meanwhile took one (CI:
+# crs_tree sysvipc, "semaphore set 720944 is now 720946", and the program,
+# which kept 720944, failed and removed whichever set held it), and each
+# test's cleanup there had to guess which objects were its own. In a
+# namespace of its own every object is the test's, none of another's, and
+# the kernel removes what is left when its last process ends. Without root,
+# or where unshare cannot, the test runs where it is.
+crs_own_ipc() {
+    [ -z "${CRS_OWN_IPC:-}" ] && [ "$(id -u)" = 0 ] || return 0
+    unshare --ipc true 2>/dev/null || return 0
+    CRS_OWN_IPC=1 exec unshare --ipc -- bash "$0" "$@"
+}
+
 # crs_setup NAME: make the work directory and install the exit trap.
 crs_setup() {
     CRS_NAME=$1

@@ -15,6 +15,7 @@
 # process back a minute or more later (measured), and every flavour would
 # need hundreds reserved.
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_hugepages
 export CRT_THP_DISABLE=1
 if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then

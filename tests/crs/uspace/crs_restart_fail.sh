@@ -13,6 +13,7 @@
 # (a retry took keyed segments back, not the private ones made for
 # segments marked removed; nothing removed the rest).
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_restart_fail
 crs_need_tools cr_run cr_checkpoint cr_restart
 crs_throwaway_user crsf "running the programs as a throwaway user"

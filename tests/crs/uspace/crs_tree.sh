@@ -29,6 +29,7 @@
 # in a process group and in a session the program leads, checkpointed with
 # --pgid and --sid.
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
 for mode in children zombie sharedfd deleted deletedmap sem shm memfd sysv sysvipc daemon pgrp procfd widow sidheld; do

@@ -21,6 +21,7 @@
 # member's thread (naming the thread; not supported). (A System V
 # semaphore set two members use is restored now: crs_tree_sysvipc.sh.)
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_tree_ckpt
 crs_need_tools cr_run cr_checkpoint cr_info
 prog=$CRS_BIN/crt_tree

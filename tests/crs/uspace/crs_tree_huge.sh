@@ -10,6 +10,7 @@
 # for the reason crs_hugepages.sh gives (an ended process's huge pages come
 # back late under load).
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_tree_huge
 if [ "$(id -u)" != 0 ] || [ ! -w /proc/sys/vm/nr_hugepages ]; then
     echo "SKIP: huge pages: not root (vm.nr_hugepages)"

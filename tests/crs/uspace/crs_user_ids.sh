@@ -11,6 +11,7 @@
 # Run by a throwaway user on crt_sysvipc (which uses the ids it kept) and
 # crt_sysv (which looks its segments up by address). Needs root.
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_user_ids
 crs_need_tools cr_run cr_checkpoint cr_restart
 crs_throwaway_user crsi "making a throwaway user"
