@@ -83,6 +83,7 @@ struct crs_restore {
     int keepcaps;           /* restore_creds set PR_SET_KEEPCAPS (restart_info.h) */
     char new_ids[384];      /* System V objects made under another id: "segment 5 is now 9, ..." */
     int nnew_ids;
+    int nnew_held;          /* of them: the restart chose the old id, another object holds it */
     char err[768];
 };
 
@@ -152,8 +153,9 @@ void crs_restore_sysv_abandon(void);
  * made, after a failure. */
 int crs_restore_sysvipc(struct crs_restore *r);
 /* A System V object ("segment", "semaphore set", "message queue") made
- * under id, not old; then one warning line naming them all. */
-void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, int id);
+ * under id, not old (held: the restart chose old, another object holds
+ * it); then one warning line naming them all, and why. */
+void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, int id, int held);
 void crs_restore_warn_new_ids(struct crs_restore *r);
 int crs_restore_sysvipc_undo(struct crs_restore *r);
 void crs_restore_sysvipc_undo_made(struct crs_restore *r);

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
+#include "common/fault.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -53,16 +54,19 @@ void crs_restore_sysv_abandon(void)
     crs_restore_sysvipc_abandon();   /* a tree's sets and queues */
 }
 
-static void set_next_id(int id)
+/* 1 when written (the restart chooses the id of the next segment made) */
+static int set_next_id(int id)
 {
     int fd = open(SHM_NEXT_ID, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
-        return;   /* not ours to choose: the kernel picks the id */
+        return 0;   /* not ours to choose: the kernel picks the id */
     char buf[16];
     int n = snprintf(buf, sizeof buf, "%d", id);
-    if (write(fd, buf, (size_t)n) != n)
+    int ok = write(fd, buf, (size_t)n) == n;
+    if (!ok)
         revive_log_debug("cannot write %s: %s", SHM_NEXT_ID, strerror(errno));
     close(fd);
+    return ok;
 }
 
 /* The original's segment, left where it was: its id, same key and size,
@@ -92,16 +96,33 @@ static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *n
     unsigned shift = huge_shift(r->img, i);
     if (shift)   /* SHM_HUGETLB, on pages of that size */
         mode |= SHM_HUGETLB | (int)(shift << SHM_HUGE_SHIFT);
-    set_next_id(old);
-    int id = shmget(key, f->size, IPC_CREAT | IPC_EXCL | mode);
-    if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
-        revive_log_warn("the key 0x%x of the System V shared memory segment %s is held by another segment: "
-                        "it comes back as a private segment (IPC_PRIVATE), which a shmget of that key does not "
-                        "find", (unsigned)key, name);
-        id = shmget(IPC_PRIVATE, f->size, IPC_CREAT | IPC_EXCL | mode);
+    int id = -1, chose = 0, e = 0;
+    /* shm_next_id is the namespace's: another process's shmget between our write and ours takes
+     * it, a restart beside us writes its own id over ours. Then the old id may still be free:
+     * ours goes and we try again (twice). */
+    for (int tries = 0; tries < 3; tries++) {
+        if (id >= 0)
+            shmctl(id, IPC_RMID, NULL);   /* not attached yet: gone at once */
+        chose = set_next_id(old);
+        int other = -1;   /* REVIVE_FAULT: another process's segment, made in between, takes the id */
+        if (chose && tries == 0 && revive_fault(REVIVE_FAULT_restore_next_id_lost))
+            other = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+        id = shmget(key, f->size, IPC_CREAT | IPC_EXCL | mode);
+        if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
+            revive_log_warn("the key 0x%x of the System V shared memory segment %s is held by another segment: "
+                            "it comes back as a private segment (IPC_PRIVATE), which a shmget of that key does "
+                            "not find", (unsigned)key, name);
+            key = IPC_PRIVATE;
+            id = shmget(IPC_PRIVATE, f->size, IPC_CREAT | IPC_EXCL | mode);
+        }
+        e = errno;
+        if (other >= 0)
+            shmctl(other, IPC_RMID, NULL);   /* and is gone again: the id is free */
+        /* (shm_next_id cannot be set back to -1: the kernel clears it when a segment is made,
+         * and one made without it, when ours failed, takes a free id anyway) */
+        if (id < 0 || !chose || id == old)
+            break;
     }
-    int e = errno;
-    set_next_id(-1);   /* unused when the key was taken: leave nobody else's next segment to it */
     if (id < 0) {
         crs_restore_error(r, "cannot make the System V shared memory segment %s again (%llu bytes%s): %s%s", name,
                           (unsigned long long)f->size, shift ? ", on huge pages" : "", strerror(e),
@@ -112,7 +133,7 @@ static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *n
     if (nmade < MADE_MAX)
         made[nmade++] = id;
     if (id != old)
-        crs_restore_note_new_id(r, "segment", old, id);
+        crs_restore_note_new_id(r, "segment", old, id, chose);
     return id;
 }
 

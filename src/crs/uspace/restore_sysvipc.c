@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/procfs.h"
 
@@ -58,6 +59,20 @@ static int next_id(const struct crs_rec_sysvipc *s, int id)
     return ok;
 }
 
+static int create(const struct crs_rec_sysvipc *s, key_t key)
+{
+    int flags = IPC_CREAT | IPC_EXCL | 0600;
+    return s->kind == CRS_SYSVIPC_SEM ? semget(key, (int)s->count, flags) : msgget(key, flags);
+}
+
+static void remove_made(const struct crs_rec_sysvipc *s, int id)
+{
+    if (s->kind == CRS_SYSVIPC_SEM)
+        semctl(id, 0, IPC_RMID);
+    else
+        msgctl(id, IPC_RMID, NULL);
+}
+
 /* Another process, alive: not a zombie (the ends of a tree's processes a
  * --kill killed, whose parent has not reaped them yet: their adjustments
  * were given back as they ended, and they use nothing). */
@@ -90,21 +105,38 @@ static int left_behind(const struct crs_rec_sysvipc *s)
            !alive_other(ds.msg_lrpid);
 }
 
-static int make(struct crs_restore *r, const struct crs_rec_sysvipc *s)
+/* Made anew: the id, or -errno. *held: the restart chose the old id (*_next_id) and got
+ * another, as the kernel gives the next free one when another object holds it. */
+static int make(struct crs_restore *r, const struct crs_rec_sysvipc *s, int *held)
 {
-    int sem = s->kind == CRS_SYSVIPC_SEM, flags = IPC_CREAT | IPC_EXCL | 0600;
-    int chose = next_id(s, s->id);
+    int sem = s->kind == CRS_SYSVIPC_SEM, id = -1, chose = 0, e = 0;
     key_t key = s->key;
-    int id = sem ? semget(key, (int)s->count, flags) : msgget(key, flags);
-    if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
-        revive_log_warn("the key 0x%08x of the System V %s %d is held by another: it comes back as a private one "
-                        "(IPC_PRIVATE), which a %s of that key does not find", (unsigned)key, what(s), s->id,
-                        sem ? "semget" : "msgget");
-        id = sem ? semget(IPC_PRIVATE, (int)s->count, flags) : msgget(IPC_PRIVATE, flags);
+    /* *_next_id is the namespace's, used by whichever semget or msgget comes next: another
+     * process's made between our write and ours takes it, a restart beside us writes its own
+     * id over ours. Then the old id may still be free: ours goes and we try again (twice). */
+    for (int tries = 0; tries < 3; tries++) {
+        if (id >= 0)
+            remove_made(s, id);
+        chose = next_id(s, s->id);
+        int other = -1;   /* REVIVE_FAULT: another process's object, made in between, takes the id */
+        if (chose && tries == 0 && revive_fault(REVIVE_FAULT_restore_next_id_lost))
+            other = sem ? semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) : msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+        id = create(s, key);
+        if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
+            revive_log_warn("the key 0x%08x of the System V %s %d is held by another: it comes back as a private "
+                            "one (IPC_PRIVATE), which a %s of that key does not find", (unsigned)key, what(s),
+                            s->id, sem ? "semget" : "msgget");
+            key = IPC_PRIVATE;
+            id = create(s, key);
+        }
+        e = errno;
+        if (other >= 0)
+            remove_made(s, other);   /* and is gone again: the id is free */
+        /* (*_next_id cannot be set back to -1: the kernel clears it when an object is made,
+         * and one made without it, when ours failed, takes a free id anyway) */
+        if (id < 0 || !chose || id == s->id)
+            break;
     }
-    int e = errno;
-    if (chose)
-        next_id(s, -1);   /* unused when the key was taken: leave nobody else's next one to it */
     if (id < 0) {
         crs_restore_error(r, "cannot make the System V %s %d (key 0x%08x) again: %s%s", what(s), s->id,
                           (unsigned)s->key, strerror(e),
@@ -112,6 +144,7 @@ static int make(struct crs_restore *r, const struct crs_rec_sysvipc *s)
                           : e == EINVAL && sem ? " (kernel.sem: more semaphores than a set may hold)" : "");
         return -e;
     }
+    *held = chose && id != s->id;
     return id;
 }
 
@@ -208,7 +241,7 @@ static void rewrite_note(struct crs_restore *r, const struct crs_rec_sysvipc *s,
     }
 }
 
-void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, int id)
+void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, int id, int held)
 {
     size_t len = strlen(r->new_ids);
     if (len + 64 < sizeof r->new_ids)
@@ -216,21 +249,31 @@ void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, i
     else if (!strstr(r->new_ids, "..."))
         snprintf(r->new_ids + len, sizeof r->new_ids - len, ", ...");
     r->nnew_ids++;
+    r->nnew_held += held != 0;
 }
 
-/* One line for them all: a user's restart may not choose ids (the
- * kernel's *_next_id need root or CAP_CHECKPOINT_RESTORE), and a program
- * that kept an id finds nothing, or another's object, under it. */
+/* One line for them all, and why: a user's restart may not choose ids
+ * (the kernel's *_next_id need root or CAP_CHECKPOINT_RESTORE); root's
+ * chose them, but another object of the IPC namespace holds the old one.
+ * A program that kept an id finds nothing, or another's object, under it. */
 void crs_restore_warn_new_ids(struct crs_restore *r)
 {
     if (!r->nnew_ids)
         return;
-    revive_log_warn("%d System V object%s of the image come%s back under another id (%s): this restart may not "
-                    "choose ids (kernel.shm_next_id, sem_next_id and msg_next_id need root or "
-                    "CAP_CHECKPOINT_RESTORE), so the program's calls with the ids it kept fail; restart as root "
-                    "to keep them", r->nnew_ids, r->nnew_ids > 1 ? "s" : "", r->nnew_ids > 1 ? "" : "s", r->new_ids);
+    const char *s = r->nnew_ids > 1 ? "s" : "", *es = r->nnew_ids > 1 ? "" : "s";
+    if (r->nnew_held)
+        revive_log_warn("%d System V object%s of the image come%s back under another id (%s): another object of "
+                        "this IPC namespace holds the old id (made since the checkpoint), so the program's calls "
+                        "with the ids it kept fail or reach that object; restart once it is gone to keep them",
+                        r->nnew_ids, s, es, r->new_ids);
+    else
+        revive_log_warn("%d System V object%s of the image come%s back under another id (%s): this restart may "
+                        "not choose ids (kernel.shm_next_id, sem_next_id and msg_next_id need root or "
+                        "CAP_CHECKPOINT_RESTORE), so the program's calls with the ids it kept fail; restart as "
+                        "root to keep them", r->nnew_ids, s, es, r->new_ids);
     r->new_ids[0] = 0;
     r->nnew_ids = 0;
+    r->nnew_held = 0;
 }
 
 static int alloc_ids(struct crs_restore *r)
@@ -250,13 +293,14 @@ static int alloc_ids(struct crs_restore *r)
 
 /* Record i of r's image: the original taken back or one made again, its
  * values set or its messages put back, owner and mode as saved. Its id, or
- * -errno with the message; *made: 1 when made here. */
-static int bring_back(struct crs_restore *r, size_t i, int *made)
+ * -errno with the message; *made: 1 when made here; *held: as make's. */
+static int bring_back(struct crs_restore *r, size_t i, int *made, int *held)
 {
     const struct crs_image *img = r->img;
     const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
     int reused = left_behind(s);
-    int id = reused ? s->id : make(r, s);
+    *held = 0;
+    int id = reused ? s->id : make(r, s, held);
     if (id < 0)
         return id;
     *made = !reused;
@@ -294,16 +338,16 @@ int crs_restore_sysvipc(struct crs_restore *r)
         return e;
     for (size_t i = 0; i < img->nsysvipcs; i++) {
         const struct crs_rec_sysvipc *s = &img->sysvipcs[i];
-        int id, made = 0;
+        int id, made = 0, held = 0;
         if (r->sysvipc_tree[i]) {
             id = r->sysvipc_ids[i];   /* the tree's restart made or took it, and says when its id changed */
         } else {
-            if ((id = bring_back(r, i, &made)) < 0)
+            if ((id = bring_back(r, i, &made, &held)) < 0)
                 return id;
             r->sysvipc_ids[i] = id;
             r->sysvipc_made[i] = (unsigned char)made;
             if (id != s->id)
-                crs_restore_note_new_id(r, what(s), s->id, id);
+                crs_restore_note_new_id(r, what(s), s->id, id, held);
         }
         if (id != s->id)
             rewrite_note(r, s, id);
@@ -356,13 +400,13 @@ int crs_restore_sysvipc_share(struct crs_restore *const *rs, size_t n, size_t *f
                 continue;   /* this process's own: its restart makes it */
             if ((e = tree_made_room(r)))
                 return e;
-            int made = 0, id = bring_back(r, i, &made);
+            int made = 0, held = 0, id = bring_back(r, i, &made, &held);
             if (id < 0)
                 return id;
             if (made)
                 tree_made[ntree_made++] = (struct made_one){ (int)s->kind, id };
             if (id != s->id)
-                crs_restore_note_new_id(r, what(s), s->id, id);
+                crs_restore_note_new_id(r, what(s), s->id, id, held);
             for (size_t b = a; b < n; b++)
                 for (size_t k = 0; rs[b] && k < rs[b]->img->nsysvipcs; k++) {
                     const struct crs_rec_sysvipc *o = &rs[b]->img->sysvipcs[k];

@@ -15,6 +15,7 @@
 # found the killed process's sets with its adjustments applied by its end,
 # and none at all once removed.
 . "$(dirname "$0")/../crs_lib.sh"
+crs_own_ipc "$@"
 crs_setup crs_sysvipc
 
 # ipc_rm_of PID: removes the sets and queues crt_sysvipc with pid PID made. A private set names
@@ -92,6 +93,51 @@ else
         crs_fail "a key held by another set: status $st, $(head -n 2 "$WORK/r1.err") $fails"
     fi
     ipcrm -s "$stranger"
+fi
+
+# as root the restart chooses the ids (kernel.sem_next_id, msg_next_id):
+# - the id of the private set P held by another set at restart: P comes back
+#   under another id, and the warning says why (before: "this restart may not
+#   choose ids ... restart as root", to root)
+# - the id it chose lost to another process's semget or msgget in between
+#   (REVIVE_FAULT=restore-next-id-lost): made again under it (before: under
+#   another id, and the program's calls with the one it kept failed)
+# (in the test's own IPC namespace, crs_lib.sh's crs_own_ipc: every object there is its own)
+if [ "$(id -u)" = 0 ] && [ "${CRS_OWN_IPC:-}" = 1 ]; then
+    ipc_rm_of "$PID"
+    pid_set=$(sed -n 's/.*semaphore set id \([0-9]*\), key 0x00000000 (IPC_PRIVATE), mode 640, .*13 semaphores.*/\1/p' "$WORK/ci.out")
+    holder=
+    [ -n "$pid_set" ] && echo "$pid_set" >/proc/sys/kernel/sem_next_id 2>/dev/null &&
+        holder=$(perl -e 'my $id = semget(0, 1, 01600); print defined $id ? $id : ""')
+    if [ -z "$pid_set" ] || [ "$holder" != "$pid_set" ]; then
+        crs_fail "held: cannot make a set under the id '$pid_set' of the image's set P (got '$holder')"
+    else
+        # the program, whose calls with the ids it kept would reach other sets (one waits
+        # for ever), waits for go.1 after the restart: ended there
+        rm -f "$WORK/taken/go.1" "$WORK/taken/go.2"
+        crs_launch "$WORK/h1" "$CRS_TOOLS/cr_restart" "$WORK/ipc.img"
+        for _ in $(seq 300); do
+            grep -q "come.* back under another id" "$WORK/h1.err" 2>/dev/null || [ -e "$WORK/h1.status" ] && break
+            sleep 0.1
+        done
+        [ -e "$WORK/h1.status" ] || crs_kill_test_prog "$PID"
+        st=$(crs_wait_status "$WORK/h1")
+        if grep -q "semaphore set $pid_set is now [0-9]*.*: another object of this IPC namespace holds the old id" "$WORK/h1.err" &&
+            ! grep -q "may not choose" "$WORK/h1.err"; then
+            crs_pass "root: an id held by another set at restart: another id, and the warning says why"
+        else
+            crs_fail "held: $(crs_status_text "$st"), $(head -n 2 "$WORK/h1.err")"
+        fi
+        ipcrm -s "$holder" 2>/dev/null
+        for id in $(awk 'NR > 1 { print $2 }' /proc/sysvipc/sem); do ipcrm -s "$id" 2>/dev/null; done
+        for id in $(awk 'NR > 1 { print $2 }' /proc/sysvipc/msg); do ipcrm -q "$id" 2>/dev/null; done
+    fi
+    if CRS_FLAVOURS="kill twice" CRS_RESTART_ENV=REVIVE_FAULT=restore-next-id-lost \
+        bash "$(dirname "$0")/../cr_cycle.sh" crt_sysvipc; then
+        crs_pass "root: an id lost to another process between the restart's choice and its semget or msgget: made again under it"
+    else
+        crs_fail "next-id-lost: the flavours above"
+    fi
 fi
 
 # a set and a queue another live process uses too: refused in one line
