@@ -152,6 +152,13 @@ void crs_restore_sysv_abandon(void);
  * (SEM_UNDO) last before the switch; undo_made removes what this restart
  * made, after a failure. */
 int crs_restore_sysvipc(struct crs_restore *r);
+/* restore_ipcid.c: a System V object of kind made through make(arg) (its
+ * id, or -1 with errno), under the id old when this restart may choose it
+ * (kernel.*_next_id), one restart of the IPC namespace at a time, made
+ * again when a process outside took the id. The id, or -errno; *held: the
+ * restart chose old and another object holds it. */
+enum { CRS_IPC_SHM, CRS_IPC_SEM, CRS_IPC_MSG };
+int crs_restore_ipc_make(int kind, int old, int (*make)(void *arg), void *arg, int *held);
 /* A System V object ("segment", "semaphore set", "message queue") made
  * under id, not old (held: the restart chose old, another object holds
  * it); then one warning line naming them all, and why. */

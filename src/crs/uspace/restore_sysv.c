@@ -8,7 +8,8 @@
  * checkpoint with --kill leaves a segment nobody removed: same id, key and
  * size, no process attached); else a new one, under the old id when the
  * kernel lets the restart choose it (kernel.shm_next_id: root, or
- * CAP_CHECKPOINT_RESTORE) and that id is free, with the old key when no
+ * CAP_CHECKPOINT_RESTORE; one restart of the IPC namespace at a time,
+ * restore_ipcid.c) and that id is free, with the old key when no
  * other segment holds it; a key held by another segment gives a private
  * segment (IPC_PRIVATE) and a warning: a shmget of the key finds the other
  * one. A segment that was marked removed (IPC_RMID) while attached is made
@@ -24,19 +25,16 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
-#include "common/fault.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <unistd.h>
 
-#define SHM_NEXT_ID "/proc/sys/kernel/shm_next_id"
 #ifndef SHM_HUGE_SHIFT
 #define SHM_HUGE_SHIFT 26   /* linux/shm.h, which clashes with sys/shm.h */
 #endif
@@ -52,21 +50,6 @@ void crs_restore_sysv_abandon(void)
             revive_log_debug("removed System V segment %d, made by this failed restart", made[i]);
     nmade = 0;
     crs_restore_sysvipc_abandon();   /* a tree's sets and queues */
-}
-
-/* 1 when written (the restart chooses the id of the next segment made) */
-static int set_next_id(int id)
-{
-    int fd = open(SHM_NEXT_ID, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;   /* not ours to choose: the kernel picks the id */
-    char buf[16];
-    int n = snprintf(buf, sizeof buf, "%d", id);
-    int ok = write(fd, buf, (size_t)n) == n;
-    if (!ok)
-        revive_log_debug("cannot write %s: %s", SHM_NEXT_ID, strerror(errno));
-    close(fd);
-    return ok;
 }
 
 /* The original's segment, left where it was: its id, same key and size,
@@ -89,6 +72,29 @@ static unsigned huge_shift(const struct crs_image *img, size_t i)
     return shift;
 }
 
+/* What new_segment asks crs_restore_ipc_make for: the segment under its
+ * key, or a private one when another segment holds the key (said once). */
+struct create_arg {
+    key_t key;
+    uint64_t size;
+    int mode;
+    const char *name;
+};
+
+static int create(void *arg)
+{
+    struct create_arg *c = arg;
+    int id = shmget(c->key, c->size, IPC_CREAT | IPC_EXCL | c->mode);
+    if (id < 0 && errno == EEXIST && c->key != IPC_PRIVATE) {
+        revive_log_warn("the key 0x%x of the System V shared memory segment %s is held by another segment: it "
+                        "comes back as a private segment (IPC_PRIVATE), which a shmget of that key does not find",
+                        (unsigned)c->key, c->name);
+        c->key = IPC_PRIVATE;
+        id = shmget(IPC_PRIVATE, c->size, IPC_CREAT | IPC_EXCL | c->mode);
+    }
+    return id;
+}
+
 static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *name)
 {
     const struct crs_rec_fobj *f = &r->img->fobjs[i];
@@ -96,44 +102,20 @@ static int new_segment(struct crs_restore *r, size_t i, key_t key, const char *n
     unsigned shift = huge_shift(r->img, i);
     if (shift)   /* SHM_HUGETLB, on pages of that size */
         mode |= SHM_HUGETLB | (int)(shift << SHM_HUGE_SHIFT);
-    int id = -1, chose = 0, e = 0;
-    /* shm_next_id is the namespace's: another process's shmget between our write and ours takes
-     * it, a restart beside us writes its own id over ours. Then the old id may still be free:
-     * ours goes and we try again (twice). */
-    for (int tries = 0; tries < 3; tries++) {
-        if (id >= 0)
-            shmctl(id, IPC_RMID, NULL);   /* not attached yet: gone at once */
-        chose = set_next_id(old);
-        int other = -1;   /* REVIVE_FAULT: another process's segment, made in between, takes the id */
-        if (chose && tries == 0 && revive_fault(REVIVE_FAULT_restore_next_id_lost))
-            other = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
-        id = shmget(key, f->size, IPC_CREAT | IPC_EXCL | mode);
-        if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
-            revive_log_warn("the key 0x%x of the System V shared memory segment %s is held by another segment: "
-                            "it comes back as a private segment (IPC_PRIVATE), which a shmget of that key does "
-                            "not find", (unsigned)key, name);
-            key = IPC_PRIVATE;
-            id = shmget(IPC_PRIVATE, f->size, IPC_CREAT | IPC_EXCL | mode);
-        }
-        e = errno;
-        if (other >= 0)
-            shmctl(other, IPC_RMID, NULL);   /* and is gone again: the id is free */
-        /* (shm_next_id cannot be set back to -1: the kernel clears it when a segment is made,
-         * and one made without it, when ours failed, takes a free id anyway) */
-        if (id < 0 || !chose || id == old)
-            break;
-    }
+    struct create_arg c = { key, f->size, mode, name };
+    int held = 0, id = crs_restore_ipc_make(CRS_IPC_SHM, old, create, &c, &held);
     if (id < 0) {
+        int e = -id;
         crs_restore_error(r, "cannot make the System V shared memory segment %s again (%llu bytes%s): %s%s", name,
                           (unsigned long long)f->size, shift ? ", on huge pages" : "", strerror(e),
                           shift && (e == ENOMEM || e == EPERM) ? "; give the machine huge pages (vm.nr_hugepages)"
                           : e == EINVAL || e == ENOSPC ? " (kernel.shmmax, shmall or shmmni)" : "");
-        return -e;
+        return id;
     }
     if (nmade < MADE_MAX)
         made[nmade++] = id;
     if (id != old)
-        crs_restore_note_new_id(r, "segment", old, id, chose);
+        crs_restore_note_new_id(r, "segment", old, id, held);
     return id;
 }
 

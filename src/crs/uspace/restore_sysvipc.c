@@ -4,7 +4,8 @@
  * process other than us its last user), its values set or its messages
  * replaced; else made anew, under the old id when the kernel lets the
  * restart choose it (kernel.sem_next_id, msg_next_id: root, or
- * CAP_CHECKPOINT_RESTORE), with the old key when no other holds it (else
+ * CAP_CHECKPOINT_RESTORE; one restart of the IPC namespace at a time,
+ * restore_ipcid.c), with the old key when no other holds it (else
  * private, with a warning). Owner and permissions as saved. Where the id
  * changed, libcr's note of it in the restored memory is rewritten (the
  * next checkpoint saves the new one) and the restart says so: the
@@ -18,12 +19,10 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
-#include "common/fault.h"
 #include "common/log.h"
 #include "common/procfs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,31 +45,27 @@ static const char *what(const struct crs_rec_sysvipc *s)
     return s->kind == CRS_SYSVIPC_SEM ? "semaphore set" : "message queue";
 }
 
-static int next_id(const struct crs_rec_sysvipc *s, int id)
-{
-    const char *path = s->kind == CRS_SYSVIPC_SEM ? "/proc/sys/kernel/sem_next_id" : "/proc/sys/kernel/msg_next_id";
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;   /* not ours to choose: the kernel picks the id */
-    char buf[16];
-    int n = snprintf(buf, sizeof buf, "%d", id);
-    int ok = write(fd, buf, (size_t)n) == n;
-    close(fd);
-    return ok;
-}
+/* What make asks crs_restore_ipc_make for: the set or queue under its key,
+ * or a private one when another holds the key (said once). */
+struct create_arg {
+    const struct crs_rec_sysvipc *s;
+    key_t key;
+};
 
-static int create(const struct crs_rec_sysvipc *s, key_t key)
+static int create(void *arg)
 {
-    int flags = IPC_CREAT | IPC_EXCL | 0600;
-    return s->kind == CRS_SYSVIPC_SEM ? semget(key, (int)s->count, flags) : msgget(key, flags);
-}
-
-static void remove_made(const struct crs_rec_sysvipc *s, int id)
-{
-    if (s->kind == CRS_SYSVIPC_SEM)
-        semctl(id, 0, IPC_RMID);
-    else
-        msgctl(id, IPC_RMID, NULL);
+    struct create_arg *c = arg;
+    const struct crs_rec_sysvipc *s = c->s;
+    int sem = s->kind == CRS_SYSVIPC_SEM, flags = IPC_CREAT | IPC_EXCL | 0600;
+    int id = sem ? semget(c->key, (int)s->count, flags) : msgget(c->key, flags);
+    if (id < 0 && errno == EEXIST && c->key != IPC_PRIVATE) {
+        revive_log_warn("the key 0x%08x of the System V %s %d is held by another: it comes back as a private "
+                        "one (IPC_PRIVATE), which a %s of that key does not find", (unsigned)c->key, what(s),
+                        s->id, sem ? "semget" : "msgget");
+        c->key = IPC_PRIVATE;
+        id = sem ? semget(IPC_PRIVATE, (int)s->count, flags) : msgget(IPC_PRIVATE, flags);
+    }
+    return id;
 }
 
 /* Another process, alive: not a zombie (the ends of a tree's processes a
@@ -109,42 +104,16 @@ static int left_behind(const struct crs_rec_sysvipc *s)
  * another, as the kernel gives the next free one when another object holds it. */
 static int make(struct crs_restore *r, const struct crs_rec_sysvipc *s, int *held)
 {
-    int sem = s->kind == CRS_SYSVIPC_SEM, id = -1, chose = 0, e = 0;
-    key_t key = s->key;
-    /* *_next_id is the namespace's, used by whichever semget or msgget comes next: another
-     * process's made between our write and ours takes it, a restart beside us writes its own
-     * id over ours. Then the old id may still be free: ours goes and we try again (twice). */
-    for (int tries = 0; tries < 3; tries++) {
-        if (id >= 0)
-            remove_made(s, id);
-        chose = next_id(s, s->id);
-        int other = -1;   /* REVIVE_FAULT: another process's object, made in between, takes the id */
-        if (chose && tries == 0 && revive_fault(REVIVE_FAULT_restore_next_id_lost))
-            other = sem ? semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) : msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-        id = create(s, key);
-        if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
-            revive_log_warn("the key 0x%08x of the System V %s %d is held by another: it comes back as a private "
-                            "one (IPC_PRIVATE), which a %s of that key does not find", (unsigned)key, what(s),
-                            s->id, sem ? "semget" : "msgget");
-            key = IPC_PRIVATE;
-            id = create(s, key);
-        }
-        e = errno;
-        if (other >= 0)
-            remove_made(s, other);   /* and is gone again: the id is free */
-        /* (*_next_id cannot be set back to -1: the kernel clears it when an object is made,
-         * and one made without it, when ours failed, takes a free id anyway) */
-        if (id < 0 || !chose || id == s->id)
-            break;
-    }
+    int sem = s->kind == CRS_SYSVIPC_SEM;
+    struct create_arg c = { s, s->key };
+    int id = crs_restore_ipc_make(sem ? CRS_IPC_SEM : CRS_IPC_MSG, s->id, create, &c, held);
     if (id < 0) {
+        int e = -id;
         crs_restore_error(r, "cannot make the System V %s %d (key 0x%08x) again: %s%s", what(s), s->id,
                           (unsigned)s->key, strerror(e),
                           e == ENOSPC ? (sem ? " (kernel.sem: too many sets or semaphores)" : " (kernel.msgmni)")
                           : e == EINVAL && sem ? " (kernel.sem: more semaphores than a set may hold)" : "");
-        return -e;
     }
-    *held = chose && id != s->id;
     return id;
 }
 
