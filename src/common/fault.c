@@ -42,7 +42,9 @@ static void append(char *buf, size_t cap, size_t *len, const char *s, size_t n)
 
 static void report_unknown(const char *unknown)
 {
-    char known[REVIVE_LOG_LINE_MAX / 2];
+    /* the whole line may hold it: half of it, as before, was too short once the table
+     * passed 29 points (the last name came out cut) */
+    char known[REVIVE_LOG_LINE_MAX];
     size_t len = 0;
     known[0] = 0;
     for (int i = 0; i < REVIVE_FAULT_COUNT; i++) {
