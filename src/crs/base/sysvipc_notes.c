@@ -43,7 +43,7 @@ int crs_sysvipc_note(int kind, int id)
             i++;
         if (i < CRS_SYSVIPC_NOTES_MAX) {
             memset(&notes[i], 0, sizeof notes[i]);
-            notes[i].id = id;
+            notes[i].id = notes[i].orig = id;
             notes[i].used = 1;
             notes[i].kind = kind;
         } else {
@@ -79,6 +79,29 @@ int crs_sysvipc_slot(int kind, int id)
 int crs_sysvipc_slot_id(int kind, int slot)
 {
     return slot >= 0 && slot < CRS_SYSVIPC_NOTES_MAX && notes[slot].kind == kind ? notes[slot].id : -1;
+}
+
+/* (read without the lock, as crs_sysvipc_slot_id: a note changes under it only when the
+ * program removes or first names a set, which it does not while it calls with that id) */
+int crs_sysvipc_real(int kind, int id)
+{
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++)
+        if (notes[i].kind == kind && notes[i].orig == id && notes[i].id != id)
+            return notes[i].id;
+    return id;
+}
+
+int crs_sysvipc_known(int kind, int id)
+{
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++)
+        if (notes[i].kind == kind && notes[i].id == id && notes[i].orig != id)
+            return notes[i].orig;
+    return id;
+}
+
+int crs_sysvipc_taken(int kind, int id)
+{
+    return crs_sysvipc_real(kind, id) != id;
 }
 
 void crs_sysvipc_forget(int kind, int id)

@@ -20,7 +20,9 @@
 
 struct crs_sysvipc_note {
     int kind;        /* CRS_SYSVIPC_SEM or _MSG (image_format.h); 0: a free slot */
-    int id;          /* the restart rewrites it when the id changes */
+    int id;          /* the kernel's: the restart rewrites it when the id changes */
+    int orig;        /* the program's: the id it was noted under, which the program kept; libcr's
+                      * calls translate it to id (crs_sysvipc_real) and back (crs_sysvipc_known) */
     int used;        /* named by this process (a forked child's inherited notes are not, until it names them) */
     int undo;        /* 1: some adjustment was made (adj may be all 0 again) */
     int undo_lost;   /* an adjustment of a semaphore past CRS_SYSVIPC_UNDO_MAX, or more sets than notes */
@@ -37,6 +39,16 @@ void crs_sysvipc_note_undo(int kind, int id, int before);
  * restart rewrites it when the set or queue came back under another), or -1. */
 int crs_sysvipc_slot(int kind, int id);
 int crs_sysvipc_slot_id(int kind, int slot);
+/* The kernel's id for the id the program names: the note's id now, when a
+ * restart brought that set or queue back under another id than the one the
+ * program kept (a user's restart may not choose ids); else id. */
+int crs_sysvipc_real(int kind, int id);
+/* The program's id for one the kernel gives (semget, msgget, *_STAT): the
+ * one it kept, for a set or queue a restart brought back under another. */
+int crs_sysvipc_known(int kind, int id);
+/* Whether the program knows another set or queue by id, which came back
+ * under another id (a new one the kernel gives that id would be taken for it). */
+int crs_sysvipc_taken(int kind, int id);
 /* It removed it (IPC_RMID). */
 void crs_sysvipc_forget(int kind, int id);
 /* A semop that took effect: its SEM_UNDO operations' adjustments. */

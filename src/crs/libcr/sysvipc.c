@@ -11,7 +11,20 @@
  * park-deferral section, so that no checkpoint falls between the kernel's
  * adjustment and its note: the park's signal interrupts its wait, and the
  * thread parks as it leaves the section (a park signal that came just
- * before the call is sent again by the park while it waits). */
+ * before the call is sent again by the park while it waits).
+ *
+ * A user's restart may not choose ids: a set or queue it had to make again
+ * comes back under another id, and the restart rewrites the note's id.
+ * The program keeps the old one, so every call here takes the id it names
+ * to the kernel's (crs_sysvipc_real) and gives back the program's for the
+ * kernel's (semget, msgget, *_STAT: crs_sysvipc_known): its threads all
+ * reach the same set, one blocked at the checkpoint and one posting it
+ * after (before, the first went on under the new id, the second got EINVAL
+ * under the old, and the program hung: crs_user_ids.sh). A set or queue
+ * made private anew that the kernel gives an id the program knows another
+ * by is made again (the kernel hands ids out in a cycle: it gets another).
+ * Another process that knows the old id still finds nothing, or another's
+ * object, under it; segments' ids are not translated. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -49,12 +62,30 @@ union semun_arg {   /* semctl(2): the caller defines it */
     struct seminfo *info;
 };
 
+/* A private set or queue just made (IPC_PRIVATE: always a new one) under an id the program
+ * knows another by: made again, that one removed (bounded: the kernel's next ids are others). */
+static int not_taken(int kind, key_t key, int id, long nsems, int flags)
+{
+    for (int k = 0; k < 8 && id >= 0 && key == IPC_PRIVATE && crs_sysvipc_taken(kind, id); k++) {
+        int again = kind == CRS_SYSVIPC_SEM ? (int)syscall(SYS_semget, key, nsems, flags)
+                                            : (int)syscall(SYS_msgget, key, flags);
+        if (kind == CRS_SYSVIPC_SEM)
+            syscall(SYS_semctl, id, 0, IPC_RMID, NULL);
+        else
+            syscall(SYS_msgctl, id, IPC_RMID, NULL);
+        id = again;
+    }
+    return id;
+}
+
 int CRS_INTERPOSE(semget)(key_t key, int nsems, int flags)
 {
     int id = (int)syscall(SYS_semget, key, nsems, flags);
-    if (id >= 0)
-        crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
-    return id;
+    id = not_taken(CRS_SYSVIPC_SEM, key, id, nsems, flags);
+    if (id < 0)
+        return id;
+    crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
+    return crs_sysvipc_known(CRS_SYSVIPC_SEM, id);
 }
 
 /* The id to call with after a restart: the note's, which the restart
@@ -67,6 +98,7 @@ static int id_now(int kind, int slot, int id)
 
 static int semop_noted(int id, struct sembuf *ops, size_t n, const struct timespec *timeout)
 {
+    id = crs_sysvipc_real(CRS_SYSVIPC_SEM, id);
     int undo = 0;
     for (size_t k = 0; k < n; k++)
         undo |= (ops[k].sem_flg & SEM_UNDO) && ops[k].sem_op;
@@ -130,10 +162,14 @@ int CRS_INTERPOSE(semctl)(int id, int num, int cmd, ...)
         break;
     }
     va_end(ap);
+    int c = cmd, index = c == IPC_INFO || c == SEM_INFO || c == SEM_STAT || c == SEM_STAT_ANY_;
+    if (!index)   /* those take an index, not an id */
+        id = crs_sysvipc_real(CRS_SYSVIPC_SEM, id);
     int r = (int)syscall(SYS_semctl, id, num, cmd, arg.buf);
-    int c = cmd;
-    if (r < 0 || c == IPC_INFO || c == SEM_INFO || c == SEM_STAT || c == SEM_STAT_ANY_)
-        return r;   /* those take an index, not an id */
+    if (r >= 0 && (c == SEM_STAT || c == SEM_STAT_ANY_))
+        return crs_sysvipc_known(CRS_SYSVIPC_SEM, r);   /* the id at that index */
+    if (r < 0 || index)
+        return r;
     int saved = errno;
     if (c == IPC_RMID)
         crs_sysvipc_forget(CRS_SYSVIPC_SEM, id);
@@ -148,14 +184,17 @@ int CRS_INTERPOSE(semctl)(int id, int num, int cmd, ...)
 int CRS_INTERPOSE(msgget)(key_t key, int flags)
 {
     int id = (int)syscall(SYS_msgget, key, flags);
-    if (id >= 0)
-        crs_sysvipc_note(CRS_SYSVIPC_MSG, id);
-    return id;
+    id = not_taken(CRS_SYSVIPC_MSG, key, id, 0, flags);
+    if (id < 0)
+        return id;
+    crs_sysvipc_note(CRS_SYSVIPC_MSG, id);
+    return crs_sysvipc_known(CRS_SYSVIPC_MSG, id);
 }
 
 /* msgsnd (rcv 0) or msgrcv, made again after a park (see the top). */
 static ssize_t msg_call(int rcv, int id, void *msg, size_t len, long type, int flags)
 {
+    id = crs_sysvipc_real(CRS_SYSVIPC_MSG, id);
     int before = crs_sysvipc_note(CRS_SYSVIPC_MSG, id);
     int slot = crs_sysvipc_slot(CRS_SYSVIPC_MSG, id);
     for (;;) {
@@ -185,16 +224,20 @@ int CRS_INTERPOSE(msgsnd)(int id, const void *msg, size_t len, int flags)
 
 ssize_t CRS_INTERPOSE(msgrcv)(int id, void *msg, size_t len, long type, int flags)
 {
-    if (flags & 040000 /* MSG_COPY: an index, for checkpointers */)
-        return syscall(SYS_msgrcv, id, msg, len, type, flags);
+    if (flags & 040000 /* MSG_COPY: the message at an index, for checkpointers */)
+        return syscall(SYS_msgrcv, crs_sysvipc_real(CRS_SYSVIPC_MSG, id), msg, len, type, flags);
     return msg_call(1, id, msg, len, type, flags);
 }
 
 int CRS_INTERPOSE(msgctl)(int id, int cmd, struct msqid_ds *buf)
 {
+    int c = cmd, index = c == IPC_INFO || c == MSG_INFO || c == MSG_STAT || c == MSG_STAT_ANY_;
+    if (!index)
+        id = crs_sysvipc_real(CRS_SYSVIPC_MSG, id);
     int r = (int)syscall(SYS_msgctl, id, cmd, buf);
-    int c = cmd;
-    if (r < 0 || c == IPC_INFO || c == MSG_INFO || c == MSG_STAT || c == MSG_STAT_ANY_)
+    if (r >= 0 && (c == MSG_STAT || c == MSG_STAT_ANY_))
+        return crs_sysvipc_known(CRS_SYSVIPC_MSG, r);
+    if (r < 0 || index)
         return r;
     int saved = errno;
     if (c == IPC_RMID)

@@ -8,8 +8,9 @@
  * restore_ipcid.c), with the old key when no other holds it (else
  * private, with a warning). Owner and permissions as saved. Where the id
  * changed, libcr's note of it in the restored memory is rewritten (the
- * next checkpoint saves the new one) and the restart says so: the
- * program's calls with the id it kept fail.
+ * next checkpoint saves the new one; libcr takes the id the program kept
+ * to it) and the restart says so: other processes' calls with the old id
+ * fail.
  *
  * The process's adjustments (SEM_UNDO) are made last before the switch
  * (crs_restore_sysvipc_undo): a semop of -a with SEM_UNDO and one of +a
@@ -224,7 +225,10 @@ void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, i
 /* One line for them all, and why: a user's restart may not choose ids
  * (the kernel's *_next_id need root or CAP_CHECKPOINT_RESTORE); root's
  * chose them, but another object of the IPC namespace holds the old one.
- * A program that kept an id finds nothing, or another's object, under it. */
+ * The program's calls on its sets and queues, through libcr, take the ids
+ * it kept to the new ones (libcr/sysvipc.c); its calls with a segment's
+ * old id, and other processes' with any old id, find nothing or another's
+ * object under it. */
 void crs_restore_warn_new_ids(struct crs_restore *r)
 {
     if (!r->nnew_ids)
@@ -232,14 +236,17 @@ void crs_restore_warn_new_ids(struct crs_restore *r)
     const char *s = r->nnew_ids > 1 ? "s" : "", *es = r->nnew_ids > 1 ? "" : "s";
     if (r->nnew_held)
         revive_log_warn("%d System V object%s of the image come%s back under another id (%s): another object of "
-                        "this IPC namespace holds the old id (made since the checkpoint), so the program's calls "
-                        "with the ids it kept fail or reach that object; restart once it is gone to keep them",
-                        r->nnew_ids, s, es, r->new_ids);
+                        "this IPC namespace holds the old id (made since the checkpoint); the program's calls on "
+                        "its semaphore sets and message queues go to the new ids (libcr translates), its calls "
+                        "with a segment's old id and other processes' calls with any fail or reach that object; "
+                        "restart once it is gone to keep them", r->nnew_ids, s, es, r->new_ids);
     else
         revive_log_warn("%d System V object%s of the image come%s back under another id (%s): this restart may "
                         "not choose ids (kernel.shm_next_id, sem_next_id and msg_next_id need root or "
-                        "CAP_CHECKPOINT_RESTORE), so the program's calls with the ids it kept fail; restart as "
-                        "root to keep them", r->nnew_ids, s, es, r->new_ids);
+                        "CAP_CHECKPOINT_RESTORE); the program's calls on its semaphore sets and message queues go "
+                        "to the new ids (libcr translates), its calls with a segment's old id and other "
+                        "processes' calls with any fail; restart as root to keep them", r->nnew_ids, s, es,
+                        r->new_ids);
     r->new_ids[0] = 0;
     r->nnew_ids = 0;
     r->nnew_held = 0;
