@@ -13,16 +13,10 @@
 #define E 20
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_casmutex STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
+    struct rst_run r = rst_begin(&argc, &argv, "rst_casmutex");
+    int steps = r.steps, me = r.me;
+    const char *pace = r.pace;
+    long ms = r.ms;
     long *w;
     MPI_Win win;
     MPI_Win_allocate(4 * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &w, &win);
@@ -48,7 +42,7 @@ int main(int argc, char **argv)
             MPI_Raccumulate(&one, 1, MPI_LONG, 0, 2 + (me % 2), 1, MPI_LONG, MPI_SUM, win, &rq[1]);
             MPI_Wait(&rq[1], MPI_STATUS_IGNORE);
             MPI_Win_flush(0, win);
-            if (ms > 0 && access(argv[2], F_OK) == 0)
+            if (ms > 0 && access(pace, F_OK) == 0)
                 nanosleep(&nap, NULL);
             long back = 0;
             MPI_Fetch_and_op(&zero, &back, MPI_LONG, 0, 0, MPI_REPLACE, win);
@@ -67,7 +61,7 @@ int main(int argc, char **argv)
         ck = ck * 31 + x;
         if (me == 0) { printf("step %d: %llx (counter %ld)\n", s, ck, v[1]); fflush(stdout); }
         MPI_Barrier(MPI_COMM_WORLD);
-        rst_pace(argv[2], 1, steps - s);
+        rst_pace(pace, 1, steps - s);
     }
     MPI_Win_unlock_all(win);
     MPI_Win_free(&win);

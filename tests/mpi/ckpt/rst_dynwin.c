@@ -11,17 +11,10 @@
 #define N 8
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_dynwin STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
-    int right = (me + 1) % np;
+    struct rst_run r = rst_begin(&argc, &argv, "rst_dynwin");
+    int steps = r.steps, me = r.me, np = r.np, right = r.right;
+    const char *pace = r.pace;
+    long ms = r.ms;
     MPI_Win win;
     MPI_Win_create_dynamic(MPI_INFO_NULL, MPI_COMM_WORLD, &win);
     MPI_Win_lock_all(0, win);
@@ -41,7 +34,7 @@ int main(int argc, char **argv)
         MPI_Win_flush(right, win);
         MPI_Accumulate(src, 2, MPI_LONG, right, addr[right] + 2 * sizeof(long), 2, MPI_LONG, MPI_SUM, win);
         MPI_Win_flush(right, win);
-        if (ms > 0 && access(argv[2], F_OK) == 0)
+        if (ms > 0 && access(pace, F_OK) == 0)
             usleep(ms * 500);
         MPI_Barrier(MPI_COMM_WORLD);
         MPI_Get(got, N, MPI_LONG, right, addr[right], N, MPI_LONG, win);
@@ -59,7 +52,7 @@ int main(int argc, char **argv)
             free(cur);
         }
         cur = reg;
-        rst_pace(argv[2], ms / 2, steps - s);
+        rst_pace(pace, ms / 2, steps - s);
     }
     MPI_Win_unlock_all(win);
     if (cur) {

@@ -12,16 +12,10 @@
 #include "rst_pace.h"
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_nbcnew STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
+    struct rst_run r = rst_begin(&argc, &argv, "rst_nbcnew");
+    int steps = r.steps, me = r.me, np = r.np;
+    const char *pace = r.pace;
+    long ms = r.ms;
     unsigned long long ck = 1;
     for (int s = 1; s <= steps; s++) {
         MPI_Comm half, dup;
@@ -34,7 +28,7 @@ int main(int argc, char **argv)
         MPI_Ibcast(&b, 1, MPI_LONG, 0, dup, &rq[1]);
         MPI_Ibarrier(dup, &rq[2]);
         MPI_Iallgather(&v, 1, MPI_LONG, all, 1, MPI_LONG, half, &rq[3]);
-        if (ms > 0 && access(argv[2], F_OK) == 0)
+        if (ms > 0 && access(pace, F_OK) == 0)
             usleep(ms * 500);
         MPI_Waitall(4, rq, MPI_STATUSES_IGNORE);
         int hn;
@@ -48,7 +42,7 @@ int main(int argc, char **argv)
         if (me == 0) { printf("step %d: %llx\n", s, ck); fflush(stdout); }
         MPI_Comm_free(&dup);
         MPI_Comm_free(&half);
-        rst_pace(argv[2], ms / 2, steps - s);
+        rst_pace(pace, ms / 2, steps - s);
     }
     if (me == 0) printf("done: %d steps\n", steps);
     MPI_Finalize();

@@ -30,6 +30,33 @@ static inline void rst_pace(const char *file, long ms, int left)
         nanosleep(&d, NULL);
 }
 
+/* What the rank programs run by rst_pscw.sh (rst_pscw, rst_xlock, rst_slock, rst_casmutex,
+ * rst_dynwin, rst_persist, rst_nbcnew) are given and where they stand: STEPS PACEFILE MS, the
+ * rank in MPI_COMM_WORLD, its size and the two neighbours in the ring of ranks. */
+struct rst_run {
+    int steps;
+    const char *pace;
+    long ms;
+    int me, np, right, left;
+};
+
+/* The start of those programs, called NAME STEPS PACEFILE MS: the arguments counted before any
+ * is read ("usage: NAME STEPS PACEFILE MS" and status 2 when fewer), then MPI_Init. */
+static inline struct rst_run rst_begin(int *argc, char ***argv, const char *name)
+{
+    if (*argc < 4) {
+        fprintf(stderr, "usage: %s STEPS PACEFILE MS\n", name);
+        exit(2);
+    }
+    struct rst_run r = { atoi((*argv)[1]), (*argv)[2], atol((*argv)[3]), 0, 0, 0, 0 };
+    MPI_Init(argc, argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &r.me);
+    MPI_Comm_size(MPI_COMM_WORLD, &r.np);
+    r.right = (r.me + 1) % r.np;
+    r.left = (r.me + r.np - 1) % r.np;
+    return r;
+}
+
 /* The main of term_threads and term_dlopen, whose state under test is in a thread of their
  * own: arguments [STEPS [PACEFILE MS]] (60 steps by default); MPI_Init_thread
  * (MPI_THREAD_MULTIPLE), THREAD started in every rank ("NAME: cannot start WHAT" and status 2

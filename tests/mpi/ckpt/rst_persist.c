@@ -13,17 +13,10 @@
 #define E 30
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_persist STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
-    int right = (me + 1) % np, left = (me + np - 1) % np;
+    struct rst_run r = rst_begin(&argc, &argv, "rst_persist");
+    int steps = r.steps, me = r.me, right = r.right, left = r.left;
+    const char *pace = r.pace;
+    long ms = r.ms;
     long sb[4], rb[4], sb2[2], rb2[2];
     static char bbuf[4096];
     MPI_Buffer_attach(bbuf, sizeof bbuf);
@@ -46,7 +39,7 @@ int main(int argc, char **argv)
             MPI_Startall(4, rq);
             MPI_Start(&bq[1]);
             MPI_Start(&bq[0]);
-            if (ms > 0 && access(argv[2], F_OK) == 0)
+            if (ms > 0 && access(pace, F_OK) == 0)
                 nanosleep(&nap, NULL);
             int flag = 0;
             MPI_Testall(4, rq, &flag, MPI_STATUSES_IGNORE);
@@ -64,7 +57,7 @@ int main(int argc, char **argv)
         unsigned long long x = 0;
         MPI_Allreduce(&ck, &x, 1, MPI_UNSIGNED_LONG_LONG, MPI_BXOR, MPI_COMM_WORLD);
         if (me == 0) { printf("step %d: %llx\n", s, x); fflush(stdout); }
-        rst_pace(argv[2], 1, steps - s);
+        rst_pace(pace, 1, steps - s);
     }
     for (int i = 0; i < 4; i++)
         MPI_Request_free(&rq[i]);

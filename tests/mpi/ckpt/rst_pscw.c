@@ -46,18 +46,10 @@ static uint64_t mix(uint64_t h, const long *p, int n)
 
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_pscw STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    const char *pace = argv[2];
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
-    int right = (me + 1) % np, left = (me + np - 1) % np;
+    struct rst_run r = rst_begin(&argc, &argv, "rst_pscw");
+    int steps = r.steps, me = r.me, np = r.np, right = r.right, left = r.left;
+    const char *pace = r.pace;
+    long ms = r.ms;
     long *w;
     MPI_Win win;
     check(MPI_Win_allocate(3 * K * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &w,

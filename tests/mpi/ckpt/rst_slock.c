@@ -21,17 +21,10 @@
 #define E 10
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_slock STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
-    int right = (me + 1) % np;
+    struct rst_run r = rst_begin(&argc, &argv, "rst_slock");
+    int steps = r.steps, me = r.me, right = r.right;
+    const char *pace = r.pace;
+    long ms = r.ms;
     long *w, *x;
     MPI_Win ww, wx;
     MPI_Win_allocate(2 * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &w, &ww);
@@ -48,7 +41,7 @@ int main(int argc, char **argv)
             MPI_Win_lock(MPI_LOCK_SHARED, right, 0, ww);
             MPI_Get(&a, 1, MPI_LONG, right, 0, 1, MPI_LONG, ww);
             MPI_Win_flush(right, ww);
-            if (ms > 0 && access(argv[2], F_OK) == 0)
+            if (ms > 0 && access(pace, F_OK) == 0)
                 nanosleep(&nap, NULL);
             MPI_Win_lock(MPI_LOCK_EXCLUSIVE, right, 0, wx);
             MPI_Accumulate(&one, 1, MPI_LONG, right, 0, 1, MPI_LONG, MPI_SUM, wx);
@@ -81,7 +74,7 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
         MPI_Barrier(MPI_COMM_WORLD);
-        rst_pace(argv[2], 1, steps - s);
+        rst_pace(pace, 1, steps - s);
     }
     MPI_Win_free(&wx);
     MPI_Win_free(&ww);

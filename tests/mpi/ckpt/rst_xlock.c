@@ -17,17 +17,10 @@
 #define E 20
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: rst_xlock STEPS PACEFILE MS\n");
-        return 2;
-    }
-    int steps = atoi(argv[1]);
-    long ms = atol(argv[3]);
-    MPI_Init(&argc, &argv);
-    int me, np;
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &np);
-    int right = (me + 1) % np, left = (me + np - 1) % np;
+    struct rst_run r = rst_begin(&argc, &argv, "rst_xlock");
+    int steps = r.steps, me = r.me, right = r.right, left = r.left;
+    const char *pace = r.pace;
+    long ms = r.ms;
     long *w;
     MPI_Win win;
     MPI_Win_allocate(8 * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &w, &win);
@@ -41,7 +34,7 @@ int main(int argc, char **argv)
             MPI_Win_lock(MPI_LOCK_EXCLUSIVE, right, 0, win);
             MPI_Accumulate(&one, 1, MPI_LONG, right, 0, 1, MPI_LONG, MPI_SUM, win);
             MPI_Accumulate(&v, 1, MPI_LONG, right, 1, 1, MPI_LONG, MPI_SUM, win);
-            if (ms > 0 && access(argv[2], F_OK) == 0)
+            if (ms > 0 && access(pace, F_OK) == 0)
                 nanosleep(&nap, NULL);
             MPI_Win_unlock(right, win);
             MPI_Win_lock(MPI_LOCK_EXCLUSIVE, left, 0, win);
@@ -58,7 +51,7 @@ int main(int argc, char **argv)
         ck = ck * 31 + x;
         if (me == 0) { printf("step %d: %llx\n", s, ck); fflush(stdout); }
         MPI_Barrier(MPI_COMM_WORLD);
-        rst_pace(argv[2], 1, steps - s);
+        rst_pace(pace, 1, steps - s);
     }
     MPI_Win_free(&win);
     if (me == 0) printf("done: %d steps\n", steps);
