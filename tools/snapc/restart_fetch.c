@@ -21,6 +21,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "host_probe.h"
+#include "spawn_group.h"
 #include "snapc/hosts.h"
 #include "snapc/iface.h"
 #include "snapc/util.h"
@@ -115,27 +116,13 @@ static void launch_start(struct launch *l, char *const *argv)
         l->st = -errno;
         return;
     }
-    pid_t pid = fork();
+    pid_t pid = spawn_group(argv, p[1], p[1], 0);
     if (pid < 0) {
-        l->st = -errno;
+        l->st = pid;
         close(p[0]);
         close(p[1]);
         return;
     }
-    if (pid == 0) {
-        setpgid(0, 0); /* so that ending it ends what it started here too */
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul > 0) { /* not left open in the remote shell (0: stdin already) */
-            dup2(nul, 0);
-            close(nul);
-        }
-        dup2(p[1], 1);
-        dup2(p[1], 2);
-        execv(argv[0], argv);
-        dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
     close(p[1]);
     l->pid = pid;
     l->fd = p[0];

@@ -20,6 +20,7 @@
 #include "filem/filem.h"
 #include "filem/local_meta.h"
 #include "host_probe.h"
+#include "spawn_group.h"
 #include "snapc/util.h"
 
 #define MAX_DIRS 64
@@ -125,26 +126,11 @@ static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct sn
         close(po[1]);
         return -e;
     }
-    pid_t pid = fork();
+    pid_t pid = spawn_group(argv, po[1], pe[1], 1);
     if (pid < 0) {
-        int e = errno;
         close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-        return -e;
+        return pid;
     }
-    if (pid == 0) {
-        setpgid(0, 0); /* ended as a whole at the bound */
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul > 0) { /* not left open in the remote shell (0: stdin already) */
-            dup2(nul, 0);
-            close(nul);
-        }
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        execvp(argv[0], argv);
-        dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
     close(po[1]);
     close(pe[1]);
     struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
