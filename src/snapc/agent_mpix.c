@@ -101,7 +101,11 @@ void agent_set_disconnected(void)
 }
 
 /* Agent thread: a waiting MPI_Finalize may go once no outcome is pending; the committed
- * sequence's cache is dropped first (the rank ends with it). */
+ * sequence's cache is dropped first (the rank ends with it). The STATE saying the rank is
+ * finalizing is sent here, before MPI_Finalize returns, not left to the notify that MPI_Finalize
+ * made on entry: a rank that ends right after must have it on its way to the coordinator, which
+ * takes a signalled job whose launcher said 0 as done only when every rank said so
+ * (coord_exit_status). */
 void agent_fin_check(void)
 {
     pthread_mutex_lock(&A.lock);
@@ -109,6 +113,7 @@ void agent_fin_check(void)
     pthread_mutex_unlock(&A.lock);
     if (!go)
         return;
+    agent_report_state(0);
     agent_cache_drop_at_end();
     pthread_mutex_lock(&A.lock);
     A.fin_done = 1;

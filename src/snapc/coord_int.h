@@ -109,6 +109,9 @@ struct coord_state {
     int stopped;             /* an epoch with --stop committed, the job not continued since */
     int stop_end_signal;     /* the first signal that ends a job (SIGTERM...) given to the job
                                 while stopped: the exit status is never 0 (coord_launch.c) */
+    int end_signal;          /* the first signal that ends a job that reached it while the
+                                launcher ran (passed on or sent to its group): a launcher's 0
+                                then counts only if every rank reached MPI_Finalize */
     int failed_stage_set;    /* the last sequence whose staging failed, and its epoch: an */
     uint64_t failed_stage_seq; /* image a rank copied there after the failure is removed */
     uint32_t failed_stage_epoch; /* (coord_rank.c) */

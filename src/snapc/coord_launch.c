@@ -123,6 +123,8 @@ void coord_on_signal(void)
          * on; a job stopped by --stop is continued below all the same. The witness is asked
          * for a terminal's signal too: its copy is taken, not left to stand for a later one. */
         int group = coord_witness_group_signal(sig);
+        if (ends_job(sig) && !coord.end_signal && coord.child > 0 && !coord.child_done)
+            coord.end_signal = sig;
         if (si.ssi_code != SI_KERNEL) {
             if (group)
                 revive_log_debug("signal %d reached the launcher's process group too: not passed "
@@ -192,15 +194,43 @@ void coord_kill_strays(void)
     }
 }
 
+/* The first rank that never said it entered MPI_Finalize, or -1 when every rank did. A rank's
+ * agent says so before MPI_Finalize returns (agent_fin_check sends the STATE itself), and the
+ * coordinator reads each rank's connection to its end (or COORD_EXIT_GRACE_MS) before it asks:
+ * a rank that ended after MPI_Finalize has its word in. No rank ever connected: rank 0. */
+static int first_unfinalized(void)
+{
+    if (coord.p.nranks <= 0)
+        return 0;
+    for (int r = 0; r < coord.p.nranks; r++)
+        if (!coord.p.r[r].finalizing)
+            return r;
+    return -1;
+}
+
 int coord_exit_status(void)
 {
-    /* A job stopped by --stop and then ended by a signal to mpirun did not succeed, whatever
-     * the launcher says: Hydra's mpiexec, signalled, exits 0 or the signal's number by timing
-     * (natively too, stopped or running: measured 5 of 10 and 1 of 5), and a batch system that
-     * preempted the job with --stop and SIGTERM must not take it as done. */
-    if (WIFEXITED(coord.child_status) && WEXITSTATUS(coord.child_status) == 0 &&
-        coord.stop_end_signal)
-        return 128 + coord.stop_end_signal;
+    if (WIFEXITED(coord.child_status) && WEXITSTATUS(coord.child_status) == 0) {
+        /* A job stopped by --stop and then ended by a signal to mpirun did not succeed,
+         * whatever the launcher says: a batch system that preempted the job with --stop and
+         * SIGTERM must not take it as done. */
+        if (coord.stop_end_signal)
+            return 128 + coord.stop_end_signal;
+        /* Nor did a running job that a signal ended before all its ranks reached
+         * MPI_Finalize: Hydra's mpiexec, signalled, exits 0 or the signal's number by timing
+         * (natively too: 5 of 10 SIGTERMs and 3 of 10 SIGINTs at step 2 of 60 gave 0), and a
+         * batch script took a job ended at step 2 as done (review11 #2). A job whose ranks had
+         * all reached MPI_Finalize did its work: the launcher's 0 stands. After --term's commit
+         * the job ends by Revive's hand, as asked. */
+        int r = coord.end_signal && !coord.term_pending ? first_unfinalized() : -1;
+        static int said; /* coord_restart.c asks too, for its messages */
+        if (r >= 0 && !said++)
+            revive_log_info("the launcher exited 0 after SIG%s, but rank %d never reached "
+                            "MPI_Finalize: status %d (128 + the signal)",
+                            sigabbrev_np(coord.end_signal), r, 128 + coord.end_signal);
+        if (r >= 0)
+            return 128 + coord.end_signal;
+    }
     if (WIFEXITED(coord.child_status))
         return WEXITSTATUS(coord.child_status);
     if (WIFSIGNALED(coord.child_status))

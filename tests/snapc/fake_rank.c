@@ -44,6 +44,8 @@
  *                     lines of F as the new launcher's environment (another coordinator)
  *   --term-exit0      a SIGTERM ends the rank with status 0 (an application that ends cleanly on
  *                     SIGTERM; with FAKE_LAUNCH_RANKS_STATUS=1 fake_launch then says 0 too)
+ *   --linger S        every rank sleeps S seconds after MPI_Finalize (its own clean-up) before
+ *                     it ends
  *   --need-raise      (4 ranks or more) the schedule begins with a Barrier on comm 3 {odd
  *                     ranks}, then a Barrier on comm 4 {lower half}; ranks 1 and 3 hold before
  *                     the first until a checkpoint's targets are known, rank 0 creates
@@ -91,7 +93,7 @@ static struct fake_shm *shm;
 
 /* options */
 static const char *end_file;
-static int iters = 300, sleep_us = 2000, end_sleep, early_finalize = -1, stall_rank = -1, stall_at;
+static int iters = 300, sleep_us = 2000, end_sleep, linger, early_finalize = -1, stall_rank = -1, stall_at;
 static unsigned seed = 1;
 static int die_rank = -1, fail_rank = -1, slow_rank = -1, slow_ms;
 static char die_op[16], fail_op[16], slow_op[16];
@@ -653,6 +655,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--seed")) seed = (unsigned)atoi(v), i++;
         else if (!strcmp(a, "--sleep-us")) sleep_us = atoi(v), i++;
         else if (!strcmp(a, "--end-sleep")) end_sleep = atoi(v), i++;
+        else if (!strcmp(a, "--linger")) linger = atoi(v), i++;
         else if (!strcmp(a, "--end-file")) end_file = v, i++;
         else if (!strcmp(a, "--early-finalize")) early_finalize = atoi(v), i++;
         else if (!strcmp(a, "--stall")) rank_op(v, &stall_rank, tmp, sizeof tmp, NULL), stall_at = atoi(tmp), i++;
@@ -861,5 +864,10 @@ int main(int argc, char **argv)
     e = snapc_agent_finalize_wait();
     if (e < 0)
         fprintf(stderr, "fake_rank %d: snapc_agent_finalize_wait: %s\n", me, strerror(-e));
+    if (linger > 0) {
+        printf("rank %d finalized\n", me);
+        fflush(stdout);
+        sleep((unsigned)linger);
+    }
     return 0;
 }

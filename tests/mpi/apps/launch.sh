@@ -88,10 +88,12 @@ signal_run() { # signal_run native|revive SIG [pid|group|tty] -> sets rc, secs, 
     done
 }
 # Hydra (MPICH) itself ends a signalled job with status 0 or with the signal's number, by
-# timing: measured natively both ways between runs. Either counts as the same class.
+# timing: measured natively both ways between runs. Either counts as the same class natively;
+# under Revive a 0 before every rank reached MPI_Finalize becomes 128 + the signal
+# (coord_exit_status: a batch script must not take the job as done), never 0.
 same_class() {
     case $3 in INT) num=2 ;; TERM) num=15 ;; *) num=x ;; esac
-    case "$1:$2" in 0:$num|$num:0|0:0|$num:$num) return 0 ;; esac
+    case "$1:$2" in 0:$num|$num:$num|0:$((128 + num))|$num:$((128 + num))) return 0 ;; esac
     return 1
 }
 # the lines of a launcher's trouble a run printed that the native run of the same kind did not
