@@ -2,7 +2,6 @@
  * that cr_checkpoint can take it. A static program cannot have it preloaded:
  * one linked with libcr.a runs as it is, others are refused saying what to do. */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -11,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "common/static_exe.h"
 
 static void usage(FILE *f)
 {
@@ -60,55 +61,17 @@ static const char *resolve(const char *name, char *buf, size_t len)
     return NULL;
 }
 
-/* A statically linked ELF program (no PT_INTERP: no dynamic loader, so
- * nothing reads LD_PRELOAD). The dynamic loader itself, run as a program,
- * has none either but loads what it is given, preloads included. */
-static int is_static_elf(const char *path)
+/* A statically linked ELF program, and whether libcr.a is inside it
+ * (common/static_exe.h). */
+static int static_exe(const char *path, int *with_libcr)
 {
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    if (!strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5) || !strncmp(base, "ld64.so", 7))
-        return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;   /* execvp says what is wrong */
-    Elf64_Ehdr eh;
-    int is_static = 0;
-    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-        eh.e_ident[EI_CLASS] == ELFCLASS64 && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) &&
-        eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum < 256) {
-        is_static = 1;
-        for (unsigned i = 0; i < eh.e_phnum && is_static; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
-                is_static = 0;   /* unreadable: let it run */
-            else if (ph.p_type == PT_INTERP)
-                is_static = 0;
-        }
-    }
+    int is_static = revive_exe_is_static(fd, path);
+    *with_libcr = is_static && revive_exe_has_static_libcr(fd);
     close(fd);
     return is_static;
-}
-
-/* A static program linked with libcr.a (its marker, src/crs/libcr/runtime.c)
- * runs under Revive by itself. */
-static int has_static_libcr(const char *path)
-{
-    static const char marker[] = "revive-libcr-static-1";
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char buf[1 << 16];
-    size_t keep = 0;
-    int found = 0;
-    ssize_t n;
-    while (!found && (n = read(fd, buf + keep, sizeof buf - keep)) > 0) {
-        size_t len = keep + (size_t)n;
-        found = memmem(buf, len, marker, sizeof marker) != NULL;
-        keep = len < sizeof marker ? len : sizeof marker;   /* a marker across two reads */
-        memmove(buf, buf + len - keep, keep);
-    }
-    close(fd);
-    return found;
 }
 
 int main(int argc, char **argv)
@@ -128,8 +91,9 @@ int main(int argc, char **argv)
     }
     char buf[PATH_MAX];
     const char *exe = resolve(argv[first], buf, sizeof buf);
-    if (exe && is_static_elf(exe)) {
-        if (has_static_libcr(exe)) {   /* checkpointable as it is: runs in place */
+    int with_libcr = 0;
+    if (exe && static_exe(exe, &with_libcr)) {
+        if (with_libcr) {   /* checkpointable as it is: runs in place */
             execv(exe, argv + first);
             fprintf(stderr, "cr_run: cannot run %s: %s\n", exe, strerror(errno));
             return 126;

@@ -17,6 +17,8 @@
 static struct crs_sysvipc_note notes[CRS_SYSVIPC_NOTES_MAX];
 static int notes_overflow;   /* a set or queue found no free slot */
 static atomic_flag lock = ATOMIC_FLAG_INIT;   /* crs_park_lock_take/drop */
+static atomic_int passing = -1;                   /* the notes' descriptor on its way through an execve */
+static atomic_flag pass_lock = ATOMIC_FLAG_INIT;  /* pass_on's copy, for threads exec'ing at once */
 
 static struct crs_sysvipc_note *find(int kind, int id)
 {
@@ -152,8 +154,13 @@ void crs_sysvipc_setval(int id, int semnum)
 
 void crs_sysvipc_forked(void)
 {
-    /* one thread in the new process: nobody holds the lock but maybe the parent's copy */
+    /* one thread in the new process: nobody holds the locks but maybe the parent's copy */
     atomic_flag_clear(&lock);
+    atomic_flag_clear(&pass_lock);
+    notes_overflow = 0;   /* the parent's: what this child names past the notes' room sets it again */
+    int fd = atomic_exchange(&passing, -1);
+    if (fd >= 0)
+        syscall(SYS_close, fd);   /* another thread's notes on their way through its execve: not ours */
     for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++) {
         memset(notes[i].adj, 0, sizeof notes[i].adj);
         notes[i].undo = notes[i].undo_lost = notes[i].used = 0;
@@ -165,7 +172,19 @@ struct passed {
     char magic[8];
     uint32_t size;     /* sizeof notes: the same libcr on both sides of the execve */
     int32_t overflow;
+    int32_t pid;       /* the process that passes them on: execve keeps it, a child has another */
+    int32_t pad;
 };
+#define PASS_MAGIC "rvsysv2"
+
+
+int crs_sysvipc_any(void)
+{
+    int any = notes_overflow;
+    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX && !any; i++)
+        any = notes[i].kind > 0 && (notes[i].used || notes[i].undo);
+    return any;
+}
 
 static int write_all(int fd, const void *p, size_t len, off_t at)
 {
@@ -180,20 +199,18 @@ static int write_all(int fd, const void *p, size_t len, off_t at)
 
 int crs_sysvipc_pass_on(void)
 {
-    static struct crs_sysvipc_note copy[CRS_SYSVIPC_NOTES_MAX];   /* one execve at a time succeeds */
-    int any = 0;
-    crs_park_lock_take(&lock);
-    memcpy(copy, notes, sizeof copy);
-    struct passed h = { "rvsysv1", (uint32_t)sizeof notes, notes_overflow };
-    crs_park_lock_drop(&lock);
-    for (int i = 0; i < CRS_SYSVIPC_NOTES_MAX; i++)
-        any |= copy[i].kind > 0 && (copy[i].used || copy[i].undo);
-    if (!any && !h.overflow)
-        return -1;
+    static struct crs_sysvipc_note copy[CRS_SYSVIPC_NOTES_MAX];   /* under pass_lock */
     int fd = (int)syscall(SYS_memfd_create, PASS_NAME, 0);   /* not MFD_CLOEXEC: the new program takes it */
     if (fd < 0)
         return -1;
-    if (write_all(fd, &h, sizeof h, 0) != 0 || write_all(fd, copy, sizeof copy, sizeof h) != 0) {
+    crs_park_lock_take(&pass_lock);
+    crs_park_lock_take(&lock);
+    memcpy(copy, notes, sizeof copy);
+    struct passed h = { PASS_MAGIC, (uint32_t)sizeof notes, notes_overflow, (int32_t)syscall(SYS_getpid), 0 };
+    crs_park_lock_drop(&lock);
+    int bad = write_all(fd, &h, sizeof h, 0) != 0 || write_all(fd, copy, sizeof copy, sizeof h) != 0;
+    crs_park_lock_drop(&pass_lock);
+    if (bad) {
         syscall(SYS_close, fd);
         return -1;
     }
@@ -207,11 +224,21 @@ int crs_sysvipc_pass_on(void)
         syscall(SYS_close, fd);
         fd = high;
     }
+    atomic_store(&passing, fd);
     return fd;
 }
 
+void crs_sysvipc_passed(int fd)
+{
+    atomic_compare_exchange_strong(&passing, &fd, -1);
+    syscall(SYS_close, fd);
+}
+
+struct found { long fd[8]; int n; };
+
 static long find_passed(long n, int dirfd, void *arg)
 {
+    struct found *f = arg;
     char name[24], link[64];
     snprintf(name, sizeof name, "%ld", n);
     ssize_t l = readlinkat(dirfd, name, link, sizeof link - 1);
@@ -220,22 +247,32 @@ static long find_passed(long n, int dirfd, void *arg)
     link[l] = 0;
     if (strcmp(link, "/memfd:" PASS_NAME " (deleted)") != 0)
         return 0;
-    *(long *)arg = n;
-    return 1;
+    f->fd[f->n++] = n;
+    return f->n == 8;
 }
 
+/* Every such descriptor is closed; only notes this process passed on are
+ * taken: a child that another thread forked while one thread was passing
+ * its notes on inherited that descriptor, but those notes are not its own
+ * (nor its parent's adjustments: the kernel gives a child none). */
 void crs_sysvipc_take_over(void)
 {
-    long fd = -1;
-    if (revive_proc_for_each_number("/proc/self/fd", find_passed, &fd) != 1 || fd < 0)
-        return;
-    struct passed h;
-    if (pread((int)fd, &h, sizeof h, 0) == (ssize_t)sizeof h && memcmp(h.magic, "rvsysv1", 8) == 0 &&
-        h.size == sizeof notes && pread((int)fd, notes, sizeof notes, sizeof h) == (ssize_t)sizeof notes)
-        notes_overflow = h.overflow;
-    else
-        memset(notes, 0, sizeof notes);   /* another libcr's, or cut short */
-    syscall(SYS_close, (int)fd);
+    struct found f = { .n = 0 };
+    revive_proc_for_each_number("/proc/self/fd", find_passed, &f);
+    int self = (int)syscall(SYS_getpid), taken = 0;
+    for (int i = 0; i < f.n; i++) {
+        struct passed h;
+        if (!taken && pread((int)f.fd[i], &h, sizeof h, 0) == (ssize_t)sizeof h &&
+            memcmp(h.magic, PASS_MAGIC, 8) == 0 && h.size == sizeof notes && h.pid == self) {
+            if (pread((int)f.fd[i], notes, sizeof notes, sizeof h) == (ssize_t)sizeof notes) {
+                notes_overflow = h.overflow;
+                taken = 1;
+            } else {
+                memset(notes, 0, sizeof notes);   /* cut short */
+            }
+        }
+        syscall(SYS_close, (int)f.fd[i]);
+    }
 }
 
 const struct crs_sysvipc_note *crs_sysvipc_note_at(int i)

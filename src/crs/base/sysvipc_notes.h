@@ -55,15 +55,26 @@ void crs_sysvipc_forget(int kind, int id);
 void crs_sysvipc_semop(int id, const struct sembuf *ops, size_t n);
 /* SETVAL (semnum >= 0) or SETALL (-1): the kernel drops those adjustments. */
 void crs_sysvipc_setval(int id, int semnum);
-/* The forked child's notes: no adjustments. */
+/* The forked child's notes: no adjustments, no overflow; another thread's
+ * descriptor of notes on their way through an execve closed. */
 void crs_sysvipc_forked(void);
 /* execve keeps the process's SEM_UNDO adjustments in the kernel but ends
- * the program whose memory held the notes. Before an execve: the notes in
- * a memfd the new program inherits (not close-on-exec, at a high number), or
- * -1 when there is nothing to pass on; the caller closes it when the execve
- * failed. In the new program (libcr's constructor, before anything looks at
- * inherited descriptors): the notes taken back from it, and it closed. */
+ * the program whose memory held the notes. crs_sysvipc_any: there are notes
+ * to pass on. Before an execve of a program that loads libcr: the notes in
+ * a memfd the new program inherits (not close-on-exec, at a high number),
+ * with this process's pid, or -1; crs_sysvipc_passed closes it when the
+ * execve failed. In the new program (libcr's constructor, before anything
+ * looks at inherited descriptors): the notes taken back when this process
+ * passed them on (not another thread's, inherited through a fork), every
+ * such descriptor closed. A child forked while a thread's descriptor is
+ * open closes it (crs_sysvipc_forked), but a vfork child (posix_spawn,
+ * system) that execs a program without libcr keeps it. An execve made
+ * through syscall(2) passes nothing: the new program's libcr knows no set
+ * and its checkpoint refuses a set this process operated on last
+ * (capture_sysvipc.c). */
+int crs_sysvipc_any(void);
 int crs_sysvipc_pass_on(void);
+void crs_sysvipc_passed(int fd);
 void crs_sysvipc_take_over(void);
 /* Note i (0 .. CRS_SYSVIPC_NOTES_MAX - 1) for the capture, threads parked;
  * i = CRS_SYSVIPC_NOTES_MAX gives one of kind -1 when more sets and queues

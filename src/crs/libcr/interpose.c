@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -136,18 +137,21 @@ int __wrap_execlp(const char *, const char *, ...);
 
 /* Runs `call` (an exec function's call, an int expression) guarded; errno
  * is the call's when it returns. The System V notes go with the process
- * into the new program (sysvipc_notes.h; not from a vfork child, which
+ * into the new program (sysvipc_notes.h) when it loads libcr (`takes`, an
+ * int expression evaluated only when there are notes: crs_exec_loads_libcr),
+ * whose libcr closes their descriptor; into another the descriptor would
+ * leak, and the notes are of no use there. Not from a vfork child, which
  * exec_enter leaves unguarded: its notes are its parent's, its adjustments
- * none). */
-#define EXEC_GUARDED(call)                                                                                         \
+ * none. */
+#define EXEC_GUARDED(call, takes)                                                                                  \
     do {                                                                                                           \
         struct crs_exec_guard g_;                                                                                  \
         crs_runtime_exec_enter(&g_);                                                                               \
-        int notes_ = g_.blocked || g_.slot >= 0 ? crs_sysvipc_pass_on() : -1;                                      \
+        int notes_ = (g_.blocked || g_.slot >= 0) && crs_sysvipc_any() && (takes) ? crs_sysvipc_pass_on() : -1;   \
         int r_ = (call);                                                                                           \
         int e_ = errno;                                                                                            \
         if (notes_ >= 0)                                                                                           \
-            crs_real_close(notes_);                                                                                \
+            crs_sysvipc_passed(notes_);                                                                            \
         crs_runtime_exec_leave(&g_);                                                                               \
         errno = e_;                                                                                                \
         return r_;                                                                                                 \
@@ -158,7 +162,8 @@ int CRS_INTERPOSE(execve)(const char *path, char *const argv[], char *const envp
     static execve_fn real;
     if (!real)
         real = CRS_NEXT(execve_fn, execve);
-    EXEC_GUARDED(real ? real(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp));
+    EXEC_GUARDED(real ? real(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp),
+                 crs_exec_loads_libcr(AT_FDCWD, path, 0, envp, 0));
 }
 
 int CRS_INTERPOSE(execv)(const char *path, char *const argv[])
@@ -166,7 +171,8 @@ int CRS_INTERPOSE(execv)(const char *path, char *const argv[])
     static execv_fn real;
     if (!real)
         real = CRS_NEXT(execv_fn, execv);
-    EXEC_GUARDED(real ? real(path, argv) : (int)syscall(SYS_execve, path, argv, environ));
+    EXEC_GUARDED(real ? real(path, argv) : (int)syscall(SYS_execve, path, argv, environ),
+                 crs_exec_loads_libcr(AT_FDCWD, path, 0, environ, 0));
 }
 
 int CRS_INTERPOSE(execvp)(const char *file, char *const argv[])
@@ -178,7 +184,7 @@ int CRS_INTERPOSE(execvp)(const char *file, char *const argv[])
         errno = ENOSYS;
         return -1;
     }
-    EXEC_GUARDED(real(file, argv));
+    EXEC_GUARDED(real(file, argv), crs_exec_loads_libcr(AT_FDCWD, file, 0, environ, 1));
 }
 
 int CRS_INTERPOSE(execvpe)(const char *file, char *const argv[], char *const envp[])
@@ -190,7 +196,7 @@ int CRS_INTERPOSE(execvpe)(const char *file, char *const argv[], char *const env
         errno = ENOSYS;
         return -1;
     }
-    EXEC_GUARDED(real(file, argv, envp));
+    EXEC_GUARDED(real(file, argv, envp), crs_exec_loads_libcr(AT_FDCWD, file, 0, envp, 1));
 }
 
 int CRS_INTERPOSE(fexecve)(int fd, char *const argv[], char *const envp[])
@@ -202,7 +208,7 @@ int CRS_INTERPOSE(fexecve)(int fd, char *const argv[], char *const envp[])
         errno = ENOSYS;
         return -1;
     }
-    EXEC_GUARDED(real(fd, argv, envp));
+    EXEC_GUARDED(real(fd, argv, envp), crs_exec_loads_libcr(fd, "", AT_EMPTY_PATH, envp, 0));
 }
 
 int CRS_INTERPOSE(execveat)(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
@@ -211,7 +217,8 @@ int CRS_INTERPOSE(execveat)(int dirfd, const char *path, char *const argv[], cha
     if (!real)
         real = CRS_NEXT(execveat_fn, execveat);
     EXEC_GUARDED(real ? real(dirfd, path, argv, envp, flags)
-                      : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags));
+                      : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags),
+                 crs_exec_loads_libcr(dirfd, path, flags, envp, 0));
 }
 
 /* execl, execle, execlp: their arguments made an array, then the array

@@ -78,6 +78,13 @@ struct crs_exec_guard;
 void crs_runtime_exec_enter(struct crs_exec_guard *g);
 void crs_runtime_exec_leave(const struct crs_exec_guard *g);
 
+/* exec_target.c: 1 when the program an exec starts loads libcr (the
+ * System V notes may go with the process): dirfd and path as execveat's
+ * (AT_FDCWD for execve; path "" with AT_EMPTY_PATH for fexecve's fd),
+ * search: path is searched in PATH as execvp does; envp the new program's
+ * environment. */
+int crs_exec_loads_libcr(int dirfd, const char *path, int at_flags, char *const envp[], int search);
+
 /* Interposing libc's calls. libcr.so defines them under their names and
  * finds libc's with dlsym(RTLD_NEXT). libcr.a (REVIVE_LIBCR_STATIC) goes into
  * a static program, where no dynamic loader interposes anything: its link

@@ -16,6 +16,8 @@
 # program (the kernel keeps its adjustments), every flavour but busy, plus
 # mutate. Before, the new program's libcr knew nothing of them: not saved,
 # and after a --kill the adjustment was given back by the original's end.
+# Before its execve, a child that used the set runs ls without libcr (no
+# LD_PRELOAD): it must not hold libcr's notes (before, it kept the memfd).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_sysvipc_unseen
 

@@ -13,7 +13,9 @@
  *     queue (key 0x525d...) holding two messages, both used through libc,
  *     then execve of this program, which holds the checkpoint points: the
  *     kernel keeps the process's adjustments across execve, libcr's notes
- *     of them must follow.
+ *     of them must follow; before it, a child that used the set runs a
+ *     helper without libcr (ls -l /proc/self/fd), which must not be left
+ *     holding libcr's notes.
  * After each point: values, the kernel's adjustment (probed: a SEM_UNDO
  * operation past the limit fails with ERANGE), the messages in order.
  * Contract: crt_common.h.
@@ -28,6 +30,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int raw;   /* 1: every call through syscall(2) */
@@ -121,6 +124,51 @@ static void check(const char *when)
     }
 }
 
+/* A child that used the set runs a helper without libcr (ls, its environment without LD_PRELOAD):
+ * how many of the helper's descriptors are libcr's notes on their way through an execve (0: only a
+ * program whose libcr takes them back is given them; before, the helper kept them). */
+static unsigned long notes_in_helper(void)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        crt_die("pipe: %s", strerror(errno));
+    pid_t c = fork();
+    if (c < 0)
+        crt_die("fork: %s", strerror(errno));
+    if (c == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        if (sem_op(s_id, 1, 1, 0) != 0 || sem_op(s_id, 1, -1, 0) != 0)   /* notes of its own */
+            _exit(126);
+        char *env[256];
+        int k = 0;
+        for (char **e = environ; *e && k < 255; e++)
+            if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+                env[k++] = *e;
+        env[k] = NULL;
+        char a0[] = "ls", a1[] = "-l", a2[] = "/proc/self/fd";
+        char *args[] = { a0, a1, a2, NULL };
+        execve("/bin/ls", args, env);
+        _exit(127);
+    }
+    close(p[1]);
+    char out[16384];
+    size_t have = 0;
+    ssize_t n;
+    while (have < sizeof out - 1 && (n = read(p[0], out + have, sizeof out - 1 - have)) > 0)
+        have += (size_t)n;
+    out[have] = 0;
+    close(p[0]);
+    int st = 0;
+    if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        crt_die("the helper (ls -l /proc/self/fd, without libcr): status 0x%x", st);
+    unsigned long count = 0;
+    for (const char *at = out; (at = strstr(at, "memfd:revive")) != NULL; at++)
+        count++;
+    return count;
+}
+
 static void remove_all(void)
 {
     if (s_id >= 0)
@@ -160,6 +208,7 @@ int main(int argc, char **argv)
             crt_die("semget, msgget, semctl or semop: %s", strerror(errno));
         send_want(0);
         send_want(1);
+        CRT_CHECK_U64("libcr's notes left open in a helper without libcr", notes_in_helper(), 0);
         crt_say("a set with an adjustment and a queue; execve");
         char s[16], q[16], e[] = "exec";
         snprintf(s, sizeof s, "%d", s_id);
