@@ -35,6 +35,7 @@
 #include "pml_hooks/lower_reset.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_dlfo.h"
+#include "pml_hooks/thread_syscall.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -771,24 +772,11 @@ int pml_ldso_stacks_waiter(pid_t proc_tid)
 {
     if (!L.learned)
         return 0;
-    /* "202 0xADDR 0x80 0x2 ...": the call's number and arguments while it waits in one,
-     * "running" else (readable for threads of this process without ptrace rights) */
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)proc_tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, line, sizeof line - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    line[n] = 0;
-    char *p = line, *e;
-    long nr = strtol(p, &e, 10);
-    if (e == p || nr != SYS_futex)
-        return 0;
-    unsigned long addr = strtoul(e, NULL, 16);
-    return addr == (unsigned long)(uintptr_t)stack_lock();
+    /* in futex (202), its first argument the lock's address */
+    long nr;
+    unsigned long addr;
+    return pml_thread_syscall(proc_tid, &nr, &addr) && nr == SYS_futex &&
+           addr == (unsigned long)(uintptr_t)stack_lock();
 }
 
 /* ---- static TLS words to every thread ---------------------------------------------------------- */

@@ -6,6 +6,7 @@
  * ones a program waits in are named, with the file a read waits for. */
 #define _GNU_SOURCE
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/thread_syscall.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -13,26 +14,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* The system call thread tid is blocked in (its number, its first argument), 0 when it is
- * in none (running, or unknown). */
-static int thread_syscall(pid_t tid, long *nr, unsigned long *arg0)
-{
-    char path[64], b[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, b, sizeof b - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    b[n] = 0;
-    /* "running", or "-1 SP PC" (stopped, not in a call), or "NR ARG1 ... SP PC" */
-    if (sscanf(b, "%ld %lx", nr, arg0) != 2 || *nr < 0)
-        return 0;
-    return 1;
-}
 
 /* "fd 0 (its standard input: pipe:[123])" */
 static void fd_words(char *buf, size_t n, unsigned long fd)
@@ -111,7 +92,7 @@ void pml_outside_what(char *buf, size_t n)
     char d[PATH_MAX + 128];
     /* the main thread first: the usual place of a program's own blocking read */
     pid_t main_tid = getpid();
-    if (thread_syscall(main_tid, &nr, &arg0) && describe(d, sizeof d, nr, arg0)) {
+    if (pml_thread_syscall(main_tid, &nr, &arg0) && describe(d, sizeof d, nr, arg0)) {
         snprintf(buf, n, "is outside MPI, %s", d);
         return;
     }
@@ -119,7 +100,7 @@ void pml_outside_what(char *buf, size_t n)
         struct pml_slot *t = &pml_slots[i];
         if (!t->used || t->agent || t->tid == main_tid || t->tid <= 0)
             continue;
-        if (thread_syscall(t->tid, &nr, &arg0) && describe(d, sizeof d, nr, arg0)) {
+        if (pml_thread_syscall(t->tid, &nr, &arg0) && describe(d, sizeof d, nr, arg0)) {
             snprintf(buf, n, "is outside MPI, thread %d %s", (int)t->tid, d);
             return;
         }
