@@ -166,7 +166,10 @@ static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
         /* every member's word is with the coordinator before one exits (the one that refused
          * could be killed by the launcher before it wrote, and the restart be taken as the
          * snapshot's failure: seen with MPICH) */
-        pml_L.MPI_Barrier(comm);
+        if (pml_L.MPI_Barrier(comm) != MPI_SUCCESS)
+            revive_log_warn("rank %d: the members of an MPI file's communicator could not meet "
+                            "before refusing the restart (MPI_Barrier failed): the refusal may "
+                            "be recorded as a failure of the snapshot", pml_world_rank);
         return -ESTALE;
     }
     if (worst.found == FILE_LATER && worst.rank == f->comm_rank)

@@ -425,8 +425,13 @@ static int made(struct pml_rp *P, uintptr_t v, MPI_Win r, void *base, MPI_Comm c
                      " in this restart (see its message)" : "");
         if (worst.verdict == 1) {
             pml_restart_refused(worst.rank != w->comm_rank, msg);
-            /* every member's word is with the coordinator before one exits (objs_restart.c) */
-            pml_L.MPI_Barrier(comm);
+            /* every member's word is with the coordinator before one exits (objs_restart.c);
+             * without that meeting the refusal may be taken for the snapshot's failure */
+            if (pml_L.MPI_Barrier(comm) != MPI_SUCCESS)
+                revive_log_warn("rank %d: the members of an MPI window's communicator could not "
+                                "meet before refusing the restart (MPI_Barrier failed): the "
+                                "refusal may be recorded as a failure of the snapshot",
+                                pml_world_rank);
         }
         pml_rp_refuse(P, msg);
         return MPI_ERR_OTHER;
