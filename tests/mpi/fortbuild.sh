@@ -4,7 +4,9 @@
 # program does not build. With wrappers made here in front of PATH: one whose compiler is not
 # installed and one that runs gfortran without the MPI's module and libraries (the binding
 # absent) must skip (77), naming the compiler or the binding; with the MPI's own wrapper, a
-# program with an error must fail (1) with the compiler's error line, and a good one must build.
+# program with an error must fail (1) with the compiler's error line, and a good one must build;
+# a probe program that cannot be written (a file where its folder goes) is a hard error (99),
+# not a skip naming the binding.
 flavor=$1
 . "$(dirname "$0")/mpienv.sh" || exit $?
 fail=0
@@ -42,6 +44,9 @@ printf '%s\n' 'program good' '  use mpi' '  integer :: ierr' '  call MPI_INIT(ie
 sed 's/print \*, MPI_COMM_WORLD/print *, MPI_COMM_WORLD +/' "$tmp/good.f90" >"$tmp/broken.f90"
 fake_wrapper "$tmp/nocomp" gfortran-not-installed-here
 fake_wrapper "$tmp/nobind" gfortran
+: >"$tmp/fortprobe" # a file where the probe's folder goes: the probe cannot be written
+try "probe not written" 99 "ERROR: the Fortran probe program cannot be written" "" "$tmp/good.f90"
+rm -f "$tmp/fortprobe"
 try "compiler absent" 77 "runs the Fortran compiler gfortran-not-installed-here, which is not installed" \
     "$tmp/nocomp" "$tmp/good.f90"
 try "binding absent" 77 "SKIP: the $flavor Fortran binding is absent" "$tmp/nobind" "$tmp/good.f90"

@@ -6,7 +6,8 @@
 
 # fort_compiler: sets $fc to the MPI's Fortran wrapper (mpif90.openmpi, mpif90.mpich), or skips
 # (exit 77) naming what is absent: the wrapper, the compiler the wrapper runs, or the MPI's
-# Fortran binding (a program of "use mpi" and MPI_INIT alone does not build and link).
+# Fortran binding (a program of "use mpi" and MPI_INIT alone does not build and link); exit 99
+# when that probe program cannot be written.
 fort_compiler() {
     local wrap fcc probe
     wrap=mpif90.$(echo "$flavor" | sed 's/ompi/openmpi/')
@@ -19,8 +20,11 @@ fort_compiler() {
     command -v "$fcc" >/dev/null ||
         { echo "SKIP: $wrap runs the Fortran compiler $fcc, which is not installed"; exit 77; }
     probe=$tmp/fortprobe
-    mkdir -p "$probe" && printf '%s\n' 'program probe' '  use mpi' '  integer :: ierr' \
-        '  call MPI_INIT(ierr)' '  call MPI_FINALIZE(ierr)' 'end program probe' >"$probe/probe.f90"
+    # a probe that cannot be written (a full $tmp) says nothing of the binding: a hard error
+    { mkdir -p "$probe" && printf '%s\n' 'program probe' '  use mpi' '  integer :: ierr' \
+        '  call MPI_INIT(ierr)' '  call MPI_FINALIZE(ierr)' 'end program probe' >"$probe/probe.f90" &&
+        : >"$probe/err"; } 2>/dev/null ||
+        { echo "ERROR: the Fortran probe program cannot be written in $probe"; exit 99; }
     (cd "$probe" && "$fc" -o probe probe.f90) >"$probe/err" 2>&1 ||
         { echo "SKIP: the $flavor Fortran binding is absent ($wrap cannot build a program of use mpi" \
                "and MPI_INIT alone): $(grep -m1 -i 'error\|cannot\|not found' "$probe/err" || head -1 "$probe/err")"
