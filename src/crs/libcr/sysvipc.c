@@ -24,7 +24,7 @@
  * made private anew that the kernel gives an id the program knows another
  * by is made again (the kernel hands ids out in a cycle: it gets another).
  * Another process that knows the old id still finds nothing, or another's
- * object, under it; segments' ids are not translated. */
+ * object, under it. Segments: sysvshm.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>

@@ -4,6 +4,7 @@
 #include "crs/uspace/capture.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/elf_build_id.h"
+#include "crs/base/sysvshm_ids.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CRS_EXTRA_PIECES 4096
@@ -91,7 +93,8 @@ static int sysv_index(struct crs_capture *c, const struct crs_map *m, const char
                       long n)
 {
     struct shmid_ds ds;
-    if (m->ino > INT32_MAX || shmctl((int)m->ino, IPC_STAT, &ds) != 0) {
+    /* the system call: libcr's shmctl takes the ids the program kept (crs/base/sysvshm_ids.h) */
+    if (m->ino > INT32_MAX || syscall(SYS_shmctl, (int)m->ino, IPC_STAT, &ds) != 0) {
         crs_capture_error(c, "cannot read the System V shared memory segment %llu (%s at 0x%llx): %s",
                           (unsigned long long)m->ino, name, (unsigned long long)m->start,
                           m->ino > INT32_MAX ? "not a segment id" : strerror(errno));
@@ -122,6 +125,7 @@ static int sysv_index(struct crs_capture *c, const struct crs_map *m, const char
     f->sysv_mode = ds.shm_perm.mode & 0777;
     if (ds.shm_perm.mode & SHM_DEST)
         f->flags |= CRS_FOBJ_F_REMOVED;
+    crs_sysvshm_attached((int)m->ino, m->start - m->pgoff);   /* its id, should a restart change it */
     return k;
 }
 

@@ -23,6 +23,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
 #include "crs/base/protocol.h"
+#include "crs/base/sysvshm_ids.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park.h"
@@ -237,6 +238,7 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_park_set_self_tids(self->tid, (pid_t)syscall(SYS_gettid));
     crs_hooks_set_tid_map(crs_park_tid_now);
     crs_inherited_after_restart();
+    crs_sysvshm_restarted();   /* the ids of segments made again: before any thread runs on */
     if (info.ntpidfds) {
         char err[256];
         if (crs_thread_pidfds_open((const struct crs_restart_tpidfd *)info.tpidfds, info.ntpidfds, crs_park_tid_now,

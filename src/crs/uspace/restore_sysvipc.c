@@ -225,10 +225,10 @@ void crs_restore_note_new_id(struct crs_restore *r, const char *what, int old, i
 /* One line for them all, and why: a user's restart may not choose ids
  * (the kernel's *_next_id need root or CAP_CHECKPOINT_RESTORE); root's
  * chose them, but another object of the IPC namespace holds the old one.
- * The program's calls on its sets and queues, through libcr, take the ids
- * it kept to the new ones (libcr/sysvipc.c); its calls with a segment's
- * old id, and other processes' with any old id, find nothing or another's
- * object under it. */
+ * The program's calls on its sets, queues and segments, through libcr,
+ * take the ids it kept to the new ones (libcr/sysvipc.c, sysvshm.c);
+ * other processes' calls with an old id find nothing or another's object
+ * under it. */
 void crs_restore_warn_new_ids(struct crs_restore *r)
 {
     if (!r->nnew_ids)
@@ -236,16 +236,15 @@ void crs_restore_warn_new_ids(struct crs_restore *r)
     const char *s = r->nnew_ids > 1 ? "s" : "", *es = r->nnew_ids > 1 ? "" : "s";
     if (r->nnew_held)
         revive_log_warn("%d System V object%s of the image come%s back under another id (%s): another object of "
-                        "this IPC namespace holds the old id (made since the checkpoint); the program's calls on "
-                        "its semaphore sets and message queues go to the new ids (libcr translates), its calls "
-                        "with a segment's old id and other processes' calls with any fail or reach that object; "
-                        "restart once it is gone to keep them", r->nnew_ids, s, es, r->new_ids);
+                        "this IPC namespace holds the old id (made since the checkpoint); the program's own calls "
+                        "with the ids it kept go to the new ones (libcr translates), other processes' calls with "
+                        "an old id fail or reach that object; restart once it is gone to keep them", r->nnew_ids, s, es, r->new_ids);
     else
         revive_log_warn("%d System V object%s of the image come%s back under another id (%s): this restart may "
                         "not choose ids (kernel.shm_next_id, sem_next_id and msg_next_id need root or "
-                        "CAP_CHECKPOINT_RESTORE); the program's calls on its semaphore sets and message queues go "
-                        "to the new ids (libcr translates), its calls with a segment's old id and other "
-                        "processes' calls with any fail; restart as root to keep them", r->nnew_ids, s, es,
+                        "CAP_CHECKPOINT_RESTORE); the program's own calls with the ids it kept go to the new ones "
+                        "(libcr translates), other processes' calls with an old id fail; restart as root to keep "
+                        "them", r->nnew_ids, s, es,
                         r->new_ids);
     r->new_ids[0] = 0;
     r->nnew_ids = 0;

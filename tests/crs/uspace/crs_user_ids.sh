@@ -5,13 +5,16 @@
 # CAP_CHECKPOINT_RESTORE). When the original's objects are gone, the
 # restart makes them under other ids and says so in one warning line
 # naming each old and new id (before: nothing for segments), and libcr takes
-# the ids the program kept of its semaphore sets and message queues to the
-# new ones; when they are still there (a
+# the ids the program kept of its semaphore sets, message queues and
+# segments to the new ones (crt_sysv reads each segment's state, attaches
+# B again and removes them by the ids it kept: before, segments were not
+# followed, and IPC_STAT by a kept id failed, "A: attached, its size...:
+# id 9, size 0"); when they are still there (a
 # --kill leaves them) it takes them back under their ids and names only what
 # it had to make (crt_sysv's segment marked removed, gone with the kill).
 # Every restart ends as the user's uninterrupted run.
-# Run by a throwaway user on crt_sysvipc (which uses the ids it kept) and
-# crt_sysv (which looks its segments up by address). Needs root.
+# Run by a throwaway user on crt_sysvipc and crt_sysv, which both use the
+# ids they kept. Needs root.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_own_ipc "$@"
 crs_setup crs_user_ids

@@ -12,9 +12,12 @@
  * After each point every segment must have its bytes, size, mode, key,
  * attach addresses, SHM_RDONLY and its removed mark, and the attach count
  * of the uninterrupted run (printed); B must be
- * found by its key; as root the ids the program keeps must still name them
- * (the restart makes them under their ids). At the end every attachment is
- * detached (shmdt of the address the program got) and A and B removed.
+ * found by its key under the id the program kept, and attached again by it;
+ * every segment's state is read through the id the program kept (a user's
+ * restart gives a segment it makes again another id: libcr takes the kept one
+ * to it); as root the kernel's ids must be those (the restart makes them
+ * under their ids). At the end every attachment is detached (shmdt of the
+ * address the program got) and A and B removed, by the ids the program kept.
  * With CRT_SYSV_HUGE=1 (crs_hugepages.sh, huge pages reserved) also D: a
  * private segment of two 2 MiB huge pages (SHM_HUGETLB), attached and
  * marked removed, whose bytes and page size (smaps) must come back.
@@ -112,7 +115,7 @@ static void check_segment(const char *what, const void *addr, int kept_id, size_
     int id = id_at(addr);
     struct shmid_ds ds;
     memset(&ds, 0, sizeof ds);
-    int stat_ok = id >= 0 && shmctl(id, IPC_STAT, &ds) == 0;
+    int stat_ok = id >= 0 && shmctl(kept_id, IPC_STAT, &ds) == 0;   /* by the id the program kept */
     snprintf(name, sizeof name, "%s: attached, its size, mode, key and removed mark", what);
     crt_check(name,
               stat_ok && ds.shm_segsz == len && (ds.shm_perm.mode & 0777) == mode && ds.shm_perm.__key == key &&
@@ -154,7 +157,14 @@ static void check(const char *when, uint64_t a_seed2, uint64_t b_seed2)
           !strcmp(crt_map_perms(b_ro, perms), "r--s") && mprotect(b_ro, PG, PROT_READ | PROT_WRITE) != 0 &&
               errno == EACCES, "%s", crt_map_perms(b_ro, perms));
     check_segment("B", b_rw, b_id, b_len, 0600, b_key, 0);
-    CHECK("B: found by its key", shmget(b_key, 0, 0) == id_at(b_rw), "%d", shmget(b_key, 0, 0));
+    CHECK("B: found by its key, under the id the program kept", shmget(b_key, 0, 0) == b_id, "%d, not %d",
+          shmget(b_key, 0, 0), b_id);
+    unsigned char *again = shmat(b_id, NULL, SHM_RDONLY);
+    CHECK("B: attached again by the id the program kept, its bytes",
+          again != (void *)-1 && crt_hash(again, b_len, 0) == crt_hash(b_rw, b_len, 0), "%s",
+          again == (void *)-1 ? strerror(errno) : "differ");
+    if (again != (void *)-1)
+        shmdt(again);
     CHECK("C: its bytes", crt_hash(c, c_len, 0) == want(c_len, 3), "differ");
     check_segment("C", c, c_id, c_len, 0600, IPC_PRIVATE, 1);
     if (d) {
@@ -183,17 +193,16 @@ int main(void)
     crt_checkpoint_point(2);
 
     check("after point 2", 11, 12);
-    int a_now = id_at(a), b_now = id_at(b_rw), c_now = id_at(c);
     crt_check("every attachment detaches at the address the program got",
               shmdt(a) == 0 && shmdt(b_rw) == 0 && shmdt(b_ro) == 0 && shmdt(c) == 0 && (!d || shmdt(d) == 0), "%s",
               strerror(errno));
     struct shmid_ds ds;
     crt_check("A is attached no more (both its mappings went with one shmdt)",
-              shmctl(a_now, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0 && id_at(a + PG) < 0, "nattch %lu",
+              shmctl(a_id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0 && id_at(a + PG) < 0, "nattch %lu",
               (unsigned long)ds.shm_nattch);
     crt_check("C, removed while attached, is gone once detached",
-              shmctl(c_now, IPC_STAT, &ds) != 0 && (errno == EINVAL || errno == EIDRM), "%s", strerror(errno));
-    crt_check("A and B are removed", shmctl(a_now, IPC_RMID, NULL) == 0 && shmctl(b_now, IPC_RMID, NULL) == 0, "%s",
+              shmctl(c_id, IPC_STAT, &ds) != 0 && (errno == EINVAL || errno == EIDRM), "%s", strerror(errno));
+    crt_check("A and B are removed", shmctl(a_id, IPC_RMID, NULL) == 0 && shmctl(b_id, IPC_RMID, NULL) == 0, "%s",
               strerror(errno));
     crt_finish();
 }
