@@ -397,6 +397,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[a];
+    if (send_meta || fetch_to || fetch_ranks)
+        /* not a rank: restart-mpi reads the answer through a launcher or a remote shell; a
+         * reader gone (ended at its bound) must not kill the sender without a word */
+        signal(SIGPIPE, SIG_IGN);
     if (send_meta) {
         /* not a rank: restart-mpi asks for this host's cached metadata (filem/fetch.h) */
         char err[2048];
@@ -412,7 +416,9 @@ int main(int argc, char **argv)
         if (filem_fetch_send(local, dir, fetch_ranks, fetch_to, getenv(FILEM_FETCH_SECRET_ENV),
                              stdout, err, sizeof err) < 0)
             die("fetch of cached images: %s", err);
-        return fflush(stdout) == 0 ? 0 : 1;
+        if (fflush(stdout) != 0 || ferror(stdout))
+            die("fetch of cached images: cannot write its answer: %s", strerror(errno));
+        return 0;
     }
     static const char *const rank_vars[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL };
     static const char *const size_vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL };

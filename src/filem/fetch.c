@@ -170,5 +170,10 @@ int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char
         free(b);
     }
     fprintf(out, "%s end\n", FILEM_META_TAG);
-    return fflush(out) == 0 ? 0 : -EIO;
+    if (fflush(out) != 0 || ferror(out)) {
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "cannot write its answer: %s", strerror(e));
+        return -e;
+    }
+    return 0;
 }

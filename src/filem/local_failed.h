@@ -12,7 +12,8 @@
  * default restart does, and writes the marks back into the index of the re-created directory.
  *
  * In libfilem.la; the cache's paths come from stage.h (the coordinator and the tools link
- * both). Only the host the failed restart was started from holds the mark.
+ * both). Only the host the failed restart was started from holds the mark, so a restart from
+ * the caches asks the other holders for theirs (restart_cache.c).
  */
 #ifndef REVIVE_FILEM_LOCAL_FAILED_H
 #define REVIVE_FILEM_LOCAL_FAILED_H

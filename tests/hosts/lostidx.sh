@@ -4,8 +4,9 @@
 # sequence 0, then a --term sequence 1 (every cache holds both). A restart from 1 fails (rank
 # 1's image damaged in the shared directory and in h1's cache; --no-verify): marked in the
 # index and in h1's cached sequence 1 (restart.failed, 0600). Then the job's directory is
-# removed (its file system lost): restart-mpi JOBDIR from h1 restarts from the caches, skips
-# sequence 1 saying why (as with the directory there) and takes sequence 0; the re-created
+# removed (its file system lost): restart-mpi JOBDIR from h2 (no mark in its cache) restarts
+# from the caches, asks h1 for its marks, skips sequence 1 saying why (as with the directory
+# there) and takes sequence 0; the re-created
 # directory holds both sequences' metadata and an index with the failed restart of 1; native
 # result. (Before, the restart took sequence 1 again, and failed.)
 flavor=$1
@@ -39,9 +40,13 @@ m=$HB/node/h1/$jd/1/restart.failed
     { fail "r1: h1's cached sequence 1 holds no failed-restart mark 0600: $(stat -c %a "$m" 2>&1)"; cat "$m"; }
 pass "$flavor: a failed restart from 1 is marked in the index and in h1's cached sequence (0600)"
 
-# the directory lost: the restart from the caches skips 1 and takes 0
+# the directory lost: the restart from the caches, run from h2 (whose cache holds both
+# sequences' metadata and no mark: the failed restart ran from h1), asks the other holder h1
+# for its marks (through the remote shell, REVIVE_RSH), skips 1 and takes 0. Before, only
+# the cache of the host the restart ran from was read: from h2 it took 1 again, and failed.
+[ -e "$HB/node/h2/$jd/1/restart.failed" ] && fail "h2's cache holds a mark (the failed restart ran from h1)"
 rm -rf "${J:?}"
-on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" "$J" >"$W/r.out" 2>"$W/r.err"
+on h2 env REVIVE_RSH="$HB/agent" timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" "$J" >"$W/r.out" 2>"$W/r.err"
 st=$?
 [ $st = 0 ] || { fail "r: restart-mpi status $st"; tail -20 "$W/r.err"; }
 cmp -s "$W/native.out" "$W/r.out" || { fail "r: result differs"; cat "$W/native.out" "$W/r.out"; }
@@ -55,5 +60,5 @@ cmp -s "$J/1/snapshot.meta" "$HB/node/h2/$jd/1/snapshot.meta" ||
     grep -q "^seq.0.state committed$" "$J/index" ||
     { fail "r: the re-created index lacks the sequences or the mark"; cat "$J/index"; }
 grep -E "skipping|was gone" "$W/r.err" | sed 's/^/    /'
-pass "$flavor: the directory lost: the restart from the caches skips the failed 1 (said), takes 0, the index rebuilt with the mark, native result"
+pass "$flavor: the directory lost: the restart from the caches run from h2 learns h1's mark, skips the failed 1 (said), takes 0, the index rebuilt with the mark, native result"
 finish

@@ -18,7 +18,7 @@ cat >"$W/rsh" <<EOF
 # the shell's own descriptors (not those of the ls it starts)
 ls -l /proc/\$\$/fd >"$W/fds.\$1"
 case \$1 in
-slow) echo \$\$ >"$W/slow.pid"; sleep 60 ;;
+slow*) echo \$\$ >"$W/\$1.pid"; sleep 60 ;;
 empty) echo "revive-meta: end" ;;
 cut) echo "revive-meta: sequence 0 bytes 100"; echo short ;;
 *) echo "ssh: Could not resolve hostname \$1" >&2; exit 255 ;;
@@ -47,6 +47,28 @@ left=$(ls -d "$W"/revive-meta-* 2>/dev/null)
 sed 's/^/    /' "$W/r.err"
 pass "three hosts asked through the remote shell, none with a copy: one line with each answer, status 1, no descriptor leaked, nothing left"
 
+# three hosts whose remote shells hang (up, their shells never answer): asked at once, bounded
+# together by REVIVE_FETCH_TIMEOUT (4 s), not once per host (before: 3 x 4 s one after another;
+# with the default 120 s, six minutes); one line naming each, status 1, no shell left
+t0=$(date +%s%N)
+( clean_exec REVIVE_RSH="$W/rsh" REVIVE_FETCH_PROBE_PORT=0 REVIVE_FETCH_TIMEOUT=4 \
+    "$RESTART" --ckpt-local "$W/cache" --meta-from slow1,slow2,slow3 "$ref" ) >"$W/h.out" 2>"$W/h.err"
+st=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $st = 1 ] || fail "hanging shells: restart-mpi status $st, not 1"
+grep -qF "asked too: slow1: no answer within 4 s (REVIVE_FETCH_TIMEOUT); slow2: no answer within 4 s (REVIVE_FETCH_TIMEOUT); slow3: no answer within 4 s (REVIVE_FETCH_TIMEOUT))" "$W/h.err" ||
+    fail "hanging shells: no line naming the three hosts: $(cat "$W/h.err")"
+# 4 s and the shells' end (SIGTERM; SIGKILL after 3 s at most) at load: not 12 s
+[ $ms -lt 9000 ] || fail "hanging shells: it took $ms ms (3 hosts, REVIVE_FETCH_TIMEOUT=4): asked one after another?"
+for h in slow1 slow2 slow3; do
+    p=$(cat "$W/$h.pid" 2>/dev/null)
+    [ -n "$p" ] || { fail "hanging shells: $h was not asked"; continue; }
+    kill -0 "$p" 2>/dev/null && { fail "hanging shells: $h's remote shell $p runs on"; kill -KILL "$p"; }
+done
+left=$(ls -d "$W"/revive-meta-* 2>/dev/null)
+[ -z "$left" ] || fail "hanging shells: the folders of the answers are left: $left"
+pass "three hosts whose remote shells hang: asked at once, $ms ms in all (bound 4 s), one line, no shell or folder left"
+
 # SIGTERM to restart-mpi while a host's remote shell runs: the shell ended, the folder removed,
 # restart-mpi ended by the signal (before: the folder stayed, the shell ran on for its 60 s)
 ( clean_exec REVIVE_RSH="$W/rsh" REVIVE_FETCH_PROBE_PORT=0 REVIVE_FETCH_TIMEOUT=120 \
@@ -64,5 +86,15 @@ if wait_for 30 '[ -s "$W/slow.pid" ]'; then
 else
     fail "the slow host's remote shell never started: $(cat "$W/s.err")"
     kill -KILL $rp 2>/dev/null
+fi
+# the sender's reader gone (restart-mpi's remote shell ended at its bound): the sender says it
+# could not write its answer and exits 1 (before: killed by SIGPIPE without a word, status 141)
+rr=$B/tools/revive-restart-rank
+if [ -x "$rr" ]; then
+    ( sleep 0.5; exec "$rr" --send-meta --local "$W/cache" "$W/shared/revive_global_snapshot_4242.ckpt" ) 2>"$W/sp.err" | true
+    st=${PIPESTATUS[0]}
+    [ $st = 1 ] && grep -q "cannot write its answer: Broken pipe" "$W/sp.err" ||
+        fail "the sender whose reader went: status $st, not 1 with a message: $(cat "$W/sp.err")"
+    pass "the sender whose reader went: status 1, says it could not write its answer"
 fi
 finish

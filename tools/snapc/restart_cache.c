@@ -112,22 +112,22 @@ static int cmp_desc(const void *a, const void *b)
 }
 
 /* The good cached sequences of the last scan, newest first: their directories in the cache
- * read, their failed-restart marks (filem/local_failed.h). Re-created with the index. */
+ * read, their failed-restart marks (filem/local_failed.h) and the host whose cache held the
+ * mark. Re-created with the index. */
 struct cseq {
     uint64_t seq;
     unsigned failed;
     char dir[PATH_MAX];
     char reason[256];
+    char mark_host[256];
 };
 static struct cseq found[64];
-static int nfound;
+static int nfound, nscanned; /* good ones; sequence folders seen */
 
-/* In the cache LOCAL (this host's, or what another host sent): sequence NAMED (>= 0), else
- * the newest one of JOB with good metadata and no failed-restart mark (the sequences passed
- * over said, naming HOST; when every one is marked, the newest). 0 with *SEQ and CACHED, or
- * -errno with WHY (what the cache lacks, after "LOCAL ..."). found[] lists the good ones. */
-static int pick(const char *local, const char *jobdir, const char *job, int64_t named,
-                const char *host, int64_t *seq, char *cached, size_t clen, char *why, size_t wlen)
+/* The sequences of JOB in the cache LOCAL (this host's, or what HOST sent) with good metadata
+ * into found[] (those passed over said, naming HOST, but NAMED). */
+static void scan(const char *local, const char *jobdir, const char *job, int64_t named,
+                 const char *host)
 {
     char w[1024], cj[PATH_MAX];
     uint64_t s;
@@ -142,17 +142,46 @@ static int pick(const char *local, const char *jobdir, const char *job, int64_t 
         closedir(d);
     qsort(v, (size_t)nv, sizeof v[0], cmp_desc);
     nfound = 0;
+    nscanned = nv;
     for (int i = 0; i < nv && nfound < 64; i++) {
         struct cseq *c = &found[nfound];
         int e = cached_meta(local, jobdir, v[i], c->dir, sizeof c->dir, w, sizeof w);
         if (e == 0) {
             c->seq = v[i];
             c->failed = filem_local_failed_read(c->dir, c->reason, sizeof c->reason);
+            filem_fmt(c->mark_host, sizeof c->mark_host, "%s", host);
             nfound++;
         } else if (e != -ENOENT && (int64_t)v[i] != named)
             fprintf(stderr, "%s: passing over sequence %llu in %s's node-local cache: %s\n", me,
                     (unsigned long long)v[i], host, w);
     }
+}
+
+/* The failed-restart marks of found[]'s sequences in the cache LOCAL (another host's answer,
+ * restart_meta_ask.h) taken in when they count more restarts: a failed restart marks only the
+ * cache of the host it was run from, and this restart may run elsewhere. */
+static void merge_marks(const char *local, const char *job, const char *host)
+{
+    for (int i = 0; i < nfound; i++) {
+        char d[PATH_MAX + 320], r[256];
+        filem_fmt(d, sizeof d, "%s/%s/%llu", local, job, (unsigned long long)found[i].seq);
+        unsigned n = filem_local_failed_read(d, r, sizeof r);
+        if (n > found[i].failed) {
+            found[i].failed = n;
+            filem_fmt(found[i].reason, sizeof found[i].reason, "%s", r);
+            filem_fmt(found[i].mark_host, sizeof found[i].mark_host, "%s", host);
+        }
+    }
+}
+
+/* After scan() of the cache LOCAL: sequence NAMED (>= 0), else the newest one of found[] with
+ * no failed-restart mark (the sequences passed over said, naming the host whose cache held
+ * the mark; when every one is marked, the newest). 0 with *SEQ and CACHED, or -errno with WHY
+ * (what the cache lacks, after "LOCAL ..."). */
+static int choose(const char *local, const char *jobdir, int64_t named, const char *host,
+                  int64_t *seq, char *cached, size_t clen, char *why, size_t wlen)
+{
+    char w[1024];
     if (named >= 0) {
         int e = cached_meta(local, jobdir, (uint64_t)named, cached, clen, w, sizeof w);
         if (e == -ENOENT)
@@ -166,7 +195,7 @@ static int pick(const char *local, const char *jobdir, const char *job, int64_t 
     }
     if (nfound == 0) {
         filem_fmt(why, wlen, "holds no committed sequence of it with its %s%s", FILEM_META_NAME,
-                  nv ? "" : " (no sequence at all)");
+                  nscanned ? "" : " (no sequence at all)");
         return -ENOENT;
     }
     int take = 0;
@@ -185,11 +214,41 @@ static int pick(const char *local, const char *jobdir, const char *job, int64_t 
                     "it again)\n",
                     me, (unsigned long long)found[i].seq, jobdir, found[i].failed,
                     found[i].failed == 1 ? "" : "s",
-                    found[i].reason[0] ? found[i].reason : "no reason recorded", host,
-                    (unsigned long long)found[take].seq, (unsigned long long)found[i].seq);
+                    found[i].reason[0] ? found[i].reason : "no reason recorded",
+                    found[i].mark_host, (unsigned long long)found[take].seq,
+                    (unsigned long long)found[i].seq);
     filem_fmt(cached, clen, "%s", found[take].dir);
     *seq = (int64_t)found[take].seq;
     return 0;
+}
+
+/* The hosts the other copies of found[]'s sequences are cached on (snapshot.meta's rank.N.host
+ * and rank.N.partner.host), added to H (N so far, at most MAX) but SELF, each once. */
+static void holders(char (*h)[256], int *n, int max, const char *self)
+{
+    for (int i = 0; i < nfound; i++) {
+        struct filem_meta m;
+        char w[512];
+        if (filem_meta_read(found[i].dir, &m, w, sizeof w) < 0)
+            continue;
+        uint64_t nr = 0;
+        if (filem_meta_get_u64(&m, "ranks", &nr) < 0 || nr > (1u << 20))
+            nr = 0;
+        for (uint64_t r = 0; r < nr; r++)
+            for (int p = 0; p < 2; p++) {
+                char k[64];
+                snprintf(k, sizeof k, p ? "rank.%llu.partner.host" : "rank.%llu.host",
+                         (unsigned long long)r);
+                const char *x = filem_meta_get(&m, k);
+                int known = !x || !*x || strlen(x) >= 256 || host_probe_this_host(x) ||
+                            !strcmp(x, self);
+                for (int j = 0; j < *n && !known; j++)
+                    known = !strcmp(h[j], x);
+                if (!known && *n < max)
+                    snprintf(h[(*n)++], 256, "%s", x);
+            }
+        filem_meta_free(&m);
+    }
 }
 
 static char from_who[300], from_path[PATH_MAX + 300], gone_dir[PATH_MAX];
@@ -291,35 +350,75 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     }
     char why2[4096];
     if (local)
-        e = pick(local, orig, base + 1, named, host, seq, cached, clen, why, sizeof why);
+        scan(local, orig, base + 1, named, host);
+    /* the other hosts are asked: for the metadata when this host's cache holds none, for their
+     * failed-restart marks of it when it does (a failed restart marks only the cache of the
+     * host it ran from): the hosts named to restart-mpi and the others holding copies, all at
+     * once (restart_meta_ask.h) */
+    char others[64][256], *ov[64];
+    int no = 0, mine = 0;
+    if (local && named >= 0) /* named: marks do not change the choice */
+        mine = (e = choose(local, orig, named, host, seq, cached, clen, why, sizeof why)) == 0;
+    else if (local)
+        mine = nfound > 0;
+    for (int i = 0; i < nask && no < 64 && !(mine && named >= 0); i++) {
+        int known = host_probe_this_host(ask[i]);
+        for (int j = 0; j < no && !known; j++)
+            known = !strcmp(others[j], ask[i]);
+        if (!known)
+            snprintf(others[no++], 256, "%s", ask[i]);
+    }
+    if (mine && named < 0)
+        holders(others, &no, 64, host);
+    for (int i = 0; i < no; i++)
+        ov[i] = others[i];
+    struct restart_meta_answer *ans = no ? calloc((size_t)no, sizeof *ans) : NULL;
+    if (no && !ans)
+        no = 0;
+    if (no)
+        restart_meta_ask_all(ov, no, dflt ? NULL : local, jobdir, rrank, ans);
+    if (mine && named < 0) {
+        for (int i = 0; i < no; i++)
+            if (ans[i].rc == 0)
+                merge_marks(ans[i].dir, base + 1, ov[i]);
+        e = choose(local, orig, named, host, seq, cached, clen, why, sizeof why);
+    } else if (local && named < 0)
+        e = choose(local, orig, named, host, seq, cached, clen, why, sizeof why);
     if (e == 0) {
+        free(ans);
         snprintf(from_who, sizeof from_who, "this host's");
         snprintf(from_path, sizeof from_path, "%s", cached);
         return 1;
     }
-    /* this host's cache has none: the hosts named to restart-mpi may (restart_meta_ask.h) */
+    /* this host's cache has none: the first host asked, in order, that sent a good copy */
     struct snapc_sbuf asked = {0};
-    for (int i = 0; i < nask; i++) {
-        char dir[PATH_MAX], w[1024];
-        if (host_probe_this_host(ask[i]))
-            continue;
-        int a = restart_meta_ask(ask[i], dflt ? NULL : local, jobdir, rrank, dir, sizeof dir,
-                                 w, sizeof w);
-        if (a == 0 && (a = pick(dir, orig, base + 1, named, ask[i], seq, cached, clen, w,
-                                sizeof w)) == 0) {
-            snprintf(from_who, sizeof from_who, "%s's", ask[i]);
+    for (int i = 0; i < no; i++) {
+        char w[1024];
+        int a = ans[i].rc;
+        snapc_fmt(w, sizeof w, "%s", ans[i].why);
+        if (a == 0) {
+            scan(ans[i].dir, orig, base + 1, named, ov[i]);
+            for (int j = 0; j < no; j++)
+                if (j != i && ans[j].rc == 0)
+                    merge_marks(ans[j].dir, base + 1, ov[j]);
+            a = choose(ans[i].dir, orig, named, ov[i], seq, cached, clen, w, sizeof w);
+        }
+        if (a == 0) {
+            snprintf(from_who, sizeof from_who, "%s's", ov[i]);
             snprintf(from_path, sizeof from_path, "%s/%s/%lld",
                      dflt ? "its default cache" : local, base + 1, (long long)*seq);
             fprintf(stderr, "%s: %s's node-local cache has no copy of its %s (%s); took the one "
                             "in %s's node-local cache\n",
-                    me, host, FILEM_META_NAME, why, ask[i]);
+                    me, host, FILEM_META_NAME, why, ov[i]);
             snapc_sb_free(&asked);
+            free(ans);
             return 1;
         }
         if (a == -ENOENT && !strncmp(w, "holds no ", 9))
             snapc_fmt(w, sizeof w, "holds no copy either");
-        snapc_sb_printf(&asked, "%s%s: %s", asked.len ? "; " : "", ask[i], w);
+        snapc_sb_printf(&asked, "%s%s: %s", asked.len ? "; " : "", ov[i], w);
     }
+    free(ans);
     snapc_fmt(why2, sizeof why2, "%s%s%s%s", why, asked.len ? " (asked too: " : "",
               asked.len ? asked.p : "", asked.len ? ")" : "");
     snapc_sb_free(&asked);

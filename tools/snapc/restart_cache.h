@@ -29,9 +29,11 @@
  * CACHED (the cache's sequence directory holding it, here) filled; or -errno with ERR saying,
  * in one line, what is missing, what each host asked answered and what to do. LOCAL: the
  * caches' directory (--ckpt-local), NULL for each host's default one. The cache of this host
- * is read first; when it holds no good copy, each host of ASK (N; this host skipped) is asked
- * for its copies in turn (restart_meta_ask.h, RRANK being revive-restart-rank) and the first
- * good one taken (said). Nothing is written outside restart_meta_ask's temporary folders. */
+ * is read first; the hosts of ASK (N; this host skipped) are asked for their copies all at
+ * once (restart_meta_ask.h, RRANK being revive-restart-rank), with the other hosts the
+ * metadata names as holders when this host's cache has it: their failed-restart marks count
+ * too. When this host's cache holds no good copy, the first good one of ASK, in order, is taken
+ * (said). Nothing is written outside restart_meta_ask's temporary folders. */
 int restart_cache_find(const char *ref, const char *local, long want_seq, char *const *ask,
                        int nask, const char *rrank, const char *recreate_in, char *jobdir,
                        size_t jlen, int64_t *seq, char *cached, size_t clen, char *err,

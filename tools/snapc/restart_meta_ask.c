@@ -112,10 +112,22 @@ static void on_end_sig(int s)
     got_sig = s;
 }
 
-/* Runs ARGV (a process group of its own, no input), its output into OUT and the end of its
- * errors into ERR, for at most LIMIT_S seconds: its exit status, 124 at the bound (ended),
- * -errno when it could not be started, -EINTR when one of end_sigs came (ended). */
-static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct snapc_sbuf *err)
+/* One host asked: its probe, then its remote shell (a process group of its own, no input),
+ * its output into OUT and the end of its errors into ERR. */
+struct ask {
+    const char *host;
+    struct host_probe pr;
+    pid_t pid;     /* the remote shell while it runs, else 0 */
+    int fd[2];     /* its output and its errors, -1 once closed */
+    int st;        /* its exit status; 124 ended at the bound; -errno not started */
+    int done;
+    int nofolder;  /* st: the folder for its answer could not be made */
+    char tmpl[PATH_MAX];
+    struct snapc_sbuf out, err;
+};
+
+/* Starts ARGV for K: 0, or -errno. */
+static int spawn(struct ask *k, char *const *argv)
 {
     int po[2], pe[2];
     if (pipe2(po, O_CLOEXEC) < 0)
@@ -133,59 +145,55 @@ static int run(char *const *argv, int limit_s, struct snapc_sbuf *out, struct sn
     }
     close(po[1]);
     close(pe[1]);
-    struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    long end = ms_now() + limit_s * 1000L;
-    int timed_out = 0;
-    while ((pf[0].fd >= 0 || pf[1].fd >= 0) && !got_sig) {
-        long left = end - ms_now();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        if (poll(pf, 2, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char b[65536];
-            ssize_t r = read(pf[i].fd, b, sizeof b);
-            if (r <= 0) {
-                close(pf[i].fd);
-                pf[i].fd = -1;
-                continue;
-            }
-            struct snapc_sbuf *s = i ? err : out;
-            if (i == 0 && s->len + (size_t)r > ANSWER_MAX)
-                continue; /* more than any cache holds: cut, and said as a cut answer */
-            snapc_sb_printf(s, "%.*s", (int)r, b);
-            if (i == 1 && s->len > ERR_MAX) { /* the last bytes say most */
-                memmove(s->p, s->p + s->len - ERR_MAX / 2, ERR_MAX / 2);
-                s->len = ERR_MAX / 2;
-                s->p[s->len] = 0;
-            }
-        }
+    k->pid = pid;
+    k->fd[0] = po[0];
+    k->fd[1] = pe[0];
+    return 0;
+}
+
+/* Reads what K's remote shell wrote on its descriptor I (0 output, 1 errors). */
+static void take(struct ask *k, int i)
+{
+    char b[65536];
+    ssize_t r = read(k->fd[i], b, sizeof b);
+    if (r < 0 && errno == EINTR)
+        return;
+    if (r <= 0) {
+        close(k->fd[i]);
+        k->fd[i] = -1;
+        return;
     }
-    /* the loop left with a pipe still open: poll itself failed; the shell is not waited for */
-    int early = !timed_out && (pf[0].fd >= 0 || pf[1].fd >= 0);
+    struct snapc_sbuf *s = i ? &k->err : &k->out;
+    if (i == 0 && s->len + (size_t)r > ANSWER_MAX)
+        return; /* more than any cache holds: cut, and said as a cut answer */
+    snapc_sb_printf(s, "%.*s", (int)r, b);
+    if (i == 1 && s->len > ERR_MAX) { /* the last bytes say most */
+        memmove(s->p, s->p + s->len - ERR_MAX / 2, ERR_MAX / 2);
+        s->len = ERR_MAX / 2;
+        s->p[s->len] = 0;
+    }
+}
+
+/* Ends K's remote shell still running (its group: SIGTERM, SIGKILL 3 s later; KILL_NOW: at
+ * once), and reaps it with status ST. */
+static void end_shell(struct ask *k, int kill_now, int st)
+{
     for (int i = 0; i < 2; i++)
-        if (pf[i].fd >= 0)
-            close(pf[i].fd);
-    if (early)
-        kill(-pid, SIGKILL);
-    if (timed_out) {
-        kill(-pid, SIGTERM);
-        for (int i = 0; i < 30 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-            usleep(100 * 1000);
-        kill(-pid, SIGKILL);
-    }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        if (k->fd[i] >= 0) {
+            close(k->fd[i]);
+            k->fd[i] = -1;
+        }
+    if (!k->pid)
+        return;
+    kill(-k->pid, kill_now ? SIGKILL : SIGTERM);
+    for (int i = 0; !kill_now && i < 30 && waitpid(k->pid, NULL, WNOHANG) == 0; i++)
+        usleep(100 * 1000);
+    kill(-k->pid, SIGKILL);
+    while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    if (got_sig)
-        return -EINTR;
-    if (timed_out)
-        return 124;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    k->pid = 0;
+    k->st = st;
+    k->done = 1;
 }
 
 /* The last non-empty line of S, cut to fit OUT. */
@@ -241,37 +249,24 @@ static int keep_answer(const char *a, size_t n, const char *dir, const char *job
     return -EPROTO;
 }
 
-int restart_meta_ask(const char *host, const char *local, const char *jobdir, const char *rrank,
-                     char *dir, size_t dlen, char *why, size_t wlen)
+/* K's remote shell has started, or could not be: its command made (CMD, into K's folder). */
+static void start_shell(struct ask *k, const char *local, const char *jobdir, const char *rrank)
 {
-    /* is it up: a host down is said at once (its remote shell would wait for its own bound) */
-    struct host_probe pr;
-    int climit = env_int("REVIVE_FETCH_CONNECT_TIMEOUT", 10);
-    if (climit == 0)
-        climit = 10; /* as restart_fetch.c: 0 is the default, not "down at once" */
-    host_probe_start(&pr, host, env_int("REVIVE_FETCH_PROBE_PORT", 22), 1);
-    while (pr.state == PROBE_WAIT) {
-        usleep(20 * 1000);
-        host_probe_step(&pr, climit * 1000);
-    }
-    if (pr.state == PROBE_DOWN) {
-        snapc_fmt(why, wlen, "%s", pr.why);
-        return -EHOSTDOWN;
-    }
-    if (nmade == MAX_DIRS) {
-        snapc_fmt(why, wlen, "too many hosts asked");
-        return -E2BIG;
-    }
     const char *t = getenv("TMPDIR");
-    char tmpl[PATH_MAX];
-    snapc_fmt(tmpl, sizeof tmpl, "%s/revive-meta-XXXXXX", t && t[0] == '/' ? t : "/tmp");
-    if (!mkdtemp(tmpl)) { /* 0700 */
-        int e = errno;
-        snapc_fmt(why, wlen, "cannot make a folder for its answer (%s): %s", tmpl, strerror(e));
-        return -e;
+    snapc_fmt(k->tmpl, sizeof k->tmpl, "%s/revive-meta-XXXXXX", t && t[0] == '/' ? t : "/tmp");
+    if (nmade == MAX_DIRS) {
+        k->st = -E2BIG;
+        k->done = 1;
+        return;
     }
-    snapc_fmt(made[nmade++], PATH_MAX, "%s", tmpl);
-    struct snapc_sbuf cmd = {0}, out = {0}, err = {0};
+    if (!mkdtemp(k->tmpl)) { /* 0700 */
+        k->st = -errno;
+        k->nofolder = 1;
+        k->done = 1;
+        return;
+    }
+    snapc_fmt(made[nmade++], PATH_MAX, "%s", k->tmpl);
+    struct snapc_sbuf cmd = {0};
     snapc_sb_shell_word(&cmd, rrank);
     snapc_sb_printf(&cmd, " --send-meta");
     if (local) {
@@ -281,24 +276,129 @@ int restart_meta_ask(const char *host, const char *local, const char *jobdir, co
     snapc_sb_printf(&cmd, " ");
     snapc_sb_shell_word(&cmd, jobdir);
     char *argv[40] = {(char *)"the remote shell"}, buf[1024];
-    int e = cmd.oom ? -ENOMEM : rsh_argv(argv, 40, buf, sizeof buf, host, cmd.p);
+    int e = cmd.oom ? -ENOMEM : rsh_argv(argv, 40, buf, sizeof buf, k->host, cmd.p);
+    if (e == 0)
+        e = spawn(k, argv);
+    snapc_sb_free(&cmd);
+    if (e < 0) {
+        k->st = e;
+        k->done = 1;
+    }
+}
+
+/* Every host of A (N) asked at once: each probed, its remote shell started as soon as its
+ * port answers; all of them bounded together by LIMIT_S seconds from the start, so that a
+ * host whose shell hangs costs that bound once, not once per host. 0, or -EINTR when one of
+ * end_sigs came (every shell ended). */
+static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
+                   const char *rrank, int limit_s, int climit_s)
+{
+    int port = env_int("REVIVE_FETCH_PROBE_PORT", 22);
+    for (int i = 0; i < n; i++) {
+        a[i].fd[0] = a[i].fd[1] = -1;
+        host_probe_start(&a[i].pr, a[i].host, port, 1);
+    }
+    long end = ms_now() + limit_s * 1000L;
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < n; i++) {
+            struct ask *k = &a[i];
+            if (k->done)
+                continue;
+            if (k->pr.state == PROBE_WAIT)
+                host_probe_step(&k->pr, climit_s * 1000);
+            if (k->pr.state == PROBE_DOWN) {
+                k->done = 1;
+                continue;
+            }
+            if (k->pr.state == PROBE_UP && !k->pid)
+                start_shell(k, local, jobdir, rrank);
+            if (k->pid && k->fd[0] < 0 && k->fd[1] < 0) { /* both closed: its end */
+                int st = 0;
+                while (waitpid(k->pid, &st, 0) < 0 && errno == EINTR)
+                    ;
+                k->pid = 0;
+                k->st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                k->done = 1;
+            }
+            busy += !k->done;
+        }
+        if (!busy || got_sig)
+            break;
+        long left = end - ms_now();
+        if (left <= 0) {
+            for (int i = 0; i < n; i++)
+                if (!a[i].done && a[i].pid)
+                    end_shell(&a[i], 0, 124);
+            break;
+        }
+        struct pollfd pf[2 * MAX_DIRS];
+        int who[2 * MAX_DIRS], np = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < 2 && !a[i].done && a[i].pid; j++)
+                if (a[i].fd[j] >= 0) {
+                    pf[np] = (struct pollfd){.fd = a[i].fd[j], .events = POLLIN};
+                    who[np++] = 2 * i + j;
+                }
+        /* probes still waiting are stepped every 20 ms */
+        int probing = 0;
+        for (int i = 0; i < n; i++)
+            probing |= !a[i].done && a[i].pr.state == PROBE_WAIT;
+        long step = probing ? 20 : 1000;
+        if (poll(pf, (nfds_t)np, (int)(left > step ? step : left)) < 0 && errno != EINTR) {
+            for (int i = 0; i < n; i++) /* not waited for without bound */
+                if (!a[i].done && a[i].pid)
+                    end_shell(&a[i], 1, -errno);
+            break;
+        }
+        for (int j = 0; j < np; j++)
+            if (pf[j].revents & (POLLIN | POLLHUP | POLLERR))
+                take(&a[who[j] / 2], who[j] % 2);
+    }
+    for (int i = 0; i < n; i++) {
+        if (a[i].pr.fd >= 0)
+            close(a[i].pr.fd);
+        a[i].pr.fd = -1;
+        if (got_sig && a[i].pid)
+            end_shell(&a[i], 1, -EINTR);
+    }
+    return got_sig ? -EINTR : 0;
+}
+
+void restart_meta_ask_all(char *const *hosts, int n, const char *local, const char *jobdir,
+                          const char *rrank, struct restart_meta_answer *ans)
+{
+    int climit = env_int("REVIVE_FETCH_CONNECT_TIMEOUT", 10);
+    if (climit == 0)
+        climit = 10; /* as restart_fetch.c: 0 is the default, not "down at once" */
     int limit = env_int("REVIVE_FETCH_TIMEOUT", 120);
-    /* a signal meanwhile ends the shell and cleans up first (got_sig); an ignored one stays so */
+    if (limit <= 0)
+        limit = 120;
+    if (n > MAX_DIRS)
+        n = MAX_DIRS;
+    struct ask *a = calloc((size_t)(n ? n : 1), sizeof *a);
+    if (!a) {
+        for (int i = 0; i < n; i++) {
+            ans[i].rc = -ENOMEM;
+            snapc_fmt(ans[i].why, sizeof ans[i].why, "out of memory");
+        }
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        a[i].host = hosts[i];
+    /* a signal meanwhile ends the shells and cleans up first (got_sig); an ignored one stays so */
     struct sigaction sa = {.sa_handler = on_end_sig}, old[3];
     int caught[3] = {0};
     sigemptyset(&sa.sa_mask);
-    for (int k = 0; k < 3 && e == 0; k++)
+    for (int k = 0; k < 3; k++)
         caught[k] = sigaction(end_sigs[k], NULL, &old[k]) == 0 && old[k].sa_handler != SIG_IGN &&
                     sigaction(end_sigs[k], &sa, NULL) == 0;
-    int st = e < 0 ? e : run(argv, limit > 0 ? limit : 120, &out, &err);
+    ask_all(a, n, local, jobdir, rrank, limit, climit);
     for (int k = 0; k < 3; k++)
         if (caught[k])
             sigaction(end_sigs[k], &old[k], NULL);
     if (got_sig) {
         int s = got_sig;
-        snapc_sb_free(&cmd);
-        snapc_sb_free(&out);
-        snapc_sb_free(&err);
         restart_meta_ask_clean();
         signal(s, SIG_DFL);
         raise(s);
@@ -306,27 +406,61 @@ int restart_meta_ask(const char *host, const char *local, const char *jobdir, co
     }
     const char *job = strrchr(jobdir, '/');
     job = job ? job + 1 : jobdir;
-    char said[512];
-    last_line(&err, said, sizeof said);
-    if (st < 0) {
-        snapc_fmt(why, wlen, "its remote shell %s could not be started: %s", argv[0],
-                  strerror(-st));
-        e = st;
-    } else if (st == 124) {
-        snapc_fmt(why, wlen, "no answer within %d s (REVIVE_FETCH_TIMEOUT)", limit);
-        e = -ETIMEDOUT;
-    } else if ((e = keep_answer(out.p ? out.p : "", out.len, tmpl, job)) == -EPROTO) {
-        snapc_fmt(why, wlen, "%s (status %d)%s%s",
-                  out.len ? "its answer was cut" : "no answer through its remote shell", st,
-                  said[0] ? ": " : "", said);
-    } else if (e < 0)
-        snapc_fmt(why, wlen, "keeping its answer in %s: %s", tmpl, strerror(-e));
-    if (e == 0)
-        snapc_fmt(dir, dlen, "%s", tmpl);
-    snapc_sb_free(&cmd);
-    snapc_sb_free(&out);
-    snapc_sb_free(&err);
-    return e;
+    for (int i = 0; i < n; i++) {
+        struct ask *k = &a[i];
+        struct restart_meta_answer *r = &ans[i];
+        char said[512];
+        int e;
+        r->dir[0] = 0;
+        last_line(&k->err, said, sizeof said);
+        if (k->pr.state == PROBE_DOWN) {
+            snapc_fmt(r->why, sizeof r->why, "%s", k->pr.why);
+            e = -EHOSTDOWN;
+        } else if (k->pr.state == PROBE_WAIT || (!k->done && !k->pid)) {
+            snapc_fmt(r->why, sizeof r->why, "no answer within %d s (REVIVE_FETCH_TIMEOUT)", limit);
+            e = -ETIMEDOUT;
+        } else if (k->st == -E2BIG) {
+            snapc_fmt(r->why, sizeof r->why, "too many hosts asked");
+            e = -E2BIG;
+        } else if (k->nofolder) {
+            snapc_fmt(r->why, sizeof r->why, "cannot make a folder for its answer (%s): %s",
+                      k->tmpl, strerror(-k->st));
+            e = k->st;
+        } else if (k->st < 0) {
+            snapc_fmt(r->why, sizeof r->why, "its remote shell could not be started: %s",
+                      strerror(-k->st));
+            e = k->st;
+        } else if (k->st == 124) {
+            snapc_fmt(r->why, sizeof r->why, "no answer within %d s (REVIVE_FETCH_TIMEOUT)", limit);
+            e = -ETIMEDOUT;
+        } else if ((e = keep_answer(k->out.p ? k->out.p : "", k->out.len, k->tmpl, job)) ==
+                   -EPROTO) {
+            snapc_fmt(r->why, sizeof r->why, "%s (status %d)%s%s",
+                      k->out.len ? "its answer was cut" : "no answer through its remote shell",
+                      k->st, said[0] ? ": " : "", said);
+        } else if (e < 0)
+            snapc_fmt(r->why, sizeof r->why, "keeping its answer in %s: %s", k->tmpl,
+                      strerror(-e));
+        if (e == 0)
+            snapc_fmt(r->dir, sizeof r->dir, "%s", k->tmpl);
+        r->rc = e;
+        snapc_sb_free(&k->out);
+        snapc_sb_free(&k->err);
+    }
+    free(a);
+}
+
+int restart_meta_ask(const char *host, const char *local, const char *jobdir, const char *rrank,
+                     char *dir, size_t dlen, char *why, size_t wlen)
+{
+    struct restart_meta_answer r;
+    char *h = (char *)host;
+    restart_meta_ask_all(&h, 1, local, jobdir, rrank, &r);
+    if (r.rc == 0)
+        snapc_fmt(dir, dlen, "%s", r.dir);
+    else
+        snapc_fmt(why, wlen, "%s", r.why);
+    return r.rc;
 }
 
 /* One host name into H (N so far, at most MAX), once; "user@" and ":slots" dropped. */

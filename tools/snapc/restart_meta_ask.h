@@ -28,6 +28,19 @@
 int restart_meta_ask(const char *host, const char *local, const char *jobdir, const char *rrank,
                      char *dir, size_t dlen, char *why, size_t wlen);
 
+/* What one host answered (restart_meta_ask_all). */
+struct restart_meta_answer {
+    int rc;             /* 0: DIR holds what it sent (possibly nothing); -errno: WHY */
+    char dir[4096];
+    char why[1024];
+};
+
+/* Asks every host of HOSTS (N, at most 64) at once, as restart_meta_ask asks one; ANS[i] is
+ * what HOSTS[i] answered. The remote shells run side by side, bounded together by
+ * REVIVE_FETCH_TIMEOUT from the start (a host whose shell hangs costs that bound once). */
+void restart_meta_ask_all(char *const *hosts, int n, const char *local, const char *jobdir,
+                          const char *rrank, struct restart_meta_answer *ans);
+
 /* The hosts to ask, in order: those of HOSTFILE (the restart's hosts; may be NULL), then
  * those of LIST (restart-mpi --meta-from H1,H2; may be NULL), each once, into H (at most MAX):
  * how many. */
