@@ -429,14 +429,18 @@ static void text_kfds(const struct crs_image *img)
             printf(" count %" PRId64 "%s", k->a, k->flags ? " (semaphore)" : "");
             break;
         case CRS_FD_TIMERFD:
+            /* A periodic timerfd whose expirations were not read shows no time left: the
+             * kernel counts the ones since, and arms it again, when it is read. */
             printf(" clock %" PRId64, k->a);
             if (k->b)
-                printf(", %.6f s left", (double)k->b / 1e9);
+                printf(", armed, %.6f s left", (double)k->b / 1e9);
+            else if (k->c)
+                printf(", armed, %s", k->d ? "its expirations since counted when it is read" : "expiring now");
             else
                 printf(", disarmed");
             if (k->c)
                 printf(", every %.6f s", (double)k->c / 1e9);
-            printf(", %" PRId64 " expirations unread", k->d);
+            printf(", %" PRId64 " expiration%s pending (unread)", k->d, k->d == 1 ? "" : "s");
             break;
         case CRS_FD_SIGNALFD:
             printf(" mask 0x%" PRIx64, (uint64_t)k->a);
@@ -865,6 +869,7 @@ static void json_kfd(const struct crs_image *img, const void *rec, size_t i, str
         break;
     case CRS_FD_TIMERFD:
         ji64("clock", k->a, o);
+        jbool("armed", k->b || k->c, o);
         ji64("left_ns", k->b, o);
         ji64("interval_ns", k->c, o);
         ji64("expirations", k->d, o);
