@@ -11,6 +11,8 @@
 # (b) restart-mpi from h1 on h1,h3 with --meta-from h2: the metadata taken from h2's cache
 #     (said), the directory re-created with it, ranks 0,1 fetched from h2's partner copies and
 #     2,3 from h2's own, the restart gives the native result.
+# (c) the same again, SIGTERM to restart-mpi while its fetch's launch to h2 hangs: the launch,
+#     the folder of h2's answer and the re-created directory are gone, status 143.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed lostmeta 3
@@ -56,4 +58,33 @@ done
     fail "rb: restart-mpi's folder of the answer is left"
 grep -E "no copy|was gone|fetched" "$W/rb.err" | sed 's/^/    /'
 pass "$flavor: h1's cache lost too: the metadata from h2's cache (--meta-from), images from h2's own and partner copies, native result"
+
+# (c) SIGTERM to restart-mpi once it holds h2's answer in a temporary folder and has re-created
+# the directory, while the fetch's launch to h2 hangs (HB_AGENT_HANG=h2 for the launcher; the
+# remote shell of the ask gets through): the launch ended (no hung remote shell left), the
+# folder and the re-created directory removed, restart-mpi ended by SIGTERM. Before, both were
+# left, and the launch ran on.
+rm -rf "${SHARED:?}/$jd"
+: >"$HB/agent.log"
+on h1 env HB_AGENT_HANG=h2 REVIVE_RSH="env HB_AGENT_HANG= $HB/agent" REVIVE_FETCH_START_TIMEOUT=300 \
+    REVIVE_FETCH_TIMEOUT=300 sh -c 'echo $$ >"$0"; exec "$@"' "$W/rc.pid" "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" --meta-from h2 \
+    "$ref" >"$W/rc.out" 2>"$W/rc.err" &
+rp=$!; jobs_started="$jobs_started $rp"
+hung() { local p; for p in $(host_pids h1); do [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-agent-hang " ] && echo $p; done; }
+if wait_for 120 '[ -n "$(hung)" ]'; then
+    [ -d "$SHARED/$jd" ] && ls -d "$HB/node/h1"/revive-meta-* >/dev/null 2>&1 ||
+        fail "rc: before the signal: no re-created directory or no folder of h2's answer"
+    kill -TERM "$(cat "$W/rc.pid")"
+    wait $rp; st=$?
+    [ $st = 143 ] || { fail "rc: restart-mpi's status $st, not 143 (ended by SIGTERM)"; cat "$W/rc.err"; }
+    grep -qF "restart-mpi: ended by signal 15 (Terminated) before the launch; removed what it had re-created: $SHARED/$jd" "$W/rc.err" ||
+        { fail "rc: restart-mpi does not say what it removed"; cat "$W/rc.err"; }
+    [ -e "$SHARED/$jd" ] && fail "rc: the re-created directory is left: $(ls -R "$SHARED/$jd" | head)"
+    [ -z "$(ls "$HB/node/h1" | grep revive-meta-)" ] || fail "rc: the folder of h2's answer is left"
+    wait_for 10 '[ -z "$(hung)" ]' || fail "rc: the fetch's hung remote shell is left: $(hung)"
+    pass "$flavor: SIGTERM during the fetch from a re-created directory: the launch ended, the folder and the directory removed, status 143"
+else
+    fail "rc: the fetch's launch to h2 never hung: $(cat "$W/rc.err")"
+    kill -KILL $rp 2>/dev/null
+fi
 finish

@@ -32,6 +32,7 @@
 #include "restart_fetch.h"
 #include "restart_files.h"
 #include "restart_meta_ask.h"
+#include "restart_signal.h"
 #include "restart_stdin.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
@@ -97,6 +98,18 @@ static void usage(FILE *f)
  * restart fails before the launch, so that nothing is left half made. */
 static char recreated[PATH_MAX];
 static uint64_t recreated_seq;
+
+/* SIGINT, SIGTERM or SIGHUP before the coordinator took over (restart_signal.h): what
+ * restart-mpi made goes first (the folders of other hosts' answers, the re-created snapshot
+ * directory with what was fetched into it), then the signal ends it. */
+static void ended_by_signal(int s)
+{
+    fprintf(stderr, "%s: ended by signal %d (%s) before the launch%s%s\n", me, s, strsignal(s),
+            recreated[0] ? "; removed what it had re-created: " : "", recreated);
+    restart_meta_ask_clean();
+    if (recreated[0])
+        restart_cache_undo(recreated, recreated_seq);
+}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -357,6 +370,7 @@ int main(int argc, char **argv)
     }
 
     atexit(restart_meta_ask_clean); /* what other hosts sent of their cached metadata */
+    restart_signals_hold(ended_by_signal); /* and on SIGINT, SIGTERM, SIGHUP */
     char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
     const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
     const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
@@ -415,6 +429,7 @@ int main(int argc, char **argv)
         snprintf(recreated, sizeof recreated, "%s", jobdir);
         recreated_seq = (uint64_t)seq;
     }
+    restart_signal_check();
     const char *metadir = cached[0] && showme ? cached : seqdir;
     if (metadir == seqdir && access(seqdir, F_OK) < 0)
         die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
@@ -713,7 +728,9 @@ int main(int argc, char **argv)
                         "here\n",
                 me, cwd, strerror(errno));
     filem_meta_free(&m);
+    restart_signal_check();
     restart_meta_ask_clean(); /* exec runs no atexit handler */
+    restart_signals_release(); /* the coordinator's signals as restart-mpi's caller gave them */
     /* the coordinator scans the job directory again: a damaged index is said once */
     if (filem_index_warned())
         setenv(FILEM_INDEX_WARNED_ENV, filem_index_warned(), 1);

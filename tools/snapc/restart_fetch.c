@@ -22,6 +22,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "host_probe.h"
+#include "restart_signal.h"
 #include "spawn_group.h"
 #include "snapc/hosts.h"
 #include "snapc/iface.h"
@@ -450,6 +451,8 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         int left = 0, running = 0;
+        if (restart_signal_pending())
+            break; /* every launch is ended below; restart-mpi then ends by it */
         clock_gettime(CLOCK_MONOTONIC, &now);
         long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
         for (int k = 0; k < nh; k++) {
@@ -644,6 +647,7 @@ int restart_fetch_images(const struct restart_fetch *f, const int *missing, int 
     fetch_all(f, h, nh, addr, w, n, local);
     unsetenv(FILEM_FETCH_SECRET_ENV);
     filem_partner_rx_stop(rx);
+    restart_signal_check(); /* one came: the launches are ended, what was made goes */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     said_fetched(f, w, n, (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 out:

@@ -20,6 +20,7 @@
 #include "filem/filem.h"
 #include "filem/local_meta.h"
 #include "host_probe.h"
+#include "restart_signal.h"
 #include "spawn_group.h"
 #include "snapc/util.h"
 
@@ -98,18 +99,6 @@ static int rsh_argv(char **a, int n, char *buf, size_t blen, const char *host, c
     a[k++] = (char *)cmd;
     a[k] = NULL;
     return 0;
-}
-
-/* A signal that would end restart-mpi while a remote shell runs (^C, a batch system's SIGTERM,
- * a hang-up): the shell's process group (its own, so the terminal's ^C does not reach it) is
- * ended, the folders of the answers removed, then the signal takes its default action. Without
- * this, the folder stayed (atexit handlers do not run on a signal) and the shell ran on. */
-static volatile sig_atomic_t got_sig;
-static const int end_sigs[] = {SIGINT, SIGTERM, SIGHUP};
-
-static void on_end_sig(int s)
-{
-    got_sig = s;
 }
 
 /* One host asked: its probe, then its remote shell (a process group of its own, no input),
@@ -288,8 +277,8 @@ static void start_shell(struct ask *k, const char *local, const char *jobdir, co
 
 /* Every host of A (N) asked at once: each probed, its remote shell started as soon as its
  * port answers; all of them bounded together by LIMIT_S seconds from the start, so that a
- * host whose shell hangs costs that bound once, not once per host. 0, or -EINTR when one of
- * end_sigs came (every shell ended). */
+ * host whose shell hangs costs that bound once, not once per host. 0, or -EINTR when a signal
+ * restart-mpi holds came (restart_signal.h; every shell ended). */
 static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
                    const char *rrank, int limit_s, int climit_s)
 {
@@ -299,6 +288,7 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
         host_probe_start(&a[i].pr, a[i].host, port, 1);
     }
     long end = ms_now() + limit_s * 1000L;
+    int sig = 0; /* restart_signal.h: one came, every shell is ended */
     for (;;) {
         int busy = 0;
         for (int i = 0; i < n; i++) {
@@ -323,7 +313,7 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
             }
             busy += !k->done;
         }
-        if (!busy || got_sig)
+        if (!busy || (sig = restart_signal_pending()) != 0)
             break;
         long left = end - ms_now();
         if (left <= 0) {
@@ -344,7 +334,7 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
         int probing = 0;
         for (int i = 0; i < n; i++)
             probing |= !a[i].done && a[i].pr.state == PROBE_WAIT;
-        long step = probing ? 20 : 1000;
+        long step = probing ? 20 : 200; /* a held signal is looked for as often */
         if (poll(pf, (nfds_t)np, (int)(left > step ? step : left)) < 0 && errno != EINTR) {
             for (int i = 0; i < n; i++) /* not waited for without bound */
                 if (!a[i].done && a[i].pid)
@@ -359,10 +349,10 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
         if (a[i].pr.fd >= 0)
             close(a[i].pr.fd);
         a[i].pr.fd = -1;
-        if (got_sig && a[i].pid)
+        if (sig && a[i].pid)
             end_shell(&a[i], 1, -EINTR);
     }
-    return got_sig ? -EINTR : 0;
+    return sig ? -EINTR : 0;
 }
 
 void restart_meta_ask_all(char *const *hosts, int n, const char *local, const char *jobdir,
@@ -386,23 +376,21 @@ void restart_meta_ask_all(char *const *hosts, int n, const char *local, const ch
     }
     for (int i = 0; i < n; i++)
         a[i].host = hosts[i];
-    /* a signal meanwhile ends the shells and cleans up first (got_sig); an ignored one stays so */
-    struct sigaction sa = {.sa_handler = on_end_sig}, old[3];
-    int caught[3] = {0};
-    sigemptyset(&sa.sa_mask);
-    for (int k = 0; k < 3; k++)
-        caught[k] = sigaction(end_sigs[k], NULL, &old[k]) == 0 && old[k].sa_handler != SIG_IGN &&
-                    sigaction(end_sigs[k], &sa, NULL) == 0;
-    ask_all(a, n, local, jobdir, rrank, limit, climit);
-    for (int k = 0; k < 3; k++)
-        if (caught[k])
-            sigaction(end_sigs[k], &old[k], NULL);
-    if (got_sig) {
-        int s = got_sig;
-        restart_meta_ask_clean();
-        signal(s, SIG_DFL);
-        raise(s);
-        _exit(128 + s);
+    /* a signal meanwhile (^C, a batch system's SIGTERM, a hang-up) ends the shells (their
+     * groups are their own: the terminal's ^C does not reach them); restart-mpi then removes
+     * the folders of the answers and ends by it (restart_signal.h) */
+    if (ask_all(a, n, local, jobdir, rrank, limit, climit) == -EINTR) {
+        for (int i = 0; i < n; i++) {
+            snapc_sb_free(&a[i].out);
+            snapc_sb_free(&a[i].err);
+        }
+        free(a);
+        restart_signal_check(); /* ends the process */
+        for (int i = 0; i < n; i++) {
+            ans[i].rc = -EINTR;
+            snapc_fmt(ans[i].why, sizeof ans[i].why, "ended by a signal");
+        }
+        return;
     }
     const char *job = strrchr(jobdir, '/');
     job = job ? job + 1 : jobdir;

@@ -12,8 +12,8 @@
  * private temporary folder laid out as a cache (DIR/<job>/<seq>/snapshot.meta), which
  * restart_cache.c then reads and checks as it reads this host's own cache: the copies are
  * taken only after those checks (checksum line, reference, committed). The folder is removed
- * by restart_meta_ask_clean (restart-mpi calls it before it becomes the coordinator and at
- * every exit).
+ * by restart_meta_ask_clean (restart-mpi calls it before it becomes the coordinator, at
+ * every exit and when SIGINT, SIGTERM or SIGHUP ends it: restart_signal.h).
  */
 #ifndef REVIVE_TOOLS_RESTART_META_ASK_H
 #define REVIVE_TOOLS_RESTART_META_ASK_H

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "restart_signal.h"
+
 pid_t spawn_group(char *const *argv, int out, int err, int search_path)
 {
     pid_t pid = fork();
@@ -22,6 +24,7 @@ pid_t spawn_group(char *const *argv, int out, int err, int search_path)
         }
         dup2(out, 1);
         dup2(err, 2);
+        restart_signals_release(); /* restart-mpi holds SIGINT/TERM/HUP blocked, not its children */
         if (search_path)
             execvp(argv[0], argv);
         else
