@@ -109,8 +109,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         unlink(coord.sock_path);
         return 127;
     }
-    /* after the launcher: its pid comes first among the coordinator's children (scripts take
-     * the first child as the launcher) */
+    /* after the launcher, which has exec'd by now (coord_spawn waits for that); its pid is not
+     * always the higher one (pids wrap): the tests' launcher_of tells the two apart by name */
     coord_witness_start(&set);
     revive_log_info("job %d: launcher %d, ranks connect to %s, snapshots in %s", (int)getpid(),
                     (int)coord.child, coord.coord_addr, coord.jobdir);

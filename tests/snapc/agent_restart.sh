@@ -10,10 +10,11 @@ snapc_workdir snapc-agent-restart
 # the new job's coordinator (its launcher just waits; the ranks come from elsewhere)
 ( clean_exec REVIVE_VERBOSE=3 "$COORD" --flavor fake -- sleep 60 ) >"$W/new.out" 2>"$W/new.err" &
 NEW=$!; jobs_started="$jobs_started $NEW"
-# (its first child is the "launcher" once it has exec'd sleep with the coordinator's variables;
-# the second, revive-witness, tells signals sent to the process group: src/snapc/coord_witness.c)
-wait_for 60 '[ "$(cat /proc/$(pgrep -P $NEW | head -1)/comm 2>/dev/null)" = sleep ]' || fail "the new coordinator did not start"
-tr '\0' '\n' </proc/$(pgrep -P $NEW | head -1)/environ | grep '^REVIVE_\(COORD\|JOB_SECRET\|JOB_ID\)=' >"$W/env"
+# (its child that launcher_of finds is the "launcher" once it has exec'd sleep with the
+# coordinator's variables; the other, revive-witness, tells signals sent to the process group:
+# src/snapc/coord_witness.c)
+wait_for 60 '[ "$(cat /proc/$(launcher_of $NEW)/comm 2>/dev/null)" = sleep ]' || fail "the new coordinator did not start"
+tr '\0' '\n' </proc/$(launcher_of $NEW)/environ | grep '^REVIVE_\(COORD\|JOB_SECRET\|JOB_ID\)=' >"$W/env"
 [ "$(wc -l <"$W/env")" = 3 ] || fail "no coordinator variables: $(cat "$W/env")"
 chmod 600 "$W/env"
 

@@ -109,7 +109,7 @@ for w in first:1 third:2; do
 done
 pass "second request refused, --wait queued, each summary its own"
 # a rank with the wrong secret is refused; the job is not disturbed
-coord=$(tr '\0' '\n' < /proc/$(pgrep -P $JOB | head -1)/environ | sed -n 's/^REVIVE_COORD=//p')
+coord=$(tr '\0' '\n' < /proc/$(launcher_of $JOB)/environ | sed -n 's/^REVIVE_COORD=//p')
 bad=$(printf '%064d' 7)
 truncate -s 65536 "$W/shm"
 FAKE_RANK=0 FAKE_SIZE=4 FAKE_SHM_FD=9 REVIVE_COORD=$coord REVIVE_JOB_SECRET=$bad \

@@ -104,7 +104,7 @@ expect_rc 0 "launcher kill: a first snapshot" "$CKPT" $JOB
 touch "$W/hold"
 "$CKPT" --status $JOB >"$W/kl.out" 2>"$W/kl.err" & tool=$!
 wait_for 60 'grep -q "] Drained" "$W/kl.err"' || fail "launcher kill: the epoch did not reach Drained"
-kill -KILL "$(pgrep -P $JOB | head -1)"
+kill -KILL "$(launcher_of $JOB)"
 rm -f "$W/hold"   # rank 0's capture goes on, as after its 3 s pause before
 wait $tool; rc=$?
 [ $rc = 1 ] && grep -q "no checkpoint: the job ended during the checkpoint\|no checkpoint: rank .* ended during the checkpoint" "$W/kl.err" ||

@@ -42,7 +42,7 @@ for when in never now; do
     start_job $when 2 --iters 1000000 --sleep-us 500
     sock=$REVIVE_SOCKET_DIR/coord.$JOB
     wait_for 60 '[ -S "$sock" ]' || fail "$when: no coordinator socket"
-    launcher=$(pgrep -P $JOB | head -1)
+    launcher=$(launcher_of $JOB)
     if [ $when = never ]; then
         client "$sock" $when "$W/$when.answer"
         cpid=$!

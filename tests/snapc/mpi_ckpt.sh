@@ -43,8 +43,8 @@ for i in 0 1 2; do
     pid=$JOB
     if [ $i = 1 ]; then
         # the real launcher under Revive's mpirun (mpirun.openmpi, Hydra's mpiexec) finds the job too
-        wait_for 120 '[ -n "$(pgrep -P $JOB)" ]' || fail "no launcher under the coordinator"
-        pid=$(pgrep -P $JOB | head -1)
+        wait_for 120 'launcher_of $JOB >/dev/null' || fail "no launcher under the coordinator"
+        pid=$(launcher_of $JOB)
     fi
     if ckpt "snapshot $i (pid $pid: $(cat /proc/$pid/comm 2>/dev/null))" $pid; then
         ref=$(tail -n1 "$W/cmd.out")

@@ -182,6 +182,20 @@ coord() {
     done
     return 1
 }
+# launcher_of COORD: the launcher a coordinator started: its child that is neither its
+# revive-witness (src/snapc/coord_witness.c, forked after the launcher but not always given the
+# higher pid) nor a child not yet named or exec'd (comm still revive-coord); nothing and status 1
+# when there is none (yet). "pgrep -P COORD | head -1" took the witness when its pid was lower.
+launcher_of() {
+    local p comm
+    for p in $(pgrep -P "$1"); do
+        read -r comm 2>/dev/null </proc/$p/comm || continue
+        case $comm in revive-witness | revive-coord) continue ;; esac
+        echo "$p"
+        return 0
+    done
+    return 1
+}
 # checkpoint JOBPID NAME [--term]: $CKPT (ckpt-mpirun) --wait on the job's coordinator, output in
 # ckpt.NAME.out/.err; prints the snapshot's reference. A caller that waits for the job after a
 # failed --term removes the pace file first: a paced program holds before its last step while it

@@ -30,7 +30,7 @@ job=$!; pids+=($job)
 if ! wait_steps out.0 2 $job || ! c=$(coord $job); then
     failed "the job printed no step"; tail -n 3 err.0; exit 1
 fi
-launcher_pid=$(pgrep -P $c | head -n1)
+launcher_pid=$(launcher_of $c)
 for i in $(seq 300); do [ "$(ranks $c | wc -l)" = $np ] && break; sleep 0.1; done
 rk=($(ranks $c))
 [ ${#rk[@]} = $np ] || { failed "$np ranks expected under the job, found ${#rk[@]}"; exit 1; }
