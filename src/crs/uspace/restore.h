@@ -116,6 +116,11 @@ const struct crs_rec_fd *crs_restore_fd_record(const struct crs_image *img, int 
 /* Sockets (restore_sockets.c): every one made again at our own numbers,
  * before the descriptors are placed. */
 int crs_restore_sockets(struct crs_restore *r);
+/* Ends the TCP connection in TIME-WAIT whose 4-tuple is socket record s's
+ * own (local and remote address), left by the ended original
+ * (restore_timewait.c): 0, or -errno (-EPERM without CAP_NET_ADMIN, -ENOENT
+ * when there is none). */
+int crs_restore_end_time_wait(const struct crs_rec_socket *s);
 /* A path of the image as the restart sees it (cr_restart --relocate OLD=NEW);
  * the result stays valid until the next call but one. */
 const char *crs_restore_path(struct crs_restore *r, const char *path);

@@ -98,11 +98,44 @@ static const char *sock_what(const struct crs_restore *r, size_t i, char *buf, s
     return buf;
 }
 
+/* Whether a TCP connection in TIME-WAIT (the ended original's, closed by its
+ * end: the kernel keeps it up to 60 s) holds the local address of s, from
+ * /proc/net/tcp or tcp6 (state 06). */
+static int time_wait_holds(const struct crs_rec_socket *s)
+{
+    if ((s->family != AF_INET && s->family != AF_INET6) || s->type != SOCK_STREAM)
+        return 0;
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)s->local;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)s->local;
+    unsigned port = ntohs(s->family == AF_INET ? in4->sin_port : in6->sin6_port);
+    FILE *f = fopen(s->family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", "re");
+    if (!f)
+        return 0;
+    char line[512], addr[40];
+    unsigned p, st;
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", addr, &p, &st) == 3 && p == port &&
+            st == 0x06) {
+            /* IPv4: the address as the kernel prints it, its four bytes read as one number */
+            uint32_t a = (uint32_t)strtoul(addr, NULL, 16), want;
+            memcpy(&want, &in4->sin_addr, 4);
+            found = s->family == AF_INET6 || a == want || want == 0;
+        }
+    fclose(f);
+    return found;
+}
+
 static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
 {
     char a[160], w[64];
     addr_text(s->local, s->local_len, a, sizeof a);
-    if (e == EADDRINUSE)
+    if (e == EADDRINUSE && time_wait_holds(s))
+        crs_restore_error(r, "cannot bind %s to %s again: a TCP connection of the ended original on that address "
+                          "is in TIME-WAIT, which the kernel keeps up to 60 s after the process ended (`ss -tan "
+                          "state time-wait` shows it); restart once it has gone (a restart as root ends the "
+                          "TIME-WAIT of connections the image holds)", sock_what(r, i, w, sizeof w), a);
+    else if (e == EADDRINUSE)
         crs_restore_error(r, "cannot bind %s to %s again: another process holds that address; restart "
                           "once it has let go", sock_what(r, i, w, sizeof w), a);
     else
@@ -114,11 +147,11 @@ static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socke
 static int do_bind(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int fd)
 {
     clear_stale(s);
-    set_reuse(fd, 1);   /* established connections already hold a TCP port */
+    /* Established connections already hold a TCP port (pass 1): SO_REUSEADDR stays on through
+     * listen(2), which checks the port again; the program's own value comes back after it. */
+    set_reuse(fd, 1);
     int rc = bind(fd, (const struct sockaddr *)s->local, s->local_len);
-    int e = errno;
-    set_reuse(fd, (s->flags & CRS_SOCK_F_REUSEADDR) != 0);
-    return rc ? bind_fail(r, i, s, e) : 0;
+    return rc ? bind_fail(r, i, s, errno) : 0;
 }
 
 /* A new client end of a TCP connection, bound to its old address and connected to the server
@@ -152,6 +185,9 @@ static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
 {
     const struct crs_image *img = r->img;
     const struct crs_rec_socket *c = &img->sockets[i], *srv = &img->sockets[j];
+    /* the original's own ends of this connection, if either is in TIME-WAIT (as root) */
+    crs_restore_end_time_wait(c);
+    crs_restore_end_time_wait(srv);
     int l = sock_new(r, srv), cl = -1, acc = -1, bind_err = 0;
     if (l < 0)
         goto fail;
@@ -294,6 +330,22 @@ static int udp_connect_again(struct crs_restore *r, size_t i, int fd)
     return 0;
 }
 
+/* A restart that failed here: the TCP connections it made are reset, not closed,
+ * so that none is left in TIME-WAIT on the program's addresses for the next try. */
+static void abandon(struct crs_restore *r)
+{
+    struct linger now = { .l_onoff = 1, .l_linger = 0 };
+    for (size_t i = 0; i < r->img->nsockets; i++) {
+        const struct crs_rec_socket *s = &r->img->sockets[i];
+        if (r->sock_fds[i] < 0)
+            continue;
+        if (s->family != AF_UNIX && s->type == SOCK_STREAM)
+            setsockopt(r->sock_fds[i], SOL_SOCKET, SO_LINGER, &now, sizeof now);
+        close(r->sock_fds[i]);
+        r->sock_fds[i] = -1;
+    }
+}
+
 int crs_restore_sockets(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -332,9 +384,14 @@ int crs_restore_sockets(struct crs_restore *r)
         if ((e = do_bind(r, i, s, fd)))
             break;
         if (s->state == CRS_SOCK_LISTEN && listen(fd, s->backlog > 0 ? s->backlog : 128) != 0) {
-            crs_restore_error(r, "cannot listen on %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
-            e = -EIO;
+            if (errno == EADDRINUSE) {
+                e = bind_fail(r, i, s, errno);
+            } else {
+                crs_restore_error(r, "cannot listen on %s again: %s",  sock_what(r, i, w, sizeof w), strerror(errno));
+                e = -EIO;
+            }
         }
+        set_reuse(fd, (s->flags & CRS_SOCK_F_REUSEADDR) != 0);
         if (!e)
             e = udp_connect_again(r, i, fd);
     }
@@ -406,5 +463,7 @@ int crs_restore_sockets(struct crs_restore *r)
                 shutdown(fd, how);
         }
     }
+    if (e)
+        abandon(r);
     return e;
 }

@@ -10,6 +10,10 @@
  *   tl    a TCP listener on 127.0.0.1 (ports below the kernel's ephemeral range),
  *         with an accepted connection (tacc, tcli, TCP_NODELAY), data queued
  *         both ways
+ *   tl2   a TCP listener WITHOUT SO_REUSEADDR (as most servers are made), with an
+ *         accepted connection (tacc2, tcli2) that carries no data: at the
+ *         original's end its client end, closed first, is left in TIME-WAIT
+ *         on its port, which the restart must bind again (as root: repair mode)
  *   ub    a UDP socket bound to 127.0.0.1, uc a UDP socket connected to it
  *   fresh an unbound TCP socket
  * After each point: the queued bytes and messages come out in order,
@@ -33,8 +37,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int us[2], ud[2], usp[2], ul, acc, cli, pend, ua, tl, tacc, tcli, ub, uc, fresh;
-static struct sockaddr_in tl_addr, ub_addr;
+static int us[2], ud[2], usp[2], ul, acc, cli, pend, ua, tl, tacc, tcli, tl2, tcli2, tacc2, ub, uc, fresh;
+static struct sockaddr_in tl_addr, tl2_addr, ub_addr;
 static struct sockaddr_un ul_addr, ua_addr;
 static socklen_t ua_len;
 static unsigned char big[100000];
@@ -118,6 +122,17 @@ static void setup(void)
     must(connect(tcli, (struct sockaddr *)&tl_addr, sizeof tl_addr) == 0, "tcp connect");
     tacc = accept(tl, NULL, NULL);
     must(tacc >= 0, "tcp accept");
+
+    tl2 = socket(AF_INET, SOCK_STREAM, 0);
+    bind_low_port(tl2, &tl2_addr, "tcp listener without SO_REUSEADDR");
+    l = sizeof tl2_addr;
+    must(listen(tl2, 4) == 0 && getsockname(tl2, (struct sockaddr *)&tl2_addr, &l) == 0, "tcp listener 2");
+    tcli2 = socket(AF_INET, SOCK_STREAM, 0);   /* a lower descriptor than tacc2: closed first at exit */
+    struct sockaddr_in cl2_addr;
+    bind_low_port(tcli2, &cl2_addr, "tcp client 2");
+    must(connect(tcli2, (struct sockaddr *)&tl2_addr, sizeof tl2_addr) == 0, "tcp connect 2");
+    tacc2 = accept(tl2, NULL, NULL);
+    must(tacc2 >= 0, "tcp accept 2");
 
     ub = socket(AF_INET, SOCK_DGRAM, 0);
     bind_low_port(ub, &ub_addr, "udp bind");
@@ -234,6 +249,21 @@ static void check(const char *when)
           "connect %d accept %d", ok, y);
     close(x);
     close(y);
+    int ra = -1;
+    l = sizeof ra;
+    getsockopt(tl2, SOL_SOCKET, SO_REUSEADDR, &ra, &l);
+    x = socket(AF_INET, SOCK_STREAM, 0);
+    ok = connect(x, (struct sockaddr *)&tl2_addr, sizeof tl2_addr) == 0;
+    y = ok ? accept(tl2, NULL, NULL) : -1;
+    CHECK("TCP listener without SO_REUSEADDR: same port, still without it, accepts a new connection",
+          ok && y >= 0 && ra == 0 && same_sockname(tl2, &tl2_addr, sizeof tl2_addr), "connect %d accept %d reuse %d",
+          ok, y, ra);
+    close(x);
+    close(y);
+    /* a byte each way, read at once: the pair stays empty, so its client end ends in TIME-WAIT */
+    n = send(tcli2, "c", 1, 0) == 1 && read_all(tacc2, buf, 1) == 1 && buf[0] == 'c' && send(tacc2, "s", 1, 0) == 1 &&
+        read_all(tcli2, buf, 1) == 1 && buf[0] == 's';
+    CHECK("TCP connection of that listener: data flows both ways", n == 1, "%zd", n);
     must(send(uc, "udp", 3, 0) == 3, "udp send");
     n = recv(ub, buf, sizeof buf, 0);
     CHECK("UDP: the connected socket reaches the bound one at its port", n == 3 && same_sockname(ub, &ub_addr, sizeof ub_addr),
