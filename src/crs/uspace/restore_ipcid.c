@@ -19,8 +19,10 @@
  * between takes the chosen id, and the kernel gives ours a free one. The
  * id obtained is looked at: when the old one's index is free, ours goes
  * and the restart tries again; when another object holds it, the kernel
- * gave the next free index above (measured), and the id stays lost (the
- * caller says so). */
+ * gave the next free index above (measured), which is likely the old id of
+ * another object of the same checkpoint (a tree's member restoring next):
+ * the object is made again at the highest free index (far_id), and the id
+ * stays lost (the caller says so). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
@@ -120,19 +122,39 @@ static int at_index(int kind, int idx)
     return msgctl(idx, MSG_STAT_ANY, &ds);
 }
 
-/* Whether another object than ours (id) holds the index of old. An id is
- * its index in the low 15 bits (24 with the kernel's ipcmni_extend): our
- * own object, found at its index, tells which. Unknown: 0 (try again). */
+/* The bits of an id that are its index: 15 (24 with the kernel's
+ * ipcmni_extend); our own object (id), found at its index, tells which. 0:
+ * unknown. */
+static int index_bits(int kind, int id)
+{
+    for (int bits = 15; bits <= 24; bits += 9)
+        if (at_index(kind, id & ((1 << bits) - 1)) == id)
+            return bits;
+    return 0;
+}
+
+/* Whether another object than ours (id) holds the index of old. Unknown: 0 (try again). */
 static int held_by_another(int kind, int old, int id)
 {
-    for (int bits = 15; bits <= 24; bits += 9) {
-        int mask = (1 << bits) - 1;
-        if (at_index(kind, id & mask) == id) {
-            int holder = at_index(kind, old & mask);
-            return holder >= 0 && holder != id;
-        }
-    }
-    return 0;
+    int bits = index_bits(kind, id);
+    int holder = bits ? at_index(kind, old & ((1 << bits) - 1)) : -1;
+    return holder >= 0 && holder != id;
+}
+
+/* An id for an object whose old one another object holds: with the old
+ * one's sequence bits, at the highest free index (at most 1024 looked at;
+ * -1: none). Left to itself the kernel gives the next free index above the
+ * old one, which is likely another object's of the same checkpoint (a
+ * tree's members, or images restarted one after another, made them in a
+ * row): that one then lost its id too. Objects are made at the lowest
+ * free indexes, so the highest are the least likely to be any image's. */
+static int far_id(int kind, int old, int bits)
+{
+    int top = (1 << bits) - 1;
+    for (int idx = top; idx > top - 1024 && idx > 0; idx--)
+        if (at_index(kind, idx) < 0)
+            return (old & ~top) | idx;
+    return -1;
 }
 
 int crs_restore_ipc_make(int kind, int old, int (*make)(void *arg), void *arg, int *held)
@@ -143,9 +165,9 @@ int crs_restore_ipc_make(int kind, int old, int (*make)(void *arg), void *arg, i
         int id = make(arg);
         return id < 0 ? -errno : id;
     }
-    int lock = lock_namespace(), id = -1, chose = 0;
+    int lock = lock_namespace(), id = -1, chose = 0, want = old, moved = 0;
     char buf[16];
-    int n = snprintf(buf, sizeof buf, "%d", old);
+    int n = snprintf(buf, sizeof buf, "%d", want);
     for (int tries = 0; tries < TRIES; tries++) {
         if (id >= 0)
             remove_one(kind, id);
@@ -167,9 +189,21 @@ int crs_restore_ipc_make(int kind, int old, int (*make)(void *arg), void *arg, i
             id = -e;
             break;
         }
-        if (!chose || id == old || held_by_another(kind, old, id))
+        if (!chose || id == want)
             break;
-        revive_log_debug("System V id %d, chosen, was taken by another process's object (got %d): again", old, id);
+        if (!moved && held_by_another(kind, old, id)) {
+            int far = far_id(kind, old, index_bits(kind, id));
+            if (far < 0)
+                break;   /* kept where the kernel put it */
+            revive_log_debug("System V id %d is another object's: made again under %d, far from the ids "
+                             "images hold", old, far);
+            want = far, moved = 1;
+            n = snprintf(buf, sizeof buf, "%d", want);
+            continue;
+        }
+        if (moved && held_by_another(kind, want, id))
+            break;   /* that one too was taken meanwhile: kept where the kernel put it */
+        revive_log_debug("System V id %d, chosen, was taken by another process's object (got %d): again", want, id);
     }
     if (lock >= 0)
         close(lock);   /* and with it the lock */
