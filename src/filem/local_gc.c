@@ -111,8 +111,34 @@ static int redundant(const char *seqdir, const char *shared, char *why, size_t w
     return ok;
 }
 
-/* One job's cache. */
-static void gc_job(const char *local, const char *name, time_t oldest_ok,
+/* The partial images (.NAME.tmp.PID) in the cached sequence SD whose writer is gone: never a
+ * restart's. A writer still there keeps its file (a pid reused by another process too). */
+static int sweep_tmp(const char *sd, struct filem_local_gc_stats *s)
+{
+    int n = 0;
+    DIR *sdd = opendir(sd);
+    for (struct dirent *x; sdd && (x = readdir(sdd));) {
+        pid_t w = tmp_writer(x->d_name);
+        char p[PATH_MAX];
+        struct stat st;
+        if (w > 0 && kill(w, 0) < 0 && errno == ESRCH &&
+            (size_t)snprintf(p, sizeof p, "%s/%s", sd, x->d_name) < sizeof p &&
+            lstat(p, &st) == 0 && S_ISREG(st.st_mode) && unlink(p) == 0) {
+            s->tmp++;
+            n++;
+            s->bytes += (unsigned long long)st.st_size;
+        }
+    }
+    if (sdd)
+        closedir(sdd);
+    return n;
+}
+
+/* One job's cache. dead_only: only what can never serve a restart (partial images of a gone
+ * writer, and a sequence the shared directory does not hold committed that had one: cut short
+ * while its ranks wrote; one whose copy to shared storage failed keeps its complete images, issue
+ * 9): committed copies stay, whatever their age (filem_local_gc_dead). */
+static void gc_job(const char *local, const char *name, time_t oldest_ok, int dead_only,
                    struct filem_local_gc_stats *s, filem_local_gc_report report, void *arg)
 {
     char cj[PATH_MAX], note[PATH_MAX], sjob[PATH_MAX] = "";
@@ -152,31 +178,25 @@ static void gc_job(const char *local, const char *name, time_t oldest_ok,
         char sd[PATH_MAX], shared[PATH_MAX + 32], meta[PATH_MAX + 64], why[PATH_MAX + 64];
         if ((size_t)snprintf(sd, sizeof sd, "%s/%s", cj, e->d_name) >= sizeof sd)
             continue;
-        /* partial images of a writer that is gone: never a restart's */
-        DIR *sdd = opendir(sd);
-        for (struct dirent *x; sdd && (x = readdir(sdd));) {
-            pid_t w = tmp_writer(x->d_name);
-            char p[PATH_MAX];
-            if (w > 0 && kill(w, 0) < 0 && errno == ESRCH &&
-                (size_t)snprintf(p, sizeof p, "%s/%s", sd, x->d_name) < sizeof p &&
-                lstat(p, &st) == 0 && S_ISREG(st.st_mode) && unlink(p) == 0) {
-                s->tmp++;
-                s->bytes += (unsigned long long)st.st_size;
-            }
-        }
-        if (sdd)
-            closedir(sdd);
+        int cut = sweep_tmp(sd, s) > 0;
         int go = 0;
         if (shared_there) {
             snprintf(shared, sizeof shared, "%s/%s", sjob, e->d_name);
             snprintf(meta, sizeof meta, "%s/snapshot.meta", shared);
-            if (access(meta, F_OK) != 0) {
+            if (dead_only && access(meta, F_OK) != 0 && !cut) {
+                snprintf(why, sizeof why, "not committed, no image cut short");
+            } else if (access(meta, F_OK) != 0) {
                 go = 1;
                 snprintf(why, sizeof why, "not committed in %s (failed or cut short)", sjob);
+            } else if (dead_only) {
+                snprintf(why, sizeof why, "committed");
             } else if (redundant(sd, shared, why, sizeof why)) {
                 go = 1;
                 snprintf(why, sizeof why, "committed and every image in %s", shared);
             }
+        } else if (dead_only) {
+            snprintf(why, sizeof why, "%s", sjob[0] ? "its snapshot directory is not there"
+                                                    : "its snapshot directory is unknown");
         } else if (old) {
             go = 1;
             snprintf(why, sizeof why, "%s; unchanged for longer than the age bound",
@@ -220,9 +240,34 @@ int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc
         return -errno;
     for (struct dirent *e; (e = readdir(d));)
         if (!strncmp(e->d_name, "revive_global_snapshot_", 23))
-            gc_job(local, e->d_name, oldest_ok, &s, report, arg);
+            gc_job(local, e->d_name, oldest_ok, 0, &s, report, arg);
     closedir(d);
     if (st)
         *st = s;
     return 0;
+}
+
+int filem_local_gc_dead(const char *local, const char *job, struct filem_local_gc_stats *st)
+{
+    struct filem_local_gc_stats s = {0};
+    int e = 0;
+    if (job) {
+        if (strncmp(job, "revive_global_snapshot_", 23) != 0 || strchr(job, '/'))
+            e = -EINVAL;
+        else
+            gc_job(local, job, 0, 1, &s, NULL, NULL);
+    } else {
+        DIR *d = opendir(local);
+        if (!d) {
+            e = -errno;
+        } else {
+            for (struct dirent *x; (x = readdir(d));)
+                if (!strncmp(x->d_name, "revive_global_snapshot_", 23))
+                    gc_job(local, x->d_name, 0, 1, &s, NULL, NULL);
+            closedir(d);
+        }
+    }
+    if (st)
+        *st = s;
+    return e;
 }

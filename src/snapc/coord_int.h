@@ -231,6 +231,12 @@ void coord_rank_continued(int rank);  /* its CONTINUED */
 void coord_stop_tick(int64_t now);
 int64_t coord_stop_wake(int64_t now); /* ms, 0 none */
 
+/* coord_cache.c: this host's node-local cache: what jobs ended during a checkpoint left there
+ * (partial images of gone writers, uncommitted sequences) goes, at the start (jobs that do not
+ * run) and at the end (this job's own, after its ranks) */
+void coord_cache_sweep_start(void);
+void coord_cache_sweep_end(void);
+
 /* coord_restart.c */
 int coord_restart_setup(void);
 void coord_restart_hello(void);

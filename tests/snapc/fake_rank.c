@@ -30,7 +30,9 @@
  *   --hold R:OP:FILE  rank R's OP waits while FILE exists (10 min at most; FILE.in is made
  *                     once it waits, for the test to see): the test holds a
  *                     checkpoint in OP exactly as long as it needs (a fixed --slow was paid by
- *                     every checkpoint of the job, and could still be too short under load)
+ *                     every checkpoint of the job, and could still be too short under load).
+ *                     OP "writing": in capture, once 1 MiB of the image's temporary file
+ *                     (.NAME.tmp.PID) is written
  *   --mpix K          every rank calls MPIX_Checkpoint at its K-th world collective
  *   --mpix-file F     ... once the file F exists (10 min at most), waiting outside MPI as a
  *                     long computation would; says "MPIX_Checkpoint waits for F" and then
@@ -69,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crs/base/durable.h"
 #include "crs/base/image.h"
 #include "fake_shm.h"
 #include "filem/filem.h"
@@ -435,6 +438,19 @@ static int o_capture(void *arg, const char *path, struct snapc_capture_result *r
     if (op_fails("capture")) {
         snprintf(r->err, sizeof r->err, "simulated capture failure (no space left on device)");
         return -ENOSPC;
+    }
+    if (me == hold_rank && strcmp(hold_op, "writing") == 0 && access(hold_file, F_OK) == 0) {
+        /* held half way through writing its image: the partial image (.NAME.tmp.PID) is on
+         * disk, as a real rank's while it writes hundreds of MB */
+        struct crs_durable d;
+        static char chunk[1 << 20];
+        if (crs_durable_open(&d, path, 0600) == 0) {
+            memset(chunk, 'x', sizeof chunk);
+            ssize_t w = write(d.fd, chunk, sizeof chunk);
+            (void)w;
+            op_hook("writing");
+            crs_durable_abort(&d);
+        }
     }
     int e = write_image(path, r->err, sizeof r->err);
     if (e < 0)

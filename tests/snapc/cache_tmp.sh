@@ -1,0 +1,69 @@
+#!/bin/bash
+# A job ended during a checkpoint leaves no partial image in this host's node-local cache
+# (review11 #4: SIGTERM or kill -9 of mpirun while the ranks wrote left .rank_N.img.tmp.PID,
+# 370-430 MB each, in /tmp/revive-local-UID until another job's commit collected them). Rank 1
+# of 2 fake ranks holds half way through writing its image (fake_rank --hold 1:writing:FILE:
+# 1 MiB of its temporary file on disk).
+#   a: a first snapshot commits; the second is held; SIGTERM to mpirun: when mpirun has exited,
+#      the job's cache holds no temporary file and no uncommitted sequence, and still the
+#      committed one (a restart's copy); mpirun said what it removed.
+#   b: the held snapshot, then kill -9 of mpirun (nobody of the job can clean up): the partial
+#      image stays until the next job on this host starts (c), whose mpirun removes it and the
+#      uncommitted sequence, and says so.
+# Never touched, in another job's cache: a temporary file whose writer runs (a sleep of this
+# test's); one whose writer is gone goes at c's start.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-cachetmp
+cache=$W/revive-local-$(id -u)
+(umask 077; mkdir -p "$cache/revive_global_snapshot_1/0")
+sleep 600 & live=$!
+cleanup='kill $live 2>/dev/null'
+printf 'partial' >"$cache/revive_global_snapshot_1/0/.rank_0.img.tmp.$live"
+# tmps DIR: the temporary images under DIR
+tmps() { find "$1" -name '.*.tmp.*' 2>/dev/null; }
+
+start_job a 2 --iters $UNTIL_KILLED --sleep-us 500 --hold 1:writing:$W/hold
+expect_rc 0 "a first snapshot" "$CKPT" --wait $JOB
+touch "$W/hold"
+"$CKPT" --wait $JOB >"$W/ck.a.out" 2>"$W/ck.a.err" & ck=$!
+wait_for 60 '[ -e "$W/hold.in" ]' || fail "a: rank 1 did not begin writing its image within 60 s"
+[ -n "$(tmps "$cache/revive_global_snapshot_$JOB.ckpt/1")" ] || fail "a: no partial image in the cache while rank 1 writes"
+kill -TERM $JOB
+job_gone $JOB 60 || fail "a: the job did not end within 60 s of SIGTERM"
+wait $JOB; wait $ck
+rm -f "$W/hold" "$W/hold.in"
+left=$(tmps "$cache/revive_global_snapshot_$JOB.ckpt")
+[ -z "$left" ] || fail "a: partial images left after SIGTERM to mpirun: $left"
+[ ! -d "$cache/revive_global_snapshot_$JOB.ckpt/1" ] || fail "a: the uncommitted sequence 1 is still in the cache"
+[ -f "$cache/revive_global_snapshot_$JOB.ckpt/0/rank_1.img" ] || fail "a: the committed sequence 0 went from the cache"
+# (rank 0 may have been writing its own image too)
+grep -Eq "node-local cache: removed [12] partial images? and 1 uncommitted sequence of this job" "$W/a.err" ||
+    { fail "a: mpirun did not say what it removed"; tail -n 3 "$W/a.err"; }
+pass "a: SIGTERM to mpirun while rank 1 wrote its image: the partial image and the uncommitted sequence removed, the committed one kept"
+
+start_job b 2 --iters $UNTIL_KILLED --sleep-us 500 --hold 1:writing:$W/hold
+B=$JOB
+touch "$W/hold"
+"$CKPT" --wait $B >"$W/ck.b.out" 2>"$W/ck.b.err" & ck=$!
+wait_for 60 '[ -e "$W/hold.in" ]' || fail "b: rank 1 did not begin writing its image within 60 s"
+{ kill -KILL $B; wait $B; } 2>/dev/null # (bash's "Killed" line)
+wait $ck
+wait_no_strays 30
+rm -f "$W/hold" "$W/hold.in"
+[ -n "$(tmps "$cache/revive_global_snapshot_$B.ckpt/0")" ] || fail "b: no partial image after kill -9 of mpirun (nothing to collect)"
+( exit 0 ) & gone=$!; wait $gone
+printf 'partial' >"$cache/revive_global_snapshot_1/0/.rank_1.img.tmp.$gone"
+start_job c 2 --iters 20 --sleep-us 500
+wait $JOB; st=$?
+[ $st = 0 ] || { fail "c: status $st"; tail -n 3 "$W/c.err"; }
+left=$(tmps "$cache/revive_global_snapshot_$B.ckpt")
+[ -z "$left" ] || fail "b: partial images left after the next job's start: $left"
+[ ! -d "$cache/revive_global_snapshot_$B.ckpt/0" ] || fail "b: the uncommitted sequence 0 is still in the cache"
+grep -Eq "node-local cache: removed [23] partial images and 1 uncommitted sequence of jobs that ended during a checkpoint" "$W/c.err" ||
+    { fail "c: mpirun did not say what it removed"; grep "node-local" "$W/c.err"; }
+pass "b: kill -9 of mpirun while rank 1 wrote its image: the next job's start removed its partial image and the uncommitted sequence"
+
+[ -f "$cache/revive_global_snapshot_1/0/.rank_0.img.tmp.$live" ] || fail "a partial image whose writer runs was removed"
+[ ! -e "$cache/revive_global_snapshot_1/0/.rank_1.img.tmp.$gone" ] || fail "a partial image whose writer is gone was kept"
+pass "another job's partial image whose writer runs is kept; one whose writer is gone went"
+finish
