@@ -30,6 +30,9 @@
  * on OUT:
  *   revive-fetch: rank R: sent PATH
  *   revive-fetch: rank R: none: WHY        (no good copy here; WHY says what was looked at)
+ * The checksums come from SEQDIR/snapshot.meta, or, when SEQDIR is not there on this host (a
+ * directory re-created by restart-mpi --recreate-in on storage only its host sees), from the
+ * committed copy in this host's cached sequence (local_meta.h).
  * 0 when the arguments and the snapshot's metadata could be read (whatever was found), else
  * -errno with a message. */
 int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,

@@ -15,7 +15,9 @@
 #     1, nothing made;
 # (d) the same with --recreate-in DIR (other storage every host sees): the job directory made
 #     again as DIR/<its name> from h1's cached metadata, every image fetched into it from the
-#     caches (said), the old place not made, native result.
+#     caches (said), the old place not made, native result;
+# (e) --recreate-in a directory of h1's node-local storage (no storage every host sees), the
+#     restart on h1 alone: h2's sender takes the checksums from its cached metadata, native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed lostfs 3
@@ -109,5 +111,21 @@ cmp -s "$W/other/$jd/0/snapshot.meta" "$W/meta.committed" || fail "rd: the re-cr
 [ -e "$SHARED" ] && fail "rd: the old place was made again: $(ls -la "$SHARED")"
 grep -E "was gone" "$W/rd.err" | sed 's/^/    /'
 pass "$flavor: the shared storage gone: --recreate-in re-creates the snapshot in other storage from the caches (said), native result"
+
+# (e) no shared storage at all: re-created in h1's node-local storage (not seen by h2), the job
+# restarted on h1 alone: h2's sender, which cannot see the re-created directory, takes the
+# checksums from its cached snapshot.meta; native result (before: "h2: not reached (the
+# launcher: status 1 ...)", the sender could not read DIR/<job>/0/snapshot.meta there)
+hostfile "$W/hosts1" h1:4
+on h1 mkdir -m 0700 "$LOCAL/redo"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts1" \
+    --recreate-in "$LOCAL/redo" "$ref" >"$W/re.out" 2>"$W/re.err"
+st=$?
+[ $st = 0 ] || { fail "re: restart-mpi status $st"; tail -5 "$W/re.err"; }
+cmp -s "$W/native.out" "$W/re.out" || { fail "re: result differs"; cat "$W/native.out" "$W/re.out"; }
+grep -qF "rank 2's image was not in $LOCAL/redo/$jd/0: fetched from h2 ($LOCAL/$jd/0/rank_2.img), verified" "$W/re.err" ||
+    { fail "re: rank 2 not fetched from h2 into h1's node-local storage"; grep -E "fetched|cannot" "$W/re.err"; }
+[ -e "$HB/node/h2/redo" ] && fail "re: something was made in h2's node-local storage"
+pass "$flavor: no shared storage at all: re-created in h1's node-local storage, images fetched from h1's and h2's caches, restart on h1 alone, native result"
 mv "$SHARED.away" "$SHARED"
 finish
