@@ -39,7 +39,8 @@ S=${REVIVE_SRCDIR:-$(cd "$(dirname "$0")/../../../.." && pwd)}
 me=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 
 ntrials=20 budget=0 seed= replay= rounds_opt= keep=0 verbose=0 mlo=20 mhi=700
-programs="cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort ck_coll ck_p2p mpi_loop"
+all_programs="cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort cc_halo cc_io cc_rma ck_coll ck_p2p mpi_loop"
+programs=$all_programs
 flavors="ompi mpich" nps="1 2 4 8" kinds="continue term twice chain" duration=4
 while [ $# -gt 0 ]; do
     case $1 in
@@ -136,10 +137,14 @@ base_rounds() { # the fewest rounds a trial runs (calibration multiplies them by
 }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-run_native() { # FLAVOR NP BIN ROUNDS: stdout of a native run (bounded)
+run_native() { # FLAVOR NP BIN ROUNDS: stdout of a native run (bounded), in a folder of the
+    # campaign's (cc_io leaves its output files where it runs, as the trials do in theirs)
     local L
     L=$(launcher_of "$1")
-    clean timeout -k 5 "${NATIVE_TMO:-300}" "$L" -n "$2" "$3" "$4"
+    mkdir -p "$W/native" && (cd "$W/native" && clean timeout -k 5 "${NATIVE_TMO:-300}" "$L" -n "$2" "$3" "$4")
+    local rc=$?
+    rm -f "$W/native/"*
+    return $rc
 }
 # clean CMD...: CMD with only descriptors 0-2 (ranks must not inherit the campaign's pipes)
 clean() {
@@ -500,7 +505,7 @@ count() { # RESULT PROG FLAVOR KIND NP
 }
 : >"$W/phases"
 replay_opts=()
-[ "$programs" != "cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort ck_coll ck_p2p mpi_loop" ] && replay_opts+=(--programs "'$programs'")
+[ "$programs" != "$all_programs" ] && replay_opts+=(--programs "'$programs'")
 [ "$flavors" != "ompi mpich" ] && replay_opts+=(--flavors "'$flavors'")
 [ "$nps" != "1 2 4 8" ] && replay_opts+=(--nps "'$nps'")
 [ "$kinds" != "continue term twice chain" ] && replay_opts+=(--kinds "'$kinds'")
@@ -577,14 +582,18 @@ if [ $skipped -gt 0 ]; then
     for w in "${!skipwhy[@]}"; do echo "campaign:   ${skipwhy[$w]} x $w"; done
 fi
 if [ -s "$W/phases" ]; then
-    # median of each phase over every snapshot taken ("targets 16, converged+quiesced 61 (0
-    # raises), drained 88, captured 101, committed 112, running again 112")
-    sed 's/.*from the request: //; s/ ([0-9]* raises*)//; s/running again/running-again/' "$W/phases" |
-        awk -F', ' '{ for (i = 1; i <= NF; i++) { split($i, kv, " "); print i, kv[1], kv[2] } }' |
-        sort -k1,1n -k3,3n |
-        awk '{ n[$1]++; v[$1, n[$1]] = $3; name[$1] = $2; if ($1 > m) m = $1 }
+    # median of each phase over every snapshot taken, by the phase's name (names have several
+    # words, and a --term snapshot's phases are not a continuing one's: "targets 16,
+    # converged+quiesced 61 (0 raises), drained 88, captured in the nodes' caches 101, running
+    # again (recovered) 101, staged and committed (established) 112" or "..., captured 511,
+    # committed 541, ranks told to end 541"); phases in the order they first came
+    sed 's/.*from the request: //; s/ ([0-9]* raises*)//' "$W/phases" |
+        awk -F', ' '{ for (i = 1; i <= NF; i++) { k = $i; sub(/ [^ ]*$/, "", k); v = $i; sub(/.* /, "", v)
+                                                  if (!(k in o)) o[k] = ++m; print o[k] "\t" k "\t" v } }' |
+        sort -t "$(printf '\t')" -k1,1n -k3,3n |
+        awk -F '\t' '{ n[$1]++; v[$1, n[$1]] = $3; name[$1] = $2; if ($1 > m) m = $1 }
              END { printf "campaign: %d snapshots, median ms from the request:", n[1]
-                   for (j = 1; j <= m; j++) printf " %s %s", name[j], v[j, int((n[j] + 1) / 2)]
+                   for (j = 1; j <= m; j++) printf "%s %s %s (%d)", (j > 1 ? "," : ""), name[j], v[j, int((n[j] + 1) / 2)], n[j]
                    print "" }'
 fi
 echo "$total trials, $passed passed, $failed failed, $late late, $skipped skipped (seed $seed)"
