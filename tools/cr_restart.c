@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/procfs.h"
+#include "common/relocate_arg.h"
 #include "crs/base/component.h"
 #include "crs/base/tree.h"
 #include "cr_restart.h"
@@ -353,9 +355,9 @@ int main(int argc, char **argv)
         case 'n': o.restore_ids = 0; break;
         case 'k': o.ignore_kernel = 1; break;
         case 'r': {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1]) {
-                fprintf(stderr, "cr_restart: --relocate takes OLD=NEW (two paths), not '%s'\n", optarg);
+            char why[PATH_MAX * 2 + 256];
+            if (revive_relocate_arg_check(optarg, why, sizeof why) != 0) {
+                fprintf(stderr, "cr_restart: %s\n", why);
                 return 2;
             }
             if (o.nrelocate == sizeof relocate / sizeof relocate[0]) {

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/relocate_arg.h"
 #include "filem/filem.h"
 #include "filem/stage_mark.h"
 #include "snapc/hosts.h"
@@ -321,9 +322,9 @@ int main(int argc, char **argv)
             recreate_in = argv[++i];
         } else if (!strcmp(a, "--relocate") || !strncmp(a, "--relocate=", 11)) {
             const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || !eq[1])
-                die("--relocate takes OLD=NEW (two paths), not '%s'", v);
+            char why[PATH_MAX * 2 + 256];
+            if (revive_relocate_arg_check(v, why, sizeof why) != 0)
+                die("%s", why);
             if (reloc.n >= 64)
                 die("at most 64 --relocate options");
             push(&reloc, v);

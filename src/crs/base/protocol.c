@@ -362,9 +362,18 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
             break;
         }
         case EPERM: snprintf(err, errlen, "process %d belongs to another user; only its owner (or root) can checkpoint it", (int)pid); break;
-        case ECONNREFUSED:
-            snprintf(err, errlen, "process %d does not run under Revive (start it with cr_run, or link it with -lcr)", (int)pid);
+        case ECONNREFUSED: {
+            /* a zombie listens no more, whatever it ran under: "does not run under Revive" sent a
+             * user whose daemon had just ended to start it with cr_run (a fresh-user review) */
+            char st = process_state(pid);
+            if (st == 'Z' || st == 'X')
+                snprintf(err, errlen, "process %d has exited (a zombie its parent has not reaped yet): there is "
+                         "nothing left to checkpoint", (int)pid);
+            else
+                snprintf(err, errlen, "process %d does not run under Revive (start it with cr_run, or link it with "
+                         "-lcr)", (int)pid);
             break;
+        }
         case EACCES: snprintf(err, errlen, "the checkpoint socket of process %d is held by another process; refusing to talk to it", (int)pid); break;
         default: snprintf(err, errlen, "cannot reach process %d: %s", (int)pid, strerror(-s)); break;
         }

@@ -55,7 +55,7 @@ parent=$!
 sleep 0.3
 zombie=$(pgrep -P "$parent" | head -n 1)
 if [ -n "$zombie" ] && grep -q '^State:.*Z' "/proc/$zombie/status" 2>/dev/null; then
-    refuse_ckpt zombie "$zombie" "$zombie"
+    refuse_ckpt zombie "process $zombie has exited" "$zombie"
 else
     crs_note "zombie: could not make one; not tested"
 fi
