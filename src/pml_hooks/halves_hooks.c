@@ -1,7 +1,6 @@
 /* Knowing the halves apart: interposition, where the registry learns who maps what.
  *   - the upper half's mmap/munmap/mremap/shmat/shmdt (defined here: the layer is preloaded, so
- *     every upper object calls these), shm_open, socket, socketpair, accept(4), eventfd,
- *     epoll_create(1) and timerfd_create (their descriptors are the application's), and
+ *     every upper object calls these), shm_open (its descriptor is the application's), and
  *     pthread_create (its threads and their stacks are upper);
  *   - what the lower half reports through its namespace's root library (lower_root.c calls the
  *     callbacks in pml_halves_lower_cb): its mmaps, malloc's mmapped chunks, threads, stacks and
@@ -14,12 +13,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
-#include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -135,42 +130,6 @@ int shm_open(const char *name, int flags, mode_t mode)
     if (fd >= 0)
         pml_fd_mark(fd, PML_HALF_UPPER, 1);
     return fd;
-}
-
-/* Descriptors of kinds the MPI library also makes (sockets, eventfds, epolls, timerfds), made by
- * the application: marked as its own, so that a rank image keeps them (halves_query.c decides
- * unmarked ones of these kinds by type, as the library's). The lower half's calls do not come
- * here: its libc is its own. */
-#define UPPER_FD_WRAP(ret_name, params, args)                                    \
-    int ret_name params                                                          \
-    {                                                                            \
-        static int(*real) params;                                                \
-        if (!real)                                                               \
-            real = (int(*) params)dlsym(RTLD_NEXT, #ret_name);                   \
-        int made = real args;                                                    \
-        if (made >= 0)                                                           \
-            pml_fd_mark(made, PML_HALF_UPPER, 1);                                \
-        return made;                                                             \
-    }
-UPPER_FD_WRAP(socket, (int domain, int type, int protocol), (domain, type, protocol))
-UPPER_FD_WRAP(accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
-UPPER_FD_WRAP(accept4, (int fd, struct sockaddr *a, socklen_t *l, int flags), (fd, a, l, flags))
-UPPER_FD_WRAP(eventfd, (unsigned int initval, int flags), (initval, flags))
-UPPER_FD_WRAP(epoll_create, (int size), (size))
-UPPER_FD_WRAP(epoll_create1, (int flags), (flags))
-UPPER_FD_WRAP(timerfd_create, (int clockid, int flags), (clockid, flags))
-
-int socketpair(int domain, int type, int protocol, int sv[2])
-{
-    static int (*real)(int, int, int, int *);
-    if (!real)
-        real = (int (*)(int, int, int, int *))dlsym(RTLD_NEXT, "socketpair");
-    int rc = real(domain, type, protocol, sv);
-    if (rc == 0) {
-        pml_fd_mark(sv[0], PML_HALF_UPPER, 1);
-        pml_fd_mark(sv[1], PML_HALF_UPPER, 1);
-    }
-    return rc;
 }
 
 struct ustart {

@@ -242,8 +242,7 @@ int pml_half_of_thread(pid_t tid, const char **why)
 /* ---- descriptors -------------------------------------------------------------------------- */
 #define FD_TRACK 65536
 static uint64_t fd_lower_ino[FD_TRACK]; /* non-zero: opened by the lower half (its inode | 1) */
-static uint64_t fd_upper_ino[FD_TRACK]; /* non-zero: opened by the application (halves_hooks.c) */
-static int fd_upper_top;                /* above the highest fd ever marked upper */
+static uint64_t fd_upper_ino[FD_TRACK]; /* non-zero: a /dev/shm object the application opened */
 
 static uint64_t ino_key(const struct stat *st)
 {
@@ -256,39 +255,10 @@ void pml_fd_mark(int fd, int half, int open)
     if (fd < 0 || fd >= FD_TRACK)
         return;
     uint64_t key = open && fstat(fd, &st) == 0 ? ino_key(&st) : 0;
-    if (half == PML_HALF_LOWER) {
+    if (half == PML_HALF_LOWER)
         fd_lower_ino[fd] = key;
-    } else {
+    else
         fd_upper_ino[fd] = key;
-        if (key && fd >= fd_upper_top)
-            fd_upper_top = fd + 1;
-    }
-}
-
-/* Whether the application made the object of key (a descriptor it made, or a duplicate of one,
- * under another number): scans its marks. */
-static int upper_made(uint64_t key)
-{
-    for (int fd = 0; fd < fd_upper_top; fd++)
-        if (fd_upper_ino[fd] == key)
-            return 1;
-    return 0;
-}
-
-void pml_fd_upper_prune(void)
-{
-    struct stat st;
-    for (int fd = 0; fd < fd_upper_top; fd++)
-        if (fd_upper_ino[fd] && (fstat(fd, &st) != 0 || ino_key(&st) != fd_upper_ino[fd]))
-            fd_upper_ino[fd] = 0;
-}
-
-void pml_fd_upper_renew(void)
-{
-    struct stat st;
-    for (int fd = 0; fd < fd_upper_top; fd++)
-        if (fd_upper_ino[fd])
-            fd_upper_ino[fd] = fstat(fd, &st) == 0 ? ino_key(&st) : 0;
 }
 
 static char *put_num(char *p, long v)
@@ -331,9 +301,7 @@ int pml_half_of_fd(int fd, const char **why)
     if (fd >= 0 && fd < FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
         h = PML_HALF_LOWER, w = "opened by the MPI library";
     } else if (fd >= 0 && fd < FD_TRACK && fd_upper_ino[fd] == ino_key(&st)) {
-        h = PML_HALF_UPPER, w = "made by the application (upper shm_open, socket, eventfd, epoll, timerfd)";
-    } else if ((S_ISSOCK(st.st_mode) || !strncmp(tgt, "anon_inode:", 11)) && upper_made(ino_key(&st))) {
-        h = PML_HALF_UPPER, w = "a duplicate of a descriptor the application made";
+        h = PML_HALF_UPPER, w = "shared-memory object opened by the application (upper shm_open)";
     } else if (S_ISSOCK(st.st_mode)) {
         h = PML_HALF_LOWER, w = "socket";
     } else if (!strcmp(tgt, "anon_inode:[eventfd]")) {
