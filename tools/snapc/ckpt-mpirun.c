@@ -432,6 +432,34 @@ static void print_stdin(const char *json, pid_t coord)
             unread == 1 ? "it" : "them");
 }
 
+/* s as one shell word: as it is when it holds only characters no shell treats specially, else
+ * in single quotes (a ' as '\''), so that the restart hint can be pasted into a shell (review11
+ * #6: "restart-mpi /tmp/dir with space/..." broke on the spaces). */
+static void shell_word(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+    int plain = *s != 0;
+    for (const char *c = s; *c; c++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+,:=@%", *c))
+            plain = 0;
+    if (plain) {
+        snprintf(out, len, "%s", s);
+        return;
+    }
+    if (n + 1 < len)
+        out[n++] = '\'';
+    for (const char *c = s; *c && n + 5 < len; c++) {
+        if (*c == '\'') {
+            memcpy(out + n, "'\\''", 4);
+            n += 4;
+        } else
+            out[n++] = *c;
+    }
+    if (n + 1 < len)
+        out[n++] = '\'';
+    out[n < len ? n : len - 1] = 0;
+}
+
 /* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
  * has), after --stop its ranks are stopped; only otherwise does it run again. */
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
@@ -478,9 +506,12 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
             "drained %lld, captured %lld, committed %lld, %s %lld\n",
             me, (int)coord, (unsigned long long)seq, ranks, hb, me, t_tg, t_q, raises, t_d, t_c,
             t_e, after, t_r);
-    if (flags & SNAPC_TOOL_TERM)
+    if (flags & SNAPC_TOOL_TERM) {
+        char word[2 * PATH_MAX + 8];
+        shell_word(word, sizeof word, ref);
         fprintf(stderr, "%s: job %d has ended (--term); restart-mpi %s runs it again from the "
-                        "snapshot\n", me, (int)coord, ref);
+                        "snapshot\n", me, (int)coord, word);
+    }
     else if (flags & SNAPC_TOOL_STOP)
         fprintf(stderr, "%s: job %d: its ranks and its launcher are stopped (--stop); kill -CONT "
                         "%d (or the launcher under it, or any rank) continues every rank\n", me,
