@@ -1,6 +1,8 @@
 /* Knowing the halves apart: interposition, where the registry learns who maps what.
  *   - the upper half's mmap/munmap/mremap/shmat/shmdt (defined here: the layer is preloaded, so
- *     every upper object calls these), shm_open (its descriptor is the application's), and
+ *     every upper object calls these), shm_open, socket, socketpair, accept(4), eventfd,
+ *     epoll_create(1) and timerfd_create (their descriptors are the application's; close, dup
+ *     and F_DUPFD follow them), and
  *     pthread_create (its threads and their stacks are upper);
  *   - what the lower half reports through its namespace's root library (lower_root.c calls the
  *     callbacks in pml_halves_lower_cb): its mmaps, malloc's mmapped chunks, threads, stacks and
@@ -10,11 +12,17 @@
 #include "pml_hooks/halves_internal.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -131,6 +139,135 @@ int shm_open(const char *name, int flags, mode_t mode)
         pml_fd_mark(fd, PML_HALF_UPPER, 1);
     return fd;
 }
+
+/* Descriptors of kinds the MPI library also makes (sockets, eventfds, epolls, timerfds), made by
+ * the application: marked as its own, so that a rank image keeps them (halves_query.c decides
+ * unmarked ones of these kinds by type, as the library's). Only a caller in the application's
+ * namespace counts: not Revive's own code (this layer, libcr: their agent's sockets and eventfds
+ * are not the application's) nor an object of another namespace that reached these. The
+ * application's close and dup calls keep the marks right by number. */
+static int app_caller(void *ra)
+{
+    static void *own_base, *libcr_base;
+    Dl_info info;
+    struct link_map *lm = NULL;
+    if (!own_base && dladdr((void *)app_caller, &info))
+        own_base = info.dli_fbase;
+    if (!libcr_base) {
+        void *f = dlsym(RTLD_DEFAULT, "cr_request_checkpoint");
+        if (f && dladdr(f, &info))
+            libcr_base = info.dli_fbase;
+    }
+    if (!dladdr1(ra, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm || info.dli_fbase == own_base ||
+        info.dli_fbase == libcr_base)
+        return 0;
+    for (const struct link_map *m = _r_debug.r_map; m; m = m->l_next) /* the base namespace */
+        if (m == lm)
+            return 1;
+    return 0;
+}
+
+#define UPPER_FD_WRAP(name, params, args)                                        \
+    int name params                                                              \
+    {                                                                            \
+        static int(*real) params;                                                \
+        if (!real)                                                               \
+            real = (int(*) params)dlsym(RTLD_NEXT, #name);                       \
+        int made = real args;                                                    \
+        if (made >= 0 && app_caller(__builtin_return_address(0)))                \
+            pml_fd_mark(made, PML_HALF_UPPER, 1);                                \
+        return made;                                                             \
+    }
+UPPER_FD_WRAP(socket, (int domain, int type, int protocol), (domain, type, protocol))
+UPPER_FD_WRAP(accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+UPPER_FD_WRAP(accept4, (int fd, struct sockaddr *a, socklen_t *l, int flags), (fd, a, l, flags))
+UPPER_FD_WRAP(eventfd, (unsigned int initval, int flags), (initval, flags))
+UPPER_FD_WRAP(epoll_create, (int size), (size))
+UPPER_FD_WRAP(epoll_create1, (int flags), (flags))
+UPPER_FD_WRAP(timerfd_create, (int clockid, int flags), (clockid, flags))
+
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    static int (*real)(int, int, int, int *);
+    if (!real)
+        real = (int (*)(int, int, int, int *))dlsym(RTLD_NEXT, "socketpair");
+    int rc = real(domain, type, protocol, sv);
+    if (rc == 0 && app_caller(__builtin_return_address(0))) {
+        pml_fd_mark(sv[0], PML_HALF_UPPER, 1);
+        pml_fd_mark(sv[1], PML_HALF_UPPER, 1);
+    }
+    return rc;
+}
+
+int close(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "close");
+    pml_fd_mark(fd, PML_HALF_UPPER, 0);
+    return real(fd);
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+    static int (*real)(unsigned int, unsigned int, int);
+    if (!real)
+        real = (int (*)(unsigned int, unsigned int, int))dlsym(RTLD_NEXT, "close_range");
+    int rc = real(first, last, flags);
+    if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+        for (unsigned int fd = first; fd <= last && fd < 65536; fd++)
+            pml_fd_mark((int)fd, PML_HALF_UPPER, 0);
+    return rc;
+}
+
+int dup(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "dup");
+    int to = real(fd);
+    if (to >= 0)
+        pml_fd_upper_dup(fd, to);
+    return to;
+}
+
+int dup2(int fd, int to)
+{
+    static int (*real)(int, int);
+    if (!real)
+        real = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
+    int rc = real(fd, to);
+    if (rc >= 0)
+        pml_fd_upper_dup(fd, rc);
+    return rc;
+}
+
+int dup3(int fd, int to, int flags)
+{
+    static int (*real)(int, int, int);
+    if (!real)
+        real = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
+    int rc = real(fd, to, flags);
+    if (rc >= 0)
+        pml_fd_upper_dup(fd, rc);
+    return rc;
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+    static int (*real)(int, int, ...);
+    if (!real)
+        real = (int (*)(int, int, ...))dlsym(RTLD_NEXT, "fcntl");
+    va_list ap;
+    va_start(ap, cmd);
+    unsigned long arg = va_arg(ap, unsigned long); /* int or pointer alike in the x86_64 ABI */
+    va_end(ap);
+    int rc = real(fd, cmd, arg);
+    if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+        pml_fd_upper_dup(fd, rc);
+    return rc;
+}
+int fcntl64(int, int, ...) __attribute__((alias("fcntl")));
 
 struct ustart {
     void *(*fn)(void *);

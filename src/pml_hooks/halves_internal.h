@@ -67,8 +67,18 @@ int pml_name_rule(const char *path, int *why);
 void pml_halves_set_lower_present(void); /* the lower half is loaded: later anonymous memory of
                                             no known creator is counted as such */
 
-/* Descriptors reported by their opener: the lower half (lower_root.c) or the upper shm_open. */
+/* Descriptors reported by their opener: the lower half (lower_root.c) or the application's
+ * shm_open, socket, eventfd, epoll and timerfd calls (halves_hooks.c). */
 void pml_fd_mark(int fd, int half, int open);
+/* Before a checkpoint: marks whose descriptor the application closed since go (the number may
+ * hold another object by the restart). */
+void pml_fd_upper_prune(void);
+/* The application duplicated from onto to (dup, dup2, dup3, F_DUPFD): to is marked as from is
+ * (a mark on to that from does not have goes). Its close: pml_fd_mark(fd, PML_HALF_UPPER, 0). */
+void pml_fd_upper_dup(int from, int to);
+/* After a restart: the application's marked descriptors came back at their numbers as new
+ * objects; their marks follow them (a mark on a number no longer open goes). */
+void pml_fd_upper_renew(void);
 int pml_fd_target(int fd, char *out, size_t cap); /* readlink of /proc/self/fd/N; 0 or -1 */
 
 /* ---- /proc/self/maps (halves_query.c, with src/common's reader: no malloc) ----------------- */

@@ -242,11 +242,27 @@ int pml_half_of_thread(pid_t tid, const char **why)
 /* ---- descriptors -------------------------------------------------------------------------- */
 #define FD_TRACK 65536
 static uint64_t fd_lower_ino[FD_TRACK]; /* non-zero: opened by the lower half (its inode | 1) */
-static uint64_t fd_upper_ino[FD_TRACK]; /* non-zero: a /dev/shm object the application opened */
+static uint64_t fd_upper_ino[FD_TRACK]; /* non-zero: opened by the application (halves_hooks.c) */
+static int fd_upper_top;                /* above the highest fd ever marked upper */
 
 static uint64_t ino_key(const struct stat *st)
 {
     return ((uint64_t)st->st_ino ^ ((uint64_t)st->st_dev << 40)) | 1;
+}
+
+/* What a mark of the object at fd holds: its inode; but every eventfd, epoll, timerfd and
+ * signalfd shares one anonymous inode, so for those only the kind is known. Marks are kept
+ * right by number (the application's close and dup calls, halves_hooks.c; the lower half's
+ * opens and closes, lower_root.c); the key guards against a number reused unseen. */
+static uint64_t fd_key(int fd, const struct stat *st)
+{
+    char tgt[64];
+    if (S_ISSOCK(st->st_mode) || pml_fd_target(fd, tgt, sizeof tgt) < 0 || strncmp(tgt, "anon_inode:", 11))
+        return ino_key(st);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = tgt; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return h | 1;
 }
 
 void pml_fd_mark(int fd, int half, int open)
@@ -254,11 +270,41 @@ void pml_fd_mark(int fd, int half, int open)
     struct stat st;
     if (fd < 0 || fd >= FD_TRACK)
         return;
-    uint64_t key = open && fstat(fd, &st) == 0 ? ino_key(&st) : 0;
-    if (half == PML_HALF_LOWER)
-        fd_lower_ino[fd] = key;
-    else
-        fd_upper_ino[fd] = key;
+    int ok = open && fstat(fd, &st) == 0;
+    if (half == PML_HALF_LOWER) {
+        fd_lower_ino[fd] = ok ? ino_key(&st) : 0;
+        fd_upper_ino[fd] = 0; /* the number is the library's now */
+    } else {
+        fd_upper_ino[fd] = ok ? fd_key(fd, &st) : 0;
+        if (fd_upper_ino[fd] && fd >= fd_upper_top)
+            fd_upper_top = fd + 1;
+    }
+}
+
+void pml_fd_upper_dup(int from, int to)
+{
+    struct stat st;
+    if (to < 0 || to >= FD_TRACK)
+        return;
+    int marked = from >= 0 && from < fd_upper_top && fd_upper_ino[from] && fstat(from, &st) == 0 &&
+                 fd_key(from, &st) == fd_upper_ino[from];
+    pml_fd_mark(to, PML_HALF_UPPER, marked);
+}
+
+void pml_fd_upper_prune(void)
+{
+    struct stat st;
+    for (int fd = 0; fd < fd_upper_top; fd++)
+        if (fd_upper_ino[fd] && (fstat(fd, &st) != 0 || fd_key(fd, &st) != fd_upper_ino[fd]))
+            fd_upper_ino[fd] = 0;
+}
+
+void pml_fd_upper_renew(void)
+{
+    struct stat st;
+    for (int fd = 0; fd < fd_upper_top; fd++)
+        if (fd_upper_ino[fd])
+            fd_upper_ino[fd] = fstat(fd, &st) == 0 ? fd_key(fd, &st) : 0;
 }
 
 static char *put_num(char *p, long v)
@@ -300,8 +346,8 @@ int pml_half_of_fd(int fd, const char **why)
         tgt[0] = 0;
     if (fd >= 0 && fd < FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
         h = PML_HALF_LOWER, w = "opened by the MPI library";
-    } else if (fd >= 0 && fd < FD_TRACK && fd_upper_ino[fd] == ino_key(&st)) {
-        h = PML_HALF_UPPER, w = "shared-memory object opened by the application (upper shm_open)";
+    } else if (fd >= 0 && fd < fd_upper_top && fd_upper_ino[fd] && fd_upper_ino[fd] == fd_key(fd, &st)) {
+        h = PML_HALF_UPPER, w = "made by the application (upper shm_open, socket, eventfd, epoll, timerfd, or a dup)";
     } else if (S_ISSOCK(st.st_mode)) {
         h = PML_HALF_LOWER, w = "socket";
     } else if (!strcmp(tgt, "anon_inode:[eventfd]")) {

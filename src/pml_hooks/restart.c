@@ -179,6 +179,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             revive_log_error("no checkpoint of this rank: it could not be restarted (%s)", ldso_err);
             return -ENOTSUP;
         }
+        pml_fd_upper_prune();
         if (build_upper_table()) {
             revive_log_error("no checkpoint of this rank: cannot list its memory by half");
             return -EIO;
@@ -215,6 +216,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             hook_failed = 1;
         }
         drop_lower_entries();
+        pml_fd_upper_renew();   /* before the fresh MPI library opens anything */
         retag_threads();
         pml_guard_lower_gone();
         pml_lower_restoring(0);

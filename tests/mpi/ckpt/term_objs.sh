@@ -3,7 +3,8 @@
 # it holds at the snapshot. term_objs (paced) keeps windows of every kind (MPI_Win_create on
 # MPI_Alloc_mem memory in a fence epoch, MPI_Win_allocate and MPI_Win_allocate_shared under
 # lock_all, a dynamic window with a shared lock held), an open file, persistent requests (one
-# receive active and pending) and MPI_Alloc_mem memory. For each case (every kind alone, then all
+# receive active and pending), MPI_Alloc_mem memory and (in "all") the rank's own socketpair,
+# eventfd, epoll and timerfd. For each case (every kind alone, then all
 # together) at 2 ranks:
 #   - ckpt-mpirun --term exits 0 and names the snapshot,
 #   - the job's status (the launcher's, passed on by Revive's mpirun) is 0, no launcher
