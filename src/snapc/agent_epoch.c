@@ -242,7 +242,9 @@ static void note_stdin(void)
     int l = snprintf(A.stdin_note, sizeof A.stdin_note,
                      "stdin_unread %d\nstdin_kind %s\nstdin_ended %d\n", n, kind, ended);
     uint64_t sum;
-    if (ended && S_ISFIFO(st.st_mode) && save_stdin(n, &sum) == 0)
+    /* kept for rank 0 only: restart-mpi feeds a restart's rank 0 alone (the launchers connect
+     * standard input to rank 0), so another rank's bytes are not kept (diffrev S1) */
+    if (ended && S_ISFIFO(st.st_mode) && A.world_rank == 0 && save_stdin(n, &sum) == 0)
         snprintf(A.stdin_note + l, sizeof A.stdin_note - (size_t)l,
                  "stdin_saved rank_%d.stdin\nstdin_sum %016llx\n", A.world_rank,
                  (unsigned long long)sum);

@@ -46,6 +46,8 @@
  *                     lines of F as the new launcher's environment (another coordinator)
  *   --term-exit0      a SIGTERM ends the rank with status 0 (an application that ends cleanly on
  *                     SIGTERM; with FAKE_LAUNCH_RANKS_STATUS=1 fake_launch then says 0 too)
+ *   --stdin-null R    rank R's standard input is /dev/null (a launcher's other ranks')
+ *   --stdin-from F    the other ranks' standard input is F (a FIFO: a launcher's pipe)
  *   --linger S        every rank sleeps S seconds after MPI_Finalize (its own clean-up) before
  *                     it ends
  *   --need-raise      (4 ranks or more) the schedule begins with a Barrier on comm 3 {odd
@@ -96,6 +98,8 @@ static struct fake_shm *shm;
 
 /* options */
 static const char *end_file;
+static int stdin_null = -1;
+static const char *stdin_from;
 static int iters = 300, sleep_us = 2000, end_sleep, linger, early_finalize = -1, stall_rank = -1, stall_at;
 static unsigned seed = 1;
 static int die_rank = -1, fail_rank = -1, slow_rank = -1, slow_ms;
@@ -435,6 +439,8 @@ static int o_capture(void *arg, const char *path, struct snapc_capture_result *r
 {
     (void)arg;
     op_hook("capture");
+    if (r->parked)
+        r->parked(); /* as the MPI layer, once the process is parked (the agent notes stdin) */
     if (op_fails("capture")) {
         snprintf(r->err, sizeof r->err, "simulated capture failure (no space left on device)");
         return -ENOSPC;
@@ -672,6 +678,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--sleep-us")) sleep_us = atoi(v), i++;
         else if (!strcmp(a, "--end-sleep")) end_sleep = atoi(v), i++;
         else if (!strcmp(a, "--linger")) linger = atoi(v), i++;
+        else if (!strcmp(a, "--stdin-null")) stdin_null = atoi(v), i++;
+        else if (!strcmp(a, "--stdin-from")) stdin_from = v, i++;
         else if (!strcmp(a, "--end-file")) end_file = v, i++;
         else if (!strcmp(a, "--early-finalize")) early_finalize = atoi(v), i++;
         else if (!strcmp(a, "--stall")) rank_op(v, &stall_rank, tmp, sizeof tmp, NULL), stall_at = atoi(tmp), i++;
@@ -787,6 +795,13 @@ int main(int argc, char **argv)
         usleep((useconds_t)delay_ms * 1000);
     for (int t = 0; me == start_file_rank && t < 30000 && access(start_file, F_OK) != 0; t++)
         usleep(20000);
+    if (me == stdin_null || stdin_from) {
+        int nfd = open(me == stdin_null ? "/dev/null" : stdin_from, O_RDONLY | O_CLOEXEC);
+        if (nfd >= 0) {
+            dup2(nfd, 0);
+            close(nfd);
+        }
+    }
     int e = snapc_agent_start(&ops, me, size);
     if (e < 0) {
         fprintf(stderr, "fake_rank %d: the agent did not start: %s\n", me, strerror(-e));

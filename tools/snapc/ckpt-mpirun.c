@@ -425,11 +425,13 @@ static void print_stdin(const char *json, pid_t coord)
     }
     fprintf(stderr,
             "%s: job %d: warning: rank %lld had not read %lld byte%s of its standard input (in its "
-            "%s%s) when its image was written; the snapshot does not hold %s: a restart from it "
-            "reads restart-mpi's standard input instead (docs/snapshots.md, \"Standard input\")\n",
+            "%s%s) when its image was written; the snapshot does not hold %s: %s "
+            "(docs/snapshots.md, \"Standard input\")\n",
             me, (int)coord, rank, unread, s, kind,
             ended ? ", the end of the input" : ", and the launcher may hold more",
-            unread == 1 ? "it" : "them");
+            unread == 1 ? "it" : "them",
+            rank == 0 ? "a restart from it reads restart-mpi's standard input instead"
+                      : "a restart gives standard input to rank 0 only");
 }
 
 /* s as one shell word: as it is when it holds only characters no shell treats specially, else
