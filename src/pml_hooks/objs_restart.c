@@ -140,7 +140,25 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
     return FILE_LATER;
 }
 
-static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
+/* The files a note "written after the snapshot" was given for: one note per file, however many
+ * of its handles are open (review11 #5: a file opened twice was noted twice). */
+struct noted {
+    char *path[64];
+    int n;
+};
+
+/* 1 the first time PATH is asked for (then kept), 0 after. */
+static int first_note(struct noted *nt, const char *path)
+{
+    for (int i = 0; i < nt->n; i++)
+        if (!strcmp(nt->path[i], path))
+            return 0;
+    if (nt->n < (int)(sizeof nt->path / sizeof nt->path[0]) && (nt->path[nt->n] = strdup(path)))
+        nt->n++;
+    return 1;
+}
+
+static int reopen(struct pml_file *f, int strict, struct noted *nt, char *err, size_t errlen)
 {
     MPI_Comm comm = (MPI_Comm)pml_v2r(f->vcomm);
     char why[2 * PATH_MAX + 512] = "", movebuf[PATH_MAX];
@@ -172,7 +190,7 @@ static int reopen(struct pml_file *f, int strict, char *err, size_t errlen)
                             "be recorded as a failure of the snapshot", pml_world_rank);
         return -ESTALE;
     }
-    if (worst.found == FILE_LATER && worst.rank == f->comm_rank)
+    if (worst.found == FILE_LATER && worst.rank == f->comm_rank && first_note(nt, path))
         revive_log_warn("%s", why);
     if (path != f->abspath) {
         /* opened where it is now, a ROMIO file system prefix ("ufs:") kept; the next snapshot
@@ -288,8 +306,11 @@ int pml_objs_restart(char *err, size_t errlen)
         v[k++] = f;
     qsort(v, (size_t)n, sizeof *v, cmp_file);
     int e = 0, strict = strict_files();
+    struct noted nt = { .n = 0 };
     for (int i = 0; i < n && !e; i++)
-        e = reopen(v[i], strict, err, errlen);
+        e = reopen(v[i], strict, &nt, err, errlen);
+    for (int i = 0; i < nt.n; i++)
+        free(nt.path[i]);
     if (!e)
         free_view_types(v, n);
     free(v);

@@ -58,6 +58,11 @@ int main(int argc, char **argv)
     CHECK(MPI_File_open(MPI_COMM_WORLD, file, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh));
     CHECK(MPI_File_open(MPI_COMM_WORLD, logname, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL,
                         &lh));
+    /* RST_IO_TWICE=1: FILE has a second handle, read-only, open to the end (rst_io.sh: one note) */
+    MPI_File th = MPI_FILE_NULL;
+    const char *twice = getenv("RST_IO_TWICE");
+    if (twice && *twice == '1')
+        CHECK(MPI_File_open(MPI_COMM_WORLD, file, MPI_MODE_RDONLY, MPI_INFO_NULL, &th));
     /* the same view on every rank (see the comment above): ints after a header of 32 bytes */
     CHECK(MPI_File_set_view(lh, 32, MPI_INT, MPI_INT, "native", MPI_INFO_NULL));
     /* the view: rank r's blocks of B ints, interleaved, after a header of 64 bytes */
@@ -117,6 +122,8 @@ int main(int argc, char **argv)
             free(b);
         }
     }
+    if (th != MPI_FILE_NULL)
+        CHECK(MPI_File_close(&th));
     CHECK(MPI_File_close(&fh));
     CHECK(MPI_File_close(&lh));
     if (rank == 0)

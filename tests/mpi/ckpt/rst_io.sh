@@ -8,7 +8,7 @@
 # uninterrupted native run's, and the restarted job's library reports no leaked object (MPICH
 # said "yaksa: 2 leaked handle pool objects": the freed filetype, made again for the restart, was
 # never freed). Then a file is written in place after the snapshot (the restart
-# goes on, one note); a file grows after the snapshot (refused with
+# goes on, one note; one too for the file opened twice); a file grows after the snapshot (refused with
 # REVIVE_RESTART_STRICT_FILES=1), is shortened, is removed: the restart fails, naming it; both
 # files copied elsewhere and given with --relocate OLD=NEW: the job finishes there as
 # uninterrupted.
@@ -79,6 +79,22 @@ if [ -d "$d/s2" ]; then
         pass "a file written in place: restarted as uninterrupted, $(grep -m1 'note: the MPI file' "$d/t.err" | sed 's/.*\(note:\)/\1/' | cut -c1-200)"
     else
         failed "a file written in place: status $rc, $k notes on it (want 1)"; show_err "$d/t.err"
+    fi
+    # the same with FILE open twice (RST_IO_TWICE=1: a second, read-only handle): still one note
+    # for it (review11 #5: one per handle)
+    w=$tmp/twice
+    mkdir -p "$w"
+    tx=(); [ "$flavor" = ompi ] && tx=(-x RST_IO_TWICE)
+    RST_IO_TWICE=1 clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n 2 "${tx[@]}" "$prog" \
+        "$w/job.dat" $steps "$w" 2 --exit >"$w/orig.out" 2>"$w/orig.err"
+    touch -d '+5 seconds' "$w/job.dat"
+    restart_job 2 "$w/s2" >"$w/t.out" 2>"$w/t.err"; rc=$?
+    k=$(grep -c "note: the MPI file $w/job.dat was written after the snapshot" "$w/t.err")
+    if [ $rc = 0 ] && [ "$k" = 1 ] && [ "$(grep -h '^done' "$w/t.out")" = "$(grep -h '^done' "$d/native.out")" ]; then
+        pass "a file open twice and written in place: restarted as uninterrupted, one note"
+    else
+        failed "a file open twice and written in place: status $rc, $k notes on it (want 1)"
+        show_err "$w/orig.err"; show_err "$w/t.err"
     fi
     cp "$d/job.dat.keep" "$d/job.dat"
     cp "$d/job.dat.log.keep" "$d/job.dat.log"
