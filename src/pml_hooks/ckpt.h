@@ -144,6 +144,7 @@ extern uint64_t *pml_sent_to;           /* messages sent to each world rank */
 extern uint64_t pml_received;           /* receives completed (and messages Mprobed) */
 extern int pml_world_size, pml_world_rank;
 extern uint32_t pml_tgt_version;        /* 0: no targets known this epoch */
+extern uint32_t pml_clock_epochs;       /* epochs begun (pml_clock_begin) */
 extern int pml_finalizing;
 extern uintptr_t pml_private_world;     /* the lower half's private dup of MPI_COMM_WORLD */
 extern uintptr_t pml_private_self;      /* and of MPI_COMM_SELF (errors return) */
@@ -216,6 +217,12 @@ uint64_t pml_target_of(uint64_t cid);
 int pml_all_reached(void); /* with pml_ck_lock held */
 extern volatile uint32_t pml_epochs_open; /* post/start epochs and exclusive locks open (win.c) */
 extern volatile uint32_t pml_shared_locks; /* shared locks of one target held, not NOCHECK (win.c) */
+/* Exclusive locks waited for during a snapshot (win.c): a target's clock id of that kind, a
+ * shared lock or lock_all held on a target so raised (with pml_ck_lock held), and the agent's
+ * raise of those this rank holds or waits for exclusively. */
+int pml_xwait_cid(uint64_t cid);
+int pml_win_holds_waited(void);
+void pml_win_xwait_raise(void);
 void pml_clock_begin(void);
 void pml_clock_end(void);
 void pml_clock_prune(void);

@@ -18,12 +18,14 @@ uint64_t *pml_sent_to;
 uint64_t pml_received;
 int pml_world_size, pml_world_rank;
 uint32_t pml_tgt_version;
+uint32_t pml_clock_epochs;
 int pml_finalizing;
 uintptr_t pml_private_world, pml_private_self;
 
 static uint64_t next_base = 2; /* this rank's next free id base (see pml_comm_created) */
 static struct snapc_seq *tgt_tab;
 static int tgt_n, tgt_cap;
+static int tgt_xwait; /* the targets name an exclusive lock waited for (win.c) */
 
 void pml_clock_add_locked(struct pml_comm *c)
 {
@@ -256,7 +258,9 @@ static int cmp_seq(const void *a, const void *b)
 }
 
 /* Called with pml_ck_lock held. A rank inside a post/start epoch of one-sided communication is
- * not at a safe point (win.c): it runs on, past collectives at their targets, until it closes it. */
+ * not at a safe point (win.c): it runs on, past collectives at their targets, until it closes it.
+ * Nor is one that holds a shared lock or lock_all on a target another rank waits to lock
+ * exclusively (win.c, pml_win_xwait_raise): it runs on until it lets go. */
 int pml_all_reached(void)
 {
     if (!pml_tgt_version || pml_epochs_open)
@@ -264,7 +268,7 @@ int pml_all_reached(void)
     for (struct pml_comm *c = pml_comms; c; c = c->next)
         if (c->seq < comm_target(c))
             return 0;
-    return 1;
+    return !(tgt_xwait && pml_win_holds_waited());
 }
 
 void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version)
@@ -283,6 +287,9 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version)
         memcpy(tgt_tab, t, (size_t)n * sizeof *t);
     tgt_n = n > 0 ? n : 0;
     qsort(tgt_tab, (size_t)tgt_n, sizeof *tgt_tab, cmp_seq);
+    tgt_xwait = 0;
+    for (int i = 0; i < tgt_n && !tgt_xwait; i++)
+        tgt_xwait = pml_xwait_cid(tgt_tab[i].cid);
     /* a pair this rank is in but has no clock for yet (the other rank entered their first call
      * together): its count here is 0, behind the target (cross.c) */
     for (int i = 0; i < tgt_n; i++) {
@@ -300,7 +307,9 @@ void pml_clock_begin(void)
 {
     pthread_mutex_lock(&pml_ck_lock);
     pml_tgt_version = 0;
+    pml_clock_epochs++;
     tgt_n = 0;
+    tgt_xwait = 0;
     for (struct pml_comm *c = pml_comms; c; c = c->next) {
         c->raised = 0;
         c->tgt_ver = 0;

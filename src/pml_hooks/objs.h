@@ -139,6 +139,7 @@ struct pml_win {
     int nlocks;                  /* targets locked with MPI_Win_lock */
     unsigned char *locks;        /* per target: 0, or the lock type + 1 (and assert bits) */
     int *lock_asserts;
+    unsigned char *xwait;        /* per target: a thread is in the library for its exclusive lock */
     /* allocate, and shared on one rank (MPICH): the memory is the layer's (the application's),
      * and the library's window was made with MPI_Win_create on it (win.c) */
     int own_mem;

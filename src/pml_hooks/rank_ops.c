@@ -114,6 +114,8 @@ static void op_state(void *arg, struct snapc_rank_state *st)
     pthread_mutex_lock(&pml_ck_lock);
     st->at_target = (uint32_t)pml_all_reached();
     pthread_mutex_unlock(&pml_ck_lock);
+    if (!st->at_target)
+        pml_win_xwait_raise(); /* a wait for an exclusive lock, made known to the holders */
     what_of(st->what, sizeof st->what, &in_cs);
     st->in_cs = (uint32_t)in_cs;
     st->finalizing = (uint32_t)(pml_finalizing || finalized);

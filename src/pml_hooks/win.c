@@ -144,6 +144,7 @@ static uintptr_t win_made(MPI_Win r, int flavor, MPI_Comm comm, void *base, MPI_
     w->disp_unit = disp_unit;
     w->locks = xcalloc((size_t)w->comm_size, 1);
     w->lock_asserts = xcalloc((size_t)w->comm_size, sizeof *w->lock_asserts);
+    w->xwait = xcalloc((size_t)w->comm_size, 1);
     struct pml_vh *h = pml_vh_of(v);
     if (h)
         h->info = w;
@@ -160,6 +161,7 @@ static void win_free_state(struct pml_win *w)
         munmap(w->saved, (size_t)w->size);
     free(w->locks);
     free(w->lock_asserts);
+    free(w->xwait);
     free(w->start_ranks);
     free(w->post_ranks);
     pml_dupattr_free(&w->dup);
@@ -582,7 +584,9 @@ int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
         return rc;
     }
     EPOCH_ENTER(PML_FID_MPI_Win_lock, NULL, 0);
+    w->xwait[rank]++; /* a snapshot may find it waiting there (pml_win_xwait_raise) */
     int rc = lock_call(1, lock_type, rank, assert, win);
+    w->xwait[rank]--;
     PML_GATE_LEAVE();
     return rc;
 }
@@ -635,6 +639,84 @@ int MPI_Win_unlock_all(MPI_Win win)
     return rc;
 }
 int PMPI_Win_unlock_all(MPI_Win) __attribute__((alias("MPI_Win_unlock_all")));
+
+/* ---- exclusive locks waited for during a snapshot ------------------------------------------
+ * A rank waiting in the library for an exclusive lock (MPI_Win_lock, or on MPICH the first
+ * operation, flush or unlock after it) is in an epoch and never at a safe point; the lock comes
+ * only when every rank holding a shared lock of that target, or lock_all, on the window lets go.
+ * A holder parked at a safe point (a collective the waiter is not in, an exclusive lock of
+ * another window) held it back for good, and the snapshot timed out (rst_lockwait). The waiter
+ * cannot say so from inside the library; its agent does, through the targets every rank gets:
+ * while a snapshot converges and the rank is not at its targets, each (window, target) it holds
+ * or waits for exclusively is raised as a clock of its own, id XWAIT_TAG | hash (ids of
+ * communicators lie far below 2^62, those of windows, files and pairs of ranks at 2^63 and up).
+ * A rank that holds a shared lock or lock_all on a target so named is not at a safe point
+ * (pml_all_reached): it runs on, raising the targets of the collectives it passes, until it lets
+ * go. Nothing changes while nobody waits: a rank holding lock_all for the whole run (Global
+ * Arrays) still parks at the exclusive locks of its mutex window. */
+#define XWAIT_TAG (1ull << 62)
+
+/* the same on every member: the window's clock id and the target's rank in the window */
+static uint64_t xwait_cid(const struct pml_win *w, int t)
+{
+    uint64_t h = (w->clock->cid ^ (uint64_t)(t + 1) * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+    return XWAIT_TAG | (h & (XWAIT_TAG - 1));
+}
+
+int pml_xwait_cid(uint64_t cid)
+{
+    return cid >> 62 == 1;
+}
+
+/* With pml_ck_lock held (the targets stay). */
+int pml_win_holds_waited(void)
+{
+    int held = 0;
+    pml_vh_lock();
+    for (struct pml_win *w = pml_wins; w && !held; w = w->next) {
+        if (!w->clock)
+            continue; /* one rank: nobody else can wait for it */
+        int all = w->lock_all && !((w->lock_all - 1) & MPI_MODE_NOCHECK);
+        if (!all && !w->nlocks)
+            continue;
+        for (int t = 0; t < w->comm_size && !held; t++)
+            held = (all || shared_counted(w, t)) && pml_target_of(xwait_cid(w, t));
+    }
+    pml_vh_unlock();
+    return held;
+}
+
+/* The agent, while a snapshot converges and this rank is not at its targets (rank_ops.c). Each
+ * (window, target) once per version of the targets at most: a raise makes a new one. */
+void pml_win_xwait_raise(void)
+{
+    static uint32_t raised_at, raised_in; /* a version is counted from 1 in every epoch */
+    if (!pml_tgt_version || (raised_at == pml_tgt_version && raised_in == pml_clock_epochs) ||
+        !__atomic_load_n(&pml_epochs_open, __ATOMIC_SEQ_CST))
+        return;
+    uint64_t want[16];
+    int n = 0;
+    pml_vh_lock();
+    for (struct pml_win *w = pml_wins; w && n < 16; w = w->next) {
+        if (!w->clock)
+            continue;
+        for (int t = 0; t < w->comm_size && n < 16; t++)
+            if ((w->locks[t] == 2 || w->xwait[t]) && !pml_target_of(xwait_cid(w, t)))
+                want[n++] = xwait_cid(w, t);
+    }
+    pml_vh_unlock();
+    int sent = 0;
+    for (int i = 0; i < n; i++) {
+        revive_log_debug("a snapshot waits for an exclusive lock: clock %#llx raised",
+                         (unsigned long long)want[i]);
+        sent += pml_agent_raise(want[i], 1) == 0;
+    }
+    if (sent == n && n) {
+        raised_at = pml_tgt_version;
+        raised_in = pml_clock_epochs;
+    }
+}
 
 /* ---- addresses the library hands out -------------------------------------------------------- */
 /* After a restart the library's window memory may lie elsewhere than where the program saw it

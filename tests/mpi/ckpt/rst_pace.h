@@ -30,9 +30,9 @@ static inline void rst_pace(const char *file, long ms, int left)
         nanosleep(&d, NULL);
 }
 
-/* What the rank programs run by rst_pscw.sh (rst_pscw, rst_xlock, rst_slock, rst_casmutex,
- * rst_dynwin, rst_persist, rst_nbcnew) are given and where they stand: STEPS PACEFILE MS, the
- * rank in MPI_COMM_WORLD, its size and the two neighbours in the ring of ranks. */
+/* What the rank programs run by rst_pscw.sh (rst_pscw, rst_xlock, rst_slock, rst_lockwait,
+ * rst_casmutex, rst_dynwin, rst_persist, rst_nbcnew) are given and where they stand: STEPS
+ * PACEFILE MS, the rank in MPI_COMM_WORLD, its size and the two neighbours in the ring of ranks. */
 struct rst_run {
     int steps;
     const char *pace;

@@ -16,6 +16,10 @@
 # neighbour while it takes an exclusive lock of another window; the neighbour waits for an
 # exclusive lock of its own; before a shared lock held kept the reader from parking at that
 # entry, snapshots failed after 120 s: "rank 1 is in MPI_Win_lock").
+# rst_pscw.sh FLAVOR rst_lockwait "2 3" 12: the same with rst_lockwait.c (a reader holds a shared
+# lock or lock_all on the writer's window while it enters a collective the writer is not in and
+# an exclusive lock of another window; the writer waits for an exclusive lock of its own; before
+# the wait was made known to the holder, it parked there and snapshots failed after 120 s).
 # rst_pscw.sh FLAVOR NAME NPS STEPS: the same cycle with NAME.c at the ranks NPS ("2 4" by default)
 # and STEPS steps (40), for the kinds that need it once, shorter: rst_nbcnew (nonblocking
 # collectives on communicators split and idup'ed every step), rst_dynwin (a dynamic window under
