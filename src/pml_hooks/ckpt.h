@@ -192,8 +192,11 @@ void pml_coll_exit_slow(void);
 int pml_cross_intercomm(uintptr_t local, int local_leader, uintptr_t peer, int remote_leader,
                         struct pml_comm ***out);
 int pml_cross_group(uintptr_t group, struct pml_comm ***out);
-/* MPI_Win_post and MPI_Win_start: the pair clocks of this rank with each member of the group */
-int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm ***out);
+/* MPI_Win_post and MPI_Win_start: the pair clocks of this rank with each member of the group,
+ * kept with the group's map (*out: not to be freed; *map: the map, NULL for a bad group) */
+struct pml_group_map;
+int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
+                        const struct pml_group_map **map);
 int pml_pair_of(uint64_t cid, int *lo, int *hi);       /* 1: cid is a pair clock's */
 struct pml_comm *pml_pair_clock_locked(uint64_t cid); /* found or made; NULL: not this rank's */
 void pml_clock_add_locked(struct pml_comm *c);
@@ -201,10 +204,14 @@ int *pml_world_map(MPI_Group g, int n); /* world ranks of a group's members (mal
 /* The world ranks of the members of a group of the program's (a virtual handle), worked out once
  * per group and kept with its handle (freed with it); serial is unique to the map, so a handle
  * made again for another group is never taken for the old one. NULL: an empty or bad group.
- * Called inside an entry point (it may ask the lower half). */
+ * Called inside an entry point (it may ask the lower half). The pair clocks of this rank with the
+ * members (cross.c) are found once too, at the first post or start on it (npairs -1 until then):
+ * a pair clock is never freed. */
 struct pml_group_map {
     uint64_t serial;
     int n;
+    int npairs;
+    struct pml_comm **pairs; /* n slots, in the same allocation */
     int world[];
 };
 const struct pml_group_map *pml_group_map(uintptr_t group);

@@ -103,17 +103,24 @@ struct pml_comm *pml_pair_clock_locked(uint64_t cid)
 }
 
 /* The pair clocks of {me, each of others[0..n)} (skipping me and ranks out of the world), into
- * a fresh array. */
+ * xs[] (room for n), with pml_ck_lock held. */
+static int pairs_locked(const int *others, int n, struct pml_comm **xs)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (others[i] >= 0 && others[i] < pml_world_size && others[i] != pml_world_rank)
+            xs[k++] = pml_pair_clock_locked(pair_cid(pml_world_rank, others[i]));
+    return k;
+}
+
+/* The same into a fresh array. */
 static int pairs(const int *others, int n, struct pml_comm ***out)
 {
     struct pml_comm **xs = malloc((size_t)(n > 0 ? n : 1) * sizeof *xs);
     if (!xs)
         pml_fatal("out of memory for the clocks of pairs of ranks");
-    int k = 0;
     pthread_mutex_lock(&pml_ck_lock);
-    for (int i = 0; i < n; i++)
-        if (others[i] >= 0 && others[i] < pml_world_size && others[i] != pml_world_rank)
-            xs[k++] = pml_pair_clock_locked(pair_cid(pml_world_rank, others[i]));
+    int k = pairs_locked(others, n, xs);
     pthread_mutex_unlock(&pml_ck_lock);
     *out = xs;
     return k;
@@ -177,7 +184,8 @@ int pml_cross_group(uintptr_t group, struct pml_comm ***out)
 /* Translated at every MPI_Win_post and MPI_Win_start, a group cost the layer three calls of the
  * lower half, two of them making and freeing a group, and two mallocs per epoch (bench/mpi
  * layercost.sh, pscw_8B: 1.72 times native on Open MPI); a group cannot change, so it is done
- * once per group. */
+ * once per group. Its pair clocks were then still looked up under the clock lock into a fresh
+ * array at every post and start: they are kept with the map too (pml_cross_win_group). */
 const struct pml_group_map *pml_group_map(uintptr_t group)
 {
     static uint64_t serials;
@@ -192,11 +200,16 @@ const struct pml_group_map *pml_group_map(uintptr_t group)
     if (pml_L.MPI_Group_size(g, &n) != MPI_SUCCESS || n <= 0)
         return NULL;
     int *w = pml_world_map(g, n);
-    m = malloc(sizeof *m + (size_t)n * sizeof m->world[0]);
+    /* world[n], then the pair clocks' n slots, aligned */
+    size_t at = (sizeof *m + (size_t)n * sizeof m->world[0] + sizeof(void *) - 1) &
+                ~(sizeof(void *) - 1);
+    m = malloc(at + (size_t)n * sizeof *m->pairs);
     if (!m)
         pml_fatal("out of memory for the world ranks of a group");
     m->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
     m->n = n;
+    m->npairs = -1;
+    m->pairs = (struct pml_comm **)((char *)m + at);
     memcpy(m->world, w, (size_t)n * sizeof m->world[0]);
     free(w);
     /* another thread may have made it meanwhile: keep one */
@@ -208,14 +221,32 @@ const struct pml_group_map *pml_group_map(uintptr_t group)
     return m;
 }
 
-int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm ***out)
+int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
+                        const struct pml_group_map **map)
 {
     *out = NULL;
-    const struct pml_group_map *m;
-    {
+    struct pml_vh *h = pml_vh_of(group);
+    struct pml_group_map *m = h && h->kind == PML_GROUP
+                                  ? __atomic_load_n((struct pml_group_map **)&h->aux, __ATOMIC_ACQUIRE)
+                                  : NULL;
+    if (!m) { /* the first post or start on this group: it may ask the lower half */
         PML_GATE_ENTER(fid);
-        m = pml_group_map(group);
+        m = (struct pml_group_map *)pml_group_map(group);
         PML_GATE_LEAVE();
     }
-    return m ? pairs(m->world, m->n, out) : 0;
+    *map = m;
+    if (!m)
+        return 0;
+    int k = __atomic_load_n(&m->npairs, __ATOMIC_ACQUIRE);
+    if (k < 0) {
+        pthread_mutex_lock(&pml_ck_lock);
+        k = m->npairs;
+        if (k < 0) {
+            k = pairs_locked(m->world, m->n, m->pairs);
+            __atomic_store_n(&m->npairs, k, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&pml_ck_lock);
+    }
+    *out = m->pairs;
+    return k;
 }

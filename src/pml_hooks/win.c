@@ -427,11 +427,11 @@ static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
     if (!(post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start))
         return pml_not_ready(post ? "MPI_Win_post" : "MPI_Win_start");
     uint32_t fid = post ? PML_FID_MPI_Win_post : PML_FID_MPI_Win_start;
-    struct pml_comm **xs = NULL;
-    int nx = pml_cross_win_group(PML_H(group), fid, &xs);
+    struct pml_comm *const *xs = NULL;
+    const struct pml_group_map *gm = NULL;
+    int nx = pml_cross_win_group(PML_H(group), fid, &xs, &gm);
     EPOCH_ENTER(fid, xs, nx); /* the epoch counted as open from here: a rank waiting in the call
                                  is inside it already */
-    free(xs);
     /* past the entry, where a snapshot parks the thread (as in allocate) */
     __typeof__(pml_L.MPI_Win_post) fn = post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start;
     MPI_Group rg = (MPI_Group)pml_v2r(PML_H(group));
@@ -441,7 +441,6 @@ static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
         epoch_closed();
     if (rc == MPI_SUCCESS && w) {
         /* the group's ranks in the window, worked out again only for another group */
-        const struct pml_group_map *gm = pml_group_map(PML_H(group));
         uint64_t serial = gm ? gm->serial : 0;
         int n = 0, *ranks = NULL, miss = !serial || serial != (post ? w->post_serial : w->start_serial);
         if (miss)
