@@ -151,6 +151,10 @@ static int app_caller(void *ra)
     static void *own_base, *libcr_base;
     Dl_info info;
     struct link_map *lm = NULL;
+    /* during a capture only libcr makes descriptors, and a parked thread may hold ld.so's lock,
+     * which dladdr takes */
+    if (pml_halves_is_capturing())
+        return 0;
     if (!own_base && dladdr((void *)app_caller, &info))
         own_base = info.dli_fbase;
     if (!libcr_base) {
@@ -167,13 +171,51 @@ static int app_caller(void *ra)
     return 0;
 }
 
+/* Their libc functions, found when the layer loads (a first dlsym inside a capture would take
+ * ld.so's lock, which a parked thread may hold), else at first use (a constructor before ours). */
+static int (*real_socket)(int, int, int);
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_eventfd)(unsigned int, int);
+static int (*real_epoll_create)(int);
+static int (*real_epoll_create1)(int);
+static int (*real_timerfd_create)(int, int);
+static int (*real_socketpair)(int, int, int, int *);
+static int (*real_close)(int);
+static int (*real_close_range)(unsigned int, unsigned int, int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static int (*real_fcntl)(int, int, ...);
+#define REAL(name)                                                               \
+    do {                                                                         \
+        if (!real_##name)                                                        \
+            real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name);      \
+    } while (0)
+
+__attribute__((constructor)) static void fd_wrappers_resolve(void)
+{
+    REAL(socket);
+    REAL(accept);
+    REAL(accept4);
+    REAL(eventfd);
+    REAL(epoll_create);
+    REAL(epoll_create1);
+    REAL(timerfd_create);
+    REAL(socketpair);
+    REAL(close);
+    REAL(close_range);
+    REAL(dup);
+    REAL(dup2);
+    REAL(dup3);
+    REAL(fcntl);
+}
+
 #define UPPER_FD_WRAP(name, params, args)                                        \
     int name params                                                              \
     {                                                                            \
-        static int(*real) params;                                                \
-        if (!real)                                                               \
-            real = (int(*) params)dlsym(RTLD_NEXT, #name);                       \
-        int made = real args;                                                    \
+        REAL(name);                                                              \
+        int made = real_##name args;                                             \
         if (made >= 0 && app_caller(__builtin_return_address(0)))                \
             pml_fd_mark(made, PML_HALF_UPPER, 1);                                \
         return made;                                                             \
@@ -188,10 +230,8 @@ UPPER_FD_WRAP(timerfd_create, (int clockid, int flags), (clockid, flags))
 
 int socketpair(int domain, int type, int protocol, int sv[2])
 {
-    static int (*real)(int, int, int, int *);
-    if (!real)
-        real = (int (*)(int, int, int, int *))dlsym(RTLD_NEXT, "socketpair");
-    int rc = real(domain, type, protocol, sv);
+    REAL(socketpair);
+    int rc = real_socketpair(domain, type, protocol, sv);
     if (rc == 0 && app_caller(__builtin_return_address(0))) {
         pml_fd_mark(sv[0], PML_HALF_UPPER, 1);
         pml_fd_mark(sv[1], PML_HALF_UPPER, 1);
@@ -201,19 +241,15 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 
 int close(int fd)
 {
-    static int (*real)(int);
-    if (!real)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "close");
     pml_fd_mark(fd, PML_HALF_UPPER, 0);
-    return real(fd);
+    REAL(close);
+    return real_close(fd);
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
-    static int (*real)(unsigned int, unsigned int, int);
-    if (!real)
-        real = (int (*)(unsigned int, unsigned int, int))dlsym(RTLD_NEXT, "close_range");
-    int rc = real(first, last, flags);
+    REAL(close_range);
+    int rc = real_close_range(first, last, flags);
     if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
         for (unsigned int fd = first; fd <= last && fd < 65536; fd++)
             pml_fd_mark((int)fd, PML_HALF_UPPER, 0);
@@ -222,10 +258,8 @@ int close_range(unsigned int first, unsigned int last, int flags)
 
 int dup(int fd)
 {
-    static int (*real)(int);
-    if (!real)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "dup");
-    int to = real(fd);
+    REAL(dup);
+    int to = real_dup(fd);
     if (to >= 0)
         pml_fd_upper_dup(fd, to);
     return to;
@@ -233,10 +267,8 @@ int dup(int fd)
 
 int dup2(int fd, int to)
 {
-    static int (*real)(int, int);
-    if (!real)
-        real = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
-    int rc = real(fd, to);
+    REAL(dup2);
+    int rc = real_dup2(fd, to);
     if (rc >= 0)
         pml_fd_upper_dup(fd, rc);
     return rc;
@@ -244,10 +276,8 @@ int dup2(int fd, int to)
 
 int dup3(int fd, int to, int flags)
 {
-    static int (*real)(int, int, int);
-    if (!real)
-        real = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
-    int rc = real(fd, to, flags);
+    REAL(dup3);
+    int rc = real_dup3(fd, to, flags);
     if (rc >= 0)
         pml_fd_upper_dup(fd, rc);
     return rc;
@@ -255,19 +285,18 @@ int dup3(int fd, int to, int flags)
 
 int fcntl(int fd, int cmd, ...)
 {
-    static int (*real)(int, int, ...);
-    if (!real)
-        real = (int (*)(int, int, ...))dlsym(RTLD_NEXT, "fcntl");
     va_list ap;
     va_start(ap, cmd);
     unsigned long arg = va_arg(ap, unsigned long); /* int or pointer alike in the x86_64 ABI */
     va_end(ap);
-    int rc = real(fd, cmd, arg);
+    REAL(fcntl);
+    int rc = real_fcntl(fd, cmd, arg);
     if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
         pml_fd_upper_dup(fd, rc);
     return rc;
 }
 int fcntl64(int, int, ...) __attribute__((alias("fcntl")));
+#undef REAL
 
 struct ustart {
     void *(*fn)(void *);

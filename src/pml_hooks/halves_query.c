@@ -291,6 +291,18 @@ void pml_fd_upper_dup(int from, int to)
     pml_fd_mark(to, PML_HALF_UPPER, marked);
 }
 
+static int capturing_now;
+
+void pml_halves_capturing(int on)
+{
+    __atomic_store_n(&capturing_now, on, __ATOMIC_RELEASE);
+}
+
+int pml_halves_is_capturing(void)
+{
+    return __atomic_load_n(&capturing_now, __ATOMIC_ACQUIRE);
+}
+
 void pml_fd_upper_prune(void)
 {
     struct stat st;

@@ -193,11 +193,13 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             return -ENOTSUP;
         }
         frozen = 1;
+        pml_halves_capturing(1);
         return 0;
     case CRS_HOOK_CONTINUE:
         if (frozen)
             pml_ldso_thaw();
         frozen = 0;
+        pml_halves_capturing(0);
         if (status == 0 && on_parked)
             on_parked();
         return 0;
@@ -205,6 +207,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         if (!frozen)
             return 0; /* an image not taken by pml_restart_capture */
         frozen = 0;
+        pml_halves_capturing(0);
         pending = 1;
         hook_failed = 0;
         generation++;

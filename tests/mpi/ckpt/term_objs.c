@@ -16,10 +16,11 @@
  *     step (active, pending, at any snapshot)
  *   - allocmem: memory from MPI_Alloc_mem written every step and freed at the end
  *   - kfds: the rank's own kernel objects of kinds the MPI library also makes (only in "all"): a
- *     socketpair with one message always queued, an eventfd written every step and read through
- *     a duplicate, an epoll watching the socketpair, an armed timerfd (review12 HIGH-0: these
- *     were taken for the library's and left out of the rank image; the restarted job read EBADF
- *     or another object now at that number, and exited 0)
+ *     socketpair with one message always queued (its reading end moved to descriptor 200 with
+ *     dup2 and the original closed), an eventfd written every step and read through a
+ *     duplicate, an epoll watching the socketpair, an armed timerfd (review12 HIGH-0: these were
+ *     taken for the library's and left out of the rank image; the restarted job read EBADF or
+ *     another object now at that number, and exited 0)
  * Open MPI makes no MPI_Win_create or dynamic window on one rank (natively too).
  *
  * Rank 0 prints "step S: HASH" (every rank's objects hashed) per step and a "done:" line. */
@@ -152,7 +153,9 @@ int main(int argc, char **argv)
         struct itimerspec hour = { { 3600, 0 }, { 3600, 0 } };
         struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x5eed };
         long first = -1;
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || (ef = eventfd(0, 0)) < 0 || (ef2 = dup(ef)) < 0 ||
+        /* the reading end moved to a number of the program's own, as servers do (dup2, close) */
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || dup2(sp[1], 200) != 200 || close(sp[1]) ||
+            (sp[1] = 200, (ef = eventfd(0, 0)) < 0) || (ef2 = dup(ef)) < 0 ||
             (ep = epoll_create1(0)) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sp[1], &ev) ||
             (tf = timerfd_create(CLOCK_MONOTONIC, 0)) < 0 || timerfd_settime(tf, 0, &hour, NULL) ||
             write(sp[0], &first, sizeof first) != sizeof first)
