@@ -431,6 +431,12 @@ int main(int argc, char **argv)
         recreated_seq = (uint64_t)seq;
     }
     restart_signal_check();
+    /* Nothing of ours to remove (no other host's answer, nothing re-created) until a fetch:
+     * ^C or a batch system's SIGTERM ends the checks below at once (the deep verification reads
+     * every image), as before signals were held; held again for a fetch */
+    int released = !recreated[0] && !cached[0];
+    if (released)
+        restart_signals_release();
     const char *metadir = cached[0] && showme ? cached : seqdir;
     if (metadir == seqdir && access(seqdir, F_OK) < 0)
         die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
@@ -488,6 +494,8 @@ int main(int argc, char **argv)
     int fetch = ve == -ENOENT && mi.other == 0 && mi.n > 0;
     if (fetch)
         ve = 0;
+    if (fetch && released)
+        restart_signals_hold(ended_by_signal);
     if (ve == -EPERM)
         die("%s cannot be restarted: %s; Revive writes its files 0600 and restores none that "
             "others could have changed (if you trust it, chmod 600 it)",
