@@ -76,9 +76,9 @@ void pml_fd_upper_prune(void);
 /* The application duplicated from onto to (dup, dup2, dup3, F_DUPFD): to is marked as from is
  * (a mark on to that from does not have goes). Its close: pml_fd_mark(fd, PML_HALF_UPPER, 0). */
 void pml_fd_upper_dup(int from, int to);
-/* Set by the checkpoint hook (restart.c) from its freeze of ld.so to the capture's end: every
- * other thread is parked, so a descriptor made then is libcr's, and halves_hooks.c takes no
- * ld.so lock to ask whose it is. */
+/* Set by the checkpoint hook (restart.c) from its freeze of ld.so to the capture's end, for the
+ * checkpoint thread: a descriptor it makes then is libcr's, and halves_hooks.c takes no ld.so
+ * lock to ask whose it is (a parked thread may hold it). */
 void pml_halves_capturing(int on);
 int pml_halves_is_capturing(void);
 /* After a restart: the application's marked descriptors came back at their numbers as new

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* ---- reasons ------------------------------------------------------------------------------ */
@@ -276,8 +277,12 @@ void pml_fd_mark(int fd, int half, int open)
         fd_upper_ino[fd] = 0; /* the number is the library's now */
     } else {
         fd_upper_ino[fd] = ok ? fd_key(fd, &st) : 0;
-        if (fd_upper_ino[fd] && fd >= fd_upper_top)
-            fd_upper_top = fd + 1;
+        /* raised by any thread making a descriptor: a maximum no racing thread may lower */
+        int top = __atomic_load_n(&fd_upper_top, __ATOMIC_RELAXED);
+        while (fd_upper_ino[fd] && fd >= top &&
+               !__atomic_compare_exchange_n(&fd_upper_top, &top, fd + 1, 0, __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED))
+            ;
     }
 }
 
@@ -291,16 +296,19 @@ void pml_fd_upper_dup(int from, int to)
     pml_fd_mark(to, PML_HALF_UPPER, marked);
 }
 
-static int capturing_now;
+/* the checkpoint thread's id while it captures: the hook sets it before the other threads are
+ * parked, and what they make meanwhile is still theirs */
+static pid_t capturing_tid;
 
 void pml_halves_capturing(int on)
 {
-    __atomic_store_n(&capturing_now, on, __ATOMIC_RELEASE);
+    __atomic_store_n(&capturing_tid, on ? (pid_t)syscall(SYS_gettid) : 0, __ATOMIC_RELEASE);
 }
 
 int pml_halves_is_capturing(void)
 {
-    return __atomic_load_n(&capturing_now, __ATOMIC_ACQUIRE);
+    pid_t t = __atomic_load_n(&capturing_tid, __ATOMIC_ACQUIRE);
+    return t && t == (pid_t)syscall(SYS_gettid);
 }
 
 void pml_fd_upper_prune(void)
