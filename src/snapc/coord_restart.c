@@ -242,6 +242,13 @@ void coord_restart_job_ended(void)
                                  "restored", coord_exit_status(), seqdir);
                 return;
             }
+            if (coord.end_signal) { /* passed on to the launcher by us: not its failure */
+                revive_log_error("the restarted job was ended by SIG%s (status %d) before any rank "
+                                 "began its restore; %s/%lld is not marked as failed",
+                                 sigabbrev_np(coord.end_signal), coord_exit_status(),
+                                 coord.parent_jobdir, (long long)coord.parent_seq);
+                return;
+            }
             revive_log_error("the restarted job ended (status %d) before any rank began its "
                              "restore: the launcher failed (see its message above); %s/%lld is "
                              "not marked as failed",
