@@ -93,7 +93,9 @@ int filem_seq_lock_shared(const char *jobdir, uint64_t seq);
 
 /* REF is a sequence (JOBDIR/<seq>) or a job directory (then *seq = -1).
  * Fills jobdir with REF's job directory (absolute). -ENOENT when missing,
- * -EINVAL when REF is neither. */
+ * -EINVAL when REF is neither. A folder that holds exactly one job directory
+ * (mpirun's --ckpt-dir) stands for it: then 0 and ERR is a one-line note to
+ * show (ERR is empty on any other success); several are refused, named. */
 int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
                       size_t errlen);
 

@@ -98,7 +98,27 @@ chmod 600 "$jd/1/snapshot.meta"
 ln -s "$jd/1" "$W/latest"
 expect_rc 0 "a reference through a symbolic link" "$INFO" "$W/latest"
 grep -q "^$jd/1$" "$W/cmd.out" || fail "the link was not followed: $(head -1 "$W/cmd.out")"
-expect_rc 1 "not a snapshot" "$INFO" "$W" && err_has "is not a snapshot reference"
+# the folder that holds the snapshot directories (mpirun's --ckpt-dir, review12 LOW-2): one is
+# taken, said in one line; several are refused in one line naming them, newest first
+expect_rc 0 "the folder of one snapshot directory" "$INFO" "$W" &&
+    err_has "$W holds one snapshot directory: using $jd"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+grep -q "^$jd: 2 sequences" "$W/cmd.out" || fail "ckpt-info of the folder: $(head -1 "$W/cmd.out")"
+expect_rc 0 "restart-mpi --showme of the folder" "$RESTART" --showme "$W" &&
+    err_has "$W holds one snapshot directory: using $jd"
+grep -q "$jd/1" "$W/cmd.out" || fail "restart-mpi of the folder would not take $jd/1: $(cat "$W/cmd.out")"
+for p in 11 12 13 14; do mkdir -m 700 "$W/revive_global_snapshot_$p.ckpt"; done
+touch -d "1 hour ago" "$W"/revive_global_snapshot_1[1-4].ckpt
+touch -d "10 minutes ago" "$W/revive_global_snapshot_13.ckpt"
+for t in "$INFO" "$RESTART --showme"; do
+    expect_rc 1 "$t of a folder of 5 snapshot directories" $t "$W/" &&
+        err_has "$W/ holds 5 snapshot directories (newest first: $W/revive_global_snapshot_$JOB.ckpt, $W/revive_global_snapshot_13.ckpt, $W/revive_global_snapshot_1" &&
+        err_has " and 2 more): give one of them as the reference"
+    [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+done
+rmdir "$W"/revive_global_snapshot_1[1-4].ckpt
+mkdir -m 700 "$W/none"
+expect_rc 1 "not a snapshot" "$INFO" "$W/none" && err_has "is not a snapshot reference"
 expect_rc 3 "missing" "$INFO" "$W/nothing" && err_has "does not exist"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
 expect_rc 0 "ckpt-info --help" "$INFO" --help && grep -q "^Exit status: 0" "$W/cmd.out" ||

@@ -274,8 +274,16 @@ static void test_sequences(void)
     filem_fmt(p, sizeof p, "%s/" FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX, base);
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
     CHECK_STR_CONTAINS(err, FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX " is gone");
-    CHECK_EQ(filem_resolve_ref(base, jd, sizeof jd, &s, err, sizeof err), -EINVAL);
+    /* the folder of one job directory (mpirun's --ckpt-dir) stands for it, with a note */
+    CHECK_EQ(filem_resolve_ref(base, jd, sizeof jd, &s, err, sizeof err), 0);
+    CHECK_EQ(s, -1);
+    CHECK_EQ(strcmp(jd, job), 0);
+    CHECK_STR_CONTAINS(err, "holds one snapshot directory: using ");
+    filem_fmt(p, sizeof p, "%s/plain", base);
+    sh("mkdir -m 700 %s", p);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -EINVAL);
     CHECK_STR_CONTAINS(err, "not a snapshot reference");
+    sh("rmdir %s", p);
 }
 
 static void test_index_retention(void)

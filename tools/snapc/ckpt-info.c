@@ -599,6 +599,8 @@ int main(int argc, char **argv)
     char jobdir[PATH_MAX], err[1024];
     int64_t seq;
     int e = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
+    if (e == 0 && err[0]) /* a folder holding one snapshot directory: which one */
+        fprintf(stderr, "%s: %s\n", me, err);
     if (e == 0)
         e = filem_private_dir(jobdir, 0, err, sizeof err);
     if (e < 0) {

@@ -394,6 +394,8 @@ int main(int argc, char **argv)
         if (c < 0)
             die("%s", cerr);
     } else {
+        if (err[0]) /* a folder holding one snapshot directory: which one */
+            fprintf(stderr, "%s: %s\n", me, err);
         if (recreate_in)
             die("--recreate-in is for a snapshot directory that is gone; %s is there", jobdir);
         check_owner(jobdir, ref);
