@@ -24,6 +24,43 @@
 struct coord_state coord = {.sfd = -1, .ufd = -1, .tfd = -1, .restart_lock = -1, .alive_fd = -1, .parent_seq = -1,
                              .fault_epoch = 1};
 
+/* coord.base from --ckpt-dir DIR (REVIVE_SNAPSHOT_DIR). A DIR that is not there yet is made (its
+ * last component only, 0700), as Open MPI's C/R users expect of ompi-checkpoint's snapshot
+ * directory; a missing parent is refused with the remedy rather than made: a typo in the middle
+ * of the path should not become a tree. A DIR that exists keeps the checks after this. */
+static int coord_base_dir(const char *dir)
+{
+    if (realpath(dir, coord.base))
+        return 0;
+    int e = errno;
+    if (e == ENOENT) {
+        if (mkdir(dir, 0700) == 0) {
+            fprintf(stderr, "revive-coord: created the snapshot directory %s (mode 0700)\n", dir);
+        } else if (errno == ENOENT) {
+            fprintf(stderr,
+                    "revive-coord: the snapshot directory %s does not exist, nor does its parent; "
+                    "create it with 'mkdir -p %s' or choose another (--ckpt-dir, "
+                    "REVIVE_SNAPSHOT_DIR)\n",
+                    dir, dir);
+            return -1;
+        } else if (errno != EEXIST) { /* EEXIST: made meanwhile (or a dangling link: below) */
+            fprintf(stderr,
+                    "revive-coord: cannot create the snapshot directory %s: %s; choose another "
+                    "(--ckpt-dir, REVIVE_SNAPSHOT_DIR)\n",
+                    dir, strerror(errno));
+            return -1;
+        }
+        if (realpath(dir, coord.base))
+            return 0;
+        e = errno;
+    }
+    fprintf(stderr,
+            "revive-coord: the snapshot directory %s: %s; create it or choose another "
+            "(--ckpt-dir, REVIVE_SNAPSHOT_DIR)\n",
+            dir, strerror(e));
+    return -1;
+}
+
 int snapc_coord_run(const struct snapc_coord_cfg *cfg)
 {
     char err[512];
@@ -51,13 +88,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         if (coord_restart_setup() < 0)
             return 1;
     } else if (cfg->dir && *cfg->dir) {
-        if (!realpath(cfg->dir, coord.base)) {
-            fprintf(stderr,
-                    "revive-coord: the snapshot directory %s: %s; create it or choose another "
-                    "(--ckpt-dir, REVIVE_SNAPSHOT_DIR)\n",
-                    cfg->dir, strerror(errno));
+        if (coord_base_dir(cfg->dir) < 0)
             return 1;
-        }
     } else if (!getcwd(coord.base, sizeof coord.base)) {
         fprintf(stderr, "revive-coord: cannot tell the current directory: %s\n", strerror(errno));
         return 1;

@@ -4,7 +4,8 @@
 # (-mca, -x) and runs fake_launch. Shown: the wrapper's pid is the coordinator's (ckpt-mpirun
 # PID works), the ranks get REVIVE_COORD/REVIVE_JOB_SECRET/REVIVE_JOB_ID, --ckpt-interval,
 # --ckpt-keep and --ckpt-dir (both spellings) work, the metadata keeps the user's arguments
-# (not the wrapper's), and the --ckpt-* options are refused without -am ft-enable-cr.
+# (not the wrapper's), the --ckpt-* options are refused without -am ft-enable-cr, and a --ckpt-dir
+# not there yet is made 0700 when its parent exists (refused with the remedy when not).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-wrapper
 WRAP=$B/tools/mpi/mpirun
@@ -64,8 +65,9 @@ expect_rc 1 "--ckpt-interval without ft-enable-cr" "$WRAP" --ckpt-interval 5 -np
     err_has "--ckpt-interval needs -am ft-enable-cr"
 expect_rc 1 "a bad --ckpt-keep" "$WRAP" -am ft-enable-cr --ckpt-keep x -np 1 "$FRANK" &&
     err_has "--ckpt-keep needs a number"
-expect_rc 1 "a --ckpt-dir that is not there" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/nothing" -np 1 "$FRANK" &&
-    err_has "the snapshot directory $W/nothing: No such file or directory"
+expect_rc 1 "a --ckpt-dir whose parent is not there" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/nothing/snaps" -np 1 "$FRANK" &&
+    err_has "the snapshot directory $W/nothing/snaps does not exist, nor does its parent; create it with 'mkdir -p $W/nothing/snaps'"
+[ -e "$W/nothing" ] && fail "a missing parent of --ckpt-dir was made"
 REVIVE_CKPT_INTERVAL=abc expect_rc 1 "a bad REVIVE_CKPT_INTERVAL" "$WRAP" -am ft-enable-cr -np 1 "$FRANK" &&
     err_has "REVIVE_CKPT_INTERVAL needs a number"
 if [ -d /proc/self ]; then
@@ -73,4 +75,17 @@ if [ -d /proc/self ]; then
         err_has "cannot write snapshots into /proc"
 fi
 pass "bad --ckpt-* options"
+
+# a --ckpt-dir (REVIVE_SNAPSHOT_DIR) that is not there but whose parent is: made 0700 and said so
+# (as ompi-checkpoint made its snapshot directory); the job runs
+expect_rc 0 "a --ckpt-dir that is not there yet" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/fresh" -np 1 "$FRANK" --iters 10 &&
+    err_has "created the snapshot directory $W/fresh (mode 0700)"
+[ "$(stat -c %a "$W/fresh" 2>/dev/null)" = 700 ] || fail "--ckpt-dir $W/fresh: mode $(stat -c %a "$W/fresh" 2>&1)"
+REVIVE_SNAPSHOT_DIR=$W/fresh2 expect_rc 0 "a REVIVE_SNAPSHOT_DIR that is not there yet" "$WRAP" -am ft-enable-cr -np 1 "$FRANK" --iters 10 &&
+    err_has "created the snapshot directory $W/fresh2 (mode 0700)"
+[ "$(stat -c %a "$W/fresh2" 2>/dev/null)" = 700 ] || fail "REVIVE_SNAPSHOT_DIR $W/fresh2: mode $(stat -c %a "$W/fresh2" 2>&1)"
+# one that exists is taken as it is: no message
+expect_rc 0 "an existing --ckpt-dir" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/fresh" -np 1 "$FRANK" --iters 10 &&
+    grep -q "created the snapshot directory" "$W/cmd.err" && fail "an existing --ckpt-dir was reported as created"
+pass "a missing --ckpt-dir is made (0700) when its parent exists"
 finish
