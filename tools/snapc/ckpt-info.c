@@ -585,8 +585,8 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            fprintf(stderr, "%s: unknown option '%s'\n", me, argv[i]);
-            usage(stderr);
+            /* one line, as GNU tools say it: the usage would push the mistake off the screen */
+            fprintf(stderr, "%s: unknown option %s; see %s --help\n", me, argv[i], me);
             return INFO_USAGE;
         }
     }

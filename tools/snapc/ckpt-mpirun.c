@@ -559,8 +559,8 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            fprintf(stderr, "%s: unknown option '%s'\n", me, a);
-            usage(stderr);
+            /* one line, as GNU tools say it: the usage would push the mistake off the screen */
+            fprintf(stderr, "%s: unknown option %s; see %s --help\n", me, a, me);
             return 2;
         }
     }

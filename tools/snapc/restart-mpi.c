@@ -260,6 +260,27 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     free(v);
 }
 
+/* What to do when sequence seq cannot be used: another committed one when the job directory
+ * holds one, else say there is none (a hint to "use another sequence" sent users looking for
+ * one that was not there: issue 7 F7). */
+static const char *other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len)
+{
+    struct filem_seq_info *v;
+    int n, others = 0;
+    char err[512];
+    if (filem_scan(jobdir, &v, &n, err, sizeof err) == 0) {
+        for (int i = 0; i < n; i++)
+            others += v[i].state == FILEM_SEQ_COMMITTED && (int64_t)v[i].seq != seq;
+        free(v);
+    } else
+        others = 1; /* cannot tell: ckpt-info will */
+    if (others)
+        snprintf(buf, len, "use another sequence (ckpt-info --verify %s)", jobdir);
+    else
+        snprintf(buf, len, "%s holds no other committed sequence to restart from", jobdir);
+    return buf;
+}
+
 /* Images missing from the snapshot directory: which ranks (fetched from the hosts' caches
  * before the launch, restart_fetch.h), and whether anything else is wrong. */
 struct missing {
@@ -346,8 +367,9 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (a[0] == '-') {
-            fprintf(stderr, "%s: unknown option '%s' (launcher options go after --)\n", me, a);
-            usage(stderr);
+            /* one line, as GNU tools say it: the usage would push the mistake off the screen */
+            fprintf(stderr, "%s: unknown option %s (launcher options go after --); see %s --help\n",
+                    me, a, me);
             return 2;
         } else if (!ref)
             ref = a;
@@ -484,6 +506,7 @@ int main(int argc, char **argv)
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     struct missing mi = {0};
     int ve;
+    char hint[PATH_MAX + 64];
     if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
         for (uint64_t r = 0; r < ranks && r < 1000000; r++)
             note_missing(&mi, (int)r, -ENOENT, NULL);
@@ -503,7 +526,7 @@ int main(int argc, char **argv)
             "others could have changed (if you trust it, chmod 600 it)",
             seqdir, err);
     if (ve < 0)
-        die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
+        die("%s is damaged: %s; %s", seqdir, err, other_seq_hint(jobdir, seq, hint, sizeof hint));
     /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
      * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
     int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, err, sizeof err) : 0;
@@ -511,7 +534,7 @@ int main(int argc, char **argv)
         die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);
     if (fe < 0)
-        die("%s is damaged: %s; use another sequence (ckpt-info --verify %s)", seqdir, err, jobdir);
+        die("%s is damaged: %s; %s", seqdir, err, other_seq_hint(jobdir, seq, hint, sizeof hint));
     if (access(rrank, X_OK) < 0)
         die("%s is missing (%s): Revive was installed without the rank restarter", rrank,
             strerror(errno));
