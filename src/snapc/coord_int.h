@@ -227,6 +227,9 @@ int coord_stop_defer(void);           /* 1: a tool's answer waits until the job 
 void coord_job_continued(const char *how);
 /* The state letter of pid in /proc/PID/stat (R, S, T, Z...), 0 when it is gone. */
 char coord_proc_state(pid_t pid);
+/* How many ranks of this host are stopped (state T) though the job is not (kill -STOP of a
+ * rank); WHY then says which and how to continue them. */
+int coord_ranks_stopped(char *why, size_t len);
 void coord_rank_continued(int rank);  /* its CONTINUED */
 void coord_stop_tick(int64_t now);
 int64_t coord_stop_wake(int64_t now); /* ms, 0 none */

@@ -50,6 +50,32 @@ static int local_host(const struct conn *c)
     return strcmp(c->host, host) == 0 && c->pid > 1;
 }
 
+/* A rank stopped by someone else (kill -STOP, a debugger) answers nothing, and the
+ * protocol only sees its silence; its state T in /proc is the reason (review12 LOW-4). */
+int coord_ranks_stopped(char *why, size_t len)
+{
+    int n = 0, first = -1;
+    char pids[128] = "";
+    size_t o = 0;
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        int i = coord.rank_conn[r];
+        if (i < 0 || !local_host(&coord.c[i]) || coord_proc_state((pid_t)coord.c[i].pid) != 'T')
+            continue;
+        first = n++ ? first : r;
+        if (n <= 4 && o < sizeof pids)
+            o += (size_t)snprintf(pids + o, sizeof pids - o, " %u", coord.c[i].pid);
+    }
+    if (n == 1)
+        snapc_fmt(why, len, "the process of rank %d (pid%s) is stopped (state T in /proc/%u/stat: "
+                  "SIGSTOP or a debugger) and was not continued (kill -CONT%s)",
+                  first, pids, coord.c[coord.rank_conn[first]].pid, pids);
+    else if (n > 1)
+        snapc_fmt(why, len, "the processes of %d ranks (pids%s%s) are stopped (state T in "
+                  "/proc/PID/stat: SIGSTOP or a debugger) and were not continued (kill -CONT%s%s)",
+                  n, pids, n > 4 ? " ..." : "", pids, n > 4 ? " ..." : "");
+    return n;
+}
+
 void coord_stop_begin(void)
 {
     coord.stopped = 1;

@@ -133,6 +133,14 @@ void coord_act_done(const struct snapc_action *a)
         coord_send_done(i, a->status, why, 1);
         return;
     }
+    char stopped[384];
+    if (a->status == -ETIMEDOUT && coord_ranks_stopped(stopped, sizeof stopped) > 0) {
+        /* the silence the protocol timed out on has a reason a user can undo */
+        char why[sizeof a->text + sizeof stopped + 8];
+        snapc_fmt(why, sizeof why, "%s, so %s", stopped, a->text);
+        coord_send_done(i, a->status, why, 1);
+        return;
+    }
     coord_send_done(i, a->status, a->text, 1);
 }
 
