@@ -526,10 +526,14 @@ static void text_sockets(const struct crs_image *img)
                    s->flags & CRS_SOCK_F_PAIR       ? ", a socketpair"
                    : s->flags & CRS_SOCK_F_ACCEPTED ? ", accepted"
                    : s->flags & CRS_SOCK_F_PENDING  ? ", not accepted yet" : "");
+        else if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t))
+            printf(" -> %s (connect(2)ed)", r);   /* UDP: where send(2) goes, and whom it hears */
         if (s->state == CRS_SOCK_LISTEN)
             printf(" backlog %" PRId32, s->backlog);
         if (s->data_length)
-            printf(", %" PRIu64 " bytes queued%s", s->data_length, s->nmsgs ? " in messages" : "");
+            printf(", %" PRIu64 " bytes queued%s", s->data_length,
+                   s->flags & CRS_SOCK_F_SENDERS ? " in datagrams from sockets of the process"
+                   : s->nmsgs                    ? " in messages" : "");
         printf("\n");
     }
 }

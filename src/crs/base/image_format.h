@@ -594,7 +594,10 @@ enum crs_sock_state {
 #define CRS_SOCK_F_PASSCRED 0x200u
 #define CRS_SOCK_F_SHUT_RD 0x1000u  /* shut down for reading / writing */
 #define CRS_SOCK_F_SHUT_WR 0x2000u
-#define CRS_SOCK__FLAGS 0x33f7u
+/* UDP: the queued datagrams were sent by sockets of the process; each
+ * message starts with the sender's socket index (uint32), then its bytes */
+#define CRS_SOCK_F_SENDERS 0x4000u
+#define CRS_SOCK__FLAGS 0x73f7u
 
 #define CRS_SOCKADDR_MAX 112     /* bytes of an address kept (sockaddr_un is 110) */
 

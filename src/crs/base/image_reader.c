@@ -577,7 +577,8 @@ static int check_kfds(struct crs_image *img)
 
 /* Sockets: a family and type Revive makes, a state, peers that point back,
  * listeners that listen, addresses that fit, queued bytes inside SOCKDATA
- * (messages: a length, then as many bytes, exactly filling it). */
+ * (messages: a length, then as many bytes, exactly filling it; a UDP
+ * socket's begin with the socket of the process that sent it). */
 static int check_sockets(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nsockets; i++) {
@@ -606,10 +607,21 @@ static int check_sockets(struct crs_image *img)
                 break;
             memcpy(&len, img->sockdata + s->data_offset + at, 4);
             ok = len <= s->data_length - at - 4;
+            if (ok && (s->flags & CRS_SOCK_F_SENDERS)) {
+                /* a UDP socket of the process (maybe this one) sent it */
+                uint32_t from = 0;
+                ok = len >= 4;
+                if (ok)
+                    memcpy(&from, img->sockdata + s->data_offset + at + 4, 4);
+                ok = ok && from < img->nsockets && img->sockets[from].family == s->family &&
+                     img->sockets[from].type == SOCK_DGRAM;
+            }
             at += 4 + (uint64_t)len;
         }
         if (ok && s->nmsgs)
             ok = at == s->data_length;
+        if (ok && (s->flags & CRS_SOCK_F_SENDERS))
+            ok = s->family != AF_UNIX && s->type == SOCK_DGRAM && s->nmsgs;
         if (!ok)
             return fail(img, EBADMSG, "socket %zu is malformed: " CORRUPT, i);
     }

@@ -2,8 +2,9 @@
  * to: for Unix sockets the kernel's sock_diag (peer and pending connections
  * by inode, names, queue lengths, shutdown), for TCP the addresses of both
  * ends. Receive queues are read with MSG_PEEK at a moving SO_PEEK_OFF, which
- * leaves them as they were. Whatever needs another process is refused,
- * naming the descriptor. */
+ * leaves them as they were; a UDP socket's datagrams only when sockets of
+ * the process sent them (kept with their sender). Whatever needs another
+ * process is refused, naming the descriptor. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/unix_diag.h"
@@ -222,6 +223,107 @@ static int refuse(struct crs_capture *c, int fd, const char *what)
     return -ENOTSUP;
 }
 
+/* The UDP socket of the process (maybe the receiver itself) that has the
+ * address `from` (one bound to the wildcard address answers for its port): its
+ * index, or -1. */
+static int udp_sender(struct crs_capture *c, const struct sockaddr_storage *from)
+{
+    for (size_t j = 0; j < c->nsockets; j++) {
+        struct sockaddr_storage a;
+        socklen_t l = sizeof a;
+        int type = 0;
+        socklen_t tl = sizeof type;
+        if (getsockopt(c->sock_fd[j], SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM ||
+            getsockname(c->sock_fd[j], (struct sockaddr *)&a, &l) != 0 || a.ss_family != from->ss_family)
+            continue;
+        if (a.ss_family == AF_INET) {
+            const struct sockaddr_in *x = (const struct sockaddr_in *)&a, *f = (const struct sockaddr_in *)from;
+            if (x->sin_port == f->sin_port &&
+                (x->sin_addr.s_addr == f->sin_addr.s_addr || x->sin_addr.s_addr == htonl(INADDR_ANY)))
+                return (int)j;
+        } else if (a.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a, *f = (const struct sockaddr_in6 *)from;
+            if (x->sin6_port == f->sin6_port &&
+                (!memcmp(&x->sin6_addr, &f->sin6_addr, sizeof x->sin6_addr) ||
+                 !memcmp(&x->sin6_addr, &in6addr_any, sizeof x->sin6_addr)))
+                return (int)j;
+        }
+    }
+    return -1;
+}
+
+/* The datagrams queued on UDP socket i, left as they were (MSG_PEEK from a
+ * moving SO_PEEK_OFF, as peek_queue), when every one was sent by another
+ * UDP socket of the process: each is stored as a message holding the
+ * sender's index, then its bytes, to be sent again through that socket at
+ * restart (like a socketpair's queue through its peer). 0; 1 with the
+ * refusal when one came from elsewhere (or is empty: it would hide those
+ * after it); -errno. */
+static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
+{
+    int fd = c->sock_fd[i];
+    int saved = -1, zero = 0, e = 0, foreign = 0;
+    socklen_t sl = sizeof saved;
+    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
+    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
+                          fd, strerror(errno));
+        return -ENOTSUP;
+    }
+    s->data_offset = c->sockdata_len;
+    for (;;) {
+        size_t room = SOCKDATA_MAX - c->sockdata_len;
+        if (room < 16) {
+            e = -E2BIG;
+            break;
+        }
+        unsigned char *at = c->sockdata + c->sockdata_len;
+        size_t want = room - 8;
+        struct sockaddr_storage from;
+        struct iovec iov = { .iov_base = at + 8, .iov_len = want };
+        struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
+        memset(&from, 0, sizeof from);
+        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                e = -errno;
+            break;
+        }
+        if ((size_t)n > want) {
+            e = -E2BIG;
+            break;
+        }
+        int j = n > 0 ? udp_sender(c, &from) : -1;
+        if (j < 0) {
+            foreign = 1;
+            break;
+        }
+        uint32_t len = (uint32_t)n + 4, who = (uint32_t)j;
+        memcpy(at, &len, 4);
+        memcpy(at + 4, &who, 4);
+        c->sockdata_len += 8 + (size_t)n;
+        s->nmsgs++;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
+    if (e || foreign) {   /* nothing of this queue kept */
+        c->sockdata_len = s->data_offset;
+        s->nmsgs = 0;
+        s->data_length = 0;
+    } else {
+        s->data_length = c->sockdata_len - s->data_offset;
+        s->flags |= s->nmsgs ? CRS_SOCK_F_SENDERS : 0;
+    }
+    if (e == -E2BIG)
+        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
+    else if (e)
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
+    else if (foreign)
+        return refuse(c, fd, "is a UDP socket holding datagrams from senders Revive cannot play again (a "
+                             "socket outside the process, or an empty datagram: read them before the "
+                             "checkpoint)"), 1;
+    return e;
+}
+
 /* What socket i is and how it comes back; 0, 1 when it cannot but may be
  * recorded as closed (--ignore-fds), or -errno. */
 static int describe(struct sock_scan *sc, size_t i)
@@ -327,10 +429,9 @@ static int describe(struct sock_scan *sc, size_t i)
     /* TCP and UDP */
     if (s->type == SOCK_DGRAM) {
         int q = 0;
-        if (ioctl(fd, SIOCINQ, &q) == 0 && q > 0)
-            return refuse(c, fd, "is a UDP socket holding datagrams from senders Revive cannot play again "
-                                 "(read them before the checkpoint)"), 1;
         s->state = s->local_len ? CRS_SOCK_BOUND : CRS_SOCK_UNBOUND;
+        if (ioctl(fd, SIOCINQ, &q) == 0 && q > 0)
+            return peek_udp(c, i, s);
         return 0;   /* a connected UDP socket connects again to its address */
     }
     struct tcp_info ti;

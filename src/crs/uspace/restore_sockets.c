@@ -9,7 +9,8 @@
  *   3. Unix connections accepted from one of the process's listeners:
  *      connected to it and accepted, so both ends keep their names;
  *   4. socketpairs; 5. connections still waiting in a listener's queue;
- *   6. unbound ones; then the receive queues, written through each peer,
+ *   6. unbound ones; then the receive queues, written through each peer
+ *      (a UDP socket's through the sockets that sent them),
  *      options and shutdowns. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
@@ -243,7 +244,8 @@ static int connect_to(struct crs_restore *r, size_t i, size_t L)
     return 0;
 }
 
-/* What socket i's receive queue held, sent again by its peer. */
+/* What socket i's receive queue held, sent again by its peer (a UDP
+ * socket's datagrams: each by the socket of the process that sent it). */
 static int refill(struct crs_restore *r, size_t i)
 {
     const struct crs_rec_socket *s = &r->img->sockets[i];
@@ -251,7 +253,7 @@ static int refill(struct crs_restore *r, size_t i)
         return 0;
     int via = s->peer >= 0 ? r->sock_fds[s->peer] : -1;
     const unsigned char *d = r->img->sockdata + s->data_offset;
-    int e = via < 0 ? -ENOTCONN : 0;
+    int e = via < 0 && !(s->flags & CRS_SOCK_F_SENDERS) ? -ENOTCONN : 0;
     if (!e && !s->nmsgs) {
         for (uint64_t off = 0; off < s->data_length && !e;) {
             ssize_t n = send(via, d + off, s->data_length - off, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -264,8 +266,18 @@ static int refill(struct crs_restore *r, size_t i)
     for (uint64_t off = 0, m = 0; !e && m < s->nmsgs; m++) {
         uint32_t len;
         memcpy(&len, d + off, 4);
-        if (send(via, d + off + 4, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+        if (s->flags & CRS_SOCK_F_SENDERS) {
+            /* a UDP datagram: sent again by the socket of the process that sent it, to this one's
+             * address (the sender may be connected elsewhere, or not at all) */
+            uint32_t from;
+            memcpy(&from, d + off + 4, 4);
+            via = r->sock_fds[from];
+            if (via < 0 || sendto(via, d + off + 8, len - 4, MSG_DONTWAIT | MSG_NOSIGNAL,
+                                  (const struct sockaddr *)s->local, s->local_len) != (ssize_t)(len - 4))
+                e = via < 0 ? -ENOTCONN : -errno;
+        } else if (send(via, d + off + 4, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len) {
             e = -errno;
+        }
         off += 4 + (uint64_t)len;
     }
     char w[64];

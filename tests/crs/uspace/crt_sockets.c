@@ -14,7 +14,9 @@
  *         accepted connection (tacc2, tcli2) that carries no data: at the
  *         original's end its client end, closed first, is left in TIME-WAIT
  *         on its port, which the restart must bind again (as root: repair mode)
- *   ub    a UDP socket bound to 127.0.0.1, uc a UDP socket connected to it
+ *   ub    a UDP socket bound to 127.0.0.1, uc a UDP socket connected to it;
+ *         two datagrams from uc queued on ub (both ends in the process:
+ *         sent again through uc at restart, in order)
  *   fresh an unbound TCP socket
  * After each point: the queued bytes and messages come out in order,
  * addresses are as before, data flows both ways, the listeners accept new
@@ -38,7 +40,7 @@
 #include <unistd.h>
 
 static int us[2], ud[2], usp[2], ul, acc, cli, pend, ua, tl, tacc, tcli, tl2, tcli2, tacc2, ub, uc, fresh;
-static struct sockaddr_in tl_addr, tl2_addr, ub_addr;
+static struct sockaddr_in tl_addr, tl2_addr, ub_addr, uc_addr;
 static struct sockaddr_un ul_addr, ua_addr;
 static socklen_t ua_len;
 static unsigned char big[100000];
@@ -139,7 +141,6 @@ static void setup(void)
     l = sizeof ub_addr;
     must(getsockname(ub, (struct sockaddr *)&ub_addr, &l) == 0, "udp bind");
     uc = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in uc_addr;
     bind_low_port(uc, &uc_addr, "udp client bind");
     must(connect(uc, (struct sockaddr *)&ub_addr, sizeof ub_addr) == 0, "udp connect");
     fresh = socket(AF_INET, SOCK_STREAM, 0);
@@ -173,6 +174,7 @@ static void queue_data(void)
     must(send(usp[0], "record-a", 8, 0) == 8 && send(usp[0], "record-bb", 9, 0) == 9, "seqpacket data");
     must(send(cli, "hello", 5, 0) == 5, "cli data");
     must(send(tcli, "tcp->", 5, 0) == 5 && send(tacc, big, 4000, 0) == 4000, "tcp data");
+    must(send(uc, "u1", 2, 0) == 2 && send(uc, "u-two", 5, 0) == 5, "udp data");
 }
 
 static int same_sockname(int fd, const void *want, socklen_t wlen)
@@ -264,6 +266,16 @@ static void check(const char *when)
     n = send(tcli2, "c", 1, 0) == 1 && read_all(tacc2, buf, 1) == 1 && buf[0] == 'c' && send(tacc2, "s", 1, 0) == 1 &&
         read_all(tcli2, buf, 1) == 1 && buf[0] == 's';
     CHECK("TCP connection of that listener: data flows both ways", n == 1, "%zd", n);
+    struct sockaddr_in f1, f2;
+    socklen_t l1 = sizeof f1, l2 = sizeof f2;
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    na = recvfrom(ub, a, sizeof a, MSG_DONTWAIT, (struct sockaddr *)&f1, &l1);
+    nb = recvfrom(ub, b, sizeof b, MSG_DONTWAIT, (struct sockaddr *)&f2, &l2);
+    CHECK("UDP: 'u1', 'u-two' queued from the connected socket come out in order, from its address",
+          na == 2 && !memcmp(a, "u1", 2) && nb == 5 && !memcmp(b, "u-two", 5) && f1.sin_port == uc_addr.sin_port &&
+              f2.sin_port == uc_addr.sin_port && f1.sin_addr.s_addr == uc_addr.sin_addr.s_addr,
+          "%zd %zd", na, nb);
     must(send(uc, "udp", 3, 0) == 3, "udp send");
     n = recv(ub, buf, sizeof buf, 0);
     CHECK("UDP: the connected socket reaches the bound one at its port", n == 3 && same_sockname(ub, &ub_addr, sizeof ub_addr),
