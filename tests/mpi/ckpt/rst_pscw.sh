@@ -51,7 +51,17 @@ for n in $nps; do
     ok=1 refs=()
     for c in 1 2; do
         rand_sleep 600
-        if ! refs[$c]=$(checkpoint $job c$c); then
+        refs[$c]=$(checkpoint $job c$c)
+        # KNOWN (issue 8, open): under MPICH a snapshot of rst_slock is sometimes refused, "rank N
+        # could not drain its messages: ... exclusive lock(s) ... open (the rank was not at a
+        # safe point)" (1 in 4 runs; the job goes on, nothing is wrong after). Said in the log and
+        # tried once more at another moment; refused twice, or any other refusal, fails.
+        if [ -z "${refs[$c]}" ] && [ "$name" = rst_slock ] && grep -q "could not drain its messages: .*not at a safe point" ckpt.c$c.err; then
+            echo "KNOWN (issue 8): snapshot $c refused, tried again: $(tail -n 1 ckpt.c$c.err)"
+            rand_sleep 600
+            refs[$c]=$(checkpoint $job c$c)
+        fi
+        if [ -z "${refs[$c]}" ]; then
             failed "$what: snapshot $c (the job goes on) after step $(nsteps out.0): $(tail -n 2 ckpt.c$c.err)"
             ok=0
             break
