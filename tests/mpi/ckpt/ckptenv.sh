@@ -159,6 +159,24 @@ descendants() {
         for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
     done
 }
+# all_ended WHAT PID...: waits up to 30 s until every PID has ended (gone, or a zombie not yet
+# waited for); when some have not, "FAIL: WHAT, still there:" with a ps line each, those killed
+# (nothing of the job is left for the next run), and status 1. A job's processes (descendants,
+# read before it was signalled) after a signal to its coordinator (sig_status.sh, stop_term.sh).
+all_ended() {
+    local what=$1 i p left
+    shift
+    for i in $(seq 300); do
+        left=
+        for p in "$@"; do [ -d /proc/$p ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" != Z ] && left="$left $p"; done
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    failed "$what, still there:"
+    ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-160 | sed 's/^/  ps: /'
+    kill -KILL $left 2>/dev/null
+    return 1
+}
 # coord ROOT: the job's coordinator under ROOT (60 s), or fails at once when ROOT has ended. The
 # coordinator is the process with a socket coord.PID in the socket directory (REVIVE_SOCKET_DIR,
 # else /tmp/revive-UID: where ckpt-mpirun looks) whose parents lead to ROOT; read from /proc by
@@ -182,20 +200,8 @@ coord() {
     done
     return 1
 }
-# launcher_of COORD: the launcher a coordinator started: its child that is neither its
-# revive-witness (src/snapc/coord_witness.c, forked after the launcher but not always given the
-# higher pid) nor a child not yet named or exec'd (comm still revive-coord); nothing and status 1
-# when there is none (yet). "pgrep -P COORD | head -1" took the witness when its pid was lower.
-launcher_of() {
-    local p comm
-    for p in $(pgrep -P "$1"); do
-        read -r comm 2>/dev/null </proc/$p/comm || continue
-        case $comm in revive-witness | revive-coord) continue ;; esac
-        echo "$p"
-        return 0
-    done
-    return 1
-}
+# launcher_of COORD: the launcher under a coordinator (launcher_of.sh)
+. "$(dirname "${BASH_SOURCE[0]}")/../../snapc/launcher_of.sh" || exit 99
 # checkpoint JOBPID NAME [--term]: $CKPT (ckpt-mpirun) --wait on the job's coordinator, output in
 # ckpt.NAME.out/.err; prints the snapshot's reference. A caller that waits for the job after a
 # failed --term removes the pace file first: a paced program holds before its last step while it

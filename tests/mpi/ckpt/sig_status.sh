@@ -20,7 +20,7 @@ dfl='import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.ex
 # step lines more than at the start, SIG to its coordinator (Revive's mpirun, or restart-mpi's
 # coordinator it became); then the status and what is left
 one_run() {
-    local name=$1 sig=$2 k=$3 job c procs left st
+    local name=$1 sig=$2 k=$3 job c procs st
     shift 3
     clean timeout -k 5 300 python3 -c "$dfl" "$@" >"$name.out" 2>"$name.err" &
     job=$!; pids+=($job)
@@ -30,17 +30,7 @@ one_run() {
     [ "$name" = run1 ] && { ref=$(checkpoint $job snap) || failed "ckpt-mpirun: $(tail -n1 ckpt.snap.err)"; }
     procs=$(descendants $c | tr '\n' ' ')
     kill -$sig $c
-    for i in $(seq 300); do
-        left=
-        for p in $procs; do [ -d /proc/$p ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" != Z ] && left="$left $p"; done
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    if [ -n "$left" ]; then
-        failed "$name: 30 s after SIG$sig to mpirun ($c), still there:"
-        ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-160 | sed 's/^/  ps: /'
-        kill -KILL $left 2>/dev/null
-    fi
+    all_ended "$name: 30 s after SIG$sig to mpirun ($c)" $procs
     wait $job; st=$?
     if [ $st = 0 ]; then
         failed "$name: status 0 after SIG$sig at step $(nsteps "$name.out") of $steps"; tail -n 3 "$name.err" | sed 's/^/  /'

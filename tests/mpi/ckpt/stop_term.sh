@@ -33,18 +33,7 @@ fi
 ref=$(checkpoint $job stop --stop) || { failed "ckpt-mpirun --stop: $(tail -n1 ckpt.stop.err)"; exit 1; }
 procs=$(descendants $c | tr '\n' ' ')
 kill -$sig $c
-left=
-for i in $(seq 300); do
-    left=
-    for p in $procs; do [ -d /proc/$p ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" != Z ] && left="$left $p"; done
-    [ -z "$left" ] && break
-    sleep 0.1
-done
-if [ -n "$left" ]; then
-    failed "$flavor: 30 s after SIG$sig to the stopped job's mpirun ($c), still there:"
-    ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-160 | sed 's/^/  ps: /'
-    kill -KILL $left 2>/dev/null
-else
+if all_ended "$flavor: 30 s after SIG$sig to the stopped job's mpirun ($c)" $procs; then
     pass "$flavor: SIG$sig to the stopped job's mpirun: every process of the job ended ($(echo $procs | wc -w) processes)"
 fi
 wait $job; st=$?
