@@ -34,20 +34,8 @@ clean_exec() {
         exec env "$@"' clean_exec "$@"
 }
 
-# launcher_of COORD: the launcher a coordinator started: its child that is neither its
-# revive-witness (src/snapc/coord_witness.c, forked after the launcher but not always given the
-# higher pid) nor a child not yet named or exec'd (comm still revive-coord); nothing and status 1
-# when there is none (yet). "pgrep -P COORD | head -1" took the witness when its pid was lower.
-launcher_of() {
-    local p comm
-    for p in $(pgrep -P "$1"); do
-        read -r comm 2>/dev/null </proc/$p/comm || continue
-        case $comm in revive-witness | revive-coord) continue ;; esac
-        echo "$p"
-        return 0
-    done
-    return 1
-}
+# launcher_of COORD: the launcher under a coordinator (launcher_of.sh)
+. "$(dirname "${BASH_SOURCE[0]}")/launcher_of.sh" || exit 99
 
 # start_job NAME NRANKS [COORD OPTIONS --] FAKE_RANK OPTIONS...: starts a job in the background;
 # JOB = the coordinator's pid (what the user's mpirun is; "wait $JOB" gives its exit status),
