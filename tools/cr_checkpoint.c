@@ -14,6 +14,9 @@
 #include "crs/base/durable.h"
 #include "crs/base/protocol.h"
 #include "crs/base/tree.h"
+#include "tools/pid_arg.h"
+
+static const char *me = "cr_checkpoint";
 
 static void usage(FILE *f)
 {
@@ -40,7 +43,12 @@ static void usage(FILE *f)
             "                    while open and files in /dev/shm (default 1G; 0: no limit;\n"
             "                    at least 1M, counted in whole MiB, rounded up)\n"
             "  -T, --time SEC    give up after SEC seconds (default: wait while the process lives)\n"
-            "  -v, --verbose     say what was written\n");
+            "  -v, --verbose     say what was written\n"
+            "Exit status: 0 the image is complete under FILE; 1 no image (an earlier one under\n"
+            "that name is intact): the checkpoint failed, or PID names no process this command\n"
+            "can checkpoint (no such process, a zombie, another user's, one not under Revive),\n"
+            "the reason in one line on standard error; 2 wrong usage (an unknown option, no PID\n"
+            "or two, a PID that is no positive number, a bad option value).\n");
 }
 
 static int commit(void *arg, char *err, size_t errlen)
@@ -181,6 +189,14 @@ int main(int argc, char **argv)
         case 's': scope = CRS_TREE_SCOPE_SESS; break;
         case 'h': usage(stdout); return 0;
         default:
+            if (optopt >= '0' && optopt <= '9') {
+                /* "-5": a negative number, not an option: name the argument as written */
+                for (int i = 1; i < argc; i++)
+                    if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9') {
+                        pid_t dummy;
+                        return tool_pid_parse(me, argv[i], &dummy);
+                    }
+            }
             fprintf(stderr, "cr_checkpoint: bad option '%s'; usage: cr_checkpoint [-f FILE] "
                             "[--cont|--term|--kill|--stop] PID (see --help)\n", argv[optind - 1]);
             return 2;
@@ -191,12 +207,11 @@ int main(int argc, char **argv)
                         "(see --help)\n", optind < argc ? "one process id expected" : "no process id given");
         return 2;
     }
-    char *end;
-    long pid = strtol(argv[optind], &end, 10);
-    if (*end || pid <= 0 || pid > INT_MAX) {
-        fprintf(stderr, "cr_checkpoint: '%s' is not a process id\n", argv[optind]);
-        return 2;
-    }
+    pid_t id;
+    int pe = tool_pid_parse(me, argv[optind], &id);
+    if (pe)
+        return pe;
+    long pid = id;
     if (sig && (flags & CRS_REQ_F_FORK)) /* the process must not run between image and signal */
         flags &= ~CRS_REQ_F_FORK;
     if (scope)   /* the members of a scope are released together once every image is written */
@@ -221,15 +236,35 @@ int main(int argc, char **argv)
                 err);
         return -n > 0 && -n < 126 ? -n : EIO;
     }
+    /* gone (unless it runs as another PID in a restart's pid namespace: said below), a
+     * zombie, another user's: worded as ckpt-mpirun words them. --pgid/--sid name a group,
+     * whose first process may be gone. */
+    if ((!scope || scope == CRS_TREE_SCOPE_TREE) && !(kill((pid_t)pid, 0) != 0 && errno == ESRCH &&
+                                                      crs_proto_find_inner_pid((pid_t)pid) > 0) &&
+        tool_pid_check(me, (pid_t)pid, "the PID of a process started with cr_run (or linked with -lcr)"))
+        return TOOL_PID_REFUSED;
     if (scope)
         return checkpoint_scope(scope, (pid_t)pid, file, flags, zstd, file_data_mb, timeout, sig, verbose);
 
     /* Is there a Revive process to talk to at all? Say so before creating
      * files (one just forked or starting its program is waited for). */
     int probe = crs_proto_connect_wait((pid_t)pid);
+    pid_t job = 0;
+    if (probe == -ECONNREFUSED) {
+        char cm[64];
+        tool_pid_comm((pid_t)pid, cm, sizeof cm);
+        job = strcmp(cm, "revive-coord") == 0 ? (pid_t)pid : tool_pid_ancestor_named((pid_t)pid, "revive-coord");
+    }
     if (probe >= 0)
         close(probe);
-    else if (probe != -EACCES) {
+    else if (job > 0) {
+        /* a rank (or launcher) of an MPI job of Revive: the job is checkpointed as a whole */
+        char comm[64];
+        tool_pid_comm((pid_t)pid, comm, sizeof comm);
+        fprintf(stderr, "cr_checkpoint: process %ld (%s) belongs to the MPI job of Revive's mpirun %d, "
+                        "which is checkpointed as a whole: ckpt-mpirun %d\n", pid, comm, (int)job, (int)job);
+        return 1;
+    } else if (probe != -EACCES) {
         char err[512];
         struct crs_proto_reply rp;
         crs_proto_checkpoint((pid_t)pid, -1, 0, 0, 0, 0, 0, NULL, NULL, &rp, err, sizeof err);

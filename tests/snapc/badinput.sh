@@ -1,16 +1,16 @@
 #!/bin/bash
-# ckpt-mpirun against what it must refuse, each with one clear message and exit status 1, no
-# hang, the job untouched: a dead PID, a process that is no launcher, a launcher started without
-# -am ft-enable-cr, another user's job, a job still starting, a job in MPI_Finalize, a second
-# request during a checkpoint (and --wait), ranks that cannot reach a safe point (--timeout), a
-# rank with a wrong secret; bad options.
+# ckpt-mpirun against what it must refuse, each with one clear message and exit status 1 (2
+# for wrong usage), no hang, the job untouched: a dead PID, a process that is no launcher, a
+# launcher started without -am ft-enable-cr, another user's job, a job still starting, a job in
+# MPI_Finalize, a second request during a checkpoint (and --wait), ranks that cannot reach a safe
+# point (--timeout), a rank with a wrong secret; bad options.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-badinput
 
 expect_rc 2 "no PID" "$CKPT"
-expect_rc 1 "a PID that is no number" "$CKPT" 12ab && err_has "'12ab' is not a process id"
-expect_rc 1 "--term with --stop" "$CKPT" --term --stop 1 && err_has "exclude each other"
-expect_rc 1 "a bad --timeout" "$CKPT" --timeout 0 1 && err_has "--timeout needs a number"
+expect_rc 2 "a PID that is no number" "$CKPT" 12ab && err_has "'12ab' is not a process id"
+expect_rc 2 "--term with --stop" "$CKPT" --term --stop 1 && err_has "exclude each other"
+expect_rc 2 "a bad --timeout" "$CKPT" --timeout 0 1 && err_has "--timeout needs a whole number"
 
 # a dead PID
 sleep 0 & dead=$!; wait $dead
@@ -44,7 +44,7 @@ start_job a 4 --iters $UNTIL_KILLED --sleep-us 500 --hold "0:capture:$W/a.hold"
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     chmod 755 "$W"   # let nobody reach ckpt-mpirun's path only; the socket dir stays 0700
     expect_rc 1 "another user's job" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-        "$CKPT" $JOB && err_has "process $JOB belongs to user root (uid 0): only that user can checkpoint the job"
+        "$CKPT" $JOB && err_has "process $JOB (revive-coord) belongs to user root (uid 0): only that user or root can checkpoint it"
     expect_rc 1 "another user's job, by a rank's pid" setpriv --reuid=nobody --regid=nogroup \
         --clear-groups "$CKPT" "$(pgrep -f -- "--ready $W/a.ready" | tail -1)" && err_has "belongs to user root"
     # the coordinator checks its peer itself: with the socket opened to everybody (as a careless

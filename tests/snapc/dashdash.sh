@@ -21,7 +21,7 @@ expect_rc 0 "cr_info -- FILE" "$B/tools/cr_info" -- "$ref/rank_0.img"
 pass "ckpt-mpirun, ckpt-info, restart-mpi and cr_info with -- before the operand"
 
 # after "--", what looks like an option is the operand
-expect_rc 1 "ckpt-mpirun -- -5" "$CKPT" -- -5 && err_has "'-5' is not a process id"
+expect_rc 2 "ckpt-mpirun -- -5" "$CKPT" -- -5 && err_has "'-5' is not a process id"
 expect_rc 3 "ckpt-info -- --verify" "$INFO" -- --verify && err_has "--verify does not exist"
 expect_rc 1 "cr_info -- --json" "$B/tools/cr_info" -- --json && err_has "image --json: cannot open"
 expect_rc 2 "ckpt-mpirun -- 1 2" "$CKPT" -- 1 2 && err_has "one PID only"

@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "common/procfs.h"
 #include "snapc/util.h"
 #include "snapc/wire.h"
+#include "tools/pid_arg.h"
 
 static const char *me = "ckpt-mpirun";
 
@@ -84,9 +84,11 @@ static void usage(FILE *f)
             "its reference is the last line; 1 no snapshot: refused (the job still starting or\n"
             "ending, another checkpoint running without --wait), failed (the job goes on,\n"
             "earlier snapshots intact), or the job ended before the snapshot could be taken;\n"
-            "the reason in one line on standard error; 2 wrong usage (an unknown option, no\n"
-            "PID or two; a bad --timeout value or --term with --stop give 1); 128+N\n"
-            "interrupted by signal N (a checkpoint that has begun goes on).\n");
+            "the reason in one line on standard error, among them a PID that names no job to\n"
+            "checkpoint (no such process, a zombie, another user's, no MPI job of Revive); 2\n"
+            "wrong usage (an unknown option, no PID or two, a PID that is no positive number,\n"
+            "a bad --timeout value, --term with --stop); 128+N interrupted by signal N (a\n"
+            "checkpoint that has begun goes on).\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -142,12 +144,6 @@ static int is_launcher_name(const char *n)
         if (strcmp(n, names[i]) == 0)
             return 1;
     return 0;
-}
-
-static const char *user_name(uid_t uid)
-{
-    struct passwd *pw = getpwuid(uid);
-    return pw ? pw->pw_name : "?";
 }
 
 /* 1 when p is a job of Revive that has not started its coordinator yet: Revive's mpirun
@@ -254,12 +250,10 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
     char path[64];
     struct stat st;
     snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    if (stat(path, &st) < 0)
-        die("there is no process %d (it has ended, or the number is wrong)", (int)pid);
+    /* gone, a zombie, another user's: worded as cr_checkpoint words them (pid_arg.h) */
+    if (tool_pid_check(me, pid, "the PID of the job's mpirun") || stat(path, &st) < 0)
+        exit(TOOL_PID_REFUSED);
     *owner = st.st_uid;
-    if (st.st_uid != geteuid() && geteuid() != 0)
-        die("process %d belongs to user %s (uid %u): only that user can checkpoint the job",
-            (int)pid, user_name(st.st_uid), (unsigned)st.st_uid);
     char dir[PATH_MAX];
     snapc_socket_dir(dir, sizeof dir, (unsigned)st.st_uid);
     int launcher_seen = 0;
@@ -293,6 +287,11 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
                       (int)starting, name);
         return 0;
     }
+    if (pid == 1)
+        /* every process is under it: the search below would name some other job's mpirun */
+        die("process 1 (%s) is the first process of this pid namespace (its init), not an MPI "
+            "launcher started with Revive's 'mpirun -am ft-enable-cr'; give the PID of the job's "
+            "mpirun", first);
     if (is_launcher_name(first) || launcher_seen)
         die("process %d (%s) belongs to an MPI job that was not started with "
             "'mpirun -am ft-enable-cr': Revive cannot checkpoint it; start the job with Revive's "
@@ -311,6 +310,11 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
         snapc_fmt(waited, sizeof waited,
                   " (--wait looked at it until it was %d s old: it did not exec Revive's mpirun)",
                   YOUNG_S);
+    if (l <= 0 && tool_pid_has_libcr(pid))
+        die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am "
+            "ft-enable-cr' (nor is any process above it)%s; it runs under Revive's cr_run, as one "
+            "process: cr_checkpoint %d checkpoints it",
+            (int)pid, first, waited, (int)pid);
     if (l > 0)
         die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am "
             "ft-enable-cr' (nor is any process above it)%s; under it, process %d (%s) is %s: "
@@ -553,27 +557,36 @@ int main(int argc, char **argv)
             const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
             char *end;
             timeout = strtol(v, &end, 10);
-            if (!*v || *end || timeout < 1 || timeout > 86400 * 7)
-                die("--timeout needs a number of seconds (1 or more), not '%s'", v);
+            if (!*v || *end || timeout < 1 || timeout > 86400 * 7) {
+                fprintf(stderr, "%s: --timeout needs a whole number of seconds from 1 to %d, not "
+                                "'%s'\n", me, 86400 * 7, v);
+                return 2;
+            }
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
+        } else if (a[1] >= '0' && a[1] <= '9') {
+            /* "-5": a number, not an option (no option of ours starts with a digit) */
+            pid_t dummy;
+            return tool_pid_parse(me, a, &dummy);
         } else {
             /* one line, as GNU tools say it: the usage would push the mistake off the screen */
             fprintf(stderr, "%s: unknown option %s; see %s --help\n", me, a, me);
             return 2;
         }
     }
-    if ((flags & SNAPC_TOOL_TERM) && (flags & SNAPC_TOOL_STOP))
-        die("--term and --stop exclude each other");
+    if ((flags & SNAPC_TOOL_TERM) && (flags & SNAPC_TOOL_STOP)) {
+        fprintf(stderr, "%s: --term and --stop exclude each other: give one\n", me);
+        return 2;
+    }
     if (!pid_s) {
         usage(stderr);
         return 2;
     }
-    char *end;
-    long pid = strtol(pid_s, &end, 10);
-    if (!*pid_s || *end || pid < 1 || pid > 4194304)
-        die("'%s' is not a process id", pid_s);
+    pid_t pid;
+    int pe = tool_pid_parse(me, pid_s, &pid);
+    if (pe)
+        return pe;
 
     char sock[PATH_MAX];
     uid_t owner;

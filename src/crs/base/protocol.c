@@ -369,9 +369,19 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
             if (st == 'Z' || st == 'X')
                 snprintf(err, errlen, "process %d has exited (a zombie its parent has not reaped yet): there is "
                          "nothing left to checkpoint", (int)pid);
-            else
-                snprintf(err, errlen, "process %d does not run under Revive (start it with cr_run, or link it with "
-                         "-lcr)", (int)pid);
+            else {
+                char comm[64];
+                long n = revive_proc_read(pid, 0, "comm", comm, sizeof comm);
+                if (n <= 0)
+                    snprintf(comm, sizeof comm, "?");
+                comm[strcspn(comm, "\n")] = 0;
+                if (pid == 1) /* "start it with cr_run" cannot apply to init */
+                    snprintf(err, errlen, "process 1 (%s), the first process of this pid namespace (its init), "
+                             "does not run under Revive; give the PID of a process started with cr_run", comm);
+                else
+                    snprintf(err, errlen, "process %d (%s) does not run under Revive (start it with cr_run, or link "
+                             "it with -lcr)", (int)pid, comm);
+            }
             break;
         }
         case EACCES: snprintf(err, errlen, "the checkpoint socket of process %d is held by another process; refusing to talk to it", (int)pid); break;
