@@ -4,6 +4,7 @@
 #define REVIVE_LOG_SUBSYS "filem"
 #include "filem/filem.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -474,6 +475,72 @@ int filem_meta_write(const char *seqdir, const struct filem_meta *m, char *err, 
     return 0;
 }
 
+/* A sequence directory's name as its number (decimal, no leading zero), or -1. */
+static int64_t seq_of_name(const char *s)
+{
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 18)
+        return -1;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* What to do with a sequence whose snapshot.meta is damaged: the newest other committed
+ * sequence beside it, named with restart-mpi's --seq, or that there is none (a plain "use
+ * another sequence" sent users looking for one that was not there: issue 7). seqdir that is no
+ * JOBDIR/SEQ (a cache's staging copy) gets no hint. Reads the siblings' metadata itself: the
+ * sequence scan (filem_scan) calls filem_meta_read, whose hint must not scan again. */
+static void damaged_hint(const char *seqdir, char *out, size_t len)
+{
+    char jd[PATH_MAX];
+    out[0] = 0;
+    if ((size_t)filem_fmt(jd, sizeof jd, "%s", seqdir) >= sizeof jd)
+        return;
+    size_t n = strlen(jd);
+    while (n > 1 && jd[n - 1] == '/')
+        jd[--n] = 0;
+    char *slash = strrchr(jd, '/');
+    int64_t self = seq_of_name(slash ? slash + 1 : jd);
+    if (self < 0)
+        return;
+    if (!slash)
+        snprintf(jd, sizeof jd, ".");
+    else if (slash == jd)
+        jd[1] = 0;
+    else
+        *slash = 0;
+    DIR *d = opendir(jd);
+    if (!d)
+        return;
+    int64_t best = -1;
+    for (struct dirent *de; (de = readdir(d));) {
+        int64_t v = seq_of_name(de->d_name);
+        if (v < 0 || v == self || v <= best)
+            continue;
+        char path[PATH_MAX], *b, e2[256];
+        size_t blen;
+        if ((size_t)filem_fmt(path, sizeof path, "%s/%s/%s", jd, de->d_name, FILEM_META_NAME) >= sizeof path ||
+            filem_read_private_file(path, FILEM_FILE_MAX, &b, &blen, e2, sizeof e2) < 0)
+            continue;
+        struct filem_meta m;
+        filem_meta_init(&m);
+        if (filem_meta_parse(b, blen, FILEM_META_MAGIC, &m, e2, sizeof e2) == 0)
+            best = v;
+        filem_meta_free(&m);
+        free(b);
+    }
+    closedir(d);
+    if (best >= 0)
+        filem_fmt(out, len, ": sequence %lld beside it is committed (restart-mpi --seq %lld %s)",
+                  (long long)best, (long long)best, jd);
+    else
+        filem_fmt(out, len, ", and %s holds no other committed sequence", jd);
+}
+
 int filem_meta_read(const char *seqdir, struct filem_meta *m, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -491,9 +558,11 @@ int filem_meta_read(const char *seqdir, struct filem_meta *m, char *err, size_t 
                  seqdir, FILEM_META_NAME);
         return -ENOENT;
     }
+    char hint[PATH_MAX + 96];
     if (e == -EFBIG) {
-        filem_fmt(err, errlen, "%s is damaged (larger than %u bytes); use another sequence", path,
-                 FILEM_FILE_MAX);
+        damaged_hint(seqdir, hint, sizeof hint);
+        filem_fmt(err, errlen, "%s is damaged (larger than %u bytes); this snapshot cannot be used%s", path,
+                 FILEM_FILE_MAX, hint);
         return -EBADMSG;
     }
     if (e < 0) {
@@ -503,8 +572,8 @@ int filem_meta_read(const char *seqdir, struct filem_meta *m, char *err, size_t 
     e = filem_meta_parse(b, len, FILEM_META_MAGIC, m, e2, sizeof e2);
     free(b);
     if (e < 0) {
-        filem_fmt(err, errlen, "%s %s; this snapshot cannot be used (use another sequence)", path,
-                 e2);
+        damaged_hint(seqdir, hint, sizeof hint);
+        filem_fmt(err, errlen, "%s %s; this snapshot cannot be used%s", path, e2, hint);
         return e == -ENOMEM ? e : -EBADMSG;
     }
     return 0;

@@ -31,7 +31,7 @@ truncate -s -20 "$jd/8/snapshot.meta"
 expect_rc 1 "a damaged snapshot.meta" "$INFO" "$jd/7" && err_has "$jd/7/snapshot.meta is damaged (checksum"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
 expect_rc 1 "a truncated snapshot.meta" "$INFO" "$jd/8" && err_has "$jd/8/snapshot.meta is truncated"
-err_has "this snapshot cannot be used (use another sequence)"
+err_has "this snapshot cannot be used: sequence 1 beside it is committed (restart-mpi --seq 1 $jd)"
 expect_rc 1 "listing with damaged sequences" "$INFO" "$jd"
 grep -q "DAMAGED" "$W/cmd.out" || fail "the listing does not say DAMAGED"
 if [ -x "$RESTART" ] && "$RESTART" --help >/dev/null 2>&1; then

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Issue 7 F7: an unknown option to ckpt-mpirun, ckpt-info or restart-mpi is said in one line
 # that points at --help (status 2), not followed by the whole usage; and restart-mpi refusing a
-# damaged sequence suggests another one only when the job directory holds another committed
+# damaged sequence (a damaged image, or a damaged snapshot.meta, also for ckpt-info) suggests
+# another one, naming it with --seq, only when the job directory holds another committed
 # sequence (a job of fake ranks checkpointed twice; sequence 1's image damaged, with and
-# without sequence 0 beside it).
+# without sequence 0 beside it; a copy of it with damaged metadata, with and without 1).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-usage
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -26,11 +27,30 @@ jd=${ref%/*}
 [ "${ref##*/}" = 1 ] && [ -f "$jd/0/snapshot.meta" ] || fail "two committed sequences expected: $(ls "$jd")"
 printf X | dd of="$ref/rank_1.img" bs=1 seek=200 conv=notrunc status=none
 expect_rc 1 "a damaged sequence beside a good one" "$RESTART" "$ref" &&
-    err_has "is damaged" && err_has "use another sequence (ckpt-info --verify $jd)"
+    err_has "is damaged" && err_has "sequence 0 beside it is committed (restart-mpi --seq 0 $jd)"
 rm -rf "$jd/0"
 expect_rc 1 "a damaged sequence alone" "$RESTART" "$ref" &&
     err_has "is damaged" && err_has "$jd holds no other committed sequence to restart from"
-grep -q "another sequence" "$W/cmd.err" && fail "another sequence suggested where there is none: $(cat "$W/cmd.err")"
-pass "restart-mpi suggests another sequence only when there is one"
+grep -q "another sequence\|--seq" "$W/cmd.err" && fail "another sequence suggested where there is none: $(cat "$W/cmd.err")"
+pass "restart-mpi suggests another sequence, by --seq, only when there is one"
+
+# a damaged snapshot.meta (src/filem/meta.c's message, shared by restart-mpi and ckpt-info):
+# sequence 3, a copy of 1 whose metadata is damaged, beside 1 (committed; its image is damaged
+# but its metadata is not), then alone. The old message said "use another sequence" in both.
+cp -a "$jd/1" "$jd/3"
+printf X | dd of="$jd/3/snapshot.meta" bs=1 seek=60 conv=notrunc status=none
+for cmd in "$RESTART --showme" "$INFO"; do
+    expect_rc 1 "${cmd##*/} of a damaged snapshot.meta beside a committed one" $cmd "$jd/3" &&
+        err_has "$jd/3/snapshot.meta is damaged" &&
+        err_has "this snapshot cannot be used: sequence 1 beside it is committed (restart-mpi --seq 1 $jd)" &&
+        one_line "${cmd##*/}"
+done
+rm -rf "$jd/1"
+for cmd in "$RESTART --showme" "$INFO"; do
+    expect_rc 1 "${cmd##*/} of a damaged snapshot.meta alone" $cmd "$jd/3" &&
+        err_has "this snapshot cannot be used, and $jd holds no other committed sequence" && one_line "${cmd##*/}"
+    grep -q "another sequence\|--seq" "$W/cmd.err" && fail "${cmd##*/}: another sequence suggested where there is none: $(cat "$W/cmd.err")"
+done
+pass "a damaged snapshot.meta: another sequence named (--seq N) only when one is committed"
 wait_no_strays
 finish

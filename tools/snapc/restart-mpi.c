@@ -260,22 +260,27 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     free(v);
 }
 
-/* What to do when sequence seq cannot be used: another committed one when the job directory
- * holds one, else say there is none (a hint to "use another sequence" sent users looking for
- * one that was not there: issue 7 F7). */
+/* What to do when sequence seq cannot be used: the newest other committed one, named with
+ * --seq, when the job directory holds one, else say there is none (a hint to "use another
+ * sequence" sent users looking for one that was not there: issue 7 F7). src/filem/meta.c words
+ * a damaged snapshot.meta alike. */
 static const char *other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len)
 {
     struct filem_seq_info *v;
-    int n, others = 0;
+    int n;
+    int64_t other = -1;
     char err[512];
-    if (filem_scan(jobdir, &v, &n, err, sizeof err) == 0) {
-        for (int i = 0; i < n; i++)
-            others += v[i].state == FILEM_SEQ_COMMITTED && (int64_t)v[i].seq != seq;
-        free(v);
-    } else
-        others = 1; /* cannot tell: ckpt-info will */
-    if (others)
-        snprintf(buf, len, "use another sequence (ckpt-info --verify %s)", jobdir);
+    if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0) {
+        snprintf(buf, len, "ckpt-info --verify %s lists what else it holds", jobdir);
+        return buf;
+    }
+    for (int i = 0; i < n; i++)
+        if (v[i].state == FILEM_SEQ_COMMITTED && (int64_t)v[i].seq != seq && (int64_t)v[i].seq > other)
+            other = (int64_t)v[i].seq;
+    free(v);
+    if (other >= 0)
+        snprintf(buf, len, "sequence %lld beside it is committed (restart-mpi --seq %lld %s)", (long long)other,
+                 (long long)other, jobdir);
     else
         snprintf(buf, len, "%s holds no other committed sequence to restart from", jobdir);
     return buf;
