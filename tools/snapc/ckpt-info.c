@@ -24,6 +24,7 @@
 #include "filem/stage.h"
 #include "filem/stage_mark.h"
 #include "snapc/util.h"
+#include "tools/snapc/snap_owner.h"
 
 enum { INFO_OK = 0, INFO_DAMAGED = 1, INFO_USAGE = 2, INFO_NONE = 3 };
 
@@ -47,7 +48,8 @@ static void usage(FILE *f)
                "            --max-age DAYS (default $REVIVE_CACHE_MAX_AGE_DAYS, else 7). Never a\n"
                "            running job's cache, nor the only copy of a committed image\n"
                "Exit status: 0 a committed snapshot is there (and, with --verify, intact);\n"
-               "1 it is damaged or not private, or REF is no snapshot; 2 wrong usage; 3 nothing\n"
+               "1 it is damaged, not private or another user's, or REF is no snapshot; 2 wrong\n"
+               "usage; 3 nothing\n"
                "committed there (REF missing, its sequence not committed, also under another\n"
                "name, or no committed sequence in the directory).\n");
 }
@@ -598,9 +600,17 @@ int main(int argc, char **argv)
     }
     char jobdir[PATH_MAX], err[1024];
     int64_t seq;
+    const struct snap_owner_words ow = {
+        .me = me, .verb = "read", .tail = "", .argc = argc, .argv = argv,
+        .why = "snapshots are private to their owner, and Revive reads none as another user, root "
+               "included (it would trust files that user can change)"};
     int e = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
+    if (e == -EACCES && snap_owner_refuse_above(&ow, ref))
+        return INFO_DAMAGED;
     if (e == 0 && err[0]) /* a folder holding one snapshot directory: which one */
         fprintf(stderr, "%s: %s\n", me, err);
+    if (e == 0 && snap_owner_refuse(&ow, jobdir))
+        return INFO_DAMAGED;
     if (e == 0)
         e = filem_private_dir(jobdir, 0, err, sizeof err);
     if (e < 0) {

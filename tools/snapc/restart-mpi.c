@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 #include "restart_meta_ask.h"
 #include "restart_signal.h"
 #include "restart_stdin.h"
+#include "snap_owner.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
 #define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
@@ -195,26 +195,13 @@ static int relocated(const char *path, const struct argv *reloc, char *out, size
 
 /* A snapshot of another user: its images hold that user's processes, which must run as that
  * user again (as BLCR's cr_restart and Open MPI's ompi-restart restored the owner's processes).
- * root is told to run restart-mpi as the owner; anyone else that only the owner can. */
-static void check_owner(const char *jobdir, const char *ref)
-{
-    struct stat st;
-    if (stat(jobdir, &st) < 0 || st.st_uid == geteuid())
-        return; /* filem_private_dir says what is wrong */
-    struct passwd *pw = getpwuid(st.st_uid);
-    char who[300];
-    if (pw)
-        snprintf(who, sizeof who, "user %s (uid %u)", pw->pw_name, (unsigned)st.st_uid);
-    else
-        snprintf(who, sizeof who, "uid %u", (unsigned)st.st_uid);
-    if (geteuid() == 0)
-        die("%s belongs to %s: its ranks must run as their owner, so restart it as that user "
-            "(for example: runuser -u %s -- restart-mpi %s); as root it is not restarted",
-            jobdir, who, pw ? pw->pw_name : "USER", ref);
-    die("%s belongs to %s, not to you (uid %u): snapshots are private to their owner, and only "
-        "%s can restart it",
-        jobdir, who, (unsigned)geteuid(), pw ? pw->pw_name : "that user");
-}
+ * root is told to run restart-mpi, with its own arguments, as the owner; anyone else that only
+ * the owner can (snap_owner.h, shared with ckpt-info). */
+static struct snap_owner_words owner_words = {
+    .me = "restart-mpi", .verb = "restart",
+    .why = "its ranks must run as their owner, and Revive reads no snapshot as another user, root "
+           "included",
+    .tail = "; as root it is not restarted"};
 
 /* relocated() for restart_check_files */
 static int moved_by(const char *path, char *out, size_t len, void *reloc)
@@ -312,6 +299,8 @@ static void note_missing(void *arg, int rank, int status, const char *msg)
 
 int main(int argc, char **argv)
 {
+    owner_words.argc = argc;
+    owner_words.argv = argv;
     long want_seq = -1;
     const char *hostfile = NULL, *ref = NULL, *meta_from = NULL, *recreate_in = NULL;
     int showme = 0, verify = 1, preload = 0;
@@ -408,7 +397,10 @@ int main(int argc, char **argv)
     int64_t seq;
     if (hostfile && snapc_hosts_check_file(hostfile, err, sizeof err) < 0)
         die("%s", err); /* before anything is started (snapc/hosts.h) */
-    if (filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err) < 0) {
+    int re = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
+    if (re == -EACCES && snap_owner_refuse_above(&owner_words, ref))
+        exit(1); /* nothing made yet */
+    if (re < 0) {
         /* the snapshot directory gone: its metadata from this host's cache (restart_cache.h) */
         char cerr[8192], ask[64][256], *askv[64];
         int nask = restart_meta_hosts(hostfile, meta_from, ask, 64);
@@ -425,7 +417,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", me, err);
         if (recreate_in)
             die("--recreate-in is for a snapshot directory that is gone; %s is there", jobdir);
-        check_owner(jobdir, ref);
+        if (snap_owner_refuse(&owner_words, jobdir))
+            exit(1);
         if (filem_private_dir(jobdir, 0, err, sizeof err) < 0)
             die("%s", err);
     }
