@@ -357,6 +357,32 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
         memcpy(img, lpath, strlen(lpath) + 1);
 }
 
+/* The snapshot directory is not on this host: the job was restarted from storage only the
+ * launching host sees (restart-mpi --recreate-in a node-local directory, or a shared file
+ * system not mounted here). This host's node-local cache may hold the same sequence (the job
+ * directory's name and the sequence number) with the committed metadata beside its images:
+ * read from there, said, as the images are checked against that metadata (pick_local). Else
+ * the rank stops before its restore begins (the coordinator then does not mark the snapshot as
+ * failed: its images were never read, coord_restart.c). */
+static const char *cached_sequence(const char *local, const char *dir, char *out, size_t len)
+{
+    char host[256] = "?", err[1024], meta[4200];
+    gethostname(host, sizeof host - 1);
+    if (local && filem_local_seq_dir(local, dir, 0, out, len, err, sizeof err) == 0 &&
+        (size_t)snprintf(meta, sizeof meta, "%s/%s", out, FILEM_META_NAME) < sizeof meta &&
+        access(meta, R_OK) == 0) {
+        fprintf(stderr, "revive-restart-rank: rank %d: %s is not on this host (%s): its sequence "
+                        "read from this host's node-local cache (%s)\n", rank, dir, host, out);
+        return out;
+    }
+    if (!local)
+        die("%s is not on this host (%s) and no node-local cache is used (--ckpt-local none): "
+            "restart on hosts that see the snapshot directory", dir, host);
+    die("%s is not on this host (%s) and its node-local cache (%s) holds no copy of that "
+        "sequence: restart on hosts that see the snapshot directory or hold its images",
+        dir, host, local);
+}
+
 int main(int argc, char **argv)
 {
     int ignore_kernel = 0, a = 1, preload = 0;
@@ -427,7 +453,22 @@ int main(int argc, char **argv)
     if (rank < 0)
         die("no rank in the environment (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK): run me under"
             " the MPI launcher (restart-mpi does)");
+    char ldef[4096];
+    if (!local) {
+        /* each node's default cache (filem_local_default), where the job wrote without
+         * --ckpt-local; none there (or not private): the snapshot directory */
+        char lerr[1024];
+        if (filem_local_default(ldef, sizeof ldef, preload, lerr, sizeof lerr) == 0)
+            local = ldef;
+        else if (preload)
+            fprintf(stderr, "revive-restart-rank: rank %d: --preload: %s; reading the snapshot "
+                            "directory\n", rank, lerr);
+    } else if (!strcmp(local, "none"))
+        local = NULL;
     struct stat st;
+    char cached[3800]; /* room for the names below in their 4096-byte buffers */
+    if (stat(dir, &st) != 0 && errno == ENOENT)
+        dir = cached_sequence(local, dir, cached, sizeof cached);
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         die("%s: %s", dir, stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
     const char *how = NULL;
@@ -444,18 +485,6 @@ int main(int argc, char **argv)
         die("the snapshot %s has %d ranks; there is no rank %d (%s)", dir, nsnap, rank, rank_var);
     char img[4096];
     snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
-    char ldef[4096];
-    if (!local) {
-        /* each node's default cache (filem_local_default), where the job wrote without
-         * --ckpt-local; none there (or not private): the snapshot directory */
-        char lerr[1024];
-        if (filem_local_default(ldef, sizeof ldef, preload, lerr, sizeof lerr) == 0)
-            local = ldef;
-        else if (preload)
-            fprintf(stderr, "revive-restart-rank: rank %d: --preload: %s; reading the snapshot "
-                            "directory\n", rank, lerr);
-    } else if (!strcmp(local, "none"))
-        local = NULL;
     if (local)
         pick_local(local, dir, rank, preload, img, sizeof img);
     say_source(rank, img);

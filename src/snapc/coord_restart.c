@@ -255,6 +255,23 @@ void coord_restart_job_ended(void)
                              coord_exit_status(), coord.parent_jobdir, (long long)coord.parent_seq);
             return;
         }
+        /* Some rank never began its restore and none failed one: the job ended for a reason
+         * outside the snapshot (that rank could not start, or could not see the snapshot
+         * directory on its host and its cache holds no copy: revive-restart-rank said which
+         * above); the ranks that had begun were ended with the job, their images were not
+         * found wanting. Marking the sequence failed would make the next restart skip a good
+         * snapshot (issue 9: a restart on hosts that do not see the re-created directory). */
+        char never[512];
+        int started = coord_restart_begun(never, sizeof never);
+        if (!failed && nranks > 0 && started < nranks) {
+            revive_log_error("the restarted job ended (status %d) before rank%s %s began %s "
+                             "restore (said above: it could not start, or could not read the "
+                             "snapshot on its host); %s/%lld is not marked as failed",
+                             coord_exit_status(), strchr(never, ',') ? "s" : "", never,
+                             strchr(never, ',') ? "their" : "its", coord.parent_jobdir,
+                             (long long)coord.parent_seq);
+            return;
+        }
         if (!failed && nranks > 0 && restored >= nranks) {
             revive_log_error("the restarted job ended (status %d) after every rank was restored, "
                              "before each reconnected; %s/%lld is not marked as failed",

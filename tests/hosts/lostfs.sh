@@ -17,7 +17,11 @@
 #     again as DIR/<its name> from h1's cached metadata, every image fetched into it from the
 #     caches (said), the old place not made, native result;
 # (e) --recreate-in a directory of h1's node-local storage (no storage every host sees), the
-#     restart on h1 alone: h2's sender takes the checksums from its cached metadata, native result.
+#     restart on h1 alone: h2's sender takes the checksums from its cached metadata, native result;
+# (f) the same on h1,h2: h2's ranks, which cannot see the re-created directory, read their
+#     sequence from h2's cache (said), native result, nothing marked failed;
+# (g) the same on h1,h3 (h3 holds nothing): its ranks say why, the restart fails, the snapshot
+#     is not marked failed.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed lostfs 3
@@ -127,5 +131,44 @@ grep -qF "rank 2's image was not in $LOCAL/redo/$jd/0: fetched from h2 ($LOCAL/$
     { fail "re: rank 2 not fetched from h2 into h1's node-local storage"; grep -E "fetched|cannot" "$W/re.err"; }
 [ -e "$HB/node/h2/redo" ] && fail "re: something was made in h2's node-local storage"
 pass "$flavor: no shared storage at all: re-created in h1's node-local storage, images fetched from h1's and h2's caches, restart on h1 alone, native result"
+
+# (f) no shared storage at all and the restart on several hosts (h1,h2): the re-created
+# directory is on h1 only; h2's ranks take their sequence from h2's cache, which holds their
+# images and the committed metadata; native result (before: h2's ranks could not see the
+# directory, the job ended and the good snapshot was marked as failed)
+hostfile "$W/hosts12" h1:2 h2:2
+on h1 mkdir -m 0700 "$LOCAL/redo2"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts12" \
+    --recreate-in "$LOCAL/redo2" "$ref" >"$W/rf.out" 2>"$W/rf.err"
+st=$?
+[ $st = 0 ] || { fail "rf: restart-mpi status $st"; tail -8 "$W/rf.err"; }
+cmp -s "$W/native.out" "$W/rf.out" || { fail "rf: result differs"; cat "$W/native.out" "$W/rf.out"; }
+for r in 2 3; do
+    grep -qF "revive-restart-rank: rank $r: $LOCAL/redo2/$jd/0 is not on this host (h2): its sequence read from this host's node-local cache ($LOCAL/$jd/0)" "$W/rf.err" ||
+        { fail "rf: rank $r does not say it read h2's cache"; grep revive-restart-rank "$W/rf.err"; }
+done
+for h in h1 h2; do
+    [ -e "$HB/node/$h/$jd/0/restart.failed" ] && fail "rf: the sequence is marked failed in $h's cache"
+done
+grep -q failed_restarts "$HB/node/h1/redo2/$jd/index" 2>/dev/null && fail "rf: the re-created index marks the sequence failed"
+pass "$flavor: no shared storage, restart on h1,h2: h2's ranks read h2's cache (said), native result, nothing marked failed"
+
+# (g) the same on h1,h3: h3 holds no copy and cannot see the directory: its ranks say so, the
+# restart fails, and the snapshot is NOT marked failed (its images were never read there)
+on h1 mkdir -m 0700 "$LOCAL/redo3"
+on h1 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" \
+    --recreate-in "$LOCAL/redo3" "$ref" >"$W/rg.out" 2>"$W/rg.err"
+st=$?
+[ $st != 0 ] || fail "rg: restart-mpi status 0 with ranks on a host that holds nothing"
+grep -qF "revive-restart-rank: rank 2: $LOCAL/redo3/$jd/0 is not on this host (h3) and its node-local cache ($LOCAL) holds no copy of that sequence" "$W/rg.err" ||
+    { fail "rg: rank 2 does not say why it cannot restart on h3"; tail -8 "$W/rg.err"; }
+grep -qF "is not marked as failed" "$W/rg.err" || { fail "rg: the coordinator does not say the snapshot is not marked"; tail -8 "$W/rg.err"; }
+for h in h1 h2 h3; do
+    [ -e "$HB/node/$h/$jd/0/restart.failed" ] && fail "rg: the sequence is marked failed in $h's cache"
+done
+grep -q failed_restarts "$HB/node/h1/redo3/$jd/index" 2>/dev/null && fail "rg: the re-created index marks the sequence failed"
+[ -z "$(ranks_hosts)" ] || fail "rg: ranks left: $(ranks_hosts)"
+grep -E "not on this host|not marked" "$W/rg.err" | sed 's/^/    /'
+pass "$flavor: no shared storage, ranks on h3 that holds nothing: they say why, the restart fails, the snapshot not marked failed"
 mv "$SHARED.away" "$SHARED"
 finish
