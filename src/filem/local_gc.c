@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,13 +25,36 @@ static void say(filem_local_gc_report r, void *arg, const char *job, long long s
         r(arg, job, seq, removed, why);
 }
 
-/* ".NAME.tmp.PID": PID, else 0 */
+/* ".NAME.tmp.PID" or ".NAME.tmp.PID.N" (crs_durable_open's name once ".NAME.tmp.PID" was taken:
+ * such partial images were never swept, diffrev L4): PID, else 0 */
 static pid_t tmp_writer(const char *n)
 {
     const char *t = n[0] == '.' ? strstr(n, ".tmp.") : NULL;
-    if (!t || !t[5] || strspn(t + 5, "0123456789") != strlen(t + 5))
+    if (!t)
         return 0;
-    return (pid_t)atol(t + 5);
+    const char *p = t + 5;
+    size_t d = strspn(p, "0123456789");
+    if (!d || (p[d] && (p[d] != '.' || !p[d + 1] || strspn(p + d + 1, "0123456789") != strlen(p + d + 1))))
+        return 0;
+    return (pid_t)atol(p);
+}
+
+/* Whether a writer still has the partial image at p open: crs_durable_open holds a lock on each
+ * temporary file (flock) until it is renamed or removed. A writer in another pid namespace that
+ * shares this directory (its PID names nobody here, or someone else) holds it too, where kill(2)
+ * alone took it for gone (diffrev L4). Returns -1 when the file is not there any more, 1 held, 0
+ * free, with *fd open and locked by us (the caller unlinks, then closes: the lock keeps a writer
+ * from taking it meanwhile). */
+static int tmp_held(const char *p, int *fd)
+{
+    *fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0)
+        return errno == ENOENT ? -1 : 1; /* cannot tell: keep it */
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    close(*fd);
+    *fd = -1;
+    return 1;
 }
 
 /* The newest mtime in the cache job directory DIR and its sequences (their files included). */
@@ -111,8 +135,9 @@ static int redundant(const char *seqdir, const char *shared, char *why, size_t w
     return ok;
 }
 
-/* The partial images (.NAME.tmp.PID) in the cached sequence SD whose writer is gone: never a
- * restart's. A writer still there keeps its file (a pid reused by another process too). */
+/* The partial images (.NAME.tmp.PID[.N]) in the cached sequence SD whose writer is gone: never a
+ * restart's. A writer still there keeps its file: its pid alive here (a pid reused by another
+ * process too), or its lock held (a writer in another pid namespace: tmp_held). */
 static int sweep_tmp(const char *sd, struct filem_local_gc_stats *s)
 {
     int n = 0;
@@ -121,13 +146,16 @@ static int sweep_tmp(const char *sd, struct filem_local_gc_stats *s)
         pid_t w = tmp_writer(x->d_name);
         char p[PATH_MAX];
         struct stat st;
+        int fd = -1;
         if (w > 0 && kill(w, 0) < 0 && errno == ESRCH &&
             (size_t)snprintf(p, sizeof p, "%s/%s", sd, x->d_name) < sizeof p &&
-            lstat(p, &st) == 0 && S_ISREG(st.st_mode) && unlink(p) == 0) {
+            lstat(p, &st) == 0 && S_ISREG(st.st_mode) && tmp_held(p, &fd) == 0 && unlink(p) == 0) {
             s->tmp++;
             n++;
             s->bytes += (unsigned long long)st.st_size;
         }
+        if (fd >= 0)
+            close(fd);
     }
     if (sdd)
         closedir(sdd);

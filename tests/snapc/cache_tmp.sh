@@ -11,7 +11,11 @@
 #      image stays until the next job on this host starts (c), whose mpirun removes it and the
 #      uncommitted sequence, and says so.
 # Never touched, in another job's cache: a temporary file whose writer runs (a sleep of this
-# test's); one whose writer is gone goes at c's start.
+# test's); one whose writer is gone goes at c's start, also one named .NAME.tmp.PID.N (the name
+# crs_durable_open takes when .NAME.tmp.PID is there: never swept before, diffrev L4).
+# A writer holds a lock on its temporary file (checked on rank 1's while it writes), so that one
+# in another pid namespace sharing the cache (root: unshare; a process there holds the lock of a
+# file named by a PID that is nobody here) keeps its file (kill(2) alone took it for gone).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-cachetmp
 cache=$W/revive-local-$(id -u)
@@ -28,6 +32,9 @@ touch "$W/hold"
 "$CKPT" --wait $JOB >"$W/ck.a.out" 2>"$W/ck.a.err" & ck=$!
 wait_for 60 '[ -e "$W/hold.in" ]' || fail "a: rank 1 did not begin writing its image within 60 s"
 [ -n "$(tmps "$cache/revive_global_snapshot_$JOB.ckpt/1")" ] || fail "a: no partial image in the cache while rank 1 writes"
+f=$(tmps "$cache/revive_global_snapshot_$JOB.ckpt/1" | grep rank_1 | head -1)
+if [ -z "$f" ]; then fail "a: no partial image of rank 1"
+elif flock -n -x "$f" true; then fail "a: rank 1's partial image $f is not locked by its writer"; fi
 kill -TERM $JOB
 job_gone $JOB 60 || fail "a: the job did not end within 60 s of SIGTERM"
 wait $JOB; wait $ck
@@ -53,17 +60,37 @@ rm -f "$W/hold" "$W/hold.in"
 [ -n "$(tmps "$cache/revive_global_snapshot_$B.ckpt/0")" ] || fail "b: no partial image after kill -9 of mpirun (nothing to collect)"
 ( exit 0 ) & gone=$!; wait $gone
 printf 'partial' >"$cache/revive_global_snapshot_1/0/.rank_1.img.tmp.$gone"
+printf 'partial' >"$cache/revive_global_snapshot_1/0/.rank_2.img.tmp.$gone.1"
+ns=
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare --pid --fork true 2>/dev/null; then
+    # a writer in another pid namespace: its file named by a PID that is nobody here
+    ( exit 0 ) & other=$!; wait $other
+    nsf=$cache/revive_global_snapshot_1/0/.rank_3.img.tmp.$other
+    printf 'partial' >"$nsf"
+    # (--kill-child: the holder goes with unshare, which this test kills)
+    unshare --pid --fork --kill-child flock -x "$nsf" sleep 600 & ns=$!
+    jobs_started="$jobs_started $ns"
+    wait_for 30 '! flock -n -x "$nsf" true' || fail "d: the namespaced holder did not lock $nsf"
+else
+    echo "skip: a writer in another pid namespace (needs root and unshare --pid)"
+fi
 start_job c 2 --iters 20 --sleep-us 500
 wait $JOB; st=$?
 [ $st = 0 ] || { fail "c: status $st"; tail -n 3 "$W/c.err"; }
 left=$(tmps "$cache/revive_global_snapshot_$B.ckpt")
 [ -z "$left" ] || fail "b: partial images left after the next job's start: $left"
 [ ! -d "$cache/revive_global_snapshot_$B.ckpt/0" ] || fail "b: the uncommitted sequence 0 is still in the cache"
-grep -Eq "node-local cache: removed [23] partial images and 1 uncommitted sequence of jobs that ended during a checkpoint" "$W/c.err" ||
+grep -Eq "node-local cache: removed [34] partial images and 1 uncommitted sequence of jobs that ended during a checkpoint" "$W/c.err" ||
     { fail "c: mpirun did not say what it removed"; grep "node-local" "$W/c.err"; }
 pass "b: kill -9 of mpirun while rank 1 wrote its image: the next job's start removed its partial image and the uncommitted sequence"
 
 [ -f "$cache/revive_global_snapshot_1/0/.rank_0.img.tmp.$live" ] || fail "a partial image whose writer runs was removed"
 [ ! -e "$cache/revive_global_snapshot_1/0/.rank_1.img.tmp.$gone" ] || fail "a partial image whose writer is gone was kept"
-pass "another job's partial image whose writer runs is kept; one whose writer is gone went"
+[ ! -e "$cache/revive_global_snapshot_1/0/.rank_2.img.tmp.$gone.1" ] || fail "a partial image .NAME.tmp.PID.N whose writer is gone was kept"
+if [ -n "$ns" ]; then
+    [ -f "$nsf" ] || fail "d: a partial image locked by a writer in another pid namespace was removed"
+    { kill -KILL $ns; wait $ns; } 2>/dev/null
+    wait_for 30 'flock -n -x "$nsf" true' || fail "d: the holder in the other pid namespace outlived unshare"
+fi
+pass "another job's partial image whose writer runs is kept (also one in another pid namespace); one whose writer is gone went (.tmp.PID and .tmp.PID.N)"
 finish

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +60,11 @@ int crs_durable_open(struct crs_durable *d, const char *path, mode_t mode)
         d->fd = openat(d->dirfd, d->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (d->fd >= 0) {
             fchmod(d->fd, mode);   /* as asked, whatever the umask */
+            /* held until the file is renamed or removed (closed): a sweep of partial files
+             * (src/filem/local_gc.c) sees a live writer by it, also one in another pid
+             * namespace whose PID in the name means nothing there; a file system without
+             * flock just goes without it */
+            (void)flock(d->fd, LOCK_EX | LOCK_NB);
             snprintf(d->tmp, sizeof d->tmp, "%s/%s", d->dir, d->tmpname);
             return 0;
         }
