@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs/base/durable.h"
@@ -32,8 +33,10 @@ static int cached_dir(const char *seqdir, char *out, size_t len)
     return access(out, F_OK) == 0 ? 0 : -ENOENT;
 }
 
-unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen)
+unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen, int64_t *at_ms)
 {
+    if (at_ms)
+        *at_ms = 0;
     char path[PATH_MAX + 64], err[512];
     char *b = NULL;
     size_t len = 0;
@@ -51,6 +54,9 @@ unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen)
     uint64_t n = 0;
     if (filem_meta_get_u64(&m, "failed_restarts", &n) < 0 || n > 1000000)
         n = 0;
+    uint64_t at = 0;
+    if (at_ms && filem_meta_get_u64(&m, "at_ms", &at) == 0 && at < (uint64_t)INT64_MAX)
+        *at_ms = (int64_t)at;
     const char *r = filem_meta_get(&m, "failed_reason");
     if (reason && rlen)
         filem_fmt(reason, rlen, "%s", r ? r : "");
@@ -58,17 +64,20 @@ unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen)
     return (unsigned)n;
 }
 
-int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, size_t errlen)
+/* Writes the record N (failed restarts, 0 for a success) with REASON and the time into DIR. */
+static int write_record(const char *seqdir, const char *dir, unsigned n, const char *reason,
+                        char *err, size_t errlen)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 64];
-    if (cached_dir(seqdir, dir, sizeof dir) < 0)
-        return 0; /* nothing cached here: nothing to mark */
-    unsigned n = filem_local_failed_read(dir, NULL, 0) + 1;
+    char path[PATH_MAX + 64];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     struct filem_meta m;
     filem_meta_init(&m);
     int e = filem_meta_set(&m, "reference", "%s", seqdir);
     e = e ?: filem_meta_set(&m, "failed_restarts", "%u", n);
     e = e ?: filem_meta_set(&m, "failed_reason", "%s", reason ? reason : "");
+    e = e ?: filem_meta_set(&m, "at_ms", "%lld",
+                            (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     char *b = NULL;
     size_t len = 0;
     e = e ?: filem_meta_serialize(&m, FILEM_LOCAL_FAILED_MAGIC, &b, &len);
@@ -83,11 +92,19 @@ int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, s
     return e;
 }
 
-void filem_local_failed_clear(const char *seqdir)
+int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, size_t errlen)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 64];
+    char dir[PATH_MAX];
     if (cached_dir(seqdir, dir, sizeof dir) < 0)
-        return;
-    filem_fmt(path, sizeof path, "%s/%s", dir, FILEM_LOCAL_FAILED_NAME);
-    unlink(path);
+        return 0; /* nothing cached here: nothing to mark */
+    return write_record(seqdir, dir, filem_local_failed_read(dir, NULL, 0, NULL) + 1, reason, err,
+                        errlen);
+}
+
+void filem_local_failed_succeeded(const char *seqdir)
+{
+    char dir[PATH_MAX], err[512];
+    if (cached_dir(seqdir, dir, sizeof dir) < 0)
+        return; /* nothing cached here: the index is the record */
+    write_record(seqdir, dir, 0, "", err, sizeof err); /* best effort, as the removal was */
 }

@@ -5,8 +5,9 @@
  * of a restart that failed also marks the sequence in its own host's cache (the host
  * restart-mpi ran on): LOCAL/<job>/<seq>/restart.failed (FILEM_LOCAL_FAILED_NAME, 0600, the
  * index's format with its own magic and checksum line: "failed_restarts N", "failed_reason
- * WHY"), removed again when a restart from that sequence succeeds, and with the cached
- * sequence (a name the store makes, local_meta.h). A restart from the caches
+ * WHY", "at_ms T"), rewritten as a record of success ("failed_restarts 0", its time) when a
+ * restart from that sequence succeeds, removed with the cached sequence (a name the store
+ * makes, local_meta.h). A restart from the caches
  * (tools/snapc/restart_cache.h) reads the marks where it reads the cached metadata (this
  * host's cache or another host's, restart_meta_ask.h), skips a marked sequence as the
  * default restart does, and writes the marks back into the index of the re-created directory.
@@ -19,6 +20,7 @@
 #define REVIVE_FILEM_LOCAL_FAILED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FILEM_LOCAL_FAILED_MAGIC "REVIVE-RESTART-FAILED 1"
 
@@ -28,11 +30,17 @@
  * sequence), or -errno with a message. */
 int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, size_t errlen);
 
-/* A restart from SEQDIR succeeded: this host's cached mark, if any, goes. */
-void filem_local_failed_clear(const char *seqdir);
+/* A restart from SEQDIR succeeded: this host's cached sequence records it, in the same file,
+ * as "failed_restarts 0" with its time. The mark of the failed restart may be in another
+ * host's cache (the host restart-mpi ran on then), which this restart cannot reach; a restart
+ * from the caches that gathers the holders' records takes each sequence's newest one
+ * (restart_cache.c), so the success outweighs an older failure wherever that was marked. */
+void filem_local_failed_succeeded(const char *seqdir);
 
-/* The mark in the cached sequence directory CACHED: how many restarts failed (0: no mark, or
- * one that fails its checks) and the last reason into REASON. */
-unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen);
+/* The record in the cached sequence directory CACHED: how many restarts failed (0: none, a
+ * success, or a record that fails its checks) and the last reason into REASON; *AT_MS (may be
+ * NULL) when it was written (ms since the epoch; 0 for a mark written before records had a
+ * time, or none). */
+unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen, int64_t *at_ms);
 
 #endif

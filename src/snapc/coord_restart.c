@@ -95,7 +95,7 @@ void coord_restart_hello(void)
         snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir,
                   (long long)coord.parent_seq);
         if (coord.parent_seq >= 0)
-            filem_local_failed_clear(seqdir); /* the mark in this host's cache (local_failed.h) */
+            filem_local_failed_succeeded(seqdir); /* outweighs older marks (local_failed.h) */
         if (coord.parent_seq < 0)
             ;
         else if (stat(seqdir, &st) != 0 && errno == ENOENT)

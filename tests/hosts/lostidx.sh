@@ -61,4 +61,30 @@ cmp -s "$J/1/snapshot.meta" "$HB/node/h2/$jd/1/snapshot.meta" ||
     { fail "r: the re-created index lacks the sequences or the mark"; cat "$J/index"; }
 grep -E "skipping|was gone" "$W/r.err" | sed 's/^/    /'
 pass "$flavor: the directory lost: the restart from the caches run from h2 learns h1's mark, skips the failed 1 (said), takes 0, the index rebuilt with the mark, native result"
+
+# rank 1's image in h1's cache put right (complemented back), sequence 1 restarted from h2
+# with --seq 1 (its images fetched from the caches): it succeeds, and h2's cached sequence 1
+# records the success, later than h1's mark. The directory lost again: the default restart
+# from h2 takes sequence 1 (h1's older mark does not count). Before, only h2's own mark was
+# cleared: h1's made every later restart from the caches skip the good sequence 1.
+damage_copies "$HB/node/h1/$jd/1/rank_1.img" || fail "cannot put rank 1's cached image back"
+on h2 env REVIVE_RSH="$HB/agent" timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --seq 1 "$J" \
+    >"$W/s1.out" 2>"$W/s1.err"
+st=$?
+[ $st = 0 ] || { fail "s1: restart-mpi --seq 1 status $st"; tail -20 "$W/s1.err"; }
+cmp -s "$W/native.out" "$W/s1.out" || { fail "s1: result differs"; cat "$W/native.out" "$W/s1.out"; }
+grep -q "^failed_restarts 0$" "$HB/node/h2/$jd/1/restart.failed" ||
+    { fail "s1: h2's cached sequence 1 does not record the success"; cat "$HB/node/h2/$jd/1/restart.failed"; }
+grep -q "^failed_restarts 1$" "$HB/node/h1/$jd/1/restart.failed" || fail "s1: h1's mark changed (h1 was not asked)"
+rm -rf "${J:?}"
+on h2 env REVIVE_RSH="$HB/agent" timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" "$J" >"$W/s.out" 2>"$W/s.err"
+st=$?
+[ $st = 0 ] || { fail "s: restart-mpi status $st"; tail -20 "$W/s.err"; }
+cmp -s "$W/native.out" "$W/s.out" || { fail "s: result differs"; cat "$W/native.out" "$W/s.out"; }
+grep -q "skipping sequence 1" "$W/s.err" && fail "s: sequence 1 skipped after it restarted well: $(grep skipping "$W/s.err")"
+grep -qF "restart-mpi: $J was gone: re-created with sequence 1's snapshot.meta from this host's node-local cache ($LOCAL/$jd/1, checked)" "$W/s.err" ||
+    { fail "s: restart-mpi did not take sequence 1"; cat "$W/s.err"; }
+grep -q "^seq.1.failed_restarts" "$J/index" && { fail "s: the re-created index marks 1 failed"; cat "$J/index"; }
+grep -E "skipping|was gone" "$W/s.err" | sed 's/^/    /'
+pass "$flavor: sequence 1 restarted well from h2 (recorded in h2's cache, later than h1's mark); the directory lost again: the default restart from the caches takes 1, native result"
 finish

@@ -117,6 +117,7 @@ static int cmp_desc(const void *a, const void *b)
 struct cseq {
     uint64_t seq;
     unsigned failed;
+    int64_t at_ms; /* when its record (a failure or a success) was written, 0 unknown */
     char dir[PATH_MAX];
     char reason[256];
     char mark_host[256];
@@ -148,7 +149,7 @@ static void scan(const char *local, const char *jobdir, const char *job, int64_t
         int e = cached_meta(local, jobdir, v[i], c->dir, sizeof c->dir, w, sizeof w);
         if (e == 0) {
             c->seq = v[i];
-            c->failed = filem_local_failed_read(c->dir, c->reason, sizeof c->reason);
+            c->failed = filem_local_failed_read(c->dir, c->reason, sizeof c->reason, &c->at_ms);
             filem_fmt(c->mark_host, sizeof c->mark_host, "%s", host);
             nfound++;
         } else if (e != -ENOENT && (int64_t)v[i] != named)
@@ -157,17 +158,22 @@ static void scan(const char *local, const char *jobdir, const char *job, int64_t
     }
 }
 
-/* The failed-restart marks of found[]'s sequences in the cache LOCAL (another host's answer,
- * restart_meta_ask.h) taken in when they count more restarts: a failed restart marks only the
- * cache of the host it was run from, and this restart may run elsewhere. */
+/* The failed-restart records of found[]'s sequences in the cache LOCAL (another host's answer,
+ * restart_meta_ask.h) taken in when they are newer: a restart, failed or not, records itself
+ * only in the cache of the host it was run from, and this restart may run elsewhere. */
 static void merge_marks(const char *local, const char *job, const char *host)
 {
     for (int i = 0; i < nfound; i++) {
         char d[PATH_MAX + 320], r[256];
         filem_fmt(d, sizeof d, "%s/%s/%llu", local, job, (unsigned long long)found[i].seq);
-        unsigned n = filem_local_failed_read(d, r, sizeof r);
-        if (n > found[i].failed) {
+        int64_t at;
+        unsigned n = filem_local_failed_read(d, r, sizeof r, &at);
+        /* the newest record wins: a restart that succeeded after the one that failed (each
+         * recorded in the cache of the host it ran from) clears it; records without a time
+         * (older Revive) count as before, the most failures */
+        if (at > found[i].at_ms || (at == found[i].at_ms && n > found[i].failed)) {
             found[i].failed = n;
+            found[i].at_ms = at;
             filem_fmt(found[i].reason, sizeof found[i].reason, "%s", r);
             filem_fmt(found[i].mark_host, sizeof found[i].mark_host, "%s", host);
         }
