@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,6 +123,15 @@ static int seq_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* A write to the answer failed: the first failure's errno is kept (*werr), since later calls
+ * (access of a missing mark) change errno before the end; EIO when the stream set none. */
+static void note_write(int failed, int *werr)
+{
+    if (failed && !*werr)
+        *werr = errno ? errno : EIO;
+    errno = 0;
+}
+
 int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char *err,
                           size_t errlen)
 {
@@ -155,6 +165,7 @@ int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char
     if (d)
         closedir(d);
     qsort(v, (size_t)nv, sizeof v[0], seq_desc);
+    int werr = 0;
     for (int i = 0; i < nv; i++) {
         char path[PATH_MAX + 300], why[512];
         char *b = NULL;
@@ -163,9 +174,10 @@ int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char
         if (access(path, F_OK) != 0 ||
             filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, why, sizeof why) < 0)
             continue; /* none, or not the store's (restart-mpi hears of none) */
-        fprintf(out, "%s sequence %llu bytes %zu\n", FILEM_META_TAG, (unsigned long long)v[i],
-                len);
-        fwrite(b, 1, len, out);
+        errno = 0;
+        note_write(fprintf(out, "%s sequence %llu bytes %zu\n", FILEM_META_TAG, (unsigned long long)v[i],
+                           len) < 0, &werr);
+        note_write(fwrite(b, 1, len, out) != len, &werr);
         free(b);
         b = NULL;
         /* its failed-restart mark, if any (local_failed.h) */
@@ -174,13 +186,18 @@ int filem_fetch_send_meta(const char *local, const char *jobdir, FILE *out, char
         if (access(path, F_OK) != 0 ||
             filem_read_private_file(path, FILEM_FILE_MAX, &b, &len, why, sizeof why) < 0)
             continue;
-        fprintf(out, "%s failed %llu bytes %zu\n", FILEM_META_TAG, (unsigned long long)v[i], len);
-        fwrite(b, 1, len, out);
+        errno = 0;
+        note_write(fprintf(out, "%s failed %llu bytes %zu\n", FILEM_META_TAG, (unsigned long long)v[i], len) < 0,
+                   &werr);
+        note_write(fwrite(b, 1, len, out) != len, &werr);
         free(b);
     }
-    fprintf(out, "%s end\n", FILEM_META_TAG);
-    if (fflush(out) != 0 || ferror(out)) {
-        int e = errno ? errno : EIO;
+    errno = 0;
+    note_write(fprintf(out, "%s end\n", FILEM_META_TAG) < 0, &werr);
+    note_write(fflush(out) != 0, &werr);
+    if (werr || ferror(out)) {
+        /* an error flag with no failed call seen: no errno of it is known */
+        int e = werr ? werr : EIO;
         snprintf(err, errlen, "cannot write its answer: %s", strerror(e));
         return -e;
     }
