@@ -12,7 +12,9 @@
 #     (said), the directory re-created with it, ranks 0,1 fetched from h2's partner copies and
 #     2,3 from h2's own, the restart gives the native result.
 # (c) the same again, SIGTERM to restart-mpi while its fetch's launch to h2 hangs: the launch,
-#     the folder of h2's answer and the re-created directory are gone, status 143.
+#     the folder of h2's answer and the re-created directory are gone, status 143; (d) with a file
+#     of another's put in the re-created directory: status 143, a line saying what it could not
+#     remove (after trying), the directory holding only that file.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed lostmeta 3
@@ -64,27 +66,46 @@ pass "$flavor: h1's cache lost too: the metadata from h2's cache (--meta-from), 
 # remote shell of the ask gets through): the launch ended (no hung remote shell left), the
 # folder and the re-created directory removed, restart-mpi ended by SIGTERM. Before, both were
 # left, and the launch ran on.
-rm -rf "${SHARED:?}/$jd"
-: >"$HB/agent.log"
-on h1 env HB_AGENT_HANG=h2 REVIVE_RSH="env HB_AGENT_HANG= $HB/agent" REVIVE_FETCH_START_TIMEOUT=300 \
-    REVIVE_FETCH_TIMEOUT=300 sh -c 'echo $$ >"$0"; exec "$@"' "$W/rc.pid" "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" --meta-from h2 \
-    "$ref" >"$W/rc.out" 2>"$W/rc.err" &
-rp=$!; jobs_started="$jobs_started $rp"
-hung() { local p; for p in $(host_pids h1); do [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-agent-hang " ] && echo $p; done; }
-if wait_for 120 '[ -n "$(hung)" ]'; then
+# (d) the same with a file of someone else's put into the re-created directory before the
+# signal: restart-mpi cannot remove the directory and says so, naming it and `rm -r` (diffrev
+# L6: it said "removed what it had re-created" before trying, also when that then failed).
+term_fetch() {
+    local tag=$1 intruder=$2
+    rm -rf "${SHARED:?}/$jd"
+    : >"$HB/agent.log"
+    on h1 env HB_AGENT_HANG=h2 REVIVE_RSH="env HB_AGENT_HANG= $HB/agent" REVIVE_FETCH_START_TIMEOUT=300 \
+        REVIVE_FETCH_TIMEOUT=300 sh -c 'echo $$ >"$0"; exec "$@"' "$W/$tag.pid" "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" --meta-from h2 \
+        "$ref" >"$W/$tag.out" 2>"$W/$tag.err" &
+    rp=$!; jobs_started="$jobs_started $rp"
+    if ! wait_for 120 '[ -n "$(hung)" ]'; then
+        fail "$tag: the fetch's launch to h2 never hung: $(cat "$W/$tag.err")"
+        kill -KILL $rp 2>/dev/null
+        return 1
+    fi
     [ -d "$SHARED/$jd" ] && ls -d "$HB/node/h1"/revive-meta-* >/dev/null 2>&1 ||
-        fail "rc: before the signal: no re-created directory or no folder of h2's answer"
-    kill -TERM "$(cat "$W/rc.pid")"
+        fail "$tag: before the signal: no re-created directory or no folder of h2's answer"
+    [ -n "$intruder" ] && echo "not restart-mpi's" >"$SHARED/$jd/$intruder"
+    kill -TERM "$(cat "$W/$tag.pid")"
     wait $rp; st=$?
-    [ $st = 143 ] || { fail "rc: restart-mpi's status $st, not 143 (ended by SIGTERM)"; cat "$W/rc.err"; }
+    [ $st = 143 ] || { fail "$tag: restart-mpi's status $st, not 143 (ended by SIGTERM)"; cat "$W/$tag.err"; }
+    [ -z "$(ls "$HB/node/h1" | grep revive-meta-)" ] || fail "$tag: the folder of h2's answer is left"
+    wait_for 10 '[ -z "$(hung)" ]' || fail "$tag: the fetch's hung remote shell is left: $(hung)"
+    return 0
+}
+hung() { local p; for p in $(host_pids h1); do [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-agent-hang " ] && echo $p; done; }
+if term_fetch rc ""; then
     grep -qF "restart-mpi: ended by signal 15 (Terminated) before the launch; removed what it had re-created: $SHARED/$jd" "$W/rc.err" ||
         { fail "rc: restart-mpi does not say what it removed"; cat "$W/rc.err"; }
     [ -e "$SHARED/$jd" ] && fail "rc: the re-created directory is left: $(ls -R "$SHARED/$jd" | head)"
-    [ -z "$(ls "$HB/node/h1" | grep revive-meta-)" ] || fail "rc: the folder of h2's answer is left"
-    wait_for 10 '[ -z "$(hung)" ]' || fail "rc: the fetch's hung remote shell is left: $(hung)"
     pass "$flavor: SIGTERM during the fetch from a re-created directory: the launch ended, the folder and the directory removed, status 143"
-else
-    fail "rc: the fetch's launch to h2 never hung: $(cat "$W/rc.err")"
-    kill -KILL $rp 2>/dev/null
+fi
+if term_fetch rd notes.txt; then
+    grep -qF "restart-mpi: ended by signal 15 (Terminated) before the launch; could not remove all it had re-created in $SHARED/$jd (Directory not empty): remove it by hand (rm -r $SHARED/$jd)" "$W/rd.err" ||
+        { fail "rd: restart-mpi does not say what it could not remove"; cat "$W/rd.err"; }
+    grep -q "removed what it had re-created" "$W/rd.err" && fail "rd: restart-mpi says it removed what it could not"
+    [ "$(grep -c "could not remove" "$W/rd.err")" = 1 ] || { fail "rd: not said once"; cat "$W/rd.err"; }
+    [ "$(ls -A "$SHARED/$jd")" = notes.txt ] || fail "rd: the re-created directory holds $(ls -A "$SHARED/$jd" | tr '\n' ' '), not only notes.txt"
+    rm -rf "${SHARED:?}/$jd"
+    pass "$flavor: the same with a file of another's in the re-created directory: what it could not remove is said, after trying"
 fi
 finish

@@ -105,11 +105,19 @@ static uint64_t recreated_seq;
  * directory with what was fetched into it), then the signal ends it. */
 static void ended_by_signal(int s)
 {
-    fprintf(stderr, "%s: ended by signal %d (%s) before the launch%s%s\n", me, s, strsignal(s),
-            recreated[0] ? "; removed what it had re-created: " : "", recreated);
     restart_meta_ask_clean();
-    if (recreated[0])
-        restart_cache_undo(recreated, recreated_seq);
+    /* said once the removal has run, as it went (diffrev L6: "removed" was said before, also
+     * when it then failed) */
+    char what[2 * PATH_MAX + 160] = "";
+    if (recreated[0]) {
+        int e = restart_cache_undo(recreated, recreated_seq);
+        if (e == 0)
+            snprintf(what, sizeof what, "; removed what it had re-created: %s", recreated);
+        else
+            snprintf(what, sizeof what, "; could not remove all it had re-created in %s (%s): "
+                     "remove it by hand (rm -r %s)", recreated, strerror(-e), recreated);
+    }
+    fprintf(stderr, "%s: ended by signal %d (%s) before the launch%s\n", me, s, strsignal(s), what);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -121,8 +129,12 @@ static void die(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s: %s\n", me, msg);
-    if (recreated[0])
-        restart_cache_undo(recreated, recreated_seq);
+    if (recreated[0]) {
+        int e = restart_cache_undo(recreated, recreated_seq);
+        if (e < 0)
+            fprintf(stderr, "%s: could not remove all it had re-created in %s (%s): remove it by hand "
+                            "(rm -r %s)\n", me, recreated, strerror(-e), recreated);
+    }
     exit(1); /* restart_meta_ask_clean at exit */
 }
 

@@ -510,7 +510,7 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
     return 0;
 }
 
-void restart_cache_undo(const char *jobdir, uint64_t seq)
+int restart_cache_undo(const char *jobdir, uint64_t seq)
 {
     char err[512], path[PATH_MAX + 32];
     filem_seq_remove(jobdir, seq, err, sizeof err);
@@ -520,5 +520,7 @@ void restart_cache_undo(const char *jobdir, uint64_t seq)
     unlink(path);
     filem_trash_clean(jobdir);
     snapc_restart_lock_drop(jobdir);
-    rmdir(jobdir);
+    if (rmdir(jobdir) == 0 || errno == ENOENT)
+        return 0;
+    return -errno;
 }

@@ -58,7 +58,8 @@ int restart_cache_recreate(const char *jobdir, uint64_t seq, const char *cached,
 
 /* After a failed restart from the caches: removes what restart_cache_recreate made (the
  * sequence with what was fetched into it, the restart's lock note, the job directory), so
- * the snapshot directory is gone again as before. */
-void restart_cache_undo(const char *jobdir, uint64_t seq);
+ * the snapshot directory is gone again as before. 0 once the job directory is gone, else
+ * -errno of its removal (something was left in it). */
+int restart_cache_undo(const char *jobdir, uint64_t seq);
 
 #endif
