@@ -137,23 +137,30 @@ REVIVE_RESTART_RANK=/bin/false expect_rc 1 "a restart whose launch fails" "$REST
     err_has "before any rank began its restore"
 grep -q "failed_restarts" "$jc/index" && fail "a failed launch marked the snapshot: $(cat "$jc/index")"
 # a signal to restart-mpi (now the coordinator) while the launch starts, before any rank begins:
-# said as such, not "the launcher failed"; not marked (the "restarter" waits to be ended)
+# said as such, not "the launcher failed"; not marked (the "restarter" waits to be ended). SIGTERM
+# (1a42497), and SIGINT and SIGHUP at the same moment (a ^C, a closed terminal); the default
+# action of each restored for restart-mpi (a background job of a script ignores SIGINT)
 printf '#!/bin/sh\necho $$ > "%s"\nexec sleep 60\n' "$W/slow.started" >"$W/slow_restarter"
 chmod 700 "$W/slow_restarter"
-rm -f "$W/slow.started"
-( REVIVE_RESTART_RANK=$W/slow_restarter clean_exec "$RESTART" "$jc/1" >"$W/cmd.out" 2>"$W/cmd.err" ) &
-rpid=$!
-if wait_for 60 '[ -e "$W/slow.started" ]'; then
-    kill -TERM $rpid
-    wait $rpid; rc=$?
-    [ "$rc" != 0 ] || fail "a restart ended by SIGTERM during its launch exited 0"
-    err_has "the restarted job was ended by SIGTERM" && ! grep -q "the launcher failed" "$W/cmd.err" ||
-        fail "a SIGTERM during the launch was blamed on the launcher"
-    grep -q "failed_restarts" "$jc/index" && fail "a restart ended by SIGTERM marked the snapshot: $(cat "$jc/index")"
-    kill "$(cat "$W/slow.started")" 2>/dev/null # the fake launcher does not end its ranks
-else
-    fail "the slow restarter never started"; kill -TERM $rpid; wait $rpid
-fi
+for sig in TERM INT HUP; do
+    rm -f "$W/slow.started"
+    ( REVIVE_RESTART_RANK=$W/slow_restarter clean_exec --default-signal=INT,HUP,TERM "$RESTART" "$jc/1" \
+        >"$W/cmd.out" 2>"$W/cmd.err" ) &
+    rpid=$!
+    if wait_for 60 '[ -e "$W/slow.started" ]'; then
+        kill -$sig $rpid
+        wait_for 60 '! kill -0 $rpid 2>/dev/null' || fail "SIG$sig: restart-mpi did not end within 60 s"
+        wait $rpid; rc=$?
+        want=$((128 + $(kill -l $sig)))
+        [ "$rc" = $want ] || fail "a restart ended by SIG$sig during its launch exited $rc, not $want"
+        err_has "the restarted job was ended by SIG$sig" && ! grep -q "the launcher failed" "$W/cmd.err" ||
+            fail "a SIG$sig during the launch was blamed on the launcher"
+        grep -q "failed_restarts" "$jc/index" && fail "a restart ended by SIG$sig marked the snapshot: $(cat "$jc/index")"
+        kill "$(cat "$W/slow.started")" 2>/dev/null # the fake launcher does not end its ranks
+    else
+        fail "SIG$sig: the slow restarter never started"; kill -TERM $rpid; wait $rpid
+    fi
+done
 # the snapshot removed while the restart starts (here by the "restarter" itself, before any rank
 # begins): the coordinator says it is gone, not that the launcher failed (review8 R3)
 cp -a "$jc" "$W/gone.ckpt"
