@@ -521,7 +521,28 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
     }
     struct stat st;
     if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        filem_fmt(err, errlen, "%s is not a snapshot (not a directory)", ref);
+        /* a file of a snapshot (its snapshot.meta, an image) names its sequence: say which */
+        char seqdir[PATH_MAX];
+        filem_fmt(seqdir, sizeof seqdir, "%s", abs);
+        char *slash = strrchr(seqdir, '/');
+        if (slash && slash != seqdir)
+            *slash = 0;
+        const char *sb = strrchr(seqdir, '/');
+        uint64_t sq;
+        char up[PATH_MAX];
+        filem_fmt(up, sizeof up, "%s", seqdir);
+        char *us = strrchr(up, '/');
+        if (us && us != up)
+            *us = 0;
+        const char *jb = strrchr(up, '/');
+        if (slash && sb && parse_seq(sb + 1, &sq) == 0 && jb &&
+            !strncmp(jb + 1, FILEM_JOB_PREFIX, strlen(FILEM_JOB_PREFIX)))
+            filem_fmt(err, errlen, "%s is a file of snapshot %s, not a snapshot: give that directory "
+                                   "(its sequence) or %s (its newest committed sequence)", ref, seqdir, up);
+        else
+            filem_fmt(err, errlen, "%s is not a snapshot (not a directory): give a snapshot directory "
+                                   "(.../%sPID.ckpt) or one of its sequences (.../%sPID.ckpt/SEQ), as "
+                                   "ckpt-mpirun printed it", ref, FILEM_JOB_PREFIX, FILEM_JOB_PREFIX);
         return -EINVAL;
     }
     const char *base = strrchr(abs, '/');

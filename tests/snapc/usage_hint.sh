@@ -19,12 +19,41 @@ expect_rc 2 "restart-mpi --bogus" "$RESTART" --bogus "$W" &&
     one_line restart-mpi
 pass "an unknown option: one line, see --help, status 2"
 
+# bad option values: one line each, non-zero (ckpt-mpirun's are usage, 2; restart-mpi's 1, as
+# its page says); a --seq too large for a sequence was taken as the largest number
+for v in abc 0 -1 1e3 99999999999 ""; do
+    expect_rc 2 "ckpt-mpirun --timeout '$v'" "$CKPT" --timeout "$v" 1 &&
+        err_has "ckpt-mpirun: --timeout needs a whole number of seconds from 1 to 604800, not '$v'" &&
+        one_line "ckpt-mpirun --timeout '$v'"
+done
+expect_rc 2 "ckpt-mpirun --timeout (no value)" "$CKPT" --timeout && one_line "ckpt-mpirun --timeout"
+for v in abc -1 1x 99999999999999999999 ""; do
+    expect_rc 1 "restart-mpi --seq '$v'" "$RESTART" --seq "$v" "$W" &&
+        err_has "restart-mpi: --seq needs a sequence number (0 to 999999999999999999), not '$v'" &&
+        one_line "restart-mpi --seq '$v'"
+done
+# a REF that is a file: one line saying what to give instead
+echo x >"$W/afile"
+for cmd in "$RESTART" "$RESTART --showme" "$INFO" "$INFO --verify"; do
+    expect_rc 1 "${cmd##*/} of a file" $cmd "$W/afile" &&
+        err_has "$W/afile is not a snapshot (not a directory): give a snapshot directory (.../revive_global_snapshot_PID.ckpt) or one of its sequences" &&
+        one_line "${cmd##*/} of a file"
+done
+pass "bad --timeout and --seq values, a REF that is a file: one line, non-zero"
+
 start_job a 2 --iters $UNTIL_KILLED --sleep-us 500
 expect_rc 0 "the first checkpoint" "$CKPT" --wait $JOB
 expect_rc 0 "the second checkpoint (--term)" "$CKPT" --term $JOB && ref=$(tail -n1 "$W/cmd.out")
 wait $JOB
 jd=${ref%/*}
 [ "${ref##*/}" = 1 ] && [ -f "$jd/0/snapshot.meta" ] || fail "two committed sequences expected: $(ls "$jd")"
+# a file of a snapshot as REF: its sequence named
+for cmd in "$RESTART --showme" "$INFO"; do
+    expect_rc 1 "${cmd##*/} of a snapshot's file" $cmd "$ref/snapshot.meta" &&
+        err_has "$ref/snapshot.meta is a file of snapshot $ref, not a snapshot: give that directory (its sequence) or $jd (its newest committed sequence)" &&
+        one_line "${cmd##*/} of a snapshot's file"
+done
+pass "a file of a snapshot as REF: its sequence named"
 printf X | dd of="$ref/rank_1.img" bs=1 seek=200 conv=notrunc status=none
 expect_rc 1 "a damaged sequence beside a good one" "$RESTART" "$ref" &&
     err_has "is damaged" && err_has "sequence 0 beside it is committed (restart-mpi --seq 0 $jd)"

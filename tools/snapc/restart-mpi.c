@@ -332,9 +332,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--seq") || !strcmp(a, "-s")) {
             const char *v = i + 1 < argc ? argv[++i] : "";
             char *end;
+            errno = 0;
             want_seq = strtol(v, &end, 10);
-            if (!*v || *end || want_seq < 0)
-                die("--seq needs a sequence number (0 or more), not '%s'", v);
+            /* (a number too large for a sequence was taken as the largest one) */
+            if (!*v || *end || errno || want_seq < 0 || want_seq > 999999999999999999L)
+                die("--seq needs a sequence number (0 to 999999999999999999), not '%s'", v);
         } else if (!strcmp(a, "--hostfile") || !strcmp(a, "--machinefile")) {
             if (i + 1 >= argc)
                 die("%s needs a file", a);
