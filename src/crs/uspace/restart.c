@@ -227,6 +227,7 @@ void crs_uspace_restart_close(struct crs_restart_image *ri)
     free(u->r.fobj_fds);
     free(u->r.sysv_ids);
     free(u->r.sock_fds);
+    free(u->r.sock_tw);
     free(u->r.sysvipc_ids);
     free(u->r.sysvipc_made);
     free(u->r.sysvipc_tree);

@@ -63,6 +63,8 @@ struct crs_restore {
     int *fobj_fds;          /* per saved file: the recreated file, read-write */
     int *sysv_ids;          /* per saved file: a System V segment's id now (restore_sysv.c), else -1 */
     int *sock_fds;          /* per socket record: the socket made again */
+    int *sock_tw;           /* per socket record: what ending its TIME-WAIT gave (0 or -errno,
+                             * crs_restore_end_time_wait), 1: not asked (restore_sockets.c) */
     int *sysvipc_ids;       /* per SYSVIPC record: its id now (restore_sysvipc.c) */
     unsigned char *sysvipc_made; /* per SYSVIPC record: 1 when this restart made it */
     unsigned char *sysvipc_tree; /* per SYSVIPC record: 1 when the tree's restart made or took it
@@ -118,9 +120,22 @@ const struct crs_rec_fd *crs_restore_fd_record(const struct crs_image *img, int 
 int crs_restore_sockets(struct crs_restore *r);
 /* Ends the TCP connection in TIME-WAIT whose 4-tuple is socket record s's
  * own (local and remote address), left by the ended original
- * (restore_timewait.c): 0, or -errno (-EPERM without CAP_NET_ADMIN, -ENOENT
- * when there is none). */
+ * (restore_timewait.c): 0, or -errno (-EPERM without CAP_NET_ADMIN,
+ * -EOPNOTSUPP on a kernel without CONFIG_INET_DIAG_DESTROY, -ENOENT when
+ * there is none, -EBUSY when that 4-tuple's socket is not in TIME-WAIT). A
+ * socket in TIME-WAIT is the kernel's timewait socket, also in its FIN-WAIT-2
+ * substate (the other end not closed yet). */
 int crs_restore_end_time_wait(const struct crs_rec_socket *s);
+/* Every TCP connection in TIME-WAIT (as above) holding socket record s's
+ * local address (its port; its IP address too unless that is the wildcard),
+ * found by sock_diag: cb gets each one's local and remote address, and
+ * returns non-zero to stop. That value, 0 when cb never stopped the walk (or
+ * s is not TCP), or -errno when sock_diag could not be asked. */
+struct sockaddr_storage;
+int crs_restore_time_wait_each(const struct crs_rec_socket *s,
+                               int (*cb)(void *arg, const struct sockaddr_storage *local,
+                                         const struct sockaddr_storage *remote),
+                               void *arg);
 /* A path of the image as the restart sees it (cr_restart --relocate OLD=NEW);
  * the result stays valid until the next call but one. */
 const char *crs_restore_path(struct crs_restore *r, const char *path);

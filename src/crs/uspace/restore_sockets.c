@@ -99,49 +99,87 @@ static const char *sock_what(const struct crs_restore *r, size_t i, char *buf, s
     return buf;
 }
 
-/* Whether a TCP connection in TIME-WAIT (the ended original's, closed by its
- * end: the kernel keeps it up to 60 s) holds the local address of s, from
- * /proc/net/tcp or tcp6 (state 06). */
-static int time_wait_holds(const struct crs_rec_socket *s)
+/* The holder in TIME-WAIT of an address that cannot be bound, as bind_fail names it: the first
+ * one found, or better the first that is not a connection of the image (none ends that). */
+struct tw_holder {
+    const struct crs_restore *r;
+    struct sockaddr_storage local, remote;
+    int n;
+    long rec;   /* the image's record of that end of the connection, -1: none */
+};
+
+static int same_inet(const uint8_t *rec, const struct sockaddr_storage *a)
 {
-    if ((s->family != AF_INET && s->family != AF_INET6) || s->type != SOCK_STREAM)
+    const struct sockaddr *sa = (const struct sockaddr *)rec;
+    if (sa->sa_family != a->ss_family)
         return 0;
-    const struct sockaddr_in *in4 = (const struct sockaddr_in *)s->local;
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)s->local;
-    unsigned port = ntohs(s->family == AF_INET ? in4->sin_port : in6->sin6_port);
-    FILE *f = fopen(s->family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", "re");
-    if (!f)
-        return 0;
-    char line[512], addr[40];
-    unsigned p, st;
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", addr, &p, &st) == 3 && p == port &&
-            st == 0x06) {
-            /* IPv4: the address as the kernel prints it, its four bytes read as one number */
-            uint32_t a = (uint32_t)strtoul(addr, NULL, 16), want;
-            memcpy(&want, &in4->sin_addr, 4);
-            found = s->family == AF_INET6 || a == want || want == 0;
-        }
-    fclose(f);
-    return found;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)rec, *y = (const struct sockaddr_in *)a;
+        return x->sin_port == y->sin_port && !memcmp(&x->sin_addr, &y->sin_addr, sizeof x->sin_addr);
+    }
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)rec, *y = (const struct sockaddr_in6 *)a;
+    return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+}
+
+static int tw_holder_seen(void *arg, const struct sockaddr_storage *local, const struct sockaddr_storage *remote)
+{
+    struct tw_holder *h = arg;
+    const struct crs_image *img = h->r->img;
+    long rec = -1;
+    for (size_t k = 0; k < img->nsockets && rec < 0; k++) {
+        const struct crs_rec_socket *c = &img->sockets[k];
+        if (c->family != AF_UNIX && c->type == SOCK_STREAM && c->state == CRS_SOCK_CONNECTED && c->peer >= 0 &&
+            same_inet(c->local, local) && same_inet(c->remote, remote))
+            rec = (long)k;
+    }
+    if (!h->n++ || rec < 0) {
+        h->local = *local;
+        h->remote = *remote;
+        h->rec = rec;
+    }
+    return rec < 0;
+}
+
+/* Why no restart ended the TIME-WAIT bind_fail found: its connection is not one of the
+ * image, or what ending it gave (tcp_pair) */
+static void tw_advice(const struct crs_restore *r, const struct tw_holder *h, char *out, size_t cap)
+{
+    int e = h->rec < 0 ? 0 : r->sock_tw[h->rec];
+    if (h->rec < 0)
+        snprintf(out, cap, "it is not a connection of the image (its other end was not in the process), and a "
+                           "restart ends only those: restart once it has gone");
+    else if (e == -EPERM)
+        snprintf(out, cap, "restart once it has gone, or as root (with CAP_NET_ADMIN a restart ends the TIME-WAIT "
+                           "of a connection of the image)");
+    else if (e == -EOPNOTSUPP)
+        snprintf(out, cap, "this kernel cannot end it (sock_diag SOCK_DESTROY needs CONFIG_INET_DIAG_DESTROY): "
+                           "restart once it has gone");
+    else
+        snprintf(out, cap, "ending it gave %s: restart once it has gone", e ? strerror(-e) : "no error");
 }
 
 static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
 {
     char a[160], w[64];
     addr_text(s->local, s->local_len, a, sizeof a);
-    if (e == EADDRINUSE && time_wait_holds(s))
-        crs_restore_error(r, "cannot bind %s to %s again: a TCP connection of the ended original on that address "
-                          "is in TIME-WAIT, which the kernel keeps up to 60 s after the process ended (`ss -tan "
-                          "state time-wait` shows it); restart once it has gone (a restart as root ends the "
-                          "TIME-WAIT of connections the image holds)", sock_what(r, i, w, sizeof w), a);
-    else if (e == EADDRINUSE)
+    struct tw_holder h = { .r = r, .rec = -1 };
+    if (e == EADDRINUSE && (crs_restore_time_wait_each(s, tw_holder_seen, &h) > 0 || h.n)) {
+        char peer[160], advice[200];
+        addr_text((const uint8_t *)&h.remote, h.remote.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                            : sizeof(struct sockaddr_in6),
+                  peer, sizeof peer);
+        tw_advice(r, &h, advice, sizeof advice);
+        crs_restore_error(r, "cannot bind %s to %s again: %s TCP connection on that address (to %s) is in "
+                          "TIME-WAIT, which the kernel keeps up to 60 s after it closed (`ss -tano` shows it "
+                          "with timer:(timewait,...)); %s", sock_what(r, i, w, sizeof w), a,
+                          h.rec < 0 ? "a" : "the ended original's", peer, advice);
+    } else if (e == EADDRINUSE) {
         crs_restore_error(r, "cannot bind %s to %s again: another process holds that address; restart "
                           "once it has let go", sock_what(r, i, w, sizeof w), a);
-    else
+    } else {
         crs_restore_error(r, "cannot bind %s to %s again: %s%s", sock_what(r, i, w, sizeof w), a, strerror(e),
                           e == ENOENT ? "; if its folder moved, restart with --relocate OLD=NEW" : "");
+    }
     return -EADDRINUSE;
 }
 
@@ -186,9 +224,6 @@ static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
 {
     const struct crs_image *img = r->img;
     const struct crs_rec_socket *c = &img->sockets[i], *srv = &img->sockets[j];
-    /* the original's own ends of this connection, if either is in TIME-WAIT (as root) */
-    crs_restore_end_time_wait(c);
-    crs_restore_end_time_wait(srv);
     int l = sock_new(r, srv), cl = -1, acc = -1, bind_err = 0;
     if (l < 0)
         goto fail;
@@ -373,9 +408,19 @@ int crs_restore_sockets(struct crs_restore *r)
     r->sock_fds = malloc((n ? n : 1) * sizeof(int));
     if (!r->sock_fds)
         return -ENOMEM;
+    r->sock_tw = malloc((n ? n : 1) * sizeof(int));
+    if (!r->sock_tw)
+        return -ENOMEM;
     for (size_t i = 0; i < n; i++)
-        r->sock_fds[i] = -1;
+        r->sock_fds[i] = -1, r->sock_tw[i] = 1;
     int e = 0;
+    /* 0. the original's ends of the TCP connections of the image in TIME-WAIT, ended (as root)
+     * before any address is bound: any of them may hold the address of another's server end */
+    for (size_t i = 0; i < n; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        if (s->family != AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->type == SOCK_STREAM && s->peer >= 0)
+            r->sock_tw[i] = crs_restore_end_time_wait(s);
+    }
     /* 1. TCP connections */
     for (size_t i = 0; i < n && !e; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];

@@ -155,6 +155,21 @@ static void setup(void)
         int out = socket(AF_INET, SOCK_STREAM, 0);
         must(connect(out, (struct sockaddr *)&o, sizeof o) == 0, "connect outside");
     }
+    /* CRT_SOCKETS_ACCEPT_OUTSIDE=FILE: tl2's port written to FILE, one connection from another
+     * process accepted on tl2 and closed by this end first: that end stays the kernel's timewait
+     * socket on tl2's address (FIN-WAIT-2 until the other end closes, then TIME-WAIT), which the
+     * image does not hold (sockets_busy.sh: the restart says no restart ends it) */
+    const char *tw_file = getenv("CRT_SOCKETS_ACCEPT_OUTSIDE");
+    if (tw_file && *tw_file) {
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s.tmp", tw_file);
+        FILE *f = fopen(tmp, "w");
+        must(f && fprintf(f, "%u\n", (unsigned)ntohs(tl2_addr.sin_port)) > 0 && fclose(f) == 0 &&
+                 rename(tmp, tw_file) == 0,
+             "write tl2's port");
+        int in = accept(tl2, NULL, NULL);
+        must(in >= 0 && close(in) == 0, "accept outside");
+    }
     /* CRT_SOCKETS_OUTSIDE_UNIX=PATH: a Unix stream connection to another
      * process listening at PATH (refused naming that process) */
     const char *upath = getenv("CRT_SOCKETS_OUTSIDE_UNIX");

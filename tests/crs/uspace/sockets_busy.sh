@@ -11,7 +11,13 @@
 #     listener of another process: the checkpoint is refused in one line
 #     naming the descriptor, and the program runs on;
 #   - with CRT_SOCKETS_OUTSIDE_UNIX a Unix connection to another process:
-#     refused naming that process (pid and name).
+#     refused naming that process (pid and name);
+#   - with CRT_SOCKETS_ACCEPT_OUTSIDE a connection from another process to the
+#     listener without SO_REUSEADDR, accepted and closed by the program first:
+#     after the original is gone its end holds the listener's address in
+#     TIME-WAIT (FIN-WAIT-2 while the other end is open), and no restart ends
+#     it, as root neither (not a connection of the image): the refusal says
+#     so in one line, naming the other end, without "root".
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup sockets_busy
 crs_need_tools cr_run cr_checkpoint cr_restart
@@ -106,4 +112,53 @@ crs_expect_refusal "a Unix connection to another process, named" "$WORK/ck3.err"
 [ -e "$WORK/img3" ] && crs_fail "the refused checkpoint left an image"
 crs_finish "$d3" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
 kill "$upid" 2>/dev/null
+
+# a connection from another process accepted by the listener without SO_REUSEADDR and closed by
+# the program first (before: the message said "a restart as root ends the TIME-WAIT" of a
+# connection no restart ends, and while the other end was open, /proc/net/tcp showing state 05,
+# that "another process holds that address"). As root, so that the image's own connections'
+# TIME-WAIT is ended and this one is the one left.
+if [ "$(id -u)" != 0 ]; then
+    crs_note "tw outside: not run (as root only: the restart must be one that ends what it can)"
+    crs_summary sockets_busy
+fi
+python3 -c 'import socket,sys,os,time
+w=sys.argv[1]
+for i in range(3000):
+    if os.path.exists(w + "/tl2port"): break
+    time.sleep(0.02)
+c=socket.create_connection(("127.0.0.1", int(open(w + "/tl2port").read())))
+open(w + "/cport.tmp", "w").write("%d\n" % c.getsockname()[1]); os.rename(w + "/cport.tmp", w + "/cport")
+c.settimeout(60); c.recv(1)
+open(w + "/eof", "w").close()
+for i in range(3000):
+    if os.path.exists(w + "/close"): break
+    time.sleep(0.02)
+c.close()
+open(w + "/closed", "w").close()' "$WORK" </dev/null >/dev/null 2>&1 &
+cpid=$!
+crs_at_exit "kill $cpid"
+d4=$WORK/tw_outside
+CRT_SOCKETS_ACCEPT_OUTSIDE=$WORK/tl2port crs_start_or_end "tw outside: crt_sockets never got ready" "$d4" \
+    "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets"
+crs_wait_for "$WORK/eof" 30 || crs_fail "tw outside: the other process did not see the program close its end"
+cport=$(cat "$WORK/cport" 2>/dev/null)
+crs_tool "$WORK/ck4" cr_checkpoint --kill -f "$WORK/img4" "$PID" ||
+    crs_fail "tw outside: cr_checkpoint --kill: $(head -n 1 "$WORK/ck4.err")"
+[ "$(crs_wait_status "$d4/orig")" = timeout ] && crs_fail "tw outside: the original did not end"
+for phase in FIN-WAIT-2 TIME-WAIT; do
+    crs_tool "$WORK/r5" cr_restart "$WORK/img4"
+    if crs_expect_refusal "tw outside: cr_restart while the program's end of a connection from another process is in $phase" \
+        "$WORK/r5.err" $? "(to 127.0.0.1:$cport) is in TIME-WAIT"; then
+        if grep -q "it is not a connection of the image.*restart once it has gone" "$WORK/r5.err" &&
+            ! grep -qi root "$WORK/r5.err"; then
+            crs_pass "tw outside ($phase): the refusal says no restart ends it, and not to restart as root"
+        else
+            crs_fail "tw outside ($phase): the refusal does not say that no restart ends it: $(cat "$WORK/r5.err")"
+        fi
+    fi
+    [ -s "$WORK/r5.out" ] && crs_fail "tw outside: the refused restart printed: $(head -n 1 "$WORK/r5.out")"
+    touch "$WORK/close"
+    crs_wait_for "$WORK/closed" 30 || crs_fail "tw outside: the other process did not close its end"
+done
 crs_summary sockets_busy
