@@ -251,7 +251,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
     REAL(close_range);
     int rc = real_close_range(first, last, flags);
     if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-        for (unsigned int fd = first; fd <= last && fd < 65536; fd++)
+        for (unsigned int fd = first; fd <= last && fd < PML_FD_TRACK; fd++)
             pml_fd_mark((int)fd, PML_HALF_UPPER, 0);
     return rc;
 }

@@ -68,7 +68,10 @@ void pml_halves_set_lower_present(void); /* the lower half is loaded: later anon
                                             no known creator is counted as such */
 
 /* Descriptors reported by their opener: the lower half (lower_root.c) or the application's
- * shm_open, socket, eventfd, epoll and timerfd calls (halves_hooks.c). */
+ * shm_open, socket, eventfd, epoll and timerfd calls (halves_hooks.c). Only numbers below
+ * PML_FD_TRACK are kept (halves_query.c's tables); a mark on a higher one is dropped, so a
+ * caller walking a range of numbers stops there. */
+#define PML_FD_TRACK 65536
 void pml_fd_mark(int fd, int half, int open);
 /* Before a checkpoint: marks whose descriptor the application closed since go (the number may
  * hold another object by the restart). */

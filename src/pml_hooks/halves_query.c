@@ -241,10 +241,9 @@ int pml_half_of_thread(pid_t tid, const char **why)
 }
 
 /* ---- descriptors -------------------------------------------------------------------------- */
-#define FD_TRACK 65536
-static uint64_t fd_lower_ino[FD_TRACK]; /* non-zero: opened by the lower half (its inode | 1) */
-static uint64_t fd_upper_ino[FD_TRACK]; /* non-zero: opened by the application (halves_hooks.c) */
-static int fd_upper_top;                /* above the highest fd ever marked upper */
+static uint64_t fd_lower_ino[PML_FD_TRACK]; /* non-zero: opened by the lower half (its inode | 1) */
+static uint64_t fd_upper_ino[PML_FD_TRACK]; /* non-zero: opened by the application (halves_hooks.c) */
+static int fd_upper_top;                    /* above the highest fd ever marked upper */
 
 static uint64_t ino_key(const struct stat *st)
 {
@@ -269,7 +268,7 @@ static uint64_t fd_key(int fd, const struct stat *st)
 void pml_fd_mark(int fd, int half, int open)
 {
     struct stat st;
-    if (fd < 0 || fd >= FD_TRACK)
+    if (fd < 0 || fd >= PML_FD_TRACK)
         return;
     int ok = open && fstat(fd, &st) == 0;
     if (half == PML_HALF_LOWER) {
@@ -289,7 +288,7 @@ void pml_fd_mark(int fd, int half, int open)
 void pml_fd_upper_dup(int from, int to)
 {
     struct stat st;
-    if (to < 0 || to >= FD_TRACK)
+    if (to < 0 || to >= PML_FD_TRACK)
         return;
     int marked = from >= 0 && from < fd_upper_top && fd_upper_ino[from] && fstat(from, &st) == 0 &&
                  fd_key(from, &st) == fd_upper_ino[from];
@@ -364,7 +363,7 @@ int pml_half_of_fd(int fd, const char **why)
     }
     if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
         tgt[0] = 0;
-    if (fd >= 0 && fd < FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
+    if (fd >= 0 && fd < PML_FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
         h = PML_HALF_LOWER, w = "opened by the MPI library";
     } else if (fd >= 0 && fd < fd_upper_top && fd_upper_ino[fd] && fd_upper_ino[fd] == fd_key(fd, &st)) {
         h = PML_HALF_UPPER, w = "made by the application (upper shm_open, socket, eventfd, epoll, timerfd, or a dup)";
