@@ -35,6 +35,18 @@ done
 pass "$flavor: each host's cached sequence holds the committed snapshot.meta (0600, the same bytes)"
 cp "$ref/snapshot.meta" "$W/meta.committed"
 hostfile "$W/hosts13" h1:2 h3:2
+# restart_ok NAME HOSTFILE [OPTION...]: restart-mpi --ckpt-local of $ref from h1 with OPTIONs on
+# HOSTFILE's hosts (output $W/NAME.out, messages $W/NAME.err) ends with status 0 and the native
+# result; else FAIL lines naming NAME
+restart_ok() {
+    local name=$1 hosts=$2 st
+    shift 2
+    on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$hosts" "$@" "$ref" \
+        >"$W/$name.out" 2>"$W/$name.err"
+    st=$?
+    [ $st = 0 ] || { fail "$name: restart-mpi status $st"; tail -20 "$W/$name.err"; }
+    cmp -s "$W/native.out" "$W/$name.out" || { fail "$name: result differs"; cat "$W/native.out" "$W/$name.out"; }
+}
 
 # (a) the job's directory gone; every image in h1's and h2's caches
 rm -rf "${SHARED:?}/$jd"
@@ -49,11 +61,7 @@ grep -qxF "#   h2: rank 2 (its node's cache), rank 3 (its node's cache); asked f
 sed 's/^/    /' "$W/show.out"
 pass "$flavor: --showme shows the re-creation from h1's cache and the fetch from h1 and h2, makes nothing"
 : >"$HB/agent.log"
-on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
-    >"$W/ra.out" 2>"$W/ra.err"
-st=$?
-[ $st = 0 ] || { fail "ra: restart-mpi status $st"; tail -20 "$W/ra.err"; }
-cmp -s "$W/native.out" "$W/ra.out" || { fail "ra: result differs"; cat "$W/native.out" "$W/ra.out"; }
+restart_ok ra "$W/hosts13"
 grep -qF "restart-mpi: $SHARED/$jd was gone: re-created with sequence 0's snapshot.meta from this host's node-local cache ($LOCAL/$jd/0, checked)" "$W/ra.err" ||
     { fail "ra: restart-mpi does not say it re-created the directory from h1's cache"; cat "$W/ra.err"; }
 for r in 0 1 2 3; do
@@ -100,11 +108,7 @@ pass "$flavor: the shared storage itself gone: one line, status 1, nothing made"
 
 # (d) the same, re-created elsewhere (--recreate-in: other storage every host sees)
 mkdir -m 0700 "$W/other"
-on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" \
-    --recreate-in "$W/other" "$ref" >"$W/rd.out" 2>"$W/rd.err"
-st=$?
-[ $st = 0 ] || { fail "rd: restart-mpi status $st"; tail -20 "$W/rd.err"; }
-cmp -s "$W/native.out" "$W/rd.out" || { fail "rd: result differs"; cat "$W/native.out" "$W/rd.out"; }
+restart_ok rd "$W/hosts13" --recreate-in "$W/other"
 grep -qF "restart-mpi: $SHARED/$jd was gone: re-created as $W/other/$jd with sequence 0's snapshot.meta from this host's node-local cache ($LOCAL/$jd/0, checked)" "$W/rd.err" ||
     { fail "rd: restart-mpi does not say where it re-created the directory"; cat "$W/rd.err"; }
 for r in 0 1 2 3; do
@@ -122,11 +126,7 @@ pass "$flavor: the shared storage gone: --recreate-in re-creates the snapshot in
 # launcher: status 1 ...)", the sender could not read DIR/<job>/0/snapshot.meta there)
 hostfile "$W/hosts1" h1:4
 on h1 mkdir -m 0700 "$LOCAL/redo"
-on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts1" \
-    --recreate-in "$LOCAL/redo" "$ref" >"$W/re.out" 2>"$W/re.err"
-st=$?
-[ $st = 0 ] || { fail "re: restart-mpi status $st"; tail -5 "$W/re.err"; }
-cmp -s "$W/native.out" "$W/re.out" || { fail "re: result differs"; cat "$W/native.out" "$W/re.out"; }
+restart_ok re "$W/hosts1" --recreate-in "$LOCAL/redo"
 grep -qF "rank 2's image was not in $LOCAL/redo/$jd/0: fetched from h2 ($LOCAL/$jd/0/rank_2.img), verified" "$W/re.err" ||
     { fail "re: rank 2 not fetched from h2 into h1's node-local storage"; grep -E "fetched|cannot" "$W/re.err"; }
 [ -e "$HB/node/h2/redo" ] && fail "re: something was made in h2's node-local storage"
