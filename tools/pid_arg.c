@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/procfs.h"
+#include "crs/base/protocol.h"
 
 int tool_pid_parse(const char *me, const char *s, pid_t *out)
 {
@@ -63,18 +64,7 @@ pid_t tool_pid_ancestor_named(pid_t pid, const char *name)
 
 int tool_pid_has_libcr(pid_t pid)
 {
-    char buf[8192];
-    struct revive_maps_reader r;
-    struct revive_maps_entry e;
-    if (revive_maps_open(&r, pid, 0, buf, sizeof buf) != 0)
-        return 0;
-    int found = 0;
-    while (!found && revive_maps_next(&r, &e) > 0) {
-        const char *b = strrchr(e.name, '/');
-        found = b && !strncmp(b + 1, "libcr.so", 8);
-    }
-    revive_maps_close(&r);
-    return found;
+    return crs_proto_has_libcr(pid);
 }
 
 int tool_pid_check(const char *me, pid_t pid, const char *give)

@@ -225,8 +225,7 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
                     int (*commit)(void *arg, char *err, size_t errlen), void *arg, struct crs_proto_reply *reply,
                     char *err, size_t errlen);
 
-/* Whether process pid has libcr loaded (libcr.so among its mappings). */
-static int has_libcr(pid_t pid)
+int crs_proto_has_libcr(pid_t pid)
 {
     char buf[8192];
     struct revive_maps_reader r;
@@ -254,7 +253,7 @@ static int has_libcr(pid_t pid)
 
 static int may_listen_soon(pid_t pid)
 {
-    return has_libcr(pid);
+    return crs_proto_has_libcr(pid);
 }
 
 /* The refusal of one that never listened: what it is, when libcr is loaded. */
@@ -268,7 +267,7 @@ static void not_listening(pid_t pid, char *err, size_t errlen)
         snprintf(err, errlen, "process %d is a vfork child of process %d (vfork or posix_spawn) that has not started "
                  "its program: it shares its parent's memory, and its parent waits, until it does, so neither can be "
                  "checkpointed now; try again once it has (a vfork child should exec at once)", (int)pid, (int)ppid);
-    else if (has_libcr(pid))
+    else if (crs_proto_has_libcr(pid))
         snprintf(err, errlen, "process %d has Revive's library loaded but did not answer within %d s: a child made "
                  "without libc's fork (syscall(SYS_fork), clone) runs no checkpoint thread until it starts a program; "
                  "try again once it has, or checkpoint its parent with --tree", (int)pid,

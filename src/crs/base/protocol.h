@@ -117,6 +117,10 @@ pid_t crs_proto_find_inner_pid(pid_t inner);
 /* The uid owning process pid, or -errno. */
 long crs_proto_process_uid(pid_t pid);
 
+/* 1 when process pid has libcr.so among its mappings (it runs under cr_run
+ * or links libcr), else 0 (also when its maps cannot be read). */
+int crs_proto_has_libcr(pid_t pid);
+
 #endif
 
 #ifndef REVIVE_CRS_PROTOCOL_CLIENT
