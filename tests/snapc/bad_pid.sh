@@ -87,7 +87,12 @@ one 1 "process $crp (sleep) is not an MPI launcher started with Revive's 'mpirun
     ckpt-mpirun "$CKPT" $crp
 kill $crp
 start_job a 2 --iters $UNTIL_KILLED --sleep-us 2000
-rank=$(pgrep -f -- "--ready $W/a.ready" | tail -1)
+# a rank: by its name, not the last pid whose command line names the job (the coordinator's
+# revive-witness, forked from it, has its command line and at times the highest pid)
+rank=
+for p in $(pgrep -f -- "--ready $W/a.ready"); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = fake_rank ] && rank=$p
+done
 one 1 "process $rank (fake_rank) belongs to the MPI job of Revive's mpirun $JOB, which is checkpointed as a whole: ckpt-mpirun $JOB" \
     cr_checkpoint "$CRCK" $rank
 one 1 "process $JOB (revive-coord) belongs to the MPI job of Revive's mpirun $JOB, which is checkpointed as a whole: ckpt-mpirun $JOB" \
