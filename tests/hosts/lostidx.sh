@@ -87,4 +87,34 @@ grep -qF "restart-mpi: $J was gone: re-created with sequence 1's snapshot.meta f
 grep -q "^seq.1.failed_restarts" "$J/index" && { fail "s: the re-created index marks 1 failed"; cat "$J/index"; }
 grep -E "skipping|was gone" "$W/s.err" | sed 's/^/    /'
 pass "$flavor: sequence 1 restarted well from h2 (recorded in h2's cache, later than h1's mark); the directory lost again: the default restart from the caches takes 1, native result"
+
+# A holder that does not answer for its records: h2's cache holds the metadata, so restart-mpi
+# asks the other holder h1 only for its failed-restart records. (t) h1's remote shell hangs
+# (HB_AGENT_HANG: its port answers): bounded by REVIVE_MARKS_TIMEOUT (5 s), one line naming h1;
+# before, silent and bounded by REVIVE_FETCH_TIMEOUT (here 60 s; 120 by default). (u) h1's
+# remote shell answers, closes its output and lingers (an ssh holding a forwarded
+# connection): its answer taken, the shell ended; before, waited for without bound (diffrev
+# L8). --showme: the question is asked, nothing launched.
+rm -rf "${J:?}"
+t0=$(date +%s)
+on h2 env REVIVE_RSH="$HB/agent" HB_AGENT_HANG=h1 REVIVE_FETCH_TIMEOUT=60 timeout -k 5 300 \
+    "$RESTART" --showme --ckpt-local "$LOCAL" "$J" >"$W/t.out" 2>"$W/t.err"
+st=$? dt=$(($(date +%s) - t0))
+[ $st = 0 ] || { fail "t: restart-mpi --showme status $st"; cat "$W/t.err"; }
+[ $dt -lt 30 ] || fail "t: a holder whose shell hangs held restart-mpi $dt s"
+[ "$(grep -c "no failed-restart records from h1 (no answer within 5 s (REVIVE_MARKS_TIMEOUT))" "$W/t.err")" = 1 ] &&
+    [ "$(wc -l <"$W/t.err")" = 1 ] || { fail "t: not one line naming h1"; cat "$W/t.err"; }
+sed 's/^/    /' "$W/t.err"
+pass "$flavor: a holder whose remote shell hangs costs REVIVE_MARKS_TIMEOUT ($dt s), said in one line naming it"
+printf '#!/bin/sh\n"%s" "$@"\nexec >&- 2>&-\nexec sleep 3171\n' "$HB/agent" >"$W/linger"
+chmod 700 "$W/linger"
+t0=$(date +%s)
+on h2 env REVIVE_RSH="$W/linger" REVIVE_FETCH_TIMEOUT=60 timeout -k 5 300 \
+    "$RESTART" --showme --ckpt-local "$LOCAL" "$J" >"$W/u.out" 2>"$W/u.err"
+st=$? dt=$(($(date +%s) - t0))
+[ $st = 0 ] || { fail "u: restart-mpi --showme status $st"; cat "$W/u.err"; }
+[ $dt -lt 30 ] || fail "u: a remote shell lingering after its answer held restart-mpi $dt s"
+grep -q "warning: no failed-restart records" "$W/u.err" && { fail "u: h1's whole answer was not taken"; cat "$W/u.err"; }
+[ -z "$(pgrep -f "^sleep 3171")" ] || fail "u: the lingering shell was left (the bed's teardown ends it)"
+pass "$flavor: a remote shell that answered and lingers is ended ($dt s), its answer taken"
 finish

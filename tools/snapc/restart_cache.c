@@ -381,12 +381,22 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     struct restart_meta_answer *ans = no ? calloc((size_t)no, sizeof *ans) : NULL;
     if (no && !ans)
         no = 0;
-    if (no)
+    if (no && mine && named < 0)
+        restart_meta_ask_marks(ov, no, dflt ? NULL : local, jobdir, rrank, ans);
+    else if (no)
         restart_meta_ask_all(ov, no, dflt ? NULL : local, jobdir, rrank, ans);
     if (mine && named < 0) {
+        struct snapc_sbuf silent = {0};
         for (int i = 0; i < no; i++)
             if (ans[i].rc == 0)
                 merge_marks(ans[i].dir, base + 1, ov[i]);
+            else /* before, silent: a mark only that host held was not known, without a word */
+                snapc_sb_printf(&silent, "%s%s (%s)", silent.len ? ", " : "", ov[i], ans[i].why);
+        if (silent.len)
+            fprintf(stderr, "%s: warning: no failed-restart records from %s: a restart that "
+                            "failed from a sequence and was recorded only there is not known\n",
+                    me, silent.p);
+        snapc_sb_free(&silent);
         e = choose(local, orig, named, host, seq, cached, clen, why, sizeof why);
     } else if (local && named < 0)
         e = choose(local, orig, named, host, seq, cached, clen, why, sizeof why);

@@ -27,6 +27,7 @@
 #define MAX_DIRS 64
 #define ANSWER_MAX (16u * FILEM_FILE_MAX) /* of what one host sends: a few sequences */
 #define ERR_MAX 4096                      /* of its remote shell's stderr kept (the last) */
+#define CLOSE_GRACE_MS 2000               /* a shell whose output closed may take to exit */
 
 static char made[MAX_DIRS][PATH_MAX];
 static int nmade;
@@ -110,6 +111,7 @@ struct ask {
     int fd[2];     /* its output and its errors, -1 once closed */
     int st;        /* its exit status; 124 ended at the bound; -errno not started */
     int done;
+    long closed_ms; /* when both its pipes closed (its end is near), 0 before */
     int nofolder;  /* st: the folder for its answer could not be made */
     char tmpl[PATH_MAX];
     struct snapc_sbuf out, err;
@@ -303,13 +305,26 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
             }
             if (k->pr.state == PROBE_UP && !k->pid)
                 start_shell(k, local, jobdir, rrank);
-            if (k->pid && k->fd[0] < 0 && k->fd[1] < 0) { /* both closed: its end */
+            if (k->pid && k->fd[0] < 0 && k->fd[1] < 0) { /* both closed: its end is near */
+                /* not waited for without bound: a remote shell that closed its output but
+                 * lingers (an ssh holding a forwarded connection, a hung agent) would keep
+                 * restart-mpi here past every bound and deaf to a signal (diffrev L8). Its
+                 * answer is whole once its output closed: it is judged by what it says
+                 * (keep_answer), the shell ended after CLOSE_GRACE_MS. */
                 int st = 0;
-                while (waitpid(k->pid, &st, 0) < 0 && errno == EINTR)
-                    ;
-                k->pid = 0;
-                k->st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                k->done = 1;
+                pid_t r = waitpid(k->pid, &st, WNOHANG);
+                if (!k->closed_ms)
+                    k->closed_ms = ms_now();
+                if (r == k->pid) {
+                    k->pid = 0;
+                    k->st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                    k->done = 1;
+                } else if (r < 0 && errno != EINTR) { /* not ours any more: nothing to wait for */
+                    k->pid = 0;
+                    k->st = 0;
+                    k->done = 1;
+                } else if (ms_now() - k->closed_ms >= CLOSE_GRACE_MS)
+                    end_shell(k, 0, 0);
             }
             busy += !k->done;
         }
@@ -333,7 +348,7 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
         /* probes still waiting are stepped every 20 ms */
         int probing = 0;
         for (int i = 0; i < n; i++)
-            probing |= !a[i].done && a[i].pr.state == PROBE_WAIT;
+            probing |= !a[i].done && (a[i].pr.state == PROBE_WAIT || a[i].closed_ms);
         long step = probing ? 20 : 200; /* a held signal is looked for as often */
         if (poll(pf, (nfds_t)np, (int)(left > step ? step : left)) < 0 && errno != EINTR) {
             for (int i = 0; i < n; i++) /* not waited for without bound */
@@ -355,15 +370,12 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
     return sig ? -EINTR : 0;
 }
 
-void restart_meta_ask_all(char *const *hosts, int n, const char *local, const char *jobdir,
-                          const char *rrank, struct restart_meta_answer *ans)
+/* restart_meta_ask_all with the bounds LIMIT (seconds, its name LIMIT_VAR for the message)
+ * and CLIMIT (the probe's connect bound). */
+static void ask_bounded(char *const *hosts, int n, const char *local, const char *jobdir,
+                        const char *rrank, int limit, const char *limit_var, int climit,
+                        struct restart_meta_answer *ans)
 {
-    int climit = env_int("REVIVE_FETCH_CONNECT_TIMEOUT", 10);
-    if (climit == 0)
-        climit = 10; /* as restart_fetch.c: 0 is the default, not "down at once" */
-    int limit = env_int("REVIVE_FETCH_TIMEOUT", 120);
-    if (limit <= 0)
-        limit = 120;
     if (n > MAX_DIRS)
         n = MAX_DIRS;
     struct ask *a = calloc((size_t)(n ? n : 1), sizeof *a);
@@ -405,7 +417,7 @@ void restart_meta_ask_all(char *const *hosts, int n, const char *local, const ch
             snapc_fmt(r->why, sizeof r->why, "%s", k->pr.why);
             e = -EHOSTDOWN;
         } else if (k->pr.state == PROBE_WAIT || (!k->done && !k->pid)) {
-            snapc_fmt(r->why, sizeof r->why, "no answer within %d s (REVIVE_FETCH_TIMEOUT)", limit);
+            snapc_fmt(r->why, sizeof r->why, "no answer within %d s (%s)", limit, limit_var);
             e = -ETIMEDOUT;
         } else if (k->st == -E2BIG) {
             snapc_fmt(r->why, sizeof r->why, "too many hosts asked");
@@ -419,7 +431,7 @@ void restart_meta_ask_all(char *const *hosts, int n, const char *local, const ch
                       strerror(-k->st));
             e = k->st;
         } else if (k->st == 124) {
-            snapc_fmt(r->why, sizeof r->why, "no answer within %d s (REVIVE_FETCH_TIMEOUT)", limit);
+            snapc_fmt(r->why, sizeof r->why, "no answer within %d s (%s)", limit, limit_var);
             e = -ETIMEDOUT;
         } else if ((e = keep_answer(k->out.p ? k->out.p : "", k->out.len, k->tmpl, job)) ==
                    -EPROTO) {
@@ -436,6 +448,34 @@ void restart_meta_ask_all(char *const *hosts, int n, const char *local, const ch
         snapc_sb_free(&k->err);
     }
     free(a);
+}
+
+void restart_meta_ask_all(char *const *hosts, int n, const char *local, const char *jobdir,
+                          const char *rrank, struct restart_meta_answer *ans)
+{
+    int climit = env_int("REVIVE_FETCH_CONNECT_TIMEOUT", 10);
+    if (climit == 0)
+        climit = 10; /* as restart_fetch.c: 0 is the default, not "down at once" */
+    int limit = env_int("REVIVE_FETCH_TIMEOUT", 120);
+    if (limit <= 0)
+        limit = 120;
+    ask_bounded(hosts, n, local, jobdir, rrank, limit, "REVIVE_FETCH_TIMEOUT", climit, ans);
+}
+
+void restart_meta_ask_marks(char *const *hosts, int n, const char *local, const char *jobdir,
+                            const char *rrank, struct restart_meta_answer *ans)
+{
+    int limit = env_int("REVIVE_MARKS_TIMEOUT", 5);
+    if (limit <= 0)
+        limit = 5;
+    int flimit = env_int("REVIVE_FETCH_TIMEOUT", 120);
+    if (flimit > 0 && flimit < limit)
+        limit = flimit;
+    /* the probe's bound inside it: a host down costs this bound, not the fetch's 10 s */
+    int climit = env_int("REVIVE_FETCH_CONNECT_TIMEOUT", 10);
+    if (climit == 0 || climit > limit)
+        climit = limit;
+    ask_bounded(hosts, n, local, jobdir, rrank, limit, "REVIVE_MARKS_TIMEOUT", climit, ans);
 }
 
 int restart_meta_ask(const char *host, const char *local, const char *jobdir, const char *rrank,

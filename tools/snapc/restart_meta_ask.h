@@ -41,6 +41,15 @@ struct restart_meta_answer {
 void restart_meta_ask_all(char *const *hosts, int n, const char *local, const char *jobdir,
                           const char *rrank, struct restart_meta_answer *ans);
 
+/* The same when this host's cache holds the metadata and the other holders are asked only
+ * for their failed-restart records: those are advice (a record no host gave is not known),
+ * not worth the fetch's bounds. Bounded together by REVIVE_MARKS_TIMEOUT seconds (default 5,
+ * at most REVIVE_FETCH_TIMEOUT), the probe of each host within it: a holder down or whose
+ * shell hangs costs that bound once (it was 10 s for a host down and up to
+ * REVIVE_FETCH_TIMEOUT, 120 s, for a hung shell). */
+void restart_meta_ask_marks(char *const *hosts, int n, const char *local, const char *jobdir,
+                            const char *rrank, struct restart_meta_answer *ans);
+
 /* The hosts to ask, in order: those of HOSTFILE (the restart's hosts; may be NULL), then
  * those of LIST (restart-mpi --meta-from H1,H2; may be NULL), each once, into H (at most MAX):
  * how many. */
