@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "common/procfs.h"
-#include "crs/base/protocol.h"
 
 int tool_pid_parse(const char *me, const char *s, pid_t *out)
 {
@@ -60,11 +59,6 @@ pid_t tool_pid_ancestor_named(pid_t pid, const char *name)
             return p;
     }
     return 0;
-}
-
-int tool_pid_has_libcr(pid_t pid)
-{
-    return crs_proto_has_libcr(pid);
 }
 
 int tool_pid_check(const char *me, pid_t pid, const char *give)

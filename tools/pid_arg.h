@@ -30,7 +30,4 @@ void tool_pid_comm(pid_t pid, char *out, size_t len);
 /* The nearest ancestor of pid (pid itself excluded) whose command name is name, or 0. */
 pid_t tool_pid_ancestor_named(pid_t pid, const char *name);
 
-/* 1 when pid has Revive's libcr.so mapped (it runs under cr_run or links libcr). */
-int tool_pid_has_libcr(pid_t pid);
-
 #endif

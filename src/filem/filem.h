@@ -130,6 +130,9 @@ int filem_meta_parse(const char *buf, size_t len, const char *magic, struct file
 
 /* Durably writes DIR/snapshot.meta (0600): the commit of a sequence. */
 int filem_meta_write(const char *seqdir, const struct filem_meta *m, char *err, size_t errlen);
+/* A sequence directory's name as its number: decimal, at most 19 digits, no sign, no leading
+ * zero. 0, or -1 when it is no sequence's name. */
+int filem_parse_seq(const char *s, uint64_t *out);
 /* Reads and checks DIR/snapshot.meta: -ENOENT when missing (not committed),
  * -EBADMSG when corrupt or truncated (err: what, and what to do). */
 int filem_meta_read(const char *seqdir, struct filem_meta *m, char *err, size_t errlen);

@@ -92,20 +92,6 @@ int filem_private_dir(const char *path, int create, char *err, size_t errlen)
     return 0;
 }
 
-/* A decimal sequence number of at most 19 digits, no sign, no leading zero. */
-static int parse_seq(const char *s, uint64_t *out)
-{
-    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 19)
-        return -1;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *out = v;
-    return 0;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -128,7 +114,7 @@ int filem_list_seqs(const char *jobdir, uint64_t **out, int *n, char *err, size_
     struct dirent *de;
     while ((de = readdir(d))) {
         uint64_t s;
-        if (parse_seq(de->d_name, &s) < 0)
+        if (filem_parse_seq(de->d_name, &s) < 0)
             continue;
         if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
             continue;
@@ -407,7 +393,7 @@ static int job_dir_gone(const char *ref, char *gone, size_t len)
         p[--n] = 0;
     char *base = strrchr(p, '/');
     uint64_t s;
-    if (base && parse_seq(base + 1, &s) == 0) {
+    if (base && filem_parse_seq(base + 1, &s) == 0) {
         *base = 0; /* the sequence's job directory */
         base = strrchr(p, '/');
     }
@@ -535,7 +521,7 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
         if (us && us != up)
             *us = 0;
         const char *jb = strrchr(up, '/');
-        if (slash && sb && parse_seq(sb + 1, &sq) == 0 && jb &&
+        if (slash && sb && filem_parse_seq(sb + 1, &sq) == 0 && jb &&
             !strncmp(jb + 1, FILEM_JOB_PREFIX, strlen(FILEM_JOB_PREFIX)))
             filem_fmt(err, errlen, "%s is a file of snapshot %s, not a snapshot: give that directory "
                                    "(its sequence) or %s (its newest committed sequence)", ref, seqdir, up);
@@ -557,7 +543,7 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
         *seq = -1;
         return 0;
     }
-    if (parse_seq(base, &s) == 0 && base > abs + 1) {
+    if (filem_parse_seq(base, &s) == 0 && base > abs + 1) {
         size_t jl = (size_t)(base - 1 - abs);
         const char *pb = abs;
         char parent[PATH_MAX];
@@ -579,7 +565,7 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
      * directory an index or such a sequence): an uncommitted sequence is then "not committed"
      * (ckpt-info's status 3), not "not a snapshot reference" (review, E2) */
     char probe[PATH_MAX + 32];
-    if (parse_seq(base, &s) == 0 && base > abs + 1 && seq_traces(abs)) {
+    if (filem_parse_seq(base, &s) == 0 && base > abs + 1 && seq_traces(abs)) {
         size_t jl = (size_t)(base - 1 - abs);
         if (jl >= len)
             return -ENAMETOOLONG;
@@ -594,7 +580,7 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
     for (struct dirent *de; d && !known && (de = readdir(d));) {
         uint64_t k;
         filem_fmt(probe, sizeof probe, "%s/%s", abs, de->d_name);
-        known = parse_seq(de->d_name, &k) == 0 && seq_traces(probe);
+        known = filem_parse_seq(de->d_name, &k) == 0 && seq_traces(probe);
     }
     if (d)
         closedir(d);

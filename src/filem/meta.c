@@ -475,18 +475,18 @@ int filem_meta_write(const char *seqdir, const struct filem_meta *m, char *err, 
     return 0;
 }
 
-/* A sequence directory's name as its number (decimal, no leading zero), or -1. */
-static int64_t seq_of_name(const char *s)
+int filem_parse_seq(const char *s, uint64_t *out)
 {
-    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 18)
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 19)
         return -1;
-    int64_t v = 0;
+    uint64_t v = 0;
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
-        v = v * 10 + (*p - '0');
+        v = v * 10 + (uint64_t)(*p - '0');
     }
-    return v;
+    *out = v;
+    return 0;
 }
 
 /* What to do with a sequence whose snapshot.meta is damaged: the newest other committed
@@ -504,8 +504,8 @@ static void damaged_hint(const char *seqdir, char *out, size_t len)
     while (n > 1 && jd[n - 1] == '/')
         jd[--n] = 0;
     char *slash = strrchr(jd, '/');
-    int64_t self = seq_of_name(slash ? slash + 1 : jd);
-    if (self < 0)
+    uint64_t self;
+    if (filem_parse_seq(slash ? slash + 1 : jd, &self) < 0)
         return;
     if (!slash)
         snprintf(jd, sizeof jd, ".");
@@ -518,8 +518,8 @@ static void damaged_hint(const char *seqdir, char *out, size_t len)
         return;
     int64_t best = -1;
     for (struct dirent *de; (de = readdir(d));) {
-        int64_t v = seq_of_name(de->d_name);
-        if (v < 0 || v == self || v <= best)
+        uint64_t v;
+        if (filem_parse_seq(de->d_name, &v) < 0 || v == self || v > INT64_MAX || (int64_t)v <= best)
             continue;
         char path[PATH_MAX], *b, e2[256];
         size_t blen;
@@ -529,7 +529,7 @@ static void damaged_hint(const char *seqdir, char *out, size_t len)
         struct filem_meta m;
         filem_meta_init(&m);
         if (filem_meta_parse(b, blen, FILEM_META_MAGIC, &m, e2, sizeof e2) == 0)
-            best = v;
+            best = (int64_t)v;
         filem_meta_free(&m);
         free(b);
     }

@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "common/procfs.h"
+#include "crs/base/protocol.h"
 #include "snapc/util.h"
 #include "snapc/wire.h"
 #include "tools/pid_arg.h"
@@ -310,7 +311,7 @@ static pid_t find_coordinator(pid_t pid, char *sock, size_t socklen, uid_t *owne
         snapc_fmt(waited, sizeof waited,
                   " (--wait looked at it until it was %d s old: it did not exec Revive's mpirun)",
                   YOUNG_S);
-    if (l <= 0 && tool_pid_has_libcr(pid))
+    if (l <= 0 && crs_proto_has_libcr(pid))
         die("process %d (%s) is not an MPI launcher started with Revive's 'mpirun -am "
             "ft-enable-cr' (nor is any process above it)%s; it runs under Revive's cr_run, as one "
             "process: cr_checkpoint %d checkpoints it",
@@ -438,34 +439,6 @@ static void print_stdin(const char *json, pid_t coord)
                       : "a restart gives standard input to rank 0 only");
 }
 
-/* s as one shell word: as it is when it holds only characters no shell treats specially, else
- * in single quotes (a ' as '\''), so that the restart hint can be pasted into a shell (review11
- * #6: "restart-mpi /tmp/dir with space/..." broke on the spaces). */
-static void shell_word(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-    int plain = *s != 0;
-    for (const char *c = s; *c; c++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+,:=@%", *c))
-            plain = 0;
-    if (plain) {
-        snprintf(out, len, "%s", s);
-        return;
-    }
-    if (n + 1 < len)
-        out[n++] = '\'';
-    for (const char *c = s; *c && n + 5 < len; c++) {
-        if (*c == '\'') {
-            memcpy(out + n, "'\\''", 4);
-            n += 4;
-        } else
-            out[n++] = *c;
-    }
-    if (n + 1 < len)
-        out[n++] = '\'';
-    out[n < len ? n : len - 1] = 0;
-}
-
 /* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
  * has), after --stop its ranks are stopped; only otherwise does it run again. */
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
@@ -513,10 +486,13 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
             me, (int)coord, (unsigned long long)seq, ranks, hb, me, t_tg, t_q, raises, t_d, t_c,
             t_e, after, t_r);
     if (flags & SNAPC_TOOL_TERM) {
-        char word[2 * PATH_MAX + 8];
-        shell_word(word, sizeof word, ref);
+        /* quoted so that the hint can be pasted into a shell (review11 #6: "restart-mpi
+         * /tmp/dir with space/..." broke on the spaces) */
+        struct snapc_sbuf word = {0};
+        snapc_sb_shell_word(&word, ref);
         fprintf(stderr, "%s: job %d has ended (--term); restart-mpi %s runs it again from the "
-                        "snapshot\n", me, (int)coord, word);
+                        "snapshot\n", me, (int)coord, word.p ? word.p : ref);
+        snapc_sb_free(&word);
     }
     else if (flags & SNAPC_TOOL_STOP)
         fprintf(stderr, "%s: job %d: its ranks and its launcher are stopped (--stop); kill -CONT "

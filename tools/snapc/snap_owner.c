@@ -9,33 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* s appended to out as one shell word (single-quoted unless it holds only plain characters), so
- * that root's example can be pasted back into a shell. */
-static void add_word(char *out, size_t len, const char *s)
-{
-    size_t n = strlen(out);
-    int plain = *s != 0;
-    for (const char *c = s; *c; c++)
-        plain &= strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+,:=@%", *c) != NULL;
-    if (n && n + 1 < len)
-        out[n++] = ' ';
-    if (plain) {
-        snprintf(out + n, len - n, "%s", s);
-        return;
-    }
-    if (n + 1 < len)
-        out[n++] = '\'';
-    for (const char *c = s; *c && n + 5 < len; c++) {
-        if (*c == '\'') {
-            memcpy(out + n, "'\\''", 4);
-            n += 4;
-        } else
-            out[n++] = *c;
-    }
-    if (n + 1 < len)
-        out[n++] = '\'';
-    out[n < len ? n : len - 1] = 0;
-}
+#include "snapc/util.h"
 
 int snap_owner_refuse(const struct snap_owner_words *w, const char *dir)
 {
@@ -54,12 +28,16 @@ int snap_owner_refuse(const struct snap_owner_words *w, const char *dir)
                 w->me, dir, who, (unsigned)geteuid(), pw ? pw->pw_name : "that user", w->verb);
         return 1;
     }
-    char cmd[8192] = "";
-    add_word(cmd, sizeof cmd, w->me);
-    for (int i = 1; i < w->argc; i++)
-        add_word(cmd, sizeof cmd, w->argv[i]);
+    /* the same command, each word quoted for a shell, so that it can be pasted back */
+    struct snapc_sbuf cmd = {0};
+    snapc_sb_printf(&cmd, "%s", w->me);
+    for (int i = 1; i < w->argc; i++) {
+        snapc_sb_printf(&cmd, " ");
+        snapc_sb_shell_word(&cmd, w->argv[i]);
+    }
     fprintf(stderr, "%s: %s belongs to %s: %s, so run it as that user (for example: runuser -u %s -- %s)%s\n",
-            w->me, dir, who, w->why, pw ? pw->pw_name : "USER", cmd, w->tail);
+            w->me, dir, who, w->why, pw ? pw->pw_name : "USER", cmd.p ? cmd.p : w->me, w->tail);
+    snapc_sb_free(&cmd);
     return 1;
 }
 
