@@ -24,10 +24,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "filem/local_failed.h"
@@ -247,6 +249,21 @@ void coord_restart_job_ended(void)
                                  "began its restore; %s/%lld is not marked as failed",
                                  sigabbrev_np(coord.end_signal), coord_exit_status(),
                                  coord.parent_jobdir, (long long)coord.parent_seq);
+                return;
+            }
+            if (WIFSIGNALED(coord.child_status) && WTERMSIG(coord.child_status) == SIGPIPE) {
+                /* MPICH's mpiexec dies so at times, without a word (restart_fetch.c launches
+                 * a fetch again then). The job's launch is not made again here: ranks it
+                 * started on other hosts may still be there, unseen until their restore
+                 * begins, and a second launch would restore them twice; the user's rerun
+                 * comes after the launcher's processes are gone. Measured: 0 in 2800 runs of
+                 * `mpiexec -n 1|2 true|false|sleep 0.3` at load 22 (2 in 100 once, load 12). */
+                revive_log_error("the restarted job's launcher died of SIGPIPE (status %d) "
+                                 "before any rank began its restore, without a word (MPICH's "
+                                 "mpiexec does at times); %s/%lld is not marked as failed: run "
+                                 "restart-mpi again",
+                                 coord_exit_status(), coord.parent_jobdir,
+                                 (long long)coord.parent_seq);
                 return;
             }
             revive_log_error("the restarted job ended (status %d) before any rank began its "

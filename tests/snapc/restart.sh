@@ -169,6 +169,15 @@ chmod 700 "$W/rm_restarter"
 REVIVE_RESTART_RANK=$W/rm_restarter expect_rc 1 "a restart whose snapshot is removed" "$RESTART" "$W/gone.ckpt/1" &&
     err_has "$W/gone.ckpt/1 is gone (removed during the restart?)"
 grep -q "the launcher failed" "$W/cmd.err" && fail "a removed snapshot was blamed on the launcher"
+# the launcher dies of SIGPIPE before any rank begins (MPICH's mpiexec does at times, without a
+# word; here the "restarter" sends it): said as such, not marked, not launched again
+printf '#!/bin/sh\nkill -PIPE $PPID\nexit 1\n' >"$W/pipe_restarter"
+chmod 700 "$W/pipe_restarter"
+REVIVE_RESTART_RANK=$W/pipe_restarter "$RESTART" "$jc/1" >"$W/cmd.out" 2>"$W/cmd.err"
+rc=$?
+[ $rc != 0 ] || fail "a restart whose launcher died of SIGPIPE exited 0"
+err_has "the restarted job's launcher died of SIGPIPE (status 141) before any rank began its restore, without a word (MPICH's mpiexec does at times); $jc/1 is not marked as failed: run restart-mpi again"
+grep -q "failed_restarts" "$jc/index" && fail "a launcher's SIGPIPE marked the snapshot: $(cat "$jc/index")"
 # a rank that cannot restore its image marks the sequence
 FAKE_RESTORE_FAIL=1 expect_rc 1 "a restart whose ranks fail" "$RESTART" "$jc/1" &&
     err_has "cannot restore $jc/1; recorded in its index"
