@@ -52,8 +52,8 @@ struct pml_slot {
 
 #define PML_MAX_SLOTS 1024
 extern struct pml_slot pml_slots[PML_MAX_SLOTS];
-extern volatile uint32_t pml_ck_flags;
-extern int pml_need_fence;     /* membarrier unavailable: each entry pays a full fence */
+PML_HOT extern volatile uint32_t pml_ck_flags;
+PML_HOT extern int pml_need_fence;     /* membarrier unavailable: each entry pays a full fence */
 extern __thread struct pml_slot *pml_self __attribute__((tls_model("initial-exec")));
 extern pthread_mutex_t pml_ck_lock; /* slow paths: targets, parking, resume */
 extern pthread_cond_t pml_ck_cond;  /* broadcast on every change of flags or targets */
@@ -192,11 +192,6 @@ void pml_coll_exit_slow(void);
 int pml_cross_intercomm(uintptr_t local, int local_leader, uintptr_t peer, int remote_leader,
                         struct pml_comm ***out);
 int pml_cross_group(uintptr_t group, struct pml_comm ***out);
-/* MPI_Win_post and MPI_Win_start: the pair clocks of this rank with each member of the group,
- * kept with the group's map (*out: not to be freed; *map: the map, NULL for a bad group) */
-struct pml_group_map;
-int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
-                        const struct pml_group_map **map);
 int pml_pair_of(uint64_t cid, int *lo, int *hi);       /* 1: cid is a pair clock's */
 struct pml_comm *pml_pair_clock_locked(uint64_t cid); /* found or made; NULL: not this rank's */
 void pml_clock_add_locked(struct pml_comm *c);
@@ -215,6 +210,26 @@ struct pml_group_map {
     int world[];
 };
 const struct pml_group_map *pml_group_map(uintptr_t group);
+/* MPI_Win_post and MPI_Win_start: the pair clocks of this rank with each member of the group,
+ * kept with the group's map (*out: not to be freed; *map: the map, NULL for a bad group). Inline
+ * where the map and its pairs are made already (every epoch but a group's first): a call and its
+ * frame were a tenth of what the layer added to an epoch of one rank (bench/mpi layercost). */
+int pml_cross_win_group_slow(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
+                             const struct pml_group_map **map);
+static inline int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
+                                      const struct pml_group_map **map)
+{
+    struct pml_vh *h = pml_vh_of(group);
+    struct pml_group_map *m = h && h->kind == PML_GROUP
+                                  ? __atomic_load_n((struct pml_group_map **)&h->aux, __ATOMIC_ACQUIRE)
+                                  : NULL;
+    int k = m ? __atomic_load_n(&m->npairs, __ATOMIC_ACQUIRE) : -1;
+    if (__builtin_expect(k < 0, 0))
+        return pml_cross_win_group_slow(group, fid, out, map);
+    *map = m;
+    *out = m->pairs;
+    return k;
+}
 /* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);
@@ -222,7 +237,7 @@ void pml_clock_add(struct pml_comm *c); /* a clock made elsewhere (files, window
 void pml_comm_eh_changed(uintptr_t v);
 uint64_t pml_target_of(uint64_t cid);
 int pml_all_reached(void); /* with pml_ck_lock held */
-extern volatile uint32_t pml_epochs_open; /* post/start epochs and exclusive locks open (win.c) */
+PML_HOT extern volatile uint32_t pml_epochs_open; /* post/start epochs and exclusive locks open (win.c) */
 extern volatile uint32_t pml_shared_locks; /* shared locks of one target held, not NOCHECK (win.c) */
 /* Exclusive locks waited for during a snapshot (win.c): a target's clock id of that kind, a
  * shared lock or lock_all held on a target so raised (with pml_ck_lock held), and the agent's

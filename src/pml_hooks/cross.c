@@ -221,8 +221,8 @@ const struct pml_group_map *pml_group_map(uintptr_t group)
     return m;
 }
 
-int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
-                        const struct pml_group_map **map)
+int pml_cross_win_group_slow(uintptr_t group, uint32_t fid, struct pml_comm *const **out,
+                             const struct pml_group_map **map)
 {
     *out = NULL;
     struct pml_vh *h = pml_vh_of(group);

@@ -50,13 +50,16 @@ struct pml_vh {
 #define PML_STACK_HANDLES 64
 #define PML_KV_TAG 0x3C000000u
 
-extern struct pml_lower_fns pml_L;   /* NULL entries until MPI_Init succeeded */
-extern struct pml_vh *pml_vh_tab;    /* PML_VH_CAP entries, reserved at load */
-extern uint32_t pml_vh_used;         /* high-water mark */
+/* The data every entry point reads is hidden: an exported variable of a shared object is read
+ * through its GOT entry, one more load before each (handle translation, the gate's flags) */
+#define PML_HOT __attribute__((visibility("hidden")))
+PML_HOT extern struct pml_lower_fns pml_L;   /* NULL entries until MPI_Init succeeded */
+PML_HOT extern struct pml_vh *pml_vh_tab;    /* PML_VH_CAP entries, reserved at load */
+PML_HOT extern uint32_t pml_vh_used;         /* high-water mark */
 
-extern uintptr_t pml_up_lo, pml_up_span; /* the application's copy of the MPI library */
-extern uintptr_t pml_lo_lo;              /* the lower copy: same file, other base */
-extern intptr_t pml_delta;               /* lower - upper */
+PML_HOT extern uintptr_t pml_up_lo, pml_up_span; /* the application's copy of the MPI library */
+PML_HOT extern uintptr_t pml_lo_lo;              /* the lower copy: same file, other base */
+PML_HOT extern intptr_t pml_delta;               /* lower - upper */
 
 #ifdef PML_OMPI
 #define PML_H(v) ((uintptr_t)(v))
@@ -65,7 +68,7 @@ extern intptr_t pml_delta;               /* lower - upper */
  * MPI_COMM_WORLD, MPI_INT, ... in a PIE or non-PIE executable): upper address -> lower. */
 #define PML_PRE_N 1024
 struct pml_pre { uintptr_t k, v; };
-extern struct pml_pre pml_pre_u2l[PML_PRE_N], pml_pre_l2u[PML_PRE_N];
+PML_HOT extern struct pml_pre pml_pre_u2l[PML_PRE_N], pml_pre_l2u[PML_PRE_N];
 static inline uintptr_t pml_pre_find(const struct pml_pre *t, uintptr_t k)
 {
     for (uint32_t s = (uint32_t)(k >> 5) & (PML_PRE_N - 1); t[s].k; s = (s + 1) & (PML_PRE_N - 1))

@@ -384,7 +384,38 @@ static inline __attribute__((always_inline)) void chunk_note(void *p, int mapped
     cb->mem(c - off, c + (sz & ~(size_t)7), mapped);
 }
 
-void *malloc(size_t n)
+/* Below this many bytes glibc never maps a chunk of its own: its mmap threshold is 128 KiB and
+ * only grows, unless a program lowers it (mallopt, caught below; or the environment, read at
+ * load). Such an allocation goes straight to the lower libc as a tail call: the wrapper's frame
+ * around each of the six or so allocations of an Open MPI post/start/complete/wait epoch cost it
+ * about 25 instructions each (bench/mpi layercost pscw_8B). One case is not seen: glibc maps a
+ * small chunk of its own when it cannot make an arena for a new thread (out of address space);
+ * such a chunk is still reported unmapped when freed. */
+static size_t direct_below = 65536;
+
+__attribute__((constructor)) static void direct_init(void)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (getenv("MALLOC_MMAP_THRESHOLD_") || (t && strstr(t, "mmap_threshold")))
+        direct_below = 0;
+}
+
+static inline int direct(size_t n)
+{
+    return n < __atomic_load_n(&direct_below, __ATOMIC_RELAXED) && !revive_winmem_maybe();
+}
+
+extern int __libc_mallopt(int, int);
+int mallopt(int param, int value)
+{
+    if (param == M_MMAP_THRESHOLD && (value < 0 || (size_t)value < direct_below))
+        __atomic_store_n(&direct_below, value < 0 ? 0 : (size_t)value, __ATOMIC_RELAXED);
+    return __libc_mallopt(param, value);
+}
+
+/* The slow paths out of line: inline, their frames were set up before the test of the fast
+ * path, whose tail call they also prevented */
+static __attribute__((noinline)) void *malloc_noted(size_t n)
 {
     if (revive_winmem_maybe()) { /* a one-rank window being made (lower_winmem.h) */
         void *w = revive_winmem_take(n, 0);
@@ -396,7 +427,14 @@ void *malloc(size_t n)
     return p;
 }
 
-void free(void *p)
+void *malloc(size_t n)
+{
+    if (direct(n))
+        return __libc_malloc(n);
+    return malloc_noted(n);
+}
+
+static __attribute__((noinline)) void free_noted(void *p)
 {
     if (revive_winmem_may_own(p) && revive_winmem_release(p))
         return;
@@ -404,7 +442,18 @@ void free(void *p)
     __libc_free(p);
 }
 
-void *calloc(size_t n, size_t m)
+void free(void *p)
+{
+    /* neither one of lower_winmem.c's chunks nor one glibc mapped for itself (IS_MMAPPED) */
+    if (__builtin_expect(__atomic_load_n(&revive_winmem_out, __ATOMIC_RELAXED) == 0, 1) &&
+        (!p || !(((size_t *)p)[-1] & 2))) {
+        __libc_free(p);
+        return;
+    }
+    free_noted(p);
+}
+
+static __attribute__((noinline)) void *calloc_noted(size_t n, size_t m)
 {
     size_t t;
     if (revive_winmem_maybe() && !__builtin_mul_overflow(n, m, &t)) {
@@ -415,6 +464,14 @@ void *calloc(size_t n, size_t m)
     void *p = __libc_calloc(n, m);
     chunk_note(p, 1);
     return p;
+}
+
+void *calloc(size_t n, size_t m)
+{
+    size_t t;
+    if (!__builtin_mul_overflow(n, m, &t) && direct(t))
+        return __libc_calloc(n, m);
+    return calloc_noted(n, m);
 }
 
 void *realloc(void *old, size_t n)

@@ -422,6 +422,16 @@ static void epoch_closed(void)
         pml_agent_notify();
 }
 
+/* The real handle of window win and its state, from one look at its handle: read past the
+ * entry (a restart makes the real handle anew). The range check of the handle table was made
+ * twice per call by RW and pml_win_of, and the compiler could not merge them across the call. */
+static inline MPI_Win win_real(MPI_Win win, struct pml_win **w)
+{
+    struct pml_vh *h = pml_vh_of(PML_H(win));
+    *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
+    return h ? (MPI_Win)h->real : RW(win);
+}
+
 static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
 {
     if (!(post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start))
@@ -435,8 +445,9 @@ static int post_start(int post, MPI_Group group, int assert, MPI_Win win)
     /* past the entry, where a snapshot parks the thread (as in allocate) */
     __typeof__(pml_L.MPI_Win_post) fn = post ? pml_L.MPI_Win_post : pml_L.MPI_Win_start;
     MPI_Group rg = (MPI_Group)pml_v2r(PML_H(group));
-    struct pml_win *w = pml_win_of(PML_H(win));
-    int rc = fn(rg, assert, RW(win));
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = fn(rg, assert, rw);
     if (!w || rc != MPI_SUCCESS)
         epoch_closed();
     if (rc == MPI_SUCCESS && w) {
@@ -490,8 +501,9 @@ int MPI_Win_complete(MPI_Win win)
     if (!pml_L.MPI_Win_complete)
         return pml_not_ready("MPI_Win_complete");
     PML_GATE_ENTER(PML_FID_MPI_Win_complete);
-    int rc = pml_L.MPI_Win_complete(RW(win));
-    struct pml_win *w = pml_win_of(PML_H(win));
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = pml_L.MPI_Win_complete(rw);
     if (rc == MPI_SUCCESS && w && w->access_open) {
         w->access_open = 0;
         epoch_closed();
@@ -514,9 +526,11 @@ int MPI_Win_wait(MPI_Win win)
     if (!pml_L.MPI_Win_wait)
         return pml_not_ready("MPI_Win_wait");
     PML_GATE_ENTER(PML_FID_MPI_Win_wait);
-    int rc = pml_L.MPI_Win_wait(RW(win));
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = pml_L.MPI_Win_wait(rw);
     if (rc == MPI_SUCCESS)
-        exposure_done(pml_win_of(PML_H(win)));
+        exposure_done(w);
     PML_GATE_LEAVE();
     return rc;
 }
