@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -136,9 +137,30 @@ static int memfd_bytes(struct crs_capture *c, struct crs_rec_fd *r, const char *
     return 0;
 }
 
+/* A POSIX message queue (mq_open) looks like a regular file of the mqueue
+ * file system; its messages can only be read by taking them, so it is not
+ * restored: refused by name, never saved as a file (its "QSIZE:" text) that
+ * the restarted process could not use as a queue. */
+#define CRS_MQUEUE_MAGIC 0x19800202
+static int mqueue_refusal(struct crs_capture *c, const struct crs_rec_fd *r, const char *link)
+{
+    struct statfs sf;
+    if (fstatfs(r->fd, &sf) != 0 || sf.f_type != CRS_MQUEUE_MAGIC)
+        return 0;
+    size_t len = strlen(link);
+    int gone = len > 10 && !strcmp(link + len - 10, " (deleted)");
+    crs_capture_error(c, "file descriptor %d is the POSIX message queue %.*s%s (mq_open): Revive does not "
+                      "restore message queues; close it first (mq_close), or checkpoint with --ignore-fds to "
+                      "have it closed in the restarted process", r->fd, (int)(gone ? len - 10 : len), link,
+                      gone ? ", unlinked since" : "");
+    return 1;
+}
+
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
+    if (S_ISREG(st->st_mode) && mqueue_refusal(c, r, link))
+        return -ENOTSUP;
     if (!strncmp(link, "anon_inode:", 11)) {
         int k = crs_capture_kobj(c, r, link);
         if (k > 0)

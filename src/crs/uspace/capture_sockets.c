@@ -147,9 +147,31 @@ static int unix_dump(struct sock_scan *sc)
     return e;
 }
 
+/* Whether a peeked message carried descriptors (SCM_RIGHTS). A peek gives
+ * the process copies of them: closed here at once. A control buffer too
+ * small for them (MSG_CTRUNC) counts as carrying them. */
+static int rights_in(struct msghdr *mh)
+{
+    int found = (mh->msg_flags & MSG_CTRUNC) != 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        found = 1;
+        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t k = 0; k < n; k++) {
+            int got;
+            memcpy(&got, CMSG_DATA(cm) + k * sizeof(int), sizeof got);
+            close(got);
+        }
+    }
+    return found;
+}
+
 /* The receive queue of fd, left as it was: MSG_PEEK from a moving
  * SO_PEEK_OFF (put back as it was after). Messages are stored each after
- * its length. */
+ * its length. 0; 1 with the refusal when a message carries descriptors
+ * (SCM_RIGHTS: a descriptor in flight, which the restart could not send
+ * again); -errno. */
 static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_socket *s)
 {
     int saved = -1;
@@ -163,7 +185,7 @@ static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_so
     }
     int stream = type == SOCK_STREAM;
     s->data_offset = c->sockdata_len;
-    int e = 0;
+    int e = 0, rights = 0;
     for (;;) {
         size_t room = SOCKDATA_MAX - c->sockdata_len;
         if (room < 8) {
@@ -172,10 +194,19 @@ static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_so
         }
         unsigned char *at = c->sockdata + c->sockdata_len + (stream ? 0 : 4);
         size_t want = stream ? room : room - 4;
-        ssize_t n = recv(fd, at, want, MSG_PEEK | MSG_DONTWAIT | (stream ? 0 : MSG_TRUNC));
+        /* room for the most descriptors one message carries (SCM_MAX_FD 253) and credentials */
+        union { struct cmsghdr align; char buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(64)]; } ctl;
+        struct iovec iov = { .iov_base = at, .iov_len = want };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                             .msg_controllen = sizeof ctl.buf };
+        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (stream ? 0 : MSG_TRUNC));
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 e = -errno;
+            break;
+        }
+        if (rights_in(&mh)) {
+            rights = 1;
             break;
         }
         if (n == 0 && stream)
@@ -195,6 +226,16 @@ static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_so
             break;   /* an empty datagram would repeat: it is the last we can tell */
     }
     setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
+    if (rights) {   /* nothing of this queue kept */
+        c->sockdata_len = s->data_offset;
+        s->nmsgs = 0;
+        s->data_length = 0;
+        crs_capture_error(c, "socket descriptor %d holds a descriptor in flight: a message in its receive "
+                          "queue carries descriptors (SCM_RIGHTS), which Revive does not restore; receive "
+                          "the message before the checkpoint, or checkpoint with --ignore-fds to have the "
+                          "socket closed in the restarted process", fd);
+        return 1;
+    }
     s->data_length = c->sockdata_len - s->data_offset;
     if (e == -E2BIG)
         crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
@@ -417,7 +458,8 @@ static int describe(struct sock_scan *sc, size_t i)
             }
             s->state = CRS_SOCK_CONNECTED;
             s->peer = p;
-            return peek_queue(c, fd, s->type, s) ? -EIO : 0;
+            int q = peek_queue(c, fd, s->type, s);
+            return q < 0 ? -EIO : q;
         }
         if (u->rq && s->type != SOCK_STREAM)
             return refuse(c, fd, "is an unconnected datagram socket holding datagrams from senders Revive "
