@@ -28,7 +28,14 @@ int main(int argc, char **argv)
     long *w, *x;
     MPI_Win ww, wx;
     MPI_Win_allocate(2 * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &w, &ww);
-    MPI_Win_allocate(sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &x, &wx);
+    /* x is two longs, one used: with MPICH 4.0.2 (one node), an Accumulate or a Put to another
+     * rank's part of an MPI_Win_allocate window of 8 or 24 bytes per rank can land in the wrong
+     * rank's part (found with a probe of one operation per rank at 2 to 4 ranks; 16, 32 and 4096
+     * bytes: right; MPI_Win_create: right). With one long each, rank 0's Accumulate to rank 1
+     * landed in rank 0's own x, beside rank N-1's Accumulate there under another lock: now and
+     * then a lost update, and the native run printed a wrong line (4 of 20 runs at 2 ranks, each
+     * at a step of its own; with two longs 0 of 20, and 0 of 12 at 4 ranks). */
+    MPI_Win_allocate(2 * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &x, &wx);
     w[0] = w[1] = x[0] = 0;
     MPI_Barrier(MPI_COMM_WORLD);
     struct timespec nap = { 0, ms * 1000000L / E / 2 };
