@@ -238,12 +238,19 @@ void pml_comm_eh_changed(uintptr_t v);
 uint64_t pml_target_of(uint64_t cid);
 int pml_all_reached(void); /* with pml_ck_lock held */
 PML_HOT extern volatile uint32_t pml_epochs_open; /* post/start epochs and exclusive locks open (win.c) */
-extern volatile uint32_t pml_shared_locks; /* shared locks of one target held, not NOCHECK (win.c) */
 /* Exclusive locks waited for during a snapshot (win.c): a target's clock id of that kind, a
- * shared lock or lock_all held on a target so raised (with pml_ck_lock held), and the agent's
- * raise of those this rank holds or waits for exclusively. */
+ * shared lock or lock_all held on a target so raised (with pml_ck_lock held), a shared lock of
+ * target rank (-1: lock_all) counted as held while it is taken, whether one would hold a target
+ * so raised (with pml_ck_lock held), and the agent's raise of those this rank holds or waits for
+ * exclusively. */
+struct pml_win;
 int pml_xwait_cid(uint64_t cid);
 int pml_win_holds_waited(void);
+void pml_win_shared_mark(struct pml_win *w, int rank, int d);
+int pml_win_waited(const struct pml_win *w, int rank);
+/* The entry of a shared lock or lock_all (not NOCHECK) while an epoch runs (clock.c); the slot
+ * says IN, and IN on return. */
+void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int rank);
 void pml_win_xwait_raise(void);
 void pml_clock_begin(void);
 void pml_clock_end(void);

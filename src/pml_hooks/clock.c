@@ -439,13 +439,17 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             continue;
         }
         /* run on when every clock it counts on is short of its target; an epoch opened on no
-         * clock (an exclusive lock) only where the rank is not at a safe point, or holds a
-         * shared lock another rank's exclusive one may wait for (win.c) */
+         * clock (an exclusive lock) only where the rank is not at a safe point: one that holds a
+         * shared lock another rank waits to lock exclusively is not (win.c). One that holds a
+         * shared lock nobody waits for parks here: it may have said it was at its targets, and
+         * an epoch opened after that was found open by the drain ("could not drain its messages:
+         * 1 ... exclusive lock(s) ... open", rst_slock); a wait that comes later raises the
+         * targets, and it runs on then (park_wait, pml_all_reached). */
         int at = c && c->seq >= comm_target(c);
         for (int i = 0; i < nx && !at; i++)
             at = xs[i]->seq >= comm_target(xs[i]);
         if (!c && !nx)
-            at = pml_all_reached() && !__atomic_load_n(&pml_shared_locks, __ATOMIC_SEQ_CST);
+            at = pml_all_reached();
         if (!at)
             break;
         t->cs = c;
@@ -507,6 +511,45 @@ void pml_epoch_enter(struct pml_slot *t, uint32_t fid, struct pml_comm *const *x
         __atomic_fetch_add(&xs[i]->seq, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);
+}
+
+/* The entry of a shared lock or lock_all (win.c) while a snapshot converges, the lock counted
+ * as held (pml_win_shared_mark). A rank at its targets may have said so; holding a target another
+ * rank waits to lock exclusively it would not be (pml_all_reached) without new targets, and it
+ * would run on into an exclusive lock, an epoch the drain finds open. It parks here instead,
+ * the lock not counted, until the snapshot is over, the gate closes, or new targets leave it
+ * short of them. The slot says IN on return, the lock counted again. */
+void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int rank)
+{
+    int noted = 0;
+    pthread_mutex_lock(&pml_ck_lock);
+    pml_win_shared_mark(w, rank, -1);
+    for (;;) {
+        uint32_t f = pml_ck_flags;
+        if (f & PML_CK_GATE) {
+            t->cs = NULL;
+            __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
+            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            continue;
+        }
+        if (!(f & PML_CK_PENDING) || !pml_all_reached() || !pml_win_waited(w, rank))
+            break;
+        t->cs = NULL;
+        __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
+        if (!noted) {
+            noted = 1;
+            pthread_mutex_unlock(&pml_ck_lock);
+            pml_agent_notify();
+            pthread_mutex_lock(&pml_ck_lock);
+            continue;
+        }
+        park_wait(t, fid);
+    }
+    pml_win_shared_mark(w, rank, 1);
+    __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&pml_ck_lock);
+    if (noted)
+        pml_agent_notify();
 }
 
 void pml_coll_exit_slow(void)

@@ -34,7 +34,6 @@
 struct pml_win *pml_wins;
 static struct pml_win *wins_tail;
 volatile uint32_t pml_epochs_open;
-volatile uint32_t pml_shared_locks;
 
 static void *xcalloc(size_t n, size_t s)
 {
@@ -145,6 +144,7 @@ static uintptr_t win_made(MPI_Win r, int flavor, MPI_Comm comm, void *base, MPI_
     w->locks = xcalloc((size_t)w->comm_size, 1);
     w->lock_asserts = xcalloc((size_t)w->comm_size, sizeof *w->lock_asserts);
     w->xwait = xcalloc((size_t)w->comm_size, 1);
+    w->swait = xcalloc((size_t)w->comm_size, 1);
     struct pml_vh *h = pml_vh_of(v);
     if (h)
         h->info = w;
@@ -162,6 +162,7 @@ static void win_free_state(struct pml_win *w)
     free(w->locks);
     free(w->lock_asserts);
     free(w->xwait);
+    free(w->swait);
     free(w->start_ranks);
     free(w->post_ranks);
     pml_dupattr_free(&w->dup);
@@ -554,12 +555,15 @@ int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("MPI_Win_test")));
  * post/start epoch: a rank waiting for it (a flush inside the library) could wait for a holder
  * parked at a safe point. */
 /* A shared lock of one target that another rank's exclusive lock could wait for (not asserted
- * MPI_MODE_NOCHECK): counted in pml_shared_locks. Such a holder is not at a safe point at the
- * entry of an exclusive lock (clock.c): parked there, it held back a rank waiting in the library
- * for an exclusive lock on that target, never at a safe point itself, and the snapshot timed out
- * (rst_slock). It runs on into the lock instead, and parks where it holds none, or at a
- * collective. lock_all is not counted: held for a whole run (as Global Arrays does) it would
- * keep the rank from parking at every exclusive lock of another window. */
+ * MPI_MODE_NOCHECK). Its holder parked at a safe point (the entry of an exclusive lock of another
+ * window, rst_slock; a collective the waiter is not in, rst_lockwait) held back a rank waiting
+ * in the library for an exclusive lock on that target, never at a safe point itself, and the
+ * snapshot timed out. A holder is therefore not at a safe point once a rank is known to wait for
+ * its target (pml_win_holds_waited, below), and runs on until it lets go. Until then it parks
+ * where it is at its targets, exclusive lock entries too: it has said it is at them, and an
+ * epoch opened after that was found open by the drain (354210c let such a holder run on into
+ * every exclusive lock: "could not drain its messages: 1 ... exclusive lock(s) ... open (the rank
+ * was not at a safe point)", rst_slock under MPICH). */
 static int shared_counted(const struct pml_win *w, int t)
 {
     return w->locks[t] == 1 && !(w->lock_asserts[t] & MPI_MODE_NOCHECK);
@@ -573,13 +577,9 @@ static int lock_call(int excl, int lock_type, int rank, int assert, MPI_Win win)
     if (excl && (!w || rc != MPI_SUCCESS || w->locks[rank] == 2))
         epoch_closed(); /* failed, or erroneous (locked already): counted once */
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
-        if (shared_counted(w, rank))
-            __atomic_sub_fetch(&pml_shared_locks, 1, __ATOMIC_SEQ_CST); /* erroneous: again */
         w->nlocks += !w->locks[rank];
         w->locks[rank] = (unsigned char)(lock_type == MPI_LOCK_EXCLUSIVE ? 2 : 1);
         w->lock_asserts[rank] = assert;
-        if (shared_counted(w, rank))
-            __atomic_add_fetch(&pml_shared_locks, 1, __ATOMIC_SEQ_CST);
     }
     return rc;
 }
@@ -591,8 +591,17 @@ int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
     struct pml_win *w = pml_win_of(PML_H(win));
     if (!(w && lock_type == MPI_LOCK_EXCLUSIVE && rank >= 0 && rank < w->comm_size)) {
         /* a shared lock opens no epoch that holds a snapshot back (see above) */
+        int mark = w && lock_type == MPI_LOCK_SHARED && rank >= 0 && rank < w->comm_size &&
+                   !(assert & MPI_MODE_NOCHECK);
+        if (mark)
+            pml_win_shared_mark(w, rank, 1);
         PML_GATE_ENTER(PML_FID_MPI_Win_lock);
+        if (mark && __builtin_expect(pml_ck_flags & PML_CK_PENDING, 0) && !(w_ & PML_T_IN) &&
+            !t_->agent) /* not nested (gate.c) */
+            pml_shared_enter(t_, PML_FID_MPI_Win_lock, w, rank);
         int rc = lock_call(0, lock_type, rank, assert, win);
+        if (mark)
+            pml_win_shared_mark(w, rank, -1); /* held now (w->locks), or not at all */
         PML_GATE_LEAVE();
         return rc;
     }
@@ -615,8 +624,6 @@ int MPI_Win_unlock(int rank, MPI_Win win)
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
         if (w->locks[rank] == 2)
             epoch_closed();
-        if (shared_counted(w, rank))
-            __atomic_sub_fetch(&pml_shared_locks, 1, __ATOMIC_SEQ_CST);
         w->nlocks -= !!w->locks[rank];
         w->locks[rank] = 0;
     }
@@ -629,11 +636,19 @@ int MPI_Win_lock_all(int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_lock_all)
         return pml_not_ready("MPI_Win_lock_all");
-    PML_GATE_ENTER(PML_FID_MPI_Win_lock_all);
-    int rc = pml_L.MPI_Win_lock_all(assert, RW(win));
     struct pml_win *w = pml_win_of(PML_H(win));
+    int mark = w && !(assert & MPI_MODE_NOCHECK);
+    if (mark)
+        pml_win_shared_mark(w, -1, 1);
+    PML_GATE_ENTER(PML_FID_MPI_Win_lock_all);
+    if (mark && __builtin_expect(pml_ck_flags & PML_CK_PENDING, 0) && !(w_ & PML_T_IN) &&
+        !t_->agent) /* not nested (gate.c) */
+        pml_shared_enter(t_, PML_FID_MPI_Win_lock_all, w, -1);
+    int rc = pml_L.MPI_Win_lock_all(assert, RW(win));
     if (rc == MPI_SUCCESS && w)
         w->lock_all = assert + 1;
+    if (mark)
+        pml_win_shared_mark(w, -1, -1); /* held now (w->lock_all), or not at all */
     PML_GATE_LEAVE();
     return rc;
 }
@@ -690,14 +705,45 @@ int pml_win_holds_waited(void)
     for (struct pml_win *w = pml_wins; w && !held; w = w->next) {
         if (!w->clock)
             continue; /* one rank: nobody else can wait for it */
-        int all = w->lock_all && !((w->lock_all - 1) & MPI_MODE_NOCHECK);
-        if (!all && !w->nlocks)
+        int all = (w->lock_all && !((w->lock_all - 1) & MPI_MODE_NOCHECK)) ||
+                  __atomic_load_n(&w->swait_all, __ATOMIC_SEQ_CST);
+        if (!all && !w->nlocks && !__atomic_load_n(&w->swaits, __ATOMIC_SEQ_CST))
             continue;
         for (int t = 0; t < w->comm_size && !held; t++)
-            held = (all || shared_counted(w, t)) && pml_target_of(xwait_cid(w, t));
+            held = (all || shared_counted(w, t) || __atomic_load_n(&w->swait[t], __ATOMIC_SEQ_CST)) &&
+                   pml_target_of(xwait_cid(w, t));
     }
     pml_vh_unlock();
     return held;
+}
+
+/* A thread entering MPI_Win_lock for a shared lock of rank (not NOCHECK), or MPI_Win_lock_all
+ * (rank -1), counts the lock as held from before the gate's check of the flags to the end of the
+ * call (d 1, then -1): a snapshot that begins meanwhile (its begin fences every thread,
+ * pml_membarrier) finds it in pml_win_holds_waited, or the entry sees the snapshot's flag and
+ * takes pml_shared_enter, which drops the count while it decides and parks. Without it, a rank
+ * could say it was at its targets while its thread waited in the library for a shared lock (a
+ * writer's exclusive lock on that target held), come out holding a target another rank waits
+ * for, and run on into an exclusive lock (reasoned, not seen). */
+void pml_win_shared_mark(struct pml_win *w, int rank, int d)
+{
+    if (rank >= 0)
+        __atomic_add_fetch(&w->swait[rank], (unsigned char)d, __ATOMIC_SEQ_CST);
+    else
+        __atomic_add_fetch(&w->swait_all, d, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&w->swaits, d, __ATOMIC_SEQ_CST);
+}
+
+int pml_win_waited(const struct pml_win *w, int rank)
+{
+    if (!w->clock)
+        return 0;
+    if (rank >= 0)
+        return pml_target_of(xwait_cid(w, rank)) != 0;
+    for (int t = 0; t < w->comm_size; t++)
+        if (pml_target_of(xwait_cid(w, t)))
+            return 1;
+    return 0;
 }
 
 /* The agent, while a snapshot converges and this rank is not at its targets (rank_ops.c). Each
