@@ -15,7 +15,9 @@
 # rst_pscw.sh FLAVOR rst_slock: the same with rst_slock.c (a reader holds a shared lock on its
 # neighbour while it takes an exclusive lock of another window; the neighbour waits for an
 # exclusive lock of its own; before a shared lock held kept the reader from parking at that
-# entry, snapshots failed after 120 s: "rank 1 is in MPI_Win_lock").
+# entry, snapshots failed after 120 s: "rank 1 is in MPI_Win_lock"; then, until the reader parked
+# there again while nobody waits for its shared lock, MPICH snapshots were refused: "could not
+# drain its messages: 1 ... exclusive lock(s) ... open (the rank was not at a safe point)").
 # rst_pscw.sh FLAVOR rst_lockwait "2 3" 12: the same with rst_lockwait.c (a reader holds a shared
 # lock or lock_all on the writer's window while it enters a collective the writer is not in and
 # an exclusive lock of another window; the writer waits for an exclusive lock of its own; before
@@ -51,17 +53,7 @@ for n in $nps; do
     ok=1 refs=()
     for c in 1 2; do
         rand_sleep 600
-        refs[$c]=$(checkpoint $job c$c)
-        # KNOWN (issue 8, open): under MPICH a snapshot of rst_slock is sometimes refused, "rank N
-        # could not drain its messages: ... exclusive lock(s) ... open (the rank was not at a
-        # safe point)" (1 in 4 runs; the job goes on, nothing is wrong after). Said in the log and
-        # tried once more at another moment; refused twice, or any other refusal, fails.
-        if [ -z "${refs[$c]}" ] && [ "$name" = rst_slock ] && grep -q "could not drain its messages: .*not at a safe point" ckpt.c$c.err; then
-            echo "KNOWN (issue 8): snapshot $c refused, tried again: $(tail -n 1 ckpt.c$c.err)"
-            rand_sleep 600
-            refs[$c]=$(checkpoint $job c$c)
-        fi
-        if [ -z "${refs[$c]}" ]; then
+        if ! refs[$c]=$(checkpoint $job c$c); then
             failed "$what: snapshot $c (the job goes on) after step $(nsteps out.0): $(tail -n 2 ckpt.c$c.err)"
             ok=0
             break
