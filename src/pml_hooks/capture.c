@@ -271,9 +271,14 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     memset(&o, 0, sizeof o);
     o.fd = d.fd;
     o.timeout_ms = 30000;
-    /* descriptors no process can get back (the launcher's pipes Hydra leaves in every rank)
-     * are recorded as closed: a restarted rank gets the new launcher's instead */
-    o.ignore_fds = 1;
+    /* A descriptor of the rank that cannot be restored refuses the snapshot,
+     * naming it: recording it as closed (as cr_checkpoint --ignore-fds does)
+     * committed snapshots whose restart then failed (a TCP connection between
+     * ranks, review13 HIGH-1). The launcher's pipes and sockets were open when
+     * the rank started, so they are inherited ones (reconnected at restart);
+     * the lower half's are left out by the halves filter. */
+    o.ignore_fds = 0;
+    o.no_ignore_hint = 1;
     if (hold)
         o.hold_thread = hold_upper;
     o.after_park = copy_windows;

@@ -29,6 +29,9 @@ struct crs_ckpt_opts {
     int fork_mode;       /* a child writes the image; the process stalls only for the fork */
     int zstd_level;      /* 0: no compression */
     int ignore_fds;      /* unrestorable descriptors are recorded as closed */
+    /* The caller offers no --ignore-fds (an MPI rank: a snapshot keeps all of
+     * its descriptors or is refused), so refusals do not suggest it. */
+    int no_ignore_hint;
     /* Bytes of saved files (deleted while open, in /dev/shm) an image may
      * hold: 0 the default (CRS_FILE_DATA_MAX_DEFAULT), UINT64_MAX no limit. */
     uint64_t file_data_max;

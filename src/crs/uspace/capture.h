@@ -25,6 +25,7 @@ enum crs_page_mode {
 
 struct crs_capture_opts {
     int ignore_fds;   /* record unrestorable descriptors as closed instead of failing */
+    int no_ignore_hint;   /* crs_ckpt_opts.no_ignore_hint */
     int zstd_level;   /* 0: no compression */
     uint64_t file_data_max;   /* bytes of saved files an image may hold; 0: no limit */
     int tree;         /* a member of a process tree's checkpoint (crs_ckpt_opts.tree_member) */
@@ -188,6 +189,9 @@ void crs_capture_fobj_release(struct crs_capture *c);
 
 /* Helpers shared by the capture files. */
 void crs_capture_error(struct crs_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The end of a refusal that offers --ignore-fds (", or checkpoint with ..."),
+ * or "" when the caller has no such option (no_ignore_hint). */
+const char *crs_capture_ignore_hint(const struct crs_capture *c);
 char *crs_capture_strdup(struct crs_capture *c, const char *s);
 /* Another process holding what /proc/PID/fd shows as `link` ("pipe:[N]",
  * "socket:[N]"): its pid, its name in comm (cap bytes, "" when unknown), or

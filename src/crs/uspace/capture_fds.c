@@ -290,9 +290,8 @@ static long record_fd(long n, int dirfd, void *arg)
         if (!c->opts.ignore_fds) {
             crs_capture_error(c, "file descriptor %d (%s) is open on the /proc entry of process %d, which is not "
                               "being checkpointed: after a restart that pid would name another process or none; "
-                              "close it first, checkpoint the tree that holds both (cr_checkpoint --tree), or "
-                              "checkpoint with --ignore-fds to have it closed in the restarted process",
-                              fd, link, (int)other);
+                              "close it first, or checkpoint the tree that holds both (cr_checkpoint --tree)%s",
+                              fd, link, (int)other, crs_capture_ignore_hint(c));
             return -ENOTSUP;
         }
         r->kind = CRS_FD_CLOSED;
@@ -311,8 +310,8 @@ static long record_fd(long n, int dirfd, void *arg)
         } else if (!c->opts.ignore_fds) {
             crs_capture_error(c, "file descriptor %d (%s), opened by the program, cannot be checkpointed: "
                               "Revive restores regular files, directories, devices, memfds, pipes "
-                              "within the process and standard streams; close it first, or checkpoint "
-                              "with --ignore-fds to have it closed in the restarted process", fd, link);
+                              "within the process and standard streams; close it first%s", fd, link,
+                              crs_capture_ignore_hint(c));
             return -ENOTSUP;
         } else {
             r->kind = CRS_FD_CLOSED;
@@ -385,10 +384,10 @@ static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int 
     const char *scope = holder <= 0 ? "" : c->opts.tree ? ", checkpoint a scope that holds the other end too"
                                                          : ", checkpoint the tree that holds both (cr_checkpoint --tree)";
     crs_capture_error(c, "file descriptor %d is the %s end of a pipe whose %s end %s; Revive restores a pipe "
-                      "when %s both ends or the other end is closed everywhere; close it first%s, or "
-                      "checkpoint with --ignore-fds to have it closed in the restarted process",
+                      "when %s both ends or the other end is closed everywhere; close it first%s%s",
                       r->fd, mode == O_WRONLY ? "write" : "read", end, where,
-                      c->opts.tree ? "the processes checkpointed hold" : "the process holds", scope);
+                      c->opts.tree ? "the processes checkpointed hold" : "the process holds", scope,
+                      crs_capture_ignore_hint(c));
 }
 
 /* A pipe comes back when the process holds both of its ends, or the other

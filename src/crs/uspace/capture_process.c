@@ -26,6 +26,12 @@ void crs_capture_error(struct crs_capture *c, const char *fmt, ...)
     va_end(ap);
 }
 
+const char *crs_capture_ignore_hint(const struct crs_capture *c)
+{
+    return c->opts.no_ignore_hint ? ""
+                                  : ", or checkpoint with --ignore-fds to have it closed in the restarted process";
+}
+
 char *crs_capture_strdup(struct crs_capture *c, const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -259,8 +259,7 @@ static int same_addr(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t
 static int refuse(struct crs_capture *c, int fd, const char *what)
 {
     crs_capture_error(c, "socket descriptor %d %s; Revive restores sockets whose both ends the process holds, "
-                      "listening and bound ones: close it first, or checkpoint with --ignore-fds to have it "
-                      "closed in the restarted process", fd, what);
+                      "listening and bound ones: close it first%s", fd, what, crs_capture_ignore_hint(c));
     return -ENOTSUP;
 }
 

@@ -340,6 +340,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->opts.ntree_members = o->ntree_members;
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
+    c->opts.no_ignore_hint = o->no_ignore_hint;
     c->opts.zstd_level = o->zstd_level;
     c->opts.file_data_max = o->file_data_max ? o->file_data_max : CRS_FILE_DATA_MAX_DEFAULT;
     if (o->file_data_max == UINT64_MAX)
