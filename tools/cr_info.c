@@ -462,6 +462,8 @@ static void text_kfds(const struct crs_image *img)
                 const struct crs_rec_inwatch *x = &img->inwatches[k->first + w];
                 printf(" %" PRId32 " %s (mask 0x%" PRIx32 ")", x->wd, crs_image_str(img, x->path), x->mask);
             }
+            if (k->a > 0)   /* kept in the process's memory, read first after the restart */
+                printf(", %" PRId64 " unread event%s (%" PRId64 " bytes) kept", k->a, k->a == 1 ? "" : "s", k->b);
             break;
         }
         printf("\n");
@@ -904,6 +906,10 @@ static void json_kfd(const struct crs_image *img, const void *rec, size_t i, str
             printf("}");
         }
         printf("]");
+        if (k->kind == CRS_FD_INOTIFY) {
+            ji64("unread_events", k->a, o);
+            ji64("unread_bytes", k->b, o);
+        }
         break;
     }
 }

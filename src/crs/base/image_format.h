@@ -539,7 +539,8 @@ struct crs_rec_kfd {
     uint32_t flags;          /* eventfd: EFD_SEMAPHORE; timerfd: TFD_TIMER_ABSTIME as last set */
     int64_t a, b, c, d;      /* eventfd: a = count. timerfd: a = clock, b = ns left (0: disarmed),
                               * c = interval ns, d = expirations not read yet. signalfd: a = mask
-                              * (bit n-1 = signal n) */
+                              * (bit n-1 = signal n). inotify: a = unread events kept in the
+                              * process's memory, b = their bytes (base/inotify_saved.h) */
     uint32_t first, count;   /* epoll: EPOLLTGTS; inotify: INWATCHES */
     uint64_t reserved[2];
 };

@@ -557,7 +557,7 @@ static int check_kfds(struct crs_image *img)
             ok = k->first == next_tgt && k->count <= img->nepoll_tgts - next_tgt;
             next_tgt += ok ? k->count : 0;
         } else if (ok && k->kind == CRS_FD_INOTIFY) {
-            ok = k->first == next_watch && k->count <= img->ninwatches - next_watch;
+            ok = k->a >= 0 && k->b >= 0 && k->first == next_watch && k->count <= img->ninwatches - next_watch;
             for (uint32_t w = 0; ok && w < k->count; w++) {
                 const struct crs_rec_inwatch *x = &img->inwatches[k->first + w];
                 ok = x->wd > 0 && (w == 0 || x->wd > img->inwatches[k->first + w - 1].wd) && x->path.length &&

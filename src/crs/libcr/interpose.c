@@ -23,6 +23,7 @@
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
+#include "crs/base/inotify_saved.h"
 #include "crs/base/sysvipc_notes.h"
 #include "crs/libcr/runtime.h"
 
@@ -324,6 +325,13 @@ void crs_interpose_init(void)
     real_close_range_p = CRS_NEXT(close_range_fn, close_range);
 }
 
+/* An inotify's saved events go with its last number (inotify_saved.h). */
+static void saved_gone(int fd)
+{
+    if (__atomic_load_n(&crs_inotify_saved_active, __ATOMIC_ACQUIRE))
+        crs_inotify_saved_closed(fd);
+}
+
 int crs_real_close(int fd)
 {
     if (fd < 0)
@@ -336,6 +344,7 @@ int CRS_INTERPOSE(close)(int fd)
     if (crs_runtime_owns_fd(fd))
         return 0;   /* granted: from the program's view it is closed */
     crs_stream_note_replaced(fd);   /* a standard stream: what comes there is the program's */
+    saved_gone(fd);
     return crs_real_close(fd);
 }
 
@@ -343,8 +352,10 @@ int CRS_INTERPOSE(dup2)(int oldfd, int newfd)
 {
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
         crs_runtime_give_up_fd(newfd);
-    if (oldfd != newfd)
+    if (oldfd != newfd) {
         crs_stream_note_replaced(newfd);
+        saved_gone(newfd);
+    }
     return real_dup2_p ? real_dup2_p(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
 }
 
@@ -353,6 +364,8 @@ int CRS_INTERPOSE(dup3)(int oldfd, int newfd, int flags)
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
         crs_runtime_give_up_fd(newfd);
     crs_stream_note_replaced(newfd);
+    if (oldfd != newfd)
+        saved_gone(newfd);
     return real_dup3_p ? real_dup3_p(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
 }
 
@@ -388,6 +401,8 @@ int CRS_INTERPOSE(close_range)(unsigned first, unsigned last, int flags)
 {
     for (unsigned fd = first; fd <= 2 && fd <= last && !(flags & CLOSE_RANGE_CLOEXEC); fd++)
         crs_stream_note_replaced((int)fd);
+    if (!(flags & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) && __atomic_load_n(&crs_inotify_saved_active, __ATOMIC_ACQUIRE))
+        crs_inotify_saved_closed_range(first, last);
     int ours = crs_runtime_own_fd();
     if (ours < 0 || (unsigned)ours < first || (unsigned)ours > last || flags != 0)
         return range(first, last, flags);

@@ -717,6 +717,7 @@ __attribute__((used)) const char crs_libcr_static_marker[] = "revive-libcr-stati
 __attribute__((constructor)) static void libcr_load(void)
 {
     crs_sysvipc_take_over();   /* from the program before an execve: before the inherited descriptors are noted */
+    crs_inotify_read_init();   /* the program's reads go through us even with Revive off */
     const char *off = getenv("REVIVE_DISABLE");
     if (off && *off == '1')
         return;

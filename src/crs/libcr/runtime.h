@@ -102,6 +102,8 @@ int crs_exec_loads_libcr(int dirfd, const char *path, int at_flags, char *const 
  * the real calls (at load). */
 int crs_real_close(int fd);
 void crs_interpose_init(void);
+/* inotify_read.c: libc's read, readv, __read_chk and ioctl (at load). */
+void crs_inotify_read_init(void);
 
 /* SIGEV_THREAD timers (timers.c): after a restart (from a restart hook),
  * in a forked child. */

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/capture_filter.h"
+#include "crs/base/inotify_saved.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -170,12 +171,11 @@ static int epoll_targets(struct crs_capture *c, int fd, const char *info, struct
 
 static int inotify_watches(struct crs_capture *c, int fd, const char *info, struct crs_rec_kfd *k)
 {
-    int unread = 0;
-    if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) {
-        crs_capture_error(c, "inotify descriptor %d holds %d bytes of events not read yet, which cannot be "
-                          "put back; read them before the checkpoint", fd, unread);
-        return -ENOTSUP;
-    }
+    /* its unread events are in the process's memory now (inotify_saved.h) */
+    uint64_t events, bytes;
+    crs_inotify_saved_count(fd, &events, &bytes);
+    k->a = (int64_t)events;
+    k->b = (int64_t)bytes;
     k->first = (uint32_t)c->ninwatches;
     for (const char *p = info; (p = strstr(p, "inotify wd:")) != NULL;) {
         int64_t wd, ino, sdev, mask;

@@ -22,6 +22,7 @@
 #include "common/procfs.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
+#include "crs/base/inotify_saved.h"
 #include "crs/base/protocol.h"
 #include "crs/base/sysvshm_ids.h"
 #include "crs/uspace/capture.h"
@@ -147,6 +148,10 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
 static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
+    /* unread inotify events into buffers of the process: before the memory
+     * map is read, so the image holds them */
+    if ((e = crs_inotify_saved_capture(crs_capture_filter_fd, c->err, sizeof c->err)))
+        return e;
     if ((e = crs_capture_process(c)) || (!c->opts.tree && (e = crs_capture_children(c))) || (e = crs_capture_signals(c)) ||
         (e = crs_capture_regions(c)) ||
         (e = crs_capture_smaps(c)) || (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
@@ -239,6 +244,11 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_hooks_set_tid_map(crs_park_tid_now);
     crs_inherited_after_restart();
     crs_sysvshm_restarted();   /* the ids of segments made again: before any thread runs on */
+    {
+        char err[256] = "";
+        if (crs_inotify_saved_restarted(err, sizeof err))
+            revive_log_error("restarted process %d: %s", getpid(), err);
+    }
     if (info.ntpidfds) {
         char err[256];
         if (crs_thread_pidfds_open((const struct crs_restart_tpidfd *)info.tpidfds, info.ntpidfds, crs_park_tid_now,

@@ -87,6 +87,13 @@ static int add_watches(struct crs_restore *r, int fd, const struct crs_rec_kfd *
     }
     if (dir[0])
         rmdir(dir);
+    /* and so do the events their going queued (IN_ATTRIB, IN_IGNORED): the
+     * queue starts empty, as the capture left it (its unread events come
+     * back from the process's memory, inotify_saved.h) */
+    char ev[4096];
+    for (int q = 0; ndummy && ioctl(fd, FIONREAD, &q) == 0 && q > 0;)
+        if (read(fd, ev, sizeof ev) <= 0)
+            break;
     return e ? -EIO : 0;
 }
 
