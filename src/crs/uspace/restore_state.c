@@ -249,6 +249,20 @@ static int restore_fds(struct crs_restore *r, int say)
         }
         if (f->offset >= 0 && (S_ISREG(f->mode) || f->kind == CRS_FD_MEMFD))
             lseek(f->fd, f->offset, SEEK_SET);
+        /* A directory read part-way (readdir, getdents64) goes on where it
+         * was: its offset is the file system's cookie of the next entry
+         * (ext4, tmpfs...), valid in a new open of the same directory.
+         * Checked: a scan restarted from its start would give entries
+         * twice and miss others, with no error. */
+        if (f->offset > 0 && S_ISDIR(f->mode)) {
+            off_t got = lseek(f->fd, f->offset, SEEK_SET);
+            if (got != f->offset) {
+                crs_restore_error(r, "cannot seek directory descriptor %d back to where it was read "
+                                  "(offset %lld): %s", f->fd, (long long)f->offset,
+                                  got < 0 ? strerror(errno) : "the file system put it elsewhere");
+                return -EIO;
+            }
+        }
         fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
     }
     /* Close everything else below our own range: the process had no such
