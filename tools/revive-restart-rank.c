@@ -376,11 +376,11 @@ static const char *cached_sequence(const char *local, const char *dir, char *out
         return out;
     }
     if (!local)
-        die("%s is not on this host (%s) and no node-local cache is used (--ckpt-local none): "
-            "restart on hosts that see the snapshot directory", dir, host);
-    die("%s is not on this host (%s) and its node-local cache (%s) holds no copy of that "
-        "sequence: restart on hosts that see the snapshot directory or hold its images",
-        dir, host, local);
+        die("%s: No such file or directory on this host (%s), and no node-local cache is used "
+            "(--ckpt-local none): give the snapshot's path, or restart on hosts that see it", dir, host);
+    die("%s: No such file or directory on this host (%s), and its node-local cache (%s) holds "
+        "no copy of that sequence: give the snapshot's path, or restart on hosts that see it or "
+        "hold its images", dir, host, local);
 }
 
 int main(int argc, char **argv)

@@ -160,7 +160,7 @@ on h1 timeout -k 5 300 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" 
     --recreate-in "$LOCAL/redo3" "$ref" >"$W/rg.out" 2>"$W/rg.err"
 st=$?
 [ $st != 0 ] || fail "rg: restart-mpi status 0 with ranks on a host that holds nothing"
-grep -qF "revive-restart-rank: rank 2: $LOCAL/redo3/$jd/0 is not on this host (h3) and its node-local cache ($LOCAL) holds no copy of that sequence" "$W/rg.err" ||
+grep -qF "revive-restart-rank: rank 2: $LOCAL/redo3/$jd/0: No such file or directory on this host (h3), and its node-local cache ($LOCAL) holds no copy of that sequence" "$W/rg.err" ||
     { fail "rg: rank 2 does not say why it cannot restart on h3"; tail -8 "$W/rg.err"; }
 grep -qF "is not marked as failed" "$W/rg.err" || { fail "rg: the coordinator does not say the snapshot is not marked"; tail -8 "$W/rg.err"; }
 for h in h1 h2 h3; do
