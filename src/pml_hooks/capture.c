@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -219,13 +220,20 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         if (e == -ENOTSUP && !loader_busy && !arena_busy &&
             (rank_has_children() || strstr(r->err, " child process"))) {
             if (++kids == 500) {
-                char was[sizeof r->err];
-                snprintf(was, sizeof was, "%s", r->err);
-                snprintf(r->err, sizeof r->err, "rank %d had a child process at each of %d tries "
-                         "over 10 s (a rank's image holds one process; its children cannot be "
-                         "in a snapshot): take the snapshot when the rank's commands (system, "
-                         "popen, fork) have ended and were reaped. Last: %.200s",
-                         pml_world_rank, kids, was);
+                /* libcr's refusal names the children but ends with cr_checkpoint --tree, which no
+                 * rank can use, and is long enough that with our words around it the line was
+                 * cut (wire text is 512 bytes): only the names are kept from it. */
+                char names[128] = "";
+                const char *p = strstr(r->err, " child process");
+                const char *q = p ? strchr(p, '(') : NULL;
+                const char *z = q ? strstr(q, "): ") : NULL;
+                if (z && z - q - 1 < (ptrdiff_t)sizeof names - 3)
+                    snprintf(names, sizeof names, " (%.*s)", (int)(z - q - 1), q + 1);
+                snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
+                         "over 10 s: a rank cannot be checkpointed with its children (its image "
+                         "holds one process); let the rank's commands (system, popen, fork) end and "
+                         "reap them (pclose, wait) before the snapshot",
+                         pml_world_rank, names, kids);
                 return e;
             }
             struct timespec d = {0, 20 * 1000 * 1000};

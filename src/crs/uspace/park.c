@@ -757,9 +757,13 @@ pid_t crs_park_tid_now(pid_t old)
 {
     if (old == self_old && self_now)
         return self_now;
+    /* A slot points into its thread's stack. A thread the image left out (an MPI rank's
+     * lower-half threads: their stacks are not in it) was not restored (tids_now 0) and its
+     * stack is not mapped: tids_now first, or a SIGEV_THREAD_ID timer's restore read there and
+     * every restarted rank with a SIGEV_THREAD timer died of SIGSEGV (review13 HIGH-10). */
     uint32_t ns = atomic_load(&nslots);
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++)
-        if (slots[i] && slots[i]->tid == old && tids_now[i])
+        if (tids_now[i] && slots[i] && slots[i]->tid == old)
             return tids_now[i];
     return old;
 }

@@ -46,6 +46,16 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
         free(u);
         return e;
     }
+    /* A rank's image holds only its upper half: the MPI library (the lower half) is loaded afresh
+     * by the restarted rank, which needs the new launcher's environment (the hand-off). Without it
+     * the restored rank has no MPI library to return to and dies; refuse here in one line. */
+    if (!o->handoff_len && crs_image_extension(&u->img, "mpi", NULL)) {
+        snprintf(err, errlen, "%s is the image of a rank of an MPI job, which cannot be restarted alone:"
+                 " restart the job's snapshot with restart-mpi (take one with ckpt-mpirun)", name);
+        crs_image_close(&u->img);
+        free(u);
+        return -EINVAL;
+    }
     struct crs_restore *r = &u->r;
     r->img = &u->img;
     r->restore_ids = o->restore_ids;

@@ -1,0 +1,86 @@
+#!/bin/bash
+# rank_alone.sh FLAVOR: two mistakes with one rank of a job (review13 LOW-1, HIGH-9), on 2 ranks
+# of rst_popen.c:
+# - rank 0 keeps a `cat` open (popen) for the whole run: ckpt-mpirun refuses after its 10 s of
+#   tries in one line that ends with the remedy for a rank (let the command end and reap it);
+#   before, the line was cut mid-word ("(cr_checkpoi") and named cr_checkpoint --tree, which no
+#   rank can use. The job runs on to the uninterrupted run's results.
+# - every rank runs a SIGEV_THREAD timer: a --term snapshot restarted by restart-mpi ends with
+#   the uninterrupted run's results and each step sees the callback ran (before: SIGSEGV);
+# - cr_restart of a rank's image (rank_0.img of a committed snapshot): one line naming
+#   restart-mpi, status 1, no signal, no process left. Before, an image cr_checkpoint took of a
+#   rank ended cr_restart by SIGSEGV with no word (the images it takes now are refused at the
+#   checkpoint: cf10cc8); the refusal is now made before anything of the image is restored.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rst_popen
+CR_RESTART=$REVIVE_BUILDDIR/tools/cr_restart
+[ -x "$CR_RESTART" ] || { echo "SKIP: cr_restart not built"; exit 77; }
+export REVIVE_RESTART_RANK=$restarter
+steps=40 ms=10
+ck_workdir ralone
+run_native 2 "$prog" $steps "$d/nopace" 0 >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+
+# 1. a rank with a child for the whole run
+touch pace
+RST_POPEN_KEEP=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps \
+    "$d/pace" 400 >out.k 2>err.k &
+job=$!; pids+=($job)
+wait_steps out.k 2 $job || failed "the job with a kept child did not reach step 2: $(tail -n 2 err.k)"
+if checkpoint $job kept >/dev/null; then
+    failed "a snapshot was taken while rank 0 had a child process"
+else
+    msg=$(grep -v 'ms from' ckpt.kept.err)
+    if [ "$(printf '%s\n' "$msg" | grep -c .)" != 1 ]; then
+        failed "ckpt-mpirun's refusal is not one line:"; printf '%s\n' "$msg" | head -n 5
+    elif ! printf '%s\n' "$msg" | grep -q 'rank 0 had a child process.*reap them (pclose, wait) before the snapshot$'; then
+        failed "the refusal does not end with the remedy for a rank: $msg"
+    elif printf '%s\n' "$msg" | grep -q 'cr_checkpoint'; then
+        failed "the refusal names cr_checkpoint, which no rank can use: $msg"
+    else
+        pass "refused in one line: $msg"
+    fi
+fi
+rm -f pace
+wait $job; st=$?
+if [ $st != 0 ] || ! cmp -s <(results native.out) <(results out.k); then
+    failed "the job with a kept child, after the refusal: status $st, results differ from native"
+    tail -n 3 err.k
+else
+    pass "the job ran on after the refusal to the uninterrupted run's results"
+fi
+
+# 2. a job whose ranks run a SIGEV_THREAD timer: --term snapshot, restart-mpi, results as native
+# (review13 HIGH-10: every restarted rank died of SIGSEGV: the timer's restore looked its helper
+# thread up in the park's slots, read through the slot of a lower-half thread not restored)
+touch pace
+RST_POPEN_TIMER=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps \
+    "$d/pace" $ms >out.0 2>err.0 &
+job=$!; pids+=($job)
+if ! wait_steps out.0 2 $job; then
+    failed "the job with timers did not reach step 2: $(tail -n 2 err.0)"
+elif term_restart $job; then
+    restart_verdict "SIGEV_THREAD timer in every rank"
+    grep -h 'timer' err.0 err.1 | head -n 3
+else
+    failed "ckpt-mpirun --term of the job with timers: $(tail -n 2 ckpt.term.err)"
+fi
+
+# 3. cr_restart of a rank's image (the snapshot of 2)
+img=$(ls "$ref"/*/rank_0.img "$ref"/rank_0.img 2>/dev/null | head -n 1)
+if [ -z "$img" ]; then
+    failed "no rank_0.img under $ref"
+else
+    clean timeout -k 5 60 "$CR_RESTART" "$img" >cr.out 2>cr.err; st=$?
+    if [ $st != 1 ]; then
+        failed "cr_restart of a rank's image: status $st (1 expected)"; head -n 5 cr.err
+    elif [ "$(grep -c . cr.err)" != 1 ] || ! grep -q 'rank of an MPI job.*restart-mpi' cr.err || [ -s cr.out ]; then
+        failed "cr_restart of a rank's image: not one line naming restart-mpi:"; head -n 5 cr.err
+    else
+        pass "cr_restart of a rank's image refused: $(cat cr.err)"
+    fi
+fi
+left=$(no_strays "$d/") || failed "processes left: $left"
+exit $fail
