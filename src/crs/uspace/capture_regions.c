@@ -304,6 +304,20 @@ static const struct { const char *code; uint32_t bit; } vmflags[] = {
     { "sr", CRS_MADV_SEQUENTIAL }, { "rr", CRS_MADV_RANDOM },
 };
 
+/* The protection key of a mapping ("ProtectionKey:", x86 pku), 0 when none. */
+static uint64_t smaps_pkey(const char *line)
+{
+    uint64_t v = 0;
+    if (strncmp(line, "ProtectionKey:", 14))
+        return 0;
+    const char *p = line + 14;
+    while (*p == ' ')
+        p++;
+    if (revive_parse_u64(&p, &v))
+        return 0;
+    return v;
+}
+
 static void smaps_line(struct crs_capture *c, const char *line, uint64_t *lo, uint64_t *hi, size_t *k)
 {
     const char *p = line;
@@ -372,7 +386,7 @@ int crs_capture_smaps(struct crs_capture *c)
     int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;   /* no smaps (CONFIG_PROC_PAGE_MONITOR): no advice to keep */
-    uint64_t lo = 0, hi = 0;
+    uint64_t lo = 0, hi = 0, pkey = 0, pkey_at = 0;
     size_t have = 0, k = 0;
     for (;;) {
         ssize_t n = read(fd, buf + have, cap - 1 - have);
@@ -385,6 +399,11 @@ int crs_capture_smaps(struct crs_capture *c)
         char *line = buf, *nl;
         while ((nl = strchr(line, '\n')) != NULL) {
             *nl = 0;
+            uint64_t key = smaps_pkey(line);
+            if (key && !pkey) {
+                pkey = key;
+                pkey_at = lo;
+            }
             smaps_line(c, line, &lo, &hi, &k);
             line = nl + 1;
         }
@@ -394,5 +413,16 @@ int crs_capture_smaps(struct crs_capture *c)
             have = 0;   /* a line longer than the buffer: a path; not ours to read */
     }
     close(fd);
+    /* Memory behind a protection key may be closed to the thread that
+     * reads it (its PKRU, or the one a signal handler starts with): the
+     * capture would die of SIGSEGV, killing the process. Neither the keys
+     * nor the threads' PKRU would come back at a restart either. Refused
+     * here, before any page is read, and the process runs on. */
+    if (pkey) {
+        crs_capture_error(c, "process %d uses memory protection keys (pkey_mprotect: key %llu on the memory at %#llx): "
+                          "not supported; it runs on, not checkpointed",
+                          (int)getpid(), (unsigned long long)pkey, (unsigned long long)pkey_at);
+        return -ENOTSUP;
+    }
     return 0;
 }
