@@ -16,10 +16,14 @@ flavor=$1
 ck_prog rst_winfree
 export REVIVE_RESTART_RANK=$restarter
 lines() { grep -hE '^(step [0-9]+: |done: )' "$@" | sort; }
-# cycle free|allocate: the job, its snapshot and its restart with rank 1 parked at that call
+# cycle free|allocate TRY: the job, its snapshot and its restart with rank 1 parked at that call.
+# The moment is made by timing (rank 1's next MPI call within the 1 s before its threads park
+# must be the call tested, not the free or allocate of its round's other half): a try that missed
+# it, whose lines are still right, sets missed=1 and the caller tries again, up to 3 times (a
+# fresh-clone CI of b01708f missed it once in about a dozen CI runs; 3 of 3 runs right after hit it).
 cycle() {
-    local at=$1 call=MPI_Win_$1 job
-    ck_workdir $at
+    local at=$1 try=$2 call=MPI_Win_$1 job
+    ck_workdir $at.$try
     mkdir -p native && touch native/end
     run_native 2 "$prog" "$d/native" $at >native.out 2>native.err ||
         { failed "$at: the native run: status $?"; tail -n 3 native.err; return; }
@@ -34,8 +38,16 @@ cycle() {
     if [ $rc != 0 ]; then
         failed "$at: restart-mpi $ref: status $rc"; show_err err.1
     elif ! grep -q "^rank 1: an $call .* returned after the restart" err.1; then
-        failed "$at: rank 1 was not parked in $call in the snapshot (the moment was missed)"
-        show_err err.0 err.1
+        if [ "$(lines native.out)" != "$(lines out.0 out.1)" ]; then
+            failed "$at: rank 1 was not parked in $call, and the lines differ from the uninterrupted run"
+            diff <(lines native.out) <(lines out.0 out.1)
+        elif [ "$try" -lt 3 ]; then
+            echo "NOTE: $at: try $try missed the moment (rank 1 was not parked in $call; the restarted lines are right): trying again"
+            missed=1
+        else
+            failed "$at: rank 1 was not parked in $call in the snapshot in 3 tries (the moment was missed)"
+            show_err err.0 err.1
+        fi
     elif [ "$(lines native.out)" = "$(lines out.0 out.1)" ]; then
         pass "$at: 2 ranks, rank 1 parked at $call of a window of one rank in the snapshot, rank 0" \
             "computing before its free: restarted, $(lines out.0 out.1 | wc -l) lines as uninterrupted"
@@ -44,6 +56,11 @@ cycle() {
     fi
     left=$(no_strays "$d") || failed "$at: processes left: $left"
 }
-cycle free
-cycle allocate
+for at in free allocate; do
+    for try in 1 2 3; do
+        missed=0
+        cycle $at $try
+        [ $missed = 1 ] || break
+    done
+done
 exit $fail
