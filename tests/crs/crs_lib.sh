@@ -174,7 +174,10 @@ crs_wait_for() {
 # test programs must start with only 0, 1 and 2.
 crs_clean_exec() {
     local fd
-    for fd in $(ls "/proc/$BASHPID/fd"); do
+    # a glob, not ls: no process started for each command run clean (the directory's own fd,
+    # open while the glob reads it, is closed by then; closing it again does nothing)
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
         [ "$fd" -gt 2 ] && eval "exec $fd>&-"
     done
     exec "$@"
