@@ -150,9 +150,8 @@ static int mqueue_refusal(struct crs_capture *c, const struct crs_rec_fd *r, con
     size_t len = strlen(link);
     int gone = len > 10 && !strcmp(link + len - 10, " (deleted)");
     crs_capture_error(c, "file descriptor %d is the POSIX message queue %.*s%s (mq_open): Revive does not "
-                      "restore message queues; close it first (mq_close), or checkpoint with --ignore-fds to "
-                      "have it closed in the restarted process", r->fd, (int)(gone ? len - 10 : len), link,
-                      gone ? ", unlinked since" : "");
+                      "restore message queues; close it first (mq_close)%s", r->fd, (int)(gone ? len - 10 : len),
+                      link, gone ? ", unlinked since" : "", crs_capture_ignore_hint(c));
     return 1;
 }
 

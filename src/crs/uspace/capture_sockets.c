@@ -232,8 +232,7 @@ static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_so
         s->data_length = 0;
         crs_capture_error(c, "socket descriptor %d holds a descriptor in flight: a message in its receive "
                           "queue carries descriptors (SCM_RIGHTS), which Revive does not restore; receive "
-                          "the message before the checkpoint, or checkpoint with --ignore-fds to have the "
-                          "socket closed in the restarted process", fd);
+                          "the message before the checkpoint%s", fd, crs_capture_ignore_hint(c));
         return 1;
     }
     s->data_length = c->sockdata_len - s->data_offset;

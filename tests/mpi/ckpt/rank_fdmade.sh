@@ -1,0 +1,90 @@
+#!/bin/bash
+# rank_fdmade.sh FLAVOR MODE: descriptors of a rank that no MPI call made, across a snapshot
+# (rank_fdmade.c, 2 ranks, paced): the job is ended by ckpt-mpirun --term after its second step
+# and restarted by restart-mpi; both generations' lines must equal an uninterrupted run's.
+#   raw  a socketpair and an eventfd made by raw system calls, with a number in flight in the
+#        pair and a count in the eventfd at the snapshot (review 13 HIGH-2: they were taken for
+#        the MPI library's by their type and left out silently; the restarted ranks died on
+#        EBADF). They must come back.
+#   svc  clients of a stand-in system daemon in /run (rank_fdmade_svc.py: a datagram service like
+#        syslog's /dev/log, a stream one like SSSD's NSS pipe), as libc makes for the program
+#        (review 13 M4: every snapshot was refused, "connected to a socket of process N"). The
+#        snapshot must be taken, every rank must reconnect to both after the restart (its
+#        "reconnected" lines), and the daemon must have seen every rank's every step once.
+#   refuse  a POSIX message queue (even ranks) and a descriptor in flight in a socketpair (odd
+#        ranks): ckpt-mpirun must fail naming one, without offering --ignore-fds (which it does
+#        not have: review 13 L6), and the job goes on to the uninterrupted run's lines.
+flavor=$1 mode=$2
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rank_fdmade
+n=2 steps=30 ms=200
+ck_workdir "$mode"
+extra=()
+if [ "$mode" = svc ]; then
+    # where system daemons put their sockets (the rule of capture_sockets.c's service_client)
+    svc=$(mktemp -d /run/revive-fdmade.XXXXXX 2>/dev/null) ||
+        { echo "SKIP: cannot make a folder in /run (the rule covers daemons' sockets there)"; exit 77; }
+    trap 'rm -rf "$svc"; ck_exit' EXIT
+    start_svc() { # start_svc DIR: the stand-in daemon serving in DIR
+        mkdir -p "$1"
+        python3 "$(dirname "$0")/rank_fdmade_svc.py" "$1" >"$1/svc.err" 2>&1 &
+        pids+=($!)
+        for _ in $(seq 100); do [ -e "$1/ready" ] && return 0; sleep 0.1; done
+        failed "the stand-in daemon did not start: $(cat "$1/svc.err")"; exit 1
+    }
+    start_svc "$svc/native"
+    start_svc "$svc/job"
+fi
+[ "$mode" = svc ] && extra=("$svc/native")
+run_native "$n" "$prog" $steps "$d/nopace" 0 "$mode" "${extra[@]}" >native.out 2>native.err ||
+    { failed "the native run: status $?"; show_err native.err; exit 1; }
+[ "$mode" = svc ] && extra=("$svc/job")
+touch pace
+clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" \
+    $ms "$mode" "${extra[@]}" >out.0 2>err.0 &
+job=$!; pids+=($job)
+wait_steps out.0 2 $job || { failed "no steps before the checkpoint"; show_err err.0; exit 1; }
+if [ "$mode" = refuse ]; then
+    if ref=$(checkpoint $job refused); then
+        failed "a snapshot with a message queue and a descriptor in flight was committed: $ref"
+    else
+        grep -q 'rank [02] .*POSIX message queue /revive-fdmade' ckpt.refused.err ||
+            grep -q 'rank [13] .*descriptor in flight' ckpt.refused.err ||
+            { failed "ckpt-mpirun failed without naming the queue or the descriptor in flight"; show_err ckpt.refused.err; }
+        grep -q 'ignore-fds' ckpt.refused.err err.0 &&
+            failed "a refusal offers --ignore-fds, which ckpt-mpirun does not have: $(grep -h -m1 ignore-fds ckpt.refused.err err.0)"
+        [ $fail = 0 ] && pass "refused, naming it, without --ignore-fds: $(grep -h -m1 -e 'message queue' -e 'in flight' ckpt.refused.err | cut -c1-200)"
+    fi
+    rm -f pace
+    wait $job; rc=$?
+    if [ $rc != 0 ]; then failed "the job did not go on after the refusal: status $rc"; show_err err.0
+    elif cmp -s <(results native.out) <(results out.0); then pass "the job went on to the uninterrupted run's lines"
+    else failed "the job's lines differ from the uninterrupted run's"; diff <(results native.out) <(results out.0) | head; fi
+    exit $fail
+fi
+if ! term_restart $job; then
+    failed "ckpt-mpirun --term: $(tail -n 3 ckpt.term.err | tr '\n' ' ')"
+else
+    restart_verdict "$mode"
+fi
+if [ "$mode" = svc ] && [ "$rc" = 0 ]; then
+    for r in 0 1; do
+        for s in dgram stream; do
+            grep -q "^rank $r: reconnected to $s at step" err.1 ||
+                failed "rank $r did not reconnect to the $s service after the restart"
+            grep -q "^rank $r: reconnected" err.0 && failed "rank $r reconnected before the snapshot"
+        done
+    done
+    want=$(for r in 0 1; do for s in $(seq 0 $((steps - 1))); do echo "rank $r step $s"; done; done | sort)
+    for s in dgram stream; do
+        if [ "$(sort "$svc/job/$s.log")" = "$want" ]; then
+            pass "the $s service saw every rank's $steps steps once, across the restart"
+        else
+            failed "the $s service's requests differ from every rank's steps once"
+            diff <(echo "$want") <(sort "$svc/job/$s.log") | head -n 6
+        fi
+    done
+fi
+left=$(no_strays "$d/") || { failed "processes left: $left"; kill -KILL $(awk '{print $1}' <<<"$left") 2>/dev/null; }
+exit $fail
