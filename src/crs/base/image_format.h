@@ -325,7 +325,9 @@ enum crs_fd_kind {
     CRS_FD_INHERITED = 8,    /* open when the process started (its launcher's: a pipe to a shell, a
                               * job server's pipe, a socket), of a kind Revive cannot reopen: at
                               * restart cr_restart's own descriptor of that number if it has one
-                              * of the same type (mode) and access, else closed */
+                              * of the same type (mode) and access, else closed; with `dup_of`
+                              * 0, 1 or 2 it was on that standard stream's file (a dup(1), an
+                              * open of /dev/stderr): the restart's stream of that number */
     CRS_FD_FOBJ = 9,         /* a file whose bytes the image holds (index in `memfd` into FOBJS),
                               * reopened with its flags at its offset */
     /* kernel objects made by a system call; index in `memfd` into KFDS */

@@ -31,8 +31,10 @@
 struct inherited { uint64_t dev, ino; };
 static struct inherited inherited[CRS_INHERITED_MAX];
 static int ninherited, inherited_noted;
-/* The descriptors a capture found inherited: after a restart, their new
- * files (cr_restart's own, reconnected) are what the process inherited. */
+/* The descriptors the last capture found inherited (each once; reset by
+ * every capture, so that a number that is something else by the next one
+ * is not carried on): after a restart, their new files (cr_restart's own,
+ * reconnected) are what the process inherited. */
 static int matched_fds[CRS_INHERITED_MAX];
 static int nmatched;
 
@@ -58,21 +60,37 @@ static int is_inherited(int fd, const struct stat *st)
 {
     for (int i = 0; i < ninherited; i++)
         if (inherited[i].dev == st->st_dev && inherited[i].ino == st->st_ino) {
-            if (nmatched < CRS_INHERITED_MAX)
+            int seen = 0;
+            for (int k = 0; k < nmatched && !seen; k++)
+                seen = matched_fds[k] == fd;
+            if (!seen && nmatched < CRS_INHERITED_MAX)
                 matched_fds[nmatched++] = fd;
             return 1;
         }
     return 0;
 }
 
+static void inherit_now(int fd)
+{
+    struct stat st;
+    if (ninherited < CRS_INHERITED_MAX && fstat(fd, &st) == 0)   /* closed ones are gone */
+        inherited[ninherited++] = (struct inherited){ st.st_dev, st.st_ino };
+}
+
+/* After a restart the process inherited what cr_restart (or the new
+ * launcher, for a rank) gave it: the standard streams, which the image
+ * records as CRS_FD_INHERIT and never matches, and the files of the
+ * descriptors the capture found inherited, reconnected. Without the
+ * streams, a restarted program that dup()s its standard output or opens
+ * /dev/stderr had every later checkpoint refused (review 13 M1). */
 void crs_inherited_after_restart(void)
 {
     ninherited = 0;
-    for (int i = 0; i < nmatched; i++) {
-        struct stat st;
-        if (fstat(matched_fds[i], &st) == 0)   /* reconnected; closed ones are gone */
-            inherited[ninherited++] = (struct inherited){ st.st_dev, st.st_ino };
-    }
+    for (int fd = 0; fd <= 2; fd++)
+        inherit_now(fd);
+    for (int i = 0; i < nmatched; i++)
+        if (matched_fds[i] > 2)
+            inherit_now(matched_fds[i]);
     nmatched = 0;
 }
 
@@ -522,6 +540,28 @@ int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock)
     return 0;
 }
 
+/* An inherited descriptor on the file of a standard stream (a dup(1), an
+ * open of /dev/stderr): dup_of names the stream, whose file at restart (the
+ * restarter's, or the new launcher's) it takes again, as the program's
+ * copy of its output follows its output. Otherwise the restarter would
+ * have to hold that very number, and the copy was closed. */
+static void stream_copies(struct crs_capture *c)
+{
+    for (size_t i = 0; i < c->nfds; i++) {
+        struct crs_rec_fd *a = &c->fds[i];
+        if (a->kind != CRS_FD_INHERITED || a->fd <= 2)
+            continue;
+        for (size_t j = 0; j < c->nfds && c->fds[j].fd <= 2; j++) {
+            const struct crs_rec_fd *b = &c->fds[j];
+            if (b->kind == CRS_FD_INHERIT && b->dev == a->dev && b->ino == a->ino &&
+                (b->mode & S_IFMT) == (a->mode & S_IFMT)) {
+                a->dup_of = b->fd;
+                break;
+            }
+        }
+    }
+}
+
 int crs_capture_fds(struct crs_capture *c)
 {
     nmatched = 0;
@@ -544,5 +584,7 @@ int crs_capture_fds(struct crs_capture *c)
         crs_capture_error(c, "cannot record the process's pipes: %s", strerror((int)-ret));
     if (!ret)
         ret = crs_capture_sockets(c);
+    if (!ret)
+        stream_copies(c);
     return (int)ret;
 }

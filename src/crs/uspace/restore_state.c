@@ -148,6 +148,14 @@ static void say_info(int to, const char *fmt, ...)
 static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *f, int say)
 {
     const char *what = crs_image_str(r->img, f->path);
+    if (f->dup_of >= 0 && f->dup_of <= 2 && f->dup_of < f->fd && fcntl(f->dup_of, F_GETFD) >= 0 &&
+        dup2(f->dup_of, f->fd) == f->fd) {
+        /* the file of a standard stream (capture_fds.c, stream_copies): this restart's stream */
+        fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
+        say_info(say, "descriptor %d (%s when checkpointed), a copy of standard stream %d, is the restarted "
+                      "process's descriptor %d again", f->fd, what, f->dup_of, f->dup_of);
+        return;
+    }
     struct stat st;
     int fl = fcntl(f->fd, F_GETFL);
     if (fl >= 0 && fstat(f->fd, &st) == 0 && (st.st_mode & S_IFMT) == (f->mode & S_IFMT) &&
