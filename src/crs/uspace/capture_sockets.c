@@ -17,6 +17,7 @@
 #include <linux/tcp.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -363,6 +364,39 @@ static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
     return e;
 }
 
+/* A client's connection to a system service (review 13 M4): a Unix stream or datagram socket
+ * connected to a socket named in the file system where system daemons put theirs (/dev/log, the
+ * run-time directories /run and /var/run but not a user's /run/user/UID, and SSSD's
+ * /var/lib/sss/pipes), held by a process outside the checkpoint. Such clients are made by libc
+ * on the program's behalf and reconnect when the connection fails: syslog's /dev/log (glibc
+ * closes, reconnects and sends again when send fails), NSS's SSSD client
+ * (/var/lib/sss/pipes/nss: a descriptor whose inode changed or that polls as hung up is
+ * dropped and connected again), nscd's /var/run/nscd/socket. The daemon's side of the
+ * connection cannot come back, so the socket is recorded as what the client finds after the
+ * daemon restarted: a socket of the same family and type at the same number, not connected,
+ * where the next send or receive fails (ENOTCONN, EINVAL; poll says hang-up) and the client
+ * connects again. One with a reply waiting unread is refused (a request in progress). */
+static int service_client(const struct crs_rec_socket *s, const struct unix_info *u)
+{
+    static const char *const where[] = { "/dev/log", "/run/", "/var/run/", "/var/lib/sss/pipes/" };
+    const struct sockaddr_un *a = (const struct sockaddr_un *)(const void *)s->remote;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    if (s->family != AF_UNIX || s->type == SOCK_SEQPACKET || u->rq || s->remote_len <= off || !a->sun_path[0])
+        return 0;   /* not a stream or datagram client, a reply waiting, unnamed or abstract */
+    char path[sizeof a->sun_path + 1];
+    size_t n = s->remote_len - off < sizeof a->sun_path ? s->remote_len - off : sizeof a->sun_path;
+    memcpy(path, a->sun_path, n);
+    path[n] = 0;
+    if (!strncmp(path, "/run/user/", 10) || !strncmp(path, "/var/run/user/", 14))
+        return 0;   /* a user's session daemons (D-Bus, ...) keep state a reconnection loses */
+    for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
+        size_t k = strlen(where[i]);
+        if (!strncmp(path, where[i], k) && (where[i][k - 1] == '/' || !path[k]))
+            return 1;
+    }
+    return 0;
+}
+
 /* What socket i is and how it comes back; 0, 1 when it cannot but may be
  * recorded as closed (--ignore-fds), or -errno. */
 static int describe(struct sock_scan *sc, size_t i)
@@ -435,6 +469,13 @@ static int describe(struct sock_scan *sc, size_t i)
                 }
         if (u->peer) {
             int p = sock_of_ino(c, u->peer);
+            if (p < 0 && service_client(s, u)) {
+                /* reconnectable: a socket of its kind, not connected (service_client) */
+                s->state = CRS_SOCK_UNBOUND;
+                s->local_len = s->remote_len = 0;
+                s->flags &= ~(uint32_t)(CRS_SOCK_F_SHUT_RD | CRS_SOCK_F_SHUT_WR);
+                return 0;
+            }
             if (p < 0) {
                 char want[40], comm[20], what[256];
                 snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)u->peer);
