@@ -31,9 +31,16 @@
 
 static volatile int capture_dirfd = -1; /* the image's folder, held open by the durable write */
 
+/* The capture's folder, and the agent's socket and eventfd: Revive's, never the application's
+ * (the halves' rule knows them by their maker's mark; this holds also when a mark was lost, as
+ * when a restart forgets the dead library's marks after the agent made new ones). */
 static int own_fd(void *arg, int fd)
 {
     (void)arg;
+    int agent[4], n = snapc_agent_fds(agent, 4);
+    for (int i = 0; i < n; i++)
+        if (agent[i] == fd)
+            return 1;
     return fd >= 0 && fd == capture_dirfd;
 }
 

@@ -140,13 +140,16 @@ int shm_open(const char *name, int flags, mode_t mode)
     return fd;
 }
 
-/* Descriptors of kinds the MPI library also makes (sockets, eventfds, epolls, timerfds), made by
- * the application: marked as its own, so that a rank image keeps them (halves_query.c decides
- * unmarked ones of these kinds by type, as the library's). Only a caller in the application's
- * namespace counts: not Revive's own code (this layer, libcr: their agent's sockets and eventfds
- * are not the application's) nor an object of another namespace that reached these. The
- * application's close and dup calls keep the marks right by number. */
-static int app_caller(void *ra)
+/* Descriptors of kinds the MPI library also makes (sockets, eventfds, epolls, timerfds): marked
+ * by their maker. A caller in the application's namespace: the application's (an unmarked one is
+ * the application's too, halves_query.c's rule; the mark keeps it so when the number is reused).
+ * Revive's own code (this layer, libcr: their agent's socket and eventfd, a capture's sockets)
+ * or an object of another namespace that reached these: not the application's, left out of the
+ * image. A caller that cannot be told: no mark. The application's close and dup calls keep the
+ * marks right by number. */
+enum { CALLER_UNKNOWN, CALLER_APP, CALLER_NOT_APP };
+
+static int caller_kind(void *ra)
 {
     static void *own_base, *libcr_base;
     Dl_info info;
@@ -154,21 +157,31 @@ static int app_caller(void *ra)
     /* during a capture only libcr makes descriptors, and a parked thread may hold ld.so's lock,
      * which dladdr takes */
     if (pml_halves_is_capturing())
-        return 0;
-    if (!own_base && dladdr((void *)app_caller, &info))
+        return CALLER_NOT_APP;
+    if (!own_base && dladdr((void *)caller_kind, &info))
         own_base = info.dli_fbase;
     if (!libcr_base) {
         void *f = dlsym(RTLD_DEFAULT, "cr_request_checkpoint");
         if (f && dladdr(f, &info))
             libcr_base = info.dli_fbase;
     }
-    if (!dladdr1(ra, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm || info.dli_fbase == own_base ||
-        info.dli_fbase == libcr_base)
-        return 0;
+    if (!dladdr1(ra, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+        return CALLER_UNKNOWN;
+    if (info.dli_fbase == own_base || info.dli_fbase == libcr_base)
+        return CALLER_NOT_APP;
     for (const struct link_map *m = _r_debug.r_map; m; m = m->l_next) /* the base namespace */
         if (m == lm)
-            return 1;
-    return 0;
+            return CALLER_APP;
+    return CALLER_NOT_APP;
+}
+
+static void mark_made(int fd, void *ra)
+{
+    int k = caller_kind(ra);
+    if (k == CALLER_APP)
+        pml_fd_mark(fd, PML_HALF_UPPER, 1);
+    else if (k == CALLER_NOT_APP)
+        pml_fd_mark_by(fd, PML_FD_BY_REVIVE, 1);
 }
 
 /* Their libc functions, found when the layer loads (a first dlsym inside a capture would take
@@ -216,8 +229,8 @@ __attribute__((constructor)) static void fd_wrappers_resolve(void)
     {                                                                            \
         REAL(name);                                                              \
         int made = real_##name args;                                             \
-        if (made >= 0 && app_caller(__builtin_return_address(0)))                \
-            pml_fd_mark(made, PML_HALF_UPPER, 1);                                \
+        if (made >= 0)                                                           \
+            mark_made(made, __builtin_return_address(0));                        \
         return made;                                                             \
     }
 UPPER_FD_WRAP(socket, (int domain, int type, int protocol), (domain, type, protocol))
@@ -232,9 +245,9 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 {
     REAL(socketpair);
     int rc = real_socketpair(domain, type, protocol, sv);
-    if (rc == 0 && app_caller(__builtin_return_address(0))) {
-        pml_fd_mark(sv[0], PML_HALF_UPPER, 1);
-        pml_fd_mark(sv[1], PML_HALF_UPPER, 1);
+    if (rc == 0) {
+        mark_made(sv[0], __builtin_return_address(0));
+        mark_made(sv[1], __builtin_return_address(0));
     }
     return rc;
 }

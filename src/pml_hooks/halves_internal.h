@@ -73,6 +73,18 @@ void pml_halves_set_lower_present(void); /* the lower half is loaded: later anon
  * caller walking a range of numbers stops there. */
 #define PML_FD_TRACK 65536
 void pml_fd_mark(int fd, int half, int open);
+/* Who made a descriptor that is not the application's (the reason pml_half_of_fd gives). */
+enum { PML_FD_BY_LIBRARY, PML_FD_BY_REVIVE, PML_FD_BY_START, PML_FD_BY_LAUNCHER };
+/* Marks fd (open: 1; closed: 0) as not the application's, made by `by` (PML_FD_BY_...). */
+void pml_fd_mark_by(int fd, int by, int open);
+/* Around the lower half's start (its load and MPI_Init, first or after a restart): the table
+ * before, then every descriptor that appeared meanwhile and whose maker did not say whose it is
+ * is the library's (made inside its libc or by a raw system call: halves_query.c's rule). */
+void pml_fd_lower_starting(void);
+void pml_fd_lower_started(void);
+/* After a restart, before the new launcher's are marked: the dead lower half's and launcher's
+ * marks go (their descriptors are not in the image). */
+void pml_fd_lower_forget(void);
 /* Before a checkpoint: marks whose descriptor the application closed since go (the number may
  * hold another object by the restart). */
 void pml_fd_upper_prune(void);

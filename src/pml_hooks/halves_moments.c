@@ -8,7 +8,8 @@
  *     (lower_root.c) and libucm start reporting to halves_hooks.c;
  *   - when MPI_Init returned, whatever appeared since "just before the lower half was loaded"
  *     and is not explained by the above (the lower libc's malloc arenas and thread stacks,
- *     MPI's segments) is lower. */
+ *     MPI's segments) is lower; so is every descriptor that appeared meanwhile and that no
+ *     wrapper marked (halves_query.c's rule for descriptors). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "common/log.h"
@@ -126,6 +127,7 @@ void pml_halves_before_lower(void)
 {
     pml_thr_learn(); /* before the MPI library starts threads (which the layer does not wrap) */
     snapshot(PML_HALF_UPPER, PML_W_PRE);
+    pml_fd_lower_starting();
     if (!ucm_upper_done) {
         ucm_upper_done = 1;
         ucm_register(RTLD_DEFAULT, PML_HALF_UPPER);
@@ -195,5 +197,6 @@ void pml_halves_lower_ready(void)
     find_libcs();
     pml_halves_walk_lower_objects();
     snapshot(PML_HALF_LOWER, PML_W_INIT);
+    pml_fd_lower_started();
     revive_log_info("halves: %d lower objects, %d registry entries", n_lower_objects, pml_reg_entries());
 }

@@ -16,6 +16,7 @@
  * Nothing here allocates; only system calls (fstat, readlink, /proc/self/maps). */
 #define _GNU_SOURCE
 #include "pml_hooks/halves_internal.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <string.h>
@@ -240,8 +241,24 @@ int pml_half_of_thread(pid_t tid, const char **why)
     return h ? h : PML_HALF_LOWER;
 }
 
-/* ---- descriptors -------------------------------------------------------------------------- */
+/* ---- descriptors --------------------------------------------------------------------------
+ * The rule (review 13 HIGH-2): a descriptor is the MPI library's when it was made while the lower
+ * half ran, the application's when it was made while the application ran. What the lower half
+ * runs is known: its namespace's calls that make descriptors come through lower_root.c (every
+ * one glibc exports: open, socket, eventfd, fopen, popen, mkstemp, signalfd, inotify, ...),
+ * and what it made without such a call (inside its libc, by a raw system call) while MPI_Init
+ * ran is found by comparing the table before and after (pml_fd_lower_started). Revive's own code
+ * (the agent, libcr, a capture) marks what it makes through the same wrappers (halves_hooks.c).
+ * Anything else appeared while the application ran, whatever its kind, even made by a raw
+ * system call or by its libc on its behalf: it is the application's, restored or refused by
+ * name, never left out unseen. (Until then an unmarked socket, eventfd, epoll or timerfd was
+ * taken for the library's by its type, and a raw syscall's socketpair was silently lost.) Not
+ * seen: a raw system call of another application thread while MPI_Init runs (taken for the
+ * library's), and one of the library after MPI_Init outside its libc's exported calls (taken for
+ * the application's: refused by name when it cannot be restored). */
 static uint64_t fd_lower_ino[PML_FD_TRACK]; /* non-zero: opened by the lower half (its inode | 1) */
+static uint8_t fd_lower_why[PML_FD_TRACK];  /* PML_FD_BY_... */
+static uint64_t fd_before[PML_FD_TRACK / 64]; /* open just before the lower half started */
 static uint64_t fd_upper_ino[PML_FD_TRACK]; /* non-zero: opened by the application (halves_hooks.c) */
 static int fd_upper_top;                    /* above the highest fd ever marked upper */
 
@@ -265,16 +282,27 @@ static uint64_t fd_key(int fd, const struct stat *st)
     return h | 1;
 }
 
-void pml_fd_mark(int fd, int half, int open)
+void pml_fd_mark_by(int fd, int by, int open)
 {
     struct stat st;
     if (fd < 0 || fd >= PML_FD_TRACK)
         return;
     int ok = open && fstat(fd, &st) == 0;
+    fd_lower_ino[fd] = ok ? ino_key(&st) : 0;
+    fd_lower_why[fd] = (uint8_t)by;
+    fd_upper_ino[fd] = 0; /* the number is the library's (or Revive's) now */
+}
+
+void pml_fd_mark(int fd, int half, int open)
+{
+    struct stat st;
+    if (fd < 0 || fd >= PML_FD_TRACK)
+        return;
     if (half == PML_HALF_LOWER) {
-        fd_lower_ino[fd] = ok ? ino_key(&st) : 0;
-        fd_upper_ino[fd] = 0; /* the number is the library's now */
+        pml_fd_mark_by(fd, PML_FD_BY_LIBRARY, open);
     } else {
+        int ok = open && fstat(fd, &st) == 0;
+        fd_lower_ino[fd] = 0; /* the number is the application's now */
         fd_upper_ino[fd] = ok ? fd_key(fd, &st) : 0;
         /* raised by any thread making a descriptor: a maximum no racing thread may lower */
         int top = __atomic_load_n(&fd_upper_top, __ATOMIC_RELAXED);
@@ -290,6 +318,13 @@ void pml_fd_upper_dup(int from, int to)
     struct stat st;
     if (to < 0 || to >= PML_FD_TRACK)
         return;
+    if (from >= 0 && from < PML_FD_TRACK && fd_lower_ino[from] && fstat(from, &st) == 0 &&
+        fd_lower_ino[from] == ino_key(&st)) {
+        /* a copy of the library's, the launcher's or Revive's (libcr moves its socket up with
+         * F_DUPFD) is theirs too */
+        pml_fd_mark_by(to, fd_lower_why[from], 1);
+        return;
+    }
     int marked = from >= 0 && from < fd_upper_top && fd_upper_ino[from] && fstat(from, &st) == 0 &&
                  fd_key(from, &st) == fd_upper_ino[from];
     pml_fd_mark(to, PML_HALF_UPPER, marked);
@@ -316,6 +351,43 @@ void pml_fd_upper_prune(void)
     for (int fd = 0; fd < fd_upper_top; fd++)
         if (fd_upper_ino[fd] && (fstat(fd, &st) != 0 || fd_key(fd, &st) != fd_upper_ino[fd]))
             fd_upper_ino[fd] = 0;
+}
+
+void pml_fd_lower_forget(void)
+{
+    memset(fd_lower_ino, 0, sizeof fd_lower_ino);
+}
+
+static long note_before(long n, int dirfd, void *arg)
+{
+    (void)arg;
+    if (n != dirfd && n < PML_FD_TRACK)
+        fd_before[n / 64] |= 1ull << (n % 64);
+    return 0;
+}
+
+void pml_fd_lower_starting(void)
+{
+    memset(fd_before, 0, sizeof fd_before);
+    revive_proc_for_each_number("/proc/self/fd", note_before, NULL);
+}
+
+static long mark_started(long n, int dirfd, void *arg)
+{
+    struct stat st;
+    (void)arg;
+    if (n == dirfd || n >= PML_FD_TRACK || (fd_before[n / 64] & (1ull << (n % 64))) || fstat((int)n, &st))
+        return 0;
+    if (fd_lower_ino[n] == ino_key(&st) ||
+        (n < fd_upper_top && fd_upper_ino[n] && fd_upper_ino[n] == fd_key((int)n, &st)))
+        return 0; /* its maker said whose it is */
+    pml_fd_mark_by((int)n, PML_FD_BY_START, 1);
+    return 0;
+}
+
+void pml_fd_lower_started(void)
+{
+    revive_proc_for_each_number("/proc/self/fd", mark_started, NULL);
 }
 
 void pml_fd_upper_renew(void)
@@ -364,25 +436,22 @@ int pml_half_of_fd(int fd, const char **why)
     if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
         tgt[0] = 0;
     if (fd >= 0 && fd < PML_FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
-        h = PML_HALF_LOWER, w = "opened by the MPI library";
+        h = PML_HALF_LOWER;
+        w = fd_lower_why[fd] == PML_FD_BY_REVIVE   ? "made by Revive's own code (agent, libcr, capture)"
+          : fd_lower_why[fd] == PML_FD_BY_START    ? "appeared while the MPI library started (MPI_Init)"
+          : fd_lower_why[fd] == PML_FD_BY_LAUNCHER ? "the launcher's (open when the rank started)"
+                                                   : "opened by the MPI library";
     } else if (fd >= 0 && fd < fd_upper_top && fd_upper_ino[fd] && fd_upper_ino[fd] == fd_key(fd, &st)) {
         h = PML_HALF_UPPER, w = "made by the application (upper shm_open, socket, eventfd, epoll, timerfd, or a dup)";
-    } else if (S_ISSOCK(st.st_mode)) {
-        h = PML_HALF_LOWER, w = "socket";
-    } else if (!strcmp(tgt, "anon_inode:[eventfd]")) {
-        h = PML_HALF_LOWER, w = "eventfd";
-    } else if (!strcmp(tgt, "anon_inode:[eventpoll]")) {
-        h = PML_HALF_LOWER, w = "epoll";
-    } else if (!strcmp(tgt, "anon_inode:[timerfd]")) {
-        h = PML_HALF_LOWER, w = "timerfd";
-    } else if (starts(tgt, "/dev/shm/")) {
-        h = PML_HALF_LOWER, w = "shared-memory file (/dev/shm)";
     } else if (starts(tgt, "/dev/infiniband/") || starts(tgt, "/dev/knem") ||
                starts(tgt, "/dev/xpmem") || starts(tgt, "/dev/cxi") || starts(tgt, "/dev/hfi")) {
         h = PML_HALF_LOWER, w = "RDMA or shared-memory device";
     } else if (strstr(tgt, "/ompi.") || strstr(tgt, "/openmpi-sessions") || strstr(tgt, "/pmix-") ||
                strstr(tgt, "/pmix.") || strstr(tgt, "/mpich_")) {
         h = PML_HALF_LOWER, w = "file in an MPI session directory";
+    } else if (S_ISSOCK(st.st_mode) || starts(tgt, "anon_inode:")) {
+        h = PML_HALF_UPPER, w = "socket or kernel object that appeared while the application ran (no MPI "
+                                "library call made it)";
     } else if (S_ISFIFO(st.st_mode)) {
         h = PML_HALF_UPPER, w = "pipe";
     } else if (S_ISCHR(st.st_mode)) {

@@ -356,6 +356,126 @@ int close(int fd)
     return real_close(fd);
 }
 
+/* Every other call glibc exports that makes a descriptor: what the library makes while it runs is
+ * its own, whatever the kind (halves_query.c's rule: an unmarked descriptor is the
+ * application's). Those its libc makes inside another call (fopen's open, popen's pipe, opendir,
+ * mkstemp) are reported through the exported call that returned them. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+
+#define LOWER_FD_WRAP(ret, name, params, args) \
+    ret name params \
+    { \
+        REAL(name); \
+        return fd_opened(real_##name args); \
+    }
+LOWER_FD_WRAP(int, socket, (int domain, int type, int protocol), (domain, type, protocol))
+LOWER_FD_WRAP(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+LOWER_FD_WRAP(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int flags), (fd, a, l, flags))
+LOWER_FD_WRAP(int, eventfd, (unsigned int initval, int flags), (initval, flags))
+LOWER_FD_WRAP(int, epoll_create, (int size), (size))
+LOWER_FD_WRAP(int, epoll_create1, (int flags), (flags))
+LOWER_FD_WRAP(int, timerfd_create, (int clockid, int flags), (clockid, flags))
+LOWER_FD_WRAP(int, signalfd, (int fd, const sigset_t *mask, int flags), (fd, mask, flags))
+LOWER_FD_WRAP(int, inotify_init, (void), ())
+LOWER_FD_WRAP(int, inotify_init1, (int flags), (flags))
+LOWER_FD_WRAP(int, shm_open, (const char *name, int flags, mode_t mode), (name, flags, mode))
+LOWER_FD_WRAP(int, mkstemp, (char *t), (t))
+LOWER_FD_WRAP(int, mkostemp, (char *t, int flags), (t, flags))
+LOWER_FD_WRAP(int, mkstemps, (char *t, int suffixlen), (t, suffixlen))
+LOWER_FD_WRAP(int, mkostemps, (char *t, int suffixlen, int flags), (t, suffixlen, flags))
+LOWER_FD_WRAP(int, creat, (const char *path, mode_t mode), (path, mode))
+int mkstemp64(char *) __attribute__((alias("mkstemp")));
+int mkostemp64(char *, int) __attribute__((alias("mkostemp")));
+int mkstemps64(char *, int) __attribute__((alias("mkstemps")));
+int mkostemps64(char *, int, int) __attribute__((alias("mkostemps")));
+int creat64(const char *, mode_t) __attribute__((alias("creat")));
+
+int pidfd_open(pid_t pid, unsigned int flags);
+int pidfd_open(pid_t pid, unsigned int flags)
+{
+    static int (*real)(pid_t, unsigned int);
+    if (!real)
+        real = (int (*)(pid_t, unsigned int))dlsym(RTLD_NEXT, "pidfd_open");
+    return fd_opened(real ? real(pid, flags) : (int)syscall(SYS_pidfd_open, pid, flags));
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    REAL(socketpair);
+    int rc = real_socketpair(domain, type, protocol, sv);
+    if (rc == 0)
+        fd_opened(sv[0]), fd_opened(sv[1]);
+    return rc;
+}
+
+static FILE *file_opened(FILE *f)
+{
+    if (f)
+        fd_opened(fileno(f));
+    return f;
+}
+
+#define LOWER_FILE_WRAP(name, params, args) \
+    FILE *name params \
+    { \
+        REAL(name); \
+        return file_opened(real_##name args); \
+    }
+LOWER_FILE_WRAP(fopen, (const char *path, const char *mode), (path, mode))
+LOWER_FILE_WRAP(freopen, (const char *path, const char *mode, FILE *f), (path, mode, f))
+LOWER_FILE_WRAP(popen, (const char *cmd, const char *mode), (cmd, mode))
+LOWER_FILE_WRAP(tmpfile, (void), ())
+FILE *fopen64(const char *, const char *) __attribute__((alias("fopen")));
+FILE *freopen64(const char *, const char *, FILE *) __attribute__((alias("freopen")));
+FILE *tmpfile64(void) __attribute__((alias("tmpfile")));
+
+DIR *opendir(const char *path)
+{
+    REAL(opendir);
+    DIR *d = real_opendir(path);
+    if (d)
+        fd_opened(dirfd(d));
+    return d;
+}
+
+/* their closes, which close the descriptor inside libc */
+static void file_closing(int fd)
+{
+    if (fd >= 0 && cb)
+        cb->fd(fd, 0);
+}
+
+int fclose(FILE *f)
+{
+    REAL(fclose);
+    if (f)
+        file_closing(fileno(f));
+    return real_fclose(f);
+}
+
+int pclose(FILE *f)
+{
+    REAL(pclose);
+    if (f)
+        file_closing(fileno(f));
+    return real_pclose(f);
+}
+
+int closedir(DIR *d)
+{
+    REAL(closedir);
+    file_closing(dirfd(d));
+    return real_closedir(d);
+}
+
 /* The MPI library's malloc: the lower libc maps large chunks with mmap internally, and frees
  * them with munmap, neither through the calls above. Every malloc-family call in the namespace
  * (the lower libc's own included: glibc calls malloc through its PLT so that it can be

@@ -80,8 +80,10 @@ void pml_restart_note_launcher_fds(void)
 {
     nlfd = 0;
     for (int fd = 3; fd < 1024 && nlfd < LFD_MAX; fd++)
-        if (fcntl(fd, F_GETFD) >= 0)
+        if (fcntl(fd, F_GETFD) >= 0) {
             lfd[nlfd++] = fd;
+            pml_fd_mark_by(fd, PML_FD_BY_LAUNCHER, 1);
+        }
 }
 
 int pml_launcher_fd(int fd)
@@ -101,6 +103,7 @@ static void launcher_fds_from(const char *list)
         while (*p >= '0' && *p <= '9')
             v = v * 10 + (*p++ - '0');
         lfd[nlfd++] = v;
+        pml_fd_mark_by(v, PML_FD_BY_LAUNCHER, 1);
         while (*p && (*p < '0' || *p > '9'))
             p++;
     }
@@ -211,6 +214,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         pending = 1;
         hook_failed = 0;
         generation++;
+        pml_fd_lower_forget(); /* the dead library's and launcher's: not in the image */
         if (take_handoff())
             hook_failed = 1;
         int e = pml_ldso_forget(err, sizeof err);
