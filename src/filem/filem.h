@@ -91,6 +91,13 @@ int filem_seq_remove(const char *jobdir, uint64_t seq, char *err, size_t errlen)
  * it to release) or -errno. */
 int filem_seq_lock_shared(const char *jobdir, uint64_t seq);
 
+/* REF does not exist, GONE its highest missing folder (as REF names it, relative or not): the
+ * words "REF does not exist: ..." into OUT, saying which folder is missing where (a relative REF:
+ * relative to the current directory, named), and that its file system may not be mounted only
+ * when a folder above the snapshot directory is the missing one (a mistyped relative reference
+ * was told "its file system is not mounted": review LOW-2). Returns what filem_fmt returns. */
+int filem_missing_ref_words(const char *ref, const char *gone, char *out, size_t len);
+
 /* REF is a sequence (JOBDIR/<seq>) or a job directory (then *seq = -1).
  * Fills jobdir with REF's job directory (absolute). -ENOENT when missing,
  * -EINVAL when REF is neither. A folder that holds exactly one job directory

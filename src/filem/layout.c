@@ -475,6 +475,33 @@ static int only_job_dir(const char *dir, const char *ref, char *jobdir, size_t l
     return -EINVAL;
 }
 
+int filem_missing_ref_words(const char *ref, const char *gone, char *out, size_t len)
+{
+    char up[PATH_MAX], name[NAME_MAX + 1], where[PATH_MAX], rel[PATH_MAX + 64] = "";
+    snprintf(up, sizeof up, "%s", gone);
+    size_t n = strlen(up);
+    while (n > 1 && up[n - 1] == '/')
+        up[--n] = 0;
+    char *slash = strrchr(up, '/');
+    snprintf(name, sizeof name, "%s", slash ? slash + 1 : up);
+    if (slash)
+        slash[slash == up ? 1 : 0] = 0; /* "/scratch": "/" */
+    else
+        snprintf(up, sizeof up, ".");
+    /* the folder GONE should be in, absolute */
+    if (!realpath(up, where))
+        snprintf(where, sizeof where, "%s", up);
+    char cwd[PATH_MAX];
+    if (ref[0] != '/' && getcwd(cwd, sizeof cwd))
+        filem_fmt(rel, sizeof rel, " relative to the current directory (%s)", cwd);
+    if (job_dir_name(name, strlen(name))) /* the snapshot directory, from a folder that is there */
+        return filem_fmt(out, len, "%s does not exist%s: there is no %s in %s (mistyped, or "
+                                   "removed)", ref, rel, name, where);
+    return filem_fmt(out, len, "%s does not exist%s: %s%s%s is not there (mistyped, removed, or its "
+                               "file system is not mounted on this host)",
+                     ref, rel, where, strcmp(where, "/") ? "/" : "", name);
+}
+
 int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
                       size_t errlen)
 {
@@ -490,13 +517,15 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
     if (!realpath(ref, abs)) {
         int e = errno;
         char gone[PATH_MAX];
-        if (e == ENOENT && job_dir_gone(ref, gone, sizeof gone))
-            filem_fmt(err, errlen, "%s does not exist: %s is gone (removed, or its file system "
-                                   "is not mounted on this host); bring it back, or run restart-mpi "
-                                   "%s on a host the job ran on: it restarts from the node-local "
-                                   "caches where they hold the images and the snapshot's "
-                                   "metadata (%s)",
-                      ref, gone, ref, FILEM_META_NAME);
+        if (e == ENOENT && job_dir_gone(ref, gone, sizeof gone)) {
+            int w = filem_missing_ref_words(ref, gone, err, errlen);
+            if (w > 0 && (size_t)w < errlen)
+                filem_fmt(err + w, errlen - (size_t)w,
+                          "; if it was removed, or is not mounted here, run restart-mpi %s on a "
+                          "host the job ran on: it restarts from the node-local caches where they "
+                          "hold the images and the snapshot's metadata (%s)",
+                          ref, FILEM_META_NAME);
+        }
         else if (e == ENOENT)
             filem_fmt(err, errlen, "%s does not exist; give a snapshot reference as printed by "
                                   "ckpt-mpirun",

@@ -100,7 +100,7 @@ on h1 timeout -k 5 120 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" 
     >"$W/rc.out" 2>"$W/rc.err"
 st=$?
 [ $st = 1 ] || fail "rc: restart-mpi status $st, not 1"
-grep -qF "$ref does not exist: $SHARED is gone (removed, or its file system is not mounted on this host); a restart from the node-local caches re-creates the job directory where it was, in $SHARED, which is missing too" "$W/rc.err" ||
+grep -qF "$ref does not exist: $SHARED is not there (mistyped, removed, or its file system is not mounted on this host); a restart from the node-local caches re-creates the job directory where it was, in $SHARED, which is missing too" "$W/rc.err" ||
     { fail "rc: no message saying the storage is missing"; cat "$W/rc.err"; }
 [ "$(wc -l <"$W/rc.err")" = 1 ] || { fail "rc: more than one line"; cat "$W/rc.err"; }
 [ -e "$SHARED" ] && fail "rc: something was made: $(ls -la "$SHARED")"

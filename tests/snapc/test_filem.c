@@ -268,12 +268,31 @@ static void test_sequences(void)
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
     CHECK_STR_CONTAINS(err, "does not exist: ");
     char gone[PATH_MAX + 16];
-    filem_fmt(gone, sizeof gone, ": %s/gone is gone (removed, or its file system", base);
+    filem_fmt(gone, sizeof gone, ": %s/gone is not there (mistyped, removed, or its file system", base);
     CHECK_STR_CONTAINS(err, gone);
     CHECK_STR_CONTAINS(err, "the images and the snapshot's metadata (" FILEM_META_NAME ")");
+    /* only the snapshot directory missing from a folder that is there: no word of a file system
+     * not mounted (review LOW-2: a mistyped reference was told so) */
     filem_fmt(p, sizeof p, "%s/" FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX, base);
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
-    CHECK_STR_CONTAINS(err, FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX " is gone");
+    filem_fmt(gone, sizeof gone, "does not exist: there is no " FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX
+              " in %s (mistyped, or removed)", base);
+    CHECK_STR_CONTAINS(err, gone);
+    CHECK(strstr(err, "file system is not mounted") == NULL);
+    /* a relative one: relative to which directory */
+    {
+        char here[PATH_MAX];
+        CHECK(getcwd(here, sizeof here) != NULL);
+        CHECK_EQ(chdir(base), 0);
+        CHECK_EQ(filem_resolve_ref(FILEM_JOB_PREFIX "79" FILEM_JOB_SUFFIX "/2", jd, sizeof jd, &s, err,
+                                   sizeof err), -ENOENT);
+        filem_fmt(gone, sizeof gone, FILEM_JOB_PREFIX "79" FILEM_JOB_SUFFIX "/2 does not exist relative "
+                  "to the current directory (%s): there is no " FILEM_JOB_PREFIX "79" FILEM_JOB_SUFFIX
+                  " in %s (mistyped, or removed)", base, base);
+        CHECK_STR_CONTAINS(err, gone);
+        CHECK(strstr(err, "file system is not mounted") == NULL);
+        CHECK_EQ(chdir(here), 0);
+    }
     /* the folder of one job directory (mpirun's --ckpt-dir) stands for it, with a note */
     CHECK_EQ(filem_resolve_ref(base, jd, sizeof jd, &s, err, sizeof err), 0);
     CHECK_EQ(s, -1);

@@ -303,9 +303,7 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     if (gethostname(host, sizeof host) < 0)
         filem_fmt(host, sizeof host, "this host");
     host[sizeof host - 1] = 0;
-    int n0 = filem_fmt(err, errlen, "%s does not exist: %s is gone (removed, or its file system is "
-                                   "not mounted on this host)",
-                      ref, gone);
+    int n0 = filem_missing_ref_words(ref, gone, err, errlen);
     char *tail = err + (n0 > 0 && (size_t)n0 < errlen ? (size_t)n0 : 0);
     size_t tlen = errlen - (size_t)(tail - err);
     *base = 0;
