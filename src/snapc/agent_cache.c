@@ -6,11 +6,13 @@
 #define REVIVE_LOG_SUBSYS "snapc"
 #include "snapc/agent_int.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "filem/local_bound.h"
 #include "filem/local_gc.h"
 #include "filem/local_meta.h"
 #include "filem/local_retain.h"
@@ -70,4 +72,22 @@ void agent_cache_committed(uint64_t seq)
                             gs.tmp, gs.tmp == 1 ? "" : "s", gs.bytes >> 20);
     }
     A.local_committed = 1;
+}
+
+/* A node keeps at most one uncommitted sequence besides the one being written: a job whose
+ * snapshot directory stays full or unwritable commits nothing, and every failed sequence's
+ * images stayed in the cache (review MEDIUM-1: 14 copies after 9 s at --ckpt-interval 1). Said
+ * by the coordinator, once per job (coord_stage_failed); here only what goes wrong. */
+void agent_cache_bound(int keeping)
+{
+    if (!A.local_seq[0] || !A.dir[0])
+        return;
+    int removed = 0;
+    int e = filem_local_bound_uncommitted(A.local_seq, A.dir, keeping, &removed);
+    if (e < 0 && e != -ENOENT)
+        revive_log_warn("rank %d: cannot remove the older uncommitted sequences of the node-local "
+                        "cache beside %s: %s", A.world_rank, A.local_seq, strerror(-e));
+    else if (removed)
+        revive_log_debug("rank %d: removed %d uncommitted sequence%s from the node-local cache",
+                         A.world_rank, removed, removed == 1 ? "" : "s");
 }

@@ -306,6 +306,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
             return;
         }
         snprintf(path, sizeof path, "%s/rank_%d.img", A.local_seq, A.world_rank);
+        agent_cache_bound(1); /* an older failed one, at most, beside this one */
     }
     snprintf(A.image, sizeof A.image, "%s", path);
     struct snapc_capture_result r;
@@ -364,6 +365,8 @@ static void on_resume(const uint8_t *p)
         /* the outcome of the sequence that was staging: committed, or not (the coordinator
          * says so since this rank may be waiting in MPI_Finalize) */
         agent_cache_drop_at_end(); /* the commit came after this rank entered MPI_Finalize */
+        if (r.seq == A.seq && !r.committed)
+            agent_cache_bound(0); /* its staging failed: the newest failed one, no other */
         if (r.seq == A.seq) {
             agent_outcome_record(r.seq, r.committed != 0);
             agent_outcome_set(0, r.seq);

@@ -157,6 +157,9 @@ void agent_full_advice(int e, char *msg, size_t len, int local);
 void agent_cache_committed(uint64_t seq);
 /* In MPI_Finalize after the last commit: the cached sequence goes (a killed job keeps it). */
 void agent_cache_drop_at_end(void);
+/* This epoch's sequence is made in the cache (keeping: 1) or its staging failed (0): older
+ * uncommitted sequences go but the newest `keeping` of them (filem/local_bound.h). */
+void agent_cache_bound(int keeping);
 
 /* agent_mpix.c: epoch ends and staging outcomes, for MPIX_Checkpoint and MPI_Finalize */
 /* An epoch ended (committed, restarted from, our request refused, ended at "recovered"

@@ -137,6 +137,18 @@ void coord_stage_failed(uint64_t seq, const char *why)
     revive_log_warn("checkpoint %llu is not committed: %s (the previous committed snapshot is "
                     "untouched; the node-local copies are kept)",
                     (unsigned long long)seq, why);
+    /* once per job: a job whose snapshot directory stays full or unwritable fails every
+     * periodic checkpoint; the caches keep one failed sequence, not each (review MEDIUM-1:
+     * 14 copies of every image after 9 s at --ckpt-interval 1) */
+    static int bound_said;
+    if (!bound_said && coord.cfg->local_dir) {
+        bound_said = 1;
+        revive_log_warn("each node keeps the images of the newest failed checkpoint in its cache "
+                        "until a later one commits, and removes those of older failed ones (said "
+                        "once per job); checkpoints go on failing until %s has room and can be "
+                        "written, or the job is started with another --ckpt-dir",
+                        coord.jobdir);
+    }
     if (!coord.seqdir[0])
         return;
     /* the images already copied are never offered without the commit: they go, so that a

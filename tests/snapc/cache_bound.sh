@@ -1,0 +1,54 @@
+#!/bin/bash
+# A periodic job (--interval 1) whose snapshot directory is full (a small tmpfs filled after the
+# first commit) fails every checkpoint's staging: its node's cache keeps the committed sequence
+# and, besides the one being written, only the newest failed one (review MEDIUM-1: every failed
+# sequence's images stayed, 14 copies after a 9 s job); the coordinator says once, not at each
+# failure, that the caches keep only the newest failed one; once there is room again the next
+# commit leaves only committed sequences in the cache. Needs to mount a tmpfs (root).
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-cache-bound
+mnt=$W/small
+mkdir -m 700 "$mnt"
+if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
+    echo "SKIP: cannot mount a tmpfs here (not root?): the full snapshot directory is not made"; exit 77
+fi
+cleanup='umount -l "$mnt" 2>/dev/null'
+
+start_job a 2 --coord --dir "$mnt" --interval 1 -- --iters $UNTIL_KILLED --sleep-us 300
+jd=$mnt/revive_global_snapshot_$JOB.ckpt
+cache=$W/revive-local-$(id -u)/revive_global_snapshot_$JOB.ckpt
+wait_for 120 '[ "$(newest_committed "$jd")" -ge 0 ]' || fail "no first commit in 120 s"
+[ -d "$cache" ] || fail "no node-local cache at $cache: $(ls -R "$W/revive-local-"* 2>&1 | head)"
+dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null
+base=$(grep -c "is not committed" "$W/a.err")
+# at least 8 failed checkpoints (each one's images in the cache on the old code)
+wait_for 240 '[ $(($(grep -c "is not committed" "$W/a.err") - base)) -ge 8 ]' ||
+    fail "8 failed checkpoints not seen in 240 s: $(grep -c "is not committed" "$W/a.err")"
+kept=$(ls "$cache" | grep -c '^[0-9]*$')
+# every cached sequence: committed in the snapshot directory, or one of the two newest (the
+# newest failed, and one being written)
+newest2=$(ls "$cache" | grep '^[0-9]*$' | sort -n | tail -2 | tr '\n' ' ')
+for s in $(ls "$cache" | grep '^[0-9]*$'); do
+    [ -f "$jd/$s/snapshot.meta" ] && continue
+    case " $newest2" in *" $s "*) continue ;; esac
+    fail "failed sequence $s is still in the node's cache (newest: $newest2)"
+done
+[ "$kept" -le 3 ] || fail "$kept sequences in the node's cache after 8 failed checkpoints: $(ls "$cache")"
+said=$(grep -c "keeps the images of the newest failed checkpoint" "$W/a.err")
+[ "$said" = 1 ] || fail "the bound is said $said times, not once: $(grep 'newest failed' "$W/a.err" | head -3)"
+pass "a full snapshot directory: $kept sequences in the cache after 8+ failed checkpoints, said once"
+
+# room again: a commit, then only committed sequences in the cache (the one being written aside)
+c0=$(newest_committed "$jd")
+rm -f "$mnt/filler"
+wait_for 120 '[ "$(newest_committed "$jd")" -gt "$c0" ]' || fail "no commit once there is room"
+wait_for 60 '
+    left=
+    for s in $(ls "$cache" | grep "^[0-9]*$"); do
+        [ -f "$jd/$s/snapshot.meta" ] || [ "$s" -gt "$(newest_committed "$jd")" ] || left="$left $s"
+    done
+    [ -z "$left" ]' || fail "failed sequences left in the cache after a commit:$left"
+kill -TERM $JOB; wait $JOB
+pass "room again: the next commit leaves no failed sequence in the cache"
+wait_no_strays
+finish
