@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/size_arg.h"
 #include "crs/base/durable.h"
 #include "crs/base/protocol.h"
 #include "crs/base/tree.h"
@@ -157,16 +158,11 @@ int main(int argc, char **argv)
             break;
         case 'v': verbose = 1; break;
         case 'D': {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            unsigned long long mul = *end == 'K' || *end == 'k' ? 1ull << 10 : *end == 'M' || *end == 'm' ? 1ull << 20
-                                   : *end == 'G' || *end == 'g' ? 1ull << 30 : *end == 'T' || *end == 't' ? 1ull << 40
-                                   : 1;
-            if (end == optarg || (mul != 1 && end[1]) || (mul == 1 && *end) || v > (1ull << 44) / mul) {
+            uint64_t v;
+            if (revive_size_arg(optarg, &v) < 0) {
                 fprintf(stderr, "cr_checkpoint: --file-data-max takes a size such as 512M or 4G, not '%s'\n", optarg);
                 return 2;
             }
-            v *= mul;
             /* the limit travels in whole MiB: a smaller one would silently become 1 MiB */
             if (v != 0 && v < (1ull << 20)) {
                 fprintf(stderr, "cr_checkpoint: --file-data-max=%s is below the smallest limit, 1M (the limit "

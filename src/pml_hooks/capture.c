@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "crs/base/image_format.h"
 #include "crs/libcr/runtime.h"
 #include "common/fault.h"
+#include "common/size_arg.h"
 #include "snapc/agent.h" /* snapc_agent_epoch */
 
 
@@ -266,6 +268,29 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     }
 }
 
+/* REVIVE_FILE_DATA_MAX (mpirun -am ft-enable-cr --ckpt-file-data-max SIZE and restart-mpi's
+ * option of that name set it for every rank): the bytes of saved files the rank's image may hold; unset: libcr's default (1 GiB);
+ * 0: no limit. 0, or -EINVAL with the reason in err (a value that is no size). */
+static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
+{
+    o->file_data_hint = "mpirun -am ft-enable-cr --ckpt-file-data-max SIZE, or "
+                        "REVIVE_FILE_DATA_MAX=SIZE for the ranks";
+    /* a restarted job: restart-mpi's environment first (the application keeps its own) */
+    const char *v = pml_restart_getenv("REVIVE_FILE_DATA_MAX");
+    if (!v)
+        v = getenv("REVIVE_FILE_DATA_MAX");
+    uint64_t b;
+    if (!v || !*v)
+        return 0;
+    if (revive_size_arg(v, &b) < 0) {
+        snprintf(err, len, "REVIVE_FILE_DATA_MAX=%.64s is no size (give one such as 4G, 512M, or "
+                 "0 for no limit)", v);
+        return -EINVAL;
+    }
+    o->file_data_max = b ? b : UINT64_MAX;
+    return 0;
+}
+
 static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold)
 {
     memset(r, 0, sizeof *r);
@@ -294,6 +319,16 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
      * the lower half's are left out by the halves filter. */
     o.ignore_fds = 0;
     o.no_ignore_hint = 1;
+    /* the files deleted while open (scratch files) and in /dev/shm the image may hold: the
+     * ranks' limit is mpirun's --ckpt-file-data-max, which a refusal names (cr_checkpoint's
+     * option, which it named, is no MPI user's: review MEDIUM-6) */
+    e = file_data_limit(&o, r->err, sizeof r->err);
+    if (e) {
+        pml_restart_done(0, NULL, 0);
+        crs_durable_abort(&d);
+        capture_dirfd = -1;
+        return e;
+    }
     if (hold)
         o.hold_thread = hold_upper;
     o.after_park = copy_windows;

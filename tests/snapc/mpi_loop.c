@@ -8,7 +8,10 @@
  * "mpix K" may come up to 8 times. With "seen DIR" each MPIX_Checkpoint line also says how many
  * committed sequences (snapshot.meta) DIR/revive_global_snapshot_*.ckpt held when the call
  * returned (tests/snapc/mpix_stage.sh: the call returns after the commit).
- * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] */
+ * With "scratch BYTES" every rank keeps a scratch file of BYTES bytes in $TMPDIR open after
+ * deleting it (the image must hold its bytes: tests/snapc/mpi_scratch.sh) and checks its bytes
+ * at the end ("scratch ok" or "scratch BAD" from each rank).
+ * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] [scratch BYTES] */
 #include <glob.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@ int main(int argc, char **argv)
     long mpix_at[8];
     int nmpix = 0;
     const char *hold = NULL, *seen = NULL;
+    long scratch = 0;
     for (int a = 2; a + 1 < argc; a += 2) {
         if (strcmp(argv[a], "mpix") == 0 && nmpix < 8)
             mpix_at[nmpix++] = atol(argv[a + 1]);
@@ -35,6 +39,19 @@ int main(int argc, char **argv)
             hold = argv[a + 1];
         else if (strcmp(argv[a], "seen") == 0)
             seen = argv[a + 1];
+        else if (strcmp(argv[a], "scratch") == 0)
+            scratch = atol(argv[a + 1]);
+    }
+    FILE *sf = NULL;
+    if (scratch > 0) {
+        /* tmpfile(): created in $TMPDIR (or /tmp), deleted at once, open until the end */
+        sf = tmpfile();
+        for (long k = 0; sf && k < scratch; k++)
+            fputc((int)((k * 7 + r) & 0xff), sf);
+        if (!sf || fflush(sf) != 0) {
+            fprintf(stderr, "rank %d: cannot write the scratch file\n", r);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
     }
     MPI_Comm half;
     MPI_Comm_split(MPI_COMM_WORLD, r % 2, r, &half);
@@ -82,6 +99,14 @@ int main(int argc, char **argv)
         acc += rv * 1e-6;
         if (i % 500 == 0)
             usleep(2000);
+    }
+    if (sf) {
+        long bad = 0, k = 0;
+        rewind(sf);
+        for (int c; (c = fgetc(sf)) != EOF; k++)
+            bad += c != (int)((k * 7 + r) & 0xff);
+        printf("rank %d: scratch %s\n", r, bad || k != scratch ? "BAD" : "ok");
+        fclose(sf);
     }
     double tot;
     MPI_Reduce(&acc, &tot, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);

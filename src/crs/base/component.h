@@ -35,6 +35,9 @@ struct crs_ckpt_opts {
     /* Bytes of saved files (deleted while open, in /dev/shm) an image may
      * hold: 0 the default (CRS_FILE_DATA_MAX_DEFAULT), UINT64_MAX no limit. */
     uint64_t file_data_max;
+    /* How the caller's user raises that limit, named when an image would hold more (NULL:
+     * "cr_checkpoint --file-data-max=SIZE"; an MPI rank names mpirun's option). */
+    const char *file_data_hint;
     int timeout_ms;      /* for parking the threads */
     /* A member of a process tree's checkpoint (crs/base/tree.h): its children
      * are members too, so they do not refuse the checkpoint, and a pipe end

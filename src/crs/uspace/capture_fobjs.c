@@ -267,11 +267,11 @@ int crs_capture_fobj_plan(struct crs_capture *c)
         if (c->opts.file_data_max && c->fdata_total > c->opts.file_data_max) {
             crs_capture_error(c, "the %s file %s holds %llu MiB; with the other saved files that is more than "
                               "the %llu MiB an image may hold of files deleted while open or in /dev/shm; "
-                              "raise the limit (cr_checkpoint --file-data-max=SIZE), or close or shrink the file",
+                              "raise the limit (%s), or close or shrink the file",
                               kind_word(f->kind),
                               c->fobj_paths[i],
                               (unsigned long long)((c->fdata_total - before + (1 << 20) - 1) >> 20),
-                              (unsigned long long)(c->opts.file_data_max >> 20));
+                              (unsigned long long)(c->opts.file_data_max >> 20), c->opts.file_data_hint);
             return -EFBIG;
         }
     }

@@ -355,6 +355,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->opts.file_data_max = o->file_data_max ? o->file_data_max : CRS_FILE_DATA_MAX_DEFAULT;
     if (o->file_data_max == UINT64_MAX)
         c->opts.file_data_max = 0;   /* no limit */
+    c->opts.file_data_hint = o->file_data_hint ? o->file_data_hint : "cr_checkpoint --file-data-max=SIZE";
     image_fd = o->fd;
 
     int e = collect(c, (size_t)np);

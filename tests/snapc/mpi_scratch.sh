@@ -1,0 +1,86 @@
+#!/bin/bash
+# mpi_scratch.sh FLAVOR: a rank whose deleted-while-open scratch files exceed what its image may
+# hold (review MEDIUM-6). A real MPI job (tests/snapc/mpi_loop.c, "scratch 3 MiB" per rank) under
+# "mpirun -am ft-enable-cr --ckpt-file-data-max 1M": ckpt-mpirun's "no checkpoint" names the
+# limit, the file, and what an MPI user can do (mpirun's --ckpt-file-data-max, REVIVE_FILE_DATA_MAX),
+# never cr_checkpoint's option (the old message said "cr_checkpoint --file-data-max=SIZE", which
+# no rank can be given); the job runs on. With --ckpt-file-data-max 8M (the option form) and
+# with REVIVE_FILE_DATA_MAX=8M (the variable), the snapshot commits and the job ends with the
+# native result and its scratch bytes intact; restart-mpi of a --term snapshot also gives them.
+# REVIVE_FILE_DATA_MAX=lots refuses the checkpoint naming the variable; a bad
+# --ckpt-file-data-max is refused by mpirun before the launch.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+snapc_workdir snapc-scratch-$flavor
+cleanup='rm -rf "$tmp"'
+bin=$B/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+export REVIVE_COORD_BIN=$COORD
+np=2 iters=${SNAPC_MPI_ITERS:-20000} sz=$((3 << 20))
+timeout -k 5 300 "$launcher" -n $np "$bin" $iters scratch $sz >"$W/native.out" 2>"$W/native.err" ||
+    { fail "native run"; cat "$W/native.err"; finish; }
+[ "$(grep -c "scratch ok" "$W/native.out")" = $np ] || { fail "native scratch"; cat "$W/native.out"; }
+# run_job NAME [VAR=VALUE...] -- MPIRUN OPTIONS...: the job (holding halfway until NAME.go) in
+# the background; JOB = mpirun's pid
+run_job() {
+    local name=$1 envs=()
+    shift
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec "${envs[@]}" "$wrapper" -am ft-enable-cr "$@" \
+        -n $np "$bin" $iters hold "$W/$name.go" scratch $sz ) >"$W/$name.out" 2>"$W/$name.err" &
+    JOB=$!; jobs_started="$jobs_started $JOB"
+    wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
+        fail "the job $name did not start Revive's mpirun"
+}
+# finish_job NAME: lets it end; its result and scratch bytes as natively
+finish_job() {
+    touch "$W/$1.go"
+    wait $JOB || fail "$1: the job's status $?"
+    grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/$1.out") ||
+        { fail "$1: result differs"; cat "$W/$1.out"; }
+    [ "$(grep -c "scratch ok" "$W/$1.out")" = $np ] || { fail "$1: scratch bytes"; cat "$W/$1.out"; }
+}
+
+run_job small -- --ckpt-file-data-max 1M
+expect_rc 1 "a snapshot over the limit" timeout 300 "$CKPT" --wait $JOB &&
+    err_has "no checkpoint" && err_has "--ckpt-file-data-max SIZE" && err_has "REVIVE_FILE_DATA_MAX" &&
+    err_has "the 1 MiB"
+grep -q "cr_checkpoint" "$W/cmd.err" && fail "the refusal names cr_checkpoint: $(cat "$W/cmd.err")"
+cat "$W/cmd.err"
+kill -0 $JOB || fail "the job ended"
+finish_job small
+pass "$flavor: over the limit: no checkpoint, naming mpirun's option and the variable; the job ran on"
+
+for how in option variable; do
+    if [ $how = option ]; then run_job $how -- --ckpt-file-data-max 8M
+    else run_job $how REVIVE_FILE_DATA_MAX=8M --
+    fi
+    expect_rc 0 "a snapshot with the limit raised ($how)" timeout 300 "$CKPT" --wait $JOB
+    finish_job $how
+done
+pass "$flavor: the limit raised by mpirun's option and by REVIVE_FILE_DATA_MAX: committed, native result"
+
+run_job term -- --ckpt-file-data-max 8M
+expect_rc 0 "--term" timeout 300 "$CKPT" --wait --term $JOB && ref=$(tail -n1 "$W/cmd.out")
+wait $JOB
+touch "$W/term.go" # the restarted ranks look for it again
+if [ -n "${ref:-}" ]; then
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_RESTART_RANK=$B/tools/revive-restart-rank \
+        timeout -k 5 300 "$RESTART" "$ref" ) >"$W/r.out" 2>"$W/r.err" || { fail "restart-mpi: status $?"; tail -5 "$W/r.err"; }
+    grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/r.out") || { fail "restart: result differs"; cat "$W/r.out"; }
+    [ "$(grep -c "scratch ok" "$W/r.out")" = $np ] || { fail "restart: scratch bytes"; cat "$W/r.out"; }
+fi
+pass "$flavor: restart-mpi: the scratch files' bytes and the native result"
+
+run_job env REVIVE_FILE_DATA_MAX=lots --
+expect_rc 1 "REVIVE_FILE_DATA_MAX=lots" timeout 300 "$CKPT" --wait $JOB &&
+    err_has "REVIVE_FILE_DATA_MAX=lots is no size"
+finish_job env
+( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr --ckpt-file-data-max 3X -n $np "$bin" 10 ) \
+    >"$W/bad.out" 2>"$W/bad.err" && fail "mpirun --ckpt-file-data-max 3X started"
+grep -q -- "--ckpt-file-data-max needs a size such as 4G" "$W/bad.err" || { fail "mpirun's refusal"; cat "$W/bad.err"; }
+pass "$flavor: a bad limit: the checkpoint refused naming the variable, mpirun refuses a bad option"
+wait_no_strays
+finish
