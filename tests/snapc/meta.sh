@@ -38,8 +38,21 @@ if [ -x "$RESTART" ] && "$RESTART" --help >/dev/null 2>&1; then
     expect_rc 1 "restart-mpi of a damaged snapshot" "$RESTART" --showme "$jd/7" && err_has "snapshot.meta is damaged"
     expect_rc 1 "restart-mpi of a truncated snapshot" "$RESTART" --showme "$jd/8" && err_has "is truncated"
 fi
-rm -rf "$jd/7" "$jd/8"
-pass "damaged and truncated snapshot.meta refused"
+# the snapshot directory as REF: the newest committed sequence is taken, and each newer one
+# passed over is named on stderr with why (review LOW-5: a damaged newest sequence was skipped
+# without a word); an unfinished one too (the job has ended: its checkpoint did not finish)
+mkdir -m 700 "$jd/9"
+if [ -x "$RESTART" ]; then
+    expect_rc 0 "restart-mpi --showme of the directory, newer sequences damaged" "$RESTART" --showme "$jd" &&
+        err_has "restart-mpi: skipping sequence 7 of $jd: its snapshot.meta is damaged (checksum " &&
+        err_has "(ckpt-info --verify $jd/7 says more); taking sequence 1" &&
+        err_has "restart-mpi: skipping sequence 8 of $jd: its snapshot.meta is truncated" &&
+        err_has "restart-mpi: skipping sequence 9 of $jd: it is not committed (its checkpoint did not finish); taking sequence 1"
+    [ "$(grep -c . "$W/cmd.err")" = 3 ] || fail "not one line per skipped sequence: $(cat "$W/cmd.err")"
+    grep -q "$jd/1" "$W/cmd.out" || fail "restart-mpi would not take sequence 1: $(cat "$W/cmd.out")"
+fi
+rm -rf "$jd/7" "$jd/8" "$jd/9"
+pass "damaged and truncated snapshot.meta refused, and named when passed over"
 
 # an uncommitted sequence
 mkdir -m 700 "$jd/5"

@@ -43,6 +43,16 @@ expect_rc 0 "the remedy: runuser -u nobody -- ckpt-info --verify $jd" runuser -u
 expect_rc 1 "root's restart-mpi --showme" "$RESTART" --showme "$ref" &&
     err_has "(for example: runuser -u nobody -- restart-mpi --showme $ref)" && one_line "root's restart-mpi --showme"
 expect_rc 0 "the remedy: runuser -u nobody -- restart-mpi --showme $ref" runuser -u nobody -- "$RESTART" --showme "$ref"
+# every option the user gave is in the command to run (review LOW-3: --seq N and the launcher's
+# options after -- must not be dropped), the remedy then works as given
+seq=${ref##*/}
+expect_rc 1 "root's restart-mpi --seq $seq --showme -- --bind-to none" "$RESTART" --seq "$seq" --showme -- --bind-to none "$jd" &&
+    err_has "(for example: runuser -u nobody -- restart-mpi --seq $seq --showme -- --bind-to none $jd)" &&
+    one_line "root's restart-mpi --seq"
+expect_rc 0 "the remedy with --seq and launcher options" runuser -u nobody -- "$RESTART" --seq "$seq" --showme -- --bind-to none "$jd" &&
+    grep -q -- "--bind-to none" "$W/cmd.out" || fail "the remedy's launch lacks the launcher options: $(cat "$W/cmd.out")"
+expect_rc 1 "root's ckpt-info --verify --json of $jd/$seq" "$INFO" --verify --json "$jd/$seq" &&
+    err_has "(for example: runuser -u nobody -- ckpt-info --verify --json $jd/$seq)"
 ls -laR "$jd" | cmp -s - "$W/before.ls" || fail "the snapshot changed: $(ls -laR "$jd" | diff "$W/before.ls" -)"
 pass "root is told to read or restart another user's snapshot as that user, and how"
 

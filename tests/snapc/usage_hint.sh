@@ -19,8 +19,9 @@ expect_rc 2 "restart-mpi --bogus" "$RESTART" --bogus "$W" &&
     one_line restart-mpi
 pass "an unknown option: one line, see --help, status 2"
 
-# bad option values: one line each, non-zero (ckpt-mpirun's are usage, 2; restart-mpi's 1, as
-# its page says); a --seq too large for a sequence was taken as the largest number
+# bad option values: one line each, status 2 (usage) for all three commands (restart-mpi said
+# 1 before, where ckpt-mpirun, ckpt-info and cr_checkpoint said 2: review, exit codes); a --seq
+# too large for a sequence was taken as the largest number
 for v in abc 0 -1 1e3 99999999999 ""; do
     expect_rc 2 "ckpt-mpirun --timeout '$v'" "$CKPT" --timeout "$v" 1 &&
         err_has "ckpt-mpirun: --timeout needs a whole number of seconds from 1 to 604800, not '$v'" &&
@@ -28,9 +29,34 @@ for v in abc 0 -1 1e3 99999999999 ""; do
 done
 expect_rc 2 "ckpt-mpirun --timeout (no value)" "$CKPT" --timeout && one_line "ckpt-mpirun --timeout"
 for v in abc -1 1x 99999999999999999999 ""; do
-    expect_rc 1 "restart-mpi --seq '$v'" "$RESTART" --seq "$v" "$W" &&
+    expect_rc 2 "restart-mpi --seq '$v'" "$RESTART" --seq "$v" "$W" &&
         err_has "restart-mpi: --seq needs a sequence number (0 to 999999999999999999), not '$v'" &&
         one_line "restart-mpi --seq '$v'"
+done
+# every other option value restart-mpi refuses, and options that exclude each other
+usage2() { # WHAT PATTERN ARGS...: status 2, one line matching PATTERN
+    local what=$1 pat=$2
+    shift 2
+    expect_rc 2 "$what" "$@" && err_has "$pat" && one_line "$what"
+}
+usage2 "restart-mpi --hostfile (no file)" "restart-mpi: --hostfile needs a file" "$RESTART" --hostfile
+usage2 "restart-mpi --meta-from -x" "--meta-from needs a list of hosts" "$RESTART" --meta-from -x "$W"
+usage2 "restart-mpi --recreate-in ''" "--recreate-in needs a directory" "$RESTART" --recreate-in "" "$W"
+usage2 "restart-mpi --relocate a=b" "--relocate" "$RESTART" --relocate a=b "$W"
+usage2 "restart-mpi --ckpt-local rel" "--ckpt-local needs an absolute path" "$RESTART" --ckpt-local rel "$W"
+usage2 "restart-mpi --preload --ckpt-local none" "--preload needs a node-local directory" \
+    "$RESTART" --preload --ckpt-local none "$W"
+usage2 "restart-mpi --ckpt-file-data-max lots" "--ckpt-file-data-max needs a size such as 4G" \
+    "$RESTART" --ckpt-file-data-max lots "$W"
+usage2 "restart-mpi with two REFs" "one snapshot reference only" "$RESTART" "$W" "$W"
+usage2 "ckpt-info --max-age (no value)" "ckpt-info: --max-age needs a number of days" "$INFO" --clean-cache --max-age
+usage2 "ckpt-info --max-age x" "ckpt-info: --max-age needs a number of days" "$INFO" --clean-cache --max-age x
+usage2 "ckpt-info with two REFs" "ckpt-info: one snapshot reference only" "$INFO" "$W" "$W"
+usage2 "ckpt-mpirun --term --stop" "--term and --stop exclude each other" "$CKPT" --term --stop 1
+usage2 "ckpt-mpirun with two PIDs" "one PID only" "$CKPT" 1 2
+for t in "$RESTART" "$INFO" "$CKPT"; do
+    "$t" --help | tr '\n' ' ' | grep -q "Exit status: .* 2 wrong usage" ||
+        fail "${t##*/} --help does not document status 2 for wrong usage"
 done
 # a REF that is a file: one line saying what to give instead
 echo x >"$W/afile"

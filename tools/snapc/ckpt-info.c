@@ -564,18 +564,21 @@ int main(int argc, char **argv)
             opts = 0;
         else if (!opts || argv[i][0] != '-') {
             if (ref) {
-                usage(stderr);
+                fprintf(stderr, "%s: one snapshot reference only (%s, then %s); see %s --help\n",
+                        me, ref, argv[i], me);
                 return INFO_USAGE;
             }
             ref = argv[i];
         } else if (!strcmp(argv[i], "--clean-cache"))
             clean = 1;
-        else if (!strcmp(argv[i], "--max-age") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--max-age")) {
             char *end;
-            double days = strtod(argv[++i], &end);
-            if (*end || end == argv[i] || days < 0) {
-                fprintf(stderr, "%s: --max-age needs a number of days (0 or more), not '%s'\n", me,
-                        argv[i]);
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            double days = strtod(v, &end);
+            /* (at most 100 years: a larger number overflowed the seconds) */
+            if (*end || end == v || !(days >= 0 && days <= 36500)) {
+                fprintf(stderr, "%s: --max-age needs a number of days (0 to 36500), not '%s'\n", me,
+                        v);
                 return INFO_USAGE;
             }
             max_age_s = (long long)(days * 86400);

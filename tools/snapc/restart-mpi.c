@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #include "common/relocate_arg.h"
+#include "common/size_arg.h"
+#include "filem/alive.h"
 #include "filem/filem.h"
 #include "filem/stage_mark.h"
 #include "snapc/hosts.h"
@@ -47,6 +50,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
             "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
+            "                   [--ckpt-file-data-max SIZE]\n"
             "                   [--strict-files] [--showme] [--meta-from H1,H2]\n"
             "                   [--recreate-in DIR]\n"
             "                   [-- LAUNCHER OPTIONS...] REF\n"
@@ -72,6 +76,9 @@ static void usage(FILE *f)
             "                 from DIR on its host where a good copy is there, else from the\n"
             "                 snapshot directory; the restarted job's snapshots go there first;\n"
             "                 'none': read the snapshot directory only\n"
+            "  --ckpt-file-data-max SIZE  the restarted ranks' images may hold SIZE bytes\n"
+            "                 (K, M, G; 0: no limit) of files deleted while open and files in\n"
+            "                 /dev/shm (as mpirun's option; $REVIVE_FILE_DATA_MAX)\n"
             "  --ckpt-no-wait-stage  the restarted job's MPIX_Checkpoint returns once every\n"
             "                 image is in its node's cache, before the commit (as mpirun's option;\n"
             "                 $REVIVE_MPIX_NO_WAIT_STAGE=1)\n"
@@ -89,6 +96,10 @@ static void usage(FILE *f)
             "  --showme       print the launch command and do nothing (before it, as comments,\n"
             "                 the fetch of missing images that would run: which from which hosts)\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
+            "Exit status: the restarted job's; 1 no restart: the snapshot refused (missing,\n"
+            "not committed, damaged, another user's, a changed program or MPI library) or the\n"
+            "launch failed, the reason in one line on standard error; 2 wrong usage (an unknown\n"
+            "option, no REF or two, a bad option value, options that exclude each other).\n"
             "examples:\n"
             "  restart-mpi ./revive_global_snapshot_4242.ckpt/3\n"
             "  restart-mpi --seq 2 ./revive_global_snapshot_4242.ckpt\n"
@@ -136,6 +147,21 @@ static void die(const char *fmt, ...)
                             "(rm -r %s)\n", me, recreated, strerror(-e), recreated);
     }
     exit(1); /* restart_meta_ask_clean at exit */
+}
+
+/* A wrong command line (a bad option value, options that exclude each other): one line, status
+ * 2, as ckpt-mpirun, ckpt-info and cr_checkpoint say it (1 is for a snapshot refused or a launch
+ * that failed). Nothing is made yet. */
+static void usage_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_die(const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", me, msg);
+    exit(2);
 }
 
 struct argv {
@@ -230,9 +256,22 @@ static const char *tool_path(const char *env, const char *name, char *buf, size_
     return buf;
 }
 
-/* The default passed over newer sequences whose staging failed (never committed), and newer
- * committed ones whose restart failed (the index marks them): say which and why, and for the
- * latter how to take one anyway. */
+/* What filem_meta_read said of a damaged snapshot.meta, without its path and its advice
+ * ("is damaged (checksum ...)"): restart-mpi names the sequence and what it takes instead. */
+static const char *meta_damage(const char *err, char *out, size_t len)
+{
+    const char *p = strstr(err, FILEM_META_NAME " ");
+    p = p ? p + strlen(FILEM_META_NAME " ") : err;
+    const char *q = strstr(p, "; this snapshot");
+    snprintf(out, len, "%.*s", (int)(q ? q - p : (ptrdiff_t)strlen(p)), p);
+    return out;
+}
+
+/* The default passed over newer sequences whose snapshot.meta is damaged, that were never
+ * committed (their staging failed, the checkpoint was cut short, or the running job still
+ * writes or copies them), and newer committed ones whose restart failed (the index marks
+ * them): say which and why, and for the last how to take one anyway. A damaged newest sequence
+ * was passed over without a word (review LOW-5). */
 static void say_skipped(const char *jobdir, uint64_t taken)
 {
     struct filem_seq_info *v;
@@ -241,13 +280,32 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0)
         return;
     char why[512];
+    int running = -1;
     for (int i = 0; i < n; i++)
-        if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+        if (v[i].state == FILEM_SEQ_CORRUPT && v[i].seq > taken)
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: its %s %s (ckpt-info --verify %s/%llu "
+                    "says more); taking sequence %llu\n",
+                    me, (unsigned long long)v[i].seq, jobdir, FILEM_META_NAME,
+                    meta_damage(v[i].err, why, sizeof why), jobdir, (unsigned long long)v[i].seq,
+                    (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
             filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why))
             fprintf(stderr,
                     "%s: skipping sequence %llu of %s: its staging failed, it was never "
                     "committed (%s); taking sequence %llu\n",
                     me, (unsigned long long)v[i].seq, jobdir, why, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken) {
+            if (running < 0)
+                running = filem_job_alive(jobdir);
+            fprintf(stderr, "%s: skipping sequence %llu of %s: it is not committed (%s); taking "
+                            "sequence %llu\n",
+                    me, (unsigned long long)v[i].seq, jobdir,
+                    running ? "the job still runs: it is being written or copied there, or that "
+                              "checkpoint failed"
+                            : "its checkpoint did not finish",
+                    (unsigned long long)taken);
+        }
         else if (v[i].state == FILEM_SEQ_COMMITTED && v[i].seq > taken && v[i].failed_restarts)
             fprintf(stderr,
                     "%s: skipping sequence %llu of %s: %u restart%s from it failed (%s); taking "
@@ -336,31 +394,37 @@ int main(int argc, char **argv)
             want_seq = strtol(v, &end, 10);
             /* (a number too large for a sequence was taken as the largest one) */
             if (!*v || *end || errno || want_seq < 0 || want_seq > 999999999999999999L)
-                die("--seq needs a sequence number (0 to 999999999999999999), not '%s'", v);
+                usage_die("--seq needs a sequence number (0 to 999999999999999999), not '%s'", v);
         } else if (!strcmp(a, "--hostfile") || !strcmp(a, "--machinefile")) {
             if (i + 1 >= argc)
-                die("%s needs a file", a);
+                usage_die("%s needs a file", a);
             hostfile = argv[++i];
         } else if (!strcmp(a, "--meta-from")) {
             if (i + 1 >= argc || !argv[i + 1][0] || argv[i + 1][0] == '-')
-                die("--meta-from needs a list of hosts (h1,h2)");
+                usage_die("--meta-from needs a list of hosts (h1,h2)");
             meta_from = argv[++i];
         } else if (!strcmp(a, "--recreate-in")) {
             if (i + 1 >= argc || !argv[i + 1][0])
-                die("--recreate-in needs a directory (storage every host sees)");
+                usage_die("--recreate-in needs a directory (storage every host sees)");
             recreate_in = argv[++i];
         } else if (!strcmp(a, "--relocate") || !strncmp(a, "--relocate=", 11)) {
             const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
             char why[PATH_MAX * 2 + 256];
             if (revive_relocate_arg_check(v, why, sizeof why) != 0)
-                die("%s", why);
+                usage_die("%s", why);
             if (reloc.n >= 64)
-                die("at most 64 --relocate options");
+                usage_die("at most 64 --relocate options");
             push(&reloc, v);
         } else if (!strcmp(a, "--ckpt-local")) {
             if (i + 1 >= argc || (argv[i + 1][0] != '/' && strcmp(argv[i + 1], "none") != 0))
-                die("--ckpt-local needs an absolute path (the same on every host) or 'none'");
+                usage_die("--ckpt-local needs an absolute path (the same on every host) or 'none'");
             local = argv[++i];
+        } else if (!strcmp(a, "--ckpt-file-data-max")) {
+            uint64_t b;
+            if (i + 1 >= argc || revive_size_arg(argv[i + 1], &b) < 0)
+                usage_die("--ckpt-file-data-max needs a size such as 4G or 512M (0: no limit), "
+                          "not '%s'", i + 1 < argc ? argv[i + 1] : "");
+            setenv("REVIVE_FILE_DATA_MAX", argv[++i], 1); /* read by the restarted ranks */
         } else if (!strcmp(a, "--ckpt-no-wait-stage")) {
             setenv("REVIVE_MPIX_NO_WAIT_STAGE", "1", 1); /* read by the new coordinator */
         } else if (!strcmp(a, "--preload"))
@@ -382,7 +446,8 @@ int main(int argc, char **argv)
         } else if (!ref)
             ref = a;
         else {
-            fprintf(stderr, "%s: one snapshot reference only\n", me);
+            fprintf(stderr, "%s: one snapshot reference only (%s, then %s; launcher options go "
+                            "after --); see %s --help\n", me, ref, a, me);
             return 2;
         }
     }
@@ -392,7 +457,7 @@ int main(int argc, char **argv)
         die("REVIVE_LOCAL_DIR must be an absolute path (the same on every host) or 'none', not "
             "'%s'", local);
     if (preload && local && !strcmp(local, "none"))
-        die("--preload needs a node-local directory (not --ckpt-local none)");
+        usage_die("--preload needs a node-local directory (not --ckpt-local none)");
     if (local)
         setenv("REVIVE_LOCAL_DIR", local, 1); /* the restarted job's own snapshots too */
     if (!ref) {
@@ -439,7 +504,7 @@ int main(int argc, char **argv)
     if (cached[0])
         ; /* its sequence chosen above */
     else if (seq >= 0 && want_seq >= 0 && want_seq != seq)
-        die("%s is sequence %lld; --seq %ld names another (give the snapshot directory with --seq)",
+        usage_die("%s is sequence %lld; --seq %ld names another (give the snapshot directory with --seq)",
             ref, (long long)seq, want_seq);
     if (seq < 0 && want_seq >= 0)
         seq = want_seq;
@@ -664,6 +729,10 @@ int main(int argc, char **argv)
         if (getenv("REVIVE_RESTART_STRICT_FILES")) { /* -x wants it set */
             push(&cmd, "-x");
             push(&cmd, "REVIVE_RESTART_STRICT_FILES");
+        }
+        if (getenv("REVIVE_FILE_DATA_MAX")) {
+            push(&cmd, "-x");
+            push(&cmd, "REVIVE_FILE_DATA_MAX");
         }
     }
     if (hostfile) {
