@@ -65,7 +65,15 @@ for cmd in "$RESTART" "$RESTART --showme" "$INFO" "$INFO --verify"; do
         err_has "$W/afile is not a snapshot (not a directory): give a snapshot directory (.../revive_global_snapshot_PID.ckpt) or one of its sequences" &&
         one_line "${cmd##*/} of a file"
 done
-pass "bad --timeout and --seq values, a REF that is a file: one line, non-zero"
+# "/" (restart-mpi died of SIGSEGV looking for it in the caches) and an empty directory
+mkdir -m 700 "$W/empty"
+for r in / "$W/empty"; do
+    for cmd in "$RESTART" "$RESTART --showme" "$INFO"; do
+        expect_rc 1 "${cmd##*/} of $r" $cmd "$r" && err_has "$r is not a snapshot reference" &&
+            one_line "${cmd##*/} of $r"
+    done
+done
+pass "bad --timeout and --seq values, a REF that is a file, /, an empty directory: one line, non-zero"
 
 start_job a 2 --iters $UNTIL_KILLED --sleep-us 500
 expect_rc 0 "the first checkpoint" "$CKPT" --wait $JOB

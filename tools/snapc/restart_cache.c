@@ -285,6 +285,8 @@ int restart_cache_find(const char *ref, const char *local, long want_seq, char *
     char *base = strrchr(abs, '/');
     uint64_t s;
     int64_t named = -1;
+    if (!base)
+        return 0; /* "/" itself (its absolute form is empty): no reference (it crashed here) */
     if (seq_name(base + 1, &s)) {
         named = (int64_t)s;
         *base = 0;
