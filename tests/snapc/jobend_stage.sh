@@ -10,7 +10,8 @@
 #   - the copy to shared storage holds (filem-stage-hold) until the coordinator's bound on it
 #     (REVIVE_CAPTURE_TIMEOUT) fails the sequence: the ranks waiting in MPI_Finalize hear the
 #     failure and end (no 30-minute wait), the sequence is marked failed, the node-local copies
-#     stay (issue 9, point 3: kept until a later sequence commits).
+#     stay (issue 9, point 3: kept until a later sequence commits); restart-mpi of the
+#     sequence while it stages says the job still runs and copies it.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-jobend-stage
 L=$TMPDIR/revive-local-$(id -u)
@@ -51,6 +52,14 @@ start_job d 2 --coord -- --iters 100 --sleep-us 300 --end-file "$W/d.end"
 unset REVIVE_FAULT REVIVE_STAGE_HOLD REVIVE_CAPTURE_TIMEOUT
 jd=$W/revive_global_snapshot_$JOB.ckpt
 expect_rc 0 "a snapshot of job d (back at 'recovered')" "$CKPT" --no-wait-stage $JOB
+# restart-mpi of the sequence still staging: not "never finished or it failed" but that the job
+# runs and copies it (the sweep of session 19), unless its bound ran out meanwhile (load)
+"$RESTART" --showme "$jd/0" >"$W/stg.out" 2>"$W/stg.err"; rc=$?
+if [ ! -e "$jd/0/staging.failed" ]; then
+    [ $rc = 1 ] && [ "$(grep -c . "$W/stg.err")" = 1 ] &&
+        grep -qF "sequence 0 of $jd is not committed (no snapshot.meta): the job that takes it still runs, so it is being written or copied there" "$W/stg.err" ||
+        { fail "restart-mpi of a sequence staging: status $rc"; cat "$W/stg.err"; }
+fi
 touch "$W/d.end"
 wait_for 120 '[ "$(nranks_done d)" = 2 ]' || fail "the ranks did not reach MPI_Finalize: $(cat "$W/d.out")"
 wait_for 180 'grep -q "did not copy its image" "$W/d.err"' ||

@@ -546,11 +546,21 @@ int main(int argc, char **argv)
         die("%s", err);
     struct filem_meta m;
     char why[512];
-    if (filem_meta_read(metadir, &m, err, sizeof err) < 0) {
+    int me_e = filem_meta_read(metadir, &m, err, sizeof err);
+    if (me_e < 0) {
         if (filem_stage_failed_reason(jobdir, (uint64_t)seq, why, sizeof why))
             die("sequence %lld of %s was never committed: its staging failed (%s); restart from "
                 "an earlier sequence (ckpt-info %s lists them)",
                 (long long)seq, jobdir, why, jobdir);
+        /* a sequence the running job still writes or copies (staging): not "never finished" */
+        if (me_e == -ENOENT && metadir == seqdir && filem_job_alive(jobdir) == 1) {
+            char hint[PATH_MAX + 64];
+            die("sequence %lld of %s is not committed (no %s): the job that takes it still runs, "
+                "so it is being written or copied there, or that checkpoint failed; wait for the "
+                "commit (ckpt-mpirun prints the reference then), or restart from another: %s",
+                (long long)seq, jobdir, FILEM_META_NAME,
+                other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
         die("%s", err);
     }
 
