@@ -117,6 +117,7 @@ static int int_option(const char *name, const char *arg, long min, long max, int
 
 int main(int argc, char **argv)
 {
+    tool_pid_args(argc, argv); /* repeated whole in advice to run it as another user */
     static const struct option opts[] = {
         { "file", required_argument, 0, 'f' }, { "cont", no_argument, 0, 'C' },
         { "term", no_argument, 0, 'E' },       { "kill", no_argument, 0, 'K' },

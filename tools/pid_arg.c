@@ -61,6 +61,41 @@ pid_t tool_pid_ancestor_named(pid_t pid, const char *name)
     return 0;
 }
 
+static int args_n;
+static char **args_v;
+
+void tool_pid_args(int argc, char **argv)
+{
+    args_n = argc;
+    args_v = argv;
+}
+
+/* The command to run as another user: me and every argument given (each quoted for a shell
+ * when it needs it), else me and the PID. */
+static void command_words(const char *me, pid_t pid, char *out, size_t len)
+{
+    size_t o = (size_t)snprintf(out, len, "%s", me);
+    if (!args_v || args_n < 2) {
+        if (o < len)
+            snprintf(out + o, len - o, " %d", (int)pid);
+        return;
+    }
+    for (int i = 1; i < args_n && o < len; i++) {
+        const char *a = args_v[i];
+        int plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789-_=.,/:+@%") == strlen(a);
+        if (plain) {
+            o += (size_t)snprintf(out + o, len - o, " %s", a);
+            continue;
+        }
+        o += (size_t)snprintf(out + o, len - o, " '");
+        for (const char *c = a; *c && o < len; c++)
+            o += (size_t)snprintf(out + o, len - o, *c == '\'' ? "'\\''" : "%c", *c);
+        if (o < len)
+            o += (size_t)snprintf(out + o, len - o, "'");
+    }
+}
+
 int tool_pid_check(const char *me, pid_t pid, const char *give)
 {
     char path[64], stat_line[1024], comm[64];
@@ -84,9 +119,11 @@ int tool_pid_check(const char *me, pid_t pid, const char *give)
     if (geteuid() != 0 && st.st_uid != geteuid()) {
         /* the caller is not root here, so runuser is no remedy: say whose it is and who can */
         struct passwd *pw = getpwuid(st.st_uid);
+        char cmd[2048];
+        command_words(me, pid, cmd, sizeof cmd);
         fprintf(stderr, "%s: process %d (%s) belongs to user %s (uid %u): only that user or root can "
-                        "checkpoint it; run %s %d as %s\n",
-                me, (int)pid, comm, pw ? pw->pw_name : "?", (unsigned)st.st_uid, me, (int)pid,
+                        "checkpoint it; run %s as %s\n",
+                me, (int)pid, comm, pw ? pw->pw_name : "?", (unsigned)st.st_uid, cmd,
                 st.st_uid == 0 ? "root" : "that user or as root");
         return TOOL_PID_REFUSED;
     }

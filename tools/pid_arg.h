@@ -19,6 +19,11 @@
  * line saying it is not one (a negative number, "12x", "" included). me: the command's name. */
 int tool_pid_parse(const char *me, const char *s, pid_t *out);
 
+/* The command line as given (main's argc and argv), repeated whole in tool_pid_check's advice to
+ * run the command as another user (it said "run ckpt-mpirun PID", dropping --term and the
+ * others). Not called: the command's name and the PID only. */
+void tool_pid_args(int argc, char **argv);
+
 /* pid exists, is no zombie and, unless the caller is root, belongs to the caller: 0, or
  * TOOL_PID_REFUSED after one line saying what it is. give: what the user should give instead
  * ("the PID of the job's mpirun"), used when there is no such process. */

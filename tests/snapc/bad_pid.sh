@@ -114,6 +114,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
             one 1 "process $p ($c) belongs to user root (uid 0): only that user or root can checkpoint it; run cr_checkpoint $p as root" \
                 cr_checkpoint asnobody "$CRCK" $p
         done
+        # the command to run is the whole one given (it dropped every option: session 19)
+        p=${plain%% *}
+        one 1 "process $p ($(cat /proc/$p/comm)) belongs to user root (uid 0): only that user or root can checkpoint it; run ckpt-mpirun --timeout 5 --term $p as root" \
+            ckpt-mpirun asnobody "$CKPT" --timeout 5 --term $p
+        one 1 "process $p ($(cat /proc/$p/comm)) belongs to user root (uid 0): only that user or root can checkpoint it; run cr_checkpoint -f '$W/a b.img' --term $p as root" \
+            cr_checkpoint asnobody "$CRCK" -f "$W/a b.img" --term $p
         # and root's own refusal of nobody's plain process is the "not under Revive" one
         setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 60 & np=$!
         jobs_started="$jobs_started $np"

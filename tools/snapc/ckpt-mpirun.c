@@ -502,6 +502,7 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
 
 int main(int argc, char **argv)
 {
+    tool_pid_args(argc, argv); /* repeated whole in advice to run it as another user */
     uint32_t flags = 0;
     long timeout = 0;
     int json = 0;
