@@ -1,0 +1,62 @@
+#!/bin/bash
+# mpi_cache_bound.sh FLAVOR: cache_bound.sh with a real MPI job (review MEDIUM-1: a periodic job
+# whose snapshot directory is full kept every failed sequence's images in its node's cache).
+# "mpirun -am ft-enable-cr --ckpt-interval 1 --ckpt-dir TMPFS" of tests/snapc/mpi_loop.c held
+# halfway; after its first commit the tmpfs is filled: after 5 failed checkpoints the node's
+# cache holds the committed sequence and, besides the one being written, only the newest failed
+# one; the coordinator says so once; with room again the next commit leaves only committed
+# sequences cached; the job ends with the native result. Needs to mount a tmpfs (root).
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+snapc_workdir snapc-cbound-$flavor
+mnt=$W/small
+mkdir -m 700 "$mnt"
+if ! mount -t tmpfs -o size=64m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
+    echo "SKIP: cannot mount a tmpfs here (not root?): the full snapshot directory is not made"; exit 77
+fi
+cleanup='umount -l "$mnt" 2>/dev/null; rm -rf "$tmp"'
+bin=$B/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+export REVIVE_COORD_BIN=$COORD
+np=2 iters=${SNAPC_MPI_ITERS:-20000}
+timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
+    { fail "native run"; cat "$W/native.err"; finish; }
+( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr --ckpt-interval 1 \
+    --ckpt-dir "$mnt" -n $np "$bin" $iters hold "$W/go" ) >"$W/a.out" 2>"$W/a.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
+    fail "the job did not start Revive's mpirun"
+jd=$mnt/revive_global_snapshot_$JOB.ckpt
+cache=$W/revive-local-$(id -u)/revive_global_snapshot_$JOB.ckpt
+wait_for 240 '[ "$(newest_committed "$jd")" -ge 0 ]' || fail "no first commit in 240 s: $(tail -3 "$W/a.err")"
+dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null
+base=$(grep -c "is not committed" "$W/a.err")
+wait_for 300 '[ $(($(grep -c "is not committed" "$W/a.err") - base)) -ge 5 ]' ||
+    fail "5 failed checkpoints not seen in 300 s: $(grep -c "is not committed" "$W/a.err")"
+newest2=$(ls "$cache" | grep '^[0-9]*$' | sort -n | tail -2 | tr '\n' ' ')
+for s in $(ls "$cache" | grep '^[0-9]*$'); do
+    [ -f "$jd/$s/snapshot.meta" ] && continue
+    case " $newest2" in *" $s "*) continue ;; esac
+    fail "failed sequence $s is still in the node's cache (newest: $newest2)"
+done
+kept=$(ls "$cache" | grep -c '^[0-9]*$')
+[ "$kept" -le 3 ] || fail "$kept sequences in the node's cache after 5 failed checkpoints: $(ls "$cache")"
+said=$(grep -c "keeps the images of the newest failed checkpoint" "$W/a.err")
+[ "$said" = 1 ] || fail "the bound is said $said times, not once"
+pass "$flavor: a full snapshot directory: $kept sequences in the cache after 5+ failed checkpoints, said once"
+c0=$(newest_committed "$jd")
+rm -f "$mnt/filler"
+wait_for 240 '[ "$(newest_committed "$jd")" -gt "$c0" ]' || fail "no commit once there is room"
+wait_for 60 '
+    left=
+    for s in $(ls "$cache" | grep "^[0-9]*$"); do
+        [ -f "$jd/$s/snapshot.meta" ] || [ "$s" -gt "$(newest_committed "$jd")" ] || left="$left $s"
+    done
+    [ -z "$left" ]' || fail "failed sequences left in the cache after a commit:$left"
+touch "$W/go"
+wait $JOB || fail "the job's status $?"
+grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/a.out") || { fail "result differs"; cat "$W/a.out"; }
+pass "$flavor: room again: no failed sequence cached after the next commit; the native result"
+wait_no_strays
+finish
