@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "crs/base/image.h"
+#include "crs/base/sockopts.h"
 #include "crs/base/tree.h"
 #include <unistd.h>
 
@@ -540,6 +541,27 @@ static void text_sockets(const struct crs_image *img)
     }
 }
 
+/* The option's name as its setsockopt(2) constant, or its level and number. */
+static const char *sockopt_name(const struct crs_rec_sockopt *o, char *buf, size_t cap)
+{
+    const struct crs_sockopt_desc *d = crs_sockopt_find(o->level, o->name);
+    if (d)
+        return d->label;
+    snprintf(buf, cap, "level %" PRId32 " option %" PRId32, o->level, o->name);
+    return buf;
+}
+
+static void text_sockopts(const struct crs_image *img)
+{
+    printf("socket options: %zu\n", img->nsockopts);
+    for (size_t i = 0; i < img->nsockopts; i++) {
+        const struct crs_rec_sockopt *o = &img->sockopts[i];
+        char name[64], v[64];
+        crs_sockopt_value_text(o, v, sizeof v);
+        printf("  socket %" PRIu32 ": %s %s\n", o->socket, sockopt_name(o, name, sizeof name), v);
+    }
+}
+
 static void text_signals(const struct crs_image *img)
 {
     printf("signal handlers set: %zu\n", totals_of(img).handlers);
@@ -930,6 +952,17 @@ static void json_socket(const struct crs_image *img, const void *rec, size_t i, 
     jhex("flags", s->flags, o);
     ju64("queued_bytes", s->data_length, o);
     ju64("queued_messages", s->nmsgs, o);
+}
+
+static void json_sockopt(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_sockopt *so = rec;
+    char name[64], v[64];
+    (void)img, (void)i;
+    ju64("socket", so->socket, o);
+    jstrk("option", sockopt_name(so, name, sizeof name), o);
+    crs_sockopt_value_text(so, v, sizeof v);
+    jstrk("value", v, o);
 }
 
 static void json_lock(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

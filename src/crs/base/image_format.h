@@ -45,7 +45,9 @@
  * and the THREADCAPS section kind (threads whose capability sets differ
  * from the process's). Version 12 adds the SYSVIPC and SYSVIPCDATA
  * section kinds (System V semaphore sets and message queues the process
- * used, with their values, its SEM_UNDO adjustments and queued messages). A
+ * used, with their values, its SEM_UNDO adjustments and queued messages).
+ * Version 13 adds the SOCKOPTS section kind (the options set on sockets)
+ * and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -58,7 +60,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 12u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 13u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -124,6 +126,7 @@ enum crs_section_type {
     CRS_SEC_SYSVIPC = 28,  /* version 12: struct crs_rec_sysvipc[]: System V semaphore sets and
                             * message queues */
     CRS_SEC_SYSVIPCDATA = 29, /* version 12: raw bytes: their values, adjustments and messages */
+    CRS_SEC_SOCKOPTS = 30, /* version 13: struct crs_rec_sockopt[]: options set on sockets */
     CRS_SEC__MAX
 };
 
@@ -621,6 +624,26 @@ struct crs_rec_socket {
     uint32_t nmsgs;          /* messages (datagram, seqpacket); 0 for a stream */
     uint32_t reserved0;
     uint64_t reserved[2];
+};
+
+/*
+ * Socket options (version 13): those of the options crs/base/sockopts.c
+ * lists that differ on a socket from a new socket's of its family, type
+ * and protocol (the rest take the restart's defaults), as getsockopt(2)
+ * gave them, in SOCKETS order. A restart sets each again with
+ * setsockopt(2) (a buffer size: half the value, which the kernel doubles),
+ * the options that matter before bind, listen or connect before them, and
+ * fails naming the descriptor and the option when the kernel refuses one.
+ * The six options kept as CRS_SOCK_F_* flags are not repeated here.
+ */
+#define CRS_SOCKOPT_VALUE_MAX 16
+
+struct crs_rec_sockopt {
+    uint32_t socket;         /* index into SOCKETS; ascending */
+    int32_t level;           /* SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6 */
+    int32_t name;            /* SO_RCVTIMEO ... */
+    uint32_t len;            /* bytes of value: 1 to CRS_SOCKOPT_VALUE_MAX */
+    uint8_t value[CRS_SOCKOPT_VALUE_MAX];
 };
 
 struct crs_rec_sigaction {

@@ -628,6 +628,22 @@ static int check_sockets(struct crs_image *img)
     return 0;
 }
 
+/* Socket options: on a socket of the image, in its order, a value of 1 to
+ * CRS_SOCKOPT_VALUE_MAX bytes with zeros after it. (After check_sockets.) */
+static int check_sockopts(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nsockopts; i++) {
+        const struct crs_rec_sockopt *o = &img->sockopts[i];
+        bool ok = o->socket < img->nsockets && o->len >= 1 && o->len <= CRS_SOCKOPT_VALUE_MAX &&
+                  (i == 0 || img->sockopts[i - 1].socket <= o->socket);
+        for (uint32_t k = o->len; ok && k < CRS_SOCKOPT_VALUE_MAX; k++)
+            ok = o->value[k] == 0;
+        if (!ok)
+            return fail(img, EBADMSG, "socket option %zu is malformed: " CORRUPT, i);
+    }
+    return 0;
+}
+
 /* Locks: on a descriptor the image restores (not closed, not inherited),
  * a known kind and type, a range that fits in a file. (After check_fds.) */
 static int check_locks(struct crs_image *img)

@@ -94,6 +94,8 @@ struct crs_capture {
     size_t nsockets;
     unsigned char *sockdata;
     size_t sockdata_len;
+    struct crs_rec_sockopt *sockopts;   /* options set on them, by socket (capture_sockopts.c) */
+    size_t nsockopts;
     struct crs_rec_lock *locks;     /* file locks, by descriptor */
     size_t nlocks;
     uint64_t (*posix_locked)[2];    /* files (dev, ino) this process holds POSIX locks on */
@@ -145,6 +147,9 @@ int crs_capture_pidfd(struct crs_capture *c, struct crs_rec_fd *r, const char *l
 int crs_capture_socket_index(struct crs_capture *c, const struct crs_rec_fd *r);
 int crs_capture_sockets(struct crs_capture *c);
 int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock);
+/* The options set on the sockets the restart makes again (c->sockopts), once
+ * crs_capture_sockets described them: 0, or -errno with the message. */
+int crs_capture_sockopts(struct crs_capture *c);
 /* Does this process hold a POSIX lock on the file? Then capture must not
  * open it itself: closing that descriptor would release the lock. */
 int crs_capture_posix_locked(struct crs_capture *c, uint64_t dev, uint64_t ino);

@@ -626,5 +626,5 @@ int crs_capture_sockets(struct crs_capture *c)
             !(c->sockets[s->peer].flags & (CRS_SOCK_F_ACCEPTED | CRS_SOCK_F_PENDING)))
             s->flags |= CRS_SOCK_F_PAIR;
     }
-    return 0;
+    return crs_capture_sockopts(c);
 }

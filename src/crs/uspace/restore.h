@@ -221,6 +221,12 @@ void crs_restore_map_error(struct crs_restore *r, uint64_t start, uint64_t end, 
  * heap, stack, the plan); vm.max_map_count is crs_max_map_count (maps.h). */
 #define CRS_RESTORER_MAPS 64
 
+/* Socket record i's options (image_format.h: SOCKOPTS) set on fd: with
+ * early, those that matter before bind, listen or connect, as the socket is
+ * made (best effort, 0 always); else all of them: 0, or -EIO with the
+ * message naming the descriptor and the option (restore_sockopts.c). */
+int crs_restore_sockopts(struct crs_restore *r, size_t i, int fd, int early);
+
 void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The pages the restoring program itself occupies (its ELF object: text,

@@ -11,7 +11,8 @@
  *   4. socketpairs; 5. connections still waiting in a listener's queue;
  *   6. unbound ones; then the receive queues, written through each peer
  *      (a UDP socket's through the sockets that sent them),
- *      options and shutdowns. */
+ *      options (restore_sockopts.c: some also as each socket is made) and
+ *      shutdowns. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
 
@@ -60,6 +61,8 @@ static int sock_new(struct crs_restore *r, const struct crs_rec_socket *s)
     int one = 1;
     if (moved >= 0 && s->family == AF_INET6 && (s->flags & CRS_SOCK_F_V6ONLY))
         setsockopt(moved, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (moved >= 0)   /* those that matter before bind, listen, connect; all again at the end */
+        crs_restore_sockopts(r, (size_t)(s - r->img->sockets), moved, 1);
     return moved;
 }
 
@@ -512,6 +515,8 @@ int crs_restore_sockets(struct crs_restore *r)
             setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
         if (s->flags & CRS_SOCK_F_NODELAY)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if ((e = crs_restore_sockopts(r, i, fd, 0)))
+            break;
         if ((s->flags & (CRS_SOCK_F_SHUT_RD | CRS_SOCK_F_SHUT_WR)) && s->peer >= 0) {
             /* the peer's shut-down writing is this one's shut-down reading */
             int how = (s->flags & CRS_SOCK_F_SHUT_RD) && (s->flags & CRS_SOCK_F_SHUT_WR) ? SHUT_RDWR

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <stddef.h>
@@ -181,6 +183,12 @@ static int sample_kobjs(struct crs_image_writer *w)
                                         .local_len = 16, .local = { 2, 0, 0x1f, 0x90, 127, 0, 0, 1 } };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKETS, socks, sizeof(socks[0]), 5);
     if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKDATA, sockdata, 1, sizeof(sockdata) - 1);
+    /* version 13: a receive timeout of 0.25 s on the first end, keepalive idle 77 s on the listener */
+    struct crs_rec_sockopt opts[2] = {
+        { .socket = 0, .level = SOL_SOCKET, .name = SO_RCVTIMEO, .len = 16, .value = { 0, [8] = 0x90, 0xd0, 0x03 } },
+        { .socket = 4, .level = IPPROTO_TCP, .name = TCP_KEEPIDLE, .len = 4, .value = { 77 } },
+    };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKOPTS, opts, sizeof(opts[0]), 2);
     return rc;
 }
 

@@ -121,13 +121,16 @@ static void check_kobjs(struct crs_image *img)
     ASSERT_EQ(img->sockets[3].nmsgs, 2);
     ASSERT_EQ(img->sockets[4].state, CRS_SOCK_LISTEN);
     ASSERT_EQ(img->sockdata_len, 13);
+    ASSERT_EQ(img->nsockopts, 2);
+    ASSERT_EQ(img->sockopts[1].socket, 4);
+    ASSERT_EQ(img->sockopts[1].value[0], 77);
 }
 
 static void check_fields(struct crs_image *img, int level, int with_ext, int with_kobj)
 {
-    /* version 2 only when extensions need it, 3 for kernel objects (image_format.h) */
-    ASSERT_EQ(img->hdr.version, with_kobj ? 3 : with_ext ? 2 : 1);
-    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 10 : 0));
+    /* version 2 only when extensions need it, 13 for kernel objects with socket options (image_format.h) */
+    ASSERT_EQ(img->hdr.version, with_kobj ? 13 : with_ext ? 2 : 1);
+    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 11 : 0));
     if (with_kobj)
         check_kobjs(img);
     check_exts(img, with_ext);
