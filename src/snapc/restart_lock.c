@@ -71,7 +71,15 @@ int snapc_restart_lock_take(const char *jobdir, char *err, size_t errlen)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         int e = errno;
-        snprintf(err, errlen, "cannot note this restart in %s: %s", path, strerror(e));
+        /* a snapshot on read-only storage (a mounted archive, a snapshot of a file system): the
+         * restart writes beside it (this note, the index's outcome, the restarted job's own
+         * snapshots), so say what to do, not only the errno (the sweep of session 19) */
+        snprintf(err, errlen, "cannot note this restart in %s: %s%s%s%s", path, strerror(e),
+                 e == EROFS || e == EACCES ? "; a restart writes beside the snapshot (its outcome, "
+                                             "the restarted job's snapshots): copy " : "",
+                 e == EROFS || e == EACCES ? jobdir : "",
+                 e == EROFS || e == EACCES ? " to writable storage (cp -a) and restart the copy"
+                                           : "");
         return -e;
     }
     int e = 0;

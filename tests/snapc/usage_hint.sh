@@ -88,6 +88,19 @@ for cmd in "$RESTART --showme" "$INFO"; do
         one_line "${cmd##*/} of a snapshot's file"
 done
 pass "a file of a snapshot as REF: its sequence named"
+# a snapshot on read-only storage (root: a copy on a tmpfs remounted read-only): one line saying
+# that a restart writes beside it and to restart a copy (before: only "Read-only file system")
+if mkdir -m 700 "$W/ro" && mount -t tmpfs -o size=16m,mode=0700 tmpfs "$W/ro" 2>/dev/null; then
+    cleanup='umount -l "$W/ro" 2>/dev/null'
+    cp -a "$jd" "$W/ro/" && mount -o remount,ro "$W/ro" || fail "cannot make the read-only copy"
+    expect_rc 1 "restart-mpi of a snapshot on read-only storage" "$RESTART" "$W/ro/${jd##*/}" &&
+        err_has "Read-only file system; a restart writes beside the snapshot (its outcome, the restarted job's snapshots): copy $W/ro/${jd##*/} to writable storage (cp -a) and restart the copy" &&
+        one_line "restart-mpi on read-only storage"
+    umount "$W/ro"
+    pass "a snapshot on read-only storage: restart a copy"
+else
+    echo "skip: a snapshot on read-only storage (cannot mount a tmpfs: not root?)"
+fi
 printf X | dd of="$ref/rank_1.img" bs=1 seek=200 conv=notrunc status=none
 expect_rc 1 "a damaged sequence beside a good one" "$RESTART" "$ref" &&
     err_has "is damaged" && err_has "sequence 0 beside it is committed (restart-mpi --seq 0 $jd)"
