@@ -59,7 +59,8 @@ show_err() {
 # (rst_cross np=8: 18.7 s, Open MPI's 6.2 s). (They did not starve an Open MPI job beside them:
 # rst_comms-ompi, 200 rounds natively, 0.75 s beside 4 native MPICH ranks of rst_cross at ~35%
 # CPU each, 0.49 s alone; beside two busy loops it ran out of 120 s.) Only for a program whose
-# lines are the same under either library (rst_cross: compared at 2 and 8 ranks); rst_prog's are
+# lines are the same under either library (rst_cross: compared at 2 and 8 ranks; rst_pscw.sh's
+# programs but rst_dynwin, at the ranks and steps of their tests); rst_prog's are
 # not (its checksum counts a datatype's size and extent: step 0 is 124183 under Open MPI, 124171
 # under MPICH), so its tests keep run_native. A difference fails the test, it cannot hide one of
 # Revive's. REVIVE_TEST_CKREF=mpich: MPICH's own native run.
