@@ -419,6 +419,15 @@ static const struct crs_rec_epoll_via *epoll_via(const struct crs_image *img, si
     return NULL;
 }
 
+/* Whether edge-triggered watch `target` had its edge reported already (EPOLLEDGE). */
+static int epoll_edge_consumed(const struct crs_image *img, size_t target)
+{
+    for (size_t i = 0; i < img->nepoll_edges; i++)
+        if (img->epoll_edges[i].target == target)
+            return 1;
+    return 0;
+}
+
 static void text_kfds(const struct crs_image *img)
 {
     printf("kernel objects: %zu\n", img->nkfds);
@@ -454,6 +463,8 @@ static void text_kfds(const struct crs_image *img)
                 const struct crs_rec_epoll_via *v = epoll_via(img, k->first + w);
                 if (v)
                     printf(", closed since: the file is fd %" PRId32, v->fd);
+                if (epoll_edge_consumed(img, k->first + w))
+                    printf(", edge consumed");
                 printf(")");
             }
             break;

@@ -47,7 +47,9 @@
  * section kinds (System V semaphore sets and message queues the process
  * used, with their values, its SEM_UNDO adjustments and queued messages).
  * Version 13 adds the SOCKOPTS section kind (the options set on sockets)
- * and nothing else. A
+ * and nothing else. Version 14 adds the EPOLLEDGE section kind
+ * (edge-triggered epoll watches whose edge the program had consumed) and
+ * nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -60,7 +62,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 13u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 14u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -127,6 +129,8 @@ enum crs_section_type {
                             * message queues */
     CRS_SEC_SYSVIPCDATA = 29, /* version 12: raw bytes: their values, adjustments and messages */
     CRS_SEC_SOCKOPTS = 30, /* version 13: struct crs_rec_sockopt[]: options set on sockets */
+    CRS_SEC_EPOLLEDGE = 31, /* version 14: struct crs_rec_epoll_edge[]: edge-triggered watches whose
+                             * edge the program had consumed */
     CRS_SEC__MAX
 };
 
@@ -564,6 +568,21 @@ struct crs_rec_epoll_via {
     uint32_t target;
     int32_t fd;
 };
+
+/* An edge-triggered epoll watch (EPOLLTGTS record `target`, EPOLLET
+ * without EPOLLONESHOT) whose file may be ready while its edge was already
+ * reported to the program (epoll_wait returned it; the program did not
+ * drain the file): a restart adds it and consumes the edge again before the
+ * program runs, so that it is not reported a second time. Records in
+ * ascending `target` order. An ET watch without a record had its edge
+ * waiting (or its epoll was not probed: another epoll watches it
+ * edge-triggered, or one of its ET watches is of a number closed since);
+ * an image without the section (before version 14) has none. */
+struct crs_rec_epoll_edge {
+    uint32_t target;
+    uint32_t flags;          /* CRS_EPOLL_EDGE_CONSUMED */
+};
+#define CRS_EPOLL_EDGE_CONSUMED 0x1u
 
 struct crs_rec_inwatch {
     int32_t wd;              /* the watch's number, ascending within an inotify */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -698,6 +699,21 @@ static int check_epoll_vias(struct crs_image *img)
             held = img->fds[k].fd == v->fd;
         if (!ok || !held)
             return fail(img, EBADMSG, "epoll watch record %zu names no watch or no descriptor: " CORRUPT, i);
+    }
+    return 0;
+}
+
+/* Consumed edges: each names an edge-triggered, not one-shot watch, once,
+ * in ascending order, with no flag this Revive does not know. */
+static int check_epoll_edges(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nepoll_edges; i++) {
+        const struct crs_rec_epoll_edge *g = &img->epoll_edges[i];
+        bool ok = g->target < img->nepoll_tgts && (i == 0 || g->target > img->epoll_edges[i - 1].target) &&
+                  g->flags == CRS_EPOLL_EDGE_CONSUMED &&
+                  (img->epoll_tgts[g->target].events & (EPOLLET | EPOLLONESHOT)) == EPOLLET;
+        if (!ok)
+            return fail(img, EBADMSG, "consumed epoll edge record %zu names no edge-triggered watch: " CORRUPT, i);
     }
     return 0;
 }

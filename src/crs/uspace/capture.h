@@ -84,6 +84,8 @@ struct crs_capture {
     size_t nepoll_tgts;
     struct crs_rec_epoll_via *epoll_vias;   /* watches of numbers closed since */
     size_t nepoll_vias;
+    struct crs_rec_epoll_edge *epoll_edges; /* edge-triggered watches whose edge was consumed */
+    size_t nepoll_edges, epoll_edges_cap;
     struct crs_rec_inwatch *inwatches;
     const char **inwatch_paths;
     size_t ninwatches;
@@ -136,6 +138,9 @@ int crs_capture_sysvipc(struct crs_capture *c); /* System V semaphore sets and m
  * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */
 int crs_capture_kobj_init(struct crs_capture *c);
 int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *link);
+/* After crs_capture_fds: which edge-triggered epoll watches had their edge
+ * consumed (capture_epoll_edges.c); the epolls' ready lists are as before. */
+int crs_capture_epoll_edges(struct crs_capture *c);
 /* A pidfd (capture_pidfd.c): 0 when r is one (kind, target pid in memfd),
  * 1 when it is not, -errno with the message (one naming a process that the
  * restart cannot give back). */

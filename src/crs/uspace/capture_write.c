@@ -317,6 +317,8 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
                                         c->nepoll_tgts))) ||
         (c->nepoll_vias && (e = section(c, w, CRS_SEC_EPOLLVIA, c->epoll_vias, sizeof *c->epoll_vias,
                                         c->nepoll_vias))) ||
+        (c->nepoll_edges && (e = section(c, w, CRS_SEC_EPOLLEDGE, c->epoll_edges, sizeof *c->epoll_edges,
+                                         c->nepoll_edges))) ||
         (c->ninwatches && (e = section(c, w, CRS_SEC_INWATCHES, c->inwatches, sizeof *c->inwatches,
                                        c->ninwatches))) ||
         (c->nlocks && (e = section(c, w, CRS_SEC_LOCKS, c->locks, sizeof *c->locks, c->nlocks))) ||

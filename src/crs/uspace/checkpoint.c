@@ -154,7 +154,7 @@ static int collect(struct crs_capture *c, size_t nparked)
         return e;
     if ((e = crs_capture_process(c)) || (!c->opts.tree && (e = crs_capture_children(c))) || (e = crs_capture_signals(c)) ||
         (e = crs_capture_regions(c)) ||
-        (e = crs_capture_smaps(c)) || (e = crs_capture_fds(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
+        (e = crs_capture_smaps(c)) || (e = crs_capture_fds(c)) || (e = crs_capture_epoll_edges(c)) || (e = crs_capture_locks(c)) || (e = crs_capture_fobj_plan(c)) ||
         (e = crs_capture_timers(c)) || (e = crs_capture_sysvipc(c)))
         return e;
     c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);

@@ -96,7 +96,7 @@ int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
  * descriptor, or -1 with the message set); what every epoll watches, once
  * every descriptor is back. */
 int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f);
-int crs_restore_epolls(struct crs_restore *r);
+int crs_restore_epolls(struct crs_restore *r);   /* restore_epoll.c */
 /* One watch of an epoll the image restores, for walking them all (the
  * epolls' own watches here, those of pidfds in restore_pidfd.c). */
 struct crs_epoll_watch {

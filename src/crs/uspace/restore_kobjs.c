@@ -1,8 +1,7 @@
 /* Kernel objects a system call makes, made again at restart (image_format.h:
  * KFDS, EPOLLTGTS, INWATCHES): eventfd with its count, timerfd armed as it
  * was (and its unread expirations), signalfd with its mask, inotify with its
- * watches under their numbers, epoll with its watches once every descriptor
- * is back (crs_restore_epolls). */
+ * watches under their numbers, epoll empty (its watches: restore_epoll.c). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
@@ -157,87 +156,4 @@ int crs_restore_kobj_open(struct crs_restore *r, const struct crs_rec_fd *f)
         crs_restore_error(r, "cannot make descriptor %d again (%s): %s", f->fd, crs_image_str(r->img, f->path),
                           strerror(errno));
     return fd;
-}
-
-static const struct crs_rec_epoll_via *via_of(const struct crs_image *img, size_t target)
-{
-    for (size_t i = 0; i < img->nepoll_vias; i++)
-        if (img->epoll_vias[i].target == target)
-            return &img->epoll_vias[i];
-    return NULL;
-}
-
-/* A watch of number t->tfd, closed since while descriptor `via` holds the
- * file: the file is put at that number for the EPOLL_CTL_ADD (so the watch
- * is the one the kernel had: EPOLL_CTL_ADD of `via` stays a new watch), then
- * the number gets back what the image has there, or is closed. */
-static int watch_via(struct crs_restore *r, int epfd, const struct crs_rec_epoll_tgt *t, int via, struct epoll_event *ev)
-{
-    int flags = fcntl(t->tfd, F_GETFD), saved = -1;
-    if (flags >= 0 && (saved = fcntl(t->tfd, F_DUPFD_CLOEXEC, 3)) < 0) {
-        crs_restore_error(r, "cannot move descriptor %d aside to watch its old number: %s", t->tfd, strerror(errno));
-        return -1;
-    }
-    int ok = dup2(via, t->tfd) >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, t->tfd, ev) == 0;
-    int e = errno;
-    if (saved >= 0) {
-        dup3(saved, t->tfd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-        close(saved);
-    } else {
-        close(t->tfd);
-    }
-    if (!ok) {
-        crs_restore_error(r, "cannot make epoll descriptor %d watch the file of descriptor %d under its old number %d "
-                          "again: %s", epfd, via, t->tfd, strerror(e));
-        return -1;
-    }
-    return 0;
-}
-
-int crs_restore_epoll_watch_next(const struct crs_image *img, struct crs_epoll_watch *w)
-{
-    for (; w->next_fd < img->nfds; w->next_fd++, w->next_w = 0) {
-        const struct crs_rec_fd *f = &img->fds[w->next_fd];
-        if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0)
-            continue;   /* a dup shares its epoll's watches */
-        const struct crs_rec_kfd *k = &img->kfds[f->memfd];
-        if (w->next_w < k->count) {
-            w->ep = f;
-            w->index = k->first + w->next_w++;
-            w->t = &img->epoll_tgts[w->index];
-            w->target = crs_restore_fd_record(img, w->t->tfd);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int crs_restore_epolls(struct crs_restore *r)
-{
-    const struct crs_image *img = r->img;
-    struct crs_epoll_watch ew = { 0 };
-    while (crs_restore_epoll_watch_next(img, &ew)) {
-        const struct crs_rec_fd *f = ew.ep;
-        const struct crs_rec_epoll_tgt *t = ew.t;
-        if (ew.target && ew.target->kind == CRS_FD_PIDFD)
-            continue;   /* not open yet: crs_restore_pidfds */
-        struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
-        const struct crs_rec_epoll_via *via = via_of(img, ew.index);
-        if (via) {
-            if (watch_via(r, f->fd, t, via->fd, &ev))
-                return -EIO;
-            continue;
-        }
-        if (epoll_ctl(f->fd, EPOLL_CTL_ADD, t->tfd, &ev) == 0)
-            continue;
-        if (errno == EBADF) {   /* an inherited descriptor cr_restart had no match for */
-            revive_log_info("epoll descriptor %d watched descriptor %d, which the restarted process does not "
-                            "have: not watched", f->fd, t->tfd);
-            continue;
-        }
-        crs_restore_error(r, "cannot make epoll descriptor %d watch descriptor %d again (events 0x%x): %s",
-                          f->fd, t->tfd, t->events, strerror(errno));
-        return -EIO;
-    }
-    return 0;
 }
