@@ -74,6 +74,11 @@ int filem_local_default(char *out, size_t len, int create, char *err, size_t err
     if (e == -EPERM || e == -ELOOP)
         snprintf(err + strlen(err), errlen - strlen(err),
                  "; or give each node's cache with --ckpt-local DIR");
+    else if (e < 0 && e != -ENAMETOOLONG)
+        /* TMPDIR missing, unwritable or full said only the errno (the sweep of session 19) */
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 "; each node's default cache is under $TMPDIR (else /tmp): give the job a TMPDIR "
+                 "it can write, or a cache with mpirun's --ckpt-local DIR (none: no cache)");
     return e;
 }
 

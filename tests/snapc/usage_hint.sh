@@ -75,6 +75,15 @@ for r in / "$W/empty"; do
 done
 pass "bad --timeout and --seq values, a REF that is a file, /, an empty directory: one line, non-zero"
 
+# a job whose TMPDIR cannot hold the default node-local cache: the refusal says what to do
+TMPDIR=$W/nothere start_job t 2 --iters $UNTIL_KILLED --sleep-us 500
+expect_rc 1 "a snapshot with TMPDIR missing" "$CKPT" --wait $JOB &&
+    err_has "cannot create the node-local directory $W/nothere/revive-local-" &&
+    err_has "give the job a TMPDIR it can write, or a cache with mpirun's --ckpt-local DIR" &&
+    one_line "TMPDIR missing"
+kill -TERM $JOB; wait $JOB
+pass "TMPDIR missing: the default cache's refusal says what to do"
+
 start_job a 2 --iters $UNTIL_KILLED --sleep-us 500
 expect_rc 0 "the first checkpoint" "$CKPT" --wait $JOB
 expect_rc 0 "the second checkpoint (--term)" "$CKPT" --term $JOB && ref=$(tail -n1 "$W/cmd.out")
