@@ -366,10 +366,18 @@ void crs_inotify_forget(int fd, int wd)
 const char *crs_inotify_path(int fd, int wd, uint64_t dev, uint64_t ino)
 {
     /* the threads are parked and none inside the lock (a deferral section) */
+    const char *other = NULL;
     for (int i = 0; i < CRS_MAX_INOTIFY_NOTES; i++)
-        if (notes[i].path && notes[i].fd == fd && notes[i].wd == wd && notes[i].dev == dev && notes[i].ino == ino)
-            return notes[i].path;
-    return NULL;
+        if (notes[i].path && notes[i].dev == dev && notes[i].ino == ino) {
+            if (notes[i].fd == fd && notes[i].wd == wd)
+                return notes[i].path;
+            /* the notes go by the number the watch was added through: a copy
+             * (dup, dup2, F_DUPFD) that outlived that number has none of its
+             * own, and any path noted for that inode names it */
+            if (!other)
+                other = notes[i].path;
+        }
+    return other;
 }
 
 /* ---- standard streams the program replaced ---- */

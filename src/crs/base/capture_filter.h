@@ -160,7 +160,8 @@ int crs_stream_replaced(int fd);
 /* ---- for components ---- */
 
 /* The path noted for watch wd of the inotify at fd, when it still names the
- * inode dev/ino; NULL otherwise. No allocation. */
+ * inode dev/ino, else one noted for that inode through another number (a
+ * copy of the inotify, or another inotify); NULL when none. No allocation. */
 const char *crs_inotify_path(int fd, int wd, uint64_t dev, uint64_t ino);
 
 /* The pieces of [start,end) that registered filters leave out, sorted,

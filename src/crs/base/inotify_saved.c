@@ -35,6 +35,7 @@ struct saved {
 };
 
 int crs_inotify_saved_active;
+uint64_t crs_inotify_saved_fdbits[CRS_INOTIFY_SAVED_BITS / 64];
 static struct saved table[CRS_INOTIFY_SAVED_MAX];
 static int lock_word;
 static unsigned capture_gen;
@@ -62,6 +63,26 @@ static ssize_t sys_read(int fd, void *buf, size_t n)
     return syscall(SYS_read, fd, buf, n);
 }
 
+/* A read that cannot block while the table is held (another thread, in
+ * libc's read outside the table, may take the bytes queued() counted):
+ * O_NONBLOCK is set on the file for its length. A thread entering the
+ * kernel's read in that moment gets EAGAIN; crs_inotify_saved_read tries
+ * such a read again when the program's descriptor is blocking. */
+static ssize_t nb_read(int fd, void *buf, size_t n)
+{
+    long fl = syscall(SYS_fcntl, fd, F_GETFL);
+    if (fl < 0)
+        return -1;
+    if (!(fl & O_NONBLOCK) && syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return -1;
+    ssize_t r = sys_read(fd, buf, n);
+    int e = errno;
+    if (!(fl & O_NONBLOCK))
+        syscall(SYS_fcntl, fd, F_SETFL, fl);
+    errno = e;
+    return r;
+}
+
 static int queued(int fd)
 {
     int n = 0;
@@ -75,6 +96,26 @@ static struct saved *find(int fd)
             if (table[i].fds[k] == fd)
                 return &table[i];
     return NULL;
+}
+
+/* The per-number bits the interposed calls test before taking the lock. */
+static void mark_number(int fd, int on)
+{
+    if (fd < 0 || fd >= CRS_INOTIFY_SAVED_BITS)
+        return;
+    uint64_t bit = 1ull << (fd % 64);
+    if (on)
+        __atomic_fetch_or(&crs_inotify_saved_fdbits[fd / 64], bit, __ATOMIC_RELEASE);
+    else
+        __atomic_fetch_and(&crs_inotify_saved_fdbits[fd / 64], ~bit, __ATOMIC_RELEASE);
+}
+
+static void add_number(struct saved *s, int fd)
+{
+    if (s->nfds >= CRS_INOTIFY_SAVED_FDS)
+        return;
+    s->fds[s->nfds++] = fd;
+    mark_number(fd, 1);
 }
 
 static size_t ev_size(const char *p)
@@ -207,6 +248,8 @@ static int arm(struct saved *s, int fd)
 
 static void drop(struct saved *s)
 {
+    for (int k = 0; k < s->nfds; k++)
+        mark_number(s->fds[k], 0);
     if (s->buf)
         munmap(s->buf, s->cap);
     memset(s, 0, sizeof *s);
@@ -228,7 +271,7 @@ static void settle(struct saved *s, int fd)
 {
     char ev[EV_HEAD];
     while (s->priv_wd > 0 && s->head == s->tail && queued(fd) > 0) {
-        if (sys_read(fd, ev, sizeof ev) != (ssize_t)sizeof ev)
+        if (nb_read(fd, ev, sizeof ev) != (ssize_t)sizeof ev)
             return;
         if (filter(s, ev, sizeof ev))
             append(s, ev, sizeof ev);
@@ -284,8 +327,7 @@ static long drain_locked(struct scan *sc, int fd)
     for (int i = 0; i < CRS_INOTIFY_SAVED_MAX && !s; i++)   /* another number of one we have */
         if (table[i].used && same_file(table[i].fds[0], fd)) {
             s = &table[i];
-            if (s->nfds < CRS_INOTIFY_SAVED_FDS)
-                s->fds[s->nfds++] = fd;
+            add_number(s, fd);
         }
     if (s && s->gen == capture_gen)
         return 0;   /* read through another of its numbers already */
@@ -306,7 +348,7 @@ static long drain_locked(struct scan *sc, int fd)
         }
         memset(s, 0, sizeof *s);
         s->used = 1;
-        s->fds[s->nfds++] = fd;
+        add_number(s, fd);
         __atomic_fetch_add(&crs_inotify_saved_active, 1, __ATOMIC_RELEASE);
     }
     s->gen = capture_gen;
@@ -314,7 +356,7 @@ static long drain_locked(struct scan *sc, int fd)
     for (int rounds = 0, q; !e && rounds < 64 && (q = queued(fd)) > 0; rounds++) {
         if ((e = reserve(s, (size_t)q + 4096)))
             break;
-        ssize_t r = sys_read(fd, s->buf + s->tail, s->cap - s->tail);
+        ssize_t r = nb_read(fd, s->buf + s->tail, s->cap - s->tail);
         if (r <= 0)
             break;
         size_t kept = filter(s, s->buf + s->tail, (size_t)r);
@@ -422,7 +464,7 @@ ssize_t crs_inotify_saved_read(int fd, void *buf, size_t n, ssize_t (*real_read)
                  * it would have gone on (a named event that does not fit
                  * fails the read: it stays queued) */
                 if (s->head == s->tail && (size_t)r < n && queued(fd) > 0) {
-                    ssize_t k = sys_read(fd, (char *)buf + r, n - (size_t)r);
+                    ssize_t k = nb_read(fd, (char *)buf + r, n - (size_t)r);
                     if (k > 0)
                         r += (ssize_t)filter(s, (char *)buf + r, (size_t)k);
                     if (s->head == s->tail)
@@ -437,9 +479,12 @@ ssize_t crs_inotify_saved_read(int fd, void *buf, size_t n, ssize_t (*real_read)
             }
             return r;
         }
+        long fl = syscall(SYS_fcntl, fd, F_GETFL);   /* the program's: nothing of ours set while held */
         unlock(&old);
         /* only our events may be ahead in the kernel: read it (it may block) */
         ssize_t r = real_read(fd, buf, n);
+        if (r < 0 && errno == EAGAIN && fl >= 0 && !(fl & O_NONBLOCK))
+            continue;   /* nb_read's moment in another thread */
         if (r <= 0)
             return r;
         lock(&old);
@@ -452,7 +497,6 @@ ssize_t crs_inotify_saved_read(int fd, void *buf, size_t n, ssize_t (*real_read)
         }
         if (got > 0)
             return got;
-        int fl = fcntl(fd, F_GETFL);
         if (fl >= 0 && (fl & O_NONBLOCK)) {
             errno = EAGAIN;
             return -1;
@@ -512,8 +556,10 @@ void crs_inotify_saved_closed_range(unsigned first, unsigned last)
     for (int i = 0; i < CRS_INOTIFY_SAVED_MAX; i++) {
         struct saved *s = &table[i];
         for (int k = 0; s->used && k < s->nfds; k++)
-            if ((unsigned)s->fds[k] >= first && (unsigned)s->fds[k] <= last)
+            if ((unsigned)s->fds[k] >= first && (unsigned)s->fds[k] <= last) {
+                mark_number(s->fds[k], 0);
                 s->fds[k--] = s->fds[--s->nfds];
+            }
         if (s->used && !s->nfds)
             drop(s);
     }
@@ -524,4 +570,16 @@ void crs_inotify_saved_closed(int fd)
 {
     if (fd >= 0)
         crs_inotify_saved_closed_range((unsigned)fd, (unsigned)fd);
+}
+
+void crs_inotify_saved_dup(int oldfd, int newfd)
+{
+    if (oldfd < 0 || newfd < 0 || oldfd == newfd)
+        return;
+    uint64_t old;
+    lock(&old);
+    struct saved *s = find(oldfd);
+    if (s && find(newfd) != s)
+        add_number(s, newfd);
+    unlock(&old);
 }

@@ -16,7 +16,8 @@
  * numbers out twice soon).
  *
  * Any thread. Each call blocks every signal while it holds the table, so
- * no thread is parked holding it. */
+ * no thread is parked holding it, and never blocks in the kernel while it
+ * holds it (a read there sets O_NONBLOCK on the file for its length). */
 #ifndef REVIVE_CRS_INOTIFY_SAVED_H
 #define REVIVE_CRS_INOTIFY_SAVED_H
 
@@ -31,9 +32,27 @@
 #define CRS_INOTIFY_SAVED_FDS 8
 
 /* Non-zero while any descriptor has saved events or our watch's events
- * wait in its kernel queue: the interposed calls take the slow path only
- * then. */
+ * wait in its kernel queue. */
 extern int crs_inotify_saved_active;
+
+/* One bit per descriptor number below CRS_INOTIFY_SAVED_BITS that reads
+ * such an inotify, so the interposed calls of every other descriptor stay
+ * on the fast path (one or two loads) while one inotify keeps saved
+ * events, even if the program never reads it again. */
+#define CRS_INOTIFY_SAVED_BITS 4096
+extern uint64_t crs_inotify_saved_fdbits[CRS_INOTIFY_SAVED_BITS / 64];
+
+/* Non-zero when fd may read saved events: the interposed calls take the
+ * slow path only then (numbers past the bits always do while any is
+ * active). */
+static inline int crs_inotify_saved_maybe(int fd)
+{
+    if (!__atomic_load_n(&crs_inotify_saved_active, __ATOMIC_ACQUIRE) || fd < 0)
+        return 0;
+    if (fd >= CRS_INOTIFY_SAVED_BITS)
+        return 1;
+    return (int)((__atomic_load_n(&crs_inotify_saved_fdbits[fd / 64], __ATOMIC_ACQUIRE) >> (fd % 64)) & 1);
+}
 
 /* Capture (other threads parked): reads the queue of every inotify
  * descriptor of the process (except those `skip` says no to) into saved
@@ -61,6 +80,11 @@ ssize_t crs_inotify_saved_after_read(int fd, void *buf, size_t n, ssize_t r,
                                      ssize_t (*real_read)(int, void *, size_t));
 /* FIONREAD of fd with saved events: 1 and *bytes set; 0 when fd has none. */
 int crs_inotify_saved_fionread(int fd, int *bytes);
+
+/* The program made newfd a copy of oldfd (dup, dup2, dup3, fcntl
+ * F_DUPFD*): it reads the same saved events (up to CRS_INOTIFY_SAVED_FDS
+ * numbers; a copy past them reads only the kernel's queue). */
+void crs_inotify_saved_dup(int oldfd, int newfd);
 
 /* The program closed descriptor fd (close, dup2/dup3 onto it, close_range):
  * its saved events go with it once no number of that inotify is left. */

@@ -55,18 +55,14 @@ static ssize_t real_read(int fd, void *buf, size_t n)
     return real_read_p ? real_read_p(fd, buf, n) : syscall(SYS_read, fd, buf, n);
 }
 
-static int active(void)
-{
-    return __atomic_load_n(&crs_inotify_saved_active, __ATOMIC_ACQUIRE) != 0;
-}
 
 ssize_t CRS_INTERPOSE(read)(int fd, void *buf, size_t n)
 {
-    if (active())
+    if (crs_inotify_saved_maybe(fd))
         return crs_inotify_saved_read(fd, buf, n, real_read);
     ssize_t r = real_read(fd, buf, n);
     /* a capture may have come while this read waited in the kernel */
-    if (r > 0 && active())
+    if (r > 0 && crs_inotify_saved_maybe(fd))
         r = crs_inotify_saved_after_read(fd, buf, n, r, real_read);
     return r;
 }
@@ -80,7 +76,7 @@ ssize_t CRS_INTERPOSE(__read_chk)(int fd, void *buf, size_t n, size_t buflen)
 
 ssize_t CRS_INTERPOSE(readv)(int fd, const struct iovec *iov, int iovcnt)
 {
-    if (active())
+    if (crs_inotify_saved_maybe(fd))
         return crs_inotify_saved_readv(fd, iov, iovcnt, real_read);
     return real_readv_p ? real_readv_p(fd, iov, iovcnt) : syscall(SYS_readv, fd, iov, iovcnt);
 }
@@ -92,7 +88,7 @@ int CRS_INTERPOSE(ioctl)(int fd, unsigned long req, ...)
     void *arg = va_arg(ap, void *);
     va_end(ap);
     int n;
-    if (req == FIONREAD && arg && active() && crs_inotify_saved_fionread(fd, &n)) {
+    if (req == FIONREAD && arg && crs_inotify_saved_maybe(fd) && crs_inotify_saved_fionread(fd, &n)) {
         *(int *)arg = n;
         return 0;
     }

@@ -36,6 +36,8 @@ int __real_sigprocmask(int, const sigset_t *, sigset_t *);
 int __real_pthread_sigmask(int, const sigset_t *, sigset_t *);
 int __real_sigaction(int, const struct sigaction *, struct sigaction *);
 int __real_close(int);
+int __real_dup(int);
+int __real_fcntl(int, int, ...);
 int __real_dup2(int, int);
 int __real_dup3(int, int, int);
 int __real_close_range(unsigned, unsigned, int);
@@ -46,6 +48,9 @@ int __wrap_sigprocmask(int, const sigset_t *, sigset_t *);
 int __wrap_pthread_sigmask(int, const sigset_t *, sigset_t *);
 int __wrap_sigaction(int, const struct sigaction *, struct sigaction *);
 int __wrap_close(int);
+int __wrap_dup(int);
+int __wrap_fcntl(int, int, ...);
+int __wrap_fcntl64(int, int, ...);
 int __wrap_dup2(int, int);
 int __wrap_dup3(int, int, int);
 int __wrap_close_range(unsigned, unsigned, int);
@@ -309,8 +314,12 @@ typedef int (*close_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
 typedef int (*close_range_fn)(unsigned, unsigned, int);
+typedef int (*dup_fn)(int);
+typedef int (*fcntl_fn)(int, int, ...);
 
 static close_fn real_close_p;
+static dup_fn real_dup_p;
+static fcntl_fn real_fcntl_p;
 static dup2_fn real_dup2_p;
 static dup3_fn real_dup3_p;
 static close_range_fn real_close_range_p;
@@ -320,6 +329,8 @@ static close_range_fn real_close_range_p;
 void crs_interpose_init(void)
 {
     real_close_p = CRS_NEXT(close_fn, close);
+    real_dup_p = CRS_NEXT(dup_fn, dup);
+    real_fcntl_p = CRS_NEXT(fcntl_fn, fcntl);
     real_dup2_p = CRS_NEXT(dup2_fn, dup2);
     real_dup3_p = CRS_NEXT(dup3_fn, dup3);
     real_close_range_p = CRS_NEXT(close_range_fn, close_range);
@@ -348,6 +359,49 @@ int CRS_INTERPOSE(close)(int fd)
     return crs_real_close(fd);
 }
 
+/* A copy of an inotify with saved events reads them too. */
+static int saved_copied(int oldfd, int newfd)
+{
+    if (newfd >= 0 && crs_inotify_saved_maybe(oldfd))
+        crs_inotify_saved_dup(oldfd, newfd);
+    return newfd;
+}
+
+int CRS_INTERPOSE(dup)(int oldfd)
+{
+    return saved_copied(oldfd, real_dup_p ? real_dup_p(oldfd) : (int)syscall(SYS_dup, oldfd));
+}
+
+/* Every command's argument is an int or a pointer: both come as one
+ * register-sized value (as glibc's own fcntl takes it). */
+static int fcntl_copied(int fd, int cmd, void *arg)
+{
+    int r = real_fcntl_p ? real_fcntl_p(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        saved_copied(fd, r);
+    return r;
+}
+
+int CRS_INTERPOSE(fcntl)(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_copied(fd, cmd, arg);
+}
+
+/* What programs built with _FILE_OFFSET_BITS=64 call (the same call on
+ * x86_64). */
+int CRS_INTERPOSE(fcntl64)(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_copied(fd, cmd, arg);
+}
+
 int CRS_INTERPOSE(dup2)(int oldfd, int newfd)
 {
     if (oldfd != newfd && crs_runtime_owns_fd(newfd))
@@ -356,7 +410,8 @@ int CRS_INTERPOSE(dup2)(int oldfd, int newfd)
         crs_stream_note_replaced(newfd);
         saved_gone(newfd);
     }
-    return real_dup2_p ? real_dup2_p(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
+    int r = real_dup2_p ? real_dup2_p(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
+    return oldfd != newfd ? saved_copied(oldfd, r) : r;
 }
 
 int CRS_INTERPOSE(dup3)(int oldfd, int newfd, int flags)
@@ -366,7 +421,7 @@ int CRS_INTERPOSE(dup3)(int oldfd, int newfd, int flags)
     crs_stream_note_replaced(newfd);
     if (oldfd != newfd)
         saved_gone(newfd);
-    return real_dup3_p ? real_dup3_p(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+    return saved_copied(oldfd, real_dup3_p ? real_dup3_p(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags));
 }
 
 /* daemon(3) puts /dev/null on the standard streams with libc's own calls

@@ -5,14 +5,15 @@
 # must get the unread events first, as the kernel gives them, then those
 # made since: crt_inotify read (a blocking read, poll, FIONREAD, a read too
 # small for an event) and crt_inotify epoll (level- and edge-triggered
-# epolls), every flavour but busy (the two copies would see each other's
+# epolls) and crt_inotify dup (read through a copy of the descriptor made
+# after the point, the old number closed), every flavour but busy (the two copies would see each other's
 # files in the watched folders). Then ten checkpoints of one lazy watcher
 # must all be taken, its output after them the uninterrupted run's, and
 # cr_info must show the unread events kept.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_inotify
 crs_need_tools cr_run cr_checkpoint cr_info
-for mode in read epoll; do
+for mode in read epoll dup; do
     if CRS_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty sigdeath" \
         bash "$(dirname "$0")/../cr_cycle.sh" crt_inotify "$mode"; then
         crs_pass "$mode: every flavour but busy"

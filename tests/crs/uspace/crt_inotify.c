@@ -15,6 +15,9 @@
  *                      and edge-triggered: both report it (the edge once),
  *                      reads until EAGAIN give every event, then the level-
  *                      triggered one reports nothing
+ *   crt_inotify dup    as read, through a copy made after the point (dup,
+ *                      fcntl F_DUPFD_CLOEXEC, dup2, dup3 in turn), the
+ *                      number read before closed first
  * Each operation leaves the folders as they were, so a second restart of
  * one image (flavour twice) sees the same events. Contract: crt_common.h.
  */
@@ -32,7 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int ino, ep_lt, ep_et, wd1, wd3, use_epoll, batch, unread_batch;
+static int ino, ep_lt, ep_et, wd1, wd3, use_epoll, use_dup, moves, batch, unread_batch;
 
 static const char *const names[] = { "a", "name-of-fifteen", "a-longer-name-that-needs-padding-x" };
 
@@ -143,8 +146,27 @@ static void check_epoll(const char *when)
     crt_check(name, lt == 0, "level %d", lt);
 }
 
+/* The inotify to another number, the old one closed: its unread events
+ * must go with it. */
+static void move_inotify(const char *when)
+{
+    int to;
+    switch (moves++ % 4) {
+    case 0: to = dup(ino); break;
+    case 1: to = fcntl(ino, F_DUPFD_CLOEXEC, 100); break;
+    case 2: to = dup2(ino, 200); break;
+    default: to = dup3(ino, 300, O_CLOEXEC); break;
+    }
+    if (to < 0)
+        crt_die("copying the inotify %s: %s", when, strerror(errno));
+    close(ino);
+    ino = to;
+}
+
 static void check(const char *when)
 {
+    if (use_dup)
+        move_inotify(when);
     if (use_epoll)
         check_epoll(when);
     else
@@ -156,8 +178,9 @@ static void check(const char *when)
 int main(int argc, char **argv)
 {
     use_epoll = argc > 1 && !strcmp(argv[1], "epoll");
-    if (argc > 1 && !use_epoll && strcmp(argv[1], "read"))
-        crt_die("usage: crt_inotify [read|epoll]");
+    use_dup = argc > 1 && !strcmp(argv[1], "dup");
+    if (argc > 1 && !use_epoll && !use_dup && strcmp(argv[1], "read"))
+        crt_die("usage: crt_inotify [read|epoll|dup]");
     ino = inotify_init1(use_epoll ? IN_NONBLOCK : 0);
     if (ino < 0)
         crt_die("inotify_init1: %s", strerror(errno));
@@ -182,7 +205,7 @@ int main(int argc, char **argv)
         if (epoll_ctl(ep_et, EPOLL_CTL_ADD, ino, &ev))
             crt_die("epoll: %s", strerror(errno));
     }
-    crt_say("inotify watches %d and %d (%s)", wd1, wd3, use_epoll ? "epoll" : "read");
+    crt_say("inotify watches %d and %d (%s)", wd1, wd3, use_epoll ? "epoll" : use_dup ? "dup" : "read");
     make_events();   /* unread at start */
     crt_check_around_points(check);
 }
