@@ -15,6 +15,10 @@
  *     and a persistent receive started at the beginning that is matched only after the last
  *     step (active, pending, at any snapshot)
  *   - allocmem: memory from MPI_Alloc_mem written every step and freed at the end
+ *   - types: a vector and a struct datatype (the struct built on the vector), committed at the
+ *     start, used to exchange with the neighbours every step, freed at the end (a job ended by
+ *     --term never frees them: MPICH printed "yaksa: 2 leaked handle pool objects" on every rank,
+ *     review19 LOW-1)
  *   - kfds: the rank's own kernel objects of kinds the MPI library also makes (only in "all"): a
  *     socketpair with one message always queued (its reading end moved to descriptor 200 with
  *     dup2 and the original closed), an eventfd written every step and read through a
@@ -148,6 +152,19 @@ int main(int argc, char **argv)
         memset(xmem, 0, 1 << 20);
     }
 
+    MPI_Datatype tvec = MPI_DATATYPE_NULL, tstruct = MPI_DATATYPE_NULL;
+    if (has(kinds, "types")) {
+        int blens[2] = { 1, 1 };
+        MPI_Aint disps[2] = { 0, 4 * sizeof(long) };
+        MPI_Datatype parts[2];
+        CHECK(MPI_Type_vector(2, 1, 2, MPI_LONG, &tvec));
+        CHECK(MPI_Type_commit(&tvec));
+        parts[0] = tvec;
+        parts[1] = MPI_LONG;
+        CHECK(MPI_Type_create_struct(2, blens, disps, parts, &tstruct));
+        CHECK(MPI_Type_commit(&tstruct));
+    }
+
     int sp[2] = { -1, -1 }, ef = -1, ef2 = -1, ep = -1, tf = -1;
     if (has(kinds, "kfds")) {
         struct itimerspec hour = { { 3600, 0 }, { 3600, 0 } };
@@ -221,6 +238,12 @@ int main(int argc, char **argv)
             CHECK(MPI_Waitall(2, pr, sts));
             h = mix(h, &precv, sizeof precv);
         }
+        if (tstruct != MPI_DATATYPE_NULL) { /* longs 0, 2 and 4 of 5 go right, come from the left */
+            long out[5] = { v, -1, v + 7, -1, v * 2 }, in[5] = { 0, 0, 0, 0, 0 };
+            CHECK(MPI_Sendrecv(out, 1, tstruct, right, 8, in, 1, tstruct, left, 8, MPI_COMM_WORLD,
+                               MPI_STATUS_IGNORE));
+            h = mix(h, in, sizeof in);
+        }
         if (xmem) {
             xmem[(s * 4099) % ((1 << 20) / (int)sizeof(long))] += v;
             h = mix(h, xmem, 1 << 20);
@@ -285,6 +308,10 @@ int main(int argc, char **argv)
     }
     if (xmem)
         CHECK(MPI_Free_mem(xmem));
+    if (tstruct != MPI_DATATYPE_NULL) {
+        CHECK(MPI_Type_free(&tstruct));
+        CHECK(MPI_Type_free(&tvec));
+    }
     long lsum = 0;
     CHECK(MPI_Reduce(&latev, &lsum, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD));
     if (rank == 0)
