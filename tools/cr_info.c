@@ -573,6 +573,28 @@ static void text_sockopts(const struct crs_image *img)
     }
 }
 
+static const char *fdown_text(const struct crs_rec_fdown *o, char *buf, size_t cap)
+{
+    static const char *const whom[] = { "nobody", "the process", "thread", "its process group", "process" };
+    const char *kind = o->who <= CRS_FDOWN_OTHER ? whom[o->who] : "?";
+    if (o->who == CRS_FDOWN_THREAD || o->who == CRS_FDOWN_OTHER)
+        snprintf(buf, cap, "%s %" PRId32 "%s", kind, o->id, o->type == 2 ? " (a group)" : "");
+    else
+        snprintf(buf, cap, "%s", kind);
+    return buf;
+}
+
+static void text_fdowns(const struct crs_image *img)
+{
+    printf("descriptors' I/O signal owners: %zu\n", img->nfdowns);
+    for (size_t i = 0; i < img->nfdowns; i++) {
+        const struct crs_rec_fdown *o = &img->fdowns[i];
+        char who[64], sig[32];
+        signal_name(o->sig ? (int)o->sig : SIGIO, sig, sizeof sig);
+        printf("  %" PRId32 ": %s to %s\n", o->fd, sig, fdown_text(o, who, sizeof who));
+    }
+}
+
 static void text_signals(const struct crs_image *img)
 {
     printf("signal handlers set: %zu\n", totals_of(img).handlers);
@@ -974,6 +996,16 @@ static void json_sockopt(const struct crs_image *img, const void *rec, size_t i,
     jstrk("option", sockopt_name(so, name, sizeof name), o);
     crs_sockopt_value_text(so, v, sizeof v);
     jstrk("value", v, o);
+}
+
+static void json_fdown(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_fdown *f = rec;
+    char who[64];
+    (void)img, (void)i;
+    ji64("fd", f->fd, o);
+    jstrk("owner", fdown_text(f, who, sizeof who), o);
+    ju64("signal", f->sig ? f->sig : SIGIO, o);
 }
 
 static void json_lock(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -156,6 +156,7 @@ struct crs_image {
     struct crs_rec_socket *sockets;        size_t nsockets;
     unsigned char *sockdata;               size_t sockdata_len;
     struct crs_rec_sockopt *sockopts;      size_t nsockopts;
+    struct crs_rec_fdown *fdowns;          size_t nfdowns;
     struct crs_rec_sysvipc *sysvipcs;      size_t nsysvipcs;
     unsigned char *sysvipcdata;            size_t sysvipcdata_len;
     struct crs_rec_fobj *fobjs;            size_t nfobjs;

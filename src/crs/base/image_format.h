@@ -49,7 +49,8 @@
  * Version 13 adds the SOCKOPTS section kind (the options set on sockets)
  * and nothing else. Version 14 adds the EPOLLEDGE section kind
  * (edge-triggered epoll watches whose edge the program had consumed) and
- * nothing else. A
+ * nothing else. Version 15 adds the FDOWNERS section kind (who gets a
+ * descriptor's I/O signal, and which signal) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -62,7 +63,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 14u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 15u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -131,6 +132,7 @@ enum crs_section_type {
     CRS_SEC_SOCKOPTS = 30, /* version 13: struct crs_rec_sockopt[]: options set on sockets */
     CRS_SEC_EPOLLEDGE = 31, /* version 14: struct crs_rec_epoll_edge[]: edge-triggered watches whose
                              * edge the program had consumed */
+    CRS_SEC_FDOWNERS = 32, /* version 15: struct crs_rec_fdown[]: descriptors' I/O signal owners */
     CRS_SEC__MAX
 };
 
@@ -663,6 +665,31 @@ struct crs_rec_sockopt {
     int32_t name;            /* SO_RCVTIMEO ... */
     uint32_t len;            /* bytes of value: 1 to CRS_SOCKOPT_VALUE_MAX */
     uint8_t value[CRS_SOCKOPT_VALUE_MAX];
+};
+
+/*
+ * Signal-driven I/O (version 15): the owner (F_SETOWN, F_SETOWN_EX) and the
+ * signal (F_SETSIG) of an open file, for the lowest descriptor of it (dups
+ * share it), when either was set. Its status flags (O_ASYNC among them)
+ * are the descriptor's open_flags. The owner is kept by what it was to the
+ * process, so that a restart under new ids gives the same: the restored
+ * process gives them again once its threads are back.
+ */
+enum crs_fdown_who {
+    CRS_FDOWN_NONE = 0,      /* no owner, only a signal */
+    CRS_FDOWN_SELF = 1,      /* the process itself (F_OWNER_PID, its pid) */
+    CRS_FDOWN_THREAD = 2,    /* one of its threads (F_OWNER_TID, its tid in THREADS) */
+    CRS_FDOWN_PGRP = 3,      /* its own process group (F_OWNER_PGRP) */
+    CRS_FDOWN_OTHER = 4,     /* another member of its tree, under its number (`id`) */
+};
+
+struct crs_rec_fdown {
+    int32_t fd;              /* ascending; a descriptor of FDS */
+    uint32_t type;           /* F_OWNER_TID 0, F_OWNER_PID 1, F_OWNER_PGRP 2 */
+    int32_t id;              /* the owner's id as the process saw it; 0: none */
+    uint32_t sig;            /* F_GETSIG: 0 for SIGIO, else the signal sent with its siginfo */
+    uint32_t who;            /* enum crs_fdown_who */
+    uint32_t reserved;
 };
 
 struct crs_rec_sigaction {

@@ -645,6 +645,23 @@ static int check_sockopts(struct crs_image *img)
     return 0;
 }
 
+/* Descriptors' I/O signal owners: on descriptors of FDS, ascending, a known
+ * type and kind of owner, a signal number. (After check_fds.) */
+static int check_fdowns(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nfdowns; i++) {
+        const struct crs_rec_fdown *o = &img->fdowns[i];
+        bool found = false;
+        for (size_t k = 0; k < img->nfds && !found; k++)
+            found = img->fds[k].fd == o->fd;
+        bool ok = found && o->type <= 2 && o->who <= CRS_FDOWN_OTHER && o->sig <= 64 && !o->reserved &&
+                  (i == 0 || img->fdowns[i - 1].fd < o->fd) && (o->who == CRS_FDOWN_NONE) == (o->id == 0);
+        if (!ok)
+            return fail(img, EBADMSG, "descriptor owner %zu is malformed: " CORRUPT, i);
+    }
+    return 0;
+}
+
 /* Locks: on a descriptor the image restores (not closed, not inherited),
  * a known kind and type, a range that fits in a file. (After check_fds.) */
 static int check_locks(struct crs_image *img)

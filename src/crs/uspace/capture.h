@@ -98,6 +98,8 @@ struct crs_capture {
     size_t sockdata_len;
     struct crs_rec_sockopt *sockopts;   /* options set on them, by socket (capture_sockopts.c) */
     size_t nsockopts;
+    struct crs_rec_fdown *fdowns;       /* descriptors' I/O signal owners (capture_fdowners.c) */
+    size_t nfdowns;
     struct crs_rec_lock *locks;     /* file locks, by descriptor */
     size_t nlocks;
     uint64_t (*posix_locked)[2];    /* files (dev, ino) this process holds POSIX locks on */
@@ -155,6 +157,10 @@ int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock);
 /* The options set on the sockets the restart makes again (c->sockopts), once
  * crs_capture_sockets described them: 0, or -errno with the message. */
 int crs_capture_sockopts(struct crs_capture *c);
+/* Who gets each descriptor's I/O signal, and which (c->fdowns), once the
+ * descriptors and the threads are recorded: 0, or -errno with the message
+ * (an owner outside the process and its group, without --tree). */
+int crs_capture_fd_owners(struct crs_capture *c);
 /* Does this process hold a POSIX lock on the file? Then capture must not
  * open it itself: closing that descriptor would release the lock. */
 int crs_capture_posix_locked(struct crs_capture *c, uint64_t dev, uint64_t ino);

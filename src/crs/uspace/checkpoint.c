@@ -145,7 +145,8 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
     return 0;
 }
 
-static int collect(struct crs_capture *c, size_t nparked)
+/* not inlined: its caller forks (vfork-like), where GCC fears for its locals */
+__attribute__((noinline)) static int collect(struct crs_capture *c, size_t nparked)
 {
     int e;
     /* unread inotify events into buffers of the process: before the memory
@@ -178,7 +179,7 @@ static int collect(struct crs_capture *c, size_t nparked)
         }
     c->nthreads = k;
     crs_capture_thread_caps_order(c);
-    return 0;
+    return crs_capture_fd_owners(c);   /* an owner may be one of the threads */
 }
 
 /* Everything after the restart that the checkpoint thread must do before the
@@ -253,6 +254,12 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
         char err[256];
         if (crs_thread_pidfds_open((const struct crs_restart_tpidfd *)info.tpidfds, info.ntpidfds, crs_park_tid_now,
                                    err, sizeof err))
+            revive_log_error("restarted process %d: %s; it runs on without it", getpid(), err);
+    }
+    if (info.nfdowns) {
+        char err[256];
+        if (crs_fd_owners_restore((const struct crs_rec_fdown *)info.fdowns, info.nfdowns, crs_park_tid_now, err,
+                                  sizeof err))
             revive_log_error("restarted process %d: %s; it runs on without it", getpid(), err);
     }
     if (info.ntimers) {

@@ -38,6 +38,9 @@ struct crs_restart_info {
     /* with caps: the threads whose sets differ (struct crs_rec_thread_caps,
      * by their tid in the image), likewise inside the ranges above */
     uint64_t tcaps, ntcaps;
+    /* descriptors' I/O signal owners (struct crs_rec_fdown), likewise:
+     * given again once the threads are back */
+    uint64_t fdowns, nfdowns;
 };
 
 /* A pidfd of one of the process's own threads (PIDFD_THREAD): a thread
@@ -60,5 +63,13 @@ struct crs_restart_tpidfd {
  * giving a thread's id now. 0, or -errno with a message in err. */
 int crs_thread_pidfds_open(const struct crs_restart_tpidfd *t, size_t n, pid_t (*tid_now)(pid_t old), char *err,
                            size_t errlen);
+
+struct crs_rec_fdown;
+/* In the restored process, from its checkpoint thread once every thread is
+ * back (restore_fdowners.c): each descriptor's owner (its own pid, a
+ * thread's id now through tid_now, its process group now) and signal. 0,
+ * or -errno with a message in err. */
+int crs_fd_owners_restore(const struct crs_rec_fdown *o, size_t n, pid_t (*tid_now)(pid_t old), char *err,
+                          size_t errlen);
 
 #endif

@@ -87,6 +87,35 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
     return fd;
 }
 
+/* The file status flags fcntl(F_SETFL) sets (O_ASYNC, O_NONBLOCK, O_APPEND,
+ * O_DIRECT, O_NOATIME), as the descriptor had them: open(2) ignores
+ * O_ASYNC, and a file made again (a pipe, a socket, a kernel object) has
+ * none. Its owner and signal follow once the threads are back
+ * (restore_fdowners.c), so O_ASYNC signals nobody meanwhile. 0, or -EIO with
+ * the message. */
+#define SETFL_FLAGS (O_ASYNC | O_NONBLOCK | O_APPEND | O_DIRECT | O_NOATIME)
+static int status_flags(struct crs_restore *r, const struct crs_rec_fd *f, int only)
+{
+    int want = (int)f->open_flags & only, cur = fcntl(f->fd, F_GETFL);
+    if (cur < 0 || (cur & only) == want)
+        return 0;
+    if (fcntl(f->fd, F_SETFL, (cur & ~only) | want) == 0)
+        return 0;
+    int e = errno, hints = O_DIRECT | O_NOATIME;
+    /* O_DIRECT and O_NOATIME are hints a file here may not take (tmpfs, another owner): the
+     * program runs the same without them */
+    if ((want & hints) != (cur & hints) &&
+        fcntl(f->fd, F_SETFL, (cur & ~(only & ~hints)) | (want & ~hints)) == 0) {
+        revive_log_warn("descriptor %d comes back without %s%s, which this file does not take again: %s", f->fd,
+                        want & ~cur & O_DIRECT ? "O_DIRECT " : "", want & ~cur & O_NOATIME ? "O_NOATIME" : "",
+                        strerror(e));
+        return 0;
+    }
+    crs_restore_error(r, "cannot give descriptor %d its flags 0%o again (fcntl F_SETFL): %s", f->fd,
+                      (unsigned)(want & ~cur), strerror(e));
+    return -EIO;
+}
+
 /* Pipes come back first, holding what they held, each end at our own numbers. */
 static int make_pipes(struct crs_restore *r)
 {
@@ -216,6 +245,10 @@ static int restore_fds(struct crs_restore *r, int say)
                     close(nul);
                 }
             }
+            /* cr_restart's own stream: only signal-driven I/O the program asked for (a
+             * terminal's SIGIO), nothing taken from it */
+            if ((f->open_flags & O_ASYNC) && status_flags(r, f, O_ASYNC))
+                return -EIO;
             continue;
         }
         if (f->kind == CRS_FD_CLOSED)
@@ -272,6 +305,8 @@ static int restore_fds(struct crs_restore *r, int say)
             }
         }
         fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
+        if (status_flags(r, f, SETFL_FLAGS))
+            return -EIO;
     }
     /* Close everything else below our own range: the process had no such
      * descriptor. (Both lists ascend.) */

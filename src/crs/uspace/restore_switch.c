@@ -444,7 +444,8 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
                  img->nthreads * sizeof(struct crs_switch_thread) + img->ntimers * sizeof(struct crs_rec_timer) +
                  img->nsiginfos * sizeof(struct crs_rec_siginfo) + r->handoff_len + 16 +
                  crs_restore_thread_pidfds(img, NULL) * sizeof(struct crs_restart_tpidfd) + 16 +
-                 img->nthread_caps * sizeof(struct crs_rec_thread_caps) + 16;
+                 img->nthread_caps * sizeof(struct crs_rec_thread_caps) + 16 +
+                 img->nfdowns * sizeof(struct crs_rec_fdown) + 16;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = map_clear(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (p == MAP_FAILED) {
@@ -505,6 +506,14 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         memcpy(tc, img->thread_caps, img->nthread_caps * sizeof *tc);
         p->info.tcaps = (uint64_t)tc;
         p->info.ntcaps = img->nthread_caps;
+    }
+    /* likewise the descriptors' I/O signal owners, given again once the threads are back */
+    struct crs_rec_fdown *fo =
+        (struct crs_rec_fdown *)(((uintptr_t)(tc + img->nthread_caps) + 15) & ~(uintptr_t)15);
+    if (img->nfdowns) {
+        memcpy(fo, img->fdowns, img->nfdowns * sizeof *fo);
+        p->info.fdowns = (uint64_t)fo;
+        p->info.nfdowns = img->nfdowns;
     }
     p->restore_tids = r->restore_ids && pid_is_original;
     p->old_pid = img->process->pid;

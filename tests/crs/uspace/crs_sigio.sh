@@ -1,0 +1,7 @@
+#!/bin/sh
+# State test: signal-driven I/O (O_ASYNC, F_SETOWN to the process, F_SETOWN_EX
+# to a thread, F_SETOWN to the process group, F_SETSIG) and the status flags
+# O_APPEND and O_NOATIME come back after a restart in every flavour (issue 10
+# review HIGH-7: O_ASYNC, the owner and the signal were lost, so a program
+# waiting for SIGIO never got it again).
+exec bash "$(dirname "$0")/../cr_cycle.sh" crt_sigio
