@@ -49,6 +49,7 @@ struct sock_scan {
     uint64_t *embryo_ino;
     uint32_t *embryo_rq;
     size_t nembryos;
+    uint32_t *tcp_waiting;     /* per socket record: a TCP listener's connections not accepted yet */
 };
 
 static int sock_of_ino(struct crs_capture *c, uint64_t ino)
@@ -399,6 +400,37 @@ static int service_client(const struct crs_rec_socket *s, const struct unix_info
 
 /* What socket i is and how it comes back; 0, 1 when it cannot but may be
  * recorded as closed (--ignore-fds), or -errno. */
+/* The TCP listener of the process, with connections waiting to be
+ * accepted, whose address is `to` (one bound to the wildcard address
+ * answers for its port): its index, or -1. */
+static int tcp_listener_at(struct crs_capture *c, size_t self, const uint8_t *to, uint32_t to_len)
+{
+    const struct sockaddr *t = (const struct sockaddr *)to;
+    for (size_t j = 0; j < c->nsockets; j++) {
+        struct sockaddr_storage a;
+        socklen_t l = sizeof a;
+        int fd = c->sock_fd[j];
+        struct tcp_info ti;
+        socklen_t tl = sizeof ti;
+        memset(&ti, 0, sizeof ti);
+        if (j == self || !opt(fd, SOL_SOCKET, SO_ACCEPTCONN) || getsockname(fd, (struct sockaddr *)&a, &l) != 0 ||
+            a.ss_family != t->sa_family || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 || !ti.tcpi_unacked)
+            continue;
+        if (a.ss_family == AF_INET && to_len >= sizeof(struct sockaddr_in)) {
+            const struct sockaddr_in *x = (const struct sockaddr_in *)&a, *y = (const struct sockaddr_in *)to;
+            if (x->sin_port == y->sin_port &&
+                (x->sin_addr.s_addr == y->sin_addr.s_addr || x->sin_addr.s_addr == htonl(INADDR_ANY)))
+                return (int)j;
+        } else if (a.ss_family == AF_INET6 && to_len >= sizeof(struct sockaddr_in6)) {
+            const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a, *y = (const struct sockaddr_in6 *)to;
+            if (x->sin6_port == y->sin6_port && (IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr) ||
+                                                 IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr)))
+                return (int)j;
+        }
+    }
+    return -1;
+}
+
 static int describe(struct sock_scan *sc, size_t i)
 {
     struct crs_capture *c = sc->c;
@@ -522,9 +554,9 @@ static int describe(struct sock_scan *sc, size_t i)
     if (listening) {
         s->state = CRS_SOCK_LISTEN;
         s->backlog = (int32_t)ti.tcpi_sacked;
-        if (ti.tcpi_unacked)
-            return refuse(c, fd, "is listening with connections waiting to be accepted (accept them before "
-                                 "the checkpoint)"), 1;
+        /* connections waiting to be accepted: each must be one of ours
+         * (tcp_waiting_ours, once every socket is described) */
+        sc->tcp_waiting[i] = ti.tcpi_unacked;
         return 0;
     }
     if (ti.tcpi_state == 7 /* TCP_CLOSE */)
@@ -549,8 +581,21 @@ static int describe(struct sock_scan *sc, size_t i)
             break;
         }
     }
-    if (s->peer < 0)
-        return refuse(c, fd, "is a TCP connection to another process"), 1;
+    if (s->peer < 0) {
+        /* waiting in one of our listeners' queue? (its server end has no descriptor) */
+        int L = tcp_listener_at(c, i, s->remote, s->remote_len);
+        if (L < 0)
+            return refuse(c, fd, "is a TCP connection to another process"), 1;
+        if (ti.tcpi_bytes_sent || ti.tcpi_bytes_received) {
+            char what[160];
+            snprintf(what, sizeof what, "is a TCP connection that listening socket descriptor %d did not accept "
+                     "yet, and it already sent data (accept it before the checkpoint)", c->sock_fd[L]);
+            return refuse(c, fd, what), 1;
+        }
+        s->flags |= CRS_SOCK_F_PENDING;
+        s->listener = (int32_t)L;
+        return 0;   /* connected again to its listener at restart, its queue empty */
+    }
     /* bytes sent but not acknowledged would be lost: loopback acknowledges
      * at once, unless the receiver's buffer is full */
     int outq = 0;
@@ -563,6 +608,46 @@ static int describe(struct sock_scan *sc, size_t i)
     return peek_queue(c, fd, s->type, s) ? -EIO : 0;
 }
 
+/* Every connection waiting in a TCP listener's queue must be a client end
+ * the process holds (made again at restart by connecting it to the listener
+ * bound again): one from another process cannot come back, as no TCP
+ * connection to another process can. */
+static int tcp_waiting_ours(struct sock_scan *sc)
+{
+    struct crs_capture *c = sc->c;
+    for (size_t L = 0; L < c->nsockets; L++) {
+        if (!sc->tcp_waiting[L] || c->sockets[L].state != CRS_SOCK_LISTEN)
+            continue;
+        uint32_t ours = 0;
+        for (size_t i = 0; i < c->nsockets; i++)
+            ours += (c->sockets[i].flags & CRS_SOCK_F_PENDING) && c->sockets[i].listener == (int32_t)L &&
+                    c->sockets[i].family != AF_UNIX;
+        if (ours == sc->tcp_waiting[L])
+            continue;
+        char what[200];
+        snprintf(what, sizeof what, "is listening with %u connection%s waiting to be accepted, of which the "
+                 "process holds the client end of %u: one from another process cannot be brought back (accept "
+                 "%s before the checkpoint)", sc->tcp_waiting[L], sc->tcp_waiting[L] == 1 ? "" : "s", ours,
+                 sc->tcp_waiting[L] == 1 ? "it" : "them");
+        c->err[0] = 0;
+        refuse(c, c->sock_fd[L], what);
+        if (crs_capture_sockets_unrestorable(c, L))
+            return -ENOTSUP;
+        c->err[0] = 0;
+        /* closed (--ignore-fds): so are the clients waiting on it, which have no listener now */
+        for (size_t i = 0; i < c->nsockets; i++)
+            if ((c->sockets[i].flags & CRS_SOCK_F_PENDING) && c->sockets[i].listener == (int32_t)L) {
+                snprintf(what, sizeof what, "waits to be accepted by listening socket descriptor %d, which is "
+                         "left out", c->sock_fd[L]);
+                refuse(c, c->sock_fd[i], what);
+                if (crs_capture_sockets_unrestorable(c, i))
+                    return -ENOTSUP;
+                c->err[0] = 0;
+            }
+    }
+    return 0;
+}
+
 int crs_capture_sockets(struct crs_capture *c)
 {
     if (!c->nsockets)
@@ -572,12 +657,14 @@ int crs_capture_sockets(struct crs_capture *c)
     sc.icons = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.icons);
     sc.embryo_ino = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.embryo_ino);
     sc.embryo_rq = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.embryo_rq);
+    sc.tcp_waiting = crs_scratch_alloc(c->scratch, c->nsockets * sizeof *sc.tcp_waiting);
     c->sockdata = crs_scratch_alloc(c->scratch, SOCKDATA_MAX);
-    if (!sc.ui || !sc.icons || !sc.embryo_ino || !sc.embryo_rq || !c->sockdata) {
+    if (!sc.ui || !sc.icons || !sc.embryo_ino || !sc.embryo_rq || !sc.tcp_waiting || !c->sockdata) {
         crs_capture_error(c, "out of scratch memory for sockets");
         return -ENOMEM;
     }
     memset(sc.ui, 0, c->nsockets * sizeof *sc.ui);
+    memset(sc.tcp_waiting, 0, c->nsockets * sizeof *sc.tcp_waiting);
     int have_unix = 0;
     for (size_t i = 0; i < c->nsockets; i++) {
         int fam = 0;
@@ -602,6 +689,8 @@ int crs_capture_sockets(struct crs_capture *c)
             c->err[0] = 0;
         }
     }
+    if ((e = tcp_waiting_ours(&sc)))
+        return e;
     /* a pending client's peer is made by its listener; the server ends of
      * accepted Unix connections are made by accept on their listener */
     for (size_t i = 0; i < c->nsockets; i++) {

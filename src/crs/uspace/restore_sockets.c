@@ -8,7 +8,9 @@
  *      another process holds fails the restart, naming it);
  *   3. Unix connections accepted from one of the process's listeners:
  *      connected to it and accepted, so both ends keep their names;
- *   4. socketpairs; 5. connections still waiting in a listener's queue;
+ *   4. socketpairs; 5. connections still waiting in a listener's queue
+ *      (connected to it again: Unix from their names, TCP from their old
+ *      addresses);
  *   6. unbound ones; then the receive queues, written through each peer
  *      (a UDP socket's through the sockets that sent them),
  *      options (restore_sockopts.c: some also as each socket is made) and
@@ -222,6 +224,30 @@ static int tcp_client(struct crs_restore *r, const struct crs_rec_socket *c, con
     }
 }
 
+/* A TCP connection waiting in the queue of the process's listener (bound
+ * again in pass 2): its client end, bound to its old address, connected to
+ * the address it had connected to. */
+static int tcp_pending(struct crs_restore *r, size_t i)
+{
+    const struct crs_rec_socket *c = &r->img->sockets[i];
+    struct crs_rec_socket to = { 0 };
+    memcpy(to.local, c->remote, sizeof to.local);
+    to.local_len = c->remote_len;
+    int bind_err = 0, cl = tcp_client(r, c, &to, &bind_err);
+    if (cl < 0 && bind_err)
+        return bind_fail(r, i, c, errno);
+    if (cl < 0) {
+        char a[160], w[64];
+        addr_text(c->remote, c->remote_len, a, sizeof a);
+        crs_restore_error(r, "cannot connect %s, not accepted yet, to %s again: %s", sock_what(r, i, w, sizeof w), a,
+                          strerror(errno));
+        return -EIO;
+    }
+    set_reuse(cl, (c->flags & CRS_SOCK_F_REUSEADDR) != 0);
+    r->sock_fds[i] = cl;
+    return 0;
+}
+
 /* A TCP connection: a listener of our own on the server end's address. */
 static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
 {
@@ -421,14 +447,15 @@ int crs_restore_sockets(struct crs_restore *r)
      * before any address is bound: any of them may hold the address of another's server end */
     for (size_t i = 0; i < n; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];
-        if (s->family != AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->type == SOCK_STREAM && s->peer >= 0)
+        if (s->family != AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->type == SOCK_STREAM &&
+            (s->peer >= 0 || (s->flags & CRS_SOCK_F_PENDING)))
             r->sock_tw[i] = crs_restore_end_time_wait(s);
     }
     /* 1. TCP connections */
     for (size_t i = 0; i < n && !e; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];
         if (s->family != AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->type == SOCK_STREAM &&
-            r->sock_fds[i] < 0 && (size_t)s->peer > i)
+            r->sock_fds[i] < 0 && s->peer >= 0 && (size_t)s->peer > i)   /* (a waiting one: pass 5) */
             e = tcp_pair(r, i, (size_t)s->peer);
     }
     /* 2. bound and listening */
@@ -491,7 +518,7 @@ int crs_restore_sockets(struct crs_restore *r)
         if (r->sock_fds[i] >= 0)
             continue;
         if (s->flags & CRS_SOCK_F_PENDING) {
-            e = connect_to(r, i, (size_t)s->listener);
+            e = s->family == AF_UNIX ? connect_to(r, i, (size_t)s->listener) : tcp_pending(r, i);
             continue;
         }
         int fd = sock_again(r, i);

@@ -14,6 +14,10 @@
  *         accepted connection (tacc2, tcli2) that carries no data: at the
  *         original's end its client end, closed first, is left in TIME-WAIT
  *         on its port, which the restart must bind again (as root: repair mode)
+ *   tl3   a TCP listener with a connection waiting to be accepted (tpend, its
+ *         client end bound to a low port), accepted after each point: from
+ *         tpend's address, data flows; then a new one waits for the next
+ *         point (review MEDIUM-2: the checkpoint was refused)
  *   ub    a UDP socket bound to 127.0.0.1, uc a UDP socket connected to it;
  *         two datagrams from uc queued on ub (both ends in the process:
  *         sent again through uc at restart, in order)
@@ -39,7 +43,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int us[2], ud[2], usp[2], ul, acc, cli, pend, ua, tl, tacc, tcli, tl2, tcli2, tacc2, ub, uc, fresh;
+static int us[2], ud[2], usp[2], ul, acc, cli, pend, ua, tl, tacc, tcli, tl2, tcli2, tacc2, tl3, tpend, ub, uc, fresh;
 static struct sockaddr_in tl_addr, tl2_addr, ub_addr, uc_addr;
 static struct sockaddr_un ul_addr, ua_addr;
 static socklen_t ua_len;
@@ -83,6 +87,16 @@ static void bind_low_port(int fd, struct sockaddr_in *a, const char *what)
             return;
     }
     must(0, what);
+}
+
+static struct sockaddr_in tl3_addr, tpend_addr;
+
+/* A new connection to tl3, left waiting to be accepted. */
+static void tcp_pending(void)
+{
+    tpend = socket(AF_INET, SOCK_STREAM, 0);
+    bind_low_port(tpend, &tpend_addr, "tcp client waiting");
+    must(connect(tpend, (struct sockaddr *)&tl3_addr, sizeof tl3_addr) == 0, "tcp connect waiting");
 }
 
 static void setup(void)
@@ -133,6 +147,11 @@ static void setup(void)
     struct sockaddr_in cl2_addr;
     bind_low_port(tcli2, &cl2_addr, "tcp client 2");
     must(connect(tcli2, (struct sockaddr *)&tl2_addr, sizeof tl2_addr) == 0, "tcp connect 2");
+    tl3 = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(tl3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bind_low_port(tl3, &tl3_addr, "tcp listener 3");
+    must(listen(tl3, 4) == 0, "tcp listener 3");
+    tcp_pending();
     tacc2 = accept(tl2, NULL, NULL);
     must(tacc2 >= 0, "tcp accept 2");
 
@@ -169,6 +188,20 @@ static void setup(void)
              "write tl2's port");
         int in = accept(tl2, NULL, NULL);
         must(in >= 0 && close(in) == 0, "accept outside");
+    }
+    /* CRT_SOCKETS_PENDING_OUTSIDE=FILE: tl3's port written to FILE; another process connects to
+     * it, not accepted, and makes FILE.done (sockets_busy.sh: refused naming tl3) */
+    const char *po = getenv("CRT_SOCKETS_PENDING_OUTSIDE");
+    if (po && *po) {
+        char tmp[512], done[512];
+        snprintf(tmp, sizeof tmp, "%s.tmp", po);
+        snprintf(done, sizeof done, "%s.done", po);
+        FILE *f = fopen(tmp, "w");
+        must(f && fprintf(f, "%u\n", (unsigned)ntohs(tl3_addr.sin_port)) > 0 && fclose(f) == 0 && rename(tmp, po) == 0,
+             "write tl3's port");
+        for (int i = 0; i < 3000 && access(done, F_OK) != 0; i++)
+            usleep(20000);
+        must(access(done, F_OK) == 0, "the connection from another process to tl3");
     }
     /* CRT_SOCKETS_OUTSIDE_UNIX=PATH: a Unix stream connection to another
      * process listening at PATH (refused naming that process) */
@@ -281,6 +314,23 @@ static void check(const char *when)
     n = send(tcli2, "c", 1, 0) == 1 && read_all(tacc2, buf, 1) == 1 && buf[0] == 'c' && send(tacc2, "s", 1, 0) == 1 &&
         read_all(tcli2, buf, 1) == 1 && buf[0] == 's';
     CHECK("TCP connection of that listener: data flows both ways", n == 1, "%zd", n);
+    struct sockaddr_in from;
+    socklen_t lf = sizeof from;
+    int p3;
+    /* (one from another process, CRT_SOCKETS_PENDING_OUTSIDE, is passed over) */
+    while ((p3 = accept(tl3, (struct sockaddr *)&from, &lf)) >= 0 && from.sin_port != tpend_addr.sin_port) {
+        close(p3);
+        lf = sizeof from;
+    }
+    n = p3 >= 0 && send(tpend, "t", 1, 0) == 1 && read_all(p3, buf, 1) == 1 && buf[0] == 't' &&
+        send(p3, "u", 1, 0) == 1 && read_all(tpend, buf, 1) == 1 && buf[0] == 'u';
+    CHECK("TCP listener: the connection that waited is accepted now, from its client's address, and works",
+          n == 1 && from.sin_port == tpend_addr.sin_port && from.sin_addr.s_addr == tpend_addr.sin_addr.s_addr,
+          "accept %d, data %zd, from port %u (the client's: %u)", p3, n, ntohs(from.sin_port),
+          ntohs(tpend_addr.sin_port));
+    close(p3);
+    close(tpend);
+    tcp_pending();   /* one waiting again for the next point */
     struct sockaddr_in f1, f2;
     socklen_t l1 = sizeof f1, l2 = sizeof f2;
     memset(a, 0, sizeof a);

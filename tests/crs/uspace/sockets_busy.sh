@@ -12,6 +12,9 @@
 #     naming the descriptor, and the program runs on;
 #   - with CRT_SOCKETS_OUTSIDE_UNIX a Unix connection to another process:
 #     refused naming that process (pid and name);
+#   - with CRT_SOCKETS_PENDING_OUTSIDE a connection from another process
+#     waiting to be accepted on a TCP listener beside the program's own:
+#     refused naming the listener, and the program runs on;
 #   - with CRT_SOCKETS_ACCEPT_OUTSIDE a connection from another process to the
 #     listener without SO_REUSEADDR, accepted and closed by the program first:
 #     after the original is gone its end holds the listener's address in
@@ -112,6 +115,30 @@ crs_expect_refusal "a Unix connection to another process, named" "$WORK/ck3.err"
 [ -e "$WORK/img3" ] && crs_fail "the refused checkpoint left an image"
 crs_finish "$d3" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
 kill "$upid" 2>/dev/null
+
+# a connection from another process waiting in a TCP listener's queue (not accepted yet) cannot
+# come back: refused naming the listener and the count (before: refused for any waiting one,
+# the program's own ones too, which now come back: crs_sockets)
+python3 -c 'import socket,sys,os,time
+w=sys.argv[1]
+for i in range(3000):
+    if os.path.exists(w): break
+    time.sleep(0.02)
+c=socket.create_connection(("127.0.0.1", int(open(w).read())))
+open(w + ".done", "w").close()
+time.sleep(120)' "$WORK/tl3port" </dev/null >/dev/null 2>&1 &
+opid=$!
+crs_at_exit "kill $opid"
+d5=$WORK/pending_outside
+CRT_SOCKETS_PENDING_OUTSIDE=$WORK/tl3port crs_start_or_end "pending outside: crt_sockets never got ready" "$d5" \
+    "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets"
+crs_tool "$WORK/ck5" cr_checkpoint -f "$WORK/img5" "$PID"
+crs_expect_refusal "a connection from another process waiting on a listener" "$WORK/ck5.err" $? \
+    "is listening with 2 connections waiting to be accepted, of which the process holds the client end of 1"
+[ -e "$WORK/img5" ] && crs_fail "pending outside: the refused checkpoint left an image"
+crs_finish "$d5" orig && crs_pass "pending outside: the program ran on" ||
+    crs_fail "pending outside: the program after the refusal: $FINISH_STATUS"
+kill "$opid" 2>/dev/null
 
 # a connection from another process accepted by the listener without SO_REUSEADDR and closed by
 # the program first (before: the message said "a restart as root ends the TIME-WAIT" of a
