@@ -384,6 +384,11 @@ int main(int argc, char **argv)
         return restart_tree(crs, &o, tfd);   /* a process tree (cr_checkpoint --tree/--pgid/--sid) */
     if (tfd >= 0)
         close(tfd);
+    /* A /dev/shm object of the image that a live process uses (the original,
+     * beside which this restart runs): made in a /dev/shm of the restarted
+     * process's own, where it can have a mount namespace (root, or the user
+     * namespace of an unprivileged restart in a pid namespace). */
+    o.dev_shm_private = geteuid() == 0 || o.restore_ids;
     struct crs_restart_image ri;
     if (!crs || crs->restart_open(&o, &ri, msg, sizeof msg) != 0) {
         fprintf(stderr, "cr_restart: %s\n", msg);

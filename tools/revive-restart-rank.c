@@ -528,6 +528,10 @@ int main(int argc, char **argv)
         .relocate = relocate,
         .nrelocate = nrelocate,
         .refused_outside = &outside,
+        /* the ranks of this job on this node are the launcher daemon's children: they share
+         * their /dev/shm objects again; any other process using one (the original job still
+         * running) refuses the restart (crs_restart_opts) */
+        .shm_peers_parent = getppid(),
     };
     char err[1024];
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);

@@ -145,6 +145,18 @@ struct crs_restart_opts {
      * host), the same image restarts: an MPI restart then does not mark its snapshot as
      * failed (revive-restart-rank, snapc/coord_restart.c). */
     int *refused_outside;
+    /* 1: when a /dev/shm object the image brings back is in use by a live process (the
+     * original still runs, or another restart of it), the restored process gets a /dev/shm
+     * of its own (an empty tmpfs in a mount namespace of its own, which needs root, or a user
+     * namespace of its own: cr_restart's restart in a pid namespace) and its objects are
+     * made there; a warning says so. 0: such a restart is refused (restart_open, -EBUSY,
+     * refused_outside set), naming the object and the process. Either way no object another
+     * process uses is written over. */
+    int dev_shm_private;
+    /* > 0: processes whose parent is this pid (the ranks of one restarted MPI job on one node,
+     * children of one launcher daemon) restore the same objects: a /dev/shm object one of them
+     * made already is no conflict, the others share it again. 0: none. */
+    pid_t shm_peers_parent;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

@@ -64,6 +64,10 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     r->handoff_len = o->handoff_len;
     r->relocate = o->relocate;
     r->nrelocate = o->nrelocate;
+    r->dev_shm_private = o->dev_shm_private;
+    r->shm_peers_parent = o->shm_peers_parent;
+    r->refused_outside = o->refused_outside;
+    r->outer_proc_fd = -1;
     if (o->nkeep_fds < 0 || o->nkeep_fds > CRS_KEEP_FDS_MAX || (o->nkeep_fds && !o->keep_fds)) {
         snprintf(err, errlen, "%s: at most %d descriptors can be kept open across a restart", name,
                  CRS_KEEP_FDS_MAX);
@@ -131,7 +135,9 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     r->nshared_files = ri->nshared_files;
     /* The threads may get their old ids only where the process has its old pid. */
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
-    int e = crs_restore_load(r);
+    int e = crs_restore_private_dev_shm(r);   /* before any /dev/shm object is made */
+    if (!e)
+        e = crs_restore_load(r);
     if (!e)
         e = crs_restore_sysvipc(r);
     if (!e)

@@ -86,10 +86,34 @@ struct crs_restore {
     char new_ids[384];      /* System V objects made under another id: "segment 5 is now 9, ..." */
     int nnew_ids;
     int nnew_held;          /* of them: the restart chose the old id, another object holds it */
+    int dev_shm_private;    /* a busy /dev/shm object may be made in a /dev/shm of its own (crs_restart_opts) */
+    pid_t shm_peers_parent; /* processes of this parent share its objects (crs_restart_opts) */
+    int *refused_outside;   /* crs_restart_opts: set when the restart fails for what lies outside
+                             * the image (a live process holds what it needs) */
+    char shm_busy[600];     /* set by crs_restore_check_shm_busy: "PATH is in use by process P (COMM)",
+                             * the restart makes its /dev/shm objects in a /dev/shm of its own */
     char err[768];
 };
 
 int crs_restore_check(struct crs_restore *r);        /* before anything is changed */
+/* /dev/shm objects of the image in use by a live process (restore_shm_busy.c): at check time
+ * a refusal (-EBUSY, the message naming the object and the process), or with dev_shm_private
+ * shm_busy set; then, in the process being restored, before any object is made, a /dev/shm of
+ * its own (0, or -EBUSY with the message). crs_restore_shm_holder: the pid of a live process
+ * (not ours, not a peer) that maps or holds open the file at path, its name in comm; 0: none;
+ * *peer (when not NULL): a peer that does, 0: none. */
+int crs_restore_check_shm_busy(struct crs_restore *r);
+int crs_restore_private_dev_shm(struct crs_restore *r);
+pid_t crs_restore_shm_holder(struct crs_restore *r, const char *path, char *comm, size_t commlen, pid_t *peer);
+/* Opens the /dev/shm object at path for its restore: -EBUSY (message set, refused_outside)
+ * when a live process other than a peer uses it; else a descriptor, with *made 1 (made or
+ * emptied here: fill it) or 0 (a peer made and filled it: take it as it is), and *lock a
+ * descriptor to close once it is filled (-1: none); -errno when it cannot be opened. */
+int crs_restore_shm_open(struct crs_restore *r, const char *path, mode_t mode, int *made, int *lock);
+/* A live process that holds what the restart needs, for a message: "the original job
+ * (launcher L, mpirun; its process P, COMM)" when P runs the image's program under an MPI
+ * launcher, "the original process (P, COMM)", or "process P (COMM)". */
+void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, size_t cap);
 int crs_restore_fds(struct crs_restore *r);          /* in the child */
 int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
 /* Kernel objects (restore_kobjs.c): one made for descriptor record f (a

@@ -235,6 +235,7 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i)
     const struct crs_image *img = r->img;
     const struct crs_rec_fobj *f = &img->fobjs[i];
     const char *path = crs_restore_path(r, crs_image_str(img, f->path)), *where = "";
+    int made = 1, shm_lock = -1;   /* a /dev/shm object: 0 when a peer made it; the lock held meanwhile */
     if (f->flags & CRS_FOBJ_F_ELSEWHERE) {
         crs_restore_error(r, "the bytes of the %s %s are in the image of another process of its tree: only the "
                           "restart of the tree's whole file can bring it back", f->kind == CRS_FOBJ_SHM
@@ -257,27 +258,33 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i)
             return -EIO;
         }
     } else if (f->kind == CRS_FOBJ_SHM) {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode & 07777);
-        if (fd >= 0 && ftruncate(fd, 0) != 0) {
-            close(fd);
+        /* never over an object a live process uses; a peer's (a rank of this job) is taken
+         * as it made it (restore_shm_busy.c) */
+        fd = crs_restore_shm_open(r, path, f->mode & 07777, &made, &shm_lock);
+        if (fd == -EBUSY)
+            return -EBUSY;
+        if (fd < 0)
             fd = -1;
-        }
     } else {
         fd = unnamed_file(path, f->mode, &where);
     }
-    if (fd < 0 || (f->kind != CRS_FOBJ_MEMFD && ftruncate(fd, (off_t)f->size) != 0)) {
+    if (fd < 0 || (f->kind != CRS_FOBJ_MEMFD && made && ftruncate(fd, (off_t)f->size) != 0)) {
         crs_restore_error(r, "cannot recreate the %s %s (%llu bytes, saved in the image): %s",
                           f->kind == CRS_FOBJ_SHM ? "shared memory file" : "deleted file", path,
                           (unsigned long long)f->size, strerror(errno));
         if (fd >= 0)
             close(fd);
+        if (shm_lock >= 0)
+            close(shm_lock);
         return -EIO;
     }
-    if (f->kind == CRS_FOBJ_SHM)
+    if (f->kind == CRS_FOBJ_SHM && made)
         fchmod(fd, f->mode & 07777);
     else if (f->kind == CRS_FOBJ_DELETED)
         revive_log_debug("the deleted file %s comes back unnamed in %s", path, where);
-    int e = write_extents(r, f, fd, path);
+    int e = made ? write_extents(r, f, fd, path) : 0;
+    if (shm_lock >= 0)
+        close(shm_lock);   /* filled: a peer waiting for it may take it now */
     int moved = e ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, r->work_fd_min);
     if (!e && moved < 0) {
         e = -errno;

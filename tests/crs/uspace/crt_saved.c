@@ -231,6 +231,17 @@ int main(void)
     crt_checkpoint_point(1);
 
     check("after point 1");
+    /* Counted in the /dev/shm mapping, a step at a time: a restart beside the
+     * running original (the busy flavour) must not share the object with it,
+     * or each copy counts the other's steps too (review 13 HIGH-13: both
+     * exited 0 with wrong totals). */
+    uint64_t *count = (uint64_t *)(void *)(shm_a_map + MB + 8 * KB), start = *count;
+    for (int i = 0; i < 300; i++) {
+        __atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
+        usleep(1000);
+    }
+    crt_check("300 steps counted in the /dev/shm mapping, by this process alone", *count == start + 300,
+              "counted %llu", (unsigned long long)(*count - start));
     /* point 2: things change */
     fill_fd(scratch, 64 * KB, 1);   /* same bytes, written again */
     crt_fill(shm_a_map + MB, 4 * KB, 66);
