@@ -160,6 +160,9 @@ int crs_restore_time_wait_each(const struct crs_rec_socket *s,
                                int (*cb)(void *arg, const struct sockaddr_storage *local,
                                          const struct sockaddr_storage *remote),
                                void *arg);
+/* The inode of a TCP socket a process holds (a listener, a connection: any state but TIME-WAIT)
+ * on socket record s's local address, as crs_restore_time_wait_each matches it; 0: none seen. */
+unsigned long crs_restore_live_socket_on(const struct crs_rec_socket *s);
 /* A path of the image as the restart sees it (cr_restart --relocate OLD=NEW);
  * the result stays valid until the next call but one. */
 const char *crs_restore_path(struct crs_restore *r, const char *path);

@@ -63,10 +63,11 @@ static void diag_addr(int family, uint16_t port, const uint32_t *a, struct socka
     }
 }
 
-int crs_restore_time_wait_each(const struct crs_rec_socket *s,
-                               int (*cb)(void *arg, const struct sockaddr_storage *local,
-                                         const struct sockaddr_storage *remote),
-                               void *arg)
+/* Every TCP socket in one of `states` (a mask of 1 << TCP_*) holding socket record s's local
+ * address: seen(arg, its sock_diag message) for each, until it returns non-zero. That value, 0,
+ * or -errno when sock_diag could not be asked. */
+static int each_on_address(const struct crs_rec_socket *s, uint32_t states,
+                           int (*seen)(void *arg, const struct inet_diag_msg *d), void *arg)
 {
     if ((s->family != AF_INET && s->family != AF_INET6) || s->type != SOCK_STREAM)
         return 0;
@@ -84,7 +85,7 @@ int crs_restore_time_wait_each(const struct crs_rec_socket *s,
     } m = { .nh = { .nlmsg_len = sizeof m, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
                     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
             .rq = { .sdiag_family = (uint8_t)s->family, .sdiag_protocol = IPPROTO_TCP,
-                    .idiag_states = (1u << TCP_TIME_WAIT) | (1u << TCP_FIN_WAIT2) } };
+                    .idiag_states = states } };
     m.rq.id.idiag_sport = s->family == AF_INET ? l4->sin_port : l6->sin6_port;
     m.rq.id.idiag_cookie[0] = m.rq.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -118,18 +119,56 @@ int crs_restore_time_wait_each(const struct crs_rec_socket *s,
                 done = 1;
             } else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
                 const struct inet_diag_msg *d = NLMSG_DATA(h);
-                if (!is_time_wait(d) || d->id.idiag_sport != m.rq.id.idiag_sport ||
-                    (!wildcard && memcmp(d->id.idiag_src, want, alen)))
+                if (d->id.idiag_sport != m.rq.id.idiag_sport || (!wildcard && memcmp(d->id.idiag_src, want, alen)))
                     continue;
-                struct sockaddr_storage local, remote;
-                diag_addr(s->family, d->id.idiag_sport, d->id.idiag_src, &local);
-                diag_addr(s->family, d->id.idiag_dport, d->id.idiag_dst, &remote);
-                found = cb(arg, &local, &remote);
+                found = seen(arg, d);
             }
         }
     }
     close(fd);
     return e ? e : found;
+}
+
+struct tw_walk {
+    int family;
+    int (*cb)(void *arg, const struct sockaddr_storage *local, const struct sockaddr_storage *remote);
+    void *arg;
+};
+
+static int tw_seen(void *arg, const struct inet_diag_msg *d)
+{
+    struct tw_walk *w = arg;
+    if (!is_time_wait(d))
+        return 0;
+    struct sockaddr_storage local, remote;
+    diag_addr(w->family, d->id.idiag_sport, d->id.idiag_src, &local);
+    diag_addr(w->family, d->id.idiag_dport, d->id.idiag_dst, &remote);
+    return w->cb(w->arg, &local, &remote);
+}
+
+int crs_restore_time_wait_each(const struct crs_rec_socket *s,
+                               int (*cb)(void *arg, const struct sockaddr_storage *local,
+                                         const struct sockaddr_storage *remote),
+                               void *arg)
+{
+    struct tw_walk w = { s->family, cb, arg };
+    return each_on_address(s, (1u << TCP_TIME_WAIT) | (1u << TCP_FIN_WAIT2), tw_seen, &w);
+}
+
+/* a socket that a process holds (an inode; a timewait socket has none) */
+static int live_seen(void *arg, const struct inet_diag_msg *d)
+{
+    if (is_time_wait(d) || !d->idiag_inode)
+        return 0;
+    *(unsigned long *)arg = d->idiag_inode;
+    return 1;
+}
+
+unsigned long crs_restore_live_socket_on(const struct crs_rec_socket *s)
+{
+    unsigned long inode = 0;
+    uint32_t states = 0xfffu & ~(1u << TCP_TIME_WAIT);
+    return each_on_address(s, states, live_seen, &inode) > 0 ? inode : 0;
 }
 
 int crs_restore_end_time_wait(const struct crs_rec_socket *s)

@@ -20,7 +20,7 @@ flavor=$1
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 ck_prog rst_beside
 np=2 steps=40 ms=250
-for kind in shm; do
+for kind in shm listen; do
     ck_workdir $kind
     extra=() name=/revive_rst_beside.$$ native_name=/revive_rst_beside.$$.native
     [ $kind = listen ] && extra=(listen) name=- native_name=-
