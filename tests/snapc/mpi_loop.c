@@ -4,7 +4,8 @@
  * calls MPIX_Checkpoint at step K and prints what it returned. With "hold FILE" the ranks stop
  * advancing halfway until FILE exists (rank 0 looks, and tells the others by Bcast), running
  * collectives and point to point that change nothing meanwhile: the test takes its snapshots
- * while the job surely runs, whatever the load, then lets it finish with the same result.
+ * while the job surely runs, whatever the load, then lets it finish with the same result; rank 0
+ * makes FILE.held when it gets there (every rank is past its start by then).
  * "mpix K" may come up to 8 times. With "seen DIR" each MPIX_Checkpoint line also says how many
  * committed sequences (snapshot.meta) DIR/revive_global_snapshot_*.ckpt held when the call
  * returned (tests/snapc/mpix_stage.sh: the call returns after the commit).
@@ -56,7 +57,16 @@ int main(int argc, char **argv)
     MPI_Comm half;
     MPI_Comm_split(MPI_COMM_WORLD, r % 2, r, &half);
     double acc = 0;
+    int held = 0;
     for (long i = 0; i < iters; i++) {
+        if (hold && i == iters / 2 && r == 0 && !held++) {
+            /* FILE.held: every rank is past its start (scratch file made) and holds */
+            char path[4096];
+            snprintf(path, sizeof path, "%s.held", hold);
+            FILE *h = fopen(path, "w");
+            if (h)
+                fclose(h);
+        }
         while (hold && i == iters / 2) {
             int go = r == 0 && access(hold, F_OK) == 0;
             MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -33,6 +33,10 @@ run_job() {
     JOB=$!; jobs_started="$jobs_started $JOB"
     wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
         fail "the job $name did not start Revive's mpirun"
+    # the ranks' scratch files are made once rank 0 holds (mpi_loop's FILE.held): a snapshot
+    # before that held a part of them (the final CI of d5d35b5 committed one over the limit)
+    wait_for 300 '[ -e "$W/$name.go.held" ] || ! kill -0 $JOB 2>/dev/null' ||
+        fail "the job $name never reached its hold"
 }
 # finish_job NAME: lets it end; its result and scratch bytes as natively
 finish_job() {
