@@ -108,7 +108,7 @@ if mkdir -m 700 "$W/ro" && mount -t tmpfs -o size=16m,mode=0700 tmpfs "$W/ro" 2>
     umount "$W/ro"
     pass "a snapshot on read-only storage: restart a copy"
 else
-    echo "skip: a snapshot on read-only storage (cannot mount a tmpfs: not root?)"
+    echo "SKIP-PART: a snapshot on read-only storage (cannot mount a tmpfs: not root?)"
 fi
 printf X | dd of="$ref/rank_1.img" bs=1 seek=200 conv=notrunc status=none
 expect_rc 1 "a damaged sequence beside a good one" "$RESTART" "$ref" &&
