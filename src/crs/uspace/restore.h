@@ -116,6 +116,10 @@ int crs_restore_shm_open(struct crs_restore *r, const char *path, mode_t mode, i
 void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, size_t cap);
 int crs_restore_fds(struct crs_restore *r);          /* in the child */
 int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
+/* The live process, other than the restored one, that holds a lock on the file of fd (from its
+ * fdinfo "lock:" lines, else /proc/locks), as the outer /proc names it; 0: none found
+ * (restore_lock_holder.c). */
+pid_t crs_restore_lock_holder(struct crs_restore *r, int fd);
 /* Kernel objects (restore_kobjs.c): one made for descriptor record f (a
  * descriptor, or -1 with the message set); what every epoll watches, once
  * every descriptor is back. */

@@ -338,45 +338,6 @@ static int restore_fds(struct crs_restore *r, int say)
     return 0;
 }
 
-/* Who else holds a lock on the file of fd, from /proc/locks (0: unknown). */
-static pid_t lock_holder(const struct crs_restore *r, int fd)
-{
-    struct stat st;
-    char buf[1 << 16];
-    if (fstat(fd, &st) != 0)
-        return 0;
-    /* The holder is outside a pid namespace of ours: the outer /proc names it. */
-    if (r->outer_proc_fd >= 0) {
-        int lf = openat(r->outer_proc_fd, "locks", O_RDONLY | O_CLOEXEC);
-        size_t got = 0;
-        ssize_t n = 1;
-        while (lf >= 0 && got < sizeof buf - 1 && (n = read(lf, buf + got, sizeof buf - 1 - got)) > 0)
-            got += (size_t)n;
-        if (lf >= 0)
-            close(lf);
-        if (!got)
-            return 0;
-        buf[got] = 0;
-    } else if (revive_read_file("/proc/locks", buf, sizeof buf) == -ENOENT) {
-        return 0;
-    }
-    char key[64];
-    snprintf(key, sizeof key, " %02x:%02x:%llu ", major(st.st_dev), minor(st.st_dev),
-             (unsigned long long)st.st_ino);
-    pid_t me = r->outer_proc_fd >= 0 ? r->outer_pid : revive_proc_self_pid();
-    for (const char *p = strstr(buf, key); p; p = strstr(p + 1, key)) {
-        const char *q = p;   /* the pid is the number right before the device */
-        while (q > buf && q[-1] == ' ')
-            q--;
-        while (q > buf && q[-1] >= '0' && q[-1] <= '9')
-            q--;
-        int64_t pid;
-        if (!revive_parse_i64(&q, &pid) && pid > 0 && pid != me)
-            return (pid_t)pid;
-    }
-    return 0;
-}
-
 /* The locks the process held, taken again on its restored descriptors: after
  * every descriptor is in place and nothing of the restarter's that could
  * share a locked file is open any more (closing any descriptor of a file
@@ -413,10 +374,12 @@ int crs_restore_locks(struct crs_restore *r)
         const char *kind = l->kind == CRS_LOCK_POSIX ? "fcntl" : l->kind == CRS_LOCK_OFD ? "open file" : "flock";
         const char *type = l->type == F_WRLCK ? "write" : "read";
         if (e == EAGAIN || e == EACCES || e == EWOULDBLOCK) {
-            pid_t who = lock_holder(r, l->fd);
-            char whom[48] = "another process";
+            pid_t who = crs_restore_lock_holder(r, l->fd);
+            char whom[300] = "another process";
             if (who > 0)
-                snprintf(whom, sizeof whom, "process %d", (int)who);
+                crs_restore_describe_holder(r, who, whom, sizeof whom);
+            else if (l->kind == CRS_LOCK_OFD)
+                snprintf(whom, sizeof whom, "an open file description (OFD lock) of another process");
             crs_restore_error(r, "cannot take the %s %s lock on %s%s again: %s holds a conflicting lock; "
                               "restart once it has let go", kind, type, path, range, whom);
         } else {
