@@ -239,7 +239,9 @@ static void text_fds(const struct crs_image *img)
         if (f->kind == CRS_FD_FOBJ)
             printf(" saved file %" PRId32, f->memfd);
         if (f->kind == CRS_FD_PIPE && (size_t)f->memfd < img->npipes)
-            printf(" pipe %" PRId32 " (%" PRIu64 " bytes held)", f->memfd, img->pipes[f->memfd].data_length);
+            printf(" pipe %" PRId32 " (%s%" PRIu64 " bytes held)", f->memfd,
+                   img->pipes[f->memfd].flags & CRS_PIPE_F_FIFO ? "a FIFO, reopened by its path; " : "",
+                   img->pipes[f->memfd].data_length);
         if (f->kind == CRS_FD_PIDFD)
             printf(" of process %" PRId32, f->memfd);
         if (f->dup_of >= 0)
@@ -861,6 +863,10 @@ static void json_fd(const struct crs_image *img, const void *rec, size_t i, stru
     ji64("memfd", d->memfd, o);
     if (d->kind == CRS_FD_PIDFD)
         ji64("pid", d->memfd, o);
+    if (d->kind == CRS_FD_PIPE && (size_t)d->memfd < img->npipes) {
+        jbool("fifo", img->pipes[d->memfd].flags & CRS_PIPE_F_FIFO, o);
+        ju64("pipe_bytes", img->pipes[d->memfd].data_length, o);
+    }
     if (d->kind == CRS_FD_INHERITED)
         jstrk("at_restart", "cr_restart's own descriptor of that number if it has one of that type and access, "
                             "else closed", o);

@@ -50,7 +50,9 @@
  * and nothing else. Version 14 adds the EPOLLEDGE section kind
  * (edge-triggered epoll watches whose edge the program had consumed) and
  * nothing else. Version 15 adds the FDOWNERS section kind (who gets a
- * descriptor's I/O signal, and which signal) and nothing else. A
+ * descriptor's I/O signal, and which signal) and nothing else. Version 19
+ * adds one value: a pipe's flag CRS_PIPE_F_FIFO (a FIFO, named pipe, whose
+ * descriptors' paths name it) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -63,7 +65,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 15u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 19u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
@@ -361,10 +363,16 @@ enum crs_fd_kind {
 #define CRS_FD__LAST_V3 CRS_FD_SOCKET /* the last kind a version 3 or 4 image may hold */
 #define CRS_FD__LAST_V1 CRS_FD_PIPE   /* the last kind a version 1 or 2 image may hold */
 
+/* Version 19: a FIFO (mkfifo), not a pipe(2): the restart opens its path (the
+ * path of the descriptors that name it) read-write, puts its bytes back and
+ * opens each descriptor's file on it again with the descriptor's access
+ * (O_RDONLY, O_WRONLY or O_RDWR). */
+#define CRS_PIPE_F_FIFO 1u
+
 struct crs_rec_pipe {
     uint64_t ino;            /* pipe inode at checkpoint, to match descriptors */
     uint32_t capacity;       /* F_GETPIPE_SZ */
-    uint32_t reserved;
+    uint32_t flags;          /* CRS_PIPE_F_*; 0 before version 19 */
     uint64_t data_offset;    /* into PIPEDATA: the bytes the pipe held, oldest first */
     uint64_t data_length;
 };

@@ -767,6 +767,8 @@ static int check_pipes(struct crs_image *img)
         if (pp->data_offset > img->pipedata_len || pp->data_length > img->pipedata_len - pp->data_offset ||
             pp->data_length > pp->capacity)
             return fail(img, EBADMSG, "pipe %zu holds bytes outside PIPEDATA: " CORRUPT, i);
+        if (pp->flags & ~(img->hdr.version >= 19 ? CRS_PIPE_F_FIFO : 0u))
+            return fail(img, EBADMSG, "pipe %zu has unknown flags 0x%" PRIx32 ": " CORRUPT, i, pp->flags);
     }
     return 0;
 }

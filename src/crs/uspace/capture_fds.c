@@ -173,6 +173,12 @@ static int mqueue_refusal(struct crs_capture *c, const struct crs_rec_fd *r, con
     return 1;
 }
 
+static int is_deleted(const char *link)
+{
+    size_t len = strlen(link);
+    return len > 10 && !strcmp(link + len - 10, " (deleted)");
+}
+
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
@@ -242,6 +248,11 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
     }
     if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:", 5)) {
         r->kind = CRS_FD_PIPE;   /* kept only if the other end is ours too (pair_pipes) */
+        return 0;
+    }
+    if (S_ISFIFO(st->st_mode) && link[0] == '/' && !is_deleted(link)) {
+        /* a FIFO (mkfifo): a pipe with a name, reopened by it (pair_pipes) */
+        r->kind = CRS_FD_PIPE;
         return 0;
     }
     if (S_ISCHR(st->st_mode) && !strncmp(link, "/dev/", 5) && strncmp(link, "/dev/pts/", 9) &&
@@ -324,6 +335,13 @@ static long record_fd(long n, int dirfd, void *arg)
     if (k != 0) {
         if (is_inherited(fd, &st)) {
             r->kind = CRS_FD_INHERITED;
+        } else if (!c->opts.ignore_fds && S_ISFIFO(st.st_mode)) {
+            /* a FIFO is reopened by its name: without it there is nothing to reopen */
+            crs_capture_error(c, "file descriptor %d is the FIFO (named pipe) %s: it was removed since it was "
+                              "opened, and Revive restores a FIFO by opening its path again; keep the FIFO in "
+                              "place until the checkpoint, or close the descriptor first%s", fd, link,
+                              crs_capture_ignore_hint(c));
+            return -ENOTSUP;
         } else if (!c->opts.ignore_fds) {
             crs_capture_error(c, "file descriptor %d (%s), opened by the program, cannot be checkpointed: "
                               "Revive restores regular files, directories, devices, memfds, pipes "
@@ -383,10 +401,12 @@ pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
  * not restore, saying where: another process (named), or none that can be
  * seen (a descriptor in flight in a Unix socket message, or a process of
  * another user or pid namespace). */
-static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int mode)
+static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int mode, const char *fifo)
 {
-    char want[40], comm[20];
+    char want[4096], comm[20];
     snprintf(want, sizeof want, "pipe:[%llu]", (unsigned long long)r->ino);
+    if (fifo)   /* another process's descriptor of a FIFO reads as its path too */
+        snprintf(want, sizeof want, "%s", fifo);
     pid_t holder = crs_capture_holder(want, comm, sizeof comm);
     const char *end = mode == O_WRONLY ? "read" : "write";
     char where[160];
@@ -400,9 +420,12 @@ static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int 
     }
     const char *scope = holder <= 0 ? "" : c->opts.tree ? ", checkpoint a scope that holds the other end too"
                                                          : ", checkpoint the tree that holds both (cr_checkpoint --tree)";
-    crs_capture_error(c, "file descriptor %d is the %s end of a pipe whose %s end %s; Revive restores a pipe "
-                      "when %s both ends or the other end is closed everywhere; close it first%s%s",
-                      r->fd, mode == O_WRONLY ? "write" : "read", end, where,
+    char what[4200] = "a pipe";
+    if (fifo)
+        snprintf(what, sizeof what, "the FIFO (named pipe) %s", fifo);
+    crs_capture_error(c, "file descriptor %d is the %s end of %s whose %s end %s; Revive restores a pipe or "
+                      "FIFO when %s both ends or the other end is closed everywhere; close it first%s%s",
+                      r->fd, mode == O_WRONLY ? "write" : "read", what, end, where,
                       c->opts.tree ? "the processes checkpointed hold" : "the process holds", scope,
                       crs_capture_ignore_hint(c));
 }
@@ -421,12 +444,14 @@ static int pair_pipes(struct crs_capture *c)
         struct crs_rec_fd *r = &c->fds[i];
         if (r->kind != CRS_FD_PIPE)
             continue;
+        /* a FIFO: its descriptors' paths name it; one opened O_RDWR holds both ends */
+        const char *fifo = c->fd_paths[i] && strncmp(c->fd_paths[i], "pipe:", 5) ? c->fd_paths[i] : NULL;
         int has_read = 0, has_write = 0;
         for (size_t j = 0; j < c->nfds; j++)
-            if (c->fds[j].kind == CRS_FD_PIPE && c->fds[j].ino == r->ino) {
+            if (c->fds[j].kind == CRS_FD_PIPE && c->fds[j].ino == r->ino && c->fds[j].dev == r->dev) {
                 int mode = (int)c->fds[j].open_flags & O_ACCMODE;
-                has_read |= mode == O_RDONLY;
-                has_write |= mode == O_WRONLY;
+                has_read |= mode == O_RDONLY || mode == O_RDWR;
+                has_write |= mode == O_WRONLY || mode == O_RDWR;
             }
         if (!has_read || !has_write) {
             int mode = (int)r->open_flags & O_ACCMODE;
@@ -444,7 +469,7 @@ static int pair_pipes(struct crs_capture *c)
             }
             if (!pipe_peer_closed(r->fd, mode)) {
                 if (!c->opts.ignore_fds) {
-                    pipe_refusal(c, r, mode);
+                    pipe_refusal(c, r, mode, fifo);
                     return -ENOTSUP;
                 }
                 r->kind = CRS_FD_CLOSED;
@@ -454,13 +479,15 @@ static int pair_pipes(struct crs_capture *c)
              * other end the restart closes again (a reader gets the bytes,
              * then end of file; a writer EPIPE) */
         }
+        uint32_t flags = fifo ? CRS_PIPE_F_FIFO : 0;
         size_t k = 0;
-        while (k < c->npipes && c->pipes[k].ino != r->ino)
+        while (k < c->npipes && (c->pipes[k].ino != r->ino || c->pipes[k].flags != flags))
             k++;
         if (k == c->npipes) {
             struct crs_rec_pipe *pp = &c->pipes[c->npipes++];
             memset(pp, 0, sizeof *pp);
             pp->ino = r->ino;
+            pp->flags = flags;
             int size = fcntl(r->fd, F_GETPIPE_SZ);
             pp->capacity = size > 0 ? (uint32_t)size : 65536;
         }
@@ -478,7 +505,7 @@ static int pair_pipes(struct crs_capture *c)
         int rd = -1;
         for (size_t i = 0; i < c->nfds && rd < 0; i++)
             if (c->fds[i].kind == CRS_FD_PIPE && c->fds[i].memfd == (int32_t)k &&
-                ((int)c->fds[i].open_flags & O_ACCMODE) == O_RDONLY)
+                ((int)c->fds[i].open_flags & O_ACCMODE) != O_WRONLY)
                 rd = c->fds[i].fd;
         pp->data_offset = c->pipedata_len;
         int tmp[2];

@@ -283,6 +283,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_iw_require_version(w, 5);
         else if (c->fds[i].kind > CRS_FD__LAST_V1)
             crs_iw_require_version(w, 3);
+    for (size_t i = 0; i < c->npipes; i++)
+        if (c->pipes[i].flags & CRS_PIPE_F_FIFO)
+            crs_iw_require_version(w, 19);
     if (c->ncreds)
         crs_iw_require_version(w, 7);
     if (c->proc.flags & (CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS))

@@ -103,8 +103,14 @@ int crs_restore_check(struct crs_restore *r);        /* before anything is chang
  * (not ours, not a peer) that maps or holds open the file at path, its name in comm; 0: none;
  * *peer (when not NULL): a peer that does, 0: none. */
 int crs_restore_check_shm_busy(struct crs_restore *r);
+/* FIFOs (named pipes) the image reopens by path (restore_fifo.c): each must be there, a FIFO,
+ * and open in no live process (whose bytes it would share): else a refusal naming it (-ENOENT,
+ * -EBUSY). crs_restore_fifo_path: the path of pipe record k, a FIFO's. */
+int crs_restore_check_fifos(struct crs_restore *r);
+const char *crs_restore_fifo_path(const struct crs_image *img, size_t k);
 int crs_restore_private_dev_shm(struct crs_restore *r);
 pid_t crs_restore_shm_holder(struct crs_restore *r, const char *path, char *comm, size_t commlen, pid_t *peer);
+/* (also of a FIFO at path) */
 /* Opens the /dev/shm object at path for its restore: -EBUSY (message set, refused_outside)
  * when a live process other than a peer uses it; else a descriptor, with *made 1 (made or
  * emptied here: fill it) or 0 (a peer made and filled it: take it as it is), and *lock a

@@ -190,7 +190,7 @@ pid_t crs_restore_shm_holder(struct crs_restore *r, const char *path, char *comm
     if (peer)
         *peer = 0;
     struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    if (lstat(path, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)))
         return 0;   /* nothing there to write over */
     struct holder_search h = {
         .dev = st.st_dev,

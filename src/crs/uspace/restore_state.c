@@ -37,6 +37,15 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         fd = open(path, O_RDONLY | O_DIRECTORY);
         break;
     case CRS_FD_PIPE: {
+        if (r->img->pipes[f->memfd].flags & CRS_PIPE_F_FIFO) {
+            /* an open file of its own on the FIFO, with its access: the FIFO
+             * held read-write here (make_pipes) has a reader and a writer, so
+             * neither O_RDONLY nor O_WRONLY waits for the other end */
+            char self[64];
+            snprintf(self, sizeof self, "/proc/self/fd/%d", r->pipe_fds[2 * f->memfd]);
+            fd = open(self, flags & (O_ACCMODE | O_NONBLOCK));
+            break;
+        }
         int end = ((int)f->open_flags & O_ACCMODE) == O_RDONLY ? 0 : 1;
         fd = fcntl(r->pipe_fds[2 * f->memfd + end], F_DUPFD, r->work_fd_min);
         if (fd >= 0)
@@ -126,7 +135,18 @@ static int make_pipes(struct crs_restore *r)
     for (size_t k = 0; k < img->npipes; k++) {
         const struct crs_rec_pipe *pp = &img->pipes[k];
         int p[2];
-        if (pipe2(p, O_CLOEXEC) != 0) {
+        if (pp->flags & CRS_PIPE_F_FIFO) {
+            /* the FIFO by its path, read-write: both ends at once, without
+             * waiting for another process (crs_restore_check_fifos found it
+             * there, unused) */
+            const char *path = crs_restore_path(r, crs_restore_fifo_path(img, k));
+            p[0] = open(path, O_RDWR | O_CLOEXEC);
+            p[1] = p[0] >= 0 ? dup(p[0]) : -1;
+            if (p[1] < 0) {
+                crs_restore_error(r, "cannot open the FIFO (named pipe) %s again: %s", path, strerror(errno));
+                return -errno;
+            }
+        } else if (pipe2(p, O_CLOEXEC) != 0) {
             crs_restore_error(r, "cannot recreate a pipe: %s", strerror(errno));
             return -errno;
         }
