@@ -587,9 +587,14 @@ static int describe(struct sock_scan *sc, size_t i)
         if (L < 0)
             return refuse(c, fd, "is a TCP connection to another process"), 1;
         if (ti.tcpi_bytes_sent || ti.tcpi_bytes_received) {
-            char what[160];
-            snprintf(what, sizeof what, "is a TCP connection that listening socket descriptor %d did not accept "
-                     "yet, and it already sent data (accept it before the checkpoint)", c->sock_fd[L]);
+            /* the bytes sit in the server end's receive queue, which only accept()
+             * reaches, and accepting it would take it from the program's queue */
+            char what[400];
+            snprintf(what, sizeof what, "is a TCP connection waiting in the queue of listening socket descriptor "
+                     "%d, not accepted yet, that already sent %llu byte%s: they wait in the server end, which "
+                     "Revive cannot read without accepting the connection itself (and taking it from the "
+                     "program); let the program accept it before the checkpoint", c->sock_fd[L],
+                     (unsigned long long)ti.tcpi_bytes_sent, ti.tcpi_bytes_sent == 1 ? "" : "s");
             return refuse(c, fd, what), 1;
         }
         s->flags |= CRS_SOCK_F_PENDING;
