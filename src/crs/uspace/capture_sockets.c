@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/unix_diag.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -431,6 +432,69 @@ static int tcp_listener_at(struct crs_capture *c, size_t self, const uint8_t *to
     return -1;
 }
 
+/* The inode of the server end of the TCP connection from `local` to `remote` (the client's
+ * addresses), from /proc/net/tcp or tcp6 (read, not asked of sock_diag: no socket made in the
+ * process); 0 while it waits in a listener's queue (no file holds it), -1 when none is listed.
+ * A file holds it once accepted: by another process, since none of ours is its peer. */
+static long tcp_server_ino(struct crs_capture *c, const uint8_t *local, uint32_t local_len, const uint8_t *remote, uint32_t remote_len)
+{
+    char want_l[48], want_r[48];   /* as the kernel prints them: the server's local is our remote */
+    const struct sockaddr *l = (const struct sockaddr *)local;
+    const char *file;
+    if (l->sa_family == AF_INET && local_len >= sizeof(struct sockaddr_in) && remote_len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)remote, *b = (const struct sockaddr_in *)local;
+        snprintf(want_l, sizeof want_l, "%08X:%04X", a->sin_addr.s_addr, ntohs(a->sin_port));
+        snprintf(want_r, sizeof want_r, "%08X:%04X", b->sin_addr.s_addr, ntohs(b->sin_port));
+        file = "/proc/self/net/tcp";
+    } else if (l->sa_family == AF_INET6 && local_len >= sizeof(struct sockaddr_in6) &&
+               remote_len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)remote, *b = (const struct sockaddr_in6 *)local;
+        uint32_t x[4], y[4];
+        memcpy(x, &a->sin6_addr, sizeof x);
+        memcpy(y, &b->sin6_addr, sizeof y);
+        snprintf(want_l, sizeof want_l, "%08X%08X%08X%08X:%04X", x[0], x[1], x[2], x[3], ntohs(a->sin6_port));
+        snprintf(want_r, sizeof want_r, "%08X%08X%08X%08X:%04X", y[0], y[1], y[2], y[3], ntohs(b->sin6_port));
+        file = "/proc/self/net/tcp6";
+    } else {
+        return -1;
+    }
+    /* no stdio here (a parked thread may hold malloc's lock): the whole file into scratch */
+    size_t cap = 1u << 20;
+    char *buf = NULL;
+    long len = -ENOSPC;
+    for (int tries = 0; tries < 5 && len == -ENOSPC; tries++, cap *= 4)
+        len = (buf = crs_scratch_alloc(c->scratch, cap)) ? revive_read_file(file, buf, cap) : -ENOMEM;
+    if (len < 0)
+        return -1;
+    long found = -1;
+    for (char *line = buf; found < 0 && line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = 0;
+        /* "N: LOCAL REMOTE ST TX:RX TR:WHEN RETR UID TIMEOUT INODE ...": fields by blanks */
+        const char *tok[10];
+        size_t toklen[10], n = 0;
+        for (const char *p = line; *p && n < 10;) {
+            while (*p == ' ')
+                p++;
+            if (!*p)
+                break;
+            tok[n] = p;
+            while (*p && *p != ' ')
+                p++;
+            toklen[n] = (size_t)(p - tok[n]);
+            n++;
+        }
+        uint64_t ino;
+        const char *q = n == 10 ? tok[9] : NULL;
+        if (q && toklen[1] == strlen(want_l) && !memcmp(tok[1], want_l, toklen[1]) &&
+            toklen[2] == strlen(want_r) && !memcmp(tok[2], want_r, toklen[2]) && !revive_parse_u64(&q, &ino))
+            found = (long)ino;
+        line = end ? end + 1 : NULL;
+    }
+    return found;
+}
+
 static int describe(struct sock_scan *sc, size_t i)
 {
     struct crs_capture *c = sc->c;
@@ -584,6 +648,21 @@ static int describe(struct sock_scan *sc, size_t i)
     if (s->peer < 0) {
         /* waiting in one of our listeners' queue? (its server end has no descriptor) */
         int L = tcp_listener_at(c, i, s->remote, s->remote_len);
+        long server = L < 0 ? -1 : tcp_server_ino(c, s->local, s->local_len, s->remote, s->remote_len);
+        if (server > 0) {
+            /* accepted already, by a process that shares the listener (a child) or
+             * listens on the same port: not one waiting in ours */
+            char want[48], comm[20], what[200];
+            snprintf(want, sizeof want, "socket:[%ld]", server);
+            pid_t holder = crs_capture_holder(want, comm, sizeof comm);
+            if (holder > 0)
+                snprintf(what, sizeof what, "is a TCP connection to listening socket descriptor %d's port that "
+                         "process %d '%s' accepted", c->sock_fd[L], (int)holder, comm);
+            else
+                snprintf(what, sizeof what, "is a TCP connection to listening socket descriptor %d's port that "
+                         "another process accepted", c->sock_fd[L]);
+            return refuse(c, fd, what), 1;
+        }
         if (L < 0)
             return refuse(c, fd, "is a TCP connection to another process"), 1;
         if (ti.tcpi_bytes_sent || ti.tcpi_bytes_received) {

@@ -4,10 +4,15 @@
 #   sent       one waiting in the listener's queue that already sent bytes
 #              (review, item 3: they sit in the server end, which only accept
 #              reaches): the message says how many and why, and what to do
+#   elsewhere  one whose server end another process accepted, while a
+#              connection of that process waits in the listener's queue
+#              (review LOW): it was taken for a waiting connection of the
+#              process's own, and the image written; now refused naming that
+#              process
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup tcp_pending
 crs_need_tools cr_run cr_checkpoint
-for mode in sent; do
+for mode in sent elsewhere; do
     d=$WORK/$mode
     crs_start_or_end "$mode: setup: tcp_pending under cr_run never got ready" "$d" "$CRS_TOOLS/cr_run" \
         "$CRS_BIN/tcp_pending" "$mode"
