@@ -285,6 +285,8 @@ int main(int argc, char **argv)
         return 1;
     }
     crs_durable_close(&d);
+    if (rp.msg[0])   /* written, with a caveat (a restart on this machine would be refused) */
+        fprintf(stderr, "cr_checkpoint: warning: process %ld written to %s, but %s\n", pid, file, rp.msg);
     if (verbose) {
         struct stat st;
         stat(file, &st);

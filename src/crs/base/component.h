@@ -92,6 +92,10 @@ struct crs_ckpt_result {
     uint64_t image_bytes;
     double stall_ms;     /* how long the other threads were parked */
     char err[512];
+    /* Written but with a caveat the requester must weigh before it ends the process (status 0):
+     * more mappings than a restart on this machine can make (vm.max_map_count); "" when none.
+     * Given to after_write as its message on success. */
+    char warn[400];
 };
 
 /* ---- restart ---- */

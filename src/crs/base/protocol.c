@@ -433,6 +433,16 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
         e = reply->status;
         goto out;
     }
+    reply->msg[sizeof reply->msg - 1] = 0;   /* on success: a caveat, or "" */
+    if (reply->msg[0] && (signal_after == SIGKILL || signal_after == SIGTERM)) {
+        /* the image could not be restarted here: the process is not ended (the
+         * connection closes, it runs on) and the image is not kept */
+        snprintf(err, errlen, "%s; process %d was not ended (%s) and the image was not kept: raise the limit and "
+                 "checkpoint again, or checkpoint with --cont or --stop to keep the image while it runs",
+                 reply->msg, (int)pid, signal_after == SIGKILL ? "--kill" : "--term");
+        e = -E2BIG;
+        goto out;
+    }
     if (commit && (e = commit(arg, err, errlen)))
         goto out;
     if (signal_after)

@@ -28,6 +28,7 @@
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park.h"
+#include "crs/uspace/restore.h"
 #include "crs/uspace/restart_info.h"
 #include "crs/uspace/timers.h"
 
@@ -302,6 +303,24 @@ static int fork_sees_all(const struct crs_capture *c)
     return 1;
 }
 
+/* A restart needs a mapping per region and CRS_RESTORER_MAPS of its own while both exist
+ * (restore_check.c: check_map_count refuses past vm.max_map_count): an image past that is
+ * said now, while the process still runs, so that --kill or --term does not end the only
+ * copy that could be restarted here (review LOW). */
+static void map_count_warning(const struct crs_capture *c, char *out, size_t cap)
+{
+    long limit = crs_max_map_count();
+    size_t n = 0;
+    for (size_t i = 0; i < c->nregions; i++)
+        n += c->regions[i].kind != CRS_REGION_VDSO;
+    out[0] = 0;
+    if (limit > 0 && n + CRS_RESTORER_MAPS > (size_t)limit)
+        snprintf(out, cap, "the image holds %zu memory mappings; with the %d a restart needs of its own that is "
+                 "more than vm.max_map_count (%ld) allows, so cr_restart refuses it on this machine until the "
+                 "limit is raised (as root: sysctl -w vm.max_map_count=%zu)", n, CRS_RESTORER_MAPS, limit,
+                 (n + CRS_RESTORER_MAPS + 1023) & ~(size_t)1023);
+}
+
 static long raw_fork(void)
 {
     /* No glibc fork: its atfork handlers take locks a parked thread may hold.
@@ -433,8 +452,10 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     res->status = e;
     if (e)
         snprintf(res->err, sizeof res->err, "%s", c->err);
+    else
+        map_count_warning(c, res->warn, sizeof res->warn);
     if (o->after_write)
-        o->after_write(o->arg, res->status, res->err);
+        o->after_write(o->arg, res->status, res->status ? res->err : res->warn);
     if (!released) {
         crs_hooks_continue(res->status);
         res->stall_ms = revive_mono_ns() / 1e6 - t0;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Many mappings, up to the kernel's limit (issue 10, point 9): crt_maps with
 # as many mappings as vm.max_map_count leaves room for in the process, but
-# not in cr_restart beside its own. The checkpoint works; cr_restart refuses
-# with one line naming vm.max_map_count and the value to set. As root the
+# not in cr_restart beside its own. cr_checkpoint --kill refuses before
+# ending the process; --cont writes the image with a warning; cr_restart
+# refuses with one line naming vm.max_map_count and the value to set. As root the
 # limit is then raised for a moment and the same image restarts and passes
 # (the limit is put back at once).
 . "$(dirname "$0")/../crs_lib.sh"
@@ -14,8 +15,34 @@ LIMIT=$(cat /proc/sys/vm/max_map_count 2>/dev/null)
 # libraries take some 60 more
 N=$(((LIMIT - 100) * 10 / 11))
 export CRT_MAPS=$N
-crs_good_image maps_limit "$CRS_BIN/crt_maps"
+# The image could not be restarted here: cr_checkpoint --kill refuses before ending the process,
+# naming the limit (before, the process was killed and its image only failed at restart), and
+# --cont writes it with a warning.
+r=$WORK/ref
+crs_uninterrupted "$r" ref "$CRS_BIN/crt_maps" >/dev/null
+crs_after_point 1 "$r/ref.out" >"$WORK/ref.after1"
+d=$WORK/prog
+crs_start "$d" orig "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_maps" || {
+    crs_fail "setup: crt_maps under cr_run never got ready"
+    crs_summary maps_limit
+}
 crs_note "$N anonymous and $((N / 10)) file mappings; vm.max_map_count is $LIMIT"
+GOOD=$WORK/good.img
+crs_tool "$WORK/ck0" cr_checkpoint --kill -f "$GOOD" "$PID"
+crs_expect_refusal "cr_checkpoint --kill past vm.max_map_count" "$WORK/ck0.err" $? vm.max_map_count
+sleep 0.2
+kill -0 "$PID" 2>/dev/null && crs_pass "the process was not killed" || crs_fail "cr_checkpoint --kill ended the process"
+[ -e "$GOOD" ] && crs_fail "the refused checkpoint left $GOOD"
+crs_tool "$WORK/ck" cr_checkpoint --cont -f "$GOOD" "$PID" || {
+    crs_fail "setup: cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
+    crs_summary maps_limit
+}
+grep -q "warning: .*vm.max_map_count" "$WORK/ck.err" && crs_pass "cr_checkpoint --cont warns: $(head -n 1 "$WORK/ck.err")" ||
+    crs_fail "cr_checkpoint --cont wrote the image without a warning"
+kill -KILL "$PID"
+crs_wait_status "$d/orig" 30 >/dev/null
+touch "$d/go.1" "$d/go.2"
+cd "$d" || exit 99
 crs_tool "$WORK/r1" cr_restart "$GOOD"
 crs_expect_refusal "cr_restart past vm.max_map_count" "$WORK/r1.err" $? vm.max_map_count
 if [ "$(id -u)" = 0 ] && echo $((LIMIT + 4096)) >/proc/sys/vm/max_map_count 2>/dev/null; then
