@@ -5,9 +5,13 @@
  * restart under new ids gives the same: the process itself, one of its
  * threads, its own process group; another process or group is refused
  * (after a restart its number names another or none), except in a tree's
- * checkpoint, whose members keep their numbers. */
+ * checkpoint, whose members keep their numbers. A standard stream the
+ * process inherited (0-2: cr_restart's own at restart) whose owner is
+ * another process is left out, said at info level. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/capture.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +51,16 @@ int crs_capture_fd_owners(struct crs_capture *c)
             for (size_t t = 0; t < c->nthreads; t++)
                 if (c->threads[t].tid == ow.pid)
                     who = CRS_FDOWN_THREAD;
+        if (who == CRS_FDOWN_OTHER && !c->opts.tree && r->kind == CRS_FD_INHERIT) {
+            /* a standard stream from the launcher (a shell's terminal, whose owner
+             * the shell set): the restart gives cr_restart's own stream, whose owner
+             * is cr_restart's business; nothing of the process's to keep */
+            revive_log_info("descriptor %d, inherited, sends its I/O signal (F_SETOWN) to %s %d outside the "
+                            "checkpoint (the launcher's setting): not recorded; after a restart it is whatever "
+                            "cr_restart's own descriptor %d has", r->fd, owner_type_name(ow.type), (int)ow.pid,
+                            r->fd);
+            continue;
+        }
         if (who == CRS_FDOWN_OTHER && !c->opts.tree) {
             crs_capture_error(c, "descriptor %d sends its I/O signal (F_SETOWN) to %s %d, which is not this "
                               "process, one of its threads or its process group: after a restart that number "
