@@ -232,6 +232,17 @@ int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *li
         kind = CRS_FD_INOTIFY;
     else
         return 1;   /* not one of them */
+    /* A dup of one recorded already (kcmp: the same open file) shares its
+     * record: a record of its own named no descriptor (cr_info's "fd -1"
+     * line) and was made again for nothing at restart. */
+    pid_t self = getpid();
+    for (size_t j = 0; j < c->nfds; j++)
+        if (c->fds[j].kind == kind && c->fds[j].memfd >= 0 &&
+            syscall(SYS_kcmp, self, self, 0 /* KCMP_FILE */, c->fds[j].fd, r->fd) == 0) {
+            r->kind = kind;
+            r->memfd = c->fds[j].memfd;
+            return 0;
+        }
     if (c->nkfds == KFDS_MAX) {
         crs_capture_error(c, "more than %d eventfd, timerfd, signalfd, epoll and inotify descriptors", KFDS_MAX);
         return -E2BIG;

@@ -7,7 +7,8 @@
  *   sfd   signalfd for SIGUSR1 (blocked), with one SIGUSR1 pending
  *   ep    epoll watching efd (edge-triggered, data 0x1234), a pipe's read
  *         end (data = its fd), sfd, and inner, another epoll that watches
- *         the pipe too; a one-shot watch of big that fired already
+ *         the pipe too; a one-shot watch of big that fired already; with
+ *         a dup of it (ep_dup: the same open file after the restart too)
  *   cep   epoll watching two eventfds under numbers closed since (their
  *         files kept under other numbers; one number taken by /dev/null)
  *   ino   inotify watching two folders of its own (watch 1 and 3: watch 2
@@ -30,10 +31,11 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-static int efd, big, tfd, idle, sfd, ep, inner, ino, pfd[2], wd1, wd3;
+static int efd, big, tfd, idle, sfd, ep, ep_dup, inner, ino, pfd[2], wd1, wd3;
 static const uint64_t big_count = (1ull << 40) + 3;
 static int round_no;
 
@@ -49,9 +51,10 @@ static void setup(void)
     sigprocmask(SIG_BLOCK, &m, NULL);
     sfd = signalfd(-1, &m, SFD_NONBLOCK);
     ep = epoll_create1(EPOLL_CLOEXEC);
+    ep_dup = dup(ep);
     inner = epoll_create1(0);
     ino = inotify_init1(IN_NONBLOCK);
-    if (efd < 0 || big < 0 || tfd < 0 || idle < 0 || sfd < 0 || ep < 0 || inner < 0 || ino < 0 || pipe(pfd))
+    if (efd < 0 || big < 0 || tfd < 0 || idle < 0 || sfd < 0 || ep < 0 || ep_dup < 0 || inner < 0 || ino < 0 || pipe(pfd))
         crt_die("making the objects: %s", strerror(errno));
     if (write(big, &big_count, 8) != 8)
         crt_die("eventfd write: %s", strerror(errno));
@@ -105,6 +108,9 @@ static void check(const char *when)
         crt_check(name, cond, __VA_ARGS__);                \
     } while (0)
 
+    pid_t me = getpid();
+    long same = syscall(SYS_kcmp, me, me, 0 /* KCMP_FILE */, ep, ep_dup);
+    CHECK("epoll: its dup is the same open file", same == 0, "kcmp gave %ld", same);
     /* before anything is read: the pipe gets a byte, SIGUSR1 is pending */
     unsigned seen = ready(0);
     /* efd is readable: a restart registers it anew, which may report its edge once more */
