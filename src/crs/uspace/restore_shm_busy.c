@@ -151,6 +151,22 @@ static int is_launcher(const char *comm)
     return 0;
 }
 
+/* Whether pid runs the image's program: its executable is the image's (its comm when the link
+ * cannot be read, or after a restart, whose executable may show as the restarter). */
+static int runs_image_program(struct crs_restore *r, int procfd, pid_t pid, const char *comm)
+{
+    const struct crs_image *img = r->img;
+    char path[48], exe[4096];
+    snprintf(path, sizeof path, "%d/exe", (int)pid);
+    ssize_t n = readlinkat(procfd, path, exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        if (!strcmp(exe, crs_restore_path(r, crs_image_str(img, img->process->exe))))
+            return 1;
+    }
+    return img->nthreads && !strncmp(comm, img->threads[0].comm, sizeof img->threads[0].comm);
+}
+
 void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, size_t cap)
 {
     int own = r->outer_proc_fd < 0;
@@ -172,10 +188,9 @@ void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, si
             }
         }
     }
+    int original = procfd >= 0 && runs_image_program(r, procfd, pid, comm);
     if (own && procfd >= 0)
         close(procfd);
-    const struct crs_image *img = r->img;
-    int original = img->nthreads && !strncmp(comm, img->threads[0].comm, sizeof img->threads[0].comm);
     if (launcher && original)
         snprintf(out, cap, "the original job (launcher %d, %s; its process %d, %s)", (int)launcher, lcomm,
                  (int)pid, comm);
@@ -267,12 +282,28 @@ int crs_restore_check_shm_busy(struct crs_restore *r)
         pid_t p = crs_restore_shm_holder(r, path, comm, sizeof comm, NULL);
         if (!p)
             continue;
-        if (r->dev_shm_private) {   /* made in a /dev/shm of its own (crs_restore_private_dev_shm) */
+        char who[256];
+        crs_restore_describe_holder(r, p, who, sizeof who);
+        int own = r->outer_proc_fd < 0;
+        int procfd = own ? open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC) : r->outer_proc_fd;
+        int original = procfd >= 0 && runs_image_program(r, procfd, p, comm);
+        if (own && procfd >= 0)
+            close(procfd);
+        if (r->dev_shm_private && original) {   /* made in a /dev/shm of its own (crs_restore_private_dev_shm) */
             snprintf(r->shm_busy, sizeof r->shm_busy, "%s is in use by process %d (%s)", path, (int)p, comm);
             return 0;
         }
-        char who[256];
-        crs_restore_describe_holder(r, p, who, sizeof who);
+        if (r->dev_shm_private) {
+            /* not a copy beside the original: a /dev/shm of its own would cut
+             * the restarted process off an object that another program now
+             * holds under that name */
+            crs_restore_error(r, "the shared memory object %s that the image brings back is in use by %s, which "
+                              "does not run the image's program: the restart would either write the image's "
+                              "bytes over that process's object or hide it from the restarted process. End "
+                              "that process or remove the object it made, then restart: the image is fine",
+                              path, who);
+            return -EBUSY;
+        }
         crs_restore_error(r, "the shared memory object %s that the image brings back is in use by process %d: "
                           "%s still runs and uses it; the restart would write the image's bytes over it and "
                           "both would share it. End it first, then restart: the image is fine (cr_restart "
