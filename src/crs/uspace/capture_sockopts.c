@@ -48,18 +48,56 @@ static int restored(const struct crs_capture *c, size_t i)
     return 0;
 }
 
-int crs_capture_sockopts(struct crs_capture *c)
+/* Why a socket is made inside the checkpointed process (review LOW): the
+ * kernel tells a socket's defaults only by a socket, and they follow this
+ * machine's sysctls (net.core.rmem_default, net.ipv4.tcp_*...) and the
+ * process's network namespace, which the process alone sees as it is: a
+ * table in Revive would be wrong on other kernels, a socket made by
+ * cr_checkpoint may sit in another namespace, and recording every option
+ * would fix at restart values the process never chose (a buffer size set
+ * stops the kernel's autotuning). The socket is made while every other
+ * thread is parked, so the program never sees its number; once per kind
+ * (family, type, protocol) rather than per socket; and closed before the
+ * threads run on. A process that may not make one (a seccomp filter, its
+ * descriptor limit reached) is refused, saying so. */
+struct fresh_kind {
+    int family, type, protocol, fd;
+};
+
+static int fresh_socket(struct fresh_kind *k, size_t *nk, size_t cap, const struct crs_rec_socket *s)
+{
+    for (size_t j = 0; j < *nk; j++)
+        if (k[j].family == (int)s->family && k[j].type == (int)s->type && k[j].protocol == (int)s->protocol)
+            return k[j].fd;
+    int fd = socket(s->family, s->type | SOCK_CLOEXEC, s->protocol);
+    if (fd >= 0 && *nk < cap)
+        k[(*nk)++] = (struct fresh_kind){ (int)s->family, (int)s->type, (int)s->protocol, fd };
+    return fd;
+}
+
+static void close_fresh(struct fresh_kind *k, size_t nk)
+{
+    for (size_t j = 0; j < nk; j++)
+        close(k[j].fd);
+}
+
+static int sockopts_of(struct crs_capture *c, struct fresh_kind *kinds, size_t *nkinds, size_t cap)
 {
     for (size_t i = 0; i < c->nsockets; i++) {
         const struct crs_rec_socket *s = &c->sockets[i];
         if (!restored(c, i))
             continue;
-        int fresh = socket(s->family, s->type | SOCK_CLOEXEC, s->protocol);
+        int fresh = fresh_socket(kinds, nkinds, cap, s);
         if (fresh < 0) {
+            int err = errno;
             crs_capture_error(c, "cannot make a socket like descriptor %d's to tell its options from the "
-                              "defaults: %s", c->sock_fd[i], strerror(errno));
-            return -errno;
+                              "defaults: %s (the process may not make sockets now: a seccomp filter, or its "
+                              "descriptor limit, RLIMIT_NOFILE, reached)", c->sock_fd[i], strerror(err));
+            return -err;
         }
+        int cached = 0;   /* closed with the others at the end; else here */
+        for (size_t j = 0; j < *nkinds; j++)
+            cached |= kinds[j].fd == fresh;
         for (size_t k = 0; k < crs_nsockopts; k++) {
             const struct crs_sockopt_desc *d = &crs_sockopts[k];
             if (!crs_sockopt_applies(d, s->family, s->type))
@@ -75,12 +113,14 @@ int crs_capture_sockopts(struct crs_capture *c)
             if ((d->how & CRS_SOCKOPT_BUF) && l == sizeof(int) && autotuned(s, d->name, v))
                 continue;
             if (c->nsockopts == SOCKOPTS_MAX) {
-                close(fresh);
+                if (!cached)
+                    close(fresh);
                 crs_capture_error(c, "the process's sockets have more than %d options set", SOCKOPTS_MAX);
                 return -E2BIG;
             }
             if (!c->sockopts && !(c->sockopts = crs_scratch_alloc(c->scratch, SOCKOPTS_MAX * sizeof *c->sockopts))) {
-                close(fresh);
+                if (!cached)
+                    close(fresh);
                 crs_capture_error(c, "out of scratch memory for socket options");
                 return -ENOMEM;
             }
@@ -92,7 +132,17 @@ int crs_capture_sockopts(struct crs_capture *c)
             o->len = l;
             memcpy(o->value, v, l);
         }
-        close(fresh);
+        if (!cached)
+            close(fresh);
     }
     return 0;
+}
+
+int crs_capture_sockopts(struct crs_capture *c)
+{
+    struct fresh_kind kinds[16];
+    size_t nkinds = 0;
+    int e = sockopts_of(c, kinds, &nkinds, sizeof kinds / sizeof kinds[0]);
+    close_fresh(kinds, nkinds);
+    return e;
 }
