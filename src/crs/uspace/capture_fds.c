@@ -446,6 +446,14 @@ static int pair_pipes(struct crs_capture *c)
             continue;
         /* a FIFO: its descriptors' paths name it; one opened O_RDWR holds both ends */
         const char *fifo = c->fd_paths[i] && strncmp(c->fd_paths[i], "pipe:", 5) ? c->fd_paths[i] : NULL;
+        struct stat fst = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
+        if (fifo && is_inherited(r->fd, &fst)) {
+            /* the launcher's FIFO (GNU make's job server opens one O_RDWR): its
+             * rule (point 12), as before FIFOs were restored; made again by path
+             * it would share the launcher's tokens, or be refused as in use */
+            r->kind = CRS_FD_INHERITED;
+            continue;
+        }
         int has_read = 0, has_write = 0;
         for (size_t j = 0; j < c->nfds; j++)
             if (c->fds[j].kind == CRS_FD_PIPE && c->fds[j].ino == r->ino && c->fds[j].dev == r->dev) {
