@@ -98,12 +98,13 @@ static int produce(void *arg, struct crs_ext_sink *sink)
                      "pending_receives %llu\npending_sends %llu\npending_other %llu\n"
                      "completed_by_revive %u\n"
                      "drained_messages %llu\ndrained_bytes %llu\ndrained_matched %llu\n"
-                     "communicators %llu\nmessages_sent %llu\nmessages_received %llu\n",
+                     "communicators %llu\nmessages_sent %llu\nmessages_received %llu\n"
+                     "zombie_children %d\n",
                      pml_world_rank, pml_world_size, all, live, (unsigned long long)precv,
                      (unsigned long long)psend, (unsigned long long)pother, pml_rq_ndone,
                      (unsigned long long)dmsgs, (unsigned long long)dbytes, (unsigned long long)claimed,
                      (unsigned long long)ncomm, (unsigned long long)sent,
-                     (unsigned long long)pml_received);
+                     (unsigned long long)pml_received, pml_children_kept());
     return crs_ext_write(sink, buf, (size_t)n);
 }
 
@@ -137,7 +138,9 @@ static int holding;
  * (win_ckpt.c). */
 static int copy_windows(void *arg, char *err, size_t errlen)
 {
-    (void)arg;
+    /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
+    struct crs_ckpt_opts *o = arg;
+    o->nkept_zombies = pml_children_note(&o->kept_zombies);
     return pml_win_copy_saved(pml_agent_running ? snapc_agent_epoch() : 0, err, errlen);
 }
 
@@ -207,10 +210,11 @@ static int rank_has_children(void)
  * (a thread inside dlopen or dlclose leaves it within microseconds, unless the program loads
  * libraries without pause: then up to 200 tries, 10 ms apart); so is one that would hold
  * threads after it and found a malloc arena locked (produce). So is one refused because the
- * rank had a child process: a rank inside system() or popen() (a helper command between steps)
- * is no safe point for one process's image, but the command ends and is reaped soon; up to
- * 10 s, 20 ms apart (review of session 10: a job running a command each step could almost
- * never be checkpointed). */
+ * rank had a running child process: a rank inside system() or popen() (a helper command between
+ * steps) is no safe point for one process's image, but the command ends soon; up to 10 s, 20 ms
+ * apart (review of session 10: a job running a command each step could almost never be
+ * checkpointed). A child that has ended and was not reaped (a zombie) is no obstacle: the image
+ * keeps its pid and status and the restarted rank makes it again (children.c). */
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
@@ -238,11 +242,19 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
                 const char *z = q ? strstr(q, "): ") : NULL;
                 if (z && z - q - 1 < (ptrdiff_t)sizeof names - 3)
                     snprintf(names, sizeof names, " (%.*s)", (int)(z - q - 1), q + 1);
-                snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
-                         "over 10 s: a rank cannot be checkpointed with its children (its image "
-                         "holds one process); let the rank's commands (system, popen, fork) end and "
-                         "reap them (pclose, wait) before the snapshot",
-                         pml_world_rank, names, kids);
+                if (pml_children_zombies_refused())
+                    snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
+                             "over 10 s: a rank's snapshot brings back a child that has ended (a zombie) "
+                             "only when the rank may choose a pid (root or CAP_CHECKPOINT_RESTORE), and "
+                             "never a running one; let the rank's commands (system, popen, fork) end and "
+                             "reap them (pclose, wait) before the snapshot",
+                             pml_world_rank, names, kids);
+                else
+                    snprintf(r->err, sizeof r->err, "rank %d had a running child process%s at each of %d "
+                             "tries over 10 s: a rank's snapshot brings back a child that has ended (a "
+                             "zombie), not a running one; let the rank's commands (system, popen, fork) "
+                             "end, or end them and reap them (pclose, wait) before the snapshot",
+                             pml_world_rank, names, kids);
                 return e;
             }
             struct timespec d = {0, 20 * 1000 * 1000};
@@ -332,6 +344,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     if (hold)
         o.hold_thread = hold_upper;
     o.after_park = copy_windows;
+    o.arg = &o; /* copy_windows sets the kept zombies */
     o.hold_restarted = hold_restarted;
     held_restart = 0;
     if ((pml_world_rank & 1) && pml_agent_running && snapc_agent_epoch() == 1 &&

@@ -537,6 +537,15 @@ void pml_capture_unhold(void);
 /* In a restarted rank whose threads the capture held (window memory of the library's): let
  * them run on; called once every rank's windows are back (restart.c), again harmless. */
 void pml_capture_restart_unhold(void);
+/* A rank's zombie children (children.c): listed while every thread is parked (the pids, for
+ * libcr's kept_zombies; their count), and made again in the restarted rank, from its restart
+ * hook (0, or -errno with the message in err). pml_children_zombies_refused: 1 when the last
+ * list kept none because the rank cannot choose a pid (not root nor CAP_CHECKPOINT_RESTORE). */
+int pml_children_note(const int32_t **pids);
+int pml_children_zombies_refused(void);
+int pml_children_kept(void); /* how many the last list kept */
+int pml_children_restore(char *err, size_t errlen);
+void pml_children_reap(void); /* --term: the kept zombies reaped before the rank ends */
 extern int pml_agent_running;
 /* revive_mpix_checkpoint, for libmpix_ckpt: declared in snapc/agent.h, defined in rank_ops.c */
 

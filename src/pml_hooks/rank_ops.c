@@ -224,6 +224,7 @@ static void op_resume(void *arg, int action)
 {
     (void)arg;
     if (action == SNAPC_RESUME_TERM) {
+        pml_children_reap();
         term_finalize();
         return; /* the agent ends the process; the application's threads stay parked */
     }

@@ -66,6 +66,7 @@ static pid_t saved_pid;        /* the process's id at the checkpoint (its main t
 /* set by the restart hook for pml_restart_complete */
 static int pending;
 static int hook_failed;
+static int hook_refused; /* hook_failed for what lies outside the image (a zombie's pid taken) */
 static char hook_err[768];
 static char *handoff_mem;      /* the hand-off copy and the environment array built on it */
 static size_t handoff_size;
@@ -223,6 +224,10 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             hook_failed = 1;
         }
         drop_lower_entries();
+        /* the rank's zombie children, before any application thread runs on and waits for one */
+        hook_refused = 0;
+        if (!hook_failed && pml_children_restore(hook_err, sizeof hook_err))
+            hook_failed = hook_refused = 1; /* a pid taken or not ours to choose: not the image's fault */
         pml_fd_upper_renew();   /* before the fresh MPI library opens anything */
         retag_threads();
         pml_guard_lower_gone();
@@ -862,6 +867,8 @@ int pml_restart_complete(char *err, size_t errlen)
     pml_lower_restoring((pid_t)syscall(SYS_gettid));
     if (hook_failed) {
         snprintf(err, errlen, "%s", hook_err);
+        if (hook_refused)
+            pml_restart_refused(0, hook_err);
         return -EINVAL;
     }
     double t0 = revive_mono_ns() / 1e6;

@@ -60,6 +60,12 @@ struct crs_ckpt_opts {
      * A System V set or queue another member used last is not refused. */
     const int32_t *tree_members;
     int ntree_members;
+    /* Child processes that have ended and were not reaped (zombies) that the
+     * caller brings back itself at the restart (the MPI layer: a rank's
+     * zombie children, src/pml_hooks/children.c), by pid, set by after_park:
+     * such a child does not refuse the checkpoint. Any other child does. */
+    const int32_t *kept_zombies;
+    int nkept_zombies;
     /* Called once every thread is parked, before anything is recorded: a
      * tree's members are all parked before any is captured. Non-zero
      * (-errno, message in err) calls the checkpoint off. NULL: go on. */

@@ -36,6 +36,8 @@ struct crs_capture_opts {
     int ntree_elsewhere;
     const int32_t *tree_members;   /* crs_ckpt_opts.tree_members */
     int ntree_members;
+    const int32_t *kept_zombies;   /* crs_ckpt_opts.kept_zombies */
+    int nkept_zombies;
 };
 
 struct crs_capture {

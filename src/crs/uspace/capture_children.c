@@ -2,7 +2,8 @@
  * or a zombie not yet reaped) back: after a restart the child would run on
  * orphaned and waitpid fail with ECHILD. Such a checkpoint is refused naming
  * the children, unless it is one of a tree (cr_checkpoint --tree, which
- * takes the children too: crs/base/tree.h). */
+ * takes the children too: crs/base/tree.h), or the child is a zombie the
+ * caller brings back itself (crs_ckpt_opts.kept_zombies: an MPI rank's). */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "common/procfs.h"
@@ -15,22 +16,34 @@
 #define NAMED_MAX 6
 
 struct kids {
+    const struct crs_capture *c;
     char *text;       /* "123 'sleep' running, 124 'sh' zombie" */
     size_t cap, len;
     int count;
     char buf[4096];   /* one children file, then one stat file */
 };
 
-/* Adds child pid to the list (its name and state from its stat). */
+static int kept_zombie(const struct crs_capture *c, long pid)
+{
+    for (int i = 0; i < c->opts.nkept_zombies; i++)
+        if (c->opts.kept_zombies[i] == pid)
+            return 1;
+    return 0;
+}
+
+/* Adds child pid to the list (its name and state from its stat), unless it
+ * is a zombie the caller keeps. */
 static void add_kid(struct kids *k, long pid)
 {
-    k->count++;
-    if (k->count > NAMED_MAX)
-        return;
     char path[64], comm[64] = "?";
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     long n = revive_read_file(path, k->buf, sizeof k->buf);
     char state = n > 0 ? revive_stat_state(k->buf) : 0;
+    if (state == 'Z' && kept_zombie(k->c, pid))
+        return;
+    k->count++;
+    if (k->count > NAMED_MAX)
+        return;
     const char *open = n > 0 ? strchr(k->buf, '(') : NULL, *close = n > 0 ? strrchr(k->buf, ')') : NULL;
     if (open && close && close > open) {
         size_t len = (size_t)(close - open - 1);
@@ -57,7 +70,7 @@ static long thread_kids(long tid, int dirfd, void *arg)
         n = (long)sizeof k->buf - 1;   /* hundreds of children: the first ones are named */
     if (n <= 0)
         return 0;   /* none, the thread has ended, or no CONFIG_PROC_CHILDREN */
-    long pids[NAMED_MAX + 1];
+    long pids[128];   /* kept zombies are not counted: each one looked at */
     int np = 0;
     const char *p = k->buf;
     while (*p) {
@@ -66,7 +79,7 @@ static long thread_kids(long tid, int dirfd, void *arg)
             p++;
         if (!*p || revive_parse_u64(&p, &v))
             break;
-        if (np < NAMED_MAX + 1)
+        if (np < (int)(sizeof pids / sizeof pids[0]))
             pids[np++] = (long)v;
         else
             k->count++;
@@ -85,6 +98,7 @@ int crs_capture_children(struct crs_capture *c)
         return -ENOMEM;
     }
     memset(k, 0, sizeof *k);
+    k->c = c;
     k->text = text;
     k->cap = 1024;
     text[0] = 0;

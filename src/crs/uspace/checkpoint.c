@@ -374,6 +374,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->opts.ntree_elsewhere = o->ntree_elsewhere;
     c->opts.tree_members = o->tree_members;
     c->opts.ntree_members = o->ntree_members;
+    c->opts.kept_zombies = o->kept_zombies;
+    c->opts.nkept_zombies = o->nkept_zombies;
     c->scratch = &scratch;
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.no_ignore_hint = o->no_ignore_hint;

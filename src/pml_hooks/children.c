@@ -1,0 +1,250 @@
+/* A rank's child processes that have ended and were not reaped yet (zombies): a rank that forked
+ * a helper (fork, popen, system's shell in another thread) and waits for it later, between
+ * steps. libcr's image holds one process and refuses one with children (capture_children.c);
+ * a zombie holds nothing but its pid and its wait status, so the rank's snapshot keeps those
+ * (in the layer's memory, which is the rank's image) and the restarted rank makes each one
+ * again: a child with the same pid (clone3 set_tid: root, or CAP_CHECKPOINT_RESTORE) that ends
+ * at once with the same status, before the application's threads run on. The application's
+ * waitpid(pid) then gives what it gave in the uninterrupted run (review19 MEDIUM-1, issue 7).
+ * A running child still refuses the snapshot (pml_capture names it): its process would need an
+ * image and a restart of its own under the rank, which Revive does not do for ranks. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/ckpt.h"
+#include "common/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ZOMBIES_MAX 64
+
+/* Saved in the image (the layer's memory is the application's): read by the restarted rank. */
+static int32_t zpid[ZOMBIES_MAX], zstatus[ZOMBIES_MAX];
+static char zcomm[ZOMBIES_MAX][16];
+static int nz;
+static int zcapable; /* the rank could make a child with a pid of its choice at the snapshot */
+
+/* CAP_SYS_ADMIN (21) or CAP_CHECKPOINT_RESTORE (40) in the effective set: clone3's set_tid. */
+static int can_choose_pid(void)
+{
+    char buf[4096];
+    uint64_t eff = 0;
+    if (revive_read_file("/proc/self/status", buf, sizeof buf) <= 0 ||
+        revive_status_x64(buf, "CapEff", &eff) != 0)
+        return 0;
+    return (eff >> 21 & 1) || (eff >> 40 & 1);
+}
+
+struct walk {
+    char buf[4096];
+    int over; /* more zombies than ZOMBIES_MAX */
+};
+
+static void note_child(struct walk *w, long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    long n = revive_read_file(path, w->buf, sizeof w->buf);
+    if (n <= 0 || revive_stat_state(w->buf) != 'Z')
+        return; /* running: libcr refuses it; gone: nothing to keep */
+    uint64_t code = 0;
+    if (revive_stat_field(w->buf, 52, &code) != 0)
+        return; /* no exit code to give back (kernel before 3.5): libcr refuses it */
+    if (nz == ZOMBIES_MAX) {
+        w->over = 1;
+        return;
+    }
+    const char *open = strchr(w->buf, '('), *close = strrchr(w->buf, ')');
+    memset(zcomm[nz], 0, sizeof zcomm[nz]);
+    if (open && close && close > open) {
+        size_t len = (size_t)(close - open - 1);
+        memcpy(zcomm[nz], open + 1, len < sizeof zcomm[nz] - 1 ? len : sizeof zcomm[nz] - 1);
+    }
+    zpid[nz] = (int32_t)pid;
+    zstatus[nz] = (int32_t)code;
+    nz++;
+}
+
+static long thread_children(long tid, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct walk *w = arg;
+    char path[80];
+    long pids[128];
+    int np = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
+    long n = revive_read_file(path, w->buf, sizeof w->buf);
+    if (n <= 0)
+        return 0;
+    const char *p = w->buf;
+    while (*p && np < 128) {
+        uint64_t v;
+        while (*p == ' ' || *p == '\n')
+            p++;
+        if (!*p || revive_parse_u64(&p, &v))
+            break;
+        pids[np++] = (long)v;
+    }
+    for (int i = 0; i < np; i++)
+        note_child(w, pids[i]); /* reuses buf */
+    return 0;
+}
+
+int pml_children_note(const int32_t **pids)
+{
+    static struct walk w; /* every other thread is parked: no malloc, and one capture at a time */
+    nz = 0;
+    w.over = 0;
+    *pids = zpid;
+    zcapable = can_choose_pid();
+    if (!zcapable)
+        return 0; /* no restart could make them again: libcr refuses them, pml_capture says why */
+    revive_proc_for_each_number("/proc/self/task", thread_children, &w);
+    if (w.over)
+        nz = 0;
+    return nz;
+}
+
+int pml_children_kept(void)
+{
+    return nz;
+}
+
+int pml_children_zombies_refused(void)
+{
+    return !zcapable;
+}
+
+struct clone3_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+        cgroup;
+};
+
+/* In the new child (a copy of the rank, no handler of libc's fork ran, a parked thread's locks
+ * copied held): system calls only, no libc wrapper that might take one. */
+struct ksigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+static void __attribute__((noreturn)) end_like(int32_t st)
+{
+    if (WIFSIGNALED(st)) {
+        int sig = WTERMSIG(st);
+        struct rlimit none = { 0, 0 };
+        syscall(SYS_setrlimit, RLIMIT_CORE, &none); /* its status, not a core file */
+        struct ksigaction dfl = { SIG_DFL, 0, NULL, 0 };
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+        uint64_t m = 1ull << (sig - 1);
+        syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &m, NULL, sizeof m);
+        syscall(SYS_kill, syscall(SYS_getpid), sig);
+    }
+    syscall(SYS_exit_group, WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+    for (;;)
+        ;
+}
+
+/* The process that holds pid now, named for the message ("1234 'sleep'"), or "another process". */
+static void holder(int32_t pid, char *out, size_t cap)
+{
+    char buf[1024];
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    const char *open = n > 0 ? strchr(buf, '(') : NULL, *close = n > 0 ? strrchr(buf, ')') : NULL;
+    if (open && close && close > open)
+        snprintf(out, cap, "process %d '%.*s'", (int)pid, (int)(close - open - 1), open + 1);
+    else
+        snprintf(out, cap, "another process (a process group or session keeps it)");
+}
+
+/* --term: the rank ends after its snapshot, and the application will not wait for its zombies:
+ * reaped now, so that their pids are free for the restart at once (orphaned, they wait for the
+ * pid namespace's init, which in a container may take seconds: measured 20 s and more under
+ * this machine's init). */
+void pml_children_reap(void)
+{
+    for (int i = 0; i < nz; i++) {
+        int st;
+        while (waitpid(zpid[i], &st, WNOHANG) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+/* A zombie holds pid (an orphan of the ended original job, its new parent not having waited for
+ * it yet): it will soon be gone. */
+static int held_by_zombie(int32_t pid)
+{
+    char buf[1024];
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    return n > 0 && revive_stat_state(buf) == 'Z';
+}
+
+int pml_children_restore(char *err, size_t errlen)
+{
+    if (!nz)
+        return 0;
+    /* Its SIGCHLD went to the rank at the snapshot already: the new one is dropped (discarded at
+     * once while the action is the default one and this thread, the child's parent, does not
+     * block it). A handler of the application's is put back once the child has ended. */
+    struct sigaction old, dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, NULL, &old);
+    int handler = !(old.sa_flags & SA_SIGINFO) ? old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN : 1;
+    sigset_t chld, mask;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_UNBLOCK, &chld, &mask);
+    if (handler)
+        sigaction(SIGCHLD, &dfl, NULL);
+    int e = 0;
+    for (int i = 0; i < nz && !e; i++) {
+        struct clone3_args ca;
+        memset(&ca, 0, sizeof ca);
+        uint64_t tid = (uint64_t)zpid[i];
+        ca.exit_signal = SIGCHLD;
+        ca.set_tid = (uint64_t)(uintptr_t)&tid;
+        ca.set_tid_size = 1;
+        long r = syscall(SYS_clone3, &ca, sizeof ca);
+        /* up to 10 s for an orphaned zombie of the original job to be reaped by its new parent */
+        for (int tries = 0; r < 0 && errno == EEXIST && tries < 500 && held_by_zombie(zpid[i]); tries++) {
+            struct timespec d = { 0, 20 * 1000 * 1000 };
+            nanosleep(&d, NULL);
+            r = syscall(SYS_clone3, &ca, sizeof ca);
+        }
+        if (r == 0)
+            end_like(zstatus[i]);
+        if (r < 0) {
+            e = -errno;
+            char who[128];
+            if (e == -EEXIST)
+                holder(zpid[i], who, sizeof who);
+            snprintf(err, errlen, "rank %d's child process %d '%.16s' had ended and was not reaped at the "
+                     "snapshot; it comes back under its pid, but %s%s", pml_world_rank, (int)zpid[i], zcomm[i],
+                     e == -EEXIST ? who : e == -EPERM ? "only root (or CAP_CHECKPOINT_RESTORE) can choose a pid"
+                                                     : "clone3 with a pid failed: ",
+                     e == -EEXIST ? " holds that pid now: end it, or restart from an earlier snapshot"
+                     : e == -EPERM ? ": run restart-mpi as root" : strerror(-e));
+            break;
+        }
+        siginfo_t si;
+        while (waitid(P_PID, (id_t)r, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+            ;
+        revive_log_debug("rank %d: child %d '%.16s' made again, ended with status 0x%x (a zombie, as at the snapshot)",
+                         pml_world_rank, (int)r, zcomm[i], (unsigned)zstatus[i]);
+    }
+    if (handler)
+        sigaction(SIGCHLD, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    return e;
+}

@@ -1,0 +1,137 @@
+/* A rank that keeps helper child processes (review19 MEDIUM-1, issue 7):
+ *   rank_child STEPS PACEFILE MS
+ * Every 4 steps each rank forks a child that computes four numbers and sends them over a pipe,
+ * a few milliseconds apart, then ends: with an exit code, or (every third child) killed by
+ * SIGUSR1. The rank reads one number from the pipe per step (the child has ended by the second:
+ * the pipe holds the rest, its writing end closed) and waits for the child (waitpid of its pid)
+ * only 3 steps after it made it, adding its wait status to the sum: for most of the run the rank
+ * has a child that ended and was not reaped (a zombie), and a snapshot may find one still
+ * running. Rank 0 prints "step N: SUM" per step and "done: ACC"; while PACEFILE exists each step
+ * also sleeps MS ms (rst_pace.h).
+ * With RANK_CHILD_KEEP set, rank 0 also keeps a child that runs (a loop of sleeps) from the start
+ * until the last step, where it is ended and waited for: no snapshot can be taken meanwhile. */
+#include <mpi.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rst_pace.h"
+
+static long value(int me, int batch, int j)
+{
+    return (long)(me + 1) * 1000 + batch * 37 + j * j * 11;
+}
+
+static void __attribute__((noreturn)) child(int wfd, int me, int batch)
+{
+    for (int j = 0; j < 4; j++) {
+        long v = value(me, batch, j);
+        struct timespec d = { 0, 3 * 1000 * 1000 };
+        if (write(wfd, &v, sizeof v) != (ssize_t)sizeof v)
+            _exit(99);
+        nanosleep(&d, NULL);
+    }
+    close(wfd);
+    if (batch % 3 == 2) {
+        signal(SIGUSR1, SIG_DFL);
+        kill(getpid(), SIGUSR1);
+    }
+    _exit((batch * 13 + me) % 256);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int me;
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    int steps = argc > 1 ? atoi(argv[1]) : 40;
+    const char *pace = argc > 2 ? argv[2] : NULL;
+    long ms = argc > 3 ? atol(argv[3]) : 0;
+    pid_t kept = -1;
+    if (me == 0 && getenv("RANK_CHILD_KEEP")) {
+        kept = fork();
+        if (kept == 0) {
+            for (;;) {
+                struct timespec d = { 0, 50 * 1000 * 1000 };
+                nanosleep(&d, NULL);
+            }
+        }
+    }
+    long acc = 0;
+    pid_t kid = -1, reap = -1;
+    int rfd = -1, got = 0, reap_at = -1;
+    for (int s = 1; s <= steps; s++) {
+        long x = 0;
+        if ((s - 1) % 4 == 0 && s + 3 <= steps) {
+            int p[2];
+            if (pipe(p) != 0) {
+                perror("pipe");
+                MPI_Abort(MPI_COMM_WORLD, 2);
+            }
+            int batch = (s - 1) / 4;
+            kid = fork();
+            if (kid == 0) {
+                close(p[0]);
+                child(p[1], me, batch);
+            }
+            if (kid < 0) {
+                perror("fork");
+                MPI_Abort(MPI_COMM_WORLD, 2);
+            }
+            close(p[1]);
+            rfd = p[0];
+            got = 0;
+            reap = kid;
+            reap_at = s + 3;
+        }
+        if (rfd >= 0) {
+            long v = -1;
+            ssize_t n = read(rfd, &v, sizeof v);
+            x += n == (ssize_t)sizeof v ? v : -100000;
+            if (++got == 4) {
+                char c;
+                if (read(rfd, &c, 1) != 0) /* its end: the child closed its end and ended */
+                    x -= 200000;
+                close(rfd);
+                rfd = -1;
+            }
+        }
+        if (s == reap_at) {
+            int st = 0;
+            pid_t w = waitpid(reap, &st, 0);
+            if (w != reap) {
+                fprintf(stderr, "rank %d step %d: waitpid(%d): %s\n", me, s, (int)reap, strerror(errno));
+                x -= 300000;
+            } else if (WIFSIGNALED(st)) {
+                x += 500 + WTERMSIG(st);
+            } else {
+                x += WEXITSTATUS(st);
+            }
+            reap = -1;
+        }
+        if (s == steps && kept > 0) {
+            kill(kept, SIGTERM);
+            waitpid(kept, NULL, 0);
+        }
+        long sum = 0;
+        MPI_Allreduce(&x, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        acc = (acc * 3 + sum) % 1000000007L;
+        if (me == 0) {
+            printf("step %d: %ld\n", s, sum);
+            fflush(stdout);
+        }
+        rst_pace(pace, ms, steps - s);
+    }
+    (void)kid;
+    if (me == 0) {
+        printf("done: %ld\n", acc);
+        fflush(stdout);
+    }
+    MPI_Finalize();
+    return 0;
+}
