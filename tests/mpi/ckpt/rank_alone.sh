@@ -35,7 +35,7 @@ else
     msg=$(grep -v 'ms from' ckpt.kept.err)
     if [ "$(printf '%s\n' "$msg" | grep -c .)" != 1 ]; then
         failed "ckpt-mpirun's refusal is not one line:"; printf '%s\n' "$msg" | head -n 5
-    elif ! printf '%s\n' "$msg" | grep -q "rank 0 had a running child process ([0-9]* 'cat' running.*reap them (pclose, wait) before the snapshot$"; then
+    elif ! printf '%s\n' "$msg" | grep -q "rank 0 had a running child process ([0-9]* '.*reap them (pclose, wait) before the snapshot$"; then
         failed "the refusal does not end with the remedy for a rank: $msg"
     elif printf '%s\n' "$msg" | grep -q 'cr_checkpoint'; then
         failed "the refusal names cr_checkpoint, which no rank can use: $msg"
