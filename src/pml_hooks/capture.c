@@ -341,6 +341,9 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         capture_dirfd = -1;
         return e;
     }
+    /* daemons' sockets a site adds to the reconnectable ones (revive(7)): a restarted job's
+     * from restart-mpi's environment first (the application keeps its own) */
+    o.service_sockets = pml_restart_getenv("REVIVE_SERVICE_SOCKETS");
     if (hold)
         o.hold_thread = hold_upper;
     o.after_park = copy_windows;

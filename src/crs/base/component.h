@@ -38,6 +38,11 @@ struct crs_ckpt_opts {
     /* How the caller's user raises that limit, named when an image would hold more (NULL:
      * "cr_checkpoint --file-data-max=SIZE"; an MPI rank names mpirun's option). */
     const char *file_data_hint;
+    /* Sockets of system daemons, beyond Revive's own list (syslog, journald, SSSD, nscd), whose
+     * clients reconnect by themselves and so are recorded unconnected (capture_sockets.c,
+     * service_client): paths separated by ':', one ending in '/' naming every socket under that
+     * folder. NULL: the process's REVIVE_SERVICE_SOCKETS (an MPI rank passes restart-mpi's). */
+    const char *service_sockets;
     int timeout_ms;      /* for parking the threads */
     /* A member of a process tree's checkpoint (crs/base/tree.h): its children
      * are members too, so they do not refuse the checkpoint, and a pipe end

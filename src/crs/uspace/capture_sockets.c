@@ -366,37 +366,66 @@ static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
     return e;
 }
 
-/* A client's connection to a system service (review 13 M4): a Unix stream or datagram socket
- * connected to a socket named in the file system where system daemons put theirs (/dev/log, the
- * run-time directories /run and /var/run but not a user's /run/user/UID, and SSSD's
- * /var/lib/sss/pipes), held by a process outside the checkpoint. Such clients are made by libc
- * on the program's behalf and reconnect when the connection fails: syslog's /dev/log (glibc
- * closes, reconnects and sends again when send fails), NSS's SSSD client
- * (/var/lib/sss/pipes/nss: a descriptor whose inode changed or that polls as hung up is
- * dropped and connected again), nscd's /var/run/nscd/socket. The daemon's side of the
- * connection cannot come back, so the socket is recorded as what the client finds after the
- * daemon restarted: a socket of the same family and type at the same number, not connected,
- * where the next send or receive fails (ENOTCONN, EINVAL; poll says hang-up) and the client
- * connects again. One with a reply waiting unread is refused (a request in progress). */
-static int service_client(const struct crs_rec_socket *s, const struct unix_info *u)
+/* Whether path, a daemon's socket name, is entry (a path, or a folder ending in '/' covering
+ * every name under it) of a list separated by ':' ending at end. */
+static int listed(const char *path, const char *v)
 {
-    static const char *const where[] = { "/dev/log", "/run/", "/var/run/", "/var/lib/sss/pipes/" };
-    const struct sockaddr_un *a = (const struct sockaddr_un *)(const void *)s->remote;
-    size_t off = offsetof(struct sockaddr_un, sun_path);
-    if (s->family != AF_UNIX || s->type == SOCK_SEQPACKET || u->rq || s->remote_len <= off || !a->sun_path[0])
-        return 0;   /* not a stream or datagram client, a reply waiting, unnamed or abstract */
-    char path[sizeof a->sun_path + 1];
-    size_t n = s->remote_len - off < sizeof a->sun_path ? s->remote_len - off : sizeof a->sun_path;
-    memcpy(path, a->sun_path, n);
-    path[n] = 0;
-    if (!strncmp(path, "/run/user/", 10) || !strncmp(path, "/var/run/user/", 14))
-        return 0;   /* a user's session daemons (D-Bus, ...) keep state a reconnection loses */
-    for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
-        size_t k = strlen(where[i]);
-        if (!strncmp(path, where[i], k) && (where[i][k - 1] == '/' || !path[k]))
+    while (v && *v) {
+        const char *e = strchr(v, ':');
+        size_t k = e ? (size_t)(e - v) : strlen(v);
+        if (k && v[0] == '/' && !strncmp(path, v, k) && (v[k - 1] == '/' ? path[k] != 0 : !path[k]))
             return 1;
+        v = e ? e + 1 : NULL;
     }
     return 0;
+}
+
+/* A client's connection to a system daemon (review 13 M4; narrowed to a list by diffrev19
+ * MEDIUM-1): a Unix socket connected to one of the sockets below, held by a process outside
+ * the checkpoint. Such clients are made by libc on the program's behalf and reconnect when the
+ * connection fails: syslog's /dev/log and journald's datagram sockets in /run/systemd/journal
+ * (glibc closes, reconnects and sends again when send fails), NSS's SSSD client
+ * (/var/lib/sss/pipes/nss: a descriptor whose inode changed or that polls as hung up is
+ * dropped and connected again), nscd's socket (connected per request). The daemon's side of
+ * the connection cannot come back, so the socket is recorded as what the client finds after
+ * the daemon restarted: a socket of the same family and type at the same number, not
+ * connected, where the next send or receive fails (ENOTCONN, EINVAL; poll says hang-up) and
+ * the client connects again. Only these: a D-Bus system bus, a database's or docker's socket
+ * in /run keeps state per connection that a silent reset would lose, so it is refused by name;
+ * a site adds its own daemons' sockets in REVIVE_SERVICE_SOCKETS (opts.service_sockets). One
+ * with a reply waiting unread is refused (a request in progress). */
+static int service_client(const struct crs_capture *c, const struct crs_rec_socket *s,
+                          const struct unix_info *u, const char *path)
+{
+    static const struct { const char *name; int type; } known[] = {
+        { "/dev/log", SOCK_DGRAM },                  /* syslog (journald's dev-log behind it) */
+        { "/run/systemd/journal/", SOCK_DGRAM },     /* journald: socket, dev-log, syslog */
+        { "/var/lib/sss/pipes/", SOCK_STREAM },      /* SSSD: nss, pam, private/... */
+        { "/var/run/nscd/socket", SOCK_STREAM },     /* nscd */
+        { "/run/nscd/socket", SOCK_STREAM },
+    };
+    if (s->family != AF_UNIX || s->type == SOCK_SEQPACKET || u->rq || !path[0])
+        return 0;   /* not a stream or datagram client, a reply waiting, unnamed or abstract */
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (s->type == known[i].type && listed(path, known[i].name))
+            return 1;
+    return listed(path, c->opts.service_sockets);
+}
+
+/* The name of the socket a Unix socket is connected to (its peer's, as the kernel gives it),
+ * into path ("" when unnamed or abstract). */
+static void peer_name(const struct crs_rec_socket *s, char *path, size_t len)
+{
+    const struct sockaddr_un *a = (const struct sockaddr_un *)(const void *)s->remote;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    path[0] = 0;
+    if (s->family != AF_UNIX || s->remote_len <= off || !a->sun_path[0])
+        return;
+    size_t n = s->remote_len - off < sizeof a->sun_path ? s->remote_len - off : sizeof a->sun_path;
+    if (n >= len)
+        n = len - 1;
+    memcpy(path, a->sun_path, n);
+    path[n] = 0;
 }
 
 /* What socket i is and how it comes back; 0, 1 when it cannot but may be
@@ -565,7 +594,9 @@ static int describe(struct sock_scan *sc, size_t i)
                 }
         if (u->peer) {
             int p = sock_of_ino(c, u->peer);
-            if (p < 0 && service_client(s, u)) {
+            char path[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
+            peer_name(s, path, sizeof path);
+            if (p < 0 && service_client(c, s, u, path)) {
                 /* reconnectable: a socket of its kind, not connected (service_client) */
                 s->state = CRS_SOCK_UNBOUND;
                 s->local_len = s->remote_len = 0;
@@ -573,18 +604,27 @@ static int describe(struct sock_scan *sc, size_t i)
                 return 0;
             }
             if (p < 0) {
-                char want[40], comm[20], what[256];
+                char want[40], comm[20], what[768], named[160];
                 snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)u->peer);
                 pid_t holder = crs_capture_holder(want, comm, sizeof comm);
+                named[0] = 0;   /* a named one is a daemon's or a server's: say which */
+                if (path[0])
+                    snprintf(named, sizeof named, " %.150s,", path);
                 if (holder > 0)
-                    snprintf(what, sizeof what, "is connected to a socket of process %d '%s', %s", (int)holder,
-                             comm, c->opts.tree ? "which is not among the processes being checkpointed"
-                                                : "another process (checkpointing both with --tree does not "
-                                                  "restore a socket between them yet)");
+                    snprintf(what, sizeof what, "is connected to%s a socket of process %d '%s', %s", named,
+                             (int)holder, comm,
+                             c->opts.tree ? "which is not among the processes being checkpointed"
+                             : c->opts.no_ignore_hint ? "another process"   /* an MPI rank: no --tree */
+                                                      : "another process (checkpointing both with --tree "
+                                                        "does not restore a socket between them yet)");
                 else
-                    snprintf(what, sizeof what, "is connected to a socket of another process (none Revive can "
-                                                "see holds it: in flight in a Unix socket message, or another "
-                                                "user's)");
+                    snprintf(what, sizeof what, "is connected to%s a socket of another process (none Revive "
+                                                "can see holds it: in flight in a Unix socket message, or "
+                                                "another user's)", named);
+                if (path[0] && !u->rq)   /* how a daemon whose clients reconnect is let through */
+                    snprintf(what + strlen(what), sizeof what - strlen(what), " (a system daemon's "
+                             "socket whose clients connect again by themselves, as syslog's, may be named in "
+                             "REVIVE_SERVICE_SOCKETS: revive(7))");
                 return refuse(c, fd, what), 1;
             }
             if (sc->ui[p].peer != c->sock_ino[i]) {

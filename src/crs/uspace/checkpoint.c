@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -384,6 +385,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     if (o->file_data_max == UINT64_MAX)
         c->opts.file_data_max = 0;   /* no limit */
     c->opts.file_data_hint = o->file_data_hint ? o->file_data_hint : "cr_checkpoint --file-data-max=SIZE";
+    c->opts.service_sockets = o->service_sockets ? o->service_sockets : getenv("REVIVE_SERVICE_SOCKETS");
     image_fd = o->fd;
 
     int e = collect(c, (size_t)np);

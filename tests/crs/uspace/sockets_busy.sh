@@ -97,7 +97,7 @@ crs_expect_refusal "a TCP connection to another process" "$WORK/ck2.err" $? "a T
 crs_finish "$d2" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
 kill "$lpid" 2>/dev/null
 
-# a Unix connection to another process: the refusal names that process
+# a Unix connection to another process: the refusal names that process and the socket
 python3 -c 'import socket,sys,os
 s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
 open(sys.argv[1] + ".ready", "w").close()
@@ -111,7 +111,7 @@ d3=$WORK/outside_unix
 CRT_SOCKETS_OUTSIDE_UNIX=$WORK/usock crs_start_or_end "outside unix: crt_sockets never got ready" "$d3" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets"
 crs_tool "$WORK/ck3" cr_checkpoint -f "$WORK/img3" "$PID"
 crs_expect_refusal "a Unix connection to another process, named" "$WORK/ck3.err" $? \
-    "connected to a socket of process $upid 'python3'"
+    "connected to $WORK/usock, a socket of process $upid 'python3'"
 [ -e "$WORK/img3" ] && crs_fail "the refused checkpoint left an image"
 crs_finish "$d3" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
 kill "$upid" 2>/dev/null

@@ -11,6 +11,14 @@
 #        (review 13 M4: every snapshot was refused, "connected to a socket of process N"). The
 #        snapshot must be taken, every rank must reconnect to both after the restart (its
 #        "reconnected" lines), and the daemon must have seen every rank's every step once.
+#        A test daemon's sockets are not among those Revive knows (syslog, journald, SSSD,
+#        nscd): the job names them in REVIVE_SERVICE_SOCKETS, as a site would its own daemons'
+#        (here as a folder, "DIR/", beside a path that does not exist).
+#   svcrefuse  the same clients of a stand-in "dbus" in /run (a D-Bus system bus, a database's
+#        or docker's socket keep state per connection that a silent reset loses), whose
+#        datagram socket alone REVIVE_SERVICE_SOCKETS names (diffrev19 MEDIUM-1: every client
+#        of a socket under /run was reset): ckpt-mpirun must fail naming the stream socket
+#        DIR/stream, and the job goes on to the uninterrupted run's lines, never reconnecting.
 #   refuse  a POSIX message queue (even ranks) and a descriptor in flight in a socketpair (odd
 #        ranks): ckpt-mpirun must fail naming one, without offering --ignore-fds (which it does
 #        not have: review 13 L6), and the job goes on to the uninterrupted run's lines.
@@ -21,7 +29,9 @@ ck_prog rank_fdmade
 n=2 steps=30 ms=200
 ck_workdir "$mode"
 extra=()
-if [ "$mode" = svc ]; then
+pmode=$mode
+[ "$mode" = svcrefuse ] && pmode=svc
+if [ "$pmode" = svc ]; then
     # where system daemons put their sockets (the rule of capture_sockets.c's service_client)
     svc=$(mktemp -d /run/revive-fdmade.XXXXXX 2>/dev/null) ||
         { echo "SKIP: cannot make a folder in /run (the rule covers daemons' sockets there)"; exit 77; }
@@ -34,20 +44,41 @@ if [ "$mode" = svc ]; then
         failed "the stand-in daemon did not start: $(cat "$1/svc.err")"; exit 1
     }
     start_svc "$svc/native"
-    start_svc "$svc/job"
+    if [ "$mode" = svc ]; then
+        job_svc=$svc/job
+        export REVIVE_SERVICE_SOCKETS="/run/revive-fdmade-none/x:$job_svc/"
+    else
+        job_svc=$svc/dbus
+        export REVIVE_SERVICE_SOCKETS="$job_svc/dgram"
+    fi
+    start_svc "$job_svc"
 fi
-[ "$mode" = svc ] && extra=("$svc/native")
-run_native "$n" "$prog" $steps "$d/nopace" 0 "$mode" "${extra[@]}" >native.out 2>native.err ||
+[ "$pmode" = svc ] && extra=("$svc/native")
+run_native "$n" "$prog" $steps "$d/nopace" 0 "$pmode" "${extra[@]}" >native.out 2>native.err ||
     { failed "the native run: status $?"; show_err native.err; exit 1; }
-[ "$mode" = svc ] && extra=("$svc/job")
+[ "$pmode" = svc ] && extra=("$job_svc")
 touch pace
 clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" \
-    $ms "$mode" "${extra[@]}" >out.0 2>err.0 &
+    $ms "$pmode" "${extra[@]}" >out.0 2>err.0 &
 job=$!; pids+=($job)
 wait_steps out.0 2 $job || { failed "no steps before the checkpoint"; show_err err.0; exit 1; }
-if [ "$mode" = refuse ]; then
+if [ "$mode" = refuse ] || [ "$mode" = svcrefuse ]; then
     if ref=$(checkpoint $job refused); then
-        failed "a snapshot with a message queue and a descriptor in flight was committed: $ref"
+        if [ "$mode" = svcrefuse ]; then
+            failed "a snapshot with clients of a stand-in D-Bus in /run (not in REVIVE_SERVICE_SOCKETS) was committed: $ref"
+        else
+            failed "a snapshot with a message queue and a descriptor in flight was committed: $ref"
+        fi
+    elif [ "$mode" = svcrefuse ]; then
+        if grep -q "rank [01] .*connected to $job_svc/stream, a socket of process" ckpt.refused.err; then
+            pass "refused, naming the socket: $(grep -h -m1 "$job_svc/stream" ckpt.refused.err | cut -c1-300)"
+        else
+            failed "ckpt-mpirun failed without naming the stand-in D-Bus's socket $job_svc/stream"
+            show_err ckpt.refused.err
+        fi
+        grep -q "connected to $job_svc/dgram" ckpt.refused.err &&
+            failed "the datagram socket REVIVE_SERVICE_SOCKETS names was refused: $(grep -h -m1 "$job_svc/dgram" ckpt.refused.err)"
+        grep -q "reconnected" err.0 && failed "a rank reconnected, but no snapshot was taken: $(grep -m1 reconnected err.0)"
     else
         grep -q 'rank [02] .*POSIX message queue /revive-fdmade' ckpt.refused.err ||
             grep -q 'rank [13] .*descriptor in flight' ckpt.refused.err ||
