@@ -188,6 +188,30 @@ static void say_info(int to, const char *fmt, ...)
     (void)w;
 }
 
+/* Which standard stream a copy of one (f->dup_of) takes at this restart. Two or three streams
+ * may have been one file at the checkpoint (a terminal), so a copy of any was recorded as a
+ * copy of the first; the restart may give them different files. A copy that may write takes
+ * standard output, then standard error, then standard input, among the streams that were its
+ * file; a read-only one standard input first (review MEDIUM-1b: a dup(1) of a terminal came
+ * back a copy of standard input). Only streams open now and below the copy's number. */
+static int stream_of_copy(const struct crs_image *img, const struct crs_rec_fd *f)
+{
+    const struct crs_rec_fd *s[3] = { NULL, NULL, NULL };
+    for (size_t i = 0; i < img->nfds; i++)
+        if (img->fds[i].fd >= 0 && img->fds[i].fd <= 2)
+            s[img->fds[i].fd] = &img->fds[i];
+    const struct crs_rec_fd *was = s[f->dup_of];
+    static const int writer[] = { 1, 2, 0 }, reader[] = { 0, 1, 2 };
+    const int *order = (f->open_flags & O_ACCMODE) == O_RDONLY ? reader : writer;
+    for (int k = 0; was && k < 3; k++) {
+        const struct crs_rec_fd *b = s[order[k]];
+        if (b && b->kind == CRS_FD_INHERIT && b->dev == was->dev && b->ino == was->ino &&
+            (b->mode & S_IFMT) == (was->mode & S_IFMT) && b->fd < f->fd && fcntl(b->fd, F_GETFD) >= 0)
+            return b->fd;
+    }
+    return f->dup_of;
+}
+
 /* A descriptor the process inherited from its launcher, of a kind that
  * cannot be reopened (a pipe to a shell, a socket, a terminal): cr_restart's
  * own descriptor of that number stands in for it when it is of the same
@@ -197,12 +221,12 @@ static void say_info(int to, const char *fmt, ...)
 static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *f, int say)
 {
     const char *what = crs_image_str(r->img, f->path);
-    if (f->dup_of >= 0 && f->dup_of <= 2 && f->dup_of < f->fd && fcntl(f->dup_of, F_GETFD) >= 0 &&
-        dup2(f->dup_of, f->fd) == f->fd) {
+    int std = f->dup_of >= 0 && f->dup_of <= 2 ? stream_of_copy(r->img, f) : -1;
+    if (std >= 0 && std < f->fd && fcntl(std, F_GETFD) >= 0 && dup2(std, f->fd) == f->fd) {
         /* the file of a standard stream (capture_fds.c, stream_copies): this restart's stream */
         fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
         say_info(say, "descriptor %d (%s when checkpointed), a copy of standard stream %d, is the restarted "
-                      "process's descriptor %d again", f->fd, what, f->dup_of, f->dup_of);
+                      "process's descriptor %d again", f->fd, what, std, std);
         return;
     }
     struct stat st;
