@@ -59,7 +59,7 @@ static int ompi_layer_before_winmem(const struct crs_image *img)
         if (strcmp(b ? b + 1 : path, "revive-mpi-ompi.so"))
             continue;
         int gone = 0;
-        if (crs_image_file_changed(img, i, path, &gone) || gone)
+        if (crs_image_file_changed(img, i, path, &gone, NULL) || gone)
             return 0;
         return file_has(path, PML_LOWER_WINMEM_ARM) == 0;
     }

@@ -82,12 +82,22 @@ int filem_meta_check_facts(const struct filem_meta *m, const char *prefix, const
         return -ENOENT;
     }
     const char *changed = NULL;
+    /* a build id is the linker's hash of the contents: the same one and size is the same file,
+     * whatever its time (a copy put back with cp, review LOW-3); without one, the time decides */
+    int by_id = bid && strcmp(bid, "none") != 0;
     if (bid && strcmp(bid, now.build_id[0] ? now.build_id : "none") != 0)
         changed = "build id";
     else if (now.size != size)
         changed = "size";
-    else if ((uint64_t)now.mtime_ns != mt)
+    else if ((uint64_t)now.mtime_ns != mt && !by_id)
         changed = "modification time";
+    if (!changed && (uint64_t)now.mtime_ns != mt) {
+        filem_fmt(err, errlen,
+                 "the %s %s has another modification time than when the snapshot was taken, but "
+                 "the same size and build id: taken for the same file (a copy put back)",
+                 what, path);
+        return 1;
+    }
     if (changed) {
         filem_fmt(err, errlen,
                  "the %s %s changed since the snapshot was taken (its %s differs); a restart needs "

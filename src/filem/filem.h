@@ -227,7 +227,9 @@ int filem_file_facts(const char *path, struct filem_file_facts *f, char *err, si
 int filem_meta_put_facts(struct filem_meta *m, const char *prefix, const struct filem_file_facts *f);
 /* Compares the recorded facts of PREFIX with the file as it is now (at path_now if not NULL:
  * the file moved, restart-mpi --relocate; else at the recorded PREFIX.path): 0, or
- * -ENOENT/-ESTALE with a message naming `what` ("application binary"). */
+ * -ENOENT/-ESTALE with a message naming `what` ("application binary"). A file with a build id
+ * is the same when its build id and size are: 1, with a warning in err, when only its
+ * modification time differs (a copy put back). */
 int filem_meta_check_facts(const struct filem_meta *m, const char *prefix, const char *what,
                            const char *path_now, char *err, size_t errlen);
 

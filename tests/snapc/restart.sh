@@ -107,9 +107,13 @@ JOB=$!; jobs_started="$jobs_started $JOB"; mkdir -p "$W/b.ready"
 wait_for 60 '[ "$(ls "$W/b.ready" | wc -l)" -ge 2 ]' || fail "the job of a copied binary did not start"
 expect_rc 0 "a job of a copied binary" "$CKPT" --term $JOB
 bref=$(tail -n1 "$W/cmd.out"); wait $JOB
+# only its time changed (put back with cp: the same size and build id): taken, with a warning
 touch -d '2001-01-01' "$W/bin/fake_rank"
+REVIVE_RESTART_RANK=$W/bin/fake_rank expect_rc 0 "a binary put back with cp" "$RESTART" --showme "$bref" &&
+    err_has "restart-mpi: warning: the application binary $W/bin/fake_rank has another modification time than when the snapshot was taken, but the same size and build id"
+printf '\0' >>"$W/bin/fake_rank"
 REVIVE_RESTART_RANK=$W/bin/fake_rank expect_rc 1 "a changed binary" "$RESTART" "$bref" &&
-    err_has "the application binary $W/bin/fake_rank changed since the snapshot was taken"
+    err_has "the application binary $W/bin/fake_rank changed since the snapshot was taken (its size differs)"
 # a changed MPI library (FAKE_MPI_LIBRARY: the fake ranks report it as theirs)
 cp "$FLAUNCH" "$W/bin/libfakempi.so"
 ( clean_exec REVIVE_VERBOSE=2 FAKE_MPI_LIBRARY=$W/bin/libfakempi.so "$COORD" --flavor fake -- "$FLAUNCH" -np 2 \
@@ -121,8 +125,11 @@ lref=$(tail -n1 "$W/cmd.out"); wait $JOB
 grep -q "^mpi.path $W/bin/libfakempi.so$" "$lref/snapshot.meta" || fail "the MPI library is not in the metadata: $(grep ^mpi "$lref/snapshot.meta")"
 expect_rc 0 "the MPI library unchanged" "$RESTART" --showme "$lref"
 touch -d '2001-01-01' "$W/bin/libfakempi.so"
+expect_rc 0 "an MPI library put back with cp" "$RESTART" --showme "$lref" &&
+    err_has "restart-mpi: warning: the MPI library $W/bin/libfakempi.so has another modification time than when the snapshot was taken, but the same size and build id"
+printf '\0' >>"$W/bin/libfakempi.so"
 expect_rc 1 "a changed MPI library" "$RESTART" --showme "$lref" &&
-    err_has "the MPI library $W/bin/libfakempi.so changed since the snapshot was taken"
+    err_has "the MPI library $W/bin/libfakempi.so changed since the snapshot was taken (its size differs)"
 pass "refusals"
 
 # a restart that fails (the ranks never come back) is recorded; the default skips that sequence

@@ -49,6 +49,13 @@ usage2 "restart-mpi --preload --ckpt-local none" "--preload needs a node-local d
 usage2 "restart-mpi --ckpt-file-data-max lots" "--ckpt-file-data-max needs a size such as 4G" \
     "$RESTART" --ckpt-file-data-max lots "$W"
 usage2 "restart-mpi with two REFs" "one snapshot reference only" "$RESTART" "$W" "$W"
+# REF before "--" (review LOW-3: the last launcher option was taken for the reference, "3 does
+# not exist"), an option last after "--", nothing after it
+usage2 "restart-mpi REF -- -np 3" "restart-mpi: the snapshot reference goes last, after the launcher options: restart-mpi [OPTIONS] -- -np... $W (it came before --)" \
+    "$RESTART" "$W" -- -np 3
+usage2 "restart-mpi -- --oversubscribe" "restart-mpi: the last argument after -- is the snapshot reference, not the launcher option --oversubscribe" \
+    "$RESTART" -- --oversubscribe
+usage2 "restart-mpi --" "restart-mpi: no snapshot reference after --" "$RESTART" --
 usage2 "ckpt-info --max-age (no value)" "ckpt-info: --max-age needs a number of days" "$INFO" --clean-cache --max-age
 usage2 "ckpt-info --max-age x" "ckpt-info: --max-age needs a number of days" "$INFO" --clean-cache --max-age x
 usage2 "ckpt-info with two REFs" "ckpt-info: one snapshot reference only" "$INFO" "$W" "$W"

@@ -381,11 +381,25 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
-            /* everything up to the last argument is for the launcher */
+            /* everything up to the last argument is for the launcher, the last is REF: a REF
+             * given before "--" made the last launcher option the reference ("3 does not
+             * exist", review LOW-3), so each mistake is said as such */
+            if (ref && i + 1 < argc)
+                usage_die("the snapshot reference goes last, after the launcher options: "
+                          "restart-mpi [OPTIONS] -- %s... %s (it came before --); see %s --help",
+                          argv[i + 1], ref, me);
+            if (!ref && i + 1 >= argc)
+                usage_die("no snapshot reference after --: restart-mpi [OPTIONS] -- "
+                          "[LAUNCHER OPTIONS...] REF; see %s --help", me);
             for (i++; i < argc - 1; i++)
                 push(&extra, argv[i]);
-            if (i < argc)
+            if (i < argc) {
+                if (argv[i][0] == '-')
+                    usage_die("the last argument after -- is the snapshot reference, not the "
+                              "launcher option %s: restart-mpi [OPTIONS] -- [LAUNCHER OPTIONS...] "
+                              "REF; see %s --help", argv[i], me);
                 ref = argv[i];
+            }
             break;
         } else if (!strcmp(a, "--seq") || !strcmp(a, "-s")) {
             const char *v = i + 1 < argc ? argv[++i] : "";
@@ -583,10 +597,18 @@ int main(int argc, char **argv)
     const char *app_rec = filem_meta_get(&m, "app.path"), *mpi_rec = filem_meta_get(&m, "mpi.path");
     int app_moved = app_rec && relocated(app_rec, &reloc, app_now, sizeof app_now);
     int mpi_moved = mpi_rec && relocated(mpi_rec, &reloc, mpi_now, sizeof mpi_now);
-    if (filem_meta_check_facts(&m, "app", "application binary", app_moved ? app_now : NULL, err,
-                               sizeof err) < 0 ||
-        filem_meta_check_facts(&m, "mpi", "MPI library", mpi_moved ? mpi_now : NULL, err,
-                               sizeof err) < 0)
+    /* the same build id and size with another time is the same file: a warning (LOW-3) */
+    const char *warned = NULL;
+    int fc = filem_meta_check_facts(&m, "app", "application binary", app_moved ? app_now : NULL, err,
+                                    sizeof err);
+    if (fc > 0) {
+        fprintf(stderr, "%s: warning: %s\n", me, err);
+        warned = app_moved ? app_now : app_rec;
+    }
+    if (fc >= 0 && (fc = filem_meta_check_facts(&m, "mpi", "MPI library", mpi_moved ? mpi_now : NULL,
+                                                 err, sizeof err)) > 0)
+        fprintf(stderr, "%s: warning: %s\n", me, err);
+    if (fc < 0)
         die("%s%s", err,
             reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
@@ -616,7 +638,7 @@ int main(int argc, char **argv)
         die("%s is damaged: %s; %s", seqdir, err, other_seq_hint(jobdir, seq, hint, sizeof hint));
     /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
      * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
-    int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, err, sizeof err) : 0;
+    int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, warned, err, sizeof err) : 0;
     if (fe == -ESTALE || fe == -ENOENT)
         die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);

@@ -36,7 +36,7 @@ static void seen_add(struct seen *s, const char *p)
 }
 
 /* One image: 0, -ESTALE / -ENOENT with err filled, or -errno of the reader. */
-static int check_image(const char *path, int rank, struct seen *seen,
+static int check_image(const char *path, int rank, struct seen *seen, const char *warned,
                        int (*moved)(const char *, char *, size_t, void *), void *arg, char *err,
                        size_t errlen)
 {
@@ -63,8 +63,12 @@ static int check_image(const char *path, int rank, struct seen *seen,
             p = buf;
         if (seen_has(seen, p))
             continue;
-        int gone;
-        const char *what = crs_image_file_changed(&img, i, p, &gone);
+        int gone, touched;
+        const char *what = crs_image_file_changed(&img, i, p, &gone, &touched);
+        if (!gone && !what && touched && !(warned && !strcmp(p, warned)))
+            fprintf(stderr, "restart-mpi: warning: %s, mapped by rank %d, has another modification "
+                    "time than at the checkpoint, but the same size and build id: taken for the same "
+                    "program (a copy put back)\n", p, rank);
         if (gone) {
             snprintf(err, errlen,
                      "%s, mapped by rank %d, is missing (%s): put it back%s", p, rank,
@@ -89,14 +93,14 @@ static int check_image(const char *path, int rank, struct seen *seen,
 
 int restart_check_files(const char *seqdir, uint64_t ranks,
                         int (*moved)(const char *path, char *out, size_t len, void *arg),
-                        void *arg, char *err, size_t errlen)
+                        void *arg, const char *warned, char *err, size_t errlen)
 {
     struct seen seen = {0};
     int e = 0;
     for (uint64_t r = 0; r < ranks && !e; r++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/rank_%llu.img", seqdir, (unsigned long long)r);
-        e = check_image(path, (int)r, &seen, moved, arg, err, errlen);
+        e = check_image(path, (int)r, &seen, warned, moved, arg, err, errlen);
     }
     for (size_t i = 0; i < seen.n; i++)
         free(seen.v[i]);

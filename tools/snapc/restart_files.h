@@ -15,9 +15,11 @@
  * moved(): 1 with the path --relocate moves it to in out (as the ranks move it), else 0.
  * 0 when none changed; -ESTALE (a file changed) or -ENOENT (a file is gone) with one sentence
  * in err naming the file, the rank and what differs; another -errno when an image cannot be
- * read. */
+ * read. A file with only another modification time (the same size and build id: a copy put
+ * back) is the same: a warning on stderr, once per file, unless it is `warned` (NULL or a
+ * path the caller warned about already). */
 int restart_check_files(const char *seqdir, uint64_t ranks,
                         int (*moved)(const char *path, char *out, size_t len, void *arg),
-                        void *arg, char *err, size_t errlen);
+                        void *arg, const char *warned, char *err, size_t errlen);
 
 #endif

@@ -32,11 +32,13 @@ static int build_id_of(const char *path, uint8_t *out)
 }
 
 const char *crs_image_file_changed(const struct crs_image *img, size_t i, const char *path,
-                                   int *gone)
+                                   int *gone, int *touched)
 {
     const struct crs_rec_file *f = &img->files[i];
     struct stat st;
     *gone = 0;
+    if (touched)
+        *touched = 0;
     if (stat(path, &st) != 0) {
         *gone = errno;
         return NULL;
@@ -44,14 +46,20 @@ const char *crs_image_file_changed(const struct crs_image *img, size_t i, const 
     int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
     if ((uint64_t)st.st_size != f->size)
         return "its size";
-    if (mt != f->mtime_ns)
-        return "its modification time";
     if (f->build_id_len) {
+        /* the linker's hash of the file's contents: the same build id and size is the same
+         * program, whatever its time (a copy put back with cp: review LOW-3) */
         uint8_t id[CRS_BUILD_ID_MAX];
         int n = build_id_of(path, id);
         if (n != (int)f->build_id_len || memcmp(id, f->build_id, f->build_id_len))
             return "its build id";
-    } else if (st.st_ino != f->ino)
+        if (touched)
+            *touched = mt != f->mtime_ns;
+        return NULL;
+    }
+    if (mt != f->mtime_ns)
+        return "its modification time";
+    if (st.st_ino != f->ino)
         return "its inode";
     return NULL;
 }

@@ -15,9 +15,12 @@
 char *crs_image_private_files(const struct crs_image *img);
 
 /* How the file at `path` now differs from img->files[i]: NULL when it is the same file, else
- * what differs ("its size", "its modification time", "its build id", "its inode"). When it
- * cannot be looked at, NULL with *gone set to the errno of stat (else *gone is 0). */
+ * what differs ("its size", "its modification time", "its build id", "its inode"). A file with
+ * a build id is the same when its size and build id are (its time and inode may differ: a
+ * copy put back; *touched, when not NULL, is then 1 if its modification time differs, for a
+ * warning); one without is the same when its size, time and inode are. When it cannot be
+ * looked at, NULL with *gone set to the errno of stat (else *gone is 0). */
 const char *crs_image_file_changed(const struct crs_image *img, size_t i, const char *path,
-                                   int *gone);
+                                   int *gone, int *touched);
 
 #endif

@@ -1,8 +1,10 @@
 /* Refusing images that this machine cannot bring back faithfully. */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
 #include "crs/base/image_files.h"
 #include "crs/uspace/maps.h"
+#include "common/log.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -100,8 +102,11 @@ static int check_files(struct crs_restore *r)
         if (!private_use[i])
             continue;
         const char *path = crs_restore_path(r, crs_image_str(img, img->files[i].path));
-        int gone;
-        const char *what = crs_image_file_changed(img, i, path, &gone);
+        int gone, touched;
+        const char *what = crs_image_file_changed(img, i, path, &gone, &touched);
+        if (touched)   /* restart-mpi said so already, once: a rank only tells when asked */
+            revive_log_info("%s has another modification time than at the checkpoint, but the same "
+                            "size and build id: the same program (a copy put back), restored", path);
         if (gone) {
             crs_restore_error(r, "%s, mapped by the process, is missing: %s; put it back to restart%s", path,
                               strerror(gone), crs_restore_moved_hint(gone));

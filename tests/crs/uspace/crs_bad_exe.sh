@@ -4,13 +4,19 @@
 # (LD_LIBRARY_PATH), is checkpointed with --kill; then, one change at a time,
 # cr_restart must refuse with one clear line naming the changed file, a
 # non-zero exit that is not a signal, no output from the program:
-#   exe-byte     one byte of the executable changed in place (same size)
+#   exe-byte     one byte of the executable's build id changed in place (same size: the
+#                program linked again from changed sources)
 #   exe-append   the executable grew by a byte
 #   exe-replaced another program copied over it
 #   lib-append   the copy of libc grew by a byte
 #   exe-missing  the executable deleted
 # After each change the original bytes and mtime are put back (same inode),
 # and a final restart must then succeed: the refusals were for the change.
+# exe-copied: the executable put back with plain cp (the same bytes, size and
+# build id, a new time and, after exe-missing, a new inode) is the same
+# program: the restart works (review LOW-3: refused for its time alone). A
+# file with a build id is compared by its size and build id only, so a byte
+# changed elsewhere without linking again is not seen (image_files.h).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_bad_exe
 crs_need_tools cr_run cr_checkpoint cr_restart
@@ -66,8 +72,16 @@ expect_refusal() {
     crs_expect_refusal "$1" "$WORK/$1.err" "$st" "$2"
 }
 
-printf 'Z' | dd of="$EXE" bs=1 seek=$(($(stat -c %s "$EXE") - 100)) conv=notrunc 2>/dev/null
-expect_refusal exe-byte "$EXE"
+# the build id's last byte, found by its bytes in the file (readelf prints it in hex)
+bid=$(readelf -n "$EXE" 2>/dev/null | awk '/Build ID:/ {print $3; exit}')
+at=$(LC_ALL=C grep -obUaP "$(echo "$bid" | sed 's/../\\x&/g')" "$EXE" 2>/dev/null | head -n 1 | cut -d: -f1)
+if [ -z "$bid" ] || [ -z "$at" ]; then
+    crs_fail "setup: no build id found in $EXE (readelf -n: '$bid')"
+else
+    printf "\\x$(printf %02x $(( (0x${bid: -2} + 1) % 256 )))" |
+        dd of="$EXE" bs=1 seek=$((at + ${#bid} / 2 - 1)) conv=notrunc 2>/dev/null
+    expect_refusal exe-byte "$EXE"
+fi
 put_back "$EXE" "$WORK/exe.orig"
 
 printf 'Z' >>"$EXE"
@@ -87,6 +101,16 @@ fi
 rm -f "$EXE"
 expect_refusal exe-missing "$EXE"
 put_back "$EXE" "$WORK/exe.orig"
+
+sleep 0.01
+cp "$WORK/exe.orig" "$EXE.new" && mv -f "$EXE.new" "$EXE"
+if [ "$(stat -c %y "$EXE")" = "$(stat -c %y "$WORK/exe.orig")" ]; then
+    crs_fail "exe-copied: cp kept the executable's time"
+else
+    st=$(crs_run "$WORK/copied" "$CRS_TOOLS/cr_restart" "$IMG")
+    crs_expect_run "exe-copied: the executable put back with cp (new time and inode) restarts" \
+        "$WORK/ref.after1" "$WORK/copied" "$st"
+fi
 
 # control: with everything put back (the executable has a new inode after
 # exe-missing, the same bytes, size and mtime), a restart may be refused for

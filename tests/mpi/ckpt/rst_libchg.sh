@@ -1,8 +1,8 @@
 #!/bin/bash
 # rst_libchg.sh FLAVOR: a restart that a rank refuses because of what lies outside its image is
 # not the snapshot's failure. rst_libchg keeps a copy of libz (in the work folder) mapped in
-# every rank; the job (2 ranks) is ended by "ckpt-mpirun --term" after its second step, then the
-# copy is touched (its modification time differs, as after an upgrade of a library or of Revive
+# every rank; the job (2 ranks) is ended by "ckpt-mpirun --term" after its second step, then a
+# byte is added to the copy (its size differs, as after an upgrade of a library or of Revive
 # between the checkpoint and the restart). restart-mpi of the snapshot directory is refused before
 # the launch: status 1, one line on stderr naming the file and the rank and saying the snapshot is
 # not marked, nothing on stdout, the index unchanged, no process started (before, every rank
@@ -10,8 +10,10 @@
 # the ranks: status non-zero, the ranks' reason naming the file, the coordinator's line saying the
 # restart was refused and the snapshot not marked, the index unchanged, no process left. Before
 # (review8 R2) the ranks' refusal was recorded as a failed restart, and the next default restart
-# went back to an older sequence, which failed the same way. Then the file's time is put back: the
-# default restart takes the same sequence and the job ends as uninterrupted.
+# went back to an older sequence, which failed the same way. Then the file is put back with plain
+# cp (the same contents, size and build id, a new modification time): the default restart takes
+# the same sequence, restart-mpi warns once naming the file's new time, and the job ends as
+# uninterrupted (review LOW-3: a copy put back was refused for its time alone).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -37,14 +39,14 @@ wait $job
 rm -f pace
 jd=$(dirname "$ref")
 cp -p "$jd/index" index.keep
-touch "$lib"
+printf '\0' >>"$lib"
 clean timeout -k 5 300 "$RESTART" "$jd" >pre.out 2>pre.err; rc=$?
 if [ $rc != 1 ]; then
     failed "the changed library, before the launch: restart-mpi status $rc, not 1"; show_err pre.err
 elif [ "$(wc -l <pre.err)" != 1 ] || [ -s pre.out ]; then
     failed "the changed library, before the launch: not one line: $(wc -l <pre.err) on stderr," \
         "$(wc -l <pre.out) on stdout"; show_err pre.err
-elif ! grep -q "^restart-mpi: .*$lib, mapped by rank 0, changed since the checkpoint (its modification time differs).*not marked as failed" pre.err; then
+elif ! grep -q "^restart-mpi: .*$lib, mapped by rank 0, changed since the checkpoint (its size differs).*not marked as failed" pre.err; then
     failed "the changed library, before the launch: the line does not name it and say not marked"
     show_err pre.err
 elif ! cmp -s index.keep "$jd/index"; then
@@ -56,7 +58,7 @@ left=$(no_strays "$d/") || failed "the changed library, before the launch: proce
 clean timeout -k 5 300 "$RESTART" --no-verify "$jd" >bad.out 2>bad.err; rc=$?
 if [ $rc = 0 ] || [ $rc = 124 ]; then
     failed "the changed library: restart-mpi status $rc"; show_err bad.err
-elif ! grep -q "$lib changed since the checkpoint (its modification time differs)" bad.err; then
+elif ! grep -q "$lib changed since the checkpoint (its size differs)" bad.err; then
     failed "the changed library: no rank named it"; show_err bad.err
 elif ! grep -q -- "$ref was refused: .*not marked as failed" bad.err; then
     failed "the changed library: the refusal does not say the snapshot is not marked as failed"
@@ -69,7 +71,9 @@ else
     pass "the changed library: status $rc, not marked: $(grep -m1 'was refused' bad.err | cut -c1-240)"
 fi
 left=$(no_strays "$d/") || failed "the changed library: processes left: $left"
-touch -r "$lib.orig" "$lib"
+sleep 0.01
+cp "$lib.orig" "$lib"
+[ "$(stat -c %Y.%y "$lib")" != "$(stat -c %Y.%y "$lib.orig")" ] || { failed "cp kept the file's time"; exit 1; }
 "$RESTART" --showme "$jd" >show.out 2>show.err
 if grep -qF "$ref" show.out && ! grep -q skipping show.err; then
     pass "the library put back: the default restart takes $ref again"
@@ -79,5 +83,11 @@ fi
 clean timeout -k 5 600 "$RESTART" "$jd" >out.1 2>err.1; rc=$?
 results out.0 out.1 >both.out
 restart_verdict "the library put back"
+nw=$(grep -c "^restart-mpi: warning: $lib, mapped by rank 0, has another modification time than at the checkpoint, but the same size and build id" err.1)
+if [ "$nw" != 1 ]; then
+    failed "the library put back with cp: restart-mpi warned $nw times naming its new time, not once"; show_err err.1
+else
+    pass "the library put back with cp: warned once: $(grep -m1 "warning: $lib" err.1 | cut -c1-200)"
+fi
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
