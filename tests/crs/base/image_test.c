@@ -189,6 +189,15 @@ static int sample_kobjs(struct crs_image_writer *w)
         { .socket = 4, .level = IPPROTO_TCP, .name = TCP_KEEPIDLE, .len = 4, .value = { 77 } },
     };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKOPTS, opts, sizeof(opts[0]), 2);
+    /* version 14: the epoll's edge-triggered watch of descriptor 10 had its edge consumed */
+    struct crs_rec_epoll_edge edge = { .target = 1, .flags = CRS_EPOLL_EDGE_CONSUMED };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_EPOLLEDGE, &edge, sizeof(edge), 1);
+    /* version 15: descriptor 8 sends SIGUSR1 (10) to the process itself, descriptor 10 SIGIO to nobody */
+    struct crs_rec_fdown owners[2] = {
+        { .fd = 8, .type = 1 /* F_OWNER_PID */, .id = 4242, .sig = 10, .who = CRS_FDOWN_SELF },
+        { .fd = 10, .type = 1, .id = 0, .sig = 0, .who = CRS_FDOWN_NONE },
+    };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_FDOWNERS, owners, sizeof(owners[0]), 2);
     return rc;
 }
 

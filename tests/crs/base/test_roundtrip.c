@@ -124,13 +124,22 @@ static void check_kobjs(struct crs_image *img)
     ASSERT_EQ(img->nsockopts, 2);
     ASSERT_EQ(img->sockopts[1].socket, 4);
     ASSERT_EQ(img->sockopts[1].value[0], 77);
+    ASSERT_EQ(img->nepoll_edges, 1);
+    ASSERT_EQ(img->epoll_edges[0].target, 1);
+    ASSERT_EQ(img->epoll_edges[0].flags, CRS_EPOLL_EDGE_CONSUMED);
+    ASSERT_EQ(img->nfdowns, 2);
+    ASSERT_EQ(img->fdowns[0].fd, 8);
+    ASSERT_EQ(img->fdowns[0].id, 4242);
+    ASSERT_EQ(img->fdowns[0].who, CRS_FDOWN_SELF);
+    ASSERT_EQ(img->fdowns[1].who, CRS_FDOWN_NONE);
 }
 
 static void check_fields(struct crs_image *img, int level, int with_ext, int with_kobj)
 {
-    /* version 2 only when extensions need it, 13 for kernel objects with socket options (image_format.h) */
-    ASSERT_EQ(img->hdr.version, with_kobj ? 13 : with_ext ? 2 : 1);
-    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 11 : 0));
+    /* version 2 only when extensions need it, 15 for kernel objects with socket options, consumed
+     * epoll edges and descriptor owners (image_format.h) */
+    ASSERT_EQ(img->hdr.version, with_kobj ? 15 : with_ext ? 2 : 1);
+    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 13 : 0));
     if (with_kobj)
         check_kobjs(img);
     check_exts(img, with_ext);
