@@ -580,14 +580,17 @@ struct crs_rec_epoll_via {
 };
 
 /* An edge-triggered epoll watch (EPOLLTGTS record `target`, EPOLLET
- * without EPOLLONESHOT) whose file may be ready while its edge was already
+ * without EPOLLONESHOT) whose file was ready while its edge was already
  * reported to the program (epoll_wait returned it; the program did not
  * drain the file): a restart adds it and consumes the edge again before the
- * program runs, so that it is not reported a second time. Records in
+ * program runs, and the restored process takes it off the ready list again
+ * once the restart's own wake-ups are done (signals queued again, inotify
+ * fillers), so that it is not reported a second time. Records in
  * ascending `target` order. An ET watch without a record had its edge
- * waiting (or its epoll was not probed: another epoll watches it
- * edge-triggered, or one of its ET watches is of a number closed since);
- * an image without the section (before version 14) has none. */
+ * waiting, or its file was not ready (no edge either way; images of
+ * Revive before this session recorded those too), or its epoll was not
+ * probed (one of its ET watches is of a number closed since); an image
+ * without the section (before version 14) has none. */
 struct crs_rec_epoll_edge {
     uint32_t target;
     uint32_t flags;          /* CRS_EPOLL_EDGE_CONSUMED */

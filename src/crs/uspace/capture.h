@@ -41,6 +41,8 @@ struct crs_capture_opts {
     int nkept_zombies;
 };
 
+struct crs_epoll_probe;
+
 struct crs_capture {
     struct crs_scratch *scratch;
     struct crs_capture_opts opts;
@@ -89,6 +91,7 @@ struct crs_capture {
     size_t nepoll_vias;
     struct crs_rec_epoll_edge *epoll_edges; /* edge-triggered watches whose edge was consumed */
     size_t nepoll_edges, epoll_edges_cap;
+    struct crs_epoll_probe *epoll_probe;    /* the epolls' ready lists (capture_epoll_edges.c) */
     struct crs_rec_inwatch *inwatches;
     const char **inwatch_paths;
     size_t ninwatches;
@@ -143,9 +146,17 @@ int crs_capture_sysvipc(struct crs_capture *c); /* System V semaphore sets and m
  * 0 when r is one (kind and index set), 1 when it is not, -errno (message). */
 int crs_capture_kobj_init(struct crs_capture *c);
 int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *link);
-/* After crs_capture_fds: which edge-triggered epoll watches had their edge
- * consumed (capture_epoll_edges.c); the epolls' ready lists are as before. */
+/* Which edge-triggered epoll watches had their edge consumed
+ * (capture_epoll_edges.c): crs_capture_epoll_probe first of all (before
+ * the inotify capture, whose filler event wakes epolls), reading every
+ * epoll's ready list and putting it back; crs_capture_epoll_edges after
+ * crs_capture_fds, recording the consumed ones; crs_capture_epoll_settle
+ * last (also after a failed capture), taking the consumed ones off the
+ * ready lists again where the capture's own wake-ups queued them (0, or
+ * -errno with a message in err). */
+int crs_capture_epoll_probe(struct crs_capture *c);
 int crs_capture_epoll_edges(struct crs_capture *c);
+int crs_capture_epoll_settle(struct crs_capture *c, char *err, size_t errlen);
 /* A pidfd (capture_pidfd.c): 0 when r is one (kind, target pid in memfd),
  * 1 when it is not, -errno with the message (one naming a process that the
  * restart cannot give back). */

@@ -6,86 +6,357 @@
  * queues every ready watch, so without telling them apart a consumed edge
  * comes again after the restart, and the program handles its event twice.
  *
- * The probe runs inside the process while its threads are parked:
- * epoll_wait(timeout 0) on the program's epoll returns exactly the watches
- * on its ready list (a level-triggered one puts itself back; an
- * edge-triggered or one-shot one is taken off, or disarmed), and each
- * edge-triggered or one-shot watch it returned is armed again at once with
- * EPOLL_CTL_MOD (EPOLL_CTL_DEL and ADD for EPOLLEXCLUSIVE, which MOD
- * refuses): the file is ready, so the kernel queues it again and the
- * running original sees its edge as before. The edge-triggered watches it
- * did not return are recorded as consumed.
+ * Three steps, inside the process while its threads are parked:
+ *  1. crs_capture_epoll_probe, first of all (before libcr's inotify capture
+ *     reads the unread events out and queues its filler event, which wakes
+ *     the epolls watching the inotify: base/inotify_saved.h): each epoll's
+ *     watches from its fdinfo, then epoll_wait(timeout 0) on it returns
+ *     exactly its ready list (a level-triggered watch puts itself back; an
+ *     edge-triggered or one-shot one is taken off, or disarmed), and each
+ *     edge-triggered or one-shot watch it returned is armed again at once
+ *     (epoll_settle.h): the file is ready, so the kernel queues it again and
+ *     the running original sees its edge as before. An edge-triggered watch
+ *     it did not return whose file is ready (poll) had its edge consumed; one
+ *     whose file is not ready has no edge at all (a restart must not read off
+ *     an edge that comes while it restores). A ready signalfd's edge is taken
+ *     as consumed (libcr's park signal woke it: see probe_one). Epolls are probed outermost
+ *     first: arming an inner epoll's watches again wakes the epolls that
+ *     watch it, which must have been read before.
+ *  2. crs_capture_epoll_edges, after crs_capture_fds: the consumed ones are
+ *     recorded against the image's watches.
+ *  3. crs_capture_epoll_settle, last (after the signals the capture takes
+ *     off their queues are queued again): the wake-ups since (the inotify
+ *     filler, inner epolls armed again, those signals) queued consumed
+ *     watches again; each epoll is settled, innermost first, so the
+ *     original's ready lists are as they were (epoll_settle.h). Not undone:
+ *     a signal sent with kill(2) or by the kernel, pending at the
+ *     checkpoint, which the main thread queues again (with its sender) as
+ *     it leaves its park, when the program runs again: it wakes a signalfd
+ *     once more in the original (the restarted process is settled after
+ *     every signal is back).
  *
  * Not probed (their watches are restored as before, any ready one queued):
- * an epoll that another epoll watches edge-triggered or one-shot (arming
- * its watches again wakes the outer epoll: a new edge there), and an epoll
- * one of whose edge-triggered watches is of a number closed since (arming it
- * again would need that number, whose close would drop the process's POSIX
- * locks on its file). Watches that share one epoll_data value are told apart
- * by order, which is a guess; it is logged. */
+ * an epoll one of whose edge-triggered watches is of a number closed since
+ * (arming it again would need that number, whose close would drop the
+ * process's POSIX locks on its file). Watches that share one epoll_data
+ * value are told apart by order, which is a guess; it is logged. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/capture.h"
+#include "crs/uspace/epoll_settle.h"
+#include "crs/base/capture_filter.h"
 #include "common/log.h"
+#include "common/procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define EDGE_WATCH (EPOLLET | EPOLLONESHOT)
-/* the event bits a watch reports (a fired one-shot keeps none of them) */
-#define EVENT_BITS (~(uint32_t)(EPOLLET | EPOLLONESHOT | EPOLLWAKEUP | EPOLLEXCLUSIVE))
+#define EPOLLS_MAX 4096
+#define WATCHES_MAX 65536
+#define FDINFO_MAX (1u << 20)
 
-/* An armed edge-triggered or one-shot watch: the ones epoll_wait takes off
- * the ready list. */
-static int edge_watch(const struct crs_rec_epoll_tgt *t)
+/* One epoll of the process (its lowest number), its watches in
+ * epoll_probe.w[first, first + count) in fdinfo's order. */
+struct epoll_group {
+    int epfd;
+    uint32_t first, count;
+    int probed;
+    int order;   /* probe order: outermost first */
+};
+
+struct crs_epoll_probe {
+    struct epoll_group *g;
+    size_t ng;
+    struct crs_epoll_settle_watch *w;
+    size_t nw;
+    void *got;   /* room for the largest epoll's events */
+    size_t most;
+};
+
+/* ---- step 1 ---- */
+
+struct epoll_list {
+    int *fds;
+    size_t n;
+};
+
+static int link_is(int fd, const char *what)
 {
-    return (t->events & EDGE_WATCH) && (t->events & EVENT_BITS);
+    char path[64], link[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 0)
+        return 0;
+    link[n] = 0;
+    return strcmp(link, what) == 0;
 }
 
-static const struct crs_rec_fd *fd_record(const struct crs_capture *c, int fd)
+static int is_epoll(int fd)
 {
-    for (size_t i = 0; i < c->nfds; i++)
-        if (c->fds[i].fd == fd)
-            return &c->fds[i];
+    return link_is(fd, "anon_inode:[eventpoll]");
+}
+
+static int same_file(int a, int b)
+{
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    return syscall(SYS_kcmp, me, me, 0 /* KCMP_FILE */, a, b) == 0;
+}
+
+static long list_one(long n, int dirfd, void *arg)
+{
+    struct epoll_list *l = arg;
+    int fd = (int)n;
+    if (fd == dirfd || crs_capture_filter_fd(fd) || !is_epoll(fd))
+        return 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (same_file(l->fds[i], fd))
+            return 0;   /* a dup: the lowest number stands for it (as in crs_capture_fds) */
+    if (l->n == EPOLLS_MAX)
+        return -E2BIG;
+    l->fds[l->n++] = fd;
+    return 0;
+}
+
+static uint64_t kdev(uint64_t v)
+{
+    return makedev((unsigned)(v >> 20), (unsigned)(v & 0xfffff));
+}
+
+static int field(const char **p, const char *key, int hex, uint64_t *v)
+{
+    const char *q = strstr(*p, key);
+    if (!q)
+        return -1;
+    q += strlen(key);
+    while (*q == ' ' || *q == '\t')
+        q++;
+    int64_t s;
+    int bad = hex ? revive_parse_x64(&q, v) : revive_parse_i64(&q, &s);
+    if (!hex && !bad)
+        *v = (uint64_t)s;
+    *p = q;
+    return bad ? -1 : 0;
+}
+
+/* The watches of epoll fd from its fdinfo into pr->w. */
+static int read_watches(struct crs_capture *c, struct crs_epoll_probe *pr, struct epoll_group *g, char *info)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", g->epfd);
+    long len = revive_read_file(path, info, FDINFO_MAX);
+    if (len < 0) {
+        crs_capture_error(c, "cannot read %s: %s", path, strerror((int)-len));
+        return (int)len;
+    }
+    g->first = (uint32_t)pr->nw;
+    for (const char *p = info; (p = strstr(p, "tfd:")) != NULL;) {
+        uint64_t tfd, events, data, ino, sdev;
+        if (field(&p, "tfd:", 0, &tfd) || field(&p, "events:", 1, &events) || field(&p, "data:", 1, &data) ||
+            field(&p, "ino:", 1, &ino) || field(&p, "sdev:", 1, &sdev)) {
+            crs_capture_error(c, "cannot parse what epoll descriptor %d watches (%s)", g->epfd, path);
+            return -EIO;
+        }
+        if (pr->nw == WATCHES_MAX) {
+            crs_capture_error(c, "more than %d epoll watches", WATCHES_MAX);
+            return -E2BIG;
+        }
+        struct crs_epoll_settle_watch *w = &pr->w[pr->nw++];
+        *w = (struct crs_epoll_settle_watch){ g->epfd, (int32_t)tfd, (uint32_t)events, 0, data };
+        struct stat st;
+        if (fstat((int)tfd, &st) != 0 || st.st_ino != (ino_t)ino || st.st_dev != (dev_t)kdev(sdev))
+            w->flags |= CRS_EPS_VIA;   /* the number was closed (or reused) since */
+    }
+    g->count = (uint32_t)(pr->nw - g->first);
+    if (g->count > pr->most)
+        pr->most = g->count;
+    return 0;
+}
+
+/* The group of epoll number fd, or NULL. */
+static struct epoll_group *group_of(struct crs_epoll_probe *pr, int fd)
+{
+    for (size_t i = 0; i < pr->ng; i++)
+        if (pr->g[i].epfd == fd)
+            return &pr->g[i];
+    for (size_t i = 0; i < pr->ng; i++)   /* a dup's number */
+        if (same_file(pr->g[i].epfd, fd))
+            return &pr->g[i];
     return NULL;
 }
 
-static int via_of(const struct crs_capture *c, size_t target)
+/* Whether epoll a watches epoll b (through any number of b). */
+static int watches_epoll(struct crs_epoll_probe *pr, const struct epoll_group *a, const struct epoll_group *b)
 {
-    for (size_t i = 0; i < c->nepoll_vias; i++)
-        if (c->epoll_vias[i].target == target)
-            return c->epoll_vias[i].fd;
-    return -1;
-}
-
-/* Whether an edge-triggered or one-shot watch of some epoll is on epoll
- * descriptor `ep` (or a dup of it). */
-static int watched_edgewise(const struct crs_capture *c, int ep)
-{
-    for (size_t i = 0; i < c->nepoll_tgts; i++) {
-        if (!edge_watch(&c->epoll_tgts[i]))
-            continue;
-        int via = via_of(c, i);
-        const struct crs_rec_fd *f = fd_record(c, via >= 0 ? via : c->epoll_tgts[i].tfd);
-        if (f && f->kind == CRS_FD_EPOLL && (f->fd == ep || f->dup_of == ep))
+    for (uint32_t i = 0; i < a->count; i++) {
+        const struct crs_epoll_settle_watch *w = &pr->w[a->first + i];
+        if (!(w->flags & CRS_EPS_VIA) && is_epoll(w->tfd) && group_of(pr, w->tfd) == b)
             return 1;
     }
     return 0;
 }
 
-/* Arms watch t of epoll ep again (its file is ready: the kernel queues it). */
-static int arm_again(int ep, const struct crs_rec_epoll_tgt *t)
+/* Orders the epolls outermost first: an epoll gets its place once every
+ * epoll watching it has one (the kernel allows no loops). */
+static void order_groups(struct crs_epoll_probe *pr)
 {
-    struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
-    if (!(t->events & EPOLLEXCLUSIVE))
-        return epoll_ctl(ep, EPOLL_CTL_MOD, t->tfd, &ev);
-    if (epoll_ctl(ep, EPOLL_CTL_DEL, t->tfd, NULL) != 0)
-        return -1;
-    return epoll_ctl(ep, EPOLL_CTL_ADD, t->tfd, &ev);
+    for (size_t i = 0; i < pr->ng; i++)
+        pr->g[i].order = -1;
+    int next = 0, progress = 1;
+    while (progress) {
+        progress = 0;
+        for (size_t i = 0; i < pr->ng; i++) {
+            if (pr->g[i].order >= 0)
+                continue;
+            int free_ = 1;
+            for (size_t j = 0; j < pr->ng && free_; j++)
+                free_ = j == i || pr->g[j].order >= 0 || !watches_epoll(pr, &pr->g[j], &pr->g[i]);
+            if (free_) {
+                pr->g[i].order = next++;
+                progress = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < pr->ng; i++)   /* (a loop: cannot be) */
+        if (pr->g[i].order < 0)
+            pr->g[i].order = next++;
 }
+
+static short poll_bits(uint32_t events)
+{
+    return (short)(events & (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM |
+                             EPOLLWRBAND | EPOLLMSG | EPOLLRDHUP));
+}
+
+/* Whether the file of watch w is ready for the events it watches. */
+static int target_ready(const struct crs_epoll_settle_watch *w)
+{
+    struct pollfd p = { w->tfd, poll_bits(w->events), 0 };
+    int n;
+    while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+        ;
+    return n > 0 && (p.revents & (p.events | POLLERR | POLLHUP));
+}
+
+static int probe_one(struct crs_capture *c, struct crs_epoll_probe *pr, struct epoll_group *g)
+{
+    struct crs_epoll_settle_watch *w = &pr->w[g->first];
+    int edges = 0, closed = 0;
+    for (uint32_t i = 0; i < g->count; i++) {
+        edges |= crs_epoll_edge_watch(w[i].events);
+        closed |= crs_epoll_edge_watch(w[i].events) && (w[i].flags & CRS_EPS_VIA);
+    }
+    if (!edges)
+        return 0;
+    if (closed) {
+        revive_log_info("epoll descriptor %d: not probed for consumed edges (an edge-triggered watch of a number "
+                        "closed since); a ready edge-triggered watch of it reports its edge after a restart",
+                        g->epfd);
+        return 0;
+    }
+    if (crs_epoll_take_ready(w, g->count, pr->got) < 0) {
+        crs_capture_error(c, "cannot read the ready list of epoll descriptor %d: %s", g->epfd, strerror(errno));
+        return -EIO;
+    }
+    g->probed = 1;
+    int guessed = 0;
+    for (uint32_t i = 0; i < g->count; i++) {
+        if (!(w[i].flags & CRS_EPS_MATCHED))
+            continue;
+        w[i].flags |= CRS_EPS_REPORTED;
+        for (uint32_t j = 0; j < g->count; j++)
+            guessed |= j != i && w[j].data == w[i].data;
+        if (crs_epoll_edge_watch(w[i].events) && crs_epoll_arm_again(&w[i]) != 0) {
+            crs_capture_error(c, "cannot arm the watch of descriptor %d by epoll descriptor %d again after reading "
+                              "its ready list: %s; the program may miss its event", w[i].tfd, g->epfd,
+                              strerror(errno));
+            return -EIO;
+        }
+    }
+    if (guessed)
+        revive_log_info("epoll descriptor %d: watches that share one epoll_data value were told apart by order; "
+                        "an edge-triggered one among them may report its edge once more after a restart", g->epfd);
+    /* consumed: edge-triggered (not one-shot), not returned, its file ready.
+     * A signalfd is woken by every signal sent to the process, in its mask
+     * or not, so libcr's park signal queued every ready one again before
+     * the probe: one returned cannot be told from one whose edge waited.
+     * It is taken as consumed (the edge waited only if its signal came
+     * after the program's last epoll_wait, a moment before the checkpoint;
+     * an event loop waiting in epoll_wait has taken every edge). */
+    for (uint32_t i = 0; i < g->count; i++) {
+        if ((w[i].events & (EPOLLET | EPOLLONESHOT)) != EPOLLET || !crs_epoll_edge_watch(w[i].events) ||
+            (w[i].flags & CRS_EPS_VIA))
+            continue;
+        int sfd = link_is(w[i].tfd, "anon_inode:[signalfd]");
+        if ((!(w[i].flags & CRS_EPS_REPORTED) || sfd) && target_ready(&w[i]))
+            w[i].flags |= CRS_EPS_READY | CRS_EPS_CONSUMED;
+    }
+    return 0;
+}
+
+int crs_capture_epoll_probe(struct crs_capture *c)
+{
+    struct epoll_list l = { crs_scratch_alloc(c->scratch, EPOLLS_MAX * sizeof(int)), 0 };
+    if (!l.fds) {
+        crs_capture_error(c, "out of scratch memory for the epoll descriptors");
+        return -ENOMEM;
+    }
+    long r = revive_proc_for_each_number("/proc/self/fd", list_one, &l);
+    if (r == -E2BIG) {
+        crs_capture_error(c, "more than %d epoll descriptors", EPOLLS_MAX);
+        return -E2BIG;
+    }
+    if (r < 0) {
+        crs_capture_error(c, "cannot list the descriptors of the process: %s", strerror((int)-r));
+        return (int)r;
+    }
+    if (!l.n)
+        return 0;
+    struct crs_epoll_probe *pr = crs_scratch_alloc(c->scratch, sizeof *pr);
+    char *info = crs_scratch_alloc(c->scratch, FDINFO_MAX);
+    if (pr) {
+        memset(pr, 0, sizeof *pr);
+        pr->g = crs_scratch_alloc(c->scratch, l.n * sizeof *pr->g);
+        pr->w = crs_scratch_alloc(c->scratch, WATCHES_MAX * sizeof *pr->w);
+    }
+    if (!pr || !info || !pr->g || !pr->w) {
+        crs_capture_error(c, "out of scratch memory for %zu epoll descriptors", l.n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        struct epoll_group *g = &pr->g[pr->ng++];
+        memset(g, 0, sizeof *g);
+        g->epfd = l.fds[i];
+        int e = read_watches(c, pr, g, info);
+        if (e)
+            return e;
+    }
+    pr->got = crs_scratch_alloc(c->scratch, (pr->most ? pr->most : 1) * sizeof(struct epoll_event));
+    if (!pr->got) {
+        crs_capture_error(c, "out of scratch memory for %zu epoll events", pr->most);
+        return -ENOMEM;
+    }
+    order_groups(pr);
+    c->epoll_probe = pr;
+    for (int o = 0; o < (int)pr->ng; o++)
+        for (size_t i = 0; i < pr->ng; i++) {
+            if (pr->g[i].order != o)
+                continue;
+            int e = probe_one(c, pr, &pr->g[i]);
+            if (e)
+                return e;
+        }
+    return 0;
+}
+
+/* ---- step 2 ---- */
 
 static int add_consumed(struct crs_capture *c, size_t target)
 {
@@ -97,65 +368,14 @@ static int add_consumed(struct crs_capture *c, size_t target)
     return 0;
 }
 
-static int probe(struct crs_capture *c, int ep, const struct crs_rec_kfd *k, struct epoll_event *got,
-                 uint8_t *reported)
-{
-    int n;
-    do
-        n = epoll_wait(ep, got, (int)k->count, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        crs_capture_error(c, "cannot read the ready list of epoll descriptor %d: %s", ep, strerror(errno));
-        return -errno;
-    }
-    memset(reported, 0, k->count);
-    int guessed = 0;
-    for (int i = 0; i < n; i++) {
-        /* the first watch not matched yet with this data, edge-triggered ones first (a
-         * level-triggered one stays queued: which one it was does not matter) */
-        uint32_t pick = k->count, shared = 0;
-        for (int pass = 0; pass < 2 && pick == k->count; pass++)
-            for (uint32_t w = 0; w < k->count; w++) {
-                const struct crs_rec_epoll_tgt *t = &c->epoll_tgts[k->first + w];
-                if (t->data != got[i].data.u64 || reported[w])
-                    continue;
-                shared++;
-                if (pick == k->count && (pass || edge_watch(t)))
-                    pick = w;
-            }
-        if (pick == k->count)
-            continue;   /* a watch added since fdinfo was read: none is, the threads are parked */
-        guessed |= shared > 1;
-        reported[pick] = 1;
-        const struct crs_rec_epoll_tgt *t = &c->epoll_tgts[k->first + pick];
-        if (edge_watch(t) && arm_again(ep, t) != 0) {
-            crs_capture_error(c, "cannot arm the watch of descriptor %d by epoll descriptor %d again after "
-                              "reading its ready list: %s; the program may miss its event", t->tfd, ep,
-                              strerror(errno));
-            return -EIO;
-        }
-    }
-    if (guessed)
-        revive_log_info("epoll descriptor %d: watches that share one epoll_data value were told apart by order; "
-                        "an edge-triggered one among them may report its edge once more after a restart", ep);
-    for (uint32_t w = 0; w < k->count; w++) {
-        const struct crs_rec_epoll_tgt *t = &c->epoll_tgts[k->first + w];
-        int e;
-        if (!reported[w] && (t->events & EDGE_WATCH) == EPOLLET && (e = add_consumed(c, k->first + w)))
-            return e;
-    }
-    return 0;
-}
-
 int crs_capture_epoll_edges(struct crs_capture *c)
 {
-    if (!c->nepoll_tgts)
+    struct crs_epoll_probe *pr = c->epoll_probe;
+    if (!c->nepoll_tgts || !pr)
         return 0;
     c->epoll_edges_cap = c->nepoll_tgts;
     c->epoll_edges = crs_scratch_alloc(c->scratch, c->nepoll_tgts * sizeof *c->epoll_edges);
-    struct epoll_event *got = crs_scratch_alloc(c->scratch, c->nepoll_tgts * sizeof *got);
-    uint8_t *reported = crs_scratch_alloc(c->scratch, c->nepoll_tgts);
-    if (!c->epoll_edges || !got || !reported) {
+    if (!c->epoll_edges) {
         crs_capture_error(c, "out of scratch memory for %zu epoll watches", c->nepoll_tgts);
         return -ENOMEM;
     }
@@ -163,25 +383,39 @@ int crs_capture_epoll_edges(struct crs_capture *c)
         const struct crs_rec_fd *r = &c->fds[i];
         if (r->kind != CRS_FD_EPOLL || r->dup_of >= 0)
             continue;
+        struct epoll_group *g = group_of(pr, r->fd);
+        if (!g || !g->probed)
+            continue;
         const struct crs_rec_kfd *k = &c->kfds[r->memfd];
-        int edges = 0, closed = 0;
-        for (uint32_t w = 0; w < k->count; w++) {
-            const struct crs_rec_epoll_tgt *t = &c->epoll_tgts[k->first + w];
-            edges |= edge_watch(t);
-            closed |= edge_watch(t) && via_of(c, k->first + w) >= 0;
+        for (uint32_t t = 0; t < k->count; t++) {
+            const struct crs_rec_epoll_tgt *tg = &c->epoll_tgts[k->first + t];
+            /* the same fdinfo read twice with the threads parked: the same watches in the same order */
+            const struct crs_epoll_settle_watch *w = t < g->count ? &pr->w[g->first + t] : NULL;
+            if (!w || w->tfd != tg->tfd || w->data != tg->data)
+                continue;
+            int e;
+            if ((w->flags & CRS_EPS_CONSUMED) && (e = add_consumed(c, k->first + t)))
+                return e;
         }
-        if (!edges)
-            continue;
-        if (closed || watched_edgewise(c, r->fd)) {
-            revive_log_info("epoll descriptor %d: not probed for consumed edges (%s); a ready edge-triggered "
-                            "watch of it reports its edge after a restart", r->fd,
-                            closed ? "an edge-triggered watch of a number closed since"
-                                   : "another epoll watches it edge-triggered or one-shot");
-            continue;
-        }
-        int e = probe(c, r->fd, k, got, reported);
-        if (e)
-            return e;
     }
+    return 0;
+}
+
+/* ---- step 3 ---- */
+
+int crs_capture_epoll_settle(struct crs_capture *c, char *err, size_t errlen)
+{
+    struct crs_epoll_probe *pr = c->epoll_probe;
+    if (!pr)
+        return 0;
+    for (int o = (int)pr->ng - 1; o >= 0; o--)
+        for (size_t i = 0; i < pr->ng; i++) {
+            struct epoll_group *g = &pr->g[i];
+            if (g->order != o || !g->probed)
+                continue;
+            int e = crs_epoll_settle(&pr->w[g->first], g->count, pr->got, err, errlen);
+            if (e)
+                return e;
+        }
     return 0;
 }

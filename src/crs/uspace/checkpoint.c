@@ -28,6 +28,7 @@
 #include "crs/base/sysvshm_ids.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
+#include "crs/uspace/epoll_settle.h"
 #include "crs/uspace/park.h"
 #include "crs/uspace/restore.h"
 #include "crs/uspace/restart_info.h"
@@ -147,8 +148,7 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
     return 0;
 }
 
-/* not inlined: its caller forks (vfork-like), where GCC fears for its locals */
-__attribute__((noinline)) static int collect(struct crs_capture *c, size_t nparked)
+static int collect_all(struct crs_capture *c, size_t nparked)
 {
     int e;
     /* unread inotify events into buffers of the process: before the memory
@@ -182,6 +182,16 @@ __attribute__((noinline)) static int collect(struct crs_capture *c, size_t npark
     c->nthreads = k;
     crs_capture_thread_caps_order(c);
     return crs_capture_fd_owners(c);   /* an owner may be one of the threads */
+}
+
+/* not inlined: its caller forks (vfork-like), where GCC fears for its locals */
+__attribute__((noinline)) static int collect(struct crs_capture *c, size_t nparked)
+{
+    /* the epolls' ready lists, before anything of ours wakes their files */
+    int e = crs_capture_epoll_probe(c);
+    if (e)
+        return e;
+    return collect_all(c, nparked);
 }
 
 /* Everything after the restart that the checkpoint thread must do before the
@@ -263,6 +273,14 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
         if (crs_fd_owners_restore((const struct crs_rec_fdown *)info.fdowns, info.nfdowns, crs_park_tid_now, err,
                                   sizeof err))
             revive_log_error("restarted process %d: %s; it runs on without it", getpid(), err);
+    }
+    if (info.nepsettle) {
+        /* after the signals the restart queued and the inotify fillers,
+         * before the timers, whose signals are new events */
+        char err[256];
+        struct crs_epoll_settle_watch *w = (struct crs_epoll_settle_watch *)info.epsettle;
+        if (crs_epoll_settle(w, info.nepsettle, w + info.nepsettle, err, sizeof err))
+            revive_log_error("restarted process %d: %s", getpid(), err);
     }
     if (info.ntimers) {
         char err[256];
@@ -396,6 +414,17 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
             c->threads[i].pending = crs_thread_pending(c->threads[i].tid, c) & ~ours;
         c->proc.shared_pending &= ~ours;
         crs_capture_sigqueue(c);
+    }
+    /* last, also when the capture failed: the consumed edges that our
+     * wake-ups (the inotify filler, the signals queued again) queued again
+     * go off the ready lists (capture_epoll_edges.c). Not those of the
+     * signals the main thread queues again as it leaves its park: a signal
+     * sent with kill(2) or by the kernel still pending wakes a signalfd
+     * once more in the process that runs on. */
+    {
+        char err[256];
+        if (crs_capture_epoll_settle(c, err, sizeof err))
+            revive_log_error("%s; an epoll may report an edge the program took already", err);
     }
     last_nparked = c->nthreads;   /* the recorded ones: they come back */
     snprintf(last_exe, sizeof last_exe, "%s", c->exe ? c->exe : "");

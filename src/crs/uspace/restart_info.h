@@ -41,6 +41,11 @@ struct crs_restart_info {
     /* descriptors' I/O signal owners (struct crs_rec_fdown), likewise:
      * given again once the threads are back */
     uint64_t fdowns, nfdowns;
+    /* the watches of the epolls with consumed edges (struct
+     * crs_epoll_settle_watch), likewise: settled once every signal is
+     * queued again and the inotify fillers made (epoll_settle.h), room for
+     * as many struct epoll_event right behind them */
+    uint64_t epsettle, nepsettle;
 };
 
 /* A pidfd of one of the process's own threads (PIDFD_THREAD): a thread

@@ -51,6 +51,8 @@ struct crs_switch_plan {
     char stack[CRS_SWITCH_STACK] __attribute__((aligned(16)));
 };
 
+struct crs_epoll_settle_watch;
+
 struct crs_restore {
     struct crs_image *img;
     int restore_ids;        /* try to bring back the original pid and tids */
@@ -90,6 +92,10 @@ struct crs_restore {
     pid_t shm_peers_parent; /* processes of this parent share its objects (crs_restart_opts) */
     int *refused_outside;   /* crs_restart_opts: set when the restart fails for what lies outside
                              * the image (a live process holds what it needs) */
+    struct crs_epoll_settle_watch *epoll_settle; /* the watches of the epolls with consumed edges, inner
+                                                  * epolls first, for the restored process to settle
+                                                  * (restore_epoll.c, epoll_settle.h) */
+    size_t nepoll_settle;
     char shm_busy[600];     /* set by crs_restore_check_shm_busy: "PATH is in use by process P (COMM)",
                              * the restart makes its /dev/shm objects in a /dev/shm of its own */
     char err[768];

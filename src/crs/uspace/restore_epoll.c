@@ -14,10 +14,17 @@
  *      was on the original's ready list.
  * An epoll that others watch is made before them (its queued watches then
  * make it ready when the outer one adds its watch of it, as the original
- * was). pidfds' watches come later (restore_pidfd.c). */
+ * was). pidfds' watches come later (restore_pidfd.c).
+ * What the restart does afterwards wakes files again: the signals it
+ * queues wake a signalfd, libcr's filler event an inotify whose unread
+ * events wait in memory, and each wake-up queues a consumed watch again.
+ * So the watches of every epoll with a consumed edge go to the restored
+ * process (r->epoll_settle, inner epolls first), which settles them once
+ * all that is done (epoll_settle.h). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/restore.h"
+#include "crs/uspace/epoll_settle.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -144,6 +151,33 @@ static int drain(struct crs_restore *r, int ep)
     return total;
 }
 
+/* The watches of epoll f for the restored process to settle, when one of
+ * them had its edge consumed; an epoll with an edge-triggered watch of a
+ * number closed since was not probed (capture_epoll_edges.c), nor is it
+ * settled (it cannot arm that watch again). */
+static void note_settle(struct crs_restore *r, const struct crs_rec_fd *f)
+{
+    const struct crs_image *img = r->img;
+    const struct crs_rec_kfd *k = &img->kfds[f->memfd];
+    int consumed = 0;
+    for (uint32_t w = 0; w < k->count; w++) {
+        size_t i = k->first + w;
+        if (via_of(img, i) && crs_epoll_edge_watch(img->epoll_tgts[i].events))
+            return;
+        consumed |= edge_consumed(img, i);
+    }
+    if (!consumed || !r->epoll_settle)
+        return;
+    for (uint32_t w = 0; w < k->count; w++) {
+        size_t i = k->first + w;
+        const struct crs_rec_epoll_tgt *t = &img->epoll_tgts[i];
+        r->epoll_settle[r->nepoll_settle++] = (struct crs_epoll_settle_watch){
+            f->fd, t->tfd, t->events,
+            (edge_consumed(img, i) ? CRS_EPS_CONSUMED : 0) | (via_of(img, i) ? CRS_EPS_VIA : 0), t->data
+        };
+    }
+}
+
 static int restore_one(struct crs_restore *r, const struct crs_rec_fd *f)
 {
     const struct crs_image *img = r->img;
@@ -214,7 +248,11 @@ int crs_restore_epolls(struct crs_restore *r)
     if (!img->nepoll_tgts)
         return 0;
     uint8_t *done = calloc(img->nfds ? img->nfds : 1, 1);
-    if (!done) {
+    r->nepoll_settle = 0;
+    if (img->nepoll_edges && !r->epoll_settle)
+        r->epoll_settle = calloc(img->nepoll_tgts, sizeof *r->epoll_settle);
+    if (!done || (img->nepoll_edges && !r->epoll_settle)) {
+        free(done);
         crs_restore_error(r, "out of memory for the epoll descriptors");
         return -ENOMEM;
     }
@@ -236,6 +274,8 @@ int crs_restore_epolls(struct crs_restore *r)
             if (!ready)
                 continue;
             e = restore_one(r, f);
+            if (!e)
+                note_settle(r, f);
             done[i] = 1;
             progress = 1;
         }

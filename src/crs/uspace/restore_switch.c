@@ -14,12 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crs/uspace/cpu_context.h"
+#include "crs/uspace/epoll_settle.h"
 #include "crs/uspace/maps.h"
 #include "common/fault.h"
 #include "common/procfs.h"
@@ -445,7 +447,8 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
                  img->nsiginfos * sizeof(struct crs_rec_siginfo) + r->handoff_len + 16 +
                  crs_restore_thread_pidfds(img, NULL) * sizeof(struct crs_restart_tpidfd) + 16 +
                  img->nthread_caps * sizeof(struct crs_rec_thread_caps) + 16 +
-                 img->nfdowns * sizeof(struct crs_rec_fdown) + 16;
+                 img->nfdowns * sizeof(struct crs_rec_fdown) + 16 +
+                 r->nepoll_settle * (sizeof(struct crs_epoll_settle_watch) + sizeof(struct epoll_event)) + 16;
     len = (len + 4095) & ~(size_t)4095;
     struct crs_switch_plan *p = map_clear(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (p == MAP_FAILED) {
@@ -514,6 +517,15 @@ int crs_restore_switch(struct crs_restore *r, int pid_is_original)
         memcpy(fo, img->fdowns, img->nfdowns * sizeof *fo);
         p->info.fdowns = (uint64_t)fo;
         p->info.nfdowns = img->nfdowns;
+    }
+    /* likewise the epolls to settle once every signal is queued again (and
+     * room for their events behind them) */
+    struct crs_epoll_settle_watch *es =
+        (struct crs_epoll_settle_watch *)(((uintptr_t)(fo + img->nfdowns) + 15) & ~(uintptr_t)15);
+    if (r->nepoll_settle) {
+        memcpy(es, r->epoll_settle, r->nepoll_settle * sizeof *es);
+        p->info.epsettle = (uint64_t)es;
+        p->info.nepsettle = r->nepoll_settle;
     }
     p->restore_tids = r->restore_ids && pid_is_original;
     p->old_pid = img->process->pid;

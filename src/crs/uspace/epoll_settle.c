@@ -1,0 +1,81 @@
+/* Epolls' ready lists put back after Revive's own wake-ups (epoll_settle.h).
+ * No malloc: it runs while the program's threads are parked (they may hold
+ * its locks); the caller gives the room. */
+#define _GNU_SOURCE
+#include "crs/uspace/epoll_settle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#define EDGE_WATCH (EPOLLET | EPOLLONESHOT)
+/* the event bits a watch reports (a fired one-shot keeps none of them) */
+#define EVENT_BITS (~(uint32_t)(EPOLLET | EPOLLONESHOT | EPOLLWAKEUP | EPOLLEXCLUSIVE))
+
+int crs_epoll_edge_watch(uint32_t events)
+{
+    return (events & EDGE_WATCH) && (events & EVENT_BITS);
+}
+
+int crs_epoll_arm_again(const struct crs_epoll_settle_watch *w)
+{
+    struct epoll_event ev = { .events = w->events, .data.u64 = w->data };
+    if (!(w->events & EPOLLEXCLUSIVE))
+        return epoll_ctl(w->epfd, EPOLL_CTL_MOD, w->tfd, &ev);
+    if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->tfd, NULL) != 0)
+        return -1;
+    return epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev);
+}
+
+int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room)
+{
+    struct epoll_event *got = room;
+    int k;
+    for (size_t i = 0; i < n; i++)
+        w[i].flags &= ~CRS_EPS_MATCHED;
+    if (!n)
+        return 0;
+    /* every watch is on the ready list once at most: one call returns them all */
+    do
+        k = epoll_wait(w[0].epfd, got, (int)n, 0);
+    while (k < 0 && errno == EINTR);
+    for (int i = 0; i < k; i++) {
+        size_t pick = n;
+        for (int pass = 0; pass < 2 && pick == n; pass++)
+            for (size_t j = 0; j < n && pick == n; j++)
+                if (w[j].data == got[i].data.u64 && !(w[j].flags & CRS_EPS_MATCHED) &&
+                    (pass || crs_epoll_edge_watch(w[j].events)))
+                    pick = j;
+        if (pick < n)
+            w[pick].flags |= CRS_EPS_MATCHED;
+    }
+    return k;
+}
+
+int crs_epoll_settle(struct crs_epoll_settle_watch *w, size_t n, void *got, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n;) {
+        size_t m = 1;
+        while (i + m < n && w[i + m].epfd == w[i].epfd)
+            m++;
+        if (crs_epoll_take_ready(w + i, m, got) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "cannot read the ready list of epoll descriptor %d: %s", w[i].epfd, strerror(e));
+            return -e;
+        }
+        for (size_t j = i; j < i + m; j++) {
+            if (!(w[j].flags & CRS_EPS_MATCHED) || (w[j].flags & CRS_EPS_CONSUMED) ||
+                !crs_epoll_edge_watch(w[j].events))
+                continue;   /* not taken, left off on purpose, or level-triggered (it stays) */
+            if (crs_epoll_arm_again(&w[j]) != 0) {
+                int e = errno;
+                snprintf(err, errlen, "cannot arm the watch of descriptor %d by epoll descriptor %d again: %s; the "
+                         "program may miss its event", w[j].tfd, w[j].epfd, strerror(e));
+                return -e;
+            }
+        }
+        i += m;
+    }
+    return 0;
+}
