@@ -67,7 +67,10 @@ static ssize_t sys_read(int fd, void *buf, size_t n)
  * libc's read outside the table, may take the bytes queued() counted):
  * O_NONBLOCK is set on the file for its length. A thread entering the
  * kernel's read in that moment gets EAGAIN; crs_inotify_saved_read tries
- * such a read again when the program's descriptor is blocking. */
+ * such a read again when the program's descriptor is blocking. Only that
+ * bit is set and cleared again: another thread of the program may change
+ * the file's other flags (O_ASYNC, O_APPEND, O_NOATIME) meanwhile, and
+ * keeps what it set (review LOW: the flags read before were written back). */
 static ssize_t nb_read(int fd, void *buf, size_t n)
 {
     long fl = syscall(SYS_fcntl, fd, F_GETFL);
@@ -77,8 +80,10 @@ static ssize_t nb_read(int fd, void *buf, size_t n)
         return -1;
     ssize_t r = sys_read(fd, buf, n);
     int e = errno;
-    if (!(fl & O_NONBLOCK))
-        syscall(SYS_fcntl, fd, F_SETFL, fl);
+    if (!(fl & O_NONBLOCK)) {
+        long now = syscall(SYS_fcntl, fd, F_GETFL);
+        syscall(SYS_fcntl, fd, F_SETFL, (now >= 0 ? now : fl) & ~(long)O_NONBLOCK);
+    }
     errno = e;
     return r;
 }
