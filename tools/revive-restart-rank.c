@@ -38,6 +38,7 @@
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
 #include "restart_wincheck.h"
+#include "tools/tool_die.h"
 
 #define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
 
@@ -92,19 +93,18 @@ static void abort_job(void)
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     /* Every rank may refuse the same snapshot at once; the launcher tears the others down when
      * the first exits and closes their output pipes: a rank that writes then must exit 1, not
      * die of SIGPIPE (seen: MPICH's mpiexec ended 141 with no message at all). */
     signal(SIGPIPE, SIG_IGN);
+    char who[48] = "revive-restart-rank";
     if (rank >= 0)
-        fprintf(stderr, "revive-restart-rank: rank %d: %s\n", rank, msg);
-    else
-        fprintf(stderr, "revive-restart-rank: %s\n", msg);
+        snprintf(who, sizeof who, "revive-restart-rank: rank %d", rank);
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    tool_vsay(who, msg, sizeof msg, fmt, ap);
+    va_end(ap);
     if (begun) {
         char line[2100];
         snprintf(line, sizeof line, "rank %d: %s\n", rank, msg);

@@ -27,6 +27,7 @@
 #include "snapc/util.h"
 #include "snapc/wire.h"
 #include "tools/pid_arg.h"
+#include "tools/tool_die.h"
 
 static const char *me = "ckpt-mpirun";
 
@@ -95,13 +96,9 @@ static void usage(FILE *f)
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s: %s\n", me, msg);
-    exit(1);
+    tool_vdie(1, me, fmt, ap);
 }
 
 static int read_small(const char *path, char *buf, size_t len)

@@ -38,6 +38,7 @@
 #include "restart_signal.h"
 #include "restart_stdin.h"
 #include "snap_owner.h"
+#include "tools/tool_die.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
 #define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
@@ -137,9 +138,8 @@ static void die(const char *fmt, ...)
     char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tool_vsay(me, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s\n", me, msg);
     if (recreated[0]) {
         int e = restart_cache_undo(recreated, recreated_seq);
         if (e < 0)
@@ -155,13 +155,9 @@ static void die(const char *fmt, ...)
 static void usage_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_die(const char *fmt, ...)
 {
-    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s: %s\n", me, msg);
-    exit(2);
+    tool_vdie(2, me, fmt, ap);
 }
 
 struct argv {
