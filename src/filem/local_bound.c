@@ -13,12 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int cmp_desc(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* DIR's parent into OUT and DIR's last name's number: 0, or -EINVAL (no sequence name). */
 static int split_seq(const char *dir, char *out, size_t len, long long *seq)
 {
@@ -54,42 +48,23 @@ int filem_local_bound_uncommitted(const char *local_seqdir, const char *shared_s
         return -errno;
     if (!S_ISDIR(st.st_mode))
         return -ENOTDIR;
-    int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (jfd < 0)
-        return -errno;
-    int dfd = dup(jfd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        if (dfd >= 0)
-            close(dfd);
-        close(jfd);
-        return -ENOMEM;
-    }
-    /* the older uncommitted ones */
-    long long *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    for (struct dirent *x; (x = readdir(d));) {
-        long long q = filem_local_seq_name(x->d_name);
+    /* the older uncommitted ones, newest first (a list cut short by memory: those listed,
+     * and -ENOMEM once they are dealt with) */
+    int jfd;
+    long long *v;
+    size_t all, n = 0;
+    int rc = filem_local_list_below(ljob, current, &jfd, &v, &all);
+    if (rc < 0)
+        return rc;
+    rc = rc ? -ENOMEM : 0;
+    for (size_t i = 0; i < all; i++) {
         char meta[PATH_MAX + 64];
-        if (q < 0 || q >= current ||
-            (size_t)snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, q) >= sizeof meta)
+        if ((size_t)snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]) >= sizeof meta)
             continue;
         if (access(meta, F_OK) == 0 || errno != ENOENT)
             continue; /* committed (filem_local_retain's), or cannot tell: kept */
-        if (n == cap) {
-            long long *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-            if (!nv) {
-                rc = -ENOMEM;
-                break;
-            }
-            v = nv;
-        }
-        v[n++] = q;
+        v[n++] = v[i];
     }
-    closedir(d);
-    if (n)
-        qsort(v, n, sizeof *v, cmp_desc);
     for (size_t i = keep_newest > 0 ? (size_t)keep_newest : 0; i < n; i++) {
         char name[32];
         snprintf(name, sizeof name, "%lld", v[i]);

@@ -98,12 +98,10 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Applies the rule to the cached job directory LJOB (shared job directory SJOB): its sequences
- * below `below`, newest first, are kept while *kept < keep and still committed in SJOB, else
- * removed (a locked one stays, counted busy). 0 or -errno (LJOB cannot be read). */
-static int retain_job(const char *ljob, const char *sjob, long long below, int keep, int *kept,
-                      struct filem_local_retain_stats *s)
+int filem_local_list_below(const char *ljob, long long below, int *jfdp, long long **seqs, size_t *np)
 {
+    *seqs = NULL;
+    *np = 0;
     int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (jfd < 0)
         return -errno;
@@ -115,17 +113,19 @@ static int retain_job(const char *ljob, const char *sjob, long long below, int k
         close(jfd);
         return -ENOMEM;
     }
-    /* the older cached sequences, newest first */
     long long *v = NULL;
     size_t n = 0, cap = 0;
+    int cut = 0;
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
         if (q < 0 || q >= below)
             continue;
         if (n == cap) {
             long long *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-            if (!nv)
+            if (!nv) {
+                cut = 1;
                 break;
+            }
             v = nv;
         }
         v[n++] = q;
@@ -133,6 +133,25 @@ static int retain_job(const char *ljob, const char *sjob, long long below, int k
     closedir(d);
     if (n)
         qsort(v, n, sizeof *v, cmp_desc);
+    *jfdp = jfd;
+    *seqs = v;
+    *np = n;
+    return cut;
+}
+
+/* Applies the rule to the cached job directory LJOB (shared job directory SJOB): its sequences
+ * below `below`, newest first, are kept while *kept < keep and still committed in SJOB, else
+ * removed (a locked one stays, counted busy). 0 or -errno (LJOB cannot be read). */
+static int retain_job(const char *ljob, const char *sjob, long long below, int keep, int *kept,
+                      struct filem_local_retain_stats *s)
+{
+    /* the older cached sequences, newest first (a list cut short by memory: those listed) */
+    int jfd;
+    long long *v;
+    size_t n;
+    int e = filem_local_list_below(ljob, below, &jfd, &v, &n);
+    if (e < 0)
+        return e;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         /* still committed in the shared directory and among the `keep` newest: kept */

@@ -62,6 +62,13 @@ int filem_local_keep(const char *shared_seqdir);
  * ".jobdir", more than 18 digits) -> -1. */
 long long filem_local_seq_name(const char *name);
 
+/* The cache job directory LJOB opened (*JFD, for filem_local_remove_seq; close it) and its
+ * sequences below BELOW listed newest first (*SEQS, malloc'd, *N of them; free it). 0; 1 when
+ * memory ran out part way (the list holds those read so far); -errno when LJOB cannot be opened
+ * or read (nothing to close or free). Shared by the retention and the bound on uncommitted
+ * sequences (local_bound.h). */
+int filem_local_list_below(const char *ljob, long long below, int *jfd, long long **seqs, size_t *n);
+
 /* Removes the cache job directory DIR when nothing but its note (local_gc.h's
  * FILEM_LOCAL_JOBDIR_NAME) is left in it. 0 removed, -errno (ENOTEMPTY: it holds more). */
 int filem_local_rmjob(const char *dir);
