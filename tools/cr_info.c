@@ -125,6 +125,9 @@ static void text_process(const struct crs_image *img)
     printf("  cwd:      %s\n", crs_image_str(img, p->cwd));
     printf("  cmdline:  %s\n", crs_image_str(img, p->cmdline));
     printf("  brk:      0x%" PRIx64 "-0x%" PRIx64 "\n", p->start_brk, p->brk);
+    if (p->personality || (p->flags & CRS_PROC_F_NODUMP))
+        printf("  personality %#" PRIx32 "%s\n", p->personality,
+               (p->flags & CRS_PROC_F_NODUMP) ? ", not dumpable" : "");
     if (p->flags & CRS_PROC_F_CAPSET)
         printf("  capabilities: effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
                ", ambient %#" PRIx64 ", bounding %#" PRIx64 " (%s)\n", p->cap_eff, p->cap_prm, p->cap_inh,
@@ -155,6 +158,51 @@ static void text_thread_caps(const struct crs_image *img)
         const struct crs_rec_thread_caps *k = &img->thread_caps[i];
         printf("  tid %" PRId32 ": effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
                ", ambient %#" PRIx64 ", bounding %#" PRIx64 "\n", k->tid, k->eff, k->prm, k->inh, k->amb, k->bnd);
+    }
+}
+
+/* "0-3,8" for the CPUs an affinity mask holds. */
+static void cpu_list(const struct crs_rec_thread_attr *a, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (unsigned c = 0; c < CRS_TATTR_CPUS_MAX && n + 24 < cap; c++) {
+        if (!((a->cpus[c / 64] >> (c % 64)) & 1))
+            continue;
+        unsigned e = c;
+        while (e + 1 < CRS_TATTR_CPUS_MAX && ((a->cpus[(e + 1) / 64] >> ((e + 1) % 64)) & 1))
+            e++;
+        n += (size_t)snprintf(out + n, cap - n, e > c ? "%s%u-%u" : "%s%u", n ? "," : "", c, e);
+        c = e;
+    }
+}
+
+/* Each thread's attributes the program changed (the others are the launcher's). */
+static void text_thread_attrs(const struct crs_image *img)
+{
+    printf("thread attributes the program changed:\n");
+    for (size_t i = 0; i < img->nthread_attrs; i++) {
+        const struct crs_rec_thread_attr *a = &img->thread_attrs[i];
+        char cpus[256];
+        printf("  tid %" PRId32 ":", a->tid);
+        if (!a->flags)
+            printf(" none");
+        if (a->flags & CRS_TATTR_F_NICE)
+            printf(" nice %" PRId32, a->nice);
+        if (a->flags & CRS_TATTR_F_SCHED)
+            printf(" policy %" PRIu32 "%s priority %" PRIu32, a->policy & 0xffu,
+                   (a->policy & 0x40000000u) ? " (reset on fork)" : "", a->priority);
+        if (a->flags & CRS_TATTR_F_AFFINITY) {
+            cpu_list(a, cpus, sizeof cpus);
+            printf(" cpus %s", cpus);
+        }
+        if (a->flags & CRS_TATTR_F_SLACK)
+            printf(" timer-slack %" PRIu64 " ns", a->timerslack_ns);
+        if (a->flags & CRS_TATTR_F_NNP)
+            printf(" no_new_privs");
+        if (a->flags & CRS_TATTR_F_PERSONALITY)
+            printf(" personality %#" PRIx32, a->personality);
+        printf("\n");
     }
 }
 
@@ -752,6 +800,10 @@ static void json_process(const struct crs_image *img, const void *rec, size_t i,
     ju64("uid", p->uid, o);
     ju64("gid", p->gid, o);
     ju64("umask", p->umask, o);
+    if (p->personality)
+        jhex("personality", p->personality, o);
+    if (p->flags & CRS_PROC_F_NODUMP)
+        jbool("dumpable", 0, o);
     ju64("thread_count", p->thread_count, o);
     jstrk("exe", crs_image_str(img, p->exe), o);
     jstrk("cwd", crs_image_str(img, p->cwd), o);
@@ -778,6 +830,31 @@ static void json_thread(const struct crs_image *img, const void *rec, size_t i, 
     jbool("manager", t->flags & CRS_THREAD_F_MANAGER, o);
     if (t->flags & CRS_THREAD_F_SECUREBITS)
         jhex("securebits", t->securebits, o);
+}
+
+static void json_thread_attr(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_thread_attr *a = rec;
+    (void)img, (void)i;
+    ji64("tid", a->tid, o);
+    if (a->flags & CRS_TATTR_F_NICE)
+        ji64("nice", a->nice, o);
+    if (a->flags & CRS_TATTR_F_SCHED) {
+        ju64("policy", a->policy & 0xffu, o);
+        jbool("reset_on_fork", (a->policy & 0x40000000u) != 0, o);
+        ju64("priority", a->priority, o);
+    }
+    if (a->flags & CRS_TATTR_F_AFFINITY) {
+        char cpus[256];
+        cpu_list(a, cpus, sizeof cpus);
+        jstrk("cpus", cpus, o);
+    }
+    if (a->flags & CRS_TATTR_F_SLACK)
+        ju64("timer_slack_ns", a->timerslack_ns, o);
+    if (a->flags & CRS_TATTR_F_NNP)
+        jbool("no_new_privs", 1, o);
+    if (a->flags & CRS_TATTR_F_PERSONALITY)
+        jhex("personality", a->personality, o);
 }
 
 static void json_thread_caps(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

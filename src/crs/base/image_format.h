@@ -50,7 +50,10 @@
  * and nothing else. Version 14 adds the EPOLLEDGE section kind
  * (edge-triggered epoll watches whose edge the program had consumed) and
  * nothing else. Version 15 adds the FDOWNERS section kind (who gets a
- * descriptor's I/O signal, and which signal) and nothing else. Version 19
+ * descriptor's I/O signal, and which signal) and nothing else. Version 16
+ * adds the THREADATTR section kind (each thread's nice value, scheduling
+ * policy, CPU affinity, timer slack, no_new_privs and personality, where the
+ * program changed them) and the process flag CRS_PROC_F_NODUMP. Version 19
  * adds one value: a pipe's flag CRS_PIPE_F_FIFO (a FIFO, named pipe, whose
  * descriptors' paths name it) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
@@ -135,6 +138,8 @@ enum crs_section_type {
     CRS_SEC_EPOLLEDGE = 31, /* version 14: struct crs_rec_epoll_edge[]: edge-triggered watches whose
                              * edge the program had consumed */
     CRS_SEC_FDOWNERS = 32, /* version 15: struct crs_rec_fdown[]: descriptors' I/O signal owners */
+    CRS_SEC_THREADATTR = 33, /* version 16: struct crs_rec_thread_attr[]: one per THREADS record, in
+                              * its order, when some thread's attributes differ from its launcher's */
     CRS_SEC__MAX
 };
 
@@ -178,7 +183,7 @@ struct crs_rec_process {
     struct crs_rlimit_rec rlimits[CRS_RLIMIT_COUNT];
     struct crs_itimer_rec itimers[3]; /* ITIMER_REAL, _VIRTUAL, _PROF */
     uint64_t shared_pending;          /* process-directed pending signals, bit n-1 = signal n */
-    uint32_t personality;
+    uint32_t personality;             /* the main thread's (each thread's: THREADATTR) */
     uint32_t flags;                   /* CRS_PROC_F_* */
     uint64_t restart_info;            /* address inside libcr that cr_restart fills */
     /* with CRS_PROC_F_CAPS: the main thread's capabilities (capget: effective, permitted,
@@ -198,6 +203,8 @@ struct crs_rec_process {
                                      * process dropped some of its bounding set's) */
 #define CRS_PROC_F_CAPSET 0x20u     /* version 10: with CAPS, cap_amb and cap_bnd too: the restart sets
                                      * all five in every thread (a version 9 image's are only checked) */
+#define CRS_PROC_F_NODUMP 0x40u     /* version 16: prctl(PR_SET_DUMPABLE, 0): no core dump, /proc files
+                                     * root's, no ptrace by its user */
 
 /* Registers a thread resumes with: those the x86_64 SysV ABI preserves across
  * a call, plus the stack pointer and the address to jump to. */
@@ -245,6 +252,34 @@ struct crs_rec_thread_caps {
     uint32_t reserved0;
     uint64_t eff, prm, inh, amb, bnd;
     uint64_t reserved;
+};
+
+/* A thread's scheduling and prctl attributes (version 16): each flag says
+ * that the program changed that attribute (it differs from what the process
+ * had when libcr started: its launcher's), and the restart sets it again in
+ * that thread (they are all per thread); the others are left as cr_restart
+ * has them. */
+#define CRS_TATTR_F_NICE 0x1u       /* `nice` (setpriority PRIO_PROCESS of the thread) */
+#define CRS_TATTR_F_SCHED 0x2u      /* `policy` and `priority` (sched_setscheduler) */
+#define CRS_TATTR_F_AFFINITY 0x4u   /* `cpus` (sched_setaffinity) */
+#define CRS_TATTR_F_SLACK 0x8u      /* `timerslack_ns` (prctl PR_SET_TIMERSLACK) */
+#define CRS_TATTR_F_NNP 0x10u       /* no_new_privs set (prctl PR_SET_NO_NEW_PRIVS) */
+#define CRS_TATTR_F_PERSONALITY 0x20u /* `personality` (personality(2): the kernel keeps it per thread) */
+#define CRS_TATTR__FLAGS 0x3fu
+#define CRS_TATTR_CPUS_MAX 1024u    /* CPUs an affinity mask holds */
+
+struct crs_rec_thread_attr {
+    int32_t tid;              /* its THREADS record's */
+    uint32_t flags;           /* CRS_TATTR_F_* */
+    int32_t nice;             /* -20..19 */
+    uint32_t policy;          /* SCHED_OTHER, _FIFO, _RR, _BATCH, _IDLE, with SCHED_RESET_ON_FORK */
+    uint32_t priority;        /* sched_priority: 1..99 for FIFO and RR, else 0 */
+    uint32_t reserved1;
+    uint64_t timerslack_ns;
+    uint64_t cpus[CRS_TATTR_CPUS_MAX / 64]; /* affinity: bit n of word n / 64 = CPU n */
+    uint32_t personality;     /* PER_LINUX, ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC... */
+    uint32_t reserved0;
+    uint64_t reserved[3];
 };
 
 enum crs_region_kind {

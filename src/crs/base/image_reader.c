@@ -367,7 +367,7 @@ static int check_process(struct crs_image *img)
     uint32_t known =
         CRS_PROC_F_RESTORE_PID | (img->hdr.version >= 3 ? CRS_PROC_F_THP_DISABLE | CRS_PROC_F_CTTY : 0) |
         (img->hdr.version >= 9 ? CRS_PROC_F_SUBREAPER | CRS_PROC_F_CAPS : 0) |
-        (img->hdr.version >= 10 ? CRS_PROC_F_CAPSET : 0);
+        (img->hdr.version >= 10 ? CRS_PROC_F_CAPSET : 0) | (img->hdr.version >= 16 ? CRS_PROC_F_NODUMP : 0);
     if (p->flags & ~known)
         return fail(img, EBADMSG, "process flags 0x%" PRIx32 " are unknown: " CORRUPT, p->flags);
     return 0;
@@ -397,6 +397,23 @@ static int check_thread_caps(struct crs_image *img)
             return fail(img, EBADMSG, "thread capability record %zu names no thread of the image, or the "
                         "process's own sets are missing: " CORRUPT, i);
         t++;
+    }
+    return 0;
+}
+
+/* After check_threads: one per thread, in THREADS' order, with known flags
+ * and values the kernel could have given. */
+static int check_thread_attrs(struct crs_image *img)
+{
+    if (img->nthread_attrs && img->nthread_attrs != img->nthreads)
+        return fail(img, EBADMSG, "%zu thread attribute records for %zu threads: " CORRUPT, img->nthread_attrs,
+                    img->nthreads);
+    for (size_t i = 0; i < img->nthread_attrs; i++) {
+        const struct crs_rec_thread_attr *a = &img->thread_attrs[i];
+        if (a->tid != img->threads[i].tid || (a->flags & ~CRS_TATTR__FLAGS) || a->nice < -20 || a->nice > 19 ||
+            a->priority > 99)
+            return fail(img, EBADMSG, "thread attribute record %zu names another thread or holds impossible "
+                        "values: " CORRUPT, i);
     }
     return 0;
 }

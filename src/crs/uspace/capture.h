@@ -53,6 +53,7 @@ struct crs_capture {
     size_t nthreads;
     struct crs_rec_thread_caps *tcaps;   /* threads with capability sets of their own */
     size_t ntcaps;
+    struct crs_rec_thread_attr *tattrs;  /* one per thread, in threads' order (thread_attr.h) */
     struct crs_rec_region *regions;
     const char **region_names;
     uint8_t *region_pages;  /* enum crs_page_mode per region */

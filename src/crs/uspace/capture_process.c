@@ -176,6 +176,8 @@ int crs_capture_process(struct crs_capture *c)
     umask(um);
     p->umask = um;
     p->personality = (uint32_t)personality(0xffffffff);
+    if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0)
+        p->flags |= CRS_PROC_F_NODUMP;
     if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) > 0)
         p->flags |= CRS_PROC_F_THP_DISABLE;
     int subreaper = 0;

@@ -302,10 +302,18 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_iw_require_version(w, 9);
     if (c->nsysvipcs)
         crs_iw_require_version(w, 12);
+    /* the threads' attributes, when the program changed some */
+    size_t ntattrs = 0;
+    for (size_t i = 0; c->tattrs && i < c->nthreads; i++)
+        if (c->tattrs[i].flags)
+            ntattrs = c->nthreads;
+    if (ntattrs || (c->proc.flags & CRS_PROC_F_NODUMP))
+        crs_iw_require_version(w, 16);
     c->proc.thread_count = (uint32_t)c->nthreads;
     if ((e = section(c, w, CRS_SEC_PROCESS, &c->proc, sizeof c->proc, 1)) ||
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||
         (c->ntcaps && (e = section(c, w, CRS_SEC_THREADCAPS, c->tcaps, sizeof *c->tcaps, c->ntcaps))) ||
+        (ntattrs && (e = section(c, w, CRS_SEC_THREADATTR, c->tattrs, sizeof *c->tattrs, ntattrs))) ||
         (e = section(c, w, CRS_SEC_REGIONS, c->regions, sizeof *c->regions, c->nregions)) ||
         (e = section(c, w, CRS_SEC_FILES, c->files, sizeof *c->files, c->nfiles)) ||
         (e = section(c, w, CRS_SEC_MEMFDS, c->memfds, sizeof *c->memfds, c->nmemfds)) ||

@@ -32,6 +32,7 @@
 #include "crs/uspace/park.h"
 #include "crs/uspace/restore.h"
 #include "crs/uspace/restart_info.h"
+#include "crs/uspace/thread_attr.h"
 #include "crs/uspace/timers.h"
 
 #define SCRATCH_SIZE (512ul << 20)
@@ -76,6 +77,7 @@ int crs_checkpoint_init(int park_sig)
 {
     static int filter_registered;   /* once: a forked child inherits the table */
     crs_inherited_note();   /* before anything of ours is open */
+    crs_thread_attr_baseline();   /* the launcher's nice value, affinity...: before the program's */
     int e = crs_park_init(park_sig);
     if (e)
         return e;
@@ -161,7 +163,8 @@ static int collect_all(struct crs_capture *c, size_t nparked)
         (e = crs_capture_timers(c)) || (e = crs_capture_sysvipc(c)))
         return e;
     c->threads = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->threads);
-    if (!c->threads) {
+    c->tattrs = crs_scratch_alloc(c->scratch, (nparked + 1) * sizeof *c->tattrs);
+    if (!c->threads || !c->tattrs) {
         crs_capture_error(c, "out of scratch memory for %zu threads", nparked + 1);
         return -ENOMEM;
     }
@@ -177,6 +180,15 @@ static int collect_all(struct crs_capture *c, size_t nparked)
                 continue;
             c->threads[k] = *recs[i];
             c->threads[k].pending = 0;
+            const struct crs_rec_thread_attr *a = crs_park_attr(i);
+            if (a) {
+                c->tattrs[k] = *a;
+            } else {
+                memset(&c->tattrs[k], 0, sizeof c->tattrs[k]);
+            }
+            c->tattrs[k].tid = c->threads[k].tid;
+            if (is_main)
+                c->proc.personality = c->tattrs[k].personality;   /* the checkpoint thread's is its own */
             k++;
         }
     c->nthreads = k;
@@ -243,7 +255,14 @@ static void point_exe_back(void)
     crs_scratch_reset(&scratch);
 }
 
-static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self)
+/* The process-wide attribute that the restored process takes again at the end
+ * of its restart: noted at the checkpoint in this memory, which the image
+ * keeps (the restorer itself must not run under it: a process that is not
+ * dumpable hides its /proc files from cr_restart). */
+static uint32_t ckpt_nodump;
+
+static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self,
+                          const struct crs_rec_thread_attr *self_attr)
 {
     struct crs_restart_info info = *info_in;
     /* Before the restart hooks: libcr's socket is named by it. The image
@@ -253,6 +272,7 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_proto_set_self_pid(info.outer_pid > 0 ? info.outer_pid : 0);
     crs_park_wait_restored(last_nparked);
     crs_thread_reinstate(self, &info);
+    crs_thread_attr_reinstate(self_attr);
     crs_park_set_self_tids(self->tid, (pid_t)syscall(SYS_gettid));
     crs_hooks_set_tid_map(crs_park_tid_now);
     crs_inherited_after_restart();
@@ -300,6 +320,8 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     for (uint32_t i = 0; i < info.nunmap && i < CRS_RESTART_MAX_UNMAP; i++)
         munmap((void *)info.unmap[i].start, info.unmap[i].len);
     point_exe_back();
+    if (ckpt_nodump)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 /* A forked writer sees the memory as a child does: without the pages of
@@ -427,12 +449,15 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
             revive_log_error("%s; an epoll may report an edge the program took already", err);
     }
     last_nparked = c->nthreads;   /* the recorded ones: they come back */
+    ckpt_nodump = (c->proc.flags & CRS_PROC_F_NODUMP) != 0;
     snprintf(last_exe, sizeof last_exe, "%s", c->exe ? c->exe : "");
 
     /* This thread's own record lives on its stack, which the image keeps. */
     struct crs_rec_thread self;
+    struct crs_rec_thread_attr self_attr;
     memset(&self, 0, sizeof self);
     crs_thread_describe(&self);
+    crs_thread_attr_describe(&self_attr);
     self.flags |= CRS_THREAD_F_MANAGER;
     /* our mask, which the restart does not give back to this thread (it
      * comes back with every signal blocked): glibc's setuid() waits until
@@ -441,7 +466,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, 8);
     long restarted = e ? 0 : crs_ctx_save(&self.ctx);
     if (restarted) {
-        after_restart((const struct crs_restart_info *)restarted, &self);
+        after_restart((const struct crs_restart_info *)restarted, &self, &self_attr);
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
         res->restarted = 1;
         crs_park_release_restarted(o->hold_restarted, o->arg);
@@ -449,6 +474,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     }
     int released = 0;
     if (!e) {
+        c->tattrs[c->nthreads] = self_attr;
         c->threads[c->nthreads++] = self;
         if (!o->fork_mode || !fork_sees_all(c)) {
             e = write_image(c, o->fd, &res->image_bytes);

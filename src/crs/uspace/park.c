@@ -24,6 +24,7 @@
 #include "crs/base/hooks.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
+#include "crs/uspace/thread_attr.h"
 #include "crs/uspace/timers.h"
 #include "common/clock.h"
 #include "common/procfs.h"
@@ -52,6 +53,8 @@ static pid_t deferring[CRS_MAX_THREADS];
 static unsigned char deferring_call[CRS_MAX_THREADS];
 static _Atomic uint32_t ndeferring;
 static struct crs_rec_thread *slots[CRS_MAX_THREADS];
+/* each parked thread's attributes, beside its record on its stack */
+static struct crs_rec_thread_attr *attr_slots[CRS_MAX_THREADS];
 /* After a restart, each parked thread's id now (slot by slot). */
 static pid_t tids_now[CRS_MAX_THREADS];
 static pid_t self_old, self_now;
@@ -493,9 +496,11 @@ static uint64_t timer_signals(void)
 static int park_here_mask(const void *mask)
 {
     struct crs_rec_thread rec;
+    struct crs_rec_thread_attr attr;
     memset(&rec, 0, sizeof rec);
     take_own_queue();
     crs_thread_describe(&rec);
+    crs_thread_attr_describe(&attr);
     rec.record = (uint64_t)&rec;
     if (mask)
         memcpy(&rec.blocked, mask, sizeof rec.blocked);
@@ -505,6 +510,7 @@ static int park_here_mask(const void *mask)
     uint32_t idx = atomic_fetch_add(&nslots, 1);
     if (idx >= CRS_MAX_THREADS)
         return 0; /* crs_park_all notices the missing thread and gives up */
+    attr_slots[idx] = &attr;
     slots[idx] = &rec;
     long r = crs_ctx_save(&rec.ctx);
     uint32_t gen = atomic_load(&release_gen);
@@ -513,6 +519,7 @@ static int park_here_mask(const void *mask)
         futex_wake(&nparked);
     } else {
         crs_thread_reinstate(&rec, (const struct crs_restart_info *)r);
+        crs_thread_attr_reinstate(&attr);
         crs_park_call_restarted();
         tids_now[idx] = my_tid();
         atomic_fetch_add(&nrestored, 1);
@@ -945,6 +952,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&nparked, 0);
     atomic_store(&nrestored, 0);
     memset(slots, 0, sizeof slots);
+    memset(attr_slots, 0, sizeof attr_slots);
     memset(tids_now, 0, sizeof tids_now);
     memset(signaled, 0, sizeof signaled);
     atomic_store(&ndeferring, 0);
@@ -1051,6 +1059,11 @@ static int all_asleep(int timeout_ms)
         }
     }
     return 0;
+}
+
+struct crs_rec_thread_attr *crs_park_attr(size_t i)
+{
+    return i < CRS_MAX_THREADS ? attr_slots[i] : NULL;
 }
 
 struct crs_rec_thread *const *crs_park_records(size_t *n)

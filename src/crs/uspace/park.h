@@ -52,6 +52,8 @@ uint64_t crs_park_takeable(void);
 void crs_park_requeue(pid_t tid, const siginfo_t *si);
 /* The parked threads' records (valid until crs_park_release). */
 struct crs_rec_thread *const *crs_park_records(size_t *n);
+/* The attributes of the thread of record i of crs_park_records (thread_attr.h). */
+struct crs_rec_thread_attr *crs_park_attr(size_t i);
 
 /* The id /proc uses for a parked thread (differs inside a pid namespace). */
 pid_t crs_park_proc_tid(pid_t tid);

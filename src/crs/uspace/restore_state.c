@@ -485,7 +485,10 @@ int crs_restore_signals(struct crs_restore *r)
     const struct crs_rec_process *p = r->img->process;
     for (int i = 0; i < CRS_RLIMIT_COUNT && i < RLIM_NLIMITS; i++) {
         struct rlimit rl = { p->rlimits[i].cur, p->rlimits[i].max };
-        if (rl.rlim_cur == 0 && rl.rlim_max == 0)
+        /* 0/0: not read at the checkpoint, except where a program sets it
+         * (no core files, no real-time priority, no locked memory) */
+        if (rl.rlim_cur == 0 && rl.rlim_max == 0 && i != RLIMIT_CORE && i != RLIMIT_NICE && i != RLIMIT_RTPRIO &&
+            i != RLIMIT_MEMLOCK && i != RLIMIT_MSGQUEUE)
             continue;
         prlimit(0, i, &rl, NULL);
     }
