@@ -185,7 +185,7 @@ static void text_thread_attrs(const struct crs_image *img)
         const struct crs_rec_thread_attr *a = &img->thread_attrs[i];
         char cpus[256];
         printf("  tid %" PRId32 ":", a->tid);
-        if (!a->flags)
+        if (!a->flags && !a->seccomp)
             printf(" none");
         if (a->flags & CRS_TATTR_F_NICE)
             printf(" nice %" PRId32, a->nice);
@@ -202,7 +202,24 @@ static void text_thread_attrs(const struct crs_image *img)
             printf(" no_new_privs");
         if (a->flags & CRS_TATTR_F_PERSONALITY)
             printf(" personality %#" PRIx32, a->personality);
+        if (a->seccomp)
+            printf(" seccomp filters 0-%" PRIu32, a->seccomp - 1);
         printf("\n");
+    }
+}
+
+/* The program's seccomp filters (those it inherited are not saved). */
+static void text_seccomps(const struct crs_image *img)
+{
+    printf("seccomp filters the program installed: %zu (above %" PRIu32 " inherited from its launcher)\n",
+           img->nseccomps, img->nseccomps ? img->seccomps[0].inherited : 0);
+    for (size_t i = 0; i < img->nseccomps; i++) {
+        const struct crs_rec_seccomp *s = &img->seccomps[i];
+        size_t threads = 0;
+        for (size_t t = 0; t < img->nthread_attrs; t++)
+            threads += img->thread_attrs[t].seccomp > i;
+        printf("  %zu: %" PRIu32 " instructions, flags %#" PRIx32 ", in %zu of %zu threads\n", i, s->len, s->flags,
+               threads, img->nthreads);
     }
 }
 
@@ -855,6 +872,20 @@ static void json_thread_attr(const struct crs_image *img, const void *rec, size_
         jbool("no_new_privs", 1, o);
     if (a->flags & CRS_TATTR_F_PERSONALITY)
         jhex("personality", a->personality, o);
+    if (a->seccomp)
+        ju64("seccomp_filters", a->seccomp, o);
+}
+
+static void json_seccomp(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_seccomp *s = rec;
+    size_t threads = 0;
+    for (size_t t = 0; t < img->nthread_attrs; t++)
+        threads += img->thread_attrs[t].seccomp > i;
+    ju64("instructions", s->len, o);
+    jhex("flags", s->flags, o);
+    ju64("inherited_below", s->inherited, o);
+    ju64("threads", threads, o);
 }
 
 static void json_thread_caps(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

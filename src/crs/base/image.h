@@ -153,6 +153,8 @@ struct crs_image {
     struct crs_rec_epoll_edge *epoll_edges; size_t nepoll_edges;
     struct crs_rec_thread_caps *thread_caps; size_t nthread_caps;
     struct crs_rec_thread_attr *thread_attrs; size_t nthread_attrs;
+    struct crs_rec_seccomp *seccomps;      size_t nseccomps;
+    uint64_t *seccompdata;                 size_t nseccompdata; /* struct sock_filter, 8 bytes each */
     struct crs_rec_inwatch *inwatches;     size_t ninwatches;
     struct crs_rec_socket *sockets;        size_t nsockets;
     unsigned char *sockdata;               size_t sockdata_len;

@@ -53,7 +53,9 @@
  * descriptor's I/O signal, and which signal) and nothing else. Version 16
  * adds the THREADATTR section kind (each thread's nice value, scheduling
  * policy, CPU affinity, timer slack, no_new_privs and personality, where the
- * program changed them) and the process flag CRS_PROC_F_NODUMP. Version 19
+ * program changed them) and the process flag CRS_PROC_F_NODUMP, and the
+ * SECCOMP and SECCOMPDATA section kinds (the seccomp filters the program
+ * installed, and how many of them each thread ran under). Version 19
  * adds one value: a pipe's flag CRS_PIPE_F_FIFO (a FIFO, named pipe, whose
  * descriptors' paths name it) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
@@ -140,6 +142,9 @@ enum crs_section_type {
     CRS_SEC_FDOWNERS = 32, /* version 15: struct crs_rec_fdown[]: descriptors' I/O signal owners */
     CRS_SEC_THREADATTR = 33, /* version 16: struct crs_rec_thread_attr[]: one per THREADS record, in
                               * its order, when some thread's attributes differ from its launcher's */
+    CRS_SEC_SECCOMP = 34,  /* version 16: struct crs_rec_seccomp[]: the program's seccomp filters, in the
+                            * order they went in */
+    CRS_SEC_SECCOMPDATA = 35, /* version 16: struct sock_filter[] (8 bytes each): their programs */
     CRS_SEC__MAX
 };
 
@@ -274,13 +279,34 @@ struct crs_rec_thread_attr {
     int32_t nice;             /* -20..19 */
     uint32_t policy;          /* SCHED_OTHER, _FIFO, _RR, _BATCH, _IDLE, with SCHED_RESET_ON_FORK */
     uint32_t priority;        /* sched_priority: 1..99 for FIFO and RR, else 0 */
-    uint32_t reserved1;
+    uint32_t seccomp;         /* the SECCOMP records it ran under: the first `seccomp` of them (above
+                               * those it inherited from its launcher) */
     uint64_t timerslack_ns;
     uint64_t cpus[CRS_TATTR_CPUS_MAX / 64]; /* affinity: bit n of word n / 64 = CPU n */
     uint32_t personality;     /* PER_LINUX, ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC... */
     uint32_t reserved0;
     uint64_t reserved[3];
 };
+
+/*
+ * The seccomp filters the program installed itself (version 16), in the
+ * order they went in; those the process inherited from its launcher (a
+ * container runtime's, cr_run's) are not saved: a restart runs under
+ * cr_restart's. Each thread ran under the first n of them (THREADATTR
+ * `seccomp`). The restart installs them last, once the restored process
+ * runs: those every thread had from one thread with
+ * SECCOMP_FILTER_FLAG_TSYNC (so they are shared as the kernel shares
+ * inherited ones), the others by each thread that had them.
+ */
+struct crs_rec_seccomp {
+    uint32_t flags;           /* SECCOMP_FILTER_FLAG_* it was installed with (LOG, SPEC_ALLOW, TSYNC) */
+    uint32_t len;             /* instructions: 1..4096 */
+    uint64_t data;            /* index of its first instruction in SECCOMPDATA */
+    uint32_t inherited;       /* the filters the process inherited, beneath these (the same in each) */
+    uint32_t reserved0;
+    uint64_t reserved;
+};
+#define CRS_SECCOMP_LEN_MAX 4096u   /* BPF_MAXINSNS */
 
 enum crs_region_kind {
     CRS_REGION_ANON = 1,     /* private anonymous (incl. [heap], [stack]) */

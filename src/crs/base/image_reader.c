@@ -418,6 +418,22 @@ static int check_thread_attrs(struct crs_image *img)
     return 0;
 }
 
+/* After check_thread_attrs: programs inside SECCOMPDATA, threads under at
+ * most all of them. */
+static int check_seccomps(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nseccomps; i++) {
+        const struct crs_rec_seccomp *s = &img->seccomps[i];
+        if (!s->len || s->len > CRS_SECCOMP_LEN_MAX || s->data > img->nseccompdata ||
+            s->len > img->nseccompdata - s->data || s->inherited != img->seccomps[0].inherited)
+            return fail(img, EBADMSG, "seccomp filter %zu lies outside its section: " CORRUPT, i);
+    }
+    for (size_t i = 0; i < img->nthread_attrs; i++)
+        if (img->thread_attrs[i].seccomp > img->nseccomps)
+            return fail(img, EBADMSG, "thread %zu ran under more seccomp filters than the image holds: " CORRUPT, i);
+    return 0;
+}
+
 static int check_regions(struct crs_image *img)
 {
     uint64_t page = img->hdr.page_size, prev_end = 0;

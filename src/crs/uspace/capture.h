@@ -54,6 +54,10 @@ struct crs_capture {
     struct crs_rec_thread_caps *tcaps;   /* threads with capability sets of their own */
     size_t ntcaps;
     struct crs_rec_thread_attr *tattrs;  /* one per thread, in threads' order (thread_attr.h) */
+    struct crs_rec_seccomp *seccomps;    /* the program's seccomp filters some thread runs under */
+    size_t nseccomps;
+    uint64_t *seccompdata;               /* their instructions */
+    size_t nseccompdata;
     struct crs_rec_region *regions;
     const char **region_names;
     uint8_t *region_pages;  /* enum crs_page_mode per region */
@@ -132,6 +136,11 @@ int crs_capture_process(struct crs_capture *c);
 /* THREADCAPS records in the order of the THREADS ones, those of threads
  * left out of the image dropped (capture_process.c). */
 void crs_capture_thread_caps_order(struct crs_capture *c);
+/* capture_seccomp.c: how many of the program's seccomp filters thread tid
+ * runs under (*n; 0 or -errno with the refusal in c->err when they cannot
+ * be saved), then, once every thread's is in c->tattrs, the filters. */
+int crs_capture_seccomp_thread(struct crs_capture *c, pid_t tid, uint32_t *n);
+int crs_capture_seccomp(struct crs_capture *c);
 int crs_capture_children(struct crs_capture *c);   /* refuses a process with children (or zombies) */
 int crs_capture_regions(struct crs_capture *c);
 int crs_capture_smaps(struct crs_capture *c);   /* advice, huge page sizes: after regions */

@@ -305,7 +305,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
     /* the threads' attributes, when the program changed some */
     size_t ntattrs = 0;
     for (size_t i = 0; c->tattrs && i < c->nthreads; i++)
-        if (c->tattrs[i].flags)
+        if (c->tattrs[i].flags || c->tattrs[i].seccomp)
             ntattrs = c->nthreads;
     if (ntattrs || (c->proc.flags & CRS_PROC_F_NODUMP))
         crs_iw_require_version(w, 16);
@@ -314,6 +314,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (e = section(c, w, CRS_SEC_THREADS, c->threads, sizeof *c->threads, c->nthreads)) ||
         (c->ntcaps && (e = section(c, w, CRS_SEC_THREADCAPS, c->tcaps, sizeof *c->tcaps, c->ntcaps))) ||
         (ntattrs && (e = section(c, w, CRS_SEC_THREADATTR, c->tattrs, sizeof *c->tattrs, ntattrs))) ||
+        (c->nseccomps && (e = section(c, w, CRS_SEC_SECCOMP, c->seccomps, sizeof *c->seccomps, c->nseccomps))) ||
+        (c->nseccomps && (e = section(c, w, CRS_SEC_SECCOMPDATA, c->seccompdata, sizeof(uint64_t),
+                                      c->nseccompdata))) ||
         (e = section(c, w, CRS_SEC_REGIONS, c->regions, sizeof *c->regions, c->nregions)) ||
         (e = section(c, w, CRS_SEC_FILES, c->files, sizeof *c->files, c->nfiles)) ||
         (e = section(c, w, CRS_SEC_MEMFDS, c->memfds, sizeof *c->memfds, c->nmemfds)) ||

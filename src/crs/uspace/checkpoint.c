@@ -32,7 +32,9 @@
 #include "crs/uspace/park.h"
 #include "crs/uspace/restore.h"
 #include "crs/uspace/restart_info.h"
+#include "crs/uspace/seccomp_restore.h"
 #include "crs/uspace/thread_attr.h"
+#include "crs/base/seccomp_notes.h"
 #include "crs/uspace/timers.h"
 
 #define SCRATCH_SIZE (512ul << 20)
@@ -78,6 +80,7 @@ int crs_checkpoint_init(int park_sig)
     static int filter_registered;   /* once: a forked child inherits the table */
     crs_inherited_note();   /* before anything of ours is open */
     crs_thread_attr_baseline();   /* the launcher's nice value, affinity...: before the program's */
+    crs_seccomp_notes_start();    /* the launcher's seccomp filters: beneath the program's */
     int e = crs_park_init(park_sig);
     if (e)
         return e;
@@ -180,8 +183,15 @@ static int collect_all(struct crs_capture *c, size_t nparked)
                 continue;
             c->threads[k] = *recs[i];
             c->threads[k].pending = 0;
-            const struct crs_rec_thread_attr *a = crs_park_attr(i);
+            /* how many of the program's seccomp filters it runs under: in the
+             * image, and beside the thread's record, where it finds them after a
+             * restart (seccomp_restore.c) */
+            struct crs_rec_thread_attr *a = crs_park_attr(i);
+            uint32_t nsec = 0;
+            if ((e = crs_capture_seccomp_thread(c, recs[i]->tid, &nsec)))
+                return e;
             if (a) {
+                a->seccomp = nsec;
                 c->tattrs[k] = *a;
             } else {
                 memset(&c->tattrs[k], 0, sizeof c->tattrs[k]);
@@ -322,6 +332,9 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     point_exe_back();
     if (ckpt_nodump)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* last: the program's seccomp filters (the other threads take theirs as they leave their park) */
+    crs_seccomp_restore_common(self_attr);
+    crs_seccomp_restore_own(self_attr);
 }
 
 /* A forked writer sees the memory as a child does: without the pages of
@@ -458,6 +471,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     memset(&self, 0, sizeof self);
     crs_thread_describe(&self);
     crs_thread_attr_describe(&self_attr);
+    if (!e)
+        e = crs_capture_seccomp_thread(c, self.tid, &self_attr.seccomp);
     self.flags |= CRS_THREAD_F_MANAGER;
     /* our mask, which the restart does not give back to this thread (it
      * comes back with every signal blocked): glibc's setuid() waits until
@@ -476,6 +491,9 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     if (!e) {
         c->tattrs[c->nthreads] = self_attr;
         c->threads[c->nthreads++] = self;
+        e = crs_capture_seccomp(c);
+    }
+    if (!e) {
         if (!o->fork_mode || !fork_sees_all(c)) {
             e = write_image(c, o->fd, &res->image_bytes);
         } else {

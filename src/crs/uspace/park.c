@@ -24,6 +24,7 @@
 #include "crs/base/hooks.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
+#include "crs/uspace/seccomp_restore.h"
 #include "crs/uspace/thread_attr.h"
 #include "crs/uspace/timers.h"
 #include "common/clock.h"
@@ -544,6 +545,8 @@ static int park_here_mask(const void *mask)
         while (atomic_load(&holding))
             futex_wait(&holding, 1, -1);
     }
+    if (r != 0)
+        crs_seccomp_restore_own(&attr);   /* last: the rest of its seccomp filters */
     return r != 0;
 }
 

@@ -313,12 +313,47 @@ static int check_securebits(struct crs_restore *r)
     return 0;
 }
 
+/* The program's seccomp filters go in again at the end of the restart
+ * (seccomp_restore.h): a thread without no_new_privs may install one only
+ * with CAP_SYS_ADMIN. Refused when a thread that ran under some lacked
+ * no_new_privs (the program installed them with CAP_SYS_ADMIN) and
+ * cr_restart has neither: coming back without them would lift the limits
+ * the program put on itself. Filters the process inherited from its
+ * launcher are not the program's: said when cr_restart runs under fewer. */
+static int check_seccomp(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    if (!img->nseccomps)
+        return 0;
+    char st[4096] = "";
+    uint64_t eff = 0;
+    if (revive_read_file("/proc/self/status", st, sizeof st) > 0)
+        revive_status_x64(st, "CapEff", &eff);
+    int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, admin = (eff >> 21) & 1;   /* CAP_SYS_ADMIN */
+    for (size_t i = 0; i < img->nthread_attrs && !nnp && !admin; i++) {
+        const struct crs_rec_thread_attr *a = &img->thread_attrs[i];
+        if (a->seccomp && !(a->flags & CRS_TATTR_F_NNP)) {
+            crs_restore_error(r, "thread %d of the process ran under %u seccomp filters it installed without "
+                              "no_new_privs (with CAP_SYS_ADMIN), which cr_restart lacks: restarted without them it "
+                              "could make the calls it had forbidden itself; restart it as root",
+                              (int)a->tid, a->seccomp);
+            return -EPERM;
+        }
+    }
+    uint64_t mine = 0;
+    if (revive_status_u64(st, "Seccomp_filters", &mine) == 0 && mine < img->seccomps[0].inherited)
+        revive_log_warn("the process ran under %u seccomp filters of its launcher beneath its own, cr_restart "
+                        "under %llu: the restarted process has cr_restart's and its own",
+                        img->seccomps[0].inherited, (unsigned long long)mine);
+    return 0;
+}
+
 int crs_restore_check(struct crs_restore *r)
 {
     int e;
     if ((e = check_host(r)) || (e = check_map_count(r)) || (e = check_files(r)) || (e = check_layout(r)) ||
         (e = check_securebits(r)) || (e = check_caps(r)) || (e = crs_restore_check_shm_busy(r)) ||
-        (e = crs_restore_check_fifos(r)))
+        (e = crs_restore_check_fifos(r)) || (e = check_seccomp(r)))
         return e;
     return 0;
 }
