@@ -18,6 +18,16 @@ static struct sock_filter insns[CRS_SECCOMP_INSNS_MAX];
 static uint32_t ninsns;
 static const char *broken;              /* why the notes no longer describe the filters */
 
+/* Which notes each thread runs under, in memory: a thread's `mine_n` is
+ * right while its `mine_gen` equals `gen`; each TSYNC install bumps `gen`
+ * and puts every thread under the first `synced` notes. mine_gen 0: a thread
+ * libcr did not see start (its creator's count never reached it). In the
+ * process's memory, so a restarted process has them again, each thread its
+ * own. */
+static uint32_t gen = 1, synced;
+static __thread uint32_t mine_n __attribute__((tls_model("initial-exec")));
+static __thread uint32_t mine_gen __attribute__((tls_model("initial-exec")));
+
 int crs_seccomp_status_count(const char *st, int *strict)
 {
     uint64_t mode = 0, count = 0;
@@ -41,17 +51,50 @@ void crs_seccomp_notes_start(void)
 {
     if (inherited < 0)
         inherited = crs_seccomp_thread_count(NULL);
+    mine_n = 0;   /* the thread that starts libcr: under none of the program's yet */
+    mine_gen = gen;
 }
 
-void crs_seccomp_notes_add(int before, unsigned flags, const struct sock_fprog *prog)
+/* The notes the calling thread runs under, or -1 when libcr cannot tell.
+ * Under the lock. */
+static long mine_now(void)
+{
+    if (mine_gen == gen)
+        return mine_n;
+    if (mine_gen)
+        return synced;   /* a TSYNC install since its own put it under the installer's */
+    return nnotes ? -1 : 0;   /* unseen thread: under none when there are none */
+}
+
+struct crs_seccomp_mine crs_seccomp_thread_mine(void)
 {
     crs_park_defer_enter();
     crs_park_lock_take(&lock);
+    long n = mine_now();
+    struct crs_seccomp_mine m = { n < 0 ? 0 : (uint32_t)n, n < 0 ? 0 : gen };
+    crs_park_lock_drop(&lock);
+    crs_park_defer_leave();
+    return m;
+}
+
+void crs_seccomp_thread_begin(struct crs_seccomp_mine m)
+{
+    mine_n = m.n;
+    mine_gen = m.gen;
+}
+
+void crs_seccomp_notes_add(unsigned flags, const struct sock_fprog *prog)
+{
+    crs_park_defer_enter();
+    crs_park_lock_take(&lock);
+    long before = mine_now();
     if (before < 0 || inherited < 0) {
-        broken = "a filter went in where /proc could not tell how many the thread had";
-    } else if ((size_t)before != (size_t)inherited + nnotes) {
-        if ((flags & SECCOMP_FILTER_FLAG_TSYNC) && before >= inherited && (size_t)(before - inherited) < nnotes)
-            nnotes = (size_t)(before - inherited);   /* every thread runs under the caller's: the rest is gone */
+        broken = inherited < 0 ? "a filter went in where /proc could not tell how many the process had at its start"
+                               : "a filter went in in a thread libcr did not see start (not made by "
+                                 "pthread_create), whose filters it cannot tell";
+    } else if ((size_t)before != nnotes) {
+        if ((flags & SECCOMP_FILTER_FLAG_TSYNC) && (size_t)before < nnotes)
+            nnotes = (size_t)before;   /* every thread runs under the caller's: the rest is gone */
         else
             broken = "threads installed filters of their own (the chains of filters fork)";
     }
@@ -68,6 +111,13 @@ void crs_seccomp_notes_add(int before, unsigned flags, const struct sock_fprog *
         ninsns += prog->len;
         nnotes++;
     }
+    /* its count (once the notes broke, no count matters: the capture refuses) */
+    if (flags & SECCOMP_FILTER_FLAG_TSYNC) {
+        gen++;
+        synced = (uint32_t)nnotes;
+    }
+    mine_n = (uint32_t)nnotes;
+    mine_gen = gen;
     crs_park_lock_drop(&lock);
     crs_park_defer_leave();
 }
@@ -83,6 +133,23 @@ const struct crs_seccomp_note *crs_seccomp_notes(int *inh, size_t *n, const char
 const struct sock_filter *crs_seccomp_notes_insns(void)
 {
     return insns;
+}
+
+int crs_seccomp_notes_any(void)
+{
+    return nnotes > 0 && !broken;
+}
+
+static int waiting;
+
+int crs_seccomp_restore_waiting(void)
+{
+    return waiting;
+}
+
+void crs_seccomp_restore_set_waiting(int on)
+{
+    waiting = on;
 }
 
 void crs_seccomp_notes_restarted(int inh)

@@ -31,7 +31,9 @@
 
 /* The calling thread's filter count (/proc/thread-self/status
  * Seccomp_filters), or -1 when /proc cannot tell (not mounted, or a filter
- * forbids reading it). *strict set to 1 in SECCOMP_MODE_STRICT. */
+ * forbids reading it). *strict set to 1 in SECCOMP_MODE_STRICT. Read only
+ * where no filter of the program can be in the way: at libcr's start and in
+ * a restored process before its filters go in again. */
 int crs_seccomp_thread_count(int *strict);
 /* The same from a thread's status text (/proc/.../task/TID/status). */
 int crs_seccomp_status_count(const char *status, int *strict);
@@ -40,8 +42,22 @@ int crs_seccomp_status_count(const char *status, int *strict);
 void crs_seccomp_notes_start(void);
 
 /* After an install of `prog` with `flags` (SECCOMP_FILTER_FLAG_*) succeeded
- * in a thread that ran under `before` filters just before (-1: unknown). */
-void crs_seccomp_notes_add(int before, unsigned flags, const struct sock_fprog *prog);
+ * in the calling thread. Which of the notes the thread ran under just before
+ * is kept in memory, per thread (a thread-local count; a TSYNC install sets
+ * every thread's): never read from /proc, which the program's filters may
+ * forbid (diffrev19 MEDIUM-K: a program whose first filter forbids openat
+ * died at its second install). */
+void crs_seccomp_notes_add(unsigned flags, const struct sock_fprog *prog);
+
+/* A thread the calling thread starts runs under the same filters:
+ * crs_seccomp_thread_mine in the creator, crs_seccomp_thread_begin with it
+ * first thing in the new thread (libcr/seccomp.c wraps pthread_create). */
+struct crs_seccomp_mine {
+    uint32_t n;     /* notes it runs under */
+    uint32_t gen;   /* 0: unknown (a thread libcr did not see start) */
+};
+struct crs_seccomp_mine crs_seccomp_thread_mine(void);
+void crs_seccomp_thread_begin(struct crs_seccomp_mine m);
 
 /* The notes, for the capture (while every other thread is parked):
  * *inherited the launcher's count, *n the notes; returns NULL and says why
@@ -57,6 +73,15 @@ const struct sock_filter *crs_seccomp_notes_insns(void);
 /* In the restored process: it now runs under `inherited` filters of
  * cr_restart's, beneath the notes it installs again. */
 void crs_seccomp_notes_restarted(int inherited);
+
+/* 1 when the program installed filters (a restart of an image taken now
+ * would install them again). */
+int crs_seccomp_notes_any(void);
+
+/* 1 in a restarted process whose filters wait for the component's unhold
+ * (crs_ckpt_opts.seccomp_later; set by seccomp_restore.c). */
+int crs_seccomp_restore_waiting(void);
+void crs_seccomp_restore_set_waiting(int on);
 
 /* Installs in the calling thread (with flags, SECCOMP_FILTER_FLAG_*) the
  * program of the note whose instructions are [first, first + len) of

@@ -6,15 +6,22 @@
  * install it again. Every other call goes straight to the kernel, as glibc's
  * would (a raw system call here: no lookup of libc's, which a park handler
  * could not make). A filter installed without libc (an inline system call)
- * is not noted: the capture sees the kernel's count differ and refuses. */
+ * is not noted: the capture sees the kernel's count differ and refuses.
+ * Which filters a thread runs under is kept in memory (seccomp_notes.h), so
+ * pthread_create is wrapped too: a new thread runs under its creator's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifndef REVIVE_LIBCR_STATIC
+#include <dlfcn.h>
+#endif
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/seccomp_notes.h"
@@ -23,6 +30,8 @@
 #ifdef REVIVE_LIBCR_STATIC
 long __wrap_syscall(long nr, ...);
 int __wrap_prctl(int option, ...);
+int __real_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+int __wrap_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 #endif
 
 /* glibc's syscall(2): the kernel's call, -1 with errno from its -errno. */
@@ -43,16 +52,16 @@ static long raw6(long nr, long a, long b, long c, long d, long e, long f)
     return r;
 }
 
-/* An install of a filter, noted when it went in. */
+/* An install of a filter, noted when it went in: 0, or with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER a descriptor (noted too: the capture
+ * refuses a process with one, the supervisor is another process); with
+ * TSYNC a thread id > 0 says it did not go in. */
 static long install(long nr, long a, long b, long c, unsigned flags, const struct sock_fprog *prog)
 {
-    int before = crs_seccomp_thread_count(NULL);
     long r = raw6(nr, a, b, c, 0, 0, 0);
     int e = errno;
-    /* SECCOMP_FILTER_FLAG_NEW_LISTENER returns a descriptor: noted too (the
-     * capture refuses a process with one: the supervisor is another process) */
-    if (r >= 0 && prog)
-        crs_seccomp_notes_add(before, flags, prog);
+    if (prog && (r == 0 || (r > 0 && (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))))
+        crs_seccomp_notes_add(flags, prog);
     errno = e;
     return r;
 }
@@ -81,4 +90,43 @@ int CRS_INTERPOSE(prctl)(int option, ...)
     if (option == PR_SET_SECCOMP && a == SECCOMP_MODE_FILTER)
         return (int)install(SYS_prctl, option, (long)a, (long)b, 0, (const struct sock_fprog *)b);
     return (int)raw6(SYS_prctl, option, (long)a, (long)b, (long)c, (long)d, 0);
+}
+
+/* A new thread runs under its creator's filters: it learns which first. */
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+    struct crs_seccomp_mine mine;
+};
+
+static void *start_thread(void *p)
+{
+    struct start s = *(struct start *)p;
+    free(p);
+    crs_seccomp_thread_begin(s.mine);
+    return s.fn(s.arg);
+}
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+int CRS_INTERPOSE(pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    static pthread_create_fn real;
+    pthread_create_fn next = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    if (!next) {
+        next = CRS_NEXT(pthread_create_fn, pthread_create);
+        if (!next)
+            return EAGAIN;
+        __atomic_store_n(&real, next, __ATOMIC_RELEASE);
+    }
+    struct start *s = malloc(sizeof *s);
+    if (!s)
+        return EAGAIN;
+    s->fn = fn;
+    s->arg = arg;
+    s->mine = crs_seccomp_thread_mine();
+    int e = next(t, attr, start_thread, s);
+    if (e)
+        free(s);
+    return e;
 }

@@ -1,0 +1,185 @@
+/*
+ * State test: a staged sandbox (diffrev19 MEDIUM-K). Worker W locks itself
+ * down in stages: filter 1 makes openat fail with EPERM (prctl), filter 2
+ * makes times fail with EXDEV (syscall(SYS_seccomp)); then W starts worker
+ * X, which inherits both and adds filter 3 of its own: sysinfo fails with
+ * ENOTBLK. libcr's wrappers once read /proc/thread-self/status at every
+ * install to learn which filters the thread had: with openat forbidden that
+ * read failed, and every later checkpoint was refused (a filter whose
+ * action is KILL killed the program at its second install). Each check has
+ * main, W and X try the calls and prints what each may do and how many
+ * filters beyond the process's start each runs under (main reads them from
+ * /proc: W and X cannot), equal after every restart: main 0, W 2, X 3. The
+ * checkpoint points are in the main thread, which may open files.
+ * Contract: crt_common.h.
+ */
+#define _GNU_SOURCE
+#include "../crt_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static int inherited;   /* filters the process started under (its launcher's) */
+
+static int filter_count(pid_t tid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    FILE *f = fopen(path, "r");
+    int n = -1;
+    if (!f)
+        return -1;
+    while (fgets(buf, sizeof buf, f))
+        if (!strncmp(buf, "Seccomp_filters:", 16))
+            n = atoi(buf + 16);
+    fclose(f);
+    return n;
+}
+
+/* A filter: system call nr fails with errno err, every other one is allowed. */
+static struct sock_fprog make_filter(struct sock_filter f[6], long nr, int err)
+{
+    struct sock_filter prog[6] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)err),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    memcpy(f, prog, sizeof prog);
+    return (struct sock_fprog){ 6, f };
+}
+
+/* What the calling thread may do, as one line (no /proc: W and X may not open it). */
+static void probe(const char *who, char *out, size_t cap)
+{
+    errno = 0;
+    int fd = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+    int op_err = errno;
+    if (fd >= 0)
+        close(fd);
+    errno = 0;
+    char tbuf[64];
+    long ti = syscall(SYS_times, tbuf);
+    int ti_err = errno;
+    errno = 0;
+    long si = syscall(SYS_sysinfo, NULL);   /* NULL: EFAULT when allowed */
+    int si_err = errno;
+    struct utsname u;
+    int un = uname(&u);
+    snprintf(out, cap, "%s: openat %s, times %s, sysinfo %s, uname %s", who,
+             fd >= 0 ? "allowed" : op_err == EPERM ? "forbidden" : strerror(op_err),
+             ti >= 0 ? "allowed" : ti_err == EXDEV ? "forbidden" : strerror(ti_err),
+             si_err == EFAULT ? "allowed" : si < 0 && si_err == ENOTBLK ? "forbidden" : strerror(si_err),
+             un == 0 ? "allowed" : strerror(errno));
+}
+
+/* A worker answers each question with its probe. */
+struct worker {
+    pthread_t th;
+    const char *name;
+    pid_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int ready, asked, answered;
+    char report[256];
+};
+
+static struct worker w, x;
+
+static void serve(struct worker *me)
+{
+    pthread_mutex_lock(&me->mu);
+    me->tid = (pid_t)syscall(SYS_gettid);
+    me->ready = 1;
+    pthread_cond_broadcast(&me->cv);
+    for (;;) {
+        while (me->asked == me->answered)
+            pthread_cond_wait(&me->cv, &me->mu);
+        me->tid = (pid_t)syscall(SYS_gettid);   /* another after a restart without its ids */
+        probe(me->name, me->report, sizeof me->report);
+        me->answered = me->asked;
+        pthread_cond_broadcast(&me->cv);
+    }
+}
+
+static void start(struct worker *me, const char *name, void *(*fn)(void *))
+{
+    me->name = name;
+    pthread_mutex_init(&me->mu, NULL);
+    pthread_cond_init(&me->cv, NULL);
+    if (pthread_create(&me->th, NULL, fn, me) != 0)
+        crt_die("pthread_create %s", name);
+    pthread_mutex_lock(&me->mu);
+    while (!me->ready)
+        pthread_cond_wait(&me->cv, &me->mu);
+    pthread_mutex_unlock(&me->mu);
+}
+
+static void *x_main(void *arg)
+{
+    struct sock_filter f3[6];
+    struct sock_fprog p3 = make_filter(f3, SYS_sysinfo, ENOTBLK);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p3) != 0)
+        crt_die("worker X: seccomp (filter 3): %s", strerror(errno));
+    serve(arg);
+    return NULL;
+}
+
+static void *w_main(void *arg)
+{
+    struct sock_filter f1[6], f2[6];
+    struct sock_fprog p1 = make_filter(f1, SYS_openat, EPERM), p2 = make_filter(f2, SYS_times, EXDEV);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p1, 0, 0) != 0)
+        crt_die("worker W: PR_SET_SECCOMP (filter 1): %s", strerror(errno));
+    /* the second stage: the install MEDIUM-K broke */
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p2) != 0)
+        crt_die("worker W: seccomp (filter 2): %s", strerror(errno));
+    start(&x, "worker X", x_main);
+    serve(arg);
+    return NULL;
+}
+
+static void ask(struct worker *me, const char *when)
+{
+    pthread_mutex_lock(&me->mu);
+    me->asked++;
+    pthread_cond_broadcast(&me->cv);
+    while (me->answered != me->asked)
+        pthread_cond_wait(&me->cv, &me->mu);
+    crt_say("%s %s, own filters %d", when, me->report, filter_count(me->tid) - inherited);
+    pthread_mutex_unlock(&me->mu);
+}
+
+static void check(const char *when)
+{
+    char line[256];
+    probe("main", line, sizeof line);
+    crt_say("%s %s, own filters %d", when, line, filter_count((pid_t)syscall(SYS_gettid)) - inherited);
+    ask(&w, when);
+    ask(&x, when);
+}
+
+int main(void)
+{
+    inherited = filter_count((pid_t)syscall(SYS_gettid));
+    if (inherited < 0)
+        crt_die("no Seccomp_filters in /proc/self/task/TID/status (Linux 5.9 or later)");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        crt_die("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    start(&w, "worker W", w_main);
+    crt_check_around_points(check);
+}
