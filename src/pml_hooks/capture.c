@@ -25,6 +25,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/durable.h"
 #include "crs/base/image_format.h"
+#include "crs/base/seccomp_notes.h"
 #include "crs/libcr/runtime.h"
 #include "common/fault.h"
 #include "common/size_arg.h"
@@ -155,19 +156,22 @@ static int held_restart;
 static int hold_restarted(void *arg, pid_t tid)
 {
     (void)arg, (void)tid;
-    if (!pml_win_lib_memory())
+    /* the program's seccomp filters go in at the unhold too, once the fresh MPI_Init ran
+     * (seccomp_later below): no thread runs on without them */
+    if (!pml_win_lib_memory() && !crs_seccomp_restore_waiting())
         return 0;
     held_restart = 1;
     return 1;
 }
 
-/* As early as the windows allow: a held thread parked where the snapshot found it may hold a
+/* As early as the windows allow (and the program's seccomp filters, which go in here first:
+ * crs_ckpt_opts.seccomp_later): a held thread parked where the snapshot found it may hold a
  * lock of the application's libc (stdio's list, the environment's) that the rank's own code
  * would wait for; the restart until its barrier takes none of those (the fresh library's calls
  * go to its own libc, the layer's allocations to the agent thread's malloc arena). */
 void pml_capture_restart_unhold(void)
 {
-    if (held_restart) {
+    if (held_restart || crs_seccomp_restore_waiting()) {
         held_restart = 0;
         crs_runtime_component()->unhold();
     }
@@ -220,7 +224,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     int hold = r->hold != 0;
     for (int attempt = 1, kids = 0;; attempt++) {
         loader_busy = arena_busy = 0;
-        will_hold = hold || pml_win_lib_memory();
+        will_hold = hold || pml_win_lib_memory() || crs_seccomp_notes_any();
         /* a failed attempt dropped the copies of the windows' library memory (pml_restart_done):
          * mapped again, or the next image held none and the restart gave the window zeros */
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
@@ -349,6 +353,10 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     o.after_park = copy_windows;
     o.arg = &o; /* copy_windows sets the kept zombies */
     o.hold_restarted = hold_restarted;
+    /* a filter the program installed after MPI_Init may forbid calls MPI_Init makes: in the
+     * restarted rank it goes in at the unhold, after the fresh lower half's MPI_Init and the
+     * restart's barrier (diffrev19 LOW-D) */
+    o.seccomp_later = 1;
     held_restart = 0;
     if ((pml_world_rank & 1) && pml_agent_running && snapc_agent_epoch() == 1 &&
         revive_fault(REVIVE_FAULT_mpi_meet_absent)) {

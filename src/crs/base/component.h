@@ -92,6 +92,14 @@ struct crs_ckpt_opts {
      * library's memory it uses directly is back at its addresses). NULL:
      * every thread runs on. */
     int (*hold_restarted)(void *arg, pid_t tid);
+    /* In the restarted process: 1 leaves the program's seccomp filters out
+     * of the restart; they go in at the component's unhold, from the thread
+     * that took the checkpoint, before the held threads run on (the MPI
+     * layer: once the fresh lower half's MPI_Init ran, which a filter of the
+     * program may forbid calls of: diffrev19 LOW-D). Every restored thread is
+     * held until then (crs_seccomp_restore_waiting: hold_restarted must say
+     * 1 for each). 0: they go in at the end of the restart. */
+    int seccomp_later;
     void *arg;
 };
 

@@ -272,7 +272,7 @@ static void point_exe_back(void)
 static uint32_t ckpt_nodump;
 
 static void after_restart(const struct crs_restart_info *info_in, const struct crs_rec_thread *self,
-                          const struct crs_rec_thread_attr *self_attr)
+                          const struct crs_rec_thread_attr *self_attr, int seccomp_later)
 {
     struct crs_restart_info info = *info_in;
     /* Before the restart hooks: libcr's socket is named by it. The image
@@ -332,9 +332,14 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     point_exe_back();
     if (ckpt_nodump)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    /* last: the program's seccomp filters (the other threads take theirs as they leave their park) */
-    crs_seccomp_restore_common(self_attr);
-    crs_seccomp_restore_own(self_attr);
+    /* last: the program's seccomp filters (the other threads take theirs as they leave their
+     * park), or at the component's unhold (crs_ckpt_opts.seccomp_later) */
+    if (seccomp_later) {
+        crs_seccomp_restore_defer(self_attr);
+    } else {
+        crs_seccomp_restore_common(self_attr);
+        crs_seccomp_restore_own(self_attr);
+    }
 }
 
 /* A forked writer sees the memory as a child does: without the pages of
@@ -481,7 +486,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, 8);
     long restarted = e ? 0 : crs_ctx_save(&self.ctx);
     if (restarted) {
-        after_restart((const struct crs_restart_info *)restarted, &self, &self_attr);
+        after_restart((const struct crs_restart_info *)restarted, &self, &self_attr, o->seccomp_later);
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
         res->restarted = 1;
         crs_park_release_restarted(o->hold_restarted, o->arg);

@@ -25,6 +25,7 @@
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
 #include "crs/uspace/seccomp_restore.h"
+#include "crs/base/seccomp_notes.h"
 #include "crs/uspace/thread_attr.h"
 #include "crs/uspace/timers.h"
 #include "common/clock.h"
@@ -1096,6 +1097,8 @@ void crs_park_release_restarted(int (*hold)(void *arg, pid_t tid), void *arg)
     int any = 0;
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
         held[i] = hold && slots[i] && tids_now[i] && hold(arg, tids_now[i]);
+        /* none runs on before the seccomp filters that wait for the unhold went in */
+        held[i] |= slots[i] && tids_now[i] && crs_seccomp_restore_waiting();
         any |= held[i];
     }
     if (any)
@@ -1105,6 +1108,7 @@ void crs_park_release_restarted(int (*hold)(void *arg, pid_t tid), void *arg)
 
 void crs_park_unhold(void)
 {
+    crs_seccomp_restore_late();   /* first: the held threads take theirs as they run on */
     atomic_store(&holding, 0);
     futex_wake(&holding);
 }

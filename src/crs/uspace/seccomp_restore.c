@@ -7,6 +7,7 @@
 #include "common/log.h"
 
 #include <linux/seccomp.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -66,6 +67,41 @@ void crs_seccomp_restore_common(const struct crs_rec_thread_attr *self)
             break;
         }
     common = least;
+}
+
+/* The checkpoint thread's attributes and id while the filters wait. */
+static struct crs_rec_thread_attr late_self;
+static pid_t late_tid;
+
+void crs_seccomp_restore_defer(const struct crs_rec_thread_attr *self)
+{
+    int inherited;
+    size_t n;
+    const char *why;
+    if (!crs_seccomp_notes(&inherited, &n, &why) || !n) {
+        common = 0;   /* nothing to install */
+        return;
+    }
+    late_self = *self;
+    late_tid = (pid_t)syscall(SYS_gettid);
+    common = UINT32_MAX;   /* no thread installs its own before the common ones */
+    crs_seccomp_restore_set_waiting(1);
+}
+
+void crs_seccomp_restore_late(void)
+{
+    if (!crs_seccomp_restore_waiting())
+        return;
+    if ((pid_t)syscall(SYS_gettid) != late_tid) {
+        revive_log_error("restarted process %d: its seccomp filters were to go in from thread %d, the one "
+                         "that took the checkpoint, not from thread %ld; it ends here rather than run "
+                         "without them", getpid(), (int)late_tid, (long)syscall(SYS_gettid));
+        syscall(SYS_kill, getpid(), SIGKILL);
+        return;
+    }
+    crs_seccomp_restore_common(&late_self);
+    crs_seccomp_restore_own(&late_self);
+    crs_seccomp_restore_set_waiting(0);
 }
 
 void crs_seccomp_restore_own(const struct crs_rec_thread_attr *a)

@@ -19,4 +19,12 @@ void crs_seccomp_restore_common(const struct crs_rec_thread_attr *self);
 /* Each thread (the checkpoint thread too), after the common ones. */
 void crs_seccomp_restore_own(const struct crs_rec_thread_attr *a);
 
+/* The checkpoint thread, for crs_ckpt_opts.seccomp_later: the filters wait
+ * (crs_seccomp_restore_waiting says 1, every restored thread is held) until
+ * crs_seccomp_restore_late, from the component's unhold, installs the
+ * checkpoint thread's (the calling thread must be that thread) before the
+ * held threads run on and take theirs. */
+void crs_seccomp_restore_defer(const struct crs_rec_thread_attr *self);
+void crs_seccomp_restore_late(void);
+
 #endif
