@@ -1065,6 +1065,11 @@ static int all_asleep(int timeout_ms)
     return 0;
 }
 
+int crs_park_restored(size_t i)
+{
+    return i < CRS_MAX_THREADS && tids_now[i] != 0;
+}
+
 struct crs_rec_thread_attr *crs_park_attr(size_t i)
 {
     return i < CRS_MAX_THREADS ? attr_slots[i] : NULL;

@@ -54,6 +54,10 @@ void crs_park_requeue(pid_t tid, const siginfo_t *si);
 struct crs_rec_thread *const *crs_park_records(size_t *n);
 /* The attributes of the thread of record i of crs_park_records (thread_attr.h). */
 struct crs_rec_thread_attr *crs_park_attr(size_t i);
+/* In a restarted process: 1 when slot i's thread was restored (a thread the
+ * image left out, an MPI rank's lower-half one, was not: its slot points
+ * into a stack that is not mapped). */
+int crs_park_restored(size_t i);
 
 /* The id /proc uses for a parked thread (differs inside a pid namespace). */
 pid_t crs_park_proc_tid(pid_t tid);

@@ -35,7 +35,23 @@ static long install_or_die(const struct crs_seccomp_note *notes, uint32_t i, uns
     return r;
 }
 
-void crs_seccomp_restore_common(const struct crs_rec_thread_attr *self)
+/* The filters every restored thread ran under: read while the threads'
+ * records are valid (before they are released). */
+static uint32_t least_of_all(const struct crs_rec_thread_attr *self, size_t n)
+{
+    uint32_t least = self->seccomp;
+    size_t nrec;
+    crs_park_records(&nrec);
+    for (size_t i = 0; i < nrec; i++) {
+        /* not a thread the image left out (an MPI rank's lower-half one): its record is gone */
+        const struct crs_rec_thread_attr *a = crs_park_restored(i) ? crs_park_attr(i) : NULL;
+        if (a && a->seccomp < least)
+            least = a->seccomp;
+    }
+    return least > n ? (uint32_t)n : least;
+}
+
+static void install_common(uint32_t least)
 {
     int inherited;
     size_t n;
@@ -47,16 +63,6 @@ void crs_seccomp_restore_common(const struct crs_rec_thread_attr *self)
     /* the restored process runs under cr_restart's filters, beneath the program's */
     int now = crs_seccomp_thread_count(NULL);
     crs_seccomp_notes_restarted(now < 0 ? 0 : now);
-    uint32_t least = self->seccomp;
-    size_t nrec;
-    crs_park_records(&nrec);
-    for (size_t i = 0; i < nrec; i++) {
-        const struct crs_rec_thread_attr *a = crs_park_attr(i);
-        if (a && a->seccomp < least)
-            least = a->seccomp;
-    }
-    if (least > n)
-        least = (uint32_t)n;
     for (uint32_t i = 0; i < least; i++)
         if (install_or_die(notes, i, SECCOMP_FILTER_FLAG_TSYNC) > 0) {
             /* a thread the kernel would not synchronise (the first goes in for all or
@@ -69,9 +75,21 @@ void crs_seccomp_restore_common(const struct crs_rec_thread_attr *self)
     common = least;
 }
 
+void crs_seccomp_restore_common(const struct crs_rec_thread_attr *self)
+{
+    int inherited;
+    size_t n;
+    const char *why;
+    common = 0;
+    if (!crs_seccomp_notes(&inherited, &n, &why))
+        return;
+    install_common(least_of_all(self, n));
+}
+
 /* The checkpoint thread's attributes and id while the filters wait. */
 static struct crs_rec_thread_attr late_self;
 static pid_t late_tid;
+static uint32_t late_least;   /* least_of_all, while the records were valid */
 
 void crs_seccomp_restore_defer(const struct crs_rec_thread_attr *self)
 {
@@ -83,6 +101,7 @@ void crs_seccomp_restore_defer(const struct crs_rec_thread_attr *self)
         return;
     }
     late_self = *self;
+    late_least = least_of_all(self, n);
     late_tid = (pid_t)syscall(SYS_gettid);
     common = UINT32_MAX;   /* no thread installs its own before the common ones */
     crs_seccomp_restore_set_waiting(1);
@@ -99,7 +118,7 @@ void crs_seccomp_restore_late(void)
         syscall(SYS_kill, getpid(), SIGKILL);
         return;
     }
-    crs_seccomp_restore_common(&late_self);
+    install_common(late_least);
     crs_seccomp_restore_own(&late_self);
     crs_seccomp_restore_set_waiting(0);
 }

@@ -1,12 +1,11 @@
 #!/bin/bash
 # rst_seccomp.sh FLAVOR: a job whose ranks lock themselves down after MPI_Init (rst_seccomp.c:
-# a seccomp filter for all their threads, with TSYNC, that makes times fail and kills the process
-# at get_mempolicy, which MPI_Init makes; the main thread's nice value and timer slack raised) on
+# a seccomp filter for all their threads, with TSYNC, that makes times fail with EXDEV; the main
+# thread's nice value and timer slack raised) on
 # 2 ranks: a native run; a job under "mpirun -am ft-enable-cr" ended by "ckpt-mpirun --term"
 # after its second step; "restart-mpi" runs it to its end. Each step checks the filter and the
 # attributes; both generations' results must equal the native run's, and no process may be left.
-# Before (diffrev19 LOW-D) the restarted rank installed the filter before the fresh MPI's
-# MPI_Init, which it killed.
+# The filter goes in again after the fresh MPI's MPI_Init (diffrev19 LOW-D).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
