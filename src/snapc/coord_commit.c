@@ -145,7 +145,8 @@ void coord_stage_failed(uint64_t seq, const char *why)
         bound_said = 1;
         revive_log_warn("each node keeps the images of the newest failed checkpoint in its cache "
                         "until a later one commits, and removes those of older failed ones (said "
-                        "once per job); checkpoints go on failing until %s has room and can be "
+                        "once per job); when the cause is the snapshot directory (full or not "
+                        "writable), checkpoints go on failing until %s has room and can be "
                         "written, or the job is started with another --ckpt-dir",
                         coord.jobdir);
     }

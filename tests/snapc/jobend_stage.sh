@@ -60,6 +60,9 @@ if [ ! -e "$jd/0/staging.failed" ]; then
         grep -qF "sequence 0 of $jd is not committed (no snapshot.meta): the job that takes it still runs, so it is being written or copied there" "$W/stg.err" ||
         { fail "restart-mpi of a sequence staging: status $rc"; cat "$W/stg.err"; }
 fi
+# a writer that died mid-copy (its host lost, review9 F2) left its partial image: once the
+# job has ended nobody can finish it, and it would hold shared storage for good
+dd if=/dev/zero of="$jd/0/.rank_1.img.tmp.999999" bs=64k count=16 status=none
 touch "$W/d.end"
 wait_for 120 '[ "$(nranks_done d)" = 2 ]' || fail "the ranks did not reach MPI_Finalize: $(cat "$W/d.out")"
 wait_for 180 'grep -q "did not copy its image" "$W/d.err"' ||
@@ -70,6 +73,8 @@ job_gone $JOB 120 || fail "job d did not end after its staging failed"
 wait $JOB; rc=$?
 [ $rc = 0 ] || { fail "job d: exit status $rc"; cat "$W/d.err"; }
 [ -f "$jd/0/snapshot.meta" ] && fail "job d's sequence is committed"
+[ -e "$jd/0/.rank_1.img.tmp.999999" ] && fail "a dead writer's partial image stays after the job"
+grep -q "removed 1 partial image" "$W/d.err" || fail "the coordinator did not say it removed the partial image"
 [ -n "$(find "$L/$(basename "$jd")" -name 'rank_*.img' 2>/dev/null)" ] ||
     fail "job d's node-local copies went with a failed sequence"
 "$INFO" "$jd" >"$W/info.out" 2>&1

@@ -543,11 +543,17 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
         }
     }
     for (int k = 0; k < nh; k++) {
-        launch_end(&l[k], l[k].pid != 0); /* still running: every image is there */
+        int ended_by_us = l[k].pid != 0; /* still running: every image is there */
+        launch_end(&l[k], ended_by_us);
         const char *v = getenv("REVIVE_VERBOSE");
-        if (v && atoi(v) >= 2 && l[k].out.p)
-            fprintf(stderr, "%s: the fetch on %s (status %d) said:\n%s", me, l[k].host, l[k].st,
-                    l[k].out.p);
+        if (v && atoi(v) >= 2 && l[k].out.p) {
+            char st[64];
+            if (ended_by_us)
+                snapc_fmt(st, sizeof st, "ended once every image was in");
+            else
+                snapc_fmt(st, sizeof st, "exit status %d", l[k].st);
+            fprintf(stderr, "%s: the fetch on %s (%s) said:\n%s", me, l[k].host, st, l[k].out.p);
+        }
         for (int i = 0; i < n; i++)
             if (!w[i].done && holds(f, w[i].rank, l[k].host)) {
                 take_sent(f, &l[k], &w[i]); /* said in its last bytes */
