@@ -11,7 +11,8 @@
  * stderr), 2 usage.
  *
  * The sections are printed by walking src/crs/base/image_sections.def: each
- * row names its text printer and its JSON record printer below.
+ * row names its text printer and its JSON record printer below; the JSON
+ * writer is cr_info_json.c, a process tree file's table cr_info_tree.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +35,9 @@
 #include "crs/base/sockopts.h"
 #include "crs/base/tree.h"
 #include <unistd.h>
+
+#include "cr_info_json.h"
+#include "cr_info_tree.h"
 
 static const char *kind_name(uint32_t kind)
 {
@@ -770,39 +774,6 @@ static void print_text(const struct crs_image *img, const char *path, bool verif
 
 /* ---------------- JSON ---------------- */
 
-/* An object being printed: `open` ("{" or ", {") goes out before its first
- * field, so that an object given no field prints nothing at all. */
-struct jobj {
-    const char *open;
-    bool opened;
-};
-
-static void jstr(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if (*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-    putchar('"');
-}
-
-static void jkey(const char *k, struct jobj *o)
-{
-    printf("%s\"%s\": ", o->opened ? ", " : o->open, k);
-    o->opened = true;
-}
-
-static void ju64(const char *k, uint64_t v, struct jobj *o) { jkey(k, o); printf("%" PRIu64, v); }
-static void ji64(const char *k, int64_t v, struct jobj *o) { jkey(k, o); printf("%" PRId64, v); }
-static void jhex(const char *k, uint64_t v, struct jobj *o) { jkey(k, o); printf("\"0x%" PRIx64 "\"", v); }
-static void jstrk(const char *k, const char *v, struct jobj *o) { jkey(k, o); jstr(v); }
-static void jbool(const char *k, bool v, struct jobj *o) { jkey(k, o); fputs(v ? "true" : "false", stdout); }
-
 /* One record's fields per section kind (the JSON column of image_sections.def);
  * a record given no field is left out. */
 
@@ -1249,129 +1220,7 @@ static void print_json(const struct crs_image *img, const char *path, bool verif
     printf("}\n");
 }
 
-/* ---------------- process trees (crs/base/tree.h) ---------------- */
-
-static const char *group_kind(uint32_t k)
-{
-    return k == CRS_TREE_G_PIPE_READ    ? "pipe, read end"
-           : k == CRS_TREE_G_PIPE_WRITE ? "pipe, write end"
-           : k == CRS_TREE_G_DELETED    ? "deleted file"
-           : k == CRS_TREE_G_OBJECT     ? "saved file"
-           : k == CRS_TREE_G_SHMEM      ? "shared memory"
-                                        : "file";
-}
-
-static void tree_text(const struct crs_tree *t, const char *path)
-{
-    printf("process tree %s\n", path);
-    printf("  scope:    %s %d, %u processes\n", crs_tree_scope_name(t->hdr.scope), (int)t->hdr.id,
-           t->hdr.nmembers);
-    printf("members (%u):\n", t->hdr.nmembers);
-    for (uint32_t i = 0; i < t->hdr.nmembers; i++) {
-        const struct crs_tree_member *m = &t->members[i];
-        char st[64] = "";
-        if (m->kind == CRS_TREE_ZOMBIE)
-            crs_tree_status_text(m->wait_status, st, sizeof st);
-        printf("  pid %d '%.16s' parent %d, group %d, session %d: %s%s", (int)m->pid, m->comm, (int)m->ppid,
-               (int)m->pgid, (int)m->sid, m->kind == CRS_TREE_ZOMBIE ? "zombie, " : "", st);
-        if (m->kind == CRS_TREE_PROCESS)
-            printf("image of %" PRIu64 " bytes at %" PRIu64, m->image_length, m->image_offset);
-        printf("\n");
-    }
-    if (t->hdr.ngroups)
-        printf("shared open files (%u):\n", t->hdr.ngroups);
-    for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
-        const struct crs_tree_group *x = &t->groups[g];
-        printf("  %s", group_kind(x->kind));
-        if (x->kind == CRS_TREE_G_OBJECT || x->kind == CRS_TREE_G_SHMEM) {
-            /* its holders are in the members' images (FOBJS, MEMFDS) */
-            printf(" %s (device %" PRIu64 ", inode %" PRIu64 "): its bytes in the image of pid %d, made once for "
-                   "every member that maps or holds it\n", t->strings + x->path, x->dev, x->pipe_id,
-                   (int)t->members[x->owner].pid);
-            continue;
-        }
-        if (x->kind == CRS_TREE_G_DELETED && x->object)
-            printf(" %s at offset %" PRId64 ", the saved file's", t->strings + x->path, x->offset);
-        else if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED)
-            printf(" %s at offset %" PRId64 "%s", t->strings + x->path, x->offset, x->data_length ? "," : "");
-        else
-            printf(" of pipe %" PRIu64 "%s", x->pipe_id, x->data_length ? "," : "");
-        if (x->data_length)
-            printf(" holding %" PRIu64 " bytes", x->data_length);
-        printf(":");
-        for (uint32_t l = 0; l < t->hdr.nlinks; l++)
-            if (t->links[l].group == (int32_t)g)
-                printf(" pid %d fd %d", (int)t->members[t->links[l].member].pid, (int)t->links[l].fd);
-        printf("\n");
-    }
-}
-
-static void tree_json(const struct crs_tree *t, const char *path)
-{
-    struct jobj top = { "{", false };
-    jstrk("file", path, &top);
-    jstrk("scope", crs_tree_scope_name(t->hdr.scope), &top);
-    ji64("id", t->hdr.id, &top);
-    ju64("created_ns", t->hdr.created_ns, &top);
-    jkey("members", &top);
-    printf("[");
-    for (uint32_t i = 0; i < t->hdr.nmembers; i++) {
-        const struct crs_tree_member *m = &t->members[i];
-        struct jobj o = { i ? ", {" : "{", false };
-        ji64("pid", m->pid, &o);
-        ji64("ppid", m->ppid, &o);
-        ji64("pgid", m->pgid, &o);
-        ji64("sid", m->sid, &o);
-        char comm[17];
-        snprintf(comm, sizeof comm, "%.16s", m->comm);
-        jstrk("comm", comm, &o);
-        jbool("zombie", m->kind == CRS_TREE_ZOMBIE, &o);
-        if (m->kind == CRS_TREE_ZOMBIE)
-            ji64("wait_status", m->wait_status, &o);
-        else {
-            ju64("image_offset", m->image_offset, &o);
-            ju64("image_length", m->image_length, &o);
-        }
-        printf("}");
-    }
-    printf("]");
-    jkey("shared", &top);
-    printf("[");
-    for (uint32_t g = 0; g < t->hdr.ngroups; g++) {
-        const struct crs_tree_group *x = &t->groups[g];
-        struct jobj o = { g ? ", {" : "{", false };
-        jstrk("kind", group_kind(x->kind), &o);
-        if (x->kind == CRS_TREE_G_OBJECT || x->kind == CRS_TREE_G_SHMEM) {
-            jstrk("path", t->strings + x->path, &o);
-            ju64("device", x->dev, &o);
-            ju64("inode", x->pipe_id, &o);
-            ji64("bytes_in_image_of", t->members[x->owner].pid, &o);
-        } else if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED) {
-            jstrk("path", t->strings + x->path, &o);
-            ji64("offset", x->offset, &o);
-            if (x->kind == CRS_TREE_G_DELETED)
-                ju64("bytes", x->data_length, &o);
-            if (x->kind == CRS_TREE_G_DELETED && x->object)
-                ju64("saved_file", x->object - 1, &o);
-        } else {
-            ju64("pipe", x->pipe_id, &o);
-            ju64("bytes", x->data_length, &o);
-        }
-        jkey("holders", &o);
-        printf("[");
-        int first = 1;
-        for (uint32_t l = 0; l < t->hdr.nlinks; l++)
-            if (t->links[l].group == (int32_t)g) {
-                printf("%s{\"pid\": %d, \"fd\": %d}", first ? "" : ", ",
-                       (int)t->members[t->links[l].member].pid, (int)t->links[l].fd);
-                first = 0;
-            }
-        printf("]}");
-    }
-    printf("]");
-    jkey("images", &top);
-    printf("[");
-}
+/* ---------------- process trees (crs/base/tree.h): the table in cr_info_tree.c ---------------- */
 
 /* A tree file: its table, then each member's image as for one process. */
 static int info_tree(int fd, const char *path, bool json, bool verify)
