@@ -81,14 +81,6 @@ int filem_seq_discard(const char *jobdir, uint64_t seq, char *err, size_t errlen
  * names only). Returns how many are still there. */
 int filem_trash_clean(const char *jobdir);
 
-/* Once no rank of the job that owns JOBDIR can write any more (its launcher has ended):
- * removes the temporary files (.NAME.tmp.PID) left in its sequence directories by writers
- * that died mid-copy: a host lost or a rank killed while staging left partial images on
- * shared storage for good (review9 F2). Only regular files you own with those names go.
- * Sets *files and *bytes (space freed); returns *files. Never fails: what cannot be
- * read or removed is left. */
-int filem_job_drop_temps(const char *jobdir, int *files, unsigned long long *bytes);
-
 /* Removes a committed sequence (retention): snapshot.meta first (so it stops
  * being offered at once), then the rest as filem_seq_discard. */
 int filem_seq_remove(const char *jobdir, uint64_t seq, char *err, size_t errlen);

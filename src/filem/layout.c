@@ -151,20 +151,14 @@ int filem_next_seq(const char *jobdir, uint64_t *out, char *err, size_t errlen)
     return 0;
 }
 
-/* A durable write's temporary file (.NAME.tmp.PID), not the sequence's own names. */
-static int temp_name(const char *name)
-{
-    return name[0] == '.' && strstr(name, ".tmp.") != NULL;
-}
-
 /* Names the store makes inside a sequence directory. */
 static int ours(const char *name)
 {
     int r, len = 0;
     if (sscanf(name, "rank_%d.img%n", &r, &len) == 1 && name[len] == 0 && r >= 0)
         return 1;
-    if (temp_name(name))
-        return 1;
+    if (name[0] == '.' && strstr(name, ".tmp."))
+        return 1; /* durable writes' temporary files */
     if (strcmp(name, FILEM_META_NAME) == 0)
         return 1;
     if (strcmp(name, FILEM_STAGE_FAILED_NAME) == 0)
@@ -313,49 +307,6 @@ int filem_trash_clean(const char *jobdir)
     if (left == 0)
         revive_fsync_dir(jobdir);
     return left;
-}
-
-int filem_job_drop_temps(const char *jobdir, int *files, unsigned long long *bytes)
-{
-    uint64_t *v;
-    int n;
-    char err[256];
-    *files = 0;
-    *bytes = 0;
-    if (filem_list_seqs(jobdir, &v, &n, err, sizeof err) < 0)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        char dir[PATH_MAX];
-        if (filem_seq_path(dir, sizeof dir, jobdir, v[i]) < 0)
-            continue;
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
-            continue;
-        struct stat st;
-        int dfd2 = fstat(dfd, &st) == 0 && st.st_uid == geteuid() ? dup(dfd) : -1;
-        DIR *d = dfd2 >= 0 ? fdopendir(dfd2) : NULL;
-        if (!d && dfd2 >= 0)
-            close(dfd2);
-        int removed = 0;
-        for (struct dirent *de; d && (de = readdir(d));) {
-            struct stat fs;
-            if (!temp_name(de->d_name) ||
-                fstatat(dfd, de->d_name, &fs, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(fs.st_mode))
-                continue;
-            if (unlinkat(dfd, de->d_name, 0) == 0) {
-                removed++;
-                *bytes += (unsigned long long)fs.st_blocks * 512;
-            }
-        }
-        if (d)
-            closedir(d);
-        if (removed)
-            fsync(dfd);
-        close(dfd);
-        *files += removed;
-    }
-    free(v);
-    return *files;
 }
 
 int filem_seq_discard(const char *jobdir, uint64_t seq, char *err, size_t errlen)

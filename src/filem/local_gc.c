@@ -135,10 +135,7 @@ static int redundant(const char *seqdir, const char *shared, char *why, size_t w
     return ok;
 }
 
-/* The partial images (.NAME.tmp.PID[.N]) in the cached sequence SD whose writer is gone: never a
- * restart's. A writer still there keeps its file: its pid alive here (a pid reused by another
- * process too), or its lock held (a writer in another pid namespace: tmp_held). */
-static int sweep_tmp(const char *sd, struct filem_local_gc_stats *s)
+int filem_sweep_temps(const char *sd, int writers_here, struct filem_local_gc_stats *s)
 {
     int n = 0;
     DIR *sdd = opendir(sd);
@@ -147,7 +144,7 @@ static int sweep_tmp(const char *sd, struct filem_local_gc_stats *s)
         char p[PATH_MAX];
         struct stat st;
         int fd = -1;
-        if (w > 0 && kill(w, 0) < 0 && errno == ESRCH &&
+        if (w > 0 && (!writers_here || (kill(w, 0) < 0 && errno == ESRCH)) &&
             (size_t)snprintf(p, sizeof p, "%s/%s", sd, x->d_name) < sizeof p &&
             lstat(p, &st) == 0 && S_ISREG(st.st_mode) && tmp_held(p, &fd) == 0 && unlink(p) == 0) {
             s->tmp++;
@@ -206,7 +203,7 @@ static void gc_job(const char *local, const char *name, time_t oldest_ok, int de
         char sd[PATH_MAX], shared[PATH_MAX + 32], meta[PATH_MAX + 64], why[PATH_MAX + 64];
         if ((size_t)snprintf(sd, sizeof sd, "%s/%s", cj, e->d_name) >= sizeof sd)
             continue;
-        int cut = sweep_tmp(sd, s) > 0;
+        int cut = filem_sweep_temps(sd, 1, s) > 0;
         int go = 0;
         if (shared_there) {
             snprintf(shared, sizeof shared, "%s/%s", sjob, e->d_name);

@@ -55,4 +55,12 @@ int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc
  * -errno when LOCAL cannot be read (ENOENT: nothing to do). */
 int filem_local_gc_dead(const char *local, const char *job, struct filem_local_gc_stats *st);
 
+/* The partial images (.NAME.tmp.PID[.N]) in the sequence directory SD whose writer is gone:
+ * never a restart's. A writer still there keeps its file: its lock held (crs_durable_open holds
+ * one until the rename: also a writer in another pid namespace or on another host sharing the
+ * directory), and with WRITERS_HERE (SD is this node's cache, its writers this node's ranks) its
+ * pid alive (a pid reused by another process too). Counts them in s->tmp and s->bytes; returns
+ * how many went. */
+int filem_sweep_temps(const char *sd, int writers_here, struct filem_local_gc_stats *s);
+
 #endif

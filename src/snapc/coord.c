@@ -267,16 +267,6 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         revive_log_warn("%s holds hidden directories of failed checkpoints that could not be "
                         "removed (.discarded.*); remove them by hand",
                         coord.jobdir);
-    if (coord.jobdir_ok) {
-        /* every rank has ended: a copy still half-written was left by a writer that died
-         * (its host lost, the rank killed) and would hold shared storage for good */
-        int n;
-        unsigned long long b;
-        if (filem_job_drop_temps(coord.jobdir, &n, &b) > 0)
-            revive_log_info("removed %d partial image%s (%llu MB) that ranks ended during a "
-                            "copy left in %s",
-                            n, n == 1 ? "" : "s", b >> 20, coord.jobdir);
-    }
     if (coord.jobdir_ok)
         filem_stage_unreserve(coord.jobdir); /* no staging can fail any more */
     if (coord.alive_fd >= 0) {
