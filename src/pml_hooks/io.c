@@ -165,7 +165,7 @@ static void file_unlink(struct pml_file *f)
     pml_vh_unlock();
 }
 
-static void view_release(struct pml_file *f)
+void pml_file_view_release(struct pml_file *f)
 {
     if (f->view_set) {
         pml_vh_unref(f->etype);
@@ -194,7 +194,7 @@ void pml_file_eh_set(uintptr_t vfile, uintptr_t veh)
 
 static void file_free(struct pml_file *f)
 {
-    view_release(f);
+    pml_file_view_release(f);
     if (f->errh)
         pml_vh_unref(f->errh);
     pml_hints_free(&f->open_hints);
@@ -296,7 +296,7 @@ int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Data
     if (rc == MPI_SUCCESS && f) {
         pml_vh_ref(PML_H(etype));
         pml_vh_ref(PML_H(filetype));
-        view_release(f);
+        pml_file_view_release(f);
         f->view_set = 1;
         f->disp = disp;
         f->etype = PML_H(etype);

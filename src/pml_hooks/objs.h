@@ -257,6 +257,10 @@ void pml_hints_info_free(uintptr_t real_info);
  * later) with veh: kept, referenced, for a restart (io.c) */
 void pml_file_eh_set(uintptr_t vfile, uintptr_t veh);
 
+/* The view of f let go: its references to its datatypes and its hints (io.c; term.c before
+ * the file is closed at --term). */
+void pml_file_view_release(struct pml_file *f);
+
 /* An extra reference to a virtual handle (a datatype a view uses), and its release. */
 void pml_vh_ref(uintptr_t v);
 void pml_vh_unref(uintptr_t v);

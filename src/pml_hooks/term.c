@@ -77,12 +77,7 @@ static void release_file(struct pml_file *f)
 {
     /* the view's references to its datatypes go first: a type the program freed then leaves the
      * table (release_types must not free it again), one it still holds is freed once there */
-    if (f->view_set) {
-        pml_vh_unref(f->etype);
-        pml_vh_unref(f->filetype);
-        f->view_set = 0;
-        f->etype = f->filetype = 0;
-    }
+    pml_file_view_release(f);
     if (f->amode & MPI_MODE_DELETE_ON_CLOSE)
         return;
     MPI_File r = (MPI_File)pml_v2r(f->v);
