@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +80,21 @@ __attribute__((noreturn)) void crt_die(const char *fmt, ...)
     fflush(stdout);
     fprintf(stderr, "setup failed: %s\n", buf);
     exit(CRT_EXIT_SETUP);
+}
+
+void crt_bind_low_port(int fd, struct sockaddr_in *a, unsigned seed, const char *what)
+{
+    static unsigned next;
+    if (!next)
+        next = (unsigned)getpid() * seed;
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int tries = 0; tries < 4000; tries++) {
+        a->sin_port = htons((uint16_t)(20000 + next++ % 12000));
+        if (bind(fd, (struct sockaddr *)a, sizeof *a) == 0)
+            return;
+    }
+    crt_die("%s: %s", what, strerror(errno));
 }
 
 /* Writes our PID to `path` atomically (write a temporary file, rename). */

@@ -58,6 +58,15 @@ __attribute__((noreturn)) void crt_check_around_points(void (*check)(const char 
 /* Gives up with CRT_EXIT_SETUP when the test cannot even set up. */
 __attribute__((noreturn)) void crt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Binds fd to 127.0.0.1 (filling *a) at a port below the kernel's ephemeral range (32768-60999
+ * here), trying ports from 20000 up in turn from a place that seed and the PID choose: a port
+ * the kernel chose can be given to any other process once the original has gone, and the
+ * restart then rightly cannot bind it (a CI run: another test held a client's old port longer
+ * than the 3 s the restore waits). The restore binds a recorded port either way. crt_die when
+ * no port is free. */
+struct sockaddr_in;
+void crt_bind_low_port(int fd, struct sockaddr_in *a, unsigned seed, const char *what);
+
 /* Deterministic data and checksums. */
 uint64_t crt_mix(uint64_t x);                       /* a 64-bit finaliser */
 uint64_t crt_hash(const void *p, size_t len, uint64_t seed);

@@ -24,30 +24,14 @@ base=$(grep -c "is not committed" "$W/a.err")
 # at least 8 failed checkpoints (each one's images in the cache on the old code)
 wait_for 240 '[ $(($(grep -c "is not committed" "$W/a.err") - base)) -ge 8 ]' ||
     fail "8 failed checkpoints not seen in 240 s: $(grep -c "is not committed" "$W/a.err")"
-kept=$(ls "$cache" | grep -c '^[0-9]*$')
-# every cached sequence: committed in the snapshot directory, or one of the two newest (the
-# newest failed, and one being written)
-newest2=$(ls "$cache" | grep '^[0-9]*$' | sort -n | tail -2 | tr '\n' ' ')
-for s in $(ls "$cache" | grep '^[0-9]*$'); do
-    [ -f "$jd/$s/snapshot.meta" ] && continue
-    case " $newest2" in *" $s "*) continue ;; esac
-    fail "failed sequence $s is still in the node's cache (newest: $newest2)"
-done
-[ "$kept" -le 3 ] || fail "$kept sequences in the node's cache after 8 failed checkpoints: $(ls "$cache")"
-said=$(grep -c "keeps the images of the newest failed checkpoint" "$W/a.err")
-[ "$said" = 1 ] || fail "the bound is said $said times, not once: $(grep 'newest failed' "$W/a.err" | head -3)"
+cache_bounded "$jd" "$cache" "$W/a.err" 8
 pass "a full snapshot directory: $kept sequences in the cache after 8+ failed checkpoints, said once"
 
 # room again: a commit, then only committed sequences in the cache (the one being written aside)
 c0=$(newest_committed "$jd")
 rm -f "$mnt/filler"
 wait_for 120 '[ "$(newest_committed "$jd")" -gt "$c0" ]' || fail "no commit once there is room"
-wait_for 60 '
-    left=
-    for s in $(ls "$cache" | grep "^[0-9]*$"); do
-        [ -f "$jd/$s/snapshot.meta" ] || [ "$s" -gt "$(newest_committed "$jd")" ] || left="$left $s"
-    done
-    [ -z "$left" ]' || fail "failed sequences left in the cache after a commit:$left"
+cache_only_committed "$jd" "$cache"
 kill -TERM $JOB; wait $JOB
 pass "room again: the next commit leaves no failed sequence in the cache"
 wait_no_strays

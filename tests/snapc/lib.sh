@@ -111,6 +111,35 @@ newest_committed() {
     n=$(ls -d "$1"/*/snapshot.meta 2>/dev/null | sed 's,.*/\([0-9]*\)/snapshot.meta$,\1,' | sort -n | tail -1)
     echo "${n:--1}"
 }
+# cache_bounded JOBDIR CACHE ERRFILE N: after N failed checkpoints of a periodic job whose
+# snapshot directory is full (cache_bound.sh, mpi_cache_bound.sh), the node's cache CACHE holds
+# the sequences committed in JOBDIR and, besides them, only the two newest (the newest failed one
+# and one being written), 3 in all at most, and the coordinator's ERRFILE says the bound once.
+# Sets kept: how many sequences CACHE holds.
+cache_bounded() {
+    local jd=$1 cache=$2 err=$3 n=$4 s newest2 said
+    kept=$(ls "$cache" | grep -c '^[0-9]*$')
+    newest2=$(ls "$cache" | grep '^[0-9]*$' | sort -n | tail -2 | tr '\n' ' ')
+    for s in $(ls "$cache" | grep '^[0-9]*$'); do
+        [ -f "$jd/$s/snapshot.meta" ] && continue
+        case " $newest2" in *" $s "*) continue ;; esac
+        fail "failed sequence $s is still in the node's cache (newest: $newest2)"
+    done
+    [ "$kept" -le 3 ] || fail "$kept sequences in the node's cache after $n failed checkpoints: $(ls "$cache")"
+    said=$(grep -c "keeps the images of the newest failed checkpoint" "$err")
+    [ "$said" = 1 ] || fail "the bound is said $said times, not once: $(grep 'newest failed' "$err" | head -3)"
+}
+# cache_only_committed JOBDIR CACHE: waits (60 s at most) until CACHE holds no sequence that is
+# neither committed in JOBDIR nor newer than its newest committed one (the one being written).
+cache_only_committed() {
+    local jd=$1 cache=$2 left s
+    wait_for 60 '
+        left=
+        for s in $(ls "$cache" | grep "^[0-9]*$"); do
+            [ -f "$jd/$s/snapshot.meta" ] || [ "$s" -gt "$(newest_committed "$jd")" ] || left="$left $s"
+        done
+        [ -z "$left" ]' || fail "failed sequences left in the cache after a commit:$left"
+}
 # consistent_committed JOBDIR N: every committed sequence is a consistent cut (each one held
 # with a shared lock while it is read, so that retention leaves it alone meanwhile).
 consistent_committed() {

@@ -34,26 +34,12 @@ dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null
 base=$(grep -c "is not committed" "$W/a.err")
 wait_for 300 '[ $(($(grep -c "is not committed" "$W/a.err") - base)) -ge 5 ]' ||
     fail "5 failed checkpoints not seen in 300 s: $(grep -c "is not committed" "$W/a.err")"
-newest2=$(ls "$cache" | grep '^[0-9]*$' | sort -n | tail -2 | tr '\n' ' ')
-for s in $(ls "$cache" | grep '^[0-9]*$'); do
-    [ -f "$jd/$s/snapshot.meta" ] && continue
-    case " $newest2" in *" $s "*) continue ;; esac
-    fail "failed sequence $s is still in the node's cache (newest: $newest2)"
-done
-kept=$(ls "$cache" | grep -c '^[0-9]*$')
-[ "$kept" -le 3 ] || fail "$kept sequences in the node's cache after 5 failed checkpoints: $(ls "$cache")"
-said=$(grep -c "keeps the images of the newest failed checkpoint" "$W/a.err")
-[ "$said" = 1 ] || fail "the bound is said $said times, not once"
+cache_bounded "$jd" "$cache" "$W/a.err" 5
 pass "$flavor: a full snapshot directory: $kept sequences in the cache after 5+ failed checkpoints, said once"
 c0=$(newest_committed "$jd")
 rm -f "$mnt/filler"
 wait_for 240 '[ "$(newest_committed "$jd")" -gt "$c0" ]' || fail "no commit once there is room"
-wait_for 60 '
-    left=
-    for s in $(ls "$cache" | grep "^[0-9]*$"); do
-        [ -f "$jd/$s/snapshot.meta" ] || [ "$s" -gt "$(newest_committed "$jd")" ] || left="$left $s"
-    done
-    [ -z "$left" ]' || fail "failed sequences left in the cache after a commit:$left"
+cache_only_committed "$jd" "$cache"
 touch "$W/go"
 wait $JOB || fail "the job's status $?"
 grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/a.out") || { fail "result differs"; cat "$W/a.out"; }

@@ -70,32 +70,13 @@ static ssize_t read_all(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
-/* Binds fd to 127.0.0.1 at a port below the kernel's ephemeral range (32768-60999 here): a
- * port the kernel chose can be given to any other process once the original has gone, and the
- * restart then rightly cannot bind it (a CI run: another test held a client's old port longer
- * than the 3 s the restore waits). The restore binds a recorded port either way. */
-static void bind_low_port(int fd, struct sockaddr_in *a, const char *what)
-{
-    static unsigned next;
-    if (!next)
-        next = (unsigned)getpid() * 7u;
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (int tries = 0; tries < 4000; tries++) {
-        a->sin_port = htons((uint16_t)(20000 + next++ % 12000));
-        if (bind(fd, (struct sockaddr *)a, sizeof *a) == 0)
-            return;
-    }
-    must(0, what);
-}
-
 static struct sockaddr_in tl3_addr, tpend_addr;
 
 /* A new connection to tl3, left waiting to be accepted. */
 static void tcp_pending(void)
 {
     tpend = socket(AF_INET, SOCK_STREAM, 0);
-    bind_low_port(tpend, &tpend_addr, "tcp client waiting");
+    crt_bind_low_port(tpend, &tpend_addr, 7u, "tcp client waiting");
     must(connect(tpend, (struct sockaddr *)&tl3_addr, sizeof tl3_addr) == 0, "tcp connect waiting");
 }
 
@@ -128,39 +109,39 @@ static void setup(void)
     tl = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(tl, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    bind_low_port(tl, &tl_addr, "tcp listener");
+    crt_bind_low_port(tl, &tl_addr, 7u, "tcp listener");
     socklen_t l = sizeof tl_addr;
     must(listen(tl, 8) == 0 && getsockname(tl, (struct sockaddr *)&tl_addr, &l) == 0, "tcp listener");
     tcli = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(tcli, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct sockaddr_in cl_addr;
-    bind_low_port(tcli, &cl_addr, "tcp client");
+    crt_bind_low_port(tcli, &cl_addr, 7u, "tcp client");
     must(connect(tcli, (struct sockaddr *)&tl_addr, sizeof tl_addr) == 0, "tcp connect");
     tacc = accept(tl, NULL, NULL);
     must(tacc >= 0, "tcp accept");
 
     tl2 = socket(AF_INET, SOCK_STREAM, 0);
-    bind_low_port(tl2, &tl2_addr, "tcp listener without SO_REUSEADDR");
+    crt_bind_low_port(tl2, &tl2_addr, 7u, "tcp listener without SO_REUSEADDR");
     l = sizeof tl2_addr;
     must(listen(tl2, 4) == 0 && getsockname(tl2, (struct sockaddr *)&tl2_addr, &l) == 0, "tcp listener 2");
     tcli2 = socket(AF_INET, SOCK_STREAM, 0);   /* a lower descriptor than tacc2: closed first at exit */
     struct sockaddr_in cl2_addr;
-    bind_low_port(tcli2, &cl2_addr, "tcp client 2");
+    crt_bind_low_port(tcli2, &cl2_addr, 7u, "tcp client 2");
     must(connect(tcli2, (struct sockaddr *)&tl2_addr, sizeof tl2_addr) == 0, "tcp connect 2");
     tl3 = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(tl3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    bind_low_port(tl3, &tl3_addr, "tcp listener 3");
+    crt_bind_low_port(tl3, &tl3_addr, 7u, "tcp listener 3");
     must(listen(tl3, 4) == 0, "tcp listener 3");
     tcp_pending();
     tacc2 = accept(tl2, NULL, NULL);
     must(tacc2 >= 0, "tcp accept 2");
 
     ub = socket(AF_INET, SOCK_DGRAM, 0);
-    bind_low_port(ub, &ub_addr, "udp bind");
+    crt_bind_low_port(ub, &ub_addr, 7u, "udp bind");
     l = sizeof ub_addr;
     must(getsockname(ub, (struct sockaddr *)&ub_addr, &l) == 0, "udp bind");
     uc = socket(AF_INET, SOCK_DGRAM, 0);
-    bind_low_port(uc, &uc_addr, "udp client bind");
+    crt_bind_low_port(uc, &uc_addr, 7u, "udp client bind");
     must(connect(uc, (struct sockaddr *)&ub_addr, sizeof ub_addr) == 0, "udp connect");
     fresh = socket(AF_INET, SOCK_STREAM, 0);
     must(fresh >= 0, "socket");

@@ -63,21 +63,6 @@ static void set_tv(int fd, int name, long usec, const char *what)
     must(setsockopt(fd, SOL_SOCKET, name, &tv, sizeof tv) == 0, what);
 }
 
-static void bind_low_port(int fd, struct sockaddr_in *a, const char *what)
-{
-    static unsigned next;
-    if (!next)
-        next = (unsigned)getpid() * 13u;
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (int tries = 0; tries < 4000; tries++) {
-        a->sin_port = htons((uint16_t)(20000 + next++ % 12000));
-        if (bind(fd, (struct sockaddr *)a, sizeof *a) == 0)
-            return;
-    }
-    must(0, what);
-}
-
 /* The values as they are once set (buffer sizes: what the kernel keeps) */
 static struct want wants[40];
 static int nwants;
@@ -126,13 +111,13 @@ static void setup(void)
     tl = socket(AF_INET, SOCK_STREAM, 0);
     set_int(tl, SOL_SOCKET, SO_REUSEADDR, 1, "tl SO_REUSEADDR");
     set_int(tl, SOL_SOCKET, SO_RCVBUF, 70000, "tl SO_RCVBUF");
-    bind_low_port(tl, &la, "tcp listener");
+    crt_bind_low_port(tl, &la, 13u, "tcp listener");
     must(listen(tl, 4) == 0, "listen");
     set_int(tl, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "tl TCP_DEFER_ACCEPT");
     tcli = socket(AF_INET, SOCK_STREAM, 0);
     set_int(tcli, SOL_SOCKET, SO_RCVBUF, 50000, "tcli SO_RCVBUF");
     set_int(tcli, SOL_SOCKET, SO_SNDBUF, 40000, "tcli SO_SNDBUF");
-    bind_low_port(tcli, &ca, "tcp client");
+    crt_bind_low_port(tcli, &ca, 13u, "tcp client");
     must(connect(tcli, (struct sockaddr *)&la, sizeof la) == 0, "connect");
     tacc = accept(tl, NULL, NULL);
     must(tacc >= 0, "accept");

@@ -189,18 +189,9 @@ int main(int argc, char **argv)
     long long acc = 0;
     for (int s = 0; s < r.steps; s++) {
         acc += raw ? raw_step(s) : refuse ? (long long)(me + 1) * (s + 1) : svc_step(s);
-        long long sum = 0;
-        MPI_Reduce(&acc, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-        if (r.me == 0) {
-            printf("step %d: %lld\n", s, sum);
-            fflush(stdout);
-        }
-        rst_pace(r.pace, r.ms, r.steps - s);
+        rst_step_sum(&r, s, acc);
     }
-    long long sum = 0;
-    MPI_Reduce(&acc, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (r.me == 0)
-        printf("done: %lld\n", sum);
+    rst_done_sum(&r, acc);
     if (refuse)
         refuse_end();
     MPI_Finalize();

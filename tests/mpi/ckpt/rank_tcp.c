@@ -91,18 +91,9 @@ int main(int argc, char **argv)
                          MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         }
         acc += theirs * (s + 1) + mine;
-        long long sum = 0;
-        MPI_Reduce(&acc, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-        if (r.me == 0) {
-            printf("step %d: %lld\n", s, sum);
-            fflush(stdout);
-        }
-        rst_pace(r.pace, r.ms, r.steps - s);
+        rst_step_sum(&r, s, acc);
     }
-    long long sum = 0;
-    MPI_Reduce(&acc, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (r.me == 0)
-        printf("done: %lld\n", sum);
+    rst_done_sum(&r, acc);
     if (fd >= 0)
         close(fd);
     MPI_Finalize();

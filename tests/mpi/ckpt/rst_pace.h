@@ -57,6 +57,29 @@ static inline struct rst_run rst_begin(int *argc, char ***argv, const char *name
     return r;
 }
 
+/* The end of step S of a rank program whose state under test gives each rank a number ACC
+ * (rank_tcp, rank_fdmade): rank 0 prints "step S: SUM" (the sum over the ranks), then the
+ * step is paced. */
+static inline void rst_step_sum(const struct rst_run *r, int s, long long acc)
+{
+    long long sum = 0;
+    MPI_Reduce(&acc, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (r->me == 0) {
+        printf("step %d: %lld\n", s, sum);
+        fflush(stdout);
+    }
+    rst_pace(r->pace, r->ms, r->steps - s);
+}
+
+/* Their end: rank 0 prints "done: SUM" of the ranks' last ACC. */
+static inline void rst_done_sum(const struct rst_run *r, long long acc)
+{
+    long long sum = 0;
+    MPI_Reduce(&acc, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (r->me == 0)
+        printf("done: %lld\n", sum);
+}
+
 /* The main of term_threads and term_dlopen, whose state under test is in a thread of their
  * own: arguments [STEPS [PACEFILE MS]] (60 steps by default); MPI_Init_thread
  * (MPI_THREAD_MULTIPLE), THREAD started in every rank ("NAME: cannot start WHAT" and status 2
