@@ -27,6 +27,7 @@
 #include "crs/base/image_format.h"
 #include "crs/base/seccomp_notes.h"
 #include "crs/libcr/runtime.h"
+#include "common/clock.h"
 #include "common/fault.h"
 #include "common/size_arg.h"
 #include "snapc/agent.h" /* snapc_agent_epoch */
@@ -212,7 +213,10 @@ static int rank_has_children(void)
 
 /* A capture that found ld.so's loader lock held is tried again once the threads ran a little
  * (a thread inside dlopen or dlclose leaves it within microseconds, unless the program loads
- * libraries without pause: then up to 200 tries, 10 ms apart); so is one that would hold
+ * libraries without pause: then up to 200 tries and at least 10 s, each pause as long as the
+ * try before it and 10 ms at least: on a loaded machine the parked thread may not have run at
+ * all in a fixed 10 ms, so it was still inside dlopen at each of 200 tries, term_dlopen-mpich in
+ * CI); so is one that would hold
  * threads after it and found a malloc arena locked (produce). So is one refused because the
  * rank had a running child process: a rank inside system() or popen() (a helper command between
  * steps) is no safe point for one process's image, but the command ends soon; up to 10 s, 20 ms
@@ -222,7 +226,9 @@ static int rank_has_children(void)
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
+    double first = revive_mono_s();
     for (int attempt = 1, kids = 0;; attempt++) {
+        double start = revive_mono_s();
         loader_busy = arena_busy = 0;
         will_hold = hold || pml_win_lib_memory() || crs_seccomp_notes_any();
         /* a failed attempt dropped the copies of the windows' library memory (pml_restart_done):
@@ -267,19 +273,25 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         }
         if (!loader_busy && !arena_busy)
             return e;
-        if (attempt == 200 && arena_busy) {
+        double now = revive_mono_s();
+        int last = attempt >= 200 && now - first >= 10;
+        if (last && arena_busy) {
             snprintf(r->err, sizeof r->err, "a thread of rank %d was inside malloc or free (an arena "
                      "of its malloc locked) at each of %d tries: a snapshot so would leave it "
                      "holding that lock while the rank needs it", pml_world_rank, attempt);
             return -EBUSY;
         }
-        if (attempt == 200) {
+        if (last) {
             snprintf(r->err, sizeof r->err, "a thread of rank %d was inside dlopen or dlclose (ld.so's "
                      "loader lock held) at each of %d tries: a snapshot so could not be restarted",
                      pml_world_rank, attempt);
             return -EBUSY;
         }
-        struct timespec d = {0, 10 * 1000 * 1000};
+        /* the threads run for as long as a try took (the machine's load), 10 ms at least */
+        double pause = now - start > 0.01 ? now - start : 0.01;
+        if (pause > 0.5)
+            pause = 0.5;
+        struct timespec d = {0, (long)(pause * 1e9)};
         nanosleep(&d, NULL);
     }
 }
