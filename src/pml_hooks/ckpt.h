@@ -107,6 +107,15 @@ static inline void pml_idle(struct pml_slot *t)
     if (__builtin_expect(pml_idle_on, 0))
         pml_idle_slow(t);
 }
+/* One idle turn of a wait loop of the layer's own, run by the agent with no slot of its own (the
+ * drain and its exchanges, drain.c, drain_xchg.c, which spun flat out with the setting too):
+ * *turns counts the turns of the wait that found nothing done (set it to 0 when one did). */
+void pml_idle_turn(uint32_t *turns);
+static inline void pml_idle_own(uint32_t *turns)
+{
+    if (__builtin_expect(pml_idle_on, 0))
+        pml_idle_turn(turns);
+}
 /* A test call (Test*, Iprobe) found nothing: a yield, as Open MPI's mpi_yield_when_idle does. */
 void pml_idle_test_slow(void);
 static inline void pml_idle_test(void)

@@ -159,9 +159,10 @@ static void complete_by_revive(struct pml_req *r, MPI_Request real, const MPI_St
     pml_rq_ndone++;
 }
 
-/* Tests every pending request once, in posting order. */
-static void test_pending(struct drain_run *d)
+/* Tests every pending request once, in posting order. Returns how many completed. */
+static int test_pending(struct drain_run *d)
 {
+    int completed = 0;
     for (struct pml_req *r = pml_rq_head, *nx; r; r = nx) {
         nx = r->next;
         MPI_Request real = (MPI_Request)r->real;
@@ -173,9 +174,12 @@ static void test_pending(struct drain_run *d)
             ls.MPI_ERROR = rc;
             flag = 1;
         }
-        if (flag)
+        if (flag) {
             complete_by_revive(r, real, &ls, d);
+            completed++;
+        }
     }
+    return completed;
 }
 
 /* The first pending receive (posting order) that a message (source, tag) on c would match. */
@@ -205,9 +209,13 @@ static int probe_comm(struct pml_comm *c, struct drain_run *d, double deadline)
             MPI_Request q = (MPI_Request)r->real;
             int done = 0;
             MPI_Status rs;
-            while (!done && revive_mono_s() < deadline)
+            uint32_t idle = 0;
+            while (!done && revive_mono_s() < deadline) {
                 if (pml_L.MPI_Test(&q, &done, &rs) != MPI_SUCCESS)
                     break;
+                if (!done)
+                    pml_idle_own(&idle);
+            }
             if (!done)
                 return moved;
             complete_by_revive(r, q, &rs, d);
@@ -307,11 +315,12 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
     if (e)
         return e;
     drain_matched(&d);
+    uint32_t idle = 0; /* turns that found nothing: with REVIVE_MPI_YIELD_WHEN_IDLE, not spun */
     for (;;) {
-        test_pending(&d);
+        int moved = test_pending(&d);
         for (struct pml_comm *c = pml_comms; c; c = c->next)
             if (!(c->flags & PML_COMM_FREED) && c->v)
-                probe_comm(c, &d, deadline);
+                moved |= probe_comm(c, &d, deadline);
         uint64_t got = __atomic_load_n(&pml_received, __ATOMIC_RELAXED);
         if (got > expected) {
             snprintf(err, errlen, "received %llu messages but %llu were sent to this rank",
@@ -330,6 +339,10 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
                      must_complete());
             return -ETIMEDOUT;
         }
+        if (moved)
+            idle = 0;
+        else
+            pml_idle_own(&idle);
     }
     /* everybody's sends complete only with the receivers' progress: keep it going until every
      * rank is done */

@@ -108,13 +108,16 @@ static int exchange(int phase, uint64_t *const *sbuf, const int *scount, uint64_
             rc = pml_L.MPI_Isend(sbuf[j], scount[j], u64, j, tag, pw, &rq[2 * j + 1]);
     }
     int e = 0;
-    for (int done = 0; rc == MPI_SUCCESS && !done;) {
+    uint32_t idle = 0; /* turns that completed nothing: with REVIVE_MPI_YIELD_WHEN_IDLE, not spun */
+    for (int done = 0, before = 0; rc == MPI_SUCCESS && !done;) {
         done = 1;
+        int ndone = 0;
         for (int i = 0; i < 2 * n && rc == MPI_SUCCESS; i++) {
             int one = 1;
             if (rq[i] != lower_null())
                 rc = pml_L.MPI_Test(&rq[i], &one, MPI_STATUS_IGNORE);
             done &= one;
+            ndone += one;
         }
         if (done || rc != MPI_SUCCESS)
             break;
@@ -127,6 +130,11 @@ static int exchange(int phase, uint64_t *const *sbuf, const int *scount, uint64_
         }
         if (e)
             break;
+        if (ndone > before)
+            idle = 0;
+        else
+            pml_idle_own(&idle);
+        before = ndone;
     }
     if (!e && rc != MPI_SUCCESS) {
         snprintf(err, errlen, "%s failed (MPI error %d)", what, rc);

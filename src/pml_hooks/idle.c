@@ -40,9 +40,14 @@ __attribute__((constructor)) static void idle_load(void)
 
 void pml_idle_slow(struct pml_slot *t)
 {
-    uint32_t n = t->idle;
+    pml_idle_turn(&t->idle);
+}
+
+void pml_idle_turn(uint32_t *turns)
+{
+    uint32_t n = *turns;
     if (n < UINT32_MAX)
-        t->idle = n + 1;
+        *turns = n + 1;
     if (n < IDLE_YIELDS) {
         sched_yield();
         return;

@@ -159,15 +159,16 @@ static int op_quiesce(void *arg, int timeout_ms)
     }
 }
 
-/* Fault point mpi-rank-compact: rank 0, at epoch REVIVE_FAULT_EPOCH (default 1) only, while the
- * other ranks are already in the compaction's exchange. */
-static int compact_fault(void)
+/* Fault points of rank 0 in its drain, at epoch REVIVE_FAULT_EPOCH (default 1) only:
+ * mpi-rank-compact while the other ranks are already in the compaction's exchange,
+ * mpi-drain-late before the other ranks can have its message counts. */
+static int rank0_fault(enum revive_fault_point p)
 {
     if (pml_world_rank != 0 || !pml_agent_running)
         return 0;
     const char *fe = getenv("REVIVE_FAULT_EPOCH");
     uint32_t first = (uint32_t)(fe && atoi(fe) > 0 ? atoi(fe) : 1);
-    return snapc_agent_epoch() == first && revive_fault(REVIVE_FAULT_mpi_rank_compact);
+    return snapc_agent_epoch() == first && revive_fault(p);
 }
 
 static int op_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t errlen)
@@ -177,10 +178,14 @@ static int op_drain(void *arg, struct snapc_drain_stats *st, char *err, size_t e
         snprintf(err, errlen, "MPI is finalized");
         return -ESHUTDOWN;
     }
+    if (rank0_fault(REVIVE_FAULT_mpi_drain_late)) {
+        struct timespec late = { 2, 0 }; /* the others wait in the drain (drain_idle.sh) */
+        nanosleep(&late, NULL);
+    }
     int e = pml_drain_run(st, err, errlen);
     if (!e) /* open MPI files and windows (objs_ckpt.c) */
         e = pml_objs_settle(err, errlen);
-    if (!e && compact_fault()) {
+    if (!e && rank0_fault(REVIVE_FAULT_mpi_rank_compact)) {
         snprintf(err, errlen, "cannot compact the creation record (fault point mpi-rank-compact)");
         e = -EIO;
     }
