@@ -1,6 +1,8 @@
 /* The sample image and helpers shared by the image tests (see image_test.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -198,6 +200,28 @@ static int sample_kobjs(struct crs_image_writer *w)
         { .fd = 10, .type = 1, .id = 0, .sig = 0, .who = CRS_FDOWN_NONE },
     };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_FDOWNERS, owners, sizeof(owners[0]), 2);
+    /* version 16: the main thread's nice value 5 and timer slack 250 us, both threads with
+     * no_new_privs under one seccomp filter of the program (times fails with EXDEV, 4
+     * instructions), the main thread under a second one of its own (everything allowed) */
+    struct crs_rec_thread_attr tattrs[2] = {
+        { .tid = 4242, .flags = CRS_TATTR_F_NICE | CRS_TATTR_F_SLACK | CRS_TATTR_F_NNP, .nice = 5,
+          .timerslack_ns = 250000, .seccomp = 2 },
+        { .tid = 4243, .flags = CRS_TATTR_F_NNP, .seccomp = 1 },
+    };
+    struct sock_filter prog[5] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 100 /* times */, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 18 /* EXDEV */),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct crs_rec_seccomp filters[2] = {
+        { .flags = SECCOMP_FILTER_FLAG_TSYNC, .len = 4, .data = 0 },
+        { .flags = 0, .len = 1, .data = 4 },
+    };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_THREADATTR, tattrs, sizeof(tattrs[0]), 2);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_SECCOMP, filters, sizeof(filters[0]), 2);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_SECCOMPDATA, prog, sizeof(prog[0]), 5);
     return rc;
 }
 

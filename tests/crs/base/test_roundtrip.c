@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -132,14 +133,24 @@ static void check_kobjs(struct crs_image *img)
     ASSERT_EQ(img->fdowns[0].id, 4242);
     ASSERT_EQ(img->fdowns[0].who, CRS_FDOWN_SELF);
     ASSERT_EQ(img->fdowns[1].who, CRS_FDOWN_NONE);
+    ASSERT_EQ(img->nthread_attrs, 2);
+    ASSERT_EQ(img->thread_attrs[0].nice, 5);
+    ASSERT_EQ(img->thread_attrs[0].timerslack_ns, 250000);
+    ASSERT_EQ(img->thread_attrs[0].seccomp, 2);
+    ASSERT_EQ(img->thread_attrs[1].seccomp, 1);
+    ASSERT_EQ(img->nseccomps, 2);
+    ASSERT_EQ(img->seccomps[0].len, 4);
+    ASSERT_EQ(img->seccomps[0].flags, SECCOMP_FILTER_FLAG_TSYNC);
+    ASSERT_EQ(img->seccomps[1].data, 4);
+    ASSERT_EQ(img->nseccompdata, 5);
 }
 
 static void check_fields(struct crs_image *img, int level, int with_ext, int with_kobj)
 {
-    /* version 2 only when extensions need it, 15 for kernel objects with socket options, consumed
-     * epoll edges and descriptor owners (image_format.h) */
-    ASSERT_EQ(img->hdr.version, with_kobj ? 15 : with_ext ? 2 : 1);
-    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 13 : 0));
+    /* version 2 only when extensions need it, 16 for kernel objects with socket options, consumed
+     * epoll edges, descriptor owners, thread attributes and seccomp filters (image_format.h) */
+    ASSERT_EQ(img->hdr.version, with_kobj ? 16 : with_ext ? 2 : 1);
+    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 16 : 0));
     if (with_kobj)
         check_kobjs(img);
     check_exts(img, with_ext);
