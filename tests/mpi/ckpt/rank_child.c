@@ -4,10 +4,11 @@
  * a few milliseconds apart, then ends: with an exit code, or (every third child) killed by
  * SIGUSR1. The rank reads one number from the pipe per step (the child has ended by the second:
  * the pipe holds the rest, its writing end closed) and waits for the child (waitpid of its pid)
- * only 3 steps after it made it, adding its wait status to the sum: for most of the run the rank
- * has a child that ended and was not reaped (a zombie), and a snapshot may find one still
- * running. Rank 0 prints "step N: SUM" per step and "done: ACC"; while PACEFILE exists each step
- * also sleeps MS ms (rst_pace.h).
+ * only once it has forked the next one, 4 steps later (the last one at the last step), adding
+ * its wait status to the sum: from the first step on the rank always has a child, and a snapshot
+ * finds one that ended and was not reaped (a zombie), or a new one still running (the capture
+ * tries again until it has ended: then it is a zombie). Rank 0 prints "step N: SUM" per step and
+ * "done: ACC"; while PACEFILE exists each step also sleeps MS ms (rst_pace.h).
  * With RANK_CHILD_KEEP set, rank 0 also keeps a child that runs (a loop of sleeps) from the start
  * until the last step, where it is ended and waited for: no snapshot can be taken meanwhile. */
 #include <mpi.h>
@@ -25,6 +26,21 @@
 static long value(int me, int batch, int j)
 {
     return (long)(me + 1) * 1000 + batch * 37 + j * j * 11;
+}
+
+/* The child pid ended: its wait status added to x as a number (what the rank computes with it). */
+static void reap_child(pid_t pid, int me, int s, long *x)
+{
+    int st = 0;
+    pid_t w = waitpid(pid, &st, 0);
+    if (w != pid) {
+        fprintf(stderr, "rank %d step %d: waitpid(%d): %s\n", me, s, (int)pid, strerror(errno));
+        *x -= 300000;
+    } else if (WIFSIGNALED(st)) {
+        *x += 500 + WTERMSIG(st);
+    } else {
+        *x += WEXITSTATUS(st);
+    }
 }
 
 static void __attribute__((noreturn)) child(int wfd, int me, int batch)
@@ -63,8 +79,8 @@ int main(int argc, char **argv)
         }
     }
     long acc = 0;
-    pid_t kid = -1, reap = -1;
-    int rfd = -1, got = 0, reap_at = -1;
+    pid_t reap = -1;
+    int rfd = -1, got = 0;
     for (int s = 1; s <= steps; s++) {
         long x = 0;
         if ((s - 1) % 4 == 0 && s + 3 <= steps) {
@@ -74,7 +90,7 @@ int main(int argc, char **argv)
                 MPI_Abort(MPI_COMM_WORLD, 2);
             }
             int batch = (s - 1) / 4;
-            kid = fork();
+            pid_t kid = fork();
             if (kid == 0) {
                 close(p[0]);
                 child(p[1], me, batch);
@@ -86,8 +102,11 @@ int main(int argc, char **argv)
             close(p[1]);
             rfd = p[0];
             got = 0;
+            /* the previous child is reaped only now that there is a new one: the rank is never
+             * without a child (at a snapshot: a zombie, or a running one that soon is one) */
+            if (reap > 0)
+                reap_child(reap, me, s, &x);
             reap = kid;
-            reap_at = s + 3;
         }
         if (rfd >= 0) {
             long v = -1;
@@ -101,17 +120,8 @@ int main(int argc, char **argv)
                 rfd = -1;
             }
         }
-        if (s == reap_at) {
-            int st = 0;
-            pid_t w = waitpid(reap, &st, 0);
-            if (w != reap) {
-                fprintf(stderr, "rank %d step %d: waitpid(%d): %s\n", me, s, (int)reap, strerror(errno));
-                x -= 300000;
-            } else if (WIFSIGNALED(st)) {
-                x += 500 + WTERMSIG(st);
-            } else {
-                x += WEXITSTATUS(st);
-            }
+        if (s == steps && reap > 0) {
+            reap_child(reap, me, s, &x);
             reap = -1;
         }
         if (s == steps && kept > 0) {
@@ -127,7 +137,6 @@ int main(int argc, char **argv)
         }
         rst_pace(pace, ms, steps - s);
     }
-    (void)kid;
     if (me == 0) {
         printf("done: %ld\n", acc);
         fflush(stdout);
