@@ -252,7 +252,12 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
                 const char *z = q ? strstr(q, "): ") : NULL;
                 if (z && z - q - 1 < (ptrdiff_t)sizeof names - 3)
                     snprintf(names, sizeof names, " (%.*s)", (int)(z - q - 1), q + 1);
-                if (pml_children_zombies_refused())
+                if (pml_children_zombies_over())
+                    snprintf(r->err, sizeof r->err, "rank %d had more than 64 zombie children (ended, "
+                             "not reaped) at each of %d tries over 10 s: a rank's snapshot keeps at "
+                             "most 64; reap them (wait, waitpid, pclose) before the snapshot",
+                             pml_world_rank, kids);
+                else if (pml_children_zombies_refused())
                     snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
                              "over 10 s: a rank's snapshot brings back a child that has ended (a zombie) "
                              "only when the rank may choose a pid (root or CAP_CHECKPOINT_RESTORE), and "

@@ -32,6 +32,7 @@ static int32_t zpid[ZOMBIES_MAX], zstatus[ZOMBIES_MAX];
 static char zcomm[ZOMBIES_MAX][16];
 static int nz;
 static int zcapable; /* the rank could make a child with a pid of its choice at the snapshot */
+static int zover;    /* it had more zombies than ZOMBIES_MAX: none kept (pml_capture says so) */
 
 /* CAP_SYS_ADMIN (21) or CAP_CHECKPOINT_RESTORE (40) in the effective set: clone3's set_tid. */
 static int can_choose_pid(void)
@@ -104,13 +105,16 @@ int pml_children_note(const int32_t **pids)
     static struct walk w; /* every other thread is parked: no malloc, and one capture at a time */
     nz = 0;
     w.over = 0;
+    zover = 0;
     *pids = zpid;
     zcapable = can_choose_pid();
     if (!zcapable)
         return 0; /* no restart could make them again: libcr refuses them, pml_capture says why */
     revive_proc_for_each_number("/proc/self/task", thread_children, &w);
-    if (w.over)
+    if (w.over) {
         nz = 0;
+        zover = 1;
+    }
     return nz;
 }
 
@@ -122,6 +126,11 @@ int pml_children_kept(void)
 int pml_children_zombies_refused(void)
 {
     return !zcapable;
+}
+
+int pml_children_zombies_over(void)
+{
+    return zover;
 }
 
 struct clone3_args {

@@ -552,6 +552,8 @@ void pml_capture_restart_unhold(void);
  * list kept none because the rank cannot choose a pid (not root nor CAP_CHECKPOINT_RESTORE). */
 int pml_children_note(const int32_t **pids);
 int pml_children_zombies_refused(void);
+/* 1 when the last list kept none because the rank had more zombies than an image keeps (64) */
+int pml_children_zombies_over(void);
 int pml_children_kept(void); /* how many the last list kept */
 int pml_children_restore(char *err, size_t errlen);
 void pml_children_reap(void); /* --term: the kept zombies reaped before the rank ends */

@@ -15,6 +15,9 @@
 #    that cannot choose a pid (not root, no CAP_CHECKPOINT_RESTORE) keep none: SKIP-PART.
 # 2. RANK_CHILD_KEEP: rank 0 keeps a running child: refused in one line naming that child's pid
 #    and command; the job runs on to the uninterrupted run's results.
+# 3. RANK_CHILD_ZOMBIES=65 (beside 2, at the same time: its refusal also takes 10 s): rank 0
+#    has more zombies than a snapshot keeps (64): refused in one line saying so, not as a running
+#    child (diffrev20 LOW-D); the job runs on to the uninterrupted run's results.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -100,12 +103,25 @@ ran_on() {
     fi
 }
 
-# 2. a running child for the whole run: refused, naming it
+# 2. a running child for the whole run: refused, naming it; 3. (at the same time) more zombies
+# than a snapshot keeps
 touch pace
 RANK_CHILD_KEEP=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps \
     "$d/pace" $ms >out.k 2>err.k &
 job=$!; pids+=($job)
+if [ $choose = 1 ]; then
+    RANK_CHILD_ZOMBIES=65 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" \
+        $steps "$d/pace" $ms >out.z 2>err.z &
+    zjob=$!; pids+=($zjob)
+else
+    echo "SKIP-PART: more than 64 zombie children refused (the ranks cannot choose a pid: not root, no CAP_CHECKPOINT_RESTORE)"
+fi
 wait_steps out.k 2 $job || failed "the job with a running child did not reach step 2: $(tail -n 2 err.k)"
+if [ $choose = 1 ]; then
+    wait_steps out.z 2 $zjob || failed "the job with 65 zombies did not reach step 2: $(tail -n 2 err.z)"
+    checkpoint $zjob many >/dev/null &
+    zck=$!
+fi
 # without a pid to choose, libcr names every child (the zombies too) and the words differ
 [ $choose = 1 ] && want="rank 0 had a running child process ([0-9]* 'rank_child-[a-z]*' running" ||
     want="rank 0 had a child process (.*[0-9]* 'rank_child-[a-z]*' running"
@@ -114,7 +130,15 @@ if checkpoint $job kept >/dev/null; then
 else
     refused kept "a running child" "$want"
 fi
+if [ $choose = 1 ]; then
+    if wait $zck; then
+        failed "a snapshot was taken while rank 0 had 65 zombie children"
+    else
+        refused many "65 zombie children" "rank 0 had more than 64 zombie children (ended, not reaped) .*reap them"
+    fi
+fi
 rm -f pace
 ran_on $job k "the job with a running child"
+[ $choose = 1 ] && ran_on $zjob z "the job with 65 zombie children"
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
