@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -151,8 +152,12 @@ static void __attribute__((noreturn)) end_like(int32_t st)
 {
     if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
+        /* its status, not a core file: no core limit, and not dumpable, which also keeps a
+         * core_pattern pipe's handler (it ignores the limit) from running for it. So a child
+         * that dumped core comes back without WCOREDUMP in its status (docs/mpi.md). */
         struct rlimit none = { 0, 0 };
-        syscall(SYS_setrlimit, RLIMIT_CORE, &none); /* its status, not a core file */
+        syscall(SYS_setrlimit, RLIMIT_CORE, &none);
+        syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
         struct ksigaction dfl = { SIG_DFL, 0, NULL, 0 };
         syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
         uint64_t m = 1ull << (sig - 1);
