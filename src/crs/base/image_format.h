@@ -55,14 +55,19 @@
  * policy, CPU affinity, timer slack, no_new_privs and personality, where the
  * program changed them) and the process flag CRS_PROC_F_NODUMP, and the
  * SECCOMP and SECCOMPDATA section kinds (the seccomp filters the program
- * installed, and how many of them each thread ran under). Version 19
+ * installed, and how many of them each thread ran under). Versions 17
+ * and 18 are unused: assigned to work on other branches that landed
+ * without them, no Revive writes them and a reader refuses them (a reader
+ * taking them would read an image of such a branch's build as a version-16
+ * one). Version 19
  * adds one value: a pipe's flag CRS_PIPE_F_FIFO (a FIFO, named pipe, whose
  * descriptors' paths name it) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
  * a section kind or value newer than the image's version. A reader reads
- * CRS_IMAGE_VERSION_MIN to CRS_IMAGE_VERSION.
+ * CRS_IMAGE_VERSION_MIN to CRS_IMAGE_VERSION, but for the unused versions
+ * (CRS_IMAGE_VERSION_UNUSED).
  */
 #ifndef REVIVE_CRS_IMAGE_FORMAT_H
 #define REVIVE_CRS_IMAGE_FORMAT_H
@@ -72,6 +77,8 @@
 #define CRS_IMAGE_MAGIC "REVIVEIM"
 #define CRS_IMAGE_VERSION 19u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
+/* Versions no Revive defines (see above): refused by the reader, never written. */
+#define CRS_IMAGE_VERSION_UNUSED(v) ((v) == 17u || (v) == 18u)
 #define CRS_IMAGE_ALIGN 4096u
 /* Largest uncompressed chunk the writer emits; readers refuse larger ones. */
 #define CRS_CHUNK_MAX (4u << 20)
@@ -81,7 +88,7 @@
 
 struct crs_image_header {
     char magic[8];              /* CRS_IMAGE_MAGIC, not NUL-terminated */
-    uint32_t version;           /* CRS_IMAGE_VERSION_MIN..CRS_IMAGE_VERSION (see above) */
+    uint32_t version;           /* CRS_IMAGE_VERSION_MIN..CRS_IMAGE_VERSION but the unused (see above) */
     uint32_t header_size;       /* sizeof(struct crs_image_header) */
     uint64_t image_size;        /* bytes from the header to the end of the table */
     uint64_t table_offset;      /* of the section table, from the header */

@@ -165,6 +165,11 @@ static int check_header(struct crs_image *img)
         return fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", but this Revive reads "
                     "versions %u to %u; use the Revive release that wrote it", h->version,
                     CRS_IMAGE_VERSION_MIN, CRS_IMAGE_VERSION);
+    if (CRS_IMAGE_VERSION_UNUSED(h->version))
+        return fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", which no Revive defines "
+                    "(versions 17 and 18 are unused; this Revive reads the others from %u to %u): "
+                    "written by a development build of another branch; restart it with the build "
+                    "that wrote it", h->version, CRS_IMAGE_VERSION_MIN, CRS_IMAGE_VERSION);
     uint64_t sum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
     if (h->header_size != sizeof(*h) || !SUM_OK(sum, h->header_checksum))
         return fail(img, EBADMSG, "header checksum mismatch: " CORRUPT);

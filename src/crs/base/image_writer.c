@@ -523,6 +523,8 @@ int crs_iw_stream_end(struct crs_image_writer *w)
 
 void crs_iw_require_version(struct crs_image_writer *w, uint32_t version)
 {
+    if (CRS_IMAGE_VERSION_UNUSED(version))
+        version = CRS_IMAGE_VERSION; /* never written: a reader refuses them */
     if (version > w->min_version && version <= CRS_IMAGE_VERSION)
         w->min_version = version;
 }

@@ -2,7 +2,7 @@
  * Extension sections (EXT) the reader must refuse even when every checksum
  * matches (the image is resealed after each change): malformed owner tags,
  * an extension shorter than its head, EXT in a version-1 image, an unknown
- * version, a wrong record size, more than CRS_EXT_MAX extensions. And the
+ * version, the unused versions 17 and 18 (diffrev20 LOW-H), a wrong record size, more than CRS_EXT_MAX extensions. And the
  * unchanged image reads, with its extensions.
  */
 #define _GNU_SOURCE
@@ -73,6 +73,8 @@ static void owner_full(struct view *v) { memset(owner_of(v, 1), 'a', CRS_EXT_OWN
 static void short_head(struct view *v) { entry(v, CRS_SEC_EXT, 2)->size = 8; }
 static void version_1(struct view *v) { v->h->version = 1; }
 static void version_next(struct view *v) { v->h->version = CRS_IMAGE_VERSION + 1; }
+static void version_17(struct view *v) { v->h->version = 17; }
+static void version_18(struct view *v) { v->h->version = 18; }
 static void record_size(struct view *v) { entry(v, CRS_SEC_EXT, 1)->record_size = 8; }
 static void record_size_auxv_to_ext(struct view *v)
 {
@@ -108,6 +110,10 @@ int main(void)
     expect_refused("extension shorter than its head", short_head, "shorter than its head");
     expect_refused("EXT in a version-1 image", version_1, "section EXT in a version 1 image");
     expect_refused("a version newer than this Revive's", version_next, "but this Revive reads versions 1 to");
+    expect_refused("the unused version 17", version_17,
+                   "format version 17, which no Revive defines (versions 17 and 18 are unused");
+    expect_refused("the unused version 18", version_18,
+                   "format version 18, which no Revive defines (versions 17 and 18 are unused");
     expect_refused("EXT records of 8 bytes", record_size, "records of 8 bytes");
 
     /* more than CRS_EXT_MAX: 64 written, plus AUXV (16 bytes) turned into a 65th */
