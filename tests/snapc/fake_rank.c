@@ -432,7 +432,8 @@ static int write_image(const char *path, char *err, size_t errlen)
             n += snprintf(text + n, sizeof text - (size_t)n, "comm %llu %llu\n",
                           (unsigned long long)comms[c].cid, (unsigned long long)seq[c]);
     snprintf(text + n, sizeof text - (size_t)n, "opts %s\n", opts_line); /* last */
-    return tiny_image_write(path, text, err, errlen);
+    /* FAKE_MPI_LIBRARY: the image maps it, as a rank's maps its MPI library */
+    return tiny_image_write_mapping(path, text, getenv("FAKE_MPI_LIBRARY"), err, errlen);
 }
 
 static int o_capture(void *arg, const char *path, struct snapc_capture_result *r)

@@ -593,17 +593,20 @@ int main(int argc, char **argv)
     const char *app_rec = filem_meta_get(&m, "app.path"), *mpi_rec = filem_meta_get(&m, "mpi.path");
     int app_moved = app_rec && relocated(app_rec, &reloc, app_now, sizeof app_now);
     int mpi_moved = mpi_rec && relocated(mpi_rec, &reloc, mpi_now, sizeof mpi_now);
-    /* the same build id and size with another time is the same file: a warning (LOW-3) */
-    const char *warned = NULL;
+    /* the same build id and size with another time is the same file: a warning (LOW-3), once:
+     * the ranks map both files, and their check below is not to warn again (diffrev20 LOW-J) */
+    const char *warned[2] = { NULL, NULL };
     int fc = filem_meta_check_facts(&m, "app", "application binary", app_moved ? app_now : NULL, err,
                                     sizeof err);
     if (fc > 0) {
         fprintf(stderr, "%s: warning: %s\n", me, err);
-        warned = app_moved ? app_now : app_rec;
+        warned[0] = app_moved ? app_now : app_rec;
     }
     if (fc >= 0 && (fc = filem_meta_check_facts(&m, "mpi", "MPI library", mpi_moved ? mpi_now : NULL,
-                                                 err, sizeof err)) > 0)
+                                                 err, sizeof err)) > 0) {
         fprintf(stderr, "%s: warning: %s\n", me, err);
+        warned[1] = mpi_moved ? mpi_now : mpi_rec;
+    }
     if (fc < 0)
         die("%s%s", err,
             reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
@@ -634,7 +637,7 @@ int main(int argc, char **argv)
         die("%s is damaged: %s; %s", seqdir, err, other_seq_hint(jobdir, seq, hint, sizeof hint));
     /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
      * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
-    int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, warned, err, sizeof err) : 0;
+    int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, warned, 2, err, sizeof err) : 0;
     if (fe == -ESTALE || fe == -ENOENT)
         die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);

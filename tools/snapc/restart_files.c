@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "crs/base/image_files.h"
 
@@ -35,10 +36,30 @@ static void seen_add(struct seen *s, const char *p)
         s->n++;
 }
 
+/* Whether the caller warned about p already: by that name, or by another name of the same file
+ * (the MPI library as the loader named it, libmpi.so.40, where the images name the file the link
+ * leads to, as /proc/PID/maps does). */
+static int was_warned(const char *p, const char *const *warned, int nwarned)
+{
+    struct stat a, b;
+    int have = -1;
+    for (int i = 0; i < nwarned; i++) {
+        if (!warned[i])
+            continue;
+        if (!strcmp(p, warned[i]))
+            return 1;
+        if (have < 0)
+            have = stat(p, &a) == 0;
+        if (have && stat(warned[i], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return 1;
+    }
+    return 0;
+}
+
 /* One image: 0, -ESTALE / -ENOENT with err filled, or -errno of the reader. */
-static int check_image(const char *path, int rank, struct seen *seen, const char *warned,
-                       int (*moved)(const char *, char *, size_t, void *), void *arg, char *err,
-                       size_t errlen)
+static int check_image(const char *path, int rank, struct seen *seen, const char *const *warned,
+                       int nwarned, int (*moved)(const char *, char *, size_t, void *), void *arg,
+                       char *err, size_t errlen)
 {
     struct crs_image img;
     int e = crs_image_open(&img, path);
@@ -65,7 +86,7 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
             continue;
         int gone, touched;
         const char *what = crs_image_file_changed(&img, i, p, &gone, &touched);
-        if (!gone && !what && touched && !(warned && !strcmp(p, warned)))
+        if (!gone && !what && touched && !was_warned(p, warned, nwarned))
             fprintf(stderr, "restart-mpi: warning: %s, mapped by rank %d, has another modification "
                     "time than at the checkpoint, but the same size and build id: taken for the same "
                     "program (a copy put back)\n", p, rank);
@@ -93,14 +114,14 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
 
 int restart_check_files(const char *seqdir, uint64_t ranks,
                         int (*moved)(const char *path, char *out, size_t len, void *arg),
-                        void *arg, const char *warned, char *err, size_t errlen)
+                        void *arg, const char *const *warned, int nwarned, char *err, size_t errlen)
 {
     struct seen seen = {0};
     int e = 0;
     for (uint64_t r = 0; r < ranks && !e; r++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/rank_%llu.img", seqdir, (unsigned long long)r);
-        e = check_image(path, (int)r, &seen, warned, moved, arg, err, errlen);
+        e = check_image(path, (int)r, &seen, warned, nwarned, moved, arg, err, errlen);
     }
     for (size_t i = 0; i < seen.n; i++)
         free(seen.v[i]);

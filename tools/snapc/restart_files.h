@@ -16,10 +16,11 @@
  * 0 when none changed; -ESTALE (a file changed) or -ENOENT (a file is gone) with one sentence
  * in err naming the file, the rank and what differs; another -errno when an image cannot be
  * read. A file with only another modification time (the same size and build id: a copy put
- * back) is the same: a warning on stderr, once per file, unless it is `warned` (NULL or a
- * path the caller warned about already). */
+ * back) is the same: a warning on stderr, once per file, unless it is one of the nwarned
+ * paths in `warned` (entries may be NULL): those the caller warned about already (the
+ * application binary and the MPI library, which the ranks map too). */
 int restart_check_files(const char *seqdir, uint64_t ranks,
                         int (*moved)(const char *path, char *out, size_t len, void *arg),
-                        void *arg, const char *warned, char *err, size_t errlen);
+                        void *arg, const char *const *warned, int nwarned, char *err, size_t errlen);
 
 #endif
