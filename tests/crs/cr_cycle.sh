@@ -113,7 +113,7 @@ crs_wait_for_nested() {
     for i in $(seq $(($2 * 10))); do
         grep -h '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
             awk -v p="$1" 'NF > 2 && $NF == p { f = 1 } END { exit !f }' && return 0
-        sleep 0.1
+        crs_nap 0.1
     done
     return 1
 }
@@ -246,7 +246,7 @@ fl_run() {
     (
         i=0
         while kill -0 "$pid" 2>/dev/null && [ $i -lt $((CRS_TIMEOUT * 10)) ]; do
-            sleep 0.1
+            crs_nap 0.1
             i=$((i + 1))
         done
         kill -9 "$pid" 2>/dev/null
@@ -479,7 +479,7 @@ fl_stopped() {
     for i in $(seq 100); do
         state=$(sed 's/.*) \(.\).*/\1/' "/proc/$PID/stat" 2>/dev/null)
         [ "$state" = T ] && break
-        sleep 0.02
+        crs_nap 0.02
     done
     CRS_CKPT_TIMEOUT=20 crs_tool ck0 cr_checkpoint -f "$D/images/ctx" "$PID"
     st=$?
