@@ -1,9 +1,14 @@
 #!/bin/bash
-# State test: pidfds (issue 10), crt_pidfd's kinds through every flavour of
+# State test: pidfds (issue 10), crt_pidfd's kinds through the flavours of
 # cr_cycle.sh, each compared with an uninterrupted run: a process's pidfds of
 # itself (blocking and PIDFD_NONBLOCK) name the restarted process, under
-# another pid too (nopid); in a tree (cr_checkpoint --tree; every flavour
-# but nopid, which a tree refuses) pidfds of a running child (pidfd_open,
+# another pid too (nopid); every flavour for it. The other kinds take the
+# flavours where what a pidfd names can differ: kill, twice, nopid (one
+# process; a tree refuses it), rr, cont, fork and busy (another pid
+# namespace); run (no checkpoint), stop and term (the original's end),
+# compress (the image's bytes), stdoutfile and tty (fds 0-2) and sigdeath
+# (cr_restart's status) are the same for a pidfd as in self (they were 35
+# of the test's 87 flavour runs). In a tree (cr_checkpoint --tree) pidfds of a running child (pidfd_open,
 # watched by an epoll), of one made by clone3 CLONE_PIDFD (non-blocking),
 # of a zombie, and a child's of its parent and itself: poll, epoll, waitid
 # (the zombie's status), pidfd_send_signal work on them after the restart.
@@ -12,32 +17,33 @@
 # pidfds opened late) say so after the restart as before it.
 # A pidfd of a process outside the checkpoint is refused in one line naming
 # that process, without a scope and with --tree; a pidfd of the program's
-# own thread (PIDFD_THREAD) comes back naming that thread (every flavour);
+# own thread (PIDFD_THREAD) comes back naming that thread;
 # one of another member's thread is refused naming it.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_pidfd
 # cycle WHAT [VAR=VALUE...]: crt_pidfd through cr_cycle.sh's flavours with these settings (CRT_PIDFD
 # its kind; CRS_FLAVOURS, CRS_CKPT_SCOPE...), each compared with an uninterrupted run: PASS "WHAT:
-# every flavour", or FAIL naming WHAT after the flavours' own lines
+# its flavours", or FAIL naming WHAT after the flavours' own lines
 cycle() {
     local what=$1
     shift
     if env "$@" bash "$(dirname "$0")/../cr_cycle.sh" crt_pidfd; then
-        crs_pass "$what: every flavour"
+        crs_pass "$what: its flavours"
     else
         crs_fail "$what: the flavours above"
     fi
 }
 cycle self CRT_PIDFD=self
-all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
-cycle tree CRT_PIDFD=tree CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$all"
+one="kill twice nopid rr cont fork busy"
+tree="kill twice rr cont fork busy"
+cycle tree CRT_PIDFD=tree CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$tree"
 
 # pidfds of processes that had ended and been waited for (ended: one
 # process; reap: a tree whose parent reaps, right after the restart, a
 # zombie a sibling holds a pidfd of); with restore-pidfd-late the member
 # holding pidfds opens them 1 s late: its parent must not have run meanwhile
-cycle ended CRT_PIDFD=ended
-cycle reap CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$all"
+cycle ended CRT_PIDFD=ended CRS_FLAVOURS="$one"
+cycle reap CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$tree"
 cycle "reap, pidfds opened late, parent first (kill, rr, busy)" CRT_PIDFD=reap CRS_CKPT_SCOPE=--tree \
     CRS_FLAVOURS="kill rr busy" CRS_RESTART_ENV=REVIVE_FAULT=restore-pidfd-late
 
@@ -54,10 +60,10 @@ crs_expect_refusal "--tree: a pidfd of a process outside the tree" "$WORK/tree.e
 crs_finish "$d" orig || crs_fail "out: the program after the refusals: $(crs_status_text "$FINISH_STATUS")"
 
 # a pidfd of the program's own thread (PIDFD_THREAD, Linux 6.9), a dup and
-# an epoll watching it: every flavour (nopid: the thread comes back under a
-# new id, which the pidfd names), also as a tree's member
-cycle ownthread CRT_PIDFD=ownthread
-cycle "ownthread --tree" CRT_PIDFD=ownthread CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$all"
+# an epoll watching it (nopid: the thread comes back under a new id, which
+# the pidfd names), also as a tree's member
+cycle ownthread CRT_PIDFD=ownthread CRS_FLAVOURS="$one"
+cycle "ownthread --tree" CRT_PIDFD=ownthread CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="$tree"
 
 # a pidfd of another member's thread (the child's of its parent's second
 # thread, --tree): refused naming the thread
