@@ -338,8 +338,9 @@ static void pick_local(const char *local, const char *dir, int r, int preload, c
             memcpy(img, lpath, strlen(lpath) + 1);
             return;
         }
-        fprintf(stderr, "revive-restart-rank: rank %d: the node-local copy fails its check (%s); "
-                        "reading the snapshot directory\n", r, err);
+        fprintf(stderr, "revive-restart-rank: rank %d: the node-local copy fails its check (%s): "
+                        "not used; this rank restores from the snapshot directory's image "
+                        "instead\n", r, err);
         if (!preload)
             return;
     } else if (pick_partner(ldir, r, want, img, len))

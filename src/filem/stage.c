@@ -144,12 +144,23 @@ int filem_local_seq_dir(const char *local, const char *seqdir, int create, char 
     return e;
 }
 
+/* The image reader's words without its advice for one process ("use an earlier checkpoint"):
+ * every caller here has its own way on (another copy, the shared image, another sequence), and
+ * that advice contradicted it (review9 F6: a damaged cached copy, then the shared image read). */
+static void reader_words(char *err, size_t errlen, const char *img_err)
+{
+    snprintf(err, errlen, "%s", img_err);
+    char *advice = strstr(err, "; use an earlier checkpoint");
+    if (advice)
+        *advice = 0;
+}
+
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen)
 {
     struct crs_image img;
     int e = crs_image_open(&img, path);
     if (e < 0) {
-        snprintf(err, errlen, "%s", img.err);
+        reader_words(err, errlen, img.err);
         return e;
     }
     if (img.hdr.header_checksum != want_checksum) {
@@ -160,7 +171,7 @@ int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size
     }
     e = crs_image_verify_chunks(&img);
     if (e < 0)
-        snprintf(err, errlen, "%s", img.err);
+        reader_words(err, errlen, img.err);
     crs_image_close(&img);
     return e;
 }

@@ -49,6 +49,11 @@ printf "\\$(printf %03o $(( (old + 1) % 256 )))" | dd of="$img" bs=1 seek=$off c
 restart_on r2
 grep -q "rank 0: the node-local copy fails its check" "$W/r2.err" ||
     { fail "r2: rank 0 does not say its cached copy is damaged"; grep "rank 0" "$W/r2.err"; }
+# what it says is what happens (review9 F6: "use an earlier checkpoint", then the fallback)
+grep -q "rank 0: the node-local copy fails its check .*: not used; this rank restores from the snapshot directory's image instead" "$W/r2.err" ||
+    { fail "r2: rank 0 does not say it restores from the snapshot directory's image"; grep "rank 0" "$W/r2.err"; }
+grep "rank 0: the node-local copy" "$W/r2.err" | grep -q "earlier checkpoint" &&
+    fail "r2: the damaged cached copy's message advises an earlier checkpoint although the rank falls back"
 reads r2 0 shared
 for r in 1 2 3; do reads r2 $r local; done
 pass "$flavor: a damaged cached copy is passed over (said), its rank reads the snapshot directory; native result"
