@@ -42,6 +42,14 @@ fi
 "$INFO" "$jd" >"$W/info.out" 2>&1
 grep -A1 "^$jd/1\$" "$W/info.out" | grep -q "failed: .*No space left on device" ||
     { fail "ckpt-info does not show sequence 1 failed"; cat "$W/info.out"; }
+# the sequence itself says why too (review9 F5: "not committed (no snapshot.meta): it was never
+# finished or it failed", the reason only in the listing of the job directory)
+expect_rc 3 "ckpt-info of the failed sequence" "$INFO" "$jd/1" &&
+    err_has "$jd/1 is not committed: its staging failed: " && err_has "No space left on device" &&
+    { grep -q "failed: .*No space left on device" "$W/cmd.out" || fail "ckpt-info $jd/1: no failed line: $(cat "$W/cmd.out")"; }
+expect_rc 3 "ckpt-info --json of the failed sequence" "$INFO" --json "$jd/1" &&
+    { grep -q '"state":"failed","error":"[^"]*No space left on device' "$W/cmd.out" ||
+        fail "ckpt-info --json $jd/1: $(cat "$W/cmd.out")"; }
 REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD "$RESTART" --showme "$jd" >"$W/showme.out" 2>"$W/showme.err" ||
     fail "restart-mpi --showme of the job directory: $(cat "$W/showme.err")"
 grep -q "skipping sequence 1 of .*: its staging failed.*No space left on device.*taking sequence 0" "$W/showme.err" ||

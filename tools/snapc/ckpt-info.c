@@ -234,13 +234,26 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
     if (e < 0) {
         if (lock >= 0)
             close(lock);
+        /* a failed staging left its reason (review9 F5: only the listing of the snapshot
+         * directory showed it) */
+        char why[512];
+        int failed = e == -ENOENT && filem_stage_failed_reason(jobdir, seq, why, sizeof why);
+        if (failed)
+            snapc_fmt(err, sizeof err,
+                      "%s is not committed: its staging failed: %s; restart-mpi skips it "
+                      "(ckpt-info %s lists the committed sequences)",
+                      dir, why, jobdir);
         if (json) {
             snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"%s\",\"error\":", (unsigned long long)seq,
-                            e == -ENOENT ? "uncommitted" : "damaged");
-            snapc_sb_json_str(jb, err);
+                            failed ? "failed" : e == -ENOENT ? "uncommitted" : "damaged");
+            snapc_sb_json_str(jb, failed ? why : err);
             snapc_sb_printf(jb, "}");
-        } else
+        } else {
+            if (failed)
+                printf("%s\n  failed: not committed, its images could not all be copied to this "
+                       "directory: %s\n", dir, why);
             fprintf(stderr, "%s: %s\n", me, err);
+        }
         return e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
     }
     uint64_t ranks = 0, bytes = 0;
