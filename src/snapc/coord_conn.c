@@ -59,7 +59,14 @@ void coord_conn_close(int i)
     int kind = c->kind, rank = c->rank;
     close(c->fd);
     snapc_reader_free(&c->rd);
-    free(c->info);
+    if (kind == C_RANK && rank >= 0 && rank < coord.nrank_conn && coord.rank_last) {
+        struct rank_last *l = &coord.rank_last[rank];
+        snapc_fmt(l->host, sizeof l->host, "%s", c->host);
+        l->pid = c->pid;
+        free(l->info);
+        l->info = c->info; /* the metadata's rank.N.* lines of a rank whose node is lost */
+    } else
+        free(c->info);
     c->info = NULL;
     c->kind = C_FREE;
     c->fd = -1;

@@ -77,6 +77,13 @@ struct coord_state {
     int nc;
     int *rank_conn;          /* rank -> conn index, -1 */
     int nrank_conn;
+    /* rank -> what its connection said, kept once it closed (a node lost after its images
+     * were copied: the metadata still names the rank's host and pid, review9 F7) */
+    struct rank_last {
+        char host[64];
+        uint32_t pid;
+        char *info;
+    } *rank_last;
     int sfd, ufd, tfd;       /* signalfd, unix listener, tcp listener */
     char sock_path[PATH_MAX];
     char coord_addr[128];

@@ -123,6 +123,16 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
                 put_info(m, r, coord.c[i].info);
             if (!strstr(hosts.p ? hosts.p : "", coord.c[i].host))
                 snapc_sb_printf(&hosts, "%s%s", hosts.len ? "," : "", coord.c[i].host);
+        } else if (coord.rank_last && r < coord.nrank_conn && coord.rank_last[r].host[0]) {
+            /* its connection closed after its image was captured (its node lost while
+             * staging, the image staged from its partner copy): where it ran, as it said;
+             * "hosts" keeps the hosts whose ranks were there at the commit */
+            const struct rank_last *l = &coord.rank_last[r];
+            filem_meta_set(m, RK("host"), "%s", l->host);
+            filem_meta_set(m, RK("pid"), "%u", l->pid);
+            filem_meta_set(m, RK("gone"), "1");
+            if (l->info)
+                put_info(m, r, l->info);
         }
 #undef RK
         total += rr->bytes;

@@ -54,6 +54,7 @@ void coord_rank_hello(int i)
         }
         for (uint32_t r = 0; r < h.world_size; r++)
             coord.rank_conn[r] = -1;
+        coord.rank_last = calloc(h.world_size, sizeof *coord.rank_last);
         coord.nrank_conn = (int)h.world_size;
     }
     c->kind = C_RANK;

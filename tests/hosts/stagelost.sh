@@ -64,6 +64,13 @@ wait_for 120 '[ -f "$ref/snapshot.meta" ] || [ -f "$ref/staging.failed" ]'
 touch "$W/a.go"
 end_job
 expect_rc 0 "a: ckpt-info --verify" "$INFO" --verify "$ref"
+# the metadata still says where h2's ranks ran (review9 F7: "was pid ? on ?")
+"$INFO" "$ref" >"$W/info-a.out" 2>&1
+for r in 2 3; do
+    grep -q "^rank\.$r\.host h2$" "$ref/snapshot.meta" || fail "a: snapshot.meta does not name rank $r's host"
+    grep -q "rank $r: .*was pid [0-9][0-9]* on h2 (gone before the commit: its node lost)" "$W/info-a.out" ||
+        { fail "a: ckpt-info does not say where rank $r ran"; grep "rank $r:" "$W/info-a.out"; }
+done
 pass "$flavor: h2 lost after its images were staged, before the commit: the sequence commits and verifies"
 hostfile "$W/hosts13" h1:2 h3:2
 restart ra "$W/hosts13" "$ref"
@@ -133,6 +140,8 @@ if [ -f "$ref/snapshot.meta" ]; then
     "$INFO" "$ref" >"$W/info.out" 2>&1
     grep -q "rank 2: .*(staged from the partner copy on h1: its node was lost)" "$W/info.out" ||
         { fail "b: ckpt-info does not say rank 2's image came from the partner copy"; cat "$W/info.out"; }
+    grep -q "rank 2: .*was pid [0-9][0-9]* on h3 (gone before the commit" "$W/info.out" ||
+        { fail "b: ckpt-info does not say where rank 2 ran (review9 F7)"; grep "rank 2:" "$W/info.out"; }
 else
     fail "b: the sequence was not committed: $(cat "$ref/staging.failed" 2>/dev/null)"; tail -20 "$W/b.err"
 fi

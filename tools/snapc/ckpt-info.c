@@ -300,9 +300,17 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             snapc_sb_printf(jb, "%s{\"rank\":%llu,\"size\":%s,\"checksum\":", r ? "," : "",
                             (unsigned long long)r, get(&m, k1));
             snapc_sb_json_str(jb, get(&m, k2));
+            /* not recorded (a rank gone at the commit, before review9 F7): null, not "?" (a
+             * pid of ? was no JSON) */
             snapc_sb_printf(jb, ",\"host\":");
-            snapc_sb_json_str(jb, get(&m, k3));
-            snapc_sb_printf(jb, ",\"pid\":%s", get(&m, k4));
+            if (filem_meta_get(&m, k3))
+                snapc_sb_json_str(jb, get(&m, k3));
+            else
+                snapc_sb_printf(jb, "null");
+            snapc_sb_printf(jb, ",\"pid\":%s", filem_meta_get(&m, k4) ? get(&m, k4) : "null");
+            snprintf(k3, sizeof k3, "rank.%llu.gone", (unsigned long long)r);
+            if (filem_meta_get(&m, k3))
+                snapc_sb_printf(jb, ",\"gone_at_commit\":true");
             snprintf(k3, sizeof k3, "rank.%llu.partner.host", (unsigned long long)r);
             if (filem_meta_get(&m, k3)) {
                 snapc_sb_printf(jb, ",\"partner_host\":");
@@ -368,16 +376,28 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                     snprintf(wrong, sizeof wrong,
                              " (DAMAGED: %lld bytes here, the metadata says %llu; ckpt-info "
                              "--verify checks it)", (long long)ss.st_size, (unsigned long long)sz);
-                printf("  rank %llu: rank_%llu.img %s, checksum %s, was pid %s on %s; copies: "
+                /* where it ran: a sequence committed after the rank's node was lost says so
+                 * (rank.N.gone); one written before the coordinator kept that (review9 F7:
+                 * "was pid ? on ?") says plainly that it is not recorded */
+                char was[160], k7[64];
+                snprintf(k7, sizeof k7, "rank.%llu.gone", (unsigned long long)r);
+                if (filem_meta_get(&m, k3))
+                    snprintf(was, sizeof was, "was pid %s on %s%s", get(&m, k4), get(&m, k3),
+                             filem_meta_get(&m, k7) ? " (gone before the commit: its node lost)"
+                                                    : "");
+                else
+                    snprintf(was, sizeof was,
+                             "its host and pid not recorded (the rank was gone at the commit)");
+                printf("  rank %llu: rank_%llu.img %s, checksum %s, %s; copies: "
                        "%s%s%s%s%s%s%s%s%s%s\n",
-                       (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), get(&m, k4),
-                       get(&m, k3),
+                       (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), was,
                        !here ? "not in this directory (restart-mpi fetches it from a cache)"
                              : "this directory", wrong,
                        from ? " (staged from " : "", from ? from : "",
                        from ? ": its node was lost)" : "",
                        one ? " and the cache of " : cached ? ", the cache of " : "",
-                       cached ? get(&m, k3) : "",
+                       cached ? (filem_meta_get(&m, k3) ? get(&m, k3) : "its node (not recorded)")
+                              : "",
                        one       ? ", one file under two names (a hard link: a single copy)"
                        : incache    ? " (present)"
                        : cpr == -2  ? " (no longer there)"
