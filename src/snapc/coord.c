@@ -169,6 +169,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 break;
         }
         coord_launch_wait_tick(now);
+        coord_start_wait_tick(now);
         coord_term_tick(now);
         coord_stop_tick(now);
         if (coord.next_tick && now >= coord.next_tick) {
@@ -201,6 +202,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord.term_kill_at);
         WAKE(coord_stop_wake(now));
         WAKE(coord_launch_wait_deadline());
+        WAKE(coord_start_wait_deadline());
         if (coord.child_done)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);
         if (coord.commit_held)

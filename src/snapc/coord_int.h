@@ -67,6 +67,9 @@ struct conn {
     int32_t done_status;
     char done_text[512];
     uint64_t done_seq;
+    /* C_TOOL: --wait on a job still starting (coord_startwait.c), ms; 0 not waiting */
+    int64_t start_wait_until, start_wait_say;
+    uint32_t start_wait_s;
 };
 
 struct coord_state {
@@ -164,6 +167,12 @@ int coord_launch_timed_out(void);
 /* The coordinator ended the restarted launcher itself (a rank not started, or one whose restore
  * failed): the job's status is then 1, not the signal the launcher died of. */
 int coord_launch_ended_by_revive(void);
+
+/* coord_startwait.c: ckpt-mpirun --wait on a job still starting, bounded (--timeout, default
+ * 300 s), with progress and, on giving up, the ranks and hosts that never connected */
+void coord_start_wait_begin(int i, uint32_t timeout_s);
+int64_t coord_start_wait_deadline(void); /* ms, 0 none */
+void coord_start_wait_tick(int64_t now);
 
 /* coord_rank.c */
 void coord_rank_hello(int i);

@@ -232,6 +232,8 @@ void coord_tool_frame(int i)
                   (int)getpid());
         coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
     }
+    /* --wait on a job still starting: bounded, and said (coord_startwait.c) */
+    coord_start_wait_begin(i, t.timeout_s);
     /* --wait --status: say that the request waits (behind an epoch, or for the ranks) */
     if (coord.c[i].kind == C_TOOL && (t.flags & SNAPC_TOOL_STATUS))
         for (int k = 0; k < coord.p.nnext; k++)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -131,4 +132,66 @@ int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+/* appends name[0..len) ("user@" and ":N" dropped) to out unless it is there already */
+static void add_host(const char *name, size_t len, char *out, size_t outlen)
+{
+    const char *at = memchr(name, '@', len);
+    if (at) {
+        len -= (size_t)(at + 1 - name);
+        name = at + 1;
+    }
+    const char *colon = memchr(name, ':', len);
+    if (colon)
+        len = (size_t)(colon - name);
+    if (len == 0)
+        return;
+    for (const char *s = out; *s;) {
+        size_t l = strcspn(s, ",");
+        if (l == len && !strncmp(s, name, len))
+            return;
+        s += l + (s[l] == ',');
+    }
+    size_t used = strlen(out);
+    if (used + len + 2 > outlen)
+        return;
+    snprintf(out + used, outlen - used, "%s%.*s", used ? "," : "", (int)len, name);
+}
+
+void snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np)
+{
+    if (outlen)
+        out[0] = 0;
+    *np = 0;
+    for (int i = 0; i < n; i++) {
+        const char *value = i + 1 < n ? args[i + 1] : NULL;
+        const char *eq = args[i][0] == '-' && args[i][1] == '-' ? strchr(args[i], '=') : NULL;
+        size_t olen = eq ? (size_t)(eq - args[i]) : strlen(args[i]);
+        if (eq)
+            value = eq + 1;
+        if (!value)
+            continue;
+        int kind = snapc_launcher_option(args[i], olen);
+        if (kind == SNAPC_LOPT_NP)
+            *np = atol(value);
+        if (kind == SNAPC_LOPT_HOSTS)
+            for (const char *s = value; *s;) {
+                size_t l = strcspn(s, ",");
+                add_host(s, l, out, outlen);
+                s += l + (s[l] == ',');
+            }
+        if (kind == SNAPC_LOPT_HOSTFILE || kind == SNAPC_LOPT_DEFAULT_HOSTFILE) {
+            FILE *f = fopen(value, "re");
+            if (!f)
+                continue;
+            char line[1024];
+            while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "#\n")] = 0;
+                char *h = line + strspn(line, " \t");
+                add_host(h, strcspn(h, " \t"), out, outlen);
+            }
+            fclose(f);
+        }
+    }
 }

@@ -37,4 +37,9 @@ int snapc_launcher_option(const char *name, size_t len);
  * 0, or -1 with one sentence in err. */
 int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen);
 
+/* The hosts named by those options (lists and hostfiles; "user@" and ":N" dropped, each once)
+ * as "h1,h2" in out, and the number of processes (-n N) in *np (0 when not given). For what a
+ * message says (coord_startwait.c): unreadable hostfiles are skipped. */
+void snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np);
+
 #endif

@@ -10,7 +10,8 @@
 #   itself, and restart-mpi says no rank began); the snapshot is not marked as failed;
 # - a snapshot whose image of rank 2 is missing on every copy (the shared directory and h2's
 #   node-local cache): refused, naming the image and what h2 answered when asked for its
-#   copy; no rank started.
+#   copy; no rank started;
+# - ckpt-mpirun --wait on a job started with an unreachable host (h3): given up after --timeout.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 why=$(hostbed_skip_reason)
@@ -89,4 +90,28 @@ grep -q "rank 2's image is in no copy restart-mpi can reach: not $ref/rank_2.img
 # restart-mpi asks h2 (rank 2's host in snapshot.meta) for its cached copy; no rank starts
 [ "$(agent_hosts)" = "h2 " ] || fail "a launch other than the fetch from h2 was tried for a snapshot missing an image: $(agent_hosts)"
 pass "$flavor: a snapshot whose image is missing on every copy: refused in one line naming it and where it was looked for, no rank launched"
+
+# 5. ckpt-mpirun --wait on a job one of whose hosts is unreachable at its start (h3 still lost;
+#    review9 F1: it waited for ever, silently, as MPICH's launcher does): bounded by --timeout,
+#    progress said, then given up naming the ranks that never connected and the hosts given to
+#    the launcher where none did; no sequence begun; the job goes on (ended here). Open MPI's
+#    launcher may give up on h3 by itself first: the job's end is the answer then.
+launch_opts h1:2,h3:2
+revive_job w --ckpt-dir "$SHARED" --ckpt-local "$LOCAL"
+bounded timeout -k 5 90 "$CKPT" --wait --timeout 8 $JOB
+[ $BST = 124 ] || [ $BST = 137 ] && fail "ckpt-mpirun --wait --timeout 8 on a job with an unreachable host: still waiting after 90 s"
+[ $BST = 1 ] || fail "ckpt-mpirun --wait on a job with an unreachable host: status $BST: $(cat "$W/b.err")"
+if ! grep -q "the job ended\|closed the connection" "$W/b.err"; then
+    grep -q "\] waiting for the job to start: " "$W/b.err" || fail "--wait on a job still starting: no progress said: $(cat "$W/b.err")"
+    grep -q "ckpt-mpirun: the job has not started within 8 s: .*not connected: ranks* [0-9,]*.*; hosts given to the launcher where no rank connected: \(h1,\)*h3" "$W/b.err" ||
+        fail "--wait gave up without naming the ranks and the host that never connected: $(cat "$W/b.err")"
+    kill -0 $JOB 2>/dev/null || fail "the job ended when the --wait request gave up"
+fi
+sed 's/^/    said: /' "$W/b.err"
+ls -d "$SHARED/revive_global_snapshot_$JOB.ckpt"/[0-9]* >/dev/null 2>&1 &&
+    fail "a sequence was begun for a job that never started: $(ls -d "$SHARED/revive_global_snapshot_$JOB.ckpt"/[0-9]*)"
+end_job >/dev/null
+touch "$W/w.go"
+wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left on the bed: $(ranks_hosts)"
+pass "$flavor: ckpt-mpirun --wait on a job with an unreachable host: given up after --timeout naming what never connected (status $BST), no sequence begun"
 finish

@@ -222,6 +222,16 @@ expect_rc 1 "no rank yet" "$CKPT" $JOB && err_has "the job is starting: no rank 
 wait_for 60 'grep -q "Queued" "$W/ew.err"' || fail "--wait --status with no rank: not queued"
 grep -q "] Queued (the job is starting: no rank is ready yet)" "$W/ew.err" ||
     fail "--wait --status with no rank: $(cat "$W/ew.err")"
-kill -TERM $JOB; wait $JOB; wait $waiter
 pass "no rank connected yet: 'no rank is ready yet'"
+# --wait is bounded by --timeout while the job starts (review9 F1: it waited for ever, silently,
+# on a job whose host was unreachable): said at once, then given up naming what is missing; the
+# job goes on (the queued --wait --status above still waits)
+expect_rc 1 "--wait --timeout 2 on a job no rank of which connects" timeout -k 5 60 "$CKPT" --wait --timeout 2 $JOB &&
+    err_has "] waiting for the job to start: no rank connected" &&
+    err_has "ckpt-mpirun: the job has not started within 2 s: no rank connected" &&
+    err_has "no checkpoint was begun and the snapshot directory is unchanged"
+kill -0 $JOB 2>/dev/null || fail "the job ended when a --wait request gave up"
+kill -0 $waiter 2>/dev/null || fail "the other queued request ended with the one that gave up"
+kill -TERM $JOB; wait $JOB; wait $waiter
+pass "--wait --timeout on a job still starting: progress said, given up after the timeout naming what is missing"
 finish

@@ -1,0 +1,168 @@
+/* ckpt-mpirun --wait on a job still starting (review9 F1): the request waits until every rank
+ * has said HELLO. A host that is unreachable at the start (MPICH's mpiexec then waits for ever,
+ * as it does without Revive) made it wait for ever, silently. Here the wait is bounded: the
+ * tool's --timeout, else START_WAIT_DEFAULT_S; the tool hears at once that it waits and why,
+ * again every START_WAIT_SAY_MS, and on giving up which ranks never connected, on which hosts
+ * the others run, and the hosts given to the launcher where no rank connected. No sequence
+ * was begun (nothing is written to the snapshot directory), so earlier snapshots stay as they
+ * are; the job itself goes on. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "snapc"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "snapc/coord_int.h"
+#include "snapc/hosts.h"
+
+#define START_WAIT_DEFAULT_S 300
+#define START_WAIT_SAY_MS 30000
+
+static int queued_for_start(int i)
+{
+    if (coord.p.phase != SNAPC_P_IDLE || coord.c[i].kind != C_TOOL)
+        return 0;
+    for (int k = 0; k < coord.p.nnext; k++)
+        if (coord.p.next_clients[k] == i)
+            return 1;
+    return 0;
+}
+
+/* "2 of 4 ranks connected (ranks 0,1 on h1); not connected: ranks 2,3" and, when the launcher
+ * was given hosts, "; hosts given to the launcher where no rank connected: h2" */
+static void describe(struct snapc_sbuf *b)
+{
+    int n = coord.p.nranks;
+    long np = 0;
+    char hosts[1024] = "";
+    int nargs = coord.cfg->nprogs > 0 ? coord.cfg->progs[0] : coord.cfg->nuser_args;
+    snapc_hosts_list_args(coord.cfg->user_args, nargs, hosts, sizeof hosts, &np);
+    if (n == 0 && np > 0)
+        n = (int)np;
+    int conn = 0;
+    for (int r = 0; r < coord.nrank_conn; r++)
+        conn += coord.rank_conn[r] >= 0;
+    if (n > 0)
+        snapc_sb_printf(b, "%d of %d ranks connected", conn, n);
+    else
+        snapc_sb_printf(b, "no rank connected (the launcher's arguments do not say how many "
+                           "there are)");
+    if (conn > 0) {
+        /* the hosts where ranks run, each once */
+        snapc_sb_printf(b, " (on");
+        for (int r = 0; r < coord.nrank_conn; r++) {
+            if (coord.rank_conn[r] < 0)
+                continue;
+            const char *h = coord.c[coord.rank_conn[r]].host;
+            int seen = 0;
+            for (int q = 0; q < r && !seen; q++)
+                seen = coord.rank_conn[q] >= 0 && !strcmp(coord.c[coord.rank_conn[q]].host, h);
+            if (!seen)
+                snapc_sb_printf(b, " %s", h);
+        }
+        snapc_sb_printf(b, ")");
+    }
+    if (n > 0 && conn < n) {
+        snapc_sb_printf(b, "; not connected: rank%s", n - conn == 1 ? "" : "s");
+        int listed = 0;
+        for (int r = 0; r < n; r++) {
+            if (r < coord.nrank_conn && coord.rank_conn[r] >= 0)
+                continue;
+            if (listed++ == 32) {
+                snapc_sb_printf(b, ",...");
+                break;
+            }
+            snapc_sb_printf(b, "%s%d", listed > 1 ? "," : " ", r);
+        }
+    }
+    /* the launcher's hosts without a connected rank */
+    struct snapc_sbuf idle = {0};
+    for (char *s = hosts; *s;) {
+        size_t l = strcspn(s, ",");
+        int used = 0;
+        for (int r = 0; r < coord.nrank_conn && !used; r++)
+            used = coord.rank_conn[r] >= 0 && strlen(coord.c[coord.rank_conn[r]].host) == l &&
+                   !strncmp(coord.c[coord.rank_conn[r]].host, s, l);
+        if (!used)
+            snapc_sb_printf(&idle, "%s%.*s", idle.len ? "," : "", (int)l, s);
+        s += l + (s[l] == ',');
+    }
+    if (idle.len)
+        snapc_sb_printf(b, "; hosts given to the launcher where no rank connected: %s", idle.p);
+    snapc_sb_free(&idle);
+}
+
+void coord_start_wait_begin(int i, uint32_t timeout_s)
+{
+    if (!queued_for_start(i))
+        return;
+    struct conn *c = &coord.c[i];
+    int64_t now = coord_now_ms();
+    c->start_wait_s = timeout_s ? timeout_s : START_WAIT_DEFAULT_S;
+    c->start_wait_until = now + (int64_t)c->start_wait_s * 1000;
+    c->start_wait_say = now + START_WAIT_SAY_MS;
+    struct snapc_sbuf b = {0};
+    snapc_sb_printf(&b, "waiting for the job to start: ");
+    describe(&b);
+    snapc_sb_printf(&b, "; the checkpoint begins once every rank has connected, or this gives "
+                        "up after %u s (--timeout)", c->start_wait_s);
+    if (b.p)
+        coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, b.p, (uint32_t)b.len);
+    snapc_sb_free(&b);
+}
+
+int64_t coord_start_wait_deadline(void)
+{
+    int64_t w = 0;
+    for (int i = 0; i < coord.nc; i++) {
+        struct conn *c = &coord.c[i];
+        if (c->kind != C_TOOL || !c->start_wait_until)
+            continue;
+        int64_t t = c->start_wait_say < c->start_wait_until ? c->start_wait_say
+                                                            : c->start_wait_until;
+        if (!w || t < w)
+            w = t;
+    }
+    return w;
+}
+
+void coord_start_wait_tick(int64_t now)
+{
+    for (int i = 0; i < coord.nc; i++) {
+        struct conn *c = &coord.c[i];
+        if (c->kind != C_TOOL || !c->start_wait_until)
+            continue;
+        if (!queued_for_start(i)) {
+            c->start_wait_until = 0; /* the epoch began (or the request was answered) */
+            continue;
+        }
+        int64_t waited_s = (now - (c->start_wait_until - (int64_t)c->start_wait_s * 1000)) / 1000;
+        struct snapc_sbuf b = {0};
+        if (now >= c->start_wait_until) {
+            c->start_wait_until = 0;
+            snapc_sb_printf(&b, "the job has not started within %u s: ", c->start_wait_s);
+            describe(&b);
+            snapc_sb_printf(&b, ". A host that cannot be reached (check it: ssh HOST true), or "
+                                "ranks that have not reached MPI_Init yet; no checkpoint was "
+                                "begun and the snapshot directory is unchanged (earlier "
+                                "snapshots intact); the job goes on: end it (kill %d) if a host "
+                                "is lost, or try again later (--timeout SEC waits longer)",
+                            (int)getpid());
+            revive_log_warn("gave up a checkpoint request: %s", b.p ? b.p : "");
+            coord_send_done(i, -ETIMEDOUT, b.p ? b.p : "the job has not started", 0);
+        } else if (now >= c->start_wait_say) {
+            c->start_wait_say = now + START_WAIT_SAY_MS;
+            snapc_sb_printf(&b, "still waiting for the job to start after %lld s: ",
+                            (long long)waited_s);
+            describe(&b);
+            snapc_sb_printf(&b, "; giving up in %lld s",
+                            (long long)((c->start_wait_until - now + 999) / 1000));
+            if (b.p)
+                coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, b.p, (uint32_t)b.len);
+        }
+        snapc_sb_free(&b);
+    }
+}
