@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/socket.h> /* SOCK_DGRAM, SOCK_SEQPACKET: a socket pair group's type */
 
 #include "cr_info_json.h"
 
@@ -14,6 +15,8 @@ static const char *group_kind(uint32_t k)
            : k == CRS_TREE_G_DELETED    ? "deleted file"
            : k == CRS_TREE_G_OBJECT     ? "saved file"
            : k == CRS_TREE_G_SHMEM      ? "shared memory"
+           : k == CRS_TREE_G_KOBJ       ? "kernel object"
+           : k == CRS_TREE_G_SOCK       ? "socket pair end"
                                         : "file";
 }
 
@@ -46,7 +49,14 @@ void tree_text(const struct crs_tree *t, const char *path)
                    (int)t->members[x->owner].pid);
             continue;
         }
-        if (x->kind == CRS_TREE_G_DELETED && x->object)
+        if (x->kind == CRS_TREE_G_SOCK)
+            printf(" %s of pair %" PRIu64 " (end %" PRId64 ")%s",
+                   x->sock_type == SOCK_DGRAM ? "datagram" : x->sock_type == SOCK_SEQPACKET ? "seqpacket" : "stream",
+                   x->pipe_id, x->offset, x->data_length ? "," : "");
+        else if (x->kind == CRS_TREE_G_KOBJ)
+            printf(" %s, recorded in the image of pid %d (its descriptor %" PRId64 "), made once and shared",
+                   t->strings + x->path, (int)t->members[x->owner].pid, x->offset);
+        else if (x->kind == CRS_TREE_G_DELETED && x->object)
             printf(" %s at offset %" PRId64 ", the saved file's", t->strings + x->path, x->offset);
         else if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED)
             printf(" %s at offset %" PRId64 "%s", t->strings + x->path, x->offset, x->data_length ? "," : "");
@@ -102,6 +112,16 @@ void tree_json(const struct crs_tree *t, const char *path)
             ju64("device", x->dev, &o);
             ju64("inode", x->pipe_id, &o);
             ji64("bytes_in_image_of", t->members[x->owner].pid, &o);
+        } else if (x->kind == CRS_TREE_G_SOCK) {
+            jstrk("type", x->sock_type == SOCK_DGRAM ? "datagram" : x->sock_type == SOCK_SEQPACKET ? "seqpacket"
+                                                                                                : "stream", &o);
+            ju64("pair", x->pipe_id, &o);
+            ji64("end", x->offset, &o);
+            ju64("bytes", x->data_length, &o);
+        } else if (x->kind == CRS_TREE_G_KOBJ) {
+            jstrk("object", t->strings + x->path, &o);
+            ji64("recorded_by", t->members[x->owner].pid, &o);
+            ji64("recorded_fd", x->offset, &o);
         } else if (x->kind == CRS_TREE_G_FILE || x->kind == CRS_TREE_G_DELETED) {
             jstrk("path", t->strings + x->path, &o);
             ji64("offset", x->offset, &o);

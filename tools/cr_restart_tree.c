@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +48,7 @@ struct tree_restart {
     struct crs_restart_opts *opts;     /* per member */
     struct crs_restart_image *ri;      /* per member (opened: PROCESS) */
     int **placed;                      /* per member: its numbers of shared files */
+    int **fill;                        /* per member: of them, the kernel objects its image made */
     int *gfd;                          /* per group: our descriptor */
     struct crs_restart_file *files;    /* the OBJECT groups' files, for every member */
     size_t nfiles;
@@ -238,7 +240,8 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
     tr->opts = calloc(n, sizeof *tr->opts);
     tr->ri = calloc(n, sizeof *tr->ri);
     tr->placed = calloc(n, sizeof *tr->placed);
-    if (!tr->opts || !tr->ri || !tr->placed) {
+    tr->fill = calloc(n, sizeof *tr->fill);
+    if (!tr->opts || !tr->ri || !tr->placed || !tr->fill) {
         fprintf(stderr, "cr_restart: out of memory\n");
         return -1;
     }
@@ -247,15 +250,20 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         const struct crs_tree_member *m = &tr->t.members[i];
         if (m->kind != CRS_TREE_PROCESS)
             continue;
-        int np = 0;
+        int np = 0, nf = 0;
         tr->placed[i] = calloc(tr->t.hdr.nlinks + 1, sizeof(int));
-        if (!tr->placed[i]) {
+        tr->fill[i] = calloc(tr->t.hdr.nlinks + 1, sizeof(int));
+        if (!tr->placed[i] || !tr->fill[i]) {
             fprintf(stderr, "cr_restart: out of memory\n");
             return -1;
         }
         for (uint32_t l = 0; l < tr->t.hdr.nlinks; l++)
-            if ((uint32_t)tr->t.links[l].member == i)
+            if ((uint32_t)tr->t.links[l].member == i) {
+                const struct crs_tree_group *g = &tr->t.groups[tr->t.links[l].group];
                 tr->placed[i][np++] = tr->t.links[l].fd;
+                if (g->kind == CRS_TREE_G_KOBJ && g->owner == i)
+                    tr->fill[i][nf++] = tr->t.links[l].fd;
+            }
         char *name = malloc(strlen(tr->path) + 32);
         int mfd = dup(fd);
         if (!name || mfd < 0 || lseek(mfd, (off_t)(tr->t.base + m->image_offset), SEEK_SET) < 0) {
@@ -269,6 +277,8 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         mo->fd = mfd;
         mo->placed_fds = tr->placed[i];
         mo->nplaced_fds = np;
+        mo->fill_fds = tr->fill[i];
+        mo->nfill_fds = nf;
         mo->before_switch = barrier;
         mo->switch_arg = tr;
         char msg[1024];
@@ -402,6 +412,68 @@ static int deleted_object(struct tree_restart *tr, const struct crs_tree_group *
     return fd;
 }
 
+/* Sends the queue group x's end had to read (a stream's bytes, or each
+ * message after its length) from the other end `from`. 0, or -1 with the
+ * message printed. */
+static int refill_socket(struct tree_restart *tr, const struct crs_tree_group *x, int from)
+{
+    const unsigned char *d = tr->t.data + x->data_offset;
+    uint64_t end = x->data_length;
+    int stream = x->sock_type == SOCK_STREAM;
+    /* room for all of it in the sender's buffer (as root past wmem_max) */
+    int want = end > (1u << 30) ? 1 << 30 : (int)end * 2 + 65536;
+    if (end && setsockopt(from, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) != 0)
+        setsockopt(from, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+    for (uint64_t off = 0; off < end;) {
+        uint32_t len = (uint32_t)(end - off);
+        if (!stream) {
+            if (end - off < 4)
+                break;
+            memcpy(&len, d + off, 4);
+            off += 4;
+            if (len > end - off)
+                break;
+        }
+        ssize_t n = send(from, d + off, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 || (!stream && (uint32_t)n != len)) {
+            fprintf(stderr, "cr_restart: %s: cannot give a socket pair between processes of the tree back the "
+                            "%llu bytes it held: %s\n", tr->path, (unsigned long long)end,
+                    n < 0 ? strerror(errno) : "short send");
+            return -1;
+        }
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* A socket pair members shared: both ends at once, each refilled. */
+static int make_socket_pair(struct tree_restart *tr, uint32_t g)
+{
+    const struct crs_tree_group *x = &tr->t.groups[g];
+    uint32_t h = 0;
+    while (h < tr->t.hdr.ngroups && !(h != g && tr->t.groups[h].kind == CRS_TREE_G_SOCK &&
+                                      tr->t.groups[h].pipe_id == x->pipe_id))
+        h++;
+    int sv[2];
+    if (h == tr->t.hdr.ngroups || socketpair(AF_UNIX, (int)x->sock_type | SOCK_CLOEXEC, 0, sv) != 0) {
+        fprintf(stderr, "cr_restart: %s: cannot make again a socket pair between processes of the tree: %s\n",
+                tr->path, h == tr->t.hdr.ngroups ? "its other end is missing" : strerror(errno));
+        return -1;
+    }
+    int mine = x->offset == 0 ? 0 : 1;
+    tr->gfd[g] = high(tr, sv[mine]);
+    tr->gfd[h] = high(tr, sv[1 - mine]);
+    if (tr->gfd[g] < 0 || tr->gfd[h] < 0) {
+        fprintf(stderr, "cr_restart: %s: %s\n", tr->path, strerror(errno));
+        return -1;
+    }
+    if (refill_socket(tr, x, tr->gfd[h]) || refill_socket(tr, &tr->t.groups[h], tr->gfd[g]))
+        return -1;
+    fcntl(tr->gfd[g], F_SETFL, (int)x->open_flags & O_NONBLOCK);
+    fcntl(tr->gfd[h], F_SETFL, (int)tr->t.groups[h].open_flags & O_NONBLOCK);
+    return 0;
+}
+
 static int make_groups(struct tree_restart *tr)
 {
     uint32_t ng = tr->t.hdr.ngroups;
@@ -441,6 +513,30 @@ static int make_groups(struct tree_restart *tr)
         if (x->kind == CRS_TREE_G_DELETED) {
             if ((tr->gfd[g] = x->object ? deleted_object(tr, x) : deleted_file(tr, x)) < 0)
                 return -1;
+            continue;
+        }
+        if (x->kind == CRS_TREE_G_SOCK) {
+            if (make_socket_pair(tr, g))
+                return -1;
+            continue;
+        }
+        if (x->kind == CRS_TREE_G_KOBJ) {
+            /* an eventfd, timerfd, signalfd, epoll or inotify members shared: made
+             * once from the image that records it (an epoll empty: its
+             * owner's restart adds the watches) */
+            int fd = tr->crs->restart_make_kobj
+                         ? tr->crs->restart_make_kobj(&tr->ri[x->owner], (int)x->offset, err, sizeof err)
+                         : (snprintf(err, sizeof err, "the %s component cannot make kernel objects for a tree",
+                                     tr->crs->name), -ENOTSUP);
+            if (fd < 0) {
+                fprintf(stderr, "cr_restart: %s (%s, shared by processes of the tree)\n", err,
+                        tr->t.strings + x->path);
+                return -1;
+            }
+            if ((tr->gfd[g] = high(tr, fd)) < 0) {
+                fprintf(stderr, "cr_restart: %s: %s\n", tr->path, strerror(errno));
+                return -1;
+            }
             continue;
         }
         /* a pipe: both ends at once (each end's groups: the first gets the

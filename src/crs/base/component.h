@@ -155,6 +155,13 @@ struct crs_restart_opts {
      * by the caller. */
     const int *placed_fds;
     int nplaced_fds;
+    /* Of placed_fds, the kernel objects the tree's restart made from this
+     * image (restart_make_kobj, CRS_TREE_G_KOBJ) and this process fills: an
+     * epoll's watches are this process's descriptors. The other placed
+     * epolls are filled by the process whose image made them. Kept by the
+     * caller. */
+    const int *fill_fds;
+    int nfill_fds;
     /* Called once everything is restored, right before the process becomes
      * the image's (the last, libc-free step): a tree's processes wait there
      * for each other, so that none runs before all are back. Non-zero calls
@@ -283,6 +290,16 @@ struct crs_component {
      * reading and writing (close-on-exec) at or above own_fd_min, or
      * -errno with a message in err. */
     int (*restart_make_file)(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
+    /* Makes again, from the opened image, the kernel object at its
+     * descriptor fd (an eventfd with its count, a timerfd armed with its
+     * unread expirations, a signalfd, an epoll without its watches, an
+     * inotify with its watches) as
+     * restart() would. A tree's restart makes one once for the processes
+     * that held it as one open file (crs/base/tree.h, CRS_TREE_G_KOBJ) and
+     * puts it at their numbers (placed_fds; the image's process fills an
+     * epoll: fill_fds). Returns a descriptor (close-on-exec) at or above
+     * own_fd_min, or -errno with a message in err. May be NULL. */
+    int (*restart_make_kobj)(struct crs_restart_image *ri, int fd, char *err, size_t errlen);
     /* A tree's restart, before it makes the processes, with every image
      * opened (ri[0..n-1]; impl NULL: a zombie's place): makes once the kernel
      * objects outside the processes that two images or more name and that the

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,14 +160,29 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < h->ngroups; i++) {
         const struct crs_tree_group *g = &t->groups[i];
-        int object = g->kind == CRS_TREE_G_OBJECT || g->kind == CRS_TREE_G_SHMEM;
-        uint32_t last = h->version == 1 ? CRS_TREE_G_DELETED : h->version == 2 ? CRS_TREE_G_OBJECT : CRS_TREE_G_SHMEM;
+        int object = g->kind == CRS_TREE_G_OBJECT || g->kind == CRS_TREE_G_SHMEM || g->kind == CRS_TREE_G_KOBJ;
+        uint32_t last = h->version == 1 ? CRS_TREE_G_DELETED : h->version == 2 ? CRS_TREE_G_OBJECT
+                        : h->version == 3 ? CRS_TREE_G_SHMEM : CRS_TREE_G_SOCK;
         int bad = g->kind < CRS_TREE_G_PIPE_READ || g->kind > last ||
                   g->path >= h->strings_length + 1;
+        /* (OBJECT and SHMEM keep a device where the others keep data_offset) */
         if (object)
             bad |= g->owner >= h->nmembers || t->members[g->owner].kind != CRS_TREE_PROCESS || g->data_length;
         else
             bad |= g->data_offset > h->data_length || g->data_length > h->data_length - g->data_offset;
+        if (g->kind == CRS_TREE_G_KOBJ)
+            bad |= g->offset < 0 || g->offset > INT32_MAX;
+        if (g->kind == CRS_TREE_G_SOCK) {
+            /* each end once, and its other end there too */
+            int other = 0;
+            for (uint32_t k = 0; k < h->ngroups; k++)
+                if (k != i && t->groups[k].kind == CRS_TREE_G_SOCK && t->groups[k].pipe_id == g->pipe_id) {
+                    other += t->groups[k].offset == 1 - g->offset;
+                    bad |= t->groups[k].offset == g->offset;
+                }
+            bad |= (g->offset != 0 && g->offset != 1) || other != 1 ||
+                   (g->sock_type != SOCK_STREAM && g->sock_type != SOCK_DGRAM && g->sock_type != SOCK_SEQPACKET);
+        }
         if (g->kind == CRS_TREE_G_DELETED && g->object)
             bad |= h->version == 1 || g->object > h->ngroups ||
                    (t->groups[g->object - 1].kind != CRS_TREE_G_OBJECT &&

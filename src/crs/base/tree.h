@@ -31,8 +31,10 @@
 #define CRS_TREE_MAGIC "RVVTREE1"
 /* 2: CRS_TREE_G_OBJECT groups, and DELETED groups whose file is one (the
  * members' images then name their bytes as another member's); 3:
- * CRS_TREE_G_SHMEM groups. Versions 1 and 2 are read as they were. */
-#define CRS_TREE_VERSION 3u
+ * CRS_TREE_G_SHMEM groups; 4: CRS_TREE_G_KOBJ groups. Older versions are
+ * read as they were; a file is written with the lowest version that holds
+ * its groups. */
+#define CRS_TREE_VERSION 4u
 
 enum crs_tree_scope {
     CRS_TREE_SCOPE_TREE = 1,   /* a process and all its descendants */
@@ -94,26 +96,51 @@ enum crs_tree_group_kind {
      * image and gives it to every member that maps or holds it. Fields as
      * OBJECT's; `dev` is the device of the kernel's shared memory inode. */
     CRS_TREE_G_SHMEM = 6,
+    /* Version 4: a kernel object made by a system call (an eventfd, timerfd,
+     * signalfd, epoll, inotify) that two members or more hold as one open
+     * file description (made before a fork). The image of member `owner`
+     * records it at its descriptor `offset` (image_format.h: KFDS; an epoll
+     * with its watches, which are that member's descriptors; an inotify with
+     * its watches); the restart makes it once from that image (the
+     * component's restart_make_kobj) and puts it at every holder's numbers
+     * (links), so that they share one count, one timer's expirations, one
+     * ready list, one event queue again. Only the owner's restart adds an
+     * epoll's watches (crs_restart_opts.fill_fds). An inotify with unread
+     * events is refused at checkpoint (tree_ckpt.c). `path`: what /proc
+     * names it ("anon_inode:[eventfd]"). */
+    CRS_TREE_G_KOBJ = 7,
+    /* Version 4: one end of a connected pair of Unix sockets (socketpair,
+     * Python's multiprocessing.Pipe) whose ends members hold, at least two
+     * members between them. Both ends' groups have the pair's `pipe_id`
+     * (the lower of the two inodes); `offset` is 0 for that end, 1 for the
+     * other; `sock_type` SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET; the
+     * bytes queued for this end to read at (data_offset, data_length): a
+     * stream's bytes, or each message after its length (32 bits). The
+     * restart makes the pair once (socketpair), sends each end's queue from
+     * the other, and puts the ends at their holders' numbers. */
+    CRS_TREE_G_SOCK = 8,
 };
 
 struct crs_tree_group {
     uint32_t kind;
     uint32_t open_flags;
-    int64_t offset;             /* FILE, DELETED: the shared offset */
+    int64_t offset;             /* FILE, DELETED: the shared offset; KOBJ: the owner's descriptor */
     uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it); OBJECT,
-                                 * SHMEM: the file's inode */
+                                 * SHMEM: the file's inode; SOCK: the pair's lower inode */
     union {
         uint32_t pipe_capacity; /* pipes */
+        uint32_t sock_type;     /* SOCK */
         uint32_t object;        /* DELETED: 1 + the OBJECT or SHMEM group that is its file (no bytes
                                  * here), 0: its bytes are in the table */
-        uint32_t owner;         /* OBJECT, SHMEM: the member whose image holds the bytes */
+        uint32_t owner;         /* OBJECT, SHMEM: the member whose image holds the bytes; KOBJ: the
+                                 * member whose image records the object */
     };
-    uint32_t path;              /* FILE, DELETED, OBJECT, SHMEM: offset in the strings */
+    uint32_t path;              /* FILE, DELETED, OBJECT, SHMEM, KOBJ: offset in the strings */
     union {
-        uint64_t data_offset;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's */
+        uint64_t data_offset;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's; SOCK: its queue */
         uint64_t dev;           /* OBJECT, SHMEM: the file's device (st_dev) */
     };
-    uint64_t data_length;       /* PIPE_READ, DELETED; 0 for OBJECT and SHMEM */
+    uint64_t data_length;       /* PIPE_READ, DELETED, SOCK; 0 for OBJECT, SHMEM and KOBJ */
 };
 
 struct crs_tree_link {

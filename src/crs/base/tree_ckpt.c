@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,6 +47,7 @@ struct fd_entry {
     int peer_closed;              /* a pipe end whose other end no process holds */
     int peer_unknown;             /* ... which we could not ask (pidfd_getfd refused: errno) */
     int deleted;                  /* a regular file deleted while open */
+    int kobj;                     /* an eventfd, timerfd, signalfd, epoll, inotify (CRS_TREE_G_KOBJ) */
     char *path;
 };
 
@@ -658,7 +660,12 @@ static long note_fd(long n, int dirfd, void *arg)
     /* deleted while open (a memfd too): members sharing it get one file
      * made again, or that shared memory opened anew (tree_objects.h) */
     int deleted = link[0] == '/' && S_ISREG(st.st_mode) && len > 10 && !strcmp(link + len - 10, " (deleted)");
-    if (!pipe && !file && !deleted)
+    /* kernel objects of a system call: members that hold one open file of
+     * it (made before a fork) get one object again, not a copy each */
+    int kobj = !strcmp(link, "anon_inode:[eventfd]") || !strcmp(link, "anon_inode:[timerfd]") ||
+               !strcmp(link, "anon_inode:[signalfd]") || !strcmp(link, "anon_inode:[eventpoll]") ||
+               !strcmp(link, "anon_inode:inotify");
+    if (!pipe && !file && !deleted && !kobj)
         return 0;
     char ip[96];
     snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%ld", (int)s->pid, n);
@@ -686,6 +693,7 @@ static long note_fd(long n, int dirfd, void *arg)
     f->mode = (int)(fl & O_ACCMODE);
     f->peer_closed = pipe && pipe_peer_closed(s, n, f->mode, &f->peer_unknown);
     f->deleted = deleted;
+    f->kobj = kobj;
     f->set = (int)t->nfds;
     f->group = -1;
     f->path = strdup(link);
@@ -912,14 +920,86 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         struct crs_tree_group *x = &g[n];
         x->kind = f->pipe      ? (f->mode == O_RDONLY ? CRS_TREE_G_PIPE_READ : CRS_TREE_G_PIPE_WRITE)
                   : f->deleted ? CRS_TREE_G_DELETED
+                  : f->kobj    ? CRS_TREE_G_KOBJ
                                : CRS_TREE_G_FILE;
         x->open_flags = f->flags;
         x->offset = f->pos;
+        if (f->kobj) {
+            /* the first holder (members parents first, each's descriptors
+             * ascending) records it; its restart makes it for all */
+            x->owner = (uint32_t)f->member;
+            x->offset = f->fd;
+        }
         x->pipe_id = f->pipe ? f->ino : 0;
         t->fds[root].group = f->group = (int)n++;
     }
     *out = g;
     *ngroups = n;
+    return 0;
+}
+
+/* An inotify two members hold as one open file (made before a fork) comes
+ * back as one (CRS_TREE_G_KOBJ), with its watches; its unread events cannot:
+ * a capture keeps them in the memory of the process that reads them out
+ * (inotify_saved.h), and every member's capture would read the one queue
+ * (the first taking all, the next its watch's IN_IGNORED). Such an inotify
+ * holding unread events (or events libcr keeps for the program since an
+ * earlier checkpoint, which keep its watch's IN_IGNORED queued) is refused
+ * here, while the members are parked and before any capture has touched it,
+ * naming it and its holders; their captures leave a shared inotify's queue
+ * alone (an event queued since belongs after the checkpoint). The queue is
+ * measured (FIONREAD) through a member's own descriptor (pidfd_getfd);
+ * when that is not allowed it cannot be told, and is refused too. 0, or
+ * -ENOTSUP with the message. */
+static int check_shared_inotify(struct tree_ckpt *t, const struct crs_tree_group *groups, size_t ngroups)
+{
+    for (size_t g = 0; g < ngroups; g++) {
+        if (groups[g].kind != CRS_TREE_G_KOBJ)
+            continue;
+        const struct fd_entry *first = NULL;
+        char holders[512] = "";
+        size_t hl = 0;
+        for (size_t i = 0; i < t->nfds; i++) {
+            const struct fd_entry *f = &t->fds[i];
+            if (f->group != (int)g || strcmp(f->path, "anon_inode:inotify"))
+                continue;
+            first = first ? first : f;
+            const struct proc_info *p = &t->all[t->members[f->member]];
+            if (hl < sizeof holders - 1)
+                hl += (size_t)snprintf(holders + hl, sizeof holders - hl, "%sprocess %d '%s' at descriptor %d",
+                                       hl ? ", " : "", (int)p->pid, p->comm, f->fd);
+        }
+        if (!first)
+            continue;
+        pid_t pid = t->all[t->members[first->member]].pid;
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        int dup = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, first->fd, 0);
+        int why = dup < 0 ? errno : 0, queued = 0;
+        if (dup >= 0 && ioctl(dup, FIONREAD, &queued) != 0) {
+            why = errno;
+            queued = 0;
+        }
+        if (dup >= 0)
+            close(dup);
+        if (pidfd >= 0)
+            close(pidfd);
+        if (why) {
+            fail(t, "an inotify shared by members of the %s (%s: one inotify, made before a fork) cannot be "
+                    "checked for unread events (pidfd_getfd: %s; it needs ptrace permission over the member): "
+                    "unread events of an inotify members share cannot be kept, so the checkpoint is refused and "
+                    "nothing was changed; run cr_checkpoint as root or as a user with that permission",
+                 crs_tree_scope_name(t->o->scope), holders, strerror(why));
+            return -ENOTSUP;
+        }
+        if (queued > 0) {
+            fail(t, "an inotify shared by members of the %s (%s: one inotify, made before a fork) holds %d bytes of "
+                    "unread events: Revive keeps a process's unread inotify events in that process's memory and "
+                    "cannot split one queue between processes, so the checkpoint is refused and nothing was "
+                    "changed; checkpoint again once the program has read its events, or give each process an "
+                    "inotify of its own", crs_tree_scope_name(t->o->scope), holders, queued);
+            return -ENOTSUP;
+        }
+    }
     return 0;
 }
 
@@ -1028,6 +1108,23 @@ static void placed_fds(const struct tree_ckpt *t, size_t m, struct crs_proto_go 
         }
         go->placed[go->nplaced++] = f->fd;
     }
+    /* ends of socket pairs members share */
+    for (size_t i = 0; i < t->nsocks; i++) {
+        const struct sock_entry *x = &t->socks[i];
+        if (x->member != (int)m || x->group < 0)
+            continue;
+        if (go->nplaced == CRS_PROTO_GO_MAX) {
+            go->nplaced = CRS_PROTO_GO_ALL;
+            return;
+        }
+        go->placed[go->nplaced++] = x->fd;
+    }
+    for (uint32_t a = 1; a < go->nplaced; a++)   /* ascending */
+        for (uint32_t b = a; b > 0 && go->placed[b - 1] > go->placed[b]; b--) {
+            int32_t x = go->placed[b];
+            go->placed[b] = go->placed[b - 1];
+            go->placed[b - 1] = x;
+        }
 }
 
 /* Every member's pid in the go word (crs_proto_go.members). */
@@ -1095,13 +1192,18 @@ static int run(struct tree_ckpt *t, int fd)
         }
     }
     /* every member is parked: nothing they share moves now */
+    size_t nsockgroups = 0;
     if ((e = check_shared_memory(t)) || (e = check_sysv_outside(t)) || (e = scan_fds(t, fd)) ||
-        (e = crs_tree_check_sockets(t)))
+        (e = crs_tree_check_sockets(t, &nsockgroups)))
         return (int)e;
     struct crs_tree_group *groups = NULL;
     size_t ngroups = 0;
     if ((e = make_groups(t, &groups, &ngroups))) {
         fail(t, "out of memory");
+        return (int)e;
+    }
+    if ((e = check_shared_inotify(t, groups, ngroups))) {
+        free(groups);
         return (int)e;
     }
     size_t nlinks = 0, slen = 1;
@@ -1111,6 +1213,8 @@ static int run(struct tree_ckpt *t, int fd)
             if (!t->fds[i].pipe)
                 slen += strlen(t->fds[i].path) + 1;
         }
+    for (size_t i = 0; i < t->nsocks; i++)
+        nlinks += t->socks[i].group >= 0;
     /* saved files members share: one OBJECT group each, after the others;
      * a DELETED group of one of them is that file opened anew */
     pid_t *pids = calloc(t->nmembers, sizeof *pids);
@@ -1123,7 +1227,7 @@ static int run(struct tree_ckpt *t, int fd)
         pids[m] = t->conn[m] >= 0 ? t->all[t->members[m]].pid : 0;
     e = crs_tree_objects_find(&t->objs, pids, t->nmembers, t->err, t->errlen);
     free(pids);
-    struct crs_tree_group *more = e ? NULL : realloc(groups, (ngroups + t->objs.n + 1) * sizeof *groups);
+    struct crs_tree_group *more = e ? NULL : realloc(groups, (ngroups + t->objs.n + nsockgroups + 1) * sizeof *groups);
     if (!more) {
         free(groups);
         if (!e)
@@ -1160,13 +1264,27 @@ static int run(struct tree_ckpt *t, int fd)
         fail(t, "out of memory");
         return -ENOMEM;
     }
+    /* socket pairs members share: their groups after the others, each
+     * end's queue in the data */
+    size_t first_sock = ngroups;
+    if (nsockgroups && (e = crs_tree_socket_groups(t, groups, first_sock, nsockgroups, &data, &dlen))) {
+        free(groups), free(links), free(strings), free(data);
+        return (int)e;
+    }
+    ngroups += nsockgroups;
+    for (size_t i = 0; i < t->nsocks; i++) {
+        const struct sock_entry *x = &t->socks[i];
+        if (x->group >= 0)
+            links[k++] = (struct crs_tree_link){ x->member, x->fd, (int32_t)(first_sock + (size_t)x->group),
+                                                 (x->flags & O_CLOEXEC) ? FD_CLOEXEC : 0 };
+    }
     for (size_t i = 0; i < t->nfds; i++) {
         struct fd_entry *f = &t->fds[i];
         if (f->group < 0)
             continue;
         links[k++] = (struct crs_tree_link){ f->member, f->fd, f->group, f->fd_flags };
         struct crs_tree_group *g = &groups[f->group];
-        if ((g->kind == CRS_TREE_G_FILE || g->kind == CRS_TREE_G_DELETED) && !g->path) {
+        if ((g->kind == CRS_TREE_G_FILE || g->kind == CRS_TREE_G_DELETED || g->kind == CRS_TREE_G_KOBJ) && !g->path) {
             g->path = (uint32_t)spos;
             strcpy(strings + spos, f->path);
             spos += strlen(f->path) + 1;
@@ -1221,7 +1339,11 @@ static int run(struct tree_ckpt *t, int fd)
         return -ENOMEM;
     }
     memcpy(h.magic, CRS_TREE_MAGIC, 8);
-    h.version = has_shmem ? CRS_TREE_VERSION : 2;   /* version 2 Revives read what they know */
+    int has_kobj = 0;
+    for (size_t x = 0; x < ngroups; x++)
+        has_kobj |= groups[x].kind == CRS_TREE_G_KOBJ || groups[x].kind == CRS_TREE_G_SOCK;
+    /* the lowest version that holds these groups: older Revives read what they know */
+    h.version = has_kobj ? CRS_TREE_VERSION : has_shmem ? 3 : 2;
     h.scope = (uint32_t)o->scope;
     h.id = (int32_t)o->id;
     h.nmembers = (uint32_t)t->nmembers;

@@ -38,6 +38,9 @@ struct sock_entry {
     /* TCP: both addresses, read through the member's descriptor (pidfd_getfd) */
     struct sockaddr_storage local, remote;
     socklen_t local_len, remote_len;
+    int named;                    /* Unix: bound to a name (or not known: no descriptor to ask) */
+    uint32_t flags;               /* the open file's status flags (fdinfo) */
+    int group;                    /* a socket of a pair members share: its CRS_TREE_G_SOCK group, -1 */
 };
 
 struct tree_ckpt {
@@ -114,7 +117,17 @@ struct fd_scan {
 long crs_tree_note_socket(const struct fd_scan *s, long fd, uint64_t ino);
 
 /* Refuses sockets that join two members, or join a member to a process
- * outside the scope (a Unix socket). 0, or -ENOTSUP with the message. */
-int crs_tree_check_sockets(struct tree_ckpt *t);
+ * outside the scope (a Unix socket), but a pair of unnamed Unix sockets
+ * (socketpair) whose ends only members hold: each such socket gets
+ * sock_entry.group, counting on from *ngroups, whose groups
+ * crs_tree_socket_groups makes. 0, or -ENOTSUP with the message. */
+int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups);
+
+/* The groups of the socket pairs crs_tree_check_sockets found, into
+ * groups[first..]: each end's queue read without taking it (MSG_PEEK at a
+ * moving SO_PEEK_OFF, through the member's descriptor), appended to *data.
+ * 0, or -errno with the message (a message carrying descriptors). */
+int crs_tree_socket_groups(struct tree_ckpt *t, struct crs_tree_group *groups, size_t first, size_t n,
+                           unsigned char **data, size_t *dlen);
 
 #endif

@@ -1,7 +1,10 @@
 /* The checks of sockets between the members of a tree being checkpointed
  * (tree_ckpt.c calls them): each member's capture records its sockets as
  * its own, so a socket that joins two members, or a member and a process
- * outside the scope, is refused here, naming both ends. */
+ * outside the scope, is refused here, naming both ends; but a pair of
+ * unnamed Unix sockets (socketpair, multiprocessing.Pipe) whose ends
+ * members hold becomes two CRS_TREE_G_SOCK groups of the tree (tree.h),
+ * made once at restart with what each end had to read. */
 #define _GNU_SOURCE
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
@@ -9,6 +12,7 @@
 #include "common/procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -36,6 +40,13 @@ long crs_tree_note_socket(const struct fd_scan *s, long fd, uint64_t ino)
     e->fd = (int)fd;
     e->ino = ino;
     e->family = AF_UNIX;   /* until the descriptor says otherwise: sock_diag tells Unix peers */
+    e->named = 1;          /* until its name says otherwise */
+    e->group = -1;
+    char ip[96], info[1024];
+    snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%ld", (int)s->pid, fd);
+    long il = revive_read_file(ip, info, sizeof info);
+    const char *fp = il > 0 || il == -ENOSPC ? strstr(info, "flags:") : NULL;
+    e->flags = fp ? (uint32_t)strtoul(fp + 6, NULL, 8) : 0;
     int dup = s->pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, s->pidfd, (int)fd, 0) : -1;
     if (dup < 0)
         return 0;
@@ -43,6 +54,11 @@ long crs_tree_note_socket(const struct fd_scan *s, long fd, uint64_t ino)
     getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &e->family, &l);
     l = sizeof e->type;
     getsockopt(dup, SOL_SOCKET, SO_TYPE, &e->type, &l);
+    if (e->family == AF_UNIX) {
+        struct sockaddr_storage name;
+        socklen_t nl = sizeof name;
+        e->named = getsockname(dup, (struct sockaddr *)&name, &nl) != 0 || nl > sizeof(sa_family_t);
+    }
     if (e->family == AF_INET || e->family == AF_INET6) {
         e->local_len = sizeof e->local;
         if (getsockname(dup, (struct sockaddr *)&e->local, &e->local_len) != 0)
@@ -96,6 +112,169 @@ static int same_sockaddr(const struct sockaddr_storage *a, socklen_t alen, const
     return alen && alen == blen && !memcmp(a, b, alen);
 }
 
+/* The pairs of unnamed Unix sockets, connected to each other (socketpair),
+ * whose ends members hold, at least two members between them: each socket
+ * of such a pair gets a group (the pair's two consecutive, its lower inode
+ * first), counting on from *ngroups. A pair one member holds alone is its
+ * capture's. */
+static int find_pairs(struct tree_ckpt *t, size_t *ngroups)
+{
+    for (size_t i = 0; i < t->nsocks; i++) {
+        struct sock_entry *a = &t->socks[i];
+        if (a->family != AF_UNIX || a->named || !a->type || a->group >= 0)
+            continue;
+        uint64_t pino = unix_peer(a->ino);
+        struct sock_entry *b = NULL;
+        for (size_t j = 0; pino && j < t->nsocks && !b; j++)
+            if (t->socks[j].ino == pino)
+                b = &t->socks[j];
+        if (!b || b->named || b->type != a->type || b->group >= 0 || unix_peer(pino) != a->ino)
+            continue;
+        int m0 = -1, two = 0;
+        for (size_t j = 0; j < t->nsocks; j++)
+            if (t->socks[j].ino == a->ino || t->socks[j].ino == pino) {
+                if (m0 < 0)
+                    m0 = t->socks[j].member;
+                two |= t->socks[j].member != m0;
+            }
+        if (!two)
+            continue;
+        uint64_t lo = a->ino < pino ? a->ino : pino;
+        for (size_t j = 0; j < t->nsocks; j++)
+            if (t->socks[j].ino == a->ino || t->socks[j].ino == pino)
+                t->socks[j].group = (int)*ngroups + (t->socks[j].ino != lo);
+        *ngroups += 2;
+    }
+    return 0;
+}
+
+/* What the socket member m holds at fd has to read, left as it was: MSG_PEEK
+ * from a moving SO_PEEK_OFF (put back as it was after), through the
+ * member's descriptor; a stream's bytes, or each message after its length
+ * (32 bits), appended to *data. 0, or -errno with the message. */
+static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsigned char **data, size_t *dlen,
+                         uint64_t *len)
+{
+    char w[64];
+    pid_t pid = t->all[t->members[e->member]].pid;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, e->fd, 0);
+    int why = errno;
+    if (pidfd >= 0)
+        close(pidfd);
+    if (fd < 0) {
+        fail(t, "cannot read what %s's socket at descriptor %d (one end of a socket pair members share) holds: "
+                "pidfd_getfd: %s (it needs ptrace permission over the member); run cr_checkpoint as root or as a "
+                "user with that permission", who(t, (size_t)e->member, w, sizeof w), e->fd, strerror(why));
+        return -EPERM;
+    }
+    int saved = -1, zero = 0;
+    socklen_t sl = sizeof saved;
+    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
+    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
+        fail(t, "cannot read the queue of %s's socket at descriptor %d without taking it (SO_PEEK_OFF): %s",
+             who(t, (size_t)e->member, w, sizeof w), e->fd, strerror(errno));
+        close(fd);
+        return -ENOTSUP;
+    }
+    int stream = e->type == SOCK_STREAM, err = 0;
+    size_t start = *dlen, cap = 4u << 20;   /* more than a Unix message can hold (wmem_max) */
+    unsigned char *buf = malloc(cap);
+    for (int rounds = 0; buf && !err; rounds++) {
+        union { struct cmsghdr align; char b[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(64)]; } ctl;
+        struct iovec iov = { .iov_base = buf, .iov_len = cap };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (stream ? 0 : MSG_TRUNC));
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                err = -errno;
+            break;
+        }
+        int rights = (mh.msg_flags & MSG_CTRUNC) != 0;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                rights = 1;
+                for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                    int got;
+                    memcpy(&got, CMSG_DATA(cm) + k * sizeof(int), sizeof got);
+                    close(got);
+                }
+            }
+        if (rights) {
+            fail(t, "%s's socket at descriptor %d (one end of a socket pair members share) holds a descriptor in "
+                    "flight (SCM_RIGHTS), which Revive does not restore; receive the message before the checkpoint",
+                 who(t, (size_t)e->member, w, sizeof w), e->fd);
+            err = -ENOTSUP;
+            break;
+        }
+        if (!stream && (size_t)n > cap) {
+            fail(t, "%s's socket at descriptor %d holds a message of %zd bytes, more than Revive keeps (%zu)",
+                 who(t, (size_t)e->member, w, sizeof w), e->fd, n, cap);
+            err = -E2BIG;
+            break;
+        }
+        if (n == 0 && stream)
+            break;
+        unsigned char *d = realloc(*data, *dlen + (size_t)n + 4);
+        if (!d) {
+            err = -ENOMEM;
+            break;
+        }
+        *data = d;
+        if (!stream) {
+            uint32_t l = (uint32_t)n;
+            memcpy(d + *dlen, &l, 4);
+            *dlen += 4;
+        }
+        memcpy(d + *dlen, buf, (size_t)n);
+        *dlen += (size_t)n;
+        if (n == 0 || rounds > (1 << 20))
+            break;   /* an empty message would repeat: the last we can tell */
+    }
+    if (!buf)
+        err = -ENOMEM;
+    free(buf);
+    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
+    close(fd);
+    if (err == -ENOMEM)
+        fail(t, "out of memory for the queue of %s's socket at descriptor %d", who(t, (size_t)e->member, w, sizeof w),
+             e->fd);
+    else if (err && !t->err[0])
+        fail(t, "cannot read the queue of %s's socket at descriptor %d: %s", who(t, (size_t)e->member, w, sizeof w),
+             e->fd, strerror(-err));
+    *len = *dlen - start;
+    return err;
+}
+
+int crs_tree_socket_groups(struct tree_ckpt *t, struct crs_tree_group *groups, size_t first, size_t n,
+                           unsigned char **data, size_t *dlen)
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct sock_entry *e = NULL;
+        for (size_t i = 0; i < t->nsocks && !e; i++)
+            if (t->socks[i].group == (int)k)
+                e = &t->socks[i];
+        if (!e)
+            return -EINVAL;
+        uint64_t other = 0;
+        for (size_t i = 0; i < t->nsocks && !other; i++)
+            if (t->socks[i].group == (int)(k ^ 1))
+                other = t->socks[i].ino;
+        struct crs_tree_group *g = &groups[first + k];
+        memset(g, 0, sizeof *g);
+        g->kind = CRS_TREE_G_SOCK;
+        g->open_flags = e->flags & ~(uint32_t)O_CLOEXEC;
+        g->pipe_id = e->ino < other ? e->ino : other;
+        g->offset = (int64_t)(k & 1);
+        g->sock_type = (uint32_t)e->type;
+        g->data_offset = *dlen;
+        int err = peek_pair_end(t, e, data, dlen, &g->data_length);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 /* Sockets that join two members (one connected to a socket another member
  * holds, or one socket held by two members) cannot come back yet: each
  * member's capture records its sockets as its own, so the restart would
@@ -104,8 +283,9 @@ static int same_sockaddr(const struct sockaddr_storage *a, socklen_t alen, const
  * only say "another process"); with --ignore-fds the members' captures
  * record them closed. A Unix socket connected to a process outside the
  * tree is named here too. 0, or -ENOTSUP with the message. */
-int crs_tree_check_sockets(struct tree_ckpt *t)
+int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
 {
+    find_pairs(t, ngroups);
     if (t->o->flags & CRS_REQ_F_IGNORE_FDS)
         return 0;
     const char *scope = crs_tree_scope_name(t->o->scope);
@@ -116,6 +296,8 @@ int crs_tree_check_sockets(struct tree_ckpt *t)
     char w1[64], w2[64];
     for (size_t i = 0; i < t->nsocks; i++) {
         const struct sock_entry *a = &t->socks[i];
+        if (a->group >= 0)
+            continue;   /* one end of a pair members share: made once at restart */
         /* the same socket in two members (inherited across fork, kept by both) */
         for (size_t j = 0; j < i; j++) {
             const struct sock_entry *b = &t->socks[j];

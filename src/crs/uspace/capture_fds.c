@@ -179,6 +179,16 @@ static int is_deleted(const char *link)
     return len > 10 && !strcmp(link + len - 10, " (deleted)");
 }
 
+/* Whether fd is one of the descriptors the go word of the tree's requester
+ * lists (crs_ckpt_opts.tree_placed), not counting "every pipe end". */
+static int listed_placed(const struct crs_capture *c, int fd)
+{
+    for (int i = 0; i < c->opts.ntree_placed; i++)
+        if (c->opts.tree_placed[i] == fd)
+            return 1;
+    return 0;
+}
+
 static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int fd = r->fd;
@@ -234,6 +244,12 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
     }
     if (fd <= 2 && (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))) {
         r->kind = CRS_FD_INHERIT;
+        return 0;
+    }
+    if (S_ISSOCK(st->st_mode) && c->opts.tree && c->opts.ntree_placed > 0 && listed_placed(c, fd)) {
+        /* one end of a socket pair the tree's members share: the tree's
+         * restart makes the pair, with what each end had to read */
+        r->kind = CRS_FD_INHERITED;
         return 0;
     }
     if (S_ISSOCK(st->st_mode)) {

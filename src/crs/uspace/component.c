@@ -18,6 +18,7 @@ const struct crs_component crs_uspace_component = {
     .restart_open = crs_uspace_restart_open,
     .restart = crs_uspace_restart,
     .restart_make_file = crs_uspace_restart_make_file,
+    .restart_make_kobj = crs_uspace_restart_make_kobj,
     .restart_share = crs_uspace_restart_share,
     .restart_close = crs_uspace_restart_close,
     .restart_abandon = crs_restore_sysv_abandon,

@@ -79,6 +79,8 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
         r->keep_fds[r->nkeep_fds++] = o->keep_fds[i];
     r->placed_fds = o->nplaced_fds > 0 ? o->placed_fds : NULL;
     r->nplaced_fds = r->placed_fds ? o->nplaced_fds : 0;
+    r->fill_fds = o->nfill_fds > 0 ? o->fill_fds : NULL;
+    r->nfill_fds = r->fill_fds ? o->nfill_fds : 0;
     u->before_switch = o->before_switch;
     u->switch_arg = o->switch_arg;
     if ((e = crs_restore_check(r))) {
@@ -211,6 +213,46 @@ int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uin
     snprintf(err, errlen, "%s: the image holds no saved file or shared memory of device %llu inode %llu that its "
                           "tree names: the file is damaged", u->name, (unsigned long long)dev, (unsigned long long)ino);
     return -EINVAL;
+}
+
+int crs_uspace_restart_make_kobj(struct crs_restart_image *ri, int fd, char *err, size_t errlen)
+{
+    struct uspace_restart *u = ri->impl;
+    struct crs_restore *r = &u->r;
+    const struct crs_rec_fd *f = crs_restore_fd_record(&u->img, fd);
+    if (f && f->dup_of >= 0)
+        f = crs_restore_fd_record(&u->img, f->dup_of);
+    if (!f || (f->kind != CRS_FD_EVENTFD && f->kind != CRS_FD_TIMERFD && f->kind != CRS_FD_SIGNALFD &&
+               f->kind != CRS_FD_EPOLL && f->kind != CRS_FD_INOTIFY)) {
+        snprintf(err, errlen, "%s: the image holds no eventfd, timerfd, signalfd, epoll or inotify at descriptor %d, "
+                              "which its tree names: the file is damaged", u->name, fd);
+        return -EINVAL;
+    }
+    r->err[0] = 0;
+    int made = crs_restore_kobj_open(r, f);
+    if (made < 0) {
+        snprintf(err, errlen, "%s: %s", u->name, r->err);
+        return -EIO;
+    }
+    int high = fcntl(made, F_DUPFD_CLOEXEC, ri->own_fd_min);
+    int e = errno;
+    close(made);
+    if (high < 0) {
+        snprintf(err, errlen, "%s: cannot move descriptor %d's object aside: %s", u->name, fd, strerror(e));
+        return -e;
+    }
+    return high;
+}
+
+int crs_restore_filled_elsewhere(const struct crs_restore *r, int fd)
+{
+    int placed = 0;
+    for (int k = 0; k < r->nplaced_fds && !placed; k++)
+        placed = r->placed_fds[k] == fd;
+    for (int k = 0; k < r->nfill_fds && placed; k++)
+        if (r->fill_fds[k] == fd)
+            return 0;
+    return placed;
 }
 
 int crs_uspace_restart_share(struct crs_restart_image *ri, size_t n, char *err, size_t errlen)

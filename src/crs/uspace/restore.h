@@ -82,6 +82,8 @@ struct crs_restore {
     int nkeep_fds;
     const int *placed_fds;  /* put in place by the caller (crs_restart_opts) */
     int nplaced_fds;
+    const int *fill_fds;    /* of them, the epolls this process fills (crs_restart_opts) */
+    int nfill_fds;
     const struct crs_restart_file *shared_files;   /* made by the caller (crs_restart_image) */
     size_t nshared_files;
     int keepcaps;           /* restore_creds set PR_SET_KEEPCAPS (restart_info.h) */
@@ -253,6 +255,11 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
 int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen);
 int crs_uspace_restart_share(struct crs_restart_image *ri, size_t n, char *err, size_t errlen);
 int crs_uspace_restart_make_file(struct crs_restart_image *ri, uint64_t dev, uint64_t ino, char *err, size_t errlen);
+int crs_uspace_restart_make_kobj(struct crs_restart_image *ri, int fd, char *err, size_t errlen);
+/* Whether descriptor fd is an object the tree's restart put in place that
+ * another process of the tree fills (an epoll whose watches are that one's
+ * descriptors: crs_restart_opts.fill_fds). */
+int crs_restore_filled_elsewhere(const struct crs_restore *r, int fd);
 void crs_uspace_restart_close(struct crs_restart_image *ri);
 
 /* How many mappings the calling process has now, or -errno. */

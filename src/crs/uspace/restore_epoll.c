@@ -265,6 +265,13 @@ int crs_restore_epolls(struct crs_restore *r)
             const struct crs_rec_fd *f = &img->fds[i];
             if (f->kind != CRS_FD_EPOLL || f->dup_of >= 0 || done[i])
                 continue;
+            if (crs_restore_filled_elsewhere(r, f->fd)) {
+                /* one epoll of the tree, made once: its watches are the
+                 * descriptors of the process whose image made it */
+                done[i] = 1;
+                progress = 1;
+                continue;
+            }
             const struct crs_rec_kfd *k = &img->kfds[f->memfd];
             int ready = 1;
             for (uint32_t w = 0; ready && w < k->count; w++) {

@@ -238,7 +238,8 @@ int crs_restore_pidfds(struct crs_restore *r)
     struct crs_epoll_watch ew = { 0 };
     while (crs_restore_epoll_watch_next(img, &ew)) {
         const struct crs_rec_epoll_tgt *t = ew.t;
-        if (!ew.target || ew.target->kind != CRS_FD_PIDFD || names_own_thread(img, ew.target))
+        if (!ew.target || ew.target->kind != CRS_FD_PIDFD || names_own_thread(img, ew.target) ||
+            crs_restore_filled_elsewhere(r, ew.ep->fd))
             continue;
         struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
         if (epoll_ctl(ew.ep->fd, EPOLL_CTL_ADD, t->tfd, &ev) != 0) {
