@@ -83,7 +83,9 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
     struct crs_tree_ckpt_opts o = { .scope = (enum crs_tree_scope)scope, .id = id, .flags = flags,
                                     .zstd_level = zstd, .file_data_max_mb = file_data_mb, .timeout_ms = timeout,
                                     .signal_after = sig, .commit = commit, .arg = &d };
-    char err[1024];
+    char err[1024], warn[700];
+    o.warn = warn;
+    o.warnlen = sizeof warn;
     int n = crs_tree_checkpoint(d.fd, &o, err, sizeof err);
     if (n < 0) {
         crs_durable_abort(&d);
@@ -91,6 +93,8 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
         return 1;
     }
     crs_durable_close(&d);
+    if (warn[0])   /* written, with a caveat (a restart on this machine would be refused) */
+        fprintf(stderr, "cr_checkpoint: warning: the %s %d written to %s, but %s\n", what, (int)id, file, warn);
     if (verbose) {
         struct stat st;
         stat(file, &st);
@@ -225,8 +229,13 @@ int main(int argc, char **argv)
         struct crs_tree_ckpt_opts o = { .scope = (enum crs_tree_scope)scope, .id = (pid_t)pid, .flags = flags,
                                         .zstd_level = zstd, .file_data_max_mb = file_data_mb,
                                         .timeout_ms = timeout, .signal_after = sig };
-        char err[1024];
+        char err[1024], warn[700];
+        o.warn = warn;
+        o.warnlen = sizeof warn;
         int n = crs_tree_checkpoint(fd_given, &o, err, sizeof err);
+        if (n >= 0 && warn[0])
+            fprintf(stderr, "libcr: warning: the %s %ld written, but %s\n", crs_tree_scope_name((uint32_t)scope),
+                    pid, warn);
         if (n >= 0)
             return 0;
         fprintf(stderr, "libcr: checkpoint of the %s %ld failed: %s\n", crs_tree_scope_name((uint32_t)scope), pid,

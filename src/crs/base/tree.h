@@ -184,6 +184,14 @@ struct crs_tree_ckpt_opts {
     int (*commit)(void *arg, char *err, size_t errlen);
     void *arg;
     pid_t exclude;              /* a process never to count as a member (the requester), 0: none */
+    /* Out, when not NULL: on success the first member's caveat ("process
+     * PID 'comm': ..."; its image could not be restarted on this machine:
+     * too many mappings for vm.max_map_count), "" when none. With
+     * signal_after SIGKILL or SIGTERM such a caveat fails the checkpoint
+     * instead: no member is ended and commit is not called (as for one
+     * process, crs_proto_checkpoint). */
+    char *warn;
+    size_t warnlen;
 };
 
 /* Checkpoints every member of the scope into the file open at fd (from its

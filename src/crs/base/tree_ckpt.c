@@ -1393,6 +1393,24 @@ static int run(struct tree_ckpt *t, int fd)
         }
         if ((e = member_reply(t, m, &rp, -1)))
             break;
+        rp.msg[sizeof rp.msg - 1] = 0;   /* on success: a caveat, or "" */
+        if (rp.magic == CRS_PROTO_MAGIC && rp.msg[0]) {
+            char w[64];
+            if (o->signal_after == SIGKILL || o->signal_after == SIGTERM) {
+                /* its image could not be restarted here (diffrev20 MEDIUM-A):
+                 * as for one process (protocol.c), no member is ended and
+                 * the file is not committed (an earlier image there stays);
+                 * the members not captured yet need not be */
+                fail(t, "%s: %s; no process of the %s was ended (%s) and the image was not kept: raise the limit "
+                        "and checkpoint again, or checkpoint with --cont or --stop to keep the image while it "
+                        "runs", who(t, m, w, sizeof w), rp.msg, crs_tree_scope_name(o->scope),
+                     o->signal_after == SIGKILL ? "--kill" : "--term");
+                e = -E2BIG;
+                break;
+            }
+            if (o->warn && o->warnlen && !o->warn[0])
+                snprintf(o->warn, o->warnlen, "%s: %s", who(t, m, w, sizeof w), rp.msg);
+        }
         off_t end = lseek(fd, 0, SEEK_CUR);
         if (end < (off_t)pos) {
             e = -EIO;
@@ -1444,6 +1462,8 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
     struct tree_ckpt t;
     memset(&t, 0, sizeof t);
     t.o = o;
+    if (o->warn && o->warnlen)
+        o->warn[0] = 0;
     t.err = err;
     t.errlen = errlen;
     err[0] = 0;

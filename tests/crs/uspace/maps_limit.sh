@@ -2,7 +2,10 @@
 # Many mappings, up to the kernel's limit (issue 10, point 9): crt_maps with
 # as many mappings as vm.max_map_count leaves room for in the process, but
 # not in cr_restart beside its own. cr_checkpoint --kill refuses before
-# ending the process; --cont writes the image with a warning; cr_restart
+# ending the process, and so does cr_checkpoint --tree --kill (diffrev20
+# MEDIUM-A: before, the tree was killed and its file kept), leaving an
+# earlier image at the path as it was; --tree without --kill writes it with
+# a warning; --cont writes the image with a warning; cr_restart
 # refuses with one line naming vm.max_map_count and the value to set. As root the
 # limit is then raised for a moment and the same image restarts and passes
 # (the limit is put back at once).
@@ -33,6 +36,26 @@ crs_expect_refusal "cr_checkpoint --kill past vm.max_map_count" "$WORK/ck0.err" 
 sleep 0.2
 kill -0 "$PID" 2>/dev/null && crs_pass "the process was not killed" || crs_fail "cr_checkpoint --kill ended the process"
 [ -e "$GOOD" ] && crs_fail "the refused checkpoint left $GOOD"
+# the same as a tree (of one process): refused, nothing ended, an earlier image at the path kept
+TREE=$WORK/tree.img
+echo "an earlier image" >"$TREE"
+crs_tool "$WORK/ckt" cr_checkpoint --tree --kill -f "$TREE" "$PID"
+crs_expect_refusal "cr_checkpoint --tree --kill past vm.max_map_count" "$WORK/ckt.err" $? vm.max_map_count
+grep -q "no process of the tree was ended (--kill)" "$WORK/ckt.err" ||
+    crs_fail "--tree --kill: the refusal does not say that no process was ended"
+sleep 0.2
+[ -e "/proc/$PID" ] && [ "$(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null)" != Z ] &&
+    crs_pass "--tree --kill: the process was not killed" || {
+    crs_fail "cr_checkpoint --tree --kill ended the process"
+    crs_summary maps_limit
+}
+[ "$(cat "$TREE" 2>/dev/null)" = "an earlier image" ] && crs_pass "--tree --kill: the earlier image at $TREE is kept" ||
+    crs_fail "--tree --kill: the refused checkpoint replaced the earlier image at $TREE"
+crs_tool "$WORK/ckt2" cr_checkpoint --tree -f "$TREE" "$PID" &&
+    grep -q "warning: the tree $PID written to .*vm.max_map_count" "$WORK/ckt2.err" &&
+    crs_pass "cr_checkpoint --tree warns: $(head -n 1 "$WORK/ckt2.err")" ||
+    crs_fail "cr_checkpoint --tree wrote the image without the warning: $(head -n 1 "$WORK/ckt2.err")"
+rm -f "$TREE"
 crs_tool "$WORK/ck" cr_checkpoint --cont -f "$GOOD" "$PID" || {
     crs_fail "setup: cr_checkpoint --cont: $(head -n 1 "$WORK/ck.err")"
     crs_summary maps_limit
