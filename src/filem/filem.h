@@ -88,7 +88,8 @@ int filem_seq_remove(const char *jobdir, uint64_t seq, char *err, size_t errlen)
 /* Readers (restart-mpi, ckpt-info --verify) hold a shared lock on a sequence
  * directory while they read it; retention takes it exclusively without
  * waiting and skips a sequence being read. Returns the locked descriptor (close
- * it to release) or -errno. */
+ * it to release) or -errno; -ENOENT also when retention removed the sequence while
+ * this waited for the lock (nothing is held then). */
 int filem_seq_lock_shared(const char *jobdir, uint64_t seq);
 
 /* REF does not exist, GONE its highest missing folder (as REF names it, relative or not): the

@@ -357,6 +357,15 @@ int filem_seq_lock_shared(const char *jobdir, uint64_t seq)
         close(fd);
         return -e;
     }
+    /* Retention removes a sequence while it holds the exclusive lock: a reader that opened the
+     * directory just before gets its shared lock once the directory is gone (or renamed away),
+     * and would read nothing. Only a directory that is still the sequence's is held. */
+    struct stat held, now;
+    if (fstat(fd, &held) < 0 || held.st_nlink == 0 || stat(dir, &now) < 0 || now.st_dev != held.st_dev ||
+        now.st_ino != held.st_ino) {
+        close(fd);
+        return -ENOENT;
+    }
     return fd;
 }
 

@@ -156,6 +156,30 @@ consistent_committed() {
     done
 }
 
+# hold_oldest JOBDIR [SECONDS]: holds a shared lock (fd 9, as a reader does) on the oldest
+# committed sequence; HELD = its number. That is the one retention removes next, while holding
+# its exclusive lock: picked by name, it may be removed before the lock comes, and the lock then
+# comes on a removed directory (retention.sh in CI: "sequence 2 lost its snapshot.meta while
+# locked"). So after the lock the name must still lead to the directory locked, committed, or
+# the next oldest is tried. 1 when none could be held within SECONDS (default 60).
+hold_oldest() {
+    local jd=$1 s end=$((SECONDS + ${2:-60}))
+    while [ $SECONDS -lt $end ]; do
+        for s in $(ls "$jd" | grep '^[0-9]*$' | sort -n); do
+            exec 9<"$jd/$s" 2>/dev/null || continue
+            flock -s 9
+            if [ -f "$jd/$s/snapshot.meta" ] &&
+                [ "$(stat -c %d:%i "$jd/$s" 2>/dev/null)" = "$(stat -L -c %d:%i /proc/$$/fd/9)" ]; then
+                HELD=$s
+                return 0
+            fi
+            exec 9<&-
+        done
+        sleep 0.05
+    done
+    return 1
+}
+
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # pass WHAT: "ok: WHAT" unless a check failed since the last pass
 passed_fails=0

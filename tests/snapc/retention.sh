@@ -18,13 +18,16 @@ consistent_committed "$jd" 3
 cur=$(sed -n 's/^current //p' "$jd/index")
 [ -n "$cur" ] && [ "$cur" -ge "$newest" ] 2>/dev/null || fail "index: current ${cur:-none}, newest committed $newest"
 # a sequence being read stays while the timer's snapshots go on, and goes once its reader left
-held=$(ls "$jd" | grep '^[0-9]*$' | sort -n | head -1)
-exec 9<"$jd/$held" && flock -s 9
-[ -f "$jd/$held/snapshot.meta" ] || fail "sequence $held lost its snapshot.meta while locked"
-wait_for 120 '[ "$(newest_committed "$jd")" -ge $((newest + 3)) ]' || fail "the timer stopped"
-[ -f "$jd/$held/snapshot.meta" ] || fail "a sequence being read was removed"
-exec 9<&-
-wait_for 120 '[ ! -d "$jd/$held" ]' || fail "sequence $held stayed after its reader left"
+# (hold_oldest: the oldest is the one retention removes next, maybe before the lock comes)
+if hold_oldest "$jd"; then
+    held=$HELD newest=$(newest_committed "$jd")
+    wait_for 120 '[ "$(newest_committed "$jd")" -ge $((newest + 3)) ]' || fail "the timer stopped"
+    [ -f "$jd/$held/snapshot.meta" ] || fail "sequence $held, being read (locked), was removed"
+    exec 9<&-
+    wait_for 120 '[ ! -d "$jd/$held" ]' || fail "sequence $held stayed after its reader left"
+else
+    fail "no committed sequence could be held (locked, and still there) in 60 s"
+fi
 [ "$(committed "$jd")" -ge 2 ] || fail "fewer than 2 committed left"
 kill -TERM $JOB; wait $JOB
 pass "--interval 1 --keep 2 (newest $newest), a sequence being read kept"

@@ -1,7 +1,8 @@
 /* Unit tests of the snapshot store (src/filem): snapshot.meta round trip,
  * every flipped byte and every truncation refused, bounds, private
  * directories, sequence creation and removal, references, the index and
- * failed restarts, retention (newest kept, one being read kept), verify, the staging.failed
+ * failed restarts, retention (newest kept, one being read kept; a reader that waited for the
+ * lock while retention removed the sequence holds nothing), verify, the staging.failed
  * mark written over the room kept for it. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "filem/filem.h"
@@ -372,6 +375,53 @@ static void test_index_retention(void)
     CHECK_STR_CONTAINS(err, "no committed snapshot");
 }
 
+/* 1 once /proc/locks shows process pid waiting for a flock ("-> FLOCK ... pid"). */
+static int flock_waiter(pid_t pid)
+{
+    FILE *f = fopen("/proc/locks", "r");
+    char line[256], tag[32];
+    int found = 0;
+    snprintf(tag, sizeof tag, " %d ", (int)pid);
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, "-> FLOCK") && strstr(line, tag);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* A reader that opened a sequence and waited for its shared lock while retention (holding the
+ * exclusive one) removed it gets -ENOENT, not a lock on a removed directory (it then read a
+ * sequence without snapshot.meta; tests/snapc/retention.sh's reader in CI). */
+static void test_lock_after_removal(void)
+{
+    char job[PATH_MAX], dir[PATH_MAX], err[512];
+    new_jobdir(job, sizeof job, 400);
+    make_seq(job, 0, 1, 1);
+    make_seq(job, 1, 1, 1);
+    filem_seq_path(dir, sizeof dir, job, 0);
+    int ex = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(ex >= 0 && flock(ex, LOCK_EX) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(ex);   /* its copy would keep the exclusive lock after the parent's close */
+        int fd = filem_seq_lock_shared(job, 0);
+        _exit(fd == -ENOENT ? 0 : fd >= 0 ? 1 : 2);
+    }
+    CHECK(pid > 0);
+    for (int i = 0; i < 60000 && !flock_waiter(pid); i++)   /* the reader waits for the lock */
+        usleep(1000);
+    CHECK(flock_waiter(pid));
+    CHECK_EQ(filem_seq_remove(job, 0, err, sizeof err), 0);
+    close(ex);
+    int st = -1;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);   /* 1: it held the removed directory */
+    int fd = filem_seq_lock_shared(job, 1);   /* one that is there is held */
+    CHECK(fd >= 0);
+    close(fd);
+}
+
 static int reports;
 static void count(void *arg, int rank, int status, const char *msg)
 {
@@ -469,6 +519,7 @@ int main(void)
     test_private_dirs();
     test_sequences();
     test_index_retention();
+    test_lock_after_removal();
     test_verify();
     test_stage_mark();
     sh("rm -rf %s", base);
