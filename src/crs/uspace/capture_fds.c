@@ -454,7 +454,11 @@ static int pair_pipes(struct crs_capture *c)
 {
     size_t cap = c->nfds ? c->nfds : 1;
     c->pipes = crs_scratch_alloc(c->scratch, cap * sizeof *c->pipes);
-    if (!c->pipes)
+    /* each record's device: a pipe record has none (the image's format), and
+     * two FIFOs on two file systems (a tmpfs and the root) may have one inode
+     * number; matched by inode alone they were one pipe (review LOW-G) */
+    uint64_t *devs = crs_scratch_alloc(c->scratch, cap * sizeof *devs);
+    if (!c->pipes || !devs)
         return -ENOMEM;
     for (size_t i = 0; i < c->nfds; i++) {
         struct crs_rec_fd *r = &c->fds[i];
@@ -505,9 +509,10 @@ static int pair_pipes(struct crs_capture *c)
         }
         uint32_t flags = fifo ? CRS_PIPE_F_FIFO : 0;
         size_t k = 0;
-        while (k < c->npipes && (c->pipes[k].ino != r->ino || c->pipes[k].flags != flags))
+        while (k < c->npipes && (c->pipes[k].ino != r->ino || devs[k] != r->dev || c->pipes[k].flags != flags))
             k++;
         if (k == c->npipes) {
+            devs[k] = r->dev;
             struct crs_rec_pipe *pp = &c->pipes[c->npipes++];
             memset(pp, 0, sizeof *pp);
             pp->ino = r->ino;
