@@ -170,11 +170,12 @@ static int make_pipes(struct crs_restore *r)
 }
 
 /* A line for cr_restart's own stderr (saved at `to` before the descriptors
- * were restored: by now descriptor 2 may be the program's file). */
-static void say_info(int to, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say_info(int to, const char *fmt, ...)
+ * were restored: by now descriptor 2 may be the program's file), if the log
+ * level (REVIVE_VERBOSE) shows lines of `level`. */
+static void say_at(int to, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say_at(int to, int level, const char *fmt, ...)
 {
-    if (to < 0 || revive_log_level() < REVIVE_LOG_INFO)
+    if (to < 0 || revive_log_level() < level)
         return;
     char line[REVIVE_LOG_LINE_MAX];
     int n = snprintf(line, sizeof line, "revive: %s: ", REVIVE_LOG_SUBSYS);
@@ -187,14 +188,22 @@ static void say_info(int to, const char *fmt, ...)
     ssize_t w = write(to, line, len);
     (void)w;
 }
+#define say_info(to, ...) say_at((to), REVIVE_LOG_INFO, __VA_ARGS__)
+
+static const char *const stream_name[] = { "stdin", "stdout", "stderr" };
 
 /* Which standard stream a copy of one (f->dup_of) takes at this restart. Two or three streams
  * may have been one file at the checkpoint (a terminal), so a copy of any was recorded as a
  * copy of the first; the restart may give them different files. A copy that may write takes
  * standard output, then standard error, then standard input, among the streams that were its
  * file; a read-only one standard input first (review MEDIUM-1b: a dup(1) of a terminal came
- * back a copy of standard input). Only streams open now and below the copy's number. */
-static int stream_of_copy(const struct crs_image *img, const struct crs_rec_fd *f)
+ * back a copy of standard input). Only streams open now and below the copy's number.
+ * The choice is a guess when those streams are different files now: an O_RDWR dup(0) of a
+ * login shell's terminal (saved_in = dup(0)) looks the same as a dup(1) and becomes a copy of
+ * standard output (review MEDIUM-F). Nothing the kernel shows tells them apart (one open file,
+ * one offset, one set of flags); `*was` gets the streams that were the copy's file (a bit per
+ * stream) so the caller can say so. */
+static int stream_of_copy(const struct crs_image *img, const struct crs_rec_fd *f, unsigned *was_mask)
 {
     const struct crs_rec_fd *s[3] = { NULL, NULL, NULL };
     for (size_t i = 0; i < img->nfds; i++)
@@ -203,13 +212,51 @@ static int stream_of_copy(const struct crs_image *img, const struct crs_rec_fd *
     const struct crs_rec_fd *was = s[f->dup_of];
     static const int writer[] = { 1, 2, 0 }, reader[] = { 0, 1, 2 };
     const int *order = (f->open_flags & O_ACCMODE) == O_RDONLY ? reader : writer;
+    int chosen = -1;
+    *was_mask = 0;
     for (int k = 0; was && k < 3; k++) {
         const struct crs_rec_fd *b = s[order[k]];
         if (b && b->kind == CRS_FD_INHERIT && b->dev == was->dev && b->ino == was->ino &&
-            (b->mode & S_IFMT) == (was->mode & S_IFMT) && b->fd < f->fd && fcntl(b->fd, F_GETFD) >= 0)
-            return b->fd;
+            (b->mode & S_IFMT) == (was->mode & S_IFMT) && b->fd < f->fd && fcntl(b->fd, F_GETFD) >= 0) {
+            *was_mask |= 1u << b->fd;
+            if (chosen < 0)
+                chosen = b->fd;
+        }
     }
-    return f->dup_of;
+    return chosen >= 0 ? chosen : f->dup_of;
+}
+
+/* Whether the streams in `mask` are one open file at this restart (kcmp; else one inode):
+ * then a copy of any is a copy of all, and the choice above cannot be wrong. */
+static int streams_one_file(unsigned mask)
+{
+    int first = -1;
+    struct stat a, b;
+    for (int k = 0; k < 3; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        if (first < 0) {
+            first = k;
+            continue;
+        }
+        long same = syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, first, k);
+        if (same == 0)
+            continue;
+        /* kcmp refused (no permission): one inode opened with one access is as good */
+        if (same > 0 || fstat(first, &a) != 0 || fstat(k, &b) != 0 || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino || (fcntl(first, F_GETFL) & O_ACCMODE) != (fcntl(k, F_GETFL) & O_ACCMODE))
+            return 0;
+    }
+    return 1;
+}
+
+/* "stdin/stdout" for the streams in `mask` */
+static void stream_names(unsigned mask, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (int k = 0; k < 3; k++)
+        if (mask & (1u << k))
+            snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "/" : "", stream_name[k]);
 }
 
 /* A descriptor the process inherited from its launcher, of a kind that
@@ -221,12 +268,22 @@ static int stream_of_copy(const struct crs_image *img, const struct crs_rec_fd *
 static void reconnect_inherited(struct crs_restore *r, const struct crs_rec_fd *f, int say)
 {
     const char *what = crs_image_str(r->img, f->path);
-    int std = f->dup_of >= 0 && f->dup_of <= 2 ? stream_of_copy(r->img, f) : -1;
+    unsigned was = 0;
+    int std = f->dup_of >= 0 && f->dup_of <= 2 ? stream_of_copy(r->img, f, &was) : -1;
     if (std >= 0 && std < f->fd && fcntl(std, F_GETFD) >= 0 && dup2(std, f->fd) == f->fd) {
         /* the file of a standard stream (capture_fds.c, stream_copies): this restart's stream */
         fcntl(f->fd, F_SETFD, (int)f->fd_flags & FD_CLOEXEC);
-        say_info(say, "descriptor %d (%s when checkpointed), a copy of standard stream %d, is the restarted "
-                      "process's descriptor %d again", f->fd, what, std, std);
+        char names[32];
+        stream_names(was ? was : 1u << std, names, sizeof names);
+        if ((was & (was - 1)) && !streams_one_file(was))
+            /* one file then, different files now: which stream it copied is unknowable */
+            say_at(say, REVIVE_LOG_WARN,
+                   "warning: descriptor %d, a copy of %s, the one file that was %s when checkpointed, is now "
+                   "a copy of %s (restart with one file on %s, e.g. a terminal, to keep such copies exact)",
+                   f->fd, what, names, stream_name[std], names);
+        else
+            say_info(say, "descriptor %d (%s when checkpointed), a copy of %s, is the restarted process's "
+                          "descriptor %d again", f->fd, what, stream_name[std], std);
         return;
     }
     struct stat st;
@@ -257,7 +314,7 @@ static int restore_fds(struct crs_restore *r, int say);
 int crs_restore_fds(struct crs_restore *r)
 {
     /* cr_restart's stderr, while descriptor 2 is still it */
-    int say = revive_log_level() >= REVIVE_LOG_INFO ? fcntl(2, F_DUPFD_CLOEXEC, r->work_fd_min) : -1;
+    int say = revive_log_level() >= REVIVE_LOG_WARN ? fcntl(2, F_DUPFD_CLOEXEC, r->work_fd_min) : -1;
     int e = restore_fds(r, say);
     if (say >= 0)
         close(say);

@@ -6,7 +6,11 @@
  * through the other. A restart whose standard input and output are different files must give
  * each its own stream: the capture cannot tell a dup(1) from a dup(0) of one terminal, and the
  * restart made every such copy a copy of standard input, where the write failed (EBADF on a
- * read-only /dev/null). Exit 0, else 3 with the reason on stderr.
+ * read-only /dev/null). It also keeps a copy of its standard input as a shell does
+ * (saved_in = dup(0)), O_RDWR like the terminal, and reads through it last: the capture cannot
+ * tell it from a dup(1), so at such a restart it is a copy of standard output (review
+ * MEDIUM-F) and the line "read through dup(0): " and the error or the byte count says what
+ * it is now. Exit 0, else 3 with the reason on stderr.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,9 +27,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: crt_stdcopy READY GO\n");
         return 2;
     }
-    int out = dup(1), in = open("/dev/stdin", O_RDONLY);
-    if (out < 0 || in < 0) {
-        fprintf(stderr, "crt_stdcopy: dup(1), open /dev/stdin: %s\n", strerror(errno));
+    int out = dup(1), in = open("/dev/stdin", O_RDONLY), saved_in = dup(0);
+    if (out < 0 || in < 0 || saved_in < 0) {
+        fprintf(stderr, "crt_stdcopy: dup(1), open /dev/stdin, dup(0): %s\n", strerror(errno));
         return 3;
     }
     FILE *r = fopen(argv[1], "w");
@@ -57,5 +61,11 @@ int main(int argc, char **argv)
     }
     buf[n] = 0;
     printf("read %zd bytes through /dev/stdin opened%s%s", n, n ? ": " : "\n", buf);
+    fflush(stdout);
+    n = read(saved_in, buf, sizeof buf - 1);
+    if (n < 0)
+        printf("read through dup(0): %s\n", strerror(errno));
+    else
+        printf("read through dup(0): %zd bytes\n", n);
     return 0;
 }
