@@ -151,7 +151,16 @@ static int find_pairs(struct tree_ckpt *t, size_t *ngroups)
 /* What the socket member m holds at fd has to read, left as it was: MSG_PEEK
  * from a moving SO_PEEK_OFF (put back as it was after), through the
  * member's descriptor; a stream's bytes, or each message after its length
- * (32 bits), appended to *data. 0, or -errno with the message. */
+ * (32 bits), appended to *data. 0, or -errno with the message.
+ * An empty message (a zero-length datagram, a real message) does not move
+ * the offset: the kernel returns one once to a peek at an offset and skips
+ * it after, marked peeked (net/core/datagram.c), so the walk goes on past
+ * it to the end of the queue (issue 10: it stopped there, and what came
+ * after was lost). One peeked before (by the program with MSG_PEEK, or by
+ * an earlier checkpoint of this tree) is skipped from the start: the first
+ * message is peeked once without an offset, which sees it; one in the
+ * middle peeked by an earlier checkpoint of the running tree cannot be
+ * seen (the kernel keeps no count of messages). */
 static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsigned char **data, size_t *dlen,
                          uint64_t *len)
 {
@@ -180,6 +189,27 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
     int stream = e->type == SOCK_STREAM, err = 0;
     size_t start = *dlen, cap = 4u << 20;   /* more than a Unix message can hold (wmem_max) */
     unsigned char *buf = malloc(cap);
+    int head_empty = 0;
+    if (buf && !stream) {
+        /* the first message, without an offset: an empty one is seen even if peeked before (and is
+         * marked peeked now, so the walk below skips it) */
+        struct iovec iov = { .iov_base = buf, .iov_len = cap };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        int off = -1;
+        setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
+        head_empty = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC) == 0;
+        setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
+    }
+    if (head_empty) {
+        unsigned char *d = realloc(*data, *dlen + 4);
+        if (!d) {
+            err = -ENOMEM;
+        } else {
+            memset(d + *dlen, 0, 4);
+            *data = d;
+            *dlen += 4;
+        }
+    }
     for (int rounds = 0; buf && !err; rounds++) {
         union { struct cmsghdr align; char b[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(64)]; } ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = cap };
@@ -228,8 +258,12 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
         }
         memcpy(d + *dlen, buf, (size_t)n);
         *dlen += (size_t)n;
-        if (n == 0 || rounds > (1 << 20))
-            break;   /* an empty message would repeat: the last we can tell */
+        if (rounds > (1 << 20)) {
+            fail(t, "%s's socket at descriptor %d holds more than %d messages, more than Revive keeps",
+                 who(t, (size_t)e->member, w, sizeof w), e->fd, 1 << 20);
+            err = -E2BIG;
+            break;
+        }
     }
     if (!buf)
         err = -ENOMEM;
