@@ -39,7 +39,10 @@
  * an epoll one of whose edge-triggered watches is of a number closed since
  * (arming it again would need that number, whose close would drop the
  * process's POSIX locks on its file). Watches that share one epoll_data
- * value are told apart by order, which is a guess; it is logged. */
+ * value are told apart by the events: the watch whose file is ready now with
+ * the returned bits, else one whose interest mask holds them
+ * (epoll_settle.c); two alike (same bits, both ready) by order, which cannot
+ * matter but for an edge one consumed and one waiting; it is logged. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/capture.h"
@@ -281,8 +284,9 @@ static int probe_one(struct crs_capture *c, struct crs_epoll_probe *pr, struct e
         }
     }
     if (guessed)
-        revive_log_info("epoll descriptor %d: watches that share one epoll_data value were told apart by order; "
-                        "an edge-triggered one among them may report its edge once more after a restart", g->epfd);
+        revive_log_info("epoll descriptor %d: watches that share one epoll_data value were told apart by the "
+                        "events their files report; where those are alike, an edge-triggered one among them may "
+                        "report its edge once more after a restart", g->epfd);
     /* consumed: edge-triggered (not one-shot), not returned, its file ready.
      * A signalfd is woken by every signal sent to the process, in its mask
      * or not, so libcr's park signal queued every ready one again before

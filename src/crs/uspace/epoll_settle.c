@@ -5,6 +5,7 @@
 #include "crs/uspace/epoll_settle.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -28,6 +29,29 @@ int crs_epoll_arm_again(const struct crs_epoll_settle_watch *w)
     return epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev);
 }
 
+/* How well watch w explains an event with bits `got` (higher is better; 0: it cannot). Watches
+ * that share one epoll_data value (two files registered with one data.ptr) are told apart by what
+ * the event reports (issue 10): the watch whose file is ready now with exactly those bits among
+ * the ones it watches (poll, as epoll asks the file) is the one; else one whose interest mask
+ * holds the bits; the edge-triggered before the level-triggered, as the kernel takes those off. */
+static int explains(const struct crs_epoll_settle_watch *w, uint32_t got)
+{
+    uint32_t bits = got & ~(uint32_t)(EPOLLERR | EPOLLHUP);
+    uint32_t want = w->events & EVENT_BITS;
+    int score = 1;
+    if ((bits & ~want) == 0)
+        score += 2;
+    if (!(w->flags & CRS_EPS_VIA)) {
+        struct pollfd p = { w->tfd, (short)(want & 0xffff), 0 };
+        int n;
+        while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+            ;
+        if (n > 0 && (uint32_t)(unsigned short)p.revents == got)
+            score += 4;
+    }
+    return 2 * score + (crs_epoll_edge_watch(w->events) ? 1 : 0);
+}
+
 int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room)
 {
     struct epoll_event *got = room;
@@ -41,12 +65,20 @@ int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room)
         k = epoll_wait(w[0].epfd, got, (int)n, 0);
     while (k < 0 && errno == EINTR);
     for (int i = 0; i < k; i++) {
-        size_t pick = n;
-        for (int pass = 0; pass < 2 && pick == n; pass++)
-            for (size_t j = 0; j < n && pick == n; j++)
-                if (w[j].data == got[i].data.u64 && !(w[j].flags & CRS_EPS_MATCHED) &&
-                    (pass || crs_epoll_edge_watch(w[j].events)))
-                    pick = j;
+        size_t pick = n, alike = 0;
+        int best = 0;
+        for (size_t j = 0; j < n; j++)
+            alike += w[j].data == got[i].data.u64 && !(w[j].flags & CRS_EPS_MATCHED);
+        for (size_t j = 0; j < n; j++) {
+            if (w[j].data != got[i].data.u64 || (w[j].flags & CRS_EPS_MATCHED))
+                continue;
+            /* the only one with this data: no need to ask its file */
+            int sc = alike > 1 ? explains(&w[j], got[i].events) : 1;
+            if (sc > best) {
+                best = sc;
+                pick = j;
+            }
+        }
         if (pick < n)
             w[pick].flags |= CRS_EPS_MATCHED;
     }

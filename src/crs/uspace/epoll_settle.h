@@ -43,7 +43,9 @@ int crs_epoll_arm_again(const struct crs_epoll_settle_watch *w);
 
 /* Reads the ready list of the epoll whose n watches are w[0..n) and marks
  * the watch of each event it returned (CRS_EPS_MATCHED; watches sharing an
- * epoll_data value are told apart by order, edge-triggered ones first);
+ * epoll_data value are told apart by the event's bits: the one whose file
+ * is ready with them now, else one that watches them, edge-triggered ones
+ * first, then by order);
  * `got` has room for n events. How many events it returned, or -1 with
  * errno. */
 int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *got);

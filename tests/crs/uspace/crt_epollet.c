@@ -28,6 +28,12 @@
  *   K  in3, edge consumed; in3 is ready through a level-triggered pipe (K3)
  *      and watches a pipe EPOLLET with its edge consumed (K2)
  *   L  in4, its edge waiting: in4 watches a pipe level-triggered (L2)
+ * and two epolls, sd1 and sd2, each watching two pipes with one data value (issue 10: such
+ * watches were told apart by order): SW, a pipe's write end, EPOLLOUT | EPOLLET, its edge
+ * consumed (the pipe stays writable), and SR, another pipe's read end, EPOLLIN | EPOLLET, its
+ * edge waiting; sd1 registered SW first, sd2 SR first. The probe's event (EPOLLIN) was taken
+ * for SW in sd1: SR's edge was recorded consumed, SW armed again, and the original and the
+ * restart reported EPOLLOUT. Each must report exactly one event, EPOLLIN, then nothing.
  * At each check ep must report exactly B, D, E and F, then only E; out
  * exactly L, in3 only K3, in4 L2; a new byte for A, C and H, a new signal
  * for I, a new file for J, a byte for K2's pipe make A, E, in2, I and J ready
@@ -54,11 +60,13 @@
 
 enum { A = 1, B = 2, C = 4, D = 8, E = 16, F = 32, IN2 = 64, H = 128, I = 0x200, J = 0x400, N = 0x800 };
 enum { K = 0x1000, L = 0x2000, K2 = 0x4000, K3 = 0x8000, L2 = 0x10000 };
+enum { SHARED = 0x20000 };
 
 #define DIR "epollet.dir"
 
 static int ep, in2, sa[2], pb[2], pc[2], pd[2], pe[2], ph[2], pn[2], efd, sfd, ino;
 static int out, in3, in4, pk[2], pk3[2], pl[2];
+static int sd[2], psw[2][2], psr[2][2];
 static int files;
 /* 0 with the argument "noinotify": no inotify (J), for the flavour busy,
  * where the original and the restart would see each other's files */
@@ -108,6 +116,38 @@ static unsigned ready(int epfd)
         seen |= got[i].data.u32;
     }
     return seen;
+}
+
+/* The events epfd reports now, or'ed; 0x80000000 with more than one event. */
+static unsigned events_now(int epfd)
+{
+    struct epoll_event got[4];
+    int n;
+    while ((n = epoll_wait(epfd, got, 4, 0)) < 0 && errno == EINTR)
+        ;
+    unsigned seen = n > 1 ? 0x80000000u : 0;
+    for (int i = 0; i < n; i++)
+        seen |= got[i].events | (got[i].data.u64 == SHARED ? 0 : 0x40000000u);
+    return seen;
+}
+
+/* sd1 and sd2: one data value for two watches, in both orders (issue 10) */
+static void setup_shared(void)
+{
+    for (int k = 0; k < 2; k++) {
+        if ((sd[k] = epoll_create1(0)) < 0 || pipe(psw[k]) || pipe(psr[k]))
+            crt_die("making the epolls of shared data: %s", strerror(errno));
+        for (int o = 0; o < 2; o++) {
+            if (o == k)
+                watch(sd[k], psw[k][1], EPOLLOUT | EPOLLET, SHARED);
+            else
+                watch(sd[k], psr[k][0], EPOLLIN | EPOLLET, SHARED);
+        }
+        unsigned seen = events_now(sd[k]);
+        if (seen != EPOLLOUT)
+            crt_die("setup: epoll sd%d reported events 0x%x, expected EPOLLOUT", k + 1, seen);
+        put(psr[k][1]);   /* SR's edge waits */
+    }
 }
 
 /* out, in3, in4 (HIGH-1) */
@@ -185,6 +225,7 @@ static void setup(void)
     if (write(efd, &one, 8) != 8)
         crt_die("eventfd write: %s", strerror(errno));
     setup_nested();
+    setup_shared();
 }
 
 static void check(const char *when)
@@ -209,6 +250,11 @@ static void check(const char *when)
     CHECK_SEEN("nested epoll in3: its level-triggered pipe (K3), not its consumed edge (K2)", ready(in3), K3);
     CHECK_SEEN("nested epoll in4: its level-triggered pipe (L2)", ready(in4), L2);
     CHECK_SEEN("outer epoll read again: nothing", ready(out), 0);
+    CHECK_SEEN("epoll sd1 (data shared, the consumed EPOLLOUT watch first): one event, EPOLLIN, the waiting "
+               "edge", events_now(sd[0]), EPOLLIN);
+    CHECK_SEEN("epoll sd2 (data shared, the waiting EPOLLIN watch first): one event, EPOLLIN", events_now(sd[1]),
+               EPOLLIN);
+    CHECK_SEEN("epolls sd1 and sd2 read again: nothing", events_now(sd[0]) | events_now(sd[1]), 0);
     int unread = -1;
     if (with_inotify)
         ioctl(ino, FIONREAD, &unread);
@@ -249,6 +295,8 @@ static void check(const char *when)
     if (write(efd, &one, 8) != 8 || epoll_ctl(ep, EPOLL_CTL_MOD, pd[0], &ev) != 0)
         crt_die("making the edges wait again: %s", strerror(errno));
     put(pl[1]);   /* in4's edge, for out */
+    put(psr[0][1]);   /* SR's edges */
+    put(psr[1][1]);
 }
 
 int main(int argc, char **argv)
