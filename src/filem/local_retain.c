@@ -323,5 +323,13 @@ int filem_local_lock_shared(const char *dir)
         close(fd);
         return -e;
     }
+    /* filem_local_remove_seq removes the directory while it holds the lock: one opened just
+     * before gets its lock once it is gone, and holds nothing (as filem_seq_lock_shared) */
+    struct stat held, now;
+    if (fstat(fd, &held) < 0 || held.st_nlink == 0 || stat(dir, &now) < 0 ||
+        now.st_dev != held.st_dev || now.st_ino != held.st_ino) {
+        close(fd);
+        return -ENOENT;
+    }
     return fd;
 }

@@ -78,8 +78,10 @@ int filem_local_rmjob(const char *dir);
  * (kept), -errno. */
 int filem_local_remove_seq(int jfd, const char *name);
 
-/* A restart reads the cached sequence directory DIR: a shared lock (the pruner skips DIR while
- * it is held). Returns the descriptor to keep open (closing it releases the lock), or -errno. */
+/* A restart reads the cached sequence directory DIR, or a copy is written into it (partner.h):
+ * a shared lock (the pruner skips DIR while it is held). Returns the descriptor to keep open
+ * (closing it releases the lock), or -errno; -ENOENT also when DIR was removed while this waited
+ * for the lock (nothing is held then). */
 int filem_local_lock_shared(const char *dir);
 
 #endif

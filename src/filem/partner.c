@@ -27,6 +27,8 @@
 #include "common/dirsync.h"
 #include "common/hostport.h"
 #include "common/log.h"
+#include "crs/base/durable.h"
+#include "filem/local_retain.h"
 #include "filem/stage.h"
 
 #define SECRET_LEN 64
@@ -235,18 +237,34 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
         reply(fd, -EPROTO, msg);
         return;
     }
-    char tmp[PATH_MAX + 64], fin[PATH_MAX + 64];
-    snprintf(tmp, sizeof tmp, "%s/.%s%u.img.tmp.%d", rx->dir, rx->prefix, h.rank, (int)gettid());
+    char fin[PATH_MAX + 64];
     snprintf(fin, sizeof fin, "%s/%s%u.img", rx->dir, rx->prefix, h.rank);
     if (rx->keep_first)
         rx_claim(rx, slot, h.rank);
+    /* The sequence directory is held (shared) from before the copy is made until it is renamed:
+     * the cache's retention, its bound and its collection (filem_local_remove_seq) and the
+     * shared directory's retention take it exclusively without waiting and keep a held one, as
+     * for a reader; a copy arriving after one of them removed the sequence is refused. */
+    int held = filem_local_lock_shared(rx->dir);
+    if (held < 0) {
+        snprintf(msg, sizeof msg, "%s: %s (removed by retention, or never made on this host)",
+                 rx->dir, strerror(-held));
+        reply(fd, held, msg);
+        revive_log_warn("copy of rank %u from %s: %s", h.rank, peer, msg);
+        return;
+    }
     if (rx->keep_first && access(fin, F_OK) == 0) {
         snprintf(msg, sizeof msg, "%s is already there (from another host)", fin);
         reply(fd, -EEXIST, msg);
+        close(held);
         return;
     }
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int e = out < 0 ? -errno : 0;
+    /* as every image writer: a temporary name locked until the rename, so that the sweep of
+     * partial images (local_gc.h) never takes a copy still being received for a dead one */
+    struct crs_durable d;
+    int e = crs_durable_open(&d, fin, 0600);
+    if (e < 0)
+        snprintf(msg, sizeof msg, "cannot create a copy in %s: %s", rx->dir, strerror(-e));
     size_t bl = 1 << 20;
     uint8_t *buf = e == 0 ? malloc(bl) : NULL;
     if (e == 0 && !buf)
@@ -255,7 +273,7 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
         size_t n = left < bl ? (size_t)left : bl;
         e = rd_all(fd, buf, n);
         for (size_t off = 0; e == 0 && off < n;) {
-            ssize_t w = write(out, buf + off, n - off);
+            ssize_t w = write(d.fd, buf + off, n - off);
             if (w < 0)
                 e = errno == EINTR ? 0 : -errno;
             else
@@ -264,25 +282,27 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
         left -= n;
     }
     free(buf);
-    if (e == 0 && fsync(out) < 0)
+    if (e == 0 && fsync(d.fd) < 0)
         e = -errno;
-    if (out >= 0 && close(out) < 0 && e == 0)
-        e = -errno;
-    if (e < 0)
-        snprintf(msg, sizeof msg, "cannot write %s: %s", tmp, strerror(-e));
-    else if ((e = filem_stage_verify(tmp, h.checksum, msg, sizeof msg)) == 0) {
-        if (rename(tmp, fin) < 0) {
+    if (e < 0 && d.fd >= 0)
+        snprintf(msg, sizeof msg, "cannot write %s: %s", d.tmp, strerror(-e));
+    else if (e == 0 && (e = filem_stage_verify(d.tmp, h.checksum, msg, sizeof msg)) == 0) {
+        /* renamed by hand, not crs_durable_commit: REVIVE_FAULT=image-commit is for the
+         * rank's own image */
+        if (renameat(d.dirfd, d.tmpname, d.dirfd, d.name) < 0) {
             e = -errno;
-            snprintf(msg, sizeof msg, "cannot rename %s: %s", tmp, strerror(-e));
+            snprintf(msg, sizeof msg, "cannot rename %s: %s", d.tmp, strerror(-e));
         } else {
+            d.tmpname[0] = 0;
             revive_fsync_dir(rx->dir);
             snprintf(msg, sizeof msg, "%s verified", fin);
         }
     }
-    if (e < 0) {
-        unlink(tmp);
+    if (d.fd >= 0)
+        crs_durable_abort(&d); /* removes the temporary file unless renamed */
+    close(held);
+    if (e < 0)
         revive_log_warn("copy of rank %u from %s: %s", h.rank, peer, msg);
-    }
     reply(fd, e, msg);
 }
 

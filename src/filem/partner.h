@@ -18,7 +18,11 @@
  * The receiver writes LOCAL/<job>/<seq>/partner_<r>.img (0600; the directory 0700, made by
  * filem_local_seq_dir) under a temporary name, flushes it, checks it as a staged copy is
  * checked (header checksum = the one the rank reported, every chunk) and only then renames it
- * and answers "verified"; the sender reports that answer to the coordinator, which marks the
+ * and answers "verified"; the sequence directory is held (filem_local_lock_shared) from before
+ * the temporary file is made until the rename, and that file is locked as every image writer's
+ * (crs_durable_open), so neither the cache's retention nor its sweep of partial images removes a
+ * copy being received (a directory already removed refuses the copy); the sender reports that
+ * answer to the coordinator, which marks the
  * sequence protected by partner copies only when every rank's copy was verified.
  *
  * Kept apart from stage.h: linked with it into the rank agent and revive-restart-rank.

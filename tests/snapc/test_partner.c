@@ -1,10 +1,14 @@
 /* Partner copies' transfer (src/filem/partner.h) on the loopback: a good copy arrives 0600,
  * identical and verified; a sender without the job's secret is refused and leaves nothing; a
  * receiver that cannot prove the secret gets nothing; a copy that fails its checksum, or of
- * another sequence, is refused with a message and leaves nothing. */
+ * another sequence, is refused with a message and leaves nothing. While a copy is being received
+ * the sequence directory is held as a reader holds it (retention keeps it) and the partial copy
+ * is locked (the sweep of partial images keeps it); a copy into a removed sequence is refused. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -14,8 +18,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "filem/filem.h"
+#include "filem/local_gc.h"
+#include "filem/local_retain.h"
 #include "filem/partner.h"
 #include "snapc_test.h"
 #include "tiny_image.h"
@@ -64,6 +72,79 @@ static void *impostor(void *arg)
     return NULL;
 }
 
+/* A sender by hand, to stop part way through an image: partner.c's proof (XXH3-128 over the
+ * role padded to 8 bytes, the secret, both nonces) and its header, as it sends them. */
+static void proof(const char *role, const uint8_t *n1, const uint8_t *n2, uint8_t out[16])
+{
+    uint8_t b[8 + 64 + 32] = {0};
+    memcpy(b, role, strlen(role));
+    memcpy(b + 8, S1, 64);
+    memcpy(b + 72, n1, 16);
+    memcpy(b + 88, n2, 16);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(b, sizeof b));
+    memcpy(out, c.digest, 16);
+}
+
+static int io_all(int fd, void *p, size_t n, int wr)
+{
+    for (uint8_t *b = p; n;) {
+        ssize_t r = wr ? write(fd, b, n) : read(fd, b, n);
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Connects to the receiver at 127.0.0.1:PORT, proves S1 and sends the header of rank RANK's
+ * image of SIZE bytes (sequence 5, checksum SUM) and its first HALF bytes from IMG. The socket,
+ * or -1. */
+static int send_part(int port, uint32_t rank, const char *img, uint64_t size, uint64_t sum,
+                     size_t half)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    uint8_t hello[24], nc[16], pc[16], ps[16];
+    memset(nc, 9, sizeof nc);
+    if (c < 0 || connect(c, (void *)&a, sizeof a) < 0 || io_all(c, hello, 24, 0) < 0)
+        return -1;
+    proof("sender", hello + 8, nc, pc);
+    struct { uint32_t rank, reserved; uint64_t seq, size, checksum; } h = {rank, 0, 5, size, sum};
+    char *buf = malloc(half + 1);
+    int in = open(img, O_RDONLY | O_CLOEXEC);
+    int ok = buf && in >= 0 && io_all(in, buf, half, 0) == 0 && io_all(c, nc, 16, 1) == 0 &&
+             io_all(c, pc, 16, 1) == 0 && io_all(c, ps, 16, 0) == 0 &&
+             io_all(c, &h, sizeof h, 1) == 0 && io_all(c, buf, half, 1) == 0;
+    free(buf);
+    if (in >= 0)
+        close(in);
+    if (!ok) {
+        close(c);
+        return -1;
+    }
+    return c;
+}
+
+/* 1 once DIR holds a temporary file whose name starts with PREFIX (30 s at most) */
+static int tmp_appears(const char *dir, const char *prefix)
+{
+    for (int i = 0; i < 3000; i++) {
+        DIR *d = opendir(dir);
+        int found = 0;
+        for (struct dirent *e; d && !found && (e = readdir(d));)
+            found = !strncmp(e->d_name, prefix, strlen(prefix)) && strstr(e->d_name, ".tmp.");
+        if (d)
+            closedir(d);
+        if (found)
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/revive-test-partner.XXXXXX", img[256], got[400], err[2048], addr[96];
@@ -110,6 +191,39 @@ int main(void)
     e = filem_partner_send(addr, S1, img, 7, 4, sum, err, sizeof err);
     CHECK(e < 0);
     CHECK_STR_CONTAINS(err, "not 4");
+
+    /* a copy stopped part way: the partial file is the receiver's (locked: the sweep of partial
+     * images keeps it) and the sequence is held (retention keeps it: the old receiver held
+     * neither, and the sequence went under the copy); the copy then completes */
+    int port = atoi(strrchr(addr, ':') + 1);
+    int c = send_part(port, 8, img, size, sum, (size_t)size / 2);
+    CHECK(c >= 0);
+    CHECK(tmp_appears(rdir, ".partner_8.img"));
+    struct filem_local_gc_stats gs;
+    memset(&gs, 0, sizeof gs);
+    CHECK_EQ(filem_sweep_temps(rdir, 0, &gs), 0);
+    int jfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK_EQ(filem_local_remove_seq(jfd, "cache"), 0);
+    CHECK_EQ(access(rdir, F_OK), 0);
+    char *rest = malloc(size);
+    int in = open(img, O_RDONLY | O_CLOEXEC);
+    CHECK(rest && in >= 0 && pread(in, rest, size, 0) == (ssize_t)size);
+    CHECK_EQ(io_all(c, rest + size / 2, size - size / 2, 1), 0);
+    struct { int32_t status; uint32_t len; } rep = {-1, 0};
+    CHECK_EQ(io_all(c, &rep, sizeof rep, 0), 0);
+    CHECK_EQ(rep.status, 0);
+    free(rest);
+    close(in);
+    close(c);
+    snprintf(got, sizeof got, "%s/partner_8.img", rdir);
+    snprintf(cmd, sizeof cmd, "cmp -s %s %s", img, got);
+    CHECK_EQ(system(cmd), 0);
+    /* not held any more: retention removes it; a copy into it then is refused, named */
+    CHECK_EQ(filem_local_remove_seq(jfd, "cache"), 1);
+    close(jfd);
+    e = filem_partner_send(addr, S1, img, 9, 5, sum, err, sizeof err);
+    CHECK(e < 0);
+    CHECK_STR_CONTAINS(err, "removed by retention");
     filem_partner_rx_stop(rx);
 
     /* a receiver that does not hold the secret gets nothing past the proofs */
