@@ -147,6 +147,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     revive_log_info("job %d: launcher %d, ranks connect to %s, snapshots in %s", (int)getpid(),
                     (int)coord.child, coord.coord_addr, coord.jobdir);
     coord_launch_wait_start();
+    coord_start_mark();
     coord_cache_sweep_start();
     if (cfg->interval_s > 0)
         coord.next_tick = coord_now_ms() + (int64_t)cfg->interval_s * 1000;

@@ -237,7 +237,10 @@ void coord_run_actions(void)
                 break;
             case SNAPC_ACT_PROGRESS: coord_act_progress(a); break;
             case SNAPC_ACT_DONE: coord_act_done(a); break;
-            case SNAPC_ACT_REFUSE: coord_send_done(a->client, a->status, a->text, 0); break;
+            case SNAPC_ACT_REFUSE:
+                /* a job starting for long: what is missing, not "try again" (coord_startwait.c) */
+                coord_start_refuse(a->client, a->status, a->text);
+                break;
             case SNAPC_ACT_END_JOB: end_job(); break;
             case SNAPC_ACT_DROP_RANK:
                 revive_log_warn("%s", a->text);

@@ -70,6 +70,7 @@ struct conn {
     /* C_TOOL: --wait on a job still starting (coord_startwait.c), ms; 0 not waiting */
     int64_t start_wait_until, start_wait_say;
     uint32_t start_wait_s;
+    uint32_t req_timeout_s; /* the request's --timeout (0: none given) */
 };
 
 struct coord_state {
@@ -173,6 +174,12 @@ int coord_launch_ended_by_revive(void);
 void coord_start_wait_begin(int i, uint32_t timeout_s);
 int64_t coord_start_wait_deadline(void); /* ms, 0 none */
 void coord_start_wait_tick(int64_t now);
+/* The launcher was started now (the job's start, for coord_start_refuse). */
+void coord_start_mark(void);
+/* Refuses tool request I (status, text from the protocol). A job still starting for longer
+ * than the request's --timeout (none given: the checkpoint's default, 120 s) gets, instead of "try again in a moment",
+ * the ranks not connected and the hosts where none did. */
+void coord_start_refuse(int i, int status, const char *text);
 
 /* coord_rank.c */
 void coord_rank_hello(int i);

@@ -5,7 +5,11 @@
  * again every START_WAIT_SAY_MS, and on giving up which ranks never connected, on which hosts
  * the others run, and the hosts given to the launcher where no rank connected. No sequence
  * was begun (nothing is written to the snapshot directory), so earlier snapshots stay as they
- * are; the job itself goes on. */
+ * are; the job itself goes on.
+ * Without --wait such a request is refused at once ("try again in a moment"); once the job has
+ * been starting for longer than the request's --timeout (else the checkpoint's default timeout,
+ * 120 s), trying again
+ * is no advice any more: the refusal names what is missing as the --wait give-up does. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
@@ -20,6 +24,8 @@
 
 #define START_WAIT_DEFAULT_S 300
 #define START_WAIT_SAY_MS 30000
+
+static int64_t job_start_ms; /* when the launcher was started (coord_start_mark) */
 
 static int queued_for_start(int i)
 {
@@ -165,4 +171,36 @@ void coord_start_wait_tick(int64_t now)
         }
         snapc_sb_free(&b);
     }
+}
+
+void coord_start_mark(void)
+{
+    job_start_ms = coord_now_ms();
+}
+
+void coord_start_refuse(int i, int status, const char *text)
+{
+    const struct snapc_proto *p = &coord.p;
+    int starting = i >= 0 && i < coord.nc && coord.c[i].kind == C_TOOL && status == -EAGAIN &&
+                   p->finalizing_rank < 0 && p->ended_rank < 0 &&
+                   (p->nranks == 0 || p->nhello < p->nranks);
+    uint32_t timeout_s = starting ? coord.c[i].req_timeout_s : 0;
+    uint32_t bound = timeout_s ? timeout_s : p->default_timeout_s;
+    int64_t waited_s = job_start_ms ? (coord_now_ms() - job_start_ms) / 1000 : 0;
+    if (!starting || waited_s < (int64_t)bound) {
+        coord_send_done(i, status, text, 0);
+        return;
+    }
+    struct snapc_sbuf b = {0};
+    snapc_sb_printf(&b, "the job has been starting for %lld s (longer than %u s%s) and is not "
+                        "ready: ",
+                    (long long)waited_s, bound, timeout_s ? ", --timeout" : "");
+    describe(&b);
+    snapc_sb_printf(&b, ". A host that cannot be reached (check it: ssh HOST true), or ranks "
+                        "that have not reached MPI_Init yet; no checkpoint was begun (earlier "
+                        "snapshots intact); end the job (kill %d) if a host is lost, or wait "
+                        "for it: ckpt-mpirun --wait --timeout SEC %d",
+                    (int)getpid(), (int)getpid());
+    coord_send_done(i, status, b.p ? b.p : text, 0);
+    snapc_sb_free(&b);
 }

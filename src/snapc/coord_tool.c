@@ -208,6 +208,7 @@ void coord_tool_frame(int i)
     struct snapc_tool_ckpt t;
     memcpy(&t, c->rd.buf, sizeof t);
     c->tool_flags = t.flags;
+    c->req_timeout_s = t.timeout_s;
     c->asked = 1;
     if (coord.child_done) {
         /* the launcher has ended; the coordinator waits for the last ranks to go */

@@ -232,6 +232,12 @@ expect_rc 1 "--wait --timeout 2 on a job no rank of which connects" timeout -k 5
     err_has "no checkpoint was begun and the snapshot directory is unchanged"
 kill -0 $JOB 2>/dev/null || fail "the job ended when a --wait request gave up"
 kill -0 $waiter 2>/dev/null || fail "the other queued request ended with the one that gave up"
+# without --wait, once the job has been starting for longer than --timeout (it has, by the 2 s
+# above): what is missing, not "try again in a moment" (it said that for ever)
+expect_rc 1 "no --wait, --timeout 1, a job starting for longer" "$CKPT" --timeout 1 $JOB &&
+    err_has "the job has been starting for" && err_has "(longer than 1 s, --timeout) and is not ready: no rank connected" &&
+    err_has "end the job (kill $JOB) if a host is lost, or wait for it: ckpt-mpirun --wait --timeout SEC $JOB"
+grep -q "try again in a moment" "$W/cmd.err" && fail "a job starting for longer than --timeout: still 'try again in a moment'"
 kill -TERM $JOB; wait $JOB; wait $waiter
-pass "--wait --timeout on a job still starting: progress said, given up after the timeout naming what is missing"
+pass "--wait --timeout on a job still starting: progress said, given up after the timeout naming what is missing; without --wait, past --timeout: named too"
 finish
