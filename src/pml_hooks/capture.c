@@ -134,6 +134,10 @@ static int hold_upper(void *arg, pid_t tid)
 
 static int holding;
 
+/* The last try's refusal was the rank's zombies being more than a snapshot keeps (copy_windows):
+ * only the application's wait makes them fewer, which no retry waits for. */
+static int zombies_over;
+
 /* Every thread of the rank is parked (and every member's operations on its windows completed:
  * the settle's last barrier came before the capture): the library's window memory is copied
  * now, so the image has what the application's threads stored in it up to where they stopped
@@ -143,6 +147,15 @@ static int copy_windows(void *arg, char *err, size_t errlen)
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
     o->nkept_zombies = pml_children_note(&o->kept_zombies);
+    if (pml_children_zombies_over()) {
+        /* refused now, in our words: libcr's refusal would name them as children and
+         * pml_capture's retries (for a running child, which ends soon) took 10 s for nothing */
+        zombies_over = 1;
+        snprintf(err, errlen, "rank %d had more than 64 zombie children (ended, not reaped): a "
+                 "rank's snapshot keeps at most 64; reap them (wait, waitpid, pclose) before the "
+                 "snapshot", pml_world_rank);
+        return -ENOTSUP;
+    }
     return pml_win_copy_saved(pml_agent_running ? snapc_agent_epoch() : 0, err, errlen);
 }
 
@@ -222,7 +235,8 @@ static int rank_has_children(void)
  * steps) is no safe point for one process's image, but the command ends soon; up to 10 s, 20 ms
  * apart (review of session 10: a job running a command each step could almost never be
  * checkpointed). A child that has ended and was not reaped (a zombie) is no obstacle: the image
- * keeps its pid and status and the restarted rank makes it again (children.c). */
+ * keeps its pid and status and the restarted rank makes it again (children.c); more than it
+ * keeps refuse at once (copy_windows: no try waits for the application's wait). */
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
@@ -236,8 +250,11 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
         pml_restart_on_parked(r->parked);
+        zombies_over = 0;
         int e = capture_once(image_path, r, hold);
         pml_restart_on_parked(NULL);
+        if (e == -ENOTSUP && zombies_over)
+            return e; /* at once, its message from copy_windows */
         /* the child may have been reaped between libcr's look and ours: its refusal
          * (src/crs/uspace/capture_children.c) names child processes */
         if (e == -ENOTSUP && !loader_busy && !arena_busy &&
@@ -252,12 +269,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
                 const char *z = q ? strstr(q, "): ") : NULL;
                 if (z && z - q - 1 < (ptrdiff_t)sizeof names - 3)
                     snprintf(names, sizeof names, " (%.*s)", (int)(z - q - 1), q + 1);
-                if (pml_children_zombies_over())
-                    snprintf(r->err, sizeof r->err, "rank %d had more than 64 zombie children (ended, "
-                             "not reaped) at each of %d tries over 10 s: a rank's snapshot keeps at "
-                             "most 64; reap them (wait, waitpid, pclose) before the snapshot",
-                             pml_world_rank, kids);
-                else if (pml_children_zombies_refused())
+                if (pml_children_zombies_refused())
                     snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
                              "over 10 s: a rank's snapshot brings back a child that has ended (a zombie) "
                              "only when the rank may choose a pid (root or CAP_CHECKPOINT_RESTORE), and "

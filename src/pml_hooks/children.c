@@ -33,7 +33,7 @@ static int32_t zpid[ZOMBIES_MAX], zstatus[ZOMBIES_MAX];
 static char zcomm[ZOMBIES_MAX][16];
 static int nz;
 static int zcapable; /* the rank could make a child with a pid of its choice at the snapshot */
-static int zover;    /* it had more zombies than ZOMBIES_MAX: none kept (pml_capture says so) */
+static int zover;    /* it had more zombies than ZOMBIES_MAX: none kept (copy_windows in capture.c refuses at once) */
 
 /* CAP_SYS_ADMIN (21) or CAP_CHECKPOINT_RESTORE (40) in the effective set: clone3's set_tid. */
 static int can_choose_pid(void)
