@@ -140,6 +140,11 @@ int crs_seccomp_notes_any(void)
     return nnotes > 0 && !broken;
 }
 
+int crs_seccomp_notes_installed(void)
+{
+    return nnotes > 0 || broken;
+}
+
 static int waiting;
 
 int crs_seccomp_restore_waiting(void)

@@ -77,6 +77,9 @@ void crs_seccomp_notes_restarted(int inherited);
 /* 1 when the program installed filters (a restart of an image taken now
  * would install them again). */
 int crs_seccomp_notes_any(void);
+/* 1 when the program installed a filter through libc, described or not: its
+ * threads may be forbidden what the park would do in them (park.c). */
+int crs_seccomp_notes_installed(void);
 
 /* 1 in a restarted process whose filters wait for the component's unhold
  * (crs_ckpt_opts.seccomp_later; set by seccomp_restore.c). */

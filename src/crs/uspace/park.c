@@ -289,12 +289,29 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     }
 }
 
+/* The process's pending set (ShdPnd) as the checkpoint thread read it when
+ * this round's parking began; all ones when it could not. */
+static _Atomic uint64_t shared_at_park;
+
 /* The calling thread's own pending set (SigPnd of its task; ShdPnd is the
- * process's, which the checkpoint thread takes). */
+ * process's, which the checkpoint thread takes). In a program that installed
+ * seccomp filters, not from /proc: a filter that forbids openat would kill the
+ * parking thread, or fail the read, and then its queued signals came back from
+ * a restart as bare bits, their values and count lost. There it is the
+ * thread's and the process's pending set (rt_sigpending: every signal is
+ * blocked here) without the process's at the park's beginning. A signal
+ * pending for both then stays on the thread's queue, untaken (the capture
+ * still records its bit); one sent to the process after the park began may be
+ * taken as the thread's (a restart queues it to this thread). */
 static uint64_t own_pending(void)
 {
     char buf[4096];
     uint64_t v = 0;
+    if (crs_seccomp_notes_installed()) {
+        if (syscall(SYS_rt_sigpending, &v, 8) != 0)
+            return 0;
+        return v & ~atomic_load(&shared_at_park);
+    }
     /* thread-self: right in a restarted process's pid namespace too, where
      * /proc may be the outer one's */
     long r = revive_read_file("/proc/thread-self/status", buf, sizeof buf);
@@ -968,6 +985,14 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     atomic_store(&ntt, 0);
     tq_timers = timer_signals();
     tq_leave = park_sig > 0 ? 1ull << (park_sig - 1) : 0;
+    if (crs_seccomp_notes_installed()) {   /* own_pending's without /proc */
+        static char st[4096];
+        uint64_t shd = ~0ull;
+        long r = revive_read_file("/proc/self/status", st, sizeof st);
+        if ((r > 0 || r == -ENOSPC) && revive_status_x64(st, "ShdPnd", &shd) != 0)
+            shd = ~0ull;
+        atomic_store(&shared_at_park, shd);
+    }
     atomic_fetch_add(&park_round, 1);
     forget_foreign_execing();
     atomic_store(&phase, PHASE_PARKING);

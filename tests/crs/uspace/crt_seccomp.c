@@ -9,17 +9,27 @@
  * which inherits both. Each check has every thread try both calls and an
  * allowed one (getppid, uname) and print how many filters it runs under
  * beyond those it started with (/proc/thread-self/status). A restart must
- * print the same: main 2 filters, A 1 (times allowed), B 2. Contract:
- * crt_common.h.
+ * print the same: main 2 filters (3 with filter 3 below), A 1 (times
+ * allowed), B 2.
+ * Then filter 3 in the main thread only: openat with flags O_RDONLY|O_CLOEXEC
+ * (how Revive reads /proc, as a sandbox forbidding file reads would) fails
+ * with EACCES; the main thread holds two instances of a real-time signal
+ * queued to it alone, with values (sigqueue), which each check takes, prints
+ * and queues again. A checkpoint took a parked thread's own queue by reading
+ * /proc/thread-self/status in that thread: under such a filter it read
+ * nothing, and a restart gave back one bare signal, values lost (a filter
+ * killing on openat killed the thread). Contract: crt_common.h.
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 static int inherited;   /* filters the process started under (its launcher's) */
@@ -124,11 +135,36 @@ static void ask(struct worker *w, const char *when)
 
 static struct worker a, b;
 
+#define QSIG (SIGRTMIN + 5)
+
+/* The signals queued to the main thread alone: taken, said, queued again. */
+static void queued_to_main(const char *when)
+{
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, QSIG);
+    struct timespec now = { 0, 0 };
+    siginfo_t si[8];
+    int n = 0;
+    char line[200];
+    int len = snprintf(line, sizeof line, "%s main's own queue:", when);
+    while (n < 8 && sigtimedwait(&one, &si[n], &now) == QSIG) {
+        len += snprintf(line + len, sizeof line - (size_t)len, " %s value %d",
+                        si[n].si_code == SI_QUEUE ? "sigqueue" : "other", si[n].si_value.sival_int);
+        n++;
+    }
+    crt_say("%s (%d)", line, n);
+    for (int i = 0; i < n; i++)
+        if (pthread_sigqueue(pthread_self(), QSIG, si[i].si_value) != 0)
+            crt_die("pthread_sigqueue: %s", strerror(errno));
+}
+
 static void check(const char *when)
 {
     char line[256];
     probe("main", line, sizeof line);
     crt_say("%s %s", when, line);
+    queued_to_main(when);
     ask(&a, when);
     ask(&b, when);
 }
@@ -150,5 +186,25 @@ int main(void)
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p2, 0, 0) != 0)
         crt_die("PR_SET_SECCOMP: %s", strerror(errno));
     start(&b, "worker B");
+    sigset_t q;
+    sigemptyset(&q);
+    sigaddset(&q, QSIG);
+    pthread_sigmask(SIG_BLOCK, &q, NULL);
+    for (int v = 7; v <= 9; v += 2)
+        if (pthread_sigqueue(pthread_self(), QSIG, (union sigval){ .sival_int = v }) != 0)
+            crt_die("pthread_sigqueue: %s", strerror(errno));
+    struct sock_filter f3[8] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY | O_CLOEXEC, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog p3 = { 8, f3 };
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p3, 0, 0) != 0)
+        crt_die("PR_SET_SECCOMP: %s", strerror(errno));
     crt_check_around_points(check);
 }
