@@ -640,13 +640,22 @@ static void *remote_request(void *arg)
         return NULL;
     }
     struct crs_proto_reply rp;
-    char err[512];
+    memset(&rp, 0, sizeof rp);
+    char err[512] = "";
     int e = crs_proto_checkpoint(s->target, s->fd,
                                  ((s->flags & CR_CHKPT_FORK) ? CRS_REQ_F_FORK : 0) |
                                      ((s->flags & CR_CHKPT_IGNORE_FDS) ? CRS_REQ_F_IGNORE_FDS : 0),
                                  (s->flags & CR_CHKPT_COMPRESS) ? 3 : 0, 0,
                                  s->timeout_s ? (int)s->timeout_s * 1000 : -1, s->signal, NULL, NULL, &rp, err,
                                  sizeof err);
+    /* what cr_checkpoint would print: the reason of a failure (cr_poll_checkpoint gives only
+     * its errno), or the caveat of an image written that a restart on this machine would refuse
+     * (with cr_signal SIGKILL or SIGTERM the protocol makes that a failure; else it was lost) */
+    if (e)
+        revive_log_warn("cr_request_checkpoint: the checkpoint of process %d failed: %s", (int)s->target,
+                        err[0] ? err : strerror(-e));
+    else if (rp.magic == CRS_PROTO_MAGIC && rp.msg[0])
+        revive_log_warn("cr_request_checkpoint: warning: process %d written, but %.400s", (int)s->target, rp.msg);
     close(s->fd);
     s->err = -e;
     atomic_store(&s->state, e ? CRS_SLOT_FAILED : CRS_SLOT_DONE);

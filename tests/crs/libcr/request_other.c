@@ -1,6 +1,9 @@
 /* cr_request_checkpoint of another process: target PID, cr_fd, cr_signal
  * (sent once the image is written), cr_timeout; and the errors for a process
- * that does not exist or does not run under Revive.
+ * that does not exist or does not run under Revive. First, the target
+ * stopped (SIGSTOP), a request without cr_signal: it fails
+ * (CR_POLL_CHKPT_ERR_POST, EAGAIN) and libcr says why on stderr (before, the
+ * reason was dropped: only the errno came back); then SIGCONT.
  * usage: request_other IMAGE PID [NON_REVIVE_PID] */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +15,21 @@
 
 #include "libcr.h"
 
+/* Whether process pid shows state T (stopped) in /proc. */
+static int stopped(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'T';
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
@@ -22,12 +40,27 @@ int main(int argc, char **argv)
     cr_checkpoint_handle_t h;
     cr_initialize_checkpoint_args_t(&a);
     a.cr_target = atoi(argv[2]);
-    a.cr_signal = SIGKILL;
     a.cr_timeout = 30;
+    a.cr_fd = open("scratch.img", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (a.cr_fd < 0 || kill(a.cr_target, SIGSTOP) != 0)
+        return 2;
+    for (int i = 0; i < 3000 && !stopped(a.cr_target); i++)
+        usleep(10000);
+    int r = cr_request_checkpoint(&a, &h);
+    if (r == 0)
+        do
+            r = cr_poll_checkpoint(&h, NULL);
+        while (r < 0 && errno == EINTR);
+    printf("stopped: %d %s\n", r, r == CR_POLL_CHKPT_ERR_POST && errno == EAGAIN ? "EAGAIN" : strerror(errno));
+    fflush(stdout);
+    kill(a.cr_target, SIGCONT);
+    close(a.cr_fd);
+
+    a.cr_signal = SIGKILL;
     a.cr_fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (a.cr_fd < 0)
         return 2;
-    int r = cr_request_checkpoint(&a, &h);
+    r = cr_request_checkpoint(&a, &h);
     printf("request: %d\n", r);
     do
         r = cr_poll_checkpoint(&h, NULL);

@@ -5,7 +5,10 @@
 # once the image is complete; requests for a process that does not exist
 # (ESRCH), into a read-only descriptor (EINVAL) and for a process not under
 # Revive (ENOSYS) fail. The image restarts and runs to the end like an
-# uninterrupted run.
+# uninterrupted run. First, a request without cr_signal while the target is
+# stopped fails (EAGAIN) and libcr says why on the requester's stderr
+# (before, the reason, and the caveat of an image a restart here would
+# refuse, were dropped in the path for another process).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup request_other
 crs_need_tools cr_run cr_restart cr_info
@@ -32,7 +35,8 @@ plain=$!
 (cd "$o" && LD_PRELOAD= crs_run "$o/req" "$P" "$o/other.img" "$vpid" "$plain" >/dev/null)
 kill "$plain" 2>/dev/null
 wait "$plain" 2>/dev/null
-expect="request: 0
+expect="stopped: -3 EAGAIN
+request: 0
 poll: 1
 no such process: -1 ESRCH
 descriptor not writable: -1 EINVAL
@@ -42,6 +46,12 @@ if [ "$(cat "$o/req.out")" = "$expect" ]; then
 else
     crs_fail "request for another process: $(crs_status_text "$(cat "$o/req.status")")"
     diff <(echo "$expect") "$o/req.out" | sed 's/^/   | /'
+    crs_show "$o/req.err"
+fi
+if grep -q "cr_request_checkpoint: the checkpoint of process $vpid failed: process $vpid is stopped" "$o/req.err"; then
+    crs_pass "the stopped target: the requester's stderr says why its checkpoint failed"
+else
+    crs_fail "the stopped target: the requester's stderr does not say why its checkpoint failed"
     crs_show "$o/req.err"
 fi
 st=$(crs_wait_status "$d/orig" 30)
