@@ -25,8 +25,14 @@
 #include "common/procfs.h"
 #include "common/relocate_arg.h"
 #include "crs/base/component.h"
+#include "crs/base/image.h"
 #include "crs/base/tree.h"
 #include "cr_restart.h"
+
+/* The image reader's advice (CRS_IMAGE_ADVICE) in cr_restart's words: a damaged image file of
+ * one process; the way on is another file of it, checked before it is restarted. */
+#define CR_RESTART_ADVICE "; restart an earlier checkpoint of the process instead (cr_info " \
+                          "--verify FILE checks one first)"
 
 static pid_t child;
 
@@ -391,6 +397,7 @@ int main(int argc, char **argv)
     o.dev_shm_private = geteuid() == 0 || o.restore_ids;
     struct crs_restart_image ri;
     if (!crs || crs->restart_open(&o, &ri, msg, sizeof msg) != 0) {
+        crs_image_advise(msg, sizeof msg, CR_RESTART_ADVICE);
         fprintf(stderr, "cr_restart: %s\n", msg);
         return 1;
     }
@@ -429,6 +436,7 @@ int main(int argc, char **argv)
             }
     }
     if (got) {
+        crs_image_advise(msg, sizeof msg, CR_RESTART_ADVICE);
         fprintf(stderr, "cr_restart: %s\n", msg);
         return 1;
     }

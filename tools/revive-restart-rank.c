@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "crs/base/component.h"
+#include "crs/base/image.h"
 #include "filem/fetch.h"
 #include "filem/filem.h"
 #include "filem/local_retain.h"
@@ -244,6 +245,29 @@ static char *handoff_blob(int size, size_t *len)
     return b;
 }
 
+/* The image reader's advice for one process ("use an earlier checkpoint", CRS_IMAGE_ADVICE)
+ * in restart-mpi's words: SEQDIR (JOBDIR/N, as restart-mpi gave it) is one sequence of a
+ * global snapshot, and the coordinator marks it failed once a rank's restore failed, so that a
+ * restart of the job directory takes the newest earlier one by default. */
+static void advise_restart_mpi(char *err, size_t len, const char *seqdir)
+{
+    char job[3800], adv[12000];
+    const char *slash = strrchr(seqdir, '/');
+    uint64_t seq;
+    if (slash && slash != seqdir && (size_t)(slash - seqdir) < sizeof job &&
+        filem_parse_seq(slash + 1, &seq) == 0) {
+        snprintf(job, sizeof job, "%.*s", (int)(slash - seqdir), seqdir);
+        snprintf(adv, sizeof adv,
+                 "; restart from an earlier sequence: restart-mpi %s takes the newest one whose "
+                 "restart has not failed, restart-mpi --seq N %s a given one (ckpt-info --verify "
+                 "%s/N checks its images first)", job, job, job);
+    } else
+        snprintf(adv, sizeof adv, "; restart from an earlier sequence of the snapshot "
+                                  "(restart-mpi --seq N JOBDIR; ckpt-info --verify JOBDIR/N "
+                                  "checks its images first)");
+    crs_image_advise(err, len, adv);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: revive-restart-rank [--ignore-kernel] [--relocate OLD=NEW]... DIR\n"
@@ -423,7 +447,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *dir = argv[a];
+    const char *dir = argv[a], *seqdir = argv[a]; /* dir: maybe this host's cached copy */
     if (send_meta || fetch_to || fetch_ranks)
         /* not a rank: restart-mpi reads the answer through a launcher or a remote shell; a
          * reader gone (ended at its bound) must not kill the sender without a word */
@@ -534,10 +558,11 @@ int main(int argc, char **argv)
          * running) refuses the restart (crs_restart_opts) */
         .shm_peers_parent = getppid(),
     };
-    char err[1024];
+    char err[2000];
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
     if (crs)
         crs_restart(crs, &o, err, sizeof err);
+    advise_restart_mpi(err, sizeof err, seqdir);
     if (outside)
         stop_kind = "refused";
     die("%s", err);

@@ -150,9 +150,7 @@ int filem_local_seq_dir(const char *local, const char *seqdir, int create, char 
 static void reader_words(char *err, size_t errlen, const char *img_err)
 {
     snprintf(err, errlen, "%s", img_err);
-    char *advice = strstr(err, "; use an earlier checkpoint");
-    if (advice)
-        *advice = 0;
+    crs_image_advise(err, errlen, "");
 }
 
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen)

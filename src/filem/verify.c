@@ -20,9 +20,7 @@
 static void reader_msg(char *out, size_t len, const char *img_err)
 {
     filem_fmt(out, len, "%s", img_err);
-    char *advice = strstr(out, "; use an earlier checkpoint");
-    if (advice)
-        *advice = 0;
+    crs_image_advise(out, len, "");
 }
 
 int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, char *err,

@@ -90,6 +90,20 @@ if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
     [ $st = 0 ] || { fail "restart-mpi: status $st"; tail -5 "$W/r.err"; }
     cmp -s "$W/native.out" "$W/r.out" || { fail "restarted result differs"; cat "$W/native.out" "$W/r.out"; }
     pass "$flavor: restart-mpi, the native result"
+    # a damaged chunk in a rank image, past restart-mpi's check (--no-verify: it opens the images
+    # and reads no chunk; no cache, whose copy is intact): the rank's restore finds it, and what
+    # to do is said in restart-mpi's terms (another sequence), not cr_restart's ("use an earlier
+    # checkpoint", the image reader's own words)
+    jd=${tref%/*}
+    cp -a "$tref" "$jd/9"; sz=$(stat -c %s "$jd/9/rank_1.img")
+    printf '\377\377\377\377\377\377\377\377' | dd of="$jd/9/rank_1.img" bs=1 seek=$((sz / 2)) conv=notrunc status=none
+    REVIVE_RESTART_RANK=$B/tools/revive-restart-rank expect_rc 1 "restart-mpi --no-verify of a damaged chunk" \
+        timeout -k 5 200 "$RESTART" --no-verify --ckpt-local none "$jd/9" &&
+        err_has "rank_1.img: chunk " &&
+        err_has "the file is corrupt; restart from an earlier sequence: restart-mpi $jd takes the newest one whose restart has not failed, restart-mpi --seq N $jd a given one (ckpt-info --verify $jd/N checks its images first)"
+    grep "use an earlier checkpoint" "$W/cmd.err" && fail "a damaged rank image: cr_restart's advice reached restart-mpi's user"
+    rm -rf "$jd/9"
+    pass "$flavor: a damaged rank image: what to do in restart-mpi's terms"
     # restarted from MPIX_Checkpoint's snapshot: the call returns again, with RESTARTED
     REVIVE_RESTART_RANK=$B/tools/revive-restart-rank timeout -k 5 200 "$RESTART" "$mref" >"$W/rm.out" 2>"$W/rm.err"
     st=$?

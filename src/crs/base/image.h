@@ -172,6 +172,15 @@ struct crs_image {
     char err[512];
 };
 
+/* What the reader's messages about a damaged or incomplete image end with: the advice for one
+ * process (cr_restart, cr_info). A caller that knows better (a rank of a global snapshot:
+ * another sequence; a cached copy: the shared one) puts its own in its place. */
+#define CRS_IMAGE_ADVICE "; use an earlier checkpoint"
+
+/* Replaces CRS_IMAGE_ADVICE in MSG (LEN bytes) by ADVICE ("; ..." or "" to drop it), cut to
+ * fit. */
+void crs_image_advise(char *msg, size_t len, const char *advice);
+
 /* Opens and validates an image: header, table, every metadata section and
  * cross-reference (string refs, file/memfd indexes, chunk bounds and order).
  * Chunk data is checked when read. Returns 0, or -errno with img->err set

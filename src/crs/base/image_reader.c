@@ -49,7 +49,7 @@ static void scratch_put(void *p, size_t n)
 }
 
 #define SECTION_ALIGN 8u
-#define CORRUPT "the file is corrupt; use an earlier checkpoint"
+#define CORRUPT "the file is corrupt" CRS_IMAGE_ADVICE
 
 #ifdef CRS_IMAGE_FUZZING
 /* The fuzz target ignores checksum mismatches so that mutated inputs reach
@@ -79,7 +79,7 @@ static int truncated(struct crs_image *img, uint64_t have, uint64_t want)
 {
     return fail(img, EBADMSG,
                 "truncated at byte %" PRIu64 " of %" PRIu64
-                ": the file is incomplete; use an earlier checkpoint", have, want);
+                ": the file is incomplete" CRS_IMAGE_ADVICE, have, want);
 }
 
 /* Reads exactly len bytes at `off` from the image's start. */
@@ -149,8 +149,8 @@ static int check_header(struct crs_image *img)
     struct crs_image_header *h = &img->hdr;
     memset(h, 0, sizeof(*h));
     if (avail == 0)
-        return fail(img, EBADMSG, "the file is empty: the checkpoint was never written; "
-                                  "use an earlier checkpoint");
+        return fail(img, EBADMSG, "the file is empty: the checkpoint was never written"
+                                  CRS_IMAGE_ADVICE);
     size_t n = avail < sizeof(*h) ? (size_t)avail : sizeof(*h);
     int rc = get(img, 0, h, n);
     if (rc)
@@ -1081,4 +1081,19 @@ int crs_image_verify_chunks(struct crs_image *img)
         rc = crs_image_read_fextent(img, i, buf);   /* at most CRS_CHUNK_MAX each */
     scratch_put(buf, CRS_CHUNK_MAX);
     return rc;
+}
+
+void crs_image_advise(char *msg, size_t len, const char *advice)
+{
+    size_t al = strlen(CRS_IMAGE_ADVICE), nl = strlen(advice);
+    for (char *at = strstr(msg, CRS_IMAGE_ADVICE); at; at = strstr(at, CRS_IMAGE_ADVICE)) {
+        size_t tail = strlen(at + al), keep = (size_t)(at - msg);
+        size_t room = len - 1 - keep; /* for the advice and what follows it */
+        size_t an = nl < room ? nl : room;
+        size_t tn = tail < room - an ? tail : room - an;
+        memmove(at + an, at + al, tn);
+        memcpy(at, advice, an);
+        at[an + tn] = 0;
+        at += an;
+    }
 }

@@ -23,6 +23,7 @@
  * all that is done (epoll_settle.h). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
+#include "crs/base/image.h"
 #include "crs/uspace/restore.h"
 #include "crs/uspace/epoll_settle.h"
 #include "common/log.h"
@@ -289,8 +290,8 @@ int crs_restore_epolls(struct crs_restore *r)
     }
     for (size_t i = 0; !e && i < img->nfds; i++)
         if (img->fds[i].kind == CRS_FD_EPOLL && img->fds[i].dup_of < 0 && !done[i]) {
-            crs_restore_error(r, "epoll descriptor %d watches epolls in a loop: the image is corrupt; use an "
-                              "earlier checkpoint", img->fds[i].fd);
+            crs_restore_error(r, "epoll descriptor %d watches epolls in a loop: the image is corrupt"
+                              CRS_IMAGE_ADVICE, img->fds[i].fd);
             e = -EINVAL;
         }
     free(done);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # cr_info on the sample image (with extensions): text and --json show what was written,
 # --verify passes, and a damaged, truncated or missing image exits 1 with a
-# message on stderr and nothing on stdout.
+# message on stderr and nothing on stdout; cr_restart of a truncated one says what to do.
 set -u
 b=${REVIVE_BUILDDIR:-.}
 info=$b/tools/cr_info
@@ -80,6 +80,10 @@ grep -q 'checksum mismatch' "$dir/err" || fail "message: $(cat "$dir/err")"
 head -c 20000 "$dir/img" >"$dir/short"
 "$info" "$dir/short" 2>"$dir/err"; [ $? -eq 1 ] || fail "truncated image: exit not 1"
 grep -q 'truncated at byte 20000 of' "$dir/err" || fail "message: $(cat "$dir/err")"
+# cr_restart of it: what to do in cr_restart's terms (another checkpoint file of the process)
+"$b/tools/cr_restart" "$dir/short" </dev/null >/dev/null 2>"$dir/err"; [ $? -eq 1 ] || fail "cr_restart of a truncated image: exit not 1"
+grep -qF 'the file is incomplete; restart an earlier checkpoint of the process instead (cr_info --verify FILE checks one first)' "$dir/err" ||
+    fail "cr_restart of a truncated image: $(cat "$dir/err")"
 "$info" "$dir/none" 2>"$dir/err"; [ $? -eq 1 ] || fail "missing file: exit not 1"
 grep -q 'cannot open' "$dir/err" || fail "message: $(cat "$dir/err")"
 "$info" /etc/passwd 2>"$dir/err"; [ $? -eq 1 ] || fail "not an image: exit not 1"
