@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <time.h>
@@ -311,6 +312,8 @@ static void text_fds(const struct crs_image *img)
             printf(" pipe %" PRId32 " (%s%" PRIu64 " bytes held)", f->memfd,
                    img->pipes[f->memfd].flags & CRS_PIPE_F_FIFO ? "a FIFO, reopened by its path; " : "",
                    img->pipes[f->memfd].data_length);
+        if (f->kind == CRS_FD_CHARDEV && S_ISFIFO(f->mode))
+            printf(" (a FIFO no writer had opened, reopened by its path)");
         if (f->kind == CRS_FD_PIDFD)
             printf(" of process %" PRId32, f->memfd);
         if (f->dup_of >= 0)
@@ -942,6 +945,8 @@ static void json_fd(const struct crs_image *img, const void *rec, size_t i, stru
     ji64("memfd", d->memfd, o);
     if (d->kind == CRS_FD_PIDFD)
         ji64("pid", d->memfd, o);
+    if (d->kind == CRS_FD_CHARDEV && S_ISFIFO(d->mode))
+        jbool("fifo", true, o);
     /* not for version 1: its output is fixed (tests/crs/base/cr_info_v1.sh) */
     if (d->kind == CRS_FD_PIPE && img->hdr.version > 1 && (size_t)d->memfd < img->npipes) {
         jbool("fifo", img->pipes[d->memfd].flags & CRS_PIPE_F_FIFO, o);

@@ -393,7 +393,10 @@ struct crs_rec_memfd {
 enum crs_fd_kind {
     CRS_FD_REGULAR = 1,      /* reopened by path at its offset */
     CRS_FD_DIRECTORY = 2,    /* reopened by path */
-    CRS_FD_CHARDEV = 3,      /* reopened by path (/dev/null, /dev/zero, /dev/urandom ...) */
+    CRS_FD_CHARDEV = 3,      /* reopened by path (/dev/null, /dev/zero, /dev/urandom ...); with a
+                              * FIFO's mode (S_IFIFO), a FIFO's reader no writer had opened yet,
+                              * empty: opened by path non-blocking (no writer to wait for), then
+                              * given its flags */
     CRS_FD_INHERIT = 4,      /* a standard stream (tty, pipe, /dev/null): cr_restart's own */
     CRS_FD_MEMFD = 5,        /* the recreated memfd (index in `memfd`) */
     CRS_FD_CLOSED = 6,       /* not restorable; recorded as closed (by option) */

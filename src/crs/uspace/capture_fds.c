@@ -396,6 +396,23 @@ static int pipe_peer_closed(int fd, int mode)
     return mode == O_WRONLY ? (p.revents & POLLERR) != 0 : (p.revents & POLLHUP) != 0;
 }
 
+/* Whether no writer of the FIFO whose reader fd is is open anywhere: a
+ * server that opened its FIFO O_RDONLY|O_NONBLOCK waiting for its first
+ * client (review MEDIUM-B). The kernel reports hang-up only once a writer
+ * has come and gone, so poll does not tell; tee(2) does, taking nothing: from
+ * an empty pipe without writers it gives 0 (end of file), with a writer
+ * EAGAIN. A FIFO holding bytes is not asked (some writer wrote them). */
+static int fifo_no_writer(int fd)
+{
+    int tmp[2];
+    if (pipe2(tmp, O_CLOEXEC | O_NONBLOCK) != 0)
+        return 0;
+    ssize_t n = tee(fd, tmp[1], 1, SPLICE_F_NONBLOCK);
+    close(tmp[0]);
+    close(tmp[1]);
+    return n == 0;
+}
+
 pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
 {
     pid_t pid = revive_proc_find_holder(link, revive_proc_self_pid(), NULL);
@@ -493,6 +510,17 @@ static int pair_pipes(struct crs_capture *c)
             if (is_inherited(r->fd, &st)) {
                 /* the launcher's: reconnected at restart (point 12's rule) */
                 r->kind = CRS_FD_INHERITED;
+                continue;
+            }
+            if (!pipe_peer_closed(r->fd, mode) && fifo && mode == O_RDONLY && fifo_no_writer(r->fd)) {
+                /* a FIFO's reader no writer has opened yet, empty (a server
+                 * waiting for its first client; review MEDIUM-B): reopened by
+                 * its path with its flags, as a device is (image_format.h,
+                 * CRS_FD_CHARDEV with a FIFO's mode). Opened so, without a
+                 * writer, it sees what the original saw: end of file, and no
+                 * hang-up until a writer comes and goes; the first client
+                 * opening the path reaches it. */
+                r->kind = CRS_FD_CHARDEV;
                 continue;
             }
             if (!pipe_peer_closed(r->fd, mode)) {

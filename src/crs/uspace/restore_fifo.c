@@ -33,9 +33,51 @@ static int fifo_fd(const struct crs_image *img, size_t k)
     return -1;
 }
 
+/* A FIFO's reader no writer had opened (CRS_FD_CHARDEV with a FIFO's
+ * mode, capture_fds.c): reopened by its path, which must be a FIFO still
+ * (else the open would give whatever is there), and nobody else's: a live
+ * process holding it (the original, still running) would share the
+ * clients. */
+static int check_waiting_readers(struct crs_restore *r)
+{
+    const struct crs_image *img = r->img;
+    for (size_t i = 0; i < img->nfds; i++) {
+        const struct crs_rec_fd *f = &img->fds[i];
+        if (f->kind != CRS_FD_CHARDEV || !S_ISFIFO(f->mode) || !f->path.length)
+            continue;
+        const char *path = crs_restore_path(r, crs_image_str(img, f->path));
+        struct stat st;
+        int gone = lstat(path, &st) != 0 ? errno : 0;
+        if (gone || !S_ISFIFO(st.st_mode)) {
+            crs_restore_error(r, "the FIFO (named pipe) %s, which descriptor %d of the process was reading (no "
+                              "writer had opened it yet), %s%s; make it again (mkfifo %s) and restart%s", path, f->fd,
+                              gone ? "is missing: " : "is no FIFO now", gone ? strerror(gone) : "", path,
+                              gone ? crs_restore_moved_hint(gone) : "");
+            return -ENOENT;
+        }
+        char comm[64];
+        pid_t holder = crs_restore_shm_holder(r, path, comm, sizeof comm, NULL);
+        if (holder) {
+            char who[256];
+            crs_restore_describe_holder(r, holder, who, sizeof who);
+            if (r->refused_outside)
+                *r->refused_outside = 1;
+            crs_restore_error(r, "the FIFO (named pipe) %s that the image reads again (descriptor %d) is open in "
+                              "process %d: %s still holds it, and the restarted process would share its writers "
+                              "with it. End it first, then restart: the image is fine", path, f->fd, (int)holder,
+                              who);
+            return -EBUSY;
+        }
+    }
+    return 0;
+}
+
 int crs_restore_check_fifos(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
+    int we = check_waiting_readers(r);
+    if (we)
+        return we;
     for (size_t k = 0; k < img->npipes; k++) {
         if (!(img->pipes[k].flags & CRS_PIPE_F_FIFO))
             continue;

@@ -31,7 +31,9 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
     switch (f->kind) {
     case CRS_FD_REGULAR:
     case CRS_FD_CHARDEV:
-        fd = open(path, flags);
+        /* a FIFO's reader no writer had opened (image_format.h): without
+         * O_NONBLOCK the open would wait for one; status_flags clears it */
+        fd = open(path, S_ISFIFO(f->mode) ? flags | O_NONBLOCK : flags);
         break;
     case CRS_FD_DIRECTORY:
         fd = open(path, O_RDONLY | O_DIRECTORY);
