@@ -143,9 +143,14 @@ static int epoll_targets(struct crs_capture *c, int fd, const char *info, struct
              * watches the file under it while another descriptor holds it */
             via = holder_of_watch(c, fd, (int)tfd, (ino_t)ino, (dev_t)kdev((uint64_t)sdev));
             if (via < 0) {
-                crs_capture_error(c, "epoll descriptor %d watches descriptor %lld, which the process has closed "
-                                  "since, and no descriptor of the process holds its file (it may be in flight in a "
-                                  "Unix socket message); remove the watch (EPOLL_CTL_DEL) before closing",
+                /* a tree member's capture sees the watches other members added to an epoll they
+                 * share (fork): those cannot be restored yet (the epoll is filled from one
+                 * member's image), so the message names that case too (issue 10) */
+                crs_capture_error(c, "epoll descriptor %d watches descriptor %lld, which is not this process's: "
+                                  "closed since, or another process's that shares the epoll (a child that added "
+                                  "the watch after fork: not supported yet), and no descriptor of this process "
+                                  "holds its file (it may be in flight in a Unix socket message); remove the watch "
+                                  "(EPOLL_CTL_DEL) before closing the descriptor or before the checkpoint",
                                   fd, (long long)tfd);
                 return -ENOTSUP;
             }

@@ -18,7 +18,8 @@
 # cr_info lists them as shared kernel objects. A shared inotify holding
 # unread events is refused, naming it and its holders, and the program runs
 # on untouched (before, the child was handed libcr's IN_IGNORED and the
-# program the child's events).
+# program the child's events). A watch the child adds to the shared epoll
+# (of its own pipe) is refused naming that case (issue 10; not restored yet).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_kobj
 
@@ -69,4 +70,16 @@ grep -q "holds [0-9]* bytes of unread events" "$WORK/uc.err" || crs_fail "unread
 [ -e "$WORK/unread.img" ] && crs_fail "unread: the refused checkpoint left a file"
 crs_finish "$d" orig && crs_pass "unread: the program and its child read their own events after the refusal" ||
     crs_fail "unread: the program after the refusal: $(crs_status_text "$FINISH_STATUS"): $(grep FAIL "$d/orig.out")"
+# a watch the child added to the epoll shared across fork, of a pipe of its own (issue 10):
+# not restorable yet; refused in one line that names that case (before, the message said the
+# process had closed the descriptor), no file; the program runs on
+d=$WORK/childwatch
+CRT_TREEKOBJ=childwatch crs_start_or_end "childwatch: the program never got ready" "$d" "$CRS_TOOLS/cr_run" \
+    "$CRS_BIN/crt_treekobj"
+crs_tool "$WORK/cw" cr_checkpoint --tree -f "$WORK/childwatch.img" "$PID"
+crs_expect_refusal "--tree: a watch the child added to the shared epoll" "$WORK/cw.err" $? \
+    "or another process's that shares the epoll (a child that added the watch after fork"
+[ -e "$WORK/childwatch.img" ] && crs_fail "childwatch: the refused checkpoint left a file"
+crs_finish "$d" orig && crs_pass "childwatch: the program and its child run on after the refusal" ||
+    crs_fail "childwatch: the program after the refusal: $(crs_status_text "$FINISH_STATUS"): $(grep FAIL "$d/orig.out")"
 crs_summary crs_tree_kobj
