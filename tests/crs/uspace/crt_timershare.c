@@ -208,8 +208,32 @@ static void worker_do(int c)
         crt_die("the worker did not answer command %d", c);
 }
 
-static void take_all(int n)
+/* Monotonic time in ms. */
+static double now_ms(void)
 {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Said with the checks of the signals taken after a point: the handler's counts as they stand
+ * when the point has returned (since take_all reset them, every timer's signal was blocked, so
+ * fast's must be 0: not 0, its signal was delivered during the point to a thread that had it
+ * unblocked for a moment, and a later expiry queued a fresh one), how long the point took, and
+ * timer_getoverrun before any take (a CI run once gave fast "overrun 1": a signal queued 2-4 ms
+ * before the take, whereas fast expired every 2 ms for 30 ms and the whole point before it). */
+static char diag[256];
+static void diagnose(double t_before, double t_after)
+{
+    int o4 = timer_getoverrun(tm[4]), o5 = timer_getoverrun(tm[5]);
+    snprintf(diag, sizeof diag, "; handler counts alpha %d beta %d c300 %d d400 %d fast %d; the point took "
+             "%.1f ms; before the take timer_getoverrun fast %d tfast %d",
+             (int)fired[0], (int)fired[1], (int)fired[2], (int)fired[3], (int)fired[4], t_after - t_before, o4, o5);
+}
+
+static void take_all(int n, double t_before)
+{
+    diagnose(t_before, now_ms());
     sigset_t s = ours();
     struct timespec zero = { 0, 0 };
     siginfo_t si;
@@ -249,13 +273,13 @@ static void take_all(int n)
                                 "id and value", n);
     crt_check(name, !w_bad && w_got[0] == 1 && w_got[1] == 1, "%s; tfast %d tone %d", w_what, w_got[0], w_got[1]);
     snprintf(name, sizeof name, "point %d: tfast's overrun counted (at least 5) and timer_getoverrun agrees", n);
-    crt_check(name, w_over >= 5 && w_get == w_over, "si_overrun %d, timer_getoverrun %d", w_over, w_get);
+    crt_check(name, w_over >= 5 && w_get == w_over, "si_overrun %d, timer_getoverrun %d%s", w_over, w_get, diag);
     snprintf(name, sizeof name, "point %d: each timer's queued signal once, with its own id and value", n);
     crt_check(name, !bad && got[0] == 1 && got[1] == 1 && got[2] == 1 && got[3] == 1 && got[4] == 1,
-              "%s; alpha %d beta %d c300 %d d400 %d fast %d", what, got[0], got[1], got[2], got[3], got[4]);
+              "%s; alpha %d beta %d c300 %d d400 %d fast %d%s", what, got[0], got[1], got[2], got[3], got[4], diag);
     snprintf(name, sizeof name, "point %d: fast's overrun counted (at least 5) and timer_getoverrun agrees", n);
-    crt_check(name, fast_over >= 5 && fast_get == fast_over, "si_overrun %d, timer_getoverrun %d", fast_over,
-              fast_get);
+    crt_check(name, fast_over >= 5 && fast_get == fast_over, "si_overrun %d, timer_getoverrun %d%s", fast_over,
+              fast_get, diag);
     /* and each fires again, through the handler */
     for (int i = 0; i < NT; i++)
         fired[i] = 0;
@@ -301,8 +325,9 @@ int main(void)
     for (int n = 1; n <= 2; n++) {
         queue_all();
         worker_do(2 * n - 1);
+        double t_before = now_ms();
         crt_checkpoint_point(n);
-        take_all(n);
+        take_all(n, t_before);
     }
     crt_finish();
 }
