@@ -47,7 +47,9 @@ struct pml_slot {
     struct pml_comm *cs;       /* the collective's communicator while PML_T_CS or parked at one */
     uint64_t cs_seq;           /* its number */
     uint32_t idle;             /* turns of the current wait that found nothing done (idle.c) */
-    char pad[64 - 36];
+    uint32_t lib_wait;         /* waiting inside the library (pml_idle_lib_enter) */
+    uint32_t lib_idle;         /* its progress turns that found nothing (idle.c) */
+    char pad[64 - 44];
 } __attribute__((aligned(64)));
 
 #define PML_MAX_SLOTS 1024
@@ -123,6 +125,26 @@ static inline void pml_idle_test(void)
     if (__builtin_expect(pml_idle_on, 0))
         pml_idle_test_slow();
 }
+/* A call that waits inside the library with no nonblocking form to wait on instead (win.c: an
+ * exclusive lock, unlock, post/start/complete/wait, fence): MPICH over UCX polls UCX flat out
+ * there. Between enter and leave, each of the library's UCX progress turns that found nothing
+ * is an idle turn (lower_root.c's ucp_worker_progress, idle.c's lib_progress); nothing changes
+ * with the setting off. The library only returns once its own condition holds: a turn slept
+ * delays it by 1 ms at most. */
+static inline uint32_t pml_idle_lib_enter(struct pml_slot *t)
+{
+    uint32_t was = t->lib_wait;
+    if (__builtin_expect(pml_idle_on, 0)) {
+        t->lib_wait = 1;
+        t->lib_idle = 0;
+    }
+    return was;
+}
+static inline void pml_idle_lib_leave(struct pml_slot *t, uint32_t was)
+{
+    t->lib_wait = was;
+}
+
 /* The lower half's request of a blocking collective's nonblocking form, completed by an idle
  * wait (no parking: the thread is inside the collective, as in the blocking call). */
 int pml_idle_complete(MPI_Request *q, struct pml_slot *t);

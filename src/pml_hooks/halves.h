@@ -72,7 +72,11 @@ struct pml_lower_cb {
     void (*objects)(void);                                      /* after a dlopen */
     void (*fd)(int fd, int open);                                /* opened 1, closed 0 */
     void (*guards)(void); /* after a call that may have started a thread of the lower libc's own */
+    void (*progress)(unsigned events); /* after each ucp_worker_progress (idle.c, pml_idle_lib) */
 };
+/* The function told of each of the library's UCX progress turns (events found or not), handed
+ * over at load by idle.c (not in the halves' own tests, which have no idle.c). */
+void pml_halves_progress_with(void (*fn)(unsigned events));
 typedef void pml_lower_set_cb_fn(const struct pml_lower_cb *cb);
 #define PML_LOWER_SET_CB "revive_lower_set_cb"
 /* Defined in lower_root.c; the layer finds it by that name with dlsym in the lower namespace. */

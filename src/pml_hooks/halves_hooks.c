@@ -472,7 +472,21 @@ static void cb_guards(void)
         fn();
 }
 
-const struct pml_lower_cb pml_halves_lower_cb = { cb_mem, cb_thread, cb_objects, cb_fd, cb_guards };
+static void (*progress_fn)(unsigned);
+
+void pml_halves_progress_with(void (*fn)(unsigned))
+{
+    __atomic_store_n(&progress_fn, fn, __ATOMIC_RELEASE);
+}
+
+static void cb_progress(unsigned events)
+{
+    void (*fn)(unsigned) = __atomic_load_n(&progress_fn, __ATOMIC_ACQUIRE);
+    if (fn)
+        fn(events);
+}
+
+const struct pml_lower_cb pml_halves_lower_cb = { cb_mem, cb_thread, cb_objects, cb_fd, cb_guards, cb_progress };
 
 /* ---- UCX's memory hooks -------------------------------------------------------------------
  * Measured (MPICH 4.0 with UCX 1.13, Debian 12): libucm, a dependency of libmpich, patches at

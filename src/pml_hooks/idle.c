@@ -2,10 +2,13 @@
  * with a turn that found nothing done, and a blocking collective completed by such a wait.
  * With more ranks than cores, a rank that polls flat out keeps the core from the rank it waits
  * for: measured here, 8 MPICH ranks on 2 cores doing Allreduce and a ring exchange, 300 rounds:
- * 20-21 s polling, 4-5 s with a sched_yield per idle turn, 1.6 s when idle turns sleep. */
+ * 20-21 s polling, 4-5 s with a sched_yield per idle turn, 1.6 s when idle turns sleep.
+ * The waits inside the library (win.c's locks and epochs) take their turns through UCX's
+ * progress calls (lib_progress). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/halves.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -33,9 +36,12 @@ void pml_idle_configure(const char *value, const char *where)
     }
 }
 
+static void lib_progress(unsigned events);
+
 __attribute__((constructor)) static void idle_load(void)
 {
     pml_idle_configure(getenv("REVIVE_MPI_YIELD_WHEN_IDLE"), "the environment");
+    pml_halves_progress_with(lib_progress);
 }
 
 void pml_idle_slow(struct pml_slot *t)
@@ -63,6 +69,18 @@ void pml_idle_turn(uint32_t *turns)
 void pml_idle_test_slow(void)
 {
     sched_yield();
+}
+
+/* One of the library's UCX progress turns (lower_root.c), events found or not. */
+static void lib_progress(unsigned events)
+{
+    struct pml_slot *t = pml_self;
+    if (!t || !t->lib_wait)
+        return; /* a thread of the library's own, or a call that waits in the layer (or not at all) */
+    if (events)
+        t->lib_idle = 0;
+    else
+        pml_idle_turn(&t->lib_idle);
 }
 
 int pml_idle_complete(MPI_Request *q, struct pml_slot *t)

@@ -75,6 +75,34 @@ static void objects_changed(void)
         cb->objects();
 }
 
+/* ---- UCX's progress: MPICH 4.0 over UCX (ch4:ucx) waits inside the library (an exclusive lock,
+ * a post/start/complete/wait epoch, an unlock or a fence) by calling ucp_worker_progress flat
+ * out, with no setting that yields (measured: perf of a rank waiting in MPI_Win_lock, all of it
+ * in ucp_worker_progress and libuct). Defined here, it comes first in the namespace, so the
+ * library's calls go through it; each turn is told to the layer, which gives the core away
+ * while a thread waits in such a call with REVIVE_MPI_YIELD_WHEN_IDLE=1 (idle.c) and otherwise
+ * does nothing. Open MPI's UCX components reach it the same way. */
+struct ucp_worker;
+unsigned ucp_worker_progress(struct ucp_worker *worker);
+unsigned ucp_worker_progress(struct ucp_worker *worker)
+{
+    static unsigned (*real)(struct ucp_worker *);
+    if (!real) {
+        real = (unsigned (*)(struct ucp_worker *))dlsym(RTLD_NEXT, "ucp_worker_progress");
+        if (!real) { /* loaded by a plugin of its own (RTLD_LOCAL): ask the library */
+            void *h = dlopen("libucp.so.0", RTLD_LAZY | RTLD_NOLOAD);
+            if (h)
+                real = (unsigned (*)(struct ucp_worker *))dlsym(h, "ucp_worker_progress");
+        }
+        if (!real)
+            abort(); /* nothing called it unless it is loaded */
+    }
+    unsigned n = real(worker);
+    if (cb && cb->progress)
+        cb->progress(n);
+    return n;
+}
+
 #define REAL(name) \
     static __typeof__(&name) real_##name; \
     if (!real_##name) \

@@ -5,7 +5,11 @@
  * the thread gave its core away itself (voluntary context switches). A thread that polls flat
  * out makes none, whatever the load (sched_yield does not count: the thread stays runnable);
  * one that sleeps between polls makes hundreds.
- * Usage: idle [WAIT_MS] */
+ * With RMA (a second argument 1): also a wait for an exclusive lock that rank 0 holds
+ * (MPI_Win_lock, MPI_Accumulate, MPI_Win_unlock: MPICH waits in the unlock) and for rank 0's
+ * post (MPI_Win_start, MPI_Put, MPI_Win_complete): waits inside the library, where MPICH over
+ * UCX polled flat out even with the setting (the layer's own waits do not run there).
+ * Usage: idle [WAIT_MS [RMA]] */
 #define _GNU_SOURCE
 #include <mpi.h>
 #include <sys/resource.h>
@@ -138,6 +142,55 @@ int main(int argc, char **argv)
         sum += all[i] * (i + 1);
     free(all);
     after("MPI_Allgather");
+
+    if (argc > 2 && atoi(argv[2]) == 1) {
+        long *w;
+        MPI_Win win;
+        check(MPI_Win_allocate((MPI_Aint)(np * sizeof(long)), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &w, &win),
+              "MPI_Win_allocate");
+        for (int i = 0; i < np; i++)
+            w[i] = 0;
+        /* rank 0 holds an exclusive lock of its own window while it sleeps */
+        if (me == 0)
+            check(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win), "MPI_Win_lock");
+        check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+        before();
+        long one = 1 + me;
+        if (me != 0)
+            check(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win), "MPI_Win_lock");
+        check(MPI_Accumulate(&one, 1, MPI_LONG, 0, 0, 1, MPI_LONG, MPI_SUM, win), "MPI_Accumulate");
+        check(MPI_Win_unlock(0, win), "MPI_Win_unlock");
+        after("MPI_Win_lock");
+        /* the others wait in MPI_Win_start for rank 0's post */
+        MPI_Group world, g;
+        MPI_Comm_group(MPI_COMM_WORLD, &world);
+        check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+        before();
+        if (me == 0) {
+            int zero = 0;
+            MPI_Group_excl(world, 1, &zero, &g);
+            check(MPI_Win_post(g, 0, win), "MPI_Win_post");
+            check(MPI_Win_wait(win), "MPI_Win_wait");
+        } else {
+            int zero = 0;
+            MPI_Group_incl(world, 1, &zero, &g);
+            long mine = 10L * me;
+            check(MPI_Win_start(g, 0, win), "MPI_Win_start");
+            check(MPI_Put(&mine, 1, MPI_LONG, 0, me, 1, MPI_LONG, win), "MPI_Put");
+            check(MPI_Win_complete(win), "MPI_Win_complete");
+        }
+        after("MPI_Win_start");
+        MPI_Group_free(&g);
+        MPI_Group_free(&world);
+        check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+        if (me == 0) {
+            check(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win), "MPI_Win_lock");
+            for (int i = 0; i < np; i++)
+                sum += w[i] * (i + 1);
+            check(MPI_Win_unlock(0, win), "MPI_Win_unlock");
+        }
+        check(MPI_Win_free(&win), "MPI_Win_free");
+    }
 
     printf("rank %d of %d: sum %ld\n", me, np, sum);
     MPI_Finalize();
