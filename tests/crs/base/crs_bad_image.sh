@@ -129,8 +129,8 @@ judge() {
 
 BAD=$WORK/bad.img
 while read -r pos kind what; do
-    cp "$GOOD" "$BAD"
-    "$TOOL" flip "$BAD" "$pos" || { crs_fail "setup: cannot flip byte $pos"; continue; }
+    # a fresh copy for each flip, made by the tool (a cp more for each of ~1000 judges cost)
+    "$TOOL" flipcopy "$GOOD" "$BAD" "$pos" || { crs_fail "setup: cannot flip byte $pos"; continue; }
     judge "$kind" "$what" "$BAD" "flip byte $pos"
 done <"$WORK/positions"
 n_cov=$(grep -c covered "$WORK/positions")

@@ -7,6 +7,10 @@
  *                                    line (END exclusive): header, section
  *                                    table, each section, each chunk's data
  *   crt_imgtool flip FILE OFFSET     XOR the byte at OFFSET with 0xff
+ *   crt_imgtool flipcopy SRC DST OFFSET
+ *                                    DST a copy of SRC with the byte at OFFSET
+ *                                    XORed with 0xff (one process where cp and
+ *                                    flip were two: crs_bad_image makes ~1000)
  *   crt_imgtool set-kernel FILE STR  set kernel_release, fix the header checksum
  *   crt_imgtool set-machine FILE STR set machine, fix the header checksum
  *   crt_imgtool add-xfeatures FILE   set XCR0 bits this CPU lacks, fix the
@@ -110,6 +114,44 @@ static void ranges(const char *path)
     close(fd);
 }
 
+/* The byte at off of fd XORed with 0xff. */
+static void flip_at(int fd, const char *file, const char *offs)
+{
+    unsigned char b;
+    off_t off = (off_t)strtoull(offs, NULL, 0);
+    if (pread(fd, &b, 1, off) != 1)
+        die("%s: cannot read byte %s", file, offs);
+    b ^= 0xff;
+    if (pwrite(fd, &b, 1, off) != 1)
+        die("%s: cannot write byte %s", file, offs);
+}
+
+/* dst made a copy of src (copy_file_range, else read and write). */
+static void copy_to(const char *src, const char *dst, int *out)
+{
+    int in = open(src, O_RDONLY);
+    if (in < 0)
+        die("%s: %s", src, strerror(errno));
+    int fd = open(dst, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        die("%s: %s", dst, strerror(errno));
+    ssize_t n;
+    while ((n = copy_file_range(in, NULL, fd, NULL, 1 << 30, 0)) > 0)
+        ;
+    if (n < 0) {
+        char buf[1 << 16];
+        if (ftruncate(fd, 0) != 0 || lseek(in, 0, SEEK_SET) != 0)
+            die("%s: cannot copy: %s", dst, strerror(errno));
+        while ((n = read(in, buf, sizeof buf)) > 0)
+            if (write(fd, buf, (size_t)n) != n)
+                die("%s: cannot write: %s", dst, strerror(errno));
+        if (n < 0)
+            die("%s: cannot read: %s", src, strerror(errno));
+    }
+    close(in);
+    *out = fd;
+}
+
 int main(int argc, char **argv)
 {
     struct crs_image_header h;
@@ -117,21 +159,21 @@ int main(int argc, char **argv)
     int fd;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s ranges|flip|set-kernel|set-machine|add-xfeatures|header FILE "
+        fprintf(stderr, "usage: %s ranges|flip|flipcopy|set-kernel|set-machine|add-xfeatures|header FILE "
                         "[ARG]\n", prog);
         return 1;
     }
     if (strcmp(argv[1], "ranges") == 0) {
         ranges(argv[2]);
     } else if (strcmp(argv[1], "flip") == 0 && argc == 4) {
-        unsigned char b;
-        off_t off = (off_t)strtoull(argv[3], NULL, 0);
         fd = open(argv[2], O_RDWR);
-        if (fd < 0 || pread(fd, &b, 1, off) != 1)
+        if (fd < 0)
             die("%s: cannot read byte %s", argv[2], argv[3]);
-        b ^= 0xff;
-        if (pwrite(fd, &b, 1, off) != 1)
-            die("%s: cannot write byte %s", argv[2], argv[3]);
+        flip_at(fd, argv[2], argv[3]);
+        close(fd);
+    } else if (strcmp(argv[1], "flipcopy") == 0 && argc == 5) {
+        copy_to(argv[2], argv[3], &fd);
+        flip_at(fd, argv[3], argv[4]);
         close(fd);
     } else if ((strcmp(argv[1], "set-kernel") == 0 || strcmp(argv[1], "set-machine") == 0) &&
                argc == 4) {
