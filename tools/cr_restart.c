@@ -29,11 +29,6 @@
 #include "crs/base/tree.h"
 #include "cr_restart.h"
 
-/* The image reader's advice (CRS_IMAGE_ADVICE) in cr_restart's words: a damaged image file of
- * one process; the way on is another file of it, checked before it is restarted. */
-#define CR_RESTART_ADVICE "; restart an earlier checkpoint of the process instead (cr_info " \
-                          "--verify FILE checks one first)"
-
 static pid_t child;
 
 static void usage(FILE *f)

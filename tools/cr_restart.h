@@ -5,6 +5,14 @@
 #include <sys/types.h>
 #include "crs/base/component.h"
 
+/* The image reader's advice (CRS_IMAGE_ADVICE) in cr_restart's words: a damaged image file of
+ * one process, or of a member of a process tree (cr_restart_tree.c, the same words); the way on
+ * is another file of it, checked before it is restarted. */
+#define CR_RESTART_ADVICE "; restart an earlier checkpoint of the process instead (cr_info " \
+                          "--verify FILE checks one first)"
+#define CR_RESTART_TREE_ADVICE "; restart an earlier checkpoint of the process tree instead " \
+                               "(cr_info --verify FILE checks one first)"
+
 /* fork() that asks for a given pid (root, or CAP_CHECKPOINT_RESTORE); a
  * plain fork when it cannot have it (want 0, or refused). */
 pid_t fork_with_pid(pid_t want);

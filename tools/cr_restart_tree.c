@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/procfs.h"
+#include "crs/base/image.h"
 #include "crs/base/tree.h"
 #include "cr_restart.h"
 
@@ -283,6 +284,7 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         mo->switch_arg = tr;
         char msg[1024];
         if (tr->crs->restart_open(mo, &tr->ri[i], msg, sizeof msg) != 0) {
+            crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
             fprintf(stderr, "cr_restart: %s\n", msg);
             return -1;
         }
@@ -697,6 +699,7 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
             ssize_t n = read(report_r, msg, sizeof msg - 1);
             if (n > 0) {
                 msg[n] = 0;
+                crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
                 fprintf(stderr, "cr_restart: %s\n", msg);
             } else {
                 fprintf(stderr, "cr_restart: %s: the processes of the tree ended before they were restored\n",
@@ -831,7 +834,10 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     tr.nrelocate = o->nrelocate;
     char err[512];
     if (crs_tree_read(fd, &tr.t, err, sizeof err) != 0) {
-        fprintf(stderr, "cr_restart: %s: %s\n", o->path, err);
+        /* a table damaged or cut short (tree.c says which) has the same way on as a damaged
+         * member's image: another checkpoint of the tree */
+        int damaged = strstr(err, "damaged") || strstr(err, "cut short");
+        fprintf(stderr, "cr_restart: %s: %s%s\n", o->path, err, damaged ? CR_RESTART_TREE_ADVICE : "");
         return 1;
     }
     if (!o->restore_ids) {
@@ -947,6 +953,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     ssize_t n = read(report[0], msg, sizeof msg - 1);
     if (n > 0) {
         msg[n] = 0;
+        crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
         fprintf(stderr, "cr_restart: %s\n", msg);
         return 1;
     }

@@ -75,7 +75,8 @@ for scope in group:--pgid session:--sid; do
     fi
 done
 
-# --no-restore-pid with a tree: refused in one line, nothing left running
+# --no-restore-pid with a tree: refused in one line, nothing left running; its file cut short:
+# the advice for a tree (below)
 crs_need_tools cr_run cr_checkpoint cr_restart
 d=$WORK/nopid
 CRT_TREE=children crs_start_or_end "nopid: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
@@ -86,4 +87,22 @@ crs_tool "$WORK/np" cr_restart --no-restore-pid "$WORK/ck.img"
 crs_expect_refusal "cr_restart --no-restore-pid of a tree" "$WORK/np.err" $? "--no-restore-pid"
 [ -e "/proc/$PID" ] && grep -q crt_tree "/proc/$PID/cmdline" 2>/dev/null &&
     crs_fail "the refused restart left process $PID running"
+# the same tree's file damaged (8 bytes flipped in the middle: a member's chunk) and cut short
+# (the table names more than is there): one line naming what is wrong and cr_restart's way on for
+# a tree, not the image reader's "use an earlier checkpoint" (nor nothing, for the table)
+sz=$(stat -c %s "$WORK/ck.img")
+for c in flipped:$((sz / 2)) short:$((sz * 3 / 4)); do
+    if [ "${c%%:*}" = flipped ]; then
+        "$REVIVE_BUILDDIR/tests/crs/base/crt_imgtool" flipcopy "$WORK/ck.img" "$WORK/bad.img" "${c#*:}"
+    else
+        head -c "${c#*:}" "$WORK/ck.img" >"$WORK/bad.img"
+    fi
+    crs_tool "$WORK/bad" cr_restart "$WORK/bad.img"
+    crs_expect_refusal "cr_restart of a tree's file ${c%%:*}" "$WORK/bad.err" $? \
+        "; restart an earlier checkpoint of the process tree instead (cr_info --verify FILE checks one first)"
+    grep -q "use an earlier checkpoint" "$WORK/bad.err" &&
+        crs_fail "cr_restart of a tree's file ${c%%:*}: the generic advice"
+done
+[ -e "/proc/$PID" ] && grep -q crt_tree "/proc/$PID/cmdline" 2>/dev/null &&
+    crs_fail "the failed restarts left process $PID running"
 crs_summary crs_tree
