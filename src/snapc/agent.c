@@ -74,8 +74,12 @@ void agent_send_failed(int err, int phase, const char *msg)
     memset(&f, 0, sizeof f);
     f.err = err < 0 ? -err : err;
     f.phase = (uint32_t)phase;
-    snprintf(f.msg, sizeof f.msg, "%s", msg && *msg ? msg : strerror(f.err));
-    agent_send(SNAPC_MSG_FAILED, &f, sizeof f, NULL, 0);
+    /* the whole message follows (a long path and the advice after it); msg holds its start */
+    const char *m = msg && *msg ? msg : strerror(f.err);
+    char text[SNAPC_TEXT_MAX];
+    snapc_wire_text(text, sizeof text, m, strlen(m));
+    snapc_wire_text(f.msg, sizeof f.msg, text, strlen(text));
+    agent_send(SNAPC_MSG_FAILED, &f, sizeof f, text, (uint32_t)strlen(text));
 }
 
 /* Asks the layer for its state and reports it when it changed (or always). */

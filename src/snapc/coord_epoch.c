@@ -42,7 +42,7 @@ void coord_feed(struct snapc_event *ev)
 
 void coord_local_fail(int status, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[SNAPC_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

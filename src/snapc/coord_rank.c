@@ -206,8 +206,8 @@ void coord_rank_frame(int i)
     case SNAPC_MSG_STAGED: {
         struct snapc_staged sd;
         memcpy(&sd, p, sizeof sd);
-        char msg[1024];
-        snapc_wire_str(msg, sizeof msg, (const char *)p + sizeof sd, h->len - sizeof sd);
+        char msg[SNAPC_TEXT_MAX];
+        snapc_wire_text(msg, sizeof msg, (const char *)p + sizeof sd, h->len - sizeof sd);
         if (sd.status == 0)
             revive_log_info("rank %d: image staged (%llu bytes, copy %lld ms, verify %lld ms)",
                             c->rank, (unsigned long long)sd.bytes,
@@ -223,8 +223,8 @@ void coord_rank_frame(int i)
     case SNAPC_MSG_PARTNERED: {
         struct snapc_partnered pd;
         memcpy(&pd, p, sizeof pd);
-        char msg[1024];
-        snapc_wire_str(msg, sizeof msg, (const char *)p + sizeof pd, h->len - sizeof pd);
+        char msg[SNAPC_TEXT_MAX];
+        snapc_wire_text(msg, sizeof msg, (const char *)p + sizeof pd, h->len - sizeof pd);
         coord_partner_staged(c->rank, pd.status < 0 ? pd.status : 1, msg);
         ev.type = SNAPC_EV_PARTNERED;
         ev.u.partnered.holder = pd.status > 0 ? coord_partner_holder(c->rank) : -1;
@@ -235,8 +235,8 @@ void coord_rank_frame(int i)
     case SNAPC_MSG_STAGED_FOR: {
         struct snapc_staged_for sf;
         memcpy(&sf, p, sizeof sf);
-        char msg[1024];
-        snapc_wire_str(msg, sizeof msg, (const char *)p + sizeof sf, h->len - sizeof sf);
+        char msg[SNAPC_TEXT_MAX];
+        snapc_wire_text(msg, sizeof msg, (const char *)p + sizeof sf, h->len - sizeof sf);
         if (sf.status == 0)
             revive_log_info("rank %u: image staged from its partner copy by rank %d (%llu bytes, "
                             "copy %lld ms, verify %lld ms)",
@@ -252,8 +252,11 @@ void coord_rank_frame(int i)
     case SNAPC_MSG_FAILED: {
         struct snapc_failed f;
         memcpy(&f, p, sizeof f);
-        char msg[sizeof f.msg + 1];
-        snapc_wire_str(msg, sizeof msg, f.msg, sizeof f.msg);
+        char msg[SNAPC_TEXT_MAX];
+        if (h->len > sizeof f) /* the whole message */
+            snapc_wire_text(msg, sizeof msg, (const char *)p + sizeof f, h->len - sizeof f);
+        else
+            snapc_wire_str(msg, sizeof msg, f.msg, sizeof f.msg);
         ev.type = SNAPC_EV_FAILED;
         ev.u.failed.err = f.err;
         ev.u.failed.phase = (int)f.phase;

@@ -40,6 +40,15 @@ static const char *const doing[SNAPC_P_COUNT] = {
 
 /* ---- actions ---- */
 
+/* vsnprintf whose cut shows: "..." at the end of a message that did not fit */
+static void vfmt_cut(char *dst, size_t len, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+static void vfmt_cut(char *dst, size_t len, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(dst, len, fmt, ap);
+    if (n > 0 && (size_t)n >= len && len > 3)
+        memcpy(dst + len - 4, "...", 3);
+}
+
 static struct snapc_action *emit(struct snapc_proto *p, int type)
 {
     if (p->nacts == p->acts_cap) {
@@ -74,7 +83,7 @@ static int emitf(struct snapc_proto *p, int type, int rank, int client, int stat
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(a->text, sizeof a->text, fmt, ap);
+        vfmt_cut(a->text, sizeof a->text, fmt, ap);
         va_end(ap);
     }
     return 0;
@@ -289,7 +298,7 @@ static int fail_epoch(struct snapc_proto *p, int64_t now, int status, const char
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->last_error, sizeof p->last_error, fmt, ap);
+    vfmt_cut(p->last_error, sizeof p->last_error, fmt, ap);
     va_end(ap);
     p->last_status = status;
     if (p->stage && (p->phase == SNAPC_P_STAGE || p->phase == SNAPC_P_COMMIT)) {

@@ -136,7 +136,8 @@ struct snapc_action {
     uint64_t seq;
     uint32_t epoch;   /* the epoch it belongs to: a commit's RESUME may run after the next
                          epoch began (a queued request), and ranks drop frames of another */
-    char text[512];
+    char text[SNAPC_TEXT_MAX + 256]; /* a rank's whole message and what the coordinator puts
+                                      * before it ("..." at the end when cut) */
 };
 
 struct snapc_rank_rec {
@@ -212,7 +213,7 @@ struct snapc_proto {
     uint64_t rank_req_seq;
 
     struct snapc_epoch_summary ended; /* the last epoch that ended (committed or not) */
-    char last_error[512];          /* why the last epoch ended without a snapshot */
+    char last_error[SNAPC_TEXT_MAX + 256]; /* why the last epoch ended without a snapshot */
     int last_status;               /* 0 committed, -errno */
 
     struct snapc_action *acts;     /* actions produced by the last event(s) */

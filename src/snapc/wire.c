@@ -245,7 +245,7 @@ static int fixed_size(uint16_t type, uint32_t *fixed, int *tail)
     case SNAPC_MSG_CONTINUED: *fixed = 0; return 0;
     case SNAPC_MSG_DRAINED: *fixed = sizeof(struct snapc_drained); return 0;
     case SNAPC_MSG_CAPTURED: *fixed = sizeof(struct snapc_captured); return 0;
-    case SNAPC_MSG_FAILED: *fixed = sizeof(struct snapc_failed); return 0;
+    case SNAPC_MSG_FAILED: *fixed = sizeof(struct snapc_failed); *tail = 1; return 0;
     case SNAPC_MSG_RESUME: *fixed = sizeof(struct snapc_resume); return 0;
     case SNAPC_MSG_REQUEST: *fixed = sizeof(struct snapc_request); return 0;
     case SNAPC_MSG_STAGE: *fixed = sizeof(struct snapc_stage); *tail = 1; return 0;
@@ -302,6 +302,23 @@ char *snapc_wire_str(char *dst, size_t dstlen, const char *field, size_t fieldle
         n++;
     memcpy(dst, field, n);
     dst[n] = 0;
+    return dst;
+}
+
+char *snapc_wire_text(char *dst, size_t dstlen, const char *field, size_t fieldlen)
+{
+    if (dstlen == 0)
+        return dst;
+    size_t n = strnlen(field, fieldlen);
+    if (n < dstlen) {
+        memcpy(dst, field, n);
+        dst[n] = 0;
+        return dst;
+    }
+    memcpy(dst, field, dstlen - 1);
+    dst[dstlen - 1] = 0;
+    if (dstlen > 3)
+        memcpy(dst + dstlen - 4, "...", 3);
     return dst;
 }
 

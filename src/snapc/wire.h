@@ -34,6 +34,11 @@
 #define SNAPC_WIRE_MAX_PAYLOAD (16u << 20)
 #define SNAPC_SECRET_HEX 64 /* the per-job secret: 32 random bytes as hex */
 #define SNAPC_MAX_COMMS (1u << 19) /* entries of a SEQS/TARGETS table (fits the payload) */
+/* A message (a rank's failure, a staging failure, what a tool is told) is carried whole up to
+ * this many bytes: paths and the advice after them; a longer one is cut with a visible "..."
+ * (snapc_wire_text). 512 bytes (before) cut a failure naming a long directory before its
+ * advice. */
+#define SNAPC_TEXT_MAX 4096
 
 /* Environment given to every rank (and to a restarted rank through the hand-off). */
 #define SNAPC_ENV_COORD "REVIVE_COORD"           /* "ip:port" of the coordinator */
@@ -66,7 +71,7 @@ enum snapc_msg_type {
     SNAPC_MSG_QUIESCED = 11,/* no payload: the gate is closed, the agent owns the lower half */
     SNAPC_MSG_DRAINED = 12, /* struct snapc_drained */
     SNAPC_MSG_CAPTURED = 13,/* struct snapc_captured */
-    SNAPC_MSG_FAILED = 14,  /* struct snapc_failed */
+    SNAPC_MSG_FAILED = 14,  /* struct snapc_failed + the whole message (text, optional) */
     SNAPC_MSG_RESUME = 15,  /* coord -> rank: struct snapc_resume */
     SNAPC_MSG_ABORT = 16,   /* coord -> rank: text (the reason) */
     SNAPC_MSG_REQUEST = 17, /* struct snapc_request (MPIX_Checkpoint / _request) */
@@ -155,10 +160,11 @@ struct snapc_captured {
     uint64_t bytes, checksum;
 };
 
-struct snapc_failed {
+struct snapc_failed {               /* + text: the whole message (up to SNAPC_TEXT_MAX); an
+                                    * agent of before sends none, msg is all there is then */
     int32_t err;                   /* errno */
     uint32_t phase;                /* enum snapc_phase the rank failed in */
-    char msg[512];
+    char msg[512];                 /* its start ("..." at the end when cut) */
 };
 
 struct snapc_resume {
@@ -277,6 +283,8 @@ int snapc_wire_check(const struct snapc_hdr *h, const void *payload, char *err, 
 /* Copies a fixed-size string field into dst (size dstlen), stopping at NUL or
  * at the field's size; always NUL-terminates. Returns dst. */
 char *snapc_wire_str(char *dst, size_t dstlen, const char *field, size_t fieldlen);
+/* The same for a message: one longer than dst ends with "..." (the cut shows). Returns dst. */
+char *snapc_wire_text(char *dst, size_t dstlen, const char *field, size_t fieldlen);
 
 /* ---- connections ---- */
 

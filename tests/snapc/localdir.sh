@@ -3,8 +3,8 @@
 # --ckpt-local each rank writes into $TMPDIR/revive-local-<uid> (here the test's folder), the
 # images reach the snapshot directory (a hard link: the same file system) and commit; the
 # default directory not private (0755): the checkpoint fails with one message naming it and
-# the way out (--ckpt-local), the job runs on, nothing is "fixed"; private again: the next one
-# commits; the default directory full (a small tmpfs on it, root only): the checkpoint fails
+# the way out (--ckpt-local), the job runs on, nothing is "fixed" (a job whose TMPDIR is a long
+# path: the message, > 512 bytes, arrives whole); private again: the next one commits; the default directory full (a small tmpfs on it, root only): the checkpoint fails
 # naming "No space left on device", the earlier snapshot intact; a job that ends normally
 # leaves no cached image.
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +27,21 @@ chmod 0700 "$L"
 expect_rc 0 "a snapshot once it is private again" "$CKPT" $JOB
 ref=$(tail -n1 "$W/cmd.out")
 pass "default node-local directory: used, linked, refused when not private (named), then used again"
+
+# a rank's failure longer than 512 bytes reaches ckpt-mpirun whole (its FAILED frame carried 512
+# bytes: the advice after a long path was cut): a job whose TMPDIR is a long path, the default
+# directory under it not private
+long=$W/$(printf 'd%.0s' $(seq 200))/$(printf 'e%.0s' $(seq 200))
+mkdir -p "$long/revive-local-$(id -u)" && chmod 0755 "$long/revive-local-$(id -u)"
+ja=$JOB
+TMPDIR=$long start_job h 2 --coord -- --iters 1000000 --sleep-us 300
+expect_rc 1 "a snapshot with a long default directory not private" "$CKPT" $JOB &&
+    err_has "$long/revive-local-$(id -u) is not private" &&
+    err_has "(chmod 700, or another directory); or give each node's cache with --ckpt-local DIR"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
+kill -TERM $JOB; wait $JOB
+JOB=$ja
+pass "a rank's failure of $(wc -c <"$W/cmd.err") bytes reaches ckpt-mpirun whole"
 
 if mount -t tmpfs -o size=1m,mode=0700 revive-localdir "$L" 2>/dev/null; then
     cleanup='umount -l "$L" 2>/dev/null'

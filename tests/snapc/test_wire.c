@@ -194,8 +194,18 @@ static void test_connect(void)
     close(s);
 }
 
+/* a message longer than its buffer shows its cut ("..."); one that fits comes whole */
+static void test_text(void)
+{
+    char d[8];
+    CHECK_EQ(strcmp(snapc_wire_text(d, sizeof d, "abcdefg", 7), "abcdefg"), 0);
+    CHECK_EQ(strcmp(snapc_wire_text(d, sizeof d, "abcdefgh", 8), "abcd..."), 0);
+    CHECK_EQ(strcmp(snapc_wire_text(d, sizeof d, "ab\0cdefghij", 11), "ab"), 0);
+}
+
 int main(void)
 {
+    test_text();
     test_roundtrip();
     test_malformed();
     test_secret();

@@ -636,7 +636,8 @@ int main(int argc, char **argv)
         if (json)
             printf("%s\n", js);
         if (d.status != 0) {
-            char msg[1024];
+            /* the whole message: a rank's failure naming a long path keeps its advice */
+            char msg[SNAPC_TEXT_MAX + 512];
             if (snapc_json_str(js, "error", msg, sizeof msg) < 0)
                 snapc_fmt(msg, sizeof msg, "%s", strerror(-d.status));
             long long dummy;
