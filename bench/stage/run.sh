@@ -23,7 +23,8 @@
 #     ended (bigmem's work after the restart, the same in both, included) is printed beside it. (--no-verify in both: restart-mpi's own check
 #     before the launch reads every image from the snapshot directory; the ranks check what
 #     they read either way.)
-# Environment: MB (MiB per rank, default 128), NP (2), THROTTLE (MB/s, 50), REPS (5),
+# Environment: MB (MiB per rank, default 128), NP (2), THROTTLE (MB/s, 50), REPS (5), PARTS
+# (3: part 3 alone; default all),
 # BENCH_DIR (where the snapshot directory goes: a fresh folder under it; default /work if
 # writable, else /tmp), LOGS (a folder: the jobs' logs are copied there at the end). The
 # tmpfs holds at most two sequences of each job at a time (the direct job's older ones are
@@ -34,7 +35,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${1:-${REVIVE_BUILDDIR:-$src/_build}}
-MB=${MB:-128} NP=${NP:-2} THROTTLE=${THROTTLE:-50} REPS=${REPS:-5}
+MB=${MB:-128} NP=${NP:-2} THROTTLE=${THROTTLE:-50} REPS=${REPS:-5} PARTS=${PARTS:-all}
 . "$here/lib.sh"
 stage_bench_setup "" "a tmpfs, a blkio cgroup, dropping files from the page cache" tools/snapc/restart-mpi
 CG=/sys/fs/cgroup/blkio/revive-bench-stage.$$
@@ -89,6 +90,7 @@ end_job() { touch "$W/go.$1"; wait "$2"; }
 echo "bench/stage: $NP ranks x $MB MiB (MPICH), caches on a tmpfs, snapshot directory in $W ($(df -T "$W" | awk 'NR == 2 {print $1, $2}')); $REPS rounds each; load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 timeout 600 "$launcher" -n "$NP" "$W/bigmem" "$MB" /dev/null >"$W/native.out" 2>/dev/null || die "native run failed"
 
+if [ "$PARTS" != 3 ]; then
 # 1 and 2: node-local first with a real copy (job "staged"), and straight into the node-local
 # directory (job "direct"): both jobs run side by side (idle, holding), their rounds alternate,
 # so that both see the same machine (the load on this shared VM drifts within minutes)
@@ -163,6 +165,7 @@ echo "2. staging $mib MiB (median ms): copy + verify $t_stage, raw copy (cp, the
 echo "   the slowest rank's copy and verify per round (ms):" $(tr ' ' '+' <"$W/split.ms" | tr '\n' ' ')
 r2=$(awk '{print $1}' "$W/ratio2" | median)
 verdict "staging throughput / raw copy" "$r2" ">=" 0.9
+fi
 
 # 3. restart from the caches vs the throttled snapshot directory
 job term --ckpt-dir "$W/shared"
@@ -170,12 +173,15 @@ ckpt --term
 ref=$(tail -n1 "$W/ck.json")
 wait $JOB
 touch "$W/go.term"   # the restarted jobs run to their end
-dev=$(findmnt -no MAJ:MIN -T "$W/shared" 2>/dev/null | head -1)
+dev=$(findmnt -no MAJ:MIN -T "$W/shared" 2>/dev/null | head -1 | tr -d " ")   # padded by findmnt
 if [ -z "$dev" ] || ! mkdir "$CG" 2>/dev/null ||
     ! echo "$dev $((THROTTLE * 1048576))" >"$CG/blkio.throttle.read_bps_device"; then
     echo "3. not measured: no blkio cgroup to throttle the disk ($dev)"; met=1
 else
-    restart() { # NAME OPTIONS...: wall ms of a restart in the throttled cgroup
+    # bytes the throttled cgroup has read from the disk so far
+    read_bytes() { awk -v d="$dev" '$1 == d && $2 == "Read" {print $3; f = 1} END {if (!f) print 0}' "$CG/blkio.throttle.io_service_bytes"; }
+    restart() { # NAME OPTIONS...: "ms-until-back ms-until-ended bytes-read-from-disk bytes-cached-before"
+        # of a restart in the throttled cgroup
         local name=$1; shift
         # only the snapshot directory's files leave the page cache (what the throttle stands
         # for: slow shared storage); dropping every cache (before) also sent the MPI library
@@ -183,6 +189,12 @@ else
         # restart, cache or not, on this one-disk machine, where a node reads them locally
         sync
         find "$W/shared" -type f -exec dd if={} iflag=nocache count=0 status=none \;
+        # what of the snapshot directory is still in the page cache, and (after) what the
+        # restart read from the disk through the throttle: the shared restart must read its
+        # images there, or its time is not that of slow shared storage
+        local cached; cached=$(find "$W/shared" -type f -name 'rank_*.img' -exec fincore -bno RES {} + |
+            awk '{s += $1} END {print s + 0}')
+        local rd0; rd0=$(read_bytes)   # (blkio.reset_stats leaves these counters as they are)
         local t0 tb="" p; t0=$(ms)
         : >"$W/$name.err"
         timeout 900 sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$CG" \
@@ -197,7 +209,7 @@ else
         local te; te=$(ms)
         [ "$(grep -c "restarted (generation" "$W/$name.err")" -ge "$NP" ] ||
             die "restart $name: not every rank said it was back: $(tail -3 "$W/$name.err")"
-        echo "$(( ${tb:-$te} - t0 )) $(( te - t0 ))"
+        echo "$(( ${tb:-$te} - t0 )) $(( te - t0 )) $(( $(read_bytes) - rd0 )) $cached"
         cmp -s "$W/native.out" "$W/$name.out" || die "restart $name: result differs from the native run"
     }
     : >"$W/r.cache"; : >"$W/r.shared"
@@ -208,7 +220,13 @@ else
     rc=$(cut -d' ' -f1 "$W/r.cache" | median); rsh=$(cut -d' ' -f1 "$W/r.shared" | median)
     ec=$(cut -d' ' -f2 "$W/r.cache" | median); esh=$(cut -d' ' -f2 "$W/r.shared" | median)
     echo "3. restart (median ms, disk reads at $THROTTLE MB/s) until every rank is back: from the caches $rc, from the snapshot directory $rsh; per round (ms): caches" $(cut -d' ' -f1 "$W/r.cache") "; snapshot directory" $(cut -d' ' -f1 "$W/r.shared")
+    echo "3. read from the disk (through the throttle) per restart (MB): caches" $(awk '{printf "%.1f ", $3 / 1e6}' "$W/r.cache") "; snapshot directory" $(awk '{printf "%.1f ", $3 / 1e6}' "$W/r.shared") "; of its images in the page cache before (MB):" $(awk '{printf "%.1f ", $4 / 1e6}' "$W/r.shared")
     echo "3. until the job has ended (its work after the restart included): from the caches $ec, from the snapshot directory $esh (ratio $(ratio "$esh" "$ec"))"
+    # the shared restarts must have read their images through the throttle (else the ratio is
+    # not that of slow shared storage: a page cache not dropped, a reader outside the cgroup)
+    imgb=$(find "$(dirname "$ref")" -path "$ref/rank_*.img" -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    awk -v b="$imgb" '$3 < 0.95 * b {bad = 1} END {exit bad}' "$W/r.shared" ||
+        { echo "3. NOT valid: a restart from the snapshot directory read less than its images' $imgb bytes from the disk"; met=1; }
     r3=$(ratio "$rsh" "$rc")
     verdict "restart speed-up from the caches (until every rank is back)" "$r3" ">=" 2
 fi
