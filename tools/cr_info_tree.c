@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cr_info_tree.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/socket.h> /* SOCK_DGRAM, SOCK_SEQPACKET: a socket pair group's type */
@@ -17,6 +18,7 @@ static const char *group_kind(uint32_t k)
            : k == CRS_TREE_G_SHMEM      ? "shared memory"
            : k == CRS_TREE_G_KOBJ       ? "kernel object"
            : k == CRS_TREE_G_SOCK       ? "socket pair end"
+           : k == CRS_TREE_G_FIFO       ? "FIFO"
                                         : "file";
 }
 
@@ -53,6 +55,10 @@ void tree_text(const struct crs_tree *t, const char *path)
             printf(" %s of pair %" PRIu64 " (end %" PRId64 ")%s",
                    x->sock_type == SOCK_DGRAM ? "datagram" : x->sock_type == SOCK_SEQPACKET ? "seqpacket" : "stream",
                    x->pipe_id, x->offset, x->data_length ? "," : "");
+        else if (x->kind == CRS_TREE_G_FIFO)
+            printf(" %s (inode %" PRIu64 ", opened %s)%s", t->strings + x->path, x->pipe_id,
+                   (x->open_flags & O_ACCMODE) == O_RDONLY ? "to read" : (x->open_flags & O_ACCMODE) == O_WRONLY
+                   ? "to write" : "read-write", x->data_length ? "," : "");
         else if (x->kind == CRS_TREE_G_KOBJ)
             printf(" %s, recorded in the image of pid %d (its descriptor %" PRId64 "), made once and shared",
                    t->strings + x->path, (int)t->members[x->owner].pid, x->offset);
@@ -117,6 +123,12 @@ void tree_json(const struct crs_tree *t, const char *path)
                                                                                                 : "stream", &o);
             ju64("pair", x->pipe_id, &o);
             ji64("end", x->offset, &o);
+            ju64("bytes", x->data_length, &o);
+        } else if (x->kind == CRS_TREE_G_FIFO) {
+            jstrk("path", t->strings + x->path, &o);
+            ju64("inode", x->pipe_id, &o);
+            jstrk("access", (x->open_flags & O_ACCMODE) == O_RDONLY ? "read" : (x->open_flags & O_ACCMODE) == O_WRONLY
+                                                                               ? "write" : "read-write", &o);
             ju64("bytes", x->data_length, &o);
         } else if (x->kind == CRS_TREE_G_KOBJ) {
             jstrk("object", t->strings + x->path, &o);

@@ -476,6 +476,78 @@ static int make_socket_pair(struct tree_restart *tr, uint32_t g)
     return 0;
 }
 
+/* A FIFO members shared (CRS_TREE_G_FIFO, issue 10): opened once at its
+ * path, read-write (both ends at once, without waiting for another
+ * process), its bytes written back, and each of its groups' open files
+ * opened on it with that group's access. Refused, naming the FIFO, when it
+ * is missing, no FIFO, or open in a process (the original tree, still
+ * running: it would share the FIFO and get the bytes). g is its first
+ * group. 0, or -1 with the message printed. */
+static int make_fifo(struct tree_restart *tr, uint32_t g)
+{
+    const struct crs_tree_group *x = &tr->t.groups[g];
+    char moved[4096];
+    const char *saved = tr->t.strings + x->path;
+    const char *p = crs_relocated(tr->relocate, tr->nrelocate, saved, moved, sizeof moved);
+    struct stat st;
+    int missing = lstat(p, &st) != 0 ? errno : 0;
+    if (missing || !S_ISFIFO(st.st_mode)) {
+        fprintf(stderr, "cr_restart: %s: the FIFO (named pipe) %s, which processes of the tree shared, %s%s; put "
+                        "it back (mkfifo %s) and restart: the tree's file holds the bytes it held%s\n", tr->path, p,
+                missing ? "is missing: " : "is no FIFO now", missing ? strerror(missing) : "", p,
+                missing == ENOENT ? "; if it moved, restart with --relocate OLD=NEW" : "");
+        return -1;
+    }
+    pid_t holder = revive_proc_find_holder(p, getpid(), NULL);
+    if (holder > 0) {
+        fprintf(stderr, "cr_restart: %s: the FIFO (named pipe) %s, which processes of the tree shared, is open in "
+                        "process %d: the restarted processes would share it and its bytes with it; end that "
+                        "process first (the original tree?), then restart: the file is fine\n", tr->path, p,
+                (int)holder);
+        return -1;
+    }
+    int anchor = high(tr, open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (anchor < 0) {
+        fprintf(stderr, "cr_restart: %s: cannot open the FIFO (named pipe) %s again: %s\n", tr->path, p,
+                strerror(errno));
+        return -1;
+    }
+    if (x->pipe_capacity)
+        fcntl(anchor, F_SETPIPE_SZ, (int)x->pipe_capacity);
+    const unsigned char *d = tr->t.data + x->data_offset;
+    for (uint64_t off = 0; off < x->data_length;) {
+        ssize_t n = write(anchor, d + off, (size_t)(x->data_length - off));
+        if (n <= 0) {
+            fprintf(stderr, "cr_restart: %s: cannot give the FIFO %s back the %llu bytes it held: %s\n", tr->path, p,
+                    (unsigned long long)x->data_length, n < 0 ? strerror(errno) : "short write");
+            close(anchor);
+            return -1;
+        }
+        off += (uint64_t)n;
+    }
+    /* each open file of it: a reader and a writer (the anchor) are there,
+     * so neither access waits; opened after the anchor, a reader sees no
+     * hang-up once it is closed, as one no writer had reached */
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", anchor);
+    for (uint32_t h = g; h < tr->t.hdr.ngroups; h++) {
+        const struct crs_tree_group *y = &tr->t.groups[h];
+        if (y->kind != CRS_TREE_G_FIFO || y->offset != (int64_t)g)
+            continue;
+        int fd = high(tr, open(self, ((int)y->open_flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC));
+        if (fd < 0) {
+            fprintf(stderr, "cr_restart: %s: cannot open the FIFO (named pipe) %s again: %s\n", tr->path, p,
+                    strerror(errno));
+            close(anchor);
+            return -1;
+        }
+        fcntl(fd, F_SETFL, (int)y->open_flags & O_NONBLOCK);
+        tr->gfd[h] = fd;
+    }
+    close(anchor);
+    return 0;
+}
+
 static int make_groups(struct tree_restart *tr)
 {
     uint32_t ng = tr->t.hdr.ngroups;
@@ -519,6 +591,11 @@ static int make_groups(struct tree_restart *tr)
         }
         if (x->kind == CRS_TREE_G_SOCK) {
             if (make_socket_pair(tr, g))
+                return -1;
+            continue;
+        }
+        if (x->kind == CRS_TREE_G_FIFO) {
+            if (make_fifo(tr, (uint32_t)x->offset))   /* its first group: the table's check */
                 return -1;
             continue;
         }

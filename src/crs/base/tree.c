@@ -162,7 +162,8 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
         const struct crs_tree_group *g = &t->groups[i];
         int object = g->kind == CRS_TREE_G_OBJECT || g->kind == CRS_TREE_G_SHMEM || g->kind == CRS_TREE_G_KOBJ;
         uint32_t last = h->version == 1 ? CRS_TREE_G_DELETED : h->version == 2 ? CRS_TREE_G_OBJECT
-                        : h->version == 3 ? CRS_TREE_G_SHMEM : CRS_TREE_G_SOCK;
+                        : h->version == 3 ? CRS_TREE_G_SHMEM : h->version == 4 ? CRS_TREE_G_SOCK
+                        : CRS_TREE_G_FIFO;
         int bad = g->kind < CRS_TREE_G_PIPE_READ || g->kind > last ||
                   g->path >= h->strings_length + 1;
         /* (OBJECT and SHMEM keep a device where the others keep data_offset) */
@@ -182,6 +183,12 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
                 }
             bad |= (g->offset != 0 && g->offset != 1) || other != 1 ||
                    (g->sock_type != SOCK_STREAM && g->sock_type != SOCK_DGRAM && g->sock_type != SOCK_SEQPACKET);
+        }
+        if (g->kind == CRS_TREE_G_FIFO) {
+            /* a path, and the FIFO's first group at or before it, which alone holds bytes */
+            int64_t f = g->offset;
+            bad |= !g->path || f < 0 || f > (int64_t)i || t->groups[f].kind != CRS_TREE_G_FIFO ||
+                   t->groups[f].offset != f || (f != (int64_t)i && g->data_length);
         }
         if (g->kind == CRS_TREE_G_DELETED && g->object)
             bad |= h->version == 1 || g->object > h->ngroups ||

@@ -31,10 +31,10 @@
 #define CRS_TREE_MAGIC "RVVTREE1"
 /* 2: CRS_TREE_G_OBJECT groups, and DELETED groups whose file is one (the
  * members' images then name their bytes as another member's); 3:
- * CRS_TREE_G_SHMEM groups; 4: CRS_TREE_G_KOBJ groups. Older versions are
- * read as they were; a file is written with the lowest version that holds
- * its groups. */
-#define CRS_TREE_VERSION 4u
+ * CRS_TREE_G_SHMEM groups; 4: CRS_TREE_G_KOBJ groups; 5: CRS_TREE_G_FIFO
+ * groups. Older versions are read as they were; a file is written with the
+ * lowest version that holds its groups. */
+#define CRS_TREE_VERSION 5u
 
 enum crs_tree_scope {
     CRS_TREE_SCOPE_TREE = 1,   /* a process and all its descendants */
@@ -119,28 +119,43 @@ enum crs_tree_group_kind {
      * restart makes the pair once (socketpair), sends each end's queue from
      * the other, and puts the ends at their holders' numbers. */
     CRS_TREE_G_SOCK = 8,
+    /* Version 5: an open file of a FIFO (named pipe, mkfifo) whose ends
+     * members hold, at least two members between them (a reader and a
+     * writer each opened it; or one open file, opened before a fork), both
+     * ends in the tree or the other end closed everywhere (issue 10).
+     * `path`: the FIFO's; `pipe_id`: its inode; `open_flags`: the open
+     * file's access (O_RDONLY, O_WRONLY, O_RDWR) and O_NONBLOCK;
+     * `pipe_capacity`: the pipe's size; `offset`: the index of the FIFO's
+     * first group (its own for that one), which alone holds the bytes in the
+     * FIFO at (data_offset, data_length). The restart opens the FIFO at its
+     * path once, read-write, writes its bytes back, opens each group's file
+     * on it with its access, and puts them at their holders' numbers: one
+     * FIFO for all, its bytes once. */
+    CRS_TREE_G_FIFO = 9,
 };
 
 struct crs_tree_group {
     uint32_t kind;
     uint32_t open_flags;
-    int64_t offset;             /* FILE, DELETED: the shared offset; KOBJ: the owner's descriptor */
-    uint64_t pipe_id;           /* pipes: the pipe's inode (both ends' groups have it); OBJECT,
+    int64_t offset;             /* FILE, DELETED: the shared offset; KOBJ: the owner's descriptor; FIFO:
+                                 * the FIFO's first group */
+    uint64_t pipe_id;           /* pipes, FIFO: the pipe's inode (both ends' groups have it); OBJECT,
                                  * SHMEM: the file's inode; SOCK: the pair's lower inode */
     union {
-        uint32_t pipe_capacity; /* pipes */
+        uint32_t pipe_capacity; /* pipes, FIFO */
         uint32_t sock_type;     /* SOCK */
         uint32_t object;        /* DELETED: 1 + the OBJECT or SHMEM group that is its file (no bytes
                                  * here), 0: its bytes are in the table */
         uint32_t owner;         /* OBJECT, SHMEM: the member whose image holds the bytes; KOBJ: the
                                  * member whose image records the object */
     };
-    uint32_t path;              /* FILE, DELETED, OBJECT, SHMEM, KOBJ: offset in the strings */
+    uint32_t path;              /* FILE, DELETED, OBJECT, SHMEM, KOBJ, FIFO: offset in the strings */
     union {
-        uint64_t data_offset;   /* PIPE_READ: the bytes in the pipe; DELETED: the file's; SOCK: its queue */
+        uint64_t data_offset;   /* PIPE_READ, a FIFO's first group: the bytes in the pipe; DELETED: the
+                                 * file's; SOCK: its queue */
         uint64_t dev;           /* OBJECT, SHMEM: the file's device (st_dev) */
     };
-    uint64_t data_length;       /* PIPE_READ, DELETED, SOCK; 0 for OBJECT, SHMEM and KOBJ */
+    uint64_t data_length;       /* PIPE_READ, DELETED, SOCK, FIFO; 0 for OBJECT, SHMEM and KOBJ */
 };
 
 struct crs_tree_link {

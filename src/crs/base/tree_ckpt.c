@@ -38,6 +38,7 @@
 struct fd_entry {
     int member, fd;
     int pipe;                     /* 1: a pipe end */
+    int fifo;                     /* 1: an open file of a FIFO (named pipe; its path in `path`) */
     int mode;                     /* O_RDONLY / O_WRONLY / O_RDWR */
     uint64_t dev, ino;
     uint32_t flags, fd_flags;
@@ -540,7 +541,7 @@ static int uf_find(struct tree_ckpt *t, int i)
  * the child has ended). Asked of the member's own open file (pidfd_getfd):
  * a reader of our own would not tell (a pipe opened anew waits for a new
  * writer before it reports hang-up). 0 when it cannot be told. */
-static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int *unknown)
+static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int fifo, int *unknown)
 {
     if (s->pidfd < 0)
         return 0;
@@ -552,6 +553,17 @@ static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int *unk
     }
     struct pollfd p = { .fd = dup, .events = mode == O_WRONLY ? POLLOUT : POLLIN };
     int r = poll(&p, 1, 0);
+    int tmp[2];
+    if (fifo && mode == O_RDONLY && !(r > 0 && (p.revents & POLLHUP)) && pipe2(tmp, O_CLOEXEC | O_NONBLOCK) == 0) {
+        /* a FIFO no writer has opened yet (a server waiting for its first
+         * client): no hang-up is reported, but tee(2) from it, empty and
+         * without writers, gives 0 (capture_fds.c, fifo_no_writer) */
+        r = tee(dup, tmp[1], 1, SPLICE_F_NONBLOCK) == 0;
+        close(tmp[0]);
+        close(tmp[1]);
+        close(dup);
+        return r;
+    }
     close(dup);
     if (r <= 0)
         return 0;
@@ -665,7 +677,10 @@ static long note_fd(long n, int dirfd, void *arg)
     int kobj = !strcmp(link, "anon_inode:[eventfd]") || !strcmp(link, "anon_inode:[timerfd]") ||
                !strcmp(link, "anon_inode:[signalfd]") || !strcmp(link, "anon_inode:[eventpoll]") ||
                !strcmp(link, "anon_inode:inotify");
-    if (!pipe && !file && !deleted && !kobj)
+    /* a FIFO (named pipe): members holding its ends get one FIFO again, its
+     * bytes once (CRS_TREE_G_FIFO) */
+    int fifo = S_ISFIFO(st.st_mode) && link[0] == '/' && !(len > 10 && !strcmp(link + len - 10, " (deleted)"));
+    if (!pipe && !file && !deleted && !kobj && !fifo)
         return 0;
     char ip[96];
     snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%ld", (int)s->pid, n);
@@ -684,6 +699,7 @@ static long note_fd(long n, int dirfd, void *arg)
     f->member = s->member;
     f->fd = (int)n;
     f->pipe = pipe;
+    f->fifo = fifo;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
     f->pos = strtoll(pp + 4, NULL, 10);
@@ -691,7 +707,7 @@ static long note_fd(long n, int dirfd, void *arg)
     f->fd_flags = (fl & O_CLOEXEC) ? FD_CLOEXEC : 0;
     f->flags = (uint32_t)(fl & ~(unsigned long)O_CLOEXEC);
     f->mode = (int)(fl & O_ACCMODE);
-    f->peer_closed = pipe && pipe_peer_closed(s, n, f->mode, &f->peer_unknown);
+    f->peer_closed = (pipe || fifo) && pipe_peer_closed(s, n, f->mode, fifo, &f->peer_unknown);
     f->deleted = deleted;
     f->kobj = kobj;
     f->set = (int)t->nfds;
@@ -911,6 +927,19 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
                                 "run cr_checkpoint as root or with that permission to keep it shared",
                                 who(t, (size_t)f->member, w, sizeof w), f->fd, strerror(unknown));
             }
+        } else if (f->fifo) {
+            /* a FIFO (issue 10): held by two members or more, with both
+             * ends in the tree (O_RDWR is both) or the other end closed
+             * everywhere; else each member's capture says what it can */
+            int has_r = 0, has_w = 0, closed = 0, other = 0;
+            for (size_t j = 0; j < t->nfds; j++)
+                if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino) {
+                    has_r |= t->fds[j].mode != O_WRONLY;
+                    has_w |= t->fds[j].mode != O_RDONLY;
+                    closed |= t->fds[j].peer_closed;
+                    other |= t->fds[j].member != f->member;
+                }
+            wanted = other && ((has_r && has_w) || closed);
         } else {
             for (size_t j = 0; j < t->nfds && !wanted; j++)
                 wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;
@@ -921,6 +950,7 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         x->kind = f->pipe      ? (f->mode == O_RDONLY ? CRS_TREE_G_PIPE_READ : CRS_TREE_G_PIPE_WRITE)
                   : f->deleted ? CRS_TREE_G_DELETED
                   : f->kobj    ? CRS_TREE_G_KOBJ
+                  : f->fifo    ? CRS_TREE_G_FIFO
                                : CRS_TREE_G_FILE;
         x->open_flags = f->flags;
         x->offset = f->pos;
@@ -930,7 +960,18 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
             x->owner = (uint32_t)f->member;
             x->offset = f->fd;
         }
-        x->pipe_id = f->pipe ? f->ino : 0;
+        x->pipe_id = f->pipe || f->fifo ? f->ino : 0;
+        if (f->fifo) {
+            /* the FIFO's first group (the first of its descriptors with one, in
+             * the order groups are made) holds its bytes */
+            x->offset = (int64_t)n;
+            x->open_flags = f->flags & (O_ACCMODE | O_NONBLOCK);
+            for (size_t j = 0; j < i; j++)
+                if (t->fds[j].fifo && t->fds[j].group >= 0 && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino) {
+                    x->offset = g[t->fds[j].group].offset;
+                    break;
+                }
+        }
         t->fds[root].group = f->group = (int)n++;
     }
     *out = g;
@@ -1284,7 +1325,8 @@ static int run(struct tree_ckpt *t, int fd)
             continue;
         links[k++] = (struct crs_tree_link){ f->member, f->fd, f->group, f->fd_flags };
         struct crs_tree_group *g = &groups[f->group];
-        if ((g->kind == CRS_TREE_G_FILE || g->kind == CRS_TREE_G_DELETED || g->kind == CRS_TREE_G_KOBJ) && !g->path) {
+        if ((g->kind == CRS_TREE_G_FILE || g->kind == CRS_TREE_G_DELETED || g->kind == CRS_TREE_G_KOBJ ||
+             g->kind == CRS_TREE_G_FIFO) && !g->path) {
             g->path = (uint32_t)spos;
             strcpy(strings + spos, f->path);
             spos += strlen(f->path) + 1;
@@ -1292,6 +1334,27 @@ static int run(struct tree_ckpt *t, int fd)
                 free(groups), free(links), free(strings), free(data);
                 return (int)e;
             }
+        }
+        if (g->kind == CRS_TREE_G_FIFO && g->offset == f->group && !g->pipe_capacity) {
+            /* the FIFO's bytes, once, in its first group */
+            unsigned char *bytes = NULL;
+            size_t n = 0;
+            if ((e = pipe_bytes(t, f, &bytes, &n, &g->pipe_capacity))) {
+                free(groups), free(links), free(strings), free(data);
+                return (int)e;
+            }
+            unsigned char *d = n ? realloc(data, dlen + n) : data;
+            if (n && !d) {
+                free(bytes), free(groups), free(links), free(strings), free(data);
+                return -ENOMEM;
+            }
+            data = d;
+            if (n)
+                memcpy(data + dlen, bytes, n);
+            g->data_offset = dlen;
+            g->data_length = n;
+            dlen += n;
+            free(bytes);
         }
         if (g->kind == CRS_TREE_G_PIPE_READ && !g->pipe_capacity) {
             unsigned char *bytes = NULL;
@@ -1330,6 +1393,9 @@ static int run(struct tree_ckpt *t, int fd)
             for (size_t y = 0; y < ngroups; y++)
                 if (groups[y].kind == CRS_TREE_G_PIPE_READ && groups[y].pipe_id == groups[x].pipe_id)
                     groups[x].pipe_capacity = groups[y].pipe_capacity;
+    for (size_t x = 0; x < ngroups; x++)   /* a FIFO's other groups: its size too */
+        if (groups[x].kind == CRS_TREE_G_FIFO)
+            groups[x].pipe_capacity = groups[groups[x].offset].pipe_capacity;
 
     struct crs_tree_member *mem = calloc(t->nmembers, sizeof *mem);
     struct crs_tree_header h;
@@ -1339,11 +1405,13 @@ static int run(struct tree_ckpt *t, int fd)
         return -ENOMEM;
     }
     memcpy(h.magic, CRS_TREE_MAGIC, 8);
-    int has_kobj = 0;
-    for (size_t x = 0; x < ngroups; x++)
+    int has_kobj = 0, has_fifo = 0;
+    for (size_t x = 0; x < ngroups; x++) {
         has_kobj |= groups[x].kind == CRS_TREE_G_KOBJ || groups[x].kind == CRS_TREE_G_SOCK;
+        has_fifo |= groups[x].kind == CRS_TREE_G_FIFO;
+    }
     /* the lowest version that holds these groups: older Revives read what they know */
-    h.version = has_kobj ? CRS_TREE_VERSION : has_shmem ? 3 : 2;
+    h.version = has_fifo ? CRS_TREE_VERSION : has_kobj ? 4 : has_shmem ? 3 : 2;
     h.scope = (uint32_t)o->scope;
     h.id = (int32_t)o->id;
     h.nmembers = (uint32_t)t->nmembers;

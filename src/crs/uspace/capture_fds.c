@@ -484,6 +484,12 @@ static int pair_pipes(struct crs_capture *c)
         /* a FIFO: its descriptors' paths name it; one opened O_RDWR holds both ends */
         const char *fifo = c->fd_paths[i] && strncmp(c->fd_paths[i], "pipe:", 5) ? c->fd_paths[i] : NULL;
         struct stat fst = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
+        if (fifo && c->opts.tree && c->opts.ntree_placed > 0 && listed_placed(c, r->fd)) {
+            /* a FIFO members of the tree share: the tree's restart makes it
+             * once, with its bytes, and puts this end in place (issue 10) */
+            r->kind = CRS_FD_INHERITED;
+            continue;
+        }
         if (fifo && is_inherited(r->fd, &fst)) {
             /* the launcher's FIFO (GNU make's job server opens one O_RDWR): its
              * rule (point 12), as before FIFOs were restored; made again by path
