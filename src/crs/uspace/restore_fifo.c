@@ -33,6 +33,27 @@ static int fifo_fd(const struct crs_image *img, size_t k)
     return -1;
 }
 
+/* The refusal of a FIFO the restart opens again at path while a live
+ * process (the original, still running) holds it: it would share the FIFO
+ * (`shares`: its writers, or it and its bytes) with the restarted process.
+ * `what` says what the image does with it. 0 when nobody holds it, else
+ * -EBUSY with the message. */
+static int refuse_held(struct crs_restore *r, const char *path, const char *what, const char *shares)
+{
+    char comm[64];
+    pid_t holder = crs_restore_shm_holder(r, path, comm, sizeof comm, NULL);
+    if (!holder)
+        return 0;
+    char who[256];
+    crs_restore_describe_holder(r, holder, who, sizeof who);
+    if (r->refused_outside)
+        *r->refused_outside = 1;
+    crs_restore_error(r, "the FIFO (named pipe) %s that the image %s is open in process %d: %s still holds it, "
+                      "and the restarted process would share %s with it. End it first, then restart: the image "
+                      "is fine", path, what, (int)holder, who, shares);
+    return -EBUSY;
+}
+
 /* A FIFO's reader no writer had opened (CRS_FD_CHARDEV with a FIFO's
  * mode, capture_fds.c): reopened by its path, which must be a FIFO still
  * (else the open would give whatever is there), and nobody else's: a live
@@ -55,19 +76,11 @@ static int check_waiting_readers(struct crs_restore *r)
                               gone ? crs_restore_moved_hint(gone) : "");
             return -ENOENT;
         }
-        char comm[64];
-        pid_t holder = crs_restore_shm_holder(r, path, comm, sizeof comm, NULL);
-        if (holder) {
-            char who[256];
-            crs_restore_describe_holder(r, holder, who, sizeof who);
-            if (r->refused_outside)
-                *r->refused_outside = 1;
-            crs_restore_error(r, "the FIFO (named pipe) %s that the image reads again (descriptor %d) is open in "
-                              "process %d: %s still holds it, and the restarted process would share its writers "
-                              "with it. End it first, then restart: the image is fine", path, f->fd, (int)holder,
-                              who);
-            return -EBUSY;
-        }
+        char what[64];
+        snprintf(what, sizeof what, "reads again (descriptor %d)", f->fd);
+        int busy = refuse_held(r, path, what, "its writers");
+        if (busy)
+            return busy;
     }
     return 0;
 }
@@ -102,18 +115,9 @@ int crs_restore_check_fifos(struct crs_restore *r)
                               path, fifo_fd(img, k), path);
             return -ENOENT;
         }
-        char comm[64];
-        pid_t holder = crs_restore_shm_holder(r, path, comm, sizeof comm, NULL);
-        if (holder) {
-            char who[256];
-            crs_restore_describe_holder(r, holder, who, sizeof who);
-            if (r->refused_outside)
-                *r->refused_outside = 1;
-            crs_restore_error(r, "the FIFO (named pipe) %s that the image brings back is open in process %d: %s "
-                              "still holds it, and the restarted process would share it and its bytes with it. "
-                              "End it first, then restart: the image is fine", path, (int)holder, who);
-            return -EBUSY;
-        }
+        int busy = refuse_held(r, path, "brings back", "it and its bytes");
+        if (busy)
+            return busy;
     }
     return 0;
 }
