@@ -56,9 +56,10 @@ void tree_text(const struct crs_tree *t, const char *path)
                    x->sock_type == SOCK_DGRAM ? "datagram" : x->sock_type == SOCK_SEQPACKET ? "seqpacket" : "stream",
                    x->pipe_id, x->offset, x->data_length ? "," : "");
         else if (x->kind == CRS_TREE_G_FIFO)
-            printf(" %s (inode %" PRIu64 ", opened %s)%s", t->strings + x->path, x->pipe_id,
+            printf(" %s (inode %" PRIu64 ", opened %s%s)%s", t->strings + x->path, x->pipe_id,
                    (x->open_flags & O_ACCMODE) == O_RDONLY ? "to read" : (x->open_flags & O_ACCMODE) == O_WRONLY
-                   ? "to write" : "read-write", x->data_length ? "," : "");
+                   ? "to write" : "read-write", (x->open_flags & CRS_TREE_FIFO_WAITING) ? ", no writer yet" : "",
+                   x->data_length ? "," : "");
         else if (x->kind == CRS_TREE_G_KOBJ)
             printf(" %s, recorded in the image of pid %d (its descriptor %" PRId64 "), made once and shared",
                    t->strings + x->path, (int)t->members[x->owner].pid, x->offset);
@@ -129,6 +130,8 @@ void tree_json(const struct crs_tree *t, const char *path)
             ju64("inode", x->pipe_id, &o);
             jstrk("access", (x->open_flags & O_ACCMODE) == O_RDONLY ? "read" : (x->open_flags & O_ACCMODE) == O_WRONLY
                                                                                ? "write" : "read-write", &o);
+            if (x->open_flags & CRS_TREE_FIFO_WAITING)
+                jbool("no_writer_yet", 1, &o);
             ju64("bytes", x->data_length, &o);
         } else if (x->kind == CRS_TREE_G_KOBJ) {
             jstrk("object", t->strings + x->path, &o);

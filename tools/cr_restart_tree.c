@@ -476,6 +476,31 @@ static int make_socket_pair(struct tree_restart *tr, uint32_t g)
     return 0;
 }
 
+/* The open files of the FIFO whose first group is g that are waiting
+ * readers (CRS_TREE_FIFO_WAITING) or not, each opened through our
+ * descriptor on it with its access, then given its O_NONBLOCK. 0, or -1
+ * with the message printed. */
+static int fifo_files(struct tree_restart *tr, uint32_t g, int on, int waiting, const char *p)
+{
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", on);
+    for (uint32_t h = g; h < tr->t.hdr.ngroups; h++) {
+        const struct crs_tree_group *y = &tr->t.groups[h];
+        if (y->kind != CRS_TREE_G_FIFO || y->offset != (int64_t)g ||
+            !(y->open_flags & CRS_TREE_FIFO_WAITING) != !waiting)
+            continue;
+        int fd = high(tr, open(self, ((int)y->open_flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC));
+        if (fd < 0) {
+            fprintf(stderr, "cr_restart: %s: cannot open the FIFO (named pipe) %s again: %s\n", tr->path, p,
+                    strerror(errno));
+            return -1;
+        }
+        fcntl(fd, F_SETFL, (int)y->open_flags & O_NONBLOCK);
+        tr->gfd[h] = fd;
+    }
+    return 0;
+}
+
 /* A FIFO members shared (CRS_TREE_G_FIFO, issue 10): opened once at its
  * path, read-write (both ends at once, without waiting for another
  * process), its bytes written back, and each of its groups' open files
@@ -525,27 +550,36 @@ static int make_fifo(struct tree_restart *tr, uint32_t g)
         }
         off += (uint64_t)n;
     }
-    /* each open file of it: a reader and a writer (the anchor) are there,
-     * so neither access waits; opened after the anchor, a reader sees no
-     * hang-up once it is closed, as one no writer had reached */
-    char self[64];
-    snprintf(self, sizeof self, "/proc/self/fd/%d", anchor);
-    for (uint32_t h = g; h < tr->t.hdr.ngroups; h++) {
-        const struct crs_tree_group *y = &tr->t.groups[h];
-        if (y->kind != CRS_TREE_G_FIFO || y->offset != (int64_t)g)
-            continue;
-        int fd = high(tr, open(self, ((int)y->open_flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC));
-        if (fd < 0) {
+    /* Each open file of it. A reader opened beside a writer (the anchor)
+     * reports hang-up for good once the last writer is gone (fs/pipe.c:
+     * only a reader opened O_NONBLOCK with no writer there takes the
+     * writers' count as seen), as the original did when its writer came
+     * and went. A reader no writer had reached (CRS_TREE_FIFO_WAITING: a
+     * server waiting for its first client) is opened once the anchor is
+     * closed, so that it sees no hang-up until a writer comes and goes
+     * (review diffrev22 HIGH: else a polling server spins); a reader of
+     * ours (`keep`) holds the FIFO and its bytes meanwhile. */
+    int waiting = 0, keep = -1;
+    for (uint32_t h = g; h < tr->t.hdr.ngroups; h++)
+        waiting |= tr->t.groups[h].kind == CRS_TREE_G_FIFO && tr->t.groups[h].offset == (int64_t)g &&
+                   (tr->t.groups[h].open_flags & CRS_TREE_FIFO_WAITING);
+    int e = fifo_files(tr, g, anchor, 0, p);
+    if (!e && waiting) {
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", anchor);
+        keep = high(tr, open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+        if (keep < 0) {
             fprintf(stderr, "cr_restart: %s: cannot open the FIFO (named pipe) %s again: %s\n", tr->path, p,
                     strerror(errno));
-            close(anchor);
-            return -1;
+            e = -1;
         }
-        fcntl(fd, F_SETFL, (int)y->open_flags & O_NONBLOCK);
-        tr->gfd[h] = fd;
     }
     close(anchor);
-    return 0;
+    if (keep >= 0) {
+        e = fifo_files(tr, g, keep, 1, p);
+        close(keep);
+    }
+    return e;
 }
 
 static int make_groups(struct tree_restart *tr)

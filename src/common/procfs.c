@@ -204,7 +204,9 @@ long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd,
 
 struct holder_search {
     const char *want;
-    pid_t self, cur, pid;
+    const pid_t *but;   /* the processes left out */
+    size_t nbut;
+    pid_t cur, pid;
     long fd;
 };
 
@@ -232,8 +234,9 @@ static long holder_proc(long n, int dirfd, void *arg)
 {
     (void)dirfd;
     struct holder_search *h = arg;
-    if ((pid_t)n == h->self)
-        return 0;
+    for (size_t i = 0; i < h->nbut; i++)
+        if ((pid_t)n == h->but[i])
+            return 0;
     char dir[48];
     if (revive_proc_path(dir, sizeof dir, (pid_t)n, 0, "fd") < 0)
         return 0;
@@ -243,7 +246,12 @@ static long holder_proc(long n, int dirfd, void *arg)
 
 pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd)
 {
-    struct holder_search h = { .want = link, .self = self };
+    return revive_proc_find_holder_but(link, &self, 1, fd);
+}
+
+pid_t revive_proc_find_holder_but(const char *link, const pid_t *but, size_t nbut, long *fd)
+{
+    struct holder_search h = { .want = link, .but = but, .nbut = nbut };
     revive_proc_for_each_number("/proc", holder_proc, &h);
     if (fd && h.pid > 0)
         *fd = h.fd;

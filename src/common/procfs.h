@@ -54,6 +54,9 @@ long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd,
  * when no process the caller can see holds it. (Which process holds the other end of a pipe or
  * a socket, for a refusal's message: capture and cr_checkpoint --tree.) */
 pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd);
+/* The same, leaving out every process in but[0..nbut) (the members of a tree being checkpointed:
+ * is the object also open outside them?). */
+pid_t revive_proc_find_holder_but(const char *link, const pid_t *but, size_t nbut, long *fd);
 
 /* ---- /proc/.../status ---------------------------------------------------------------------- */
 

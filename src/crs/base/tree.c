@@ -3,6 +3,7 @@
 #include "crs/base/tree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +189,8 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
             /* a path, and the FIFO's first group at or before it, which alone holds bytes */
             int64_t f = g->offset;
             bad |= !g->path || f < 0 || f > (int64_t)i || t->groups[f].kind != CRS_TREE_G_FIFO ||
-                   t->groups[f].offset != f || (f != (int64_t)i && g->data_length);
+                   t->groups[f].offset != f || (f != (int64_t)i && g->data_length) ||
+                   ((g->open_flags & CRS_TREE_FIFO_WAITING) && (g->open_flags & O_ACCMODE) != O_RDONLY);
         }
         if (g->kind == CRS_TREE_G_DELETED && g->object)
             bad |= h->version == 1 || g->object > h->ngroups ||

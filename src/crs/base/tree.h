@@ -122,17 +122,28 @@ enum crs_tree_group_kind {
     /* Version 5: an open file of a FIFO (named pipe, mkfifo) whose ends
      * members hold, at least two members between them (a reader and a
      * writer each opened it; or one open file, opened before a fork), both
-     * ends in the tree or the other end closed everywhere (issue 10).
+     * ends in the tree or the other end closed everywhere (issue 10), and
+     * held by no process outside the members (a launcher's FIFO, a make job
+     * server's, is each member's inherited descriptor instead).
      * `path`: the FIFO's; `pipe_id`: its inode; `open_flags`: the open
-     * file's access (O_RDONLY, O_WRONLY, O_RDWR) and O_NONBLOCK;
-     * `pipe_capacity`: the pipe's size; `offset`: the index of the FIFO's
-     * first group (its own for that one), which alone holds the bytes in the
-     * FIFO at (data_offset, data_length). The restart opens the FIFO at its
-     * path once, read-write, writes its bytes back, opens each group's file
-     * on it with its access, and puts them at their holders' numbers: one
-     * FIFO for all, its bytes once. */
+     * file's access (O_RDONLY, O_WRONLY, O_RDWR) and O_NONBLOCK, and
+     * CRS_TREE_FIFO_WAITING; `pipe_capacity`: the pipe's size; `offset`: the
+     * index of the FIFO's first group (its own for that one), which alone
+     * holds the bytes in the FIFO at (data_offset, data_length). The restart
+     * opens the FIFO at its path once, read-write, writes its bytes back,
+     * opens each group's file on it with its access, and puts them at their
+     * holders' numbers: one FIFO for all, its bytes once. */
     CRS_TREE_G_FIFO = 9,
 };
+
+/* In a FIFO group's open_flags: a reader no writer had reached (no writer
+ * open and no hang-up reported: a server waiting for its first client). The
+ * kernel reports hang-up to a reader opened beside a writer once the last
+ * writer closes, so the restart opens this one only after its read-write
+ * opening is closed, as a reader that found no writer (fifo_open): it then
+ * sees no hang-up until a writer comes and goes, as the original. Never set
+ * with write access. */
+#define CRS_TREE_FIFO_WAITING 0x80000000u
 
 struct crs_tree_group {
     uint32_t kind;

@@ -47,6 +47,8 @@ struct fd_entry {
     int group;                    /* -1: none */
     int peer_closed;              /* a pipe end whose other end no process holds */
     int peer_unknown;             /* ... which we could not ask (pidfd_getfd refused: errno) */
+    int fifo_waiting;             /* a FIFO's reader no writer had reached (CRS_TREE_FIFO_WAITING) */
+    pid_t fifo_outside;           /* a FIFO's: a process outside the members holding it; -1: not looked */
     int deleted;                  /* a regular file deleted while open */
     int kobj;                     /* an eventfd, timerfd, signalfd, epoll, inotify (CRS_TREE_G_KOBJ) */
     char *path;
@@ -541,7 +543,7 @@ static int uf_find(struct tree_ckpt *t, int i)
  * the child has ended). Asked of the member's own open file (pidfd_getfd):
  * a reader of our own would not tell (a pipe opened anew waits for a new
  * writer before it reports hang-up). 0 when it cannot be told. */
-static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int fifo, int *unknown)
+static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int fifo, int *unknown, int *waiting)
 {
     if (s->pidfd < 0)
         return 0;
@@ -557,8 +559,9 @@ static int pipe_peer_closed(const struct fd_scan *s, long fd, int mode, int fifo
     if (fifo && mode == O_RDONLY && !(r > 0 && (p.revents & POLLHUP)) && pipe2(tmp, O_CLOEXEC | O_NONBLOCK) == 0) {
         /* a FIFO no writer has opened yet (a server waiting for its first
          * client): no hang-up is reported, but tee(2) from it, empty and
-         * without writers, gives 0 (capture_fds.c, fifo_no_writer) */
-        r = tee(dup, tmp[1], 1, SPLICE_F_NONBLOCK) == 0;
+         * without writers, gives 0 (capture_fds.c, fifo_no_writer); noted
+         * as waiting, for the restart to open it as such */
+        r = *waiting = tee(dup, tmp[1], 1, SPLICE_F_NONBLOCK) == 0;
         close(tmp[0]);
         close(tmp[1]);
         close(dup);
@@ -707,7 +710,8 @@ static long note_fd(long n, int dirfd, void *arg)
     f->fd_flags = (fl & O_CLOEXEC) ? FD_CLOEXEC : 0;
     f->flags = (uint32_t)(fl & ~(unsigned long)O_CLOEXEC);
     f->mode = (int)(fl & O_ACCMODE);
-    f->peer_closed = (pipe || fifo) && pipe_peer_closed(s, n, f->mode, fifo, &f->peer_unknown);
+    f->peer_closed = (pipe || fifo) && pipe_peer_closed(s, n, f->mode, fifo, &f->peer_unknown, &f->fifo_waiting);
+    f->fifo_outside = -1;
     f->deleted = deleted;
     f->kobj = kobj;
     f->set = (int)t->nfds;
@@ -885,12 +889,41 @@ static int check_sysv_outside(struct tree_ckpt *t)
 
 /* Groups: each end of a pipe whose both ends are in the tree; each other
  * open file that two members or more hold. */
+/* Whether a process outside the members holds the FIFO f is a descriptor
+ * of (its pid), 0 when none that /proc shows, -ENOMEM. Such a FIFO is no
+ * tree group (review diffrev22 M1): it is the launcher's (GNU make's job
+ * server, `cr_run prog 3<>fifo` where prog forks), which each member's
+ * capture reconnects at restart as inherited (issue 10, point 12), or
+ * refuses naming that process; made again by its path at restart it would
+ * take the launcher's bytes, or be refused while the launcher holds it.
+ * Looked for once per FIFO, with the members parked. */
+static long fifo_outside(struct tree_ckpt *t, struct fd_entry *f)
+{
+    if (f->fifo_outside < 0) {
+        pid_t *but = calloc(t->nmembers ? t->nmembers : 1, sizeof *but);
+        if (!but)
+            return -ENOMEM;
+        for (size_t m = 0; m < t->nmembers; m++)
+            but[m] = t->all[t->members[m]].pid;
+        pid_t h = revive_proc_find_holder_but(f->path, but, t->nmembers, NULL);
+        free(but);
+        for (size_t j = 0; j < t->nfds; j++)
+            if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino)
+                t->fds[j].fifo_outside = h > 0 ? h : 0;
+        if (h > 0)
+            revive_log_debug("the FIFO %s members hold is open in process %d too, outside them: no tree group, "
+                             "each member's capture decides", f->path, (int)h);
+    }
+    return f->fifo_outside;
+}
+
 static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t *ngroups)
 {
     struct crs_tree_group *g = calloc(t->nfds ? t->nfds : 1, sizeof *g);
     if (!g)
         return -ENOMEM;
     size_t n = 0;
+    long e;
     int warned = 0;
     for (size_t i = 0; i < t->nfds; i++) {
         struct fd_entry *f = &t->fds[i];
@@ -930,7 +963,8 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         } else if (f->fifo) {
             /* a FIFO (issue 10): held by two members or more, with both
              * ends in the tree (O_RDWR is both) or the other end closed
-             * everywhere; else each member's capture says what it can */
+             * everywhere, and by no process outside them; else each
+             * member's capture says what it can */
             int has_r = 0, has_w = 0, closed = 0, other = 0;
             for (size_t j = 0; j < t->nfds; j++)
                 if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino) {
@@ -940,6 +974,11 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
                     other |= t->fds[j].member != f->member;
                 }
             wanted = other && ((has_r && has_w) || closed);
+            if (wanted && (e = fifo_outside(t, f)) < 0) {
+                free(g);
+                return (int)e;
+            }
+            wanted &= e == 0;
         } else {
             for (size_t j = 0; j < t->nfds && !wanted; j++)
                 wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;
@@ -966,6 +1005,8 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
              * the order groups are made) holds its bytes */
             x->offset = (int64_t)n;
             x->open_flags = f->flags & (O_ACCMODE | O_NONBLOCK);
+            if (f->fifo_waiting)
+                x->open_flags |= CRS_TREE_FIFO_WAITING;
             for (size_t j = 0; j < i; j++)
                 if (t->fds[j].fifo && t->fds[j].group >= 0 && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino) {
                     x->offset = g[t->fds[j].group].offset;
@@ -1131,6 +1172,41 @@ static int deleted_bytes(struct tree_ckpt *t, const struct fd_entry *f, struct c
     return 0;
 }
 
+/* A member with more descriptors the restart puts in place than the go
+ * word lists (CRS_PROTO_GO_MAX) is told "every pipe end" (placed_fds):
+ * its capture can no longer tell an end of a FIFO or a socket pair members
+ * share from one of its own, and would record that FIFO or pair with its
+ * bytes while the tree's restart places it too (the bytes twice, or the
+ * restart refused as busy; review diffrev22 L1). Refused here, naming the
+ * limit, before anything is written. 0, or -E2BIG with the message. */
+static int check_placed_limit(struct tree_ckpt *t, const struct crs_tree_group *groups)
+{
+    for (size_t m = 0; m < t->nmembers; m++) {
+        size_t placed = 0, fifos = 0, socks = 0;
+        for (size_t i = 0; i < t->nfds; i++)
+            if (t->fds[i].member == (int)m && t->fds[i].group >= 0) {
+                placed++;
+                fifos += groups[t->fds[i].group].kind == CRS_TREE_G_FIFO;
+            }
+        for (size_t i = 0; i < t->nsocks; i++)
+            if (t->socks[i].member == (int)m && t->socks[i].group >= 0) {
+                placed++;
+                socks++;
+            }
+        if (placed <= CRS_PROTO_GO_MAX || (!fifos && !socks))
+            continue;
+        char w[64];
+        fail(t, "%s, a member of the %s, holds %zu descriptors that it shares with other members, more than the "
+                "%d Revive can tell it about, and %zu of them are on FIFOs (named pipes) or socket pairs members "
+                "share (%zu FIFO, %zu socket), which it could not tell from its own (their bytes would come back "
+                "twice); close some of its shared descriptors (at most %d) and checkpoint again; the %s runs on",
+             who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), placed, CRS_PROTO_GO_MAX, fifos + socks,
+             fifos, socks, CRS_PROTO_GO_MAX, crs_tree_scope_name(t->o->scope));
+        return -E2BIG;
+    }
+    return 0;
+}
+
 /* ---- the file ---- */
 
 /* Member m's word to record: its descriptors the restart puts in place
@@ -1243,7 +1319,7 @@ static int run(struct tree_ckpt *t, int fd)
         fail(t, "out of memory");
         return (int)e;
     }
-    if ((e = check_shared_inotify(t, groups, ngroups))) {
+    if ((e = check_shared_inotify(t, groups, ngroups)) || (e = check_placed_limit(t, groups))) {
         free(groups);
         return (int)e;
     }

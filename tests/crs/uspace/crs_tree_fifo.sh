@@ -1,11 +1,25 @@
 #!/bin/bash
 # State test (issue 10): FIFOs (named pipes) a process and its child share,
 # checkpointed with --tree (crt_treefifo.c): one the program reads and the
-# child writes (opened by each), one opened read-write before the fork. The
-# tree's restart makes each FIFO once at its path, with its bytes once, and
-# gives every member its descriptors of it. Before, the checkpoint was
-# refused, naming the child as a process outside the tree. Flavours kill,
-# rr and cont (crs_tree.sh runs the others for trees); ~40 s. cr_info lists them.
+# child writes (opened by each), one opened read-write before the fork, one
+# read by both that no writer has opened yet. The tree's restart makes each
+# FIFO once at its path, with its bytes once, and gives every member its
+# descriptors of it; the waiting reader sees no hang-up (review diffrev22
+# HIGH: before, it saw hang-up for ever, and a polling server spun). Before
+# the tree FIFO groups, the checkpoint was refused, naming the child as a
+# process outside the tree. Flavours kill, rr and cont (crs_tree.sh runs the
+# others for trees). cr_info lists them. Then:
+# - jobserver (review diffrev22 M1): both members inherited descriptor 5 on
+#   their launcher's FIFO (make's job server), which this shell holds too:
+#   no tree group; --kill, and the restart (its launcher holding the FIFO at
+#   5) ends as the uninterrupted run, each member taking a token from the
+#   launcher's FIFO (before: the restart was refused, the FIFO being open in
+#   this shell);
+# - many (review diffrev22 L1): both members hold 1030 more descriptors on
+#   the read-write FIFO, more than the 1020 a member can be told about: the
+#   checkpoint is refused naming the limit (before: taken, the FIFO's bytes
+#   in each member's image too).
+# ~30-60 s.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_fifo
 
@@ -24,10 +38,53 @@ if [ $? = 0 ] && crs_tool "$WORK/info" cr_info "$WORK/tree.img"; then
     grep -q "FIFO $d/tree.rw (inode [0-9]*, opened read-write), holding 500 bytes: pid $PID fd [0-9]* pid [0-9]* fd " \
         "$WORK/info.out" && grep -q "FIFO $d/tree.fifo (inode [0-9]*, opened to read), holding 1000 bytes: pid $PID " \
         "$WORK/info.out" && grep -q "FIFO $d/tree.fifo (inode [0-9]*, opened to write): pid " "$WORK/info.out" &&
+        grep -q "FIFO $d/tree.wait (inode [0-9]*, opened to read, no writer yet): pid $PID fd [0-9]* pid [0-9]* fd " \
+            "$WORK/info.out" &&
         crs_pass "cr_info lists the FIFOs' open files, each FIFO's bytes once" ||
         crs_fail "cr_info does not list the FIFOs: $(grep FIFO "$WORK/info.out" | head -n 4)"
 else
     crs_fail "cr_checkpoint --tree or cr_info: $(head -n 2 "$WORK/ck.err" "$WORK/info.err")"
 fi
 crs_finish "$d" orig || crs_fail "info: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
+
+# jobserver: the launcher's FIFO (two tokens), held by this shell throughout
+crs_need_tools cr_restart
+mkfifo "$WORK/jobserver" || crs_fail "jobserver: mkfifo"
+exec 7<>"$WORK/jobserver"
+printf ab >&7
+launcher=(bash -c 'exec 5<>"$1" && exec "${@:2}"' launcher "$WORK/jobserver")
+r=$WORK/jref
+crs_uninterrupted "$r" ref "${launcher[@]}" "$CRS_BIN/crt_treefifo" jobserver >/dev/null
+crs_after_point 1 "$r/ref.out" >"$WORK/jref.after1"
+d=$WORK/jobs
+crs_start_or_end "jobserver: the program never got ready" "$d" "${launcher[@]}" "$CRS_TOOLS/cr_run" \
+    "$CRS_BIN/crt_treefifo" jobserver
+crs_tool "$WORK/jck" cr_checkpoint --tree --kill -f "$WORK/jobs.img" "$PID"
+st=$?
+if [ "$st" = 0 ]; then
+    crs_wait_status "$d/orig" 30 >/dev/null
+    touch "$d/go.1" "$d/go.2"
+    rm -f "$d"/ready.*
+    st=$(cd "$d" && crs_run "$WORK/jr" "${launcher[@]}" "$CRS_TOOLS/cr_restart" "$WORK/jobs.img")
+    crs_expect_run "jobserver: the members' inherited FIFO is their launcher's again after the restart" \
+        "$WORK/jref.after1" "$WORK/jr" "$st"
+else
+    crs_fail "jobserver: cr_checkpoint --tree --kill: $(crs_status_text "$st"): $(head -n 1 "$WORK/jck.err")"
+    crs_finish "$d" orig || true
+fi
+exec 7<&-
+
+# many: past the descriptors a member can be told about
+hard=$(ulimit -Hn)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 1100 ]; then
+    d=$WORK/many
+    crs_start_or_end "many: the program never got ready" "$d" bash -c 'ulimit -Sn 1100 && exec "$@"' many \
+        "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_treefifo" many
+    crs_tool "$WORK/mck" cr_checkpoint --tree -f "$WORK/many.img" "$PID"
+    crs_expect_refusal "many: 1030 shared descriptors with a FIFO among them, refused naming the limit" \
+        "$WORK/mck.err" $? "1020"
+    crs_finish "$d" orig || crs_fail "many: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+else
+    crs_note "many: skipped (the hard limit of open files, $hard, is under 1100)"
+fi
 crs_summary crs_tree_fifo

@@ -10,13 +10,27 @@
  * and tree.rw's 6, and no more. At point 2 tree.fifo holds the child's 200
  * bytes, tree.rw the program's 300, which each takes from the other after
  * it. Each member getting a copy of its own (or the bytes twice) shows as
- * bytes missing or read twice. Contract: crt_common.h.
+ * bytes missing or read twice. tree.wait: opened O_RDONLY|O_NONBLOCK before
+ * the fork (one open file for both), then made blocking, and no writer
+ * opened it yet (a forked FIFO server waiting for its first client): after
+ * point 1 poll reports nothing on it (no hang-up: review diffrev22 HIGH),
+ * its first client reaches it, and it reports hang-up once that client is
+ * gone, as at point 2.
+ *
+ * Argument "jobserver": descriptor 5 is the launcher's FIFO (opened O_RDWR,
+ * a make job server holding tokens), inherited by both members; after point
+ * 1 each takes a token from it and gives it back (the restart must give
+ * them the launcher's again, not a FIFO of their own: review diffrev22 M1).
+ * Argument "many": the program and its child hold 1030 more descriptors on
+ * tree.rw (checkpointing the tree is refused: review diffrev22 L1).
+ * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,7 +38,17 @@
 #include <unistd.h>
 
 static char a1000[1000], b500[500], c200[200], d300[300], got[2000];
-static int sfd, rwfd, ready[2], go[2];
+static int sfd, rwfd, wfd, jobs, ready[2], go[2];
+
+/* A token from the job server on descriptor 5, given back. */
+static int token(void)
+{
+    char c;
+    ssize_t n;
+    while ((n = read(5, &c, 1)) < 0 && errno == EINTR)
+        ;
+    return n == 1 && write(5, &c, 1) == 1 ? 0 : -1;
+}
 
 /* Reads what the non-blocking descriptor holds now, up to len bytes. */
 static ssize_t read_now(int fd, char *buf, size_t len)
@@ -67,6 +91,8 @@ static void __attribute__((noreturn)) child(void)
         _exit(3);
     if (read_now(rwfd, got, sizeof got) != (ssize_t)sizeof b500 || memcmp(got, b500, sizeof b500))
         _exit(4);   /* tree.rw's 500 bytes, once */
+    if (jobs && token())
+        _exit(9);
     if (write(rwfd, "child1", 6) != 6 || write(w, "after1", 6) != 6 || say_word(ready[1], 'a'))
         _exit(5);
     if (wait_word(go[0]) != 'f' || write(w, c200, sizeof c200) != (ssize_t)sizeof c200 || say_word(ready[1], 'f'))
@@ -78,11 +104,14 @@ static void __attribute__((noreturn)) child(void)
     _exit(0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    jobs = argc > 1 && !strcmp(argv[1], "jobserver");
+    int many = argc > 1 && !strcmp(argv[1], "many");
     unlink("tree.fifo");
     unlink("tree.rw");
-    if (mkfifo("tree.fifo", 0600) != 0 || mkfifo("tree.rw", 0600) != 0)
+    unlink("tree.wait");
+    if (mkfifo("tree.fifo", 0600) != 0 || mkfifo("tree.rw", 0600) != 0 || mkfifo("tree.wait", 0600) != 0)
         crt_die("mkfifo: %s", strerror(errno));
     crt_fill(a1000, sizeof a1000, 11);
     crt_fill(b500, sizeof b500, 13);
@@ -90,8 +119,14 @@ int main(void)
     crt_fill(d300, sizeof d300, 19);
     sfd = open("tree.fifo", O_RDONLY | O_NONBLOCK);
     rwfd = open("tree.rw", O_RDWR | O_NONBLOCK);
-    if (sfd < 0 || rwfd < 0 || pipe(ready) != 0 || pipe(go) != 0)
+    wfd = open("tree.wait", O_RDONLY | O_NONBLOCK);
+    if (sfd < 0 || rwfd < 0 || wfd < 0 || fcntl(wfd, F_SETFL, 0) != 0 || pipe(ready) != 0 || pipe(go) != 0)
         crt_die("opening the FIFOs or pipes: %s", strerror(errno));
+    if (jobs && fcntl(5, F_GETFD) < 0)
+        crt_die("jobserver: descriptor 5 is not open: %s", strerror(errno));
+    for (int i = 0; many && i < 1030; i++)
+        if (fcntl(rwfd, F_DUPFD, 10) < 0)
+            crt_die("many: descriptor %d on tree.rw: %s (ulimit -n 1100 first)", i, strerror(errno));
     if (write(rwfd, b500, sizeof b500) != (ssize_t)sizeof b500)
         crt_die("filling tree.rw: %s", strerror(errno));
     pid_t kid = fork();
@@ -109,7 +144,28 @@ int main(void)
 
     if (say_word(go[1], '1') || wait_word(ready[0]) != 'a')
         crt_die("the child did not go on after point 1");
-    ssize_t n = read_now(sfd, got, sizeof got);
+    if (jobs) {
+        int tk = token();
+        crt_check("the launcher's job server: the program and its child each took a token and gave it back",
+                  tk == 0, "descriptor 5: %s", strerror(errno));
+    }
+    ssize_t n;
+    struct pollfd pw = { .fd = wfd, .events = POLLIN };
+    int pr = poll(&pw, 1, 0), fl = fcntl(wfd, F_GETFL);
+    crt_check("tree.wait: no writer yet, poll reports nothing (no hang-up), still blocking",
+              pr == 0 && fl >= 0 && !(fl & O_NONBLOCK), "poll %d, revents 0x%x, flags 0%o", pr, (unsigned)pw.revents,
+              (unsigned)fl);
+    int cw = open("tree.wait", O_WRONLY | O_NONBLOCK);
+    ssize_t cn = cw >= 0 ? write(cw, "client", 6) : -1;
+    pr = poll(&pw, 1, 0);
+    n = pr == 1 && (pw.revents & POLLIN) ? read(wfd, got, sizeof got) : -1;
+    if (cw >= 0)
+        close(cw);
+    int hup = poll(&pw, 1, 0) == 1 && (pw.revents & POLLHUP);
+    crt_check("tree.wait: its first client reaches it by its path, then hang-up once that client is gone",
+              cw >= 0 && cn == 6 && n == 6 && !memcmp(got, "client", 6) && hup, "open %d, write %zd, read %zd, hup %d",
+              cw, cn, n, hup);
+    n = read_now(sfd, got, sizeof got);
     crt_check("tree.fifo: the child's 1000 bytes and 'after1', once, in order",
               n == 1006 && !memcmp(got, a1000, 1000) && !memcmp(got + 1000, "after1", 6), "read %zd bytes", n);
     n = read_now(rwfd, got, sizeof got);
@@ -140,5 +196,9 @@ int main(void)
     crt_check("tree.fifo: the child's 200 bytes, once", n == 200 && !memcmp(got, c200, 200), "read %zd bytes", n);
     n = read_now(rwfd, got, sizeof got);
     crt_check("tree.rw: empty now", n == 0, "read %zd bytes", n);
+    pw.revents = 0;
+    pr = poll(&pw, 1, 0);
+    crt_check("tree.wait: hang-up still (its client came and went)", pr == 1 && pw.revents == POLLHUP,
+              "poll %d, revents 0x%x", pr, (unsigned)pw.revents);
     crt_finish();
 }
