@@ -77,7 +77,7 @@ done
 
 # --no-restore-pid with a tree: refused in one line, nothing left running; its file cut short:
 # the advice for a tree (below)
-crs_need_tools cr_run cr_checkpoint cr_restart
+crs_need_tools cr_run cr_checkpoint cr_restart cr_info
 d=$WORK/nopid
 CRT_TREE=children crs_start_or_end "nopid: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
 crs_tool "$WORK/ck" cr_checkpoint --tree --kill -f "$WORK/ck.img" "$PID" ||
@@ -90,8 +90,21 @@ crs_expect_refusal "cr_restart --no-restore-pid of a tree" "$WORK/np.err" $? "--
 # the same tree's file damaged (8 bytes flipped in the middle: a member's chunk) and cut short
 # (the table names more than is there): one line naming what is wrong and cr_restart's way on for
 # a tree, not the image reader's "use an earlier checkpoint" (nor nothing, for the table)
+# Bytes between member images are under no checksum: the flip must land where cr_info --verify
+# sees it, or the restart would succeed and wait on its go files instead of being refused.
 sz=$(stat -c %s "$WORK/ck.img")
-for c in flipped:$((sz / 2)) short:$((sz * 3 / 4)); do
+flip=
+for at in $((sz / 2)) $((sz / 3)) $((sz * 2 / 3)) $((sz / 5)) $((sz * 4 / 5)); do
+    "$REVIVE_BUILDDIR/tests/crs/base/crt_imgtool" flipcopy "$WORK/ck.img" "$WORK/bad.img" "$at"
+    "$CRS_TOOLS/cr_info" --verify "$WORK/bad.img" >/dev/null 2>&1 || { flip=$at; break; }
+done
+cases="short:$((sz * 3 / 4))"
+if [ -n "$flip" ]; then
+    cases="flipped:$flip $cases"
+else
+    crs_fail "no flipped offset of the tree's file made cr_info --verify fail"
+fi
+for c in $cases; do
     if [ "${c%%:*}" = flipped ]; then
         "$REVIVE_BUILDDIR/tests/crs/base/crt_imgtool" flipcopy "$WORK/ck.img" "$WORK/bad.img" "${c#*:}"
     else
