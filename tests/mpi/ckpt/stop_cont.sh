@@ -15,7 +15,10 @@ flavor=$1
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-np=4 steps=600 ms=100 rounds=${STOP_CONT_ROUNDS:-3}
+# paced 60 s at least (the six rounds took 43 steps of 300 ms, 145 of 100 ms, at load 15-18):
+# 200 steps of 300 ms, not 600 of 100, the same time for the rounds and a third of the steps the
+# job then runs at full speed and the native run runs (MPICH's native ranks spin)
+np=4 steps=200 ms=300 rounds=${STOP_CONT_ROUNDS:-3}
 ck_workdir stop
 # ranks JOB: the job's rank processes (the test program under Revive's launcher)
 ranks() { local p; for p in $(descendants $1); do [ "$(cat /proc/$p/comm 2>/dev/null)" = "rst_prog-$flavor" ] && echo $p; done; }
@@ -67,6 +70,7 @@ for round in $(seq $rounds); do
 done
 # the rest at full speed
 kill -CONT "${rk[@]}" $launcher_pid $c 2>/dev/null
+echo "the rounds took $(nsteps out.0) of $steps paced steps"
 rm -f pace
 wait $job; st=$?
 run_native $np "$prog" $steps --sleep-ms 0 >native.out 2>native.err
