@@ -144,6 +144,20 @@ static inline void pml_idle_lib_leave(struct pml_slot *t, uint32_t was)
 {
     t->lib_wait = was;
 }
+/* CALL (an int) between pml_idle_lib_enter and leave on slot T: a call of the library that may
+ * wait inside it for other ranks and has no nonblocking form the layer waits on instead (win.c's
+ * epochs and locks; the generated blocking collectives and communicator creations, gen_mpi.py:
+ * MPICH's ranks spun in MPI_Intercomm_create and MPI_Comm_create_group for the late half of
+ * rst_cross-mpich's ranks). */
+#define PML_LIB_WAIT(t, call)                                                                 \
+    ({                                                                                        \
+        struct pml_slot *s_ = (t);                                                            \
+        uint32_t was_ = s_ ? pml_idle_lib_enter(s_) : 0;                                      \
+        int r_ = (call);                                                                      \
+        if (s_)                                                                               \
+            pml_idle_lib_leave(s_, was_);                                                     \
+        r_;                                                                                   \
+    })
 
 /* The lower half's request of a blocking collective's nonblocking form, completed by an idle
  * wait (no parking: the thread is inside the collective, as in the blocking call). */

@@ -580,7 +580,7 @@ int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
         return pml_not_ready("MPI_Comm_idup");
     PML_COLL_ENTER(PML_FID_MPI_Comm_idup, comm, 1);
     MPI_Comm r = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_NULL));
-    int rc = pml_L.MPI_Comm_dup((MPI_Comm)pml_v2r(PML_H(comm)), &r);
+    int rc = PML_LIB_WAIT(t_, pml_L.MPI_Comm_dup((MPI_Comm)pml_v2r(PML_H(comm)), &r));
     if (rc == MPI_SUCCESS) {
         *newcomm = (MPI_Comm)pml_new(PML_COMM, PML_H(r));
         pml_comm_created(PML_H(*newcomm), PML_FID_MPI_Comm_idup);
@@ -603,8 +603,8 @@ int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI
         return pml_not_ready("MPI_Comm_idup_with_info");
     PML_COLL_ENTER(PML_FID_MPI_Comm_idup_with_info, comm, 1);
     MPI_Comm r = (MPI_Comm)pml_v2r(PML_H(MPI_COMM_NULL));
-    int rc = pml_L.MPI_Comm_dup_with_info((MPI_Comm)pml_v2r(PML_H(comm)),
-                                          (MPI_Info)pml_v2r(PML_H(info)), &r);
+    int rc = PML_LIB_WAIT(t_, pml_L.MPI_Comm_dup_with_info((MPI_Comm)pml_v2r(PML_H(comm)),
+                                                           (MPI_Info)pml_v2r(PML_H(info)), &r));
     if (rc == MPI_SUCCESS) {
         *newcomm = (MPI_Comm)pml_new(PML_COMM, PML_H(r));
         pml_comm_created(PML_H(*newcomm), PML_FID_MPI_Comm_idup_with_info);

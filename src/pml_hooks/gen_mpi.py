@@ -446,6 +446,11 @@ def gen_plain(f, fid, funcs):
     for l in pre:
         out.append('    ' + l)
     call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
+    if coll and coll[2] and f.ret == 'int':
+        # a blocking collective or creation waits inside the library for the other members
+        # (MPI_Intercomm_create, MPI_Comm_split...): with REVIVE_MPI_YIELD_WHEN_IDLE its empty
+        # progress turns are idle ones (ckpt.h, PML_LIB_WAIT), as in win.c's epochs
+        call = 'PML_LIB_WAIT(t_, %s)' % call
     nb = idle_form(f, funcs)
     if nb:
         # REVIVE_MPI_YIELD_WHEN_IDLE: the nonblocking form, completed by a wait that does not

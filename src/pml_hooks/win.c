@@ -342,15 +342,7 @@ int PMPI_Win_create_dynamic(MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias(
 /* A call of the library that may wait inside it (an epoch's synchronisation, a lock, a free),
  * its UCX progress turns idle ones with REVIVE_MPI_YIELD_WHEN_IDLE=1 (ckpt.h, pml_idle_lib_enter):
  * MPICH's ranks spun there (rst_xlock-mpich: 112.7 s of CPU, 25.6 s with this). */
-#define LIB_WAIT(call)                                                                        \
-    ({                                                                                        \
-        struct pml_slot *s_ = pml_self;                                                       \
-        uint32_t was_ = s_ ? pml_idle_lib_enter(s_) : 0;                                      \
-        int r_ = (call);                                                                      \
-        if (s_)                                                                               \
-            pml_idle_lib_leave(s_, was_);                                                     \
-        r_;                                                                                   \
-    })
+#define LIB_WAIT(call) PML_LIB_WAIT(pml_self, call)
 
 int MPI_Win_free(MPI_Win *win)
 {

@@ -8,7 +8,8 @@
  * With RMA (a second argument 1): also a wait for an exclusive lock that rank 0 holds
  * (MPI_Win_lock, MPI_Accumulate, MPI_Win_unlock: MPICH waits in the unlock) and for rank 0's
  * post (MPI_Win_start, MPI_Put, MPI_Win_complete): waits inside the library, where MPICH over
- * UCX polled flat out even with the setting (the layer's own waits do not run there).
+ * UCX polled flat out even with the setting (the layer's own waits do not run there); then
+ * for rank 0 in MPI_Comm_split and MPI_Intercomm_create (waits inside the library too).
  * Usage: idle [WAIT_MS [RMA]] */
 #define _GNU_SOURCE
 #include <mpi.h>
@@ -190,6 +191,23 @@ int main(int argc, char **argv)
             check(MPI_Win_unlock(0, win), "MPI_Win_unlock");
         }
         check(MPI_Win_free(&win), "MPI_Win_free");
+        /* communicator creations: the others wait inside the library for rank 0 (MPICH's
+         * ranks spun there: rst_cross-mpich) */
+        MPI_Comm half, inter;
+        before();
+        check(MPI_Comm_split(MPI_COMM_WORLD, me % 2, me, &half), "MPI_Comm_split");
+        after("MPI_Comm_split");
+        check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+        before();
+        check(MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, me % 2 ? 0 : 1, 7, &inter),
+              "MPI_Intercomm_create");
+        after("MPI_Intercomm_create");
+        int hs, rs;
+        MPI_Comm_size(half, &hs);
+        MPI_Comm_remote_size(inter, &rs);
+        sum += 1000L * hs + 100000L * rs;
+        check(MPI_Comm_free(&inter), "MPI_Comm_free");
+        check(MPI_Comm_free(&half), "MPI_Comm_free");
     }
 
     printf("rank %d of %d: sum %ld\n", me, np, sum);
