@@ -148,6 +148,42 @@ static int find_pairs(struct tree_ckpt *t, size_t *ngroups)
     return 0;
 }
 
+/* Room for what a peek may be given beside a message: the most descriptors one
+ * SCM_RIGHTS carries (SCM_MAX_FD) and credentials. */
+struct peek_ctl {
+    union {
+        struct cmsghdr align;
+        char b[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(64)];
+    };
+};
+
+/* Whether the message a peek returned in mh carries descriptors (or more
+ * control than fits, which may hide some); the copies the peek installed in
+ * this process are closed. */
+static int peeked_rights(struct msghdr *mh)
+{
+    int rights = (mh->msg_flags & MSG_CTRUNC) != 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            rights = 1;
+            for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                int got;
+                memcpy(&got, CMSG_DATA(cm) + k * sizeof(int), sizeof got);
+                close(got);
+            }
+        }
+    return rights;
+}
+
+static int refuse_rights(struct tree_ckpt *t, const struct sock_entry *e)
+{
+    char w[64];
+    fail(t, "%s's socket at descriptor %d (one end of a socket pair members share) holds a descriptor in "
+            "flight (SCM_RIGHTS), which Revive does not restore; receive the message before the checkpoint",
+         who(t, (size_t)e->member, w, sizeof w), e->fd);
+    return -ENOTSUP;
+}
+
 /* What the socket member m holds at fd has to read, left as it was: MSG_PEEK
  * from a moving SO_PEEK_OFF (put back as it was after), through the
  * member's descriptor; a stream's bytes, or each message after its length
@@ -192,15 +228,21 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
     int head_empty = 0;
     if (buf && !stream) {
         /* the first message, without an offset: an empty one is seen even if peeked before (and is
-         * marked peeked now, so the walk below skips it) */
+         * marked peeked now, so the walk below skips it). Its descriptors are checked here: the walk
+         * never sees an empty head again (diffrev22 M2: an empty message carrying SCM_RIGHTS was
+         * kept as a plain empty one, its descriptors lost). */
+        struct peek_ctl ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = cap };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
         int off = -1;
         setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
-        head_empty = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC) == 0;
+        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
         setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
+        head_empty = n == 0;
+        if (n >= 0 && peeked_rights(&mh))
+            err = refuse_rights(t, e);
     }
-    if (head_empty) {
+    if (head_empty && !err) {
         unsigned char *d = realloc(*data, *dlen + 4);
         if (!d) {
             err = -ENOMEM;
@@ -211,7 +253,7 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
         }
     }
     for (int rounds = 0; buf && !err; rounds++) {
-        union { struct cmsghdr align; char b[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(64)]; } ctl;
+        struct peek_ctl ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = cap };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
         ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (stream ? 0 : MSG_TRUNC));
@@ -220,21 +262,8 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
                 err = -errno;
             break;
         }
-        int rights = (mh.msg_flags & MSG_CTRUNC) != 0;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-                rights = 1;
-                for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-                    int got;
-                    memcpy(&got, CMSG_DATA(cm) + k * sizeof(int), sizeof got);
-                    close(got);
-                }
-            }
-        if (rights) {
-            fail(t, "%s's socket at descriptor %d (one end of a socket pair members share) holds a descriptor in "
-                    "flight (SCM_RIGHTS), which Revive does not restore; receive the message before the checkpoint",
-                 who(t, (size_t)e->member, w, sizeof w), e->fd);
-            err = -ENOTSUP;
+        if (peeked_rights(&mh)) {
+            err = refuse_rights(t, e);
             break;
         }
         if (!stream && (size_t)n > cap) {
