@@ -8,11 +8,13 @@
 # under cr_run, and come back through cr_cycle.sh's flavours, compared with an
 # uninterrupted run: crt_static_threads (crt_threads) through every flavour
 # (what static linking changes is libcr's own start and the mechanics of each
-# flavour), crt_static_heap (crt_heap) through those that restore or keep its
-# heap: kill, twice, rr, cont, fork and compress (run, nopid, stop, term,
-# stdoutfile, tty, sigdeath and busy are how the process ends, its pid and its
-# streams, the same for both programs: crt_static_threads shows them). Built
-# with cc -static (skipped without a static libc).
+# flavour), crt_static_heap (crt_heap) through those that restore its heap or
+# keep the original's: kill, twice, nopid, rr, cont, fork, compress and busy
+# (which restores it beside the running original, as crs_hugepages and
+# crs_session run it; run, stop, term, stdoutfile, tty and sigdeath are how
+# the process ends and its streams, the same for both programs:
+# crt_static_threads shows them). A caller's CRS_FLAVOURS is used for both
+# programs. Built with cc -static (skipped without a static libc).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_static
 crs_need_tools cr_run
@@ -47,9 +49,9 @@ for p in crt_static_threads crt_static_heap; do
         crs_fail "$p is not a static executable"
         continue
     fi
-    fl=
-    [ "$p" = crt_static_heap ] && fl="kill twice rr cont fork compress"
-    if CRS_FLAVOURS=${fl:-${CRS_FLAVOURS:-}} bash "$(dirname "$0")/../cr_cycle.sh" "$p"; then
+    fl=${CRS_FLAVOURS:-}
+    [ "$p" = crt_static_heap ] && fl=${CRS_FLAVOURS:-kill twice nopid rr cont fork compress busy}
+    if CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" "$p"; then
         crs_pass "$p, static with libcr.a: ${fl:-every flavour}"
     else
         crs_fail "$p, static with libcr.a: the flavours above"
