@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CRT_EXIT_OK 42
 #define CRT_EXIT_FAIL 1
@@ -72,6 +73,11 @@ uint64_t crt_mix(uint64_t x);                       /* a 64-bit finaliser */
 uint64_t crt_hash(const void *p, size_t len, uint64_t seed);
 void crt_fill(void *p, size_t len, uint64_t seed);  /* pseudo-random bytes from seed */
 int crt_is_zero(const void *p, size_t len);
+
+/* Reads up to len bytes into buf, resuming after EINTR, until it has len, the end of the
+ * file, or an error (on a non-blocking descriptor EAGAIN: what it held is read); returns how
+ * many it read. */
+ssize_t crt_read_all(int fd, void *buf, size_t len);
 
 /* Sleeps `ms` milliseconds, resuming after EINTR. */
 void crt_sleep_ms(long ms);

@@ -22,21 +22,6 @@
 
 static char one[1500], two[2000], three[3000], got[4000];
 
-/* Reads exactly len bytes (the descriptor may be non-blocking: the bytes are there). */
-static ssize_t read_all(int fd, char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
-}
-
 static void make_fifo(const char *name)
 {
     if (mkfifo(name, 0600) != 0 && errno != EEXIST)
@@ -82,7 +67,7 @@ int main(void)
     int fl = fcntl(rw, F_GETFL);
     crt_check("fifo.rw: still open read-write, blocking", (fl & O_ACCMODE) == O_RDWR && !(fl & O_NONBLOCK),
               "flags 0%o", fl);
-    ssize_t n = read_all(rw, got, sizeof one);
+    ssize_t n = crt_read_all(rw, got, sizeof one);
     crt_check("fifo.rw: gives back its 1500 bytes, in order", n == (ssize_t)sizeof one && !memcmp(got, one, sizeof one),
               "read %zd bytes%s", n, n == (ssize_t)sizeof one ? ", different ones" : "");
     fl = fcntl(rd, F_GETFL);
@@ -90,8 +75,8 @@ int main(void)
     crt_check("fifo.two: a non-blocking reader and a blocking writer",
               (fl & O_ACCMODE) == O_RDONLY && (fl & O_NONBLOCK) && (wfl & O_ACCMODE) == O_WRONLY && !(wfl & O_NONBLOCK),
               "reader flags 0%o, writer flags 0%o", fl, wfl);
-    ssize_t a = read_all(rd_dup, got, 500);
-    ssize_t b = read_all(rd, got + 500, sizeof two - 500);
+    ssize_t a = crt_read_all(rd_dup, got, 500);
+    ssize_t b = crt_read_all(rd, got + 500, sizeof two - 500);
     crt_check("fifo.two: gives back its 2000 bytes, in order (through the dup, then the reader)",
               a == 500 && b == (ssize_t)sizeof two - 500 && !memcmp(got, two, sizeof two), "read %zd + %zd bytes",
               a, b);
@@ -108,10 +93,10 @@ int main(void)
 
     crt_checkpoint_point(2);
 
-    n = read_all(rw, got, sizeof three);
+    n = crt_read_all(rw, got, sizeof three);
     crt_check("fifo.rw: gives back its 3000 bytes", n == (ssize_t)sizeof three && !memcmp(got, three, sizeof three),
               "read %zd bytes", n);
-    n = read_all(rd, got, 6);
+    n = crt_read_all(rd, got, 6);
     crt_check("fifo.two: gives back 'second'", n == 6 && !memcmp(got, "second", 6), "read %zd bytes", n);
     meets("fifo.two", rd, 1, "point2");
     crt_finish();

@@ -22,25 +22,10 @@
 
 static char a_bytes[700], b_bytes[900], got[1000];
 
-/* Reads what the non-blocking descriptor holds, up to len bytes. */
-static ssize_t read_some(int fd, char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
-}
-
 static void gives_back(const char *name, int fd, const char *want, size_t len)
 {
     char what[128];
-    ssize_t n = read_some(fd, got, sizeof got);
+    ssize_t n = crt_read_all(fd, got, sizeof got);
     snprintf(what, sizeof what, "%s: gives back its own %zu bytes, and no more", name, len);
     crt_check(what, n == (ssize_t)len && !memcmp(got, want, len), "read %zd bytes%s", n,
               n == (ssize_t)len ? ", different ones" : "");

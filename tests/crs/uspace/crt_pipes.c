@@ -25,21 +25,6 @@
 
 static char msg[3000], big[BIG], got[BIG + 16], tail[2000];
 
-/* Reads exactly len bytes from a blocking fd; returns what it read. */
-static ssize_t read_all(int fd, char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
-}
-
 int main(void)
 {
     int a[2], b[2], w[2], r[2], a_dup, fl;
@@ -66,8 +51,8 @@ int main(void)
 
     crt_checkpoint_point(1);
 
-    n = read_all(a_dup, got, 1000);
-    m = read_all(a[0], got + 1000, sizeof msg - 1000);
+    n = crt_read_all(a_dup, got, 1000);
+    m = crt_read_all(a[0], got + 1000, sizeof msg - 1000);
     crt_check("self-pipe gives back 3000 bytes, in order",
               n + m == (ssize_t)sizeof msg && !memcmp(got, msg, sizeof msg),
               "%zd + %zd bytes, %s", n, m,
@@ -80,11 +65,11 @@ int main(void)
     crt_check("and is still non-blocking", n < 0 && errno == EAGAIN && (fl & O_NONBLOCK),
               "read gave %zd (%s), flags 0%o", n, n < 0 ? strerror(errno) : "data", fl);
     n = write(a[1], "again", 5);
-    m = read_all(a[0], t, 5);
+    m = crt_read_all(a[0], t, 5);
     crt_check("self-pipe still works", n == 5 && m == 5 && !memcmp(t, "again", 5),
               "write %zd, read %zd", n, m);
 
-    n = read_all(w[0], got, sizeof tail + 10);
+    n = crt_read_all(w[0], got, sizeof tail + 10);
     m = read(w[0], t, sizeof t);
     crt_check("a pipe without writers gives its 2000 bytes, then end of file",
               n == (ssize_t)sizeof tail && !memcmp(got, tail, sizeof tail) && m == 0,
@@ -101,7 +86,7 @@ int main(void)
 
     crt_checkpoint_point(2);
 
-    m = read_all(a_dup, got, 5 + sizeof big);
+    m = crt_read_all(a_dup, got, 5 + sizeof big);
     crt_check("self-pipe gives back 'again' and 60 KiB, in order",
               m == (ssize_t)(5 + sizeof big) && !memcmp(got, "again", 5) &&
                   !memcmp(got + 5, big, sizeof big),

@@ -56,20 +56,6 @@ static void must(int ok, const char *what)
         crt_die("%s: %s", what, strerror(errno));
 }
 
-static ssize_t read_all(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = recv(fd, (char *)buf + got, len - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
-
 static struct sockaddr_in tl3_addr, tpend_addr;
 
 /* A new connection to tl3, left waiting to be accepted. */
@@ -223,7 +209,7 @@ static void check(const char *when)
         crt_check(name, cond, __VA_ARGS__);                \
     } while (0)
 
-    ssize_t n = read_all(us[1], buf, 4), m = read_all(us[0], got, sizeof big);
+    ssize_t n = crt_read_all(us[1], buf, 4), m = crt_read_all(us[0], got, sizeof big);
     CHECK("stream socketpair: 'ping' one way, 100 KB the other, in order",
           n == 4 && !memcmp(buf, "ping", 4) && m == (ssize_t)sizeof big && !memcmp(got, big, sizeof big),
           "%zd and %zd bytes", n, m);
@@ -236,10 +222,10 @@ static void check(const char *when)
     na = recv(usp[1], a, 8, MSG_DONTWAIT);
     nb = recv(usp[1], buf, sizeof buf, MSG_DONTWAIT);
     CHECK("seqpacket socketpair: two records", na == 8 && !memcmp(a, "record-a", 8) && nb == 9, "%zd %zd", na, nb);
-    n = read_all(acc, buf, 5);
+    n = crt_read_all(acc, buf, 5);
     CHECK("unix accepted connection: 'hello' queued for the server end", n == 5 && !memcmp(buf, "hello", 5), "%zd", n);
     must(send(acc, "back", 4, 0) == 4, "send back");
-    n = read_all(cli, buf, 4);
+    n = crt_read_all(cli, buf, 4);
     CHECK("unix accepted connection: data flows back", n == 4 && !memcmp(buf, "back", 4), "%zd", n);
     struct sockaddr_un sun;
     socklen_t l = sizeof sun;
@@ -248,7 +234,7 @@ static void check(const char *when)
           sun.sun_path);
     int p2 = accept(ul, NULL, NULL);
     CHECK("unix listener: the connection that waited is accepted now, and works",
-          p2 >= 0 && send(pend, "w", 1, 0) == 1 && read_all(p2, buf, 1) == 1 && buf[0] == 'w', "accept %d", p2);
+          p2 >= 0 && send(pend, "w", 1, 0) == 1 && crt_read_all(p2, buf, 1) == 1 && buf[0] == 'w', "accept %d", p2);
     close(p2);
     pend = socket(AF_UNIX, SOCK_STREAM, 0);   /* one waiting again for the next point */
     must(connect(pend, (struct sockaddr *)&ul_addr, sizeof ul_addr) == 0, "connect pend");
@@ -259,8 +245,8 @@ static void check(const char *when)
     close(x);
     close(y);
 
-    n = read_all(tacc, buf, 5);
-    m = read_all(tcli, got, 4000);
+    n = crt_read_all(tacc, buf, 5);
+    m = crt_read_all(tcli, got, 4000);
     CHECK("TCP connection: bytes queued both ways come out in order",
           n == 5 && !memcmp(buf, "tcp->", 5) && m == 4000 && !memcmp(got, big, 4000), "%zd and %zd", n, m);
     struct sockaddr_in pa;
@@ -292,8 +278,8 @@ static void check(const char *when)
     close(x);
     close(y);
     /* a byte each way, read at once: the pair stays empty, so its client end ends in TIME-WAIT */
-    n = send(tcli2, "c", 1, 0) == 1 && read_all(tacc2, buf, 1) == 1 && buf[0] == 'c' && send(tacc2, "s", 1, 0) == 1 &&
-        read_all(tcli2, buf, 1) == 1 && buf[0] == 's';
+    n = send(tcli2, "c", 1, 0) == 1 && crt_read_all(tacc2, buf, 1) == 1 && buf[0] == 'c' &&
+        send(tacc2, "s", 1, 0) == 1 && crt_read_all(tcli2, buf, 1) == 1 && buf[0] == 's';
     CHECK("TCP connection of that listener: data flows both ways", n == 1, "%zd", n);
     struct sockaddr_in from;
     socklen_t lf = sizeof from;
@@ -303,8 +289,8 @@ static void check(const char *when)
         close(p3);
         lf = sizeof from;
     }
-    n = p3 >= 0 && send(tpend, "t", 1, 0) == 1 && read_all(p3, buf, 1) == 1 && buf[0] == 't' &&
-        send(p3, "u", 1, 0) == 1 && read_all(tpend, buf, 1) == 1 && buf[0] == 'u';
+    n = p3 >= 0 && send(tpend, "t", 1, 0) == 1 && crt_read_all(p3, buf, 1) == 1 && buf[0] == 't' &&
+        send(p3, "u", 1, 0) == 1 && crt_read_all(tpend, buf, 1) == 1 && buf[0] == 'u';
     CHECK("TCP listener: the connection that waited is accepted now, from its client's address, and works",
           n == 1 && from.sin_port == tpend_addr.sin_port && from.sin_addr.s_addr == tpend_addr.sin_addr.s_addr,
           "accept %d, data %zd, from port %u (the client's: %u)", p3, n, ntohs(from.sin_port),
