@@ -57,29 +57,35 @@ else
 fi
 crs_finish "$d" orig || crs_fail "info: the program after the checkpoint: $(crs_status_text "$FINISH_STATUS")"
 
+# refused KIND WHAT TEXT: crt_treekobj with CRT_TREEKOBJ=KIND (in $WORK/KIND), whose
+# "cr_checkpoint --tree" is refused in one line (WHAT) holding TEXT, with @PID@ in it the
+# program's pid; the message is in $WORK/KIND.ck.err; no file is left. The program waits at
+# point 1 until ran_on.
+refused() {
+    local kind=$1 d=$WORK/$1
+    CRT_TREEKOBJ=$kind crs_start_or_end "$kind: the program never got ready" "$d" "$CRS_TOOLS/cr_run" \
+        "$CRS_BIN/crt_treekobj"
+    crs_tool "$WORK/$kind.ck" cr_checkpoint --tree -f "$WORK/$kind.img" "$PID"
+    crs_expect_refusal "$2" "$WORK/$kind.ck.err" $? "${3//@PID@/$PID}"
+    [ -e "$WORK/$kind.img" ] && crs_fail "$kind: the refused checkpoint left a file"
+}
+# ran_on KIND WHAT: the program of `refused KIND` runs on to its end (WHAT: what that shows)
+ran_on() {
+    crs_finish "$WORK/$1" orig && crs_pass "$1: $2" || crs_fail "$1: the program after the refusal:" \
+        "$(crs_status_text "$FINISH_STATUS"): $(grep FAIL "$WORK/$1/orig.out")"
+}
+
 # a shared inotify with an unread event: refused in one line naming it and
 # both holders, no file; the program and its child then read exactly their
 # events (nothing of libcr's, none taken from the other)
-d=$WORK/unread
-CRT_TREEKOBJ=unread crs_start_or_end "unread: the program never got ready" "$d" "$CRS_TOOLS/cr_run" \
-    "$CRS_BIN/crt_treekobj"
-crs_tool "$WORK/uc" cr_checkpoint --tree -f "$WORK/unread.img" "$PID"
-crs_expect_refusal "--tree: an inotify both members hold, with an unread event" "$WORK/uc.err" $? \
-    "an inotify shared by members of the tree (process $PID 'crt_treekobj' at descriptor "
-grep -q "holds [0-9]* bytes of unread events" "$WORK/uc.err" || crs_fail "unread: the refusal does not say why"
-[ -e "$WORK/unread.img" ] && crs_fail "unread: the refused checkpoint left a file"
-crs_finish "$d" orig && crs_pass "unread: the program and its child read their own events after the refusal" ||
-    crs_fail "unread: the program after the refusal: $(crs_status_text "$FINISH_STATUS"): $(grep FAIL "$d/orig.out")"
+refused unread "--tree: an inotify both members hold, with an unread event" \
+    "an inotify shared by members of the tree (process @PID@ 'crt_treekobj' at descriptor "
+grep -q "holds [0-9]* bytes of unread events" "$WORK/unread.ck.err" || crs_fail "unread: the refusal does not say why"
+ran_on unread "the program and its child read their own events after the refusal"
 # a watch the child added to the epoll shared across fork, of a pipe of its own (issue 10):
 # not restorable yet; refused in one line that names that case (before, the message said the
 # process had closed the descriptor), no file; the program runs on
-d=$WORK/childwatch
-CRT_TREEKOBJ=childwatch crs_start_or_end "childwatch: the program never got ready" "$d" "$CRS_TOOLS/cr_run" \
-    "$CRS_BIN/crt_treekobj"
-crs_tool "$WORK/cw" cr_checkpoint --tree -f "$WORK/childwatch.img" "$PID"
-crs_expect_refusal "--tree: a watch the child added to the shared epoll" "$WORK/cw.err" $? \
+refused childwatch "--tree: a watch the child added to the shared epoll" \
     "or another process's that shares the epoll (a child that added the watch after fork"
-[ -e "$WORK/childwatch.img" ] && crs_fail "childwatch: the refused checkpoint left a file"
-crs_finish "$d" orig && crs_pass "childwatch: the program and its child run on after the refusal" ||
-    crs_fail "childwatch: the program after the refusal: $(crs_status_text "$FINISH_STATUS"): $(grep FAIL "$d/orig.out")"
+ran_on childwatch "the program and its child run on after the refusal"
 crs_summary crs_tree_kobj
