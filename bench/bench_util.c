@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "common/procfs.h"
 
 static void die(const char *what)
 {
@@ -67,19 +68,14 @@ static void sleep_ns(long ns)
 	nanosleep(&d, NULL);
 }
 
-/* 1 while pid exists and is not a zombie. */
+/* 1 while pid exists and is not a zombie (src/common's /proc readers). */
 static int alive(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char buf[2048]; /* more than a stat line holds: 52 fields */
+	if (revive_proc_read(pid, 0, "stat", buf, sizeof buf) < 0)
 		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');
-	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+	char st = revive_stat_state(buf);
+	return st != 'Z' && st != 'X';
 }
 
 static void close_from(int first)

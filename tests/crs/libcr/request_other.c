@@ -14,20 +14,13 @@
 #include <unistd.h>
 
 #include "libcr.h"
+#include "common/procfs.h"
 
-/* Whether process pid shows state T (stopped) in /proc. */
+/* Whether process pid shows state T (stopped) in /proc (src/common's /proc readers). */
 static int stopped(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] == 'T';
+    char buf[2048]; /* more than a stat line holds: 52 fields */
+    return revive_proc_read(pid, 0, "stat", buf, sizeof buf) > 0 && revive_stat_state(buf) == 'T';
 }
 
 int main(int argc, char **argv)
