@@ -138,6 +138,11 @@ static int holding;
  * only the application's wait makes them fewer, which no retry waits for. */
 static int zombies_over;
 
+/* The last try's refusal was of a passing state (crs_ckpt_result.passing): a client of a system
+ * daemon with the reply to its request waiting unread, which the rank's thread reads as soon as
+ * it runs (pml_capture tries again). */
+static int request_in_progress;
+
 /* Every thread of the rank is parked (and every member's operations on its windows completed:
  * the settle's last barrier came before the capture): the library's window memory is copied
  * now, so the image has what the application's threads stored in it up to where they stopped
@@ -236,12 +241,14 @@ static int rank_has_children(void)
  * apart (review of session 10: a job running a command each step could almost never be
  * checkpointed). A child that has ended and was not reaped (a zombie) is no obstacle: the image
  * keeps its pid and status and the restarted rank makes it again (children.c); more than it
- * keeps refuse at once (copy_windows: no try waits for the application's wait). */
+ * keeps refuse at once (copy_windows: no try waits for the application's wait). A client of a
+ * system daemon with a reply waiting unread (a request in progress) is tried again the same way
+ * (issue 7). */
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
     double first = revive_mono_s();
-    for (int attempt = 1, kids = 0;; attempt++) {
+    for (int attempt = 1, kids = 0, busy = 0;; attempt++) {
         double start = revive_mono_s();
         loader_busy = arena_busy = 0;
         will_hold = hold || pml_win_lib_memory() || crs_seccomp_notes_any();
@@ -250,11 +257,30 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
         pml_restart_on_parked(r->parked);
-        zombies_over = 0;
+        zombies_over = request_in_progress = 0;
         int e = capture_once(image_path, r, hold);
         pml_restart_on_parked(NULL);
         if (e == -ENOTSUP && zombies_over)
             return e; /* at once, its message from copy_windows */
+        /* A request to a system daemon in progress, its reply waiting unread (libcr's refusal,
+         * crs_ckpt_result.passing): the rank's thread reads it as soon as it runs, so the rank is
+         * released and parked again, 20 ms apart, for up to 10 s as for a running child below
+         * (issue 7: the --term park, at any moment, caught a rank after the reply arrived and
+         * before its recv returned, and the snapshot was refused at once). */
+        if (e && request_in_progress) {
+            double now = revive_mono_s();
+            if (++busy >= 3 && now - first >= 10) {
+                char was[sizeof r->err];
+                memcpy(was, r->err, sizeof was);
+                snprintf(r->err, sizeof r->err, "%.330s; it was so at each of %d tries over %d s (is "
+                         "the rank stopped or blocked before it reads the reply, or did the service send "
+                         "only part of it?)", was, busy, (int)(now - first + 0.5));
+                return e;
+            }
+            struct timespec d = {0, 20 * 1000 * 1000};
+            nanosleep(&d, NULL);
+            continue;
+        }
         /* the child may have been reaped between libcr's look and ours: its refusal
          * (src/crs/uspace/capture_children.c) names child processes */
         if (e == -ENOTSUP && !loader_busy && !arena_busy &&
@@ -421,6 +447,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     holding = hold && rc == 0;
     pml_restart_done(0, NULL, 0);
     if (rc) {
+        request_in_progress = res.passing;
         snprintf(r->err, sizeof r->err, "%s", res.err);
         crs_durable_abort(&d);
         return rc;

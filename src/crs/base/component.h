@@ -100,6 +100,9 @@ struct crs_ckpt_opts {
      * held until then (crs_seccomp_restore_waiting: hold_restarted must say
      * 1 for each). 0: they go in at the end of the restart. */
     int seccomp_later;
+    /* 1: a refusal of a passing state (crs_ckpt_result.passing) is not given to after_write:
+     * the caller tries again and reports the last try's outcome itself. */
+    int passing_quiet;
     void *arg;
 };
 
@@ -115,6 +118,11 @@ struct crs_ckpt_result {
      * more mappings than a restart on this machine can make (vm.max_map_count); "" when none.
      * Given to after_write as its message on success. */
     char warn[400];
+    /* The refusal (status non-zero) is of a passing state that ends by itself once the
+     * program's threads run a little: a client of a system daemon's socket (syslog's, SSSD's,
+     * REVIVE_SERVICE_SOCKETS) with the reply to its request waiting unread. Trying again after
+     * releasing the threads may succeed (libcr's runtime and the MPI layer's capture do). */
+    int passing;
 };
 
 /* ---- restart ---- */

@@ -30,6 +30,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
 #include "crs/base/hooks.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "crs/base/protocol.h"
 
@@ -272,6 +273,32 @@ static int reopen_after_restart(void *arg, enum crs_hook_event event, int status
     return 0;
 }
 
+/* A refusal of a passing state (crs_ckpt_result.passing: a client of a system daemon with the
+ * reply to its request waiting unread, as when the park caught the program between the reply's
+ * arrival and its recv, issue 7) is tried again once the threads ran a little: 20 ms apart, for up
+ * to 10 s (or the park's timeout when shorter), as the MPI layer does for a rank (pml_capture). Only
+ * the last try's refusal goes to the requester (o->passing_quiet keeps the others from
+ * after_write). Not for a tree's member: its requester parks every member once. */
+static void try_passing_again(struct crs_ckpt_opts *o, struct crs_ckpt_result *res)
+{
+    double first = revive_mono_s(), limit = o->timeout_ms < 10000 ? o->timeout_ms / 1000.0 : 10;
+    int tries = 1;
+    while (res->status && res->passing && !res->restarted && revive_mono_s() - first < limit) {
+        struct timespec d = { 0, 20 * 1000 * 1000 };
+        nanosleep(&d, NULL);
+        crs->checkpoint(o, res);
+        tries++;
+    }
+    if (!res->status || !res->passing || res->restarted)
+        return;
+    char was[sizeof res->err];
+    memcpy(was, res->err, sizeof was);
+    snprintf(res->err, sizeof res->err, "%.380s; it was so at each of %d tries over %d s (is the program "
+             "stopped, or blocked before it reads the reply?)", was, tries, (int)(revive_mono_s() - first + 0.5));
+    if (o->after_write)
+        o->after_write(o->arg, res->status, res->err);
+}
+
 /* Runs one checkpoint with the callbacks around it. Returns 1 when this is
  * the restarted process. */
 static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, int already_pending)
@@ -293,6 +320,8 @@ static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, 
     if (!o->timeout_ms)
         o->timeout_ms = PARK_TIMEOUT_MS;
     crs->checkpoint(o, res);
+    if (o->passing_quiet)
+        try_passing_again(o, res);
     crs_runtime_last_status = res->status;
     crs_callbacks_after(&run, res->restarted ? 1 : res->status);
     crs_cs_request_pending(-1);
@@ -371,6 +400,7 @@ static void serve_external(int conn)
         o.after_park = external_after_park;
         o.fork_mode = x.fork_mode = 0;   /* members are released together */
     }
+    o.passing_quiet = !o.tree_member;   /* a request in progress ends by itself: try_passing_again */
     serving_conn = conn;
     o.after_write = external_after_write;
     o.arg = &x;
@@ -427,6 +457,7 @@ static void serve_slot(int i)
     o.timeout_ms = (int)s->timeout_s * 1000;
     struct slot_commit sc = { s, 0, 0, "" };
     o.after_write = slot_after_write;
+    o.passing_quiet = 1;   /* try_passing_again */
     o.arg = &sc;
     struct crs_ckpt_result res;
     struct stat st;

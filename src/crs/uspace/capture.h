@@ -129,6 +129,10 @@ struct crs_capture {
     size_t nauxv;
     uint64_t pages_stored;
     char err[512];
+    /* The refusal in err is of a passing state, which ends by itself while the program runs: a
+     * request to a system daemon in progress, its reply waiting unread (capture_sockets.c,
+     * service_client). The caller may release the threads and try again (crs_ckpt_result.passing). */
+    int passing;
 };
 
 /* Each returns 0 or -errno with c->err set to a message for the user. */

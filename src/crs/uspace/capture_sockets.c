@@ -392,8 +392,11 @@ static int listed(const char *path, const char *v)
  * connected, where the next send or receive fails (ENOTCONN, EINVAL; poll says hang-up) and
  * the client connects again. Only these: a D-Bus system bus, a database's or docker's socket
  * in /run keeps state per connection that a silent reset would lose, so it is refused by name;
- * a site adds its own daemons' sockets in REVIVE_SERVICE_SOCKETS (opts.service_sockets). One
- * with a reply waiting unread is refused (a request in progress). */
+ * a site adds its own daemons' sockets in REVIVE_SERVICE_SOCKETS (opts.service_sockets).
+ * 1: such a client. 2: such a client with a reply waiting unread: a request in progress, whose
+ * reply a reconnected client would never get; refused, but as a passing state (c->passing: the
+ * program reads the reply within moments, so its caller tries again: a --term park at any moment
+ * caught a rank between the reply's arrival and its recv, issue 7). 0: none. */
 static int service_client(const struct crs_capture *c, const struct crs_rec_socket *s,
                           const struct unix_info *u, const char *path)
 {
@@ -404,12 +407,12 @@ static int service_client(const struct crs_capture *c, const struct crs_rec_sock
         { "/var/run/nscd/socket", SOCK_STREAM },     /* nscd */
         { "/run/nscd/socket", SOCK_STREAM },
     };
-    if (s->family != AF_UNIX || s->type == SOCK_SEQPACKET || u->rq || !path[0])
-        return 0;   /* not a stream or datagram client, a reply waiting, unnamed or abstract */
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (s->type == known[i].type && listed(path, known[i].name))
-            return 1;
-    return listed(path, c->opts.service_sockets);
+    if (s->family != AF_UNIX || s->type == SOCK_SEQPACKET || !path[0])
+        return 0;   /* not a stream or datagram client, unnamed or abstract */
+    int one = listed(path, c->opts.service_sockets);
+    for (size_t i = 0; !one && i < sizeof known / sizeof *known; i++)
+        one = s->type == known[i].type && listed(path, known[i].name);
+    return !one ? 0 : u->rq ? 2 : 1;
 }
 
 /* The name of the socket a Unix socket is connected to (its peer's, as the kernel gives it),
@@ -596,7 +599,19 @@ static int describe(struct sock_scan *sc, size_t i)
             int p = sock_of_ino(c, u->peer);
             char path[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
             peer_name(s, path, sizeof path);
-            if (p < 0 && service_client(c, s, u, path)) {
+            int svc = p < 0 ? service_client(c, s, u, path) : 0;
+            if (svc == 2) {
+                /* not "another process ... close it first": the daemon is one whose clients are
+                 * let through, the request ends by itself (issue 7) */
+                crs_capture_error(c, "socket descriptor %d: a request to the service at %.200s is in "
+                                  "progress (a reply is waiting unread, %u bytes): a client of a service "
+                                  "comes back only between requests (unconnected, to connect again); let "
+                                  "the program read the reply, then checkpoint again%s", fd, path,
+                                  (unsigned)u->rq, crs_capture_ignore_hint(c));
+                c->passing = 1;
+                return 1;
+            }
+            if (svc == 1) {
                 /* reconnectable: a socket of its kind, not connected (service_client) */
                 s->state = CRS_SOCK_UNBOUND;
                 s->local_len = s->remote_len = 0;
@@ -621,7 +636,7 @@ static int describe(struct sock_scan *sc, size_t i)
                     snprintf(what, sizeof what, "is connected to%s a socket of another process (none Revive "
                                                 "can see holds it: in flight in a Unix socket message, or "
                                                 "another user's)", named);
-                if (path[0] && !u->rq)   /* how a daemon whose clients reconnect is let through */
+                if (path[0])   /* how a daemon whose clients reconnect is let through */
                     snprintf(what + strlen(what), sizeof what - strlen(what), " (a system daemon's "
                              "socket whose clients connect again by themselves, as syslog's, may be named in "
                              "REVIVE_SERVICE_SOCKETS: revive(7))");
@@ -803,6 +818,7 @@ int crs_capture_sockets(struct crs_capture *c)
     }
     for (size_t i = 0; i < c->nsockets; i++) {
         c->err[0] = 0;
+        c->passing = 0;
         e = describe(&sc, i);
         if (e < 0)
             return e;
@@ -811,6 +827,7 @@ int crs_capture_sockets(struct crs_capture *c)
             if (crs_capture_sockets_unrestorable(c, i))
                 return -ENOTSUP;
             c->err[0] = 0;
+            c->passing = 0;
         }
     }
     if ((e = tcp_waiting_ours(&sc)))

@@ -558,11 +558,12 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
         }
     }
     res->status = e;
+    res->passing = e && c->passing;
     if (e)
         snprintf(res->err, sizeof res->err, "%s", c->err);
     else
         map_count_warning(c, res->warn, sizeof res->warn);
-    if (o->after_write)
+    if (o->after_write && !(res->passing && o->passing_quiet))   /* the caller tries again */
         o->after_write(o->arg, res->status, res->status ? res->err : res->warn);
     if (!released) {
         crs_hooks_continue(res->status);

@@ -1,4 +1,4 @@
-/* rank_fdmade STEPS PACEFILE MS MODE [DIR]: descriptors a rank holds that no MPI call made,
+/* rank_fdmade STEPS PACEFILE MS MODE [DIR [HOLD]]: descriptors a rank holds that no MPI call made,
  * across a snapshot (rank_fdmade.sh). Every rank, before its steps (refuse: even and odd ranks):
  *
  *   raw  makes a Unix socketpair and an eventfd by raw system calls (syscall(SYS_socketpair),
@@ -13,7 +13,13 @@
  *        pipe), each sent "rank R step S" every step, the stream one answering "ok S". Like
  *        libc's clients, a failed send or answer closes the socket, connects again, sends again
  *        and says "rank R: reconnected to SERVICE at step S" on stderr (review 13 M4: such a
- *        connection refused every snapshot).
+ *        connection refused every snapshot). With HOLD (a step), every rank at that step, once
+ *        the stream service's answer has arrived, writes its pid to DIR/hold.R, says "rank R:
+ *        the reply of step S waits unread" and leaves it unread until DIR/go.R exists (the test
+ *        makes it once it saw the rank parked by the snapshot: a park cannot be seen from
+ *        inside, libcr resumes an interrupted sleep), then says "rank R: reads the reply of step
+ *        S" and reads it: the snapshot's park catches a request in progress, as a --term park at
+ *        any moment did once in CI (issue 7: refused, "connected to ... another process").
  *   refuse  what no snapshot can hold: an even rank a POSIX message queue (mq_open), an odd one
  *        a Unix socketpair with a descriptor in flight in it (SCM_RIGHTS, never received). The
  *        refusals must not offer --ignore-fds, which ckpt-mpirun does not have (review 13 L6).
@@ -26,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -80,7 +87,28 @@ static long long raw_step(int s)
 
 /* ---- svc ---- */
 static const char *dir;
-static int dg = -1, st = -1;
+static int dg = -1, st = -1, hold = -1;
+
+/* HOLD: the answer of step s waits unread until DIR/go.R exists (at most 300 s) */
+static void hold_reply(int fd, int s)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    char path[4200];
+    if (poll(&p, 1, 60000) != 1)
+        return;   /* no answer: ask's recv tells */
+    snprintf(path, sizeof path, "%s/hold.%d", dir, me);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path);
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+    fprintf(stderr, "rank %d: the reply of step %d waits unread\n", me, s);
+    snprintf(path, sizeof path, "%s/go.%d", dir, me);
+    struct timespec d = { 0, 20 * 1000 * 1000 };
+    for (int i = 0; i < 15000 && access(path, F_OK) != 0; i++)
+        nanosleep(&d, NULL);
+    fprintf(stderr, "rank %d: reads the reply of step %d\n", me, s);
+}
 
 static int svc_connect(int type, const char *name)
 {
@@ -101,6 +129,8 @@ static int ask(int fd, const char *req, int s)
     if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
         return -1;
     int n = snprintf(want, sizeof want, "ok %d\n", s), k = 0;
+    if (s == hold)
+        hold_reply(fd, s);
     while (k < n) {
         ssize_t r = recv(fd, got + k, (size_t)(n - k), 0);
         if (r <= 0)
@@ -171,7 +201,7 @@ int main(int argc, char **argv)
 {
     if (argc < 5 || (strcmp(argv[4], "raw") && strcmp(argv[4], "svc") && strcmp(argv[4], "refuse")) ||
         (!strcmp(argv[4], "svc") && argc < 6)) {
-        fprintf(stderr, "usage: rank_fdmade STEPS PACEFILE MS raw|svc|refuse [DIR]\n");
+        fprintf(stderr, "usage: rank_fdmade STEPS PACEFILE MS raw|svc|refuse [DIR [HOLD]]\n");
         return 2;
     }
     struct rst_run r = rst_begin(&argc, &argv, "rank_fdmade");
@@ -183,6 +213,7 @@ int main(int argc, char **argv)
         refuse_setup();
     } else {
         dir = argv[5];
+        hold = argc > 6 ? atoi(argv[6]) : -1;
         dg = svc_connect(SOCK_DGRAM, "dgram");
         st = svc_connect(SOCK_STREAM, "stream");
     }

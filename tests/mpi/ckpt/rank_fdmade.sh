@@ -13,7 +13,12 @@
 #        "reconnected" lines), and the daemon must have seen every rank's every step once.
 #        A test daemon's sockets are not among those Revive knows (syslog, journald, SSSD,
 #        nscd): the job names them in REVIVE_SERVICE_SOCKETS, as a site would its own daemons'
-#        (here as a folder, "DIR/", beside a path that does not exist).
+#        (here as a folder, "DIR/", beside a path that does not exist). The snapshot is asked
+#        for while every rank holds the stream service's answer of step 2 unread (HOLD) until
+#        the test sees it parked (its main thread in futex): the park finds a request in
+#        progress, which a park at any moment can (issue 7: CI once refused the snapshot at
+#        once, "connected to ... another process"); the rank must be let go on to read the
+#        answer and the snapshot taken.
 #   svcrefuse  the same clients of a stand-in "dbus" in /run (a D-Bus system bus, a database's
 #        or docker's socket keep state per connection that a silent reset loses), whose
 #        datagram socket alone REVIVE_SERVICE_SOCKETS names (diffrev19 MEDIUM-1: every client
@@ -57,11 +62,25 @@ fi
 run_native "$n" "$prog" $steps "$d/nopace" 0 "$pmode" "${extra[@]}" >native.out 2>native.err ||
     { failed "the native run: status $?"; show_err native.err; exit 1; }
 [ "$pmode" = svc ] && extra=("$job_svc")
+[ "$mode" = svc ] && extra+=(2)   # the ranks hold their answer of step 2 unread (HOLD)
 touch pace
 clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" \
     $ms "$pmode" "${extra[@]}" >out.0 2>err.0 &
 job=$!; pids+=($job)
 wait_steps out.0 2 $job || { failed "no steps before the checkpoint"; show_err err.0; exit 1; }
+if [ "$mode" = svc ]; then
+    wait_for_job 300 $job '[ "$(grep -c "^rank [01]: the reply of step 2 waits unread" err.0)" = 2 ]' ||
+        { failed "the ranks did not hold the stream service's answer of step 2"; show_err err.0; exit 1; }
+    for r in 0 1; do
+        # go.R once rank R's main thread is seen parked (in futex: the rank waits in nanosleep)
+        ( p=$(cat "$job_svc/hold.$r") && for _ in $(seq 6000); do
+              read -r nr _ <"/proc/$p/syscall" 2>/dev/null || exit 1
+              [ "$nr" = 202 ] && { touch "$job_svc/go.$r"; exit 0; }
+              sleep 0.02
+          done ) &
+        pids+=($!)
+    done
+fi
 if [ "$mode" = refuse ] || [ "$mode" = svcrefuse ]; then
     if ref=$(checkpoint $job refused); then
         if [ "$mode" = svcrefuse ]; then
@@ -100,6 +119,10 @@ else
     restart_verdict "$mode"
 fi
 if [ "$mode" = svc ] && [ "$rc" = 0 ]; then
+    for r in 0 1; do
+        [ -e "$job_svc/go.$r" ] && grep -q "^rank $r: reads the reply of step 2" err.0 ||
+            failed "rank $r's held answer was not read after a park: $(grep "^rank $r: " err.0 | tail -n 1)"
+    done
     for r in 0 1; do
         for s in dgram stream; do
             grep -q "^rank $r: reconnected to $s at step" err.1 ||
