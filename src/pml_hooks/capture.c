@@ -134,6 +134,12 @@ static int hold_upper(void *arg, pid_t tid)
 
 static int holding;
 
+/* pml_capture_self is under way: the program's own thread takes the image (no agent epoch, no
+ * coordinator); in the image, so the restarted process knows it too. */
+static int self_mode;
+/* ... and in its restarted process the fresh MPI failed: said to the program, not retried */
+static int self_restart_failed;
+
 /* The last try's refusal was the rank's zombies being more than a snapshot keeps (copy_windows):
  * only the application's wait makes them fewer, which no retry waits for. */
 static int zombies_over;
@@ -161,7 +167,9 @@ static int copy_windows(void *arg, char *err, size_t errlen)
                  "snapshot", pml_world_rank);
         return -ENOTSUP;
     }
-    return pml_win_copy_saved(pml_agent_running ? snapc_agent_epoch() : 0, err, errlen);
+    /* a capture of the program's own (pml_capture_self) is no epoch of the agent's: its ranks
+     * copy without meeting, as they reach it at the same point of the program */
+    return pml_win_copy_saved(pml_agent_running && !self_mode ? snapc_agent_epoch() : 0, err, errlen);
 }
 
 /* In the restarted rank: the library's window memory the application reads and writes
@@ -258,8 +266,11 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
             return -ENOMEM;
         pml_restart_on_parked(r->parked);
         zombies_over = request_in_progress = 0;
+        self_restart_failed = 0;
         int e = capture_once(image_path, r, hold);
         pml_restart_on_parked(NULL);
+        if (e == 1 || self_restart_failed)
+            return e; /* the restarted rank (its fresh MPI failed: pml_capture_self says why) */
         if (e == -ENOTSUP && zombies_over)
             return e; /* at once, its message from copy_windows */
         /* A request to a system daemon in progress, its reply waiting unread (libcr's refusal,
@@ -339,6 +350,25 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     }
 }
 
+/* The program's own thread takes the rank's image (pml_restart_capture: a rank program checkpoints
+ * itself without a coordinator), as the agent's capture does: the calling thread is libcr's
+ * checkpoint thread, every other one parked. So in the restarted rank this thread returns first
+ * while the others are held, runs the fresh lower half's MPI_Init (pml_restart_done), and only
+ * then the program's seccomp filters go in (seccomp_later, at the unhold). Through libcr's request
+ * path (cr_request_checkpoint, which this replaced) they went in before that MPI_Init, which
+ * failed on a call the program had forbidden for itself after its own MPI_Init (rst_lockdown.sh). */
+int pml_capture_self(const char *image_path, char *err, size_t errlen)
+{
+    struct snapc_capture_result r;
+    memset(&r, 0, sizeof r);
+    self_mode = 1;
+    int e = pml_capture(image_path, &r);
+    self_mode = 0;
+    if (e < 0)
+        snprintf(err, errlen, "%s", r.err);
+    return e;
+}
+
 /* REVIVE_FILE_DATA_MAX (mpirun -am ft-enable-cr --ckpt-file-data-max SIZE and restart-mpi's
  * option of that name set it for every rank): the bytes of saved files the rank's image may hold; unset: libcr's default (1 GiB);
  * 0: no limit. 0, or -EINVAL with the reason in err (a value that is no size). */
@@ -413,7 +443,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
      * restart's barrier (diffrev19 LOW-D) */
     o.seccomp_later = 1;
     held_restart = 0;
-    if ((pml_world_rank & 1) && pml_agent_running && snapc_agent_epoch() == 1 &&
+    if (!self_mode && (pml_world_rank & 1) && pml_agent_running && snapc_agent_epoch() == 1 &&
         revive_fault(REVIVE_FAULT_mpi_meet_absent)) {
         capture_dirfd = -1;
         pml_restart_done(0, NULL, 0);
@@ -434,6 +464,13 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         capture_dirfd = -1;
         char err[1024];
         if (pml_restart_done(1, err, sizeof err)) {
+            if (self_mode) {
+                /* the program's call returns the failure, as any failed checkpoint call */
+                pml_capture_restart_unhold();
+                snprintf(r->err, sizeof r->err, "%.500s", err);
+                self_restart_failed = 1;
+                return -EIO;
+            }
             if (pml_restart_refusal_said_elsewhere()) {
                 revive_log_info("the restart of rank %d stops: %s", pml_world_rank, err);
                 _exit(1);

@@ -575,6 +575,9 @@ int pml_rank_finalize(int (*const *lower_finalize)(void)); /* counted, in_cs, th
 void pml_agent_notify(void);
 int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);
+/* The same from the program's own thread, without a coordinator (pml_restart_capture): 0, 1 in
+ * the restarted rank (MPI is back), or -errno with the message in err. */
+int pml_capture_self(const char *image_path, char *err, size_t errlen);
 void pml_capture_init(void);
 /* After a capture that kept the application's threads parked (snapc_capture_result.hold): let
  * them run on (the epoch did not end the job). */

@@ -36,6 +36,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -788,73 +789,54 @@ int pml_restart_done(int restarted, char *err, size_t errlen)
     return e;
 }
 
+/* The capture of pml_restart_capture, in a thread of its own: libcr's restart brings its image
+ * back under a main thread that is not the one that took it (restart.c of crs: "no main thread
+ * record" otherwise), as for the agent's. */
+struct self_job {
+    const char *path;
+    char *err;
+    size_t errlen;
+    int rc;
+    volatile int done;
+};
+
+static void *self_capture_main(void *arg)
+{
+    struct self_job *j = arg;
+    j->rc = pml_capture_self(j->path, j->err, j->errlen);
+    __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
 int pml_restart_capture(const char *path, char *err, size_t errlen)
 {
     /* open MPI files and windows complete and recorded (objs_ckpt.c; every rank calls this at
      * the same point of the program, as the agents' drain does at a global snapshot) */
     int e = pml_objs_settle(err, errlen);
-    if (!e)
-        e = pml_restart_prepare(err, errlen);
     if (e)
         return e;
-    /* the program's own thread is here (no agent capture parks it): its windows' parts now */
-    if ((e = pml_win_copy_saved(0, err, errlen)))
-        return e;
+    /* Another thread takes the image as the agent's capture does (capture.c: the windows' parts
+     * copied with every thread parked; written under a temporary name, flushed and renamed; in
+     * the restarted rank the fresh MPI_Init before the program's seccomp filters go in, this
+     * thread held until then). It was libcr's request path, whose restart put the filters in
+     * first (diffrev19 LOW-D: tests/mpi/ckpt/rst_lockdown.sh). This thread waits by polling a
+     * flag: nothing of a wait (a join, a futex) has to survive the restart. */
     self_capture = 1;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    /* Our descriptor for the image must be closed before the threads are parked (libcr works
-     * on its own copy, which no image holds): no parking of this thread in between. */
-    crs_park_defer_enter();
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int e2 = errno;
-        crs_park_defer_leave();
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(e2));
-        return -e2;
-    }
-    cr_checkpoint_args_t args;
-    cr_initialize_checkpoint_args_t(&args);
-    args.cr_fd = fd;
-    cr_checkpoint_handle_t handle;
-    int rc = cr_request_checkpoint(&args, &handle);
-    int why0 = errno;
-    close(fd);
-    crs_park_defer_leave();
-    errno = why0;
-    if (rc != 0) {
+    struct self_job j = { path, err, errlen, 0, 0 };
+    pthread_t t;
+    int pe = pthread_create(&t, NULL, self_capture_main, &j);
+    if (pe) {
         capturing = self_capture = 0;
-        snprintf(err, errlen, "libcr refused the checkpoint: %s", strerror(errno));
-        unlink(tmp);
-        return -errno;
+        snprintf(err, errlen, "cannot start the capture's thread: %s", strerror(pe));
+        return -pe;
     }
-    rc = cr_poll_checkpoint(&handle, NULL);
-    int why = errno;
-    if (rc == 1) {
-        capturing = self_capture = 0;
-        pml_win_drop_copies(); /* in the image */
-        if (rename(tmp, path) != 0) {
-            snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-            unlink(tmp);
-            return -errno;
-        }
-        /* the new name on disk too (crs flushed the image itself) */
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = 0;
-        revive_fsync_dir(slash ? dir : ".");
-        return 0;
-    }
-    if (rc == CR_POLL_CHKPT_ERR_POST && why == CR_ERESTARTED) {
-        e = pml_restart_done(1, err, errlen);
-        return e ? e : 1;
+    pthread_detach(t);
+    while (!__atomic_load_n(&j.done, __ATOMIC_ACQUIRE)) {
+        struct timespec d = { 0, 1000 * 1000 };
+        nanosleep(&d, NULL);
     }
     capturing = self_capture = 0;
-    snprintf(err, errlen, "the checkpoint failed: %s", cr_strerror(why));
-    unlink(tmp);
-    return -why;
+    return j.rc;
 }
 
 int pml_restart_complete(char *err, size_t errlen)

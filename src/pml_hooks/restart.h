@@ -34,9 +34,10 @@ void pml_restart_setup(void);
 int pml_restart_prepare(char *err, size_t errlen);
 int pml_restart_done(int restarted, char *err, size_t errlen);
 
-/* The same around libcr's request call, for programs without a coordinator (tests): checkpoints
- * this rank into `path` (written under a temporary name, then renamed). 0: written, the process
- * goes on; 1: this is the restarted process, MPI is back; -errno with a message in err. */
+/* The same for programs without a coordinator (tests): checkpoints this rank into `path` from the
+ * calling thread, as the agent's capture does (pml_capture_self; written under a temporary name,
+ * then renamed). 0: written, the process goes on; 1: this is the restarted process, MPI is back
+ * (and then the program's seccomp filters); -errno with a message in err. */
 int pml_restart_capture(const char *path, char *err, size_t errlen);
 /* FN (or NULL) runs in libcr's CONTINUE hook of a capture that succeeded, while every other
  * thread is still parked (snapc_capture_result.parked). */
