@@ -70,6 +70,13 @@ struct crs_seccomp_note {
 const struct crs_seccomp_note *crs_seccomp_notes(int *inherited, size_t *n, const char **why);
 const struct sock_filter *crs_seccomp_notes_insns(void);
 
+/* What the filters the calling thread runs under (those of the notes: not
+ * the launcher's) do to system call nr with args: the 1-based index of the
+ * note whose action wins and *action, when that is to fail the call or end
+ * the thread or process; 0 when they allow it (or log it, or leave it to a
+ * supervisor or tracer), or when the notes cannot tell (seccomp_eval.c). */
+int crs_seccomp_mine_forbids(long nr, const uint64_t args[6], uint32_t *action);
+
 /* In the restored process: it now runs under `inherited` filters of
  * cr_restart's, beneath the notes it installs again. */
 void crs_seccomp_notes_restarted(int inherited);

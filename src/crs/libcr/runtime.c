@@ -7,11 +7,13 @@
 #define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
 #include "crs/base/sysvipc_notes.h"
+#include "crs/base/seccomp_notes.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -301,11 +303,54 @@ static void try_passing_again(struct crs_ckpt_opts *o, struct crs_ckpt_result *r
 
 /* Runs one checkpoint with the callbacks around it. Returns 1 when this is
  * the restarted process. */
+/* The thread that takes the image (this one: libcr's checkpoint thread, or the library's that
+ * called crs_runtime_checkpoint_here) reads /proc throughout the capture (openat of maps, task,
+ * fd and status files). A seccomp filter of the program's that it runs under (one installed with
+ * SECCOMP_FILTER_FLAG_TSYNC after libcr started) and that forbids that call failed the capture
+ * halfway (a file it could not read named as the cause) or, with a KILL action, ended the
+ * process. Refused before anything is parked, naming the filter. 1 with res set. */
+static int seccomp_forbids_capture(struct crs_ckpt_result *res)
+{
+    const uint64_t fdcwd = (uint32_t)AT_FDCWD;
+    const uint64_t file[6] = { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 };
+    const uint64_t dir[6] = { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 };
+    uint32_t act = 0;
+    int k = crs_seccomp_mine_forbids(SYS_openat, file, &act);
+    if (!k)
+        k = crs_seccomp_mine_forbids(SYS_openat, dir, &act);
+    if (!k)
+        return 0;
+    uint32_t full = act & SECCOMP_RET_ACTION_FULL;
+    char what[64];
+    if (full == SECCOMP_RET_ERRNO)
+        snprintf(what, sizeof what, "makes openat fail (%s)", strerror((int)(act & SECCOMP_RET_DATA)));
+    else
+        snprintf(what, sizeof what, "%s on openat",
+                 full == SECCOMP_RET_KILL_PROCESS ? "ends the process"
+                 : full == SECCOMP_RET_TRAP       ? "raises SIGSYS"
+                                                  : "ends the thread");
+    memset(res, 0, sizeof *res);
+    res->status = -EPERM;
+    snprintf(res->err, sizeof res->err,
+             "process %d cannot be checkpointed: seccomp filter %d of those it installed %s in every "
+             "thread it applies to, the thread that takes the image too (libcr's, which reads /proc): "
+             "install it without SECCOMP_FILTER_FLAG_TSYNC only in the threads that must not open "
+             "files, or let it allow openat of /proc",
+             (int)getpid(), k, what);
+    return 1;
+}
+
 static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, int already_pending)
 {
     if (!already_pending)
         crs_cs_request_pending(+1);
     crs_cs_wait_clear();
+    if (seccomp_forbids_capture(res)) {
+        if (o->after_write)
+            o->after_write(o->arg, res->status, res->err);
+        crs_cs_request_pending(-1);
+        return 0;
+    }
     struct crs_cb_run run;
     int e = crs_callbacks_before(&run);
     if (e) {

@@ -11,6 +11,11 @@
  * filters beyond the process's start each runs under (main reads them from
  * /proc: W and X cannot), equal after every restart: main 0, W 2, X 3. The
  * checkpoint points are in the main thread, which may open files.
+ * CRT_SECCOMP_STAGED=errno or kill: before all that, main installs a filter
+ * for every thread (SECCOMP_FILTER_FLAG_TSYNC: libcr's checkpoint thread
+ * too) that makes openat with flags O_RDONLY|O_DIRECTORY|O_CLOEXEC (how
+ * libcr opens /proc's directories; the program never does) fail with
+ * EACCES, or end the process. The counts are then main 1, W 3, X 4.
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -180,6 +185,23 @@ int main(void)
         crt_die("no Seccomp_filters in /proc/self/task/TID/status (Linux 5.9 or later)");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         crt_die("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    const char *mode = getenv("CRT_SECCOMP_STAGED");
+    if (mode && *mode) {
+        unsigned act = !strcmp(mode, "kill") ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EACCES;
+        struct sock_filter f0[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 2),
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 1, 0),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            BPF_STMT(BPF_RET | BPF_K, act),
+        };
+        struct sock_fprog p0 = { sizeof f0 / sizeof f0[0], f0 };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &p0) != 0)
+            crt_die("seccomp (filter 0, TSYNC): %s", strerror(errno));
+    }
     start(&w, "worker W", w_main);
     crt_check_around_points(check);
 }
