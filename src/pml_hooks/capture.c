@@ -143,6 +143,8 @@ static int self_restart_failed;
 /* The last try's refusal was the rank's zombies being more than a snapshot keeps (copy_windows):
  * only the application's wait makes them fewer, which no retry waits for. */
 static int zombies_over;
+/* ... or zombies only, which the rank cannot keep (no pid of its choice at a restart) */
+static int zombies_unchosen;
 
 /* The last try's refusal was of a passing state (crs_ckpt_result.passing): a client of a system
  * daemon with the reply to its request waiting unread, which the rank's thread reads as soon as
@@ -165,6 +167,24 @@ static int copy_windows(void *arg, char *err, size_t errlen)
         snprintf(err, errlen, "rank %d had more than 64 zombie children (ended, not reaped): a "
                  "rank's snapshot keeps at most 64; reap them (wait, waitpid, pclose) before the "
                  "snapshot", pml_world_rank);
+        return -ENOTSUP;
+    }
+    int32_t zp;
+    const char *zc;
+    int nzo = pml_children_zombies_only(&zp, &zc);
+    if (nzo) {
+        /* Zombies only, and the rank cannot choose a pid: libcr refuses them as children, and
+         * pml_capture's tries (for a running child, which ends soon) waited 10 s although only the
+         * application's wait makes zombies fewer. Said now (pml_capture tries once more, for a
+         * zombie of system() or pclose that its parked caller had not reaped yet). */
+        zombies_unchosen = 1;
+        snprintf(err, errlen, "rank %d had %s that had ended and %s not reaped (%s: %d '%.16s'%s): "
+                 "a rank's snapshot brings them back only when the rank may choose a pid (root or "
+                 "CAP_CHECKPOINT_RESTORE); reap them (wait, waitpid, pclose) before the snapshot, or "
+                 "run the job with that capability", pml_world_rank,
+                 nzo > 64 ? "more than 64 child processes" : nzo == 1 ? "a child process" : "child processes",
+                 nzo == 1 ? "was" : "were", nzo == 1 ? "a zombie" : "a zombie each", (int)zp, zc,
+                 nzo > 1 ? " and others" : "");
         return -ENOTSUP;
     }
     /* a capture of the program's own (pml_capture_self) is no epoch of the agent's: its ranks
@@ -256,6 +276,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
     double first = revive_mono_s();
+    int unchosen_seen = 0; /* a try found zombies only, which the rank cannot keep */
     for (int attempt = 1, kids = 0, busy = 0;; attempt++) {
         double start = revive_mono_s();
         loader_busy = arena_busy = 0;
@@ -265,7 +286,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
         pml_restart_on_parked(r->parked);
-        zombies_over = request_in_progress = 0;
+        zombies_over = zombies_unchosen = request_in_progress = 0;
         self_restart_failed = 0;
         int e = capture_once(image_path, r, hold);
         pml_restart_on_parked(NULL);
@@ -273,6 +294,19 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
             return e; /* the restarted rank (its fresh MPI failed: pml_capture_self says why) */
         if (e == -ENOTSUP && zombies_over)
             return e; /* at once, its message from copy_windows */
+        if (e == -ENOTSUP && zombies_unchosen) {
+            /* its message from copy_windows; one try more, after the threads ran (the length of
+             * a try, 20 ms at least), for a command's zombie that a parked system() or pclose had
+             * not reaped yet */
+            if (unchosen_seen)
+                return e;
+            unchosen_seen = 1;
+            double pause = revive_mono_s() - start;
+            pause = pause < 0.02 ? 0.02 : pause > 0.5 ? 0.5 : pause;
+            struct timespec d = {0, (long)(pause * 1e9)};
+            nanosleep(&d, NULL);
+            continue;
+        }
         /* A request to a system daemon in progress, its reply waiting unread (libcr's refusal,
          * crs_ckpt_result.passing): the rank's thread reads it as soon as it runs, so the rank is
          * released and parked again, 20 ms apart, for up to 10 s as for a running child below

@@ -34,6 +34,8 @@ static char zcomm[ZOMBIES_MAX][16];
 static int nz;
 static int zcapable; /* the rank could make a child with a pid of its choice at the snapshot */
 static int zover;    /* it had more zombies than ZOMBIES_MAX: none kept (copy_windows in capture.c refuses at once) */
+static int nrunning; /* its children that had not ended, at the last look */
+static int zunkept;  /* the zombies it had (listed, not kept) when it could not choose a pid */
 
 /* CAP_SYS_ADMIN (21) or CAP_CHECKPOINT_RESTORE (40) in the effective set: clone3's set_tid. */
 static int can_choose_pid(void)
@@ -56,8 +58,12 @@ static void note_child(struct walk *w, long pid)
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     long n = revive_read_file(path, w->buf, sizeof w->buf);
-    if (n <= 0 || revive_stat_state(w->buf) != 'Z')
-        return; /* running: libcr refuses it; gone: nothing to keep */
+    if (n <= 0)
+        return; /* gone: nothing to keep */
+    if (revive_stat_state(w->buf) != 'Z') {
+        nrunning++; /* libcr refuses it */
+        return;
+    }
     uint64_t code = 0;
     if (revive_stat_field(w->buf, 52, &code) != 0)
         return; /* no exit code to give back (kernel before 3.5): libcr refuses it */
@@ -104,17 +110,21 @@ static long thread_children(long tid, int dirfd, void *arg)
 int pml_children_note(const int32_t **pids)
 {
     static struct walk w; /* every other thread is parked: no malloc, and one capture at a time */
-    nz = 0;
+    nz = nrunning = zunkept = 0;
     w.over = 0;
     zover = 0;
     *pids = zpid;
     zcapable = can_choose_pid();
-    if (!zcapable)
-        return 0; /* no restart could make them again: libcr refuses them, pml_capture says why */
     revive_proc_for_each_number("/proc/self/task", thread_children, &w);
     if (w.over) {
         nz = 0;
         zover = 1;
+    }
+    if (!zcapable) {
+        /* no restart could make them again: libcr refuses them, capture.c says why (at once when
+         * there are only zombies, which only the application's wait makes fewer) */
+        zunkept = nz;
+        nz = 0;
     }
     return nz;
 }
@@ -132,6 +142,15 @@ int pml_children_zombies_refused(void)
 int pml_children_zombies_over(void)
 {
     return zover;
+}
+
+int pml_children_zombies_only(int32_t *first_pid, const char **first_comm)
+{
+    if (zcapable || nrunning || (!zunkept && !zover))
+        return 0;
+    *first_pid = zpid[0];
+    *first_comm = zcomm[0];
+    return zover ? ZOMBIES_MAX + 1 : zunkept;
 }
 
 struct clone3_args {
