@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,11 +154,6 @@ int pml_children_zombies_only(int32_t *first_pid, const char **first_comm)
     return zover ? ZOMBIES_MAX + 1 : zunkept;
 }
 
-struct clone3_args {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
-        cgroup;
-};
-
 /* In the new child (a copy of the rank, no handler of libc's fork ran, a parked thread's locks
  * copied held): system calls only, no libc wrapper that might take one. */
 struct ksigaction {
@@ -242,7 +238,7 @@ int pml_children_restore(char *err, size_t errlen)
         sigaction(SIGCHLD, &dfl, NULL);
     int e = 0;
     for (int i = 0; i < nz && !e; i++) {
-        struct clone3_args ca;
+        struct clone_args ca; /* the kernel's (linux/sched.h) */
         memset(&ca, 0, sizeof ca);
         uint64_t tid = (uint64_t)zpid[i];
         ca.exit_signal = SIGCHLD;

@@ -33,11 +33,6 @@
 #define RSEQ_FLAG_UNREGISTER 1
 #endif
 
-struct clone3_args {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
-        cgroup;
-};
-
 /* Everything below runs with no TLS, so no stack protector, which reads its
  * canary there (cr_restart is built without it anyway; libcr.so may not be). */
 #if defined(__has_attribute)
@@ -124,7 +119,7 @@ NO_SSP static void switch_main(void *arg)
     sys6(SYS_set_tid_address, (long)main_thread->clear_child_tid, 0, 0, 0, 0, 0);
     for (uint32_t i = 1; i < p->nthreads; i++) {
         struct crs_switch_thread *t = &p->threads[i];
-        struct clone3_args ca;
+        struct clone_args ca;   /* the kernel's (linux/sched.h), as restore_pidfd.c and children.c */
         uint64_t tid = (uint64_t)t->tid;
         volatile char *c = (volatile char *)&ca;   /* no memset call either (see say) */
         for (size_t k = 0; k < sizeof ca; k++)
