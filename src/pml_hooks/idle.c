@@ -4,7 +4,7 @@
  * for: measured here, 8 MPICH ranks on 2 cores doing Allreduce and a ring exchange, 300 rounds:
  * 20-21 s polling, 4-5 s with a sched_yield per idle turn, 1.6 s when idle turns sleep.
  * The waits inside the library (win.c's locks and epochs) take their turns through UCX's
- * progress calls (lib_progress). */
+ * progress calls (lib_progress; at MPI_THREAD_MULTIPLE they only yield). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
@@ -25,6 +25,10 @@ int pml_idle_on;
 #define IDLE_MIN_US 16L
 #define IDLE_MAX_US 1000L
 
+static void lib_progress(unsigned events);
+
+/* Called at load and again by a restarted rank (its job's environment): the library's progress
+ * turns are told to lib_progress only while the setting is on, so that off they cost no call. */
 void pml_idle_configure(const char *value, const char *where)
 {
     if (!value || !*value || !strcmp(value, "0")) {
@@ -34,14 +38,12 @@ void pml_idle_configure(const char *value, const char *where)
     } else {
         pml_fatal("REVIVE_MPI_YIELD_WHEN_IDLE=%s (%s): expected 0 or 1", value, where);
     }
+    pml_halves_progress_with(pml_idle_on ? lib_progress : NULL);
 }
-
-static void lib_progress(unsigned events);
 
 __attribute__((constructor)) static void idle_load(void)
 {
     pml_idle_configure(getenv("REVIVE_MPI_YIELD_WHEN_IDLE"), "the environment");
-    pml_halves_progress_with(lib_progress);
 }
 
 void pml_idle_slow(struct pml_slot *t)
@@ -71,7 +73,12 @@ void pml_idle_test_slow(void)
     sched_yield();
 }
 
-/* One of the library's UCX progress turns (lower_root.c), events found or not. */
+/* One of the library's UCX progress turns (lower_root.c), events found or not. At
+ * MPI_THREAD_MULTIPLE the turn runs inside MPICH's progress, which then holds its global (or a
+ * VCI's) critical section: a sleep there would hold every other thread of the rank that calls
+ * MPI, the layer's agent draining for a snapshot among them, for up to 1 ms a turn, so such a
+ * turn only yields (diffrev22 L2; docs/mpi.md). The layer's own waits run outside the library
+ * and sleep at every level. */
 static void lib_progress(unsigned events)
 {
     struct pml_slot *t = pml_self;
@@ -79,6 +86,8 @@ static void lib_progress(unsigned events)
         return; /* a thread of the library's own, or a call that waits in the layer (or not at all) */
     if (events)
         t->lib_idle = 0;
+    else if (pml_threaded)
+        sched_yield();
     else
         pml_idle_turn(&t->lib_idle);
 }

@@ -94,8 +94,15 @@ unsigned ucp_worker_progress(struct ucp_worker *worker)
             if (h)
                 real = (unsigned (*)(struct ucp_worker *))dlsym(h, "ucp_worker_progress");
         }
-        if (!real)
-            abort(); /* nothing called it unless it is loaded */
+        if (!real) { /* nothing called it unless it is loaded: say so rather than stop silently */
+            static const char m[] = "revive: the MPI library called ucp_worker_progress, but the MPI layer's "
+                                    "wrapper (src/pml_hooks/lower_root.c) found UCX's neither after it nor in "
+                                    "libucp.so.0; the rank stops. Report it with the MPI library's and UCX's "
+                                    "versions\n";
+            ssize_t w = write(2, m, sizeof m - 1);
+            (void)w;
+            abort();
+        }
     }
     unsigned n = real(worker);
     if (cb && cb->progress)
