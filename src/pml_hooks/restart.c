@@ -781,7 +781,13 @@ int pml_restart_prepare(char *err, size_t errlen)
 
 int pml_restart_done(int restarted, char *err, size_t errlen)
 {
-    capturing = self_capture = 0;
+    /* A failed try of pml_restart_capture is tried again (pml_capture's retries): self_capture
+     * must still be set in the image a later try takes, or that image's restart hook leaves the
+     * agent reading descriptor numbers the fresh MPI library reuses. pml_restart_capture clears
+     * it once its capture is over. */
+    capturing = 0;
+    if (restarted)
+        self_capture = 0;
     int e = restarted ? pml_restart_complete(err, errlen) : 0;
     if (e && !refused)
         restart_progress_file("failed", err);
