@@ -50,21 +50,6 @@ static int token(void)
     return n == 1 && write(5, &c, 1) == 1 ? 0 : -1;
 }
 
-/* Reads what the non-blocking descriptor holds now, up to len bytes. */
-static ssize_t read_now(int fd, char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
-}
-
 static int wait_word(int fd)
 {
     char c;
@@ -89,7 +74,7 @@ static void __attribute__((noreturn)) child(void)
         _exit(2);
     if (wait_word(go[0]) != '1')   /* point 1 */
         _exit(3);
-    if (read_now(rwfd, got, sizeof got) != (ssize_t)sizeof b500 || memcmp(got, b500, sizeof b500))
+    if (crt_read_all(rwfd, got, sizeof got) != (ssize_t)sizeof b500 || memcmp(got, b500, sizeof b500))
         _exit(4);   /* tree.rw's 500 bytes, once */
     if (jobs && token())
         _exit(9);
@@ -99,7 +84,7 @@ static void __attribute__((noreturn)) child(void)
         _exit(6);
     if (wait_word(go[0]) != '2')   /* point 2 */
         _exit(7);
-    if (read_now(rwfd, got, sizeof got) != (ssize_t)sizeof d300 || memcmp(got, d300, sizeof d300))
+    if (crt_read_all(rwfd, got, sizeof got) != (ssize_t)sizeof d300 || memcmp(got, d300, sizeof d300))
         _exit(8);
     _exit(0);
 }
@@ -165,16 +150,16 @@ int main(int argc, char **argv)
     crt_check("tree.wait: its first client reaches it by its path, then hang-up once that client is gone",
               cw >= 0 && cn == 6 && n == 6 && !memcmp(got, "client", 6) && hup, "open %d, write %zd, read %zd, hup %d",
               cw, cn, n, hup);
-    n = read_now(sfd, got, sizeof got);
+    n = crt_read_all(sfd, got, sizeof got);
     crt_check("tree.fifo: the child's 1000 bytes and 'after1', once, in order",
               n == 1006 && !memcmp(got, a1000, 1000) && !memcmp(got + 1000, "after1", 6), "read %zd bytes", n);
-    n = read_now(rwfd, got, sizeof got);
+    n = crt_read_all(rwfd, got, sizeof got);
     crt_check("tree.rw: only the child's 'child1' (its 500 bytes the child took)", n == 6 && !memcmp(got, "child1", 6),
               "read %zd bytes '%.*s'", n, (int)(n > 0 && n < 40 ? n : 0), got);
     /* the FIFO at the path is the restored one: a writer opened by it meets the program's reader */
     int w = open("tree.fifo", O_WRONLY | O_NONBLOCK);
     ssize_t wn = w >= 0 ? write(w, "bypath", 6) : -1;
-    n = read_now(sfd, got, sizeof got);
+    n = crt_read_all(sfd, got, sizeof got);
     crt_check("tree.fifo: a writer opened by its path meets the program's reader",
               w >= 0 && wn == 6 && n == 6 && !memcmp(got, "bypath", 6), "open %d, write %zd, read %zd", w, wn, n);
     if (w >= 0)
@@ -192,9 +177,9 @@ int main(int argc, char **argv)
         ;
     crt_check("the child took tree.rw's 300 bytes, once", WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x",
               (unsigned)st);
-    n = read_now(sfd, got, sizeof got);
+    n = crt_read_all(sfd, got, sizeof got);
     crt_check("tree.fifo: the child's 200 bytes, once", n == 200 && !memcmp(got, c200, 200), "read %zd bytes", n);
-    n = read_now(rwfd, got, sizeof got);
+    n = crt_read_all(rwfd, got, sizeof got);
     crt_check("tree.rw: empty now", n == 0, "read %zd bytes", n);
     pw.revents = 0;
     pr = poll(&pw, 1, 0);
