@@ -153,20 +153,40 @@ static void reader_words(char *err, size_t errlen, const char *img_err)
     crs_image_advise(err, errlen, "");
 }
 
+/* Opens path's image and checks its header checksum against want: 0 (img open), or -errno
+ * with the message (img closed). */
+static int open_checked(struct crs_image *img, const char *path, uint64_t want_checksum,
+                        char *err, size_t errlen)
+{
+    int e = crs_image_open(img, path);
+    if (e < 0) {
+        reader_words(err, errlen, img->err);
+        return e;
+    }
+    if (img->hdr.header_checksum != want_checksum) {
+        snprintf(err, errlen, "%s has checksum %016" PRIx64 ", expected %016" PRIx64, path,
+                 img->hdr.header_checksum, want_checksum);
+        crs_image_close(img);
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+int filem_stage_check_header(const char *path, uint64_t want_checksum, char *err, size_t errlen)
+{
+    struct crs_image img;
+    int e = open_checked(&img, path, want_checksum, err, errlen);
+    if (e == 0)
+        crs_image_close(&img);
+    return e;
+}
+
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen)
 {
     struct crs_image img;
-    int e = crs_image_open(&img, path);
-    if (e < 0) {
-        reader_words(err, errlen, img.err);
+    int e = open_checked(&img, path, want_checksum, err, errlen);
+    if (e < 0)
         return e;
-    }
-    if (img.hdr.header_checksum != want_checksum) {
-        snprintf(err, errlen, "%s has checksum %016" PRIx64 ", expected %016" PRIx64, path,
-                 img.hdr.header_checksum, want_checksum);
-        crs_image_close(&img);
-        return -EBADMSG;
-    }
     e = crs_image_verify_chunks(&img);
     if (e < 0)
         reader_words(err, errlen, img.err);

@@ -65,6 +65,13 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
 /* Verifies an image where it is (header checksum = want, every chunk): 0 or -errno. */
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen);
 
+/* Checks only what an image's open reads (its header, section table and record sections, each
+ * against its checksum) and that the header checksum is want, not the chunks' bytes: for a copy
+ * whose reader checks every chunk as it uses it (a rank's restore from a node-local copy reads
+ * and hashes the image once; revive-restart-rank falls back to another copy when a chunk fails
+ * there). 0 or -errno with a message. */
+int filem_stage_check_header(const char *path, uint64_t want_checksum, char *err, size_t errlen);
+
 /* A job that ended normally (its rank entered MPI_Finalize after its last snapshot was
  * committed) needs no node-local copy: removes rank R's image from the node-local sequence
  * directory, then the directory and the job's directory when nothing else is left in them.
