@@ -2,7 +2,10 @@
 # rst_cross.sh FLAVOR: snapshots requested at random moments of a program that makes
 # intercommunicators and MPI_Comm_create_group communicators in a loop, one group entering each
 # call late (rst_cross.c), at 2, 4 and 8 ranks (REVIVE_TEST_QUICK=1: 2 and 4), TRIALS times each
-# (REVIVE_CROSS_TRIALS, default 2). A trial: the job runs under "mpirun -am ft-enable-cr" (paced:
+# (REVIVE_CROSS_TRIALS, default 1: the program's uneven delays between the groups keep one group
+# inside a call for the other at most moments, so one random moment per size shows the refusal
+# of #10; the second trial per size doubled the test, 96 s for Open MPI and 73 s for MPICH in CI
+# ede5d20; REVIVE_CROSS_TRIALS=20 for a hunt). A trial: the job runs under "mpirun -am ft-enable-cr" (paced:
 # it cannot end before its snapshot); 0-1500 ms (random) after its first line "ckpt-mpirun --term"
 # is asked for, and must commit a snapshot (campaign-failures.md #10: it was refused, "rank 0
 # waits in MPI_Intercomm_create ... targets not reached", when one group waited inside the call
@@ -16,7 +19,7 @@ CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
 RESTART=$REVIVE_BUILDDIR/tools/snapc/restart-mpi
 prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_cross-$flavor
 [ -x "$CKPT" ] && [ -x "$RESTART" ] && [ -x "$prog" ] || { echo "SKIP: ckpt-mpirun, restart-mpi or $prog not built"; exit 77; }
-trials=${REVIVE_CROSS_TRIALS:-2}
+trials=${REVIVE_CROSS_TRIALS:-1}
 nps="2 4 8"
 [ "${REVIVE_TEST_QUICK:-0}" = 1 ] && nps="2 4"
 rounds=40 ms=50
