@@ -169,6 +169,19 @@ int crs_capture_kobj(struct crs_capture *c, struct crs_rec_fd *r, const char *li
  * ready lists again where the capture's own wake-ups queued them (0, or
  * -errno with a message in err). */
 int crs_capture_epoll_probe(struct crs_capture *c);
+/* The marker that tells a ready signalfd watch's waiting edge from a
+ * consumed one (capture_epoll_mark.c): crs_capture_epoll_mark in the
+ * checkpoint thread just before the park (it adds a watch of a signalfd of
+ * its own, data CRS_EPOLL_MARK_DATA, to each epoll with an edge-triggered
+ * signalfd watch), crs_capture_epoll_mark_raise before the probe reads the
+ * ready lists, crs_capture_epoll_unmark after it (and on every way out of a
+ * checkpoint; idempotent). crs_capture_epoll_mark_is: whether the watch of
+ * number tfd, inode ino, is the marker. */
+#define CRS_EPOLL_MARK_DATA 0x52455649564d524bull   /* "REVIVMRK" */
+void crs_capture_epoll_mark(void);
+void crs_capture_epoll_mark_raise(void);
+void crs_capture_epoll_unmark(void);
+int crs_capture_epoll_mark_is(int tfd, uint64_t ino);
 int crs_capture_epoll_edges(struct crs_capture *c);
 int crs_capture_epoll_settle(struct crs_capture *c, char *err, size_t errlen);
 /* A pidfd (capture_pidfd.c): 0 when r is one (kind, target pid in memfd),

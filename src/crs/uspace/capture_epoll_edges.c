@@ -19,7 +19,8 @@
  *     it did not return whose file is ready (poll) had its edge consumed; one
  *     whose file is not ready has no edge at all (a restart must not read off
  *     an edge that comes while it restores). A ready signalfd's edge is taken
- *     as consumed (libcr's park signal woke it: see probe_one). Epolls are probed outermost
+ *     as consumed unless it came ahead of the marker (libcr's park signal woke
+ *     it: see probe_one and capture_epoll_mark.c). Epolls are probed outermost
  *     first: arming an inner epoll's watches again wakes the epolls that
  *     watch it, which must have been read before.
  *  2. crs_capture_epoll_edges, after crs_capture_fds: the consumed ones are
@@ -73,6 +74,7 @@ struct epoll_group {
     uint32_t first, count;
     int probed;
     int order;   /* probe order: outermost first */
+    int marked;  /* it holds the marker (capture_epoll_mark.c), not among its watches */
 };
 
 struct crs_epoll_probe {
@@ -166,6 +168,10 @@ static int read_watches(struct crs_capture *c, struct crs_epoll_probe *pr, struc
             field(&p, "ino:", 1, &ino) || field(&p, "sdev:", 1, &sdev)) {
             crs_capture_error(c, "cannot parse what epoll descriptor %d watches (%s)", g->epfd, path);
             return -EIO;
+        }
+        if (crs_capture_epoll_mark_is((int)tfd, ino)) {
+            g->marked = 1;
+            continue;
         }
         if (pr->nw == WATCHES_MAX) {
             crs_capture_error(c, "more than %d epoll watches", WATCHES_MAX);
@@ -264,7 +270,13 @@ static int probe_one(struct crs_capture *c, struct crs_epoll_probe *pr, struct e
                         g->epfd);
         return 0;
     }
-    if (crs_epoll_take_ready(w, g->count, pr->got) < 0) {
+    /* the marker tells a signalfd's waiting edge from a consumed one, unless one of the epoll's own
+     * watches has its data value */
+    int marked = g->marked, mark_seen = 0;
+    for (uint32_t i = 0; i < g->count && marked; i++)
+        marked = w[i].data != CRS_EPOLL_MARK_DATA;
+    if ((marked ? crs_epoll_take_ready_marked(w, g->count, pr->got, CRS_EPOLL_MARK_DATA, &mark_seen)
+                : crs_epoll_take_ready(w, g->count, pr->got)) < 0) {
         crs_capture_error(c, "cannot read the ready list of epoll descriptor %d: %s", g->epfd, strerror(errno));
         return -EIO;
     }
@@ -290,22 +302,28 @@ static int probe_one(struct crs_capture *c, struct crs_epoll_probe *pr, struct e
     /* consumed: edge-triggered (not one-shot), not returned, its file ready.
      * A signalfd is woken by every signal sent to the process, in its mask
      * or not, so libcr's park signal queued every ready one again before
-     * the probe: one returned cannot be told from one whose edge waited.
-     * It is taken as consumed (the edge waited only if its signal came
-     * after the program's last epoll_wait, a moment before the checkpoint;
-     * an event loop waiting in epoll_wait has taken every edge). */
+     * the probe: one returned ahead of the marker was on the ready list
+     * before the park, its edge waiting (issue 10: it was taken as
+     * consumed, and the restarted program never saw its signal); one
+     * returned behind it was put there by the park. Without the marker
+     * (capture_epoll_mark.c: no signal free for it, or too many epolls) a
+     * ready signalfd is taken as consumed. */
+    if (g->marked && !mark_seen)
+        revive_log_info("epoll descriptor %d: its marker did not come; a ready edge-triggered signalfd watch of it "
+                        "is taken as consumed", g->epfd);
     for (uint32_t i = 0; i < g->count; i++) {
         if ((w[i].events & (EPOLLET | EPOLLONESHOT)) != EPOLLET || !crs_epoll_edge_watch(w[i].events) ||
             (w[i].flags & CRS_EPS_VIA))
             continue;
         int sfd = link_is(w[i].tfd, "anon_inode:[signalfd]");
-        if ((!(w[i].flags & CRS_EPS_REPORTED) || sfd) && target_ready(&w[i]))
+        int waited = (w[i].flags & CRS_EPS_REPORTED) && (!sfd || (mark_seen && (w[i].flags & CRS_EPS_EARLY)));
+        if (!waited && target_ready(&w[i]))
             w[i].flags |= CRS_EPS_READY | CRS_EPS_CONSUMED;
     }
     return 0;
 }
 
-int crs_capture_epoll_probe(struct crs_capture *c)
+static int probe_all(struct crs_capture *c)
 {
     struct epoll_list l = { crs_scratch_alloc(c->scratch, EPOLLS_MAX * sizeof(int)), 0 };
     if (!l.fds) {
@@ -342,13 +360,14 @@ int crs_capture_epoll_probe(struct crs_capture *c)
         if (e)
             return e;
     }
-    pr->got = crs_scratch_alloc(c->scratch, (pr->most ? pr->most : 1) * sizeof(struct epoll_event));
+    pr->got = crs_scratch_alloc(c->scratch, (pr->most + 1) * sizeof(struct epoll_event));   /* + the marker */
     if (!pr->got) {
         crs_capture_error(c, "out of scratch memory for %zu epoll events", pr->most);
         return -ENOMEM;
     }
     order_groups(pr);
     c->epoll_probe = pr;
+    crs_capture_epoll_mark_raise();
     for (int o = 0; o < (int)pr->ng; o++)
         for (size_t i = 0; i < pr->ng; i++) {
             if (pr->g[i].order != o)
@@ -358,6 +377,13 @@ int crs_capture_epoll_probe(struct crs_capture *c)
                 return e;
         }
     return 0;
+}
+
+int crs_capture_epoll_probe(struct crs_capture *c)
+{
+    int e = probe_all(c);
+    crs_capture_epoll_unmark();   /* before any descriptor is captured */
+    return e;
 }
 
 /* ---- step 2 ---- */

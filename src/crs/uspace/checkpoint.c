@@ -431,8 +431,11 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
             o->after_write(o->arg, res->status, res->err);
         return res->status;
     }
+    /* just before the park signal wakes every signalfd (capture_epoll_mark.c) */
+    crs_capture_epoll_mark();
     long np = crs_park_all(o->timeout_ms, res->err, sizeof res->err);
     if (np < 0) {
+        crs_capture_epoll_unmark();
         res->status = (int)np;
         if (o->after_write)
             o->after_write(o->arg, res->status, res->err);
@@ -442,6 +445,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     if (o->after_park) {
         int pe = o->after_park(o->arg, res->err, sizeof res->err);
         if (pe) {
+            crs_capture_epoll_unmark();
             res->status = pe;
             crs_park_release();
             if (o->after_write)

@@ -52,19 +52,25 @@ static int explains(const struct crs_epoll_settle_watch *w, uint32_t got)
     return 2 * score + (crs_epoll_edge_watch(w->events) ? 1 : 0);
 }
 
-int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room)
+static int take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room, const uint64_t *mark, int *mark_seen)
 {
     struct epoll_event *got = room;
-    int k;
+    int k, seen = 0;
     for (size_t i = 0; i < n; i++)
-        w[i].flags &= ~CRS_EPS_MATCHED;
+        w[i].flags &= ~(CRS_EPS_MATCHED | CRS_EPS_EARLY);
+    if (mark_seen)
+        *mark_seen = 0;
     if (!n)
         return 0;
     /* every watch is on the ready list once at most: one call returns them all */
     do
-        k = epoll_wait(w[0].epfd, got, (int)n, 0);
+        k = epoll_wait(w[0].epfd, got, (int)n + (mark ? 1 : 0), 0);
     while (k < 0 && errno == EINTR);
     for (int i = 0; i < k; i++) {
+        if (mark && got[i].data.u64 == *mark) {
+            seen = 1;
+            continue;
+        }
         size_t pick = n, alike = 0;
         int best = 0;
         for (size_t j = 0; j < n; j++)
@@ -80,9 +86,21 @@ int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room)
             }
         }
         if (pick < n)
-            w[pick].flags |= CRS_EPS_MATCHED;
+            w[pick].flags |= CRS_EPS_MATCHED | (mark && !seen ? CRS_EPS_EARLY : 0);
     }
+    if (mark_seen)
+        *mark_seen = seen;
     return k;
+}
+
+int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *room)
+{
+    return take_ready(w, n, room, NULL, NULL);
+}
+
+int crs_epoll_take_ready_marked(struct crs_epoll_settle_watch *w, size_t n, void *room, uint64_t mark, int *mark_seen)
+{
+    return take_ready(w, n, room, &mark, mark_seen);
 }
 
 int crs_epoll_settle(struct crs_epoll_settle_watch *w, size_t n, void *got, char *err, size_t errlen)

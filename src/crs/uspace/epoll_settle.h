@@ -31,6 +31,7 @@ struct crs_epoll_settle_watch {
 #define CRS_EPS_READY 4u      /* (capture) its file ready at the probe */
 #define CRS_EPS_VIA 8u        /* its number was closed since: cannot be armed again */
 #define CRS_EPS_MATCHED 16u   /* (during a settle) taken for a returned event */
+#define CRS_EPS_EARLY 32u     /* (capture) returned ahead of the marker (crs_epoll_take_ready_marked) */
 
 /* Whether a watch is an armed edge-triggered or one-shot one: epoll_wait
  * takes those off the ready list (a fired one-shot keeps no event bits). */
@@ -49,6 +50,12 @@ int crs_epoll_arm_again(const struct crs_epoll_settle_watch *w);
  * `got` has room for n events. How many events it returned, or -1 with
  * errno. */
 int crs_epoll_take_ready(struct crs_epoll_settle_watch *w, size_t n, void *got);
+
+/* crs_epoll_take_ready, the epoll also holding a watch of data `mark` not
+ * among w (capture_epoll_mark.c): `got` has room for n + 1 events; marks
+ * CRS_EPS_EARLY every watch taken for an event returned ahead of the
+ * marker's; *mark_seen: whether the marker's event came. */
+int crs_epoll_take_ready_marked(struct crs_epoll_settle_watch *w, size_t n, void *got, uint64_t mark, int *mark_seen);
 
 /* Settles every epoll of w[0..n) (see above); `got` has room for as many
  * events as the largest epoll has watches. 0, or -errno with a message in

@@ -34,6 +34,11 @@
  * edge waiting; sd1 registered SW first, sd2 SR first. The probe's event (EPOLLIN) was taken
  * for SW in sd1: SR's edge was recorded consumed, SW armed again, and the original and the
  * restart reported EPOLLOUT. Each must report exactly one event, EPOLLIN, then nothing.
+ * and an epoll ew watching W, a signalfd (SIGUSR1), EPOLLET, its edge
+ * waiting: SIGUSR1 came after every epoll_wait on ew (issue 10: the park
+ * signal put every ready signalfd on its ready list, so each was taken as
+ * consumed, and the restarted program never saw its signal); ew must report
+ * W once, then nothing.
  * At each check ep must report exactly B, D, E and F, then only E; out
  * exactly L, in3 only K3, in4 L2; a new byte for A, C and H, a new signal
  * for I, a new file for J, a byte for K2's pipe make A, E, in2, I and J ready
@@ -60,13 +65,14 @@
 
 enum { A = 1, B = 2, C = 4, D = 8, E = 16, F = 32, IN2 = 64, H = 128, I = 0x200, J = 0x400, N = 0x800 };
 enum { K = 0x1000, L = 0x2000, K2 = 0x4000, K3 = 0x8000, L2 = 0x10000 };
-enum { SHARED = 0x20000 };
+enum { SHARED = 0x20000, W = 0x40000 };
 
 #define DIR "epollet.dir"
 
 static int ep, in2, sa[2], pb[2], pc[2], pd[2], pe[2], ph[2], pn[2], efd, sfd, ino;
 static int out, in3, in4, pk[2], pk3[2], pl[2];
 static int sd[2], psw[2][2], psr[2][2];
+static int ew, sfw;
 static int files;
 /* 0 with the argument "noinotify": no inotify (J), for the flavour busy,
  * where the original and the restart would see each other's files */
@@ -182,6 +188,15 @@ static void setup(void)
     if (sigprocmask(SIG_BLOCK, &m, NULL) != 0 || (with_signalfd && (sfd = signalfd(-1, &m, SFD_NONBLOCK)) < 0) ||
         (with_inotify && ((ino = inotify_init1(IN_NONBLOCK)) < 0 || inotify_add_watch(ino, DIR, IN_CREATE) < 0)))
         crt_die("making the signalfd and the inotify: %s", strerror(errno));
+    if (with_signalfd) {
+        sigset_t m1;
+        sigemptyset(&m1);
+        sigaddset(&m1, SIGUSR1);
+        if (sigprocmask(SIG_BLOCK, &m1, NULL) != 0 || (sfw = signalfd(-1, &m1, SFD_NONBLOCK)) < 0 ||
+            (ew = epoll_create1(0)) < 0)
+            crt_die("making the signalfd W and its epoll: %s", strerror(errno));
+        watch(ew, sfw, EPOLLIN | EPOLLET, W);
+    }
     ep = epoll_create1(0);
     in2 = epoll_create1(EPOLL_CLOEXEC);
     efd = eventfd(0, EFD_NONBLOCK);
@@ -205,8 +220,9 @@ static void setup(void)
      * again by the main thread as it leaves its park after a checkpoint
      * that lets the process go on, which wakes the signalfd once more
      * (capture_epoll_edges.c) */
-    if (sigqueue(getpid(), SIGWINCH, (union sigval){ .sival_int = 7 }) != 0)
-        crt_die("sigqueue: %s", strerror(errno));
+    if (sigqueue(getpid(), SIGWINCH, (union sigval){ .sival_int = 7 }) != 0 ||
+        (with_signalfd && sigqueue(getpid(), SIGUSR1, (union sigval){ .sival_int = 8 }) != 0))
+        crt_die("sigqueue: %s", strerror(errno));   /* SIGUSR1: W's edge waits, never waited for */
     new_file();
     unsigned seen = ready(ep);
     if (seen != (A | C | IN2 | (with_signalfd ? I : 0) | (with_inotify ? J : 0)) || ready(in2) != H)
@@ -255,6 +271,20 @@ static void check(const char *when)
     CHECK_SEEN("epoll sd2 (data shared, the waiting EPOLLIN watch first): one event, EPOLLIN", events_now(sd[1]),
                EPOLLIN);
     CHECK_SEEN("epolls sd1 and sd2 read again: nothing", events_now(sd[0]) | events_now(sd[1]), 0);
+    if (with_signalfd) {
+        CHECK_SEEN("epoll ew: the signalfd W's waiting edge (SIGUSR1 came after the last epoll_wait), once",
+                   ready(ew), W);
+        CHECK_SEEN("epoll ew read again: nothing", ready(ew), 0);
+        struct signalfd_siginfo wi;
+        ssize_t wr = read(sfw, &wi, sizeof wi);
+        snprintf(name, sizeof name, "signalfd W: SIGUSR1 read %s", when);
+        crt_check(name, wr == (ssize_t)sizeof wi && wi.ssi_signo == SIGUSR1, "read %zd, signal %d", wr,
+                  wr == (ssize_t)sizeof wi ? (int)wi.ssi_signo : 0);
+        /* W's edge waits again for the next check (before SIGUSR2 below, whose wake-up of I
+         * the epoll_wait after it consumes) */
+        if (sigqueue(getpid(), SIGUSR1, (union sigval){ .sival_int = 8 }) != 0)
+            crt_die("sigqueue: %s", strerror(errno));
+    }
     int unread = -1;
     if (with_inotify)
         ioctl(ino, FIONREAD, &unread);
