@@ -1,6 +1,7 @@
 /* What the program's noted seccomp filters do to a system call (seccomp_notes.h): the filters'
  * classic BPF run here on the seccomp_data the kernel would give them, as the kernel runs them
- * (every filter of the thread, the action of highest precedence wins). */
+ * (kernel/seccomp.c seccomp_run_filters: every filter of the thread, newest first; the action of
+ * highest precedence wins, and of equal ones the newest filter's, with its data). */
 #define _GNU_SOURCE
 #include "crs/base/seccomp_notes.h"
 
@@ -92,11 +93,34 @@ static uint32_t run(const struct sock_filter *f, uint32_t len, const struct secc
     return SECCOMP_RET_KILL_THREAD; /* fell off the end: the kernel refuses such a program */
 }
 
-/* The kernel's order: the lowest action value wins, KILL_PROCESS first (its value as signed). */
-static int rank_of(uint32_t action)
+/* The kernel's order (ACTION_ONLY): the lowest action value as a signed number wins, so
+ * KILL_PROCESS (0x80000000) comes first, then KILL_THREAD (0), TRAP, ERRNO, ... ALLOW. */
+static int32_t rank_of(uint32_t action)
 {
-    uint32_t a = action & SECCOMP_RET_ACTION_FULL;
-    return a == SECCOMP_RET_KILL_PROCESS ? -1 : (int)(a >> 16);
+    return (int32_t)(action & SECCOMP_RET_ACTION_FULL);
+}
+
+/* The AUDIT_ARCH_* the kernel puts in seccomp_data.arch for a call of this build's native ABI;
+ * 0 when this file does not know it (the notes then cannot tell). */
+static uint32_t native_arch(void)
+{
+#if defined(__x86_64__) && defined(__ILP32__)
+    return 0;   /* x32: AUDIT_ARCH_X86_64 with __X32_SYSCALL_BIT in nr; not handled */
+#elif defined(__x86_64__)
+    return AUDIT_ARCH_X86_64;
+#elif defined(__i386__)
+    return AUDIT_ARCH_I386;
+#elif defined(__aarch64__) && !defined(__AARCH64EB__)
+    return AUDIT_ARCH_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    return AUDIT_ARCH_RISCV64;
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return AUDIT_ARCH_PPC64LE;
+#elif defined(__s390x__)
+    return AUDIT_ARCH_S390X;
+#else
+    return 0;
+#endif
 }
 
 int crs_seccomp_mine_forbids(long nr, const uint64_t args[6], uint32_t *action)
@@ -106,17 +130,20 @@ int crs_seccomp_mine_forbids(long nr, const uint64_t args[6], uint32_t *action)
     const char *why;
     const struct crs_seccomp_note *notes = crs_seccomp_notes(&inh, &n, &why);
     long mine = crs_seccomp_thread_mine().n;
-    if (!notes || mine <= 0)
+    uint32_t arch = native_arch();
+    if (!notes || mine <= 0 || !arch)
         return 0;
     struct seccomp_data d;
     memset(&d, 0, sizeof d);
     d.nr = (int)nr;
-    d.arch = AUDIT_ARCH_X86_64;
+    d.arch = arch;
     memcpy(d.args, args, sizeof d.args);
     const struct sock_filter *insns = crs_seccomp_notes_insns();
     int worst = 0;
     uint32_t act = SECCOMP_RET_ALLOW;
-    for (long i = 0; i < mine && (size_t)i < n; i++) {
+    /* newest first with a strict <: on a tie the newest filter's action and data stand, as the
+     * kernel's (two ERRNO filters: the call fails with the newer one's errno) */
+    for (long i = (mine < (long)n ? mine : (long)n) - 1; i >= 0; i--) {
         uint32_t a = run(insns + notes[i].first, notes[i].len, &d);
         if (rank_of(a) < rank_of(act)) {
             act = a;

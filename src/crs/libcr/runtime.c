@@ -304,39 +304,67 @@ static void try_passing_again(struct crs_ckpt_opts *o, struct crs_ckpt_result *r
 /* Runs one checkpoint with the callbacks around it. Returns 1 when this is
  * the restarted process. */
 /* The thread that takes the image (this one: libcr's checkpoint thread, or the library's that
- * called crs_runtime_checkpoint_here) reads /proc throughout the capture (openat of maps, task,
- * fd and status files). A seccomp filter of the program's that it runs under (one installed with
- * SECCOMP_FILTER_FLAG_TSYNC after libcr started) and that forbids that call failed the capture
- * halfway (a file it could not read named as the cause) or, with a KILL action, ended the
- * process. Refused before anything is parked, naming the filter. 1 with res set. */
+ * called crs_runtime_checkpoint_here) makes the system calls below throughout the capture
+ * (src/crs/uspace: checkpoint.c, capture_*.c, park.c, common/procfs.c, base/image_writer.c). A
+ * seccomp filter of the program's that it runs under (one installed with SECCOMP_FILTER_FLAG_TSYNC
+ * after libcr started) and that forbids one of them failed the capture halfway (a file it could
+ * not read named as the cause) or, with a KILL action, ended the process. Refused before anything
+ * is parked, naming the filter, the call and what the capture needs it for. The arguments are
+ * those the capture passes where a filter may look at them (openat's flags, the signal); its
+ * pointers and descriptors are unknown here and given as 0. 1 with res set. */
+struct capture_call {
+    long nr;
+    const char *name, *what;
+    uint64_t args[6];
+};
+
 static int seccomp_forbids_capture(struct crs_ckpt_result *res)
 {
     const uint64_t fdcwd = (uint32_t)AT_FDCWD;
-    const uint64_t file[6] = { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 };
-    const uint64_t dir[6] = { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 };
+    const uint64_t pid = (uint64_t)getpid(), psig = (uint64_t)crs_runtime_park_signal();
+    const struct capture_call calls[] = {
+        { SYS_openat, "openat", "opens /proc's files", { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 } },
+        { SYS_openat, "openat", "opens /proc's directories", { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 } },
+        { SYS_read, "read", "reads /proc's files", { 0 } },
+        { SYS_getdents64, "getdents64", "lists /proc/self/task and /proc/self/fd", { 0 } },
+#ifdef SYS_readlink   /* glibc's readlink() calls readlink where the arch has it */
+        { SYS_readlink, "readlink", "reads /proc/self/fd's and /proc/self/exe's links", { 0 } },
+#else
+        { SYS_readlinkat, "readlinkat", "reads /proc/self/fd's and /proc/self/exe's links", { fdcwd, 0, 0, 0, 0, 0 } },
+#endif
+        { SYS_pread64, "pread64", "reads memory through /proc/self/mem and /proc/self/pagemap", { 0 } },
+        { SYS_rt_sigprocmask, "rt_sigprocmask", "keeps its signal mask", { SIG_BLOCK, 0, 0, 8, 0, 0 } },
+        { SYS_tgkill, "tgkill", "parks the other threads with a signal", { pid, 0, psig, 0, 0, 0 } },
+        { SYS_lseek, "lseek", "finds where the image starts in its file", { 0, 0, SEEK_CUR, 0, 0, 0 } },
+        { SYS_pwrite64, "pwrite64", "writes the image", { 0 } },
+        { SYS_close, "close", "closes what it opened", { 0 } },
+    };
     uint32_t act = 0;
-    int k = crs_seccomp_mine_forbids(SYS_openat, file, &act);
-    if (!k)
-        k = crs_seccomp_mine_forbids(SYS_openat, dir, &act);
+    int k = 0;
+    size_t c = 0;
+    for (; c < sizeof calls / sizeof calls[0] && !k; c++)
+        k = crs_seccomp_mine_forbids(calls[c].nr, calls[c].args, &act);
     if (!k)
         return 0;
+    const struct capture_call *call = &calls[c - 1];
     uint32_t full = act & SECCOMP_RET_ACTION_FULL;
-    char what[64];
+    char what[96];
     if (full == SECCOMP_RET_ERRNO)
-        snprintf(what, sizeof what, "makes openat fail (%s)", strerror((int)(act & SECCOMP_RET_DATA)));
-    else
-        snprintf(what, sizeof what, "%s on openat",
-                 full == SECCOMP_RET_KILL_PROCESS ? "ends the process"
-                 : full == SECCOMP_RET_TRAP       ? "raises SIGSYS"
-                                                  : "ends the thread");
+        snprintf(what, sizeof what, "makes %s fail (%s)", call->name, strerror((int)(act & SECCOMP_RET_DATA)));
+    else   /* the kernel ends the process for an action it does not know */
+        snprintf(what, sizeof what, "%s on %s",
+                 full == SECCOMP_RET_TRAP          ? "raises SIGSYS"
+                 : full == SECCOMP_RET_KILL_THREAD ? "ends the thread"
+                                                   : "ends the process",
+                 call->name);
     memset(res, 0, sizeof *res);
     res->status = -EPERM;
     snprintf(res->err, sizeof res->err,
              "process %d cannot be checkpointed: seccomp filter %d of those it installed %s in every "
-             "thread it applies to, the thread that takes the image too (libcr's, which reads /proc): "
-             "install it without SECCOMP_FILTER_FLAG_TSYNC only in the threads that must not open "
-             "files, or let it allow openat of /proc",
-             (int)getpid(), k, what);
+             "thread it applies to, the thread that takes the image too (libcr's, which %s with it): "
+             "install that filter without SECCOMP_FILTER_FLAG_TSYNC only in the threads that must not "
+             "call %s, or let it allow %s",
+             (int)getpid(), k, what, call->what, call->name, call->name);
     return 1;
 }
 

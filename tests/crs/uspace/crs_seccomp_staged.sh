@@ -10,7 +10,14 @@
 # cr_checkpoint is refused in one line naming that filter, before anything
 # is parked, and the program runs on to the uninterrupted run's end. Before,
 # the checkpoint thread's first such open failed the capture halfway, or
-# ended the process.
+# ended the process. The same for a TSYNC filter that forbids only getdents64
+# (getdents: libcr lists /proc/self/task and /proc/self/fd with it; the refusal
+# checked only openat), and for two filters as the kernel ranks them (every
+# filter runs, the most restrictive action wins, on a tie the newest
+# filter's): tie (openat of a directory fails with EACCES in filter 1, EPERM
+# in filter 2: the kernel's EPERM, filter 2, was named as filter 1's EACCES)
+# and newer (getdents64 fails with EACCES in filter 1, ends the process in
+# filter 2).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_seccomp_staged
 if bash "$(dirname "$0")/../cr_cycle.sh" crt_seccomp_staged; then
@@ -20,14 +27,20 @@ else
 fi
 crs_need_tools cr_run cr_checkpoint
 prog=$CRS_BIN/crt_seccomp_staged
-for mode in errno kill; do
+# MODE and the words of its refusal
+for case in "errno:filter 1 of those it installed makes openat fail (Permission denied)" \
+            "kill:filter 1 of those it installed ends the process on openat" \
+            "getdents:filter 1 of those it installed makes getdents64 fail (Permission denied)" \
+            "tie:filter 2 of those it installed makes openat fail (Operation not permitted)" \
+            "newer:filter 2 of those it installed ends the process on getdents64"; do
+    mode=${case%%:*} words="seccomp ${case#*:}"
     st=$(CRT_SECCOMP_STAGED=$mode crs_uninterrupted "$WORK/ref.$mode" out "$prog")
     [ "$st" = 42 ] || crs_fail "$mode: the uninterrupted run: $(crs_status_text "$st")"
     d=$WORK/$mode
     CRT_SECCOMP_STAGED=$mode crs_start_or_end "$mode: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$prog"
     crs_tool "$WORK/ck.$mode" cr_checkpoint -f "$WORK/$mode.img" "$PID"
-    crs_expect_refusal "$mode: a TSYNC filter forbidding openat refuses the checkpoint" "$WORK/ck.$mode.err" $? \
-        "seccomp filter 1 of those it installed"
+    crs_expect_refusal "$mode: TSYNC filters forbidding what the capture does refuse the checkpoint" \
+        "$WORK/ck.$mode.err" $? "$words"
     if crs_finish "$d" orig && cmp -s "$WORK/ref.$mode/out.out" "$d/orig.out"; then
         crs_pass "$mode: the program ran on to the uninterrupted run's end"
     else

@@ -16,6 +16,12 @@
  * too) that makes openat with flags O_RDONLY|O_DIRECTORY|O_CLOEXEC (how
  * libcr opens /proc's directories; the program never does) fail with
  * EACCES, or end the process. The counts are then main 1, W 3, X 4.
+ * getdents: the filter makes getdents64 (libcr lists /proc/self/task and
+ * /proc/self/fd with it; the program never calls it) fail with EACCES.
+ * tie: two such filters for openat of a directory, the older failing it
+ * with EACCES, the newer with EPERM (the kernel applies the newer one);
+ * newer: two for getdents64, the older failing it with EACCES, the newer
+ * ending the process. Counts then main 2, W 4, X 5.
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -178,6 +184,46 @@ static void check(const char *when)
     ask(&x, when);
 }
 
+/* A filter for every thread (SECCOMP_FILTER_FLAG_TSYNC: libcr's checkpoint thread too): system
+ * call nr, with dir only an openat with libcr's flags for /proc's directories, gets act. */
+static void tsync_filter(long nr, int dir, unsigned act)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 2),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, dir ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : 0, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, act),
+    };
+    if (!dir)   /* every call nr: to act past the argument check */
+        f[3].jt = 3;
+    struct sock_fprog p = { sizeof f / sizeof f[0], f };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &p) != 0)
+        crt_die("seccomp (a TSYNC filter): %s", strerror(errno));
+}
+
+/* CRT_SECCOMP_STAGED's filters, oldest first (see the top). */
+static void tsync_filters(const char *mode)
+{
+    const long od = SYS_openat, gd = SYS_getdents64;
+    if (!strcmp(mode, "errno") || !strcmp(mode, "kill")) {
+        tsync_filter(od, 1, !strcmp(mode, "kill") ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EACCES);
+    } else if (!strcmp(mode, "getdents")) {
+        tsync_filter(gd, 0, SECCOMP_RET_ERRNO | EACCES);
+    } else if (!strcmp(mode, "tie")) {
+        tsync_filter(od, 1, SECCOMP_RET_ERRNO | EACCES);
+        tsync_filter(od, 1, SECCOMP_RET_ERRNO | EPERM);
+    } else if (!strcmp(mode, "newer")) {
+        tsync_filter(gd, 0, SECCOMP_RET_ERRNO | EACCES);
+        tsync_filter(gd, 0, SECCOMP_RET_KILL_PROCESS);
+    } else {
+        crt_die("CRT_SECCOMP_STAGED=%s: errno, kill, getdents, tie or newer", mode);
+    }
+}
+
 int main(void)
 {
     inherited = filter_count((pid_t)syscall(SYS_gettid));
@@ -186,22 +232,8 @@ int main(void)
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         crt_die("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
     const char *mode = getenv("CRT_SECCOMP_STAGED");
-    if (mode && *mode) {
-        unsigned act = !strcmp(mode, "kill") ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EACCES;
-        struct sock_filter f0[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 2),
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 1, 0),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-            BPF_STMT(BPF_RET | BPF_K, act),
-        };
-        struct sock_fprog p0 = { sizeof f0 / sizeof f0[0], f0 };
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &p0) != 0)
-            crt_die("seccomp (filter 0, TSYNC): %s", strerror(errno));
-    }
+    if (mode && *mode)
+        tsync_filters(mode);
     start(&w, "worker W", w_main);
     crt_check_around_points(check);
 }
