@@ -415,6 +415,14 @@ static int run_checkpoint_locked(struct crs_ckpt_opts *o, struct crs_ckpt_result
 
 int crs_runtime_checkpoint_here(struct crs_ckpt_opts *o, struct crs_ckpt_result *res)
 {
+    if ((pid_t)syscall(SYS_gettid) == getpid()) {   /* runtime.h: the main thread must park */
+        memset(res, 0, sizeof *res);
+        res->status = -EINVAL;
+        snprintf(res->err, sizeof res->err, "crs_runtime_checkpoint_here was called from the main thread of "
+                 "process %d, which the checkpoint must park and record as its main thread: call it from a "
+                 "thread of its own", (int)getpid());
+        return -EINVAL;
+    }
     int e = crs_runtime_start();
     if (e) {
         memset(res, 0, sizeof *res);

@@ -61,7 +61,12 @@ void crs_runtime_block_signals(void);
  * checkpoint hooks, as the checkpoint thread does for a request; one checkpoint at a time.
  * For a library that drives its process's checkpoints from a thread of its own (the MPI
  * layer's agent). Returns res->status (0 or -errno, message in res->err), or 1 in the
- * process restarted from the image. */
+ * process restarted from the image.
+ * Not from the main thread (tid == pid): the image records the main thread parked, as the
+ * first of its records (cr_restart refuses an image whose first record is not the main
+ * thread's), and the calling thread is recorded last, not parked. Called from the main thread
+ * it returns -EINVAL (res->status -EINVAL, res->err saying so) with nothing parked and no
+ * callback run: start a thread and call it there, as pml_restart_capture does. */
 int crs_runtime_checkpoint_here(struct crs_ckpt_opts *o, struct crs_ckpt_result *res);
 
 /* libcr's own descriptors (runtime.c): moved to high numbers; is fd ours;
