@@ -828,12 +828,19 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
      * first (diffrev19 LOW-D: tests/mpi/ckpt/rst_lockdown.sh). This thread waits by polling a
      * flag: nothing of a wait (a join, a futex) has to survive the restart. */
     self_capture = 1;
+    /* j on this stack outlives the thread's use of it: this function returns only once the
+     * thread stored done, its last touch of j; in the restarted process both stacks come back
+     * from the image, the loop below still waiting for that store. */
     struct self_job j = { path, err, errlen, 0, 0 };
     pthread_t t;
     int pe = pthread_create(&t, NULL, self_capture_main, &j);
     if (pe) {
         capturing = self_capture = 0;
-        snprintf(err, errlen, "cannot start the capture's thread: %s", strerror(pe));
+        snprintf(err, errlen, "rank %d cannot start the thread that takes its image (it checkpoints itself from "
+                 "a thread of its own): %s; raise RLIMIT_NPROC (ulimit -u, prlimit --nproc) or the pids cgroup's "
+                 "pids.max when the job is at its limit of processes and threads, or let the program's seccomp "
+                 "filter allow clone3 and clone (glibc starts threads with clone3, with clone where clone3 fails "
+                 "with ENOSYS)", pml_world_rank, strerror(pe));
         return -pe;
     }
     pthread_detach(t);
