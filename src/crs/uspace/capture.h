@@ -198,6 +198,9 @@ int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock);
 /* The options set on the sockets the restart makes again (c->sockopts), once
  * crs_capture_sockets described them: 0, or -errno with the message. */
 int crs_capture_sockopts(struct crs_capture *c);
+/* Multicast group memberships (capture_mcast.c): a restored UDP or raw
+ * socket that joined a group is refused, naming it and the group. */
+int crs_capture_mcast(struct crs_capture *c);
 /* Who gets each descriptor's I/O signal, and which (c->fdowns), once the
  * descriptors and the threads are recorded: 0, or -errno with the message
  * (an owner outside the process and its group, without --tree). */

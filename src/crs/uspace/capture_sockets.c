@@ -856,5 +856,7 @@ int crs_capture_sockets(struct crs_capture *c)
             !(c->sockets[s->peer].flags & (CRS_SOCK_F_ACCEPTED | CRS_SOCK_F_PENDING)))
             s->flags |= CRS_SOCK_F_PAIR;
     }
-    return crs_capture_sockopts(c);
+    if ((e = crs_capture_sockopts(c)))
+        return e;
+    return crs_capture_mcast(c);
 }
