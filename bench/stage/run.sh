@@ -24,7 +24,7 @@
 #     before the launch reads every image from the snapshot directory; the ranks check what
 #     they read either way.)
 # Environment: MB (MiB per rank, default 128), NP (2), THROTTLE (MB/s, 50), REPS (5), PARTS
-# (3: part 3 alone; default all),
+# (3: part 3 alone; default all), BENCH_RESTART_RANK (a revive-restart-rank to use instead of the build's),
 # BENCH_DIR (where the snapshot directory goes: a fresh folder under it; default /work if
 # writable, else /tmp), LOGS (a folder: the jobs' logs are copied there at the end). The
 # tmpfs holds at most two sequences of each job at a time (the direct job's older ones are
@@ -53,7 +53,10 @@ mkdir -m 0700 "$W/node" "$W/shared" "$W/sock"
 mount -t tmpfs -o size=$((MB * NP * 6 + 256))m,mode=0700 revive-bench "$W/node" || die "cannot mount a tmpfs"
 mpicc.mpich -O2 -Wall -Wextra -Werror -o "$W/bigmem" "$here/bigmem.c" || die "cannot build bigmem"
 export REVIVE_MPI_LIBDIR=$build/.libs REVIVE_EXEC=$build/tools/mpi/revive-exec
-export REVIVE_COORD_BIN=$build/tools/snapc/revive-coord REVIVE_RESTART_RANK=$build/tools/revive-restart-rank
+# BENCH_RESTART_RANK: another revive-restart-rank (an older one, to compare two of them on the
+# same build and bed)
+export REVIVE_COORD_BIN=$build/tools/snapc/revive-coord
+export REVIVE_RESTART_RANK=${BENCH_RESTART_RANK:-$build/tools/revive-restart-rank}
 export REVIVE_SOCKET_DIR=$W/sock TMPDIR=$W/node PATH=$(dirname "$launcher"):$PATH
 CKPT=$build/tools/snapc/ckpt-mpirun RESTART=$build/tools/snapc/restart-mpi
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
