@@ -39,6 +39,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
+#include "snapc/wire.h" /* SNAPC_TEXT_MAX */
 #include "restart_wincheck.h"
 #include "tools/tool_die.h"
 
@@ -102,13 +103,13 @@ static void die(const char *fmt, ...)
     char who[48] = "revive-restart-rank";
     if (rank >= 0)
         snprintf(who, sizeof who, "revive-restart-rank: rank %d", rank);
-    char msg[2048];
+    char msg[SNAPC_TEXT_MAX]; /* whole up to 4 KiB, "..." where cut (tool_vsay) */
     va_list ap;
     va_start(ap, fmt);
     tool_vsay(who, msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (begun) {
-        char line[2100];
+        char line[SNAPC_TEXT_MAX + 64];
         snprintf(line, sizeof line, "rank %d: %s\n", rank, msg);
         progress_file(stop_kind, line);
     }
@@ -700,7 +701,7 @@ int main(int argc, char **argv)
          * running) refuses the restart (crs_restart_opts) */
         .shm_peers_parent = getppid(),
     };
-    char err[2000], cwd[4096];
+    char err[SNAPC_TEXT_MAX], cwd[4096]; /* room for the advice after a long path */
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);

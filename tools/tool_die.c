@@ -3,10 +3,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *tool_vsay(const char *who, char *msg, size_t len, const char *fmt, va_list ap)
 {
-    vsnprintf(msg, len, fmt, ap);
+    int n = vsnprintf(msg, len, fmt, ap);
+    if (n > 0 && (size_t)n >= len && len > 4)
+        memcpy(msg + len - 4, "...", 4); /* a cut never passes for the whole message */
     fprintf(stderr, "%s: %s\n", who, msg);
     return msg;
 }

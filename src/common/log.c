@@ -1,6 +1,7 @@
 /* The logger (see log.h): level from REVIVE_VERBOSE, one write(2) per line. */
 #define _GNU_SOURCE
 #include "common/log.h"
+#include "common/log_long.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,29 +56,49 @@ static const char *tree_path(const char *file)
     return best;
 }
 
-void revive_log_vat(int level, const char *subsys, const char *file, int line, const char *fmt, va_list ap)
+/* One line into buf (cap bytes) and out: "..." where it is cut, so that a cut never passes for
+ * the whole message. */
+static void log_line(char *buf, size_t cap, const char *subsys, const char *file, int line,
+                     const char *fmt, va_list ap)
 {
-    char buf[REVIVE_LOG_LINE_MAX];
     int n;
     if (revive_log_level() >= REVIVE_LOG_DEBUG && file)
-        n = snprintf(buf, sizeof buf, "revive: %s: [%s:%d] ", subsys, tree_path(file), line);
+        n = snprintf(buf, cap, "revive: %s: [%s:%d] ", subsys, tree_path(file), line);
     else
-        n = snprintf(buf, sizeof buf, "revive: %s: ", subsys);
-    (void)level; /* the caller decided; the level does not show in the line */
+        n = snprintf(buf, cap, "revive: %s: ", subsys);
     if (n < 0)
         return;
-    if ((size_t)n < sizeof buf) {
-        int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+    if ((size_t)n < cap) {
+        int m = vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
         if (m < 0)
             return;
         n += m;
     }
     /* cut to the buffer, keeping room for the newline */
-    if ((size_t)n > sizeof buf - 1)
-        n = (int)sizeof buf - 1;
+    if ((size_t)n > cap - 1) {
+        n = (int)cap - 1;
+        memcpy(buf + n - 3, "...", 3);
+    }
     buf[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, buf, (size_t)n);
     (void)w; /* nowhere to report a failing stderr */
+}
+
+void revive_log_vat(int level, const char *subsys, const char *file, int line, const char *fmt, va_list ap)
+{
+    char buf[REVIVE_LOG_LINE_MAX];
+    (void)level; /* the caller decided; the level does not show in the line */
+    log_line(buf, sizeof buf, subsys, file, line, fmt, ap);
+}
+
+void revive_log_long_at(int level, const char *subsys, const char *file, int line, const char *fmt, ...)
+{
+    char buf[REVIVE_LOG_LONG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)level;
+    log_line(buf, sizeof buf, subsys, file, line, fmt, ap);
+    va_end(ap);
 }
 
 void revive_log_at(int level, const char *subsys, const char *file, int line, const char *fmt, ...)

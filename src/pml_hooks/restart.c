@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -748,14 +749,20 @@ static void restart_progress_file(const char *name, const char *msg)
     const char *dir = handoff_getenv("REVIVE_RESTART_DIR");
     if (!dir || !*dir)
         return;
-    char path[4096], tmp[4200], line[1200];
+    char path[4096], tmp[4200], head[32];
     snprintf(path, sizeof path, "%s/%s.%d", dir, name, handoff_rank);
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return;
-    int k = snprintf(line, sizeof line, "rank %d: %s\n", handoff_rank, msg);
-    ssize_t w = write(fd, line, k > 0 && (size_t)k < sizeof line ? (size_t)k : strlen(line));
+    /* the whole message up to 4 KiB (SNAPC_TEXT_MAX, what the coordinator takes), "..." where
+     * cut; no line buffer on this thread's stack (a 1200-byte one cut it silently) */
+    int hk = snprintf(head, sizeof head, "rank %d: ", handoff_rank);
+    size_t ml = strnlen(msg, 4000), cut = msg[ml] != 0;
+    static char end_cut[] = "...\n", end_whole[] = "\n";
+    struct iovec iov[3] = {{head, hk > 0 ? (size_t)hk : 0}, {(void *)(uintptr_t)msg, ml},
+                           {cut ? end_cut : end_whole, cut ? 4 : 1}};
+    ssize_t w = writev(fd, iov, 3);
     (void)w;
     close(fd);
     if (rename(tmp, path) < 0)

@@ -35,6 +35,7 @@
 #include "filem/local_failed.h"
 #include "snapc/restart_lock.h"
 #include "common/log.h"
+#include "common/log_long.h"
 #include "snapc/coord_int.h"
 
 /* Where a restarted job's snapshots go: beside the old ones (the parent job's
@@ -130,18 +131,17 @@ static int count_rank_files(const char *prefix, char *msg, size_t len)
             snapc_fmt(msg, len, "rank %s could not restore its image", de->d_name + pl);
         if (msg && !strstr(msg, ": ")) {
             /* the rank's own message, when it wrote one */
-            char path[PATH_MAX + 300], text[1536];
+            char path[PATH_MAX + 300], text[SNAPC_TEXT_MAX + 64], got[SNAPC_TEXT_MAX + 64];
             snapc_fmt(path, sizeof path, "%s/%s", coord.restart_dir, de->d_name);
             int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            ssize_t k = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
+            ssize_t k = fd >= 0 ? read(fd, got, sizeof got) : -1;
             if (fd >= 0)
                 close(fd);
-            text[k > 0 ? k : 0] = 0;
-            char *nl = strchr(text, '\n');
-            if (nl)
-                *nl = 0;
+            char *nl = k > 0 ? memchr(got, '\n', (size_t)k) : NULL;
+            /* the rank's whole line (SNAPC_TEXT_MAX and its "rank N: "), "..." where cut */
+            snapc_wire_text(text, sizeof text, got, nl ? (size_t)(nl - got) : k > 0 ? (size_t)k : 0);
             if (strstr(text, ": "))
-                snapc_fmt(msg, len, "%s", text);
+                snapc_wire_text(msg, len, text, sizeof text);
         }
     }
     closedir(d);
@@ -217,7 +217,7 @@ void coord_restart_job_ended(void)
                          coord.parent_jobdir, (long long)coord.parent_seq);
         return;
     }
-    char e2[512], why[1600], msg[1536] = "";
+    char e2[512], why[SNAPC_TEXT_MAX + 256], msg[SNAPC_TEXT_MAX + 64] = "";
     if (coord.restart_dir[0]) {
         int failed = count_rank_files("failed.", msg, sizeof msg);
         int begun = count_rank_files("begun.", NULL, 0);
@@ -225,10 +225,10 @@ void coord_restart_job_ended(void)
         int nranks = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
         if (!failed && coord_restart_refused(msg, sizeof msg) > 0) {
             /* the one line the user gets: the ranks leave it to this (restart.c) */
-            revive_log_error("the restart from %s/%lld was refused: %s; the snapshot is not "
-                             "marked as failed: once that is put right, restart-mpi takes it "
-                             "again",
-                             coord.parent_jobdir, (long long)coord.parent_seq, msg);
+            revive_log_error_long("the restart from %s/%lld was refused: %s; the snapshot is not "
+                                  "marked as failed: once that is put right, restart-mpi takes "
+                                  "it again",
+                                  coord.parent_jobdir, (long long)coord.parent_seq, msg);
             return;
         }
         if (!failed && begun == 0) {
@@ -306,9 +306,11 @@ void coord_restart_job_ended(void)
         snapc_fmt(why, sizeof why, "the restarted job ended (status %d) before every rank was back",
                   coord_exit_status());
     }
-    revive_log_error("the restart from %s/%lld failed: %s; recorded in its index (a "
-                     "restart-mpi of %s takes an earlier sequence by default)",
-                     coord.parent_jobdir, (long long)coord.parent_seq, why, coord.parent_jobdir);
+    /* the rank's whole message (up to SNAPC_TEXT_MAX): a long path kept its advice */
+    revive_log_error_long("the restart from %s/%lld failed: %s; recorded in its index (a "
+                          "restart-mpi of %s takes an earlier sequence by default)",
+                          coord.parent_jobdir, (long long)coord.parent_seq, why,
+                          coord.parent_jobdir);
     if (filem_index_mark_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, why, e2, sizeof e2) < 0)
         revive_log_warn("cannot record the failed restart: %s", e2);
     /* and in this host's cached copy, which outlives a lost snapshot directory */

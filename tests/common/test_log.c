@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "test"
 #include "common/log.h"
+#include "common/log_long.h"
 #include "common_test.h"
 
 #include <pthread.h>
@@ -61,6 +62,15 @@ static void read_once(void *arg)
     revive_log_debug("second"); /* still debug: the level was read once */
     unsetenv("REVIVE_VERBOSE");
     revive_log_debug("third");
+}
+
+/* a line of 3000 bytes through log_long.h: whole, one write */
+static void long_whole(void *arg)
+{
+    (void)arg;
+    static char big[3001];
+    memset(big, 'y', sizeof big - 1);
+    revive_log_long_at(REVIVE_LOG_ERROR, "test", NULL, 0, "%s", big);
 }
 
 static void long_line(void *arg)
@@ -124,7 +134,10 @@ int main(void)
     ASSERT_EQ(len, REVIVE_LOG_LINE_MAX);
     ASSERT_TRUE(!strncmp(out, "revive: test: xxx", 17));
     ASSERT_EQ(out[len - 1], '\n');
-    ASSERT_EQ(out[len - 2], 'x');
+    ASSERT_TRUE(!strncmp(out + len - 5, "x...", 4)); /* a cut is marked, never whole-looking */
+    len = ct_run_child("REVIVE_VERBOSE", NULL, long_whole, NULL, out, sizeof out);
+    ASSERT_EQ(len, strlen("revive: test: ") + 3000 + 1);
+    ASSERT_EQ(out[len - 2], 'y');
 
     /* lines of threads writing at once come out whole, one write(2) each */
     static char many[NTHREADS * NLINES * 400 + 1];

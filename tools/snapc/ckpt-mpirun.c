@@ -614,8 +614,8 @@ int main(int argc, char **argv)
         if (snapc_wire_check(&rd.hdr, rd.buf, err, sizeof err) < 0)
             die("bad answer from the coordinator: %s", err);
         if (rd.hdr.type == SNAPC_TOOL_PROGRESS) {
-            char line[512];
-            snapc_wire_str(line, sizeof line, (const char *)rd.buf, rd.hdr.len);
+            char line[SNAPC_TEXT_MAX]; /* whole up to 4 KiB, "..." where cut (512 cut it silently) */
+            snapc_wire_text(line, sizeof line, (const char *)rd.buf, rd.hdr.len);
             fprintf(stderr, "[%8.3f s] %s\n", (double)(revive_mono_ms() - t0) / 1000.0, line);
             snapc_reader_next(&rd);
             continue;
