@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -204,6 +205,7 @@ long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd,
 
 struct holder_search {
     const char *want;
+    size_t wantlen;
     const pid_t *but;   /* the processes left out */
     size_t nbut;
     pid_t cur, pid;
@@ -214,16 +216,17 @@ static long holder_fd(long n, int dirfd, void *arg)
 {
     (void)dirfd;
     struct holder_search *h = arg;
-    char path[64], link[256];
+    /* a link as long as a path can be (a FIFO's deep in a tree): with a
+     * shorter buffer, readlink cut it and no holder was ever found */
+    char path[64], link[PATH_MAX + 1];
     int k = revive_proc_path(path, sizeof path, h->cur, 0, "fd/");
     size_t len = (size_t)k;
     if (k < 0 || put_dec(path, sizeof path, &len, (uint64_t)n) < 0)
         return 0;
-    ssize_t l = readlink(path, link, sizeof link - 1);
-    if (l <= 0)
-        return 0;
-    link[l] = 0;
-    if (strcmp(link, h->want))
+    ssize_t l = readlink(path, link, sizeof link);
+    if (l <= 0 || (size_t)l != h->wantlen)
+        return 0;   /* cut short (l == sizeof link) is longer than any want */
+    if (memcmp(link, h->want, (size_t)l))
         return 0;
     h->pid = h->cur;
     h->fd = n;
@@ -244,6 +247,17 @@ static long holder_proc(long n, int dirfd, void *arg)
     return revive_proc_for_each_number(dir, holder_fd, h) == 1 ? 1 : 0;
 }
 
+int revive_proc_holds(pid_t pid, const char *link, long *fd)
+{
+    struct holder_search h = { .want = link, .wantlen = strlen(link), .cur = pid };
+    char dir[48];
+    if (revive_proc_path(dir, sizeof dir, pid, 0, "fd") < 0 || revive_proc_for_each_number(dir, holder_fd, &h) != 1)
+        return 0;
+    if (fd)
+        *fd = h.fd;
+    return 1;
+}
+
 pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd)
 {
     return revive_proc_find_holder_but(link, &self, 1, fd);
@@ -251,7 +265,7 @@ pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd)
 
 pid_t revive_proc_find_holder_but(const char *link, const pid_t *but, size_t nbut, long *fd)
 {
-    struct holder_search h = { .want = link, .but = but, .nbut = nbut };
+    struct holder_search h = { .want = link, .wantlen = strlen(link), .but = but, .nbut = nbut };
     revive_proc_for_each_number("/proc", holder_proc, &h);
     if (fd && h.pid > 0)
         *fd = h.fd;

@@ -48,7 +48,7 @@ pid_t revive_proc_self_pid(void);
 long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg);
 
 /* The first process but `self` (0: none left out) with a descriptor whose /proc link reads
- * exactly `link` ("socket:[123]", "pipe:[45]"; under 256 bytes): the object that link names is
+ * exactly `link` ("socket:[123]", "pipe:[45]", a FIFO's path up to PATH_MAX): the object that link names is
  * open there too. Looks through /proc/PID/fd of every process the caller may read, in /proc's
  * order. Returns its pid as /proc names it and, when fd is not NULL, its descriptor in *fd; 0
  * when no process the caller can see holds it. (Which process holds the other end of a pipe or
@@ -57,6 +57,9 @@ pid_t revive_proc_find_holder(const char *link, pid_t self, long *fd);
 /* The same, leaving out every process in but[0..nbut) (the members of a tree being checkpointed:
  * is the object also open outside them?). */
 pid_t revive_proc_find_holder_but(const char *link, const pid_t *but, size_t nbut, long *fd);
+/* Whether process pid (as /proc names it) holds a descriptor whose link reads exactly `link`:
+ * 1, its descriptor in *fd when fd is not NULL; 0 when not, or its descriptors cannot be read. */
+int revive_proc_holds(pid_t pid, const char *link, long *fd);
 
 /* ---- /proc/.../status ---------------------------------------------------------------------- */
 

@@ -894,7 +894,8 @@ static int check_sysv_outside(struct tree_ckpt *t)
  * tree group (review diffrev22 M1): it is the launcher's (GNU make's job
  * server, `cr_run prog 3<>fifo` where prog forks), which each member's
  * capture reconnects at restart as inherited (issue 10, point 12), or
- * refuses naming that process; made again by its path at restart it would
+ * refuses naming that process (also when the members opened it by path
+ * themselves: make >= 4.4's fifo job server; review diffrev23 M1); made again by its path at restart it would
  * take the launcher's bytes, or be refused while the launcher holds it.
  * Looked for once per FIFO, with the members parked. */
 static long fifo_outside(struct tree_ckpt *t, struct fd_entry *f)
@@ -923,7 +924,6 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
     if (!g)
         return -ENOMEM;
     size_t n = 0;
-    long e;
     int warned = 0;
     for (size_t i = 0; i < t->nfds; i++) {
         struct fd_entry *f = &t->fds[i];
@@ -974,11 +974,14 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
                     other |= t->fds[j].member != f->member;
                 }
             wanted = other && ((has_r && has_w) || closed);
-            if (wanted && (e = fifo_outside(t, f)) < 0) {
-                free(g);
-                return (int)e;
+            if (wanted) {
+                long e = fifo_outside(t, f);
+                if (e < 0) {
+                    free(g);
+                    return (int)e;
+                }
+                wanted = e == 0;   /* held outside: each member's capture refuses it, naming that process */
             }
-            wanted &= e == 0;
         } else {
             for (size_t j = 0; j < t->nfds && !wanted; j++)
                 wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;

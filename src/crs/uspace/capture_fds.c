@@ -413,13 +413,11 @@ static int fifo_no_writer(int fd)
     return n == 0;
 }
 
-pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
+/* Process pid's command in comm (cap bytes; "" when unknown). */
+static void holder_comm(pid_t pid, char *comm, size_t cap)
 {
-    pid_t pid = revive_proc_find_holder(link, revive_proc_self_pid(), NULL);
     if (cap)
         comm[0] = 0;
-    if (pid <= 0)
-        return 0;
     char buf[64];
     long n = revive_proc_read(pid, 0, "comm", buf, sizeof buf);
     if (n > 0 && cap) {
@@ -427,7 +425,83 @@ pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
         buf[strcspn(buf, "\n")] = 0;
         snprintf(comm, cap, "%.16s", buf);
     }
+}
+
+pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
+{
+    pid_t pid = revive_proc_find_holder(link, revive_proc_self_pid(), NULL);
+    if (cap)
+        comm[0] = 0;
+    if (pid <= 0)
+        return 0;
+    holder_comm(pid, comm, cap);
     return pid;
+}
+
+/* crs_capture_holder, but in a tree leaving out every member too: the
+ * process outside the tree that holds link, which a refusal names (the
+ * first other holder in /proc's order was often another member, named as
+ * "not among the processes being checkpointed": review diffrev23 M1). */
+static pid_t outside_holder(struct crs_capture *c, const char *link, char *comm, size_t cap)
+{
+    int n = c->opts.tree && c->opts.ntree_members > 0 ? c->opts.ntree_members : 0;
+    pid_t *but = n ? crs_scratch_alloc(c->scratch, ((size_t)n + 1) * sizeof *but) : NULL;
+    if (!but)
+        return crs_capture_holder(link, comm, cap);
+    for (int i = 0; i < n; i++)
+        but[i] = (pid_t)c->opts.tree_members[i];
+    but[n] = revive_proc_self_pid();
+    pid_t pid = revive_proc_find_holder_but(link, but, (size_t)n + 1, NULL);
+    if (cap)
+        comm[0] = 0;
+    if (pid <= 0)
+        return 0;
+    holder_comm(pid, comm, cap);
+    return pid;
+}
+
+/* In a tree: another member that holds the FIFO at path fifo too (its
+ * pid), 0 when none does (or the members are not known: too many). */
+static pid_t fifo_member_holder(const struct crs_capture *c, const char *fifo)
+{
+    pid_t self = revive_proc_self_pid();
+    for (int i = 0; i < c->opts.ntree_members; i++)
+        if ((pid_t)c->opts.tree_members[i] != self && revive_proc_holds((pid_t)c->opts.tree_members[i], fifo, NULL))
+            return (pid_t)c->opts.tree_members[i];
+    return 0;
+}
+
+/* The refusal of a FIFO another member holds too that the tree's restart
+ * does not make (no tree group: tree_ckpt.c leaves out a FIFO a process
+ * outside the members holds), and that is not the launcher's (inherited):
+ * each member's capture would record it as its own, an O_RDWR one with its
+ * bytes, restored once per member; GNU make >= 4.4's job server
+ * (--jobserver-auth=fifo:PATH), whose clients open it by path, with make
+ * outside the tree (review diffrev23 M1). Names the outside holder. */
+static void shared_fifo_refusal(struct crs_capture *c, const struct crs_rec_fd *r, const char *fifo, pid_t member)
+{
+    /* the holders first, the path last: a long path is what the message's
+     * 512 bytes cut */
+    char comm[20], mcomm[20], where[200];
+    holder_comm(member, mcomm, sizeof mcomm);
+    pid_t holder = outside_holder(c, fifo, comm, sizeof comm);
+    if (holder > 0)
+        snprintf(where, sizeof where, "process %d%s%s%s, which is not among the processes being checkpointed",
+                 (int)holder, comm[0] ? " '" : "", comm, comm[0] ? "'" : "");
+    else
+        snprintf(where, sizeof where, "a process Revive cannot see (ended since, another user's, or a descriptor "
+                                      "in flight in a Unix socket message)");
+    char todo[120] = "close the FIFO in the processes checkpointed first, or checkpoint again";
+    if (holder > 0)
+        snprintf(todo, sizeof todo, "end process %d or have it close the FIFO, or checkpoint a scope that "
+                                    "includes it", (int)holder);
+    int mode = (int)r->open_flags & O_ACCMODE;
+    crs_capture_error(c, "file descriptor %d, a FIFO (named pipe) opened %s, is held by %s, and by process %d%s%s%s, "
+                      "another of them: Revive restores a FIFO the processes checkpointed share only when no other "
+                      "process holds it (else each would get its bytes again); %s%s (the FIFO: %s)",
+                      r->fd, mode == O_RDWR ? "read-write" : mode == O_WRONLY ? "to write" : "to read", where,
+                      (int)member, mcomm[0] ? " '" : "", mcomm, mcomm[0] ? "'" : "", todo,
+                      crs_capture_ignore_hint(c), fifo);
 }
 
 /* The refusal of a pipe end whose other end is open somewhere Revive does
@@ -440,7 +514,7 @@ static void pipe_refusal(struct crs_capture *c, const struct crs_rec_fd *r, int 
     snprintf(want, sizeof want, "pipe:[%llu]", (unsigned long long)r->ino);
     if (fifo)   /* another process's descriptor of a FIFO reads as its path too */
         snprintf(want, sizeof want, "%s", fifo);
-    pid_t holder = crs_capture_holder(want, comm, sizeof comm);
+    pid_t holder = outside_holder(c, want, comm, sizeof comm);
     const char *end = mode == O_WRONLY ? "read" : "write";
     char where[160];
     if (holder > 0) {
@@ -495,6 +569,17 @@ static int pair_pipes(struct crs_capture *c)
              * rule (point 12), as before FIFOs were restored; made again by path
              * it would share the launcher's tokens, or be refused as in use */
             r->kind = CRS_FD_INHERITED;
+            continue;
+        }
+        pid_t member = fifo && c->opts.tree && !tree_placed(c, r->fd) ? fifo_member_holder(c, fifo) : 0;
+        if (member > 0) {
+            /* neither made by the tree's restart nor the launcher's, but
+             * another member's too: not one per member (diffrev23 M1) */
+            if (!c->opts.ignore_fds) {
+                shared_fifo_refusal(c, r, fifo, member);
+                return -ENOTSUP;
+            }
+            r->kind = CRS_FD_CLOSED;
             continue;
         }
         int has_read = 0, has_write = 0;

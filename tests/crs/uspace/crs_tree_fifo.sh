@@ -18,7 +18,10 @@
 # - many (review diffrev22 L1): both members hold 1030 more descriptors on
 #   the read-write FIFO, more than the 1020 a member can be told about: the
 #   checkpoint is refused naming the limit (before: taken, the FIFO's bytes
-#   in each member's image too).
+#   in each member's image too);
+# - outside, make44 (review diffrev23 M1): a FIFO the members opened by path
+#   themselves, held by a process outside the tree too, is refused naming
+#   that process (see there).
 # ~30-60 s.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_tree_fifo
@@ -73,6 +76,46 @@ else
     crs_finish "$d" orig || true
 fi
 exec 7<&-
+
+# outside (review diffrev23 M1): tree.fifo, its reader the program's and its
+# writer the child's (each opened by its path), held by a process outside
+# the tree too: refused, naming that process (before: the refusal named the
+# other member as "not among the processes being checkpointed")
+d=$WORK/outside
+crs_start_or_end "outside: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_treefifo"
+sleep 100 <>"$d/tree.fifo" &
+spid=$!
+crs_tool "$WORK/ock" cr_checkpoint --tree -f "$WORK/outside.img" "$PID"
+crs_expect_refusal "outside: a FIFO the members opened by path, held outside the tree too, refused naming that process" \
+    "$WORK/ock.err" $? "process $spid 'sleep', which is not among the processes being checkpointed"
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+crs_finish "$d" orig || crs_fail "outside: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+
+# make44 (review diffrev23 M1): GNU make >= 4.4's job server
+# (--jobserver-auth=fifo:PATH): the members each open the FIFO read-write by
+# its path; "make", outside the tree, holds it with two tokens. Refused,
+# naming make (before: taken, each member's image holding the tokens, which
+# a restart gave back once per member). The FIFO's path is over 256 bytes
+# (before, the search for a holder outside the tree missed such a path, and
+# the tree made the FIFO a group of its own at the restart).
+long=$WORK/$(printf 'j%.0s' {1..150})/$(printf 'k%.0s' {1..150})
+mkdir -p "$long" && mkfifo "$long/jobserver.fifo" && cp "$(command -v sleep)" "$WORK/make" ||
+    crs_fail "make44: the job server's FIFO"
+exec 8<>"$long/jobserver.fifo"
+printf ab >&8
+"$WORK/make" 100 <&8 8<&- &
+mpid=$!
+exec 8<&-
+d=$WORK/make44
+crs_start_or_end "make44: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_treefifo" make44 \
+    "$long/jobserver.fifo"
+crs_tool "$WORK/mkck" cr_checkpoint --tree -f "$WORK/make44.img" "$PID"
+crs_expect_refusal "make44: make's fifo job server the members opened by path, refused naming make" \
+    "$WORK/mkck.err" $? "process $mpid 'make', which is not among the processes being checkpointed"
+crs_finish "$d" orig || crs_fail "make44: the program after the refusal: $(crs_status_text "$FINISH_STATUS")"
+kill "$mpid" 2>/dev/null
+wait "$mpid" 2>/dev/null
 
 # many: past the descriptors a member can be told about
 hard=$(ulimit -Hn)
