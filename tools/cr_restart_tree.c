@@ -944,11 +944,12 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     tr.relocate = o->relocate;
     tr.nrelocate = o->nrelocate;
     char err[512];
-    if (crs_tree_read(fd, &tr.t, err, sizeof err) != 0) {
-        /* a table damaged or cut short (tree.c says which) has the same way on as a damaged
-         * member's image: another checkpoint of the tree */
-        int damaged = strstr(err, "damaged") || strstr(err, "cut short");
-        fprintf(stderr, "cr_restart: %s: %s%s\n", o->path, err, damaged ? CR_RESTART_TREE_ADVICE : "");
+    int re = crs_tree_read(fd, &tr.t, err, sizeof err);
+    if (re != 0) {
+        /* a table damaged or cut short (-EBADMSG) has the same way on as a damaged member's
+         * image: another checkpoint of the tree (review diffrev23 L8: by its code, not by
+         * the words of tree.c's message) */
+        fprintf(stderr, "cr_restart: %s: %s%s\n", o->path, err, re == -EBADMSG ? CR_RESTART_TREE_ADVICE : "");
         return 1;
     }
     if (!o->restore_ids) {

@@ -88,6 +88,11 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     t->file_size = (uint64_t)st.st_size > t->base ? (uint64_t)st.st_size - t->base : 0;
     struct crs_tree_header *h = &t->hdr;
     int e = read_at(fd, h, sizeof *h, 0);
+    if (e == -ENODATA && !memcmp(h->magic, CRS_TREE_MAGIC, 8)) {   /* (read_at got its first bytes) */
+        snprintf(err, errlen, "the process tree file is cut short (%llu bytes, less than its header)",
+                 (unsigned long long)t->file_size);
+        return -EBADMSG;
+    }
     if (e || memcmp(h->magic, CRS_TREE_MAGIC, 8)) {
         snprintf(err, errlen, "not a process tree file (it is cut short or something else)");
         return -EINVAL;
@@ -101,10 +106,15 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
                       (uint64_t)h->ngroups * sizeof *t->groups + (uint64_t)h->nlinks * sizeof *t->links;
     if (!h->nmembers || h->nmembers > TREE_MAX || h->ngroups > TREE_MAX || h->nlinks > 16 * TREE_MAX ||
         h->strings_offset != tables || h->data_offset != h->strings_offset + h->strings_length ||
-        h->table_length != h->data_offset + h->data_length || h->table_length > t->file_size ||
-        h->strings_length > (64u << 20) || h->data_length > (1ull << 32)) {
+        h->table_length != h->data_offset + h->data_length || h->strings_length > (64u << 20) ||
+        h->data_length > (1ull << 32)) {
         snprintf(err, errlen, "the process tree file's table is damaged (its sizes do not add up)");
-        return -EINVAL;
+        return -EBADMSG;
+    }
+    if (h->table_length > t->file_size) {
+        snprintf(err, errlen, "the process tree file is cut short (its table runs to byte %llu, the file holds %llu)",
+                 (unsigned long long)h->table_length, (unsigned long long)t->file_size);
+        return -EBADMSG;
     }
     unsigned char *all = malloc(h->table_length);
     if (!all) {
@@ -113,6 +123,10 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     }
     if ((e = read_at(fd, all, h->table_length, 0))) {
         free(all);
+        if (e == -ENODATA) {   /* cut short since it was measured */
+            snprintf(err, errlen, "the process tree file is cut short (in its table)");
+            return -EBADMSG;
+        }
         snprintf(err, errlen, "cannot read the process tree's table: %s", strerror(-e));
         return e;
     }
@@ -121,7 +135,7 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
     free(all);
     if (sum != h->checksum) {
         snprintf(err, errlen, "the process tree file's table is damaged (checksum mismatch)");
-        return -EINVAL;
+        return -EBADMSG;
     }
     size_t ms = h->nmembers * sizeof *t->members, gs = h->ngroups * sizeof *t->groups,
            ls = h->nlinks * sizeof *t->links;
@@ -156,7 +170,7 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file is damaged or cut short (member %u, process %d)", i,
                      pid);
-            return -EINVAL;
+            return -EBADMSG;
         }
     }
     for (uint32_t i = 0; i < h->ngroups; i++) {
@@ -199,7 +213,7 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
         if (bad) {
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file's table is damaged (shared file %u)", i);
-            return -EINVAL;
+            return -EBADMSG;
         }
     }
     for (uint32_t i = 0; i < h->nlinks; i++) {
@@ -208,7 +222,7 @@ int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen)
             (uint32_t)l->group >= h->ngroups || l->fd < 0) {
             crs_tree_free(t);
             snprintf(err, errlen, "the process tree file's table is damaged (descriptor link %u)", i);
-            return -EINVAL;
+            return -EBADMSG;
         }
     }
     return 0;

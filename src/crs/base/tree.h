@@ -189,7 +189,10 @@ struct crs_tree {
 /* 1: the file open at fd holds a tree from its offset; 0: not; -errno. */
 int crs_tree_is_tree(int fd);
 /* Reads and checks the table (members' images inside the file). 0, or
- * -errno with a message in err. crs_tree_free releases it. */
+ * -errno with a message in err: -EBADMSG when the file is damaged or cut
+ * short (another checkpoint of the tree is the way on: cr_restart says so),
+ * -EINVAL when it is no tree file or of a format this Revive does not read.
+ * crs_tree_free releases it. */
 int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen);
 void crs_tree_free(struct crs_tree *t);
 const char *crs_tree_scope_name(uint32_t scope);

@@ -98,14 +98,17 @@ for at in $((sz / 2)) $((sz / 3)) $((sz * 2 / 3)) $((sz / 5)) $((sz * 4 / 5)); d
     "$REVIVE_BUILDDIR/tests/crs/base/crt_imgtool" flipcopy "$WORK/ck.img" "$WORK/bad.img" "$at"
     "$CRS_TOOLS/cr_info" --verify "$WORK/bad.img" >/dev/null 2>&1 || { flip=$at; break; }
 done
-cases="short:$((sz * 3 / 4))"
+# also its table damaged (a byte of the first member's entry: checksum mismatch) and the file cut
+# inside its header: cr_restart gives the advice by crs_tree_read's code (-EBADMSG), not by
+# matching its words (review diffrev23 L8; the header cut was "not a process tree file" before)
+cases="short:$((sz * 3 / 4)) table:100 header:40"
 if [ -n "$flip" ]; then
     cases="flipped:$flip $cases"
 else
     crs_fail "no flipped offset of the tree's file made cr_info --verify fail"
 fi
 for c in $cases; do
-    if [ "${c%%:*}" = flipped ]; then
+    if [ "${c%%:*}" = flipped ] || [ "${c%%:*}" = table ]; then
         "$REVIVE_BUILDDIR/tests/crs/base/crt_imgtool" flipcopy "$WORK/ck.img" "$WORK/bad.img" "${c#*:}"
     else
         head -c "${c#*:}" "$WORK/ck.img" >"$WORK/bad.img"
@@ -115,6 +118,11 @@ for c in $cases; do
         "; restart an earlier checkpoint of the process tree instead (cr_info --verify FILE checks one first)"
     grep -q "use an earlier checkpoint" "$WORK/bad.err" &&
         crs_fail "cr_restart of a tree's file ${c%%:*}: the generic advice"
+    case ${c%%:*} in
+        table) grep -q "table is damaged" "$WORK/bad.err" || crs_fail "table: not named damaged: $(head -c 300 "$WORK/bad.err")" ;;
+        header) grep -q "is cut short (40 bytes, less than its header)" "$WORK/bad.err" ||
+            crs_fail "header: not named cut short: $(head -c 300 "$WORK/bad.err")" ;;
+    esac
 done
 [ -e "/proc/$PID" ] && grep -q crt_tree "/proc/$PID/cmdline" 2>/dev/null &&
     crs_fail "the failed restarts left process $PID running"
