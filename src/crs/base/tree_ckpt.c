@@ -35,25 +35,6 @@
 #define CONNECT_TRIES 50
 #define CONNECT_PAUSE_MS 100
 
-struct fd_entry {
-    int member, fd;
-    int pipe;                     /* 1: a pipe end */
-    int fifo;                     /* 1: an open file of a FIFO (named pipe; its path in `path`) */
-    int mode;                     /* O_RDONLY / O_WRONLY / O_RDWR */
-    uint64_t dev, ino;
-    uint32_t flags, fd_flags;
-    int64_t pos;
-    int set;                      /* union-find parent */
-    int group;                    /* -1: none */
-    int peer_closed;              /* a pipe end whose other end no process holds */
-    int peer_unknown;             /* ... which we could not ask (pidfd_getfd refused: errno) */
-    int fifo_waiting;             /* a FIFO's reader no writer had reached (CRS_TREE_FIFO_WAITING) */
-    pid_t fifo_outside;           /* a FIFO's: a process outside the members holding it; -1: not looked */
-    int deleted;                  /* a regular file deleted while open */
-    int kobj;                     /* an eventfd, timerfd, signalfd, epoll, inotify (CRS_TREE_G_KOBJ) */
-    char *path;
-};
-
 /* ---- who is in the scope ---- */
 
 static long note_process(long n, int dirfd, void *arg)
@@ -889,35 +870,6 @@ static int check_sysv_outside(struct tree_ckpt *t)
 
 /* Groups: each end of a pipe whose both ends are in the tree; each other
  * open file that two members or more hold. */
-/* Whether a process outside the members holds the FIFO f is a descriptor
- * of (its pid), 0 when none that /proc shows, -ENOMEM. Such a FIFO is no
- * tree group (review diffrev22 M1): it is the launcher's (GNU make's job
- * server, `cr_run prog 3<>fifo` where prog forks), which each member's
- * capture reconnects at restart as inherited (issue 10, point 12), or
- * refuses naming that process (also when the members opened it by path
- * themselves: make >= 4.4's fifo job server; review diffrev23 M1); made again by its path at restart it would
- * take the launcher's bytes, or be refused while the launcher holds it.
- * Looked for once per FIFO, with the members parked. */
-static long fifo_outside(struct tree_ckpt *t, struct fd_entry *f)
-{
-    if (f->fifo_outside < 0) {
-        pid_t *but = calloc(t->nmembers ? t->nmembers : 1, sizeof *but);
-        if (!but)
-            return -ENOMEM;
-        for (size_t m = 0; m < t->nmembers; m++)
-            but[m] = t->all[t->members[m]].pid;
-        pid_t h = revive_proc_find_holder_but(f->path, but, t->nmembers, NULL);
-        free(but);
-        for (size_t j = 0; j < t->nfds; j++)
-            if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino)
-                t->fds[j].fifo_outside = h > 0 ? h : 0;
-        if (h > 0)
-            revive_log_debug("the FIFO %s members hold is open in process %d too, outside them: no tree group, "
-                             "each member's capture decides", f->path, (int)h);
-    }
-    return f->fifo_outside;
-}
-
 static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t *ngroups)
 {
     struct crs_tree_group *g = calloc(t->nfds ? t->nfds : 1, sizeof *g);
@@ -961,27 +913,12 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
                                 who(t, (size_t)f->member, w, sizeof w), f->fd, strerror(unknown));
             }
         } else if (f->fifo) {
-            /* a FIFO (issue 10): held by two members or more, with both
-             * ends in the tree (O_RDWR is both) or the other end closed
-             * everywhere, and by no process outside them; else each
-             * member's capture says what it can */
-            int has_r = 0, has_w = 0, closed = 0, other = 0;
-            for (size_t j = 0; j < t->nfds; j++)
-                if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino) {
-                    has_r |= t->fds[j].mode != O_WRONLY;
-                    has_w |= t->fds[j].mode != O_RDONLY;
-                    closed |= t->fds[j].peer_closed;
-                    other |= t->fds[j].member != f->member;
-                }
-            wanted = other && ((has_r && has_w) || closed);
-            if (wanted) {
-                long e = fifo_outside(t, f);
-                if (e < 0) {
-                    free(g);
-                    return (int)e;
-                }
-                wanted = e == 0;   /* held outside: each member's capture refuses it, naming that process */
+            long e = crs_tree_fifo_wanted(t, f);
+            if (e < 0) {
+                free(g);
+                return (int)e;
             }
+            wanted = e == 1;
         } else {
             for (size_t j = 0; j < t->nfds && !wanted; j++)
                 wanted = uf_find(t, (int)j) == root && t->fds[j].member != f->member;
@@ -1003,19 +940,8 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
             x->offset = f->fd;
         }
         x->pipe_id = f->pipe || f->fifo ? f->ino : 0;
-        if (f->fifo) {
-            /* the FIFO's first group (the first of its descriptors with one, in
-             * the order groups are made) holds its bytes */
-            x->offset = (int64_t)n;
-            x->open_flags = f->flags & (O_ACCMODE | O_NONBLOCK);
-            if (f->fifo_waiting)
-                x->open_flags |= CRS_TREE_FIFO_WAITING;
-            for (size_t j = 0; j < i; j++)
-                if (t->fds[j].fifo && t->fds[j].group >= 0 && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino) {
-                    x->offset = g[t->fds[j].group].offset;
-                    break;
-                }
-        }
+        if (f->fifo)
+            crs_tree_fifo_group(t, i, g, n, x);
         t->fds[root].group = f->group = (int)n++;
     }
     *out = g;

@@ -1,6 +1,6 @@
-/* What the two files of a tree's checkpoint share (internal to
- * tree_ckpt.c, the requester's side of the checkpoint, and
- * tree_ckpt_sockets.c, the checks of sockets between members): the
+/* What the files of a tree's checkpoint share (internal to tree_ckpt.c,
+ * the requester's side of the checkpoint, tree_ckpt_sockets.c, the checks
+ * of sockets between members, and tree_ckpt_fifo.c, the FIFOs' groups): the
  * checkpoint's state, the processes /proc shows, and the message of the
  * first failure. */
 #ifndef REVIVE_CRS_BASE_TREE_CKPT_H
@@ -17,7 +17,25 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-struct fd_entry;   /* a member's pipe end or shared file (tree_ckpt.c) */
+/* A member's pipe end or shared file (tree_ckpt.c's note_fd). */
+struct fd_entry {
+    int member, fd;
+    int pipe;                     /* 1: a pipe end */
+    int fifo;                     /* 1: an open file of a FIFO (named pipe; its path in `path`) */
+    int mode;                     /* O_RDONLY / O_WRONLY / O_RDWR */
+    uint64_t dev, ino;
+    uint32_t flags, fd_flags;
+    int64_t pos;
+    int set;                      /* union-find parent */
+    int group;                    /* -1: none */
+    int peer_closed;              /* a pipe end whose other end no process holds */
+    int peer_unknown;             /* ... which we could not ask (pidfd_getfd refused: errno) */
+    int fifo_waiting;             /* a FIFO's reader no writer had reached (CRS_TREE_FIFO_WAITING) */
+    pid_t fifo_outside;           /* a FIFO's: a process outside the members holding it; -1: not looked */
+    int deleted;                  /* a regular file deleted while open */
+    int kobj;                     /* an eventfd, timerfd, signalfd, epoll, inotify (CRS_TREE_G_KOBJ) */
+    char *path;
+};
 
 struct proc_info {
     pid_t pid;                    /* as our /proc names it */
@@ -129,5 +147,14 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups);
  * 0, or -errno with the message (a message carrying descriptors). */
 int crs_tree_socket_groups(struct tree_ckpt *t, struct crs_tree_group *groups, size_t first, size_t n,
                            unsigned char **data, size_t *dlen);
+
+/* Whether the FIFO member's descriptor f is in becomes a tree group
+ * (tree_ckpt_fifo.c): 1, 0, or -ENOMEM. */
+int crs_tree_fifo_wanted(struct tree_ckpt *t, struct fd_entry *f);
+
+/* The FIFO fields of the group x, the n-th (groups g), made for t->fds[i]:
+ * its flags, and which of the FIFO's groups holds its bytes (offset). */
+void crs_tree_fifo_group(const struct tree_ckpt *t, size_t i, const struct crs_tree_group *g, size_t n,
+                         struct crs_tree_group *x);
 
 #endif
