@@ -333,6 +333,9 @@ static int seccomp_forbids_capture(struct crs_ckpt_result *res)
         { SYS_readlinkat, "readlinkat", "reads /proc/self/fd's and /proc/self/exe's links", { fdcwd, 0, 0, 0, 0, 0 } },
 #endif
         { SYS_pread64, "pread64", "reads memory through /proc/self/mem and /proc/self/pagemap", { 0 } },
+        { SYS_rt_sigaction, "rt_sigaction", "reads the program's signal actions", { 1, 0, 0, 8, 0, 0 } },
+        { SYS_prlimit64, "prlimit64", "reads the resource limits", { 0, 0, 0, 0, 0, 0 } },
+        { SYS_getitimer, "getitimer", "reads the interval timers", { 0 } },
         { SYS_rt_sigprocmask, "rt_sigprocmask", "keeps its signal mask", { SIG_BLOCK, 0, 0, 8, 0, 0 } },
         { SYS_tgkill, "tgkill", "parks the other threads with a signal", { pid, 0, psig, 0, 0, 0 } },
         { SYS_lseek, "lseek", "finds where the image starts in its file", { 0, 0, SEEK_CUR, 0, 0, 0 } },

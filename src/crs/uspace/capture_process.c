@@ -236,19 +236,28 @@ int crs_capture_process(struct crs_capture *c)
         p->flags |= CRS_PROC_F_CTTY;
     p->brk = (uint64_t)syscall(SYS_brk, 0);
 
+    /* A failure here (a seccomp filter of the program's, say) must fail the capture: recorded as
+     * zeros, the restart would set RLIMIT_CORE, MEMLOCK and the others to 0 and lose the timers
+     * (diffrev24 S-M1). */
     for (int i = 0; i < CRS_RLIMIT_COUNT && i < RLIM_NLIMITS; i++) {
         struct rlimit rl;
-        if (prlimit(0, i, NULL, &rl) == 0) {
-            p->rlimits[i].cur = rl.rlim_cur;
-            p->rlimits[i].max = rl.rlim_max;
+        if (prlimit(0, i, NULL, &rl) != 0) {
+            int e = errno;
+            crs_capture_error(c, "cannot read the process's resource limit %d (prlimit64: %s)", i, strerror(e));
+            return -e;
         }
+        p->rlimits[i].cur = rl.rlim_cur;
+        p->rlimits[i].max = rl.rlim_max;
     }
     for (int i = 0; i < 3; i++) {
         struct itimerval it;
-        if (getitimer(i, &it) == 0) {
-            p->itimers[i].interval_us = it.it_interval.tv_sec * 1000000LL + it.it_interval.tv_usec;
-            p->itimers[i].value_us = it.it_value.tv_sec * 1000000LL + it.it_value.tv_usec;
+        if (getitimer(i, &it) != 0) {
+            int e = errno;
+            crs_capture_error(c, "cannot read the process's interval timer %d (getitimer: %s)", i, strerror(e));
+            return -e;
         }
+        p->itimers[i].interval_us = it.it_interval.tv_sec * 1000000LL + it.it_interval.tv_usec;
+        p->itimers[i].value_us = it.it_value.tv_sec * 1000000LL + it.it_value.tv_usec;
     }
     len = revive_proc_read(0, 0, "status", buf, 65536);
     if (len > 0)
@@ -285,9 +294,12 @@ int crs_capture_signals(struct crs_capture *c)
     for (int sig = 1; sig <= 64; sig++) {
         struct kernel_sigaction ka;
         memset(&ka, 0, sizeof ka);
-        if (sig != SIGKILL && sig != SIGSTOP &&
-            syscall(SYS_rt_sigaction, sig, NULL, &ka, 8) != 0)
-            memset(&ka, 0, sizeof ka);
+        /* recorded as SIG_DFL, a failure would lose the program's handlers silently */
+        if (sig != SIGKILL && sig != SIGSTOP && syscall(SYS_rt_sigaction, sig, NULL, &ka, 8) != 0) {
+            int e = errno;
+            crs_capture_error(c, "cannot read the action of signal %d (rt_sigaction: %s)", sig, strerror(e));
+            return -e;
+        }
         c->sig[sig - 1].handler = ka.handler;
         c->sig[sig - 1].flags = ka.flags;
         c->sig[sig - 1].restorer = ka.restorer;

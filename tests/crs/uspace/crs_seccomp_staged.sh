@@ -12,7 +12,9 @@
 # the checkpoint thread's first such open failed the capture halfway, or
 # ended the process. The same for a TSYNC filter that forbids only getdents64
 # (getdents: libcr lists /proc/self/task and /proc/self/fd with it; the refusal
-# checked only openat), and for two filters as the kernel ranks them (every
+# checked only openat), for rt_sigaction and prlimit64 alone (sigaction,
+# rlimit: their failures were recorded as SIG_DFL and limits of 0, so the
+# restart lost the handlers and set RLIMIT_CORE and others to 0), and for two filters as the kernel ranks them (every
 # filter runs, the most restrictive action wins, on a tie the newest
 # filter's): tie (openat of a directory fails with EACCES in filter 1, EPERM
 # in filter 2: the kernel's EPERM, filter 2, was named as filter 1's EACCES)
@@ -31,6 +33,8 @@ prog=$CRS_BIN/crt_seccomp_staged
 for case in "errno:filter 1 of those it installed makes openat fail (Permission denied)" \
             "kill:filter 1 of those it installed ends the process on openat" \
             "getdents:filter 1 of those it installed makes getdents64 fail (Permission denied)" \
+            "sigaction:filter 1 of those it installed makes rt_sigaction fail (Permission denied)" \
+            "rlimit:filter 1 of those it installed makes prlimit64 fail (Permission denied)" \
             "tie:filter 2 of those it installed makes openat fail (Operation not permitted)" \
             "newer:filter 2 of those it installed ends the process on getdents64"; do
     mode=${case%%:*} words="seccomp ${case#*:}"

@@ -18,6 +18,9 @@
  * EACCES, or end the process. The counts are then main 1, W 3, X 4.
  * getdents: the filter makes getdents64 (libcr lists /proc/self/task and
  * /proc/self/fd with it; the program never calls it) fail with EACCES.
+ * sigaction, rlimit: the same for rt_sigaction and prlimit64 (libcr reads
+ * every signal's action and every limit; their failures were recorded as
+ * SIG_DFL and 0, diffrev24 S-M1).
  * tie: two such filters for openat of a directory, the older failing it
  * with EACCES, the newer with EPERM (the kernel applies the newer one);
  * newer: two for getdents64, the older failing it with EACCES, the newer
@@ -213,6 +216,10 @@ static void tsync_filters(const char *mode)
         tsync_filter(od, 1, !strcmp(mode, "kill") ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EACCES);
     } else if (!strcmp(mode, "getdents")) {
         tsync_filter(gd, 0, SECCOMP_RET_ERRNO | EACCES);
+    } else if (!strcmp(mode, "sigaction")) {
+        tsync_filter(SYS_rt_sigaction, 0, SECCOMP_RET_ERRNO | EACCES);
+    } else if (!strcmp(mode, "rlimit")) {
+        tsync_filter(SYS_prlimit64, 0, SECCOMP_RET_ERRNO | EACCES);
     } else if (!strcmp(mode, "tie")) {
         tsync_filter(od, 1, SECCOMP_RET_ERRNO | EACCES);
         tsync_filter(od, 1, SECCOMP_RET_ERRNO | EPERM);
@@ -220,7 +227,7 @@ static void tsync_filters(const char *mode)
         tsync_filter(gd, 0, SECCOMP_RET_ERRNO | EACCES);
         tsync_filter(gd, 0, SECCOMP_RET_KILL_PROCESS);
     } else {
-        crt_die("CRT_SECCOMP_STAGED=%s: errno, kill, getdents, tie or newer", mode);
+        crt_die("CRT_SECCOMP_STAGED=%s: errno, kill, getdents, sigaction, rlimit, tie or newer", mode);
     }
 }
 
