@@ -496,11 +496,19 @@ static void cache_failed(const char *dir, const char *seqdir, const char *copy, 
                          const char *img)
 {
     uint64_t want;
-    char err[1024];
+    char err[1024] = "the snapshot's metadata cannot be read";
     const char *kind = strstr(copy, "/" FILEM_PARTNER_PREFIX) ? "partner copy" : "node-local copy";
-    if (meta_checksum(dir, rank, &want) == 0 && filem_stage_verify(copy, want, err, sizeof err) == 0) {
+    int meta = meta_checksum(dir, rank, &want);
+    int v = meta == 0 ? filem_stage_verify(copy, want, err, sizeof err) : meta;
+    /* sound, or not checked for want of metadata, memory, descriptors or permission: not the
+     * copy's fault (diffrev24 K-M1) */
+    if (v == 0 || meta != 0 || v == -ENOMEM || v == -EMFILE || v == -ENFILE || v == -EACCES || v == -EPERM || v == -EINTR) {
         char msg[4096];
-        snprintf(msg, sizeof msg, "%s", why);
+        if (v == 0)
+            snprintf(msg, sizeof msg, "%s", why);
+        else if (snprintf(msg, sizeof msg, "%s (the %s %s could not be checked after that: %s)", why, kind,
+                          copy, err) >= (int)sizeof msg)
+            memcpy(msg + sizeof msg - 4, "...", 4);
         advise_restart_mpi(msg, sizeof msg, seqdir);
         begun = 1;
         die("%s", msg);
@@ -683,7 +691,7 @@ int main(int argc, char **argv)
     }
     size_t blen;
     char *blob = handoff_blob(size, &blen);
-    int outside = 0;
+    int outside = 0, data_failed = 0;
     struct crs_restart_opts o = {
         .path = img,
         .fd = -1,
@@ -696,6 +704,7 @@ int main(int argc, char **argv)
         .relocate = relocate,
         .nrelocate = nrelocate,
         .refused_outside = &outside,
+        .data_failed = &data_failed,
         /* the ranks of this job on this node are the launcher daemon's children: they share
          * their /dev/shm objects again; any other process using one (the original job still
          * running) refuses the restart (crs_restart_opts) */
@@ -706,7 +715,9 @@ int main(int argc, char **argv)
         cwd[0] = 0;
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
     int e = crs ? crs_restart(crs, &o, err, sizeof err) : 0;
-    if ((e == -EBADMSG || e == -EIO) && !outside)
+    /* only a failure while loading the memory: later steps have changed this process (its
+     * descriptors, limits, credentials), and a run again would inherit that */
+    if (e && data_failed && !outside)
         retry_from_shared(argv, shared, err, keep, nkeep, cwd);
     advise_restart_mpi(err, sizeof err, seqdir);
     if (outside)

@@ -183,6 +183,11 @@ struct crs_restart_opts {
      * host), the same image restarts: an MPI restart then does not mark its snapshot as
      * failed (revive-restart-rank, snapc/coord_restart.c). */
     int *refused_outside;
+    /* When not NULL, set to 1 when the restart failed while loading the image's memory (a chunk
+     * failed its checksum or could not be read: -EBADMSG, -EIO), before any descriptor, process
+     * state, signal or credential was changed: the same process may run another restart from
+     * another copy of the image (revive-restart-rank's cached copy, diffrev24 K-M1). */
+    int *data_failed;
     /* 1: when a /dev/shm object the image brings back is in use by a live process (the
      * original still runs, or another restart of it), the restored process gets a /dev/shm
      * of its own (an empty tmpfs in a mount namespace of its own, which needs root, or a user

@@ -19,6 +19,7 @@ struct uspace_restart {
     const char *name;
     int (*before_switch)(void *arg);
     void *switch_arg;
+    int *data_failed;   /* crs_restart_opts */
 };
 
 int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
@@ -67,6 +68,7 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     r->dev_shm_private = o->dev_shm_private;
     r->shm_peers_parent = o->shm_peers_parent;
     r->refused_outside = o->refused_outside;
+    u->data_failed = o->data_failed;
     r->outer_proc_fd = -1;
     if (o->nkeep_fds < 0 || o->nkeep_fds > CRS_KEEP_FDS_MAX || (o->nkeep_fds && !o->keep_fds)) {
         snprintf(err, errlen, "%s: at most %d descriptors can be kept open across a restart", name,
@@ -138,8 +140,11 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
     /* The threads may get their old ids only where the process has its old pid. */
     int pid_is_original = r->restore_ids && getpid() == (pid_t)u->img.process->pid;
     int e = crs_restore_private_dev_shm(r);   /* before any /dev/shm object is made */
-    if (!e)
+    if (!e) {
         e = crs_restore_load(r);
+        if ((e == -EBADMSG || e == -EIO) && u->data_failed)
+            *u->data_failed = 1;
+    }
     if (!e)
         e = crs_restore_sysvipc(r);
     if (!e)
