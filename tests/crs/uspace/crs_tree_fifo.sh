@@ -85,6 +85,18 @@ d=$WORK/outside
 crs_start_or_end "outside: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_treefifo"
 sleep 100 <>"$d/tree.fifo" &
 spid=$!
+crs_at_exit "kill $spid 2>/dev/null"
+# the child opens the FIFO, then execs sleep: scanned before either, the
+# checkpoint finds no outside holder or names 'bash' (diffrev24 T-M1)
+crs_wait_holder() {   # PID COMM PATH
+    local i
+    for i in $(seq 200); do
+        [ "$(cat /proc/$1/comm 2>/dev/null)" = "$2" ] && ls -l /proc/$1/fd 2>/dev/null | grep -qF "$3" && return 0
+        crs_nap 0.05
+    done
+    crs_fail "process $1 never held $3 as $2"
+}
+crs_wait_holder "$spid" sleep "$d/tree.fifo"
 crs_tool "$WORK/ock" cr_checkpoint --tree -f "$WORK/outside.img" "$PID"
 crs_expect_refusal "outside: a FIFO the members opened by path, held outside the tree too, refused naming that process" \
     "$WORK/ock.err" $? "process $spid 'sleep', which is not among the processes being checkpointed"
@@ -106,7 +118,9 @@ exec 8<>"$long/jobserver.fifo"
 printf ab >&8
 "$WORK/make" 100 <&8 8<&- &
 mpid=$!
+crs_at_exit "kill $mpid 2>/dev/null"
 exec 8<&-
+crs_wait_holder "$mpid" make "$long/jobserver.fifo"
 d=$WORK/make44
 crs_start_or_end "make44: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_treefifo" make44 \
     "$long/jobserver.fifo"
