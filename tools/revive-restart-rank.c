@@ -476,6 +476,9 @@ static void retry_from_shared(char **argv, const char *shared, const char *why, 
         return; /* no other copy here (the sequence is read from this host's cache) */
     if (setenv(CACHE_FAILED_VAR, used_cache, 1) != 0 || setenv(CACHE_ERR_VAR, why, 1) != 0)
         return;
+    /* said before the descriptors go: a run again is visible in the job's output */
+    fprintf(stderr, "revive-restart-rank: rank %d: runs again to restore from the snapshot directory's "
+                    "image %s (the restore of %s stopped while loading its memory)\n", rank, shared, used_cache);
     close_all_but(keep, nkeep);
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)

@@ -5,7 +5,9 @@
 # on h1 read their own cache, those on h3 copy the shared image into h3's cache first and read
 # it; the restart gives the native result. Then a damaged cached copy (a chunk's byte): the
 # restore finds it, its rank says which copy is damaged and restores from the snapshot
-# directory, the others from their caches; the native result again.
+# directory, the others from their caches; the native result again. Then a sound copy whose
+# restore fails past its load (REVIVE_FAULT=restore-after-fds): no run again from the snapshot
+# directory, the copy not called damaged.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed cache 3
@@ -59,7 +61,25 @@ grep "rank 0: the node-local copy" "$W/r2.err" | grep -q "earlier checkpoint\|ea
     fail "r2: the damaged cached copy's message advises an earlier checkpoint although the rank falls back"
 [ "$(grep -c "rank 0: the node-local copy" "$W/r2.err")" = 1 ] ||
     { fail "r2: rank 0's damaged copy is not said once"; grep "rank 0" "$W/r2.err"; }
+grep -q "rank 0: runs again to restore from the snapshot directory's image $ref/rank_0.img" "$W/r2.err" ||
+    fail "r2: rank 0 does not say it runs again from the snapshot directory's image"
 reads r2 0 shared
 for r in 1 2 3; do reads r2 $r local; done
 pass "$flavor: a damaged cached copy is passed over (said), its rank reads the snapshot directory; native result"
+
+# a sound cached copy whose restore fails after the rank's descriptors were restored (-EIO, as a
+# failed seal or switch): the rank must not run again from the snapshot directory's image
+# (diffrev24 K-M1: 49c681d did, in a process whose descriptors and limits were the image's) and
+# must not call the copy damaged; it stops with the restore's own message
+printf "\\$(printf %03o $old)" | dd of="$img" bs=1 seek=$off conv=notrunc status=none
+on h1 env REVIVE_VERBOSE=2 REVIVE_FAULT=restore-after-fds timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" \
+    --hostfile "$W/hosts13" "$ref" >"$W/r3.out" 2>"$W/r3.err"
+st=$?
+[ $st != 0 ] || fail "r3: restart-mpi ended 0 although every rank's restore failed"
+grep -q "fault injected after the descriptors" "$W/r3.err" ||
+    { fail "r3: no rank stopped with the restore's message"; tail -20 "$W/r3.err"; }
+grep -q "runs again to restore\|rank 0 reads $ref/rank_0.img" "$W/r3.err" &&
+    fail "r3: rank 0 ran again from the snapshot directory's image after a failure past its load"
+grep -q "is damaged" "$W/r3.err" && fail "r3: a sound cached copy was called damaged"
+pass "$flavor: a restore failing after the descriptors does not run again from the snapshot directory"
 finish

@@ -153,6 +153,10 @@ int crs_uspace_restart(struct crs_restart_image *ri, char *err, size_t errlen)
         e = crs_restore_sockets(r);
     if (!e)
         e = crs_restore_fds(r);
+    if (!e && revive_fault(REVIVE_FAULT_restore_after_fds)) {
+        snprintf(r->err, sizeof r->err, "fault injected after the descriptors (REVIVE_FAULT=restore-after-fds)");
+        e = -EIO;
+    }
     if (!e)
         e = crs_restore_epolls(r);
     if (!e)
