@@ -182,6 +182,9 @@ void crs_capture_epoll_mark(void);
 void crs_capture_epoll_mark_raise(void);
 void crs_capture_epoll_unmark(void);
 int crs_capture_epoll_mark_is(int tfd, uint64_t ino);
+/* Whether this process's descriptor fd is what (its /proc/self/fd link, e.g.
+ * "anon_inode:[signalfd]"; at most 31 bytes): 1 or 0 (capture_epoll_edges.c). */
+int crs_fd_link_is(int fd, const char *what);
 int crs_capture_epoll_edges(struct crs_capture *c);
 int crs_capture_epoll_settle(struct crs_capture *c, char *err, size_t errlen);
 /* A pidfd (capture_pidfd.c): 0 when r is one (kind, target pid in memfd),

@@ -93,7 +93,7 @@ struct epoll_list {
     size_t n;
 };
 
-static int link_is(int fd, const char *what)
+int crs_fd_link_is(int fd, const char *what)
 {
     char path[64], link[32];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -106,7 +106,7 @@ static int link_is(int fd, const char *what)
 
 static int is_epoll(int fd)
 {
-    return link_is(fd, "anon_inode:[eventpoll]");
+    return crs_fd_link_is(fd, "anon_inode:[eventpoll]");
 }
 
 static int same_file(int a, int b)
@@ -315,7 +315,7 @@ static int probe_one(struct crs_capture *c, struct crs_epoll_probe *pr, struct e
         if ((w[i].events & (EPOLLET | EPOLLONESHOT)) != EPOLLET || !crs_epoll_edge_watch(w[i].events) ||
             (w[i].flags & CRS_EPS_VIA))
             continue;
-        int sfd = link_is(w[i].tfd, "anon_inode:[signalfd]");
+        int sfd = crs_fd_link_is(w[i].tfd, "anon_inode:[signalfd]");
         int waited = (w[i].flags & CRS_EPS_REPORTED) && (!sfd || (mark_seen && (w[i].flags & CRS_EPS_EARLY)));
         if (!waited && target_ready(&w[i]))
             w[i].flags |= CRS_EPS_READY | CRS_EPS_CONSUMED;

@@ -60,17 +60,6 @@ struct mark_scan {
 
 static struct mark_scan scan;
 
-static int link_is(int fd, const char *what)
-{
-    char path[64], link[32];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(path, link, sizeof link - 1);
-    if (n < 0)
-        return 0;
-    link[n] = 0;
-    return strcmp(link, what) == 0;
-}
-
 static long read_info(int fd)
 {
     char path[64];
@@ -89,7 +78,7 @@ static int watches_signalfd_et(void)
             return 0;
         unsigned long events = strtoul(ev + 7, &end, 16);
         p = end;
-        if ((events & (EPOLLET | EPOLLONESHOT)) == EPOLLET && link_is((int)tfd, "anon_inode:[signalfd]"))
+        if ((events & (EPOLLET | EPOLLONESHOT)) == EPOLLET && crs_fd_link_is((int)tfd, "anon_inode:[signalfd]"))
             return 1;
     }
     return 0;
@@ -101,7 +90,7 @@ static long scan_one(long n, int dirfd, void *arg)
     int fd = (int)n;
     if (fd == dirfd || crs_capture_filter_fd(fd))
         return 0;
-    if (link_is(fd, "anon_inode:[signalfd]")) {
+    if (crs_fd_link_is(fd, "anon_inode:[signalfd]")) {
         const char *p;
         uint64_t m;
         if (read_info(fd) > 0 && (p = strstr(scan.info, "sigmask:")) != NULL) {
@@ -111,7 +100,7 @@ static long scan_one(long n, int dirfd, void *arg)
             if (revive_parse_x64(&p, &m) == 0)
                 scan.masks |= m;
         }
-    } else if (link_is(fd, "anon_inode:[eventpoll]") && scan.n < MARK_EPOLLS && read_info(fd) > 0 &&
+    } else if (crs_fd_link_is(fd, "anon_inode:[eventpoll]") && scan.n < MARK_EPOLLS && read_info(fd) > 0 &&
                watches_signalfd_et()) {
         scan.epfds[scan.n++] = fd;
     }

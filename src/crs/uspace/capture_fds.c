@@ -427,15 +427,20 @@ static void holder_comm(pid_t pid, char *comm, size_t cap)
     }
 }
 
-pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
+/* pid (0 or less: none) with its command in comm, or 0 and comm empty */
+static pid_t named_holder(pid_t pid, char *comm, size_t cap)
 {
-    pid_t pid = revive_proc_find_holder(link, revive_proc_self_pid(), NULL);
     if (cap)
         comm[0] = 0;
     if (pid <= 0)
         return 0;
     holder_comm(pid, comm, cap);
     return pid;
+}
+
+pid_t crs_capture_holder(const char *link, char *comm, size_t cap)
+{
+    return named_holder(revive_proc_find_holder(link, revive_proc_self_pid(), NULL), comm, cap);
 }
 
 /* crs_capture_holder, but in a tree leaving out every member too: the
@@ -451,13 +456,7 @@ static pid_t outside_holder(struct crs_capture *c, const char *link, char *comm,
     for (int i = 0; i < n; i++)
         but[i] = (pid_t)c->opts.tree_members[i];
     but[n] = revive_proc_self_pid();
-    pid_t pid = revive_proc_find_holder_but(link, but, (size_t)n + 1, NULL);
-    if (cap)
-        comm[0] = 0;
-    if (pid <= 0)
-        return 0;
-    holder_comm(pid, comm, cap);
-    return pid;
+    return named_holder(revive_proc_find_holder_but(link, but, (size_t)n + 1, NULL), comm, cap);
 }
 
 /* In a tree: another member that holds the FIFO at path fifo too (its
