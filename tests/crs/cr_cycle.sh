@@ -9,7 +9,11 @@
 # flavour passed, 1 otherwise, 77 (skip) when the tools are not built yet
 # (after checking that the reference run passes).
 #
-# Flavours (CRS_FLAVOURS picks some; default: all but mutate):
+# Flavours (CRS_FLAVOURS picks some; default: all but mutate; the word
+# "state" in CRS_FLAVOURS stands for kill twice rr cont fork stop busy, the
+# flavours that act on a program's own state; run, nopid, term, compress,
+# stdoutfile, tty and sigdeath are the tools' mechanics, which a test names
+# beside "state" when they act on its state too: tests/crs/README.md):
 #   ref        the program alone (always run first)
 #   run        under cr_run, no checkpoint: same output, same PID as cr_run
 #   kill       cr_checkpoint --kill at point 1, cr_restart; image mode 0600,
@@ -63,7 +67,9 @@ prog_name=$1
 shift
 PROG=$CRS_BIN/$prog_name
 ALL_FLAVOURS="run kill twice nopid rr cont fork stop term compress stdoutfile tty sigdeath busy"
+STATE_FLAVOURS="kill twice rr cont fork stop busy"
 FLAVOURS=${CRS_FLAVOURS:-$ALL_FLAVOURS}
+FLAVOURS=$(echo " $FLAVOURS " | sed "s/ state / $STATE_FLAVOURS /; s/^ *//; s/ *\$//")
 [ -x "$PROG" ] || { echo "FAIL: $PROG is not built"; exit 1; }
 
 # System V objects the programs make are the cycle's alone (crs_lib.sh)

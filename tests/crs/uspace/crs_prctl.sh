@@ -1,7 +1,7 @@
 #!/bin/bash
 # State test (issue 10): what prctl and capset leave on a process. crt_prctl's
 # parent-death signals (per thread: SIGUSR1 on the main thread, SIGUSR2 on
-# another, none on a third) and child subreaper come back, every flavour
+# another, none on a third) and child subreaper come back, its flavours
 # (before, a restart lost them without a word). As root: a process that
 # dropped CAP_NET_RAW (effective, permitted) and CAP_SYS_BOOT (bounding
 # set) and keeps CAP_NET_BIND_SERVICE inheritable and ambient
@@ -12,13 +12,17 @@
 # CAP_NET_BIND_SERVICE (capsh --drop) is refused naming it. A process one
 # of whose threads dropped a capability alone and whose threads have
 # securebits of their own (CRT_PRCTL=threadcaps) comes back with each
-# thread's own, every flavour (before, the checkpoint was refused naming
+# thread's own, its flavours (before, the checkpoint was refused naming
 # the thread, and securebits were lost); cr_info shows them; a cr_restart
 # without CAP_SETPCAP is refused naming the securebits it cannot set.
+# flavours: "state" nopid by default (a caller's CRS_FLAVOURS wins); the state ones (cr_cycle.sh)
+# act on the program's state; nopid: per-thread parent-death signals and the subreaper set by
+# thread ids that change
+export CRS_FLAVOURS=${CRS_FLAVOURS:-"state nopid"}
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_prctl
 if bash "$(dirname "$0")/../cr_cycle.sh" crt_prctl; then
-    crs_pass "parent-death signals and subreaper: every flavour"
+    crs_pass "parent-death signals and subreaper: its flavours"
 else
     crs_fail "parent-death signals and subreaper: the flavours above"
 fi
@@ -43,9 +47,9 @@ crs_expect_refusal "a restart without a capability the process kept" "$WORK/r1.e
 st=$(cd "$d" && crs_run "$WORK/r2" "$CRS_TOOLS/cr_restart" "$WORK/caps.img")
 crs_expect_run "caps: restarted, every thread's capability sets as they were; it finishes as the uninterrupted run" \
     "$WORK/ref.after1" "$WORK/r2" "$st"
-# threads with capability sets and securebits of their own: every flavour
+# threads with capability sets and securebits of their own: its flavours
 if CRT_PRCTL=threadcaps bash "$(dirname "$0")/../cr_cycle.sh" crt_prctl; then
-    crs_pass "threadcaps: each thread's capability sets and securebits, every flavour"
+    crs_pass "threadcaps: each thread's capability sets and securebits, its flavours"
 else
     crs_fail "threadcaps: the flavours above"
 fi

@@ -1,7 +1,11 @@
 #!/bin/sh
 # State test: gfortran STATUS='SCRATCH' units (files removed while open),
-# built here with gfortran against libcrt; every flavour. Skipped without
+# built here with gfortran against libcrt; its flavours. Skipped without
 # gfortran.
+# flavours: "state" by default (a caller's CRS_FLAVOURS wins); the state ones (cr_cycle.sh) act on
+# the program's state; scratch units are files removed while open, restored by every checkpoint;
+# the generic flavours add nothing to them
+export CRS_FLAVOURS=${CRS_FLAVOURS:-"state"}
 fc=$(command -v gfortran)
 [ -n "$fc" ] || { echo "SKIP: no gfortran"; exit 77; }
 b=${REVIVE_BUILDDIR:-.}

@@ -5,12 +5,16 @@
 # back each once, in order, to the same thread, with value, SI_QUEUE and
 # sender; a
 # SIGEV_THREAD timer's callback thread does not take a signal the program
-# blocks (under cr_run it once ended the process); every flavour. Then
+# blocks (under cr_run it once ended the process); its flavours. Then
 # cr_info (text and JSON) lists the queued signals of an image.
+# flavours: "state" nopid by default (a caller's CRS_FLAVOURS wins); the state ones (cr_cycle.sh)
+# act on the program's state; nopid: signals queued to the process and to a thread by id, and their
+# sender's PID, under another PID
+export CRS_FLAVOURS=${CRS_FLAVOURS:-"state nopid"}
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_sigqueue
 if bash "$(dirname "$0")/../cr_cycle.sh" crt_sigqueue; then
-    crs_pass "every flavour"
+    crs_pass "its flavours"
 else
     crs_fail "the flavours above"
 fi
