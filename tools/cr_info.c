@@ -647,6 +647,30 @@ static void text_sockopts(const struct crs_image *img)
     }
 }
 
+/* A membership's source filter as text: "any source", "from A, B" or
+ * "any source but A, B". */
+static void mcast_sources(const struct crs_image *img, const struct crs_rec_mcast *m, char *out, size_t cap)
+{
+    size_t len = (size_t)snprintf(out, cap, "%s", m->fmode ? "from " : m->nsrc ? "any source but " : "any source");
+    for (uint32_t k = 0; k < m->nsrc && len < cap; k++) {
+        char a[INET6_ADDRSTRLEN] = "?";
+        inet_ntop(m->family, img->mcast_srcs[m->src_first + k].addr, a, sizeof a);
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", k ? ", " : "", a);
+    }
+}
+
+static void text_mcasts(const struct crs_image *img)
+{
+    printf("multicast groups joined: %zu\n", img->nmcasts);
+    for (size_t i = 0; i < img->nmcasts; i++) {
+        const struct crs_rec_mcast *m = &img->mcasts[i];
+        char g[INET6_ADDRSTRLEN] = "?", src[512];
+        inet_ntop(m->family, m->group, g, sizeof g);
+        mcast_sources(img, m, src, sizeof src);
+        printf("  socket %" PRIu32 ": %s on %s (index %" PRId32 "), %s\n", m->socket, g, m->ifname, m->ifindex, src);
+    }
+}
+
 static const char *fdown_text(const struct crs_rec_fdown *o, char *buf, size_t cap)
 {
     static const char *const whom[] = { "nobody", "the process", "thread", "its process group", "process" };
@@ -1087,6 +1111,29 @@ static void json_sockopt(const struct crs_image *img, const void *rec, size_t i,
     jstrk("option", sockopt_name(so, name, sizeof name), o);
     crs_sockopt_value_text(so, v, sizeof v);
     jstrk("value", v, o);
+}
+
+static void json_mcast(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)
+{
+    const struct crs_rec_mcast *m = rec;
+    char g[INET6_ADDRSTRLEN] = "?";
+    (void)i;
+    ju64("socket", m->socket, o);
+    inet_ntop(m->family, m->group, g, sizeof g);
+    jstrk("group", g, o);
+    jstrk("interface", m->ifname, o);
+    ji64("interface_index", m->ifindex, o);
+    jstrk("filter", m->fmode ? "include" : "exclude", o);
+    jkey("sources", o);
+    putchar('[');
+    for (uint32_t k = 0; k < m->nsrc; k++) {
+        char a[INET6_ADDRSTRLEN] = "?";
+        inet_ntop(m->family, img->mcast_srcs[m->src_first + k].addr, a, sizeof a);
+        if (k)
+            putchar(',');
+        jstr(a);
+    }
+    putchar(']');
 }
 
 static void json_fdown(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -159,6 +159,8 @@ struct crs_image {
     struct crs_rec_socket *sockets;        size_t nsockets;
     unsigned char *sockdata;               size_t sockdata_len;
     struct crs_rec_sockopt *sockopts;      size_t nsockopts;
+    struct crs_rec_mcast *mcasts;          size_t nmcasts;
+    struct crs_rec_mcast_src *mcast_srcs;  size_t nmcast_srcs;
     struct crs_rec_fdown *fdowns;          size_t nfdowns;
     struct crs_rec_sysvipc *sysvipcs;      size_t nsysvipcs;
     unsigned char *sysvipcdata;            size_t sysvipcdata_len;

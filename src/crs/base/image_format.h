@@ -61,7 +61,9 @@
  * taking them would read an image of such a branch's build as a version-16
  * one). Version 19
  * adds one value: a pipe's flag CRS_PIPE_F_FIFO (a FIFO, named pipe, whose
- * descriptors' paths name it) and nothing else. A
+ * descriptors' paths name it) and nothing else. Version 20 adds the MCAST
+ * and MCASTSRC section kinds (the multicast groups sockets joined, with
+ * their source filters) and nothing else. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -75,7 +77,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 19u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 20u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 /* Versions no Revive defines (see above): refused by the reader, never written. */
 #define CRS_IMAGE_VERSION_UNUSED(v) ((v) == 17u || (v) == 18u)
@@ -152,6 +154,8 @@ enum crs_section_type {
     CRS_SEC_SECCOMP = 34,  /* version 16: struct crs_rec_seccomp[]: the program's seccomp filters, in the
                             * order they went in */
     CRS_SEC_SECCOMPDATA = 35, /* version 16: struct sock_filter[] (8 bytes each): their programs */
+    CRS_SEC_MCAST = 36,    /* version 20: struct crs_rec_mcast[]: multicast groups sockets joined */
+    CRS_SEC_MCASTSRC = 37, /* version 20: struct crs_rec_mcast_src[]: their filters' sources */
     CRS_SEC__MAX
 };
 
@@ -747,6 +751,38 @@ struct crs_rec_sockopt {
     int32_t name;            /* SO_RCVTIMEO ... */
     uint32_t len;            /* bytes of value: 1 to CRS_SOCKOPT_VALUE_MAX */
     uint8_t value[CRS_SOCKOPT_VALUE_MAX];
+};
+
+/*
+ * Multicast group memberships (version 20): each group a socket of SOCKETS
+ * joined (IP_ADD_MEMBERSHIP, IP_ADD_SOURCE_MEMBERSHIP, MCAST_JOIN_GROUP,
+ * MCAST_JOIN_SOURCE_GROUP, IPV6_JOIN_GROUP...), on one interface, with its
+ * source filter as getsockopt(MCAST_MSFILTER) gives it: MCAST_EXCLUDE with
+ * no sources is an any-source join, MCAST_INCLUDE with at least one source
+ * a source-specific one. The interface is kept by name and index: a restart
+ * joins on the interface of that name (its index may differ) and fails
+ * naming the descriptor, the group and the interface when the host has none
+ * of that name. Records in ascending `socket` order; the sources of record i
+ * are MCASTSRC[src_first .. src_first + nsrc - 1], of the group's family.
+ * An IPv6 socket may be a member of IPv4 groups (IPPROTO_IP).
+ * IP_MULTICAST_IF/TTL/LOOP/ALL and their IPv6 counterparts are SOCKOPTS.
+ */
+#define CRS_MCAST_IFNAME_MAX 16  /* IFNAMSIZ */
+
+struct crs_rec_mcast {
+    uint32_t socket;         /* index into SOCKETS; ascending */
+    int32_t family;          /* the group's: AF_INET or AF_INET6 */
+    int32_t ifindex;         /* the interface's index at the checkpoint */
+    uint32_t fmode;          /* MCAST_EXCLUDE 0, MCAST_INCLUDE 1 */
+    char ifname[CRS_MCAST_IFNAME_MAX]; /* the interface's name, NUL-terminated */
+    uint8_t group[16];       /* the group's address (4 bytes and zeros for AF_INET) */
+    uint32_t src_first;      /* the first of its sources in MCASTSRC */
+    uint32_t nsrc;           /* how many: 0 only with MCAST_EXCLUDE */
+    uint64_t reserved;
+};
+
+struct crs_rec_mcast_src {
+    uint8_t addr[16];        /* a source address (4 bytes and zeros for AF_INET) */
 };
 
 /*

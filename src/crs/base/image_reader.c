@@ -683,6 +683,32 @@ static int check_sockopts(struct crs_image *img)
     return 0;
 }
 
+/* Multicast memberships: of an IPv4 or IPv6 datagram or raw socket of the
+ * image, in its order, an IPv4 group (or an IPv6 one of an IPv6 socket), an
+ * interface name, a filter mode with its sources inside MCASTSRC (at least
+ * one for MCAST_INCLUDE). (After check_sockets; MCASTSRC is loaded.) */
+static int check_mcasts(struct crs_image *img)
+{
+    for (size_t i = 0; i < img->nmcasts; i++) {
+        const struct crs_rec_mcast *m = &img->mcasts[i];
+        const struct crs_rec_socket *s = m->socket < img->nsockets ? &img->sockets[m->socket] : NULL;
+        bool ok = s && (s->family == AF_INET || s->family == AF_INET6) && s->type != SOCK_STREAM &&
+                  (m->family == AF_INET || (m->family == AF_INET6 && s->family == AF_INET6)) &&
+                  m->ifindex > 0 && m->ifname[0] && memchr(m->ifname, 0, sizeof m->ifname) &&
+                  m->fmode <= 1 && (m->fmode == 0 || m->nsrc > 0) && !m->reserved &&
+                  m->src_first <= img->nmcast_srcs && m->nsrc <= img->nmcast_srcs - m->src_first &&
+                  (i == 0 || img->mcasts[i - 1].socket <= m->socket);
+        for (size_t k = m->family == AF_INET ? 4 : 16; ok && k < 16; k++)
+            ok = m->group[k] == 0;
+        for (uint32_t k = 0; ok && m->family == AF_INET && k < m->nsrc; k++)
+            for (size_t b = 4; ok && b < 16; b++)
+                ok = img->mcast_srcs[m->src_first + k].addr[b] == 0;
+        if (!ok)
+            return fail(img, EBADMSG, "multicast membership %zu is malformed: " CORRUPT, i);
+    }
+    return 0;
+}
+
 /* Descriptors' I/O signal owners: on descriptors of FDS, ascending, a known
  * type and kind of owner, a signal number. (After check_fds.) */
 static int check_fdowns(struct crs_image *img)

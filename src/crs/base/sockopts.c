@@ -3,9 +3,9 @@
  * and off by itself, so the value read is a moment's state, not a setting),
  * TCP_MAXSEG and TCP_WINDOW_CLAMP (a connection reads what it negotiated),
  * multicast group memberships (IP_ADD_MEMBERSHIP, IPV6_JOIN_GROUP: no
- * getsockopt lists a socket's groups, and a group with its interface does
- * not fit a record: a member is refused, uspace/capture_mcast.c; README
- * "What is saved"). SO_REUSEADDR,
+ * getsockopt lists a socket's groups, and a group with its interface and
+ * sources does not fit a record: the MCAST section keeps them,
+ * uspace/capture_mcast.c, uspace/restore_mcast.c). SO_REUSEADDR,
  * SO_REUSEPORT, SO_KEEPALIVE, SO_PASSCRED, TCP_NODELAY and IPV6_V6ONLY are
  * flags of the socket's own record (CRS_SOCK_F_*). */
 #define _GNU_SOURCE

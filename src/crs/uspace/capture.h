@@ -109,6 +109,10 @@ struct crs_capture {
     size_t sockdata_len;
     struct crs_rec_sockopt *sockopts;   /* options set on them, by socket (capture_sockopts.c) */
     size_t nsockopts;
+    struct crs_rec_mcast *mcasts;       /* multicast groups they joined (capture_mcast.c) */
+    size_t nmcasts;
+    struct crs_rec_mcast_src *mcast_srcs; /* those groups' source filters */
+    size_t nmcast_srcs;
     struct crs_rec_fdown *fdowns;       /* descriptors' I/O signal owners (capture_fdowners.c) */
     size_t nfdowns;
     struct crs_rec_lock *locks;     /* file locks, by descriptor */
@@ -201,8 +205,9 @@ int crs_capture_sockets_unrestorable(struct crs_capture *c, size_t sock);
 /* The options set on the sockets the restart makes again (c->sockopts), once
  * crs_capture_sockets described them: 0, or -errno with the message. */
 int crs_capture_sockopts(struct crs_capture *c);
-/* Multicast group memberships (capture_mcast.c): a restored UDP or raw
- * socket that joined a group is refused, naming it and the group. */
+/* Multicast group memberships (capture_mcast.c): the groups each restored
+ * UDP or raw socket joined, with their source filters (c->mcasts,
+ * c->mcast_srcs): 0, or -errno with the message. */
 int crs_capture_mcast(struct crs_capture *c);
 /* Who gets each descriptor's I/O signal, and which (c->fdowns), once the
  * descriptors and the threads are recorded: 0, or -errno with the message

@@ -1,15 +1,18 @@
-/* Multicast group memberships (issue 10): a UDP or raw socket that joined a
- * group (IP_ADD_MEMBERSHIP, IP_ADD_SOURCE_MEMBERSHIP, MCAST_JOIN_GROUP,
- * MCAST_JOIN_SOURCE_GROUP, IPV6_JOIN_GROUP) would come back from a restart
- * without it, and never receive another datagram sent to the group. The
- * image has no place for memberships yet, so such a socket is refused,
- * naming the descriptor, the group and the interface.
+/* Multicast group memberships (issue 10; image_format.h: MCAST, MCASTSRC):
+ * the groups a UDP or raw socket joined (IP_ADD_MEMBERSHIP,
+ * IP_ADD_SOURCE_MEMBERSHIP, MCAST_JOIN_GROUP, MCAST_JOIN_SOURCE_GROUP,
+ * IPV6_JOIN_GROUP...), each with its interface and source filter, so that a
+ * restart joins them again (restore_mcast.c) and the restarted socket goes
+ * on receiving the groups' datagrams.
  *
  * No getsockopt lists a socket's groups, but getsockopt(MCAST_MSFILTER)
  * answers for one (interface, group): the socket's filter when it joined
  * it, EADDRNOTAVAIL when not. The candidates are the groups joined on the
  * process's network namespace's interfaces (/proc/self/net/igmp, igmp6),
- * which hold every group some socket joined. */
+ * which hold every group some socket joined. Those files are read whole,
+ * however long (a host with many interfaces lists many groups): past
+ * TEXT_MAX the checkpoint is refused saying so, never a group left out.
+ * No stdio or malloc here (a parked thread may hold their locks): scratch. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "common/procfs.h"
@@ -22,27 +25,71 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define GROUPS_MAX 256
+#define TEXT_FIRST (64u << 10)
+#define TEXT_MAX (64u << 20)
 
 struct mc_group {
     int family, ifindex;
     uint8_t addr[16];
-    char dev[16];
+    char dev[CRS_MCAST_IFNAME_MAX];
 };
 
 struct mc_groups {
-    struct mc_group g[GROUPS_MAX];
-    size_t n;
-    char text[65536];
+    struct mc_group *g;
+    size_t n, cap;
 };
 
-static struct mc_groups groups;
-
-static void add_group(int family, int ifindex, const char *dev, const uint8_t *addr, size_t len)
+/* The whole of file in scratch (*out; NULL when the file is not there: no
+ * IPv6, no groups), or -errno with the message. */
+static int read_text(struct crs_capture *c, const char *file, char **out)
 {
-    if (groups.n == GROUPS_MAX)
+    *out = NULL;
+    long len = -ENOSPC;
+    char *buf = NULL;
+    for (size_t cap = TEXT_FIRST; cap <= TEXT_MAX && len == -ENOSPC; cap *= 4)
+        len = (buf = crs_scratch_alloc(c->scratch, cap)) ? revive_read_file(file, buf, cap) : -ENOMEM;
+    if (len == -ENOENT)
+        return 0;
+    if (len == -ENOSPC) {
+        crs_capture_error(c, "cannot tell the multicast groups the process's sockets joined: %s is longer "
+                          "than %u MiB (the groups joined on every interface of its network namespace); "
+                          "checkpoint it where fewer groups are joined",
+                          file, TEXT_MAX >> 20);
+        return -E2BIG;
+    }
+    if (len < 0) {
+        crs_capture_error(c, "cannot tell the multicast groups the process's sockets joined: cannot read %s: %s",
+                          file, strerror((int)-len));
+        return (int)len;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* Room for a group per line of text (an upper bound), or -ENOMEM. */
+static int make_room(struct crs_capture *c, struct mc_groups *gs, const char *text)
+{
+    size_t lines = 1;
+    for (const char *p = text; (p = strchr(p, '\n')); p++)
+        lines++;
+    struct mc_group *g = crs_scratch_alloc(c->scratch, (gs->n + lines) * sizeof *g);
+    if (!g) {
+        crs_capture_error(c, "out of scratch memory for %zu multicast groups", gs->n + lines);
+        return -ENOMEM;
+    }
+    if (gs->n)
+        memcpy(g, gs->g, gs->n * sizeof *g);
+    gs->g = g;
+    gs->cap = gs->n + lines;
+    return 0;
+}
+
+static void add_group(struct mc_groups *gs, int family, int ifindex, const char *dev, const uint8_t *addr,
+                      size_t len)
+{
+    if (gs->n == gs->cap)   /* cannot be: room for every line */
         return;
-    struct mc_group *g = &groups.g[groups.n++];
+    struct mc_group *g = &gs->g[gs->n++];
     memset(g, 0, sizeof *g);
     g->family = family;
     g->ifindex = ifindex;
@@ -53,13 +100,15 @@ static void add_group(int family, int ifindex, const char *dev, const uint8_t *a
 /* /proc/net/igmp: a line per interface ("1\tlo        :     1      V3"),
  * then a line per group ("\t\t\t\t010000E0 ...": the address as the
  * kernel's in-memory 32 bits, printed as a number). */
-static void read_igmp(void)
+static int read_igmp(struct crs_capture *c, struct mc_groups *gs)
 {
-    if (revive_read_file("/proc/self/net/igmp", groups.text, sizeof groups.text) <= 0)
-        return;
+    char *text;
+    int e = read_text(c, "/proc/self/net/igmp", &text);
+    if (e || !text || (e = make_room(c, gs, text)))
+        return e;
     int ifindex = 0;
-    char dev[16] = "";
-    for (char *line = groups.text, *next; line && *line; line = next) {
+    char dev[CRS_MCAST_IFNAME_MAX] = "";
+    for (char *line = text, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = 0;
@@ -70,22 +119,25 @@ static void read_igmp(void)
                 dev[0] = 0;
         } else if (*line == '\t' && ifindex > 0) {
             uint32_t a = (uint32_t)strtoul(line, NULL, 16);
-            add_group(AF_INET, ifindex, dev, (const uint8_t *)&a, 4);
+            add_group(gs, AF_INET, ifindex, dev, (const uint8_t *)&a, 4);
         }
     }
+    return 0;
 }
 
 /* /proc/net/igmp6: "1    lo              ff020000000000000000000000000001     1 0000000C 0" */
-static void read_igmp6(void)
+static int read_igmp6(struct crs_capture *c, struct mc_groups *gs)
 {
-    if (revive_read_file("/proc/self/net/igmp6", groups.text, sizeof groups.text) <= 0)
-        return;
-    for (char *line = groups.text, *next; line && *line; line = next) {
+    char *text;
+    int e = read_text(c, "/proc/self/net/igmp6", &text);
+    if (e || !text || (e = make_room(c, gs, text)))
+        return e;
+    for (char *line = text, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = 0;
         int ifindex;
-        char dev[16], hex[33];
+        char dev[CRS_MCAST_IFNAME_MAX], hex[33];
         if (sscanf(line, "%d %15s %32s", &ifindex, dev, hex) != 3 || strlen(hex) != 32)
             continue;
         uint8_t a[16];
@@ -93,34 +145,34 @@ static void read_igmp6(void)
             char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
             a[i] = (uint8_t)strtoul(b, NULL, 16);
         }
-        add_group(AF_INET6, ifindex, dev, a, 16);
+        add_group(gs, AF_INET6, ifindex, dev, a, 16);
     }
+    return 0;
 }
 
-/* Whether socket fd joined group g: getsockopt(MCAST_MSFILTER) finds its filter. */
-static int joined(int fd, const struct mc_group *g)
+/* Socket fd's filter for group g into gf (room for nsrc sources):
+ * getsockopt(MCAST_MSFILTER) gives the mode and the number of sources (all
+ * of them, those past nsrc not copied); -1 when fd did not join g. */
+static int filter_of(int fd, const struct mc_group *g, struct group_filter *gf, uint32_t nsrc)
 {
-    union {
-        struct group_filter gf;
-        uint8_t room[GROUP_FILTER_SIZE(1)];
-    } u;
-    memset(&u, 0, sizeof u);
-    u.gf.gf_interface = (uint32_t)g->ifindex;
-    u.gf.gf_numsrc = 0;
+    memset(gf, 0, GROUP_FILTER_SIZE(nsrc));
+    gf->gf_interface = (uint32_t)g->ifindex;
+    gf->gf_numsrc = nsrc;
     if (g->family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&u.gf.gf_group;
+        struct sockaddr_in *a = (struct sockaddr_in *)&gf->gf_group;
         a->sin_family = AF_INET;
         memcpy(&a->sin_addr, g->addr, 4);
     } else {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&u.gf.gf_group;
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&gf->gf_group;
         a->sin6_family = AF_INET6;
         memcpy(&a->sin6_addr, g->addr, 16);
     }
-    socklen_t len = GROUP_FILTER_SIZE(0);
-    return getsockopt(fd, g->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, MCAST_MSFILTER, &u, &len) == 0;
+    socklen_t len = (socklen_t)GROUP_FILTER_SIZE(nsrc);
+    return getsockopt(fd, g->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, MCAST_MSFILTER, gf, &len) == 0 ? 0 : -1;
 }
 
-/* Whether socket record i is restored (a descriptor holds it as a socket, not ignored). */
+/* Whether socket record i is restored (a descriptor holds it as a socket,
+ * not closed under --ignore-fds nor inherited): only those are asked. */
 static int restored(const struct crs_capture *c, size_t i)
 {
     for (size_t k = 0; k < c->nfds; k++)
@@ -129,38 +181,94 @@ static int restored(const struct crs_capture *c, size_t i)
     return 0;
 }
 
+static int candidate(const struct crs_capture *c, size_t i)
+{
+    const struct crs_rec_socket *s = &c->sockets[i];
+    return (s->family == AF_INET || s->family == AF_INET6) && s->type != SOCK_STREAM && c->sock_fd[i] >= 0 &&
+           restored(c, i);
+}
+
+/* Every membership of every candidate socket: counted (fill 0: c->nmcasts,
+ * c->nmcast_srcs), or recorded into the arrays sized by the count. */
+static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
+{
+    size_t nm = 0, ns = 0;
+    union {
+        struct group_filter gf;
+        uint8_t room[GROUP_FILTER_SIZE(1)];
+    } probe;
+    for (size_t i = 0; i < c->nsockets; i++) {
+        if (!candidate(c, i))
+            continue;
+        for (size_t k = 0; k < gs->n; k++) {
+            const struct mc_group *g = &gs->g[k];
+            /* an IPv6 socket may join IPv4 groups too (IPPROTO_IP) */
+            if ((g->family == AF_INET6 && c->sockets[i].family != AF_INET6) ||
+                filter_of(c->sock_fd[i], g, &probe.gf, 0))
+                continue;
+            uint32_t nsrc = probe.gf.gf_numsrc;
+            if (probe.gf.gf_fmode == MCAST_INCLUDE && !nsrc)
+                continue;   /* no membership left: every source dropped */
+            if (fill) {
+                struct group_filter *gf = crs_scratch_alloc(c->scratch, GROUP_FILTER_SIZE(nsrc));
+                if (!gf) {
+                    crs_capture_error(c, "out of scratch memory for a multicast filter of %u sources", nsrc);
+                    return -ENOMEM;
+                }
+                if (filter_of(c->sock_fd[i], g, gf, nsrc) || gf->gf_numsrc != nsrc) {
+                    crs_capture_error(c, "the multicast filter of descriptor %d for group on interface %s "
+                                      "changed while the checkpoint read it", c->sock_fd[i], g->dev);
+                    return -EAGAIN;
+                }
+                struct crs_rec_mcast *m = &c->mcasts[nm];
+                memset(m, 0, sizeof *m);
+                m->socket = (uint32_t)i;
+                m->family = g->family;
+                m->ifindex = g->ifindex;
+                m->fmode = gf->gf_fmode == MCAST_INCLUDE ? 1 : 0;
+                snprintf(m->ifname, sizeof m->ifname, "%s", g->dev);
+                memcpy(m->group, g->addr, g->family == AF_INET ? 4 : 16);
+                m->src_first = (uint32_t)ns;
+                m->nsrc = nsrc;
+                for (uint32_t s = 0; s < nsrc; s++) {
+                    uint8_t *a = c->mcast_srcs[ns + s].addr;
+                    memset(a, 0, 16);
+                    if (g->family == AF_INET)
+                        memcpy(a, &((const struct sockaddr_in *)&gf->gf_slist[s])->sin_addr, 4);
+                    else
+                        memcpy(a, &((const struct sockaddr_in6 *)&gf->gf_slist[s])->sin6_addr, 16);
+                }
+            }
+            nm++;
+            ns += nsrc;
+        }
+    }
+    if (!fill) {
+        c->nmcasts = nm;
+        c->nmcast_srcs = ns;
+    }
+    return 0;
+}
+
 int crs_capture_mcast(struct crs_capture *c)
 {
     int inet = 0;
     for (size_t i = 0; i < c->nsockets; i++)
-        inet |= (c->sockets[i].family == AF_INET || c->sockets[i].family == AF_INET6) &&
-                c->sockets[i].type != SOCK_STREAM;
+        inet |= candidate(c, i);
     if (!inet)
         return 0;
-    groups.n = 0;
-    read_igmp();
-    read_igmp6();
-    for (size_t i = 0; i < c->nsockets; i++) {
-        const struct crs_rec_socket *s = &c->sockets[i];
-        if ((s->family != AF_INET && s->family != AF_INET6) || s->type == SOCK_STREAM || c->sock_fd[i] < 0 ||
-            !restored(c, i))
-            continue;
-        for (size_t k = 0; k < groups.n; k++) {
-            const struct mc_group *g = &groups.g[k];
-            /* an IPv6 socket may join IPv4 groups too (IPPROTO_IP) */
-            if ((g->family == AF_INET6 && s->family != AF_INET6) || !joined(c->sock_fd[i], g))
-                continue;
-            char name[INET6_ADDRSTRLEN];
-            inet_ntop(g->family, g->addr, name, sizeof name);
-            crs_capture_error(c, "descriptor %d, a %s socket, is a member of multicast group %s on interface %s "
-                              "(IP_ADD_MEMBERSHIP, MCAST_JOIN_GROUP or IPV6_JOIN_GROUP): Revive does not restore "
-                              "multicast memberships, and the restarted socket would never receive the group's "
-                              "datagrams; leave the group (IP_DROP_MEMBERSHIP, MCAST_LEAVE_GROUP) or close the "
-                              "socket before the checkpoint, and join again after it",
-                              c->sock_fd[i], s->type == SOCK_DGRAM ? (s->family == AF_INET ? "UDP" : "UDP6") : "raw",
-                              name, g->dev[0] ? g->dev : "?");
-            return -EOPNOTSUPP;
-        }
+    struct mc_groups gs = { 0 };
+    int e;
+    if ((e = read_igmp(c, &gs)) || (e = read_igmp6(c, &gs)) || (e = scan(c, &gs, 0)))
+        return e;
+    if (!c->nmcasts)
+        return 0;
+    c->mcasts = crs_scratch_alloc(c->scratch, c->nmcasts * sizeof *c->mcasts);
+    c->mcast_srcs = c->nmcast_srcs ? crs_scratch_alloc(c->scratch, c->nmcast_srcs * sizeof *c->mcast_srcs) : NULL;
+    if (!c->mcasts || (c->nmcast_srcs && !c->mcast_srcs)) {
+        crs_capture_error(c, "out of scratch memory for %zu multicast groups", c->nmcasts);
+        c->nmcasts = c->nmcast_srcs = 0;
+        return -ENOMEM;
     }
-    return 0;
+    return scan(c, &gs, 1);
 }

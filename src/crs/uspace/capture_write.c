@@ -326,6 +326,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         (c->nsockets && (e = section(c, w, CRS_SEC_SOCKETS, c->sockets, sizeof *c->sockets, c->nsockets))) ||
         (c->sockdata_len && (e = section(c, w, CRS_SEC_SOCKDATA, c->sockdata, 1, c->sockdata_len))) ||
         (c->nsockopts && (e = section(c, w, CRS_SEC_SOCKOPTS, c->sockopts, sizeof *c->sockopts, c->nsockopts))) ||
+        (c->nmcasts && (e = section(c, w, CRS_SEC_MCAST, c->mcasts, sizeof *c->mcasts, c->nmcasts))) ||
+        (c->nmcast_srcs && (e = section(c, w, CRS_SEC_MCASTSRC, c->mcast_srcs, sizeof *c->mcast_srcs,
+                                        c->nmcast_srcs))) ||
         (c->nfdowns && (e = section(c, w, CRS_SEC_FDOWNERS, c->fdowns, sizeof *c->fdowns, c->nfdowns))) ||
         (c->nkfds && (e = section(c, w, CRS_SEC_KFDS, c->kfds, sizeof *c->kfds, c->nkfds))) ||
         (c->nepoll_tgts && (e = section(c, w, CRS_SEC_EPOLLTGTS, c->epoll_tgts, sizeof *c->epoll_tgts,

@@ -276,6 +276,15 @@ void crs_restore_map_error(struct crs_restore *r, uint64_t start, uint64_t end, 
  * made (best effort, 0 always); else all of them: 0, or -EIO with the
  * message naming the descriptor and the option (restore_sockopts.c). */
 int crs_restore_sockopts(struct crs_restore *r, size_t i, int fd, int early);
+/* The descriptor number socket record i had (the lowest holding it), or -1. */
+int crs_restore_sock_fd(const struct crs_restore *r, size_t i);
+/* Multicast groups (image_format.h: MCAST; restore_mcast.c): at check time,
+ * that this host has each membership's interface (else -ENODEV with the
+ * message naming the descriptor, the group and the interface); then socket
+ * record i's groups joined again on fd with their source filters: 0, or
+ * -EIO with the message. */
+int crs_restore_check_mcast(struct crs_restore *r);
+int crs_restore_mcast(struct crs_restore *r, size_t i, int fd);
 
 void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -13,8 +13,8 @@
  *      addresses);
  *   6. unbound ones; then the receive queues, written through each peer
  *      (a UDP socket's through the sockets that sent them),
- *      options (restore_sockopts.c: some also as each socket is made) and
- *      shutdowns. */
+ *      options (restore_sockopts.c: some also as each socket is made),
+ *      multicast groups (restore_mcast.c) and shutdowns. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
 #include "common/procfs.h"
@@ -562,7 +562,7 @@ int crs_restore_sockets(struct crs_restore *r)
             setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
         if (s->flags & CRS_SOCK_F_NODELAY)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if ((e = crs_restore_sockopts(r, i, fd, 0)))
+        if ((e = crs_restore_sockopts(r, i, fd, 0)) || (e = crs_restore_mcast(r, i, fd)))
             break;
         if ((s->flags & (CRS_SOCK_F_SHUT_RD | CRS_SOCK_F_SHUT_WR)) && s->peer >= 0) {
             /* the peer's shut-down writing is this one's shut-down reading */

@@ -35,7 +35,7 @@ static int set_buf(int fd, const struct crs_rec_sockopt *o, int *got)
     return 0;
 }
 
-static int sock_fd_of(const struct crs_restore *r, size_t i)
+int crs_restore_sock_fd(const struct crs_restore *r, size_t i)
 {
     for (size_t k = 0; k < r->img->nfds; k++)
         if (r->img->fds[k].kind == CRS_FD_SOCKET && r->img->fds[k].memfd == (int32_t)i)
@@ -66,7 +66,7 @@ int crs_restore_sockopts(struct crs_restore *r, size_t i, int fd, int early)
             memcpy(&want, o->value, sizeof want);
             if (!e && !early && got < want)
                 revive_log_warn("the socket at descriptor %d had %s %d when checkpointed; this host allows %d "
-                                "(net.core.%s; as root a restart passes it)", sock_fd_of(r, i), name, want, got,
+                                "(net.core.%s; as root a restart passes it)", crs_restore_sock_fd(r, i), name, want, got,
                                 o->name == SO_RCVBUF ? "rmem_max" : "wmem_max");
         } else if (setsockopt(fd, o->level, o->name, o->value, o->len) != 0) {
             e = -errno;
@@ -75,7 +75,7 @@ int crs_restore_sockopts(struct crs_restore *r, size_t i, int fd, int early)
             continue;
         crs_sockopt_value_text(o, v, sizeof v);
         crs_restore_error(r, "cannot set %s to %s again on the socket at descriptor %d: %s%s", name, v,
-                          sock_fd_of(r, i), strerror(-e),
+                          crs_restore_sock_fd(r, i), strerror(-e),
                           e == -EPERM && (how & CRS_SOCKOPT_PRIV)
                               ? "; setting it needs privileges (CAP_NET_ADMIN or CAP_NET_RAW): restart as root"
                               : "");

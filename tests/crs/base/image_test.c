@@ -166,7 +166,7 @@ static int sample_kobjs(struct crs_image_writer *w)
     /* a Unix stream socketpair whose first end holds "hi", a datagram one
      * holding two messages at the second end, a TCP listener */
     static const unsigned char sockdata[] = "hi\x02\0\0\0ab\x01\0\0\0c";
-    struct crs_rec_socket socks[5];
+    struct crs_rec_socket socks[6];
     memset(socks, 0, sizeof(socks));
     for (int i = 0; i < 5; i++) {
         socks[i].family = AF_UNIX;
@@ -183,7 +183,10 @@ static int sample_kobjs(struct crs_image_writer *w)
     socks[4] = (struct crs_rec_socket){ .family = AF_INET, .type = SOCK_STREAM, .state = CRS_SOCK_LISTEN,
                                         .flags = CRS_SOCK_F_REUSEADDR, .peer = -1, .listener = -1, .backlog = 16,
                                         .local_len = 16, .local = { 2, 0, 0x1f, 0x90, 127, 0, 0, 1 } };
-    if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKETS, socks, sizeof(socks[0]), 5);
+    /* version 20: an unbound UDP socket, a member of multicast groups (below) */
+    socks[5] = (struct crs_rec_socket){ .family = AF_INET, .type = SOCK_DGRAM, .state = CRS_SOCK_UNBOUND,
+                                        .peer = -1, .listener = -1 };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKETS, socks, sizeof(socks[0]), 6);
     if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKDATA, sockdata, 1, sizeof(sockdata) - 1);
     /* version 13: a receive timeout of 0.25 s on the first end, keepalive idle 77 s on the listener */
     struct crs_rec_sockopt opts[2] = {
@@ -191,6 +194,15 @@ static int sample_kobjs(struct crs_image_writer *w)
         { .socket = 4, .level = IPPROTO_TCP, .name = TCP_KEEPIDLE, .len = 4, .value = { 77 } },
     };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_SOCKOPTS, opts, sizeof(opts[0]), 2);
+    /* version 20: the UDP socket joined 239.7.7.7 on lo (any source) and 232.7.7.7 from 127.0.0.1 */
+    struct crs_rec_mcast groups[2] = {
+        { .socket = 5, .family = AF_INET, .ifindex = 1, .fmode = 0, .ifname = "lo", .group = { 239, 7, 7, 7 } },
+        { .socket = 5, .family = AF_INET, .ifindex = 1, .fmode = 1, .ifname = "lo", .group = { 232, 7, 7, 7 },
+          .src_first = 0, .nsrc = 1 },
+    };
+    struct crs_rec_mcast_src src = { .addr = { 127, 0, 0, 1 } };
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_MCAST, groups, sizeof(groups[0]), 2);
+    if (!rc) rc = crs_iw_section(w, CRS_SEC_MCASTSRC, &src, sizeof(src), 1);
     /* version 14: the epoll's edge-triggered watch of descriptor 10 had its edge consumed */
     struct crs_rec_epoll_edge edge = { .target = 1, .flags = CRS_EPOLL_EDGE_CONSUMED };
     if (!rc) rc = crs_iw_section(w, CRS_SEC_EPOLLEDGE, &edge, sizeof(edge), 1);

@@ -118,13 +118,19 @@ static void check_kobjs(struct crs_image *img)
     ASSERT_EQ(img->epoll_tgts[1].events, 0x80000001u);
     ASSERT_EQ(img->ninwatches, 1);
     ASSERT_STREQ(crs_image_str(img, img->inwatches[0].path), "/home/user/watched");
-    ASSERT_EQ(img->nsockets, 5);
+    ASSERT_EQ(img->nsockets, 6);
     ASSERT_EQ(img->sockets[3].nmsgs, 2);
     ASSERT_EQ(img->sockets[4].state, CRS_SOCK_LISTEN);
     ASSERT_EQ(img->sockdata_len, 13);
     ASSERT_EQ(img->nsockopts, 2);
     ASSERT_EQ(img->sockopts[1].socket, 4);
     ASSERT_EQ(img->sockopts[1].value[0], 77);
+    ASSERT_EQ(img->nmcasts, 2);
+    ASSERT_EQ(img->mcasts[1].group[0], 232);
+    ASSERT_EQ(img->mcasts[1].nsrc, 1);
+    ASSERT_STREQ(img->mcasts[1].ifname, "lo");
+    ASSERT_EQ(img->nmcast_srcs, 1);
+    ASSERT_EQ(img->mcast_srcs[0].addr[0], 127);
     ASSERT_EQ(img->nepoll_edges, 1);
     ASSERT_EQ(img->epoll_edges[0].target, 1);
     ASSERT_EQ(img->epoll_edges[0].flags, CRS_EPOLL_EDGE_CONSUMED);
@@ -147,10 +153,11 @@ static void check_kobjs(struct crs_image *img)
 
 static void check_fields(struct crs_image *img, int level, int with_ext, int with_kobj)
 {
-    /* version 2 only when extensions need it, 16 for kernel objects with socket options, consumed
-     * epoll edges, descriptor owners, thread attributes and seccomp filters (image_format.h) */
-    ASSERT_EQ(img->hdr.version, with_kobj ? 16 : with_ext ? 2 : 1);
-    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 16 : 0));
+    /* version 2 only when extensions need it, 20 for kernel objects with socket options, consumed
+     * epoll edges, descriptor owners, thread attributes, seccomp filters and multicast groups
+     * (image_format.h) */
+    ASSERT_EQ(img->hdr.version, with_kobj ? 20 : with_ext ? 2 : 1);
+    ASSERT_EQ(img->hdr.section_count, (with_ext ? 15 : 12) + (with_kobj ? 18 : 0));
     if (with_kobj)
         check_kobjs(img);
     check_exts(img, with_ext);
