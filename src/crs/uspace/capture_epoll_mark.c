@@ -25,7 +25,18 @@
  * between the marker's EPOLL_CTL_ADD and the park (a moment), which is taken
  * as consumed as before. The marker is closed (which takes it off every
  * epoll), and mark_sig taken off the thread, before any descriptor is
- * captured. */
+ * captured.
+ *
+ * A fork between the marker's making and the park (the program's threads
+ * still run) would give the child a copy of the marker: the file would
+ * outlive the checkpoint thread's close, stay a watch in the program's
+ * epolls (shared with the child) and be captured as one of the program's,
+ * and the child would hold a descriptor it does not know (diffrev24 G-L1).
+ * A child handler of pthread_atfork closes it in the child (O_CLOEXEC acts
+ * on exec only). Left: a fork by the raw system call (no handlers), and the
+ * moment between a fork and its child's handler, in which the parent's
+ * capture may still see the watch; a signalfd's inode is the anonymous
+ * inode all of them share, so the watch cannot be told by it afterwards. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/uspace/capture.h"
@@ -35,6 +46,7 @@
 #include "common/procfs.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,8 +119,24 @@ static long scan_one(long n, int dirfd, void *arg)
     return 0;
 }
 
+/* In a child forked while the marker is open: not its descriptor (its
+ * threads' masks are the forking thread's, which never blocked mark_sig). */
+static void mark_forked_child(void)
+{
+    if (mark_fd >= 0)
+        close(mark_fd);
+    mark_fd = -1;
+    mark_sig = 0;
+}
+
+static void register_forked_child(void)
+{
+    pthread_atfork(NULL, NULL, mark_forked_child);
+}
+
 void crs_capture_epoll_mark(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     crs_capture_epoll_unmark();
     scan.masks = 0;
     scan.n = 0;
@@ -122,6 +150,7 @@ void crs_capture_epoll_mark(void)
             mark_sig = s;
     if (!mark_sig)
         return;
+    pthread_once(&once, register_forked_child);   /* the program's threads still run: no lock is held parked */
     sigset_t m;
     sigemptyset(&m);
     sigaddset(&m, mark_sig);
