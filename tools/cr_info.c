@@ -652,11 +652,15 @@ static void text_sockopts(const struct crs_image *img)
 static void mcast_sources(const struct crs_image *img, const struct crs_rec_mcast *m, char *out, size_t cap)
 {
     size_t len = (size_t)snprintf(out, cap, "%s", m->fmode ? "from " : m->nsrc ? "any source but " : "any source");
-    for (uint32_t k = 0; k < m->nsrc && len < cap; k++) {
+    uint32_t k = 0;
+    /* room kept for the tail saying how many there are when they do not all fit */
+    for (; k < m->nsrc && len + INET6_ADDRSTRLEN + 40 < cap; k++) {
         char a[INET6_ADDRSTRLEN] = "?";
         inet_ntop(m->family, img->mcast_srcs[m->src_first + k].addr, a, sizeof a);
         len += (size_t)snprintf(out + len, cap - len, "%s%s", k ? ", " : "", a);
     }
+    if (k < m->nsrc)
+        snprintf(out + len, cap - len, ", ... (%" PRIu32 " sources in all; cr_info --json lists them)", m->nsrc);
 }
 
 static void text_mcasts(const struct crs_image *img)

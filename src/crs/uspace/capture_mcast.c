@@ -188,6 +188,16 @@ static int candidate(const struct crs_capture *c, size_t i)
            restored(c, i);
 }
 
+static int changed(struct crs_capture *c, size_t i, const struct mc_group *g)
+{
+    char name[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(g->family, g->addr, name, sizeof name);
+    crs_capture_error(c, "the multicast filter of descriptor %d for group %s on interface %s changed while "
+                      "the checkpoint read it (a socket shared with a process that runs on); try again",
+                      c->sock_fd[i], name, g->dev);
+    return -EAGAIN;
+}
+
 /* Every membership of every candidate socket: counted (fill 0: c->nmcasts,
  * c->nmcast_srcs), or recorded into the arrays sized by the count. */
 static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
@@ -210,16 +220,17 @@ static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
             if (probe.gf.gf_fmode == MCAST_INCLUDE && !nsrc)
                 continue;   /* no membership left: every source dropped */
             if (fill) {
-                struct group_filter *gf = crs_scratch_alloc(c->scratch, GROUP_FILTER_SIZE(nsrc));
-                if (!gf) {
+                /* the socket may be shared with a process that is not parked: a group or source
+                 * added since the count must not write past the arrays */
+                struct group_filter *gf = NULL;
+                if (nm == c->nmcasts || nsrc > c->nmcast_srcs - ns)
+                    return changed(c, i, g);
+                if (!(gf = crs_scratch_alloc(c->scratch, GROUP_FILTER_SIZE(nsrc)))) {
                     crs_capture_error(c, "out of scratch memory for a multicast filter of %u sources", nsrc);
                     return -ENOMEM;
                 }
-                if (filter_of(c->sock_fd[i], g, gf, nsrc) || gf->gf_numsrc != nsrc) {
-                    crs_capture_error(c, "the multicast filter of descriptor %d for group on interface %s "
-                                      "changed while the checkpoint read it", c->sock_fd[i], g->dev);
-                    return -EAGAIN;
-                }
+                if (filter_of(c->sock_fd[i], g, gf, nsrc) || gf->gf_numsrc != nsrc)
+                    return changed(c, i, g);
                 struct crs_rec_mcast *m = &c->mcasts[nm];
                 memset(m, 0, sizeof *m);
                 m->socket = (uint32_t)i;
@@ -246,6 +257,11 @@ static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
     if (!fill) {
         c->nmcasts = nm;
         c->nmcast_srcs = ns;
+    } else if (nm != c->nmcasts || ns != c->nmcast_srcs) {
+        crs_capture_error(c, "the multicast groups of the process's sockets changed while the checkpoint "
+                          "read them (%zu memberships, then %zu: a socket shared with a process that runs "
+                          "on); try again", c->nmcasts, nm);
+        return -EAGAIN;
     }
     return 0;
 }
