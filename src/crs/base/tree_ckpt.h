@@ -1,11 +1,11 @@
-/* What the files of a tree's checkpoint share (internal to tree_ckpt.c,
- * the requester's side of the checkpoint, tree_ckpt_sockets.c, the checks
- * of sockets between members, and tree_ckpt_fifo.c, the FIFOs' groups): the
- * checkpoint's state, the processes /proc shows, and the message of the
- * first failure. */
+/* What the files of a tree's checkpoint share (the requester's side of it;
+ * tree_ckpt.c runs the steps, each in its own file below): the checkpoint's
+ * state, the processes /proc shows, the message of the first failure, and
+ * each step's entry. */
 #ifndef REVIVE_CRS_BASE_TREE_CKPT_H
 #define REVIVE_CRS_BASE_TREE_CKPT_H
 
+#include "crs/base/protocol.h"
 #include "crs/base/tree.h"
 #include "crs/base/tree_objects.h"
 
@@ -156,5 +156,70 @@ int crs_tree_fifo_wanted(struct tree_ckpt *t, struct fd_entry *f);
  * its flags, and which of the FIFO's groups holds its bytes (offset). */
 void crs_tree_fifo_group(const struct tree_ckpt *t, size_t i, const struct crs_tree_group *g, size_t n,
                          struct crs_tree_group *x);
+
+/* ---- tree_ckpt_members.c: who is in the scope ---- */
+
+/* Whether index idx of t->all is a member. */
+int crs_tree_is_member(const struct tree_ckpt *t, int idx);
+/* A fresh look at /proc: t->all and the members, parents first. 0, or
+ * -errno with the message (a child outside a group or session, no member). */
+int crs_tree_list_members(struct tree_ckpt *t);
+
+/* ---- tree_ckpt_park.c: talking to the members ---- */
+
+/* Parks every member (requests carry image_fd), looking at /proc again until
+ * the members settle. 0, or -errno with the message. */
+int crs_tree_settle_members(struct tree_ckpt *t, int image_fd);
+/* Waits for member m's reply (timeout_ms < 0: while it lives). 0, or
+ * -errno with the message (its own failure included). */
+int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms);
+/* The park signal the members most likely use. */
+int crs_tree_park_signal(void);
+/* Lets every connected member run on (resume: told so first). */
+void crs_tree_release_all(struct tree_ckpt *t, int resume);
+
+/* ---- tree_ckpt_fds.c: the members' descriptors ---- */
+
+/* Notes every parked member's descriptors (t->fds, t->socks) but the file
+ * being written (image_fd), and joins the open files members share. 0, or
+ * -errno with the message. */
+int crs_tree_scan_fds(struct tree_ckpt *t, int image_fd);
+/* The set (union-find) t->fds[i] is in. */
+int crs_tree_uf_find(struct tree_ckpt *t, int i);
+
+/* ---- tree_ckpt_checks.c: refusals once parked ---- */
+
+int crs_tree_check_shared_memory(struct tree_ckpt *t);
+int crs_tree_check_sysv_outside(struct tree_ckpt *t);
+int crs_tree_check_shared_inotify(struct tree_ckpt *t, const struct crs_tree_group *groups, size_t ngroups);
+int crs_tree_check_placed_limit(struct tree_ckpt *t, const struct crs_tree_group *groups);
+
+/* ---- tree_ckpt_groups.c: the table ---- */
+
+/* The tree's table but for its header and members (tree.h). */
+struct tree_table {
+    struct crs_tree_group *groups;
+    size_t ngroups;
+    struct crs_tree_link *links;
+    size_t nlinks;
+    char *strings;                /* starts with "" */
+    size_t slen;
+    unsigned char *data;          /* kept bytes (pipes, FIFOs, deleted files, socket queues) */
+    size_t dlen;
+    int has_shmem;                /* a CRS_TREE_G_SHMEM group (version 3) */
+};
+
+/* The table of the parked members (nsockgroups socket pairs found by
+ * crs_tree_check_sockets), refusing a shared inotify with unread events or
+ * too many placed descriptors. 0, or -errno with the message; tb is freed
+ * by crs_tree_table_free either way. */
+int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_table *tb);
+void crs_tree_table_free(struct tree_table *tb);
+
+/* ---- tree_ckpt_write.c: the file ---- */
+
+/* Each living member's image in turn after the table's room, then the table
+ * at t->base, made durable. 0, or -errno with the message. */
+int crs_tree_write(struct tree_ckpt *t, int fd, const struct tree_table *tb);
 
 #endif

@@ -1,0 +1,345 @@
+/* Talking to the members of a tree's checkpoint (tree_ckpt.c): connecting
+ * to each one's checkpoint thread, parking it (CRS_REQ_F_TREE), looking at
+ * /proc again until the members settle, their replies, and releasing them. */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "crs"
+#include "crs/base/tree_ckpt.h"
+#include "crs/base/protocol.h"
+#include "common/fault.h"
+#include "common/procfs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PARK_WAIT_MS 60000
+/* how often /proc is read before a tree whose members keep changing is refused */
+#define CRS_TREE_SETTLE_LOOKS 16
+/* a child forked a moment ago listens within this (CONNECT_TRIES x CONNECT_PAUSE_MS) */
+#define CONNECT_TRIES 50
+#define CONNECT_PAUSE_MS 100
+
+/* A process's state letter as /proc gives it ('Z' a zombie), 0 when it is
+ * gone. */
+static char proc_state(pid_t pid)
+{
+    char buf[1024];
+    long len = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    if (len <= 0 && len != -ENOSPC)
+        return 0;
+    const char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' ? close[2] : 0;
+}
+
+/* Ended since it was listed (a zombie now, or reaped): the next look at
+ * /proc records it as it is. */
+static int ended(pid_t pid)
+{
+    char st = proc_state(pid);
+    return st == 0 || st == 'Z' || st == 'X';
+}
+
+/* A connection to process pid's checkpoint thread, or -errno. A process
+ * that was just forked, or that just started another program (execve), may
+ * not listen yet: a refused connection is tried again for a while. */
+static int connect_pid(pid_t pid)
+{
+    int s = crs_proto_connect(pid);
+    for (int tries = 0; s == -ECONNREFUSED && tries < CONNECT_TRIES && !ended(pid); tries++) {
+        struct timespec ts = { 0, CONNECT_PAUSE_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        s = crs_proto_connect(pid);
+    }
+    return s;
+}
+
+/* Connects to the members not connected yet. One that ended meanwhile is
+ * left to the next look at /proc; a child forked a moment ago may not listen
+ * yet (libcr starts its checkpoint thread in the child's fork handler), so a
+ * refused connection is tried again for a while. */
+static int connect_members(struct tree_ckpt *t)
+{
+    char w[64];
+    for (size_t m = 0; m < t->nmembers; m++) {
+        const struct proc_info *p = &t->all[t->members[m]];
+        if (p->state == 'Z' || t->conn[m] >= 0)
+            continue;
+        if (p->state == 'T' || p->state == 't') {
+            fail(t, "%s of the %s is stopped, so it cannot take its checkpoint; let it run (kill -CONT %d) and "
+                    "try again", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->pid);
+            return -EAGAIN;
+        }
+        int s = connect_pid(p->pid);
+        if (s < 0 && ended(p->pid))
+            continue;   /* the next look records it */
+        if (s < 0) {
+            /* a vfork child (vfork, posix_spawn) shares its parent's memory
+             * until it starts its program or ends, and its parent waits
+             * meanwhile: neither can take a checkpoint then */
+            if (s == -ECONNREFUSED && p->ppid > 0 && syscall(SYS_kcmp, p->pid, p->ppid, 1 /* KCMP_VM */, 0, 0) == 0)
+                fail(t, "%s, a member of the %s, is a vfork child of process %d (vfork or posix_spawn): it shares "
+                        "its parent's memory, and its parent waits, until it starts its program or ends, so neither "
+                        "can be checkpointed now; try again once it has (a vfork child should exec at once)",
+                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->ppid);
+            else if (s == -ECONNREFUSED)
+                fail(t, "%s, a member of the %s, does not run under Revive: start the tree's first process with "
+                        "cr_run (its children inherit it) or link every program with -lcr", who(t, m, w, sizeof w),
+                     crs_tree_scope_name(t->o->scope));
+            else if (s == -EPERM)
+                fail(t, "%s, a member of the %s, belongs to another user; only its owner (or root) can "
+                        "checkpoint it", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
+            else
+                fail(t, "cannot reach %s, a member of the %s: %s", who(t, m, w, sizeof w),
+                     crs_tree_scope_name(t->o->scope), strerror(-s));
+            return s;
+        }
+        t->conn[m] = s;
+        t->fresh[m] = 1;
+    }
+    return 0;
+}
+
+/* The park signal the members most likely use: libcr's choice as our
+ * environment makes it (theirs may differ; then a death by it is only
+ * named by number). */
+int crs_tree_park_signal(void)
+{
+    const char *v = getenv("REVIVE_SIGNAL");
+    return v && *v ? atoi(v) : CRS_DEFAULT_PARK_SIGNAL;
+}
+
+static int gone(pid_t pid)
+{
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Waits for member m's reply, in slices, while it lives. */
+int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms)
+{
+    char w[64];
+    int waited = 0, e;
+    for (;;) {
+        e = crs_proto_recv(t->conn[m], rp, sizeof *rp, NULL, 1000);
+        if (e != -ETIMEDOUT)
+            break;
+        waited += 1000;
+        if (gone(t->all[t->members[m]].pid)) {
+            fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
+                 crs_tree_scope_name(t->o->scope));
+            return -ESRCH;
+        }
+        if (timeout_ms >= 0 && waited >= timeout_ms) {
+            fail(t, "%s did not answer within %d s during the checkpoint of the %s (is it stopped?)",
+                 who(t, m, w, sizeof w), timeout_ms / 1000, crs_tree_scope_name(t->o->scope));
+            return -ETIMEDOUT;
+        }
+    }
+    if (e) {
+        fail(t, "%s ended the checkpoint without an answer (%s); it may have died", who(t, m, w, sizeof w),
+             strerror(-e));
+        return e;
+    }
+    if (rp->magic != CRS_PROTO_MAGIC && rp->magic != CRS_PROTO_PARKED) {
+        fail(t, "%s answered with a malformed reply", who(t, m, w, sizeof w));
+        return -EPROTO;
+    }
+    if (rp->magic == CRS_PROTO_MAGIC && rp->status) {
+        rp->msg[sizeof rp->msg - 1] = 0;
+        fail(t, "%s: %s", who(t, m, w, sizeof w), rp->msg);
+        return rp->status;
+    }
+    return 0;
+}
+
+static int send_request(struct tree_ckpt *t, size_t m, int image_fd)
+{
+    struct crs_proto_request rq = { .magic = CRS_PROTO_MAGIC, .version = CRS_PROTO_VERSION,
+                                    .flags = (t->o->flags & ~CRS_REQ_F_FORK) | CRS_REQ_F_TREE,
+                                    .zstd_level = t->o->zstd_level, .timeout_ms = (uint32_t)crs_proto_park_timeout_ms(),
+                                    .file_data_max_mb = t->o->file_data_max_mb };
+    int e = crs_proto_send(t->conn[m], &rq, sizeof rq, image_fd);
+    if (e) {
+        char w[64];
+        fail(t, "cannot send the request to %s: %s", who(t, m, w, sizeof w), strerror(-e));
+    }
+    return e;
+}
+
+/* Parks the members connected by the last connect_members. One that ends
+ * before it parks (a short-lived child exiting) is left to the next look. */
+static int park_members(struct tree_ckpt *t, int image_fd)
+{
+    for (size_t m = 0; m < t->nmembers; m++)
+        if (t->fresh[m] && send_request(t, m, image_fd)) {
+            /* it ended, or started another program (execve closes the
+             * connection): answered below, or asked again there */
+            t->err[0] = 0;
+        }
+    for (size_t m = 0; m < t->nmembers; m++) {
+        if (!t->fresh[m])
+            continue;
+        t->fresh[m] = 0;
+        pid_t pid = t->all[t->members[m]].pid;
+        struct crs_proto_reply rp;
+        int e = crs_tree_member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
+        /* The connection went while the process lives on: its program
+         * started another (execve ends the checkpoint thread; the new
+         * program's listens a moment later), or closed libcr's socket
+         * behind libc's back and listens again (as crs_proto_checkpoint):
+         * asked again, a few times. */
+        for (int attempt = 0; (e == -ECONNRESET || e == -EPIPE) && attempt < 5 && !ended(pid); attempt++) {
+            struct timespec ts = { 0, 20000000L };
+            nanosleep(&ts, NULL);
+            close(t->conn[m]);
+            t->conn[m] = connect_pid(pid);
+            if (t->conn[m] < 0 || send_request(t, m, image_fd))
+                continue;
+            t->err[0] = 0;
+            e = crs_tree_member_reply(t, m, &rp, t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS);
+        }
+        if (e && ended(pid)) {
+            t->err[0] = 0;   /* not a failure: the next look records it */
+            if (t->conn[m] >= 0)
+                close(t->conn[m]);
+            t->conn[m] = -1;
+            continue;
+        }
+        if (e)
+            return e;
+        if (rp.magic != CRS_PROTO_PARKED) {
+            char w[64];
+            fail(t, "%s does not take part in a tree's checkpoint (an older Revive?)", who(t, m, w, sizeof w));
+            return -EPROTO;
+        }
+    }
+    return 0;
+}
+
+/* Parks every member, then looks at /proc again, until a look finds the
+ * members the one before found, each living or ended as before, and every
+ * living one parked. A list read while members still run can be stale by
+ * the time they are parked: a parent that reaped a child and forked the next
+ * one in between would be recorded with a child it no longer has and without
+ * the one it waits for (CRIU's seize without a freezer looks again the same
+ * way). Parked members neither fork nor reap, so each look leaves fewer
+ * processes that can change the list; a tree that never settles (a fork
+ * bomb) is refused after CRS_TREE_SETTLE_LOOKS looks. */
+int crs_tree_settle_members(struct tree_ckpt *t, int image_fd)
+{
+    pid_t *opid = NULL;
+    char *ostate = NULL;
+    int *oconn = NULL;
+    size_t on = 0;
+    int e = 0;
+    for (int look = 1;; look++) {
+        /* the last look's connections are in oconn now */
+        free(t->conn), free(t->fresh);
+        t->conn = NULL;
+        t->fresh = NULL;
+        if ((e = crs_tree_list_members(t)))
+            break;
+        int *conn = malloc(t->nmembers * sizeof *conn);
+        unsigned char *fresh = calloc(t->nmembers, 1);
+        if (!conn || !fresh) {
+            free(conn), free(fresh);
+            e = -ENOMEM;
+            break;
+        }
+        int changed = t->nmembers != on;
+        for (size_t m = 0; m < t->nmembers; m++) {
+            const struct proc_info *p = &t->all[t->members[m]];
+            conn[m] = -1;
+            size_t k = 0;
+            while (k < on && opid[k] != p->pid)
+                k++;
+            if (k == on) {
+                changed = 1;
+                continue;
+            }
+            conn[m] = oconn[k];
+            oconn[k] = -1;
+            changed |= (ostate[k] == 'Z') != (p->state == 'Z');
+            if (conn[m] >= 0 && p->state == 'Z' && !e) {
+                char w[64], how[160] = "";
+                if (WIFSIGNALED(p->exit_code))
+                    snprintf(how, sizeof how, ", killed by signal %d%s", WTERMSIG(p->exit_code),
+                             WTERMSIG(p->exit_code) == crs_tree_park_signal()
+                                 ? " (Revive's park signal, which must never reach a program: please report it)"
+                                 : "");
+                fail(t, "%s died during the checkpoint of the %s%s; the other members run on, try again",
+                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), how);
+                e = -ESRCH;
+            }
+        }
+        for (size_t k = 0; k < on; k++)
+            if (oconn[k] >= 0) {
+                if (!e)
+                    fail(t, "process %d, parked for the checkpoint of the %s, is no longer in it (it died, or left "
+                            "the group or session); try again", (int)opid[k], crs_tree_scope_name(t->o->scope));
+                close(oconn[k]);
+                oconn[k] = -1;
+                e = e ? e : -EAGAIN;
+            }
+        t->conn = conn;
+        t->fresh = fresh;
+        if (e)
+            break;
+        int unparked = 0;
+        for (size_t m = 0; m < t->nmembers; m++)
+            unparked |= t->all[t->members[m]].state != 'Z' && t->conn[m] < 0;
+        if (revive_fault(REVIVE_FAULT_tree_unsettled))
+            changed = 1;
+        if (!changed && !unparked)
+            break;   /* settled */
+        if (look == CRS_TREE_SETTLE_LOOKS) {
+            fail(t, "the %s %d kept changing while its members were being stopped (processes starting or ending "
+                    "faster than they can be parked: %d looks at /proc disagreed); try again, or checkpoint it "
+                    "when it forks less", crs_tree_scope_name(t->o->scope), (int)t->o->id, look);
+            e = -EAGAIN;
+            break;
+        }
+        if ((e = connect_members(t)) || (e = park_members(t, image_fd)))
+            break;
+        /* this look's list is the next one's reference; its connections move there */
+        free(opid), free(ostate), free(oconn);
+        on = t->nmembers;
+        opid = malloc(on * sizeof *opid);
+        ostate = malloc(on);
+        oconn = malloc(on * sizeof *oconn);
+        if (!opid || !ostate || !oconn) {
+            on = 0;
+            e = -ENOMEM;
+            break;
+        }
+        for (size_t m = 0; m < on; m++) {
+            opid[m] = t->all[t->members[m]].pid;
+            ostate[m] = t->all[t->members[m]].state;
+            oconn[m] = t->conn[m];
+            t->conn[m] = -1;
+        }
+    }
+    /* connections not handed back (an error above): closed, the member runs on */
+    for (size_t k = 0; oconn && k < on; k++)
+        if (oconn[k] >= 0)
+            close(oconn[k]);
+    free(opid), free(ostate), free(oconn);
+    return e;
+}
+
+/* Lets every connected member run on (resume: told so first). */
+void crs_tree_release_all(struct tree_ckpt *t, int resume)
+{
+    char go = CRS_PROTO_RESUME;
+    for (size_t m = 0; m < t->nmembers; m++)
+        if (t->conn && t->conn[m] >= 0) {
+            if (resume)
+                crs_proto_send(t->conn[m], &go, 1, -1);
+            close(t->conn[m]);   /* a closed connection lets a member run on too */
+            t->conn[m] = -1;
+        }
+}
