@@ -20,15 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int run(struct tree_ckpt *t, int fd)
+int crs_tree_prepare(struct tree_ckpt *t, int fd, size_t *nsockgroups)
 {
     const struct crs_tree_ckpt_opts *o = t->o;
-    off_t base = lseek(fd, 0, SEEK_CUR);
-    if (base < 0) {
-        fail(t, "cannot write the tree's file: %s", strerror(errno));
-        return -errno;
-    }
-    t->base = (uint64_t)base;
     long e = crs_tree_settle_members(t, fd);
     if (e)
         return (int)e;
@@ -48,9 +42,38 @@ static int run(struct tree_ckpt *t, int fd)
         }
     }
     /* every member is parked: nothing they share moves now */
-    size_t nsockgroups = 0;
+    *nsockgroups = 0;
     if ((e = crs_tree_check_shared_memory(t)) || (e = crs_tree_check_sysv_outside(t)) ||
-        (e = crs_tree_scan_fds(t, fd)) || (e = crs_tree_check_sockets(t, &nsockgroups)))
+        (e = crs_tree_scan_fds(t, fd)) || (e = crs_tree_check_sockets(t, nsockgroups)))
+        return (int)e;
+    return 0;
+}
+
+int crs_tree_base(struct tree_ckpt *t, int fd)
+{
+    off_t base = lseek(fd, 0, SEEK_CUR);
+    if (base < 0) {
+        fail(t, "cannot write the tree's file: %s", strerror(errno));
+        return -errno;
+    }
+    t->base = (uint64_t)base;
+    return 0;
+}
+
+void crs_tree_signal_after(const struct tree_ckpt *t)
+{
+    if (t->o->signal_after)
+        for (size_t m = 0; m < t->nmembers; m++)
+            if (t->conn[m] >= 0 && t->conn[m] != TREE_CONN_SELF)
+                kill(t->all[t->members[m]].pid, t->o->signal_after);
+}
+
+static int run(struct tree_ckpt *t, int fd)
+{
+    const struct crs_tree_ckpt_opts *o = t->o;
+    size_t nsockgroups = 0;
+    long e;
+    if ((e = crs_tree_base(t, fd)) || (e = crs_tree_prepare(t, fd, &nsockgroups)))
         return (int)e;
     struct tree_table tb;
     memset(&tb, 0, sizeof tb);
@@ -61,10 +84,7 @@ static int run(struct tree_ckpt *t, int fd)
         return (int)e;
     if (o->commit && (e = o->commit(o->arg, t->err, t->errlen)))
         return (int)e;
-    if (o->signal_after)
-        for (size_t m = 0; m < t->nmembers; m++)
-            if (t->conn[m] >= 0)
-                kill(t->all[t->members[m]].pid, o->signal_after);
+    crs_tree_signal_after(t);
     return (int)t->nmembers;
 }
 
@@ -82,14 +102,20 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
     if (r < 0 && !err[0])
         snprintf(err, errlen, "%s", strerror(-r));
     crs_tree_release_all(&t, r > 0);
-    for (size_t i = 0; i < t.nfds; i++)
-        free(t.fds[i].path);
-    free(t.fds);
-    free(t.socks);
-    crs_tree_objects_free(&t.objs);
-    free(t.conn);
-    free(t.fresh);
-    free(t.members);
-    free(t.all);
+    crs_tree_ckpt_free(&t);
     return r;
+}
+
+void crs_tree_ckpt_free(struct tree_ckpt *t)
+{
+    for (size_t i = 0; i < t->nfds; i++)
+        free(t->fds[i].path);
+    free(t->fds);
+    free(t->socks);
+    crs_tree_objects_free(&t->objs);
+    free(t->conn);
+    free(t->fresh);
+    free(t->members);
+    free(t->all);
+    memset(t, 0, sizeof *t);
 }

@@ -9,6 +9,7 @@
 #include "crs/base/tree.h"
 #include "crs/base/tree_objects.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +78,12 @@ struct tree_ckpt {
     char *err;
     size_t errlen;
     uint64_t base;                /* where the tree starts in the file */
+    int self;                     /* member 0 is the caller (crs_tree_checkpoint_self) */
 };
+
+/* t->conn[0] when member 0 is the caller: parked by its own capture, no
+ * connection to send to or close (tree_ckpt_self.c). */
+#define TREE_CONN_SELF INT_MAX
 
 /* The checkpoint's one error message (the first failure sets it). */
 static inline void fail(struct tree_ckpt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -157,6 +163,19 @@ int crs_tree_fifo_wanted(struct tree_ckpt *t, struct fd_entry *f);
 void crs_tree_fifo_group(const struct tree_ckpt *t, size_t i, const struct crs_tree_group *g, size_t n,
                          struct crs_tree_group *x);
 
+/* ---- tree_ckpt.c: the steps ---- */
+
+/* Where the tree starts in fd (t->base). 0, or -errno with the message. */
+int crs_tree_base(struct tree_ckpt *t, int fd);
+/* Parks the members (settled), refuses a member killed by the park signal
+ * and what they cannot share, and notes their descriptors: *nsockgroups
+ * socket pairs. 0, or -errno with the message. */
+int crs_tree_prepare(struct tree_ckpt *t, int fd, size_t *nsockgroups);
+/* signal_after to every living member but the caller. */
+void crs_tree_signal_after(const struct tree_ckpt *t);
+/* Frees what the checkpoint holds (connections not closed: release_all). */
+void crs_tree_ckpt_free(struct tree_ckpt *t);
+
 /* ---- tree_ckpt_members.c: who is in the scope ---- */
 
 /* Whether index idx of t->all is a member. */
@@ -177,6 +196,9 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
 int crs_tree_park_signal(void);
 /* Lets every connected member run on (resume: told so first). */
 void crs_tree_release_all(struct tree_ckpt *t, int resume);
+/* 1: fd is one of the requester's connections to the members (left out of
+ * member 0's descriptors when member 0 is the caller). */
+int crs_tree_own_fd(const struct tree_ckpt *t, int fd);
 
 /* ---- tree_ckpt_fds.c: the members' descriptors ---- */
 
@@ -221,5 +243,21 @@ void crs_tree_table_free(struct tree_table *tb);
 /* Each living member's image in turn after the table's room, then the table
  * at t->base, made durable. 0, or -errno with the message. */
 int crs_tree_write(struct tree_ckpt *t, int fd, const struct tree_table *tb);
+
+/* crs_tree_write in steps (crs_tree_checkpoint_self writes member 0's image
+ * itself): the header and every member's record but where its image is
+ * (start: 0 or -ENOMEM); member m's image at pos through its requester's
+ * connection (write_member; nothing for a zombie); the table (finish). */
+struct tree_writer {
+    struct crs_tree_header h;
+    struct crs_tree_member *mem;
+    uint64_t pos;                 /* where the next image goes */
+};
+int crs_tree_writer_start(const struct tree_ckpt *t, const struct tree_table *tb, struct tree_writer *w);
+int crs_tree_write_member(struct tree_ckpt *t, int fd, size_t m, struct tree_writer *w);
+int crs_tree_writer_finish(struct tree_ckpt *t, int fd, struct tree_writer *w, const struct tree_table *tb);
+void crs_tree_writer_free(struct tree_writer *w);
+/* Member m's go word: its placed descriptors, saved files, the members. */
+void crs_tree_go(const struct tree_ckpt *t, size_t m, struct crs_proto_go *go);
 
 #endif

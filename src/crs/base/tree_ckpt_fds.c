@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree_ckpt.h"
+#include "crs/base/capture_filter.h"
 #include "common/fault.h"
 #include "common/procfs.h"
 
@@ -146,6 +147,9 @@ static long note_fd(long n, int dirfd, void *arg)
     link[ll] = 0;
     if (st.st_dev == s->image.st_dev && st.st_ino == s->image.st_ino)
         return 0;   /* the file being written */
+    if (t->self && s->member == 0 && (crs_tree_own_fd(t, (int)n) || crs_capture_filter_fd((int)n)))
+        return 0;   /* the caller's, not in its image: the requester's connections to the members, libcr's
+                     * own descriptors, another layer's (capture filters; crs_tree_checkpoint_self) */
     int pe = check_proc_entry(t, s, n, link);
     if (!pe)
         pe = check_pidfd(t, s, n, link);

@@ -93,7 +93,7 @@ static int choose_members(struct tree_ckpt *t)
     t->members = calloc(t->nall ? t->nall : 1, sizeof *t->members);
     if (!t->members)
         return -ENOMEM;
-    pid_t me = getpid();
+    pid_t me = t->self ? 0 : getpid();   /* the requester is no member, but when it is member 0 */
     /* the roots: in the scope, and their parent is not */
     for (size_t i = 0; i < t->nall; i++) {
         const struct proc_info *p = &t->all[i];
@@ -153,7 +153,7 @@ int crs_tree_list_members(struct tree_ckpt *t)
     }
     if (o->scope == CRS_TREE_SCOPE_TREE) {
         int r = find_proc(t, o->id);
-        if (r < 0 || o->id == getpid()) {
+        if (r < 0 || (o->id == getpid() && !t->self)) {
             fail(t, "no process with PID %d", (int)o->id);
             return -ESRCH;
         }

@@ -24,6 +24,21 @@
 #define CONNECT_TRIES 50
 #define CONNECT_PAUSE_MS 100
 
+/* Closes a connection (none for the caller as member 0). */
+static void drop(int conn)
+{
+    if (conn != TREE_CONN_SELF)
+        close(conn);
+}
+
+int crs_tree_own_fd(const struct tree_ckpt *t, int fd)
+{
+    for (size_t m = 0; t->conn && m < t->nmembers; m++)
+        if (t->conn[m] == fd)
+            return 1;
+    return 0;
+}
+
 /* A process's state letter as /proc gives it ('Z' a zombie), 0 when it is
  * gone. */
 static char proc_state(pid_t pid)
@@ -69,6 +84,10 @@ static int connect_members(struct tree_ckpt *t)
         const struct proc_info *p = &t->all[t->members[m]];
         if (p->state == 'Z' || t->conn[m] >= 0)
             continue;
+        if (t->self && p->pid == getpid()) {
+            t->conn[m] = TREE_CONN_SELF;   /* its own capture parks it */
+            continue;
+        }
         if (p->state == 'T' || p->state == 't') {
             fail(t, "%s of the %s is stopped, so it cannot take its checkpoint; let it run (kill -CONT %d) and "
                     "try again", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->pid);
@@ -281,7 +300,7 @@ int crs_tree_settle_members(struct tree_ckpt *t, int image_fd)
                 if (!e)
                     fail(t, "process %d, parked for the checkpoint of the %s, is no longer in it (it died, or left "
                             "the group or session); try again", (int)opid[k], crs_tree_scope_name(t->o->scope));
-                close(oconn[k]);
+                drop(oconn[k]);
                 oconn[k] = -1;
                 e = e ? e : -EAGAIN;
             }
@@ -326,7 +345,7 @@ int crs_tree_settle_members(struct tree_ckpt *t, int image_fd)
     /* connections not handed back (an error above): closed, the member runs on */
     for (size_t k = 0; oconn && k < on; k++)
         if (oconn[k] >= 0)
-            close(oconn[k]);
+            drop(oconn[k]);
     free(opid), free(ostate), free(oconn);
     return e;
 }
@@ -337,9 +356,9 @@ void crs_tree_release_all(struct tree_ckpt *t, int resume)
     char go = CRS_PROTO_RESUME;
     for (size_t m = 0; m < t->nmembers; m++)
         if (t->conn && t->conn[m] >= 0) {
-            if (resume)
+            if (resume && t->conn[m] != TREE_CONN_SELF)
                 crs_proto_send(t->conn[m], &go, 1, -1);
-            close(t->conn[m]);   /* a closed connection lets a member run on too */
+            drop(t->conn[m]);   /* a closed connection lets a member run on too */
             t->conn[m] = -1;
         }
 }

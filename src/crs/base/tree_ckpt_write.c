@@ -61,6 +61,13 @@ static void go_members(const struct tree_ckpt *t, struct crs_proto_go *go)
         go->members[go->nmembers++] = t->all[t->members[m]].in_pid;
 }
 
+void crs_tree_go(const struct tree_ckpt *t, size_t m, struct crs_proto_go *go)
+{
+    placed_fds(t, m, go);
+    crs_tree_objects_go(&t->objs, m, go);
+    go_members(t, go);
+}
+
 static int write_all(int fd, const void *p, size_t len, uint64_t off)
 {
     size_t done = 0;
@@ -158,9 +165,7 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
         return -errno;
     }
     struct crs_proto_go go;
-    placed_fds(t, m, &go);
-    crs_tree_objects_go(&t->objs, m, &go);
-    go_members(t, &go);
+    crs_tree_go(t, m, &go);
     struct crs_proto_reply rp;
     int e = crs_proto_send(t->conn[m], &go, sizeof go, -1);
     if (e) {
@@ -212,22 +217,45 @@ static int write_table(struct tree_ckpt *t, int fd, struct crs_tree_header *h, c
     return e;
 }
 
+int crs_tree_writer_start(const struct tree_ckpt *t, const struct tree_table *tb, struct tree_writer *w)
+{
+    memset(w, 0, sizeof *w);
+    w->mem = calloc(t->nmembers, sizeof *w->mem);
+    if (!w->mem)
+        return -ENOMEM;
+    fill_header(t, tb, &w->h);
+    for (size_t m = 0; m < t->nmembers; m++)
+        fill_member(t, m, &w->mem[m]);
+    w->pos = (t->base + w->h.table_length + 4095) & ~4095ull;
+    return 0;
+}
+
+int crs_tree_write_member(struct tree_ckpt *t, int fd, size_t m, struct tree_writer *w)
+{
+    if (w->mem[m].kind != CRS_TREE_PROCESS)
+        return 0;
+    return member_image(t, fd, m, &w->pos, &w->mem[m]);
+}
+
+int crs_tree_writer_finish(struct tree_ckpt *t, int fd, struct tree_writer *w, const struct tree_table *tb)
+{
+    return write_table(t, fd, &w->h, w->mem, tb);
+}
+
+void crs_tree_writer_free(struct tree_writer *w)
+{
+    free(w->mem);
+    w->mem = NULL;
+}
+
 int crs_tree_write(struct tree_ckpt *t, int fd, const struct tree_table *tb)
 {
-    struct crs_tree_member *mem = calloc(t->nmembers, sizeof *mem);
-    if (!mem)
-        return -ENOMEM;
-    struct crs_tree_header h;
-    fill_header(t, tb, &h);
-    uint64_t pos = (t->base + h.table_length + 4095) & ~4095ull;
-    int e = 0;
-    for (size_t m = 0; m < t->nmembers && !e; m++) {
-        fill_member(t, m, &mem[m]);
-        if (mem[m].kind == CRS_TREE_PROCESS)
-            e = member_image(t, fd, m, &pos, &mem[m]);
-    }
+    struct tree_writer w;
+    int e = crs_tree_writer_start(t, tb, &w);
+    for (size_t m = 0; m < t->nmembers && !e; m++)
+        e = crs_tree_write_member(t, fd, m, &w);
     if (!e)
-        e = write_table(t, fd, &h, mem, tb);
-    free(mem);
+        e = crs_tree_writer_finish(t, fd, &w, tb);
+    crs_tree_writer_free(&w);
     return e;
 }

@@ -219,21 +219,28 @@ static int external_after_park(void *arg, char *err, size_t errlen)
     int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
     if (!e)
         e = crs_proto_recv(x->conn, &go, sizeof go, NULL, RESUME_WAIT_MS);
-    static struct crs_file_id elsewhere[CRS_PROTO_GO_FILES_MAX];
-    if (!e && go.magic == CRS_PROTO_GO && (go.nplaced <= CRS_PROTO_GO_MAX || go.nplaced == CRS_PROTO_GO_ALL) &&
-        go.nelsewhere <= CRS_PROTO_GO_FILES_MAX) {
-        x->o->tree_placed = go.placed;
-        x->o->ntree_placed = go.nplaced == CRS_PROTO_GO_ALL ? -1 : (int)go.nplaced;
-        for (uint32_t k = 0; k < go.nelsewhere; k++)
-            elsewhere[k] = (struct crs_file_id){ go.elsewhere[k][0], go.elsewhere[k][1] };
-        x->o->tree_elsewhere = elsewhere;
-        x->o->ntree_elsewhere = (int)go.nelsewhere;
-        x->o->tree_members = go.members;
-        x->o->ntree_members = go.nmembers <= CRS_PROTO_GO_MEMBERS_MAX ? (int)go.nmembers : -1;
+    if (!e && !crs_runtime_take_go(x->o, &go))
         return 0;
-    }
     snprintf(err, errlen, "the checkpoint of the process tree was called off by its requester");
     return -ECANCELED;
+}
+
+int crs_runtime_take_go(struct crs_ckpt_opts *o, const struct crs_proto_go *go)
+{
+    /* one checkpoint at a time (ckpt_lock): the capture reads it after us */
+    static struct crs_file_id elsewhere[CRS_PROTO_GO_FILES_MAX];
+    if (go->magic != CRS_PROTO_GO || (go->nplaced > CRS_PROTO_GO_MAX && go->nplaced != CRS_PROTO_GO_ALL) ||
+        go->nelsewhere > CRS_PROTO_GO_FILES_MAX)
+        return -EPROTO;
+    o->tree_placed = go->placed;
+    o->ntree_placed = go->nplaced == CRS_PROTO_GO_ALL ? -1 : (int)go->nplaced;
+    for (uint32_t k = 0; k < go->nelsewhere; k++)
+        elsewhere[k] = (struct crs_file_id){ go->elsewhere[k][0], go->elsewhere[k][1] };
+    o->tree_elsewhere = elsewhere;
+    o->ntree_elsewhere = (int)go->nelsewhere;
+    o->tree_members = go->members;
+    o->ntree_members = go->nmembers <= CRS_PROTO_GO_MEMBERS_MAX ? (int)go->nmembers : -1;
+    return 0;
 }
 
 static void mark_requests_restarted(void)

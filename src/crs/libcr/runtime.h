@@ -68,6 +68,18 @@ void crs_runtime_block_signals(void);
  * it returns -EINVAL (res->status -EINVAL, res->err saying so) with nothing parked and no
  * callback run: start a thread and call it there, as pml_restart_capture does. */
 int crs_runtime_checkpoint_here(struct crs_ckpt_opts *o, struct crs_ckpt_result *res);
+/* crs_runtime_checkpoint_here for the calling process and its descendants (tree_here.c): one
+ * tree file (crs/base/tree.h, read by cr_restart) written into o->fd from its offset, the
+ * caller its member 0; `to` says how (scope CRS_TREE_SCOPE_TREE, id getpid(); signal_after
+ * reaches the descendants only, commit makes the file durable). o->after_park, when set, runs
+ * first. Returns as crs_runtime_checkpoint_here: 0, 1 in the restarted process, or -errno with
+ * res->err naming the member and what to do. */
+struct crs_tree_ckpt_opts;
+int crs_runtime_tree_here(struct crs_ckpt_opts *o, const struct crs_tree_ckpt_opts *to, struct crs_ckpt_result *res);
+/* A tree member's go word (crs/base/protocol.h) into o's tree_* fields (kept until the next
+ * one). 0, or -EPROTO for a malformed one. */
+struct crs_proto_go;
+int crs_runtime_take_go(struct crs_ckpt_opts *o, const struct crs_proto_go *go);
 
 /* libcr's own descriptors (runtime.c): moved to high numbers; is fd ours;
  * the program wants that number (dup2 onto it): move ours away. */

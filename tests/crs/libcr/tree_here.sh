@@ -1,0 +1,45 @@
+#!/bin/bash
+# crs_runtime_tree_here (runtime.h; crs_tree_checkpoint_self, crs/base/tree_self.h): a process
+# (tree_here, linked with libcr) with a child joined by two pipes takes a tree image of itself
+# and the child from a thread of its own, 1..10 unread in the pipe; it is then killed with its
+# child (SIGKILL), and cr_restart brings both back from the file: the numbers go on (11..20,
+# none lost, none twice) and waitpid gives the child's exit 20, as in the uninterrupted run.
+# Before, a process could not take its descendants with its own in-process image (the MPI
+# layer's agent refuses a rank with a running child).
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup tree_here
+crs_need_tools cr_restart cr_info
+P=$CRS_LIBCR_BIN/tree_here
+[ -x "$P" ] || crs_skip "$P is not built (libcr.la missing?)"
+st=$(cd "$WORK" && LD_PRELOAD= crs_run "$WORK/plain" "$P" -)
+plain="child: waited for, exit 20"
+if [ "$st" = 0 ] && [ "$(cat "$WORK/plain.out")" = "$plain" ]; then
+    crs_pass "uninterrupted: the child read 1..20 in order (exit 20)"
+else
+    crs_fail "uninterrupted: $(crs_status_text "$st")"
+    crs_show "$WORK/plain.out"
+    crs_show "$WORK/plain.err"
+fi
+st=$(cd "$WORK" && LD_PRELOAD= crs_run "$WORK/orig" "$P" "$WORK/tree.img" kill)
+if [ "$st" = 137 ] && [ "$(cat "$WORK/orig.out")" = "tree image: written" ]; then
+    crs_pass "the image written from the process's own thread, then killed with its child"
+else
+    crs_fail "the original: $(crs_status_text "$st")"
+    crs_show "$WORK/orig.out"
+    crs_show "$WORK/orig.err"
+fi
+if crs_tool "$WORK/info" cr_info "$WORK/tree.img" && grep -q '^members (2):$' "$WORK/info.out"; then
+    crs_pass "the file holds the process and its child (cr_info)"
+else
+    crs_fail "cr_info of the tree: $(head -n 3 "$WORK/info.err" "$WORK/info.out")"
+fi
+st=$(cd "$WORK" && crs_run "$WORK/r1" "$CRS_TOOLS/cr_restart" "$WORK/tree.img")
+if [ "$st" = 0 ] && [ "$(cat "$WORK/r1.out")" = "tree image: restarted
+$plain" ]; then
+    crs_pass "cr_restart: both back, the numbers go on, the child's exit 20 through waitpid"
+else
+    crs_fail "cr_restart: $(crs_status_text "$st")"
+    crs_show "$WORK/r1.out"
+    crs_show "$WORK/r1.err"
+fi
+crs_summary tree_here
