@@ -53,8 +53,9 @@ int crs_tree_base(struct tree_ckpt *t, int fd)
 {
     off_t base = lseek(fd, 0, SEEK_CUR);
     if (base < 0) {
-        fail(t, "cannot write the tree's file: %s", strerror(errno));
-        return -errno;
+        int e = -errno;   /* before fail(), which may change errno */
+        fail(t, "cannot write the tree's file: %s", strerror(-e));
+        return e;
     }
     t->base = (uint64_t)base;
     return 0;
@@ -109,13 +110,13 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
 void crs_tree_ckpt_free(struct tree_ckpt *t)
 {
     for (size_t i = 0; i < t->nfds; i++)
-        free(t->fds[i].path);
-    free(t->fds);
-    free(t->socks);
+        crs_tmem_free(t->fds[i].path);
+    crs_tmem_free(t->fds);
+    crs_tmem_free(t->socks);
     crs_tree_objects_free(&t->objs);
-    free(t->conn);
-    free(t->fresh);
-    free(t->members);
-    free(t->all);
+    crs_tmem_free(t->conn);
+    crs_tmem_free(t->fresh);
+    crs_tmem_free(t->members);
+    crs_tmem_free(t->all);
     memset(t, 0, sizeof *t);
 }

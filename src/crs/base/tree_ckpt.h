@@ -6,6 +6,7 @@
 #define REVIVE_CRS_BASE_TREE_CKPT_H
 
 #include "crs/base/protocol.h"
+#include "crs/base/tree_alloc.h"
 #include "crs/base/tree.h"
 #include "crs/base/tree_objects.h"
 
@@ -121,7 +122,7 @@ static inline void *grow_array(void *items, size_t n, size_t *cap, size_t size, 
     if (n < *cap)
         return items;
     size_t c = *cap ? 2 * *cap : first;
-    void *p = realloc(items, c * size);
+    void *p = crs_tmem_realloc(items, c * size);
     if (p)
         *cap = c;
     return p;

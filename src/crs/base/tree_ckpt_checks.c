@@ -84,7 +84,7 @@ int crs_tree_check_shared_memory(struct tree_ckpt *t)
 {
     struct shm_keys s = { 0 };
     int e = for_each_member_mapping(t, note_shared_mapping, &s);
-    free(s.keys);
+    crs_tmem_free(s.keys);
     return e;
 }
 
@@ -133,7 +133,7 @@ int crs_tree_check_sysv_outside(struct tree_ckpt *t)
              s.v[k].maps, (int)ds.shm_cpid, (int)ds.shm_lpid);
         e = -ENOTSUP;
     }
-    free(s.v);
+    crs_tmem_free(s.v);
     return e;
 }
 

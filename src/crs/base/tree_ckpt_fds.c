@@ -207,7 +207,7 @@ static long note_fd(long n, int dirfd, void *arg)
     f->kobj = kobj;
     f->set = (int)t->nfds;
     f->group = -1;
-    f->path = strdup(link);
+    f->path = crs_tmem_strdup(link);
     if (!f->path)
         return -ENOMEM;
     t->nfds++;

@@ -27,13 +27,13 @@
 static long fifo_outside(struct tree_ckpt *t, struct fd_entry *f)
 {
     if (f->fifo_outside < 0) {
-        pid_t *but = calloc(t->nmembers ? t->nmembers : 1, sizeof *but);
+        pid_t *but = crs_tmem_calloc(t->nmembers ? t->nmembers : 1, sizeof *but);
         if (!but)
             return -ENOMEM;
         for (size_t m = 0; m < t->nmembers; m++)
             but[m] = t->all[t->members[m]].pid;
         pid_t h = revive_proc_find_holder_but(f->path, but, t->nmembers, NULL);
-        free(but);
+        crs_tmem_free(but);
         for (size_t j = 0; j < t->nfds; j++)
             if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino)
                 t->fds[j].fifo_outside = h > 0 ? h : 0;

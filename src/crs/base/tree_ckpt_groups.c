@@ -19,7 +19,7 @@
  * open file that two members or more hold. */
 static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t *ngroups)
 {
-    struct crs_tree_group *g = calloc(t->nfds ? t->nfds : 1, sizeof *g);
+    struct crs_tree_group *g = crs_tmem_calloc(t->nfds ? t->nfds : 1, sizeof *g);
     if (!g)
         return -ENOMEM;
     size_t n = 0;
@@ -62,7 +62,7 @@ static int make_groups(struct tree_ckpt *t, struct crs_tree_group **out, size_t 
         } else if (f->fifo) {
             long e = crs_tree_fifo_wanted(t, f);
             if (e < 0) {
-                free(g);
+                crs_tmem_free(g);
                 return (int)e;
             }
             wanted = e == 1;
@@ -116,7 +116,7 @@ static int pipe_bytes(struct tree_ckpt *t, const struct fd_entry *f, unsigned ch
         return -errno;
     }
     fcntl(tmp[1], F_SETPIPE_SZ, (int)*capacity);
-    *data = malloc(*capacity);
+    *data = crs_tmem_malloc(*capacity);
     *len = 0;
     ssize_t n = *data ? tee(rd, tmp[1], *capacity, SPLICE_F_NONBLOCK) : -1;
     while (n > 0 && *len < (size_t)n) {
@@ -160,7 +160,7 @@ static int deleted_bytes(struct tree_ckpt *t, const struct fd_entry *f, struct c
         return -EFBIG;
     }
     size_t n = (size_t)st.st_size;
-    unsigned char *d = realloc(*data, *dlen + n + 1);
+    unsigned char *d = crs_tmem_realloc(*data, *dlen + n + 1);
     if (!d) {
         close(rd);
         fail(t, "out of memory for the %zu bytes of %s", n, f->path);
@@ -208,7 +208,7 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
         tb->nlinks += t->socks[i].group >= 0;
     /* saved files members share: one OBJECT group each, after the others;
      * a DELETED group of one of them is that file opened anew */
-    pid_t *pids = calloc(t->nmembers, sizeof *pids);
+    pid_t *pids = crs_tmem_calloc(t->nmembers, sizeof *pids);
     if (!pids) {
         fail(t, "out of memory");
         return -ENOMEM;
@@ -216,9 +216,9 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
     for (size_t m = 0; m < t->nmembers; m++)
         pids[m] = t->conn[m] >= 0 ? t->all[t->members[m]].pid : 0;
     e = crs_tree_objects_find(&t->objs, pids, t->nmembers, t->err, t->errlen);
-    free(pids);
+    crs_tmem_free(pids);
     struct crs_tree_group *more =
-        e ? NULL : realloc(tb->groups, (tb->ngroups + t->objs.n + nsockgroups + 1) * sizeof *tb->groups);
+        e ? NULL : crs_tmem_realloc(tb->groups, (tb->ngroups + t->objs.n + nsockgroups + 1) * sizeof *tb->groups);
     if (!more) {
         if (!e)
             fail(t, "out of memory");
@@ -244,8 +244,8 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
         if (k >= 0)
             tb->groups[f->group].object = (uint32_t)(first_object + (size_t)k + 1);
     }
-    tb->links = calloc(tb->nlinks ? tb->nlinks : 1, sizeof *tb->links);
-    tb->strings = calloc(1, tb->slen);
+    tb->links = crs_tmem_calloc(tb->nlinks ? tb->nlinks : 1, sizeof *tb->links);
+    tb->strings = crs_tmem_calloc(1, tb->slen);
     size_t spos = 1, k = 0;
     if (!tb->links || !tb->strings) {
         fail(t, "out of memory");
@@ -283,9 +283,9 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
             size_t n = 0;
             if ((e = pipe_bytes(t, f, &bytes, &n, &g->pipe_capacity)))
                 return (int)e;
-            unsigned char *d = n ? realloc(tb->data, tb->dlen + n) : tb->data;
+            unsigned char *d = n ? crs_tmem_realloc(tb->data, tb->dlen + n) : tb->data;
             if (n && !d) {
-                free(bytes);
+                crs_tmem_free(bytes);
                 return -ENOMEM;
             }
             tb->data = d;
@@ -294,7 +294,7 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
             g->data_offset = tb->dlen;
             g->data_length = n;
             tb->dlen += n;
-            free(bytes);
+            crs_tmem_free(bytes);
         }
         if (g->kind == CRS_TREE_G_PIPE_READ && !g->pipe_capacity) {
             unsigned char *bytes = NULL;
@@ -306,9 +306,9 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
             for (int x = 0; x < f->group; x++)
                 first &= !(tb->groups[x].kind == CRS_TREE_G_PIPE_READ && tb->groups[x].pipe_id == g->pipe_id);
             if (first && n) {
-                unsigned char *d = realloc(tb->data, tb->dlen + n);
+                unsigned char *d = crs_tmem_realloc(tb->data, tb->dlen + n);
                 if (!d) {
-                    free(bytes);
+                    crs_tmem_free(bytes);
                     return -ENOMEM;
                 }
                 tb->data = d;
@@ -317,7 +317,7 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
                 g->data_length = n;
                 tb->dlen += n;
             }
-            free(bytes);
+            crs_tmem_free(bytes);
         }
     }
     for (size_t i = 0; i < t->objs.n; i++) {
@@ -339,6 +339,6 @@ int crs_tree_make_table(struct tree_ckpt *t, size_t nsockgroups, struct tree_tab
 
 void crs_tree_table_free(struct tree_table *tb)
 {
-    free(tb->groups), free(tb->links), free(tb->strings), free(tb->data);
+    crs_tmem_free(tb->groups), crs_tmem_free(tb->links), crs_tmem_free(tb->strings), crs_tmem_free(tb->data);
     memset(tb, 0, sizeof *tb);
 }

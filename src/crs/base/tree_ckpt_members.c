@@ -90,7 +90,7 @@ static int in_scope(const struct tree_ckpt *t, const struct proc_info *p)
  * pids (the order they were most likely made in). */
 static int choose_members(struct tree_ckpt *t)
 {
-    t->members = calloc(t->nall ? t->nall : 1, sizeof *t->members);
+    t->members = crs_tmem_calloc(t->nall ? t->nall : 1, sizeof *t->members);
     if (!t->members)
         return -ENOMEM;
     pid_t me = t->self ? 0 : getpid();   /* the requester is no member, but when it is member 0 */
@@ -144,7 +144,7 @@ int crs_tree_list_members(struct tree_ckpt *t)
     const struct crs_tree_ckpt_opts *o = t->o;
     t->nall = 0;
     t->nmembers = 0;
-    free(t->members);
+    crs_tmem_free(t->members);
     t->members = NULL;
     long e = revive_proc_for_each_number("/proc", note_process, t);
     if (e < 0) {

@@ -257,15 +257,15 @@ int crs_tree_settle_members(struct tree_ckpt *t, int image_fd)
     int e = 0;
     for (int look = 1;; look++) {
         /* the last look's connections are in oconn now */
-        free(t->conn), free(t->fresh);
+        crs_tmem_free(t->conn), crs_tmem_free(t->fresh);
         t->conn = NULL;
         t->fresh = NULL;
         if ((e = crs_tree_list_members(t)))
             break;
-        int *conn = malloc(t->nmembers * sizeof *conn);
-        unsigned char *fresh = calloc(t->nmembers, 1);
+        int *conn = crs_tmem_malloc(t->nmembers * sizeof *conn);
+        unsigned char *fresh = crs_tmem_calloc(t->nmembers, 1);
         if (!conn || !fresh) {
-            free(conn), free(fresh);
+            crs_tmem_free(conn), crs_tmem_free(fresh);
             e = -ENOMEM;
             break;
         }
@@ -325,11 +325,11 @@ int crs_tree_settle_members(struct tree_ckpt *t, int image_fd)
         if ((e = connect_members(t)) || (e = park_members(t, image_fd)))
             break;
         /* this look's list is the next one's reference; its connections move there */
-        free(opid), free(ostate), free(oconn);
+        crs_tmem_free(opid), crs_tmem_free(ostate), crs_tmem_free(oconn);
         on = t->nmembers;
-        opid = malloc(on * sizeof *opid);
-        ostate = malloc(on);
-        oconn = malloc(on * sizeof *oconn);
+        opid = crs_tmem_malloc(on * sizeof *opid);
+        ostate = crs_tmem_malloc(on);
+        oconn = crs_tmem_malloc(on * sizeof *oconn);
         if (!opid || !ostate || !oconn) {
             on = 0;
             e = -ENOMEM;
@@ -346,7 +346,7 @@ int crs_tree_settle_members(struct tree_ckpt *t, int image_fd)
     for (size_t k = 0; oconn && k < on; k++)
         if (oconn[k] >= 0)
             drop(oconn[k]);
-    free(opid), free(ostate), free(oconn);
+    crs_tmem_free(opid), crs_tmem_free(ostate), crs_tmem_free(oconn);
     return e;
 }
 

@@ -86,7 +86,7 @@ int crs_tree_checkpoint_self(int fd, const struct crs_tree_ckpt_opts *o, struct 
                               "not the %s %d", (int)getpid(), crs_tree_scope_name(o->scope), (int)o->id);
         return -EINVAL;
     }
-    struct self_state *x = calloc(1, sizeof *x);
+    struct self_state *x = crs_tmem_calloc(1, sizeof *x);
     if (!x) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -98,6 +98,9 @@ int crs_tree_checkpoint_self(int fd, const struct crs_tree_ckpt_opts *o, struct 
     t->self = 1;
     self->fd = fd;
     self->state = x;
+    /* the requester's work runs in the caller's park window: no malloc
+     * (tree_alloc.h) until everything it allocated is given back below */
+    crs_tmem_private(1);
     int r = crs_tree_base(t, fd);
     if (!r)
         r = self->capture(self, fd, err, errlen);
@@ -125,7 +128,8 @@ int crs_tree_checkpoint_self(int fd, const struct crs_tree_ckpt_opts *o, struct 
     crs_tree_table_free(&x->tb);
     crs_tree_writer_free(&x->w);
     crs_tree_ckpt_free(t);
-    free(x);
+    crs_tmem_private(0);
+    crs_tmem_free(x);
     self->state = NULL;
     return r;
 }

@@ -224,7 +224,7 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
     }
     int stream = e->type == SOCK_STREAM, err = 0;
     size_t start = *dlen, cap = 4u << 20;   /* more than a Unix message can hold (wmem_max) */
-    unsigned char *buf = malloc(cap);
+    unsigned char *buf = crs_tmem_malloc(cap);
     int head_empty = 0;
     if (buf && !stream) {
         /* the first message, without an offset: an empty one is seen even if peeked before (and is
@@ -243,7 +243,7 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
             err = refuse_rights(t, e);
     }
     if (head_empty && !err) {
-        unsigned char *d = realloc(*data, *dlen + 4);
+        unsigned char *d = crs_tmem_realloc(*data, *dlen + 4);
         if (!d) {
             err = -ENOMEM;
         } else {
@@ -274,7 +274,7 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
         }
         if (n == 0 && stream)
             break;
-        unsigned char *d = realloc(*data, *dlen + (size_t)n + 4);
+        unsigned char *d = crs_tmem_realloc(*data, *dlen + (size_t)n + 4);
         if (!d) {
             err = -ENOMEM;
             break;
@@ -296,7 +296,7 @@ static int peek_pair_end(struct tree_ckpt *t, const struct sock_entry *e, unsign
     }
     if (!buf)
         err = -ENOMEM;
-    free(buf);
+    crs_tmem_free(buf);
     setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
     close(fd);
     if (err == -ENOMEM)

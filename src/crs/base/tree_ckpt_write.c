@@ -161,8 +161,9 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
      * open file (the writer starts at the file's offset and leaves it at
      * the image's end) */
     if (lseek(fd, (off_t)*pos, SEEK_SET) < 0) {
-        fail(t, "cannot write the tree's file: %s", strerror(errno));
-        return -errno;
+        int e = -errno;   /* before fail(), which may change errno */
+        fail(t, "cannot write the tree's file: %s", strerror(-e));
+        return e;
     }
     struct crs_proto_go go;
     crs_tree_go(t, m, &go);
@@ -195,7 +196,7 @@ static int write_table(struct tree_ckpt *t, int fd, struct crs_tree_header *h, c
                        const struct tree_table *tb)
 {
     size_t tl = (size_t)h->table_length;
-    unsigned char *tab = calloc(1, tl);
+    unsigned char *tab = crs_tmem_calloc(1, tl);
     if (!tab)
         return -ENOMEM;
     size_t off = sizeof *h;
@@ -213,14 +214,14 @@ static int write_table(struct tree_ckpt *t, int fd, struct crs_tree_header *h, c
         e = -errno;
     if (e)
         fail(t, "cannot write the tree's table: %s", strerror(-e));
-    free(tab);
+    crs_tmem_free(tab);
     return e;
 }
 
 int crs_tree_writer_start(const struct tree_ckpt *t, const struct tree_table *tb, struct tree_writer *w)
 {
     memset(w, 0, sizeof *w);
-    w->mem = calloc(t->nmembers, sizeof *w->mem);
+    w->mem = crs_tmem_calloc(t->nmembers, sizeof *w->mem);
     if (!w->mem)
         return -ENOMEM;
     fill_header(t, tb, &w->h);
@@ -244,7 +245,7 @@ int crs_tree_writer_finish(struct tree_ckpt *t, int fd, struct tree_writer *w, c
 
 void crs_tree_writer_free(struct tree_writer *w)
 {
-    free(w->mem);
+    crs_tmem_free(w->mem);
     w->mem = NULL;
 }
 

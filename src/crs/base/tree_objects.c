@@ -1,6 +1,7 @@
 /* The saved files a tree's members share (tree_objects.h): found from each
  * member's open files and shared mappings while they are parked. */
 #define _GNU_SOURCE
+#include "crs/base/tree_alloc.h"
 #include "crs/base/tree_objects.h"
 #include "crs/base/protocol.h"
 #include "common/procfs.h"
@@ -77,8 +78,8 @@ static int note(struct crs_tree_objects *o, size_t m, uint64_t dev, uint64_t ino
     if (i < 0) {
         if (o->n == o->cap) {
             size_t cap = o->cap ? 2 * o->cap : 32;
-            struct crs_tree_object *v = realloc(o->v, cap * sizeof *v);
-            unsigned char *named = realloc(o->named, cap * o->nmembers);
+            struct crs_tree_object *v = crs_tmem_realloc(o->v, cap * sizeof *v);
+            unsigned char *named = crs_tmem_realloc(o->named, cap * o->nmembers);
             if (v)
                 o->v = v;
             if (named)
@@ -95,7 +96,7 @@ static int note(struct crs_tree_objects *o, size_t m, uint64_t dev, uint64_t ino
         x->owner = x->first = (int)m;
         x->owner_has_fd = has_fd;
         x->shmem = shmem;
-        x->path = strdup(name);
+        x->path = crs_tmem_strdup(name);
         memset(o->named + (size_t)i * o->nmembers, 0, o->nmembers);
         o->n++;
         if (!x->path)
@@ -171,13 +172,13 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
     size_t keep = 0;
     for (size_t i = 0; i < o->n; i++) {
         if (o->v[i].count < 2) {
-            free(o->v[i].path);
+            crs_tmem_free(o->v[i].path);
             continue;
         }
         o->v[keep++] = o->v[i];
     }
     o->n = keep;
-    free(o->named);
+    crs_tmem_free(o->named);
     o->named = NULL;
     if (o->n > CRS_PROTO_GO_FILES_MAX) {
         snprintf(err, errlen, "the members share %zu files deleted while open or in /dev/shm, memfds and shared "
@@ -205,8 +206,8 @@ void crs_tree_objects_go(const struct crs_tree_objects *o, size_t m, struct crs_
 void crs_tree_objects_free(struct crs_tree_objects *o)
 {
     for (size_t i = 0; i < o->n; i++)
-        free(o->v[i].path);
-    free(o->v);
-    free(o->named);
+        crs_tmem_free(o->v[i].path);
+    crs_tmem_free(o->v);
+    crs_tmem_free(o->named);
     memset(o, 0, sizeof *o);
 }

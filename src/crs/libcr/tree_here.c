@@ -57,12 +57,22 @@ static int parked(void *arg, char *err, size_t errlen)
 static int capture(struct crs_tree_self *s, int fd, char *err, size_t errlen)
 {
     struct here *h = s->arg;
+    /* the caller's options as they were once done: its later plain image is
+     * no tree member's, and go's arrays die with this call (diffrev25 R-L2) */
+    struct crs_ckpt_opts was = *h->o;
     h->o->fd = fd;
     h->o->tree_member = 1;
     h->after_park = h->o->after_park;
     h->o->after_park = parked;
     int rc = crs_runtime_checkpoint_here(h->o, h->res);
-    h->o->after_park = h->after_park;
+    h->o->after_park = was.after_park;
+    h->o->tree_member = was.tree_member;
+    h->o->tree_placed = was.tree_placed;
+    h->o->ntree_placed = was.ntree_placed;
+    h->o->tree_elsewhere = was.tree_elsewhere;
+    h->o->ntree_elsewhere = was.ntree_elsewhere;
+    h->o->tree_members = was.tree_members;
+    h->o->ntree_members = was.ntree_members;
     if (rc < 0 && !err[0])
         snprintf(err, errlen, "%s", h->res->err);
     return rc;

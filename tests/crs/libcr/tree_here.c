@@ -8,6 +8,9 @@
  * wrong one otherwise); waitpid gives its status.
  * tree_here IMAGE [kill]: with kill the original ends itself and its child with SIGKILL once
  * the image is written (cr_restart brings both back from it); tree_here - runs uninterrupted.
+ * TREE_HERE_MALLOC=1: a thread loops on malloc and free meanwhile (with MALLOC_ARENA_MAX=1 it
+ * is often parked inside malloc holding the one arena: the requester, which runs in the park
+ * window, must not call malloc; diffrev25 R-M1).
  * Prints one line per fact (only the program: the child prints nothing).
  */
 #define _GNU_SOURCE
@@ -16,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +52,16 @@ static void *take(void *arg)
         rc = -errno;
     if (fd >= 0 && rc != 1)
         close(fd);   /* the restarted process holds no such descriptor */
+    return NULL;
+}
+
+static void *churn(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0;; i++) {
+        void *volatile p = malloc(16 + (i * 7919u) % 4096);
+        free(p);
+    }
     return NULL;
 }
 
@@ -92,6 +106,9 @@ int main(int argc, char **argv)
         put(nums[1], n);
     if (strcmp(image, "-")) {
         pthread_t th;
+        const char *m = getenv("TREE_HERE_MALLOC");
+        if (m && *m == '1' && pthread_create(&th, NULL, churn, NULL) != 0)
+            return 2;
         if (pthread_create(&th, NULL, take, NULL) != 0 || pthread_join(th, NULL) != 0)
             return 2;
         if (rc < 0) {
