@@ -30,14 +30,26 @@ static int in_private(const void *p)
     return 0;
 }
 
-static void *bump(size_t n)
+/* A block's header: the size asked and the room it has (for realloc). */
+struct block {
+    size_t n, cap;
+};
+
+static size_t round_up(size_t n)
 {
-    size_t need = (n + ALIGN + ALIGN - 1) & ~(size_t)(ALIGN - 1);   /* the size header, rounded */
-    if (need < n)
+    return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
+
+/* n bytes with room for cap (>= n). */
+static void *bump_cap(size_t n, size_t cap)
+{
+    cap = round_up(cap);
+    size_t need = cap + ALIGN;   /* the header, ALIGN bytes */
+    if (cap < n || need < cap)
         return NULL;
     struct chunk *c = chunks;
     if (!c || c->size - c->used < need) {
-        size_t first = (sizeof *c + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+        size_t first = round_up(sizeof *c);
         size_t size = need + first > CHUNK ? (need + first + 4095) & ~(size_t)4095 : CHUNK;
         void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
@@ -50,8 +62,38 @@ static void *bump(size_t n)
     }
     char *b = (char *)c + c->used;
     c->used += need;
-    *(size_t *)b = n;
+    *(struct block *)b = (struct block){ n, cap };
     return b + ALIGN;   /* mmap'd memory reads as zeros */
+}
+
+static void *bump(size_t n)
+{
+    return bump_cap(n, n);
+}
+
+/* Private block p grown to n: in place when it has the room, or is the
+ * newest chunk's last block and the chunk has it; else a new block with
+ * twice the room, so that growing by small steps (a queue appended to
+ * message by message) stays linear (diffrev25 R-L3). */
+static void *grow(void *p, size_t n)
+{
+    struct block *h = (struct block *)((char *)p - ALIGN);
+    struct chunk *c = chunks;
+    if (n <= h->cap) {
+        h->n = n;
+        return p;
+    }
+    size_t cap = round_up(n);
+    if (cap >= n && (char *)p + h->cap == (char *)c + c->used && c->size - c->used >= cap - h->cap) {
+        c->used += cap - h->cap;
+        h->n = n;
+        h->cap = cap;
+        return p;
+    }
+    void *q = bump_cap(n, n > SIZE_MAX / 2 ? n : (2 * h->cap > n ? 2 * h->cap : n));
+    if (q)
+        memcpy(q, p, h->n < n ? h->n : n);
+    return q;
 }
 
 void *crs_tmem_malloc(size_t n)
@@ -70,11 +112,13 @@ void *crs_tmem_calloc(size_t n, size_t size)
 
 void *crs_tmem_realloc(void *p, size_t n)
 {
-    if (!private_on && (!p || !in_private(p)))
+    if (p && in_private(p))
+        return grow(p, n);
+    if (!private_on)
         return realloc(p, n);
-    void *q = private_on ? bump(n) : malloc(n);
+    void *q = bump(n);
     if (q && p) {
-        size_t old = in_private(p) ? *(const size_t *)((const char *)p - ALIGN) : malloc_usable_size(p);
+        size_t old = malloc_usable_size(p);
         memcpy(q, p, old < n ? old : n);
     }
     return q;
