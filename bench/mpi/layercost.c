@@ -10,10 +10,20 @@
  *   pscw_8B        a post/start/complete/wait epoch of the rank with itself on an MPI_Win_allocate
  *                  window, one 8-byte MPI_Put inside (the layer translates the group of each
  *                  post and start to world ranks: src/pml_hooks/win.c, cross.c)
- * Usage: layercost [SCALE] */
+ *   fence_put_8B   MPI_Win_fence, one 8-byte MPI_Put, MPI_Win_fence on the same window (the
+ *                  window's clock is counted at each fence: win.c)
+ *   lock_put_8B    MPI_Win_lock (shared) of the rank itself, one 8-byte MPI_Put, MPI_Win_unlock (a
+ *                  shared lock is marked as held while it is taken: the slot's swin, ckpt.h)
+ *   lockx_put_8B   the same with an exclusive lock (an epoch counted like post/start's)
+ *   put_flush_8B, get_flush_8B, acc_flush_8B   one 8-byte MPI_Put, MPI_Get or MPI_Accumulate
+ *                  (MPI_SUM of a long) and MPI_Win_flush inside a lock_all epoch: the operation's
+ *                  own entry point (the gate and three handle translations)
+ * Usage: layercost [SCALE]; ONLY=name runs that measure alone (instruction counts: valgrind
+ * --tool=callgrind at two scales, the difference over the difference in calls, bench/mpi/README.md) */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double cpu_ns(void)
@@ -25,6 +35,9 @@ static double cpu_ns(void)
 
 #define BEST(name, iters, body)                                                                \
     do {                                                                                      \
+        const char *only = getenv("ONLY");                                                    \
+        if (only && strcmp(only, name))                                                       \
+            break;                                                                            \
         double best = 1e30;                                                                   \
         for (int rep = 0; rep < 15; rep++) {                                                  \
             double t0 = cpu_ns();                                                             \
@@ -76,6 +89,25 @@ int main(int argc, char **argv)
          MPI_Put(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, win);
          MPI_Win_complete(win);
          MPI_Win_wait(win));
+    BEST("fence_put_8B", n / 4 + 1,
+         MPI_Win_fence(0, win);
+         MPI_Put(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, win);
+         MPI_Win_fence(0, win));
+    BEST("lock_put_8B", n / 4 + 1,
+         MPI_Win_lock(MPI_LOCK_SHARED, me, 0, win);
+         MPI_Put(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, win);
+         MPI_Win_unlock(me, win));
+    BEST("lockx_put_8B", n / 4 + 1,
+         MPI_Win_lock(MPI_LOCK_EXCLUSIVE, me, 0, win);
+         MPI_Put(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, win);
+         MPI_Win_unlock(me, win));
+    MPI_Win_lock_all(0, win);
+    BEST("put_flush_8B", n, MPI_Put(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, win); MPI_Win_flush(me, win));
+    BEST("get_flush_8B", n, MPI_Get(&r, 1, MPI_LONG, me, 0, 1, MPI_LONG, win); MPI_Win_flush(me, win));
+    BEST("acc_flush_8B", n,
+         MPI_Accumulate(&s, 1, MPI_LONG, me, 0, 1, MPI_LONG, MPI_SUM, win);
+         MPI_Win_flush(me, win));
+    MPI_Win_unlock_all(win);
     MPI_Win_free(&win);
     MPI_Group_free(&g);
     MPI_Finalize();

@@ -11,7 +11,8 @@ for fl in $flavors; do
     bench_runs layercost "$fl" 1 || continue
     echo "== $fl, 1 rank, CPU ns per call, best of $reps ($(uname -r), $(nproc) cores)"
     printf '%-24s %10s %10s %8s %8s\n' measure native revive added ratio
-    for m in comm_rank allreduce_8B irecv_send_wait_8B isend_irecv_waitall_8B pscw_8B; do
+    for m in comm_rank allreduce_8B irecv_send_wait_8B isend_irecv_waitall_8B pscw_8B fence_put_8B \
+             lock_put_8B lockx_put_8B put_flush_8B get_flush_8B acc_flush_8B; do
         awk -v m=$m -v nf="$tmp/native" -v rf="$tmp/revive" '
             function best(f,   b) { b = ""; while ((getline l < f) > 0) { split(l, a, " ");
                 if (a[1] == m && (b == "" || a[2] + 0 < b)) b = a[2] + 0 } close(f); return b }

@@ -499,22 +499,8 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
         pml_agent_notify(); /* in_cs, at_target may have changed */
 }
 
-void pml_epoch_enter(struct pml_slot *t, uint32_t fid, struct pml_comm *const *xs, int nx)
-{
-    if (__builtin_expect(pml_ck_flags != 0, 0)) {
-        pml_coll_slow_x(t, fid, NULL, xs, nx, PML_ENTER_EPOCH);
-        return;
-    }
-    /* counted while the slot says ENTER: an epoch's begin (pml_clock_seqs) waits for that, so
-     * the counts it reads come with the epoch open */
-    for (int i = 0; i < nx; i++)
-        __atomic_fetch_add(&xs[i]->seq, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&pml_epochs_open, 1, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);
-}
-
 /* The entry of a shared lock or lock_all (win.c) while a snapshot converges, the lock counted
- * as held (pml_win_shared_mark). A rank at its targets may have said so; holding a target another
+ * as held (the slot's swin, win.c). A rank at its targets may have said so; holding a target another
  * rank waits to lock exclusively it would not be (pml_all_reached) without new targets, and it
  * would run on into an exclusive lock, an epoch the drain finds open. It parks here instead,
  * the lock not counted, until the snapshot is over, the gate closes, or new targets leave it
@@ -523,7 +509,7 @@ void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int r
 {
     int noted = 0;
     pthread_mutex_lock(&pml_ck_lock);
-    pml_win_shared_mark(w, rank, -1);
+    __atomic_store_n(&t->swin, NULL, __ATOMIC_RELAXED);
     for (;;) {
         uint32_t f = pml_ck_flags;
         if (f & PML_CK_GATE) {
@@ -545,7 +531,7 @@ void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int r
         }
         park_wait(t, fid);
     }
-    pml_win_shared_mark(w, rank, 1);
+    __atomic_store_n(&t->swin, w, __ATOMIC_RELAXED);
     __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&pml_ck_lock);
     if (noted)

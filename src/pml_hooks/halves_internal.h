@@ -107,7 +107,7 @@ int pml_fd_target(int fd, char *out, size_t cap); /* readlink of /proc/self/fd/N
 int pml_maps_each(int (*cb)(const struct revive_maps_entry *e, void *arg), void *arg);
 
 /* ---- interposition (halves_hooks.c) ------------------------------------------------------ */
-extern const struct pml_lower_cb pml_halves_lower_cb; /* handed to lower_root.c */
+extern struct pml_lower_cb pml_halves_lower_cb; /* handed to lower_root.c */
 /* Registers the layer's handler for libucm's memory events with the copy of libucm that scope
  * (a dlopen handle or RTLD_DEFAULT) resolves, without asking libucm to install anything; events
  * count for the given half. 0 registered, 1 no libucm there, -1 libucm refused. */

@@ -69,7 +69,10 @@ PML_HOT extern intptr_t pml_delta;               /* lower - upper */
 #define PML_PRE_N 1024
 struct pml_pre { uintptr_t k, v; };
 PML_HOT extern struct pml_pre pml_pre_u2l[PML_PRE_N], pml_pre_l2u[PML_PRE_N];
-static inline uintptr_t pml_pre_find(const struct pml_pre *t, uintptr_t k)
+/* Always inline: gcc made pml_v2r a call of its own in entry points that translate three
+ * handles (MPI_Put, MPI_Get, MPI_Accumulate: tests/mpi/rma_hotpath.py), a frame per handle. */
+#define PML_V2R_INLINE static inline __attribute__((always_inline))
+PML_V2R_INLINE uintptr_t pml_pre_find(const struct pml_pre *t, uintptr_t k)
 {
     for (uint32_t s = (uint32_t)(k >> 5) & (PML_PRE_N - 1); t[s].k; s = (s + 1) & (PML_PRE_N - 1))
         if (t[s].k == k)
@@ -77,7 +80,7 @@ static inline uintptr_t pml_pre_find(const struct pml_pre *t, uintptr_t k)
     return 0;
 }
 
-static inline uintptr_t pml_v2r(uintptr_t v)
+PML_V2R_INLINE uintptr_t pml_v2r(uintptr_t v)
 {
     if (v - (uintptr_t)pml_vh_tab < (uintptr_t)pml_vh_used * sizeof(struct pml_vh))
         return pml_vh_tab[(v - (uintptr_t)pml_vh_tab) / sizeof(struct pml_vh)].real;

@@ -140,10 +140,7 @@ struct pml_win {
     unsigned char *locks;        /* per target: 0, or the lock type + 1 (and assert bits) */
     int *lock_asserts;
     unsigned char *xwait;        /* per target: a thread is in the library for its exclusive lock */
-    /* a thread is in MPI_Win_lock for a shared lock (not NOCHECK) of the target, or in
-     * MPI_Win_lock_all (swait_all): counted as held from before the gate's check (win.c) */
-    unsigned char *swait;
-    int swait_all, swaits;       /* swaits: all of them */
+    /* (a thread in MPI_Win_lock for a shared lock, or in MPI_Win_lock_all: its slot's swin, ckpt.h) */
     /* allocate, and shared on one rank (MPICH): the memory is the layer's (the application's),
      * and the library's window was made with MPI_Win_create on it (win.c) */
     int own_mem;

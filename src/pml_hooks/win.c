@@ -144,7 +144,6 @@ static uintptr_t win_made(MPI_Win r, int flavor, MPI_Comm comm, void *base, MPI_
     w->locks = xcalloc((size_t)w->comm_size, 1);
     w->lock_asserts = xcalloc((size_t)w->comm_size, sizeof *w->lock_asserts);
     w->xwait = xcalloc((size_t)w->comm_size, 1);
-    w->swait = xcalloc((size_t)w->comm_size, 1);
     struct pml_vh *h = pml_vh_of(v);
     if (h)
         h->info = w;
@@ -162,7 +161,6 @@ static void win_free_state(struct pml_win *w)
     free(w->locks);
     free(w->lock_asserts);
     free(w->xwait);
-    free(w->swait);
     free(w->start_ranks);
     free(w->post_ranks);
     pml_dupattr_free(&w->dup);
@@ -342,7 +340,7 @@ int PMPI_Win_create_dynamic(MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias(
 /* A call of the library that may wait inside it (an epoch's synchronisation, a lock, a free),
  * its UCX progress turns idle ones with REVIVE_MPI_YIELD_WHEN_IDLE=1 (ckpt.h, pml_idle_lib_enter):
  * MPICH's ranks spun there (rst_xlock-mpich: 112.7 s of CPU, 25.6 s with this). */
-#define LIB_WAIT(call) PML_LIB_WAIT(pml_self, call)
+#define LIB_WAIT(call) PML_LIB_WAIT(t_, call) /* t_: the entry's slot (PML_GATE_ENTER) */
 
 int MPI_Win_free(MPI_Win *win)
 {
@@ -377,9 +375,12 @@ int MPI_Win_fence(int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_fence)
         return pml_not_ready("MPI_Win_fence");
-    struct pml_win *w = pml_win_of(PML_H(win));
+    /* the handle's entry looked at once: its state before the entry (the clock), the real handle
+     * past it (a restart makes it anew); the entry's address never changes */
+    struct pml_vh *h = pml_vh_of(PML_H(win));
+    struct pml_win *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
     PML_COLL_ENTER_C(PML_FID_MPI_Win_fence, w ? w->clock : NULL, 1);
-    int rc = LIB_WAIT(pml_L.MPI_Win_fence(assert, RW(win)));
+    int rc = LIB_WAIT(pml_L.MPI_Win_fence(assert, h ? (MPI_Win)h->real : RW(win)));
     if (rc == MPI_SUCCESS && w) {
         w->nfence++;
         w->fence_open = !(assert & MPI_MODE_NOSUCCEED);
@@ -547,9 +548,11 @@ int MPI_Win_test(MPI_Win win, int *flag)
     if (!pml_L.MPI_Win_test)
         return pml_not_ready("MPI_Win_test");
     PML_GATE_ENTER(PML_FID_MPI_Win_test);
-    int rc = pml_L.MPI_Win_test(RW(win), flag);
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = pml_L.MPI_Win_test(rw, flag);
     if (rc == MPI_SUCCESS && *flag)
-        exposure_done(pml_win_of(PML_H(win)));
+        exposure_done(w);
     PML_GATE_LEAVE();
     return rc;
 }
@@ -574,11 +577,14 @@ static int shared_counted(const struct pml_win *w, int t)
     return w->locks[t] == 1 && !(w->lock_asserts[t] & MPI_MODE_NOCHECK);
 }
 
-/* The lock call past its entry; excl: it opened an epoch there. */
-static int lock_call(int excl, int lock_type, int rank, int assert, MPI_Win win)
+/* The lock call past its entry on slot t_ (the real handle read here: a restart makes it anew),
+ * with h and w the window's handle entry and state looked at before; excl: it opened an epoch
+ * there. Inline: its frame was 14 of the ~130 instructions the layer added to MPI_Win_lock. */
+static inline __attribute__((always_inline)) int
+lock_call(struct pml_slot *t_, int excl, int lock_type, int rank, int assert, MPI_Win win,
+          const struct pml_vh *h, struct pml_win *w)
 {
-    int rc = LIB_WAIT(pml_L.MPI_Win_lock(lock_type, rank, assert, RW(win)));
-    struct pml_win *w = pml_win_of(PML_H(win));
+    int rc = LIB_WAIT(pml_L.MPI_Win_lock(lock_type, rank, assert, h ? (MPI_Win)h->real : RW(win)));
     if (excl && (!w || rc != MPI_SUCCESS || w->locks[rank] == 2))
         epoch_closed(); /* failed, or erroneous (locked already): counted once */
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
@@ -593,26 +599,31 @@ int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_lock)
         return pml_not_ready("MPI_Win_lock");
-    struct pml_win *w = pml_win_of(PML_H(win));
-    if (!(w && lock_type == MPI_LOCK_EXCLUSIVE && rank >= 0 && rank < w->comm_size)) {
-        /* a shared lock opens no epoch that holds a snapshot back (see above) */
-        int mark = w && lock_type == MPI_LOCK_SHARED && rank >= 0 && rank < w->comm_size &&
-                   !(assert & MPI_MODE_NOCHECK);
-        if (mark)
-            pml_win_shared_mark(w, rank, 1);
+    struct pml_vh *h = pml_vh_of(PML_H(win)); /* looked at once (as in MPI_Win_fence) */
+    struct pml_win *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
+    int known = w && rank >= 0 && rank < w->comm_size;
+    if (!(known && lock_type == MPI_LOCK_EXCLUSIVE)) {
+        /* a shared lock opens no epoch that holds a snapshot back (see above); it is marked in
+         * the slot (ckpt.h) unless a call this one is nested in (an error handler's) marks one */
+        struct pml_slot *s = pml_slot();
+        int mark = known && lock_type == MPI_LOCK_SHARED && !(assert & MPI_MODE_NOCHECK) && !s->swin;
+        if (mark) {
+            s->srank = rank;
+            __atomic_store_n(&s->swin, w, __ATOMIC_RELEASE); /* after srank */
+        }
         PML_GATE_ENTER(PML_FID_MPI_Win_lock);
         if (mark && __builtin_expect(pml_ck_flags & PML_CK_PENDING, 0) && !(w_ & PML_T_IN) &&
             !t_->agent) /* not nested (gate.c) */
             pml_shared_enter(t_, PML_FID_MPI_Win_lock, w, rank);
-        int rc = lock_call(0, lock_type, rank, assert, win);
-        if (mark)
-            pml_win_shared_mark(w, rank, -1); /* held now (w->locks), or not at all */
+        int rc = lock_call(t_, 0, lock_type, rank, assert, win, h, w);
+        if (mark) /* held now (w->locks, written before), or not at all */
+            __atomic_store_n(&s->swin, NULL, __ATOMIC_RELEASE);
         PML_GATE_LEAVE();
         return rc;
     }
     EPOCH_ENTER(PML_FID_MPI_Win_lock, NULL, 0);
     w->xwait[rank]++; /* a snapshot may find it waiting there (pml_win_xwait_raise) */
-    int rc = lock_call(1, lock_type, rank, assert, win);
+    int rc = lock_call(t_, 1, lock_type, rank, assert, win, h, w);
     w->xwait[rank]--;
     PML_GATE_LEAVE();
     return rc;
@@ -624,8 +635,9 @@ int MPI_Win_unlock(int rank, MPI_Win win)
     if (!pml_L.MPI_Win_unlock)
         return pml_not_ready("MPI_Win_unlock");
     PML_GATE_ENTER(PML_FID_MPI_Win_unlock);
-    int rc = LIB_WAIT(pml_L.MPI_Win_unlock(rank, RW(win)));
-    struct pml_win *w = pml_win_of(PML_H(win));
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = LIB_WAIT(pml_L.MPI_Win_unlock(rank, rw));
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
         if (w->locks[rank] == 2)
             epoch_closed();
@@ -641,19 +653,23 @@ int MPI_Win_lock_all(int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_lock_all)
         return pml_not_ready("MPI_Win_lock_all");
-    struct pml_win *w = pml_win_of(PML_H(win));
-    int mark = w && !(assert & MPI_MODE_NOCHECK);
-    if (mark)
-        pml_win_shared_mark(w, -1, 1);
+    struct pml_vh *h = pml_vh_of(PML_H(win));
+    struct pml_win *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
+    struct pml_slot *s = pml_slot();
+    int mark = w && !(assert & MPI_MODE_NOCHECK) && !s->swin; /* as in MPI_Win_lock */
+    if (mark) {
+        s->srank = -1;
+        __atomic_store_n(&s->swin, w, __ATOMIC_RELEASE); /* after srank */
+    }
     PML_GATE_ENTER(PML_FID_MPI_Win_lock_all);
     if (mark && __builtin_expect(pml_ck_flags & PML_CK_PENDING, 0) && !(w_ & PML_T_IN) &&
         !t_->agent) /* not nested (gate.c) */
         pml_shared_enter(t_, PML_FID_MPI_Win_lock_all, w, -1);
-    int rc = LIB_WAIT(pml_L.MPI_Win_lock_all(assert, RW(win)));
+    int rc = LIB_WAIT(pml_L.MPI_Win_lock_all(assert, h ? (MPI_Win)h->real : RW(win)));
     if (rc == MPI_SUCCESS && w)
         w->lock_all = assert + 1;
-    if (mark)
-        pml_win_shared_mark(w, -1, -1); /* held now (w->lock_all), or not at all */
+    if (mark) /* held now (w->lock_all), or not at all */
+        __atomic_store_n(&s->swin, NULL, __ATOMIC_RELEASE);
     PML_GATE_LEAVE();
     return rc;
 }
@@ -664,8 +680,9 @@ int MPI_Win_unlock_all(MPI_Win win)
     if (!pml_L.MPI_Win_unlock_all)
         return pml_not_ready("MPI_Win_unlock_all");
     PML_GATE_ENTER(PML_FID_MPI_Win_unlock_all);
-    int rc = LIB_WAIT(pml_L.MPI_Win_unlock_all(RW(win)));
-    struct pml_win *w = pml_win_of(PML_H(win));
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = LIB_WAIT(pml_L.MPI_Win_unlock_all(rw));
     if (rc == MPI_SUCCESS && w)
         w->lock_all = 0;
     PML_GATE_LEAVE();
@@ -702,41 +719,62 @@ int pml_xwait_cid(uint64_t cid)
     return cid >> 62 == 1;
 }
 
+/* A thread entering MPI_Win_lock for a shared lock of rank (not NOCHECK), or MPI_Win_lock_all
+ * (rank -1), counts the lock as held from before the gate's check of the flags to the end of the
+ * call (its slot's swin and srank): a snapshot that begins meanwhile (its begin fences every
+ * thread, pml_membarrier) finds it in pml_win_holds_waited, or the entry sees the snapshot's flag
+ * and takes pml_shared_enter, which drops the mark while it decides and parks. Without it, a rank
+ * could say it was at its targets while its thread waited in the library for a shared lock (a
+ * writer's exclusive lock on that target held), come out holding a target another rank waits
+ * for, and run on into an exclusive lock (reasoned, not seen).
+ * taking: the shared locks and lock_alls threads are taking (their slots' marks), read before
+ * the windows' locks: a mark found gone was let go after the lock was written down. With
+ * pml_ck_lock held (pml_shared_enter changes a mark under it), so the table is the agent's. */
+static struct taking { const struct pml_win *w; int rank; } taking[PML_MAX_SLOTS];
+
+static int taking_read(void)
+{
+    int n = 0;
+    for (int i = 0; i < PML_MAX_SLOTS; i++) {
+        struct pml_slot *t = &pml_slots[i];
+        if (!t->used)
+            continue;
+        const struct pml_win *w = __atomic_load_n(&t->swin, __ATOMIC_ACQUIRE);
+        if (w)
+            taking[n++] = (struct taking){ w, t->srank };
+    }
+    return n;
+}
+
+/* Whether a thread takes a shared lock of target t of w (t -1: lock_all) */
+static int taken(const struct pml_win *w, int t, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (taking[i].w == w && taking[i].rank == t)
+            return 1;
+    return 0;
+}
+
 /* With pml_ck_lock held (the targets stay). */
 int pml_win_holds_waited(void)
 {
-    int held = 0;
+    int held = 0, n = taking_read();
     pml_vh_lock();
     for (struct pml_win *w = pml_wins; w && !held; w = w->next) {
         if (!w->clock)
             continue; /* one rank: nobody else can wait for it */
-        int all = (w->lock_all && !((w->lock_all - 1) & MPI_MODE_NOCHECK)) ||
-                  __atomic_load_n(&w->swait_all, __ATOMIC_SEQ_CST);
-        if (!all && !w->nlocks && !__atomic_load_n(&w->swaits, __ATOMIC_SEQ_CST))
+        int any = 0;
+        for (int i = 0; i < n && !any; i++)
+            any = taking[i].w == w;
+        int all = (w->lock_all && !((w->lock_all - 1) & MPI_MODE_NOCHECK)) || (any && taken(w, -1, n));
+        if (!all && !w->nlocks && !any)
             continue;
         for (int t = 0; t < w->comm_size && !held; t++)
-            held = (all || shared_counted(w, t) || __atomic_load_n(&w->swait[t], __ATOMIC_SEQ_CST)) &&
+            held = (all || shared_counted(w, t) || (any && taken(w, t, n))) &&
                    pml_target_of(xwait_cid(w, t));
     }
     pml_vh_unlock();
     return held;
-}
-
-/* A thread entering MPI_Win_lock for a shared lock of rank (not NOCHECK), or MPI_Win_lock_all
- * (rank -1), counts the lock as held from before the gate's check of the flags to the end of the
- * call (d 1, then -1): a snapshot that begins meanwhile (its begin fences every thread,
- * pml_membarrier) finds it in pml_win_holds_waited, or the entry sees the snapshot's flag and
- * takes pml_shared_enter, which drops the count while it decides and parks. Without it, a rank
- * could say it was at its targets while its thread waited in the library for a shared lock (a
- * writer's exclusive lock on that target held), come out holding a target another rank waits
- * for, and run on into an exclusive lock (reasoned, not seen). */
-void pml_win_shared_mark(struct pml_win *w, int rank, int d)
-{
-    if (rank >= 0)
-        __atomic_add_fetch(&w->swait[rank], (unsigned char)d, __ATOMIC_SEQ_CST);
-    else
-        __atomic_add_fetch(&w->swait_all, d, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&w->swaits, d, __ATOMIC_SEQ_CST);
 }
 
 int pml_win_waited(const struct pml_win *w, int rank)

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""rma_hotpath.py LIB...: the one-sided calls that run in every epoch stay cheap in the MPI layer.
+
+Each of MPI_Win_fence, MPI_Win_lock_all, MPI_Win_unlock_all, MPI_Put, MPI_Get and MPI_Accumulate
+(in the layer's shared objects LIB, disassembled with objdump) may contain no locked
+read-modify-write (an x86-64 "lock" prefix, or xchg with memory) and may call, besides the
+library's functions through the table of the lower half (indirect calls), only the layer's slow
+paths that run while a snapshot is under way. A shared lock's marks were four locked
+read-modify-writes of counters in the window per lock epoch (~10% of a lock_all/unlock_all pair
+of one rank, bench/mpi/README.md); they are plain stores to the thread's slot now (ckpt.h).
+In the lower half's root (a LIB named revive-lower-*.so), ucp_worker_progress, through which
+every UCX progress turn of the library passes (each turn of a blocking collective's wait), makes
+no call: with REVIVE_MPI_YIELD_WHEN_IDLE off it jumps to UCX's function (it called it, then a
+forwarding function of the layer that found nothing to do: 27 instructions a turn, 10 now).
+Exit 1 naming each function and instruction that breaks the rule; 77 (skip) when objdump is
+missing or the library is not x86-64."""
+import os
+import re
+import subprocess
+import sys
+
+FUNCS = ('MPI_Win_fence', 'MPI_Win_lock_all', 'MPI_Win_unlock_all', 'MPI_Put', 'MPI_Get',
+         'MPI_Accumulate')
+# slow paths: a snapshot is under way (the gate's flags say so), or the thread has no slot yet
+SLOW = {'pml_gate_slow', 'pml_coll_slow', 'pml_coll_exit_slow', 'pml_shared_enter',
+        'pml_slot_new', 'pml_not_ready_from', 'progress_slow'}
+
+
+def symbols(lib):
+    out = subprocess.run(['nm', '-S', '--defined-only', lib], capture_output=True, text=True,
+                         check=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in 'tTiW':
+            syms[f[3]] = (int(f[0], 16), int(f[1], 16))
+    return syms
+
+
+def check(lib):
+    syms = symbols(lib)
+    byaddr = {a: n for n, (a, _) in syms.items()}
+    bad = []
+    lower = os.path.basename(lib).startswith('revive-lower-')
+    for fn in ('ucp_worker_progress',) if lower else FUNCS:
+        if fn not in syms:
+            bad.append('%s: %s not found (stripped?)' % (lib, fn))
+            continue
+        a, size = syms[fn]
+        dis = subprocess.run(['objdump', '-d', '--no-show-raw-insn', '--start-address=%#x' % a,
+                              '--stop-address=%#x' % (a + size), lib],
+                             capture_output=True, text=True, check=True).stdout
+        for line in dis.splitlines():
+            m = re.match(r'\s*([0-9a-f]+):\s+(.*)$', line)
+            if not m:
+                continue
+            ins = m.group(2).strip()
+            fence = re.match(r'lock or[lq]?\s+\$0x0,\(%rsp\)', ins) # pml_need_fence's, no membarrier
+            if (re.match(r'lock\b', ins) and not fence) or (re.match(r'xchg\b', ins) and '(' in ins):
+                bad.append('%s: %s makes a locked read-modify-write: %s' % (lib, fn, ins))
+            if lower and re.match(r'call', ins):
+                bad.append('%s: %s makes a call on its way (only a jump to UCX\'s turn): %s'
+                           % (lib, fn, ins))
+                continue
+            c = re.match(r'(?:call|jmp)q?\s+([0-9a-f]+)\s+<([^>+]+)', ins)
+            to = int(c.group(1), 16) if c else 0
+            if c and not a <= to < a + size:
+                callee = c.group(2).split('@')[0] if '@plt' in c.group(2) else byaddr.get(to, c.group(2))
+                if callee not in SLOW and not callee.startswith(fn + '.'):
+                    bad.append('%s: %s calls %s on its way (inline it or make it a slow path)'
+                               % (lib, fn, callee))
+    return bad
+
+
+def main():
+    libs = sys.argv[1:]
+    try:
+        subprocess.run(['objdump', '--version'], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        print('SKIP: no objdump')
+        return 77
+    bad = []
+    for lib in libs:
+        head = subprocess.run(['objdump', '-f', lib], capture_output=True, text=True).stdout
+        if 'x86-64' not in head:
+            print('SKIP: %s is not x86-64' % lib)
+            return 77
+        bad += check(lib)
+    for b in bad:
+        print(b)
+    if bad:
+        print('rma_hotpath: %d finding(s): the per-epoch path of one-sided calls (or UCX\'s progress turn) got a locked '
+              'instruction or a call (bench/mpi/layercost.sh measures what it costs)' % len(bad))
+        return 1
+    print('rma_hotpath: %s: clean' % ' '.join(libs))
+    return 0
+
+
+sys.exit(main())
