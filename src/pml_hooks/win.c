@@ -740,8 +740,14 @@ static int taking_read(void)
         if (!t->used)
             continue;
         const struct pml_win *w = __atomic_load_n(&t->swin, __ATOMIC_ACQUIRE);
-        if (w)
-            taking[n++] = (struct taking){ w, t->srank };
+        if (!w)
+            continue;
+        /* the thread marks without pml_ck_lock: a rank read between its unmark and its next
+         * mark belongs to the next one; read the window again and keep the pair only if it
+         * stayed (diffrev25 A-L1) */
+        int r = __atomic_load_n(&t->srank, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&t->swin, __ATOMIC_ACQUIRE) == w)
+            taking[n++] = (struct taking){ w, r };
     }
     return n;
 }
