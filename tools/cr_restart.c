@@ -24,6 +24,7 @@
 
 #include "common/procfs.h"
 #include "common/relocate_arg.h"
+#include "common/text.h"
 #include "crs/base/component.h"
 #include "crs/base/image.h"
 #include "crs/base/tree.h"
@@ -199,7 +200,7 @@ static void own_proc(struct crs_restart_image *ri)
 static void __attribute__((noreturn))
 restore_here(const struct crs_component *crs, struct crs_restart_image *ri, int report_fd, int in_ns)
 {
-    char err[1024];
+    char err[REVIVE_TEXT_PATHS(5)]; /* the image's path and the restore's words naming it, whole */
     restore_leadership(ri);
     if (in_ns)
         own_proc(ri);
@@ -288,9 +289,11 @@ static size_t read_report(int fd, char *msg, size_t len)
     size_t got = 0;
     for (;;) {
         ssize_t n = read(fd, msg + got, len - 1 - got);
-        if (n > 0 && got + (size_t)n < len - 1) {
-            got += (size_t)n;
-            continue;
+        if (n > 0) {
+            got += (size_t)n; /* (a read that filled the buffer was dropped whole before) */
+            if (got < len - 1)
+                continue;
+            break;
         }
         if (n < 0 && errno == EINTR)
             continue;
@@ -378,7 +381,7 @@ int main(int argc, char **argv)
         return 2;
     }
     o.path = argv[optind];
-    char msg[1024];
+    char msg[REVIVE_TEXT_PATHS(5)];
     const struct crs_component *crs = crs_component_select(NULL, msg, sizeof msg);
     int tfd = crs ? open(o.path, O_RDONLY | O_CLOEXEC) : -1;
     if (tfd >= 0 && crs_tree_is_tree(tfd) == 1)

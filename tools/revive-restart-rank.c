@@ -39,7 +39,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
-#include "snapc/wire.h" /* SNAPC_TEXT_MAX */
+#include "common/text.h" /* REVIVE_TEXT_PATHS, REVIVE_RESTART_TEXT_MAX */
 #include "restart_wincheck.h"
 #include "tools/tool_die.h"
 
@@ -103,13 +103,13 @@ static void die(const char *fmt, ...)
     char who[48] = "revive-restart-rank";
     if (rank >= 0)
         snprintf(who, sizeof who, "revive-restart-rank: rank %d", rank);
-    char msg[SNAPC_TEXT_MAX]; /* whole up to 4 KiB, "..." where cut (tool_vsay) */
+    char msg[REVIVE_RESTART_TEXT_MAX]; /* whole for paths up to PATH_MAX, "..." where cut (tool_vsay) */
     va_list ap;
     va_start(ap, fmt);
     tool_vsay(who, msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (begun) {
-        char line[SNAPC_TEXT_MAX + 64];
+        char line[REVIVE_RESTART_TEXT_MAX + 64];
         snprintf(line, sizeof line, "rank %d: %s\n", rank, msg);
         progress_file(stop_kind, line);
     }
@@ -147,7 +147,7 @@ static int snapshot_ranks(const char *dir, const char **how)
     snprintf(path, sizeof path, "%s/%s", dir, FILEM_META_NAME);
     if (access(path, F_OK) == 0) {
         struct filem_meta m;
-        char err[512];
+        char err[REVIVE_TEXT_PATHS(2)];
         filem_meta_init(&m);
         if (filem_meta_read(dir, &m, err, sizeof err) < 0)
             die("%s", err);
@@ -253,7 +253,7 @@ static char *handoff_blob(int size, size_t *len)
  * restart of the job directory takes the newest earlier one by default. */
 static void advise_restart_mpi(char *err, size_t len, const char *seqdir)
 {
-    char job[3800], adv[12000];
+    char job[PATH_MAX], adv[REVIVE_TEXT_PATHS(3)];
     const char *slash = strrchr(seqdir, '/');
     uint64_t seq;
     if (slash && slash != seqdir && (size_t)(slash - seqdir) < sizeof job &&
@@ -334,7 +334,7 @@ static void say_source(int r, const char *img)
  * damaged one is refused. 1 when img names it. */
 static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_t len)
 {
-    char ppath[4096], err[1024];
+    char ppath[4096], err[REVIVE_TEXT_PATHS(2)];
     if ((size_t)snprintf(ppath, sizeof ppath, "%s/%s%d.img", ldir, FILEM_PARTNER_PREFIX, r) >=
             sizeof ppath || access(ppath, F_OK) != 0)
         return 0;
@@ -354,7 +354,7 @@ static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_
 static void pick_local(const char *local, const char *dir, int r, int preload, char *img,
                        size_t len)
 {
-    char ldir[3800], lpath[4096], err[1024];
+    char ldir[3800], lpath[4096], err[REVIVE_TEXT_PATHS(2)];
     uint64_t want;
     if (meta_checksum(dir, r, &want) < 0)
         return; /* no metadata to check a cached copy against: the shared image */
@@ -499,19 +499,19 @@ static void cache_failed(const char *dir, const char *seqdir, const char *copy, 
                          const char *img)
 {
     uint64_t want;
-    char err[1024] = "the snapshot's metadata cannot be read";
+    char err[REVIVE_TEXT_PATHS(2)] = "the snapshot's metadata cannot be read";
     const char *kind = strstr(copy, "/" FILEM_PARTNER_PREFIX) ? "partner copy" : "node-local copy";
     int meta = meta_checksum(dir, rank, &want);
     int v = meta == 0 ? filem_stage_verify(copy, want, err, sizeof err) : meta;
     /* sound, or not checked for want of metadata, memory, descriptors or permission: not the
      * copy's fault (diffrev24 K-M1) */
     if (v == 0 || meta != 0 || v == -ENOMEM || v == -EMFILE || v == -ENFILE || v == -EACCES || v == -EPERM || v == -EINTR) {
-        char msg[4096];
+        char msg[REVIVE_RESTART_TEXT_MAX];
         if (v == 0)
             snprintf(msg, sizeof msg, "%s", why);
         else if (snprintf(msg, sizeof msg, "%s (the %s %s could not be checked after that: %s)", why, kind,
                           copy, err) >= (int)sizeof msg)
-            memcpy(msg + sizeof msg - 4, "...", 4);
+            revive_text_cut(msg, sizeof msg);
         advise_restart_mpi(msg, sizeof msg, seqdir);
         begun = 1;
         die("%s", msg);
@@ -530,7 +530,7 @@ static void cache_failed(const char *dir, const char *seqdir, const char *copy, 
  * failed: its images were never read, coord_restart.c). */
 static const char *cached_sequence(const char *local, const char *dir, char *out, size_t len)
 {
-    char host[256] = "?", err[1024], meta[4200];
+    char host[256] = "?", err[REVIVE_TEXT_PATHS(2)], meta[4200];
     gethostname(host, sizeof host - 1);
     if (local && filem_local_seq_dir(local, dir, 0, out, len, err, sizeof err) == 0 &&
         (size_t)snprintf(meta, sizeof meta, "%s/%s", out, FILEM_META_NAME) < sizeof meta &&
@@ -593,14 +593,14 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
     if (send_meta) {
         /* not a rank: restart-mpi asks for this host's cached metadata (filem/fetch.h) */
-        char err[2048];
+        char err[REVIVE_TEXT_PATHS(2)];
         if (filem_fetch_send_meta(local, dir, stdout, err, sizeof err) < 0)
             die("cached metadata: %s", err);
         return 0;
     }
     if (fetch_to || fetch_ranks) {
         /* not a rank: restart-mpi's fetch of this host's cached copies (filem/fetch.h) */
-        char err[2048];
+        char err[REVIVE_TEXT_PATHS(2)];
         if (!fetch_to || !fetch_ranks)
             die("--fetch-to ADDR and --ranks LIST go together");
         if (filem_fetch_send(local, dir, fetch_ranks, fetch_to, getenv(FILEM_FETCH_SECRET_ENV),
@@ -619,7 +619,7 @@ int main(int argc, char **argv)
             " the MPI launcher (restart-mpi does)");
     /* run again after a cached copy's restore failed (retry_from_shared): not the rank's own
      * environment, gone before the hand-off is made of it */
-    static char failed_copy[4096], failed_why[4096];
+    static char failed_copy[4096], failed_why[REVIVE_RESTART_TEXT_MAX];
     const char *fv = getenv(CACHE_FAILED_VAR), *fw = getenv(CACHE_ERR_VAR);
     if (fv) {
         snprintf(failed_copy, sizeof failed_copy, "%s", fv);
@@ -632,7 +632,7 @@ int main(int argc, char **argv)
     if (!local) {
         /* each node's default cache (filem_local_default), where the job wrote without
          * --ckpt-local; none there (or not private): the snapshot directory */
-        char lerr[1024];
+        char lerr[REVIVE_TEXT_PATHS(1)];
         if (filem_local_default(ldef, sizeof ldef, preload, lerr, sizeof lerr) == 0)
             local = ldef;
         else if (preload)
@@ -674,7 +674,7 @@ int main(int argc, char **argv)
         die("%s: %s", img, strerror(errno));
     /* before the restore: the image's own MPI layer would find it only after a fresh MPI, and
      * one from before 0122f2d says less (restart_wincheck.c); the snapshot is marked failed */
-    char werr[1024];
+    char werr[REVIVE_TEXT_PATHS(2)];
     if (restart_wincheck(img, werr, sizeof werr))
         die("%s", werr);
 
@@ -713,7 +713,7 @@ int main(int argc, char **argv)
          * running) refuses the restart (crs_restart_opts) */
         .shm_peers_parent = getppid(),
     };
-    char err[SNAPC_TEXT_MAX], cwd[4096]; /* room for the advice after a long path */
+    char err[REVIVE_RESTART_TEXT_MAX], cwd[4096]; /* the paths whole and the advice after them */
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);

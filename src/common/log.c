@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "common/log.h"
 #include "common/log_long.h"
+#include "common/text.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -74,10 +75,11 @@ static void log_line(char *buf, size_t cap, const char *subsys, const char *file
             return;
         n += m;
     }
-    /* cut to the buffer, keeping room for the newline */
+    /* cut to the buffer, keeping room for the newline; the dots on a character boundary */
     if ((size_t)n > cap - 1) {
-        n = (int)cap - 1;
-        memcpy(buf + n - 3, "...", 3);
+        buf[cap - 1] = 0;
+        revive_text_cut(buf, cap);
+        n = (int)strlen(buf);
     }
     buf[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, buf, (size_t)n);

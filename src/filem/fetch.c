@@ -15,6 +15,7 @@
 #include "filem/local_meta.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
+#include "common/text.h"
 
 /* One rank: its own node's copy first, then a partner copy; the first good one is sent. */
 static void send_rank(const char *ldir, const char *lerr, int r, uint64_t seq, uint64_t want,
@@ -30,7 +31,7 @@ static void send_rank(const char *ldir, const char *lerr, int r, uint64_t seq, u
     static const char *const kinds[] = {"rank_", FILEM_PARTNER_PREFIX};
     int sent = 0;
     for (int k = 0; k < 2 && !sent; k++) {
-        char path[PATH_MAX + 64], err[1024];
+        char path[PATH_MAX + 64], err[REVIVE_TEXT_PATHS(2)];
         snprintf(path, sizeof path, "%s/%s%d.img", ldir, kinds[k], r);
         if (access(path, F_OK) != 0)
             continue;
@@ -68,7 +69,7 @@ int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, c
     struct filem_meta m;
     filem_meta_init(&m);
     /* this host's cache of the sequence: none here is an answer, not an error */
-    char ldef[PATH_MAX], ldir[PATH_MAX], lerr[1024] = "";
+    char ldef[PATH_MAX], ldir[PATH_MAX], lerr[REVIVE_TEXT_PATHS(2)] = "";
     const char *ld = NULL;
     int e = 0;
     if (!local || !*local || !strcmp(local, "default"))

@@ -374,7 +374,7 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
     st->copy_ns = revive_mono_ns() - t0;
     /* the copy as it reads back from the shared directory, before it gets its name */
     t0 = revive_mono_ns();
-    char verr[512];
+    char verr[REVIVE_TEXT_PATHS(2)];
     e = filem_stage_verify(d.tmp, want_checksum, verr, sizeof verr);
     st->verify_ns = revive_mono_ns() - t0;
     if (e < 0) {

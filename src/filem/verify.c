@@ -126,7 +126,7 @@ int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *
     }
     int rc = 0;
     for (uint64_t r = 0; r < ranks; r++) {
-        char msg[640];
+        char msg[REVIVE_TEXT_PATHS(2)]; /* the image's path, and the reader's words naming it */
         int e = check_rank(seqdir, m, (int)r, deep, msg, sizeof msg);
         if (report)
             report(arg, (int)r, e, msg);

@@ -131,14 +131,14 @@ static int count_rank_files(const char *prefix, char *msg, size_t len)
             snapc_fmt(msg, len, "rank %s could not restore its image", de->d_name + pl);
         if (msg && !strstr(msg, ": ")) {
             /* the rank's own message, when it wrote one */
-            char path[PATH_MAX + 300], text[SNAPC_TEXT_MAX + 64], got[SNAPC_TEXT_MAX + 64];
+            char path[PATH_MAX + 300], text[REVIVE_RESTART_TEXT_MAX + 64], got[REVIVE_RESTART_TEXT_MAX + 64];
             snapc_fmt(path, sizeof path, "%s/%s", coord.restart_dir, de->d_name);
             int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             ssize_t k = fd >= 0 ? read(fd, got, sizeof got) : -1;
             if (fd >= 0)
                 close(fd);
             char *nl = k > 0 ? memchr(got, '\n', (size_t)k) : NULL;
-            /* the rank's whole line (SNAPC_TEXT_MAX and its "rank N: "), "..." where cut */
+            /* the rank's whole line (REVIVE_RESTART_TEXT_MAX and its "rank N: "), "..." where cut */
             snapc_wire_text(text, sizeof text, got, nl ? (size_t)(nl - got) : k > 0 ? (size_t)k : 0);
             if (strstr(text, ": "))
                 snapc_wire_text(msg, len, text, sizeof text);
@@ -217,7 +217,7 @@ void coord_restart_job_ended(void)
                          coord.parent_jobdir, (long long)coord.parent_seq);
         return;
     }
-    char e2[512], why[SNAPC_TEXT_MAX + 256], msg[SNAPC_TEXT_MAX + 64] = "";
+    char e2[512], why[REVIVE_RESTART_TEXT_MAX + 256], msg[REVIVE_RESTART_TEXT_MAX + 64] = "";
     if (coord.restart_dir[0]) {
         int failed = count_rank_files("failed.", msg, sizeof msg);
         int begun = count_rank_files("begun.", NULL, 0);
@@ -306,7 +306,7 @@ void coord_restart_job_ended(void)
         snapc_fmt(why, sizeof why, "the restarted job ended (status %d) before every rank was back",
                   coord_exit_status());
     }
-    /* the rank's whole message (up to SNAPC_TEXT_MAX): a long path kept its advice */
+    /* the rank's whole message (up to REVIVE_RESTART_TEXT_MAX): a deep path keeps its advice */
     revive_log_error_long("the restart from %s/%lld failed: %s; recorded in its index (a "
                           "restart-mpi of %s takes an earlier sequence by default)",
                           coord.parent_jobdir, (long long)coord.parent_seq, why,

@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/hostport.h"
+#include "common/text.h"
 
 _Static_assert(sizeof(struct snapc_hdr) == SNAPC_WIRE_HDR_SIZE, "header layout");
 _Static_assert(sizeof(struct snapc_hello) == 168, "hello layout");
@@ -317,8 +318,7 @@ char *snapc_wire_text(char *dst, size_t dstlen, const char *field, size_t fieldl
     }
     memcpy(dst, field, dstlen - 1);
     dst[dstlen - 1] = 0;
-    if (dstlen > 3)
-        memcpy(dst + dstlen - 4, "...", 3);
+    revive_text_cut(dst, dstlen); /* "..." on a character boundary */
     return dst;
 }
 

@@ -73,6 +73,28 @@ static void long_whole(void *arg)
     revive_log_long_at(REVIVE_LOG_ERROR, "test", NULL, 0, "%s", big);
 }
 
+/* a line of 3 x PATH_MAX through log_long.h (a rank's restart failure naming a deep snapshot
+ * directory, and the coordinator's words around it): whole */
+static void long_paths(void *arg)
+{
+    (void)arg;
+    static char big[3 * PATH_MAX + 1];
+    memset(big, 'p', sizeof big - 1);
+    revive_log_long_at(REVIVE_LOG_ERROR, "test", NULL, 0, "%s", big);
+}
+
+/* a cut line of two-byte characters ("é", one byte after the prefix): the dots on a character
+ * boundary, not after the first half of one (review K-L3) */
+static void long_utf8(void *arg)
+{
+    (void)arg;
+    static char big[2 * REVIVE_LOG_LINE_MAX + 2];
+    big[0] = 'a';
+    for (size_t i = 1; i + 2 < sizeof big; i += 2)
+        memcpy(big + i, "\xc3\xa9", 2);
+    revive_log_warn("%s", big);
+}
+
 static void long_line(void *arg)
 {
     (void)arg;
@@ -138,6 +160,15 @@ int main(void)
     len = ct_run_child("REVIVE_VERBOSE", NULL, long_whole, NULL, out, sizeof out);
     ASSERT_EQ(len, strlen("revive: test: ") + 3000 + 1);
     ASSERT_EQ(out[len - 2], 'y');
+    len = ct_run_child("REVIVE_VERBOSE", NULL, long_paths, NULL, out, sizeof out);
+    ASSERT_EQ(len, strlen("revive: test: ") + 3 * PATH_MAX + 1);
+    ASSERT_EQ(out[len - 2], 'p');
+    len = ct_run_child("REVIVE_VERBOSE", NULL, long_utf8, NULL, out, sizeof out);
+    ASSERT_TRUE(len <= REVIVE_LOG_LINE_MAX && len > REVIVE_LOG_LINE_MAX - 4);
+    ASSERT_TRUE(!strncmp(out + len - 4, "...\n", 4));
+    /* what precedes the dots is whole characters: "a" then "é"s */
+    ASSERT_TRUE((len - 4 - strlen("revive: test: a")) % 2 == 0);
+    ASSERT_TRUE((unsigned char)out[len - 5] == 0xa9);
 
     /* lines of threads writing at once come out whole, one write(2) each */
     static char many[NTHREADS * NLINES * 400 + 1];
@@ -158,6 +189,6 @@ int main(void)
     }
     for (int t = 0; t < NTHREADS; t++)
         ASSERT_EQ(seen[t], NLINES);
-    printf("PASS: log levels, format, read once, long lines, one write per line, no malloc\n");
+    printf("PASS: log levels, format, read once, long lines (cut on a character boundary), one write per line, no malloc\n");
     return 0;
 }

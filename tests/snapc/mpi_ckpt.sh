@@ -93,12 +93,14 @@ if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
     # a damaged chunk in a rank image, past restart-mpi's check (--no-verify: it opens the images
     # and reads no chunk; no cache, whose copy is intact): the rank's restore finds it, and what
     # to do is said in restart-mpi's terms (another sequence), not cr_restart's ("use an earlier
-    # checkpoint", the image reader's own words). In a job directory of a long path (2 x 165
-    # characters): the rank's message (~2.1 KB: the path 4 times) and the coordinator's line
-    # around it arrive whole (before: cut silently at 2000 bytes in the rank, 1536 and 1024 in
-    # the coordinator: the advice's end was lost)
-    jd=$W/$(printf 'd%.0s' $(seq 165))/$(printf 'e%.0s' $(seq 165))
-    mkdir -p -m 0700 "${jd%/*}" "$jd" && chmod 0700 "${jd%/*}" "$jd" && cp -a "$tref" "$jd/9"; sz=$(stat -c %s "$jd/9/rank_1.img")
+    # checkpoint", the image reader's own words). In a job directory of a deep path (12 x 250
+    # characters, ~3 KB of PATH_MAX's 4 KB): the image reader's words after the path ("chunk
+    # N"), the rank's message (~16 KB: the path 5 times) and the coordinator's line around it
+    # (~22 KB) arrive whole (before: the reader's message was cut at 512 bytes, the restore's
+    # at 768, the rank's at 4 KiB, the coordinator's at 4 KiB and 8 KiB: the advice's end was
+    # lost; a 2 x 165 path passed)
+    jd=$W; for c in a b c d e f g h i j k l; do jd=$jd/$(printf "$c%.0s" $(seq 250)); done
+    ( umask 077; mkdir -p "$jd" ) && cp -a "$tref" "$jd/9"; sz=$(stat -c %s "$jd/9/rank_1.img")
     printf '\377\377\377\377\377\377\377\377' | dd of="$jd/9/rank_1.img" bs=1 seek=$((sz / 2)) conv=notrunc status=none
     advice="the file is corrupt; restart from an earlier sequence: restart-mpi $jd takes the newest one whose restart has not failed, restart-mpi --seq N $jd a given one (ckpt-info --verify $jd/N checks its images first)"
     REVIVE_RESTART_RANK=$B/tools/revive-restart-rank expect_rc 1 "restart-mpi --no-verify of a damaged chunk" \
@@ -108,7 +110,7 @@ if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
         err_has "the restart from $jd/9 failed: rank 1: " &&
         err_has "$advice; recorded in its index (a restart-mpi of $jd takes an earlier sequence by default)"
     grep "use an earlier checkpoint" "$W/cmd.err" && fail "a damaged rank image: cr_restart's advice reached restart-mpi's user"
-    rm -rf "$W/ddd"*
+    rm -rf "$W/aaa"*
     pass "$flavor: a damaged rank image: what to do in restart-mpi's terms, whole (a long path)"
     # restarted from MPIX_Checkpoint's snapshot: the call returns again, with RESTARTED
     REVIVE_RESTART_RANK=$B/tools/revive-restart-rank timeout -k 5 200 "$RESTART" "$mref" >"$W/rm.out" 2>"$W/rm.err"

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/relocate_arg.h"
+#include "common/text.h"
 #include "common/size_arg.h"
 #include "filem/alive.h"
 #include "filem/filem.h"
@@ -135,7 +136,7 @@ static void ended_by_signal(int s)
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
-    char msg[4096];
+    char msg[REVIVE_TEXT_PATHS(5)]; /* paths up to PATH_MAX and the advice after them, whole */
     va_list ap;
     va_start(ap, fmt);
     tool_vsay(me, msg, sizeof msg, fmt, ap);
@@ -482,7 +483,7 @@ int main(int argc, char **argv)
     const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
 
     /* which snapshot */
-    char jobdir[PATH_MAX], err[2048], cached[PATH_MAX] = "";
+    char jobdir[PATH_MAX], err[REVIVE_TEXT_PATHS(3)], cached[PATH_MAX] = "";
     int64_t seq;
     if (hostfile && snapc_hosts_check_file(hostfile, err, sizeof err) < 0)
         die("%s", err); /* before anything is started (snapc/hosts.h) */

@@ -18,6 +18,7 @@
 
 #include "common/fault.h"
 #include "common/procfs.h"
+#include "common/text.h"
 #include "filem/fetch.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
@@ -30,6 +31,9 @@
 
 #define MAX_HOSTS 256
 #define OUT_MAX (64 * 1024) /* of the launcher's output kept (its last bytes) */
+/* A sender's line about a rank, whole: "sent PATH", or "none: " and, for each of its two
+ * copies refused, the copy's path and why (the image reader's words naming it again) */
+#define FETCH_LINE_MAX REVIVE_TEXT_PATHS(5)
 
 struct host {
     char name[256];
@@ -347,7 +351,7 @@ static void said_about(const struct launch *l, int rank, char *line, size_t len)
  * checked it against the sender's word), then done and said. */
 static void take_sent(const struct restart_fetch *f, const struct launch *l, struct want *w)
 {
-    char line[1024], path[PATH_MAX + 32], key[64], verr[1024] = "";
+    char line[FETCH_LINE_MAX], path[PATH_MAX + 32], key[64], verr[REVIVE_TEXT_PATHS(2)] = "";
     said_about(l, w->rank, line, sizeof line);
     snprintf(path, sizeof path, "%s/rank_%d.img", f->seqdir, w->rank);
     if (strncmp(line, "sent ", 5) != 0 || access(path, F_OK) != 0)
@@ -370,7 +374,7 @@ static void take_sent(const struct restart_fetch *f, const struct launch *l, str
 /* Why RANK did not come from L's host, for the message. */
 static void why_not(const struct launch *l, int limit, int start_limit, struct want *w)
 {
-    char line[1024], said[1200];
+    char line[FETCH_LINE_MAX], said[FETCH_LINE_MAX + 512];
     said_about(l, w->rank, line, sizeof line);
     if (!strncmp(line, "sent ", 5))
         return; /* taken and refused: said by take_sent */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "crs/base/image_format.h"
+#include "common/text.h"
 
 /* ---------------- writer ---------------- */
 
@@ -171,7 +172,7 @@ struct crs_image {
     char *strings;                         size_t strings_len;
     struct crs_image_ext *exts;            size_t nexts; /* in the order written */
     char *name;             /* for messages: "image NAME: ..." */
-    char err[512];
+    char err[REVIVE_TEXT_PATHS(1)]; /* NAME up to PATH_MAX and the words after it, whole */
 };
 
 /* What the reader's messages about a damaged or incomplete image end with: the advice for one

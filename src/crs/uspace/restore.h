@@ -100,7 +100,9 @@ struct crs_restore {
     size_t nepoll_settle;
     char shm_busy[600];     /* set by crs_restore_check_shm_busy: "PATH is in use by process P (COMM)",
                              * the restart makes its /dev/shm objects in a /dev/shm of its own */
-    char err[768];
+    /* the image reader's message (the image's path) or the restore's own, naming up to two
+     * files of the image (a relocated one: where it was and where it is), whole */
+    char err[REVIVE_TEXT_PATHS(3)];
 };
 
 int crs_restore_check(struct crs_restore *r);        /* before anything is changed */

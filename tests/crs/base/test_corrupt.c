@@ -32,7 +32,7 @@ static int try_image(const char *path, char *err, size_t errlen)
 
 int main(void)
 {
-    char *path = temp_path("flip"), err[512] = "";
+    char *path = temp_path("flip"), err[sizeof ((struct crs_image *)0)->err] = "";
     int fd = open(path, O_RDWR | O_TRUNC);
     if (sample_image_write(fd, 3, SAMPLE_SMALL | SAMPLE_EXT | SAMPLE_KOBJ, err))
         FAILF("writing the sample: %s", err);
