@@ -40,6 +40,7 @@
 #include "filem/stage.h"
 #include "pml_hooks/handoff.h"
 #include "common/text.h" /* REVIVE_TEXT_PATHS, REVIVE_RESTART_TEXT_MAX */
+#include "restart_rank_cache.h"
 #include "restart_wincheck.h"
 #include "tools/tool_die.h"
 
@@ -170,9 +171,6 @@ static int snapshot_ranks(const char *dir, const char **how)
 
 /* Moves the launcher's descriptors (every one above the standard streams) to KEEP_BASE and up
  * and rewrites the variables that name them. */
-/* The shared lock on the node-local sequence directory this rank reads (pick_local), -1 none. */
-static int cache_lock_fd = -1;
-
 static int keep_launcher_fds(int *keep, int max)
 {
     int old[CRS_KEEP_FDS_MAX], n = 0;
@@ -183,7 +181,7 @@ static int keep_launcher_fds(int *keep, int max)
     while ((e = readdir(d))) {
         char *end;
         long fd = strtol(e->d_name, &end, 10);
-        if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d) || fd == cache_lock_fd)
+        if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d) || fd == rank_cache_lock_fd)
             continue; /* the cache lock is ours, not the launcher's: it goes with the restarter */
         if (n == max || n == CRS_KEEP_FDS_MAX)
             die("the launcher left more than %d descriptors open", CRS_KEEP_FDS_MAX);
@@ -283,44 +281,6 @@ static void usage(FILE *f)
                "                 copies this host's cache holds of JOBDIR's job (restart-mpi)\n");
 }
 
-/* Node-local caches (issue 9, src/filem/stage.h): the image in this host's cache when a copy
- * is there and its header passes its checks (the header checksum the metadata records), else
- * the snapshot directory's, said on stderr when a bad copy is passed over; with preload, the
- * shared image is first copied into the cache (verified) and read from there.
- * A cached copy's chunks are checked by the restore as it reads them, not before: read and
- * hashed once, not twice (bench/stage part 3: a restart from a cache on tmpfs is CPU-bound, and
- * the whole-image check before the restore was about half of its work). A chunk that fails
- * there stops the restore before the switch, while this program is still itself: it then runs
- * itself again (execve, the same pid, the launcher's descriptors kept) from the snapshot
- * directory's image, naming the cached copy in CACHE_FAILED_VAR; the new run checks that copy
- * whole and says it is damaged (retry_from_shared, cache_failed). */
-#define CACHE_FAILED_VAR "REVIVE_RESTART_CACHE_FAILED" /* the cached copy whose restore failed */
-#define CACHE_ERR_VAR "REVIVE_RESTART_CACHE_ERR"       /* the restore's words */
-
-static char used_cache[4096];   /* the cached copy img names ("": the snapshot directory's) */
-static const char *used_kind = "node-local copy";
-
-/* The checksum the metadata records for rank r's image: 0, or -1 (no metadata to check a cached
- * copy against: the shared image is read). */
-static int meta_checksum(const char *dir, int r, uint64_t *want)
-{
-    char err[1024], key[64];
-    struct filem_meta m;
-    filem_meta_init(&m);
-    snprintf(key, sizeof key, "rank.%d.checksum", r);
-    int e = filem_meta_read(dir, &m, err, sizeof err) < 0 || filem_meta_get_u64(&m, key, want) < 0;
-    filem_meta_free(&m);
-    return e ? -1 : 0;
-}
-
-static void use_cache(char *img, size_t len, const char *path, const char *kind)
-{
-    memcpy(img, path, strlen(path) + 1);
-    if (strlen(path) < sizeof used_cache && strlen(path) < len) {
-        memcpy(used_cache, path, strlen(path) + 1);
-        used_kind = kind;
-    }
-}
 static void say_source(int r, const char *img)
 {
     const char *v = getenv("REVIVE_VERBOSE");
@@ -328,204 +288,11 @@ static void say_source(int r, const char *img)
         fprintf(stderr, "revive-restart-rank: rank %d reads %s\n", r, img);
 }
 
-/* This host's cache holds no image of rank r of its own (the rank ran on a host that is lost):
- * the partner copy another node's rank sent here at the checkpoint (mpirun --ckpt-partner,
- * src/filem/partner.h), when it passes the same checks. Says which copy it reads, or why a
- * damaged one is refused. 1 when img names it. */
-static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_t len)
-{
-    char ppath[4096], err[REVIVE_TEXT_PATHS(2)];
-    if ((size_t)snprintf(ppath, sizeof ppath, "%s/%s%d.img", ldir, FILEM_PARTNER_PREFIX, r) >=
-            sizeof ppath || access(ppath, F_OK) != 0)
-        return 0;
-    if (filem_stage_check_header(ppath, want, err, sizeof err) < 0) {
-        fprintf(stderr, "revive-restart-rank: rank %d: the partner copy %s fails its check (%s): "
-                        "not used; reading the snapshot directory (%s)\n", r, ppath, err, img);
-        return 0;
-    }
-    if (strlen(ppath) >= len)
-        return 0;
-    fprintf(stderr, "revive-restart-rank: rank %d reads the partner copy %s (its own node's "
-                    "cache is not on this host)\n", r, ppath);
-    use_cache(img, len, ppath, "partner copy");
-    return 1;
-}
-
-static void pick_local(const char *local, const char *dir, int r, int preload, char *img,
-                       size_t len)
-{
-    char ldir[3800], lpath[4096], err[REVIVE_TEXT_PATHS(2)];
-    uint64_t want;
-    if (meta_checksum(dir, r, &want) < 0)
-        return; /* no metadata to check a cached copy against: the shared image */
-    int e = filem_local_seq_dir(local, dir, preload, ldir, sizeof ldir, err, sizeof err);
-    if (e < 0 || (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= sizeof lpath) {
-        /* no copy of this snapshot on this host is the common case: nothing to say */
-        if (preload || (e != -ENOENT && e != -EINVAL && access(local, F_OK) == 0))
-            /* -EINVAL: a copied or renamed snapshot, no cache goes by its name (review: said on
-             * every rank) */
-            fprintf(stderr, "revive-restart-rank: rank %d: %s; reading the snapshot directory\n",
-                    r, err);
-        return;
-    }
-    /* held until the restore has read the image (the descriptor goes with this program):
-     * the cache's retention keeps the sequence meanwhile (filem/local_retain.h) */
-    int lock = filem_local_lock_shared(ldir);
-    if (lock < 0 && !preload)
-        return; /* pruned meanwhile: the shared image */
-    /* The restore closes its own descriptors, those above every one of the image, when it
-     * switches, but not the launcher's it keeps (keep_launcher_fds skips this one) nor a low
-     * number the image does not use: either way the lock stayed in the restored rank for ever
-     * and the cache of the job restarted from could never be pruned. Moved up among the
-     * restore's own. */
-    struct rlimit rl;
-    int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-                      rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-    int hi = lock >= 0 && top > 128 ? fcntl(lock, F_DUPFD_CLOEXEC, top - 64) : -1;
-    if (hi >= 0) {
-        close(lock);
-        lock = hi;
-    }
-    cache_lock_fd = lock;
-    if (access(lpath, F_OK) == 0) {
-        if (filem_stage_check_header(lpath, want, err, sizeof err) == 0 && strlen(lpath) < len) {
-            use_cache(img, len, lpath, "node-local copy");
-            return;
-        }
-        fprintf(stderr, "revive-restart-rank: rank %d: the node-local copy fails its check (%s): "
-                        "not used; this rank restores from the snapshot directory's image "
-                        "instead\n", r, err);
-        if (!preload)
-            return;
-    } else if (pick_partner(ldir, r, want, img, len))
-        return;
-    if (!preload)
-        return;
-    char name[32];
-    snprintf(name, sizeof name, "rank_%d.img", r);
-    if (filem_stage_file(img, ldir, name, want, 0, NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "revive-restart-rank: rank %d: --preload: %s; reading the snapshot "
-                        "directory\n", r, err);
-        return;
-    }
-    if (strlen(lpath) < len)
-        use_cache(img, len, lpath, "node-local copy");
-}
-
-/* The signal mask and ignored signals this program started with: a run again from the shared
- * image starts as this one did, whatever the failed restore had set. */
-static sigset_t start_mask;
-static sigset_t start_ignored;
-
-static void note_start_signals(void)
-{
-    sigprocmask(SIG_BLOCK, NULL, &start_mask);
-    sigemptyset(&start_ignored);
-    for (int s = 1; s < NSIG; s++) {
-        struct sigaction sa;
-        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-            sigaddset(&start_ignored, s);
-    }
-}
-
-/* Closes [lo, hi] (close_range, or one by one where the kernel has none). */
-static void close_span(unsigned lo, unsigned hi)
-{
-    if (lo > hi)
-        return;
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, lo, hi, 0) == 0)
-        return;
-#endif
-    struct rlimit rl;
-    unsigned top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-                           rl.rlim_cur < (1u << 20) ? (unsigned)rl.rlim_cur : (1u << 20);
-    for (unsigned fd = lo; fd <= hi && fd < top; fd++)
-        close((int)fd);
-}
-
-/* Closes every descriptor above the standard streams but the n in keep (the launcher's). */
-static void close_all_but(const int *keep, int n)
-{
-    unsigned lo = 3;
-    for (;;) {
-        int next = -1; /* the lowest kept descriptor at lo or above */
-        for (int i = 0; i < n; i++)
-            if (keep[i] >= (int)lo && (next < 0 || keep[i] < next))
-                next = keep[i];
-        if (next < 0)
-            break;
-        if ((unsigned)next > lo)
-            close_span(lo, (unsigned)next - 1);
-        lo = (unsigned)next + 1;
-    }
-    close_span(lo, ~0u);
-}
-
-/* The restore of the cached copy used_cache stopped on damaged or unreadable bytes (a chunk's
- * checksum; the restore reads each chunk into its place and checks it there, before the switch:
- * nothing of the process was committed, this program is still itself). This program runs
- * itself again from the snapshot directory's image: a process as this one started (the
- * launcher's descriptors, which keep_launcher_fds moved and named again, signals, directory),
- * none of what the failed restore mapped or opened. Returns only when it cannot (then the
- * caller stops with the restore's message). */
-static void retry_from_shared(char **argv, const char *shared, const char *why, const int *keep,
-                              int nkeep, const char *cwd)
-{
-    if (!used_cache[0] || !strcmp(used_cache, shared) || access(shared, R_OK) != 0)
-        return; /* no other copy here (the sequence is read from this host's cache) */
-    if (setenv(CACHE_FAILED_VAR, used_cache, 1) != 0 || setenv(CACHE_ERR_VAR, why, 1) != 0)
-        return;
-    /* said before the descriptors go: a run again is visible in the job's output */
-    fprintf(stderr, "revive-restart-rank: rank %d: runs again to restore from the snapshot directory's "
-                    "image %s (the restore of %s stopped while loading its memory)\n", rank, shared, used_cache);
-    close_all_but(keep, nkeep);
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            signal(s, sigismember(&start_ignored, s) ? SIG_IGN : SIG_DFL);
-    sigprocmask(SIG_SETMASK, &start_mask, NULL);
-    if (cwd[0] && chdir(cwd) != 0)
-        return;
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "revive-restart-rank: rank %d: cannot run again to restore from the snapshot "
-                    "directory's image %s: %s\n", rank, shared, strerror(errno));
-}
-
-/* The run again after the restore of a cached copy failed (retry_from_shared): checks that
- * copy whole. Damaged: says so (which copy, what is wrong), and the rank restores from the
- * snapshot directory's image. Sound: the failure was not the copy's, and the rank stops with
- * the restore's own message, as it would have. */
-static void cache_failed(const char *dir, const char *seqdir, const char *copy, const char *why,
-                         const char *img)
-{
-    uint64_t want;
-    char err[REVIVE_TEXT_PATHS(2)] = "the snapshot's metadata cannot be read";
-    const char *kind = strstr(copy, "/" FILEM_PARTNER_PREFIX) ? "partner copy" : "node-local copy";
-    int meta = meta_checksum(dir, rank, &want);
-    int v = meta == 0 ? filem_stage_verify(copy, want, err, sizeof err) : meta;
-    /* sound, or not checked for want of metadata, memory, descriptors or permission: not the
-     * copy's fault (diffrev24 K-M1) */
-    if (v == 0 || meta != 0 || v == -ENOMEM || v == -EMFILE || v == -ENFILE || v == -EACCES || v == -EPERM || v == -EINTR) {
-        char msg[REVIVE_RESTART_TEXT_MAX];
-        if (v == 0)
-            snprintf(msg, sizeof msg, "%s", why);
-        else if (snprintf(msg, sizeof msg, "%s (the %s %s could not be checked after that: %s)", why, kind,
-                          copy, err) >= (int)sizeof msg)
-            revive_text_cut(msg, sizeof msg);
-        advise_restart_mpi(msg, sizeof msg, seqdir);
-        begun = 1;
-        die("%s", msg);
-    }
-    fprintf(stderr, "revive-restart-rank: rank %d: the %s %s is damaged (%s): its restore stopped "
-                    "before anything of the rank was committed; not used; this rank restores from "
-                    "the snapshot directory's image %s instead\n", rank, kind, copy, err, img);
-}
-
 /* The snapshot directory is not on this host: the job was restarted from storage only the
  * launching host sees (restart-mpi --recreate-in a node-local directory, or a shared file
  * system not mounted here). This host's node-local cache may hold the same sequence (the job
  * directory's name and the sequence number) with the committed metadata beside its images:
- * read from there, said, as the images are checked against that metadata (pick_local). Else
+ * read from there, said, as the images are checked against that metadata (rank_cache_pick). Else
  * the rank stops before its restore begins (the coordinator then does not mark the snapshot as
  * failed: its images were never read, coord_restart.c). */
 static const char *cached_sequence(const char *local, const char *dir, char *out, size_t len)
@@ -617,17 +384,17 @@ int main(int argc, char **argv)
     if (rank < 0)
         die("no rank in the environment (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK): run me under"
             " the MPI launcher (restart-mpi does)");
-    /* run again after a cached copy's restore failed (retry_from_shared): not the rank's own
+    /* run again after a cached copy's restore failed (rank_cache_run_again): not the rank's own
      * environment, gone before the hand-off is made of it */
     static char failed_copy[4096], failed_why[REVIVE_RESTART_TEXT_MAX];
-    const char *fv = getenv(CACHE_FAILED_VAR), *fw = getenv(CACHE_ERR_VAR);
+    const char *fv = getenv(RANK_CACHE_FAILED_VAR), *fw = getenv(RANK_CACHE_ERR_VAR);
     if (fv) {
         snprintf(failed_copy, sizeof failed_copy, "%s", fv);
         snprintf(failed_why, sizeof failed_why, "%s", fw ? fw : "the restore failed");
-        unsetenv(CACHE_FAILED_VAR);
-        unsetenv(CACHE_ERR_VAR);
+        unsetenv(RANK_CACHE_FAILED_VAR);
+        unsetenv(RANK_CACHE_ERR_VAR);
     }
-    note_start_signals();
+    rank_cache_note_start();
     char ldef[4096];
     if (!local) {
         /* each node's default cache (filem_local_default), where the job wrote without
@@ -662,10 +429,15 @@ int main(int argc, char **argv)
     snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
     char shared[4096];
     snprintf(shared, sizeof shared, "%s", img);
-    if (failed_copy[0])
-        cache_failed(dir, seqdir, failed_copy, failed_why, img);
-    else if (local)
-        pick_local(local, dir, rank, preload, img, sizeof img);
+    if (failed_copy[0]) {
+        static char msg[REVIVE_RESTART_TEXT_MAX];
+        if (rank_cache_failed(rank, dir, failed_copy, failed_why, img, msg, sizeof msg) < 0) {
+            advise_restart_mpi(msg, sizeof msg, seqdir);
+            begun = 1;
+            die("%s", msg);
+        }
+    } else if (local)
+        rank_cache_pick(local, dir, rank, preload, img, sizeof img);
     say_source(rank, img);
     /* from here a failure is the restore's (before, the launch's: a rank that is not there) */
     begun = 1;
@@ -721,7 +493,7 @@ int main(int argc, char **argv)
     /* only a failure while loading the memory: later steps have changed this process (its
      * descriptors, limits, credentials), and a run again would inherit that */
     if (e && data_failed && !outside)
-        retry_from_shared(argv, shared, err, keep, nkeep, cwd);
+        rank_cache_run_again(rank, argv, shared, err, keep, nkeep, cwd);
     advise_restart_mpi(err, sizeof err, seqdir);
     if (outside)
         stop_kind = "refused";

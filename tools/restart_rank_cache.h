@@ -1,0 +1,49 @@
+/* revive-restart-rank's node-local caches (issue 9, src/filem/stage.h): the image in this host's
+ * cache when a copy is there and its header passes its checks (the header checksum the metadata
+ * records), else the snapshot directory's, said on stderr when a bad copy is passed over; with
+ * preload, the shared image is first copied into the cache (verified) and read from there.
+ * A cached copy's chunks are checked by the restore as it reads them, not before: read and
+ * hashed once, not twice (bench/stage part 3: a restart from a cache on tmpfs is CPU-bound, and
+ * the whole-image check before the restore was about half of its work). A chunk that fails
+ * there stops the restore before the switch, while the program is still itself: it then runs
+ * itself again (execve, the same pid, the launcher's descriptors kept) from the snapshot
+ * directory's image, naming the cached copy in RANK_CACHE_FAILED_VAR; the new run checks that
+ * copy whole and says it is damaged (rank_cache_run_again, rank_cache_failed). */
+#ifndef REVIVE_TOOLS_RESTART_RANK_CACHE_H
+#define REVIVE_TOOLS_RESTART_RANK_CACHE_H
+
+#include <stddef.h>
+
+#define RANK_CACHE_FAILED_VAR "REVIVE_RESTART_CACHE_FAILED" /* the cached copy whose restore failed */
+#define RANK_CACHE_ERR_VAR "REVIVE_RESTART_CACHE_ERR"       /* the restore's words */
+
+/* The shared lock on the node-local sequence directory the rank reads (rank_cache_pick), -1
+ * none: not one of the launcher's descriptors. */
+extern int rank_cache_lock_fd;
+
+/* IMG (LEN bytes, the snapshot directory DIR's image of rank R on entry): this host's cached
+ * copy (LOCAL: the node-local directory) or partner copy instead when one passes its header
+ * check, said on stderr when one is passed over. */
+void rank_cache_pick(const char *local, const char *dir, int r, int preload, char *img, size_t len);
+
+/* Notes the signal mask and ignored signals the program started with: a run again starts as
+ * this one did, whatever the failed restore had set. */
+void rank_cache_note_start(void);
+
+/* The restore of the cached copy rank_cache_pick chose stopped while loading its memory (a
+ * chunk's checksum; nothing of the process was committed, the program is still itself): runs
+ * the program again (ARGV) from the snapshot directory's image SHARED, with the launcher's
+ * descriptors (KEEP) and only those, the start's signals and directory CWD, WHY (the restore's
+ * words) and the copy in the environment. Returns only when it cannot (no cached copy was read,
+ * or no shared image to read: then the caller stops with the restore's message). */
+void rank_cache_run_again(int rank, char **argv, const char *shared, const char *why,
+                          const int *keep, int nkeep, const char *cwd);
+
+/* In the run again: checks COPY (the cached copy whose restore failed, WHY) whole against DIR's
+ * metadata. Damaged: says so (which copy, what is wrong) and returns 0: rank RANK restores from IMG, the snapshot directory's image. Sound, or not checkable: the
+ * failure was not the copy's; MSG (LEN bytes) gets the message to stop with (the restore's own
+ * words, and why the copy was not checked), -1. */
+int rank_cache_failed(int rank, const char *dir, const char *copy, const char *why,
+                      const char *img, char *msg, size_t len);
+
+#endif
