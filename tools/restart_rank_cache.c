@@ -44,6 +44,22 @@ static void use_cache(char *img, size_t len, const char *path)
         memcpy(used_cache, path, strlen(path) + 1);
 }
 
+/* A cached or partner copy whose bytes are not the image's (-EBADMSG: a checksum, a truncation;
+ * not a read error or a want of memory, which may pass) is removed from this host's cache, as
+ * SCR drops a cached dataset that fails its check: kept, every later restart would read it,
+ * find it damaged and fall back again (and restart-mpi's fetch would offer it). The snapshot
+ * directory's image is the copy this rank restores from; a later checkpoint or --preload fills
+ * the cache again. Returns what to say: "removed from this host's cache" or why not. */
+static const char *drop_damaged(const char *copy, int e, char *buf, size_t len)
+{
+    if (e != -EBADMSG)
+        return "kept (it could not be read whole; a later restart checks it again)";
+    if (unlink(copy) == 0 || errno == ENOENT)
+        return "removed from this host's cache";
+    snprintf(buf, len, "not removed (%s: a later restart checks it again)", strerror(errno));
+    return buf;
+}
+
 /* This host's cache holds no image of rank r of its own (the rank ran on a host that is lost):
  * the partner copy another node's rank sent here at the checkpoint (mpirun --ckpt-partner,
  * src/filem/partner.h), when it passes the same checks. Says which copy it reads, or why a
@@ -54,9 +70,12 @@ static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_
     if ((size_t)snprintf(ppath, sizeof ppath, "%s/%s%d.img", ldir, FILEM_PARTNER_PREFIX, r) >=
             sizeof ppath || access(ppath, F_OK) != 0)
         return 0;
-    if (filem_stage_check_header(ppath, want, err, sizeof err) < 0) {
+    int e = filem_stage_check_header(ppath, want, err, sizeof err);
+    if (e < 0) {
+        char dbuf[128];
         fprintf(stderr, "revive-restart-rank: rank %d: the partner copy %s fails its check (%s): "
-                        "not used; reading the snapshot directory (%s)\n", r, ppath, err, img);
+                        "not used, %s; reading the snapshot directory (%s)\n", r, ppath, err,
+                drop_damaged(ppath, e, dbuf, sizeof dbuf), img);
         return 0;
     }
     if (strlen(ppath) >= len)
@@ -103,13 +122,15 @@ void rank_cache_pick(const char *local, const char *dir, int r, int preload, cha
     }
     rank_cache_lock_fd = lock;
     if (access(lpath, F_OK) == 0) {
-        if (filem_stage_check_header(lpath, want, err, sizeof err) == 0 && strlen(lpath) < len) {
+        int c = filem_stage_check_header(lpath, want, err, sizeof err);
+        if (c == 0 && strlen(lpath) < len) {
             use_cache(img, len, lpath);
             return;
         }
+        char dbuf[128];
         fprintf(stderr, "revive-restart-rank: rank %d: the node-local copy fails its check (%s): "
-                        "not used; this rank restores from the snapshot directory's image "
-                        "instead\n", r, err);
+                        "not used, %s; this rank restores from the snapshot directory's image "
+                        "instead\n", r, err, c < 0 ? drop_damaged(lpath, c, dbuf, sizeof dbuf) : "kept");
         if (!preload)
             return;
     } else if (pick_partner(ldir, r, want, img, len))
@@ -217,8 +238,10 @@ int rank_cache_failed(int rank, const char *dir, const char *copy, const char *w
             revive_text_cut(msg, len);
         return -1;
     }
+    char dbuf[128];
     fprintf(stderr, "revive-restart-rank: rank %d: the %s %s is damaged (%s): its restore stopped "
-                    "before anything of the rank was committed; not used; this rank restores from "
-                    "the snapshot directory's image %s instead\n", rank, kind, copy, err, img);
+                    "before anything of the rank was committed; not used, %s; this rank restores "
+                    "from the snapshot directory's image %s instead\n", rank, kind, copy, err,
+            drop_damaged(copy, v, dbuf, sizeof dbuf), img);
     return 0;
 }

@@ -8,7 +8,8 @@
  * there stops the restore before the switch, while the program is still itself: it then runs
  * itself again (execve, the same pid, the launcher's descriptors kept) from the snapshot
  * directory's image, naming the cached copy in RANK_CACHE_FAILED_VAR; the new run checks that
- * copy whole and says it is damaged (rank_cache_run_again, rank_cache_failed). */
+ * copy whole, says it is damaged and removes it from the cache (rank_cache_run_again,
+ * rank_cache_failed). */
 #ifndef REVIVE_TOOLS_RESTART_RANK_CACHE_H
 #define REVIVE_TOOLS_RESTART_RANK_CACHE_H
 
@@ -23,7 +24,7 @@ extern int rank_cache_lock_fd;
 
 /* IMG (LEN bytes, the snapshot directory DIR's image of rank R on entry): this host's cached
  * copy (LOCAL: the node-local directory) or partner copy instead when one passes its header
- * check, said on stderr when one is passed over. */
+ * check, said on stderr when one is passed over (and removed when its bytes are damaged). */
 void rank_cache_pick(const char *local, const char *dir, int r, int preload, char *img, size_t len);
 
 /* Notes the signal mask and ignored signals the program started with: a run again starts as
@@ -40,7 +41,8 @@ void rank_cache_run_again(int rank, char **argv, const char *shared, const char 
                           const int *keep, int nkeep, const char *cwd);
 
 /* In the run again: checks COPY (the cached copy whose restore failed, WHY) whole against DIR's
- * metadata. Damaged: says so (which copy, what is wrong) and returns 0: rank RANK restores from IMG, the snapshot directory's image. Sound, or not checkable: the
+ * metadata. Damaged: says so (which copy, what is wrong), removes it from the cache, and returns
+ * 0: rank RANK restores from IMG, the snapshot directory's image. Sound, or not checkable: the
  * failure was not the copy's; MSG (LEN bytes) gets the message to stop with (the restore's own
  * words, and why the copy was not checked), -1. */
 int rank_cache_failed(int rank, const char *dir, const char *copy, const char *why,
