@@ -44,8 +44,9 @@ static void use_cache(char *img, size_t len, const char *path)
         memcpy(used_cache, path, strlen(path) + 1);
 }
 
-/* A cached or partner copy whose bytes are not the image's (-EBADMSG: a checksum, a truncation;
- * not a read error or a want of memory, which may pass) is removed from this host's cache, as
+/* A cached or partner copy whose restore found a chunk damaged and whose whole check then
+ * failed (-EBADMSG: its own bytes are wrong, whatever the metadata says; not a read error or a
+ * want of memory, which may pass) is removed from this host's cache, as
  * SCR drops a cached dataset that fails its check: kept, every later restart would read it,
  * find it damaged and fall back again (and restart-mpi's fetch would offer it). The snapshot
  * directory's image is the copy this rank restores from; a later checkpoint or --preload fills
@@ -70,12 +71,11 @@ static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_
     if ((size_t)snprintf(ppath, sizeof ppath, "%s/%s%d.img", ldir, FILEM_PARTNER_PREFIX, r) >=
             sizeof ppath || access(ppath, F_OK) != 0)
         return 0;
-    int e = filem_stage_check_header(ppath, want, err, sizeof err);
-    if (e < 0) {
-        char dbuf[128];
+    /* not removed: a header that differs from the metadata may be the metadata's fault, and
+     * the copy the only good one left (diffrev25 S-L1) */
+    if (filem_stage_check_header(ppath, want, err, sizeof err) < 0) {
         fprintf(stderr, "revive-restart-rank: rank %d: the partner copy %s fails its check (%s): "
-                        "not used, %s; reading the snapshot directory (%s)\n", r, ppath, err,
-                drop_damaged(ppath, e, dbuf, sizeof dbuf), img);
+                        "not used; reading the snapshot directory (%s)\n", r, ppath, err, img);
         return 0;
     }
     if (strlen(ppath) >= len)
@@ -122,15 +122,14 @@ void rank_cache_pick(const char *local, const char *dir, int r, int preload, cha
     }
     rank_cache_lock_fd = lock;
     if (access(lpath, F_OK) == 0) {
-        int c = filem_stage_check_header(lpath, want, err, sizeof err);
-        if (c == 0 && strlen(lpath) < len) {
+        if (filem_stage_check_header(lpath, want, err, sizeof err) == 0 && strlen(lpath) < len) {
             use_cache(img, len, lpath);
             return;
         }
-        char dbuf[128];
+        /* kept, as a partner copy is (pick_partner) */
         fprintf(stderr, "revive-restart-rank: rank %d: the node-local copy fails its check (%s): "
-                        "not used, %s; this rank restores from the snapshot directory's image "
-                        "instead\n", r, err, c < 0 ? drop_damaged(lpath, c, dbuf, sizeof dbuf) : "kept");
+                        "not used; this rank restores from the snapshot directory's image "
+                        "instead\n", r, err);
         if (!preload)
             return;
     } else if (pick_partner(ldir, r, want, img, len))

@@ -24,7 +24,8 @@ extern int rank_cache_lock_fd;
 
 /* IMG (LEN bytes, the snapshot directory DIR's image of rank R on entry): this host's cached
  * copy (LOCAL: the node-local directory) or partner copy instead when one passes its header
- * check, said on stderr when one is passed over (and removed when its bytes are damaged). */
+ * check, said on stderr when one is passed over (kept: a header that differs from the
+ * metadata may be the metadata's fault). */
 void rank_cache_pick(const char *local, const char *dir, int r, int preload, char *img, size_t len);
 
 /* Notes the signal mask and ignored signals the program started with: a run again starts as
