@@ -62,7 +62,11 @@ struct filem_stage_stats {
 int filem_stage_file(const char *src, const char *dstdir, const char *name, uint64_t want_checksum,
                      uint64_t bw, struct filem_stage_stats *st, char *err, size_t errlen);
 
-/* Verifies an image where it is (header checksum = want, every chunk): 0 or -errno. */
+/* Verifies an image where it is (header checksum = want, every chunk): 0 or -errno.
+ * Stack: these functions (filem_stage_file, _verify, _check_header) hold a struct crs_image and
+ * messages that name whole paths (REVIVE_TEXT_PATHS), ~20 KB of frames: fine on a thread's
+ * default stack (the rank agent's staging thread, agent_stage.c), not for the small frames the
+ * agent's other paths are written for (diffrev25 S-L2). */
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen);
 
 /* Checks only what an image's open reads (its header, section table and record sections, each
