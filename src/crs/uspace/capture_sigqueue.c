@@ -39,6 +39,7 @@
 #include "crs/uspace/capture.h"
 #include "crs/uspace/park.h"
 #include "crs/uspace/timers.h"
+#include "common/fault.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -100,17 +101,53 @@ static struct crs_rec_timer *timer_of(struct crs_capture *c, const siginfo_t *si
     return NULL;
 }
 
-/* Timer t's signal was taken off (its overrun noted in t->pending): made
- * to come again in the running process (from the timer, its time left read
- * now that the delivery rearmed it). */
-static void timer_taken(struct crs_rec_timer *t)
+/* Timer t's signal was taken off with overrun `over`, which rearmed a
+ * periodic timer: counted into t->pending (1 + the overruns since the expiry
+ * that queued it) and that expiry noted at once in *first (crs_timer_first).
+ * A timer every few ms may queue its signal again before the next take (the
+ * capture thread preempted, or REVIVE_FAULT=capture-timer-late): that take
+ * adds 1 + its overrun. Once, it replaced the first's: the image held
+ * overrun 0, and the restart counted the overrun from its own start (CI:
+ * crs_timershare flavour tty, "overrun 4" for a signal pending 300 ms). */
+static void timer_took(struct crs_rec_timer *t, int over, int64_t *first)
 {
+    t->pending += 1 + (uint64_t)(over > 0 ? over : 0);
+    *first = crs_timer_first(t->id, t->clock, t->pending - 1);
+}
+
+/* Timer t's signal, taken off (t->pending), made to come again in the running
+ * process: from the expiry that queued it (first, or else from its time left
+ * now, which the delivery rearmed), and the time left and overrun the image
+ * records are those of one moment, counted from that expiry. */
+static void timer_taken(struct crs_rec_timer *t, int64_t first)
+{
+    int64_t left;
+    uint64_t pending;
+    if (first > 0 && crs_timer_pending_now(t->clock, first, t->interval_ns, &left, &pending) == 0) {
+        crs_timer_pend_first(t->id, first, t->interval_ns);
+        t->value_ns = left;
+        t->pending = pending;
+        return;
+    }
     struct itimerspec its;
     if (syscall(SYS_timer_gettime, t->id, &its) == 0) {
         t->value_ns = (int64_t)its.it_value.tv_sec * 1000000000 + its.it_value.tv_nsec;
         t->interval_ns = (int64_t)its.it_interval.tv_sec * 1000000000 + its.it_interval.tv_nsec;
     }
     crs_timer_pend(t->id, t->clock, t->value_ns, t->interval_ns, t->pending - 1);
+}
+
+/* REVIVE_FAULT=capture-timer-late: 3 ms after the capture's first take of a
+ * periodic timer's signal, each signal's, before it reads the timer, so that
+ * a timer every 2 ms queues its signal again (crs_timershare_late.sh). */
+static void timer_late(int *done)
+{
+    if (*done || !revive_fault(REVIVE_FAULT_capture_timer_late))
+        return;
+    *done = 1;
+    struct timespec ts = { 0, 3000000 };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
 }
 
 void crs_capture_sigqueue(struct crs_capture *c)
@@ -135,6 +172,14 @@ void crs_capture_sigqueue(struct crs_capture *c)
             if (t->id != tt[i].id || !(t->notify & SIGEV_THREAD_ID) || !by_signal(t))
                 continue;
             t->pending = 1 + (uint64_t)tt[i].overrun;
+            /* the parking thread made it pend from that expiry (park.c): time left and overrun
+             * of this moment (capture_timers read the time left later than the overrun) */
+            int64_t left;
+            uint64_t pending;
+            if (tt[i].first > 0 && crs_timer_pending_now(t->clock, tt[i].first, t->interval_ns, &left, &pending) == 0) {
+                t->value_ns = left;
+                t->pending = pending;
+            }
             for (size_t j = 0; j < c->nthreads; j++)
                 if (c->threads[j].tid == tt[i].tid)
                     c->threads[j].pending &= ~(1ull << (t->signo - 1));
@@ -144,6 +189,10 @@ void crs_capture_sigqueue(struct crs_capture *c)
     c->siginfos = crs_scratch_alloc(c->scratch, CRS_SIGQUEUE_MAX * sizeof *c->siginfos);
     if (!c->siginfos)
         return;
+    int64_t *tfirst = crs_scratch_alloc(c->scratch, (c->ntimers + 1) * sizeof *tfirst);
+    if (!tfirst)
+        return;
+    memset(tfirst, 0, (c->ntimers + 1) * sizeof *tfirst);
     struct timespec now = { 0, 0 };
     /* signal by signal, lowest first, as the kernel delivers them; each
      * signal's instances in their order */
@@ -153,10 +202,13 @@ void crs_capture_sigqueue(struct crs_capture *c)
         uint64_t one = 1ull << (s - 1);
         size_t first = c->nsiginfos;
         siginfo_t si;
+        int late = 0;
         while (c->nsiginfos < CRS_SIGQUEUE_MAX && syscall(SYS_rt_sigtimedwait, &one, &si, &now, 8) == s) {
             struct crs_rec_timer *t = timer_of(c, &si);
-            if (t) {   /* queued once at most; made to come again below */
-                t->pending = 1 + (uint64_t)(si.si_overrun > 0 ? si.si_overrun : 0);
+            if (t) {   /* made to come again below */
+                if (t->interval_ns > 0)
+                    timer_late(&late);
+                timer_took(t, si.si_overrun, &tfirst[t - c->timers]);
                 continue;
             }
             struct crs_rec_siginfo *r = &c->siginfos[c->nsiginfos++];
@@ -166,7 +218,7 @@ void crs_capture_sigqueue(struct crs_capture *c)
         int timers_taken = 0;
         for (size_t k = 0; k < c->ntimers; k++)
             if (c->timers[k].pending && c->timers[k].signo == s) {
-                timer_taken(&c->timers[k]);
+                timer_taken(&c->timers[k], tfirst[k]);
                 timers_taken++;
             }
         if (timers_taken && c->nsiginfos == first)   /* the timers queue it again, not the restart's raise of the pending bit */

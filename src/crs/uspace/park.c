@@ -387,6 +387,15 @@ static void requeue_own(pid_t old)
     }
 }
 
+/* Timer id's clock (tclock), CLOCK_MONOTONIC when not noted. */
+static int clock_of(int id)
+{
+    for (int c = 0; c < ntclock; c++)
+        if (tclock[c][0] == id)
+            return tclock[c][1];
+    return CLOCK_MONOTONIC;
+}
+
 /* Takes the real-time signals queued to this thread alone, in the order the
  * kernel would deliver them (lowest signal first, each signal's instances
  * in order), records each and queues it again to this thread at once (the
@@ -410,13 +419,20 @@ static void take_own_queue(void)
             if ((tq_timers & one) && si.si_code == SI_TIMER) {
                 int over = si.si_overrun > 0 ? si.si_overrun : 0, again = 0;
                 for (uint32_t i = 0; i < nmine && !again; i++)
-                    if ((again = tt[mine[i]].id == si.si_timerid))   /* it came again meanwhile: one signal */
+                    if ((again = tt[mine[i]].id == si.si_timerid)) {   /* it came again meanwhile: one signal */
                         tt[mine[i]].overrun += 1 + over;
+                        tt[mine[i]].first = crs_timer_first(si.si_timerid, clock_of(si.si_timerid),
+                                                            (uint64_t)tt[mine[i]].overrun);
+                    }
                 if (again)
                     continue;
                 uint32_t k = atomic_fetch_add(&ntt, 1);
                 if (k < CRS_TT_MAX && nmine < sizeof mine / sizeof mine[0]) {
-                    tt[k] = (struct crs_park_timer){ tid, si.si_timerid, over };
+                    /* the expiry that queued it, read at once (the take rearmed the timer, which
+                     * may queue its signal again before the loop's next take) */
+                    tt[k] = (struct crs_park_timer){ tid, si.si_timerid, over,
+                                                     crs_timer_first(si.si_timerid, clock_of(si.si_timerid),
+                                                                     (uint64_t)over) };
                     mine[nmine++] = k;
                     continue;
                 }
@@ -450,13 +466,14 @@ static void take_own_queue(void)
     for (uint32_t i = 0; i < nmine; i++) {
         uint32_t k = mine[i];
         struct itimerspec its;
-        int clock = CLOCK_MONOTONIC;
         if (syscall(SYS_timer_gettime, tt[k].id, &its) != 0)
             continue;
-        for (int c = 0; c < ntclock; c++)
-            if (tclock[c][0] == tt[k].id)
-                clock = tclock[c][1];
-        crs_timer_pend(tt[k].id, clock, (int64_t)its.it_value.tv_sec * 1000000000 + its.it_value.tv_nsec,
+        int64_t every = (int64_t)its.it_interval.tv_sec * 1000000000 + its.it_interval.tv_nsec;
+        if (tt[k].first > 0 && every > 0) {
+            crs_timer_pend_first(tt[k].id, tt[k].first, every);
+            continue;
+        }
+        crs_timer_pend(tt[k].id, clock_of(tt[k].id), (int64_t)its.it_value.tv_sec * 1000000000 + its.it_value.tv_nsec,
                        (int64_t)its.it_interval.tv_sec * 1000000000 + its.it_interval.tv_nsec,
                        (uint64_t)tt[k].overrun);
     }

@@ -39,6 +39,7 @@ struct crs_park_timer {
     pid_t tid;
     int id;
     int overrun;
+    int64_t first;   /* the expiry that queued it, on the timer's clock (crs_timer_first); 0: not known */
 };
 const struct crs_park_timer *crs_park_thread_timers(size_t *n);
 /* Signals a checkpoint takes off the queues with their siginfo: 1-31 and

@@ -163,6 +163,53 @@ static struct timespec ts_of(int64_t ns)
     return ts;
 }
 
+/* Whether `clock` can be read here: not a per-thread CPU clock of the checkpoint (another tid now, maybe). */
+static int clock_readable(int clock)
+{
+    return clock >= 0 || !(clock & CPUCLOCK_PERTHREAD_MASK);
+}
+
+int64_t crs_timer_first(int id, int clock, uint64_t overrun)
+{
+    struct timespec now, after;
+    struct itimerspec its;
+    if (!clock_readable(clock))
+        return 0;
+    /* the clock read just before the time left: the two reads apart (the thread preempted in
+     * between) put the expiry early by that much, so read again while they are a quarter period
+     * apart or more (a few times at most) */
+    for (int tries = 0;; tries++) {
+        if (clock_gettime(clock, &now) != 0 || syscall(SYS_timer_gettime, id, &its) != 0 ||
+            clock_gettime(clock, &after) != 0)
+            return 0;
+        if (tries == 3 || (ns_of(&after) - ns_of(&now)) * 4 < ns_of(&its.it_interval))
+            break;
+    }
+    int64_t left = ns_of(&its.it_value), iv = ns_of(&its.it_interval);
+    if (iv <= 0 || left <= 0 || overrun >= (uint64_t)INT64_MAX / 2 / (uint64_t)iv)
+        return 0;
+    int64_t at = ns_of(&now) + left - (int64_t)(overrun + 1) * iv;
+    return at > 0 ? at : 0;
+}
+
+int crs_timer_pend_first(int id, int64_t first_ns, int64_t interval_ns)
+{
+    struct itimerspec its = { ts_of(interval_ns), ts_of(first_ns) };
+    return syscall(SYS_timer_settime, id, TIMER_ABSTIME, &its, NULL) == 0 ? 0 : -errno;
+}
+
+int crs_timer_pending_now(int clock, int64_t first_ns, int64_t interval_ns, int64_t *left_ns, uint64_t *pending)
+{
+    struct timespec now;
+    if (first_ns <= 0 || interval_ns <= 0 || !clock_readable(clock) || clock_gettime(clock, &now) != 0 ||
+        ns_of(&now) < first_ns)
+        return -1;
+    uint64_t over = (uint64_t)(ns_of(&now) - first_ns) / (uint64_t)interval_ns;
+    *left_ns = first_ns + (int64_t)(over + 1) * interval_ns - ns_of(&now);
+    *pending = 1 + over;
+    return 0;
+}
+
 int crs_timer_pend(int id, int clock, int64_t left_ns, int64_t interval_ns, uint64_t overrun)
 {
     struct itimerspec its = { ts_of(interval_ns), { 0, 1 } };
@@ -170,8 +217,7 @@ int crs_timer_pend(int id, int clock, int64_t left_ns, int64_t interval_ns, uint
     struct timespec now;
     /* a per-thread CPU clock of the checkpoint (another tid now, maybe):
      * at once, the overrun counted from here */
-    int readable = clock >= 0 || !(clock & CPUCLOCK_PERTHREAD_MASK);
-    if (interval_ns > 0 && left_ns > 0 && readable && clock_gettime(clock, &now) == 0 &&
+    if (interval_ns > 0 && left_ns > 0 && clock_readable(clock) && clock_gettime(clock, &now) == 0 &&
         overrun < (uint64_t)INT64_MAX / 2 / (uint64_t)interval_ns) {
         int64_t at = ns_of(&now) + left_ns - (int64_t)(overrun + 1) * interval_ns;
         if (at > 0) {

@@ -23,4 +23,23 @@ int crs_timers_restore(const struct crs_rec_timer *timers, size_t n, pid_t (*tid
  * -errno. */
 int crs_timer_pend(int id, int clock, int64_t left_ns, int64_t interval_ns, uint64_t overrun);
 
+/* The expiry that queued periodic timer `id`'s pending signal, in `clock`'s
+ * time (ns), from its time left now and `overrun` (the overruns counted since
+ * that expiry): called right after the take that rearmed it, the two are of
+ * one moment (read later, after the timer queued its signal again, the time
+ * left is an interval or more on and the overrun that many short). 0: not
+ * known (one-shot, a clock not readable here). */
+int64_t crs_timer_first(int id, int clock, uint64_t overrun);
+
+/* Makes timer `id` expire at `first_ns` (past: at once) and then every
+ * `interval_ns`: its signal queued again, the overrun counted at delivery
+ * from that expiry, as it would have been. 0, or -errno. */
+int crs_timer_pend_first(int id, int64_t first_ns, int64_t interval_ns);
+
+/* What the image records for a timer whose pending signal was queued by the
+ * expiry `first_ns`, at this one moment: its time left and 1 + the overrun
+ * counted so far (crs_timer_pend in the restart puts the expiry back as far
+ * before its time then). 0, or -1 when not known. */
+int crs_timer_pending_now(int clock, int64_t first_ns, int64_t interval_ns, int64_t *left_ns, uint64_t *pending);
+
 #endif
