@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/restart.h"
+#include "pml_hooks/thread_advice.h"
 #include "pml_hooks/objs_ckpt.h"
 #include "pml_hooks/objs.h" /* pml_wins */
 #include "pml_hooks/handoff.h"
@@ -844,10 +845,7 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     if (pe) {
         capturing = self_capture = 0;
         snprintf(err, errlen, "rank %d cannot start the thread that takes its image (it checkpoints itself from "
-                 "a thread of its own): %s; raise RLIMIT_NPROC (ulimit -u, prlimit --nproc) or the pids cgroup's "
-                 "pids.max when the job is at its limit of processes and threads, or let the program's seccomp "
-                 "filter allow clone3 and clone (glibc starts threads with clone3, with clone where clone3 fails "
-                 "with ENOSYS)", pml_world_rank, strerror(pe));
+                 "a thread of its own): %s; %s", pml_world_rank, strerror(pe), pml_thread_start_advice(pe));
         return -pe;
     }
     pthread_detach(t);

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,6 +36,7 @@
 #include "crs/base/hooks.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "crs/base/protocol.h"
 
 #define PARK_TIMEOUT_MS 30000
@@ -317,43 +320,70 @@ static void try_passing_again(struct crs_ckpt_opts *o, struct crs_ckpt_result *r
  * after libcr started) and that forbids one of them failed the capture halfway (a file it could
  * not read named as the cause) or, with a KILL action, ended the process. Refused before anything
  * is parked, naming the filter, the call and what the capture needs it for. The arguments are
- * those the capture passes where a filter may look at them (openat's flags, the signal); its
- * pointers and descriptors are unknown here and given as 0. 1 with res set. */
+ * those the capture passes where a filter may look at them (openat's flags, the signal, the
+ * descriptors: the image's, and 3 for the /proc files it opens, which get the lowest free numbers,
+ * 3 and up when 0-2 are open: a filter that forbids reading fd 0 alone once refused every
+ * checkpoint, diffrev24 S-L1); its pointers are unknown here and given as 0. `signalfd`: a call the
+ * checkpoint thread makes only when the process has a signalfd (the marker of an edge-triggered
+ * signalfd watch in an epoll, capture_epoll_mark.c, made before the park, diffrev24 X-L1), whose
+ * failure only leaves the marker out: refused when the filter would end the process or raise
+ * SIGSYS, and the process holds a signalfd. 1 with res set. */
 struct capture_call {
     long nr;
     const char *name, *what;
     uint64_t args[6];
+    int signalfd;
 };
 
-static int seccomp_forbids_capture(struct crs_ckpt_result *res)
+/* Whether the filters' action `act` for a call the capture may go without (c->signalfd) is one to
+ * refuse the checkpoint for: one that ends the thread or process or raises SIGSYS, in a process
+ * that holds a signalfd (read last, once the calls that reading /proc/self/fd makes are known
+ * to be allowed). */
+static int fatal_for_marker(uint32_t act)
+{
+    uint32_t full = act & SECCOMP_RET_ACTION_FULL;
+    if (full == SECCOMP_RET_ERRNO)
+        return 0;
+    return revive_proc_holds(getpid(), "anon_inode:[signalfd]", NULL) == 1;
+}
+
+static int seccomp_forbids_capture(struct crs_ckpt_result *res, int image_fd)
 {
     const uint64_t fdcwd = (uint32_t)AT_FDCWD;
     const uint64_t pid = (uint64_t)getpid(), psig = (uint64_t)crs_runtime_park_signal();
+    const uint64_t procfd = 3, imgfd = (uint64_t)(image_fd >= 0 ? image_fd : 1000);
     const struct capture_call calls[] = {
-        { SYS_openat, "openat", "opens /proc's files", { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 } },
-        { SYS_openat, "openat", "opens /proc's directories", { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 } },
-        { SYS_read, "read", "reads /proc's files", { 0 } },
-        { SYS_getdents64, "getdents64", "lists /proc/self/task and /proc/self/fd", { 0 } },
+        { SYS_openat, "openat", "opens /proc's files", { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 }, 0 },
+        { SYS_openat, "openat", "opens /proc's directories", { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 }, 0 },
+        { SYS_read, "read", "reads /proc's files", { procfd, 0, 0, 0, 0, 0 }, 0 },
+        { SYS_getdents64, "getdents64", "lists /proc/self/task and /proc/self/fd", { procfd, 0, 0, 0, 0, 0 }, 0 },
 #ifdef SYS_readlink   /* glibc's readlink() calls readlink where the arch has it */
-        { SYS_readlink, "readlink", "reads /proc/self/fd's and /proc/self/exe's links", { 0 } },
+        { SYS_readlink, "readlink", "reads /proc/self/fd's and /proc/self/exe's links", { 0 }, 0 },
 #else
-        { SYS_readlinkat, "readlinkat", "reads /proc/self/fd's and /proc/self/exe's links", { fdcwd, 0, 0, 0, 0, 0 } },
+        { SYS_readlinkat, "readlinkat", "reads /proc/self/fd's and /proc/self/exe's links", { fdcwd, 0, 0, 0, 0, 0 }, 0 },
 #endif
-        { SYS_pread64, "pread64", "reads memory through /proc/self/mem and /proc/self/pagemap", { 0 } },
-        { SYS_rt_sigaction, "rt_sigaction", "reads the program's signal actions", { 1, 0, 0, 8, 0, 0 } },
-        { SYS_prlimit64, "prlimit64", "reads the resource limits", { 0, 0, 0, 0, 0, 0 } },
-        { SYS_getitimer, "getitimer", "reads the interval timers", { 0 } },
-        { SYS_rt_sigprocmask, "rt_sigprocmask", "keeps its signal mask", { SIG_BLOCK, 0, 0, 8, 0, 0 } },
-        { SYS_tgkill, "tgkill", "parks the other threads with a signal", { pid, 0, psig, 0, 0, 0 } },
-        { SYS_lseek, "lseek", "finds where the image starts in its file", { 0, 0, SEEK_CUR, 0, 0, 0 } },
-        { SYS_pwrite64, "pwrite64", "writes the image", { 0 } },
-        { SYS_close, "close", "closes what it opened", { 0 } },
+        { SYS_close, "close", "closes what it opened", { procfd, 0, 0, 0, 0, 0 }, 0 },
+        { SYS_pread64, "pread64", "reads memory through /proc/self/mem and /proc/self/pagemap", { procfd, 0, 0, 0, 0, 0 }, 0 },
+        { SYS_rt_sigaction, "rt_sigaction", "reads the program's signal actions", { 1, 0, 0, 8, 0, 0 }, 0 },
+        { SYS_prlimit64, "prlimit64", "reads the resource limits", { 0, 0, 0, 0, 0, 0 }, 0 },
+        { SYS_getitimer, "getitimer", "reads the interval timers", { 0 }, 0 },
+        { SYS_rt_sigprocmask, "rt_sigprocmask", "keeps its signal mask", { SIG_BLOCK, 0, 0, 8, 0, 0 }, 0 },
+        { SYS_tgkill, "tgkill", "parks the other threads with a signal", { pid, 0, psig, 0, 0, 0 }, 0 },
+        { SYS_rt_sigtimedwait, "rt_sigtimedwait", "takes the queued signals off their queue to record them",
+          { 0, 0, 0, 8, 0, 0 }, 0 },
+        { SYS_lseek, "lseek", "finds where the image starts in its file", { imgfd, 0, SEEK_CUR, 0, 0, 0 }, 0 },
+        { SYS_pwrite64, "pwrite64", "writes the image", { imgfd, 0, 0, 0, 0, 0 }, 0 },
+        { SYS_signalfd4, "signalfd4", "makes a marker for the epolls' edge-triggered signalfd watches",
+          { (uint64_t)-1, 0, 8, SFD_NONBLOCK | SFD_CLOEXEC, 0, 0 }, 1 },
+        { SYS_epoll_ctl, "epoll_ctl", "adds that marker to the epolls", { 0, EPOLL_CTL_ADD, 0, 0, 0, 0 }, 1 },
     };
     uint32_t act = 0;
     int k = 0;
     size_t c = 0;
     for (; c < sizeof calls / sizeof calls[0] && !k; c++)
-        k = crs_seccomp_mine_forbids(calls[c].nr, calls[c].args, &act);
+        if ((k = crs_seccomp_mine_forbids(calls[c].nr, calls[c].args, &act)) && calls[c].signalfd &&
+            !fatal_for_marker(act))
+            k = 0;
     if (!k)
         return 0;
     const struct capture_call *call = &calls[c - 1];
@@ -383,7 +413,7 @@ static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, 
     if (!already_pending)
         crs_cs_request_pending(+1);
     crs_cs_wait_clear();
-    if (seccomp_forbids_capture(res)) {
+    if (seccomp_forbids_capture(res, o->fd)) {
         if (o->after_write)
             o->after_write(o->arg, res->status, res->err);
         crs_cs_request_pending(-1);

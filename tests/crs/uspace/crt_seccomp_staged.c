@@ -25,6 +25,15 @@
  * with EACCES, the newer with EPERM (the kernel applies the newer one);
  * newer: two for getdents64, the older failing it with EACCES, the newer
  * ending the process. Counts then main 2, W 4, X 5.
+ * stdin: the filter makes read of descriptor 0 alone fail with EBADF (the
+ * program never reads it; the refusal judged the capture's reads of /proc
+ * by fd 0 and refused every checkpoint, diffrev24 S-L1): checkpoints work.
+ * sigwait: it makes rt_sigtimedwait fail (libcr takes the queued signals off
+ * with it; diffrev24 X-L1). signalfd: the program holds an edge-triggered
+ * signalfd watch in an epoll, and the filter ends the process on signalfd4
+ * (libcr's checkpoint thread makes a marker signalfd for that epoll before
+ * the park: the process died); signalfd-errno: the filter makes signalfd4
+ * fail, which only leaves the marker out (checkpoints work).
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -40,7 +49,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -188,24 +200,44 @@ static void check(const char *when)
 }
 
 /* A filter for every thread (SECCOMP_FILTER_FLAG_TSYNC: libcr's checkpoint thread too): system
- * call nr, with dir only an openat with libcr's flags for /proc's directories, gets act. */
-static void tsync_filter(long nr, int dir, unsigned act)
+ * call nr gets act, when argument argi (< 0: any call nr) is val (its low 32 bits). */
+static void tsync_filter_arg(long nr, int argi, unsigned val, unsigned act)
 {
     struct sock_filter f[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 2),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, dir ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : 0, 1, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[argi < 0 ? 0 : argi])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, val, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_RET | BPF_K, act),
     };
-    if (!dir)   /* every call nr: to act past the argument check */
+    if (argi < 0)   /* every call nr: to act past the argument check */
         f[3].jt = 3;
     struct sock_fprog p = { sizeof f / sizeof f[0], f };
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &p) != 0)
         crt_die("seccomp (a TSYNC filter): %s", strerror(errno));
+}
+
+/* dir: only an openat with libcr's flags for /proc's directories; else every call nr. */
+static void tsync_filter(long nr, int dir, unsigned act)
+{
+    tsync_filter_arg(nr, dir ? 2 : -1, dir ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : 0, act);
+}
+
+/* signalfd: an edge-triggered watch of a signalfd (SIGUSR1, blocked) in an epoll, as libcr's
+ * marker is made for (capture_epoll_mark.c); both kept open to the end. */
+static void signalfd_in_epoll(void)
+{
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &m, NULL);
+    int sfd = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC), ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = sfd };
+    if (sfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) != 0)
+        crt_die("a signalfd in an epoll: %s", strerror(errno));
 }
 
 /* CRT_SECCOMP_STAGED's filters, oldest first (see the top). */
@@ -226,8 +258,19 @@ static void tsync_filters(const char *mode)
     } else if (!strcmp(mode, "newer")) {
         tsync_filter(gd, 0, SECCOMP_RET_ERRNO | EACCES);
         tsync_filter(gd, 0, SECCOMP_RET_KILL_PROCESS);
+    } else if (!strcmp(mode, "stdin")) {
+        tsync_filter_arg(SYS_read, 0, 0, SECCOMP_RET_ERRNO | EBADF);
+    } else if (!strcmp(mode, "sigwait")) {
+        tsync_filter(SYS_rt_sigtimedwait, 0, SECCOMP_RET_ERRNO | EACCES);
+    } else if (!strcmp(mode, "signalfd")) {
+        signalfd_in_epoll();
+        tsync_filter(SYS_signalfd4, 0, SECCOMP_RET_KILL_PROCESS);
+    } else if (!strcmp(mode, "signalfd-errno")) {
+        signalfd_in_epoll();
+        tsync_filter(SYS_signalfd4, 0, SECCOMP_RET_ERRNO | EACCES);
     } else {
-        crt_die("CRT_SECCOMP_STAGED=%s: errno, kill, getdents, sigaction, rlimit, tie or newer", mode);
+        crt_die("CRT_SECCOMP_STAGED=%s: errno, kill, getdents, sigaction, rlimit, tie, newer, stdin, sigwait, "
+                "signalfd or signalfd-errno", mode);
     }
 }
 
