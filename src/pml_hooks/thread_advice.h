@@ -9,11 +9,13 @@
  * every one, which sent a rank at its RLIMIT_NPROC to a filter it may not have). */
 static inline const char *pml_thread_start_advice(int e)
 {
+    /* glibc turns a stack it could not map (ENOMEM) into EAGAIN too (nptl/pthread_create.c) */
     if (e == EAGAIN)
-        return "raise RLIMIT_NPROC (ulimit -u, prlimit --nproc) or the pids cgroup's pids.max: the job is at its "
-               "limit of processes and threads";
+        return "the job is at its limit of processes and threads (raise RLIMIT_NPROC: ulimit -u, prlimit "
+               "--nproc, or the pids cgroup's pids.max), or the thread's stack could not be mapped (RLIMIT_AS, "
+               "RLIMIT_STACK, memory)";
     if (e == ENOMEM)
-        return "the new thread's stack could not be mapped: raise RLIMIT_AS or leave the rank more memory";
+        return "the kernel had no memory for the new thread: leave the rank more memory";
     /* EPERM, ENOSYS and any other: from a filter's ERRNO action (the kernel gives clone3 no other here) */
     return "a seccomp filter of the program's makes starting a thread fail: let it allow clone3 and clone (glibc "
            "starts threads with clone3, with clone where clone3 fails with ENOSYS)";

@@ -1,6 +1,6 @@
 /* The advice a rank gives when it cannot start the thread that takes its image
- * (src/pml_hooks/thread_advice.h, pml_restart_capture): the limits for EAGAIN only, memory for
- * ENOMEM, the seccomp filter for EPERM and ENOSYS (diffrev24 S-L2: every errno got the limits
+ * (src/pml_hooks/thread_advice.h, pml_restart_capture): the limits for EAGAIN only (with the
+ * stack's: glibc gives EAGAIN for a stack it could not map), memory for ENOMEM, the seccomp filter for EPERM and ENOSYS (diffrev24 S-L2: every errno got the limits
  * and the filter both). */
 #include "pml_hooks/thread_advice.h"
 #include "tests/unit_assert.h"
@@ -8,7 +8,7 @@
 int main(void)
 {
     const char *a = pml_thread_start_advice(EAGAIN);
-    ASSERT_TRUE(strstr(a, "RLIMIT_NPROC") && strstr(a, "pids.max"));
+    ASSERT_TRUE(strstr(a, "RLIMIT_NPROC") && strstr(a, "pids.max") && strstr(a, "RLIMIT_AS"));
     ASSERT_TRUE(!strstr(a, "seccomp"));
     a = pml_thread_start_advice(ENOMEM);
     ASSERT_TRUE(!strstr(a, "seccomp") && !strstr(a, "RLIMIT_NPROC"));

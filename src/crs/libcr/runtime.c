@@ -321,13 +321,13 @@ static void try_passing_again(struct crs_ckpt_opts *o, struct crs_ckpt_result *r
  * not read named as the cause) or, with a KILL action, ended the process. Refused before anything
  * is parked, naming the filter, the call and what the capture needs it for. The arguments are
  * those the capture passes where a filter may look at them (openat's flags, the signal, the
- * descriptors: the image's, and 3 for the /proc files it opens, which get the lowest free numbers,
- * 3 and up when 0-2 are open: a filter that forbids reading fd 0 alone once refused every
- * checkpoint, diffrev24 S-L1); its pointers are unknown here and given as 0. `signalfd`: a call the
- * checkpoint thread makes only when the process has a signalfd (the marker of an edge-triggered
- * signalfd watch in an epoll, capture_epoll_mark.c, made before the park, diffrev24 X-L1), whose
- * failure only leaves the marker out: refused when the filter would end the process or raise
- * SIGSYS, and the process holds a signalfd. 1 with res set. */
+ * descriptors: the image's, and for the /proc files it opens the lowest free number now, which
+ * the first of them gets: an estimate, the program's threads still run; 0 was passed, and a filter
+ * that forbids reading fd 0 alone refused every checkpoint, diffrev24 S-L1); its pointers are
+ * unknown here and given as 0. `signalfd`: a call the checkpoint thread makes only when an epoll
+ * watches a signalfd edge-triggered (the marker, capture_epoll_mark.c, made before the park,
+ * diffrev24 X-L1), whose failure only leaves the marker out: refused when the filter would end the
+ * process or raise SIGSYS, and the process holds a signalfd and an epoll. 1 with res set. */
 struct capture_call {
     long nr;
     const char *name, *what;
@@ -337,21 +337,38 @@ struct capture_call {
 
 /* Whether the filters' action `act` for a call the capture may go without (c->signalfd) is one to
  * refuse the checkpoint for: one that ends the thread or process or raises SIGSYS, in a process
- * that holds a signalfd (read last, once the calls that reading /proc/self/fd makes are known
- * to be allowed). */
+ * that holds a signalfd and an epoll (read last, once the calls that reading /proc/self/fd makes
+ * are known to be allowed; whether the epoll watches that signalfd edge-triggered is left to the
+ * marker's own scan). */
 static int fatal_for_marker(uint32_t act)
 {
     uint32_t full = act & SECCOMP_RET_ACTION_FULL;
     if (full == SECCOMP_RET_ERRNO)
         return 0;
-    return revive_proc_holds(getpid(), "anon_inode:[signalfd]", NULL) == 1;
+    pid_t self = getpid();
+    return revive_proc_holds(self, "anon_inode:[signalfd]", NULL) == 1 &&
+           revive_proc_holds(self, "anon_inode:[eventpoll]", NULL) == 1;
+}
+
+/* The lowest descriptor number free now (the one the capture's first /proc file gets), by
+ * fcntl(F_GETFD) from 0, when the filters allow that; else 3. */
+static uint64_t lowest_free_fd(void)
+{
+    const uint64_t args[6] = { 0, F_GETFD, 0, 0, 0, 0 };
+    uint32_t act;
+    if (crs_seccomp_mine_forbids(SYS_fcntl, args, &act))
+        return 3;
+    int fd = 0;
+    while (fd < 65536 && fcntl(fd, F_GETFD) >= 0)
+        fd++;
+    return (uint64_t)fd;
 }
 
 static int seccomp_forbids_capture(struct crs_ckpt_result *res, int image_fd)
 {
     const uint64_t fdcwd = (uint32_t)AT_FDCWD;
     const uint64_t pid = (uint64_t)getpid(), psig = (uint64_t)crs_runtime_park_signal();
-    const uint64_t procfd = 3, imgfd = (uint64_t)(image_fd >= 0 ? image_fd : 1000);
+    const uint64_t procfd = lowest_free_fd(), imgfd = (uint64_t)(image_fd >= 0 ? image_fd : 1000);
     const struct capture_call calls[] = {
         { SYS_openat, "openat", "opens /proc's files", { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 }, 0 },
         { SYS_openat, "openat", "opens /proc's directories", { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 }, 0 },
