@@ -6,14 +6,13 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
+#include "crs/libcr/seccomp_precheck.h"
 #include "crs/base/sysvipc_notes.h"
-#include "crs/base/seccomp_notes.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,9 +20,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -313,124 +310,12 @@ static void try_passing_again(struct crs_ckpt_opts *o, struct crs_ckpt_result *r
 
 /* Runs one checkpoint with the callbacks around it. Returns 1 when this is
  * the restarted process. */
-/* The thread that takes the image (this one: libcr's checkpoint thread, or the library's that
- * called crs_runtime_checkpoint_here) makes the system calls below throughout the capture
- * (src/crs/uspace: checkpoint.c, capture_*.c, park.c, common/procfs.c, base/image_writer.c). A
- * seccomp filter of the program's that it runs under (one installed with SECCOMP_FILTER_FLAG_TSYNC
- * after libcr started) and that forbids one of them failed the capture halfway (a file it could
- * not read named as the cause) or, with a KILL action, ended the process. Refused before anything
- * is parked, naming the filter, the call and what the capture needs it for. The arguments are
- * those the capture passes where a filter may look at them (openat's flags, the signal, the
- * descriptors: the image's, and for the /proc files it opens the lowest free number now, which
- * the first of them gets: an estimate, the program's threads still run; 0 was passed, and a filter
- * that forbids reading fd 0 alone refused every checkpoint, diffrev24 S-L1); its pointers are
- * unknown here and given as 0. `signalfd`: a call the checkpoint thread makes only when an epoll
- * watches a signalfd edge-triggered (the marker, capture_epoll_mark.c, made before the park,
- * diffrev24 X-L1), whose failure only leaves the marker out: refused when the filter would end the
- * process or raise SIGSYS, and the process holds a signalfd and an epoll. 1 with res set. */
-struct capture_call {
-    long nr;
-    const char *name, *what;
-    uint64_t args[6];
-    int signalfd;
-};
-
-/* Whether the filters' action `act` for a call the capture may go without (c->signalfd) is one to
- * refuse the checkpoint for: one that ends the thread or process or raises SIGSYS, in a process
- * that holds a signalfd and an epoll (read last, once the calls that reading /proc/self/fd makes
- * are known to be allowed; whether the epoll watches that signalfd edge-triggered is left to the
- * marker's own scan). */
-static int fatal_for_marker(uint32_t act)
-{
-    uint32_t full = act & SECCOMP_RET_ACTION_FULL;
-    if (full == SECCOMP_RET_ERRNO)
-        return 0;
-    pid_t self = getpid();
-    return revive_proc_holds(self, "anon_inode:[signalfd]", NULL) == 1 &&
-           revive_proc_holds(self, "anon_inode:[eventpoll]", NULL) == 1;
-}
-
-/* The lowest descriptor number free now (the one the capture's first /proc file gets), by
- * fcntl(F_GETFD) from 0, when the filters allow that; else 3. */
-static uint64_t lowest_free_fd(void)
-{
-    const uint64_t args[6] = { 0, F_GETFD, 0, 0, 0, 0 };
-    uint32_t act;
-    if (crs_seccomp_mine_forbids(SYS_fcntl, args, &act))
-        return 3;
-    int fd = 0;
-    while (fd < 65536 && fcntl(fd, F_GETFD) >= 0)
-        fd++;
-    return (uint64_t)fd;
-}
-
-static int seccomp_forbids_capture(struct crs_ckpt_result *res, int image_fd)
-{
-    const uint64_t fdcwd = (uint32_t)AT_FDCWD;
-    const uint64_t pid = (uint64_t)getpid(), psig = (uint64_t)crs_runtime_park_signal();
-    const uint64_t procfd = lowest_free_fd(), imgfd = (uint64_t)(image_fd >= 0 ? image_fd : 1000);
-    const struct capture_call calls[] = {
-        { SYS_openat, "openat", "opens /proc's files", { fdcwd, 0, O_RDONLY | O_CLOEXEC, 0, 0, 0 }, 0 },
-        { SYS_openat, "openat", "opens /proc's directories", { fdcwd, 0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 }, 0 },
-        { SYS_read, "read", "reads /proc's files", { procfd, 0, 0, 0, 0, 0 }, 0 },
-        { SYS_getdents64, "getdents64", "lists /proc/self/task and /proc/self/fd", { procfd, 0, 0, 0, 0, 0 }, 0 },
-#ifdef SYS_readlink   /* glibc's readlink() calls readlink where the arch has it */
-        { SYS_readlink, "readlink", "reads /proc/self/fd's and /proc/self/exe's links", { 0 }, 0 },
-#else
-        { SYS_readlinkat, "readlinkat", "reads /proc/self/fd's and /proc/self/exe's links", { fdcwd, 0, 0, 0, 0, 0 }, 0 },
-#endif
-        { SYS_close, "close", "closes what it opened", { procfd, 0, 0, 0, 0, 0 }, 0 },
-        { SYS_pread64, "pread64", "reads memory through /proc/self/mem and /proc/self/pagemap", { procfd, 0, 0, 0, 0, 0 }, 0 },
-        { SYS_rt_sigaction, "rt_sigaction", "reads the program's signal actions", { 1, 0, 0, 8, 0, 0 }, 0 },
-        { SYS_prlimit64, "prlimit64", "reads the resource limits", { 0, 0, 0, 0, 0, 0 }, 0 },
-        { SYS_getitimer, "getitimer", "reads the interval timers", { 0 }, 0 },
-        { SYS_rt_sigprocmask, "rt_sigprocmask", "keeps its signal mask", { SIG_BLOCK, 0, 0, 8, 0, 0 }, 0 },
-        { SYS_tgkill, "tgkill", "parks the other threads with a signal", { pid, 0, psig, 0, 0, 0 }, 0 },
-        { SYS_rt_sigtimedwait, "rt_sigtimedwait", "takes the queued signals off their queue to record them",
-          { 0, 0, 0, 8, 0, 0 }, 0 },
-        { SYS_lseek, "lseek", "finds where the image starts in its file", { imgfd, 0, SEEK_CUR, 0, 0, 0 }, 0 },
-        { SYS_pwrite64, "pwrite64", "writes the image", { imgfd, 0, 0, 0, 0, 0 }, 0 },
-        { SYS_signalfd4, "signalfd4", "makes a marker for the epolls' edge-triggered signalfd watches",
-          { (uint64_t)-1, 0, 8, SFD_NONBLOCK | SFD_CLOEXEC, 0, 0 }, 1 },
-        { SYS_epoll_ctl, "epoll_ctl", "adds that marker to the epolls", { 0, EPOLL_CTL_ADD, 0, 0, 0, 0 }, 1 },
-    };
-    uint32_t act = 0;
-    int k = 0;
-    size_t c = 0;
-    for (; c < sizeof calls / sizeof calls[0] && !k; c++)
-        if ((k = crs_seccomp_mine_forbids(calls[c].nr, calls[c].args, &act)) && calls[c].signalfd &&
-            !fatal_for_marker(act))
-            k = 0;
-    if (!k)
-        return 0;
-    const struct capture_call *call = &calls[c - 1];
-    uint32_t full = act & SECCOMP_RET_ACTION_FULL;
-    char what[96];
-    if (full == SECCOMP_RET_ERRNO)
-        snprintf(what, sizeof what, "makes %s fail (%s)", call->name, strerror((int)(act & SECCOMP_RET_DATA)));
-    else   /* the kernel ends the process for an action it does not know */
-        snprintf(what, sizeof what, "%s on %s",
-                 full == SECCOMP_RET_TRAP          ? "raises SIGSYS"
-                 : full == SECCOMP_RET_KILL_THREAD ? "ends the thread"
-                                                   : "ends the process",
-                 call->name);
-    memset(res, 0, sizeof *res);
-    res->status = -EPERM;
-    snprintf(res->err, sizeof res->err,
-             "process %d cannot be checkpointed: seccomp filter %d of those it installed %s in every "
-             "thread it applies to, the thread that takes the image too (libcr's, which %s with it): "
-             "install that filter without SECCOMP_FILTER_FLAG_TSYNC only in the threads that must not "
-             "call %s, or let it allow %s",
-             (int)getpid(), k, what, call->what, call->name, call->name);
-    return 1;
-}
-
 static int run_checkpoint(struct crs_ckpt_opts *o, struct crs_ckpt_result *res, int already_pending)
 {
     if (!already_pending)
         crs_cs_request_pending(+1);
     crs_cs_wait_clear();
-    if (seccomp_forbids_capture(res, o->fd)) {
+    if (crs_seccomp_forbids_capture(res, o->fd)) {
         if (o->after_write)
             o->after_write(o->arg, res->status, res->err);
         crs_cs_request_pending(-1);

@@ -27,7 +27,11 @@
 # the capture do not refuse the checkpoint (kill flavour): stdin (read of
 # descriptor 0 alone fails: the check judged the capture's reads by fd 0 and
 # refused every checkpoint, diffrev24 S-L1) and signalfd-errno (signalfd4
-# fails: the marker is only left out).
+# fails: the marker is only left out). fcntl (the filter ends the process on
+# fcntl F_GETOWN_EX, which the capture reads of every descriptor: the
+# process died mid-capture) and fcntl-stdout (on any fcntl of descriptor 1:
+# the check's own probe for a free descriptor ended the process) are refused
+# too (diffrev25 T-L5).
 # flavours: "state" run nopid by default (a caller's CRS_FLAVOURS wins); the state ones
 # (cr_cycle.sh) act on the program's state; run: libcr's installs under a staged sandbox that
 # forbids openat, with no checkpoint (diffrev19 MEDIUM-K); nopid: the worker's and its child
@@ -58,7 +62,9 @@ for case in "errno:filter 1 of those it installed makes openat fail (Permission 
             "tie:filter 2 of those it installed makes openat fail (Operation not permitted)" \
             "newer:filter 2 of those it installed ends the process on getdents64" \
             "sigwait:filter 1 of those it installed makes rt_sigtimedwait fail (Permission denied)" \
-            "signalfd:filter 1 of those it installed ends the process on signalfd4"; do
+            "signalfd:filter 1 of those it installed ends the process on signalfd4" \
+            "fcntl:filter 1 of those it installed ends the process on fcntl" \
+            "fcntl-stdout:filter 1 of those it installed ends the process on fcntl"; do
     mode=${case%%:*} words="seccomp ${case#*:}"
     st=$(CRT_SECCOMP_STAGED=$mode crs_uninterrupted "$WORK/ref.$mode" out "$prog")
     [ "$st" = 42 ] || crs_fail "$mode: the uninterrupted run: $(crs_status_text "$st")"

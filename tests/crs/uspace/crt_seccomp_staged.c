@@ -34,6 +34,10 @@
  * (libcr's checkpoint thread makes a marker signalfd for that epoll before
  * the park: the process died); signalfd-errno: the filter makes signalfd4
  * fail, which only leaves the marker out (checkpoints work).
+ * fcntl: the filter ends the process on fcntl F_GETOWN_EX (libcr reads every
+ * descriptor's owner with it; the program never does); fcntl-stdout: on any
+ * fcntl of descriptor 1 (libcr's check probed descriptors from 0 with
+ * F_GETFD to find a free one; diffrev25 T-L5).
  * Contract: crt_common.h.
  */
 #define _GNU_SOURCE
@@ -268,9 +272,13 @@ static void tsync_filters(const char *mode)
     } else if (!strcmp(mode, "signalfd-errno")) {
         signalfd_in_epoll();
         tsync_filter(SYS_signalfd4, 0, SECCOMP_RET_ERRNO | EACCES);
+    } else if (!strcmp(mode, "fcntl")) {   /* the owner the capture reads of every descriptor */
+        tsync_filter_arg(SYS_fcntl, 1, F_GETOWN_EX, SECCOMP_RET_KILL_PROCESS);
+    } else if (!strcmp(mode, "fcntl-stdout")) {   /* any fcntl of descriptor 1 */
+        tsync_filter_arg(SYS_fcntl, 0, 1, SECCOMP_RET_KILL_PROCESS);
     } else {
         crt_die("CRT_SECCOMP_STAGED=%s: errno, kill, getdents, sigaction, rlimit, tie, newer, stdin, sigwait, "
-                "signalfd or signalfd-errno", mode);
+                "signalfd, signalfd-errno, fcntl or fcntl-stdout", mode);
     }
 }
 
