@@ -393,6 +393,31 @@ crs_expect_run() {
     return 1
 }
 
+# crs_expect_said PASS FAIL STATUS OUT WANT_STATUS WANT: a run (crs_run OUT, ended with STATUS)
+# passes (PASS) when it ended with WANT_STATUS and printed exactly the text WANT; else fails (FAIL,
+# the status) showing its output and stderr. Returns 0 when it passed.
+crs_expect_said() {
+    local pass=$1 fail=$2 st=$3 out=$4 want_st=$5 want=$6
+    if [ "$st" = "$want_st" ] && [ "$(cat "$out.out")" = "$want" ]; then
+        crs_pass "$pass"
+        return 0
+    fi
+    crs_fail "$fail: $(crs_status_text "$st")"
+    crs_show "$out.out"
+    crs_show "$out.err"
+    return 1
+}
+
+# crs_expect_members TREE N: cr_info of the tree file TREE lists N members.
+crs_expect_members() {
+    local tree=$1 n=$2 base=$WORK/info.${1##*/}
+    if crs_tool "$base" cr_info "$tree" && grep -q "^members ($n):\$" "$base.out"; then
+        crs_pass "the file holds the $n processes of the tree (cr_info)"
+    else
+        crs_fail "cr_info of the tree $tree: $(head -n 3 "$base.err" "$base.out")"
+    fi
+}
+
 # crs_busy_image TEST PROG: the setup of the tests that restart an image while its original
 # still holds what the image needs (locks_busy, sockets_busy): PROG under cr_run in d=$WORK/prog
 # (PID), checkpointed with --cont into $WORK/img; leaves the shell in $d.

@@ -17,26 +17,9 @@ descriptor not writable: -1 EINVAL
 tree request: 0
 poll: 1 (written, the original runs on)
 child: waited for, status 9"
-if [ "$st" = 0 ] && [ "$(cat "$WORK/orig.out")" = "$expect" ]; then
-    crs_pass "the original: requests, poll 1, its child's status 9"
-else
-    crs_fail "the original: $(crs_status_text "$st")"
-    crs_show "$WORK/orig.out"
-    crs_show "$WORK/orig.err"
-fi
-if crs_tool "$WORK/info" cr_info "$WORK/tree.img" && grep -q '^members (2):$' "$WORK/info.out"; then
-    crs_pass "the file holds the process and its child (cr_info)"
-else
-    crs_fail "cr_info of the tree: $(head -n 3 "$WORK/info.err" "$WORK/info.out")"
-fi
+crs_expect_said "the original: requests, poll 1, its child's status 9" "the original" "$st" "$WORK/orig" 0 "$expect"
+crs_expect_members "$WORK/tree.img" 2
 st=$(cd "$WORK" && crs_run "$WORK/r1" "$CRS_TOOLS/cr_restart" "$WORK/tree.img")
-expect="poll: restarted
+crs_expect_said "cr_restart: CR_ERESTARTED, the restored child's status 9" "cr_restart" "$st" "$WORK/r1" 0 "poll: restarted
 child: waited for, status 9"
-if [ "$st" = 0 ] && [ "$(cat "$WORK/r1.out")" = "$expect" ]; then
-    crs_pass "cr_restart: CR_ERESTARTED, the restored child's status 9"
-else
-    crs_fail "cr_restart: $(crs_status_text "$st")"
-    crs_show "$WORK/r1.out"
-    crs_show "$WORK/r1.err"
-fi
 crs_summary request_tree

@@ -16,47 +16,22 @@ P=$CRS_LIBCR_BIN/tree_here
 [ -x "$P" ] || crs_skip "$P is not built (libcr.la missing?)"
 st=$(cd "$WORK" && LD_PRELOAD= crs_run "$WORK/plain" "$P" -)
 plain="child: waited for, exit 20"
-if [ "$st" = 0 ] && [ "$(cat "$WORK/plain.out")" = "$plain" ]; then
-    crs_pass "uninterrupted: the child read 1..20 in order (exit 20)"
-else
-    crs_fail "uninterrupted: $(crs_status_text "$st")"
-    crs_show "$WORK/plain.out"
-    crs_show "$WORK/plain.err"
-fi
+crs_expect_said "uninterrupted: the child read 1..20 in order (exit 20)" "uninterrupted" "$st" "$WORK/plain" 0 "$plain"
 st=$(cd "$WORK" && LD_PRELOAD= crs_run "$WORK/orig" "$P" "$WORK/tree.img" kill)
-if [ "$st" = 137 ] && [ "$(cat "$WORK/orig.out")" = "tree image: written" ]; then
-    crs_pass "the image written from the process's own thread, then killed with its child"
-else
-    crs_fail "the original: $(crs_status_text "$st")"
-    crs_show "$WORK/orig.out"
-    crs_show "$WORK/orig.err"
-fi
-if crs_tool "$WORK/info" cr_info "$WORK/tree.img" && grep -q '^members (2):$' "$WORK/info.out"; then
-    crs_pass "the file holds the process and its child (cr_info)"
-else
-    crs_fail "cr_info of the tree: $(head -n 3 "$WORK/info.err" "$WORK/info.out")"
-fi
+crs_expect_said "the image written from the process's own thread, then killed with its child" "the original" \
+    "$st" "$WORK/orig" 137 "tree image: written"
+crs_expect_members "$WORK/tree.img" 2
 st=$(cd "$WORK" && crs_run "$WORK/r1" "$CRS_TOOLS/cr_restart" "$WORK/tree.img")
-if [ "$st" = 0 ] && [ "$(cat "$WORK/r1.out")" = "tree image: restarted
-$plain" ]; then
-    crs_pass "cr_restart: both back, the numbers go on, the child's exit 20 through waitpid"
-else
-    crs_fail "cr_restart: $(crs_status_text "$st")"
-    crs_show "$WORK/r1.out"
-    crs_show "$WORK/r1.err"
-fi
+crs_expect_said "cr_restart: both back, the numbers go on, the child's exit 20 through waitpid" "cr_restart" \
+    "$st" "$WORK/r1" 0 "tree image: restarted
+$plain"
 # three rounds: the old code hung only when a thread was parked inside malloc (3 of 5 runs)
 for round in 1 2 3; do
     st=$(cd "$WORK" && LD_PRELOAD= TREE_HERE_MALLOC=1 MALLOC_ARENA_MAX=1 crs_run "$WORK/arena" "$P" "$WORK/arena.img")
     [ "$st" = 0 ] && [ "$(cat "$WORK/arena.out")" = "tree image: written
 $plain" ] || break
 done
-if [ "$st" = 0 ] && [ "$(cat "$WORK/arena.out")" = "tree image: written
-$plain" ]; then
-    crs_pass "threads looping on malloc with one arena, 3 rounds: written, the original runs on (exit 20)"
-else
-    crs_fail "with threads looping on malloc (MALLOC_ARENA_MAX=1), round $round: $(crs_status_text "$st")"
-    crs_show "$WORK/arena.out"
-    crs_show "$WORK/arena.err"
-fi
+crs_expect_said "threads looping on malloc with one arena, 3 rounds: written, the original runs on (exit 20)" \
+    "with threads looping on malloc (MALLOC_ARENA_MAX=1), round $round" "$st" "$WORK/arena" 0 "tree image: written
+$plain"
 crs_summary tree_here
