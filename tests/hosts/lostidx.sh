@@ -28,7 +28,10 @@ for h in h1 h2; do
 done
 
 # a restart from 1 fails: marked in the index and in h1's cache. The byte at 3/5 of each copy
-# of rank 1's image is complemented, once per file (lib.sh damage_copies)
+# of rank 1's image is complemented, once per file (lib.sh damage_copies). A cached copy whose
+# restore finds a chunk damaged is removed from the cache (dfd1577, as SCR drops a cached dataset
+# that fails its check): h1's sound copy is kept aside to be put back below.
+cp -p "$HB/node/h1/$jd/1/rank_1.img" "$W/h1.rank_1.img" || fail "cannot keep h1's cached rank 1 image aside"
 damage_copies "$J/1/rank_1.img" "$HB/node/h1/$jd/1/rank_1.img" ||
     fail "cannot damage every copy of rank 1's image of 1 (lib.sh damage_copies)"
 on h1 timeout -k 5 300 "$RESTART" --no-verify --ckpt-local "$LOCAL" "$J/1" >"$W/r1.out" 2>"$W/r1.err"
@@ -38,7 +41,8 @@ grep -q "^seq.1.failed_restarts 1$" "$J/index" || { fail "r1: the failed restart
 m=$HB/node/h1/$jd/1/restart.failed
 [ "$(stat -c %a "$m" 2>&1)" = 600 ] && grep -q "^failed_restarts 1$" "$m" ||
     { fail "r1: h1's cached sequence 1 holds no failed-restart mark 0600: $(stat -c %a "$m" 2>&1)"; cat "$m"; }
-pass "$flavor: a failed restart from 1 is marked in the index and in h1's cached sequence (0600)"
+[ ! -e "$HB/node/h1/$jd/1/rank_1.img" ] || fail "r1: h1's damaged cached copy of rank 1's image was kept"
+pass "$flavor: a failed restart from 1 is marked in the index and in h1's cached sequence (0600), the damaged cached copy removed"
 
 # the directory lost: the restart from the caches, run from h2 (whose cache holds both
 # sequences' metadata and no mark: the failed restart ran from h1), asks the other holder h1
@@ -62,12 +66,12 @@ cmp -s "$J/1/snapshot.meta" "$HB/node/h2/$jd/1/snapshot.meta" ||
 grep -E "skipping|was gone" "$W/r.err" | sed 's/^/    /'
 pass "$flavor: the directory lost: the restart from the caches run from h2 learns h1's mark, skips the failed 1 (said), takes 0, the index rebuilt with the mark, native result"
 
-# rank 1's image in h1's cache put right (complemented back), sequence 1 restarted from h2
+# rank 1's sound image put back in h1's cache, sequence 1 restarted from h2
 # with --seq 1 (its images fetched from the caches): it succeeds, and h2's cached sequence 1
 # records the success, later than h1's mark. The directory lost again: the default restart
 # from h2 takes sequence 1 (h1's older mark does not count). Before, only h2's own mark was
 # cleared: h1's made every later restart from the caches skip the good sequence 1.
-damage_copies "$HB/node/h1/$jd/1/rank_1.img" || fail "cannot put rank 1's cached image back"
+cp -p "$W/h1.rank_1.img" "$HB/node/h1/$jd/1/rank_1.img" || fail "cannot put rank 1's cached image back"
 on h2 env REVIVE_RSH="$HB/agent" timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --seq 1 "$J" \
     >"$W/s1.out" 2>"$W/s1.err"
 st=$?
