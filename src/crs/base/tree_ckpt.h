@@ -61,6 +61,12 @@ struct sock_entry {
     int named;                    /* Unix: bound to a name (or not known: no descriptor to ask) */
     uint32_t flags;               /* the open file's status flags (fdinfo) */
     int group;                    /* a socket of a pair members share: its CRS_TREE_G_SOCK group, -1 */
+    /* a pair members share whose end a process outside them holds too (a
+     * dup'd or inherited descriptor): that process and its descriptor, of
+     * the socket with inode outside_ino (crs_tree_check_sockets refuses it) */
+    pid_t outside;
+    long outside_fd;
+    uint64_t outside_ino;
 };
 
 struct tree_ckpt {

@@ -4,7 +4,9 @@
  * outside the scope, is refused here, naming both ends; but a pair of
  * unnamed Unix sockets (socketpair, multiprocessing.Pipe) whose ends
  * members hold becomes two CRS_TREE_G_SOCK groups of the tree (tree.h),
- * made once at restart with what each end had to read. */
+ * made once at restart with what each end had to read; unless a process
+ * outside the members holds one of its ends too, which is refused naming
+ * that process (made for the members only, its end would be cut off). */
 #define _GNU_SOURCE
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
@@ -112,11 +114,33 @@ static int same_sockaddr(const struct sockaddr_storage *a, socklen_t alen, const
     return alen && alen == blen && !memcmp(a, b, alen);
 }
 
+/* A process outside the members (and other than this one) that holds the
+ * socket with inode ino: its pid (and descriptor in *fd), 0 when none that
+ * /proc shows, -ENOMEM. Looked for with the members parked. */
+static long socket_outside(const struct tree_ckpt *t, uint64_t ino, long *fd)
+{
+    pid_t *but = crs_tmem_calloc(t->nmembers + 1, sizeof *but);
+    if (!but)
+        return -ENOMEM;
+    for (size_t m = 0; m < t->nmembers; m++)
+        but[m] = t->all[t->members[m]].pid;
+    but[t->nmembers] = getpid();   /* the checkpointer (member 0 itself under tree_here) */
+    char want[64];
+    snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)ino);
+    pid_t h = revive_proc_find_holder_but(want, but, t->nmembers + 1, fd);
+    crs_tmem_free(but);
+    return h > 0 ? h : 0;
+}
+
 /* The pairs of unnamed Unix sockets, connected to each other (socketpair),
  * whose ends members hold, at least two members between them: each socket
  * of such a pair gets a group (the pair's two consecutive, its lower inode
  * first), counting on from *ngroups. A pair one member holds alone is its
- * capture's. */
+ * capture's. A pair an outside process holds an end of too (dup'd, or
+ * inherited by a process that left the tree) gets no group: made again at
+ * restart for the members only, that process's end would be cut off from
+ * them with no word (issue 10); its entries are marked with that process,
+ * which crs_tree_check_sockets names. 0, -ENOMEM. */
 static int find_pairs(struct tree_ckpt *t, size_t *ngroups)
 {
     for (size_t i = 0; i < t->nsocks; i++) {
@@ -139,6 +163,24 @@ static int find_pairs(struct tree_ckpt *t, size_t *ngroups)
             }
         if (!two)
             continue;
+        long ofd = -1;
+        uint64_t oino = a->ino;
+        long out = socket_outside(t, a->ino, &ofd);
+        if (out == 0) {
+            oino = pino;
+            out = socket_outside(t, pino, &ofd);
+        }
+        if (out < 0)
+            return (int)out;
+        if (out > 0) {
+            for (size_t j = 0; j < t->nsocks; j++)
+                if (t->socks[j].ino == a->ino || t->socks[j].ino == pino) {
+                    t->socks[j].outside = (pid_t)out;
+                    t->socks[j].outside_fd = ofd;
+                    t->socks[j].outside_ino = oino;
+                }
+            continue;
+        }
         uint64_t lo = a->ino < pino ? a->ino : pino;
         for (size_t j = 0; j < t->nsocks; j++)
             if (t->socks[j].ino == a->ino || t->socks[j].ino == pino)
@@ -348,7 +390,10 @@ int crs_tree_socket_groups(struct tree_ckpt *t, struct crs_tree_group *groups, s
  * tree is named here too. 0, or -ENOTSUP with the message. */
 int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
 {
-    find_pairs(t, ngroups);
+    if (find_pairs(t, ngroups) < 0) {
+        fail(t, "out of memory looking for the holders of the sockets members share");
+        return -ENOMEM;
+    }
     if (t->o->flags & CRS_REQ_F_IGNORE_FDS)
         return 0;
     const char *scope = crs_tree_scope_name(t->o->scope);
@@ -357,6 +402,33 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
     const char *advice = "close it before the checkpoint, or checkpoint with --ignore-fds to have it closed in the "
                          "restarted processes";
     char w1[64], w2[64];
+    /* a pair members share, an end of which an outside process holds too
+     * (find_pairs): named first, before the "between two members" refusal
+     * its ends would get below */
+    for (size_t i = 0; i < t->nsocks; i++) {
+        const struct sock_entry *a = &t->socks[i];
+        if (!a->outside || a->ino != a->outside_ino)
+            continue;
+        char comm[20] = "";
+        int k = find_proc(t, a->outside);
+        if (k >= 0) {
+            snprintf(comm, sizeof comm, "%s", t->all[k].comm);
+        } else {
+            char cp[64];
+            snprintf(cp, sizeof cp, "/proc/%d/comm", (int)a->outside);
+            if (revive_read_file(cp, comm, sizeof comm) < 0)
+                comm[0] = 0;   /* ended since: named by its pid */
+            comm[strcspn(comm, "\n")] = 0;
+        }
+        fail(t, "%s, a member of the %s, holds %s (descriptor %d, one end of a socket pair members share), "
+                "held too by process %d%s%s%s (its descriptor %ld), which is not among the processes being "
+                "checkpointed: the restart makes the pair again for the members only, cutting that process off "
+                "from them; end process %d or have it close descriptor %ld, or checkpoint a scope that includes "
+                "it, or checkpoint with --ignore-fds to have the pair closed in the restarted processes",
+             who(t, (size_t)a->member, w1, sizeof w1), scope, sock_kind(a), a->fd, (int)a->outside,
+             comm[0] ? " '" : "", comm, comm[0] ? "'" : "", a->outside_fd, (int)a->outside, a->outside_fd);
+        return -ENOTSUP;
+    }
     for (size_t i = 0; i < t->nsocks; i++) {
         const struct sock_entry *a = &t->socks[i];
         if (a->group >= 0)

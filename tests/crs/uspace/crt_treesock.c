@@ -11,6 +11,11 @@
  * messages (their bounds kept) and answers; the program checks the child's
  * answers. Before, the tree's checkpoint was refused ("a socket between two
  * members is not supported under --tree yet"). Contract: crt_common.h.
+ * `crt_treesock outside`: before the fork, a process that leaves the tree
+ * (its parent ends, it goes to the reaper) keeps the child's end of the
+ * stream pair and execs sleep, its pid in crt_treesock.outside (issue 10:
+ * the pair was taken as the members', that process's end cut off from
+ * them after a restart; crs_tree_sock.sh part "outside" wants a refusal).
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
@@ -85,11 +90,43 @@ static void __attribute__((noreturn)) child(void)
     _exit(0);
 }
 
-int main(void)
+/* The outside holder of st[1] (see the top): forked twice, the middle
+ * process ending at once, so that it is no descendant of the program. */
+static void leave_outside(void)
+{
+    pid_t mid = fork();
+    if (mid < 0)
+        crt_die("fork: %s", strerror(errno));
+    if (mid == 0) {
+        if (fork() != 0)
+            _exit(0);
+        for (int fd = 3; fd < 64; fd++)
+            if (fd != st[1])
+                close(fd);
+        int null = open("/dev/null", O_RDWR);   /* not the test's output files: only the socket */
+        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+            _exit(2);
+        if (null > 2 && null != st[1])
+            close(null);
+        FILE *f = fopen("crt_treesock.outside.tmp", "w");
+        if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) ||
+            rename("crt_treesock.outside.tmp", "crt_treesock.outside"))
+            _exit(2);
+        execlp("sleep", "sleep", "100", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+        ;
+}
+
+int main(int argc, char **argv)
 {
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, st) || socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) ||
         socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) || pipe(gp))
         crt_die("socketpair or pipe: %s", strerror(errno));
+    if (argc > 1 && !strcmp(argv[1], "outside"))
+        leave_outside();
     pid_t kid = fork();
     if (kid < 0)
         crt_die("fork: %s", strerror(errno));
