@@ -6,7 +6,6 @@
 #include "crs/base/seccomp_notes.h"
 #include "common/procfs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -106,8 +105,9 @@ static void refuse(struct crs_ckpt_result *res, int k, uint32_t act, const char 
  * pipe sizes; capture_fdowners.c: owner and signal), asked for every descriptor the process holds
  * (a filter may judge the descriptor or the command). A failing one was recorded as nothing set
  * (an owner lost) or failed the capture; a KILL ended the process mid-capture. Listed from
- * /proc/self/fd, whose calls were judged allowed before. 1 with res set. */
-static int fcntl_forbidden(struct crs_ckpt_result *res)
+ * /proc/self/fd (revive_proc_for_each_number: the openat and getdents64 judged allowed before);
+ * fcntl_forbidden_fd sets res (its arg) and returns 1 for the first forbidden one. */
+static long fcntl_forbidden_fd(long fd, int dirfd, void *arg)
 {
     static const struct {
         int cmd;
@@ -120,35 +120,31 @@ static int fcntl_forbidden(struct crs_ckpt_result *res)
         { F_GET_SEALS, "/memfd:", "reads a memfd's seals (fcntl F_GET_SEALS)" },
         { F_GETPIPE_SZ, "pipe:", "reads a pipe's size (fcntl F_GETPIPE_SZ)" },
     };
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return 0;   /* the capture says why it cannot list them */
-    struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d))) {
-        char *end;
-        long fd = strtol(e->d_name, &end, 10);
-        if (*end || end == e->d_name || fd == dirfd(d))
+    if (fd == dirfd)
+        return 0;
+    char path[64], link[64] = "";
+    snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n > 0)
+        link[n] = 0;
+    for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+        if (cmds[c].kind && strncmp(link, cmds[c].kind, strlen(cmds[c].kind)))
             continue;
-        char path[64], link[64] = "";
-        snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
-        ssize_t n = readlink(path, link, sizeof link - 1);
-        if (n > 0)
-            link[n] = 0;
-        for (size_t c = 0; c < sizeof cmds / sizeof cmds[0] && !found; c++) {
-            if (cmds[c].kind && strncmp(link, cmds[c].kind, strlen(cmds[c].kind)))
-                continue;
-            const uint64_t args[6] = { (uint64_t)fd, (uint64_t)cmds[c].cmd, 0, 0, 0, 0 };
-            uint32_t act;
-            int k = crs_seccomp_mine_forbids(CAPTURE_SYS_FCNTL, args, &act);
-            if (k) {
-                refuse(res, k, act, "fcntl", cmds[c].what);
-                found = 1;
-            }
+        const uint64_t args[6] = { (uint64_t)fd, (uint64_t)cmds[c].cmd, 0, 0, 0, 0 };
+        uint32_t act;
+        int k = crs_seccomp_mine_forbids(CAPTURE_SYS_FCNTL, args, &act);
+        if (k) {
+            refuse(arg, k, act, "fcntl", cmds[c].what);
+            return 1;
         }
     }
-    closedir(d);
-    return found;
+    return 0;
+}
+
+static int fcntl_forbidden(struct crs_ckpt_result *res)
+{
+    /* a listing that cannot be read is left to the capture, which says why */
+    return revive_proc_for_each_number("/proc/self/fd", fcntl_forbidden_fd, res) > 0;
 }
 
 int crs_seccomp_forbids_capture(struct crs_ckpt_result *res, int image_fd)
