@@ -1,6 +1,6 @@
 /* cr_info's JSON writer: fields go to standard output as they are given, with
  * the commas and quoting JSON needs (strings escaped; control characters as
- * \u00XX). Used by the image printers (cr_info.c) and the tree printer
+ * \u00XX). Used by the image printer (cr_info_json_image.c) and the tree printer
  * (cr_info_tree.c). */
 #ifndef REVIVE_TOOLS_CR_INFO_JSON_H
 #define REVIVE_TOOLS_CR_INFO_JSON_H
