@@ -229,7 +229,7 @@ static int copy_bytes(int in, int out, uint64_t len, uint64_t bw, int *used_cfr)
                 *used_cfr = 0;
                 /* mapped, not malloc'd: freeing a malloc'd megabyte in this live rank would
                  * raise glibc's mmap threshold, and the program's later blocks would stay in
-                 * its heap and grow its next images (image_reader.c's scratch_get) */
+                 * its heap and grow its next images (image_reader_chunks.c's scratch_get) */
                 buf = mmap(NULL, bufsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (buf == MAP_FAILED) {
                     buf = NULL;
