@@ -61,8 +61,30 @@ struct pml_slot {
 
 #define PML_MAX_SLOTS 1024
 extern struct pml_slot pml_slots[PML_MAX_SLOTS];
-PML_HOT extern volatile uint32_t pml_ck_flags;
-PML_HOT extern int pml_need_fence;     /* membarrier unavailable: each entry pays a full fence */
+/* The gate's flags and whether an entry pays a full fence (membarrier unavailable) share one
+ * aligned word, so that an entry's check is one load and one branch: both 0 is the fast path,
+ * anything else goes the slow way, which fences first when it must (pml_gate_flags) and reads
+ * the flags again. The flags' own readers and writers name them as before. */
+union pml_gatew {
+    struct {
+        volatile uint32_t flags;
+        int need_fence; /* set once, at load (gate.c pml_gate_init) */
+    } s;
+    volatile uint64_t both;
+};
+PML_HOT extern union pml_gatew pml_gatew;
+#define pml_ck_flags (pml_gatew.s.flags)
+#define pml_need_fence (pml_gatew.s.need_fence)
+/* Nonzero when an entry must leave its fast path: a flag is set, or membarrier is missing. */
+#define PML_GATE_ANY() __builtin_expect(pml_gatew.both != 0, 0)
+/* On that way out: the full fence an entry pays without membarrier (between its slot's store
+ * and this load), then the flags. */
+static inline uint32_t pml_gate_flags(void)
+{
+    if (pml_need_fence)
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return pml_ck_flags;
+}
 extern __thread struct pml_slot *pml_self __attribute__((tls_model("initial-exec")));
 extern pthread_mutex_t pml_ck_lock; /* slow paths: targets, parking, resume */
 extern pthread_cond_t pml_ck_cond;  /* broadcast on every change of flags or targets */
@@ -90,10 +112,8 @@ static inline struct pml_slot *pml_slot(void)
     struct pml_slot *t_ = pml_slot();                                                         \
     uint32_t w_ = t_->w;                                                                      \
     t_->w = (uint32_t)(fid) << 8 | PML_T_IN;                                                  \
-    if (__builtin_expect(pml_need_fence, 0))                                                  \
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
     PML_BARRIER();                                                                            \
-    if (__builtin_expect(pml_ck_flags != 0, 0))                                               \
+    if (PML_GATE_ANY() && pml_gate_flags() != 0)                                              \
         pml_gate_slow(t_, w_, (uint32_t)(fid))
 #define PML_GATE_LEAVE() __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE)
 
@@ -103,7 +123,7 @@ static inline struct pml_slot *pml_slot(void)
  * growing to 1 ms) instead of polling flat out, and a blocking collective runs as its
  * nonblocking form completed by such a wait. For more ranks than cores (MPICH 4.0 over UCX has
  * no setting of its own that yields); off, the waits poll as the library would. */
-extern int pml_idle_on;
+PML_HOT extern int pml_idle_on; /* hidden: read in every library wait (no GOT load) */
 void pml_idle_configure(const char *value, const char *where); /* NULL value: off */
 void pml_idle_slow(struct pml_slot *t);  /* one idle turn of a wait (t->idle: turns so far) */
 /* A wait (Wait*, Probe, Mprobe, a blocking call's own wait) starts: no idle turn yet. */
@@ -138,18 +158,22 @@ static inline void pml_idle_test(void)
  * is an idle turn (lower_root.c's ucp_worker_progress, idle.c's lib_progress); nothing changes
  * with the setting off. The library only returns once its own condition holds: a turn slept
  * delays it by 1 ms at most. */
+/* With the setting off nothing is marked (PML_IDLE_LIB_NONE), so nothing is put back either:
+ * the slot's word was saved and stored again around every lock, unlock and fence for nothing. */
+#define PML_IDLE_LIB_NONE UINT32_MAX
 static inline uint32_t pml_idle_lib_enter(struct pml_slot *t)
 {
+    if (__builtin_expect(!pml_idle_on, 1))
+        return PML_IDLE_LIB_NONE;
     uint32_t was = t->lib_wait;
-    if (__builtin_expect(pml_idle_on, 0)) {
-        t->lib_wait = 1;
-        t->lib_idle = 0;
-    }
+    t->lib_wait = 1;
+    t->lib_idle = 0;
     return was;
 }
 static inline void pml_idle_lib_leave(struct pml_slot *t, uint32_t was)
 {
-    t->lib_wait = was;
+    if (__builtin_expect(was != PML_IDLE_LIB_NONE, 0))
+        t->lib_wait = was;
 }
 /* CALL (an int) between pml_idle_lib_enter and leave on slot T: a call of the library that may
  * wait inside it for other ranks and has no nonblocking form the layer waits on instead (win.c's
@@ -159,7 +183,7 @@ static inline void pml_idle_lib_leave(struct pml_slot *t, uint32_t was)
 #define PML_LIB_WAIT(t, call)                                                                 \
     ({                                                                                        \
         struct pml_slot *s_ = (t);                                                            \
-        uint32_t was_ = s_ ? pml_idle_lib_enter(s_) : 0;                                      \
+        uint32_t was_ = s_ ? pml_idle_lib_enter(s_) : PML_IDLE_LIB_NONE;                      \
         int r_ = (call);                                                                      \
         if (s_)                                                                               \
             pml_idle_lib_leave(s_, was_);                                                     \
@@ -293,7 +317,7 @@ PML_HOT extern volatile uint32_t pml_epochs_open; /* post/start epochs and exclu
 static inline void pml_epoch_enter(struct pml_slot *t, uint32_t fid, struct pml_comm *const *xs,
                                    int nx)
 {
-    if (__builtin_expect(pml_ck_flags != 0, 0)) {
+    if (PML_GATE_ANY() && pml_gate_flags() != 0) { /* the fence first when it must (above) */
         pml_coll_slow_x(t, fid, NULL, xs, nx, PML_ENTER_EPOCH);
         return;
     }
@@ -332,10 +356,8 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version);
     uint32_t w_ = t_->w;                                                                      \
     struct pml_comm *c_ = (cptr);                                                             \
     t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
-    if (__builtin_expect(pml_need_fence, 0))                                                  \
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
     PML_BARRIER();                                                                            \
-    if (__builtin_expect(pml_ck_flags != 0, 0)) {                                             \
+    if (PML_GATE_ANY() && pml_gate_flags() != 0) {                                            \
         pml_coll_slow(t_, (uint32_t)(fid), c_, (blocking));                                   \
     } else {                                                                                  \
         if (c_)                                                                               \
@@ -351,10 +373,8 @@ void pml_clock_set_targets(const struct snapc_seq *t, int n, uint32_t version);
     uint32_t w_ = t_->w;                                                                      \
     struct pml_comm *c_ = pml_comm_counted(PML_H(comm));                                      \
     t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
-    if (__builtin_expect(pml_need_fence, 0))                                                  \
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
     PML_BARRIER();                                                                            \
-    if (__builtin_expect(pml_ck_flags != 0, 0)) {                                             \
+    if (PML_GATE_ANY() && pml_gate_flags() != 0) {                                            \
         pml_coll_slow_x(t_, (uint32_t)(fid), c_, (xs), (nx), (blocking));                     \
     } else {                                                                                  \
         if (c_)                                                                               \

@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 struct pml_slot pml_slots[PML_MAX_SLOTS];
-volatile uint32_t pml_ck_flags;
-int pml_need_fence = 1; /* until membarrier is known to work */
+union pml_gatew pml_gatew = {.s = {.need_fence = 1}}; /* fenced until membarrier is known to work */
 __thread struct pml_slot *pml_self __attribute__((tls_model("initial-exec")));
 pthread_mutex_t pml_ck_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t pml_ck_cond = PTHREAD_COND_INITIALIZER;

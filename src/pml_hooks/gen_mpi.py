@@ -145,6 +145,13 @@ MODES = {'std': 'PML_MODE_STD', 'buf': 'PML_MODE_BUF', 'sync': 'PML_MODE_SYNC',
          'ready': 'PML_MODE_READY'}
 
 
+def v2r(p, expr):
+    """The translation of handle value expr of parameter p: a datatype or an op is most often a
+    predefined one, whose Open MPI handle the executable copied (layer.h pml_v2r_pre)."""
+    fn = 'pml_v2r_pre' if p.kind in ('PML_TYPE', 'PML_OP') else 'pml_v2r'
+    return '(%s)%s(PML_H(%s))' % (p.base, fn, expr)
+
+
 def translate(f, fid):
     """pre, args, post, rec lists for the plain handle translation of f."""
     pre, post, args, rec = [], [], [], []
@@ -155,7 +162,7 @@ def translate(f, fid):
         if p.name == '...':
             continue
         if p.is_handle_value:
-            args.append('(%s)pml_v2r(PML_H(%s))' % (p.base, n))
+            args.append(v2r(p, n))
             rec.append('pml_rec_handle(R, PML_H(%s));' % n)
         elif p.ann == 'new' and p.kind == 'PML_REQ':
             pre.append('%s r_%s = (%s)0;' % (p.base, n, p.base))
@@ -284,7 +291,7 @@ def gen_p2p_core(f, fid):
             sys.exit('gen_mpi: %s: a point-to-point call needs a parameter %s' % (f.name, need))
     args = []
     for p in ps:
-        args.append('(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name)
+        args.append(v2r(p, p.name) if p.is_handle_value else p.name)
     if 'isend' in f.flags:
         kind, mode, peer, active = 'PML_RQ_SEND', MODES[f.fargs['isend']], 'dest', 1
     elif 'irecv' in f.flags:
@@ -342,7 +349,7 @@ def gen_blocking(f, fid, funcs):
     out = [f.proto() + '\n{', not_ready(f, nb.name)]
     out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
     out.append('    int rc;')
-    direct = ', '.join('(%s)pml_v2r(PML_H(%s))' % (p.base, p.name) if p.is_handle_value else p.name
+    direct = ', '.join(v2r(p, p.name) if p.is_handle_value else p.name
                        for p in f.params)
     if peer == 'dest':
         # The library's own blocking send where it cannot wait for a receive that a checkpoint

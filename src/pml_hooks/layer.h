@@ -91,6 +91,21 @@ PML_V2R_INLINE uintptr_t pml_v2r(uintptr_t v)
         return v + (uintptr_t)pml_delta;
     return v; /* NULL or not a handle: the real MPI reports it as it would natively */
 }
+/* The same for a handle that is most often a predefined object the executable copied (a
+ * datatype, an op: MPI_LONG, MPI_SUM in an operation's arguments): its first slot in the copied
+ * objects' table looked at before anything else, ~6 instructions instead of ~15 (the handle
+ * table's range check, then the table's probe loop); any other handle as pml_v2r. An empty slot
+ * matches only the null handle, whose value there (0) is pml_v2r's too. */
+PML_V2R_INLINE uintptr_t pml_v2r_pre(uintptr_t v)
+{
+    /* slot (v >> 5) & (PML_PRE_N - 1) as a byte offset: one shift and one mask */
+    _Static_assert(sizeof(struct pml_pre) == 16, "pml_pre_u2l's slots are 16 bytes");
+    const struct pml_pre *e = (const struct pml_pre *)((const char *)pml_pre_u2l +
+                                                       ((v >> 1) & ((uintptr_t)(PML_PRE_N - 1) << 4)));
+    if (__builtin_expect(e->k == v, 1))
+        return e->v;
+    return pml_v2r(v);
+}
 static inline struct pml_vh *pml_vh_of(uintptr_t v)
 {
     if (v - (uintptr_t)pml_vh_tab < (uintptr_t)pml_vh_used * sizeof(struct pml_vh))
@@ -111,6 +126,7 @@ static inline uintptr_t pml_v2r(uintptr_t v)
         return pml_vh_tab[v & 0x3ffffff].real;
     return v;
 }
+#define pml_v2r_pre pml_v2r /* predefined handles are passed unchanged already */
 static inline struct pml_vh *pml_vh_of(uintptr_t v)
 {
     if ((v >> 30) == 3 && (v & 0x3ffffff) < pml_vh_used)

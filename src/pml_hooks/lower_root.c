@@ -536,15 +536,23 @@ int closedir(DIR *d)
  * size word, and prev_size holds its offset from the start of the mapping. Reported as mapped
  * when made and as unmapped before it is freed, so that the address, once reused by the
  * application's libc, is not taken for the library's. While the layer makes a window of one
- * rank, allocations of the window's size are served from mappings of their own instead, and
- * recognised when freed (lower_winmem.h); otherwise one load and branch each. */
-extern void *__libc_malloc(size_t);
-extern void __libc_free(void *);
-extern void *__libc_calloc(size_t, size_t);
+ * rank (Open MPI), allocations of the window's size are served from mappings of their own
+ * instead, and recognised when freed (lower_winmem.h).
+ *
+ * The common case, a small allocation or the free of a chunk glibc did not map, is a compare
+ * and a jump to the lower libc's function through its GOT entry (noplt: no PLT stub between):
+ * malloc 3 instructions, free 5 (4 on MPICH, whose root serves no window memory: lower_winmem.c),
+ * calloc 5. MPICH allocates and frees ~20 times in a lock epoch of one rank; the wrappers were
+ * ~150 of the ~450 instructions the layer added to it (bench/mpi/README.md, 2026-12-03). The
+ * per-thread state of the lower libc (its tcache, its arenas) is untouched: the calls still go
+ * to the lower libc, only the wrapper around them is shorter. */
+extern void *__libc_malloc(size_t) __attribute__((noplt));
+extern void __libc_free(void *) __attribute__((noplt));
+extern void *__libc_calloc(size_t, size_t) __attribute__((noplt));
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 
-/* inline: the malloc family's fast path is this and one load and branch (lower_winmem.h) */
+/* inline: the slow paths' report of a chunk glibc mapped for itself */
 static inline __attribute__((always_inline)) void chunk_note(void *p, int mapped)
 {
     if (!p || !cb)
@@ -559,30 +567,46 @@ static inline __attribute__((always_inline)) void chunk_note(void *p, int mapped
 
 /* Below this many bytes glibc never maps a chunk of its own: its mmap threshold is 128 KiB and
  * only grows, unless a program lowers it (mallopt, caught below; or the environment, read at
- * load). Such an allocation goes straight to the lower libc as a tail call: the wrapper's frame
- * around each of the six or so allocations of an Open MPI post/start/complete/wait epoch cost it
- * about 25 instructions each (bench/mpi layercost pscw_8B). One case is not seen: glibc maps a
- * small chunk of its own when it cannot make an arena for a new thread (out of address space);
- * such a chunk is still reported unmapped when freed. */
+ * load). Such an allocation goes straight to the lower libc as a tail call. One case is not
+ * seen: glibc maps a small chunk of its own when it cannot make an arena for a new thread (out
+ * of address space); such a chunk is still reported unmapped when freed.
+ * fast_below is the bound the fast path compares with: direct_below, or 0 while a thread is
+ * armed for window memory (lower_winmem.h), so that one load and compare decide both; set under
+ * fast_lock by whoever changed either (revive_lower_fast_update), so the last setter saw both. */
 static size_t direct_below = 65536;
+static size_t fast_below = 65536;
+static int fast_lock;
+
+void revive_lower_fast_update(void)
+{
+    while (__atomic_exchange_n(&fast_lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    size_t v = revive_winmem_maybe() ? 0 : __atomic_load_n(&direct_below, __ATOMIC_RELAXED);
+    __atomic_store_n(&fast_below, v, __ATOMIC_RELAXED);
+    __atomic_store_n(&fast_lock, 0, __ATOMIC_RELEASE);
+}
 
 __attribute__((constructor)) static void direct_init(void)
 {
     const char *t = getenv("GLIBC_TUNABLES");
-    if (getenv("MALLOC_MMAP_THRESHOLD_") || (t && strstr(t, "mmap_threshold")))
+    if (getenv("MALLOC_MMAP_THRESHOLD_") || (t && strstr(t, "mmap_threshold"))) {
         direct_below = 0;
+        revive_lower_fast_update();
+    }
 }
 
 static inline int direct(size_t n)
 {
-    return n < __atomic_load_n(&direct_below, __ATOMIC_RELAXED) && !revive_winmem_maybe();
+    return n < __atomic_load_n(&fast_below, __ATOMIC_RELAXED);
 }
 
 extern int __libc_mallopt(int, int);
 int mallopt(int param, int value)
 {
-    if (param == M_MMAP_THRESHOLD && (value < 0 || (size_t)value < direct_below))
+    if (param == M_MMAP_THRESHOLD && (value < 0 || (size_t)value < direct_below)) {
         __atomic_store_n(&direct_below, value < 0 ? 0 : (size_t)value, __ATOMIC_RELAXED);
+        revive_lower_fast_update();
+    }
     return __libc_mallopt(param, value);
 }
 
@@ -602,7 +626,7 @@ static __attribute__((noinline)) void *malloc_noted(size_t n)
 
 void *malloc(size_t n)
 {
-    if (direct(n))
+    if (__builtin_expect(direct(n), 1))
         return __libc_malloc(n);
     return malloc_noted(n);
 }
@@ -617,9 +641,16 @@ static __attribute__((noinline)) void free_noted(void *p)
 
 void free(void *p)
 {
-    /* neither one of lower_winmem.c's chunks nor one glibc mapped for itself (IS_MMAPPED) */
-    if (__builtin_expect(__atomic_load_n(&revive_winmem_out, __ATOMIC_RELAXED) == 0, 1) &&
-        (!p || !(((size_t *)p)[-1] & 2))) {
+#ifndef PML_LOWER_NO_WINMEM
+    /* one of lower_winmem.c's chunks may be out (page-aligned: its size word would lie in the
+     * page before its mapping, which may not be mapped) */
+    if (__builtin_expect(__atomic_load_n(&revive_winmem_out, __ATOMIC_RELAXED) != 0, 0)) {
+        free_noted(p);
+        return;
+    }
+#endif
+    /* not a chunk glibc mapped for itself (IS_MMAPPED) */
+    if (__builtin_expect(!p || !(((size_t *)p)[-1] & 2), 1)) {
         __libc_free(p);
         return;
     }
@@ -642,7 +673,7 @@ static __attribute__((noinline)) void *calloc_noted(size_t n, size_t m)
 void *calloc(size_t n, size_t m)
 {
     size_t t;
-    if (!__builtin_mul_overflow(n, m, &t) && direct(t))
+    if (__builtin_expect(!__builtin_mul_overflow(n, m, &t) && direct(t), 1))
         return __libc_calloc(n, m);
     return calloc_noted(n, m);
 }

@@ -43,6 +43,11 @@ static int my_arm(void)
 
 int revive_lower_winmem_arm(size_t size)
 {
+#ifdef PML_LOWER_NO_WINMEM
+    /* MPICH's root: the layer serves a one-rank window's memory itself (win.c) and never arms;
+     * its free does not look for these chunks, so none may be served */
+    return size ? -1 : 0;
+#endif
     int i = my_arm();
     if (!size) { /* disarm */
         if (i < 0)
@@ -50,6 +55,7 @@ int revive_lower_winmem_arm(size_t size)
         int n = arm[i].served;
         __atomic_store_n(&arm[i].on, 0, __ATOMIC_RELEASE);
         __atomic_sub_fetch(&revive_winmem_armed, 1, __ATOMIC_SEQ_CST);
+        revive_lower_fast_update(); /* the fast path back when nobody is armed */
         return n;
     }
     if (i < 0) {
@@ -63,6 +69,7 @@ int revive_lower_winmem_arm(size_t size)
             return -1; /* not armed: the library's heap, as before this file */
         arm[i].th = pthread_self();
         __atomic_add_fetch(&revive_winmem_armed, 1, __ATOMIC_SEQ_CST);
+        revive_lower_fast_update(); /* every allocation by the slow path from here */
     }
     arm[i].size = size;
     arm[i].served = 0;

@@ -52,6 +52,10 @@ PML_WINMEM_HIDDEN size_t revive_winmem_len(const void *p);
 /* Unmaps p when it is such a chunk: 1, else 0. */
 PML_WINMEM_HIDDEN int revive_winmem_release(void *p);
 
+/* lower_root.c: sets the malloc family's fast-path bound again after revive_winmem_armed (or
+ * the mmap threshold) changed; call after the change. */
+PML_WINMEM_HIDDEN void revive_lower_fast_update(void);
+
 static inline int revive_winmem_maybe(void)
 {
     return __builtin_expect(__atomic_load_n(&revive_winmem_armed, __ATOMIC_RELAXED) != 0, 0);

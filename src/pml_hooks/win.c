@@ -417,9 +417,7 @@ static int *group_ranks(struct pml_win *w, MPI_Group g, int *n)
     struct pml_slot *t_ = pml_slot();                                                         \
     uint32_t w_ = t_->w;                                                                      \
     t_->w = (uint32_t)(fid) << 8 | PML_T_IN | PML_T_ENTER;                                    \
-    if (__builtin_expect(pml_need_fence, 0))                                                  \
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);                                              \
-    PML_BARRIER();                                                                            \
+    PML_BARRIER(); /* pml_epoch_enter fences when it must, before it reads the flags */       \
     pml_epoch_enter(t_, (uint32_t)(fid), (xs), (nx))
 
 static void epoch_closed(void)
