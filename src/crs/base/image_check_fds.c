@@ -22,7 +22,7 @@
 /* Kernel objects: a kind, and watches owned in order (epoll's in EPOLLTGTS,
  * inotify's in INWATCHES, ascending numbers with paths); timerfd times not
  * negative. */
-int check_kfds(struct crs_image *img)
+int crs_ir_check_kfds(struct crs_image *img)
 {
     uint64_t next_tgt = 0, next_watch = 0;
     for (size_t i = 0; i < img->nkfds; i++) {
@@ -38,17 +38,17 @@ int check_kfds(struct crs_image *img)
             for (uint32_t w = 0; ok && w < k->count; w++) {
                 const struct crs_rec_inwatch *x = &img->inwatches[k->first + w];
                 ok = x->wd > 0 && (w == 0 || x->wd > img->inwatches[k->first + w - 1].wd) && x->path.length &&
-                     str_ok(img, x->path);
+                     crs_ir_str_ok(img, x->path);
             }
             next_watch += ok ? k->count : 0;
         } else if (ok) {
             ok = k->count == 0;
         }
         if (!ok)
-            return fail(img, EBADMSG, "kernel object %zu is malformed or owns watches out of order: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "kernel object %zu is malformed or owns watches out of order: " CORRUPT, i);
     }
     if (next_tgt != img->nepoll_tgts || next_watch != img->ninwatches)
-        return fail(img, EBADMSG, "epoll or inotify watches belong to no descriptor: " CORRUPT);
+        return crs_ir_fail(img, EBADMSG, "epoll or inotify watches belong to no descriptor: " CORRUPT);
     return 0;
 }
 
@@ -56,7 +56,7 @@ int check_kfds(struct crs_image *img)
  * listeners that listen, addresses that fit, queued bytes inside SOCKDATA
  * (messages: a length, then as many bytes, exactly filling it; a UDP
  * socket's begin with the socket of the process that sent it). */
-int check_sockets(struct crs_image *img)
+int crs_ir_check_sockets(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nsockets; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];
@@ -100,14 +100,14 @@ int check_sockets(struct crs_image *img)
         if (ok && (s->flags & CRS_SOCK_F_SENDERS))
             ok = s->family != AF_UNIX && s->type == SOCK_DGRAM && s->nmsgs;
         if (!ok)
-            return fail(img, EBADMSG, "socket %zu is malformed: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "socket %zu is malformed: " CORRUPT, i);
     }
     return 0;
 }
 
 /* Socket options: on a socket of the image, in its order, a value of 1 to
  * CRS_SOCKOPT_VALUE_MAX bytes with zeros after it. (After check_sockets.) */
-int check_sockopts(struct crs_image *img)
+int crs_ir_check_sockopts(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nsockopts; i++) {
         const struct crs_rec_sockopt *o = &img->sockopts[i];
@@ -116,7 +116,7 @@ int check_sockopts(struct crs_image *img)
         for (uint32_t k = o->len; ok && k < CRS_SOCKOPT_VALUE_MAX; k++)
             ok = o->value[k] == 0;
         if (!ok)
-            return fail(img, EBADMSG, "socket option %zu is malformed: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "socket option %zu is malformed: " CORRUPT, i);
     }
     return 0;
 }
@@ -125,7 +125,7 @@ int check_sockopts(struct crs_image *img)
  * image, in its order, an IPv4 group (or an IPv6 one of an IPv6 socket), an
  * interface name, a filter mode with its sources inside MCASTSRC (at least
  * one for MCAST_INCLUDE). (After check_sockets; MCASTSRC is loaded.) */
-int check_mcasts(struct crs_image *img)
+int crs_ir_check_mcasts(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nmcasts; i++) {
         const struct crs_rec_mcast *m = &img->mcasts[i];
@@ -142,14 +142,14 @@ int check_mcasts(struct crs_image *img)
             for (size_t b = 4; ok && b < 16; b++)
                 ok = img->mcast_srcs[m->src_first + k].addr[b] == 0;
         if (!ok)
-            return fail(img, EBADMSG, "multicast membership %zu is malformed: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "multicast membership %zu is malformed: " CORRUPT, i);
     }
     return 0;
 }
 
 /* Descriptors' I/O signal owners: on descriptors of FDS, ascending, a known
  * type and kind of owner, a signal number. (After check_fds.) */
-int check_fdowns(struct crs_image *img)
+int crs_ir_check_fdowns(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nfdowns; i++) {
         const struct crs_rec_fdown *o = &img->fdowns[i];
@@ -159,14 +159,14 @@ int check_fdowns(struct crs_image *img)
         bool ok = found && o->type <= 2 && o->who <= CRS_FDOWN_OTHER && o->sig <= 64 && !o->reserved &&
                   (i == 0 || img->fdowns[i - 1].fd < o->fd) && (o->who == CRS_FDOWN_NONE) == (o->id == 0);
         if (!ok)
-            return fail(img, EBADMSG, "descriptor owner %zu is malformed: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "descriptor owner %zu is malformed: " CORRUPT, i);
     }
     return 0;
 }
 
 /* Locks: on a descriptor the image restores (not closed, not inherited),
  * a known kind and type, a range that fits in a file. (After check_fds.) */
-int check_locks(struct crs_image *img)
+int crs_ir_check_locks(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nlocks; i++) {
         const struct crs_rec_lock *l = &img->locks[i];
@@ -183,7 +183,7 @@ int check_locks(struct crs_image *img)
         if (!fd_ok || l->kind < CRS_LOCK_POSIX || l->kind > CRS_LOCK_FLOCK ||
             (l->type != F_RDLCK && l->type != F_WRLCK) || l->start < 0 || l->len < 0 ||
             l->len > INT64_MAX - l->start || (l->kind == CRS_LOCK_FLOCK && (l->start || l->len)))
-            return fail(img, EBADMSG, "lock %zu is malformed or on a descriptor the image does not "
+            return crs_ir_fail(img, EBADMSG, "lock %zu is malformed or on a descriptor the image does not "
                         "restore: " CORRUPT, i);
     }
     return 0;
@@ -192,7 +192,7 @@ int check_locks(struct crs_image *img)
 /* Watches of closed descriptor numbers: each names a watch, once, in
  * ascending order, and a descriptor the image holds (not the watched
  * number). */
-int check_epoll_vias(struct crs_image *img)
+int crs_ir_check_epoll_vias(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nepoll_vias; i++) {
         const struct crs_rec_epoll_via *v = &img->epoll_vias[i];
@@ -202,14 +202,14 @@ int check_epoll_vias(struct crs_image *img)
         for (size_t k = 0; ok && k < img->nfds && !held; k++)
             held = img->fds[k].fd == v->fd;
         if (!ok || !held)
-            return fail(img, EBADMSG, "epoll watch record %zu names no watch or no descriptor: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "epoll watch record %zu names no watch or no descriptor: " CORRUPT, i);
     }
     return 0;
 }
 
 /* Consumed edges: each names an edge-triggered, not one-shot watch, once,
  * in ascending order, with no flag this Revive does not know. */
-int check_epoll_edges(struct crs_image *img)
+int crs_ir_check_epoll_edges(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nepoll_edges; i++) {
         const struct crs_rec_epoll_edge *g = &img->epoll_edges[i];
@@ -217,20 +217,20 @@ int check_epoll_edges(struct crs_image *img)
                   g->flags == CRS_EPOLL_EDGE_CONSUMED &&
                   (img->epoll_tgts[g->target].events & (EPOLLET | EPOLLONESHOT)) == EPOLLET;
         if (!ok)
-            return fail(img, EBADMSG, "consumed epoll edge record %zu names no edge-triggered watch: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "consumed epoll edge record %zu names no edge-triggered watch: " CORRUPT, i);
     }
     return 0;
 }
 
-int check_pipes(struct crs_image *img)
+int crs_ir_check_pipes(struct crs_image *img)
 {
     for (size_t i = 0; i < img->npipes; i++) {
         const struct crs_rec_pipe *pp = &img->pipes[i];
         if (pp->data_offset > img->pipedata_len || pp->data_length > img->pipedata_len - pp->data_offset ||
             pp->data_length > pp->capacity)
-            return fail(img, EBADMSG, "pipe %zu holds bytes outside PIPEDATA: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "pipe %zu holds bytes outside PIPEDATA: " CORRUPT, i);
         if (pp->flags & ~(img->hdr.version >= 19 ? CRS_PIPE_F_FIFO : 0u))
-            return fail(img, EBADMSG, "pipe %zu has unknown flags 0x%" PRIx32 ": " CORRUPT, i, pp->flags);
+            return crs_ir_fail(img, EBADMSG, "pipe %zu has unknown flags 0x%" PRIx32 ": " CORRUPT, i, pp->flags);
     }
     return 0;
 }
@@ -263,15 +263,15 @@ static bool sysvipc_data_ok(const struct crs_image *img, const struct crs_rec_sy
     return at == s->data_len;
 }
 
-int check_sysvipcs(struct crs_image *img)
+int crs_ir_check_sysvipcs(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nsysvipcs; i++)
         if (img->sysvipcs[i].id < 0 || !sysvipc_data_ok(img, &img->sysvipcs[i]))
-            return fail(img, EBADMSG, "System V IPC object %zu is malformed: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "System V IPC object %zu is malformed: " CORRUPT, i);
     return 0;
 }
 
-int check_fds(struct crs_image *img)
+int crs_ir_check_fds(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nfds; i++) {
         const struct crs_rec_fd *f = &img->fds[i];
@@ -279,8 +279,8 @@ int check_fds(struct crs_image *img)
                         : img->hdr.version >= 3 ? CRS_FD__LAST_V3
                                                 : CRS_FD__LAST_V1;
         if (f->fd < 0 || (i && f->fd <= img->fds[i - 1].fd) || f->kind < CRS_FD_REGULAR ||
-            f->kind > last || !str_ok(img, f->path))
-            return fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
+            f->kind > last || !crs_ir_str_ok(img, f->path))
+            return crs_ir_fail(img, EBADMSG, "descriptor record %zu is out of order or malformed: " CORRUPT, i);
         bool kobj = f->kind >= CRS_FD_EVENTFD && f->kind <= CRS_FD_INOTIFY;
         bool idx_ok = f->kind == CRS_FD_MEMFD  ? f->memfd >= 0 && (size_t)f->memfd < img->nmemfds
                       : f->kind == CRS_FD_PIPE ? f->memfd >= 0 && (size_t)f->memfd < img->npipes
@@ -292,7 +292,7 @@ int check_fds(struct crs_image *img)
                                                                     f->offset >= -1 && f->offset <= 0xffff)
                                                  : f->memfd == -1;
         if (!idx_ok)
-            return fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
+            return crs_ir_fail(img, EBADMSG, "descriptor %" PRId32 " refers to a missing memfd: " CORRUPT,
                         f->fd);
     }
     return 0;
@@ -300,14 +300,14 @@ int check_fds(struct crs_image *img)
 
 /* Extensions: at most CRS_EXT_MAX, each at most CRS_EXT_BYTES_MAX bytes after
  * its head, whose owner is 1 to 15 characters 0x21..0x7e, then NULs. Sets owner. */
-int check_exts(struct crs_image *img)
+int crs_ir_check_exts(struct crs_image *img)
 {
     if (img->nexts > CRS_EXT_MAX)
-        return fail(img, EBADMSG, "%zu extensions, more than %u: " CORRUPT, img->nexts, CRS_EXT_MAX);
+        return crs_ir_fail(img, EBADMSG, "%zu extensions, more than %u: " CORRUPT, img->nexts, CRS_EXT_MAX);
     for (size_t i = 0; i < img->nexts; i++) {
         struct crs_image_ext *x = &img->exts[i];
         if (x->len > CRS_EXT_BYTES_MAX)
-            return fail(img, EBADMSG, "extension %zu is larger than an extension can be: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "extension %zu is larger than an extension can be: " CORRUPT, i);
         const char *o = x->head->owner;
         size_t n = 0;
         while (n < sizeof(x->head->owner) && o[n] >= 0x21 && o[n] <= 0x7e)
@@ -316,7 +316,7 @@ int check_exts(struct crs_image *img)
         for (size_t k = n; k < sizeof(x->head->owner) && pad_ok; k++)
             pad_ok = o[k] == '\0';
         if (!pad_ok)
-            return fail(img, EBADMSG, "extension %zu has a malformed owner tag: " CORRUPT, i);
+            return crs_ir_fail(img, EBADMSG, "extension %zu has a malformed owner tag: " CORRUPT, i);
         x->owner = o;
     }
     return 0;

@@ -44,44 +44,44 @@ static int check_header(struct crs_image *img)
     struct crs_image_header *h = &img->hdr;
     memset(h, 0, sizeof(*h));
     if (avail == 0)
-        return fail(img, EBADMSG, "the file is empty: the checkpoint was never written"
+        return crs_ir_fail(img, EBADMSG, "the file is empty: the checkpoint was never written"
                                   CRS_IMAGE_ADVICE);
     size_t n = avail < sizeof(*h) ? (size_t)avail : sizeof(*h);
-    int rc = get(img, 0, h, n);
+    int rc = crs_ir_get(img, 0, h, n);
     if (rc)
         return rc;
     size_t m = n < sizeof(h->magic) ? n : sizeof(h->magic);
     if (memcmp(h->magic, CRS_IMAGE_MAGIC, m) != 0)
-        return fail(img, EINVAL, "not a Revive image (no REVIVEIM magic at its start): it "
+        return crs_ir_fail(img, EINVAL, "not a Revive image (no REVIVEIM magic at its start): it "
                                  "was not written by a Revive checkpoint, or was overwritten");
     if (n < sizeof(*h))
-        return truncated(img, avail, CRS_IMAGE_ALIGN);
+        return crs_ir_truncated(img, avail, CRS_IMAGE_ALIGN);
     if (h->version < CRS_IMAGE_VERSION_MIN || h->version > CRS_IMAGE_VERSION)
-        return fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", but this Revive reads "
+        return crs_ir_fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", but this Revive reads "
                     "versions %u to %u; use the Revive release that wrote it", h->version,
                     CRS_IMAGE_VERSION_MIN, CRS_IMAGE_VERSION);
     if (CRS_IMAGE_VERSION_UNUSED(h->version))
-        return fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", which no Revive defines "
+        return crs_ir_fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", which no Revive defines "
                     "(versions 17 and 18 are unused; this Revive reads the others from %u to %u): "
                     "written by a development build of another branch; restart it with the build "
                     "that wrote it", h->version, CRS_IMAGE_VERSION_MIN, CRS_IMAGE_VERSION);
     uint64_t sum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
     if (h->header_size != sizeof(*h) || !SUM_OK(sum, h->header_checksum))
-        return fail(img, EBADMSG, "header checksum mismatch: " CORRUPT);
+        return crs_ir_fail(img, EBADMSG, "header checksum mismatch: " CORRUPT);
     if (h->image_size > avail)
-        return truncated(img, avail, h->image_size);
+        return crs_ir_truncated(img, avail, h->image_size);
     if (h->page_size < 4096 || h->page_size > CRS_CHUNK_MAX || (h->page_size & (h->page_size - 1)))
-        return fail(img, EBADMSG, "page size %" PRIu32 " is impossible: " CORRUPT, h->page_size);
+        return crs_ir_fail(img, EBADMSG, "page size %" PRIu32 " is impossible: " CORRUPT, h->page_size);
     if (h->flags & ~CRS_IMAGE_F_COMPRESSED)
-        return fail(img, EBADMSG, "unknown header flags 0x%" PRIx32 ": " CORRUPT, h->flags);
+        return crs_ir_fail(img, EBADMSG, "unknown header flags 0x%" PRIx32 ": " CORRUPT, h->flags);
     if (!memchr(h->kernel_release, 0, sizeof(h->kernel_release)) ||
         !memchr(h->machine, 0, sizeof(h->machine)))
-        return fail(img, EBADMSG, "unterminated host name fields: " CORRUPT);
+        return crs_ir_fail(img, EBADMSG, "unterminated host name fields: " CORRUPT);
     if (h->section_count > CRS_SECTIONS_MAX || h->table_offset < CRS_IMAGE_ALIGN ||
         h->table_offset > h->image_size ||
         h->image_size - h->table_offset != h->section_count * (uint64_t)sizeof(struct crs_section_entry))
-        return fail(img, EBADMSG, "section table out of bounds: " CORRUPT);
-    return check_zero(img, sizeof(*h), CRS_IMAGE_ALIGN - sizeof(*h), "after the header");
+        return crs_ir_fail(img, EBADMSG, "section table out of bounds: " CORRUPT);
+    return crs_ir_check_zero(img, sizeof(*h), CRS_IMAGE_ALIGN - sizeof(*h), "after the header");
 }
 
 static int read_table(struct crs_image *img)
@@ -90,44 +90,44 @@ static int read_table(struct crs_image *img)
     size_t len = h->section_count * sizeof(struct crs_section_entry);
     img->table = calloc(1, len ? len : 1);
     if (!img->table)
-        return fail(img, ENOMEM, "out of memory");
-    int rc = get(img, h->table_offset, img->table, len);
+        return crs_ir_fail(img, ENOMEM, "out of memory");
+    int rc = crs_ir_get(img, h->table_offset, img->table, len);
     if (rc)
         return rc;
     if (!SUM_OK(XXH3_64bits(img->table, len), h->table_checksum))
-        return fail(img, EBADMSG, "section table checksum mismatch: " CORRUPT);
+        return crs_ir_fail(img, EBADMSG, "section table checksum mismatch: " CORRUPT);
     bool seen[CRS_SEC__MAX] = { false };
     for (uint32_t i = 0; i < h->section_count; i++) {
         const struct crs_section_entry *e = &img->table[i];
         const struct crs_section_kind *k = crs_section_kind(e->type);
         if (!k)
-            return fail(img, EBADMSG, "unknown section type %" PRIu32 ": " CORRUPT, e->type);
+            return crs_ir_fail(img, EBADMSG, "unknown section type %" PRIu32 ": " CORRUPT, e->type);
         if (k->since > h->version)
-            return fail(img, EBADMSG, "section %s in a version %" PRIu32 " image: " CORRUPT,
+            return crs_ir_fail(img, EBADMSG, "section %s in a version %" PRIu32 " image: " CORRUPT,
                         k->name, h->version);
         if (seen[e->type] && !(k->flags & CRS_SECF_REPEAT))
-            return fail(img, EBADMSG, "section %s appears twice: " CORRUPT, k->name);
+            return crs_ir_fail(img, EBADMSG, "section %s appears twice: " CORRUPT, k->name);
         seen[e->type] = true;
         switch (crs_section_shape(k, e->record_size, e->size)) {
         case CRS_SHAPE_OK:
             break;
         case CRS_SHAPE_RECORD_SIZE:
-            return fail(img, EBADMSG, "section %s has records of %" PRIu32 " bytes, "
+            return crs_ir_fail(img, EBADMSG, "section %s has records of %" PRIu32 " bytes, "
                         "which this Revive does not read: " CORRUPT, k->name, e->record_size);
         case CRS_SHAPE_COUNT:
-            return fail(img, EBADMSG, "%s section holds %" PRIu64 " records, not %" PRIu32 ": " CORRUPT,
+            return crs_ir_fail(img, EBADMSG, "%s section holds %" PRIu64 " records, not %" PRIu32 ": " CORRUPT,
                         k->name, e->size / e->record_size, k->count);
         case CRS_SHAPE_PAIRS:
-            return fail(img, EBADMSG, "%s section holds an odd number of words: " CORRUPT, k->name);
+            return crs_ir_fail(img, EBADMSG, "%s section holds an odd number of words: " CORRUPT, k->name);
         }
         if (e->offset < CRS_IMAGE_ALIGN || e->offset > h->table_offset ||
             e->size > h->table_offset - e->offset)
-            return fail(img, EBADMSG, "section %s lies outside the image: " CORRUPT, k->name);
+            return crs_ir_fail(img, EBADMSG, "section %s lies outside the image: " CORRUPT, k->name);
     }
     for (uint32_t type = 1; type < CRS_SEC__MAX; type++) {
         const struct crs_section_kind *k = crs_section_kind(type);
         if (k && (k->flags & CRS_SECF_REQUIRED) && !seen[type])
-            return fail(img, EBADMSG, "the %s section is missing: " CORRUPT, k->name);
+            return crs_ir_fail(img, EBADMSG, "the %s section is missing: " CORRUPT, k->name);
     }
     return 0;
 }
@@ -137,11 +137,11 @@ static int read_section(struct crs_image *img, const struct crs_section_entry *e
 {
     void *buf = malloc(e->size ? e->size : 1);
     if (!buf)
-        return fail(img, ENOMEM, "out of memory for section %s (%" PRIu64 " bytes)",
+        return crs_ir_fail(img, ENOMEM, "out of memory for section %s (%" PRIu64 " bytes)",
                     crs_section_name(e->type), e->size);
-    int rc = get(img, e->offset, buf, e->size);
+    int rc = crs_ir_get(img, e->offset, buf, e->size);
     if (!rc && !SUM_OK(XXH3_64bits(buf, e->size), e->checksum))
-        rc = fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, crs_section_name(e->type));
+        rc = crs_ir_fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, crs_section_name(e->type));
     if (rc) {
         free(buf);
         return rc;
@@ -172,9 +172,9 @@ static int add_ext(struct crs_image *img, const struct crs_section_entry *e, voi
     int rc = 0;
     struct crs_image_ext *x = NULL;
     if (e->size < sizeof(struct crs_ext_head))
-        rc = fail(img, EBADMSG, "extension %zu is shorter than its head: " CORRUPT, img->nexts);
+        rc = crs_ir_fail(img, EBADMSG, "extension %zu is shorter than its head: " CORRUPT, img->nexts);
     else if (!(x = realloc(img->exts, (img->nexts + 1) * sizeof(*x))))
-        rc = fail(img, ENOMEM, "out of memory");
+        rc = crs_ir_fail(img, ENOMEM, "out of memory");
     if (rc) {
         free(p);
         return rc;
@@ -232,7 +232,7 @@ static int check_layout(struct crs_image *img)
     size_t n = img->hdr.section_count + img->nchunks;
     struct extent *ex = malloc((n ? n : 1) * sizeof(*ex));
     if (!ex)
-        return fail(img, ENOMEM, "out of memory");
+        return crs_ir_fail(img, ENOMEM, "out of memory");
     size_t k = 0;
     for (uint32_t i = 0; i < img->hdr.section_count; i++)
         ex[k++] = (struct extent){ img->table[i].offset, img->table[i].size, SECTION_ALIGN };
@@ -246,11 +246,11 @@ static int check_layout(struct crs_image *img)
         /* the section table comes last */
         struct extent e = i < n ? ex[i] : (struct extent){ img->hdr.table_offset, 0, SECTION_ALIGN };
         if (e.offset != align_up(end, e.align)) {
-            rc = fail(img, EBADMSG, "data at byte %" PRIu64 " overlaps or is misplaced "
+            rc = crs_ir_fail(img, EBADMSG, "data at byte %" PRIu64 " overlaps or is misplaced "
                       "(expected byte %" PRIu64 "): " CORRUPT, e.offset, align_up(end, e.align));
             break;
         }
-        rc = check_zero(img, end, (size_t)(e.offset - end), "between sections");
+        rc = crs_ir_check_zero(img, end, (size_t)(e.offset - end), "between sections");
         end = e.offset + e.size;
     }
     free(ex);
@@ -282,17 +282,17 @@ int crs_image_open_fd(struct crs_image *img, int fd, const char *name)
     img->name = strdup(name ? name : "(descriptor)");
     int rc;
     if (!img->name) {
-        rc = fail(img, ENOMEM, "out of memory");
+        rc = crs_ir_fail(img, ENOMEM, "out of memory");
         goto out;
     }
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int e = errno;
-        rc = fail(img, e, "cannot stat: %s", strerror(e));
+        rc = crs_ir_fail(img, e, "cannot stat: %s", strerror(e));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = fail(img, EINVAL, "not a regular file; give the image file itself");
+        rc = crs_ir_fail(img, EINVAL, "not a regular file; give the image file itself");
         goto out;
     }
     off_t base = lseek(fd, 0, SEEK_CUR);

@@ -37,32 +37,32 @@ static void scratch_put(void *p, size_t n)
 int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst)
 {
     if (i >= img->nchunks)
-        return fail(img, EINVAL, "no chunk %zu (the image has %zu)", i, img->nchunks);
+        return crs_ir_fail(img, EINVAL, "no chunk %zu (the image has %zu)", i, img->nchunks);
     const struct crs_rec_chunk *c = &img->chunks[i];
     int rc;
     if (c->compression == 0) {
         /* straight into place: the restart's fast path */
-        if ((rc = get(img, c->data_offset, dst, c->length)))
+        if ((rc = crs_ir_get(img, c->data_offset, dst, c->length)))
             return rc;
         if (!SUM_OK(XXH3_64bits(dst, c->length), c->checksum))
-            return fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
+            return crs_ir_fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
                         i, c->vaddr);
         return 0;
     }
     void *buf = scratch_get(c->stored_length);
     if (!buf)
-        return fail(img, ENOMEM, "out of memory reading chunk %zu", i);
-    rc = get(img, c->data_offset, buf, c->stored_length);
+        return crs_ir_fail(img, ENOMEM, "out of memory reading chunk %zu", i);
+    rc = crs_ir_get(img, c->data_offset, buf, c->stored_length);
     if (!rc && !SUM_OK(XXH3_64bits(buf, c->stored_length), c->checksum))
-        rc = fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
+        rc = crs_ir_fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
                   i, c->vaddr);
     if (!rc) {
         size_t n = ZSTD_decompress(dst, c->length, buf, c->stored_length);
         if (ZSTD_isError(n))
-            rc = fail(img, EBADMSG, "chunk %zu does not decompress (%s): " CORRUPT, i,
+            rc = crs_ir_fail(img, EBADMSG, "chunk %zu does not decompress (%s): " CORRUPT, i,
                       ZSTD_getErrorName(n));
         else if (n != c->length)
-            rc = fail(img, EBADMSG, "chunk %zu decompresses to %zu bytes, not %" PRIu64 ": " CORRUPT,
+            rc = crs_ir_fail(img, EBADMSG, "chunk %zu decompresses to %zu bytes, not %" PRIu64 ": " CORRUPT,
                       i, n, c->length);
     }
     scratch_put(buf, c->stored_length);
@@ -72,11 +72,11 @@ int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst)
 int crs_image_read_fextent(struct crs_image *img, size_t i, void *dst)
 {
     if (i >= img->nfextents)
-        return fail(img, EINVAL, "no saved-file extent %zu (the image has %zu)", i, img->nfextents);
+        return crs_ir_fail(img, EINVAL, "no saved-file extent %zu (the image has %zu)", i, img->nfextents);
     const struct crs_rec_fextent *x = &img->fextents[i];
-    int rc = get(img, img->fdata_offset + x->data_offset, dst, x->length);
+    int rc = crs_ir_get(img, img->fdata_offset + x->data_offset, dst, x->length);
     if (!rc && !SUM_OK(XXH3_64bits(dst, x->length), x->checksum))
-        rc = fail(img, EBADMSG, "saved-file extent %zu checksum mismatch: " CORRUPT, i);
+        rc = crs_ir_fail(img, EBADMSG, "saved-file extent %zu checksum mismatch: " CORRUPT, i);
     return rc;
 }
 
@@ -89,12 +89,12 @@ static int verify_bulk(struct crs_image *img, void *buf, size_t cap)
             continue;
         XXH3_state_t *st = XXH3_createState();
         if (!st)
-            return fail(img, ENOMEM, "out of memory");
+            return crs_ir_fail(img, ENOMEM, "out of memory");
         XXH3_64bits_reset(st);
         int rc = 0;
         for (uint64_t off = 0; off < e->size && !rc; off += cap) {
             size_t n = e->size - off < cap ? (size_t)(e->size - off) : cap;
-            if (!(rc = get(img, e->offset + off, buf, n)))
+            if (!(rc = crs_ir_get(img, e->offset + off, buf, n)))
                 XXH3_64bits_update(st, buf, n);
         }
         uint64_t sum = XXH3_64bits_digest(st);
@@ -102,7 +102,7 @@ static int verify_bulk(struct crs_image *img, void *buf, size_t cap)
         if (rc)
             return rc;
         if (!SUM_OK(sum, e->checksum))
-            return fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, crs_section_name(e->type));
+            return crs_ir_fail(img, EBADMSG, "section %s checksum mismatch: " CORRUPT, crs_section_name(e->type));
     }
     return 0;
 }
@@ -111,7 +111,7 @@ int crs_image_verify_chunks(struct crs_image *img)
 {
     void *buf = scratch_get(CRS_CHUNK_MAX);
     if (!buf)
-        return fail(img, ENOMEM, "out of memory");
+        return crs_ir_fail(img, ENOMEM, "out of memory");
     int rc = 0;
     for (size_t i = 0; i < img->nchunks && !rc; i++)
         rc = crs_image_read_chunk(img, i, buf);

@@ -30,45 +30,45 @@
 
 /* Sets img->err to "image NAME: " and the message; returns -err. */
 __attribute__((format(printf, 3, 4)))
-int fail(struct crs_image *img, int err, const char *fmt, ...);
+int crs_ir_fail(struct crs_image *img, int err, const char *fmt, ...);
 /* The message for a file that ends at byte `have` of the `want` it needs; -EBADMSG. */
-int truncated(struct crs_image *img, uint64_t have, uint64_t want);
+int crs_ir_truncated(struct crs_image *img, uint64_t have, uint64_t want);
 /* Reads exactly len bytes at `off` from the image's start; 0 or -errno (img->err set). */
-int get(struct crs_image *img, uint64_t off, void *buf, size_t len);
+int crs_ir_get(struct crs_image *img, uint64_t off, void *buf, size_t len);
 /* Checks that [off, off+len) holds only zero bytes (padding); 0 or -errno. */
-int check_zero(struct crs_image *img, uint64_t off, size_t len, const char *where);
+int crs_ir_check_zero(struct crs_image *img, uint64_t off, size_t len, const char *where);
 /* Whether a string reference lies inside STRINGS, NUL-terminated at its exact length. */
-bool str_ok(const struct crs_image *img, struct crs_strref r);
+bool crs_ir_str_ok(const struct crs_image *img, struct crs_strref r);
 
 /* The record checks, one per section kind (the CHECK column of
  * image_sections.def, run in its order by image_reader.c): 0 or -EBADMSG
  * with img->err set. image_check_proc.c: */
-int check_process(struct crs_image *img);
-int check_threads(struct crs_image *img);
-int check_thread_caps(struct crs_image *img);
-int check_thread_attrs(struct crs_image *img);
-int check_seccomps(struct crs_image *img);
-int check_regions(struct crs_image *img);
-int check_chunks(struct crs_image *img);
-int check_files(struct crs_image *img);
-int check_memfds(struct crs_image *img);
-int check_fobjs(struct crs_image *img);
-int check_siginfos(struct crs_image *img);
-int check_creds(struct crs_image *img);
-int check_timers(struct crs_image *img);
+int crs_ir_check_process(struct crs_image *img);
+int crs_ir_check_threads(struct crs_image *img);
+int crs_ir_check_thread_caps(struct crs_image *img);
+int crs_ir_check_thread_attrs(struct crs_image *img);
+int crs_ir_check_seccomps(struct crs_image *img);
+int crs_ir_check_regions(struct crs_image *img);
+int crs_ir_check_chunks(struct crs_image *img);
+int crs_ir_check_files(struct crs_image *img);
+int crs_ir_check_memfds(struct crs_image *img);
+int crs_ir_check_fobjs(struct crs_image *img);
+int crs_ir_check_siginfos(struct crs_image *img);
+int crs_ir_check_creds(struct crs_image *img);
+int crs_ir_check_timers(struct crs_image *img);
 /* image_check_fds.c: */
-int check_kfds(struct crs_image *img);
-int check_sockets(struct crs_image *img);
-int check_sockopts(struct crs_image *img);
-int check_mcasts(struct crs_image *img);
-int check_fdowns(struct crs_image *img);
-int check_locks(struct crs_image *img);
-int check_epoll_vias(struct crs_image *img);
-int check_epoll_edges(struct crs_image *img);
-int check_pipes(struct crs_image *img);
-int check_sysvipcs(struct crs_image *img);
-int check_fds(struct crs_image *img);
-int check_exts(struct crs_image *img);
+int crs_ir_check_kfds(struct crs_image *img);
+int crs_ir_check_sockets(struct crs_image *img);
+int crs_ir_check_sockopts(struct crs_image *img);
+int crs_ir_check_mcasts(struct crs_image *img);
+int crs_ir_check_fdowns(struct crs_image *img);
+int crs_ir_check_locks(struct crs_image *img);
+int crs_ir_check_epoll_vias(struct crs_image *img);
+int crs_ir_check_epoll_edges(struct crs_image *img);
+int crs_ir_check_pipes(struct crs_image *img);
+int crs_ir_check_sysvipcs(struct crs_image *img);
+int crs_ir_check_fds(struct crs_image *img);
+int crs_ir_check_exts(struct crs_image *img);
 
 #pragma GCC visibility pop
 

@@ -18,7 +18,7 @@
 #include "crs/base/image_reader_int.h"
 
 __attribute__((format(printf, 3, 4)))
-int fail(struct crs_image *img, int err, const char *fmt, ...)
+int crs_ir_fail(struct crs_image *img, int err, const char *fmt, ...)
 {
     int n = snprintf(img->err, sizeof(img->err), "image %s: ", img->name ? img->name : "?");
     if (n < 0 || (size_t)n >= sizeof(img->err))
@@ -30,15 +30,15 @@ int fail(struct crs_image *img, int err, const char *fmt, ...)
     return -err;
 }
 
-int truncated(struct crs_image *img, uint64_t have, uint64_t want)
+int crs_ir_truncated(struct crs_image *img, uint64_t have, uint64_t want)
 {
-    return fail(img, EBADMSG,
+    return crs_ir_fail(img, EBADMSG,
                 "truncated at byte %" PRIu64 " of %" PRIu64
                 ": the file is incomplete" CRS_IMAGE_ADVICE, have, want);
 }
 
 /* Reads exactly len bytes at `off` from the image's start. */
-int get(struct crs_image *img, uint64_t off, void *buf, size_t len)
+int crs_ir_get(struct crs_image *img, uint64_t off, void *buf, size_t len)
 {
     char *p = buf;
     uint64_t want = off + len;
@@ -48,10 +48,10 @@ int get(struct crs_image *img, uint64_t off, void *buf, size_t len)
             if (errno == EINTR)
                 continue;
             int e = errno;
-            return fail(img, e, "read failed at byte %" PRIu64 ": %s", off, strerror(e));
+            return crs_ir_fail(img, e, "read failed at byte %" PRIu64 ": %s", off, strerror(e));
         }
         if (n == 0) /* the file shrank while we read it */
-            return truncated(img, off, want);
+            return crs_ir_truncated(img, off, want);
         p += n;
         off += (uint64_t)n;
         len -= (size_t)n;
@@ -60,17 +60,17 @@ int get(struct crs_image *img, uint64_t off, void *buf, size_t len)
 }
 
 /* Checks that [off, off+len) holds only zero bytes (padding). */
-int check_zero(struct crs_image *img, uint64_t off, size_t len, const char *where)
+int crs_ir_check_zero(struct crs_image *img, uint64_t off, size_t len, const char *where)
 {
     char buf[CRS_IMAGE_ALIGN];
     while (len) {
         size_t n = len < sizeof(buf) ? len : sizeof(buf);
-        int rc = get(img, off, buf, n);
+        int rc = crs_ir_get(img, off, buf, n);
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++)
             if (buf[i])
-                return fail(img, EBADMSG, "non-zero byte %" PRIu64 " in the padding %s: " CORRUPT,
+                return crs_ir_fail(img, EBADMSG, "non-zero byte %" PRIu64 " in the padding %s: " CORRUPT,
                             off + i, where);
         off += n;
         len -= n;
@@ -78,7 +78,7 @@ int check_zero(struct crs_image *img, uint64_t off, size_t len, const char *wher
     return 0;
 }
 
-bool str_ok(const struct crs_image *img, struct crs_strref r)
+bool crs_ir_str_ok(const struct crs_image *img, struct crs_strref r)
 {
     if (r.offset == 0 && r.length == 0)
         return true;
@@ -91,7 +91,7 @@ bool str_ok(const struct crs_image *img, struct crs_strref r)
 
 const char *crs_image_str(const struct crs_image *img, struct crs_strref ref)
 {
-    if (ref.length == 0 || !img->strings || !str_ok(img, ref))
+    if (ref.length == 0 || !img->strings || !crs_ir_str_ok(img, ref))
         return "";
     return img->strings + ref.offset;
 }

@@ -10,11 +10,11 @@
  * (rt_sigqueueinfo keeps si_code, sender and value). One whose si_code is
  * not negative (sent with kill(2), or by the kernel) only the main thread
  * may queue again with its sender: it does so as it leaves its park
- * (park.c, crs_park_requeue). The restart queues the records from the main
+ * (park_sigqueue.c, crs_park_requeue). The restart queues the records from the main
  * thread (restore_switch.c).
  *
  * Signals queued to one thread: only that thread can take them off its
- * queue, which each does while it parks (park.c, take_own_queue); their
+ * queue, which each does while it parks (park_sigqueue.c, crs_park_take_own_queue); their
  * records (tid set) follow the process's here, and the restart queues each
  * to its thread again.
  *
@@ -27,7 +27,7 @@
  * queues it with the timer's own siginfo (id, value) and counts the overrun
  * at delivery, as timer_getoverrun(2) then says. A thread-directed one
  * (SIGEV_THREAD_ID) is on its thread's queue, which that thread takes off
- * while it parks (park.c, take_own_queue): it notes the timer and its
+ * while it parks (park_sigqueue.c, crs_park_take_own_queue): it notes the timer and its
  * overrun, and makes the timer queue it again in the running process; here
  * the timer is recorded as pending (the restart pends it the same way) and
  * the thread's pending bit is dropped (the timer, not a bare signal, brings

@@ -31,26 +31,26 @@
 #include "crs/uspace/seccomp_restore.h"
 #include "crs/uspace/thread_attr.h"
 
-int park_sig;
-_Atomic int phase;
-_Atomic uint32_t nslots, nparked, release_gen, nrestored;
+int crs_park_park_sig;
+_Atomic int crs_park_phase;
+_Atomic uint32_t crs_park_nslots, crs_park_nparked, crs_park_release_gen, crs_park_nrestored;
 /* Each crs_park_all is a round; threads inside a park-deferral section note
  * theirs and park when they leave it (capture_filter.h). */
-_Atomic uint32_t park_round;
-pid_t deferring[CRS_MAX_THREADS];
+_Atomic uint32_t crs_park_park_round;
+pid_t crs_park_deferring[CRS_MAX_THREADS];
 /* 1: that thread deferred inside a call that may wait (a SEM_UNDO semop,
  * crs_park_call_begin): a park signal that came just before the call could
  * not interrupt it, so the park sends it again while it waits (nudge). */
-unsigned char deferring_call[CRS_MAX_THREADS];
-_Atomic uint32_t ndeferring;
-struct crs_rec_thread *slots[CRS_MAX_THREADS];
+unsigned char crs_park_deferring_call[CRS_MAX_THREADS];
+_Atomic uint32_t crs_park_ndeferring;
+struct crs_rec_thread *crs_park_slots[CRS_MAX_THREADS];
 /* each parked thread's attributes, beside its record on its stack */
-struct crs_rec_thread_attr *attr_slots[CRS_MAX_THREADS];
+struct crs_rec_thread_attr *crs_park_attr_slots[CRS_MAX_THREADS];
 /* After a restart, each parked thread's id now (slot by slot). */
-pid_t tids_now[CRS_MAX_THREADS];
+pid_t crs_park_tids_now[CRS_MAX_THREADS];
 static pid_t self_old, self_now;
 /* Whether the main thread parked this round (it queues mq's signals again). */
-_Atomic int main_parked;
+_Atomic int crs_park_main_parked;
 
 static int (*park_hook)(void);
 
@@ -65,18 +65,18 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
     return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
 }
 
-void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ms)
+void crs_park_futex_wait(_Atomic uint32_t *addr, uint32_t val, long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     futex(addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
 }
 
-void futex_wake(_Atomic uint32_t *addr)
+void crs_park_futex_wake(_Atomic uint32_t *addr)
 {
     futex(addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
 }
 
-pid_t my_tid(void)
+pid_t crs_park_my_tid(void)
 {
     return (pid_t)syscall(SYS_gettid);
 }
@@ -88,51 +88,51 @@ static int park_here_mask(const void *mask)
     struct crs_rec_thread rec;
     struct crs_rec_thread_attr attr;
     memset(&rec, 0, sizeof rec);
-    take_own_queue();
+    crs_park_take_own_queue();
     crs_thread_describe(&rec);
     crs_thread_attr_describe(&attr);
     rec.record = (uint64_t)&rec;
     if (mask)
         memcpy(&rec.blocked, mask, sizeof rec.blocked);
-    pid_t me = my_tid();
+    pid_t me = crs_park_my_tid();
     if (me == getpid())
-        atomic_store(&main_parked, 1);
-    uint32_t idx = atomic_fetch_add(&nslots, 1);
+        atomic_store(&crs_park_main_parked, 1);
+    uint32_t idx = atomic_fetch_add(&crs_park_nslots, 1);
     if (idx >= CRS_MAX_THREADS)
         return 0; /* crs_park_all notices the missing thread and gives up */
-    attr_slots[idx] = &attr;
-    slots[idx] = &rec;
+    crs_park_attr_slots[idx] = &attr;
+    crs_park_slots[idx] = &rec;
     long r = crs_ctx_save(&rec.ctx);
-    uint32_t gen = atomic_load(&release_gen);
+    uint32_t gen = atomic_load(&crs_park_release_gen);
     if (r == 0) {
-        atomic_fetch_add(&nparked, 1);
-        futex_wake(&nparked);
+        atomic_fetch_add(&crs_park_nparked, 1);
+        crs_park_futex_wake(&crs_park_nparked);
     } else {
         crs_thread_reinstate(&rec, (const struct crs_restart_info *)r);
         crs_thread_attr_reinstate(&attr);
         crs_park_call_restarted();
-        tids_now[idx] = my_tid();
-        atomic_fetch_add(&nrestored, 1);
-        futex_wake(&nrestored);
+        crs_park_tids_now[idx] = crs_park_my_tid();
+        atomic_fetch_add(&crs_park_nrestored, 1);
+        crs_park_futex_wake(&crs_park_nrestored);
     }
-    while (atomic_load(&release_gen) == gen)
-        futex_wait(&release_gen, gen, -1);
+    while (atomic_load(&crs_park_release_gen) == gen)
+        crs_park_futex_wait(&crs_park_release_gen, gen, -1);
     /* After a restart: the signals queued to this thread alone that only it
      * may queue again with their sender (the restart left them to us). */
     if (r != 0)
-        requeue_own(rec.tid);
+        crs_park_requeue_own(rec.tid);
     /* signals only we may queue with their sender: again in the process
      * that runs on; a restarted one got them from its image */
-    if (me == getpid() || (r != 0 && my_tid() == getpid())) {
+    if (me == getpid() || (r != 0 && crs_park_my_tid() == getpid())) {
         if (r == 0)
-            drain_mq(0);
+            crs_park_drain_mq(0);
         else
-            atomic_store(&nmq, 0);
+            atomic_store(&crs_park_nmq, 0);
     }
     if (held[idx]) {
         held[idx] = 0;
         while (atomic_load(&holding))
-            futex_wait(&holding, 1, -1);
+            crs_park_futex_wait(&holding, 1, -1);
     }
     if (r != 0)
         crs_seccomp_restore_own(&attr);   /* last: the rest of its seccomp filters */
@@ -144,11 +144,11 @@ int crs_park_here(void)
     return park_here_mask(NULL);
 }
 
-int is_deferring(pid_t tid)
+int crs_park_is_deferring(pid_t tid)
 {
-    uint32_t n = atomic_load(&ndeferring);
+    uint32_t n = atomic_load(&crs_park_ndeferring);
     for (uint32_t i = 0; i < n && i < CRS_MAX_THREADS; i++)
-        if (deferring[i] == tid)
+        if (crs_park_deferring[i] == tid)
             return 1;
     return 0;
 }
@@ -158,7 +158,7 @@ int is_deferring(pid_t tid)
  * checkpoint of that round still waits. */
 static void park_late(uint32_t round)
 {
-    if (atomic_load(&phase) != PHASE_PARKING || atomic_load(&park_round) != round)
+    if (atomic_load(&crs_park_phase) != PHASE_PARKING || atomic_load(&crs_park_park_round) != round)
         return;
     uint64_t all = ~0ull, old = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
@@ -166,7 +166,7 @@ static void park_late(uint32_t round)
     int (*hook)(void) = park_hook;
     if (!hook || !hook())
         park_here_mask(&old);
-    crs_park_call_signals(old, park_sig);
+    crs_park_call_signals(old, crs_park_park_sig);
     errno = saved_errno;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 }
@@ -175,7 +175,7 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     int saved_errno = errno;
-    if (si->si_code == SI_TKILL && atomic_load(&phase) == PHASE_PARKING) {
+    if (si->si_code == SI_TKILL && atomic_load(&crs_park_phase) == PHASE_PARKING) {
         int restarted = 0;
         /* our signal is invisible to the application: a wait it interrupted goes on */
         struct crs_sleep_call call;
@@ -186,13 +186,13 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
             if (call.interrupted)
                 crs_park_call_interrupted();
         }
-        if (crs_park_defer_note(atomic_load(&park_round))) {
-            pid_t me = my_tid();
-            if (!is_deferring(me)) {
-                uint32_t i = atomic_fetch_add(&ndeferring, 1);
+        if (crs_park_defer_note(atomic_load(&crs_park_park_round))) {
+            pid_t me = crs_park_my_tid();
+            if (!crs_park_is_deferring(me)) {
+                uint32_t i = atomic_fetch_add(&crs_park_ndeferring, 1);
                 if (i < CRS_MAX_THREADS) {
-                    deferring_call[i] = (unsigned char)in_call;
-                    deferring[i] = me;
+                    crs_park_deferring_call[i] = (unsigned char)in_call;
+                    crs_park_deferring[i] = me;
                 }
             }
         } else {
@@ -202,7 +202,7 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
         }
         uint64_t mask;
         memcpy(&mask, &((ucontext_t *)ucv)->uc_sigmask, sizeof mask);
-        crs_park_call_signals(mask, park_sig);
+        crs_park_call_signals(mask, crs_park_park_sig);
         crs_sleep_resume(ucv, &call, restarted);
     }
     errno = saved_errno;
@@ -217,16 +217,16 @@ int crs_park_init(int sig)
 {
     /* No park signal while the handler goes in: libcr's sigaction guard
      * refuses handlers for the park signal once it is known. */
-    park_sig = 0;
+    crs_park_park_sig = 0;
     /* A forked child starts here again (libcr's fork handler) with a copy of
      * its parent's memory: a fork that slipped in while the parent was
      * parking its threads left the round on in the copy, where no thread
      * would ever end it (a thread entering execve waited for it), and the
      * marks of the parent's threads inside execve */
-    atomic_store(&phase, PHASE_IDLE);
+    atomic_store(&crs_park_phase, PHASE_IDLE);
     for (int i = 0; i < CRS_MAX_EXECING; i++)
-        atomic_store(&execing[i], 0);
-    find_tid_offset();
+        atomic_store(&crs_park_execing[i], 0);
+    crs_park_find_tid_offset();
     crs_park_defer_init(park_late);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -235,13 +235,13 @@ int crs_park_init(int sig)
     sigfillset(&sa.sa_mask);
     if (sigaction(sig, &sa, NULL) != 0)
         return -errno;
-    park_sig = sig;
+    crs_park_park_sig = sig;
     return 0;
 }
 
 int crs_park_signal(void)
 {
-    return park_sig;
+    return crs_park_park_sig;
 }
 
 void crs_park_set_self_tids(pid_t old, pid_t now)
@@ -258,36 +258,36 @@ pid_t crs_park_tid_now(pid_t old)
      * lower-half threads: their stacks are not in it) was not restored (tids_now 0) and its
      * stack is not mapped: tids_now first, or a SIGEV_THREAD_ID timer's restore read there and
      * every restarted rank with a SIGEV_THREAD timer died of SIGSEGV (review13 HIGH-10). */
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++)
-        if (tids_now[i] && slots[i] && slots[i]->tid == old)
-            return tids_now[i];
+        if (crs_park_tids_now[i] && crs_park_slots[i] && crs_park_slots[i]->tid == old)
+            return crs_park_tids_now[i];
     return old;
 }
 
 int crs_park_restored(size_t i)
 {
-    return i < CRS_MAX_THREADS && tids_now[i] != 0;
+    return i < CRS_MAX_THREADS && crs_park_tids_now[i] != 0;
 }
 
 struct crs_rec_thread_attr *crs_park_attr(size_t i)
 {
-    return i < CRS_MAX_THREADS ? attr_slots[i] : NULL;
+    return i < CRS_MAX_THREADS ? crs_park_attr_slots[i] : NULL;
 }
 
 struct crs_rec_thread *const *crs_park_records(size_t *n)
 {
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     *n = ns < CRS_MAX_THREADS ? ns : CRS_MAX_THREADS;
-    return slots;
+    return crs_park_slots;
 }
 
 void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg)
 {
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     int any = 0;
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
-        held[i] = slots[i] && hold(arg, slots[i]->tid);
+        held[i] = crs_park_slots[i] && hold(arg, crs_park_slots[i]->tid);
         any |= held[i];
     }
     if (any)
@@ -298,12 +298,12 @@ void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg)
 void crs_park_release_restarted(int (*hold)(void *arg, pid_t tid), void *arg)
 {
     /* held[] came back with the image: every slot is decided again */
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     int any = 0;
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
-        held[i] = hold && slots[i] && tids_now[i] && hold(arg, tids_now[i]);
+        held[i] = hold && crs_park_slots[i] && crs_park_tids_now[i] && hold(arg, crs_park_tids_now[i]);
         /* none runs on before the seccomp filters that wait for the unhold went in */
-        held[i] |= slots[i] && tids_now[i] && crs_seccomp_restore_waiting();
+        held[i] |= crs_park_slots[i] && crs_park_tids_now[i] && crs_seccomp_restore_waiting();
         any |= held[i];
     }
     if (any)
@@ -315,24 +315,24 @@ void crs_park_unhold(void)
 {
     crs_seccomp_restore_late();   /* first: the held threads take theirs as they run on */
     atomic_store(&holding, 0);
-    futex_wake(&holding);
+    crs_park_futex_wake(&holding);
 }
 
 void crs_park_release(void)
 {
-    if (!atomic_load(&main_parked))
-        drain_mq(1);   /* no main thread to queue them with their senders */
-    atomic_store(&phase, PHASE_IDLE);
-    atomic_fetch_add(&release_gen, 1);
-    futex_wake(&release_gen);
+    if (!atomic_load(&crs_park_main_parked))
+        crs_park_drain_mq(1);   /* no main thread to queue them with their senders */
+    atomic_store(&crs_park_phase, PHASE_IDLE);
+    atomic_fetch_add(&crs_park_release_gen, 1);
+    crs_park_futex_wake(&crs_park_release_gen);
 }
 
 void crs_park_wait_restored(size_t n)
 {
     for (;;) {
-        uint32_t v = atomic_load(&nrestored);
+        uint32_t v = atomic_load(&crs_park_nrestored);
         if (v >= n)
             return;
-        futex_wait(&nrestored, v, 100);
+        crs_park_futex_wait(&crs_park_nrestored, v, 100);
     }
 }

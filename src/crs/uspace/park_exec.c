@@ -29,7 +29,7 @@
  * parking thread stores PHASE_PARKING, then looks at the slots (both
  * sequentially consistent), so at least one of them sees the other.
  * (CRS_MAX_EXECING is in park_state.h.) */
-_Atomic pid_t execing[CRS_MAX_EXECING];
+_Atomic pid_t crs_park_execing[CRS_MAX_EXECING];
 
 /* A vfork child runs on its parent's thread (same memory and thread
  * descriptor) but is a process of its own that no park reaches: glibc's
@@ -37,31 +37,31 @@ _Atomic pid_t execing[CRS_MAX_EXECING];
 static int in_vfork_child(void)
 {
     pid_t cached;
-    if (!tid_offset)
+    if (!crs_park_tid_offset)
         return 0;
-    memcpy(&cached, (const char *)pthread_self() + tid_offset, sizeof cached);
-    return cached != my_tid();
+    memcpy(&cached, (const char *)pthread_self() + crs_park_tid_offset, sizeof cached);
+    return cached != crs_park_my_tid();
 }
 
 void crs_park_exec_enter(struct crs_exec_guard *g)
 {
     g->slot = -1;
     g->blocked = 0;
-    int sig = park_sig;
+    int sig = crs_park_park_sig;
     if (sig <= 0 || in_vfork_child())
         return;
     uint64_t one = 1ull << (sig - 1);
-    pid_t me = my_tid();
+    pid_t me = crs_park_my_tid();
     for (;;) {
         syscall(SYS_rt_sigprocmask, SIG_BLOCK, &one, &g->mask, 8);
         g->blocked = 1;
         int k = -1;
         for (int i = 0; i < CRS_MAX_EXECING && k < 0; i++) {
             pid_t free_slot = 0;
-            if (atomic_compare_exchange_strong(&execing[i], &free_slot, me))
+            if (atomic_compare_exchange_strong(&crs_park_execing[i], &free_slot, me))
                 k = i;
         }
-        if (k >= 0 && atomic_load(&phase) == PHASE_IDLE) {
+        if (k >= 0 && atomic_load(&crs_park_phase) == PHASE_IDLE) {
             /* No round is on, and none signals us before exec_leave. A park
              * signal still pending is an old round's, which its handler
              * would drop (not parking): dropped here instead of being left
@@ -75,12 +75,12 @@ void crs_park_exec_enter(struct crs_exec_guard *g)
         /* A round is on (or every slot is taken): out of the way, unblocked,
          * so that the round parks us; then again. */
         if (k >= 0)
-            atomic_store(&execing[k], 0);
+            atomic_store(&crs_park_execing[k], 0);
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, 8);
         g->blocked = 0;
-        uint32_t gen = atomic_load(&release_gen);
-        if (atomic_load(&phase) == PHASE_PARKING)
-            futex_wait(&release_gen, gen, 10);
+        uint32_t gen = atomic_load(&crs_park_release_gen);
+        if (atomic_load(&crs_park_phase) == PHASE_PARKING)
+            crs_park_futex_wait(&crs_park_release_gen, gen, 10);
         else if (k < 0) {
             struct timespec ts = { 0, 1000000L };
             nanosleep(&ts, NULL);
@@ -91,16 +91,16 @@ void crs_park_exec_enter(struct crs_exec_guard *g)
 void crs_park_exec_leave(const struct crs_exec_guard *g)
 {
     if (g->slot >= 0 && g->slot < CRS_MAX_EXECING)
-        atomic_store(&execing[g->slot], 0);
+        atomic_store(&crs_park_execing[g->slot], 0);
     /* a park signal sent from here on (or held while blocked) parks us */
     if (g->blocked)
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, 8);
 }
 
-int is_execing(pid_t tid)
+int crs_park_is_execing(pid_t tid)
 {
     for (int i = 0; i < CRS_MAX_EXECING; i++)
-        if (atomic_load(&execing[i]) == tid)
+        if (atomic_load(&crs_park_execing[i]) == tid)
             return 1;
     return 0;
 }
@@ -108,12 +108,12 @@ int is_execing(pid_t tid)
 /* Slots of threads that are not ours (any more): none should be (a forked
  * child clears the table, vfork children take none), but a slot left so
  * would hold every round up until its timeout. */
-void forget_foreign_execing(void)
+void crs_park_forget_foreign_execing(void)
 {
     pid_t pid = getpid();
     for (int i = 0; i < CRS_MAX_EXECING; i++) {
-        pid_t t = atomic_load(&execing[i]);
+        pid_t t = atomic_load(&crs_park_execing[i]);
         if (t && syscall(SYS_tgkill, pid, t, 0) != 0 && errno == ESRCH)
-            atomic_compare_exchange_strong(&execing[i], &t, 0);
+            atomic_compare_exchange_strong(&crs_park_execing[i], &t, 0);
     }
 }

@@ -1,7 +1,7 @@
 /*
  * The signals queued to a parking thread: real-time signals queued to one
  * thread alone, which only that thread can take off its queue, are taken as it
- * parks (take_own_queue), recorded for the capture and queued again; signals
+ * parks (crs_park_take_own_queue), recorded for the capture and queued again; signals
  * whose siginfo only the main thread may queue again wait for it (mq); the
  * signals of thread-directed POSIX timers make their timer queue them again.
  */
@@ -24,12 +24,12 @@
 
 /* Real-time signals queued to one thread (pthread_sigqueue, tgsigqueueinfo):
  * only that thread can take them off its queue, so each takes its own while
- * it parks (take_own_queue), records them here and queues them again. */
+ * it parks (crs_park_take_own_queue), records them here and queues them again. */
 #define CRS_TQ_MAX 1024
 static struct crs_rec_siginfo tq[CRS_TQ_MAX];
-_Atomic uint32_t ntq;
+_Atomic uint32_t crs_park_ntq;
 /* signals none takes: the park signal */
-uint64_t tq_leave;
+uint64_t crs_park_tq_leave;
 /* Signals of POSIX timers (/proc/self/timers). A thread-directed timer's
  * (SIGEV_THREAD_ID) on a thread's own queue is taken too, which gives its
  * overrun and rearms the timer: it is not queued again as a record but
@@ -38,10 +38,10 @@ uint64_t tq_leave;
  * kernel counts the overrun at delivery as it would have; the capture
  * records the timer as pending (capture_sigqueue.c), and a restart pends it
  * the same way. */
-uint64_t tq_timers;
+uint64_t crs_park_tq_timers;
 #define CRS_TT_MAX 256
 static struct crs_park_timer tt[CRS_TT_MAX];
-_Atomic uint32_t ntt;
+_Atomic uint32_t crs_park_ntt;
 /* The timers' ids and clocks, read with tq_timers. */
 #define CRS_TCLOCK_MAX 1024
 static int tclock[CRS_TCLOCK_MAX][2];
@@ -55,11 +55,11 @@ static int ntclock;
  * Without a parked main thread, crs_park_release raises them bare. */
 #define CRS_MQ_MAX 1024
 static struct crs_rec_siginfo mq[CRS_MQ_MAX];
-_Atomic uint32_t nmq;
+_Atomic uint32_t crs_park_nmq;
 
 /* The process's pending set (ShdPnd) as the checkpoint thread read it when
  * this round's parking began; all ones when it could not. */
-_Atomic uint64_t shared_at_park;
+_Atomic uint64_t crs_park_shared_at_park;
 
 /* The calling thread's own pending set (SigPnd of its task; ShdPnd is the
  * process's, which the checkpoint thread takes). In a program that installed
@@ -78,7 +78,7 @@ static uint64_t own_pending(void)
     if (crs_seccomp_notes_installed()) {
         if (syscall(SYS_rt_sigpending, &v, 8) != 0)
             return 0;
-        return v & ~atomic_load(&shared_at_park);
+        return v & ~atomic_load(&crs_park_shared_at_park);
     }
     /* thread-self: right in a restarted process's pid namespace too, where
      * /proc may be the outer one's */
@@ -116,13 +116,13 @@ void crs_park_requeue(pid_t tid, const siginfo_t *si)
     q.tid = tid;
     memcpy(q.info, si, sizeof *si < sizeof q.info ? sizeof *si : sizeof q.info);
     pid_t pid = getpid();
-    if (tid || !needs_receiver(si) || my_tid() == pid) {
+    if (tid || !needs_receiver(si) || crs_park_my_tid() == pid) {
         requeue_one(pid, &q, 0);   /* to the caller's own thread, or allowed from any */
         return;
     }
-    uint32_t k = atomic_fetch_add(&nmq, 1);
+    uint32_t k = atomic_fetch_add(&crs_park_nmq, 1);
     if (k >= CRS_MQ_MAX) {
-        atomic_fetch_sub(&nmq, 1);
+        atomic_fetch_sub(&crs_park_nmq, 1);
         requeue_one(pid, &q, 1);
         return;
     }
@@ -130,9 +130,9 @@ void crs_park_requeue(pid_t tid, const siginfo_t *si)
 }
 
 /* The noted signals, queued with their siginfo (the main thread) or bare. */
-void drain_mq(int bare)
+void crs_park_drain_mq(int bare)
 {
-    uint32_t n = atomic_exchange(&nmq, 0);
+    uint32_t n = atomic_exchange(&crs_park_nmq, 0);
     pid_t pid = getpid();
     for (uint32_t k = 0; k < n && k < CRS_MQ_MAX; k++)
         requeue_one(pid, &mq[k], bare);
@@ -141,10 +141,10 @@ void drain_mq(int bare)
 /* In a restarted thread (old id `old`): its records that the restart could
  * not queue (restore_switch.c leaves a code >= 0 or SI_TKILL to a thread
  * other than the main one to that thread), queued again to itself. */
-void requeue_own(pid_t old)
+void crs_park_requeue_own(pid_t old)
 {
-    uint32_t n = atomic_load(&ntq);
-    pid_t pid = getpid(), tid = my_tid();
+    uint32_t n = atomic_load(&crs_park_ntq);
+    pid_t pid = getpid(), tid = crs_park_my_tid();
     for (uint32_t k = 0; k < n && k < CRS_TQ_MAX; k++) {
         siginfo_t si;
         memcpy(&si, tq[k].info, sizeof si);
@@ -171,10 +171,10 @@ static int clock_of(int id)
  * the park signal, or park_late). A signal pending both for this thread and
  * for the process is taken only while this thread's own bit is set: the
  * kernel hands out the thread's instances first. */
-void take_own_queue(void)
+void crs_park_take_own_queue(void)
 {
-    pid_t tid = my_tid(), pid = getpid();
-    uint64_t take = own_pending() & crs_park_takeable() & ~tq_leave;
+    pid_t tid = crs_park_my_tid(), pid = getpid();
+    uint64_t take = own_pending() & crs_park_takeable() & ~crs_park_tq_leave;
     uint32_t mine[64], nmine = 0;   /* its entries in tt */
     struct timespec now = { 0, 0 };
     for (int s = 1; s <= 64 && take; s++) {
@@ -184,7 +184,7 @@ void take_own_queue(void)
         uint32_t first = UINT32_MAX, last = 0;
         siginfo_t si;
         while ((own_pending() & one) && syscall(SYS_rt_sigtimedwait, &one, &si, &now, 8) == s) {
-            if ((tq_timers & one) && si.si_code == SI_TIMER) {
+            if ((crs_park_tq_timers & one) && si.si_code == SI_TIMER) {
                 int over = si.si_overrun > 0 ? si.si_overrun : 0, again = 0;
                 for (uint32_t i = 0; i < nmine && !again; i++)
                     if ((again = tt[mine[i]].id == si.si_timerid)) {   /* it came again meanwhile: one signal */
@@ -194,7 +194,7 @@ void take_own_queue(void)
                     }
                 if (again)
                     continue;
-                uint32_t k = atomic_fetch_add(&ntt, 1);
+                uint32_t k = atomic_fetch_add(&crs_park_ntt, 1);
                 if (k < CRS_TT_MAX && nmine < sizeof mine / sizeof mine[0]) {
                     /* the expiry that queued it, read at once (the take rearmed the timer, which
                      * may queue its signal again before the loop's next take) */
@@ -204,11 +204,11 @@ void take_own_queue(void)
                     mine[nmine++] = k;
                     continue;
                 }
-                atomic_fetch_sub(&ntt, 1);   /* no room: queued again as a record (overrun lost) */
+                atomic_fetch_sub(&crs_park_ntt, 1);   /* no room: queued again as a record (overrun lost) */
             }
-            uint32_t k = atomic_fetch_add(&ntq, 1);
+            uint32_t k = atomic_fetch_add(&crs_park_ntq, 1);
             if (k >= CRS_TQ_MAX) {
-                atomic_fetch_sub(&ntq, 1);
+                atomic_fetch_sub(&crs_park_ntq, 1);
                 syscall(SYS_rt_tgsigqueueinfo, pid, tid, s, &si);   /* stays queued, unrecorded */
                 break;
             }
@@ -257,21 +257,21 @@ uint64_t crs_park_takeable(void)
 
 const struct crs_park_timer *crs_park_thread_timers(size_t *n)
 {
-    uint32_t k = atomic_load(&ntt);
+    uint32_t k = atomic_load(&crs_park_ntt);
     *n = k < CRS_TT_MAX ? k : CRS_TT_MAX;
     return tt;
 }
 
 const struct crs_rec_siginfo *crs_park_thread_siginfos(size_t *n)
 {
-    uint32_t k = atomic_load(&ntq);
+    uint32_t k = atomic_load(&crs_park_ntq);
     *n = k < CRS_TQ_MAX ? k : CRS_TQ_MAX;
     return tq;
 }
 
 /* Signals POSIX timers of the process deliver (/proc/self/timers); each
- * timer's clock noted in tclock, for take_own_queue. */
-uint64_t timer_signals(void)
+ * timer's clock noted in tclock, for crs_park_take_own_queue. */
+uint64_t crs_park_timer_signals(void)
 {
     static char buf[65536];
     uint64_t m = 0;

@@ -24,58 +24,58 @@
 enum { PHASE_IDLE = 0, PHASE_PARKING = 1 };
 
 /* ---- park.c: the round's state (see there) and the futex helpers ---- */
-extern int park_sig;
-extern _Atomic int phase;
-extern _Atomic uint32_t nslots, nparked, release_gen, nrestored;
-extern _Atomic uint32_t park_round;
-extern pid_t deferring[CRS_MAX_THREADS];
-extern unsigned char deferring_call[CRS_MAX_THREADS];
-extern _Atomic uint32_t ndeferring;
-extern struct crs_rec_thread *slots[CRS_MAX_THREADS];
-extern struct crs_rec_thread_attr *attr_slots[CRS_MAX_THREADS];
-extern pid_t tids_now[CRS_MAX_THREADS];
-extern _Atomic int main_parked;
+extern int crs_park_park_sig;
+extern _Atomic int crs_park_phase;
+extern _Atomic uint32_t crs_park_nslots, crs_park_nparked, crs_park_release_gen, crs_park_nrestored;
+extern _Atomic uint32_t crs_park_park_round;
+extern pid_t crs_park_deferring[CRS_MAX_THREADS];
+extern unsigned char crs_park_deferring_call[CRS_MAX_THREADS];
+extern _Atomic uint32_t crs_park_ndeferring;
+extern struct crs_rec_thread *crs_park_slots[CRS_MAX_THREADS];
+extern struct crs_rec_thread_attr *crs_park_attr_slots[CRS_MAX_THREADS];
+extern pid_t crs_park_tids_now[CRS_MAX_THREADS];
+extern _Atomic int crs_park_main_parked;
 
 /* Waits while *addr holds val, at most ms milliseconds (-1: no limit). */
-void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ms);
+void crs_park_futex_wait(_Atomic uint32_t *addr, uint32_t val, long ms);
 /* Wakes every waiter on addr. */
-void futex_wake(_Atomic uint32_t *addr);
+void crs_park_futex_wake(_Atomic uint32_t *addr);
 /* The calling thread's id. */
-pid_t my_tid(void);
+pid_t crs_park_my_tid(void);
 /* Whether thread tid deferred its park this round (inside a park-deferral section). */
-int is_deferring(pid_t tid);
+int crs_park_is_deferring(pid_t tid);
 
 /* ---- park_thread.c ---- */
 /* Offset of the tid inside glibc's struct pthread, found at run time (0: unknown). */
-extern size_t tid_offset;
+extern size_t crs_park_tid_offset;
 /* Finds tid_offset (crs_park_init). */
-void find_tid_offset(void);
+void crs_park_find_tid_offset(void);
 
 /* ---- park_exec.c: threads inside execve, never sent the park signal ---- */
 #define CRS_MAX_EXECING 64
-extern _Atomic pid_t execing[CRS_MAX_EXECING];
+extern _Atomic pid_t crs_park_execing[CRS_MAX_EXECING];
 /* Whether thread tid is inside execve. */
-int is_execing(pid_t tid);
+int crs_park_is_execing(pid_t tid);
 /* Frees the slots of threads that are not ours (any more). */
-void forget_foreign_execing(void);
+void crs_park_forget_foreign_execing(void);
 
 /* ---- park_sigqueue.c: signals a parking thread takes off its own queue ---- */
 /* How many records of signals queued to one thread are held (tq), of those
  * only the main thread may queue again (mq), of thread-directed timers (tt). */
-extern _Atomic uint32_t ntq, nmq, ntt;
+extern _Atomic uint32_t crs_park_ntq, crs_park_nmq, crs_park_ntt;
 /* This round's signals of POSIX timers, and those no thread takes (the park signal). */
-extern uint64_t tq_timers, tq_leave;
+extern uint64_t crs_park_tq_timers, crs_park_tq_leave;
 /* The process's pending set when this round's parking began (all ones: unknown). */
-extern _Atomic uint64_t shared_at_park;
+extern _Atomic uint64_t crs_park_shared_at_park;
 /* Takes, records and queues again the signals queued to the calling thread alone. */
-void take_own_queue(void);
+void crs_park_take_own_queue(void);
 /* The noted signals only the main thread may queue with their sender: queued
  * with their siginfo (the main thread) or bare. */
-void drain_mq(int bare);
+void crs_park_drain_mq(int bare);
 /* In a restarted thread (old id `old`): its records the restart could not queue, queued to itself. */
-void requeue_own(pid_t old);
+void crs_park_requeue_own(pid_t old);
 /* Signals POSIX timers of the process deliver; notes each timer's clock. */
-uint64_t timer_signals(void);
+uint64_t crs_park_timer_signals(void);
 
 #pragma GCC visibility pop
 

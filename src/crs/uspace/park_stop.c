@@ -81,7 +81,7 @@ static long signal_one(long n, int dirfd, void *arg)
         return 0;
     if (tid == sw->self)
         return 0;
-    if (is_execing(tid)) {
+    if (crs_park_is_execing(tid)) {
         sw->execing = tid;   /* signalled once it is out of execve (or gone with us) */
         return 0;
     }
@@ -90,7 +90,7 @@ static long signal_one(long n, int dirfd, void *arg)
             return 0;
     if (sw->nsig == CRS_MAX_THREADS)
         return -E2BIG;
-    if (syscall(SYS_tgkill, getpid(), tid, park_sig) == 0) {
+    if (syscall(SYS_tgkill, getpid(), tid, crs_park_park_sig) == 0) {
         signaled_outer[sw->nsig] = outer;
         signaled[sw->nsig++] = tid;
     }
@@ -117,11 +117,11 @@ static int thread_alive(pid_t tid)
 static long expected_parked(long nsig, pid_t *straggler)
 {
     long expect = 0;
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     for (long i = 0; i < nsig; i++) {
         int parked = 0;
         for (uint32_t j = 0; j < ns && j < CRS_MAX_THREADS && !parked; j++)
-            parked = slots[j] && slots[j]->tid == signaled[i];
+            parked = crs_park_slots[j] && crs_park_slots[j]->tid == signaled[i];
         if (parked || thread_alive(signaled[i])) {
             expect++;
             if (!parked)
@@ -152,22 +152,22 @@ static void describe_straggler(pid_t tid, int timeout_ms, char *err, size_t errl
         }
         revive_status_x64(buf, "SigBlk", &blocked);
     }
-    if (blocked & (1ull << (park_sig - 1)))
+    if (blocked & (1ull << (crs_park_park_sig - 1)))
         snprintf(err, errlen, "thread %d (%s) blocks every signal, Revive's checkpoint signal %d among them, so it "
                  "cannot be stopped for a checkpoint; glibc makes such threads for POSIX AIO (aio_read...), "
                  "mq_notify and SIGEV_THREAD timers made before libcr was loaded: let libcr load first "
-                 "(cr_run, or -lcr), or end those before the checkpoint", tid, name, park_sig);
+                 "(cr_run, or -lcr), or end those before the checkpoint", tid, name, crs_park_park_sig);
     else
         snprintf(err, errlen, "thread %d (%s) did not stop within %d ms although it does not block signal %d, "
                  "Revive's checkpoint signal (is it stuck in the kernel, or traced?)", tid, name, timeout_ms,
-                 park_sig);
+                 crs_park_park_sig);
 }
 
 static int is_parked(pid_t tid)
 {
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     for (uint32_t j = 0; j < ns && j < CRS_MAX_THREADS; j++)
-        if (slots[j] && slots[j]->tid == tid)
+        if (crs_park_slots[j] && crs_park_slots[j]->tid == tid)
             return 1;
     return 0;
 }
@@ -180,7 +180,7 @@ static int blocks_park_signal(pid_t tid)
     long len = revive_proc_read(0, crs_park_proc_tid(tid), "status", buf, sizeof buf);
     if ((len < 0 && len != -ENOSPC) || revive_status_x64(buf, "SigBlk", &blocked) != 0)
         return 0;
-    return park_sig > 0 && (blocked & (1ull << (park_sig - 1))) != 0;
+    return crs_park_park_sig > 0 && (blocked & (1ull << (crs_park_park_sig - 1))) != 0;
 }
 
 /* The threads signalled, alive and not parked that block the park signal: no signal stops
@@ -207,42 +207,42 @@ static int ask_hooks_about_blocked(long nsig, char *err, size_t errlen)
  * a checkpoint waits for them: the program's waits cost nothing. */
 static void nudge_calls(void)
 {
-    uint32_t n = atomic_load(&ndeferring);
+    uint32_t n = atomic_load(&crs_park_ndeferring);
     for (uint32_t i = 0; i < n && i < CRS_MAX_THREADS; i++)
-        if (deferring_call[i] && deferring[i] && !is_parked(deferring[i]))
-            syscall(SYS_tgkill, getpid(), deferring[i], park_sig);
+        if (crs_park_deferring_call[i] && crs_park_deferring[i] && !is_parked(crs_park_deferring[i]))
+            syscall(SYS_tgkill, getpid(), crs_park_deferring[i], crs_park_park_sig);
 }
 
 long crs_park_all(int timeout_ms, char *err, size_t errlen)
 {
-    pid_t self = my_tid();
-    atomic_store(&nslots, 0);
-    atomic_store(&nparked, 0);
-    atomic_store(&nrestored, 0);
-    memset(slots, 0, sizeof slots);
-    memset(attr_slots, 0, sizeof attr_slots);
-    memset(tids_now, 0, sizeof tids_now);
+    pid_t self = crs_park_my_tid();
+    atomic_store(&crs_park_nslots, 0);
+    atomic_store(&crs_park_nparked, 0);
+    atomic_store(&crs_park_nrestored, 0);
+    memset(crs_park_slots, 0, sizeof crs_park_slots);
+    memset(crs_park_attr_slots, 0, sizeof crs_park_attr_slots);
+    memset(crs_park_tids_now, 0, sizeof crs_park_tids_now);
     memset(signaled, 0, sizeof signaled);
-    atomic_store(&ndeferring, 0);
-    memset(deferring, 0, sizeof deferring);
-    memset(deferring_call, 0, sizeof deferring_call);
-    atomic_store(&ntq, 0);
-    atomic_store(&nmq, 0);
-    atomic_store(&main_parked, 0);
-    atomic_store(&ntt, 0);
-    tq_timers = timer_signals();
-    tq_leave = park_sig > 0 ? 1ull << (park_sig - 1) : 0;
+    atomic_store(&crs_park_ndeferring, 0);
+    memset(crs_park_deferring, 0, sizeof crs_park_deferring);
+    memset(crs_park_deferring_call, 0, sizeof crs_park_deferring_call);
+    atomic_store(&crs_park_ntq, 0);
+    atomic_store(&crs_park_nmq, 0);
+    atomic_store(&crs_park_main_parked, 0);
+    atomic_store(&crs_park_ntt, 0);
+    crs_park_tq_timers = crs_park_timer_signals();
+    crs_park_tq_leave = crs_park_park_sig > 0 ? 1ull << (crs_park_park_sig - 1) : 0;
     if (crs_seccomp_notes_installed()) {   /* own_pending's without /proc */
         static char st[4096];
         uint64_t shd = ~0ull;
         long r = revive_read_file("/proc/self/status", st, sizeof st);
         if ((r > 0 || r == -ENOSPC) && revive_status_x64(st, "ShdPnd", &shd) != 0)
             shd = ~0ull;
-        atomic_store(&shared_at_park, shd);
+        atomic_store(&crs_park_shared_at_park, shd);
     }
-    atomic_fetch_add(&park_round, 1);
-    forget_foreign_execing();
-    atomic_store(&phase, PHASE_PARKING);
+    atomic_fetch_add(&crs_park_park_round, 1);
+    crs_park_forget_foreign_execing();
+    atomic_store(&crs_park_phase, PHASE_PARKING);
     long nsig = 0, waited = 0, next_ask = 100;
     for (;;) {
         pid_t exec_tid = 0;
@@ -271,11 +271,11 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
         for (;;) {
             pid_t straggler = 0;
             long expect = expected_parked(nsig, &straggler);
-            uint32_t p = atomic_load(&nparked);
+            uint32_t p = atomic_load(&crs_park_nparked);
             if ((long)p >= expect)
                 break;
             if (waited >= timeout_ms) {
-                if (is_deferring(straggler))
+                if (crs_park_is_deferring(straggler))
                     snprintf(err, errlen, "thread %d stayed inside a section that defers checkpoints "
                              "(crs_park_defer_enter) for more than %d ms", straggler, timeout_ms);
                 else
@@ -283,7 +283,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
                 crs_park_release();
                 return -ETIMEDOUT;
             }
-            futex_wait(&nparked, p, 10);
+            crs_park_futex_wait(&crs_park_nparked, p, 10);
             waited += 10;
             nudge_calls();
             if (waited >= next_ask) {
@@ -306,7 +306,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
         crs_park_release();
         return -ETIMEDOUT;
     }
-    return (long)atomic_load(&nparked);
+    return (long)atomic_load(&crs_park_nparked);
 }
 
 /* A thread counts itself parked just before it goes to sleep; until it is
@@ -314,12 +314,12 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
  * image must not catch half-changed. Waits until every parked thread sleeps. */
 static int all_asleep(int timeout_ms)
 {
-    uint32_t ns = atomic_load(&nslots);
+    uint32_t ns = atomic_load(&crs_park_nslots);
     for (uint32_t i = 0; i < ns && i < CRS_MAX_THREADS; i++) {
-        if (!slots[i])
+        if (!crs_park_slots[i])
             continue;
         char buf[1024];
-        pid_t proc_tid = crs_park_proc_tid(slots[i]->tid);
+        pid_t proc_tid = crs_park_proc_tid(crs_park_slots[i]->tid);
         for (int waited = 0;; waited++) {
             /* -ENOSPC still gives the beginning, where the state is */
             long n = revive_proc_read(0, proc_tid, "stat", buf, sizeof buf);

@@ -30,19 +30,19 @@
 #define CRS_RSEQ_LEN 32u
 
 /* Offset of the tid inside glibc's struct pthread, found at run time (0: unknown). */
-size_t tid_offset;
+size_t crs_park_tid_offset;
 
 /* glibc keeps each thread's tid in its struct pthread and trusts it (mutex
  * owners, pthread_kill); when a restart changes ids it must be corrected. */
-void find_tid_offset(void)
+void crs_park_find_tid_offset(void)
 {
-    const pid_t tid = my_tid();
+    const pid_t tid = crs_park_my_tid();
     const unsigned char *self = (const unsigned char *)pthread_self();
     for (size_t off = 0; off < 2048; off += sizeof(pid_t)) {
         pid_t v;
         memcpy(&v, self + off, sizeof v);
         if (v == tid) {
-            tid_offset = off;
+            crs_park_tid_offset = off;
             return;
         }
     }
@@ -50,7 +50,7 @@ void find_tid_offset(void)
 
 void crs_thread_describe(struct crs_rec_thread *rec)
 {
-    rec->tid = my_tid();
+    rec->tid = crs_park_my_tid();
     rec->flags = rec->tid == getpid() ? CRS_THREAD_F_MAIN : 0;
     unsigned long fs = 0;
     syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
@@ -154,9 +154,9 @@ static void set_caps(const struct crs_rec_thread *rec, const struct crs_restart_
 
 void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info)
 {
-    if (info->ids_changed && tid_offset) {
-        pid_t tid = my_tid();
-        memcpy((char *)pthread_self() + tid_offset, &tid, sizeof tid);
+    if (info->ids_changed && crs_park_tid_offset) {
+        pid_t tid = crs_park_my_tid();
+        memcpy((char *)pthread_self() + crs_park_tid_offset, &tid, sizeof tid);
     }
     if (rec->comm[0])
         prctl(PR_SET_NAME, rec->comm, 0, 0, 0);
