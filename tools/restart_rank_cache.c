@@ -6,15 +6,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/text.h"
 #include "filem/filem.h"
 #include "filem/local_retain.h"
@@ -22,13 +27,14 @@
 #include "filem/stage.h"
 
 int rank_cache_lock_fd = -1;
-static char used_cache[4096];   /* the cached copy img names ("": the snapshot directory's) */
+static char used_cache[PATH_MAX]; /* the cached copy img names ("": the snapshot directory's) */
+static struct stat used_id;       /* that copy's device and inode when it was chosen */
 
 /* The checksum the metadata records for rank r's image: 0, or -1 (no metadata to check a cached
  * copy against: the shared image is read). */
 static int meta_checksum(const char *dir, int r, uint64_t *want)
 {
-    char err[1024], key[64];
+    char err[REVIVE_TEXT_PATHS(2)], key[64];
     struct filem_meta m;
     filem_meta_init(&m);
     snprintf(key, sizeof key, "rank.%d.checksum", r);
@@ -40,8 +46,24 @@ static int meta_checksum(const char *dir, int r, uint64_t *want)
 static void use_cache(char *img, size_t len, const char *path)
 {
     memcpy(img, path, strlen(path) + 1);
-    if (strlen(path) < sizeof used_cache && strlen(path) < len)
+    if (strlen(path) < sizeof used_cache && strlen(path) < len && stat(path, &used_id) == 0)
         memcpy(used_cache, path, strlen(path) + 1);
+}
+
+/* Fault point cache-drop-hold: waits until the file REVIVE_STAGE_HOLD exists (10 min at most),
+ * the cache's lock held and the copy about to be removed, so that a test renames a fresh copy in
+ * meanwhile as --preload does (it must wait for the lock, and stay). */
+static void drop_hold(int rank, const char *copy)
+{
+    const char *f = getenv("REVIVE_STAGE_HOLD");
+    if (!revive_fault(REVIVE_FAULT_cache_drop_hold) || !f || !*f)
+        return;
+    fprintf(stderr, "revive-restart-rank: rank %d: holds before removing %s until %s exists "
+                    "(fault point cache-drop-hold)\n", rank, copy, f);
+    for (int i = 0; i < 12000 && access(f, F_OK) != 0; i++) {
+        struct timespec d = {0, 50 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
 }
 
 /* A cached or partner copy whose restore found a chunk damaged and whose whole check then
@@ -50,15 +72,50 @@ static void use_cache(char *img, size_t len, const char *path)
  * SCR drops a cached dataset that fails its check: kept, every later restart would read it,
  * find it damaged and fall back again (and restart-mpi's fetch would offer it). The snapshot
  * directory's image is the copy this rank restores from; a later checkpoint or --preload fills
- * the cache again. Returns what to say: "removed from this host's cache" or why not. */
-static const char *drop_damaged(const char *copy, int e, char *buf, size_t len)
+ * the cache again. Removed under the cache's lock taken exclusively, and only while COPY is
+ * still the file ID names (the one the restore read): a --preload or a partner copy renames
+ * its fresh copy in under the shared lock, and is not lost (diffrev25 S-L1). Returns what to
+ * say: "removed from this host's cache" or why not. */
+static const char *drop_damaged(int rank, const char *copy, const struct stat *id, int e,
+                                char *buf, size_t len)
 {
     if (e != -EBADMSG)
         return "kept (it could not be read whole; a later restart checks it again)";
-    if (unlink(copy) == 0 || errno == ENOENT)
-        return "removed from this host's cache";
-    snprintf(buf, len, "not removed (%s: a later restart checks it again)", strerror(errno));
-    return buf;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(copy, '/');
+    size_t n = slash ? (size_t)(slash - copy) : 0;
+    if (!slash || n >= sizeof dir)
+        return "kept (no cache directory in its name)";
+    memcpy(dir, copy, n);
+    dir[n ? n : 1] = 0;
+    if (!n)
+        dir[0] = '/';
+    /* the other ranks reading this cache hold the lock until their restore has read their
+     * image: seconds */
+    int lock = filem_local_lock_exclusive(dir, 60 * 1000);
+    if (lock == -ENOENT)
+        return "removed from this host's cache (its sequence was removed meanwhile)";
+    if (lock < 0) {
+        snprintf(buf, len, "not removed (the cache's lock on %s: %s; a later restart checks it "
+                 "again)", dir, strerror(-lock));
+        return buf;
+    }
+    struct stat now;
+    const char *said = "removed from this host's cache";
+    if (lstat(copy, &now) < 0)
+        said = errno == ENOENT ? said : "not removed (it cannot be looked at; a later restart checks it again)";
+    else if (now.st_dev != id->st_dev || now.st_ino != id->st_ino)
+        said = "not removed: another copy took its place in this host's cache since its restore "
+               "read it (a --preload, a partner copy), kept";
+    else {
+        drop_hold(rank, copy);
+        if (unlink(copy) < 0 && errno != ENOENT) {
+            snprintf(buf, len, "not removed (%s: a later restart checks it again)", strerror(errno));
+            said = buf;
+        }
+    }
+    close(lock);
+    return said;
 }
 
 /* This host's cache holds no image of rank r of its own (the rank ran on a host that is lost):
@@ -67,7 +124,7 @@ static const char *drop_damaged(const char *copy, int e, char *buf, size_t len)
  * damaged one is refused. 1 when img names it. */
 static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_t len)
 {
-    char ppath[4096], err[REVIVE_TEXT_PATHS(2)];
+    char ppath[PATH_MAX + 32], err[REVIVE_TEXT_PATHS(2)];
     if ((size_t)snprintf(ppath, sizeof ppath, "%s/%s%d.img", ldir, FILEM_PARTNER_PREFIX, r) >=
             sizeof ppath || access(ppath, F_OK) != 0)
         return 0;
@@ -88,12 +145,18 @@ static int pick_partner(const char *ldir, int r, uint64_t want, char *img, size_
 
 void rank_cache_pick(const char *local, const char *dir, int r, int preload, char *img, size_t len)
 {
-    char ldir[3800], lpath[4096], err[REVIVE_TEXT_PATHS(2)];
+    /* the cache's sequence directory up to PATH_MAX, its image's name after it (a longer path
+     * is refused by the system: said with --preload, ENAMETOOLONG) */
+    char ldir[PATH_MAX], lpath[PATH_MAX + 32], err[REVIVE_TEXT_PATHS(2)];
     uint64_t want;
     if (meta_checksum(dir, r, &want) < 0)
         return; /* no metadata to check a cached copy against: the shared image */
     int e = filem_local_seq_dir(local, dir, preload, ldir, sizeof ldir, err, sizeof err);
-    if (e < 0 || (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= sizeof lpath) {
+    if (e == 0 && (size_t)snprintf(lpath, sizeof lpath, "%s/rank_%d.img", ldir, r) >= PATH_MAX) {
+        e = -ENAMETOOLONG;
+        snprintf(err, sizeof err, "%s/rank_%d.img: %s", ldir, r, strerror(ENAMETOOLONG));
+    }
+    if (e < 0) {
         /* no copy of this snapshot on this host is the common case: nothing to say */
         if (preload || (e != -ENOENT && e != -EINVAL && access(local, F_OK) == 0))
             /* -EINVAL: a copied or renamed snapshot, no cache goes by its name (review: said on
@@ -202,7 +265,10 @@ void rank_cache_run_again(int rank, char **argv, const char *shared, const char 
 {
     if (!used_cache[0] || !strcmp(used_cache, shared) || access(shared, R_OK) != 0)
         return; /* no other copy here (the sequence is read from this host's cache) */
-    if (setenv(RANK_CACHE_FAILED_VAR, used_cache, 1) != 0 || setenv(RANK_CACHE_ERR_VAR, why, 1) != 0)
+    char id[PATH_MAX + 64];
+    snprintf(id, sizeof id, "%ju:%ju:%s", (uintmax_t)used_id.st_dev, (uintmax_t)used_id.st_ino,
+             used_cache);
+    if (setenv(RANK_CACHE_FAILED_VAR, id, 1) != 0 || setenv(RANK_CACHE_ERR_VAR, why, 1) != 0)
         return;
     /* said before the descriptors go: a run again is visible in the job's output */
     fprintf(stderr, "revive-restart-rank: rank %d: runs again to restore from the snapshot directory's "
@@ -219,14 +285,38 @@ void rank_cache_run_again(int rank, char **argv, const char *shared, const char 
                     "directory's image %s: %s\n", rank, shared, strerror(errno));
 }
 
-int rank_cache_failed(int rank, const char *dir, const char *copy, const char *why,
+int rank_cache_failed(int rank, const char *dir, const char *failed, const char *why,
                       const char *img, char *msg, size_t len)
 {
     uint64_t want;
     char err[REVIVE_TEXT_PATHS(2)] = "the snapshot's metadata cannot be read";
+    /* DEV:INO:PATH (rank_cache_run_again): the copy the restore read */
+    uintmax_t dev, ino;
+    int at = -1;
+    struct stat id = {0};
+    if (sscanf(failed, "%ju:%ju:%n", &dev, &ino, &at) < 2 || at < 0) {
+        snprintf(msg, len, "%s", why);
+        return -1;
+    }
+    id.st_dev = (dev_t)dev;
+    id.st_ino = (ino_t)ino;
+    const char *copy = failed + at;
     const char *kind = strstr(copy, "/" FILEM_PARTNER_PREFIX) ? "partner copy" : "node-local copy";
-    int meta = meta_checksum(dir, rank, &want);
-    int v = meta == 0 ? filem_stage_verify(copy, want, err, sizeof err) : meta;
+    struct stat now;
+    /* another copy renamed in since (a --preload, a partner copy): the one read is gone, this
+     * rank reads the snapshot directory's image as it would have */
+    int replaced = stat(copy, &now) < 0 || now.st_dev != id.st_dev || now.st_ino != id.st_ino;
+    int meta = replaced ? 0 : meta_checksum(dir, rank, &want);
+    int v = replaced || meta != 0 ? meta : filem_stage_verify(copy, want, err, sizeof err);
+    if (!replaced && v == 0 && (stat(copy, &now) < 0 || now.st_dev != id.st_dev || now.st_ino != id.st_ino))
+        replaced = 1; /* it was while it was checked */
+    if (replaced) {
+        fprintf(stderr, "revive-restart-rank: rank %d: the %s %s is no longer the copy its restore "
+                        "read (replaced or removed in this host's cache since; that restore "
+                        "stopped: %s); this rank restores from the "
+                        "snapshot directory's image %s instead\n", rank, kind, copy, why, img);
+        return 0;
+    }
     /* sound, or not checked for want of metadata, memory, descriptors or permission: not the
      * copy's fault (diffrev24 K-M1) */
     if (v == 0 || meta != 0 || v == -ENOMEM || v == -EMFILE || v == -ENFILE || v == -EACCES || v == -EPERM || v == -EINTR) {
@@ -237,10 +327,10 @@ int rank_cache_failed(int rank, const char *dir, const char *copy, const char *w
             revive_text_cut(msg, len);
         return -1;
     }
-    char dbuf[128];
+    char dbuf[REVIVE_TEXT_PATHS(1)];
     fprintf(stderr, "revive-restart-rank: rank %d: the %s %s is damaged (%s): its restore stopped "
                     "before anything of the rank was committed; not used, %s; this rank restores "
                     "from the snapshot directory's image %s instead\n", rank, kind, copy, err,
-            drop_damaged(copy, v, dbuf, sizeof dbuf), img);
+            drop_damaged(rank, copy, &id, v, dbuf, sizeof dbuf), img);
     return 0;
 }

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#define RANK_CACHE_FAILED_VAR "REVIVE_RESTART_CACHE_FAILED" /* the cached copy whose restore failed */
+#define RANK_CACHE_FAILED_VAR "REVIVE_RESTART_CACHE_FAILED" /* DEV:INO:PATH, the cached copy whose restore failed */
 #define RANK_CACHE_ERR_VAR "REVIVE_RESTART_CACHE_ERR"       /* the restore's words */
 
 /* The shared lock on the node-local sequence directory the rank reads (rank_cache_pick), -1
@@ -41,12 +41,14 @@ void rank_cache_note_start(void);
 void rank_cache_run_again(int rank, char **argv, const char *shared, const char *why,
                           const int *keep, int nkeep, const char *cwd);
 
-/* In the run again: checks COPY (the cached copy whose restore failed, WHY) whole against DIR's
- * metadata. Damaged: says so (which copy, what is wrong), removes it from the cache, and returns
- * 0: rank RANK restores from IMG, the snapshot directory's image. Sound, or not checkable: the
- * failure was not the copy's; MSG (LEN bytes) gets the message to stop with (the restore's own
- * words, and why the copy was not checked), -1. */
-int rank_cache_failed(int rank, const char *dir, const char *copy, const char *why,
+/* In the run again: checks the cached copy whose restore failed (FAILED: RANK_CACHE_FAILED_VAR's
+ * DEV:INO:PATH; WHY the restore's words) whole against DIR's metadata. Damaged: says so (which
+ * copy, what is wrong), removes it from the cache (under the cache's lock, only while PATH is
+ * still that file), and returns 0: rank RANK restores from IMG, the snapshot directory's image.
+ * No longer the copy the restore read (another renamed in its place): says so, 0 as well. Sound,
+ * or not checkable: the failure was not the copy's; MSG (LEN bytes) gets the message to stop
+ * with (the restore's own words, and why the copy was not checked), -1. */
+int rank_cache_failed(int rank, const char *dir, const char *failed, const char *why,
                       const char *img, char *msg, size_t len);
 
 #endif

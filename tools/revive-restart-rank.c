@@ -386,7 +386,7 @@ int main(int argc, char **argv)
             " the MPI launcher (restart-mpi does)");
     /* run again after a cached copy's restore failed (rank_cache_run_again): not the rank's own
      * environment, gone before the hand-off is made of it */
-    static char failed_copy[4096], failed_why[REVIVE_RESTART_TEXT_MAX];
+    static char failed_copy[PATH_MAX + 64], failed_why[REVIVE_RESTART_TEXT_MAX]; /* DEV:INO:PATH */
     const char *fv = getenv(RANK_CACHE_FAILED_VAR), *fw = getenv(RANK_CACHE_ERR_VAR);
     if (fv) {
         snprintf(failed_copy, sizeof failed_copy, "%s", fv);

@@ -84,4 +84,13 @@ int filem_local_remove_seq(int jfd, const char *name);
  * for the lock (nothing is held then). */
 int filem_local_lock_shared(const char *dir);
 
+/* A file of the cached sequence directory DIR is to be removed (a copy found damaged,
+ * revive-restart-rank): the same lock taken exclusively, so that no copy is renamed into DIR
+ * meanwhile (the writers of DIR, --preload and the partner copies, rename under the shared
+ * lock). Waits at most WAIT_MS for the readers and writers holding it (a restore reading its
+ * image holds it until the image is read). Returns the descriptor to keep open while removing
+ * (closing it releases the lock), or -errno: -EWOULDBLOCK when still held by others after
+ * WAIT_MS, -ENOENT when DIR is gone or was removed meanwhile. */
+int filem_local_lock_exclusive(const char *dir, int wait_ms);
+
 #endif

@@ -8,7 +8,8 @@
 # directory, the others from their caches; the native result again; the damaged copy is removed
 # from the cache. Then a sound copy whose
 # restore fails past its load (REVIVE_FAULT=restore-after-fds): no run again from the snapshot
-# directory, the copy not called damaged.
+# directory, the copy not called damaged. Then the damaged copy again, removed while a fresh
+# copy is renamed in under the cache's lock (REVIVE_FAULT=cache-drop-hold): the fresh copy stays.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed cache 3
@@ -51,6 +52,7 @@ old=$(od -An -tu1 -j $off -N1 "$img" | tr -d ' ')
 cp -p "$img" "$W/good_rank_0.img"
 printf "\\$(printf %03o $(( (old + 1) % 256 )))" | dd of="$img" bs=1 seek=$off conv=notrunc status=none
 [ "$(od -An -tu1 -j $off -N1 "$img" | tr -d ' ')" != "$old" ] || fail "the cached copy was not changed"
+cp -p "$img" "$W/bad_rank_0.img"
 restart_on r2
 # the cached copy's header is sound: only the restore's own check of the chunk finds the damage
 # (the image is read and hashed once, bench/stage part 3), before anything of the rank is
@@ -87,4 +89,38 @@ grep -q "runs again to restore\|rank 0 reads $ref/rank_0.img" "$W/r3.err" &&
     fail "r3: rank 0 ran again from the snapshot directory's image after a failure past its load"
 grep -q "is damaged" "$W/r3.err" && fail "r3: a sound cached copy was called damaged"
 pass "$flavor: a restore failing after the descriptors does not run again from the snapshot directory"
+
+# the damaged copy is removed while a fresh copy is renamed in, as a --preload of another restart
+# makes it (under the cache's shared lock) (diffrev25 S-L1: the removal took no lock, the fresh
+# copy could be lost): the removal holds the cache's lock exclusively (REVIVE_FAULT=
+# cache-drop-hold holds it there, the copy checked to be still the damaged one), the rename waits
+# for it, the fresh copy stays
+cp -p "$W/bad_rank_0.img" "$img"
+seqd=$HB/node/h1/$jd/0
+on h1 env REVIVE_VERBOSE=2 REVIVE_FAULT=cache-drop-hold REVIVE_STAGE_HOLD="$W/drop.hold" timeout -k 5 600 \
+    "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/r4.out" 2>"$W/r4.err" &
+r4pid=$!
+wait_for 300 'grep -q "rank 0: holds before removing" "$W/r4.err"' ||
+    { fail "r4: rank 0 did not come to removing its damaged copy"; tail -20 "$W/r4.err"; }
+flock -n -s "$seqd" true && fail "r4: the cache's sequence directory is not locked while its damaged copy is removed"
+cp -p "$W/good_rank_0.img" "$seqd/.rank_0.img.fresh"
+flock -s "$seqd" mv "$seqd/.rank_0.img.fresh" "$img" &
+mvpid=$!
+# the rename made (without the lock) or waiting for the lock (flock(2), syscall 73 on x86-64)
+# before the removal goes on
+mv_settled() {
+    local s
+    s=$(cut -d' ' -f3 "/proc/$mvpid/stat" 2>/dev/null)
+    [ -z "$s" ] || [ "$s" = Z ] || [ "$(cut -d' ' -f1 "/proc/$mvpid/syscall" 2>/dev/null)" = 73 ]
+}
+wait_for 120 mv_settled || fail "r4: the rename neither ended nor waited for the cache's lock"
+touch "$W/drop.hold"
+wait $r4pid; st=$?
+wait $mvpid || fail "r4: the fresh copy's rename failed"
+[ $st = 0 ] || { fail "r4: restart-mpi status $st"; tail -20 "$W/r4.err"; }
+cmp -s "$W/native.out" "$W/r4.out" || fail "r4: result differs"
+grep -q "rank 0: the node-local copy $LOCAL/$jd/0/rank_0.img is damaged (.*; not used, removed from this host's cache" "$W/r4.err" ||
+    { fail "r4: rank 0 does not say its damaged copy was removed"; grep "rank 0" "$W/r4.err"; }
+cmp -s "$W/good_rank_0.img" "$img" || fail "r4: the fresh copy renamed in while the damaged one was removed is lost"
+pass "$flavor: a damaged copy is removed under the cache's lock: a fresh copy renamed in meanwhile stays"
 finish
