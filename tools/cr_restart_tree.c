@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/procfs.h"
+#include "common/text.h"
 #include "crs/base/image.h"
 #include "crs/base/tree.h"
 #include "cr_restart.h"
@@ -72,14 +74,19 @@ static int high(struct tree_restart *tr, int fd)
 
 /* ---- in a member's process ---- */
 
+/* A member's failure, one write into the pipe every member shares: at most PIPE_BUF bytes, so
+ * that two members' lines never mix (and only the first is read); a longer one (a snapshot
+ * path near PATH_MAX) is cut on a character boundary, "..." at its end (revive_text_cut). */
 static void report(struct tree_restart *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(struct tree_restart *tr, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[PIPE_BUF];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof msg)
+        revive_text_cut(msg, sizeof msg);
     if (n > 0) {
         ssize_t w = write(tr->report_w, msg, strlen(msg));
         (void)w;
@@ -227,7 +234,7 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
         struct timespec ms = { 0, 1000000L };
         nanosleep(&ms, NULL);
     }
-    char err[1024];
+    char err[REVIVE_TEXT_PATHS(3)]; /* the restore's words whole (crs_restore's err), cut by report */
     tr->crs->restart(ri, err, sizeof err);
     report(tr, "%s", err);
     _exit(1);
@@ -282,7 +289,7 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         mo->nfill_fds = nf;
         mo->before_switch = barrier;
         mo->switch_arg = tr;
-        char msg[1024];
+        char msg[REVIVE_TEXT_PATHS(3)];
         if (tr->crs->restart_open(mo, &tr->ri[i], msg, sizeof msg) != 0) {
             crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
             fprintf(stderr, "cr_restart: %s\n", msg);
@@ -372,7 +379,7 @@ static int make_objects(struct tree_restart *tr)
         const struct crs_tree_group *x = &tr->t.groups[g];
         if (x->kind != CRS_TREE_G_OBJECT && x->kind != CRS_TREE_G_SHMEM)
             continue;
-        char err[1024];
+        char err[REVIVE_TEXT_PATHS(2)];
         int fd = tr->crs->restart_make_file ? tr->crs->restart_make_file(&tr->ri[x->owner], x->dev, x->pipe_id, err,
                                                                           sizeof err)
                                             : (snprintf(err, sizeof err, "the %s component cannot make files "
@@ -593,7 +600,7 @@ static int make_groups(struct tree_restart *tr)
     if (make_objects(tr))
         return -1;
     /* System V sets and queues members share (their images name them) */
-    char err[1024];
+    char err[REVIVE_TEXT_PATHS(2)];
     if (tr->crs->restart_share && tr->crs->restart_share(tr->ri, tr->t.hdr.nmembers, err, sizeof err)) {
         fprintf(stderr, "cr_restart: %s (shared by processes of the tree)\n", err);
         return -1;
@@ -771,7 +778,7 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
     uint32_t want = 0, got = 0;
     for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
         want += tr->t.members[i].kind == CRS_TREE_PROCESS;
-    char msg[1024];
+    char msg[PIPE_BUF + 512]; /* a member's report (report: PIPE_BUF at most) and the advice */
     uint8_t *seen = calloc(2 * (size_t)tr->t.hdr.nmembers, 1);   /* then alive[] */
     if (!seen)
         return -1;
@@ -807,7 +814,7 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
             continue;
         }
         if (pf[0].revents) {
-            ssize_t n = read(report_r, msg, sizeof msg - 1);
+            ssize_t n = read(report_r, msg, PIPE_BUF);
             if (n > 0) {
                 msg[n] = 0;
                 crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
@@ -1060,9 +1067,9 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         }
     }
     /* a late failure (after the members were let go) */
-    char msg[1024];
+    char msg[PIPE_BUF + 512]; /* as in release_when_ready */
     fcntl(report[0], F_SETFL, O_NONBLOCK);
-    ssize_t n = read(report[0], msg, sizeof msg - 1);
+    ssize_t n = read(report[0], msg, PIPE_BUF);
     if (n > 0) {
         msg[n] = 0;
         crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);

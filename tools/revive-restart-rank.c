@@ -61,17 +61,23 @@ static void progress_file(const char *name, const char *text)
     const char *dir = getenv("REVIVE_RESTART_DIR");
     if (!dir || !*dir || rank < 0)
         return;
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/%s.%d", dir, name, rank);
-    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid()); /* whole when it has its name */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    /* by the directory's descriptor: short names however deep the job directory (a path near
+     * PATH_MAX left no room for "/failed.<r>") */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
         return;
-    ssize_t w = write(fd, text, strlen(text));
-    (void)w;
-    close(fd);
-    if (rename(tmp, path) < 0)
-        unlink(tmp);
+    char path[64], tmp[96];
+    snprintf(path, sizeof path, "%s.%d", name, rank);
+    snprintf(tmp, sizeof tmp, ".%s.%d.tmp", path, (int)getpid()); /* whole when it has its name */
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+        ssize_t w = write(fd, text, strlen(text));
+        (void)w;
+        close(fd);
+        if (renameat(dfd, tmp, dfd, path) < 0)
+            unlinkat(dfd, tmp, 0);
+    }
+    close(dfd);
 }
 
 /* MPICH's mpiexec (Hydra) does not end a job when one of its processes exits 1 before MPI_Init:
@@ -144,7 +150,7 @@ static int env_int(const char *const *names, const char **which)
 /* How many ranks the snapshot holds: its metadata says, else the images DIR has (0..N-1). */
 static int snapshot_ranks(const char *dir, const char **how)
 {
-    char path[4096];
+    char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s", dir, FILEM_META_NAME);
     if (access(path, F_OK) == 0) {
         struct filem_meta m;
@@ -297,7 +303,7 @@ static void say_source(int r, const char *img)
  * failed: its images were never read, coord_restart.c). */
 static const char *cached_sequence(const char *local, const char *dir, char *out, size_t len)
 {
-    char host[256] = "?", err[REVIVE_TEXT_PATHS(2)], meta[4200];
+    char host[256] = "?", err[REVIVE_TEXT_PATHS(2)], meta[PATH_MAX + 32];
     gethostname(host, sizeof host - 1);
     if (local && filem_local_seq_dir(local, dir, 0, out, len, err, sizeof err) == 0 &&
         (size_t)snprintf(meta, sizeof meta, "%s/%s", out, FILEM_META_NAME) < sizeof meta &&
@@ -395,7 +401,7 @@ int main(int argc, char **argv)
         unsetenv(RANK_CACHE_ERR_VAR);
     }
     rank_cache_note_start();
-    char ldef[4096];
+    char ldef[PATH_MAX];
     if (!local) {
         /* each node's default cache (filem_local_default), where the job wrote without
          * --ckpt-local; none there (or not private): the snapshot directory */
@@ -408,7 +414,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(local, "none"))
         local = NULL;
     struct stat st;
-    char cached[3800]; /* room for the names below in their 4096-byte buffers */
+    char cached[PATH_MAX]; /* a longer one cannot be opened */
     if (stat(dir, &st) != 0 && errno == ENOENT)
         dir = cached_sequence(local, dir, cached, sizeof cached);
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -425,9 +431,11 @@ int main(int argc, char **argv)
         size = nsnap;
     if (rank >= nsnap)
         die("the snapshot %s has %d ranks; there is no rank %d (%s)", dir, nsnap, rank, rank_var);
-    char img[4096];
+    /* room for DIR up to PATH_MAX and the name: a longer one is refused by the system, said
+     * (ENAMETOOLONG), never cut here */
+    char img[PATH_MAX + 32];
     snprintf(img, sizeof img, "%s/rank_%d.img", dir, rank);
-    char shared[4096];
+    char shared[PATH_MAX + 32];
     snprintf(shared, sizeof shared, "%s", img);
     if (failed_copy[0]) {
         static char msg[REVIVE_RESTART_TEXT_MAX];
@@ -485,7 +493,7 @@ int main(int argc, char **argv)
          * running) refuses the restart (crs_restart_opts) */
         .shm_peers_parent = getppid(),
     };
-    char err[REVIVE_RESTART_TEXT_MAX], cwd[4096]; /* the paths whole and the advice after them */
+    char err[REVIVE_RESTART_TEXT_MAX], cwd[PATH_MAX]; /* the paths whole and the advice after them */
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);

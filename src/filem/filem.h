@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "common/fault.h"
+#include "common/text.h"
 
 #define FILEM_JOB_PREFIX "revive_global_snapshot_"
 #define FILEM_JOB_SUFFIX ".ckpt"
@@ -154,6 +155,17 @@ int filem_read_private_file(const char *path, size_t max, char **out, size_t *le
 
 enum filem_seq_state { FILEM_SEQ_UNCOMMITTED, FILEM_SEQ_COMMITTED, FILEM_SEQ_CORRUPT };
 
+/* A failed restart's reason as the index and a cache's restart.failed record it (the failing
+ * rank's message): one line of those files (FILEM_LINE_MAX, a hard limit of their format), so a
+ * path up to PATH_MAX and the words around it whole; a longer one (a message naming such a path
+ * twice) is cut with "..." on a character boundary (filem_reason_copy). */
+#define FILEM_REASON_MAX (FILEM_LINE_MAX - 128)
+
+/* Copies REASON (NULL: "") into DST (LEN bytes): as much as fits in LEN - 1 bytes and, escaped
+ * (filem_meta_serialize's \\, \n, \xNN), in FILEM_REASON_MAX - 1; where cut, it ends in "..."
+ * after a whole UTF-8 character. */
+void filem_reason_copy(char *dst, size_t len, const char *reason);
+
 struct filem_seq_info {
     uint64_t seq;
     int state;                 /* enum filem_seq_state (from snapshot.meta itself) */
@@ -161,8 +173,8 @@ struct filem_seq_info {
     uint32_t ranks;
     uint64_t bytes;            /* sum of image sizes */
     uint32_t failed_restarts;  /* from the index */
-    char failed_reason[256];   /* the last one */
-    char err[256];             /* CORRUPT: why */
+    char failed_reason[FILEM_REASON_MAX]; /* the last one */
+    char err[REVIVE_TEXT_PATHS(1)]; /* CORRUPT: why (naming the metadata's path) */
 };
 
 /* Every sequence of a job directory with its state (checked from each

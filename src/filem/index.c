@@ -71,7 +71,7 @@ static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
         filem_fmt(key, sizeof key, "seq.%llu.failed_reason", (unsigned long long)v[i].seq);
         const char *r = filem_meta_get(&m, key);
         if (r)
-            filem_fmt(v[i].failed_reason, sizeof v[i].failed_reason, "%s", r);
+            filem_reason_copy(v[i].failed_reason, sizeof v[i].failed_reason, r);
     }
     filem_meta_free(&m);
 }
@@ -202,7 +202,7 @@ int filem_index_mark_failed(const char *jobdir, uint64_t seq, const char *reason
     for (int i = 0; i < n; i++)
         if (v[i].seq == seq) {
             v[i].failed_restarts++;
-            filem_fmt(v[i].failed_reason, sizeof v[i].failed_reason, "%s", reason ? reason : "");
+            filem_reason_copy(v[i].failed_reason, sizeof v[i].failed_reason, reason);
         }
     e = write_index(jobdir, v, n, err, errlen);
     free(v);

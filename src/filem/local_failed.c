@@ -59,7 +59,7 @@ unsigned filem_local_failed_read(const char *cached, char *reason, size_t rlen, 
         *at_ms = (int64_t)at;
     const char *r = filem_meta_get(&m, "failed_reason");
     if (reason && rlen)
-        filem_fmt(reason, rlen, "%s", r ? r : "");
+        filem_reason_copy(reason, rlen, r);
     filem_meta_free(&m);
     return (unsigned)n;
 }
@@ -75,7 +75,13 @@ static int write_record(const char *seqdir, const char *dir, unsigned n, const c
     filem_meta_init(&m);
     int e = filem_meta_set(&m, "reference", "%s", seqdir);
     e = e ?: filem_meta_set(&m, "failed_restarts", "%u", n);
-    e = e ?: filem_meta_set(&m, "failed_reason", "%s", reason ? reason : "");
+    /* one line of the record: a reason longer than the format's line is cut ("..."), not lost
+     * with the whole record (-E2BIG) */
+    char *r = malloc(FILEM_REASON_MAX);
+    if (r)
+        filem_reason_copy(r, FILEM_REASON_MAX, reason);
+    e = e ?: r ? filem_meta_set(&m, "failed_reason", "%s", r) : -ENOMEM;
+    free(r);
     e = e ?: filem_meta_set(&m, "at_ms", "%lld",
                             (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     char *b = NULL;

@@ -45,6 +45,30 @@ int filem_fmt(char *dst, size_t len, const char *fmt, ...)
     return n;
 }
 
+void filem_reason_copy(char *dst, size_t len, const char *reason)
+{
+    if (!len)
+        return;
+    const unsigned char *r = (const unsigned char *)(reason ? reason : "");
+    size_t room = len - 1 < FILEM_REASON_MAX - 1 ? len - 1 : FILEM_REASON_MAX - 1;
+    size_t n = 0, esc = 0, cut_n = 0;
+    for (; r[n]; n++) {
+        size_t w = r[n] == '\\' || r[n] == '\n' ? 2 : r[n] < 0x20 || r[n] == 0x7f ? 4 : 1;
+        if (esc + w > room)
+            break;
+        esc += w;
+        /* the last place "..." still fits after, on a character's start */
+        if (esc + 3 <= room && (r[n + 1] & 0xC0) != 0x80)
+            cut_n = n + 1;
+    }
+    if (!r[n]) {
+        memcpy(dst, r, n + 1);
+        return;
+    }
+    memcpy(dst, r, cut_n);
+    memcpy(dst + cut_n, "...", 4);
+}
+
 void filem_meta_init(struct filem_meta *m)
 {
     memset(m, 0, sizeof *m);

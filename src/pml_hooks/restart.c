@@ -32,6 +32,7 @@
 #include "common/clock.h"
 #include "common/dirsync.h"
 #include "common/fault.h"
+#include "common/text.h"
 #include "libcr.h"
 
 #include <dlfcn.h>
@@ -750,26 +751,38 @@ static void restart_progress_file(const char *name, const char *msg)
     const char *dir = handoff_getenv("REVIVE_RESTART_DIR");
     if (!dir || !*dir)
         return;
-    char path[4096], tmp[4200], head[32];
-    snprintf(path, sizeof path, "%s/%s.%d", dir, name, handoff_rank);
-    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    /* by the directory's descriptor: the names stay short however deep the job directory is
+     * (a path near PATH_MAX left no room for "/failed.<r>") */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
         return;
-    /* the whole message up to 4 KiB (SNAPC_TEXT_MAX, what the coordinator takes), "..." where
-     * cut; no line buffer on this thread's stack (a 1200-byte one cut it silently) */
+    char path[64], tmp[96], head[32];
+    snprintf(path, sizeof path, "%s.%d", name, handoff_rank);
+    snprintf(tmp, sizeof tmp, ".%s.%d.tmp", path, (int)getpid());
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        close(dfd);
+        return;
+    }
+    /* the whole message up to what the coordinator takes (REVIVE_RESTART_TEXT_MAX, its read of
+     * failed.<r>: a message naming paths up to PATH_MAX), "..." where cut (on a character
+     * boundary); no line buffer on this thread's stack (a 1200-byte one cut it silently) */
     int hk = snprintf(head, sizeof head, "rank %d: ", handoff_rank);
-    size_t ml = strnlen(msg, 4000), cut = msg[ml] != 0;
+    size_t room = REVIVE_RESTART_TEXT_MAX - sizeof head - 8;
+    size_t ml = strnlen(msg, room), cut = msg[ml] != 0;
+    while (cut && ml > 0 && ((unsigned char)msg[ml] & 0xC0) == 0x80)
+        ml--; /* not inside a UTF-8 sequence */
     static char end_cut[] = "...\n", end_whole[] = "\n";
     struct iovec iov[3] = {{head, hk > 0 ? (size_t)hk : 0}, {(void *)(uintptr_t)msg, ml},
                            {cut ? end_cut : end_whole, cut ? 4 : 1}};
     ssize_t w = writev(fd, iov, 3);
     (void)w;
     close(fd);
-    if (rename(tmp, path) < 0)
-        unlink(tmp);
+    if (renameat(dfd, tmp, dfd, path) < 0)
+        unlinkat(dfd, tmp, 0);
     else
         progress_left = 1;
+    close(dfd);
 }
 
 void pml_restart_refused(int by_other, const char *msg)

@@ -308,6 +308,44 @@ static void test_sequences(void)
     sh("rmdir %s", p);
 }
 
+/* The index's failure reason whole for a message naming a path near PATH_MAX (it was cut at
+ * 255 bytes, without a mark); one longer than the index's line is cut, "..." at its end after a
+ * whole character, and the index stays readable. */
+static void test_index_reason(const char *job)
+{
+    static char why[3 * PATH_MAX], path[PATH_MAX];
+    char err[512];
+    memset(path, 'p', PATH_MAX - 64);
+    path[0] = '/';
+    path[PATH_MAX - 64] = 0;
+    snprintf(why, sizeof why, "rank 1: %s/rank_1.img: chunk 3 is corrupt; restart from an "
+             "earlier sequence", path);
+    CHECK_EQ(filem_index_mark_failed(job, 3, why, err, sizeof err), 0);
+    struct filem_seq_info *v;
+    int n;
+    CHECK_EQ(filem_scan(job, &v, &n, err, sizeof err), 0);
+    CHECK(n > 3 && v[3].seq == 3);
+    CHECK_EQ(strcmp(v[3].failed_reason, why), 0);
+    free(v);
+    /* twice the path, with two-byte characters at the cut: cut with a mark, the index kept */
+    memset(path + 1, 0, sizeof path - 1);
+    for (size_t i = 1; i + 2 < PATH_MAX - 64; i += 2)
+        memcpy(path + i, "\xc3\xa9", 2);
+    snprintf(why, sizeof why, "rank 1: %s: %s: chunk 3 is corrupt", path, path);
+    CHECK_EQ(filem_index_mark_failed(job, 3, why, err, sizeof err), 0);
+    CHECK_EQ(filem_scan(job, &v, &n, err, sizeof err), 0);
+    size_t l = strlen(v[3].failed_reason);
+    CHECK(l > PATH_MAX && l < strlen(why));
+    CHECK_EQ(strcmp(v[3].failed_reason + l - 3, "..."), 0);
+    CHECK_EQ(strncmp(v[3].failed_reason, why, l - 3), 0);
+    CHECK(((unsigned char)v[3].failed_reason[l - 4] & 0xC0) == 0x80 ||
+          (unsigned char)v[3].failed_reason[l - 4] < 0x80); /* a whole character before the dots */
+    CHECK(((unsigned char)v[3].failed_reason[l - 4]) != 0xc3);
+    CHECK_EQ(v[3].failed_restarts, 2);
+    free(v);
+    CHECK_EQ(filem_index_clear_failed(job, 3, err, sizeof err), 0);
+}
+
 static void test_index_retention(void)
 {
     char job[PATH_MAX], err[512];
@@ -339,6 +377,7 @@ static void test_index_retention(void)
     CHECK_EQ(filem_index_mark_failed(job, 4, "rank 2 did not come back", err, sizeof err), 0);
     CHECK_EQ(filem_default_seq(job, &seq, &all_failed, err, sizeof err), 0);
     CHECK_EQ(seq, 3);
+    test_index_reason(job);
     /* retention: keep 2; the sequence being written and the damaged one stay */
     int removed, skipped;
     CHECK_EQ(filem_retain(job, 2, 5, &removed, &skipped, err, sizeof err), 0);

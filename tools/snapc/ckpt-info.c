@@ -95,7 +95,7 @@ static int cache_path(const struct filem_meta *m, const char *seqdir, int r, int
     gethostname(host, sizeof host - 1);
     if (!h || strcmp(h, host) != 0 || !local || !strcmp(local, FILEM_LOCAL_NONE))
         return -1;
-    char def[PATH_MAX], dir[PATH_MAX], err[1024];
+    char def[PATH_MAX], dir[PATH_MAX], err[REVIVE_TEXT_PATHS(2)];
     if (!strcmp(local, "default")) {
         if (filem_local_default(def, sizeof def, 0, err, sizeof err) < 0)
             return -1;
@@ -111,7 +111,7 @@ struct vctx {
     int failed;    /* an image damaged, or missing with no copy anywhere */
     int elsewhere; /* images missing here that only another host's cache may hold */
     int cached;    /* images missing here whose copy in this host's cache is good */
-    char first_err[1024];
+    char first_err[REVIVE_TEXT_PATHS(8)]; /* "rank R: " and report's message */
     struct snapc_sbuf *jb;
     int first;
     const struct filem_meta *m;
@@ -125,7 +125,7 @@ struct vctx {
  * (review9 F5) such a snapshot was called damaged, though restart-mpi restarted it. */
 static int missing_image(struct vctx *v, int r, char *msg, size_t len)
 {
-    char k[64], path[PATH_MAX + 64], err[1024], why[2048] = "";
+    char k[64], path[PATH_MAX + 64], err[REVIVE_TEXT_PATHS(2)], why[REVIVE_TEXT_PATHS(6)] = "";
     uint64_t want = 0;
     snprintf(k, sizeof k, "rank.%d.checksum", r);
     filem_meta_get_u64(v->m, k, &want);
@@ -173,7 +173,7 @@ static int missing_image(struct vctx *v, int r, char *msg, size_t len)
 static void report(void *arg, int rank, int status, const char *msg)
 {
     struct vctx *v = arg;
-    char alt[4096];
+    char alt[REVIVE_TEXT_PATHS(8)]; /* missing_image: a path and its why */;
     int where = -2; /* missing_image's answer */
     if (status == -ENOENT) {
         where = missing_image(v, rank, alt, sizeof alt);
@@ -210,7 +210,7 @@ static void report(void *arg, int rank, int status, const char *msg)
  * not committed. */
 static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
 {
-    char dir[PATH_MAX], err[1024];
+    char dir[PATH_MAX], err[REVIVE_TEXT_PATHS(8)];
     filem_seq_path(dir, sizeof dir, jobdir, seq);
     /* restart-mpi refuses a sequence directory others could change (filem_private_dir): say so
      * here, with its words, rather than list it as good (issue 7 review F5: ckpt-info --verify
@@ -236,7 +236,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             close(lock);
         /* a failed staging left its reason (review9 F5: only the listing of the snapshot
          * directory showed it) */
-        char why[512];
+        char why[REVIVE_TEXT_PATHS(2)];
         int failed = e == -ENOENT && filem_stage_failed_reason(jobdir, seq, why, sizeof why);
         if (failed)
             snapc_fmt(err, sizeof err,
@@ -459,7 +459,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
 static void show_index(const char *jobdir, const struct filem_seq_info *v, int n,
                        struct snapc_sbuf *jb)
 {
-    char path[PATH_MAX + 16], err[512];
+    char path[PATH_MAX + 16], err[REVIVE_TEXT_PATHS(2)];
     snapc_fmt(path, sizeof path, "%s/%s", jobdir, FILEM_INDEX_NAME);
     char *b = NULL;
     size_t len = 0;
@@ -512,7 +512,7 @@ static void show_index(const char *jobdir, const struct filem_seq_info *v, int n
  * hosts where this job's node-local caches may remain. In jb (JSON) when given, else text. */
 static void show_superseded(const char *jobdir, struct snapc_sbuf *jb)
 {
-    char path[PATH_MAX + 16], err[512];
+    char path[PATH_MAX + 16], err[REVIVE_TEXT_PATHS(2)];
     snapc_fmt(path, sizeof path, "%s/%s", jobdir, FILEM_SUPERSEDED_NAME);
     char *b = NULL;
     size_t len = 0;
@@ -553,7 +553,7 @@ static void gc_said(void *arg, const char *cachejob, long long seq, int removed,
 /* ckpt-info --clean-cache [--max-age DAYS] [CACHE] (filem/local_gc.h) */
 static int clean_cache(const char *dir, long long max_age_s)
 {
-    char def[PATH_MAX], err[1024];
+    char def[PATH_MAX], err[REVIVE_TEXT_PATHS(2)];
     const char *env = getenv("REVIVE_LOCAL_DIR");
     if (!dir && env && *env && strcmp(env, "none") != 0)
         dir = env;
@@ -634,7 +634,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return INFO_USAGE;
     }
-    char jobdir[PATH_MAX], err[1024];
+    char jobdir[PATH_MAX], err[REVIVE_TEXT_PATHS(2)];
     int64_t seq;
     const struct snap_owner_words ow = {
         .me = me, .verb = "read", .tail = "", .argc = argc, .argv = argv,
@@ -696,7 +696,7 @@ int main(int argc, char **argv)
                 printf("  %u failed restart%s: %s\n", v[i].failed_restarts,
                        v[i].failed_restarts == 1 ? "" : "s", v[i].failed_reason);
         } else if (json) {
-            char why[512];
+            char why[REVIVE_TEXT_PATHS(2)];
             int failed = v[i].state != FILEM_SEQ_CORRUPT &&
                          filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why);
             snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
@@ -713,7 +713,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", me, v[i].err);
             bad = INFO_DAMAGED;
         } else {
-            char why[512];
+            char why[REVIVE_TEXT_PATHS(2)];
             if (filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why))
                 printf("%s/%llu\n  failed: not committed, its images could not all be copied "
                        "to this directory: %s\n",

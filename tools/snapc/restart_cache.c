@@ -119,7 +119,7 @@ struct cseq {
     unsigned failed;
     int64_t at_ms; /* when its record (a failure or a success) was written, 0 unknown */
     char dir[PATH_MAX];
-    char reason[256];
+    char reason[FILEM_REASON_MAX];
     char mark_host[256];
 };
 static struct cseq found[64];
@@ -164,7 +164,7 @@ static void scan(const char *local, const char *jobdir, const char *job, int64_t
 static void merge_marks(const char *local, const char *job, const char *host)
 {
     for (int i = 0; i < nfound; i++) {
-        char d[PATH_MAX + 320], r[256];
+        char d[PATH_MAX + 320], r[FILEM_REASON_MAX];
         filem_fmt(d, sizeof d, "%s/%s/%llu", local, job, (unsigned long long)found[i].seq);
         int64_t at;
         unsigned n = filem_local_failed_read(d, r, sizeof r, &at);
@@ -174,7 +174,7 @@ static void merge_marks(const char *local, const char *job, const char *host)
         if (at > found[i].at_ms || (at == found[i].at_ms && n > found[i].failed)) {
             found[i].failed = n;
             found[i].at_ms = at;
-            filem_fmt(found[i].reason, sizeof found[i].reason, "%s", r);
+            filem_reason_copy(found[i].reason, sizeof found[i].reason, r);
             filem_fmt(found[i].mark_host, sizeof found[i].mark_host, "%s", host);
         }
     }
