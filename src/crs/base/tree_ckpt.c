@@ -113,6 +113,7 @@ void crs_tree_ckpt_free(struct tree_ckpt *t)
         crs_tmem_free(t->fds[i].path);
     crs_tmem_free(t->fds);
     crs_tmem_free(t->socks);
+    crs_tmem_free(t->holders.socks);
     crs_tree_objects_free(&t->objs);
     crs_tmem_free(t->conn);
     crs_tmem_free(t->fresh);

@@ -34,6 +34,7 @@ struct fd_entry {
     int peer_unknown;             /* ... which we could not ask (pidfd_getfd refused: errno) */
     int fifo_waiting;             /* a FIFO's reader no writer had reached (CRS_TREE_FIFO_WAITING) */
     pid_t fifo_outside;           /* a FIFO's: a process outside the members holding it; -1: not looked */
+    long fifo_outside_fd;         /* ... its descriptor */
     int deleted;                  /* a regular file deleted while open */
     int kobj;                     /* an eventfd, timerfd, signalfd, epoll, inotify (CRS_TREE_G_KOBJ) */
     char *path;
@@ -69,6 +70,22 @@ struct sock_entry {
     uint64_t outside_ino;
 };
 
+/* A socket a process outside the members holds (tree_ckpt_holders.c): the
+ * first such process in /proc's order and its descriptor. */
+struct tree_holder {
+    uint64_t ino;                 /* 0: an empty slot */
+    pid_t pid;
+    long fd;
+};
+
+/* The sockets processes outside the members hold, by inode (open
+ * addressing), from one look through /proc per checkpoint. */
+struct tree_holders {
+    int looked;
+    struct tree_holder *socks;
+    size_t cap, n;
+};
+
 struct tree_ckpt {
     const struct crs_tree_ckpt_opts *o;
     struct proc_info *all;
@@ -82,6 +99,7 @@ struct tree_ckpt {
     struct sock_entry *socks;     /* the members' sockets (tree_ckpt_sockets.c) */
     size_t nsocks, capsocks;
     struct crs_tree_objects objs; /* saved files members share (tree_objects.h) */
+    struct tree_holders holders;  /* held outside the members (tree_ckpt_holders.c) */
     char *err;
     size_t errlen;
     uint64_t base;                /* where the tree starts in the file */
@@ -169,6 +187,22 @@ int crs_tree_fifo_wanted(struct tree_ckpt *t, struct fd_entry *f);
  * its flags, and which of the FIFO's groups holds its bytes (offset). */
 void crs_tree_fifo_group(const struct tree_ckpt *t, size_t i, const struct crs_tree_group *g, size_t n,
                          struct crs_tree_group *x);
+
+/* ---- tree_ckpt_holders.c: what processes outside the members hold ---- */
+
+/* The first process (in /proc's order) other than the members and this one
+ * holding the socket with inode ino: its pid as /proc names it, its
+ * descriptor in *fd (fd may be NULL); 0 when no process /proc lets us see
+ * holds it; -ENOMEM. The first question of a checkpoint (of either kind)
+ * looks through /proc once, with the members parked, for every socket and
+ * every members' FIFO held outside them; later ones are answered from it. */
+long crs_tree_outside_socket(struct tree_ckpt *t, uint64_t ino, long *fd);
+/* The same for the FIFO f (a members' descriptor of one, t->fds), matched by
+ * its path; sets fifo_outside and fifo_outside_fd of each of its entries. */
+long crs_tree_outside_fifo(struct tree_ckpt *t, const struct fd_entry *f, long *fd);
+/* The command name (comm) of process pid, for messages: from t->all, else
+ * /proc; "" when it ended since. */
+void crs_tree_outside_comm(const struct tree_ckpt *t, pid_t pid, char *comm, size_t cap);
 
 /* ---- tree_ckpt.c: the steps ---- */
 

@@ -23,25 +23,14 @@
  * themselves: make >= 4.4's fifo job server; review diffrev23 M1); made
  * again by its path at restart it would take the launcher's bytes, or be
  * refused while the launcher holds it.
- * Looked for once per FIFO, with the members parked. */
+ * From the checkpoint's one look through /proc (tree_ckpt_holders.c). */
 static long fifo_outside(struct tree_ckpt *t, struct fd_entry *f)
 {
-    if (f->fifo_outside < 0) {
-        pid_t *but = crs_tmem_calloc(t->nmembers ? t->nmembers : 1, sizeof *but);
-        if (!but)
-            return -ENOMEM;
-        for (size_t m = 0; m < t->nmembers; m++)
-            but[m] = t->all[t->members[m]].pid;
-        pid_t h = revive_proc_find_holder_but(f->path, but, t->nmembers, NULL);
-        crs_tmem_free(but);
-        for (size_t j = 0; j < t->nfds; j++)
-            if (t->fds[j].fifo && t->fds[j].dev == f->dev && t->fds[j].ino == f->ino)
-                t->fds[j].fifo_outside = h > 0 ? h : 0;
-        if (h > 0)
-            revive_log_debug("the FIFO %s members hold is open in process %d too, outside them: no tree group, "
-                             "each member's capture decides", f->path, (int)h);
-    }
-    return f->fifo_outside;
+    long h = crs_tree_outside_fifo(t, f, NULL);
+    if (h > 0)
+        revive_log_debug("the FIFO %s members hold is open in process %ld too, outside them: no tree group, "
+                         "each member's capture decides", f->path, h);
+    return h;
 }
 
 int crs_tree_fifo_wanted(struct tree_ckpt *t, struct fd_entry *f)

@@ -114,24 +114,6 @@ static int same_sockaddr(const struct sockaddr_storage *a, socklen_t alen, const
     return alen && alen == blen && !memcmp(a, b, alen);
 }
 
-/* A process outside the members (and other than this one) that holds the
- * socket with inode ino: its pid (and descriptor in *fd), 0 when none that
- * /proc shows, -ENOMEM. Looked for with the members parked. */
-static long socket_outside(const struct tree_ckpt *t, uint64_t ino, long *fd)
-{
-    pid_t *but = crs_tmem_calloc(t->nmembers + 1, sizeof *but);
-    if (!but)
-        return -ENOMEM;
-    for (size_t m = 0; m < t->nmembers; m++)
-        but[m] = t->all[t->members[m]].pid;
-    but[t->nmembers] = getpid();   /* the checkpointer (member 0 itself under tree_here) */
-    char want[64];
-    snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)ino);
-    pid_t h = revive_proc_find_holder_but(want, but, t->nmembers + 1, fd);
-    crs_tmem_free(but);
-    return h > 0 ? h : 0;
-}
-
 /* The pairs of unnamed Unix sockets, connected to each other (socketpair),
  * whose ends members hold, at least two members between them: each socket
  * of such a pair gets a group (the pair's two consecutive, its lower inode
@@ -165,10 +147,10 @@ static int find_pairs(struct tree_ckpt *t, size_t *ngroups)
             continue;
         long ofd = -1;
         uint64_t oino = a->ino;
-        long out = socket_outside(t, a->ino, &ofd);
+        long out = crs_tree_outside_socket(t, a->ino, &ofd);
         if (out == 0) {
             oino = pino;
-            out = socket_outside(t, pino, &ofd);
+            out = crs_tree_outside_socket(t, pino, &ofd);
         }
         if (out < 0)
             return (int)out;
@@ -409,17 +391,8 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
         const struct sock_entry *a = &t->socks[i];
         if (!a->outside || a->ino != a->outside_ino)
             continue;
-        char comm[20] = "";
-        int k = find_proc(t, a->outside);
-        if (k >= 0) {
-            snprintf(comm, sizeof comm, "%s", t->all[k].comm);
-        } else {
-            char cp[64];
-            snprintf(cp, sizeof cp, "/proc/%d/comm", (int)a->outside);
-            if (revive_read_file(cp, comm, sizeof comm) < 0)
-                comm[0] = 0;   /* ended since: named by its pid */
-            comm[strcspn(comm, "\n")] = 0;
-        }
+        char comm[20];
+        crs_tree_outside_comm(t, a->outside, comm, sizeof comm);
         fail(t, "%s, a member of the %s, holds %s (descriptor %d, one end of a socket pair members share), "
                 "held too by process %d%s%s%s (its descriptor %ld), which is not among the processes being "
                 "checkpointed: the restart makes the pair again for the members only, cutting that process off "
@@ -433,16 +406,31 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
         const struct sock_entry *a = &t->socks[i];
         if (a->group >= 0)
             continue;   /* one end of a pair members share: made once at restart */
-        /* the same socket in two members (inherited across fork, kept by both) */
+        /* the same socket in two members (inherited across fork, kept by both); a process outside them
+         * holding it too is named (issue 10: the user has that one to close as well) */
         for (size_t j = 0; j < i; j++) {
             const struct sock_entry *b = &t->socks[j];
             if (b->ino != a->ino || b->member == a->member)
                 continue;
-            fail(t, "%s (descriptor %d) and %s (descriptor %d), members of the %s, hold the same socket (%s): a "
+            long ofd = -1;
+            long out = crs_tree_outside_socket(t, a->ino, &ofd);
+            if (out < 0) {
+                fail(t, "out of memory looking for the holders of the sockets members share");
+                return (int)out;
+            }
+            char also[160] = "", comm[20];
+            if (out > 0) {
+                crs_tree_outside_comm(t, (pid_t)out, comm, sizeof comm);
+                snprintf(also, sizeof also, ", held too by process %ld%s%s%s (its descriptor %ld), which is not "
+                         "among the processes being checkpointed", out, comm[0] ? " '" : "", comm, comm[0] ? "'" : "",
+                         ofd);
+            }
+            fail(t, "%s (descriptor %d) and %s (descriptor %d), members of the %s, hold the same socket (%s)%s: a "
                     "socket shared by members is not supported under --%s yet; %s", who(t, (size_t)b->member, w1,
-                    sizeof w1), b->fd, who(t, (size_t)a->member, w2, sizeof w2), a->fd, scope, sock_kind(a),
+                    sizeof w1), b->fd, who(t, (size_t)a->member, w2, sizeof w2), a->fd, scope, sock_kind(a), also,
                  option,
-                 advice);
+                 out > 0 ? "close it before the checkpoint (in that process too), or checkpoint with --ignore-fds to "
+                           "have it closed in the restarted processes" : advice);
             return -ENOTSUP;
         }
         /* connected to another member's socket */
@@ -473,13 +461,15 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
         if (!pino)
             continue;
         /* a Unix peer outside the tree: whose, when /proc shows it */
-        char want[64];
         long hfd = 0;
-        snprintf(want, sizeof want, "socket:[%llu]", (unsigned long long)pino);
-        pid_t hpid = revive_proc_find_holder(want, getpid(), &hfd);
-        if (hpid <= 0 || find_proc(t, hpid) < 0)
+        long hpid = crs_tree_outside_socket(t, pino, &hfd);
+        if (hpid < 0) {
+            fail(t, "out of memory looking for the holders of the sockets members share");
+            return (int)hpid;
+        }
+        if (hpid == 0 || find_proc(t, (pid_t)hpid) < 0)
             continue;   /* held by no process we see: the member's capture says so */
-        const struct proc_info *o = &t->all[find_proc(t, hpid)];
+        const struct proc_info *o = &t->all[find_proc(t, (pid_t)hpid)];
         fail(t, "%s, a member of the %s, holds %s (descriptor %d) connected to process %d '%s' (its descriptor "
                 "%ld), which is not in the %s: Revive restores sockets whose both ends one process holds; %s",
              who(t, (size_t)a->member, w1, sizeof w1), scope, sock_kind(a), a->fd, (int)o->pid, o->comm, hfd,

@@ -16,6 +16,11 @@
  * stream pair and execs sleep, its pid in crt_treesock.outside (issue 10:
  * the pair was taken as the members', that process's end cut off from
  * them after a restart; crs_tree_sock.sh part "outside" wants a refusal).
+ * `crt_treesock shared`: the same, but what the outside process keeps is
+ * one more socket (an unnamed Unix datagram socket, connected to nothing)
+ * that the program and its child both hold too (crs_tree_sock.sh part
+ * "shared" wants the refusal of a socket two members hold to name that
+ * process and its descriptor; issue 10: it named the members only).
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
@@ -29,6 +34,7 @@
 #include <unistd.h>
 
 static int st[2], dg[2], sp[2], gp[2];
+static int us = -1;   /* `shared`: the socket the members and the outside process hold */
 
 /* Reads exactly n bytes of a stream (blocking). */
 static int read_full(int fd, char *buf, size_t n)
@@ -90,9 +96,10 @@ static void __attribute__((noreturn)) child(void)
     _exit(0);
 }
 
-/* The outside holder of st[1] (see the top): forked twice, the middle
- * process ending at once, so that it is no descendant of the program. */
-static void leave_outside(void)
+/* The outside holder of keep (st[1], or us: see the top): forked twice,
+ * the middle process ending at once, so that it is no descendant of the
+ * program. */
+static void leave_outside(int keep)
 {
     pid_t mid = fork();
     if (mid < 0)
@@ -101,12 +108,12 @@ static void leave_outside(void)
         if (fork() != 0)
             _exit(0);
         for (int fd = 3; fd < 64; fd++)
-            if (fd != st[1])
+            if (fd != keep)
                 close(fd);
         int null = open("/dev/null", O_RDWR);   /* not the test's output files: only the socket */
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
             _exit(2);
-        if (null > 2 && null != st[1])
+        if (null > 2 && null != keep)
             close(null);
         FILE *f = fopen("crt_treesock.outside.tmp", "w");
         if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) ||
@@ -126,7 +133,12 @@ int main(int argc, char **argv)
         socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) || pipe(gp))
         crt_die("socketpair or pipe: %s", strerror(errno));
     if (argc > 1 && !strcmp(argv[1], "outside"))
-        leave_outside();
+        leave_outside(st[1]);
+    if (argc > 1 && !strcmp(argv[1], "shared")) {
+        if ((us = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0)
+            crt_die("socket: %s", strerror(errno));
+        leave_outside(us);
+    }
     pid_t kid = fork();
     if (kid < 0)
         crt_die("fork: %s", strerror(errno));
@@ -168,6 +180,8 @@ int main(int argc, char **argv)
     crt_check("datagram: nothing left", recv(dg[0], &rest, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "%s",
               strerror(errno));
     close(st[0]), close(dg[0]), close(sp[0]), close(gp[1]);   /* their peers are gone */
+    if (us >= 0)
+        close(us);
 
     crt_checkpoint_point(2);
 
