@@ -340,6 +340,16 @@ static void json_mcast(const struct crs_image *img, const void *rec, size_t i, s
     (void)i;
     ju64("socket", m->socket, o);
     inet_ntop(m->family, m->group, g, sizeof g);
+    if (m->fmode == CRS_MCAST_OUTIF) {
+        /* no group: the interface the socket sends its multicast through, and the address given with
+         * it (IPv4) */
+        jstrk("outgoing_interface", m->ifname, o);
+        ji64("interface_index", m->ifindex, o);
+        jstrk("option", m->family == AF_INET ? "IP_MULTICAST_IF" : "IPV6_MULTICAST_IF", o);
+        if (m->family == AF_INET)
+            jstrk("address", g, o);
+        return;
+    }
     jstrk("group", g, o);
     jstrk("interface", m->ifname, o);
     ji64("interface_index", m->ifindex, o);

@@ -443,10 +443,23 @@ static void mcast_sources(const struct crs_image *img, const struct crs_rec_mcas
 
 static void text_mcasts(const struct crs_image *img)
 {
-    printf("multicast groups joined: %zu\n", img->nmcasts);
+    size_t groups = 0;
+    for (size_t i = 0; i < img->nmcasts; i++)
+        groups += img->mcasts[i].fmode != CRS_MCAST_OUTIF;
+    printf("multicast groups joined: %zu\n", groups);
     for (size_t i = 0; i < img->nmcasts; i++) {
         const struct crs_rec_mcast *m = &img->mcasts[i];
         char g[INET6_ADDRSTRLEN] = "?", src[512];
+        if (m->fmode == CRS_MCAST_OUTIF) {
+            uint32_t a4;
+            memcpy(&a4, m->group, 4);
+            int from = m->family == AF_INET && a4;   /* the address given with the index */
+            inet_ntop(m->family, m->group, g, sizeof g);
+            printf("  socket %" PRIu32 ": sends multicast through %s (index %" PRId32 ", %s%s%s)\n", m->socket,
+                   m->ifname, m->ifindex, m->family == AF_INET ? "IP_MULTICAST_IF" : "IPV6_MULTICAST_IF",
+                   from ? ", from " : "", from ? g : "");
+            continue;
+        }
         inet_ntop(m->family, m->group, g, sizeof g);
         mcast_sources(img, m, src, sizeof src);
         printf("  socket %" PRIu32 ": %s on %s (index %" PRId32 "), %s\n", m->socket, g, m->ifname, m->ifindex, src);

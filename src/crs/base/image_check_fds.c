@@ -124,7 +124,9 @@ int crs_ir_check_sockopts(struct crs_image *img)
 /* Multicast memberships: of an IPv4 or IPv6 datagram or raw socket of the
  * image, in its order, an IPv4 group (or an IPv6 one of an IPv6 socket), an
  * interface name, a filter mode with its sources inside MCASTSRC (at least
- * one for MCAST_INCLUDE). (After check_sockets; MCASTSRC is loaded.) */
+ * one for MCAST_INCLUDE); or a socket's outgoing interface (CRS_MCAST_OUTIF:
+ * no sources, an IPv6 one with no address, before the socket's groups).
+ * (After check_sockets; MCASTSRC is loaded.) */
 int crs_ir_check_mcasts(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nmcasts; i++) {
@@ -133,11 +135,16 @@ int crs_ir_check_mcasts(struct crs_image *img)
         bool ok = s && (s->family == AF_INET || s->family == AF_INET6) && s->type != SOCK_STREAM &&
                   (m->family == AF_INET || (m->family == AF_INET6 && s->family == AF_INET6)) &&
                   m->ifindex > 0 && m->ifname[0] && memchr(m->ifname, 0, sizeof m->ifname) &&
-                  m->fmode <= 1 && (m->fmode == 0 || m->nsrc > 0) && !m->reserved &&
+                  (m->fmode <= 1 || m->fmode == CRS_MCAST_OUTIF) && (m->fmode != 1 || m->nsrc > 0) &&
+                  (m->fmode != CRS_MCAST_OUTIF || m->nsrc == 0) && !m->reserved &&
                   m->src_first <= img->nmcast_srcs && m->nsrc <= img->nmcast_srcs - m->src_first &&
                   (i == 0 || img->mcasts[i - 1].socket <= m->socket);
-        for (size_t k = m->family == AF_INET ? 4 : 16; ok && k < 16; k++)
+        size_t zero_from = m->family == AF_INET ? 4 : m->fmode == CRS_MCAST_OUTIF ? 0 : 16;
+        for (size_t k = zero_from; ok && k < 16; k++)
             ok = m->group[k] == 0;
+        /* an outgoing interface: one per family and socket, before the socket's groups */
+        if (ok && m->fmode == CRS_MCAST_OUTIF && i > 0 && img->mcasts[i - 1].socket == m->socket)
+            ok = img->mcasts[i - 1].fmode == CRS_MCAST_OUTIF && img->mcasts[i - 1].family != m->family;
         for (uint32_t k = 0; ok && m->family == AF_INET && k < m->nsrc; k++)
             for (size_t b = 4; ok && b < 16; b++)
                 ok = img->mcast_srcs[m->src_first + k].addr[b] == 0;

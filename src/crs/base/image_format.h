@@ -765,15 +765,28 @@ struct crs_rec_sockopt {
  * of that name. Records in ascending `socket` order; the sources of record i
  * are MCASTSRC[src_first .. src_first + nsrc - 1], of the group's family.
  * An IPv6 socket may be a member of IPv4 groups (IPPROTO_IP).
- * IP_MULTICAST_IF/TTL/LOOP/ALL and their IPv6 counterparts are SOCKOPTS.
+ * A record of fmode CRS_MCAST_OUTIF is no membership but the socket's
+ * outgoing multicast interface, kept by name and index as a membership's
+ * is (issue 10: a restart on a host where the interface has another index
+ * sends through the right one): family AF_INET for IP_MULTICAST_IF given by
+ * index (struct ip_mreqn; group holds imr_address, 4 bytes, maybe 0: the
+ * kernel gives the index back to no getsockopt, libcr notes it,
+ * base/mcast_if_notes.h), AF_INET6 for IPV6_MULTICAST_IF (group all zeros);
+ * no sources; at most one of each family per socket, before its groups.
+ * (Written from session 26 on, within version 20; a reader of version 20
+ * from before refuses it as malformed rather than drop it. Such a socket's
+ * IPV6_MULTICAST_IF is then no SOCKOPTS record; one given by address is
+ * IP_MULTICAST_IF in SOCKOPTS as before.)
+ * IP_MULTICAST_TTL/LOOP/ALL and their IPv6 counterparts are SOCKOPTS.
  */
 #define CRS_MCAST_IFNAME_MAX 16  /* IFNAMSIZ */
+#define CRS_MCAST_OUTIF 2        /* fmode of an outgoing interface's record */
 
 struct crs_rec_mcast {
     uint32_t socket;         /* index into SOCKETS; ascending */
     int32_t family;          /* the group's: AF_INET or AF_INET6 */
     int32_t ifindex;         /* the interface's index at the checkpoint */
-    uint32_t fmode;          /* MCAST_EXCLUDE 0, MCAST_INCLUDE 1 */
+    uint32_t fmode;          /* MCAST_EXCLUDE 0, MCAST_INCLUDE 1, CRS_MCAST_OUTIF */
     char ifname[CRS_MCAST_IFNAME_MAX]; /* the interface's name, NUL-terminated */
     uint8_t group[16];       /* the group's address (4 bytes and zeros for AF_INET) */
     uint32_t src_first;      /* the first of its sources in MCASTSRC */

@@ -7,6 +7,7 @@
 #define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
 #include "crs/libcr/seccomp_precheck.h"
+#include "crs/base/mcast_if_notes.h"
 #include "crs/base/sysvipc_notes.h"
 
 #include <errno.h>
@@ -748,6 +749,7 @@ int crs_runtime_submit(int i)
 static void after_fork_child(void)
 {
     crs_sysvipc_forked();   /* the kernel gives a child no SEM_UNDO adjustments */
+    crs_mcast_if_forked();
     if (started != 1)
         return;
     crs_timers_after_fork_child();

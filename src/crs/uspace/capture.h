@@ -209,6 +209,11 @@ int crs_capture_sockopts(struct crs_capture *c);
  * UDP or raw socket joined, with their source filters (c->mcasts,
  * c->mcast_srcs): 0, or -errno with the message. */
 int crs_capture_mcast(struct crs_capture *c);
+/* The IPv6 socket fd's outgoing multicast interface (IPV6_MULTICAST_IF)
+ * when it names one this host has now: its index, its name into name
+ * (CRS_MCAST_IFNAME_MAX bytes); else 0 (the option, if set, stays a
+ * SOCKOPTS record by index). */
+int crs_capture_mcast_if6(int fd, char *name);
 /* Who gets each descriptor's I/O signal, and which (c->fdowns), once the
  * descriptors and the threads are recorded: 0, or -errno with the message
  * (an owner outside the process and its group, without --tree). */

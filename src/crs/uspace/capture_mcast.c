@@ -12,18 +12,26 @@
  * which hold every group some socket joined. Those files are read whole,
  * however long (a host with many interfaces lists many groups): past
  * TEXT_MAX the checkpoint is refused saying so, never a group left out.
+ * A socket's outgoing multicast interface is kept by name too (a
+ * CRS_MCAST_OUTIF record before its groups): IPV6_MULTICAST_IF as
+ * getsockopt gives it (an index), IP_MULTICAST_IF given by index as libcr
+ * noted it (getsockopt gives back only the address: mcast_if_notes.h).
  * No stdio or malloc here (a parked thread may hold their locks): scratch. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/base/mcast_if_notes.h"
 #include "common/procfs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define TEXT_FIRST (64u << 10)
 #define TEXT_MAX (64u << 20)
@@ -198,6 +206,62 @@ static int changed(struct crs_capture *c, size_t i, const struct mc_group *g)
     return -EAGAIN;
 }
 
+/* The name of the interface with index ifindex, asked through fd (no
+ * descriptor of our own): 1, or 0 when there is none now. */
+static int ifname_of(int fd, int ifindex, char *name)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_ifindex = ifindex;
+    if (ifindex <= 0 || ioctl(fd, SIOCGIFNAME, &ifr) != 0 || !ifr.ifr_name[0])
+        return 0;
+    memset(name, 0, CRS_MCAST_IFNAME_MAX);
+    memcpy(name, ifr.ifr_name, strnlen(ifr.ifr_name, CRS_MCAST_IFNAME_MAX - 1));
+    return 1;
+}
+
+int crs_capture_mcast_if6(int fd, char *name)
+{
+    int idx = 0;
+    socklen_t l = sizeof idx;
+    if (getsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, &l) != 0 || l != sizeof idx || idx <= 0)
+        return 0;
+    return ifname_of(fd, idx, name) ? idx : 0;
+}
+
+/* Socket i's outgoing interfaces (CRS_MCAST_OUTIF) into out[0..2): how many. */
+static int outifs_of(struct crs_capture *c, size_t i, struct crs_rec_mcast *out)
+{
+    int fd = c->sock_fd[i], n = 0;
+    char name[CRS_MCAST_IFNAME_MAX];
+    memset(out, 0, 2 * sizeof *out);
+    if (c->sockets[i].family == AF_INET6) {
+        int idx = crs_capture_mcast_if6(fd, name);
+        if (idx > 0) {
+            out[n].family = AF_INET6;
+            out[n].ifindex = idx;
+            memcpy(out[n].ifname, name, sizeof name);
+            n++;
+        }
+        return n;
+    }
+    struct stat st;
+    int idx;
+    uint32_t addr, now = 0;
+    socklen_t l = sizeof now;
+    /* noted by libcr, and still so: the address getsockopt gives is the one set with it (a
+     * change libcr did not see, by the raw system call, keeps the address alone, as before) */
+    if (fstat(fd, &st) == 0 && crs_mcast_if_find((uint64_t)st.st_ino, fd, &idx, &addr) &&
+        getsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &now, &l) == 0 && now == addr && ifname_of(fd, idx, name)) {
+        out[n].family = AF_INET;
+        out[n].ifindex = idx;
+        memcpy(out[n].ifname, name, sizeof name);
+        memcpy(out[n].group, &addr, 4);
+        n++;
+    }
+    return n;
+}
+
 /* Every membership of every candidate socket: counted (fill 0: c->nmcasts,
  * c->nmcast_srcs), or recorded into the arrays sized by the count. */
 static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
@@ -210,6 +274,22 @@ static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
     for (size_t i = 0; i < c->nsockets; i++) {
         if (!candidate(c, i))
             continue;
+        struct crs_rec_mcast outif[2];
+        int nout = outifs_of(c, i, outif);
+        for (int k = 0; k < nout; k++, nm++) {
+            if (!fill)
+                continue;
+            if (nm == c->nmcasts) {
+                crs_capture_error(c, "the outgoing multicast interface of descriptor %d changed while the "
+                                  "checkpoint read it (a socket shared with a process that runs on); try again",
+                                  c->sock_fd[i]);
+                return -EAGAIN;
+            }
+            outif[k].socket = (uint32_t)i;
+            outif[k].fmode = CRS_MCAST_OUTIF;
+            outif[k].src_first = (uint32_t)ns;
+            c->mcasts[nm] = outif[k];
+        }
         for (size_t k = 0; k < gs->n; k++) {
             const struct mc_group *g = &gs->g[k];
             /* an IPv6 socket may join IPv4 groups too (IPPROTO_IP) */
@@ -266,8 +346,22 @@ static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
     return 0;
 }
 
+/* Whether a candidate socket is the one with inode ino (mcast_if_notes'
+ * prune: a note of no such socket goes). */
+static int keep_note(uint64_t ino, void *arg)
+{
+    struct crs_capture *c = arg;
+    for (size_t i = 0; i < c->nsockets; i++) {
+        struct stat st;
+        if (candidate(c, i) && fstat(c->sock_fd[i], &st) == 0 && (uint64_t)st.st_ino == ino)
+            return 1;
+    }
+    return 0;
+}
+
 int crs_capture_mcast(struct crs_capture *c)
 {
+    crs_mcast_if_prune(keep_note, c);
     int inet = 0;
     for (size_t i = 0; i < c->nsockets; i++)
         inet |= candidate(c, i);

@@ -110,6 +110,9 @@ static int sockopts_of(struct crs_capture *c, struct fresh_kind *kinds, size_t *
                 continue;
             if (getsockopt(fresh, d->level, d->name, dv, &dl) == 0 && dl == l && !memcmp(v, dv, l))
                 continue;   /* the default */
+            char ifname[CRS_MCAST_IFNAME_MAX];
+            if (d->level == IPPROTO_IPV6 && d->name == IPV6_MULTICAST_IF && crs_capture_mcast_if6(c->sock_fd[i], ifname))
+                continue;   /* kept by the interface's name: capture_mcast.c */
             if ((d->how & CRS_SOCKOPT_BUF) && l == sizeof(int) && autotuned(s, d->name, v))
                 continue;
             if (c->nsockopts == SOCKOPTS_MAX) {

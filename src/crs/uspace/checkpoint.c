@@ -24,6 +24,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/hooks.h"
 #include "crs/base/inotify_saved.h"
+#include "crs/base/mcast_if_notes.h"
 #include "crs/base/protocol.h"
 #include "crs/base/sysvshm_ids.h"
 #include "crs/uspace/capture.h"
@@ -313,6 +314,7 @@ static void after_restart(const struct crs_restart_info *info_in, const struct c
     crs_hooks_set_tid_map(crs_park_tid_now);
     crs_inherited_after_restart();
     crs_sysvshm_restarted();   /* the ids of segments made again: before any thread runs on */
+    crs_mcast_if_restarted();  /* the sockets' new inodes: the next checkpoint finds their notes */
     {
         char err[256] = "";
         if (crs_inotify_saved_restarted(err, sizeof err))

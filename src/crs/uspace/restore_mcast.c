@@ -7,7 +7,10 @@
  * happens while the sockets are made, before the program runs again, so
  * that every datagram sent to a group after the restart reaches it. A host
  * without the interface is refused before anything changes, naming the
- * descriptor, the group and the interface. */
+ * descriptor, the group and the interface. A socket's outgoing interface
+ * (CRS_MCAST_OUTIF: IP_MULTICAST_IF given by index, IPV6_MULTICAST_IF) is
+ * set the same way, by its name, after its options (SOCKOPTS), before its
+ * groups. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
 
@@ -47,6 +50,14 @@ int crs_restore_check_mcast(struct crs_restore *r)
         const struct crs_rec_mcast *m = &img->mcasts[k];
         if (if_nametoindex(m->ifname))
             continue;
+        if (m->fmode == CRS_MCAST_OUTIF) {
+            crs_restore_error(r, "the socket at descriptor %d sent its multicast through interface %s (index %d, "
+                              "%s), and this host has no interface %s (in cr_restart's network namespace): "
+                              "restart where it has one, or make it (ip link)", crs_restore_sock_fd(r, m->socket),
+                              m->ifname, (int)m->ifindex,
+                              m->family == AF_INET ? "IP_MULTICAST_IF" : "IPV6_MULTICAST_IF", m->ifname);
+            return -ENODEV;
+        }
         char g[INET6_ADDRSTRLEN];
         group_text(m, g, sizeof g);
         crs_restore_error(r, "the socket at descriptor %d was a member of multicast group %s on interface %s "
@@ -95,6 +106,22 @@ static int join(int fd, const struct crs_rec_mcast *m, const struct crs_rec_mcas
     return 0;
 }
 
+/* The outgoing interface m (CRS_MCAST_OUTIF) of socket fd, index ifindex
+ * here. 0, or -errno with *how the call. */
+static int set_outif(int fd, const struct crs_rec_mcast *m, int ifindex, const char **how)
+{
+    if (m->family == AF_INET6) {
+        *how = "IPV6_MULTICAST_IF";
+        return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex) == 0 ? 0 : -errno;
+    }
+    struct ip_mreqn mr;
+    memset(&mr, 0, sizeof mr);
+    memcpy(&mr.imr_address, m->group, 4);
+    mr.imr_ifindex = ifindex;
+    *how = "IP_MULTICAST_IF";
+    return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof mr) == 0 ? 0 : -errno;
+}
+
 int crs_restore_mcast(struct crs_restore *r, size_t i, int fd)
 {
     const struct crs_image *img = r->img;
@@ -105,6 +132,16 @@ int crs_restore_mcast(struct crs_restore *r, size_t i, int fd)
         char g[INET6_ADDRSTRLEN];
         group_text(m, g, sizeof g);
         int ifindex = ifindex_of(fd, m);
+        if (m->fmode == CRS_MCAST_OUTIF) {
+            const char *how = m->family == AF_INET ? "IP_MULTICAST_IF" : "IPV6_MULTICAST_IF";
+            int e = ifindex ? set_outif(fd, m, ifindex, &how) : -ENODEV;
+            if (e) {
+                crs_restore_error(r, "cannot send the multicast of the socket at descriptor %d through interface "
+                                  "%s again (%s): %s", crs_restore_sock_fd(r, i), m->ifname, how, strerror(-e));
+                return -EIO;
+            }
+            continue;
+        }
         if (!ifindex) {
             crs_restore_error(r, "the socket at descriptor %d was a member of multicast group %s on interface %s, "
                               "and this host has no interface %s now: restart where it has one",

@@ -14,7 +14,13 @@
  * At each check a sender s (from 127.0.0.1) and s2 (from 127.0.0.2) send:
  * s2 first where it must not be heard (rs, rx: the filter), then s; rl gets
  * one datagram to the group it left, then one to its own address; r6 gets
- * one from a sender made for the check (so that no sender keeps v0's index).
+ * one from a sender made for the check, then one from s6k, a sender kept
+ * across the points whose IPV6_MULTICAST_IF is v0 (issue 10: kept by index,
+ * a restart where v0 has another index was refused; now by name); r4v, an
+ * IPv4 member of 239.7.7.11 on v0, gets one from s4i, a sender kept across
+ * the points whose IP_MULTICAST_IF is v0 given by index alone (struct
+ * ip_mreqn; issue 10: getsockopt gives the index back to nobody, the restart
+ * lost it and s4i sent through lo, where r4v hears nothing).
  * Each receiver must receive exactly the datagram meant for it, in order.
  * Argument "all4": without r6 (no veth). Contract: crt_common.h.
  */
@@ -33,7 +39,7 @@
 
 #define PORT 20977
 
-static int ra, rs, rx, rl, r6 = -1, s, s2;
+static int ra, rs, rx, rl, r6 = -1, s, s2, s6k = -1, r4v = -1, s4i = -1;
 
 static void must(int ok, const char *what)
 {
@@ -115,6 +121,16 @@ static void setup(int with6)
     struct ipv6_mreq m6 = { .ipv6mr_interface = v0 };
     inet_pton(AF_INET6, "ff15::7777", &m6.ipv6mr_multiaddr);
     must(setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6) == 0, "IPV6_JOIN_GROUP");
+
+    s6k = socket(AF_INET6, SOCK_DGRAM, 0);
+    must(s6k >= 0 && setsockopt(s6k, IPPROTO_IPV6, IPV6_MULTICAST_IF, &v0, sizeof v0) == 0, "s6k on v0");
+    r4v = receiver(AF_INET, PORT + 5);
+    struct ip_mreqn mv = { .imr_ifindex = (int)v0 };
+    inet_pton(AF_INET, "239.7.7.11", &mv.imr_multiaddr);
+    must(setsockopt(r4v, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mv, sizeof mv) == 0, "IP_ADD_MEMBERSHIP r4v on v0");
+    s4i = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ip_mreqn out = { .imr_ifindex = (int)v0 };   /* by index alone */
+    must(s4i >= 0 && setsockopt(s4i, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out) == 0, "s4i on v0");
 }
 
 static void send4(int fd, const char *addr, int port, const char *msg)
@@ -173,6 +189,14 @@ static void check(const char *when)
     must(sendto(s6, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof a) == (ssize_t)strlen(msg), "sendto ff15::7777");
     close(s6);
     expect(r6, "r6 (member of ff15::7777 on v0)", msg, when);
+
+    snprintf(msg, sizeof msg, "r6 %d from s6k", round);
+    must(sendto(s6k, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof a) == (ssize_t)strlen(msg), "sendto s6k");
+    expect(r6, "r6 (from s6k, whose IPV6_MULTICAST_IF is v0)", msg, when);
+
+    snprintf(msg, sizeof msg, "r4v %d", round);
+    send4(s4i, "239.7.7.11", PORT + 5, msg);
+    expect(r4v, "r4v (member of 239.7.7.11 on v0; from s4i, whose IP_MULTICAST_IF is v0 by index)", msg, when);
 }
 
 int main(int argc, char **argv)
