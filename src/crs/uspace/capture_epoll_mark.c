@@ -42,6 +42,7 @@
 #include "crs/uspace/capture.h"
 #include "crs/uspace/park.h"
 #include "crs/base/capture_filter.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/procfs.h"
 
@@ -55,6 +56,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MARK_EPOLLS 256
@@ -170,6 +172,12 @@ void crs_capture_epoll_mark(void)
     for (size_t i = 0; i < scan.n; i++) {
         struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = CRS_EPOLL_MARK_DATA };
         epoll_ctl(scan.epfds[i], EPOLL_CTL_ADD, mark_fd, &ev);   /* EEXIST: a dup of one marked */
+    }
+    if (revive_fault(REVIVE_FAULT_capture_mark_late)) {
+        /* the window the program's threads run in with the marker open, made wide (crs_markfork.sh) */
+        struct timespec ts = { 1, 0 };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
     }
 }
 
