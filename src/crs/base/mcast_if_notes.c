@@ -66,9 +66,14 @@ int crs_mcast_if_find(uint64_t ino, int fd, int *ifindex, uint32_t *addr)
 
 void crs_mcast_if_prune(int (*keep)(uint64_t ino, void *arg), void *arg)
 {
-    for (int i = 0; i < CRS_MCAST_IF_NOTES_MAX; i++)
-        if (notes[i].ino && !keep(notes[i].ino, arg))
-            memset(&notes[i], 0, sizeof notes[i]);
+    for (int i = 0; i < CRS_MCAST_IF_NOTES_MAX; i++) {
+        struct stat st;
+        if (!notes[i].ino || keep(notes[i].ino, arg))
+            continue;
+        if (fstat(notes[i].fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == notes[i].ino)
+            continue;   /* still at its descriptor (one the capture did not list) */
+        memset(&notes[i], 0, sizeof notes[i]);
+    }
 }
 
 void crs_mcast_if_restarted(void)

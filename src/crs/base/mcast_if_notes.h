@@ -36,8 +36,10 @@ void crs_mcast_if_note(int fd, int ifindex, uint32_t addr);
 int crs_mcast_if_find(uint64_t ino, int fd, int *ifindex, uint32_t *addr);
 
 /* Capture, before the memory is written: drops every note whose socket no
- * descriptor the capture found holds now (keep(ino) returns 0), so that a
- * restart never gives one to another socket at its old number. */
+ * descriptor holds now (neither one the capture found, keep(ino) returning
+ * 0, nor the note's own), so that a restart never gives one to another
+ * socket at its old number; a socket the image leaves out (--ignore-fds)
+ * keeps its note for the process that runs on. */
 void crs_mcast_if_prune(int (*keep)(uint64_t ino, void *arg), void *arg);
 
 /* In the restarted process before its other threads run: each note's

@@ -346,14 +346,17 @@ static int scan(struct crs_capture *c, const struct mc_groups *gs, int fill)
     return 0;
 }
 
-/* Whether a candidate socket is the one with inode ino (mcast_if_notes'
- * prune: a note of no such socket goes). */
+/* Whether a descriptor of the process holds the socket with inode ino
+ * (mcast_if_notes' prune: a note of no such socket goes). Any socket, not
+ * only those the image restores: one left out (--ignore-fds, inherited)
+ * runs on in the process, and a later checkpoint needs its note (diffrev26
+ * K-L2). */
 static int keep_note(uint64_t ino, void *arg)
 {
     struct crs_capture *c = arg;
     for (size_t i = 0; i < c->nsockets; i++) {
         struct stat st;
-        if (candidate(c, i) && fstat(c->sock_fd[i], &st) == 0 && (uint64_t)st.st_ino == ino)
+        if (c->sock_fd[i] >= 0 && fstat(c->sock_fd[i], &st) == 0 && (uint64_t)st.st_ino == ino)
             return 1;
     }
     return 0;
