@@ -4,6 +4,7 @@
 #define REVIVE_LOG_SUBSYS "filem"
 #include "filem/filem.h"
 #include "filem/stage.h"
+#include "filem/dir_lock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -349,24 +350,10 @@ int filem_seq_lock_shared(const char *jobdir, uint64_t seq)
     char dir[PATH_MAX];
     if (filem_seq_path(dir, sizeof dir, jobdir, seq) < 0)
         return -ENAMETOOLONG;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (flock(fd, LOCK_SH) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
     /* Retention removes a sequence while it holds the exclusive lock: a reader that opened the
      * directory just before gets its shared lock once the directory is gone (or renamed away),
-     * and would read nothing. Only a directory that is still the sequence's is held. */
-    struct stat held, now;
-    if (fstat(fd, &held) < 0 || held.st_nlink == 0 || stat(dir, &now) < 0 || now.st_dev != held.st_dev ||
-        now.st_ino != held.st_ino) {
-        close(fd);
-        return -ENOENT;
-    }
-    return fd;
+     * and would read nothing; filem_dir_lock holds only a directory still the sequence's. */
+    return filem_dir_lock(dir, 0, -1);
 }
 
 /* 1 when dir holds what only a sequence directory holds (its snapshot.meta, rank images,

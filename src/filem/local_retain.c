@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "filem/local_retain.h"
 #include "filem/alive.h"
+#include "filem/dir_lock.h"
 #include "filem/local_gc.h"
 #include "filem/local_meta.h"
 
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 long long filem_local_seq_name(const char *n)
@@ -316,46 +316,11 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
 
 int filem_local_lock_shared(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (flock(fd, LOCK_SH) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    /* filem_local_remove_seq removes the directory while it holds the lock: one opened just
-     * before gets its lock once it is gone, and holds nothing (as filem_seq_lock_shared) */
-    struct stat held, now;
-    if (fstat(fd, &held) < 0 || held.st_nlink == 0 || stat(dir, &now) < 0 ||
-        now.st_dev != held.st_dev || now.st_ino != held.st_ino) {
-        close(fd);
-        return -ENOENT;
-    }
-    return fd;
+    /* filem_local_remove_seq removes the directory while it holds the lock */
+    return filem_dir_lock(dir, 0, -1);
 }
 
 int filem_local_lock_exclusive(const char *dir, int wait_ms)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    /* polled, not a blocking flock under an alarm: the caller's signals stay its own */
-    for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 20) {
-        int e = errno;
-        if ((e != EWOULDBLOCK && e != EINTR) || waited >= wait_ms) {
-            close(fd);
-            return -e;
-        }
-        struct timespec d = {0, 20 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
-    /* the pruner removes DIR while it holds the lock (as filem_local_lock_shared) */
-    struct stat held, now;
-    if (fstat(fd, &held) < 0 || held.st_nlink == 0 || stat(dir, &now) < 0 ||
-        now.st_dev != held.st_dev || now.st_ino != held.st_ino) {
-        close(fd);
-        return -ENOENT;
-    }
-    return fd;
+    return filem_dir_lock(dir, 1, wait_ms);
 }
