@@ -13,6 +13,7 @@ struct note {
     uint64_t ino;   /* 0: a free slot */
     uint64_t age;   /* when it was noted, to drop the oldest when full */
     int fd;
+    int in_image;   /* the last capture recorded it with its socket (crs_mcast_if_find) */
     int ifindex;
     uint32_t addr;
 };
@@ -57,6 +58,7 @@ int crs_mcast_if_find(uint64_t ino, int fd, int *ifindex, uint32_t *addr)
     for (int i = 0; ino && i < CRS_MCAST_IF_NOTES_MAX; i++)
         if (notes[i].ino == ino) {
             notes[i].fd = fd;
+            notes[i].in_image = 1;
             *ifindex = notes[i].ifindex;
             *addr = notes[i].addr;
             return 1;
@@ -68,6 +70,7 @@ void crs_mcast_if_prune(int (*keep)(uint64_t ino, void *arg), void *arg)
 {
     for (int i = 0; i < CRS_MCAST_IF_NOTES_MAX; i++) {
         struct stat st;
+        notes[i].in_image = 0;   /* until this capture finds it */
         if (!notes[i].ino || keep(notes[i].ino, arg))
             continue;
         if (fstat(notes[i].fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == notes[i].ino)
@@ -82,7 +85,9 @@ void crs_mcast_if_restarted(void)
         if (!notes[i].ino)
             continue;
         struct stat st;
-        if (fstat(notes[i].fd, &st) == 0 && S_ISSOCK(st.st_mode))
+        /* only a socket the image restored: whatever else sits at that number now (cr_restart's
+         * own socket, an inherited descriptor reconnected) never had that interface (diffrev26 K-L4) */
+        if (notes[i].in_image && fstat(notes[i].fd, &st) == 0 && S_ISSOCK(st.st_mode))
             notes[i].ino = st.st_ino;
         else
             memset(&notes[i], 0, sizeof notes[i]);

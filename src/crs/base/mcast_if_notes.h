@@ -31,21 +31,26 @@
 void crs_mcast_if_note(int fd, int ifindex, uint32_t addr);
 
 /* The note of the socket with inode ino: 1 with *ifindex and *addr, 0 when
- * none. Capture (other threads parked); also moves the note's descriptor to
- * fd (the one the capture found the socket at) for crs_mcast_if_restarted. */
+ * none. Capture (other threads parked), for a socket the image restores
+ * only; also moves the note's descriptor to fd (the one the capture found
+ * the socket at) and marks the note as in the image, for
+ * crs_mcast_if_restarted. */
 int crs_mcast_if_find(uint64_t ino, int fd, int *ifindex, uint32_t *addr);
 
 /* Capture, before the memory is written: drops every note whose socket no
  * descriptor holds now (neither one the capture found, keep(ino) returning
  * 0, nor the note's own), so that a restart never gives one to another
  * socket at its old number; a socket the image leaves out (--ignore-fds)
- * keeps its note for the process that runs on. */
+ * keeps its note for the process that runs on. Clears every note's
+ * in-image mark first (crs_mcast_if_find sets it). */
 void crs_mcast_if_prune(int (*keep)(uint64_t ino, void *arg), void *arg);
 
-/* In the restarted process before its other threads run: each note's
- * socket is at its descriptor again under a new inode (the restore set its
- * interface by name); the notes follow, or are dropped when that number holds
- * no socket. */
+/* In the restarted process before its other threads run: each note the
+ * last capture marked as in the image has its socket at its descriptor
+ * again under a new inode (the restore set its interface by name); those
+ * notes follow, the others are dropped (a socket the image left out:
+ * whatever socket holds that number now never had that interface,
+ * diffrev26 K-L4), as are those whose number holds no socket. */
 void crs_mcast_if_restarted(void);
 
 /* A forked child: nobody holds the lock but maybe the parent's copy. */

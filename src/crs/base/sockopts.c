@@ -24,7 +24,10 @@
 #define IP6 CRS_SOCKOPT_INET6
 #define IPANY (CRS_SOCKOPT_INET | CRS_SOCKOPT_INET6)
 #define TCP (IPANY | CRS_SOCKOPT_TCP)
-#define MC4 (IP4 | CRS_SOCKOPT_DGRAM)
+/* IPv4 multicast options of IPv4 and IPv6 datagram sockets alike: an IPv6
+ * socket sends to IPv4-mapped groups (::ffff:239.x) with its IPPROTO_IP
+ * multicast interface, TTL and loop (issue 10: an IPv6 socket's were lost) */
+#define MC4 (IPANY | CRS_SOCKOPT_DGRAM)
 #define MC6 (IP6 | CRS_SOCKOPT_DGRAM)
 #define ROW(level, name, applies, how) { level, name, #name, applies, how }
 

@@ -243,7 +243,9 @@ static int outifs_of(struct crs_capture *c, size_t i, struct crs_rec_mcast *out)
             memcpy(out[n].ifname, name, sizeof name);
             n++;
         }
-        return n;
+        /* and on to its IPv4 one: an IPv6 socket sends to IPv4-mapped groups (::ffff:239.x)
+         * through the interface IP_MULTICAST_IF gave it (IPPROTO_IP options of an IPv6 UDP
+         * socket are the IPv4 ones; issue 10: it was lost) */
     }
     struct stat st;
     int idx;

@@ -790,7 +790,7 @@ static int tcp_waiting_ours(struct sock_scan *sc)
 int crs_capture_sockets(struct crs_capture *c)
 {
     if (!c->nsockets)
-        return 0;
+        return crs_capture_mcast(c);   /* no socket: no note goes into the image (mcast_if_notes.h) */
     struct sock_scan sc = { .c = c };
     sc.ui = crs_scratch_alloc(c->scratch, c->nsockets * sizeof *sc.ui);
     sc.icons = crs_scratch_alloc(c->scratch, ICONS_MAX * sizeof *sc.icons);

@@ -16,7 +16,9 @@
 # IP_MULTICAST_IF by index alone, which getsockopt does not give back): each
 # comes back on v0, by its name (issue 10: the IPv6 one by its index, so the
 # restart with v0 made again was refused; the IPv4 one lost, sending
-# through lo), and cr_info lists them.
+# through lo), and cr_info lists them. Two IPv6 senders with the IPv4
+# IP_MULTICAST_IF (by index, by address) send to ::ffff:239.7.7.11 through v0
+# (issue 10: an IPv6 socket's IPPROTO_IP multicast options were lost).
 if [ "${CRS_MCAST_NS:-}" != 1 ]; then
     command -v ip >/dev/null || { echo "SKIP: no ip(8) to set up lo in a network namespace"; exit 77; }
     if [ "$(id -u)" = 0 ]; then ns="unshare -n"; else ns="unshare -rn"; fi
@@ -60,6 +62,9 @@ for want in "multicast groups joined: 5" ": 239.7.7.11 on v0 (index [0-9]*), any
     ": sends multicast through v0 (index [0-9]*, IP_MULTICAST_IF)"; do
     grep -q -- "$want" "$d/info.out" && crs_pass "cr_info: '$want'" || { crs_fail "cr_info lacks '$want'"; crs_show "$d/info.out" 200 | grep -i -A6 multicast; }
 done
+n=$(grep -c -- ": sends multicast through v0 (index [0-9]*, IP_MULTICAST_IF)" "$d/info.out")
+[ "$n" = 2 ] && crs_pass "cr_info: the IPv4 and the IPv6 socket's IP_MULTICAST_IF by index" ||
+    crs_fail "cr_info lists $n IP_MULTICAST_IF by index, expected 2 (s4i and the IPv6 s6i)"
 crs_tool "$d/json" cr_info --json "$d/img"
 grep -q '"multicast_groups"' "$d/json.out" && grep -q '"sources": *\["127.0.0.2"\]' "$d/json.out" &&
     crs_pass "cr_info --json lists the groups and their sources" || crs_fail "cr_info --json: no multicast_groups with sources"

@@ -20,7 +20,11 @@
  * IPv4 member of 239.7.7.11 on v0, gets one from s4i, a sender kept across
  * the points whose IP_MULTICAST_IF is v0 given by index alone (struct
  * ip_mreqn; issue 10: getsockopt gives the index back to nobody, the restart
- * lost it and s4i sent through lo, where r4v hears nothing).
+ * lost it and s4i sent through lo, where r4v hears nothing). Then r4v gets one
+ * from each of two IPv6 senders kept across the points that send to the
+ * IPv4-mapped group ::ffff:239.7.7.11 through the IPv4 IP_MULTICAST_IF they
+ * were given on v0: s6i by index alone, s6a by v0's address (issue 10: an
+ * IPv6 socket's IPPROTO_IP multicast options were lost at restart).
  * Each receiver must receive exactly the datagram meant for it, in order.
  * Argument "all4": without r6 (no veth). Contract: crt_common.h.
  */
@@ -39,7 +43,7 @@
 
 #define PORT 20977
 
-static int ra, rs, rx, rl, r6 = -1, s, s2, s6k = -1, r4v = -1, s4i = -1;
+static int ra, rs, rx, rl, r6 = -1, s, s2, s6k = -1, r4v = -1, s4i = -1, s6i = -1, s6a = -1;
 
 static void must(int ok, const char *what)
 {
@@ -131,6 +135,13 @@ static void setup(int with6)
     s4i = socket(AF_INET, SOCK_DGRAM, 0);
     struct ip_mreqn out = { .imr_ifindex = (int)v0 };   /* by index alone */
     must(s4i >= 0 && setsockopt(s4i, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out) == 0, "s4i on v0");
+    /* IPv6 sockets (IPV6_V6ONLY off, the default) with the IPv4 option */
+    s6i = socket(AF_INET6, SOCK_DGRAM, 0);
+    must(s6i >= 0 && setsockopt(s6i, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out) == 0, "s6i on v0");
+    struct in_addr v0addr;
+    inet_pton(AF_INET, "10.77.0.1", &v0addr);
+    s6a = socket(AF_INET6, SOCK_DGRAM, 0);
+    must(s6a >= 0 && setsockopt(s6a, IPPROTO_IP, IP_MULTICAST_IF, &v0addr, sizeof v0addr) == 0, "s6a on v0");
 }
 
 static void send4(int fd, const char *addr, int port, const char *msg)
@@ -197,6 +208,15 @@ static void check(const char *when)
     snprintf(msg, sizeof msg, "r4v %d", round);
     send4(s4i, "239.7.7.11", PORT + 5, msg);
     expect(r4v, "r4v (member of 239.7.7.11 on v0; from s4i, whose IP_MULTICAST_IF is v0 by index)", msg, when);
+
+    struct sockaddr_in6 m4 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT + 5) };
+    inet_pton(AF_INET6, "::ffff:239.7.7.11", &m4.sin6_addr);
+    snprintf(msg, sizeof msg, "r4v %d from s6i", round);
+    must(sendto(s6i, msg, strlen(msg), 0, (struct sockaddr *)&m4, sizeof m4) == (ssize_t)strlen(msg), "sendto s6i");
+    expect(r4v, "r4v (from IPv6 s6i, whose IPv4 IP_MULTICAST_IF is v0 by index)", msg, when);
+    snprintf(msg, sizeof msg, "r4v %d from s6a", round);
+    must(sendto(s6a, msg, strlen(msg), 0, (struct sockaddr *)&m4, sizeof m4) == (ssize_t)strlen(msg), "sendto s6a");
+    expect(r4v, "r4v (from IPv6 s6a, whose IPv4 IP_MULTICAST_IF is v0's address)", msg, when);
 }
 
 int main(int argc, char **argv)
