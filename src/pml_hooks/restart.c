@@ -942,10 +942,16 @@ int pml_restart_complete(char *err, size_t errlen)
                     t3 - t2, t4 - t3, ls.objects, ls.unwind_closed, ls.tls_modules,
                     (unsigned long long)ls.static_tls_freed);
     const char *rep = handoff_getenv("REVIVE_RESTART_REPORT");
+    const char *rdir = handoff_getenv("REVIVE_RESTART_DIR");
     if (rep && *rep) {
         /* in the snapshot directory: private like every file Revive writes (0600), whatever
-         * the application's umask */
-        int fd = open(rep, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+         * the application's umask; by the restart directory's descriptor where there is one,
+         * as restart_progress_file (a directory near PATH_MAX leaves no room for "/restored") */
+        int dfd = rdir && *rdir ? open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        int fd = dfd >= 0 ? openat(dfd, "restored", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)
+                          : open(rep, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (dfd >= 0)
+            close(dfd);
         FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
         if (!f && fd >= 0)
             close(fd);

@@ -113,6 +113,13 @@ void coord_restart_hello(void)
     }
 }
 
+/* The restart directory, opened: the files in it are read by their short names (a directory
+ * near PATH_MAX leaves no room for "/begun.<r>" in a path). -1 when it cannot be opened. */
+static int restart_dir_fd(void)
+{
+    return coord.restart_dir[0] ? open(coord.restart_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
 /* Counts the files of the restart directory named PREFIX<rank>; the first one's text (a
  * rank's message) into msg. */
 static int count_rank_files(const char *prefix, char *msg, size_t len)
@@ -131,9 +138,11 @@ static int count_rank_files(const char *prefix, char *msg, size_t len)
             snapc_fmt(msg, len, "rank %s could not restore its image", de->d_name + pl);
         if (msg && !strstr(msg, ": ")) {
             /* the rank's own message, when it wrote one */
-            char path[PATH_MAX + 300], text[REVIVE_RESTART_TEXT_MAX + 64], got[REVIVE_RESTART_TEXT_MAX + 64];
-            snapc_fmt(path, sizeof path, "%s/%s", coord.restart_dir, de->d_name);
-            int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            /* by the directory's descriptor, as the ranks wrote it: "/failed.<r>" may take a
+             * restart directory near PATH_MAX past it (a path read was ENAMETOOLONG there and
+             * the rank's reason was lost) */
+            char text[REVIVE_RESTART_TEXT_MAX + 64], got[REVIVE_RESTART_TEXT_MAX + 64];
+            int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             ssize_t k = fd >= 0 ? read(fd, got, sizeof got) : -1;
             if (fd >= 0)
                 close(fd);
@@ -151,11 +160,16 @@ static int count_rank_files(const char *prefix, char *msg, size_t len)
 /* Ranks the MPI layer reported restored: distinct "rank N " line starts. */
 static int count_restored(void)
 {
-    char path[PATH_MAX + 16];
-    snapc_fmt(path, sizeof path, "%s/restored", coord.restart_dir);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    int dfd = restart_dir_fd();
+    int fd = dfd >= 0 ? openat(dfd, "restored", O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    if (dfd >= 0)
+        close(dfd);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return 0;
+    }
     int n = 0, nr = 1 << 20;
     unsigned char *seen = calloc((size_t)nr, 1);
     char line[512];
@@ -178,17 +192,20 @@ int coord_restart_begun(char *which, size_t len)
     size_t w = 0;
     if (which && len)
         which[0] = 0;
+    int dfd = restart_dir_fd();
     for (int r = 0; r < expected; r++) {
-        char path[PATH_MAX + 64];
-        snapc_fmt(path, sizeof path, "%s/begun.%d", coord.restart_dir, r);
+        char name[32];
+        snprintf(name, sizeof name, "begun.%d", r);
         int hello = r < coord.nrank_conn && coord.rank_conn[r] >= 0;
-        if (hello || (coord.restart_dir[0] && access(path, F_OK) == 0)) {
+        if (hello || (dfd >= 0 && faccessat(dfd, name, F_OK, 0) == 0)) {
             n++;
         } else if (which && w + 16 < len) {
             int k = snprintf(which + w, len - w, "%s%d", w ? "," : "", r);
             w += k > 0 ? (size_t)k : 0;
         }
     }
+    if (dfd >= 0)
+        close(dfd);
     return n;
 }
 

@@ -739,34 +739,37 @@ int main(int argc, char **argv)
         add_comm(17, in_ends);
         /* the restore's progress for the coordinator, as revive-restart-rank and the MPI
          * layer leave it (src/snapc/coord_restart.c); FAKE_RESTORE_FAIL=1: the restore fails */
-        const char *pd = getenv("REVIVE_RESTART_DIR"), *rep = getenv("REVIVE_RESTART_REPORT");
-        char pf[PATH_MAX];
+        /* by the directory's descriptor, as they do (a directory near PATH_MAX leaves no room
+         * for the names in a path) */
+        const char *pd = getenv("REVIVE_RESTART_DIR");
+        int dfd = pd && *pd ? open(pd, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        char pf[64], done[64];
         FILE *f;
-        if (pd && *pd) {
-            snprintf(pf, sizeof pf, "%s/begun.%d", pd, me);
-            if ((f = fopen(pf, "w")))
-                fclose(f);
-        }
+        int fd;
+        snprintf(pf, sizeof pf, "begun.%d", me);
+        if (dfd >= 0 && (fd = openat(dfd, pf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
+            close(fd);
         const char *ff = getenv("FAKE_RESTORE_FAIL");
         int na = ff && *ff == '1' ? -1 : load_image(restore_dir, me);
         if (na < 0) {
             fprintf(stderr, "fake_rank %d: cannot restore %s\n", me, restore_dir);
-            if (pd && *pd) {
-                char done[PATH_MAX];
-                snprintf(pf, sizeof pf, "%s/failed.%d.tmp", pd, me);
-                snprintf(done, sizeof done, "%s/failed.%d", pd, me);
-                if ((f = fopen(pf, "w"))) {
-                    fprintf(f, "rank %d: cannot restore %s\n", me, restore_dir);
-                    fclose(f);
-                    rename(pf, done);
-                }
+            snprintf(pf, sizeof pf, "failed.%d.tmp", me);
+            snprintf(done, sizeof done, "failed.%d", me);
+            if (dfd >= 0 && (fd = openat(dfd, pf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0 &&
+                (f = fdopen(fd, "w"))) {
+                fprintf(f, "rank %d: cannot restore %s\n", me, restore_dir);
+                fclose(f);
+                renameat(dfd, pf, dfd, done);
             }
             return 1;
         }
-        if (rep && *rep && (f = fopen(rep, "a"))) {
+        if (dfd >= 0 && (fd = openat(dfd, "restored", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0 &&
+            (f = fdopen(fd, "a"))) {
             fprintf(f, "rank %d restored\n", me);
             fclose(f);
         }
+        if (dfd >= 0)
+            close(dfd);
         return main(na, restore_argv);
     }
     shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, atoi(fs), 0);
