@@ -8,7 +8,9 @@
 #     cache, which restart-mpi fetches, and says so, status 0 (it said "damaged", status 1);
 #   - on a host not the rank's (the same files under another host name: unshare -u, root
 #     only): "not complete here", naming the cache of the rank's host, status 1, not "damaged";
-#   - the cached copy damaged too: "damaged", naming the copy and its check, status 1.
+#   - the cached copy damaged too: "damaged", naming the copy and its check, status 1;
+#   - an image here of another size than the metadata's: listed DAMAGED, status 1 with one line,
+#     "damaged" in --json per image and for the sequence, without --verify.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-infocache
 L=$TMPDIR/revive-local-$(id -u)
@@ -44,12 +46,33 @@ pass "an image only in this host's cache: verified there, named, status 0"
 # (review10: a truncated one read "copies: this directory" until --verify)
 cp -p "$ref/rank_0.img" "$W/rank_0.keep"
 head -c 1000 "$W/rank_0.keep" >"$W/rank_0.short" && mv "$W/rank_0.short" "$ref/rank_0.img"
-"$INFO" "$ref" >"$W/cmd.out" 2>&1
+# ... and what ckpt-info itself saw damaged is status 1 with one line on stderr, and said in
+# --json, per image and for the sequence (review newuser7 M1: status 0, the JSON silent)
+expect_rc 1 "ckpt-info of a sequence with a truncated image" "$INFO" "$ref" &&
+    err_has "ckpt-info: $ref is damaged: rank 0: rank_0.img is 1000 bytes, the metadata says "
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "not one line on stderr: $(cat "$W/cmd.err")"
 line=$(grep '^  rank 0:' "$W/cmd.out")
 [[ $line == *"copies: this directory (DAMAGED: 1000 bytes here, the metadata says "*"; ckpt-info --verify checks it)"* ]] ||
     fail "the listing of a truncated rank_0.img: $line"
+expect_rc 1 "ckpt-info of the snapshot directory with a truncated image" "$INFO" "$jd" &&
+    err_has "ckpt-info: $ref is damaged: rank 0"
+expect_rc 1 "ckpt-info --json of a sequence with a truncated image" "$INFO" --json "$ref"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["damaged"] is True, d
+i = d["rank_images"]
+assert i[0]["damaged"] is True and i[0]["size_here"] == 1000 and i[0]["in_directory"] is True, i[0]
+assert i[1]["damaged"] is False and i[1]["in_directory"] is False, i[1]
+' "$W/cmd.out" || fail "--json of a damaged sequence: $(cat "$W/cmd.out")"
+expect_rc 1 "ckpt-info --json of the snapshot directory with a truncated image" "$INFO" --json "$jd"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["sequences"][0]["damaged"] is True, d' \
+    "$W/cmd.out" || fail "--json of the directory: $(cat "$W/cmd.out")"
 mv "$W/rank_0.keep" "$ref/rank_0.img"
-pass "an image of the wrong size here: listed as damaged"
+expect_rc 0 "ckpt-info --json, the image back" "$INFO" --json "$ref"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["damaged"] is False and not d["rank_images"][0]["damaged"], d' \
+    "$W/cmd.out" || fail "--json of a good sequence: $(cat "$W/cmd.out")"
+pass "an image of the wrong size here: listed as damaged, status 1, said in --json"
 
 if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
     expect_rc 1 "ckpt-info --verify on another host" unshare -u sh -c 'hostname revive-elsewhere && exec "$@"' sh "$INFO" --verify "$ref"

@@ -22,6 +22,27 @@ if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["committed"]==2, d' "$W/cmd.out" ||
         fail "--json is not the expected JSON"
 fi
+# the time of each phase (ckpt-info(1); review newuser7 M2: only the commit's was shown): text,
+# one line of ms from the request; --json, "times" and "ms_from_request", as snapshot.meta has them
+expect_rc 0 "ckpt-info of a sequence" "$INFO" "$jd/1"
+grep -Eq "^  requested [0-9-]+ [0-9:]+\.[0-9]{3}; ms from the request: pending [0-9]+, running [0-9]+, quiesced [0-9]+, drained [0-9]+, captured [0-9]+, committed [0-9]+$" \
+    "$W/cmd.out" || fail "no line of the phases' times: $(cat "$W/cmd.out")"
+expect_rc 0 "ckpt-info --json of a sequence" "$INFO" --json "$jd/1"
+if command -v python3 >/dev/null; then
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+meta = dict(l.split(" ", 1) for l in open(sys.argv[2]).read().splitlines() if l.startswith("time."))
+ph = ["requested", "pending", "running", "quiesced", "drained", "captured", "established"]
+assert list(d["times"]) == ph, d["times"]
+for p in ph:
+    assert "%.3f" % d["times"][p] == meta["time." + p], (p, d["times"][p], meta["time." + p])
+    if p != "requested":
+        want = round(float(meta["time." + p]) * 1000) - round(float(meta["time.requested"]) * 1000)
+        assert d["ms_from_request"][p] == want, (p, d["ms_from_request"], want)
+' "$W/cmd.out" "$jd/1/snapshot.meta" || fail "--json times: $(cat "$W/cmd.out")"
+fi
+pass "the time of each phase, text and JSON"
 
 # damaged and truncated copies of sequence 1
 cp -a "$jd/1" "$jd/7"
@@ -58,10 +79,17 @@ pass "damaged and truncated snapshot.meta refused, and named when passed over"
 mkdir -m 700 "$jd/5"
 expect_rc 3 "an uncommitted sequence" "$INFO" "$jd/5" && err_has "is not committed (no snapshot.meta)"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+# restart-mpi of it names the committed sequence beside it, as for a damaged one (review
+# newuser7 L1: no hint which one to use)
+expect_rc 1 "restart-mpi of an uncommitted sequence" "$RESTART" --showme "$jd/5" &&
+    err_has "$jd/5 is not committed (no snapshot.meta): it was never finished or it failed; sequence 1 beside it is committed (restart-mpi --seq 1 $jd)"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
 rmdir "$jd/5"
 # a directory whose sequences are all uncommitted
 cp -a "$jd" "$W/uncommitted.ckpt"
 rm "$W"/uncommitted.ckpt/*/snapshot.meta
+expect_rc 1 "restart-mpi of an uncommitted sequence with none committed beside it" "$RESTART" --showme "$W/uncommitted.ckpt/1" &&
+    err_has "$W/uncommitted.ckpt/1 is not committed (no snapshot.meta): it was never finished or it failed; $W/uncommitted.ckpt holds no other committed sequence to restart from"
 for o in "" --json --verify; do
     expect_rc 3 "a directory without a committed sequence ${o:-(text)}" "$INFO" $o "$W/uncommitted.ckpt" &&
         err_has "holds no committed snapshot (2 sequences, none finished)"

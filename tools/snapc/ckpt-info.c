@@ -206,6 +206,113 @@ static void report(void *arg, int rank, int status, const char *msg)
         printf("  rank %d: %s %s\n", rank, word, msg);
 }
 
+/* The phases of a checkpoint snapshot.meta keeps the time of (src/snapc/coord_meta.c: seconds
+ * since the epoch with milliseconds), each with its name in the text and JSON. */
+static const char *const phase_key[] = {"requested", "pending", "running", "quiesced",
+                                        "drained",   "captured", "established"};
+#define N_PHASES (sizeof phase_key / sizeof phase_key[0])
+
+/* time.PHASE in ms since the epoch, or -1 when not recorded or not a number. */
+static long long phase_ms(const struct filem_meta *m, const char *phase)
+{
+    char k[32];
+    snprintf(k, sizeof k, "time.%s", phase);
+    const char *v = filem_meta_get(m, k);
+    char *end;
+    double s = v ? strtod(v, &end) : -1;
+    if (!v || end == v || *end || !(s > 0 && s < 1e11))
+        return -1;
+    return (long long)(s * 1000 + 0.5);
+}
+
+/* The time of each phase (ckpt-info(1) promises it; review newuser7 M2: only the commit's was
+ * shown). Text: one line of milliseconds from the request, as ckpt-mpirun's summary gives them;
+ * JSON: "times" (seconds since the epoch) and "ms_from_request". A phase not recorded is left
+ * out. */
+static void show_phases(const struct filem_meta *m, struct snapc_sbuf *jb)
+{
+    long long t0 = phase_ms(m, "requested");
+    if (jb) {
+        snapc_sb_printf(jb, ",\"times\":{");
+        int k = 0;
+        for (size_t i = 0; i < N_PHASES; i++) {
+            long long t = phase_ms(m, phase_key[i]);
+            if (t >= 0)
+                snapc_sb_printf(jb, "%s\"%s\":%lld.%03lld", k++ ? "," : "", phase_key[i],
+                                t / 1000, t % 1000);
+        }
+        snapc_sb_printf(jb, "},\"ms_from_request\":{");
+        k = 0;
+        for (size_t i = 1; t0 >= 0 && i < N_PHASES; i++) {
+            long long t = phase_ms(m, phase_key[i]);
+            if (t >= 0)
+                snapc_sb_printf(jb, "%s\"%s\":%lld", k++ ? "," : "", phase_key[i], t - t0);
+        }
+        snapc_sb_printf(jb, "}");
+        return;
+    }
+    if (t0 < 0)
+        return;
+    char at[64];
+    char s[32];
+    snprintf(s, sizeof s, "%lld", t0 / 1000);
+    when(s, at, sizeof at);
+    printf("  requested %s.%03lld; ms from the request:", at, t0 % 1000);
+    int k = 0;
+    for (size_t i = 1; i < N_PHASES; i++) {
+        long long t = phase_ms(m, phase_key[i]);
+        if (t >= 0)
+            printf("%s %s %lld", k++ ? "," : "",
+                   !strcmp(phase_key[i], "established") ? "committed" : phase_key[i], t - t0);
+    }
+    printf("\n");
+}
+
+/* What a look at rank R's image in the sequence directory DIR tells, without reading it
+ * (--verify does): IMG_HERE; IMG_AWAY not here, restart-mpi fetches it from a node-local cache;
+ * IMG_SIZE here with another size than the metadata's; IMG_LOST not here and the job kept no
+ * node-local copy. The last two are damage ckpt-info has seen itself: status 1 (review newuser7
+ * M1: it listed an image "DAMAGED" and exited 0, its --json silent). *st: the image's stat when
+ * here; *want: the metadata's size. */
+enum { IMG_HERE, IMG_AWAY, IMG_SIZE, IMG_LOST };
+static int image_state(const struct filem_meta *m, const char *dir, uint64_t r, struct stat *st,
+                       uint64_t *want)
+{
+    char k[64], p[PATH_MAX + 32];
+    *want = 0;
+    snprintf(k, sizeof k, "rank.%llu.size", (unsigned long long)r);
+    filem_meta_get_u64(m, k, want);
+    snprintf(p, sizeof p, "%s/rank_%llu.img", dir, (unsigned long long)r);
+    if (stat(p, st) == 0)
+        return *want && (uint64_t)st->st_size != *want ? IMG_SIZE : IMG_HERE;
+    const char *lc = filem_meta_get(m, "ckpt.local");
+    return lc && !strcmp(lc, FILEM_LOCAL_NONE) ? IMG_LOST : IMG_AWAY;
+}
+
+/* The damage image_state finds in every rank of the sequence: the number of damaged images,
+ * the first one's words in first. */
+static int seq_damage(const struct filem_meta *m, const char *dir, uint64_t ranks, char *first,
+                      size_t len)
+{
+    int n = 0;
+    for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
+        struct stat st;
+        uint64_t want;
+        int s = image_state(m, dir, r, &st, &want);
+        if (s != IMG_SIZE && s != IMG_LOST)
+            continue;
+        if (!n++ && s == IMG_SIZE)
+            snprintf(first, len, "rank %llu: rank_%llu.img is %lld bytes, the metadata says %llu",
+                     (unsigned long long)r, (unsigned long long)r, (long long)st.st_size,
+                     (unsigned long long)want);
+        else if (n == 1)
+            snprintf(first, len, "rank %llu: rank_%llu.img is missing, and the job kept no "
+                                 "node-local copies (ckpt.local none)",
+                     (unsigned long long)r, (unsigned long long)r);
+    }
+    return n;
+}
+
 /* One sequence: its details (and verification). INFO_OK, INFO_DAMAGED, or INFO_NONE when it is
  * not committed. */
 static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
@@ -264,13 +371,16 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
     snapc_human_bytes(hb, sizeof hb, bytes);
     struct snapc_sbuf cl = {0};
     command_line(&m, &cl);
-    int bad = 0;
+    char dmg[PATH_MAX + 128] = "";
+    int ndmg = seq_damage(&m, dir, ranks, dmg, sizeof dmg);
+    int bad = ndmg ? INFO_DAMAGED : INFO_OK;
     if (json) {
         snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"committed\",\"reference\":",
                         (unsigned long long)seq);
         snapc_sb_json_str(jb, dir);
         snapc_sb_printf(jb, ",\"established\":");
         snapc_sb_json_str(jb, get(&m, "time.established"));
+        show_phases(&m, jb);
         snapc_sb_printf(jb, ",\"ranks\":%llu,\"bytes\":%llu,\"hosts\":", (unsigned long long)ranks,
                         (unsigned long long)bytes);
         snapc_sb_json_str(jb, get(&m, "hosts"));
@@ -308,6 +418,14 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             else
                 snapc_sb_printf(jb, "null");
             snapc_sb_printf(jb, ",\"pid\":%s", filem_meta_get(&m, k4) ? get(&m, k4) : "null");
+            struct stat st;
+            uint64_t want;
+            int is = image_state(&m, dir, r, &st, &want);
+            snapc_sb_printf(jb, ",\"in_directory\":%s,\"damaged\":%s",
+                            is == IMG_HERE || is == IMG_SIZE ? "true" : "false",
+                            is == IMG_SIZE || is == IMG_LOST ? "true" : "false");
+            if (is == IMG_SIZE)
+                snapc_sb_printf(jb, ",\"size_here\":%lld", (long long)st.st_size);
             snprintf(k3, sizeof k3, "rank.%llu.gone", (unsigned long long)r);
             if (filem_meta_get(&m, k3))
                 snapc_sb_printf(jb, ",\"gone_at_commit\":true");
@@ -331,6 +449,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         printf("%s\n  committed %s, %llu ranks, %s on %s\n  %s (%s)\n  in %s\n", dir, t,
                (unsigned long long)ranks, hb, get(&m, "hosts"), cl.p, get(&m, "launcher.flavor"),
                get(&m, "cwd"));
+        show_phases(&m, NULL);
         printf("  MPI library %s; application %s\n", get(&m, "mpi.path"), get(&m, "app.path"));
         if (filem_meta_get(&m, "parent.jobdir"))
             printf("  restarted from %s/%s\n", get(&m, "parent.jobdir"), get(&m, "parent.seq"));
@@ -362,17 +481,18 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                  * hard link to it when both are on one file system, and one file under two
                  * names is one copy (review9 F5: "copies: this directory, the cache of vm", and
                  * one truncate hit both); not in this directory, restart-mpi fetches it */
-                char cp[PATH_MAX + 64], sp[PATH_MAX + 32];
+                char cp[PATH_MAX + 64];
                 struct stat cs, ss;
-                snprintf(sp, sizeof sp, "%s/rank_%llu.img", dir, (unsigned long long)r);
-                int here = stat(sp, &ss) == 0;
+                uint64_t want;
+                int is = image_state(&m, dir, r, &ss, &want);
+                int here = is == IMG_HERE || is == IMG_SIZE;
                 int cpr = cached ? cache_path(&m, dir, (int)r, 0, cp, sizeof cp) : -1;
                 int incache = cpr == 0 && stat(cp, &cs) == 0;
                 int one = here && incache && cs.st_dev == ss.st_dev && cs.st_ino == ss.st_ino;
                 /* a file here of another size is no copy (review10: a truncated image was
                  * listed as "this directory", status 0, until --verify) */
                 char wrong[128] = "";
-                if (here && sz && (uint64_t)ss.st_size != sz)
+                if (is == IMG_SIZE)
                     snprintf(wrong, sizeof wrong,
                              " (DAMAGED: %lld bytes here, the metadata says %llu; ckpt-info "
                              "--verify checks it)", (long long)ss.st_size, (unsigned long long)sz);
@@ -391,8 +511,11 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                 printf("  rank %llu: rank_%llu.img %s, checksum %s, %s; copies: "
                        "%s%s%s%s%s%s%s%s%s%s\n",
                        (unsigned long long)r, (unsigned long long)r, rb, get(&m, k2), was,
-                       !here ? "not in this directory (restart-mpi fetches it from a cache)"
-                             : "this directory", wrong,
+                       is == IMG_LOST ? "none (MISSING: not in this directory, and the job "
+                                        "kept no node-local copies)"
+                       : !here        ? "not in this directory (restart-mpi fetches it from a cache)"
+                                      : "this directory",
+                       wrong,
                        from ? " (staged from " : "", from ? from : "",
                        from ? ": its node was lost)" : "",
                        one ? " and the cache of " : cached ? ", the cache of " : "",
@@ -443,10 +566,15 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                    "restart-mpi fetches\n", v.cached);
         else
             printf("  verified: every image matches the metadata and every checksum\n");
-        bad = e < 0 ? INFO_DAMAGED : INFO_OK;
-    }
+        if (e < 0)
+            bad = INFO_DAMAGED;
+        ndmg += v.failed && !ndmg;
+    } else if (ndmg && !json)
+        /* one line on stderr, as for every status 1 */
+        fprintf(stderr, "%s: %s is damaged: %s%s (ckpt-info --verify checks every image)\n", me,
+                dir, dmg, ndmg > 1 ? ", and more ranks (listed above)" : "");
     if (json)
-        snapc_sb_printf(jb, "}");
+        snapc_sb_printf(jb, ",\"damaged\":%s}", ndmg ? "true" : "false");
     filem_meta_free(&m);
     if (lock >= 0)
         close(lock);

@@ -572,6 +572,11 @@ int main(int argc, char **argv)
                 (long long)seq, jobdir, FILEM_META_NAME,
                 other_seq_hint(jobdir, seq, hint, sizeof hint));
         }
+        /* which one to take instead, as for a damaged one (review newuser7 L1) */
+        if (me_e == -ENOENT && metadir == seqdir) {
+            char hint[PATH_MAX + 64];
+            die("%s; %s", err, other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
         die("%s", err);
     }
 
