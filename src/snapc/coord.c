@@ -283,6 +283,12 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     coord_cache_sweep_end();
     coord_tools_job_ended();
     coord_restart_cleanup();
+    /* made at the first checkpoint, which failed, and none since (review newuser7 L2: an empty
+     * revive_global_snapshot_PID.ckpt left after a --timeout): nothing in it, so not kept;
+     * rmdir removes only an empty directory */
+    if (coord.jobdir_ok && rmdir(coord.jobdir) == 0)
+        revive_log_info("%s removed: empty, no checkpoint of the job was committed there",
+                        coord.jobdir);
     if (coord.sock_path[0])
         unlink(coord.sock_path);
     if (coord.restart_lock >= 0)

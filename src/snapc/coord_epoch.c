@@ -61,6 +61,7 @@ static int ensure_jobdir(char *err, size_t errlen)
     if (e < 0)
         return e;
     coord.jobdir_ok = 1;
+    coord_witness_jobdir(coord.jobdir);
     /* this job runs: a restart of it running beside it leaves its caches alone */
     coord.alive_fd = filem_job_alive_take(coord.jobdir);
     if (coord.alive_fd < 0)
@@ -84,6 +85,15 @@ static void act_ckpt(const struct snapc_action *a)
     if (e == 0) {
         filem_trash_clean(coord.jobdir); /* what late writers of a failed attempt kept */
         e = filem_seq_create(coord.jobdir, a->seq, err, sizeof err);
+        /* the job's snapshot directory removed while the job runs (review newuser7 L5: "cannot
+         * create DIR/N: No such file or directory" at every later checkpoint, no remedy) */
+        if (e == -ENOENT && access(coord.jobdir, F_OK) < 0 && errno == ENOENT)
+            snapc_fmt(err, sizeof err,
+                      "the job's snapshot directory %s is gone (removed while the job runs, with "
+                      "the snapshots it held): re-create it (mkdir -m 700 %s) and the next "
+                      "checkpoint is written there, or end the job and run it again with "
+                      "another --ckpt-dir",
+                      coord.jobdir, coord.jobdir);
     }
     if (e < 0) {
         coord.seqdir[0] = 0;

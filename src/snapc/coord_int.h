@@ -232,12 +232,15 @@ void coord_on_signal(void);
  * continued, then it is kept); _stop before the coordinator ends. Without a witness: 0.
  * _job_stopped(pids, n) before --stop stops the job (pids[0] the launcher, then this host's
  * ranks): should the coordinator die while the job is stopped, the witness continues them so
- * that they end; _job_runs once it runs again. */
+ * that they end; _job_runs once it runs again. _jobdir(dir) once the job's snapshot directory
+ * is made: should the coordinator die (kill -9), the witness removes what it would have at its
+ * end there (.alive, .staging.reserve; the directory if then empty). */
 void coord_witness_start(const sigset_t *set);
 int coord_witness_group_signal(int sig);
 int coord_witness_reaped(pid_t p, int st);
 void coord_witness_job_stopped(const pid_t *pids, int n);
 void coord_witness_job_runs(void);
+void coord_witness_jobdir(const char *jobdir);
 void coord_witness_stop(void);
 void coord_kill_strays(void);
 int coord_exit_status(void);

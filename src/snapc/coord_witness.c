@@ -32,17 +32,21 @@
  * (review10 F2). So while the job is stopped the witness holds the launcher's and this host's
  * ranks' pids; when its end of the socket pair reads end-of-file (only the coordinator holds the
  * other end) it sends them SIGCONT, so that the pending SIGTERM acts, and SIGKILL to any still
- * there after REVIVE_TERM_GRACE s (default 10). Otherwise it just ends then. */
+ * there after REVIVE_TERM_GRACE s (default 10). Otherwise it just ends then. Either way, told
+ * the job's snapshot directory, it removes there what the coordinator would have at its end
+ * (.alive, .staging.reserve: review newuser7 L2 found them left after a kill -9 of mpirun). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -51,6 +55,8 @@
 
 #include "common/log.h"
 #include "common/procfs.h"
+#include "filem/alive.h"
+#include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 
 static pid_t witness = -1;
@@ -60,6 +66,7 @@ static int wfd = -1; /* the coordinator's end of the socket pair */
 #define W_TAKE 'k'    /* an int sig: take it if pending; answered '1' (it was) or '0' */
 #define W_STOPPED 's' /* an int n, then n pids: the launcher and this host's ranks, stopped */
 #define W_RUNS 'r'    /* the job runs again: those pids are no longer the witness's business */
+#define W_JOBDIR 'j'  /* an int len, then the job's snapshot directory (len bytes, no NUL) */
 #define W_MAX_PIDS 65536
 
 /* A process the witness wakes if the coordinator dies: its pid and start time (field 22 of
@@ -128,6 +135,24 @@ static void wake_stopped(struct held *h, int n, pid_t coord_pid)
     }
 }
 
+/* The coordinator ended without stopping the witness (kill -9 of mpirun): what it removes at
+ * its normal end, left in the job's snapshot directory (review newuser7 L2: .alive and
+ * .staging.reserve stayed): .alive, whose lock died with it (the job is gone: its caches are no
+ * longer its own alone), and the room kept for the mark of a failed staging (no coordinator
+ * stages any more); the directory itself when that leaves it empty. */
+static void clean_jobdir(const char *jobdir)
+{
+    char p[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/%s", jobdir, FILEM_ALIVE_NAME);
+    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        unlink(p);
+    if (fd >= 0)
+        close(fd);
+    filem_stage_unreserve(jobdir);
+    rmdir(jobdir);
+}
+
 /* The witness's life: answers the coordinator's requests (W_*); at the end of its input (the
  * coordinator ended, or closed its end: coord_witness_stop kills it first) it wakes the job if
  * it is told the job is stopped, and ends. It holds its end of the pair and stderr (for that
@@ -143,6 +168,7 @@ static void witness_main(int s, pid_t coord_pid, const sigset_t *set)
     close_range(3, ~0U, 0);
     struct held *h = NULL;
     int nh = 0;
+    static char jobdir[PATH_MAX];
     struct timespec zero = {0, 0};
     char c;
     while (read_full(0, &c, 1) == 0) {
@@ -180,10 +206,18 @@ static void witness_main(int s, pid_t coord_pid, const sigset_t *set)
             }
         } else if (c == W_RUNS) {
             nh = 0;
+        } else if (c == W_JOBDIR) {
+            int n;
+            if (read_full(0, &n, sizeof n) < 0 || n < 1 || n >= PATH_MAX ||
+                read_full(0, jobdir, (size_t)n) < 0)
+                break;
+            jobdir[n] = 0;
         }
     }
     if (nh > 0)
         wake_stopped(h, nh, coord_pid);
+    if (jobdir[0])
+        clean_jobdir(jobdir);
     _exit(0);
 }
 
@@ -275,6 +309,21 @@ void coord_witness_job_stopped(const pid_t *pids, int n)
         revive_log_debug("the signal witness %d was not told the job is stopped: %s", (int)witness,
                          strerror(errno));
     free(m);
+}
+
+void coord_witness_jobdir(const char *jobdir)
+{
+    int n = (int)strlen(jobdir);
+    char m[1 + sizeof n + PATH_MAX];
+    if (wfd < 0 || n < 1 || n >= PATH_MAX)
+        return;
+    m[0] = W_JOBDIR;
+    memcpy(m + 1, &n, sizeof n);
+    memcpy(m + 1 + sizeof n, jobdir, (size_t)n);
+    size_t len = 1 + sizeof n + (size_t)n;
+    if (write(wfd, m, len) != (ssize_t)len)
+        revive_log_debug("the signal witness %d was not told the snapshot directory: %s",
+                         (int)witness, strerror(errno));
 }
 
 void coord_witness_job_runs(void)

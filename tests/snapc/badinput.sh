@@ -142,7 +142,11 @@ t=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ -d "$W/revive_global_snapshot_$JOB.ckpt/0" ] && fail "the failed sequence was left behind"
 kill -0 $JOB || fail "the job ended after the timeout"
 kill -TERM $JOB; wait $JOB
-pass "--timeout: no checkpoint, the rank named"
+# its snapshot directory, made for that checkpoint, holds nothing: not left once the job has
+# ended (review newuser7 L2: an empty revive_global_snapshot_PID.ckpt stayed)
+[ -e "$W/revive_global_snapshot_$JOB.ckpt" ] &&
+    fail "an empty snapshot directory left: $(ls -la "$W/revive_global_snapshot_$JOB.ckpt")"
+pass "--timeout: no checkpoint, the rank named, no empty snapshot directory left"
 
 # requests while the job starts (rank 3 starts its agent once c.start exists) and while a rank
 # is in MPI_Finalize

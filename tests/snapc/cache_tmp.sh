@@ -9,7 +9,8 @@
 #      committed one (a restart's copy); mpirun said what it removed.
 #   b: the held snapshot, then kill -9 of mpirun (nobody of the job can clean up): the partial
 #      image stays until the next job on this host starts (c), whose mpirun removes it and the
-#      uncommitted sequence, and says so.
+#      uncommitted sequence, and says so. ckpt-mpirun of a says the job was sent SIGTERM; after
+#      b's kill -9 its snapshot directory keeps no .alive nor .staging.reserve.
 # Never touched, in another job's cache: a temporary file whose writer runs (a sleep of this
 # test's); one whose writer is gone goes at c's start, also one named .NAME.tmp.PID.N (the name
 # crs_durable_open takes when .NAME.tmp.PID is there: never swept before, diffrev L4).
@@ -46,6 +47,10 @@ left=$(tmps "$cache/revive_global_snapshot_$JOB.ckpt")
 # (rank 0 may have been writing its own image too)
 grep -Eq "node-local cache: removed [12] partial images? and 1 uncommitted sequence of this job" "$W/a.err" ||
     { fail "a: mpirun did not say what it removed"; tail -n 3 "$W/a.err"; }
+# ckpt-mpirun says the job was sent SIGTERM (review newuser7 L4: only "rank N ended during the
+# checkpoint", as if the rank had failed)
+grep -q "no checkpoint: the job was sent SIGTERM during the checkpoint and is ending: " "$W/ck.a.err" ||
+    fail "a: ckpt-mpirun does not say the job was sent SIGTERM: $(cat "$W/ck.a.err")"
 pass "a: SIGTERM to mpirun while rank 1 wrote its image: the partial image and the uncommitted sequence removed, the committed one kept"
 
 start_job b 2 --iters $UNTIL_KILLED --sleep-us 500 --hold 1:writing:$W/hold
@@ -58,6 +63,11 @@ wait $ck
 wait_no_strays 30
 rm -f "$W/hold" "$W/hold.in"
 [ -n "$(tmps "$cache/revive_global_snapshot_$B.ckpt/0")" ] || fail "b: no partial image after kill -9 of mpirun (nothing to collect)"
+# what mpirun removes at its end from its snapshot directory, its witness removes after a kill -9
+# (review newuser7 L2: .alive and .staging.reserve stayed)
+bjd=$W/revive_global_snapshot_$B.ckpt
+wait_for 30 '[ ! -e "$bjd/.alive" ] && [ ! -e "$bjd/.staging.reserve" ]' ||
+    fail "b: left in the snapshot directory after kill -9 of mpirun: $(ls -a "$bjd")"
 ( exit 0 ) & gone=$!; wait $gone
 printf 'partial' >"$cache/revive_global_snapshot_1/0/.rank_1.img.tmp.$gone"
 printf 'partial' >"$cache/revive_global_snapshot_1/0/.rank_2.img.tmp.$gone.1"

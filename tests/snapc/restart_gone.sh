@@ -8,6 +8,8 @@
 # --start-file, kept in the image): checkpointed with --term, go removed, restarted; once both
 # ranks' restore is reported (the restart's "restored" file) the snapshot directory is removed
 # and go made; the restarted job is checkpointed with --term, and its snapshot checked.
+# Then a running job's snapshot directory removed (newuser7 L5): the next checkpoint says it is
+# gone and what to do; re-created as said, the next one commits.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-restart-gone
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -38,4 +40,20 @@ if wait_for 60 '[ "$(cat "$jd"/.restart.*/restored 2>/dev/null | grep -c restore
 else
     fail "the ranks' restore was not reported: $(cat "$W/r.err")"
 fi
+
+# The snapshot directory of a running job removed (review newuser7 L5: every later checkpoint
+# said "cannot create DIR/1: No such file or directory", no remedy): the next checkpoint says the
+# directory is gone and what to do; re-created 0700 as it says, the next one commits there.
+start_job b 2 --iters $UNTIL_KILLED --sleep-us 500
+bjd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "a snapshot of job b" "$CKPT" $JOB
+rm -rf "$bjd"
+expect_rc 1 "a checkpoint once the snapshot directory is gone" "$CKPT" $JOB &&
+    err_has "the job's snapshot directory $bjd is gone (removed while the job runs, with the snapshots it held): re-create it (mkdir -m 700 $bjd) and the next checkpoint is written there"
+kill -0 $JOB 2>/dev/null || fail "job b ended"
+mkdir -m 700 "$bjd"
+expect_rc 0 "a checkpoint once it is re-created" "$CKPT" $JOB && bref=$(tail -n1 "$W/cmd.out")
+[ -f "${bref:-/nonexistent}/snapshot.meta" ] || fail "no snapshot in the re-created directory: '${bref:-}'"
+kill -TERM $JOB; wait $JOB
+pass "the snapshot directory of a running job removed: said, and re-created as said it works"
 finish
