@@ -24,7 +24,8 @@
 #     before the launch reads every image from the snapshot directory; the ranks check what
 #     they read either way.)
 # Environment: MB (MiB per rank, default 128), NP (2), THROTTLE (MB/s, 50), REPS (5), PARTS
-# (3: part 3 alone; default all), BENCH_RESTART_RANK (a revive-restart-rank to use instead of the build's),
+# (3: part 3 alone; default all), BENCH_TRACE (1: part 3's restarts with REVIVE_VERBOSE=2, their
+# stderr stamped in ms from each start into NAME.<ns>.trace, copied to LOGS), BENCH_RESTART_RANK (a revive-restart-rank to use instead of the build's),
 # BENCH_DIR (where the snapshot directory goes: a fresh folder under it; default /work if
 # writable, else /tmp), LOGS (a folder: the jobs' logs are copied there at the end). The
 # tmpfs holds at most two sequences of each job at a time (the direct job's older ones are
@@ -43,7 +44,7 @@ PGIDS=""
 cleanup() {
     # the jobs' process groups (job() starts each in a session of its own)
     for g in $PGIDS; do kill -KILL -- "-$g" 2>/dev/null; done
-    [ -n "${LOGS:-}" ] && mkdir -p "$LOGS" && cp "$W"/*.err "$W"/*.ms "$W"/stall.* "$LOGS"/ 2>/dev/null
+    [ -n "${LOGS:-}" ] && mkdir -p "$LOGS" && cp "$W"/*.err "$W"/*.ms "$W"/stall.* "$W"/*.trace "$LOGS"/ 2>/dev/null
     umount -l "$W/node" 2>/dev/null
     [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
     rm -rf "$W"
@@ -201,8 +202,19 @@ else
         local t0 tb="" p; t0=$(ms)
         : >"$W/$name.err"
         timeout 900 sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$CG" \
-            "$RESTART" --no-verify "$@" "$ref" >"$W/$name.out" 2>"$W/$name.err" </dev/null &
+            env ${BENCH_TRACE:+REVIVE_VERBOSE=2} "$RESTART" --no-verify "$@" "$ref" >"$W/$name.out" 2>"$W/$name.err" </dev/null &
         p=$!
+        # BENCH_TRACE=1: where the restart's time goes: its stderr lines (REVIVE_VERBOSE=2) stamped
+        # in ms from its start as they come, one file per restart (copied to LOGS)
+        local tp=""
+        if [ -n "${BENCH_TRACE:-}" ]; then
+            rm -f "$W/trace.stop"
+            perl -MTime::HiRes=time,sleep -e '($f, $stop, $t0) = @ARGV; open(F, "<", $f) or die;
+                while (1) { while (defined($l = <F>)) { printf "%6d %s", time * 1000 - $t0, $l }
+                    last if -e $stop; sleep 0.02; seek(F, 0, 1) }' \
+                "$W/$name.err" "$W/trace.stop" "$t0" >"$W/$name.$(date +%s%N).trace" &
+            tp=$!
+        fi
         # every rank back: its MPI layer's "rank N restarted" line (REVIVE_VERBOSE=2)
         while kill -0 $p 2>/dev/null; do
             [ -z "$tb" ] && [ "$(grep -c "restarted (generation" "$W/$name.err")" -ge "$NP" ] && tb=$(ms)
@@ -210,20 +222,27 @@ else
         done
         wait $p || die "restart $name failed: $(tail -3 "$W/$name.err")"
         local te; te=$(ms)
+        [ -n "$tp" ] && { touch "$W/trace.stop"; wait "$tp"; }
         [ "$(grep -c "restarted (generation" "$W/$name.err")" -ge "$NP" ] ||
             die "restart $name: not every rank said it was back: $(tail -3 "$W/$name.err")"
         echo "$(( ${tb:-$te} - t0 )) $(( te - t0 )) $(( $(read_bytes) - rd0 )) $cached"
         cmp -s "$W/native.out" "$W/$name.out" || die "restart $name: result differs from the native run"
     }
     : >"$W/r.cache"; : >"$W/r.shared"
+    # which restart goes first alternates (before session 27 the cache's always did): whatever
+    # one leaves behind (writeback, a load that drifts) falls on each alike
     for i in $(seq "$REPS"); do
-        restart cache >>"$W/r.cache"
-        restart shared --ckpt-local none >>"$W/r.shared"
+        if [ $((i % 2)) = 1 ]; then
+            restart cache >>"$W/r.cache"; restart shared --ckpt-local none >>"$W/r.shared"
+        else
+            restart shared --ckpt-local none >>"$W/r.shared"; restart cache >>"$W/r.cache"
+        fi
     done
     rc=$(cut -d' ' -f1 "$W/r.cache" | median); rsh=$(cut -d' ' -f1 "$W/r.shared" | median)
     ec=$(cut -d' ' -f2 "$W/r.cache" | median); esh=$(cut -d' ' -f2 "$W/r.shared" | median)
     echo "3. restart (median ms, disk reads at $THROTTLE MB/s) until every rank is back: from the caches $rc, from the snapshot directory $rsh; per round (ms): caches" $(cut -d' ' -f1 "$W/r.cache") "; snapshot directory" $(cut -d' ' -f1 "$W/r.shared")
     echo "3. read from the disk (through the throttle) per restart (MB): caches" $(awk '{printf "%.1f ", $3 / 1e6}' "$W/r.cache") "; snapshot directory" $(awk '{printf "%.1f ", $3 / 1e6}' "$W/r.shared") "; of its images in the page cache before (MB):" $(awk '{printf "%.1f ", $4 / 1e6}' "$W/r.shared")
+    echo "3. per round (snapshot directory / caches, the two restarts side by side):" $(paste -d' ' "$W/r.shared" "$W/r.cache" | awk '{printf "%.2f ", ($5 > 0 ? $1 / $5 : 0)}')
     echo "3. until the job has ended (its work after the restart included): from the caches $ec, from the snapshot directory $esh (ratio $(ratio "$esh" "$ec"))"
     # the shared restarts must have read their images through the throttle (else the ratio is
     # not that of slow shared storage: a page cache not dropped, a reader outside the cgroup)
