@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -133,6 +134,22 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     signal(SIGPIPE, SIG_IGN);
     sigset_t set = coord_forwarded_set(), old;
     sigprocmask(SIG_BLOCK, &set, &old);
+    if (cfg->restart_of) {
+        /* what the launcher leaves of an interrupted restart (a proxy, ranks) becomes ours to
+         * end, not init's (newuser7 H1: hydra_pmi_proxy and both ranks stayed) */
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        /* restart-mpi held these blocked through its exec (restart_signal.h), not its caller:
+         * the launcher gets them unblocked; one that came meanwhile ends the restart here */
+        sigdelset(&old, SIGINT);
+        sigdelset(&old, SIGTERM);
+        sigdelset(&old, SIGHUP);
+        int s = coord_restart_signal_before_launch(&set);
+        if (s) {
+            coord_restart_cleanup();
+            unlink(coord.sock_path);
+            return 128 + s;
+        }
+    }
     coord.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (coord.sfd < 0 || coord_spawn(cfg->cmd, &old, err, sizeof err) < 0) {
         if (coord.sfd < 0)
@@ -172,6 +189,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         coord_launch_wait_tick(now);
         coord_start_wait_tick(now);
         coord_term_tick(now);
+        coord_restart_end_tick(now);
         coord_stop_tick(now);
         if (coord.next_tick && now >= coord.next_tick) {
             coord.next_tick = now + (int64_t)cfg->interval_s * 1000;
@@ -201,6 +219,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord.next_tick);
         WAKE(coord.term_signal_at);
         WAKE(coord.term_kill_at);
+        WAKE(coord_restart_end_deadline());
         WAKE(coord_stop_wake(now));
         WAKE(coord_launch_wait_deadline());
         WAKE(coord_start_wait_deadline());
@@ -265,6 +284,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         coord.child_done = 1;
     }
     coord_kill_strays();
+    coord_restart_kill_orphans();
     coord_witness_stop();
     if (coord.jobdir_ok && filem_trash_clean(coord.jobdir) > 0)
         revive_log_warn("%s holds hidden directories of failed checkpoints that could not be "

@@ -123,6 +123,9 @@ struct coord_state {
     int end_signal;          /* the first signal that ends a job that reached it while the
                                 launcher ran (passed on or sent to its group): a launcher's 0
                                 then counts only if every rank reached MPI_Finalize */
+    int64_t end_signal_ms;   /* when end_signal came */
+    int end_before_back;     /* ... to a restart before every rank was back (coord_launch.c) */
+    int end_escalated;       /* 1 SIGTERM, 2 SIGKILL sent to its launcher since */
     int failed_stage_set;    /* the last sequence whose staging failed, and its epoch: an */
     uint64_t failed_stage_seq; /* image a rank copied there after the failure is removed */
     uint32_t failed_stage_epoch; /* (coord_rank.c) */
@@ -238,14 +241,28 @@ void coord_on_signal(void);
 void coord_witness_start(const sigset_t *set);
 int coord_witness_group_signal(int sig);
 int coord_witness_reaped(pid_t p, int st);
+pid_t coord_witness_pid(void); /* -1 when none */
 void coord_witness_job_stopped(const pid_t *pids, int n);
 void coord_witness_job_runs(void);
 void coord_witness_jobdir(const char *jobdir);
 void coord_witness_stop(void);
 void coord_kill_strays(void);
 int coord_exit_status(void);
+/* 1 when a restart (--restart-of) was ended by a signal to restart-mpi or its process group
+ * before every rank reached MPI_Finalize: status 128 + that signal, never recorded as failed */
+int coord_restart_interrupted(void);
+/* coord_restart.c: SIGINT, SIGTERM, SIGHUP or SIGQUIT of SET pending before the launch (sent to
+ * restart-mpi after its last look, kept blocked through its exec): said, taken, returned; else 0 */
+int coord_restart_signal_before_launch(const sigset_t *set);
 void coord_end_like_launcher(void);
 void coord_term_tick(int64_t now);
+/* coord_launch.c: a restart interrupted before every rank was back ends within a bound; its
+ * orphans (the coordinator is their subreaper) go with it */
+void coord_restart_end_tick(int64_t now);
+int64_t coord_restart_end_deadline(void);
+void coord_restart_kill_orphans(void);
+/* the signal that interrupted the restart, to this host's ranks once every one is back */
+void coord_restart_redeliver(void);
 /* coord_stop.c: ckpt-mpirun --stop, and the job continued again */
 int coord_job_stopped(void);
 void coord_stop_begin(void);          /* RESUME(STOP) sent */

@@ -2,6 +2,7 @@
  * forwarded to it (unless its process group got them too: coord_witness.c), its exit status passed on, ranks that outlive it killed. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -123,8 +124,11 @@ void coord_on_signal(void)
          * on; a job stopped by --stop is continued below all the same. The witness is asked
          * for a terminal's signal too: its copy is taken, not left to stand for a later one. */
         int group = coord_witness_group_signal(sig);
-        if (ends_job(sig) && !coord.end_signal && coord.child > 0 && !coord.child_done)
+        if (ends_job(sig) && !coord.end_signal && coord.child > 0 && !coord.child_done) {
             coord.end_signal = sig;
+            coord.end_signal_ms = coord_now_ms();
+            coord.end_before_back = coord.cfg && coord.cfg->restart_of && !coord.recovered;
+        }
         if (si.ssi_code != SI_KERNEL) {
             if (group)
                 revive_log_debug("signal %d reached the launcher's process group too: not passed "
@@ -208,6 +212,12 @@ static int first_unfinalized(void)
     return -1;
 }
 
+int coord_restart_interrupted(void)
+{
+    return coord.cfg && coord.cfg->restart_of && coord.end_signal && !coord.term_pending &&
+           first_unfinalized() >= 0;
+}
+
 int coord_exit_status(void)
 {
     if (WIFEXITED(coord.child_status) && WEXITSTATUS(coord.child_status) == 0) {
@@ -231,6 +241,11 @@ int coord_exit_status(void)
         if (r >= 0)
             return 128 + coord.end_signal;
     }
+    /* A restart interrupted before its ranks finished: 128 + the signal, as restart-mpi gives
+     * when the signal comes before the launch (restart-mpi(1)), whatever the launcher made of
+     * it (MPICH's mpiexec exits 15 after SIGTERM, 255 or 2 after ^C: newuser7 M3) */
+    if (coord_restart_interrupted())
+        return 128 + coord.end_signal;
     if (WIFEXITED(coord.child_status))
         return WEXITSTATUS(coord.child_status);
     if (WIFSIGNALED(coord.child_status))
@@ -242,6 +257,8 @@ int coord_exit_status(void)
  * would natively), except for signals that would leave a core of the coordinator. */
 void coord_end_like_launcher(void)
 {
+    if (coord_restart_interrupted())
+        return; /* 128 + the user's signal (coord_exit_status), not the launcher's end */
     if (WIFSIGNALED(coord.child_status)) {
         int sig = WTERMSIG(coord.child_status);
         if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE ||
@@ -279,4 +296,108 @@ void coord_term_tick(int64_t now)
         kill(coord.child, SIGKILL);
         coord.term_kill_at = 0;
     }
+}
+
+/* A restart interrupted before every rank was back: the launcher passes the signal on to ranks
+ * that may not act on it (an image taken with SIGINT ignored, as a background job of a script
+ * starts; a rank in its fresh MPI's start waiting on a launcher that, having taken the ^C,
+ * waits for it: newuser7 H1 hung for ever). Still there REVIVE_TERM_GRACE s (default 10) after
+ * the signal: SIGTERM to the launcher; as long again: SIGKILL. The processes it leaves are the
+ * coordinator's (its subreaper) and are ended with it (coord_restart_kill_orphans). */
+static int64_t end_grace_ms(void)
+{
+    const char *g = getenv("REVIVE_TERM_GRACE");
+    int grace = g && *g && atoi(g) > 0 ? atoi(g) : 10;
+    return (int64_t)grace * 1000;
+}
+
+int64_t coord_restart_end_deadline(void)
+{
+    if (!coord.end_before_back || coord.child_done || coord.end_escalated >= 2)
+        return 0;
+    return coord.end_signal_ms + end_grace_ms() * (coord.end_escalated + 1);
+}
+
+void coord_restart_end_tick(int64_t now)
+{
+    int64_t at = coord_restart_end_deadline();
+    if (!at || now < at || coord.child <= 0)
+        return;
+    coord.end_escalated++;
+    int sig = coord.end_escalated == 1 ? SIGTERM : SIGKILL;
+    revive_log_warn("the restarted job did not end within %lld s of SIG%s (its ranks were being "
+                    "restored): SIG%s to the launcher %d",
+                    (long long)((now - coord.end_signal_ms) / 1000), sigabbrev_np(coord.end_signal),
+                    sigabbrev_np(sig), (int)coord.child);
+    kill(coord.child, sig);
+}
+
+/* Its parent's pid from /proc/PID/stat, -1 when gone. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *r = strrchr(buf, ')');
+    char st;
+    int pp;
+    if (!r || sscanf(r + 1, " %c %d", &st, &pp) != 2 || st == 'Z' || st == 'X')
+        return -1;
+    return (pid_t)pp;
+}
+
+void coord_restart_kill_orphans(void)
+{
+    if (!coord_restart_interrupted() && !coord.end_before_back)
+        return;
+    pid_t me = getpid(), w = coord_witness_pid();
+    for (int round = 0; round < 500; round++) {
+        int left = 0;
+        DIR *d = opendir("/proc");
+        for (struct dirent *de; d && (de = readdir(d));) {
+            char *end;
+            long p = strtol(de->d_name, &end, 10);
+            if (*end || p <= 1 || p == me || p == w || parent_of((pid_t)p) != me)
+                continue;
+            if (!left++ && round == 0)
+                revive_log_info("processes of the interrupted restart left after its launcher: "
+                                "killed");
+            kill((pid_t)p, SIGKILL);
+        }
+        if (d)
+            closedir(d);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ; /* reaped: the launcher was already, the witness is waited for by pid (ECHILD) */
+        if (!left)
+            return;
+        usleep(10000);
+    }
+}
+
+void coord_restart_redeliver(void)
+{
+    if (!coord.end_before_back || !coord.end_signal || coord.child_done)
+        return;
+    /* The signal came while the ranks were being restored, and they are back running: a rank
+     * takes the action its image had for it only from now on (a copy that reached it during
+     * the restore, or its launcher's copy, was lost: newuser7 M4, H1; 2 of 8 group ^C's in
+     * rst_intr-mpich ran the job to its end, status 0). Given again to this host's ranks. */
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    int n = 0;
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        int i = coord.rank_conn[r];
+        if (i >= 0 && strcmp(coord.c[i].host, host) == 0 && coord.c[i].pid > 1 &&
+            kill((pid_t)coord.c[i].pid, coord.end_signal) == 0)
+            n++;
+    }
+    revive_log_info("SIG%s came while the ranks were being restored: given to %d rank(s) now "
+                    "that they are back", sigabbrev_np(coord.end_signal), n);
 }

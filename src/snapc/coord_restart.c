@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "filem/local_failed.h"
@@ -89,6 +90,7 @@ void coord_restart_hello(void)
     if (coord.cfg->restart_of && !coord.recovered && coord.p.nhello == coord.p.nranks) {
         coord.recovered = 1;
         revive_log_info("every rank of the restarted job is back (Recovered)");
+        coord_restart_redeliver();
         if (coord.restart_lock >= 0) {
             close(coord.restart_lock);
             coord.restart_lock = -1;
@@ -240,6 +242,19 @@ void coord_restart_job_ended(void)
         int begun = count_rank_files("begun.", NULL, 0);
         int restored = count_restored();
         int nranks = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
+        if (!failed && coord.end_signal) {
+            /* The user's ^C or a batch system's SIGTERM ended the restart (newuser7 M3: three
+             * ^C's took the default restart back from sequence 3 to 0). The ranks it stopped
+             * did not fail to restore their images: a rank that cannot writes failed.<r>
+             * (revive-restart-rank, restart.c); one killed by the signal, or by the launcher
+             * that passed it on, writes nothing. */
+            revive_log_error("the restarted job was ended by SIG%s (status %d) before every rank "
+                             "was back: the restart was interrupted; %s/%lld is not marked as "
+                             "failed",
+                             sigabbrev_np(coord.end_signal), coord_exit_status(),
+                             coord.parent_jobdir, (long long)coord.parent_seq);
+            return;
+        }
         if (!failed && coord_restart_refused(msg, sizeof msg) > 0) {
             /* the one line the user gets: the ranks leave it to this (restart.c) */
             revive_log_error_long("the restart from %s/%lld was refused: %s; the snapshot is not "
@@ -319,6 +334,13 @@ void coord_restart_job_ended(void)
                       "the restarted job ended (status %d) before every rank was back (%d of %d "
                       "restored)",
                       coord_exit_status(), restored, nranks > 0 ? nranks : begun);
+    } else if (coord.end_signal) {
+        /* no progress files to tell a rank's failure from the interrupt: not recorded */
+        revive_log_error("the restarted job was ended by SIG%s (status %d) before every rank was "
+                         "back: the restart was interrupted; %s/%lld is not marked as failed",
+                         sigabbrev_np(coord.end_signal), coord_exit_status(), coord.parent_jobdir,
+                         (long long)coord.parent_seq);
+        return;
     } else {
         snapc_fmt(why, sizeof why, "the restarted job ended (status %d) before every rank was back",
                   coord_exit_status());
@@ -335,6 +357,28 @@ void coord_restart_job_ended(void)
     snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir, (long long)coord.parent_seq);
     if (filem_local_failed_mark(seqdir, why, e2, sizeof e2) < 0)
         revive_log_warn("cannot record the failed restart in this host's node-local cache: %s", e2);
+}
+
+int coord_restart_signal_before_launch(const sigset_t *set)
+{
+    static const int ends[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    sigset_t p;
+    if (sigpending(&p) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        if (sigismember(set, ends[i]) != 1 || sigismember(&p, ends[i]) != 1)
+            continue;
+        sigset_t one;
+        struct timespec zero = {0, 0};
+        sigemptyset(&one);
+        sigaddset(&one, ends[i]);
+        sigtimedwait(&one, NULL, &zero); /* taken: not the launcher's (there is none) */
+        fprintf(stderr, "restart-mpi: the restart was interrupted by SIG%s before the launch: "
+                        "nothing was started, %s/%lld is not marked as failed\n",
+                sigabbrev_np(ends[i]), coord.parent_jobdir, (long long)coord.parent_seq);
+        return ends[i];
+    }
+    return 0;
 }
 
 /* The ranks' progress files go with the job. */

@@ -277,6 +277,11 @@ int coord_witness_group_signal(int sig)
     return taken && coord.child > 0 && g >= 0 && getpgid(coord.child) == g;
 }
 
+pid_t coord_witness_pid(void)
+{
+    return witness;
+}
+
 int coord_witness_reaped(pid_t p, int st)
 {
     if (p <= 0 || p != witness)

@@ -101,7 +101,8 @@ static void usage(FILE *f)
             "Exit status: the restarted job's; 1 no restart: the snapshot refused (missing,\n"
             "not committed, damaged, another user's, a changed program or MPI library) or the\n"
             "launch failed, the reason in one line on standard error; 2 wrong usage (an unknown\n"
-            "option, no REF or two, a bad option value, options that exclude each other).\n"
+            "option, no REF or two, a bad option value, options that exclude each other);\n"
+            "128+N interrupted by signal N (SIGINT, SIGTERM: the sequence is not marked failed).\n"
             "examples:\n"
             "  restart-mpi ./revive_global_snapshot_4242.ckpt/3\n"
             "  restart-mpi --seq 2 ./revive_global_snapshot_4242.ckpt\n"
@@ -548,7 +549,7 @@ int main(int argc, char **argv)
      * every image), as before signals were held; held again for a fetch */
     int released = !recreated[0] && !cached[0];
     if (released)
-        restart_signals_release();
+        restart_signals_release_saying(me);
     const char *metadir = cached[0] && showme ? cached : seqdir;
     if (metadir == seqdir && access(seqdir, F_OK) < 0)
         die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
@@ -633,8 +634,11 @@ int main(int argc, char **argv)
     int fetch = ve == -ENOENT && mi.other == 0 && mi.n > 0;
     if (fetch)
         ve = 0;
-    if (fetch && released)
+    if (released) {
+        /* held again from here to the exec (below) */
         restart_signals_hold(ended_by_signal);
+        restart_signals_default();
+    }
     if (ve == -EPERM)
         die("%s cannot be restarted: %s; Revive writes its files 0600 and restores none that "
             "others could have changed (if you trust it, chmod 600 it)",
@@ -882,7 +886,9 @@ int main(int argc, char **argv)
     filem_meta_free(&m);
     restart_signal_check();
     restart_meta_ask_clean(); /* exec runs no atexit handler */
-    restart_signals_release(); /* the coordinator's signals as restart-mpi's caller gave them */
+    /* SIGINT, SIGTERM, SIGHUP stay blocked through the exec: one that comes now is pending for
+     * the coordinator, which looks before it launches (restart_signal.h); released here, one
+     * ignored by the caller was lost */
     /* the coordinator scans the job directory again: a damaged index is said once */
     if (filem_index_warned())
         setenv(FILEM_INDEX_WARNED_ENV, filem_index_warned(), 1);
