@@ -236,7 +236,23 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
     }
     char err[REVIVE_TEXT_PATHS(3)]; /* the restore's words whole (crs_restore's err), cut by report */
     tr->crs->restart(ri, err, sizeof err);
-    report(tr, "%s", err);
+    /* a report past PIPE_BUF is cut at its end, where the image reader's advice stands, which
+     * the parent puts the tree's in place of (a path near PATH_MAX: the user got no advice at
+     * all): then the words before the advice are cut, and the advice kept */
+    char *adv = strstr(err, CRS_IMAGE_ADVICE);
+    size_t tail = adv ? strlen(adv) : 0;
+    if (adv && strlen(err) >= PIPE_BUF && tail < PIPE_BUF / 4) {
+        char head[PIPE_BUF];
+        size_t room = PIPE_BUF - tail; /* head and its "..." in room - 1 bytes */
+        *adv = 0;
+        int n = snprintf(head, room, "%s", err);
+        if (n >= (int)room)
+            revive_text_cut(head, room);
+        *adv = CRS_IMAGE_ADVICE[0];
+        report(tr, "%s%s", head, adv);
+    } else {
+        report(tr, "%s", err);
+    }
     _exit(1);
 }
 
