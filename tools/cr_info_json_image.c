@@ -310,6 +310,8 @@ static void json_socket(const struct crs_image *img, const void *rec, size_t i, 
     char a[160];
     (void)img, (void)i;
     jstrk("type", sock_type_name(s), o);
+    if (s->type == SOCK_RAW)
+        ji64("protocol", s->protocol, o);
     jstrk("state", sock_state_name(s->state), o);
     addr_str(s->local, s->local_len, a, sizeof(a));
     jstrk("local", a, o);

@@ -205,6 +205,10 @@ const char *sock_type_name(const struct crs_rec_socket *s)
         return s->type == SOCK_STREAM ? "unix-stream" : s->type == SOCK_DGRAM ? "unix-dgram" : "unix-seqpacket";
     if (s->type == SOCK_STREAM)
         return s->family == AF_INET6 ? "tcp6" : "tcp";
+    if (s->type == SOCK_RAW)
+        return s->family == AF_INET6 ? "raw6" : "raw";
+    if (s->protocol == IPPROTO_ICMP || s->protocol == IPPROTO_ICMPV6)
+        return s->family == AF_INET6 ? "ping6" : "ping";
     return s->family == AF_INET6 ? "udp6" : "udp";
 }
 

@@ -397,12 +397,15 @@ static void text_sockets(const struct crs_image *img)
         addr_str(s->local, s->local_len, l, sizeof(l));
         addr_str(s->remote, s->remote_len, r, sizeof(r));
         printf("  %zu: %-14s %-9s %s", i, sock_type_name(s), sock_state_name(s->state), l);
+        if (s->type == SOCK_RAW)
+            printf(" protocol %" PRId32, s->protocol);
         if (s->state == CRS_SOCK_CONNECTED)
             printf(" -> %s (socket %" PRId32 "%s)", r, s->peer,
                    s->flags & CRS_SOCK_F_PAIR       ? ", a socketpair"
                    : s->flags & CRS_SOCK_F_ACCEPTED ? ", accepted"
                    : s->flags & CRS_SOCK_F_PENDING  ? ", not accepted yet" : "");
-        else if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t))
+        else if (s->family != AF_UNIX && (s->type == SOCK_DGRAM || s->type == SOCK_RAW) &&
+                 s->remote_len > sizeof(sa_family_t))
             printf(" -> %s (connect(2)ed)", r);   /* UDP: where send(2) goes, and whom it hears */
         if (s->state == CRS_SOCK_LISTEN)
             printf(" backlog %" PRId32, s->backlog);

@@ -61,7 +61,8 @@ int crs_ir_check_sockets(struct crs_image *img)
     for (size_t i = 0; i < img->nsockets; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];
         bool ok = (s->family == AF_UNIX || s->family == AF_INET || s->family == AF_INET6) &&
-                  (s->type == SOCK_STREAM || s->type == SOCK_DGRAM || s->type == SOCK_SEQPACKET) &&
+                  (s->type == SOCK_STREAM || s->type == SOCK_DGRAM || s->type == SOCK_SEQPACKET ||
+                   (s->type == SOCK_RAW && s->family != AF_UNIX && s->state <= CRS_SOCK_BOUND && !s->data_length)) &&
                   s->state >= CRS_SOCK_UNBOUND && s->state <= CRS_SOCK_CONNECTED && !(s->flags & ~CRS_SOCK__FLAGS) &&
                   s->local_len <= CRS_SOCKADDR_MAX && s->remote_len <= CRS_SOCKADDR_MAX &&
                   s->data_offset <= img->sockdata_len && s->data_length <= img->sockdata_len - s->data_offset;

@@ -688,6 +688,15 @@ struct crs_rec_inwatch {
  * one of the process's listening sockets is made through it again (accepted
  * ones before those still waiting in its queue), so both ends keep their
  * addresses; a socketpair is a socketpair again.
+ * Raw IP sockets (SOCK_RAW of AF_INET or AF_INET6, any protocol; issue 10)
+ * are UNBOUND or BOUND (their address as getsockname gives it: the "port"
+ * is the protocol), connect(2)ed when `remote` is set, with no queue; ICMP
+ * ping sockets are SOCK_DGRAM of protocol IPPROTO_ICMP or IPPROTO_ICMPV6
+ * alike (the port is their identifier). Their options are SOCKOPTS
+ * (IP_HDRINCL, ICMP_FILTER, IPV6_CHECKSUM, IPV6_HDRINCL). (Written from
+ * session 27 on, within version 20: a reader of version 20 from before
+ * refuses a SOCK_RAW record as malformed rather than drop it; it read a
+ * ping socket as a UDP one, which it restored without its peer.)
  */
 enum crs_sock_state {
     CRS_SOCK_UNBOUND = 1,    /* made, neither bound nor connected */
@@ -716,7 +725,7 @@ enum crs_sock_state {
 
 struct crs_rec_socket {
     int32_t family;          /* AF_UNIX, AF_INET, AF_INET6 */
-    int32_t type;            /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+    int32_t type;            /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET; SOCK_RAW (below) */
     int32_t protocol;
     uint32_t state;          /* enum crs_sock_state */
     uint32_t flags;          /* CRS_SOCK_F_* */

@@ -29,6 +29,14 @@
  * multicast interface, TTL and loop (issue 10: an IPv6 socket's were lost) */
 #define MC4 (IPANY | CRS_SOCKOPT_DGRAM)
 #define MC6 (IP6 | CRS_SOCKOPT_DGRAM)
+#define RAW4 (IP4 | CRS_SOCKOPT_RAW)
+#define RAW6 (IP6 | CRS_SOCKOPT_RAW)
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1        /* linux/icmp.h: a raw ICMP socket's filter of types (struct icmp_filter) */
+#endif
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36      /* linux/in6.h */
+#endif
 #define ROW(level, name, applies, how) { level, name, #name, applies, how }
 
 const struct crs_sockopt_desc crs_sockopts[] = {
@@ -70,6 +78,8 @@ const struct crs_sockopt_desc crs_sockopts[] = {
     ROW(IPPROTO_IP, IP_PKTINFO, IP4, 0),
     ROW(IPPROTO_IP, IP_RECVTOS, IP4, 0),
     ROW(IPPROTO_IP, IP_RECVTTL, IP4, 0),
+    ROW(IPPROTO_IP, IP_HDRINCL, RAW4, 0),
+    ROW(SOL_RAW, ICMP_FILTER, RAW4, 0),
     ROW(IPPROTO_IPV6, IPV6_UNICAST_HOPS, IP6, CRS_SOCKOPT_EARLY),
     ROW(IPPROTO_IPV6, IPV6_TCLASS, IP6, CRS_SOCKOPT_EARLY),
     ROW(IPPROTO_IPV6, IPV6_MTU_DISCOVER, IP6, CRS_SOCKOPT_EARLY),
@@ -80,6 +90,8 @@ const struct crs_sockopt_desc crs_sockopts[] = {
     ROW(IPPROTO_IPV6, IPV6_RECVPKTINFO, IP6, 0),
     ROW(IPPROTO_IPV6, IPV6_RECVTCLASS, IP6, 0),
     ROW(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, IP6, 0),
+    ROW(IPPROTO_IPV6, IPV6_CHECKSUM, RAW6, 0),
+    ROW(IPPROTO_IPV6, IPV6_HDRINCL, RAW6, 0),
     /* after IP_TOS and IPV6_TCLASS, which set it too: a restart sets options in this order */
     ROW(SOL_SOCKET, SO_PRIORITY, CRS_SOCKOPT_ANY, CRS_SOCKOPT_EARLY | CRS_SOCKOPT_PRIV),
 };
@@ -100,6 +112,8 @@ int crs_sockopt_applies(const struct crs_sockopt_desc *d, int family, int type)
     if (!(d->applies & fam))
         return 0;
     if ((d->applies & CRS_SOCKOPT_DGRAM) && type == SOCK_STREAM)
+        return 0;
+    if ((d->applies & CRS_SOCKOPT_RAW) && type != SOCK_RAW)
         return 0;
     return !(d->applies & CRS_SOCKOPT_TCP) || type == SOCK_STREAM;
 }

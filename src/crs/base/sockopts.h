@@ -16,6 +16,7 @@
 #define CRS_SOCKOPT_INET6 0x4u   /* AF_INET6 */
 #define CRS_SOCKOPT_ANY 0x7u
 #define CRS_SOCKOPT_TCP 0x10u    /* only SOCK_STREAM of AF_INET/AF_INET6 */
+#define CRS_SOCKOPT_RAW 0x40u    /* only SOCK_RAW of AF_INET/AF_INET6 */
 #define CRS_SOCKOPT_DGRAM 0x20u  /* only sockets that are not SOCK_STREAM (multicast: the kernel
                                   * refuses them on TCP, whose accepted ends read the default) */
 

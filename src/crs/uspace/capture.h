@@ -209,6 +209,12 @@ int crs_capture_sockopts(struct crs_capture *c);
  * UDP or raw socket joined, with their source filters (c->mcasts,
  * c->mcast_srcs): 0, or -errno with the message. */
 int crs_capture_mcast(struct crs_capture *c);
+
+/* Raw IP and ICMP ping sockets (capture_raw.c): whether record s (family,
+ * type and protocol read) is one; socket i's state and peer, 0, 1 refused
+ * with the message (packets waiting: c->passing), or -errno. */
+int crs_capture_is_raw(const struct crs_rec_socket *s);
+int crs_capture_raw(struct crs_capture *c, size_t i);
 /* The IPv6 socket fd's outgoing multicast interface (IPV6_MULTICAST_IF)
  * when it names one this host has now: its index, its name into name
  * (CRS_MCAST_IFNAME_MAX bytes); else 0 (the option, if set, stays a

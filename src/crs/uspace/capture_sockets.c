@@ -273,9 +273,11 @@ static int udp_sender(struct crs_capture *c, const struct sockaddr_storage *from
     for (size_t j = 0; j < c->nsockets; j++) {
         struct sockaddr_storage a;
         socklen_t l = sizeof a;
-        int type = 0;
-        socklen_t tl = sizeof type;
+        int type = 0, proto = 0;
+        socklen_t tl = sizeof type, pl = sizeof proto;
         if (getsockopt(c->sock_fd[j], SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM ||
+            getsockopt(c->sock_fd[j], SOL_SOCKET, SO_PROTOCOL, &proto, &pl) != 0 ||
+            proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ||   /* a ping socket sends no UDP */
             getsockname(c->sock_fd[j], (struct sockaddr *)&a, &l) != 0 || a.ss_family != from->ss_family)
             continue;
         if (a.ss_family == AF_INET) {
@@ -540,9 +542,10 @@ static int describe(struct sock_scan *sc, size_t i)
     l = sizeof s->protocol;
     getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &s->protocol, &l);
     if ((s->family != AF_UNIX && s->family != AF_INET && s->family != AF_INET6) ||
-        (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET) ||
+        (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET &&
+         (s->type != SOCK_RAW || s->family == AF_UNIX)) ||
         (s->family != AF_UNIX && s->type == SOCK_SEQPACKET)) {
-        refuse(c, fd, "is of a family or type Revive does not restore (netlink, packet, raw...)");
+        refuse(c, fd, "is of a family or type Revive does not restore (netlink, packet...)");
         return 1;
     }
     l = CRS_SOCKADDR_MAX;
@@ -561,6 +564,8 @@ static int describe(struct sock_scan *sc, size_t i)
     if (s->family != AF_UNIX && s->type == SOCK_STREAM)
         s->flags |= opt(fd, IPPROTO_TCP, TCP_NODELAY) ? CRS_SOCK_F_NODELAY : 0;
     int listening = opt(fd, SOL_SOCKET, SO_ACCEPTCONN);
+    if (crs_capture_is_raw(s))   /* raw IP and ICMP ping sockets */
+        return crs_capture_raw(c, i);
 
     if (s->family == AF_UNIX) {
         const struct unix_info *u = &sc->ui[i];

@@ -286,6 +286,9 @@ int crs_restore_sock_fd(const struct crs_restore *r, size_t i);
  * record i's groups joined again on fd with their source filters: 0, or
  * -EIO with the message. */
 int crs_restore_check_mcast(struct crs_restore *r);
+/* Raw and ping sockets (restore_raw.c): cr_restart may make each; else the
+ * refusal naming the descriptor and CAP_NET_RAW or ping_group_range. */
+int crs_restore_check_raw(struct crs_restore *r);
 int crs_restore_mcast(struct crs_restore *r, size_t i, int fd);
 
 void crs_restore_error(struct crs_restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

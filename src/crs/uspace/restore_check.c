@@ -353,7 +353,8 @@ int crs_restore_check(struct crs_restore *r)
     int e;
     if ((e = check_host(r)) || (e = check_map_count(r)) || (e = check_files(r)) || (e = check_layout(r)) ||
         (e = check_securebits(r)) || (e = check_caps(r)) || (e = crs_restore_check_shm_busy(r)) ||
-        (e = crs_restore_check_fifos(r)) || (e = crs_restore_check_mcast(r)) || (e = check_seccomp(r)))
+        (e = crs_restore_check_fifos(r)) || (e = crs_restore_check_mcast(r)) ||
+        (e = crs_restore_check_raw(r)) || (e = check_seccomp(r)))
         return e;
     return 0;
 }

@@ -411,16 +411,17 @@ static int sock_again(struct crs_restore *r, size_t i)
     return fd;
 }
 
-/* A UDP socket i that had a peer (connect(2)ed) is connected to it again on fd: 0, or -EIO
- * with the message. Other sockets: 0. */
+/* A UDP, raw or ping socket i that had a peer (connect(2)ed) is connected to it again on fd: 0,
+ * or -EIO with the message. Other sockets: 0. */
 static int udp_connect_again(struct crs_restore *r, size_t i, int fd)
 {
     const struct crs_rec_socket *s = &r->img->sockets[i];
     char w[64];
-    if (s->family != AF_UNIX && s->type == SOCK_DGRAM && s->remote_len > sizeof(sa_family_t) &&
-        connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
-        crs_restore_error(r, "cannot connect the UDP socket %s again: %s", sock_what(r, i, w, sizeof w),
-                          strerror(errno));
+    if (s->family != AF_UNIX && (s->type == SOCK_DGRAM || s->type == SOCK_RAW) &&
+        s->remote_len > sizeof(sa_family_t) && connect(fd, (const struct sockaddr *)s->remote, s->remote_len) != 0) {
+        crs_restore_error(r, "cannot connect the %s socket %s again: %s", s->type == SOCK_RAW ? "raw"
+                          : s->protocol == IPPROTO_ICMP || s->protocol == IPPROTO_ICMPV6 ? "ping" : "UDP",
+                          sock_what(r, i, w, sizeof w), strerror(errno));
         return -EIO;
     }
     return 0;
