@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct uspace_restart {
@@ -21,6 +22,27 @@ struct uspace_restart {
     void *switch_arg;
     int *data_failed;   /* crs_restart_opts */
 };
+
+/* The first descriptor the restore's own may take: above every descriptor of
+ * the image (maxfd), from 64 up (clear of the low numbers a launcher may
+ * leave open) when the descriptor limit leaves room there for what the
+ * restore holds at once (the image's files, memfds, pipes and sockets, and a
+ * few of its own). A process that ran under a low RLIMIT_NOFILE (a batch
+ * system's `ulimit -n 64`) is restarted under the same limit: its own start
+ * right above the image's (newuser10 M1: from 64, the limit itself, the
+ * restart failed with "cannot set up descriptors: Invalid argument"). The
+ * image's limits come back last (restore_state.c). *limit: the soft limit. */
+static int first_own_fd(const struct crs_image *img, int maxfd, long *limit)
+{
+    struct rlimit nf;
+    long lim = 1L << 30;
+    if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur != RLIM_INFINITY && nf.rlim_cur < (rlim_t)lim)
+        lim = (long)nf.rlim_cur;
+    *limit = lim;
+    long need = (long)(img->nfds + img->nmemfds + 2 * img->npipes + img->nsockets) + 16;
+    int from = 64 + need <= lim ? 64 : 0;
+    return maxfd + 1 < from ? from : maxfd + 1;
+}
 
 int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart_image *ri, char *err,
                             size_t errlen)
@@ -98,7 +120,8 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     for (size_t i = 0; i < u->img.nfds; i++)
         if (u->img.fds[i].fd > maxfd)
             maxfd = u->img.fds[i].fd;
-    r->work_fd_min = maxfd + 1 < 64 ? 64 : maxfd + 1;
+    long limit = 0;
+    r->work_fd_min = first_own_fd(&u->img, maxfd, &limit);
     for (int i = 0; i < r->nkeep_fds; i++)
         if (r->keep_fds[i] <= maxfd || fcntl(r->keep_fds[i], F_GETFD) < 0) {
             e = fcntl(r->keep_fds[i], F_GETFD) < 0 ? -EBADF : -EEXIST;
@@ -111,7 +134,12 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     int moved = fcntl(u->img.fd, F_DUPFD_CLOEXEC, r->work_fd_min);
     if (moved < 0) {
         e = -errno;
-        snprintf(err, errlen, "cannot set up descriptors: %s", strerror(errno));
+        if (e == -EINVAL || e == -EMFILE)
+            snprintf(err, errlen, "cannot set up descriptors: the descriptor limit (RLIMIT_NOFILE, ulimit -n) is "
+                     "%ld, and the image's descriptors go up to %d: restart with a limit of at least %d",
+                     limit, maxfd, maxfd + 32);
+        else
+            snprintf(err, errlen, "cannot set up descriptors: %s", strerror(errno));
         crs_image_close(&u->img);
         free(u);
         return e;
