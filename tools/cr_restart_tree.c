@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/procfs.h"
 #include "common/text.h"
 #include "crs/base/image.h"
@@ -57,6 +58,7 @@ struct tree_restart {
     size_t nfiles;
     int fd_min;                        /* ours live at or above (every member's own_fd_min) */
     int report_w, ready_w, go_r;       /* members -> us, and our word to go on */
+    int report_r, ready_r, go_w;       /* our ends: no member holds them (-1 in our init) */
     int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
     int in_ns;
     const char *const *relocate;       /* --relocate OLD=NEW (crs_restart_opts) */
@@ -138,6 +140,15 @@ static int spawn(struct tree_restart *tr, uint32_t i)
     if (p == 0) {
         if (getpid() != m->pid)
             _exit(1);   /* the parent reports it */
+        /* our ends of the pipes are ours alone: a member holding the write end of the word to go
+         * on would never see its end when cr_restart dies (SIGKILL), and wait in the barrier for
+         * ever with every signal blocked (newuser10 H1) */
+        if (tr->go_w >= 0)
+            close(tr->go_w);
+        if (tr->report_r >= 0)
+            close(tr->report_r);
+        if (tr->ready_r >= 0)
+            close(tr->ready_r);
         /* its own name from now on (ps shows a zombie's name, and a member
          * waiting for the others is not taken for the restarter) */
         char comm[sizeof m->comm + 1];
@@ -852,6 +863,10 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
         }
     }
     /* a member gone now would kill us with SIGPIPE, without a word */
+    if (revive_fault(REVIVE_FAULT_tree_release_hold)) {
+        fprintf(stderr, "cr_restart: fault tree-release-hold: holding the tree's processes\n");
+        sleep(60);
+    }
     signal(SIGPIPE, SIG_IGN);
     for (uint32_t k = 0; k < want + (init > 0); k++)   /* our init's word too (ns_init) */
         if (write(go_w, "g", 1) != 1) {
@@ -1000,6 +1015,9 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     tr.report_w = report[1];
     tr.ready_w = ready[1];
     tr.go_r = go[0];
+    tr.report_r = report[0];
+    tr.ready_r = ready[0];
+    tr.go_w = go[1];
     /* the pids: directly as root when all are free (no process has one, nor
      * does a group or session go by one), else in a namespace */
     int taken = 0;
@@ -1022,6 +1040,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         init = fork();
         if (init == 0) {
             close(report[0]), close(ready[0]), close(go[1]), close(status_pipe[0]);
+            tr.report_r = tr.ready_r = tr.go_w = -1;
             ns_init(&tr, status_pipe[1]);
         }
         if (init < 0) {
