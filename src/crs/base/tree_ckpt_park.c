@@ -7,8 +7,11 @@
 #include "crs/base/protocol.h"
 #include "common/fault.h"
 #include "common/procfs.h"
+#include "common/static_exe.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +76,38 @@ static int connect_pid(pid_t pid)
     return s;
 }
 
+/* Why member pid, whose tree was started under cr_run, has no libcr: into
+ * why (empty when neither reason below shows): a static program (no
+ * dynamic loader reads LD_PRELOAD), or an environment without libcr in its
+ * LD_PRELOAD (env -i, sudo, a setuid program, a launcher that clears it)
+ * (newuser10 M2: the message told the user to start the tree with cr_run,
+ * which they had). */
+static void why_no_libcr(pid_t pid, char *why, size_t cap)
+{
+    char path[64], env[16384];
+    why[0] = 0;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int stat_exe = fd >= 0 && revive_exe_is_static(fd, NULL) && !revive_exe_has_static_libcr(fd);
+    if (fd >= 0)
+        close(fd);
+    if (stat_exe) {
+        snprintf(why, cap, ": it is a statically linked program, into which libcr cannot be preloaded (link it "
+                           "with libcr.a, as Revive's README says)");
+        return;
+    }
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    long n = revive_read_file(path, env, sizeof env - 1);
+    if (n < 0)
+        return;   /* unreadable, or longer than we look: the generic words */
+    env[n] = 0;
+    for (long k = 0; k < n; k += (long)strlen(env + k) + 1)
+        if (!strncmp(env + k, "LD_PRELOAD=", 11) && strstr(env + k, "libcr"))
+            return;   /* preloaded, yet not listening: the generic words */
+    snprintf(why, cap, ": its environment has no LD_PRELOAD of libcr (a step started through env -i, sudo, a "
+                       "setuid program or a launcher that clears the environment)");
+}
+
 /* Connects to the members not connected yet. One that ended meanwhile is
  * left to the next look at /proc; a child forked a moment ago may not listen
  * yet (libcr starts its checkpoint thread in the child's fork handler), so a
@@ -105,10 +140,18 @@ static int connect_members(struct tree_ckpt *t)
                         "its parent's memory, and its parent waits, until it starts its program or ends, so neither "
                         "can be checkpointed now; try again once it has (a vfork child should exec at once)",
                      who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->ppid);
-            else if (s == -ECONNREFUSED)
-                fail(t, "%s, a member of the %s, does not run under Revive: start the tree's first process with "
-                        "cr_run (its children inherit it) or link every program with -lcr", who(t, m, w, sizeof w),
-                     crs_tree_scope_name(t->o->scope));
+            else if (s == -ECONNREFUSED) {
+                char why[300];
+                why_no_libcr(p->pid, why, sizeof why);
+                if (why[0])
+                    fail(t, "%s, a member of the %s, does not run under Revive%s; the checkpoint can be taken "
+                            "once it has ended (or with that step run under Revive)", who(t, m, w, sizeof w),
+                         crs_tree_scope_name(t->o->scope), why);
+                else
+                    fail(t, "%s, a member of the %s, does not run under Revive: start the tree's first process "
+                            "with cr_run (its children inherit it) or link every program with -lcr",
+                         who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
+            }
             else if (s == -EPERM)
                 fail(t, "%s, a member of the %s, belongs to another user; only its owner (or root) can "
                         "checkpoint it", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
