@@ -133,6 +133,19 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     }
     signal(SIGPIPE, SIG_IGN);
     sigset_t set = coord_forwarded_set(), old;
+    /* nohup: an ignored SIGHUP stays ignored, for the coordinator and the launcher. Held blocked
+     * it would be queued all the same (Linux never discards a blocked signal as ignored), read,
+     * and taken for a user ending the job (diffrev27 S-H1: a nohup'd restart-mpi ended 10 s after
+     * the logout). Set again, SIG_IGN drops one queued while restart-mpi held it blocked. */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN) {
+        sigdelset(&set, SIGHUP);
+        signal(SIGHUP, SIG_IGN);
+        sigset_t h;
+        sigemptyset(&h);
+        sigaddset(&h, SIGHUP);
+        sigprocmask(SIG_UNBLOCK, &h, NULL);
+    }
     sigprocmask(SIG_BLOCK, &set, &old);
     if (cfg->restart_of) {
         /* what the launcher leaves of an interrupted restart (a proxy, ranks) becomes ours to

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -53,10 +54,30 @@ void coord_local_fail(int status, const char *fmt, ...)
     coord_feed(&ev);
 }
 
+/* The lock file unlinked: the job's snapshot directory was removed, and perhaps re-created as
+ * act_ckpt's message says. Lock it again in the new one, else a restart's cache cleanup takes
+ * this running job's node-local sequences for a dead job's (diffrev27 I-M2). */
+static void alive_retake(void)
+{
+    struct stat st;
+    if (coord.alive_fd >= 0 && (fstat(coord.alive_fd, &st) < 0 || st.st_nlink > 0))
+        return;
+    if (access(coord.jobdir, F_OK) < 0)
+        return;
+    int fd = filem_job_alive_take(coord.jobdir);
+    if (fd < 0)
+        return;
+    if (coord.alive_fd >= 0)
+        close(coord.alive_fd);
+    coord.alive_fd = fd;
+}
+
 static int ensure_jobdir(char *err, size_t errlen)
 {
-    if (coord.jobdir_ok)
+    if (coord.jobdir_ok) {
+        alive_retake();
         return 0;
+    }
     int e = filem_private_dir(coord.jobdir, 1, err, errlen);
     if (e < 0)
         return e;

@@ -133,10 +133,11 @@ void coord_act_done(const struct snapc_action *a)
         coord_send_done(i, a->status, why, 1);
         return;
     }
-    if (a->status != 0 && coord.end_signal) {
+    if (a->status != 0 && coord.end_signal && coord.end_signal_ms >= coord.mono_start) {
         /* a signal that ends the job (SIGTERM to mpirun: a batch system's cancel) came during
          * the checkpoint: that is why a rank ended, not a fault of the rank (review newuser7 L4:
-         * "rank 0 ended during the checkpoint" alone) */
+         * "rank 0 ended during the checkpoint" alone). One from before this checkpoint, which the
+         * job outlived, is not the reason (diffrev27 I-M1). */
         char why[sizeof a->text + 96];
         snapc_fmt(why, sizeof why, "the job was sent SIG%s during the checkpoint and is ending: %s",
                   sigabbrev_np(coord.end_signal), a->text);

@@ -54,6 +54,13 @@ kill -0 $JOB 2>/dev/null || fail "job b ended"
 mkdir -m 700 "$bjd"
 expect_rc 0 "a checkpoint once it is re-created" "$CKPT" $JOB && bref=$(tail -n1 "$W/cmd.out")
 [ -f "${bref:-/nonexistent}/snapshot.meta" ] || fail "no snapshot in the re-created directory: '${bref:-}'"
+# the running job's lock is taken again in the re-created directory: without it a restart's cache
+# cleanup takes the job for ended and removes its node-local sequences (diffrev27 I-M2)
+if [ ! -f "$bjd/.alive" ]; then
+    fail "no .alive lock in the re-created snapshot directory of the running job"
+elif flock -n "$bjd/.alive" true; then
+    fail "the re-created snapshot directory's .alive is not locked while the job runs"
+fi
 kill -TERM $JOB; wait $JOB
 pass "the snapshot directory of a running job removed: said, and re-created as said it works"
 finish

@@ -13,6 +13,7 @@
 # (before: an interrupted restart was recorded as a failed restart of the sequence, so the next
 # `restart-mpi DIR` silently took an older one). Then `restart-mpi DIR` (no --seq) must take the
 # same sequence and end with the uninterrupted run's results. Counts are printed.
+# The last restart is nohup'd and sent a SIGHUP: it must run to its end.
 # REVIVE_INTR_TRIALS: the number of trials (default 6); REVIVE_INTR_SEED: the random seed.
 flavor=$1
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
@@ -126,8 +127,22 @@ for t in $(seq "$trials"); do
 done
 echo "trials: $trials, passed $ok, failed $bad (hung $hung)"
 rm -f pace
-# the default restart takes the same (newest) sequence and runs to the uninterrupted end
-clean timeout -k 5 600 "$RESTART" "$jobdir" >out.1 2>err.1; rc=$?
+# the default restart takes the same (newest) sequence and runs to the uninterrupted end, though
+# started as `nohup restart-mpi` (SIGHUP ignored) and sent a SIGHUP (a logout) while it restores:
+# before, the coordinator read the ignored SIGHUP it held blocked and ended the job 10 s later
+# (diffrev27 S-H1)
+nohup_py='import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); os.setsid(); os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])'
+(exec python3 -c "$nohup_py" "$RESTART" "$jobdir" >out.1 2>err.1) &
+r=$!
+# once the coordinator took over (restart-mpi itself leaves an ignored SIGHUP unblocked: the
+# kernel drops it), while the ranks are restored
+wait_for_job 60 $r '[ "$(cat /proc/$r/comm 2>/dev/null)" = revive-coord ]'
+ms_at=$((RANDOM % 300))
+sleep "$(printf '0.%03d' $ms_at)"
+kill -HUP $r 2>/dev/null
+echo "SIGHUP to the nohup'd restart-mpi $ms_at ms after its coordinator took over"
+wait $r; rc=$?
+[ $rc = 0 ] || { failed "the nohup'd restart sent SIGHUP ended with status $rc"; show_err err.1; }
 if grep -q "skip\|takes an earlier\|failed a restart" err.1; then
     failed "the default restart of $jobdir did not take sequence $seq:"; show_err err.1
 fi
