@@ -53,8 +53,10 @@ if [ -e /proc/$dead ]; then echo "note: PID $dead was reused at once; not tested
 fi
 pass "a PID that is gone"
 
-# a zombie (its parent, now sleep, never reaps it)
-( sleep 0 & echo $! >"$W/zombie.pid"; exec sleep 60 ) & zparent=$!
+# a zombie (its parent, now sleep, never reaps it). The child ends only once its parent is sleep:
+# ended earlier, the subshell (bash reaps children on SIGCHLD) could reap it before the exec.
+( sh -c 'while [ "$(cat /proc/$PPID/comm)" != sleep ]; do sleep 0.05; done; exec sleep 0' &
+  echo $! >"$W/zombie.pid"; exec sleep 600 ) & zparent=$!
 jobs_started="$jobs_started $zparent"
 wait_for 30 '[ -s "$W/zombie.pid" ] && grep -q "^State:.*Z" /proc/$(cat "$W/zombie.pid")/status 2>/dev/null' ||
     fail "no zombie was made"
