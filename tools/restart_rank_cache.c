@@ -30,6 +30,18 @@ int rank_cache_lock_fd = -1;
 static char used_cache[PATH_MAX]; /* the cached copy img names ("": the snapshot directory's) */
 static struct stat used_id;       /* that copy's device and inode when it was chosen */
 
+/* The copy a restore read (ID: its device, inode, and with STAMPED its change time and size)
+ * is still the file NOW: a fresh copy renamed in has another inode, or the same inode number
+ * given again (freed by an unlink) and another change time (diffrev26 S-L2). A change of the
+ * copy's own ctime since (a chmod) makes it "another" copy too: then it is kept, not removed,
+ * and the rank reads the snapshot directory's image, the safe side. */
+static int same_copy(const struct stat *now, const struct stat *id, int stamped)
+{
+    return now->st_dev == id->st_dev && now->st_ino == id->st_ino &&
+           (!stamped || (now->st_ctim.tv_sec == id->st_ctim.tv_sec && now->st_ctim.tv_nsec == id->st_ctim.tv_nsec &&
+                         now->st_size == id->st_size));
+}
+
 /* The checksum the metadata records for rank r's image: 0, or -1 (no metadata to check a cached
  * copy against: the shared image is read). */
 static int meta_checksum(const char *dir, int r, uint64_t *want)
@@ -76,7 +88,7 @@ static void drop_hold(int rank, const char *copy)
  * still the file ID names (the one the restore read): a --preload or a partner copy renames
  * its fresh copy in under the shared lock, and is not lost (diffrev25 S-L1). Returns what to
  * say: "removed from this host's cache" or why not. */
-static const char *drop_damaged(int rank, const char *copy, const struct stat *id, int e,
+static const char *drop_damaged(int rank, const char *copy, const struct stat *id, int stamped, int e,
                                 char *buf, size_t len)
 {
     if (e != -EBADMSG)
@@ -104,7 +116,7 @@ static const char *drop_damaged(int rank, const char *copy, const struct stat *i
     const char *said = "removed from this host's cache";
     if (lstat(copy, &now) < 0)
         said = errno == ENOENT ? said : "not removed (it cannot be looked at; a later restart checks it again)";
-    else if (now.st_dev != id->st_dev || now.st_ino != id->st_ino)
+    else if (!same_copy(&now, id, stamped))
         said = "not removed: another copy took its place in this host's cache since its restore "
                "read it (a --preload, a partner copy), kept";
     else {
@@ -265,10 +277,13 @@ void rank_cache_run_again(int rank, char **argv, const char *shared, const char 
 {
     if (!used_cache[0] || !strcmp(used_cache, shared) || access(shared, R_OK) != 0)
         return; /* no other copy here (the sequence is read from this host's cache) */
-    char id[PATH_MAX + 64];
+    char id[PATH_MAX + 64], stamp[64];
     snprintf(id, sizeof id, "%ju:%ju:%s", (uintmax_t)used_id.st_dev, (uintmax_t)used_id.st_ino,
              used_cache);
-    if (setenv(RANK_CACHE_FAILED_VAR, id, 1) != 0 || setenv(RANK_CACHE_ERR_VAR, why, 1) != 0)
+    snprintf(stamp, sizeof stamp, "%jd.%09ld:%jd", (intmax_t)used_id.st_ctim.tv_sec, (long)used_id.st_ctim.tv_nsec,
+             (intmax_t)used_id.st_size);
+    if (setenv(RANK_CACHE_FAILED_VAR, id, 1) != 0 || setenv(RANK_CACHE_STAMP_VAR, stamp, 1) != 0 ||
+        setenv(RANK_CACHE_ERR_VAR, why, 1) != 0)
         return;
     /* said before the descriptors go: a run again is visible in the job's output */
     fprintf(stderr, "revive-restart-rank: rank %d: runs again to restore from the snapshot directory's "
@@ -285,7 +300,7 @@ void rank_cache_run_again(int rank, char **argv, const char *shared, const char 
                     "directory's image %s: %s\n", rank, shared, strerror(errno));
 }
 
-int rank_cache_failed(int rank, const char *dir, const char *failed, const char *why,
+int rank_cache_failed(int rank, const char *dir, const char *failed, const char *stamp, const char *why,
                       const char *img, char *msg, size_t len)
 {
     uint64_t want;
@@ -300,15 +315,23 @@ int rank_cache_failed(int rank, const char *dir, const char *failed, const char 
     }
     id.st_dev = (dev_t)dev;
     id.st_ino = (ino_t)ino;
+    intmax_t csec, size;
+    long cnsec;
+    int stamped = stamp && sscanf(stamp, "%jd.%ld:%jd", &csec, &cnsec, &size) == 3;
+    if (stamped) {
+        id.st_ctim.tv_sec = (time_t)csec;
+        id.st_ctim.tv_nsec = cnsec;
+        id.st_size = (off_t)size;
+    }
     const char *copy = failed + at;
     const char *kind = strstr(copy, "/" FILEM_PARTNER_PREFIX) ? "partner copy" : "node-local copy";
     struct stat now;
     /* another copy renamed in since (a --preload, a partner copy): the one read is gone, this
      * rank reads the snapshot directory's image as it would have */
-    int replaced = stat(copy, &now) < 0 || now.st_dev != id.st_dev || now.st_ino != id.st_ino;
+    int replaced = stat(copy, &now) < 0 || !same_copy(&now, &id, stamped);
     int meta = replaced ? 0 : meta_checksum(dir, rank, &want);
     int v = replaced || meta != 0 ? meta : filem_stage_verify(copy, want, err, sizeof err);
-    if (!replaced && v == 0 && (stat(copy, &now) < 0 || now.st_dev != id.st_dev || now.st_ino != id.st_ino))
+    if (!replaced && v == 0 && (stat(copy, &now) < 0 || !same_copy(&now, &id, stamped)))
         replaced = 1; /* it was while it was checked */
     if (replaced) {
         fprintf(stderr, "revive-restart-rank: rank %d: the %s %s is no longer the copy its restore "
@@ -331,6 +354,6 @@ int rank_cache_failed(int rank, const char *dir, const char *failed, const char 
     fprintf(stderr, "revive-restart-rank: rank %d: the %s %s is damaged (%s): its restore stopped "
                     "before anything of the rank was committed; not used, %s; this rank restores "
                     "from the snapshot directory's image %s instead\n", rank, kind, copy, err,
-            drop_damaged(rank, copy, &id, v, dbuf, sizeof dbuf), img);
+            drop_damaged(rank, copy, &id, stamped, v, dbuf, sizeof dbuf), img);
     return 0;
 }

@@ -17,6 +17,10 @@
 
 #define RANK_CACHE_FAILED_VAR "REVIVE_RESTART_CACHE_FAILED" /* DEV:INO:PATH, the cached copy whose restore failed */
 #define RANK_CACHE_ERR_VAR "REVIVE_RESTART_CACHE_ERR"       /* the restore's words */
+/* CSEC.CNSEC:SIZE, that copy's change time and size when it was chosen: with DEV:INO its
+ * identity (an inode number freed and given at once to a fresh copy, as ext4 and xfs do, is not
+ * taken for the copy read; diffrev26 S-L2). Apart from RANK_CACHE_FAILED_VAR, whose format stays. */
+#define RANK_CACHE_STAMP_VAR "REVIVE_RESTART_CACHE_STAMP"
 
 /* The shared lock on the node-local sequence directory the rank reads (rank_cache_pick), -1
  * none: not one of the launcher's descriptors. */
@@ -42,13 +46,14 @@ void rank_cache_run_again(int rank, char **argv, const char *shared, const char 
                           const int *keep, int nkeep, const char *cwd);
 
 /* In the run again: checks the cached copy whose restore failed (FAILED: RANK_CACHE_FAILED_VAR's
- * DEV:INO:PATH; WHY the restore's words) whole against DIR's metadata. Damaged: says so (which
+ * DEV:INO:PATH; STAMP: RANK_CACHE_STAMP_VAR's, NULL or "" when not given: the device and inode
+ * alone; WHY the restore's words) whole against DIR's metadata. Damaged: says so (which
  * copy, what is wrong), removes it from the cache (under the cache's lock, only while PATH is
  * still that file), and returns 0: rank RANK restores from IMG, the snapshot directory's image.
  * No longer the copy the restore read (another renamed in its place): says so, 0 as well. Sound,
  * or not checkable: the failure was not the copy's; MSG (LEN bytes) gets the message to stop
  * with (the restore's own words, and why the copy was not checked), -1. */
-int rank_cache_failed(int rank, const char *dir, const char *failed, const char *why,
+int rank_cache_failed(int rank, const char *dir, const char *failed, const char *stamp, const char *why,
                       const char *img, char *msg, size_t len);
 
 #endif

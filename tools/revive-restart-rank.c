@@ -393,13 +393,17 @@ int main(int argc, char **argv)
     /* run again after a cached copy's restore failed (rank_cache_run_again): not the rank's own
      * environment, gone before the hand-off is made of it */
     static char failed_copy[PATH_MAX + 64], failed_why[REVIVE_RESTART_TEXT_MAX]; /* DEV:INO:PATH */
+    static char failed_stamp[64];
     const char *fv = getenv(RANK_CACHE_FAILED_VAR), *fw = getenv(RANK_CACHE_ERR_VAR);
+    const char *fs = getenv(RANK_CACHE_STAMP_VAR);
     if (fv) {
         snprintf(failed_copy, sizeof failed_copy, "%s", fv);
         snprintf(failed_why, sizeof failed_why, "%s", fw ? fw : "the restore failed");
-        unsetenv(RANK_CACHE_FAILED_VAR);
-        unsetenv(RANK_CACHE_ERR_VAR);
+        snprintf(failed_stamp, sizeof failed_stamp, "%s", fs ? fs : "");
     }
+    unsetenv(RANK_CACHE_FAILED_VAR);
+    unsetenv(RANK_CACHE_ERR_VAR);
+    unsetenv(RANK_CACHE_STAMP_VAR);
     rank_cache_note_start();
     char ldef[PATH_MAX];
     if (!local) {
@@ -439,7 +443,7 @@ int main(int argc, char **argv)
     snprintf(shared, sizeof shared, "%s", img);
     if (failed_copy[0]) {
         static char msg[REVIVE_RESTART_TEXT_MAX];
-        if (rank_cache_failed(rank, dir, failed_copy, failed_why, img, msg, sizeof msg) < 0) {
+        if (rank_cache_failed(rank, dir, failed_copy, failed_stamp, failed_why, img, msg, sizeof msg) < 0) {
             advise_restart_mpi(msg, sizeof msg, seqdir);
             begun = 1;
             die("%s", msg);
