@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MFD_HUGE_SHIFT
@@ -346,6 +347,74 @@ static int has_data(const struct crs_image *img, size_t region, size_t *first_ch
     return lo < img->nchunks && img->chunks[lo].vaddr < g->end;
 }
 
+/* The fill: each chunk read and checked in one reused buffer, then written into its place by
+ * the kernel (process_vm_writev of our own memory: the pages made and written through the
+ * kernel's map of them, not touched through their new addresses here). On the development VM
+ * (a Firecracker guest) the first touch of a 4 KiB page through a new user address costs
+ * ~10 us whoever makes it (a fault, a read into it, a checksum over it): a 128 MiB fill read
+ * in place took 600-900 ms of CPU that way, 370-430 ms with the pages made first
+ * (MADV_POPULATE_WRITE), and 70-100 ms so; the restored program pays that first touch on the
+ * pages it touches, as a fresh one does (bench/stage/README.md, session 28). A kernel or
+ * sandbox that refuses process_vm_writev: copied from the buffer, the pages made first. */
+struct fill {
+    char *buf;      /* CRS_CHUNK_MAX bytes, NULL: none could be had (read in place) */
+    int copy;       /* process_vm_writev refused: memcpy from buf */
+};
+
+static void fill_begin(struct fill *f)
+{
+    f->buf = mmap(NULL, CRS_CHUNK_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f->buf == MAP_FAILED)
+        f->buf = NULL;
+    f->copy = 0;
+}
+
+static void fill_end(struct fill *f)
+{
+    if (f->buf)
+        munmap(f->buf, CRS_CHUNK_MAX);
+    f->buf = NULL;
+}
+
+/* Chunk c read, checked and put at dst (its length of writable memory). 0, or -errno with the
+ * message set. */
+static int fill_chunk(struct crs_restore *r, struct fill *f, size_t c, void *dst)
+{
+    size_t len = r->img->chunks[c].length;
+    char *from = f->buf ? f->buf : dst;
+    if (from == dst || f->copy)
+        (void)madvise(dst, len, MADV_POPULATE_WRITE);   /* refused: the copy faults them in */
+    int e = crs_image_read_chunk(r->img, c, from);
+    if (e) {
+        crs_restore_error(r, "%s", r->img->err);
+        return e;
+    }
+    if (from == dst)
+        return 0;
+    size_t done = 0;
+    while (!f->copy && done < len) {
+        struct iovec here = { from + done, len - done }, there = { (char *)dst + done, len - done };
+        ssize_t n = process_vm_writev(getpid(), &here, 1, &there, 1, 0);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) {
+            f->copy = 1;   /* for this and every later chunk */
+        } else {
+            /* the pages cannot be made (no huge pages left, memory): read in place as before,
+             * which says so (a copy would die of SIGBUS) */
+            (void)madvise(dst, len, MADV_POPULATE_WRITE);
+            if ((e = crs_image_read_chunk(r->img, c, dst)))
+                crs_restore_error(r, "%s", r->img->err);
+            return e;
+        }
+    }
+    if (done < len)
+        memcpy((char *)dst + done, from + done, len - done);
+    return 0;
+}
+
 int crs_restore_make_shmem(struct crs_restore *r, size_t i)
 {
     const struct crs_image *img = r->img;
@@ -364,6 +433,8 @@ int crs_restore_make_shmem(struct crs_restore *r, size_t i)
         return -ENOMEM;
     }
     int e = 0;
+    struct fill fl;
+    fill_begin(&fl);
     for (size_t g = 0; g < img->nregions && !e; g++) {
         const struct crs_rec_region *x = &img->regions[g];
         size_t c;
@@ -376,11 +447,12 @@ int crs_restore_make_shmem(struct crs_restore *r, size_t i)
                 crs_restore_error(r, "page data at 0x%llx lies outside the shared memory object %s it maps: the "
                                   "image is damaged", (unsigned long long)ch->vaddr, *name ? name : "(anonymous)");
                 e = -EINVAL;
-            } else if ((e = crs_image_read_chunk(r->img, c, p + off))) {
-                crs_restore_error(r, "%s", r->img->err);
+            } else {
+                e = fill_chunk(r, &fl, c, p + off);
             }
         }
     }
+    fill_end(&fl);
     if (p)
         munmap(p, m->size);
     /* the bytes no mapping held (written with write(2)) */
@@ -501,6 +573,8 @@ int crs_restore_load(struct crs_restore *r)
     }
     /* Fill: chunks and regions are both sorted by address. */
     size_t ri = 0;
+    struct fill fl;
+    fill_begin(&fl);
     for (size_t c = 0; c < img->nchunks; c++) {
         const struct crs_rec_chunk *ch = &img->chunks[c];
         while (ri < img->nregions && img->regions[ri].end <= ch->vaddr)
@@ -510,24 +584,20 @@ int crs_restore_load(struct crs_restore *r)
             img->regions[ri].kind == CRS_REGION_FILE_SHARED) {
             crs_restore_error(r, "image %s: page data at 0x%llx lies outside any restorable region; the image "
                               "is corrupt", "", (unsigned long long)ch->vaddr);
+            fill_end(&fl);
             free(writable);
             return -EINVAL;
         }
         if (img->regions[ri].kind == CRS_REGION_SHMEM && r->memfd_shared[img->regions[ri].file])
             continue;   /* written once, into the memfd the tree's restart made */
         void *dst = (void *)(r->cur[ri] + (ch->vaddr - img->regions[ri].start));
-        /* the chunk's pages made in one call before the read fills them (the pages the read
-         * would make anyway, one fault per 4 KiB page inside it): 128 MiB took 600-780 ms of CPU
-         * that way on the development VM, 370-430 ms so (bench/stage/README.md, session 27).
-         * Refused (a kernel before 5.14, hugetlb alignment, memory): the read faults them in as
-         * before, and says what is wrong if it cannot. */
-        (void)madvise(dst, ch->length, MADV_POPULATE_WRITE);
-        if ((e = crs_image_read_chunk(r->img, c, dst))) {
-            crs_restore_error(r, "%s", r->img->err);
+        if ((e = fill_chunk(r, &fl, c, dst))) {
+            fill_end(&fl);
             free(writable);
             return e;
         }
     }
+    fill_end(&fl);
     for (size_t i = 0; i < img->nregions; i++)
         if (writable[i] && mprotect((void *)r->cur[i], img->regions[i].end - img->regions[i].start,
                                     (int)img->regions[i].prot) != 0) {
