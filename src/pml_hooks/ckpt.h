@@ -116,6 +116,28 @@ static inline struct pml_slot *pml_slot(void)
     if (PML_GATE_ANY() && pml_gate_flags() != 0)                                              \
         pml_gate_slow(t_, w_, (uint32_t)(fid))
 #define PML_GATE_LEAVE() __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE)
+/* The gate of an entry point's front (gen_mpi.py FAST, win.c): its fast case only. Anything else
+ * (the thread has no slot yet, a flag is set, membarrier is missing) puts the slot's word back,
+ * as a leave would, and returns `full`: the whole entry point called with the same arguments,
+ * which passes the gate again its own way (a tail call: the front keeps nothing across it, so
+ * that only t_ and w_ live across the library's call). PML_GATE_LEAVE leaves it. */
+#define PML_FAST_ENTER(fid, full) PML_FAST_ENTER_X(fid, 0, full)
+/* The same with more bits in the slot's word (PML_T_ENTER: a collective's entry, which the
+ * caller counts and then marks PML_T_CS, as PML_COLL_ENTER_C's fast case does). */
+#define PML_FAST_ENTER_X(fid, bits, full)                                                     \
+    struct pml_slot *t_ = pml_self;                                                           \
+    if (__builtin_expect(t_ == NULL, 0))                                                      \
+        return full;                                                                          \
+    uint32_t w_ = t_->w;                                                                      \
+    t_->w = (uint32_t)(fid) << 8 | PML_T_IN | (bits);                                         \
+    PML_BARRIER();                                                                            \
+    if (PML_GATE_ANY()) {                                                                     \
+        PML_FAST_BACK();                                                                      \
+        return full;                                                                          \
+    }
+/* A front that found its fast case does not apply after all (a handle that needs the general
+ * translation...): the slot's word back, as if it never entered, before it returns `full`. */
+#define PML_FAST_BACK() __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE)
 
 /* ---- waiting without spinning (idle.c) ----------------------------------------------------
  * REVIVE_MPI_YIELD_WHEN_IDLE=1 (read at load, and again from the new launcher's environment at

@@ -56,6 +56,9 @@ struct pml_vh {
 PML_HOT extern struct pml_lower_fns pml_L;   /* NULL entries until MPI_Init succeeded */
 PML_HOT extern struct pml_vh *pml_vh_tab;    /* PML_VH_CAP entries, reserved at load */
 PML_HOT extern uint32_t pml_vh_used;         /* high-water mark */
+/* pml_vh_used * sizeof(struct pml_vh), kept with it: the range of Open MPI's created handles
+ * without a multiplication per translation */
+PML_HOT extern uintptr_t pml_vh_bytes;
 
 PML_HOT extern uintptr_t pml_up_lo, pml_up_span; /* the application's copy of the MPI library */
 PML_HOT extern uintptr_t pml_lo_lo;              /* the lower copy: same file, other base */
@@ -82,8 +85,17 @@ PML_V2R_INLINE uintptr_t pml_pre_find(const struct pml_pre *t, uintptr_t k)
 
 PML_V2R_INLINE uintptr_t pml_v2r(uintptr_t v)
 {
-    if (v - (uintptr_t)pml_vh_tab < (uintptr_t)pml_vh_used * sizeof(struct pml_vh))
-        return pml_vh_tab[(v - (uintptr_t)pml_vh_tab) / sizeof(struct pml_vh)].real;
+    /* a created handle is its entry's address (vhandle.c encode), whose first field is the real
+     * handle: read there, not by index (a division by the entry's 40 bytes: 7 instructions per
+     * window translation). A value inside the table that is no entry's address is no handle
+     * the program was given: its translation is a word of the table (by index, another entry's
+     * real handle). */
+    _Static_assert(offsetof(struct pml_vh, real) == 0, "a handle's address is its real handle's");
+    if (v - (uintptr_t)pml_vh_tab < pml_vh_bytes) {
+        uintptr_t r;
+        __builtin_memcpy(&r, (const void *)v, sizeof r); /* one load (any alignment) */
+        return r;
+    }
     uintptr_t r = pml_pre_find(pml_pre_u2l, v);
     if (r)
         return r;
@@ -106,6 +118,39 @@ PML_V2R_INLINE uintptr_t pml_v2r_pre(uintptr_t v)
         return e->v;
     return pml_v2r(v);
 }
+/* A front's translation (gen_mpi.py FAST): 1 with the real handle in *r when it is quick (a
+ * created handle, a predefined object the executable copied found in its first slot, or one
+ * still in the application's copy of the library), else 0: the caller takes the general way.
+ * No probe loop: its registers were kept across the library's call in the fronts. */
+PML_V2R_INLINE int pml_v2r_quick(uintptr_t v, uintptr_t *r)
+{
+    if (v - (uintptr_t)pml_vh_tab < pml_vh_bytes) {
+        __builtin_memcpy(r, (const void *)v, sizeof *r); /* pml_v2r's first case */
+        return 1;
+    }
+    const struct pml_pre *e = (const struct pml_pre *)((const char *)pml_pre_u2l +
+                                                       ((v >> 1) & ((uintptr_t)(PML_PRE_N - 1) << 4)));
+    if (__builtin_expect(e->k == v, 1)) { /* pml_v2r_pre's (an empty slot: v is null, so is r) */
+        *r = e->v;
+        return 1;
+    }
+    if (v - pml_up_lo < pml_up_span) { /* pml_v2r's last case */
+        *r = v + (uintptr_t)pml_delta;
+        return 1;
+    }
+    return 0;
+}
+/* The same for a datatype or an op (pml_v2r_pre): the copied objects' slot first. */
+PML_V2R_INLINE int pml_v2r_quick_pre(uintptr_t v, uintptr_t *r)
+{
+    const struct pml_pre *e = (const struct pml_pre *)((const char *)pml_pre_u2l +
+                                                       ((v >> 1) & ((uintptr_t)(PML_PRE_N - 1) << 4)));
+    if (__builtin_expect(e->k == v, 1)) {
+        *r = e->v;
+        return 1;
+    }
+    return pml_v2r_quick(v, r);
+}
 static inline struct pml_vh *pml_vh_of(uintptr_t v)
 {
     if (v - (uintptr_t)pml_vh_tab < (uintptr_t)pml_vh_used * sizeof(struct pml_vh))
@@ -127,6 +172,12 @@ static inline uintptr_t pml_v2r(uintptr_t v)
     return v;
 }
 #define pml_v2r_pre pml_v2r /* predefined handles are passed unchanged already */
+static inline int pml_v2r_quick(uintptr_t v, uintptr_t *r) /* Open MPI's above: always quick */
+{
+    *r = pml_v2r(v);
+    return 1;
+}
+#define pml_v2r_quick_pre pml_v2r_quick
 static inline struct pml_vh *pml_vh_of(uintptr_t v)
 {
     if ((v >> 30) == 3 && (v & 0x3ffffff) < pml_vh_used)

@@ -10,6 +10,7 @@
 
 struct pml_vh *pml_vh_tab;
 uint32_t pml_vh_used;
+uintptr_t pml_vh_bytes;
 static uint32_t free_head = UINT32_MAX;
 uintptr_t pml_up_lo, pml_up_span, pml_lo_lo;
 intptr_t pml_delta;
@@ -115,6 +116,7 @@ int pml_vh_init(void)
         return -1;
     pml_vh_tab = p;
     pml_vh_used = 1; /* index 0 is never handed out */
+    pml_vh_bytes = sizeof(struct pml_vh);
     return 0;
 }
 
@@ -159,6 +161,7 @@ static uint32_t vh_alloc(int kind, uintptr_t real)
         if (pml_vh_used >= PML_VH_CAP || pml_vh_used >= (1u << 26))
             pml_fatal("more than %u live MPI handles", PML_VH_CAP);
         idx = pml_vh_used++;
+        pml_vh_bytes = (uintptr_t)pml_vh_used * sizeof(struct pml_vh);
     }
     struct pml_vh *h = &pml_vh_tab[idx];
     h->real = real;

@@ -371,7 +371,35 @@ int MPI_Win_free(MPI_Win *win)
 int PMPI_Win_free(MPI_Win *) __attribute__((alias("MPI_Win_free")));
 
 /* ---- epochs ---------------------------------------------------------------------------------- */
-int MPI_Win_fence(int assert, MPI_Win win)
+/* Fronts: the per-epoch calls below (fence, unlock, unlock_all) are, like the generated
+ * operations (gen_mpi.py FAST), a front that takes the gate's fast case only, with
+ * REVIVE_MPI_YIELD_WHEN_IDLE off, and the whole entry point (pml_full_NAME) behind it for
+ * everything else, returned as a tail call (ckpt.h PML_FAST_ENTER): the front keeps only what
+ * the call's bookkeeping needs across the library's call; with the slow paths inline every
+ * argument lived in a callee-saved register (six pushed and popped per call). What both do past
+ * the gate is one inline function. */
+#define FAST_IDLE_OFF(full)                                                                   \
+    if (__builtin_expect(pml_idle_on, 0)) {                                                   \
+        __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE);                                       \
+        return full;                                                                          \
+    }
+
+/* MPI_Win_fence past its entry: h and w the window's handle entry and state, looked at before
+ * the entry (the clock), the real handle read here (a restart makes it anew) */
+static inline __attribute__((always_inline)) int
+fence_call(struct pml_slot *t_, int assert, MPI_Win win, const struct pml_vh *h, struct pml_win *w,
+           int wait)
+{
+    MPI_Win rw = h ? (MPI_Win)h->real : RW(win);
+    int rc = wait ? LIB_WAIT(pml_L.MPI_Win_fence(assert, rw)) : pml_L.MPI_Win_fence(assert, rw);
+    if (rc == MPI_SUCCESS && w) {
+        w->nfence++;
+        w->fence_open = !(assert & MPI_MODE_NOSUCCEED);
+    }
+    return rc;
+}
+
+static __attribute__((noinline)) int pml_full_MPI_Win_fence(int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_fence)
         return pml_not_ready("MPI_Win_fence");
@@ -380,11 +408,27 @@ int MPI_Win_fence(int assert, MPI_Win win)
     struct pml_vh *h = pml_vh_of(PML_H(win));
     struct pml_win *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
     PML_COLL_ENTER_C(PML_FID_MPI_Win_fence, w ? w->clock : NULL, 1);
-    int rc = LIB_WAIT(pml_L.MPI_Win_fence(assert, h ? (MPI_Win)h->real : RW(win)));
-    if (rc == MPI_SUCCESS && w) {
-        w->nfence++;
-        w->fence_open = !(assert & MPI_MODE_NOSUCCEED);
-    }
+    int rc = fence_call(t_, assert, win, h, w, 1);
+    PML_COLL_LEAVE(1);
+    return rc;
+}
+
+int MPI_Win_fence(int assert, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_fence)
+        return pml_not_ready("MPI_Win_fence");
+    struct pml_vh *h = pml_vh_of(PML_H(win));
+    struct pml_win *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
+    struct pml_comm *c_ = w ? w->clock : NULL;
+    /* PML_COLL_ENTER_C's fast case (blocking): counted, in_cs */
+    PML_FAST_ENTER_X(PML_FID_MPI_Win_fence, PML_T_ENTER, pml_full_MPI_Win_fence(assert, win));
+    FAST_IDLE_OFF(pml_full_MPI_Win_fence(assert, win));
+    if (c_)
+        c_->seq++;
+    t_->cs = c_;
+    PML_BARRIER();
+    t_->w = (uint32_t)PML_FID_MPI_Win_fence << 8 | PML_T_IN | PML_T_CS;
+    int rc = fence_call(t_, assert, win, h, w, 0);
     PML_COLL_LEAVE(1);
     return rc;
 }
@@ -628,20 +672,39 @@ int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
 }
 int PMPI_Win_lock(int, int, int, MPI_Win) __attribute__((alias("MPI_Win_lock")));
 
-int MPI_Win_unlock(int rank, MPI_Win win)
+/* MPI_Win_unlock past its entry (fronts: see MPI_Win_fence) */
+static inline __attribute__((always_inline)) int unlock_call(struct pml_slot *t_, int rank,
+                                                             MPI_Win win, int wait)
 {
-    if (!pml_L.MPI_Win_unlock)
-        return pml_not_ready("MPI_Win_unlock");
-    PML_GATE_ENTER(PML_FID_MPI_Win_unlock);
     struct pml_win *w;
     MPI_Win rw = win_real(win, &w);
-    int rc = LIB_WAIT(pml_L.MPI_Win_unlock(rank, rw));
+    int rc = wait ? LIB_WAIT(pml_L.MPI_Win_unlock(rank, rw)) : pml_L.MPI_Win_unlock(rank, rw);
     if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
         if (w->locks[rank] == 2)
             epoch_closed();
         w->nlocks -= !!w->locks[rank];
         w->locks[rank] = 0;
     }
+    return rc;
+}
+
+static __attribute__((noinline)) int pml_full_MPI_Win_unlock(int rank, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_unlock)
+        return pml_not_ready("MPI_Win_unlock");
+    PML_GATE_ENTER(PML_FID_MPI_Win_unlock);
+    int rc = unlock_call(t_, rank, win, 1);
+    PML_GATE_LEAVE();
+    return rc;
+}
+
+int MPI_Win_unlock(int rank, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_unlock)
+        return pml_not_ready("MPI_Win_unlock");
+    PML_FAST_ENTER(PML_FID_MPI_Win_unlock, pml_full_MPI_Win_unlock(rank, win));
+    FAST_IDLE_OFF(pml_full_MPI_Win_unlock(rank, win));
+    int rc = unlock_call(t_, rank, win, 0);
     PML_GATE_LEAVE();
     return rc;
 }
@@ -673,16 +736,35 @@ int MPI_Win_lock_all(int assert, MPI_Win win)
 }
 int PMPI_Win_lock_all(int, MPI_Win) __attribute__((alias("MPI_Win_lock_all")));
 
-int MPI_Win_unlock_all(MPI_Win win)
+/* MPI_Win_unlock_all past its entry (fronts: see MPI_Win_fence) */
+static inline __attribute__((always_inline)) int unlock_all_call(struct pml_slot *t_, MPI_Win win,
+                                                                 int wait)
+{
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = wait ? LIB_WAIT(pml_L.MPI_Win_unlock_all(rw)) : pml_L.MPI_Win_unlock_all(rw);
+    if (rc == MPI_SUCCESS && w)
+        w->lock_all = 0;
+    return rc;
+}
+
+static __attribute__((noinline)) int pml_full_MPI_Win_unlock_all(MPI_Win win)
 {
     if (!pml_L.MPI_Win_unlock_all)
         return pml_not_ready("MPI_Win_unlock_all");
     PML_GATE_ENTER(PML_FID_MPI_Win_unlock_all);
-    struct pml_win *w;
-    MPI_Win rw = win_real(win, &w);
-    int rc = LIB_WAIT(pml_L.MPI_Win_unlock_all(rw));
-    if (rc == MPI_SUCCESS && w)
-        w->lock_all = 0;
+    int rc = unlock_all_call(t_, win, 1);
+    PML_GATE_LEAVE();
+    return rc;
+}
+
+int MPI_Win_unlock_all(MPI_Win win)
+{
+    if (!pml_L.MPI_Win_unlock_all)
+        return pml_not_ready("MPI_Win_unlock_all");
+    PML_FAST_ENTER(PML_FID_MPI_Win_unlock_all, pml_full_MPI_Win_unlock_all(win));
+    FAST_IDLE_OFF(pml_full_MPI_Win_unlock_all(win));
+    int rc = unlock_all_call(t_, win, 0);
     PML_GATE_LEAVE();
     return rc;
 }
