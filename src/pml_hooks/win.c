@@ -371,8 +371,8 @@ int MPI_Win_free(MPI_Win *win)
 int PMPI_Win_free(MPI_Win *) __attribute__((alias("MPI_Win_free")));
 
 /* ---- epochs ---------------------------------------------------------------------------------- */
-/* Fronts: the per-epoch calls below (fence, unlock, unlock_all) are, like the generated
- * operations (gen_mpi.py FAST), a front that takes the gate's fast case only, with
+/* Fronts: the per-epoch calls below (fence, a shared lock, unlock, unlock_all) are, like the
+ * generated operations (gen_mpi.py FAST), a front that takes the gate's fast case only, with
  * REVIVE_MPI_YIELD_WHEN_IDLE off, and the whole entry point (pml_full_NAME) behind it for
  * everything else, returned as a tail call (ckpt.h PML_FAST_ENTER): the front keeps only what
  * the call's bookkeeping needs across the library's call; with the slow paths inline every
@@ -383,6 +383,29 @@ int PMPI_Win_free(MPI_Win *) __attribute__((alias("MPI_Win_free")));
         __atomic_store_n(&t_->w, w_, __ATOMIC_RELEASE);                                       \
         return full;                                                                          \
     }
+
+/* A front's look at window handle win: the entry of a window the program made, or NULL (the
+ * front takes the whole entry point). On Open MPI the handle is its entry's address (vhandle.c):
+ * no division by the entry's 40 bytes as pml_vh_of's index; an address inside the table is taken
+ * for an entry only when 8-byte aligned, of a window, whose state names this very handle. The
+ * entry's address and its state never change while the window lives; its real handle is read
+ * past the gate (a restart makes it anew). */
+static inline __attribute__((always_inline)) struct pml_vh *win_entry_quick(MPI_Win win)
+{
+    uintptr_t v = PML_H(win);
+#ifdef PML_OMPI
+    if (v - (uintptr_t)pml_vh_tab >= pml_vh_bytes || (v & 7))
+        return NULL;
+    struct pml_vh *h = (struct pml_vh *)v;
+    if (h->kind != PML_WIN || !h->info || ((const struct pml_win *)h->info)->v != v)
+        return NULL;
+#else
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || h->kind != PML_WIN || !h->info)
+        return NULL;
+#endif
+    return h;
+}
 
 /* MPI_Win_fence past its entry: h and w the window's handle entry and state, looked at before
  * the entry (the clock), the real handle read here (a restart makes it anew) */
@@ -417,9 +440,11 @@ int MPI_Win_fence(int assert, MPI_Win win)
 {
     if (!pml_L.MPI_Win_fence)
         return pml_not_ready("MPI_Win_fence");
-    struct pml_vh *h = pml_vh_of(PML_H(win));
-    struct pml_win *w = h && h->kind == PML_WIN ? (struct pml_win *)h->info : NULL;
-    struct pml_comm *c_ = w ? w->clock : NULL;
+    struct pml_vh *h = win_entry_quick(win);
+    if (__builtin_expect(!h, 0))
+        return pml_full_MPI_Win_fence(assert, win);
+    struct pml_win *w = (struct pml_win *)h->info;
+    struct pml_comm *c_ = w->clock;
     /* PML_COLL_ENTER_C's fast case (blocking): counted, in_cs */
     PML_FAST_ENTER_X(PML_FID_MPI_Win_fence, PML_T_ENTER, pml_full_MPI_Win_fence(assert, win));
     FAST_IDLE_OFF(pml_full_MPI_Win_fence(assert, win));
@@ -637,7 +662,8 @@ lock_call(struct pml_slot *t_, int excl, int lock_type, int rank, int assert, MP
     return rc;
 }
 
-int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
+static __attribute__((noinline)) int pml_full_MPI_Win_lock(int lock_type, int rank, int assert,
+                                                            MPI_Win win)
 {
     if (!pml_L.MPI_Win_lock)
         return pml_not_ready("MPI_Win_lock");
@@ -670,22 +696,54 @@ int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
+
+/* The front (see MPI_Win_fence) takes a shared lock of a target of a window the program made,
+ * not NOCHECK, not nested in a call that marks one: the whole entry point's first case, with the
+ * same mark in the slot before the gate's check (ckpt.h, pml_win_holds_waited). A snapshot under
+ * way (whose PENDING flag sends the entry to pml_shared_enter) or anything else: the mark is
+ * dropped with the slot's word put back, as if the front never ran, and the whole entry point
+ * marks again its own way. */
+int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
+{
+    if (!pml_L.MPI_Win_lock)
+        return pml_not_ready("MPI_Win_lock");
+    struct pml_vh *h = win_entry_quick(win);
+    struct pml_win *w = h ? (struct pml_win *)h->info : NULL;
+    struct pml_slot *t_ = pml_self;
+    if (__builtin_expect(!w || rank < 0 || rank >= w->comm_size || lock_type != MPI_LOCK_SHARED ||
+                         (assert & MPI_MODE_NOCHECK) || !t_ || t_->swin, 0))
+        return pml_full_MPI_Win_lock(lock_type, rank, assert, win);
+    t_->srank = rank;
+    __atomic_store_n(&t_->swin, w, __ATOMIC_RELEASE); /* after srank */
+    uint32_t w_ = t_->w;
+    t_->w = (uint32_t)PML_FID_MPI_Win_lock << 8 | PML_T_IN;
+    PML_BARRIER();
+    if (PML_GATE_ANY() || __builtin_expect(pml_idle_on, 0)) {
+        PML_FAST_BACK();
+        __atomic_store_n(&t_->swin, NULL, __ATOMIC_RELEASE);
+        return pml_full_MPI_Win_lock(lock_type, rank, assert, win);
+    }
+    int rc = pml_L.MPI_Win_lock(lock_type, rank, assert, (MPI_Win)h->real);
+    if (rc == MPI_SUCCESS) { /* lock_call's bookkeeping of a shared lock */
+        w->nlocks += !w->locks[rank];
+        w->locks[rank] = 1;
+        w->lock_asserts[rank] = assert;
+    }
+    __atomic_store_n(&t_->swin, NULL, __ATOMIC_RELEASE); /* held now (w->locks), or not at all */
+    PML_GATE_LEAVE();
+    return rc;
+}
 int PMPI_Win_lock(int, int, int, MPI_Win) __attribute__((alias("MPI_Win_lock")));
 
-/* MPI_Win_unlock past its entry (fronts: see MPI_Win_fence) */
-static inline __attribute__((always_inline)) int unlock_call(struct pml_slot *t_, int rank,
-                                                             MPI_Win win, int wait)
+/* The lock of target rank of window w let go (MPI_Win_unlock succeeded) */
+static inline __attribute__((always_inline)) void unlocked(struct pml_win *w, int rank)
 {
-    struct pml_win *w;
-    MPI_Win rw = win_real(win, &w);
-    int rc = wait ? LIB_WAIT(pml_L.MPI_Win_unlock(rank, rw)) : pml_L.MPI_Win_unlock(rank, rw);
-    if (rc == MPI_SUCCESS && w && rank >= 0 && rank < w->comm_size) {
+    if (w && rank >= 0 && rank < w->comm_size) {
         if (w->locks[rank] == 2)
             epoch_closed();
         w->nlocks -= !!w->locks[rank];
         w->locks[rank] = 0;
     }
-    return rc;
 }
 
 static __attribute__((noinline)) int pml_full_MPI_Win_unlock(int rank, MPI_Win win)
@@ -693,7 +751,11 @@ static __attribute__((noinline)) int pml_full_MPI_Win_unlock(int rank, MPI_Win w
     if (!pml_L.MPI_Win_unlock)
         return pml_not_ready("MPI_Win_unlock");
     PML_GATE_ENTER(PML_FID_MPI_Win_unlock);
-    int rc = unlock_call(t_, rank, win, 1);
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = LIB_WAIT(pml_L.MPI_Win_unlock(rank, rw));
+    if (rc == MPI_SUCCESS)
+        unlocked(w, rank);
     PML_GATE_LEAVE();
     return rc;
 }
@@ -703,8 +765,14 @@ int MPI_Win_unlock(int rank, MPI_Win win)
     if (!pml_L.MPI_Win_unlock)
         return pml_not_ready("MPI_Win_unlock");
     PML_FAST_ENTER(PML_FID_MPI_Win_unlock, pml_full_MPI_Win_unlock(rank, win));
-    FAST_IDLE_OFF(pml_full_MPI_Win_unlock(rank, win));
-    int rc = unlock_call(t_, rank, win, 0);
+    struct pml_vh *h = win_entry_quick(win);
+    if (__builtin_expect(!h || pml_idle_on, 0)) {
+        PML_FAST_BACK();
+        return pml_full_MPI_Win_unlock(rank, win);
+    }
+    int rc = pml_L.MPI_Win_unlock(rank, (MPI_Win)h->real);
+    if (rc == MPI_SUCCESS)
+        unlocked((struct pml_win *)h->info, rank);
     PML_GATE_LEAVE();
     return rc;
 }
@@ -736,24 +804,16 @@ int MPI_Win_lock_all(int assert, MPI_Win win)
 }
 int PMPI_Win_lock_all(int, MPI_Win) __attribute__((alias("MPI_Win_lock_all")));
 
-/* MPI_Win_unlock_all past its entry (fronts: see MPI_Win_fence) */
-static inline __attribute__((always_inline)) int unlock_all_call(struct pml_slot *t_, MPI_Win win,
-                                                                 int wait)
-{
-    struct pml_win *w;
-    MPI_Win rw = win_real(win, &w);
-    int rc = wait ? LIB_WAIT(pml_L.MPI_Win_unlock_all(rw)) : pml_L.MPI_Win_unlock_all(rw);
-    if (rc == MPI_SUCCESS && w)
-        w->lock_all = 0;
-    return rc;
-}
-
 static __attribute__((noinline)) int pml_full_MPI_Win_unlock_all(MPI_Win win)
 {
     if (!pml_L.MPI_Win_unlock_all)
         return pml_not_ready("MPI_Win_unlock_all");
     PML_GATE_ENTER(PML_FID_MPI_Win_unlock_all);
-    int rc = unlock_all_call(t_, win, 1);
+    struct pml_win *w;
+    MPI_Win rw = win_real(win, &w);
+    int rc = LIB_WAIT(pml_L.MPI_Win_unlock_all(rw));
+    if (rc == MPI_SUCCESS && w)
+        w->lock_all = 0;
     PML_GATE_LEAVE();
     return rc;
 }
@@ -763,8 +823,14 @@ int MPI_Win_unlock_all(MPI_Win win)
     if (!pml_L.MPI_Win_unlock_all)
         return pml_not_ready("MPI_Win_unlock_all");
     PML_FAST_ENTER(PML_FID_MPI_Win_unlock_all, pml_full_MPI_Win_unlock_all(win));
-    FAST_IDLE_OFF(pml_full_MPI_Win_unlock_all(win));
-    int rc = unlock_all_call(t_, win, 0);
+    struct pml_vh *h = win_entry_quick(win);
+    if (__builtin_expect(!h || pml_idle_on, 0)) {
+        PML_FAST_BACK();
+        return pml_full_MPI_Win_unlock_all(win);
+    }
+    int rc = pml_L.MPI_Win_unlock_all((MPI_Win)h->real);
+    if (rc == MPI_SUCCESS)
+        ((struct pml_win *)h->info)->lock_all = 0;
     PML_GATE_LEAVE();
     return rc;
 }

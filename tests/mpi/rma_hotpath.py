@@ -16,9 +16,10 @@ The lower root's malloc, free and calloc (every allocation the MPI library makes
 epoch of one rank on MPICH) make no call and no jump through a PLT stub: their fast path is a
 compare and an indirect jump through the GOT to the lower libc's function, and their only other
 way out a jump to their slow path (lower_root.c; 8 instructions and a PLT stub each before).
-MPI_Put, MPI_Get, MPI_Accumulate and MPI_Win_flush are fronts (gen_mpi.py FAST): the gate's fast
-case, the quick handle translations and the library's call, with the whole entry point
-(pml_full_NAME, a slow path) behind them. A front makes no multiplication or division (Open MPI's created handle was an
+MPI_Put, MPI_Get, MPI_Accumulate, MPI_Win_flush (gen_mpi.py FAST), MPI_Win_fence, MPI_Win_lock,
+MPI_Win_unlock and MPI_Win_unlock_all (win.c) are fronts: the gate's fast case, the quick handle
+translations and the library's call, with the whole entry point (pml_full_NAME, a slow path)
+behind them. A front makes no multiplication or division (Open MPI's created handle was an
 index, a division by the entry's 40 bytes per window translation; it is read at the handle's
 address now: bench/mpi/README.md, 2026-12-04), and calls nothing of the layer but its whole
 entry point (a tail call on the way out).
@@ -36,7 +37,8 @@ LOWER_FUNCS = ('ucp_worker_progress', 'malloc', 'free', 'calloc')
 # the lower root's allocation functions' slow paths (a chunk glibc maps, window memory)
 LOWER_SLOW = {'malloc_noted', 'free_noted', 'calloc_noted'}
 # fronts (gen_mpi.py FAST): no multiplication or division
-FRONTS = ('MPI_Put', 'MPI_Get', 'MPI_Accumulate', 'MPI_Win_flush')
+FRONTS = ('MPI_Put', 'MPI_Get', 'MPI_Accumulate', 'MPI_Win_flush', 'MPI_Win_fence', 'MPI_Win_lock',
+          'MPI_Win_unlock', 'MPI_Win_unlock_all')
 SLOW = {'pml_gate_slow', 'pml_coll_slow', 'pml_coll_exit_slow', 'pml_shared_enter',
         'pml_slot_new', 'pml_not_ready_from', 'progress_slow',
         'pml_agent_notify'}  # the last epoch closed while a snapshot is pending (win.c epoch_closed)
