@@ -173,6 +173,9 @@ static int build_upper_table(void)
 static void drop_lower_entries(void);
 static void retag_threads(void);
 static int take_handoff(void);
+static int restart_fault(enum revive_fault_point p);
+static void hold_in_restore(void);
+static const char *handoff_getenv(const char *name);
 
 static int hook(void *arg, enum crs_hook_event ev, int status)
 {
@@ -222,6 +225,8 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         pml_fd_lower_forget(); /* the dead library's and launcher's: not in the image */
         if (take_handoff())
             hook_failed = 1;
+        else if (restart_fault(REVIVE_FAULT_mpi_restore_hold))
+            hold_in_restore();
         int e = pml_ldso_forget(err, sizeof err);
         if (e) {
             snprintf(hook_err, sizeof hook_err, "the dead MPI library cannot be made harmless: %s", err);
@@ -244,6 +249,39 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         return 0;
     }
     return 0;
+}
+
+/* A fault point armed for a restart: named in REVIVE_FAULT of the new launcher's environment
+ * (restart-mpi's). The rank's own environment and revive_fault()'s parsed state are its
+ * image's, from the job that took the snapshot. */
+static int restart_fault(enum revive_fault_point p)
+{
+    const char *v = handoff_getenv("REVIVE_FAULT"), *name = revive_fault_name(p);
+    size_t n = strlen(name);
+    while (v && *v) {
+        const char *end = strchr(v, ',');
+        size_t l = end ? (size_t)(end - v) : strlen(v);
+        if (l == n && !memcmp(v, name, n))
+            return 1;
+        v = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* mpi-restore-hold: held where a ^C cannot reach the rank. Here, in the restart hook, every
+ * thread of the restored rank holds every signal blocked (crs_restore_signals blocked them
+ * before the image's dispositions went in; the parked threads wait in the park handler, whose
+ * mask is full; libcr's checkpoint thread gets its own mask back after the hooks), so a signal
+ * stays pending until the hold ends: only SIGKILL ends the rank meanwhile. No malloc (another
+ * thread may hold its lock). */
+static void hold_in_restore(void)
+{
+    revive_log_warn("rank %d holds in its restore, every signal blocked (fault point "
+                    "mpi-restore-hold)", handoff_rank);
+    for (int i = 0; i < 6000; i++) {
+        struct timespec t = { 0, 100 * 1000 * 1000 };
+        nanosleep(&t, NULL);
+    }
 }
 
 /* The hand-off blob lives in the restarter's leftovers, unmapped after the hooks: copied into

@@ -212,40 +212,56 @@ static int first_unfinalized(void)
     return -1;
 }
 
+/* The job was ended by a signal the coordinator got (the user's ^C, a batch system's SIGTERM:
+ * ends_job) before every rank reached MPI_Finalize: the first rank that had not, else -1. */
+static int ended_by_signal(void)
+{
+    return coord.end_signal && !coord.term_pending ? first_unfinalized() : -1;
+}
+
 int coord_restart_interrupted(void)
 {
-    return coord.cfg && coord.cfg->restart_of && coord.end_signal && !coord.term_pending &&
-           first_unfinalized() >= 0;
+    return coord.cfg && coord.cfg->restart_of && ended_by_signal() >= 0;
 }
 
 int coord_exit_status(void)
 {
-    if (WIFEXITED(coord.child_status) && WEXITSTATUS(coord.child_status) == 0) {
-        /* A job stopped by --stop and then ended by a signal to mpirun did not succeed,
-         * whatever the launcher says: a batch system that preempted the job with --stop and
-         * SIGTERM must not take it as done. */
-        if (coord.stop_end_signal)
-            return 128 + coord.stop_end_signal;
-        /* Nor did a running job that a signal ended before all its ranks reached
-         * MPI_Finalize: Hydra's mpiexec, signalled, exits 0 or the signal's number by timing
-         * (natively too: 5 of 10 SIGTERMs and 3 of 10 SIGINTs at step 2 of 60 gave 0), and a
-         * batch script took a job ended at step 2 as done (review11 #2). A job whose ranks had
-         * all reached MPI_Finalize did its work: the launcher's 0 stands. After --term's commit
-         * the job ends by Revive's hand, as asked. */
-        int r = coord.end_signal && !coord.term_pending ? first_unfinalized() : -1;
-        static int said; /* coord_restart.c asks too, for its messages */
-        if (r >= 0 && !said++)
-            revive_log_info("the launcher exited 0 after SIG%s, but rank %d never reached "
+    /* A job stopped by --stop and then ended by a signal to mpirun did not succeed, whatever
+     * the launcher says: a batch system that preempted the job with --stop and SIGTERM must
+     * not take it as done. */
+    if (WIFEXITED(coord.child_status) && WEXITSTATUS(coord.child_status) == 0 && coord.stop_end_signal)
+        return 128 + coord.stop_end_signal;
+    /* A job (or a restart) that a signal ended before all its ranks reached MPI_Finalize:
+     * 128 + the signal, whatever the launcher made of it, the status a shell gives a program
+     * ended by that signal and what Open MPI's mpirun says. Hydra's mpiexec, signalled, exits
+     * 0 or the signal's number by timing (natively too: 5 of 10 SIGTERMs and 3 of 10 SIGINTs
+     * at step 2 of 60 gave 0, and a batch script took a job ended at step 2 as done: review11
+     * #2); it exits with its ranks' wait statuses OR'ed together (mpiexec.c: exit_status |=
+     * proxy->exit_status[i]): 15 after SIGTERM, and after a ^C 2 | 9 = 11 when it killed
+     * (SIGKILL, 9) a rank the SIGINT (2) had not ended, which it calls "Segmentation fault
+     * (signal 11)" though no rank crashed (newuser7 M5: `mpiexec.mpich -n 2 sh -c ...` with
+     * one rank ending by SIGINT does it natively). A job whose ranks had all reached
+     * MPI_Finalize did its work: the launcher's status stands. After --term's commit the job
+     * ends by Revive's hand, as asked. */
+    int r = ended_by_signal();
+    if (r >= 0) {
+        int want = 128 + coord.end_signal;
+        static int said; /* once: coord_restart.c asks too, for its messages */
+        if (WIFEXITED(coord.child_status) && WEXITSTATUS(coord.child_status) != want && !said++) {
+            int got = WEXITSTATUS(coord.child_status);
+            char ored[200] = "";
+            if (got == (coord.end_signal | SIGKILL) && got != coord.end_signal && coord.cfg &&
+                !strcmp(coord.cfg->flavor ? coord.cfg->flavor : "", "mpich"))
+                snapc_fmt(ored, sizeof ored, " (MPICH's mpiexec ORs its ranks' ends: SIG%s %d | "
+                          "SIGKILL %d = %d, which it prints as \"%s (signal %d)\": no rank "
+                          "crashed)", sigabbrev_np(coord.end_signal), coord.end_signal, SIGKILL,
+                          got, strsignal(got), got);
+            revive_log_info("the launcher exited %d after SIG%s%s, but rank %d never reached "
                             "MPI_Finalize: status %d (128 + the signal)",
-                            sigabbrev_np(coord.end_signal), r, 128 + coord.end_signal);
-        if (r >= 0)
-            return 128 + coord.end_signal;
+                            got, sigabbrev_np(coord.end_signal), ored, r, want);
+        }
+        return want;
     }
-    /* A restart interrupted before its ranks finished: 128 + the signal, as restart-mpi gives
-     * when the signal comes before the launch (restart-mpi(1)), whatever the launcher made of
-     * it (MPICH's mpiexec exits 15 after SIGTERM, 255 or 2 after ^C: newuser7 M3) */
-    if (coord_restart_interrupted())
-        return 128 + coord.end_signal;
     if (WIFEXITED(coord.child_status))
         return WEXITSTATUS(coord.child_status);
     if (WIFSIGNALED(coord.child_status))
@@ -259,7 +275,8 @@ void coord_end_like_launcher(void)
 {
     if (coord_restart_interrupted())
         return; /* 128 + the user's signal (coord_exit_status), not the launcher's end */
-    if (WIFSIGNALED(coord.child_status)) {
+    if (WIFSIGNALED(coord.child_status) &&
+        (ended_by_signal() < 0 || WTERMSIG(coord.child_status) == coord.end_signal)) {
         int sig = WTERMSIG(coord.child_status);
         if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE ||
             sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM) {
@@ -373,8 +390,12 @@ void coord_restart_kill_orphans(void)
         }
         if (d)
             closedir(d);
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ; /* reaped: the launcher was already, the witness is waited for by pid (ECHILD) */
+        /* the launcher was reaped already; the witness, if it ended on its own meanwhile, is
+         * told as such (coord_witness_stop would kill and wait for a reaped pid, which may be
+         * another process's by then: diffrev27 S-L1) */
+        int st;
+        for (pid_t p; (p = waitpid(-1, &st, WNOHANG)) > 0;)
+            coord_witness_reaped(p, st);
         if (!left)
             return;
         usleep(10000);

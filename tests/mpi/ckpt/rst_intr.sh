@@ -126,6 +126,54 @@ for t in $(seq "$trials"); do
     fi
 done
 echo "trials: $trials, passed $ok, failed $bad (hung $hung)"
+# Ranks that a ^C does not reach (newuser7 H1: restored ranks waited for ever in their fresh
+# MPI_Init on a launcher that, having taken the ^C, waited for them): every rank held in its
+# restore with every signal blocked (fault point mpi-restore-hold, armed through restart-mpi's
+# environment), then a ^C to restart-mpi's group. The coordinator ends it: REVIVE_TERM_GRACE
+# (2 s here) after the signal SIGTERM to the launcher, as long again later SIGKILL, and what the
+# launcher leaves is killed. Status 130, within the bound, nothing left, not marked. (MPICH's
+# mpiexec waits for the held ranks: the escalation must be said; Open MPI's mpirun kills them.)
+hold_opts=()
+[ "$flavor" = ompi ] && hold_opts=(-- -x REVIVE_FAULT)
+(exec env REVIVE_INTR_MARK=hold REVIVE_FAULT=mpi-restore-hold REVIVE_TERM_GRACE=2 python3 -c "$dfl" \
+    "$RESTART" "${hold_opts[@]}" "$jobdir" >hold.out 2>hold.err) &
+r=$!
+if ! wait_for_job 120 $r '[ "$(grep -c "holds in its restore" hold.err)" -ge $np ]'; then
+    failed "the held restart: not every rank said it holds in its restore"; show_err hold.err
+    kill -KILL -- -$r 2>/dev/null
+else
+    kill -INT -- -$r
+    why=
+    for i in $(seq $((bound * 10))); do [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ] || break; sleep 0.1; done
+    if [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ]; then
+        why="still running $bound s after the ^C"; show_procs $r; kill -KILL -- -$r 2>/dev/null
+    fi
+    wait $r; st=$?
+    [ -z "$why" ] && [ $st != 130 ] && why="status $st, not 130"
+    left=
+    for i in $(seq 100); do
+        left=$(trial_procs $r hold | tr '\n' ' ')
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    if [ -n "$left" ]; then
+        why="${why:+$why; }processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
+        kill -KILL $left 2>/dev/null
+    fi
+    if m=$(marked); then
+        why="${why:+$why; }the sequence is marked failed ($m)"
+        cp -p index.saved "$jobdir/index"
+        find "$lcache" -name restart.failed -delete 2>/dev/null
+    fi
+    if [ "$flavor" = mpich ] && ! grep -q "did not end within .* SIGTERM to the launcher" hold.err; then
+        why="${why:+$why; }no SIGTERM to the launcher said"
+    fi
+    if [ -z "$why" ]; then
+        pass "ranks held in their restore, every signal blocked, ^C: status $st, nothing left$(grep -q 'SIGKILL to the launcher' hold.err && echo ', after SIGTERM and SIGKILL to the launcher')"
+    else
+        failed "ranks held in their restore, every signal blocked, ^C: $why"; show_err hold.err
+    fi
+fi
 rm -f pace
 # the default restart takes the same (newest) sequence and runs to the uninterrupted end, though
 # started as `nohup restart-mpi` (SIGHUP ignored) and sent a SIGHUP (a logout) while it restores:

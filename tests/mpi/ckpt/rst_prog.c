@@ -12,7 +12,9 @@
  * with --exit the job then ends (status 0) as if killed after the checkpoint, and the restarted
  * job (mpirun revive-restart-rank DIR/s<step>) goes on from there: its output continues the
  * original's, so the concatenation of a chain's outputs equals one uninterrupted run's. After a
- * restart each rank prints "restarted" lines to stderr with its generation.
+ * restart each rank prints "restarted" lines to stderr with its generation. With RST_PROG_SIGNALS=1
+ * in its environment a rank ignores SIGUSR2 and handles SIGURG (one line "rank R: SIGURG handled"
+ * to stderr), as a program may: a restarted rank must keep both (sig_status.sh).
  *
  * What the state covers: a split communicator, a Cartesian one made with reorder, a
  * communicator made from a group that was freed since (an ancestor), a dup with a name and an
@@ -25,6 +27,7 @@
 #include <errno.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -280,6 +283,15 @@ static long step(int s)
     return total;
 }
 
+static char urg_line[64];
+
+static void on_urg(int sig)
+{
+    (void)sig;
+    ssize_t w = write(2, urg_line, strlen(urg_line));
+    (void)w;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -309,6 +321,16 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *sigs = getenv("RST_PROG_SIGNALS");
+    if (sigs && !strcmp(sigs, "1")) {
+        snprintf(urg_line, sizeof urg_line, "rank %d: SIGURG handled\n", rank);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_urg;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGURG, &sa, NULL);
+        signal(SIGUSR2, SIG_IGN);
+    }
     build();
     pthread_t tk;
     if (pthread_create(&tk, NULL, ticker, NULL))
