@@ -52,14 +52,15 @@ static void forward(int sig)
         kill(child, sig);
 }
 
+const int forwarded_signals[CR_RESTART_NFORWARDED] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
+
 void forward_signals_to(pid_t pid, int ignore_hangup)
 {
     child = pid;
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
-    int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
-    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
-        signal(fwd[i], fwd[i] == SIGHUP && ignore_hangup ? SIG_IGN : forward);
+    for (size_t i = 0; i < CR_RESTART_NFORWARDED; i++)
+        signal(forwarded_signals[i], forwarded_signals[i] == SIGHUP && ignore_hangup ? SIG_IGN : forward);
 }
 
 struct clone3_args {

@@ -40,6 +40,9 @@ pid_t process_of_init(pid_t init);
 int status_from_init(int fd);
 /* Exits like a process that ended with wait status st (its signal too). */
 int exit_like(int st);
+/* The signals cr_restart passes on to the restored process (forward_signals_to). */
+#define CR_RESTART_NFORWARDED 6
+extern const int forwarded_signals[CR_RESTART_NFORWARDED];
 /* Like a shell for a foreground job: keyboard signals ignored here, others
  * passed on to pid (a hangup not, when ignore_hangup). */
 void forward_signals_to(pid_t pid, int ignore_hangup);

@@ -237,6 +237,11 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
             k++;
         if (k == tr->t.hdr.nmembers)
             break;
+        /* cr_restart gone (killed: it holds the only write end of the word to go on): nobody
+         * will let us go, end now rather than wait for members it never made (newuser10 H1) */
+        struct pollfd gone = { tr->go_r, POLLIN, 0 };
+        if (poll(&gone, 1, 0) == 1 && (gone.revents & (POLLHUP | POLLERR)))
+            _exit(1);
         if (waited == MEMBERS_WAIT_MS) {
             report(tr, "%s: process %d: process %d of the tree was not made within %d s", tr->path, (int)m->pid,
                    (int)tr->t.members[k].pid, MEMBERS_WAIT_MS / 1000);
@@ -778,7 +783,8 @@ static char *children_of(pid_t pid)
     return NULL;
 }
 
-/* Marks alive[i] for each member living (not ended) below pid. */
+/* Marks alive[i] for each member below pid: 1 living, 2 ended (a zombie: nothing
+ * reaps a member before the tree is let go). */
 static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uint8_t *alive)
 {
     char *buf = depth > 64 ? NULL : children_of(pid);
@@ -790,8 +796,8 @@ static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uin
             break;
         char st = proc_state(c, &inner);
         for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
-            if (tr->t.members[i].pid == inner && st && st != 'Z' && st != 'X')
-                alive[i] = 1;
+            if (tr->t.members[i].pid == inner && st)
+                alive[i] = st == 'Z' || st == 'X' ? 2 : 1;
         alive_below(tr, c, depth + 1, alive);
     }
     free(buf);
@@ -825,18 +831,20 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
             } else {
                 for (uint32_t i = 0; i < nm; i++) {
                     char st = proc_state(tr->t.members[i].pid, NULL);
-                    alive[i] = st && st != 'Z' && st != 'X';
+                    alive[i] = !st ? 0 : st == 'Z' || st == 'X' ? 2 : 1;
                 }
             }
             for (uint32_t i = 0; i < nm; i++) {
                 if (tr->t.members[i].kind != CRS_TREE_PROCESS)
                     continue;
-                if (seen[i] && !alive[i]) {
+                /* a zombie died even if never seen alive (a signal before its restore blocked
+                 * them): else we would wait for its word for ever (newuser10 H1) */
+                if ((seen[i] && alive[i] != 1) || alive[i] == 2) {
                     fprintf(stderr, "cr_restart: %s: process %d of the tree died while it was being restored\n",
                             tr->path, (int)tr->t.members[i].pid);
                     return -1;
                 }
-                seen[i] |= alive[i];
+                seen[i] |= alive[i] == 1;
             }
             continue;
         }
@@ -1025,6 +1033,16 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         taken = pid_in_use(tr.t.members[i].pid);
     int status_pipe[2] = { -1, -1 };
     pid_t init = -1;
+    /* The signals we pass on to the first member are blocked from here, in the members from
+     * their birth (their restore keeps every signal blocked until each takes its own mask back):
+     * a SIGTERM to cr_restart while it makes them ended a member before its restore blocked it,
+     * and we then waited for that member's word for ever, the others hung at the barrier
+     * (newuser10 H1). Passed on once we know where to, they act when the member runs. */
+    sigset_t fwd, unfwd;
+    sigemptyset(&fwd);
+    for (size_t k = 0; k < CR_RESTART_NFORWARDED; k++)
+        sigaddset(&fwd, forwarded_signals[k]);
+    sigprocmask(SIG_BLOCK, &fwd, &unfwd);
     fflush(NULL);
     if (geteuid() != 0 || taken) {
         if (enter_user_pid_namespace() != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
@@ -1032,6 +1050,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
                             "free, else in a new pid namespace)\n", o->path,
                     taken ? "some of its pids are taken and no pid namespace can be made"
                           : "no pid namespace can be made");
+            sigprocmask(SIG_SETMASK, &unfwd, NULL);
             return abandon(crs);
         }
         status_pipe[0] = high(&tr, status_pipe[0]);
@@ -1045,6 +1064,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         }
         if (init < 0) {
             fprintf(stderr, "cr_restart: cannot create the processes: %s\n", strerror(errno));
+            sigprocmask(SIG_SETMASK, &unfwd, NULL);
             return abandon(crs);
         }
         close(status_pipe[1]);
@@ -1062,8 +1082,17 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++)
         if (tr.t.members[i].kind == CRS_TREE_PROCESS)
             crs->restart_close(&tr.ri[i]);
-    forward_signals_to(tr.t.members[0].pid, own_session(&tr.ri[0]));
+    /* in a namespace of our own the first member's pid is not its pid here (the pid there may
+     * well be the running original's): the signals wait, blocked, until it is known below */
+    if (init <= 0) {
+        forward_signals_to(tr.t.members[0].pid, own_session(&tr.ri[0]));
+        sigprocmask(SIG_SETMASK, &unfwd, NULL);
+    } else {
+        signal(SIGINT, SIG_IGN);   /* as forward_signals_to: a terminal's ^C reaches the members */
+        signal(SIGQUIT, SIG_IGN);
+    }
     if (release_when_ready(&tr, report[0], ready[0], go[1], init)) {
+        sigprocmask(SIG_SETMASK, &unfwd, NULL);
         kill_members(&tr, init);
         while (wait(NULL) > 0 || errno == EINTR)
             ;
@@ -1075,8 +1104,8 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     if (init > 0) {
         /* signals for the first member go to it, as our /proc names it */
         pid_t first = process_of_init(init);
-        if (first != init)
-            forward_signals_to(first, own_session(&tr.ri[0]));
+        forward_signals_to(first, own_session(&tr.ri[0]));
+        sigprocmask(SIG_SETMASK, &unfwd, NULL);
         int word[2];
         ssize_t n;
         while ((n = read(status_pipe[0], word, sizeof word)) < 0 && errno == EINTR)
