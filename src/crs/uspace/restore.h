@@ -128,7 +128,7 @@ pid_t crs_restore_shm_holder(struct crs_restore *r, const char *path, char *comm
 int crs_restore_shm_open(struct crs_restore *r, const char *path, mode_t mode, int *made, int *lock);
 /* A live process that holds what the restart needs, for a message: "the original job
  * (launcher L, mpirun; its process P, COMM)" when P runs the image's program under an MPI
- * launcher, "the original process (P, COMM)", or "process P (COMM)". */
+ * launcher, "the original process (P, COMM)" when P is the image's pid, or "process P (COMM)". */
 void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, size_t cap);
 int crs_restore_fds(struct crs_restore *r);          /* in the child */
 int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */

@@ -188,7 +188,12 @@ void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, si
             }
         }
     }
-    int original = procfd >= 0 && runs_image_program(r, procfd, pid, comm);
+    /* the original is the image's process itself: another run of the same program (started
+     * since, with or without cr_run) is just "process P" (newuser10 M4). A rank of a running
+     * job is named by its launcher whatever its pid (a job restarted in a pid namespace runs
+     * under other pids out here). */
+    int original = procfd >= 0 && runs_image_program(r, procfd, pid, comm) &&
+                   (launcher || pid == (pid_t)r->img->process->pid);
     if (own && procfd >= 0)
         close(procfd);
     if (launcher && original)
