@@ -134,8 +134,11 @@ static int tw_holder_seen(void *arg, const struct sockaddr_storage *local, const
     long rec = -1;
     for (size_t k = 0; k < img->nsockets && rec < 0; k++) {
         const struct crs_rec_socket *c = &img->sockets[k];
-        if (c->family != AF_UNIX && c->type == SOCK_STREAM && c->state == CRS_SOCK_CONNECTED && c->peer >= 0 &&
-            same_inet(c->local, local) && same_inet(c->remote, remote))
+        if (c->family != AF_UNIX && c->type == SOCK_STREAM && c->state == CRS_SOCK_CONNECTED &&
+            ((c->peer >= 0 && same_inet(c->local, local) && same_inet(c->remote, remote)) ||
+             /* a connection still queued at the checkpoint that the original accepted after it
+              * and closed first: the TIME-WAIT is its server end's (newuser10 M3) */
+             ((c->flags & CRS_SOCK_F_PENDING) && same_inet(c->remote, local) && same_inet(c->local, remote))))
             rec = (long)k;
     }
     if (!h->n++ || rec < 0) {
@@ -469,8 +472,22 @@ int crs_restore_sockets(struct crs_restore *r)
     for (size_t i = 0; i < n; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];
         if (s->family != AF_UNIX && s->state == CRS_SOCK_CONNECTED && s->type == SOCK_STREAM &&
-            (s->peer >= 0 || (s->flags & CRS_SOCK_F_PENDING)))
+            (s->peer >= 0 || (s->flags & CRS_SOCK_F_PENDING))) {
             r->sock_tw[i] = crs_restore_end_time_wait(s);
+            if (s->flags & CRS_SOCK_F_PENDING) {
+                /* not accepted at the checkpoint, the original may have accepted it since and
+                 * closed its server end first: that end's TIME-WAIT holds the listener's address
+                 * (newuser10 M3); the record's addresses the other way round name it */
+                struct crs_rec_socket server = *s;
+                memcpy(server.local, s->remote, sizeof server.local);
+                memcpy(server.remote, s->local, sizeof server.remote);
+                server.local_len = s->remote_len;
+                server.remote_len = s->local_len;
+                int e2 = crs_restore_end_time_wait(&server);
+                if (e2 != -ENOENT && r->sock_tw[i] == -ENOENT)
+                    r->sock_tw[i] = e2;
+            }
+        }
     }
     /* 1. TCP connections */
     for (size_t i = 0; i < n && !e; i++) {

@@ -1,7 +1,7 @@
 /*
  * tcp_pending MODE: TCP connections to the process's own listener that a
  * checkpoint must refuse, for tcp_pending.sh. Writes its pid to
- * $REVIVE_TEST_READY.1 once set up, then waits to be killed.
+ * $REVIVE_TEST_READY.1 once set up, then waits to be killed (later: see below).
  *   sent       a client end waiting in the listener's queue (not accepted)
  *              that already sent 5 bytes: they sit in the server end, which
  *              only accept() reaches
@@ -11,6 +11,10 @@
  *              queue: the client end must not be taken for a waiting one
  *              of the process's own. That process's pid goes to
  *              $REVIVE_TEST_READY.other.
+ *   later      a client end waiting in the listener's queue (no bytes sent),
+ *              which a checkpoint keeps; accepted once $REVIVE_TEST_GO.1
+ *              exists, the server end closing first; prints "later: ok" and
+ *              exits 0 (newuser10 M3)
  * Started with fds 0-2 only; exits 2 on a set-up error.
  */
 #define _GNU_SOURCE
@@ -52,8 +56,8 @@ static int connect_to(const struct sockaddr_in *a)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || (strcmp(argv[1], "sent") && strcmp(argv[1], "elsewhere"))) {
-        fprintf(stderr, "usage: tcp_pending sent|elsewhere\n");
+    if (argc != 2 || (strcmp(argv[1], "sent") && strcmp(argv[1], "elsewhere") && strcmp(argv[1], "later"))) {
+        fprintf(stderr, "usage: tcp_pending sent|elsewhere|later\n");
         return 2;
     }
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -63,6 +67,29 @@ int main(int argc, char **argv)
         getsockname(l, (struct sockaddr *)&a, &al) != 0)
         die("listen");
     int c = connect_to(&a);
+    if (!strcmp(argv[1], "later")) {
+        /* (newuser10 M3) the connection waits in the queue at the checkpoint (--cont); once
+         * $REVIVE_TEST_GO.1 exists it is accepted, a byte goes each way, the server end closes
+         * first (its TIME-WAIT then holds the listener's port, which has no SO_REUSEADDR), then
+         * the client end, and the process prints "later: ok" and ends */
+        say_pid("1", getpid());
+        const char *go = getenv("REVIVE_TEST_GO");
+        char path[4096];
+        snprintf(path, sizeof path, "%s.1", go ? go : "go");
+        while (access(path, F_OK) != 0)
+            usleep(20000);
+        int s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        char b = 0;
+        if (s < 0 || write(c, "p", 1) != 1 || read(s, &b, 1) != 1 || b != 'p' || write(s, "q", 1) != 1 ||
+            read(c, &b, 1) != 1 || b != 'q')
+            die("the connection accepted late");
+        close(s);
+        if (read(c, &b, 1) != 0)   /* the server end's FIN */
+            die("end of the connection");
+        close(c);
+        printf("later: ok\n");
+        return 0;
+    }
     if (!strcmp(argv[1], "sent")) {
         if (write(c, "hello", 5) != 5)
             die("write");
