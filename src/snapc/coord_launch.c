@@ -233,7 +233,7 @@ int coord_exit_status(void)
         return 128 + coord.stop_end_signal;
     /* A job (or a restart) that a signal ended before all its ranks reached MPI_Finalize:
      * 128 + the signal, whatever the launcher made of it, the status a shell gives a program
-     * ended by that signal and what Open MPI's mpirun says. Hydra's mpiexec, signalled, exits
+     * ended by that signal (Open MPI's mpirun itself exits 1: tests/mpi/apps/launch.sh). Hydra's mpiexec, signalled, exits
      * 0 or the signal's number by timing (natively too: 5 of 10 SIGTERMs and 3 of 10 SIGINTs
      * at step 2 of 60 gave 0, and a batch script took a job ended at step 2 as done: review11
      * #2); it exits with its ranks' wait statuses OR'ed together (mpiexec.c: exit_status |=

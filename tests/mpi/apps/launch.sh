@@ -5,7 +5,8 @@
 #   abort   MPI_Abort(MPI_COMM_WORLD, 7) on rank 1 ends the job, same exit status as native
 #   exit    a rank exiting 3 after MPI_Finalize: same exit status as native
 #   SIGINT, SIGTERM sent to the launcher while the ranks run: the job ends within 20 s, every rank
-#           is gone, exit status the same as native; so does SIGINT sent to the job's process
+#           is gone, exit status 128 + the signal where the native launcher's is 1 (Open MPI)
+#           or 0, N or N|9 (Hydra) (same_class below); so does SIGINT sent to the job's process
 #           group (kill -INT -- -PGID, as a script or batch system does: the launcher got it
 #           twice, once passed on by Revive's coordinator, and Hydra took the second for "abort
 #           now": status 255 and its assertion's lines, review9 F3), and a terminal's ^C
@@ -87,13 +88,16 @@ signal_run() { # signal_run native|revive SIG [pid|group|tty] -> sets rc, secs, 
         if kill -0 "$p" 2>/dev/null; then left="$left $p"; kill -KILL "$p" 2>/dev/null; fi
     done
 }
-# Hydra (MPICH) itself ends a signalled job with status 0 or with the signal's number, by
-# timing: measured natively both ways between runs. Either counts as the same class natively;
-# under Revive a 0 before every rank reached MPI_Finalize becomes 128 + the signal
-# (coord_exit_status: a batch script must not take the job as done), never 0.
-same_class() {
-    case $3 in INT) num=2 ;; TERM) num=15 ;; *) num=x ;; esac
-    case "$1:$2" in 0:$num|$num:$num|0:$((128 + num))|$num:$((128 + num))) return 0 ;; esac
+# A signal that ends the job before its ranks reach MPI_Finalize: under Revive the status is
+# 128 + the signal with either MPI (coord_exit_status, revive-mpirun(1): a batch script must
+# not take the job as done), never 0. Natively Hydra (MPICH) exits 0 or the signal's number by
+# timing (measured both ways between runs), or its ranks' ends OR'ed; Open MPI's mpirun exits
+# 1 (measured here, every signal and way of sending it). Those native statuses are the class
+# 128 + the signal stands for; anything else under Revive is a difference.
+same_class() { # same_class FLAVOR NATIVE REVIVE SIG
+    case $4 in INT) num=2 ;; TERM) num=15 ;; *) return 1 ;; esac
+    [ "$3" = $((128 + num)) ] || return 1
+    case "$1:$2" in mpich:0|mpich:$num|mpich:$((num | 9))|mpich:$((128 + num))|ompi:1) return 0 ;; esac
     return 1
 }
 # the lines of a launcher's trouble a run printed that the native run of the same kind did not
@@ -116,14 +120,14 @@ for run in "INT pid" "TERM pid" "INT group" "INT tty"; do
         echo "FAIL $what: ranks left running (native:${nleft:- none}, revive:${rleft:- none})"; fail=1
     elif [ $nsecs -ge 20 ] || [ $rsecs -ge 20 ]; then
         echo "FAIL $what: the job did not end within 20 s (native ${nsecs}s, revive ${rsecs}s)"; fail=1
-    elif [ $nrc != $rrc ] && ! { [ "$flavor" = mpich ] && same_class $nrc $rrc $sig; }; then
+    elif [ $nrc != $rrc ] && ! same_class "$flavor" $nrc $rrc $sig; then
         echo "FAIL $what: exit status native $nrc, revive $rrc"; tail -5 "$tmp/sig-revive-$sig-$how/out" | sed 's/^/  revive: /'; fail=1
     elif grep -q "not stopped" "$tmp/sig-revive-$sig-$how/out"; then
         echo "FAIL $what: a rank was not stopped"; fail=1
     elif [ $how != pid ] && [ -n "$extra" ]; then
         echo "FAIL $what: lines the native run does not print:"; echo "$extra" | head -8 | sed 's/^/  revive: /'; fail=1
     else
-        echo "ok $what: job ended in ${rsecs}s (native ${nsecs}s), exit status $rrc as natively, no rank left 5 s after"
+        echo "ok $what: job ended in ${rsecs}s (native ${nsecs}s), exit status $rrc$([ $nrc != $rrc ] && echo " (native $nrc: 128 + the signal under Revive)" || echo " as natively"), no rank left 5 s after"
     fi
 done
 exit $fail
