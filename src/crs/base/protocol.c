@@ -147,10 +147,12 @@ int crs_proto_connect(pid_t pid)
     }
 connected:;
     /* The abstract name could be squatted by another process: check that
-     * the one answering is the target, run by the target's owner. */
+     * the one answering is the target, run by the target's owner, or by root: the credentials
+     * are those of when libcr began to listen, and a process started as root that became
+     * another user since (a privilege-dropping daemon) still holds the socket root made. */
     struct ucred cr;
     socklen_t cl = sizeof cr;
-    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || cr.uid != (uid_t)owner ||
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || (cr.uid != (uid_t)owner && cr.uid != 0) ||
         cr.pid != pid) {
         close(s);
         return -EACCES;

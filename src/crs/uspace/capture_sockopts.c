@@ -61,18 +61,64 @@ static int restored(const struct crs_capture *c, size_t i)
  * threads run on. A process that may not make one (a seccomp filter, its
  * descriptor limit reached) is refused, saying so. */
 struct fresh_kind {
-    int family, type, protocol, fd;
+    int family, type, protocol, fd, stand_in;
 };
 
-static int fresh_socket(struct fresh_kind *k, size_t *nk, size_t cap, const struct crs_rec_socket *s)
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1        /* linux/icmp.h */
+#endif
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36      /* linux/in6.h */
+#endif
+
+static int raw_or_ping(const struct crs_rec_socket *s)
+{
+    return s->type == SOCK_RAW ||
+           (s->type == SOCK_DGRAM && (s->protocol == IPPROTO_ICMP || s->protocol == IPPROTO_ICMPV6));
+}
+
+/* A socket of s's kind, made to read the defaults of its options (cached in k). A raw or ping
+ * socket the process may no longer make (the usual way to hold one: opened with CAP_NET_RAW, or
+ * in net.ipv4.ping_group_range, then the capability or group dropped; diffrev27 K-M1) gets a UDP
+ * socket of its family instead (*stand_in 1): the same defaults but for the options only raw
+ * sockets have, whose defaults raw_default knows. */
+static int fresh_socket(struct fresh_kind *k, size_t *nk, size_t cap, const struct crs_rec_socket *s, int *stand_in)
 {
     for (size_t j = 0; j < *nk; j++)
-        if (k[j].family == (int)s->family && k[j].type == (int)s->type && k[j].protocol == (int)s->protocol)
+        if (k[j].family == (int)s->family && k[j].type == (int)s->type && k[j].protocol == (int)s->protocol) {
+            *stand_in = k[j].stand_in;
             return k[j].fd;
+        }
+    *stand_in = 0;
     int fd = socket(s->family, s->type | SOCK_CLOEXEC, s->protocol);
+    if (fd < 0 && (errno == EPERM || errno == EACCES) && raw_or_ping(s)) {
+        int e = errno;
+        fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+        *stand_in = fd >= 0;
+        if (fd < 0)
+            errno = e;
+    }
     if (fd >= 0 && *nk < cap)
-        k[(*nk)++] = (struct fresh_kind){ (int)s->family, (int)s->type, (int)s->protocol, fd };
+        k[(*nk)++] = (struct fresh_kind){ (int)s->family, (int)s->type, (int)s->protocol, fd, *stand_in };
     return fd;
+}
+
+/* The default of option d on a new socket of s's kind, for the options a UDP stand-in does not
+ * have (or has otherwise): 1 with it in v and *len, 0 when the stand-in's is the default. */
+static int raw_default(const struct crs_sockopt_desc *d, const struct crs_rec_socket *s, uint8_t *v, socklen_t *len)
+{
+    int x;
+    if ((d->level == IPPROTO_IP && d->name == IP_HDRINCL) || (d->level == IPPROTO_IPV6 && d->name == IPV6_HDRINCL))
+        x = s->type == SOCK_RAW && s->protocol == IPPROTO_RAW;   /* raw(7): IPPROTO_RAW implies it */
+    else if (d->level == IPPROTO_IPV6 && d->name == IPV6_CHECKSUM)
+        x = s->type == SOCK_RAW && s->protocol == IPPROTO_ICMPV6 ? 2 : -1;   /* raw(7) of IPv6: ICMPv6 at 2 */
+    else if (d->level == SOL_RAW && d->name == ICMP_FILTER)
+        x = 0;   /* struct icmp_filter: nothing filtered */
+    else
+        return 0;
+    memcpy(v, &x, sizeof x);
+    *len = sizeof x;
+    return 1;
 }
 
 static void close_fresh(struct fresh_kind *k, size_t nk)
@@ -87,7 +133,8 @@ static int sockopts_of(struct crs_capture *c, struct fresh_kind *kinds, size_t *
         const struct crs_rec_socket *s = &c->sockets[i];
         if (!restored(c, i))
             continue;
-        int fresh = fresh_socket(kinds, nkinds, cap, s);
+        int stand_in;
+        int fresh = fresh_socket(kinds, nkinds, cap, s, &stand_in);
         if (fresh < 0) {
             int err = errno;
             crs_capture_error(c, "cannot make a socket like descriptor %d's to tell its options from the "
@@ -108,7 +155,8 @@ static int sockopts_of(struct crs_capture *c, struct fresh_kind *kinds, size_t *
                 continue;   /* not an option of this kernel or of this socket */
             if (l == 0 || l > sizeof v)
                 continue;
-            if (getsockopt(fresh, d->level, d->name, dv, &dl) == 0 && dl == l && !memcmp(v, dv, l))
+            int known = stand_in && raw_default(d, s, dv, &dl);
+            if ((known || getsockopt(fresh, d->level, d->name, dv, &dl) == 0) && dl == l && !memcmp(v, dv, l))
                 continue;   /* the default */
             char ifname[CRS_MCAST_IFNAME_MAX];
             if (d->level == IPPROTO_IPV6 && d->name == IPV6_MULTICAST_IF && crs_capture_mcast_if6(c->sock_fd[i], ifname))
