@@ -215,6 +215,10 @@ int crs_capture_mcast(struct crs_capture *c);
  * with the message (packets waiting: c->passing), or -errno. */
 int crs_capture_is_raw(const struct crs_rec_socket *s);
 int crs_capture_raw(struct crs_capture *c, size_t i);
+/* The first max blank-separated fields of a /proc/net/{tcp,tcp6,raw,raw6,icmp,icmp6} line ("N:
+ * LOCAL REMOTE ST TX:RX TR:WHEN RETR UID TIMEOUT INODE ..."), not copied: tok[k] points into
+ * line, toklen[k] its length. Returns how many were found (capture_sockets.c). */
+size_t crs_capture_net_fields(const char *line, const char **tok, size_t *toklen, size_t max);
 /* The IPv6 socket fd's outgoing multicast interface (IPV6_MULTICAST_IF)
  * when it names one this host has now: its index, its name into name
  * (CRS_MCAST_IFNAME_MAX bytes); else 0 (the option, if set, stays a

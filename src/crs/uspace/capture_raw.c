@@ -103,20 +103,8 @@ static int peer_of(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
         char *end = strchr(line, '\n');
         if (end)
             *end = 0;
-        /* "N: LOCAL REMOTE ST TX:RX TR:WHEN RETR UID TIMEOUT INODE ...": fields by blanks */
         const char *tok[10];
-        size_t toklen[10], n = 0;
-        for (const char *p = line; *p && n < 10;) {
-            while (*p == ' ')
-                p++;
-            if (!*p)
-                break;
-            tok[n] = p;
-            while (*p && *p != ' ')
-                p++;
-            toklen[n] = (size_t)(p - tok[n]);
-            n++;
-        }
+        size_t toklen[10], n = crs_capture_net_fields(line, tok, toklen, 10);
         uint64_t ino;
         const char *q = n == 10 ? tok[9] : NULL;
         if (q && !revive_parse_u64(&q, &ino) && ino == c->sock_ino[i]) {

@@ -466,6 +466,23 @@ static int tcp_listener_at(struct crs_capture *c, size_t self, const uint8_t *to
     return -1;
 }
 
+size_t crs_capture_net_fields(const char *line, const char **tok, size_t *toklen, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = line; *p && n < max;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        tok[n] = p;
+        while (*p && *p != ' ')
+            p++;
+        toklen[n] = (size_t)(p - tok[n]);
+        n++;
+    }
+    return n;
+}
+
 /* The inode of the server end of the TCP connection from `local` to `remote` (the client's
  * addresses), from /proc/net/tcp or tcp6 (read, not asked of sock_diag: no socket made in the
  * process); 0 while it waits in a listener's queue (no file holds it), -1 when none is listed.
@@ -505,20 +522,8 @@ static long tcp_server_ino(struct crs_capture *c, const uint8_t *local, uint32_t
         char *end = strchr(line, '\n');
         if (end)
             *end = 0;
-        /* "N: LOCAL REMOTE ST TX:RX TR:WHEN RETR UID TIMEOUT INODE ...": fields by blanks */
         const char *tok[10];
-        size_t toklen[10], n = 0;
-        for (const char *p = line; *p && n < 10;) {
-            while (*p == ' ')
-                p++;
-            if (!*p)
-                break;
-            tok[n] = p;
-            while (*p && *p != ' ')
-                p++;
-            toklen[n] = (size_t)(p - tok[n]);
-            n++;
-        }
+        size_t toklen[10], n = crs_capture_net_fields(line, tok, toklen, 10);
         uint64_t ino;
         const char *q = n == 10 ? tok[9] : NULL;
         if (q && toklen[1] == strlen(want_l) && !memcmp(tok[1], want_l, toklen[1]) &&
