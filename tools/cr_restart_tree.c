@@ -321,6 +321,9 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         mo->nfill_fds = nf;
         mo->before_switch = barrier;
         mo->switch_arg = tr;
+        /* a /dev/shm object the running original uses: one /dev/shm of the tree's own, made in
+         * share_dev_shm for every member (as root: a mount namespace; newuser10 M5) */
+        mo->dev_shm_private = geteuid() == 0 ? 2 : 0;
         char msg[REVIVE_TEXT_PATHS(3)];
         if (tr->crs->restart_open(mo, &tr->ri[i], msg, sizeof msg) != 0) {
             crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
@@ -330,6 +333,29 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         if (tr->ri[i].own_fd_min > tr->fd_min)
             tr->fd_min = tr->ri[i].own_fd_min;
     }
+    return 0;
+}
+
+/* When the running original uses a /dev/shm object of the tree (a restart beside it), the
+ * tree gets a /dev/shm of its own, one for every member: an empty tmpfs in a mount namespace of
+ * ours, before the objects members share are made here and the members (who inherit it) are
+ * made, as one process gets its own (restore_shm_busy.c). 0, or -1 with the message printed. */
+static int share_dev_shm(struct tree_restart *tr)
+{
+    const char *busy = NULL;
+    for (uint32_t i = 0; i < tr->t.hdr.nmembers && !busy; i++)
+        busy = tr->t.members[i].kind == CRS_TREE_PROCESS ? tr->ri[i].dev_shm_busy : NULL;
+    if (!busy)
+        return 0;
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+        fprintf(stderr, "cr_restart: %s: %s, and a /dev/shm of their own cannot be made for the restarted "
+                        "processes (%s): end that process first, then restart\n", tr->path, busy, strerror(errno));
+        return -1;
+    }
+    fprintf(stderr, "cr_restart: warning: %s: %s: the restarted processes get a /dev/shm of their own, holding "
+                    "the objects of their image (they do not see the other objects in /dev/shm, nor they "
+                    "theirs)\n", tr->path, busy);
     return 0;
 }
 
@@ -1008,7 +1034,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         fprintf(stderr, "cr_restart: %s: its first process is a zombie: nothing to restart\n", o->path);
         return 1;
     }
-    if (open_members(&tr, o, fd) || make_groups(&tr))
+    if (open_members(&tr, o, fd) || share_dev_shm(&tr) || make_groups(&tr))
         return abandon(crs);
     int report[2], ready[2], go[2];
     if (pipe2(report, O_CLOEXEC) || pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {

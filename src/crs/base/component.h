@@ -194,7 +194,9 @@ struct crs_restart_opts {
      * namespace of its own: cr_restart's restart in a pid namespace) and its objects are
      * made there; a warning says so. 0: such a restart is refused (restart_open, -EBUSY,
      * refused_outside set), naming the object and the process. Either way no object another
-     * process uses is written over. */
+     * process uses is written over. 2 (a tree's cr_restart, for each member): such an object is
+     * only noted (crs_restart_image.dev_shm_busy): the caller gives the whole tree one /dev/shm of
+     * its own before any object is made, which the members inherit. */
     int dev_shm_private;
     /* > 0: processes whose parent is this pid (the ranks of one restarted MPI job on one node,
      * children of one launcher daemon) restore the same objects: a /dev/shm object one of them
@@ -227,6 +229,10 @@ struct crs_restart_image {
      * own, so the processes share them again. Kept by the caller. */
     const struct crs_restart_file *shared_files;
     size_t nshared_files;
+    /* Set by restart_open with crs_restart_opts.dev_shm_private 2: "PATH is in use by process P
+     * (COMM)" when a /dev/shm object of the image is in use by the original (the caller must give
+     * the process a /dev/shm of its own before restart()); NULL: none. */
+    const char *dev_shm_busy;
     void *impl;             /* the component's own state */
 };
 

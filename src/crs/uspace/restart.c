@@ -153,6 +153,7 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     ri->outer_pid = 0;
     ri->outer_proc_fd = -1;
     ri->own_fd_min = r->work_fd_min;
+    ri->dev_shm_busy = o->dev_shm_private == 2 && r->shm_busy[0] ? r->shm_busy : NULL;
     ri->impl = u;
     return 0;
 }

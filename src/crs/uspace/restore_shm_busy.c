@@ -309,10 +309,12 @@ int crs_restore_check_shm_busy(struct crs_restore *r)
                               path, who);
             return -EBUSY;
         }
+        /* (no word of a /dev/shm of its own here: this restart cannot have one, newuser10 M5) */
         crs_restore_error(r, "the shared memory object %s that the image brings back is in use by process %d: "
                           "%s still runs and uses it; the restart would write the image's bytes over it and "
-                          "both would share it. End it first, then restart: the image is fine (cr_restart "
-                          "gives a restarted process a /dev/shm of its own instead)", path, (int)p, who);
+                          "both would share it. End it first, then restart: the image is fine%s", path, (int)p,
+                          who, geteuid() != 0 ? " (as root, cr_restart gives the restarted processes a /dev/shm "
+                                                "of their own instead)" : "");
         return -EBUSY;
     }
     return 0;
@@ -320,8 +322,8 @@ int crs_restore_check_shm_busy(struct crs_restore *r)
 
 int crs_restore_private_dev_shm(struct crs_restore *r)
 {
-    if (!r->shm_busy[0])
-        return 0;
+    if (!r->shm_busy[0] || r->dev_shm_private == 2)
+        return 0;   /* (2: a tree's, made by its cr_restart for every member: crs_restart_opts) */
     /* A mount namespace of its own (cr_restart's child may have one already
      * for its /proc: one more costs nothing), whose mounts do not reach the
      * outer one, and an empty tmpfs on /dev/shm for the image's objects. */

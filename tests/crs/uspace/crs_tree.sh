@@ -11,7 +11,9 @@
 # child after the checkpoint; System V shared memory they share (a segment
 # attached before the fork and removed, a keyed one each attaches); memory
 # parent and child share, mapped
-# MAP_SHARED|MAP_ANONYMOUS before the fork, and a memfd both hold open and
+# MAP_SHARED|MAP_ANONYMOUS before the fork, or a /dev/shm object (busy: the
+# restart beside the running original gives the tree a /dev/shm of its own,
+# newuser10 M5: refused before), and a memfd both hold open and
 # map in parts (its bytes no one maps, its seals, the offset they share),
 # each writing after the checkpoint what the other must see; a setsid daemon with a child in its session;
 # process groups led by members; descriptors on members' /proc entries,
@@ -23,7 +25,7 @@
 # flavours of cr_cycle.sh that can show something of that kind, each
 # compared with an uninterrupted run. Which flavours: every one for
 # children, the plain tree. The kinds that share a resource between members
-# (sharedfd deleted deletedmap sem shm memfd sysv sysvipc procfd) are about
+# (sharedfd deleted deletedmap sem shm devshm memfd sysv sysvipc procfd) are about
 # what the image holds and what the original keeps: kill, twice, rr, cont,
 # fork and busy; run (no checkpoint), stop and term (which signal the
 # original gets), compress (the image's bytes), stdoutfile, tty (the
@@ -46,7 +48,7 @@ crs_setup crs_tree
 all="run kill twice rr cont fork stop term compress stdoutfile tty sigdeath busy"
 shape="kill twice rr cont fork stop term tty sigdeath busy"
 shared="kill twice rr cont fork busy"
-for mode in children zombie sharedfd deleted deletedmap sem shm memfd sysv sysvipc daemon pgrp procfd widow sidheld; do
+for mode in children zombie sharedfd deleted deletedmap sem shm devshm memfd sysv sysvipc daemon pgrp procfd widow sidheld; do
     case $mode in
         children) fl=$all ;;
         zombie | daemon | pgrp | widow | sidheld) fl=$shape ;;
@@ -55,6 +57,8 @@ for mode in children zombie sharedfd deleted deletedmap sem shm memfd sysv sysvi
     [ "$mode" = sharedfd ] && fl=${fl% busy}
     [ "$mode" = sysv ] && fl=${fl% busy}   # both copies would find one keyed segment
     [ "$mode" = sysvipc ] && fl=${fl% busy}   # the original holds the ids its copy needs
+    # a /dev/shm of the tree's own needs a mount namespace: root (a user's copy is refused)
+    [ "$mode" = devshm ] && [ "$(id -u)" != 0 ] && fl=${fl% busy}
     [ "$mode" = pgrp ] && fl=${fl/ tty/}
     if CRT_TREE=$mode CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_tree; then
         crs_pass "$mode: its flavours"

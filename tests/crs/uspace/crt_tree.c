@@ -53,6 +53,9 @@
  *   shm       parent and child share MAP_SHARED|MAP_ANONYMOUS memory: each
  *             writes to it before point 1 and after, and sees the other's
  *             writes (one memory again after a restart)
+ *   devshm    shm's in a /dev/shm object (shm_open /crt_tree.PID), removed
+ *             at the end; restarted beside the running original (busy) the
+ *             tree gets a /dev/shm of its own, its members still sharing it
  *   hugeshm   shm's on 2 MiB huge pages (MAP_HUGETLB), 4 MiB: each writes
  *             to both huge pages before point 1 and after, and sees the
  *             other's writes; the memory stays on 2 MiB pages (the machine
@@ -592,6 +595,29 @@ static void mode_shm(void)
     if (sh == MAP_FAILED)
         crt_die("mmap: %s", strerror(errno));
     mode_shared(&(struct shared_mem){ .a = sh, .b = sh + 4096 / sizeof *sh });
+}
+
+/* mode_shm's in a POSIX shared memory object (/dev/shm/crt_tree.PID, shm_open): its bytes in
+ * the image; a restart beside the running original (busy) must give the tree a /dev/shm of its
+ * own, one for every member, so that the copies count apart and the members still share
+ * (newuser10 M5: refused). The object is removed at the end. */
+static char devshm_name[64];
+static void devshm_unlink(void)
+{
+    shm_unlink(devshm_name);
+}
+
+static void mode_devshm(void)
+{
+    snprintf(devshm_name, sizeof devshm_name, "/crt_tree.%d", (int)getpid());
+    int fd = shm_open(devshm_name, O_CREAT | O_RDWR, 0600);
+    if (fd < 0 || ftruncate(fd, 8192) != 0)
+        crt_die("shm_open %s: %s", devshm_name, strerror(errno));
+    volatile uint64_t *sh = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (sh == MAP_FAILED)
+        crt_die("mmap: %s", strerror(errno));
+    close(fd);
+    mode_shared(&(struct shared_mem){ .a = sh, .b = sh + 4096 / sizeof *sh, .finish = devshm_unlink });
 }
 
 /* mode_shm's on huge pages: MAP_SHARED|MAP_ANONYMOUS|MAP_HUGETLB memory,
@@ -1344,6 +1370,8 @@ int main(void)
         mode_shm();
     else if (!strcmp(m, "hugeshm"))
         mode_hugeshm();
+    else if (!strcmp(m, "devshm"))
+        mode_devshm();
     else if (!strcmp(m, "memfd"))
         mode_memfd();
     else if (!strcmp(m, "sysv"))
@@ -1371,6 +1399,6 @@ int main(void)
     else if (!strcmp(m, "deletedmap"))
         mode_deletedmap();
     else
-        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, hugeshm, memfd, sysv, sysvipc, sem, vfork, threadpidfd or sockets", m);
+        crt_die("CRT_TREE=%s: children, zombie, sharedfd, daemon, pgrp, group, session, procfd, procout, orphan, widow, deleted, deletedmap, sidheld, shm, devshm, hugeshm, memfd, sysv, sysvipc, sem, vfork, threadpidfd or sockets", m);
     crt_finish();
 }
