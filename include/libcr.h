@@ -187,7 +187,8 @@ extern int cr_request_checkpoint(cr_checkpoint_args_t *args, cr_checkpoint_handl
  * Returns 1 when the image was written (the handle is reaped), 0 when the
  * timeout expired first, CR_POLL_CHKPT_ERR_PRE with errno EINVAL for an
  * unknown handle, CR_POLL_CHKPT_ERR_POST with errno = the checkpoint's
- * failure (ENOSPC, EIO, ETIMEDOUT, ...) or CR_ERESTARTED (EINVAL) when
+ * failure (ENOSPC, EIO, ETIMEDOUT, EACCES: the process is not dumpable, as
+ * after it changed its user, see prctl(2) PR_SET_DUMPABLE; ...) or CR_ERESTARTED (EINVAL) when
  * called in the restarted process for a request made before the image. */
 extern int cr_poll_checkpoint(cr_checkpoint_handle_t *handle, struct timeval *timeout);
 

@@ -415,12 +415,45 @@ static long raw_fork(void)
     return syscall(SYS_clone, 0, NULL, NULL, NULL, 0);
 }
 
+/* The image's pages are read through /proc/self/mem and /proc/self/pagemap.
+ * A process that is not dumpable finds them owned by root (mode 0600/0400),
+ * so one that is not root cannot open its own. The kernel makes a process
+ * undumpable when it changes its ids (a daemon that drops root), and then it
+ * was refused late, naming those files, without a word of why or what to do
+ * (issue 10). Asked before anything is parked: nothing changes in the process.
+ * Returns 0, or -EACCES with the reason in err. */
+static int self_readable(char *err, size_t errlen)
+{
+    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    int e = errno;
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if ((e != EACCES && e != EPERM) || dumpable == 1)
+        return 0;   /* another cause: the page walk's message names it */
+    snprintf(err, errlen,
+             "the process is not dumpable (prctl PR_GET_DUMPABLE gives %d), so it cannot read its own memory "
+             "(/proc/self/mem: %s): the kernel makes a process undumpable when it changes its user or group "
+             "(setuid, setresuid, setgid) after it started, or it called prctl(PR_SET_DUMPABLE, 0). Have the "
+             "program call prctl(PR_SET_DUMPABLE, 1) after it changes its user, or start it as that user",
+             dumpable, strerror(e));
+    return -EACCES;
+}
+
 int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *res)
 {
     memset(res, 0, sizeof res[0]);
     if (!scratch.base || (o->fork_mode && !fork_result)) {
         snprintf(res->err, sizeof res->err, "checkpointing is not initialised in this process");
         res->status = -EINVAL;
+        if (o->after_write)
+            o->after_write(o->arg, res->status, res->err);
+        return res->status;
+    }
+    res->status = self_readable(res->err, sizeof res->err);
+    if (res->status) {
         if (o->after_write)
             o->after_write(o->arg, res->status, res->err);
         return res->status;
