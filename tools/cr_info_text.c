@@ -251,9 +251,17 @@ static void text_timers(const struct crs_image *img)
         char sig[32] = "";
         if (t->notify != SIGEV_NONE)
             signal_name(t->signo, sig, sizeof(sig));
-        printf("  id %" PRId32 " clock %" PRId32 " notify %s%s%s", t->id, t->clock, notify_name(t->notify),
-               sig[0] ? " " : "", sig);
-        if (t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID))
+        /* The program's SIGEV_THREAD timers signal libcr's helper with glibc's reserved signal
+         * 32, which no program can use (src/crs/libcr/timers.c): said as what the program made,
+         * not "thread-signal SIG32" (newuser10 L2) */
+        if (t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID) && t->signo == 32)
+            printf("  id %" PRId32 " clock %" PRId32 " notify thread (SIGEV_THREAD: each expiry starts the "
+                   "program's callback in a new thread; libcr's helper thread, tid %" PRId32 ", takes its signal 32)",
+                   t->id, t->clock, t->tid);
+        else
+            printf("  id %" PRId32 " clock %" PRId32 " notify %s%s%s", t->id, t->clock, notify_name(t->notify),
+                   sig[0] ? " " : "", sig);
+        if (t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID) && t->signo != 32)
             printf(" to tid %" PRId32, t->tid);
         if (t->value_ns)
             printf(", %.6f s left", (double)t->value_ns / 1e9);

@@ -37,4 +37,16 @@ touch "$d/go.1"
 kill -CONT "$PID"
 crs_finish "$d" orig && crs_pass "continued with the timer's signal pending: the program finished as uninterrupted" ||
     { crs_fail "the program after SIGCONT: status $FINISH_STATUS"; tail -n 3 "$d/orig.out" | sed "s/^/   | /"; crs_show "$d/orig.err"; }
+# cr_info says what the SIGEV_THREAD timer is (the program's callback in new threads), not
+# "thread-signal SIG32 to tid N", libcr's helper's means to serve it (newuser10 L2); the
+# SIGEV_THREAD_ID timer directed to a worker keeps its words
+if crs_tool "$WORK/info" cr_info "$WORK/img"; then
+    sed -n '/^timers:/,/^[a-z]/p' "$WORK/info.out" >"$WORK/timers"
+    grep -q "notify thread (SIGEV_THREAD: each expiry starts the program's callback in a new thread" "$WORK/timers" &&
+        ! grep -q "SIG32" "$WORK/timers" && grep -q "notify thread-signal SIG[0-9A-Z+]* to tid" "$WORK/timers" &&
+        crs_pass "cr_info names the SIGEV_THREAD timer as such" ||
+        { crs_fail "cr_info's timers"; sed "s/^/   | /" "$WORK/timers"; }
+else
+    crs_fail "cr_info: $(head -n 1 "$WORK/info.err")"
+fi
 crs_summary crs_timers_stop
