@@ -167,6 +167,69 @@ static void tw_advice(const struct crs_restore *r, const struct tw_holder *h, ch
         snprintf(out, cap, "ending it gave %s: restart once it has gone", e ? strerror(-e) : "no error");
 }
 
+/* Which process holds the socket of inode ino (sock_holder: its pid and descriptor), looked
+ * for in the /proc that shows the live processes. A restart beside its running original runs
+ * in a pid namespace with a /proc of its own, where the original cannot be seen: the refusal
+ * said "another process holds that address" without naming it or its descriptor (newuser10
+ * L1: the listener); the outer /proc shows it (r->outer_proc_fd, as restore_shm_busy.c). */
+struct sock_holder {
+    char want[48];   /* "socket:[INO]" */
+    pid_t self, pid;
+    long fd;
+};
+
+static long sock_holder_fd(long n, int dirfd, void *arg)
+{
+    struct sock_holder *h = arg;
+    char name[24], link[48];
+    snprintf(name, sizeof name, "%ld", n);
+    ssize_t l = readlinkat(dirfd, name, link, sizeof link - 1);
+    if (l <= 0)
+        return 0;
+    link[l] = 0;
+    if (strcmp(link, h->want))
+        return 0;
+    h->fd = n;
+    return 1;
+}
+
+static long sock_holder_proc(long n, int dirfd, void *arg)
+{
+    struct sock_holder *h = arg;
+    if ((pid_t)n == h->self)
+        return 0;
+    char path[48];
+    snprintf(path, sizeof path, "%ld/fd", n);
+    int fds = openat(dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fds < 0)
+        return 0;   /* gone, or not ours to read */
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds);
+    long hit = revive_proc_for_each_number(path, sock_holder_fd, h);
+    close(fds);
+    if (hit != 1)
+        return 0;
+    h->pid = (pid_t)n;
+    return 1;
+}
+
+static pid_t sock_holder(const struct crs_restore *r, unsigned long ino, long *fd)
+{
+    struct sock_holder h = { .pid = 0, .fd = -1 };
+    snprintf(h.want, sizeof h.want, "socket:[%lu]", ino);
+    int own = r->outer_proc_fd < 0;
+    int procfd = own ? open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC) : r->outer_proc_fd;
+    h.self = own ? revive_proc_self_pid() : r->outer_pid;
+    if (procfd < 0)
+        return 0;
+    char dir[32];
+    snprintf(dir, sizeof dir, "/proc/self/fd/%d", procfd);
+    revive_proc_for_each_number(dir, sock_holder_proc, &h);
+    if (own)
+        close(procfd);
+    *fd = h.fd;
+    return h.pid;
+}
+
 static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
 {
     char a[160], w[64];
@@ -178,11 +241,8 @@ static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socke
     unsigned long ino = e == EADDRINUSE ? crs_restore_live_socket_on(s) : 0;
     pid_t holder = 0;
     long hfd = -1;
-    if (ino) {
-        char link[64];
-        snprintf(link, sizeof link, "socket:[%lu]", ino);
-        holder = revive_proc_find_holder(link, revive_proc_self_pid(), &hfd);
-    }
+    if (ino)
+        holder = sock_holder(r, ino, &hfd);
     if (holder) {
         char who[256];
         crs_restore_describe_holder(r, holder, who, sizeof who);

@@ -2,8 +2,9 @@
 # Sockets that cannot come back (issue 10, point 6):
 #   - crt_sockets checkpointed with --cont and restarted while the original
 #     still holds its addresses: cr_restart fails in one line saying another
-#     process holds the address (naming the socket's descriptor), the program
-#     never running; once the original has finished, the same image restarts;
+#     process holds the address (naming the socket's descriptor, the original
+#     and its descriptor), the program never running; once the original has
+#     finished, the same image restarts;
 #   - the port of its TCP connection's client end taken by another process: the
 #     restart fails in one line naming it; a holder that lets go at once is
 #     waited for;
@@ -35,6 +36,16 @@ if [ -n "$nfd" ] && readlink "/proc/$PID/fd/$nfd" | grep -q '^socket:'; then
     crs_pass "the refusal names descriptor $nfd, a socket of the program"
 else
     crs_fail "the refusal does not name the socket's descriptor: $(head -n 1 "$WORK/r1.err")"
+fi
+# and the original as the holder, with its descriptor holding the address: a restart beside it
+# runs in a pid namespace whose /proc does not show it, and the refusal said only "another
+# process holds that address" (newuser10 L1: the connection named, not the listener holding it)
+hfd=$(sed -n "s/.*the original process ($PID, crt_sockets) still runs and holds it (descriptor \([0-9]*\)).*/\1/p" \
+    "$WORK/r1.err")
+if [ -n "$hfd" ] && readlink "/proc/$PID/fd/$hfd" | grep -q '^socket:'; then
+    crs_pass "the refusal names the original ($PID) and its socket at descriptor $hfd"
+else
+    crs_fail "the refusal does not name the original and its descriptor: $(head -n 1 "$WORK/r1.err")"
 fi
 # the client end of the program's TCP connection to itself: its port, one the kernel chose
 cport=
