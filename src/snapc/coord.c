@@ -66,6 +66,37 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
 {
     char err[512];
     coord.cfg = cfg;
+    /* The signals are taken from the start, not only once the launcher runs: one that came
+     * before (a ^C to the job's group in its first moments) was dropped when the caller had it
+     * ignored (a background job of a script) or ended the coordinator with nothing cleaned up;
+     * held now, it ends the job before the launch (coord_launch_signal_before_launch) or is
+     * passed on to the launcher (newuser7b M3). */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set = coord_forwarded_set(), old;
+    /* nohup: an ignored SIGHUP stays ignored, for the coordinator and the launcher. Held blocked
+     * it would be queued all the same (Linux never discards a blocked signal as ignored), read,
+     * and taken for a user ending the job (diffrev27 S-H1: a nohup'd restart-mpi ended 10 s after
+     * the logout). Set again, SIG_IGN drops one queued while restart-mpi held it blocked. */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN) {
+        sigdelset(&set, SIGHUP);
+        signal(SIGHUP, SIG_IGN);
+        sigset_t h;
+        sigemptyset(&h);
+        sigaddset(&h, SIGHUP);
+        sigprocmask(SIG_UNBLOCK, &h, NULL);
+        /* Open MPI's mpirun sets a handler of its own for SIGHUP even when it was ignored, and
+         * ends the job on it (natively too: a nohup'd mpirun.openmpi ends, status 1, on a
+         * SIGHUP to its group, as bash sends to each job at a logout). So that nohup does what
+         * it meant, that launcher leads a process group of its own, out of reach of a signal
+         * to the job's group; every signal the coordinator gets is passed on to it instead
+         * (newuser7b M4). Not when standard input is a terminal: mpirun reads it, and a
+         * process group that is not the terminal's foreground one would be stopped reading
+         * it (SIGTTIN); nohup takes the job off the terminal's input anyway. MPICH's mpiexec
+         * keeps an ignored SIGHUP ignored: left as it is. */
+        coord.launcher_own_group = cfg->flavor && !strcmp(cfg->flavor, "ompi") && !isatty(0);
+    }
+    sigprocmask(SIG_BLOCK, &set, &old);
     snapc_proto_init(&coord.p);
     coord.p.default_timeout_s = cfg->timeout_s ? cfg->timeout_s : SNAPC_DEFAULT_TIMEOUT_S;
     coord.p.stage = cfg->local_dir != NULL; /* node-local first, then staging (issue 9) */
@@ -131,22 +162,6 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             unlink(coord.sock_path);
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t set = coord_forwarded_set(), old;
-    /* nohup: an ignored SIGHUP stays ignored, for the coordinator and the launcher. Held blocked
-     * it would be queued all the same (Linux never discards a blocked signal as ignored), read,
-     * and taken for a user ending the job (diffrev27 S-H1: a nohup'd restart-mpi ended 10 s after
-     * the logout). Set again, SIG_IGN drops one queued while restart-mpi held it blocked. */
-    struct sigaction hup;
-    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN) {
-        sigdelset(&set, SIGHUP);
-        signal(SIGHUP, SIG_IGN);
-        sigset_t h;
-        sigemptyset(&h);
-        sigaddset(&h, SIGHUP);
-        sigprocmask(SIG_UNBLOCK, &h, NULL);
-    }
-    sigprocmask(SIG_BLOCK, &set, &old);
     if (cfg->restart_of) {
         /* what the launcher leaves of an interrupted restart (a proxy, ranks) becomes ours to
          * end, not init's (newuser7 H1: hydra_pmi_proxy and both ranks stayed) */
@@ -162,6 +177,10 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             unlink(coord.sock_path);
             return 128 + s;
         }
+    } else {
+        int s = coord_launch_signal_before_launch(&set);
+        if (s)
+            return 128 + s;
     }
     coord.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (coord.sfd < 0 || coord_spawn(cfg->cmd, &old, err, sizeof err) < 0) {
@@ -203,6 +222,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         coord_start_wait_tick(now);
         coord_term_tick(now);
         coord_restart_end_tick(now);
+        coord_launch_redeliver_tick(now);
         coord_stop_tick(now);
         if (coord.next_tick && now >= coord.next_tick) {
             coord.next_tick = now + (int64_t)cfg->interval_s * 1000;
@@ -233,6 +253,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord.term_signal_at);
         WAKE(coord.term_kill_at);
         WAKE(coord_restart_end_deadline());
+        WAKE(coord_launch_redeliver_deadline());
         WAKE(coord_stop_wake(now));
         WAKE(coord_launch_wait_deadline());
         WAKE(coord_start_wait_deadline());

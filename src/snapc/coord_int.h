@@ -126,6 +126,10 @@ struct coord_state {
     int64_t end_signal_ms;   /* when end_signal came */
     int end_before_back;     /* ... to a restart before every rank was back (coord_launch.c) */
     int end_escalated;       /* 1 SIGTERM, 2 SIGKILL sent to its launcher since */
+    int end_before_up;       /* end_signal came to a launch before every rank said HELLO */
+    int64_t end_redeliver_at; /* when to look whether the launcher acted on it (0: done) */
+    int launcher_own_group;  /* the launcher leads a process group of its own (nohup'd Open
+                                MPI job: coord_spawn); every signal is then passed on to it */
     int failed_stage_set;    /* the last sequence whose staging failed, and its epoch: an */
     uint64_t failed_stage_seq; /* image a rank copied there after the failure is removed */
     uint32_t failed_stage_epoch; /* (coord_rank.c) */
@@ -227,6 +231,10 @@ int coord_partner_holder(int rank); /* the rank whose node holds rank's verified
 /* coord_launch.c */
 sigset_t coord_forwarded_set(void);
 int coord_spawn(char **cmd, const sigset_t *oldmask, char *err, size_t errlen);
+/* A job's launch: an ending signal (SIGINT, SIGTERM, SIGQUIT, SIGHUP when in set) already
+ * pending ends the coordinator by that signal, nothing launched (its socket removed); if it
+ * cannot die of it, returns the signal's number. 0 when none is pending. */
+int coord_launch_signal_before_launch(const sigset_t *set);
 void coord_on_signal(void);
 /* coord_witness.c: whether a signal reached the launcher's process group too (then it is not
  * passed on). Start after the launcher, with SET (the forwarded signals) blocked; _group_signal
@@ -263,6 +271,11 @@ int64_t coord_restart_end_deadline(void);
 void coord_restart_kill_orphans(void);
 /* the signal that interrupted the restart, to this host's ranks once every one is back */
 void coord_restart_redeliver(void);
+/* A launch whose ending signal came before every rank said HELLO: given to the launcher again
+ * when, COORD_REDELIVER_MS after it, every rank is connected (the launcher dropped it). */
+#define COORD_REDELIVER_MS 2000
+int64_t coord_launch_redeliver_deadline(void);
+void coord_launch_redeliver_tick(int64_t now);
 /* coord_stop.c: ckpt-mpirun --stop, and the job continued again */
 int coord_job_stopped(void);
 void coord_stop_begin(void);          /* RESUME(STOP) sent */
