@@ -174,6 +174,40 @@ int pml_elf_span(const void *fbase, struct pml_span *q)
     return 0;
 }
 
+/* The GNU build id of a loaded ELF object, read from its notes in memory (hex into out, 0), or
+ * -1 when it has none. In memory: a restored rank's copy of the library is mapped from where
+ * restart-mpi --relocate said it is now, while its link map still names the old path. */
+static int elf_build_id(const void *fbase, char *out, size_t cap)
+{
+    const ElfW(Ehdr) *eh = fbase;
+    struct pml_span q;
+    if (pml_elf_span(fbase, &q) < 0)
+        return -1;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)fbase + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(q.bias + ph[i].p_vaddr), *end = p + ph[i].p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const char *name = p + sizeof *nh;
+            const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
+            if ((const char *)desc + nh->n_descsz > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
+                nh->n_descsz > 0 && nh->n_descsz * 2 < cap) {
+                for (size_t k = 0; k < nh->n_descsz; k++)
+                    snprintf(out + 2 * k, 3, "%02x", desc[k]);
+                return 0;
+            }
+            p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
+        }
+    }
+    return -1;
+}
+
+static int reloading; /* lower_load for a restarted rank (pml_lower_reload) */
+
 static void find_lower_root(void)
 {
     const char *env = getenv("REVIVE_MPI_LOWER");
@@ -212,11 +246,39 @@ static void lower_load(void)
     void *lo = dlsym(h, UPPER_PROBE);
     if (!lo || !dladdr(lo, &ld))
         pml_fatal("the lower half %s has no %s: it is not " FLAVOR_NAME, lower_path, UPPER_PROBE);
+    /* The same library: one file, or one build (the same build id: a copy, or after a restart
+     * with --relocate the file at its new place, which the program's copy is mapped from while
+     * its link map still names the old path, gone: newuser7b M1 took that for another library
+     * and the rank failed, the snapshot marked failed). */
     struct stat su, sl;
-    if (stat(ud.dli_fname, &su) < 0 || stat(ld.dli_fname, &sl) < 0 || su.st_ino != sl.st_ino ||
-        su.st_dev != sl.st_dev)
-        pml_fatal("the program uses %s but the lower half loaded %s: they must be the same library"
-                  " (set LD_LIBRARY_PATH as for the program)", ud.dli_fname, ld.dli_fname);
+    char ubid[130], lbid[130];
+    int same_build = elf_build_id(ud.dli_fbase, ubid, sizeof ubid) == 0 &&
+                     elf_build_id(ld.dli_fbase, lbid, sizeof lbid) == 0 && !strcmp(ubid, lbid);
+    if (!same_build &&
+        (stat(ud.dli_fname, &su) < 0 || stat(ld.dli_fname, &sl) < 0 || su.st_ino != sl.st_ino ||
+         su.st_dev != sl.st_dev)) {
+        static char msg[2 * 4096 + 512];
+        if (reloading)
+            snprintf(msg, sizeof msg,
+                     "the program's copy of the MPI library (%s at the checkpoint) is not the "
+                     "build the fresh MPI loaded, %s (found through the job's LD_LIBRARY_PATH as "
+                     "it was at its start, then the system's folders): put the job's library "
+                     "back at %s, or a copy of the same build in one of those folders",
+                     ud.dli_fname, ld.dli_fname, ud.dli_fname);
+        else
+            snprintf(msg, sizeof msg,
+                     "the program uses %s but the lower half loaded %s: they must be the same "
+                     "library (set LD_LIBRARY_PATH as for the program)",
+                     ud.dli_fname, ld.dli_fname);
+        /* the surroundings' doing, not the snapshot's: not recorded as a failed restart */
+        if (reloading)
+            pml_restart_refused(0, msg);
+        pml_fatal("%s", msg);
+    }
+    if (same_build && (stat(ud.dli_fname, &su) < 0 || stat(ld.dli_fname, &sl) < 0 ||
+                       su.st_ino != sl.st_ino || su.st_dev != sl.st_dev))
+        revive_log_info("the program's copy of the MPI library (%s) and the lower half's (%s) "
+                        "are one build (build id %s)", ud.dli_fname, ld.dli_fname, ubid);
     struct pml_span uq, lq;
     if (pml_elf_span(ud.dli_fbase, &uq) < 0 || pml_elf_span(ld.dli_fbase, &lq) < 0 ||
         uq.hi - uq.lo != lq.hi - lq.lo)
@@ -325,7 +387,9 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
     static char what[sizeof lower_path + 64];
     snprintf(what, sizeof what, "loading the fresh MPI library (%s)", lower_path);
     int watched = pml_watch_begin(120, what) == 0;
+    reloading = 1;
     lower_load();
+    reloading = 0;
     if (watched)
         pml_watch_end();
     int provided = MPI_THREAD_SINGLE;
