@@ -10,7 +10,11 @@
  * too (filem_sweep_temps, the same rule without the pid: their writers ran on any host). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include "common/log.h"
 #include "filem/filem.h"
 #include "filem/local_gc.h"
+#include "filem/local_retain.h"
 #include "filem/stage.h"
 #include "snapc/coord_int.h"
 
@@ -76,6 +81,70 @@ static void sweep_shared_end(void)
                         s.tmp, s.tmp == 1 ? "" : "s", s.bytes >> 20, coord.jobdir);
 }
 
+/* Bytes of the files in the directory fd dfd (not below). */
+static unsigned long long dir_bytes(int dfd)
+{
+    unsigned long long b = 0;
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    struct stat st;
+    for (struct dirent *e; (e = readdir(d));)
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            b += (unsigned long long)st.st_size;
+    closedir(d);
+    return b;
+}
+
+/* The job has ended and this host's cache still holds the images of its sequences that were not
+ * committed (their copy to the snapshot directory failed: kept, issue 9 point 3, until a later
+ * sequence commits, which now never comes). They stay (a user may still want them), but the user
+ * is told, once, where, how much, and how to remove them (newuser7b L2: 13 MB left unsaid in
+ * /tmp/revive-local-0 after a full --ckpt-dir). */
+static void say_failed_kept(const char *local, const char *job)
+{
+    char cj[PATH_MAX + 64];
+    if (!coord.jobdir_ok || (size_t)snprintf(cj, sizeof cj, "%s/%s", local, job) >= sizeof cj)
+        return;
+    DIR *d = opendir(cj);
+    if (!d)
+        return;
+    char seqs[128] = "";
+    size_t w = 0;
+    int n = 0;
+    unsigned long long bytes = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        long long q = filem_local_seq_name(e->d_name);
+        char meta[PATH_MAX + 64];
+        if (q < 0 || (size_t)snprintf(meta, sizeof meta, "%s/%s/snapshot.meta", coord.jobdir,
+                                      e->d_name) >= sizeof meta || access(meta, F_OK) == 0)
+            continue; /* committed: a restart's copy */
+        int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+            continue;
+        unsigned long long b = dir_bytes(sfd);
+        close(sfd);
+        if (!b)
+            continue;
+        bytes += b;
+        if (n++ < 8 && w + 24 < sizeof seqs) {
+            int k = snprintf(seqs + w, sizeof seqs - w, "%s%lld", w ? ", " : "", q);
+            w += k > 0 ? (size_t)k : 0;
+        }
+    }
+    closedir(d);
+    if (n)
+        revive_log_warn("this node's cache %s keeps the images of checkpoint%s %s%s, not committed "
+                        "(%llu MB): kept for a later commit of this job, which has ended; they "
+                        "cannot be restarted: 'ckpt-info --clean-cache' removes them",
+                        cj, n == 1 ? "" : "s", seqs, n > 8 ? ", ..." : "",
+                        (bytes + (1u << 20) - 1) >> 20);
+}
+
 void coord_cache_sweep_end(void)
 {
     sweep_shared_end();
@@ -84,6 +153,8 @@ void coord_cache_sweep_end(void)
     const char *job = strrchr(coord.jobdir, '/');
     job = job ? job + 1 : coord.jobdir;
     if (coord.jobdir_ok && local_dir(local, sizeof local) == 0 &&
-        filem_local_gc_dead(local, job, &s) == 0)
+        filem_local_gc_dead(local, job, &s) == 0) {
         say("of this job, ended during a checkpoint", &s);
+        say_failed_kept(local, job);
+    }
 }

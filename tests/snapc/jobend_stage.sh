@@ -10,7 +10,7 @@
 #   - the copy to shared storage holds (filem-stage-hold) until the coordinator's bound on it
 #     (REVIVE_CAPTURE_TIMEOUT) fails the sequence: the ranks waiting in MPI_Finalize hear the
 #     failure and end (no 30-minute wait), the sequence is marked failed, the node-local copies
-#     stay (issue 9, point 3: kept until a later sequence commits); restart-mpi of the
+#     stay (issue 9, point 3: kept until a later sequence commits), which the job's end says; restart-mpi of the
 #     sequence while it stages says the job still runs and copies it.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-jobend-stage
@@ -77,6 +77,10 @@ wait $JOB; rc=$?
 grep -q "removed 1 partial image" "$W/d.err" || fail "the coordinator did not say it removed the partial image"
 [ -n "$(find "$L/$(basename "$jd")" -name 'rank_*.img' 2>/dev/null)" ] ||
     fail "job d's node-local copies went with a failed sequence"
+# they stay, and the job's end says so: where, how much, that they cannot be restarted and what
+# removes them (newuser7b L2: left unsaid once the job had ended)
+grep -q "this node's cache $L/$(basename "$jd") keeps the images of checkpoint 0, not committed ([0-9]* MB): .*cannot be restarted: 'ckpt-info --clean-cache' removes them" "$W/d.err" ||
+    { fail "the job's end does not say its failed sequence's images stay in the cache"; grep -i cache "$W/d.err"; }
 "$INFO" "$jd" >"$W/info.out" 2>&1
 grep -qi "failed" "$W/info.out" || { fail "ckpt-info does not show the failed sequence"; cat "$W/info.out"; }
 if grep -q "MPI_Finalize returns" "$W/d.err"; then
