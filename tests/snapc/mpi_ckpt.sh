@@ -95,7 +95,7 @@ if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
     # to do is said in restart-mpi's terms (another sequence), not cr_restart's ("use an earlier
     # checkpoint", the image reader's own words). In a job directory of a deep path (12 x 250
     # characters, ~3 KB of PATH_MAX's 4 KB): the image reader's words after the path ("chunk
-    # N"), the rank's message (~16 KB: the path 5 times) and the coordinator's line around it
+    # N"), the rank's message (~13 KB: the path 4 times) and the coordinator's line around it
     # (~22 KB) arrive whole (before: the reader's message was cut at 512 bytes, the restore's
     # at 768, the rank's at 4 KiB, the coordinator's at 4 KiB and 8 KiB: the advice's end was
     # lost; a 2 x 165 path passed)
@@ -105,7 +105,7 @@ if [ -n "${tref:-}" ] && [ -x "$B/tools/revive-restart-rank" ]; then
     advice="the file is corrupt; restart from an earlier sequence: restart-mpi $jd takes the newest one whose restart has not failed, restart-mpi --seq N $jd a given one (ckpt-info --verify $jd/N checks its images first)"
     REVIVE_RESTART_RANK=$B/tools/revive-restart-rank expect_rc 1 "restart-mpi --no-verify of a damaged chunk" \
         timeout -k 5 200 "$RESTART" --no-verify --ckpt-local none "$jd/9" &&
-        err_has "revive-restart-rank: rank 1: $jd/9/rank_1.img: image $jd/9/rank_1.img: chunk " &&
+        err_has "revive-restart-rank: rank 1: $jd/9/rank_1.img: chunk " &&
         err_has "$advice" &&
         err_has "the restart from $jd/9 failed: rank 1: " &&
         err_has "$advice; recorded in its index (a restart-mpi of $jd takes an earlier sequence by default)"

@@ -56,6 +56,13 @@ void crs_restore_error(struct crs_restore *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->err, sizeof r->err, fmt, ap);
     va_end(ap);
+    /* A restart's message begins with the image's name (restart.c: "NAME: ..."), and the image
+     * reader's own (a damaged chunk) with "image NAME: " (image_reader_io.c): the name once,
+     * not "f.img: image f.img: chunk 17 ..." (newuser10 L3) */
+    const char *name = r->img ? r->img->name : NULL;
+    size_t n = name ? strlen(name) : 0;
+    if (n && !strncmp(r->err, "image ", 6) && !strncmp(r->err + 6, name, n) && !strncmp(r->err + 6 + n, ": ", 2))
+        memmove(r->err, r->err + 8 + n, strlen(r->err + 8 + n) + 1);
 }
 
 static int check_host(struct crs_restore *r)

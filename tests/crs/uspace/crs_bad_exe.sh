@@ -10,6 +10,7 @@
 #   exe-replaced another program copied over it
 #   lib-append   the copy of libc grew by a byte
 #   exe-missing  the executable deleted
+#   image-chunk  bytes of the image's page data changed: "checksum mismatch", the image named once
 # After each change the original bytes and mtime are put back (same inode),
 # and a final restart must then succeed: the refusals were for the change.
 # exe-copied: the executable put back with plain cp (the same bytes, size and
@@ -104,6 +105,19 @@ fi
 rm -f "$EXE"
 expect_refusal exe-missing "$EXE"
 put_back "$EXE" "$WORK/exe.orig"
+
+# image-chunk: bytes of the image's page data changed (a bad disk, a bad copy): refused in one
+# line naming the chunk, the image's name said once (newuser10 L3: "IMG: image IMG: chunk ...")
+cp "$IMG" "$IMG.bad"
+sz=$(stat -c %s "$IMG.bad")
+printf '\377\377\377\377\377\377\377\377' | dd of="$IMG.bad" bs=1 seek=$((sz / 3)) conv=notrunc 2>/dev/null
+crs_tool "$WORK/image-chunk" cr_restart "$IMG.bad"
+st=$?
+[ -s "$WORK/image-chunk.out" ] && crs_fail "image-chunk: the program ran: $(head -n 1 "$WORK/image-chunk.out")"
+crs_expect_refusal image-chunk "$WORK/image-chunk.err" "$st" "checksum mismatch"
+n=$(grep -o -F "$IMG.bad" "$WORK/image-chunk.err" | wc -l)
+[ "$n" = 1 ] && crs_pass "image-chunk: the image named once" ||
+    crs_fail "image-chunk: the image named $n times: $(head -n 1 "$WORK/image-chunk.err")"
 
 sleep 0.01
 cp "$WORK/exe.orig" "$EXE.new" && mv -f "$EXE.new" "$EXE"
