@@ -95,6 +95,11 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
          * it (SIGTTIN); nohup takes the job off the terminal's input anyway. MPICH's mpiexec
          * keeps an ignored SIGHUP ignored: left as it is. */
         coord.launcher_own_group = cfg->flavor && !strcmp(cfg->flavor, "ompi") && !isatty(0);
+        /* said, so that a log shows why a signal to the job's group does not reach mpirun
+         * (a CI runner that starts everything with SIGHUP ignored: diffrev29 N-L5) */
+        if (coord.launcher_own_group)
+            revive_log_info("SIGHUP is ignored (nohup): Open MPI's launcher runs in a process "
+                            "group of its own; every signal to mpirun is passed on to it");
     }
     sigprocmask(SIG_BLOCK, &set, &old);
     snapc_proto_init(&coord.p);

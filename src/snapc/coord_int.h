@@ -273,7 +273,7 @@ void coord_restart_kill_orphans(void);
 void coord_restart_redeliver(void);
 /* A launch whose ending signal came before every rank said HELLO: given to the launcher again
  * when, COORD_REDELIVER_MS after it, every rank is connected (the launcher dropped it). */
-#define COORD_REDELIVER_MS 2000
+#define COORD_REDELIVER_MS 5000
 int64_t coord_launch_redeliver_deadline(void);
 void coord_launch_redeliver_tick(int64_t now);
 /* coord_stop.c: ckpt-mpirun --stop, and the job continued again */

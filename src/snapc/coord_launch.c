@@ -103,6 +103,8 @@ int coord_launch_signal_before_launch(const sigset_t *set)
          * its start would, by the signal (the shell sees 128+N), with nothing left behind */
         revive_log_info("SIG%s came before the launch: nothing launched", sigabbrev_np(sig));
         unlink(coord.sock_path);
+        if (sig == SIGQUIT)
+            return sig; /* 128 + 3, without a core of the coordinator (coord_end_like_launcher) */
         signal(sig, SIG_DFL);
         sigset_t one;
         sigemptyset(&one);
@@ -449,8 +451,10 @@ void coord_restart_kill_orphans(void)
  * on, the job ran to its end, status 0 (newuser7b M3: 1 in 10 ^C's at 0-500 ms; natively too,
  * where mpiexec.mpich also hung once). COORD_REDELIVER_MS after the signal, every rank
  * connected and the launcher still there: it did not act (one that did has ended or is
- * ending the ranks by then), so it is given the signal again; while the ranks are still
- * starting, looked at again every 250 ms. Once only. */
+ * ending the ranks by then: 5 s, longer than Open MPI's 5 s "hit ctrl-c again" window and
+ * than a teardown under load, so that a launcher that acted is not sent a second ^C, which
+ * Hydra takes for "abort now": diffrev29 N-L2), so it is given the signal again; while the
+ * ranks are still starting, looked at again every 250 ms. Once only. */
 int64_t coord_launch_redeliver_deadline(void)
 {
     if (!coord.end_before_up || !coord.end_redeliver_at || coord.child_done || coord.child <= 0)
