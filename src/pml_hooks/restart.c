@@ -177,22 +177,55 @@ static int restart_fault(enum revive_fault_point p);
 static void hold_in_restore(void);
 static const char *handoff_getenv(const char *name);
 
+/* A child the rank forked once its lower half was loaded (a worker, a helper: taken along with
+ * the rank by a tree capture, or checkpointed alone) inherited the capture filter, so its image
+ * leaves the MPI library's memory out as the rank's does; but its ld.so still lists that memory.
+ * The fork moved the stacks of the library's threads into glibc's stack cache (__reclaim_stacks),
+ * and after a restart the first of the child's threads to end (pthread_join, a detached thread's
+ * exit) linked its stack in front of a dead one there and died of SIGSEGV (list_add in
+ * queue_stack, measured: gdb on the restored worker); a new thread looked for a stack there too.
+ * So the child's checkpoint freezes ld.so's view as the rank's does, and its restart makes ld.so
+ * forget the dead half (lower_reset.h), with nothing else of the rank's restart: the child has no
+ * MPI to go back to. */
+static volatile int forked_child;
+
+static void after_fork_child(void)
+{
+    forked_child = 1;
+    capturing = 0;
+    frozen = 0;
+}
+
+/* The restart of such a child, from the hook while its other threads are still parked. */
+static void forked_child_restarted(void)
+{
+    char err[512];
+    pml_fd_lower_forget(); /* the dead library's descriptors: not in the image */
+    if (pml_ldso_forget(err, sizeof err))
+        revive_log_error("process %d, a child of an MPI rank, restarted: the dead MPI library cannot"
+                         " be made harmless (%s); a thread that ends or starts may crash it",
+                         (int)getpid(), err);
+    drop_lower_entries();
+    retag_threads();
+}
+
 static int hook(void *arg, enum crs_hook_event ev, int status)
 {
     (void)arg;
     (void)status;
     char err[512];
+    const char *who = forked_child ? "this child of an MPI rank" : "this rank";
     switch (ev) {
     case CRS_HOOK_CHECKPOINT:
-        if (!capturing)
+        if (!capturing && !forked_child)
             return 0;
         if (!ldso_ok) {
-            revive_log_error("no checkpoint of this rank: it could not be restarted (%s)", ldso_err);
+            revive_log_error("no checkpoint of %s: it could not be restarted (%s)", who, ldso_err);
             return -ENOTSUP;
         }
         pml_fd_upper_prune();
         if (build_upper_table()) {
-            revive_log_error("no checkpoint of this rank: cannot list its memory by half");
+            revive_log_error("no checkpoint of %s: cannot list its memory by half", who);
             return -EIO;
         }
         if (revive_fault(REVIVE_FAULT_mpi_freeze_late)) {
@@ -200,7 +233,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             nanosleep(&late, NULL);
         }
         if (pml_ldso_freeze(err, sizeof err)) {
-            revive_log_error("no checkpoint of this rank: %s", err);
+            revive_log_error("no checkpoint of %s: %s", who, err);
             return -ENOTSUP;
         }
         frozen = 1;
@@ -219,6 +252,10 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             return 0; /* an image not taken by pml_restart_capture */
         frozen = 0;
         pml_halves_capturing(0);
+        if (forked_child) {
+            forked_child_restarted();
+            return 0;
+        }
         pending = 1;
         hook_failed = 0;
         generation++;
@@ -442,7 +479,8 @@ void pml_restart_setup(void)
         /* the launcher's descriptors (Hydra leaves pipes and sockets of its proxy open in each
          * rank) are no more the application's than the MPI library's */
         struct crs_capture_filter f = { .owner = "mpi-launcher", .fd_exclude = launcher_fd_exclude };
-        if (crs_hook_register(&h) == 0 && crs_capture_filter_register(&f) == 0) {
+        if (crs_hook_register(&h) == 0 && crs_capture_filter_register(&f) == 0 &&
+            pthread_atfork(NULL, NULL, after_fork_child) == 0) {
             crs_hooks_set_blocked(let_exiting_through);
             hook_registered = 1;
         }
