@@ -170,8 +170,11 @@ void coord_on_signal(void)
             coord.end_before_back = coord.cfg && coord.cfg->restart_of && !coord.recovered;
             coord.end_before_up = !(coord.cfg && coord.cfg->restart_of) &&
                                   (coord.p.nranks <= 0 || coord.p.nhello < coord.p.nranks);
-            if (coord.end_before_up)
+            if (coord.end_before_up) {
                 coord.end_redeliver_at = coord.end_signal_ms + COORD_REDELIVER_MS;
+                /* what the launcher leaves if it has to be ended (below) is ours to end */
+                prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+            }
         }
         if (si.ssi_code != SI_KERNEL || coord.launcher_own_group) {
             if (group && !coord.launcher_own_group)
@@ -374,7 +377,11 @@ static int64_t end_grace_ms(void)
 
 int64_t coord_restart_end_deadline(void)
 {
-    if (!coord.end_before_back || coord.child_done || coord.end_escalated >= 2)
+    /* also a launch whose ending signal came before every rank was up: Hydra's mpiexec took a
+     * ^C at 0.2 s ("Sending Ctrl-C to processes as requested"), its proxy never passed it on
+     * and the ranks waited in MPI_Init for ever (newuser7b M3's trials, natively too) */
+    if (!(coord.end_before_back || coord.end_before_up) || coord.child_done ||
+        coord.end_escalated >= 2)
         return 0;
     return coord.end_signal_ms + end_grace_ms() * (coord.end_escalated + 1);
 }
@@ -386,10 +393,11 @@ void coord_restart_end_tick(int64_t now)
         return;
     coord.end_escalated++;
     int sig = coord.end_escalated == 1 ? SIGTERM : SIGKILL;
-    revive_log_warn("the restarted job did not end within %lld s of SIG%s (its ranks were being "
-                    "restored): SIG%s to the launcher %d",
+    revive_log_warn("the %sjob did not end within %lld s of SIG%s (its ranks were being "
+                    "%s): SIG%s to the launcher %d", coord.end_before_up ? "" : "restarted ",
                     (long long)((now - coord.end_signal_ms) / 1000), sigabbrev_np(coord.end_signal),
-                    sigabbrev_np(sig), (int)coord.child);
+                    coord.end_before_up ? "started" : "restored", sigabbrev_np(sig),
+                    (int)coord.child);
     kill(coord.child, sig);
 }
 
@@ -416,7 +424,7 @@ static pid_t parent_of(pid_t pid)
 
 void coord_restart_kill_orphans(void)
 {
-    if (!coord_restart_interrupted() && !coord.end_before_back)
+    if (!coord_restart_interrupted() && !coord.end_before_back && !coord.end_before_up)
         return;
     pid_t me = getpid(), w = coord_witness_pid();
     for (int round = 0; round < 500; round++) {
@@ -428,8 +436,8 @@ void coord_restart_kill_orphans(void)
             if (*end || p <= 1 || p == me || p == w || parent_of((pid_t)p) != me)
                 continue;
             if (!left++ && round == 0)
-                revive_log_info("processes of the interrupted restart left after its launcher: "
-                                "killed");
+                revive_log_info("processes of the interrupted %s left after its launcher: "
+                                "killed", coord.end_before_up ? "start" : "restart");
             kill((pid_t)p, SIGKILL);
         }
         if (d)
