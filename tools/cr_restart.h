@@ -50,5 +50,13 @@ void forward_signals_to(pid_t pid, int ignore_hangup);
 /* The restart of a process tree's file open at fd (cr_restart_tree.c);
  * returns cr_restart's exit status. */
 int restart_tree(const struct crs_component *crs, const struct crs_restart_opts *o, int fd);
+/* The restart of a rank's tree file open at fd (revive-restart-rank: an MPI rank that had
+ * running children, src/pml_hooks/capture.c): member 0 is restored in this very process with o
+ * (its new pid, the hand-off, the launcher's descriptors), the other members as its children
+ * under their pids (pids of one's choice: root or CAP_CHECKPOINT_RESTORE) with the pipes and
+ * files they share with it. Returns only when the restart failed: -errno with the message in
+ * err (a reason the tree's code printed on standard error first is named there). */
+int restart_tree_here(const struct crs_component *crs, const struct crs_restart_opts *o, int fd, char *err,
+                      size_t errlen);
 
 #endif

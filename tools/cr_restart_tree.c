@@ -58,7 +58,9 @@ struct tree_restart {
     size_t nfiles;
     int fd_min;                        /* ours live at or above (every member's own_fd_min) */
     int report_w, ready_w, go_r;       /* members -> us, and our word to go on */
-    int report_r, ready_r, go_w;       /* our ends: no member holds them (-1 in our init) */
+    int report_r, ready_r, go_w;       /* our ends: no member holds them (-1 in our init); restart_tree_here:
+                                        * member 0 (this process) gives the word */
+    int here;                          /* restart_tree_here: member 0 is this process */
     int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
     int in_ns;
     const char *const *relocate;       /* --relocate OLD=NEW (crs_restart_opts) */
@@ -232,8 +234,9 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
      * which a sibling still being made does not have yet */
     for (int waited = 0;; waited++) {
         uint32_t k = 0;
-        while (k < tr->t.hdr.nmembers &&
-               (tr->t.members[k].pid == m->pid || kill(tr->t.members[k].pid, 0) == 0 || errno != ESRCH))
+        /* (restart_tree_here: member 0 is the restarter itself, under a pid of the launcher's) */
+        while (k < tr->t.hdr.nmembers && (tr->t.members[k].pid == m->pid || (tr->here && k == 0) ||
+                                          kill(tr->t.members[k].pid, 0) == 0 || errno != ESRCH))
             k++;
         if (k == tr->t.hdr.nmembers)
             break;
@@ -274,6 +277,8 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
 
 /* ---- here ---- */
 
+static int barrier_first(void *arg);
+
 static int open_members(struct tree_restart *tr, const struct crs_restart_opts *o, int fd)
 {
     uint32_t n = tr->t.hdr.nmembers;
@@ -313,13 +318,22 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         sprintf(name, "%s (process %d)", tr->path, (int)m->pid);
         struct crs_restart_opts *mo = &tr->opts[i];
         *mo = *o;
+        if (tr->here && i > 0) {
+            /* a child of the rank (restart_tree_here): under its own pid, without the rank's
+             * hand-off or the launcher's descriptors */
+            mo->restore_ids = 1;
+            mo->handoff = NULL;
+            mo->handoff_len = 0;
+            mo->keep_fds = NULL;
+            mo->nkeep_fds = 0;
+        }
         mo->path = name;
         mo->fd = mfd;
         mo->placed_fds = tr->placed[i];
         mo->nplaced_fds = np;
         mo->fill_fds = tr->fill[i];
         mo->nfill_fds = nf;
-        mo->before_switch = barrier;
+        mo->before_switch = tr->here && i == 0 ? barrier_first : barrier;
         mo->switch_arg = tr;
         /* a /dev/shm object the running original uses: one /dev/shm of the tree's own, made in
          * share_dev_shm for every member (as root: a mount namespace; newuser10 M5) */
@@ -1167,4 +1181,137 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         return 1;
     }
     return exit_like(st);
+}
+
+/* ---- a rank's tree (revive-restart-rank): member 0 is this process ---- */
+
+static void kill_others(const struct tree_restart *tr)
+{
+    for (uint32_t i = 1; i < tr->t.hdr.nmembers; i++)
+        if (tr->t.members[i].kind == CRS_TREE_PROCESS)
+            kill(tr->t.members[i].pid, SIGKILL);
+}
+
+/* Member 0's wait before its switch (crs_restart_opts.before_switch): it is ready; once every
+ * other member is too (or one failed or died), all go on together. */
+static int barrier_first(void *arg)
+{
+    struct tree_restart *tr = arg;
+    char c = 'r';
+    if (write(tr->ready_w, &c, 1) != 1)
+        return -1;
+    if (release_when_ready(tr, tr->report_r, tr->ready_r, tr->go_w, -1)) {
+        kill_others(tr);
+        return -1;
+    }
+    ssize_t n;
+    while ((n = read(tr->go_r, &c, 1)) < 0 && errno == EINTR)
+        ;
+    return n == 1 && c == 'g' ? 0 : -1;
+}
+
+int restart_tree_here(const struct crs_component *crs, const struct crs_restart_opts *o, int fd, char *err,
+                      size_t errlen)
+{
+    struct tree_restart tr;
+    memset(&tr, 0, sizeof tr);
+    tr.crs = crs;
+    tr.path = o->path;
+    tr.outer_proc_fd = -1;
+    tr.relocate = o->relocate;
+    tr.nrelocate = o->nrelocate;
+    tr.here = 1;
+    int re = crs_tree_read(fd, &tr.t, err, errlen);
+    if (re)
+        return re;
+    if (tr.t.members[0].kind != CRS_TREE_PROCESS) {
+        snprintf(err, errlen, "%s: its first process is a zombie: nothing to restart", o->path);
+        return -EBADMSG;
+    }
+    /* the other members come back under their pids, as the rank's children (its waitpid names
+     * them): free, and ours to choose */
+    for (uint32_t i = 1; i < tr.t.hdr.nmembers; i++) {
+        const struct crs_tree_member *m = &tr.t.members[i];
+        if (pid_in_use(m->pid)) {
+            char st[512] = "", who[96] = "another process (a process group or session keeps it)";
+            if (revive_proc_read(m->pid, 0, "stat", st, sizeof st) > 0) {
+                const char *a = strchr(st, '('), *b = strrchr(st, ')');
+                if (a && b && b > a)
+                    snprintf(who, sizeof who, "process %d '%.*s' (state %c, parent %d)", (int)m->pid,
+                             (int)(b - a - 1 < 16 ? b - a - 1 : 16), a + 1, revive_stat_state(st),
+                             atoi(b + 4 < st + strlen(st) ? b + 4 : b));
+            }
+            snprintf(err, errlen, "%s: process %d '%.16s', a child of the rank, comes back under its pid, which "
+                     "%s holds now (is the original job still running?): end it, or restart an earlier "
+                     "snapshot", o->path, (int)m->pid, m->comm, who);
+            return -EEXIST;
+        }
+    }
+    if (open_members(&tr, o, fd) || make_groups(&tr)) {
+        abandon(crs);
+        snprintf(err, errlen, "%s: the rank's child processes cannot be restored (the reason above)", o->path);
+        return -EIO;
+    }
+    int report[2], ready[2], go[2];
+    if (pipe2(report, O_CLOEXEC) || pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
+        snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+        abandon(crs);
+        return -EIO;
+    }
+    for (int e = 0; e < 2; e++) {
+        report[e] = high(&tr, report[e]);
+        ready[e] = high(&tr, ready[e]);
+        go[e] = high(&tr, go[e]);
+    }
+    tr.report_r = report[0], tr.report_w = report[1];
+    tr.ready_r = ready[0], tr.ready_w = ready[1];
+    tr.go_r = go[0], tr.go_w = go[1];
+    fflush(NULL);
+    const struct crs_tree_member *m0 = &tr.t.members[0];
+    for (uint32_t c = 1; c < tr.t.hdr.nmembers; c++) {
+        const struct crs_tree_member *k = &tr.t.members[c];
+        if (k->ppid != m0->pid)
+            continue;
+        if (spawn(&tr, c)) {
+            kill_others(&tr);
+            fcntl(report[0], F_SETFL, O_NONBLOCK);
+            ssize_t n = read(report[0], err, errlen - 1);
+            if (n <= 0)
+                snprintf(err, errlen, "%s: a child process of the rank cannot be made again", o->path);
+            else
+                err[n] = 0;
+            abandon(crs);
+            return -EIO;
+        }
+        if (k->kind == CRS_TREE_PROCESS && k->pgid != k->sid && is_member_pid(&tr, k->pgid))
+            setpgid(k->pid, k->pgid);
+    }
+    /* the files it shares with its children, at its numbers */
+    for (uint32_t l = 0; l < tr.t.hdr.nlinks; l++) {
+        const struct crs_tree_link *x = &tr.t.links[l];
+        if (x->member == 0 && dup2(tr.gfd[x->group], x->fd) < 0) {
+            snprintf(err, errlen, "%s: cannot put the rank's shared descriptor %d in place: %s", o->path, (int)x->fd,
+                     strerror(errno));
+            kill_others(&tr);
+            abandon(crs);
+            return -EIO;
+        }
+    }
+    for (uint32_t g = 0; g < tr.t.hdr.ngroups; g++)
+        if (tr.gfd[g] >= 0)
+            close(tr.gfd[g]);
+    for (uint32_t i = 1; i < tr.t.hdr.nmembers; i++)
+        if (tr.t.members[i].kind == CRS_TREE_PROCESS)
+            crs->restart_close(&tr.ri[i]);
+    char msg[1024];
+    crs->restart(&tr.ri[0], msg, sizeof msg);
+    kill_others(&tr);
+    /* a child's report says more than ours (the barrier failed for it) */
+    fcntl(report[0], F_SETFL, O_NONBLOCK);
+    ssize_t n = read(report[0], err, errlen - 1);
+    if (n > 0)
+        err[n] = 0;
+    else
+        snprintf(err, errlen, "%s", msg);
+    return -EIO;
 }

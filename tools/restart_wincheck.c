@@ -70,7 +70,7 @@ int restart_wincheck(const char *path, char *err, size_t errlen)
 {
     struct crs_image img;
     memset(&img, 0, sizeof img);
-    if (crs_image_open(&img, path) != 0)
+    if (crs_image_open_first(&img, path) != 0)
         return 0; /* the restore says what is wrong with it */
     const struct crs_image_ext *x = crs_image_extension(&img, "mpi-objs", NULL);
     int refused = 0, old = -1;

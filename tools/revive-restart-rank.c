@@ -12,6 +12,8 @@
  *     process as the hand-off blob (src/pml_hooks/handoff.h), where the MPI layer loads a
  *     fresh MPI with it while the application keeps its own environment;
  *   - the standard streams stay the launcher's (crs keeps those that were pipes or terminals).
+ * A rank whose image is a process tree's file (it had running children at the snapshot) becomes
+ * that tree's first process here, its children made again under it (restart_tree_here).
  * Returns only when the restart is refused or fails: one message naming the rank and the
  * reason, status 1. Static and linked away from where programs and libraries are mapped, like
  * cr_restart. */
@@ -33,6 +35,8 @@
 
 #include "crs/base/component.h"
 #include "crs/base/image.h"
+#include "crs/base/tree.h"
+#include "cr_restart.h" /* restart_tree_here */
 #include "filem/fetch.h"
 #include "filem/filem.h"
 #include "filem/local_retain.h"
@@ -501,7 +505,16 @@ int main(int argc, char **argv)
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;
     const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
-    int e = crs ? crs_restart(crs, &o, err, sizeof err) : 0;
+    /* a rank that had running children (src/pml_hooks/capture.c): its image is member 0 of a
+     * tree file, the children come back as its children under their pids */
+    int tfd = crs ? open(img, O_RDONLY | O_CLOEXEC) : -1;
+    int e, tree = tfd >= 0 && crs_tree_is_tree(tfd) == 1;
+    if (tfd >= 0 && !tree)
+        close(tfd);
+    if (tree)
+        e = restart_tree_here(crs, &o, tfd, err, sizeof err);
+    else
+        e = crs ? crs_restart(crs, &o, err, sizeof err) : 0;
     /* only a failure while loading the memory: later steps have changed this process (its
      * descriptors, limits, credentials), and a run again would inherit that */
     if (e && data_failed && !outside)

@@ -158,7 +158,7 @@ static void reader_words(char *err, size_t errlen, const char *img_err)
 static int open_checked(struct crs_image *img, const char *path, uint64_t want_checksum,
                         char *err, size_t errlen)
 {
-    int e = crs_image_open(img, path);
+    int e = crs_image_open_first(img, path);
     if (e < 0) {
         reader_words(err, errlen, img->err);
         return e;
@@ -285,7 +285,7 @@ static int stage_link(const char *src, const char *dstdir, const char *path,
     /* the header checksum as reported: these are the very bytes the rank wrote and flushed
      * (the chunks' own checksums are checked whenever the image is read) */
     struct crs_image img;
-    int e = crs_image_open(&img, path);
+    int e = crs_image_open_first(&img, path);
     if (e < 0) {
         snprintf(err, errlen, "the node-local image is unusable: %s", img.err);
         unlink(path);

@@ -33,7 +33,7 @@ int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, c
         return -e;
     }
     struct crs_image img;
-    int e = crs_image_open(&img, path);
+    int e = crs_image_open_first(&img, path);
     if (e < 0) {
         reader_msg(err, errlen, img.err);
         return e;
@@ -87,7 +87,7 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
         return -EBADMSG;
     }
     struct crs_image img;
-    int e = crs_image_open(&img, path);
+    int e = crs_image_open_first(&img, path);
     if (e < 0) {
         reader_msg(msg, len, img.err);
         return e;

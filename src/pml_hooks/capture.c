@@ -15,17 +15,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crs/base/capture_filter.h"
 #include "crs/base/durable.h"
 #include "crs/base/image_format.h"
 #include "crs/base/seccomp_notes.h"
+#include "crs/base/tree.h"
 #include "crs/libcr/runtime.h"
 #include "common/clock.h"
 #include "common/fault.h"
@@ -54,9 +58,20 @@ static int loader_busy; /* the last capture found ld.so's loader lock held (prod
 static int arena_busy;  /* ... or a malloc arena locked, with threads to be held after it */
 static int will_hold;   /* this capture holds threads after it (--term, or its restart) */
 
+/* A child the rank forked (a helper, a worker: taken along by a tree capture) is no rank: its
+ * image holds an empty "mpi" section, which a restart reads as no rank's (crs/uspace/restart.c) */
+static int forked_child;
+
+static void after_fork_child(void)
+{
+    forked_child = 1;
+}
+
 static int produce(void *arg, struct crs_ext_sink *sink)
 {
     (void)arg;
+    if (forked_child)
+        return 0;
     /* every other thread is parked now: one that owns ld.so's loader lock (inside dlopen or
      * dlclose) would keep it in the image, which no restart can undo, and keep it from the agent
      * for the rest of a --term epoch (pml_capture tries again) */
@@ -117,6 +132,9 @@ void pml_capture_init(void)
     int e = crs_capture_filter_register(&f);
     if (!e)
         e = crs_capture_extension_register("mpi", produce, NULL);
+    static int atfork;
+    if (!e && !atfork++)
+        e = -pthread_atfork(NULL, NULL, after_fork_child);
     if (e)
         revive_log_warn("cannot register the MPI layer's capture callbacks: %s", strerror(-e));
 }
@@ -146,6 +164,12 @@ static int zombies_over;
 /* ... or zombies only, which the rank cannot keep (no pid of its choice at a restart) */
 static int zombies_unchosen;
 
+/* This try takes the rank's running children along (a tree image: pml_children_running) */
+static int tree_mode;
+/* ... or because the rank cannot choose a pid (copy_windows: no restart could bring the running
+ * child back under its pid), tried again as for a running child before */
+static int tree_nocap;
+
 /* The last try's refusal was of a passing state (crs_ckpt_result.passing): a client of a system
  * daemon with the reply to its request waiting unread, which the rank's thread reads as soon as
  * it runs (pml_capture tries again). */
@@ -160,6 +184,27 @@ static int copy_windows(void *arg, char *err, size_t errlen)
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
     o->nkept_zombies = pml_children_note(&o->kept_zombies);
+    if (tree_mode) {
+        /* the tree's members are the rank's children, zombies too (none kept by the layer);
+         * revive-restart-rank brings the running ones back under their pids */
+        o->nkept_zombies = 0;
+        int32_t rp;
+        const char *rc;
+        int nrun = pml_children_running(1, &rp, &rc);
+        if (nrun) {
+            tree_nocap = 1;
+            /* tried again as before (pml_capture): a command's child ends soon, and a rank
+             * with zombies only is said so then */
+            snprintf(err, errlen, "rank %d had %s (%d '%.16s'%s): a rank's snapshot brings a running child "
+                     "back under its pid, which only a rank that may choose a pid can (root or "
+                     "CAP_CHECKPOINT_RESTORE); let the rank's commands (system, popen, fork) end before the "
+                     "snapshot, or run the job with that capability", pml_world_rank,
+                     nrun == 1 ? "a running child process" : "running child processes", (int)rp, rc,
+                     nrun > 1 ? " and others" : "");
+            return -ENOTSUP;
+        }
+        return pml_win_copy_saved(pml_agent_running && !self_mode ? snapc_agent_epoch() : 0, err, errlen);
+    }
     if (pml_children_zombies_over()) {
         /* refused now, in our words: libcr's refusal would name them as children and
          * pml_capture's retries (for a running child, which ends soon) took 10 s for nothing */
@@ -226,6 +271,7 @@ void pml_capture_restart_unhold(void)
 
 void pml_capture_unhold(void)
 {
+    pml_children_cont(); /* a --term tree capture's children, stopped after it */
     if (holding) {
         holding = 0;
         crs_runtime_component()->unhold();
@@ -277,7 +323,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     int hold = r->hold != 0;
     double first = revive_mono_s();
     int unchosen_seen = 0; /* a try found zombies only, which the rank cannot keep */
-    for (int attempt = 1, kids = 0, busy = 0;; attempt++) {
+    for (int attempt = 1, kids = 0, busy = 0, trees = 0;; attempt++) {
         double start = revive_mono_s();
         loader_busy = arena_busy = 0;
         will_hold = hold || pml_win_lib_memory() || crs_seccomp_notes_any();
@@ -326,6 +372,23 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
             nanosleep(&d, NULL);
             continue;
         }
+        /* A tree capture (the rank had a running child) that failed: tried again 20 ms apart for
+         * up to 10 s, as a running child was before (a child of system() or popen() is a vfork
+         * child until it starts its command, which no capture can take; a command that ends
+         * meanwhile is gone), then said in the tree's words (the process, the object, what to
+         * do), the rank named; a timeout at once. */
+        if (e < 0 && tree_mode && !tree_nocap && !loader_busy && !arena_busy) {
+            if (e == -ETIMEDOUT || (++trees >= 3 && revive_mono_s() - first >= 10)) {
+                char was[sizeof r->err];
+                memcpy(was, r->err, sizeof was);
+                snprintf(r->err, sizeof r->err, "rank %d had a running child process, which its snapshot "
+                         "takes along, but: %.400s", pml_world_rank, was);
+                return e;
+            }
+            struct timespec d = {0, 20 * 1000 * 1000};
+            nanosleep(&d, NULL);
+            continue;
+        }
         /* the child may have been reaped between libcr's look and ours: its refusal
          * (src/crs/uspace/capture_children.c) names child processes */
         if (e == -ENOTSUP && !loader_busy && !arena_busy &&
@@ -342,17 +405,18 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
                     snprintf(names, sizeof names, " (%.*s)", (int)(z - q - 1), q + 1);
                 if (pml_children_zombies_refused())
                     snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
-                             "over 10 s: a rank's snapshot brings back a child that has ended (a zombie) "
-                             "only when the rank may choose a pid (root or CAP_CHECKPOINT_RESTORE), and "
-                             "never a running one; let the rank's commands (system, popen, fork) end and "
-                             "reap them (pclose, wait) before the snapshot",
-                             pml_world_rank, names, kids);
-                else
-                    snprintf(r->err, sizeof r->err, "rank %d had a running child process%s at each of %d "
-                             "tries over 10 s: a rank's snapshot brings back a child that has ended (a "
-                             "zombie), not a running one; let the rank's commands (system, popen, fork) "
-                             "end, or end them and reap them (pclose, wait) before the snapshot",
-                             pml_world_rank, names, kids);
+                             "over 10 s: a rank's snapshot brings back its children (running, or ended "
+                             "and not reaped) under their pids only when the rank may choose a pid (root "
+                             "or CAP_CHECKPOINT_RESTORE); run the job with that capability, or let the "
+                             "rank's commands (system, popen, fork) end and reap them (pclose, wait) "
+                             "before the snapshot", pml_world_rank, names, kids);
+                else {
+                    char was[sizeof r->err];
+                    memcpy(was, r->err, sizeof was);
+                    snprintf(r->err, sizeof r->err, "rank %d had a child process%s at each of %d tries "
+                             "over 10 s that its snapshot could not take: %.200s", pml_world_rank, names,
+                             kids, was);
+                }
                 return e;
             }
             struct timespec d = {0, 20 * 1000 * 1000};
@@ -426,6 +490,13 @@ static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
     return 0;
 }
 
+/* A tree capture's commit (crs_tree_ckpt_opts.commit): the tree file durable under its name,
+ * before the children are stopped (--term) or run on. */
+static int tree_commit(void *arg, char *err, size_t errlen)
+{
+    return crs_durable_commit(arg, err, errlen);
+}
+
 static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold)
 {
     memset(r, 0, sizeof *r);
@@ -491,7 +562,28 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         nanosleep(&late, NULL);
     }
     struct crs_ckpt_result res;
-    int rc = crs_runtime_checkpoint_here(&o, &res);
+    int rc;
+    tree_mode = pml_children_running(0, NULL, NULL) > 0;
+    tree_nocap = 0;
+    if (tree_mode) {
+        /* A running child (a command the rank runs, a helper it forked): its image is taken with
+         * the rank's, into one tree file whose member 0 is the rank (libcr's
+         * crs_runtime_tree_here); the file is made durable inside (to.commit), before a --term
+         * stops the children (signal_after), so that they run no further than their images */
+        struct crs_tree_ckpt_opts to;
+        memset(&to, 0, sizeof to);
+        to.scope = CRS_TREE_SCOPE_TREE;
+        to.id = getpid();
+        to.timeout_ms = o.timeout_ms;
+        to.signal_after = hold ? SIGSTOP : 0;
+        to.commit = tree_commit;
+        to.arg = &d;
+        rc = crs_runtime_tree_here(&o, &to, &res);
+        if (rc == 0 && hold)
+            pml_children_stop();
+    } else {
+        rc = crs_runtime_checkpoint_here(&o, &res);
+    }
     if (rc == 1) {
         /* the restarted process: its descriptors of the past are gone (never saved); the
          * original committed the image. A fresh MPI underneath before the agent goes on. */
@@ -524,26 +616,42 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         return rc;
     }
     struct crs_image_header h;
-    int rfd = open(d.tmp, O_RDONLY | O_CLOEXEC); /* d.fd is write-only */
-    ssize_t got = rfd >= 0 ? pread(rfd, &h, sizeof h, 0) : -1;
+    /* a tree file (committed already): the header of member 0's image, the rank's */
+    const char *back = tree_mode ? d.path : d.tmp;
+    int rfd = tree_mode ? openat(d.dirfd, d.name, O_RDONLY | O_CLOEXEC)
+                        : open(back, O_RDONLY | O_CLOEXEC); /* d.fd is write-only */
+    uint64_t at = 0;
+    ssize_t got = -1;
+    if (rfd >= 0 && (!tree_mode || crs_tree_first_image(rfd, &at) >= 0))
+        got = pread(rfd, &h, sizeof h, (off_t)at);
     e = errno;
+    struct stat st;
+    uint64_t bytes = rfd >= 0 && tree_mode && fstat(rfd, &st) == 0 ? (uint64_t)st.st_size : res.image_bytes;
     if (rfd >= 0)
         close(rfd);
     if (got != (ssize_t)sizeof h) {
         e = got < 0 && e ? -e : -EIO;
-        snprintf(r->err, sizeof r->err, "cannot read back the header of %.300s: %s", d.tmp, strerror(-e));
-        crs_durable_abort(&d);
+        snprintf(r->err, sizeof r->err, "cannot read back the header of %.300s: %s", back, strerror(-e));
+        if (tree_mode) {
+            unlinkat(d.dirfd, d.name, 0);
+            crs_durable_close(&d);
+            pml_children_cont();
+        } else {
+            crs_durable_abort(&d);
+        }
         pml_capture_unhold();
         return e;
     }
-    e = crs_durable_commit(&d, r->err, sizeof r->err);
-    if (e) {
-        crs_durable_abort(&d);
-        pml_capture_unhold();
-        return e;
+    if (!tree_mode) {
+        e = crs_durable_commit(&d, r->err, sizeof r->err);
+        if (e) {
+            crs_durable_abort(&d);
+            pml_capture_unhold();
+            return e;
+        }
     }
     crs_durable_close(&d);
-    r->bytes = res.image_bytes;
+    r->bytes = bytes;
     r->checksum = h.header_checksum;
     return 0;
 }

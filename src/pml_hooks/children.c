@@ -6,8 +6,12 @@
  * again: a child with the same pid (clone3 set_tid: root, or CAP_CHECKPOINT_RESTORE) that ends
  * at once with the same status, before the application's threads run on. The application's
  * waitpid(pid) then gives what it gave in the uninterrupted run (review19 MEDIUM-1, issue 7).
- * A running child still refuses the snapshot (pml_capture names it): its process would need an
- * image and a restart of its own under the rank, which Revive does not do for ranks. */
+ * A running child is taken along instead (capture.c: the rank's image is then a tree file, libcr's
+ * crs_runtime_tree_here, the rank its member 0): its zombies are the tree's members then, not
+ * kept here, and its running children come back under their pids from revive-restart-rank, so
+ * the rank must be able to choose pids (pml_children_running). With --term they are stopped
+ * once the file is durable and ended with the rank (pml_children_reap); an epoch that fails
+ * after the capture lets them run on (pml_children_cont). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
@@ -37,6 +41,12 @@ static int zcapable; /* the rank could make a child with a pid of its choice at 
 static int zover;    /* it had more zombies than ZOMBIES_MAX: none kept (copy_windows in capture.c refuses at once) */
 static int nrunning; /* its children that had not ended, at the last look */
 static int zunkept;  /* the zombies it had (listed, not kept) when it could not choose a pid */
+/* The running children of the last tree capture (capture.c), stopped after it with --term */
+static int32_t rpid[ZOMBIES_MAX];
+static char rcomm[16];
+static int nr;
+static int rstopped;
+static int ntz; /* the last tree capture's zombies (the tree's members, in zpid): reaped at --term */
 
 /* CAP_SYS_ADMIN (21) or CAP_CHECKPOINT_RESTORE (40) in the effective set: clone3's set_tid. */
 static int can_choose_pid(void)
@@ -62,7 +72,15 @@ static void note_child(struct walk *w, long pid)
     if (n <= 0)
         return; /* gone: nothing to keep */
     if (revive_stat_state(w->buf) != 'Z') {
-        nrunning++; /* libcr refuses it */
+        if (!nrunning) {
+            const char *o = strchr(w->buf, '('), *c = strrchr(w->buf, ')');
+            memset(rcomm, 0, sizeof rcomm);
+            if (o && c && c > o)
+                memcpy(rcomm, o + 1, (size_t)(c - o - 1) < sizeof rcomm - 1 ? (size_t)(c - o - 1) : sizeof rcomm - 1);
+        }
+        if (nr < ZOMBIES_MAX)
+            rpid[nr++] = (int32_t)pid;
+        nrunning++; /* libcr refuses it (taken along by a tree capture) */
         return;
     }
     uint64_t code = 0;
@@ -111,7 +129,8 @@ static long thread_children(long tid, int dirfd, void *arg)
 int pml_children_note(const int32_t **pids)
 {
     static struct walk w; /* every other thread is parked: no malloc, and one capture at a time */
-    nz = nrunning = zunkept = 0;
+    nz = nrunning = zunkept = nr = ntz = 0;
+    rstopped = 0;
     w.over = 0;
     zover = 0;
     *pids = zpid;
@@ -133,6 +152,48 @@ int pml_children_note(const int32_t **pids)
 int pml_children_kept(void)
 {
     return nz;
+}
+
+int pml_children_running(int tree, int32_t *first_pid, const char **first_comm)
+{
+    if (!tree) {
+        /* a look before the capture (other threads run: this thread's buffer, no list kept) */
+        static struct walk w;
+        int was_nz = nz, was_nr = nr, was_run = nrunning, was_zc = zcapable;
+        int32_t keep_r[ZOMBIES_MAX], keep_z[ZOMBIES_MAX], keep_s[ZOMBIES_MAX];
+        memcpy(keep_r, rpid, sizeof keep_r);
+        memcpy(keep_z, zpid, sizeof keep_z);
+        memcpy(keep_s, zstatus, sizeof keep_s);
+        nrunning = 0, nr = 0, nz = 0;
+        revive_proc_for_each_number("/proc/self/task", thread_children, &w);
+        int n = nrunning;
+        nz = was_nz, nr = was_nr, nrunning = was_run, zcapable = was_zc;
+        memcpy(rpid, keep_r, sizeof keep_r);
+        memcpy(zpid, keep_z, sizeof keep_z);
+        memcpy(zstatus, keep_s, sizeof keep_s);
+        return n;
+    }
+    /* after pml_children_note in a tree capture: the tree keeps the zombies as its members (the
+     * layer makes none again; a --term reaps them all the same, pml_children_reap) */
+    ntz = nz;
+    nz = 0;
+    *first_pid = nr ? rpid[0] : 0;
+    *first_comm = rcomm;
+    return zcapable ? 0 : nrunning;
+}
+
+void pml_children_stop(void)
+{
+    rstopped = nr > 0;
+}
+
+void pml_children_cont(void)
+{
+    if (!rstopped)
+        return;
+    rstopped = 0;
+    for (int i = 0; i < nr; i++)
+        kill(rpid[i], SIGCONT);
 }
 
 int pml_children_zombies_refused(void)
@@ -202,7 +263,14 @@ static void holder(int32_t pid, char *out, size_t cap)
  * this machine's init). */
 void pml_children_reap(void)
 {
-    for (int i = 0; i < nz; i++) {
+    /* the running children a --term tree capture took along (stopped since): ended with the rank */
+    for (int i = 0; rstopped && i < nr; i++) {
+        kill(rpid[i], SIGKILL);
+        while (waitpid(rpid[i], NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    rstopped = 0;
+    for (int i = 0; i < nz || i < ntz; i++) {
         int st;
         while (waitpid(zpid[i], &st, WNOHANG) < 0 && errno == EINTR)
             ;

@@ -659,7 +659,17 @@ int pml_children_zombies_over(void);
 int pml_children_zombies_only(int32_t *first_pid, const char **first_comm);
 int pml_children_kept(void); /* how many the last list kept */
 int pml_children_restore(char *err, size_t errlen);
-void pml_children_reap(void); /* --term: the kept zombies reaped before the rank ends */
+void pml_children_reap(void); /* --term: the kept zombies reaped (and stopped tree children ended) */
+/* Running children (a tree capture takes them along, capture.c). tree 0, before a capture: how
+ * many the rank has now. tree 1, after pml_children_note in a tree capture: the zombies are the
+ * tree's (none kept by the layer); returns how many running children there are when the rank
+ * cannot choose a pid (a restart could not bring them back under their pids: refused), else 0,
+ * with the first one's pid and command. */
+int pml_children_running(int tree, int32_t *first_pid, const char **first_comm);
+/* --term: the tree capture's running children were stopped (SIGSTOP, once the file was durable);
+ * pml_children_reap ends them, pml_children_cont lets them run on (the epoch failed). */
+void pml_children_stop(void);
+void pml_children_cont(void);
 extern int pml_agent_running;
 /* revive_mpix_checkpoint, for libmpix_ckpt: declared in snapc/agent.h, defined in rank_ops.c */
 

@@ -62,7 +62,7 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
                        char *err, size_t errlen)
 {
     struct crs_image img;
-    int e = crs_image_open(&img, path);
+    int e = crs_image_open_first(&img, path);
     if (e == -ENOENT)
         return 0;
     if (e < 0) {

@@ -194,6 +194,10 @@ int crs_image_open(struct crs_image *img, const char *path);
  * (the reader takes ownership of fd, also on failure). */
 int crs_image_open_fd(struct crs_image *img, int fd, const char *name);
 
+/* crs_image_open, or for a process tree's file (tree.h) its first member's image: an MPI rank
+ * that had running children has its image so (tree_first.c). Returns as crs_image_open. */
+int crs_image_open_first(struct crs_image *img, const char *path);
+
 /* A validated string; never NULL ("" for an empty reference). */
 const char *crs_image_str(const struct crs_image *img, struct crs_strref ref);
 

@@ -195,6 +195,10 @@ int crs_tree_is_tree(int fd);
  * crs_tree_free releases it. */
 int crs_tree_read(int fd, struct crs_tree *t, char *err, size_t errlen);
 void crs_tree_free(struct crs_tree *t);
+/* Where the image of the process that matters starts in the file open at fd (its offset kept):
+ * a tree file's member 0 (returns 1, *offset its image's), or the file itself from its offset
+ * (returns 0). -errno for a tree file whose table cannot be read (tree_first.c). */
+int crs_tree_first_image(int fd, uint64_t *offset);
 const char *crs_tree_scope_name(uint32_t scope);
 /* "exited 3", "killed by SIGTERM" */
 void crs_tree_status_text(int32_t wait_status, char *out, size_t cap);

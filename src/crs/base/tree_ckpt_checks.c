@@ -7,6 +7,7 @@
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
+#include "crs/base/capture_filter.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -34,8 +35,17 @@ static int for_each_member_mapping(struct tree_ckpt *t, member_mapping_fn f, voi
         if (revive_maps_open(&r, t->all[t->members[m]].pid, 0, buf, sizeof buf) != 0)
             continue;
         int e = 0;
-        while (!e && revive_maps_next(&r, &me) > 0)
+        while (!e && revive_maps_next(&r, &me) > 0) {
+            /* a tree taken by its member 0 itself (crs_tree_checkpoint_self, an MPI rank): what its
+             * capture filters leave out of its image (the MPI library's shared memory) is in no
+             * image; its children, forked from it, map it at the same place and leave it out too
+             * (the filters are inherited) */
+            struct crs_span sp[4];
+            char ferr[160];
+            if (t->self && me.shared && crs_capture_filter_region(me.start, me.end, me.name, sp, 4, ferr, sizeof ferr))
+                continue;
             e = f(t, m, &me, arg);
+        }
         revive_maps_close(&r);
         if (e)
             return e;

@@ -150,6 +150,16 @@ static long note_fd(long n, int dirfd, void *arg)
     if (t->self && s->member == 0 && (crs_tree_own_fd(t, (int)n) || crs_capture_filter_fd((int)n)))
         return 0;   /* the caller's, not in its image: the requester's connections to the members, libcr's
                      * own descriptors, another layer's (capture filters; crs_tree_checkpoint_self) */
+    if (t->self && s->member != 0 && crs_capture_filter_fd((int)n)) {
+        /* a child's copy of such a descriptor of the caller's, inherited at the same number (an
+         * MPI rank's child: the MPI library's and its launcher's sockets): its image leaves it out
+         * too, its filters being the caller's (inherited) */
+        char own[64];
+        struct stat ost;
+        snprintf(own, sizeof own, "/proc/self/fd/%ld", n);
+        if (stat(own, &ost) == 0 && ost.st_dev == st.st_dev && ost.st_ino == st.st_ino)
+            return 0;
+    }
     int pe = check_proc_entry(t, s, n, link);
     if (!pe)
         pe = check_pidfd(t, s, n, link);

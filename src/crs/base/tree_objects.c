@@ -4,6 +4,7 @@
 #include "crs/base/tree_alloc.h"
 #include "crs/base/tree_objects.h"
 #include "crs/base/protocol.h"
+#include "crs/base/capture_filter.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -71,6 +72,44 @@ int crs_tree_objects_index(const struct crs_tree_objects *o, uint64_t dev, uint6
 }
 
 /* Member m names the file or shared memory (dev, ino); has_fd: by an open file. */
+/* A tree taken by its member 0 itself (crs_tree_checkpoint_self: an MPI rank and its children):
+ * what its capture filters leave out of its image (the MPI library's shared-memory segments and
+ * descriptors, src/pml_hooks/halves_filter.c) is no file the members share. Its children, forked
+ * from it, hold the same mappings and descriptors, and their images leave them out too (the
+ * filters are inherited); as a group the restart would look for it in an image that has none.
+ * One tree checkpoint at a time (tree_here.c's lock): static, nothing allocated. */
+#define FILTERED_MAX 512
+static struct { uint64_t dev, ino; } filtered[FILTERED_MAX];
+static size_t nfiltered;
+
+static int is_filtered(uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < nfiltered; i++)
+        if (filtered[i].dev == dev && filtered[i].ino == ino)
+            return 1;
+    return 0;
+}
+
+static void note_filtered(uint64_t dev, uint64_t ino)
+{
+    if (nfiltered < FILTERED_MAX && !is_filtered(dev, ino)) {
+        filtered[nfiltered].dev = dev;
+        filtered[nfiltered].ino = ino;
+        nfiltered++;
+    }
+}
+
+static long filtered_fd(long n, int dirfd, void *arg)
+{
+    (void)dirfd, (void)arg;
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/self/fd/%ld", n);
+    if (crs_capture_filter_fd((int)n) && stat(path, &st) == 0)
+        note_filtered((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    return 0;
+}
+
 static int note(struct crs_tree_objects *o, size_t m, uint64_t dev, uint64_t ino, const char *name, int has_fd,
                 int shmem)
 {
@@ -132,10 +171,31 @@ static long note_fd(long n, int dirfd, void *arg)
     if (l <= 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     link[l] = 0;
+    if (is_filtered((uint64_t)st.st_dev, (uint64_t)st.st_ino))
+        return 0;
     int shmem = crs_tree_shmem_name(link, (uint64_t)st.st_dev);
     if (!shmem && !crs_tree_object_name(link, (uint64_t)st.st_dev))
         return 0;
     return note(w->o, w->m, (uint64_t)st.st_dev, (uint64_t)st.st_ino, link, 1, shmem);
+}
+
+static void find_filtered(char *buf, size_t len)
+{
+    nfiltered = 0;
+    revive_proc_for_each_number("/proc/self/fd", filtered_fd, NULL);
+    struct revive_maps_reader r;
+    struct revive_maps_entry me;
+    if (revive_maps_open(&r, getpid(), 0, buf, len) != 0)
+        return;
+    while (revive_maps_next(&r, &me) > 0) {
+        if (!me.shared || (!me.inode && strncmp(me.name, "/SYSV", 5)) || me.name_cut)
+            continue;
+        struct crs_span sp[8];
+        char err[256];
+        if (crs_capture_filter_region(me.start, me.end, me.name, sp, 8, err, sizeof err) != 0)
+            note_filtered(me.dev, me.inode);   /* (a filter's failure fails the capture itself) */
+    }
+    revive_maps_close(&r);
 }
 
 int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t nmembers, char *err, size_t errlen)
@@ -143,6 +203,9 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
     memset(o, 0, sizeof *o);
     o->nmembers = nmembers;
     char buf[8192];
+    nfiltered = 0;
+    if (nmembers > 0 && pids[0] == getpid())
+        find_filtered(buf, sizeof buf);
     for (size_t m = 0; m < nmembers; m++) {
         if (pids[m] <= 0)
             continue;
@@ -159,6 +222,8 @@ int crs_tree_objects_find(struct crs_tree_objects *o, const pid_t *pids, size_t 
         int k = 0;
         while (!k && revive_maps_next(&r, &me) > 0) {
             if (!me.shared || (!me.inode && strncmp(me.name, "/SYSV", 5)) || me.name_cut)   /* segment id 0 */
+                continue;
+            if (is_filtered(me.dev, me.inode))
                 continue;
             int shmem = crs_tree_shmem_name(me.name, me.dev);
             if (shmem || crs_tree_object_name(me.name, me.dev))

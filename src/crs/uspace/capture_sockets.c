@@ -635,7 +635,15 @@ static int describe(struct sock_scan *sc, size_t i)
                 named[0] = 0;   /* a named one is a daemon's or a server's: say which */
                 if (path[0])
                     snprintf(named, sizeof named, " %.150s,", path);
-                if (holder > 0)
+                int member = 0;   /* the holder is of the tree: its image leaves that end out */
+                for (int k = 0; holder > 0 && c->opts.tree && k < c->opts.ntree_members; k++)
+                    member |= (pid_t)c->opts.tree_members[k] == holder;
+                if (member)
+                    snprintf(what, sizeof what, "is connected to%s a socket of process %d '%s', a process of the "
+                             "tree being checkpointed that leaves that socket out of its image (a library's own "
+                             "connection, as an MPI library's in a rank): no restart can connect them again; "
+                             "close it in this process before the checkpoint", named, (int)holder, comm);
+                else if (holder > 0)
                     snprintf(what, sizeof what, "is connected to%s a socket of process %d '%s', %s", named,
                              (int)holder, comm,
                              c->opts.tree ? "which is not among the processes being checkpointed"

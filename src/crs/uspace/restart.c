@@ -72,7 +72,9 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     /* A rank's image holds only its upper half: the MPI library (the lower half) is loaded afresh
      * by the restarted rank, which needs the new launcher's environment (the hand-off). Without it
      * the restored rank has no MPI library to return to and dies; refuse here in one line. */
-    if (!o->handoff_len && crs_image_extension(&u->img, "mpi", NULL)) {
+    /* (a child a rank forked, taken with it in a tree file, has an empty one: src/pml_hooks/capture.c) */
+    const struct crs_image_ext *mpi = crs_image_extension(&u->img, "mpi", NULL);
+    if (!o->handoff_len && mpi && mpi->len) {
         snprintf(err, errlen, "%s is the image of a rank of an MPI job, which cannot be restarted alone:"
                  " restart the job's snapshot with restart-mpi (take one with ckpt-mpirun)", name);
         crs_image_close(&u->img);

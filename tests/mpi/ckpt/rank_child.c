@@ -12,7 +12,12 @@
  * With RANK_CHILD_KEEP set, rank 0 also keeps a child that runs (a loop of sleeps) from the start
  * until the last step, where it is ended and waited for: no snapshot can be taken meanwhile.
  * With RANK_CHILD_ZOMBIES=N, rank 0 also makes N children that end at once and reaps them only at
- * the last step (more than a snapshot keeps: 64); the sums are the same as without them. */
+ * the last step (more than a snapshot keeps: 64); the sums are the same as without them.
+ * With RANK_CHILD_WORKER set, each rank also forks a worker at the start, joined by two pipes:
+ * each step the rank sends it a number and reads back the worker's running total (its state,
+ * in its memory); at the last step the rank closes its end, the worker exits with its total
+ * modulo 251 and the rank adds the wait status waitpid gives (a snapshot always finds it
+ * running: it comes along in the rank's image, a tree file, and back at the restart). */
 #include <mpi.h>
 #include <errno.h>
 #include <signal.h>
@@ -43,6 +48,21 @@ static void reap_child(pid_t pid, int me, int s, long *x)
     } else {
         *x += WEXITSTATUS(st);
     }
+}
+
+/* The worker: a running total of what it is sent, each answer the total so far. */
+static void __attribute__((noreturn)) worker(int rfd, int wfd, int me)
+{
+    long total = me * 7, v;
+    ssize_t n;
+    while ((n = read(rfd, &v, sizeof v)) == (ssize_t)sizeof v || (n < 0 && errno == EINTR)) {
+        if (n < 0)
+            continue;
+        total = (total * 31 + v * v + 1) % 1000003L;
+        if (write(wfd, &total, sizeof total) != (ssize_t)sizeof total)
+            _exit(99);
+    }
+    _exit((int)(total % 251));
 }
 
 static void __attribute__((noreturn)) child(int wfd, int me, int batch)
@@ -89,6 +109,29 @@ int main(int argc, char **argv)
             perror("fork");
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
+    }
+    pid_t wpid = -1;
+    int wto = -1, wfrom = -1;
+    if (getenv("RANK_CHILD_WORKER")) {
+        int a[2], b[2];
+        if (pipe(a) != 0 || pipe(b) != 0) {
+            perror("pipe");
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+        wpid = fork();
+        if (wpid == 0) {
+            close(a[1]);
+            close(b[0]);
+            worker(a[0], b[1], me);
+        }
+        if (wpid < 0) {
+            perror("fork");
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+        close(a[0]);
+        close(b[1]);
+        wto = a[1];
+        wfrom = b[0];
     }
     long acc = 0;
     pid_t reap = -1;
@@ -144,6 +187,18 @@ int main(int argc, char **argv)
             int st = 0;
             if (waitpid(ended[i], &st, 0) != ended[i] || !WIFEXITED(st) || WEXITSTATUS(st) != i % 7)
                 x -= 300000;
+        }
+        if (wpid > 0) {
+            long v = (long)s * (me + 3), t = -1;
+            if (write(wto, &v, sizeof v) != (ssize_t)sizeof v || read(wfrom, &t, sizeof t) != (ssize_t)sizeof t)
+                x -= 400000;
+            x += t % 1000;
+            if (s == steps) {
+                close(wto);
+                close(wfrom);
+                reap_child(wpid, me, s, &x);
+                wpid = -1;
+            }
         }
         long sum = 0;
         MPI_Allreduce(&x, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);

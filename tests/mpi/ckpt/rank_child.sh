@@ -13,8 +13,9 @@
 #    started over from there) to its end, as uninterrupted. Before, every snapshot was refused
 #    after 10 s: "rank N had a child process (PID 'rank_child-...' zombie, not reaped)". Ranks
 #    that cannot choose a pid (not root, no CAP_CHECKPOINT_RESTORE) keep none: SKIP-PART.
-# 2. RANK_CHILD_KEEP: rank 0 keeps a running child: refused in one line naming that child's pid
-#    and command; the job runs on to the uninterrupted run's results.
+# 2. RANK_CHILD_KEEP: rank 0 keeps a running child: the snapshot is taken, the child with it (rank
+#    0's image a tree file); ranks that cannot choose a pid: refused in one line naming that child's
+#    pid and command. The job runs on to the uninterrupted run's results.
 # 3. RANK_CHILD_ZOMBIES=65 (beside 2, at the same time): rank 0 has more zombies than a snapshot
 #    keeps (64): refused in one line saying so, not as a running child (diffrev20 LOW-D), and
 #    without tries (only the application's wait makes zombies fewer). Before, the rank tried again
@@ -29,6 +30,13 @@
 #    apart: before, the rank tried for 10 s as for a running child and said "... at each of N
 #    tries over 10 s"; zombies stay until the application's wait). The job runs on to the
 #    uninterrupted run's results.
+# 5. RANK_CHILD_WORKER: each rank has a worker child for the whole run, on two pipes, keeping a
+#    running total the rank reads each step and exiting with it at the end (waitpid): a snapshot
+#    while it runs is taken (each rank image a tree file: the rank, member 0, and its worker;
+#    ckpt-info --verify accepts it), then --term and restart-mpi: results as the uninterrupted
+#    run's (the worker's answers and exit status through waitpid); then a restart of the running
+#    snapshot to the end, as uninterrupted. Before, each snapshot was refused after 10 s: "rank N
+#    had a running child process". Ranks that cannot choose a pid: SKIP-PART.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -145,12 +153,19 @@ if [ $choose = 1 ]; then
 fi
 # without a pid to choose, libcr names every child (the zombies too) and the words differ; rank 1
 # (zombies only) is refused at once then (part 4)
-[ $choose = 1 ] && want="rank 0 had a running child process ([0-9]* 'rank_child-[a-z]*' running" ||
-    want="rank [01] had .*child process.* 'rank_child-[a-z]*'"
-if checkpoint $job kept >/dev/null; then
-    failed "a snapshot was taken while rank 0 had a running child"
+# (a rank that cannot choose a pid is refused; rank 1, zombies only, at once then: part 4)
+if [ $choose = 1 ]; then
+    if r=$(checkpoint $job kept); then
+        [ "$(head -c 8 "$r/rank_0.img")" = RVVTREE1 ] &&
+            pass "a running child: the snapshot taken, the child with it (rank 0's image a tree file)" ||
+            failed "a running child: rank 0's image is no tree file"
+    else
+        failed "a running child: no snapshot: $(grep -v 'ms from' ckpt.kept.err | head -2)"
+    fi
+elif checkpoint $job kept >/dev/null; then
+    failed "a snapshot was taken while rank 0 had a running child it cannot bring back"
 else
-    refused kept "a running child" "$want"
+    refused kept "a running child" "rank [01] had .*child process.* 'rank_child-[a-z]*'"
 fi
 if [ $choose = 1 ]; then
     if wait $zck; then
@@ -173,5 +188,43 @@ rm -f pace
 ran_on $job k "the job with a running child"
 [ -n "$njob" ] && ran_on $njob n "the job whose ranks cannot choose a pid"
 [ $choose = 1 ] && ran_on $zjob z "the job with 65 zombie children"
+
+# 5. a worker child per rank, running at every snapshot: taken along, restarted with the rank
+if [ $choose = 0 ]; then
+    echo "SKIP-PART: running children taken along (the ranks cannot choose a pid: not root, no CAP_CHECKPOINT_RESTORE)"
+else
+    export RANK_CHILD_WORKER=1
+    run_native 2 "$prog" $steps "$d/nopace" 0 >native.out 2>native.err ||
+        { failed "the native run with workers: status $?"; tail -n 3 native.err; }
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms \
+        >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    wait_steps out.0 2 $job || failed "the job with workers did not reach step 2: $(tail -n 2 err.0)"
+    sleep 0.$((RANDOM % 9 + 1))
+    wref=
+    if wref=$(checkpoint $job w1); then
+        t=0
+        for r in 0 1; do [ "$(head -c 8 "$wref/rank_$r.img")" = RVVTREE1 ] && t=$((t + 1)); done
+        [ $t = 2 ] || failed "a snapshot with workers: $t of 2 rank images are tree files"
+        if v=$("$INFO" --verify "$wref" 2>&1); then
+            pass "a snapshot while each rank had a running worker: taken, both images tree files, ckpt-info --verify accepts it"
+        else
+            failed "ckpt-info --verify of the snapshot with workers: $(echo "$v" | tail -n 3)"
+        fi
+    else
+        failed "a snapshot while each rank had a running worker: $(grep -v 'ms from' ckpt.w1.err | head -2)"
+    fi
+    if term_restart $job; then
+        restart_verdict "--term with a running worker per rank"
+    else
+        failed "ckpt-mpirun --term with workers: $(grep -v 'ms from' ckpt.term.err | tail -n 2)"
+    fi
+    if [ -n "$wref" ]; then
+        clean timeout -k 5 600 "$RESTART" "$wref" >out.1 2>err.1; rc=$?
+        tail_verdict "restart of the running snapshot with workers"
+    fi
+    unset RANK_CHILD_WORKER
+fi
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail

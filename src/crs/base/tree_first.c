@@ -1,0 +1,59 @@
+/* A file that is one process's image or a tree file (tree.h) whose member 0 is the process that
+ * matters: an MPI rank with running children has its image as member 0 of a tree file
+ * (src/pml_hooks/capture.c), and the checks of a snapshot (checksums, staging, ckpt-info
+ * --verify, the restart's window check) read that member as they read a rank's plain image. */
+#define _GNU_SOURCE
+#include "crs/base/tree.h"
+#include "crs/base/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int crs_tree_first_image(int fd, uint64_t *offset)
+{
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    *offset = at > 0 ? (uint64_t)at : 0;
+    int k = crs_tree_is_tree(fd);
+    if (k <= 0)
+        return k;
+    struct crs_tree t;
+    char err[256];
+    int e = crs_tree_read(fd, &t, err, sizeof err);
+    if (e)
+        return e;
+    if (t.hdr.nmembers == 0 || t.members[0].kind != CRS_TREE_PROCESS)
+        e = -EBADMSG;
+    else
+        *offset = t.base + t.members[0].image_offset;
+    crs_tree_free(&t);
+    lseek(fd, at > 0 ? at : 0, SEEK_SET);
+    return e ? e : 1;
+}
+
+int crs_image_open_first(struct crs_image *img, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return crs_image_open(img, path);   /* its message */
+    uint64_t at;
+    int k = crs_tree_first_image(fd, &at);
+    if (k == 0) {
+        close(fd);
+        return crs_image_open(img, path);
+    }
+    if (k < 0 || lseek(fd, (off_t)at, SEEK_SET) < 0) {
+        int e = k < 0 ? k : -errno;
+        close(fd);
+        memset(img, 0, sizeof *img);
+        img->fd = -1;
+        snprintf(img->err, sizeof img->err, "image %s: a process tree's file whose table cannot be read (%s)%s",
+                 path, e == -EBADMSG ? "damaged or cut short" : strerror(-e), CRS_IMAGE_ADVICE);
+        return e == -EINVAL ? -EBADMSG : e;
+    }
+    char name[4200];
+    snprintf(name, sizeof name, "%s (its first process)", path);
+    return crs_image_open_fd(img, fd, name);
+}
