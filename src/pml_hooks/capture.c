@@ -184,6 +184,15 @@ static int copy_windows(void *arg, char *err, size_t errlen)
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
     o->nkept_zombies = pml_children_note(&o->kept_zombies);
+    if (pml_children_zombies_over()) {
+        /* refused now, in our words: libcr's refusal would name them as children and
+         * pml_capture's retries (for a running child, which ends soon) took 10 s for nothing */
+        zombies_over = 1;
+        snprintf(err, errlen, "rank %d had more than 64 zombie children (ended, not reaped): a "
+                 "rank's snapshot keeps at most 64; reap them (wait, waitpid, pclose) before the "
+                 "snapshot", pml_world_rank);
+        return -ENOTSUP;
+    }
     if (tree_mode) {
         /* the tree's members are the rank's children, zombies too (none kept by the layer);
          * revive-restart-rank brings the running ones back under their pids */
@@ -204,15 +213,6 @@ static int copy_windows(void *arg, char *err, size_t errlen)
             return -ENOTSUP;
         }
         return pml_win_copy_saved(pml_agent_running && !self_mode ? snapc_agent_epoch() : 0, err, errlen);
-    }
-    if (pml_children_zombies_over()) {
-        /* refused now, in our words: libcr's refusal would name them as children and
-         * pml_capture's retries (for a running child, which ends soon) took 10 s for nothing */
-        zombies_over = 1;
-        snprintf(err, errlen, "rank %d had more than 64 zombie children (ended, not reaped): a "
-                 "rank's snapshot keeps at most 64; reap them (wait, waitpid, pclose) before the "
-                 "snapshot", pml_world_rank);
-        return -ENOTSUP;
     }
     int32_t zp;
     const char *zc;

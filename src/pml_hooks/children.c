@@ -151,7 +151,7 @@ int pml_children_note(const int32_t **pids)
 
 int pml_children_kept(void)
 {
-    return nz;
+    return nz + ntz; /* by the layer, or as the tree's members (a tree capture) */
 }
 
 int pml_children_running(int tree, int32_t *first_pid, const char **first_comm)

@@ -657,7 +657,7 @@ int pml_children_zombies_over(void);
 /* When the last list found the rank unable to choose a pid and its children all ended (zombies,
  * none running): how many (65 for more than 64), the first one's pid and command; else 0. */
 int pml_children_zombies_only(int32_t *first_pid, const char **first_comm);
-int pml_children_kept(void); /* how many the last list kept */
+int pml_children_kept(void); /* how many the last list kept (a tree capture: its zombie members) */
 int pml_children_restore(char *err, size_t errlen);
 void pml_children_reap(void); /* --term: the kept zombies reaped (and stopped tree children ended) */
 /* Running children (a tree capture takes them along, capture.c). tree 0, before a capture: how
