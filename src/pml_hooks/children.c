@@ -261,13 +261,53 @@ static void holder(int32_t pid, char *out, size_t cap)
  * reaped now, so that their pids are free for the restart at once (orphaned, they wait for the
  * pid namespace's init, which in a container may take seconds: measured 20 s and more under
  * this machine's init). */
+#define DESCENDANTS_MAX 256
+
+/* Adds pid's children, and theirs, to v (a command's shell and the command under it). */
+static void add_descendants(pid_t pid, int32_t *v, int *n, int depth)
+{
+    char buf[4096];
+    if (depth > 32 || revive_proc_read(pid, pid, "children", buf, sizeof buf) <= 0)
+        return;
+    const char *p = buf;
+    while (*n < DESCENDANTS_MAX) {
+        uint64_t c;
+        while (*p == ' ' || *p == '\n')
+            p++;
+        if (!*p || revive_parse_u64(&p, &c))
+            break;
+        v[(*n)++] = (int32_t)c;
+        add_descendants((pid_t)c, v, n, depth + 1);
+    }
+}
+
 void pml_children_reap(void)
 {
-    /* the running children a --term tree capture took along (stopped since): ended with the rank */
-    for (int i = 0; rstopped && i < nr; i++) {
-        kill(rpid[i], SIGKILL);
-        while (waitpid(rpid[i], NULL, 0) < 0 && errno == EINTR)
-            ;
+    /* The running children a --term tree capture took along (stopped since), and everything
+     * under them (a command's shell and the command: the tree's members too): ended with the
+     * rank, and reaped, so that their pids are free for the restart at once (an orphan, or a
+     * grandchild whose parent was killed, waits for init, seconds here). The rank becomes their
+     * subreaper so that the grandchildren come to it. */
+    if (rstopped) {
+        static int32_t all[DESCENDANTS_MAX];
+        int n = 0;
+        for (int i = 0; i < nr && n < DESCENDANTS_MAX; i++) {
+            all[n++] = rpid[i];
+            add_descendants(rpid[i], all, &n, 0);
+        }
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        for (int k = 0; k < n; k++)
+            kill(all[k], SIGKILL);
+        for (int k = 0; k < n; k++)
+            for (int tries = 0; tries < 400; tries++) {   /* up to 2 s for the kill and reparenting */
+                pid_t w = waitpid(all[k], NULL, WNOHANG);
+                if (w == all[k] || (w < 0 && errno != ECHILD && errno != EINTR))
+                    break;
+                if (w < 0 && errno == ECHILD && kill(all[k], 0) != 0)
+                    break;   /* gone: reaped by its own parent */
+                struct timespec d = { 0, 5 * 1000 * 1000 };
+                nanosleep(&d, NULL);
+            }
     }
     rstopped = 0;
     for (int i = 0; i < nz || i < ntz; i++) {

@@ -5,8 +5,8 @@
  *   rst_popen STEPS PACEFILE MS
  * Rank 0 prints "step N: SUM" per step and "done: ACC"; while PACEFILE exists each step also
  * sleeps MS ms (ckptenv.sh's pace: the restarted generation runs at full speed).
- * With RST_POPEN_KEEP set, rank 0 also keeps a `cat` open (popen) from the start to the end: no
- * snapshot can be taken while it runs (rank_alone.sh). With RST_POPEN_TIMER set, every rank runs
+ * With RST_POPEN_KEEP set, rank 0 also keeps a `cat` open (popen) from the start to the end: a
+ * snapshot takes it along (rank_alone.sh). With RST_POPEN_TIMER set, every rank runs
  * a SIGEV_THREAD POSIX timer (10 ms) whose callback counts; a step that finds the count not grown
  * since the step before (each step takes more than 70 ms) says so and spoils its sum. */
 #include <mpi.h>
