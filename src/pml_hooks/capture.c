@@ -212,7 +212,10 @@ static int copy_windows(void *arg, char *err, size_t errlen)
                      nrun > 1 ? " and others" : "");
             return -ENOTSUP;
         }
-        return pml_win_copy_saved(pml_agent_running && !self_mode ? snapc_agent_epoch() : 0, err, errlen);
+        /* a rank that cannot choose a pid whose running child ended since the look before the
+         * capture: zombies only, said as below (the tree would take them, for no restart) */
+        if (!pml_children_zombies_refused())
+            return pml_win_copy_saved(pml_agent_running && !self_mode ? snapc_agent_epoch() : 0, err, errlen);
     }
     int32_t zp;
     const char *zc;
