@@ -158,6 +158,19 @@ static int spawn(struct tree_restart *tr, uint32_t i)
         comm[sizeof m->comm] = 0;
         if (comm[0])
             prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
+        if (tr->here) {
+            /* restart_tree_here: only member 0 (the rank) holds the word to go on, and reads
+             * the others' words: with its end of the go pipe closed here, a member waiting in
+             * barrier() sees the end of the pipe when the rank dies (kill -9 of
+             * revive-restart-rank) and ends, instead of waiting for ever (diffrev26 T-M2) */
+            if (tr->go_w >= 0)
+                close(tr->go_w);
+            if (tr->ready_r >= 0)
+                close(tr->ready_r);
+            if (tr->report_r >= 0)
+                close(tr->report_r);
+            tr->go_w = tr->ready_r = tr->report_r = -1;   /* (this process's copy) its children's too */
+        }
         if (m->kind == CRS_TREE_ZOMBIE)
             become_zombie(tr, m);
         member(tr, i);
@@ -1185,11 +1198,31 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
 
 /* ---- a rank's tree (revive-restart-rank): member 0 is this process ---- */
 
+/* The restore failed: every other member ends, and is reaped (diffrev26 T-M1: left as our
+ * zombies, they held the pids that the run again from the snapshot directory's image, same
+ * process, needs; it refused naming them). This process is their subreaper meanwhile, so that a
+ * member whose parent is killed comes to it; up to 2 s for the kills and the reparenting. */
 static void kill_others(const struct tree_restart *tr)
 {
+    int was = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&was, 0, 0, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     for (uint32_t i = 1; i < tr->t.hdr.nmembers; i++)
         if (tr->t.members[i].kind == CRS_TREE_PROCESS)
             kill(tr->t.members[i].pid, SIGKILL);
+    for (int tries = 0; tries < 400; tries++) {
+        int pending = 0;
+        for (uint32_t i = 1; i < tr->t.hdr.nmembers; i++) {
+            pid_t pid = tr->t.members[i].pid, w = waitpid(pid, NULL, WNOHANG | __WALL);
+            if (w == 0 || (w < 0 && errno == EINTR) || (w < 0 && errno == ECHILD && kill(pid, 0) == 0))
+                pending = 1;   /* ending, or on its way to us */
+        }
+        if (!pending)
+            break;
+        struct timespec d = { 0, 5 * 1000 * 1000 };
+        nanosleep(&d, NULL);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, was, 0, 0, 0);
 }
 
 /* Member 0's wait before its switch (crs_restart_opts.before_switch): it is ready; once every

@@ -21,6 +21,7 @@
 #include "filem/local_meta.h"
 #include "filem/local_retain.h"
 #include "crs/base/image.h"
+#include "crs/base/tree.h"
 
 #define JOB_PREFIX "revive_global_snapshot_"
 
@@ -176,8 +177,13 @@ int filem_stage_check_header(const char *path, uint64_t want_checksum, char *err
 {
     struct crs_image img;
     int e = open_checked(&img, path, want_checksum, err, errlen);
-    if (e == 0)
-        crs_image_close(&img);
+    if (e < 0)
+        return e;
+    crs_image_close(&img);
+    /* a rank with running children: the tree file's other members' headers too */
+    e = crs_image_verify_members(path, 0, err, errlen);
+    if (e < 0)
+        crs_image_advise(err, errlen, ""); /* as reader_words */
     return e;
 }
 
@@ -191,6 +197,13 @@ int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size
     if (e < 0)
         reader_words(err, errlen, img.err);
     crs_image_close(&img);
+    if (e == 0) {
+        /* a rank with running children: every chunk of the tree file's other members too
+         * (diffrev26 T-H1: a child's damaged part was committed as verified) */
+        e = crs_image_verify_members(path, 1, err, errlen);
+        if (e < 0)
+            crs_image_advise(err, errlen, ""); /* as reader_words */
+    }
     return e;
 }
 

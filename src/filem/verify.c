@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crs/base/image.h"
+#include "crs/base/tree.h"
 
 /* The image reader's message without its advice for one process ("use an earlier checkpoint"):
  * the callers of the snapshot store give their own (another sequence), once. */
@@ -108,6 +109,12 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
         }
     }
     crs_image_close(&img);
+    /* a rank with running children: they are the tree file's other members */
+    e = crs_image_verify_members(path, deep, msg, len);
+    if (e < 0) {
+        crs_image_advise(msg, len, ""); /* as reader_msg */
+        return e;
+    }
     filem_fmt(msg, len, "%s: %llu bytes, checksum %016" PRIx64 "%s", name,
              (unsigned long long)size, sum, deep ? ", every chunk verified" : "");
     return 0;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #define ZOMBIES_MAX 64
+#define DESCENDANTS_MAX 256
 
 /* Saved in the image (the layer's memory is the application's): read by the restarted rank. */
 static int32_t zpid[ZOMBIES_MAX], zstatus[ZOMBIES_MAX];
@@ -187,13 +188,20 @@ void pml_children_stop(void)
     rstopped = nr > 0;
 }
 
+static int stopped_tree(int32_t *all);
+
 void pml_children_cont(void)
 {
     if (!rstopped)
         return;
     rstopped = 0;
-    for (int i = 0; i < nr; i++)
-        kill(rpid[i], SIGCONT);
+    /* the tree capture stopped every member, the grandchildren too (a command's shell and the
+     * command, a worker's helper): all run on, or the rank waits for ever on a stopped one
+     * (diffrev26 T-H2) */
+    static int32_t all[DESCENDANTS_MAX];
+    int n = stopped_tree(all);
+    for (int k = 0; k < n; k++)
+        kill(all[k], SIGCONT);
 }
 
 int pml_children_zombies_refused(void)
@@ -261,7 +269,6 @@ static void holder(int32_t pid, char *out, size_t cap)
  * reaped now, so that their pids are free for the restart at once (orphaned, they wait for the
  * pid namespace's init, which in a container may take seconds: measured 20 s and more under
  * this machine's init). */
-#define DESCENDANTS_MAX 256
 
 /* Adds pid's children, and theirs, to v (a command's shell and the command under it). */
 static void add_descendants(pid_t pid, int32_t *v, int *n, int depth)
@@ -281,6 +288,18 @@ static void add_descendants(pid_t pid, int32_t *v, int *n, int depth)
     }
 }
 
+/* The running children of the last tree capture and everything under them (stopped: their
+ * lists of children do not change meanwhile), in all (DESCENDANTS_MAX): how many. */
+static int stopped_tree(int32_t *all)
+{
+    int n = 0;
+    for (int i = 0; i < nr && n < DESCENDANTS_MAX; i++) {
+        all[n++] = rpid[i];
+        add_descendants(rpid[i], all, &n, 0);
+    }
+    return n;
+}
+
 void pml_children_reap(void)
 {
     /* The running children a --term tree capture took along (stopped since), and everything
@@ -290,11 +309,7 @@ void pml_children_reap(void)
      * subreaper so that the grandchildren come to it. */
     if (rstopped) {
         static int32_t all[DESCENDANTS_MAX];
-        int n = 0;
-        for (int i = 0; i < nr && n < DESCENDANTS_MAX; i++) {
-            all[n++] = rpid[i];
-            add_descendants(rpid[i], all, &n, 0);
-        }
+        int n = stopped_tree(all);
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         for (int k = 0; k < n; k++)
             kill(all[k], SIGKILL);

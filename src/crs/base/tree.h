@@ -199,6 +199,11 @@ void crs_tree_free(struct crs_tree *t);
  * a tree file's member 0 (returns 1, *offset its image's), or the file itself from its offset
  * (returns 0). -errno for a tree file whose table cannot be read (tree_first.c). */
 int crs_tree_first_image(int fd, uint64_t *offset);
+/* For a tree file at path: opens every process member's image after member 0 (header, tables)
+ * and with deep verifies its chunks too, so that a check of a rank's file (member 0 through
+ * crs_image_open_first) covers its children. 0 (also for a file that is no tree file), or -errno
+ * with the message in err (-EBADMSG: damaged; the reader's CRS_IMAGE_ADVICE at its end). */
+int crs_image_verify_members(const char *path, int deep, char *err, size_t errlen);
 const char *crs_tree_scope_name(uint32_t scope);
 /* "exited 3", "killed by SIGTERM" */
 void crs_tree_status_text(int32_t wait_status, char *out, size_t cap);

@@ -15,9 +15,11 @@
  * the last step (more than a snapshot keeps: 64); the sums are the same as without them.
  * With RANK_CHILD_WORKER set, each rank also forks a worker at the start, joined by two pipes:
  * each step the rank sends it a number and reads back the worker's running total (its state,
- * in its memory); at the last step the rank closes its end, the worker exits with its total
- * modulo 251 and the rank adds the wait status waitpid gives (a snapshot always finds it
- * running: it comes along in the rank's image, a tree file, and back at the restart). */
+ * in its memory); the worker asks a helper of its own (the rank's grandchild, on two pipes) for
+ * a part of each answer; at the last step the rank closes its end, the worker ends its helper,
+ * exits with its total and the helper's exit code modulo 251 and the rank adds the wait status
+ * waitpid gives (a snapshot always finds both running: they come along in the rank's image, a
+ * tree file, and back at the restart). */
 #include <mpi.h>
 #include <errno.h>
 #include <signal.h>
@@ -50,19 +52,58 @@ static void reap_child(pid_t pid, int me, int s, long *x)
     }
 }
 
-/* The worker: a running total of what it is sent, each answer the total so far. */
-static void __attribute__((noreturn)) worker(int rfd, int wfd, int me)
+/* The worker's helper (the rank's grandchild): each number it is sent back squared plus one,
+ * modulo a prime; the count of numbers as its exit code at the end of its pipe. */
+static void __attribute__((noreturn)) helper(int rfd, int wfd)
 {
-    long total = me * 7, v;
+    long v, count = 0;
     ssize_t n;
     while ((n = read(rfd, &v, sizeof v)) == (ssize_t)sizeof v || (n < 0 && errno == EINTR)) {
         if (n < 0)
             continue;
-        total = (total * 31 + v * v + 1) % 1000003L;
+        count++;
+        v = (v * v + 1) % 999983L;
+        if (write(wfd, &v, sizeof v) != (ssize_t)sizeof v)
+            _exit(99);
+    }
+    _exit((int)(count % 199));
+}
+
+/* The worker: a running total of what it is sent and of its helper's answers, each answer the
+ * total so far; its helper's exit code in its own. */
+static void __attribute__((noreturn)) worker(int rfd, int wfd, int me)
+{
+    int a[2], b[2];
+    if (pipe(a) != 0 || pipe(b) != 0)
+        _exit(98);
+    pid_t h = fork();
+    if (h == 0) {
+        close(rfd);
+        close(wfd);
+        close(a[1]);
+        close(b[0]);
+        helper(a[0], b[1]);
+    }
+    if (h < 0)
+        _exit(97);
+    close(a[0]);
+    close(b[1]);
+    long total = me * 7, v, hv = 0;
+    ssize_t n;
+    while ((n = read(rfd, &v, sizeof v)) == (ssize_t)sizeof v || (n < 0 && errno == EINTR)) {
+        if (n < 0)
+            continue;
+        if (write(a[1], &v, sizeof v) != (ssize_t)sizeof v || read(b[0], &hv, sizeof hv) != (ssize_t)sizeof hv)
+            _exit(96);
+        total = (total * 31 + v * v + hv + 1) % 1000003L;
         if (write(wfd, &total, sizeof total) != (ssize_t)sizeof total)
             _exit(99);
     }
-    _exit((int)(total % 251));
+    close(a[1]);
+    int st = 0;
+    if (waitpid(h, &st, 0) != h || !WIFEXITED(st))
+        _exit(95);
+    _exit((int)((total + WEXITSTATUS(st)) % 251));
 }
 
 static void __attribute__((noreturn)) child(int wfd, int me, int batch)

@@ -37,10 +37,19 @@
 #    run's (the worker's answers and exit status through waitpid); then a restart of the running
 #    snapshot to the end, as uninterrupted. Before, each snapshot was refused after 10 s: "rank N
 #    had a running child process". Ranks that cannot choose a pid: SKIP-PART.
+#    Each worker has a helper of its own (the rank's grandchild) it asks each step. Also:
+#    a byte of rank 0's worker image changed: ckpt-info --verify refuses the snapshot naming the
+#    child (diffrev26 T-H1: it verified member 0 only and said "every chunk verified"); a --term
+#    epoch that fails after the capture (REVIVE_FAULT=snapc-captured at the second snapshot):
+#    the job runs on (T-H2: the helpers, stopped with the tree, were never continued: the job
+#    hung); kill -9 of rank 0's revive-restart-rank while it restores the running snapshot (its
+#    children made): none of its children is left (T-M2: they waited for ever for the word to go
+#    on, holding the pipe's writing end themselves).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 ck_prog rank_child
+CRINFO=$REVIVE_BUILDDIR/tools/cr_info
 export REVIVE_RESTART_RANK=$restarter
 steps=160 ms=60
 ck_workdir rchild
@@ -215,10 +224,112 @@ else
     else
         failed "a snapshot while each rank had a running worker: $(grep -v 'ms from' ckpt.w1.err | head -2)"
     fi
+    # members IMAGE...: the pids of the children (the workers, their helpers) in the images;
+    # direct IMAGE...: those whose parent is the rank
+    members() {
+        local r
+        for r in "$@"; do
+            "$CRINFO" "$r" | sed -n "s/^  pid \([0-9]*\) .*image of .*/\1/p" | tail -n +2
+        done
+    }
+    direct() {
+        local r r0
+        for r in "$@"; do
+            r0=$("$CRINFO" "$r" | sed -n "s/^  pid \([0-9]*\) .*image of .*/\1/p" | head -n 1)
+            "$CRINFO" "$r" | sed -n "s/^  pid \([0-9]*\) '[^']*' parent $r0,.*image of .*/\1/p"
+        done
+    }
+    # one byte of a child's part of rank 0's file (the middle of its worker's image) changed:
+    # ckpt-info --verify must find it (diffrev26 T-H1: it read member 0 only, "every chunk
+    # verified"); the same check stages a copy and passes a cached one. Then put back.
+    if [ -n "$wref" ]; then
+        img=$wref/rank_0.img
+        set -- $("$CRINFO" "$img" | sed -n "s/^  pid [0-9]* .*image of \([0-9]*\) bytes at \([0-9]*\)$/\1 \2/p" | sed -n 2p)
+        if [ -z "$2" ]; then
+            failed "cr_info names no second process in $img"
+        else
+            off=$(($2 + $1 / 2))
+            old=$(od -An -tu1 -j $off -N1 "$img" | tr -d ' ')
+            printf "\\$(printf %03o $(( (old + 1) % 256 )))" | dd of="$img" bs=1 seek=$off conv=notrunc status=none
+            if v=$("$INFO" --verify "$wref" 2>&1); then
+                failed "ckpt-info --verify accepts a snapshot whose rank 0's worker image is damaged: $(echo "$v" | tail -n 2)"
+            elif echo "$v" | grep -q "rank_0.img (process [0-9]* 'rank_child[^']*', a child of its first)"; then
+                pass "a byte of a rank's worker image changed: ckpt-info --verify refuses it, naming the child: $(echo "$v" | grep -m1 "a child of its first" | cut -c1-200)"
+            else
+                failed "ckpt-info --verify of a damaged worker image does not name it: $(echo "$v" | tail -n 3)"
+            fi
+            printf "\\$(printf %03o $old)" | dd of="$img" bs=1 seek=$off conv=notrunc status=none
+            "$INFO" --verify "$wref" >/dev/null 2>&1 || failed "the snapshot with workers, its byte put back, is not verified"
+        fi
+    fi
     if term_restart $job; then
         restart_verdict "--term with a running worker per rank"
     else
         failed "ckpt-mpirun --term with workers: $(grep -v 'ms from' ckpt.term.err | tail -n 2)"
+    fi
+    # a --term epoch that fails after the capture (snapc-captured, a job of its own: the coordinator's
+    # fault points fire from REVIVE_FAULT_EPOCH on): the children and the helpers under them,
+    # stopped after it, run on (diffrev26 T-H2: only the workers were continued, a stopped helper
+    # held its worker and the rank for ever); the job ends as uninterrupted
+    touch pace
+    REVIVE_FAULT=snapc-captured REVIVE_FAULT_EPOCH=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
+        --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.f 2>err.f &
+    job=$!; pids+=($job)
+    wait_steps out.f 2 $job || failed "the job with workers (fault) did not reach step 2: $(tail -n 2 err.f)"
+    sleep 0.$((RANDOM % 9 + 1))
+    n=$(nsteps out.f)
+    if checkpoint $job tfail --term >/dev/null; then
+        failed "the --term snapshot with the fault snapc-captured was taken"
+    elif ! grep -q "fault point snapc-captured" ckpt.tfail.err; then
+        failed "the --term snapshot with the fault snapc-captured: $(grep -v 'ms from' ckpt.tfail.err | tail -n 2)"
+    elif wait_steps out.f $((n + 4)) $job 120; then
+        pass "a --term epoch failed after the capture: the job runs on (step $n to $(nsteps out.f)), the workers' helpers continued too"
+    else
+        failed "after a failed --term epoch the job does not go on (step $(nsteps out.f)): $(ps -o pid=,stat=,wchan:20=,args= -p "$(pgrep -d, -f "$d/pace")" 2>/dev/null | head -n 8)"
+    fi
+    rm -f pace
+    ran_on $job f "the job whose --term epoch failed"
+    # kill -9 of rank 0's revive-restart-rank while it restores (its children made, before the
+    # word to go on): no child is left, blocked (diffrev26 T-M2: they waited for ever on the go
+    # pipe, whose writing end they held themselves)
+    if [ -n "$wref" ]; then
+        kids=$(members "$wref"/rank_*.img | tr '\n' ' ') dkids=$(direct "$wref"/rank_*.img | tr '\n' ' ')
+        [ -n "$dkids" ] || failed "cr_info names no child of a rank in $wref"
+        clean timeout -k 5 600 "$RESTART" "$wref" >out.k9 2>err.k9 &
+        rjob=$!; pids+=($rjob)
+        hit=
+        # polled without a fork (builtins only): the children wait for the word for milliseconds
+        # only; given up once a child's parent is the restored rank
+        late=0
+        while [ -n "$dkids" ] && [ -z "$hit" ] && [ $late = 0 ] && kill -0 $rjob 2>/dev/null; do
+            for p in $dkids; do
+                st=; read -r st 2>/dev/null </proc/$p/stat || continue
+                a=(${st##*) }); pp=${a[1]}; c=
+                read -r c 2>/dev/null </proc/$pp/comm
+                case $c in
+                revive-restart*) kill -9 $pp 2>/dev/null && hit=$pp; break ;;
+                rank_child*) late=1 ;;
+                esac
+            done
+        done
+        wait $rjob
+        if [ -z "$hit" ]; then
+            echo "SKIP-PART: kill -9 of revive-restart-rank while it restored: not caught with its children made (restart-mpi status $?)"
+        else
+            left=
+            for i in $(seq 300); do
+                left=
+                for p in $kids; do [ -d /proc/$p ] && left="$left $p"; done
+                [ -z "$left" ] && break
+                sleep 0.1
+            done
+            if [ -n "$left" ]; then
+                failed "kill -9 of revive-restart-rank $hit while it restored: its children are left: $(ps -o pid=,stat=,wchan:20=,args= -p "$(echo $left | tr ' ' ,)")"
+                kill -9 $left 2>/dev/null
+            else
+                pass "kill -9 of revive-restart-rank $hit while it restored: no child of it is left (children $kids)"
+            fi
+        fi
     fi
     if [ -n "$wref" ]; then
         clean timeout -k 5 600 "$RESTART" "$wref" >out.1 2>err.1; rc=$?
