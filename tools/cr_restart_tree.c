@@ -133,6 +133,11 @@ static void __attribute__((noreturn)) become_zombie(const struct tree_restart *t
     _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 }
 
+/* restart_tree_here: the process that made this member (the rank, or a member under it); when
+ * it dies before the tree is whole (kill -9 of revive-restart-rank), the member ends too instead
+ * of waiting for members nobody makes any more (diffrev26 T-M2) */
+static pid_t spawned_by;
+
 /* Creates member i (a process with its pid) from the calling process; 0, or
  * -1 with the message reported. */
 static int spawn(struct tree_restart *tr, uint32_t i)
@@ -170,6 +175,7 @@ static int spawn(struct tree_restart *tr, uint32_t i)
             if (tr->report_r >= 0)
                 close(tr->report_r);
             tr->go_w = tr->ready_r = tr->report_r = -1;   /* (this process's copy) its children's too */
+            spawned_by = getppid();
         }
         if (m->kind == CRS_TREE_ZOMBIE)
             become_zombie(tr, m);
@@ -258,6 +264,8 @@ static void __attribute__((noreturn)) member(struct tree_restart *tr, uint32_t i
         struct pollfd gone = { tr->go_r, POLLIN, 0 };
         if (poll(&gone, 1, 0) == 1 && (gone.revents & (POLLHUP | POLLERR)))
             _exit(1);
+        if (tr->here && spawned_by && getppid() != spawned_by)
+            _exit(1);   /* its maker died: nobody makes the rest, nobody gives the word */
         if (waited == MEMBERS_WAIT_MS) {
             report(tr, "%s: process %d: process %d of the tree was not made within %d s", tr->path, (int)m->pid,
                    (int)tr->t.members[k].pid, MEMBERS_WAIT_MS / 1000);
