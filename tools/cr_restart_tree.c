@@ -156,6 +156,7 @@ static int spawn(struct tree_restart *tr, uint32_t i)
             close(tr->report_r);
         if (tr->ready_r >= 0)
             close(tr->ready_r);
+        tr->go_w = tr->ready_r = tr->report_r = -1;   /* (this process's copy) closed for its children too */
         /* its own name from now on (ps shows a zombie's name, and a member
          * waiting for the others is not taken for the restarter) */
         char comm[sizeof m->comm + 1];
@@ -163,20 +164,8 @@ static int spawn(struct tree_restart *tr, uint32_t i)
         comm[sizeof m->comm] = 0;
         if (comm[0])
             prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
-        if (tr->here) {
-            /* restart_tree_here: only member 0 (the rank) holds the word to go on, and reads
-             * the others' words: with its end of the go pipe closed here, a member waiting in
-             * barrier() sees the end of the pipe when the rank dies (kill -9 of
-             * revive-restart-rank) and ends, instead of waiting for ever (diffrev26 T-M2) */
-            if (tr->go_w >= 0)
-                close(tr->go_w);
-            if (tr->ready_r >= 0)
-                close(tr->ready_r);
-            if (tr->report_r >= 0)
-                close(tr->report_r);
-            tr->go_w = tr->ready_r = tr->report_r = -1;   /* (this process's copy) its children's too */
-            spawned_by = getppid();
-        }
+        if (tr->here)
+            spawned_by = getppid();   /* restart_tree_here: see spawned_by (diffrev26 T-M2) */
         if (m->kind == CRS_TREE_ZOMBIE)
             become_zombie(tr, m);
         member(tr, i);
