@@ -286,6 +286,7 @@ else
         pass "a --term epoch failed after the capture: the job runs on (step $n to $(nsteps out.f)), the workers' helpers continued too"
     else
         failed "after a failed --term epoch the job does not go on (step $(nsteps out.f)): $(ps -o pid=,stat=,wchan:20=,args= -p "$(pgrep -d, -f "$d/pace")" 2>/dev/null | head -n 8)"
+        kill -TERM $job 2>/dev/null   # hung: not waited out (900 s)
     fi
     rm -f pace
     ran_on $job f "the job whose --term epoch failed"
