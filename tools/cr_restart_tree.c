@@ -143,6 +143,7 @@ static pid_t spawned_by;
 static int spawn(struct tree_restart *tr, uint32_t i)
 {
     const struct crs_tree_member *m = &tr->t.members[i];
+    pid_t maker = getpid();   /* before the fork: a maker dead by the child's first line is seen (diffrev27 T-L1) */
     pid_t p = fork_with_pid(m->pid);
     if (p == 0) {
         if (getpid() != m->pid)
@@ -165,7 +166,7 @@ static int spawn(struct tree_restart *tr, uint32_t i)
         if (comm[0])
             prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
         if (tr->here)
-            spawned_by = getppid();   /* restart_tree_here: see spawned_by (diffrev26 T-M2) */
+            spawned_by = maker;   /* restart_tree_here: see spawned_by (diffrev26 T-M2) */
         if (m->kind == CRS_TREE_ZOMBIE)
             become_zombie(tr, m);
         member(tr, i);
@@ -1195,23 +1196,51 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
 
 /* ---- a rank's tree (revive-restart-rank): member 0 is this process ---- */
 
-/* The restore failed: every other member ends, and is reaped (diffrev26 T-M1: left as our
- * zombies, they held the pids that the run again from the snapshot directory's image, same
+/* Whether the process at pid was made here: its parent is this process, or a member's pid whose
+ * process was made here (up the chain; a member whose parent was killed comes to this process,
+ * the subreaper). A member not made (spawn failed for it or its parent, or a member failed
+ * before it made its children) has its pid free, or held by a process that took it meanwhile:
+ * clone3 with that pid failed EEXIST and fork's "came back as" failed the restore; that
+ * process is not ours to kill (diffrev27 T-M2'). The rank's old pid (member 0's) is no maker:
+ * member 0 is this process. */
+static int made_here(const struct tree_restart *tr, pid_t pid)
+{
+    pid_t self = getpid();
+    for (uint32_t hops = 0; hops <= tr->t.hdr.nmembers; hops++) {
+        char buf[1024];
+        uint64_t pp = 0;
+        if (pid <= 0 || revive_proc_read(pid, 0, "stat", buf, sizeof buf) <= 0 || revive_stat_field(buf, 4, &pp) != 0)
+            return 0;
+        if ((pid_t)pp == self)
+            return 1;
+        uint32_t k = 1;
+        while (k < tr->t.hdr.nmembers && tr->t.members[k].pid != (pid_t)pp)
+            k++;
+        if (k == tr->t.hdr.nmembers)
+            return 0;
+        pid = (pid_t)pp;
+    }
+    return 0;
+}
+
+/* The restore failed: every other member made here ends, and is reaped (diffrev26 T-M1: left as
+ * our zombies, they held the pids that the run again from the snapshot directory's image, same
  * process, needs; it refused naming them). This process is their subreaper meanwhile, so that a
- * member whose parent is killed comes to it; up to 2 s for the kills and the reparenting. */
+ * member whose parent is killed comes to it; up to 2 s for the kills and the reparenting. Only
+ * processes made here are killed and waited for (made_here). */
 static void kill_others(const struct tree_restart *tr)
 {
     int was = 0;
     prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&was, 0, 0, 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     for (uint32_t i = 1; i < tr->t.hdr.nmembers; i++)
-        if (tr->t.members[i].kind == CRS_TREE_PROCESS)
+        if (tr->t.members[i].kind == CRS_TREE_PROCESS && made_here(tr, tr->t.members[i].pid))
             kill(tr->t.members[i].pid, SIGKILL);
     for (int tries = 0; tries < 400; tries++) {
         int pending = 0;
         for (uint32_t i = 1; i < tr->t.hdr.nmembers; i++) {
             pid_t pid = tr->t.members[i].pid, w = waitpid(pid, NULL, WNOHANG | __WALL);
-            if (w == 0 || (w < 0 && errno == EINTR) || (w < 0 && errno == ECHILD && kill(pid, 0) == 0))
+            if (w == 0 || (w < 0 && errno == EINTR) || (w < 0 && errno == ECHILD && made_here(tr, pid)))
                 pending = 1;   /* ending, or on its way to us */
         }
         if (!pending)

@@ -127,10 +127,13 @@ static long thread_children(long tid, int dirfd, void *arg)
     return 0;
 }
 
+static void cover_end(void);
+
 int pml_children_note(const int32_t **pids)
 {
     static struct walk w; /* every other thread is parked: no malloc, and one capture at a time */
     nz = nrunning = zunkept = nr = ntz = 0;
+    cover_end(); /* none is left from an epoch before; harmless */
     rstopped = 0;
     w.over = 0;
     zover = 0;
@@ -181,27 +184,6 @@ int pml_children_running(int tree, int32_t *first_pid, const char **first_comm)
     *first_pid = nr ? rpid[0] : 0;
     *first_comm = rcomm;
     return zcapable ? 0 : nrunning;
-}
-
-void pml_children_stop(void)
-{
-    rstopped = nr > 0;
-}
-
-static int stopped_tree(int32_t *all);
-
-void pml_children_cont(void)
-{
-    if (!rstopped)
-        return;
-    rstopped = 0;
-    /* the tree capture stopped every member, the grandchildren too (a command's shell and the
-     * command, a worker's helper): all run on, or the rank waits for ever on a stopped one
-     * (diffrev26 T-H2) */
-    static int32_t all[DESCENDANTS_MAX];
-    int n = stopped_tree(all);
-    for (int k = 0; k < n; k++)
-        kill(all[k], SIGCONT);
 }
 
 int pml_children_zombies_refused(void)
@@ -270,34 +252,185 @@ static void holder(int32_t pid, char *out, size_t cap)
  * pid namespace's init, which in a container may take seconds: measured 20 s and more under
  * this machine's init). */
 
-/* Adds pid's children, and theirs, to v (a command's shell and the command under it). */
-static void add_descendants(pid_t pid, int32_t *v, int *n, int depth)
-{
+/* The walk of a stopped tree. Each process's children are read from every one of its threads:
+ * /proc/PID/task/TID/children lists only the children that thread forked, so a child whose
+ * thread forked a grandchild (a thread pool, system() or a subprocess started from a thread)
+ * has it on no other list; it was stopped with the tree by the capture (libcr takes members by
+ * their parent's pid) but was never continued nor ended (diffrev27 T-H1'). */
+struct tree_walk {
+    int32_t *v;  /* the list, appended to */
+    int n;
+    pid_t of;    /* the process whose threads are read */
     char buf[4096];
-    if (depth > 32 || revive_proc_read(pid, pid, "children", buf, sizeof buf) <= 0)
-        return;
-    const char *p = buf;
-    while (*n < DESCENDANTS_MAX) {
+};
+
+static long task_children(long tid, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct tree_walk *t = arg;
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int)t->of, tid);
+    if (revive_read_file(path, t->buf, sizeof t->buf) <= 0)
+        return 0;
+    const char *p = t->buf;
+    while (t->n < DESCENDANTS_MAX) {
         uint64_t c;
         while (*p == ' ' || *p == '\n')
             p++;
         if (!*p || revive_parse_u64(&p, &c))
             break;
-        v[(*n)++] = (int32_t)c;
-        add_descendants((pid_t)c, v, n, depth + 1);
+        t->v[t->n++] = (int32_t)c;
     }
+    return 0;
 }
 
-/* The running children of the last tree capture and everything under them (stopped: their
- * lists of children do not change meanwhile), in all (DESCENDANTS_MAX): how many. */
+/* The running children of the last tree capture and everything under them (a command's shell
+ * and the command, a worker's helper; stopped: their lists of children do not change
+ * meanwhile), in all (DESCENDANTS_MAX): how many. Breadth first, in all itself: no recursion on
+ * the agent thread's stack. */
 static int stopped_tree(int32_t *all)
 {
-    int n = 0;
-    for (int i = 0; i < nr && n < DESCENDANTS_MAX; i++) {
-        all[n++] = rpid[i];
-        add_descendants(rpid[i], all, &n, 0);
+    static struct tree_walk w; /* the agent thread's alone */
+    w.v = all;
+    w.n = 0;
+    for (int i = 0; i < nr && w.n < DESCENDANTS_MAX; i++)
+        all[w.n++] = rpid[i];
+    for (int i = 0; i < w.n && w.n < DESCENDANTS_MAX; i++) {
+        char path[48];
+        w.of = all[i];
+        snprintf(path, sizeof path, "/proc/%d/task", (int)all[i]);
+        revive_proc_for_each_number(path, task_children, &w);
     }
-    return n;
+    return w.n;
+}
+
+/* --term: between the capture, which stops the children, and the end of the epoch (resume:
+ * pml_children_reap ends them, or the epoch failed: pml_children_cont) the rank may die: ^C or
+ * SIGTERM forwarded by the launcher, Hydra's SIGKILL of every rank after another's failure, the
+ * witness's SIGKILL after a kill -9 of mpirun. A stopped process holds SIGTERM or SIGHUP pending
+ * when it handles or ignores them, and nothing continued or ended them: they stayed stopped
+ * for ever, under init, holding the pids a restart needs (diffrev27 T-H2'). Their cover is a
+ * process of the rank's own, made as they are stopped, holding the read end of a pipe only the
+ * rank writes to: when the rank dies, however, the pipe's end comes and the cover ends what
+ * the capture stopped (SIGKILL, as pml_children_reap would; only a process with the start time
+ * it had then: a pid used again is not touched), then itself. Every signal blocked and a
+ * session of its own: the launcher's signals to the ranks' group (SIGTERM, then SIGKILL) do not
+ * end it before the rank. Made with a raw clone, exit signal none: no atfork handler runs (a
+ * parked thread may hold malloc's lock), and the application's wait(-1) never sees it (its
+ * threads are parked as long as the cover lives, but its MPI_Finalize runs at --term). Ended
+ * (SIGKILL, reaped) before the rank ends or continues them itself. Not covered: the moment
+ * between the capture's SIGSTOP and the cover's start (microseconds, in the agent thread). */
+static int32_t sall[DESCENDANTS_MAX]; /* the stopped tree, at the stop */
+static uint64_t sstart[DESCENDANTS_MAX];
+static int nsall;
+static pid_t cover_pid;
+static int cover_w = -1;
+
+static uint64_t start_time(int32_t pid, char *buf, size_t cap)
+{
+    uint64_t t = 0;
+    if (revive_proc_read(pid, 0, "stat", buf, cap) <= 0 || revive_stat_field(buf, 22, &t) != 0)
+        return 0;
+    return t;
+}
+
+/* The cover (a copy of the rank, no atfork handler ran: system calls only, no libc call that
+ * may take a lock). r: the pipe's read end, all else is closed (the rank's sockets and pipes
+ * must end with the rank: the coordinator and the launcher see the rank's end by them). */
+static void __attribute__((noreturn)) cover(int r)
+{
+    syscall(SYS_setsid);
+    syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"revive-cover", 0UL, 0UL, 0UL);
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* the same number on every architecture */
+#endif
+    if ((r > 0 && syscall(SYS_close_range, 0U, (unsigned)r - 1, 0U) != 0) ||
+        syscall(SYS_close_range, (unsigned)r + 1, ~0U, 0U) != 0) { /* before Linux 5.9 */
+        struct rlimit lim = { 1024, 1024 };
+        syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim); /* (no getrlimit call on every architecture) */
+        for (long fd = 0; fd < (long)lim.rlim_cur && fd < 65536; fd++)
+            if (fd != r)
+                syscall(SYS_close, fd);
+    }
+    char c;
+    long n;
+    while ((n = syscall(SYS_read, r, &c, 1)) < 0 && errno == EINTR)
+        ;
+    if (n == 0) { /* the rank is gone */
+        char buf[1024];
+        for (int k = 0; k < nsall; k++)
+            if (sstart[k] && start_time(sall[k], buf, sizeof buf) == sstart[k])
+                syscall(SYS_kill, sall[k], SIGKILL);
+    }
+    syscall(SYS_exit_group, 0);
+    for (;;)
+        ;
+}
+
+static void cover_start(void)
+{
+    char buf[1024];
+    for (int k = 0; k < nsall; k++)
+        sstart[k] = start_time(sall[k], buf, sizeof buf);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        revive_log_warn("rank %d: no cover for its stopped children (pipe: %s): should the rank die "
+                        "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(errno));
+        return;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the cover's until it ends: no handler runs there */
+    long c = syscall(SYS_clone, 0UL, 0UL, 0UL, 0UL, 0UL);
+    if (c == 0)
+        cover(p[0]);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(p[0]);
+    if (c < 0) {
+        close(p[1]);
+        revive_log_warn("rank %d: no cover for its stopped children (clone: %s): should the rank die "
+                        "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(e));
+        return;
+    }
+    cover_pid = (pid_t)c;
+    cover_w = p[1];
+}
+
+/* The cover ends without a word (SIGKILL, reaped: __WALL, it has no exit signal), before its
+ * pipe is closed: only the pipe's end makes it kill. */
+static void cover_end(void)
+{
+    if (cover_pid <= 0)
+        return;
+    kill(cover_pid, SIGKILL);
+    while (waitpid(cover_pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    close(cover_w);
+    cover_pid = 0;
+    cover_w = -1;
+}
+
+void pml_children_stop(void)
+{
+    rstopped = nr > 0;
+    nsall = rstopped ? stopped_tree(sall) : 0;
+    if (rstopped)
+        cover_start();
+}
+
+void pml_children_cont(void)
+{
+    if (!rstopped)
+        return;
+    rstopped = 0;
+    cover_end();
+    /* the tree capture stopped every member, the grandchildren too (a command's shell and the
+     * command, a worker's helper): all run on, or the rank waits for ever on a stopped one
+     * (diffrev26 T-H2) */
+    for (int k = 0; k < nsall; k++)
+        kill(sall[k], SIGCONT);
+    nsall = 0;
 }
 
 void pml_children_reap(void)
@@ -308,21 +441,21 @@ void pml_children_reap(void)
      * grandchild whose parent was killed, waits for init, seconds here). The rank becomes their
      * subreaper so that the grandchildren come to it. */
     if (rstopped) {
-        static int32_t all[DESCENDANTS_MAX];
-        int n = stopped_tree(all);
+        cover_end(); /* the rank ends them itself now */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        for (int k = 0; k < n; k++)
-            kill(all[k], SIGKILL);
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < nsall; k++)
+            kill(sall[k], SIGKILL);
+        for (int k = 0; k < nsall; k++)
             for (int tries = 0; tries < 400; tries++) {   /* up to 2 s for the kill and reparenting */
-                pid_t w = waitpid(all[k], NULL, WNOHANG);
-                if (w == all[k] || (w < 0 && errno != ECHILD && errno != EINTR))
+                pid_t w = waitpid(sall[k], NULL, WNOHANG);
+                if (w == sall[k] || (w < 0 && errno != ECHILD && errno != EINTR))
                     break;
-                if (w < 0 && errno == ECHILD && kill(all[k], 0) != 0)
+                if (w < 0 && errno == ECHILD && kill(sall[k], 0) != 0)
                     break;   /* gone: reaped by its own parent */
                 struct timespec d = { 0, 5 * 1000 * 1000 };
                 nanosleep(&d, NULL);
             }
+        nsall = 0;
     }
     rstopped = 0;
     for (int i = 0; i < nz || i < ntz; i++) {

@@ -45,6 +45,12 @@
 #    hung); kill -9 of rank 0's revive-restart-rank while it restores the running snapshot (its
 #    children made): none of its children is left (T-M2: they waited for ever for the word to go
 #    on, holding the pipe's writing end themselves).
+#    Rank 0's worker forks its helper from a second thread (diffrev27 T-H1': the walks read only
+#    each process's main thread's children: that helper stayed stopped after the failed --term
+#    epoch, the job hung, and after a --term, the restart refused its pid). Rank 0 killed
+#    (SIGKILL) between its --term capture and the epoch's end, the workers in sessions of their
+#    own: no child or helper of a rank is left (diffrev27 T-H2': they stayed stopped for ever,
+#    and under Hydra held the rank's pipes and sockets: the job never ended).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -290,6 +296,63 @@ else
     fi
     rm -f pace
     ran_on $job f "the job whose --term epoch failed"
+    # rank 0 killed (SIGKILL) between its --term capture, which stopped its children, and the
+    # epoch's end: its children and their helpers end, none is left stopped (diffrev27 T-H2':
+    # they were ended only at the epoch's end, and stayed stopped for ever under init). Odd
+    # ranks park 1 s late (fault point mpi-park-late): rank 0 waits that long, its children
+    # stopped, and is killed once one of them is seen stopped. The workers are in sessions of
+    # their own (RANK_CHILD_SETSID), as a daemon: the kernel's SIGHUP and SIGCONT to a process
+    # group orphaned with stopped members (the rank leading its own group, as under Open MPI)
+    # ended them on the old code, and covers no child in another session (nor under Hydra,
+    # whose ranks share the proxy's group, nor a child ignoring SIGHUP).
+    touch pace
+    RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-park-late clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" \
+        $steps "$d/pace" $ms >out.d 2>err.d &
+    job=$!; pids+=($job)
+    wait_steps out.d 2 $job || failed "the job with workers (rank killed) did not reach step 2: $(tail -n 2 err.d)"
+    r0= kids=
+    for p in $(descendants $job); do
+        read -r c 2>/dev/null </proc/$p/comm || continue
+        case $c in rank_child*) ;; *) continue ;; esac
+        read -r st 2>/dev/null </proc/$p/stat || continue
+        a=(${st##*) }); read -r c 2>/dev/null </proc/${a[1]}/comm
+        case $c in
+        rank_child*) kids="$kids $p" ;;   # a child of a rank, or a helper
+        *) tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qxE 'OMPI_COMM_WORLD_RANK=0|PMI_RANK=0' && r0=$p ;;
+        esac
+    done
+    if [ -z "$r0" ] || [ -z "$kids" ]; then
+        failed "the job with workers (rank killed): rank 0 ($r0) or the ranks' children ($kids) not found"
+    else
+        checkpoint $job tkill --term >/dev/null &
+        ck=$!
+        hit=
+        # polled without a fork (builtins only) while the checkpoint runs
+        while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
+            for p in $kids; do
+                st=; read -r st 2>/dev/null </proc/$p/stat || continue
+                a=(${st##*) })
+                [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && kill -9 $r0 2>/dev/null && hit=$p && break
+            done
+        done
+        if [ -z "$hit" ]; then
+            wait $ck
+            failed "rank 0 killed after its --term capture: no child of it seen stopped (ckpt-mpirun: $(grep -v 'ms from' ckpt.tkill.err | tail -n 1))"
+        elif all_ended "rank 0 killed (SIGKILL) while its child $hit was stopped by a --term capture: the ranks' children" $kids; then
+            pass "rank 0 killed (SIGKILL) while its child $hit was stopped by a --term capture: no child or helper of a rank is left (children$kids)"
+        fi
+        # the job ends without its rank 0 (on the old code the stopped children held the rank's
+        # pipes and sockets: neither Hydra nor the coordinator saw it end, until all_ended killed
+        # them); not waited out (900 s, ckpt-mpirun's 300 s) when it does not
+        if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
+            failed "the job whose rank 0 was killed after its --term capture did not end: $(show_procs $job)"
+            kill -TERM $ck 2>/dev/null
+            for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
+        fi
+        wait $ck
+        wait $job
+    fi
+    rm -f pace
     # kill -9 of rank 0's revive-restart-rank while it restores (its children made, before the
     # word to go on): no child is left, blocked (diffrev26 T-M2: they waited for ever on the go
     # pipe, whose writing end they held themselves)
