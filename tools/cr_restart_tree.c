@@ -347,8 +347,10 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         mo->before_switch = tr->here && i == 0 ? barrier_first : barrier;
         mo->switch_arg = tr;
         /* a /dev/shm object the running original uses: one /dev/shm of the tree's own, made in
-         * share_dev_shm for every member (as root: a mount namespace; newuser10 M5) */
-        mo->dev_shm_private = geteuid() == 0 ? 2 : 0;
+         * share_dev_shm for every member (as root: a mount namespace; newuser10 M5). Not for a
+         * rank's tree (restart_tree_here makes no such namespace): refused there, as a rank's
+         * restart beside its running original is (revive-restart-rank's own value) */
+        mo->dev_shm_private = tr->here ? o->dev_shm_private : geteuid() == 0 ? 2 : 0;
         char msg[REVIVE_TEXT_PATHS(3)];
         if (tr->crs->restart_open(mo, &tr->ri[i], msg, sizeof msg) != 0) {
             crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
@@ -886,7 +888,9 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
                 }
             }
             for (uint32_t i = 0; i < nm; i++) {
-                if (tr->t.members[i].kind != CRS_TREE_PROCESS)
+                /* (restart_tree_here: member 0 is this process, under a pid of the launcher's; its
+                 * pid in the file is the original rank's, a zombie or gone by now: diffrev29 T-M1) */
+                if (tr->t.members[i].kind != CRS_TREE_PROCESS || (tr->here && i == 0))
                     continue;
                 /* a zombie died even if never seen alive (a signal before its restore blocked
                  * them): else we would wait for its word for ever (newuser10 H1) */

@@ -166,6 +166,9 @@ static int zombies_unchosen;
 
 /* This try takes the rank's running children along (a tree image: pml_children_running) */
 static int tree_mode;
+/* ... and was refused as a --term snapshot ending more processes under the rank than it can
+ * (tree_commit): only the application makes them fewer, which no retry waits for */
+static int tree_refused;
 /* ... or because the rank cannot choose a pid (copy_windows: no restart could bring the running
  * child back under its pid), tried again as for a running child before */
 static int tree_nocap;
@@ -335,14 +338,14 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
         pml_restart_on_parked(r->parked);
-        zombies_over = zombies_unchosen = request_in_progress = 0;
+        zombies_over = zombies_unchosen = request_in_progress = tree_refused = 0;
         self_restart_failed = 0;
         int e = capture_once(image_path, r, hold);
         pml_restart_on_parked(NULL);
         if (e == 1 || self_restart_failed)
             return e; /* the restarted rank (its fresh MPI failed: pml_capture_self says why) */
-        if (e == -ENOTSUP && zombies_over)
-            return e; /* at once, its message from copy_windows */
+        if (e == -ENOTSUP && (zombies_over || tree_refused))
+            return e; /* at once, its message from copy_windows (tree_commit) */
         if (e == -ENOTSUP && zombies_unchosen) {
             /* its message from copy_windows; one try more, after the threads ran (the length of
              * a try, 20 ms at least), for a command's zombie that a parked system() or pclose had
@@ -495,9 +498,26 @@ static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
 
 /* A tree capture's commit (crs_tree_ckpt_opts.commit): the tree file durable under its name,
  * before the children are stopped (--term) or run on. */
+struct tree_commit_arg {
+    struct crs_durable *d;
+    int stop; /* --term: libcr SIGSTOPs the children right after this */
+};
+
 static int tree_commit(void *arg, char *err, size_t errlen)
 {
-    return crs_durable_commit(arg, err, errlen);
+    struct tree_commit_arg *a = arg;
+    int e = a->stop ? pml_children_stop_list(err, errlen) : 0;
+    if (e) {
+        tree_refused = 1; /* not a passing state: no retry */
+        return e;
+    }
+    e = crs_durable_commit(a->d, err, errlen);
+    /* the stopped tree's list and its cover, made before libcr stops anyone: a rank killed at
+     * any moment after leaves no child stopped for ever (diffrev27 T-H2'; the cover made after
+     * the stop left a gap a SIGKILL of the rank hit) */
+    if (!e && a->stop)
+        pml_children_stop();
+    return e;
 }
 
 static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold)
@@ -580,10 +600,11 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         to.timeout_ms = o.timeout_ms;
         to.signal_after = hold ? SIGSTOP : 0;
         to.commit = tree_commit;
-        to.arg = &d;
+        struct tree_commit_arg ta = { &d, hold };
+        to.arg = &ta;
         rc = crs_runtime_tree_here(&o, &to, &res);
-        if (rc == 0 && hold)
-            pml_children_stop();
+        if (rc < 0)
+            pml_children_cont(); /* (a failure after the commit: none known) the cover ended, none stopped */
     } else {
         rc = crs_runtime_checkpoint_here(&o, &res);
     }

@@ -10,7 +10,8 @@
  * crs_runtime_tree_here, the rank its member 0): its zombies are the tree's members then, not
  * kept here, and its running children come back under their pids from revive-restart-rank, so
  * the rank must be able to choose pids (pml_children_running). With --term they are stopped
- * once the file is durable and ended with the rank (pml_children_reap); an epoch that fails
+ * once the file is durable (covered from before: pml_children_stop) and ended with the rank
+ * (pml_children_reap); an epoch that fails
  * after the capture lets them run on (pml_children_cont). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
@@ -32,7 +33,9 @@
 #include <unistd.h>
 
 #define ZOMBIES_MAX 64
-#define DESCENDANTS_MAX 256
+/* The processes under a rank that a --term capture stops, continues or ends: more refuse a --term
+ * snapshot (pml_children_stop_list), as the ones past the list would stay stopped (diffrev29 T-H1) */
+#define DESCENDANTS_MAX 1024
 
 /* Saved in the image (the layer's memory is the application's): read by the restarted rank. */
 static int32_t zpid[ZOMBIES_MAX], zstatus[ZOMBIES_MAX];
@@ -165,6 +168,8 @@ int pml_children_running(int tree, int32_t *first_pid, const char **first_comm)
         static struct walk w;
         int was_nz = nz, was_nr = nr, was_run = nrunning, was_zc = zcapable;
         int32_t keep_r[ZOMBIES_MAX], keep_z[ZOMBIES_MAX], keep_s[ZOMBIES_MAX];
+        char keep_c[sizeof rcomm]; /* (a later message names the capture's child: diffrev29 T-L3) */
+        memcpy(keep_c, rcomm, sizeof keep_c);
         memcpy(keep_r, rpid, sizeof keep_r);
         memcpy(keep_z, zpid, sizeof keep_z);
         memcpy(keep_s, zstatus, sizeof keep_s);
@@ -175,6 +180,7 @@ int pml_children_running(int tree, int32_t *first_pid, const char **first_comm)
         memcpy(rpid, keep_r, sizeof keep_r);
         memcpy(zpid, keep_z, sizeof keep_z);
         memcpy(zstatus, keep_s, sizeof keep_s);
+        memcpy(rcomm, keep_c, sizeof keep_c);
         return n;
     }
     /* after pml_children_note in a tree capture: the tree keeps the zombies as its members (the
@@ -260,8 +266,9 @@ static void holder(int32_t pid, char *out, size_t cap)
 struct tree_walk {
     int32_t *v;  /* the list, appended to */
     int n;
+    int over;    /* more than DESCENDANTS_MAX (or a list longer than buf) */
     pid_t of;    /* the process whose threads are read */
-    char buf[4096];
+    char buf[16384];
 };
 
 static long task_children(long tid, int dirfd, void *arg)
@@ -270,38 +277,48 @@ static long task_children(long tid, int dirfd, void *arg)
     struct tree_walk *t = arg;
     char path[80];
     snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int)t->of, tid);
-    if (revive_read_file(path, t->buf, sizeof t->buf) <= 0)
+    long got = revive_read_file(path, t->buf, sizeof t->buf);
+    if (got == -ENOSPC)
+        t->over = 1;
+    if (got <= 0)
         return 0;
     const char *p = t->buf;
-    while (t->n < DESCENDANTS_MAX) {
+    for (;;) {
         uint64_t c;
         while (*p == ' ' || *p == '\n')
             p++;
         if (!*p || revive_parse_u64(&p, &c))
             break;
+        if (t->n == DESCENDANTS_MAX) {
+            t->over = 1;
+            break;
+        }
         t->v[t->n++] = (int32_t)c;
     }
     return 0;
 }
 
-/* The running children of the last tree capture and everything under them (a command's shell
- * and the command, a worker's helper; stopped: their lists of children do not change
- * meanwhile), in all (DESCENDANTS_MAX): how many. Breadth first, in all itself: no recursion on
- * the agent thread's stack. */
+/* Every process under the rank at a tree capture: its children (the running ones, the tree's
+ * zombies: a signal does nothing to those) and everything under them (a command's shell and the
+ * command, a worker's helper; parked in libcr's capture: their lists of children do not change
+ * meanwhile), in all: how many, or -1 when there are more than DESCENDANTS_MAX (libcr's tree has
+ * no such bound: a cut list left the rest stopped, diffrev29 T-H1). From the rank itself, not
+ * from rpid (64 at most). Breadth first, in all itself: no recursion on the agent thread's stack. */
 static int stopped_tree(int32_t *all)
 {
     static struct tree_walk w; /* the agent thread's alone */
     w.v = all;
     w.n = 0;
-    for (int i = 0; i < nr && w.n < DESCENDANTS_MAX; i++)
-        all[w.n++] = rpid[i];
-    for (int i = 0; i < w.n && w.n < DESCENDANTS_MAX; i++) {
+    w.over = 0;
+    w.of = getpid();
+    revive_proc_for_each_number("/proc/self/task", task_children, &w);
+    for (int i = 0; i < w.n && !w.over; i++) {
         char path[48];
         w.of = all[i];
         snprintf(path, sizeof path, "/proc/%d/task", (int)all[i]);
         revive_proc_for_each_number(path, task_children, &w);
     }
-    return w.n;
+    return w.over ? -1 : w.n;
 }
 
 /* --term: between the capture, which stops the children, and the end of the epoch (resume:
@@ -310,16 +327,21 @@ static int stopped_tree(int32_t *all)
  * witness's SIGKILL after a kill -9 of mpirun. A stopped process holds SIGTERM or SIGHUP pending
  * when it handles or ignores them, and nothing continued or ended them: they stayed stopped
  * for ever, under init, holding the pids a restart needs (diffrev27 T-H2'). Their cover is a
- * process of the rank's own, made as they are stopped, holding the read end of a pipe only the
- * rank writes to: when the rank dies, however, the pipe's end comes and the cover ends what
- * the capture stopped (SIGKILL, as pml_children_reap would; only a process with the start time
- * it had then: a pid used again is not touched), then itself. Every signal blocked and a
- * session of its own: the launcher's signals to the ranks' group (SIGTERM, then SIGKILL) do not
- * end it before the rank. Made with a raw clone, exit signal none: no atfork handler runs (a
- * parked thread may hold malloc's lock), and the application's wait(-1) never sees it (its
- * threads are parked as long as the cover lives, but its MPI_Finalize runs at --term). Ended
- * (SIGKILL, reaped) before the rank ends or continues them itself. Not covered: the moment
- * between the capture's SIGSTOP and the cover's start (microseconds, in the agent thread). */
+ * process of the rank's own holding the read end of a pipe only the rank writes to: when the
+ * rank dies, however, the pipe's end comes and the cover ends what the capture stopped
+ * (SIGKILL, as pml_children_reap would; only a process with the start time it had then: a pid
+ * used again is not touched), then itself. It is made, the list in its memory, in the
+ * capture's commit, before libcr sends the SIGSTOP: made after it (the first way), a SIGKILL of
+ * the rank in between left the children stopped (rank_child-ompi, 1 run in several). A rank
+ * killed after the cover is made but before the stop leaves them parked in libcr's capture,
+ * which lets them go when the rank's connection ends: the cover ends them all the same (the job
+ * was ending with its --term snapshot). Every signal blocked and a session of its own: the
+ * launcher's signals to the ranks' group (SIGTERM, then SIGKILL) do not end it before the rank.
+ * Made with a raw clone, exit signal none: no atfork handler runs (a parked thread may hold
+ * malloc's lock), and the application's wait(-1) never sees it (its threads are parked as long
+ * as the cover lives, but its MPI_Finalize runs at --term). Ended (SIGKILL, reaped) before the
+ * rank ends or continues them itself. Not covered: a kill of the rank's whole process group in
+ * the microseconds between the clone and the cover's setsid (the cover dies with the rank). */
 static int32_t sall[DESCENDANTS_MAX]; /* the stopped tree, at the stop */
 static uint64_t sstart[DESCENDANTS_MAX];
 static int nsall;
@@ -411,10 +433,28 @@ static void cover_end(void)
     cover_w = -1;
 }
 
+/* From the tree capture's commit, before the file is made durable: every member is parked in
+ * libcr's capture (the lists of children do not change). */
+int pml_children_stop_list(char *err, size_t errlen)
+{
+    nsall = 0;
+    if (nr == 0)
+        return 0;
+    int n = stopped_tree(sall);
+    if (n < 0) {
+        snprintf(err, errlen, "rank %d had more than %d processes under it (its children and theirs): a "
+                 "--term snapshot stops and then ends at most %d; take the snapshot without --term",
+                 pml_world_rank, DESCENDANTS_MAX, DESCENDANTS_MAX);
+        return -ENOTSUP;
+    }
+    nsall = n;
+    return 0;
+}
+
+/* From the tree capture's commit, once the file is durable: the stop comes right after. */
 void pml_children_stop(void)
 {
-    rstopped = nr > 0;
-    nsall = rstopped ? stopped_tree(sall) : 0;
+    rstopped = nsall > 0;
     if (rstopped)
         cover_start();
 }

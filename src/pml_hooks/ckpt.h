@@ -666,8 +666,13 @@ void pml_children_reap(void); /* --term: the kept zombies reaped (and stopped tr
  * cannot choose a pid (a restart could not bring them back under their pids: refused), else 0,
  * with the first one's pid and command. */
 int pml_children_running(int tree, int32_t *first_pid, const char **first_comm);
-/* --term: the tree capture's running children were stopped (SIGSTOP, once the file was durable);
- * pml_children_reap ends them, pml_children_cont lets them run on (the epoch failed). */
+/* --term: the tree capture's running children are about to be stopped. From the capture's commit:
+ * pml_children_stop_list before the file is made durable takes the list of every process under
+ * the rank (0, or -ENOTSUP with a message in err: more than a --term snapshot ends);
+ * pml_children_stop after it, before libcr's SIGSTOP, makes their cover, so that no child is
+ * stopped without one. pml_children_reap ends them, pml_children_cont lets them run on (the
+ * epoch failed). */
+int pml_children_stop_list(char *err, size_t errlen);
 void pml_children_stop(void);
 void pml_children_cont(void);
 extern int pml_agent_running;
