@@ -1035,15 +1035,23 @@ static int abandon(const struct crs_component *crs)
     return 1;
 }
 
+/* What restart_tree and restart_tree_here both start from: the component, the tree file's
+ * path and the relocations asked for; no outer /proc yet. */
+static void tree_restart_init(struct tree_restart *tr, const struct crs_component *crs,
+                              const struct crs_restart_opts *o)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->crs = crs;
+    tr->path = o->path;
+    tr->outer_proc_fd = -1;
+    tr->relocate = o->relocate;
+    tr->nrelocate = o->nrelocate;
+}
+
 int restart_tree(const struct crs_component *crs, const struct crs_restart_opts *o, int fd)
 {
     struct tree_restart tr;
-    memset(&tr, 0, sizeof tr);
-    tr.crs = crs;
-    tr.path = o->path;
-    tr.outer_proc_fd = -1;
-    tr.relocate = o->relocate;
-    tr.nrelocate = o->nrelocate;
+    tree_restart_init(&tr, crs, o);
     char err[512];
     int re = crs_tree_read(fd, &tr.t, err, sizeof err);
     if (re != 0) {
@@ -1277,12 +1285,7 @@ int restart_tree_here(const struct crs_component *crs, const struct crs_restart_
                       size_t errlen)
 {
     struct tree_restart tr;
-    memset(&tr, 0, sizeof tr);
-    tr.crs = crs;
-    tr.path = o->path;
-    tr.outer_proc_fd = -1;
-    tr.relocate = o->relocate;
-    tr.nrelocate = o->nrelocate;
+    tree_restart_init(&tr, crs, o);
     tr.here = 1;
     int re = crs_tree_read(fd, &tr.t, err, errlen);
     if (re)
