@@ -5,8 +5,9 @@
 #   abort   MPI_Abort(MPI_COMM_WORLD, 7) on rank 1 ends the job, same exit status as native
 #   exit    a rank exiting 3 after MPI_Finalize: same exit status as native
 #   SIGINT, SIGTERM sent to the launcher while the ranks run: the job ends within 20 s, every rank
-#           is gone, exit status 128 + the signal where the native launcher's is 1 (Open MPI)
-#           or 0, N or N|9 (Hydra) (same_class below); so does SIGINT sent to the job's process
+#           is gone, exit status 128 + the signal under Revive with either MPI, whatever the
+#           native launcher's (never 0 or 1 there), and the native one in its class: 1 (Open
+#           MPI) or 0, N, N|9 or 128+N (Hydra) (native_class below); so does SIGINT sent to the job's process
 #           group (kill -INT -- -PGID, as a script or batch system does: the launcher got it
 #           twice, once passed on by Revive's coordinator, and Hydra took the second for "abort
 #           now": status 255 and its assertion's lines, review9 F3), and a terminal's ^C
@@ -93,11 +94,12 @@ signal_run() { # signal_run native|revive SIG [pid|group|tty] -> sets rc, secs, 
 # not take the job as done), never 0. Natively Hydra (MPICH) exits 0 or the signal's number by
 # timing (measured both ways between runs), or its ranks' ends OR'ed; Open MPI's mpirun exits
 # 1 (measured here, every signal and way of sending it). Those native statuses are the class
-# 128 + the signal stands for; anything else under Revive is a difference.
-same_class() { # same_class FLAVOR NATIVE REVIVE SIG
-    case $4 in INT) num=2 ;; TERM) num=15 ;; *) return 1 ;; esac
-    [ "$3" = $((128 + num)) ] || return 1
-    case "$1:$2" in mpich:0|mpich:$num|mpich:$((num | 9))|mpich:$((128 + num))|ompi:1) return 0 ;; esac
+# 128 + the signal stands for. Revive's status must be 128 + the signal even when the native one
+# happens to be that too (a Revive falling back to the launcher's 0 or 1 is the regression this
+# catches, diffrev29 A-M1); native_class only checks that the native run ended as expected, so
+# that a change in the native launcher is seen rather than compared against.
+native_class() { # native_class FLAVOR NATIVE SIGNUM: the native status is one a signal gives
+    case "$1:$2" in mpich:0|mpich:$3|mpich:$(($3 | 9))|mpich:$((128 + $3))|ompi:1) return 0 ;; esac
     return 1
 }
 # the lines of a launcher's trouble a run printed that the native run of the same kind did not
@@ -116,18 +118,21 @@ for run in "INT pid" "TERM pid" "INT group" "INT tty"; do
     signal_run native $sig $how; nrc=$rc nsecs=$secs nleft=$left
     signal_run revive $sig $how; rrc=$rc rsecs=$secs rleft=$left
     extra=$(new_lines $sig-$how)
+    case $sig in INT) num=2 ;; TERM) num=15 ;; esac
     if [ -n "$nleft" ] || [ -n "$rleft" ]; then
         echo "FAIL $what: ranks left running (native:${nleft:- none}, revive:${rleft:- none})"; fail=1
     elif [ $nsecs -ge 20 ] || [ $rsecs -ge 20 ]; then
         echo "FAIL $what: the job did not end within 20 s (native ${nsecs}s, revive ${rsecs}s)"; fail=1
-    elif [ $nrc != $rrc ] && ! same_class "$flavor" $nrc $rrc $sig; then
-        echo "FAIL $what: exit status native $nrc, revive $rrc"; tail -5 "$tmp/sig-revive-$sig-$how/out" | sed 's/^/  revive: /'; fail=1
+    elif [ "$rrc" != $((128 + num)) ]; then
+        echo "FAIL $what: exit status under Revive $rrc, not 128 + $num (native $nrc)"; tail -5 "$tmp/sig-revive-$sig-$how/out" | sed 's/^/  revive: /'; fail=1
+    elif ! native_class "$flavor" "$nrc" $num; then
+        echo "FAIL $what: the native launcher exited $nrc, not a status a signal gives it ($flavor: $([ "$flavor" = ompi ] && echo 1 || echo "0, $num, $((num | 9)) or $((128 + num))"))"; tail -5 "$tmp/sig-native-$sig-$how/out" | sed 's/^/  native: /'; fail=1
     elif grep -q "not stopped" "$tmp/sig-revive-$sig-$how/out"; then
         echo "FAIL $what: a rank was not stopped"; fail=1
     elif [ $how != pid ] && [ -n "$extra" ]; then
         echo "FAIL $what: lines the native run does not print:"; echo "$extra" | head -8 | sed 's/^/  revive: /'; fail=1
     else
-        echo "ok $what: job ended in ${rsecs}s (native ${nsecs}s), exit status $rrc$([ $nrc != $rrc ] && echo " (native $nrc: 128 + the signal under Revive)" || echo " as natively"), no rank left 5 s after"
+        echo "ok $what: job ended in ${rsecs}s (native ${nsecs}s), exit status $rrc = 128 + $num (native $nrc), no rank left 5 s after"
     fi
 done
 exit $fail
