@@ -219,7 +219,10 @@ crs_launch() {
 
 # crs_start DIR NAME CMD...: starts CMD (a test program, usually under
 # cr_run) in DIR with its ready/go files there, output in DIR/NAME.*; waits
-# until it reaches checkpoint point 1 and sets PID. Fails if it never does.
+# until it reaches checkpoint point 1 and sets PID. Fails if it never does:
+# it ended first, or CRS_TIMEOUT passed (at least 60 s; the program is killed
+# then anyway, so a test that gives a slow start a longer CRS_TIMEOUT waits as
+# long: crt_heap's 1 GiB at load 16 took more than 60 s).
 crs_start() {
     local dir=$1 name=$2
     shift 2
@@ -229,7 +232,7 @@ crs_start() {
         export REVIVE_TEST_READY=$dir/ready REVIVE_TEST_GO=$dir/go
         crs_launch "$dir/$name" "$@"
     )
-    if ! crs_wait_for "$dir/ready.1" 60 "$dir/$name.status"; then
+    if ! crs_wait_for "$dir/ready.1" "$((CRS_TIMEOUT > 60 ? CRS_TIMEOUT : 60))" "$dir/$name.status"; then
         PID=
         return 1
     fi

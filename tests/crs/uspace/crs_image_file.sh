@@ -75,26 +75,25 @@ fi
 
 # 3. interrupted checkpoints of a 1 GiB process.
 # interrupt_test NAME WHO: starts cr_checkpoint -f ctx, waits until something
-# appears in the directory (or 0.2 s), then SIGKILLs WHO (the process, or
-# cr_checkpoint itself). ctx must then be absent, or complete and valid.
+# appears in the directory (cr_checkpoint began writing; as long as it runs),
+# then SIGKILLs WHO (the process, or cr_checkpoint itself). ctx must then be
+# absent, or complete and valid. crt_heap gets 600 s to live (CRS_TIMEOUT): its
+# 1 GiB took more than the default 60 s to be ready at load 16 (a CI).
 interrupt_test() {
     local name=$1 who=$2 d=$WORK/$1 ckpid st i=0 left
-    export CRT_HEAP_MB=1024
-    if ! crs_start "$d" orig "$CRS_TOOLS/cr_run" "$HEAP"; then
+    if ! CRT_HEAP_MB=1024 CRS_TIMEOUT=600 crs_start "$d" orig "$CRS_TOOLS/cr_run" "$HEAP"; then
         crs_fail "$name: crt_heap (1 GiB) never got ready"
         crs_show "$d/orig.err"
         return
     fi
-    unset CRT_HEAP_MB
     mkdir -p "$d/img"
     (crs_clean_exec timeout -k 5 "$CRS_CKPT_TIMEOUT" "$CRS_TOOLS/cr_checkpoint" -f "$d/img/ctx" \
         "$PID" </dev/null >"$d/ck.out" 2>"$d/ck.err") 2>/dev/null &
     ckpid=$!
-    while [ -z "$(ls -A "$d/img")" ] && [ $i -lt 20 ]; do
-        sleep 0.01
-        i=$((i + 1))
+    while [ -z "$(ls -A "$d/img")" ] && kill -0 "$ckpid" 2>/dev/null; do
+        crs_nap 0.01
     done
-    sleep 0.05
+    sleep 0.05 # into the writing, not a wait for anything
     if [ "$who" = process ]; then
         kill -9 "$PID"
     else
@@ -103,7 +102,12 @@ interrupt_test() {
     fi
     wait "$ckpid" 2>/dev/null
     st=$?
-    sleep 1 # a writer that outlives cr_checkpoint has time to finish or give up
+    # a writer that outlives cr_checkpoint finishes or gives up: until no process holds a file of
+    # the directory open (120 s at most)
+    while ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -qF -- "$d/img/" && [ $i -lt 1200 ]; do
+        crs_nap 0.1
+        i=$((i + 1))
+    done
     if [ "$st" = 0 ] && [ "$who" = process ]; then
         crs_note "$name: the checkpoint completed before the process could be killed (not conclusive)"
     elif [ "$who" = process ]; then
@@ -129,7 +133,7 @@ interrupt_test() {
     left=$(ls -A "$d/img" | grep -vx ctx)
     [ -n "$left" ] && crs_note "$name: left in the directory:" $left
     if [ "$who" = tool ]; then
-        if crs_finish "$d" orig; then
+        if CRS_TIMEOUT=600 crs_finish "$d" orig; then
             crs_pass "$name: the process went on and finished normally"
         else
             crs_fail "$name: after cr_checkpoint was killed, the process" \
