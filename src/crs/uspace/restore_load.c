@@ -376,16 +376,45 @@ static void fill_end(struct fill *f)
     f->buf = NULL;
 }
 
-/* Chunk c read, checked and put at dst (its length of writable memory). 0, or -errno with the
- * message set. */
-static int fill_chunk(struct crs_restore *r, struct fill *f, size_t c, void *dst)
+/* dst's len bytes of memory made (MADV_POPULATE_WRITE) before bytes are written through dst,
+ * chunk c's place: a page the kernel cannot make (huge pages short: too few free on the machine,
+ * or past the hugetlb limit of the process's cgroup, which the kernel charges at the fault, not
+ * when the memory is mapped) would kill cr_restart with SIGBUS in a copy, or fail a read into
+ * it with EFAULT, naming no cause (diffrev29 F-L1). SHIFT: the memory's page shift, 0 for
+ * normal pages. 0: made; 1: the kernel lacks the advice (before 5.14), not known; -errno with
+ * the message set. */
+static int make_pages(struct crs_restore *r, size_t c, void *dst, size_t len, unsigned shift)
+{
+    if (madvise(dst, len, MADV_POPULATE_WRITE) == 0)
+        return 0;
+    int e = errno;
+    if (e == EINVAL)
+        return 1;
+    uint64_t at = r->img->chunks[c].vaddr + (r->img->chunks[c].length - len);
+    if (shift && (e == EFAULT || e == ENOMEM))
+        crs_restore_error(r, "cannot make the memory at 0x%llx-0x%llx to fill it (%s): it is on %u KiB huge pages, "
+                          "and too few are free on this machine (vm.nr_hugepages, or /sys/kernel/mm/hugepages/"
+                          "hugepages-%ukB/nr_hugepages) or allowed to this process's cgroup (its hugetlb limit)",
+                          (unsigned long long)at, (unsigned long long)(at + len), strerror(e), 1u << (shift - 10),
+                          1u << (shift - 10));
+    else
+        crs_restore_error(r, "cannot make the memory at 0x%llx-0x%llx to fill it: %s", (unsigned long long)at,
+                          (unsigned long long)(at + len), strerror(e));
+    return -e;
+}
+
+/* Chunk c read, checked and put at dst (its length of writable memory, on pages of SHIFT: 0
+ * normal). 0, or -errno with the message set. */
+static int fill_chunk(struct crs_restore *r, struct fill *f, size_t c, void *dst, unsigned shift)
 {
     size_t len = r->img->chunks[c].length;
     char *from = f->buf ? f->buf : dst;
-    if (from == dst || f->copy)
-        (void)madvise(dst, len, MADV_POPULATE_WRITE);   /* refused: the copy faults them in */
-    int e = crs_image_read_chunk(r->img, c, from);
-    if (e) {
+    int e;
+    if (from == dst && (e = make_pages(r, c, dst, len, shift)) < 0)
+        return e;
+    /* copy mode: made below, after the checksum (a damaged chunk says so first, as it does
+     * when the kernel writes it) */
+    if ((e = crs_image_read_chunk(r->img, c, from))) {
         crs_restore_error(r, "%s", r->img->err);
         return e;
     }
@@ -401,17 +430,30 @@ static int fill_chunk(struct crs_restore *r, struct fill *f, size_t c, void *dst
             continue;
         } else if (n < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) {
             f->copy = 1;   /* for this and every later chunk */
+            revive_log_info("process_vm_writev is refused (%s): the fill copies from its buffer", strerror(errno));
         } else {
-            /* the pages cannot be made (no huge pages left, memory): read in place as before,
-             * which says so (a copy would die of SIGBUS) */
-            (void)madvise(dst, len, MADV_POPULATE_WRITE);
+            /* a page the kernel cannot make: said as such (make_pages); else read in place as
+             * before, which fails rather than dying of SIGBUS as a copy would */
+            if ((e = make_pages(r, c, (char *)dst + done, len - done, shift)) < 0)
+                return e;
             if ((e = crs_image_read_chunk(r->img, c, dst)))
                 crs_restore_error(r, "%s", r->img->err);
             return e;
         }
     }
-    if (done < len)
-        memcpy((char *)dst + done, from + done, len - done);
+    if (done == len)
+        return 0;
+    /* copy mode (process_vm_writev refused by a sandbox): the pages made first, or the copy
+     * dies of SIGBUS where one cannot be made; not known (no MADV_POPULATE_WRITE): read in
+     * place, which fails with EFAULT there */
+    if ((e = make_pages(r, c, (char *)dst + done, len - done, shift)) < 0)
+        return e;
+    if (e > 0) {
+        if ((e = crs_image_read_chunk(r->img, c, dst)))
+            crs_restore_error(r, "%s", r->img->err);
+        return e;
+    }
+    memcpy((char *)dst + done, from + done, len - done);
     return 0;
 }
 
@@ -448,7 +490,7 @@ int crs_restore_make_shmem(struct crs_restore *r, size_t i)
                                   "image is damaged", (unsigned long long)ch->vaddr, *name ? name : "(anonymous)");
                 e = -EINVAL;
             } else {
-                e = fill_chunk(r, &fl, c, p + off);
+                e = fill_chunk(r, &fl, c, p + off, m->page_shift);
             }
         }
     }
@@ -591,7 +633,7 @@ int crs_restore_load(struct crs_restore *r)
         if (img->regions[ri].kind == CRS_REGION_SHMEM && r->memfd_shared[img->regions[ri].file])
             continue;   /* written once, into the memfd the tree's restart made */
         void *dst = (void *)(r->cur[ri] + (ch->vaddr - img->regions[ri].start));
-        if ((e = fill_chunk(r, &fl, c, dst))) {
+        if ((e = fill_chunk(r, &fl, c, dst, img->regions[ri].page_shift))) {
             fill_end(&fl);
             free(writable);
             return e;

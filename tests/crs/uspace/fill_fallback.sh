@@ -1,0 +1,91 @@
+#!/bin/bash
+# The restore's fill off its fast way (src/crs/uspace/restore_load.c fill_chunk, which puts
+# each checked chunk in place with process_vm_writev of cr_restart's own memory):
+#   1. process_vm_writev refused, as a sandbox's seccomp filter refuses it (no_vm_writev sets
+#      one): the fill copies from its buffer (said at REVIVE_VERBOSE=2); a heap (crt_heap) and
+#      memfds (crt_memfd, filled through a mapping of cr_restart's own) restart as they ran.
+#   2. root, huge pages (diffrev29 F-L1): an image with MAP_HUGETLB memory, private and shared
+#      (crt_hugepages), restarted in a cgroup whose hugetlb limit is 0 (the kernel charges a huge
+#      page to the cgroup when it is faulted in, not when it is mapped: the mapping is made, its
+#      pages cannot be): refused in one line naming huge pages, with the kernel's fill and with
+#      the copy. The code before: the copy died of SIGBUS; the kernel's fill said "read failed
+#      at byte N: Bad address". With the limit lifted, the image restarts under the filter.
+#      The test reserves huge pages (vm.nr_hugepages, put back at the end; one test at a time
+#      holds /tmp/revive-hugepages.lock, as crs_hugepages.sh) and mounts the hugetlb cgroup
+#      controller (cgroup v1) in its work directory, unmounted at the end.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_need_tools cr_run cr_checkpoint cr_restart
+crs_setup fill_fallback
+NOVW=$CRS_BIN/no_vm_writev
+copying="the fill copies from its buffer"
+
+# said: OUT's stderr says the fill copied (else the filter did not reach the fill: this test
+# would prove nothing)
+said_copy() {
+    grep -qF "$copying" "$1.err" && return 0
+    crs_fail "$2: cr_restart does not say \"$copying\": the fill was not the copy"
+    crs_show "$1.err"
+    return 1
+}
+
+# 1. process_vm_writev refused
+for prog in crt_heap crt_memfd; do
+    crs_good_image fill_fallback "$CRS_BIN/$prog"
+    mv "$GOOD" "$WORK/$prog.img"
+    mv "$WORK/ref.after1" "$WORK/$prog.after1"
+    rm -f ready.*
+    st=$(crs_run "$WORK/$prog.r" "$NOVW" env REVIVE_VERBOSE=2 "$CRS_TOOLS/cr_restart" "$WORK/$prog.img")
+    said_copy "$WORK/$prog.r" "$prog" &&
+        crs_expect_run "$prog: process_vm_writev refused, the fill copies: restarted as it ran" \
+            "$WORK/$prog.after1" "$WORK/$prog.r" "$st"
+    cd "$WORK" || exit 99
+    rm -rf "$WORK/ref" "$WORK/prog"
+done
+
+# 2. huge pages that cannot be had
+[ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ] || {
+    crs_note "not root: the fill of huge pages that cannot be had is not tested"
+    crs_summary fill_fallback
+}
+exec 9>/tmp/revive-hugepages.lock
+flock -w 900 9 || { crs_fail "setup: /tmp/revive-hugepages.lock stayed held for 15 minutes"; crs_summary fill_fallback; }
+orig=$(cat /proc/sys/vm/nr_hugepages)
+crs_at_exit "echo $orig >/proc/sys/vm/nr_hugepages"
+echo $((orig + 32)) >/proc/sys/vm/nr_hugepages
+if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $((orig + 8)) ]; then
+    crs_note "only $(cat /proc/sys/vm/nr_hugepages) huge pages could be reserved: not tested"
+    crs_summary fill_fallback
+fi
+mkdir -p "$WORK/cg"
+if ! mount -t cgroup -o hugetlb revive-fill-fallback "$WORK/cg" 2>"$WORK/mount.err"; then
+    crs_note "the hugetlb cgroup controller cannot be mounted here ($(head -n 1 "$WORK/mount.err")): not tested"
+    crs_summary fill_fallback
+fi
+crs_at_exit "umount $WORK/cg"
+CG=$WORK/cg/revive-fill-fallback.$$
+mkdir "$CG" || { crs_fail "setup: cannot make the cgroup $CG"; crs_summary fill_fallback; }
+crs_at_exit "rmdir $CG"
+limit=$(ls "$CG" | sed -n 's/^\(hugetlb\.2MB\)\.limit_in_bytes$/\1.limit_in_bytes/p')
+[ -n "$limit" ] || { crs_fail "setup: the cgroup has no hugetlb.2MB.limit_in_bytes"; crs_summary fill_fallback; }
+
+export CRT_THP_DISABLE=1 CRT_HUGETLB=1 CRT_HUGETLBFS=
+crs_good_image fill_fallback "$CRS_BIN/crt_hugepages"
+echo 0 >"$CG/$limit"
+# in_cg OUT CMD...: CMD run in the cgroup
+in_cg() {
+    local out=$1
+    shift
+    crs_run "$out" sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+st=$(in_cg "$WORK/h1" "$CRS_TOOLS/cr_restart" "$GOOD")
+crs_expect_refusal "huge pages the cgroup does not allow, the kernel's fill" "$WORK/h1.err" "$st" "huge pages"
+st=$(in_cg "$WORK/h2" "$NOVW" "$CRS_TOOLS/cr_restart" "$GOOD")
+crs_expect_refusal "huge pages the cgroup does not allow, the copy (process_vm_writev refused)" \
+    "$WORK/h2.err" "$st" "huge pages"
+echo -1 >"$CG/$limit"
+rm -f ready.*
+st=$(in_cg "$WORK/h3" "$NOVW" env REVIVE_VERBOSE=2 "$CRS_TOOLS/cr_restart" "$GOOD")
+said_copy "$WORK/h3" "huge pages" &&
+    crs_expect_run "huge pages allowed again: restarted by the copy as it ran" "$WORK/ref.after1" "$WORK/h3" "$st"
+cd "$WORK" || exit 99
+crs_summary fill_fallback
