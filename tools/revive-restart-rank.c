@@ -402,7 +402,9 @@ int main(int argc, char **argv)
     const char *fs = getenv(RANK_CACHE_STAMP_VAR);
     if (fv) {
         snprintf(failed_copy, sizeof failed_copy, "%s", fv);
-        snprintf(failed_why, sizeof failed_why, "%s", fw ? fw : "the restore failed");
+        /* longer than the first run's own words can be (set by hand): cut visibly, "..." */
+        if (snprintf(failed_why, sizeof failed_why, "%s", fw ? fw : "the restore failed") >= (int)sizeof failed_why)
+            revive_text_cut(failed_why, sizeof failed_why);
         snprintf(failed_stamp, sizeof failed_stamp, "%s", fs ? fs : "");
     }
     unsetenv(RANK_CACHE_FAILED_VAR);

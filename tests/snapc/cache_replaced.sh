@@ -14,7 +14,15 @@
 #      (diffrev26 S-L2; the code before took it for the copy read, checked it and stopped with
 #      the first restore's words);
 #   3. the copy read, damaged in a chunk, still there: "is damaged", removed from the cache (the
-#      identity with its stamp matches the copy it names).
+#      identity with its stamp matches the copy it names);
+#   4. the restore's words longer than the run again holds (REVIVE_RESTART_TEXT_MAX, 33 KiB; the
+#      first run's own cannot be, only a hand-set variable): cut visibly, "..." at the cut (the
+#      code before cut them silently);
+#   5. the first run itself (--local: the node-local copy, damaged in a chunk, is picked; its
+#      restore stops at the chunk's checksum): it sets the variables and runs again, the run again
+#      parses the stamp the first run formatted, finds the copy is still the one read, says it is
+#      damaged and removes it (diffrev29 S-L1: parts 1-3 format the stamp themselves; a stamp the
+#      run again cannot parse or match would say "no longer the copy" and keep the copy).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-cache-replaced
 RR=$B/tools/revive-restart-rank
@@ -51,7 +59,8 @@ pass "1: a copy renamed over the one the restore read: said, kept, the snapshot 
 
 # 2. the same device and inode, another file
 old_id=$(id "$copy") old_stamp=$(stamp "$copy")
-sleep 0.01   # a change time of its own (nanoseconds; a coarse clock ticks in 1-10 ms)
+sleep 0.05   # a change time of its own (nanoseconds; a coarse clock ticks in 1-10 ms, 0.01 s is
+             # one jiffy at HZ=100: diffrev29 S-L2)
 cat "$W/sound.img" >"$copy"
 [ "$(id "$copy")" = "$old_id" ] || fail "2: the rewrite changed the inode"
 [ "$(stamp "$copy")" != "$old_stamp" ] || fail "2: the rewrite kept the change time"
@@ -68,4 +77,33 @@ err_has "rank 0: the node-local copy $copy is damaged ("
 err_has "not used, removed from this host's cache; this rank restores from the snapshot directory's image $ref/rank_0.img instead"
 [ -e "$copy" ] && fail "3: the damaged copy is still in the cache"
 pass "3: the damaged copy the restore read: said and removed"
+
+# 4. words too long: cut visibly
+( umask 077; cp "$W/sound.img" "$copy" ) || fail "4: cannot copy the image"
+long=$(head -c 40000 /dev/zero | tr '\0' x)
+short_why=$why
+why="$short_why $long"
+run_again 0:0 ""
+err_has "that restore stopped: $short_why xxxxxxxxxx"
+err_has "xxx...); this rank restores from the snapshot directory's image $ref/rank_0.img instead"
+[ "$(grep -o 'x*' "$W/cmd.err" | awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }')" -lt 40000 ] ||
+    fail "4: the words were not cut"
+why=$short_why
+pass "4: the restore's words longer than the run again holds: cut with \"...\", not silently"
+
+# 5. the first run sets the variables itself
+loc=$W/loc
+lcopy=$loc/${jd##*/}/0/rank_0.img
+mkdir -p -m 0700 "$loc" "$loc/${jd##*/}" "$loc/${jd##*/}/0"
+( umask 077; cp "$W/sound.img" "$lcopy" ) || fail "5: cannot copy the image"
+sz=$(stat -c %s "$lcopy")
+printf '\377\377\377\377\377\377\377\377' | dd of="$lcopy" bs=1 seek=$((sz / 2)) conv=notrunc status=none
+first() ( clean_exec PMI_RANK=0 PMI_SIZE=2 "$RR" --local "$loc" "$ref" )
+expect_rc 1 "the first run" first
+err_has "rank 0: runs again to restore from the snapshot directory's image $ref/rank_0.img (the restore of $lcopy stopped while loading its memory)"
+err_has "rank 0: the node-local copy $lcopy is damaged ("
+err_has "not used, removed from this host's cache; this rank restores from the snapshot directory's image $ref/rank_0.img instead"
+grep -q "no longer the copy" "$W/cmd.err" && fail "5: the run again did not take the copy for the one read"
+[ -e "$lcopy" ] && fail "5: the damaged copy is still in the cache"
+pass "5: the first run's own variables: the run again finds the copy it read damaged, said and removed"
 finish
