@@ -37,6 +37,7 @@
 #include "snapc/restart_lock.h"
 #include "common/log.h"
 #include "common/log_long.h"
+#include "common/text.h" /* revive_text_cut */
 #include "snapc/coord_int.h"
 
 /* Where a restarted job's snapshots go: beside the old ones (the parent job's
@@ -149,8 +150,20 @@ static int count_rank_files(const char *prefix, char *msg, size_t len)
             if (fd >= 0)
                 close(fd);
             char *nl = k > 0 ? memchr(got, '\n', (size_t)k) : NULL;
+            size_t line = nl ? (size_t)(nl - got) : k > 0 ? (size_t)k : 0;
             /* the rank's whole line (REVIVE_RESTART_TEXT_MAX and its "rank N: "), "..." where cut */
-            snapc_wire_text(text, sizeof text, got, nl ? (size_t)(nl - got) : k > 0 ? (size_t)k : 0);
+            snapc_wire_text(text, sizeof text, got, line);
+            /* a rank ends its line with a newline: none within what it holds (the rank's disk
+             * filled as it wrote), or a NUL byte in the line, and the file was cut: what was read,
+             * "..." where it stops (the cut words were taken for the rank's whole message) */
+            size_t tl = strlen(text);
+            if (k > 0 && (size_t)k < sizeof got && (!nl || tl < line) && tl > 0 &&
+                (tl < 3 || strcmp(text + tl - 3, "..."))) {
+                if (tl + 4 <= sizeof text)
+                    memcpy(text + tl, "...", 4);
+                else
+                    revive_text_cut(text, sizeof text);
+            }
             if (strstr(text, ": "))
                 snapc_wire_text(msg, len, text, sizeof text);
         }

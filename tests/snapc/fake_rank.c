@@ -773,11 +773,25 @@ int main(int argc, char **argv)
         int na = ff && *ff == '1' ? -1 : load_image(restore_dir, me);
         if (na < 0) {
             fprintf(stderr, "fake_rank %d: cannot restore %s\n", me, restore_dir);
-            snprintf(pf, sizeof pf, "failed.%d.tmp", me);
-            snprintf(done, sizeof done, "failed.%d", me);
+            /* FAKE_PROGRESS_FILE: its bytes instead of the line (a file cut or damaged), under
+             * the name FAKE_PROGRESS_NAME (failed, refused) (progress_cut.sh) */
+            const char *pfile = getenv("FAKE_PROGRESS_FILE"), *pname = getenv("FAKE_PROGRESS_NAME");
+            if (!pname || !*pname)
+                pname = "failed";
+            snprintf(pf, sizeof pf, "%s.%d.tmp", pname, me);
+            snprintf(done, sizeof done, "%s.%d", pname, me);
             if (dfd >= 0 && (fd = openat(dfd, pf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0 &&
                 (f = fdopen(fd, "w"))) {
-                fprintf(f, "rank %d: cannot restore %s\n", me, restore_dir);
+                FILE *from = pfile && *pfile ? fopen(pfile, "r") : NULL;
+                if (from) {
+                    char b[4096];
+                    size_t k;
+                    while ((k = fread(b, 1, sizeof b, from)) > 0)
+                        fwrite(b, 1, k, f);
+                    fclose(from);
+                } else {
+                    fprintf(f, "rank %d: cannot restore %s\n", me, restore_dir);
+                }
                 fclose(f);
                 renameat(dfd, pf, dfd, done);
             }
