@@ -110,19 +110,28 @@ static void say_failed_kept(const char *local, const char *job)
     char cj[PATH_MAX + 64];
     if (!coord.jobdir_ok || (size_t)snprintf(cj, sizeof cj, "%s/%s", local, job) >= sizeof cj)
         return;
-    DIR *d = opendir(cj);
-    if (!d)
+    /* what is committed is read in the snapshot directory: one that cannot be read (gone,
+     * unmounted, an NFS hiccup) tells nothing, and a committed sequence's copies would be called
+     * "not committed, cannot be restarted" (diffrev29 S-L3): nothing said then */
+    int jfd = open(coord.jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (jfd < 0)
         return;
+    DIR *d = opendir(cj);
+    if (!d) {
+        close(jfd);
+        return;
+    }
     char seqs[128] = "";
     size_t w = 0;
     int n = 0;
     unsigned long long bytes = 0;
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
-        char meta[PATH_MAX + 64];
-        if (q < 0 || (size_t)snprintf(meta, sizeof meta, "%s/%s/snapshot.meta", coord.jobdir,
-                                      e->d_name) >= sizeof meta || access(meta, F_OK) == 0)
-            continue; /* committed: a restart's copy */
+        char meta[NAME_MAX + 32];
+        if (q < 0 || (size_t)snprintf(meta, sizeof meta, "%s/snapshot.meta", e->d_name) >= sizeof meta)
+            continue;
+        if (faccessat(jfd, meta, F_OK, 0) == 0 || (errno != ENOENT && errno != ENOTDIR))
+            continue; /* committed (a restart's copy), or not known: not said to be otherwise */
         int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sfd < 0)
             continue;
@@ -137,6 +146,7 @@ static void say_failed_kept(const char *local, const char *job)
         }
     }
     closedir(d);
+    close(jfd);
     if (n)
         revive_log_warn("this node's cache %s keeps the images of checkpoint%s %s%s, not committed "
                         "(%llu MB): kept for a later commit of this job, which has ended; they "
