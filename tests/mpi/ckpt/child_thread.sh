@@ -33,6 +33,21 @@ wait_file() { # wait_file FILE SECONDS PID: 0 once FILE is there, 1 when PID end
     return 1
 }
 wmax=$(load_scaled 30)
+# revive_worker HOW: parts 2 and 3 alike: the job under Revive in the work folder HOW, then
+# cr_checkpoint --HOW of rank 0's worker once it runs (w: its pid); a worker that never starts
+# ends the test
+revive_worker() {
+    ck_workdir "$1"
+    PATH=$(dirname "$launcher"):$PATH clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n 2 "$prog" "$d" >"$d/out" 2>"$d/err" </dev/null &
+    job=$!
+    pids+=("$job")
+    if ! wait_file "$d/worker.pid" "$wmax" "$job"; then
+        failed "--$1: the worker did not start"; show_err "$d/out" "$d/err"; exit 1
+    fi
+    w=$(cat "$d/worker.pid")
+    timeout -k 5 "$TMO" "$CR_CKPT" --"$1" --ignore-fds -f "$d/w.img" "$w" >"$d/ck.out" 2>&1 ||
+        failed "--$1: cr_checkpoint of the worker: $(head -c 400 "$d/ck.out")"
+}
 
 # 1. native
 ck_workdir native
@@ -51,16 +66,7 @@ fi
 pass "native run: worker: exit 42, '$ref_line'"
 
 # 2. --cont
-ck_workdir cont
-PATH=$(dirname "$launcher"):$PATH clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n 2 "$prog" "$d" >"$d/out" 2>"$d/err" </dev/null &
-job=$!
-pids+=("$job")
-if ! wait_file "$d/worker.pid" "$wmax" "$job"; then
-    failed "--cont: the worker did not start"; show_err "$d/out" "$d/err"; exit 1
-fi
-w=$(cat "$d/worker.pid")
-timeout -k 5 "$TMO" "$CR_CKPT" --cont --ignore-fds -f "$d/w.img" "$w" >"$d/ck.out" 2>&1 ||
-    failed "--cont: cr_checkpoint of the worker: $(head -c 400 "$d/ck.out")"
+revive_worker cont
 touch "$d/go"
 wait "$job"
 rc=$?
@@ -73,16 +79,7 @@ else
 fi
 
 # 3. --kill, cr_restart of the worker
-ck_workdir kill
-PATH=$(dirname "$launcher"):$PATH clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n 2 "$prog" "$d" >"$d/out" 2>"$d/err" </dev/null &
-job=$!
-pids+=("$job")
-if ! wait_file "$d/worker.pid" "$wmax" "$job"; then
-    failed "--kill: the worker did not start"; show_err "$d/out" "$d/err"; exit 1
-fi
-w=$(cat "$d/worker.pid")
-timeout -k 5 "$TMO" "$CR_CKPT" --kill --ignore-fds -f "$d/w.img" "$w" >"$d/ck.out" 2>&1 ||
-    failed "--kill: cr_checkpoint of the worker: $(head -c 400 "$d/ck.out")"
+revive_worker kill
 wait "$job"
 rc=$?
 grep -qx 'worker: signal 9' "$d/out" && [ $rc = 0 ] ||

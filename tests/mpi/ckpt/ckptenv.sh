@@ -178,6 +178,43 @@ all_ended() {
     kill -KILL $left 2>/dev/null
     return 1
 }
+# Interruption trials (launch_intr.sh, rst_intr.sh): each trial's job is started in a session of
+# its own (R: its leader's pid, its process group's), with a marker MARK (VAR=VALUE) in its
+# environment, and names the work folder $d in its command line.
+# trial_procs R MARK: the trial's processes still there, not zombies, not this shell: its session,
+# those with MARK in their environment (the whole entry: =1 is not =10), those naming $d/
+trial_procs() {
+    {
+        ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'
+        grep -lazxF -- "$2" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+        pgrep -f "$d/"
+    } | sort -u | grep -vx -e $$ -e "$BASHPID" | while read -r p; do
+        [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" = Z ] || [ ! -d /proc/$p ] || echo "$p"
+    done
+}
+# trial_end R BOUND: 0 once R has ended (gone, or a zombie not yet waited for), 1 when it still
+# runs BOUND s later
+trial_end() {
+    local i
+    for i in $(seq $(($2 * 10))); do
+        [ -d /proc/$1 ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$1/stat 2>/dev/null)" != Z ] || return 0
+        sleep 0.1
+    done
+    [ -d /proc/$1 ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$1/stat 2>/dev/null)" != Z ] && return 1
+    return 0
+}
+# trial_left R MARK: nothing when the trial's processes are all gone within 10 s; else prints
+# "processes left: PID ARGS;..." and kills them
+trial_left() {
+    local i left
+    for i in $(seq 100); do
+        left=$(trial_procs "$1" "$2" | tr '\n' ' ')
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    echo "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
+    kill -KILL $left 2>/dev/null
+}
 # coord ROOT: the job's coordinator under ROOT (60 s), or fails at once when ROOT has ended. The
 # coordinator is the process with a socket coord.PID in the socket directory (REVIVE_SOCKET_DIR,
 # else /tmp/revive-UID: where ckpt-mpirun looks) whose parents lead to ROOT; read from /proc by

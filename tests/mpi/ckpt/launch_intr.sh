@@ -20,17 +20,6 @@ RANDOM=${REVIVE_LINTR_SEED:-$$}
 echo "seed ${REVIVE_LINTR_SEED:-$$}, $trials trials"
 ck_workdir lintr
 touch pace
-# the trial's processes: its session, the marker in their environment, the work folder named in
-# their command line (the ranks' own arguments name $d/pace)
-trial_procs() {
-    {
-        ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'
-        grep -laF "REVIVE_LINTR_MARK=$2" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
-        pgrep -f "$d/"
-    } | sort -u | grep -vx -e $$ -e "$BASHPID" | while read -r p; do
-        [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" = Z ] || [ ! -d /proc/$p ] || echo "$p"
-    done
-}
 # Revive's mpirun in a session of its own, SIGINT and SIGQUIT ignored as a script's background
 # job has them, a marker in its environment, only descriptors 0-2 open; started by exec, so
 # that $! is the wrapper's pid (and its process group's)
@@ -59,24 +48,15 @@ for t in $(seq "$trials"); do
     at="$(nsteps t$t.out) steps printed"
     kill -INT -- -$r
     why=
-    for i in $(seq $((bound * 10))); do [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ] || break; sleep 0.1; done
-    if [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ]; then
+    if ! trial_end $r "$bound"; then
         why="still running $bound s after the ^C (the ^C was lost: $(nsteps t$t.out) steps printed by then)"
         hung=$((hung + 1))
         kill -KILL -- -$r 2>/dev/null
     fi
     wait $r; st=$?
     [ -z "$why" ] && [ $st != 130 ] && why="status $st, not 130"
-    left=
-    for i in $(seq 100); do
-        left=$(trial_procs $r $t | tr '\n' ' ')
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    if [ -n "$left" ]; then
-        why="${why:+$why; }processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
-        kill -KILL $left 2>/dev/null
-    fi
+    left=$(trial_left $r REVIVE_LINTR_MARK=$t)
+    [ -n "$left" ] && why="${why:+$why; }$left"
     what="trial $t: ^C to the job's process group at $ms_at ms ($at)"
     if [ -z "$why" ]; then
         ok=$((ok + 1)); pass "$what: status $st, nothing left"

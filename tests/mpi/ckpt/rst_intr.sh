@@ -41,18 +41,6 @@ wait $job
 jobdir=${ref%/*} seq=${ref##*/}
 lcache=$TMPDIR/revive-local-$EUID
 cp -p "$jobdir/index" index.saved
-# the trial's processes: its session, the marker in their environment, the work folder named
-# in their command line (the ranks' own arguments name $d/pace; revive-restart-rank the sequence)
-trial_procs() {
-    {
-        ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'
-        grep -laF "REVIVE_INTR_MARK=$2" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
-        pgrep -f "$d/"
-    } | sort -u | grep -vx -e $$ -e "$BASHPID" | while read -r p; do
-        # not the zombies waiting for their parent
-        [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" = Z ] || [ ! -d /proc/$p ] || echo "$p"
-    done
-}
 # the sequence's failed-restart mark, in the index or in the node-local cache
 marked() {
     grep -qs "^seq\.$seq\.failed_restarts [1-9]" "$jobdir/index" && { echo "index: $(grep -h "^seq\.$seq\.failed_r" "$jobdir/index" | tr '\n' ' ')"; return 0; }
@@ -60,6 +48,15 @@ marked() {
     m=$(grep -ls '^failed_restarts [1-9]' "$lcache"/*/"$seq"/restart.failed | head -n1)
     [ -n "$m" ] && { echo "node-local cache: $m: $(grep -h '^failed_reason' "$m")"; return 0; }
     return 1
+}
+# unmarked: why="...; the sequence is marked failed" when it is, and the marks undone (they would
+# make the later trials restart an older sequence: the index as it was)
+unmarked() {
+    local m
+    m=$(marked) || return 0
+    why="${why:+$why; }the sequence is marked failed ($m)"
+    cp -p index.saved "$jobdir/index"
+    find "$lcache" -name restart.failed -delete 2>/dev/null
 }
 # restart-mpi in a session of its own (a terminal's ^C reaches its process group), SIGINT at its
 # default (a background job of a script starts with it ignored), a marker in its environment
@@ -89,8 +86,7 @@ for t in $(seq "$trials"); do
     ended=$(grep -c '^done: ' t$t.out)
     if [ $to = group ]; then kill -$sig -- -$r; else kill -$sig $r; fi
     why=
-    for i in $(seq $((bound * 10))); do [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ] || break; sleep 0.1; done
-    if [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ]; then
+    if ! trial_end $r "$bound"; then
         why="still running $bound s after the signal"; hung=$((hung + 1))
         show_procs $r
         kill -KILL -- -$r 2>/dev/null
@@ -101,22 +97,9 @@ for t in $(seq "$trials"); do
         # a job that had ended before the signal: its own status (0); else the signal was lost
         if [ $st = 0 ] && [ "$ended" != 0 ]; then :; else why="status $st, not $want"; fi
     fi
-    left=
-    for i in $(seq 100); do
-        left=$(trial_procs $r $t | tr '\n' ' ')
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    if [ -n "$left" ]; then
-        why="${why:+$why; }processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
-        kill -KILL $left 2>/dev/null
-    fi
-    if m=$(marked); then
-        why="${why:+$why; }the sequence is marked failed ($m)"
-        # the mark would make the later trials restart an older sequence: the index as it was
-        cp -p index.saved "$jobdir/index"
-        find "$lcache" -name restart.failed -delete 2>/dev/null
-    fi
+    left=$(trial_left $r REVIVE_INTR_MARK=$t)
+    [ -n "$left" ] && why="${why:+$why; }$left"
+    unmarked
     if [ $to = group ]; then whom="restart-mpi's process group"; else whom="restart-mpi alone"; fi
     what="trial $t: SIG$sig to $whom at $ms_at ms ($at)"
     if [ -z "$why" ]; then
@@ -144,27 +127,14 @@ if ! wait_for_job 120 $r '[ "$(grep -c "holds in its restore" hold.err)" -ge $np
 else
     kill -INT -- -$r
     why=
-    for i in $(seq $((bound * 10))); do [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ] || break; sleep 0.1; done
-    if [ -d /proc/$r ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$r/stat 2>/dev/null)" != Z ]; then
+    if ! trial_end $r "$bound"; then
         why="still running $bound s after the ^C"; show_procs $r; kill -KILL -- -$r 2>/dev/null
     fi
     wait $r; st=$?
     [ -z "$why" ] && [ $st != 130 ] && why="status $st, not 130"
-    left=
-    for i in $(seq 100); do
-        left=$(trial_procs $r hold | tr '\n' ' ')
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    if [ -n "$left" ]; then
-        why="${why:+$why; }processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
-        kill -KILL $left 2>/dev/null
-    fi
-    if m=$(marked); then
-        why="${why:+$why; }the sequence is marked failed ($m)"
-        cp -p index.saved "$jobdir/index"
-        find "$lcache" -name restart.failed -delete 2>/dev/null
-    fi
+    left=$(trial_left $r REVIVE_INTR_MARK=hold)
+    [ -n "$left" ] && why="${why:+$why; }$left"
+    unmarked
     if [ "$flavor" = mpich ] && ! grep -q "did not end within .* SIGTERM to the launcher" hold.err; then
         why="${why:+$why; }no SIGTERM to the launcher said"
     fi
