@@ -178,6 +178,40 @@ all_ended() {
     kill -KILL $left 2>/dev/null
     return 1
 }
+# ranks_choose_pid: 1 when the ranks (this shell's capabilities) may choose a pid, CAP_SYS_ADMIN
+# (21) or CAP_CHECKPOINT_RESTORE (40), as src/pml_hooks/children.c asks; else 0
+ranks_choose_pid() {
+    local cap
+    cap=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+    echo $(( (0x${cap:-0} >> 21 & 1) | (0x${cap:-0} >> 40 & 1) ))
+}
+# refused KEY WHAT PATTERN [NOT]: the snapshot ckpt.KEY.* (checkpoint) was refused in one line
+# matching PATTERN (grep), and not NOT when given
+refused() {
+    local msg
+    msg=$(grep -v 'ms from' ckpt.$1.err)
+    if [ "$(printf '%s\n' "$msg" | grep -c .)" != 1 ]; then
+        failed "$2: ckpt-mpirun's refusal is not one line:"; printf '%s\n' "$msg" | head -n 5
+    elif ! printf '%s\n' "$msg" | grep -q "$3"; then
+        failed "$2: the refusal does not match '$3': $msg"
+    elif [ -n "${4:-}" ] && printf '%s\n' "$msg" | grep -q "$4"; then
+        failed "$2: the refusal names '$4': $msg"
+    else
+        pass "$2: refused in one line: $msg"
+    fi
+}
+# ran_on JOB KEY WHAT: the job JOB (out.KEY, err.KEY; waited for) ended with status 0 and the
+# uninterrupted run's results (native.out)
+ran_on() {
+    local st
+    wait $1; st=$?
+    if [ $st != 0 ] || ! cmp -s <(results native.out) <(results out.$2); then
+        failed "$3: status $st, results differ from the uninterrupted run's"
+        tail -n 3 err.$2
+    else
+        pass "$3: ran on to the uninterrupted run's results"
+    fi
+}
 # Interruption trials (launch_intr.sh, rst_intr.sh): each trial's job is started in a session of
 # its own (R: its leader's pid, its process group's), with a marker MARK (VAR=VALUE) in its
 # environment, and names the work folder $d in its command line.

@@ -30,8 +30,7 @@ RST_POPEN_KEEP=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "
     "$d/pace" 400 >out.k 2>err.k &
 job=$!; pids+=($job)
 wait_steps out.k 2 $job || failed "the job with a kept child did not reach step 2: $(tail -n 2 err.k)"
-cap=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
-choose=$(( (0x${cap:-0} >> 21 & 1) | (0x${cap:-0} >> 40 & 1) ))   # as rank_child.sh
+choose=$(ranks_choose_pid)
 if [ $choose = 1 ]; then
     if r=$(checkpoint $job kept); then
         [ "$(head -c 8 "$r/rank_0.img")" = RVVTREE1 ] &&
@@ -43,25 +42,12 @@ if [ $choose = 1 ]; then
 elif checkpoint $job kept >/dev/null; then
     failed "a snapshot was taken while rank 0 had a child process it cannot bring back"
 else
-    msg=$(grep -v 'ms from' ckpt.kept.err)
-    if [ "$(printf '%s\n' "$msg" | grep -c .)" != 1 ]; then
-        failed "ckpt-mpirun's refusal is not one line:"; printf '%s\n' "$msg" | head -n 5
-    elif ! printf '%s\n' "$msg" | grep -q "rank 0 had a child process ([0-9]* '.*reap them (pclose, wait) before the snapshot$"; then
-        failed "the refusal does not end with the remedy for a rank: $msg"
-    elif printf '%s\n' "$msg" | grep -q 'cr_checkpoint'; then
-        failed "the refusal names cr_checkpoint, which no rank can use: $msg"
-    else
-        pass "refused in one line: $msg"
-    fi
+    # ending with the remedy for a rank, and not naming cr_checkpoint, which no rank can use
+    refused kept "a kept child" "rank 0 had a child process ([0-9]* '.*reap them (pclose, wait) before the snapshot$" \
+        cr_checkpoint
 fi
 rm -f pace
-wait $job; st=$?
-if [ $st != 0 ] || ! cmp -s <(results native.out) <(results out.k); then
-    failed "the job with a kept child, after the snapshot or refusal: status $st, results differ from native"
-    tail -n 3 err.k
-else
-    pass "the job with a kept child ran on to the uninterrupted run's results"
-fi
+ran_on $job k "the job with a kept child, after the snapshot or refusal"
 
 # 2. a job whose ranks run a SIGEV_THREAD timer: --term snapshot, restart-mpi, results as native
 # (review13 HIGH-10: every restarted rank died of SIGSEGV: the timer's restore looked its helper

@@ -59,10 +59,7 @@ CRINFO=$REVIVE_BUILDDIR/tools/cr_info
 export REVIVE_RESTART_RANK=$restarter
 steps=160 ms=60
 ck_workdir rchild
-# whether the ranks (this shell's capabilities) may choose a pid: CAP_SYS_ADMIN (21) or
-# CAP_CHECKPOINT_RESTORE (40), as src/pml_hooks/children.c asks
-cap=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
-choose=$(( (0x${cap:-0} >> 21 & 1) | (0x${cap:-0} >> 40 & 1) ))
+choose=$(ranks_choose_pid)
 run_native 2 "$prog" $steps "$d/nopace" 0 >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 
@@ -112,30 +109,6 @@ else
         tail_verdict "restart of the second running snapshot ($(zombies "${refs[1]}") zombie children kept)"
     fi
 fi
-
-# refused KEY WHAT PATTERN: the snapshot ckpt.KEY.* was refused in one line matching PATTERN
-refused() {
-    local msg
-    msg=$(grep -v 'ms from' ckpt.$1.err)
-    if [ "$(printf '%s\n' "$msg" | grep -c .)" != 1 ]; then
-        failed "$2: ckpt-mpirun's refusal is not one line:"; printf '%s\n' "$msg" | head -n 5
-    elif ! printf '%s\n' "$msg" | grep -q "$3"; then
-        failed "$2: the refusal does not match '$3': $msg"
-    else
-        pass "$2: refused in one line: $msg"
-    fi
-}
-# ran_on JOB KEY WHAT: the job JOB (out.KEY, err.KEY) ended as the uninterrupted run
-ran_on() {
-    local st
-    wait $1; st=$?
-    if [ $st != 0 ] || ! cmp -s <(results native.out) <(results out.$2); then
-        failed "$3, after the refusal: status $st, results differ from native"
-        tail -n 3 err.$2
-    else
-        pass "$3: the job ran on after the refusal to the uninterrupted run's results"
-    fi
-}
 
 # 2. a running child for the whole run: refused, naming it; 3. (at the same time) more zombies
 # than a snapshot keeps
