@@ -59,7 +59,13 @@ static void say_round(const char *ready, int kind, int round)
         crt_die("cannot write %s: %s", path, strerror(errno));
 }
 
-/* One sleep of the kind; checks it; returns 1 when a checkpoint landed in it. */
+/* One sleep of the kind; checks it; returns 1 when a checkpoint landed in it. A checkpoint
+ * whose signal comes between the first switches() and the sleep call, or between the sleep's
+ * return and the second, counts too (its park adds the switches) though that sleep was not
+ * interrupted: a window of a few instructions against seconds of sleep, so a false "inside" is
+ * rare, but it is not excluded (diffrev30 T-L2). A stricter sign would be the kernel's own:
+ * the checkpoint finding the thread in clock_nanosleep (/proc/PID/task/TID/syscall), which the
+ * image does not record. */
 static int one_sleep(int kind)
 {
     struct timespec req = {1, 0}, rem = {9, 9};
