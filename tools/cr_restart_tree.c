@@ -856,6 +856,22 @@ static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uin
     free(buf);
 }
 
+/* REVIVE_FAULT=tree-fail-hold: a member reported its failure; a signal we pass on comes now, as
+ * one sent while the members were restored would (in a pid namespace it waits, blocked, until the
+ * failure is dealt with: diffrev29 K-L1). 60 s at most. */
+static void fail_hold(void)
+{
+    fprintf(stderr, "cr_restart: fault tree-fail-hold: holding the failed restore until a signal comes\n");
+    for (int t = 0; t < 6000; t++) {
+        sigset_t p;
+        sigpending(&p);
+        for (size_t k = 0; k < CR_RESTART_NFORWARDED; k++)
+            if (sigismember(&p, forwarded_signals[k]))
+                return;
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    }
+}
+
 /* Waits until every living member is at the barrier (or one reports a
  * failure, or one died without a word), then lets them go. 0, or -1 with
  * the message printed. */
@@ -909,6 +925,8 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
                 msg[n] = 0;
                 crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
                 fprintf(stderr, "cr_restart: %s\n", msg);
+                if (revive_fault(REVIVE_FAULT_tree_fail_hold))
+                    fail_hold();
             } else {
                 fprintf(stderr, "cr_restart: %s: the processes of the tree ended before they were restored\n",
                         tr->path);
