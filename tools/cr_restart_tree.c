@@ -79,8 +79,10 @@ static int high(struct tree_restart *tr, int fd)
 /* ---- in a member's process ---- */
 
 /* A member's failure, one write into the pipe every member shares: at most PIPE_BUF bytes, so
- * that two members' lines never mix (and only the first is read); a longer one (a snapshot
- * path near PATH_MAX) is cut on a character boundary, "..." at its end (revive_text_cut). */
+ * that two members' lines never mix; a longer one (a snapshot path near PATH_MAX) is cut on a
+ * character boundary, "..." at its end (revive_text_cut). Its NUL goes too: a read may take two
+ * members' reports at once, and the reader, who prints the first only, stops there (the two
+ * were printed run together, the second after the first's last word). */
 static void report(struct tree_restart *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(struct tree_restart *tr, const char *fmt, ...)
 {
@@ -92,7 +94,7 @@ static void report(struct tree_restart *tr, const char *fmt, ...)
     if (n >= (int)sizeof msg)
         revive_text_cut(msg, sizeof msg);
     if (n > 0) {
-        ssize_t w = write(tr->report_w, msg, strlen(msg));
+        ssize_t w = write(tr->report_w, msg, strlen(msg) + 1);
         (void)w;
     }
 }
@@ -1053,6 +1055,20 @@ static int abandon(const struct crs_component *crs)
     return 1;
 }
 
+/* restart_tree's failure once the signals it passes on are blocked (`unfwd`: the mask before):
+ * what it made goes first (abandon), then those signals are passed on to nobody and unblocked.
+ * One sent meanwhile was for members that never ran: it is dropped, and cr_restart ends with
+ * status 1 and the message already said. Unblocked first, a waiting SIGTERM killed cr_restart
+ * there, before the namespace's init was killed and the segments made for the members removed
+ * (diffrev29 K-L1). Returns 1. */
+static int abandon_unblock(const struct crs_component *crs, const sigset_t *unfwd)
+{
+    abandon(crs);
+    forward_signals_to(-1, 0);
+    sigprocmask(SIG_SETMASK, unfwd, NULL);
+    return 1;
+}
+
 /* What restart_tree and restart_tree_here both start from: the component, the tree file's
  * path and the relocations asked for; no outer /proc yet. */
 static void tree_restart_init(struct tree_restart *tr, const struct crs_component *crs,
@@ -1131,8 +1147,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
                             "free, else in a new pid namespace)\n", o->path,
                     taken ? "some of its pids are taken and no pid namespace can be made"
                           : "no pid namespace can be made");
-            sigprocmask(SIG_SETMASK, &unfwd, NULL);
-            return abandon(crs);
+            return abandon_unblock(crs, &unfwd);
         }
         status_pipe[0] = high(&tr, status_pipe[0]);
         status_pipe[1] = high(&tr, status_pipe[1]);
@@ -1145,8 +1160,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         }
         if (init < 0) {
             fprintf(stderr, "cr_restart: cannot create the processes: %s\n", strerror(errno));
-            sigprocmask(SIG_SETMASK, &unfwd, NULL);
-            return abandon(crs);
+            return abandon_unblock(crs, &unfwd);
         }
         close(status_pipe[1]);
     } else {
@@ -1173,11 +1187,10 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         signal(SIGQUIT, SIG_IGN);
     }
     if (release_when_ready(&tr, report[0], ready[0], go[1], init)) {
-        sigprocmask(SIG_SETMASK, &unfwd, NULL);
         kill_members(&tr, init);
         while (wait(NULL) > 0 || errno == EINTR)
             ;
-        return abandon(crs);
+        return abandon_unblock(crs, &unfwd);
     }
     close(go[1]);
     close(ready[0]);

@@ -11,7 +11,10 @@
 # and restarts them): the objects of that uid are theirs alone, whatever
 # other tests make meanwhile. Before, every failed restart left what it had made
 # (a retry took keyed segments back, not the private ones made for
-# segments marked removed; nothing removed the rest).
+# segments marked removed; nothing removed the rest). Last, the tree's restart
+# by its user (in a user and pid namespace) failing while a SIGTERM to
+# cr_restart waits: status 1, one message, nothing left (diffrev29 K-L1:
+# cr_restart died of the SIGTERM before it cleaned up).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_own_ipc "$@"
 crs_setup crs_restart_fail
@@ -84,4 +87,43 @@ case_of tree "$CRS_BIN/crt_tree" --tree
 # 300 sets the tree's restart makes for pairs of members: all removed after a failure (only the
 # first 256 were, before)
 case_of treesets "$CRS_BIN/crt_treesets" --tree
+
+# A SIGTERM to cr_restart while the tree's restore fails, in a pid namespace (diffrev29 K-L1):
+# there cr_restart holds the signals it passes on blocked until it knows the first member's pid
+# out here. The code before unblocked them on a failure before it killed the namespace's init
+# and removed what it made for the members: the waiting SIGTERM killed cr_restart there (status
+# 143), the segments it made for the tree stayed. Now: status 1, the member's message (one: two
+# members' reports read at once were printed run together), nothing left. The tree's user restarts it (a user and pid namespace); REVIVE_FAULT=tree-fail-hold holds
+# the failed restore until the signal is there, so the moment is sure.
+name=tree d=$WORK/tree
+chown "$uid:$gid" "$WORK/$name.img"
+touch "$d/go.1" "$d/go.2"
+rm_user_ipc
+(cd "$d" && export REVIVE_FAULT=restore-late,tree-fail-hold &&
+    crs_clean_exec setpriv --reuid="$uid" --regid="$gid" --clear-groups "$CRS_TOOLS/cr_restart" \
+        "$WORK/$name.img" </dev/null >"$WORK/$name.ns.out" 2>"$WORK/$name.ns.err") &
+rp=$!
+end=$((SECONDS + 120))
+while [ $SECONDS -lt $end ] && kill -0 "$rp" 2>/dev/null && ! grep -q "holding the failed restore" "$WORK/$name.ns.err"; do
+    sleep 0.1
+done
+held=$(grep -c "holding the failed restore" "$WORK/$name.ns.err")
+kill -TERM "$rp" 2>/dev/null
+wait "$rp"
+st=$?
+left=
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ]; do
+    left=$(pgrep -u "$uid")
+    [ -z "$left" ] && break
+    sleep 0.2
+done
+objs=$(ipc_ids)
+said=$(grep -o 'REVIVE_FAULT=restore-late' "$WORK/$name.ns.err" | wc -l)
+if [ "$held" = 1 ] && [ "$st" = 1 ] && [ "$said" = 1 ] && [ -z "$left$objs" ]; then
+    crs_pass "$name: a SIGTERM while the tree's restore fails in a pid namespace: status 1, the member's message, no process or object left"
+else
+    crs_fail "$name: a SIGTERM while the tree's restore fails in a pid namespace: $([ "$held" = 1 ] || echo "never held; ")$(crs_status_text "$st"), $said member reports printed, processes left: ${left:-none}, objects left: ${objs:-none}; $(grep -v holding "$WORK/$name.ns.err" | head -n 2 | tr '\n' ' ')"
+    [ -n "$left" ] && kill -KILL $left 2>/dev/null   # the throwaway user's: this test's
+fi
 crs_summary crs_restart_fail
