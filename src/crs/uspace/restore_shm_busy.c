@@ -309,12 +309,16 @@ int crs_restore_check_shm_busy(struct crs_restore *r)
                               path, who);
             return -EBUSY;
         }
-        /* (no word of a /dev/shm of its own here: this restart cannot have one, newuser10 M5) */
+        /* (no word of a /dev/shm of its own here: this restart cannot have one, newuser10 M5). The
+         * word of root's: for cr_restart's restarts only, not an MPI rank's (revive-restart-rank
+         * sets shm_peers_parent), whose restart beside its running job root's gets no /dev/shm of
+         * its own either (diffrev29 K-L4) */
+        int root_helps = geteuid() != 0 && !r->shm_peers_parent;
         crs_restore_error(r, "the shared memory object %s that the image brings back is in use by process %d: "
                           "%s still runs and uses it; the restart would write the image's bytes over it and "
                           "both would share it. End it first, then restart: the image is fine%s", path, (int)p,
-                          who, geteuid() != 0 ? " (as root, cr_restart gives the restarted processes a /dev/shm "
-                                                "of their own instead)" : "");
+                          who, root_helps ? " (as root, cr_restart gives the restarted processes a /dev/shm "
+                                            "of their own instead)" : "");
         return -EBUSY;
     }
     return 0;
