@@ -56,6 +56,20 @@ static int check_header(struct crs_image *img)
                                  "was not written by a Revive checkpoint, or was overwritten");
     if (n < sizeof(*h))
         return crs_ir_truncated(img, avail, CRS_IMAGE_ALIGN);
+    uint64_t sum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
+    /* A version this Revive does not read, in a header whose checksum does not match: damaged (a
+     * byte of its version field changed), not written by another release, when its size is this
+     * Revive's or none a header can have (a later release's larger header, up to the padding's
+     * end, is not ours to check). "Use the Revive release that wrote it" sent the user after a
+     * release that never was (a damaged member of a tree file, whose other members are of this
+     * version). */
+    int size_ours = h->header_size == sizeof(*h), size_possible = h->header_size > sizeof(*h) &&
+                                                                  h->header_size <= CRS_IMAGE_ALIGN;
+    if ((h->version < CRS_IMAGE_VERSION_MIN || h->version > CRS_IMAGE_VERSION ||
+         CRS_IMAGE_VERSION_UNUSED(h->version)) &&
+        !size_possible && (!size_ours || !SUM_OK(sum, h->header_checksum)))
+        return crs_ir_fail(img, EBADMSG, "header checksum mismatch (its format version reads %" PRIu32
+                                         "): " CORRUPT, h->version);
     if (h->version < CRS_IMAGE_VERSION_MIN || h->version > CRS_IMAGE_VERSION)
         return crs_ir_fail(img, EPROTONOSUPPORT, "format version %" PRIu32 ", but this Revive reads "
                     "versions %u to %u; use the Revive release that wrote it", h->version,
@@ -65,7 +79,6 @@ static int check_header(struct crs_image *img)
                     "(versions 17 and 18 are unused; this Revive reads the others from %u to %u): "
                     "written by a development build of another branch; restart it with the build "
                     "that wrote it", h->version, CRS_IMAGE_VERSION_MIN, CRS_IMAGE_VERSION);
-    uint64_t sum = XXH3_64bits(h, offsetof(struct crs_image_header, header_checksum));
     if (h->header_size != sizeof(*h) || !SUM_OK(sum, h->header_checksum))
         return crs_ir_fail(img, EBADMSG, "header checksum mismatch: " CORRUPT);
     if (h->image_size > avail)

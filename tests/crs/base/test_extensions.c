@@ -3,7 +3,8 @@
  * matches (the image is resealed after each change): malformed owner tags,
  * an extension shorter than its head, EXT in a version-1 image, an unknown
  * version, the unused versions 17 and 18 (diffrev20 LOW-H), a wrong record size, more than CRS_EXT_MAX extensions. And the
- * unchanged image reads, with its extensions.
+ * unchanged image reads, with its extensions. Not resealed: a version field damaged (alone, and
+ * with the header size) is named a damaged header, not another release's image.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -32,9 +33,10 @@ static struct crs_section_entry *entry(struct view *v, uint32_t type, int n)
 
 typedef void mutation(struct view *v);
 
-/* Applies `m` to a copy of the sample, reseals it and expects the reader to
+/* Applies `m` to a copy of the sample, reseals it (unless `damaged`: its
+ * checksums then no longer match what changed) and expects the reader to
  * refuse it with a message containing `want`. */
-static void expect_refused(const char *what, mutation *m, const char *want)
+static void expect_refused_as(const char *what, mutation *m, const char *want, int damaged)
 {
     char *path = temp_path("ext");
     unsigned char *p = malloc(orig_len);
@@ -45,7 +47,8 @@ static void expect_refused(const char *what, mutation *m, const char *want)
     int fd = open(path, O_WRONLY | O_TRUNC);
     if (fd < 0 || write(fd, p, orig_len) != (ssize_t)orig_len || close(fd))
         FAILF("cannot write %s", path);
-    image_reseal(path);
+    if (!damaged)
+        image_reseal(path);
     struct crs_image img;
     if (crs_image_open(&img, path) == 0)
         FAILF("%s: the image was accepted", what);
@@ -56,6 +59,11 @@ static void expect_refused(const char *what, mutation *m, const char *want)
     unlink(path);
     free(path);
     free(p);
+}
+
+static void expect_refused(const char *what, mutation *m, const char *want)
+{
+    expect_refused_as(what, m, want, 0);
 }
 
 static char *owner_of(struct view *v, int n)
@@ -75,6 +83,13 @@ static void version_1(struct view *v) { v->h->version = 1; }
 static void version_next(struct view *v) { v->h->version = CRS_IMAGE_VERSION + 1; }
 static void version_17(struct view *v) { v->h->version = 17; }
 static void version_18(struct view *v) { v->h->version = 18; }
+/* a byte of the version field changed (and, with it, the header size's): not resealed */
+static void version_byte(struct view *v) { v->h->version ^= 0xff00; }
+static void version_size(struct view *v)
+{
+    v->h->version ^= 0xff00;
+    v->h->header_size ^= 0xff0000;
+}
 static void record_size(struct view *v) { entry(v, CRS_SEC_EXT, 1)->record_size = 8; }
 static void record_size_auxv_to_ext(struct view *v)
 {
@@ -114,6 +129,13 @@ int main(void)
                    "format version 17, which no Revive defines (versions 17 and 18 are unused");
     expect_refused("the unused version 18", version_18,
                    "format version 18, which no Revive defines (versions 17 and 18 are unused");
+    /* the same out-of-range version by damage, the checksum unmatched: damaged, not another
+     * release's (a tree member's image whose version byte changed was "use the Revive release
+     * that wrote it") */
+    expect_refused_as("a damaged version byte", version_byte,
+                      "header checksum mismatch (its format version reads", 1);
+    expect_refused_as("damaged version and header size bytes", version_size,
+                      "header checksum mismatch (its format version reads", 1);
     expect_refused("EXT records of 8 bytes", record_size, "records of 8 bytes");
 
     /* more than CRS_EXT_MAX: 64 written, plus AUXV (16 bytes) turned into a 65th */
