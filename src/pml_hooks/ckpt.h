@@ -606,7 +606,7 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
 
 /* ---- the exchanges among ranks during an epoch (drain_xchg.c) ------------------------------ */
 enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_KEYCOUNTS, PML_XCHG_KEYS,
-       PML_XCHG_PHASES };
+       PML_XCHG_LOCKEDCOUNTS, PML_XCHG_LOCKED, PML_XCHG_PHASES };
 /* Agent thread, gate closed: every rank sends out[j] to rank j and gets in[j] from each rank j
  * (in[self] = out[self]); with out and in NULL, a barrier. `what` names the step in messages.
  * 0; -ECANCELED when the coordinator aborted the epoch meanwhile (the rank leaves at once),
@@ -615,7 +615,8 @@ enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_KEYCOUNTS, 
 int pml_xchg(int phase, const uint64_t *out, uint64_t *in, double deadline, const char *what,
              char *err, size_t errlen);
 /* The same frame, an all-gather of a variable number of numbers: every rank's n_mine numbers end
- * up in *all (malloc'd, rank 0's first), *n_all of them; two phases (the counts, the numbers). */
+ * up in *all (malloc'd, rank 0's first), *n_all of them; two phases (the counts, the numbers; the
+ * second is left out on every rank when all counts are 0). */
 int pml_xchgv(int phase_counts, int phase_data, const uint64_t *mine, int n_mine, uint64_t **all,
               long *n_all, double deadline, const char *what, char *err, size_t errlen);
 

@@ -243,7 +243,9 @@ int pml_xchgv(int phase_counts, int phase_data, const uint64_t *mine, int n_mine
         at += (long)counts[j];
     }
     sent = 2;
-    e = exchange(phase_data, x.sbuf, x.scount, x.rbuf, x.rcount, deadline, what, err, errlen);
+    /* every rank has the same counts: with none to send, none exchanges (one round, not two) */
+    e = total ? exchange(phase_data, x.sbuf, x.scount, x.rbuf, x.rcount, deadline, what, err, errlen)
+              : 0;
     if (e) {
         free(buf); /* its receives were cancelled: nothing more lands in it */
         goto out;

@@ -6,7 +6,11 @@
  *     made by the agents of all its members (their fence counts are equal at a safe point: fences
  *     are counted on the window's clock), completes every operation of the epoch at its origin
  *     and its target. The program's next fence closes the epoch this one opened, whatever its
- *     assert says (no operation came between the two).
+ *     assert says (no operation came between the two). Unless a member holds a shared lock or
+ *     MPI_Win_lock_all of the window: a program may follow a fence with passive-target epochs
+ *     when that fence began no epoch (no operation after it), and a fence inside a lock epoch is
+ *     erroneous (MPICH aborts the job: "Wrong synchronization of RMA calls", newuser7c H1). The
+ *     members agree first (agree_fences): none fences a window one of them holds so.
  *   - a window with shared locks or MPI_Win_lock_all held: MPI_Win_flush of each locked target
  *     (flush_all) completes their operations at the target. The locks stay held.
  *   - post/start epochs and exclusive locks are never open here: a rank holding one is not at a
@@ -103,6 +107,52 @@ static int split_end(struct pml_file *f, char *err, size_t errlen)
     f->split_status = st;
     f->split_done = 1;
     (void)err, (void)errlen;
+    return 0;
+}
+
+/* The members of each window agree whether its open fence epoch gets its completing fence: not
+ * when one of them holds a lock of it (see the top). Every rank sends the clock ids of the
+ * windows it holds so (none for most jobs: one round of counts, no second); a window that
+ * another member named has fence_open cleared everywhere, so that the image, the restart's
+ * re-fence (win_ckpt.c) and --term's release (term.c) agree too. */
+static int agree_fences(struct pml_obj_ref *refs, int n, char *err, size_t errlen)
+{
+    uint64_t *mine = malloc((size_t)(n > 0 ? n : 1) * sizeof *mine);
+    if (!mine) {
+        snprintf(err, errlen, "out of memory for the list of locked MPI windows");
+        return -ENOMEM;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        struct pml_win *w = refs[i].w;
+        if (!w || !w->fence_open || !(w->lock_all || w->nlocks))
+            continue;
+        if (w->clock)
+            mine[k++] = refs[i].cid;
+        else
+            w->fence_open = 0; /* a window of one rank: nobody else to ask */
+    }
+    uint64_t *all = NULL;
+    long n_all = 0;
+    int e = pml_xchgv(PML_XCHG_LOCKEDCOUNTS, PML_XCHG_LOCKED, mine, k, &all, &n_all,
+                      revive_mono_s() + 60, "the agreement on the fences of locked MPI windows",
+                      err, errlen);
+    free(mine);
+    if (e)
+        return e;
+    for (int i = 0; i < n; i++) {
+        struct pml_win *w = refs[i].w;
+        if (!w || !w->fence_open || !w->clock)
+            continue;
+        for (long j = 0; j < n_all; j++)
+            if (all[j] == refs[i].cid) {
+                revive_log_debug("snapshot: a window's open fence epoch is left to the program (a "
+                                 "member holds a lock of it)");
+                w->fence_open = 0;
+                break;
+            }
+    }
+    free(all);
     return 0;
 }
 
@@ -248,7 +298,7 @@ int pml_objs_settle(char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for the list of open MPI files and windows");
         return -ENOMEM;
     }
-    int e = 0;
+    int e = agree_fences(refs, n, err, errlen); /* every rank, windows or not */
     for (int i = 0; i < n && !e; i++)
         e = settle_collective(&refs[i], err, errlen);
     for (int i = 0; i < n && !e; i++)

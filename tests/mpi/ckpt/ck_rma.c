@@ -6,6 +6,9 @@
  *   - a window held under MPI_Win_lock_all for the whole run (as Global Arrays does): Accumulate and Fetch_and_op with flushes, Allreduces in between
  *   - post/start/complete/wait on the allocated window with both neighbours
  *   - an exclusive lock on a third window around a Put, with a Barrier inside the epoch
+ *   - a fourth window used in turn by fence epochs whose last fence does not say
+ *     MPI_MODE_NOSUCCEED and by shared locks of the left neighbour (legal: that fence begins no
+ *     epoch when no operation follows it); a snapshot finds ranks holding such a lock
  * Windows are allocated by MPI (Open MPI refuses MPI_Win_create without single-copy transfers,
  * which the tests leave off).
  * Usage: ck_rma [ROUNDS] */
@@ -19,12 +22,14 @@ int main(int argc, char **argv)
     int rounds = argc > 1 ? atoi(argv[1]) : 100;
     int right = (me + 1) % np, left = (me + np - 1) % np;
     long *fm, *lm, *xm;
-    MPI_Win wf, wl, wx;
+    long *mm;
+    MPI_Win wf, wl, wx, wm;
     CHECK(MPI_Win_allocate(N * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &fm, &wf));
     CHECK(MPI_Win_allocate(N * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &lm, &wl));
     CHECK(MPI_Win_allocate(N * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &xm, &wx));
+    CHECK(MPI_Win_allocate(N * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &mm, &wm));
     for (int i = 0; i < N; i++)
-        fm[i] = lm[i] = xm[i] = 0;
+        fm[i] = lm[i] = xm[i] = mm[i] = 0;
     MPI_Barrier(MPI_COMM_WORLD); /* zeroed everywhere before anybody's first operation */
     MPI_Group wg, gl, gr;
     MPI_Win_get_group(wf, &wg);
@@ -63,6 +68,21 @@ int main(int argc, char **argv)
             mix(fm, N * sizeof(long));
             CHECK(MPI_Win_fence(MPI_MODE_NOPRECEDE, wf));
         }
+        /* fence epoch, then shared locks on the same window (newuser7c H1: MPICH aborted the job
+         * when a snapshot fenced a window a rank held locked) */
+        CHECK(MPI_Win_fence(0, wm));
+        CHECK(MPI_Put(&v, 1, MPI_LONG, right, r % N, 1, MPI_LONG, wm));
+        CHECK(MPI_Accumulate(&v, 1, MPI_LONG, left, (r + 7) % N, 1, MPI_LONG, MPI_SUM, wm));
+        CHECK(MPI_Win_fence(0, wm));
+        long got[2] = { 0, 0 };
+        CHECK(MPI_Win_lock(MPI_LOCK_SHARED, left, 0, wm));
+        CHECK(MPI_Get(got, 1, MPI_LONG, left, r % N, 1, MPI_LONG, wm));
+        spin(40); /* a snapshot often finds the lock held */
+        CHECK(MPI_Get(got + 1, 1, MPI_LONG, left, (r + 7) % N, 1, MPI_LONG, wm));
+        CHECK(MPI_Win_unlock(left, wm));
+        /* nobody's next epoch writes a window a neighbour still reads */
+        CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        acc += got[0] * 3 + got[1];
         /* an exclusive lock with a collective inside the epoch */
         if (r % 3 == 1) {
             CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, right, 0, wx));
@@ -82,6 +102,9 @@ int main(int argc, char **argv)
     CHECK(MPI_Win_lock(MPI_LOCK_SHARED, me, 0, wx));
     mix(xm, N * sizeof(long));
     CHECK(MPI_Win_unlock(me, wx));
+    CHECK(MPI_Win_lock(MPI_LOCK_SHARED, me, 0, wm));
+    mix(mm, N * sizeof(long));
+    CHECK(MPI_Win_unlock(me, wm));
     mix(fm, N * sizeof(long));
     mixi(acc);
     report("windows");
@@ -91,6 +114,7 @@ int main(int argc, char **argv)
     CHECK(MPI_Win_free(&wf));
     CHECK(MPI_Win_free(&wl));
     CHECK(MPI_Win_free(&wx));
+    CHECK(MPI_Win_free(&wm));
     MPI_Finalize();
     return 0;
 }
