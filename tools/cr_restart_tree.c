@@ -1338,9 +1338,13 @@ int restart_tree_here(const struct crs_component *crs, const struct crs_restart_
                              (int)(b - a - 1 < 16 ? b - a - 1 : 16), a + 1, revive_stat_state(st),
                              atoi(b + 4 < st + strlen(st) ? b + 4 : b));
             }
+            /* the surroundings, not the snapshot: an earlier sequence holds the same children's
+             * pids, so the index must not send the next restart-mpi there (newuser7c M1) */
             snprintf(err, errlen, "%s: process %d '%.16s', a child of the rank, comes back under its pid, which "
-                     "%s holds now (is the original job still running?): end it, or restart an earlier "
-                     "snapshot", o->path, (int)m->pid, m->comm, who);
+                     "%s holds now (is the original job still running?): end it, then restart this "
+                     "snapshot again", o->path, (int)m->pid, m->comm, who);
+            if (o->refused_outside)
+                *o->refused_outside = 1;
             return -EEXIST;
         }
     }

@@ -241,6 +241,21 @@ else
             "$INFO" --verify "$wref" >/dev/null 2>&1 || failed "the snapshot with workers, its byte put back, is not verified"
         fi
     fi
+    # restart-mpi of it beside the running original: the workers' pids are the original's, so
+    # each rank refuses naming the holder; the surroundings' refusal, not the snapshot's failure:
+    # not recorded in the index (newuser7c M1: it was, and the next restart-mpi took an older one)
+    if [ -n "$wref" ]; then
+        clean timeout -k 5 600 "$RESTART" "$wref" >out.bs 2>err.bs; rc=$?
+        if [ $rc = 0 ]; then
+            failed "restart-mpi beside the running original (its workers' pids taken) succeeded"
+        elif ! grep -q "comes back under its pid" err.bs; then
+            failed "restart-mpi beside the running original: status $rc, $(tail -n 2 err.bs)"
+        elif grep -q "^seq\.${wref##*/}\.failed_restarts [1-9]" "${wref%/*}/index" 2>/dev/null; then
+            failed "restart-mpi refused beside the running original marked the snapshot failed: $(grep -h failed_r "${wref%/*}/index" | tr '\n' ' ')"
+        else
+            pass "restart-mpi beside the running original: refused naming who holds a worker's pid, the snapshot not marked failed"
+        fi
+    fi
     if term_restart $job; then
         restart_verdict "--term with a running worker per rank"
     else
