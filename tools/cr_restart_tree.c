@@ -860,7 +860,9 @@ static void alive_below(const struct tree_restart *tr, pid_t pid, int depth, uin
 
 /* REVIVE_FAULT=tree-fail-hold: a member reported its failure; a signal we pass on comes now, as
  * one sent while the members were restored would (in a pid namespace it waits, blocked, until the
- * failure is dealt with: diffrev29 K-L1). 60 s at most. */
+ * failure is dealt with: diffrev29 K-L1). 60 s at most. Only a restart in a pid namespace (not
+ * root, or a pid taken) sees it pending: as root with every pid free the signals are passed on
+ * to member 0 as they come, never pending, and this holds the whole 60 s (diffrev30 K-L5). */
 static void fail_hold(void)
 {
     fprintf(stderr, "cr_restart: fault tree-fail-hold: holding the failed restore until a signal comes\n");
