@@ -104,6 +104,11 @@ static int barrier(void *arg)
 {
     struct tree_restart *tr = arg;
     char c = 'r';
+    if (revive_fault(REVIVE_FAULT_tree_member_late)) {
+        struct timespec late = { 3, 0 }; /* (tests: the restart's look at the members runs meanwhile) */
+        while (nanosleep(&late, &late) != 0 && errno == EINTR)
+            ;
+    }
     if (write(tr->ready_w, &c, 1) != 1)
         return -1;
     ssize_t n;

@@ -588,6 +588,13 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     int rc;
     tree_mode = pml_children_running(0, NULL, NULL) > 0;
     tree_nocap = 0;
+    if (tree_mode && hold && (e = pml_children_stop_precheck(r->err, sizeof r->err)) != 0) {
+        tree_refused = 1; /* as tree_commit's refusal: at once, no retry */
+        capture_dirfd = -1;
+        pml_restart_done(0, NULL, 0);
+        crs_durable_abort(&d);
+        return e;
+    }
     if (tree_mode) {
         /* A running child (a command the rank runs, a helper it forked): its image is taken with
          * the rank's, into one tree file whose member 0 is the rank (libcr's

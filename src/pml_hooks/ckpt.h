@@ -674,6 +674,9 @@ int pml_children_running(int tree, int32_t *first_pid, const char **first_comm);
  * stopped without one. pml_children_reap ends them, pml_children_cont lets them run on (the
  * epoch failed). */
 int pml_children_stop_list(char *err, size_t errlen);
+/* The same count before the capture, its children running: 0, or -ENOTSUP with the same message
+ * (a refusal at once, not after libcr wrote every member's image) */
+int pml_children_stop_precheck(char *err, size_t errlen);
 void pml_children_stop(void);
 void pml_children_cont(void);
 extern int pml_agent_running;

@@ -55,6 +55,7 @@
 static int ldso_ok;            /* pml_ldso_learn succeeded for the current lower half */
 static char ldso_err[512];     /* why not */
 static int hook_registered;
+static int atfork_registered;  /* after_fork_child */
 static volatile int capturing; /* pml_restart_capture is under way: the hook has work */
 static volatile int self_capture; /* ... called by the program, not through the agent */
 static int frozen;
@@ -194,6 +195,9 @@ static void after_fork_child(void)
     forked_child = 1;
     capturing = 0;
     frozen = 0;
+    /* forked by an application thread while the agent was in the rank's capture, before the park:
+     * the rank's after-park work is not the child's (diffrev29 H-L1) */
+    on_parked = NULL;
 }
 
 /* The restart of such a child, from the hook while its other threads are still parked. */
@@ -244,7 +248,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             pml_ldso_thaw();
         frozen = 0;
         pml_halves_capturing(0);
-        if (status == 0 && on_parked)
+        if (status == 0 && on_parked && !forked_child)
             on_parked();
         return 0;
     case CRS_HOOK_RESTART:
@@ -479,13 +483,22 @@ void pml_restart_setup(void)
         /* the launcher's descriptors (Hydra leaves pipes and sockets of its proxy open in each
          * rank) are no more the application's than the MPI library's */
         struct crs_capture_filter f = { .owner = "mpi-launcher", .fd_exclude = launcher_fd_exclude };
-        if (crs_hook_register(&h) == 0 && crs_capture_filter_register(&f) == 0 &&
-            pthread_atfork(NULL, NULL, after_fork_child) == 0) {
+        if (crs_hook_register(&h) == 0 && crs_capture_filter_register(&f) == 0) {
             crs_hooks_set_blocked(let_exiting_through);
             hook_registered = 1;
         }
         else
             revive_log_warn("cannot register the MPI layer's checkpoint hook with libcr");
+    }
+    /* on its own: a failure here (ENOMEM) is no failed hook (diffrev29 H-L2) */
+    if (!atfork_registered) {
+        int e2 = pthread_atfork(NULL, NULL, after_fork_child);
+        if (e2 == 0)
+            atfork_registered = 1;
+        else
+            revive_log_warn("the children this rank forks will not know they are no rank (pthread_atfork: %s): "
+                            "the checkpoint of such a child may be refused, or its restart fail",
+                            strerror(e2));
     }
 }
 

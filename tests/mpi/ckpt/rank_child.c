@@ -21,7 +21,11 @@
  * waitpid gives (a snapshot always finds both running: they come along in the rank's image, a
  * tree file, and back at the restart). Rank 0's worker forks its helper from a second thread,
  * which then sleeps. With RANK_CHILD_SETSID set, each worker starts a session of its own (its
- * helper in it too). */
+ * helper in it too).
+ * With RANK_CHILD_CLONES=N, rank 0 also makes N children with a raw clone, exit signal none (as a
+ * library's helper thread-like process), that end at once and are never waited for: zombies that
+ * only waitpid with __WALL reaps (rank_many.sh). With RANK_CHILD_SLEEPERS=N, rank 0 also forks N
+ * children that sleep until the last step, where it ends and waits for them (rank_many.sh). */
 #include <mpi.h>
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +204,27 @@ int main(int argc, char **argv)
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
+    int clones = me == 0 && getenv("RANK_CHILD_CLONES") ? atoi(getenv("RANK_CHILD_CLONES")) : 0;
+    for (int i = 0; i < clones; i++) {
+        long c = syscall(SYS_clone, 0UL, 0UL, 0UL, 0UL, 0UL); /* a copy, exit signal none */
+        if (c == 0)
+            syscall(SYS_exit_group, 0);
+        if (c < 0) {
+            perror("clone");
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
+    int nsleep = me == 0 && getenv("RANK_CHILD_SLEEPERS") ? atoi(getenv("RANK_CHILD_SLEEPERS")) : 0;
+    pid_t *sleepers = nsleep > 0 ? calloc((size_t)nsleep, sizeof *sleepers) : NULL;
+    for (int i = 0; i < nsleep; i++) {
+        if ((sleepers[i] = fork()) == 0)
+            for (;;)
+                pause();
+        if (sleepers[i] < 0) {
+            perror("fork");
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
     pid_t wpid = -1;
     int wto = -1, wfrom = -1;
     if (getenv("RANK_CHILD_WORKER")) {
@@ -272,6 +298,13 @@ int main(int argc, char **argv)
             kill(kept, SIGTERM);
             waitpid(kept, NULL, 0);
         }
+        for (int i = 0; s == steps && i < nsleep; i++)
+            kill(sleepers[i], SIGKILL);
+        for (int i = 0; s == steps && i < nsleep; i++) { /* as native (none) when each was there */
+            int st = 0;
+            if (waitpid(sleepers[i], &st, 0) != sleepers[i] || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+                x -= 700000;
+        }
         for (int i = 0; s == steps && i < many; i++) { /* as native (none) when each ended so */
             int st = 0;
             if (waitpid(ended[i], &st, 0) != ended[i] || !WIFEXITED(st) || WEXITSTATUS(st) != i % 7)
@@ -299,6 +332,7 @@ int main(int argc, char **argv)
         rst_pace(pace, ms, steps - s);
     }
     free(ended);
+    free(sleepers);
     if (me == 0) {
         printf("done: %ld\n", acc);
         fflush(stdout);

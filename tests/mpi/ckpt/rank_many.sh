@@ -1,0 +1,132 @@
+#!/bin/bash
+# rank_many.sh FLAVOR: a rank with many processes under it, on 2 ranks (rank_child.c; issue 7).
+# Root (or CAP_CHECKPOINT_RESTORE) only: a rank's running children come back under their pids.
+# 1. RANK_CHILD_KEEP and RANK_CHILD_CLONES=40: rank 0 keeps a running child and 40 zombies of raw
+#    clones (exit signal none, never waited for, as a library's helper): --term and restart-mpi,
+#    results as uninterrupted. The --term must end the job within 60 s: the reap of the stopped
+#    tree waited for each such zombie without __WALL, got ECHILD while kill(pid, 0) still found
+#    it, and spun its 2 s each (diffrev29 T-L5: 80 s here).
+# 2. The --term snapshot of 1 restarted again with the fault tree-member-late (rank 0's running
+#    child says it is ready 3 s late, so the restart's look at the members every 2 s runs) while a
+#    zombie holds the original rank 0's pid (made here: kernel.ns_last_pid): the restart ends as
+#    uninterrupted. Before, the look took that pid, member 0's in the file, for a member that died
+#    ("process PID of the tree died while it was being restored", diffrev29 T-M1), although
+#    member 0 is revive-restart-rank itself, under another pid.
+# 3. RANK_CHILD_SLEEPERS=1025: rank 0 has 1025 children that sleep: a --term snapshot is refused in
+#    one line saying why (a --term stops and ends at most 1024: more were left stopped for ever
+#    and the job hung, diffrev29 T-H1), at once (not after every one's image was written), and
+#    the job runs on to the uninterrupted run's results.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rank_child
+CRINFO=$REVIVE_BUILDDIR/tools/cr_info
+export REVIVE_RESTART_RANK=$restarter
+cap=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+if [ $(( (0x${cap:-0} >> 21 & 1) | (0x${cap:-0} >> 40 & 1) )) = 0 ]; then
+    echo "SKIP: the ranks cannot choose a pid (not root, no CAP_CHECKPOINT_RESTORE): their children are not taken along"
+    exit 77
+fi
+steps=160 ms=60
+ck_workdir rmany
+run_native 2 "$prog" $steps "$d/nopace" 0 >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+
+# 1. --term of a rank with a running child and 40 raw clones' zombies
+touch pace
+RANK_CHILD_KEEP=1 RANK_CHILD_CLONES=40 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" \
+    -n 2 "$prog" $steps "$d/pace" $ms >out.0 2>err.0 &
+job=$!; pids+=($job)
+wait_steps out.0 2 $job || failed "the job with clones did not reach step 2: $(tail -n 2 err.0)"
+t0=$(date +%s)
+ref=
+if ref=$(checkpoint $job term --term); then
+    wait $job
+    t=$(( $(date +%s) - t0 ))
+    rm -f pace
+    z=$("$CRINFO" "$ref/rank_0.img" | grep -c "^  pid [0-9]* .*: zombie, ")
+    [ "$z" -ge 40 ] || failed "rank 0's --term image holds $z zombies, not the 40 raw clones'"
+    if [ $t -gt 60 ]; then
+        failed "--term of a rank with 40 zombies of raw clones: the job ended $t s after the request (more than 60 s)"
+    else
+        pass "--term of a rank with 40 zombies of raw clones: the job ended $t s after the request"
+    fi
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+    results out.0 out.1 >both.out
+    restart_verdict "--term with a running child and 40 raw clones' zombies"
+else
+    rm -f pace
+    wait $job
+    failed "ckpt-mpirun --term of the job with clones: $(grep -v 'ms from' ckpt.term.err | tail -n 2)"
+fi
+
+# 2. the same snapshot again, rank 0's child 3 s late at the restart's barrier, the original rank
+# 0's pid held by a zombie (a child of a sleep, which never waits)
+if [ -n "$ref" ]; then
+    old=$("$CRINFO" "$ref/rank_0.img" | sed -n "s/^  pid \([0-9]*\) .*image of .*/\1/p" | head -n 1)
+    holder=
+    for try in $(seq 50); do
+        [ -n "$old" ] && [ ! -d /proc/$old ] || break
+        # the next pid made is old: a child of bash that ends soon, by when bash is a sleep (which
+        # never waits for it). The counter is put back at once: every process of the machine
+        # would take the pids after old next, the rank's children's among them (their restart
+        # then found them held)
+        bash -c 'l=/proc/sys/kernel/ns_last_pid; read -r cur <$l; echo $(('$old' - 1)) >$l && { sleep 0.3 & }
+            [ $! -lt $cur ] && echo $cur >$l; exec sleep 600' </dev/null >/dev/null 2>&1 &
+        h=$!
+        for i in $(seq 100); do
+            st=; read -r st 2>/dev/null </proc/$old/stat
+            [ "$(echo ${st##*) } | cut -d' ' -f1)" = Z ] && break
+            sleep 0.05
+        done
+        a=(${st##*) })
+        if [ "${a[0]}" = Z ] && [ "${a[1]}" = $h ]; then holder=$h; pids+=($h); break; fi
+        kill $h 2>/dev/null; wait $h 2>/dev/null
+        st=
+    done
+    if [ -z "$holder" ]; then
+        echo "SKIP-PART: no zombie made under the original rank 0's pid ${old:-?} (in use, or taken by another process first)"
+    else
+        REVIVE_FAULT=tree-member-late clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+        read -r st 2>/dev/null </proc/$old/stat; a=(${st##*) })
+        if [ "${a[0]}" != Z ]; then
+            echo "SKIP-PART: the zombie under the original rank 0's pid $old was gone during the restart"
+        else
+            tail_verdict "restart, rank 0's child 3 s late at the barrier, a zombie under the original rank 0's pid $old"
+        fi
+        kill $holder 2>/dev/null; wait $holder 2>/dev/null
+    fi
+fi
+
+# 3. 1025 processes under rank 0: a --term snapshot refused at once, the job runs on
+touch pace
+RANK_CHILD_SLEEPERS=1025 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" \
+    $steps "$d/pace" $ms >out.s 2>err.s &
+job=$!; pids+=($job)
+wait_steps out.s 2 $job 300 || failed "the job with 1025 sleepers did not reach step 2: $(tail -n 2 err.s)"
+t0=$(date +%s)
+if checkpoint $job many --term >/dev/null; then
+    failed "a --term snapshot was taken while rank 0 had 1025 children"
+    wait $job
+else
+    t=$(( $(date +%s) - t0 ))
+    msg=$(grep -v 'ms from' ckpt.many.err)
+    if [ "$(printf '%s\n' "$msg" | grep -c .)" != 1 ]; then
+        failed "1025 children: ckpt-mpirun's refusal is not one line:"; printf '%s\n' "$msg" | head -n 5
+    elif ! printf '%s\n' "$msg" | grep -q "rank 0 had more than 1024 processes under it (its children and theirs): a --term snapshot stops and then ends at most 1024; take the snapshot without --term"; then
+        failed "1025 children: the refusal does not say why: $msg"
+    else
+        pass "1025 children under rank 0: --term refused in one line, $t s after the request: $msg"
+    fi
+    rm -f pace
+    wait $job; st=$?
+    if [ $st != 0 ] || ! cmp -s <(results native.out) <(results out.s); then
+        failed "the job with 1025 children, after the refusal: status $st, results differ from native"
+        tail -n 3 err.s
+    else
+        pass "the job with 1025 children ran on after the refusal to the uninterrupted run's results"
+    fi
+fi
+rm -f pace
+left=$(no_strays "$d/") || failed "processes left: $left"
+exit $fail
