@@ -16,15 +16,18 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "common/fault.h"
 #include "common/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -346,11 +349,20 @@ static int stopped_tree(int32_t *all)
  * which lets them go when the rank's connection ends: the cover ends them all the same (the job
  * was ending with its --term snapshot). Every signal blocked and a session of its own: the
  * launcher's signals to the ranks' group (SIGTERM, then SIGKILL) do not end it before the rank.
- * Made with a raw clone, exit signal none: no atfork handler runs (a parked thread may hold
- * malloc's lock), and the application's wait(-1) never sees it (its threads are parked as long
- * as the cover lives, but its MPI_Finalize runs at --term). Ended (SIGKILL, reaped) before the
- * rank ends or continues them itself. Not covered: a kill of the rank's whole process group in
- * the microseconds between the clone and the cover's setsid (the cover dies with the rank). */
+ * The capture's commit returns (and libcr stops the children) only once the cover is in its
+ * session: a kill of the rank's whole process group before then ends the cover and the rank
+ * before anyone was stopped (the children, parked in libcr's capture, are let go with the
+ * rank's connection), so none is left stopped (the gap between the clone and the cover's
+ * setsid was one where the group's SIGKILL took the cover with the rank, children stopped).
+ * Made with clone(CLONE_VM) on a small stack of its own, exit signal none: it shares the rank's
+ * memory, so it costs no copy of the rank (a copy, as fork makes, was charged the rank's whole
+ * private memory: refused under vm.overcommit_memory=2 for a large rank, diffrev29 T-L2), no
+ * atfork handler runs (a parked thread may hold malloc's lock), and the application's wait(-1)
+ * never sees it (its threads are parked as long as the cover lives, but its MPI_Finalize runs at
+ * --term). It reads the list in that memory, which the rank changes only once the cover is
+ * ended (SIGKILL, reaped) before the rank ends or continues them itself; the rank's memory
+ * stays while the cover lives. On Linux before 5.16 a rank dumping core would end the cover too
+ * (a core dump killed every process sharing its memory). */
 static int32_t sall[DESCENDANTS_MAX]; /* the stopped tree, at the stop */
 static uint64_t sstart[DESCENDANTS_MAX];
 static int nsall;
@@ -365,38 +377,91 @@ static uint64_t start_time(int32_t pid, char *buf, size_t cap)
     return t;
 }
 
-/* The cover (a copy of the rank, no atfork handler ran: system calls only, no libc call that
- * may take a lock). r: the pipe's read end, all else is closed (the rank's sockets and pipes
- * must end with the rank: the coordinator and the launcher see the rank's end by them). */
-static void __attribute__((noreturn)) cover(int r)
+/* The cover's system calls: it runs on the calling thread's TLS (CLONE_VM, no CLONE_SETTLS), where
+ * libc's syscall() would write that thread's errno; a failure is returned as -errno. (x86_64:
+ * configure refuses other machines.) */
+static long cover_sys(long sysno, long a, long b, long c, long d)
 {
-    syscall(SYS_setsid);
-    syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"revive-cover", 0UL, 0UL, 0UL);
+    long ret;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(sysno), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+    return ret;
+}
+
+/* start_time, in the cover: its own system calls and parse */
+static uint64_t cover_start_time(int32_t pid, char *buf, size_t cap)
+{
+    char path[32] = "/proc/", *q = path + 6, digits[12];
+    int nd = 0;
+    for (uint32_t v = (uint32_t)pid; nd == 0 || v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    while (nd)
+        *q++ = digits[--nd];
+    memcpy(q, "/stat", 6); /* (memcpy of a constant size: inline, no libc call) */
+    long fd = cover_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    long n = cover_sys(SYS_read, fd, (long)buf, (long)cap - 1, 0);
+    cover_sys(SYS_close, fd, 0, 0, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* field 22 (starttime): the 20th after the ")" that ends the command (field 2) */
+    const char *p = NULL;
+    for (long i = n - 1; i >= 0 && !p; i--)
+        if (buf[i] == ')')
+            p = buf + i + 1;
+    for (int field = 2; p && *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    uint64_t t = 0;
+    while (p && *p >= '0' && *p <= '9')
+        t = t * 10 + (uint64_t)(*p++ - '0');
+    return t;
+}
+
+static int cover_late; /* revive_fault(mpi-cover-late), asked before the clone */
+
+/* The cover (in the rank's memory, on its own stack, no atfork handler ran: its own system calls
+ * only, no libc call that may take a lock or write errno). arg: the pipe's read end; all else is
+ * closed (the rank's sockets and pipes must end with the rank: the coordinator and the launcher
+ * see the rank's end by them; its table of descriptors is its own, a copy). */
+static int cover(void *arg)
+{
+    long r = (long)(intptr_t)arg;
+    if (cover_late) { /* fault point mpi-cover-late: the gap before its session, made wide */
+        struct timespec d = { 1, 0 };
+        cover_sys(SYS_nanosleep, (long)&d, 0, 0, 0);
+    }
+    cover_sys(SYS_setsid, 0, 0, 0, 0);
+    cover_sys(SYS_prctl, PR_SET_NAME, (long)"revive-cover", 0, 0);
 #ifndef SYS_close_range
 #define SYS_close_range 436 /* the same number on every architecture */
 #endif
-    if ((r > 0 && syscall(SYS_close_range, 0U, (unsigned)r - 1, 0U) != 0) ||
-        syscall(SYS_close_range, (unsigned)r + 1, ~0U, 0U) != 0) { /* before Linux 5.9 */
+    if ((r > 0 && cover_sys(SYS_close_range, 0, r - 1, 0, 0) != 0) ||
+        cover_sys(SYS_close_range, r + 1, ~0U, 0, 0) != 0) { /* before Linux 5.9 */
         struct rlimit lim = { 1024, 1024 };
-        syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim); /* (no getrlimit call on every architecture) */
+        cover_sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&lim);
         for (long fd = 0; fd < (long)lim.rlim_cur && fd < 65536; fd++)
             if (fd != r)
-                syscall(SYS_close, fd);
+                cover_sys(SYS_close, fd, 0, 0, 0);
     }
     char c;
     long n;
-    while ((n = syscall(SYS_read, r, &c, 1)) < 0 && errno == EINTR)
+    while ((n = cover_sys(SYS_read, r, (long)&c, 1, 0)) == -EINTR)
         ;
     if (n == 0) { /* the rank is gone */
         char buf[1024];
         for (int k = 0; k < nsall; k++)
-            if (sstart[k] && start_time(sall[k], buf, sizeof buf) == sstart[k])
-                syscall(SYS_kill, sall[k], SIGKILL);
+            if (sstart[k] && cover_start_time(sall[k], buf, sizeof buf) == sstart[k])
+                cover_sys(SYS_kill, sall[k], SIGKILL, 0, 0);
     }
-    syscall(SYS_exit_group, 0);
-    for (;;)
-        ;
+    cover_sys(SYS_exit_group, 0, 0, 0, 0);
+    return 0; /* (not reached) */
 }
+
+#define COVER_STACK (64 * 1024)
+static void *cover_stack;
 
 static void cover_start(void)
 {
@@ -409,23 +474,51 @@ static void cover_start(void)
                         "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(errno));
         return;
     }
+    cover_stack = mmap(NULL, COVER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (cover_stack == MAP_FAILED) {
+        cover_stack = NULL;
+        close(p[0]);
+        close(p[1]);
+        revive_log_warn("rank %d: no cover for its stopped children (its stack: %s): should the rank die "
+                        "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(errno));
+        return;
+    }
+    cover_late = revive_fault(REVIVE_FAULT_mpi_cover_late);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* the cover's until it ends: no handler runs there */
-    long c = syscall(SYS_clone, 0UL, 0UL, 0UL, 0UL, 0UL);
-    if (c == 0)
-        cover(p[0]);
+    int c = clone(cover, (char *)cover_stack + COVER_STACK, CLONE_VM, (void *)(intptr_t)p[0]);
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(p[0]);
     if (c < 0) {
         close(p[1]);
+        munmap(cover_stack, COVER_STACK);
+        cover_stack = NULL;
         revive_log_warn("rank %d: no cover for its stopped children (clone: %s): should the rank die "
                         "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(e));
         return;
     }
     cover_pid = (pid_t)c;
     cover_w = p[1];
+    /* in a session of its own before the commit returns and libcr stops the children (above);
+     * 10 s at most (it has but a clone's return and one system call to make: a loaded machine) */
+    pid_t sid = getsid(0);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t s = getsid(c);
+        if (s < 0 || s != sid)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec > 10) {
+            revive_log_warn("rank %d: its children's cover %d is not in a session of its own after 10 s: a "
+                            "kill of the rank's process group may end it too", pml_world_rank, c);
+            break;
+        }
+        struct timespec d = { 0, 50 * 1000 };
+        nanosleep(&d, NULL);
+    }
 }
 
 /* The cover ends without a word (SIGKILL, reaped: __WALL, it has no exit signal), before its
@@ -440,6 +533,8 @@ static void cover_end(void)
     close(cover_w);
     cover_pid = 0;
     cover_w = -1;
+    munmap(cover_stack, COVER_STACK); /* once it is reaped: its stack, in our memory */
+    cover_stack = NULL;
 }
 
 static int too_many(char *err, size_t errlen)
@@ -471,6 +566,7 @@ int pml_children_stop_list(char *err, size_t errlen)
  * last one). */
 int pml_children_stop_precheck(char *err, size_t errlen)
 {
+    cover_end(); /* none is left from an epoch before (it reads sall); harmless */
     nsall = 0;
     return stopped_tree(sall) < 0 ? too_many(err, errlen) : 0;
 }

@@ -16,6 +16,10 @@
 #    one line saying why (a --term stops and ends at most 1024: more were left stopped for ever
 #    and the job hung, diffrev29 T-H1), at once (not after every one's image was written), and
 #    the job runs on to the uninterrupted run's results.
+# 4. A worker per rank (in sessions of their own), rank 0's children's cover 1 s late to its own
+#    session (fault point mpi-cover-late): rank 0's whole process group killed once one of its
+#    children is seen stopped by the --term capture: none of them is left (the capture stopped
+#    them before the cover's setsid: the group's SIGKILL ended the cover too, closing29 issue 7).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -126,6 +130,58 @@ else
     else
         pass "the job with 1025 children ran on after the refusal to the uninterrupted run's results"
     fi
+fi
+rm -f pace
+
+# 4. the cover of rank 0's --term capture 1 s late to its own session (fault point mpi-cover-late),
+# each rank's worker and helper in sessions of their own: once one of rank 0's children is seen
+# stopped, rank 0's whole process group is killed (SIGKILL). No child or helper of a rank is
+# left. Before, the capture stopped them right after the cover's clone, before its setsid: a
+# kill of the group in that gap ended the cover with the rank, and they stayed stopped for ever.
+touch pace
+RANK_CHILD_WORKER=1 RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-cover-late clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
+    --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.g 2>err.g &
+job=$!; pids+=($job)
+wait_steps out.g 2 $job || failed "the job with workers (group killed) did not reach step 2: $(tail -n 2 err.g)"
+r0= kids=
+for p in $(descendants $job); do
+    read -r c 2>/dev/null </proc/$p/comm || continue
+    case $c in rank_child*) ;; *) continue ;; esac
+    read -r st 2>/dev/null </proc/$p/stat || continue
+    a=(${st##*) }); read -r c 2>/dev/null </proc/${a[1]}/comm
+    case $c in
+    rank_child*) kids="$kids $p" ;;
+    *) tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qxE 'OMPI_COMM_WORLD_RANK=0|PMI_RANK=0' && r0=$p ;;
+    esac
+done
+if [ -z "$r0" ] || [ -z "$kids" ]; then
+    failed "the job with workers (group killed): rank 0 ($r0) or the ranks' children ($kids) not found"
+else
+    read -r st </proc/$r0/stat; a=(${st##*) }); g=${a[2]}
+    checkpoint $job gkill --term >/dev/null &
+    ck=$!
+    hit=
+    # polled without a fork (builtins only) while the checkpoint runs
+    while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
+        for p in $kids; do
+            st=; read -r st 2>/dev/null </proc/$p/stat || continue
+            a=(${st##*) })
+            [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && kill -KILL -- -$g 2>/dev/null && hit=$p && break
+        done
+    done
+    if [ -z "$hit" ]; then
+        wait $ck
+        failed "rank 0's group killed after its --term capture: no child of it seen stopped (ckpt-mpirun: $(grep -v 'ms from' ckpt.gkill.err | tail -n 1))"
+    elif all_ended "rank 0's process group $g killed (SIGKILL) while its child $hit was stopped by a --term capture, the cover 1 s late to its session: the ranks' children" $kids; then
+        pass "rank 0's process group $g killed (SIGKILL) while its child $hit was stopped, the cover 1 s late to its session: no child or helper of a rank is left (children$kids)"
+    fi
+    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
+        failed "the job whose rank 0's group was killed did not end: $(show_procs $job)"
+        kill -TERM $ck 2>/dev/null
+        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
+    fi
+    wait $ck
+    wait $job
 fi
 rm -f pace
 left=$(no_strays "$d/") || failed "processes left: $left"
