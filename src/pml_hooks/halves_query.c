@@ -19,6 +19,7 @@
 #include "common/procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -291,6 +292,16 @@ void pml_fd_mark_by(int fd, int by, int open)
     fd_lower_ino[fd] = ok ? ino_key(&st) : 0;
     fd_lower_why[fd] = (uint8_t)by;
     fd_upper_ino[fd] = 0; /* the number is the library's (or Revive's) now */
+    /* The library's descriptors close at an exec: a command the application runs (popen, system:
+     * glibc spawns them without fork handlers) inherited them, and a snapshot that took that
+     * command along with its rank (children.c) held the library's listening socket in its image;
+     * the restart bound that port again and met the fresh library holding it ("another process
+     * holds that address", rank_alone-ompi in CI). No rank execs itself, and no library hands a
+     * descriptor on to a command it runs. */
+    int fl;
+    if (ok && (by == PML_FD_BY_LIBRARY || by == PML_FD_BY_START) &&
+        (fl = fcntl(fd, F_GETFD)) >= 0 && !(fl & FD_CLOEXEC))
+        fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 }
 
 void pml_fd_mark(int fd, int half, int open)

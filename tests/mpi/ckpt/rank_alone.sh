@@ -31,6 +31,28 @@ RST_POPEN_KEEP=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "
 job=$!; pids+=($job)
 wait_steps out.k 2 $job || failed "the job with a kept child did not reach step 2: $(tail -n 2 err.k)"
 choose=$(ranks_choose_pid)
+# the command the rank runs (popen: spawned, exec'd) holds none of the MPI library's sockets: a
+# snapshot takes it along with the rank, and a restored listening socket of the library's met the
+# fresh library on its port ("another process holds that address", rank_alone-ompi in CI 30)
+cat_pid=
+for p in $(descendants $job); do
+    read -r c 2>/dev/null </proc/$p/comm && [ "$c" = cat ] && cat_pid=$p
+done
+# (the program listens nowhere itself: a listening TCP socket the command holds is the library's)
+held=
+if [ -n "$cat_pid" ]; then
+    listening=" $(awk 'FNR > 1 && $4 == "0A" { print $10 }' /proc/$cat_pid/net/tcp /proc/$cat_pid/net/tcp6 2>/dev/null | tr '\n' ' ') "
+    for i in $(ls -l /proc/$cat_pid/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'); do
+        case $listening in *" $i "*) held="$held $i" ;; esac
+    done
+fi
+if [ -z "$cat_pid" ]; then
+    failed "the kept child (cat) of rank 0 not found"
+elif [ -n "$held" ]; then
+    failed "the rank's command (popen) inherited the MPI library's listening socket(s) (inode$held)"
+else
+    pass "the rank's command (popen) holds no listening socket of the MPI library"
+fi
 if [ $choose = 1 ]; then
     if r=$(checkpoint $job kept); then
         [ "$(head -c 8 "$r/rank_0.img")" = RVVTREE1 ] &&
