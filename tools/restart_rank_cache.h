@@ -1,6 +1,7 @@
 /* revive-restart-rank's node-local caches (issue 9, src/filem/stage.h): the image in this host's
- * cache when a copy is there and its header passes its checks (the header checksum the metadata
- * records), else the snapshot directory's, said on stderr when a bad copy is passed over; with
+ * cache when a copy is there and its header passes its checks (the file's checksum the metadata
+ * records, over every member of a tree file; a tree file's other members, the rank's children,
+ * verified chunk by chunk, as their restores cannot run again from another copy), else the snapshot directory's, said on stderr when a bad copy is passed over; with
  * preload, the shared image is first copied into the cache (verified) and read from there.
  * A cached copy's chunks are checked by the restore as it reads them, not before: read and
  * hashed once, not twice (bench/stage part 3: a restart from a cache on tmpfs is CPU-bound, and

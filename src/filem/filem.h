@@ -213,14 +213,15 @@ int filem_retain(const char *jobdir, int keep, int64_t busy_seq, int *removed, i
 
 /* Checks sequence seq of jobdir against its metadata: every rank image is
  * there, of the recorded size, opens as an image (header, table, sections)
- * whose header checksum is the recorded one, and with deep, every chunk's
+ * whose file checksum (file_sum.h: a tree file's every member) is the recorded one, and with deep, every chunk's
  * checksum. Calls report(arg, rank, 0 or -errno, message) per rank (may be
  * NULL). Returns 0 when all are good, else the first error. */
 int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
                      void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
                      char *err, size_t errlen);
 
-/* The image header's checksum (what a rank reports as CAPTURED's checksum)
+/* The file's checksum (crs_image_file_sum: a plain image's header checksum, a tree file's
+ * over every member; what a rank reports as CAPTURED's checksum)
  * and the file size; 0 or -errno with a message. */
 int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, char *err,
                          size_t errlen);

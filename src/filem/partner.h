@@ -17,7 +17,7 @@
  *
  * The receiver writes LOCAL/<job>/<seq>/partner_<r>.img (0600; the directory 0700, made by
  * filem_local_seq_dir) under a temporary name, flushes it, checks it as a staged copy is
- * checked (header checksum = the one the rank reported, every chunk) and only then renames it
+ * checked (the file's checksum = the one the rank reported, every chunk) and only then renames it
  * and answers "verified"; the sequence directory is held (filem_local_lock_shared) from before
  * the temporary file is made until the rename, and that file is locked as every image writer's
  * (crs_durable_open), so neither the cache's retention nor its sweep of partial images removes a
@@ -58,7 +58,7 @@ int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefi
 /* Stops the receiver (a copy being received is finished or times out first) and frees it. */
 void filem_partner_rx_stop(struct filem_partner_rx *rx);
 
-/* Sends the image IMAGE of rank RANK (header checksum CHECKSUM, sequence SEQ) to the receiver
+/* Sends the image IMAGE of rank RANK (its file's checksum CHECKSUM, crs_image_file_sum; sequence SEQ) to the receiver
  * at ADDR ("ip:port"), proving SECRET, and waits until the receiver has verified its copy.
  * 0, or -errno with a message naming the peer. */
 int filem_partner_send(const char *addr, const char *secret, const char *image, int rank,

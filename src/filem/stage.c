@@ -22,6 +22,7 @@
 #include "filem/local_retain.h"
 #include "crs/base/image.h"
 #include "crs/base/tree.h"
+#include "filem/file_sum.h"
 
 #define JOB_PREFIX "revive_global_snapshot_"
 
@@ -154,7 +155,7 @@ static void reader_words(char *err, size_t errlen, const char *img_err)
     crs_image_advise(err, errlen, "");
 }
 
-/* Opens path's image and checks its header checksum against want: 0 (img open), or -errno
+/* Opens path's image and checks the file's checksum (file_sum.h) against want: 0 (img open), or -errno
  * with the message (img closed). */
 static int open_checked(struct crs_image *img, const char *path, uint64_t want_checksum,
                         char *err, size_t errlen)
@@ -164,11 +165,13 @@ static int open_checked(struct crs_image *img, const char *path, uint64_t want_c
         reader_words(err, errlen, img->err);
         return e;
     }
-    if (img->hdr.header_checksum != want_checksum) {
-        snprintf(err, errlen, "%s has checksum %016" PRIx64 ", expected %016" PRIx64, path,
-                 img->hdr.header_checksum, want_checksum);
+    /* the whole file's checksum: a tree file's every member (file_sum.h) */
+    e = filem_file_sum_check(path, want_checksum, "expected", NULL, err, errlen);
+    if (e < 0) {
+        if (e != -EBADMSG || strstr(err, CRS_IMAGE_ADVICE))
+            crs_image_advise(err, errlen, ""); /* as reader_words */
         crs_image_close(img);
-        return -EBADMSG;
+        return e;
     }
     return 0;
 }
@@ -180,8 +183,8 @@ int filem_stage_check_header(const char *path, uint64_t want_checksum, char *err
     if (e < 0)
         return e;
     crs_image_close(&img);
-    /* a rank with running children: the tree file's other members' headers too */
-    e = crs_image_verify_members(path, 0, err, errlen);
+    /* a rank with running children: the tree file's other members, every chunk (stage.h) */
+    e = crs_image_verify_members(path, 1, err, errlen);
     if (e < 0)
         crs_image_advise(err, errlen, ""); /* as reader_words */
     return e;
@@ -295,7 +298,7 @@ static int stage_link(const char *src, const char *dstdir, const char *path,
     int64_t t0 = revive_mono_ns();
     if (link(src, path) < 0)
         return 0; /* another file system (EXDEV), or links not allowed: a real copy */
-    /* the header checksum as reported: these are the very bytes the rank wrote and flushed
+    /* the file's checksum as reported: these are the very bytes the rank wrote and flushed
      * (the chunks' own checksums are checked whenever the image is read) */
     struct crs_image img;
     int e = crs_image_open_first(&img, path);
@@ -304,14 +307,14 @@ static int stage_link(const char *src, const char *dstdir, const char *path,
         unlink(path);
         return e;
     }
-    uint64_t sum = img.hdr.header_checksum;
     st->bytes = img.file_size;
     crs_image_close(&img);
-    if (sum != want_checksum) {
-        snprintf(err, errlen, "the node-local image %s has checksum %016" PRIx64 ", expected %016"
-                 PRIx64, src, sum, want_checksum);
+    char serr[REVIVE_TEXT_PATHS(1)];
+    e = filem_file_sum_check(src, want_checksum, "expected", NULL, serr, sizeof serr);
+    if (e < 0) {
+        snprintf(err, errlen, "the node-local image is unusable: %s", serr);
         unlink(path);
-        return -EBADMSG;
+        return e;
     }
     int dfd = open(dstdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync(dfd) < 0) {

@@ -6,7 +6,7 @@
  * (LOCAL: --ckpt-local DIR / REVIVE_LOCAL_DIR), the job runs on once every image is durable
  * there, and the image is then copied to the shared sequence directory by
  * filem_stage_file: temporary name, copy_file_range, fsync, every chunk checked against the
- * image's own checksums and the header checksum against the one the rank reported, rename,
+ * image's own checksums and the file's checksum against the one the rank reported, rename,
  * fsync of the directory. The coordinator commits (snapshot.meta) only when every image is
  * staged and verified.
  *
@@ -51,18 +51,20 @@ struct filem_stage_stats {
     int linked;           /* the same file system: a hard link, no byte moved */
 };
 
-/* Copies the image SRC to DSTDIR/NAME durably and verifies the copy: its header checksum must
- * be want_checksum and every chunk must match its checksum. bw: bytes per second at most
+/* Copies the image SRC to DSTDIR/NAME durably and verifies the copy: its checksum must be
+ * want_checksum (the whole file's, crs_image_file_sum: a tree file's every member, file_sum.h)
+ * and every chunk must match its checksum. bw: bytes per second at most
  * (0: no limit). On any failure the final name is untouched and the temporary file removed.
  * 0 or -errno with a message naming the file.
  * When SRC and DSTDIR are on the same mounted file system (one host whose snapshot directory
  * is on its own disk: the default cache under /tmp and the snapshot directory on one disk),
- * the copy is a hard link (no byte moves; the header checksum is still checked) unless
+ * the copy is a hard link (no byte moves; the file's checksum is still checked) unless
  * REVIVE_STAGE_COPY=1 asks for a real copy (the benchmarks). */
 int filem_stage_file(const char *src, const char *dstdir, const char *name, uint64_t want_checksum,
                      uint64_t bw, struct filem_stage_stats *st, char *err, size_t errlen);
 
-/* Verifies an image where it is (header checksum = want, every chunk): 0 or -errno.
+/* Verifies an image where it is (the file's checksum = want, every chunk of every member):
+ * 0 or -errno.
  * Stack: these functions (filem_stage_file, _verify, _check_header) hold a struct crs_image and
  * messages that name whole paths (REVIVE_TEXT_PATHS), ~20 KB of frames: fine on a thread's
  * default stack (the rank agent's staging thread, agent_stage.c), not for the small frames the
@@ -70,10 +72,13 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
 int filem_stage_verify(const char *path, uint64_t want_checksum, char *err, size_t errlen);
 
 /* Checks only what an image's open reads (its header, section table and record sections, each
- * against its checksum) and that the header checksum is want, not the chunks' bytes: for a copy
- * whose reader checks every chunk as it uses it (a rank's restore from a node-local copy reads
- * and hashes the image once; revive-restart-rank falls back to another copy when a chunk fails
- * there). 0 or -errno with a message. */
+ * against its checksum) and that the file's checksum is want, not the chunks' bytes of the rank's
+ * own image: for a copy whose reader checks every chunk as it uses it (a rank's restore from a
+ * node-local copy reads and hashes the image once; revive-restart-rank falls back to another
+ * copy when a chunk fails there). A tree file's other members (the rank's children) are
+ * verified chunk by chunk here: their restores run in the children, after the rank's, and a
+ * chunk failing there cannot fall back to another copy (it failed the whole restart, though
+ * the snapshot directory's image was sound). 0 or -errno with a message. */
 int filem_stage_check_header(const char *path, uint64_t want_checksum, char *err, size_t errlen);
 
 /* A job that ended normally (its rank entered MPI_Finalize after its last snapshot was

@@ -15,6 +15,7 @@
 
 #include "crs/base/image.h"
 #include "crs/base/tree.h"
+#include "filem/file_sum.h"
 
 /* The image reader's message without its advice for one process ("use an earlier checkpoint"):
  * the callers of the snapshot store give their own (another sequence), once. */
@@ -39,9 +40,14 @@ int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, c
         reader_msg(err, errlen, img.err);
         return e;
     }
-    *checksum = img.hdr.header_checksum;
-    *size = (uint64_t)st.st_size;
     crs_image_close(&img);
+    /* the whole file's: a tree file's every member (file_sum.h) */
+    e = crs_image_file_sum(path, checksum, NULL, NULL, err, errlen);
+    if (e < 0) {
+        crs_image_advise(err, errlen, ""); /* as reader_msg */
+        return e;
+    }
+    *size = (uint64_t)st.st_size;
     return 0;
 }
 
@@ -93,12 +99,16 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
         reader_msg(msg, len, img.err);
         return e;
     }
-    if (img.hdr.header_checksum != sum) {
-        filem_fmt(msg, len, "%s has checksum %016" PRIx64 ", the metadata says %016" PRIx64
-                           " (replaced)",
-                 path, img.hdr.header_checksum, sum);
+    /* the checksum of the whole file: for a tree file every member's image, not member 0's only
+     * (a child's image replaced by another whole one passed every check) */
+    e = filem_file_sum_check(path, sum, "the metadata says", NULL, msg, len);
+    if (e < 0) {
+        if (e == -EBADMSG && strlen(msg) + 12 < len)
+            strcat(msg, " (replaced)");
+        else
+            crs_image_advise(msg, len, ""); /* as reader_msg */
         crs_image_close(&img);
-        return -EBADMSG;
+        return e;
     }
     if (deep) {
         e = crs_image_verify_chunks(&img);

@@ -660,9 +660,17 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     uint64_t bytes = rfd >= 0 && tree_mode && fstat(rfd, &st) == 0 ? (uint64_t)st.st_size : res.image_bytes;
     if (rfd >= 0)
         close(rfd);
+    /* what the metadata records: the whole file's checksum, a tree file's every member's
+     * (crs_image_file_sum; a plain image's is its header's) */
+    uint64_t sum = h.header_checksum;
+    char serr[256] = "";
+    if (got == (ssize_t)sizeof h && tree_mode &&
+        (e = -crs_image_file_sum(back, &sum, NULL, NULL, serr, sizeof serr)) != 0)
+        got = -1;
     if (got != (ssize_t)sizeof h) {
         e = got < 0 && e ? -e : -EIO;
-        snprintf(r->err, sizeof r->err, "cannot read back the header of %.300s: %s", back, strerror(-e));
+        snprintf(r->err, sizeof r->err, "cannot read back the header%s of %.300s: %s", serr[0] ? "s" : "",
+                 back, serr[0] ? serr : strerror(-e));
         if (tree_mode) {
             unlinkat(d.dirfd, d.name, 0);
             crs_durable_close(&d);
@@ -683,6 +691,6 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     }
     crs_durable_close(&d);
     r->bytes = bytes;
-    r->checksum = h.header_checksum;
+    r->checksum = sum;
     return 0;
 }

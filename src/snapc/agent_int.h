@@ -60,7 +60,7 @@ struct agent_state {
                                    * only: never running while an image is written) */
     char partner_addr[96];     /* where prx listens, told in INFO */
     char image[PATH_MAX + 32]; /* where this epoch's image was written */
-    uint64_t image_sum;        /* its header checksum (CAPTURED) */
+    uint64_t image_sum;        /* its file's checksum (CAPTURED) */
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
     char stdin_note[256];      /* its standard input's unread bytes at that capture (INFO) */
     uint32_t v_applied;

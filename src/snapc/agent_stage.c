@@ -157,7 +157,7 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
 /* STAGE_FOR: a rank of another node was lost before its image reached shared storage; this
  * node's cache holds its verified partner copy (received by this rank's listener): the copy
  * goes to the shared sequence directory under that rank's name, verified as its own would be
- * (the header checksum the lost rank reported, every chunk). */
+ * (the file's checksum the lost rank reported, every chunk). */
 void agent_on_stage_for(const uint8_t *p)
 {
     struct snapc_stage_for sf;

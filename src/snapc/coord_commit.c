@@ -18,7 +18,7 @@
 #include "snapc/coord_int.h"
 
 /* Every image is there, of the size its rank reported, and opens with the
- * reported header checksum (the pages' checksums are checked when read). */
+ * reported file checksum (crs_image_file_sum; the pages' checksums are checked when read). */
 static int check_images(char *err, size_t errlen)
 {
     for (int r = 0; r < coord.p.nranks; r++) {

@@ -192,7 +192,7 @@ struct snapc_partnered {           /* + text: the reason when status < 0 */
 struct snapc_stage_for {
     uint32_t rank;                 /* the lost rank whose partner copy this node's cache holds */
     uint32_t reserved;
-    uint64_t checksum;             /* its image's header checksum, as it reported */
+    uint64_t checksum;             /* its image file's checksum (crs_image_file_sum), as it reported */
     uint64_t bw;                   /* as in snapc_stage */
 };
 

@@ -2,7 +2,7 @@
  *
  * What a global snapshot holds. REF is a sequence (.../revive_global_snapshot_PID.ckpt/SEQ) or
  * a snapshot directory (.../revive_global_snapshot_PID.ckpt: every sequence). --verify checks
- * every rank image against the metadata (size, header checksum, every chunk's checksum).
+ * every rank image against the metadata (size, the file's checksum over every member of a tree file, every chunk's checksum).
  * Exit statuses (usage() says them too): 0 the snapshot can be restarted from, 1 it is damaged
  * (or fails --verify, or is not private, or REF is no snapshot at all), 2 usage, 3 there is nothing committed there (REF is
  * missing, its sequence was not committed, or the directory holds no committed sequence); one

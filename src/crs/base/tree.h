@@ -204,6 +204,18 @@ int crs_tree_first_image(int fd, uint64_t *offset);
  * crs_image_open_first) covers its children. 0 (also for a file that is no tree file), or -errno
  * with the message in err (-EBADMSG: damaged; the reader's CRS_IMAGE_ADVICE at its end). */
 int crs_image_verify_members(const char *path, int deep, char *err, size_t errlen);
+/* The checksum that stands for the whole file at path, a plain image or a tree file (what a
+ * snapshot's metadata records as a rank's checksum, src/filem): a plain image's header checksum
+ * (it covers the section table, so every section's and chunk's checksum: every byte a restore
+ * reads); a tree file's XXH3-64 of its table's checksum and of each member's kind and header
+ * checksum in order (a zombie's 0), so that it covers every member, not the first only. Each
+ * process member's header is read and its own checksum checked (headers only: the chunks are
+ * checked against it by crs_image_verify_chunks and crs_image_verify_members with deep).
+ * *first (may be NULL): member 0's header checksum, what Revive recorded for a tree file before
+ * session 31 (for a plain image the same as *sum); *tree: 1 for a tree file, else 0.
+ * 0, or -errno with the message in err (-EBADMSG: damaged, CRS_IMAGE_ADVICE at its end). */
+int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
+                       size_t errlen);
 const char *crs_tree_scope_name(uint32_t scope);
 /* "exited 3", "killed by SIGTERM" */
 void crs_tree_status_text(int32_t wait_status, char *out, size_t cap);

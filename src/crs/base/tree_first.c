@@ -7,10 +7,12 @@
 #include "crs/base/image.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 int crs_tree_first_image(int fd, uint64_t *offset)
 {
@@ -113,4 +115,99 @@ int crs_image_verify_members(const char *path, int deep, char *err, size_t errle
     }
     crs_tree_free(&t);
     return e < 0 ? e : 0;
+}
+
+/* One member's image header at off: read and its own checksum checked (the image reader's
+ * check, without the rest of its opening: only the header's checksum field is needed here). */
+static int member_header_sum(int fd, uint64_t off, const char *path, int member, uint64_t *sum,
+                             char *err, size_t errlen)
+{
+    struct crs_image_header h;
+    ssize_t n = pread(fd, &h, sizeof h, (off_t)off);
+    if (n < 0) {
+        int e = -errno;
+        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+        return e;
+    }
+    if (n != (ssize_t)sizeof h || memcmp(h.magic, CRS_IMAGE_MAGIC, sizeof h.magic) != 0 ||
+        h.header_size != sizeof h ||
+        XXH3_64bits(&h, offsetof(struct crs_image_header, header_checksum)) != h.header_checksum) {
+        if (member < 0)
+            snprintf(err, errlen, "image %s: its header is damaged or cut short%s", path, CRS_IMAGE_ADVICE);
+        else
+            snprintf(err, errlen, "image %s: the image header of the tree's process %d is damaged or "
+                     "cut short%s", path, member, CRS_IMAGE_ADVICE);
+        return -EBADMSG;
+    }
+    *sum = h.header_checksum;
+    return 0;
+}
+
+int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
+                       size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = -errno;
+        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+        return e;
+    }
+    int k = crs_tree_is_tree(fd);
+    if (tree)
+        *tree = k == 1;
+    if (k <= 0) {
+        uint64_t s = 0;
+        int e = k < 0 ? k : member_header_sum(fd, 0, path, -1, &s, err, errlen);
+        if (k < 0)
+            snprintf(err, errlen, "image %s: %s", path, strerror(-k));
+        close(fd);
+        if (e == 0) {
+            *sum = s;
+            if (first)
+                *first = s;
+        }
+        return e;
+    }
+    struct crs_tree t;
+    char terr[512];
+    int e = crs_tree_read(fd, &t, terr, sizeof terr);
+    if (e) {
+        close(fd);
+        snprintf(err, errlen, "image %s: a process tree's file whose table cannot be read (%s)%s", path, terr,
+                 CRS_IMAGE_ADVICE);
+        return e == -EINVAL ? -EBADMSG : e;
+    }
+    /* the table's own checksum (members, their offsets and lengths, shared files, pipes' bytes),
+     * then each member: a change of any member's image, or of which member is where, changes it */
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        close(fd);
+        crs_tree_free(&t);
+        snprintf(err, errlen, "image %s: out of memory", path);
+        return -ENOMEM;
+    }
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, "RVVSUM1", 8);
+    XXH3_64bits_update(st, &t.hdr.checksum, sizeof t.hdr.checksum);
+    uint64_t s0 = 0;
+    for (uint32_t i = 0; i < t.hdr.nmembers && !e; i++) {
+        const struct crs_tree_member *m = &t.members[i];
+        uint64_t ms = 0;
+        if (m->kind == CRS_TREE_PROCESS)
+            e = member_header_sum(fd, t.base + m->image_offset, path, (int)i, &ms, err, errlen);
+        if (i == 0)
+            s0 = ms;
+        uint64_t rec[2] = {m->kind, ms};
+        XXH3_64bits_update(st, rec, sizeof rec);
+    }
+    uint64_t all = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    crs_tree_free(&t);
+    close(fd);
+    if (e)
+        return e;
+    *sum = all;
+    if (first)
+        *first = s0;
+    return 0;
 }

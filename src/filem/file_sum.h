@@ -1,0 +1,35 @@
+/* The checksum a snapshot's metadata records for a rank's file (rank.N.checksum), checked
+ * against the file: crs_image_file_sum's, which covers every member of a tree file (a rank with
+ * running children), not its first only. A snapshot written by Revive before session 31 recorded
+ * a tree file's member 0 header checksum: still accepted (its other members are checked by their
+ * own checksums only, as then). The two cannot be taken for each other: the file's checksum is
+ * XXH3-64 over member 0's among others. Inline: compiled into both libfilem.la and
+ * libfilem_stage.la. */
+#ifndef REVIVE_FILEM_FILE_SUM_H
+#define REVIVE_FILEM_FILE_SUM_H
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crs/base/tree.h"
+
+/* 0 when the file at path has the checksum want (*have: its checksum, may be NULL); -EBADMSG
+ * with "PATH has checksum X, WHO says Y" in err when it has another (WHO: "the metadata",
+ * "expected"); another -errno with the reader's message when its headers cannot be read. */
+static inline int filem_file_sum_check(const char *path, uint64_t want, const char *who,
+                                       uint64_t *have, char *err, size_t errlen)
+{
+    uint64_t sum, first;
+    int e = crs_image_file_sum(path, &sum, &first, NULL, err, errlen);
+    if (e < 0)
+        return e;
+    if (have)
+        *have = sum;
+    if (sum == want || first == want)
+        return 0;
+    snprintf(err, errlen, "%s has checksum %016" PRIx64 ", %s %016" PRIx64, path, sum, who, want);
+    return -EBADMSG;
+}
+
+#endif
