@@ -20,8 +20,10 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/procfs.h"
 #include "common/relocate_arg.h"
 #include "common/text.h"
@@ -71,6 +73,12 @@ restore_here(const struct crs_component *crs, struct crs_restart_image *ri, int 
 {
     char err[REVIVE_TEXT_PATHS(5)]; /* the image's path and the restore's words naming it, whole */
     restore_leadership(ri);
+    if (revive_fault(REVIVE_FAULT_restore_start_hold)) {
+        fprintf(stderr, "cr_restart: fault restore-start-hold: holding the restore 3 s\n");
+        struct timespec hold = { 3, 0 };
+        while (nanosleep(&hold, &hold) != 0 && errno == EINTR)
+            ;
+    }
     if (in_ns)
         own_proc(ri);
     crs->restart(ri, err, sizeof err);
@@ -118,6 +126,11 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
         pid_t p = fork_with_pid(ri->pid);
         if (p == 0)
             restore_here(crs, ri, rep_w, 1);
+        /* the signals cr_restart passes on to us while the process is restored (main) go on to
+         * it: a namespace's init drops a SIGTERM it has no handler for (diffrev30 K-L2). Blocked
+         * since before our fork (main), in the process until its restore takes its mask back. */
+        forward_signals_to(p, own_session(ri));
+        unblock_forwarded();
         close(rep_w);
         crs->restart_close(ri);
         int st = 1 << 8, w;
@@ -224,6 +237,13 @@ int main(int argc, char **argv)
     int rep_w = fcntl(report[1], F_DUPFD_CLOEXEC, ri.own_fd_min);
     close(report[1]);
     int status_fd;
+    /* the signals we pass on wait until we know where to (forward_signals_to below; our init
+     * passes them on too, create_process): one sent before was dropped by that init */
+    sigset_t fwd, unfwd;
+    sigemptyset(&fwd);
+    for (size_t k = 0; k < CR_RESTART_NFORWARDED; k++)
+        sigaddset(&fwd, forwarded_signals[k]);
+    sigprocmask(SIG_BLOCK, &fwd, &unfwd);
     child = create_process(crs, &ri, o.restore_ids, report, rep_w, &status_fd);
     if (child < 0) {
         fprintf(stderr, "cr_restart: cannot create the process: %s\n", strerror(errno));
@@ -235,6 +255,7 @@ int main(int argc, char **argv)
      * restored process directly; others sent to us are passed on, but for
      * the hangup of our terminal when the process has a session of its own. */
     forward_signals_to(child, own_session(&ri));
+    sigprocmask(SIG_SETMASK, &unfwd, NULL);
     size_t got = read_report(report[0], msg, sizeof msg);
     close(report[0]);
     int st;

@@ -46,6 +46,11 @@ extern const int forwarded_signals[CR_RESTART_NFORWARDED];
 /* Like a shell for a foreground job: keyboard signals ignored here, others
  * passed on to pid (a hangup not, when ignore_hangup). */
 void forward_signals_to(pid_t pid, int ignore_hangup);
+/* Unblocks the signals cr_restart passes on. A pid namespace's init made by cr_restart passes
+ * them on to the restored process too (forward_signals_to there): the kernel drops a signal sent
+ * to a namespace's init that has no handler for it, such as a SIGTERM of cr_restart's passed on
+ * while the restored process was not known by its pid yet (diffrev30 K-L2). */
+void unblock_forwarded(void);
 
 /* The restart of a process tree's file open at fd (cr_restart_tree.c);
  * returns cr_restart's exit status. */

@@ -38,6 +38,15 @@ void forward_signals_to(pid_t pid, int ignore_hangup)
         signal(forwarded_signals[i], forwarded_signals[i] == SIGHUP && ignore_hangup ? SIG_IGN : forward);
 }
 
+void unblock_forwarded(void)
+{
+    sigset_t fwd;
+    sigemptyset(&fwd);
+    for (size_t i = 0; i < CR_RESTART_NFORWARDED; i++)
+        sigaddset(&fwd, forwarded_signals[i]);
+    sigprocmask(SIG_UNBLOCK, &fwd, NULL);
+}
+
 struct clone3_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
         cgroup;

@@ -980,6 +980,31 @@ static void kill_members(const struct tree_restart *tr, pid_t init)
             kill(tr->t.members[i].pid, SIGKILL);
 }
 
+/* The first member under the pid we see it by: the child of our init whose pid in the namespace
+ * is member 0's (the first child listed may be another root once member 0 ended: a signal for
+ * member 0 went there); init itself when none is (member 0 ended, or /proc cannot tell; forced by
+ * REVIVE_FAULT=tree-first-unseen). init passes the signals on to member 0 (ns_init): sent to it
+ * with no handler, a SIGTERM was dropped by the kernel, cr_restart and the tree ran on
+ * (diffrev30 K-L2). */
+static pid_t first_member_seen(const struct tree_restart *tr, pid_t init)
+{
+    if (revive_fault(REVIVE_FAULT_tree_first_unseen))
+        return init;
+    char *buf = children_of(init);
+    pid_t first = init;
+    for (char *p = buf; p && *p;) {
+        pid_t c = (pid_t)strtol(p, &p, 10), inner;
+        if (c <= 0)
+            break;
+        if (proc_state(c, &inner) && inner == tr->t.members[0].pid) {
+            first = c;
+            break;
+        }
+    }
+    free(buf);
+    return first;
+}
+
 /* Our init in the pid namespace: a /proc of the namespace, the roots, then
  * it reaps everything until every root has ended, and hands the first
  * member's wait status to us; it stays while members orphaned since the
@@ -1004,6 +1029,12 @@ static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int statu
     close(tr->ready_w), close(tr->report_w);
     if (tr->outer_proc_fd >= 0)
         close(tr->outer_proc_fd);
+    /* the signals cr_restart passes on to us (when it cannot see member 0: first_member_seen) go
+     * on to member 0, as cr_restart's own do; blocked until now (restart_tree), and in member 0
+     * until its restore takes its mask back. A namespace's init drops a SIGTERM it has no handler
+     * for (diffrev30 K-L2). */
+    forward_signals_to(tr->t.members[0].pid, own_session(&tr->ri[0]));
+    unblock_forwarded();
     /* nothing is reaped before the members are let go: a zombie root (its
      * parent outside the group or session) must still be there when a
      * member opens its pidfd of it again (restore_pidfd.c); cr_restart
@@ -1022,8 +1053,10 @@ static void __attribute__((noreturn)) ns_init(struct tree_restart *tr, int statu
         for (uint32_t i = 0; i < tr->t.hdr.nmembers; i++)
             if (tr->t.members[i].pid == q && is_root(tr, i)) {
                 roots--;
-                if (i == 0)
+                if (i == 0) {
                     st = w;
+                    forward_signals_to(-1, 0);   /* its pid is free now */
+                }
             }
     }
     /* Members orphaned since the restart (a child whose parent ended) are
@@ -1204,7 +1237,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     int st = 1 << 8;
     if (init > 0) {
         /* signals for the first member go to it, as our /proc names it */
-        pid_t first = process_of_init(init);
+        pid_t first = first_member_seen(&tr, init);
         forward_signals_to(first, own_session(&tr.ri[0]));
         sigprocmask(SIG_SETMASK, &unfwd, NULL);
         int word[2];
