@@ -126,7 +126,8 @@ struct coord_state {
     int64_t end_signal_ms;   /* when end_signal came */
     int end_before_back;     /* ... to a restart before every rank was back (coord_launch.c) */
     int end_escalated;       /* 1 SIGTERM, 2 SIGKILL sent to its launcher since */
-    int end_before_up;       /* end_signal came to a launch before every rank said HELLO */
+    int end_before_up;       /* end_signal came to a launch before every rank said HELLO;
+                                cleared by a later ending signal with every rank up */
     int64_t end_redeliver_at; /* when to look whether the launcher acted on it (0: done) */
     int launcher_own_group;  /* the launcher leads a process group of its own (nohup'd Open
                                 MPI job: coord_spawn); every signal is then passed on to it */

@@ -164,6 +164,22 @@ void coord_on_signal(void)
          * on; a job stopped by --stop is continued below all the same. The witness is asked
          * for a terminal's signal too: its copy is taken, not left to stand for a later one. */
         int group = coord_witness_group_signal(sig);
+        if (ends_job(sig) && coord.end_signal && coord.end_before_up && coord.p.nranks > 0 &&
+            coord.p.nhello >= coord.p.nranks) {
+            /* A later ending signal, every rank up: the launcher gets this one (passed on
+             * below, or its group got it) with its ranks running, so the start's signal is
+             * not its to act on any more. Neither given again (the redelivery: one more for a
+             * launcher that is already ending the job, a third ^C within seconds for Hydra,
+             * which takes a second one for "abort now") nor escalated as a start's (SIGTERM
+             * and SIGKILL to the launcher 10 and 20 s after the first signal, and the hunt for
+             * what it left): from here the job ends as any running job a signal reached
+             * (N-L6: the flag stayed set for the whole job). */
+            coord.end_before_up = 0;
+            coord.end_redeliver_at = 0;
+            revive_log_info("SIG%s with every rank up, after SIG%s during the start: the "
+                            "launcher acts on this one (the first is not given again)",
+                            sigabbrev_np(sig), sigabbrev_np(coord.end_signal));
+        }
         if (ends_job(sig) && !coord.end_signal && coord.child > 0 && !coord.child_done) {
             coord.end_signal = sig;
             coord.end_signal_ms = coord_now_ms();
