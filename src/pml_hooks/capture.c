@@ -344,7 +344,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         pml_restart_on_parked(NULL);
         if (e == 1 || self_restart_failed)
             return e; /* the restarted rank (its fresh MPI failed: pml_capture_self says why) */
-        if (e == -ENOTSUP && (zombies_over || tree_refused))
+        if ((e == -ENOTSUP && zombies_over) || tree_refused)
             return e; /* at once, its message from copy_windows (tree_commit) */
         if (e == -ENOTSUP && zombies_unchosen) {
             /* its message from copy_windows; one try more, after the threads ran (the length of
@@ -512,6 +512,8 @@ static int tree_commit(void *arg, char *err, size_t errlen)
         return e;
     }
     e = crs_durable_commit(a->d, err, errlen);
+    if (e)
+        tree_refused = 1; /* a disk's failure (flush, rename): no passing state either */
     /* the stopped tree's list and its cover, made before libcr stops anyone: a rank killed at
      * any moment after leaves no child stopped for ever (diffrev27 T-H2'; the cover made after
      * the stop left a gap a SIGKILL of the rank hit) */
@@ -610,8 +612,16 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         struct tree_commit_arg ta = { &d, hold };
         to.arg = &ta;
         rc = crs_runtime_tree_here(&o, &to, &res);
-        if (rc < 0)
+        if (rc < 0) {
             pml_children_cont(); /* (a failure after the commit: none known) the cover ended, none stopped */
+            /* A refusal at the commit (more processes under the rank than a --term ends, the
+             * file not made durable) comes after the rank's own capture, which kept its
+             * application threads held for the --term (hold_upper): let go now, as for any failed
+             * capture. Left held (holding is set for a committed capture only), nobody let them go:
+             * the epoch failed, the job hung in the held threads. Harmless when none is held. */
+            if (hold)
+                crs_runtime_component()->unhold();
+        }
     } else {
         rc = crs_runtime_checkpoint_here(&o, &res);
     }

@@ -553,7 +553,9 @@ int pml_children_stop_list(char *err, size_t errlen)
     if (nr == 0)
         return 0;
     int n = stopped_tree(sall);
-    if (n < 0)
+    /* fault point mpi-tree-over: the refusal here although the look before the capture passed
+     * (children forked between the two), which left the rank's held threads held (capture.c) */
+    if (n < 0 || revive_fault(REVIVE_FAULT_mpi_tree_over))
         return too_many(err, errlen);
     nsall = n;
     return 0;

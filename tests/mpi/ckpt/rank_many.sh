@@ -20,6 +20,10 @@
 #    session (fault point mpi-cover-late): rank 0's whole process group killed once one of its
 #    children is seen stopped by the --term capture: none of them is left (the capture stopped
 #    them before the cover's setsid: the group's SIGKILL ended the cover too, closing29 issue 7).
+# 5. RANK_CHILD_KEEP, fault point mpi-tree-over: rank 0's --term tree capture refused at its commit
+#    step (more than 1024 processes found there although the look before passed): ckpt-mpirun
+#    fails in one line, no snapshot is offered, the job runs on to the uninterrupted run's results
+#    (rank 0's threads, held for the --term by its own capture, were never let go: the job hung).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -184,5 +188,37 @@ else
     wait $job
 fi
 rm -f pace
+
+# 5. a --term tree capture refused at its commit step (fault point mpi-tree-over: more than 1024
+# processes under rank 0 found there, although the look before the capture passed): ckpt-mpirun
+# fails in one line saying why, no snapshot is offered, and the job runs on to the uninterrupted
+# run's results. Before, the commit's refusal came after rank 0's own capture, which held its
+# application threads for the --term; nobody let them go: the job hung (bounded here: 120 s for
+# 4 more steps, then it is ended).
+touch pace
+metas=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
+RANK_CHILD_KEEP=1 REVIVE_FAULT=mpi-tree-over clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" \
+    -n 2 "$prog" $steps "$d/pace" $ms >out.o 2>err.o &
+job=$!; pids+=($job)
+wait_steps out.o 2 $job || failed "the job with a running child (mpi-tree-over) did not reach step 2: $(tail -n 2 err.o)"
+n=$(nsteps out.o)
+if checkpoint $job over --term >/dev/null; then
+    failed "a --term snapshot was taken although rank 0's tree capture was refused at its commit (mpi-tree-over)"
+else
+    refused over "a --term tree capture refused at its commit (mpi-tree-over)" \
+        "rank 0 had more than 1024 processes under it (its children and theirs): a --term snapshot stops and then ends at most 1024; take the snapshot without --term"
+    now=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
+    [ "$now" = "$metas" ] || failed "a --term tree capture refused at its commit: $((now - metas)) snapshot(s) committed"
+    [ -z "$(grep . ckpt.over.out)" ] || failed "a --term tree capture refused at its commit: ckpt-mpirun printed a reference: $(tail -n 1 ckpt.over.out)"
+fi
+if wait_steps out.o $((n + 4)) $job 120; then
+    pass "a --term tree capture refused at its commit: the job runs on (step $n to $(nsteps out.o))"
+else
+    failed "after a --term tree capture refused at its commit the job does not go on (step $(nsteps out.o)): $(show_procs $job)"
+    kill -TERM $job 2>/dev/null   # hung: not waited out (900 s)
+fi
+rm -f pace
+ran_on $job o "the job whose --term tree capture was refused at its commit"
+
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
