@@ -104,7 +104,26 @@ static unsigned long long dir_bytes(int dfd)
  * committed (their copy to the snapshot directory failed: kept, issue 9 point 3, until a later
  * sequence commits, which now never comes). They stay (a user may still want them), but the user
  * is told, once, where, how much, and how to remove them (newuser7b L2: 13 MB left unsaid in
- * /tmp/revive-local-0 after a full --ckpt-dir). */
+ * /tmp/revive-local-0 after a full --ckpt-dir). Every sequence whose images stay is named, each
+ * with why: a rank drops its node's copies at a normal end only after a last checkpoint that
+ * committed, so after a failed one the committed sequences' copies stay too (a restart of them
+ * reads them here), and the message named the failed one alone (newuser7c L1). */
+struct kept_list {
+    char seqs[128];
+    size_t w;
+    int n;
+    unsigned long long bytes;
+};
+
+static void kept_add(struct kept_list *k, long long q, unsigned long long b)
+{
+    k->bytes += b;
+    if (k->n++ < 8 && k->w + 24 < sizeof k->seqs) {
+        int c = snprintf(k->seqs + k->w, sizeof k->seqs - k->w, "%s%lld", k->w ? ", " : "", q);
+        k->w += c > 0 ? (size_t)c : 0;
+    }
+}
+
 static void say_failed_kept(const char *local, const char *job)
 {
     char cj[PATH_MAX + 64];
@@ -121,38 +140,42 @@ static void say_failed_kept(const char *local, const char *job)
         close(jfd);
         return;
     }
-    char seqs[128] = "";
-    size_t w = 0;
-    int n = 0;
-    unsigned long long bytes = 0;
+    struct kept_list failed = {0}, committed = {0};
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
         char meta[NAME_MAX + 32];
         if (q < 0 || (size_t)snprintf(meta, sizeof meta, "%s/snapshot.meta", e->d_name) >= sizeof meta)
             continue;
-        if (faccessat(jfd, meta, F_OK, 0) == 0 || (errno != ENOENT && errno != ENOTDIR))
-            continue; /* committed (a restart's copy), or not known: not said to be otherwise */
+        int is_committed = faccessat(jfd, meta, F_OK, 0) == 0;
+        if (!is_committed && errno != ENOENT && errno != ENOTDIR)
+            continue; /* not known: not said to be either */
         int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sfd < 0)
             continue;
         unsigned long long b = dir_bytes(sfd);
         close(sfd);
-        if (!b)
-            continue;
-        bytes += b;
-        if (n++ < 8 && w + 24 < sizeof seqs) {
-            int k = snprintf(seqs + w, sizeof seqs - w, "%s%lld", w ? ", " : "", q);
-            w += k > 0 ? (size_t)k : 0;
-        }
+        if (b)
+            kept_add(is_committed ? &committed : &failed, q, b);
     }
     closedir(d);
     close(jfd);
-    if (n)
-        revive_log_warn("this node's cache %s keeps the images of checkpoint%s %s%s, not committed "
-                        "(%llu MB): kept for a later commit of this job, which has ended; they "
-                        "cannot be restarted: 'ckpt-info --clean-cache' removes them",
-                        cj, n == 1 ? "" : "s", seqs, n > 8 ? ", ..." : "",
-                        (bytes + (1u << 20) - 1) >> 20);
+    if (!failed.n)
+        return; /* only committed copies: a job killed or ended by --term keeps them for its
+                   restart, as every such job does (not said) */
+    char also[320] = "";
+    if (committed.n)
+        snapc_fmt(also, sizeof also, "; and of checkpoint%s %s%s, committed (%llu MB): copies of "
+                  "the snapshot directory's, which a restart of %s on this node reads (a job's end "
+                  "drops its node's copies only after a last checkpoint that committed)",
+                  committed.n == 1 ? "" : "s", committed.seqs, committed.n > 8 ? ", ..." : "",
+                  (committed.bytes + (1u << 20) - 1) >> 20, committed.n == 1 ? "it" : "them");
+    revive_log_warn("this node's cache %s keeps the images of checkpoint%s %s%s, not committed "
+                    "(%llu MB): kept for a later commit of this job, which has ended; they "
+                    "cannot be restarted%s%s 'ckpt-info --clean-cache' removes them%s",
+                    cj, failed.n == 1 ? "" : "s", failed.seqs, failed.n > 8 ? ", ..." : "",
+                    (failed.bytes + (1u << 20) - 1) >> 20, also, committed.n ? ";" : ":",
+                    committed.n ? " (a committed one once every image of it is in the snapshot "
+                                  "directory)" : "");
 }
 
 void coord_cache_sweep_end(void)
