@@ -7,6 +7,8 @@ reps=${REPS:-3}
 scale=${SCALE:-1}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export REVIVE_MPI_LIBDIR=$build/.libs REVIVE_EXEC=$build/tools/mpi/revive-exec
+# the build's coordinator and restorer (not an installed copy's)
+export REVIVE_COORD_BIN=$build/tools/snapc/revive-coord REVIVE_RESTART_RANK=$build/tools/revive-restart-rank
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # bench_runs PROGRAM FLAVOR NP: bench/mpi/PROGRAM-FLAVOR on NP ranks natively and under
