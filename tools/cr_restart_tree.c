@@ -63,6 +63,7 @@ struct tree_restart {
     int here;                          /* restart_tree_here: member 0 is this process */
     int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
     int in_ns;
+    int user_ns;                       /* a user's restart: in its user+pid namespace already (share_dev_shm) */
     const char *const *relocate;       /* --relocate OLD=NEW (crs_restart_opts) */
     size_t nrelocate;
 };
@@ -354,10 +355,12 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
         mo->before_switch = tr->here && i == 0 ? barrier_first : barrier;
         mo->switch_arg = tr;
         /* a /dev/shm object the running original uses: one /dev/shm of the tree's own, made in
-         * share_dev_shm for every member (as root: a mount namespace; newuser10 M5). Not for a
-         * rank's tree (restart_tree_here makes no such namespace): refused there, as a rank's
-         * restart beside its running original is (revive-restart-rank's own value) */
-        mo->dev_shm_private = tr->here ? o->dev_shm_private : geteuid() == 0 ? 2 : 0;
+         * share_dev_shm for every member (a mount namespace: as root, newuser10 M5; as a user in
+         * the user namespace its restart takes anyway, as one process's restart by a user does;
+         * refused before). Not for a rank's tree (restart_tree_here makes no such namespace):
+         * refused there, as a rank's restart beside its running original is (revive-restart-rank's
+         * own value) */
+        mo->dev_shm_private = tr->here ? o->dev_shm_private : 2;
         char msg[REVIVE_TEXT_PATHS(3)];
         if (tr->crs->restart_open(mo, &tr->ri[i], msg, sizeof msg) != 0) {
             crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
@@ -373,7 +376,9 @@ static int open_members(struct tree_restart *tr, const struct crs_restart_opts *
 /* When the running original uses a /dev/shm object of the tree (a restart beside it), the
  * tree gets a /dev/shm of its own, one for every member: an empty tmpfs in a mount namespace of
  * ours, before the objects members share are made here and the members (who inherit it) are
- * made, as one process gets its own (restore_shm_busy.c). 0, or -1 with the message printed. */
+ * made, as one process gets its own (restore_shm_busy.c). A user's restart enters its user and
+ * pid namespace here, earlier than restart_tree would: the mount namespace needs it. 0, or -1
+ * with the message printed. */
 static int share_dev_shm(struct tree_restart *tr)
 {
     const char *busy = NULL;
@@ -381,6 +386,15 @@ static int share_dev_shm(struct tree_restart *tr)
         busy = tr->t.members[i].kind == CRS_TREE_PROCESS ? tr->ri[i].dev_shm_busy : NULL;
     if (!busy)
         return 0;
+    if (geteuid() != 0) {
+        if (enter_user_pid_namespace() != 0) {
+            fprintf(stderr, "cr_restart: %s: %s, and a /dev/shm of their own cannot be made for the restarted "
+                            "processes (no user namespace: %s): end that process first, then restart\n",
+                    tr->path, busy, strerror(errno));
+            return -1;
+        }
+        tr->user_ns = 1;
+    }
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
         fprintf(stderr, "cr_restart: %s: %s, and a /dev/shm of their own cannot be made for the restarted "
@@ -1182,7 +1196,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     sigprocmask(SIG_BLOCK, &fwd, &unfwd);
     fflush(NULL);
     if (geteuid() != 0 || taken) {
-        if (enter_user_pid_namespace() != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
+        if ((!tr.user_ns && enter_user_pid_namespace() != 0) || pipe2(status_pipe, O_CLOEXEC) != 0) {
             fprintf(stderr, "cr_restart: %s: %s; a process tree needs its pids back (as root while they are "
                             "free, else in a new pid namespace)\n", o->path,
                     taken ? "some of its pids are taken and no pid namespace can be made"
