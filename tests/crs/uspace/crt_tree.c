@@ -193,6 +193,31 @@ static void __attribute__((noreturn)) serve(int id, int in, int out, int extra)
     }
 }
 
+/* The program's parent is one it sees (getppid() 0 is a parent outside its pid namespace) and
+ * whose /proc entry it reads; each child's parent, by /proc, is the program. */
+static void parents_check(const char *when, const pid_t *kid, int nkids)
+{
+    char path[64], buf[1024], name[96];
+    pid_t pp = getppid();
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pp);
+    snprintf(name, sizeof name, "the program's parent is one it sees %s", when);
+    crt_check(name, pp > 0 && access(path, R_OK) == 0, "getppid %d", (int)pp);
+    for (int i = 0; i < nkids; i++) {
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)kid[i]);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        buf[n > 0 ? n : 0] = 0;
+        const char *rp = strrchr(buf, ')');
+        int ppid = -1;
+        if (rp)
+            sscanf(rp + 1, " %*c %d", &ppid);
+        snprintf(name, sizeof name, "child %d's parent is the program %s", i, when);
+        crt_check(name, ppid == (int)getpid(), "its parent %d, the program %d", ppid, (int)getpid());
+    }
+}
+
 static void mode_children(void)
 {
     int req[2][2], ans[2], extra[2];
@@ -225,6 +250,7 @@ static void mode_children(void)
             crt_checkpoint_point(1);
         if (round == 2)
             crt_checkpoint_point(2);
+        parents_check(round == 0 ? "at start" : round == 1 ? "after point 1" : "after point 2", kid, 2);
         for (int i = 0; i < 2; i++) {
             struct req q = { round == 1 && i == 0 ? 999 : (uint64_t)(round * 10 + i), (uint32_t)i, 0 };
             struct ans a;
