@@ -75,6 +75,24 @@ crs_need_root() {
 crs_at_exit() { CRS_CLEANUPS="$1
 $CRS_CLEANUPS"; }
 
+# crs_hugepages_raise TEST ADD MIN: as root, reserves ADD more huge pages (vm.nr_hugepages, the
+# machine's) for this test and puts the count back when the test ends (crs_at_exit); one test at
+# a time changes it: /tmp/revive-hugepages.lock, taken on descriptor 9 and held until the test
+# ends (another test holding it 15 minutes: crs_fail, then crs_summary TEST, which ends the test).
+# Sets CRS_HUGEPAGES_ORIG (the count before) and CRS_HUGEPAGES_GOT (how many more the kernel
+# gave). 0 when it gave MIN more at least, 1 fewer, 2 not root (nothing changed).
+crs_hugepages_raise() {
+    local test=$1 add=$2 min=$3
+    [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ] || return 2
+    exec 9>/tmp/revive-hugepages.lock
+    flock -w 900 9 || { crs_fail "setup: /tmp/revive-hugepages.lock stayed held for 15 minutes"; crs_summary "$test"; }
+    CRS_HUGEPAGES_ORIG=$(cat /proc/sys/vm/nr_hugepages)
+    crs_at_exit "echo $CRS_HUGEPAGES_ORIG >/proc/sys/vm/nr_hugepages"
+    echo $((CRS_HUGEPAGES_ORIG + add)) >/proc/sys/vm/nr_hugepages
+    CRS_HUGEPAGES_GOT=$(( $(cat /proc/sys/vm/nr_hugepages) - CRS_HUGEPAGES_ORIG ))
+    [ "$CRS_HUGEPAGES_GOT" -ge "$min" ]
+}
+
 crs_exit_trap() {
     local rc=$? line
     # kill the test programs this test started that are still running

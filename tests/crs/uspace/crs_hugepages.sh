@@ -24,13 +24,8 @@ export CRT_THP_DISABLE=1
 if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
     # vm.nr_hugepages is the machine's: another copy of this test (another
     # checkout) must not change it under us
-    exec 9>/tmp/revive-hugepages.lock
-    flock -w 900 9 || { crs_fail "setup: /tmp/revive-hugepages.lock stayed held for 15 minutes"; crs_summary crs_hugepages; }
-    orig=$(cat /proc/sys/vm/nr_hugepages)
-    want=$((orig + 128))
-    crs_at_exit "echo $orig >/proc/sys/vm/nr_hugepages"
-    echo "$want" >/proc/sys/vm/nr_hugepages
-    if [ "$(cat /proc/sys/vm/nr_hugepages)" -ge $((orig + 96)) ]; then
+    if crs_hugepages_raise crs_hugepages 128 96; then
+        want=$((CRS_HUGEPAGES_ORIG + 128))
         hugetlb=1
         mkdir -p "$WORK/hugetlbfs"
         if mount -t hugetlbfs -o pagesize=2M,mode=0700 none "$WORK/hugetlbfs" 2>/dev/null; then

@@ -12,19 +12,11 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_own_ipc "$@"
 crs_setup crs_tree_huge
-if [ "$(id -u)" != 0 ] || [ ! -w /proc/sys/vm/nr_hugepages ]; then
-    echo "SKIP: huge pages: not root (vm.nr_hugepages)"
-    exit 77
-fi
-exec 9>/tmp/revive-hugepages.lock
-flock -w 900 9 || { crs_fail "setup: /tmp/revive-hugepages.lock stayed held for 15 minutes"; crs_summary crs_tree_huge; }
-orig=$(cat /proc/sys/vm/nr_hugepages)
-crs_at_exit "echo $orig >/proc/sys/vm/nr_hugepages"
-echo $((orig + 48)) >/proc/sys/vm/nr_hugepages
-if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $((orig + 24)) ]; then
-    echo "SKIP: the kernel gave $(($(cat /proc/sys/vm/nr_hugepages) - orig)) huge pages, not 24"
-    exit 77
-fi
+crs_hugepages_raise crs_tree_huge 48 24
+case $? in
+1) echo "SKIP: the kernel gave $CRS_HUGEPAGES_GOT huge pages, not 24"; exit 77 ;;
+2) echo "SKIP: huge pages: not root (vm.nr_hugepages)"; exit 77 ;;
+esac
 if CRT_TREE=hugeshm CRS_CKPT_SCOPE=--tree CRS_FLAVOURS="kill twice rr cont fork compress" \
     bash "$(dirname "$0")/../cr_cycle.sh" crt_tree; then
     crs_pass "hugeshm: the flavours above"

@@ -10,9 +10,12 @@
 #      pages cannot be): refused in one line naming huge pages, with the kernel's fill and with
 #      the copy. The code before: the copy died of SIGBUS; the kernel's fill said "read failed
 #      at byte N: Bad address". With the limit lifted, the image restarts under the filter.
-#      The test reserves huge pages (vm.nr_hugepages, put back at the end; one test at a time
-#      holds /tmp/revive-hugepages.lock, as crs_hugepages.sh) and mounts the hugetlb cgroup
-#      controller (cgroup v1) in its work directory, unmounted at the end.
+#      The test reserves huge pages (crs_hugepages_raise: vm.nr_hugepages, put back at the end;
+#      one test at a time holds /tmp/revive-hugepages.lock) and mounts the hugetlb cgroup
+#      controller (cgroup v1) in its work directory, unmounted at the end; where v1 cannot mount
+#      it (a cgroup v2 hierarchy has it), a cgroup of v2 with its hugetlb.2MB.max (the
+#      controller enabled in the root's subtree_control for the test when it was not, put back).
+#      FILL_FALLBACK_CGROUP=v1 or v2 picks one.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_need_tools cr_run cr_checkpoint cr_restart
 crs_setup fill_fallback
@@ -43,26 +46,69 @@ for prog in crt_heap crt_memfd; do
 done
 
 # 2. huge pages that cannot be had
-[ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ] || {
-    crs_note "not root: the fill of huge pages that cannot be had is not tested"
-    crs_summary fill_fallback
+crs_hugepages_raise fill_fallback 32 8
+case $? in
+1) crs_note "only $CRS_HUGEPAGES_GOT more huge pages could be reserved: not tested"; crs_summary fill_fallback ;;
+2) crs_note "not root: the fill of huge pages that cannot be had is not tested"; crs_summary fill_fallback ;;
+esac
+# A cgroup with a hugetlb limit: the controller of cgroup v1 mounted in the work folder, or,
+# where it cannot be (a machine whose cgroup v2 hierarchy has taken it), cgroup v2's, where
+# hugetlb.2MB.max is charged at the fault as v1's limit_in_bytes is. FILL_FALLBACK_CGROUP=v1
+# or v2 asks for one. Sets CG (the test's cgroup, made), LIMIT (its limit file), UNLIMITED.
+# hugetlb's hierarchy in /proc/cgroups: 0 when cgroup v2's (or none), else a v1 hierarchy's
+hugetlb_hier() { awk '$1 == "hugetlb" {print $2}' /proc/cgroups; }
+# The v1 hierarchy unmounted: a hierarchy unmounted while a cgroup of it is still dying (the
+# test's, just removed) stays alive unseen, and keeps the controller from cgroup v2 until it is
+# mounted and unmounted again without one (measured here: hugetlb stayed on that hidden
+# hierarchy, absent from v2's cgroup.controllers). When this test made the hierarchy, it goes.
+v1_gone() {
+    local i
+    umount "$WORK/cg"
+    [ "$v1_made" = 1 ] || return 0
+    for i in $(seq 50); do
+        [ "$(hugetlb_hier)" = 0 ] && return 0
+        sleep 0.1
+        mount -t cgroup -o hugetlb revive-fill-fallback "$WORK/cg" 2>/dev/null && umount "$WORK/cg"
+    done
+    echo "fill_fallback: the hugetlb controller stays on a cgroup v1 hierarchy nobody mounts" >&2
 }
-exec 9>/tmp/revive-hugepages.lock
-flock -w 900 9 || { crs_fail "setup: /tmp/revive-hugepages.lock stayed held for 15 minutes"; crs_summary fill_fallback; }
-orig=$(cat /proc/sys/vm/nr_hugepages)
-crs_at_exit "echo $orig >/proc/sys/vm/nr_hugepages"
-echo $((orig + 32)) >/proc/sys/vm/nr_hugepages
-if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $((orig + 8)) ]; then
-    crs_note "only $(cat /proc/sys/vm/nr_hugepages) huge pages could be reserved: not tested"
+hugetlb_v1() {
+    mkdir -p "$WORK/cg"
+    v1_made=0
+    [ "$(hugetlb_hier)" = 0 ] && v1_made=1
+    mount -t cgroup -o hugetlb revive-fill-fallback "$WORK/cg" 2>"$WORK/mount.err" || return 1
+    crs_at_exit v1_gone
+    CG=$WORK/cg/revive-fill-fallback.$$ LIMIT=hugetlb.2MB.limit_in_bytes UNLIMITED=-1
+}
+hugetlb_v2() {
+    local root
+    root=$(findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n 1)
+    if [ -z "$root" ]; then
+        mkdir -p "$WORK/cg2"
+        mount -t cgroup2 revive-fill-fallback "$WORK/cg2" 2>"$WORK/mount.err" || return 1
+        crs_at_exit "umount $WORK/cg2"
+        root=$WORK/cg2
+    fi
+    grep -qw hugetlb "$root/cgroup.controllers" 2>/dev/null ||
+        { echo "the cgroup v2 hierarchy at $root has no hugetlb controller" >"$WORK/mount.err"; return 1; }
+    if ! grep -qw hugetlb "$root/cgroup.subtree_control"; then
+        # enabled for the test's cgroup only as long as the test runs (while it is, cgroup v1
+        # cannot mount the controller: one test at a time holds the huge pages' lock)
+        echo +hugetlb >"$root/cgroup.subtree_control" 2>"$WORK/mount.err" || return 1
+        crs_at_exit "echo -hugetlb >$root/cgroup.subtree_control"
+    fi
+    CG=$root/revive-fill-fallback.$$ LIMIT=hugetlb.2MB.max UNLIMITED=max
+}
+case ${FILL_FALLBACK_CGROUP:-} in
+v1) hugetlb_v1; got=$? ;;
+v2) hugetlb_v2; got=$? ;;
+*) hugetlb_v1 || hugetlb_v2; got=$? ;;
+esac
+if [ $got != 0 ]; then
+    crs_note "no hugetlb cgroup controller here, v1 or v2 ($(head -n 1 "$WORK/mount.err")): not tested"
     crs_summary fill_fallback
 fi
-mkdir -p "$WORK/cg"
-if ! mount -t cgroup -o hugetlb revive-fill-fallback "$WORK/cg" 2>"$WORK/mount.err"; then
-    crs_note "the hugetlb cgroup controller cannot be mounted here ($(head -n 1 "$WORK/mount.err")): not tested"
-    crs_summary fill_fallback
-fi
-crs_at_exit "umount $WORK/cg"
-CG=$WORK/cg/revive-fill-fallback.$$
+crs_note "the hugetlb limit: $CG/$LIMIT"
 mkdir "$CG" || { crs_fail "setup: cannot make the cgroup $CG"; crs_summary fill_fallback; }
 # the cgroup goes at the end (limit 0 left in the machine's own hierarchy, when the controller
 # is mounted elsewhere too, would fail every huge page of what ran in it): what is still in it
@@ -78,12 +124,11 @@ cg_gone() {
     echo "fill_fallback: cannot remove the cgroup $CG" >&2
 }
 crs_at_exit cg_gone
-limit=$(ls "$CG" | sed -n 's/^\(hugetlb\.2MB\)\.limit_in_bytes$/\1.limit_in_bytes/p')
-[ -n "$limit" ] || { crs_fail "setup: the cgroup has no hugetlb.2MB.limit_in_bytes"; crs_summary fill_fallback; }
+[ -f "$CG/$LIMIT" ] || { crs_fail "setup: the cgroup has no $LIMIT"; crs_summary fill_fallback; }
 
 export CRT_THP_DISABLE=1 CRT_HUGETLB=1 CRT_HUGETLBFS=
 crs_good_image fill_fallback "$CRS_BIN/crt_hugepages"
-echo 0 >"$CG/$limit"
+echo 0 >"$CG/$LIMIT"
 # in_cg OUT CMD...: CMD run in the cgroup
 in_cg() {
     local out=$1
@@ -95,7 +140,7 @@ crs_expect_refusal "huge pages the cgroup does not allow, the kernel's fill" "$W
 st=$(in_cg "$WORK/h2" "$NOVW" "$CRS_TOOLS/cr_restart" "$GOOD")
 crs_expect_refusal "huge pages the cgroup does not allow, the copy (process_vm_writev refused)" \
     "$WORK/h2.err" "$st" "huge pages"
-echo -1 >"$CG/$limit"
+echo $UNLIMITED >"$CG/$LIMIT"
 rm -f ready.*
 st=$(in_cg "$WORK/h3" "$NOVW" env REVIVE_VERBOSE=2 "$CRS_TOOLS/cr_restart" "$GOOD")
 said_copy "$WORK/h3" "huge pages" &&
