@@ -17,8 +17,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include "filem/file_sum.h"
 #include "filem/filem.h"
+#include "crs/base/image_format.h"
+#include "crs/base/tree.h"
 #include "filem/stage_mark.h"
 #include "snapc_test.h"
 #include "tiny_image.h"
@@ -500,6 +504,117 @@ static void test_verify(void)
     filem_meta_free(&m);
 }
 
+/* A tree file at path whose process members are the images at imgs[0..n) (as a rank with
+ * running children writes one: member 0 the rank), each at a 4096-byte boundary. */
+static void write_tree(const char *path, const char *const *imgs, int n)
+{
+    struct crs_tree_header h = {0};
+    struct crs_tree_member mb[4] = {{0}};
+    CHECK(n <= 4);
+    memcpy(h.magic, CRS_TREE_MAGIC, 8);
+    h.version = 1;
+    h.scope = CRS_TREE_SCOPE_TREE;
+    h.id = 100;
+    h.nmembers = (uint32_t)n;
+    h.strings_offset = h.data_offset = h.table_length = sizeof h + (uint64_t)n * sizeof mb[0];
+    uint64_t at = 4096;
+    char *bytes[4];
+    for (int i = 0; i < n; i++) {
+        int fd = open(imgs[i], O_RDONLY);
+        struct stat st;
+        CHECK(fd >= 0 && fstat(fd, &st) == 0);
+        bytes[i] = malloc((size_t)st.st_size);
+        CHECK_EQ(read(fd, bytes[i], (size_t)st.st_size), (ssize_t)st.st_size);
+        close(fd);
+        mb[i].pid = mb[i].pgid = mb[i].sid = 100 + i;
+        mb[i].ppid = i ? 100 : 1;
+        mb[i].kind = CRS_TREE_PROCESS;
+        mb[i].image_offset = at;
+        mb[i].image_length = (uint64_t)st.st_size;
+        at = (at + (uint64_t)st.st_size + 4095) & ~4095ull;
+    }
+    unsigned char table[sizeof h + sizeof mb];
+    memcpy(table, &h, sizeof h);
+    memcpy(table + sizeof h, mb, (size_t)n * sizeof mb[0]);
+    h.checksum = XXH3_64bits(table, (size_t)h.table_length);
+    memcpy(table, &h, sizeof h);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    CHECK_EQ(pwrite(fd, table, (size_t)h.table_length, 0), (ssize_t)h.table_length);
+    for (int i = 0; i < n; i++) {
+        CHECK_EQ(pwrite(fd, bytes[i], (size_t)mb[i].image_length, (off_t)mb[i].image_offset),
+                 (ssize_t)mb[i].image_length);
+        free(bytes[i]);
+    }
+    close(fd);
+}
+
+static uint64_t header_sum(const char *img)
+{
+    struct crs_image_header h;
+    int fd = open(img, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_EQ(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+    return h.header_checksum;
+}
+
+/* The checksum a snapshot records for a rank's file (crs_image_file_sum, filem/file_sum.h, session
+ * 31): a plain image's is its header checksum (snapshots of plain images unchanged); a tree file's
+ * covers every member: a member replaced by another whole image changes it, though member 0's
+ * header checksum (what was recorded before) stays; a snapshot of an older Revive, which recorded
+ * member 0's, is still accepted; a member's damaged header is refused. */
+static void test_file_sum(void)
+{
+    char a[PATH_MAX + 32], b[PATH_MAX + 32], c[PATH_MAX + 32], t[PATH_MAX + 32], t2[PATH_MAX + 32], err[1024];
+    snprintf(a, sizeof a, "%s/sum_a.img", base);
+    snprintf(b, sizeof b, "%s/sum_b.img", base);
+    snprintf(c, sizeof c, "%s/sum_c.img", base);
+    snprintf(t, sizeof t, "%s/sum_tree.img", base);
+    snprintf(t2, sizeof t2, "%s/sum_tree2.img", base);
+    CHECK_EQ(tiny_image_write(a, "the rank", err, sizeof err), 0);
+    CHECK_EQ(tiny_image_write(b, "its child", err, sizeof err), 0);
+    CHECK_EQ(tiny_image_write(c, "another child", err, sizeof err), 0);
+    uint64_t sum, first;
+    int tree = -1;
+    CHECK_EQ(crs_image_file_sum(a, &sum, &first, &tree, err, sizeof err), 0);
+    CHECK_EQ(sum, header_sum(a));
+    CHECK_EQ(first, sum);
+    CHECK_EQ(tree, 0);
+    const char *ab[] = {a, b}, *ac[] = {a, c};
+    write_tree(t, ab, 2);
+    write_tree(t2, ac, 2);
+    uint64_t sum2, first2;
+    CHECK_EQ(crs_image_file_sum(t, &sum, &first, &tree, err, sizeof err), 0);
+    CHECK_EQ(tree, 1);
+    CHECK_EQ(first, header_sum(a));
+    CHECK(sum != first);
+    CHECK_EQ(crs_image_file_sum(t2, &sum2, &first2, NULL, err, sizeof err), 0);
+    CHECK_EQ(first2, first);   /* member 0 the same: the old checksum saw no difference */
+    CHECK(sum2 != sum);        /* the whole file's does */
+    CHECK_EQ(filem_file_sum_check(t, sum, "expected", NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_file_sum_check(t2, sum, "expected", NULL, err, sizeof err), -EBADMSG);
+    CHECK_STR_CONTAINS(err, "has checksum");
+    CHECK_EQ(filem_file_sum_check(t, first, "expected", NULL, err, sizeof err), 0); /* older snapshot */
+    CHECK_EQ(filem_file_sum_check(a, sum, "expected", NULL, err, sizeof err), -EBADMSG);
+    /* the coordinator's check at the commit reads the same checksum */
+    uint64_t size;
+    CHECK_EQ(filem_image_checksum(t, &sum2, &size, err, sizeof err), 0);
+    CHECK_EQ(sum2, sum);
+    /* a byte of member 1's header changed: refused, naming it */
+    struct crs_tree_member m1;
+    int fd = open(t, O_RDWR);
+    CHECK(fd >= 0);
+    CHECK_EQ(pread(fd, &m1, sizeof m1, sizeof(struct crs_tree_header) + sizeof m1), (ssize_t)sizeof m1);
+    char x;
+    CHECK_EQ(pread(fd, &x, 1, (off_t)m1.image_offset + 40), 1);
+    x ^= 1;
+    CHECK_EQ(pwrite(fd, &x, 1, (off_t)m1.image_offset + 40), 1);
+    close(fd);
+    CHECK_EQ(crs_image_file_sum(t, &sum2, NULL, NULL, err, sizeof err), -EBADMSG);
+    CHECK_STR_CONTAINS(err, "the tree's process 1");
+}
+
 /* The staging.failed mark written over the room kept for it: the reservation becomes the mark
  * (so a full disk still gets one), a long reason is cut to one line, without a reservation a
  * new file is written; the reason reads back. */
@@ -560,6 +675,7 @@ int main(void)
     test_index_retention();
     test_lock_after_removal();
     test_verify();
+    test_file_sum();
     test_stage_mark();
     sh("rm -rf %s", base);
     return test_summary("test_filem");
