@@ -132,6 +132,7 @@ void pml_capture_init(void)
     int e = crs_capture_filter_register(&f);
     if (!e)
         e = crs_capture_extension_register("mpi", produce, NULL);
+    pml_children_init();
     static int atfork;
     if (!e && !atfork++)
         e = -pthread_atfork(NULL, NULL, after_fork_child);

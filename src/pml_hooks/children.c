@@ -18,11 +18,14 @@
 #include "pml_hooks/ckpt.h"
 #include "common/fault.h"
 #include "common/procfs.h"
+#include "pml_hooks/cover.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +43,7 @@
 /* The processes under a rank that a --term capture stops, continues or ends: more refuse a --term
  * snapshot (pml_children_stop_list), as the ones past the list would stay stopped (diffrev29 T-H1) */
 #define DESCENDANTS_MAX 1024
+_Static_assert(DESCENDANTS_MAX <= PML_COVER_MAX, "the cover takes every process a --term stops");
 
 /* Saved in the image (the layer's memory is the application's): read by the restarted rank. */
 static int32_t zpid[ZOMBIES_MAX], zstatus[ZOMBIES_MAX];
@@ -336,38 +341,35 @@ static int stopped_tree(int32_t *all)
 /* --term: between the capture, which stops the children, and the end of the epoch (resume:
  * pml_children_reap ends them, or the epoch failed: pml_children_cont) the rank may die: ^C or
  * SIGTERM forwarded by the launcher, Hydra's SIGKILL of every rank after another's failure, the
- * witness's SIGKILL after a kill -9 of mpirun. A stopped process holds SIGTERM or SIGHUP pending
- * when it handles or ignores them, and nothing continued or ended them: they stayed stopped
- * for ever, under init, holding the pids a restart needs (diffrev27 T-H2'). Their cover is a
- * process of the rank's own holding the read end of a pipe only the rank writes to: when the
- * rank dies, however, the pipe's end comes and the cover ends what the capture stopped
- * (SIGKILL, as pml_children_reap would; only a process with the start time it had then: a pid
- * used again is not touched), then itself. It is made, the list in its memory, in the
- * capture's commit, before libcr sends the SIGSTOP: made after it (the first way), a SIGKILL of
- * the rank in between left the children stopped (rank_child-ompi, 1 run in several). A rank
- * killed after the cover is made but before the stop leaves them parked in libcr's capture,
- * which lets them go when the rank's connection ends: the cover ends them all the same (the job
- * was ending with its --term snapshot). Every signal blocked and a session of its own: the
- * launcher's signals to the ranks' group (SIGTERM, then SIGKILL) do not end it before the rank.
- * The capture's commit returns (and libcr stops the children) only once the cover is in its
- * session: a kill of the rank's whole process group before then ends the cover and the rank
- * before anyone was stopped (the children, parked in libcr's capture, are let go with the
- * rank's connection), so none is left stopped (the gap between the clone and the cover's
- * setsid was one where the group's SIGKILL took the cover with the rank, children stopped).
- * Made with clone(CLONE_VM) on a small stack of its own, exit signal none: it shares the rank's
- * memory, so it costs no copy of the rank (a copy, as fork makes, was charged the rank's whole
- * private memory: refused under vm.overcommit_memory=2 for a large rank, diffrev29 T-L2), no
- * atfork handler runs (a parked thread may hold malloc's lock), and the application's wait(-1)
- * never sees it (its threads are parked as long as the cover lives, but its MPI_Finalize runs at
- * --term). It reads the list in that memory, which the rank changes only once the cover is
- * ended (SIGKILL, reaped) before the rank ends or continues them itself; the rank's memory
- * stays while the cover lives. On Linux before 5.16 a rank dumping core would end the cover too
- * (a core dump killed every process sharing its memory). */
+ * witness's SIGKILL after a kill -9 of mpirun, the kernel's OOM killer. A stopped process holds
+ * SIGTERM or SIGHUP pending when it handles or ignores them, and nothing continued or ended them:
+ * they stayed stopped for ever, under init, holding the pids a restart needs (diffrev27 T-H2').
+ * Their cover is a process of the rank's, revive-cover (cover_main.c), holding its end of a
+ * socket pair only the rank holds the other end of: when the rank dies, however, that end comes
+ * and the cover ends what the capture stopped (SIGKILL, as pml_children_reap would; only a
+ * process with the start time it had then: a pid used again is not touched), then itself. It is
+ * started, and given the list, in the capture's commit, before libcr sends the SIGSTOP: started
+ * after it (the first way), a SIGKILL of the rank in between left the children stopped
+ * (rank_child-ompi, 1 run in several). A rank killed after the cover is made but before the stop
+ * leaves them parked in libcr's capture, which lets them go when the rank's connection ends: the
+ * cover ends them all the same (the job was ending with its --term snapshot). Every signal
+ * blocked and a session of its own from before its exec: the launcher's signals to the ranks'
+ * group (SIGTERM, then SIGKILL) do not end it before the rank. The commit returns (and libcr
+ * stops the children) only once the cover has answered that it holds the list.
+ * Memory of its own: a program of its own, exec'd from a vfork-like clone (CLONE_VM and
+ * CLONE_VFORK on a small stack of its own, exit signal none). Nothing of the rank is copied (a
+ * copy, as fork makes, was charged the rank's whole private memory: refused under
+ * vm.overcommit_memory=2 for a large rank, diffrev29 T-L2), no atfork handler runs (a parked
+ * thread may hold malloc's lock), the application's wait(-1) never sees it (it has no exit
+ * signal); and after the exec it shares nothing with the rank: the kernel's OOM killer (and,
+ * before Linux 5.16, a core dump) kills every process sharing the victim's memory, which took the
+ * cover of the last way (a clone sharing the rank's memory for its whole life) with an
+ * OOM-killed rank, the children stopped for ever (diffrev30 R-L5). */
 static int32_t sall[DESCENDANTS_MAX]; /* the stopped tree, at the stop */
 static uint64_t sstart[DESCENDANTS_MAX];
 static int nsall;
 static pid_t cover_pid;
-static int cover_w = -1;
+static int cover_w = -1; /* the rank's end of the socket pair */
 
 static uint64_t start_time(int32_t pid, char *buf, size_t cap)
 {
@@ -377,9 +379,9 @@ static uint64_t start_time(int32_t pid, char *buf, size_t cap)
     return t;
 }
 
-/* The cover's system calls: it runs on the calling thread's TLS (CLONE_VM, no CLONE_SETTLS), where
- * libc's syscall() would write that thread's errno; a failure is returned as -errno. (x86_64:
- * configure refuses other machines.) */
+/* The vfork-like child's system calls: it runs on the calling thread's TLS (CLONE_VM, no
+ * CLONE_SETTLS), where libc's syscall() would write that thread's errno; a failure is returned as
+ * -errno. (x86_64: configure refuses other machines.) */
 static long cover_sys(long sysno, long a, long b, long c, long d)
 {
     long ret;
@@ -388,53 +390,35 @@ static long cover_sys(long sysno, long a, long b, long c, long d)
     return ret;
 }
 
-/* start_time, in the cover: its own system calls and parse */
-static uint64_t cover_start_time(int32_t pid, char *buf, size_t cap)
+/* revive-cover beside the layer (both in pkglibdir; in the build tree the layer is in .libs and
+ * the program one folder up): found at MPI_Init, where dladdr may take ld.so's lock (in the
+ * capture's commit a parked thread might hold it) */
+static char cover_path[4096];
+static char cover_fdarg[16];
+static char *cover_argv[4];
+static char *cover_envp[1]; /* empty: no LD_PRELOAD of Revive's into it */
+static volatile int cover_exec_errno;
+
+void pml_children_init(void)
 {
-    char path[32] = "/proc/", *q = path + 6, digits[12];
-    int nd = 0;
-    for (uint32_t v = (uint32_t)pid; nd == 0 || v; v /= 10)
-        digits[nd++] = (char)('0' + v % 10);
-    while (nd)
-        *q++ = digits[--nd];
-    memcpy(q, "/stat", 6); /* (memcpy of a constant size: inline, no libc call) */
-    long fd = cover_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    long n = cover_sys(SYS_read, fd, (long)buf, (long)cap - 1, 0);
-    cover_sys(SYS_close, fd, 0, 0, 0);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    /* field 22 (starttime): the 20th after the ")" that ends the command (field 2) */
-    const char *p = NULL;
-    for (long i = n - 1; i >= 0 && !p; i--)
-        if (buf[i] == ')')
-            p = buf + i + 1;
-    for (int field = 2; p && *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    uint64_t t = 0;
-    while (p && *p >= '0' && *p <= '9')
-        t = t * 10 + (uint64_t)(*p++ - '0');
-    return t;
+    Dl_info di;
+    cover_path[0] = 0;
+    if (!dladdr((void *)&pml_children_init, &di) || !di.dli_fname)
+        return;
+    snprintf(cover_path, sizeof cover_path, "%s", di.dli_fname);
+    char *slash = strrchr(cover_path, '/');
+    size_t off = slash ? (size_t)(slash + 1 - cover_path) : 0;
+    snprintf(cover_path + off, sizeof cover_path - off, "revive-cover");
+    if (access(cover_path, X_OK) != 0 && off >= 6 && !memcmp(cover_path + off - 6, ".libs/", 6))
+        snprintf(cover_path + off - 6, sizeof cover_path - (off - 6), "revive-cover");
 }
 
-static int cover_late; /* revive_fault(mpi-cover-late), asked before the clone */
-
-/* The cover (in the rank's memory, on its own stack, no atfork handler ran: its own system calls
- * only, no libc call that may take a lock or write errno). arg: the pipe's read end; all else is
- * closed (the rank's sockets and pipes must end with the rank: the coordinator and the launcher
- * see the rank's end by them; its table of descriptors is its own, a copy). */
-static int cover(void *arg)
+/* The vfork-like child (the rank's memory until the exec, its parent waiting: its own system
+ * calls only). arg: its end of the socket pair, which alone it keeps, open across the exec. */
+static int cover_child(void *arg)
 {
     long r = (long)(intptr_t)arg;
-    if (cover_late) { /* fault point mpi-cover-late: the gap before its session, made wide */
-        struct timespec d = { 1, 0 };
-        cover_sys(SYS_nanosleep, (long)&d, 0, 0, 0);
-    }
     cover_sys(SYS_setsid, 0, 0, 0, 0);
-    cover_sys(SYS_prctl, PR_SET_NAME, (long)"revive-cover", 0, 0);
 #ifndef SYS_close_range
 #define SYS_close_range 436 /* the same number on every architecture */
 #endif
@@ -446,83 +430,136 @@ static int cover(void *arg)
             if (fd != r)
                 cover_sys(SYS_close, fd, 0, 0, 0);
     }
-    char c;
-    long n;
-    while ((n = cover_sys(SYS_read, r, (long)&c, 1, 0)) == -EINTR)
-        ;
-    if (n == 0) { /* the rank is gone */
-        char buf[1024];
-        for (int k = 0; k < nsall; k++)
-            if (sstart[k] && cover_start_time(sall[k], buf, sizeof buf) == sstart[k])
-                cover_sys(SYS_kill, sall[k], SIGKILL, 0, 0);
-    }
-    cover_sys(SYS_exit_group, 0, 0, 0, 0);
+    cover_sys(SYS_fcntl, r, F_SETFD, 0, 0);
+    long e = cover_sys(SYS_execve, (long)cover_path, (long)cover_argv, (long)cover_envp, 0);
+    cover_exec_errno = (int)-e;
+    cover_sys(SYS_exit_group, 127, 0, 0, 0);
     return 0; /* (not reached) */
 }
 
 #define COVER_STACK (64 * 1024)
-static void *cover_stack;
+
+static void cover_warn(const char *what, int e)
+{
+    revive_log_warn("rank %d: no cover for its stopped children (%s%s%s): should the rank die before the "
+                    "checkpoint ends, they stay stopped", pml_world_rank, what, e ? ": " : "",
+                    e ? strerror(e) : "");
+}
 
 static void cover_start(void)
 {
     char buf[1024];
     for (int k = 0; k < nsall; k++)
         sstart[k] = start_time(sall[k], buf, sizeof buf);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        revive_log_warn("rank %d: no cover for its stopped children (pipe: %s): should the rank die "
-                        "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(errno));
+    if (!cover_path[0] || access(cover_path, X_OK) != 0) {
+        int e = cover_path[0] ? errno : 0;
+        char what[4200];
+        snprintf(what, sizeof what, "its program %s", cover_path[0] ? cover_path : "revive-cover (not found)");
+        cover_warn(what, e);
         return;
     }
-    cover_stack = mmap(NULL, COVER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (cover_stack == MAP_FAILED) {
-        cover_stack = NULL;
+    int p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0) {
+        cover_warn("socketpair", errno);
+        return;
+    }
+    void *stack = mmap(NULL, COVER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        int e = errno;
         close(p[0]);
         close(p[1]);
-        revive_log_warn("rank %d: no cover for its stopped children (its stack: %s): should the rank die "
-                        "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(errno));
+        cover_warn("its stack", e);
         return;
     }
-    cover_late = revive_fault(REVIVE_FAULT_mpi_cover_late);
+    snprintf(cover_fdarg, sizeof cover_fdarg, "%d", p[0]);
+    cover_argv[0] = (char *)"revive-cover";
+    cover_argv[1] = cover_fdarg;
+    cover_argv[2] = revive_fault(REVIVE_FAULT_mpi_cover_late) ? (char *)"late" : NULL;
+    cover_argv[3] = NULL;
+    cover_envp[0] = NULL;
+    cover_exec_errno = 0;
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* the cover's until it ends: no handler runs there */
-    int c = clone(cover, (char *)cover_stack + COVER_STACK, CLONE_VM, (void *)(intptr_t)p[0]);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the cover's for its whole life: no handler runs there */
+    int c = clone(cover_child, (char *)stack + COVER_STACK, CLONE_VM | CLONE_VFORK, (void *)(intptr_t)p[0]);
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, COVER_STACK); /* the child has exec'd or ended (CLONE_VFORK) */
     close(p[0]);
     if (c < 0) {
         close(p[1]);
-        munmap(cover_stack, COVER_STACK);
-        cover_stack = NULL;
-        revive_log_warn("rank %d: no cover for its stopped children (clone: %s): should the rank die "
-                        "before the checkpoint ends, they stay stopped", pml_world_rank, strerror(e));
+        cover_warn("clone", e);
         return;
     }
     cover_pid = (pid_t)c;
     cover_w = p[1];
-    /* in a session of its own before the commit returns and libcr stops the children (above);
-     * 10 s at most (it has but a clone's return and one system call to make: a loaded machine) */
-    pid_t sid = getsid(0);
+    if (cover_exec_errno) {
+        e = cover_exec_errno;
+        cover_end();
+        char what[4200];
+        snprintf(what, sizeof what, "cannot run %s", cover_path);
+        cover_warn(what, e);
+        return;
+    }
+    /* the list, then its answer (10 s at most: a loaded machine): the commit returns and libcr
+     * stops the children only once the cover holds it */
+    static struct {
+        struct pml_cover_head h;
+        struct pml_cover_entry v[DESCENDANTS_MAX];
+    } msg;
+    msg.h.magic = PML_COVER_MAGIC;
+    msg.h.n = (uint32_t)nsall;
+    for (int k = 0; k < nsall; k++) {
+        msg.v[k].pid = sall[k];
+        msg.v[k].pad = 0;
+        msg.v[k].start = sstart[k];
+    }
+    size_t len = sizeof msg.h + (size_t)nsall * sizeof msg.v[0], done = 0;
+    const char *q = (const char *)&msg;
+    while (done < len) {
+        ssize_t n = send(cover_w, q + done, len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = errno;
+            cover_end();
+            cover_warn("sending it their list", e);
+            return;
+        }
+        done += (size_t)n;
+    }
+    struct pollfd pf = { cover_w, POLLIN, 0 };
+    char ok = 0;
+    int got = 0;
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        pid_t s = getsid(c);
-        if (s < 0 || s != sid)
-            break;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec > 10) {
-            revive_log_warn("rank %d: its children's cover %d is not in a session of its own after 10 s: a "
-                            "kill of the rank's process group may end it too", pml_world_rank, c);
+        long left = 10000 - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0)
             break;
+        int r = poll(&pf, 1, (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r > 0) {
+            ssize_t n = read(cover_w, &ok, 1);
+            if (n < 0 && errno == EINTR)
+                continue;
+            got = n == 1 ? 1 : -1;
         }
-        struct timespec d = { 0, 50 * 1000 };
-        nanosleep(&d, NULL);
+        break;
+    }
+    if (got < 0) {
+        cover_end();
+        cover_warn("it ended before it took their list", 0);
+    } else if (!got) {
+        revive_log_warn("rank %d: its children's cover %d did not say it holds their list within 10 s: should the "
+                        "rank die before then, they may stay stopped", pml_world_rank, c);
     }
 }
 
 /* The cover ends without a word (SIGKILL, reaped: __WALL, it has no exit signal), before its
- * pipe is closed: only the pipe's end makes it kill. */
+ * end of the socket pair is closed: only the end of the rank's makes it kill. */
 static void cover_end(void)
 {
     if (cover_pid <= 0)
@@ -533,8 +570,6 @@ static void cover_end(void)
     close(cover_w);
     cover_pid = 0;
     cover_w = -1;
-    munmap(cover_stack, COVER_STACK); /* once it is reaped: its stack, in our memory */
-    cover_stack = NULL;
 }
 
 static int too_many(char *err, size_t errlen)

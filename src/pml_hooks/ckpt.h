@@ -679,6 +679,8 @@ int pml_children_stop_list(char *err, size_t errlen);
 int pml_children_stop_precheck(char *err, size_t errlen);
 void pml_children_stop(void);
 void pml_children_cont(void);
+/* At MPI_Init: where the cover's program (revive-cover) is, beside the layer */
+void pml_children_init(void);
 extern int pml_agent_running;
 /* revive_mpix_checkpoint, for libmpix_ckpt: declared in snapc/agent.h, defined in rank_ops.c */
 

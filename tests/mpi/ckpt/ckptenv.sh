@@ -368,3 +368,74 @@ no_strays() {
     ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"
     return 1
 }
+# stopped_kill JOB KEY WHAT HOW: rank_child.c's job JOB (RANK_CHILD_WORKER: a worker and its helper
+# per rank, rank_child.sh, rank_many.sh) checkpointed with --term (ckpt.KEY.*), and once one of
+# rank 0's children is seen stopped by that capture (polled with builtins only: the stop lasts as
+# long as a fault point makes it), HOW kills rank 0 there (eval'd: r0 is rank 0's pid, g its
+# process group). Then every child and helper of a rank must end (all_ended; PASS or FAIL "WHAT
+# while its child C was stopped by a --term capture: ...") and the job must end within 120 s
+# (else FAIL, and it is killed: a job whose children hold its pipes is not waited out). FAIL when
+# rank 0 or the children are not found, or no child was seen stopped. Waits for the job.
+stopped_kill() {
+    local job=$1 key=$2 what=$3 how=$4 p c st r0= kids= g ck hit=
+    local -a a
+    for p in $(descendants $job); do
+        read -r c 2>/dev/null </proc/$p/comm || continue
+        case $c in rank_child*) ;; *) continue ;; esac
+        read -r st 2>/dev/null </proc/$p/stat || continue
+        a=(${st##*) }); read -r c 2>/dev/null </proc/${a[1]}/comm
+        case $c in
+        rank_child*) kids="$kids $p" ;;   # a child of a rank, or a helper
+        *) tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qxE 'OMPI_COMM_WORLD_RANK=0|PMI_RANK=0' && r0=$p ;;
+        esac
+    done
+    if [ -z "$r0" ] || [ -z "$kids" ]; then
+        failed "$what: rank 0 ($r0) or the ranks' children ($kids) not found"
+        wait $job
+        return 1
+    fi
+    read -r st </proc/$r0/stat; a=(${st##*) }); g=${a[2]}
+    checkpoint $job $key --term >/dev/null &
+    ck=$!
+    while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
+        for p in $kids; do
+            st=; read -r st 2>/dev/null </proc/$p/stat || continue
+            a=(${st##*) })
+            [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && eval "$how" && hit=$p && break
+        done
+    done
+    if [ -z "$hit" ]; then
+        wait $ck
+        failed "$what after its --term capture: no child of it seen stopped (ckpt-mpirun: $(grep -v 'ms from' ckpt.$key.err | tail -n 1))"
+    elif all_ended "$what while its child $hit was stopped by a --term capture: the ranks' children" $kids; then
+        pass "$what while its child $hit was stopped by a --term capture: no child or helper of a rank is left (children$kids)"
+    fi
+    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
+        failed "$what: the job did not end: $(show_procs $job)"
+        kill -TERM $ck 2>/dev/null
+        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
+    fi
+    wait $ck
+    wait $job
+}
+# oom_kill PID: what the kernel's OOM killer does to its victim PID: SIGKILL to it and to every
+# process sharing its memory (found with kcmp KCMP_VM: threads are its own, other processes made
+# with clone(CLONE_VM)); prints the pids killed
+oom_kill() {
+    python3 - "$1" <<'PY'
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+victim = int(sys.argv[1])
+killed = [victim]
+for p in os.listdir('/proc'):
+    # kcmp (312 on x86_64) KCMP_VM (1): 0 when both use the same memory
+    if p.isdigit() and int(p) != victim and libc.syscall(312, victim, int(p), 1, 0, 0) == 0:
+        killed.append(int(p))
+for p in killed:
+    try:
+        os.kill(p, signal.SIGKILL)
+    except OSError:
+        pass
+print(*killed)
+PY
+}

@@ -298,48 +298,7 @@ else
         $steps "$d/pace" $ms >out.d 2>err.d &
     job=$!; pids+=($job)
     wait_steps out.d 2 $job || failed "the job with workers (rank killed) did not reach step 2: $(tail -n 2 err.d)"
-    r0= kids=
-    for p in $(descendants $job); do
-        read -r c 2>/dev/null </proc/$p/comm || continue
-        case $c in rank_child*) ;; *) continue ;; esac
-        read -r st 2>/dev/null </proc/$p/stat || continue
-        a=(${st##*) }); read -r c 2>/dev/null </proc/${a[1]}/comm
-        case $c in
-        rank_child*) kids="$kids $p" ;;   # a child of a rank, or a helper
-        *) tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qxE 'OMPI_COMM_WORLD_RANK=0|PMI_RANK=0' && r0=$p ;;
-        esac
-    done
-    if [ -z "$r0" ] || [ -z "$kids" ]; then
-        failed "the job with workers (rank killed): rank 0 ($r0) or the ranks' children ($kids) not found"
-    else
-        checkpoint $job tkill --term >/dev/null &
-        ck=$!
-        hit=
-        # polled without a fork (builtins only) while the checkpoint runs
-        while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
-            for p in $kids; do
-                st=; read -r st 2>/dev/null </proc/$p/stat || continue
-                a=(${st##*) })
-                [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && kill -9 $r0 2>/dev/null && hit=$p && break
-            done
-        done
-        if [ -z "$hit" ]; then
-            wait $ck
-            failed "rank 0 killed after its --term capture: no child of it seen stopped (ckpt-mpirun: $(grep -v 'ms from' ckpt.tkill.err | tail -n 1))"
-        elif all_ended "rank 0 killed (SIGKILL) while its child $hit was stopped by a --term capture: the ranks' children" $kids; then
-            pass "rank 0 killed (SIGKILL) while its child $hit was stopped by a --term capture: no child or helper of a rank is left (children$kids)"
-        fi
-        # the job ends without its rank 0 (on the old code the stopped children held the rank's
-        # pipes and sockets: neither Hydra nor the coordinator saw it end, until all_ended killed
-        # them); not waited out (900 s, ckpt-mpirun's 300 s) when it does not
-        if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
-            failed "the job whose rank 0 was killed after its --term capture did not end: $(show_procs $job)"
-            kill -TERM $ck 2>/dev/null
-            for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
-        fi
-        wait $ck
-        wait $job
-    fi
+    stopped_kill $job tkill "rank 0 killed (SIGKILL)" 'kill -9 $r0 2>/dev/null'
     rm -f pace
     # kill -9 of rank 0's revive-restart-rank while it restores (its children made, before the
     # word to go on): no child is left, blocked (diffrev26 T-M2: they waited for ever on the go

@@ -16,14 +16,19 @@
 #    one line saying why (a --term stops and ends at most 1024: more were left stopped for ever
 #    and the job hung, diffrev29 T-H1), at once (not after every one's image was written), and
 #    the job runs on to the uninterrupted run's results.
-# 4. A worker per rank (in sessions of their own), rank 0's children's cover 1 s late to its own
-#    session (fault point mpi-cover-late): rank 0's whole process group killed once one of its
-#    children is seen stopped by the --term capture: none of them is left (the capture stopped
-#    them before the cover's setsid: the group's SIGKILL ended the cover too, closing29 issue 7).
+# 4. A worker per rank (in sessions of their own), rank 0's children's cover 1 s late to answer
+#    that it holds their list (fault point mpi-cover-late): rank 0's whole process group killed
+#    once one of its children is seen stopped by the --term capture: none of them is left (the
+#    capture stopped them before the cover's setsid: the group's SIGKILL ended the cover too,
+#    closing29 issue 7).
 # 5. RANK_CHILD_KEEP, fault point mpi-tree-over: rank 0's --term tree capture refused at its commit
 #    step (more than 1024 processes found there although the look before passed): ckpt-mpirun
 #    fails in one line, no snapshot is offered, the job runs on to the uninterrupted run's results
 #    (rank 0's threads, held for the --term by its own capture, were never let go: the job hung).
+# 6. As 4, each rank's worker in a session of its own, odd ranks parking 1 s late (mpi-park-late):
+#    rank 0 killed as the kernel's OOM killer kills (SIGKILL to it and to every process sharing its
+#    memory) once one of its children is seen stopped by the --term capture: none of them is left
+#    (the cover shared the rank's memory, and died with it, diffrev30 R-L5).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -137,56 +142,18 @@ else
 fi
 rm -f pace
 
-# 4. the cover of rank 0's --term capture 1 s late to its own session (fault point mpi-cover-late),
-# each rank's worker and helper in sessions of their own: once one of rank 0's children is seen
-# stopped, rank 0's whole process group is killed (SIGKILL). No child or helper of a rank is
-# left. Before, the capture stopped them right after the cover's clone, before its setsid: a
-# kill of the group in that gap ended the cover with the rank, and they stayed stopped for ever.
+# 4. the cover of rank 0's --term capture 1 s late to answer that it holds the list (fault point
+# mpi-cover-late), each rank's worker and helper in sessions of their own: once one of rank 0's
+# children is seen stopped, rank 0's whole process group is killed (SIGKILL). No child or helper
+# of a rank is left. Before ee8fcfe, the capture stopped them right after the cover's clone,
+# before its setsid: a kill of the group in that gap ended the cover with the rank, and they
+# stayed stopped for ever. (stopped_kill: ckptenv.sh, shared with rank_child.sh)
 touch pace
 RANK_CHILD_WORKER=1 RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-cover-late clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
     --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.g 2>err.g &
 job=$!; pids+=($job)
 wait_steps out.g 2 $job || failed "the job with workers (group killed) did not reach step 2: $(tail -n 2 err.g)"
-r0= kids=
-for p in $(descendants $job); do
-    read -r c 2>/dev/null </proc/$p/comm || continue
-    case $c in rank_child*) ;; *) continue ;; esac
-    read -r st 2>/dev/null </proc/$p/stat || continue
-    a=(${st##*) }); read -r c 2>/dev/null </proc/${a[1]}/comm
-    case $c in
-    rank_child*) kids="$kids $p" ;;
-    *) tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qxE 'OMPI_COMM_WORLD_RANK=0|PMI_RANK=0' && r0=$p ;;
-    esac
-done
-if [ -z "$r0" ] || [ -z "$kids" ]; then
-    failed "the job with workers (group killed): rank 0 ($r0) or the ranks' children ($kids) not found"
-else
-    read -r st </proc/$r0/stat; a=(${st##*) }); g=${a[2]}
-    checkpoint $job gkill --term >/dev/null &
-    ck=$!
-    hit=
-    # polled without a fork (builtins only) while the checkpoint runs
-    while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
-        for p in $kids; do
-            st=; read -r st 2>/dev/null </proc/$p/stat || continue
-            a=(${st##*) })
-            [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && kill -KILL -- -$g 2>/dev/null && hit=$p && break
-        done
-    done
-    if [ -z "$hit" ]; then
-        wait $ck
-        failed "rank 0's group killed after its --term capture: no child of it seen stopped (ckpt-mpirun: $(grep -v 'ms from' ckpt.gkill.err | tail -n 1))"
-    elif all_ended "rank 0's process group $g killed (SIGKILL) while its child $hit was stopped by a --term capture, the cover 1 s late to its session: the ranks' children" $kids; then
-        pass "rank 0's process group $g killed (SIGKILL) while its child $hit was stopped, the cover 1 s late to its session: no child or helper of a rank is left (children$kids)"
-    fi
-    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
-        failed "the job whose rank 0's group was killed did not end: $(show_procs $job)"
-        kill -TERM $ck 2>/dev/null
-        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
-    fi
-    wait $ck
-    wait $job
-fi
+stopped_kill $job gkill "rank 0's process group killed (SIGKILL), the cover 1 s late to answer" 'kill -KILL -- -$g 2>/dev/null'
 rm -f pace
 
 # 5. a --term tree capture refused at its commit step (fault point mpi-tree-over: more than 1024
@@ -219,6 +186,22 @@ else
 fi
 rm -f pace
 ran_on $job o "the job whose --term tree capture was refused at its commit"
+
+# 6. rank 0 killed as the kernel's OOM killer kills (SIGKILL to it and to every process sharing
+# its memory: oom_kill) once one of its children is seen stopped by its --term capture (odd ranks
+# park 1 s late, fault point mpi-park-late: rank 0 waits that long, its children stopped), the
+# workers in sessions of their own: none of them is left. Before, the cover was a clone sharing
+# the rank's memory (CLONE_VM): killed with it, the children stayed stopped for ever
+# (diffrev30 R-L5). A real OOM kill needs a memory limit on rank 0 alone at that moment.
+touch pace
+RANK_CHILD_WORKER=1 RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-park-late clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
+    --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.m 2>err.m &
+job=$!; pids+=($job)
+wait_steps out.m 2 $job || failed "the job with workers (rank 0 OOM-killed) did not reach step 2: $(tail -n 2 err.m)"
+stopped_kill $job oom "rank 0 killed as the OOM killer kills (SIGKILL to every process sharing its memory)" \
+    'oom_kill $r0 >kill.oom'
+[ -s kill.oom ] && echo "  (oom_kill: killed $(cat kill.oom))"
+rm -f pace
 
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
