@@ -119,6 +119,24 @@ static pid_t create_process(const struct crs_component *crs, struct crs_restart_
         }
         return p;
     }
+    if (ri->pid == 1) {
+        /* The process was its pid namespace's init (a container's first process, `unshare -f`):
+         * pid 1 is taken everywhere but in a new namespace, where our first child has it. That
+         * child becomes the process, the namespace's init again, its parent outside the namespace
+         * (getppid() 0) as the original's was, the reaper of its orphans. Before, our init held
+         * pid 1 and the process came back silently as pid 2, getppid() 1 (kern31). We wait for it
+         * as for a process without a namespace: no status comes through status_fd. */
+        pid_t p = fork();
+        if (p == 0) {
+            close(report[0]);
+            close(status_pipe[0]);
+            close(status_pipe[1]);
+            restore_here(crs, ri, rep_w, 1);
+        }
+        close(status_pipe[0]);
+        close(status_pipe[1]);
+        return p;
+    }
     pid_t init = fork();
     if (init == 0) {
         close(report[0]);

@@ -64,6 +64,7 @@ struct tree_restart {
     int outer_proc_fd;                 /* in a namespace of our own: the outer /proc */
     int in_ns;
     int user_ns;                       /* a user's restart: in its user+pid namespace already (share_dev_shm) */
+    int first_is_init;                 /* member 0 was its pid namespace's init: it is ours again (first_init) */
     const char *const *relocate;       /* --relocate OLD=NEW (crs_restart_opts) */
     size_t nrelocate;
 };
@@ -972,7 +973,7 @@ static int release_when_ready(struct tree_restart *tr, int report_r, int ready_r
         sleep(60);
     }
     signal(SIGPIPE, SIG_IGN);
-    for (uint32_t k = 0; k < want + (init > 0); k++)   /* our init's word too (ns_init) */
+    for (uint32_t k = 0; k < want + (init > 0 && !tr->first_is_init); k++)   /* our init's word too (ns_init) */
         if (write(go_w, "g", 1) != 1) {
             signal(SIGPIPE, SIG_DFL);
             fprintf(stderr, "cr_restart: %s: a process of the tree died before it could run on (%s)\n", tr->path,
@@ -1017,6 +1018,27 @@ static pid_t first_member_seen(const struct tree_restart *tr, pid_t init)
     }
     free(buf);
     return first;
+}
+
+/* Member 0 was its pid namespace's init (pid 1: a container's first process, `unshare -f`): our
+ * first process in the namespace, pid 1 there, becomes it, and makes the others as its
+ * descendants (every other member is one: restart_tree refuses a tree with another root). Its
+ * parent is outside the namespace (getppid() 0), as the original's was; it reaps the namespace's
+ * orphans; when it ends the namespace ends, as the original's did. Before, ns_init held pid 1
+ * and the restart was refused, "process 1 came back as 2" (kern31). */
+static void __attribute__((noreturn)) first_init(struct tree_restart *tr, int status_w)
+{
+    close(status_w);   /* (cr_restart waits for us directly) */
+    if (mount_own_proc(tr->fd_min, &tr->outer_proc_fd) != 0)
+        fprintf(stderr, "cr_restart: warning: cannot give the restarted processes a /proc of their own pid "
+                        "namespace (%s): /proc shows them under other pids\n", strerror(errno));
+    const struct crs_tree_member *m = &tr->t.members[0];
+    char comm[sizeof m->comm + 1];
+    memcpy(comm, m->comm, sizeof m->comm);
+    comm[sizeof m->comm] = 0;
+    if (comm[0])
+        prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
+    member(tr, 0);
 }
 
 /* Our init in the pid namespace: a /proc of the namespace, the roots, then
@@ -1159,6 +1181,17 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         fprintf(stderr, "cr_restart: %s: its first process is a zombie: nothing to restart\n", o->path);
         return 1;
     }
+    /* member 0 was its namespace's init: it comes back as the init of ours (first_init), which
+     * makes every other member as its descendant; one whose parent is not a member has nobody to
+     * make it (cr_checkpoint --pgid/--sid of such a group or session) */
+    tr.first_is_init = tr.t.members[0].pid == 1;
+    for (uint32_t i = 1; i < tr.t.hdr.nmembers && tr.first_is_init; i++)
+        if (is_root(&tr, i)) {
+            fprintf(stderr, "cr_restart: %s: its first process was its pid namespace's init (pid 1), and process "
+                            "%d's parent is not in the %s: such a tree cannot come back (checkpoint it with --tree)\n",
+                    o->path, (int)tr.t.members[i].pid, crs_tree_scope_name(tr.t.hdr.scope));
+            return 1;
+        }
     if (open_members(&tr, o, fd) || share_dev_shm(&tr) || make_groups(&tr))
         return abandon(crs);
     int report[2], ready[2], go[2];
@@ -1210,6 +1243,8 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         if (init == 0) {
             close(report[0]), close(ready[0]), close(go[1]), close(status_pipe[0]);
             tr.report_r = tr.ready_r = tr.go_w = -1;
+            if (tr.first_is_init)
+                first_init(&tr, status_pipe[1]);
             ns_init(&tr, status_pipe[1]);
         }
         if (init < 0) {
@@ -1259,8 +1294,12 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         while ((n = read(status_pipe[0], word, sizeof word)) < 0 && errno == EINTR)
             ;
         st = n == (ssize_t)sizeof word ? word[0] : 1 << 8;
-        /* our init stays while orphans run on: not waited for */
-        if (n != (ssize_t)sizeof word || !word[1])
+        /* our init stays while orphans run on: not waited for; member 0 as init (first_init)
+         * gives no word, its own status is the tree's */
+        if (tr.first_is_init)
+            while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+                ;
+        else if (n != (ssize_t)sizeof word || !word[1])
             while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
                 ;
     } else {
