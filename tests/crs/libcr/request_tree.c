@@ -1,6 +1,8 @@
 /*
  * cr_request_checkpoint with CR_SCOPE_TREE of the caller's own tree (issue
- * 10, point 1; BLCR's scopes): the program (linked with -lcr) forks a child
+ * 10, point 1; BLCR's scopes); with argv[2] `pgrp` or `sess`, CR_SCOPE_PGRP of
+ * the process group it leads (setpgid first) or CR_SCOPE_SESS of the session it
+ * leads (setsid first), target 0: its own. The program (linked with -lcr) forks a child
  * that waits on a pipe, requests a checkpoint of its tree into argv[1] and
  * polls until it is written. In the original the poll gives 1; in the
  * process restarted from the file it gives CR_POLL_CHKPT_ERR_POST with errno
@@ -27,10 +29,15 @@ static const char *en(int e)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: request_tree IMAGE\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: request_tree IMAGE [pgrp|sess]\n");
         return 2;
     }
+    const char *scope = argc == 3 ? argv[2] : "tree";
+    if (!strcmp(scope, "pgrp") && setpgid(0, 0) != 0)
+        return 2;
+    if (!strcmp(scope, "sess") && setsid() < 0)
+        return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
     int p[2];
     if (pipe(p) != 0)
@@ -64,8 +71,9 @@ int main(int argc, char **argv)
     printf("descriptor not writable: %d %s\n", r, r ? en(errno) : "");
     close(ro);
     a.cr_fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+    a.cr_scope = !strcmp(scope, "pgrp") ? CR_SCOPE_PGRP : !strcmp(scope, "sess") ? CR_SCOPE_SESS : CR_SCOPE_TREE;
     r = cr_request_checkpoint(&a, &h);
-    printf("tree request: %d\n", r);
+    printf("%s request: %d\n", scope, r);
     if (r)
         return 1;
     r = cr_poll_checkpoint(&h, NULL);

@@ -1,10 +1,11 @@
 #!/bin/bash
 # State test: huge pages and madvise advice (issue 10, point 8). The
 # flavours that restore the regions or keep the original's (kill, twice,
-# nopid, rr, cont, fork, compress, busy): advice (HUGEPAGE, NOHUGEPAGE,
+# nopid, rr, cont, fork, stop, compress, busy): advice (HUGEPAGE, NOHUGEPAGE,
 # DONTFORK, DONTDUMP, WIPEONFORK, RANDOM, SEQUENTIAL) and PR_SET_THP_DISABLE
-# (run, stop, term, stdoutfile, tty and sigdeath are how the process ends and
-# its streams, which no advice changes). As root also, on 2 MiB pages,
+# (run, term, stdoutfile, tty and sigdeath are how the process ends and
+# its streams, which no advice changes; stop, the original stopped and let go
+# on, is one of the contract's state flavours and was left out). As root also, on 2 MiB pages,
 # through the flavours kill, twice, rr, cont, fork and busy: MAP_HUGETLB
 # memory (private and shared), files of a hugetlbfs mounted for the test
 # (mapped shared, mapped private and written, deleted while mapped and open)
@@ -40,8 +41,8 @@ if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
 else
     crs_note "not root: MAP_HUGETLB and hugetlbfs are not tested, only the advice"
 fi
-if CRS_FLAVOURS=${CRS_FLAVOURS:-kill twice nopid rr cont fork compress busy} bash "$(dirname "$0")/../cr_cycle.sh" crt_hugepages; then
-    crs_pass "advice: kill, twice, nopid, rr, cont, fork, compress, busy"
+if CRS_FLAVOURS=${CRS_FLAVOURS:-kill twice nopid rr cont fork stop compress busy} bash "$(dirname "$0")/../cr_cycle.sh" crt_hugepages; then
+    crs_pass "advice: kill, twice, nopid, rr, cont, fork, stop, compress, busy"
 else
     crs_fail "advice: the flavours above"
 fi
