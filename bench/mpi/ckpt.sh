@@ -17,7 +17,8 @@
 # snapshot (--term); then, alternating, REPS times (default 5): the raw read of its images (one
 # reader per image, at once; cold with DROP=1, which drops the page cache as root before both the
 # read and the restart; warm, from the page cache, by default), a native start of the same job
-# ("ckptjob start": launch, MPI_Init, a barrier, MPI_Finalize), "restart-mpi REF" and
+# ("ckptjob start": launch, MPI_Init, a barrier, MPI_Finalize; its longest MPI_Init is printed
+# too), "restart-mpi REF" and
 # "restart-mpi --no-verify REF" (the restarted job ends at its first step). Verdict: best restart
 # <= best raw read + best native start + 200 ms.
 # BUILD: the build folder (default the current one). Exit status 0 every target met, 1 not, 2 the
@@ -180,14 +181,15 @@ for fl in $flavors; do
     [ -n "${restart_ref:-}" ] || continue
     touch "$work/$fl.np$restart_np.w0/stop" # the restarted job ends at its first step
     imgs=$(find "$restart_ref" -maxdepth 1 -name '*.img')
-    : >"$work/read"; : >"$work/start"; : >"$work/rst"; : >"$work/rstnv"
+    : >"$work/read"; : >"$work/start"; : >"$work/init"; : >"$work/rst"; : >"$work/rstnv"
     for r in $(seq "$reps"); do
         # shellcheck disable=SC2086
         raw_read $imgs >>"$work/read"
         t0=$(now_ms)
-        timeout -k 5 120 "$launcher" -n "$restart_np" "$build/bench/mpi/ckptjob-$fl" start >/dev/null 2>"$work/start.err" </dev/null ||
+        timeout -k 5 120 "$launcher" -n "$restart_np" "$build/bench/mpi/ckptjob-$fl" start >"$work/start.out" 2>"$work/start.err" </dev/null ||
             { echo "ckpt.sh: the native start failed: $(tail -2 "$work/start.err")"; exit 2; }
         echo $(($(now_ms) - t0)) >>"$work/start"
+        sed -n 's/^ckptjob: MPI_Init ms //p' "$work/start.out" >>"$work/init"
         for v in "" --no-verify; do
             [ "${DROP:-0}" = 1 ] && { sync; echo 3 >/proc/sys/vm/drop_caches; }
             t0=$(now_ms)
@@ -202,7 +204,8 @@ for fl in $flavors; do
     echo "-- $fl restart of $restart_np ranks ($(du -cb $imgs | tail -1 | cut -f1) bytes of images," \
         "$([ "${DROP:-0}" = 1 ] && echo cold || echo warm) page cache), ms, best of $reps" \
         "(median): raw read $rd ($(median <"$work/read")), native start $st ($(median <"$work/start"))," \
-        "restart-mpi $rs ($(median <"$work/rst")), restart-mpi --no-verify $rn ($(median <"$work/rstnv"))"
+        "restart-mpi $rs ($(median <"$work/rst")), restart-mpi --no-verify $rn ($(median <"$work/rstnv"));" \
+        "the native start's longest MPI_Init $(best <"$work/init") ($(median <"$work/init"))"
     for pair in "restart-mpi:$rs" "restart-mpi --no-verify:$rn"; do
         t=${pair##*:}
         verdict "$fl restart: ${pair%:*} $t ms (the native start + $((t - st)) ms) <= raw read $rd + native start $st + 200 ms" \

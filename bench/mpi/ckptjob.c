@@ -3,7 +3,8 @@
  *
  *   ckptjob start
  *       MPI_Init, one barrier, MPI_Finalize: the native start (and end) of the same job, what a
- *       restart is compared with besides reading the images.
+ *       restart is compared with besides reading the images. Rank 0 prints
+ *       "ckptjob: MPI_Init ms X": the longest MPI_Init of the ranks (CLOCK_MONOTONIC).
  *   ckptjob loop MIB WINDOWS STOPFILE
  *       Every rank fills MIB MiB of memory with a counter stream that does not compress (its
  *       image holds them), creates WINDOWS windows of 4 KiB (MPI_Win_allocate; 0: none), then
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t word(uint64_t i, int rank)
@@ -30,14 +32,25 @@ static uint64_t word(uint64_t i, int rank)
     return z ^ (z >> 31);
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 int main(int argc, char **argv)
 {
+    double t0 = now_ms();
     MPI_Init(&argc, &argv);
+    double init_ms = now_ms() - t0, longest = 0;
     int me, np;
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
     MPI_Comm_size(MPI_COMM_WORLD, &np);
     if (argc == 2 && strcmp(argv[1], "start") == 0) {
-        MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Reduce(&init_ms, &longest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+        if (me == 0)
+            printf("ckptjob: MPI_Init ms %.1f\n", longest);
         MPI_Finalize();
         return 0;
     }

@@ -6,16 +6,16 @@
 # (no checkpoint taken), alternating, REPS times each, and prints per side the best and the
 # median of the wall time from the launch to the launcher's exit and of LAMMPS's own "Loop time"
 # (the timed steps alone), then the ratios Revive / native. The two sides must print the same
-# thermodynamic output (the same run), or the script says so and exits 1.
+# thermodynamic output (the same run), or the script says so and exits 2.
 # Settings (environment): BUILD (build folder, default the current one), REPS (default 5),
-# NP (default 2), N (default 12: 6912 atoms), STEPS (default 2000; about 15 s per run on
-# this 2-core machine idle). Exit status: 0 the ratio of the best wall times is within 1.01,
+# NP (default 2), N (default 12: 6912 atoms), STEPS (default 1000; about 17 s per run at load 9 on
+# this 2-core machine). Exit status: 0 the ratio of the best wall times is within 1.01,
 # 1 not, 2 it could not run.
 . "$(dirname "$0")/lib.sh"
 reps=${REPS:-5}
 np=${NP:-2}
 cells=${N:-12}
-steps=${STEPS:-2000}
+steps=${STEPS:-1000}
 lmp=/usr/bin/lmp
 input=$(cd "$(dirname "$0")" && pwd)/lammps-lj.in
 [ -x "$lmp" ] || { echo "lammps.sh: $lmp is not installed (apt-get install lammps)"; exit 2; }

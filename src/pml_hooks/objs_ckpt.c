@@ -157,10 +157,15 @@ static int agree_fences(struct pml_obj_ref *refs, int n, char *err, size_t errle
 }
 
 /* The collective steps of one object. */
+/* The agent's fences and flushes wait inside the library for the other ranks: with
+ * REVIVE_MPI_YIELD_WHEN_IDLE=1 their idle progress turns yield and sleep as the program's do
+ * (PML_LIB_WAIT). Unmarked, 8 MPICH ranks on 2 cores each spun flat out in the fence of every
+ * window while its peers waited for a core: 200-300 ms of a snapshot for 4 windows
+ * (bench/mpi/README.md, "Global checkpoint"). */
 static int settle_collective(struct pml_obj_ref *o, char *err, size_t errlen)
 {
     if (o->w && o->w->fence_open) {
-        int rc = pml_L.MPI_Win_fence(0, (MPI_Win)pml_v2r(o->w->v));
+        int rc = PML_LIB_WAIT(pml_slot(), pml_L.MPI_Win_fence(0, (MPI_Win)pml_v2r(o->w->v)));
         if (rc != MPI_SUCCESS) {
             snprintf(err, errlen, "the fence that completes the open epoch of a window failed "
                      "(MPI error %d)", rc);
@@ -177,10 +182,10 @@ static int settle_locks(struct pml_win *w, char *err, size_t errlen)
     MPI_Win r = (MPI_Win)pml_v2r(w->v);
     int rc = MPI_SUCCESS;
     if (w->lock_all)
-        rc = pml_L.MPI_Win_flush_all(r);
+        rc = PML_LIB_WAIT(pml_slot(), pml_L.MPI_Win_flush_all(r));
     for (int t = 0; t < w->comm_size && rc == MPI_SUCCESS && w->nlocks; t++)
         if (w->locks[t])
-            rc = pml_L.MPI_Win_flush(t, r);
+            rc = PML_LIB_WAIT(pml_slot(), pml_L.MPI_Win_flush(t, r));
     if (rc != MPI_SUCCESS) {
         snprintf(err, errlen, "the flush that completes the operations of a window's locks failed "
                  "(MPI error %d)", rc);
