@@ -4,6 +4,7 @@
 #define REVIVE_LOG_SUBSYS "filem"
 #include "filem/filem.h"
 #include "filem/stage.h"
+#include "filem/stage_mark.h"
 #include "filem/dir_lock.h"
 
 #include <dirent.h>
@@ -164,6 +165,8 @@ static int ours(const char *name)
         return 1;
     if (strcmp(name, FILEM_STAGE_FAILED_NAME) == 0)
         return 1; /* stage.h: the reason a staging failed */
+    if (strcmp(name, FILEM_STAGE_ACTIVE_NAME) == 0)
+        return 1; /* stage_mark.h: a staging in progress */
     return 0;
 }
 

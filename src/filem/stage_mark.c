@@ -1,4 +1,5 @@
-/* The failed-staging mark and the room kept for it (stage_mark.h). */
+/* The failed-staging mark and the room kept for it; the mark of a staging in progress
+ * (stage_mark.h). */
 #define _GNU_SOURCE
 #include "filem/stage_mark.h"
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "crs/base/durable.h"
+#include "filem/alive.h"
 #include "filem/filem.h"
 #include "filem/stage.h"
 
@@ -131,4 +133,52 @@ int filem_stage_failed_reason(const char *jobdir, uint64_t seq, char *why, size_
     fclose(f);
     why[strcspn(why, "\n")] = 0;
     return 1;
+}
+
+int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 64], host[256] = "";
+    if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
+                          FILEM_STAGE_ACTIVE_NAME) >= sizeof path) {
+        filem_fmt(err, errlen, "the path of sequence %llu under %s is too long",
+                  (unsigned long long)seq, jobdir);
+        return -ENAMETOOLONG;
+    }
+    gethostname(host, sizeof host - 1);
+    char text[320];
+    int n = snprintf(text, sizeof text, "%s %d\n", host, (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int e = fd < 0 ? -errno : 0;
+    if (e == 0 && write(fd, text, (size_t)n) != n)
+        e = errno ? -errno : -EIO;
+    if (fd >= 0 && close(fd) < 0 && e == 0)
+        e = -errno;
+    if (e < 0) {
+        filem_fmt(err, errlen, "cannot write %s: %s", path, strerror(-e));
+        unlink(path);
+    }
+    return e;
+}
+
+void filem_stage_unmark_active(const char *jobdir, uint64_t seq)
+{
+    char path[PATH_MAX + 64];
+    if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
+                          FILEM_STAGE_ACTIVE_NAME) < sizeof path)
+        unlink(path);
+}
+
+int filem_stage_active(const char *jobdir, uint64_t seq)
+{
+    char path[PATH_MAX + 64];
+    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, FILEM_STAGE_ACTIVE_NAME};
+    for (int k = 0; k < 3; k++) {
+        if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
+                              names[k]) >= sizeof path)
+            return 0;
+        int there = access(path, F_OK) == 0;
+        if (there != (k == 2))
+            return 0;
+    }
+    return filem_job_alive(jobdir) == 1;
 }

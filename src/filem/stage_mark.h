@@ -41,4 +41,24 @@ int filem_stage_mark_failed(const char *jobdir, uint64_t seq, const char *why, c
  * else 0. */
 int filem_stage_failed_reason(const char *jobdir, uint64_t seq, char *why, size_t len);
 
+/* The mark of a staging in progress (issue 9, point 2: ckpt-info shows each sequence as staging,
+ * committed or failed; newuser9 F1: a sequence still being copied was shown as "never finished
+ * or it failed"). The coordinator writes SEQDIR/staging.active when every image is in its
+ * node's cache and the agents begin to copy, and removes it once the sequence is committed or
+ * failed. A mark without a running job (its coordinator killed while the agents copied: the
+ * job's lock, filem/alive.h, is free) is a staging that never finished: not "staging". */
+#define FILEM_STAGE_ACTIVE_NAME "staging.active"
+
+/* Writes SEQDIR/staging.active (0600; its text: the coordinator's host and pid). Not flushed:
+ * a mark lost with a crash is that of a staging that ended with it. 0, or -errno with a
+ * message (the sequence then shows as not committed until it is). */
+int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+
+/* Removes the mark (committed, failed or discarded: no longer staging). */
+void filem_stage_unmark_active(const char *jobdir, uint64_t seq);
+
+/* 1 when sequence SEQ of JOBDIR is staging now: the mark is there, neither snapshot.meta nor
+ * staging.failed is, and the job runs (filem_job_alive). Else 0. */
+int filem_stage_active(const char *jobdir, uint64_t seq);
+
 #endif

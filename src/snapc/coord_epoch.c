@@ -266,7 +266,18 @@ void coord_run_actions(void)
                     coord.seqdir[0] = 0;
                 }
                 break;
-            case SNAPC_ACT_PROGRESS: coord_act_progress(a); break;
+            case SNAPC_ACT_PROGRESS:
+                /* every image in its node's cache: the agents copy them now; marked before a
+                 * tool that does not wait for the staging hears "recovered" (newuser9 F1) */
+                if (a->arg == SNAPC_PHASE_CAPTURED && a->epoch == coord.p.epoch &&
+                    coord.p.phase == SNAPC_P_STAGE && coord.seqdir[0]) {
+                    char err[512];
+                    if (filem_stage_mark_active(coord.jobdir, a->seq, err, sizeof err) < 0)
+                        revive_log_info("checkpoint %llu: ckpt-info cannot show it staging: %s",
+                                        (unsigned long long)a->seq, err);
+                }
+                coord_act_progress(a);
+                break;
             case SNAPC_ACT_DONE: coord_act_done(a); break;
             case SNAPC_ACT_REFUSE:
                 /* a job starting for long: what is missing, not "try again" (coord_startwait.c) */

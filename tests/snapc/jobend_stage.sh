@@ -52,12 +52,12 @@ start_job d 2 --coord -- --iters 100 --sleep-us 300 --end-file "$W/d.end"
 unset REVIVE_FAULT REVIVE_STAGE_HOLD REVIVE_CAPTURE_TIMEOUT
 jd=$W/revive_global_snapshot_$JOB.ckpt
 expect_rc 0 "a snapshot of job d (back at 'recovered')" "$CKPT" --no-wait-stage $JOB
-# restart-mpi of the sequence still staging: not "never finished or it failed" but that the job
-# runs and copies it (the sweep of session 19), unless its bound ran out meanwhile (load)
+# restart-mpi of the sequence still staging: not "never finished or it failed" but that it is
+# staging (the sweep of session 19; newuser9 F1), unless its bound ran out meanwhile (load)
 "$RESTART" --showme "$jd/0" >"$W/stg.out" 2>"$W/stg.err"; rc=$?
 if [ ! -e "$jd/0/staging.failed" ]; then
     [ $rc = 1 ] && [ "$(grep -c . "$W/stg.err")" = 1 ] &&
-        grep -qF "sequence 0 of $jd is not committed (no snapshot.meta): the job that takes it still runs, so it is being written or copied there" "$W/stg.err" ||
+        grep -qF "sequence 0 of $jd is staging: the running job's agents are copying its images there" "$W/stg.err" ||
         { fail "restart-mpi of a sequence staging: status $rc"; cat "$W/stg.err"; }
 fi
 # a writer that died mid-copy (its host lost, review9 F2) left its partial image: once the

@@ -5,8 +5,10 @@
  * every rank image against the metadata (size, the file's checksum over every member of a tree file, every chunk's checksum).
  * Exit statuses (usage() says them too): 0 the snapshot can be restarted from, 1 it is damaged
  * (or fails --verify, or is not private, or REF is no snapshot at all), 2 usage, 3 there is nothing committed there (REF is
- * missing, its sequence was not committed, or the directory holds no committed sequence); one
- * message on stderr for each of 1 and 3. */
+ * missing, its sequence was not committed, or the directory holds no committed sequence), 4 not
+ * committed yet: the sequence (or, with no committed one, one of the directory) is staging, its
+ * images being copied by the running job's agents (newuser9 F1); one message on stderr for each
+ * of 1, 3 and 4. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -26,7 +28,7 @@
 #include "snapc/util.h"
 #include "tools/snapc/snap_owner.h"
 
-enum { INFO_OK = 0, INFO_DAMAGED = 1, INFO_USAGE = 2, INFO_NONE = 3 };
+enum { INFO_OK = 0, INFO_DAMAGED = 1, INFO_USAGE = 2, INFO_NONE = 3, INFO_STAGING = 4 };
 
 static const char *me = "ckpt-info";
 static int json;
@@ -51,7 +53,9 @@ static void usage(FILE *f)
                "1 it is damaged, not private or another user's, or REF is no snapshot; 2 wrong\n"
                "usage; 3 nothing\n"
                "committed there (REF missing, its sequence not committed, also under another\n"
-               "name, or no committed sequence in the directory).\n");
+               "name, or no committed sequence in the directory); 4 not committed yet: REF's\n"
+               "sequence (or, with none committed, one of the directory) is staging, the running\n"
+               "job's agents copy its images; run ckpt-info again once they are copied.\n");
 }
 
 static void when(const char *t, char *out, size_t len)
@@ -313,8 +317,8 @@ static int seq_damage(const struct filem_meta *m, const char *dir, uint64_t rank
     return n;
 }
 
-/* One sequence: its details (and verification). INFO_OK, INFO_DAMAGED, or INFO_NONE when it is
- * not committed. */
+/* One sequence: its details (and verification). INFO_OK, INFO_DAMAGED, INFO_STAGING when it is
+ * being copied to this directory now, or INFO_NONE when it is not committed. */
 static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
 {
     char dir[PATH_MAX], err[REVIVE_TEXT_PATHS(8)];
@@ -350,18 +354,33 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                       "%s is not committed: its staging failed: %s; restart-mpi skips it "
                       "(ckpt-info %s lists the committed sequences)",
                       dir, why, jobdir);
+        /* being copied now (newuser9 F1: shown as "never finished or it failed") */
+        int staging = e == -ENOENT && !failed && filem_stage_active(jobdir, seq);
+        if (staging)
+            snapc_fmt(err, sizeof err,
+                      "%s is staging: the running job's agents are copying its images to this "
+                      "directory; it is committed once every image is verified there (until "
+                      "then restart-mpi refuses it; ckpt-info %s says when, or ckpt-mpirun waits "
+                      "for it without --no-wait-stage)",
+                      dir, dir);
         if (json) {
             snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"%s\",\"error\":", (unsigned long long)seq,
-                            failed ? "failed" : e == -ENOENT ? "uncommitted" : "damaged");
+                            failed    ? "failed"
+                            : staging ? "staging"
+                            : e == -ENOENT ? "uncommitted"
+                                           : "damaged");
             snapc_sb_json_str(jb, failed ? why : err);
             snapc_sb_printf(jb, "}");
         } else {
             if (failed)
                 printf("%s\n  failed: not committed, its images could not all be copied to this "
                        "directory: %s\n", dir, why);
+            if (staging)
+                printf("%s\n  staging: not committed yet, the running job's agents are copying "
+                       "its images to this directory\n", dir);
             fprintf(stderr, "%s: %s\n", me, err);
         }
-        return e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
+        return staging ? INFO_STAGING : e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
     }
     uint64_t ranks = 0, bytes = 0;
     filem_meta_get_u64(&m, "ranks", &ranks);
@@ -805,7 +824,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", me, err);
         return INFO_DAMAGED;
     }
-    int committed = 0;
+    int committed = 0, staging = 0;
     if (json)
         snapc_sb_printf(&jb, "{\"snapshot_dir\":%s", "");
     if (json) {
@@ -827,9 +846,13 @@ int main(int argc, char **argv)
             char why[REVIVE_TEXT_PATHS(2)];
             int failed = v[i].state != FILEM_SEQ_CORRUPT &&
                          filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why);
+            int stg = v[i].state != FILEM_SEQ_CORRUPT && !failed &&
+                      filem_stage_active(jobdir, v[i].seq);
+            staging += stg;
             snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
                             v[i].state == FILEM_SEQ_CORRUPT ? "damaged"
                             : failed                        ? "failed"
+                            : stg                           ? "staging"
                                                             : "uncommitted");
             if (v[i].state == FILEM_SEQ_CORRUPT || failed) {
                 snapc_sb_printf(&jb, ",\"error\":");
@@ -846,9 +869,14 @@ int main(int argc, char **argv)
                 printf("%s/%llu\n  failed: not committed, its images could not all be copied "
                        "to this directory: %s\n",
                        jobdir, (unsigned long long)v[i].seq, why);
-            else
-                printf("%s/%llu\n  not committed (staging, never finished or failed; never "
-                       "offered for a restart)\n",
+            else if (filem_stage_active(jobdir, v[i].seq)) {
+                staging++;
+                printf("%s/%llu\n  staging: not committed yet, the running job's agents are "
+                       "copying its images to this directory\n",
+                       jobdir, (unsigned long long)v[i].seq);
+            } else
+                printf("%s/%llu\n  not committed (never finished, or failed; never offered for "
+                       "a restart)\n",
                        jobdir, (unsigned long long)v[i].seq);
         }
     }
@@ -862,7 +890,14 @@ int main(int argc, char **argv)
         show_index(jobdir, v, n, NULL);
         show_superseded(jobdir, NULL);
     }
-    if (!committed && !bad) {
+    if (!committed && !bad && staging) {
+        fprintf(stderr, "%s: %s holds no committed snapshot yet: %d sequence%s staging (the "
+                "running job's agents copy %s images); run ckpt-info %s again once they are "
+                "copied\n",
+                me, jobdir, staging, staging == 1 ? " is" : "s are", staging == 1 ? "its" : "their",
+                jobdir);
+        bad = INFO_STAGING;
+    } else if (!committed && !bad) {
         fprintf(stderr, "%s: %s holds no committed snapshot (%d sequence%s, none finished): nothing "
                 "to restart from there; take a checkpoint (ckpt-mpirun) and wait for its commit\n",
                 me, jobdir, n, n == 1 ? "" : "s");

@@ -293,6 +293,12 @@ static void say_skipped(const char *jobdir, uint64_t taken)
                     "%s: skipping sequence %llu of %s: its staging failed, it was never "
                     "committed (%s); taking sequence %llu\n",
                     me, (unsigned long long)v[i].seq, jobdir, why, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+                 filem_stage_active(jobdir, v[i].seq))
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: it is staging, not committed yet (the "
+                    "running job's agents copy its images there); taking sequence %llu\n",
+                    me, (unsigned long long)v[i].seq, jobdir, (unsigned long long)taken);
         else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken) {
             if (running < 0)
                 running = filem_job_alive(jobdir);
@@ -564,7 +570,17 @@ int main(int argc, char **argv)
             die("sequence %lld of %s was never committed: its staging failed (%s); restart from "
                 "an earlier sequence (ckpt-info %s lists them)",
                 (long long)seq, jobdir, why, jobdir);
-        /* a sequence the running job still writes or copies (staging): not "never finished" */
+        /* a sequence the running job's agents copy now (newuser9 F1) */
+        if (me_e == -ENOENT && metadir == seqdir && filem_stage_active(jobdir, (uint64_t)seq)) {
+            char hint[PATH_MAX + 64];
+            die("sequence %lld of %s is staging: the running job's agents are copying its images "
+                "there, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits 0 "
+                "then; ckpt-mpirun without --no-wait-stage waits for it), or restart from "
+                "another: %s",
+                (long long)seq, jobdir, jobdir, (long long)seq,
+                other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        /* a sequence the running job still writes: not "never finished" */
         if (me_e == -ENOENT && metadir == seqdir && filem_job_alive(jobdir) == 1) {
             char hint[PATH_MAX + 64];
             die("sequence %lld of %s is not committed (no %s): the job that takes it still runs, "
