@@ -132,6 +132,11 @@ int crs_restore_shm_open(struct crs_restore *r, const char *path, mode_t mode, i
 void crs_restore_describe_holder(struct crs_restore *r, pid_t pid, char *out, size_t cap);
 int crs_restore_fds(struct crs_restore *r);          /* in the child */
 int crs_restore_locks(struct crs_restore *r);        /* after crs_restore_fds */
+/* Closes the restarter's own descriptors (at or above work_fd_min, not kept) that open a file
+ * the image's fcntl (POSIX) locks are on, before crs_restore_locks takes them: the switch would
+ * close them after, releasing the locks. Returns how many it closed, -1 out of memory
+ * (restore_lock_aside.c). */
+int crs_restore_lock_aside(struct crs_restore *r);
 /* The live process, other than the restored one, that holds a lock on the file of fd (from its
  * fdinfo "lock:" lines, else /proc/locks), as the outer /proc names it; 0: none found
  * (restore_lock_holder.c). */

@@ -444,11 +444,13 @@ static int restore_fds(struct crs_restore *r, int say)
 /* The locks the process held, taken again on its restored descriptors: after
  * every descriptor is in place and nothing of the restarter's that could
  * share a locked file is open any more (closing any descriptor of a file
- * releases the process's fcntl locks on it). Another holder fails the
- * restart, naming the file. */
+ * releases the process's fcntl locks on it: the restarter's own descriptors
+ * of such a file, which the switch would close after, go first,
+ * restore_lock_aside.c). Another holder fails the restart, naming the file. */
 int crs_restore_locks(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
+    (void)crs_restore_lock_aside(r);   /* (out of memory: the restarter's copies close later) */
     for (size_t i = 0; i < img->nlocks; i++) {
         const struct crs_rec_lock *l = &img->locks[i];
         int rc;
