@@ -54,8 +54,8 @@ int crs_ir_check_kfds(struct crs_image *img)
 
 /* Sockets: a family and type Revive makes, a state, peers that point back,
  * listeners that listen, addresses that fit, queued bytes inside SOCKDATA
- * (messages: a length, then as many bytes, exactly filling it; a UDP
- * socket's begin with the socket of the process that sent it). */
+ * (messages: a length, then as many bytes, exactly filling it; an unconnected
+ * datagram socket's begin with the socket of the process that sent it). */
 int crs_ir_check_sockets(struct crs_image *img)
 {
     for (size_t i = 0; i < img->nsockets; i++) {
@@ -86,7 +86,7 @@ int crs_ir_check_sockets(struct crs_image *img)
             memcpy(&len, img->sockdata + s->data_offset + at, 4);
             ok = len <= s->data_length - at - 4;
             if (ok && (s->flags & CRS_SOCK_F_SENDERS)) {
-                /* a UDP socket of the process (maybe this one) sent it */
+                /* a datagram socket of the process (maybe this one) sent it */
                 uint32_t from = 0;
                 ok = len >= 4;
                 if (ok)
@@ -98,8 +98,8 @@ int crs_ir_check_sockets(struct crs_image *img)
         }
         if (ok && s->nmsgs)
             ok = at == s->data_length;
-        if (ok && (s->flags & CRS_SOCK_F_SENDERS))
-            ok = s->family != AF_UNIX && s->type == SOCK_DGRAM && s->nmsgs;
+        if (ok && (s->flags & CRS_SOCK_F_SENDERS))   /* (Unix datagram sockets too since session 31) */
+            ok = s->type == SOCK_DGRAM && s->nmsgs && s->state != CRS_SOCK_CONNECTED;
         if (!ok)
             return crs_ir_fail(img, EBADMSG, "socket %zu is malformed: " CORRUPT, i);
     }

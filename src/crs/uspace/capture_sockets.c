@@ -2,8 +2,9 @@
  * to: for Unix sockets the kernel's sock_diag (peer and pending connections
  * by inode, names, queue lengths, shutdown), for TCP the addresses of both
  * ends. Receive queues are read with MSG_PEEK at a moving SO_PEEK_OFF, which
- * leaves them as they were; a UDP socket's datagrams only when sockets of
- * the process sent them (kept with their sender). Whatever needs another
+ * leaves them as they were; a UDP or unconnected Unix datagram socket's
+ * datagrams only when sockets of the process sent them (kept with their
+ * sender). Whatever needs another
  * process is refused, naming the descriptor. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
@@ -368,6 +369,117 @@ static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
     return e;
 }
 
+/* The Unix datagram socket of the process that sent a datagram queued on socket i, from the
+ * sender's address as recvmsg gives it: the one bound to that name (socket i itself when it sent
+ * to its own address); for a sender without a name, a socket of the process connect(2)ed to i
+ * (an unnamed sender has no address the receiver sees). Its index, or -1. */
+static int unix_sender(struct sock_scan *sc, size_t i, const struct sockaddr_un *from, socklen_t fromlen)
+{
+    struct crs_capture *c = sc->c;
+    int named = fromlen > offsetof(struct sockaddr_un, sun_path);
+    for (size_t j = 0; j < c->nsockets; j++) {
+        struct sockaddr_un a;
+        socklen_t l = sizeof a;
+        int type = 0;
+        socklen_t tl = sizeof type;
+        if (getsockopt(c->sock_fd[j], SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM ||
+            getsockname(c->sock_fd[j], (struct sockaddr *)&a, &l) != 0 || a.sun_family != AF_UNIX)
+            continue;
+        if (named ? l == fromlen && !memcmp(&a, from, l)
+                  : l <= offsetof(struct sockaddr_un, sun_path) && sc->ui[j].have && sc->ui[j].peer == c->sock_ino[i])
+            return (int)j;
+    }
+    return -1;
+}
+
+/* The datagrams queued on unconnected Unix datagram socket i (or on one connected one way to a
+ * socket of the process), as peek_udp's: each kept with the socket of the process that sent it
+ * (unix_sender), to be sent again through it at restart (newuser10 F3: refused before). Credentials
+ * a datagram carries (SO_PASSCRED) must be this process's. 0; 1 with the refusal when one came
+ * from elsewhere, is empty or carries descriptors; -errno. */
+static int peek_unix(struct sock_scan *sc, size_t i, struct crs_rec_socket *s)
+{
+    struct crs_capture *c = sc->c;
+    int fd = c->sock_fd[i];
+    int saved = -1, zero = 0, e = 0, foreign = 0, rights = 0;
+    socklen_t sl = sizeof saved;
+    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
+    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
+                          fd, strerror(errno));
+        return -ENOTSUP;
+    }
+    s->data_offset = c->sockdata_len;
+    for (;;) {
+        size_t room = SOCKDATA_MAX - c->sockdata_len;
+        if (room < 16) {
+            e = -E2BIG;
+            break;
+        }
+        unsigned char *at = c->sockdata + c->sockdata_len;
+        size_t want = room - 8;
+        struct sockaddr_un from;
+        union { struct cmsghdr align; char buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))]; } ctl;
+        struct iovec iov = { .iov_base = at + 8, .iov_len = want };
+        struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+                             .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+        memset(&from, 0, sizeof from);
+        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                e = -errno;
+            break;
+        }
+        if (rights_in(&mh)) {
+            rights = 1;
+            break;
+        }
+        if ((size_t)n > want) {
+            e = -E2BIG;
+            break;
+        }
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+                struct ucred uc;
+                memcpy(&uc, CMSG_DATA(cm), sizeof uc);
+                foreign |= uc.pid != getpid();
+            }
+        int j = n > 0 && !foreign ? unix_sender(sc, i, &from, mh.msg_namelen) : -1;
+        if (j < 0) {
+            foreign = 1;
+            break;
+        }
+        uint32_t len = (uint32_t)n + 4, who = (uint32_t)j;
+        memcpy(at, &len, 4);
+        memcpy(at + 4, &who, 4);
+        c->sockdata_len += 8 + (size_t)n;
+        s->nmsgs++;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
+    if (e || foreign || rights) {   /* nothing of this queue kept */
+        c->sockdata_len = s->data_offset;
+        s->nmsgs = 0;
+        s->data_length = 0;
+    } else {
+        s->data_length = c->sockdata_len - s->data_offset;
+        s->flags |= s->nmsgs ? CRS_SOCK_F_SENDERS : 0;
+    }
+    if (e == -E2BIG)
+        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
+    else if (e)
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
+    else if (rights) {
+        crs_capture_error(c, "socket descriptor %d holds a descriptor in flight: a message in its receive "
+                          "queue carries descriptors (SCM_RIGHTS), which Revive does not restore; receive "
+                          "the message before the checkpoint%s", fd, crs_capture_ignore_hint(c));
+        return 1;
+    } else if (foreign)
+        return refuse(c, fd, "is a Unix datagram socket holding datagrams from senders Revive cannot play "
+                             "again (a socket outside the process, or an empty datagram: read them before "
+                             "the checkpoint)"), 1;
+    return e;
+}
+
 /* Whether path, a daemon's socket name, is entry (a path, or a folder ending in '/' covering
  * every name under it) of a list separated by ':' ending at end. */
 static int listed(const char *path, const char *v)
@@ -661,18 +773,30 @@ static int describe(struct sock_scan *sc, size_t i)
                 return refuse(c, fd, what), 1;
             }
             if (sc->ui[p].peer != c->sock_ino[i]) {
-                return refuse(c, fd, "is a datagram socket connected to a bound socket that is not "
-                                     "connected back"), 1;
+                /* connected one way to a bound datagram socket of the process (a sender to its own
+                 * receiver): connected again to that name at restart (restore_sockets.c); the
+                 * datagrams it holds came from that socket, the only one it takes them from */
+                struct sockaddr_un pa;
+                socklen_t pl = sizeof pa;
+                if (s->type != SOCK_DGRAM || getsockname(c->sock_fd[p], (struct sockaddr *)&pa, &pl) != 0 ||
+                    pl <= offsetof(struct sockaddr_un, sun_path) || pl != s->remote_len ||
+                    memcmp(&pa, s->remote, pl))
+                    return refuse(c, fd, "is a datagram socket connected to a socket of the process that has "
+                                         "no name"), 1;
+                s->state = s->local_len > offsetof(struct sockaddr_un, sun_path) ? CRS_SOCK_BOUND : CRS_SOCK_UNBOUND;
+                return u->rq ? peek_unix(sc, i, s) : 0;
             }
             s->state = CRS_SOCK_CONNECTED;
             s->peer = p;
             int q = peek_queue(c, fd, s->type, s);
             return q < 0 ? -EIO : q;
         }
-        if (u->rq && s->type != SOCK_STREAM)
-            return refuse(c, fd, "is an unconnected datagram socket holding datagrams from senders Revive "
-                                 "cannot tell (read them before the checkpoint)"), 1;
         s->state = s->local_len ? CRS_SOCK_BOUND : CRS_SOCK_UNBOUND;
+        if (u->rq && s->type == SOCK_DGRAM)
+            return peek_unix(sc, i, s);
+        if (u->rq && s->type != SOCK_STREAM)
+            return refuse(c, fd, "is an unconnected socket holding messages from senders Revive cannot tell "
+                                 "(read them before the checkpoint)"), 1;
         return 0;
     }
 

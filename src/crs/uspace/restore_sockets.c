@@ -414,8 +414,8 @@ static int refill(struct crs_restore *r, size_t i)
         uint32_t len;
         memcpy(&len, d + off, 4);
         if (s->flags & CRS_SOCK_F_SENDERS) {
-            /* a UDP datagram: sent again by the socket of the process that sent it, to this one's
-             * address (the sender may be connected elsewhere, or not at all) */
+            /* a UDP or Unix datagram: sent again by the socket of the process that sent it, to this
+             * one's address (the sender may be connected elsewhere, or not at all) */
             uint32_t from;
             memcpy(&from, d + off + 4, 4);
             via = r->sock_fds[from];
@@ -626,7 +626,25 @@ int crs_restore_sockets(struct crs_restore *r)
         }
         e = udp_connect_again(r, i, fd);
     }
-    /* queues, options, shutdowns */
+    /* 7. Unix datagram sockets connected one way to a bound socket of the process (a sender to
+     * its own receiver, which is not connected back), once every name is bound */
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct crs_rec_socket *s = &img->sockets[i];
+        if (s->family == AF_UNIX && s->type == SOCK_DGRAM && s->state != CRS_SOCK_CONNECTED &&
+            s->remote_len > offsetof(struct sockaddr_un, sun_path) &&
+            connect(r->sock_fds[i], (const struct sockaddr *)s->remote, s->remote_len) != 0) {
+            crs_restore_error(r, "cannot connect %s to its receiver again: %s", sock_what(r, i, w, sizeof w),
+                              strerror(errno));
+            e = -EIO;
+        }
+    }
+    /* queues, options, shutdowns; SO_PASSCRED first: a datagram sent again to a receiver that
+     * passes credentials carries them only when the receiver asked for them before it came */
+    for (size_t i = 0; i < n && !e; i++) {
+        int one = 1;
+        if (img->sockets[i].flags & CRS_SOCK_F_PASSCRED)
+            setsockopt(r->sock_fds[i], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    }
     for (size_t i = 0; i < n && !e; i++)
         e = refill(r, i);
     for (size_t i = 0; i < n && !e; i++) {
