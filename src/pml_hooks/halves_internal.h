@@ -85,6 +85,14 @@ void pml_fd_lower_started(void);
 /* After a restart, before the new launcher's are marked: the dead lower half's and launcher's
  * marks go (their descriptors are not in the image). */
 void pml_fd_lower_forget(void);
+/* In a child the rank forked (its atfork handler, restart.c): the MPI library's descriptors (made
+ * by it, or appeared while MPI_Init ran; not the launcher's nor Revive's) each replaced by
+ * /dev/null under its number, close-on-exec, still marked the library's. The child cannot use
+ * that MPI; held, its listening sockets and shared-memory files were the child's too, kept open
+ * while the rank's library had closed them and taken along into a snapshot's tree. The numbers
+ * stay taken: a library destructor at the child's exit finds /dev/null, not a file the
+ * application opened since. How many, or -errno (no /dev/null: none replaced). */
+int pml_fd_lower_release(void);
 /* Before a checkpoint: marks whose descriptor the application closed since go (the number may
  * hold another object by the restart). */
 void pml_fd_upper_prune(void);

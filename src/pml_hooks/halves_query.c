@@ -369,6 +369,29 @@ void pml_fd_lower_forget(void)
     memset(fd_lower_ino, 0, sizeof fd_lower_ino);
 }
 
+int pml_fd_lower_release(void)
+{
+    struct stat st;
+    int null = -1, n = 0;
+    for (int fd = 0; fd < PML_FD_TRACK; fd++) {
+        if (!fd_lower_ino[fd] || (fd_lower_why[fd] != PML_FD_BY_LIBRARY && fd_lower_why[fd] != PML_FD_BY_START) ||
+            fstat(fd, &st) != 0 || ino_key(&st) != fd_lower_ino[fd])
+            continue;
+        if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+            return -errno;
+        if (dup3(null, fd, O_CLOEXEC) == fd) {
+            pml_fd_mark_by(fd, fd_lower_why[fd], 1); /* still the library's number: no image holds it */
+            n++;
+        }
+    }
+    if (null >= 0) {
+        if (null < PML_FD_TRACK)
+            fd_lower_ino[null] = 0; /* (if it was marked: a number closed since) */
+        close(null);
+    }
+    return n;
+}
+
 static long note_before(long n, int dirfd, void *arg)
 {
     (void)arg;

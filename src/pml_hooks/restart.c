@@ -198,6 +198,12 @@ static void after_fork_child(void)
     /* forked by an application thread while the agent was in the rank's capture, before the park:
      * the rank's after-park work is not the child's (diffrev29 H-L1) */
     on_parked = NULL;
+    /* the MPI library's descriptors are not the child's: a worker that does not exec held the
+     * library's listening sockets (FD_CLOEXEC helps at an exec only, 78cfbe1), their ports taken
+     * as long as it lived, and a snapshot takes the child along in the rank's tree, where a
+     * restore of them binds those ports again, which the fresh library of another rank may hold
+     * (halves_internal.h) */
+    pml_fd_lower_release();
 }
 
 /* The restart of such a child, from the hook while its other threads are still parked. */

@@ -439,3 +439,63 @@ for p in killed:
 print(*killed)
 PY
 }
+# lib_listeners RANK PID...: the listening TCP sockets each PID holds that the launcher's process
+# over the rank RANK (its parent: orted, Hydra's proxy, mpirun) does not hold, "PID:INODE ...", or
+# nothing. The test programs listen nowhere themselves: such a socket is the MPI library's (Hydra
+# leaves its own listening socket open in the ranks it starts: the launcher's, not the library's)
+lib_listeners() {
+    local r=$1 p i st listening own=" "
+    local -a a
+    shift
+    read -r st 2>/dev/null </proc/$r/stat || return 0
+    a=(${st##*) })
+    for i in $(ls -l /proc/${a[1]}/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'); do own="$own$i "; done
+    for p in "$@"; do
+        listening=" $(awk 'FNR > 1 && $4 == "0A" { print $10 }' /proc/$p/net/tcp /proc/$p/net/tcp6 2>/dev/null | tr '\n' ' ') "
+        for i in $(ls -l /proc/$p/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'); do
+            case $listening in *" $i "*) case $own in *" $i "*) ;; *) printf '%s ' "$p:$i" ;; esac ;; esac
+        done
+    done
+}
+# rank_workers JOB: "RANK WORKER..." per rank of rank_child's job JOB, a line each: its children
+# and their children whose command is rank_child's (a worker, its helper; a child of a step)
+rank_workers() {
+    local p c st r k
+    local -a a
+    for p in $(descendants $1); do
+        read -r c 2>/dev/null </proc/$p/comm || continue
+        case $c in rank_child*) ;; *) continue ;; esac
+        read -r st 2>/dev/null </proc/$p/stat || continue
+        a=(${st##*) }); read -r c 2>/dev/null </proc/${a[1]}/comm
+        case $c in rank_child*) continue ;; esac
+        r=$p k=
+        for c in $(descendants $r); do
+            [ $c = $r ] && continue
+            read -r st 2>/dev/null </proc/$c/comm && case $st in rank_child*) k="$k $c" ;; esac
+        done
+        echo "$r$k"
+    done
+}
+# workers_hold_none JOB WHAT: the ranks of rank_child's job JOB hold sockets of their MPI library
+# listening (else FAIL: the check below would find nothing anyway) and none of their children
+# (workers, helpers) holds one (FAIL naming them, or PASS "WHAT: ...")
+workers_hold_none() {
+    local line r rl wl n=0 bad= what=$2
+    while read -r line; do
+        set -- $line
+        r=$1; shift
+        [ $# -gt 0 ] || continue
+        n=$((n + 1))
+        rl=$(lib_listeners $r $r)
+        [ -n "$rl" ] || { failed "$what: rank $r holds no listening socket of its MPI library: nothing to look for"; return 1; }
+        wl=$(lib_listeners $r "$@")
+        [ -z "$wl" ] || bad="$bad rank $r's children: $wl;"
+    done < <(rank_workers $1)
+    if [ $n = 0 ]; then
+        failed "$what: no rank with a child found"
+    elif [ -n "$bad" ]; then
+        failed "$what: a rank's forked children hold its MPI library's listening sockets (PID:INODE):$bad"
+    else
+        pass "$what: the children of $n ranks hold none of their MPI library's listening sockets"
+    fi
+}

@@ -38,18 +38,24 @@ cat_pid=
 for p in $(descendants $job); do
     read -r c 2>/dev/null </proc/$p/comm && [ "$c" = cat ] && cat_pid=$p
 done
-# (the program listens nowhere itself: a listening TCP socket the command holds is the library's)
+# (the program listens nowhere itself: a listening TCP socket the command holds is the library's,
+# unless the launcher's process over the rank holds it too: Hydra leaves its own listening socket
+# open in the ranks, which rank_alone-mpich took for the library's, lib_listeners)
 held=
 if [ -n "$cat_pid" ]; then
-    listening=" $(awk 'FNR > 1 && $4 == "0A" { print $10 }' /proc/$cat_pid/net/tcp /proc/$cat_pid/net/tcp6 2>/dev/null | tr '\n' ' ') "
-    for i in $(ls -l /proc/$cat_pid/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'); do
-        case $listening in *" $i "*) held="$held $i" ;; esac
+    r=$cat_pid
+    while [ -n "$r" ] && [ "$r" -gt 1 ]; do
+        read -r c 2>/dev/null </proc/$r/comm || break
+        case $c in rst_popen*) break ;; esac
+        read -r st 2>/dev/null </proc/$r/stat || break
+        a=(${st##*) }); r=${a[1]}
     done
+    held=$(lib_listeners $r $cat_pid)
 fi
 if [ -z "$cat_pid" ]; then
     failed "the kept child (cat) of rank 0 not found"
 elif [ -n "$held" ]; then
-    failed "the rank's command (popen) inherited the MPI library's listening socket(s) (inode$held)"
+    failed "the rank's command (popen) inherited the MPI library's listening socket(s) (PID:INODE $held)"
 else
     pass "the rank's command (popen) holds no listening socket of the MPI library"
 fi

@@ -189,6 +189,10 @@ else
         >out.0 2>err.0 &
     job=$!; pids+=($job)
     wait_steps out.0 2 $job || failed "the job with workers did not reach step 2: $(tail -n 2 err.0)"
+    # the workers (forked, no exec) hold none of the MPI library's listening sockets: the snapshot
+    # takes them along, and a restored one bound the library's port again, which the fresh
+    # library of another rank may hold (78cfbe1's close-on-exec left a forked child holding them)
+    workers_hold_none $job "forked workers of a running job"
     sleep 0.$((RANDOM % 9 + 1))
     wref=
     if wref=$(checkpoint $job w1); then
@@ -343,7 +347,16 @@ else
         fi
     fi
     if [ -n "$wref" ]; then
-        clean timeout -k 5 600 "$RESTART" "$wref" >out.1 2>err.1; rc=$?
+        # paced while the restarted workers are looked at: none holds a listening socket of the
+        # fresh library nor one its image brought back
+        touch pace
+        clean timeout -k 5 600 "$RESTART" "$wref" >out.1 2>err.1 &
+        rjob=$!; pids+=($rjob)
+        if wait_steps out.1 2 $rjob; then
+            workers_hold_none $rjob "forked workers restarted from the running snapshot"
+        fi
+        rm -f pace
+        wait $rjob; rc=$?
         tail_verdict "restart of the running snapshot with workers"
     fi
     unset RANK_CHILD_WORKER
