@@ -36,6 +36,7 @@
 #include "restart_fetch.h"
 #include "restart_files.h"
 #include "restart_meta_ask.h"
+#include "restart_override.h"
 #include "restart_signal.h"
 #include "restart_stdin.h"
 #include "snap_owner.h"
@@ -97,7 +98,9 @@ static void usage(FILE *f)
             "                 re-create it in DIR (storage every host sees) from the caches\n"
             "  --showme       print the launch command and do nothing (before it, as comments,\n"
             "                 the fetch of missing images that would run: which from which hosts)\n"
-            "  -- OPTIONS     extra launcher options, before the saved ones; REF comes last\n"
+            "  -- OPTIONS     extra launcher options, before the saved ones; one the saved\n"
+            "                 arguments hold too (same name, e.g. --bind-to, -bind-to, --mca KEY)\n"
+            "                 replaces them, said on stderr; REF comes last\n"
             "Exit status: the restarted job's; 1 no restart: the snapshot refused (missing,\n"
             "not committed, damaged, another user's, a changed program or MPI library) or the\n"
             "launch failed, the reason in one line on standard error; 2 wrong usage (an unknown\n"
@@ -693,9 +696,6 @@ int main(int argc, char **argv)
         progs[nprogs++] = (int)x;
         p = *end == ',' ? end + 1 : end;
     }
-    /* without --hostfile, the job's own hosts: still known? (snapc/hosts.h) */
-    if (!hostfile && nprogs > 0 && snapc_hosts_check_args(user.v, progs[0], err, sizeof err) < 0)
-        die("%s (or give other hosts with --hostfile)", err);
     if (nprogs == 0)
         die("%s/snapshot.meta does not say where the program is in the launcher arguments", seqdir);
     /* extra options: a number of ranks must be the snapshot's */
@@ -714,6 +714,12 @@ int main(int argc, char **argv)
         }
         push(&ex, extra.v[i]);
     }
+    /* an option given after -- replaces the saved one: a launcher keeps both or refuses the
+     * second (newuser9 F2) */
+    user.n = restart_override(user.v, user.n, progs, nprogs, ex.v, ex.n, me, stderr);
+    /* without --hostfile, the job's own hosts: still known? (snapc/hosts.h) */
+    if (!hostfile && snapc_hosts_check_args(user.v, progs[0], err, sizeof err) < 0)
+        die("%s (or give other hosts with --hostfile)", err);
     /* extra options naming hosts (-hosts, --host, a hostfile) are checked as the job's own
      * were: with an unknown host MPICH's launcher waited until REVIVE_LAUNCH_TIMEOUT (300 s,
      * issue 7 review F6). A relative hostfile is the launcher's, read where it runs: the job's
