@@ -480,7 +480,14 @@ rank_workers() {
 # listening (else FAIL: the check below would find nothing anyway) and none of their children
 # (workers, helpers) holds one (FAIL naming them, or PASS "WHAT: ...")
 workers_hold_none() {
-    local line r rl wl n=0 bad= what=$2
+    local line r rl wl n=0 bad= what=$2 all i
+    # the look again, 0.2 s apart for up to 10 s, while it finds a rank without a child or none (it
+    # found none at times under a load of 35, the workers running: a walk of /proc that lost them)
+    for i in $(seq 50); do
+        all=$(rank_workers $1)
+        printf '%s\n' "$all" | grep -q ' ' && ! printf '%s\n' "$all" | grep -qv ' ' && break
+        sleep 0.2
+    done
     while read -r line; do
         set -- $line
         r=$1; shift
@@ -490,9 +497,9 @@ workers_hold_none() {
         [ -n "$rl" ] || { failed "$what: rank $r holds no listening socket of its MPI library: nothing to look for"; return 1; }
         wl=$(lib_listeners $r "$@")
         [ -z "$wl" ] || bad="$bad rank $r's children: $wl;"
-    done < <(rank_workers $1)
+    done <<<"$all"
     if [ $n = 0 ]; then
-        failed "$what: no rank with a child found"
+        failed "$what: no rank with a child found (10 s of looks): $(show_procs $1 | head -n 12)"
     elif [ -n "$bad" ]; then
         failed "$what: a rank's forked children hold its MPI library's listening sockets (PID:INODE):$bad"
     else
