@@ -179,6 +179,27 @@ static int is_deleted(const char *link)
     return len > 10 && !strcmp(link + len - 10, " (deleted)");
 }
 
+/* A tree member's standard stream on /dev/null that its parent, a member too, put there (a
+ * script's `cmd >/dev/null`, opened in the child before its exec, which the child's libcr never
+ * saw: crs_stream_replaced knows nothing of it): not the parent's own open file at that number
+ * (kcmp), so not the launcher's stream handed down the tree. Such a stream came back as
+ * cr_restart's: the command's output appeared on cr_restart's stdout, and it read cr_restart's
+ * stdin (newuser10 F5). 0 when it cannot be told (not a tree, the parent not a member, kcmp
+ * refused): the stream is taken as inherited, as before. */
+static int null_from_member_parent(const struct crs_capture *c, int fd)
+{
+    if (!c->opts.tree || c->opts.ntree_members <= 0)
+        return 0;
+    pid_t parent = getppid();
+    int member = 0;
+    for (int k = 0; k < c->opts.ntree_members && !member; k++)
+        member = (pid_t)c->opts.tree_members[k] == parent;
+    if (!member)
+        return 0;
+    long r = syscall(SYS_kcmp, getpid(), parent, 0 /* KCMP_FILE */, fd, fd);
+    return r > 0 || (r < 0 && errno == EBADF);   /* another open file; the parent has none there */
+}
+
 /* Whether fd is one of the descriptors the go word of the tree's requester
  * lists (crs_ckpt_opts.tree_placed), not counting "every pipe end". */
 static int listed_placed(const struct crs_capture *c, int fd)
@@ -236,9 +257,11 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
         r->kind = CRS_FD_DIRECTORY;
         return 0;
     }
-    if (fd <= 2 && S_ISCHR(st->st_mode) && !strcmp(link, "/dev/null") && crs_stream_replaced(fd)) {
-        /* the program put /dev/null there itself (a daemon): /dev/null again,
-         * not cr_restart's terminal (capture_filter.h) */
+    if (fd <= 2 && S_ISCHR(st->st_mode) && !strcmp(link, "/dev/null") &&
+        (crs_stream_replaced(fd) || null_from_member_parent(c, fd))) {
+        /* the program put /dev/null there itself (a daemon), or its parent, a
+         * member of the tree, did (a script's `cmd >/dev/null`): /dev/null
+         * again, not cr_restart's terminal (capture_filter.h) */
         r->kind = CRS_FD_CHARDEV;
         return 0;
     }

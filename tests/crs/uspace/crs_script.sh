@@ -5,7 +5,8 @@
 # the script's bash) catches bash waiting for the step. After the restart the
 # script records the same exit statuses and output as an uninterrupted run,
 # through every flavour of cr_cycle.sh but nopid (a tree comes back only
-# under its pids: crs_tree.sh checks the refusal).
+# under its pids: crs_tree.sh checks the refusal). Then the same with step 1 a
+# child command whose stdin and stdout the script put on /dev/null (CRT_SCRIPT_NULL).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_script
 command -v bash >/dev/null && command -v tr >/dev/null && command -v cksum >/dev/null ||
@@ -15,5 +16,13 @@ if CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" 
     crs_pass "every flavour"
 else
     crs_fail "the flavours above"
+fi
+# step 1 with its stdin and stdout on /dev/null, put there by the script (a member of the tree):
+# /dev/null again after a restart, not cr_restart's streams (newuser10 F5: its lines came out on
+# cr_restart's stdout, and it read cr_restart's stdin)
+if CRT_SCRIPT_NULL=1 CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_script; then
+    crs_pass "null: every flavour"
+else
+    crs_fail "null: the flavours above"
 fi
 crs_summary crs_script

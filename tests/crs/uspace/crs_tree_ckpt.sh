@@ -324,7 +324,7 @@ CRT_ZOMBIE_SIG=62 refused zombie parkdeath "a member killed by the park signal" 
 # ---- a member that does not run under Revive
 d=$WORK/norevive
 mkdir -p "$d"
-crs_launch "$d/sh" "$CRS_TOOLS/cr_run" bash -c "REVIVE_DISABLE=1 sleep 60 & echo \$\$ >$d/ready.1; wait"
+crs_launch "$d/sh" "$CRS_TOOLS/cr_run" bash -c "REVIVE_DISABLE=1 sleep 60 & echo \$\$ >$d/ready.1.tmp && mv $d/ready.1.tmp $d/ready.1; wait"
 if crs_wait_for "$d/ready.1" 30 "$d/sh.status"; then
     PID=$(cat "$d/ready.1")
     # the child must have exec'd sleep: before, it is a fork of bash with libcr running

@@ -6,7 +6,10 @@
  * waits for it in the middle of the step). The script prints each step's
  * exit status and output: after a restart of the whole tree (cr_checkpoint
  * --tree) they must be the uninterrupted run's, as a script's results
- * depend on them. Contract: crt_common.h (the script follows it itself).
+ * depend on them. With CRT_SCRIPT_NULL=1 step 1 is a child command whose stdin
+ * and stdout the script put on /dev/null: they must still be after a restart,
+ * not cr_restart's streams (newuser10 F5). Contract: crt_common.h (the script
+ * follows it itself).
  */
 #define _GNU_SOURCE
 #include <libgen.h>
@@ -23,9 +26,16 @@ static const char script[] =
     "say() { n=$((n + 1)); printf '%02d %s\\n' $n \"$*\"; }\n"
     "say 'a shell script whose steps are a pipeline and a child command'\n"
     "echo '-- checkpoint 1 --'\n"
-    "r=$(\"$step\" 1 5 $$ | tr a-z A-Z | cksum)\n"
-    "st=$?\n"
-    "say \"step 1 (a pipeline in \\$(...)): status $st, output $r\"\n"
+    "if [ \"$2\" = null ]; then\n"
+    "  \"$step\" 1 5 $$ null </dev/null >/dev/null\n"
+    "  st=$?\n"
+    "  r=$(echo $st | cksum)\n"
+    "  say \"step 1 (a child command on /dev/null): status $st, output $r\"\n"
+    "else\n"
+    "  r=$(\"$step\" 1 5 $$ | tr a-z A-Z | cksum)\n"
+    "  st=$?\n"
+    "  say \"step 1 (a pipeline in \\$(...)): status $st, output $r\"\n"
+    "fi\n"
     "[ \"$st\" = 5 ] || { say \"FAIL step 1: status $st, expected 5\"; fails1=1; }\n"
     "echo '-- checkpoint 2 --'\n"
     "\"$step\" 2 7 $$\n"
@@ -49,7 +59,11 @@ int main(void)
         return 2;
     }
     self[n] = 0;
-    execl("/bin/bash", "bash", "-c", script, "crt_script", dirname(self), (char *)NULL);
+    /* CRT_SCRIPT_NULL=1: step 1 runs with its stdin and stdout on /dev/null, as the script
+     * put them (`cmd </dev/null >/dev/null`); crt_step checks they still are (newuser10 F5) */
+    const char *null_mode = getenv("CRT_SCRIPT_NULL");
+    execl("/bin/bash", "bash", "-c", script, "crt_script", dirname(self),
+          null_mode && *null_mode == '1' ? "null" : "pipe", (char *)NULL);
     perror("crt_script: /bin/bash");
     return 2;
 }

@@ -4,19 +4,22 @@
  * writes PID (the script's) into
  * $REVIVE_TEST_READY.N, waits for $REVIVE_TEST_GO.N (crt_common.h's
  * contract, without forking anything meanwhile), then prints a few lines of
- * data on stdout and exits with STATUS.
+ * data on stdout and exits with STATUS; with a fourth word `null`, with
+ * STATUS + 90 when its stdin or stdout is not /dev/null (crt_script's null mode).
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
-    if (argc != 4)
-        crt_die("usage: crt_step N STATUS PID");
+    if (argc != 4 && argc != 5)
+        crt_die("usage: crt_step N STATUS PID [null]");
     int n = atoi(argv[1]), status = atoi(argv[2]);
     const char *ready = getenv("REVIVE_TEST_READY"), *go = getenv("REVIVE_TEST_GO");
     if (ready && go && *ready && *go) {
@@ -35,5 +38,12 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < 5; i++)
         printf("step %d line %d: %016llx\n", n, i, (unsigned long long)crt_mix((uint64_t)(n * 100 + i)));
+    if (argc == 5) {
+        /* `null`: stdin and stdout still the /dev/null the script gave them; else STATUS + 90 */
+        struct stat st;
+        for (int fd = 0; fd <= 1; fd++)
+            if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+                return status + 90;
+    }
     return status;
 }
