@@ -29,6 +29,8 @@
 #    rank 0 killed as the kernel's OOM killer kills (SIGKILL to it and to every process sharing its
 #    memory) once one of its children is seen stopped by the --term capture: none of them is left
 #    (the cover shared the rank's memory, and died with it, diffrev30 R-L5).
+# 7. As 5, the tree file's durable commit failing instead (fault point image-commit, every rank's
+#    image): refused in one line naming it, no snapshot, the job runs on (it hung the same way).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -202,30 +204,42 @@ rm -f pace
 # run's results. Before, the commit's refusal came after rank 0's own capture, which held its
 # application threads for the --term; nobody let them go: the job hung (bounded here: 120 s for
 # 4 more steps, then it is ended).
-touch pace
-metas=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
-RANK_CHILD_KEEP=1 REVIVE_FAULT=mpi-tree-over clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" \
-    -n 2 "$prog" $steps "$d/pace" $ms >out.o 2>err.o &
-job=$!; pids+=($job)
-wait_steps out.o 2 $job || failed "the job with a running child (mpi-tree-over) did not reach step 2: $(tail -n 2 err.o)"
-n=$(nsteps out.o)
-if checkpoint $job over --term >/dev/null; then
-    failed "a --term snapshot was taken although rank 0's tree capture was refused at its commit (mpi-tree-over)"
-else
-    refused over "a --term tree capture refused at its commit (mpi-tree-over)" \
-        "rank 0 had more than 1024 processes under it (its children and theirs): a --term snapshot stops and then ends at most 1024; take the snapshot without --term"
-    now=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
-    [ "$now" = "$metas" ] || failed "a --term tree capture refused at its commit: $((now - metas)) snapshot(s) committed"
-    [ -z "$(grep . ckpt.over.out)" ] || failed "a --term tree capture refused at its commit: ckpt-mpirun printed a reference: $(tail -n 1 ckpt.over.out)"
-fi
-if wait_steps out.o $((n + 4)) $job 120; then
-    pass "a --term tree capture refused at its commit: the job runs on (step $n to $(nsteps out.o))"
-else
-    failed "after a --term tree capture refused at its commit the job does not go on (step $(nsteps out.o)): $(show_procs $job)"
-    kill -TERM $job 2>/dev/null   # hung: not waited out (900 s)
-fi
-rm -f pace
-ran_on $job o "the job whose --term tree capture was refused at its commit"
+# commit_refused FAULT KEY PATTERN: rank_child's job with RANK_CHILD_KEEP and REVIVE_FAULT=FAULT
+# (out.KEY, err.KEY), a --term of it (ckpt.KEY.*): refused in one line matching PATTERN, no
+# snapshot committed nor reference printed, the job 4 steps on within 120 s (else ended: not
+# waited out) and at its end the uninterrupted run's results
+commit_refused() {
+    local fault=$1 key=$2 pattern=$3 metas now n what="a --term tree capture refused at its commit ($1)"
+    touch pace
+    metas=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
+    RANK_CHILD_KEEP=1 REVIVE_FAULT=$fault clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" \
+        -n 2 "$prog" $steps "$d/pace" $ms >out.$key 2>err.$key &
+    job=$!; pids+=($job)
+    wait_steps out.$key 2 $job || failed "the job with a running child ($fault) did not reach step 2: $(tail -n 2 err.$key)"
+    n=$(nsteps out.$key)
+    if checkpoint $job $key --term >/dev/null; then
+        failed "a --term snapshot was taken although rank 0's tree capture was refused at its commit ($fault)"
+    else
+        refused $key "$what" "$pattern"
+        now=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
+        [ "$now" = "$metas" ] || failed "$what: $((now - metas)) snapshot(s) committed"
+        [ -z "$(grep . ckpt.$key.out)" ] || failed "$what: ckpt-mpirun printed a reference: $(tail -n 1 ckpt.$key.out)"
+    fi
+    if wait_steps out.$key $((n + 4)) $job 120; then
+        pass "$what: the job runs on (step $n to $(nsteps out.$key))"
+    else
+        failed "$what: the job does not go on (step $(nsteps out.$key)): $(show_procs $job)"
+        kill -TERM $job 2>/dev/null   # hung: not waited out (900 s)
+    fi
+    rm -f pace
+    ran_on $job $key "the job whose --term tree capture was refused at its commit ($fault)"
+}
+commit_refused mpi-tree-over o \
+    "rank 0 had more than 1024 processes under it (its children and theirs): a --term snapshot stops and then ends at most 1024; take the snapshot without --term"
+# 7. the same with the tree file's durable commit failing (fault point image-commit: every rank's
+# image fails before its rename, rank 0's a tree file): one line naming the failure, the job runs
+# on. Before, rank 0's threads stayed held (and its capture was tried again for 10 s)
+commit_refused image-commit c "rank [01] could not write its image: fault injected before renaming .*rank_[01]\.img\.tmp\.[0-9]* (REVIVE_FAULT=image-commit)"
 
 # 6. rank 0 killed as the kernel's OOM killer kills (SIGKILL to it and to every process sharing
 # its memory: oom_kill) once one of its children is seen stopped by its --term capture (odd ranks
