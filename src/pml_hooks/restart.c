@@ -965,6 +965,41 @@ int pml_restart_capture(const char *path, char *err, size_t errlen)
     return j.rc;
 }
 
+/* pml_restart_complete's part after the fresh MPI is loaded: the handle record replayed, every
+ * communicator and datatype checked, the layer's communicators, files and attributes made again,
+ * then a barrier of every rank. T2: the replay's end, T3: the checks' end (ms). */
+static int rebuild(struct pml_replay_stats *rs, double *t2, double *t3, char *err, size_t errlen)
+{
+    pml_wtime_restarted();
+    int e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
+    ldso_ok = e == 0;
+    if (e)
+        revive_log_warn("this rank can be checkpointed but not restarted again: %s", ldso_err);
+    if ((e = pml_replay_run(rs, err, errlen)))
+        return e;
+    *t2 = revive_mono_ns() / 1e6;
+    if ((e = verify(err, errlen)))
+        return e;
+    if ((e = pml_rank_restart(err, errlen)))
+        return e;
+    if ((e = pml_objs_restart(err, errlen))) /* files open again (objs_restart.c) */
+        return e;
+    /* Attributes last: the layer's private communicators (pml_rank_restart) are made without
+     * them, as the program's copy callbacks never ran for them; the library's own duplicates (a
+     * window's, a file's) got what they had when the replay (objs_restart) made them
+     * (dup_attrs.c; docs/mpi.md). */
+    if ((e = restore_attrs(err, errlen)))
+        return e;
+    pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
+    *t3 = revive_mono_ns() / 1e6;
+    if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {
+        snprintf(err, errlen, "the ranks of the restarted job cannot meet (barrier failed)");
+        return -EIO;
+    }
+    pml_capture_restart_unhold(); /* every rank's window memory is back (capture.c) */
+    return 0;
+}
+
 int pml_restart_complete(char *err, size_t errlen)
 {
     if (!pending) {
@@ -995,35 +1030,16 @@ int pml_restart_complete(char *err, size_t errlen)
     e = pml_lower_reload(handoff_env, err, errlen);
     if (e)
         return e;
-    double t1 = revive_mono_ns() / 1e6;
-    pml_wtime_restarted();
-    e = pml_ldso_learn(pml_lower_handle, pml_lower_lmid, is_upper, ldso_err, sizeof ldso_err);
-    ldso_ok = e == 0;
-    if (e)
-        revive_log_warn("this rank can be checkpointed but not restarted again: %s", ldso_err);
+    double t1 = revive_mono_ns() / 1e6, t2 = t1, t3 = t1;
     struct pml_replay_stats rs;
-    if ((e = pml_replay_run(&rs, err, errlen)))
+    /* The replay, the checks, the layer's communicators and the barrier wait inside the fresh
+     * library for the other ranks: with REVIVE_MPI_YIELD_WHEN_IDLE=1 their idle progress turns
+     * yield and sleep (PML_LIB_WAIT), as the program's calls do. Unmarked, 8 MPICH ranks on 2
+     * cores spun flat out in them: 200-370 ms of every restart (bench/mpi/README.md, "Restart"). */
+    struct pml_slot *ws = pml_self; /* the program's thread's slot, restored with it */
+    e = PML_LIB_WAIT(ws, rebuild(&rs, &t2, &t3, err, errlen));
+    if (e)
         return e;
-    double t2 = revive_mono_ns() / 1e6;
-    if ((e = verify(err, errlen)))
-        return e;
-    if ((e = pml_rank_restart(err, errlen)))
-        return e;
-    if ((e = pml_objs_restart(err, errlen))) /* files open again (objs_restart.c) */
-        return e;
-    /* Attributes last: the layer's private communicators (pml_rank_restart) are made without
-     * them, as the program's copy callbacks never ran for them; the library's own duplicates (a
-     * window's, a file's) got what they had when the replay (objs_restart) made them
-     * (dup_attrs.c; docs/mpi.md). */
-    if ((e = restore_attrs(err, errlen)))
-        return e;
-    pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
-    double t3 = revive_mono_ns() / 1e6;
-    if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {
-        snprintf(err, errlen, "the ranks of the restarted job cannot meet (barrier failed)");
-        return -EIO;
-    }
-    pml_capture_restart_unhold(); /* every rank's window memory is back (capture.c) */
     double t4 = revive_mono_ns() / 1e6;
     pml_refs_scan(is_upper, handoff_getenv("REVIVE_DEAD_SCAN")); /* a diagnostic (docs/mpi.md) */
     struct pml_ldso_stats ls;
