@@ -21,8 +21,9 @@
 # too), "restart-mpi REF" and
 # "restart-mpi --no-verify REF" (the restarted job ends at its first step). Verdict: best restart
 # <= best raw read + best native start + 200 ms.
-# BUILD: the build folder (default the current one). Exit status 0 every target met, 1 not, 2 the
-# benchmark could not run.
+# BUILD: the build folder (default the current one). BENCH_DIR: where the work folder goes (default
+# /work, as bench/README.md says, else $TMPDIR or /tmp). Exit status 0 every target met, 1 not, 2
+# the benchmark could not run.
 flavors=${*:-ompi mpich}
 . "$(dirname "$0")/lib.sh"
 rank_counts=${RANKS:-8 32}
@@ -39,6 +40,8 @@ for t in "$ckpt" "$restart" "$wrapper" "$REVIVE_RESTART_RANK" "$REVIVE_COORD_BIN
 done
 # the work folder: the snapshots, the node-local caches ($TMPDIR) and the raw files on one disk
 work=$(mktemp -d "${BENCH_DIR:-/work}/revive-ckptbench.XXXXXX" 2>/dev/null || mktemp -d)
+# JOB is the running job's pid, emptied as soon as it is waited for: a pid reaped may be any
+# process of the machine's by the time the script ends
 trap '[ -n "${JOB:-}" ] && kill -TERM "$JOB" 2>/dev/null && sleep 2; rm -rf "$tmp" "$work"' EXIT
 export TMPDIR=$work REVIVE_SOCKET_DIR=$work/sock
 mkdir -m 0700 "$REVIVE_SOCKET_DIR"
@@ -81,7 +84,7 @@ raw_read() {
     wait $pids
     echo $(($(now_ms) - t0))
 }
-# start_job FLAVOR NP MIB WIN NAME: the job under Revive in $work/NAME; JOB its pid
+# start_job FLAVOR NP MIB WIN NAME: the job under Revive in $work/NAME; JOB its pid (until reaped)
 start_job() {
     local d=$work/$5
     mkdir -p "$d/snap"
@@ -99,7 +102,9 @@ start_job() {
 # stop_job NAME: lets the job end and checks that it ended well
 stop_job() {
     touch "$work/$1/stop"
-    wait $JOB || { echo "ckpt.sh: the job $1 ended with status $?: $(tail -2 "$work/$1/job.err" | tr '\n' ' ')"; exit 2; }
+    local job=$JOB
+    JOB=
+    wait $job || { echo "ckpt.sh: the job $1 ended with status $?: $(tail -2 "$work/$1/job.err" | tr '\n' ' ')"; exit 2; }
     grep -q '^ckptjob: ok' "$work/$1/job.out" || { echo "ckpt.sh: the job $1: $(cat "$work/$1/job.out")"; exit 2; }
 }
 # snapshot NAME [--term]: one snapshot of the running job, its JSON line appended to NAME.json,
@@ -138,6 +143,7 @@ for fl in $flavors; do
                 if [ "$round" = "$rounds" ] && [ "$np" = "$restart_np" ] && [ "$w" = 0 ]; then
                     snapshot "$name.term" --term
                     wait $JOB
+                    JOB=
                     restart_ref=$REF
                 else
                     stop_job "$name"
