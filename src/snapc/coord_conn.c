@@ -53,7 +53,16 @@ int coord_conn_new(int fd, int kind)
 
 void coord_conn_close(int i)
 {
+    coord_conn_close_why(i, NULL);
+}
+
+void coord_conn_close_why(int i, const char *why)
+{
     struct conn *c = &coord.c[i];
+    if (c->kind == C_FREE)
+        return;
+    if (c->kind == C_RANK && !why)
+        coord_silent_check(i);
     if (c->kind == C_FREE)
         return;
     int kind = c->kind, rank = c->rank;
@@ -73,6 +82,7 @@ void coord_conn_close(int i)
     if (kind == C_RANK && rank >= 0 && rank < coord.nrank_conn && coord.rank_conn[rank] == i) {
         coord.rank_conn[rank] = -1;
         struct snapc_event ev = {.type = SNAPC_EV_GONE, .rank = rank};
+        ev.u.gone.why = why;
         coord_feed(&ev);
     }
     if (kind == C_TOOL) {
@@ -128,11 +138,16 @@ void coord_conn_readable(int i)
                 revive_log_warn("%s%s sent a malformed frame (%s); closed",
                                 c->kind == C_RANK ? "rank " : "connection from ",
                                 c->kind == C_RANK ? "" : c->peer, c->rd.err);
-            else if (c->kind == C_RANK && r == -ETIMEDOUT)
+            else if (c->kind == C_RANK && r == -ETIMEDOUT) {
                 revive_log_warn("rank %d's connection closed: its host did not answer for %d s "
                                 "(lost or cut off?)",
                                 c->rank, host_silent_s());
-            else if (c->kind == C_RANK && !coord.p.r[c->rank].finalizing &&
+                char why[160];
+                snapc_fmt(why, sizeof why, "rank %d's host %s did not answer for %d s (lost or "
+                          "cut off?)", c->rank, c->host[0] ? c->host : c->peer, host_silent_s());
+                coord_conn_close_why(i, why);
+                return;
+            } else if (c->kind == C_RANK && !coord.p.r[c->rank].finalizing &&
                      (!coord.child_done || coord.p.phase != SNAPC_P_IDLE))
                 revive_log_info("rank %d's connection closed (%s)", c->rank, c->rd.err);
             coord_conn_close(i);
@@ -146,6 +161,17 @@ void coord_conn_readable(int i)
         if (coord.c[i].kind != C_FREE)
             snapc_reader_next(&coord.c[i].rd);
     }
+}
+
+void coord_conn_keepalive(int fd)
+{
+    int one = 1, silent = host_silent_s(), idle = silent / 4 > 0 ? silent / 4 : 1, cnt = 4;
+    unsigned user_ms = (unsigned)silent * 1000u;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof user_ms);
 }
 
 void coord_accept_tcp(void)
@@ -171,13 +197,7 @@ void coord_accept_tcp(void)
      * staged at once, while the holder still runs (stagelost-mpich: MPICH ended the holder,
      * on a live host, ~31 s after its peers' host was lost, before the 45 s bound had it
      * stage their copies, and the sequence failed). */
-    int silent = host_silent_s(), idle = silent / 4 > 0 ? silent / 4 : 1, cnt = 4;
-    unsigned user_ms = (unsigned)silent * 1000u;
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof user_ms);
+    coord_conn_keepalive(fd);
     char host[64] = "?";
     int port = 0;
     if (ss.ss_family == AF_INET) {

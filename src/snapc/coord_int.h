@@ -149,6 +149,15 @@ extern struct coord_state coord;
 /* coord_conn.c */
 int coord_conn_new(int fd, int kind);
 void coord_conn_close(int i);
+/* The same, the rank's GONE saying WHY (its host silent: coord_silent.c). */
+void coord_conn_close_why(int i, const char *why);
+/* A rank's connection closes while the sequence stages (coord_silent.c, newuser9 F3): the hosts
+ * of the other ranks not staged yet are asked at once (TCP keepalive probes, 2.5 s at most);
+ * the ranks of a host that does not answer are closed first, their GONE naming the host, so
+ * that a staging failure names the lost host, not a rank its launcher ended on a live one. */
+void coord_silent_check(int closing);
+/* Restores a rank connection's keepalive timing (the one set at accept, coord_conn.c). */
+void coord_conn_keepalive(int fd);
 int coord_conn_send(int i, uint16_t type, const void *p, uint32_t len, const void *tail,
                     uint32_t tlen);
 void coord_send_ranks(int rank, uint16_t type, const void *p, uint32_t len, const void *tail,

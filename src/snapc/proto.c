@@ -543,6 +543,11 @@ static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
                           ENDED_BEFORE "(rank %d called MPI_Finalize and ended during the "
                           "checkpoint)",
                           ev->rank);
+    /* its host went silent: the host is what the user must know (newuser9 F3) */
+    if (ev->u.gone.why)
+        return fail_epoch(p, ev->now_ms, -ESRCH,
+                          "%s during the checkpoint (rank %d was to %s)", ev->u.gone.why,
+                          ev->rank, doing[phase]);
     return fail_epoch(p, ev->now_ms, -ESRCH,
                       "rank %d ended during the checkpoint (while it was to %s)", ev->rank,
                       doing[phase]);

@@ -101,6 +101,9 @@ struct snapc_event {
         struct { int status; const char *msg; } done;
         struct { int status; const char *msg; int for_rank; } staged;
         struct { int holder; } partnered;
+        /* GONE: why, when the coordinator knows more than "it ended" (its host silent:
+         * "h2 (ranks 2,3) stopped answering (lost or cut off?)"); NULL otherwise */
+        struct { const char *why; } gone;
     } u;
 };
 
