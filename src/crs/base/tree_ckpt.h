@@ -230,6 +230,9 @@ int crs_tree_list_members(struct tree_ckpt *t);
 /* Parks every member (requests carry image_fd), looking at /proc again until
  * the members settle. 0, or -errno with the message. */
 int crs_tree_settle_members(struct tree_ckpt *t, int image_fd);
+/* Whether process pid has ended (a zombie now, or reaped): a member that did so during the
+ * checkpoint is named as having died, not by the error of its closed connection. */
+int crs_tree_member_ended(pid_t pid);
 /* Waits for member m's reply (timeout_ms < 0: while it lives). 0, or
  * -errno with the message (its own failure included). */
 int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms);

@@ -62,6 +62,11 @@ static int ended(pid_t pid)
     return st == 0 || st == 'Z' || st == 'X';
 }
 
+int crs_tree_member_ended(pid_t pid)
+{
+    return ended(pid);
+}
+
 /* A connection to process pid's checkpoint thread, or -errno. A process
  * that was just forked, or that just started another program (execve), may
  * not listen yet: a refused connection is tried again for a while. */
@@ -200,6 +205,11 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
                  who(t, m, w, sizeof w), timeout_ms / 1000, crs_tree_scope_name(t->o->scope));
             return -ETIMEDOUT;
         }
+    }
+    if (e && ended(t->all[t->members[m]].pid)) {
+        fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
+             crs_tree_scope_name(t->o->scope));
+        return e;
     }
     if (e) {
         fail(t, "%s ended the checkpoint without an answer (%s); it may have died", who(t, m, w, sizeof w),

@@ -6,9 +6,11 @@
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
 #include "crs/base/tree_objects.h"
+#include "common/fault.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -168,10 +170,22 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
     struct crs_proto_go go;
     crs_tree_go(t, m, &go);
     struct crs_proto_reply rp;
+    if (m == 1 && revive_fault(REVIVE_FAULT_tree_go_late)) {
+        fprintf(stderr, "cr_checkpoint: fault tree-go-late: holding before process %d writes its image\n",
+                (int)t->all[t->members[m]].pid);
+        fflush(stderr);
+        struct timespec hold = { 3, 0 };
+        while (nanosleep(&hold, &hold) != 0 && errno == EINTR)
+            ;
+    }
     int e = crs_proto_send(t->conn[m], &go, sizeof go, -1);
     if (e) {
         char w[64];
-        fail(t, "cannot reach %s: %s", who(t, m, w, sizeof w), strerror(-e));
+        if (crs_tree_member_ended(t->all[t->members[m]].pid))   /* (its connection closed: "Broken pipe") */
+            fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
+                 crs_tree_scope_name(t->o->scope));
+        else
+            fail(t, "cannot reach %s: %s", who(t, m, w, sizeof w), strerror(-e));
         return e;
     }
     if ((e = crs_tree_member_reply(t, m, &rp, -1)))
