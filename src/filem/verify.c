@@ -103,7 +103,10 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
      * (a child's image replaced by another whole one passed every check) */
     e = filem_file_sum_check(path, sum, "the metadata says", NULL, msg, len);
     if (e < 0) {
-        if (e == -EBADMSG && strlen(msg) + 12 < len)
+        /* -EBADMSG is either the file's checksum differing from the metadata's (another file:
+         * "replaced") or a tree member's header failing its own checksum, which the image
+         * reader says with its one-process advice (as stage.c's open_checked tells them apart) */
+        if (e == -EBADMSG && !strstr(msg, CRS_IMAGE_ADVICE) && strlen(msg) + 12 < len)
             strcat(msg, " (replaced)");
         else
             crs_image_advise(msg, len, ""); /* as reader_msg */
