@@ -17,12 +17,11 @@
  * Nothing is said: no descriptor to say it on. */
 #define _GNU_SOURCE
 #include "pml_hooks/cover.h"
+#include "common/procfs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,24 +44,16 @@ static int read_all(int fd, void *buf, size_t len)
     return 0;
 }
 
-/* field 22 of /proc/PID/stat (the start time in clock ticks), or 0 */
+/* field 22 of /proc/PID/stat (the start time in clock ticks), or 0: read and parsed by the same
+ * src/common functions as children.c's start_time, which made the list, so the two agree on what
+ * a start time is (a second parser here could differ and the cover would end nothing) */
 static uint64_t start_time(int32_t pid)
 {
-    char path[40], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[1024];
+    uint64_t t = 0;
+    if (revive_proc_read(pid, 0, "stat", buf, sizeof buf) <= 0 || revive_stat_field(buf, 22, &t) != 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* the command (field 2) may hold anything */
-    for (int field = 2; p && *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    return p ? strtoull(p, NULL, 10) : 0;
+    return t;
 }
 
 int main(int argc, char **argv)
