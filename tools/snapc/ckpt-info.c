@@ -115,6 +115,7 @@ struct vctx {
     int failed;    /* an image damaged, or missing with no copy anywhere */
     int elsewhere; /* images missing here that only another host's cache may hold */
     int cached;    /* images missing here whose copy in this host's cache is good */
+    int damaged_ok; /* of those two, images damaged here (not missing) */
     char first_err[REVIVE_TEXT_PATHS(8)]; /* "rank R: " and report's message */
     struct snapc_sbuf *jb;
     int first;
@@ -127,25 +128,37 @@ struct vctx {
  * copy this host's cache holds; one on another host it names (it cannot read it from here).
  * 1 a good copy here (its path in msg), 0 only elsewhere (msg says where), -1 no copy. Before
  * (review9 F5) such a snapshot was called damaged, though restart-mpi restarted it. */
-static int missing_image(struct vctx *v, int r, char *msg, size_t len)
+static int missing_image(struct vctx *v, int r, const char *damage, char *msg, size_t len)
 {
+    /* DAMAGE: the image is in this directory but fails its check (these words): a good copy
+     * elsewhere is fetched over it by restart-mpi as for a missing one (newuser9 F8: "only an
+     * image with no good copy is damaged", docs/snapshots.md) */
+    char here[REVIVE_TEXT_PATHS(3)];
+    if (damage)
+        snapc_fmt(here, sizeof here, "rank_%d.img in this directory is damaged (%s)", r, damage);
+    else
+        snapc_fmt(here, sizeof here, "rank_%d.img is not in this directory", r);
     char k[64], path[PATH_MAX + 64], err[REVIVE_TEXT_PATHS(2)], why[REVIVE_TEXT_PATHS(6)] = "";
     uint64_t want = 0;
     snprintf(k, sizeof k, "rank.%d.checksum", r);
     filem_meta_get_u64(v->m, k, &want);
     const char *local = filem_meta_get(v->m, "ckpt.local");
     if (local && !strcmp(local, FILEM_LOCAL_NONE)) {
-        snprintf(msg, len, "rank_%d.img is missing, and the job kept no node-local copies "
-                           "(ckpt.local none)", r);
+        if (damage)
+            snapc_fmt(msg, len, "%s, and the job kept no node-local copies (ckpt.local none)",
+                      here);
+        else
+            snprintf(msg, len, "rank_%d.img is missing, and the job kept no node-local copies "
+                               "(ckpt.local none)", r);
         return -1;
     }
     for (int partner = 0; partner < 2; partner++) {
         if (cache_path(v->m, v->seqdir, r, partner, path, sizeof path) < 0)
             continue;
         if (filem_stage_verify(path, want, err, sizeof err) == 0) {
-            snapc_fmt(msg, len, "rank_%d.img is not in this directory; the copy in this host's "
-                               "node-local cache is good (%s, every chunk verified): restart-mpi "
-                               "fetches it before the launch", r, path);
+            snapc_fmt(msg, len, "%s; the copy in this host's node-local cache is good (%s, "
+                               "every chunk verified): restart-mpi fetches it %sbefore the "
+                               "launch", here, path, damage ? "over the damaged one " : "");
             return 1;
         }
         snapc_fmt(why + strlen(why), sizeof why - strlen(why), "%s%s fails its check (%s)",
@@ -163,10 +176,14 @@ static int missing_image(struct vctx *v, int r, char *msg, size_t len)
     }
     int rc = others.len ? 0 : -1;
     if (others.len)
-        snapc_fmt(msg, len, "rank_%d.img is not in this directory%s%s; restart-mpi would fetch it "
-                           "from %s, which ckpt-info cannot read from this host (run ckpt-info "
-                           "--verify there, or restart-mpi --showme)",
-                 r, why[0] ? " and " : "", why, others.p);
+        snapc_fmt(msg, len, "%s%s%s; restart-mpi would fetch %s from %s, which "
+                           "ckpt-info cannot read from this host (run ckpt-info --verify there, "
+                           "or restart-mpi --showme)",
+                 here, why[0] ? " and " : "", why, damage ? "a good copy over it" : "it",
+                 others.p);
+    else if (damage)
+        snapc_fmt(msg, len, "%s, and in no other copy: %s", here,
+                 why[0] ? why : "not in this host's node-local cache, the only one that held it");
     else
         snapc_fmt(msg, len, "rank_%d.img is missing, and in no copy: %s", r,
                  why[0] ? why : "not in this host's node-local cache, the only one that held it");
@@ -174,13 +191,31 @@ static int missing_image(struct vctx *v, int r, char *msg, size_t len)
     return rc;
 }
 
+/* An image in the sequence directory that fails its check while the metadata gives the size
+ * and checksum a copy elsewhere is checked against (as restart-mpi's damaged_image). */
+static int damaged_here(const struct vctx *v, int r)
+{
+    char k[64], path[PATH_MAX + 32];
+    uint64_t x;
+    snprintf(k, sizeof k, "rank.%d.checksum", r);
+    if (filem_meta_get_u64(v->m, k, &x) < 0)
+        return 0;
+    snprintf(k, sizeof k, "rank.%d.size", r);
+    if (filem_meta_get_u64(v->m, k, &x) < 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/rank_%d.img", v->seqdir, r);
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void report(void *arg, int rank, int status, const char *msg)
 {
     struct vctx *v = arg;
     char alt[REVIVE_TEXT_PATHS(8)]; /* missing_image: a path and its why */;
     int where = -2; /* missing_image's answer */
-    if (status == -ENOENT) {
-        where = missing_image(v, rank, alt, sizeof alt);
+    if (status == -ENOENT || (status < 0 && status != -EPERM && damaged_here(v, rank))) {
+        where = missing_image(v, rank, status == -ENOENT ? NULL : msg, alt, sizeof alt);
+        v->damaged_ok += status != -ENOENT && where >= 0;
         msg = alt;
         v->cached += where == 1;
         v->elsewhere += where == 0;
@@ -557,7 +592,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, err, sizeof err);
         /* images only missing, each with a copy in a cache: what restart-mpi fetches (not
          * another failure no rank reported, as metadata without a number of ranks) */
-        if (e == -ENOENT && !v.failed && (v.cached || v.elsewhere))
+        if ((e == -ENOENT || v.damaged_ok) && !v.failed && (v.cached || v.elsewhere))
             e = v.elsewhere ? -ENOENT : 0;
         else if (e < 0 && v.failed)
             snapc_fmt(err, sizeof err, "%s", v.first_err);
@@ -570,19 +605,21 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             fprintf(stderr, "%s: %s/%llu cannot be restarted: %s (Revive writes its files 0600)\n",
                     me, jobdir, (unsigned long long)seq, err);
         else if (e < 0 && !v.failed && v.elsewhere)
-            fprintf(stderr, "%s: %s/%llu is not complete here: %d image%s missing from it %s only "
-                            "in other hosts' node-local caches, which ckpt-info cannot check "
-                            "from here (said above per rank); restart-mpi fetches them from "
-                            "there\n",
+            fprintf(stderr, "%s: %s/%llu is not complete here: %d image%s missing from it%s %s "
+                            "only in other hosts' node-local caches, which ckpt-info cannot "
+                            "check from here (said above per rank); restart-mpi fetches them "
+                            "from there\n",
                     me, jobdir, (unsigned long long)seq, v.elsewhere,
-                    v.elsewhere == 1 ? "" : "s", v.elsewhere == 1 ? "is" : "are");
+                    v.elsewhere == 1 ? "" : "s", v.damaged_ok ? " or damaged in it" : "",
+                    v.damaged_ok ? "may have a good copy" : v.elsewhere == 1 ? "is" : "are");
         else if (e < 0)
             fprintf(stderr, "%s: %s/%llu is damaged: %s\n", me, jobdir, (unsigned long long)seq,
                     err);
         else if (v.cached)
             printf("  verified: every image matches the metadata and every checksum; %d missing "
-                   "from this directory, with a good copy in this host's node-local cache, which "
-                   "restart-mpi fetches\n", v.cached);
+                   "from this directory%s, with a good copy in this host's node-local cache, "
+                   "which restart-mpi fetches\n", v.cached,
+                   v.damaged_ok ? " or damaged in it" : "");
         else
             printf("  verified: every image matches the metadata and every checksum\n");
         if (e < 0)

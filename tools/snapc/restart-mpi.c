@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dirsync.h"
 #include "common/relocate_arg.h"
 #include "common/text.h"
 #include "common/size_arg.h"
@@ -355,23 +356,87 @@ static const char *other_seq_hint(const char *jobdir, int64_t seq, char *buf, si
 struct missing {
     int n, other;
     int *ranks;
+    /* images there but damaged (newuser9 F8): fetched like missing ones from a node-local copy
+     * (its node's cache, its partner's) when one is good; the check's words for each */
+    const char *seqdir;
+    const struct filem_meta *m;
+    int ndam;
+    int *dam;
+    char **dam_why;
 };
+
+static void add_rank(int **v, int *n, int rank)
+{
+    int *r = realloc(*v, (size_t)(*n + 1) * sizeof *r);
+    if (!r)
+        die("out of memory");
+    *v = r;
+    r[(*n)++] = rank;
+}
+
+/* A rank whose image fails its check but whose metadata names its size and checksum (so a
+ * copy elsewhere can be checked against it): a regular file of ours, damaged. Not one that is
+ * not private (it is refused, never replaced) nor one the metadata does not describe. */
+static int damaged_image(const struct missing *mi, int rank, int status)
+{
+    char k[64], path[PATH_MAX + 32];
+    uint64_t v;
+    if (status == -EPERM || !mi->m || !mi->seqdir)
+        return 0;
+    snprintf(k, sizeof k, "rank.%d.checksum", rank);
+    if (filem_meta_get_u64(mi->m, k, &v) < 0)
+        return 0;
+    snprintf(k, sizeof k, "rank.%d.size", rank);
+    if (filem_meta_get_u64(mi->m, k, &v) < 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/rank_%d.img", mi->seqdir, rank);
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+           !(st.st_mode & 077);
+}
 
 static void note_missing(void *arg, int rank, int status, const char *msg)
 {
     struct missing *mi = arg;
-    (void)msg;
     if (status == 0)
         return;
     if (status != -ENOENT) {
         mi->other++;
+        if (damaged_image(mi, rank, status)) {
+            char **w = realloc(mi->dam_why, (size_t)(mi->ndam + 1) * sizeof *w);
+            if (!w)
+                die("out of memory");
+            mi->dam_why = w;
+            if (!(w[mi->ndam] = strdup(msg ? msg : "it fails its check")))
+                die("out of memory");
+            add_rank(&mi->dam, &mi->ndam, rank);
+        }
         return;
     }
-    int *r = realloc(mi->ranks, (size_t)(mi->n + 1) * sizeof *r);
-    if (!r)
-        die("out of memory");
-    mi->ranks = r;
-    mi->ranks[mi->n++] = rank;
+    add_rank(&mi->ranks, &mi->n, rank);
+}
+
+/* STEP -1: the damaged shared images moved aside (rank_R.img -> rank_R.img.damaged) so that
+ * the fetch puts a good copy under the name (its receiver keeps a copy already there); after
+ * the fetch, STEP 1 puts them back where no good copy came (the snapshot as it was), STEP 0
+ * removes those a good copy replaced. Killed in between, a later restart finds the image
+ * missing and fetches it the same way. */
+static void damaged_aside(const struct missing *mi, int step)
+{
+    for (int i = 0; i < mi->ndam; i++) {
+        char img[PATH_MAX + 32], aside[PATH_MAX + 48];
+        snprintf(img, sizeof img, "%s/rank_%d.img", mi->seqdir, mi->dam[i]);
+        snprintf(aside, sizeof aside, "%s.damaged", img);
+        if (step < 0) {
+            if (rename(img, aside) < 0)
+                die("cannot move the damaged image %s aside to fetch a good copy: %s", img,
+                    strerror(errno));
+        } else if (step && access(img, F_OK) < 0)
+            (void)rename(aside, img);
+        else
+            (void)unlink(aside);
+    }
+    revive_fsync_dir(mi->seqdir);
 }
 
 int main(int argc, char **argv)
@@ -638,7 +703,7 @@ int main(int argc, char **argv)
             reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
-    struct missing mi = {0};
+    struct missing mi = {.seqdir = seqdir, .m = &m};
     int ve;
     char hint[PATH_MAX + 64];
     if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
@@ -651,6 +716,26 @@ int main(int argc, char **argv)
     /* only images missing (staging never got them there, or the shared copy is lost): fetched
      * from the node-local caches of the hosts that hold them, before the launch (below) */
     int fetch = ve == -ENOENT && mi.other == 0 && mi.n > 0;
+    /* images damaged in the snapshot directory (with or without missing ones): a good copy in
+     * a node's cache or a partner's is fetched over each, as for a missing one (issue 9 point 6,
+     * newuser9 F8: "is damaged ... no other committed sequence" read as "the job is lost" while
+     * a cache held a good copy). Not for a job that kept no node-local copies (ckpt.local
+     * none): it is refused as damaged, as before. */
+    const char *ckl = filem_meta_get(&m, "ckpt.local");
+    int fix_damaged = ve < 0 && mi.ndam > 0 && mi.other == mi.ndam && metadir == seqdir &&
+                      !(ckl && !strcmp(ckl, "none"));
+    if (fix_damaged) {
+        for (int i = 0; i < mi.ndam; i++) {
+            fprintf(stderr, "%s: rank %d's image in %s is damaged (%s); %s a good copy from "
+                            "the node-local caches that may hold one (its node's, its partner's)\n",
+                    me, mi.dam[i], seqdir, mi.dam_why[i], showme ? "restart-mpi would fetch" :
+                    "fetching");
+            note_missing(&mi, mi.dam[i], -ENOENT, NULL);
+        }
+        fetch = 1;
+        ve = 0;
+    } else
+        mi.ndam = 0; /* nothing moved aside */
     if (fetch)
         ve = 0;
     if (released) {
@@ -760,8 +845,17 @@ int main(int argc, char **argv)
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
             .flavor = flavor, .user = user.v, .prog0 = progs[0], .extra = ex.v,
-            .nextra = ex.n, .rrank = rrank, .hostfile = hostfile};
-        if (restart_fetch_images(&f, mi.ranks, mi.n, err, sizeof err) < 0)
+            .nextra = ex.n, .rrank = rrank, .hostfile = hostfile, .damaged = mi.dam,
+            .damaged_why = mi.dam_why, .ndamaged = mi.ndam};
+        if (mi.ndam)
+            damaged_aside(&mi, -1);
+        int fr = restart_fetch_images(&f, mi.ranks, mi.n, err, sizeof err);
+        if (mi.ndam)
+            damaged_aside(&mi, fr < 0); /* back where no good copy came; else gone */
+        if (fr < 0 && mi.ndam)
+            die("%s is damaged and cannot be restarted: %s; %s", seqdir, err,
+                other_seq_hint(jobdir, seq, hint, sizeof hint));
+        if (fr < 0)
             die("%s cannot be restarted: %s", seqdir, err);
     }
     if (recreated[0] && !showme)

@@ -68,6 +68,15 @@ static const char *holder(const struct filem_meta *m, int rank, int partner)
     return filem_meta_get(m, k);
 }
 
+/* The check's words when RANK's shared image is there but damaged (moved aside), else NULL. */
+static const char *damage_of(const struct restart_fetch *f, int rank)
+{
+    for (int i = 0; i < f->ndamaged; i++)
+        if (f->damaged[i] == rank)
+            return f->damaged_why[i];
+    return NULL;
+}
+
 static int holds(const struct restart_fetch *f, int rank, const char *host)
 {
     const char *a = holder(f->m, rank, 0), *b = holder(f->m, rank, 1);
@@ -367,8 +376,13 @@ static void take_sent(const struct restart_fetch *f, const struct launch *l, str
         return;
     }
     w->done = 1;
-    fprintf(stderr, "%s: rank %d's image was not in %s: fetched from %s (%s), verified\n", me,
-            w->rank, f->seqdir, l->host, line + 5);
+    if (damage_of(f, w->rank))
+        fprintf(stderr, "%s: rank %d's image in %s is damaged: fetched the good copy from %s "
+                        "(%s), verified; it replaces the damaged one, and rank %d restores from "
+                        "it\n", me, w->rank, f->seqdir, l->host, line + 5, w->rank);
+    else
+        fprintf(stderr, "%s: rank %d's image was not in %s: fetched from %s (%s), verified\n",
+                me, w->rank, f->seqdir, l->host, line + 5);
 }
 
 /* Why RANK did not come from L's host, for the message. */
@@ -678,9 +692,13 @@ out:
             if (w[i].done)
                 continue;
             const char *a = holder(f->m, w[i].rank, 0), *b = holder(f->m, w[i].rank, 1);
-            snapc_sb_printf(&msg, "%srank %d's image is in no copy restart-mpi can reach: not "
-                                  "%s/rank_%d.img, not in the cache of %s%s%s (%s)",
-                            msg.len ? "; " : "", w[i].rank, f->seqdir, w[i].rank, a ? a : "?",
+            const char *dmg = damage_of(f, w[i].rank);
+            snapc_sb_printf(&msg, "%srank %d's image is in no %scopy restart-mpi can reach: "
+                                  "%s%s/rank_%d.img%s%s%s, not in the cache of %s%s%s (%s)",
+                            msg.len ? "; " : "", w[i].rank, dmg ? "good " : "",
+                            dmg ? "" : "not ", f->seqdir, w[i].rank,
+                            dmg ? " is damaged (" : "", dmg ? dmg : "", dmg ? ")" : "",
+                            a ? a : "?",
                             b ? " nor in its partner copy on " : ", no partner copy",
                             b ? b : "", w[i].why.p ? w[i].why.p : "no host named in snapshot.meta");
             e = -ENOENT;

@@ -41,9 +41,16 @@ struct restart_fetch {
     int nextra;
     const char *rrank;             /* revive-restart-rank */
     const char *hostfile;          /* the restart's hosts (named first in messages), or NULL */
+    /* ranks among MISSING whose shared image is there but damaged (newuser9 F8), each with
+     * the check's words: restart-mpi moved it aside; said as such when a good copy replaces it
+     * or when none is found */
+    const int *damaged;
+    char *const *damaged_why;
+    int ndamaged;
 };
 
-/* Fetches the images of the N ranks in MISSING into the snapshot directory. 0 when every one
+/* Fetches the images of the N ranks in MISSING (absent from the snapshot directory, or moved
+ * aside there as damaged: f->damaged) into the snapshot directory. 0 when every one
  * is there and verified (each said on stderr: from which host's copy); else -ENOENT with ERR
  * naming each rank still missing and what each host it could be on answered. */
 int restart_fetch_images(const struct restart_fetch *f, const int *missing, int n, char *err,

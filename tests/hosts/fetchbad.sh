@@ -1,0 +1,83 @@
+#!/bin/bash
+# fetchbad.sh FLAVOR: a committed sequence whose image of a rank is DAMAGED in the shared
+# snapshot directory while a node-local cache holds a good copy (issue 9 point 6, newuser9 F8:
+# restart-mpi refused it as "damaged ... holds no other committed sequence to restart from",
+# which reads as "the job is lost", while h2's cache held a verified copy).
+# (a) job on h1,h2 with --ckpt-local, --term snapshot, one byte of the shared rank_2.img
+#     complemented (h2's cached copy untouched). restart-mpi --showme says rank 2's shared
+#     image is damaged and shows the fetch it would make, changing nothing; the restart on h1,h3
+#     (rank 2 runs on h3, which holds nothing) fetches h2's good copy over the damaged one (said),
+#     the native result; the shared image is sound again (ckpt-info --verify), nothing left aside.
+#     Before, ckpt-info --verify on h2 (the good copy in its cache) and on h1 (none) say which
+#     copy is good and where.
+# (b) the shared copy and h2's cached one damaged (no partner copy): no good copy anywhere:
+#     one line naming rank 2, the damaged shared copy and what h2 answered, status 1, nothing
+#     started, the shared image put back as it was.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+cache_bed fetchbad 3
+
+term_job a
+cached=$HB/node/h2/$jd/0/rank_2.img
+[ -f "$cached" ] || fail "a: h2's cache does not hold rank 2: $(ls "$HB/node/h2/$jd/0" 2>&1)"
+[ "$(stat -c %d:%i "$cached")" != "$(stat -c %d:%i "$ref/rank_2.img")" ] ||
+    fail "a: h2's cached copy is the shared file itself (a hard link): the test damages one copy only"
+damage_copies "$ref/rank_2.img" || fail "a: cannot damage $ref/rank_2.img"
+cp -p "$ref/rank_2.img" "$W/damaged.img"
+cmp -s "$cached" "$ref/rank_2.img" && fail "a: the shared copy is not damaged"
+hostfile "$W/hosts13" h1:2 h3:2
+
+# ckpt-info --verify: on h2 (its cache holds the good copy, checked): verified, saying the shared
+# copy is damaged and that restart-mpi fetches the good one over it; on h1 (it cannot read h2's
+# cache): status 1, "not complete here", naming h2's cache, not "damaged" alone
+expect_rc 0 "a: ckpt-info --verify on h2" on h2 "$INFO" --verify "$ref" || cat "$W/cmd.err"
+grep -q "^  rank 2: ok (cache) rank_2.img in this directory is damaged (.*checksum mismatch.*); the copy in this host's node-local cache is good ($LOCAL/$jd/0/rank_2.img, every chunk verified): restart-mpi fetches it over the damaged one before the launch\$" "$W/cmd.out" &&
+    grep -qF "verified: every image matches the metadata and every checksum; 1 missing from this directory or damaged in it, with a good copy in this host's node-local cache" "$W/cmd.out" ||
+    { fail "a: ckpt-info --verify on h2 does not say the shared copy is damaged and h2's cache holds a good one"; cat "$W/cmd.out"; }
+expect_rc 1 "a: ckpt-info --verify on h1" on h1 "$INFO" --verify "$ref"
+grep -q "^  rank 2: ELSEWHERE rank_2.img in this directory is damaged (.*); restart-mpi would fetch a good copy over it from the node-local cache of h2, which ckpt-info cannot read from this host" "$W/cmd.out" &&
+    grep -qF "is not complete here: 1 image missing from it or damaged in it may have a good copy only in other hosts' node-local caches" "$W/cmd.err" ||
+    { fail "a: ckpt-info --verify on h1 does not name h2's cache for the damaged rank 2"; cat "$W/cmd.out" "$W/cmd.err"; }
+pass "$flavor: ckpt-info --verify: on h2 verified (the damaged shared copy and h2's good one said), on h1 not complete here, h2's cache named"
+
+# --showme: what would be done, nothing done
+expect_rc 0 "showme: restart-mpi --showme" on h1 "$RESTART" --showme --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" ||
+    cat "$W/cmd.err"
+grep -qF "restart-mpi: rank 2's image in $ref is damaged (" "$W/cmd.err" &&
+    grep -qF "); restart-mpi would fetch a good copy from the node-local caches that may hold one (its node's, its partner's)" "$W/cmd.err" ||
+    { fail "showme: restart-mpi does not say rank 2's shared image is damaged and would be fetched"; cat "$W/cmd.err"; }
+grep -qxF "#   h2: rank 2 (its node's cache); asked first whether it is up (port 22)" "$W/cmd.out" ||
+    { fail "showme: the fetch of rank 2 from h2 is not shown"; cat "$W/cmd.out"; }
+cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "showme: the shared image was changed"
+[ -e "$ref/rank_2.img.damaged" ] && fail "showme: the damaged image was moved aside"
+pass "$flavor: restart-mpi --showme says rank 2's shared image is damaged and shows its fetch from h2's cache, changing nothing"
+
+# the restart on h1,h3
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/ra.out" 2>"$W/ra.err"
+st=$?
+[ $st = 0 ] || { fail "ra: restart-mpi status $st"; grep -v '^step' "$W/ra.err" | tail -5; }
+cmp -s "$W/native.out" "$W/ra.out" || { fail "ra: result differs from the native run"; cat "$W/native.out" "$W/ra.out"; }
+grep -qF "restart-mpi: rank 2's image in $ref is damaged: fetched the good copy from h2 ($LOCAL/$jd/0/rank_2.img), verified; it replaces the damaged one, and rank 2 restores from it" "$W/ra.err" ||
+    { fail "ra: restart-mpi does not say it fetched rank 2's good copy from h2 over the damaged one"; grep -v '^step' "$W/ra.err"; }
+cmp -s "$cached" "$ref/rank_2.img" || fail "ra: the shared rank_2.img is not h2's good copy"
+[ "$(stat -c %a "$ref/rank_2.img")" = 600 ] || fail "ra: the fetched image is not 0600"
+[ -e "$ref/rank_2.img.damaged" ] && fail "ra: the damaged image was left aside"
+expect_rc 0 "ra: ckpt-info --verify" "$INFO" --verify "$ref" || cat "$W/cmd.err"
+grep "damaged" "$W/ra.err" | sed 's/^/    /'
+pass "$flavor: rank 2's shared image damaged, h2's cache good: fetched over it (said), restart on h1,h3 = native, the snapshot sound again"
+
+# (b) no good copy anywhere: the shared one and h2's damaged
+damage_copies "$ref/rank_2.img" "$cached" || fail "b: cannot damage rank 2's copies"
+cp -p "$ref/rank_2.img" "$W/damaged.img"
+: >"$HB/agent.log"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/rb.out" 2>"$W/rb.err"
+st=$?
+[ $st = 1 ] || fail "rb: restart-mpi status $st, not 1"
+tail -n1 "$W/rb.err" | grep -q "^restart-mpi: $ref is damaged and cannot be restarted: rank 2's image is in no good copy restart-mpi can reach: $ref/rank_2.img is damaged (.*), not in the cache of h2, no partner copy (h2: .*); $SHARED/$jd holds no other committed sequence to restart from\$" ||
+    { fail "rb: the refusal does not name rank 2, the damaged shared copy and h2's answer"; cat "$W/rb.err"; }
+cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "rb: the shared image was not put back as it was"
+[ -e "$ref/rank_2.img.damaged" ] && fail "rb: the damaged image was left aside"
+[ -z "$(ranks_hosts)" ] || fail "rb: ranks started: $(ranks_hosts)"
+sed 's/^/    /' "$W/rb.err"
+pass "$flavor: rank 2 damaged in every copy: one refusal naming the shared copy and h2's answer, status 1, the shared image as it was"
+finish
