@@ -500,11 +500,37 @@ crs_let_others_in() {
     for p in "$REVIVE_BUILDDIR" "$REVIVE_BUILDDIR/tools" "$REVIVE_BUILDDIR/.libs" "$REVIVE_BUILDDIR/tests" \
         "$REVIVE_BUILDDIR/tests/crs" "$REVIVE_BUILDDIR/tests/crs/uspace" \
         "$REVIVE_BUILDDIR/tests/crs/uspace/.libs"; do
-        [ -d "$p" ] && chmod o+rx "$p" 2>/dev/null
+        [ -d "$p" ] && crs_open_dir o+rx "$p"
     done
-    p=$REVIVE_BUILDDIR
+    crs_open_path "$REVIVE_BUILDDIR"
+}
+
+# crs_let_others_read_harness SRC: the throwaway user also runs tests/crs/cr_cycle.sh from the
+# source tree SRC (which may sit in a private folder too): traversal of every folder above SRC,
+# and SRC/tests and SRC/tests/crs readable.
+crs_let_others_read_harness() {
+    crs_open_path "$1"
+    crs_open_dir o+rx "$1/tests"
+    crs_open_dir o+rx "$1/tests/crs"
+}
+
+# crs_open_path DIR: traversal (o+x) for others of DIR and every folder above it.
+crs_open_path() {
+    local p=$1
     while [ "$p" != / ] && [ -n "$p" ]; do
-        chmod o+x "$p" 2>/dev/null
+        crs_open_dir o+x "$p"
         p=$(dirname "$p")
     done
+}
+
+# crs_open_dir MODE DIR: chmod MODE DIR, saying so when that changed its mode (a private home
+# folder opened to others is the user's to know). Not put back at the end: tests running beside
+# this one may have opened it for their own user and still need it.
+crs_open_dir() {
+    local old new
+    old=$(stat -c %a "$2" 2>/dev/null) || return 0
+    chmod "$1" "$2" 2>/dev/null || return 0
+    new=$(stat -c %a "$2")
+    [ "$old" = "$new" ] ||
+        crs_note "note: $2: mode $old -> $new (chmod $1, for the throwaway user; left so, for tests beside this one)"
 }

@@ -18,12 +18,7 @@ crs_need_tools cr_run cr_checkpoint cr_restart
 crs_throwaway_user crsds "restarting a tree as a throwaway user"
 chmod o+x "$WORK"
 src=$(cd "$(dirname "$0")/../../.." && pwd)
-p=$src
-while [ "$p" != / ] && [ -n "$p" ]; do
-    chmod o+x "$p" 2>/dev/null
-    p=$(dirname "$p")
-done
-chmod o+rx "$src/tests" "$src/tests/crs" 2>/dev/null
+crs_let_others_read_harness "$src"
 asuser test -r "$src/tests/crs/cr_cycle.sh" || crs_skip "$user cannot read cr_cycle.sh (directory permissions)"
 mkdir -p "$WORK/user"
 chown "$uid:$gid" "$WORK/user"

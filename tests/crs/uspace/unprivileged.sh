@@ -13,12 +13,7 @@ crs_setup unprivileged
 crs_throwaway_user crsu "running cr_cycle.sh as a throwaway user"
 # the user reads the harness from the source tree (which may sit in a private folder)
 src=$(cd "$(dirname "$0")/../../.." && pwd)
-p=$src
-while [ "$p" != / ] && [ -n "$p" ]; do
-    chmod o+x "$p" 2>/dev/null
-    p=$(dirname "$p")
-done
-chmod o+rx "$src/tests" "$src/tests/crs" 2>/dev/null
+crs_let_others_read_harness "$src"
 for f in "$src/tests/crs/cr_cycle.sh" "$CRS_BIN/crt_ids" "$CRS_BIN/crt_procself" "$CRS_BIN/crt_tree" "$CRS_BIN/crt_sysv" "$CRS_TOOLS/cr_restart"; do
     asuser test -r "$f" || crs_skip "$user cannot read $f (directory permissions)"
 done
