@@ -7,8 +7,11 @@
 # the names the original still holds, as crs_sockets.sh); nopid: the credentials the datagrams
 # carry name the restarted pid. Then datagrams from outside the process are still refused in one
 # line naming the descriptor, the program running on: one from a bound socket of another process
-# (python3) in the bound receiver's queue, one with another process's credentials in the
-# abstract receiver's.
+# (python3) in the bound receiver's queue; one from an unbound socket of another process in the
+# abstract receiver's (no sender address: no socket of the process sent it); one in the abstract
+# receiver's from another process that took s2's path (unlinked it and bound its own socket
+# there): its sender address is s2's, so only the credentials it carries (SO_PASSCRED, another
+# pid) tell it from s2's own (diffrev31 R-L7: no part reached the credentials rule before).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_unixdgram
 if CRS_FLAVOURS=${CRS_FLAVOURS:-"run kill twice nopid rr cont fork stop term compress stdoutfile tty sigdeath"} \
@@ -37,7 +40,13 @@ foreign outside-named 'import os, socket
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(os.environ["D"] + "/outsider.sock")
 s.sendto(b"from outside", os.environ["D"] + "/ud.sock")'
-foreign outside-creds 'import os, socket
+foreign outside-unnamed 'import os, socket
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"from outside", b"\0crt_unixdgram." + os.environ["P"].encode())'
+foreign outside-creds 'import os, socket
+p = os.environ["D"] + "/ud2.sock"
+os.unlink(p)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(p)
 s.sendto(b"from outside", b"\0crt_unixdgram." + os.environ["P"].encode())'
 crs_summary crs_unixdgram
