@@ -4,7 +4,7 @@
  * verified chunk by chunk, as their restores cannot run again from another copy), else the snapshot directory's, said on stderr when a bad copy is passed over; with
  * preload, the shared image is first copied into the cache (verified) and read from there.
  * A cached copy's chunks are checked by the restore as it reads them, not before: read and
- * hashed once, not twice (bench/stage part 3: a restart from a cache on tmpfs is CPU-bound, and
+ * hashed once, not twice (the rank's own image; its children's are hashed twice, stage.h; bench/stage part 3: a restart from a cache on tmpfs is CPU-bound, and
  * the whole-image check before the restore was about half of its work). A chunk that fails
  * there stops the restore before the switch, while the program is still itself: it then runs
  * itself again (execve, the same pid, the launcher's descriptors kept) from the snapshot
