@@ -1253,6 +1253,10 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         }
         close(status_pipe[1]);
     } else {
+        /* the members' subreaper while they are restored: one whose parent a failure kills
+         * comes to us, and is reaped before we exit (it went to process 1 and stayed there a
+         * zombie holding its pid until that reaped it: newuser10 F9); let go once they run */
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++)
             if (is_root(&tr, i) && spawn(&tr, i)) {
                 kill_members(&tr, -1);
@@ -1277,10 +1281,12 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     }
     if (release_when_ready(&tr, report[0], ready[0], go[1], init)) {
         kill_members(&tr, init);
-        while (wait(NULL) > 0 || errno == EINTR)
+        while (wait(NULL) > 0 || errno == EINTR)   /* every member, those that came to us too */
             ;
         return abandon_unblock(crs, &unfwd);
     }
+    if (init <= 0)
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);   /* an orphan of the running tree goes where the original's did */
     close(go[1]);
     close(ready[0]);
     int st = 1 << 8;
