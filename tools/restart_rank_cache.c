@@ -24,6 +24,7 @@
 #include "filem/filem.h"
 #include "filem/local_retain.h"
 #include "filem/partner.h"
+#include "snapc/wire.h"
 #include "filem/stage.h"
 
 int rank_cache_lock_fd = -1;
@@ -220,6 +221,9 @@ void rank_cache_pick(const char *local, const char *dir, int r, int preload, cha
     }
     if (strlen(lpath) < len)
         use_cache(img, len, lpath);
+    /* this restart's own copy: the restored rank's agent removes it when the job ends
+     * normally (handed over with the restart's environment; newuser9 F4) */
+    setenv(SNAPC_ENV_PRELOADED, lpath, 1);
 }
 
 /* The signal mask and ignored signals this program started with: a run again from the shared

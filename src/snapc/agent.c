@@ -51,6 +51,12 @@ void snapc_agent_set_restart_env(char *const *envp)
     env_copy(&A.restart_env, env_find(envp, SNAPC_ENV_COORD), env_find(envp, SNAPC_ENV_SECRET),
              env_find(envp, SNAPC_ENV_JOB_ID));
     A.restart_env_given = 1; /* even when it names no coordinator: then there is none */
+    const char *pre = env_find(envp, SNAPC_ENV_PRELOADED);
+    size_t l = pre ? strlen(pre) : 0;
+    if (l >= sizeof A.preloaded)
+        l = 0; /* cannot be ours: the cache's paths are shorter */
+    memcpy(A.preloaded, pre ? pre : "", l);
+    A.preloaded[l] = 0;
 }
 
 int agent_send(uint16_t type, const void *p, uint32_t len, const void *tail, uint32_t tlen)

@@ -24,6 +24,22 @@
 void agent_cache_drop_at_end(void)
 {
     int ending = (A.last_valid && A.last.finalizing) || atomic_load(&A.fin_wait);
+    /* the copy --preload made for this restart: the snapshot directory keeps the image, and a
+     * restart that does not checkpoint would leave it in the node's cache for good (newuser9
+     * F4); a copy the cache held already is not this restart's to remove */
+    if (A.preloaded[0] && ending && !A.in_epoch) {
+        char dir[PATH_MAX + 32];
+        snprintf(dir, sizeof dir, "%s", A.preloaded);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = 0;
+            filem_local_drop(dir, A.world_rank);
+            revive_log_info("rank %d: the job ends normally: its --preload copy %s is removed "
+                            "from this node's cache (the snapshot directory keeps the image)",
+                            A.world_rank, A.preloaded);
+        }
+        A.preloaded[0] = 0;
+    }
     if (A.local_seq[0] && A.local_committed && ending && !A.in_epoch) {
         /* the older sequences --ckpt-keep N kept in the cache go too (review: N-1 stayed) */
         filem_local_retain(A.local_seq, A.dir, 1, NULL);

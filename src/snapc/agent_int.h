@@ -44,6 +44,10 @@ struct agent_state {
     struct agent_env env;      /* what we connected with */
     struct agent_env restart_env; /* set by snapc_agent_set_restart_env */
     int restart_env_given;
+    /* the copy of this rank's image that revive-restart-rank --preload made in this node's
+     * cache for this restart (SNAPC_ENV_PRELOADED), else "": removed at a normal end (newuser9
+     * F4) */
+    char preloaded[PATH_MAX + 32];
     _Atomic int restart_flag;  /* snapc_agent_restarted was called */
 
     /* epoch state (agent thread only) */

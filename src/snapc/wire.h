@@ -44,6 +44,9 @@
 #define SNAPC_ENV_COORD "REVIVE_COORD"           /* "ip:port" of the coordinator */
 #define SNAPC_ENV_SECRET "REVIVE_JOB_SECRET"     /* 64 hex digits */
 #define SNAPC_ENV_JOB_ID "REVIVE_JOB_ID"         /* the coordinator's pid */
+/* revive-restart-rank to the restored rank's agent (its hand-off): the copy of the rank's
+ * image its --preload made in this node's cache, which the agent removes at a normal end */
+#define SNAPC_ENV_PRELOADED "REVIVE_RESTART_PRELOADED"
 /* restart mode: the directory where revive-restart-rank leaves begun.<r> / failed.<r>
  * (src/snapc/coord_restart.c says why) */
 #define SNAPC_ENV_RESTART_DIR "REVIVE_RESTART_DIR"

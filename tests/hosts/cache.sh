@@ -3,7 +3,8 @@
 # A 4-rank job on h1,h2 with --ckpt-local is checkpointed with --term (staged, committed); h2 is
 # lost (killed, its cache wiped); restart-mpi --ckpt-local --preload --hostfile h1,h3: the ranks
 # on h1 read their own cache, those on h3 copy the shared image into h3's cache first and read
-# it; the restart gives the native result. Then a damaged cached copy (a chunk's byte): the
+# it; the restart gives the native result, and at its normal end the copies --preload made are
+# removed from h3's cache (said), h1's stay. Then a damaged cached copy (a chunk's byte): the
 # restore finds it, its rank says which copy is damaged and restores from the snapshot
 # directory, the others from their caches; the native result again; the damaged copy is removed
 # from the cache. Then a sound copy whose
@@ -39,9 +40,18 @@ reads() {
 }
 restart_on r1 --preload
 for r in 0 1 2 3; do reads r1 $r local; done
-[ -f "$HB/node/h3/$jd/0/rank_2.img" ] && [ -f "$HB/node/h3/$jd/0/rank_3.img" ] ||
-    fail "--preload did not fill h3's cache: $(ls "$HB/node/h3/$jd/0" 2>&1)"
-pass "$flavor: h2 lost; restart --preload on h1,h3: h1's ranks from its cache, h3's preloaded, native result"
+# h3's ranks read the copies --preload made in h3's cache (above); the job ended normally: those
+# copies, this restart's own, are removed, said (newuser9 F4: they stayed for good); h1's, which
+# the cache held before, stay
+for r in 2 3; do
+    [ ! -e "$HB/node/h3/$jd/0/rank_$r.img" ] ||
+        fail "r1 ended normally but its --preload copy of rank $r stays in h3's cache: $(ls "$HB/node/h3/$jd/0" 2>&1)"
+    grep -qF "rank $r: the job ends normally: its --preload copy $LOCAL/$jd/0/rank_$r.img is removed from this node's cache" "$W/r1.err" ||
+        fail "r1: rank $r does not say its --preload copy is removed"
+done
+[ -f "$HB/node/h1/$jd/0/rank_0.img" ] && [ -f "$HB/node/h1/$jd/0/rank_1.img" ] ||
+    fail "r1: h1's cached copies (not preloaded) went: $(ls "$HB/node/h1/$jd/0" 2>&1)"
+pass "$flavor: h2 lost; restart --preload on h1,h3: h1's ranks from its cache, h3's preloaded (removed at the end), native result"
 
 # a damaged cached copy: one byte in the middle of h1's copy of rank 0 changed (to a value it
 # surely is not); that rank says so and reads the snapshot directory, the others their caches
@@ -53,7 +63,7 @@ cp -p "$img" "$W/good_rank_0.img"
 printf "\\$(printf %03o $(( (old + 1) % 256 )))" | dd of="$img" bs=1 seek=$off conv=notrunc status=none
 [ "$(od -An -tu1 -j $off -N1 "$img" | tr -d ' ')" != "$old" ] || fail "the cached copy was not changed"
 cp -p "$img" "$W/bad_rank_0.img"
-restart_on r2
+restart_on r2 --preload
 # the cached copy's header is sound: only the restore's own check of the chunk finds the damage
 # (the image is read and hashed once, bench/stage part 3), before anything of the rank is
 # committed; the rank runs again from the snapshot directory's image and says which copy was
