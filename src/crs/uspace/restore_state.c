@@ -518,6 +518,15 @@ int crs_restore_process_state(struct crs_restore *r)
             { p->itimers[i].interval_us / 1000000, p->itimers[i].interval_us % 1000000 },
             { p->itimers[i].value_us / 1000000, p->itimers[i].value_us % 1000000 },
         };
+        /* A periodic ITIMER_REAL whose SIGALRM was pending at the checkpoint reads 0 left: the
+         * kernel arms it again only when that SIGALRM is taken (dequeue_signal), and only while
+         * its interval is set, which setitimer with 0 left clears. It was lost at every such
+         * restart, a program waiting for ticks hung (newuser10 F4). Armed for one interval
+         * instead: the SIGALRM comes back with the pending signals (restore_switch.c), the
+         * ticks go on. (Without SIGALRM pending, 0 left is a timer the kernel stopped: kept so.) */
+        if (i == ITIMER_REAL && !it.it_value.tv_sec && !it.it_value.tv_usec &&
+            (it.it_interval.tv_sec || it.it_interval.tv_usec) && ((p->shared_pending >> (SIGALRM - 1)) & 1))
+            it.it_value = it.it_interval;
         if (it.it_value.tv_sec || it.it_value.tv_usec)
             setitimer(i, &it, NULL);
     }
