@@ -129,7 +129,19 @@ int filem_local_seq_dir(const char *local, const char *seqdir, int create, char 
         snprintf(err, errlen, "%s is not a snapshot sequence directory", seqdir);
         return -EINVAL;
     }
-    int e = private_dir(local, 0, err, errlen);
+    /* with create, LOCAL too is made 0700 when its parent exists, as --ckpt-dir is (newuser9
+     * F7: a --ckpt-local DIR missing on a host, a typo or made on some hosts only, failed every
+     * checkpoint of a whole run, naming neither the host nor the remedy) */
+    int e = private_dir(local, create, err, errlen);
+    if (e == -ENOENT) {
+        char host[256] = "?";
+        gethostname(host, sizeof host - 1);
+        snprintf(err, errlen,
+                 "the node-local directory %s is missing on host %s%s: make it there (mkdir -p -m "
+                 "700 %s on every host of the job), or leave --ckpt-local out (each host's default "
+                 "cache under $TMPDIR)",
+                 local, host, create ? ", and so is its parent" : "", local);
+    }
     if (e < 0)
         return e;
     char jobdir[PATH_MAX];

@@ -37,7 +37,8 @@ int filem_local_default(char *out, size_t len, int create, char *err, size_t err
 
 /* The node-local directory of the shared sequence directory SEQDIR
  * (.../revive_global_snapshot_<pid>.ckpt/<seq>): LOCAL/<job dir name>/<seq>. With create, the
- * missing levels are made 0700; LOCAL itself must exist. Every level must be private (ours,
+ * missing levels are made 0700, LOCAL too when its parent exists (as --ckpt-dir; a missing
+ * one is said naming this host and the remedy, -ENOENT). Every level must be private (ours,
  * no group/other access, not a symbolic link): anything else is refused, never "fixed".
  * 0 or -errno with a message. */
 int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,

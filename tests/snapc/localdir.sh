@@ -6,7 +6,8 @@
 # the way out (--ckpt-local), the job runs on, nothing is "fixed" (a job whose TMPDIR is a long
 # path: the message, > 512 bytes, arrives whole); private again: the next one commits; the default directory full (a small tmpfs on it, root only): the checkpoint fails
 # naming "No space left on device", the earlier snapshot intact; a job that ends normally
-# leaves no cached image.
+# leaves no cached image. --ckpt-local a missing directory: made 0700 when its parent exists,
+# else one line naming it, the host and the remedy (newuser9 F7).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-localdir
 L=$TMPDIR/revive-local-$(id -u)
@@ -157,4 +158,29 @@ kill -TERM $jg; wait $jg
 rm -rf "$lf"
 pass "cache collection: ended jobs' redundant, failed and partial copies go; the only copy, a running job's and young unknown caches stay"
 wait_no_strays
+
+# --ckpt-local DIR missing (newuser9 F7: every checkpoint of the run failed, "node-local directory
+# DIR: No such file or directory", naming neither the host nor the remedy): made 0700 when its
+# parent exists, as --ckpt-dir is; its parent missing too: one line naming DIR, this host and
+# the remedy, the job runs on
+export REVIVE_LOCAL_DIR=$W/newcache
+start_job m 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300
+jm=$JOB
+unset REVIVE_LOCAL_DIR
+expect_rc 0 "a snapshot with --ckpt-local a missing directory whose parent exists" "$CKPT" $jm
+[ "$(stat -c %a "$W/newcache" 2>&1)" = 700 ] || fail "the missing --ckpt-local directory was not made 0700: $(stat -c %a "$W/newcache" 2>&1)"
+[ -f "$W/newcache/revive_global_snapshot_$jm.ckpt/0/rank_1.img" ] || fail "no cached image in the directory made: $(ls -R "$W/newcache" 2>&1 | head)"
+kill -TERM $jm; wait $jm
+export REVIVE_LOCAL_DIR=$W/nope/cache
+start_job n 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300
+jn=$JOB
+unset REVIVE_LOCAL_DIR
+expect_rc 1 "a snapshot with --ckpt-local a directory whose parent is missing" "$CKPT" $jn &&
+    err_has "the node-local directory $W/nope/cache is missing on host $(hostname), and so is its parent: make it there (mkdir -p -m 700 $W/nope/cache on every host of the job), or leave --ckpt-local out"
+[ "$(grep -c . "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
+[ -e "$W/nope" ] && fail "the missing parent was made"
+kill -0 $jn || fail "job n ended"
+kill -TERM $jn; wait $jn
+wait_no_strays
+pass "--ckpt-local missing: made 0700 when its parent exists; else one line naming it, the host and the remedy"
 finish
