@@ -79,6 +79,11 @@ struct crs_ckpt_opts {
      * while the threads are still parked in place mode: it may reply to the
      * requester and wait for its word before the process runs on. */
     void (*after_write)(void *arg, int status, const char *msg);
+    /* Asked while the image is written (before its first bytes, then every few MiB; also in
+     * the --fork writer): 1 when whoever waits for the image went away (cr_checkpoint killed,
+     * newuser10 F1): the write stops and the checkpoint fails with -ECANCELED, the message
+     * naming that; the caller removes what was written. NULL: never asked. */
+    int (*requester_gone)(void *arg);
     /* Asked once the image is written (status 0), for each parked thread by its id, while
      * they are all still parked: 1 keeps that thread parked when the others run on, until
      * the component's unhold (the MPI layer's --term: the application stops at the snapshot

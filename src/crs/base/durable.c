@@ -121,6 +121,50 @@ void crs_durable_abort(struct crs_durable *d)
     crs_durable_close(d);
 }
 
+int crs_durable_is_temp_name(const char *name)
+{
+    const char *t = name[0] == '.' ? strstr(name + 1, ".tmp.") : NULL;
+    while (t && strstr(t + 1, ".tmp."))
+        t = strstr(t + 1, ".tmp.");   /* the last one: NAME may hold ".tmp." itself */
+    if (!t || t == name + 1)
+        return 0;
+    const char *p = t + 5;
+    size_t d = strspn(p, "0123456789");
+    if (!d)
+        return 0;
+    if (!p[d])
+        return 1;
+    if (p[d] != '.' || !p[d + 1])
+        return 0;
+    return strspn(p + d + 1, "0123456789") == strlen(p + d + 1);
+}
+
+int crs_durable_drop_orphan(int fd)
+{
+    char link[64], path[PATH_MAX];
+    struct stat mine, there;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0 || (size_t)n >= sizeof path - 1)
+        return n < 0 ? -errno : -ENAMETOOLONG;
+    path[n] = 0;
+    if (fstat(fd, &mine) != 0)
+        return -errno;
+    if (!S_ISREG(mine.st_mode) || mine.st_nlink == 0 || path[0] != '/')
+        return 0;   /* removed already (" (deleted)"), or not a file of a directory */
+    const char *base = strrchr(path, '/') + 1;
+    if (!crs_durable_is_temp_name(base))
+        return 0;   /* renamed to its final name: the image is kept */
+    if (lstat(path, &there) != 0 || there.st_dev != mine.st_dev || there.st_ino != mine.st_ino)
+        return 0;   /* another file by that name now */
+    if (unlink(path) == 0)
+        return 1;
+    int e = errno;
+    if (ftruncate(fd, 0) == 0)
+        return 2;
+    return -e;
+}
+
 int crs_durable_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
                            size_t errlen)
 {

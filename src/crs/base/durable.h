@@ -53,6 +53,19 @@ void crs_durable_close(struct crs_durable *d);
  * closes the descriptors. The final name is untouched. */
 void crs_durable_abort(struct crs_durable *d);
 
+/* 1 when `name` (a file name, no directory) is one crs_durable_open makes:
+ * ".NAME.tmp.PID" or ".NAME.tmp.PID.N"; else 0. */
+int crs_durable_is_temp_name(const char *name);
+
+/* The writer's side, for a temporary file whose descriptor it was given (SCM_RIGHTS) by a
+ * requester that went away without committing it (cr_checkpoint killed mid-write: newuser10
+ * F1): removes it when fd's file is still linked under a temporary name (as /proc/self/fd
+ * shows it: the name and that it is the same file, so that an image renamed to its final name,
+ * or a file of that name made since, is never touched); where the directory refuses (another
+ * user's), empties it (ftruncate), so that at least its space comes back. Returns 1 removed,
+ * 2 emptied, 0 nothing to do (renamed, removed already, not a temporary name), -errno. */
+int crs_durable_drop_orphan(int fd);
+
 /* The whole sequence for bytes in memory: 0, or -errno with a message. */
 int crs_durable_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
                            size_t errlen);

@@ -44,8 +44,17 @@ struct crs_image_writer {
     uint64_t bytes_raw, bytes_stored; /* statistics */
     uint64_t writeback_from;  /* offset up to which writeback to disk was started */
     uint32_t min_version;     /* crs_iw_require_version: values newer than version 1 */
+    /* Set by the caller after crs_iw_open (NULL: never asked): asked before the first write
+     * and then every CRS_IW_STOP_STEP bytes; non-zero stops the image there (-ECANCELED,
+     * "image write: " and stop_why in err): the one who waits for the image went away, and
+     * nobody would keep what is written (cr_checkpoint killed, newuser10 F1). */
+    int (*stop)(void *arg);
+    void *stop_arg;
+    const char *stop_why;
+    uint64_t stop_next;       /* the offset at which stop is asked next */
     char err[256];
 };
+#define CRS_IW_STOP_STEP (4ull << 20)
 
 /* How much scratch crs_iw_open wants for `max_chunks` chunks, `strings_cap`
  * bytes of strings and compression at `zstd_level` (0 = none). */

@@ -106,6 +106,11 @@ static int fail_io(struct crs_image_writer *w, int err, uint64_t at)
 static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
 {
     const char *p = buf;
+    if (w->stop && off >= w->stop_next) {
+        w->stop_next = off + CRS_IW_STOP_STEP;
+        if (w->stop(w->stop_arg))
+            return fail(w, ECANCELED, w->stop_why ? w->stop_why : "stopped by its caller");
+    }
     while (len) {
         ssize_t n = pwrite(w->fd, p, len, (off_t)(w->base + off));
         if (n < 0) {

@@ -33,9 +33,11 @@
 #include "crs/base/component.h"
 #include "crs/base/hooks.h"
 #include "common/clock.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/procfs.h"
 #include "crs/base/protocol.h"
+#include "crs/base/durable.h"
 
 #define PARK_TIMEOUT_MS 30000
 #define RESUME_WAIT_MS 600000
@@ -190,7 +192,65 @@ struct external {
     int conn;
     int fork_mode;
     struct crs_ckpt_opts *o;
+    dev_t conn_dev;      /* the connection's socket, so that a number the program reused is not it */
+    ino_t conn_ino;
+    int writing;         /* the image is ours to write (a tree's member: once its word to record came) */
+    int gone;            /* the requester hung up before its word that the image is kept */
 };
+
+/* Whether the requester hung up on us: only the connection's own hang-up counts (a requester
+ * killed, by a batch system's time limit or `timeout`: newuser10 F1), not a descriptor the
+ * program closed or reused behind our back (it tells nothing of the requester). */
+static int hung_up(const struct external *x)
+{
+    struct stat st;
+    if (fstat(x->conn, &st) != 0 || st.st_dev != x->conn_dev || st.st_ino != x->conn_ino)
+        return 0;
+    struct pollfd p = { x->conn, POLLRDHUP, 0 };
+    int r;
+    while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+        ;
+    return r == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) && !(p.revents & POLLNVAL);
+}
+
+/* crs_ckpt_opts.requester_gone: asked while the image is written (in the --fork writer too) */
+static int external_requester_gone(void *arg)
+{
+    struct external *x = arg;
+    if (revive_fault(REVIVE_FAULT_image_write_slow)) {
+        struct timespec slow = { 0, 100 * 1000 * 1000 };   /* (tests: the write surely under way) */
+        while (nanosleep(&slow, &slow) != 0 && errno == EINTR)
+            ;
+    }
+    if (!x->gone && hung_up(x))
+        x->gone = 1;
+    return x->gone;
+}
+
+/* The requester went away without keeping the image: nobody will rename its temporary file or
+ * remove it (a full-size .NAME.tmp.PID left for good, newuser10 F1), so it goes now. Not before
+ * this process's turn to write came (a tree's requester drops a parked member's connection and
+ * goes on with the file), never a file renamed to its final name (crs_durable_drop_orphan). */
+static void drop_orphan(struct external *x)
+{
+    if (!x->gone || !x->writing || !x->o || x->o->fd < 0)
+        return;
+    char path[256];
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", x->o->fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    path[n > 0 ? n : 0] = 0;
+    int r = crs_durable_drop_orphan(x->o->fd);
+    if (r == 1)
+        revive_log_warn("the checkpoint's requester went away before the image was kept: its temporary "
+                        "file %s is removed; the process runs on", path);
+    else if (r == 2)
+        revive_log_warn("the checkpoint's requester went away before the image was kept: its temporary "
+                        "file %s is emptied (its directory does not let this process remove it)", path);
+    else if (r < 0)
+        revive_log_warn("the checkpoint's requester went away before the image was kept, and its temporary "
+                        "file %s cannot be removed: %s", path, strerror(-r));
+}
 
 static void external_after_write(void *arg, int status, const char *msg)
 {
@@ -200,10 +260,17 @@ static void external_after_write(void *arg, int status, const char *msg)
     rp.magic = CRS_PROTO_MAGIC;
     rp.status = status;
     snprintf(rp.msg, sizeof rp.msg, "%s", msg ? msg : "");
-    if (crs_proto_send(x->conn, &rp, sizeof rp, -1) != 0 || status != 0 || x->fork_mode)
-        return;
-    char go;
-    crs_proto_recv(x->conn, &go, 1, NULL, RESUME_WAIT_MS);
+    int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
+    if ((e == -EPIPE || e == -ECONNRESET) && hung_up(x))
+        x->gone = 1;
+    if (!e && status == 0 && !x->fork_mode) {
+        char go;
+        /* its word comes once the image is renamed; a hang-up instead: it never was, or the
+         * requester died after the rename (then the file has its final name and stays) */
+        if (crs_proto_recv(x->conn, &go, 1, NULL, RESUME_WAIT_MS) == -ECONNRESET && hung_up(x))
+            x->gone = 1;
+    }
+    drop_orphan(x);
 }
 
 /* A tree member: say that the threads are parked, then wait for the
@@ -220,8 +287,10 @@ static int external_after_park(void *arg, char *err, size_t errlen)
     int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
     if (!e)
         e = crs_proto_recv(x->conn, &go, sizeof go, NULL, RESUME_WAIT_MS);
-    if (!e && !crs_runtime_take_go(x->o, &go))
+    if (!e && !crs_runtime_take_go(x->o, &go)) {
+        x->writing = 1;
         return 0;
+    }
     snprintf(err, errlen, "the checkpoint of the process tree was called off by its requester");
     return -ECANCELED;
 }
@@ -405,7 +474,12 @@ static void serve_external(int conn)
     struct stat st;
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
-    struct external x = { conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o };
+    struct external x = { conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o, 0, 0, 1, 0 };
+    struct stat cst;
+    if (fstat(conn, &cst) == 0) {
+        x.conn_dev = cst.st_dev;
+        x.conn_ino = cst.st_ino;
+    }
     if (rq.version != CRS_PROTO_VERSION || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         external_after_write(&x, -EINVAL, rq.version != CRS_PROTO_VERSION
                                               ? "cr_checkpoint and the process use different Revive versions"
@@ -419,7 +493,9 @@ static void serve_external(int conn)
     o.file_data_max = rq.file_data_max_mb == CRS_PROTO_NO_LIMIT ? UINT64_MAX
                                                                 : (uint64_t)rq.file_data_max_mb << 20;
     o.timeout_ms = (int)rq.timeout_ms;
+    o.requester_gone = external_requester_gone;
     if (rq.flags & CRS_REQ_F_TREE) {
+        x.writing = 0;   /* once its word to record comes (external_after_park) */
         o.tree_member = 1;
         o.after_park = external_after_park;
         o.fork_mode = x.fork_mode = 0;   /* members are released together */

@@ -115,8 +115,9 @@ void crs_restart_ids(int *old_pid, int *new_pid)
     *new_pid = restart_new_pid;
 }
 
-static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
+static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uint64_t *bytes)
 {
+    int fd = o->fd;
     size_t need = crs_iw_scratch_size(MAX_CHUNKS, STRINGS_CAP, c->opts.zstd_level);
     void *ws = crs_scratch_alloc(c->scratch, need);
     struct crs_image_writer *w = crs_scratch_alloc(c->scratch, sizeof *w);
@@ -128,6 +129,12 @@ static int write_image(struct crs_capture *c, int fd, uint64_t *bytes)
     if (e) {
         crs_capture_error(c, "%s", w->err);
         return e;
+    }
+    if (o->requester_gone) {
+        w->stop = o->requester_gone;
+        w->stop_arg = o->arg;
+        w->stop_why = "the requester of the checkpoint went away (cr_checkpoint ended before the image was "
+                      "written): nobody would keep it, so it is not written on";
     }
     if ((e = crs_capture_write(c, w)))
         return e;
@@ -565,14 +572,14 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     }
     if (!e) {
         if (!o->fork_mode || !fork_sees_all(c)) {
-            e = write_image(c, o->fd, &res->image_bytes);
+            e = write_image(c, o, &res->image_bytes);
         } else {
             fork_result->status = -EIO;
             strcpy(fork_result->err, "the image writer died");
             long pid = raw_fork();
             if (pid == 0) {
                 uint64_t bytes = 0;
-                int we = write_image(c, o->fd, &bytes);
+                int we = write_image(c, o, &bytes);
                 fork_result->status = we;
                 fork_result->bytes = bytes;
                 memcpy(fork_result->err, c->err, sizeof fork_result->err);
