@@ -54,6 +54,15 @@ static void json_process(const struct crs_image *img, const void *rec, size_t i,
         jhex("cap_ambient", p->cap_amb, o);
         jhex("cap_bounding", p->cap_bnd, o);
     }
+    /* setitimer's timers, those armed or with an interval (newuser10 F7) */
+    static const char *const itimer[3][2] = { { "itimer_real_value_us", "itimer_real_interval_us" },
+                                              { "itimer_virtual_value_us", "itimer_virtual_interval_us" },
+                                              { "itimer_prof_value_us", "itimer_prof_interval_us" } };
+    for (int k = 0; k < 3; k++)
+        if (p->itimers[k].value_us || p->itimers[k].interval_us) {
+            ju64(itimer[k][0], (uint64_t)p->itimers[k].value_us, o);
+            ju64(itimer[k][1], (uint64_t)p->itimers[k].interval_us, o);
+        }
 }
 
 static void json_thread(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

@@ -44,6 +44,23 @@ static void text_process(const struct crs_image *img)
     else if (p->flags & CRS_PROC_F_CAPS)
         printf("  capabilities: effective %#" PRIx64 ", permitted %#" PRIx64 ", inheritable %#" PRIx64
                " (the main thread's)\n", p->cap_eff, p->cap_prm, p->cap_inh);
+    /* setitimer's timers (newuser10 F7: not shown, while POSIX timers were) */
+    static const char *const itimer[3] = { "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF" };
+    for (int i = 0; i < 3; i++) {
+        const struct crs_itimer_rec *t = &p->itimers[i];
+        if (!t->value_us && !t->interval_us)
+            continue;
+        printf("  %s: ", itimer[i]);
+        if (t->value_us)
+            printf("%.6f s left", (double)t->value_us / 1e6);
+        else if (i == 0 && ((p->shared_pending >> (SIGALRM - 1)) & 1))
+            printf("its SIGALRM pending (armed again at restart for one interval)");
+        else
+            printf("stopped");
+        if (t->interval_us)
+            printf(", every %.6f s", (double)t->interval_us / 1e6);
+        printf("\n");
+    }
 }
 
 static void text_threads(const struct crs_image *img)

@@ -4,7 +4,7 @@
  * waiting for ticks hung). SIGALRM is blocked, the timer (every 10 ms) armed and let expire, so
  * that at the point its signal waits and the kernel has not armed it again (it does when the
  * signal is taken). After each point: the interval is still 10 ms; SIGALRM unblocked, the handler
- * runs and ticks keep coming (at least 10 in 400 ms, as an uninterrupted run counts about 40);
+ * runs and ticks keep coming (3 within 2 s; the pending SIGALRM alone is one);
  * then blocked again and let expire for the next point. ITIMER_VIRTUAL with 5 ms every 5 ms is
  * armed beside it and must be too. Contract: crt_common.h.
  */
@@ -55,10 +55,16 @@ static void check(const char *when)
     sigemptyset(&s);
     sigaddset(&s, SIGALRM);
     sigprocmask(SIG_UNBLOCK, &s, NULL);
-    crt_sleep_ms(400);
+    /* the pending SIGALRM is one tick; more come only from a timer still armed (a loaded machine
+     * runs the handler late and merges expiries: 3 within 2 s, where 200 expire) */
+    int waited = 0;
+    while (ticks < 3 && waited < 2000) {
+        crt_sleep_ms(10);
+        waited += 10;
+    }
     int got = ticks;
     snprintf(name, sizeof name, "ticks keep coming once SIGALRM is unblocked %s", when);
-    crt_check(name, got >= 10, "%d in 400 ms", got);
+    crt_check(name, got >= 3, "%d in 2 s", got);
     block_and_expire();
 }
 
