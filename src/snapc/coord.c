@@ -105,6 +105,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     snapc_proto_init(&coord.p);
     coord.p.default_timeout_s = cfg->timeout_s ? cfg->timeout_s : SNAPC_DEFAULT_TIMEOUT_S;
     coord.p.stage = cfg->local_dir != NULL; /* node-local first, then staging (issue 9) */
+    coord.p.self_stage = coord.p.stage; /* its host's cached copies (coord_selfstage.c) */
     const char *fe = getenv("REVIVE_FAULT_EPOCH");
     if (fe && atoi(fe) > 0)
         coord.fault_epoch = (uint32_t)atoi(fe);
@@ -215,7 +216,13 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         if (coord.child_done) {
             /* node-local first, in COMMIT: every image is verified on shared storage, the
              * commit needs nobody (a job whose launcher ended after a node was lost) */
-            if (coord.p.phase != SNAPC_P_IDLE && !(coord.p.stage && coord.p.phase == SNAPC_P_COMMIT))
+            /* staging, ranks still connected: their connections close now (GONE), and the
+             * images nobody is left to stage the coordinator stages from its host's cache
+             * (coord_selfstage.c, newuser9 F5) before the outcome is known */
+            int closing = coord.p.self_stage && coord.p.phase == SNAPC_P_STAGE &&
+                          coord_live_rank_conns() > 0 && now - coord.child_done_ms < COORD_EXIT_GRACE_MS;
+            if (coord.p.phase != SNAPC_P_IDLE && !(coord.p.stage && coord.p.phase == SNAPC_P_COMMIT) &&
+                !closing)
                 coord_local_fail(-ESRCH, "the job ended during the checkpoint");
             coord_restart_job_ended();
             /* --term's tools hear once the ranks are gone too (after the loop) */

@@ -41,6 +41,11 @@ static int local_dir(char *out, size_t len)
     return filem_local_default(out, len, 0, err, sizeof err);
 }
 
+int coord_cache_dir(char *out, size_t len)
+{
+    return local_dir(out, len);
+}
+
 static void say(const char *what, const struct filem_local_gc_stats *s)
 {
     if (s->tmp || s->removed)

@@ -250,6 +250,9 @@ void coord_run_actions(void)
                 coord_send_ranks(a->rank, SNAPC_MSG_STAGE_FOR, &sf, sizeof sf, NULL, 0);
                 break;
             }
+            case SNAPC_ACT_STAGE_SELF:
+                coord_self_stage(a->rank, a->text);
+                break;
             case SNAPC_ACT_STAGE_FAILED:
                 coord_stage_failed(a->seq, a->text);
                 break;

@@ -304,6 +304,15 @@ int64_t coord_stop_wake(int64_t now); /* ms, 0 none */
  * (partial images of gone writers, uncommitted sequences) goes, at the start (jobs that do not
  * run) and at the end (this job's own, after its ranks) */
 void coord_cache_sweep_start(void);
+/* This host's cache directory (--ckpt-local's, else the default one): 0 or -errno. */
+int coord_cache_dir(char *out, size_t len);
+/* SNAPC_ACT_STAGE_SELF (coord_selfstage.c): stages rank R's image from this host's cache
+ * (its own node's copy, else its partner copy), verified against the checksum it reported,
+ * then snapc_proto_self_staged, or LOCAL_FAIL naming what was tried. */
+void coord_self_stage(int r, const char *why);
+/* "the copy in h1's cache (PATH)" for a rank the coordinator staged this epoch, else NULL
+ * (snapshot.meta's rank.<r>.staged.from). */
+const char *coord_self_staged_from(int r);
 void coord_cache_sweep_end(void);
 
 /* coord_restart.c */

@@ -146,10 +146,15 @@ void coord_partner_meta(struct filem_meta *m)
     int all = P.n == coord.p.nranks && P.n > 0;
     for (int r = 0; r < P.n; r++) {
         char k[64];
+        const char *self = coord_self_staged_from(r);
+        if (self) {
+            snprintf(k, sizeof k, "rank.%d.staged.from", r);
+            filem_meta_set(m, k, "%s", self);
+        }
         if (P.st[r] == 1) {
             snprintf(k, sizeof k, "rank.%d.partner.host", r);
             filem_meta_set(m, k, "%s", P.host[r]);
-            if (r < coord.p.nranks && coord.p.r[r].proxied) {
+            if (r < coord.p.nranks && coord.p.r[r].proxied && !self) {
                 /* its node was lost while it staged: what is on shared storage came from here */
                 snprintf(k, sizeof k, "rank.%d.staged.from", r);
                 filem_meta_set(m, k, "the partner copy on %s", P.host[r]);

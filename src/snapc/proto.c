@@ -522,6 +522,18 @@ static int h_gone_idle(struct snapc_proto *p, const struct snapc_event *ev)
 static int try_stage_for(struct snapc_proto *p, int rank, int64_t now, const char *lost);
 static int all_staged(struct snapc_proto *p);
 
+/* Rank `rank` ended before its image was verified on shared storage and nobody alive holds a
+ * copy to stage (a launcher that ends the whole job when a node goes: Open MPI's mpirun, about
+ * 2 s after the node's remote shell dies, newuser9 F5): the coordinator stages the copy its own
+ * host's cache holds, the rank's own or a partner copy (SNAPC_ACT_STAGE_SELF, text: the failure
+ * it is not, said when the coordinator has no copy either; it calls snapc_proto_self_staged or
+ * feeds LOCAL_FAIL). Marked proxied: its own late word no longer counts. 0 or -ENOMEM. */
+static int self_stage(struct snapc_proto *p, int rank, const char *why)
+{
+    p->r[rank].proxied = 1;
+    return emitf(p, SNAPC_ACT_STAGE_SELF, rank, -1, 0, "%s", why) ? -ENOMEM : 0;
+}
+
 static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
 {
     int phase = p->phase;
@@ -532,25 +544,39 @@ static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
          * verified on shared storage, not what became of its rank afterwards (a node lost
          * after its copies, a rank ended by its launcher when another node went) */
         struct snapc_rank_rec *r = &p->r[ev->rank];
+        /* the lost ranks whose partner copy this rank was to stage: nobody left to, but the
+         * coordinator's host may hold that copy (newuser9 F5) */
+        for (int i = 0; p->self_stage && phase == SNAPC_P_STAGE && i < p->nranks; i++)
+            if (i != ev->rank && p->r[i].proxied && p->r[i].holder == ev->rank &&
+                !p->r[i].staged) {
+                char why[SNAPC_TEXT_MAX];
+                snprintf(why, sizeof why,
+                         "rank %d was lost before its image reached the shared directory, and "
+                         "rank %d, which held its partner copy, ended before staging it",
+                         i, ev->rank);
+                if (self_stage(p, i, why) < 0)
+                    return -ENOMEM;
+            }
         if (r->staged || r->proxied)
             return 0;
         int e = try_stage_for(p, ev->rank, ev->now_ms, "ended");
         if (e != 0)
             return e < 0 ? e : 0;
     }
+    char why[SNAPC_TEXT_MAX];
     if (p->r[ev->rank].finalizing)
-        return fail_epoch(p, ev->now_ms, -ESRCH,
-                          ENDED_BEFORE "(rank %d called MPI_Finalize and ended during the "
-                          "checkpoint)",
-                          ev->rank);
-    /* its host went silent: the host is what the user must know (newuser9 F3) */
-    if (ev->u.gone.why)
-        return fail_epoch(p, ev->now_ms, -ESRCH,
-                          "%s during the checkpoint (rank %d was to %s)", ev->u.gone.why,
-                          ev->rank, doing[phase]);
-    return fail_epoch(p, ev->now_ms, -ESRCH,
-                      "rank %d ended during the checkpoint (while it was to %s)", ev->rank,
-                      doing[phase]);
+        snprintf(why, sizeof why,
+                 ENDED_BEFORE "(rank %d called MPI_Finalize and ended during the checkpoint)",
+                 ev->rank);
+    else if (ev->u.gone.why) /* its host went silent: the host is what the user must know (F3) */
+        snprintf(why, sizeof why, "%s during the checkpoint (rank %d was to %s)", ev->u.gone.why,
+                 ev->rank, doing[phase]);
+    else
+        snprintf(why, sizeof why, "rank %d ended during the checkpoint (while it was to %s)",
+                 ev->rank, doing[phase]);
+    if (p->stage && p->self_stage && phase == SNAPC_P_STAGE)
+        return self_stage(p, ev->rank, why);
+    return fail_epoch(p, ev->now_ms, -ESRCH, "%s", why);
 }
 
 static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
@@ -872,6 +898,16 @@ static int try_stage_for(struct snapc_proto *p, int rank, int64_t now, const cha
         return -ENOMEM;
     p->acts[p->nacts - 1].arg = (uint32_t)rank;
     return 1;
+}
+
+int snapc_proto_self_staged(struct snapc_proto *p, int rank)
+{
+    /* not an event: the rank is gone and cannot speak (snapc_proto_event drops its words) */
+    if (p->phase != SNAPC_P_STAGE || rank < 0 || rank >= p->nranks || !p->r[rank].proxied ||
+        p->r[rank].staged)
+        return 0;
+    p->r[rank].staged = 1;
+    return all_staged(p);
 }
 
 static int h_staged(struct snapc_proto *p, const struct snapc_event *ev)

@@ -128,6 +128,9 @@ enum snapc_act {
     SNAPC_ACT_STAGE_FAILED, /* staging of `seq` failed: leave it uncommitted, marked (text) */
     SNAPC_ACT_STAGE_FOR, /* send STAGE_FOR(arg: a lost rank) to rank `rank`, which holds its
                           * partner copy (text: why, for the log) */
+    SNAPC_ACT_STAGE_SELF, /* rank `rank` and its partner holder are gone before its image was
+                           * staged: the coordinator stages the copy its own host's cache holds,
+                           * if any, then calls snapc_proto_self_staged or feeds LOCAL_FAIL */
 };
 
 struct snapc_action {
@@ -179,6 +182,9 @@ struct snapc_proto {
     uint32_t capture_timeout_s;    /* bound of QUIESCE..CAPTURE (default 1800) */
     uint32_t default_timeout_s;    /* convergence bound when a request says 0 (default 120) */
     int stage;                     /* node-local first: RESUME, then STAGE, then the commit */
+    int self_stage;                /* the coordinator may stage a lost rank's image from its
+                                    * own host's cache (its launcher ended every rank: Open MPI
+                                    * after a node loss, newuser9 F5) */
 
     int nranks;                    /* world size (from the first HELLO), 0 before */
     struct snapc_rank_rec *r;      /* nranks records */
@@ -239,5 +245,9 @@ uint64_t snapc_proto_target(const struct snapc_proto *p, uint64_t cid);
 
 const char *snapc_pphase_name(int phase);
 const char *snapc_ev_name(int ev);
+
+/* The coordinator staged rank RANK's image itself (SNAPC_ACT_STAGE_SELF): verified on shared
+ * storage; the commit follows when every image is. 0, or -ENOMEM. */
+int snapc_proto_self_staged(struct snapc_proto *p, int rank);
 
 #endif
