@@ -139,7 +139,7 @@ int crs_durable_is_temp_name(const char *name)
     return strspn(p + d + 1, "0123456789") == strlen(p + d + 1);
 }
 
-int crs_durable_drop_orphan(int fd)
+int crs_durable_drop_orphan(int fd, const char *given)
 {
     char link[64], path[PATH_MAX];
     struct stat mine, there;
@@ -153,7 +153,7 @@ int crs_durable_drop_orphan(int fd)
     if (!S_ISREG(mine.st_mode) || mine.st_nlink == 0 || path[0] != '/')
         return 0;   /* removed already (" (deleted)"), or not a file of a directory */
     const char *base = strrchr(path, '/') + 1;
-    if (!crs_durable_is_temp_name(base))
+    if ((given && strcmp(given, path)) || !crs_durable_is_temp_name(base))
         return 0;   /* renamed to its final name: the image is kept */
     if (lstat(path, &there) != 0 || there.st_dev != mine.st_dev || there.st_ino != mine.st_ino)
         return 0;   /* another file by that name now */

@@ -62,9 +62,11 @@ int crs_durable_is_temp_name(const char *name);
  * F1): removes it when fd's file is still linked under a temporary name (as /proc/self/fd
  * shows it: the name and that it is the same file, so that an image renamed to its final name,
  * or a file of that name made since, is never touched); where the directory refuses (another
- * user's), empties it (ftruncate), so that at least its space comes back. Returns 1 removed,
- * 2 emptied, 0 nothing to do (renamed, removed already, not a temporary name), -errno. */
-int crs_durable_drop_orphan(int fd);
+ * user's), empties it (ftruncate), so that at least its space comes back. `given`: the path
+ * /proc/self/fd showed when the file was handed over (NULL: not known); a file that has another
+ * now was renamed, even to a final name that looks temporary (".X.tmp.5"), and stays. Returns 1
+ * removed, 2 emptied, 0 nothing to do (renamed, removed already, not a temporary name), -errno. */
+int crs_durable_drop_orphan(int fd, const char *given);
 
 /* The whole sequence for bytes in memory: 0, or -errno with a message. */
 int crs_durable_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,

@@ -195,6 +195,7 @@ struct external {
     dev_t conn_dev;      /* the connection's socket, so that a number the program reused is not it */
     ino_t conn_ino;
     int writing;         /* the image is ours to write (a tree's member: once its word to record came) */
+    char given[PATH_MAX]; /* the image file's path as handed over (/proc/self/fd), "" unknown */
     int gone;            /* the requester hung up before its word that the image is kept */
 };
 
@@ -235,12 +236,8 @@ static void drop_orphan(struct external *x)
 {
     if (!x->gone || !x->writing || !x->o || x->o->fd < 0)
         return;
-    char path[256];
-    char link[64];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", x->o->fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
-    path[n > 0 ? n : 0] = 0;
-    int r = crs_durable_drop_orphan(x->o->fd);
+    const char *path = x->given[0] ? x->given : "(its name unknown)";
+    int r = crs_durable_drop_orphan(x->o->fd, x->given[0] ? x->given : NULL);
     if (r == 1)
         revive_log_warn("the checkpoint's requester went away before the image was kept: its temporary "
                         "file %s is removed; the process runs on", path);
@@ -474,7 +471,16 @@ static void serve_external(int conn)
     struct stat st;
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
-    struct external x = { conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o, 0, 0, 1, 0 };
+    static struct external x;   /* (one request at a time: the checkpoint thread's) */
+    x = (struct external){ conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o, 0, 0, 1, "", 0 };
+    if (fd >= 0) {
+        /* its name now, before the requester can rename it: drop_orphan never removes a file
+         * that has another since (renamed to a final name of the temporary's form) */
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, x.given, sizeof x.given - 1);
+        x.given[n > 0 ? n : 0] = 0;
+    }
     struct stat cst;
     if (fstat(conn, &cst) == 0) {
         x.conn_dev = cst.st_dev;

@@ -130,6 +130,36 @@ int main(void)
     ASSERT_EQ(crs_durable_write_file(abs, "abs", 3, 0600, err, sizeof err), 0);
     ASSERT_STREQ(content("sub/g"), "abs");
 
+    /* the writer's removal of a temporary file whose requester went away (newuser10 F1):
+     * one still under its temporary name goes; one renamed since stays, also to a final name
+     * of the temporary's form (".o.tmp.5"), which only the path at hand-over tells apart
+     * (diffrev31's question: without it, such an image was removed) */
+    ASSERT_TRUE(crs_durable_is_temp_name(".o.tmp.5") && crs_durable_is_temp_name(".o.tmp.12.3"));
+    ASSERT_TRUE(!crs_durable_is_temp_name("o.tmp.5") && !crs_durable_is_temp_name(".o.tmp.") &&
+                !crs_durable_is_temp_name(".o.tmp.5.") && !crs_durable_is_temp_name(".o.tmp.x") &&
+                !crs_durable_is_temp_name(".tmp.5"));
+    char given[4200], link[64];
+    ASSERT_EQ(crs_durable_open(&d, "o", 0600), 0);
+    write_all(d.fd, "orphan");
+    snprintf(link, sizeof link, "/proc/self/fd/%d", d.fd);
+    ssize_t gl = readlink(link, given, sizeof given - 1);
+    ASSERT_TRUE(gl > 0);
+    given[gl] = 0;
+    ASSERT_EQ(crs_durable_drop_orphan(d.fd, given), 1);
+    ASSERT_EQ(entries("."), 4); /* the temporary file gone: f, sub, h, isdir */
+    ASSERT_EQ(crs_durable_drop_orphan(d.fd, given), 0); /* removed already */
+    crs_durable_close(&d);
+    ASSERT_EQ(crs_durable_open(&d, ".o.tmp.5", 0600), 0);
+    write_all(d.fd, "kept");
+    snprintf(link, sizeof link, "/proc/self/fd/%d", d.fd);
+    gl = readlink(link, given, sizeof given - 1);
+    ASSERT_TRUE(gl > 0);
+    given[gl] = 0;
+    ASSERT_EQ(crs_durable_commit(&d, err, sizeof err), 0);
+    ASSERT_EQ(crs_durable_drop_orphan(d.fd, given), 0);
+    ASSERT_STREQ(content(".o.tmp.5"), "kept");
+    crs_durable_close(&d);
+
     char cmd[4300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
     if (system(cmd) != 0)
