@@ -7,7 +7,8 @@
  * itself). A running job's cache, a writer still there and a committed copy are never touched.
  * Other hosts' caches are collected by their ranks' agents at their first commit
  * (agent_cache.c). At the end the job's sequences in shared storage lose their partial images
- * too (filem_sweep_temps, the same rule without the pid: their writers ran on any host). */
+ * too (filem_sweep_temps, the same rule without the pid: their writers ran on any host), and a
+ * restart sweeps those of the job it restarts, once that job no longer runs (newuser9 F6). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "filem/alive.h"
 #include "filem/filem.h"
 #include "filem/local_gc.h"
 #include "filem/local_retain.h"
@@ -55,12 +57,39 @@ static void say(const char *what, const struct filem_local_gc_stats *s)
                         what, s->bytes >> 20);
 }
 
+/* A restart: the job it comes from, when it no longer runs, may have been killed while its
+ * ranks copied their images (kill -9 of its mpirun): nobody swept its sequences in shared
+ * storage at its end, and their partial images held that space for good (newuser9 F6: 4 x 3.75
+ * MB per kill, up to the whole snapshot). The same rule as at a job's end (sweep_shared_end):
+ * a writer still there holds its lock and its file stays. */
+static void sweep_parent_shared(void)
+{
+    uint64_t *v;
+    int n;
+    char err[256];
+    if (!coord.parent_jobdir[0] || filem_job_alive(coord.parent_jobdir) != 0 ||
+        filem_list_seqs(coord.parent_jobdir, &v, &n, err, sizeof err) < 0)
+        return;
+    struct filem_local_gc_stats s = {0};
+    for (int i = 0; i < n; i++) {
+        char sd[PATH_MAX];
+        if (filem_seq_path(sd, sizeof sd, coord.parent_jobdir, v[i]) == 0)
+            filem_sweep_temps(sd, 0, &s);
+    }
+    free(v);
+    if (s.tmp)
+        revive_log_warn("removed %d partial image%s (%llu MB) that the job restarted from left "
+                        "in %s when it ended during a copy (nobody could finish them)",
+                        s.tmp, s.tmp == 1 ? "" : "s", s.bytes >> 20, coord.parent_jobdir);
+}
+
 void coord_cache_sweep_start(void)
 {
     char local[PATH_MAX];
     struct filem_local_gc_stats s;
     if (local_dir(local, sizeof local) == 0 && filem_local_gc_dead(local, NULL, &s) == 0)
         say("of jobs that ended during a checkpoint", &s);
+    sweep_parent_shared();
 }
 
 /* The job's sequences in shared storage: a partial image whose writer ended during its copy (its

@@ -1,0 +1,57 @@
+#!/bin/bash
+# A restart sweeps the partial images a killed job left in shared storage (newuser9 F6): mpirun
+# killed with -9 while its ranks copied sequence 1 left their temporary images
+# (.rank_N.img.tmp.PID) in the sequence directory for good: nothing swept them (the job's own end
+# does, but a killed coordinator has none). Fake ranks: sequence 0 commits, partial images of
+# writers that are gone are put into sequence 1 (as killed writers leave them), the coordinator
+# is killed -9; restart-mpi of sequence 0 removes them (said, one line), the job's result is the
+# uninterrupted one, sequence 0 stays committed. A partial image of a job still running is not
+# touched (its writer holds it; the job's lock says it runs): a restart of the running job's
+# sequence 0 beside it leaves it.
+. "$(dirname "$0")/lib.sh"
+snapc_workdir snapc-restart-sweep
+export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
+opts="--iters 4000 --sleep-us 300 --seed 5"
+"$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$FRANK" $opts >"$W/native.out" 2>"$W/native.err" ||
+    { fail "the uninterrupted run failed"; cat "$W/native.err"; }
+sort "$W/native.out" >"$W/native.sorted"
+
+start_job a 2 $opts
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 0 "sequence 0" "$CKPT" $JOB
+mkdir -m 700 "$jd/1"
+dd if=/dev/zero of="$jd/1/.rank_0.img.tmp.999998" bs=64k count=32 status=none
+dd if=/dev/zero of="$jd/1/.rank_1.img.tmp.999999" bs=64k count=32 status=none
+chmod 600 "$jd"/1/.rank_*
+kill -KILL $JOB
+job_gone $JOB 20 || fail "the coordinator did not end"
+wait $JOB 2>/dev/null
+wait_no_strays
+"$RESTART" "$jd/0" >"$W/r.out" 2>"$W/r.err"; rc=$?
+[ $rc = 0 ] || { fail "restart-mpi: status $rc"; cat "$W/r.err"; }
+sort "$W/r.out" >"$W/r.sorted"
+cmp -s "$W/native.sorted" "$W/r.sorted" || { fail "restarted result differs"; cat "$W/r.out"; }
+left=$(ls -A "$jd/1" 2>/dev/null | grep tmp)
+[ -z "$left" ] || fail "the killed job's partial images stay after the restart: $left"
+grep -q "removed 2 partial images (4 MB) that the job restarted from left in $jd when it ended during a copy" "$W/r.err" ||
+    { fail "the restart does not say it removed them"; grep -i partial "$W/r.err"; }
+expect_rc 0 "ckpt-info of sequence 0" "$INFO" "$jd/0"
+pass "a restart removes the partial images its killed parent job left in shared storage (said)"
+
+# a running job's partial image (its writer alive) stays, whoever restarts beside it
+start_job b 2 --iters $UNTIL_KILLED --sleep-us 300
+jb=$JOB
+jdb=$W/revive_global_snapshot_$jb.ckpt
+expect_rc 0 "sequence 0 of job b" "$CKPT" $jb
+mkdir -m 700 "$jdb/1"
+dd if=/dev/zero of="$jdb/1/.rank_0.img.tmp.999997" bs=64k count=4 status=none
+"$RESTART" --showme "$jdb/0" >/dev/null 2>&1
+( REVIVE_RESTART_RANK=$FRANK timeout 20 "$RESTART" "$jdb/0" >"$W/rb.out" 2>"$W/rb.err" ) &
+rp=$!
+sleep 3
+kill -TERM $rp 2>/dev/null; wait $rp 2>/dev/null
+[ -e "$jdb/1/.rank_0.img.tmp.999997" ] || fail "a restart beside the running job b removed its partial image"
+kill -TERM $jb; wait $jb 2>/dev/null
+wait_no_strays 30
+pass "a running job's partial image stays"
+finish
