@@ -171,6 +171,32 @@ static int rights_in(struct msghdr *mh)
     return found;
 }
 
+/* Saves fd's SO_PEEK_OFF in *saved and sets it to 0, so that each MSG_PEEK reads the next
+ * message of the queue and takes none (the caller puts *saved back after the read). 0; -ENOTSUP
+ * with the message when the socket has no peek offset. */
+static int peek_from_start(struct crs_capture *c, int fd, int *saved)
+{
+    int zero = 0;
+    socklen_t sl = sizeof *saved;
+    *saved = -1;
+    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, saved, &sl);
+    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
+                          fd, strerror(errno));
+        return -ENOTSUP;
+    }
+    return 0;
+}
+
+/* The message for e, a queue's read that failed (-E2BIG: the sockets' queues outgrew the room). */
+static void peek_error(struct crs_capture *c, int fd, int e)
+{
+    if (e == -E2BIG)
+        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
+    else if (e)
+        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
+}
+
 /* The receive queue of fd, left as it was: MSG_PEEK from a moving
  * SO_PEEK_OFF (put back as it was after). Messages are stored each after
  * its length. 0; 1 with the refusal when a message carries descriptors
@@ -178,15 +204,9 @@ static int rights_in(struct msghdr *mh)
  * again); -errno. */
 static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_socket *s)
 {
-    int saved = -1;
-    socklen_t sl = sizeof saved;
-    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
-    int zero = 0;
-    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
-        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
-                          fd, strerror(errno));
+    int saved;
+    if (peek_from_start(c, fd, &saved) != 0)
         return -ENOTSUP;
-    }
     int stream = type == SOCK_STREAM;
     s->data_offset = c->sockdata_len;
     int e = 0, rights = 0;
@@ -240,10 +260,7 @@ static int peek_queue(struct crs_capture *c, int fd, int type, struct crs_rec_so
         return 1;
     }
     s->data_length = c->sockdata_len - s->data_offset;
-    if (e == -E2BIG)
-        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
-    else if (e)
-        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
+    peek_error(c, fd, e);
     return e;
 }
 
@@ -297,6 +314,46 @@ static int udp_sender(struct crs_capture *c, const struct sockaddr_storage *from
     return -1;
 }
 
+/* Where the next datagram kept with its sender goes in the sockets' data (after its 8 bytes of
+ * length and sender), with in *want the bytes it may take; NULL when fewer than 16 are left. */
+static unsigned char *sender_slot(struct crs_capture *c, size_t *want)
+{
+    size_t room = SOCKDATA_MAX - c->sockdata_len;
+    if (room < 16)
+        return NULL;
+    *want = room - 8;
+    return c->sockdata + c->sockdata_len;
+}
+
+/* Keeps the datagram of n bytes peeked into at + 8 (sender_slot's at) as sent by socket j: its
+ * length (counting the sender's 4 bytes) and j before it. */
+static void sender_keep(struct crs_capture *c, struct crs_rec_socket *s, unsigned char *at, size_t n, int j)
+{
+    uint32_t len = (uint32_t)n + 4, who = (uint32_t)j;
+    memcpy(at, &len, 4);
+    memcpy(at + 4, &who, 4);
+    c->sockdata_len += 8 + n;
+    s->nmsgs++;
+}
+
+/* The end of a queue read with its senders (peek_udp, peek_unix): SO_PEEK_OFF put back as it was;
+ * nothing of the queue kept when the read failed (e) or the queue is refused (drop), else the
+ * datagrams kept; e's message. Returns e. */
+static int senders_end(struct crs_capture *c, int fd, int saved, struct crs_rec_socket *s, int e, int drop)
+{
+    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
+    if (e || drop) {   /* nothing of this queue kept */
+        c->sockdata_len = s->data_offset;
+        s->nmsgs = 0;
+        s->data_length = 0;
+    } else {
+        s->data_length = c->sockdata_len - s->data_offset;
+        s->flags |= s->nmsgs ? CRS_SOCK_F_SENDERS : 0;
+    }
+    peek_error(c, fd, e);
+    return e;
+}
+
 /* The datagrams queued on UDP socket i, left as they were (MSG_PEEK from a
  * moving SO_PEEK_OFF, as peek_queue), when every one was sent by another
  * UDP socket of the process: each is stored as a message holding the
@@ -307,23 +364,17 @@ static int udp_sender(struct crs_capture *c, const struct sockaddr_storage *from
 static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
 {
     int fd = c->sock_fd[i];
-    int saved = -1, zero = 0, e = 0, foreign = 0;
-    socklen_t sl = sizeof saved;
-    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
-    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
-        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
-                          fd, strerror(errno));
+    int saved, e = 0, foreign = 0;
+    if (peek_from_start(c, fd, &saved) != 0)
         return -ENOTSUP;
-    }
     s->data_offset = c->sockdata_len;
     for (;;) {
-        size_t room = SOCKDATA_MAX - c->sockdata_len;
-        if (room < 16) {
+        size_t want;
+        unsigned char *at = sender_slot(c, &want);
+        if (!at) {
             e = -E2BIG;
             break;
         }
-        unsigned char *at = c->sockdata + c->sockdata_len;
-        size_t want = room - 8;
         struct sockaddr_storage from;
         struct iovec iov = { .iov_base = at + 8, .iov_len = want };
         struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
@@ -343,26 +394,11 @@ static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
             foreign = 1;
             break;
         }
-        uint32_t len = (uint32_t)n + 4, who = (uint32_t)j;
-        memcpy(at, &len, 4);
-        memcpy(at + 4, &who, 4);
-        c->sockdata_len += 8 + (size_t)n;
-        s->nmsgs++;
+        sender_keep(c, s, at, (size_t)n, j);
     }
-    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
-    if (e || foreign) {   /* nothing of this queue kept */
-        c->sockdata_len = s->data_offset;
-        s->nmsgs = 0;
-        s->data_length = 0;
-    } else {
-        s->data_length = c->sockdata_len - s->data_offset;
-        s->flags |= s->nmsgs ? CRS_SOCK_F_SENDERS : 0;
-    }
-    if (e == -E2BIG)
-        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
-    else if (e)
-        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
-    else if (foreign)
+    if (senders_end(c, fd, saved, s, e, foreign))
+        return e;
+    if (foreign)
         return refuse(c, fd, "is a UDP socket holding datagrams from senders Revive cannot play again (a "
                              "socket outside the process, or an empty datagram: read them before the "
                              "checkpoint)"), 1;
@@ -401,23 +437,17 @@ static int peek_unix(struct sock_scan *sc, size_t i, struct crs_rec_socket *s)
 {
     struct crs_capture *c = sc->c;
     int fd = c->sock_fd[i];
-    int saved = -1, zero = 0, e = 0, foreign = 0, rights = 0;
-    socklen_t sl = sizeof saved;
-    getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, &sl);
-    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) != 0) {
-        crs_capture_error(c, "cannot read the queue of socket descriptor %d without taking it (SO_PEEK_OFF): %s",
-                          fd, strerror(errno));
+    int saved, e = 0, foreign = 0, rights = 0;
+    if (peek_from_start(c, fd, &saved) != 0)
         return -ENOTSUP;
-    }
     s->data_offset = c->sockdata_len;
     for (;;) {
-        size_t room = SOCKDATA_MAX - c->sockdata_len;
-        if (room < 16) {
+        size_t want;
+        unsigned char *at = sender_slot(c, &want);
+        if (!at) {
             e = -E2BIG;
             break;
         }
-        unsigned char *at = c->sockdata + c->sockdata_len;
-        size_t want = room - 8;
         struct sockaddr_un from;
         union { struct cmsghdr align; char buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))]; } ctl;
         struct iovec iov = { .iov_base = at + 8, .iov_len = want };
@@ -449,26 +479,11 @@ static int peek_unix(struct sock_scan *sc, size_t i, struct crs_rec_socket *s)
             foreign = 1;
             break;
         }
-        uint32_t len = (uint32_t)n + 4, who = (uint32_t)j;
-        memcpy(at, &len, 4);
-        memcpy(at + 4, &who, 4);
-        c->sockdata_len += 8 + (size_t)n;
-        s->nmsgs++;
+        sender_keep(c, s, at, (size_t)n, j);
     }
-    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof saved);
-    if (e || foreign || rights) {   /* nothing of this queue kept */
-        c->sockdata_len = s->data_offset;
-        s->nmsgs = 0;
-        s->data_length = 0;
-    } else {
-        s->data_length = c->sockdata_len - s->data_offset;
-        s->flags |= s->nmsgs ? CRS_SOCK_F_SENDERS : 0;
-    }
-    if (e == -E2BIG)
-        crs_capture_error(c, "the sockets' queues hold more than %u MiB", SOCKDATA_MAX >> 20);
-    else if (e)
-        crs_capture_error(c, "cannot read the queue of socket descriptor %d: %s", fd, strerror(-e));
-    else if (rights) {
+    if (senders_end(c, fd, saved, s, e, foreign || rights))
+        return e;
+    if (rights) {
         crs_capture_error(c, "socket descriptor %d holds a descriptor in flight: a message in its receive "
                           "queue carries descriptors (SCM_RIGHTS), which Revive does not restore; receive "
                           "the message before the checkpoint%s", fd, crs_capture_ignore_hint(c));
