@@ -57,6 +57,24 @@ static void say(const char *what, const struct filem_local_gc_stats *s)
                         what, s->bytes >> 20);
 }
 
+/* The partial images in every sequence of jobdir in shared storage whose writers are gone
+ * (filem_sweep_temps without the pid: their writers ran on any host; a writer still copying
+ * holds its lock and its file stays), removed and counted in *s. */
+static void sweep_seqs(const char *jobdir, struct filem_local_gc_stats *s)
+{
+    uint64_t *v;
+    int n;
+    char err[256];
+    if (filem_list_seqs(jobdir, &v, &n, err, sizeof err) < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        char sd[PATH_MAX];
+        if (filem_seq_path(sd, sizeof sd, jobdir, v[i]) == 0)
+            filem_sweep_temps(sd, 0, s);
+    }
+    free(v);
+}
+
 /* A restart: the job it comes from, when it no longer runs, may have been killed while its
  * ranks copied their images (kill -9 of its mpirun): nobody swept its sequences in shared
  * storage at its end, and their partial images held that space for good (newuser9 F6: 4 x 3.75
@@ -64,19 +82,10 @@ static void say(const char *what, const struct filem_local_gc_stats *s)
  * a writer still there holds its lock and its file stays. */
 static void sweep_parent_shared(void)
 {
-    uint64_t *v;
-    int n;
-    char err[256];
-    if (!coord.parent_jobdir[0] || filem_job_alive(coord.parent_jobdir) != 0 ||
-        filem_list_seqs(coord.parent_jobdir, &v, &n, err, sizeof err) < 0)
+    if (!coord.parent_jobdir[0] || filem_job_alive(coord.parent_jobdir) != 0)
         return;
     struct filem_local_gc_stats s = {0};
-    for (int i = 0; i < n; i++) {
-        char sd[PATH_MAX];
-        if (filem_seq_path(sd, sizeof sd, coord.parent_jobdir, v[i]) == 0)
-            filem_sweep_temps(sd, 0, &s);
-    }
-    free(v);
+    sweep_seqs(coord.parent_jobdir, &s);
     if (s.tmp)
         revive_log_warn("removed %d partial image%s (%llu MB) that the job restarted from left "
                         "in %s when it ended during a copy (nobody could finish them)",
@@ -97,18 +106,10 @@ void coord_cache_sweep_start(void)
  * the space for good once the job is over; a writer still copying holds its lock and stays. */
 static void sweep_shared_end(void)
 {
-    uint64_t *v;
-    int n;
-    char err[256];
-    if (!coord.jobdir_ok || filem_list_seqs(coord.jobdir, &v, &n, err, sizeof err) < 0)
+    if (!coord.jobdir_ok)
         return;
     struct filem_local_gc_stats s = {0};
-    for (int i = 0; i < n; i++) {
-        char sd[PATH_MAX];
-        if (filem_seq_path(sd, sizeof sd, coord.jobdir, v[i]) == 0)
-            filem_sweep_temps(sd, 0, &s);
-    }
-    free(v);
+    sweep_seqs(coord.jobdir, &s);
     if (s.tmp)
         revive_log_info("removed %d partial image%s (%llu MB) that ranks ended during a copy "
                         "left in %s",
