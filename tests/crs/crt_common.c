@@ -55,18 +55,33 @@ void crt_check_u64(const char *name, uint64_t got, uint64_t expected)
                  (unsigned long long)expected);
 }
 
-void crt_check(const char *name, int ok, const char *what_fmt, ...)
+static void check_v(const char *name, int ok, const char *what_fmt, va_list ap)
 {
     char buf[900];
-    va_list ap;
     if (ok) {
         crt_say("%s: ok", name);
         return;
     }
-    va_start(ap, what_fmt);
     vsnprintf(buf, sizeof(buf), what_fmt, ap);
-    va_end(ap);
     crt_fail(name, "%s", buf);
+}
+
+void crt_check(const char *name, int ok, const char *what_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, what_fmt);
+    check_v(name, ok, what_fmt, ap);
+    va_end(ap);
+}
+
+void crt_check_when(const char *what, const char *when, int ok, const char *what_fmt, ...)
+{
+    char name[256];
+    va_list ap;
+    snprintf(name, sizeof(name), "%s %s", what, when);
+    va_start(ap, what_fmt);
+    check_v(name, ok, what_fmt, ap);
+    va_end(ap);
 }
 
 __attribute__((noreturn)) void crt_die(const char *fmt, ...)

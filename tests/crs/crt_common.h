@@ -44,6 +44,10 @@ void crt_check_u64(const char *name, uint64_t got, uint64_t expected);
 /* Checks a condition; `what` says what was seen when it is false. */
 void crt_check(const char *name, int ok, const char *what_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* crt_check of the check named "WHAT WHEN": a state test's check at one of its moments (the
+ * `when` crt_check_around_points gives, "after point 1"). */
+void crt_check_when(const char *what, const char *when, int ok, const char *what_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Checkpoint point N: see the contract above. */
 void crt_checkpoint_point(int n);

@@ -48,14 +48,9 @@ static int seen(int probe, off_t start, off_t len, pid_t *pid)
 
 static void check(const char *when, int shrunk)
 {
-    char name[128];
     pid_t pid = 0;
     int t;
-#define CHECK(what, cond, ...)                             \
-    do {                                                   \
-        snprintf(name, sizeof name, "%s %s", what, when); \
-        crt_check(name, cond, __VA_ARGS__);                \
-    } while (0)
+#define CHECK(what, cond, ...) crt_check_when(what, when, cond, __VA_ARGS__)
 
     t = seen(pa, 10, shrunk ? 10 : 20, &pid);
     CHECK("locks.a: fcntl write lock on bytes 10-29 (10-19 after point 2), ours", t == F_WRLCK && pid == getpid(),

@@ -102,14 +102,9 @@ static int w_reported(int ms)
 
 static void check(const char *when)
 {
-    char name[160];
     pid_t pid = 0;
     int t;
-#define CHECK(what, cond, ...)                             \
-    do {                                                   \
-        snprintf(name, sizeof name, "%s %s", what, when); \
-        crt_check(name, cond, __VA_ARGS__);                \
-    } while (0)
+#define CHECK(what, cond, ...) crt_check_when(what, when, cond, __VA_ARGS__)
     t = seen(0, 10, &pid);
     CHECK("the program's fcntl write lock on bytes 0-9 (an open file its children share)",
           t == F_WRLCK && pid == getpid(), "type %d pid %d (we are %d)", t, (int)pid, (int)getpid());
