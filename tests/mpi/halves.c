@@ -25,6 +25,7 @@
 #include <link.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,6 +73,11 @@ static long excl_extra; /* bytes the filters leave out that the halves call uppe
 
 /* ---- threads of the program ---- */
 static pthread_barrier_t ready, done;
+/* worker 0's memory must exist before MPI_Init, as its name says: under load the thread could
+ * otherwise run its mallocs while MPI_Init runs, and a region that appears then is the
+ * library's by the halves' rule (seen in a CI at load ~6: "appeared while the MPI library was
+ * loaded and initialised"); a thread allocating during MPI_Init is a known limit, not tested here */
+static sem_t worker0_made;
 static void *worker(void *arg)
 {
     long n = (long)arg;
@@ -89,6 +95,8 @@ static void *worker(void *arg)
     own_mem(n ? "worker 8 MiB malloc (after MPI_Init)" : "worker 8 MiB malloc (before MPI_Init)",
             big, 8 << 20);
     own_mem("worker small malloc", small, 1000);
+    if (n == 0)
+        sem_post(&worker0_made);
     pthread_barrier_wait(&ready);
     pthread_barrier_wait(&done);
     free(big);
@@ -345,8 +353,11 @@ int main(int argc, char **argv)
     pthread_t th[2];
     pthread_barrier_init(&ready, NULL, 3);
     pthread_barrier_init(&done, NULL, 3);
+    sem_init(&worker0_made, 0, 0);
     pthread_create(&th[0], NULL, worker, (void *)0L); /* before MPI_Init */
     nown_tids = 1;
+    while (sem_wait(&worker0_made) != 0)
+        ;
     char *early = malloc(32 << 20);
     memset(early, 3, 32 << 20);
     own_mem("32 MiB malloc before MPI_Init", early, 32 << 20);
