@@ -200,6 +200,19 @@ static int null_from_member_parent(const struct crs_capture *c, int fd)
     return r > 0 || (r < 0 && errno == EBADF);   /* another open file; the parent has none there */
 }
 
+/* A character device with no state of its own that a path opens again as it was: /dev/null and its
+ * kin. A standard stream on one was put there by the program or its parent, never a terminal's or
+ * a pipe's stand-in, so it comes back as itself (newuser10b N1: `cmd </dev/zero` in a tree read
+ * cr_restart's stdin after a restart). */
+static int stateless_chardev(const char *link)
+{
+    static const char *const dev[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
+        if (!strcmp(link, dev[i]))
+            return 1;
+    return 0;
+}
+
 /* Whether fd is one of the descriptors the go word of the tree's requester
  * lists (crs_ckpt_opts.tree_placed), not counting "every pipe end". */
 static int listed_placed(const struct crs_capture *c, int fd)
@@ -257,11 +270,11 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
         r->kind = CRS_FD_DIRECTORY;
         return 0;
     }
-    if (fd <= 2 && S_ISCHR(st->st_mode) && !strcmp(link, "/dev/null") &&
+    if (fd <= 2 && S_ISCHR(st->st_mode) && stateless_chardev(link) &&
         (crs_stream_replaced(fd) || null_from_member_parent(c, fd))) {
-        /* the program put /dev/null there itself (a daemon), or its parent, a
-         * member of the tree, did (a script's `cmd >/dev/null`): /dev/null
-         * again, not cr_restart's terminal (capture_filter.h) */
+        /* the program put /dev/null (or its kin) there itself (a daemon), or its
+         * parent, a member of the tree, did (a script's `cmd >/dev/null`): the
+         * same device again, not cr_restart's terminal (capture_filter.h) */
         r->kind = CRS_FD_CHARDEV;
         return 0;
     }

@@ -7,7 +7,7 @@
  * exit status and output: after a restart of the whole tree (cr_checkpoint
  * --tree) they must be the uninterrupted run's, as a script's results
  * depend on them. With CRT_SCRIPT_NULL=1 step 1 is a child command whose stdin
- * and stdout the script put on /dev/null: they must still be after a restart,
+ * on /dev/zero and whose stdout on /dev/null the script put there: they must still be after a restart,
  * not cr_restart's streams (newuser10 F5). Contract: crt_common.h (the script
  * follows it itself).
  */
@@ -27,10 +27,10 @@ static const char script[] =
     "say 'a shell script whose steps are a pipeline and a child command'\n"
     "echo '-- checkpoint 1 --'\n"
     "if [ \"$2\" = null ]; then\n"
-    "  \"$step\" 1 5 $$ null </dev/null >/dev/null\n"
+    "  \"$step\" 1 5 $$ null </dev/zero >/dev/null\n"
     "  st=$?\n"
     "  r=$(echo $st | cksum)\n"
-    "  say \"step 1 (a child command on /dev/null): status $st, output $r\"\n"
+    "  say \"step 1 (a child command on /dev/zero and /dev/null): status $st, output $r\"\n"
     "else\n"
     "  r=$(\"$step\" 1 5 $$ | tr a-z A-Z | cksum)\n"
     "  st=$?\n"
@@ -59,8 +59,8 @@ int main(void)
         return 2;
     }
     self[n] = 0;
-    /* CRT_SCRIPT_NULL=1: step 1 runs with its stdin and stdout on /dev/null, as the script
-     * put them (`cmd </dev/null >/dev/null`); crt_step checks they still are (newuser10 F5) */
+    /* CRT_SCRIPT_NULL=1: step 1 runs with its stdin on /dev/zero and stdout on /dev/null, as the script
+     * put them (`cmd </dev/zero >/dev/null`); crt_step checks they still are (newuser10 F5, newuser10b N1) */
     const char *null_mode = getenv("CRT_SCRIPT_NULL");
     execl("/bin/bash", "bash", "-c", script, "crt_script", dirname(self),
           null_mode && *null_mode == '1' ? "null" : "pipe", (char *)NULL);

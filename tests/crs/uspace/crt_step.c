@@ -5,7 +5,7 @@
  * $REVIVE_TEST_READY.N, waits for $REVIVE_TEST_GO.N (crt_common.h's
  * contract, without forking anything meanwhile), then prints a few lines of
  * data on stdout and exits with STATUS; with a fourth word `null`, with
- * STATUS + 90 when its stdin or stdout is not /dev/null (crt_script's null mode).
+ * STATUS + 90 when its stdin is not /dev/zero or its stdout not /dev/null (crt_script's null mode).
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
@@ -41,8 +41,9 @@ int main(int argc, char **argv)
     if (argc == 5) {
         /* `null`: stdin and stdout still the /dev/null the script gave them; else STATUS + 90 */
         struct stat st;
+        /* stdin /dev/zero (1,5), stdout /dev/null (1,3): newuser10 F5 and newuser10b N1 */
         for (int fd = 0; fd <= 1; fd++)
-            if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+            if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, fd == 0 ? 5 : 3))
                 return status + 90;
     }
     return status;
