@@ -123,13 +123,26 @@ EOF
 crs_outer_pid() {
     local inner=$1 outer
     if [ -r "/proc/$inner/status" ] && grep -q "^NSpid:[[:space:]]*$inner\$" "/proc/$inner/status" &&
-        tr '\0' ' ' <"/proc/$inner/cmdline" 2>/dev/null | grep -q crt_; then
+        crs_is_test_prog "$inner"; then
         echo "$inner"
         return
     fi
-    outer=$(grep -h '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
-        awk -v p="$inner" 'NF > 2 && $NF == p { print $2; exit }')
-    echo "${outer:-$inner}"
+    # every process whose innermost pid is $inner, the first that is a test program: a pid
+    # namespace's init is pid 1 there, and another test's restart has one (cr_restart's), which
+    # the first match alone once took for ns_init_image's program (CI of b31e903: its exit trap
+    # SIGKILLed tree_devshm_user's restart)
+    for outer in $(grep -h '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
+        awk -v p="$inner" 'NF > 2 && $NF == p { print $2 }'); do
+        crs_is_test_prog "$outer" && { echo "$outer"; return; }
+    done
+    echo "$inner"
+}
+
+# crs_is_test_prog PID: PID runs a test program: one of its arguments (argv[0], or the script
+# an interpreter runs) is named crt_*. Not "crt_ anywhere in the command line": cr_restart's
+# image path lies in a work folder named revive-crt_*.
+crs_is_test_prog() {
+    [ -r "/proc/$1/cmdline" ] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | awk '{ sub(/.*\//, "") } /^crt_/ { f = 1 } END { exit !f }'
 }
 
 # crs_kill_test_prog PID: SIGKILL PID if it is still one of our test programs.
@@ -137,7 +150,7 @@ crs_kill_test_prog() {
     local pid=$1
     case "$pid" in '' | *[!0-9]*) return ;; esac
     pid=$(crs_outer_pid "$pid")
-    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'crt_'; then
+    if crs_is_test_prog "$pid"; then
         kill -9 "$pid" 2>/dev/null
     fi
 }
