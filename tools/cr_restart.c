@@ -281,7 +281,7 @@ int main(int argc, char **argv)
         /* signals for the process go to it, not to its namespace's init */
         child = process_of_init(child);
         forward_signals_to(child, own_session(&ri));
-        st = status_from_init(status_fd);
+        st = status_from_init(status_fd, o.path);
     } else {
         while (waitpid(child, &st, 0) < 0)
             if (errno != EINTR) {

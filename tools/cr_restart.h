@@ -35,9 +35,12 @@ int mount_own_proc(int fd_min, int *outer_proc_fd);
 /* The first child of a pid namespace's init, under the pid we see it by;
  * init itself when there is none. */
 pid_t process_of_init(pid_t init);
-/* The wait status the namespace's init writes on fd (1 << 8 when none
- * comes), once init has been reaped. */
-int status_from_init(int fd);
+/* The wait status the namespace's init writes on fd, once init has been reaped; when none
+ * comes (init killed), 1 << 8 with a message naming path and how init ended. */
+int status_from_init(int fd, const char *path);
+/* How a process with wait status st ended ("was killed by signal 9 (Killed)"), for a message;
+ * st < 0: not known. */
+void init_end_text(int st, char *out, size_t cap);
 /* Exits like a process that ended with wait status st (its signal too). */
 int exit_like(int st);
 /* The signals cr_restart passes on to the restored process (forward_signals_to). */

@@ -162,16 +162,37 @@ int mount_own_proc(int fd_min, int *outer_proc_fd)
     return -1;
 }
 
-int status_from_init(int fd)
+void init_end_text(int st, char *out, size_t cap)
+{
+    if (st < 0)
+        snprintf(out, cap, "ended (how, cr_restart could not learn)");
+    else if (WIFSIGNALED(st))
+        snprintf(out, cap, "was killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else
+        snprintf(out, cap, "ended with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : st);
+}
+
+int status_from_init(int fd, const char *path)
 {
     int st;
     ssize_t n;
     while ((n = read(fd, &st, sizeof st)) < 0 && errno == EINTR)
         ;
-    if (n != (ssize_t)sizeof st)
-        st = 1 << 8;
-    while (wait(NULL) < 0 && errno == EINTR)
+    int ist = -1;
+    pid_t w;
+    while ((w = wait(&ist)) < 0 && errno == EINTR)
         ;
+    if (n != (ssize_t)sizeof st) {
+        /* init ends only after it wrote the status: it was killed (SIGKILL from outside), and
+         * the process with it, as the kernel ends a pid namespace (a test's exit trap took our
+         * init, pid 1 in there, for its own program: flake31) */
+        char how[128];
+        init_end_text(w > 0 ? ist : -1, how, sizeof how);
+        fprintf(stderr, "cr_restart: %s: the restarted process ended with its pid namespace: that namespace's "
+                        "init (cr_restart's own) %s before it passed the process's status on (killed from "
+                        "outside?); restart again: the image is fine\n", path, how);
+        st = 1 << 8;
+    }
     return st;
 }
 

@@ -1290,6 +1290,7 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
     close(go[1]);
     close(ready[0]);
     int st = 1 << 8;
+    char lost[128] = "";   /* how our init ended, when it gave no word */
     if (init > 0) {
         /* signals for the first member go to it, as our /proc names it */
         pid_t first = first_member_seen(&tr, init);
@@ -1305,9 +1306,18 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         if (tr.first_is_init)
             while (waitpid(init, &st, 0) < 0 && errno == EINTR)
                 ;
-        else if (n != (ssize_t)sizeof word || !word[1])
-            while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+        else if (n != (ssize_t)sizeof word || !word[1]) {
+            int ist = -1;
+            pid_t w;
+            while ((w = waitpid(init, &ist, 0)) < 0 && errno == EINTR)
                 ;
+            if (n != (ssize_t)sizeof word) {
+                /* no word: our init was killed (it writes one before it ends), every member with
+                 * it; cr_restart ended with status 1 and no message (a test's exit trap took our
+                 * init, pid 1 in the namespace, for its own program: flake31) */
+                init_end_text(w > 0 ? ist : -1, lost, sizeof lost);
+            }
+        }
     } else {
         /* every root; the first member's status is ours */
         for (uint32_t i = 0; i < tr.t.hdr.nmembers; i++) {
@@ -1331,6 +1341,12 @@ int restart_tree(const struct crs_component *crs, const struct crs_restart_opts 
         msg[n] = 0;
         crs_image_advise(msg, sizeof msg, CR_RESTART_TREE_ADVICE);
         fprintf(stderr, "cr_restart: %s\n", msg);
+        return 1;
+    }
+    if (lost[0]) {
+        fprintf(stderr, "cr_restart: %s: the restarted processes ended with their pid namespace: that namespace's "
+                        "init (cr_restart's own) %s before it passed the first process's status on (killed from "
+                        "outside?); restart again: the image is fine\n", o->path, lost);
         return 1;
     }
     return exit_like(st);
