@@ -504,6 +504,20 @@ crs_throwaway_user() {
 # asuser CMD...: CMD run as crs_throwaway_user's user, with no supplementary groups.
 asuser() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
 
+# crs_user_or_self NAME WHY: as root, a throwaway user (crs_throwaway_user NAME WHY) who may enter
+# $WORK; else the caller itself. Sets uid and asu, the command prefix that runs a command as that
+# user: what a restart in a user and pid namespace of its own needs.
+crs_user_or_self() {
+    if [ "$(id -u)" = 0 ]; then
+        crs_throwaway_user "$1" "$2"
+        chmod o+x "$WORK"
+        asu=(setpriv --reuid="$uid" --regid="$gid" --clear-groups)
+    else
+        uid=$(id -u)
+        asu=(env)
+    fi
+}
+
 # crs_let_others_in: a throwaway user must reach the build tree's tools and
 # libcr, and the checkout may sit in a private (0700) folder such as a fresh
 # mktemp -d clone: allow traversal (o+x, not reading) of every folder above

@@ -11,14 +11,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup init_killed
 crs_need_tools cr_run cr_checkpoint cr_restart
-if [ "$(id -u)" = 0 ]; then
-    crs_throwaway_user crsik "restarting as a throwaway user (a user and pid namespace)"
-    chmod o+x "$WORK"
-    asu=(setpriv --reuid="$uid" --regid="$gid" --clear-groups)
-else
-    uid=$(id -u)
-    asu=(env)
-fi
+crs_user_or_self crsik "restarting as a throwaway user (a user and pid namespace)"
 
 # trial NAME PROGRAM SCOPE: checkpoint (--kill) at point 1, restart, SIGKILL to the namespace's
 # init (the parent of the restored first process) at point 2

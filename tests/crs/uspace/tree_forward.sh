@@ -16,14 +16,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup tree_forward
 crs_need_tools cr_run cr_checkpoint cr_restart
-if [ "$(id -u)" = 0 ]; then
-    crs_throwaway_user crsfw "running the tree as a throwaway user"
-    chmod o+x "$WORK"
-    asu=(setpriv --reuid="$uid" --regid="$gid" --clear-groups)
-else
-    uid=$(id -u)
-    asu=(env)
-fi
+crs_user_or_self crsfw "running the tree as a throwaway user"
 
 # the test's programs still running as the user
 left_of() { pgrep -u "$uid" -f "$1" | tr "\n" " "; }
