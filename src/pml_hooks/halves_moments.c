@@ -66,11 +66,33 @@ static int upper_has_ld(const void *ld)
 
 static int n_lower_objects;
 #define LOBJ_MAX 1024
-static struct { uint64_t lo, hi; } lobj[LOBJ_MAX], lobj_new[LOBJ_MAX];
+/* an object's extent, and what it was found by: its load bias, its dynamic section and a hash
+ * of its name (the same file at the same place has the same extent) */
+struct lobj {
+    uint64_t lo, hi;
+    uintptr_t addr;
+    const void *ld;
+    uint64_t name;
+};
+static struct lobj lobj[LOBJ_MAX], lobj_new[LOBJ_MAX];
+static unsigned n_walks, n_looked_up; /* said once the lower half is ready (tests/mpi/halves.sh) */
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
 
 /* After the lower half loaded or closed objects: the extent of each object in its link map is
  * lower; the extent of an object that is gone (Open MPI closes the components it does not
- * select) is given up, since the application's libc may map something there next. */
+ * select) is given up, since the application's libc may map something there next. An object
+ * the last walk saw (same bias, dynamic section and name) keeps the extent found then: dladdr
+ * scans the object's symbols, and Open MPI's MPI_Init opens and closes some 60 components, each
+ * a walk over every object of the namespace (perf of 8 restored ranks: _dl_addr under this walk
+ * was an eighth of their CPU after the restore, and a quarter of their main threads' at
+ * MPI_Finalize); now only a new object is looked up. */
 void pml_halves_walk_lower_objects(void)
 {
     struct link_map *lm = NULL;
@@ -78,16 +100,25 @@ void pml_halves_walk_lower_objects(void)
         return;
     while (lm->l_prev)
         lm = lm->l_prev;
+    n_walks++;
     int n = 0;
     for (; lm && n < LOBJ_MAX; lm = lm->l_next) {
         Dl_info di;
-        uint64_t lo, hi;
+        uint64_t lo, hi, name = name_hash(lm->l_name);
         if (upper_has_ld(lm->l_ld)) /* ld.so: one copy shared by every namespace */
             continue;
+        int seen = -1;
+        for (int i = 0; i < n_lower_objects && seen < 0; i++)
+            if (lobj[i].ld == lm->l_ld && lobj[i].addr == lm->l_addr && lobj[i].name == name)
+                seen = i;
+        if (seen >= 0) {
+            lobj_new[n++] = lobj[seen];
+            continue;
+        }
+        n_looked_up++;
         if (!dladdr(lm->l_ld, &di) || !di.dli_fbase || obj_extent(di.dli_fbase, &lo, &hi))
             continue;
-        lobj_new[n].lo = lo;
-        lobj_new[n].hi = hi;
+        lobj_new[n] = (struct lobj){ lo, hi, lm->l_addr, lm->l_ld, name };
         n++;
     }
     for (int i = 0; i < n_lower_objects; i++) {
@@ -198,5 +229,6 @@ void pml_halves_lower_ready(void)
     pml_halves_walk_lower_objects();
     snapshot(PML_HALF_LOWER, PML_W_INIT);
     pml_fd_lower_started();
-    revive_log_info("halves: %d lower objects, %d registry entries", n_lower_objects, pml_reg_entries());
+    revive_log_info("halves: %d lower objects (%u walks of them, %u looked up), %d registry entries",
+                    n_lower_objects, n_walks, n_looked_up, pml_reg_entries());
 }
