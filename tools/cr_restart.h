@@ -1,4 +1,5 @@
-/* What cr_restart.c and cr_restart_tree.c (a process tree's restart) share. */
+/* What cr_restart.c and cr_restart_tree.c (a process tree's restart; its parts share
+ * cr_restart_tree.h) share. */
 #ifndef REVIVE_TOOLS_CR_RESTART_H
 #define REVIVE_TOOLS_CR_RESTART_H
 

@@ -6,7 +6,7 @@
  * and is closed at the switch (restore_switch.c), after the locks are taken: one of them on a
  * locked file released the lock there, silently (newuser10 F2). A process tree's restart is
  * where it happens: each member inherits the tree's copy of every open file members share
- * (cr_restart_tree.c, high numbers), puts it at its own numbers, takes its locks on it, and
+ * (cr_restart_tree_files.c, high numbers), puts it at its own numbers, takes its locks on it, and
  * then the switch closed the copy: the program's lock, and a child's on the same open file,
  * were gone, and a member waiting in F_SETLKW at the checkpoint got the range at once. The
  * same holds for any other of the restarter's descriptors that opens a locked file (a file a
