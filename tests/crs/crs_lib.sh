@@ -119,21 +119,25 @@ EOF
 # crs_outer_pid PID: the PID as seen from here of the test program that sees
 # itself as PID. Without root, cr_restart brings the original PID back inside
 # a new user+pid namespace, so the PID a restarted program reports (in its
-# ready file) is not the one cr_checkpoint and kill need out here.
+# ready file) is not the one cr_checkpoint and kill need out here. Only this
+# test's programs (crs_is_ours): another test's program in a pid namespace of
+# its own may see itself by the same pid (ns_init_image's programs are pid 1
+# there, and so is any other restart's namespace init).
 crs_outer_pid() {
     local inner=$1 outer
     if [ -r "/proc/$inner/status" ] && grep -q "^NSpid:[[:space:]]*$inner\$" "/proc/$inner/status" &&
-        crs_is_test_prog "$inner"; then
+        crs_is_test_prog "$inner" && crs_is_ours "$inner"; then
         echo "$inner"
         return
     fi
-    # every process whose innermost pid is $inner, the first that is a test program: a pid
-    # namespace's init is pid 1 there, and another test's restart has one (cr_restart's), which
-    # the first match alone once took for ns_init_image's program (CI of b31e903: its exit trap
-    # SIGKILLed tree_devshm_user's restart)
+    # every process whose innermost pid is $inner, the first that is a test program of this test:
+    # a pid namespace's init is pid 1 there, and another test's restart has one (cr_restart's),
+    # which the first match alone once took for ns_init_image's program (CI of b31e903: its exit
+    # trap SIGKILLed tree_devshm_user's restart); the first test program alone could still be
+    # another test's, restarted in a namespace of its own under the same inner pid
     for outer in $(grep -h '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
         awk -v p="$inner" 'NF > 2 && $NF == p { print $2 }'); do
-        crs_is_test_prog "$outer" && { echo "$outer"; return; }
+        crs_is_test_prog "$outer" && crs_is_ours "$outer" && { echo "$outer"; return; }
     done
     echo "$inner"
 }
@@ -143,6 +147,27 @@ crs_outer_pid() {
 # image path lies in a work folder named revive-crt_*.
 crs_is_test_prog() {
     [ -r "/proc/$1/cmdline" ] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | awk '{ sub(/.*\//, "") } /^crt_/ { f = 1 } END { exit !f }'
+}
+
+# crs_is_ours PID: PID is one of this test's programs: its environment names a ready file in this
+# test's work folder (REVIVE_TEST_READY, which crs_start and cr_cycle.sh export; a restarted
+# program has its original's environment). Another test's program names its own work folder
+# (tests run side by side). Without that variable, or where the environment cannot be read:
+# whether PID descends from this test's shell ($$; a program a subshell started in the background
+# is reparented once that subshell ends, so this alone does not do). CRS_OURS_TOP names another
+# top (a test of this helper).
+crs_is_ours() {
+    local pid=$1 top=${CRS_OURS_TOP:-$$} hops=0 ready
+    ready=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^REVIVE_TEST_READY=//p' | head -n 1)
+    if [ -n "$ready" ] && [ -n "$WORK" ]; then
+        case "$ready" in "$WORK"/*) return 0 ;; *) return 1 ;; esac
+    fi
+    while [ -n "$pid" ] && [ "$pid" -gt 1 ] 2>/dev/null && [ $hops -lt 128 ]; do
+        [ "$pid" = "$top" ] && return 0
+        pid=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+        hops=$((hops + 1))
+    done
+    return 1
 }
 
 # crs_kill_test_prog PID: SIGKILL PID if it is still one of our test programs.
