@@ -126,6 +126,9 @@ struct crs_capture {
     size_t sysvipcdata_len;
     struct crs_rec_pipe *pipes;
     size_t npipes;
+    /* 1: standard stream N (0..2) was put there by a member of the tree, its parent (a script's
+     * `cmd <<EOF`, `cmd >/dev/zero`): recorded as it is when it can be (capture_fds.c) */
+    uint8_t member_stream[3];
     unsigned char *pipedata;
     size_t pipedata_len;
     struct crs_rec_sigaction sig[64];

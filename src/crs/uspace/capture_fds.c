@@ -179,14 +179,15 @@ static int is_deleted(const char *link)
     return len > 10 && !strcmp(link + len - 10, " (deleted)");
 }
 
-/* A tree member's standard stream on /dev/null that its parent, a member too, put there (a
- * script's `cmd >/dev/null`, opened in the child before its exec, which the child's libcr never
- * saw: crs_stream_replaced knows nothing of it): not the parent's own open file at that number
- * (kcmp), so not the launcher's stream handed down the tree. Such a stream came back as
+/* A tree member's standard stream that its parent, a member too, put there (a script's
+ * `cmd >/dev/null`, `cmd <<EOF`, opened in the child before its exec, which the child's libcr
+ * never saw: crs_stream_replaced knows nothing of it): not the parent's own open file at that
+ * number (kcmp), so not the launcher's stream handed down the tree. Such a stream came back as
  * cr_restart's: the command's output appeared on cr_restart's stdout, and it read cr_restart's
- * stdin (newuser10 F5). 0 when it cannot be told (not a tree, the parent not a member, kcmp
- * refused): the stream is taken as inherited, as before. */
-static int null_from_member_parent(const struct crs_capture *c, int fd)
+ * stdin (newuser10 F5 for /dev/null, newuser10b N1 for /dev/zero; any other file alike). 0 when
+ * it cannot be told (not a tree, the parent not a member, kcmp refused): the stream is taken as
+ * inherited, as before. */
+static int stream_from_member_parent(const struct crs_capture *c, int fd)
 {
     if (!c->opts.tree || c->opts.ntree_members <= 0)
         return 0;
@@ -201,9 +202,7 @@ static int null_from_member_parent(const struct crs_capture *c, int fd)
 }
 
 /* A character device with no state of its own that a path opens again as it was: /dev/null and its
- * kin. A standard stream on one was put there by the program or its parent, never a terminal's or
- * a pipe's stand-in, so it comes back as itself (newuser10b N1: `cmd </dev/zero` in a tree read
- * cr_restart's stdin after a restart). */
+ * kin. A standard stream the program itself put on one (a daemon's /dev/null) comes back as it. */
 static int stateless_chardev(const char *link)
 {
     static const char *const dev[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
@@ -211,6 +210,38 @@ static int stateless_chardev(const char *link)
         if (!strcmp(link, dev[i]))
             return 1;
     return 0;
+}
+
+/* A device a restart opens again by its path (CRS_FD_CHARDEV): not a terminal, which is
+ * cr_restart's or nobody's. */
+static int reopened_chardev(const char *link)
+{
+    return !strncmp(link, "/dev/", 5) && strncmp(link, "/dev/pts/", 9) && strcmp(link, "/dev/tty") &&
+           strcmp(link, "/dev/ptmx");
+}
+
+/* A standard stream (0..2) on a device, pipe or socket. The launcher's comes back as cr_restart's
+ * own (CRS_FD_INHERIT: a terminal, a pipe, /dev/null). One a member of the tree put there (its
+ * parent: stream_from_member_parent) is the program's like any other descriptor, recorded as it
+ * is: a device opened again, a pipe with its bytes (pair_pipes), whatever it is (the rule once
+ * covered /dev/null and its kin only: a here-document's pipe read cr_restart's stdin after a
+ * restart); a socket or a terminal, and a pipe whose other end is held outside the tree, stay
+ * cr_restart's, as before. One the program itself put /dev/null (or its kin) on, as a daemon
+ * does, is that device again. */
+static void classify_stream(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
+{
+    int fd = r->fd;
+    r->kind = CRS_FD_INHERIT;
+    if (stream_from_member_parent(c, fd)) {
+        c->member_stream[fd] = 1;
+        if (S_ISCHR(st->st_mode) && reopened_chardev(link))
+            r->kind = CRS_FD_CHARDEV;
+        else if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:", 5) || (link[0] == '/' && !is_deleted(link))))
+            r->kind = CRS_FD_PIPE;   /* kept when pair_pipes can, else CRS_FD_INHERIT again */
+        return;
+    }
+    if (S_ISCHR(st->st_mode) && stateless_chardev(link) && crs_stream_replaced(fd))
+        r->kind = CRS_FD_CHARDEV;
 }
 
 /* Whether fd is one of the descriptors the go word of the tree's requester
@@ -270,16 +301,8 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
         r->kind = CRS_FD_DIRECTORY;
         return 0;
     }
-    if (fd <= 2 && S_ISCHR(st->st_mode) && stateless_chardev(link) &&
-        (crs_stream_replaced(fd) || null_from_member_parent(c, fd))) {
-        /* the program put /dev/null (or its kin) there itself (a daemon), or its
-         * parent, a member of the tree, did (a script's `cmd >/dev/null`): the
-         * same device again, not cr_restart's terminal (capture_filter.h) */
-        r->kind = CRS_FD_CHARDEV;
-        return 0;
-    }
     if (fd <= 2 && (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))) {
-        r->kind = CRS_FD_INHERIT;
+        classify_stream(c, r, link, st);
         return 0;
     }
     if (S_ISSOCK(st->st_mode) && c->opts.tree && c->opts.ntree_placed > 0 && listed_placed(c, fd)) {
@@ -307,8 +330,7 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
         r->kind = CRS_FD_PIPE;
         return 0;
     }
-    if (S_ISCHR(st->st_mode) && !strncmp(link, "/dev/", 5) && strncmp(link, "/dev/pts/", 9) &&
-        strcmp(link, "/dev/tty") && strcmp(link, "/dev/ptmx")) {
+    if (S_ISCHR(st->st_mode) && reopened_chardev(link)) {
         r->kind = CRS_FD_CHARDEV;
         return 0;
     }
@@ -593,13 +615,18 @@ static int pair_pipes(struct crs_capture *c)
         /* a FIFO: its descriptors' paths name it; one opened O_RDWR holds both ends */
         const char *fifo = c->fd_paths[i] && strncmp(c->fd_paths[i], "pipe:", 5) ? c->fd_paths[i] : NULL;
         struct stat fst = { .st_dev = (dev_t)r->dev, .st_ino = (ino_t)r->ino };
+        /* a standard stream a member put there (classify_stream): its own pipe when it can be
+         * restored so; the launcher's rule does not apply (its libcr took what it had at its
+         * exec for the launcher's), and where a refusal would come it is cr_restart's stream,
+         * as before */
+        int put = r->fd <= 2 && c->member_stream[r->fd];
         if (fifo && c->opts.tree && c->opts.ntree_placed > 0 && listed_placed(c, r->fd)) {
             /* a FIFO members of the tree share: the tree's restart makes it
              * once, with its bytes, and puts this end in place (issue 10) */
             r->kind = CRS_FD_INHERITED;
             continue;
         }
-        if (fifo && is_inherited(r->fd, &fst)) {
+        if (fifo && !put && is_inherited(r->fd, &fst)) {
             /* the launcher's FIFO (GNU make's job server opens one O_RDWR): its
              * rule (point 12), as before FIFOs were restored; made again by path
              * it would share the launcher's tokens, or be refused as in use */
@@ -610,6 +637,10 @@ static int pair_pipes(struct crs_capture *c)
         if (member > 0) {
             /* neither made by the tree's restart nor the launcher's, but
              * another member's too: not one per member (diffrev23 M1) */
+            if (put) {
+                r->kind = CRS_FD_INHERIT;
+                continue;
+            }
             if (!c->opts.ignore_fds) {
                 shared_fifo_refusal(c, r, fifo, member);
                 return -ENOTSUP;
@@ -633,7 +664,7 @@ static int pair_pipes(struct crs_capture *c)
                 r->kind = CRS_FD_INHERITED;
                 continue;
             }
-            if (is_inherited(r->fd, &st)) {
+            if (!put && is_inherited(r->fd, &st)) {
                 /* the launcher's: reconnected at restart (point 12's rule) */
                 r->kind = CRS_FD_INHERITED;
                 continue;
@@ -650,6 +681,10 @@ static int pair_pipes(struct crs_capture *c)
                 continue;
             }
             if (!pipe_peer_closed(r->fd, mode)) {
+                if (put) {
+                    r->kind = CRS_FD_INHERIT;
+                    continue;
+                }
                 if (!c->opts.ignore_fds) {
                     pipe_refusal(c, r, mode, fifo);
                     return -ENOTSUP;

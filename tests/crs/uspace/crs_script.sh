@@ -6,7 +6,12 @@
 # script records the same exit statuses and output as an uninterrupted run,
 # through every flavour of cr_cycle.sh but nopid (a tree comes back only
 # under its pids: crs_tree.sh checks the refusal). Then the same with step 1 a
-# child command whose stdin and stdout the script put on /dev/null (CRT_SCRIPT_NULL).
+# child command whose stdin and stdout the script put on /dev/null (CRT_SCRIPT_NULL). Then with
+# step 1 on a here-document (a pipe bash made, its writer closed) and a regular file
+# (CRT_SCRIPT_MADE), as it comes and with cr_checkpoint unable to look into the members'
+# descriptors (REVIVE_FAULT=tree-getfd: no ptrace permission over them, as for a user under
+# kernel.yama.ptrace_scope 1): the tree's restart then makes no pipe for the step, whose own
+# image must hold it (tidy32: it came back as cr_restart's stdin, the document lost).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_script
 command -v bash >/dev/null && command -v tr >/dev/null && command -v cksum >/dev/null ||
@@ -24,5 +29,21 @@ if CRT_SCRIPT_NULL=1 CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0"
     crs_pass "null: every flavour"
 else
     crs_fail "null: the flavours above"
+fi
+# step 1 on a here-document and a file the script put there: restored as recorded
+if ! /bin/bash -c '/bin/bash -c "[ -p /dev/stdin ]" <<<x'; then
+    echo "SKIP-PART: made (this bash gives a here-document as a file, not a pipe)"
+else
+    if CRT_SCRIPT_MADE=1 CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl bash "$(dirname "$0")/../cr_cycle.sh" crt_script; then
+        crs_pass "made: every flavour"
+    else
+        crs_fail "made: the flavours above"
+    fi
+    if REVIVE_FAULT=tree-getfd CRT_SCRIPT_MADE=1 CRS_CKPT_SCOPE=--tree CRS_FLAVOURS=$fl \
+        bash "$(dirname "$0")/../cr_cycle.sh" crt_script; then
+        crs_pass "made, no look into the members' pipes (tree-getfd): every flavour"
+    else
+        crs_fail "made, no look into the members' pipes (tree-getfd): the flavours above"
+    fi
 fi
 crs_summary crs_script

@@ -8,8 +8,12 @@
  * --tree) they must be the uninterrupted run's, as a script's results
  * depend on them. With CRT_SCRIPT_NULL=1 step 1 is a child command whose stdin
  * on /dev/zero and whose stdout on /dev/null the script put there: they must still be after a restart,
- * not cr_restart's streams (newuser10 F5). Contract: crt_common.h (the script
- * follows it itself).
+ * not cr_restart's streams (newuser10 F5). With CRT_SCRIPT_MADE=1 step 1 is a child command
+ * whose stdin is a here-document (a pipe bash made and wrote, its writer closed) and whose
+ * stdout is a regular file, both put there by the script: the step reads the document's bytes,
+ * then end of file, and writes into the file after a restart too (tidy32: any stream a member
+ * put there is restored as it was recorded). Contract: crt_common.h (the script follows it
+ * itself).
  */
 #define _GNU_SOURCE
 #include <libgen.h>
@@ -31,6 +35,17 @@ static const char script[] =
     "  st=$?\n"
     "  r=$(echo $st | cksum)\n"
     "  say \"step 1 (a child command on /dev/zero and /dev/null): status $st, output $r\"\n"
+    "elif [ \"$2\" = made ]; then\n"
+    "  if [ -n \"$REVIVE_TEST_READY\" ]; then out=${REVIVE_TEST_READY%/*}/crt_script.step1; "
+    "else out=${TMPDIR:-/tmp}/crt_script.$$.step1; fi\n"
+    "  \"$step\" 1 5 $$ made >\"$out\" <<'EOS'\n"
+    "a here-document: a pipe its script made and wrote\n"
+    "its second line, then end of file\n"
+    "EOS\n"
+    "  st=$?\n"
+    "  r=$(cksum <\"$out\")\n"
+    "  [ -n \"$REVIVE_TEST_READY\" ] || rm -f \"$out\"\n"
+    "  say \"step 1 (a child command on a here-document and a file): status $st, output $r\"\n"
     "else\n"
     "  r=$(\"$step\" 1 5 $$ | tr a-z A-Z | cksum)\n"
     "  st=$?\n"
@@ -62,8 +77,10 @@ int main(void)
     /* CRT_SCRIPT_NULL=1: step 1 runs with its stdin on /dev/zero and stdout on /dev/null, as the script
      * put them (`cmd </dev/zero >/dev/null`); crt_step checks they still are (newuser10 F5, newuser10b N1) */
     const char *null_mode = getenv("CRT_SCRIPT_NULL");
-    execl("/bin/bash", "bash", "-c", script, "crt_script", dirname(self),
-          null_mode && *null_mode == '1' ? "null" : "pipe", (char *)NULL);
+    /* CRT_SCRIPT_MADE=1: step 1 on a here-document (a pipe) and a regular file the script put there */
+    const char *made_mode = getenv("CRT_SCRIPT_MADE");
+    const char *mode = null_mode && *null_mode == '1' ? "null" : made_mode && *made_mode == '1' ? "made" : "pipe";
+    execl("/bin/bash", "bash", "-c", script, "crt_script", dirname(self), mode, (char *)NULL);
     perror("crt_script: /bin/bash");
     return 2;
 }

@@ -5,13 +5,18 @@
  * $REVIVE_TEST_READY.N, waits for $REVIVE_TEST_GO.N (crt_common.h's
  * contract, without forking anything meanwhile), then prints a few lines of
  * data on stdout and exits with STATUS; with a fourth word `null`, with
- * STATUS + 90 when its stdin is not /dev/zero or its stdout not /dev/null (crt_script's null mode).
+ * STATUS + 90 when its stdin is not /dev/zero or its stdout not /dev/null (crt_script's null mode);
+ * with `made`, with STATUS + 90 when its stdin is not a pipe holding crt_script's here-document
+ * (read after point N, then end of file) or its stdout not a regular file (crt_script's made
+ * mode).
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -19,7 +24,7 @@
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 5)
-        crt_die("usage: crt_step N STATUS PID [null]");
+        crt_die("usage: crt_step N STATUS PID [null|made]");
     int n = atoi(argv[1]), status = atoi(argv[2]);
     const char *ready = getenv("REVIVE_TEST_READY"), *go = getenv("REVIVE_TEST_GO");
     if (ready && go && *ready && *go) {
@@ -36,9 +41,27 @@ int main(int argc, char **argv)
             crt_sleep_ms(5);
         }
     }
+    if (argc == 5 && !strcmp(argv[4], "made")) {
+        /* `made`: stdin the here-document's pipe, read whole only now; stdout a regular file */
+        static const char doc[] = "a here-document: a pipe its script made and wrote\n"
+                                  "its second line, then end of file\n";
+        char got[4096];
+        size_t len = 0;
+        ssize_t r;
+        struct stat st0 = { 0 }, st1 = { 0 };
+        while (len < sizeof got && ((r = read(0, got + len, sizeof got - len)) > 0 || (r < 0 && errno == EINTR)))
+            len += r > 0 ? (size_t)r : 0;
+        if (fstat(0, &st0) != 0 || !S_ISFIFO(st0.st_mode) || fstat(1, &st1) != 0 || !S_ISREG(st1.st_mode) ||
+            len != sizeof doc - 1 || memcmp(got, doc, len)) {
+            fprintf(stderr, "crt_step: made: stdin %s with %zu bytes (%.*s), stdout %s\n",
+                    S_ISFIFO(st0.st_mode) ? "a pipe" : "not a pipe", len, (int)(len > 60 ? 60 : len), got,
+                    S_ISREG(st1.st_mode) ? "a regular file" : "not a regular file");
+            status += 90;
+        }
+    }
     for (int i = 0; i < 5; i++)
         printf("step %d line %d: %016llx\n", n, i, (unsigned long long)crt_mix((uint64_t)(n * 100 + i)));
-    if (argc == 5) {
+    if (argc == 5 && !strcmp(argv[4], "null")) {
         /* `null`: stdin and stdout still the /dev/null the script gave them; else STATUS + 90 */
         struct stat st;
         /* stdin /dev/zero (1,5), stdout /dev/null (1,3): newuser10 F5 and newuser10b N1 */
