@@ -57,6 +57,48 @@ static int commit(void *arg, char *err, size_t errlen)
     return crs_durable_commit(arg, err, errlen);
 }
 
+/* A tree's temporary image while cr_checkpoint may be ended by a signal: its members get the
+ * file only when their turn to write comes, and one that has it removes it when cr_checkpoint
+ * goes away (libcr's requester_gone); ended before that (SIGTERM, SIGINT or SIGHUP from a batch
+ * system's time limit, `timeout`, ^C), nobody did: an empty .NAME.tmp.PID stayed for good, one
+ * per attempt (newuser10b N3). The handler removes it (async-signal-safe: unlinkat of a name
+ * only this process makes) and dies of the signal as before. SIGKILL leaves it still. */
+static volatile int scope_tmp_dirfd = -1;
+static char scope_tmpname[NAME_MAX + 1];
+
+static void drop_scope_tmp(int sig)
+{
+    if (scope_tmp_dirfd >= 0)
+        unlinkat(scope_tmp_dirfd, scope_tmpname, 0);   /* gone already once renamed: ENOENT */
+    signal(sig, SIG_DFL);
+    raise(sig);   /* delivered on return, with its default action */
+}
+
+/* on: the handler for those signals that would end cr_checkpoint (one ignored, under nohup,
+ * stays ignored); off: their actions as they were */
+static void scope_tmp_guard(const struct crs_durable *d, int on)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    static struct sigaction was[3];
+    if (on) {
+        memcpy(scope_tmpname, d->tmpname, sizeof scope_tmpname);
+        scope_tmp_dirfd = d->dirfd;
+    }
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        if (!on) {
+            sigaction(sigs[i], &was[i], NULL);
+            continue;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = drop_scope_tmp;
+        if (sigaction(sigs[i], NULL, &was[i]) == 0 && was[i].sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+    if (!on)
+        scope_tmp_dirfd = -1;
+}
+
 /* --tree, --pgid, --sid: every member into one file (crs/base/tree.h). */
 static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flags, int zstd, uint32_t file_data_mb,
                             int timeout, int sig, int verbose)
@@ -86,7 +128,9 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
     char err[1024], warn[700];
     o.warn = warn;
     o.warnlen = sizeof warn;
+    scope_tmp_guard(&d, 1);
     int n = crs_tree_checkpoint(d.fd, &o, err, sizeof err);
+    scope_tmp_guard(&d, 0);
     if (n < 0) {
         crs_durable_abort(&d);
         fprintf(stderr, "cr_checkpoint: checkpoint of the %s %d to %s failed: %s\n", what, (int)id, file, err);

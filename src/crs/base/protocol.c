@@ -417,7 +417,7 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
             /* a failure (newuser10 F8: it went out as success, exit 0 with no image and the
              * temporary file left): our hang-up tells the process to stop writing and remove
              * what it wrote (libcr's requester_gone); the caller removes it too */
-            snprintf(err, errlen, "process %d did not finish its checkpoint within %d s (--time): no image is kept "
+            snprintf(err, errlen, "process %d did not finish its checkpoint within %d s: no image is kept "
                      "(an earlier one under that name stays) and the process runs on; a critical section of "
                      "the program (cr_enter_cs) or a large image can take longer: give more time",
                      (int)pid, timeout_ms / 1000);

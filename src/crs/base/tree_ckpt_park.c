@@ -201,8 +201,20 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
             return -ESRCH;
         }
         if (timeout_ms >= 0 && waited >= timeout_ms) {
-            fail(t, "%s did not answer within %d s during the checkpoint of the %s (is it stopped?)",
-                 who(t, m, w, sizeof w), timeout_ms / 1000, crs_tree_scope_name(t->o->scope));
+            /* stopped, or busy: most often in a critical section of the program, which a checkpoint
+             * waits for (a member in one was asked "is it stopped?": newuser10b) */
+            char buf[2048];
+            pid_t pid = t->all[t->members[m]].pid;
+            char st = revive_proc_read(pid, 0, "stat", buf, sizeof buf) > 0 ? revive_stat_state(buf) : 0;
+            if (st == 'T' || st == 't')
+                fail(t, "%s is stopped (state %c), so it cannot take its part in the checkpoint of the %s; let "
+                        "it run (kill -CONT %d) and try again", who(t, m, w, sizeof w), st,
+                     crs_tree_scope_name(t->o->scope), (int)pid);
+            else
+                fail(t, "%s did not answer within %d s during the checkpoint of the %s: no image is kept and "
+                        "the processes run on; a critical section of the program (cr_enter_cs) or a large "
+                        "image can take longer: give more time", who(t, m, w, sizeof w), timeout_ms / 1000,
+                     crs_tree_scope_name(t->o->scope));
             return -ETIMEDOUT;
         }
     }

@@ -125,6 +125,16 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
         crs_capture_error(c, "out of scratch memory for the image writer");
         return -ENOMEM;
     }
+    const char *gone_why = "the requester of the checkpoint went away (cr_checkpoint ended before the image "
+                           "was written): nobody would keep it, so it is not written on";
+    /* asked before crs_iw_open writes its header block's padding: a requester gone already (a
+     * request that ran out of time while a critical section held the checkpoint back) gets
+     * nothing written into its descriptor (newuser10b N4: 4096 zero bytes came into the file of
+     * a cr_request_checkpoint that had failed with ETIMEDOUT) */
+    if (o->requester_gone && o->requester_gone(o->arg)) {
+        crs_capture_error(c, "image write: %s", gone_why);
+        return -ECANCELED;
+    }
     int e = crs_iw_open(w, fd, ws, need, MAX_CHUNKS, STRINGS_CAP, c->opts.zstd_level);
     if (e) {
         crs_capture_error(c, "%s", w->err);
@@ -133,8 +143,7 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
     if (o->requester_gone) {
         w->stop = o->requester_gone;
         w->stop_arg = o->arg;
-        w->stop_why = "the requester of the checkpoint went away (cr_checkpoint ended before the image was "
-                      "written): nobody would keep it, so it is not written on";
+        w->stop_why = gone_why;
     }
     if ((e = crs_capture_write(c, w)))
         return e;

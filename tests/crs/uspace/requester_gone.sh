@@ -122,7 +122,7 @@ if start time; then
     crs_tool "$WORK/time.ck" cr_checkpoint -T 1 -f "$I/ctx" "$PID"
     st=$?
     crs_expect_refusal "time: cr_checkpoint -T 1 that runs out" "$WORK/time.ck.err" "$st" \
-        "did not finish its checkpoint within 1 s (--time): no image is kept"
+        "did not finish its checkpoint within 1 s: no image is kept"
     no_tmp_within 20 && crs_pass "time: no temporary file left" || crs_fail "time: left $(tmp_files)"
     [ "$(sha256sum <"$I/ctx")" = "$before" ] && crs_pass "time: the earlier image unchanged" ||
         crs_fail "time: the earlier image changed"
