@@ -72,6 +72,9 @@ void coord_conn_close_why(int i, const char *why)
         struct rank_last *l = &coord.rank_last[rank];
         snapc_fmt(l->host, sizeof l->host, "%s", c->host);
         l->pid = c->pid;
+        char own[64] = "";
+        gethostname(own, sizeof own - 1);
+        l->lost = why != NULL || (!coord.child_done && strcmp(c->host, own) != 0);
         free(l->info);
         l->info = c->info; /* the metadata's rank.N.* lines of a rank whose node is lost */
     } else

@@ -87,6 +87,11 @@ struct coord_state {
         char host[64];
         uint32_t pid;
         char *info;
+        /* 1: its node taken as lost (its host went silent, or its connection closed before the
+         * launcher ended, on another host than the coordinator's); 0: it ended with its node
+         * up (on the coordinator's own host, or once the launcher had ended the job: Open MPI's
+         * mpirun ends every rank after a node is lost, newuser9b N4) */
+        int lost;
     } *rank_last;
     int sfd, ufd, tfd;       /* signalfd, unix listener, tcp listener */
     char sock_path[PATH_MAX];

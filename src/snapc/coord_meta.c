@@ -101,7 +101,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     }
     /* per rank */
     uint64_t total = 0;
-    struct snapc_sbuf hosts = {0};
+    struct snapc_sbuf hosts = {0}, lost = {0};
     for (int r = 0; r < coord.p.nranks; r++) {
         const struct snapc_rank_rec *rr = &coord.p.r[r];
         int i = r < coord.nrank_conn ? coord.rank_conn[r] : -1;
@@ -125,12 +125,18 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
                 snapc_sb_printf(&hosts, "%s%s", hosts.len ? "," : "", coord.c[i].host);
         } else if (coord.rank_last && r < coord.nrank_conn && coord.rank_last[r].host[0]) {
             /* its connection closed after its image was captured (its node lost while
-             * staging, the image staged from its partner copy): where it ran, as it said;
-             * "hosts" keeps the hosts whose ranks were there at the commit */
+             * staging, the image staged from its partner copy; or the launcher ended it, its
+             * node up): where it ran, as it said. "hosts" keeps the hosts whose ranks were
+             * there at the commit or ended with their node up ("hosts.lost" the others): a
+             * commit after Open MPI's mpirun had ended the job named the coordinator's own
+             * host's ranks as lost with their node, and no host at all (newuser9b N4) */
             const struct rank_last *l = &coord.rank_last[r];
             filem_meta_set(m, RK("host"), "%s", l->host);
             filem_meta_set(m, RK("pid"), "%u", l->pid);
-            filem_meta_set(m, RK("gone"), "1");
+            filem_meta_set(m, RK("gone"), "%s", l->lost ? "1" : "ended");
+            struct snapc_sbuf *list = l->lost ? &lost : &hosts;
+            if (l->host[0] && !strstr(list->p ? list->p : "", l->host))
+                snapc_sb_printf(list, "%s%s", list->len ? "," : "", l->host);
             if (l->info)
                 put_info(m, r, l->info);
         }
@@ -140,7 +146,10 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     coord_partner_meta(m);
     filem_meta_set(m, "bytes", "%llu", (unsigned long long)total);
     filem_meta_set(m, "hosts", "%s", hosts.p ? hosts.p : "");
+    if (lost.p)
+        filem_meta_set(m, "hosts.lost", "%s", lost.p);
     snapc_sb_free(&hosts);
+    snapc_sb_free(&lost);
     /* the application binary and the MPI library, as the ranks ran them */
     const char *exe = filem_meta_get(m, "rank.0.exe");
     struct filem_file_facts f;

@@ -25,6 +25,10 @@
 #     the coordinator, which outlives it on h1, stages them from h1's cache (its own ranks'
 #     copies and h3's ranks' partner copies), verified, and the sequence commits (before: it
 #     failed, "the job ended during the checkpoint", newuser9 F5).
+# In both, h1's ranks (h1 is the coordinator's host, alive) are never called lost with their
+# node, whatever ended them (the launcher, after the lost node), and the sequence's hosts name
+# h1 (newuser9b N4: "rank 0: ... on h1 (gone before the commit: its node lost)", "69.0 MiB on ",
+# JSON "hosts":"", after Open MPI's mpirun had ended the job and the coordinator committed).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir stagelost-$flavor
@@ -40,6 +44,22 @@ restart() {
     st=$?
     [ $st = 0 ] || { fail "$1: restart-mpi status $st"; tail -20 "$W/$1.err"; }
     cmp -s "$W/native.out" "$W/$1.out" || { fail "$1: result differs"; cat "$W/native.out" "$W/$1.out"; }
+}
+
+# h1_alive NAME REF: ckpt-info calls neither of h1's ranks (0, 1) lost with its node, and names
+# h1 among the sequence's hosts (text and JSON)
+h1_alive() {
+    local out=$W/$1.h1info r
+    "$INFO" "$2" >"$out" 2>&1
+    for r in 0 1; do
+        if grep "rank $r: " "$out" | grep -q "its node lost\|its node was lost"; then
+            fail "$1: ckpt-info calls rank $r (on h1, the coordinator's host, alive) lost with its node: $(grep "rank $r: " "$out" | cut -c1-240)"
+        fi
+    done
+    grep -q "committed .* on h1" "$out" || fail "$1: ckpt-info's hosts do not name h1: $(grep committed "$out")"
+    "$INFO" --json "$2" 2>/dev/null | grep -q '"hosts":"h1' ||
+        fail "$1: ckpt-info --json's hosts do not name h1: $("$INFO" --json "$2" 2>/dev/null | grep -o '"hosts":"[^"]*"')"
+    echo "note: $1: $(grep committed "$out" | sed 's/^ *//'); $(grep "rank 0: " "$out" | grep -o "was pid [^;]*")"
 }
 
 # --- a. h2 crashes after its images were staged, before the commit
@@ -73,6 +93,7 @@ for r in 2 3; do
     grep -q "rank $r: .*was pid [0-9][0-9]* on h2 (gone before the commit: its node lost)" "$W/info-a.out" ||
         { fail "a: ckpt-info does not say where rank $r ran"; grep "rank $r:" "$W/info-a.out"; }
 done
+h1_alive a "$ref"
 pass "$flavor: h2 lost after its images were staged, before the commit: the sequence commits and verifies"
 hostfile "$W/hosts13" h1:2 h3:2
 restart ra "$W/hosts13" "$ref"
@@ -153,6 +174,7 @@ fi
 touch "$W/b.go"
 end_job
 expect_rc 0 "b: ckpt-info --verify" "$INFO" --verify "$ref"
+[ -f "$ref/snapshot.meta" ] && h1_alive b "$ref"
 pass "$flavor: h3 lost while its images were staging: staged from its partner copies on h1, committed, verifies"
 hostfile "$W/hosts1" h1:4
 restart rb "$W/hosts1" "$ref"

@@ -438,6 +438,10 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         snapc_sb_printf(jb, ",\"ranks\":%llu,\"bytes\":%llu,\"hosts\":", (unsigned long long)ranks,
                         (unsigned long long)bytes);
         snapc_sb_json_str(jb, get(&m, "hosts"));
+        if (filem_meta_get(&m, "hosts.lost")) {
+            snapc_sb_printf(jb, ",\"hosts_lost\":");
+            snapc_sb_json_str(jb, get(&m, "hosts.lost"));
+        }
         snapc_sb_printf(jb, ",\"flavor\":");
         snapc_sb_json_str(jb, get(&m, "launcher.flavor"));
         snapc_sb_printf(jb, ",\"command\":");
@@ -481,8 +485,9 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             if (is == IMG_SIZE)
                 snapc_sb_printf(jb, ",\"size_here\":%lld", (long long)st.st_size);
             snprintf(k3, sizeof k3, "rank.%llu.gone", (unsigned long long)r);
-            if (filem_meta_get(&m, k3))
-                snapc_sb_printf(jb, ",\"gone_at_commit\":true");
+            if (filem_meta_get(&m, k3))   /* "ended": its node up (newuser9b N4) */
+                snapc_sb_printf(jb, ",\"gone_at_commit\":true,\"node_lost\":%s",
+                                strcmp(get(&m, k3), "ended") ? "true" : "false");
             snprintf(k3, sizeof k3, "rank.%llu.partner.host", (unsigned long long)r);
             if (filem_meta_get(&m, k3)) {
                 snapc_sb_printf(jb, ",\"partner_host\":");
@@ -500,9 +505,10 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             }
         }
     } else {
-        printf("%s\n  committed %s, %llu ranks, %s on %s\n  %s (%s)\n  in %s\n", dir, t,
-               (unsigned long long)ranks, hb, get(&m, "hosts"), cl.p, get(&m, "launcher.flavor"),
-               get(&m, "cwd"));
+        const char *lost = filem_meta_get(&m, "hosts.lost");
+        printf("%s\n  committed %s, %llu ranks, %s on %s%s%s%s\n  %s (%s)\n  in %s\n", dir, t,
+               (unsigned long long)ranks, hb, get(&m, "hosts"), lost ? " (lost before the commit: " : "",
+               lost ? lost : "", lost ? ")" : "", cl.p, get(&m, "launcher.flavor"), get(&m, "cwd"));
         show_phases(&m, NULL);
         printf("  MPI library %s; application %s\n", get(&m, "mpi.path"), get(&m, "app.path"));
         if (filem_meta_get(&m, "parent.jobdir"))
@@ -552,13 +558,18 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                              "--verify checks it)", (long long)ss.st_size, (unsigned long long)sz);
                 /* where it ran: a sequence committed after the rank's node was lost says so
                  * (rank.N.gone); one written before the coordinator kept that (review9 F7:
-                 * "was pid ? on ?") says plainly that it is not recorded */
+                 * "was pid ? on ?") says plainly that it is not recorded. "ended": it ended
+                 * before the commit with its node up (the launcher ended the job: newuser9b N4,
+                 * the coordinator's own host's ranks were called lost with their node) */
                 char was[160], k7[64];
                 snprintf(k7, sizeof k7, "rank.%llu.gone", (unsigned long long)r);
+                const char *gone = filem_meta_get(&m, k7);
+                int ended = gone && !strcmp(gone, "ended");
                 if (filem_meta_get(&m, k3))
                     snprintf(was, sizeof was, "was pid %s on %s%s", get(&m, k4), get(&m, k3),
-                             filem_meta_get(&m, k7) ? " (gone before the commit: its node lost)"
-                                                    : "");
+                             ended  ? " (ended before the commit, its node up)"
+                             : gone ? " (gone before the commit: its node lost)"
+                                    : "");
                 else
                     snprintf(was, sizeof was,
                              "its host and pid not recorded (the rank was gone at the commit)");
@@ -571,7 +582,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                                       : "this directory",
                        wrong,
                        from ? " (staged from " : "", from ? from : "",
-                       from ? ": its node was lost)" : "",
+                       from ? (ended ? ": it had ended)" : ": its node was lost)") : "",
                        one ? " and the cache of " : cached ? ", the cache of " : "",
                        cached ? (filem_meta_get(&m, k3) ? get(&m, k3) : "its node (not recorded)")
                               : "",
