@@ -136,13 +136,16 @@ static unsigned long long dir_bytes(int dfd)
 }
 
 /* The job has ended and this host's cache still holds the images of its sequences that were not
- * committed (their copy to the snapshot directory failed: kept, issue 9 point 3, until a later
- * sequence commits, which now never comes). They stay (a user may still want them), but the user
- * is told, once, where, how much, and how to remove them (newuser7b L2: 13 MB left unsaid in
- * /tmp/revive-local-0 after a full --ckpt-dir). Every sequence whose images stay is named, each
- * with why: a rank drops its node's copies at a normal end only after a last checkpoint that
- * committed, so after a failed one the committed sequences' copies stay too (a restart of them
- * reads them here), and the message named the failed one alone (newuser7c L1). */
+ * committed (their copy to the snapshot directory failed, or a rank could not write its image:
+ * kept, issue 9 point 3, for a later sequence's commit, which now never comes). They can never
+ * serve a restart, so they go now (newuser7 F3: after a checkpoint failed on a full --ckpt-local,
+ * the image another rank had written stayed in that full cache, and `ckpt-info --clean-cache`,
+ * which the message named, kept it while younger than its age bound, since the snapshot
+ * directory was gone; before that, newuser7b L2 had them kept and named). The job's end says
+ * what it removed, where and how much, and names the committed sequences whose copies stay (a
+ * rank drops its node's copies at a normal end only after a last checkpoint that committed: a
+ * restart of them reads them here, newuser7c L1). One it cannot remove (a reader holds it, or
+ * the removal fails) is named as kept, with what removes it. */
 struct kept_list {
     char seqs[128];
     size_t w;
@@ -159,14 +162,14 @@ static void kept_add(struct kept_list *k, long long q, unsigned long long b)
     }
 }
 
-static void say_failed_kept(const char *local, const char *job)
+static void drop_failed_kept(const char *local, const char *job)
 {
     char cj[PATH_MAX + 64];
     if (!coord.jobdir_ok || (size_t)snprintf(cj, sizeof cj, "%s/%s", local, job) >= sizeof cj)
         return;
     /* what is committed is read in the snapshot directory: one that cannot be read (gone,
      * unmounted, an NFS hiccup) tells nothing, and a committed sequence's copies would be called
-     * "not committed, cannot be restarted" (diffrev29 S-L3): nothing said then */
+     * "not committed, cannot be restarted" (diffrev29 S-L3): nothing removed or said then */
     int jfd = open(coord.jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (jfd < 0)
         return;
@@ -175,7 +178,10 @@ static void say_failed_kept(const char *local, const char *job)
         close(jfd);
         return;
     }
-    struct kept_list failed = {0}, committed = {0};
+    struct kept_list removed = {0}, failed = {0}, committed = {0};
+    long long gone[64];
+    unsigned long long gone_b[64];
+    int ngone = 0;
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
         char meta[NAME_MAX + 32];
@@ -189,28 +195,44 @@ static void say_failed_kept(const char *local, const char *job)
             continue;
         unsigned long long b = dir_bytes(sfd);
         close(sfd);
-        if (b)
-            kept_add(is_committed ? &committed : &failed, q, b);
+        if (!b)
+            continue;
+        if (is_committed)
+            kept_add(&committed, q, b);
+        else if (ngone < 64) {
+            gone[ngone] = q;   /* removed once the listing is done */
+            gone_b[ngone++] = b;
+        } else
+            kept_add(&failed, q, b);
+    }
+    for (int k = 0; k < ngone; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "%lld", gone[k]);
+        kept_add(filem_local_remove_seq(dirfd(d), name) == 1 ? &removed : &failed, gone[k], gone_b[k]);
     }
     closedir(d);
     close(jfd);
-    if (!failed.n)
+    if (!removed.n && !failed.n)
         return; /* only committed copies: a job killed or ended by --term keeps them for its
                    restart, as every such job does (not said) */
     char also[320] = "";
     if (committed.n)
-        snapc_fmt(also, sizeof also, "; and of checkpoint%s %s%s, committed (%llu MB): copies of "
-                  "the snapshot directory's, which a restart of %s on this node reads (a job's end "
-                  "drops its node's copies only after a last checkpoint that committed)",
+        snapc_fmt(also, sizeof also, "; the copies of checkpoint%s %s%s, committed (%llu MB), stay: "
+                  "a restart of %s on this node reads them (a job's end drops its node's copies "
+                  "only after a last checkpoint that committed)",
                   committed.n == 1 ? "" : "s", committed.seqs, committed.n > 8 ? ", ..." : "",
                   (committed.bytes + (1u << 20) - 1) >> 20, committed.n == 1 ? "it" : "them");
-    revive_log_warn("this node's cache %s keeps the images of checkpoint%s %s%s, not committed "
-                    "(%llu MB): kept for a later commit of this job, which has ended; they "
-                    "cannot be restarted%s%s 'ckpt-info --clean-cache' removes them%s",
-                    cj, failed.n == 1 ? "" : "s", failed.seqs, failed.n > 8 ? ", ..." : "",
-                    (failed.bytes + (1u << 20) - 1) >> 20, also, committed.n ? ";" : ":",
-                    committed.n ? " (a committed one once every image of it is in the snapshot "
-                                  "directory)" : "");
+    if (removed.n)
+        revive_log_warn("removed from this node's cache %s the images of checkpoint%s %s%s, not "
+                        "committed (%llu MB): this job has ended, so they can never be restarted%s",
+                        cj, removed.n == 1 ? "" : "s", removed.seqs, removed.n > 8 ? ", ..." : "",
+                        (removed.bytes + (1u << 20) - 1) >> 20, failed.n ? "" : also);
+    if (failed.n)
+        revive_log_warn("this node's cache %s keeps the images of checkpoint%s %s%s, not committed "
+                        "(%llu MB; in use, or they could not be removed): they cannot be "
+                        "restarted%s; 'ckpt-info --clean-cache --max-age 0' removes them",
+                        cj, failed.n == 1 ? "" : "s", failed.seqs, failed.n > 8 ? ", ..." : "",
+                        (failed.bytes + (1u << 20) - 1) >> 20, also);
 }
 
 void coord_cache_sweep_end(void)
@@ -223,6 +245,6 @@ void coord_cache_sweep_end(void)
     if (coord.jobdir_ok && local_dir(local, sizeof local) == 0 &&
         filem_local_gc_dead(local, job, &s) == 0) {
         say("of this job, ended during a checkpoint", &s);
-        say_failed_kept(local, job);
+        drop_failed_kept(local, job);
     }
 }

@@ -75,17 +75,17 @@ wait $JOB; rc=$?
 [ -f "$jd/0/snapshot.meta" ] && fail "job d's sequence is committed"
 [ -e "$jd/0/.rank_1.img.tmp.999999" ] && fail "a dead writer's partial image stays after the job"
 grep -q "removed 1 partial image" "$W/d.err" || fail "the coordinator did not say it removed the partial image"
-[ -n "$(find "$L/$(basename "$jd")" -name 'rank_*.img' 2>/dev/null)" ] ||
-    fail "job d's node-local copies went with a failed sequence"
-# they stay, and the job's end says so: where, how much, that they cannot be restarted and what
-# removes them (newuser7b L2: left unsaid once the job had ended)
-grep -q "this node's cache $L/$(basename "$jd") keeps the images of checkpoint 0, not committed ([0-9]* MB): .*cannot be restarted: 'ckpt-info --clean-cache' removes them" "$W/d.err" ||
-    { fail "the job's end does not say its failed sequence's images stay in the cache"; grep -i cache "$W/d.err"; }
+# its node-local copies can never be restarted: the job's end removes them and says so, where and
+# how much (newuser7 F3; newuser7b L2: left unsaid once the job had ended; kept then)
+[ -z "$(find "$L/$(basename "$jd")" -name 'rank_*.img' 2>/dev/null)" ] ||
+    fail "job d's node-local copies of its failed sequence stay after its end"
+grep -q "removed from this node's cache $L/$(basename "$jd") the images of checkpoint 0, not committed ([0-9]* MB): this job has ended, so they can never be restarted" "$W/d.err" ||
+    { fail "the job's end does not say it removed its failed sequence's images from the cache"; grep -i cache "$W/d.err"; }
 "$INFO" "$jd" >"$W/info.out" 2>&1
 grep -qi "failed" "$W/info.out" || { fail "ckpt-info does not show the failed sequence"; cat "$W/info.out"; }
 if grep -q "MPI_Finalize returns" "$W/d.err"; then
     fail "a rank waited in MPI_Finalize until its bound:"; grep "MPI_Finalize returns" "$W/d.err"
 fi
 wait_no_strays
-pass "ranks in MPI_Finalize hear that the sequence staging failed and end; its cache stays"
+pass "ranks in MPI_Finalize hear that the sequence staging failed and end; its cached images go"
 finish

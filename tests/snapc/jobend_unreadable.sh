@@ -1,11 +1,11 @@
 #!/bin/bash
-# The job's end lists this node's cached sequences that were never committed (coord_cache.c
-# say_failed_kept: "not committed ... cannot be restarted: 'ckpt-info --clean-cache' removes
-# them"); what is committed is read in the snapshot directory. When that directory cannot be read
-# at the job's end (moved away here, as a path unmounted or an NFS server lost), a committed
-# sequence's node-local copy was listed as not committed and "cannot be restarted", which is
-# false (diffrev29 S-L3). Now nothing is said then, and the copies stay. (jobend_stage.sh: a
-# sequence whose staging failed is listed.)
+# The job's end removes this node's cached sequences that were never committed (coord_cache.c
+# drop_failed_kept: "removed ... not committed ... can never be restarted"); what is committed is
+# read in the snapshot directory. When that directory cannot be read at the job's end (moved
+# away here, as a path unmounted or an NFS server lost), a committed sequence's node-local copy
+# was listed as not committed and "cannot be restarted", which is false (diffrev29 S-L3). Now
+# nothing is said or removed then, and the copies stay. (jobend_stage.sh: a sequence whose
+# staging failed is removed.)
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-jobend-unreadable
 L=$TMPDIR/revive-local-$(id -u)
@@ -20,9 +20,9 @@ mv "$jd" "$W/away"
 kill -TERM $JOB
 job_gone $JOB 60 || fail "the job did not end on SIGTERM"
 wait $JOB
-if grep -q "keeps the images of checkpoint" "$W/a.err"; then
+if grep -q "keeps the images of checkpoint\|removed from this node's cache" "$W/a.err"; then
     fail "the job's end calls the committed sequence's cached copies not committed:"
-    grep "keeps the images of checkpoint" "$W/a.err" | sed 's/^/    /'
+    grep "keeps the images of checkpoint\|removed from this node's cache" "$W/a.err" | sed 's/^/    /'
 fi
 [ -n "$(find "$cache/0" -name 'rank_*.img' 2>/dev/null)" ] || fail "sequence 0's node-local copies went"
 mv "$W/away" "$jd"
