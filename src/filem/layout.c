@@ -501,6 +501,75 @@ int filem_missing_ref_words(const char *ref, const char *gone, char *out, size_t
                      ref, rel, where, strcmp(where, "/") ? "/" : "", name);
 }
 
+/* REF names sequence SEQ of a job directory that is there, and that sequence is not: the words
+ * say which committed sequences the directory holds and why SEQ may be gone (retention: a job
+ * with --ckpt-keep N keeps its newest N; newuser9b N3: a sequence ckpt-info had shown committed a
+ * moment before was "REF does not exist; give a snapshot reference as printed by ckpt-mpirun",
+ * although the user had). Returns the length written, 0 when REF is not such a reference. */
+static int seq_gone_words(const char *ref, char *out, size_t len)
+{
+    char p[PATH_MAX];
+    if ((size_t)snprintf(p, sizeof p, "%s", ref) >= sizeof p)
+        return 0;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    char *base = strrchr(p, '/');
+    uint64_t want;
+    if (!base || filem_parse_seq(base + 1, &want) < 0)
+        return 0;
+    *base = 0;
+    const char *jb = strrchr(p, '/');
+    jb = jb ? jb + 1 : p;
+    struct stat st;
+    if (!*p || !job_dir_name(jb, strlen(jb)) || stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    uint64_t *v = NULL;
+    int nv = 0;
+    char e2[256];
+    if (filem_list_seqs(p, &v, &nv, e2, sizeof e2) < 0)
+        return 0;
+    char have[256] = "", keep[32] = "";
+    size_t hl = 0;
+    int nc = 0;
+    uint64_t oldest = 0, newest = 0;
+    for (int i = 0; i < nv; i++) {
+        char m[PATH_MAX + 64];
+        snprintf(m, sizeof m, "%s/%llu/%s", p, (unsigned long long)v[i], FILEM_META_NAME);
+        if (access(m, F_OK) != 0)
+            continue;
+        if (!nc++)
+            oldest = v[i];
+        newest = v[i];
+        if (hl + 24 < sizeof have)
+            hl += (size_t)snprintf(have + hl, sizeof have - hl, "%s%llu", hl ? ", " : "", (unsigned long long)v[i]);
+    }
+    free(v);
+    if (nc) {   /* the job's --ckpt-keep, as its newest committed sequence records it */
+        char sd[PATH_MAX + 32];
+        struct filem_meta meta;
+        filem_meta_init(&meta);
+        snprintf(sd, sizeof sd, "%s/%llu", p, (unsigned long long)newest);
+        const char *k = filem_meta_read(sd, &meta, e2, sizeof e2) == 0 ? filem_meta_get(&meta, "ckpt.keep") : NULL;
+        if (k && strcmp(k, "0"))
+            snprintf(keep, sizeof keep, " %s", k);
+        filem_meta_free(&meta);
+    }
+    if (!nc)
+        return filem_fmt(out, len, "%s does not exist: %s holds no committed sequence (none was taken, "
+                                   "or every one failed)", ref, p);
+    if (want < oldest)
+        return filem_fmt(out, len, "%s does not exist: sequence %llu is no longer in %s, which holds "
+                                   "committed sequence%s %s: removed when a newer one committed (the job "
+                                   "kept its newest%s%s, --ckpt-keep); restart one of those, or %s for its "
+                                   "newest", ref, (unsigned long long)want, p, nc == 1 ? "" : "s", have,
+                         keep[0] ? keep : "", keep[0] ? "" : " ones", p);
+    return filem_fmt(out, len, "%s does not exist: %s holds committed sequence%s %s, not %llu (%s); restart "
+                               "one of those, or %s for its newest", ref, p, nc == 1 ? "" : "s", have,
+                     (unsigned long long)want, want > newest ? "not taken yet, or it failed" : "it failed, or "
+                     "was removed", p);
+}
+
 int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
                       size_t errlen)
 {
@@ -525,6 +594,8 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
                           "hold the images and the snapshot's metadata (%s)",
                           ref, FILEM_META_NAME);
         }
+        else if (e == ENOENT && seq_gone_words(ref, err, errlen) > 0)
+            ;
         else if (e == ENOENT)
             filem_fmt(err, errlen, "%s does not exist; give a snapshot reference as printed by "
                                   "ckpt-mpirun",

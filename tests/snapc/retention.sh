@@ -31,6 +31,20 @@ fi
 [ "$(committed "$jd")" -ge 2 ] || fail "fewer than 2 committed left"
 kill -TERM $JOB; wait $JOB
 pass "--interval 1 --keep 2 (newest $newest), a sequence being read kept"
+# a sequence retention removed, given to restart-mpi and ckpt-info: said so, naming the committed
+# ones the directory holds and --ckpt-keep (newuser9b N3: "does not exist; give a snapshot
+# reference as printed by ckpt-mpirun", to a user who had given one)
+have=$(for q in $(ls "$jd" | sort -n); do [ -f "$jd/$q/snapshot.meta" ] && printf '%s, ' "$q"; done)
+have=${have%, }
+for tool in "$RESTART" "$INFO"; do
+    "$tool" "$jd/0" </dev/null >"$W/gone.out" 2>"$W/gone.err"
+    rc=$?
+    if [ $rc != 0 ] && grep -qF "$jd/0 does not exist: sequence 0 is no longer in $jd, which holds committed sequences $have: removed when a newer one committed (the job kept its newest 2, --ckpt-keep); restart one of those, or $jd for its newest" "$W/gone.err"; then
+        pass "$(basename "$tool") of a sequence retention removed: $(head -n 1 "$W/gone.err" | cut -c1-300)"
+    else
+        fail "$(basename "$tool") of a sequence retention removed: rc $rc, $(head -n 2 "$W/gone.err")"
+    fi
+done
 
 # the same from the environment; keep 1; the directory from REVIVE_SNAPSHOT_DIR
 mkdir -m 700 "$W/envdir"
