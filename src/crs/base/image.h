@@ -220,6 +220,17 @@ const struct crs_image_ext *crs_image_extension(const struct crs_image *img, con
  * decompressing. Returns 0 or -errno with img->err set. */
 int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst);
 
+/* Chunk `i`, stored without compression, read in pieces of at most `cap` bytes into buf, in
+ * order: each piece is given to put (when not NULL) with its offset in the chunk, and the
+ * checksum over the whole chunk is checked once every piece was read. A few hundred KiB of buf
+ * stay in the CPU's cache and cost no page faults where the chunk's whole 4 MiB would. Returns
+ * 0; -EBADMSG (checksum) or the read's -errno with img->err set; -EINVAL with img->err set for a
+ * compressed chunk (crs_image_read_chunk reads those); or what put returned (not 0: the
+ * reading stops there, img->err untouched). */
+#define CRS_READ_PIECE (256u << 10) /* the piece crs_image_stream_chunk's callers use */
+int crs_image_stream_chunk(struct crs_image *img, size_t i, void *buf, size_t cap,
+                           int (*put)(void *arg, uint64_t off, const void *piece, size_t len), void *arg);
+
 /* Reads the bytes of saved-file extent `i` (fextents[i].length of them) into
  * dst, checking their checksum. 0 or -errno with img->err set. */
 int crs_image_read_fextent(struct crs_image *img, size_t i, void *dst);

@@ -69,6 +69,38 @@ int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst)
     return rc;
 }
 
+int crs_image_stream_chunk(struct crs_image *img, size_t i, void *buf, size_t cap,
+                           int (*put)(void *arg, uint64_t off, const void *piece, size_t len), void *arg)
+{
+    if (i >= img->nchunks)
+        return crs_ir_fail(img, EINVAL, "no chunk %zu (the image has %zu)", i, img->nchunks);
+    const struct crs_rec_chunk *c = &img->chunks[i];
+    if (c->compression != 0 || !cap)
+        return crs_ir_fail(img, EINVAL, "chunk %zu is compressed: it cannot be read in pieces", i);
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return crs_ir_fail(img, ENOMEM, "out of memory reading chunk %zu", i);
+    XXH3_64bits_reset(st);
+    int rc = 0;
+    for (uint64_t off = 0; off < c->length && !rc;) {
+        size_t n = c->length - off < cap ? (size_t)(c->length - off) : cap;
+        if ((rc = crs_ir_get(img, c->data_offset + off, buf, n)))
+            break;
+        XXH3_64bits_update(st, buf, n);
+        if (put)
+            rc = put(arg, off, buf, n);
+        off += n;
+    }
+    uint64_t sum = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    if (rc)
+        return rc;
+    if (!SUM_OK(sum, c->checksum))
+        return crs_ir_fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") checksum mismatch: " CORRUPT,
+                           i, c->vaddr);
+    return 0;
+}
+
 int crs_image_read_fextent(struct crs_image *img, size_t i, void *dst)
 {
     if (i >= img->nfextents)
@@ -109,12 +141,17 @@ static int verify_bulk(struct crs_image *img, void *buf, size_t cap)
 
 int crs_image_verify_chunks(struct crs_image *img)
 {
-    void *buf = scratch_get(CRS_CHUNK_MAX);
+    /* Uncompressed chunks (the most) in pieces through a small buffer: restart-mpi checks every
+     * image of a snapshot, and the first touch of each page of a 4 MiB buffer mapped for each
+     * image was a third of its CPU (perf, 8 images of 18 MB); the chunk buffer is touched
+     * only by a compressed chunk, bulk data or a saved file's extent. */
+    char *buf = scratch_get(CRS_CHUNK_MAX);
     if (!buf)
         return crs_ir_fail(img, ENOMEM, "out of memory");
     int rc = 0;
     for (size_t i = 0; i < img->nchunks && !rc; i++)
-        rc = crs_image_read_chunk(img, i, buf);
+        rc = img->chunks[i].compression == 0 ? crs_image_stream_chunk(img, i, buf, CRS_READ_PIECE, NULL, NULL)
+                                             : crs_image_read_chunk(img, i, buf);
     if (!rc)
         rc = verify_bulk(img, buf, CRS_CHUNK_MAX);
     for (size_t i = 0; i < img->nfextents && !rc; i++)

@@ -403,13 +403,71 @@ static int make_pages(struct crs_restore *r, size_t c, void *dst, size_t len, un
     return -e;
 }
 
+/* An uncompressed chunk's piece, written into its place by the kernel as the chunk is read
+ * (crs_image_stream_chunk): the reading buffer stays a few hundred KiB the CPU keeps cached,
+ * and only its pages are ever touched (the whole 4 MiB's first touches were an eighth of a
+ * restore's CPU, perf of 8 rank restores). */
+#define FILL_AGAIN 1 /* process_vm_writev refused or failed: the chunk again, the way below */
+struct piece_to {
+    struct crs_restore *r;
+    struct fill *f;
+    size_t c;
+    char *dst;
+    unsigned shift;
+    int said; /* the message is set */
+};
+
+static int put_piece(void *arg, uint64_t off, const void *piece, size_t n)
+{
+    struct piece_to *t = arg;
+    size_t done = 0;
+    while (done < n) {
+        struct iovec here = { (char *)piece + done, n - done }, there = { t->dst + off + done, n - done };
+        ssize_t w = process_vm_writev(getpid(), &here, 1, &there, 1, 0);
+        if (w > 0) {
+            done += (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else if (w < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) {
+            t->f->copy = 1;   /* for this and every later chunk */
+            revive_log_info("process_vm_writev is refused (%s): the fill copies from its buffer", strerror(errno));
+            return FILL_AGAIN;
+        } else {
+            /* a page the kernel cannot make: said as such (make_pages); else read in place */
+            size_t len = t->r->img->chunks[t->c].length;
+            int e = make_pages(t->r, t->c, t->dst + off + done, len - (size_t)off - done, t->shift);
+            if (e < 0) {
+                t->said = 1;
+                return e;
+            }
+            return FILL_AGAIN;
+        }
+    }
+    return 0;
+}
+
 /* Chunk c read, checked and put at dst (its length of writable memory, on pages of SHIFT: 0
  * normal). 0, or -errno with the message set. */
 static int fill_chunk(struct crs_restore *r, struct fill *f, size_t c, void *dst, unsigned shift)
 {
     size_t len = r->img->chunks[c].length;
-    char *from = f->buf ? f->buf : dst;
     int e;
+    if (f->buf && !f->copy && r->img->chunks[c].compression == 0) {
+        struct piece_to t = { r, f, c, dst, shift, 0 };
+        e = crs_image_stream_chunk(r->img, c, f->buf, CRS_READ_PIECE, put_piece, &t);
+        if (e != FILL_AGAIN) {
+            if (e && !t.said)
+                crs_restore_error(r, "%s", r->img->err);
+            return e;
+        }
+        if (!f->copy) {   /* process_vm_writev failed at a page: read in place (make_pages made them) */
+            if ((e = crs_image_read_chunk(r->img, c, dst)))
+                crs_restore_error(r, "%s", r->img->err);
+            return e;
+        }
+        /* refused: copy mode, the chunk again below */
+    }
+    char *from = f->buf ? f->buf : dst;
     if (from == dst && (e = make_pages(r, c, dst, len, shift)) < 0)
         return e;
     /* copy mode: made below, after the checksum (a damaged chunk says so first, as it does
