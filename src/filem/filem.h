@@ -233,16 +233,21 @@ struct filem_file_facts {
     uint64_t size;
     int64_t mtime_ns;
     char build_id[129];          /* hex; "" when the file has none */
+    char content[17];            /* without a build id: XXH3-64 of the whole file, hex; else "" */
 };
 
-/* Reads path's size, mtime and ELF build id. */
+/* Reads path's size, mtime and ELF build id; a file without a build id is hashed whole instead
+ * (its content, newuser7 F4: a rebuilt binary of the same size with its old mtime put back, by
+ * cp -p or rsync -t, was taken for the same file). */
 int filem_file_facts(const char *path, struct filem_file_facts *f, char *err, size_t errlen);
-/* PREFIX.path, PREFIX.size, PREFIX.mtime_ns, PREFIX.build_id */
+/* PREFIX.path, PREFIX.size, PREFIX.mtime_ns, PREFIX.build_id, PREFIX.content_xxh3 (without a
+ * build id) */
 int filem_meta_put_facts(struct filem_meta *m, const char *prefix, const struct filem_file_facts *f);
 /* Compares the recorded facts of PREFIX with the file as it is now (at path_now if not NULL:
  * the file moved, restart-mpi --relocate; else at the recorded PREFIX.path): 0, or
  * -ENOENT/-ESTALE with a message naming `what` ("application binary"). A file with a build id
- * is the same when its build id and size are: 1, with a warning in err, when only its
+ * is the same when its build id and size are, one without when its content hash and size are
+ * (metadata of before: its modification time too): 1, with a warning in err, when only its
  * modification time differs (a copy put back). */
 int filem_meta_check_facts(const struct filem_meta *m, const char *prefix, const char *what,
                            const char *path_now, char *err, size_t errlen);

@@ -114,6 +114,41 @@ REVIVE_RESTART_RANK=$W/bin/fake_rank expect_rc 0 "a binary put back with cp" "$R
 printf '\0' >>"$W/bin/fake_rank"
 REVIVE_RESTART_RANK=$W/bin/fake_rank expect_rc 1 "a changed binary" "$RESTART" "$bref" &&
     err_has "the application binary $W/bin/fake_rank changed since the snapshot was taken (its size differs)"
+# a binary without a build id (-Wl,--build-id=none; here the note removed) rebuilt with the same
+# size and its old modification time put back (cp -p, rsync -t): its content differs, refused
+# (newuser7 F4: taken for the same file, the restart ran the new code); only its time changed:
+# taken, with a warning naming the content
+if objcopy --remove-section .note.gnu.build-id "$FRANK" "$W/bin/nobid" 2>/dev/null &&
+    ! readelf -n "$W/bin/nobid" 2>/dev/null | grep -q "Build ID"; then
+    ( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake -- "$FLAUNCH" -np 2 "$W/bin/nobid" --iters 1000000 \
+        --sleep-us 300 --ready "$W/n.ready" ) >"$W/n.out" 2>"$W/n.err" &
+    JOB=$!; jobs_started="$jobs_started $JOB"; mkdir -p "$W/n.ready"
+    wait_for 60 '[ "$(ls "$W/n.ready" | wc -l)" -ge 2 ]' || fail "the job of a binary without a build id did not start"
+    expect_rc 0 "a job of a binary without a build id" "$CKPT" --term $JOB
+    nref=$(tail -n1 "$W/cmd.out"); wait $JOB
+    mt=$(sed -n 's/^app.mtime_ns //p' "$nref/snapshot.meta")
+    grep -q "^app.build_id none$" "$nref/snapshot.meta" || fail "the binary without a build id has one in the metadata"
+    touch -d '2001-01-01' "$W/bin/nobid"
+    REVIVE_RESTART_RANK=$W/bin/nobid expect_rc 0 "a binary without a build id put back with cp" "$RESTART" --showme "$nref" &&
+        err_has "restart-mpi: warning: the application binary $W/bin/nobid has another modification time than when the snapshot was taken, but the same size and content"
+    # one byte of its .comment (the compiler's name) changed: the same size, other content
+    python3 - "$W/bin/nobid" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.find(b'GCC: (')
+if i < 0:
+    sys.exit(1)
+b[i] = ord('g')
+open(p, 'wb').write(b)
+PY
+    [ -n "$mt" ] && touch -d "@${mt%?????????}.${mt: -9}" "$W/bin/nobid"
+    REVIVE_RESTART_RANK=$W/bin/nobid expect_rc 1 "a binary without a build id rebuilt, same size, its time put back" \
+        "$RESTART" --showme "$nref" &&
+        err_has "the application binary $W/bin/nobid changed since the snapshot was taken (its content differs)"
+else
+    echo "SKIP-PART: a binary without a build id (objcopy cannot remove the note here)"
+fi
 # a changed MPI library (FAKE_MPI_LIBRARY: the fake ranks report it as theirs and their images map
 # it; named by a link, as the loader names libmpi.so.40, while the images name the file linked to)
 cp "$FLAUNCH" "$W/bin/libfakempi.so.1.0" && ln -s libfakempi.so.1.0 "$W/bin/libfakempi.so"
