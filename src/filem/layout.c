@@ -379,23 +379,33 @@ static int job_dir_name(const char *b, size_t n)
            strncmp(b + n - sl, FILEM_JOB_SUFFIX, sl) == 0;
 }
 
+/* REF copied into P (CAP bytes) without its trailing slashes; when its last part is a sequence
+ * number, that part is cut off (*SEQ gets it) and P is the job directory's path: 1; 0 when it
+ * names no sequence; -1 when REF does not fit. */
+static int ref_job_part(const char *ref, char *p, size_t cap, uint64_t *seq)
+{
+    if ((size_t)snprintf(p, cap, "%s", ref) >= cap)
+        return -1;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    char *base = strrchr(p, '/');
+    if (!base || filem_parse_seq(base + 1, seq) < 0)
+        return 0;
+    *base = 0;
+    return 1;
+}
+
 /* 1 when REF, which does not exist, is named as a reference is (.../<job directory>[/SEQ])
  * and its job directory is missing too (the snapshot directory gone, not one sequence of it):
  * GONE gets the highest of its folders that is missing. */
 static int job_dir_gone(const char *ref, char *gone, size_t len)
 {
     char p[PATH_MAX];
-    if ((size_t)snprintf(p, sizeof p, "%s", ref) >= sizeof p)
-        return 0;
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        p[--n] = 0;
-    char *base = strrchr(p, '/');
     uint64_t s;
-    if (base && filem_parse_seq(base + 1, &s) == 0) {
-        *base = 0; /* the sequence's job directory */
-        base = strrchr(p, '/');
-    }
+    if (ref_job_part(ref, p, sizeof p, &s) < 0)
+        return 0;
+    char *base = strrchr(p, '/');
     const char *b = base ? base + 1 : p;
     if (!job_dir_name(b, strlen(b)) || access(p, F_OK) == 0)
         return 0;
@@ -509,16 +519,9 @@ int filem_missing_ref_words(const char *ref, const char *gone, char *out, size_t
 static int seq_gone_words(const char *ref, char *out, size_t len)
 {
     char p[PATH_MAX];
-    if ((size_t)snprintf(p, sizeof p, "%s", ref) >= sizeof p)
-        return 0;
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        p[--n] = 0;
-    char *base = strrchr(p, '/');
     uint64_t want;
-    if (!base || filem_parse_seq(base + 1, &want) < 0)
+    if (ref_job_part(ref, p, sizeof p, &want) != 1)
         return 0;
-    *base = 0;
     const char *jb = strrchr(p, '/');
     jb = jb ? jb + 1 : p;
     struct stat st;

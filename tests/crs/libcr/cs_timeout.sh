@@ -51,15 +51,21 @@ else
     fi
 fi
 
+# hold_tree NAME DIR: cs_hold in DIR whose child holds a critical section 3 s; sets parent (the
+# tree's first process) once the child is in it, else fails NAME and returns 1
+hold_tree() {
+    mkdir -p "$2"
+    crs_launch "$2/hold" "$H" "$2/ready" 3 child
+    if ! crs_wait_for "$2/ready" 30 "$2/hold.status"; then
+        crs_fail "$1: cs_hold's child never entered its critical section: $(head -n 2 "$2/hold.err")"
+        return 1
+    fi
+    parent=$(awk '/^PPid:/ { print $2 }' "/proc/$(cat "$2/ready")/status")
+}
+
 # (2) cr_checkpoint -T 1 --tree, a member in a critical section
 d=$WORK/tree
-mkdir -p "$d"
-crs_launch "$d/hold" "$H" "$d/ready" 3 child
-if ! crs_wait_for "$d/ready" 30 "$d/hold.status"; then
-    crs_fail "tree: cs_hold's child never entered its critical section: $(head -n 2 "$d/hold.err")"
-else
-    kid=$(cat "$d/ready")
-    parent=$(awk '/^PPid:/ { print $2 }' "/proc/$kid/status")
+if hold_tree tree "$d"; then
     crs_tool "$WORK/ck" cr_checkpoint -T 1 --tree -f "$WORK/tree.img" "$parent"
     st=$?
     if [ "$st" = 1 ] && [ "$(grep -c . "$WORK/ck.err")" = 1 ] && grep -q "critical section" "$WORK/ck.err" &&
@@ -81,13 +87,7 @@ fi
 for sig in TERM HUP; do
     d=$WORK/early$sig
     mkdir -p "$d/img"
-    crs_launch "$d/hold" "$H" "$d/ready" 3 child
-    if ! crs_wait_for "$d/ready" 30 "$d/hold.status"; then
-        crs_fail "early $sig: cs_hold's child never entered its critical section: $(head -n 2 "$d/hold.err")"
-        continue
-    fi
-    kid=$(cat "$d/ready")
-    parent=$(awk '/^PPid:/ { print $2 }' "/proc/$kid/status")
+    hold_tree "early $sig" "$d" || continue
     (crs_clean_exec "$CRS_TOOLS/cr_checkpoint" --tree -f "$d/img/t.img" "$parent" </dev/null >"$d/ck.out" \
         2>"$d/ck.err") &
     c=$!
