@@ -75,6 +75,17 @@ static void sweep_seqs(const char *jobdir, struct filem_local_gc_stats *s)
     free(v);
 }
 
+/* sweep_seqs of jobdir, then one line at level (REVIVE_LOG_*) when it removed anything:
+ * "removed N partial images (M MB) WHOSE in JOBDIR WHY". */
+static void sweep_seqs_say(const char *jobdir, int level, const char *whose, const char *why)
+{
+    struct filem_local_gc_stats s = {0};
+    sweep_seqs(jobdir, &s);
+    if (s.tmp)
+        revive_log_(level, "removed %d partial image%s (%llu MB) %s in %s%s", s.tmp, s.tmp == 1 ? "" : "s",
+                    s.bytes >> 20, whose, jobdir, why);
+}
+
 /* A restart: the job it comes from, when it no longer runs, may have been killed while its
  * ranks copied their images (kill -9 of its mpirun): nobody swept its sequences in shared
  * storage at its end, and their partial images held that space for good (newuser9 F6: 4 x 3.75
@@ -84,12 +95,8 @@ static void sweep_parent_shared(void)
 {
     if (!coord.parent_jobdir[0] || filem_job_alive(coord.parent_jobdir) != 0)
         return;
-    struct filem_local_gc_stats s = {0};
-    sweep_seqs(coord.parent_jobdir, &s);
-    if (s.tmp)
-        revive_log_warn("removed %d partial image%s (%llu MB) that the job restarted from left "
-                        "in %s when it ended during a copy (nobody could finish them)",
-                        s.tmp, s.tmp == 1 ? "" : "s", s.bytes >> 20, coord.parent_jobdir);
+    sweep_seqs_say(coord.parent_jobdir, REVIVE_LOG_WARN, "that the job restarted from left",
+                   " when it ended during a copy (nobody could finish them)");
 }
 
 void coord_cache_sweep_start(void)
@@ -108,12 +115,7 @@ static void sweep_shared_end(void)
 {
     if (!coord.jobdir_ok)
         return;
-    struct filem_local_gc_stats s = {0};
-    sweep_seqs(coord.jobdir, &s);
-    if (s.tmp)
-        revive_log_info("removed %d partial image%s (%llu MB) that ranks ended during a copy "
-                        "left in %s",
-                        s.tmp, s.tmp == 1 ? "" : "s", s.bytes >> 20, coord.jobdir);
+    sweep_seqs_say(coord.jobdir, REVIVE_LOG_INFO, "that ranks ended during a copy left", "");
 }
 
 /* Bytes of the files in the directory fd dfd (not below). */
