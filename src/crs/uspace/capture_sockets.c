@@ -354,17 +354,24 @@ static int senders_end(struct crs_capture *c, int fd, int saved, struct crs_rec_
     return e;
 }
 
-/* The datagrams queued on UDP socket i, left as they were (MSG_PEEK from a
- * moving SO_PEEK_OFF, as peek_queue), when every one was sent by another
- * UDP socket of the process: each is stored as a message holding the
- * sender's index, then its bytes, to be sent again through that socket at
- * restart (like a socketpair's queue through its peer). 0; 1 with the
- * refusal when one came from elsewhere (or is empty: it would hide those
- * after it); -errno. */
-static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
+/* What peek_senders' judge says of a datagram: the index of the process's socket that sent it,
+ * or one of these. */
+#define PEEK_FOREIGN (-1) /* sent from elsewhere, or empty: it would hide those after it */
+#define PEEK_RIGHTS (-2)  /* carries descriptors (SCM_RIGHTS) */
+
+/* The datagrams queued on socket fd, left as they were (MSG_PEEK from a moving SO_PEEK_OFF, as
+ * peek_queue), each stored as a message holding its sender's index, then its bytes, to be sent
+ * again through that socket at restart (like a socketpair's queue through its peer). Each is
+ * read into `from` (fromlen bytes) and `ctl` (ctllen, recvmsg flags `flags`) and judged (judge:
+ * its sender's index, PEEK_FOREIGN or PEEK_RIGHTS; descriptors are refused before a datagram too
+ * large, one from elsewhere after). 0, or -errno with its message; *refused: the judgement that
+ * stopped the read (0: none), the queue then not kept (the caller words the refusal). */
+static int peek_senders(struct crs_capture *c, int fd, struct crs_rec_socket *s, void *from, socklen_t fromlen,
+                        void *ctl, size_t ctllen, int flags, int (*judge)(void *arg, struct msghdr *mh, ssize_t n),
+                        void *arg, int *refused)
 {
-    int fd = c->sock_fd[i];
-    int saved, e = 0, foreign = 0;
+    int saved, e = 0;
+    *refused = 0;
     if (peek_from_start(c, fd, &saved) != 0)
         return -ENOTSUP;
     s->data_offset = c->sockdata_len;
@@ -375,34 +382,52 @@ static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
             e = -E2BIG;
             break;
         }
-        struct sockaddr_storage from;
         struct iovec iov = { .iov_base = at + 8, .iov_len = want };
-        struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
-        memset(&from, 0, sizeof from);
-        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+        struct msghdr mh = { .msg_name = from, .msg_namelen = fromlen, .msg_iov = &iov, .msg_iovlen = 1,
+                             .msg_control = ctl, .msg_controllen = ctllen };
+        memset(from, 0, fromlen);
+        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | flags);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 e = -errno;
+            break;
+        }
+        int j = judge(arg, &mh, n);
+        if (j == PEEK_RIGHTS) {
+            *refused = j;
             break;
         }
         if ((size_t)n > want) {
             e = -E2BIG;
             break;
         }
-        int j = n > 0 ? udp_sender(c, &from) : -1;
         if (j < 0) {
-            foreign = 1;
+            *refused = j;
             break;
         }
         sender_keep(c, s, at, (size_t)n, j);
     }
-    if (senders_end(c, fd, saved, s, e, foreign))
+    return senders_end(c, fd, saved, s, e, *refused != 0);
+}
+
+static int udp_judge(void *arg, struct msghdr *mh, ssize_t n)
+{
+    return n > 0 ? udp_sender(arg, mh->msg_name) : PEEK_FOREIGN;
+}
+
+/* The datagrams queued on UDP socket i, as peek_senders keeps them, when every one was sent by
+ * another UDP socket of the process. 0; 1 with the refusal when one came from elsewhere (or is
+ * empty: it would hide those after it); -errno. */
+static int peek_udp(struct crs_capture *c, size_t i, struct crs_rec_socket *s)
+{
+    int fd = c->sock_fd[i], refused;
+    struct sockaddr_storage from;
+    int e = peek_senders(c, fd, s, &from, sizeof from, NULL, 0, 0, udp_judge, c, &refused);
+    if (e || !refused)
         return e;
-    if (foreign)
-        return refuse(c, fd, "is a UDP socket holding datagrams from senders Revive cannot play again (a "
-                             "socket outside the process, or an empty datagram: read them before the "
-                             "checkpoint)"), 1;
-    return e;
+    return refuse(c, fd, "is a UDP socket holding datagrams from senders Revive cannot play again (a "
+                         "socket outside the process, or an empty datagram: read them before the "
+                         "checkpoint)"), 1;
 }
 
 /* The Unix datagram socket of the process that sent a datagram queued on socket i, from the
@@ -428,71 +453,53 @@ static int unix_sender(struct sock_scan *sc, size_t i, const struct sockaddr_un 
     return -1;
 }
 
+struct unix_judge_arg {
+    struct sock_scan *sc;
+    size_t i;
+};
+
+/* A datagram on Unix socket i: descriptors refused, credentials (SO_PASSCRED) must be this
+ * process's, its sender one of the process's sockets (unix_sender). */
+static int unix_judge(void *arg, struct msghdr *mh, ssize_t n)
+{
+    const struct unix_judge_arg *u = arg;
+    if (rights_in(mh))
+        return PEEK_RIGHTS;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred uc;
+            memcpy(&uc, CMSG_DATA(cm), sizeof uc);
+            if (uc.pid != getpid())
+                return PEEK_FOREIGN;
+        }
+    return n > 0 ? unix_sender(u->sc, u->i, mh->msg_name, mh->msg_namelen) : PEEK_FOREIGN;
+}
+
 /* The datagrams queued on unconnected Unix datagram socket i (or on one connected one way to a
- * socket of the process), as peek_udp's: each kept with the socket of the process that sent it
- * (unix_sender), to be sent again through it at restart (newuser10 F3: refused before). Credentials
- * a datagram carries (SO_PASSCRED) must be this process's. 0; 1 with the refusal when one came
- * from elsewhere, is empty or carries descriptors; -errno. */
+ * socket of the process), as peek_senders keeps them: each with the socket of the process that
+ * sent it (unix_sender), to be sent again through it at restart (newuser10 F3: refused before).
+ * Credentials a datagram carries (SO_PASSCRED) must be this process's. 0; 1 with the refusal when
+ * one came from elsewhere, is empty or carries descriptors; -errno. */
 static int peek_unix(struct sock_scan *sc, size_t i, struct crs_rec_socket *s)
 {
     struct crs_capture *c = sc->c;
-    int fd = c->sock_fd[i];
-    int saved, e = 0, foreign = 0, rights = 0;
-    if (peek_from_start(c, fd, &saved) != 0)
-        return -ENOTSUP;
-    s->data_offset = c->sockdata_len;
-    for (;;) {
-        size_t want;
-        unsigned char *at = sender_slot(c, &want);
-        if (!at) {
-            e = -E2BIG;
-            break;
-        }
-        struct sockaddr_un from;
-        union { struct cmsghdr align; char buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))]; } ctl;
-        struct iovec iov = { .iov_base = at + 8, .iov_len = want };
-        struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
-        memset(&from, 0, sizeof from);
-        ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                e = -errno;
-            break;
-        }
-        if (rights_in(&mh)) {
-            rights = 1;
-            break;
-        }
-        if ((size_t)n > want) {
-            e = -E2BIG;
-            break;
-        }
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
-                struct ucred uc;
-                memcpy(&uc, CMSG_DATA(cm), sizeof uc);
-                foreign |= uc.pid != getpid();
-            }
-        int j = n > 0 && !foreign ? unix_sender(sc, i, &from, mh.msg_namelen) : -1;
-        if (j < 0) {
-            foreign = 1;
-            break;
-        }
-        sender_keep(c, s, at, (size_t)n, j);
-    }
-    if (senders_end(c, fd, saved, s, e, foreign || rights))
+    int fd = c->sock_fd[i], refused;
+    struct sockaddr_un from;
+    union { struct cmsghdr align; char buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))]; } ctl;
+    struct unix_judge_arg u = { sc, i };
+    int e = peek_senders(c, fd, s, &from, sizeof from, ctl.buf, sizeof ctl.buf, MSG_CMSG_CLOEXEC, unix_judge, &u,
+                         &refused);
+    if (e || !refused)
         return e;
-    if (rights) {
+    if (refused == PEEK_RIGHTS) {
         crs_capture_error(c, "socket descriptor %d holds a descriptor in flight: a message in its receive "
                           "queue carries descriptors (SCM_RIGHTS), which Revive does not restore; receive "
                           "the message before the checkpoint%s", fd, crs_capture_ignore_hint(c));
         return 1;
-    } else if (foreign)
-        return refuse(c, fd, "is a Unix datagram socket holding datagrams from senders Revive cannot play "
-                             "again (a socket outside the process, or an empty datagram: read them before "
-                             "the checkpoint)"), 1;
-    return e;
+    }
+    return refuse(c, fd, "is a Unix datagram socket holding datagrams from senders Revive cannot play "
+                         "again (a socket outside the process, or an empty datagram: read them before "
+                         "the checkpoint)"), 1;
 }
 
 /* Whether path, a daemon's socket name, is entry (a path, or a folder ending in '/' covering
