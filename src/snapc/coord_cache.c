@@ -27,6 +27,7 @@
 #include "filem/local_gc.h"
 #include "filem/local_retain.h"
 #include "filem/stage.h"
+#include "filem/stage_mark.h"
 #include "snapc/coord_int.h"
 
 /* This host's cache directory: --ckpt-local's, else (also with none: an earlier job's cache
@@ -57,9 +58,36 @@ static void say(const char *what, const struct filem_local_gc_stats *s)
                         what, s->bytes >> 20);
 }
 
+/* A sequence directory of an ended job that holds nothing but the mark of a staging in progress
+ * (staging.active; its partial images swept): a staging that never finished, its coordinator
+ * killed (mpirun -9). ckpt-info listed it for good as "not committed (never finished, or
+ * failed...)" (newuser9b N5): the mark and the directory go. Anything else in it stays. */
+static void drop_dead_mark(const char *sd)
+{
+    DIR *d = opendir(sd);
+    int other = 0, mark = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (!strcmp(e->d_name, FILEM_STAGE_ACTIVE_NAME))
+            mark = 1;
+        else
+            other = 1;
+    }
+    if (d)
+        closedir(d);
+    char p[PATH_MAX + 32];
+    if (!mark || other || (size_t)snprintf(p, sizeof p, "%s/%s", sd, FILEM_STAGE_ACTIVE_NAME) >= sizeof p)
+        return;
+    if (unlink(p) == 0)
+        rmdir(sd);
+}
+
 /* The partial images in every sequence of jobdir in shared storage whose writers are gone
  * (filem_sweep_temps without the pid: their writers ran on any host; a writer still copying
- * holds its lock and its file stays), removed and counted in *s. */
+ * holds its lock and its file stays), removed and counted in *s; a sequence left with only its
+ * staging mark goes too (drop_dead_mark). The job no longer runs (a restart's parent) or ends
+ * (this job). */
 static void sweep_seqs(const char *jobdir, struct filem_local_gc_stats *s)
 {
     uint64_t *v;
@@ -69,8 +97,10 @@ static void sweep_seqs(const char *jobdir, struct filem_local_gc_stats *s)
         return;
     for (int i = 0; i < n; i++) {
         char sd[PATH_MAX];
-        if (filem_seq_path(sd, sizeof sd, jobdir, v[i]) == 0)
+        if (filem_seq_path(sd, sizeof sd, jobdir, v[i]) == 0) {
             filem_sweep_temps(sd, 0, s);
+            drop_dead_mark(sd);
+        }
     }
     free(v);
 }

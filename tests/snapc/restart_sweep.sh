@@ -5,7 +5,8 @@
 # does, but a killed coordinator has none). Fake ranks: sequence 0 commits, partial images of
 # writers that are gone are put into sequence 1 (as killed writers leave them), the coordinator
 # is killed -9; restart-mpi of sequence 0 removes them (said, one line), the job's result is the
-# uninterrupted one, sequence 0 stays committed. A partial image of a job still running is not
+# uninterrupted one, sequence 0 stays committed; sequence 1, left with only the mark of its
+# staging, goes (newuser9b N5). A partial image of a job still running is not
 # touched (its writer holds it; the job's lock says it runs): a restart of the running job's
 # sequence 0 beside it leaves it.
 . "$(dirname "$0")/lib.sh"
@@ -23,6 +24,7 @@ mkdir -m 700 "$jd/1"
 dd if=/dev/zero of="$jd/1/.rank_0.img.tmp.999998" bs=64k count=32 status=none
 dd if=/dev/zero of="$jd/1/.rank_1.img.tmp.999999" bs=64k count=32 status=none
 chmod 600 "$jd"/1/.rank_*
+echo "h1 1" >"$jd/1/staging.active"   # the coordinator's mark of a staging in progress
 kill -KILL $JOB
 job_gone $JOB 20 || fail "the coordinator did not end"
 wait $JOB 2>/dev/null
@@ -35,6 +37,9 @@ left=$(ls -A "$jd/1" 2>/dev/null | grep tmp)
 [ -z "$left" ] || fail "the killed job's partial images stay after the restart: $left"
 grep -q "removed 2 partial images (4 MB) that the job restarted from left in $jd when it ended during a copy" "$W/r.err" ||
     { fail "the restart does not say it removed them"; grep -i partial "$W/r.err"; }
+# nothing but its staging mark left: the sequence that never finished goes with it (newuser9b N5:
+# ckpt-info listed it for good, "not committed (never finished, or failed)")
+[ -e "$jd/1" ] && fail "sequence 1, left with only its staging mark, stays: $(ls -A "$jd/1" | tr '\n' ' ')"
 expect_rc 0 "ckpt-info of sequence 0" "$INFO" "$jd/0"
 pass "a restart removes the partial images its killed parent job left in shared storage (said)"
 
