@@ -9,7 +9,9 @@
 #     the latest after the staging bound (REVIVE_CAPTURE_TIMEOUT=45);
 #  b. (a new job on h1,h3) a rank's process on h1 is killed (its agent thread is its stager).
 # Each time: sequence 1 is not committed and ckpt-info shows it failed, sequence 0 is untouched
-# (verifies), h1's cache keeps both sequences (nothing newer was committed). After a: sequence 0
+# (verifies), h1's cache keeps sequence 0, and sequence 1 until the job's end, which removes it
+# (it can never be restarted: newuser7 F3; Open MPI's mpirun may have ended the job already when
+# the test looks). After a: sequence 0
 # restarts on h1,h3 (h1's ranks from h1's cache, h3's from the snapshot directory), a checkpoint
 # of the restarted job commits (and the old job's cache on h1 goes: retention follows the chain
 # of restarted jobs), and it ends with the native result.
@@ -48,7 +50,8 @@ two_seqs() {
         { touch "$W/go" "$W/$1.stage"; finish; }
     grep -q "not committed yet" "$W/cmd.err" || { fail "$1: sequence 1 was committed without staging"; cat "$W/cmd.err"; }
 }
-# failed_but_intact NAME: sequence 1 uncommitted and shown failed, 0 verifies, h1 caches both
+# failed_but_intact NAME: sequence 1 uncommitted and shown failed, 0 verifies, h1 caches 0 (and 1
+# while the job runs: its end removes it)
 failed_but_intact() {
     wait_for 300 '[ -f "$jd/1/staging.failed" ]' || fail "$1: sequence 1 is not marked failed"
     [ ! -f "$jd/1/snapshot.meta" ] || fail "$1: sequence 1 was committed"
@@ -56,7 +59,10 @@ failed_but_intact() {
     grep -q "/1$" "$W/cmd.out" && grep -q "failed: " "$W/cmd.out" ||
         { fail "$1: ckpt-info does not show sequence 1 failed"; cat "$W/cmd.out"; }
     expect_rc 0 "$1: ckpt-info --verify of sequence 0" "$INFO" --verify "$ref0"
-    [ "$(cache h1)" = "0 1 " ] || fail "$1: h1's cache holds '$(cache h1)', not sequences 0 and 1"
+    case "$(cache h1)" in
+        "0 1 " | "0 ") ;;
+        *) fail "$1: h1's cache holds '$(cache h1)', not sequence 0 (and 1 while the job runs)" ;;
+    esac
 }
 
 # a. h2 lost while sequence 1 stages
@@ -76,7 +82,7 @@ grep -q "host h2 (ranks 2,3) stopped answering (lost or cut off?) during the che
     { fail "a: the reason does not name the lost host h2"; cat "$jd/1/staging.failed"; }
 echo "a: sequence 1 failed: $(cat "$jd/1/staging.failed")"
 end_job
-pass "$flavor: h2 lost while staging: sequence 1 failed (ckpt-info), sequence 0 intact, h1 keeps both cached"
+pass "$flavor: h2 lost while staging: sequence 1 failed (ckpt-info), sequence 0 intact, h1 keeps it cached"
 
 # sequence 0 restarts on h1,h3; a checkpoint of the restarted job commits; native result
 hostfile "$W/hosts13" h1:2 h3:2
