@@ -219,7 +219,11 @@ static void drop_failed_kept(const char *local, const char *job)
         char meta[NAME_MAX + 32];
         if (q < 0 || (size_t)snprintf(meta, sizeof meta, "%s/snapshot.meta", e->d_name) >= sizeof meta)
             continue;
-        int is_committed = faccessat(jfd, meta, F_OK, 0) == 0;
+        /* committed: its snapshot.meta in the snapshot directory, or the copy of it a committed
+         * sequence's cache keeps (local_meta.h: never removed here, whatever the snapshot
+         * directory shows) */
+        int is_committed = faccessat(dirfd(d), meta, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+                           faccessat(jfd, meta, F_OK, 0) == 0;
         if (!is_committed && errno != ENOENT && errno != ENOTDIR)
             continue; /* not known: not said to be either */
         int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
