@@ -1,0 +1,41 @@
+#!/bin/bash
+# exec_once.sh FLAVOR: the MPI flavour of a job's program is detected once, by the mpirun
+# wrapper, not again by every rank's revive-exec (tools/mpi/revive-exec.in, REVIVE_EXEC_KNOWN):
+# detecting runs the dynamic loader twice (--verify, --list), 10-20 ms of CPU in every rank of
+# every job. A 3-rank job under strace (execve only): the loader runs 2 times (the wrapper's),
+# not 2 + 2 per rank; the job ends as it does natively. An answer for another host or another
+# file is not taken (revive-exec of /bin/true detects it, and refuses it as before).
+flavor=$1
+. "$(dirname "$0")/mpienv.sh" || exit $?
+bin=$REVIVE_BUILDDIR/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+command -v strace >/dev/null || { echo "SKIP: strace is missing"; exit 77; }
+fail=0
+run_native 3 "$bin" 50 >"$tmp/native.out" 2>"$tmp/native.err" || { echo "FAIL: native run: $(tail -2 "$tmp/native.err")"; exit 1; }
+# loader_runs TRACE: execve of the dynamic loader with --verify or --list
+loader_runs() { grep -E 'execve\("[^"]*ld-linux[^"]*", \[[^]]*"--(verify|list)"' "$1" | grep -vc ' = -1 '; }
+PATH=$(dirname "$launcher"):$PATH timeout -k 5 "$TMO" strace -f -qq --seccomp-bpf -e trace=execve -o "$tmp/trace" \
+    "$wrapper" -am ft-enable-cr -n 3 "$bin" 50 >"$tmp/rev.out" 2>"$tmp/rev.err"; st=$?
+if [ $st != 0 ] || ! cmp -s "$tmp/native.out" "$tmp/rev.out"; then
+    echo "FAIL: the job under Revive (status $st) did not end as natively: $(tail -3 "$tmp/rev.err")"; fail=1
+fi
+n=$(loader_runs "$tmp/trace")
+if [ "$n" = 2 ]; then
+    echo "ok: 3 ranks: the dynamic loader ran 2 times to detect the flavour (the wrapper's only)"
+else
+    echo "FAIL: 3 ranks: the dynamic loader ran $n times to detect the flavour (2 expected: the wrapper's; each rank's revive-exec detected it again)"
+    grep -E 'execve\("[^"]*ld-linux' "$tmp/trace" | head -8 | sed 's/^/  /'
+    fail=1
+fi
+# the answer is taken only for that host and that file: anything else is detected (/bin/true:
+# not an MPI program, refused as before)
+for known in "ompi not-$HOSTNAME /bin/true" "ompi $HOSTNAME /bin/false"; do
+    if REVIVE_EXEC_KNOWN=$known "$REVIVE_EXEC" /bin/true 2>"$tmp/known.err"; then
+        echo "FAIL: REVIVE_EXEC_KNOWN='$known' was taken for /bin/true on $HOSTNAME"; fail=1
+    elif ! grep -q "is not linked against Open MPI" "$tmp/known.err"; then
+        echo "FAIL: REVIVE_EXEC_KNOWN='$known', /bin/true: $(cat "$tmp/known.err")"; fail=1
+    else
+        echo "ok: REVIVE_EXEC_KNOWN='$known' is not taken for /bin/true on this host: detected and refused"
+    fi
+done
+exit $fail
