@@ -182,3 +182,22 @@ int filem_stage_active(const char *jobdir, uint64_t seq)
     }
     return filem_job_alive(jobdir) == 1;
 }
+
+int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
+                              size_t errlen)
+{
+    char path[PATH_MAX + 64];
+    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, FILEM_STAGE_ACTIVE_NAME};
+    for (int k = 0; k < 3; k++) {
+        if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
+                              names[k]) >= sizeof path)
+            return 0;
+        if ((access(path, F_OK) == 0) != (k == 2))
+            return 0;
+    }
+    int e = filem_stage_mark_failed(jobdir, seq, why, err, errlen);
+    if (e < 0)
+        return e;
+    filem_stage_unmark_active(jobdir, seq);
+    return 1;
+}

@@ -57,6 +57,16 @@ int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t 
 /* Removes the mark (committed, failed or discarded: no longer staging). */
 void filem_stage_unmark_active(const char *jobdir, uint64_t seq);
 
+/* A staging its job never finished (newuser9b N5: mpirun killed -9 while the ranks copied: the
+ * coordinator died with it and left staging.active for good, the sequence listed for ever as
+ * "never finished, or failed"): when SEQDIR of JOBDIR holds staging.active and neither
+ * snapshot.meta nor staging.failed, marks it failed with WHY (filem_stage_mark_failed) and
+ * removes the mark. The caller knows the job no longer runs (filem_job_alive). 1 when it was
+ * such a sequence and is now marked failed, 0 when it was not one, -errno with a message when
+ * the failure mark could not be written (staging.active then stays). */
+int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
+                              size_t errlen);
+
 /* 1 when sequence SEQ of JOBDIR is staging now: the mark is there, neither snapshot.meta nor
  * staging.failed is, and the job runs (filem_job_alive). Else 0. */
 int filem_stage_active(const char *jobdir, uint64_t seq);

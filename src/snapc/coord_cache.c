@@ -116,6 +116,43 @@ static void sweep_seqs_say(const char *jobdir, int level, const char *whose, con
                     s.bytes >> 20, whose, jobdir, why);
 }
 
+/* A restart: a sequence of the job it comes from that was staging when that job was killed
+ * (kill -9 of mpirun: its coordinator died with it) and that holds more than the mark once its
+ * partial images are swept (drop_dead_mark leaves it: images some ranks had finished copying)
+ * kept staging.active for good, and ckpt-info listed it for ever as "never finished, or failed"
+ * (newuser9b N5). The caller knows that job no longer runs: such a sequence is marked failed
+ * with what happened (filem_stage_settle_orphan), and said. */
+static void settle_parent_staging(void)
+{
+    uint64_t *v;
+    int n, done = 0;
+    char err[PATH_MAX + 256], list[256] = "";
+    size_t ll = 0;
+    if (filem_list_seqs(coord.parent_jobdir, &v, &n, err, sizeof err) < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        int e = filem_stage_settle_orphan(coord.parent_jobdir, v[i],
+                                          "the job ended while this sequence staged (its launcher "
+                                          "or coordinator was killed?): nobody finished the copy",
+                                          err, sizeof err);
+        if (e < 0)
+            revive_log_warn("sequence %llu of %s: %s", (unsigned long long)v[i],
+                            coord.parent_jobdir, err);
+        else if (e == 1) {
+            done++;
+            if (ll < sizeof list)
+                ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%llu", ll ? "," : "",
+                                       (unsigned long long)v[i]);
+        }
+    }
+    free(v);
+    if (done)
+        revive_log_warn("marked sequence%s %s of %s failed: the job ended while %s staged (its "
+                        "launcher or coordinator killed?), so %s never be committed",
+                        done == 1 ? "" : "s", list, coord.parent_jobdir,
+                        done == 1 ? "it" : "they", done == 1 ? "it can" : "they can");
+}
+
 /* A restart: the job it comes from, when it no longer runs, may have been killed while its
  * ranks copied their images (kill -9 of its mpirun): nobody swept its sequences in shared
  * storage at its end, and their partial images held that space for good (newuser9 F6: 4 x 3.75
@@ -127,6 +164,7 @@ static void sweep_parent_shared(void)
         return;
     sweep_seqs_say(coord.parent_jobdir, REVIVE_LOG_WARN, "that the job restarted from left",
                    " when it ended during a copy (nobody could finish them)");
+    settle_parent_staging();
 }
 
 void coord_cache_sweep_start(void)

@@ -6,7 +6,8 @@
 # writers that are gone are put into sequence 1 (as killed writers leave them), the coordinator
 # is killed -9; restart-mpi of sequence 0 removes them (said, one line), the job's result is the
 # uninterrupted one, sequence 0 stays committed; sequence 1, left with only the mark of its
-# staging, goes (newuser9b N5). A partial image of a job still running is not
+# staging, goes (newuser9b N5); sequence 2, holding a finished image beside its mark, is
+# marked failed with the reason. A partial image of a job still running is not
 # touched (its writer holds it; the job's lock says it runs): a restart of the running job's
 # sequence 0 beside it leaves it.
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +26,10 @@ dd if=/dev/zero of="$jd/1/.rank_0.img.tmp.999998" bs=64k count=32 status=none
 dd if=/dev/zero of="$jd/1/.rank_1.img.tmp.999999" bs=64k count=32 status=none
 chmod 600 "$jd"/1/.rank_*
 echo "h1 1" >"$jd/1/staging.active"   # the coordinator's mark of a staging in progress
+# sequence 2: the mark and an image a rank had finished copying (the others' were partial)
+mkdir -m 700 "$jd/2"
+dd if=/dev/zero of="$jd/2/rank_0.img" bs=64k count=4 status=none
+echo "h1 1" >"$jd/2/staging.active"; chmod 600 "$jd"/2/*
 kill -KILL $JOB
 job_gone $JOB 20 || fail "the coordinator did not end"
 wait $JOB 2>/dev/null
@@ -43,6 +48,17 @@ grep -q "removed 2 partial images (4 MB) that the job restarted from left in $jd
 expect_rc 0 "ckpt-info of sequence 0" "$INFO" "$jd/0"
 pass "a restart removes the partial images its killed parent job left in shared storage (said)"
 
+# sequence 2 holds more than its mark: the restart marks it failed, saying why (newuser9b N5)
+[ -e "$jd/2/staging.active" ] && fail "sequence 2 keeps staging.active after the restart: $(ls -A "$jd/2" | tr '\n' ' ')"
+grep -q "the job ended while this sequence staged" "$jd/2/staging.failed" 2>/dev/null ||
+    fail "sequence 2 is not marked failed with the reason: $(ls -A "$jd/2" | tr '\n' ' ')"
+grep -q "marked sequence 2 of $jd failed: the job ended while it staged" "$W/r.err" ||
+    { fail "the restart does not say it marked sequence 2 failed"; grep -i staging "$W/r.err"; }
+"$INFO" "$jd" >"$W/i.out" 2>&1
+grep -q "the job ended while this sequence staged" "$W/i.out" ||
+    { fail "ckpt-info of the job directory does not give sequence 2's reason"; cat "$W/i.out"; }
+pass "a restart marks the sequence its killed parent job was staging failed, with the reason"
+
 # a running job's partial image (its writer alive) stays, whoever restarts beside it
 start_job b 2 --iters $UNTIL_KILLED --sleep-us 300
 jb=$JOB
@@ -50,12 +66,15 @@ jdb=$W/revive_global_snapshot_$jb.ckpt
 expect_rc 0 "sequence 0 of job b" "$CKPT" $jb
 mkdir -m 700 "$jdb/1"
 dd if=/dev/zero of="$jdb/1/.rank_0.img.tmp.999997" bs=64k count=4 status=none
+printf '%s %s\n' "$(hostname)" $jb >"$jdb/1/staging.active"
 "$RESTART" --showme "$jdb/0" >/dev/null 2>&1
 ( REVIVE_RESTART_RANK=$FRANK timeout 20 "$RESTART" "$jdb/0" >"$W/rb.out" 2>"$W/rb.err" ) &
 rp=$!
 sleep 3
 kill -TERM $rp 2>/dev/null; wait $rp 2>/dev/null
 [ -e "$jdb/1/.rank_0.img.tmp.999997" ] || fail "a restart beside the running job b removed its partial image"
+[ -e "$jdb/1/staging.active" ] && [ ! -e "$jdb/1/staging.failed" ] ||
+    fail "a restart beside the running job b touched its staging mark: $(ls -A "$jdb/1" | tr '\n' ' ')"
 kill -TERM $jb; wait $jb 2>/dev/null
 wait_no_strays 30
 pass "a running job's partial image stays"
