@@ -561,12 +561,12 @@ static int seq_gone_words(const char *ref, char *out, size_t len)
     if (!nc)
         return filem_fmt(out, len, "%s does not exist: %s holds no committed sequence (none was taken, "
                                    "or every one failed)", ref, p);
-    if (want < oldest)
+    /* retention named only when the job had it (ckpt.keep recorded, not 0: diffrev32 R-L2) */
+    if (want < oldest && keep[0])
         return filem_fmt(out, len, "%s does not exist: sequence %llu is no longer in %s, which holds "
                                    "committed sequence%s %s: removed when a newer one committed (the job "
-                                   "kept its newest%s%s, --ckpt-keep); restart one of those, or %s for its "
-                                   "newest", ref, (unsigned long long)want, p, nc == 1 ? "" : "s", have,
-                         keep[0] ? keep : "", keep[0] ? "" : " ones", p);
+                                   "kept its newest%s, --ckpt-keep); restart one of those, or %s for its "
+                                   "newest", ref, (unsigned long long)want, p, nc == 1 ? "" : "s", have, keep, p);
     return filem_fmt(out, len, "%s does not exist: %s holds committed sequence%s %s, not %llu (%s); restart "
                                "one of those, or %s for its newest", ref, p, nc == 1 ? "" : "s", have,
                      (unsigned long long)want, want > newest ? "not taken yet, or it failed" : "it failed, or "

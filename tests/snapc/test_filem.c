@@ -269,7 +269,18 @@ static void test_sequences(void)
     CHECK_EQ(strcmp(jd, job), 0);
     filem_fmt(p, sizeof p, "%s/9", job);
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
-    CHECK_STR_CONTAINS(err, "does not exist; give a snapshot reference");
+    /* a sequence the job directory does not hold: the committed ones named (newuser9b N3) */
+    CHECK_STR_CONTAINS(err, "/9 does not exist: ");
+    CHECK_STR_CONTAINS(err, " holds committed sequence 0, not 9 (not taken yet, or it failed); restart one of "
+                            "those, or ");
+    /* older than the oldest committed one, no --ckpt-keep recorded: no retention named (diffrev32 R-L2) */
+    sh("mkdir -p -m 700 %s/" FILEM_JOB_PREFIX "201" FILEM_JOB_SUFFIX "/5 && cp -p %s/0/%s %s/" FILEM_JOB_PREFIX
+       "201" FILEM_JOB_SUFFIX "/5/", base, job, FILEM_META_NAME, base);
+    filem_fmt(p, sizeof p, "%s/" FILEM_JOB_PREFIX "201" FILEM_JOB_SUFFIX "/3", base);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, " holds committed sequence 5, not 3 (it failed, or was removed)");
+    CHECK(strstr(err, "--ckpt-keep") == NULL);
+    sh("rm -rf %s/" FILEM_JOB_PREFIX "201" FILEM_JOB_SUFFIX, base);
     /* the snapshot directory gone (issue 9): said so, naming the highest missing folder */
     filem_fmt(p, sizeof p, "%s/gone/deeper/" FILEM_JOB_PREFIX "77" FILEM_JOB_SUFFIX "/3", base);
     CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
