@@ -5,7 +5,9 @@
 # (Open MPI --mca oob_tcp_if_include 10.77.0.0/24, MPICH -iface rv0) and the coordinator gives
 # the ranks its address there: a 4-rank job on h1,h2 takes a snapshot (the ranks on h2 reach
 # the coordinator), finishes with the native result, and a restart (the coordinator in
-# restart mode, from the snapshot's launcher options) finishes with the native result too.
+# restart mode, from the snapshot's launcher options) finishes with the native result too; so
+# does a restart given the network option again after -- (it replaces the saved one: the
+# coordinator must see the one given, diffrev31 R-M1).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 why=$(hostbed_skip_reason)
@@ -51,4 +53,21 @@ on h1 timeout -k 5 600 "$RESTART" "$tref" >"$W/r.out" 2>"$W/r.err"; st=$?
 [ $st = 0 ] || { fail "restart-mpi on h1,h2: status $st"; tail -20 "$W/r.err"; }
 cmp -s "$W/native.out" "$W/r.out" || { fail "restarted result differs"; cat "$W/native.out" "$W/r.out"; }
 pass "$flavor: restarted on h1,h2 (the coordinator again on the named network): the native result"
+
+# the network option given again after -- (it replaces the saved one): the restarted job's
+# coordinator still takes its address there (diffrev31 R-M1: the replaced option was removed
+# from what the coordinator looks at and the new one never shown to it: it took h1's first
+# address, which h2's ranks cannot reach)
+case $flavor in
+ompi) again=(--mca oob_tcp_if_include $HB_NET) ;;
+mpich) again=(-iface $HB_IF) ;;
+esac
+on h1 env REVIVE_VERBOSE=2 REVIVE_LAUNCH_TIMEOUT=60 timeout -k 5 600 "$RESTART" -- "${again[@]}" "$tref" \
+    >"$W/r2.out" 2>"$W/r2.err"; st=$?
+[ $st = 0 ] || { fail "restart-mpi -- ${again[*]}: status $st"; grep -v "step" "$W/r2.err" | tail -20; }
+grep -qF "is replaced by ${again[*]}, given after --" "$W/r2.err" || fail "restart-mpi did not say it replaced the network option"
+grep -q "the ranks reach the coordinator at 10.77.0.1 $said" "$W/r2.err" ||
+    fail "the restarted job's coordinator did not take 10.77.0.1 $said: $(grep "reach the coordinator" "$W/r2.err" | head -3)"
+cmp -s "$W/native.out" "$W/r2.out" || { fail "restarted result differs"; cat "$W/native.out" "$W/r2.out"; }
+pass "$flavor: restart-mpi -- ${again[*]}: the coordinator on the network given after --, the native result"
 finish

@@ -8,6 +8,10 @@
 # gives the native result. Before, the options after `--` went before the saved ones: Open MPI
 # kept `--bind-to core` and could not bind 4 ranks on 2 cores (its daemon on h3 failed, status
 # 205); MPICH's mpiexec was given two bindings.
+# The restarted job takes a snapshot: its snapshot.meta records the options it ran with (the
+# binding given after --, the hostfile), and a restart of it with nothing given runs the same
+# way (binding none, on h3) with the native result (diffrev31 R-M1: the snapshot held neither
+# binding, so that restart ran with the launcher's default binding).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir override-$flavor
@@ -53,12 +57,23 @@ if [ $flavor = ompi ]; then
 fi
 pass "$flavor: restart-mpi --showme -- ${unbind[*]}: the binding given replaces the saved one, said; the other saved options stay"
 
-# the restarted ranks hold halfway again until a.go exists: where they run is seen meanwhile
+# the restarted ranks hold halfway again until a.go exists: where they run is seen meanwhile,
+# and the restarted job takes a snapshot
 rm -f "$W/a.go"
 ( on h1 timeout -k 5 600 "$RESTART" --hostfile "$W/hosts3" -- "${unbind[@]}" "${more[@]}" "$ref" >"$W/r.out" 2>"$W/r.err" ) &
 R=$!
 wait_for 120 '[ "$(ranks_hosts)" = "h3 h3 h3 h3 " ] || ! kill -0 $R 2>/dev/null'
 seen=$(ranks_hosts)
+rpid=
+for p in $(host_pids h1); do
+    case $(cat /proc/$p/comm 2>/dev/null) in restart-mpi|revive-coord) rpid=$p ;; esac
+done
+ref2=
+if [ -n "$rpid" ] && expect_rc 0 "a snapshot of the restarted job" on h1 timeout 300 "$CKPT" --wait $rpid; then
+    ref2=$(tail -n1 "$W/cmd.out")
+else
+    fail "no snapshot of the restarted job (its coordinator: '$rpid')"
+fi
 touch "$W/a.go"
 wait $R; st=$?
 [ $st = 0 ] || { fail "restart-mpi --hostfile h3:4 -- ${unbind[*]}: status $st"; tail -30 "$W/r.err"; }
@@ -67,4 +82,36 @@ cmp -s "$W/native.out" "$W/r.out" || { fail "restarted result differs"; cat "$W/
 grep -qF "the saved launcher option ${bind[*]} is replaced by ${unbind[*]}" "$W/r.err" ||
     fail "the restart does not say it replaced ${bind[*]}"
 pass "$flavor: a job bound on h1:2,h2:2 restarted as 4 ranks on h3 with -- ${unbind[*]}: the native result"
+
+# the restarted job's snapshot records the launcher options it ran with: the binding given
+# after --, not the saved one, and the hosts of --hostfile (diffrev31 R-M1: it held neither
+# binding and the old hosts, so its restart ran with the launcher's default binding)
+[ -n "$ref2" ] || finish
+args=$(grep '^launcher\.arg\.' "$ref2/snapshot.meta" | sort -t. -k3 -n | cut -d' ' -f2- | tr '\n' ' ')
+grep -qF -- " ${unbind[*]} " <<<" $args" && ! grep -q -- "-bind-to core" <<<"$args" ||
+    fail "the restarted job's snapshot.meta does not record ${unbind[*]} alone: $args"
+grep -qF -- "$W/hosts3" <<<"$args" || fail "the restarted job's snapshot.meta does not record the hostfile: $args"
+[ $flavor = ompi ] && { grep -qF "mpi_yield_when_idle 1" <<<"$args" && grep -qF -- "--mca btl_tcp_if_include" <<<"$args" ||
+    fail "the restarted job's snapshot.meta lost a --mca option: $args"; }
+pass "$flavor: the restarted job's snapshot.meta records the options it ran with (${unbind[*]}, the hostfile)"
+
+# a restart of that snapshot, nothing given: the same binding, the same host, the native result
+on h1 "$RESTART" --showme "$ref2" >"$W/show2.out" 2>"$W/show2.err"
+st=$?
+cmdline=$(grep -v '^#' "$W/show2.out")
+[ $st = 0 ] || fail "restart-mpi --showme of the restarted job's snapshot: status $st: $(cat "$W/show2.err")"
+[ "$(grep -o -- '-bind-to [a-z]*' <<<"$cmdline")" = "-bind-to none" ] ||
+    fail "the second restart's bindings: $(grep -o -- '-bind-to [a-z]*' <<<"$cmdline" | tr '\n' ' ') (expected -bind-to none): $cmdline"
+grep -q "replaced" "$W/show2.err" && fail "the second restart replaced an option: $(cat "$W/show2.err")"
+rm -f "$W/a.go"
+( on h1 timeout -k 5 600 "$RESTART" "$ref2" >"$W/r2.out" 2>"$W/r2.err" ) &
+R=$!
+wait_for 120 '[ "$(ranks_hosts)" = "h3 h3 h3 h3 " ] || ! kill -0 $R 2>/dev/null'
+seen=$(ranks_hosts)
+touch "$W/a.go"
+wait $R; st=$?
+[ $st = 0 ] || { fail "the restart of the restarted job's snapshot: status $st"; tail -30 "$W/r2.err"; }
+cmp -s "$W/native.out" "$W/r2.out" || { fail "the second restart's result differs"; cat "$W/native.out" "$W/r2.out"; }
+[ -z "$seen" ] || [ "$seen" = "h3 h3 h3 h3 " ] || fail "the second restart's ranks on $seen, not h3 h3 h3 h3"
+pass "$flavor: the restarted job's snapshot restarts with ${unbind[*]} on h3 (nothing given): the native result"
 finish

@@ -101,7 +101,9 @@ static void usage(FILE *f)
             "                 the fetch of missing images that would run: which from which hosts)\n"
             "  -- OPTIONS     extra launcher options, before the saved ones; one the saved\n"
             "                 arguments hold too (same name, e.g. --bind-to, -bind-to, --mca KEY)\n"
-            "                 replaces them, said on stderr; REF comes last\n"
+            "                 replaces them, said on stderr; REF comes last. The restarted\n"
+            "                 job's snapshots record them (and --hostfile's) as its launcher\n"
+            "                 options: a restart of those runs as this one did\n"
             "Exit status: the restarted job's; 1 no restart: the snapshot refused (missing,\n"
             "not committed, damaged, another user's, a changed program or MPI library) or the\n"
             "launch failed, the reason in one line on standard error; 2 wrong usage (an unknown\n"
@@ -822,6 +824,41 @@ int main(int argc, char **argv)
         if (bad)
             die("%s (given after --); nothing was started", err);
     }
+    /* The job's launcher arguments as this restart runs it: --hostfile's file, the options
+     * given after --, then the saved ones (without those replaced, without their hosts when
+     * --hostfile names others), the programs where they are. The launch command, the fetch and
+     * the coordinator all take this one list: the coordinator picks its address on the network
+     * it names and records it in the restarted job's snapshots, so that a later restart of
+     * those runs as this one did (diffrev31 R-M1: an option replaced after -- reached the
+     * launcher only; the restarted job's snapshot.meta held neither it nor the saved one). */
+    struct argv run = {0};
+    int rprogs[64], nrprogs = 0;
+    if (hostfile) {
+        char hf[PATH_MAX];
+        if (!realpath(hostfile, hf))
+            die("the hostfile %s: %s", hostfile, strerror(errno));
+        push(&run, !strcmp(flavor, "ompi") ? "--hostfile" : "-f");
+        push(&run, hf);
+    }
+    for (int i = 0; i < ex.n; i++)
+        push(&run, ex.v[i]);
+    for (int i = 0, pi = 0; i < user.n; i++) {
+        if (pi < nprogs && progs[pi] == i) {
+            rprogs[nrprogs++] = run.n;
+            pi++;
+            /* the program and its own arguments, up to ":" */
+            while (i < user.n && strcmp(user.v[i], ":") != 0)
+                push(&run, user.v[i++]);
+            if (i < user.n)
+                push(&run, user.v[i]);
+            continue;
+        }
+        if (hostfile && host_option(user.v[i]) && i + 1 < user.n) {
+            i++; /* and its value: the hosts of --hostfile instead */
+            continue;
+        }
+        push(&run, user.v[i]);
+    }
     int locked = 0;
     if (fetch && showme) {
         /* the fetch as it would run, as comments before the launch command */
@@ -833,8 +870,8 @@ int main(int argc, char **argv)
                    restart_cache_from_path());
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
-            .flavor = flavor, .user = user.v, .prog0 = progs[0], .extra = ex.v,
-            .nextra = ex.n, .rrank = rrank, .hostfile = hostfile};
+            .flavor = flavor, .user = run.v, .prog0 = rprogs[0], .rrank = rrank,
+            .hostfile = hostfile};
         if (restart_fetch_plan(&f, mi.ranks, mi.n, stdout) < 0)
             die("%s cannot be restarted: an image missing from it is in no node-local copy "
                 "(said above)", seqdir);
@@ -844,8 +881,8 @@ int main(int argc, char **argv)
         locked = 1;
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
-            .flavor = flavor, .user = user.v, .prog0 = progs[0], .extra = ex.v,
-            .nextra = ex.n, .rrank = rrank, .hostfile = hostfile, .damaged = mi.dam,
+            .flavor = flavor, .user = run.v, .prog0 = rprogs[0], .rrank = rrank,
+            .hostfile = hostfile, .damaged = mi.dam,
             .damaged_why = mi.dam_why, .ndamaged = mi.ndam};
         if (mi.ndam)
             damaged_aside(&mi, -1);
@@ -867,7 +904,8 @@ int main(int argc, char **argv)
                 restart_cache_from_path());
     free(mi.ranks);
 
-    /* the command: launcher [-x ...] [hostfile] extra user-args-with-programs-replaced */
+    /* the command: launcher [-x ...] then the job's arguments as it runs now (above), each
+     * program replaced by the rank restarter */
     struct argv cmd = {0};
     push(&cmd, launcher);
     int ompi = !strcmp(flavor, "ompi"), mpich = !strcmp(flavor, "mpich");
@@ -892,18 +930,9 @@ int main(int argc, char **argv)
             push(&cmd, "REVIVE_FILE_DATA_MAX");
         }
     }
-    if (hostfile) {
-        char hf[PATH_MAX];
-        if (!realpath(hostfile, hf))
-            die("the hostfile %s: %s", hostfile, strerror(errno));
-        push(&cmd, ompi ? "--hostfile" : "-f");
-        push(&cmd, hf);
-    }
-    for (int i = 0; i < ex.n; i++)
-        push(&cmd, ex.v[i]);
     int pi = 0;
-    for (int i = 0; i < user.n; i++) {
-        if (pi < nprogs && progs[pi] == i) {
+    for (int i = 0; i < run.n; i++) {
+        if (pi < nrprogs && rprogs[pi] == i) {
             push(&cmd, rrank);
             if (local && *local) {
                 push(&cmd, "--local");
@@ -917,16 +946,12 @@ int main(int argc, char **argv)
             }
             push(&cmd, seqdir);
             /* the program's own arguments stay in the image */
-            while (i + 1 < user.n && strcmp(user.v[i + 1], ":") != 0)
+            while (i + 1 < run.n && strcmp(run.v[i + 1], ":") != 0)
                 i++;
             pi++;
             continue;
         }
-        if (hostfile && host_option(user.v[i]) && i + 1 < user.n) {
-            i++;
-            continue;
-        }
-        push(&cmd, user.v[i]);
+        push(&cmd, run.v[i]);
     }
     (void)mpich;
 
@@ -979,14 +1004,14 @@ int main(int argc, char **argv)
         push(&c, "--keep");
         push(&c, kp);
     }
-    for (int i = 0; i < nprogs; i++) {
+    for (int i = 0; i < nrprogs; i++) {
         push(&c, "--prog");
-        pushf(&c, "%d", progs[i]);
+        pushf(&c, "%d", rprogs[i]);
     }
     push(&c, "--user-args");
-    pushf(&c, "%d", user.n);
-    for (int i = 0; i < user.n; i++)
-        push(&c, user.v[i]);
+    pushf(&c, "%d", run.n);
+    for (int i = 0; i < run.n; i++)
+        push(&c, run.v[i]);
     push(&c, "--");
     for (int i = 0; i < cmd.n; i++)
         push(&c, cmd.v[i]);

@@ -313,8 +313,6 @@ static int fetch_argv(const struct restart_fetch *f, const char *host, const cha
         }
         bad |= push(a, f->user[i]);
     }
-    for (int i = 0; i < f->nextra; i++)
-        bad |= push(a, f->extra[i]);
     bad |= push(a, ompi ? "--host" : "-hosts") | push(a, hostarg);
     bad |= push(a, ompi ? "-np" : "-n") | push(a, "1");
     bad |= push(a, f->rrank) | push(a, "--fetch-to") | push(a, addr) | push(a, "--ranks") |

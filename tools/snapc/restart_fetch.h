@@ -35,10 +35,11 @@ struct restart_fetch {
     uint64_t seq;
     const struct filem_meta *m;    /* its snapshot.meta */
     const char *launcher, *flavor; /* as recorded ("ompi", "mpich") */
-    char *const *user;             /* the recorded launcher arguments */
+    /* the job's launcher arguments as the restart runs it (restart-mpi: --hostfile's, those
+     * given after --, the saved ones not replaced): the fetch's launch takes them without the
+     * options that place ranks (hosts, hostfile, counts), and its address the network they name */
+    char *const *user;
     int prog0;                     /* where the first program is among them */
-    char *const *extra;            /* restart-mpi's own launcher options (after --) */
-    int nextra;
     const char *rrank;             /* revive-restart-rank */
     const char *hostfile;          /* the restart's hosts (named first in messages), or NULL */
     /* ranks among MISSING whose shared image is there but damaged (newuser9 F8), each with

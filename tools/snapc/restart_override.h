@@ -13,7 +13,13 @@
  * keys are compared by name and key: Open MPI's --mca/--gmca KEY VALUE and -x VAR[=VALUE],
  * Hydra's -env/-genv KEY VALUE (`-- --mca btl self,tcp` replaces the saved `--mca btl ...`,
  * not the saved `--mca plm_rsh_agent ...`). An option's values are the words after it that do
- * not begin with '-' (in the saved arguments, up to the program). */
+ * not begin with '-' (in the saved arguments, up to the program).
+ * restart-mpi then hands the launch, the fetch and the restarted job's coordinator one list
+ * (--hostfile's file, the options given after `--`, the saved ones left here): the coordinator
+ * picks its address on the network it names and records it in the restarted job's snapshots
+ * (diffrev31 R-M1: the replacing option reached the launch command only, so the restarted
+ * job's snapshot.meta held neither it nor the saved one, and an interface option given after
+ * `--` was not seen by the coordinator). */
 #ifndef REVIVE_TOOLS_RESTART_OVERRIDE_H
 #define REVIVE_TOOLS_RESTART_OVERRIDE_H
 
