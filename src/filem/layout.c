@@ -159,6 +159,8 @@ static int ours(const char *name)
     int r, len = 0;
     if (sscanf(name, "rank_%d.img%n", &r, &len) == 1 && name[len] == 0 && r >= 0)
         return 1;
+    if (sscanf(name, "rank_%d.img.damaged%n", &r, &len) == 1 && name[len] == 0 && r >= 0)
+        return 1; /* a damaged image restart-mpi moved aside to fetch a good copy (R-M2) */
     if (name[0] == '.' && strstr(name, ".tmp."))
         return 1; /* durable writes' temporary files */
     if (strcmp(name, FILEM_META_NAME) == 0)

@@ -13,6 +13,9 @@
 # (b) the shared copy and h2's cached one damaged (no partner copy): no good copy anywhere:
 #     one line naming rank 2, the damaged shared copy and what h2 answered, status 1, nothing
 #     started, the shared image put back as it was.
+# (c)-(e) diffrev31 R-M2: restart-mpi ended by SIGTERM during that fetch, a second damaged image
+#     that cannot be moved aside, and a restart-mpi killed outright: the damaged images end
+#     under their names each time (before, rank_R.img.damaged was left for good).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 cache_bed fetchbad 3
@@ -80,4 +83,58 @@ cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "rb: the shared image was not 
 [ -z "$(ranks_hosts)" ] || fail "rb: ranks started: $(ranks_hosts)"
 sed 's/^/    /' "$W/rb.err"
 pass "$flavor: rank 2 damaged in every copy: one refusal naming the shared copy and h2's answer, status 1, the shared image as it was"
+
+# (c) restart-mpi ended while it fetches over the damaged shared image (diffrev31 R-M2): SIGTERM
+# while the fetch's launch to h2 hangs (HB_AGENT_HANG=h2): status 143, the damaged image back
+# under its name, nothing left aside. Before, rank_2.img.damaged stayed and rank_2.img was gone:
+# the image then read as missing, and the store did not know the name (retention could never
+# remove the sequence).
+hung() { local p; for p in $(host_pids h1); do [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-agent-hang " ] && echo $p; done; }
+on h1 env HB_AGENT_HANG=h2 REVIVE_FETCH_START_TIMEOUT=300 REVIVE_FETCH_TIMEOUT=300 \
+    sh -c 'echo $$ >"$0"; exec "$@"' "$W/rc.pid" "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" \
+    "$ref" >"$W/rc.out" 2>"$W/rc.err" &
+rp=$!; jobs_started="$jobs_started $rp"
+if wait_for 120 '[ -n "$(hung)" ]'; then
+    [ -e "$ref/rank_2.img.damaged" ] || fail "rc: the damaged image was not moved aside for the fetch (the test proves nothing)"
+    kill -TERM "$(cat "$W/rc.pid")"
+    wait $rp; st=$?
+    [ $st = 143 ] || { fail "rc: restart-mpi's status $st, not 143 (ended by SIGTERM)"; cat "$W/rc.err"; }
+    cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "rc: the damaged shared image is not back under its name: $(ls "$ref")"
+    [ -e "$ref/rank_2.img.damaged" ] && fail "rc: the damaged image was left aside"
+    wait_for 10 '[ -z "$(hung)" ]' || fail "rc: the fetch's hung remote shell is left: $(hung)"
+    pass "$flavor: SIGTERM during the fetch over a damaged image: status 143, the image back as it was, nothing left aside"
+else
+    fail "rc: the fetch's launch to h2 never hung: $(cat "$W/rc.err")"
+    kill -KILL $rp 2>/dev/null
+fi
+
+# (d) two damaged images, the second cannot be moved aside (a folder holds its aside name):
+# one line naming it, status 1, the first one back under its name
+cp -p "$ref/rank_3.img" "$W/good3.img"
+damage_copies "$ref/rank_3.img" || fail "d: cannot damage rank 3's shared image"
+cp -p "$ref/rank_3.img" "$W/damaged3.img"
+mkdir -p "$ref/rank_3.img.damaged/x"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/rd.out" 2>"$W/rd.err"
+st=$?
+[ $st = 1 ] || fail "rd: restart-mpi status $st, not 1"
+tail -n1 "$W/rd.err" | grep -q "^restart-mpi: cannot move the damaged image $ref/rank_3.img aside to fetch a good copy: " ||
+    { fail "rd: the last line does not name rank 3's image"; cat "$W/rd.err"; }
+cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "rd: rank 2's damaged image is not back under its name: $(ls "$ref")"
+[ -e "$ref/rank_2.img.damaged" ] && fail "rd: rank 2's damaged image was left aside"
+cmp -s "$W/damaged3.img" "$ref/rank_3.img" || fail "rd: rank 3's image changed"
+rm -r "$ref/rank_3.img.damaged"
+pass "$flavor: the second damaged image cannot be moved aside: one line, status 1, the first put back"
+
+# (e) restart-mpi killed outright (SIGKILL) during that fetch: the next one puts the image back
+# (said) and refuses it as damaged, naming it; ckpt-info --verify then says damaged, not missing
+mv "$ref/rank_2.img" "$ref/rank_2.img.damaged"
+cp -p "$W/good3.img" "$ref/rank_3.img"
+expect_rc 1 "re: restart-mpi after one was killed" on h1 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref"
+grep -qF "restart-mpi: rank 2's damaged image was left aside as $ref/rank_2.img.damaged by a restart-mpi killed during its fetch: put back under its name" "$W/cmd.err" ||
+    { fail "re: restart-mpi does not say it put rank 2's image back"; cat "$W/cmd.err"; }
+cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "re: rank 2's image is not back"
+[ -e "$ref/rank_2.img.damaged" ] && fail "re: rank 2's damaged image is still aside"
+expect_rc 1 "re: ckpt-info --verify" on h1 "$INFO" --verify "$ref"
+grep -q "rank 2: .*damaged" "$W/cmd.out" || { fail "re: ckpt-info does not say rank 2's image is damaged"; cat "$W/cmd.out"; }
+pass "$flavor: an image left aside by a killed restart-mpi: the next one puts it back, said; it reads as damaged again"
 finish

@@ -13,6 +13,7 @@
  * and the original launcher options, each program replaced by revive-restart-rank SEQDIR.
  * Foreground: the job's output, the job's exit status. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -120,12 +121,42 @@ static void usage(FILE *f)
 static char recreated[PATH_MAX];
 static uint64_t recreated_seq;
 
+/* Damaged shared images moved aside for the fetch (damaged_aside below): the first
+ * aside_moved of aside_rank[] in aside_dir. Put back by whatever ends restart-mpi before the
+ * fetch is over (a signal, die), so that no rank_R.img.damaged is left: the store does not know
+ * that name (retention could never remove the sequence) and the image would then read as
+ * missing, not damaged (diffrev31 R-M2). */
+static const char *aside_dir;
+static const int *aside_rank;
+static int aside_moved;
+
+/* Each image moved aside goes back under its name unless a good copy came there (fetched and
+ * verified: the damaged one is removed then). Returns how many went back. */
+static int aside_restore(void)
+{
+    int back = 0;
+    for (int i = 0; i < aside_moved; i++) {
+        char img[PATH_MAX + 32], aside[PATH_MAX + 48];
+        snprintf(img, sizeof img, "%s/rank_%d.img", aside_dir, aside_rank[i]);
+        snprintf(aside, sizeof aside, "%s.damaged", img);
+        if (access(img, F_OK) < 0)
+            back += rename(aside, img) == 0;
+        else
+            (void)unlink(aside);
+    }
+    if (aside_moved)
+        revive_fsync_dir(aside_dir);
+    aside_moved = 0;
+    return back;
+}
+
 /* SIGINT, SIGTERM or SIGHUP before the coordinator took over (restart_signal.h): what
  * restart-mpi made goes first (the folders of other hosts' answers, the re-created snapshot
  * directory with what was fetched into it), then the signal ends it. */
 static void ended_by_signal(int s)
 {
     restart_meta_ask_clean();
+    aside_restore(); /* before a re-created directory goes with them */
     /* said once the removal has run, as it went (diffrev L6: "removed" was said before, also
      * when it then failed) */
     char what[2 * PATH_MAX + 160] = "";
@@ -148,6 +179,7 @@ static void die(const char *fmt, ...)
     va_start(ap, fmt);
     tool_vsay(me, msg, sizeof msg, fmt, ap);
     va_end(ap);
+    aside_restore();
     if (recreated[0]) {
         int e = restart_cache_undo(recreated, recreated_seq);
         if (e < 0)
@@ -421,24 +453,74 @@ static void note_missing(void *arg, int rank, int status, const char *msg)
 /* STEP -1: the damaged shared images moved aside (rank_R.img -> rank_R.img.damaged) so that
  * the fetch puts a good copy under the name (its receiver keeps a copy already there); after
  * the fetch, STEP 1 puts them back where no good copy came (the snapshot as it was), STEP 0
- * removes those a good copy replaced. Killed in between, a later restart finds the image
- * missing and fetches it the same way. */
+ * removes those a good copy replaced. A rename that fails puts back those already moved (die);
+ * a signal during the fetch puts them back too (ended_by_signal). Killed outright (SIGKILL) in
+ * between, the next restart-mpi puts them back (aside_left). */
 static void damaged_aside(const struct missing *mi, int step)
 {
+    if (step >= 0) {
+        if (step)
+            aside_restore();
+        else {
+            for (int i = 0; i < aside_moved; i++) {
+                char aside[PATH_MAX + 48];
+                snprintf(aside, sizeof aside, "%s/rank_%d.img.damaged", aside_dir, aside_rank[i]);
+                (void)unlink(aside);
+            }
+            revive_fsync_dir(aside_dir);
+            aside_moved = 0;
+        }
+        return;
+    }
+    aside_dir = mi->seqdir;
+    aside_rank = mi->dam;
+    aside_moved = 0;
     for (int i = 0; i < mi->ndam; i++) {
         char img[PATH_MAX + 32], aside[PATH_MAX + 48];
         snprintf(img, sizeof img, "%s/rank_%d.img", mi->seqdir, mi->dam[i]);
         snprintf(aside, sizeof aside, "%s.damaged", img);
-        if (step < 0) {
-            if (rename(img, aside) < 0)
-                die("cannot move the damaged image %s aside to fetch a good copy: %s", img,
-                    strerror(errno));
-        } else if (step && access(img, F_OK) < 0)
-            (void)rename(aside, img);
-        else
-            (void)unlink(aside);
+        if (rename(img, aside) < 0)
+            die("cannot move the damaged image %s aside to fetch a good copy: %s (nothing was "
+                "started; the images moved before it are back)", img, strerror(errno));
+        aside_moved = i + 1;
     }
     revive_fsync_dir(mi->seqdir);
+}
+
+/* Images a restart-mpi killed outright (SIGKILL: nothing of it ran) left aside during its
+ * fetch: each put back under its name (where none came since), under the restart lock (a
+ * restart that runs now may have moved it), so that it reads as damaged again and its good
+ * copy is fetched as before, said. */
+static void aside_left(const char *jobdir, const char *seqdir)
+{
+    DIR *d = opendir(seqdir);
+    if (!d)
+        return;
+    struct dirent *de;
+    int locked = 0;
+    char err[PATH_MAX + 256];
+    while ((de = readdir(d))) {
+        int r, len = 0;
+        if (sscanf(de->d_name, "rank_%d.img.damaged%n", &r, &len) != 1 || de->d_name[len] ||
+            r < 0)
+            continue;
+        char img[PATH_MAX + 32], aside[PATH_MAX + 48];
+        snprintf(img, sizeof img, "%s/rank_%d.img", seqdir, r);
+        snprintf(aside, sizeof aside, "%s.damaged", img);
+        if (access(img, F_OK) == 0)
+            continue; /* a good copy came since: the restart that will use it removes the other */
+        if (!locked && snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
+            die("%s", err);
+        locked = 1;
+        if (rename(aside, img) < 0)
+            die("cannot put back %s (left aside by a restart-mpi that was killed during its "
+                "fetch) as %s: %s", aside, img, strerror(errno));
+        fprintf(stderr, "%s: rank %d's damaged image was left aside as %s by a restart-mpi "
+                        "killed during its fetch: put back under its name\n", me, r, aside);
+    }
+    closedir(d);
+    if (locked)
+        revive_fsync_dir(seqdir);
 }
 
 int main(int argc, char **argv)
@@ -632,6 +714,8 @@ int main(int argc, char **argv)
             jobdir);
     if (metadir == seqdir && filem_private_dir(seqdir, 0, err, sizeof err) < 0)
         die("%s", err);
+    if (metadir == seqdir && !showme)
+        aside_left(jobdir, seqdir);
     struct filem_meta m;
     char why[512];
     int me_e = filem_meta_read(metadir, &m, err, sizeof err);
