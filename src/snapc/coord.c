@@ -220,13 +220,15 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
              * images nobody is left to stage the coordinator stages from its host's cache
              * (coord_selfstage.c, newuser9 F5) before the outcome is known */
             int closing = coord.p.self_stage && coord.p.phase == SNAPC_P_STAGE &&
-                          coord_live_rank_conns() > 0 && now - coord.child_done_ms < COORD_EXIT_GRACE_MS;
+                          (coord_self_stage_busy() ||
+                           (coord_live_rank_conns() > 0 && now - coord.child_done_ms < COORD_EXIT_GRACE_MS));
             if (coord.p.phase != SNAPC_P_IDLE && !(coord.p.stage && coord.p.phase == SNAPC_P_COMMIT) &&
                 !closing)
                 coord_local_fail(-ESRCH, "the job ended during the checkpoint");
             coord_restart_job_ended();
             /* --term's tools hear once the ranks are gone too (after the loop) */
-            if (!coord.commit_held &&
+            /* (nor while it copies an image itself: its commit may follow) */
+            if (!coord.commit_held && !coord_self_stage_busy() &&
                 (coord_live_rank_conns() == 0 || now - coord.child_done_ms >= COORD_EXIT_GRACE_MS))
                 break;
         }
@@ -279,7 +281,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
 #undef WAKE
         int timeout = wake < 0 ? -1 : (int)(wake > now ? (wake - now > 60000 ? 60000 : wake - now) : 0);
 
-        int need = coord.nc + 3;
+        int need = coord.nc + 4;
         if (need > pcap) {
             pcap = need + 16;
             pf = realloc(pf, (size_t)pcap * sizeof *pf);
@@ -296,6 +298,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         pidx[np++] = -2;
         pf[np] = (struct pollfd){.fd = coord.child_done ? -1 : coord.tfd, .events = POLLIN};
         pidx[np++] = -3;
+        pf[np] = (struct pollfd){.fd = coord_self_stage_fd(), .events = POLLIN};
+        pidx[np++] = -4;
         for (int i = 0; i < coord.nc; i++)
             if (coord.c[i].kind != C_FREE) {
                 pf[np] = (struct pollfd){.fd = coord.c[i].fd, .events = POLLIN};
@@ -315,6 +319,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 coord_accept_unix();
             else if (pidx[k] == -3)
                 coord_accept_tcp();
+            else if (pidx[k] == -4)
+                coord_self_stage_ready();
             else if (coord.c[pidx[k]].kind != C_FREE && coord.c[pidx[k]].fd == pf[k].fd)
                 coord_conn_readable(pidx[k]);
         }

@@ -315,6 +315,12 @@ int coord_cache_dir(char *out, size_t len);
  * (its own node's copy, else its partner copy), verified against the checksum it reported,
  * then snapc_proto_self_staged, or LOCAL_FAIL naming what was tried. */
 void coord_self_stage(int r, const char *why);
+/* The copy runs in a thread: the pipe its outcome comes on while one runs (polled by the
+ * loop), else -1; coord_self_stage_ready reads the outcomes and tells the protocol; busy: how
+ * many copies run (the loop does not end before they do). */
+int coord_self_stage_fd(void);
+void coord_self_stage_ready(void);
+int coord_self_stage_busy(void);
 /* "the copy in h1's cache (PATH)" for a rank the coordinator staged this epoch, else NULL
  * (snapshot.meta's rank.<r>.staged.from). */
 const char *coord_self_staged_from(int r);

@@ -6,15 +6,25 @@
  * outlives the launcher: it copies such a copy from its own host's cache into the shared
  * sequence directory through the ranks' own staging copy (filem_stage_file: temporary name,
  * flush, every chunk and the file's checksum against the one the rank reported, rename), so
- * that the sequence commits when every image got there. Synchronous: the job has ended or is
- * ending, and the copy is bounded by the file's size (no bandwidth limit: nobody runs). */
+ * that the sequence commits when every image got there.
+ * The copy runs in a thread of its own, one per image, and reports on a pipe the loop polls
+ * (coord_self_stage_fd): an image of GBs took the coordinator's only loop for as long as it was
+ * copied and hashed, while MPICH's other ranks run on and a user's ^C, a tool's request or a
+ * live rank's frame waited (diffrev31 R-L10). The thread touches nothing of the coordinator:
+ * it gets its paths and the checksum, and hands back the outcome; the loop then tells the
+ * protocol (snapc_proto_self_staged or LOCAL_FAIL), unless the epoch ended meanwhile. The
+ * loop does not end while one copies (coord_self_stage_busy). No bandwidth limit: the job has
+ * ended or is ending. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -47,53 +57,176 @@ static void note_from(int r, const char *text)
     }
 }
 
+/* One image to copy: what the thread is given, and what it hands back. */
+struct self_copy {
+    int r, held;
+    uint32_t epoch;
+    uint64_t seq, checksum;
+    char host[256];
+    char dir[PATH_MAX];       /* this host's cached sequence */
+    char seqdir[PATH_MAX];    /* the shared one */
+    char why[SNAPC_TEXT_MAX];
+    /* the outcome */
+    int e, partner;
+    char src[PATH_MAX + 64];
+    struct filem_stage_stats st;
+    char tried[SNAPC_TEXT_MAX];
+};
+
+static int pipefd[2] = {-1, -1};
+static int busy;
+
+int coord_self_stage_fd(void)
+{
+    return busy ? pipefd[0] : -1;
+}
+
+int coord_self_stage_busy(void)
+{
+    return busy;
+}
+
+/* Fault point snapc-selfstage-hold: the copy waits until the file REVIVE_SELFSTAGE_HOLD exists
+ * (10 min at most), so that a test sees what the coordinator does meanwhile. */
+static void hold(const struct self_copy *c)
+{
+    const char *f = getenv("REVIVE_SELFSTAGE_HOLD");
+    if (!f || !*f || access(f, F_OK) == 0)
+        return;
+    revive_log_info("checkpoint %llu: the coordinator's copy of rank %d's image holds until %s "
+                    "exists (fault point snapc-selfstage-hold)", (unsigned long long)c->seq,
+                    c->r, f);
+    for (int i = 0; i < 6000 && access(f, F_OK) != 0; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The copy: the rank's own copy in this host's cache, else its partner copy. No state of the
+ * coordinator is read or changed here. */
+static void copy_one(struct self_copy *c)
+{
+    size_t tl = 0;
+    if (c->held)
+        hold(c);
+    c->e = -ENOENT;
+    for (int partner = 0; partner < 2; partner++) {
+        char name[64], err[PATH_MAX * 2 + 256] = "";
+        snprintf(c->src, sizeof c->src, "%s/%s%d.img", c->dir,
+                 partner ? FILEM_PARTNER_PREFIX : "rank_", c->r);
+        snprintf(name, sizeof name, "rank_%d.img", c->r);
+        if (access(c->src, F_OK) < 0) {
+            tl += (size_t)snprintf(c->tried + tl, tl < sizeof c->tried ? sizeof c->tried - tl : 0,
+                                   "%sno %s", tl ? "; " : "", c->src);
+            continue;
+        }
+        c->e = filem_stage_file(c->src, c->seqdir, name, c->checksum, 0, &c->st, err, sizeof err);
+        if (c->e == 0) {
+            c->partner = partner;
+            return;
+        }
+        tl += (size_t)snprintf(c->tried + tl, tl < sizeof c->tried ? sizeof c->tried - tl : 0,
+                               "%s%s", tl ? "; " : "", err);
+    }
+}
+
+static void *copy_thread(void *arg)
+{
+    struct self_copy *c = arg;
+    copy_one(c);
+    /* a pointer is written whole (fewer bytes than PIPE_BUF) */
+    if (write(pipefd[1], &c, sizeof c) != (ssize_t)sizeof c)
+        revive_log_error("the coordinator's copy of rank %d's image could not report: %s", c->r,
+                         strerror(errno));
+    return NULL;
+}
+
+/* The outcome of one copy. FROM_LOOP: reported by its thread (the actions it brings are run
+ * here), else from the STAGE_SELF action itself (they run in that action loop). */
+static void copy_done(struct self_copy *c, int from_loop)
+{
+    if (c->epoch != coord.p.epoch || coord.p.phase != SNAPC_P_STAGE) {
+        revive_log_info("checkpoint %llu: the coordinator's copy of rank %d's image ended after "
+                        "the checkpoint did (%s): not used", (unsigned long long)c->seq, c->r,
+                        c->e == 0 ? "copied" : strerror(-c->e));
+    } else if (c->e == 0) {
+        char text[PATH_MAX + 300];
+        snprintf(text, sizeof text, "the %s in the coordinator's host %s's cache",
+                 c->partner ? "partner copy" : "rank's own copy", c->host);
+        note_from(c->r, text);
+        revive_log_info("rank %d: image staged by the coordinator from %s on %s (%llu bytes, "
+                        "copy %lld ms, verify %lld ms)",
+                        c->r, c->src, c->host, (unsigned long long)c->st.bytes,
+                        (long long)(c->st.copy_ns / 1000000), (long long)(c->st.verify_ns / 1000000));
+        if (snapc_proto_self_staged(&coord.p, c->r) < 0)
+            revive_log_error("out of memory in the coordinator");
+        if (from_loop)
+            coord_run_actions(); /* the commit, when it was the last image */
+    } else
+        coord_local_fail(-ESRCH, "%s; no rank left holds a copy of rank %d's image to stage, "
+                                 "and the coordinator's host %s has no good one (%s)",
+                         c->why, c->r, c->host, c->tried);
+    free(c);
+}
+
+void coord_self_stage_ready(void)
+{
+    struct self_copy *c;
+    while (busy > 0 && read(pipefd[0], &c, sizeof c) == (ssize_t)sizeof c) {
+        busy--;
+        copy_done(c, 1);
+    }
+}
+
 void coord_self_stage(int r, const char *why)
 {
-    char host[256] = "", local[PATH_MAX], dir[PATH_MAX], err[PATH_MAX * 2 + 256] = "";
-    char tried[SNAPC_TEXT_MAX] = "";
-    size_t tl = 0;
-    gethostname(host, sizeof host - 1);
+    char local[PATH_MAX], err[PATH_MAX * 2 + 256] = "";
+    struct self_copy *c = calloc(1, sizeof *c);
+    if (!c) {
+        coord_local_fail(-ENOMEM, "%s; the coordinator is out of memory", why);
+        return;
+    }
+    c->r = r;
+    c->epoch = coord.p.epoch;
+    c->seq = coord.p.seq;
+    c->checksum = r >= 0 && r < coord.p.nranks ? coord.p.r[r].checksum : 0;
+    gethostname(c->host, sizeof c->host - 1);
+    snprintf(c->why, sizeof c->why, "%s", why);
+    snprintf(c->seqdir, sizeof c->seqdir, "%s", coord.seqdir);
+    c->held = coord_fault(REVIVE_FAULT_snapc_selfstage_hold);
     revive_log_warn("checkpoint %llu: %s: the coordinator stages the copy of rank %d its host "
-                    "%s's cache holds, if any", (unsigned long long)coord.p.seq, why, r, host);
+                    "%s's cache holds, if any", (unsigned long long)coord.p.seq, why, r, c->host);
     int e = coord_cache_dir(local, sizeof local);
     if (e < 0)
-        snprintf(tried, sizeof tried, "this host's cache: %s", strerror(-e));
+        snprintf(c->tried, sizeof c->tried, "this host's cache: %s", strerror(-e));
     else if (!coord.seqdir[0])
-        snprintf(tried, sizeof tried, "no sequence directory");
-    else if ((e = filem_local_seq_dir(local, coord.seqdir, 0, dir, sizeof dir, err, sizeof err)) < 0)
-        snprintf(tried, sizeof tried, "%s", err);
-    else {
-        for (int partner = 0; partner < 2; partner++) {
-            char src[PATH_MAX + 64], name[64];
-            snprintf(src, sizeof src, "%s/%s%d.img", dir, partner ? FILEM_PARTNER_PREFIX : "rank_", r);
-            snprintf(name, sizeof name, "rank_%d.img", r);
-            if (access(src, F_OK) < 0) {
-                tl += (size_t)snprintf(tried + tl, tl < sizeof tried ? sizeof tried - tl : 0,
-                                       "%sno %s", tl ? "; " : "", src);
-                continue;
-            }
-            struct filem_stage_stats st;
-            e = filem_stage_file(src, coord.seqdir, name, coord.p.r[r].checksum, 0, &st, err,
-                                 sizeof err);
-            if (e == 0) {
-                char text[PATH_MAX + 300];
-                snprintf(text, sizeof text, "the %s in the coordinator's host %s's cache",
-                         partner ? "partner copy" : "rank's own copy", host);
-                note_from(r, text);
-                revive_log_info("rank %d: image staged by the coordinator from %s on %s (%llu "
-                                "bytes, copy %lld ms, verify %lld ms)",
-                                r, src, host, (unsigned long long)st.bytes,
-                                (long long)(st.copy_ns / 1000000),
-                                (long long)(st.verify_ns / 1000000));
-                if (snapc_proto_self_staged(&coord.p, r) < 0)
-                    revive_log_error("out of memory in the coordinator");
-                return; /* its actions (the commit) run in the loop that ran this one */
-            }
-            tl += (size_t)snprintf(tried + tl, tl < sizeof tried ? sizeof tried - tl : 0,
-                                   "%s%s", tl ? "; " : "", err);
-        }
+        snprintf(c->tried, sizeof c->tried, "no sequence directory");
+    else if ((e = filem_local_seq_dir(local, coord.seqdir, 0, c->dir, sizeof c->dir, err,
+                                      sizeof err)) < 0)
+        snprintf(c->tried, sizeof c->tried, "%s", err);
+    if (e < 0 || !coord.seqdir[0]) {
+        c->e = e < 0 ? e : -ENOENT;
+        copy_done(c, 0); /* fails the epoch, naming what was looked for */
+        return;
     }
-    coord_local_fail(-ESRCH, "%s; no rank left holds a copy of rank %d's image to stage, and "
-                             "the coordinator's host %s has no good one (%s)",
-                     why, r, host, tried);
+    if (pipefd[0] < 0 && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+        pipefd[0] = pipefd[1] = -1;
+    pthread_t t;
+    pthread_attr_t a;
+    int started = pipefd[0] >= 0 && pthread_attr_init(&a) == 0;
+    if (started) {
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&t, &a, copy_thread, c) == 0;
+        pthread_attr_destroy(&a);
+    }
+    if (started) {
+        busy++;
+        return; /* its outcome: coord_self_stage_ready, from the loop */
+    }
+    /* no thread to be had: copied here, the loop waits meanwhile as it did before */
+    revive_log_info("checkpoint %llu: no thread for the copy of rank %d's image: copied in the "
+                    "coordinator's loop", (unsigned long long)c->seq, r);
+    c->held = 0;
+    copy_one(c);
+    copy_done(c, 0);
 }
