@@ -93,6 +93,41 @@ ck_prog() {
     prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/$1-$flavor
     [ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
 }
+# cached_seq SEQDIR: where this host's node-local cache keeps its copy of the sequence SEQDIR
+# (REVIVE_LOCAL_DIR, else $TMPDIR/revive-local-<uid>, then the job directory's name and the
+# sequence), whether it is there or not
+cached_seq() {
+    local cache=${REVIVE_LOCAL_DIR:-${TMPDIR:-/tmp}/revive-local-$EUID}
+    echo "$cache/$(basename "$(dirname "$1")")/$(basename "$1")"
+}
+# only_shared_copy SEQDIR: the images of the sequence SEQDIR become the only copies a restart
+# finds: this host's node-local copies of them (each rank's own, rank_R.img, and the partner
+# copies, partner_R.img) are moved into the work folder ($tmp/aside.*) until shared_copy_back
+# SEQDIR puts them back. A test that damages an image in the snapshot directory and expects a
+# refusal needs it: restart-mpi fetches a good cached copy over a damaged shared one, and
+# ckpt-info --verify accepts a sequence whose cached copies are good (newuser9 F8), so with a
+# good copy left in the cache the test checks the fetch, not the refusal (a cached copy that is
+# a hard link of the shared file is damaged with it: moved aside all the same). 1 with a FAIL
+# line when the copies cannot be moved.
+only_shared_copy() {
+    local c a
+    c=$(cached_seq "$1")
+    a=$tmp/aside.$(basename "$(dirname "$1")").$(basename "$1")
+    [ -d "$c" ] || return 0
+    mkdir -p "$a" || { failed "cannot make $a"; return 1; }
+    find "$c" -maxdepth 1 -type f \( -name 'rank_*.img' -o -name 'partner_*.img' \) \
+        -exec mv -t "$a" {} + || { failed "cannot move the node-local copies of $1 aside"; return 1; }
+    [ -z "$(find "$c" -maxdepth 1 -name '*_*.img' -print -quit)" ] ||
+        { failed "node-local copies of $1 left in $c"; return 1; }
+}
+shared_copy_back() {
+    local c a
+    c=$(cached_seq "$1")
+    a=$tmp/aside.$(basename "$(dirname "$1")").$(basename "$1")
+    [ -d "$a" ] || return 0
+    find "$a" -maxdepth 1 -type f -exec mv -t "$c" {} + && rmdir "$a" ||
+        failed "cannot put the node-local copies of $1 back from $a"
+}
 # rank_images SNAPDIR: how many rank images (rank_R.img) the self-checkpointing programs wrote there
 rank_images() { ls "$1" 2>/dev/null | grep -c '^rank_[0-9]*\.img$'; }
 # two_restarts N STEPS C1 C2: a self-checkpointing $prog (rst_step.h) at N ranks in d=$tmp/npN:

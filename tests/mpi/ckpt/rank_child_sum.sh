@@ -92,9 +92,9 @@ flip "$cache/rank_0.img" $coff
 cmp -s "$cache/rank_0.img" "$shared" || failed "the node-local copy, its byte put back, differs from the snapshot directory's"
 
 # 3. the worker replaced by a self-consistent image in the snapshot directory, the only copy: the
-# node-local one is moved aside (with it, restart-mpi takes it over the replaced image, newuser9 F8:
-# tests/hosts/fetchbad.sh)
-mv "$cache/rank_0.img" "$cache/rank_0.aside"
+# node-local ones are moved aside (with them, restart-mpi takes rank 0's over the replaced image,
+# newuser9 F8: tests/hosts/fetchbad.sh)
+only_shared_copy "$ref"
 cp member1.img member1.new
 "$IMGTOOL" set-kernel member1.new "0.0.0-rank-child-sum" || failed "crt_imgtool set-kernel"
 "$IMGTOOL" header member1.new >/dev/null || failed "the changed worker image does not read as an image"
@@ -116,7 +116,7 @@ else
     failed "restart-mpi of the snapshot whose rank 0's worker was replaced: status $rc, $(tail -n 2 err.r)"
 fi
 cp shared.orig "$shared"
-mv "$cache/rank_0.aside" "$cache/rank_0.img"
+shared_copy_back "$ref"
 "$INFO" --verify "$ref" >/dev/null 2>&1 || failed "the snapshot, rank 0's image put back, is not verified"
 no_strays "$d/" >/dev/null || failed "processes of the test left: $(pgrep -af "$d/" | head -n 3)"
 exit $fail

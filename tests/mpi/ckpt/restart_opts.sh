@@ -94,21 +94,23 @@ fi
 strays_after "restart of sequence 0"
 
 # ---- damaged copies are refused -----------------------------------------------------------------
-bad() { # NAME: a fresh copy of the job's snapshot directory
-    rm -rf "$d/revive_global_snapshot_1.ckpt"
-    cp -a "$jd" "$d/revive_global_snapshot_1.ckpt"
-    echo "$d/revive_global_snapshot_1.ckpt"
+bad() { # b: a fresh copy of the job's snapshot directory; its images the only copies (a
+    # node-local cache going by the copy's name would be fetched over a damaged one, newuser9 F8)
+    b=$d/revive_global_snapshot_1.ckpt
+    rm -rf "$b"
+    cp -a "$jd" "$b"
+    only_shared_copy "$b/1"
 }
-b=$(bad)
+bad
 sz=$(stat -c %s "$b/1/rank_1.img")
 truncate -s $((sz / 2)) "$b/1/rank_1.img"
 clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
 one_message "a truncated rank image" "rank_1.img" bad.err $rc
-b=$(bad)
+bad
 rm -f "$b/1/rank_0.img"
 clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
 one_message "a missing rank image" "rank_0.img" bad.err $rc
-b=$(bad)
+bad
 printf 'XXXX' | dd of="$b/1/snapshot.meta" bs=1 seek=40 conv=notrunc 2>/dev/null
 clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
 one_message "damaged metadata" "snapshot.meta" bad.err $rc
@@ -118,7 +120,7 @@ one_message "missing metadata" "revive_global_snapshot_1.ckpt" bad.err $rc
 # corrupted, not truncated: bytes changed in the middle of an image (its size and header
 # intact): restart-mpi checks every chunk before the launch and names the rank and the file
 # (the rank used to find it after the launch); --no-verify leaves it to the rank
-b=$(bad)
+bad
 sz=$(stat -c %s "$b/1/rank_1.img")
 printf 'CORRUPTCORRUPT' | dd of="$b/1/rank_1.img" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
 clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
@@ -129,7 +131,7 @@ clean timeout -k 5 120 "$RESTART" --no-verify "$b/1" >bad.out 2>bad.err; rc=$?
     failed "--no-verify of a corrupted image: status $rc: $(tail -n 3 bad.err)"
 strays_after "--no-verify"
 # an image others could write is "not private", not "damaged"
-b=$(bad)
+bad
 chmod 644 "$b/1/rank_0.img"
 clean timeout -k 5 120 "$RESTART" "$b/1" >bad.out 2>bad.err; rc=$?
 one_message "a 0644 rank image" "rank_0.img is not private" bad.err $rc
@@ -137,7 +139,7 @@ grep -q "damaged" bad.err && failed "a 0644 rank image is called damaged: $(cat 
 # a 0755 newest sequence directory: restart-mpi refuses it, so ckpt-info and ckpt-info --verify
 # of the snapshot directory must not call it good (they said OK, status 0: issue 7 review F5);
 # both give restart-mpi's reason and remedy
-b=$(bad)
+bad
 chmod 755 "$b/1"
 clean timeout -k 5 120 "$RESTART" "$b" >bad.out 2>bad.err; rc=$?
 one_message "a 0755 sequence directory, restart-mpi" "$b/1 is not private (mode 0755).*chmod 700" bad.err $rc
