@@ -13,6 +13,8 @@
 # (b) the shared copy and h2's cached one damaged (no partner copy): no good copy anywhere:
 #     one line naming rank 2, the damaged shared copy and what h2 answered, status 1, nothing
 #     started, the shared image put back as it was.
+# (f), (g) a truncated shared image and one with a damaged header are fetched over the same way
+#     (newuser9b N1), ckpt-info --verify says 0 for the truncated one on h2 (newuser7 F2).
 # (c)-(e) diffrev31 R-M2: restart-mpi ended by SIGTERM during that fetch, a second damaged image
 #     that cannot be moved aside, and a restart-mpi killed outright: the damaged images end
 #     under their names each time (before, rank_R.img.damaged was left for good).
@@ -68,6 +70,8 @@ cmp -s "$cached" "$ref/rank_2.img" || fail "ra: the shared rank_2.img is not h2'
 expect_rc 0 "ra: ckpt-info --verify" "$INFO" --verify "$ref" || cat "$W/cmd.err"
 grep "damaged" "$W/ra.err" | sed 's/^/    /'
 pass "$flavor: rank 2's shared image damaged, h2's cache good: fetched over it (said), restart on h1,h3 = native, the snapshot sound again"
+
+cp -p "$ref/rank_2.img" "$W/good2.img"   # h2's good copy, for (f)
 
 # (b) no good copy anywhere: the shared one and h2's damaged
 damage_copies "$ref/rank_2.img" "$cached" || fail "b: cannot damage rank 2's copies"
@@ -137,4 +141,41 @@ cmp -s "$W/damaged.img" "$ref/rank_2.img" || fail "re: rank 2's image is not bac
 expect_rc 1 "re: ckpt-info --verify" on h1 "$INFO" --verify "$ref"
 grep -q "rank 2: .*damaged" "$W/cmd.out" || { fail "re: ckpt-info does not say rank 2's image is damaged"; cat "$W/cmd.out"; }
 pass "$flavor: an image left aside by a killed restart-mpi: the next one puts it back, said; it reads as damaged again"
+
+# (f) the shared rank_2.img TRUNCATED (to half), h2's cached copy good; (g) the HEADER of the
+# shared rank_3.img damaged (bytes 8, 16, 40 and 100 complemented), h2's cached copy good: the
+# restart fetches the good copy over it as for a damaged chunk, native result (newuser9b N1: it
+# said "fetching a good copy", then refused at once, "use an earlier checkpoint", as the check of
+# the files the images map read the damaged image first). ckpt-info --verify on h2 exits 0 for the
+# truncated one (newuser7 F2: status 1 with no line on stderr).
+cp -p "$W/good2.img" "$cached"
+cp -p "$W/good2.img" "$ref/rank_2.img"
+truncate -s $(( $(stat -c %s "$ref/rank_2.img") / 2 )) "$ref/rank_2.img"
+expect_rc 0 "f: ckpt-info --verify on h2 (rank 2 truncated, h2's copy good)" on h2 "$INFO" --verify "$ref" ||
+    { cat "$W/cmd.out"; }
+grep -q "^  rank 2: ok (cache) rank_2.img in this directory is damaged (" "$W/cmd.out" ||
+    { fail "f: ckpt-info --verify on h2 does not say rank 2's shared copy is damaged and the cached one good"; cat "$W/cmd.out"; }
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/rf.out" 2>"$W/rf.err"
+st=$?
+[ $st = 0 ] || { fail "rf: restart-mpi status $st"; grep -v '^step' "$W/rf.err" | tail -5; }
+cmp -s "$W/native.out" "$W/rf.out" || { fail "rf: result differs from the native run"; cat "$W/native.out" "$W/rf.out"; }
+grep -qF "restart-mpi: rank 2's image in $ref is damaged: fetched the good copy from h2" "$W/rf.err" ||
+    { fail "rf: restart-mpi does not say it fetched rank 2's good copy"; grep -v '^step' "$W/rf.err"; }
+cmp -s "$cached" "$ref/rank_2.img" || fail "rf: the shared rank_2.img is not h2's good copy"
+pass "$flavor: rank 2's shared image truncated, h2's cache good: ckpt-info --verify 0 on h2; fetched over it, native result"
+
+cp -p "$ref/rank_3.img" "$W/good3.img"
+for off in 8 16 40 100; do
+    b=$(od -An -tu1 -j $off -N1 "$ref/rank_3.img" | tr -d ' ')
+    printf "\\$(printf %03o $((255 - b)))" | dd of="$ref/rank_3.img" bs=1 seek=$off conv=notrunc status=none
+done
+cmp -s "$W/good3.img" "$ref/rank_3.img" && fail "g: rank 3's header is not damaged"
+on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/rg.out" 2>"$W/rg.err"
+st=$?
+[ $st = 0 ] || { fail "rg: restart-mpi status $st"; grep -v '^step' "$W/rg.err" | tail -5; }
+cmp -s "$W/native.out" "$W/rg.out" || { fail "rg: result differs from the native run"; cat "$W/native.out" "$W/rg.out"; }
+grep -qF "restart-mpi: rank 3's image in $ref is damaged: fetched the good copy from h2" "$W/rg.err" ||
+    { fail "rg: restart-mpi does not say it fetched rank 3's good copy"; grep -v '^step' "$W/rg.err"; }
+cmp -s "$W/good3.img" "$ref/rank_3.img" || fail "rg: the shared rank_3.img is not h2's good copy"
+pass "$flavor: rank 3's shared image with a damaged header, h2's cache good: fetched over it, native result"
 finish

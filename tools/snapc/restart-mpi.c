@@ -837,7 +837,9 @@ int main(int argc, char **argv)
         die("%s is damaged: %s; %s", seqdir, err, other_seq_hint(jobdir, seq, hint, sizeof hint));
     /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
      * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
-    int fe = verify ? restart_check_files(seqdir, ranks, moved_by, &reloc, warned, 2, err, sizeof err) : 0;
+    int fe = verify ? restart_check_files(seqdir, ranks, mi.dam, mi.ndam, moved_by, &reloc, warned,
+                                          2, err, sizeof err)
+                    : 0;
     if (fe == -ESTALE || fe == -ENOENT)
         die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);

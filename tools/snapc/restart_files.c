@@ -112,13 +112,18 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
     return e;
 }
 
-int restart_check_files(const char *seqdir, uint64_t ranks,
+int restart_check_files(const char *seqdir, uint64_t ranks, const int *skip, int nskip,
                         int (*moved)(const char *path, char *out, size_t len, void *arg),
                         void *arg, const char *const *warned, int nwarned, char *err, size_t errlen)
 {
     struct seen seen = {0};
     int e = 0;
     for (uint64_t r = 0; r < ranks && !e; r++) {
+        int fetched = 0;
+        for (int k = 0; k < nskip && !fetched; k++)
+            fetched = skip[k] >= 0 && (uint64_t)skip[k] == r;
+        if (fetched)
+            continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/rank_%llu.img", seqdir, (unsigned long long)r);
         e = check_image(path, (int)r, &seen, warned, nwarned, moved, arg, err, errlen);
