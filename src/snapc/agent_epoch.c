@@ -302,7 +302,14 @@ static void on_quiesce(const struct snapc_quiesce *qp)
         e = filem_local_seq_dir(A.local, A.dir, 1, A.local_seq, sizeof A.local_seq, err,
                                 sizeof err);
         if (e < 0) {
-            agent_send_failed(-e, SNAPC_PHASE_CAPTURED, err);
+            /* which node's directory (newuser9b N2: "... is not a directory", no host) */
+            char host[256] = "", msg[sizeof err + 300];
+            gethostname(host, sizeof host - 1);
+            if (strstr(err, " on host "))
+                snprintf(msg, sizeof msg, "%s", err);
+            else
+                snprintf(msg, sizeof msg, "on host %s, %s", host[0] ? host : "?", err);
+            agent_send_failed(-e, SNAPC_PHASE_CAPTURED, msg);
             return;
         }
         snprintf(path, sizeof path, "%s/rank_%d.img", A.local_seq, A.world_rank);
@@ -334,8 +341,10 @@ static void on_quiesce(const struct snapc_quiesce *qp)
         r.err[sizeof r.err - 1] = 0;
         if (!r.err[0])
             snprintf(r.err, sizeof r.err, "cannot write the image: %s", strerror(-e));
-        agent_full_advice(e, r.err, sizeof r.err, A.local[0] != 0);
-        agent_send_failed(e, SNAPC_PHASE_CAPTURED, r.err);
+        char msg[sizeof r.err + PATH_MAX + 300];
+        snprintf(msg, sizeof msg, "%s", r.err);
+        agent_full_advice(e, msg, sizeof msg, A.local[0] != 0, path);
+        agent_send_failed(e, SNAPC_PHASE_CAPTURED, msg);
         return;
     }
     if (A.partner) {

@@ -153,8 +153,9 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p);
 void agent_on_stage_for(const uint8_t *p);
 /* Ends the last epoch's receiver of partner copies (before a capture, at the commit). */
 void agent_partner_rx_stop(void);
-/* A full file system's message (-ENOSPC, -EDQUOT) names the option that moves the snapshots. */
-void agent_full_advice(int e, char *msg, size_t len, int local);
+/* A full file system's message (-ENOSPC, -EDQUOT) names the option that moves the snapshots,
+ * and IMAGE (when not NULL) with this host. */
+void agent_full_advice(int e, char *msg, size_t len, int local, const char *image);
 
 /* agent_cache.c: what this node's cache keeps of this rank's sequences */
 /* This epoch's sequence seq is committed (RESUME): the cache's upkeep after a commit. */

@@ -34,8 +34,10 @@ void agent_partner_rx_stop(void)
 
 /* A full file system (or quota) is the user's to fix: say which option moves the snapshots
  * elsewhere (--ckpt-local for the node-local cache, else --ckpt-dir), in place of the image
- * writer's advice for cr_checkpoint (one piece of advice, not two). */
-void agent_full_advice(int e, char *msg, size_t len, int local)
+ * writer's advice for cr_checkpoint (one piece of advice, not two). IMAGE (or NULL): the file
+ * that was being written, named with this host before the advice: with a job on many nodes the
+ * user must know whose disk is full (newuser9b N2: neither was said). */
+void agent_full_advice(int e, char *msg, size_t len, int local, const char *image)
 {
     if (e != -ENOSPC && e != -EDQUOT)
         return;
@@ -43,6 +45,13 @@ void agent_full_advice(int e, char *msg, size_t len, int local)
     if (generic)
         *generic = 0;
     size_t n = strlen(msg), at = n < len / 2 ? n : len / 2;   /* the advice fits */
+    if (image) {
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        int k = snprintf(msg + at, len - at, " (%s on host %s)", image, host[0] ? host : "?");
+        if (k > 0)
+            at += (size_t)k < len - at ? (size_t)k : len - at - 1;
+    }
     int k = snprintf(msg + at, len - at, "; free space on its file system or give another %s",
                      local ? "--ckpt-local DIR (REVIVE_LOCAL_DIR)" : "--ckpt-dir DIR (REVIVE_SNAPSHOT_DIR)");
     (void)k;
@@ -133,7 +142,7 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
         if (slot >= 0)
             close(slot);
     }
-    agent_full_advice(e, err, sizeof err, 0);
+    agent_full_advice(e, err, sizeof err, 0, NULL);
     if (threaded)
         pthread_join(pth, NULL);
     int pst = pj.st;
@@ -176,7 +185,7 @@ void agent_on_stage_for(const uint8_t *p)
         e = filem_stage_file(src, A.dir, name, sf.checksum, sf.bw, &st, err, sizeof err);
         if (slot >= 0)
             close(slot);
-        agent_full_advice(e, err, sizeof err, 0);
+        agent_full_advice(e, err, sizeof err, 0, NULL);
     }
     if (e < 0)
         revive_log_warn("rank %d: cannot stage the partner copy of rank %u: %s", A.world_rank,

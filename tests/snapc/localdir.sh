@@ -7,7 +7,8 @@
 # path: the message, > 512 bytes, arrives whole); private again: the next one commits; the default directory full (a small tmpfs on it, root only): the checkpoint fails
 # naming "No space left on device", the earlier snapshot intact; a job that ends normally
 # leaves no cached image. --ckpt-local a missing directory: made 0700 when its parent exists,
-# else one line naming it, the host and the remedy (newuser9 F7).
+# else one line naming it, the host and the remedy (newuser9 F7); a regular file: named with the
+# host; the full directory's message names the image and the host (newuser9b N2).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-localdir
 L=$TMPDIR/revive-local-$(id -u)
@@ -47,8 +48,13 @@ pass "a rank's failure of $(wc -c <"$W/cmd.err") bytes reaches ckpt-mpirun whole
 if mount -t tmpfs -o size=1m,mode=0700 revive-localdir "$L" 2>/dev/null; then
     cleanup='umount -l "$L" 2>/dev/null'
     dd if=/dev/zero of="$L/filler" bs=4k 2>/dev/null
+    # the image and the host named (newuser9b N2: "writing byte N of the image failed", no
+    # file, no host: with a job on many nodes, whose disk?)
     expect_rc 1 "a snapshot with the default directory full" "$CKPT" $JOB &&
-        err_has "No space left on device"
+        err_has "No space left on device" &&
+        err_has " on host $(hostname)); free space on its file system or give another --ckpt-local DIR" &&
+        { grep -q "($L/$(basename "$jd")/[0-9]*/rank_[0-9]*\.img on host " "$W/cmd.err" ||
+            fail "the full directory's message does not name the image: $(cat "$W/cmd.err")"; }
     "$INFO" --verify "$ref" >"$W/verify.out" 2>&1 || { fail "the earlier snapshot is damaged"; cat "$W/verify.out"; }
     kill -0 $JOB || fail "the job ended"
     umount -l "$L"; cleanup=:
@@ -183,4 +189,20 @@ kill -0 $jn || fail "job n ended"
 kill -TERM $jn; wait $jn
 wait_no_strays
 pass "--ckpt-local missing: made 0700 when its parent exists; else one line naming it, the host and the remedy"
+
+# --ckpt-local a regular file: one line naming it and this host (newuser9b N2: "... is not a
+# directory", no host)
+# (made after the job started, as on another host than the coordinator's)
+export REVIVE_LOCAL_DIR=$W/afile
+start_job f 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300
+jf=$JOB
+unset REVIVE_LOCAL_DIR
+: >"$W/afile"
+expect_rc 1 "a snapshot with --ckpt-local a regular file" timeout 60 "$CKPT" --wait $jf &&
+    err_has "could not write its image: on host $(hostname), $W/afile is not a directory"
+[ "$(grep -c "^ckpt-mpirun: " "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
+kill -0 $jf || fail "job f ended"
+kill -TERM $jf; wait $jf
+wait_no_strays
+pass "--ckpt-local a regular file: one line naming it and the host"
 finish
