@@ -169,6 +169,8 @@ static int ours(const char *name)
         return 1; /* stage.h: the reason a staging failed */
     if (strcmp(name, FILEM_STAGE_ACTIVE_NAME) == 0)
         return 1; /* stage_mark.h: a staging in progress */
+    if (strcmp(name, FILEM_WRITE_ACTIVE_NAME) == 0)
+        return 1; /* stage_mark.h: the images being written */
     return 0;
 }
 

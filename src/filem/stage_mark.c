@@ -135,11 +135,12 @@ int filem_stage_failed_reason(const char *jobdir, uint64_t seq, char *why, size_
     return 1;
 }
 
-int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+static int mark_active(const char *jobdir, uint64_t seq, const char *name, char *err,
+                       size_t errlen)
 {
     char path[PATH_MAX + 64], host[256] = "";
     if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
-                          FILEM_STAGE_ACTIVE_NAME) >= sizeof path) {
+                          name) >= sizeof path) {
         filem_fmt(err, errlen, "the path of sequence %llu under %s is too long",
                   (unsigned long long)seq, jobdir);
         return -ENAMETOOLONG;
@@ -160,24 +161,44 @@ int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t 
     return e;
 }
 
-void filem_stage_unmark_active(const char *jobdir, uint64_t seq)
+int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    return mark_active(jobdir, seq, FILEM_STAGE_ACTIVE_NAME, err, errlen);
+}
+
+int filem_write_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen)
+{
+    return mark_active(jobdir, seq, FILEM_WRITE_ACTIVE_NAME, err, errlen);
+}
+
+static void unmark(const char *jobdir, uint64_t seq, const char *name)
 {
     char path[PATH_MAX + 64];
     if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
-                          FILEM_STAGE_ACTIVE_NAME) < sizeof path)
+                          name) < sizeof path)
         unlink(path);
 }
 
-int filem_stage_active(const char *jobdir, uint64_t seq)
+void filem_stage_unmark_active(const char *jobdir, uint64_t seq)
+{
+    unmark(jobdir, seq, FILEM_STAGE_ACTIVE_NAME);
+}
+
+void filem_write_unmark_active(const char *jobdir, uint64_t seq)
+{
+    unmark(jobdir, seq, FILEM_WRITE_ACTIVE_NAME);
+}
+
+/* The first of the N names there, every other absent, and the job running. */
+static int active(const char *jobdir, uint64_t seq, const char *const *names, int n)
 {
     char path[PATH_MAX + 64];
-    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, FILEM_STAGE_ACTIVE_NAME};
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < n; k++) {
         if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
                               names[k]) >= sizeof path)
             return 0;
         int there = access(path, F_OK) == 0;
-        if (there != (k == 2))
+        if (there != (k == 0))
             return 0;
     }
     return filem_job_alive(jobdir) == 1;
@@ -200,4 +221,17 @@ int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why,
         return e;
     filem_stage_unmark_active(jobdir, seq);
     return 1;
+}
+
+int filem_stage_active(const char *jobdir, uint64_t seq)
+{
+    const char *names[] = {FILEM_STAGE_ACTIVE_NAME, FILEM_META_NAME, FILEM_STAGE_FAILED_NAME};
+    return active(jobdir, seq, names, 3);
+}
+
+int filem_write_active(const char *jobdir, uint64_t seq)
+{
+    const char *names[] = {FILEM_WRITE_ACTIVE_NAME, FILEM_META_NAME, FILEM_STAGE_FAILED_NAME,
+                           FILEM_STAGE_ACTIVE_NAME};
+    return active(jobdir, seq, names, 4);
 }

@@ -71,4 +71,21 @@ int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why,
  * staging.failed is, and the job runs (filem_job_alive). Else 0. */
 int filem_stage_active(const char *jobdir, uint64_t seq);
 
+/* The mark of a sequence being written (closing31: a sequence whose ranks were still writing
+ * their images showed "not committed", as one that never finished). The coordinator writes
+ * SEQDIR/writing.active once it made the sequence directory and removes it when the images are
+ * all written (staging.active follows, node-local first), at the commit, or when the sequence
+ * fails or is discarded. As for staging.active, a mark without a running job is not "writing". */
+#define FILEM_WRITE_ACTIVE_NAME "writing.active"
+
+/* As filem_stage_mark_active, for writing.active. */
+int filem_write_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+
+/* Removes writing.active. */
+void filem_write_unmark_active(const char *jobdir, uint64_t seq);
+
+/* 1 when sequence SEQ of JOBDIR is being written now: writing.active is there, none of
+ * snapshot.meta, staging.failed and staging.active is, and the job runs. Else 0. */
+int filem_write_active(const char *jobdir, uint64_t seq);
+
 #endif

@@ -64,22 +64,31 @@ static void say(const char *what, const struct filem_local_gc_stats *s)
  * failed...)" (newuser9b N5): the mark and the directory go. Anything else in it stays. */
 static void drop_dead_mark(const char *sd)
 {
+    /* the staging mark, or the mark of images being written (a job killed while its ranks
+     * wrote them) */
+    static const char *const marks[] = {FILEM_STAGE_ACTIVE_NAME, FILEM_WRITE_ACTIVE_NAME};
     DIR *d = opendir(sd);
     int other = 0, mark = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        if (!strcmp(e->d_name, FILEM_STAGE_ACTIVE_NAME))
+        if (!strcmp(e->d_name, marks[0]) || !strcmp(e->d_name, marks[1]))
             mark = 1;
         else
             other = 1;
     }
     if (d)
         closedir(d);
-    char p[PATH_MAX + 32];
-    if (!mark || other || (size_t)snprintf(p, sizeof p, "%s/%s", sd, FILEM_STAGE_ACTIVE_NAME) >= sizeof p)
+    if (!mark || other)
         return;
-    if (unlink(p) == 0)
+    int gone = 1;
+    for (int k = 0; k < 2; k++) {
+        char p[PATH_MAX + 32];
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", sd, marks[k]) >= sizeof p ||
+            (unlink(p) < 0 && errno != ENOENT))
+            gone = 0;
+    }
+    if (gone)
         rmdir(sd);
 }
 

@@ -9,7 +9,10 @@
 #   - restart-mpi refuses it, saying it is staging;
 #   - once the hold ends: committed (status 0), the mark gone;
 #   - a second sequence held, then the job killed (its coordinator gone): the mark stays but
-#     nobody copies: "not committed" (status 3), not staging.
+#     nobody copies: "not committed" (status 3), not staging;
+#   - a sequence whose ranks still write their images (a capture held, fake_rank --hold) shows
+#     as "writing" (status 4, --json "writing", the listing), restart-mpi refuses it saying so,
+#     and it commits once written (closing31: it showed "not committed").
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-info-staging
 
@@ -64,4 +67,33 @@ grep -A1 "^$jd/1\$" "$W/k2.out" | grep -q "not committed (never finished" ||
 touch "$W/stage.hold"
 wait_no_strays 60
 pass "a staging whose coordinator died is 'not committed', not staging"
+
+# a sequence whose ranks are still writing their images (rank 1's capture held: fake_rank
+# --hold) shows as being written, not "not committed" (closing31's limit); committed once written
+touch "$W/cap.hold"
+start_job w 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300 --hold 1:capture:"$W/cap.hold"
+jw=$W/revive_global_snapshot_$JOB.ckpt
+"$CKPT" $JOB >"$W/w.ck.out" 2>"$W/w.ck.err" &
+ck=$!
+wait_for 60 '[ -e "$W/cap.hold.in" ]' || fail "rank 1's capture did not hold"
+"$INFO" "$jw/0" >"$W/w.out" 2>"$W/w.err"; rc=$?
+[ $rc = 4 ] && grep -q "^  writing: not committed yet, the running job's ranks are writing its images" "$W/w.out" &&
+    grep -qF "$jw/0 is being written: the running job's ranks are writing its images" "$W/w.err" ||
+    { fail "ckpt-info of a sequence being written: status $rc"; cat "$W/w.out" "$W/w.err"; }
+"$INFO" --json "$jw/0" 2>/dev/null | grep -q '"state":"writing"' || fail "ckpt-info --json of a sequence being written"
+"$INFO" "$jw" >"$W/wd.out" 2>"$W/wd.err"; rc=$?
+[ $rc = 4 ] && grep -q "^  writing: not committed yet" "$W/wd.out" &&
+    grep -q "holds no committed snapshot yet: 1 sequence is being written" "$W/wd.err" ||
+    { fail "ckpt-info of the directory while a sequence is being written: status $rc"; cat "$W/wd.out" "$W/wd.err"; }
+"$RESTART" --showme "$jw/0" >"$W/wr.out" 2>"$W/wr.err"; rc=$?
+[ $rc = 1 ] && grep -qF "sequence 0 of $jw is being written: the running job's ranks are writing its images" "$W/wr.err" ||
+    { fail "restart-mpi of a sequence being written: status $rc"; cat "$W/wr.err"; }
+rm -f "$W/cap.hold"
+wait $ck || { fail "the held checkpoint: status $?"; cat "$W/w.ck.err"; }
+wait_for 60 '[ -f "$jw/0/snapshot.meta" ]' || fail "the sequence did not commit"
+[ -e "$jw/0/writing.active" ] && fail "the writing mark stays after the commit"
+expect_rc 0 "ckpt-info of the committed sequence" "$INFO" "$jw/0"
+kill -TERM $JOB; wait $JOB
+wait_no_strays 60
+pass "a sequence being written shows so (ckpt-info text, --json, listing, status 4; restart-mpi refuses it so); committed once written"
 finish

@@ -30,6 +30,10 @@ echo "h1 1" >"$jd/1/staging.active"   # the coordinator's mark of a staging in p
 mkdir -m 700 "$jd/2"
 dd if=/dev/zero of="$jd/2/rank_0.img" bs=64k count=4 status=none
 echo "h1 1" >"$jd/2/staging.active"; chmod 600 "$jd"/2/*
+# a sequence whose ranks were writing their images into their caches when the job was killed:
+# nothing in it but the coordinator's mark of that (writing.active)
+mkdir -m 700 "$jd/3"
+echo "h1 1" >"$jd/3/writing.active"
 kill -KILL $JOB
 job_gone $JOB 20 || fail "the coordinator did not end"
 wait $JOB 2>/dev/null
@@ -45,6 +49,7 @@ grep -q "removed 2 partial images (4 MB) that the job restarted from left in $jd
 # nothing but its staging mark left: the sequence that never finished goes with it (newuser9b N5:
 # ckpt-info listed it for good, "not committed (never finished, or failed)")
 [ -e "$jd/1" ] && fail "sequence 1, left with only its staging mark, stays: $(ls -A "$jd/1" | tr '\n' ' ')"
+[ -e "$jd/3" ] && fail "sequence 3, left with only its mark of images being written, stays: $(ls -A "$jd/3" | tr '\n' ' ')"
 expect_rc 0 "ckpt-info of sequence 0" "$INFO" "$jd/0"
 pass "a restart removes the partial images its killed parent job left in shared storage (said)"
 

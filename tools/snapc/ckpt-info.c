@@ -55,7 +55,8 @@ static void usage(FILE *f)
                "committed there (REF missing, its sequence not committed, also under another\n"
                "name, or no committed sequence in the directory); 4 not committed yet: REF's\n"
                "sequence (or, with none committed, one of the directory) is staging, the running\n"
-               "job's agents copy its images; run ckpt-info again once they are copied.\n");
+               "job's agents copy its images, or is being written, the job's ranks write them;\n"
+               "run ckpt-info again once they are committed.\n");
 }
 
 static void when(const char *t, char *out, size_t len)
@@ -398,10 +399,20 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                       "then restart-mpi refuses it; ckpt-info %s says when, or ckpt-mpirun waits "
                       "for it without --no-wait-stage)",
                       dir, dir);
+        /* its ranks still writing their images (closing31: "not committed", as one that never
+         * finished) */
+        int writing = e == -ENOENT && !failed && !staging && filem_write_active(jobdir, seq);
+        if (writing)
+            snapc_fmt(err, sizeof err,
+                      "%s is being written: the running job's ranks are writing its images; it "
+                      "is committed once they are all written and verified (until then restart-mpi "
+                      "refuses it; ckpt-info %s says when)",
+                      dir, dir);
         if (json) {
             snapc_sb_printf(jb, "{\"seq\":%llu,\"state\":\"%s\",\"error\":", (unsigned long long)seq,
                             failed    ? "failed"
                             : staging ? "staging"
+                            : writing ? "writing"
                             : e == -ENOENT ? "uncommitted"
                                            : "damaged");
             snapc_sb_json_str(jb, failed ? why : err);
@@ -413,9 +424,12 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             if (staging)
                 printf("%s\n  staging: not committed yet, the running job's agents are copying "
                        "its images to this directory\n", dir);
+            if (writing)
+                printf("%s\n  writing: not committed yet, the running job's ranks are writing "
+                       "its images\n", dir);
             fprintf(stderr, "%s: %s\n", me, err);
         }
-        return staging ? INFO_STAGING : e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
+        return staging || writing ? INFO_STAGING : e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
     }
     uint64_t ranks = 0, bytes = 0;
     filem_meta_get_u64(&m, "ranks", &ranks);
@@ -876,7 +890,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", me, err);
         return INFO_DAMAGED;
     }
-    int committed = 0, staging = 0;
+    int committed = 0, staging = 0, writing = 0;
     if (json)
         snapc_sb_printf(&jb, "{\"snapshot_dir\":%s", "");
     if (json) {
@@ -900,11 +914,15 @@ int main(int argc, char **argv)
                          filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why);
             int stg = v[i].state != FILEM_SEQ_CORRUPT && !failed &&
                       filem_stage_active(jobdir, v[i].seq);
+            int wrt = v[i].state != FILEM_SEQ_CORRUPT && !failed && !stg &&
+                      filem_write_active(jobdir, v[i].seq);
             staging += stg;
+            writing += wrt;
             snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
                             v[i].state == FILEM_SEQ_CORRUPT ? "damaged"
                             : failed                        ? "failed"
                             : stg                           ? "staging"
+                            : wrt                           ? "writing"
                                                             : "uncommitted");
             if (v[i].state == FILEM_SEQ_CORRUPT || failed) {
                 snapc_sb_printf(&jb, ",\"error\":");
@@ -925,6 +943,11 @@ int main(int argc, char **argv)
                 staging++;
                 printf("%s/%llu\n  staging: not committed yet, the running job's agents are "
                        "copying its images to this directory\n",
+                       jobdir, (unsigned long long)v[i].seq);
+            } else if (filem_write_active(jobdir, v[i].seq)) {
+                writing++;
+                printf("%s/%llu\n  writing: not committed yet, the running job's ranks are "
+                       "writing its images\n",
                        jobdir, (unsigned long long)v[i].seq);
             } else
                 printf("%s/%llu\n  not committed (never finished, or failed; never offered for "
@@ -947,6 +970,13 @@ int main(int argc, char **argv)
                 "running job's agents copy %s images); run ckpt-info %s again once they are "
                 "copied\n",
                 me, jobdir, staging, staging == 1 ? " is" : "s are", staging == 1 ? "its" : "their",
+                jobdir);
+        bad = INFO_STAGING;
+    } else if (!committed && !bad && writing) {
+        fprintf(stderr, "%s: %s holds no committed snapshot yet: %d sequence%s being written (the "
+                "running job's ranks write %s images); run ckpt-info %s again once it is "
+                "committed\n",
+                me, jobdir, writing, writing == 1 ? " is" : "s are", writing == 1 ? "its" : "their",
                 jobdir);
         bad = INFO_STAGING;
     } else if (!committed && !bad) {

@@ -337,6 +337,12 @@ static void say_skipped(const char *jobdir, uint64_t taken)
                     "%s: skipping sequence %llu of %s: it is staging, not committed yet (the "
                     "running job's agents copy its images there); taking sequence %llu\n",
                     me, (unsigned long long)v[i].seq, jobdir, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+                 filem_write_active(jobdir, v[i].seq))
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: it is being written, not committed yet "
+                    "(the running job's ranks write its images); taking sequence %llu\n",
+                    me, (unsigned long long)v[i].seq, jobdir, (unsigned long long)taken);
         else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken) {
             if (running < 0)
                 running = filem_job_alive(jobdir);
@@ -731,6 +737,15 @@ int main(int argc, char **argv)
                 "there, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits 0 "
                 "then; ckpt-mpirun without --no-wait-stage waits for it), or restart from "
                 "another: %s",
+                (long long)seq, jobdir, jobdir, (long long)seq,
+                other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        /* its ranks still writing their images (closing31) */
+        if (me_e == -ENOENT && metadir == seqdir && filem_write_active(jobdir, (uint64_t)seq)) {
+            char hint[PATH_MAX + 64];
+            die("sequence %lld of %s is being written: the running job's ranks are writing its "
+                "images, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits "
+                "0 then; ckpt-mpirun prints the reference), or restart from another: %s",
                 (long long)seq, jobdir, jobdir, (long long)seq,
                 other_seq_hint(jobdir, seq, hint, sizeof hint));
         }
