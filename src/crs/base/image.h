@@ -223,7 +223,8 @@ int crs_image_read_chunk(struct crs_image *img, size_t i, void *dst);
 /* Chunk `i`, stored without compression, read in pieces of at most `cap` bytes into buf, in
  * order: each piece is given to put (when not NULL) with its offset in the chunk, and the
  * checksum over the whole chunk is checked once every piece was read. A few hundred KiB of buf
- * stay in the CPU's cache and cost no page faults where the chunk's whole 4 MiB would. Returns
+ * stay in the CPU's cache and cost no page faults where the chunk's whole 4 MiB would. No memory
+ * is allocated (the hash state is on the stack). Returns
  * 0; -EBADMSG (checksum) or the read's -errno with img->err set; -EINVAL with img->err set for a
  * compressed chunk (crs_image_read_chunk reads those); or what put returned (not 0: the
  * reading stops there, img->err untouched). */

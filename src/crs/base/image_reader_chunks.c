@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no malloc per chunk in a rank's agent */
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -77,9 +78,8 @@ int crs_image_stream_chunk(struct crs_image *img, size_t i, void *buf, size_t ca
     const struct crs_rec_chunk *c = &img->chunks[i];
     if (c->compression != 0 || !cap)
         return crs_ir_fail(img, EINVAL, "chunk %zu is compressed: it cannot be read in pieces", i);
-    XXH3_state_t *st = XXH3_createState();
-    if (!st)
-        return crs_ir_fail(img, ENOMEM, "out of memory reading chunk %zu", i);
+    XXH3_state_t state;
+    XXH3_state_t *st = &state;
     XXH3_64bits_reset(st);
     int rc = 0;
     for (uint64_t off = 0; off < c->length && !rc;) {
@@ -92,7 +92,6 @@ int crs_image_stream_chunk(struct crs_image *img, size_t i, void *buf, size_t ca
         off += n;
     }
     uint64_t sum = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
     if (rc)
         return rc;
     if (!SUM_OK(sum, c->checksum))
