@@ -204,11 +204,12 @@ static int active(const char *jobdir, uint64_t seq, const char *const *names, in
     return filem_job_alive(jobdir) == 1;
 }
 
-int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
-                              size_t errlen)
+/* settle_orphan with the mark NAME */
+static int settle(const char *jobdir, uint64_t seq, const char *name, const char *why, char *err,
+                  size_t errlen)
 {
     char path[PATH_MAX + 64];
-    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, FILEM_STAGE_ACTIVE_NAME};
+    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, name};
     for (int k = 0; k < 3; k++) {
         if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
                               names[k]) >= sizeof path)
@@ -219,8 +220,20 @@ int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why,
     int e = filem_stage_mark_failed(jobdir, seq, why, err, errlen);
     if (e < 0)
         return e;
-    filem_stage_unmark_active(jobdir, seq);
+    unmark(jobdir, seq, name);
     return 1;
+}
+
+int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
+                              size_t errlen)
+{
+    return settle(jobdir, seq, FILEM_STAGE_ACTIVE_NAME, why, err, errlen);
+}
+
+int filem_write_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
+                              size_t errlen)
+{
+    return settle(jobdir, seq, FILEM_WRITE_ACTIVE_NAME, why, err, errlen);
 }
 
 int filem_stage_active(const char *jobdir, uint64_t seq)

@@ -84,6 +84,11 @@ int filem_write_mark_active(const char *jobdir, uint64_t seq, char *err, size_t 
 /* Removes writing.active. */
 void filem_write_unmark_active(const char *jobdir, uint64_t seq);
 
+/* As filem_stage_settle_orphan, for a sequence whose dead job left writing.active (killed
+ * while its ranks wrote their images, some of them whole in the sequence directory). */
+int filem_write_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
+                              size_t errlen);
+
 /* 1 when sequence SEQ of JOBDIR is being written now: writing.active is there, none of
  * snapshot.meta, staging.failed and staging.active is, and the job runs. Else 0. */
 int filem_write_active(const char *jobdir, uint64_t seq);

@@ -144,6 +144,18 @@ static void settle_parent_staging(void)
                                           "the job ended while this sequence staged (its launcher "
                                           "or coordinator was killed?): nobody finished the copy",
                                           err, sizeof err);
+        /* killed while its ranks wrote their images (writing.active, left for good else) */
+        int w = 0;
+        if (e == 0 && (w = filem_write_settle_orphan(
+                           coord.parent_jobdir, v[i],
+                           "the job ended while this sequence was being written (its launcher or "
+                           "coordinator was killed?): its images were never all written",
+                           err, sizeof err)) == 1)
+            revive_log_warn("marked sequence %llu of %s failed: the job ended while its images "
+                            "were being written, so it can never be committed",
+                            (unsigned long long)v[i], coord.parent_jobdir);
+        if (w < 0)
+            e = w;
         if (e < 0)
             revive_log_warn("sequence %llu of %s: %s", (unsigned long long)v[i],
                             coord.parent_jobdir, err);

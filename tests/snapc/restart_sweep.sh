@@ -34,6 +34,10 @@ echo "h1 1" >"$jd/2/staging.active"; chmod 600 "$jd"/2/*
 # nothing in it but the coordinator's mark of that (writing.active)
 mkdir -m 700 "$jd/3"
 echo "h1 1" >"$jd/3/writing.active"
+# and one whose rank 0 had written its whole image there (a job without node-local caches)
+mkdir -m 700 "$jd/4"
+dd if=/dev/zero of="$jd/4/rank_0.img" bs=64k count=4 status=none
+echo "h1 1" >"$jd/4/writing.active"; chmod 600 "$jd"/4/*
 kill -KILL $JOB
 job_gone $JOB 20 || fail "the coordinator did not end"
 wait $JOB 2>/dev/null
@@ -50,6 +54,9 @@ grep -q "removed 2 partial images (4 MB) that the job restarted from left in $jd
 # ckpt-info listed it for good, "not committed (never finished, or failed)")
 [ -e "$jd/1" ] && fail "sequence 1, left with only its staging mark, stays: $(ls -A "$jd/1" | tr '\n' ' ')"
 [ -e "$jd/3" ] && fail "sequence 3, left with only its mark of images being written, stays: $(ls -A "$jd/3" | tr '\n' ' ')"
+[ -e "$jd/4/writing.active" ] && fail "sequence 4 keeps writing.active after the restart"
+grep -q "the job ended while this sequence was being written" "$jd/4/staging.failed" 2>/dev/null ||
+    fail "sequence 4 is not marked failed with the reason: $(ls -A "$jd/4" | tr '\n' ' ')"
 expect_rc 0 "ckpt-info of sequence 0" "$INFO" "$jd/0"
 pass "a restart removes the partial images its killed parent job left in shared storage (said)"
 
