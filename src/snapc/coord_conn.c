@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,7 +75,15 @@ void coord_conn_close_why(int i, const char *why)
         l->pid = c->pid;
         char own[64] = "";
         gethostname(own, sizeof own - 1);
-        l->lost = why != NULL || (!coord.child_done && strcmp(c->host, own) != 0);
+        /* a host silent (why), or the first host whose rank ended before the launcher did (a
+         * crash with its link up), and that host's other ranks; not a host whose ranks ended
+         * after another host was lost (the launcher ending the job: diffrev32 R-M1) */
+        l->lost = why != NULL || (!coord.child_done && strcmp(c->host, own) != 0 &&
+                                  (!coord.lost_hosts[0] || coord_list_has(coord.lost_hosts, c->host)));
+        size_t ll = strlen(coord.lost_hosts);
+        if (l->lost && c->host[0] && !coord_list_has(coord.lost_hosts, c->host) &&
+            ll + strlen(c->host) + 2 < sizeof coord.lost_hosts)
+            snprintf(coord.lost_hosts + ll, sizeof coord.lost_hosts - ll, "%s%s", ll ? "," : "", c->host);
         free(l->info);
         l->info = c->info; /* the metadata's rank.N.* lines of a rank whose node is lost */
     } else

@@ -87,12 +87,14 @@ struct coord_state {
         char host[64];
         uint32_t pid;
         char *info;
-        /* 1: its node taken as lost (its host went silent, or its connection closed before the
-         * launcher ended, on another host than the coordinator's); 0: it ended with its node
-         * up (on the coordinator's own host, or once the launcher had ended the job: Open MPI's
-         * mpirun ends every rank after a node is lost, newuser9b N4) */
+        /* 1: its node taken as lost (its host went silent; or its connection closed before the
+         * launcher ended, on another host than the coordinator's, when no other host was taken
+         * as lost before or it is that host); 0: it ended with its node up (on the coordinator's
+         * own host, once the launcher had ended the job, or after another host was lost: Open
+         * MPI's mpirun then ends every other rank, newuser9b N4, diffrev32 R-M1) */
         int lost;
     } *rank_last;
+    char lost_hosts[512];    /* the hosts taken as lost so far, comma-separated */
     int sfd, ufd, tfd;       /* signalfd, unix listener, tcp listener */
     char sock_path[PATH_MAX];
     char coord_addr[128];
@@ -156,6 +158,8 @@ int coord_conn_new(int fd, int kind);
 void coord_conn_close(int i);
 /* The same, the rank's GONE saying WHY (its host silent: coord_silent.c). */
 void coord_conn_close_why(int i, const char *why);
+/* Whether the comma-separated LIST holds ITEM whole ("h1" is not in "h10"). */
+int coord_list_has(const char *list, const char *item);
 /* A rank's connection closes while the sequence stages (coord_silent.c, newuser9 F3): the hosts
  * of the other ranks not staged yet are asked at once (TCP keepalive probes, 2.5 s at most);
  * the ranks of a host that does not answer are closed first, their GONE naming the host, so

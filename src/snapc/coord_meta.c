@@ -19,6 +19,18 @@ static void put_time(struct filem_meta *m, const char *key, int phase)
     filem_meta_set(m, key, "%s", t);
 }
 
+int coord_list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *s = list; s && *s;) {
+        size_t l = strcspn(s, ",");
+        if (l == n && !strncmp(s, item, n))
+            return 1;
+        s += l + (s[l] == ',');
+    }
+    return 0;
+}
+
 /* Copies "key value" lines of a rank's INFO under rank.<r>.<key>. */
 static void put_info(struct filem_meta *m, int r, const char *info)
 {
@@ -121,7 +133,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
             filem_meta_set(m, RK("pid"), "%u", coord.c[i].pid);
             if (coord.c[i].info)
                 put_info(m, r, coord.c[i].info);
-            if (!strstr(hosts.p ? hosts.p : "", coord.c[i].host))
+            if (!coord_list_has(hosts.p, coord.c[i].host))
                 snapc_sb_printf(&hosts, "%s%s", hosts.len ? "," : "", coord.c[i].host);
         } else if (coord.rank_last && r < coord.nrank_conn && coord.rank_last[r].host[0]) {
             /* its connection closed after its image was captured (its node lost while
@@ -135,7 +147,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
             filem_meta_set(m, RK("pid"), "%u", l->pid);
             filem_meta_set(m, RK("gone"), "%s", l->lost ? "1" : "ended");
             struct snapc_sbuf *list = l->lost ? &lost : &hosts;
-            if (l->host[0] && !strstr(list->p ? list->p : "", l->host))
+            if (l->host[0] && !coord_list_has(list->p, l->host))
                 snapc_sb_printf(list, "%s%s", list->len ? "," : "", l->host);
             if (l->info)
                 put_info(m, r, l->info);

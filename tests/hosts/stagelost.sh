@@ -25,14 +25,16 @@
 #     the coordinator, which outlives it on h1, stages them from h1's cache (its own ranks'
 #     copies and h3's ranks' partner copies), verified, and the sequence commits (before: it
 #     failed, "the job ended during the checkpoint", newuser9 F5).
-# In both, h1's ranks (h1 is the coordinator's host, alive) are never called lost with their
+#  c. (h1,h4,h5) h5 crashes before the commit and the launcher ends the rest: only h5 is called
+#     lost, not h4 (diffrev32 R-M1).
+# In a and b, h1's ranks (h1 is the coordinator's host, alive) are never called lost with their
 # node, whatever ended them (the launcher, after the lost node), and the sequence's hosts name
 # h1 (newuser9b N4: "rank 0: ... on h1 (gone before the commit: its node lost)", "69.0 MiB on ",
 # JSON "hosts":"", after Open MPI's mpirun had ended the job and the coordinator committed).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir stagelost-$flavor
-hostbed_up 3
+hostbed_up 5
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 uid=$(id -u)
@@ -179,4 +181,44 @@ pass "$flavor: h3 lost while its images were staging: staged from its partner co
 hostfile "$W/hosts1" h1:4
 restart rb "$W/hosts1" "$ref"
 pass "$flavor: that sequence restarts on h1 alone with the native result"
+# --- c. a third host: on h1,h4,h5 (h2 and h3 are gone), h5 crashes after its images were staged,
+# before the commit, and the launcher ends the rest of the job (h4's rank too): only h5 is called
+# lost; h4, alive, is not
+# (diffrev32 R-M1: after 44b06ca every host but the coordinator's whose ranks the launcher ended
+# was still "its node lost" and listed as lost)
+rm -f "$W/native.out"
+launch_opts h1:2,h4:1,h5:1
+native_job 4
+export REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD=$W/c.commit
+revive_job c --ckpt-dir "$SHARED"
+unset REVIVE_FAULT REVIVE_COMMIT_HOLD
+if expect_rc 0 "c: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB; then
+    refc=$(tail -n1 "$W/cmd.out")
+    wait_for 300 'grep -q "holds until" "$W/c.err"' || fail "c: the commit did not hold: $(tail -5 "$W/c.err")"
+    host_crash h5
+    host_wipe h5
+    wait_for 120 'grep -q "rank 3.s connection closed" "$W/c.err"' ||
+        fail "c: the coordinator did not see h5's rank go: $(grep -i "rank 3" "$W/c.err" | tail -3)"
+    sleep 3   # the launcher ends the others meanwhile (Open MPI)
+    touch "$W/c.commit"
+    wait_for 120 '[ -f "$refc/snapshot.meta" ] || [ -f "$refc/staging.failed" ]'
+    touch "$W/c.go"
+    end_job
+    if [ -f "$refc/snapshot.meta" ]; then
+        "$INFO" "$refc" >"$W/info-c.out" 2>&1
+        grep "rank 2: " "$W/info-c.out" | grep -q "its node lost\|its node was lost" &&
+            fail "c: ckpt-info calls rank 2 (on h4, alive) lost with its node: $(grep "rank 2: " "$W/info-c.out" | cut -c1-240)"
+        grep -q "rank 3: .*on h5 (gone before the commit: its node lost)" "$W/info-c.out" ||
+            fail "c: ckpt-info does not call rank 3 (h5, crashed) lost: $(grep "rank 3: " "$W/info-c.out" | cut -c1-240)"
+        grep -q "^hosts.lost h4\|^hosts.lost .*,h4" "$refc/snapshot.meta" &&
+            fail "c: h4 is listed as lost: $(grep "^hosts" "$refc/snapshot.meta")"
+        echo "note: c: $(grep committed "$W/info-c.out" | sed 's/^ *//'); rank 2 $(grep "rank 2: " "$W/info-c.out" | grep -o "was pid [^;]*")"
+        pass "$flavor: a third host lost before the commit: only it is called lost"
+    else
+        fail "c: the sequence was not committed: $(cat "$refc/staging.failed" 2>/dev/null)"
+    fi
+else
+    touch "$W/c.go" "$W/c.commit"; tail -20 "$W/c.err"; end_job
+fi
+
 finish
