@@ -206,10 +206,14 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
             char buf[2048];
             pid_t pid = t->all[t->members[m]].pid;
             char st = revive_proc_read(pid, 0, "stat", buf, sizeof buf) > 0 ? revive_stat_state(buf) : 0;
-            if (st == 'T' || st == 't')
-                fail(t, "%s is stopped (state %c), so it cannot take its part in the checkpoint of the %s; let "
-                        "it run (kill -CONT %d) and try again", who(t, m, w, sizeof w), st,
+            if (st == 'T')
+                fail(t, "%s is stopped (state T), so it cannot take its part in the checkpoint of the %s; let "
+                        "it run (kill -CONT %d) and try again", who(t, m, w, sizeof w),
                      crs_tree_scope_name(t->o->scope), (int)pid);
+            else if (st == 't')   /* SIGCONT does not resume a tracing stop (diffrev32 R-L4) */
+                fail(t, "%s is stopped by its tracer (a debugger or strace: state t), so it cannot take its "
+                        "part in the checkpoint of the %s; let the tracer resume it or detach, and try again",
+                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
             else
                 fail(t, "%s did not answer within %d s during the checkpoint of the %s: no image is kept and "
                         "the processes run on; a critical section of the program (cr_enter_cs) or a large "
