@@ -1,6 +1,7 @@
 /* Allocation-free /proc readers (see procfs.h). */
 #define _GNU_SOURCE
 #include "common/procfs.h"
+#include "common/fd_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,9 +111,13 @@ long revive_read_file(const char *path, char *buf, size_t cap)
 {
     if (!cap)
         return -ENOSPC;
+    revive_fd_enter(); /* no fork copies the descriptor (fd_guard.h) */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        int e = errno;
+        revive_fd_leave();
+        return -e;
+    }
     size_t len = 0;
     long ret = 0;
     for (;;) {
@@ -137,6 +142,7 @@ long revive_read_file(const char *path, char *buf, size_t cap)
         len += (size_t)r;
     }
     close(fd);
+    revive_fd_leave();
     buf[len] = 0;
     return ret ? ret : (long)len;
 }
@@ -175,9 +181,15 @@ struct linux_dirent64 {
 
 long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd, void *arg), void *arg)
 {
+    revive_fd_enter(); /* fn runs inside the section: see fd_guard.h for what it may not do */
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
+    if (dfd < 0) {
+        int e = errno;
+        revive_fd_leave();
+        return -e;
+    }
+    if (!strcmp(path, "/proc/self/task"))
+        revive_fd_window(); /* (a test's: the walk of a checkpoint's park, while threads run) */
     /* aligned for the records the kernel writes */
     union { char b[8192]; struct linux_dirent64 align; } buf;
     long ret = 0;
@@ -200,6 +212,7 @@ long revive_proc_for_each_number(const char *path, long (*fn)(long n, int dirfd,
         }
     }
     close(dfd);
+    revive_fd_leave();
     return ret;
 }
 
@@ -421,9 +434,13 @@ int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *b
     int e = revive_proc_path(path, sizeof path, pid, tid, "maps");
     if (e < 0)
         return e;
+    revive_fd_enter(); /* left at revive_maps_close */
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0)
-        return -errno;
+    if (r->fd < 0) {
+        e = errno;
+        revive_fd_leave();
+        return -e;
+    }
     r->buf = buf;
     r->cap = cap;
     return 0;
@@ -491,7 +508,9 @@ int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e)
 
 void revive_maps_close(struct revive_maps_reader *r)
 {
-    if (r->fd >= 0)
+    if (r->fd >= 0) {
         close(r->fd);
+        revive_fd_leave();
+    }
     r->fd = -1;
 }

@@ -1,6 +1,7 @@
 /* A directory's flock that holds the directory still named so (dir_lock.h). */
 #define _GNU_SOURCE
 #include "filem/dir_lock.h"
+#include "common/fd_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,9 @@
 
 int filem_dir_lock(const char *dir, int exclusive, int wait_ms)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* owned (common/fd_guard.h): a child a rank forks must not hold the lock (a flock belongs
+     * to the open file, which the child's copy keeps) */
+    int fd = revive_open_owned(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
     if (fd < 0)
         return -errno;
     int how = exclusive ? LOCK_EX : LOCK_SH;

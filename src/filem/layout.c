@@ -178,7 +178,7 @@ static int ours(const char *name)
  * messages); counts the others in *foreign. 0 or -errno (err says which file). */
 static int empty_dir(int dfd, const char *dir, int *foreign, char *err, size_t errlen)
 {
-    int dfd2 = dup(dfd);
+    int dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
     DIR *d = dfd2 >= 0 ? fdopendir(dfd2) : NULL;
     if (!d) {
         int e = errno;

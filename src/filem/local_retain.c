@@ -57,7 +57,7 @@ int filem_local_remove_seq(int jfd, const char *name)
         close(fd);
         return e == EWOULDBLOCK ? 0 : -e;
     }
-    int dfd = dup(fd);
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* (fdopendir takes it; no exec inherits it) */
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     if (!d) {
         if (dfd >= 0)
@@ -106,7 +106,7 @@ int filem_local_list_below(const char *ljob, long long below, int *jfdp, long lo
     int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (jfd < 0)
         return -errno;
-    int dfd = dup(jfd);
+    int dfd = fcntl(jfd, F_DUPFD_CLOEXEC, 0);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     if (!d) {
         if (dfd >= 0)

@@ -25,6 +25,7 @@
 #include <xxhash.h>
 
 #include "common/dirsync.h"
+#include "common/fd_guard.h"
 #include "common/hostport.h"
 #include "common/log.h"
 #include "crs/base/durable.h"
@@ -415,11 +416,23 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
         rx->busy[i] = -1;
     memcpy(rx->secret, secret, SECRET_LEN);
     rx->stop[0] = rx->stop[1] = -1;
-    rx->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* non-blocking: rx_main accepts after poll (in a rank, inside a fork guard section the MPI
+     * layer's accept4 opens for Revive's calls: it must not wait there) */
+    rx->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int e = 0;
     if (rx->lfd < 0 || bind(rx->lfd, (struct sockaddr *)ss, sl) < 0 || listen(rx->lfd, 64) < 0 ||
-        getsockname(rx->lfd, (struct sockaddr *)ss, &sl) < 0 || pipe2(rx->stop, O_CLOEXEC) < 0)
+        getsockname(rx->lfd, (struct sockaddr *)ss, &sl) < 0)
         e = -errno;
+    if (e == 0) {
+        /* Revive's in a rank while the application runs: closed in a child it forks (the layer's
+         * close unnames them; common/fd_guard.h) */
+        revive_fd_enter();
+        if (pipe2(rx->stop, O_CLOEXEC) < 0)
+            e = -errno;
+        revive_fd_own(rx->stop[0]);
+        revive_fd_own(rx->stop[1]);
+        revive_fd_leave();
+    }
     if (e == 0)
         e = -pthread_create(&rx->th, NULL, rx_main, rx);
     if (e < 0) {
@@ -588,7 +601,7 @@ int filem_partner_send(const char *addr, const char *secret, const char *image, 
         snprintf(err, errlen, "partner copies need the job's secret (REVIVE_JOB_SECRET)");
         return -EINVAL;
     }
-    int in = open(image, O_RDONLY | O_CLOEXEC);
+    int in = revive_open_owned(image, O_RDONLY, 0); /* sent while a rank's threads run (common/fd_guard.h) */
     struct stat st;
     if (in < 0 || fstat(in, &st) < 0) {
         int e = errno;

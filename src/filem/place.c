@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fd_guard.h"
 #include "common/keyval.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -26,10 +27,19 @@ static int topology(void)
 {
     if (loaded)
         return 0;
-    if (hwloc_topology_init(&topo) < 0)
-        return -errno ?: -ENOMEM;
-    if (hwloc_topology_load(topo) < 0) {
-        int e = errno ?: EIO;
+    /* hwloc reads its plugins' folder, /sys and /proc files while a rank's threads run: no fork
+     * copies them (common/fd_guard.h) */
+    revive_fd_enter();
+    if (hwloc_topology_init(&topo) < 0) {
+        int e = errno;
+        revive_fd_leave();
+        return -e ?: -ENOMEM;
+    }
+    int l = hwloc_topology_load(topo);
+    int le = errno;
+    revive_fd_leave();
+    if (l < 0) {
+        int e = le ?: EIO;
         hwloc_topology_destroy(topo);
         return -e;
     }
@@ -161,9 +171,12 @@ static void pages_where(hwloc_bitmap_t where)
         hwloc_bitmap_copy(where, hwloc_topology_get_topology_nodeset(topo));
         return;
     }
+    revive_fd_enter(); /* a rank's threads run: no fork copies it (common/fd_guard.h) */
     FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
+    if (!f) {
+        revive_fd_leave();
         return;
+    }
     hwloc_bitmap_t one = hwloc_bitmap_alloc();
     char line[512];
     while (one && fgets(line, sizeof line, f)) {
@@ -178,6 +191,7 @@ static void pages_where(hwloc_bitmap_t where)
     }
     hwloc_bitmap_free(one);
     fclose(f);
+    revive_fd_leave();
 }
 
 static int put(char *buf, size_t len, size_t *n, const char *fmt, ...)
@@ -440,7 +454,9 @@ int filem_place_stage_slot(const char *local_root, int rank)
         return -EPERM; /* not ours and private: no slots (the copy goes on without) */
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%d", dir, i);
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* owned (common/fd_guard.h): a child the rank forks while the copy runs must not hold
+         * the slot's lock (a flock belongs to the open file, shared with every copy) */
+        int fd = revive_open_owned(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
         if (fd < 0)
             return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -448,7 +464,7 @@ int filem_place_stage_slot(const char *local_root, int rank)
         close(fd);
     }
     snprintf(path, sizeof path, "%s/%d", dir, (rank < 0 ? 0 : rank) % n);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = revive_open_owned(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
     if (fd < 0)
         return -errno;
     while (flock(fd, LOCK_EX) < 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fd_guard.h"
 #include "crs/base/durable.h"
 #include "filem/local_gc.h"
 #include "filem/local_meta.h"
@@ -95,11 +96,12 @@ static void local_note_jobdir(const char *cachejob, const char *shared_jobdir)
         shared_jobdir[0] != '/' ||
         (size_t)snprintf(text, sizeof text, "%s\n", shared_jobdir) >= sizeof text)
         return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = revive_open_owned(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (fd < 0)
         return;
     if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
         unlink(path);
+    revive_fd_disown(fd); /* (outside a rank no close of the MPI layer's does it) */
     close(fd);
 }
 
@@ -328,7 +330,7 @@ static int stage_link(const char *src, const char *dstdir, const char *path,
         unlink(path);
         return e;
     }
-    int dfd = open(dstdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = revive_open_owned(dstdir, O_RDONLY | O_DIRECTORY, 0);
     if (dfd < 0 || fsync(dfd) < 0) {
         e = -errno;
         snprintf(err, errlen, "cannot flush the directory %s: %s", dstdir, strerror(-e));
@@ -358,7 +360,8 @@ int filem_stage_file(const char *src, const char *dstdir, const char *name, uint
                 return l < 0 ? l : 0;
         }
     }
-    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* owned: read for as long as the copy takes while a rank's threads run (common/fd_guard.h) */
+    int in = revive_open_owned(src, O_RDONLY | O_NOFOLLOW, 0);
     if (in < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot open the node-local image %s: %s", src, strerror(e));

@@ -33,6 +33,7 @@
 #include "crs/libcr/runtime.h"
 #include "common/clock.h"
 #include "common/fault.h"
+#include "common/fd_guard.h"
 #include "common/size_arg.h"
 #include "snapc/agent.h" /* snapc_agent_epoch */
 
@@ -291,9 +292,12 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
  * capture looks): libcr refuses an image of a process with children (ENOTSUP). */
 static int rank_has_children(void)
 {
+    revive_fd_enter(); /* the application's threads run: no fork copies these (common/fd_guard.h) */
     DIR *d = opendir("/proc/self/task");
-    if (!d)
+    if (!d) {
+        revive_fd_leave();
         return 0;
+    }
     int found = 0;
     for (struct dirent *t; !found && (t = readdir(d));) {
         if (t->d_name[0] == '.')
@@ -307,6 +311,7 @@ static int rank_has_children(void)
         }
     }
     closedir(d);
+    revive_fd_leave();
     return found;
 }
 
@@ -660,6 +665,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     struct crs_image_header h;
     /* a tree file (committed already): the header of member 0's image, the rank's */
     const char *back = tree_mode ? d.path : d.tmp;
+    revive_fd_enter(); /* (threads may run: --continue) */
     int rfd = tree_mode ? openat(d.dirfd, d.name, O_RDONLY | O_CLOEXEC)
                         : open(back, O_RDONLY | O_CLOEXEC); /* d.fd is write-only */
     uint64_t at = 0;
@@ -671,6 +677,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     uint64_t bytes = rfd >= 0 && tree_mode && fstat(rfd, &st) == 0 ? (uint64_t)st.st_size : res.image_bytes;
     if (rfd >= 0)
         close(rfd);
+    revive_fd_leave();
     /* what the metadata records: the whole file's checksum, a tree file's every member's
      * (crs_image_file_sum; a plain image's is its header's) */
     uint64_t sum = h.header_checksum;

@@ -35,7 +35,7 @@ void pml_halves_dump(FILE *f)
         pid_t tid = (pid_t)atoi(e->d_name);
         char p[64], comm[64] = "";
         snprintf(p, sizeof p, "/proc/self/task/%d/comm", (int)tid);
-        FILE *c = fopen(p, "r");
+        FILE *c = fopen(p, "re");
         if (c) {
             if (fgets(comm, sizeof comm, c))
                 comm[strcspn(comm, "\n")] = 0;
@@ -77,7 +77,7 @@ void pml_halves_dump_to(const char *prefix, int rank)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s.%d", prefix, rank);
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, "we");
     if (!f) {
         revive_log_error("cannot write %s: %s", path, strerror(errno));
         return;

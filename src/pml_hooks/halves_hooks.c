@@ -10,8 +10,10 @@
  *   - libucm's memory events (UCX patches the mmap family in both namespaces, see below). */
 #define _GNU_SOURCE
 #include "pml_hooks/halves_internal.h"
+#include "common/fd_guard.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
@@ -175,13 +177,31 @@ static int caller_kind(void *ra)
     return CALLER_NOT_APP;
 }
 
-static void mark_made(int fd, void *ra)
+static void mark_made(int fd, int k)
 {
-    int k = caller_kind(ra);
     if (k == CALLER_APP)
         pml_fd_mark(fd, PML_HALF_UPPER, 1);
-    else if (k == CALLER_NOT_APP)
+    else if (k == CALLER_NOT_APP) {
         pml_fd_mark_by(fd, PML_FD_BY_REVIVE, 1);
+        revive_fd_own(fd); /* closed in a child the application forks (common/fd_guard.h) */
+    }
+}
+
+/* Revive's own calls are made inside a fork guard section, with their mark: a child the
+ * application forks holds none of Revive's sockets, eventfds, epolls or timerfds (the agent's
+ * connection to the coordinator: the coordinator never saw it close while such a child lived). */
+static int made_enter(void *ra)
+{
+    int k = caller_kind(ra);
+    if (k != CALLER_APP)
+        revive_fd_enter();
+    return k;
+}
+
+static void made_leave(int k)
+{
+    if (k != CALLER_APP)
+        revive_fd_leave();
 }
 
 /* Their libc functions, found when the layer loads (a first dlsym inside a capture would take
@@ -228,9 +248,13 @@ __attribute__((constructor)) static void fd_wrappers_resolve(void)
     int name params                                                              \
     {                                                                            \
         REAL(name);                                                              \
+        int k = made_enter(__builtin_return_address(0));                         \
         int made = real_##name args;                                             \
+        int e = errno;                                                           \
         if (made >= 0)                                                           \
-            mark_made(made, __builtin_return_address(0));                        \
+            mark_made(made, k);                                                  \
+        made_leave(k);                                                           \
+        errno = e;                                                               \
         return made;                                                             \
     }
 UPPER_FD_WRAP(socket, (int domain, int type, int protocol), (domain, type, protocol))
@@ -244,11 +268,15 @@ UPPER_FD_WRAP(timerfd_create, (int clockid, int flags), (clockid, flags))
 int socketpair(int domain, int type, int protocol, int sv[2])
 {
     REAL(socketpair);
+    int k = made_enter(__builtin_return_address(0));
     int rc = real_socketpair(domain, type, protocol, sv);
+    int e = errno;
     if (rc == 0) {
-        mark_made(sv[0], __builtin_return_address(0));
-        mark_made(sv[1], __builtin_return_address(0));
+        mark_made(sv[0], k);
+        mark_made(sv[1], k);
     }
+    made_leave(k);
+    errno = e;
     return rc;
 }
 
@@ -256,7 +284,16 @@ int close(int fd)
 {
     pml_fd_mark(fd, PML_HALF_UPPER, 0);
     REAL(close);
-    return real_close(fd);
+    if (!revive_fd_owned(fd))
+        return real_close(fd);
+    /* Revive's: no longer closed in a forked child, and no child forked before it is closed */
+    revive_fd_enter();
+    revive_fd_disown(fd);
+    int rc = real_close(fd);
+    int e = errno;
+    revive_fd_leave();
+    errno = e;
+    return rc;
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)

@@ -148,8 +148,18 @@ static _Atomic int fork_took;     /* 1 from prepare until the lock is let go or 
 static _Atomic pid_t fork_tid, fork_pid; /* who held it across the fork, in which process */
 static _Atomic int fork_taken;    /* the child's lock was taken over: its section still open */
 
+/* libcr's fork guard (crs/libcr/fork_guard.h), taken before the lock: a Revive thread inside a
+ * guard section may take the lock (a maps walk's question about a region), so the order is the
+ * guard, then the lock; libcr registered its handlers before ours, so its prepare would run
+ * after ours. Weak: the halves are also linked without libcr (tests). */
+void crs_fork_guard_prepare(void) __attribute__((weak));
+void crs_fork_guard_parent(void) __attribute__((weak));
+void crs_fork_guard_child(void) __attribute__((weak));
+
 static void fork_prepare(void)
 {
+    if (crs_fork_guard_prepare)
+        crs_fork_guard_prepare();
     pid_t me = my_tid();
     int took = lock_take(me);
     if (!took) {
@@ -165,6 +175,8 @@ static void fork_parent(void)
 {
     if (atomic_exchange(&fork_took, 0))
         lock_drop(my_tid(), 1);
+    if (crs_fork_guard_parent)
+        crs_fork_guard_parent();
 }
 
 static void fork_child(void)
@@ -173,6 +185,8 @@ static void fork_child(void)
         lock_drop(my_tid(), 1); /* the child's thread has a new id: the lock goes by value */
     else if (atomic_exchange(&fork_taken, 0))
         crs_park_defer_leave(); /* the section prepare entered on this thread */
+    if (crs_fork_guard_child)
+        crs_fork_guard_child();
 }
 
 /* In a forked child before our child handler ran: the lock held by `owner` is the parent's,

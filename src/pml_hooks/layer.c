@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "common/fd_guard.h"
 #include "pml_hooks/objs.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
@@ -236,7 +237,11 @@ static void lower_load(void)
                   " layer cannot run it (is it an MPI program, and built with this MPI?)", UPPER_PROBE);
     find_lower_root();
     pml_halves_before_lower();
+    /* ld.so opens the library's files: at a restart the agent loads it while the restored
+     * application's threads may fork (a child held libucp.so: rank_forkloop); common/fd_guard.h */
+    revive_fd_enter();
     void *h = dlmopen(LM_ID_NEWLM, lower_path, RTLD_NOW | RTLD_LOCAL);
+    revive_fd_leave();
     if (!h)
         pml_fatal("cannot load the lower half (%s) in a new link-map namespace: %s", lower_path,
                   dlerror());
@@ -505,7 +510,7 @@ static void report(void)
     if ((rep || rec || hd) && pml_L.MPI_Comm_rank)
         pml_L.MPI_Comm_rank((MPI_Comm)lower_world, &rank);
     if (rep) {
-        FILE *f = fopen(rep, "a");
+        FILE *f = fopen(rep, "ae");
         if (f) {
             fprintf(f, "rank %d: lower half %s in namespace %ld; %u handle slots; %d unsupported"
                     " calls stubbed\n", rank, lower_path, pml_lower_lmid, pml_vh_used - 1,

@@ -40,6 +40,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
+#include "common/fd_guard.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -194,22 +195,36 @@ static int settle_locks(struct pml_win *w, char *err, size_t errlen)
     return 0;
 }
 
+static void drop_own_fd(int fd)
+{
+    revive_fd_enter();
+    revive_fd_disown(fd);
+    close(fd);
+    revive_fd_leave();
+}
+
 /* Data on the disk, pointers and identity read (the file's own descriptor is the library's; an
  * fsync on any descriptor of the file writes its dirty pages). */
 static int settle_file(struct pml_file *f, char *err, size_t errlen)
 {
     MPI_File r = (MPI_File)pml_v2r(f->v);
     if ((f->amode & (MPI_MODE_WRONLY | MPI_MODE_RDWR))) {
+        /* Revive's descriptor while threads outside MPI may fork: owned across the fsync
+         * (common/fd_guard.h) */
+        revive_fd_enter();
         int fd = open(f->abspath, O_RDONLY | O_CLOEXEC);
+        int e = errno;
+        revive_fd_own(fd);
+        revive_fd_leave();
         if (fd < 0 || fsync(fd) != 0) {
-            int e = errno;
+            e = fd < 0 ? e : errno;
             if (fd >= 0)
-                close(fd);
+                drop_own_fd(fd);
             snprintf(err, errlen, "cannot flush the MPI file %s to the disk: %s", f->abspath,
                      strerror(e));
             return -e;
         }
-        close(fd);
+        drop_own_fd(fd);
     }
     f->pos = f->pos_shared = 0;
     f->have_shared = 0;
@@ -245,9 +260,12 @@ int64_t pml_file_btime_ns(const char *path)
  * requests are done they end by themselves (glibc's idle time: 1 s). */
 static int lower_sigblocked_threads(void)
 {
+    revive_fd_enter(); /* no fork copies its descriptors (common/fd_guard.h) */
     DIR *d = opendir("/proc/self/task");
-    if (!d)
+    if (!d) {
+        revive_fd_leave();
         return 0;
+    }
     int n = 0;
     pid_t self = (pid_t)gettid();
     for (struct dirent *e; (e = readdir(d));) {
@@ -267,6 +285,7 @@ static int lower_sigblocked_threads(void)
         n += __builtin_popcountll(blk) >= 58;
     }
     closedir(d);
+    revive_fd_leave();
     return n;
 }
 

@@ -233,7 +233,7 @@ int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, s
 /* Text form, one entry a line, for people and tests: "seq live|dead MPI_Name item...". */
 int pml_rec_dump(const char *path)
 {
-    FILE *f = fopen(path, "a");
+    FILE *f = fopen(path, "ae");
     if (!f)
         return -1;
     for (int32_t i = 0; i < n_entries; i++) {

@@ -4,9 +4,14 @@
  * outside.c (what a rank outside MPI blocks in) and lower_reset.c (whether a thread waits for
  * ld.so's stack lock). A header of its own, static inline: lower_reset.c is also built alone
  * (tests/mpi/ckpt/ldso_chain) and runs in the checkpoint's thread, so this allocates nothing
- * and takes no lock (open, read, strtol). */
+ * and takes no lock (open, read, strtol). The descriptor is held inside a fork guard section
+ * (common/fd_guard.h): a worker the application forked while the agent read it inherited it, and
+ * the worker's image took it for a file of its own to open again (issue 7, rank_child-mpich in
+ * CI: "cannot reopen /proc/PID/task/TID/syscall"). */
 #ifndef PML_HOOKS_THREAD_SYSCALL_H
 #define PML_HOOKS_THREAD_SYSCALL_H
+
+#include "common/fd_guard.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,11 +25,16 @@ static inline int pml_thread_syscall(pid_t tid, long *nr, unsigned long *arg0)
 {
     char path[64], b[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    revive_fd_enter();
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        revive_fd_leave();
         return 0;
+    }
+    revive_fd_window();
     ssize_t n = read(fd, b, sizeof b - 1);
     close(fd);
+    revive_fd_leave();
     if (n <= 0)
         return 0;
     b[n] = 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/fd_guard.h"
 #include "common/log.h"
 #include "filem/local_bound.h"
 #include "filem/local_gc.h"
@@ -21,7 +22,16 @@
 /* A rank in MPI_Finalize whose last snapshot is committed: the job ends normally and needs
  * no node-local copy of it (the shared one stays); a job killed or ended by --term keeps its
  * caches for a restart. */
+static void agent_cache_drop_at_end_in(void);
+
 void agent_cache_drop_at_end(void)
+{
+    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
+    agent_cache_drop_at_end_in();
+    revive_fd_leave();
+}
+
+static void agent_cache_drop_at_end_in(void)
 {
     int ending = (A.last_valid && A.last.finalizing) || atomic_load(&A.fin_wait);
     /* the copy --preload made for this restart: the snapshot directory keeps the image, and a
@@ -51,7 +61,16 @@ void agent_cache_drop_at_end(void)
 /* A RESUME that says this epoch's sequence seq is committed, with its images in this node's
  * cache: the cache takes the committed metadata, keeps what the shared directory keeps, and the
  * caches of superseded and ended jobs go. */
+static void agent_cache_committed_in(uint64_t seq);
+
 void agent_cache_committed(uint64_t seq)
+{
+    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
+    agent_cache_committed_in(seq);
+    revive_fd_leave();
+}
+
+static void agent_cache_committed_in(uint64_t seq)
 {
     /* the committed metadata beside the cached images: a restart from the caches when the
      * shared directory is lost (filem/local_meta.h) */
@@ -94,7 +113,16 @@ void agent_cache_committed(uint64_t seq)
  * snapshot directory stays full or unwritable commits nothing, and every failed sequence's
  * images stayed in the cache (review MEDIUM-1: 14 copies after 9 s at --ckpt-interval 1). Said
  * by the coordinator, once per job (coord_stage_failed); here only what goes wrong. */
+static void agent_cache_bound_in(int keeping);
+
 void agent_cache_bound(int keeping)
+{
+    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
+    agent_cache_bound_in(keeping);
+    revive_fd_leave();
+}
+
+static void agent_cache_bound_in(int keeping)
 {
     if (!A.local_seq[0] || !A.dir[0])
         return;

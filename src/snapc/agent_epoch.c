@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "common/fault.h"
+#include "common/fd_guard.h"
 #include "common/log.h"
 #include "filem/partner.h"
 #include "filem/place.h"
@@ -67,7 +68,10 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
         if (!A.local[0]) {
             /* no --ckpt-local: this node's default cache, resolved here (TMPDIR is the node's) */
             char err[PATH_MAX + 256];
-            if (filem_local_default(A.local, sizeof A.local, 1, err, sizeof err) < 0) {
+            revive_fd_enter(); /* its directories: no fork copies them (common/fd_guard.h) */
+            int le = filem_local_default(A.local, sizeof A.local, 1, err, sizeof err);
+            revive_fd_leave();
+            if (le < 0) {
                 A.local[0] = 0;
                 agent_send_failed(EPERM, SNAPC_PHASE_REQUESTED, err);
                 return;
@@ -173,7 +177,19 @@ int agent_fault_epoch(void)
  * DIR/rank_<r>.stdin, 0600, flushed; restart-mpi feeds them to the restarted rank 0, then the
  * end of its input (tools/snapc/restart-mpi.c). Their XXH3 hash (as of images) in *sum. 0 or -1 (logged:
  * then only the count is said). */
+static int save_stdin_in(int n, uint64_t *sum);
+
+/* Its pipe and file are held inside a fork guard section (the application's threads outside MPI
+ * run: a child they fork copies none, common/fd_guard.h); the file is small (a pipe's bytes). */
 static int save_stdin(int n, uint64_t *sum)
+{
+    revive_fd_enter();
+    int rc = save_stdin_in(n, sum);
+    revive_fd_leave();
+    return rc;
+}
+
+static int save_stdin_in(int n, uint64_t *sum)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/rank_%d.stdin", A.dir, A.world_rank);
@@ -299,8 +315,10 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     if (A.local[0]) {
         /* node-local first: the image goes to this node's cache; STAGE copies it later */
         A.local_committed = 0;
+        revive_fd_enter(); /* its directories: no fork copies them (common/fd_guard.h) */
         e = filem_local_seq_dir(A.local, A.dir, 1, A.local_seq, sizeof A.local_seq, err,
                                 sizeof err);
+        revive_fd_leave();
         if (e < 0) {
             /* which node's directory (newuser9b N2: "... is not a directory", no host) */
             char host[256] = "", msg[sizeof err + 300];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/fault.h"
+#include "common/fd_guard.h"
 
 /* dirname and basename without touching the caller's string. */
 static int split_path(struct crs_durable *d, const char *path)
@@ -47,9 +48,16 @@ int crs_durable_open(struct crs_durable *d, const char *path, mode_t mode)
     int e = split_path(d, path);
     if (e)
         return e;
+    /* Revive's while the program's threads may run (a rank's agent, libcr's thread): owned, so
+     * that a child the program forks meanwhile does not hold the image (common/fd_guard.h) */
+    revive_fd_enter();
     d->dirfd = open(d->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (d->dirfd < 0)
-        return -errno;
+    if (d->dirfd < 0) {
+        e = -errno;
+        revive_fd_leave();
+        return e;
+    }
+    revive_fd_own(d->dirfd);
     for (int n = 0; n < 100; n++) {
         int len = n ? snprintf(d->tmpname, sizeof d->tmpname, ".%s.tmp.%d.%d", d->name, (int)getpid(), n)
                     : snprintf(d->tmpname, sizeof d->tmpname, ".%s.tmp.%d", d->name, (int)getpid());
@@ -66,13 +74,17 @@ int crs_durable_open(struct crs_durable *d, const char *path, mode_t mode)
              * flock just goes without it */
             (void)flock(d->fd, LOCK_EX | LOCK_NB);
             snprintf(d->tmp, sizeof d->tmp, "%s/%s", d->dir, d->tmpname);
+            revive_fd_own(d->fd);
+            revive_fd_leave();
             return 0;
         }
         e = -errno;
         if (errno != EEXIST)
             break;
     }
+    revive_fd_disown(d->dirfd);
     close(d->dirfd);
+    revive_fd_leave();
     d->dirfd = -1;
     return e;
 }
@@ -95,21 +107,29 @@ int crs_durable_commit(struct crs_durable *d, char *err, size_t errlen)
     }
     /* The rename itself must reach the disk; a directory we cannot open for
      * reading (write and search permission only) is left to the kernel. */
+    revive_fd_enter();
     int dfd = openat(d->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
+    revive_fd_leave();
     d->tmpname[0] = 0;
     return 0;
 }
 
 void crs_durable_close(struct crs_durable *d)
 {
-    if (d->fd >= 0)
+    revive_fd_enter();
+    if (d->fd >= 0) {
+        revive_fd_disown(d->fd);
         close(d->fd);
-    if (d->dirfd >= 0)
+    }
+    if (d->dirfd >= 0) {
+        revive_fd_disown(d->dirfd);
         close(d->dirfd);
+    }
+    revive_fd_leave();
     d->fd = d->dirfd = -1;
 }
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "crs/base/tree.h"
 #include "crs/base/image.h"
+#include "common/fd_guard.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -37,11 +38,13 @@ int crs_tree_first_image(int fd, uint64_t *offset)
 
 int crs_image_open_first(struct crs_image *img, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = revive_open_owned(path, O_RDONLY, 0); /* (read while a rank runs: fd_guard.h) */
     if (fd < 0)
         return crs_image_open(img, path);   /* its message */
     uint64_t at;
     int k = crs_tree_first_image(fd, &at);
+    if (k == 0 && lseek(fd, 0, SEEK_SET) == 0)
+        return crs_image_open_fd(img, fd, path); /* (kept: owned while a rank's agent reads it) */
     if (k == 0) {
         close(fd);
         return crs_image_open(img, path);
@@ -64,7 +67,7 @@ int crs_image_open_first(struct crs_image *img, const char *path)
  * start; -errno with the message in err and nothing open. */
 static int open_maybe_tree(const char *path, int *fd, char *err, size_t errlen)
 {
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    *fd = revive_open_owned(path, O_RDONLY, 0);
     if (*fd < 0) {
         int e = -errno;
         snprintf(err, errlen, "image %s: %s", path, strerror(-e));
@@ -104,7 +107,7 @@ int crs_image_verify_members(const char *path, int deep, char *err, size_t errle
         const struct crs_tree_member *m = &t.members[i];
         if (m->kind != CRS_TREE_PROCESS)
             continue;   /* a zombie: no image */
-        int mfd = open(path, O_RDONLY | O_CLOEXEC);
+        int mfd = revive_open_owned(path, O_RDONLY, 0);
         if (mfd < 0 || lseek(mfd, (off_t)(t.base + m->image_offset), SEEK_SET) < 0) {
             e = -errno;
             if (mfd >= 0)
@@ -156,8 +159,8 @@ static int member_header_sum(int fd, uint64_t off, const char *path, int member,
     return 0;
 }
 
-int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
-                       size_t errlen)
+static int file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
+                    size_t errlen)
 {
     int fd;
     int k = open_maybe_tree(path, &fd, err, errlen);
@@ -218,4 +221,15 @@ int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tr
     if (first)
         *first = s0;
     return 0;
+}
+
+/* A rank's agent sums its image while the application's threads run (--continue): the reads are
+ * of headers and tables only, inside a fork guard section (common/fd_guard.h). */
+int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
+                       size_t errlen)
+{
+    revive_fd_enter();
+    int e = file_sum(path, sum, first, tree, err, errlen);
+    revive_fd_leave();
+    return e;
 }

@@ -83,6 +83,11 @@ void crs_cs_request_pending(int delta)
     }
 }
 
+void crs_cs_forked(void)
+{
+    atomic_fetch_and(&cs_word, IN_CS_MASK);
+}
+
 void crs_cs_wait_clear(void)
 {
     for (;;) {

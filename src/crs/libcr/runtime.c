@@ -7,6 +7,7 @@
 #define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
 #include "crs/libcr/seccomp_precheck.h"
+#include "crs/libcr/fork_guard.h"
 #include "crs/base/mcast_if_notes.h"
 #include "crs/base/sysvipc_notes.h"
 
@@ -132,7 +133,8 @@ int crs_runtime_high_fd(int fd)
 
 static int open_listener(void)
 {
-    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    /* non-blocking: manager_main accepts only after poll, inside a fork guard section */
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0)
         return -errno;
     struct sockaddr_un sa;
@@ -173,6 +175,7 @@ int crs_runtime_owns_fd(int fd)
 void crs_runtime_give_up_fd(int fd)
 {
     pthread_mutex_lock(&start_lock);
+    crs_fork_guard_enter(); /* the copy is stored before any fork copies it */
     if (fd == atomic_load(&listen_fd)) {
         int moved = -1;
         for (int want = fd - 1; want >= 64 && moved < 0; want -= 64)
@@ -183,6 +186,7 @@ void crs_runtime_give_up_fd(int fd)
         atomic_store(&listen_fd, moved);   /* -1: the next wake-up opens a new one */
         revive_log_debug("the program takes descriptor %d; Revive's checkpoint socket moves to %d", fd, moved);
     }
+    crs_fork_guard_leave();
     pthread_mutex_unlock(&start_lock);
 }
 
@@ -337,11 +341,14 @@ static int reopen_after_restart(void *arg, enum crs_hook_event event, int status
     if (event != CRS_HOOK_RESTART)
         return 0;
     crs_timers_after_restart();
+    crs_fork_guard_restarted();
     serving_conn = -1;
     atomic_store(&accepted_conn, -1);
     atomic_store(&accepted_file, -1);
+    crs_fork_guard_enter();
     int fd = open_listener();
     atomic_store(&listen_fd, fd);
+    crs_fork_guard_leave();
     if (fd < 0)
         revive_log_warn("restarted process %d cannot listen for checkpoint requests: %s", getpid(),
                         strerror(-fd));
@@ -451,23 +458,44 @@ static int peer_allowed(int conn)
     return cr.uid == getuid() || cr.uid == 0;
 }
 
+/* The request's file and connection closed, forgotten first (before the numbers can be another
+ * file's), in a fork guard section: a child forked between the two would hold them unknown. */
+static void drop_accepted(int fd, int conn)
+{
+    crs_fork_guard_enter();
+    atomic_store(&accepted_file, -1);
+    atomic_store(&accepted_conn, -1);
+    if (fd >= 0)
+        close(fd);
+    close(conn);
+    crs_fork_guard_leave();
+}
+
 static void serve_external(int conn)
 {
     struct crs_proto_request rq;
     int fd = -1;
     if (!peer_allowed(conn)) {
-        close(conn);
+        drop_accepted(-1, conn);
         return;
     }
-    if (crs_proto_recv(conn, &rq, sizeof rq, &fd, 5000) != 0 || rq.magic != CRS_PROTO_MAGIC) {
-        if (fd >= 0)
-            close(fd);
-        close(conn);
-        return;
-    }
+    /* the request and its image file: waited for outside, received inside a fork guard section
+     * with the store that lets after_fork_child close the file in a forked child */
+    struct pollfd pw = { conn, POLLIN, 0 };
+    int pr;
+    do
+        pr = poll(&pw, 1, 5000);
+    while (pr < 0 && errno == EINTR);
+    crs_fork_guard_enter();
+    int got = pr > 0 ? crs_proto_recv(conn, &rq, sizeof rq, &fd, 0) : -ETIMEDOUT;
     if (fd >= 0)
         fd = crs_runtime_high_fd(fd);   /* out of the program's way while it runs */
     atomic_store(&accepted_file, fd);
+    crs_fork_guard_leave();
+    if (got != 0 || rq.magic != CRS_PROTO_MAGIC) {
+        drop_accepted(fd, conn);
+        return;
+    }
     struct stat st;
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
@@ -516,11 +544,7 @@ static void serve_external(int conn)
     if (restarted)
         return;
 out:
-    atomic_store(&accepted_file, -1);   /* before the numbers can be another file's */
-    atomic_store(&accepted_conn, -1);
-    if (fd >= 0)
-        close(fd);
-    close(conn);
+    drop_accepted(fd, conn);
 }
 
 /* A durable request's image goes under its final name once written, while
@@ -627,8 +651,10 @@ static int listen_again(int old, int *failures)
         revive_log_warn("the program closed Revive's checkpoint socket (descriptor %d) without libc; "
                         "process %d listens again", old, getpid());
     pthread_mutex_lock(&start_lock);
+    crs_fork_guard_enter(); /* a fork copies it only once stored (after_fork_child closes it) */
     int fd = open_listener();
     atomic_store(&listen_fd, fd < 0 ? -1 : fd);
+    crs_fork_guard_leave();
     pthread_mutex_unlock(&start_lock);
     if (fd >= 0) {
         if (*failures)
@@ -670,7 +696,14 @@ static void *manager_main(void *arg)
             continue;
         if (fd != atomic_load(&listen_fd) || !listener_intact(fd))
             continue;   /* moved (dup2 onto it) or gone: look again */
-        int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        /* the listener does not block (open_listener): the accept is made inside a fork guard
+         * section, with the store that lets after_fork_child close it in a forked child */
+        crs_fork_guard_enter();
+        int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC), ae = errno;
+        if (conn >= 0)
+            atomic_store(&accepted_conn, conn = crs_runtime_high_fd(conn));
+        crs_fork_guard_leave();
+        errno = ae;
         if (conn < 0) {
             serve_slots();
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -681,14 +714,16 @@ static void *manager_main(void *arg)
             continue;
         }
         failures = 0;
-        conn = crs_runtime_high_fd(conn);
-        atomic_store(&accepted_conn, conn);
         struct ucred cr;
         socklen_t len = sizeof cr;
-        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.pid == getpid())
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.pid == getpid()) {
+            crs_fork_guard_enter();
+            atomic_store(&accepted_conn, -1);
             crs_real_close(conn);   /* one of our threads woke us (closed first: no image sees it) */
-        else
+            crs_fork_guard_leave();
+        } else {
             serve_external(conn);
+        }
         atomic_store(&accepted_conn, -1);
         atomic_store(&accepted_file, -1);
         serve_slots();
@@ -722,10 +757,13 @@ static int start_locked(void)
         filter_registered = 1;
     }
     crs_callbacks_init();
+    crs_fork_guard_enter();
     int fd = open_listener();
+    if (fd >= 0)
+        atomic_store(&listen_fd, fd);
+    crs_fork_guard_leave();
     if (fd < 0)
         return fd;
-    atomic_store(&listen_fd, fd);
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, 1 << 20);
@@ -830,6 +868,13 @@ int crs_runtime_submit(int i)
 /* A forked child is a new process: it gets its own checkpoint thread. */
 static void after_fork_child(void)
 {
+    /* A checkpoint this process ran while the program forked (its park had not stopped the
+     * forking thread yet) held these in the parent: copied held, the child's checkpoint thread
+     * waited for them for ever (a tree capture of a rank's worker: "did not answer within 30 s",
+     * rank_forkloop.sh). No other thread runs in the child. */
+    pthread_mutex_init(&ckpt_lock, NULL);
+    pthread_mutex_init(&start_lock, NULL);
+    crs_cs_forked();
     crs_sysvipc_forked();   /* the kernel gives a child no SEM_UNDO adjustments */
     crs_mcast_if_forked();
     if (started != 1)
@@ -863,6 +908,8 @@ __attribute__((used)) const char crs_libcr_static_marker[] = "revive-libcr-stati
 
 __attribute__((constructor)) static void libcr_load(void)
 {
+    /* first: its child handler closes Revive's descriptors before any other handler runs (fork_guard.h) */
+    pthread_atfork(crs_fork_guard_prepare, crs_fork_guard_parent, crs_fork_guard_child);
     crs_sysvipc_take_over();   /* from the program before an execve: before the inherited descriptors are noted */
     crs_inotify_read_init();   /* the program's reads go through us even with Revive off */
     const char *off = getenv("REVIVE_DISABLE");

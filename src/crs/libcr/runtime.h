@@ -133,6 +133,8 @@ int crs_scope_checkpoint(struct crs_request_slot *s);
 
 /* Critical sections (cs.c). */
 void crs_cs_request_pending(int delta);  /* a checkpoint is asked for (+1) or over (-1) */
+/* In a forked child: no request is pending there (the parent's count was copied). */
+void crs_cs_forked(void);
 void crs_cs_wait_clear(void);            /* waits until no thread is inside one */
 
 /* Callbacks (callbacks.c). */

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
+#include "common/fd_guard.h"
 #include "crs/uspace/checkpoint.h"
 
 #include <errno.h>
@@ -440,12 +441,14 @@ static long raw_fork(void)
  * Returns 0, or -EACCES with the reason in err. */
 static int self_readable(char *err, size_t errlen)
 {
+    revive_fd_enter(); /* the program's threads run: no fork copies it (common/fd_guard.h) */
     int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        close(fd);
-        return 0;
-    }
     int e = errno;
+    if (fd >= 0)
+        close(fd);
+    revive_fd_leave();
+    if (fd >= 0)
+        return 0;
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     if ((e != EACCES && e != EPERM) || dumpable == 1)
         return 0;   /* another cause: the page walk's message names it */

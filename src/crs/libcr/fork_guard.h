@@ -1,0 +1,66 @@
+/* Revive's descriptors and the application's fork (issue 7, rank_child-mpich in CI: a worker the
+ * rank forked while its agent thread read /proc/self/task/TID/syscall inherited that descriptor,
+ * and its image recorded it as a file of the worker's to open again).
+ *
+ * A thread of Revive's (a rank's agent and the threads it starts, libcr's checkpoint thread, a
+ * capture) opens descriptors while the application's threads run; a fork (no exec) by one of them
+ * at that moment copies every one into the child, which then holds it for its life and its image
+ * takes it for its own. Two rules close that, for any descriptor:
+ *   - a descriptor Revive holds for a moment (open, read, close) is opened, used and closed
+ *     inside a fork guard section (crs_fork_guard_enter/leave): a fork waits at its start (libc's
+ *     pthread_atfork prepare handlers) until no section is open, and no section opens until the
+ *     fork has copied the process (the parent's and the child's handlers);
+ *   - a descriptor Revive keeps across waits (the coordinator's connection, an eventfd, a
+ *     partner's socket, a staged copy) is named once made (crs_fork_guard_own, inside the section
+ *     that made it) and unnamed before it is closed (crs_fork_guard_disown, inside a section too):
+ *     the child's handler closes every named one still holding the object it was named with (no
+ *     thread of Revive's runs in the child; what libcr's own thread held is closed by libcr's
+ *     handler, runtime.c). In a rank, every socket, eventfd, epoll and timerfd Revive's code makes
+ *     is named by the layer's wrappers (src/pml_hooks/halves_hooks.c), and unnamed by its close.
+ * Every such open is O_CLOEXEC (SOCK_CLOEXEC, MSG_CMSG_CLOEXEC): posix_spawn, system, popen and
+ * vfork run no fork handler, and their child executes a program.
+ * Not covered: a fork by the raw system call or glibc's _Fork (no handler runs), and a fork from
+ * a signal handler that interrupted a section of its own thread (the section's descriptor is
+ * copied; the fork does not wait for its own thread).
+ *
+ * A section is also a park deferral section (capture_filter.h): no checkpoint parks a thread while
+ * it holds one. A fork holds the guard from its prepare handler to its parent's (the child's)
+ * handler, also as a park deferral section: no capture finds it held. Waits are never made inside
+ * a deferral: a section that waits for a fork to end and a fork that waits for sections to close
+ * do so before they enter theirs, so a checkpoint's park can always stop them.
+ * Keep sections short, never wait inside one for another thread, and never enter one while
+ * holding a lock a forking thread may take (the halves registry's: its prepare handler takes the
+ * guard first, crs_fork_guard_prepare; malloc's and stdio's are taken by libc after the handlers).
+ * No allocation, async-signal-safe; nestable per thread.
+ *
+ * The layer and the agent reach these through src/common/fd_guard.h (which calls them when libcr
+ * is loaded and does nothing in programs without it); src/common's /proc readers use it. */
+#ifndef CRS_LIBCR_FORK_GUARD_H
+#define CRS_LIBCR_FORK_GUARD_H
+
+/* Opens a section (waits while a fork copies the process); pair with crs_fork_guard_leave. */
+void crs_fork_guard_enter(void);
+void crs_fork_guard_leave(void);
+
+/* fd is Revive's and stays open across waits: closed in every child forked until it is disowned.
+ * Call inside the section that made it; fd < 0 or beyond CRS_FORK_GUARD_FDS is ignored (such a
+ * number is left to O_CLOEXEC alone). */
+#define CRS_FORK_GUARD_FDS 16384
+void crs_fork_guard_own(int fd);
+/* 1 when fd is owned. */
+int crs_fork_guard_owns(int fd);
+/* Before closing an owned fd (inside a section with the close). */
+void crs_fork_guard_disown(int fd);
+
+/* The fork handlers, registered by libcr when it loads; also called by a prepare handler that
+ * must hold the guard before its own lock (the halves registry, registered after libcr: its
+ * handler runs first). Nest per thread: the guard is let go at the outermost parent/child call. */
+void crs_fork_guard_prepare(void);
+void crs_fork_guard_parent(void);
+void crs_fork_guard_child(void);
+
+/* In a restarted process, from libcr's restart hook: no descriptor owned (those of the capture
+ * were not saved), no section open but the calling thread's. */
+void crs_fork_guard_restarted(void);
+
+#endif
