@@ -67,7 +67,8 @@ void pml_halves_dump(FILE *f);
  * which reports what the MPI library maps, the threads it starts and the descriptors it opens
  * through the calls it makes into its own libc. */
 struct pml_lower_cb {
-    void (*mem)(uint64_t start, uint64_t end, int mapped);      /* mapped 1, unmapped 0 */
+    void (*mem)(uint64_t start, uint64_t end, int mapped);      /* mapped 1, unmapped 0; -1: reports
+                                                                   of its libc's chunks were lost */
     void (*thread)(pid_t tid, uint64_t stack_lo, uint64_t stack_hi, int alive);
     void (*objects)(void);                                      /* after a dlopen */
     void (*fd)(int fd, int open);                                /* opened 1, closed 0 */

@@ -468,8 +468,19 @@ int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *
 }
 
 /* ---- what the lower half reports (through lower_root.c) ---------------------------------- */
+static int lower_chunks_lost; /* the lower root could not keep every report of its libc's chunks */
+
+int pml_lower_chunks_whole(void)
+{
+    return !__atomic_load_n(&lower_chunks_lost, __ATOMIC_RELAXED);
+}
+
 static void cb_mem(uint64_t start, uint64_t end, int mapped)
 {
+    if (mapped < 0) {
+        __atomic_store_n(&lower_chunks_lost, 1, __ATOMIC_RELAXED);
+        return;
+    }
     if (mapped)
         pml_reg_put(pml_page_down(start), pml_page_up(end), PML_HALF_LOWER, PML_W_LMMAP);
     else

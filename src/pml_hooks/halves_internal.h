@@ -17,7 +17,7 @@
 enum pml_why {
     PML_W_NONE, PML_W_START, PML_W_PRE, PML_W_UMMAP, PML_W_USHM, PML_W_USTACK, PML_W_LOBJ,
     PML_W_LMMAP, PML_W_LSTACK, PML_W_INIT, PML_W_HEAP, PML_W_STACK, PML_W_KERNEL, PML_W_SHMNAME,
-    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_ARENA, PML_W_COUNT
+    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_ARENA, PML_W_UCHUNK, PML_W_COUNT
 };
 const char *pml_why_str(int why);
 
@@ -64,6 +64,9 @@ int pml_reg_lost(void);       /* changes from signal handlers lost (more than th
 /* ---- rules (halves_query.c) -------------------------------------------------------------- */
 /* The half a mapping's name decides on its own, or 0 (anonymous or an ordinary file). */
 int pml_name_rule(const char *path, int *why);
+/* 1 unless the lower root lost reports of its libc's own chunks (more than it keeps before its
+ * callbacks are set): then no unexplained mapping is taken for the application's malloc chunk. */
+int pml_lower_chunks_whole(void);
 void pml_halves_set_lower_present(void); /* the lower half is loaded: later anonymous memory of
                                             no known creator is counted as such */
 

@@ -16,14 +16,75 @@
 #include "pml_hooks/layer.h"
 #include "pml_hooks/halves_internal.h"
 
+#include "common/fd_guard.h"
+
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- snapshots of /proc/self/maps ----------------------------------------------------------- */
 struct snap_q {
     int half, why;
 };
+
+/* ---- the application's malloc chunks that appeared while MPI_Init ran ----------------------
+ * A thread of the application that allocates while MPI_Init runs (halves_ckpt, and the closing
+ * note of session 31: memory of such a thread was left out of the image) gets a large block as a
+ * mapping of glibc's own, made inside the application's libc (no mmap call of the layer sees it):
+ * by the rule above it appeared during MPI_Init, the library's. But the lower half reports every
+ * chunk its libc maps for itself (lower_root.c, before its callbacks are set too), so a mapping
+ * that nothing explains and that is such a chunk (its size word: IS_MMAPPED, not NON_MAIN_ARENA,
+ * its size the whole rest of a page-aligned mapping, prev_size 0) was mapped by the
+ * application's libc: for a thread of the application, or for ld.so (which allocates with the
+ * application's malloc for every namespace, as with its arenas: halves_arenas.c). Looked for at
+ * each page of every unexplained piece of writable private anonymous memory, the words read
+ * through /proc/self/mem (a thread may unmap meanwhile: a read fails, no fault); at most
+ * UCHUNK_SCAN_PAGES pages a piece (the rest stays the library's, as before). */
+#define UCHUNK_SCAN_PAGES 16384
+struct gap_q {
+    uint64_t lo[64], hi[64];
+    int n;
+};
+
+static void gap_piece(void *arg, uint64_t lo, uint64_t hi, int half, int why)
+{
+    (void)why;
+    struct gap_q *g = arg;
+    if (!half && g->n < 64) {
+        g->lo[g->n] = lo;
+        g->hi[g->n] = hi;
+        g->n++;
+    }
+}
+
+static int mem_fd = -1; /* /proc/self/mem while the snapshot runs (inside the maps reader's section) */
+
+static void upper_chunks(uint64_t start, uint64_t end)
+{
+    struct gap_q g;
+    g.n = 0;
+    if (mem_fd < 0 || pml_reg_walk(start, end, gap_piece, &g) != 0)
+        return;
+    for (int i = 0; i < g.n; i++) {
+        uint64_t a = g.lo[i], stop = g.hi[i];
+        for (int pages = 0; a + 16 <= stop && pages < UCHUNK_SCAN_PAGES; pages++) {
+            uint64_t w[2];
+            if (pread(mem_fd, w, sizeof w, (off_t)a) != (ssize_t)sizeof w)
+                break;
+            uint64_t size = w[1] & ~(uint64_t)7;
+            if (w[0] == 0 && (w[1] & 2) && !(w[1] & 4) && size >= 4096 && !(size & 4095) &&
+                size <= stop - a) {
+                pml_reg_fill(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
+                a += size;
+            } else {
+                a += 4096;
+            }
+        }
+    }
+}
 
 static int snap_line(const struct revive_maps_entry *m, void *arg)
 {
@@ -35,6 +96,9 @@ static int snap_line(const struct revive_maps_entry *m, void *arg)
         pml_reg_fill(m->start, m->end, PML_HALF_UPPER, PML_W_ARENA);
         return 0; /* the application's malloc made it while MPI_Init ran (see halves_arenas.c) */
     }
+    if (q->half == PML_HALF_LOWER && !m->name[0] && !m->shared &&
+        (m->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE) && pml_lower_chunks_whole())
+        upper_chunks(m->start, m->end);
     pml_reg_fill(m->start, m->end, q->half, q->why);
     return 0;
 }
@@ -42,7 +106,16 @@ static int snap_line(const struct revive_maps_entry *m, void *arg)
 static void snapshot(int half, int why)
 {
     struct snap_q q = { half, why };
+    if (half == PML_HALF_LOWER) {
+        revive_fd_enter(); /* (the application's threads run: common/fd_guard.h) */
+        mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    }
     pml_maps_each(snap_line, &q);
+    if (mem_fd >= 0)
+        close(mem_fd);
+    if (half == PML_HALF_LOWER)
+        revive_fd_leave();
+    mem_fd = -1;
 }
 
 /* ---- the lower namespace's objects ---------------------------------------------------------- */

@@ -61,12 +61,32 @@ static const struct pml_lower_cb *cb;
 static struct { pid_t tid; uint64_t lo, hi; } pend[PEND_MAX];
 static int npend;
 
+/* The chunks the lower libc mapped for itself before the callbacks came (the constructors that
+ * dlmopen runs): kept and reported then, for the layer's rule on the application's chunks
+ * (halves_moments.c): a chunk of the library's never reported would be taken for one. More than
+ * PEND_CHUNKS: said lost (the layer then takes no unexplained mapping for the application's). */
+#define PEND_CHUNKS 512
+static struct { uint64_t lo, hi; int mapped; } pend_chunk[PEND_CHUNKS];
+static int npend_chunk;
+
 void revive_lower_set_cb(const struct pml_lower_cb *c)
 {
+    for (int i = 0; i < npend_chunk && i < PEND_CHUNKS; i++)
+        c->mem(pend_chunk[i].lo, pend_chunk[i].hi, pend_chunk[i].mapped);
+    if (npend_chunk > PEND_CHUNKS)
+        c->mem(0, 0, -1);
+    npend_chunk = 0;
     cb = c;
     for (int i = 0; i < npend; i++)
         cb->thread(pend[i].tid, pend[i].lo, pend[i].hi, 1);
     npend = 0;
+}
+
+static void chunk_pend(uint64_t lo, uint64_t hi, int mapped)
+{
+    int i = __atomic_fetch_add(&npend_chunk, 1, __ATOMIC_RELAXED);
+    if (i < PEND_CHUNKS)
+        pend_chunk[i].lo = lo, pend_chunk[i].hi = hi, pend_chunk[i].mapped = mapped;
 }
 
 static void objects_changed(void)
@@ -555,14 +575,17 @@ extern void *__libc_memalign(size_t, size_t);
 /* inline: the slow paths' report of a chunk glibc mapped for itself */
 static inline __attribute__((always_inline)) void chunk_note(void *p, int mapped)
 {
-    if (!p || !cb)
+    if (!p)
         return;
     size_t sz = ((size_t *)p)[-1];
     if (!(sz & 2))
         return;
     size_t off = ((size_t *)p)[-2];
     uint64_t c = (uint64_t)p - 2 * sizeof(size_t);
-    cb->mem(c - off, c + (sz & ~(size_t)7), mapped);
+    if (cb)
+        cb->mem(c - off, c + (sz & ~(size_t)7), mapped);
+    else
+        chunk_pend(c - off, c + (sz & ~(size_t)7), mapped);
 }
 
 /* Below this many bytes glibc never maps a chunk of its own: its mmap threshold is 128 KiB and

@@ -76,7 +76,7 @@ static pthread_barrier_t ready, done;
 /* worker 0's memory must exist before MPI_Init, as its name says: under load the thread could
  * otherwise run its mallocs while MPI_Init runs, and a region that appears then is the
  * library's by the halves' rule (seen in a CI at load ~6: "appeared while the MPI library was
- * loaded and initialised"); a thread allocating during MPI_Init is a known limit, not tested here */
+ * loaded and initialised"); a thread allocating during MPI_Init: tests/mpi/ckpt/rank_initalloc.sh */
 static sem_t worker0_made;
 static void *worker(void *arg)
 {
