@@ -188,6 +188,7 @@ static int copy_windows(void *arg, char *err, size_t errlen)
 {
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
+    pml_halves_recheck_chunks(); /* (before libcr asks the filter which memory is the library's) */
     o->nkept_zombies = pml_children_note(&o->kept_zombies);
     if (pml_children_zombies_over()) {
         /* refused now, in our words: libcr's refusal would name them as children and

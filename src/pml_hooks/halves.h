@@ -90,6 +90,9 @@ void pml_halves_guards_with(int (*fn)(void));
 /* For layer.c: the moments that tell the halves apart. */
 void pml_halves_before_lower(void);        /* just before the lower half is loaded */
 void pml_halves_lower_ready(void);         /* MPI_Init(_thread) succeeded */
+/* At a capture (every other thread parked): the mappings that appeared while MPI_Init ran and were
+ * given to the library looked at again for the application's malloc chunks (halves_moments.c). */
+void pml_halves_recheck_chunks(void);
 void pml_halves_dump_to(const char *prefix, int rank); /* REVIVE_HALVES_DUMP */
 
 /* Called by each thread the layer starts (upper_thread, lower_thread), with its stack's lowest

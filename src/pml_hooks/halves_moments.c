@@ -49,11 +49,13 @@ struct gap_q {
     int n;
 };
 
+static int recheck_mode; /* at a capture: the pieces the rule gave the library, not the gaps */
+
 static void gap_piece(void *arg, uint64_t lo, uint64_t hi, int half, int why)
 {
-    (void)why;
     struct gap_q *g = arg;
-    if (!half && g->n < 64) {
+    int want = recheck_mode ? half == PML_HALF_LOWER && why == PML_W_INIT : !half;
+    if (want && g->n < 64) {
         g->lo[g->n] = lo;
         g->hi[g->n] = hi;
         g->n++;
@@ -61,15 +63,28 @@ static void gap_piece(void *arg, uint64_t lo, uint64_t hi, int half, int why)
 }
 
 static int mem_fd = -1; /* /proc/self/mem while the snapshot runs (inside the maps reader's section) */
+static void scan_gaps(const struct gap_q *g);
 
 static void upper_chunks(uint64_t start, uint64_t end)
 {
     struct gap_q g;
-    g.n = 0;
-    if (mem_fd < 0 || pml_reg_walk(start, end, gap_piece, &g) != 0)
-        return;
-    for (int i = 0; i < g.n; i++) {
-        uint64_t a = g.lo[i], stop = g.hi[i];
+    /* the pieces 64 at a time: one mapping of the kernel's may hold many (adjacent anonymous
+     * mappings are merged: the library's chunks and the application's side by side) */
+    for (uint64_t pos = start; pos < end && mem_fd >= 0;) {
+        g.n = 0;
+        if (pml_reg_walk(pos, end, gap_piece, &g) != 0 || g.n == 0)
+            return;
+        scan_gaps(&g);
+        if (g.n < 64)
+            return;
+        pos = g.hi[g.n - 1];
+    }
+}
+
+static void scan_gaps(const struct gap_q *g)
+{
+    for (int i = 0; i < g->n; i++) {
+        uint64_t a = g->lo[i], stop = g->hi[i];
         for (int pages = 0; a + 16 <= stop && pages < UCHUNK_SCAN_PAGES; pages++) {
             uint64_t w[2];
             if (pread(mem_fd, w, sizeof w, (off_t)a) != (ssize_t)sizeof w)
@@ -77,13 +92,44 @@ static void upper_chunks(uint64_t start, uint64_t end)
             uint64_t size = w[1] & ~(uint64_t)7;
             if (w[0] == 0 && (w[1] & 2) && !(w[1] & 4) && size >= 4096 && !(size & 4095) &&
                 size <= stop - a) {
-                pml_reg_fill(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
+                if (recheck_mode)
+                    pml_reg_put(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
+                else
+                    pml_reg_fill(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
                 a += size;
             } else {
                 a += 4096;
             }
         }
     }
+}
+
+/* At a capture, every other thread parked: the pieces the rule gave the library looked at again.
+ * A thread preempted between glibc's mmap of a chunk and its write of the chunk's size word (under
+ * load: milliseconds) left a mapping that read as zeros when MPI_Init ended (rank_initalloc-mpich
+ * lost a block 1 run in 3 at load ~10); once parked, every chunk it made since has its size word. */
+static int recheck_line(const struct revive_maps_entry *m, void *arg)
+{
+    (void)arg;
+    if (!m->name[0] && !m->shared && (m->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+        upper_chunks(m->start, m->end);
+    return 0;
+}
+
+void pml_halves_recheck_chunks(void)
+{
+    if (!pml_lower_chunks_whole())
+        return;
+    revive_fd_enter();
+    mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    recheck_mode = 1;
+    if (mem_fd >= 0)
+        pml_maps_each(recheck_line, NULL);
+    recheck_mode = 0;
+    if (mem_fd >= 0)
+        close(mem_fd);
+    mem_fd = -1;
+    revive_fd_leave();
 }
 
 static int snap_line(const struct revive_maps_entry *m, void *arg)
