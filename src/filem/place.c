@@ -247,7 +247,12 @@ int filem_place_describe(char *buf, size_t len)
             hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE),
             hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE),
             hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU));
-    if (e == 0 && hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) == 0) {
+    /* hwloc reads every thread's binding through /proc/PID/task while the rank's threads run
+     * (a child forked then held that directory: rank_forkloop-mpich); common/fd_guard.h */
+    revive_fd_enter();
+    int got_bind = e == 0 && hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) == 0;
+    revive_fd_leave();
+    if (got_bind) {
         if (hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topo), set)) {
             e = put(buf, len, &n, "place.cpubind all\n");
         } else {
@@ -331,7 +336,10 @@ static int apply_cpus(const char *rec, const struct list *l, const char *text, c
         if (o)
             hwloc_bitmap_or(set, set, o->cpuset);
     }
-    if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) < 0)
+    revive_fd_enter(); /* (as in describing: /proc/PID/task) */
+    int set_rc = hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_PROCESS);
+    revive_fd_leave();
+    if (set_rc < 0)
         say(said, len, "it was bound to cores %s; binding it there again failed: %s", text,
             strerror(errno));
     hwloc_bitmap_free(set);

@@ -74,6 +74,7 @@ struct pml_lower_cb {
     void (*fd)(int fd, int open);                                /* opened 1, closed 0 */
     void (*guards)(void); /* after a call that may have started a thread of the lower libc's own */
     void (*progress)(unsigned events); /* after each ucp_worker_progress (idle.c, pml_idle_lib) */
+    void (*fd_section)(int enter); /* around its dlopen: ld.so's descriptors (common/fd_guard.h) */
 };
 /* The function told of each of the library's UCX progress turns (events found or not), handed
  * over at load by idle.c (not in the halves' own tests, which have no idle.c). */

@@ -529,7 +529,18 @@ void pml_halves_progress_with(void (*fn)(unsigned))
     __atomic_store_n(&pml_halves_lower_cb.progress, fn, __ATOMIC_RELEASE);
 }
 
-struct pml_lower_cb pml_halves_lower_cb = { cb_mem, cb_thread, cb_objects, cb_fd, cb_guards, NULL };
+/* The library's dlopen, often on the agent's thread at a snapshot (Open MPI opens components
+ * lazily): ld.so's descriptors of the object's file held inside a fork guard section (a child
+ * forked meanwhile held mca_ess_pmi.so: rank_forkloop-ompi) */
+static void cb_fd_section(int enter)
+{
+    if (enter)
+        revive_fd_enter();
+    else
+        revive_fd_leave();
+}
+
+struct pml_lower_cb pml_halves_lower_cb = { cb_mem, cb_thread, cb_objects, cb_fd, cb_guards, NULL, cb_fd_section };
 
 /* ---- UCX's memory hooks -------------------------------------------------------------------
  * Measured (MPICH 4.0 with UCX 1.13, Debian 12): libucm, a dependency of libmpich, patches at

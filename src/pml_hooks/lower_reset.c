@@ -760,6 +760,17 @@ int pml_ldso_freeze(char *err, size_t errlen)
     return 0;
 }
 
+void pml_ldso_forked(void)
+{
+    if (!F.frozen)
+        return;
+    /* the freeze was the parent's (its capture froze ld.so's lists while the application's
+     * threads still ran, and one forked): no thread of this child holds the stack lock */
+    F.frozen = 0;
+    if (L.learned)
+        __atomic_store_n(stack_lock(), 0, __ATOMIC_RELEASE);
+}
+
 void pml_ldso_thaw(void)
 {
     if (!F.frozen)

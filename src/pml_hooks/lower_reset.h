@@ -38,6 +38,9 @@ int pml_ldso_learn(void *lower_handle, long lmid, pml_ldso_upper_fn *is_upper, c
                    size_t errlen);
 int pml_ldso_freeze(char *err, size_t errlen);
 void pml_ldso_thaw(void);
+/* In a child forked while the parent was frozen: not frozen, ld.so's stack lock free (a child
+ * inherited "a checkpoint is already frozen" and its tree capture was refused: rank_forkloop). */
+void pml_ldso_forked(void);
 /* Whether the thread /proc/self/task calls proc_tid waits (in futex) for ld.so's stack-list
  * lock: 1 or 0. While frozen, that is a thread glibc is ending: it blocks every signal first
  * (so no checkpoint can park it) and then waits for this lock to free its stack. */

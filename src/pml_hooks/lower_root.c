@@ -11,13 +11,17 @@
 #include <errno.h>
 
 static void objects_changed(void);
+static int fd_section(int enter);
 
 void *dlopen(const char *file, int flags)
 {
     static void *(*real)(const char *, int);
     if (!real)
         real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    int sec = fd_section(1);
     void *h = real(file, flags & ~RTLD_GLOBAL);
+    if (sec)
+        fd_section(0);
     if (h)
         objects_changed();
     return h;
@@ -57,6 +61,16 @@ __attribute__((used)) static int (*const revive_lower_mpi_init)(int *, char ***)
 #include <unistd.h>
 
 static const struct pml_lower_cb *cb;
+
+/* The layer's fork guard section around a dlopen (halves.h); 1 when entered. */
+static int fd_section(int enter)
+{
+    const struct pml_lower_cb *c = cb;
+    if (!c || !c->fd_section)
+        return 0;
+    c->fd_section(enter);
+    return 1;
+}
 #define PEND_MAX 64
 static struct { pid_t tid; uint64_t lo, hi; } pend[PEND_MAX];
 static int npend;

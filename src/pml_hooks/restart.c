@@ -195,6 +195,7 @@ static void after_fork_child(void)
     forked_child = 1;
     capturing = 0;
     frozen = 0;
+    pml_ldso_forked();
     /* forked by an application thread while the agent was in the rank's capture, before the park:
      * the rank's after-park work is not the child's (diffrev29 H-L1) */
     on_parked = NULL;
