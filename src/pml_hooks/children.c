@@ -733,3 +733,91 @@ int pml_children_restore(char *err, size_t errlen)
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
     return e;
 }
+
+/* ckpt-mpirun --stop: the job stops after its snapshot, as Open MPI's and Slurm's suspend stop
+ * it, and so do the processes under each rank (its image takes them with it): left running,
+ * a forked worker burned the CPU of a stopped job (newuser7 F5). Top down: each process is
+ * stopped and seen stopped (state T) before its children are read, so that none forks one
+ * unseen meanwhile. Those stopped here are in sall (the cover's list, with their start times);
+ * one stopped already is the application's or a user's to continue. */
+static int jstopped; /* sall holds the processes a --stop stopped */
+
+static char proc_state(int32_t pid)
+{
+    char buf[1024];
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
+}
+
+#define JOB_STOP_WAIT_MS 2000 /* in all, for the processes to show state T */
+
+void pml_children_job_stop(void)
+{
+    static int32_t all[DESCENDANTS_MAX];
+    static struct tree_walk w; /* the agent thread's alone */
+    pml_children_job_cont(); /* (none left from before: the rank ran again) */
+    cover_end();
+    nsall = 0;
+    w.v = all;
+    w.n = 0;
+    w.over = 0;
+    w.of = getpid();
+    revive_proc_for_each_number("/proc/self/task", task_children, &w);
+    int already = 0, late = 0;
+    int32_t first_already = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < w.n; i++) {
+        int32_t pid = all[i];
+        char s = proc_state(pid);
+        if (!s || s == 'Z' || s == 'X')
+            continue; /* ended: nothing runs, nothing under it to read */
+        if (s == 'T' || s == 't') {
+            first_already = already++ ? first_already : pid;
+        } else if (kill(pid, SIGSTOP) == 0) {
+            sall[nsall++] = pid;
+            for (;;) {
+                s = proc_state(pid);
+                if (!s || s == 'T' || s == 'Z' || s == 'X')
+                    break;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > JOB_STOP_WAIT_MS) {
+                    late++;
+                    break;
+                }
+                struct timespec d = { 0, 1000 * 1000 };
+                nanosleep(&d, NULL);
+            }
+        }
+        char path[48];
+        w.of = pid;
+        snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+        revive_proc_for_each_number(path, task_children, &w);
+    }
+    if (w.over)
+        revive_log_warn("rank %d has more than %d processes under it: those past them run on while "
+                        "the job is stopped (--stop)", pml_world_rank, DESCENDANTS_MAX);
+    if (late)
+        revive_log_warn("rank %d: %d process(es) under it did not show stopped within %d s (--stop): "
+                        "they stop when they can", pml_world_rank, late, JOB_STOP_WAIT_MS / 1000);
+    if (already)
+        revive_log_info("rank %d: %d process(es) under it (pid %d%s) were stopped already, not by "
+                        "Revive: left stopped when the job continues", pml_world_rank, already,
+                        (int)first_already, already > 1 ? " ..." : "");
+    jstopped = nsall > 0;
+    if (jstopped)
+        cover_start(); /* the rank killed while stopped: they end, not stopped for ever */
+}
+
+void pml_children_job_cont(void)
+{
+    if (!jstopped)
+        return;
+    jstopped = 0;
+    cover_end();
+    char buf[1024];
+    for (int k = 0; k < nsall; k++)
+        if (start_time(sall[k], buf, sizeof buf) == sstart[k])
+            kill(sall[k], SIGCONT); /* one that ended and whose pid is another's is skipped */
+    nsall = 0;
+}

@@ -679,6 +679,15 @@ int pml_children_stop_list(char *err, size_t errlen);
 int pml_children_stop_precheck(char *err, size_t errlen);
 void pml_children_stop(void);
 void pml_children_cont(void);
+/* ckpt-mpirun --stop (the agent's stop_tree, snapc/agent.h): pml_children_job_stop, before the
+ * agent stops the rank, stops every process under it (its children and theirs, top down, each
+ * one's children read once it is stopped) and gives those it stopped a cover (should the rank
+ * die while stopped, they end: not stopped for ever); one stopped already (the application's or
+ * a user's SIGSTOP, a debugger's) is said and left as it is. pml_children_job_cont, once the rank
+ * runs again, continues those it stopped (the same process: its start time; one that ended
+ * meanwhile is skipped). */
+void pml_children_job_stop(void);
+void pml_children_job_cont(void);
 /* At MPI_Init: where the cover's program (revive-cover) is, beside the layer */
 void pml_children_init(void);
 extern int pml_agent_running;

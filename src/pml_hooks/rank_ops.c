@@ -290,6 +290,15 @@ static int op_describe(void *arg, char *buf, size_t len)
     return n < 0 ? -EINVAL : (size_t)n >= len ? (int)len - 1 : n;
 }
 
+static void op_stop_tree(void *arg, int cont)
+{
+    (void)arg;
+    if (cont)
+        pml_children_job_cont();
+    else
+        pml_children_job_stop();
+}
+
 static const struct snapc_rank_ops rank_ops = {
     .begin = op_begin,
     .seqs = op_seqs,
@@ -299,6 +308,7 @@ static const struct snapc_rank_ops rank_ops = {
     .drain = op_drain,
     .capture = op_capture,
     .resume = op_resume,
+    .stop_tree = op_stop_tree,
     .abort = op_abort,
     .arg = NULL,
     .describe = op_describe,

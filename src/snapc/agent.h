@@ -100,6 +100,12 @@ struct snapc_rank_ops {           /* implemented by the MPI layer, called by the
      * pending_requests N...; the last call's lines go into snapshot.meta).
      * Returns the length or -errno. */
     int  (*describe)(void *arg, char *buf, size_t len);
+    /* Optional (NULL: nothing): --stop (SNAPC_RESUME_STOP) of the processes under the rank
+     * (its children and theirs, which its image takes with it). Called on the agent thread:
+     * stop_tree(arg, 0) before resume() opens the gate, and the agent stops the rank then;
+     * stop_tree(arg, 1) once the rank runs again continues those it stopped (not one that was
+     * stopped already: the application's or a user's stop is theirs to end). */
+    void (*stop_tree)(void *arg, int cont);
 };
 
 /*

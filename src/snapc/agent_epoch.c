@@ -405,6 +405,8 @@ static void on_resume(const uint8_t *p)
         agent_outcome_set(1, r.seq);
     A.in_epoch = 0;
     A.v_applied = 0;
+    if (r.action == SNAPC_RESUME_STOP && A.ops.stop_tree)
+        A.ops.stop_tree(A.ops.arg, 0); /* the rank's children and theirs first, the gate still closed */
     if (A.ops.resume)
         A.ops.resume(A.ops.arg, (int)r.action);
     if (r.action == SNAPC_RESUME_STOP) {
@@ -412,6 +414,8 @@ static void on_resume(const uint8_t *p)
          * (a process-directed signal may go to another thread and this one run on), so the
          * CONTINUED below says that this rank was stopped and runs again (coord_stop.c) */
         syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGSTOP);
+        if (A.ops.stop_tree)
+            A.ops.stop_tree(A.ops.arg, 1);
         agent_send(SNAPC_MSG_CONTINUED, NULL, 0, NULL, 0);
     }
     if (r.action == SNAPC_RESUME_TERM) {

@@ -1,0 +1,93 @@
+#!/bin/bash
+# stop_tree.sh FLAVOR: ckpt-mpirun --stop stops the processes under each rank too (newuser7 F5),
+# on 2 ranks of stop_tree.c: each rank's child and grandchild burn CPU for the whole run.
+# (A child the application stopped itself cannot be in a snapshot: the capture refuses it, "let
+# it run (kill -CONT PID)"; so --stop meets one only when stopped after the capture.)
+# After `ckpt-mpirun --stop`: every burner is in state T and its CPU time (utime + stime in
+# /proc/PID/stat) does not move over 1 s. Before, the ranks stopped and their children ran on,
+# burning CPU in a "stopped" job. Then SIGCONT to the job's mpirun: the burners run again (their
+# CPU time moves within 3 s), and the job ends with the uninterrupted run's results ("done:
+# children ok": every child ended as told).
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog stop_tree
+steps=60 ms=50
+ck_workdir stoptree
+run_native 2 "$prog" $steps "$d/nopace" 0 >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+grep -q '^done: children ok$' native.out || failed "the native run did not end with 'done: children ok'"
+
+# named PID...: the pids among those whose command is NAME
+named() {
+    local n=$1 p c
+    shift
+    for p in "$@"; do read -r c 2>/dev/null </proc/$p/comm && [ "$c" = "$n" ] && echo $p; done
+}
+# cpu PID: utime + stime (clock ticks), "gone" when it has ended
+cpu() {
+    local l a
+    read -r l 2>/dev/null </proc/$1/stat || { echo gone; return; }
+    a=(${l##*) })
+    echo $((a[11] + a[12]))
+}
+state() {
+    local l a
+    read -r l 2>/dev/null </proc/$1/stat || { echo gone; return; }
+    a=(${l##*) })
+    echo ${a[0]}
+}
+
+touch pace
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms \
+    >out.s 2>err.s &
+job=$!; pids+=($job)
+wait_steps out.s 2 $job || failed "the job did not reach step 2: $(tail -n 2 err.s)"
+all=$(descendants $job)
+burners="$(named st_burn $all) $(named st_burn2 $all)"
+held=$(named st_held $all)
+set -- $burners
+if [ $# != 4 ]; then
+    failed "the ranks' children not found (burners: '$burners', held: '$held')"
+    show_procs $job
+elif ! ref=$(checkpoint $job stop --stop); then
+    failed "ckpt-mpirun --stop: $(head -n 3 ckpt.stop.err)"
+else
+    c=$(coord $job)
+    declare -A t0
+    for p in $burners; do t0[$p]=$(cpu $p); done
+    sleep 1
+    bad=
+    for p in $burners; do
+        s=$(state $p) t=$(cpu $p)
+        [ "$s" = T ] && [ "$t" = "${t0[$p]}" ] || bad="$bad $p:state=$s,cpu=${t0[$p]}->$t"
+    done
+    if [ -n "$bad" ]; then
+        failed "after --stop the ranks' children and grandchildren are not all stopped (pid:state,cpu ticks over 1 s):$bad"
+        show_procs $job
+    else
+        pass "after --stop the ranks' 4 children and grandchildren are stopped (state T, no CPU time over 1 s)"
+    fi
+    kill -CONT $c
+    moved=
+    for i in $(seq 30); do
+        sleep 0.1
+        moved=
+        for p in $burners; do
+            s=$(state $p) t=$(cpu $p)
+            [ "$s" != T ] && [ "$s" != gone ] && [ "$t" != "${t0[$p]}" ] && moved="$moved $p"
+        done
+        [ "$(echo $moved | wc -w)" = 4 ] && break
+    done
+    if [ "$(echo $moved | wc -w)" = 4 ]; then
+        pass "after SIGCONT to mpirun every child and grandchild runs again"
+    else
+        failed "after SIGCONT to mpirun not every child runs again (running: '$moved' of '$burners')"
+        show_procs $job
+    fi
+fi
+rm -f pace
+ran_on $job s "the job stopped with --stop and continued"
+grep -q '^done: children ok$' out.s && pass "every child ended as told (done: children ok)" ||
+    failed "the job's last line is not 'done: children ok': $(tail -n 1 out.s)"
+exit $fail
