@@ -543,6 +543,23 @@ crs_user_or_self() {
     fi
 }
 
+# crs_user_ckpt_kill NAME PROG SCOPE: runs PROG under cr_run as crs_user_or_self's user in
+# $WORK/NAME (ready files there), checkpoints it with SCOPE (e.g. --tree, or empty) and --kill
+# into $WORK/NAME.img (given to that user), and leaves $WORK/NAME ready for the restart: the
+# first run's ready files removed, go.1 made. 1 (with crs_fail) when cr_checkpoint fails.
+crs_user_ckpt_kill() {
+    local name=$1 prog=$2 scope=$3 d=$WORK/$1
+    mkdir -p "$d"
+    chown "$uid" "$d"
+    crs_start_or_end "$name: the program never got ready" "$d" "${asu[@]}" "$CRS_TOOLS/cr_run" "$CRS_BIN/$prog"
+    crs_tool "$WORK/$name.ck" cr_checkpoint $scope --kill -f "$WORK/$name.img" "$PID" ||
+        { crs_fail "$name: cr_checkpoint: $(head -n 1 "$WORK/$name.ck.err")"; return 1; }
+    crs_wait_status "$d/orig" 30 >/dev/null
+    chown "$uid" "$WORK/$name.img"
+    rm -f "$d"/ready.*
+    touch "$d/go.1"
+}
+
 # crs_let_others_in: a throwaway user must reach the build tree's tools and
 # libcr, and the checkout may sit in a private (0700) folder such as a fresh
 # mktemp -d clone: allow traversal (o+x, not reading) of every folder above

@@ -17,15 +17,7 @@ crs_user_or_self crsik "restarting as a throwaway user (a user and pid namespace
 # init (the parent of the restored first process) at point 2
 trial() {
     local name=$1 prog=$2 scope=$3 d=$WORK/$1 st inner outer init left
-    mkdir -p "$d"
-    chown "$uid" "$d"
-    crs_start_or_end "$name: the program never got ready" "$d" "${asu[@]}" "$CRS_TOOLS/cr_run" "$CRS_BIN/$prog"
-    crs_tool "$WORK/$name.ck" cr_checkpoint $scope --kill -f "$WORK/$name.img" "$PID" ||
-        { crs_fail "$name: cr_checkpoint: $(head -n 1 "$WORK/$name.ck.err")"; return; }
-    crs_wait_status "$d/orig" 30 >/dev/null
-    chown "$uid" "$WORK/$name.img"
-    rm -f "$d"/ready.*
-    touch "$d/go.1"
+    crs_user_ckpt_kill "$name" "$prog" "$scope" || return
     (cd "$d" && crs_launch "$WORK/$name.r" "${asu[@]}" "$CRS_TOOLS/cr_restart" "$WORK/$name.img")
     if ! crs_wait_for "$d/ready.2" 60 "$WORK/$name.r.status"; then
         crs_fail "$name: the restart never reached point 2: $(head -n 2 "$WORK/$name.r.err" | tr '\n' ' ')"

@@ -25,15 +25,7 @@ left_of() { pgrep -u "$uid" -f "$1" | tr "\n" " "; }
 # its SIGTERM once the restart holds (restore-start-hold) or the program waits at point 2
 trial() {
     local name=$1 prog=$2 scope=$3 fault=$4 d=$WORK/$1 st end
-    mkdir -p "$d"
-    chown "$uid" "$d"
-    crs_start_or_end "$name: the program never got ready" "$d" "${asu[@]}" "$CRS_TOOLS/cr_run" "$CRS_BIN/$prog"
-    crs_tool "$WORK/$name.ck" cr_checkpoint $scope --kill -f "$WORK/$name.img" "$PID" ||
-        { crs_fail "$name: cr_checkpoint: $(head -n 1 "$WORK/$name.ck.err")"; return; }
-    crs_wait_status "$d/orig" 30 >/dev/null
-    chown "$uid" "$WORK/$name.img"
-    rm -f "$d"/ready.*
-    touch "$d/go.1"
+    crs_user_ckpt_kill "$name" "$prog" "$scope" || return
     (cd "$d" && export REVIVE_FAULT=$fault && crs_clean_exec "${asu[@]}" "$CRS_TOOLS/cr_restart" "$WORK/$name.img" \
         </dev/null >"$WORK/$name.r.out" 2>"$WORK/$name.r.err") &
     local rp=$! when="the program waits at point 2"
