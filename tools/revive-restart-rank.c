@@ -42,6 +42,7 @@
 #include "filem/local_retain.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
+#include "filem/verified.h"
 #include "pml_hooks/handoff.h"
 #include "common/text.h" /* REVIVE_TEXT_PATHS, REVIVE_RESTART_TEXT_MAX */
 #include "restart_rank_cache.h"
@@ -468,6 +469,13 @@ int main(int argc, char **argv)
     if (restart_wincheck(img, werr, sizeof werr))
         die("%s", werr);
 
+    /* this rank's image as restart-mpi's check read every chunk of it (filem/verified.h): the
+     * restore does not hash it again when it reads that very file, unchanged; not handed on
+     * to the fresh MPI (the hand-off below) */
+    struct crs_file_stamp vstamp;
+    int verified = filem_verified_find(getenv(FILEM_VERIFIED_ENV), rank, &vstamp) == 0;
+    unsetenv(FILEM_VERIFIED_ENV);
+
     int keep[CRS_KEEP_FDS_MAX];
     int nkeep = keep_launcher_fds(keep, CRS_KEEP_FDS_MAX);
     /* the restored rank leaves them out of its later images (they are the launcher's) */
@@ -502,6 +510,7 @@ int main(int argc, char **argv)
          * their /dev/shm objects again; any other process using one (the original job still
          * running) refuses the restart (crs_restart_opts) */
         .shm_peers_parent = getppid(),
+        .verified = verified ? &vstamp : NULL,
     };
     char err[REVIVE_RESTART_TEXT_MAX], cwd[PATH_MAX]; /* the paths whole and the advice after them */
     if (!getcwd(cwd, sizeof cwd))

@@ -215,10 +215,13 @@ int filem_retain(const char *jobdir, int keep, int64_t busy_seq, int *removed, i
  * there, of the recorded size, opens as an image (header, table, sections)
  * whose file checksum (file_sum.h: a tree file's every member) is the recorded one, and with deep, every chunk's
  * checksum. Calls report(arg, rank, 0 or -errno, message) per rank (may be
- * NULL). Returns 0 when all are good, else the first error. */
+ * NULL). stamps (may be NULL): an array of the metadata's number of ranks, where with deep
+ * each image verified whole gets its file's stamp (verified.h: restart-mpi hands them to the
+ * ranks), the others size 0. Returns 0 when all are good, else the first error. */
+struct crs_file_stamp;
 int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
                      void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
-                     char *err, size_t errlen);
+                     struct crs_file_stamp *stamps, char *err, size_t errlen);
 
 /* The file's checksum (crs_image_file_sum: a plain image's header checksum, a tree file's
  * over every member; what a rank reports as CAPTURED's checksum)

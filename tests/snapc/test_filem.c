@@ -24,6 +24,7 @@
 #include "crs/base/image_format.h"
 #include "crs/base/tree.h"
 #include "filem/stage_mark.h"
+#include "filem/verified.h"
 #include "snapc_test.h"
 #include "tiny_image.h"
 
@@ -494,24 +495,105 @@ static void test_verify(void)
     filem_seq_path(dir, sizeof dir, job, 0);
     struct filem_meta m;
     CHECK_EQ(filem_meta_read(dir, &m, err, sizeof err), 0);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, count, NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, count, NULL, NULL, err, sizeof err), 0);
     CHECK_EQ(reports, 3);
     /* a page byte changed: the header is intact, the chunk checksum is not */
     char img[PATH_MAX];
     filem_image_path(img, sizeof img, job, 0, 1);
     sh("printf Z | dd of=%s bs=1 seek=4100 conv=notrunc status=none", img);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), 0);
-    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, err, sizeof err) < 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), 0);
+    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, err, sizeof err) < 0);
     CHECK_STR_CONTAINS(err, "rank 1");
     /* truncated */
     filem_image_path(img, sizeof img, job, 0, 2);
     sh("truncate -s 5000 %s", img);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), -EBADMSG);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
     CHECK_STR_CONTAINS(err, "truncated or replaced");
     /* missing */
     filem_image_path(img, sizeof img, job, 0, 0);
     unlink(img);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), -ENOENT);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), -ENOENT);
+    filem_meta_free(&m);
+}
+
+/* The stamps restart-mpi hands to the ranks (verified.h): each verified rank's found again in
+ * the text, the others not; a damaged text trusted for no rank; a job too large for the text
+ * hands on nothing; a file whose stamp moved while it was read, or that changed in the last
+ * second, is not handed on; filem_verify_seq stamps a deep check's images only, and not while
+ * they are that recent. */
+static void test_verified(void)
+{
+    struct crs_file_stamp st[4] = {
+        {.dev = 2049, .ino = 11, .size = 4096, .ctime_sec = 1700000000, .ctime_nsec = 5},
+        {0},
+        {.dev = 2049, .ino = 13, .size = 1 << 24, .ctime_sec = 1700000001, .ctime_nsec = 999999999},
+        {.dev = 0, .ino = 0, .size = 1, .ctime_sec = 0, .ctime_nsec = 0}}, got;
+    char text[512];
+    CHECK_EQ(filem_verified_format(st, 4, text, sizeof text), 3);
+    CHECK_EQ(filem_verified_find(text, 0, &got), 0);
+    CHECK(crs_file_stamp_same(&got, &st[0]));
+    CHECK_EQ(filem_verified_find(text, 1, &got), -ENOENT);
+    CHECK_EQ(filem_verified_find(text, 2, &got), 0);
+    CHECK(crs_file_stamp_same(&got, &st[2]));
+    CHECK_EQ(filem_verified_find(text, 3, &got), 0);
+    CHECK(crs_file_stamp_same(&got, &st[3]));
+    CHECK_EQ(filem_verified_find(text, 4, &got), -ENOENT);
+    CHECK_EQ(filem_verified_find(NULL, 0, &got), -ENOENT);
+    CHECK_EQ(filem_verified_find("", 0, &got), -ENOENT);
+    CHECK_EQ(filem_verified_find("0:1:2:3:4", 0, &got), -EINVAL);       /* a field short */
+    CHECK_EQ(filem_verified_find("0:1:2:3:4:5x", 0, &got), -EINVAL);
+    CHECK_EQ(filem_verified_find("0:1:2:0:4:5", 0, &got), -EINVAL);     /* no size */
+    CHECK_EQ(filem_verified_find("0:1:2:3:4:1000000000", 0, &got), -EINVAL);
+    CHECK_EQ(filem_verified_find("1:1:2:3:4:5,junk", 0, &got), -EINVAL); /* damaged further on */
+    CHECK_EQ(filem_verified_find("0:-1:2:3:4:5", 0, &got), -EINVAL);
+    CHECK_EQ(filem_verified_format(st, 4, text, 40), -ENOSPC);
+    CHECK_EQ(text[0], 0);
+    /* read while it held, and old enough */
+    struct crs_file_stamp later = st[2];
+    CHECK(filem_verified_usable(&st[2], &st[2], 1700000003));
+    CHECK(!filem_verified_usable(&st[2], &st[2], 1700000002));   /* changed within the second */
+    later.ctime_nsec = 0;
+    later.ctime_sec++;
+    CHECK(!filem_verified_usable(&st[2], &later, 1700000010));   /* changed while read */
+    later = st[2];
+    later.ino++;
+    CHECK(!filem_verified_usable(&st[2], &later, 1700000010));   /* another file */
+    CHECK(!filem_verified_usable(&st[1], &st[1], 1700000010));   /* nothing stamped */
+    /* filem_verify_seq: the images just written are too recent to be handed on; without the
+     * deep check nothing is stamped either */
+    char job[PATH_MAX], err[512], dir[PATH_MAX];
+    new_jobdir(job, sizeof job, 410);
+    make_seq(job, 0, 2, 1);
+    filem_seq_path(dir, sizeof dir, job, 0);
+    struct filem_meta m;
+    CHECK_EQ(filem_meta_read(dir, &m, err, sizeof err), 0);
+    struct crs_file_stamp vs[2] = {{.size = 7}, {.size = 7}};
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, NULL, NULL, vs, err, sizeof err), 0);
+    CHECK_EQ(vs[0].size, 0);
+    CHECK_EQ(vs[1].size, 0);
+    /* two seconds later they are (the deep check only), with their files' own stamps */
+    sleep(2);
+    vs[0].size = vs[1].size = 7;
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, vs, err, sizeof err), 0);
+    CHECK_EQ(vs[0].size, 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, NULL, NULL, vs, err, sizeof err), 0);
+    for (int r = 0; r < 2; r++) {
+        char img[PATH_MAX];
+        filem_image_path(img, sizeof img, job, 0, r);
+        int fd = open(img, O_RDONLY);
+        CHECK(fd >= 0);
+        CHECK_EQ(crs_file_stamp_of(fd, &got), 0);
+        close(fd);
+        CHECK(crs_file_stamp_same(&got, &vs[r]));
+    }
+    /* a damaged image is not stamped (rank 1's page byte), the other is */
+    char img[PATH_MAX];
+    filem_image_path(img, sizeof img, job, 0, 1);
+    sh("printf Z | dd of=%s bs=1 seek=4100 conv=notrunc status=none", img);
+    vs[0].size = vs[1].size = 7;
+    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, vs, err, sizeof err) < 0);
+    CHECK(vs[0].size != 0);
+    CHECK_EQ(vs[1].size, 0);
     filem_meta_free(&m);
 }
 
@@ -647,7 +729,7 @@ static void test_file_sum(void)
     filem_meta_set(&m, "bytes", "%llu", (unsigned long long)st.st_size);
     CHECK_EQ(filem_meta_write(dir, &m, err, sizeof err), 0);
     for (int deep = 0; deep <= 1; deep++) {
-        CHECK_EQ(filem_verify_seq(job, 0, &m, deep, NULL, NULL, err, sizeof err), -EBADMSG);
+        CHECK_EQ(filem_verify_seq(job, 0, &m, deep, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
         CHECK_STR_CONTAINS(err, "the tree's process 1");
         CHECK(strstr(err, "(replaced)") == NULL);
         CHECK(strstr(err, "use an earlier checkpoint") == NULL);
@@ -664,7 +746,7 @@ static void test_file_sum(void)
     filem_meta_set(&m, "rank.0.image", "rank_0.img");
     filem_meta_set(&m, "rank.0.size", "%llu", (unsigned long long)st.st_size);
     filem_meta_set(&m, "rank.0.checksum", "0x%016" PRIx64, sum);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, err, sizeof err), -EBADMSG);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
     CHECK_STR_CONTAINS(err, "has checksum");
     CHECK_STR_CONTAINS(err, "(replaced)");
     filem_meta_free(&m);
@@ -730,6 +812,7 @@ int main(void)
     test_index_retention();
     test_lock_after_removal();
     test_verify();
+    test_verified();
     test_file_sum();
     test_stage_mark();
     sh("rm -rf %s", base);

@@ -614,7 +614,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         struct vctx v = {.jb = jb, .first = 1, .m = &m, .seqdir = dir};
         if (json)
             snapc_sb_printf(jb, ",\"verify\":[");
-        e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, err, sizeof err);
+        e = filem_verify_seq(jobdir, seq, &m, 1, report, &v, NULL, err, sizeof err);
         /* images only missing, each with a copy in a cache: what restart-mpi fetches (not
          * another failure no rank reported, as metadata without a number of ranks) */
         if ((e == -ENOENT || v.damaged_ok) && !v.failed && (v.cached || v.elsewhere))

@@ -25,12 +25,14 @@
 #include <unistd.h>
 
 #include "common/dirsync.h"
+#include "common/fault.h"
 #include "common/relocate_arg.h"
 #include "common/text.h"
 #include "common/size_arg.h"
 #include "filem/alive.h"
 #include "filem/filem.h"
 #include "filem/stage_mark.h"
+#include "filem/verified.h"
 #include "snapc/hosts.h"
 #include "snapc/restart_lock.h"
 #include "snapc/util.h"
@@ -807,12 +809,16 @@ int main(int argc, char **argv)
     struct missing mi = {.seqdir = seqdir, .m = &m};
     int ve;
     char hint[PATH_MAX + 64];
+    /* the stamps of the images verified whole, for the ranks (filem/verified.h): a job small
+     * enough for the variable, with the deep check */
+    struct crs_file_stamp *stamps = verify && !showme && ranks <= FILEM_VERIFIED_MAX / 16
+                                        ? calloc(ranks, sizeof *stamps) : NULL;
     if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
         for (uint64_t r = 0; r < ranks && r < 1000000; r++)
             note_missing(&mi, (int)r, -ENOENT, NULL);
         ve = -ENOENT;
     } else
-        ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, err,
+        ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, stamps, err,
                               sizeof err);
     /* only images missing (staging never got them there, or the shared copy is lost): fetched
      * from the node-local caches of the hosts that hold them, before the launch (below) */
@@ -996,6 +1002,24 @@ int main(int argc, char **argv)
         if (fr < 0)
             die("%s cannot be restarted: %s", seqdir, err);
     }
+    /* fault point restart-checked-hold: a test changes an image after the check (10 min at most) */
+    const char *hold = getenv("REVIVE_STAGE_HOLD");
+    if (revive_fault(REVIVE_FAULT_restart_checked_hold) && hold && *hold && !showme) {
+        fprintf(stderr, "%s: holds after its check until %s exists (fault point "
+                        "restart-checked-hold)\n", me, hold);
+        for (int i = 0; i < 12000 && access(hold, F_OK) != 0; i++)
+            usleep(50 * 1000);
+    }
+    /* each rank's image as the check read it: its restore does not hash the same bytes again
+     * (an image fetched since is another file: its rank checks it) */
+    unsetenv(FILEM_VERIFIED_ENV); /* none but this check's */
+    if (stamps) {
+        char *text = malloc(FILEM_VERIFIED_MAX);
+        if (text && filem_verified_format(stamps, ranks, text, FILEM_VERIFIED_MAX) > 0)
+            setenv(FILEM_VERIFIED_ENV, text, 1);
+        free(text);
+        free(stamps);
+    }
     if (recreated[0] && !showme)
         fprintf(stderr, "%s: %s was gone: re-created%s%s with sequence %lld's %s from %s "
                         "node-local cache (%s, checked), every image fetched from the hosts' "
@@ -1029,6 +1053,10 @@ int main(int argc, char **argv)
         if (getenv("REVIVE_FILE_DATA_MAX")) {
             push(&cmd, "-x");
             push(&cmd, "REVIVE_FILE_DATA_MAX");
+        }
+        if (getenv(FILEM_VERIFIED_ENV)) { /* the images the check read (above) */
+            push(&cmd, "-x");
+            push(&cmd, FILEM_VERIFIED_ENV);
         }
     }
     int pi = 0;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct crs_file_stamp; /* image.h */
+
 /* ---- checkpoint ---- */
 
 /* A file by its device (st_dev) and inode. */
@@ -207,6 +209,13 @@ struct crs_restart_opts {
      * children of one launcher daemon) restore the same objects: a /dev/shm object one of them
      * made already is no conflict, the others share it again. 0: none. */
     pid_t shm_peers_parent;
+    /* The image file as a check of every chunk found it (image.h's crs_file_stamp: restart-mpi
+     * verified it before the launch; revive-restart-rank hands its rank's stamp on): when the
+     * file this restart reads is still that one, unchanged, its chunks are copied into place
+     * without their checksums computed again (crs_image.sums_checked), said at REVIVE_VERBOSE=2.
+     * A file changed or replaced since, another copy (a node's cache that is no link of it), or
+     * NULL: every chunk is checked as it is read. */
+    const struct crs_file_stamp *verified;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

@@ -182,7 +182,28 @@ struct crs_image {
     struct crs_image_ext *exts;            size_t nexts; /* in the order written */
     char *name;             /* for messages: "image NAME: ..." */
     char err[REVIVE_TEXT_PATHS(1)]; /* NAME up to PATH_MAX and the words after it, whole */
+    /* 1: every chunk of this very file was verified against its checksum by another reader
+     * and the file has not changed since (crs_file_stamp below: restart-mpi's check, handed to
+     * the rank's restore); the chunk and saved-file reads then copy the bytes without hashing
+     * them again. Bounds, lengths and decompression are checked as always. 0 (the default,
+     * set by the open): each is checked as it is read. */
+    int sums_checked;
 };
+
+/* A file as fstat(2) saw it: device, inode, size and change time. Any write, truncation,
+ * chmod or link count change since gives the file another change time (the kernel sets it, no
+ * program can put it back), and a file put in its place has another inode: the same stamp
+ * taken later means the same, unchanged bytes. restart-mpi takes it of each rank image whose
+ * every chunk it verified, before and after reading it (src/filem/verified.h). */
+struct crs_file_stamp {
+    uint64_t dev, ino, size;
+    int64_t ctime_sec, ctime_nsec;
+};
+
+/* fd's stamp: 0, or -errno of fstat. */
+int crs_file_stamp_of(int fd, struct crs_file_stamp *s);
+/* 1 when a and b are the same stamp, else 0. */
+int crs_file_stamp_same(const struct crs_file_stamp *a, const struct crs_file_stamp *b);
 
 /* What the reader's messages about a damaged or incomplete image end with: the advice for one
  * process (cr_restart, cr_info). A caller that knows better (a rank of a global snapshot:

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crs/base/image.h"
@@ -109,4 +110,23 @@ void crs_image_advise(char *msg, size_t len, const char *advice)
         at[an + tn] = 0;
         at += an;
     }
+}
+
+int crs_file_stamp_of(int fd, struct crs_file_stamp *s)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    s->dev = (uint64_t)st.st_dev;
+    s->ino = (uint64_t)st.st_ino;
+    s->size = (uint64_t)st.st_size;
+    s->ctime_sec = (int64_t)st.st_ctim.tv_sec;
+    s->ctime_nsec = (int64_t)st.st_ctim.tv_nsec;
+    return 0;
+}
+
+int crs_file_stamp_same(const struct crs_file_stamp *a, const struct crs_file_stamp *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
 }
