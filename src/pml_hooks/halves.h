@@ -91,8 +91,9 @@ void pml_halves_guards_with(int (*fn)(void));
 /* For layer.c: the moments that tell the halves apart. */
 void pml_halves_before_lower(void);        /* just before the lower half is loaded */
 void pml_halves_lower_ready(void);         /* MPI_Init(_thread) succeeded */
-/* At a capture (every other thread parked): the mappings that appeared while MPI_Init ran and were
- * given to the library looked at again for the application's malloc chunks (halves_moments.c). */
+/* At a capture (every other thread parked): the pages of the mappings that appeared while MPI_Init
+ * ran and were given to the library that read as zeros then, looked at again for the application's
+ * malloc chunks until first seen written (halves_moments.c). */
 void pml_halves_recheck_chunks(void);
 void pml_halves_dump_to(const char *prefix, int rank); /* REVIVE_HALVES_DUMP */
 

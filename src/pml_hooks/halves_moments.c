@@ -42,7 +42,9 @@ struct snap_q {
  * application's malloc for every namespace, as with its arenas: halves_arenas.c). Looked for at
  * each page of every unexplained piece of writable private anonymous memory, the words read
  * through /proc/self/mem (a thread may unmap meanwhile: a read fails, no fault); at most
- * UCHUNK_SCAN_PAGES pages a piece (the rest stays the library's, as before). */
+ * UCHUNK_SCAN_PAGES pages a piece (the rest stays the library's, as before).
+ * A page whose two first words read as zeros then is a candidate (a chunk whose size word its
+ * thread had not written yet: pml_halves_recheck_chunks); the others are the library's for good. */
 #define UCHUNK_SCAN_PAGES 16384
 struct gap_q {
     uint64_t lo[64], hi[64];
@@ -50,6 +52,38 @@ struct gap_q {
 };
 
 static int recheck_mode; /* at a capture: the pieces the rule gave the library, not the gaps */
+
+/* The candidates: runs of pages [lo, hi) of the library's pieces (PML_W_INIT) whose header words
+ * read as zeros, in address order; at most CAND_MAX runs (a page past them stays the library's).
+ * Made at MPI_Init's end, rebuilt at each capture (cand_next) from the pages still zero. Reading
+ * every page of the library's pieces again at each capture (ebe4afb) took any live buffer of the
+ * library whose bytes at a page start happened to look like a chunk's header for the
+ * application's (diffrev32 R-L9): now a page is looked at only until it is first seen written,
+ * and a chunk only taken whole inside one run. */
+#define CAND_MAX 512
+static struct cand_run {
+    uint64_t lo, hi;
+} cand[CAND_MAX], cand_next[CAND_MAX];
+static int ncand, ncand_next;
+
+static void cand_keep(uint64_t a, uint64_t b)
+{
+    struct cand_run *last = ncand_next ? &cand_next[ncand_next - 1] : NULL;
+    if (last && last->hi == a)
+        last->hi = b;
+    else if (ncand_next < CAND_MAX)
+        cand_next[ncand_next++] = (struct cand_run){ a, b };
+}
+
+/* The page at a holds a malloc mmapped chunk's header (prev_size 0; IS_MMAPPED, not
+ * NON_MAIN_ARENA; a page-multiple size within `room`): its size, else 0. */
+static uint64_t chunk_at(const uint64_t w[2], uint64_t room)
+{
+    uint64_t size = w[1] & ~(uint64_t)7;
+    if (w[0] == 0 && (w[1] & 2) && !(w[1] & 4) && size >= 4096 && !(size & 4095) && size <= room)
+        return size;
+    return 0;
+}
 
 static void gap_piece(void *arg, uint64_t lo, uint64_t hi, int half, int why)
 {
@@ -81,33 +115,66 @@ static void upper_chunks(uint64_t start, uint64_t end)
     }
 }
 
-static void scan_gaps(const struct gap_q *g)
+/* MPI_Init's end: the pages of the pieces nothing explains */
+static void scan_init(uint64_t a, uint64_t stop)
 {
-    for (int i = 0; i < g->n; i++) {
-        uint64_t a = g->lo[i], stop = g->hi[i];
-        for (int pages = 0; a + 16 <= stop && pages < UCHUNK_SCAN_PAGES; pages++) {
-            uint64_t w[2];
+    for (int pages = 0; a + 16 <= stop && pages < UCHUNK_SCAN_PAGES; pages++) {
+        uint64_t w[2], size;
+        if (pread(mem_fd, w, sizeof w, (off_t)a) != (ssize_t)sizeof w)
+            break;
+        if ((size = chunk_at(w, stop - a))) {
+            pml_reg_fill(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
+            a += size;
+            continue;
+        }
+        if (w[0] == 0 && w[1] == 0 && a + 4096 <= stop)
+            cand_keep(a, a + 4096);
+        a += 4096;
+    }
+    /* past the pages looked at (a large mapping): a run of zeros up to here goes on to the end */
+    if (a < stop && ncand_next && cand_next[ncand_next - 1].hi == a)
+        cand_keep(a, stop);
+}
+
+/* A capture: the candidate pages of a piece the rule gave the library; a page still zero stays a
+ * candidate, one written otherwise than with a chunk's header is the library's for good. */
+static void scan_recheck(uint64_t lo, uint64_t stop)
+{
+    for (int i = 0; i < ncand; i++) {
+        uint64_t a = cand[i].lo > lo ? cand[i].lo : lo, end = cand[i].hi < stop ? cand[i].hi : stop;
+        for (int pages = 0; a + 4096 <= end && pages < UCHUNK_SCAN_PAGES; pages++) {
+            uint64_t w[2], size;
             if (pread(mem_fd, w, sizeof w, (off_t)a) != (ssize_t)sizeof w)
                 break;
-            uint64_t size = w[1] & ~(uint64_t)7;
-            if (w[0] == 0 && (w[1] & 2) && !(w[1] & 4) && size >= 4096 && !(size & 4095) &&
-                size <= stop - a) {
-                if (recheck_mode)
-                    pml_reg_put(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
-                else
-                    pml_reg_fill(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
+            if ((size = chunk_at(w, end - a))) {
+                pml_reg_put(a, a + size, PML_HALF_UPPER, PML_W_UCHUNK);
                 a += size;
-            } else {
-                a += 4096;
+                continue;
             }
+            if (w[0] == 0 && w[1] == 0)
+                cand_keep(a, a + 4096);
+            a += 4096;
         }
+        if (a < end && end - a >= 4096)
+            cand_keep(a, end); /* not looked at this time (the page bound): still candidates */
     }
 }
 
-/* At a capture, every other thread parked: the pieces the rule gave the library looked at again.
- * A thread preempted between glibc's mmap of a chunk and its write of the chunk's size word (under
- * load: milliseconds) left a mapping that read as zeros when MPI_Init ended (rank_initalloc-mpich
- * lost a block 1 run in 3 at load ~10); once parked, every chunk it made since has its size word. */
+static void scan_gaps(const struct gap_q *g)
+{
+    for (int i = 0; i < g->n; i++) {
+        if (recheck_mode)
+            scan_recheck(g->lo[i], g->hi[i]);
+        else
+            scan_init(g->lo[i], g->hi[i]);
+    }
+}
+
+/* At a capture, every other thread parked: the candidate pages of the pieces the rule gave the
+ * library looked at again. A thread preempted between glibc's mmap of a chunk and its write of
+ * the chunk's size word (under load: milliseconds) left a mapping that read as zeros when
+ * MPI_Init ended (rank_initalloc-mpich lost a block 1 run in 3 at load ~10); once parked, every
+ * chunk it made since has its size word, written before anything else in it. */
 static int recheck_line(const struct revive_maps_entry *m, void *arg)
 {
     (void)arg;
@@ -118,13 +185,17 @@ static int recheck_line(const struct revive_maps_entry *m, void *arg)
 
 void pml_halves_recheck_chunks(void)
 {
-    if (!pml_lower_chunks_whole())
+    if (!pml_lower_chunks_whole() || ncand == 0)
         return;
     revive_fd_enter();
     mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
     recheck_mode = 1;
-    if (mem_fd >= 0)
+    ncand_next = 0;
+    if (mem_fd >= 0) {
         pml_maps_each(recheck_line, NULL);
+        memcpy(cand, cand_next, (size_t)ncand_next * sizeof *cand);
+        ncand = ncand_next;
+    }
     recheck_mode = 0;
     if (mem_fd >= 0)
         close(mem_fd);
@@ -155,8 +226,13 @@ static void snapshot(int half, int why)
     if (half == PML_HALF_LOWER) {
         revive_fd_enter(); /* (the application's threads run: common/fd_guard.h) */
         mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+        ncand_next = 0; /* (a restart's fresh library: the candidates of the last one are gone) */
     }
     pml_maps_each(snap_line, &q);
+    if (half == PML_HALF_LOWER) {
+        memcpy(cand, cand_next, (size_t)ncand_next * sizeof *cand);
+        ncand = ncand_next;
+    }
     if (mem_fd >= 0)
         close(mem_fd);
     if (half == PML_HALF_LOWER)
