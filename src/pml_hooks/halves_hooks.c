@@ -531,7 +531,9 @@ void pml_halves_progress_with(void (*fn)(unsigned))
 
 /* The library's dlopen, often on the agent's thread at a snapshot (Open MPI opens components
  * lazily): ld.so's descriptors of the object's file held inside a fork guard section (a child
- * forked meanwhile held mca_ess_pmi.so: rank_forkloop-ompi) */
+ * forked meanwhile held mca_ess_pmi.so: rank_forkloop-ompi). The section covers the whole call,
+ * the loaded objects' constructors too: why that cannot hang, and what it costs, is in
+ * src/crs/libcr/fork_guard.h (diffrev32 R-L8). */
 static void cb_fd_section(int enter)
 {
     if (enter)

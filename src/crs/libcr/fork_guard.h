@@ -18,17 +18,38 @@
  *     handler, runtime.c). In a rank, every socket, eventfd, epoll and timerfd Revive's code makes
  *     is named by the layer's wrappers (src/pml_hooks/halves_hooks.c), and unnamed by its close.
  * Every such open is O_CLOEXEC (SOCK_CLOEXEC, MSG_CMSG_CLOEXEC): posix_spawn, system, popen and
- * vfork run no fork handler, and their child executes a program.
- * Not covered: a fork by the raw system call or glibc's _Fork (no handler runs), and a fork from
- * a signal handler that interrupted a section of its own thread (the section's descriptor is
- * copied; the fork does not wait for its own thread).
+ * vfork run no fork handler, and their child executes a program. glibc's _Fork runs no handler
+ * either: libcr.so's own _Fork (fork_raw.c) makes it under the guard.
+ * Not covered: a fork by the raw system call (clone, clone3, fork, vfork made with syscall(2) or
+ * in assembly: no code of Revive's runs; the child holds what the moment held, which an exec
+ * closes), _Fork in a static program (libcr.a leaves it libc's), and a fork from a signal
+ * handler that interrupted a section of its own thread (the section's descriptor is copied; the
+ * fork does not wait for its own thread, which cannot leave the section before the handler
+ * returns). A thread of the MPI library's half forks through that half's libc, which runs none
+ * of these handlers (docs/mpi.md, "fork handlers").
+ *
+ * Waiting inside a section for a thread that itself only enters sections cannot hang: a fork
+ * sets FORKING only once no section is open (a fork that comes while one is open waits, with
+ * nothing held, until it closes), so no thread waits at its section's entry while another
+ * thread's section is open. The lower half's dlopen relies on this (diffrev32 R-L8): its whole
+ * call is one section, so the constructors of what it loads run inside it, and one that starts
+ * a progress thread and waits until that thread has made its eventfd (in a section of the
+ * layer's wrapper) goes on (tests/crs/libcr/fork_guard.sh, part wait). Only ld.so's open of each
+ * file needs the section, but ld.so opens it with its own system call and offers no hook between
+ * mapping the objects and running their constructors (LD_AUDIT's la_objopen, only when set at
+ * the program's start). What a section cannot do: wait for a thread that forks through the
+ * application's libc (that fork waits for the section), and be long: a fork of the application
+ * waits for the whole dlopen (milliseconds; more for a large object on a slow file system), and
+ * a checkpoint's park for it too (within the park's timeout).
  *
  * A section is also a park deferral section (capture_filter.h): no checkpoint parks a thread while
  * it holds one. A fork holds the guard from its prepare handler to its parent's (the child's)
  * handler, also as a park deferral section: no capture finds it held. Waits are never made inside
  * a deferral: a section that waits for a fork to end and a fork that waits for sections to close
  * do so before they enter theirs, so a checkpoint's park can always stop them.
- * Keep sections short, never wait inside one for another thread, and never enter one while
+ * Keep sections short, never wait inside one for another thread (but as above: the dlopen, whose
+ * constructors are not Revive's: a checkpoint may park the thread waited for, and the park then
+ * waits for the section until its timeout fails the checkpoint), and never enter one while
  * holding a lock a forking thread may take (the halves registry's: its prepare handler takes the
  * guard first, crs_fork_guard_prepare; malloc's and stdio's are taken by libc after the handlers).
  * No allocation, async-signal-safe; nestable per thread.

@@ -865,6 +865,24 @@ int crs_runtime_submit(int i)
     return e;
 }
 
+/* The parent's socket stays open in the child but is not ours to use; nor is a connection the
+ * parent was serving, or its image file (a checkpoint of this child would take them for the
+ * program's). System calls only: also in the child of _Fork (fork_raw.c). */
+void crs_runtime_forked_raw(void)
+{
+    int l = atomic_exchange(&listen_fd, -1);
+    if (l >= 0)
+        crs_real_close(l);
+    int conn = atomic_exchange(&accepted_conn, -1), file = atomic_exchange(&accepted_file, -1);
+    if (conn >= 0)
+        crs_real_close(conn);
+    if (file >= 0 && file != conn)
+        crs_real_close(file);
+    if (serving_conn >= 0 && serving_conn != conn)
+        crs_real_close(serving_conn);
+    serving_conn = -1;
+}
+
 /* A forked child is a new process: it gets its own checkpoint thread. */
 static void after_fork_child(void)
 {
@@ -880,19 +898,7 @@ static void after_fork_child(void)
     if (started != 1)
         return;
     crs_timers_after_fork_child();
-    /* the parent's socket stays open in the child but is not ours to use;
-     * nor is a connection the parent was serving, or its image file (a
-     * checkpoint of this child would take them for the program's) */
-    crs_real_close(atomic_load(&listen_fd));
-    atomic_store(&listen_fd, -1);
-    int conn = atomic_exchange(&accepted_conn, -1), file = atomic_exchange(&accepted_file, -1);
-    if (conn >= 0)
-        crs_real_close(conn);
-    if (file >= 0 && file != conn)
-        crs_real_close(file);
-    if (serving_conn >= 0 && serving_conn != conn)
-        crs_real_close(serving_conn);
-    serving_conn = -1;
+    crs_runtime_forked_raw();
     for (int i = 0; i < CRS_MAX_REQUESTS; i++)
         atomic_store(&crs_requests[i].state, CRS_SLOT_FREE);
     started = 0;

@@ -115,6 +115,10 @@ int crs_exec_loads_libcr(int dirfd, const char *path, int at_flags, char *const 
 #define CRS_NEXT(type, name) ((type)dlsym(RTLD_NEXT, #name))
 #endif
 
+/* In a forked child: the parent's listening socket, the connection it served and its image file
+ * closed (their numbers free for the child's own). System calls only (the child of _Fork). */
+void crs_runtime_forked_raw(void);
+
 /* interpose.c: close() past the protection of our descriptors; resolving
  * the real calls (at load). */
 int crs_real_close(int fd);
