@@ -17,6 +17,7 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
 #include "common/fault.h"
+#include "common/fd_guard.h"
 #include "common/procfs.h"
 #include "pml_hooks/cover.h"
 
@@ -741,6 +742,13 @@ int pml_children_restore(char *err, size_t errlen)
  * unseen meanwhile. Those stopped here are in sall (the cover's list, with their start times);
  * one stopped already is the application's or a user's to continue. */
 static int jstopped; /* sall holds the processes a --stop stopped */
+/* From the stop of the processes under the rank until the rank runs again, the agent's thread
+ * holds a fork guard section (common/fd_guard.h): a thread of the application's that forks
+ * meanwhile waits in its fork handler, and its child comes once the job continues. Before, a
+ * child forked between the stop of the tree and the rank's own stop ran on in the stopped job
+ * (stop32's gap; tests/mpi/ckpt/stop_tree.sh with STOP_TREE_FORKER). posix_spawn, vfork, system
+ * and popen run no fork handler: a command they start then runs on (it executes a program). */
+static int fork_held;
 
 static char proc_state(int32_t pid)
 {
@@ -757,6 +765,8 @@ void pml_children_job_stop(void)
     static struct tree_walk w; /* the agent thread's alone */
     pml_children_job_cont(); /* (none left from before: the rank ran again) */
     cover_end();
+    revive_fd_enter();
+    fork_held = 1;
     nsall = 0;
     w.v = all;
     w.n = 0;
@@ -807,10 +817,18 @@ void pml_children_job_stop(void)
     jstopped = nsall > 0;
     if (jstopped)
         cover_start(); /* the rank killed while stopped: they end, not stopped for ever */
+    if (revive_fault(REVIVE_FAULT_mpi_stop_window)) {
+        struct timespec d = { 0, 500 * 1000 * 1000 };
+        nanosleep(&d, NULL);
+    }
 }
 
 void pml_children_job_cont(void)
 {
+    if (fork_held) {
+        fork_held = 0;
+        revive_fd_leave();
+    }
     if (!jstopped)
         return;
     jstopped = 0;

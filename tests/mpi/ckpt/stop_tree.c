@@ -2,15 +2,58 @@
  * rank forks a child ("st_burn") that forks one of its own ("st_burn2"); both burn CPU until the
  * rank closes its pipe, then exit 0 (the child once its own has). STOP_TREE_HELD set: rank 0 also forks "st_held",
  * which it stops itself (SIGSTOP, seen through waitpid WUNTRACED) and ends at the end (SIGKILL):
- * a child the application stopped. Each step: an MPI_Allreduce, rank 0 prints "step N: SUM",
- * rst_pace. At the end rank 0 prints "done: children ok" when every child ended as told. */
+ * a child the application stopped. STOP_TREE_FORKER set: a thread of each rank forks a child
+ * ("st_fork") every 300 ms that sleeps 3 s in 10 ms naps and exits 0, and reaps it (a worker pool
+ * that comes and goes: a fork may come at any moment of a --stop). Each step: an MPI_Allreduce,
+ * rank 0 prints "step N: SUM", rst_pace. At the end rank 0 prints "done: children ok" when every
+ * child ended as told. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include "rst_pace.h"
+
+static atomic_int forker_stop, forker_bad;
+
+static void *forker(void *arg)
+{
+    (void)arg;
+    pid_t kids[32];
+    int n = 0;
+    while (!atomic_load(&forker_stop) || n > 0) {
+        if (!atomic_load(&forker_stop) && n < 32) {
+            pid_t k = fork();
+            if (k == 0) {
+                prctl(PR_SET_NAME, "st_fork");
+                struct timespec d = { 0, 10 * 1000 * 1000 };
+                for (int i = 0; i < 300; i++)
+                    nanosleep(&d, NULL);
+                _exit(0);
+            }
+            if (k > 0)
+                kids[n++] = k;
+        }
+        for (int i = 0; i < n;) { /* the ended ones reaped */
+            int st;
+            pid_t r = waitpid(kids[i], &st, atomic_load(&forker_stop) ? 0 : WNOHANG);
+            if (r == 0 || (r < 0 && errno == EINTR)) {
+                i++;
+                continue;
+            }
+            if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                atomic_fetch_add(&forker_bad, 1);
+            kids[i] = kids[--n];
+        }
+        struct timespec d = { 0, 300 * 1000 * 1000 };
+        if (!atomic_load(&forker_stop))
+            nanosleep(&d, NULL);
+    }
+    return NULL;
+}
 
 static void burn(int rfd)
 {
@@ -87,6 +130,8 @@ int main(int argc, char **argv)
         while (waitpid(held, &st, WUNTRACED) < 0 && errno == EINTR)
             ;
     }
+    pthread_t ft;
+    int forking = getenv("STOP_TREE_FORKER") && pthread_create(&ft, NULL, forker, NULL) == 0;
     for (int s = 0; s < steps; s++) {
         int v = s * (me + 1), w = 0;
         MPI_Allreduce(&v, &w, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
@@ -98,6 +143,11 @@ int main(int argc, char **argv)
     }
     close(p[1]);
     int ok = c > 0 && reap(c) == 0;
+    if (forking) {
+        atomic_store(&forker_stop, 1);
+        pthread_join(ft, NULL);
+        ok = ok && atomic_load(&forker_bad) == 0;
+    }
     if (held > 0) {
         kill(held, SIGKILL);
         int st = reap(held);

@@ -7,7 +7,8 @@
 # /proc/PID/stat) does not move over 1 s. Before, the ranks stopped and their children ran on,
 # burning CPU in a "stopped" job. Then SIGCONT to the job's mpirun: the burners run again (their
 # CPU time moves within 3 s), and the job ends with the uninterrupted run's results ("done:
-# children ok": every child ended as told).
+# children ok": every child ended as told). Part 2: the same with a thread of each rank forking
+# short-lived children while --stop stops the job (below).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -90,4 +91,39 @@ rm -f pace
 ran_on $job s "the job stopped with --stop and continued"
 grep -q '^done: children ok$' out.s && pass "every child ended as told (done: children ok)" ||
     failed "the job's last line is not 'done: children ok': $(tail -n 1 out.s)"
+
+# 2. STOP_TREE_FORKER: a thread of each rank forks a short-lived child every 300 ms; with
+# REVIVE_FAULT=mpi-stop-window each rank stops itself 500 ms after the processes under it. A child
+# forked in between ran on in the stopped job (stop32's gap): now its fork waits until the job
+# continues. Right after --stop every st_fork is stopped (T) or ended; after SIGCONT the job ends
+# as uninterrupted, every child ended 0.
+touch pace
+STOP_TREE_FORKER=1 REVIVE_FAULT=mpi-stop-window clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
+    --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.f 2>err.f &
+job=$!; pids+=($job)
+if ! wait_steps out.f 2 $job; then
+    failed "forker: the job did not reach step 2: $(tail -n 2 err.f)"
+elif ! ref=$(checkpoint $job fstop --stop); then
+    failed "forker: ckpt-mpirun --stop: $(head -n 3 ckpt.fstop.err)"
+else
+    all=$(descendants $job)
+    forked=$(named st_fork $all)
+    bad= n=0
+    for p in $forked; do
+        n=$((n + 1))
+        s=$(state $p)
+        case $s in T | Z | gone) ;; *) bad="$bad $p:$s" ;; esac
+    done
+    if [ -n "$bad" ]; then
+        failed "forker: after --stop children the ranks forked run on in the stopped job (pid:state):$bad"
+        show_procs $job
+    else
+        pass "forker: after --stop all $n children the ranks' threads had forked are stopped or ended"
+    fi
+    kill -CONT $(coord $job)
+fi
+rm -f pace
+ran_on $job f "forker: the job stopped with --stop and continued"
+grep -q '^done: children ok$' out.f && pass "forker: every child ended as told (done: children ok)" ||
+    failed "forker: the job's last line is not 'done: children ok': $(tail -n 1 out.f)"
 exit $fail
