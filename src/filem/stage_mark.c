@@ -135,12 +135,17 @@ int filem_stage_failed_reason(const char *jobdir, uint64_t seq, char *why, size_
     return 1;
 }
 
-static int mark_active(const char *jobdir, uint64_t seq, const char *name, char *err,
-                       size_t errlen)
+/* The mark of each phase, and the marks that end it (filem_phase_active) */
+static const char *phase_name(enum filem_phase phase)
+{
+    return phase == FILEM_PHASE_STAGING ? FILEM_STAGE_ACTIVE_NAME : FILEM_WRITE_ACTIVE_NAME;
+}
+
+int filem_phase_mark(const char *jobdir, uint64_t seq, enum filem_phase phase, char *err, size_t errlen)
 {
     char path[PATH_MAX + 64], host[256] = "";
     if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
-                          name) >= sizeof path) {
+                          phase_name(phase)) >= sizeof path) {
         filem_fmt(err, errlen, "the path of sequence %llu under %s is too long",
                   (unsigned long long)seq, jobdir);
         return -ENAMETOOLONG;
@@ -161,55 +166,19 @@ static int mark_active(const char *jobdir, uint64_t seq, const char *name, char 
     return e;
 }
 
-int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen)
-{
-    return mark_active(jobdir, seq, FILEM_STAGE_ACTIVE_NAME, err, errlen);
-}
-
-int filem_write_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen)
-{
-    return mark_active(jobdir, seq, FILEM_WRITE_ACTIVE_NAME, err, errlen);
-}
-
-static void unmark(const char *jobdir, uint64_t seq, const char *name)
+void filem_phase_unmark(const char *jobdir, uint64_t seq, enum filem_phase phase)
 {
     char path[PATH_MAX + 64];
     if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
-                          name) < sizeof path)
+                          phase_name(phase)) < sizeof path)
         unlink(path);
 }
 
-void filem_stage_unmark_active(const char *jobdir, uint64_t seq)
-{
-    unmark(jobdir, seq, FILEM_STAGE_ACTIVE_NAME);
-}
-
-void filem_write_unmark_active(const char *jobdir, uint64_t seq)
-{
-    unmark(jobdir, seq, FILEM_WRITE_ACTIVE_NAME);
-}
-
-/* The first of the N names there, every other absent, and the job running. */
-static int active(const char *jobdir, uint64_t seq, const char *const *names, int n)
+int filem_phase_settle_orphan(const char *jobdir, uint64_t seq, enum filem_phase phase, const char *why,
+                              char *err, size_t errlen)
 {
     char path[PATH_MAX + 64];
-    for (int k = 0; k < n; k++) {
-        if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
-                              names[k]) >= sizeof path)
-            return 0;
-        int there = access(path, F_OK) == 0;
-        if (there != (k == 0))
-            return 0;
-    }
-    return filem_job_alive(jobdir) == 1;
-}
-
-/* settle_orphan with the mark NAME */
-static int settle(const char *jobdir, uint64_t seq, const char *name, const char *why, char *err,
-                  size_t errlen)
-{
-    char path[PATH_MAX + 64];
-    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, name};
+    const char *names[] = {FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, phase_name(phase)};
     for (int k = 0; k < 3; k++) {
         if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
                               names[k]) >= sizeof path)
@@ -220,31 +189,23 @@ static int settle(const char *jobdir, uint64_t seq, const char *name, const char
     int e = filem_stage_mark_failed(jobdir, seq, why, err, errlen);
     if (e < 0)
         return e;
-    unmark(jobdir, seq, name);
+    filem_phase_unmark(jobdir, seq, phase);
     return 1;
 }
 
-int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
-                              size_t errlen)
+int filem_phase_active(const char *jobdir, uint64_t seq, enum filem_phase phase)
 {
-    return settle(jobdir, seq, FILEM_STAGE_ACTIVE_NAME, why, err, errlen);
-}
-
-int filem_write_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
-                              size_t errlen)
-{
-    return settle(jobdir, seq, FILEM_WRITE_ACTIVE_NAME, why, err, errlen);
-}
-
-int filem_stage_active(const char *jobdir, uint64_t seq)
-{
-    const char *names[] = {FILEM_STAGE_ACTIVE_NAME, FILEM_META_NAME, FILEM_STAGE_FAILED_NAME};
-    return active(jobdir, seq, names, 3);
-}
-
-int filem_write_active(const char *jobdir, uint64_t seq)
-{
-    const char *names[] = {FILEM_WRITE_ACTIVE_NAME, FILEM_META_NAME, FILEM_STAGE_FAILED_NAME,
-                           FILEM_STAGE_ACTIVE_NAME};
-    return active(jobdir, seq, names, 4);
+    /* the phase's mark there; snapshot.meta, staging.failed and (while writing) staging.active not */
+    const char *names[] = {phase_name(phase), FILEM_META_NAME, FILEM_STAGE_FAILED_NAME, FILEM_STAGE_ACTIVE_NAME};
+    int n = phase == FILEM_PHASE_STAGING ? 3 : 4;
+    char path[PATH_MAX + 64];
+    for (int k = 0; k < n; k++) {
+        if ((size_t)filem_fmt(path, sizeof path, "%s/%llu/%s", jobdir, (unsigned long long)seq,
+                              names[k]) >= sizeof path)
+            return 0;
+        int there = access(path, F_OK) == 0;
+        if (there != (k == 0))
+            return 0;
+    }
+    return filem_job_alive(jobdir) == 1;
 }

@@ -49,28 +49,6 @@ int filem_stage_failed_reason(const char *jobdir, uint64_t seq, char *why, size_
  * job's lock, filem/alive.h, is free) is a staging that never finished: not "staging". */
 #define FILEM_STAGE_ACTIVE_NAME "staging.active"
 
-/* Writes SEQDIR/staging.active (0600; its text: the coordinator's host and pid). Not flushed:
- * a mark lost with a crash is that of a staging that ended with it. 0, or -errno with a
- * message (the sequence then shows as not committed until it is). */
-int filem_stage_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen);
-
-/* Removes the mark (committed, failed or discarded: no longer staging). */
-void filem_stage_unmark_active(const char *jobdir, uint64_t seq);
-
-/* A staging its job never finished (newuser9b N5: mpirun killed -9 while the ranks copied: the
- * coordinator died with it and left staging.active for good, the sequence listed for ever as
- * "never finished, or failed"): when SEQDIR of JOBDIR holds staging.active and neither
- * snapshot.meta nor staging.failed, marks it failed with WHY (filem_stage_mark_failed) and
- * removes the mark. The caller knows the job no longer runs (filem_job_alive). 1 when it was
- * such a sequence and is now marked failed, 0 when it was not one, -errno with a message when
- * the failure mark could not be written (staging.active then stays). */
-int filem_stage_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
-                              size_t errlen);
-
-/* 1 when sequence SEQ of JOBDIR is staging now: the mark is there, neither snapshot.meta nor
- * staging.failed is, and the job runs (filem_job_alive). Else 0. */
-int filem_stage_active(const char *jobdir, uint64_t seq);
-
 /* The mark of a sequence being written (closing31: a sequence whose ranks were still writing
  * their images showed "not committed", as one that never finished). The coordinator writes
  * SEQDIR/writing.active once it made the sequence directory and removes it when the images are
@@ -78,19 +56,34 @@ int filem_stage_active(const char *jobdir, uint64_t seq);
  * fails or is discarded. As for staging.active, a mark without a running job is not "writing". */
 #define FILEM_WRITE_ACTIVE_NAME "writing.active"
 
-/* As filem_stage_mark_active, for writing.active. */
-int filem_write_mark_active(const char *jobdir, uint64_t seq, char *err, size_t errlen);
+/* The phase a mark says a sequence is in while its job runs. */
+enum filem_phase {
+    FILEM_PHASE_WRITING, /* writing.active: the ranks write their images */
+    FILEM_PHASE_STAGING, /* staging.active: the agents copy them to shared storage */
+};
 
-/* Removes writing.active. */
-void filem_write_unmark_active(const char *jobdir, uint64_t seq);
+/* Writes the phase's mark in SEQDIR (0600; its text: the coordinator's host and pid). Not
+ * flushed: a mark lost with a crash is that of a phase that ended with it. 0, or -errno with a
+ * message (the sequence then shows as not committed until it is). */
+int filem_phase_mark(const char *jobdir, uint64_t seq, enum filem_phase phase, char *err, size_t errlen);
 
-/* As filem_stage_settle_orphan, for a sequence whose dead job left writing.active (killed
- * while its ranks wrote their images, some of them whole in the sequence directory). */
-int filem_write_settle_orphan(const char *jobdir, uint64_t seq, const char *why, char *err,
-                              size_t errlen);
+/* Removes the phase's mark (the phase over: the next one, committed, failed or discarded). */
+void filem_phase_unmark(const char *jobdir, uint64_t seq, enum filem_phase phase);
 
-/* 1 when sequence SEQ of JOBDIR is being written now: writing.active is there, none of
- * snapshot.meta, staging.failed and staging.active is, and the job runs. Else 0. */
-int filem_write_active(const char *jobdir, uint64_t seq);
+/* A phase its job never finished (newuser9b N5: mpirun killed -9 while the ranks copied: the
+ * coordinator died with it and left staging.active for good, the sequence listed for ever as
+ * "never finished, or failed"; the same for writing.active, killed while the ranks wrote, some
+ * images whole in the sequence directory): when SEQDIR of JOBDIR holds the phase's mark and
+ * neither snapshot.meta nor staging.failed, marks it failed with WHY (filem_stage_mark_failed)
+ * and removes the mark. The caller knows the job no longer runs (filem_job_alive). 1 when it was
+ * such a sequence and is now marked failed, 0 when it was not one, -errno with a message when
+ * the failure mark could not be written (the phase's mark then stays). */
+int filem_phase_settle_orphan(const char *jobdir, uint64_t seq, enum filem_phase phase, const char *why,
+                              char *err, size_t errlen);
+
+/* 1 when sequence SEQ of JOBDIR is in the phase now: its mark is there, neither snapshot.meta nor
+ * staging.failed is (nor, for writing, staging.active), and the job runs (filem_job_alive).
+ * Else 0. */
+int filem_phase_active(const char *jobdir, uint64_t seq, enum filem_phase phase);
 
 #endif

@@ -130,7 +130,7 @@ static void sweep_seqs_say(const char *jobdir, int level, const char *whose, con
  * partial images are swept (drop_dead_mark leaves it: images some ranks had finished copying)
  * kept staging.active for good, and ckpt-info listed it for ever as "never finished, or failed"
  * (newuser9b N5). The caller knows that job no longer runs: such a sequence is marked failed
- * with what happened (filem_stage_settle_orphan), and said. */
+ * with what happened (filem_phase_settle_orphan), and said. */
 static void settle_parent_staging(void)
 {
     uint64_t *v;
@@ -140,17 +140,17 @@ static void settle_parent_staging(void)
     if (filem_list_seqs(coord.parent_jobdir, &v, &n, err, sizeof err) < 0)
         return;
     for (int i = 0; i < n; i++) {
-        int e = filem_stage_settle_orphan(coord.parent_jobdir, v[i],
+        int e = filem_phase_settle_orphan(coord.parent_jobdir, v[i], FILEM_PHASE_STAGING,
                                           "the job ended while this sequence staged (its launcher "
                                           "or coordinator was killed?): nobody finished the copy",
                                           err, sizeof err);
         /* killed while its ranks wrote their images (writing.active, left for good else) */
         int w = 0;
-        if (e == 0 && (w = filem_write_settle_orphan(
-                           coord.parent_jobdir, v[i],
-                           "the job ended while this sequence was being written (its launcher or "
-                           "coordinator was killed?): its images were never all written",
-                           err, sizeof err)) == 1)
+        if (e == 0 && (w = filem_phase_settle_orphan(coord.parent_jobdir, v[i], FILEM_PHASE_WRITING,
+                                              "the job ended while this sequence was being written (its "
+                                              "launcher or coordinator was killed?): its images were "
+                                              "never all written",
+                                              err, sizeof err)) == 1)
             revive_log_warn("marked sequence %llu of %s failed: the job ended while its images "
                             "were being written, so it can never be committed",
                             (unsigned long long)v[i], coord.parent_jobdir);

@@ -112,8 +112,8 @@ void coord_commit(void)
         e = filem_meta_write(coord.seqdir, &m, err, sizeof err);
     filem_meta_free(&m);
     /* committed, or about to be failed: no longer staging (ckpt-info reads the meta first) */
-    filem_stage_unmark_active(coord.jobdir, coord.p.seq);
-    filem_write_unmark_active(coord.jobdir, coord.p.seq);
+    filem_phase_unmark(coord.jobdir, coord.p.seq, FILEM_PHASE_STAGING);
+    filem_phase_unmark(coord.jobdir, coord.p.seq, FILEM_PHASE_WRITING);
     ev.u.done.status = e;
     ev.u.done.msg = err;
     coord_feed(&ev);
@@ -155,8 +155,8 @@ void coord_stage_failed(uint64_t seq, const char *why)
     }
     if (!coord.seqdir[0])
         return;
-    filem_stage_unmark_active(coord.jobdir, seq);
-    filem_write_unmark_active(coord.jobdir, seq);
+    filem_phase_unmark(coord.jobdir, seq, FILEM_PHASE_STAGING);
+    filem_phase_unmark(coord.jobdir, seq, FILEM_PHASE_WRITING);
     /* the images already copied are never offered without the commit: they go, so that a
      * full shared directory gets its room back (and the mark below fits); the node-local
      * copies stay */

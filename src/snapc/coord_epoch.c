@@ -125,7 +125,7 @@ static void act_ckpt(const struct snapc_action *a)
     revive_log_info("checkpoint %llu of the job (epoch %u) into %s", (unsigned long long)a->seq,
                     coord.p.epoch, coord.seqdir);
     /* ckpt-info shows it being written, not "not committed" (filem/stage_mark.h) */
-    if (filem_write_mark_active(coord.jobdir, a->seq, err, sizeof err) < 0)
+    if (filem_phase_mark(coord.jobdir, a->seq, FILEM_PHASE_WRITING, err, sizeof err) < 0)
         revive_log_info("checkpoint %llu: ckpt-info cannot show it being written: %s",
                         (unsigned long long)a->seq, err);
     /* node-local first: room for the mark of a staging that fails, kept while there is room
@@ -269,7 +269,7 @@ void coord_run_actions(void)
                 if (coord.seqdir[0]) {
                     char err[512];
                     /* (a discard that fails leaves no sequence shown as being written) */
-                    filem_write_unmark_active(coord.jobdir, a->seq);
+                    filem_phase_unmark(coord.jobdir, a->seq, FILEM_PHASE_WRITING);
                     if (filem_seq_discard(coord.jobdir, a->seq, err, sizeof err) < 0)
                         revive_log_warn("the failed sequence was not removed: %s", err);
                     coord.seqdir[0] = 0;
@@ -281,8 +281,8 @@ void coord_run_actions(void)
                 if (a->arg == SNAPC_PHASE_CAPTURED && a->epoch == coord.p.epoch &&
                     coord.p.phase == SNAPC_P_STAGE && coord.seqdir[0]) {
                     char err[512];
-                    filem_write_unmark_active(coord.jobdir, a->seq); /* written: staging now */
-                    if (filem_stage_mark_active(coord.jobdir, a->seq, err, sizeof err) < 0)
+                    filem_phase_unmark(coord.jobdir, a->seq, FILEM_PHASE_WRITING); /* written: staging now */
+                    if (filem_phase_mark(coord.jobdir, a->seq, FILEM_PHASE_STAGING, err, sizeof err) < 0)
                         revive_log_info("checkpoint %llu: ckpt-info cannot show it staging: %s",
                                         (unsigned long long)a->seq, err);
                 }

@@ -391,7 +391,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                       "(ckpt-info %s lists the committed sequences)",
                       dir, why, jobdir);
         /* being copied now (newuser9 F1: shown as "never finished or it failed") */
-        int staging = e == -ENOENT && !failed && filem_stage_active(jobdir, seq);
+        int staging = e == -ENOENT && !failed && filem_phase_active(jobdir, seq, FILEM_PHASE_STAGING);
         if (staging)
             snapc_fmt(err, sizeof err,
                       "%s is staging: the running job's agents are copying its images to this "
@@ -401,7 +401,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                       dir, dir);
         /* its ranks still writing their images (closing31: "not committed", as one that never
          * finished) */
-        int writing = e == -ENOENT && !failed && !staging && filem_write_active(jobdir, seq);
+        int writing = e == -ENOENT && !failed && !staging && filem_phase_active(jobdir, seq, FILEM_PHASE_WRITING);
         if (writing)
             snapc_fmt(err, sizeof err,
                       "%s is being written: the running job's ranks are writing its images; it "
@@ -913,9 +913,9 @@ int main(int argc, char **argv)
             int failed = v[i].state != FILEM_SEQ_CORRUPT &&
                          filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why);
             int stg = v[i].state != FILEM_SEQ_CORRUPT && !failed &&
-                      filem_stage_active(jobdir, v[i].seq);
+                      filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_STAGING);
             int wrt = v[i].state != FILEM_SEQ_CORRUPT && !failed && !stg &&
-                      filem_write_active(jobdir, v[i].seq);
+                      filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_WRITING);
             staging += stg;
             writing += wrt;
             snapc_sb_printf(&jb, "{\"seq\":%llu,\"state\":\"%s\"", (unsigned long long)v[i].seq,
@@ -939,12 +939,12 @@ int main(int argc, char **argv)
                 printf("%s/%llu\n  failed: not committed, its images could not all be copied "
                        "to this directory: %s\n",
                        jobdir, (unsigned long long)v[i].seq, why);
-            else if (filem_stage_active(jobdir, v[i].seq)) {
+            else if (filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_STAGING)) {
                 staging++;
                 printf("%s/%llu\n  staging: not committed yet, the running job's agents are "
                        "copying its images to this directory\n",
                        jobdir, (unsigned long long)v[i].seq);
-            } else if (filem_write_active(jobdir, v[i].seq)) {
+            } else if (filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_WRITING)) {
                 writing++;
                 printf("%s/%llu\n  writing: not committed yet, the running job's ranks are "
                        "writing its images\n",

@@ -334,13 +334,13 @@ static void say_skipped(const char *jobdir, uint64_t taken)
                     "committed (%s); taking sequence %llu\n",
                     me, (unsigned long long)v[i].seq, jobdir, why, (unsigned long long)taken);
         else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
-                 filem_stage_active(jobdir, v[i].seq))
+                 filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_STAGING))
             fprintf(stderr,
                     "%s: skipping sequence %llu of %s: it is staging, not committed yet (the "
                     "running job's agents copy its images there); taking sequence %llu\n",
                     me, (unsigned long long)v[i].seq, jobdir, (unsigned long long)taken);
         else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
-                 filem_write_active(jobdir, v[i].seq))
+                 filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_WRITING))
             fprintf(stderr,
                     "%s: skipping sequence %llu of %s: it is being written, not committed yet "
                     "(the running job's ranks write its images); taking sequence %llu\n",
@@ -733,7 +733,7 @@ int main(int argc, char **argv)
                 "an earlier sequence (ckpt-info %s lists them)",
                 (long long)seq, jobdir, why, jobdir);
         /* a sequence the running job's agents copy now (newuser9 F1) */
-        if (me_e == -ENOENT && metadir == seqdir && filem_stage_active(jobdir, (uint64_t)seq)) {
+        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_STAGING)) {
             char hint[PATH_MAX + 64];
             die("sequence %lld of %s is staging: the running job's agents are copying its images "
                 "there, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits 0 "
@@ -743,7 +743,7 @@ int main(int argc, char **argv)
                 other_seq_hint(jobdir, seq, hint, sizeof hint));
         }
         /* its ranks still writing their images (closing31) */
-        if (me_e == -ENOENT && metadir == seqdir && filem_write_active(jobdir, (uint64_t)seq)) {
+        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_WRITING)) {
             char hint[PATH_MAX + 64];
             die("sequence %lld of %s is being written: the running job's ranks are writing its "
                 "images, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits "

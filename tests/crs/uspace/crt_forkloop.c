@@ -22,22 +22,12 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../../fd_link.h"
 
 #define PRE_MAX 256
 static char pre_link[PRE_MAX][128];
 static atomic_int stop, bad;
 static atomic_long forks;
-
-static int link_of(const char *dir, int fd, char *out, size_t cap)
-{
-    char p[128];
-    snprintf(p, sizeof p, "%.64s/%d", dir, fd);
-    ssize_t n = readlink(p, out, cap - 1);
-    if (n < 0)
-        return -1;
-    out[n] = 0;
-    return 0;
-}
 
 static int parent_holds(const char *link)
 {

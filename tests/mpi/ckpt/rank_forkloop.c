@@ -35,22 +35,12 @@
 #include <unistd.h>
 
 #include "rst_pace.h"
+#include "../../fd_link.h"
 
 #define PRE_MAX 256
 static char pre_link[PRE_MAX][128]; /* links of the descriptors open before MPI_Init ("" none) */
 static int me;
 static int pre_gone; /* a descriptor open before MPI_Init is another one now: a restarted process */
-
-static int link_of(const char *dir, int fd, char *out, size_t cap)
-{
-    char p[128];
-    snprintf(p, sizeof p, "%.64s/%d", dir, fd);
-    ssize_t n = readlink(p, out, cap - 1);
-    if (n < 0)
-        return -1;
-    out[n] = 0;
-    return 0;
-}
 
 static void note_pre(void)
 {
