@@ -213,6 +213,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     for (;;) {
         int64_t now = coord_now_ms();
         coord_commit_hold_tick(now);
+        coord_gone_hold_tick(now);
         if (coord.child_done) {
             /* node-local first, in COMMIT: every image is verified on shared storage, the
              * commit needs nobody (a job whose launcher ended after a node was lost) */
@@ -273,7 +274,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         WAKE(coord_start_wait_deadline());
         if (coord.child_done)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);
-        if (coord.commit_held)
+        if (coord.commit_held || coord_gone_held())
             WAKE(now + 50);
         for (int i = 0; i < coord.nc; i++)
             if (coord.c[i].kind == C_PENDING || (coord.c[i].kind == C_TOOL && !coord.c[i].asked))
@@ -292,7 +293,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             }
         }
         int np = 0;
-        pf[np] = (struct pollfd){.fd = coord.sfd, .events = POLLIN};
+        /* (snapc-gone-hold: nor the launcher's end while ranks' ends are held) */
+        pf[np] = (struct pollfd){.fd = coord_gone_held() ? -1 : coord.sfd, .events = POLLIN};
         pidx[np++] = -1;
         pf[np] = (struct pollfd){.fd = coord.child_done ? -1 : coord.ufd, .events = POLLIN};
         pidx[np++] = -2;
@@ -301,7 +303,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         pf[np] = (struct pollfd){.fd = coord_self_stage_fd(), .events = POLLIN};
         pidx[np++] = -4;
         for (int i = 0; i < coord.nc; i++)
-            if (coord.c[i].kind != C_FREE) {
+            if (coord.c[i].kind != C_FREE && !coord.c[i].gone_held) {
                 pf[np] = (struct pollfd){.fd = coord.c[i].fd, .events = POLLIN};
                 pidx[np++] = i;
             }

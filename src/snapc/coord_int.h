@@ -5,6 +5,7 @@
  *
  *   coord.c         snapc_coord_run: set-up and the poll loop
  *   coord_conn.c    the connection table: accept, read frames, send, close
+ *   coord_lost.c    which ended ranks' hosts are lost (asked at the commit)
  *   coord_listen.c  the tools' Unix socket and the ranks' TCP listener
  *   coord_rank.c    the ranks' frames (HELLO with the secret, protocol messages)
  *   coord_tool.c    the tools' requests and their replies (progress, DONE, refusals)
@@ -22,6 +23,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "common/fault.h"
@@ -52,6 +54,10 @@ struct conn {
     struct snapc_reader rd;
     int64_t t_accept;
     char peer[96];          /* "ip:port" or "tool pid N" */
+    struct sockaddr_storage addr; /* C_PENDING, C_RANK: the peer's address (coord_lost.c asks
+                                     its host after the connection ended) */
+    socklen_t addrlen;
+    int64_t gone_held;      /* fault point snapc-gone-hold: its end read and held since (ms) */
     /* C_RANK */
     char host[64];
     char flavor[16];
@@ -87,14 +93,20 @@ struct coord_state {
         char host[64];
         uint32_t pid;
         char *info;
-        /* 1: its node taken as lost (its host went silent; or its connection closed before the
-         * launcher ended, on another host than the coordinator's, when no other host was taken
-         * as lost before or it is that host); 0: it ended with its node up (on the coordinator's
-         * own host, once the launcher had ended the job, or after another host was lost: Open
-         * MPI's mpirun then ends every other rank, newuser9b N4, diffrev32 R-M1) */
+        /* 1: its node taken as lost, on evidence about its host (coord_lost.c): its host went
+         * silent while the connection was open (coord_silent.c, keepalive), or did not answer
+         * when asked at the commit (coord_lost_settle); 0: it ended with its node up (its host
+         * answered, or it is the coordinator's own). Not which host's end was read first: that
+         * called a live host lost when the launcher ended its ranks (diffrev32 R-M1 residual,
+         * stagelost-ompi part c in CI) */
         int lost;
+        int verdict;        /* LOST_ASK (not asked yet), LOST_UP, LOST_SILENT */
+        int fd;             /* the ended connection, kept to ask its host on it; -1 none */
+        int64_t ended_ms;   /* when its end was taken */
+        struct sockaddr_storage addr; /* where the rank was: asked with a connect when no */
+        socklen_t addrlen;            /* connection is left to ask on (it was reset) */
+        char answer[160];   /* what its host answered (for the log and a failure's reason) */
     } *rank_last;
-    char lost_hosts[512];    /* the hosts taken as lost so far, comma-separated */
     int sfd, ufd, tfd;       /* signalfd, unix listener, tcp listener */
     char sock_path[PATH_MAX];
     char coord_addr[128];
@@ -165,6 +177,29 @@ int coord_list_has(const char *list, const char *item);
  * the ranks of a host that does not answer are closed first, their GONE naming the host, so
  * that a staging failure names the lost host, not a rank its launcher ended on a live one. */
 void coord_silent_check(int closing);
+/* coord_lost.c: which ended ranks' hosts are lost, on evidence, whatever order their ends were
+ * read in (diffrev32 R-M1 residual). */
+enum { LOST_ASK, LOST_UP, LOST_SILENT };
+/* Rank R's connection (FD, the peer's address ADDR) ended, WHY its host's silence (NULL: it
+ * ended otherwise): what is known of its host is kept in coord.rank_last[R]. Takes FD (and
+ * returns 1) when its host is to be asked on it later (the rank's end closed it, its host not
+ * the coordinator's); else returns 0 and the caller closes FD. */
+int coord_lost_keep(int r, int fd, const struct sockaddr_storage *addr, socklen_t addrlen,
+                    const char *host, const char *why);
+/* Asks the hosts of the ranks whose connection ended and whose host was not heard of since
+ * (each host's kernel on the rank's own kept connection: 1 s keepalive probes, an ACK after the
+ * asking began = up, two unanswered or the kernel's own give-up = lost; a connection reset at
+ * its end is asked with a connect to the rank's address: refused or accepted = up), 3 s at
+ * most, all at once, and sets coord.rank_last[r].lost. Called before the commit's metadata
+ * and a failure's reason name lost hosts. Once a host was heard of, it is not asked again. */
+void coord_lost_settle(void);
+/* A rank said HELLO again at R: what was kept of its earlier connection goes. */
+void coord_lost_forget(int r);
+/* Fault point snapc-gone-hold (coord_conn.c): rank connections whose end was read are held
+ * (and no signal is read) until the file REVIVE_GONE_HOLD exists (10 min at most), then closed
+ * lowest rank first in one turn of the loop. coord_gone_held: how many are held. */
+void coord_gone_hold_tick(int64_t now);
+int coord_gone_held(void);
 /* Restores a rank connection's keepalive timing (the one set at accept, coord_conn.c). */
 void coord_conn_keepalive(int fd);
 int coord_conn_send(int i, uint16_t type, const void *p, uint32_t len, const void *tail,

@@ -114,6 +114,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     /* per rank */
     uint64_t total = 0;
     struct snapc_sbuf hosts = {0}, lost = {0};
+    coord_lost_settle(); /* the hosts of ranks that ended asked now: lost or up */
     for (int r = 0; r < coord.p.nranks; r++) {
         const struct snapc_rank_rec *rr = &coord.p.r[r];
         int i = r < coord.nrank_conn ? coord.rank_conn[r] : -1;
@@ -141,7 +142,9 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
              * node up): where it ran, as it said. "hosts" keeps the hosts whose ranks were
              * there at the commit or ended with their node up ("hosts.lost" the others): a
              * commit after Open MPI's mpirun had ended the job named the coordinator's own
-             * host's ranks as lost with their node, and no host at all (newuser9b N4) */
+             * host's ranks as lost with their node, and no host at all (newuser9b N4).
+             * Lost: its host went silent, or did not answer when asked just now
+             * (coord_lost_settle), whatever order the ranks' ends were read in */
             const struct rank_last *l = &coord.rank_last[r];
             filem_meta_set(m, RK("host"), "%s", l->host);
             filem_meta_set(m, RK("pid"), "%u", l->pid);

@@ -55,8 +55,11 @@ void coord_rank_hello(int i)
         for (uint32_t r = 0; r < h.world_size; r++)
             coord.rank_conn[r] = -1;
         coord.rank_last = calloc(h.world_size, sizeof *coord.rank_last);
+        for (uint32_t r = 0; coord.rank_last && r < h.world_size; r++)
+            coord.rank_last[r].fd = -1;
         coord.nrank_conn = (int)h.world_size;
     }
+    coord_lost_forget(rank); /* a connection of its before this one is no evidence now */
     c->kind = C_RANK;
     c->rank = rank;
     c->rd.max_len = COORD_RANK_MAX_PAYLOAD;

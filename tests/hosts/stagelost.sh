@@ -26,7 +26,12 @@
 #     copies and h3's ranks' partner copies), verified, and the sequence commits (before: it
 #     failed, "the job ended during the checkpoint", newuser9 F5).
 #  c. (h1,h4,h5) h5 crashes before the commit and the launcher ends the rest: only h5 is called
-#     lost, not h4 (diffrev32 R-M1).
+#     lost, not h4 (diffrev32 R-M1), also when the coordinator takes h4's rank's end first (fault
+#     point snapc-gone-hold: the ends held, then taken lowest rank first, before the launcher's
+#     end; the old rule called h4 lost then, and h5 "ended"): a host is lost when it does not
+#     answer at the commit.
+#  d. (h1,h4) the ranks on h4 are killed (h4 stays up) before the commit: "ended, its node up",
+#     no host lost (the old rule called h4 lost).
 # In a and b, h1's ranks (h1 is the coordinator's host, alive) are never called lost with their
 # node, whatever ended them (the launcher, after the lost node), and the sequence's hosts name
 # h1 (newuser9b N4: "rank 0: ... on h1 (gone before the commit: its node lost)", "69.0 MiB on ",
@@ -183,23 +188,37 @@ restart rb "$W/hosts1" "$ref"
 pass "$flavor: that sequence restarts on h1 alone with the native result"
 # --- c. a third host: on h1,h4,h5 (h2 and h3 are gone), h5 crashes after its images were staged,
 # before the commit, and the launcher ends the rest of the job (h4's rank too): only h5 is called
-# lost; h4, alive, is not
-# (diffrev32 R-M1: after 44b06ca every host but the coordinator's whose ranks the launcher ended
-# was still "its node lost" and listed as lost)
+# lost; h4, alive, is not. The coordinator holds the ends of the ranks' connections it reads
+# and the launcher's end (fault point snapc-gone-hold), then takes the ends together, lowest rank
+# first, before the launcher's: rank 2 (h4, alive) before rank 3 (h5, crashed), the order in
+# which the old rule ("the first host whose rank ended before the launcher did is lost") called
+# h4 lost and h5 "ended, its node up" (diffrev32 R-M1 residual: seen in CI when both ends were
+# read in one turn of the loop). Whether a host is lost must not depend on that order: it is
+# asked at the commit.
 rm -f "$W/native.out"
 launch_opts h1:2,h4:1,h5:1
 native_job 4
-export REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD=$W/c.commit
+export REVIVE_FAULT=snapc-commit-hold,snapc-gone-hold REVIVE_COMMIT_HOLD=$W/c.commit REVIVE_GONE_HOLD=$W/c.gone
 revive_job c --ckpt-dir "$SHARED"
-unset REVIVE_FAULT REVIVE_COMMIT_HOLD
+unset REVIVE_FAULT REVIVE_COMMIT_HOLD REVIVE_GONE_HOLD
 if expect_rc 0 "c: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB; then
     refc=$(tail -n1 "$W/cmd.out")
     wait_for 300 'grep -q "holds until" "$W/c.err"' || fail "c: the commit did not hold: $(tail -5 "$W/c.err")"
     host_crash h5
     host_wipe h5
-    wait_for 120 'grep -q "rank 3.s connection closed" "$W/c.err"' ||
+    wait_for 120 'grep -q "rank 3.s connection closed.*held until" "$W/c.err"' ||
         fail "c: the coordinator did not see h5's rank go: $(grep -i "rank 3" "$W/c.err" | tail -3)"
-    sleep 3   # the launcher ends the others meanwhile (Open MPI)
+    if [ $flavor = ompi ]; then
+        # mpirun ends the others (h4's rank too)
+        wait_for 120 'grep -q "rank 2.s connection closed.*held until" "$W/c.err"' ||
+            fail "c: mpirun did not end h4's rank: $(grep -i "rank 2" "$W/c.err" | tail -3)"
+    else
+        sleep 3
+    fi
+    echo "note: c: ends held: $(grep -o "rank [0-9]'s connection closed ([^)]*); its end is held" "$W/c.err" | cut -d"'" -f1 | tr '\n' ' ')"
+    touch "$W/c.gone"
+    wait_for 60 'grep -q "rank 3.s connection closed (its end held until now)" "$W/c.err"' ||
+        fail "c: the held ends were not taken: $(grep "held" "$W/c.err" | tail -3)"
     touch "$W/c.commit"
     wait_for 120 '[ -f "$refc/snapshot.meta" ] || [ -f "$refc/staging.failed" ]'
     touch "$W/c.go"
@@ -210,15 +229,64 @@ if expect_rc 0 "c: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wai
             fail "c: ckpt-info calls rank 2 (on h4, alive) lost with its node: $(grep "rank 2: " "$W/info-c.out" | cut -c1-240)"
         grep -q "rank 3: .*on h5 (gone before the commit: its node lost)" "$W/info-c.out" ||
             fail "c: ckpt-info does not call rank 3 (h5, crashed) lost: $(grep "rank 3: " "$W/info-c.out" | cut -c1-240)"
-        grep -q "^hosts.lost h4\|^hosts.lost .*,h4" "$refc/snapshot.meta" &&
-            fail "c: h4 is listed as lost: $(grep "^hosts" "$refc/snapshot.meta")"
+        [ "$(sed -n 's/^hosts\.lost //p' "$refc/snapshot.meta")" = h5 ] ||
+            fail "c: the hosts listed lost are not h5 alone: $(grep "^hosts" "$refc/snapshot.meta" | tr '\n' ' ')"
+        grep -q "^hosts h1,h4$\|^hosts h4,h1$" "$refc/snapshot.meta" ||
+            fail "c: the sequence's live hosts are not h1,h4: $(grep "^hosts" "$refc/snapshot.meta" | tr '\n' ' ')"
         echo "note: c: $(grep committed "$W/info-c.out" | sed 's/^ *//'); rank 2 $(grep "rank 2: " "$W/info-c.out" | grep -o "was pid [^;]*")"
-        pass "$flavor: a third host lost before the commit: only it is called lost"
+        grep "ended before the commit: " "$W/c.err" | sed 's/^.*\(rank [0-9]* ended\)/    \1/'
+        pass "$flavor: a third host lost before the commit, the ends read live host first: only it is called lost"
     else
         fail "c: the sequence was not committed: $(cat "$refc/staging.failed" 2>/dev/null)"
     fi
 else
-    touch "$W/c.go" "$W/c.commit"; tail -20 "$W/c.err"; end_job
+    touch "$W/c.go" "$W/c.commit" "$W/c.gone"; tail -20 "$W/c.err"; end_job
+fi
+
+# --- d. a rank killed on a live host other than the coordinator's (h4; its node stays up) after
+# its images were staged, before the commit; the launcher ends the rest: nobody is lost (the old
+# rule called h4 lost: the first host, not the coordinator's, whose rank ended before the
+# launcher did)
+rm -f "$W/native.out"
+launch_opts h1:2,h4:2
+native_job 4
+export REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD=$W/d.commit
+revive_job d --ckpt-dir "$SHARED"
+unset REVIVE_FAULT REVIVE_COMMIT_HOLD
+if expect_rc 0 "d: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB; then
+    refd=$(tail -n1 "$W/cmd.out")
+    wait_for 300 'grep -q "holds until" "$W/d.err"' || fail "d: the commit did not hold: $(tail -5 "$W/d.err")"
+    killed=
+    for p in $(host_pids h4); do
+        case "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" in
+        "$bin "*) kill -KILL $p 2>/dev/null && killed="$killed $p" ;;
+        esac
+    done
+    [ -n "$killed" ] || fail "d: no rank of the job found on h4"
+    wait_for 120 'grep -q "rank 2.s connection closed" "$W/d.err" && grep -q "rank 3.s connection closed" "$W/d.err"' ||
+        fail "d: the coordinator did not see h4's ranks go: $(grep -i "rank [23]" "$W/d.err" | tail -3)"
+    sleep 2
+    touch "$W/d.commit"
+    wait_for 120 '[ -f "$refd/snapshot.meta" ] || [ -f "$refd/staging.failed" ]'
+    touch "$W/d.go"
+    end_job
+    if [ -f "$refd/snapshot.meta" ]; then
+        "$INFO" "$refd" >"$W/info-d.out" 2>&1
+        for r in 2 3; do
+            grep -q "rank $r: .*on h4 (ended before the commit, its node up)" "$W/info-d.out" ||
+                fail "d: ckpt-info does not say rank $r (killed on h4, alive) ended with its node up: $(grep "rank $r: " "$W/info-d.out" | cut -c1-240)"
+        done
+        grep -q "^hosts\.lost" "$refd/snapshot.meta" &&
+            fail "d: a host is listed lost: $(grep "^hosts" "$refd/snapshot.meta" | tr '\n' ' ')"
+        "$INFO" "$refd" | grep -q "lost before the commit" &&
+            fail "d: ckpt-info names hosts lost before the commit: $(grep committed "$W/info-d.out")"
+        grep "ended before the commit: " "$W/d.err" | sed 's/^.*\(rank [0-9]* ended\)/    \1/'
+        pass "$flavor: ranks killed on a live host (not the coordinator's) before the commit: ended, its node up, not lost"
+    else
+        fail "d: the sequence was not committed: $(cat "$refd/staging.failed" 2>/dev/null)"
+    fi
+else
+    touch "$W/d.go" "$W/d.commit"; tail -20 "$W/d.err"; end_job
 fi
 
 finish
