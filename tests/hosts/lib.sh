@@ -158,12 +158,15 @@ native_job() {
 
 # end_job: whatever is left of the job $JOB ends: SIGTERM to its mpirun (the coordinator passes
 # it to the launcher); a launcher that waits for a lost host (its link down: silence) is killed
-# with its coordinator after 10 s, as a user would; no rank may be left (stagefail.sh,
-# stagelost.sh). MPICH's Hydra can wait for a silent host for ever: the whole grace was waited
-# out then (in a CI run twice, 10 s each, nothing checked meanwhile), so with MPICH the grace ends
-# as soon as no rank runs on any host (ranks_hosts, every 0.5 s: the SIGTERM has reached them)
+# with its coordinator after 10 s, as a user would (JOB_KILLED=1 then); no rank may be left
+# (stagefail.sh, stagelost.sh). MPICH's Hydra can wait for a silent host for ever: the whole
+# grace was waited out then (in a CI run twice, 10 s each, nothing checked meanwhile), so with
+# MPICH the grace ends as soon as no rank runs on any host (ranks_hosts, every 0.5 s: the
+# SIGTERM has reached them)
 end_job() {
     local t
+    JOB_KILLED=0   # 1: killed here, its end never ran (stagefail.sh; a status 137 alone does not
+                   # tell: the coordinator ends like its launcher, by SIGKILL too, after its end)
     kill -TERM $JOB 2>/dev/null
     for t in $(seq 200); do
         kill -0 $JOB 2>/dev/null || break
@@ -180,7 +183,9 @@ end_job() {
         local p
         for p in $(pgrep -P $JOB); do pkill -KILL -P $p; kill -KILL $p; done
         kill -KILL $JOB
+        JOB_KILLED=1
     fi
     wait $JOB
+    JOB_STATUS=$?
     wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "ranks left: $(ranks_hosts)"
 }
