@@ -145,6 +145,49 @@ static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *
     return 1;
 }
 
+/* The words a previous call found (static words of ld.so: they never move, only the chains they
+ * point to do) still hold the table: each NULL or a chain, one of them with the probe's entry.
+ * 1: they do (D.slot kept); 0: look again. */
+static int slots_hold(const struct dl_find_object *fo)
+{
+    int with = 0;
+    for (int s = 0; s < D.nslots; s++) {
+        uintptr_t v;
+        int found = 0;
+        if (peek((uintptr_t)D.slot[s], &v, sizeof v))
+            return 0;
+        if (v && !chain_ok(v, fo->dlfo_link_map, (uintptr_t)fo->dlfo_map_start, &found))
+            return 0;
+        with += found;
+    }
+    return with > 0;
+}
+
+/* The words of ld.so's writable data, read in one call per piece (a word at a time through
+ * peek cost one system call each: ~1700 per checkpoint of an Open MPI rank, a third of the
+ * layer's part of its capture's CPU); a piece that cannot be read whole is read a word at a
+ * time. 0 with *v set, or -1 where the word is not mapped. */
+#define SCAN_PIECE 512 /* words */
+struct scan {
+    uintptr_t from, to; /* the words read into w */
+    uintptr_t w[SCAN_PIECE];
+};
+
+static int scan_word(struct scan *sc, uintptr_t a, uintptr_t hi, uintptr_t *v)
+{
+    if (a < sc->from || a >= sc->to) {
+        size_t n = (hi - a) / 8 < SCAN_PIECE ? (hi - a) / 8 : SCAN_PIECE;
+        sc->from = sc->to = 0;
+        if (n && peek(a, sc->w, n * 8) == 0) {
+            sc->from = a;
+            sc->to = a + n * 8;
+        } else
+            return peek(a, v, sizeof *v);
+    }
+    *v = sc->w[(a - sc->from) / 8];
+    return 0;
+}
+
 int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errlen)
 {
     if (!D.ready) {
@@ -152,24 +195,33 @@ int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errl
         if (e)
             return e;
     }
-    D.nslots = 0;
-    if (!D.find)
+    if (!D.find) {
+        D.nslots = 0;
         return 0;
-    D.lm_map_start = lm_map_start;
+    }
     struct dl_find_object fo;
-    if (D.find((void *)probe, &fo) != 0 || !fo.dlfo_link_map)
+    if (D.find((void *)probe, &fo) != 0 || !fo.dlfo_link_map) {
+        D.nslots = 0;
         return fail(err, errlen, ENOTSUP, "_dl_find_object does not know the MPI library's object"
                     " at %p", probe);
+    }
+    /* at every checkpoint: the words found before, checked (the whole of ld.so's data is looked
+     * at again only when they no longer hold the table) */
+    if (D.nslots && D.lm_map_start == lm_map_start && slots_hold(&fo))
+        return 0;
+    D.nslots = 0;
+    D.lm_map_start = lm_map_start;
     /* the words of ld.so whose chain holds the probe's entry: the table readers use (and the
      * copy, when it holds it too); then their neighbours that are NULL or a chain as well (the
      * other of the two pointers: the copy the next update rewrites) */
     uintptr_t *with[MAX_SLOTS];
     int nwith = 0;
+    struct scan sc = {0};
     for (int r = 0; r < D.nranges; r++)
         for (uintptr_t a = D.lo[r]; a + 8 <= D.hi[r]; a += 8) {
             uintptr_t v;
             int found = 0;
-            if (peek(a, &v, sizeof v) || !v || !chain_ok(v, fo.dlfo_link_map,
+            if (scan_word(&sc, a, D.hi[r], &v) || !v || !chain_ok(v, fo.dlfo_link_map,
                                                          (uintptr_t)fo.dlfo_map_start, &found) || !found)
                 continue;
             if (nwith == MAX_SLOTS)

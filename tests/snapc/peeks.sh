@@ -1,0 +1,94 @@
+#!/bin/bash
+# peeks.sh FLAVOR: a rank's checkpoint reads its memory through few process_vm_readv calls (issue
+# 7, the capture's CPU). The layer finds ld.so's table of objects for the unwinder at every
+# checkpoint (src/pml_hooks/lower_dlfo.c): it read ld.so's writable data a word per system call,
+# ~1700 calls per rank and checkpoint (perf of 8 ranks: a tenth of the ranks' capture CPU); now
+# the words found at MPI_Init are checked again, and a full look reads the data in pieces.
+#  a. a checkpoint of a 2-rank job: fewer than 600 process_vm_readv calls per rank (counted with
+#     perf on the ranks' processes, the syscalls:sys_enter_process_vm_readv tracepoint);
+#  b. restarted from a --term snapshot: a checkpoint of the restarted job as few, and a restart
+#     of that one ends with the native result (the table's words as the restarted rank found
+#     them serve its own restart).
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+snapc_workdir snapc-peeks-$flavor
+cleanup='rm -rf "$tmp"'
+bin=$B/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+command -v perf >/dev/null || { echo "SKIP: perf is missing: the system calls cannot be counted"; exit 77; }
+perf stat -e syscalls:sys_enter_process_vm_readv -x, -o /dev/null -- true >/dev/null 2>&1 ||
+    { echo "SKIP: perf cannot count the tracepoint syscalls:sys_enter_process_vm_readv (root, tracefs)"; exit 77; }
+export REVIVE_COORD_BIN=$COORD REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+np=2
+iters=${SNAPC_MPI_ITERS:-3000}
+max=600
+
+timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
+    { fail "native run"; cat "$W/native.err"; finish; }
+# rank_pids: this test's ranks running now (started, or restored in place by revive-restart-rank)
+rank_pids() {
+    local p e
+    for p in /proc/[0-9]*; do
+        e=$(readlink $p/exe 2>/dev/null) || continue
+        [ "$e" = "$bin" ] || [ "$e" = "$REVIVE_RESTART_RANK" ] || continue
+        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
+    done
+}
+# peeks NAME JOBPID: one checkpoint of the job, counted on each rank (every thread of it);
+# PEEKS the most of a rank
+peeks() {
+    local p n perfs=
+    wait_for 120 '[ "$(rank_pids | wc -l)" -ge $np ]' || { fail "$1: the ranks did not start"; return; }
+    PEEKS=0
+    for p in $(rank_pids); do
+        perf stat -e syscalls:sys_enter_process_vm_readv -x, -o "$W/$1.stat.$p" -p "$p" 2>/dev/null &
+        perfs="$perfs $!"
+    done
+    sleep 1 # perf attached
+    timeout 300 "$CKPT" --wait "$2" >"$W/$1.ck" 2>"$W/$1.ckerr" || fail "$1: the checkpoint failed: $(tail -2 "$W/$1.ckerr")"
+    kill -INT $perfs 2>/dev/null
+    wait $perfs
+    for p in $(rank_pids); do
+        n=$(awk -F, '$3 ~ /process_vm_readv/ {print $1 + 0}' "$W/$1.stat.$p" 2>/dev/null)
+        [ -n "$n" ] || { fail "$1: perf counted nothing on rank process $p: $(cat "$W/$1.stat.$p" 2>/dev/null)"; continue; }
+        [ "$n" -gt "$PEEKS" ] && PEEKS=$n
+    done
+}
+
+( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
+    >"$W/job.out" 2>"$W/job.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+expect_rc 0 "the first checkpoint" timeout 300 "$CKPT" --wait $JOB
+peeks a $JOB
+[ "$PEEKS" -gt 0 ] && [ "$PEEKS" -lt $max ] ||
+    fail "a checkpoint of a rank: $PEEKS process_vm_readv calls (fewer than $max expected; a word of ld.so's data per call made ~1700)"
+pass "$flavor: a checkpoint: at most $PEEKS process_vm_readv calls per rank (< $max)"
+
+expect_rc 0 "ckpt-mpirun --term" timeout 300 "$CKPT" --wait --term $JOB || { touch "$W/go"; finish; }
+REF=$(tail -n1 "$W/cmd.out")
+job_gone $JOB 60 || fail "--term: mpirun still runs"
+wait $JOB
+# b. the restarted job (held: go is not there yet), a checkpoint of it counted, then its restart
+( clean_exec "$RESTART" "$REF" ) >"$W/r1.out" 2>"$W/r1.err" & # R: restart-mpi, then the coordinator
+
+R=$!; jobs_started="$jobs_started $R"
+wait_for 120 '[ "$(rank_pids | wc -l)" -ge $np ] || ! kill -0 $R 2>/dev/null' || fail "the restarted ranks did not start"
+peeks b $R
+[ "$PEEKS" -gt 0 ] && [ "$PEEKS" -lt $max ] ||
+    fail "a checkpoint of a restarted rank: $PEEKS process_vm_readv calls (fewer than $max expected)"
+REF2=
+if expect_rc 0 "--term of the restarted job" timeout 300 "$CKPT" --wait --term $R; then
+    REF2=$(tail -n1 "$W/cmd.out")
+else
+    touch "$W/go" # not left waiting
+fi
+wait $R
+touch "$W/go"
+[ -n "$REF2" ] || finish
+timeout -k 5 300 "$RESTART" "$REF2" >"$W/r2.out" 2>"$W/r2.err"; st=$?
+[ $st = 0 ] || { fail "restart of the restarted job: status $st"; tail -5 "$W/r2.err"; }
+cmp -s "$W/native.out" "$W/r2.out" || { fail "the restart of the restarted job differs from the native run"; cat "$W/r2.out"; }
+pass "$flavor: a restarted rank's checkpoint: at most $PEEKS calls; its restart ends with the native result"
+finish
