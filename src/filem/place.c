@@ -264,8 +264,13 @@ int filem_place_describe(char *buf, size_t len)
         e = e ?: put(buf, len, &n, "place.cpus %s\n", s);
     }
     hwloc_membind_policy_t pol;
-    if (e == 0 &&
-        hwloc_get_membind(topo, nodes, &pol, HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET) == 0) {
+    /* hwloc sizes the kernel's node mask from /sys/devices/system/node/possible, read at its first
+     * call in the process (a child forked then held it: rank_forkloop-mpich, "first run") */
+    revive_fd_enter();
+    int got_mem = e == 0 &&
+                  hwloc_get_membind(topo, nodes, &pol, HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET) == 0;
+    revive_fd_leave();
+    if (got_mem) {
         if (pol == HWLOC_MEMBIND_DEFAULT ||
             hwloc_bitmap_isincluded(hwloc_topology_get_topology_nodeset(topo), nodes)) {
             e = put(buf, len, &n, "place.membind %s\n", policy_name(pol));

@@ -496,6 +496,8 @@ static void cb_thread(pid_t tid, uint64_t lo, uint64_t hi, int alive)
 
 static void cb_fd(int fd, int open)
 {
+    if (open && fd >= 0 && pml_fd_lower_ran())
+        revive_fd_window(); /* fork-window-wide: the moment between the library's call and its mark */
     pml_fd_mark(fd, PML_HALF_LOWER, open);
 }
 

@@ -85,6 +85,8 @@ void pml_fd_mark_by(int fd, int by, int open);
  * is the library's (made inside its libc or by a raw system call: halves_query.c's rule). */
 void pml_fd_lower_starting(void);
 void pml_fd_lower_started(void);
+/* 1 once MPI_Init returned (pml_fd_lower_started), until a next lower half starts. */
+int pml_fd_lower_ran(void);
 /* After a restart, before the new launcher's are marked: the dead lower half's and launcher's
  * marks go (their descriptors are not in the image). */
 void pml_fd_lower_forget(void);

@@ -401,8 +401,16 @@ static long note_before(long n, int dirfd, void *arg)
     return 0;
 }
 
+static int fd_lower_running; /* MPI_Init returned: pml_fd_lower_started .. the next starting */
+
+int pml_fd_lower_ran(void)
+{
+    return __atomic_load_n(&fd_lower_running, __ATOMIC_RELAXED);
+}
+
 void pml_fd_lower_starting(void)
 {
+    __atomic_store_n(&fd_lower_running, 0, __ATOMIC_RELAXED);
     memset(fd_before, 0, sizeof fd_before);
     revive_proc_for_each_number("/proc/self/fd", note_before, NULL);
 }
@@ -423,6 +431,7 @@ static long mark_started(long n, int dirfd, void *arg)
 void pml_fd_lower_started(void)
 {
     revive_proc_for_each_number("/proc/self/fd", mark_started, NULL);
+    __atomic_store_n(&fd_lower_running, 1, __ATOMIC_RELAXED);
 }
 
 void pml_fd_upper_renew(void)

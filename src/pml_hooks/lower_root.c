@@ -56,6 +56,7 @@ __attribute__((used)) static int (*const revive_lower_mpi_init)(int *, char ***)
 #include <malloc.h> /* memalign, malloc_usable_size, defined below */
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -350,40 +351,74 @@ static int fd_opened(int fd)
     return fd;
 }
 
+/* Each call below that makes or closes a descriptor without waiting runs inside a fork guard
+ * section with its report (the layer's fd_section, common/fd_guard.h): a fork of the
+ * application's between the system call and the report copied the descriptor unmarked, so the
+ * child's handler did not take it (pml_fd_lower_release) and the child held a file the library
+ * had open for a moment (sysfs files hwloc or UCX read while a snapshot drained, or the fresh
+ * library's MPI_Init at a restart: rank_forkloop-mpich). Not around a call that may wait
+ * (accept, popen, pclose, fcntl's locks): those keep the moment. errno is the call's. */
+static int fd_enter(void)
+{
+    return fd_section(1);
+}
+
+static void fd_leave(int sec)
+{
+    if (sec) {
+        int e = errno;
+        fd_section(0);
+        errno = e;
+    }
+}
+
 int pipe(int p[2])
 {
     REAL(pipe);
+    int sec = fd_enter();
     int rc = real_pipe(p);
     if (rc == 0)
         fd_opened(p[0]), fd_opened(p[1]);
+    fd_leave(sec);
     return rc;
 }
 
 int pipe2(int p[2], int flags)
 {
     REAL(pipe2);
+    int sec = fd_enter();
     int rc = real_pipe2(p, flags);
     if (rc == 0)
         fd_opened(p[0]), fd_opened(p[1]);
+    fd_leave(sec);
     return rc;
 }
 
 int dup(int fd)
 {
     REAL(dup);
-    return fd_opened(real_dup(fd));
+    int sec = fd_enter();
+    int rc = fd_opened(real_dup(fd));
+    fd_leave(sec);
+    return rc;
 }
 
 int dup2(int fd, int to)
 {
     REAL(dup2);
-    return fd_opened(real_dup2(fd, to));
+    int sec = fd_enter();
+    int rc = fd_opened(real_dup2(fd, to));
+    fd_leave(sec);
+    return rc;
 }
 
 int dup3(int fd, int to, int flags)
 {
     REAL(dup3);
-    return fd_opened(real_dup3(fd, to, flags));
+    int sec = fd_enter();
+    int rc = fd_opened(real_dup3(fd, to, flags));
+    fd_leave(sec);
+    return rc;
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -393,9 +428,12 @@ int fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     unsigned long arg = va_arg(ap, unsigned long); /* int or pointer alike in the x86_64 ABI */
     va_end(ap);
+    int dupfd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
+    int sec = dupfd ? fd_enter() : 0; /* (F_SETLKW waits: no section) */
     int rc = real_fcntl(fd, cmd, arg);
-    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+    if (dupfd)
         fd_opened(rc);
+    fd_leave(sec);
     return rc;
 }
 
@@ -406,7 +444,10 @@ int open(const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = va_arg(ap, int);
     va_end(ap);
-    return fd_opened(real_open(path, flags, mode));
+    int sec = fd_enter();
+    int rc = fd_opened(real_open(path, flags, mode));
+    fd_leave(sec);
+    return rc;
 }
 int open64(const char *, int, ...) __attribute__((alias("open")));
 
@@ -417,7 +458,10 @@ int openat(int dir, const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = va_arg(ap, int);
     va_end(ap);
-    return fd_opened(real_openat(dir, path, flags, mode));
+    int sec = fd_enter();
+    int rc = fd_opened(real_openat(dir, path, flags, mode));
+    fd_leave(sec);
+    return rc;
 }
 int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
 
@@ -425,22 +469,31 @@ int __open_2(const char *path, int flags);
 int __open_2(const char *path, int flags)
 {
     REAL(__open_2);
-    return fd_opened(real___open_2(path, flags));
+    int sec = fd_enter();
+    int rc = fd_opened(real___open_2(path, flags));
+    fd_leave(sec);
+    return rc;
 }
 int __open64_2(const char *, int) __attribute__((alias("__open_2")));
 
 int memfd_create(const char *name, unsigned flags)
 {
     REAL(memfd_create);
-    return fd_opened(real_memfd_create(name, flags));
+    int sec = fd_enter();
+    int rc = fd_opened(real_memfd_create(name, flags));
+    fd_leave(sec);
+    return rc;
 }
 
 int close(int fd)
 {
     REAL(close);
+    int sec = fd_enter();
     if (cb)
         cb->fd(fd, 0);
-    return real_close(fd);
+    int rc = real_close(fd);
+    fd_leave(sec);
+    return rc;
 }
 
 /* Every other call glibc exports that makes a descriptor: what the library makes while it runs is
@@ -461,11 +514,21 @@ int close(int fd)
     ret name params \
     { \
         REAL(name); \
+        int sec = fd_enter(); \
+        ret rc = fd_opened(real_##name args); \
+        fd_leave(sec); \
+        return rc; \
+    }
+/* a call that may wait (a blocking accept): no section */
+#define LOWER_FD_WRAP_WAITS(ret, name, params, args) \
+    ret name params \
+    { \
+        REAL(name); \
         return fd_opened(real_##name args); \
     }
 LOWER_FD_WRAP(int, socket, (int domain, int type, int protocol), (domain, type, protocol))
-LOWER_FD_WRAP(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
-LOWER_FD_WRAP(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int flags), (fd, a, l, flags))
+LOWER_FD_WRAP_WAITS(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+LOWER_FD_WRAP_WAITS(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int flags), (fd, a, l, flags))
 LOWER_FD_WRAP(int, eventfd, (unsigned int initval, int flags), (initval, flags))
 LOWER_FD_WRAP(int, epoll_create, (int size), (size))
 LOWER_FD_WRAP(int, epoll_create1, (int flags), (flags))
@@ -491,15 +554,20 @@ int pidfd_open(pid_t pid, unsigned int flags)
     static int (*real)(pid_t, unsigned int);
     if (!real)
         real = (int (*)(pid_t, unsigned int))dlsym(RTLD_NEXT, "pidfd_open");
-    return fd_opened(real ? real(pid, flags) : (int)syscall(SYS_pidfd_open, pid, flags));
+    int sec = fd_enter();
+    int rc = fd_opened(real ? real(pid, flags) : (int)syscall(SYS_pidfd_open, pid, flags));
+    fd_leave(sec);
+    return rc;
 }
 
 int socketpair(int domain, int type, int protocol, int sv[2])
 {
     REAL(socketpair);
+    int sec = fd_enter();
     int rc = real_socketpair(domain, type, protocol, sv);
     if (rc == 0)
         fd_opened(sv[0]), fd_opened(sv[1]);
+    fd_leave(sec);
     return rc;
 }
 
@@ -514,12 +582,20 @@ static FILE *file_opened(FILE *f)
     FILE *name params \
     { \
         REAL(name); \
-        return file_opened(real_##name args); \
+        int sec = fd_enter(); \
+        FILE *f_ = file_opened(real_##name args); \
+        fd_leave(sec); \
+        return f_; \
     }
 LOWER_FILE_WRAP(fopen, (const char *path, const char *mode), (path, mode))
 LOWER_FILE_WRAP(freopen, (const char *path, const char *mode, FILE *f), (path, mode, f))
-LOWER_FILE_WRAP(popen, (const char *cmd, const char *mode), (cmd, mode))
 LOWER_FILE_WRAP(tmpfile, (void), ())
+/* popen starts a process (no section) */
+FILE *popen(const char *cmd, const char *mode)
+{
+    REAL(popen);
+    return file_opened(real_popen(cmd, mode));
+}
 FILE *fopen64(const char *, const char *) __attribute__((alias("fopen")));
 FILE *freopen64(const char *, const char *, FILE *) __attribute__((alias("freopen")));
 FILE *tmpfile64(void) __attribute__((alias("tmpfile")));
@@ -527,9 +603,11 @@ FILE *tmpfile64(void) __attribute__((alias("tmpfile")));
 DIR *opendir(const char *path)
 {
     REAL(opendir);
+    int sec = fd_enter();
     DIR *d = real_opendir(path);
     if (d)
         fd_opened(dirfd(d));
+    fd_leave(sec);
     return d;
 }
 
@@ -543,9 +621,14 @@ static void file_closing(int fd)
 int fclose(FILE *f)
 {
     REAL(fclose);
+    /* a section only for a file on disk (its flush does not wait; a pipe's may) */
+    struct stat st;
+    int sec = f && fstat(fileno(f), &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? fd_enter() : 0;
     if (f)
         file_closing(fileno(f));
-    return real_fclose(f);
+    int rc = real_fclose(f);
+    fd_leave(sec);
+    return rc;
 }
 
 int pclose(FILE *f)
@@ -559,8 +642,11 @@ int pclose(FILE *f)
 int closedir(DIR *d)
 {
     REAL(closedir);
+    int sec = fd_enter();
     file_closing(dirfd(d));
-    return real_closedir(d);
+    int rc = real_closedir(d);
+    fd_leave(sec);
+    return rc;
 }
 
 /* The MPI library's malloc: the lower libc maps large chunks with mmap internally, and frees
