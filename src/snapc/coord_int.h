@@ -98,7 +98,8 @@ struct coord_state {
          * when asked at the commit (coord_lost_settle); 0: it ended with its node up (its host
          * answered, or it is the coordinator's own). Not which host's end was read first: that
          * called a live host lost when the launcher ended its ranks (diffrev32 R-M1 residual,
-         * stagelost-ompi part c in CI) */
+         * stagelost-ompi part c in CI). Also 1 for a rank still connected at the commit whose
+         * host did not answer then (cut off: no FIN), asked when other ranks had ended */
         int lost;
         int verdict;        /* LOST_ASK (not asked yet), LOST_UP, LOST_SILENT */
         int fd;             /* the ended connection, kept to ask its host on it; -1 none */
@@ -190,8 +191,10 @@ int coord_lost_keep(int r, int fd, const struct sockaddr_storage *addr, socklen_
  * (each host's kernel on the rank's own kept connection: 1 s keepalive probes, an ACK after the
  * asking began = up, two unanswered or the kernel's own give-up = lost; a connection reset at
  * its end is asked with a connect to the rank's address: refused or accepted = up), 3 s at
- * most, all at once, and sets coord.rank_last[r].lost. Called before the commit's metadata
- * and a failure's reason name lost hosts. Once a host was heard of, it is not asked again. */
+ * most, all at once, and sets coord.rank_last[r].lost. When ranks ended, the hosts of the
+ * ranks still connected are asked too, on their connections (a host cut off sends no FIN): only
+ * two unanswered probes make one lost. Called before the commit's metadata and a failure's
+ * reason name lost hosts. Once an ended rank's host was heard of, it is not asked again. */
 void coord_lost_settle(void);
 /* A rank said HELLO again at R: what was kept of its earlier connection goes. */
 void coord_lost_forget(int r);

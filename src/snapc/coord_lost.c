@@ -168,17 +168,17 @@ static int ask_connect(struct rank_last *l)
     return 0;
 }
 
-/* The verdict on L's kept connection or connect, asked since ELAPSED ms, the last ACK BEFORE
- * ms old when the asking began; LOST_ASK while there is none yet. */
-static int verdict(struct rank_last *l, int connecting, int64_t elapsed, int64_t before)
+/* The verdict on rank L's host from FD (its kept or open connection, or a connect), asked since
+ * ELAPSED ms, the last ACK BEFORE ms old when the asking began; LOST_ASK while there is none. */
+static int verdict(struct rank_last *l, int fd, int connecting, int64_t elapsed, int64_t before)
 {
     int err = 0;
     socklen_t el = sizeof err;
     if (connecting) {
-        struct pollfd p = {.fd = l->fd, .events = POLLOUT};
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
         if (poll(&p, 1, 0) <= 0)
             return LOST_ASK;
-        getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
         if (err == 0 || err == ECONNREFUSED)
             say(l, LOST_UP, "%s answered (a connect to where the rank was)", l->host);
         else
@@ -186,13 +186,13 @@ static int verdict(struct rank_last *l, int connecting, int64_t elapsed, int64_t
         return l->verdict;
     }
     struct tcp_seen t;
-    if (seen(l->fd, &t) < 0) {
+    if (seen(fd, &t) < 0) {
         say(l, LOST_UP, "%s: not asked (its connection's state cannot be read)", l->host);
         return l->verdict;
     }
     if (t.state == TCP_CLOSE) {
         /* reset by its kernel (it runs), or given up on by this one */
-        getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
         if (err == ETIMEDOUT || err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN)
             say(l, LOST_SILENT, "%s did not answer (%s)", l->host, strerror(err));
         else
@@ -218,16 +218,40 @@ void coord_lost_settle(void)
         return;
     int n = coord.nrank_conn, asked = 0;
     int64_t *before = calloc((size_t)n, sizeof *before);
-    char *connecting = calloc((size_t)n, 1);
-    if (!before || !connecting) {
+    char *connecting = calloc((size_t)n, 1), *open = calloc((size_t)n, 1);
+    if (!before || !connecting || !open) {
         free(before);
         free(connecting);
+        free(open);
         return;
     }
     int64_t t0 = revive_mono_ms();
+    int ended = 0;
+    for (int r = 0; r < n; r++)
+        ended += coord.rank_conn[r] < 0 && coord.rank_last[r].host[0];
     for (int r = 0; r < n; r++) {
         struct rank_last *l = &coord.rank_last[r];
-        if (coord.rank_conn[r] >= 0 || !l->host[0] || l->verdict != LOST_ASK)
+        int i = coord.rank_conn[r];
+        if (i >= 0) {
+            /* still connected: asked too when ranks ended (a host cut off sends no FIN: its
+             * ranks' connections stay open, and only its silence tells; diffrev32 R-M1
+             * residual), on its connection, with 1 s keepalive probes for the wait */
+            l->verdict = LOST_ASK;
+            l->lost = 0;
+            l->answer[0] = 0;
+            if (!ended || coord.c[i].kind != C_RANK || own_host(coord.c[i].host))
+                continue;
+            snapc_fmt(l->host, sizeof l->host, "%s", coord.c[i].host);
+            struct tcp_seen t;
+            before[r] = seen(coord.c[i].fd, &t) == 0 ? t.ack_age : -1;
+            int one = 1;
+            setsockopt(coord.c[i].fd, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof one);
+            setsockopt(coord.c[i].fd, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one);
+            open[r] = 1;
+            asked++;
+            continue;
+        }
+        if (!l->host[0] || l->verdict != LOST_ASK)
             continue;
         if (l->fd >= 0) {
             struct tcp_seen t;
@@ -243,15 +267,20 @@ void coord_lost_settle(void)
         left = 0;
         for (int r = 0; r < n; r++) {
             struct rank_last *l = &coord.rank_last[r];
-            if (l->verdict != LOST_ASK || l->fd < 0 || coord.rank_conn[r] >= 0)
+            int fd = open[r] ? coord.c[coord.rank_conn[r]].fd : l->fd;
+            if (l->verdict != LOST_ASK || fd < 0 || (coord.rank_conn[r] >= 0) != open[r])
                 continue;
-            if (verdict(l, connecting[r], waited, before[r]) == LOST_ASK) {
-                if (waited >= ASK_WAIT_MS)
+            if (verdict(l, fd, connecting[r], waited, before[r]) == LOST_ASK) {
+                if (waited >= ASK_WAIT_MS && open[r])
+                    /* no probe went out (data came in meanwhile): no evidence of silence */
+                    say(l, LOST_UP, "%s was not found silent within %d s", l->host,
+                        ASK_WAIT_MS / 1000);
+                else if (waited >= ASK_WAIT_MS)
                     say(l, LOST_SILENT, "%s did not answer within %d s", l->host, ASK_WAIT_MS / 1000);
                 else
                     left++;
             }
-            if (l->verdict != LOST_ASK)
+            if (l->verdict != LOST_ASK && !open[r])
                 drop_fd(l);
         }
         if (left > 0) {
@@ -261,7 +290,11 @@ void coord_lost_settle(void)
     }
     for (int r = 0; asked && r < n; r++) {
         const struct rank_last *l = &coord.rank_last[r];
-        if (coord.rank_conn[r] < 0 && l->host[0] && l->answer[0])
+        if (open[r]) {
+            coord_conn_keepalive(coord.c[coord.rank_conn[r]].fd); /* its usual timing again */
+            revive_log_info("rank %d, still connected at the commit: %s: %s", r, l->answer,
+                            l->lost ? "its node is taken as lost (cut off?)" : "its node is up");
+        } else if (coord.rank_conn[r] < 0 && l->host[0] && l->answer[0])
             revive_log_info("rank %d ended before the commit: %s: %s", r, l->answer,
                             l->lost ? "its node is taken as lost" : "its node is up");
     }
@@ -270,4 +303,5 @@ void coord_lost_settle(void)
                         asked == 1 ? "" : "s", (long long)(revive_mono_ms() - t0));
     free(before);
     free(connecting);
+    free(open);
 }

@@ -134,8 +134,14 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
             filem_meta_set(m, RK("pid"), "%u", coord.c[i].pid);
             if (coord.c[i].info)
                 put_info(m, r, coord.c[i].info);
-            if (!coord_list_has(hosts.p, coord.c[i].host))
-                snapc_sb_printf(&hosts, "%s%s", hosts.len ? "," : "", coord.c[i].host);
+            /* still connected, but its host did not answer when asked (cut off: no FIN came;
+             * coord_lost_settle asks only when other ranks ended): lost with its node */
+            int cut = coord.rank_last && r < coord.nrank_conn && coord.rank_last[r].lost;
+            if (cut)
+                filem_meta_set(m, RK("gone"), "1");
+            struct snapc_sbuf *list = cut ? &lost : &hosts;
+            if (!coord_list_has(list->p, coord.c[i].host))
+                snapc_sb_printf(list, "%s%s", list->len ? "," : "", coord.c[i].host);
         } else if (coord.rank_last && r < coord.nrank_conn && coord.rank_last[r].host[0]) {
             /* its connection closed after its image was captured (its node lost while
              * staging, the image staged from its partner copy; or the launcher ended it, its

@@ -32,6 +32,8 @@
 #     answer at the commit.
 #  d. (h1,h4) the ranks on h4 are killed (h4 stays up) before the commit: "ended, its node up",
 #     no host lost (the old rule called h4 lost).
+#  e. (h1,h6) h6 is cut off (link down, no FIN) before the commit: lost (Open MPI: asked at the
+#     commit on its ranks' open connections; before, listed among the live hosts).
 # In a and b, h1's ranks (h1 is the coordinator's host, alive) are never called lost with their
 # node, whatever ended them (the launcher, after the lost node), and the sequence's hosts name
 # h1 (newuser9b N4: "rank 0: ... on h1 (gone before the commit: its node lost)", "69.0 MiB on ",
@@ -39,7 +41,7 @@
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir stagelost-$flavor
-hostbed_up 5
+hostbed_up 6
 [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
 export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
 uid=$(id -u)
@@ -287,6 +289,57 @@ if expect_rc 0 "d: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wai
     fi
 else
     touch "$W/d.go" "$W/d.commit"; tail -20 "$W/d.err"; end_job
+fi
+
+# --- e. a host cut off (h6: its link down, then its processes killed: no FIN) after its images
+# were staged, before the commit. Open MPI's mpirun ends h1's ranks (its remote shell to h6 dies
+# with h6) while h6's ranks' connections stay open, silent: at the commit the coordinator asks
+# the hosts of the ranks still connected too, and h6 (two keepalive probes unanswered) is lost
+# (before: listed among the live hosts, no host lost: diffrev32 R-M1 residual). MPICH's Hydra
+# keeps h1's ranks running: h6's ranks' connections are closed once h6 answers no keepalive for
+# REVIVE_HOST_SILENT_S (10 s here), and the commit then names h6 lost the same.
+rm -f "$W/native.out"
+launch_opts h1:2,h6:2
+native_job 4
+export REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD=$W/e.commit
+[ $flavor = mpich ] && export REVIVE_HOST_SILENT_S=10
+revive_job e --ckpt-dir "$SHARED"
+unset REVIVE_FAULT REVIVE_COMMIT_HOLD REVIVE_HOST_SILENT_S
+if expect_rc 0 "e: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wait --no-wait-stage $JOB; then
+    refe=$(tail -n1 "$W/cmd.out")
+    wait_for 300 'grep -q "holds until" "$W/e.err"' || fail "e: the commit did not hold: $(tail -5 "$W/e.err")"
+    host_kill h6
+    host_wipe h6
+    if [ $flavor = ompi ]; then
+        wait_for 120 'grep -q "rank 0.s connection closed" "$W/e.err" && grep -q "rank 1.s connection closed" "$W/e.err"' ||
+            fail "e: mpirun did not end h1's ranks: $(grep -i "rank [01]" "$W/e.err" | tail -3)"
+        grep -q "rank [23].s connection closed" "$W/e.err" &&
+            echo "note: e: h6's ranks' connections closed before the commit: $(grep "rank [23].s connection closed" "$W/e.err" | cut -c1-160)"
+    else
+        wait_for 120 'grep -q "rank 2.s connection closed: its host did not answer" "$W/e.err" && grep -q "rank 3.s connection closed: its host did not answer" "$W/e.err"' ||
+            fail "e: the coordinator did not find h6 silent: $(grep -i "rank [23]" "$W/e.err" | tail -3)"
+    fi
+    touch "$W/e.commit"
+    wait_for 120 '[ -f "$refe/snapshot.meta" ] || [ -f "$refe/staging.failed" ]'
+    touch "$W/e.go"
+    end_job
+    if [ -f "$refe/snapshot.meta" ]; then
+        "$INFO" "$refe" >"$W/info-e.out" 2>&1
+        for r in 2 3; do
+            grep -q "rank $r: .*on h6 (gone before the commit: its node lost)" "$W/info-e.out" ||
+                fail "e: ckpt-info does not call rank $r (h6, cut off) lost: $(grep "rank $r: " "$W/info-e.out" | cut -c1-240)"
+        done
+        [ "$(sed -n 's/^hosts\.lost //p' "$refe/snapshot.meta")" = h6 ] ||
+            fail "e: the hosts listed lost are not h6: $(grep "^hosts" "$refe/snapshot.meta" | tr '\n' ' ')"
+        grep -q "^hosts h1$" "$refe/snapshot.meta" ||
+            fail "e: the sequence's live hosts are not h1: $(grep "^hosts" "$refe/snapshot.meta" | tr '\n' ' ')"
+        grep "still connected at the commit: \|ended before the commit: " "$W/e.err" | sed 's/^.*\(rank [0-9]*[ ,]\)/    \1/'
+        pass "$flavor: a host cut off before the commit (no FIN): it is called lost"
+    else
+        fail "e: the sequence was not committed: $(cat "$refe/staging.failed" 2>/dev/null)"
+    fi
+else
+    touch "$W/e.go" "$W/e.commit"; tail -20 "$W/e.err"; end_job
 fi
 
 finish
