@@ -91,7 +91,8 @@ int pml_fd_lower_ran(void);
  * marks go (their descriptors are not in the image). */
 void pml_fd_lower_forget(void);
 /* In a child the rank forked (its atfork handler, restart.c): the MPI library's descriptors (made
- * by it, or appeared while MPI_Init ran; not the launcher's nor Revive's) each replaced by
+ * by it, or appeared while MPI_Init ran; not Revive's; of the launcher's, a listening socket it
+ * left in the rank: Hydra's proxy's) each replaced by
  * /dev/null under its number, close-on-exec, still marked the library's. The child cannot use
  * that MPI; held, its listening sockets and shared-memory files were the child's too, kept open
  * while the rank's library had closed them and taken along into a snapshot's tree. The numbers

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -375,8 +376,14 @@ int pml_fd_lower_release(void)
     struct stat st;
     int null = -1, n = 0;
     for (int fd = 0; fd < PML_FD_TRACK; fd++) {
-        if (!fd_lower_ino[fd] || (fd_lower_why[fd] != PML_FD_BY_LIBRARY && fd_lower_why[fd] != PML_FD_BY_START) ||
-            fstat(fd, &st) != 0 || ino_key(&st) != fd_lower_ino[fd])
+        if (!fd_lower_ino[fd] || fstat(fd, &st) != 0 || ino_key(&st) != fd_lower_ino[fd])
+            continue;
+        /* the library's; and a listening socket the launcher left in the rank (restart.c) */
+        int on = 0;
+        socklen_t ol = sizeof on;
+        if (fd_lower_why[fd] != PML_FD_BY_LIBRARY && fd_lower_why[fd] != PML_FD_BY_START &&
+            !(fd_lower_why[fd] == PML_FD_BY_LAUNCHER && S_ISSOCK(st.st_mode) &&
+              getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && on))
             continue;
         if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
             return -errno;

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -82,6 +83,22 @@ static int handoff_rank = -1, handoff_size_ranks = -1;
 #define LFD_MAX 128
 static int lfd[LFD_MAX], nlfd;
 
+/* A listening socket the launcher left open in the rank (Hydra's proxy leaves its own, at
+ * descriptor 5) is no command's the rank runs: close-on-exec, so popen, system and posix_spawn
+ * do not pass it on. A snapshot taking such a command along (the rank's tree) recorded it in the
+ * command's image as a socket bound to 0.0.0.0:PORT, which a restore may try to bind again
+ * (rank_alone-mpich failed once so: "cannot bind the socket at descriptor 5 ... another process
+ * holds that address" in a rank's child's image). A child forked without exec gets /dev/null
+ * under its number (pml_fd_lower_release). */
+static void launcher_listener_cloexec(int fd)
+{
+    int on = 0;
+    socklen_t l = sizeof on;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC) && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l) == 0 && on)
+        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
 void pml_restart_note_launcher_fds(void)
 {
     nlfd = 0;
@@ -89,6 +106,7 @@ void pml_restart_note_launcher_fds(void)
         if (fcntl(fd, F_GETFD) >= 0) {
             lfd[nlfd++] = fd;
             pml_fd_mark_by(fd, PML_FD_BY_LAUNCHER, 1);
+            launcher_listener_cloexec(fd);
         }
 }
 
@@ -110,6 +128,7 @@ static void launcher_fds_from(const char *list)
             v = v * 10 + (*p++ - '0');
         lfd[nlfd++] = v;
         pml_fd_mark_by(v, PML_FD_BY_LAUNCHER, 1);
+        launcher_listener_cloexec(v);
         while (*p && (*p < '0' || *p > '9'))
             p++;
     }

@@ -59,6 +59,23 @@ elif [ -n "$held" ]; then
 else
     pass "the rank's command (popen) holds no listening socket of the MPI library"
 fi
+# nor the launcher's (Hydra's proxy leaves its listening socket in the ranks, descriptor 5 here):
+# a snapshot took it along with the command, the command's image recording a socket bound to
+# 0.0.0.0:PORT (rank_alone-mpich failed once at a restart: "cannot bind the socket at descriptor 5
+# ... another process holds that address" in a rank's child's image); the layer makes such a
+# socket close-on-exec (restart.c)
+anyl=
+if [ -n "$cat_pid" ]; then
+    listening=" $(awk 'FNR > 1 && $4 == "0A" { print $10 }' /proc/$cat_pid/net/tcp /proc/$cat_pid/net/tcp6 2>/dev/null | tr '\n' ' ') "
+    for i in $(ls -l /proc/$cat_pid/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'); do
+        case $listening in *" $i "*) anyl="$anyl $i" ;; esac
+    done
+    if [ -n "$anyl" ]; then
+        failed "the rank's command (popen) holds listening socket(s) of the launcher's (inodes$anyl): a snapshot takes them along in the command's image"
+    else
+        pass "the rank's command (popen) holds no listening socket at all (the launcher's neither)"
+    fi
+fi
 if [ $choose = 1 ]; then
     if r=$(checkpoint $job kept); then
         [ "$(head -c 8 "$r/rank_0.img")" = RVVTREE1 ] &&
