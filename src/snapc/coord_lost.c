@@ -228,7 +228,8 @@ void coord_lost_settle(void)
     int64_t t0 = revive_mono_ms();
     int ended = 0;
     for (int r = 0; r < n; r++)
-        ended += coord.rank_conn[r] < 0 && coord.rank_last[r].host[0];
+        ended += coord.rank_conn[r] < 0 && coord.rank_last[r].host[0] &&
+                 !(r < coord.p.nranks && coord.p.r[r].finalizing); /* (MPI_Finalize: no sign) */
     for (int r = 0; r < n; r++) {
         struct rank_last *l = &coord.rank_last[r];
         int i = coord.rank_conn[r];

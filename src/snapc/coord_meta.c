@@ -137,8 +137,10 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
             /* still connected, but its host did not answer when asked (cut off: no FIN came;
              * coord_lost_settle asks only when other ranks ended): lost with its node */
             int cut = coord.rank_last && r < coord.nrank_conn && coord.rank_last[r].lost;
-            if (cut)
+            if (cut) {
                 filem_meta_set(m, RK("gone"), "1");
+                filem_meta_set(m, RK("gone.why"), "%s", coord.rank_last[r].answer);
+            }
             struct snapc_sbuf *list = cut ? &lost : &hosts;
             if (!coord_list_has(list->p, coord.c[i].host))
                 snapc_sb_printf(list, "%s%s", list->len ? "," : "", coord.c[i].host);
@@ -155,6 +157,8 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
             filem_meta_set(m, RK("host"), "%s", l->host);
             filem_meta_set(m, RK("pid"), "%u", l->pid);
             filem_meta_set(m, RK("gone"), "%s", l->lost ? "1" : "ended");
+            if (l->answer[0]) /* the evidence: what its host answered, or its silence */
+                filem_meta_set(m, RK("gone.why"), "%s", l->answer);
             struct snapc_sbuf *list = l->lost ? &lost : &hosts;
             if (l->host[0] && !coord_list_has(list->p, l->host))
                 snapc_sb_printf(list, "%s%s", list->len ? "," : "", l->host);

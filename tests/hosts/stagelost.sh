@@ -235,6 +235,12 @@ if expect_rc 0 "c: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wai
             fail "c: the hosts listed lost are not h5 alone: $(grep "^hosts" "$refc/snapshot.meta" | tr '\n' ' ')"
         grep -q "^hosts h1,h4$\|^hosts h4,h1$" "$refc/snapshot.meta" ||
             fail "c: the sequence's live hosts are not h1,h4: $(grep "^hosts" "$refc/snapshot.meta" | tr '\n' ' ')"
+        # the evidence is recorded: what each host answered when asked at the commit
+        grep -q "^rank\.2\.gone\.why h4 answered" "$refc/snapshot.meta" &&
+            grep -q "^rank\.3\.gone\.why h5 did not answer" "$refc/snapshot.meta" ||
+            fail "c: snapshot.meta does not say what h4 and h5 answered: $(grep "gone" "$refc/snapshot.meta" | tr '\n' ' ')"
+        "$INFO" --json "$refc" 2>/dev/null | grep -q '"gone_why":"h5 did not answer' ||
+            fail "c: ckpt-info --json gives no gone_why for rank 3"
         echo "note: c: $(grep committed "$W/info-c.out" | sed 's/^ *//'); rank 2 $(grep "rank 2: " "$W/info-c.out" | grep -o "was pid [^;]*")"
         grep "ended before the commit: " "$W/c.err" | sed 's/^.*\(rank [0-9]* ended\)/    \1/'
         pass "$flavor: a third host lost before the commit, the ends read live host first: only it is called lost"
@@ -333,6 +339,8 @@ if expect_rc 0 "e: checkpoint (--no-wait-stage)" on h1 timeout 300 "$CKPT" --wai
             fail "e: the hosts listed lost are not h6: $(grep "^hosts" "$refe/snapshot.meta" | tr '\n' ' ')"
         grep -q "^hosts h1$" "$refe/snapshot.meta" ||
             fail "e: the sequence's live hosts are not h1: $(grep "^hosts" "$refe/snapshot.meta" | tr '\n' ' ')"
+        grep -q "^rank\.2\.gone\.why .*h6 .*\(did not answer\|stopped answering\)" "$refe/snapshot.meta" ||
+            fail "e: snapshot.meta does not say h6 did not answer: $(grep "gone" "$refe/snapshot.meta" | tr '\n' ' ')"
         grep "still connected at the commit: \|ended before the commit: " "$W/e.err" | sed 's/^.*\(rank [0-9]*[ ,]\)/    \1/'
         pass "$flavor: a host cut off before the commit (no FIN): it is called lost"
     else

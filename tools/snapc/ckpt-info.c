@@ -502,6 +502,11 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             if (filem_meta_get(&m, k3))   /* "ended": its node up (newuser9b N4) */
                 snapc_sb_printf(jb, ",\"gone_at_commit\":true,\"node_lost\":%s",
                                 strcmp(get(&m, k3), "ended") ? "true" : "false");
+            snprintf(k3, sizeof k3, "rank.%llu.gone.why", (unsigned long long)r);
+            if (filem_meta_get(&m, k3)) { /* what its host answered when asked (or its silence) */
+                snapc_sb_printf(jb, ",\"gone_why\":");
+                snapc_sb_json_str(jb, get(&m, k3));
+            }
             snprintf(k3, sizeof k3, "rank.%llu.partner.host", (unsigned long long)r);
             if (filem_meta_get(&m, k3)) {
                 snapc_sb_printf(jb, ",\"partner_host\":");
