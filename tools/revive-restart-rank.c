@@ -288,6 +288,7 @@ static void usage(FILE *f)
                "  --relocate OLD=NEW  a file or folder the rank used moved (as cr_restart's)\n"
                "  --fetch-to ADDR --ranks LIST [--local DIR]  not a rank: sends this host's\n"
                "                 cached copies of those ranks' images to restart-mpi at ADDR\n"
+               "                 (--sums R:0xHEX,...: the checksums, when no snapshot.meta is there)\n"
                "  --send-meta [--local DIR] JOBDIR  not a rank: writes the snapshot.meta\n"
                "                 copies this host's cache holds of JOBDIR's job (restart-mpi)\n");
 }
@@ -328,7 +329,7 @@ static const char *cached_sequence(const char *local, const char *dir, char *out
 int main(int argc, char **argv)
 {
     int ignore_kernel = 0, a = 1, preload = 0;
-    const char *local = NULL, *fetch_to = NULL, *fetch_ranks = NULL;
+    const char *local = NULL, *fetch_to = NULL, *fetch_ranks = NULL, *fetch_sums = NULL;
     int send_meta = 0;
     static const char *relocate[64];
     size_t nrelocate = 0;
@@ -343,6 +344,8 @@ int main(int argc, char **argv)
             fetch_to = argv[++a];
         else if (!strcmp(argv[a], "--ranks") && a + 1 < argc)
             fetch_ranks = argv[++a];
+        else if (!strcmp(argv[a], "--sums") && a + 1 < argc)
+            fetch_sums = argv[++a];
         else if (!strcmp(argv[a], "--send-meta"))
             send_meta = 1;
         else if (!strcmp(argv[a], "--relocate") && a + 1 < argc) {
@@ -381,7 +384,8 @@ int main(int argc, char **argv)
         char err[REVIVE_TEXT_PATHS(2)];
         if (!fetch_to || !fetch_ranks)
             die("--fetch-to ADDR and --ranks LIST go together");
-        if (filem_fetch_send(local, dir, fetch_ranks, fetch_to, getenv(FILEM_FETCH_SECRET_ENV),
+        if (filem_fetch_send(local, dir, fetch_ranks, fetch_sums, fetch_to,
+                             getenv(FILEM_FETCH_SECRET_ENV),
                              stdout, err, sizeof err) < 0)
             die("fetch of cached images: %s", err);
         if (fflush(stdout) != 0 || ferror(stdout))

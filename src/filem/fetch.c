@@ -55,7 +55,32 @@ static void send_rank(const char *ldir, const char *lerr, int r, uint64_t seq, u
     free(why);
 }
 
-int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,
+/* SUMS ("R:VALUE,...") as rank.R.checksum keys of M. 0, or -EINVAL (none, or malformed). */
+static int sums_meta(const char *sums, struct filem_meta *m)
+{
+    int n = 0;
+    for (const char *p = sums; p && *p;) {
+        char *end;
+        long r = strtol(p, &end, 10);
+        if (end == p || r < 0 || r >= (1L << 20) || *end != ':')
+            return -EINVAL;
+        p = end + 1;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 0);
+        if (end == p || errno || (*end && *end != ','))
+            return -EINVAL;
+        char key[64];
+        snprintf(key, sizeof key, "rank.%ld.checksum", r);
+        if (filem_meta_set(m, key, "0x%016llx", v) < 0)
+            return -EINVAL;
+        n++;
+        p = *end ? end + 1 : end;
+    }
+    return n ? 0 : -EINVAL;
+}
+
+int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *sums,
+                     const char *addr,
                      const char *secret, FILE *out, char *err, size_t errlen)
 {
     /* the launch got here: restart-mpi's start bound ends (the transfer's bound goes on) */
@@ -84,8 +109,17 @@ int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, c
         char e2[512];
         filem_meta_free(&m);
         filem_meta_init(&m);
-        if (!ld || access(seqdir, F_OK) == 0 || filem_meta_read(ld, &m, e2, sizeof e2) < 0)
-            return -EINVAL;
+        if (!ld || access(seqdir, F_OK) == 0 || filem_meta_read(ld, &m, e2, sizeof e2) < 0) {
+            /* a sequence still staging has no snapshot.meta yet: the caller's checksums */
+            filem_meta_free(&m);
+            filem_meta_init(&m);
+            if (!sums || sums_meta(sums, &m) < 0) {
+                filem_meta_free(&m);
+                if (sums)
+                    snprintf(err, errlen, "bad checksum list '%s' (--sums R:0xHEX,...)", sums);
+                return -EINVAL;
+            }
+        }
     }
     const char *base = strrchr(seqdir, '/');
     char *end;

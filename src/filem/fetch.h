@@ -35,8 +35,12 @@
  * committed copy in this host's cached sequence (local_meta.h).
  * 0 when the arguments and the snapshot's metadata could be read (whatever was found), else
  * -errno with a message. */
-int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *addr,
-                     const char *secret, FILE *out, char *err, size_t errlen);
+/* SUMS ("R:0xHEX,...", or NULL): the checksums the caller expects, used only when neither
+ * SEQDIR/snapshot.meta nor the cache's committed copy can be read: the coordinator's own fetch
+ * while the sequence stages, before any snapshot.meta exists (newuser9b N6, restart_fetch.c's
+ * send_sums). The receiver checks every copy against its own checksums anyway. */
+int filem_fetch_send(const char *local, const char *seqdir, const char *ranks, const char *sums,
+                     const char *addr, const char *secret, FILE *out, char *err, size_t errlen);
 
 /* Restart from the caches when restart-mpi's own host holds no copy of the metadata (its cache
  * lost with the snapshot directory): restart-mpi asks another host, through the remote shell,
