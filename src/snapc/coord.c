@@ -102,6 +102,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                             "group of its own; every signal to mpirun is passed on to it");
     }
     sigprocmask(SIG_BLOCK, &set, &old);
+    coord.launch_mask = old;
     snapc_proto_init(&coord.p);
     coord.p.default_timeout_s = cfg->timeout_s ? cfg->timeout_s : SNAPC_DEFAULT_TIMEOUT_S;
     coord.p.stage = cfg->local_dir != NULL; /* node-local first, then staging (issue 9) */
@@ -233,6 +234,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 (coord_live_rank_conns() == 0 || now - coord.child_done_ms >= COORD_EXIT_GRACE_MS))
                 break;
         }
+        coord_fetch_tick();
         coord_launch_wait_tick(now);
         coord_start_wait_tick(now);
         coord_term_tick(now);
@@ -282,7 +284,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
 #undef WAKE
         int timeout = wake < 0 ? -1 : (int)(wake > now ? (wake - now > 60000 ? 60000 : wake - now) : 0);
 
-        int need = coord.nc + 4;
+        int need = coord.nc + 5;
         if (need > pcap) {
             pcap = need + 16;
             pf = realloc(pf, (size_t)pcap * sizeof *pf);
@@ -302,6 +304,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
         pidx[np++] = -3;
         pf[np] = (struct pollfd){.fd = coord_self_stage_fd(), .events = POLLIN};
         pidx[np++] = -4;
+        pf[np] = (struct pollfd){.fd = coord_fetch_fd(), .events = POLLIN};
+        pidx[np++] = -5;
         for (int i = 0; i < coord.nc; i++)
             if (coord.c[i].kind != C_FREE && !coord.c[i].gone_held) {
                 pf[np] = (struct pollfd){.fd = coord.c[i].fd, .events = POLLIN};
@@ -323,6 +327,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 coord_accept_tcp();
             else if (pidx[k] == -4)
                 coord_self_stage_ready();
+            else if (pidx[k] == -5)
+                coord_fetch_ready();
             else if (coord.c[pidx[k]].kind != C_FREE && coord.c[pidx[k]].fd == pf[k].fd)
                 coord_conn_readable(pidx[k]);
         }

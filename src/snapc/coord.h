@@ -9,9 +9,31 @@
 #ifndef REVIVE_SNAPC_COORD_H
 #define REVIVE_SNAPC_COORD_H
 
+#include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SNAPC_COORD_MAX_PROGS 64
+
+struct filem_meta;
+struct snapc_coord_cfg;
+
+/* What the coordinator's fetch of images from other hosts' caches is given (newuser9b N6): a
+ * sequence stages, a rank whose image nobody is left to stage and whose copies are in no cache
+ * of the coordinator's host (Open MPI's mpirun ends every rank when a node goes). Run in a
+ * child process of the coordinator (its own signals, children and environment). */
+struct snapc_fetch_req {
+    const char *seqdir;            /* the shared sequence directory the images go into */
+    uint64_t seq;
+    const struct filem_meta *m;    /* ckpt.local, and for each rank wanted rank.<r>.host,
+                                    * rank.<r>.partner.host, rank.<r>.checksum */
+    const int *ranks;
+    int n;
+    const sigset_t *mask;          /* the signal mask the fetch's own children get */
+    /* told of each image fetched and verified (the host it came from, the sender's path) */
+    void (*got)(void *arg, int rank, const char *host, const char *path);
+    void *got_arg;
+};
 
 struct snapc_coord_cfg {
     const char *flavor;        /* "ompi", "mpich", "fake" (metadata, restart) */
@@ -34,6 +56,12 @@ struct snapc_coord_cfg {
     int partner;               /* --ckpt-partner: partner copies (with local_dir) */
     int mpix_nowait;           /* --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered"
                                 * (with local_dir), not at the commit */
+    /* Fetches REQ's images from the hosts' caches through the job's launcher (revive-coord
+     * gives tools/snapc/restart_fetch.c; src/snapc does not link tools/); NULL: no fetch.
+     * 0 when every one is in REQ->seqdir, verified; else -errno with ERR naming each rank
+     * still missing and what each host it could be on answered. */
+    int (*fetch_images)(const struct snapc_coord_cfg *cfg, const struct snapc_fetch_req *req,
+                        char *err, size_t errlen);
 };
 
 /* Runs the job; returns the exit status for the coordinator's own exit

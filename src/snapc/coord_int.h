@@ -109,6 +109,8 @@ struct coord_state {
         char answer[160];   /* what its host answered (for the log and a failure's reason) */
     } *rank_last;
     int sfd, ufd, tfd;       /* signalfd, unix listener, tcp listener */
+    sigset_t launch_mask;    /* the signal mask before the coordinator blocked its signals: the
+                                launcher's, and the coordinator's fetch's launchers' */
     char sock_path[PATH_MAX];
     char coord_addr[128];
     char secret[SNAPC_SECRET_HEX + 1];
@@ -284,6 +286,7 @@ void coord_partner_stage(const struct snapc_stage *sg);  /* STAGE to every rank,
 void coord_partner_staged(int rank, int status, const char *msg); /* STAGED's partner part */
 void coord_partner_meta(struct filem_meta *m);           /* partner.* and rank.<r>.partner.host */
 int coord_partner_holder(int rank); /* the rank whose node holds rank's verified copy, or -1 */
+const char *coord_partner_host(int rank); /* the host that holds it, or NULL */
 
 /* coord_launch.c */
 sigset_t coord_forwarded_set(void);
@@ -364,8 +367,34 @@ int coord_self_stage_fd(void);
 void coord_self_stage_ready(void);
 int coord_self_stage_busy(void);
 /* "the copy in h1's cache (PATH)" for a rank the coordinator staged this epoch, else NULL
- * (snapshot.meta's rank.<r>.staged.from). */
+ * (snapshot.meta's rank.<r>.staged.from); _note records it. */
 const char *coord_self_staged_from(int r);
+void coord_self_stage_note(int r, const char *text);
+/* How many of the coordinator's own copies run (their threads); coord_self_stage_busy counts
+ * the fetch below too. */
+int coord_self_stage_copying(void);
+/* The lost hosts first, for a failure's reason (newuser9b N6: "rank 2 ended" named a rank on a
+ * live host): "host h3 (rank 3) was lost; Open MPI's mpirun then ended the ranks on h1,h2", from
+ * rank_last after coord_lost_settle (coord_lost.c's rule for "lost"); "" when no host was
+ * taken as lost. */
+void coord_lost_hosts_text(char *out, size_t len);
+
+/* coord_fetch.c: images this host's cache lacks fetched from the other hosts' caches while a
+ * sequence stages (cfg->fetch_images, in a forked child; newuser9b N6). _add queues rank R
+ * (WHY: why the coordinator stages it, TRIED: what this host's cache lacked): 0, or -1 when no
+ * fetch can help (no fetch given, no node-local caches, no other host named for its copies);
+ * _kick starts one fetch of every queued rank once no own copy runs (BUSY: how many do);
+ * _fd its pipe while it runs (-1 none), _ready reads it (at its end: each rank staged, or the
+ * sequence fails naming the lost hosts and what each host answered); _reaped(pid, status) is 1
+ * for its child; _tick ends it (SIGTERM) when the epoch ended or the job is ending; _busy: one
+ * runs or is queued. */
+int coord_fetch_add(int r, const char *why, const char *tried);
+void coord_fetch_kick(int busy);
+int coord_fetch_fd(void);
+void coord_fetch_ready(void);
+int coord_fetch_reaped(pid_t p, int st);
+void coord_fetch_tick(void);
+int coord_fetch_busy(void);
 void coord_cache_sweep_end(void);
 
 /* coord_restart.c */

@@ -143,7 +143,7 @@ void coord_on_signal(void)
             int st;
             pid_t p;
             while ((p = waitpid(-1, &st, WNOHANG | WCONTINUED)) > 0) {
-                if (coord_witness_reaped(p, st))
+                if (coord_witness_reaped(p, st) || coord_fetch_reaped(p, st))
                     continue;
                 if (p == coord.child && WIFCONTINUED(st)) {
                     /* a SIGCONT to the real mpirun/mpiexec, after ckpt-mpirun --stop */
@@ -463,7 +463,8 @@ void coord_restart_kill_orphans(void)
          * another process's by then: diffrev27 S-L1) */
         int st;
         for (pid_t p; (p = waitpid(-1, &st, WNOHANG)) > 0;)
-            coord_witness_reaped(p, st);
+            if (!coord_witness_reaped(p, st))
+                coord_fetch_reaped(p, st);
         if (!left)
             return;
         usleep(10000);

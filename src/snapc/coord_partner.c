@@ -139,6 +139,11 @@ int coord_partner_holder(int rank)
     return rank >= 0 && rank < P.n && P.st[rank] == 1 ? P.holder[rank] : -1;
 }
 
+const char *coord_partner_host(int rank)
+{
+    return rank >= 0 && rank < P.n && P.st[rank] == 1 && P.host[rank][0] ? P.host[rank] : NULL;
+}
+
 void coord_partner_meta(struct filem_meta *m)
 {
     if (!coord.cfg->partner || !coord.cfg->local_dir)

@@ -42,7 +42,7 @@ const char *coord_self_staged_from(int r)
     return r >= 0 && r < MAX_SELF && from_epoch == coord.p.epoch ? from[r] : NULL;
 }
 
-static void note_from(int r, const char *text)
+void coord_self_stage_note(int r, const char *text)
 {
     if (from_epoch != coord.p.epoch) {
         for (int i = 0; i < MAX_SELF; i++) {
@@ -81,9 +81,68 @@ int coord_self_stage_fd(void)
     return busy ? pipefd[0] : -1;
 }
 
-int coord_self_stage_busy(void)
+int coord_self_stage_copying(void)
 {
     return busy;
+}
+
+int coord_self_stage_busy(void)
+{
+    return busy || coord_fetch_busy();
+}
+
+/* Adds NAME to the comma-separated LIST (of LEN bytes) unless it is there. */
+static void add_name(char *list, size_t len, const char *name)
+{
+    size_t ll = strlen(list);
+    if (!coord_list_has(list, name))
+        snapc_fmt(list + ll, len - ll, "%s%s", ll ? "," : "", name);
+}
+
+void coord_lost_hosts_text(char *out, size_t len)
+{
+    char hosts[512] = "", others[512] = "";
+    size_t ol = 0;
+    out[0] = 0;
+    if (!coord.rank_last || len == 0)
+        return;
+    coord_lost_settle(); /* the hosts of ranks that ended asked now: lost or up (coord_lost.c) */
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        const struct rank_last *l = &coord.rank_last[r];
+        int closed = coord.rank_conn && coord.rank_conn[r] < 0;
+        if (l->host[0] && l->lost) /* (a rank still connected to a host cut off too) */
+            add_name(hosts, sizeof hosts, l->host);
+        else if (l->host[0] && closed)
+            add_name(others, sizeof others, l->host);
+    }
+    int nlost = 0;
+    for (const char *h = hosts; *h; nlost++) {
+        size_t hl = strcspn(h, ",");
+        char ranks[256] = "";
+        int m = 0;
+        for (int r = 0; r < coord.nrank_conn; r++) {
+            const struct rank_last *l = &coord.rank_last[r];
+            if (l->lost && strlen(l->host) == hl && !strncmp(l->host, h, hl)) {
+                size_t k = strlen(ranks);
+                snapc_fmt(ranks + k, sizeof ranks - k, "%s%d", m++ ? "," : "", r);
+            }
+        }
+        ol = strlen(out);
+        snapc_fmt(out + ol, len - ol, "%shost %.*s (rank%s %s)", nlost ? ", " : "", (int)hl, h,
+                 m == 1 ? "" : "s", ranks);
+        h += hl + (h[hl] == ',');
+    }
+    if (!nlost)
+        return;
+    ol = strlen(out);
+    snapc_fmt(out + ol, len - ol, " %s lost", nlost == 1 ? "was" : "were");
+    if (others[0]) {
+        ol = strlen(out);
+        snapc_fmt(out + ol, len - ol, "; %s then ended the ranks on %s",
+                 coord.cfg->flavor && !strcmp(coord.cfg->flavor, "ompi") ? "Open MPI's mpirun"
+                                                                          : "the launcher",
+                 others);
+    }
 }
 
 /* Fault point snapc-selfstage-hold: the copy waits until the file REVIVE_SELFSTAGE_HOLD exists
@@ -153,7 +212,7 @@ static void copy_done(struct self_copy *c, int from_loop)
         char text[PATH_MAX + 300];
         snprintf(text, sizeof text, "the %s in the coordinator's host %s's cache",
                  c->partner ? "partner copy" : "rank's own copy", c->host);
-        note_from(c->r, text);
+        coord_self_stage_note(c->r, text);
         revive_log_info("rank %d: image staged by the coordinator from %s on %s (%llu bytes, "
                         "copy %lld ms, verify %lld ms)",
                         c->r, c->src, c->host, (unsigned long long)c->st.bytes,
@@ -162,10 +221,15 @@ static void copy_done(struct self_copy *c, int from_loop)
             revive_log_error("out of memory in the coordinator");
         if (from_loop)
             coord_run_actions(); /* the commit, when it was the last image */
-    } else
-        coord_local_fail(-ESRCH, "%s; no rank left holds a copy of rank %d's image to stage, "
+    } else if (coord_fetch_add(c->r, c->why, c->tried) < 0) {
+        /* the lost host first: the rank named may have run on a live host, ended by the
+         * launcher after the loss (newuser9b N6) */
+        char lost[1024];
+        coord_lost_hosts_text(lost, sizeof lost);
+        coord_local_fail(-ESRCH, "%s%s%s; no rank left holds a copy of rank %d's image to stage, "
                                  "and the coordinator's host %s has no good one (%s)",
-                         c->why, c->r, c->host, c->tried);
+                         lost, lost[0] ? ": " : "", c->why, c->r, c->host, c->tried);
+    }
     free(c);
 }
 
@@ -176,6 +240,7 @@ void coord_self_stage_ready(void)
         busy--;
         copy_done(c, 1);
     }
+    coord_fetch_kick(busy); /* the images this host lacks, once its own copies are done */
 }
 
 void coord_self_stage(int r, const char *why)
@@ -206,7 +271,8 @@ void coord_self_stage(int r, const char *why)
         snprintf(c->tried, sizeof c->tried, "%s", err);
     if (e < 0 || !coord.seqdir[0]) {
         c->e = e < 0 ? e : -ENOENT;
-        copy_done(c, 0); /* fails the epoch, naming what was looked for */
+        copy_done(c, 0); /* fails the epoch naming what was looked for, or asks the others */
+        coord_fetch_kick(busy);
         return;
     }
     if (pipefd[0] < 0 && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -229,4 +295,5 @@ void coord_self_stage(int r, const char *why)
     c->held = 0;
     copy_one(c);
     copy_done(c, 0);
+    coord_fetch_kick(busy);
 }

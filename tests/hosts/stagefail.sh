@@ -7,7 +7,8 @@
 #     coordinator gives up on h2's ranks once their host is silent (TCP keepalive,
 #     REVIVE_HOST_SILENT_S=10 here: the default 30 s was most of the MPICH test's time), or at
 #     the latest after the staging bound (REVIVE_CAPTURE_TIMEOUT=45);
-#  b. (a new job on h1,h3) a rank's process on h1 is killed (its agent thread is its stager).
+#  b. (a new job on h1,h3) a rank's process on h1 is killed (its agent thread is its stager),
+#     h3's cached copies of sequence 1 removed before (else they are fetched: it commits).
 # Each time: sequence 1 is not committed and ckpt-info shows it failed, sequence 0 is untouched
 # (verifies), h1's cache keeps sequence 0, and sequence 1 until the job's end, which removes it
 # and says so (it can never be restarted: newuser7 F3). Checked while the job runs (both kept,
@@ -178,6 +179,10 @@ for p in $(host_pids h1); do
     [ "$(cat /proc/$p/comm 2>/dev/null)" = "$(basename "$bin" | cut -c1-15)" ] && victim=$p
 done
 [ -n "$victim" ] || fail "b: no rank process on h1"
+# h3's cached sequence 1 goes first: with it, the coordinator would fetch h3's ranks' images
+# from there once the launcher ends the job and the sequence would commit (coord_fetch.c,
+# newuser9b N6: tests/hosts/stagelost3.sh); here nobody holds them
+rm -rf "$HB/node/h3/revive-local-$uid/$jdn/1"
 kill -KILL $victim
 failed_but_intact b
 grep -q "rank [0-3] ended during the checkpoint" "$jd/1/staging.failed" ||

@@ -291,15 +291,21 @@ static void launcher_word(const char *text, char *out, size_t len)
 
 
 /* The sender's command for HOST and the ranks of W (n) it may hold, into A (its words point
- * into F, LIST and HOSTARG): how many ranks (0: none), or -E2BIG. */
+ * into F, LIST, SUMS and HOSTARG): how many ranks (0: none), or -E2BIG. */
 static int fetch_argv(const struct restart_fetch *f, const char *host, const char *addr,
                       const struct want *w, int n, const char *local, struct argv *a,
-                      struct snapc_sbuf *list, char *hostarg, size_t hlen)
+                      struct snapc_sbuf *list, struct snapc_sbuf *sums, char *hostarg, size_t hlen)
 {
     int count = 0;
     for (int i = 0; i < n; i++)
-        if (holds(f, w[i].rank, host))
+        if (holds(f, w[i].rank, host)) {
+            char key[64];
+            snprintf(key, sizeof key, "rank.%d.checksum", w[i].rank);
+            const char *sum = filem_meta_get(f->m, key);
+            if (f->send_sums && sum)
+                snapc_sb_printf(sums, "%s%d:%s", sums->len ? "," : "", w[i].rank, sum);
             snapc_sb_printf(list, "%s%d", count++ ? "," : "", w[i].rank);
+        }
     int ompi = !strcmp(f->flavor, "ompi");
     a->n = 0;
     snprintf(hostarg, hlen, ompi ? "%s:1" : "%s", host);
@@ -319,6 +325,8 @@ static int fetch_argv(const struct restart_fetch *f, const char *host, const cha
            push(a, list->p ? list->p : "");
     if (local)
         bad |= push(a, "--local") | push(a, local);
+    if (sums->p)
+        bad |= push(a, "--sums") | push(a, sums->p);
     bad |= push(a, f->seqdir);
     return bad ? -E2BIG : count;
 }
@@ -327,15 +335,17 @@ static int fetch_argv(const struct restart_fetch *f, const char *host, const cha
 static void fetch_start(const struct restart_fetch *f, struct launch *l, const char *addr,
                         const struct want *w, int n, const char *local)
 {
-    struct snapc_sbuf list = {0};
+    struct snapc_sbuf list = {0}, sums = {0};
     struct argv a = {.n = 0};
     char hostarg[300];
-    int count = fetch_argv(f, l->host, addr, w, n, local, &a, &list, hostarg, sizeof hostarg);
+    int count = fetch_argv(f, l->host, addr, w, n, local, &a, &list, &sums, hostarg,
+                           sizeof hostarg);
     if (count <= 0)
         l->st = -E2BIG, l->fd = -1, l->pid = 0;
     else
         launch_start(l, a.v);
     snapc_sb_free(&list);
+    snapc_sb_free(&sums);
 }
 
 /* What the sender on L's host said about RANK last ("sent PATH", "none: WHY"), or "". */
@@ -374,6 +384,8 @@ static void take_sent(const struct restart_fetch *f, const struct launch *l, str
         return;
     }
     w->done = 1;
+    if (f->got)
+        f->got(f->got_arg, w->rank, l->host, line + 5);
     if (damage_of(f, w->rank))
         fprintf(stderr, "%s: rank %d's image in %s is damaged: fetched the good copy from %s "
                         "(%s), verified; it replaces the damaged one, and rank %d restores from "
@@ -647,6 +659,7 @@ int restart_fetch_images(const struct restart_fetch *f, const int *missing, int 
     }
     for (int i = 0; i < n; i++)
         w[i].rank = missing[i];
+    me = f->who ? f->who : "restart-mpi";
     const char *local = filem_meta_get(f->m, "ckpt.local");
     struct filem_partner_rx *rx = NULL;
     char secret[65], addr[128], ip[64];
@@ -691,9 +704,9 @@ out:
                 continue;
             const char *a = holder(f->m, w[i].rank, 0), *b = holder(f->m, w[i].rank, 1);
             const char *dmg = damage_of(f, w[i].rank);
-            snapc_sb_printf(&msg, "%srank %d's image is in no %scopy restart-mpi can reach: "
+            snapc_sb_printf(&msg, "%srank %d's image is in no %scopy %s can reach: "
                                   "%s%s/rank_%d.img%s%s%s, not in the cache of %s%s%s (%s)",
-                            msg.len ? "; " : "", w[i].rank, dmg ? "good " : "",
+                            msg.len ? "; " : "", w[i].rank, dmg ? "good " : "", me,
                             dmg ? "" : "not ", f->seqdir, w[i].rank,
                             dmg ? " is damaged (" : "", dmg ? dmg : "", dmg ? ")" : "",
                             a ? a : "?",
@@ -744,7 +757,7 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
             e = -ENOENT;
         }
     for (int k = 0; k < nh; k++) {
-        struct snapc_sbuf line = {0}, list = {0};
+        struct snapc_sbuf line = {0}, list = {0}, sums = {0};
         for (int i = 0; i < n; i++)
             for (int p = 0; p < 2; p++) {
                 const char *x = holder(f->m, w[i].rank, p);
@@ -760,7 +773,8 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
                     line.p ? line.p : "", port);
         struct argv a = {.n = 0};
         char hostarg[300];
-        int c = fetch_argv(f, h[k].name, "ADDR", w, n, local, &a, &list, hostarg, sizeof hostarg);
+        int c = fetch_argv(f, h[k].name, "ADDR", w, n, local, &a, &list, &sums, hostarg,
+                           sizeof hostarg);
         snapc_sb_free(&line);
         if (c > 0) {
             for (int i = 0; i < a.n; i++) {
@@ -771,6 +785,7 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
         }
         snapc_sb_free(&line);
         snapc_sb_free(&list);
+        snapc_sb_free(&sums);
     }
     if (nh)
         fprintf(out, "#   (every host asked at once; the first good copy of each rank kept, "

@@ -48,6 +48,14 @@ struct restart_fetch {
     const int *damaged;
     char *const *damaged_why;
     int ndamaged;
+    /* the coordinator's fetch while a sequence stages (revive-coord, newuser9b N6): no
+     * snapshot.meta exists yet, so each sender is given the checksums of the ranks it is asked
+     * for (`--sums`); WHO names the fetcher in messages (NULL: "restart-mpi"); GOT (may be
+     * NULL) is told of each image fetched: the host that sent it and the sender's path */
+    int send_sums;
+    const char *who;
+    void (*got)(void *arg, int rank, const char *host, const char *path);
+    void *got_arg;
 };
 
 /* Fetches the images of the N ranks in MISSING (absent from the snapshot directory, or moved

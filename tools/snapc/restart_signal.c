@@ -37,6 +37,11 @@ void restart_signals_hold(void (*cleanup)(int))
     holding = sigprocmask(SIG_BLOCK, &held, &before) == 0;
 }
 
+void restart_signals_base(const sigset_t *mask)
+{
+    before = *mask;
+}
+
 int restart_signal_pending(void)
 {
     sigset_t p;

@@ -17,9 +17,17 @@
 #ifndef REVIVE_TOOLS_RESTART_SIGNAL_H
 #define REVIVE_TOOLS_RESTART_SIGNAL_H
 
+#include <signal.h>
+
 /* Blocks SIGINT, SIGTERM and SIGHUP (above); CLEANUP(signal) is run by
  * restart_signal_check before the signal ends the process. */
 void restart_signals_hold(void (*cleanup)(int));
+
+/* After restart_signals_hold: the mask the children get (restart_signals_release) is MASK, not
+ * the caller's. The coordinator's fetch child (revive-coord) inherits the coordinator's mask,
+ * which blocks every signal the coordinator reads through its signalfd (SIGCHLD too): a
+ * launcher started under it would never hear of its own children's end. */
+void restart_signals_base(const sigset_t *mask);
 
 /* The held signal that came meanwhile (pending), or 0. */
 int restart_signal_pending(void);

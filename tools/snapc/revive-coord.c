@@ -3,12 +3,39 @@
  * command; restart-mpi execs it in restart mode. See src/snapc/coord.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "filem/filem.h"
+#include "restart_fetch.h"
+#include "restart_signal.h"
 #include "snapc/coord.h"
+
+/* The coordinator's fetch of images from other hosts' caches while a sequence stages
+ * (snapc_coord_cfg.fetch_images, newuser9b N6): restart-mpi's fetch (restart_fetch.h) through
+ * the job's own launcher and options, each sender given the checksums (no snapshot.meta yet).
+ * In the coordinator's fetch child: SIGINT, SIGTERM and SIGHUP are held as in restart-mpi (the
+ * coordinator ends the fetch with SIGTERM; the launches are ended, the child exits). */
+static int fetch_images(const struct snapc_coord_cfg *cfg, const struct snapc_fetch_req *req,
+                        char *err, size_t errlen)
+{
+    char rrbuf[PATH_MAX];
+    const char *rrank = getenv("REVIVE_RESTART_RANK");
+    if (!rrank || !*rrank) {
+        snprintf(rrbuf, sizeof rrbuf, "%s/revive-restart-rank", REVIVE_PKGLIBEXECDIR);
+        rrank = rrbuf;
+    }
+    restart_signals_hold(NULL);
+    restart_signals_base(req->mask);
+    struct restart_fetch f = {
+        .seqdir = req->seqdir, .seq = req->seq, .m = req->m, .launcher = cfg->launcher,
+        .flavor = cfg->flavor, .user = cfg->user_args,
+        .prog0 = cfg->nprogs > 0 ? cfg->progs[0] : cfg->nuser_args, .rrank = rrank,
+        .send_sums = 1, .who = "revive-coord", .got = req->got, .got_arg = req->got_arg};
+    return restart_fetch_images(&f, req->ranks, req->n, err, errlen);
+}
 
 static void usage(FILE *f)
 {
@@ -47,6 +74,7 @@ int main(int argc, char **argv)
     struct snapc_coord_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.flavor = "?";
+    cfg.fetch_images = fetch_images;
     int timeout = 0;
     if (env_num("REVIVE_CKPT_INTERVAL", &cfg.interval_s) < 0 ||
         env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
