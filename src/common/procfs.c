@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- numbers ------------------------------------------------------------------------------- */
@@ -352,6 +353,26 @@ char revive_stat_state(const char *stat)
 {
     const char *p = stat_field3(stat);
     return p ? *p : 0;
+}
+
+int revive_wait_stopped(pid_t pid, int timeout_ms)
+{
+    struct timespec pause = {0, 200 * 1000};   /* 0.2 ms, doubled up to 20 ms */
+    for (long waited_us = 0;; waited_us += pause.tv_nsec / 1000) {
+        char buf[512];
+        long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+        /* -ENOSPC: buf holds the start of the line, where the state is */
+        char st = n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
+        if (st == 'T' || st == 't')
+            return 0;
+        if (!st || st == 'Z' || st == 'X')
+            return -ESRCH;
+        if (waited_us >= (long)timeout_ms * 1000)
+            return -ETIMEDOUT;
+        nanosleep(&pause, NULL);
+        if (pause.tv_nsec < 20 * 1000 * 1000)
+            pause.tv_nsec *= 2;
+    }
 }
 
 int revive_stat_field(const char *stat, int field, uint64_t *v)

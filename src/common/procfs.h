@@ -86,6 +86,13 @@ int revive_status_ids(const char *status, const char *key, int64_t *ids, int max
  * from its last ')'. */
 char revive_stat_state(const char *stat);
 
+/* Waits until process pid is stopped (state T or t), a zombie or gone, polling its stat file
+ * for at most timeout_ms milliseconds: kill(SIGSTOP) returns before the target stops (each
+ * thread stops when it next runs), and a caller that promises a stopped process (cr_checkpoint
+ * --stop, as BLCR's) must not return before. 0 once stopped, -ESRCH when it ended or is gone,
+ * -ETIMEDOUT when it still ran after timeout_ms. */
+int revive_wait_stopped(pid_t pid, int timeout_ms);
+
 /* Field number `field` (as proc(5) numbers them, 4 or more: ppid is 4, start_code 26) as a
  * number (negative ones as their two's complement). -EINVAL when the text has no such field. */
 int revive_stat_field(const char *stat, int field, uint64_t *v);

@@ -457,6 +457,12 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
         kill(pid, signal_after);
     char go = CRS_PROTO_RESUME;
     crs_proto_send(s, &go, 1, -1);
+    /* --stop promises a stopped process on return (BLCR's cr_checkpoint --stop); the signal
+     * alone does not: on a busy machine the target may not have run since (crs_procattr's
+     * "stop" saw state R). Not stopping within 10 s (a tracer holding it) is not an error:
+     * the image is committed and the signal pending. */
+    if (signal_after == SIGSTOP)
+        revive_wait_stopped(pid, 10000);
 out:
     close(s);
     return e;

@@ -11,6 +11,7 @@
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/tree_objects.h"
+#include "common/procfs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -67,6 +68,11 @@ void crs_tree_signal_after(const struct tree_ckpt *t)
         for (size_t m = 0; m < t->nmembers; m++)
             if (t->conn[m] >= 0 && t->conn[m] != TREE_CONN_SELF)
                 kill(t->all[t->members[m]].pid, t->o->signal_after);
+    /* each member stopped before the caller returns (as in protocol.c's crs_proto_checkpoint) */
+    if (t->o->signal_after == SIGSTOP)
+        for (size_t m = 0; m < t->nmembers; m++)
+            if (t->conn[m] >= 0 && t->conn[m] != TREE_CONN_SELF)
+                revive_wait_stopped(t->all[t->members[m]].pid, 10000);
 }
 
 static int run(struct tree_ckpt *t, int fd)
