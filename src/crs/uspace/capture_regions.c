@@ -5,6 +5,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/elf_build_id.h"
 #include "crs/base/sysvshm_ids.h"
+#include "crs/uspace/build_id_cache.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -44,10 +45,20 @@ static int find_or_add_file(struct crs_capture *c, const char *path, const struc
     f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
     f->mode = st->st_mode;
     /* the build id (of code), never by opening a file the process holds a
-     * POSIX lock on: closing it would release the lock */
-    int fd = crs_capture_posix_locked(c, st->st_dev, st->st_ino) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
+     * POSIX lock on: closing it would release the lock; as an earlier
+     * capture read it when the file has not changed since */
+    int locked = crs_capture_posix_locked(c, st->st_dev, st->st_ino);
+    int known = locked ? -1 : crs_build_id_recall(st, f->build_id);
+    int fd = locked || known >= 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    if (known >= 0) {
+        f->build_id_len = (uint32_t)known;
+    } else if (fd >= 0) {
+        struct stat now;
         f->build_id_len = crs_elf_build_id(fd, f->build_id, CRS_BUILD_ID_MAX);
+        /* remembered only when what was read is the file stat described */
+        if (fstat(fd, &now) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev &&
+            now.st_ctim.tv_sec == st->st_ctim.tv_sec && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec)
+            crs_build_id_remember(st, f->build_id, f->build_id_len);
         close(fd);
     }
     c->file_paths[c->nfiles] = crs_capture_strdup(c, path);
@@ -129,6 +140,24 @@ static int sysv_index(struct crs_capture *c, const struct crs_map *m, const char
     return k;
 }
 
+/* stat of a private file mapping's path, once for the mappings of one file in a row (a library
+ * has four or five: its segments and its .bss) */
+struct last_stat {
+    const char *path;
+    int rc;
+    struct stat st;
+};
+
+static int path_stat(struct last_stat *ps, const char *path, struct stat *st)
+{
+    if (!ps->path || strcmp(ps->path, path)) {
+        ps->rc = stat(path, &ps->st);
+        ps->path = path;
+    }
+    *st = ps->st;
+    return ps->rc;
+}
+
 int crs_capture_regions(struct crs_capture *c)
 {
     /* Room for as many mappings as the kernel allows (vm.max_map_count),
@@ -180,6 +209,7 @@ int crs_capture_regions(struct crs_capture *c)
         return -ENOMEM;
     }
 
+    struct last_stat ps = { NULL, -1, { 0 } };
     for (long i = 0; i < n; i++) {
         const struct crs_map *m = &maps[i];
         const char *name = m->name;
@@ -251,7 +281,7 @@ int crs_capture_regions(struct crs_capture *c)
             r->file = find_or_add_file(c, name, &st);
         } else if (!m->shared && name[0] == '/' && m->ino != 0) {
             struct stat st;
-            if (!ends_with(name, " (deleted)") && !crs_capture_is_shm_path(name) && stat(name, &st) == 0 &&
+            if (!ends_with(name, " (deleted)") && !crs_capture_is_shm_path(name) && path_stat(&ps, name, &st) == 0 &&
                 st.st_ino == m->ino && S_ISREG(st.st_mode) && strncmp(name, "/memfd:", 7)) {
                 r->kind = CRS_REGION_FILE;
                 r->file = find_or_add_file(c, name, &st);
