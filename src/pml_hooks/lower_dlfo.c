@@ -47,6 +47,8 @@ static struct {
     size_t lm_map_start;
     uintptr_t *slot[MAX_SLOTS];       /* the words of ld.so that point to a chain */
     int nslots;
+    int nwith;                        /* slot[0..nwith-1] held the probe when found; the rest
+                                       * are the neighbours of a lone one (NULL or a chain) */
 } D;
 
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
@@ -145,12 +147,24 @@ static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *
     return 1;
 }
 
+/* A word the full look adds beside a lone word holding the probe: readable, NULL or a chain. */
+static int addable(const uintptr_t *w)
+{
+    uintptr_t v;
+    int found = 0;
+    return peek((uintptr_t)w, &v, sizeof v) == 0 && (!v || chain_ok(v, NULL, 0, &found));
+}
+
 /* The words a previous call found (static words of ld.so: they never move, only the chains they
- * point to do) still hold the table: each NULL or a chain, one of them with the probe's entry.
- * 1: they do (D.slot kept); 0: look again. */
+ * point to do) still give what the whole look would find now: each NULL or a chain, exactly the
+ * ones that held the probe still hold it and no other does, and, when one word alone held it, its
+ * neighbours left out then (the pair's other copy, e.g. naming a link map dlclose freed and
+ * malloc reused) are still neither NULL nor a chain: a dlopen since rewrites that copy from the
+ * other and makes it the one readers use (diffrev33 R-M1), which a restart's pml_dlfo_close must
+ * mark. What is assumed: no word of ld.so's data beyond the two pointers and their neighbours
+ * comes to point to a chain holding the probe. 1: they do (D.slot kept); 0: look again. */
 static int slots_hold(const struct dl_find_object *fo)
 {
-    int with = 0;
     for (int s = 0; s < D.nslots; s++) {
         uintptr_t v;
         int found = 0;
@@ -158,9 +172,19 @@ static int slots_hold(const struct dl_find_object *fo)
             return 0;
         if (v && !chain_ok(v, fo->dlfo_link_map, (uintptr_t)fo->dlfo_map_start, &found))
             return 0;
-        with += found;
+        if (found != (s < D.nwith))
+            return 0;
     }
-    return with > 0;
+    if (D.nwith == 1)
+        for (int d = -1; d <= 1; d += 2) {
+            const uintptr_t *w = D.slot[0] + d;
+            int cached = 0;
+            for (int t = 1; t < D.nslots; t++)
+                cached |= D.slot[t] == w;
+            if (!cached && addable(w))
+                return 0;
+        }
+    return D.nwith > 0;
 }
 
 /* The words of ld.so's writable data, read in one call per piece (a word at a time through
@@ -209,7 +233,7 @@ int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errl
      * at again only when they no longer hold the table) */
     if (D.nslots && D.lm_map_start == lm_map_start && slots_hold(&fo))
         return 0;
-    D.nslots = 0;
+    D.nslots = D.nwith = 0;
     D.lm_map_start = lm_map_start;
     /* the words of ld.so whose chain holds the probe's entry: the table readers use (and the
      * copy, when it holds it too); then their neighbours that are NULL or a chain as well (the
@@ -234,13 +258,11 @@ int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errl
                     " is not where glibc 2.35-2.36 keeps it (%d candidates)", nwith);
     for (int i = 0; i < nwith; i++)
         D.slot[D.nslots++] = with[i];
+    D.nwith = nwith;
     if (nwith == 1)
-        for (int d = -1; d <= 1; d += 2) {
-            uintptr_t *w = with[0] + d, v;
-            int found = 0;
-            if (peek((uintptr_t)w, &v, sizeof v) == 0 && (!v || chain_ok(v, NULL, 0, &found)))
-                D.slot[D.nslots++] = w;
-        }
+        for (int d = -1; d <= 1; d += 2)
+            if (addable(with[0] + d))
+                D.slot[D.nslots++] = with[0] + d;
     return 0;
 }
 
