@@ -6,11 +6,13 @@
  * A program that closes it without libc (a raw system call) is noticed by
  * the checkpoint thread, which listens again (runtime.c). */
 #define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "libcr"
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "crs/base/capture_filter.h"
 #include "crs/base/component.h"
 #include "crs/base/inotify_saved.h"
@@ -35,6 +38,11 @@ typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 int __real_sigprocmask(int, const sigset_t *, sigset_t *);
 int __real_pthread_sigmask(int, const sigset_t *, sigset_t *);
 int __real_sigaction(int, const struct sigaction *, struct sigaction *);
+sighandler_t __real_signal(int, sighandler_t);
+sighandler_t __real_bsd_signal(int, sighandler_t);
+sighandler_t __real_sysv_signal(int, sighandler_t);
+sighandler_t __real___sysv_signal(int, sighandler_t);
+sighandler_t __real_sigset(int, sighandler_t);
 int __real_close(int);
 int __real_dup(int);
 int __real_fcntl(int, int, ...);
@@ -47,6 +55,11 @@ int __real_inotify_rm_watch(int, int);
 int __wrap_sigprocmask(int, const sigset_t *, sigset_t *);
 int __wrap_pthread_sigmask(int, const sigset_t *, sigset_t *);
 int __wrap_sigaction(int, const struct sigaction *, struct sigaction *);
+sighandler_t __wrap_signal(int, sighandler_t);
+sighandler_t __wrap_bsd_signal(int, sighandler_t);
+sighandler_t __wrap_sysv_signal(int, sighandler_t);
+sighandler_t __wrap___sysv_signal(int, sighandler_t);
+sighandler_t __wrap_sigset(int, sighandler_t);
 int __wrap_close(int);
 int __wrap_dup(int);
 int __wrap_fcntl(int, int, ...);
@@ -95,19 +108,82 @@ int CRS_INTERPOSE(pthread_sigmask)(int how, const sigset_t *set, sigset_t *old)
     return masked(real, how, set, old);
 }
 
+/* Says once per process, on stderr, that the program asked for a handler of
+ * the park signal and was refused: without it the program just runs on
+ * without its handler and gives another result than natively (newuser7b F2).
+ * SIG_DFL and SIG_IGN are refused without a word: programs that reset every
+ * signal in a loop (before an exec, in a daemon) ignore the EINVAL they get
+ * for SIGKILL and SIGSTOP too, and lose nothing. The logger formats on its
+ * stack and writes once, no malloc: sigaction may be called from a handler. */
+static void tell_reserved(const char *call, int sig, sighandler_t handler)
+{
+    static atomic_int told;
+    if (handler == SIG_DFL || handler == SIG_IGN || atomic_exchange(&told, 1))
+        return;
+    char name[24];
+    if (sig - SIGRTMIN <= SIGRTMAX - sig)
+        snprintf(name, sizeof name, "SIGRTMIN+%d", sig - SIGRTMIN);
+    else
+        snprintf(name, sizeof name, "SIGRTMAX-%d", SIGRTMAX - sig);
+    revive_log_warn("the program's %s(%d) is refused (EINVAL): signal %d (%s) is reserved by Revive "
+                    "for checkpoints, so the program's handler will not run; to let the program "
+                    "have it, set REVIVE_SIGNAL=N to another real-time signal (%d to %d) it does "
+                    "not use, e.g. REVIVE_SIGNAL=%d",
+                    call, sig, sig, name, SIGRTMIN, SIGRTMAX, sig == SIGRTMIN + 16 ? SIGRTMIN + 15 : SIGRTMIN + 16);
+}
+
+/* The component installs its own handler while the park signal still
+ * reads 0 (see crs_park_signal), so that call goes through. */
+static int is_park_signal(int sig)
+{
+    return sig != 0 && sig == crs_runtime_park_signal();
+}
+
 int CRS_INTERPOSE(sigaction)(int sig, const struct sigaction *act, struct sigaction *old)
 {
     static sigaction_fn real;
     if (!real)
         real = CRS_NEXT(sigaction_fn, sigaction);
-    /* The component installs its own handler while the park signal still
-     * reads 0 (see crs_park_signal), so that call goes through. */
-    if (act && sig != 0 && sig == crs_runtime_park_signal()) {
+    if (act && is_park_signal(sig)) {
+        tell_reserved("sigaction", sig, act->sa_handler);
         errno = EINVAL;
         return -1;
     }
     return real(sig, act, old);
 }
+
+/* glibc's signal(), bsd_signal(), sysv_signal() (strict C's signal) and
+ * sigset() install with its internal sigaction, which the one above never
+ * sees: without these the program's handler replaced Revive's. */
+typedef sighandler_t (*signal_fn)(int, sighandler_t);
+#ifndef REVIVE_LIBCR_STATIC
+sighandler_t bsd_signal(int, sighandler_t); /* glibc exports it; its headers no longer declare it */
+#endif
+
+static sighandler_t refused_or(signal_fn real, const char *call, int sig, sighandler_t handler)
+{
+    if (is_park_signal(sig)) {
+        tell_reserved(call, sig, handler);
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    return real(sig, handler);
+}
+
+/* SHOWN: the call as the program wrote it (strict C's signal() is __sysv_signal) */
+#define CRS_SIGNAL_CALL(name, shown)                                           \
+    sighandler_t CRS_INTERPOSE(name)(int sig, sighandler_t handler)            \
+    {                                                                          \
+        static signal_fn real;                                                 \
+        if (!real)                                                             \
+            real = CRS_NEXT(signal_fn, name);                                  \
+        return refused_or(real, shown, sig, handler);                          \
+    }
+CRS_SIGNAL_CALL(signal, "signal")
+CRS_SIGNAL_CALL(bsd_signal, "bsd_signal")
+CRS_SIGNAL_CALL(sysv_signal, "sysv_signal")
+CRS_SIGNAL_CALL(__sysv_signal, "signal")
+CRS_SIGNAL_CALL(sigset, "sigset")
 
 /* ---- starting another program ---- */
 
