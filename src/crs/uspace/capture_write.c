@@ -20,6 +20,9 @@ struct page_walk {
     struct crs_image_writer *w;
     int pagemap_fd, mem_fd;
     uint64_t *pm;           /* pagemap batch */
+    uint64_t pm_base;       /* the address of pm[0]'s page */
+    size_t pm_n;            /* pages pm holds from pm_base (0: none) */
+    uint64_t reach;         /* the end of the run of adjacent regions the walked one starts */
     unsigned char *mc;      /* mincore batch */
     char *bounce;           /* for regions we cannot read directly */
     size_t page;
@@ -72,6 +75,7 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
     uint64_t run_start = 0;
     size_t run_len = 0;
     for (uint64_t base = r->start; base < r->end; base += (uint64_t)PAGEMAP_BATCH * page) {
+        const uint64_t *pm = pw->pm;
         size_t npages = (r->end - base) / page;
         if (npages > PAGEMAP_BATCH)
             npages = PAGEMAP_BATCH;
@@ -79,19 +83,32 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
             if (mincore((void *)base, npages * page, pw->mc) != 0)
                 memset(pw->mc, 1, npages);
         } else if (mode != CRS_PAGES_ALL) {
-            ssize_t want = (ssize_t)(npages * 8);
-            if (pread(pw->pagemap_fd, pw->pm, (size_t)want, (off_t)(base / page * 8)) != want) {
-                crs_capture_error(pw->c, "cannot read /proc/self/pagemap: %s", strerror(errno));
-                return -EIO;
+            /* One read for a run of adjacent regions (a library's segments, a thread's stack
+             * and guard): a region each cost a pread (~210 a rank). Not for the stack the
+             * capture runs on, whose pages it makes present meanwhile: read just before. */
+            if (copy || !pw->pm_n || base < pw->pm_base || base + npages * page > pw->pm_base + pw->pm_n * page) {
+                size_t n = npages;
+                if (!copy && pw->reach > base + npages * page)
+                    n = (pw->reach - base) / page;
+                if (n > PAGEMAP_BATCH)
+                    n = PAGEMAP_BATCH;
+                ssize_t want = (ssize_t)(n * 8);
+                if (pread(pw->pagemap_fd, pw->pm, (size_t)want, (off_t)(base / page * 8)) != want) {
+                    crs_capture_error(pw->c, "cannot read /proc/self/pagemap: %s", strerror(errno));
+                    return -EIO;
+                }
+                pw->pm_base = base;
+                pw->pm_n = copy ? 0 : n;
             }
+            pm = pw->pm + (base - pw->pm_base) / page;
         }
         for (size_t i = 0; i < npages; i++) {
             uint64_t addr = base + i * page;
             int take;
             switch (mode) {
-            case CRS_PAGES_PRESENT: take = (pw->pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0; break;
+            case CRS_PAGES_PRESENT: take = (pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0; break;
             case CRS_PAGES_COW:
-                take = (pw->pm[i] & (PM_PRESENT | PM_SWAPPED)) && !(pw->pm[i] & PM_FILE);
+                take = (pm[i] & (PM_PRESENT | PM_SWAPPED)) && !(pm[i] & PM_FILE);
                 break;
             case CRS_PAGES_RESIDENT: take = pw->mc[i] & 1; break;
             default: take = 1; break;
@@ -145,9 +162,17 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
         return -EIO;
     }
     int e = 0;
-    for (size_t i = 0; i < c->nregions && !e; i++)
-        if (c->region_pages[i] != CRS_PAGES_NONE)
-            e = walk_region(&pw, &c->regions[i], c->region_pages[i]);
+    size_t j = 0; /* the last region of the run of adjacent ones region i is in */
+    for (size_t i = 0; i < c->nregions && !e; i++) {
+        if (j < i)
+            j = i;
+        while (j + 1 < c->nregions && c->regions[j + 1].start == c->regions[j].end)
+            j++;
+        if (c->region_pages[i] == CRS_PAGES_NONE)
+            continue;
+        pw.reach = c->regions[j].end;
+        e = walk_region(&pw, &c->regions[i], c->region_pages[i]);
+    }
     close(pw.pagemap_fd);
     close(pw.mem_fd);
     return e;
