@@ -1,8 +1,9 @@
 /* Sockets made again at restart (image_format.h: SOCKETS, SOCKDATA), at our
  * own descriptor numbers, before the process's descriptors are placed:
- *   1. TCP connections: through a listener of our own on the server end's
- *      address (the process's listener is not bound yet), both ends bound
- *      to their old addresses;
+ *   1. TCP connections: through a listener of our own on the address of one
+ *      end (the process's listener is not bound yet), both ends bound to
+ *      their old addresses and kept SO_REUSEADDR until the end, since either
+ *      may hold a listener's port (bind and listen of the listener check it);
  *   2. bound and listening sockets bound again (a Unix path left by the
  *      dead original is removed when nobody listens there; an address that
  *      another process holds fails the restart, naming it);
@@ -230,6 +231,17 @@ static pid_t sock_holder(const struct crs_restore *r, unsigned long ino, long *f
     return h.pid;
 }
 
+/* Which socket record already made again by this restart is the socket of inode ino: its index,
+ * or -1 (the holder is not one of ours). */
+static long own_socket(const struct crs_restore *r, unsigned long ino)
+{
+    struct stat st;
+    for (size_t k = 0; ino && k < r->img->nsockets; k++)
+        if (r->sock_fds[k] >= 0 && fstat(r->sock_fds[k], &st) == 0 && st.st_ino == ino)
+            return (long)k;
+    return -1;
+}
+
 static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
 {
     char a[160], w[64];
@@ -240,10 +252,18 @@ static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socke
      * blamed before (review 13 MEDIUM-7). Not the image's fault: the image is fine. */
     unsigned long ino = e == EADDRINUSE ? crs_restore_live_socket_on(s) : 0;
     pid_t holder = 0;
-    long hfd = -1;
-    if (ino)
+    long hfd = -1, own = own_socket(r, ino);
+    if (ino && own < 0)
         holder = sock_holder(r, ino, &hfd);
-    if (holder) {
+    if (own >= 0) {
+        /* not another process: a socket this restart made first (newuser7b F3 said "another
+         * process holds that address" of the process's own accepted connection) */
+        char w2[64];
+        crs_restore_error(r, "cannot bind %s to %s again: %s, already made again by this restart, holds "
+                          "that address (the kernel refused the order of the restore: a fault of Revive, "
+                          "not of the image; please report it)", sock_what(r, i, w, sizeof w), a,
+                          sock_what(r, (size_t)own, w2, sizeof w2));
+    } else if (holder) {
         char who[256];
         crs_restore_describe_holder(r, holder, who, sizeof who);
         if (r->refused_outside)
@@ -326,8 +346,7 @@ static int tcp_pending(struct crs_restore *r, size_t i)
                           strerror(errno));
         return -EIO;
     }
-    set_reuse(cl, (c->flags & CRS_SOCK_F_REUSEADDR) != 0);
-    r->sock_fds[i] = cl;
+    r->sock_fds[i] = cl;   /* SO_REUSEADDR: the program's value at the end, as tcp_pair's */
     return 0;
 }
 
@@ -358,7 +377,11 @@ static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
     r->sock_fds[i] = cl;
     r->sock_fds[j] = fcntl(acc, F_DUPFD_CLOEXEC, r->work_fd_min);
     close(acc);
-    set_reuse(cl, (c->flags & CRS_SOCK_F_REUSEADDR) != 0);
+    /* Both ends keep SO_REUSEADDR (acc has it from l) until every listener is bound and
+     * listening (pass 2); the program's values come back at the end. The end made by connect
+     * here may be the one accepted originally, bound to its listener's port (the record with the
+     * lower descriptor number is i): without SO_REUSEADDR it kept the listener from being bound
+     * again (newuser7b F3). */
     return 0;
 fail:;
     int e = errno;
@@ -650,6 +673,8 @@ int crs_restore_sockets(struct crs_restore *r)
     for (size_t i = 0; i < n && !e; i++) {
         const struct crs_rec_socket *s = &img->sockets[i];
         int fd = r->sock_fds[i], one = 1;
+        if (s->family != AF_UNIX && s->type == SOCK_STREAM && s->state == CRS_SOCK_CONNECTED)
+            set_reuse(fd, (s->flags & CRS_SOCK_F_REUSEADDR) != 0);   /* on since tcp_pair, tcp_pending */
         if (s->flags & CRS_SOCK_F_REUSEPORT)
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         if (s->flags & CRS_SOCK_F_KEEPALIVE)
