@@ -54,9 +54,15 @@ static int (*q_fd)(int, const char **);
 struct own { const char *what; uint64_t lo, hi; };
 static struct own mine[64];
 static int nmine;
+/* the workers register theirs while main registers its own: "nmine++" from two threads at once
+ * lost an entry (final CI of session 33: the program's own SysV and POSIX shm segments, not in
+ * mine[], were taken for MPI's: "MPI shared segment ... is upper (attached by the application)") */
+static pthread_mutex_t mine_lock = PTHREAD_MUTEX_INITIALIZER;
 static void own_mem(const char *what, const void *p, size_t n)
 {
+    pthread_mutex_lock(&mine_lock);
     mine[nmine++] = (struct own){ what, (uint64_t)p & ~4095ull, ((uint64_t)p + n + 4095) & ~4095ull };
+    pthread_mutex_unlock(&mine_lock);
 }
 static int own_fds[32], nown_fds;
 static pid_t own_tids[4];
