@@ -31,6 +31,18 @@ const char *snapc_ev_name(int ev)
 /* A request that meets the job's normal end (a rank in or past MPI_Finalize): not a failure of
  * a rank (review U). */
 #define ENDED_BEFORE "the job ended before the snapshot could be taken "
+#define ENDING_BEFORE "the job is ending before the snapshot could be taken "
+
+/* ENDED_BEFORE once every rank has ended, else ENDING_BEFORE: a rank in MPI_Finalize ends the
+ * chance of a snapshot, not the job, whose other ranks may compute for a long while yet
+ * (newuser7b F6: "the job ended" while three ranks ran on for 5 s). */
+static const char *end_words(const struct snapc_proto *p)
+{
+    for (int i = 0; i < p->nranks; i++)
+        if (!p->r[i].gone)
+            return ENDING_BEFORE;
+    return ENDED_BEFORE;
+}
 
 static const char *const doing[SNAPC_P_COUNT] = {
     "run", "answer the checkpoint request", "reach its targets", "close its gate",
@@ -263,10 +275,14 @@ static int maybe_next(struct snapc_proto *p, int64_t now, int after_commit)
         /* a queued request that meets the job's end: it ended before the snapshot could be
          * taken */
         int ending = p->finalizing_rank >= 0 || p->ended_rank >= 0;
+        char end[64];
+        if (p->finalizing_rank >= 0)
+            snprintf(end, sizeof end, "rank %d has called MPI_Finalize", p->finalizing_rank);
+        else
+            snprintf(end, sizeof end, "rank %d has ended", p->ended_rank);
         for (int i = 0; i < p->nnext; i++)
-            if (emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s%s%s",
-                      ending ? ENDED_BEFORE "(" : "", nr,
-                      ending ? ")" : ""))
+            if (ending ? emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s(%s)", end_words(p), end)
+                       : emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s", nr))
                 return -ENOMEM;
         p->nnext = 0;
         p->next_wanted = 0;
@@ -566,8 +582,7 @@ static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
     char why[SNAPC_TEXT_MAX];
     if (p->r[ev->rank].finalizing)
         snprintf(why, sizeof why,
-                 ENDED_BEFORE "(rank %d called MPI_Finalize and ended during the checkpoint)",
-                 ev->rank);
+                 "%s(rank %d called MPI_Finalize and ended during the checkpoint)", end_words(p), ev->rank);
     else if (ev->u.gone.why) /* its host went silent: the host is what the user must know (F3) */
         snprintf(why, sizeof why, "%s during the checkpoint (rank %d was to %s)", ev->u.gone.why,
                  ev->rank, doing[phase]);
@@ -590,7 +605,7 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
             p->nnext < SNAPC_MAX_CLIENTS) {
             /* --wait: taken once every rank is there */
             p->next_clients[p->nnext++] = ev->u.req.client;
-            p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+            p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
             if (ev->u.req.timeout_s > p->next_timeout_s)
                 p->next_timeout_s = ev->u.req.timeout_s;
             p->next_wanted = 1;
@@ -614,7 +629,7 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
     p->nnext = 0;
     if (src == SNAPC_SRC_TOOL)
         p->next_clients[p->nnext++] = ev->u.req.client;
-    p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
     p->next_timeout_s = ev->u.req.timeout_s;
     p->next_source = src;
     int e = start_epoch(p, ev->now_ms);
@@ -657,7 +672,7 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
                      "%d requests are already waiting for this job; try again later",
                      SNAPC_MAX_CLIENTS);
     p->next_clients[p->nnext++] = c;
-    p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
     if (ev->u.req.timeout_s > p->next_timeout_s)
         p->next_timeout_s = ev->u.req.timeout_s;
     p->next_wanted = 1;
@@ -722,7 +737,7 @@ static int h_state_seqs(struct snapc_proto *p, const struct snapc_event *ev)
 {
     record_state(p, ev);
     if (p->r[ev->rank].finalizing)
-        return fail_epoch(p, ev->now_ms, -ESRCH, ENDED_BEFORE "(rank %d has called MPI_Finalize)",
+        return fail_epoch(p, ev->now_ms, -ESRCH, "%s(rank %d has called MPI_Finalize)", end_words(p),
                           ev->rank);
     return 0;
 }
@@ -733,7 +748,7 @@ static int h_state_converge(struct snapc_proto *p, const struct snapc_event *ev)
         return protocol_error(p, ev);
     record_state(p, ev);
     if (p->r[ev->rank].finalizing)
-        return fail_epoch(p, ev->now_ms, -ESRCH, ENDED_BEFORE "(rank %d has called MPI_Finalize)",
+        return fail_epoch(p, ev->now_ms, -ESRCH, "%s(rank %d has called MPI_Finalize)", end_words(p),
                           ev->rank);
     return check_converged(p, ev->now_ms);
 }
@@ -847,7 +862,7 @@ static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
         r->finalizing = 1;
         if (p->finalizing_rank < 0)
             p->finalizing_rank = ev->rank;
-        return fail_epoch(p, ev->now_ms, -ESRCH, ENDED_BEFORE "(rank %d has called MPI_Finalize)",
+        return fail_epoch(p, ev->now_ms, -ESRCH, "%s(rank %d has called MPI_Finalize)", end_words(p),
                           ev->rank);
     }
     int e = ev->u.failed.err > 0 ? -ev->u.failed.err : -EIO;

@@ -623,7 +623,9 @@ static void test_finalize(void)
         to_phase(3, ph);
         state(1, ph == SNAPC_P_CONVERGE ? 1 : 0, 0, 1, 1, "MPI_Finalize");
         CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "rank 1 has called MPI_Finalize");
-        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "the job ended before the snapshot");
+        /* ranks 0 and 2 run on: the job is ending, it has not ended (newuser7b F6) */
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "the job is ending before the snapshot");
+        CHECK_EQ(strstr(must(SNAPC_ACT_ABORT)->text, "the job ended") == NULL, 1);
         CHECK_EQ(P.phase, SNAPC_P_IDLE);
     }
     /* review U: node-local first, the ranks run on while the sequence stages and reach
@@ -649,9 +651,29 @@ static void test_finalize(void)
     CHECK_EQ(act(SNAPC_ACT_CKPT), -1);
     const struct snapc_action *rf = must(SNAPC_ACT_REFUSE);
     CHECK_EQ(rf->client, 4);
-    CHECK_STR_CONTAINS(rf->text, "the job ended before the snapshot could be taken (rank 0 has "
-                                 "called MPI_Finalize");
+    CHECK_STR_CONTAINS(rf->text, "the job is ending before the snapshot could be taken (rank 0 has "
+                                 "called MPI_Finalize)");
     CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    /* the same once both ranks have ended: the job ended */
+    reset(2);
+    P.stage = 1;
+    to_phase(2, SNAPC_P_CAPTURE);
+    captured(0);
+    captured(1);
+    state(0, 0, 0, 0, 1, "MPI_Finalize");
+    state(1, 0, 0, 0, 1, "MPI_Finalize");
+    request(4, SNAPC_TOOL_WAIT);
+    for (int r = 0; r < 2; r++) {
+        struct snapc_event se = {.type = SNAPC_EV_STAGED, .rank = r};
+        feed(se);
+    }
+    simple(SNAPC_EV_GONE, 0);
+    simple(SNAPC_EV_GONE, 1);
+    committed(0, NULL);
+    CHECK_EQ(act(SNAPC_ACT_CKPT), -1);
+    rf = must(SNAPC_ACT_REFUSE);
+    CHECK_STR_CONTAINS(rf->text, "the job ended before the snapshot could be taken (rank 0 has "
+                                 "called MPI_Finalize)");
     /* a rank's agent that gets the request inside MPI_Finalize (its STATE not in yet), and a
      * rank known to be in MPI_Finalize that ends during the epoch: the job's end, said so */
     reset(2);
@@ -662,7 +684,7 @@ static void test_finalize(void)
     fe.u.failed.msg = "this rank has called MPI_Finalize";
     feed(fe);
     CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text,
-                       "the job ended before the snapshot could be taken (rank 1 has called");
+                       "the job is ending before the snapshot could be taken (rank 1 has called");
     reset(2);
     P.stage = 1;
     to_phase(2, SNAPC_P_CAPTURE);
@@ -671,7 +693,7 @@ static void test_finalize(void)
     state(0, 0, 0, 0, 1, "MPI_Finalize");
     simple(SNAPC_EV_GONE, 0);
     CHECK_STR_CONTAINS(must(SNAPC_ACT_STAGE_FAILED)->text,
-                       "the job ended before the snapshot could be taken (rank 0 called "
+                       "the job is ending before the snapshot could be taken (rank 0 called "
                        "MPI_Finalize");
 }
 
