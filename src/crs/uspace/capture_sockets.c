@@ -8,6 +8,7 @@
  * process is refused, naming the descriptor. */
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
+#include "crs/base/sockaddr_text.h"
 #include "crs/base/unix_diag.h"
 #include "common/procfs.h"
 
@@ -882,8 +883,15 @@ static int describe(struct sock_scan *sc, size_t i)
                          "another process accepted", c->sock_fd[L]);
             return refuse(c, fd, what), 1;
         }
-        if (L < 0)
-            return refuse(c, fd, "is a TCP connection to another process"), 1;
+        if (L < 0) {
+            /* both addresses: a descriptor number alone did not tell the user which connection of
+             * the program it is (newuser7b F5) */
+            char la[160], ra[160], what[400];
+            crs_sockaddr_text(s->local, s->local_len, la, sizeof la);
+            crs_sockaddr_text(s->remote, s->remote_len, ra, sizeof ra);
+            snprintf(what, sizeof what, "is a TCP connection to another process at %s (local address %s)", ra, la);
+            return refuse(c, fd, what), 1;
+        }
         if (ti.tcpi_bytes_sent || ti.tcpi_bytes_received) {
             /* the bytes sit in the server end's receive queue, which only accept()
              * reaches, and accepting it would take it from the program's queue */

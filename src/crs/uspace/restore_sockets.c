@@ -18,6 +18,7 @@
  *      multicast groups (restore_mcast.c) and shutdowns. */
 #define _GNU_SOURCE
 #include "crs/uspace/restore.h"
+#include "crs/base/sockaddr_text.h"
 #include "common/procfs.h"
 
 #include <errno.h>
@@ -32,28 +33,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-static void addr_text(const uint8_t *a, uint32_t len, char *out, size_t cap)
-{
-    const struct sockaddr *sa = (const struct sockaddr *)a;
-    if (len <= sizeof(sa_family_t)) {
-        snprintf(out, cap, "(no address)");
-    } else if (sa->sa_family == AF_UNIX) {
-        const struct sockaddr_un *u = (const struct sockaddr_un *)a;
-        size_t n = len - offsetof(struct sockaddr_un, sun_path);
-        if (u->sun_path[0] == 0)
-            snprintf(out, cap, "@%.*s", (int)(n ? n - 1 : 0), u->sun_path + 1);
-        else
-            snprintf(out, cap, "%.*s", (int)strnlen(u->sun_path, n), u->sun_path);
-    } else if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)a;
-        const unsigned char *b = (const unsigned char *)&in->sin_addr;
-        snprintf(out, cap, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], ntohs(in->sin_port));
-    } else {
-        const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)a;
-        snprintf(out, cap, "an IPv6 address, port %u", ntohs(in->sin6_port));
-    }
-}
 
 static int sock_new(struct crs_restore *r, const struct crs_rec_socket *s)
 {
@@ -245,7 +224,7 @@ static long own_socket(const struct crs_restore *r, unsigned long ino)
 static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socket *s, int e)
 {
     char a[160], w[64];
-    addr_text(s->local, s->local_len, a, sizeof a);
+    crs_sockaddr_text(s->local, s->local_len, a, sizeof a);
     struct tw_holder h = { .r = r, .rec = -1 };
     /* A live process holding the address (the original, beside which this restart runs: a
      * listener, a connection) comes first: TIME-WAIT sockets of the same port, there too, were
@@ -273,7 +252,7 @@ static int bind_fail(struct crs_restore *r, size_t i, const struct crs_rec_socke
                           sock_what(r, i, w, sizeof w), a, who, hfd);
     } else if (e == EADDRINUSE && (crs_restore_time_wait_each(s, tw_holder_seen, &h) > 0 || h.n)) {
         char peer[160], advice[200];
-        addr_text((const uint8_t *)&h.remote, h.remote.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+        crs_sockaddr_text((const uint8_t *)&h.remote, h.remote.ss_family == AF_INET ? sizeof(struct sockaddr_in)
                                                                             : sizeof(struct sockaddr_in6),
                   peer, sizeof peer);
         tw_advice(r, &h, advice, sizeof advice);
@@ -341,7 +320,7 @@ static int tcp_pending(struct crs_restore *r, size_t i)
         return bind_fail(r, i, c, errno);
     if (cl < 0) {
         char a[160], w[64];
-        addr_text(c->remote, c->remote_len, a, sizeof a);
+        crs_sockaddr_text(c->remote, c->remote_len, a, sizeof a);
         crs_restore_error(r, "cannot connect %s, not accepted yet, to %s again: %s", sock_what(r, i, w, sizeof w), a,
                           strerror(errno));
         return -EIO;
@@ -386,7 +365,7 @@ static int tcp_pair(struct crs_restore *r, size_t i, size_t j)
 fail:;
     int e = errno;
     char a[160], w[64], w2[64];
-    addr_text(c->local, c->local_len, a, sizeof a);
+    crs_sockaddr_text(c->local, c->local_len, a, sizeof a);
     crs_restore_error(r, "cannot connect the TCP connection between %s and %s (from %s) again: %s",
                       sock_what(r, i, w, sizeof w), sock_what(r, j, w2, sizeof w2), a, strerror(e));
     if (l >= 0)
@@ -404,7 +383,7 @@ static int connect_to(struct crs_restore *r, size_t i, size_t L)
                    bind(fd, (const struct sockaddr *)s->local, s->local_len) != 0) ||
         connect(fd, (const struct sockaddr *)ls->local, ls->local_len) != 0) {
         char a[160], w[64];
-        addr_text(ls->local, ls->local_len, a, sizeof a);
+        crs_sockaddr_text(ls->local, ls->local_len, a, sizeof a);
         crs_restore_error(r, "cannot connect %s to %s again: %s", sock_what(r, i, w, sizeof w), a, strerror(errno));
         if (fd >= 0)
             close(fd);

@@ -103,7 +103,9 @@ port=$(cat "$WORK/port" 2>/dev/null)
 d2=$WORK/outside
 CRT_SOCKETS_OUTSIDE=$port crs_start_or_end "outside: crt_sockets never got ready" "$d2" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_sockets"
 crs_tool "$WORK/ck2" cr_checkpoint -f "$WORK/img2" "$PID"
-crs_expect_refusal "a TCP connection to another process" "$WORK/ck2.err" $? "a TCP connection to another process"
+# naming the other process's address and the connection's own (newuser7b F5: the descriptor only)
+crs_expect_refusal "a TCP connection to another process" "$WORK/ck2.err" $? \
+    "a TCP connection to another process at 127.0.0.1:$port (local address 127.0.0.1:"
 [ -e "$WORK/img2" ] && crs_fail "the refused checkpoint left an image"
 crs_finish "$d2" orig && crs_pass "the program ran on" || crs_fail "the program after the refusal: $FINISH_STATUS"
 kill "$lpid" 2>/dev/null
