@@ -14,7 +14,11 @@
  * "got R HOST PATH" for each image, then "end E" and the error. The ranks whose copies this
  * host lacks go into one fetch, started once no local copy (coord_selfstage.c's threads) runs;
  * ranks handed over while one runs go into the next. An epoch that ends meanwhile, or a signal
- * that ends the job, ends the fetch (SIGTERM: its launches are ended, nothing is used). */
+ * that ends the job, ends the fetch (SIGTERM: its launches are ended, nothing is used).
+ * Its outcome is taken once its pipe closed AND it was reaped (coord_fetch_tick), never by a
+ * blocking wait: a pipe that cannot be read (its answer lost) ends the fetch with SIGTERM, and
+ * the loop goes on meanwhile (diffrev33 R-L9: a waitpid there stopped the coordinator's only
+ * loop for as long as the fetch ran, up to REVIVE_FETCH_TIMEOUT). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -50,6 +55,8 @@ static struct {
     pid_t pid;
     int fd;
     int reaped, status, ended;  /* ended: SIGTERM sent */
+    int closed;                 /* its pipe closed (EOF) or unreadable: it says no more */
+    char pipe_err[128];         /* why its pipe could not be read, "" */
     uint32_t epoch;
     uint64_t seq;
     struct snapc_sbuf out;
@@ -123,6 +130,24 @@ static void child_got(void *arg, int rank, const char *host, const char *path)
     dprintf(*(int *)arg, "got %d %s %s\n", rank, host, path);
 }
 
+/* Fault point snapc-fetch-hold: the fetch says so on its pipe (the coordinator reads it) and
+ * waits until the file REVIVE_FETCH_HOLD exists (10 min at most) before it fetches; a SIGTERM
+ * (the coordinator ending it; blocked here, as in the coordinator) ends it meanwhile. */
+static void child_hold(int wfd)
+{
+    const char *f = getenv("REVIVE_FETCH_HOLD");
+    if (!coord_fault(REVIVE_FAULT_snapc_fetch_hold) || !f || !*f)
+        return;
+    dprintf(wfd, "hold until %s exists (fault point snapc-fetch-hold)\n", f);
+    for (int i = 0; i < 6000 && access(f, F_OK) != 0; i++) {
+        sigset_t p;
+        if (sigpending(&p) == 0 && sigismember(&p, SIGTERM))
+            _exit(1);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void child_run(int wfd, const struct filem_meta *m, const int *ranks, int n,
                       const char *seqdir, uint64_t seq, pid_t parent)
 {
@@ -130,6 +155,7 @@ static void child_run(int wfd, const struct filem_meta *m, const int *ranks, int
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
         _exit(1);
+    child_hold(wfd);
     struct rlimit rl;
     int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
     for (int fd = 3; fd < top; fd++) /* the coordinator's sockets are not the fetch's */
@@ -221,7 +247,8 @@ void coord_fetch_kick(int busy)
     snapc_sb_free(&list);
     F.pid = pid;
     F.fd = pfd[0];
-    F.reaped = F.ended = 0;
+    F.reaped = F.ended = F.closed = 0;
+    F.pipe_err[0] = 0;
     F.epoch = coord.p.epoch;
     F.seq = coord.p.seq;
     memset(&F.out, 0, sizeof F.out);
@@ -231,10 +258,16 @@ void coord_fetch_kick(int busy)
     nqueue = 0;
 }
 
+static void fetch_done(void);
+
 void coord_fetch_tick(void)
 {
     if (nqueue > 0 && coord.p.phase != SNAPC_P_STAGE)
         nqueue = 0;
+    if (F.pid > 0 && F.closed && F.reaped) {
+        fetch_done(); /* it said all it will and was reaped: its outcome */
+        return;
+    }
     if (F.pid <= 0 || F.ended || F.reaped)
         return;
     if (F.epoch != coord.p.epoch || coord.p.phase != SNAPC_P_STAGE || coord.end_signal) {
@@ -246,16 +279,10 @@ void coord_fetch_tick(void)
     }
 }
 
-/* The fetch said everything (its pipe closed): each rank fetched is staged, or the sequence
- * fails naming the lost host first and what each host answered. */
+/* The fetch said everything (its pipe closed) and was reaped: each rank fetched is staged, or
+ * the sequence fails naming the lost host first and what each host answered. */
 static void fetch_done(void)
 {
-    if (!F.reaped) {
-        /* its pipe closed at its end: reaped here, not left to a later SIGCHLD */
-        int st;
-        if (waitpid(F.pid, &st, 0) == F.pid)
-            F.reaped = 1, F.status = st;
-    }
     /* its lines: "got R HOST PATH" for each image, then "end E" and the error to the end */
     const char *out = F.out.p ? F.out.p : "", *err = NULL;
     for (const char *s = out; *s && !err;) {
@@ -278,8 +305,11 @@ static void fetch_done(void)
         }
         s += ll + (s[ll] == '\n');
     }
-    char how[128] = "";
-    if (!err) {
+    char how[256] = "";
+    if (F.pipe_err[0])
+        snapc_fmt(how, sizeof how, "its answer could not be read (%s), so it was ended",
+                  F.pipe_err);
+    else if (!err) {
         if (F.reaped && WIFSIGNALED(F.status))
             snapc_fmt(how, sizeof how, "the fetch ended by signal %d (%s) before its answer",
                      WTERMSIG(F.status), strsignal(WTERMSIG(F.status)));
@@ -313,14 +343,46 @@ static void fetch_done(void)
         }
         coord_run_actions(); /* the commit, when they were the last images */
     }
-    close(F.fd);
+    if (F.fd >= 0)
+        close(F.fd);
     F.fd = -1;
     F.pid = 0;
+    F.closed = 0;
     snapc_sb_free(&F.out);
     free(F.ranks);
     F.ranks = NULL;
     F.n = 0;
     coord_fetch_kick(coord_self_stage_copying()); /* ranks handed over meanwhile */
+}
+
+/* The pipe said all it will: no longer polled; the outcome once the child is reaped (at once
+ * when it was already: an EOF comes with its exit, its SIGCHLD mostly after). */
+static void pipe_closed(void)
+{
+    close(F.fd);
+    F.fd = -1;
+    F.closed = 1;
+    if (!F.reaped) {
+        int st;
+        if (waitpid(F.pid, &st, WNOHANG) == F.pid)
+            F.reaped = 1, F.status = st;
+    }
+    if (F.reaped)
+        fetch_done();
+}
+
+/* Its pipe cannot be read (WHY): its answer is lost. The fetch is ended (what it copied is not
+ * known) and its outcome taken once it is reaped; the loop is not held meanwhile (R-L9). */
+static void pipe_broken(const char *why)
+{
+    snapc_fmt(F.pipe_err, sizeof F.pipe_err, "%s", why);
+    revive_log_warn("checkpoint %llu: the answer of the fetch from other hosts' caches cannot be "
+                    "read (%s): the fetch is ended", (unsigned long long)F.seq, why);
+    if (!F.reaped && !F.ended) {
+        kill(F.pid, SIGTERM);
+        F.ended = 1;
+    }
+    pipe_closed();
 }
 
 void coord_fetch_ready(void)
@@ -331,13 +393,22 @@ void coord_fetch_ready(void)
         if (k > 0) {
             buf[k] = 0;
             snapc_sb_printf(&F.out, "%s", buf);
+            /* fault point snapc-fetch-pipe-error: once the fetch said it holds
+             * (snapc-fetch-hold), its pipe reads as broken */
+            if (strstr(F.out.p, "hold until ") && coord_fault(REVIVE_FAULT_snapc_fetch_pipe_error)) {
+                pipe_broken("Input/output error (fault point snapc-fetch-pipe-error)");
+                return;
+            }
             continue;
         }
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && errno == EAGAIN)
             return;
-        fetch_done(); /* EOF (or an error): the child has said all it will */
+        if (k < 0)
+            pipe_broken(strerror(errno));
+        else
+            pipe_closed(); /* EOF: the child has said all it will */
         return;
     }
 }

@@ -118,6 +118,9 @@ int coord_lost_keep(int r, int fd, const struct sockaddr_storage *addr, socklen_
     }
     if (coord.p.phase == SNAPC_P_IDLE)
         return 0; /* no commit to come names it: nothing kept (asked with a connect if ever) */
+    if (!host[0])
+        return 0; /* no host to name: never asked (coord_lost_settle), so not kept either
+                   * (diffrev33 R-L4: its CLOSE_WAIT end stayed until the coordinator ended) */
     struct tcp_seen t;
     if (seen(fd, &t) < 0 || t.state != TCP_CLOSE_WAIT)
         return 0; /* reset, or closed from this side: asked with a connect if it matters */

@@ -60,6 +60,7 @@ void coord_self_stage_note(int r, const char *text)
 /* One image to copy: what the thread is given, and what it hands back. */
 struct self_copy {
     int r, held;
+    int nodir;                /* no cache to copy from (tried says why) */
     uint32_t epoch;
     uint64_t seq, checksum;
     char host[256];
@@ -68,6 +69,7 @@ struct self_copy {
     char why[SNAPC_TEXT_MAX];
     /* the outcome */
     int e, partner;
+    int there;                /* the image was in the sequence directory already, verified */
     char src[PATH_MAX + 64];
     struct filem_stage_stats st;
     char tried[SNAPC_TEXT_MAX];
@@ -165,11 +167,27 @@ static void hold(const struct self_copy *c)
  * coordinator is read or changed here. */
 static void copy_one(struct self_copy *c)
 {
-    size_t tl = 0;
+    size_t tl = c->nodir ? strlen(c->tried) : 0;
     if (c->held)
         hold(c);
     c->e = -ENOENT;
-    for (int partner = 0; partner < 2; partner++) {
+    /* the rank may have renamed its verified copy into place and ended before its STAGED came
+     * (killed by the launcher then: the window of a rename and a directory sync): that copy is
+     * checked where it is (diffrev33 R-L8: the fetch's receiver refused to overwrite it and the
+     * sequence failed; a copy from this host's cache replaced it) */
+    char there[PATH_MAX + 32], verr[PATH_MAX + 256] = "";
+    snprintf(there, sizeof there, "%s/rank_%d.img", c->seqdir, c->r);
+    if (access(there, F_OK) == 0) {
+        if (filem_stage_verify(there, c->checksum, verr, sizeof verr) == 0) {
+            snprintf(c->src, sizeof c->src, "%s", there);
+            c->e = 0;
+            c->there = 1;
+            return;
+        }
+        tl += (size_t)snprintf(c->tried + tl, tl < sizeof c->tried ? sizeof c->tried - tl : 0,
+                               "%sthe sequence directory's %s: %s", tl ? "; " : "", there, verr);
+    }
+    for (int partner = 0; partner < 2 && !c->nodir; partner++) {
         char name[64], err[PATH_MAX * 2 + 256] = "";
         snprintf(c->src, sizeof c->src, "%s/%s%d.img", c->dir,
                  partner ? FILEM_PARTNER_PREFIX : "rank_", c->r);
@@ -210,13 +228,22 @@ static void copy_done(struct self_copy *c, int from_loop)
                         c->e == 0 ? "copied" : strerror(-c->e));
     } else if (c->e == 0) {
         char text[PATH_MAX + 300];
-        snprintf(text, sizeof text, "the %s in the coordinator's host %s's cache",
-                 c->partner ? "partner copy" : "rank's own copy", c->host);
+        if (c->there)
+            snprintf(text, sizeof text, "the rank's own copy, renamed into the sequence directory "
+                                        "before its end was told (verified by the coordinator)");
+        else
+            snprintf(text, sizeof text, "the %s in the coordinator's host %s's cache",
+                     c->partner ? "partner copy" : "rank's own copy", c->host);
         coord_self_stage_note(c->r, text);
-        revive_log_info("rank %d: image staged by the coordinator from %s on %s (%llu bytes, "
-                        "copy %lld ms, verify %lld ms)",
-                        c->r, c->src, c->host, (unsigned long long)c->st.bytes,
-                        (long long)(c->st.copy_ns / 1000000), (long long)(c->st.verify_ns / 1000000));
+        if (c->there)
+            revive_log_info("rank %d: its image %s was in the sequence directory already and "
+                            "verifies: taken as staged", c->r, c->src);
+        else
+            revive_log_info("rank %d: image staged by the coordinator from %s on %s (%llu bytes, "
+                            "copy %lld ms, verify %lld ms)",
+                            c->r, c->src, c->host, (unsigned long long)c->st.bytes,
+                            (long long)(c->st.copy_ns / 1000000),
+                            (long long)(c->st.verify_ns / 1000000));
         if (snapc_proto_self_staged(&coord.p, c->r) < 0)
             revive_log_error("out of memory in the coordinator");
         if (from_loop)
@@ -269,12 +296,13 @@ void coord_self_stage(int r, const char *why)
     else if ((e = filem_local_seq_dir(local, coord.seqdir, 0, c->dir, sizeof c->dir, err,
                                       sizeof err)) < 0)
         snprintf(c->tried, sizeof c->tried, "%s", err);
-    if (e < 0 || !coord.seqdir[0]) {
-        c->e = e < 0 ? e : -ENOENT;
-        copy_done(c, 0); /* fails the epoch naming what was looked for, or asks the others */
+    if (!coord.seqdir[0]) {
+        c->e = -ENOENT;
+        copy_done(c, 0); /* fails the epoch naming what was looked for */
         coord_fetch_kick(busy);
         return;
     }
+    c->nodir = e < 0; /* the sequence directory's own copy is still looked at */
     if (pipefd[0] < 0 && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
         pipefd[0] = pipefd[1] = -1;
     pthread_t t;

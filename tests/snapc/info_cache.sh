@@ -8,6 +8,8 @@
 #     cache, which restart-mpi fetches, and says so, status 0 (it said "damaged", status 1);
 #   - on a host not the rank's (the same files under another host name: unshare -u, root
 #     only): "not complete here", naming the cache of the rank's host, status 1, not "damaged";
+#     its listing names that cache "(on that host; not checked from here)", not "(if not
+#     lost)": the host was up at the commit (newuser9c C1);
 #   - the cached copy damaged too: "damaged", naming the copy and its check, status 1;
 #   - an image here of another size than the metadata's: listed DAMAGED, status 1 with one line,
 #     "damaged" in --json per image and for the sequence, without --verify.
@@ -81,6 +83,13 @@ if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
         fail "rank 1's line: $(grep '^  rank 1:' "$W/cmd.out")"
     grep -q "damaged" "$W/cmd.err" && fail "called damaged: $(cat "$W/cmd.err")"
     pass "on a host other than the rank's: not complete here, the cache of $host named, status 1"
+    # the listing there names the rank's host's cache without "(if not lost)": the host was up at
+    # the commit (newuser9c C1: the words of a host recorded lost)
+    expect_rc 0 "ckpt-info on another host" unshare -u sh -c 'hostname revive-elsewhere && exec "$@"' sh "$INFO" "$ref"
+    line=$(grep '^  rank 1:' "$W/cmd.out")
+    [[ $line == *"copies: not in this directory (restart-mpi fetches it from a cache), the cache of $host (on that host; not checked from here)"* ]] ||
+        fail "the listing of rank 1's copies on another host: $line"
+    pass "on a host other than the rank's: the cache of $host (up at the commit) listed without \"if not lost\""
 else
     echo "SKIP: not root or no unshare -u: the other-host case is not run"
 fi

@@ -608,6 +608,11 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
                        one       ? ", one file under two names (a hard link: a single copy)"
                        : incache    ? " (present)"
                        : cpr == -2  ? " (no longer there)"
+                       /* another host's cache, not readable from here: "if not lost" only
+                        * when its node was lost or is not recorded (newuser9c C1: said of a
+                        * host that had answered at the commit) */
+                       : cached && filem_meta_get(&m, k3) && !(gone && !ended)
+                                    ? " (on that host; not checked from here)"
                        : cached     ? " (if not lost)"
                                  : "",
                        filem_meta_get(&m, k5) ? ", partner copy on " : "",
