@@ -224,7 +224,9 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             int closing = coord.p.self_stage && coord.p.phase == SNAPC_P_STAGE &&
                           (coord_self_stage_busy() ||
                            (coord_live_rank_conns() > 0 && now - coord.child_done_ms < COORD_EXIT_GRACE_MS));
-            if (coord.p.phase != SNAPC_P_IDLE && !(coord.p.stage && coord.p.phase == SNAPC_P_COMMIT) &&
+            /* (nor a commit whose hosts are being asked: coord_lost.c, it commits then) */
+            if (coord.p.phase != SNAPC_P_IDLE &&
+                !(coord.p.phase == SNAPC_P_COMMIT && (coord.p.stage || coord_lost_asking())) &&
                 !closing)
                 coord_local_fail(-ESRCH, "the job ended during the checkpoint");
             coord_restart_job_ended();
@@ -235,6 +237,7 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
                 break;
         }
         coord_fetch_tick();
+        coord_lost_tick(); /* the hosts asked for a commit or a failure's reason (R-L3) */
         coord_launch_wait_tick(now);
         coord_start_wait_tick(now);
         coord_term_tick(now);
@@ -278,6 +281,8 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
             WAKE(coord.child_done_ms + COORD_EXIT_GRACE_MS);
         if (coord.commit_held || coord_gone_held())
             WAKE(now + 50);
+        if (coord_lost_asking())
+            WAKE(now + 10);
         for (int i = 0; i < coord.nc; i++)
             if (coord.c[i].kind == C_PENDING || (coord.c[i].kind == C_TOOL && !coord.c[i].asked))
                 WAKE(coord.c[i].t_accept + COORD_HELLO_TIMEOUT_MS + 1);

@@ -103,6 +103,10 @@ void coord_commit(void)
         coord_feed(&ev);
         return;
     }
+    /* the hosts of ranks that ended are asked first (snapshot.meta names the lost ones), in
+     * the loop: coord_lost_tick calls this again once every one has a verdict (R-L3) */
+    if (coord_lost_settle(LOST_FOR_COMMIT))
+        return;
     int e = check_images(err, sizeof err);
     struct filem_meta m;
     filem_meta_init(&m);

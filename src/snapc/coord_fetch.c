@@ -227,14 +227,12 @@ void coord_fetch_kick(int busy)
             close(pfd[0]);
             close(pfd[1]);
         }
-        char lost[1024], own[256] = "";
-        coord_lost_hosts_text(lost, sizeof lost);
+        char own[256] = "";
         gethostname(own, sizeof own - 1);
-        coord_local_fail(-ESRCH, "%s%s%s; no rank left holds a copy of rank %d's image to "
-                         "stage, the coordinator's host %s has no good one (%s), and no fetch "
-                         "from the other hosts' caches could be started: %s",
-                         lost, lost[0] ? ": " : "", queue[0].why, queue[0].r, own,
-                         queue[0].tried, strerror(e));
+        coord_fail_naming_lost(-ESRCH, "%s; no rank left holds a copy of rank %d's image to "
+                               "stage, the coordinator's host %s has no good one (%s), and no "
+                               "fetch from the other hosts' caches could be started: %s",
+                               queue[0].why, queue[0].r, own, queue[0].tried, strerror(e));
         nqueue = 0;
         snapc_sb_free(&list);
         return;
@@ -324,15 +322,14 @@ static void fetch_done(void)
         revive_log_info("checkpoint %llu: the fetch of images from other hosts' caches ended "
                         "after the checkpoint did: not used", (unsigned long long)F.seq);
     } else if (failed >= 0) {
-        char lost[1024], own[256] = "";
+        char own[256] = "";
         const struct fetch_rank *x = &F.ranks[failed];
-        coord_lost_hosts_text(lost, sizeof lost);
         gethostname(own, sizeof own - 1);
-        coord_local_fail(-ESRCH, "%s%s%s; no rank left holds a copy of rank %d's image to "
-                         "stage, the coordinator's host %s has no good one (%s), and the fetch "
-                         "from the other hosts' caches brought none: %s",
-                         lost, lost[0] ? ": " : "", x->why, x->r, own, x->tried,
-                         how[0] ? how : *err ? err : "no answer");
+        coord_fail_naming_lost(-ESRCH, "%s; no rank left holds a copy of rank %d's image to "
+                               "stage, the coordinator's host %s has no good one (%s), and the "
+                               "fetch from the other hosts' caches brought none: %s",
+                               x->why, x->r, own, x->tried,
+                               how[0] ? how : *err ? err : "no answer");
     } else {
         for (int i = 0; i < F.n; i++) {
             revive_log_info("rank %d: image staged by the coordinator from %s",

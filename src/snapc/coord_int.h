@@ -102,6 +102,7 @@ struct coord_state {
          * host did not answer then (cut off: no FIN), asked when other ranks had ended */
         int lost;
         int verdict;        /* LOST_ASK (not asked yet), LOST_UP, LOST_SILENT */
+        int heard;          /* LOST_UP on its host's own answer (not for want of evidence) */
         int fd;             /* the ended connection, kept to ask its host on it; -1 none */
         int64_t ended_ms;   /* when its end was taken */
         struct sockaddr_storage addr; /* where the rank was: asked with a connect when no */
@@ -180,6 +181,21 @@ int coord_list_has(const char *list, const char *item);
  * the ranks of a host that does not answer are closed first, their GONE naming the host, so
  * that a staging failure names the lost host, not a rank its launcher ended on a live one. */
 void coord_silent_check(int closing);
+/* coord_tcp.c: what this host's kernel knows of a rank's host from the rank's TCP connection,
+ * the rule coord_silent.c and coord_lost.c share (diffrev33 R-L2). _seen: FD's TCP_INFO (state
+ * TCP_*, keepalive probes unanswered, retransmissions backed off, ms since the last ACK came
+ * in), 0 or -1 (not readable: errno); _silent: two probes or retransmissions unanswered (nobody
+ * answers there); _acked_since: an ACK came in since the asking began ELAPSED ms ago, the last
+ * one BEFORE ms old then (-1 unknown: no); _ask: 1 s keepalive idle time and interval on FD (a
+ * probe soon on an idle connection; coord_conn_keepalive puts the usual timing back). */
+struct coord_tcp_seen {
+    int state, probes, backoff;
+    int64_t ack_age;
+};
+int coord_tcp_seen(int fd, struct coord_tcp_seen *t);
+int coord_tcp_silent(const struct coord_tcp_seen *t);
+int coord_tcp_acked_since(const struct coord_tcp_seen *t, int64_t before, int64_t elapsed);
+void coord_tcp_ask(int fd);
 /* coord_lost.c: which ended ranks' hosts are lost, on evidence, whatever order their ends were
  * read in (diffrev32 R-M1 residual). */
 enum { LOST_ASK, LOST_UP, LOST_SILENT };
@@ -195,9 +211,19 @@ int coord_lost_keep(int r, int fd, const struct sockaddr_storage *addr, socklen_
  * its end is asked with a connect to the rank's address: refused or accepted = up), 3 s at
  * most, all at once, and sets coord.rank_last[r].lost. When ranks ended, the hosts of the
  * ranks still connected are asked too, on their connections (a host cut off sends no FIN): only
- * two unanswered probes make one lost. Called before the commit's metadata and a failure's
- * reason name lost hosts. Once an ended rank's host was heard of, it is not asked again. */
-void coord_lost_settle(void);
+ * two unanswered probes make one lost. One verdict per host: a host that answered on one rank's
+ * connection is up for all its ranks. Once an ended rank's host was heard of, it is not asked
+ * again. The asking runs in the loop (diffrev33 R-L3): returns 0 when the verdicts are in (the
+ * caller goes on), 1 when the asking goes on in the loop, and then WHAT (LOST_FOR_COMMIT:
+ * coord_commit, LOST_FOR_FAIL: coord_fail_naming_lost_resume) is called again once it ended,
+ * when its epoch still commits (stages); that call gets 0. Called by the commit (its metadata
+ * names the lost hosts) and a self-stage or fetch failure's reason. */
+enum { LOST_FOR_COMMIT = 1, LOST_FOR_FAIL = 2 };
+int coord_lost_settle(int what);
+/* 1 while an asking runs (the loop wakes every 10 ms and does not end); _tick looks at the
+ * hosts asked once, without waiting, and goes on with the callers once every one has a verdict. */
+int coord_lost_asking(void);
+void coord_lost_tick(void);
 /* A rank said HELLO again at R: what was kept of its earlier connection goes. */
 void coord_lost_forget(int r);
 /* Fault point snapc-gone-hold (coord_conn.c): rank connections whose end was read are held
@@ -378,6 +404,13 @@ int coord_self_stage_copying(void);
  * rank_last after coord_lost_settle (coord_lost.c's rule for "lost"); "" when no host was
  * taken as lost. */
 void coord_lost_hosts_text(char *out, size_t len);
+/* Fails the staging sequence (coord_local_fail with STATUS) with the reason FMT..., the lost
+ * hosts named first (coord_lost_hosts_text) once their hosts were asked (coord_lost_settle: in
+ * the loop, the failure then waits; one failure per epoch waits, later ones add nothing).
+ * _resume: the asking ended (coord_lost.c), the waiting failure goes out if its sequence still
+ * stages. */
+void coord_fail_naming_lost(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void coord_fail_naming_lost_resume(void);
 
 /* coord_fetch.c: images this host's cache lacks fetched from the other hosts' caches while a
  * sequence stages (cfg->fetch_images, in a forked child; newuser9b N6). _add queues rank R

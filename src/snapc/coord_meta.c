@@ -114,7 +114,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     /* per rank */
     uint64_t total = 0;
     struct snapc_sbuf hosts = {0}, lost = {0};
-    coord_lost_settle(); /* the hosts of ranks that ended asked now: lost or up */
+    /* (the hosts of ranks that ended were asked before: coord_commit, coord_lost_settle) */
     for (int r = 0; r < coord.p.nranks; r++) {
         const struct snapc_rank_rec *rr = &coord.p.r[r];
         int i = r < coord.nrank_conn ? coord.rank_conn[r] : -1;

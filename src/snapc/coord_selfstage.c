@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,8 @@ int coord_self_stage_copying(void)
 
 int coord_self_stage_busy(void)
 {
-    return busy || coord_fetch_busy();
+    /* (and the hosts asked before a failure or the commit: coord_lost.c) */
+    return busy || coord_fetch_busy() || coord_lost_asking();
 }
 
 /* Adds NAME to the comma-separated LIST (of LEN bytes) unless it is there. */
@@ -108,7 +110,6 @@ void coord_lost_hosts_text(char *out, size_t len)
     out[0] = 0;
     if (!coord.rank_last || len == 0)
         return;
-    coord_lost_settle(); /* the hosts of ranks that ended asked now: lost or up (coord_lost.c) */
     for (int r = 0; r < coord.nrank_conn; r++) {
         const struct rank_last *l = &coord.rank_last[r];
         int closed = coord.rank_conn && coord.rank_conn[r] < 0;
@@ -145,6 +146,53 @@ void coord_lost_hosts_text(char *out, size_t len)
                                                                           : "the launcher",
                  others);
     }
+}
+
+/* the failure waiting for the hosts' answers (one per epoch) */
+static struct {
+    int set, status;
+    uint32_t epoch;
+    char rest[SNAPC_TEXT_MAX * 2];
+} fail_wait;
+
+static void fail_now(int status, const char *rest)
+{
+    char lost[1024];
+    coord_lost_hosts_text(lost, sizeof lost);
+    coord_local_fail(status, "%s%s%s", lost, lost[0] ? ": " : "", rest);
+}
+
+void coord_fail_naming_lost(int status, const char *fmt, ...)
+{
+    char rest[sizeof fail_wait.rest];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    if (fail_wait.set && fail_wait.epoch == coord.p.epoch)
+        return; /* one failure of this sequence waits already: it is the one said */
+    if (coord_lost_settle(LOST_FOR_FAIL)) {
+        fail_wait.set = 1;
+        fail_wait.status = status;
+        fail_wait.epoch = coord.p.epoch;
+        snapc_fmt(fail_wait.rest, sizeof fail_wait.rest, "%s", rest);
+        return;
+    }
+    fail_now(status, rest);
+}
+
+void coord_fail_naming_lost_resume(void)
+{
+    if (!fail_wait.set)
+        return;
+    fail_wait.set = 0;
+    if (fail_wait.epoch != coord.p.epoch || coord.p.phase != SNAPC_P_STAGE)
+        return; /* the sequence ended otherwise meanwhile */
+    if (coord_lost_settle(LOST_FOR_FAIL)) {
+        fail_wait.set = 1; /* (not reached: the verdicts are in) */
+        return;
+    }
+    fail_now(fail_wait.status, fail_wait.rest);
 }
 
 /* Fault point snapc-selfstage-hold: the copy waits until the file REVIVE_SELFSTAGE_HOLD exists
@@ -251,11 +299,9 @@ static void copy_done(struct self_copy *c, int from_loop)
     } else if (coord_fetch_add(c->r, c->why, c->tried) < 0) {
         /* the lost host first: the rank named may have run on a live host, ended by the
          * launcher after the loss (newuser9b N6) */
-        char lost[1024];
-        coord_lost_hosts_text(lost, sizeof lost);
-        coord_local_fail(-ESRCH, "%s%s%s; no rank left holds a copy of rank %d's image to stage, "
-                                 "and the coordinator's host %s has no good one (%s)",
-                         lost, lost[0] ? ": " : "", c->why, c->r, c->host, c->tried);
+        coord_fail_naming_lost(-ESRCH, "%s; no rank left holds a copy of rank %d's image to stage, "
+                                       "and the coordinator's host %s has no good one (%s)",
+                               c->why, c->r, c->host, c->tried);
     }
     free(c);
 }

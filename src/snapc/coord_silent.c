@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -29,42 +28,31 @@
 
 #define PROBE_WAIT_MS 2500
 
-/* Two keepalive probes unanswered, or data retransmitted twice: nobody answers there. */
+/* Two keepalive probes unanswered, or data retransmitted twice: nobody answers there
+ * (coord_tcp.c's rule, as coord_lost.c's). */
 static int unanswered(int fd)
 {
-    struct tcp_info ti;
-    socklen_t l = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-        return 0;
-    return ti.tcpi_probes >= 2 || ti.tcpi_backoff >= 2;
+    struct coord_tcp_seen t;
+    return coord_tcp_seen(fd, &t) == 0 && coord_tcp_silent(&t);
 }
 
-/* How long ago (ms) the last ACK came in on FD, or -1 when its state cannot be read; *probes:
- * keepalive probes unanswered, -1 when the other end closed the connection. */
-static int64_t last_ack(int fd, int *probes)
+/* How long ago (ms) the last ACK came in on FD, or -1 when its state cannot be read. */
+static int64_t last_ack(int fd)
 {
-    struct tcp_info ti;
-    socklen_t l = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-        return -1;
-    *probes = ti.tcpi_state == TCP_ESTABLISHED ? ti.tcpi_probes : -1;
-    return ti.tcpi_last_ack_recv;
+    struct coord_tcp_seen t;
+    return coord_tcp_seen(fd, &t) == 0 ? t.ack_age : -1;
 }
 
 /* The host answered since the wait began, ELAPSED ms ago, when the last ACK on FD was BEFORE
- * ms old: an ACK came in since (the one before the wait is then more than ELAPSED old; the
- * kernel counts in ticks of up to 10 ms, hence the margin), or its end closed the connection
- * (a FIN or a reset: its kernel runs). A connection whose state cannot be read counts as
- * answered (it is not taken for silent either). */
+ * ms old: an ACK came in since (coord_tcp_acked_since), or its end closed the connection (a FIN
+ * or a reset: its kernel runs). A connection whose state cannot be read counts as answered (it
+ * is not taken for silent either). */
 static int answered(int fd, int64_t elapsed, int64_t before)
 {
-    int probes = 0;
-    int64_t now = last_ack(fd, &probes);
-    if (now < 0 || before < 0 || probes < 0)
+    struct coord_tcp_seen t;
+    if (coord_tcp_seen(fd, &t) < 0 || before < 0 || t.state != TCP_ESTABLISHED)
         return 1;
-    return probes == 0 && now + 20 < before + elapsed; /* (a probe out: not answered yet) */
+    return coord_tcp_acked_since(&t, before, elapsed);
 }
 
 void coord_silent_check(int closing)
@@ -83,15 +71,13 @@ void coord_silent_check(int closing)
         free(v);
         return;
     }
-    int one = 1;
     int64_t t0 = revive_mono_ms();
     for (int r = 0; r < coord.nrank_conn && r < coord.p.nranks; r++) {
-        int i = coord.rank_conn[r], probes;
+        int i = coord.rank_conn[r];
         if (i < 0 || i == closing || coord.p.r[r].staged || coord.p.r[r].proxied)
             continue;
-        before[n] = last_ack(coord.c[i].fd, &probes);
-        setsockopt(coord.c[i].fd, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof one);
-        setsockopt(coord.c[i].fd, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one);
+        before[n] = last_ack(coord.c[i].fd);
+        coord_tcp_ask(coord.c[i].fd);
         v[n++] = r;
     }
     if (n == 0) {
