@@ -17,7 +17,8 @@
  * or this kernel gave up on it) is lost. This needs no port of the host and no remote shell,
  * and passes a stateful firewall: the connection is one the host made. A connection that was
  * reset at its end leaves nothing to ask on: its host is asked with a connect to the rank's
- * address and port (refused or accepted: its kernel answered; no answer, unreachable: lost).
+ * address and port and one to its remote shell's port (refused or accepted: its kernel
+ * answered; neither answered, or both unreachable: lost).
  * Every host to ask is asked at once, 3 s at most, and only ranks that ended are asked: a host
  * heard of once is not asked again. The coordinator's own host is never lost (it runs here).
  * The asking runs in the coordinator's loop (coord_lost_tick), which goes on answering tools,
@@ -28,6 +29,7 @@
  */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -127,52 +129,60 @@ void coord_lost_forget(int r)
     l->answer[0] = 0;
 }
 
-/* A connect to where rank L was, to ask its host: 0 started (L->fd), else a verdict said. */
-static int ask_connect(struct rank_last *l)
+/* The port asked whether a host is up when the rank's own port cannot tell: its remote
+ * shell's, as restart-mpi's probe (REVIVE_FETCH_PROBE_PORT, default 22; 0: not asked). A node
+ * firewall that drops or rejects connects to the rank's (ephemeral) port lets the launcher's
+ * remote shell through (diffrev33 R-L1: such a live host was called lost). */
+static int probe_port(void)
 {
-    if (!l->addrlen) {
-        say(l, LOST_UP, "%s: not asked (its address is not known)", l->host);
-        return -1;
-    }
-    int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        say(l, LOST_UP, "%s: not asked (%s)", l->host, strerror(errno));
-        return -1;
-    }
-    if (connect(fd, (const struct sockaddr *)&l->addr, l->addrlen) == 0 || errno == ECONNREFUSED) {
-        close(fd);
-        say(l, LOST_UP, "%s answered (a connect to where the rank was)", l->host);
-        l->heard = 1;
-        return -1;
-    }
-    if (errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
-        say(l, LOST_SILENT, "%s is not reachable (%s)", l->host, strerror(e));
-        return -1;
-    }
-    l->fd = fd;
+    const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
+    int port = pp && *pp ? atoi(pp) : 22;
+    return port > 0 && port < 65536 ? port : 0;
+}
+
+static int addr_port(const struct sockaddr_storage *a)
+{
+    if (a->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)a)->sin_port);
+    if (a->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
     return 0;
 }
 
-/* The verdict on rank L's host from FD (its kept or open connection, or a connect), asked since
- * ELAPSED ms, the last ACK BEFORE ms old when the asking began; LOST_ASK while there is none. */
-static int verdict(struct rank_last *l, int fd, int connecting, int64_t elapsed, int64_t before)
+/* A non-blocking connect to rank L's address, at PORT (0: the rank's own): the socket while it
+ * is under way, else -1 with *RES its outcome (0 connected, an errno). */
+static int start_connect(const struct rank_last *l, int port, int *res)
+{
+    struct sockaddr_storage a = l->addr;
+    if (port > 0 && a.ss_family == AF_INET)
+        ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)port);
+    else if (port > 0 && a.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)port);
+    int fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *res = errno;
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)&a, l->addrlen) == 0) {
+        *res = 0;
+        close(fd);
+        return -1;
+    }
+    if (errno != EINPROGRESS) {
+        *res = errno;
+        close(fd);
+        return -1;
+    }
+    *res = -1;
+    return fd;
+}
+
+/* The verdict on rank L's host from FD (its kept or open connection), asked since ELAPSED ms,
+ * the last ACK BEFORE ms old when the asking began; LOST_ASK while there is none. */
+static int verdict(struct rank_last *l, int fd, int64_t elapsed, int64_t before)
 {
     int err = 0;
     socklen_t el = sizeof err;
-    if (connecting) {
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        if (poll(&p, 1, 0) <= 0)
-            return LOST_ASK;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        if (err == 0 || err == ECONNREFUSED) {
-            say(l, LOST_UP, "%s answered (a connect to where the rank was)", l->host);
-            l->heard = 1;
-        } else
-            say(l, LOST_SILENT, "%s did not answer a connect (%s)", l->host, strerror(err));
-        return l->verdict;
-    }
     struct coord_tcp_seen t;
     if (coord_tcp_seen(fd, &t) < 0) {
         say(l, LOST_UP, "%s: not asked (its connection's state cannot be read)", l->host);
@@ -211,17 +221,101 @@ static struct {
     int64_t t0;
     int64_t *before;             /* the last ACK's age when the asking began, -1 unknown */
     char *connecting, *open;     /* asked with a connect; asked on its open connection */
+    int (*cfd)[2], (*cres)[2];   /* a connect's sockets (the rank's port, the probe port) while
+                                  * under way, else -1; their outcomes: -1 none yet, -2 not
+                                  * asked, else 0 or an errno */
     int waiting;                 /* LOST_FOR_*: what goes on when it ends */
     int done;                    /* LOST_FOR_*: its verdicts are in, for that caller's next call */
 } A;
 
 static void ask_free(void)
 {
+    for (int r = 0; A.cfd && r < A.n; r++)
+        for (int k = 0; k < 2; k++)
+            if (A.cfd[r][k] >= 0)
+                close(A.cfd[r][k]);
+    free(A.cfd);
+    free(A.cres);
+    A.cfd = NULL;
+    A.cres = NULL;
     free(A.before);
     free(A.connecting);
     free(A.open);
     A.before = NULL;
     A.connecting = A.open = NULL;
+}
+
+/* Rank R's connection was reset at its end (nothing left to ask on): its host is asked with a
+ * connect to where the rank was and one to the probe port, at once: 0 under way (A.cfd), else
+ * a verdict said. */
+static int connect_verdict(struct rank_last *l, int r, int64_t waited);
+
+static int ask_connect(struct rank_last *l, int r)
+{
+    if (!l->addrlen) {
+        say(l, LOST_UP, "%s: not asked (its address is not known)", l->host);
+        return -1;
+    }
+    int pp = probe_port();
+    A.cfd[r][0] = start_connect(l, 0, &A.cres[r][0]);
+    if (pp > 0 && pp != addr_port(&l->addr))
+        A.cfd[r][1] = start_connect(l, pp, &A.cres[r][1]);
+    else
+        A.cres[r][1] = -2;
+    return connect_verdict(l, r, 0) == LOST_ASK ? 0 : -1;
+}
+
+/* One of the connect's outcomes, "answered" for a connect accepted or refused (a kernel
+ * answered), else what failed. */
+static int answered_connect(int res)
+{
+    return res == 0 || res == ECONNREFUSED;
+}
+
+static const char *connect_why(int res)
+{
+    return res == -1 ? "no answer yet" : res == -2 ? "not asked" : strerror(res);
+}
+
+static int connect_verdict(struct rank_last *l, int r, int64_t waited)
+{
+    for (int k = 0; k < 2; k++) {
+        int fd = A.cfd[r][k];
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        if (fd < 0 || poll(&p, 1, 0) <= 0)
+            continue;
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        A.cres[r][k] = err;
+        close(fd);
+        A.cfd[r][k] = -1;
+    }
+    int r0 = A.cres[r][0], r1 = A.cres[r][1], pp = probe_port();
+    if (answered_connect(r0)) {
+        say(l, LOST_UP, "%s answered (a connect to where the rank was)", l->host);
+        l->heard = 1;
+    } else if (answered_connect(r1)) {
+        say(l, LOST_UP, "%s answered (a connect to its port %d, the remote shell's; to where the "
+                        "rank was: %s)", l->host, pp, connect_why(r0));
+        l->heard = 1;
+    } else if ((r0 != -1 && r1 != -1) || waited >= ASK_WAIT_MS) {
+        if (r1 == -2)
+            say(l, LOST_SILENT, "%s did not answer a connect to where the rank was (%s)", l->host,
+                r0 == -1 ? "nothing within 3 s" : connect_why(r0));
+        else
+            say(l, LOST_SILENT, "%s did not answer a connect to where the rank was (%s) nor to "
+                                "its port %d (%s)", l->host,
+                r0 == -1 ? "nothing within 3 s" : connect_why(r0), pp,
+                r1 == -1 ? "nothing within 3 s" : connect_why(r1));
+    } else
+        return LOST_ASK;
+    for (int k = 0; k < 2; k++)
+        if (A.cfd[r][k] >= 0) {
+            close(A.cfd[r][k]);
+            A.cfd[r][k] = -1;
+        }
+    return l->verdict;
 }
 
 /* Begins the asking: 0 when nothing is to be asked (no rank ended), else 1. */
@@ -233,10 +327,14 @@ static int ask_begin(void)
     A.before = calloc((size_t)n, sizeof *A.before);
     A.connecting = calloc((size_t)n, 1);
     A.open = calloc((size_t)n, 1);
-    if (!A.before || !A.connecting || !A.open) {
+    A.cfd = calloc((size_t)n, sizeof *A.cfd);
+    A.cres = calloc((size_t)n, sizeof *A.cres);
+    if (!A.before || !A.connecting || !A.open || !A.cfd || !A.cres) {
         ask_free();
         return 0;
     }
+    for (int r = 0; r < n; r++)
+        A.cfd[r][0] = A.cfd[r][1] = -1;
     A.t0 = revive_mono_ms();
     int ended = 0;
     for (int r = 0; r < n; r++)
@@ -268,7 +366,7 @@ static int ask_begin(void)
         if (l->fd >= 0) {
             struct coord_tcp_seen t;
             A.before[r] = coord_tcp_seen(l->fd, &t) == 0 ? t.ack_age : -1;
-        } else if (ask_connect(l) == 0)
+        } else if (ask_connect(l, r) == 0)
             A.connecting[r] = 1;
         A.asked++;
     }
@@ -299,10 +397,16 @@ static int ask_pass(void)
             A.open[r] = 0;
             continue;
         }
+        if (A.connecting[r]) {
+            if (l->verdict == LOST_ASK && coord.rank_conn[r] < 0 &&
+                connect_verdict(l, r, waited) == LOST_ASK)
+                left++;
+            continue;
+        }
         int fd = A.open[r] ? coord.c[coord.rank_conn[r]].fd : l->fd;
         if (l->verdict != LOST_ASK || fd < 0 || (coord.rank_conn[r] >= 0) != A.open[r])
             continue;
-        if (verdict(l, fd, A.connecting[r], waited, A.before[r]) == LOST_ASK) {
+        if (verdict(l, fd, waited, A.before[r]) == LOST_ASK) {
             if (waited >= ASK_WAIT_MS && A.open[r])
                 /* no probe went out (data came in meanwhile): no evidence of silence */
                 say(l, LOST_UP, "%s was not found silent within %d s", l->host, ASK_WAIT_MS / 1000);
