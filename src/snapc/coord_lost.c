@@ -374,6 +374,9 @@ static int ask_begin(void)
         ask_free();
         return 0;
     }
+    revive_log_info("asking the hosts of %d rank%s whether they are up (%d s at most; the "
+                    "coordinator goes on meanwhile)", A.asked, A.asked == 1 ? "" : "s",
+                    ASK_WAIT_MS / 1000);
     return 1;
 }
 

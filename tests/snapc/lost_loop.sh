@@ -6,8 +6,10 @@
 # snapshot stages, its commit held (snapc-commit-hold); the launcher stopped (SIGSTOP: it does not
 # end the others), rank 2 killed (its connection kept to ask h2 on), then h2 cut off (its link
 # down: no answer to a keepalive probe, rank 3's connection left open). The hold let go, the
-# coordinator asks h2 (two 1 s probes unanswered: ~2 s); a ckpt-mpirun sent then is answered
-# ("in progress") before the asking ends. Before: only after it (the loop waited in the asking).
+# coordinator asks h2 (two 1 s probes unanswered: ~2 s); a ckpt-mpirun sent then (after its
+# "asking the hosts" line) is answered ("in progress") before the asking ends (tried again while it
+# runs: under load one run of the tool may take longer). Before: only after it (the loop waited in
+# the asking).
 # Then the sequence commits, h2 named lost (hosts.lost h2, hosts h1) and verifies.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../hosts/hostbed.sh"
@@ -52,19 +54,29 @@ hb_in "$(cat "$HB/switch.pid")" ip link set h2 down
 
 touch "$W/commit.hold"
 sleep 0.3
-t0=$(date +%s%N)
-timeout -k 5 30 "$CKPT" $JOB >"$W/st.out" 2>"$W/st.err"; st=$?
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-asked_before=$(grep -c "asked the hosts of" "$W/a.err")
+# ckpt-mpirun again and again until the asking has ended: one sent while the coordinator asks
+# (after its "asking the hosts" line) must be answered "in progress" before its "asked the hosts"
+# line (several tries: under load one run of the tool can take longer than the asking)
+answered= tries=0 st= ms=
+while [ $tries -lt 100 ] && ! grep -q "asked the hosts of" "$W/a.err"; do
+    tries=$((tries + 1))
+    began=$(grep -c "asking the hosts of" "$W/a.err")
+    t0=$(date +%s%N)
+    timeout -k 5 30 "$CKPT" $JOB >"$W/st.out" 2>"$W/st.err"; st=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    if [ $st = 1 ] && grep -q "in progress" "$W/st.err" && [ "$began" != 0 ] &&
+        ! grep -q "asked the hosts of" "$W/a.err"; then
+        answered="try $tries: status $st in $ms ms ($(head -1 "$W/st.err"))"
+        break
+    fi
+done
 wait_for 30 'grep -q "asked the hosts of" "$W/a.err"' || fail "the coordinator did not ask the hosts: $(tail -5 "$W/a.err")"
 took=$(sed -n 's/.*asked the hosts of [0-9]* ranks\{0,1\} that ended, in \([0-9]*\) ms.*/\1/p' "$W/a.err" | head -1)
-echo "    ckpt-mpirun: status $st in $ms ms ($(head -1 "$W/st.err")); the asking took ${took:-?} ms"
+echo "    ckpt-mpirun during the asking: ${answered:-never answered while it ran (last: try $tries, status $st in $ms ms: $(head -1 "$W/st.err"))}; the asking took ${took:-?} ms"
 [ "${took:-0}" -ge 1000 ] || fail "the asking took ${took:-?} ms: too short to tell whether the loop went on (h2 cut off: two probes, ~2 s, expected)"
-[ $st = 1 ] && grep -q "in progress" "$W/st.err" ||
-    fail "ckpt-mpirun during the asking: status $st (124: no answer in 30 s): $(cat "$W/st.err")"
-[ "$asked_before" = 0 ] ||
-    fail "ckpt-mpirun was answered only once the asking had ended ($ms ms; the asking took $took ms): the loop waited in it"
-pass "while the coordinator asks the cut-off h2 (${took:-?} ms), it answers ckpt-mpirun ($ms ms)"
+[ -n "$answered" ] ||
+    fail "no ckpt-mpirun was answered while the coordinator asked h2 (${took:-?} ms): the loop waited in the asking"
+pass "while the coordinator asks the cut-off h2 (${took:-?} ms), it answers ckpt-mpirun"
 
 wait_for 60 '[ -f "$jd/0/snapshot.meta" ] || grep -q "checkpoint 0 is not committed" "$W/a.err"'
 [ -f "$jd/0/snapshot.meta" ] ||
