@@ -28,6 +28,36 @@ snapc_workdir() {
     export TMPDIR=$W
 }
 
+# snapc_mpi_setup NAME [restart]: the start of a test of a real MPI job (mpi_loop.c) under the
+# coordinator, $flavor its MPI: tests/mpi/mpienv.sh read (launcher, wrapper, TMO...), the work
+# folder snapc-NAME-$flavor (snapc_workdir; cleanup removes mpienv.sh's folder, whose EXIT trap
+# snapc_workdir's replaced), bin the program (SKIP when not built), REVIVE_COORD_BIN exported,
+# np=2. With "restart": revive-restart-rank too (SKIP when not built), as REVIVE_RESTART_RANK.
+snapc_mpi_setup() {
+    . "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+    snapc_workdir "snapc-$1-$flavor"
+    cleanup='rm -rf "$tmp"'
+    bin=$B/tests/snapc/mpi_loop-$flavor
+    [ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+    export REVIVE_COORD_BIN=$COORD
+    if [ "$2" = restart ]; then
+        [ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+        export REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+    fi
+    np=2
+}
+
+# rank_pids: after snapc_mpi_setup, the pids of this test's mpi_loop ranks running now (started,
+# or restored in place by revive-restart-rank; working in $W, so not another test's)
+rank_pids() {
+    local p e
+    for p in /proc/[0-9]*; do
+        e=$(readlink $p/exe 2>/dev/null) || continue
+        [ "$e" = "$bin" ] || [ "$e" = "$REVIVE_RESTART_RANK" ] || continue
+        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
+    done
+}
+
 # clean_exec [VAR=value...] CMD ARGS...: replaces the (sub)shell with CMD run with only fds 0-2.
 clean_exec() {
     exec bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done

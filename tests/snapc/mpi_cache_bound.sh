@@ -8,18 +8,14 @@
 # sequences cached; the job ends with the native result. Needs to mount a tmpfs (root).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-cbound-$flavor
+snapc_mpi_setup cbound
 mnt=$W/small
 mkdir -m 700 "$mnt"
 if ! mount -t tmpfs -o size=64m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here (not root?): the full snapshot directory is not made"; exit 77
 fi
-cleanup='umount -l "$mnt" 2>/dev/null; rm -rf "$tmp"'
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
-export REVIVE_COORD_BIN=$COORD
-np=2 iters=${SNAPC_MPI_ITERS:-20000}
+cleanup='umount -l "$mnt" 2>/dev/null; '"$cleanup"
+iters=${SNAPC_MPI_ITERS:-20000}
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
 ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr --ckpt-interval 1 \

@@ -6,15 +6,9 @@
 # of a --term snapshot finishing with the native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-mpi-$flavor
-cleanup='rm -rf "$tmp"'   # mpienv.sh's folder (its EXIT trap was replaced by snapc_workdir's)
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+snapc_mpi_setup mpi
 nm -D "$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" 2>/dev/null | grep -q " T revive_mpix_checkpoint" ||
     { echo "SKIP: the MPI layer runs no rank agent yet"; exit 77; }
-export REVIVE_COORD_BIN=$COORD
-np=2
 # the jobs hold halfway for their snapshots (hold FILE below), so the count only sets how long
 # they run free; their result depends on every step either way. (Open MPI's had 150000 to last
 # long enough for three snapshots before the hold existed: 43-151 s of make check.)

@@ -11,13 +11,8 @@
 # --ckpt-file-data-max is refused by mpirun before the launch.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-scratch-$flavor
-cleanup='rm -rf "$tmp"'
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
-export REVIVE_COORD_BIN=$COORD
-np=2 iters=${SNAPC_MPI_ITERS:-20000} sz=$((3 << 20))
+snapc_mpi_setup scratch
+iters=${SNAPC_MPI_ITERS:-20000} sz=$((3 << 20))
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters scratch $sz >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
 [ "$(grep -c "scratch ok" "$W/native.out")" = $np ] || { fail "native scratch"; cat "$W/native.out"; }

@@ -20,32 +20,16 @@
 #     (the table's words as the restarted rank found them serve its own restart).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-peeks-$flavor
-cleanup='rm -rf "$tmp"'
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
-[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+snapc_mpi_setup peeks restart
 command -v perf >/dev/null || { echo "SKIP: perf is missing: the system calls cannot be counted"; exit 77; }
 events=syscalls:sys_enter_process_vm_readv,syscalls:sys_enter_pread64,syscalls:sys_enter_openat,syscalls:sys_enter_newfstatat
 perf stat -e $events -x, -o /dev/null -- true >/dev/null 2>&1 ||
     { echo "SKIP: perf cannot count the tracepoints $events (root, tracefs)"; exit 77; }
-export REVIVE_COORD_BIN=$COORD REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-np=2
 iters=${SNAPC_MPI_ITERS:-3000}
 max=600 max_pread=120 max_open=100 max_stat=200
 
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
-# rank_pids: this test's ranks running now (started, or restored in place by revive-restart-rank)
-rank_pids() {
-    local p e
-    for p in /proc/[0-9]*; do
-        e=$(readlink $p/exe 2>/dev/null) || continue
-        [ "$e" = "$bin" ] || [ "$e" = "$REVIVE_RESTART_RANK" ] || continue
-        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
-    done
-}
 # peeks NAME JOBPID: one checkpoint of the job, counted on each rank (every thread of it); PEEKS,
 # PREADS, OPENS and STATS the most of a rank
 peeks() {

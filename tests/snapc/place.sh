@@ -12,16 +12,9 @@
 #    native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-place-$flavor
-cleanup='rm -rf "$tmp"'
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
-[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
+snapc_mpi_setup place restart
 command -v taskset >/dev/null || { echo "SKIP: taskset (util-linux) is missing"; exit 77; }
 [ "$(nproc --all)" -ge 2 ] || { echo "SKIP: one CPU: a binding cannot be told from none"; exit 77; }
-export REVIVE_COORD_BIN=$COORD REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-np=2
 iters=${SNAPC_MPI_ITERS:-3000}
 case $flavor in
 ompi) bind=(--bind-to core) nobind=(--bind-to none) xenv=(-x REVIVE_PLACE_TEST) ;;
@@ -43,16 +36,6 @@ run_job() { # NAME PREFIX-COMMAND... -- LAUNCHER-OPTIONS...
     JOB=$!; jobs_started="$jobs_started $JOB"
     wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
         fail "the job $name did not start Revive's mpirun"
-}
-# rank_pids: the pids of this test's mpi_loop ranks running now (started, or restored in place
-# by revive-restart-rank; working in $W, so not another test's)
-rank_pids() {
-    local p e
-    for p in /proc/[0-9]*; do
-        e=$(readlink $p/exe 2>/dev/null) || continue
-        [ "$e" = "$bin" ] || [ "$e" = "$REVIVE_RESTART_RANK" ] || continue
-        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
-    done
 }
 cpus_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$1/status 2>/dev/null; }
 # term NAME: ckpt-mpirun --term of JOB; REF = the snapshot

@@ -12,14 +12,7 @@
 #     refuses it (checksum mismatch, status 1), and no rank takes it for the verified file.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-verify-once-$flavor
-cleanup='rm -rf "$tmp"'
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
-[ -x "$B/tools/revive-restart-rank" ] || { echo "SKIP: revive-restart-rank not built"; exit 77; }
-export REVIVE_COORD_BIN=$COORD REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-np=2
+snapc_mpi_setup verify-once restart
 iters=${SNAPC_MPI_ITERS:-3000}
 said="restart-mpi verified, unchanged since: its chunks are not hashed again"
 # the ranks' log level: Open MPI's launcher passes a variable on only when told (-x)
