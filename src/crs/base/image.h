@@ -52,6 +52,8 @@ struct crs_image_writer {
     void *stop_arg;
     const char *stop_why;
     uint64_t stop_next;       /* the offset at which stop is asked next */
+    int dio_fd;               /* -1, or the image's file opened again with O_DIRECT
+                               * (crs_iw_direct): whole pages of chunk data go through it */
     char err[256];
 };
 #define CRS_IW_STOP_STEP (4ull << 20)
@@ -64,6 +66,25 @@ size_t crs_iw_scratch_size(size_t max_chunks, size_t strings_cap, int zstd_level
  * Returns 0 or -errno (message in w->err). */
 int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratch_len,
                 size_t max_chunks, size_t strings_cap, int zstd_level);
+
+/* From here on, chunk data that is whole pages at page-aligned addresses is written with
+ * O_DIRECT, through a second descriptor of the same file (opened again through
+ * /proc/self/fd, so the caller's descriptor and its flags stay as they were): the pages go
+ * from memory to the disk without a copy into the page cache. Session 34, 8 processes
+ * writing 18 MiB each on ext4: ~10 ms of CPU in all against ~45 for buffered pwrites of 1
+ * MiB, and the kernel's page cache is not filled with the image (bench/mpi/README.md). Only
+ * on ext4 and XFS (what it was measured on, and the file systems whose O_DIRECT is a plain
+ * write to the disk; NFS's is a synchronous round trip per write) and when the image starts
+ * at a multiple of CRS_IMAGE_ALIGN in its file. The rest (header, sections, a compressed
+ * chunk's last partial block, memory a caller copied into an unaligned buffer) stays
+ * buffered, and a file system that refuses a direct write (EINVAL) gets it and every later
+ * one buffered. Not durable either: the caller's fsync is what makes the image durable.
+ * Returns 1 when direct writes are on, 0 when the writer stays buffered (not an error). */
+int crs_iw_direct(struct crs_image_writer *w);
+
+/* Closes what the writer opened itself (crs_iw_direct's descriptor). crs_iw_finish does so
+ * too; a caller that gives up on an image calls this. Safe to call more than once. */
+void crs_iw_close(struct crs_image_writer *w);
 
 /* Appends `len` bytes (a multiple of the page size) of memory that belongs at
  * `vaddr`, read straight from `src`, split into chunks of at most CRS_CHUNK_MAX. */

@@ -6,7 +6,7 @@
  * stdio's locks. So it never calls malloc, free or stdio (not even
  * snprintf): all memory is the caller's scratch buffer, messages are built
  * by hand, and page data goes from the process's memory straight to the
- * file with pwrite.
+ * file with pwrite (O_DIRECT for whole pages where crs_iw_direct turned it on).
  *
  * Layout rule the reader enforces (so that every byte of an image is either
  * checksummed or a zero byte of padding): the header block fills
@@ -20,8 +20,10 @@
 #define XXH_STATIC_LINKING_ONLY  /* XXH3_state_t: a hash state in scratch, without malloc */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -109,16 +111,25 @@ static int fail_io(struct crs_image_writer *w, int err, uint64_t at)
  * a MiB) cost nothing next to the copy. */
 #define WRITE_PIECE (1u << 20)
 
-/* Writes len bytes at `off` (from the image's start), through short writes
- * and signals. */
-static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+/* The caller's stop hook, asked every CRS_IW_STOP_STEP bytes: -ECANCELED when it says stop. */
+static int stop_asked(struct crs_image_writer *w, uint64_t off)
 {
-    const char *p = buf;
     if (w->stop && off >= w->stop_next) {
         w->stop_next = off + CRS_IW_STOP_STEP;
         if (w->stop(w->stop_arg))
             return fail(w, ECANCELED, w->stop_why ? w->stop_why : "stopped by its caller");
     }
+    return 0;
+}
+
+/* Writes len bytes at `off` (from the image's start), through short writes
+ * and signals. */
+static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+{
+    const char *p = buf;
+    int rc = stop_asked(w, off);
+    if (rc)
+        return rc;
     while (len) {
         ssize_t n = pwrite(w->fd, p, len < WRITE_PIECE ? len : WRITE_PIECE, (off_t)(w->base + off));
         if (n < 0) {
@@ -140,6 +151,73 @@ static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t
         w->writeback_from = off;
     }
     return 0;
+}
+
+/* Chunk data: its whole blocks straight to the disk when crs_iw_direct turned that on and
+ * buffer and place are aligned, in one pwrite (unlike a buffered one, a direct write of 4 MiB
+ * costs less CPU than four of 1 MiB: no copy, one request); the rest buffered. A file system
+ * that refuses direct writes (EINVAL, EOPNOTSUPP) gets this one and all later ones buffered;
+ * memory the kernel cannot pin for a direct write (EFAULT: a device's mapping, say) is copied
+ * instead, and a buffered write says what is wrong if anything is. */
+static int put_data(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t whole = len & ~(size_t)(CRS_IMAGE_ALIGN - 1);
+    if (w->dio_fd < 0 || (uintptr_t)p % CRS_IMAGE_ALIGN || (w->base + off) % CRS_IMAGE_ALIGN || !whole)
+        return put(w, off, buf, len);
+    int rc = stop_asked(w, off);
+    if (rc)
+        return rc;
+    while (whole) {
+        ssize_t n = pwrite(w->dio_fd, p, whole, (off_t)(w->base + off));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+            crs_iw_close(w);
+            break;
+        }
+        if (n < 0 && errno == EFAULT)
+            break;
+        if (n < 0)
+            return fail_io(w, errno, off);
+        if (n == 0)
+            return fail_io(w, EIO, off);
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+        whole -= (size_t)n;
+        if (whole % CRS_IMAGE_ALIGN)
+            break; /* a short write off the block grid: the rest buffered */
+    }
+    return len ? put(w, off, p, len) : 0;
+}
+
+int crs_iw_direct(struct crs_image_writer *w)
+{
+    if (w->dio_fd >= 0)
+        return 1;
+    struct statfs sf;
+    struct stat st;
+    if (w->base % CRS_IMAGE_ALIGN || fstat(w->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        fstatfs(w->fd, &sf) != 0 || (sf.f_type != EXT4_SUPER_MAGIC && sf.f_type != XFS_SUPER_MAGIC))
+        return 0;
+    /* "/proc/self/fd/N", built without stdio */
+    char path[40];
+    struct msg m = { path, sizeof(path), 0 };
+    msg_str(&m, "/proc/self/fd/");
+    msg_u64(&m, (uint64_t)w->fd);
+    int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    w->dio_fd = fd;
+    return 1;
+}
+
+void crs_iw_close(struct crs_image_writer *w)
+{
+    if (w->dio_fd >= 0)
+        close(w->dio_fd);
+    w->dio_fd = -1;
 }
 
 /* Zero-fills up to the next multiple of `align` so the next piece starts there. */
@@ -165,24 +243,28 @@ size_t crs_iw_scratch_size(size_t max_chunks, size_t strings_cap, int zstd_level
     size_t n = 64 + max_chunks * sizeof(struct crs_rec_chunk) + 64 + strings_cap + 64 +
                sizeof(XXH3_state_t) + 64;
     if (zstd_level > 0)
-        n += ZSTD_estimateCCtxSize(zstd_level) + 64 + zbuf_size();
+        n += ZSTD_estimateCCtxSize(zstd_level) + 64 + zbuf_size() + CRS_IMAGE_ALIGN;
     return n;
 }
 
-/* Takes `len` bytes at 64-byte alignment from [*p, end); NULL if they do not fit. */
-static void *carve(char **p, char *end, size_t len)
+/* Takes `len` bytes at `align`-byte alignment from [*p, end); NULL if they do not fit. */
+static void *carve_aligned(char **p, char *end, size_t len, size_t align)
 {
-    char *a = (char *)align_up((uintptr_t)*p, 64);
+    char *a = (char *)align_up((uintptr_t)*p, align);
     if (a > end || (size_t)(end - a) < len)
         return NULL;
     *p = a + len;
     return a;
 }
 
+/* The same at 64-byte alignment. */
+static void *carve(char **p, char *end, size_t len) { return carve_aligned(p, end, len, 64); }
+
 int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratch_len,
                 size_t max_chunks, size_t strings_cap, int zstd_level)
 {
     memset(w, 0, sizeof(*w));
+    w->dio_fd = -1;
     w->fd = fd;
     w->zstd_level = zstd_level > 0 ? zstd_level : 0;
     if (strings_cap > UINT32_MAX)
@@ -202,7 +284,7 @@ int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratc
         size_t zlen = ZSTD_estimateCCtxSize(w->zstd_level);
         void *zmem = carve(&p, end, zlen);
         w->zbuf_cap = zbuf_size();
-        w->zbuf = carve(&p, end, w->zbuf_cap);
+        w->zbuf = carve_aligned(&p, end, w->zbuf_cap, CRS_IMAGE_ALIGN); /* written directly too */
         if (!zmem || !w->zbuf)
             return fail(w, ENOMEM, "scratch buffer too small; size it with crs_iw_scratch_size()");
         w->zctx = ZSTD_initStaticCCtx(zmem, zlen);
@@ -262,7 +344,7 @@ static int add_chunk(struct crs_image_writer *w, uint64_t vaddr, const void *src
     }
     c->stored_length = out_len;
     c->checksum = XXH3_64bits(out, out_len);
-    rc = put(w, w->pos, out, out_len);
+    rc = put_data(w, w->pos, out, out_len);
     if (rc)
         return rc;
     w->pos += out_len;
@@ -619,5 +701,6 @@ int crs_iw_finish(struct crs_image_writer *w, const struct crs_image_header *hdr
     /* Leave the offset after the image, as if it had been written with write(). */
     if (lseek(w->fd, (off_t)(w->base + w->pos), SEEK_SET) < 0)
         return fail_io(w, errno, w->pos);
+    crs_iw_close(w);
     return 0;
 }

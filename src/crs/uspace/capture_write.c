@@ -148,7 +148,10 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
     struct page_walk pw = { .c = c, .w = w, .page = (size_t)sysconf(_SC_PAGESIZE) };
     pw.pm = crs_scratch_alloc(c->scratch, PAGEMAP_BATCH * sizeof(uint64_t));
     pw.mc = crs_scratch_alloc(c->scratch, PAGEMAP_BATCH);
-    pw.bounce = crs_scratch_alloc(c->scratch, CRS_CHUNK_MAX);
+    /* page-aligned, so that the writer's direct writes (crs_iw_direct) take copies too */
+    pw.bounce = crs_scratch_alloc(c->scratch, CRS_CHUNK_MAX + pw.page);
+    if (pw.bounce)
+        pw.bounce = (char *)(((uintptr_t)pw.bounce + pw.page - 1) & ~(uintptr_t)(pw.page - 1));
     if (!pw.pm || !pw.mc || !pw.bounce) {
         crs_capture_error(c, "out of scratch memory for the page walk");
         return -ENOMEM;

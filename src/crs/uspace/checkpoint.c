@@ -146,9 +146,17 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
         w->stop_arg = o->arg;
         w->stop_why = gone_why;
     }
-    if ((e = crs_capture_write(c, w)))
+    /* the pages straight to the disk, not through the page cache (crs_iw_direct says where and
+     * why); REVIVE_IMAGE_DIRECT=0 keeps every write buffered */
+    const char *direct = getenv("REVIVE_IMAGE_DIRECT");
+    if (!direct || strcmp(direct, "0") != 0)
+        crs_iw_direct(w);
+    if ((e = crs_capture_write(c, w))) {
+        crs_iw_close(w);
         return e;
+    }
     if (revive_fault(REVIVE_FAULT_image_finish)) {
+        crs_iw_close(w);
         crs_capture_error(c, "fault injected at image-finish (REVIVE_FAULT)");
         return -EIO;
     }
@@ -159,7 +167,9 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
     clock_gettime(CLOCK_REALTIME, &ts);
     hdr.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     hdr.pid = c->proc.pid;
-    if ((e = crs_iw_finish(w, &hdr))) {
+    e = crs_iw_finish(w, &hdr);
+    crs_iw_close(w);
+    if (e) {
         crs_capture_error(c, "%s", w->err);
         return e;
     }

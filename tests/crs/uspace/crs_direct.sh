@@ -1,0 +1,86 @@
+#!/bin/bash
+# The image's pages go to the disk with O_DIRECT (image.h, crs_iw_direct; session 34): after a
+# checkpoint of crt_heap (64 MiB) on ext4 or XFS the page cache holds the image's header and
+# metadata, not its pages, and the image verifies and restarts to the uninterrupted output.
+#   direct    the default
+#   compress  --compress: the compressed chunks go direct too (their last partial block buffered)
+#   buffered  REVIVE_IMAGE_DIRECT=0 in the checkpointed process's environment: every write
+#             buffered, the pages in the page cache after it (what the old writer always did)
+#   tmpfs     an image in /dev/shm (no direct writes there): buffered, the image as good
+# fincore (util-linux) counts the image's bytes in the page cache, read before anything reads it.
+. "$(dirname "$0")/../crs_lib.sh"
+crs_setup crs_direct
+crs_need_tools cr_run cr_checkpoint cr_restart cr_info
+command -v fincore >/dev/null 2>&1 ||
+    crs_skip "fincore (util-linux) is not installed: it tells whether the image's pages are in the page cache"
+HEAP=$CRS_BIN/crt_heap
+fstype=$(stat -f -c %T "$WORK")
+case $fstype in
+ext2/ext3 | xfs) ;;
+*) crs_skip "$WORK is on $fstype: the writer writes directly on ext4 and XFS only (image.h)" ;;
+esac
+
+ref=$WORK/ref
+crs_uninterrupted "$ref" ref "$HEAP" >/dev/null
+crs_after_point 1 "$ref/ref.out" >"$WORK/ref.after1"
+
+# one_case NAME IMGDIR CKPT_OPTS ENV...: crt_heap (under cr_run, with ENV) checkpointed with --kill
+# and CKPT_OPTS into IMGDIR/NAME.img at point 1; then cr_info --verify and cr_restart, whose output
+# after point 1 must be the uninterrupted one. Sets RES and SIZE (the image's bytes in the page
+# cache right after the checkpoint, and its size); returns 1 when something failed.
+one_case() {
+    local name=$1 imgdir=$2 opts=$3 d=$WORK/$1 img
+    shift 3
+    img=$imgdir/$name.img
+    RES= SIZE=
+    crs_start "$d" orig env "$@" "$CRS_TOOLS/cr_run" "$HEAP" || {
+        crs_fail "$name: crt_heap under cr_run never got ready"
+        crs_show "$d/orig.err"
+        return 1
+    }
+    # shellcheck disable=SC2086
+    crs_tool "$d/ck" cr_checkpoint --kill $opts -f "$img" "$PID" || {
+        crs_fail "$name: cr_checkpoint --kill $opts: $(head -n 1 "$d/ck.err")"
+        return 1
+    }
+    crs_wait_status "$d/orig" 30 >/dev/null
+    RES=$(fincore --bytes --noheadings --output RES "$img")
+    SIZE=$(stat -c %s "$img")
+    crs_tool "$d/verify" cr_info --verify "$img" || {
+        crs_fail "$name: cr_info --verify rejects the image: $(head -n 1 "$d/verify.err")"
+        return 1
+    }
+    touch "$d/go.1" "$d/go.2"
+    (cd "$d" && crs_clean_exec timeout -k 5 "$CRS_TIMEOUT" "$CRS_TOOLS/cr_restart" "$img" </dev/null \
+        >"$d/rs.out" 2>"$d/rs.err")
+    crs_expect_run "$name: the image restarts to the uninterrupted output" "$WORK/ref.after1" "$d/rs" "$?" ||
+        return 1
+    rm -f "$img"
+    return 0
+}
+
+# the page cache holds at most 1/8 of a direct image (header, metadata), at least half of a buffered one
+if one_case direct "$WORK" ""; then
+    [ "$RES" -le $((SIZE / 8)) ] && crs_pass "direct: $RES of the image's $SIZE bytes in the page cache" ||
+        crs_fail "direct: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
+            "(written through it, not directly)"
+fi
+if one_case compress "$WORK" --compress; then
+    [ "$RES" -le $((SIZE / 8)) ] && crs_pass "compress: $RES of the image's $SIZE bytes in the page cache" ||
+        crs_fail "compress: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
+            "(written through it, not directly)"
+fi
+if one_case buffered "$WORK" "" REVIVE_IMAGE_DIRECT=0; then
+    [ "$RES" -ge $((SIZE / 2)) ] && crs_pass "buffered: REVIVE_IMAGE_DIRECT=0: $RES of $SIZE bytes in the page cache" ||
+        crs_fail "buffered: REVIVE_IMAGE_DIRECT=0: only $RES of the image's $SIZE bytes in the page cache" \
+            "(written directly all the same?)"
+fi
+shm=$(mktemp -d /dev/shm/revive-crs_direct.XXXXXX 2>/dev/null)
+if [ -n "$shm" ] && [ "$(stat -f -c %T "$shm")" = tmpfs ]; then
+    crs_at_exit "rm -rf '$shm'"
+    one_case tmpfs "$shm" "" && crs_pass "tmpfs: the image in /dev/shm (buffered writes) verifies and restarts"
+else
+    echo "SKIP-PART: tmpfs (no tmpfs at /dev/shm to write into)"
+    [ -n "$shm" ] && rm -rf "$shm"
+fi
+crs_summary crs_direct
