@@ -14,33 +14,16 @@ snapc_workdir snapc-fetch-loop
 [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null ||
     { echo "SKIP: a rank on another host name needs root and unshare -u"; exit 77; }
 
-# rank 1 runs under another host name
-cat >"$W/rank.sh" <<'EOF'
-#!/bin/sh
-[ "$FAKE_RANK" = 1 ] && exec unshare -u sh -c 'echo revive-elsewhere >/proc/sys/kernel/hostname && exec "$@"' sh "$@"
-exec "$@"
-EOF
-chmod 700 "$W/rank.sh"
-mkdir -p "$W/a.ready"
-( clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=filem-stage-hold,snapc-fetch-hold,snapc-fetch-pipe-error \
-    REVIVE_STAGE_HOLD="$W/stage.hold" REVIVE_FETCH_HOLD="$W/fetch.hold" REVIVE_FETCH_TIMEOUT=60 \
-    "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$W/rank.sh" "$FRANK" --ready "$W/a.ready" \
-    --iters $UNTIL_KILLED --sleep-us 300 ) >"$W/a.out" 2>"$W/a.err" &
-JOB=$!
-jobs_started="$jobs_started $JOB"
+rank_named 1 revive-elsewhere
 cleanup='touch "$W/fetch.hold" "$W/stage.hold"'
-wait_for 60 '[ "$(ls "$W/a.ready" | grep -c "^ready\.")" = 4 ]' || { fail "the job did not start"; cat "$W/a.err"; finish; }
-jd=$W/revive_global_snapshot_$JOB.ckpt
+held_job a 4 REVIVE_FAULT=filem-stage-hold,snapc-fetch-hold,snapc-fetch-pipe-error \
+    REVIVE_STAGE_HOLD="$W/stage.hold" REVIVE_FETCH_HOLD="$W/fetch.hold" REVIVE_FETCH_TIMEOUT=60
 cached=$TMPDIR/revive-local-$(id -u)/$(basename "$jd")/0/rank_1.img
 expect_rc 0 "a snapshot (--no-wait-stage, its staging held)" "$CKPT" --no-wait-stage $JOB || finish
 wait_for 30 '[ -f "$cached" ]' || { fail "rank 1's image is not in the cache: $cached"; finish; }
 
-launcher=$(pgrep -P $JOB -x fake_launch)
-victim=
-for p in $(pgrep -P "$launcher"); do
-    tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx FAKE_RANK=1 && victim=$p
-done
-[ -n "$launcher" ] && [ -n "$victim" ] || { fail "no launcher ($launcher) or rank 1 ($victim)"; finish; }
+rank_pid 1 || { fail "no launcher ($LAUNCHER) or rank 1"; finish; }
+launcher=$LAUNCHER victim=$RANK_PID
 [ "$(nsenter -t $victim -u hostname)" = revive-elsewhere ] || fail "rank 1 does not run under the host name revive-elsewhere"
 rm -f "$cached"
 kill -STOP $launcher
@@ -72,8 +55,5 @@ fpid=$(sed -n "s/.*fetching rank 1's image from the other hosts' caches (process
 pass "the sequence fails naming the fetch's lost answer; the fetch is ended, not waited for"
 
 touch "$W/fetch.hold" "$W/stage.hold"
-kill -CONT $launcher
-kill -TERM $JOB
-job_gone $JOB 60 || fail "the coordinator did not end"
-wait_no_strays 30
+end_held_job
 finish

@@ -90,6 +90,64 @@ start_job() {
         if [ $t -gt 400 ]; then echo "FAIL: job $name did not start"; cat "$W/$name.err"; exit 1; fi
     done
 }
+# held_job NAME NRANKS [VAR=VALUE...] [-- PREFIX...]: a job of fake ranks that runs until killed,
+# for the tests that end ranks or hosts while a sequence is held (the fault points and their files
+# in VAR=VALUE, REVIVE_VERBOSE=2); the coordinator started through PREFIX (nsenter into a host of
+# the bed), the ranks through $W/rank.sh when it exists (a rank under another host name); its
+# stderr lines stamped with the time (perl) when TIMED=1. Sets JOB and jd (its snapshot
+# directory); waits until every rank runs, else the test ends.
+held_job() {
+    local name=$1 n=$2 envs=() pre=() wrap=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+    [ "${1:-}" = -- ] && { shift; pre=("$@"); }
+    [ -x "$W/rank.sh" ] && wrap=("$W/rank.sh")
+    mkdir -p "$W/$name.ready"
+    if [ "${TIMED:-0}" = 1 ]; then
+        ( clean_exec REVIVE_VERBOSE=2 "${envs[@]}" "${pre[@]}" "$COORD" --flavor fake -- "$FLAUNCH" \
+            -np "$n" "${wrap[@]}" "$FRANK" --ready "$W/$name.ready" --iters $UNTIL_KILLED --sleep-us 300 ) \
+            >"$W/$name.out" \
+            2> >(exec perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_' >"$W/$name.err") &
+    else
+        ( clean_exec REVIVE_VERBOSE=2 "${envs[@]}" "${pre[@]}" "$COORD" --flavor fake -- "$FLAUNCH" \
+            -np "$n" "${wrap[@]}" "$FRANK" --ready "$W/$name.ready" --iters $UNTIL_KILLED --sleep-us 300 ) \
+            >"$W/$name.out" 2>"$W/$name.err" &
+    fi
+    JOB=$!
+    jobs_started="$jobs_started $JOB"
+    wait_for 60 '[ "$(ls "$W/$name.ready" | grep -c "^ready\.")" = "$n" ]' ||
+        { fail "$name: the job did not start"; cat "$W/$name.err"; finish; }
+    wait_exec $JOB
+    jd=$W/revive_global_snapshot_$JOB.ckpt
+}
+# rank_pid R: sets LAUNCHER (the fake launcher under the coordinator JOB) and RANK_PID (its fake
+# rank R); 1 when either is not found.
+rank_pid() {
+    local p
+    RANK_PID=
+    LAUNCHER=$(pgrep -P "$JOB" -x fake_launch)
+    [ -n "$LAUNCHER" ] || return 1
+    for p in $(pgrep -P "$LAUNCHER"); do
+        tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "FAKE_RANK=$1" && RANK_PID=$p
+    done
+    [ -n "$RANK_PID" ]
+}
+# rank_named R NAME: held_job's ranks start through $W/rank.sh, which runs rank R under the host
+# name NAME ("" none) in a UTS namespace of its own (root: unshare -u); the others as they are.
+rank_named() {
+    printf '#!/bin/sh\n[ "$FAKE_RANK" = %s ] && exec unshare -u sh -c '"'"'echo "%s" >/proc/sys/kernel/hostname && exec "$@"'"'"' sh "$@"\nexec "$@"\n' \
+        "$1" "$2" >"$W/rank.sh"
+    chmod 700 "$W/rank.sh"
+}
+# end_held_job: the launcher held_job's test stopped is continued, the job ended (SIGTERM to its
+# coordinator, which must end within 60 s), no fake process of the test left.
+end_held_job() {
+    [ -n "${LAUNCHER:-}" ] && kill -CONT "$LAUNCHER" 2>/dev/null
+    kill -TERM "$JOB" 2>/dev/null
+    job_gone "$JOB" 60 || fail "the coordinator did not end"
+    [ "$(type -t hostbed_down)" = function ] && hostbed_down
+    wait_no_strays 30
+}
 # job_gone PID [SECONDS]: waits until the process has ended (default 10 s); 1 if it did not.
 job_gone() {
     local t=0 max=$(( ${2:-10} * 20 ))

@@ -26,26 +26,14 @@ case "\$FAKE_RANK" in 2|3) exec nsenter -t $h2 -n -u -m -- "\$@" ;; esac
 exec "\$@"
 EOF
 chmod 700 "$W/rank.sh"
-mkdir -p "$W/a.ready"
-( clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD="$W/commit.hold" \
-    nsenter -t $h1 -n -u -m --wd="$W" -- "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$W/rank.sh" "$FRANK" \
-    --ready "$W/a.ready" --iters $UNTIL_KILLED --sleep-us 300 ) >"$W/a.out" \
-    2> >(exec perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_' >"$W/a.err") &
-JOB=$!
-jobs_started="$jobs_started $JOB"
-wait_for 60 '[ "$(ls "$W/a.ready" | grep -c "^ready\.")" = 4 ]' || { fail "the job did not start"; cat "$W/a.err"; finish; }
-wait_exec $JOB
-jd=$W/revive_global_snapshot_$JOB.ckpt
+TIMED=1 held_job a 4 REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD="$W/commit.hold" \
+    -- nsenter -t $h1 -n -u -m --wd="$W" --
 expect_rc 0 "a snapshot (--no-wait-stage, its commit held)" "$CKPT" --no-wait-stage $JOB || finish
 wait_for 60 'grep -q "the commit of sequence 0 holds until" "$W/a.err"' ||
     { fail "the commit did not hold"; tail -5 "$W/a.err"; finish; }
 
-launcher=$(pgrep -P $JOB -x fake_launch)
-victim=
-for p in $(pgrep -P "$launcher"); do
-    tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx FAKE_RANK=2 && victim=$p
-done
-[ -n "$launcher" ] && [ -n "$victim" ] || { fail "no launcher ($launcher) or rank 2 ($victim)"; finish; }
+rank_pid 2 || { fail "no launcher ($LAUNCHER) or rank 2"; finish; }
+launcher=$LAUNCHER victim=$RANK_PID
 [ "$(nsenter -t $victim -u hostname)" = h2 ] || fail "rank 2 does not run on h2"
 kill -STOP $launcher
 kill -KILL $victim
@@ -86,9 +74,5 @@ grep -qx "hosts.lost h2" "$jd/0/snapshot.meta" && grep -qx "hosts h1" "$jd/0/sna
 expect_rc 0 "ckpt-info --verify of the sequence" "$INFO" --verify "$jd/0"
 pass "the sequence commits with h2 lost (hosts h1, hosts.lost h2) and verifies"
 
-kill -CONT $launcher
-kill -TERM $JOB 2>/dev/null
-job_gone $JOB 60 || fail "the coordinator did not end"
-hostbed_down
-wait_no_strays 30
+end_held_job
 finish

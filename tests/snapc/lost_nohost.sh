@@ -14,28 +14,12 @@ snapc_workdir snapc-lost-nohost
     { echo "SKIP: a rank without a host name needs root and unshare -u"; exit 77; }
 command -v ss >/dev/null || { echo "SKIP: ss (iproute2) is needed to see the coordinator's sockets"; exit 77; }
 
-cat >"$W/rank.sh" <<'EOS'
-#!/bin/sh
-[ "$FAKE_RANK" = 1 ] && exec unshare -u sh -c 'echo >/proc/sys/kernel/hostname && exec "$@"' sh "$@"
-exec "$@"
-EOS
-chmod 700 "$W/rank.sh"
-mkdir -p "$W/a.ready"
-( clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD="$W/stage.hold" \
-    "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$W/rank.sh" "$FRANK" --ready "$W/a.ready" \
-    --iters $UNTIL_KILLED --sleep-us 300 ) >"$W/a.out" 2>"$W/a.err" &
-JOB=$!
-jobs_started="$jobs_started $JOB"
+rank_named 1 ""
 cleanup='touch "$W/stage.hold"'
-wait_for 60 '[ "$(ls "$W/a.ready" | grep -c "^ready\.")" = 4 ]' || { fail "the job did not start"; cat "$W/a.err"; finish; }
-jd=$W/revive_global_snapshot_$JOB.ckpt
+held_job a 4 REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD="$W/stage.hold"
 expect_rc 0 "a snapshot (--no-wait-stage, its staging held)" "$CKPT" --no-wait-stage $JOB || finish
-launcher=$(pgrep -P $JOB -x fake_launch)
-victim=
-for p in $(pgrep -P "$launcher"); do
-    tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx FAKE_RANK=1 && victim=$p
-done
-[ -n "$launcher" ] && [ -n "$victim" ] || { fail "no launcher ($launcher) or rank 1 ($victim)"; finish; }
+rank_pid 1 || { fail "no launcher ($LAUNCHER) or rank 1"; finish; }
+launcher=$LAUNCHER victim=$RANK_PID
 h=$(nsenter -t $victim -u cat /proc/sys/kernel/hostname 2>&1)
 [ -z "$h" ] || fail "rank 1's host name is not empty: '$h'"
 kill -STOP $launcher

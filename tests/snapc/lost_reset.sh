@@ -29,20 +29,13 @@ cat >"$W/rank.sh" <<EOF
 exec "\$@"
 EOF
 chmod 700 "$W/rank.sh"
-mkdir -p "$W/a.ready"
-( clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD="$W/commit.hold" \
-    nsenter -t $h1 -n -u -m --wd="$W" -- "$COORD" --flavor fake -- "$FLAUNCH" -np 3 "$W/rank.sh" "$FRANK" \
-    --ready "$W/a.ready" --iters $UNTIL_KILLED --sleep-us 300 ) >"$W/a.out" 2>"$W/a.err" &
-JOB=$!
-jobs_started="$jobs_started $JOB"
-wait_for 60 '[ "$(ls "$W/a.ready" | grep -c "^ready\.")" = 3 ]' || { fail "the job did not start"; cat "$W/a.err"; finish; }
-wait_exec $JOB
-jd=$W/revive_global_snapshot_$JOB.ckpt
+held_job a 3 REVIVE_FAULT=snapc-commit-hold REVIVE_COMMIT_HOLD="$W/commit.hold" \
+    -- nsenter -t $h1 -n -u -m --wd="$W" --
 expect_rc 0 "a snapshot (--no-wait-stage, its commit held)" "$CKPT" --no-wait-stage $JOB || finish
 wait_for 60 'grep -q "the commit of sequence 0 holds until" "$W/a.err"' ||
     { fail "the commit did not hold"; tail -5 "$W/a.err"; finish; }
-launcher=$(pgrep -P $JOB -x fake_launch)
-[ -n "$launcher" ] || { fail "no launcher"; finish; }
+rank_pid 2 || { fail "no launcher ($LAUNCHER) or rank 2"; finish; }
+launcher=$LAUNCHER
 kill -STOP $launcher
 
 # rank 2's connection reset from its (live) host; then connects to h2's ephemeral ports rejected
@@ -65,9 +58,5 @@ grep -q "^rank.2.gone.why h2 answered (a connect to its port 22" "$jd/0/snapshot
 pass "a live host whose rank's connection was reset, connects to its ephemeral ports rejected: up (port 22 answered), not lost"
 
 nsenter -t $h1 -n ip rule del pref 100
-kill -CONT $launcher
-kill -TERM $JOB 2>/dev/null
-job_gone $JOB 60 || fail "the coordinator did not end"
-hostbed_down
-wait_no_strays 30
+end_held_job
 finish

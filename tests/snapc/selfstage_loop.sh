@@ -21,25 +21,13 @@
 snapc_workdir snapc-selfstage-loop
 command -v perl >/dev/null || { echo "SKIP: perl is needed to time the coordinator's lines"; exit 77; }
 
-mkdir -p "$W/a.ready"
-( clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=filem-stage-hold,snapc-selfstage-hold \
-    REVIVE_STAGE_HOLD="$W/stage.hold" REVIVE_SELFSTAGE_HOLD="$W/self.hold" \
-    "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$FRANK" --ready "$W/a.ready" \
-    --iters $UNTIL_KILLED --sleep-us 300 ) >"$W/a.out" \
-    2> >(exec perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_' >"$W/a.err") &
-JOB=$!
-jobs_started="$jobs_started $JOB"
-wait_for 60 '[ "$(ls "$W/a.ready" | grep -c "^ready\.")" = 4 ]' || { fail "the job did not start"; cat "$W/a.err"; finish; }
-jd=$W/revive_global_snapshot_$JOB.ckpt
+TIMED=1 held_job a 4 REVIVE_FAULT=filem-stage-hold,snapc-selfstage-hold \
+    REVIVE_STAGE_HOLD="$W/stage.hold" REVIVE_SELFSTAGE_HOLD="$W/self.hold"
 expect_rc 0 "a snapshot (--no-wait-stage, its copy held)" "$CKPT" --no-wait-stage $JOB || finish
 [ -f "$jd/0/snapshot.meta" ] && fail "committed while the copy holds"
 
-launcher=$(pgrep -P $JOB -x fake_launch)
-victim=
-for p in $(pgrep -P "$launcher"); do
-    tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx FAKE_RANK=1 && victim=$p
-done
-[ -n "$launcher" ] && [ -n "$victim" ] || { fail "no launcher ($launcher) or rank 1 ($victim)"; finish; }
+rank_pid 1 || { fail "no launcher ($LAUNCHER) or rank 1"; finish; }
+launcher=$LAUNCHER victim=$RANK_PID
 kill -STOP $launcher
 kill -KILL $victim
 

@@ -18,24 +18,13 @@ snapc_workdir snapc-selfstage-there
 
 # run_part NAME: a job, its staging held, a snapshot; sets JOB, jd, cached, launcher, victim
 run_part() {
-    local name=$1 p
-    mkdir -p "$W/$name.ready"
-    ( clean_exec REVIVE_VERBOSE=2 REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD="$W/$name.hold" \
-        "$COORD" --flavor fake -- "$FLAUNCH" -np 4 "$FRANK" --ready "$W/$name.ready" \
-        --iters $UNTIL_KILLED --sleep-us 300 ) >"$W/$name.out" 2>"$W/$name.err" &
-    JOB=$!
-    jobs_started="$jobs_started $JOB"
-    wait_for 60 '[ "$(ls "$W/$name.ready" | grep -c "^ready\.")" = 4 ]' || { fail "$name: the job did not start"; cat "$W/$name.err"; finish; }
-    jd=$W/revive_global_snapshot_$JOB.ckpt
+    local name=$1
+    held_job "$name" 4 REVIVE_FAULT=filem-stage-hold REVIVE_STAGE_HOLD="$W/$name.hold"
     cached=$TMPDIR/revive-local-$(id -u)/$(basename "$jd")/0/rank_1.img
     expect_rc 0 "$name: a snapshot (--no-wait-stage, its staging held)" "$CKPT" --no-wait-stage $JOB || finish
     wait_for 30 '[ -f "$cached" ]' || { fail "$name: rank 1's image is not in the cache: $cached"; finish; }
-    launcher=$(pgrep -P $JOB -x fake_launch)
-    victim=
-    for p in $(pgrep -P "$launcher"); do
-        tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx FAKE_RANK=1 && victim=$p
-    done
-    [ -n "$launcher" ] && [ -n "$victim" ] || { fail "$name: no launcher ($launcher) or rank 1 ($victim)"; finish; }
+    rank_pid 1 || { fail "$name: no launcher ($LAUNCHER) or rank 1"; finish; }
+    launcher=$LAUNCHER victim=$RANK_PID
 }
 
 # end_part NAME: the staging let go, the launcher continued; the sequence commits and verifies
