@@ -531,10 +531,20 @@ static void aside_left(const char *jobdir, const char *seqdir)
         revive_fsync_dir(seqdir);
 }
 
-int main(int argc, char **argv)
+/* restart-mpi's command line (usage above), as main takes it. */
+struct opts {
+    long want_seq; /* --seq, else -1 */
+    const char *hostfile, *ref, *meta_from, *recreate_in;
+    const char *local; /* --ckpt-local, else REVIVE_LOCAL_DIR: an absolute path, "none" or NULL */
+    int showme, verify, preload;
+    struct argv extra, reloc; /* the launcher options after --; each --relocate OLD=NEW */
+};
+
+/* The command line into o. A wrong one ends restart-mpi with status 2 (usage_die), --help with
+ * 0, before anything is made; REVIVE_LOCAL_DIR is set from --ckpt-local (the restarted job's own
+ * snapshots take it too). */
+static void parse_options(int argc, char **argv, struct opts *o)
 {
-    owner_words.argc = argc;
-    owner_words.argv = argv;
     long want_seq = -1;
     const char *hostfile = NULL, *ref = NULL, *meta_from = NULL, *recreate_in = NULL;
     int showme = 0, verify = 1, preload = 0;
@@ -615,18 +625,18 @@ int main(int argc, char **argv)
             showme = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
-            return 0;
+            exit(0);
         } else if (a[0] == '-') {
             /* one line, as GNU tools say it: the usage would push the mistake off the screen */
             fprintf(stderr, "%s: unknown option %s (launcher options go after --); see %s --help\n",
                     me, a, me);
-            return 2;
+            exit(2);
         } else if (!ref)
             ref = a;
         else {
             fprintf(stderr, "%s: one snapshot reference only (%s, then %s; launcher options go "
                             "after --); see %s --help\n", me, ref, a, me);
-            return 2;
+            exit(2);
         }
     }
     if (local && !*local)
@@ -640,31 +650,37 @@ int main(int argc, char **argv)
         setenv("REVIVE_LOCAL_DIR", local, 1); /* the restarted job's own snapshots too */
     if (!ref) {
         usage(stderr);
-        return 2;
+        exit(2);
     }
+    *o = (struct opts){.want_seq = want_seq, .hostfile = hostfile, .ref = ref,
+                       .meta_from = meta_from, .recreate_in = recreate_in, .local = local,
+                       .showme = showme, .verify = verify, .preload = preload, .extra = extra,
+                       .reloc = reloc};
+}
 
-    atexit(restart_meta_ask_clean); /* what other hosts sent of their cached metadata */
-    restart_signals_hold(ended_by_signal); /* and on SIGINT, SIGTERM, SIGHUP */
-    char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
-    const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
-    const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
-
-    /* which snapshot */
-    char jobdir[PATH_MAX], err[REVIVE_TEXT_PATHS(3)], cached[PATH_MAX] = "";
+/* The snapshot o->ref names: its job directory, and the sequence returned (--seq, the one the
+ * reference names, else the newest committed one that did not fail a restart, said). When the
+ * snapshot directory is gone, its metadata from a node-local cache (restart_cache.h): cached is
+ * that copy's path (else left ""). Ends restart-mpi when there is none. */
+static int64_t choose_snapshot(const struct opts *o, const char *rrank, char *jobdir, size_t jlen,
+                               char *cached, size_t clen)
+{
+    char err[REVIVE_TEXT_PATHS(3)];
     int64_t seq;
-    if (hostfile && snapc_hosts_check_file(hostfile, err, sizeof err) < 0)
+    if (o->hostfile && snapc_hosts_check_file(o->hostfile, err, sizeof err) < 0)
         die("%s", err); /* before anything is started (snapc/hosts.h) */
-    int re = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
-    if (re == -EACCES && snap_owner_refuse_above(&owner_words, ref))
+    int re = filem_resolve_ref(o->ref, jobdir, jlen, &seq, err, sizeof err);
+    if (re == -EACCES && snap_owner_refuse_above(&owner_words, o->ref))
         exit(1); /* nothing made yet */
     if (re < 0) {
         /* the snapshot directory gone: its metadata from this host's cache (restart_cache.h) */
         char cerr[8192], ask[64][256], *askv[64];
-        int nask = restart_meta_hosts(hostfile, meta_from, ask, 64);
+        int nask = restart_meta_hosts(o->hostfile, o->meta_from, ask, 64);
         for (int i = 0; i < nask; i++)
             askv[i] = ask[i];
-        int c = restart_cache_find(ref, local, want_seq, askv, nask, rrank, recreate_in, jobdir,
-                                   sizeof jobdir, &seq, cached, sizeof cached, cerr, sizeof cerr);
+        int c = restart_cache_find(o->ref, o->local, o->want_seq, askv, nask, rrank,
+                                   o->recreate_in, jobdir, jlen, &seq, cached, clen, cerr,
+                                   sizeof cerr);
         if (c == 0)
             die("%s", err);
         if (c < 0)
@@ -672,7 +688,7 @@ int main(int argc, char **argv)
     } else {
         if (err[0]) /* a folder holding one snapshot directory: which one */
             fprintf(stderr, "%s: %s\n", me, err);
-        if (recreate_in)
+        if (o->recreate_in)
             die("--recreate-in is for a snapshot directory that is gone; %s is there", jobdir);
         if (snap_owner_refuse(&owner_words, jobdir))
             exit(1);
@@ -681,11 +697,11 @@ int main(int argc, char **argv)
     }
     if (cached[0])
         ; /* its sequence chosen above */
-    else if (seq >= 0 && want_seq >= 0 && want_seq != seq)
+    else if (seq >= 0 && o->want_seq >= 0 && o->want_seq != seq)
         usage_die("%s is sequence %lld; --seq %ld names another (give the snapshot directory with --seq)",
-            ref, (long long)seq, want_seq);
-    if (seq < 0 && want_seq >= 0)
-        seq = want_seq;
+            o->ref, (long long)seq, o->want_seq);
+    if (seq < 0 && o->want_seq >= 0)
+        seq = o->want_seq;
     if (seq < 0) {
         uint64_t s;
         int all_failed;
@@ -699,34 +715,18 @@ int main(int argc, char **argv)
             say_skipped(jobdir, s);
         seq = (int64_t)s;
     }
-    char seqdir[PATH_MAX];
-    filem_seq_path(seqdir, sizeof seqdir, jobdir, (uint64_t)seq);
-    /* from the caches: the directory made again with the cached metadata, every image fetched
-     * below (--showme makes nothing: the metadata is read in the cache) */
-    if (cached[0] && !showme) {
-        if (restart_cache_recreate(jobdir, (uint64_t)seq, cached, err, sizeof err) < 0)
-            die("%s", err);
-        snprintf(recreated, sizeof recreated, "%s", jobdir);
-        recreated_seq = (uint64_t)seq;
-    }
-    restart_signal_check();
-    /* Nothing of ours to remove (no other host's answer, nothing re-created) until a fetch:
-     * ^C or a batch system's SIGTERM ends the checks below at once (the deep verification reads
-     * every image), as before signals were held; held again for a fetch */
-    int released = !recreated[0] && !cached[0];
-    if (released)
-        restart_signals_release_saying(me);
-    const char *metadir = cached[0] && showme ? cached : seqdir;
-    if (metadir == seqdir && access(seqdir, F_OK) < 0)
-        die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
-            jobdir);
-    if (metadir == seqdir && filem_private_dir(seqdir, 0, err, sizeof err) < 0)
-        die("%s", err);
-    if (metadir == seqdir && !showme)
-        aside_left(jobdir, seqdir);
-    struct filem_meta m;
-    char why[512];
-    int me_e = filem_meta_read(metadir, &m, err, sizeof err);
+    return seq;
+}
+
+/* The sequence's metadata into m, read in metadir (seqdir, or the cache's copy for --showme of a
+ * snapshot directory that is gone). When it cannot be read, restart-mpi ends saying why and what
+ * to do: its staging failed, it is staging or being written now, the job that takes it still
+ * runs, or which other sequence to take. */
+static void read_meta(const char *metadir, const char *seqdir, const char *jobdir, int64_t seq,
+                      struct filem_meta *m)
+{
+    char err[REVIVE_TEXT_PATHS(3)], why[512];
+    int me_e = filem_meta_read(metadir, m, err, sizeof err);
     if (me_e < 0) {
         if (filem_stage_failed_reason(jobdir, (uint64_t)seq, why, sizeof why))
             die("sequence %lld of %s was never committed: its staging failed (%s); restart from "
@@ -767,6 +767,309 @@ int main(int argc, char **argv)
         }
         die("%s", err);
     }
+}
+
+/* The job's launcher arguments as this restart runs it (run; where its programs are in it:
+ * rprogs, returned how many), from the saved ones (m) and the command line's. Ends restart-mpi
+ * when the metadata lacks them or the options given after -- cannot be taken. */
+static int job_arguments(const struct opts *o, const struct filem_meta *m, const char *seqdir,
+                         uint64_t ranks, uint64_t argc_saved, const char *flavor,
+                         struct argv *run, int *rprogs)
+{
+    char err[REVIVE_TEXT_PATHS(3)];
+    /* the saved user arguments and where the programs were */
+    struct argv user = {0};
+    for (uint64_t i = 0; i < argc_saved; i++) {
+        char k[48];
+        snprintf(k, sizeof k, "launcher.arg.%llu", (unsigned long long)i);
+        const char *v = filem_meta_get(m, k);
+        if (!v)
+            die("%s/snapshot.meta lacks launcher argument %llu", seqdir, (unsigned long long)i);
+        push(&user, v);
+    }
+    int progs[64], nprogs = 0;
+    const char *pl = filem_meta_get(m, "launcher.progs");
+    for (const char *p = pl ? pl : ""; *p && nprogs < 64;) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p || x < 0 || x >= user.n)
+            die("%s/snapshot.meta has a bad program position '%s'", seqdir, pl);
+        progs[nprogs++] = (int)x;
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (nprogs == 0)
+        die("%s/snapshot.meta does not say where the program is in the launcher arguments", seqdir);
+    /* extra options: a number of ranks must be the snapshot's */
+    struct argv ex = {0};
+    for (int i = 0; i < o->extra.n; i++) {
+        if (snapc_launcher_option(o->extra.v[i], strlen(o->extra.v[i])) == SNAPC_LOPT_NP &&
+            i + 1 < o->extra.n) {
+            char *end;
+            long x = strtol(o->extra.v[i + 1], &end, 10);
+            if (*end || x != (long)ranks)
+                die("the snapshot has %llu ranks; a restart runs exactly %llu (not %s %s)",
+                    (unsigned long long)ranks, (unsigned long long)ranks, o->extra.v[i],
+                    o->extra.v[i + 1]);
+            i++;
+            continue;
+        }
+        push(&ex, o->extra.v[i]);
+    }
+    /* an option given after -- replaces the saved one: a launcher keeps both or refuses the
+     * second (newuser9 F2) */
+    user.n = restart_override(user.v, user.n, progs, nprogs, ex.v, ex.n, me, stderr);
+    /* without --hostfile, the job's own hosts: still known? (snapc/hosts.h) */
+    if (!o->hostfile && snapc_hosts_check_args(user.v, progs[0], err, sizeof err) < 0)
+        die("%s (or give other hosts with --hostfile)", err);
+    /* extra options naming hosts (-hosts, --host, a hostfile) are checked as the job's own
+     * were: with an unknown host MPICH's launcher waited until REVIVE_LAUNCH_TIMEOUT (300 s,
+     * issue 7 review F6). A relative hostfile is the launcher's, read where it runs: the job's
+     * working directory. */
+    if (ex.n > 0) {
+        const char *jcwd = filem_meta_get(m, "cwd");
+        char moved_cwd[PATH_MAX];
+        if (jcwd && relocated(jcwd, &o->reloc, moved_cwd, sizeof moved_cwd))
+            jcwd = moved_cwd;
+        char here[PATH_MAX];
+        int back = jcwd && getcwd(here, sizeof here) && chdir(jcwd) == 0;
+        int bad = snapc_hosts_check_args(ex.v, ex.n, err, sizeof err) < 0;
+        if (back && chdir(here) < 0)
+            die("cannot return to %s: %s", here, strerror(errno));
+        if (bad)
+            die("%s (given after --); nothing was started", err);
+    }
+    /* The job's launcher arguments as this restart runs it: --hostfile's file, the options
+     * given after --, then the saved ones (without those replaced, without their hosts when
+     * --hostfile names others), the programs where they are. The launch command, the fetch and
+     * the coordinator all take this one list: the coordinator picks its address on the network
+     * it names and records it in the restarted job's snapshots, so that a later restart of
+     * those runs as this one did (diffrev31 R-M1: an option replaced after -- reached the
+     * launcher only; the restarted job's snapshot.meta held neither it nor the saved one). */
+    int nrprogs = 0;
+    if (o->hostfile) {
+        char hf[PATH_MAX];
+        if (!realpath(o->hostfile, hf))
+            die("the hostfile %s: %s", o->hostfile, strerror(errno));
+        push(run, !strcmp(flavor, "ompi") ? "--hostfile" : "-f");
+        push(run, hf);
+    }
+    for (int i = 0; i < ex.n; i++)
+        push(run, ex.v[i]);
+    for (int i = 0, pi = 0; i < user.n; i++) {
+        if (pi < nprogs && progs[pi] == i) {
+            rprogs[nrprogs++] = run->n;
+            pi++;
+            /* the program and its own arguments, up to ":" */
+            while (i < user.n && strcmp(user.v[i], ":") != 0)
+                push(run, user.v[i++]);
+            if (i < user.n)
+                push(run, user.v[i]);
+            continue;
+        }
+        if (o->hostfile && host_option(user.v[i]) && i + 1 < user.n) {
+            i++; /* and its value: the hosts of --hostfile instead */
+            continue;
+        }
+        push(run, user.v[i]);
+    }
+    return nrprogs;
+}
+
+/* The command: launcher [-x ...] then the job's arguments as it runs now (run, its programs at
+ * rprogs), each program replaced by the rank restarter rrank with its options and seqdir. */
+static void launch_command(struct argv *cmd, const struct opts *o, const char *launcher,
+                           const char *flavor, const struct argv *run, const int *rprogs,
+                           int nrprogs, const char *rrank, const char *seqdir)
+{
+    push(cmd, launcher);
+    int ompi = !strcmp(flavor, "ompi"), mpich = !strcmp(flavor, "mpich");
+    if (ompi) {
+        push(cmd, "-x");
+        push(cmd, "REVIVE_COORD");
+        push(cmd, "-x");
+        push(cmd, "REVIVE_JOB_SECRET");
+        push(cmd, "-x");
+        push(cmd, "REVIVE_JOB_ID");
+        /* how far each rank's restore got (src/snapc/coord_restart.c) */
+        push(cmd, "-x");
+        push(cmd, "REVIVE_RESTART_DIR");
+        push(cmd, "-x");
+        push(cmd, "REVIVE_RESTART_REPORT");
+        if (getenv("REVIVE_RESTART_STRICT_FILES")) { /* -x wants it set */
+            push(cmd, "-x");
+            push(cmd, "REVIVE_RESTART_STRICT_FILES");
+        }
+        if (getenv("REVIVE_FILE_DATA_MAX")) {
+            push(cmd, "-x");
+            push(cmd, "REVIVE_FILE_DATA_MAX");
+        }
+        if (getenv(FILEM_VERIFIED_ENV)) { /* the images the check read (above) */
+            push(cmd, "-x");
+            push(cmd, FILEM_VERIFIED_ENV);
+        }
+    }
+    int pi = 0;
+    for (int i = 0; i < run->n; i++) {
+        if (pi < nrprogs && rprogs[pi] == i) {
+            push(cmd, rrank);
+            if (o->local && *o->local) {
+                push(cmd, "--local");
+                push(cmd, o->local); /* else each node's default cache */
+            }
+            if (o->preload)
+                push(cmd, "--preload");
+            for (int k = 0; k < o->reloc.n; k++) {
+                push(cmd, "--relocate");
+                push(cmd, o->reloc.v[k]);
+            }
+            push(cmd, seqdir);
+            /* the program's own arguments stay in the image */
+            while (i + 1 < run->n && strcmp(run->v[i + 1], ":") != 0)
+                i++;
+            pi++;
+            continue;
+        }
+        push(cmd, run->v[i]);
+    }
+    (void)mpich;
+}
+
+/* revive-coord in restart mode, in this process (it launches cmd from the job's directory, where
+ * relative names in its options lead); m is freed. Returns only to die. */
+static void exec_coordinator(const char *coord, const char *seqdir, const char *flavor,
+                             const char *launcher, struct filem_meta *m, const struct argv *run,
+                             const int *rprogs, int nrprogs, const struct argv *cmd,
+                             const struct argv *reloc) __attribute__((noreturn));
+static void exec_coordinator(const char *coord, const char *seqdir, const char *flavor,
+                             const char *launcher, struct filem_meta *m, const struct argv *run,
+                             const int *rprogs, int nrprogs, const struct argv *cmd,
+                             const struct argv *reloc)
+{
+    struct argv c = {0};
+    push(&c, coord);
+    push(&c, "--restart-of");
+    push(&c, seqdir);
+    push(&c, "--flavor");
+    push(&c, flavor);
+    push(&c, "--launcher");
+    push(&c, launcher);
+    const char *iv = filem_meta_get(m, "ckpt.interval_s");
+    if (iv && !getenv("REVIVE_CKPT_INTERVAL") && strcmp(iv, "0")) {
+        push(&c, "--interval");
+        push(&c, iv);
+    }
+    const char *kp = filem_meta_get(m, "ckpt.keep");
+    if (kp && !getenv("REVIVE_CKPT_KEEP") && strcmp(kp, "0")) {
+        push(&c, "--keep");
+        push(&c, kp);
+    }
+    for (int i = 0; i < nrprogs; i++) {
+        push(&c, "--prog");
+        pushf(&c, "%d", rprogs[i]);
+    }
+    push(&c, "--user-args");
+    pushf(&c, "%d", run->n);
+    for (int i = 0; i < run->n; i++)
+        push(&c, run->v[i]);
+    push(&c, "--");
+    for (int i = 0; i < cmd->n; i++)
+        push(&c, cmd->v[i]);
+    /* the launcher runs where the job was started (relative names in its options) */
+    const char *cwd = filem_meta_get(m, "cwd");
+    char moved[PATH_MAX];
+    if (cwd && relocated(cwd, reloc, moved, sizeof moved))
+        cwd = moved;
+    if (cwd && chdir(cwd) < 0)
+        fprintf(stderr, "%s: warning: cannot enter the job's directory %s (%s); starting from "
+                        "here\n",
+                me, cwd, strerror(errno));
+    filem_meta_free(m);
+    restart_signal_check();
+    restart_meta_ask_clean(); /* exec runs no atexit handler */
+    /* SIGINT, SIGTERM, SIGHUP stay blocked through the exec: one that comes now is pending for
+     * the coordinator, which looks before it launches (restart_signal.h); released here, one
+     * ignored by the caller was lost */
+    /* the coordinator scans the job directory again: a damaged index is said once */
+    if (filem_index_warned())
+        setenv(FILEM_INDEX_WARNED_ENV, filem_index_warned(), 1);
+    execv(coord, c.v);
+    die("cannot run %s: %s", coord, strerror(errno));
+}
+
+/* The application binary and the MPI library the job ran (m) against the files here (where a
+ * --relocate in reloc moved them): the same build id and size with another time is a warning,
+ * said once (warned: the file, for the ranks' check not to warn again); another file ends
+ * restart-mpi. */
+static void check_facts(struct filem_meta *m, const struct argv *reloc, const char *warned[2])
+{
+    char err[REVIVE_TEXT_PATHS(3)];
+    /* the files as they are now: where --relocate moved them (the ranks get the same option);
+     * static: warned[] may name them after the return */
+    static char app_now[PATH_MAX], mpi_now[PATH_MAX];
+    const char *app_rec = filem_meta_get(m, "app.path"), *mpi_rec = filem_meta_get(m, "mpi.path");
+    int app_moved = app_rec && relocated(app_rec, reloc, app_now, sizeof app_now);
+    int mpi_moved = mpi_rec && relocated(mpi_rec, reloc, mpi_now, sizeof mpi_now);
+    /* the same build id and size with another time is the same file: a warning (LOW-3), once:
+     * the ranks map both files, and their check below is not to warn again (diffrev20 LOW-J) */
+    int fc = filem_meta_check_facts(m, "app", "application binary", app_moved ? app_now : NULL, err,
+                                    sizeof err);
+    if (fc > 0) {
+        fprintf(stderr, "%s: warning: %s\n", me, err);
+        warned[0] = app_moved ? app_now : app_rec;
+    }
+    if (fc >= 0 && (fc = filem_meta_check_facts(m, "mpi", "MPI library", mpi_moved ? mpi_now : NULL,
+                                                 err, sizeof err)) > 0) {
+        fprintf(stderr, "%s: warning: %s\n", me, err);
+        warned[1] = mpi_moved ? mpi_now : mpi_rec;
+    }
+    if (fc < 0)
+        die("%s%s", err,
+            reloc->n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
+}
+
+int main(int argc, char **argv)
+{
+    owner_words.argc = argc;
+    owner_words.argv = argv;
+    struct opts o;
+    parse_options(argc, argv, &o);
+
+    atexit(restart_meta_ask_clean); /* what other hosts sent of their cached metadata */
+    restart_signals_hold(ended_by_signal); /* and on SIGINT, SIGTERM, SIGHUP */
+    char rrbuf[PATH_MAX], coordbuf[PATH_MAX];
+    const char *rrank = tool_path("REVIVE_RESTART_RANK", "revive-restart-rank", rrbuf, sizeof rrbuf);
+    const char *coord = tool_path("REVIVE_COORD_BIN", "revive-coord", coordbuf, sizeof coordbuf);
+
+    /* which snapshot */
+    char jobdir[PATH_MAX], err[REVIVE_TEXT_PATHS(3)], cached[PATH_MAX] = "";
+    int64_t seq = choose_snapshot(&o, rrank, jobdir, sizeof jobdir, cached, sizeof cached);
+    char seqdir[PATH_MAX];
+    filem_seq_path(seqdir, sizeof seqdir, jobdir, (uint64_t)seq);
+    /* from the caches: the directory made again with the cached metadata, every image fetched
+     * below (--showme makes nothing: the metadata is read in the cache) */
+    if (cached[0] && !o.showme) {
+        if (restart_cache_recreate(jobdir, (uint64_t)seq, cached, err, sizeof err) < 0)
+            die("%s", err);
+        snprintf(recreated, sizeof recreated, "%s", jobdir);
+        recreated_seq = (uint64_t)seq;
+    }
+    restart_signal_check();
+    /* Nothing of ours to remove (no other host's answer, nothing re-created) until a fetch:
+     * ^C or a batch system's SIGTERM ends the checks below at once (the deep verification reads
+     * every image), as before signals were held; held again for a fetch */
+    int released = !recreated[0] && !cached[0];
+    if (released)
+        restart_signals_release_saying(me);
+    const char *metadir = cached[0] && o.showme ? cached : seqdir;
+    if (metadir == seqdir && access(seqdir, F_OK) < 0)
+        die("%s has no sequence %lld (ckpt-info %s lists what it holds)", jobdir, (long long)seq,
+            jobdir);
+    if (metadir == seqdir && filem_private_dir(seqdir, 0, err, sizeof err) < 0)
+        die("%s", err);
+    if (metadir == seqdir && !o.showme)
+        aside_left(jobdir, seqdir);
+    struct filem_meta m;
+    read_meta(metadir, seqdir, jobdir, seq, &m);
 
     /* can it come back here */
     uint64_t ranks = 0, argc_saved = 0;
@@ -782,28 +1085,9 @@ int main(int argc, char **argv)
         die("the job's launcher %s is not here (%s): restart on a machine with the same MPI "
             "installed",
             launcher, strerror(errno));
-    /* the files as they are now: where --relocate moved them (the ranks get the same option) */
-    char app_now[PATH_MAX], mpi_now[PATH_MAX];
-    const char *app_rec = filem_meta_get(&m, "app.path"), *mpi_rec = filem_meta_get(&m, "mpi.path");
-    int app_moved = app_rec && relocated(app_rec, &reloc, app_now, sizeof app_now);
-    int mpi_moved = mpi_rec && relocated(mpi_rec, &reloc, mpi_now, sizeof mpi_now);
-    /* the same build id and size with another time is the same file: a warning (LOW-3), once:
-     * the ranks map both files, and their check below is not to warn again (diffrev20 LOW-J) */
+    /* the application binary and the MPI library, as they are now */
     const char *warned[2] = { NULL, NULL };
-    int fc = filem_meta_check_facts(&m, "app", "application binary", app_moved ? app_now : NULL, err,
-                                    sizeof err);
-    if (fc > 0) {
-        fprintf(stderr, "%s: warning: %s\n", me, err);
-        warned[0] = app_moved ? app_now : app_rec;
-    }
-    if (fc >= 0 && (fc = filem_meta_check_facts(&m, "mpi", "MPI library", mpi_moved ? mpi_now : NULL,
-                                                 err, sizeof err)) > 0) {
-        fprintf(stderr, "%s: warning: %s\n", me, err);
-        warned[1] = mpi_moved ? mpi_now : mpi_rec;
-    }
-    if (fc < 0)
-        die("%s%s", err,
-            reloc.n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
+    check_facts(&m, &o.reloc, warned);
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     struct missing mi = {.seqdir = seqdir, .m = &m};
@@ -811,14 +1095,14 @@ int main(int argc, char **argv)
     char hint[PATH_MAX + 64];
     /* the stamps of the images verified whole, for the ranks (filem/verified.h): a job small
      * enough for the variable, with the deep check */
-    struct crs_file_stamp *stamps = verify && !showme && ranks <= FILEM_VERIFIED_MAX / 16
+    struct crs_file_stamp *stamps = o.verify && !o.showme && ranks <= FILEM_VERIFIED_MAX / 16
                                         ? calloc(ranks, sizeof *stamps) : NULL;
     if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
         for (uint64_t r = 0; r < ranks && r < 1000000; r++)
             note_missing(&mi, (int)r, -ENOENT, NULL);
         ve = -ENOENT;
     } else
-        ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, verify, note_missing, &mi, stamps, err,
+        ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, o.verify, note_missing, &mi, stamps, err,
                               sizeof err);
     /* only images missing (staging never got them there, or the shared copy is lost): fetched
      * from the node-local caches of the hosts that hold them, before the launch (below) */
@@ -835,7 +1119,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < mi.ndam; i++) {
             fprintf(stderr, "%s: rank %d's image in %s is damaged (%s); %s a good copy from "
                             "the node-local caches that may hold one (its node's, its partner's)\n",
-                    me, mi.dam[i], seqdir, mi.dam_why[i], showme ? "restart-mpi would fetch" :
+                    me, mi.dam[i], seqdir, mi.dam_why[i], o.showme ? "restart-mpi would fetch" :
                     "fetching");
             note_missing(&mi, mi.dam[i], -ENOENT, NULL);
         }
@@ -858,9 +1142,9 @@ int main(int argc, char **argv)
         die("%s is damaged: %s; %s", seqdir, err, other_seq_hint(jobdir, seq, hint, sizeof hint));
     /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
      * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
-    int fe = verify ? restart_check_files(seqdir, ranks, mi.dam, mi.ndam, moved_by, &reloc, warned,
-                                          2, err, sizeof err)
-                    : 0;
+    int fe = o.verify ? restart_check_files(seqdir, ranks, mi.dam, mi.ndam, moved_by, &o.reloc,
+                                            warned, 2, err, sizeof err)
+                      : 0;
     if (fe == -ESTALE || fe == -ENOENT)
         die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);
@@ -870,115 +1154,22 @@ int main(int argc, char **argv)
         die("%s is missing (%s): Revive was installed without the rank restarter", rrank,
             strerror(errno));
 
-    /* the saved user arguments and where the programs were */
-    struct argv user = {0};
-    for (uint64_t i = 0; i < argc_saved; i++) {
-        char k[48];
-        snprintf(k, sizeof k, "launcher.arg.%llu", (unsigned long long)i);
-        const char *v = filem_meta_get(&m, k);
-        if (!v)
-            die("%s/snapshot.meta lacks launcher argument %llu", seqdir, (unsigned long long)i);
-        push(&user, v);
-    }
-    int progs[64], nprogs = 0;
-    const char *pl = filem_meta_get(&m, "launcher.progs");
-    for (const char *p = pl ? pl : ""; *p && nprogs < 64;) {
-        char *end;
-        long x = strtol(p, &end, 10);
-        if (end == p || x < 0 || x >= user.n)
-            die("%s/snapshot.meta has a bad program position '%s'", seqdir, pl);
-        progs[nprogs++] = (int)x;
-        p = *end == ',' ? end + 1 : end;
-    }
-    if (nprogs == 0)
-        die("%s/snapshot.meta does not say where the program is in the launcher arguments", seqdir);
-    /* extra options: a number of ranks must be the snapshot's */
-    struct argv ex = {0};
-    for (int i = 0; i < extra.n; i++) {
-        if (snapc_launcher_option(extra.v[i], strlen(extra.v[i])) == SNAPC_LOPT_NP &&
-            i + 1 < extra.n) {
-            char *end;
-            long x = strtol(extra.v[i + 1], &end, 10);
-            if (*end || x != (long)ranks)
-                die("the snapshot has %llu ranks; a restart runs exactly %llu (not %s %s)",
-                    (unsigned long long)ranks, (unsigned long long)ranks, extra.v[i],
-                    extra.v[i + 1]);
-            i++;
-            continue;
-        }
-        push(&ex, extra.v[i]);
-    }
-    /* an option given after -- replaces the saved one: a launcher keeps both or refuses the
-     * second (newuser9 F2) */
-    user.n = restart_override(user.v, user.n, progs, nprogs, ex.v, ex.n, me, stderr);
-    /* without --hostfile, the job's own hosts: still known? (snapc/hosts.h) */
-    if (!hostfile && snapc_hosts_check_args(user.v, progs[0], err, sizeof err) < 0)
-        die("%s (or give other hosts with --hostfile)", err);
-    /* extra options naming hosts (-hosts, --host, a hostfile) are checked as the job's own
-     * were: with an unknown host MPICH's launcher waited until REVIVE_LAUNCH_TIMEOUT (300 s,
-     * issue 7 review F6). A relative hostfile is the launcher's, read where it runs: the job's
-     * working directory. */
-    if (ex.n > 0) {
-        const char *jcwd = filem_meta_get(&m, "cwd");
-        char moved_cwd[PATH_MAX];
-        if (jcwd && relocated(jcwd, &reloc, moved_cwd, sizeof moved_cwd))
-            jcwd = moved_cwd;
-        char here[PATH_MAX];
-        int back = jcwd && getcwd(here, sizeof here) && chdir(jcwd) == 0;
-        int bad = snapc_hosts_check_args(ex.v, ex.n, err, sizeof err) < 0;
-        if (back && chdir(here) < 0)
-            die("cannot return to %s: %s", here, strerror(errno));
-        if (bad)
-            die("%s (given after --); nothing was started", err);
-    }
-    /* The job's launcher arguments as this restart runs it: --hostfile's file, the options
-     * given after --, then the saved ones (without those replaced, without their hosts when
-     * --hostfile names others), the programs where they are. The launch command, the fetch and
-     * the coordinator all take this one list: the coordinator picks its address on the network
-     * it names and records it in the restarted job's snapshots, so that a later restart of
-     * those runs as this one did (diffrev31 R-M1: an option replaced after -- reached the
-     * launcher only; the restarted job's snapshot.meta held neither it nor the saved one). */
     struct argv run = {0};
-    int rprogs[64], nrprogs = 0;
-    if (hostfile) {
-        char hf[PATH_MAX];
-        if (!realpath(hostfile, hf))
-            die("the hostfile %s: %s", hostfile, strerror(errno));
-        push(&run, !strcmp(flavor, "ompi") ? "--hostfile" : "-f");
-        push(&run, hf);
-    }
-    for (int i = 0; i < ex.n; i++)
-        push(&run, ex.v[i]);
-    for (int i = 0, pi = 0; i < user.n; i++) {
-        if (pi < nprogs && progs[pi] == i) {
-            rprogs[nrprogs++] = run.n;
-            pi++;
-            /* the program and its own arguments, up to ":" */
-            while (i < user.n && strcmp(user.v[i], ":") != 0)
-                push(&run, user.v[i++]);
-            if (i < user.n)
-                push(&run, user.v[i]);
-            continue;
-        }
-        if (hostfile && host_option(user.v[i]) && i + 1 < user.n) {
-            i++; /* and its value: the hosts of --hostfile instead */
-            continue;
-        }
-        push(&run, user.v[i]);
-    }
+    int rprogs[64];
+    int nrprogs = job_arguments(&o, &m, seqdir, ranks, argc_saved, flavor, &run, rprogs);
     int locked = 0;
-    if (fetch && showme) {
+    if (fetch && o.showme) {
         /* the fetch as it would run, as comments before the launch command */
         if (cached[0])
             printf("# %s is gone: restart-mpi would re-create it%s%s with sequence %lld's %s "
                    "from %s node-local cache (%s)\n",
-                   restart_cache_gone(), recreate_in ? " as " : "", recreate_in ? jobdir : "",
+                   restart_cache_gone(), o.recreate_in ? " as " : "", o.recreate_in ? jobdir : "",
                    (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
                    restart_cache_from_path());
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
             .flavor = flavor, .user = run.v, .prog0 = rprogs[0], .rrank = rrank,
-            .hostfile = hostfile};
+            .hostfile = o.hostfile};
         if (restart_fetch_plan(&f, mi.ranks, mi.n, stdout) < 0)
             die("%s cannot be restarted: an image missing from it is in no node-local copy "
                 "(said above)", seqdir);
@@ -989,7 +1180,7 @@ int main(int argc, char **argv)
         struct restart_fetch f = {
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
             .flavor = flavor, .user = run.v, .prog0 = rprogs[0], .rrank = rrank,
-            .hostfile = hostfile, .damaged = mi.dam,
+            .hostfile = o.hostfile, .damaged = mi.dam,
             .damaged_why = mi.dam_why, .ndamaged = mi.ndam};
         if (mi.ndam)
             damaged_aside(&mi, -1);
@@ -1004,7 +1195,7 @@ int main(int argc, char **argv)
     }
     /* fault point restart-checked-hold: a test changes an image after the check (10 min at most) */
     const char *hold = getenv("REVIVE_STAGE_HOLD");
-    if (revive_fault(REVIVE_FAULT_restart_checked_hold) && hold && *hold && !showme) {
+    if (revive_fault(REVIVE_FAULT_restart_checked_hold) && hold && *hold && !o.showme) {
         fprintf(stderr, "%s: holds after its check until %s exists (fault point "
                         "restart-checked-hold)\n", me, hold);
         for (int i = 0; i < 12000 && access(hold, F_OK) != 0; i++)
@@ -1020,11 +1211,11 @@ int main(int argc, char **argv)
         free(text);
         free(stamps);
     }
-    if (recreated[0] && !showme)
+    if (recreated[0] && !o.showme)
         fprintf(stderr, "%s: %s was gone: re-created%s%s with sequence %lld's %s from %s "
                         "node-local cache (%s, checked), every image fetched from the hosts' "
                         "caches and checked against it\n",
-                me, restart_cache_gone(), recreate_in ? " as " : "", recreate_in ? jobdir : "",
+                me, restart_cache_gone(), o.recreate_in ? " as " : "", o.recreate_in ? jobdir : "",
                 (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
                 restart_cache_from_path());
     free(mi.ranks);
@@ -1032,74 +1223,24 @@ int main(int argc, char **argv)
     /* the command: launcher [-x ...] then the job's arguments as it runs now (above), each
      * program replaced by the rank restarter */
     struct argv cmd = {0};
-    push(&cmd, launcher);
-    int ompi = !strcmp(flavor, "ompi"), mpich = !strcmp(flavor, "mpich");
-    if (ompi) {
-        push(&cmd, "-x");
-        push(&cmd, "REVIVE_COORD");
-        push(&cmd, "-x");
-        push(&cmd, "REVIVE_JOB_SECRET");
-        push(&cmd, "-x");
-        push(&cmd, "REVIVE_JOB_ID");
-        /* how far each rank's restore got (src/snapc/coord_restart.c) */
-        push(&cmd, "-x");
-        push(&cmd, "REVIVE_RESTART_DIR");
-        push(&cmd, "-x");
-        push(&cmd, "REVIVE_RESTART_REPORT");
-        if (getenv("REVIVE_RESTART_STRICT_FILES")) { /* -x wants it set */
-            push(&cmd, "-x");
-            push(&cmd, "REVIVE_RESTART_STRICT_FILES");
-        }
-        if (getenv("REVIVE_FILE_DATA_MAX")) {
-            push(&cmd, "-x");
-            push(&cmd, "REVIVE_FILE_DATA_MAX");
-        }
-        if (getenv(FILEM_VERIFIED_ENV)) { /* the images the check read (above) */
-            push(&cmd, "-x");
-            push(&cmd, FILEM_VERIFIED_ENV);
-        }
-    }
-    int pi = 0;
-    for (int i = 0; i < run.n; i++) {
-        if (pi < nrprogs && rprogs[pi] == i) {
-            push(&cmd, rrank);
-            if (local && *local) {
-                push(&cmd, "--local");
-                push(&cmd, local); /* else each node's default cache */
-            }
-            if (preload)
-                push(&cmd, "--preload");
-            for (int k = 0; k < reloc.n; k++) {
-                push(&cmd, "--relocate");
-                push(&cmd, reloc.v[k]);
-            }
-            push(&cmd, seqdir);
-            /* the program's own arguments stay in the image */
-            while (i + 1 < run.n && strcmp(run.v[i + 1], ":") != 0)
-                i++;
-            pi++;
-            continue;
-        }
-        push(&cmd, run.v[i]);
-    }
-    (void)mpich;
+    launch_command(&cmd, &o, launcher, flavor, &run, rprogs, nrprogs, rrank, seqdir);
 
     /* rank 0's standard input it had not read, the end of its input, kept in the snapshot:
      * given to the launcher as its standard input (restart_stdin.h) */
     size_t fed = 0;
-    int se = restart_stdin_feed(seqdir, &m, showme, &fed, err, sizeof err);
+    int se = restart_stdin_feed(seqdir, &m, o.showme, &fed, err, sizeof err);
     if (se < 0)
         die("%s cannot be restarted: %s", seqdir, err);
     if (se > 0)
         fprintf(stderr, "%s: warning: %s\n", me, err);
-    if (fed && showme)
+    if (fed && o.showme)
         printf("# rank 0's standard input: the %zu bytes it had not read at the checkpoint, then "
                "its end (kept in the snapshot), not restart-mpi's\n", fed);
     else if (fed)
         fprintf(stderr, "%s: rank 0 gets as its standard input the %zu bytes it had not read at "
                         "the checkpoint, then the end of its input (kept in the snapshot); "
                         "restart-mpi's own standard input is not read\n", me, fed);
-    if (showme) {
+    if (o.showme) {
         for (int i = 0; i < cmd.n; i++) {
             if (i)
                 putchar(' ');
@@ -1115,53 +1256,5 @@ int main(int argc, char **argv)
         die("%s", err);
 
     /* revive-coord in restart mode, in this process */
-    struct argv c = {0};
-    push(&c, coord);
-    push(&c, "--restart-of");
-    push(&c, seqdir);
-    push(&c, "--flavor");
-    push(&c, flavor);
-    push(&c, "--launcher");
-    push(&c, launcher);
-    const char *iv = filem_meta_get(&m, "ckpt.interval_s");
-    if (iv && !getenv("REVIVE_CKPT_INTERVAL") && strcmp(iv, "0")) {
-        push(&c, "--interval");
-        push(&c, iv);
-    }
-    const char *kp = filem_meta_get(&m, "ckpt.keep");
-    if (kp && !getenv("REVIVE_CKPT_KEEP") && strcmp(kp, "0")) {
-        push(&c, "--keep");
-        push(&c, kp);
-    }
-    for (int i = 0; i < nrprogs; i++) {
-        push(&c, "--prog");
-        pushf(&c, "%d", rprogs[i]);
-    }
-    push(&c, "--user-args");
-    pushf(&c, "%d", run.n);
-    for (int i = 0; i < run.n; i++)
-        push(&c, run.v[i]);
-    push(&c, "--");
-    for (int i = 0; i < cmd.n; i++)
-        push(&c, cmd.v[i]);
-    /* the launcher runs where the job was started (relative names in its options) */
-    const char *cwd = filem_meta_get(&m, "cwd");
-    char moved[PATH_MAX];
-    if (cwd && relocated(cwd, &reloc, moved, sizeof moved))
-        cwd = moved;
-    if (cwd && chdir(cwd) < 0)
-        fprintf(stderr, "%s: warning: cannot enter the job's directory %s (%s); starting from "
-                        "here\n",
-                me, cwd, strerror(errno));
-    filem_meta_free(&m);
-    restart_signal_check();
-    restart_meta_ask_clean(); /* exec runs no atexit handler */
-    /* SIGINT, SIGTERM, SIGHUP stay blocked through the exec: one that comes now is pending for
-     * the coordinator, which looks before it launches (restart_signal.h); released here, one
-     * ignored by the caller was lost */
-    /* the coordinator scans the job directory again: a damaged index is said once */
-    if (filem_index_warned())
-        setenv(FILEM_INDEX_WARNED_ENV, filem_index_warned(), 1);
-    execv(coord, c.v);
-    die("cannot run %s: %s", coord, strerror(errno));
+    exec_coordinator(coord, seqdir, flavor, launcher, &m, &run, rprogs, nrprogs, &cmd, &o.reloc);
 }
