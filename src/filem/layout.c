@@ -577,6 +577,20 @@ static int seq_gone_words(const char *ref, char *out, size_t len)
                      "was removed", p);
 }
 
+/* Whether this host's node-local cache holds anything of the job directory REF names: only
+ * then is a restart from the caches worth naming for a snapshot directory that is gone
+ * (newuser7b F4: a job run with --ckpt-local none, which kept none, was sent to "the node-local
+ * caches"). */
+static int cache_holds_job(const char *ref)
+{
+    char p[PATH_MAX];
+    uint64_t s;
+    if (ref_job_part(ref, p, sizeof p, &s) < 0)
+        return 0;
+    const char *base = strrchr(p, '/');
+    return filem_local_holds_job(base ? base + 1 : p);
+}
+
 int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, char *err,
                       size_t errlen)
 {
@@ -594,12 +608,16 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
         char gone[PATH_MAX];
         if (e == ENOENT && job_dir_gone(ref, gone, sizeof gone)) {
             int w = filem_missing_ref_words(ref, gone, err, errlen);
-            if (w > 0 && (size_t)w < errlen)
+            if (w > 0 && (size_t)w < errlen && cache_holds_job(ref))
                 filem_fmt(err + w, errlen - (size_t)w,
                           "; if it was removed, or is not mounted here, run restart-mpi %s on a "
                           "host the job ran on: it restarts from the node-local caches where they "
-                          "hold the images and the snapshot's metadata (%s)",
+                          "hold the images and the snapshot's metadata (%s; this host's cache "
+                          "holds some of that job)",
                           ref, FILEM_META_NAME);
+            else if (w > 0 && (size_t)w < errlen)
+                filem_fmt(err + w, errlen - (size_t)w, "; this host's node-local cache holds no copy "
+                          "of it either");
         }
         else if (e == ENOENT && seq_gone_words(ref, err, errlen) > 0)
             ;

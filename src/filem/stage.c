@@ -85,6 +85,20 @@ int filem_local_default(char *out, size_t len, int create, char *err, size_t err
     return e;
 }
 
+int filem_local_holds_job(const char *jobname)
+{
+    char local[PATH_MAX], e[512], c[2 * PATH_MAX];
+    const char *env = getenv("REVIVE_LOCAL_DIR");
+    if (env && !strcmp(env, FILEM_LOCAL_NONE))
+        return 0;
+    if (env && env[0] == '/')
+        snprintf(local, sizeof local, "%s", env);
+    else if (filem_local_default(local, sizeof local, 0, e, sizeof e) < 0)
+        return 0;
+    snprintf(c, sizeof c, "%s/%s", local, jobname);
+    return access(c, F_OK) == 0;
+}
+
 /* The cache of a job names its shared job directory (FILEM_LOCAL_JOBDIR_NAME), so that the
  * cache's garbage collection (local_gc.c) can tell a redundant copy from the only one. Written
  * once (O_EXCL: the node's other ranks find it there); a failure only leaves the cache to the

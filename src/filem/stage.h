@@ -35,6 +35,11 @@
  * symbolic link) is refused, never "fixed". 0 or -errno with a message. */
 int filem_local_default(char *out, size_t len, int create, char *err, size_t errlen);
 
+/* Whether this host's node-local cache (REVIVE_LOCAL_DIR when it is an absolute path, none when
+ * it is "none", else the default one, filem_local_default) holds a directory of the job
+ * directory named JOBNAME (revive_global_snapshot_<pid>.ckpt): 1 or 0. */
+int filem_local_holds_job(const char *jobname);
+
 /* The node-local directory of the shared sequence directory SEQDIR
  * (.../revive_global_snapshot_<pid>.ckpt/<seq>): LOCAL/<job dir name>/<seq>. With create, the
  * missing levels are made 0700, LOCAL too when its parent exists (as --ckpt-dir; a missing

@@ -162,6 +162,34 @@ mkdir -m 700 "$W/none"
 expect_rc 1 "not a snapshot" "$INFO" "$W/none" && err_has "is not a snapshot reference"
 expect_rc 3 "missing" "$INFO" "$W/nothing" && err_has "does not exist"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+# a snapshot directory that is gone (newuser7b F4): ckpt-info names a restart from the node-local
+# caches only when this host's cache holds something of that job; for a job that kept none
+# (--ckpt-local none, or its cache gone too) the plain answer, and that this host's cache holds no
+# copy (restart-mpi looks in the cache itself and says what it found there)
+gone=$W/revive_global_snapshot_4194301.ckpt
+expect_rc 3 "ckpt-info of a gone directory, no cache" env -u REVIVE_LOCAL_DIR "$INFO" "$gone"
+err_has "there is no revive_global_snapshot_4194301.ckpt in $W" &&
+    err_has "this host's node-local cache holds no copy of it either"
+grep -q "node-local caches where" "$W/cmd.err" && fail "ckpt-info names the caches of a job that kept none: $(cat "$W/cmd.err")"
+expect_rc 1 "restart-mpi of a gone directory, no cache" env -u REVIVE_LOCAL_DIR "$RESTART" "$gone"
+grep -q "restarts from the node-local caches where" "$W/cmd.err" &&
+    fail "restart-mpi sends a job that kept no cache to the caches: $(cat "$W/cmd.err")"
+[ -d "$W/revive-local-$(id -u)" ] || mkdir -m 700 "$W/revive-local-$(id -u)"
+mkdir -m 700 "$W/revive-local-$(id -u)/revive_global_snapshot_4194301.ckpt"
+expect_rc 3 "ckpt-info of a gone directory whose job this host's cache holds" env -u REVIVE_LOCAL_DIR "$INFO" "$gone"
+err_has "it restarts from the node-local caches where they hold the images"
+rm -rf "$W/revive-local-$(id -u)/revive_global_snapshot_4194301.ckpt"
+# an image missing from a job that kept no node-local copies (--ckpt-local none): restart-mpi
+# says so plainly, naming no cache it could have been in (newuser7b F4: "not in the cache of vm, no
+# partner copy (the job kept no node-local copies (ckpt.local none))")
+REVIVE_LOCAL_DIR=none start_job nolocal 2 --iters 1000000 --sleep-us 300
+expect_rc 0 "snapshot of a job without node-local copies" "$CKPT" $JOB
+kill -TERM $JOB; wait $JOB
+nl=$W/revive_global_snapshot_$JOB.ckpt/0
+rm -f "$nl/rank_0.img"
+expect_rc 1 "restart-mpi of it without rank_0.img" "$RESTART" "$nl"
+err_has "rank 0's image $nl/rank_0.img is not there, and no other copy exists: the job kept no node-local copies" &&
+    ! grep -q "not in the cache of" "$W/cmd.err" || fail "restart-mpi names a cache: $(cat "$W/cmd.err")"
 expect_rc 0 "ckpt-info --help" "$INFO" --help && grep -q "^Exit status: 0" "$W/cmd.out" ||
     fail "ckpt-info --help does not give the exit statuses"
 pass "private directories and files, bad references"

@@ -704,6 +704,16 @@ out:
                 continue;
             const char *a = holder(f->m, w[i].rank, 0), *b = holder(f->m, w[i].rank, 1);
             const char *dmg = damage_of(f, w[i].rank);
+            if (local && !strcmp(local, "none")) {
+                /* no cache to name (newuser7b F4: "not in the cache of vm, no partner copy (the
+                 * job kept no node-local copies ...)") */
+                snapc_sb_printf(&msg, "%srank %d's image %s/rank_%d.img is %s%s%s, and no other copy exists: the "
+                                      "job kept no node-local copies (ckpt.local none)",
+                                msg.len ? "; " : "", w[i].rank, f->seqdir, w[i].rank,
+                                dmg ? "damaged (" : "not there", dmg ? dmg : "", dmg ? ")" : "");
+                e = -ENOENT;
+                continue;
+            }
             snapc_sb_printf(&msg, "%srank %d's image is in no %scopy %s can reach: "
                                   "%s%s/rank_%d.img%s%s%s, not in the cache of %s%s%s (%s)",
                             msg.len ? "; " : "", w[i].rank, dmg ? "good " : "", me,
