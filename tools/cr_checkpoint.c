@@ -40,6 +40,10 @@ static void usage(FILE *f)
             "      --fork        the process stalls only for a fork; a child writes the image\n"
             "  -z, --compress[=LEVEL]  compress page data with zstd (default level 3)\n"
             "      --ignore-fds  record descriptors Revive cannot restore as closed\n"
+            "      --save-shared also save the pages of files the process maps shared and\n"
+            "                    writable (MAP_SHARED); a restart writes them back into the\n"
+            "                    files (without it the files keep them: each mapping is named\n"
+            "                    in a warning, and a restart sees the files as they are then)\n"
             "      --file-data-max=SIZE  the image may hold SIZE bytes (K, M, G) of files deleted\n"
             "                    while open and files in /dev/shm (default 1G; 0: no limit;\n"
             "                    at least 1M, counted in whole MiB, rounded up)\n"
@@ -50,6 +54,39 @@ static void usage(FILE *f)
             "can checkpoint (no such process, a zombie, another user's, one not under Revive),\n"
             "the reason in one line on standard error; 2 wrong usage (an unknown option, no PID\n"
             "or two, a PID that is no positive number, a bad option value).\n");
+}
+
+/* One warning line per writable shared file mapping whose pages the image left to the file
+ * ("[PID ]BYTES PATH" lines, "+N" for more: crs_ckpt_result.shared), on standard error. */
+static void shared_warnings(const char *lines, const char *who, int with_pid)
+{
+    for (const char *l = lines; l && *l;) {
+        size_t n = strcspn(l, "\n");
+        char line[1200];
+        snprintf(line, sizeof line, "%.*s", (int)n, l);
+        l += n + (l[n] == '\n');
+        char *p = line;
+        long pid = with_pid ? strtol(p, &p, 10) : 0;
+        while (*p == ' ')
+            p++;
+        if (*p == '+') {
+            fprintf(stderr, "cr_checkpoint: warning: and %s more shared writable file mapping(s) not saved "
+                            "(cr_info of the image lists every file-shared region)\n", p + 1);
+            continue;
+        }
+        char *end;
+        unsigned long long bytes = strtoull(p, &end, 10);
+        if (*end == ' ')
+            end++;
+        char whom[64];
+        if (with_pid)
+            snprintf(whom, sizeof whom, "process %ld", pid);
+        else
+            snprintf(whom, sizeof whom, "%s", who);
+        fprintf(stderr, "cr_checkpoint: warning: %s maps %s shared and writable (%llu bytes): its pages are not in "
+                        "the image, a restart sees the file as it is then (--save-shared saves them)\n",
+                whom, end, bytes);
+    }
 }
 
 static int commit(void *arg, char *err, size_t errlen)
@@ -125,9 +162,11 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
     struct crs_tree_ckpt_opts o = { .scope = (enum crs_tree_scope)scope, .id = id, .flags = flags,
                                     .zstd_level = zstd, .file_data_max_mb = file_data_mb, .timeout_ms = timeout,
                                     .signal_after = sig, .commit = commit, .arg = &d };
-    char err[1024], warn[700];
+    char err[1024], warn[700], shared[2048];
     o.warn = warn;
     o.warnlen = sizeof warn;
+    o.shared = shared;
+    o.sharedlen = sizeof shared;
     scope_tmp_guard(&d, 1);
     int n = crs_tree_checkpoint(d.fd, &o, err, sizeof err);
     scope_tmp_guard(&d, 0);
@@ -139,6 +178,7 @@ static int checkpoint_scope(int scope, pid_t id, const char *file, uint32_t flag
     crs_durable_close(&d);
     if (warn[0])   /* written, with a caveat (a restart on this machine would be refused) */
         fprintf(stderr, "cr_checkpoint: warning: the %s %d written to %s, but %s\n", what, (int)id, file, warn);
+    shared_warnings(shared, NULL, 1);
     if (verbose) {
         struct stat st;
         stat(file, &st);
@@ -172,7 +212,7 @@ int main(int argc, char **argv)
         { "stop", no_argument, 0, 'S' },       { "fork", no_argument, 0, 'F' },
         { "compress", optional_argument, 0, 'z' }, { "ignore-fds", no_argument, 0, 'I' },
         { "time", required_argument, 0, 'T' }, { "verbose", no_argument, 0, 'v' },
-        { "file-data-max", required_argument, 0, 'D' },
+        { "file-data-max", required_argument, 0, 'D' }, { "save-shared", no_argument, 0, 'M' },
         { "tree", no_argument, 0, 't' },       { "pgid", no_argument, 0, 'g' },
         { "sid", no_argument, 0, 's' },
         /* for libcr's CR_SCOPE_* requests (src/crs/libcr/scope.c): the image
@@ -195,6 +235,7 @@ int main(int argc, char **argv)
         case 'S': sig = SIGSTOP; break;
         case 'F': flags |= CRS_REQ_F_FORK; break;
         case 'I': flags |= CRS_REQ_F_IGNORE_FDS; break;
+        case 'M': flags |= CRS_REQ_F_SAVE_SHARED; break;
         case 'z':
             zstd = 3;
             if (optarg && int_option("--compress", optarg, 1, 19, &zstd) < 0)
@@ -340,6 +381,10 @@ int main(int argc, char **argv)
     crs_durable_close(&d);
     if (rp.msg[0])   /* written, with a caveat (a restart on this machine would be refused) */
         fprintf(stderr, "cr_checkpoint: warning: process %ld written to %s, but %s\n", pid, file, rp.msg);
+    rp.shared[sizeof rp.shared - 1] = 0;
+    char whom[32];
+    snprintf(whom, sizeof whom, "process %ld", pid);
+    shared_warnings(rp.shared, whom, 0);
     if (verbose) {
         struct stat st;
         stat(file, &st);

@@ -155,6 +155,8 @@ static void json_region(const struct crs_image *img, const void *rec, size_t i, 
     }
     if (r->flags & CRS_REGION_F_SHM_RDONLY)
         jbool("shm_rdonly", 1, o);
+    if (r->flags & CRS_REGION_F_SAVED)
+        jbool("saved", 1, o);
 }
 
 static void json_file(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

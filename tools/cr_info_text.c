@@ -138,11 +138,13 @@ static void region_extras(const struct crs_rec_region *r, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = 0;
-    if (!r->madvise && !r->page_shift && !(r->flags & CRS_REGION_F_SHM_RDONLY))
+    if (!r->madvise && !r->page_shift && !(r->flags & (CRS_REGION_F_SHM_RDONLY | CRS_REGION_F_SAVED)))
         return;
     n += (size_t)snprintf(out + n, cap - n, " [");
     if (r->flags & CRS_REGION_F_SHM_RDONLY)
         n += (size_t)snprintf(out + n, cap - n, "SHM_RDONLY");
+    if (r->flags & CRS_REGION_F_SAVED)   /* --save-shared: written back into the file at restart */
+        n += (size_t)snprintf(out + n, cap - n, "saved");
     if (r->page_shift && r->page_shift < 64)
         n += (size_t)snprintf(out + n, cap - n, "%s%llu KiB pages", n > 2 ? ", " : "",
                               (unsigned long long)(1ull << r->page_shift) >> 10);

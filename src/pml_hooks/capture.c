@@ -28,6 +28,7 @@
 #include "crs/base/capture_filter.h"
 #include "crs/base/durable.h"
 #include "crs/base/image_format.h"
+#include "crs/base/protocol.h" /* CRS_REQ_F_SAVE_SHARED */
 #include "crs/base/seccomp_notes.h"
 #include "crs/base/tree.h"
 #include "crs/libcr/runtime.h"
@@ -288,6 +289,8 @@ void pml_capture_unhold(void)
 }
 
 static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold);
+/* this capture saves the pages of the rank's writable shared file mappings (r->save_shared) */
+static int save_shared;
 
 /* Whether a thread of this process has a child now (/proc/self/task/T/children, as libcr's
  * capture looks): libcr refuses an image of a process with children (ENOTSUP). */
@@ -334,6 +337,7 @@ static int rank_has_children(void)
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
     int hold = r->hold != 0;
+    save_shared = r->save_shared != 0;
     double first = revive_mono_s();
     int unchosen_seen = 0; /* a try found zombies only, which the rank cannot keep */
     for (int attempt = 1, kids = 0, busy = 0, trees = 0;; attempt++) {
@@ -557,6 +561,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
      * the lower half's are left out by the halves filter. */
     o.ignore_fds = 0;
     o.no_ignore_hint = 1;
+    o.save_shared = save_shared;
     /* the files deleted while open (scratch files) and in /dev/shm the image may hold: the
      * ranks' limit is mpirun's --ckpt-file-data-max, which a refusal names (cr_checkpoint's
      * option, which it named, is no MPI user's: review MEDIUM-6) */
@@ -615,6 +620,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         to.id = getpid();
         to.timeout_ms = o.timeout_ms;
         to.signal_after = hold ? SIGSTOP : 0;
+        to.flags = save_shared ? CRS_REQ_F_SAVE_SHARED : 0;   /* the children's mappings too */
         to.commit = tree_commit;
         struct tree_commit_arg ta = { &d, hold };
         to.arg = &ta;
@@ -711,5 +717,6 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     crs_durable_close(&d);
     r->bytes = bytes;
     r->checksum = sum;
+    snprintf(r->shared, sizeof r->shared, "%s", res.shared);
     return 0;
 }

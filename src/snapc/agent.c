@@ -149,6 +149,8 @@ void agent_send_info(void)
         n += snprintf(info + n, sizeof info - (size_t)n, "partner_listen %s\n", A.partner_addr);
     if (A.in_epoch && A.stdin_note[0])
         n += snprintf(info + n, sizeof info - (size_t)n, "%s", A.stdin_note);
+    if (A.in_epoch && A.shared_note[0] && n < (int)sizeof info)
+        n += snprintf(info + n, sizeof info - (size_t)n, "%s", A.shared_note);
     size_t pl = strlen(A.place);
     if (A.in_epoch && pl < sizeof info - (size_t)n) {
         memcpy(info + n, A.place, pl + 1); /* where it ran (capture_image) */

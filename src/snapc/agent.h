@@ -61,6 +61,13 @@ struct snapc_capture_result {
      * measured there (agent_epoch.c): before the capture an application thread outside MPI
      * could still read (stdin_unread's restart read 100 bytes twice). */
     void (*parked)(void);
+    /* In: 1 saves the pages of the rank's writable shared file mappings too, written back into
+     * the files at restart (SNAPC_CKPT_SAVE_SHARED: ckpt-mpirun --save-shared, mpirun
+     * --ckpt-save-shared, REVIVE_SAVE_SHARED=1; crs_ckpt_opts.save_shared). */
+    uint32_t save_shared;
+    /* Out, on success: the writable shared file mappings whose pages the image left to their
+     * files, "BYTES PATH" a line, "+N" for more (crs_ckpt_result.shared); "" when none. */
+    char shared[1024];
 };
 
 /* Actions of ops->resume. */

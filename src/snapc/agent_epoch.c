@@ -266,6 +266,27 @@ static void note_stdin(void)
                  (unsigned long long)sum);
 }
 
+/* The capture's writable shared file mappings left to their files ("BYTES PATH" lines, "+N"
+ * for more) as INFO lines "shared_file.K BYTES PATH" ("shared_file.more N"): snapshot.meta keeps
+ * them (rank.<r>.shared_file.K), ckpt-mpirun warns of each, ckpt-info shows them. */
+static void shared_note(const char *lines)
+{
+    size_t used = 0, k = 0;
+    for (const char *l = lines; *l && used < sizeof A.shared_note;) {
+        size_t n = strcspn(l, "\n");
+        int w = *l == '+' ? snprintf(A.shared_note + used, sizeof A.shared_note - used, "shared_file.more %.*s\n",
+                                     (int)(n - 1), l + 1)
+                          : snprintf(A.shared_note + used, sizeof A.shared_note - used, "shared_file.%zu %.*s\n", k++,
+                                     (int)n, l);
+        if (w < 0 || (size_t)w >= sizeof A.shared_note - used) {
+            A.shared_note[used] = 0;   /* whole lines only */
+            break;
+        }
+        used += (size_t)w;
+        l += n + (l[n] == '\n');
+    }
+}
+
 static void on_quiesce(const struct snapc_quiesce *qp)
 {
     if (!A.in_epoch)
@@ -337,6 +358,8 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     struct snapc_capture_result r;
     memset(&r, 0, sizeof r);
     r.hold = (A.ckpt_flags & SNAPC_CKPT_TERM) != 0;
+    r.save_shared = (A.ckpt_flags & SNAPC_CKPT_SAVE_SHARED) != 0;
+    A.shared_note[0] = 0;
     if (agent_fault_epoch() && revive_fault(REVIVE_FAULT_snapc_rank_capture)) {
         agent_send_failed(EIO, SNAPC_PHASE_CAPTURED, "cannot write the image (fault point "
                                                "snapc-rank-capture)");
@@ -374,6 +397,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
         if (pe2 < 0)
             revive_log_warn("rank %d: %s", A.world_rank, perr);
     }
+    shared_note(r.shared);
     agent_send_info();
     A.image_sum = r.checksum;
     struct snapc_captured c = {.bytes = r.bytes, .checksum = r.checksum};

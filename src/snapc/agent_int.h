@@ -67,6 +67,8 @@ struct agent_state {
     uint64_t image_sum;        /* its file's checksum (CAPTURED) */
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
     char stdin_note[256];      /* its standard input's unread bytes at that capture (INFO) */
+    char shared_note[1536];    /* its writable shared file mappings left to their files at that
+                                * capture: "shared_file.K BYTES PATH" lines (INFO) */
     uint32_t v_applied;
     uint64_t target0;          /* the epoch's target on WORLD (cid 0) */
     int have_targets;          /* TARGETS came in this epoch: target0 is its cut on WORLD */

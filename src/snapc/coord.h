@@ -54,6 +54,8 @@ struct snapc_coord_cfg {
                                 * shared sequence directory */
     uint64_t stage_bw;         /* staging: bytes per second per rank at most, 0 no limit */
     int partner;               /* --ckpt-partner: partner copies (with local_dir) */
+    int save_shared;           /* --ckpt-save-shared (REVIVE_SAVE_SHARED=1): every snapshot saves the
+                                * ranks' writable shared file mappings (SNAPC_CKPT_SAVE_SHARED) */
     int mpix_nowait;           /* --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered"
                                 * (with local_dir), not at the commit */
     /* Fetches REQ's images from the hosts' caches through the job's launcher (revive-coord

@@ -138,7 +138,8 @@ static void act_ckpt(const struct snapc_action *a)
      * the tool's TERM went out as CKPT_STOP while nothing read it; the agent's --term capture
      * keeps the application parked by it now) */
     uint32_t f = ((a->arg & SNAPC_TOOL_TERM) ? SNAPC_CKPT_TERM : 0) |
-                 ((a->arg & SNAPC_TOOL_STOP) ? SNAPC_CKPT_STOP : 0);
+                 ((a->arg & SNAPC_TOOL_STOP) ? SNAPC_CKPT_STOP : 0) |
+                 ((a->arg & SNAPC_TOOL_SAVE_SHARED) || coord.cfg->save_shared ? SNAPC_CKPT_SAVE_SHARED : 0);
     struct snapc_ckpt c = {.seq = a->seq, .flags = f, .timeout_ms = coord.p.timeout_s * 1000};
     if (coord.cfg->local_dir) {
         /* node-local first: the text is SEQDIR NUL LOCALDIR */

@@ -280,6 +280,9 @@ void coord_rank_frame(int i);
 /* coord_tool.c (coord_stdin_note: a rank's INFO said it had standard input unread at its
  * capture, stdin_unread: kept for the epoch's summary) */
 void coord_stdin_note(int rank, const char *info);
+/* the same for its writable shared file mappings whose pages its image left to their files
+ * (shared_file.K lines: ckpt-mpirun's warnings) */
+void coord_shared_note(int rank, const char *info);
 void coord_send_done(int client, int status, const char *text, int epoch_summary);
 void coord_act_done(const struct snapc_action *a);
 void coord_act_progress(const struct snapc_action *a);

@@ -148,6 +148,7 @@ void coord_rank_frame(int i)
             free(c->info);
             c->info = t;
             coord_stdin_note(c->rank, t);
+            coord_shared_note(c->rank, t);
         }
         return;
     }

@@ -54,6 +54,79 @@ static void stdin_unread(struct snapc_sbuf *b)
                     stdin_note.ended ? "true" : "false", stdin_note.saved ? "true" : "false");
 }
 
+/* The writable shared file mappings whose pages a rank's image left to their files (the
+ * "shared_file.K BYTES PATH" lines of its INFO after its capture, agent_epoch.c): kept per rank
+ * with the epoch of that INFO, for the epoch's summary, as the ranks may be gone by then. */
+static struct shared_note {
+    uint32_t epoch;
+    char *lines; /* "BYTES PATH\n" each, "+N\n" for more */
+} *shared_notes;
+static int nshared_notes;
+
+void coord_shared_note(int rank, const char *info)
+{
+    if (rank < 0)
+        return;
+    if (rank >= nshared_notes) {
+        int n = rank + 1 > 2 * nshared_notes ? rank + 1 : 2 * nshared_notes;
+        struct shared_note *m = realloc(shared_notes, (size_t)n * sizeof *m);
+        if (!m)
+            return;
+        memset(m + nshared_notes, 0, (size_t)(n - nshared_notes) * sizeof *m);
+        shared_notes = m;
+        nshared_notes = n;
+    }
+    struct shared_note *sn = &shared_notes[rank];
+    struct snapc_sbuf b = {0};
+    for (const char *l = info; l && *l;) {
+        size_t n = strcspn(l, "\n");
+        if (n > 12 && !strncmp(l, "shared_file.", 12)) {
+            const char *v = memchr(l, ' ', n);
+            if (v)
+                snapc_sb_printf(&b, "%s%.*s\n", strncmp(l, "shared_file.more ", 17) ? "" : "+",
+                                (int)(n - (size_t)(v + 1 - l)), v + 1);
+        }
+        l += n + (l[n] == '\n');
+    }
+    free(sn->lines);
+    sn->lines = b.p; /* NULL when none */
+    sn->epoch = coord.p.epoch;
+}
+
+/* ,"unsaved_shared":[{"rank":R,"bytes":B,"path":"P"},...] (at most 64; the others counted in
+ * "unsaved_shared_more") for the epoch that ended, when some rank had such mappings */
+static void unsaved_shared(struct snapc_sbuf *b)
+{
+    int listed = 0;
+    long long more = 0;
+    for (int r = 0; r < nshared_notes; r++) {
+        const struct shared_note *sn = &shared_notes[r];
+        if (!sn->lines || sn->epoch != coord.p.ended.epoch)
+            continue;
+        for (const char *l = sn->lines; *l;) {
+            size_t n = strcspn(l, "\n");
+            char line[PATH_MAX + 32];
+            snapc_fmt(line, sizeof line, "%.*s", (int)n, l);
+            l += n + (l[n] == '\n');
+            char *path;
+            unsigned long long bytes = strtoull(line[0] == '+' ? line + 1 : line, &path, 10);
+            if (line[0] == '+' || listed == 64) {
+                more += line[0] == '+' ? (long long)bytes : 1;
+                continue;
+            }
+            snapc_sb_printf(b, "%s{\"rank\":%d,\"bytes\":%llu,\"path\":", listed ? "," : ",\"unsaved_shared\":[",
+                            r, bytes);
+            snapc_sb_json_str(b, *path == ' ' ? path + 1 : path);
+            snapc_sb_printf(b, "}");
+            listed++;
+        }
+    }
+    if (listed)
+        snapc_sb_printf(b, "]");
+    if (more)
+        snapc_sb_printf(b, ",\"unsaved_shared_more\":%lld", more);
+}
+
 /* The summary a tool gets (JSON): the numbers of the epoch that ended (proto.h's `ended`: a
  * queued request may have started the next one already), ref its snapshot's directory. */
 static void summary(struct snapc_sbuf *b, int status, const char *text, const char *ref)
@@ -79,6 +152,7 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
                         PH(SNAPC_PHASE_QUIESCED), PH(SNAPC_PHASE_DRAINED), PH(SNAPC_PHASE_CAPTURED),
                         PH(SNAPC_PHASE_ESTABLISHED), PH(SNAPC_PHASE_RECOVERED));
         stdin_unread(b);
+        unsaved_shared(b);
     } else {
         snapc_sb_printf(b, ",\"error\":");
         snapc_sb_json_str(b, text);

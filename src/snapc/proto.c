@@ -605,7 +605,7 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
             p->nnext < SNAPC_MAX_CLIENTS) {
             /* --wait: taken once every rank is there */
             p->next_clients[p->nnext++] = ev->u.req.client;
-            p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+            p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
             if (ev->u.req.timeout_s > p->next_timeout_s)
                 p->next_timeout_s = ev->u.req.timeout_s;
             p->next_wanted = 1;
@@ -629,7 +629,7 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
     p->nnext = 0;
     if (src == SNAPC_SRC_TOOL)
         p->next_clients[p->nnext++] = ev->u.req.client;
-    p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
     p->next_timeout_s = ev->u.req.timeout_s;
     p->next_source = src;
     int e = start_epoch(p, ev->now_ms);
@@ -672,7 +672,7 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
                      "%d requests are already waiting for this job; try again later",
                      SNAPC_MAX_CLIENTS);
     p->next_clients[p->nnext++] = c;
-    p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
     if (ev->u.req.timeout_s > p->next_timeout_s)
         p->next_timeout_s = ev->u.req.timeout_s;
     p->next_wanted = 1;

@@ -128,6 +128,9 @@ struct snapc_welcome {
                                   * returns at "recovered", before the commit; a failed staging
                                   * is reported by the next MPIX_Checkpoint (else MPIX_Checkpoint
                                   * waits for the commit) */
+#define SNAPC_CKPT_SAVE_SHARED 32u /* the ranks' writable shared file mappings' pages go into the
+                                    * images, written back into the files at restart
+                                    * (ckpt-mpirun --save-shared, mpirun --ckpt-save-shared) */
 
 struct snapc_ckpt {               /* + the sequence directory, text, no NUL needed */
     uint64_t seq;
@@ -216,6 +219,7 @@ struct snapc_request {
 #define SNAPC_TOOL_WAIT 4u    /* queue behind a running epoch instead of being refused */
 #define SNAPC_TOOL_STATUS 8u  /* send a PROGRESS line for every phase */
 #define SNAPC_TOOL_NOWAIT_STAGE 16u /* node-local first: DONE at "recovered", before staging */
+#define SNAPC_TOOL_SAVE_SHARED 32u  /* SNAPC_CKPT_SAVE_SHARED for this snapshot (--save-shared) */
 
 struct snapc_tool_ckpt {
     uint32_t flags;

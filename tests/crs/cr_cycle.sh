@@ -52,7 +52,7 @@
 #
 # Environment: CRS_CKPT_SCOPE (--tree, --pgid or --sid: every cr_checkpoint
 # takes that scope of the program's process; --stop's SIGCONT goes to its
-# descendants too), CRS_MAX_IMAGE_MB (fail when an image is larger: untouched
+# descendants too), CRS_CKPT_OPTS (options every cr_checkpoint gets: --save-shared), CRS_MAX_IMAGE_MB (fail when an image is larger: untouched
 # memory must not be stored), CRS_IMAGE_THREADS (every image must hold this
 # many threads, as cr_info counts them), CRS_EXPECT_PID=1 (the original PID
 # must come back even when not root: in a user+pid namespace),
@@ -151,7 +151,7 @@ tree_pids() {
 ckpt() {
     local fl=$1 out=$2 pid=$3 img=$4 st mode others mb n
     shift 4
-    crs_tool "$out" cr_checkpoint ${CRS_CKPT_SCOPE:-} "$@" -f "$img" "$pid"
+    crs_tool "$out" cr_checkpoint ${CRS_CKPT_SCOPE:-} ${CRS_CKPT_OPTS:-} "$@" -f "$img" "$pid"
     st=$?
     if [ "$st" != 0 ]; then
         crs_fail "$fl: cr_checkpoint $* -f IMAGE PID: $(crs_status_text "$st")"

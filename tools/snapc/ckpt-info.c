@@ -355,6 +355,43 @@ static int seq_damage(const struct filem_meta *m, const char *dir, uint64_t rank
 
 /* One sequence: its details (and verification). INFO_OK, INFO_DAMAGED, INFO_STAGING when it is
  * being copied to this directory now, or INFO_NONE when it is not committed. */
+/* The ranks' writable shared file mappings whose pages the snapshot left to their files
+ * (rank.<r>.shared_file.K "BYTES PATH", rank.<r>.shared_file.more N): a line each in text, else
+ * ,"unsaved_shared":[{"rank":R,"bytes":B,"path":P},...] in jb. */
+static void show_shared(const struct filem_meta *m, uint64_t ranks, struct snapc_sbuf *jb)
+{
+    int listed = 0;
+    for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
+        char k[96];
+        for (unsigned i = 0;; i++) {
+            snprintf(k, sizeof k, "rank.%llu.shared_file.%u", (unsigned long long)r, i);
+            const char *v = filem_meta_get(m, k);
+            if (!v)
+                break;
+            char *path;
+            unsigned long long bytes = strtoull(v, &path, 10);
+            path += *path == ' ';
+            if (jb) {
+                snapc_sb_printf(jb, "%s{\"rank\":%llu,\"bytes\":%llu,\"path\":", listed ? "," : ",\"unsaved_shared\":[",
+                                (unsigned long long)r, bytes);
+                snapc_sb_json_str(jb, path);
+                snapc_sb_printf(jb, "}");
+            } else {
+                printf("  warning: rank %llu maps %s shared and writable (%llu bytes): its pages are not in the "
+                       "snapshot, a restart sees the file as it is then (--save-shared saves them)\n",
+                       (unsigned long long)r, path, bytes);
+            }
+            listed++;
+        }
+        snprintf(k, sizeof k, "rank.%llu.shared_file.more", (unsigned long long)r);
+        if (filem_meta_get(m, k) && !jb)
+            printf("  warning: rank %llu maps %s more files so, not saved either\n", (unsigned long long)r,
+                   filem_meta_get(m, k));
+    }
+    if (listed && jb)
+        snapc_sb_printf(jb, "]");
+}
+
 static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
 {
     char dir[PATH_MAX], err[REVIVE_TEXT_PATHS(8)];
@@ -515,6 +552,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
             snapc_sb_printf(jb, "}");
         }
         snapc_sb_printf(jb, "]");
+        show_shared(&m, ranks, jb);
         if (filem_meta_get(&m, "partner.state")) {
             snapc_sb_printf(jb, ",\"partner\":");
             snapc_sb_json_str(jb, get(&m, "partner.state"));
@@ -532,6 +570,7 @@ static int show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_s
         printf("  MPI library %s; application %s\n", get(&m, "mpi.path"), get(&m, "app.path"));
         if (filem_meta_get(&m, "parent.jobdir"))
             printf("  restarted from %s/%s\n", get(&m, "parent.jobdir"), get(&m, "parent.seq"));
+        show_shared(&m, ranks, NULL);
         /* where the copies are (issue 9): this directory, the ranks' node caches, partners */
         if (filem_meta_get(&m, "partner.state")) {
             if (!strcmp(get(&m, "partner.state"), "protected"))

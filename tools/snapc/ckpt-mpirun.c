@@ -66,7 +66,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ckpt-mpirun [--term | --stop] [--status] [--timeout SEC] [--json] [--wait]\n"
-            "                   [--no-wait-stage] PID\n"
+            "                   [--no-wait-stage] [--save-shared] PID\n"
             "Checkpoints the MPI job started with 'mpirun -am ft-enable-cr' whose launcher (or a\n"
             "process under it) is PID. The last line on standard output is the snapshot\n"
             "reference (give it to restart-mpi); progress and a summary go to standard error.\n"
@@ -84,10 +84,15 @@ static void usage(FILE *f)
             "                job runs again, before the images are copied to the snapshot\n"
             "                directory and committed (node-local first, the default; not\n"
             "                with --ckpt-local none)\n"
+            "  --save-shared also save the pages of files the ranks map shared and writable\n"
+            "                (MAP_SHARED); a restart writes them back into the files (without\n"
+            "                it each such mapping is named in a warning: a restart sees the\n"
+            "                file as it is then)\n"
             "Exit status: 0 the snapshot is committed (--no-wait-stage: in the nodes' caches);\n"
             "its reference is the last line; 1 no snapshot: refused (the job still starting or\n"
             "ending, another checkpoint running without --wait), failed (the job goes on,\n"
-            "earlier snapshots intact), or the job ended before the snapshot could be taken;\n"
+            "earlier snapshots intact), or the job is ending (a rank in MPI_Finalize) or\n"
+            "ended before the snapshot could be taken;\n"
             "the reason in one line on standard error, among them a PID that names no job to\n"
             "checkpoint (no such process, a zombie, another user's, no MPI job of Revive); 2\n"
             "wrong usage (an unknown option, no PID or two, a PID that is no positive number,\n"
@@ -438,6 +443,43 @@ static void print_stdin(const char *json, pid_t coord)
                       : "a restart gives standard input to rank 0 only");
 }
 
+/* The end of the JSON string at s (its opening quote), past its closing quote; NULL when it
+ * does not end. */
+static const char *json_str_end(const char *s)
+{
+    for (s++; *s && *s != '"'; s++)
+        if (*s == '\\' && s[1])
+            s++;
+    return *s ? s + 1 : NULL;
+}
+
+/* The ranks' writable shared file mappings whose pages the snapshot left to their files: one
+ * warning line each (the summary's "unsaved_shared" array, "unsaved_shared_more" for the rest). */
+static void print_shared(const char *json, pid_t coord)
+{
+    const char *p = strstr(json, "\"unsaved_shared\":[");
+    while (p && (p = strchr(p, '{')) != NULL) {
+        long long rank = -1, bytes = 0;
+        char path[PATH_MAX];
+        const char *q = strstr(p, "\"path\":");
+        if (snapc_json_num(p, "rank", &rank) < 0 || snapc_json_num(p, "bytes", &bytes) < 0 || !q ||
+            snapc_json_str(p, "path", path, sizeof path) < 0)
+            break;
+        fprintf(stderr,
+                "%s: job %d: warning: rank %lld maps %s shared and writable (%lld bytes): its pages are not "
+                "in the snapshot, a restart sees the file as it is then (--save-shared saves them)\n",
+                me, (int)coord, rank, path, bytes);
+        p = json_str_end(q + 7);
+        if (!p || *p != '}' || p[1] != ',')
+            break;   /* the array's last */
+        p++;
+    }
+    long long more = 0;
+    if (snapc_json_num(json, "unsaved_shared_more", &more) == 0 && more > 0)
+        fprintf(stderr, "%s: job %d: warning: and %lld more such mapping(s) of the ranks (ckpt-info lists "
+                        "those of each rank)\n", me, (int)coord, more);
+}
+
 /* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
  * has), after --stop its ranks are stopped; only otherwise does it run again. */
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
@@ -527,6 +569,8 @@ int main(int argc, char **argv)
             flags |= SNAPC_TOOL_WAIT;
         else if (!strcmp(a, "--no-wait-stage"))
             flags |= SNAPC_TOOL_NOWAIT_STAGE;
+        else if (!strcmp(a, "--save-shared"))
+            flags |= SNAPC_TOOL_SAVE_SHARED;
         else if (!strcmp(a, "--json"))
             json = 1;
         else if (!strcmp(a, "--timeout") || !strncmp(a, "--timeout=", 10)) {
@@ -648,6 +692,7 @@ int main(int argc, char **argv)
         }
         print_summary(js, ref, d.seq, coord, flags);
         print_stdin(js, coord);
+        print_shared(js, coord);
         printf("%s\n", ref);
         fflush(stdout);
         free(tail);

@@ -116,6 +116,14 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg.mpix_nowait = nw && *nw == '1';
+    /* mpirun --ckpt-save-shared: every snapshot of the job saves the pages of the ranks'
+     * writable shared file mappings, written back into the files at restart */
+    const char *ss = getenv("REVIVE_SAVE_SHARED");
+    if (ss && *ss && strcmp(ss, "0") != 0 && strcmp(ss, "1") != 0) {
+        fprintf(stderr, "revive-coord: REVIVE_SAVE_SHARED must be 1 or 0, not '%s'\n", ss);
+        return 1;
+    }
+    cfg.save_shared = ss && *ss == '1';
     const char *bw = getenv("REVIVE_CKPT_STAGE_BW");
     if (bw && *bw) {
         char *end;

@@ -46,6 +46,13 @@ struct crs_ckpt_opts {
      * folder. NULL: the process's REVIVE_SERVICE_SOCKETS (an MPI rank passes restart-mpi's). */
     const char *service_sockets;
     int timeout_ms;      /* for parking the threads */
+    /* 1: the pages of the process's writable shared mappings of regular files (MAP_SHARED with
+     * PROT_WRITE) go into the image too, every page within the file's size, and a restart writes
+     * them back into the file before the program runs, so that each restart from the image
+     * starts from the file's bytes of the checkpoint (BLCR's cr_checkpoint --save-shared). 0
+     * (BLCR's default): the file holds them, and a restart sees its bytes as they are then;
+     * such mappings are named in crs_ckpt_result.shared. */
+    int save_shared;
     /* A member of a process tree's checkpoint (crs/base/tree.h): its children
      * are members too, so they do not refuse the checkpoint, and a pipe end
      * the tree's restart puts in place (tree_placed) is recorded like an
@@ -115,6 +122,7 @@ struct crs_ckpt_opts {
 
 #define CRS_FILE_DATA_MAX_DEFAULT (1ull << 30)
 
+#define CRS_SHARED_NOTE_MAX 1024
 struct crs_ckpt_result {
     int restarted;       /* 1: we are the restarted process */
     int status;          /* 0 or -errno */
@@ -125,6 +133,10 @@ struct crs_ckpt_result {
      * more mappings than a restart on this machine can make (vm.max_map_count); "" when none.
      * Given to after_write as its message on success. */
     char warn[400];
+    /* The writable shared mappings of regular files whose pages the image does not hold (no
+     * save_shared), one line each, "BYTES PATH\n" (the mapping's length), as many as fit, then
+     * "+N\n" for the rest; "" when none. Set on success before after_write is called. */
+    char shared[CRS_SHARED_NOTE_MAX];
     /* The refusal (status non-zero) is of a passing state that ends by itself once the
      * program's threads run a little: a client of a system daemon's socket (syslog's, SSSD's,
      * REVIVE_SERVICE_SOCKETS) with the reply to its request waiting unread. Trying again after

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "crs/base/image.h"
 #include "crs/base/image_reader_int.h"
@@ -103,7 +104,9 @@ int crs_ir_check_regions(struct crs_image *img)
         prev_end = r->end;
         uint32_t last = img->hdr.version >= 3 ? CRS_REGION__LAST : CRS_REGION__LAST_V1;
         uint32_t flags_ok = CRS_REGION_F_GROWSDOWN | CRS_REGION_F_HEAP | CRS_REGION_F_STACK |
-                            (img->hdr.version >= 11 && r->kind == CRS_REGION_FOBJ ? CRS_REGION_F_SHM_RDONLY : 0);
+                            (img->hdr.version >= 11 && r->kind == CRS_REGION_FOBJ ? CRS_REGION_F_SHM_RDONLY : 0) |
+                            (img->hdr.version >= 21 && r->kind == CRS_REGION_FILE_SHARED && (r->prot & PROT_WRITE)
+                                 ? CRS_REGION_F_SAVED : 0);
         if (r->prot & ~7u || r->kind < CRS_REGION_ANON || r->kind > last || (r->flags & ~flags_ok))
             return crs_ir_fail(img, EBADMSG, "region %zu has unknown protection, kind or flags: " CORRUPT, i);
         bool idx_ok;
@@ -167,8 +170,10 @@ int crs_ir_check_chunks(struct crs_image *img)
         while (a < end) {
             while (j < img->nregions && img->regions[j].end <= a)
                 j++;
+            /* a shared file mapping's pages are the file's, but where the image saved them */
             if (j == img->nregions || img->regions[j].start > a ||
-                img->regions[j].kind == CRS_REGION_VDSO || img->regions[j].kind == CRS_REGION_FOBJ)
+                img->regions[j].kind == CRS_REGION_VDSO || img->regions[j].kind == CRS_REGION_FOBJ ||
+                (img->regions[j].kind == CRS_REGION_FILE_SHARED && !(img->regions[j].flags & CRS_REGION_F_SAVED)))
                 return crs_ir_fail(img, EBADMSG, "chunk %zu (address 0x%" PRIx64 ") is outside every "
                             "region: " CORRUPT, i, a);
             a = img->regions[j].end < end ? img->regions[j].end : end;

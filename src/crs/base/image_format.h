@@ -63,7 +63,10 @@
  * adds one value: a pipe's flag CRS_PIPE_F_FIFO (a FIFO, named pipe, whose
  * descriptors' paths name it) and nothing else. Version 20 adds the MCAST
  * and MCASTSRC section kinds (the multicast groups sockets joined, with
- * their source filters) and nothing else. A
+ * their source filters) and nothing else. Version 21 adds one region flag,
+ * CRS_REGION_F_SAVED: a writable shared file mapping whose pages within the
+ * file's size the image holds (cr_checkpoint --save-shared), written back
+ * into the file at restart; such a region may hold chunks. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -77,7 +80,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 20u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 21u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 /* Versions no Revive defines (see above): refused by the reader, never written. */
 #define CRS_IMAGE_VERSION_UNUSED(v) ((v) == 17u || (v) == 18u)
@@ -322,7 +325,8 @@ struct crs_rec_seccomp {
 enum crs_region_kind {
     CRS_REGION_ANON = 1,     /* private anonymous (incl. [heap], [stack]) */
     CRS_REGION_FILE = 2,     /* private file mapping: file by reference, written pages by content */
-    CRS_REGION_FILE_SHARED = 3, /* shared file mapping: the file holds the data */
+    CRS_REGION_FILE_SHARED = 3, /* shared file mapping: the file holds the data (but with
+                                 * CRS_REGION_F_SAVED) */
     CRS_REGION_SHMEM = 4,    /* shared anonymous or memfd: a crs_rec_memfd */
     CRS_REGION_VDSO = 5,     /* [vdso], [vvar], [vvar_vclock]: the kernel's; moved, never stored */
     /* version 3 */
@@ -336,6 +340,11 @@ enum crs_region_kind {
 #define CRS_REGION_F_HEAP 0x2u      /* [heap] */
 #define CRS_REGION_F_STACK 0x4u     /* [stack] */
 #define CRS_REGION_F_SHM_RDONLY 0x8u /* version 11: a System V segment attached SHM_RDONLY */
+/* version 21: a FILE_SHARED region whose pages within the file's size (at the checkpoint,
+ * files[].size) are chunks of the image, every one of them (zeros too): the restart writes them
+ * into the file through the mapping before the program runs, lengthening a file that is shorter
+ * by then to that size (cr_checkpoint --save-shared) */
+#define CRS_REGION_F_SAVED 0x10u
 
 struct crs_rec_region {
     uint64_t start, end;     /* page-aligned, end exclusive */

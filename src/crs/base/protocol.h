@@ -67,6 +67,7 @@ struct crs_proto_go {
 #define CRS_REQ_F_FORK 0x1u
 #define CRS_REQ_F_IGNORE_FDS 0x2u
 #define CRS_REQ_F_TREE 0x4u        /* a member of a tree's checkpoint (see above) */
+#define CRS_REQ_F_SAVE_SHARED 0x8u /* writable shared file mappings' pages in the image (--save-shared) */
 
 struct crs_proto_request {
     uint32_t magic, version, flags;
@@ -84,6 +85,9 @@ struct crs_proto_reply {
     uint64_t image_bytes;
     double stall_ms;
     char msg[512];
+    /* on success: the writable shared file mappings whose pages the image leaves to the file
+     * (crs_ckpt_result.shared: "BYTES PATH" lines, "+N" for more); "" when none */
+    char shared[1024];
 };
 
 /* Fills the sockaddr for process pid; returns its length. */

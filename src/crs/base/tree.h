@@ -242,6 +242,11 @@ struct crs_tree_ckpt_opts {
      * process, crs_proto_checkpoint). */
     char *warn;
     size_t warnlen;
+    /* Out, when not NULL: on success the members' writable shared file mappings whose pages the
+     * file leaves to their files (no CRS_REQ_F_SAVE_SHARED), a line "PID BYTES PATH" each, those
+     * past sharedlen counted on a last line "+N"; "" when none. */
+    char *shared;
+    size_t sharedlen;
 };
 
 /* Checkpoints every member of the scope into the file open at fd (from its

@@ -102,6 +102,8 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
     t.o = o;
     if (o->warn && o->warnlen)
         o->warn[0] = 0;
+    if (o->shared && o->sharedlen)
+        o->shared[0] = 0;
     t.err = err;
     t.errlen = errlen;
     err[0] = 0;

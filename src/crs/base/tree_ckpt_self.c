@@ -81,6 +81,8 @@ int crs_tree_checkpoint_self(int fd, const struct crs_tree_ckpt_opts *o, struct 
     err[0] = 0;
     if (o->warn && o->warnlen)
         o->warn[0] = 0;
+    if (o->shared && o->sharedlen)
+        o->shared[0] = 0;
     if (o->scope != CRS_TREE_SCOPE_TREE || o->id != getpid()) {
         snprintf(err, errlen, "crs_tree_checkpoint_self checkpoints the caller's own tree (scope tree, id %d), "
                               "not the %s %d", (int)getpid(), crs_tree_scope_name(o->scope), (int)o->id);

@@ -154,6 +154,45 @@ static int member_caveat(struct tree_ckpt *t, size_t m, const char *msg)
     return 0;
 }
 
+/* Member m's writable shared file mappings left to their files (its reply's "BYTES PATH" lines,
+ * "+N" for more) into o->shared as "PID BYTES PATH" lines, those that do not fit counted on the
+ * last line "+N". */
+static void member_shared(struct tree_ckpt *t, size_t m, const char *lines)
+{
+    const struct crs_tree_ckpt_opts *o = t->o;
+    if (!o->shared || o->sharedlen < 32)
+        return;
+    size_t used = strlen(o->shared), more = 0;
+    if (used > 1) {   /* an earlier member's "+N" last line: counted on */
+        const char *last = o->shared + used - 1;
+        while (last > o->shared && last[-1] != '\n')
+            last--;
+        if (*last == '+') {
+            more = strtoul(last + 1, NULL, 10);
+            used = (size_t)(last - o->shared);
+        }
+    }
+    for (const char *l = lines; *l;) {
+        size_t n = strcspn(l, "\n");
+        if (*l == '+') {
+            more += strtoul(l + 1, NULL, 10);
+        } else {
+            char line[1200];
+            int k = snprintf(line, sizeof line, "%d %.*s\n", (int)t->all[t->members[m]].pid, (int)n, l);
+            if (!more && k > 0 && (size_t)k < sizeof line && used + (size_t)k + 16 < o->sharedlen) {
+                memcpy(o->shared + used, line, (size_t)k + 1);
+                used += (size_t)k;
+            } else {
+                more++;
+            }
+        }
+        l += n + (l[n] == '\n');
+    }
+    o->shared[used] = 0;
+    if (more)
+        snprintf(o->shared + used, o->sharedlen - used, "+%zu\n", more);
+}
+
 /* Member m (parked, connected) writes its image from *pos: it is told what
  * the restart puts in place and answers once written; x gets where the
  * image is, *pos where the next one goes. 0, or -errno with the message. */
@@ -193,6 +232,9 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
     rp.msg[sizeof rp.msg - 1] = 0;   /* on success: a caveat, or "" */
     if (rp.magic == CRS_PROTO_MAGIC && rp.msg[0] && (e = member_caveat(t, m, rp.msg)))
         return e;
+    rp.shared[sizeof rp.shared - 1] = 0;
+    if (rp.magic == CRS_PROTO_MAGIC && rp.status == 0)
+        member_shared(t, m, rp.shared);
     off_t end = lseek(fd, 0, SEEK_CUR);
     if (end < (off_t)*pos) {
         fail(t, "the tree's file is shorter than the image process %d wrote", (int)t->all[t->members[m]].pid);

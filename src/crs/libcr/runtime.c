@@ -201,6 +201,7 @@ struct external {
     int writing;         /* the image is ours to write (a tree's member: once its word to record came) */
     char given[PATH_MAX]; /* the image file's path as handed over (/proc/self/fd), "" unknown */
     int gone;            /* the requester hung up before its word that the image is kept */
+    const struct crs_ckpt_result *res;   /* the checkpoint's (its shared mappings, on success) */
 };
 
 /* Whether the requester hung up on us: only the connection's own hang-up counts (a requester
@@ -261,6 +262,8 @@ static void external_after_write(void *arg, int status, const char *msg)
     rp.magic = CRS_PROTO_MAGIC;
     rp.status = status;
     snprintf(rp.msg, sizeof rp.msg, "%s", msg ? msg : "");
+    if (status == 0 && x->res)
+        snprintf(rp.shared, sizeof rp.shared, "%s", x->res->shared);
     int e = crs_proto_send(x->conn, &rp, sizeof rp, -1);
     if ((e == -EPIPE || e == -ECONNRESET) && hung_up(x))
         x->gone = 1;
@@ -500,7 +503,7 @@ static void serve_external(int conn)
     struct crs_ckpt_opts o;
     memset(&o, 0, sizeof o);
     static struct external x;   /* (one request at a time: the checkpoint thread's) */
-    x = (struct external){ conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o, 0, 0, 1, "", 0 };
+    x = (struct external){ conn, (rq.flags & CRS_REQ_F_FORK) != 0, &o, 0, 0, 1, "", 0, NULL };
     if (fd >= 0) {
         /* its name now, before the requester can rename it: drop_orphan never removes a file
          * that has another since (renamed to a final name of the temporary's form) */
@@ -524,6 +527,7 @@ static void serve_external(int conn)
     o.fork_mode = x.fork_mode;
     o.zstd_level = rq.zstd_level;
     o.ignore_fds = (rq.flags & CRS_REQ_F_IGNORE_FDS) != 0;
+    o.save_shared = (rq.flags & CRS_REQ_F_SAVE_SHARED) != 0;
     o.file_data_max = rq.file_data_max_mb == CRS_PROTO_NO_LIMIT ? UINT64_MAX
                                                                 : (uint64_t)rq.file_data_max_mb << 20;
     o.timeout_ms = (int)rq.timeout_ms;
@@ -539,6 +543,7 @@ static void serve_external(int conn)
     o.after_write = external_after_write;
     o.arg = &x;
     struct crs_ckpt_result res;
+    x.res = &res;
     int restarted = run_checkpoint_locked(&o, &res, 0);
     serving_conn = -1;
     if (restarted)

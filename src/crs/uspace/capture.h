@@ -21,12 +21,15 @@ enum crs_page_mode {
     CRS_PAGES_COW = 2,      /* private file: only pages written since mapping */
     CRS_PAGES_RESIDENT = 3, /* shared memory: pages the object holds, zero pages skipped */
     CRS_PAGES_ALL = 4,      /* private mapping of a deleted file: every non-zero page */
+    CRS_PAGES_FILE = 5,     /* shared file mapping, saved (save_shared): every page within the
+                             * file's size, zeros too (the file below is not the image's) */
 };
 
 struct crs_capture_opts {
     int ignore_fds;   /* record unrestorable descriptors as closed instead of failing */
     int no_ignore_hint;   /* crs_ckpt_opts.no_ignore_hint */
     int zstd_level;   /* 0: no compression */
+    int save_shared;  /* crs_ckpt_opts.save_shared */
     uint64_t file_data_max;   /* bytes of saved files an image may hold; 0: no limit */
     const char *file_data_hint;   /* crs_ckpt_opts.file_data_hint, never NULL */
     const char *service_sockets;  /* crs_ckpt_opts.service_sockets, else REVIVE_SERVICE_SOCKETS; may be NULL */

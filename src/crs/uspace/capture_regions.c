@@ -279,6 +279,11 @@ int crs_capture_regions(struct crs_capture *c)
             }
             r->kind = CRS_REGION_FILE_SHARED;
             r->file = find_or_add_file(c, name, &st);
+            /* --save-shared: the pages the program may have written, within the file */
+            if (c->opts.save_shared && (m->prot & PROT_WRITE) && S_ISREG(st.st_mode)) {
+                r->flags |= CRS_REGION_F_SAVED;
+                pages = CRS_PAGES_FILE;
+            }
         } else if (!m->shared && name[0] == '/' && m->ino != 0) {
             struct stat st;
             if (!ends_with(name, " (deleted)") && !crs_capture_is_shm_path(name) && path_stat(&ps, name, &st) == 0 &&

@@ -69,7 +69,9 @@ static int emit(struct page_walk *pw, uint64_t start, size_t len, int readable, 
 static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int mode)
 {
     size_t page = pw->page;
-    int readable = (r->prot & PROT_READ) != 0;
+    /* a saved shared file mapping is read through /proc/self/mem: a page past the end of a file
+     * another process shortened meanwhile is an error there, not a SIGBUS that ends the process */
+    int readable = (r->prot & PROT_READ) != 0 && mode != CRS_PAGES_FILE;
     int here;
     int copy = (uint64_t)&here >= r->start && (uint64_t)&here < r->end;
     uint64_t run_start = 0;
@@ -82,7 +84,7 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
         if (mode == CRS_PAGES_RESIDENT) {
             if (mincore((void *)base, npages * page, pw->mc) != 0)
                 memset(pw->mc, 1, npages);
-        } else if (mode != CRS_PAGES_ALL) {
+        } else if (mode != CRS_PAGES_ALL && mode != CRS_PAGES_FILE) {
             /* One read for a run of adjacent regions (a library's segments, a thread's stack
              * and guard): a region each cost a pread (~210 a rank). Not for the stack the
              * capture runs on, whose pages it makes present meanwhile: read just before. */
@@ -114,8 +116,10 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
             default: take = 1; break;
             }
             /* A written page of a private file mapping must be kept even when
-             * zero: the file below it is not. Elsewhere zero is the default. */
-            if (take && mode != CRS_PAGES_COW && readable && page_is_zero((const void *)addr, page))
+             * zero: the file below it is not, nor is a saved shared file's (its
+             * bytes may change after the checkpoint). Elsewhere zero is the default. */
+            if (take && mode != CRS_PAGES_COW && mode != CRS_PAGES_FILE && readable &&
+                page_is_zero((const void *)addr, page))
                 take = 0;
             if (take && run_len && run_start + run_len == addr && run_len < CRS_CHUNK_MAX) {
                 run_len += page;
@@ -174,6 +178,18 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
         if (c->region_pages[i] == CRS_PAGES_NONE)
             continue;
         pw.reach = c->regions[j].end;
+        if (c->region_pages[i] == CRS_PAGES_FILE) {
+            /* a saved shared file mapping: its pages within the file's size (the last one whole) */
+            struct crs_rec_region in = c->regions[i];
+            uint64_t size = c->files[in.file].size, len = in.end - in.start;
+            uint64_t within = size > in.pgoff ? size - in.pgoff : 0;
+            within = (within + pw.page - 1) / pw.page * pw.page;
+            if (within < len)
+                in.end = in.start + within;
+            if (in.end > in.start)
+                e = walk_region(&pw, &in, CRS_PAGES_FILE);
+            continue;
+        }
         e = walk_region(&pw, &c->regions[i], c->region_pages[i]);
     }
     close(pw.pagemap_fd);
@@ -294,7 +310,9 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         if ((e = strref(c, w, c->inwatch_paths[i], &c->inwatches[i].path)))
             return e;
     for (size_t i = 0; i < c->nregions; i++)
-        if (c->regions[i].kind > CRS_REGION__LAST_V1 || c->regions[i].madvise || c->regions[i].page_shift)
+        if (c->regions[i].flags & CRS_REGION_F_SAVED)
+            crs_iw_require_version(w, 21);
+        else if (c->regions[i].kind > CRS_REGION__LAST_V1 || c->regions[i].madvise || c->regions[i].page_shift)
             crs_iw_require_version(w, 3);
     if (c->proc.flags & ~CRS_PROC_F_RESTORE_PID)
         crs_iw_require_version(w, 3);

@@ -4,6 +4,7 @@
 #include "crs/uspace/checkpoint.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -407,6 +408,12 @@ static int fork_sees_all(const struct crs_capture *c)
 {
     for (size_t i = 0; i < c->nregions; i++) {
         const struct crs_rec_region *r = &c->regions[i];
+        if (r->flags & CRS_REGION_F_SAVED) {
+            /* the process would change the file's pages while the child reads them */
+            revive_log_info("the image is written in place, not by a forked child: the shared mapping of %s at "
+                            "0x%llx is saved (--save-shared)", c->file_paths[r->file], (unsigned long long)r->start);
+            return 0;
+        }
         if ((r->madvise & (CRS_MADV_DONTFORK | CRS_MADV_WIPEONFORK)) || r->page_shift) {
             revive_log_info("the image is written in place, not by a forked child: the memory at 0x%llx %s",
                             (unsigned long long)r->start,
@@ -433,6 +440,35 @@ static void map_count_warning(const struct crs_capture *c, char *out, size_t cap
                  "more than vm.max_map_count (%ld) allows, so cr_restart refuses it on this machine until the "
                  "limit is raised (as root: sysctl -w vm.max_map_count=%zu)", n, CRS_RESTORER_MAPS, limit,
                  (n + CRS_RESTORER_MAPS + 1023) & ~(size_t)1023);
+}
+
+/* crs_ckpt_result.shared: the writable shared file mappings whose pages stay the file's (not
+ * saved), "BYTES PATH" a line; those that do not fit counted on a last line "+N". Pieces of one
+ * mapping (cut by the capture filters) are one. */
+static void shared_note(const struct crs_capture *c, char *out, size_t cap)
+{
+    size_t used = 0, more = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < c->nregions; i++) {
+        const struct crs_rec_region *r = &c->regions[i];
+        if (r->kind != CRS_REGION_FILE_SHARED || !(r->prot & PROT_WRITE) || (r->flags & CRS_REGION_F_SAVED))
+            continue;
+        uint64_t end = r->end;
+        while (i + 1 < c->nregions && c->regions[i + 1].start == end && c->regions[i + 1].file == r->file &&
+               c->regions[i + 1].kind == r->kind && c->regions[i + 1].pgoff == r->pgoff + (end - r->start))
+            end = c->regions[++i].end;
+        char line[PATH_MAX + 32];
+        int n = snprintf(line, sizeof line, "%llu %s\n", (unsigned long long)(end - r->start), c->file_paths[r->file]);
+        /* room kept for the count of those that do not fit */
+        if (n > 0 && (size_t)n < sizeof line && used + (size_t)n + 16 < cap && !more) {
+            memcpy(out + used, line, (size_t)n + 1);
+            used += (size_t)n;
+        } else {
+            more++;
+        }
+    }
+    if (more)
+        snprintf(out + used, cap - used, "+%zu\n", more);
 }
 
 static long raw_fork(void)
@@ -533,6 +569,7 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     c->opts.ignore_fds = o->ignore_fds;
     c->opts.no_ignore_hint = o->no_ignore_hint;
     c->opts.zstd_level = o->zstd_level;
+    c->opts.save_shared = o->save_shared;
     c->opts.file_data_max = o->file_data_max ? o->file_data_max : CRS_FILE_DATA_MAX_DEFAULT;
     if (o->file_data_max == UINT64_MAX)
         c->opts.file_data_max = 0;   /* no limit */
@@ -629,8 +666,10 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     res->passing = e && c->passing;
     if (e)
         snprintf(res->err, sizeof res->err, "%s", c->err);
-    else
+    else {
         map_count_warning(c, res->warn, sizeof res->warn);
+        shared_note(c, res->shared, sizeof res->shared);
+    }
     if (o->after_write && !(res->passing && o->passing_quiet))   /* the caller tries again */
         o->after_write(o->arg, res->status, res->status ? res->err : res->warn);
     if (!released) {

@@ -47,6 +47,19 @@ static int region_fd(struct crs_restore *r, const struct crs_rec_region *g, int 
                           strerror(e), crs_restore_moved_hint(e));
         return -2;
     }
+    /* a saved shared mapping (--save-shared) is written into the file: a file shortened since
+     * gets back its length of the checkpoint first (a page past its end would be SIGBUS) */
+    const struct crs_rec_file *f = &r->img->files[g->file];
+    struct stat st;
+    if ((g->flags & CRS_REGION_F_SAVED) && fstat(fd, &st) == 0 && (uint64_t)st.st_size < f->size &&
+        ftruncate(fd, (off_t)f->size) != 0) {
+        int e = errno;
+        crs_restore_error(r, "cannot give %s back its length of the checkpoint (%llu bytes, %llu now) to write its "
+                          "saved pages into it: %s", path, (unsigned long long)f->size,
+                          (unsigned long long)st.st_size, strerror(e));
+        close(fd);
+        return -2;
+    }
     *owned = 1;
     return fd;
 }
@@ -681,7 +694,7 @@ int crs_restore_load(struct crs_restore *r)
             ri++;
         if (ri == img->nregions || ch->vaddr < img->regions[ri].start ||
             ch->vaddr + ch->length > img->regions[ri].end || img->regions[ri].kind == CRS_REGION_VDSO ||
-            img->regions[ri].kind == CRS_REGION_FILE_SHARED) {
+            (img->regions[ri].kind == CRS_REGION_FILE_SHARED && !(img->regions[ri].flags & CRS_REGION_F_SAVED))) {
             crs_restore_error(r, "image %s: page data at 0x%llx lies outside any restorable region; the image "
                               "is corrupt", "", (unsigned long long)ch->vaddr);
             fill_end(&fl);

@@ -1,0 +1,111 @@
+#!/bin/bash
+# save_shared.sh FLAVOR (newuser7b F1): save_shared.c, 2 ranks each adding 1 per step to a counter
+# in a file it maps shared and writable (MAP_SHARED, PROT_WRITE).
+# 1. ckpt-mpirun --term without --save-shared: the snapshot is taken, and its summary warns once
+#    per rank naming the rank, its file and the mapping's length (before: nothing, and a second
+#    restart from the snapshot silently read the counters the first left in the files: 332 for
+#    200); the snapshot's metadata keeps them (rank.R.shared_file.0) and ckpt-info repeats them.
+# 2. ckpt-mpirun --term --save-shared: no warning; two restarts from the one snapshot each end
+#    with the uninterrupted run's results (the pages written back into the files first).
+# 3. mpirun -am ft-enable-cr --ckpt-save-shared (every snapshot of the job): the same with a plain
+#    ckpt-mpirun --term (one restart, then a second from the same snapshot).
+flavor=$1
+src=$(cd "$(dirname "$0")" && pwd)/save_shared.c
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
+[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
+ck_workdir run
+prog=$d/save_shared
+# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
+"$cc" -O1 -o "$prog" "$src" 2>"$tmp/cc.err" ||
+    { echo "FAIL: save_shared.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
+      exit 1; }
+np=2 steps=40 ms=100
+run_native $np "$prog" $steps "$d/nopace" 0 "$d/native.cnt" >native.out 2>native.err ||
+    { failed "the native run: status $?"; show_err native.err; exit 1; }
+grep -q "^done: $steps $steps " native.out || { failed "natively: $(tail -n 1 native.out)"; exit 1; }
+
+# job NAME [WRAPPER OPTIONS]: a paced job under Revive in the folder $d/NAME (its counters in
+# NAME/cnt.R, output NAME/out.0), ended by ckpt-mpirun --term $CKOPTS after its second step; sets
+# ref (the snapshot) and leaves the shell in $d/NAME. 1 (a FAIL line) when no snapshot was taken.
+job() {
+    local name=$1 j
+    shift
+    mkdir -p "$d/$name" && cd "$d/$name" || exit 1
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d/$name" "$@" -n $np "$prog" $steps \
+        "$d/$name/pace" $ms "$d/$name/cnt" >out.0 2>err.0 &
+    j=$!; pids+=($j)
+    if ! wait_steps out.0 2 $j; then
+        rm -f pace; wait $j
+        failed "$name: no second step before the snapshot: $(nsteps out.0) steps"; show_err err.0; return 1
+    fi
+    local c
+    c=$(coord $j) || { rm -f pace; wait $j; failed "$name: no coordinator found"; return 1; }
+    # shellcheck disable=SC2086
+    timeout -k 5 300 "$CKPT" --wait --term $CKOPTS "$c" >ckpt.term.out 2>ckpt.term.err ||
+        { rm -f pace; wait $j; failed "$name: ckpt-mpirun --term $CKOPTS:"; show_err ckpt.term.err; return 1; }
+    ref=$(tail -n 1 ckpt.term.out)
+    wait $j
+    rm -f pace
+    return 0
+}
+# restarted N WHAT: restart-mpi of $ref (out.N, err.N); PASS when it ended 0 and the original's
+# steps and its own are the native run's
+restarted() {
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.$1 2>err.$1; rc=$?
+    if [ $rc != 0 ]; then
+        failed "$2: restart-mpi: status $rc"; show_err err.$1
+    elif cmp -s <(results "$d/native.out") <(results out.0 out.$1); then
+        pass "$2: snapshot after step $(nsteps out.0), restarted: as uninterrupted: $(grep '^done:' out.$1)"
+    else
+        failed "$2: the results differ from the uninterrupted run"
+        diff <(results "$d/native.out") <(results out.0 out.$1) | head -n 6
+    fi
+}
+
+# 1. the default: the files keep their pages, and the summary says so
+CKOPTS=
+if job plain; then
+    pat="^ckpt-mpirun: job [0-9]*: warning: rank %d maps $d/plain/cnt\\.%d shared and writable \\(8192 bytes\\): its pages are not in the snapshot"
+    n=$(grep -c "shared and writable" ckpt.term.err)
+    if [ "$n" = $np ] && grep -qE "$(printf "$pat" 0 0)" ckpt.term.err && grep -qE "$(printf "$pat" 1 1)" ckpt.term.err
+    then
+        pass "without --save-shared: one warning per rank: $(grep -m1 'shared and writable' ckpt.term.err)"
+    else
+        failed "without --save-shared: ckpt-mpirun should warn once per rank ($np lines, each naming the rank, its file and 8192 bytes), found $n"
+        show_err ckpt.term.err
+    fi
+    meta=$(grep -h '^rank\.[0-9]*\.shared_file\.' "$ref/snapshot.meta" | sort)
+    want=$(printf 'rank.0.shared_file.0 8192 %s\nrank.1.shared_file.0 8192 %s' "$d/plain/cnt.0" "$d/plain/cnt.1")
+    [ "$meta" = "$want" ] && pass "the snapshot's metadata keeps them: $(echo $meta)" ||
+        failed "snapshot.meta: '$meta', expected '$want'"
+    timeout -k 5 60 "$INFO" "$ref" >info.out 2>info.err
+    n=$(grep -c "warning: rank [01] maps .*/plain/cnt\.[01] shared and writable (8192 bytes)" info.out)
+    [ "$n" = $np ] && pass "ckpt-info repeats them ($n lines)" || { failed "ckpt-info: $n warning lines, expected $np"; show_err info.out; }
+fi
+
+# 2. ckpt-mpirun --save-shared: two restarts from the one snapshot, each as uninterrupted
+CKOPTS=--save-shared
+if job saved; then
+    if grep -q "shared and writable" ckpt.term.err; then
+        failed "--save-shared: ckpt-mpirun still warns: $(grep -m1 'shared and writable' ckpt.term.err)"
+    else
+        pass "--save-shared: no warning"
+    fi
+    restarted 1 "--save-shared, first restart"
+    restarted 2 "--save-shared, second restart from the same snapshot"
+fi
+
+# 3. mpirun --ckpt-save-shared: every snapshot of the job saves them
+CKOPTS=
+if job always --ckpt-save-shared; then
+    grep -q "shared and writable" ckpt.term.err &&
+        failed "--ckpt-save-shared: ckpt-mpirun warns: $(grep -m1 'shared and writable' ckpt.term.err)"
+    restarted 1 "mpirun --ckpt-save-shared, first restart"
+    restarted 2 "mpirun --ckpt-save-shared, second restart from the same snapshot"
+fi
+cd "$d" || exit 1
+left=$(no_strays "$d/") || failed "processes left: $left"
+exit $fail
