@@ -120,9 +120,14 @@ void coord_commit(void)
     filem_phase_unmark(coord.jobdir, coord.p.seq, FILEM_PHASE_WRITING);
     ev.u.done.status = e;
     ev.u.done.msg = err;
+    int asked = coord.p.source == SNAPC_SRC_TOOL;   /* its tools print the warnings */
+    uint64_t seq = coord.p.seq;
+    uint32_t epoch = coord.p.epoch;
     coord_feed(&ev);
     if (e < 0)
         return;
+    if (!asked)
+        coord_shared_warn_once(seq, epoch);
     /* after the commit: the index and retention never undo it */
     if (filem_index_update(coord.jobdir, err, sizeof err) < 0)
         revive_log_warn("the snapshot is committed, but the index was not updated: %s", err);

@@ -283,6 +283,9 @@ void coord_stdin_note(int rank, const char *info);
 /* the same for its writable shared file mappings whose pages its image left to their files
  * (shared_file.K lines: ckpt-mpirun's warnings) */
 void coord_shared_note(int rank, const char *info);
+/* after a commit no tool asked for (timer, MPIX_Checkpoint): those mappings on the job's stderr,
+ * once a job */
+void coord_shared_warn_once(uint64_t seq, uint32_t epoch);
 void coord_send_done(int client, int status, const char *text, int epoch_summary);
 void coord_act_done(const struct snapc_action *a);
 void coord_act_progress(const struct snapc_action *a);

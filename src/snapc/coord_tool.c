@@ -127,6 +127,41 @@ static void unsaved_shared(struct snapc_sbuf *b)
         snapc_sb_printf(b, ",\"unsaved_shared_more\":%lld", more);
 }
 
+/* A snapshot no tool asked for (the interval timer, MPIX_Checkpoint) has nobody to print
+ * ckpt-mpirun's warnings: the coordinator says them itself, on the job's standard error, at the
+ * first such commit that leaves some writable shared file mapping to its file (once a job: every
+ * later snapshot would say the same; the snapshot's metadata keeps them all, ckpt-info shows
+ * them). */
+void coord_shared_warn_once(uint64_t seq, uint32_t epoch)
+{
+    static int said;
+    int n = 0;
+    for (int r = 0; !said && r < nshared_notes; r++) {
+        const struct shared_note *sn = &shared_notes[r];
+        if (!sn->lines || sn->epoch != epoch)
+            continue;
+        for (const char *l = sn->lines; *l && n < 8;) {
+            size_t len = strcspn(l, "\n");
+            char line[PATH_MAX + 32];
+            snapc_fmt(line, sizeof line, "%.*s", (int)len, l);
+            l += len + (l[len] == '\n');
+            char *path;
+            unsigned long long bytes = strtoull(line[0] == '+' ? line + 1 : line, &path, 10);
+            if (line[0] == '+')
+                revive_log_warn("snapshot %llu: rank %d maps %llu more files shared and writable, not saved either",
+                                (unsigned long long)seq, r, bytes);
+            else
+                revive_log_warn("snapshot %llu: rank %d maps %s shared and writable (%llu bytes): its pages are not "
+                                "in the snapshot, a restart sees the file as it is then (mpirun --ckpt-save-shared "
+                                "saves them; said once a job, ckpt-info lists every snapshot's)",
+                                (unsigned long long)seq, r, *path == ' ' ? path + 1 : path, bytes);
+            n++;
+        }
+    }
+    if (n)
+        said = 1;
+}
+
 /* The summary a tool gets (JSON): the numbers of the epoch that ended (proto.h's `ended`: a
  * queued request may have started the next one already), ref its snapshot's directory. */
 static void summary(struct snapc_sbuf *b, int status, const char *text, const char *ref)

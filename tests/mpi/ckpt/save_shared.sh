@@ -9,6 +9,8 @@
 #    with the uninterrupted run's results (the pages written back into the files first).
 # 3. mpirun -am ft-enable-cr --ckpt-save-shared (every snapshot of the job): the same with a plain
 #    ckpt-mpirun --term (one restart, then a second from the same snapshot).
+# 4. periodic snapshots (--ckpt-interval 1) without it: the job's own stderr warns once per rank,
+#    once a job (no ckpt-mpirun is there to).
 flavor=$1
 src=$(cd "$(dirname "$0")" && pwd)/save_shared.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
@@ -105,6 +107,25 @@ if job always --ckpt-save-shared; then
         failed "--ckpt-save-shared: ckpt-mpirun warns: $(grep -m1 'shared and writable' ckpt.term.err)"
     restarted 1 "mpirun --ckpt-save-shared, first restart"
     restarted 2 "mpirun --ckpt-save-shared, second restart from the same snapshot"
+fi
+# 4. periodic snapshots (--ckpt-interval 1): no ckpt-mpirun prints the warnings, so the job's own
+#    stderr says them, once a job (not again at each snapshot)
+mkdir -p "$d/periodic" && cd "$d/periodic" || exit 1
+touch pace
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d/periodic" --ckpt-interval 1 -n $np "$prog" $steps \
+    "$d/periodic/pace" $ms "$d/periodic/cnt" >out.0 2>err.0 &
+j=$!; pids+=($j)
+committed() { ls revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l; }
+wait_for_job 120 $j '[ "$(committed)" -ge 2 ]' || failed "periodic: $(committed) snapshots committed in 120 s"
+rm -f pace; wait $j
+n=$(grep -c "shared and writable" err.0)
+pat="snapshot [0-9]*: rank %d maps $d/periodic/cnt\\.%d shared and writable \\(8192 bytes\\): its pages are not in the snapshot"
+if [ "$(committed)" -ge 2 ] && [ "$n" = $np ] && grep -qE "$(printf "$pat" 0 0)" err.0 && grep -qE "$(printf "$pat" 1 1)" err.0
+then
+    pass "periodic: $(committed) snapshots, the job's stderr warns once per rank: $(grep -m1 'shared and writable' err.0)"
+else
+    failed "periodic: $(committed) snapshots, $n warning lines on the job's stderr (expected $np, once per rank)"
+    show_err err.0
 fi
 cd "$d" || exit 1
 left=$(no_strays "$d/") || failed "processes left: $left"
