@@ -51,6 +51,22 @@ if crs_tool "$WORK/ck" cr_checkpoint --kill -f "$img" "$PID"; then
 else
     crs_fail "without --save-shared: cr_checkpoint --kill: $(head -n 1 "$WORK/ck.err")"
 fi
+# 1b. a tree's checkpoint (--tree: its members' replies): the same warning, naming the member
+d=$WORK/tree
+crs_start_or_end "--tree: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$PROG"
+if crs_tool "$WORK/ckt" cr_checkpoint --tree -f "$WORK/tree.img" "$PID"; then
+    want="^cr_checkpoint: warning: process $PID maps /.*/count\\.dat shared and writable \\(20480 bytes\\): its pages are not in the image"
+    n=$(grep -c "shared and writable" "$WORK/ckt.err")
+    if [ "$n" = 1 ] && grep -qE "$want" "$WORK/ckt.err"; then
+        crs_pass "--tree without --save-shared: one warning line naming the member"
+    else
+        crs_fail "--tree without --save-shared: cr_checkpoint's stderr should hold one line matching '$want', found $n:"
+        crs_show "$WORK/ckt.err"
+    fi
+else
+    crs_fail "--tree: cr_checkpoint: $(head -n 1 "$WORK/ckt.err")"
+fi
+crs_finish "$d" orig || crs_fail "--tree: the original did not finish after its checkpoint"
 # 2. --save-shared through every flavour that acts on the program's state; cr_info of the image
 d=$WORK/saved
 crs_start_or_end "with --save-shared: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$PROG"
