@@ -16,6 +16,9 @@
  *   crt_imgtool add-xfeatures FILE   set XCR0 bits this CPU lacks, fix the
  *                                    checksum; exits 3 if the CPU has them all
  *   crt_imgtool header FILE          print the header fields
+ *   crt_imgtool clear-saved FILE     clear CRS_REGION_F_SAVED of every region (--save-shared's
+ *                                    file-shared regions keep their chunks), fix the
+ *                                    checksums: the reader must refuse those chunks
  *
  * It trusts the image only as far as it must (it is run on images the tools
  * just wrote) but still checks bounds. Exit 0 on success, 1 on error.
@@ -152,6 +155,46 @@ static void copy_to(const char *src, const char *dst, int *out)
     *out = fd;
 }
 
+/* Every region's CRS_REGION_F_SAVED cleared, the REGIONS section's checksum, the table's and
+ * the header's made again. */
+static void clear_saved(const char *path)
+{
+    struct crs_image_header h;
+    uint64_t size;
+    int fd = open_image(path, O_RDWR, &h, &size);
+    size_t tlen = (size_t)h.section_count * sizeof(struct crs_section_entry);
+    struct crs_section_entry *t = malloc(tlen ? tlen : 1);
+    if (h.section_count > 1000 || h.table_offset + tlen > size || !t ||
+        pread(fd, t, tlen, (off_t)h.table_offset) != (ssize_t)tlen)
+        die("%s: %s", path, "bad section table");
+    int n = 0;
+    for (uint32_t i = 0; i < h.section_count; i++) {
+        if (t[i].type != CRS_SEC_REGIONS || t[i].record_size != sizeof(struct crs_rec_region) ||
+            t[i].offset + t[i].size > size)
+            continue;
+        struct crs_rec_region *r = malloc(t[i].size ? t[i].size : 1);
+        if (!r || pread(fd, r, t[i].size, (off_t)t[i].offset) != (ssize_t)t[i].size)
+            die("%s: %s", path, "cannot read the regions");
+        for (size_t k = 0; k < t[i].size / sizeof(*r); k++)
+            if (r[k].flags & CRS_REGION_F_SAVED) {
+                r[k].flags &= ~CRS_REGION_F_SAVED;
+                n++;
+            }
+        t[i].checksum = XXH3_64bits(r, (size_t)t[i].size);
+        if (pwrite(fd, r, t[i].size, (off_t)t[i].offset) != (ssize_t)t[i].size)
+            die("%s: write: %s", path, strerror(errno));
+        free(r);
+    }
+    if (!n)
+        die("%s: no saved region", path);
+    h.table_checksum = XXH3_64bits(t, tlen);
+    if (pwrite(fd, t, tlen, (off_t)h.table_offset) != (ssize_t)tlen)
+        die("%s: write: %s", path, strerror(errno));
+    fix_and_write_header(fd, &h, path);
+    free(t);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     struct crs_image_header h;
@@ -159,12 +202,14 @@ int main(int argc, char **argv)
     int fd;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s ranges|flip|flipcopy|set-kernel|set-machine|add-xfeatures|header FILE "
+        fprintf(stderr, "usage: %s ranges|flip|flipcopy|set-kernel|set-machine|add-xfeatures|header|clear-saved FILE "
                         "[ARG]\n", prog);
         return 1;
     }
     if (strcmp(argv[1], "ranges") == 0) {
         ranges(argv[2]);
+    } else if (strcmp(argv[1], "clear-saved") == 0) {
+        clear_saved(argv[2]);
     } else if (strcmp(argv[1], "flip") == 0 && argc == 4) {
         fd = open(argv[2], O_RDWR);
         if (fd < 0)

@@ -80,6 +80,22 @@ if crs_tool "$WORK/cks" cr_checkpoint --save-shared -f "$WORK/saved.img" "$PID";
     else
         crs_pass "with --save-shared: no warning; cr_info: the file's 4 pages stored, the region marked saved"
     fi
+    # the same image with the flag cleared (checksums made again): its chunks lie in a file-shared
+    # region that is not saved, which the reader refuses as corrupt (a restart would not know to
+    # write them into the file)
+    cp "$WORK/saved.img" "$WORK/cleared.img"
+    if "$CRS_BASE_BIN/crt_imgtool" clear-saved "$WORK/cleared.img" 2>"$WORK/clear.err"; then
+        crs_tool "$WORK/infoc" cr_info --verify "$WORK/cleared.img"
+        st=$?
+        if [ "$st" != 0 ] && grep -q "is outside every region" "$WORK/infoc.err"; then
+            crs_pass "its chunks in a file-shared region without the flag: refused ($(head -n 1 "$WORK/infoc.err"))"
+        else
+            crs_fail "the flag cleared: cr_info --verify $(crs_status_text "$st"), expected a refusal naming a chunk outside every region"
+            crs_show "$WORK/infoc.err"
+        fi
+    else
+        crs_fail "crt_imgtool clear-saved: $(cat "$WORK/clear.err")"
+    fi
 else
     crs_fail "with --save-shared: cr_checkpoint: $(head -n 1 "$WORK/cks.err")"
 fi
