@@ -86,6 +86,24 @@ if job plain; then
     timeout -k 5 60 "$INFO" "$ref" >info.out 2>info.err
     n=$(grep -c "warning: rank [01] maps .*/plain/cnt\.[01] shared and writable (8192 bytes)" info.out)
     [ "$n" = $np ] && pass "ckpt-info repeats them ($n lines)" || { failed "ckpt-info: $n warning lines, expected $np"; show_err info.out; }
+    # and in --json: "unsaved_shared", one object per mapping with its rank, bytes and path
+    timeout -k 5 60 "$INFO" --json "$ref" >info.json 2>/dev/null
+    got=$(python3 -c 'import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "unsaved_shared" in o:
+            return o["unsaved_shared"]
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r is not None:
+                return r
+    return None
+u = find(json.load(open(sys.argv[1]))) or []
+print(" ".join("%d:%d:%s" % (x["rank"], x["bytes"], x["path"].rsplit("/", 1)[-1]) for x in u))' info.json 2>&1)
+    [ "$got" = "0:8192:cnt.0 1:8192:cnt.1" ] && pass "ckpt-info --json: unsaved_shared $got" ||
+        failed "ckpt-info --json: unsaved_shared '$got', expected '0:8192:cnt.0 1:8192:cnt.1'"
 fi
 
 # 2. ckpt-mpirun --save-shared: two restarts from the one snapshot, each as uninterrupted
