@@ -836,6 +836,24 @@ static void *remote_request(void *arg)
                         err[0] ? err : strerror(-e));
     else if (rp.magic == CRS_PROTO_MAGIC && rp.msg[0])
         revive_log_warn("cr_request_checkpoint: warning: process %d written, but %.400s", (int)s->target, rp.msg);
+    if (!e && rp.magic == CRS_PROTO_MAGIC) {
+        /* as cr_checkpoint: each writable shared file mapping the image left to its file */
+        rp.shared[sizeof rp.shared - 1] = 0;
+        for (const char *l = rp.shared; *l;) {
+            size_t n = strcspn(l, "\n");
+            char *path;
+            unsigned long long v = strtoull(*l == '+' ? l + 1 : l, &path, 10);
+            if (*l == '+')
+                revive_log_warn("cr_request_checkpoint: warning: and %llu more shared writable file mapping(s) of "
+                                "process %d not saved", v, (int)s->target);
+            else
+                revive_log_warn("cr_request_checkpoint: warning: process %d maps %.*s shared and writable (%llu "
+                                "bytes): its pages are not in the image, a restart sees the file as it is then",
+                                (int)s->target, (int)(n - (size_t)(path - l) - (*path == ' ')),
+                                path + (*path == ' '), v);
+            l += n + (l[n] == '\n');
+        }
+    }
     close(s->fd);
     s->err = -e;
     atomic_store(&s->state, e ? CRS_SLOT_FAILED : CRS_SLOT_DONE);

@@ -67,6 +67,23 @@ else
     crs_fail "--tree: cr_checkpoint: $(head -n 1 "$WORK/ckt.err")"
 fi
 crs_finish "$d" orig || crs_fail "--tree: the original did not finish after its checkpoint"
+# 1c. libcr's cr_request_checkpoint of another process (request_other): the requester says it too
+RQ=$CRS_LIBCR_BIN/request_other
+if [ -x "$RQ" ]; then
+    d=$WORK/req
+    crs_start_or_end "cr_request_checkpoint: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$PROG"
+    (cd "$d" && LD_PRELOAD= crs_run "$d/rq" "$RQ" "$d/req.img" "$PID" >/dev/null)
+    want="cr_request_checkpoint: warning: process $PID maps /.*/count\\.dat shared and writable \\(20480 bytes\\): its pages are not in the image"
+    if [ "$(grep -c "shared and writable" "$d/rq.err")" = 1 ] && grep -qE "$want" "$d/rq.err"; then
+        crs_pass "cr_request_checkpoint of another process: one warning line on the requester's stderr"
+    else
+        crs_fail "cr_request_checkpoint of another process: the requester's stderr should hold one line matching '$want':"
+        crs_show "$d/rq.err"
+    fi
+    crs_wait_status "$d/orig" 30 >/dev/null   # killed by the request's cr_signal
+else
+    echo "SKIP-PART: cr_request_checkpoint of another process ($RQ is not built)"
+fi
 # 2. --save-shared through every flavour that acts on the program's state; cr_info of the image
 d=$WORK/saved
 crs_start_or_end "with --save-shared: the program never got ready" "$d" "$CRS_TOOLS/cr_run" "$PROG"
