@@ -72,7 +72,8 @@ int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratc
  * /proc/self/fd, so the caller's descriptor and its flags stay as they were): the pages go
  * from memory to the disk without a copy into the page cache. Session 34, 8 processes
  * writing 18 MiB each on ext4: ~10 ms of CPU in all against ~45 for buffered pwrites of 1
- * MiB, and the kernel's page cache is not filled with the image (bench/mpi/README.md). Only
+ * MiB, and the kernel's page cache is not filled with the image; but each write waits for the
+ * disk, and on an idle machine the whole was slower (bench/mpi/README.md). Only
  * on ext4 and XFS (what it was measured on, and the file systems whose O_DIRECT is a plain
  * write to the disk; NFS's is a synchronous round trip per write) and when the image starts
  * at a multiple of CRS_IMAGE_ALIGN in its file. The rest (header, sections, a compressed

@@ -147,10 +147,14 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
         w->stop_arg = o->arg;
         w->stop_why = gone_why;
     }
-    /* the pages straight to the disk, not through the page cache (crs_iw_direct says where and
-     * why); REVIVE_IMAGE_DIRECT=0 keeps every write buffered */
+    /* REVIVE_IMAGE_DIRECT=1: the pages straight to the disk, not through the page cache
+     * (crs_iw_direct says where). Not the default: each direct write waits for the disk, so a
+     * rank's writes no longer overlap its other work and the disk's queue is shallower; on the
+     * project's VM with 8 ranks x 16 MiB at load 4-5 the capture took 159-201 ms direct against
+     * 113-167 buffered; at load 17-22 the agents' CPU per snapshot was 135-151 ms direct against
+     * 217-490 buffered (the busier the machine, the more a buffered write costs; bench/mpi/README.md) */
     const char *direct = getenv("REVIVE_IMAGE_DIRECT");
-    if (!direct || strcmp(direct, "0") != 0)
+    if (direct && strcmp(direct, "1") == 0)
         crs_iw_direct(w);
     if ((e = crs_capture_write(c, w))) {
         crs_iw_close(w);

@@ -1,12 +1,14 @@
 #!/bin/bash
-# The image's pages go to the disk with O_DIRECT (image.h, crs_iw_direct; session 34): after a
-# checkpoint of crt_heap (64 MiB) on ext4 or XFS the page cache holds the image's header and
-# metadata, not its pages, and the image verifies and restarts to the uninterrupted output.
-#   direct    the default
-#   compress  --compress: the compressed chunks go direct too (their last partial block buffered)
-#   buffered  REVIVE_IMAGE_DIRECT=0 in the checkpointed process's environment: every write
-#             buffered, the pages in the page cache after it (what the old writer always did)
-#   tmpfs     an image in /dev/shm (no direct writes there): buffered, the image as good
+# REVIVE_IMAGE_DIRECT=1: the image's pages go to the disk with O_DIRECT (image.h, crs_iw_direct;
+# session 34): after a checkpoint of crt_heap (64 MiB) on ext4 or XFS the page cache holds the
+# image's header and metadata, not its pages, and the image verifies and restarts to the
+# uninterrupted output.
+#   direct    REVIVE_IMAGE_DIRECT=1 in the checkpointed process's environment
+#   compress  the same with --compress: the compressed chunks go direct too (their last partial
+#             block buffered)
+#   buffered  the default: every write through the page cache, the pages there after it
+#   tmpfs     REVIVE_IMAGE_DIRECT=1, the image in /dev/shm (no direct writes there): buffered, the
+#             image as good
 # fincore (util-linux) counts the image's bytes in the page cache, read before anything reads it.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_direct
@@ -60,25 +62,25 @@ one_case() {
 }
 
 # the page cache holds at most 1/8 of a direct image (header, metadata), at least half of a buffered one
-if one_case direct "$WORK" ""; then
+if one_case direct "$WORK" "" REVIVE_IMAGE_DIRECT=1; then
     [ "$RES" -le $((SIZE / 8)) ] && crs_pass "direct: $RES of the image's $SIZE bytes in the page cache" ||
         crs_fail "direct: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
             "(written through it, not directly)"
 fi
-if one_case compress "$WORK" --compress; then
+if one_case compress "$WORK" --compress REVIVE_IMAGE_DIRECT=1; then
     [ "$RES" -le $((SIZE / 8)) ] && crs_pass "compress: $RES of the image's $SIZE bytes in the page cache" ||
         crs_fail "compress: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
             "(written through it, not directly)"
 fi
-if one_case buffered "$WORK" "" REVIVE_IMAGE_DIRECT=0; then
-    [ "$RES" -ge $((SIZE / 2)) ] && crs_pass "buffered: REVIVE_IMAGE_DIRECT=0: $RES of $SIZE bytes in the page cache" ||
-        crs_fail "buffered: REVIVE_IMAGE_DIRECT=0: only $RES of the image's $SIZE bytes in the page cache" \
+if one_case buffered "$WORK" ""; then
+    [ "$RES" -ge $((SIZE / 2)) ] && crs_pass "buffered: by default $RES of $SIZE bytes in the page cache" ||
+        crs_fail "buffered: by default only $RES of the image's $SIZE bytes in the page cache" \
             "(written directly all the same?)"
 fi
 shm=$(mktemp -d /dev/shm/revive-crs_direct.XXXXXX 2>/dev/null)
 if [ -n "$shm" ] && [ "$(stat -f -c %T "$shm")" = tmpfs ]; then
     crs_at_exit "rm -rf '$shm'"
-    one_case tmpfs "$shm" "" && crs_pass "tmpfs: the image in /dev/shm (buffered writes) verifies and restarts"
+    one_case tmpfs "$shm" "" REVIVE_IMAGE_DIRECT=1 && crs_pass "tmpfs: the image in /dev/shm (buffered writes) verifies and restarts"
 else
     echo "SKIP-PART: tmpfs (no tmpfs at /dev/shm to write into)"
     [ -n "$shm" ] && rm -rf "$shm"
