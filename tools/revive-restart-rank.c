@@ -326,7 +326,17 @@ static const char *cached_sequence(const char *local, const char *dir, char *out
         "hold its images", dir, host, local);
 }
 
-int main(int argc, char **argv)
+/* revive-restart-rank's command line (usage above), as main takes it. */
+struct opts {
+    int ignore_kernel, preload, send_meta;
+    const char *local, *fetch_to, *fetch_ranks, *fetch_sums;
+    const char *dir;              /* SEQDIR */
+    const char *const *relocate;  /* each --relocate OLD=NEW */
+    size_t nrelocate;
+};
+
+/* The command line into o: a wrong one ends with status 2 and the usage, --help with 0. */
+static void parse_options(int argc, char **argv, struct opts *o)
 {
     int ignore_kernel = 0, a = 1, preload = 0;
     const char *local = NULL, *fetch_to = NULL, *fetch_ranks = NULL, *fetch_sums = NULL;
@@ -357,41 +367,139 @@ int main(int argc, char **argv)
             relocate[nrelocate++] = v;
         } else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
             usage(stdout);
-            return 0;
+            exit(0);
         } else {
             usage(stderr);
-            return 2;
+            exit(2);
         }
     }
     if (a != argc - 1) {
         usage(stderr);
-        return 2;
+        exit(2);
     }
-    const char *dir = argv[a], *seqdir = argv[a]; /* dir: maybe this host's cached copy */
-    if (send_meta || fetch_to || fetch_ranks)
+    *o = (struct opts){.ignore_kernel = ignore_kernel, .preload = preload, .send_meta = send_meta,
+                       .local = local, .fetch_to = fetch_to, .fetch_ranks = fetch_ranks,
+                       .fetch_sums = fetch_sums, .dir = argv[a], .relocate = relocate,
+                       .nrelocate = nrelocate};
+}
+
+/* Not a rank: restart-mpi asks this host for its cached metadata (--send-meta) or sends for its
+ * cached copies of images (--fetch-to ADDR --ranks LIST) (filem/fetch.h), the answer on standard
+ * output. 1 when o asked for either (answered; a failure ends revive-restart-rank), else 0. */
+static int serve_host_request(const struct opts *o)
+{
+    if (o->send_meta || o->fetch_to || o->fetch_ranks)
         /* not a rank: restart-mpi reads the answer through a launcher or a remote shell; a
          * reader gone (ended at its bound) must not kill the sender without a word */
         signal(SIGPIPE, SIG_IGN);
-    if (send_meta) {
+    if (o->send_meta) {
         /* not a rank: restart-mpi asks for this host's cached metadata (filem/fetch.h) */
         char err[REVIVE_TEXT_PATHS(2)];
-        if (filem_fetch_send_meta(local, dir, stdout, err, sizeof err) < 0)
+        if (filem_fetch_send_meta(o->local, o->dir, stdout, err, sizeof err) < 0)
             die("cached metadata: %s", err);
-        return 0;
+        return 1;
     }
-    if (fetch_to || fetch_ranks) {
+    if (o->fetch_to || o->fetch_ranks) {
         /* not a rank: restart-mpi's fetch of this host's cached copies (filem/fetch.h) */
         char err[REVIVE_TEXT_PATHS(2)];
-        if (!fetch_to || !fetch_ranks)
+        if (!o->fetch_to || !o->fetch_ranks)
             die("--fetch-to ADDR and --ranks LIST go together");
-        if (filem_fetch_send(local, dir, fetch_ranks, fetch_sums, fetch_to,
+        if (filem_fetch_send(o->local, o->dir, o->fetch_ranks, o->fetch_sums, o->fetch_to,
                              getenv(FILEM_FETCH_SECRET_ENV),
                              stdout, err, sizeof err) < 0)
             die("fetch of cached images: %s", err);
         if (fflush(stdout) != 0 || ferror(stdout))
             die("fetch of cached images: cannot write its answer: %s", strerror(errno));
-        return 0;
+        return 1;
     }
+    return 0;
+}
+
+/* This rank's restore from img (shared: its name in the snapshot directory seqdir, for a run
+ * again from there when a cached copy img fails while its memory is loaded): the hand-off for
+ * the fresh MPI (the launcher's descriptors, the moves of --relocate, the job's size), then the
+ * image's restore, as a tree file's member 0 when the rank had running children. Returns only
+ * to die with the restore's error. */
+static void restore_rank(const struct opts *opt, char **argv, const char *img, const char *shared,
+                         const char *seqdir, int size) __attribute__((noreturn));
+static void restore_rank(const struct opts *opt, char **argv, const char *img, const char *shared,
+                         const char *seqdir, int size)
+{
+    /* this rank's image as restart-mpi's check read every chunk of it (filem/verified.h): the
+     * restore does not hash it again when it reads that very file, unchanged; not handed on
+     * to the fresh MPI (the hand-off below) */
+    struct crs_file_stamp vstamp;
+    int verified = filem_verified_find(getenv(FILEM_VERIFIED_ENV), rank, &vstamp) == 0;
+    unsetenv(FILEM_VERIFIED_ENV);
+
+    int keep[CRS_KEEP_FDS_MAX];
+    int nkeep = keep_launcher_fds(keep, CRS_KEEP_FDS_MAX);
+    /* the restored rank leaves them out of its later images (they are the launcher's) */
+    char list[CRS_KEEP_FDS_MAX * 8 + 1] = "";
+    for (int i = 0; i < nkeep; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", keep[i]);
+    setenv(PML_HANDOFF_FDS_VAR, list, 1);
+    /* the MPI layer reopens the job's MPI files itself (objs_restart.c): it reads the moves
+     * from the hand-off, as REVIVE_RESTART_RELOCATE_<i>=OLD=NEW */
+    for (size_t i = 0; i < opt->nrelocate; i++) {
+        char var[64];
+        snprintf(var, sizeof var, "REVIVE_RESTART_RELOCATE_%zu", i);
+        setenv(var, opt->relocate[i], 1);
+    }
+    size_t blen;
+    char *blob = handoff_blob(size, &blen);
+    int outside = 0, data_failed = 0;
+    struct crs_restart_opts o = {
+        .path = img,
+        .fd = -1,
+        .restore_ids = 0,
+        .ignore_kernel = opt->ignore_kernel,
+        .handoff = blob,
+        .handoff_len = blen,
+        .keep_fds = keep,
+        .nkeep_fds = nkeep,
+        .relocate = opt->relocate,
+        .nrelocate = opt->nrelocate,
+        .refused_outside = &outside,
+        .data_failed = &data_failed,
+        /* the ranks of this job on this node are the launcher daemon's children: they share
+         * their /dev/shm objects again; any other process using one (the original job still
+         * running) refuses the restart (crs_restart_opts) */
+        .shm_peers_parent = getppid(),
+        .verified = verified ? &vstamp : NULL,
+    };
+    char err[REVIVE_RESTART_TEXT_MAX], cwd[PATH_MAX]; /* the paths whole and the advice after them */
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = 0;
+    const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
+    /* a rank that had running children (src/pml_hooks/capture.c): its image is member 0 of a
+     * tree file, the children come back as its children under their pids */
+    int tfd = crs ? open(img, O_RDONLY | O_CLOEXEC) : -1;
+    int e, tree = tfd >= 0 && crs_tree_is_tree(tfd) == 1;
+    if (tfd >= 0 && !tree)
+        close(tfd);
+    if (tree)
+        e = restart_tree_here(crs, &o, tfd, err, sizeof err);
+    else
+        e = crs ? crs_restart(crs, &o, err, sizeof err) : 0;
+    /* only a failure while loading the memory: later steps have changed this process (its
+     * descriptors, limits, credentials), and a run again would inherit that */
+    if (e && data_failed && !outside)
+        rank_cache_run_again(rank, argv, shared, err, keep, nkeep, cwd);
+    advise_restart_mpi(err, sizeof err, seqdir);
+    if (outside)
+        stop_kind = "refused";
+    die("%s", err);
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    parse_options(argc, argv, &o);
+    if (serve_host_request(&o))
+        return 0;
+    const char *dir = o.dir, *seqdir = o.dir; /* dir: maybe this host's cached copy */
+    const char *local = o.local;
     static const char *const rank_vars[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL };
     static const char *const size_vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL };
     const char *rank_var = NULL;
@@ -421,9 +529,9 @@ int main(int argc, char **argv)
         /* each node's default cache (filem_local_default), where the job wrote without
          * --ckpt-local; none there (or not private): the snapshot directory */
         char lerr[REVIVE_TEXT_PATHS(1)];
-        if (filem_local_default(ldef, sizeof ldef, preload, lerr, sizeof lerr) == 0)
+        if (filem_local_default(ldef, sizeof ldef, o.preload, lerr, sizeof lerr) == 0)
             local = ldef;
-        else if (preload)
+        else if (o.preload)
             fprintf(stderr, "revive-restart-rank: rank %d: --preload: %s; reading the snapshot "
                             "directory\n", rank, lerr);
     } else if (!strcmp(local, "none"))
@@ -460,7 +568,7 @@ int main(int argc, char **argv)
             die("%s", msg);
         }
     } else if (local)
-        rank_cache_pick(local, dir, rank, preload, img, sizeof img);
+        rank_cache_pick(local, dir, rank, o.preload, img, sizeof img);
     say_source(rank, img);
     /* from here a failure is the restore's (before, the launch's: a rank that is not there) */
     begun = 1;
@@ -473,69 +581,5 @@ int main(int argc, char **argv)
     if (restart_wincheck(img, werr, sizeof werr))
         die("%s", werr);
 
-    /* this rank's image as restart-mpi's check read every chunk of it (filem/verified.h): the
-     * restore does not hash it again when it reads that very file, unchanged; not handed on
-     * to the fresh MPI (the hand-off below) */
-    struct crs_file_stamp vstamp;
-    int verified = filem_verified_find(getenv(FILEM_VERIFIED_ENV), rank, &vstamp) == 0;
-    unsetenv(FILEM_VERIFIED_ENV);
-
-    int keep[CRS_KEEP_FDS_MAX];
-    int nkeep = keep_launcher_fds(keep, CRS_KEEP_FDS_MAX);
-    /* the restored rank leaves them out of its later images (they are the launcher's) */
-    char list[CRS_KEEP_FDS_MAX * 8 + 1] = "";
-    for (int i = 0; i < nkeep; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", keep[i]);
-    setenv(PML_HANDOFF_FDS_VAR, list, 1);
-    /* the MPI layer reopens the job's MPI files itself (objs_restart.c): it reads the moves
-     * from the hand-off, as REVIVE_RESTART_RELOCATE_<i>=OLD=NEW */
-    for (size_t i = 0; i < nrelocate; i++) {
-        char var[64];
-        snprintf(var, sizeof var, "REVIVE_RESTART_RELOCATE_%zu", i);
-        setenv(var, relocate[i], 1);
-    }
-    size_t blen;
-    char *blob = handoff_blob(size, &blen);
-    int outside = 0, data_failed = 0;
-    struct crs_restart_opts o = {
-        .path = img,
-        .fd = -1,
-        .restore_ids = 0,
-        .ignore_kernel = ignore_kernel,
-        .handoff = blob,
-        .handoff_len = blen,
-        .keep_fds = keep,
-        .nkeep_fds = nkeep,
-        .relocate = relocate,
-        .nrelocate = nrelocate,
-        .refused_outside = &outside,
-        .data_failed = &data_failed,
-        /* the ranks of this job on this node are the launcher daemon's children: they share
-         * their /dev/shm objects again; any other process using one (the original job still
-         * running) refuses the restart (crs_restart_opts) */
-        .shm_peers_parent = getppid(),
-        .verified = verified ? &vstamp : NULL,
-    };
-    char err[REVIVE_RESTART_TEXT_MAX], cwd[PATH_MAX]; /* the paths whole and the advice after them */
-    if (!getcwd(cwd, sizeof cwd))
-        cwd[0] = 0;
-    const struct crs_component *crs = crs_component_select(NULL, err, sizeof err);
-    /* a rank that had running children (src/pml_hooks/capture.c): its image is member 0 of a
-     * tree file, the children come back as its children under their pids */
-    int tfd = crs ? open(img, O_RDONLY | O_CLOEXEC) : -1;
-    int e, tree = tfd >= 0 && crs_tree_is_tree(tfd) == 1;
-    if (tfd >= 0 && !tree)
-        close(tfd);
-    if (tree)
-        e = restart_tree_here(crs, &o, tfd, err, sizeof err);
-    else
-        e = crs ? crs_restart(crs, &o, err, sizeof err) : 0;
-    /* only a failure while loading the memory: later steps have changed this process (its
-     * descriptors, limits, credentials), and a run again would inherit that */
-    if (e && data_failed && !outside)
-        rank_cache_run_again(rank, argv, shared, err, keep, nkeep, cwd);
-    advise_restart_mpi(err, sizeof err, seqdir);
-    if (outside)
-        stop_kind = "refused";
-    die("%s", err);
+    restore_rank(&o, argv, img, shared, seqdir, size);
 }
