@@ -73,13 +73,14 @@ check_cmd "$build/tools/snapc/ckpt-mpirun" ckpt-mpirun.1 7
 check_cmd "$build/tools/snapc/restart-mpi" restart-mpi.1 7
 check_cmd "$build/tools/snapc/ckpt-info" ckpt-info.1 2
 
-# 3b. every option the command's main() compares its arguments with, or names in its getopt
-# tables, is in its page too (the options a --help leaves out: cr_checkpoint --fd/--signal for
-# libcr's helper, the -s forms, restart-mpi --machinefile)
+# 3b. every option the command's main() (or its parse_options, where main has one: restart-mpi)
+# compares its arguments with, or names in its getopt tables, is in its page too (the options a
+# --help leaves out: cr_checkpoint --fd/--signal for libcr's helper, the -s forms, restart-mpi
+# --machinefile)
 check_src() { # SOURCE PAGE MIN
     local c=$src/$1 page=$man/$2 opts n=0 o
     plain "$page" >"$tmp/page"
-    opts=$( (awk '/^int main\(/ { m = 1 } m' "$c" |
+    opts=$( (awk '/^(int main|static void parse_options)\(/ { m = 1 } m' "$c" |
              grep -oE 'strn?cmp\((a|argv\[[a-z0-9]+\]), "-[-A-Za-z0-9]+=?"|\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' |
              grep -oE '"[^"]+"' | tr -d '"=' | sed 's/^\([a-z]\)/--\1/'
              # getopt's short options: "f:z::T:vh" gives -f -z -T -v -h
