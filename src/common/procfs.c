@@ -445,14 +445,14 @@ int revive_maps_parse_line(const char *line, struct revive_maps_entry *e)
     return 0;
 }
 
-int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap)
+static int maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, const char *file, char *buf, size_t cap)
 {
     memset(r, 0, sizeof *r);
     r->fd = -1;
     if (cap < REVIVE_MAPS_MIN_BUF)
         return -EINVAL;
     char path[64];
-    int e = revive_proc_path(path, sizeof path, pid, tid, "maps");
+    int e = revive_proc_path(path, sizeof path, pid, tid, file);
     if (e < 0)
         return e;
     revive_fd_enter(); /* left at revive_maps_close */
@@ -465,6 +465,16 @@ int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *b
     r->buf = buf;
     r->cap = cap;
     return 0;
+}
+
+int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap)
+{
+    return maps_open(r, pid, tid, "maps", buf, cap);
+}
+
+int revive_smaps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap)
+{
+    return maps_open(r, pid, tid, "smaps", buf, cap);
 }
 
 /* Reads more into the buffer after what is unread (moved to the front). 1 when bytes came,
@@ -489,7 +499,7 @@ static int fill(struct revive_maps_reader *r)
     }
 }
 
-int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e)
+int revive_maps_next_line(struct revive_maps_reader *r, char **line, int *cut)
 {
     if (r->fd < 0)
         return -EBADF;
@@ -504,19 +514,19 @@ int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e)
             }
             r->pos = r->have;
         } else if (nl || (r->eof && r->pos < r->have)) {
-            char *line = r->buf + r->pos;
             char *end = nl ? nl : r->buf + r->have;
+            *line = r->buf + r->pos;
             *end = 0;
+            *cut = 0;
             r->pos = nl ? (size_t)(nl + 1 - r->buf) : r->have;
-            return revive_maps_parse_line(line, e) ? -EIO : 1;
+            return 1;
         } else if (r->pos == 0 && r->have == r->cap - 1) {
             /* one line fills the buffer: give its beginning, skip the rest next time */
             r->buf[r->have] = 0;
             r->pos = r->have;
             r->skip_line = 1;
-            if (revive_maps_parse_line(r->buf, e))
-                return -EIO;
-            e->name_cut = 1;
+            *line = r->buf;
+            *cut = 1;
             return 1;
         }
         if (r->eof)
@@ -525,6 +535,19 @@ int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e)
         if (f < 0)
             return f;
     }
+}
+
+int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e)
+{
+    char *line;
+    int cut;
+    int k = revive_maps_next_line(r, &line, &cut);
+    if (k <= 0)
+        return k;
+    if (revive_maps_parse_line(line, e))
+        return -EIO;
+    e->name_cut = cut;
+    return 1;
 }
 
 void revive_maps_close(struct revive_maps_reader *r)

@@ -133,6 +133,15 @@ int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *b
 /* The next line into *e: 1, 0 at the end, -errno (-EIO for a line that is no maps line). */
 int revive_maps_next(struct revive_maps_reader *r, struct revive_maps_entry *e);
 
+/* /proc/PID[/task/TID]/smaps, read as revive_maps_open reads maps: each mapping's maps line
+ * (revive_maps_parse_line reads it) followed by lines of its own ("KernelPageSize:", "VmFlags:"). */
+int revive_smaps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap);
+
+/* The next line as it is (NUL-terminated, without its newline, inside the buffer until the next
+ * call): 1, 0 at the end, -errno. *cut is 1 when the line was longer than the buffer (*line holds
+ * its beginning; the rest is skipped). */
+int revive_maps_next_line(struct revive_maps_reader *r, char **line, int *cut);
+
 void revive_maps_close(struct revive_maps_reader *r);
 
 /* Parses one maps line (NUL-terminated, without its newline) into *e; name points into

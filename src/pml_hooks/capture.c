@@ -130,7 +130,7 @@ static int produce(void *arg, struct crs_ext_sink *sink)
 /* At MPI_Init: the summary producer and the filter for the capture's own descriptor. */
 void pml_capture_init(void)
 {
-    static const struct crs_capture_filter f = { "mpi-capture", NULL, NULL, own_fd, NULL };
+    static const struct crs_capture_filter f = { .owner = "mpi-capture", .fd_exclude = own_fd };
     int e = crs_capture_filter_register(&f);
     if (!e)
         e = crs_capture_extension_register("mpi", produce, NULL);
@@ -189,7 +189,8 @@ static int copy_windows(void *arg, char *err, size_t errlen)
 {
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
-    pml_halves_recheck_chunks(); /* (before libcr asks the filter which memory is the library's) */
+    pml_halves_recheck_chunks(); /* (done in the capture's memory map, before libcr asks the filter
+                                  * which memory is the library's) */
     o->nkept_zombies = pml_children_note(&o->kept_zombies);
     if (pml_children_zombies_over()) {
         /* refused now, in our words: libcr's refusal would name them as children and

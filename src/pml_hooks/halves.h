@@ -93,7 +93,9 @@ void pml_halves_before_lower(void);        /* just before the lower half is load
 void pml_halves_lower_ready(void);         /* MPI_Init(_thread) succeeded */
 /* At a capture (every other thread parked): the pages of the mappings that appeared while MPI_Init
  * ran and were given to the library that read as zeros then, looked at again for the application's
- * malloc chunks until first seen written (halves_moments.c). */
+ * malloc chunks until first seen written (halves_moments.c). Asked for by the rank's capture (its
+ * after_park); done when libcr gives the capture filter the capture's memory map, before it asks
+ * the filter about any mapping (pml_halves_recheck_map). */
 void pml_halves_recheck_chunks(void);
 void pml_halves_dump_to(const char *prefix, int rank); /* REVIVE_HALVES_DUMP */
 

@@ -50,11 +50,18 @@ static int fd_exclude(void *arg, int fd)
     return pml_half_of_fd(fd, NULL) == PML_HALF_LOWER;
 }
 
+static int regions_begin(void *arg, const struct crs_filter_map *maps, size_t n, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    return pml_halves_recheck_map(maps, n);
+}
+
 static const struct crs_capture_filter filter = {
     .owner = "mpi",
     .region_exclude = region_exclude,
     .thread_exclude = thread_exclude,
     .fd_exclude = fd_exclude,
+    .regions_begin = regions_begin,
     .arg = NULL,
 };
 

@@ -135,6 +135,9 @@ const struct crs_capture_filter *pml_halves_capture_filter(void);
 
 /* ---- the moments (halves_moments.c) ------------------------------------------------------ */
 void pml_halves_walk_lower_objects(void); /* after a dlopen/dlclose in the lower namespace */
+/* The filter's regions_begin: the recheck pml_halves_recheck_chunks asked for, in the capture's
+ * memory map (n mappings). Always 0. */
+int pml_halves_recheck_map(const struct crs_filter_map *maps, size_t n);
 
 /* ---- glibc malloc's arenas (halves_arenas.c) ------------------------------------------------ */
 /* The writable data of the application's libc and of the lower half's (their main_arena). */

@@ -216,25 +216,32 @@ static void scan_gaps(const struct gap_q *g)
  * library looked at again. A thread preempted between glibc's mmap of a chunk and its write of
  * the chunk's size word (under load: milliseconds) left a mapping that read as zeros when
  * MPI_Init ended (rank_initalloc-mpich lost a block 1 run in 3 at load ~10); once parked, every
- * chunk it made since has its size word, written before anything else in it. */
-static int recheck_line(const struct revive_maps_entry *m, void *arg)
-{
-    (void)arg;
-    if (!m->name[0] && !m->shared && (m->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
-        upper_chunks(m->start, m->end);
-    return 0;
-}
+ * chunk it made since has its size word, written before anything else in it. The capture's own
+ * memory map (libcr reads /proc/self/maps once, after the park: the filter's regions_begin) says
+ * which mappings to look in; reading the map here as well was a third read per capture. */
+static int recheck_armed;
 
 void pml_halves_recheck_chunks(void)
 {
+    recheck_armed = 1;
+}
+
+int pml_halves_recheck_map(const struct crs_filter_map *maps, size_t n)
+{
+    if (!recheck_armed)
+        return 0;
+    recheck_armed = 0;
     if (!pml_lower_chunks_whole() || ncand == 0)
-        return;
+        return 0;
     revive_fd_enter();
     mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
     recheck_mode = 1;
     ncand_next = 0;
     if (mem_fd >= 0) {
-        pml_maps_each(recheck_line, NULL);
+        for (size_t i = 0; i < n; i++)
+            if (!maps[i].path[0] && !maps[i].shared &&
+                (maps[i].prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+                upper_chunks(maps[i].start, maps[i].end);
         memcpy(cand, cand_next, (size_t)ncand_next * sizeof *cand);
         ncand = ncand_next;
     }
@@ -243,6 +250,7 @@ void pml_halves_recheck_chunks(void)
         close(mem_fd);
     mem_fd = -1;
     revive_fd_leave();
+    return 0;
 }
 
 static int snap_line(const struct revive_maps_entry *m, void *arg)

@@ -1,8 +1,8 @@
 /* The allocation-free /proc readers: numbers, paths, small files, status and stat fields,
  * maps line by line (against an independent reading of the same text, through a buffer
  * smaller than the file, with a line longer than the buffer, names with spaces, newlines and
- * " (deleted)"), numbered directories, which other process holds a pipe, and NSpid in a pid
- * namespace of our own. */
+ * " (deleted)"), smaps' lines (its maps lines the maps file's), numbered directories, which other
+ * process holds a pipe, and NSpid in a pid namespace of our own. */
 #define _GNU_SOURCE
 #include "common/procfs.h"
 #include "common_test.h"
@@ -339,6 +339,58 @@ static void test_maps(const char *dir)
     munmap(q, 4096);
 }
 
+/* smaps read line by line: its maps lines are the maps file's (same mappings, fields and names,
+ * the one with a newline in its name too), each followed by lines of the mapping's own, the last
+ * of them "VmFlags:"; through a small buffer as well (many refills). */
+static void test_smaps(const char *dir)
+{
+    static char buf[4096 + 256];
+    char sub[1024], path[2048];
+    snprintf(sub, sizeof sub, "%s/smaps", dir);
+    ASSERT_EQ(mkdir(sub, 0700), 0);
+    snprintf(path, sizeof path, "%s/with a\nnewline", sub);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(ftruncate(fd, 4096), 0);
+    void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    ASSERT_TRUE(p != MAP_FAILED);
+    close(fd);
+    size_t caps[2] = { sizeof buf, REVIVE_MAPS_MIN_BUF };
+    for (int c = 0; c < 2; c++) {
+        int n = read_maps(0, buf, sizeof buf);
+        struct revive_maps_reader r;
+        struct revive_maps_entry e;
+        char *line;
+        int cut, k, m = 0, own = 0, flags_last = 1;
+        ct_no_malloc = 1;
+        ASSERT_EQ(revive_smaps_open(&r, 0, 0, buf, caps[c]), 0);
+        while ((k = revive_maps_next_line(&r, &line, &cut)) == 1) {
+            if (revive_maps_parse_line(line, &e) == 0) {
+                if (m >= n || e.start != got[m].e.start || e.end != got[m].e.end || e.inode != got[m].e.inode ||
+                    e.offset != got[m].e.offset || strcmp(e.perms, got[m].e.perms) ||
+                    (!cut && !got[m].e.name_cut && strcmp(e.name, got[m].name)))
+                    FAILF("smaps mapping %d (%s) differs from maps (%d lines)", m, line, n);
+                ASSERT_TRUE(flags_last);
+                m++;
+                flags_last = 0;
+            } else {
+                ASSERT_TRUE(m > 0);
+                own++;
+                flags_last = !strncmp(line, "VmFlags:", 8);
+            }
+        }
+        revive_maps_close(&r);
+        ct_no_malloc = 0;
+        ASSERT_EQ(k, 0);
+        ASSERT_EQ(m, n);
+        ASSERT_TRUE(flags_last);
+        ASSERT_TRUE(own >= 10 * m);
+    }
+    munmap(p, 4096);
+    unlink(path);
+    rmdir(sub);
+}
+
 /* ---- numbered directories and pid namespaces ------------------------------------------------ */
 
 static long count_number(long n, int dirfd, void *arg)
@@ -488,6 +540,7 @@ int main(void)
     test_stat();
     test_status();
     test_maps(dir);
+    test_smaps(dir);
     test_dirs();
     test_holder();
     int ns = test_pid_namespace();
@@ -495,7 +548,7 @@ int main(void)
     snprintf(small, sizeof small, "%s/small", dir);
     unlink(small);
     rmdir(dir);
-    printf("PASS: numbers, paths, files, stat, status, maps (long, cut, deleted, other process), "
+    printf("PASS: numbers, paths, files, stat, status, maps (long, cut, deleted, other process), smaps, "
            "numbered directories, a pipe's holder%s\n", ns ? ", NSpid in a pid namespace" : "");
     if (!ns)
         printf("note: no pid namespace could be made here; NSpid in one was not checked\n");

@@ -33,7 +33,7 @@ static atomic_flag reg_lock = ATOMIC_FLAG_INIT;
 
 int crs_capture_filter_register(const struct crs_capture_filter *f)
 {
-    if (!f || (!f->region_exclude && !f->thread_exclude && !f->fd_exclude))
+    if (!f || (!f->region_exclude && !f->thread_exclude && !f->fd_exclude && !f->regions_begin))
         return -EINVAL;
     int e = 0;
     crs_park_lock_take(&reg_lock);
@@ -100,6 +100,34 @@ int crs_capture_filter_region(uint64_t start, uint64_t end, const char *path, st
         }
     }
     return w;
+}
+
+int crs_capture_filter_wants_map(void)
+{
+    int n = atomic_load_explicit(&nfilters, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (filters[i].regions_begin)
+            return 1;
+    return 0;
+}
+
+int crs_capture_filter_regions_begin(const struct crs_filter_map *maps, size_t nmaps, char *err, size_t errlen)
+{
+    int n = atomic_load_explicit(&nfilters, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        const struct crs_capture_filter *f = &filters[i];
+        if (!f->regions_begin)
+            continue;
+        err[0] = 0;
+        int e = f->regions_begin(f->arg, maps, nmaps, err, errlen);
+        if (e) {
+            if (!err[0])
+                snprintf(err, errlen, "the %s capture filter failed on the memory map: %s",
+                         f->owner ? f->owner : "(unnamed)", strerror(e < 0 ? -e : e));
+            return e < 0 ? e : -e;
+        }
+    }
+    return 0;
 }
 
 int crs_capture_filter_thread(pid_t tid)

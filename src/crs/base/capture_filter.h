@@ -28,6 +28,15 @@
 
 struct crs_span { uint64_t start, end; };
 
+/* One mapping of the memory map a capture reads once, after every other thread parked (the maps
+ * lines of /proc/self/smaps). */
+struct crs_filter_map {
+    uint64_t start, end;
+    uint32_t prot;       /* PROT_* */
+    int shared;          /* MAP_SHARED ('s' in the flags column) */
+    const char *path;    /* as /proc/self/maps names it (region_exclude's path), "" for anonymous memory */
+};
+
 struct crs_capture_filter {
     const char *owner;                       /* "mpi" (for messages) */
     /* Pieces of the mapping [start,end) (`path` as /proc/self/maps names it,
@@ -45,6 +54,11 @@ struct crs_capture_filter {
     /* 1: descriptor `fd` is not in the image (not open after a restart, its
      * number free). NULL: none. */
     int (*fd_exclude)(void *arg, int fd);
+    /* Once per capture, before region_exclude is asked about any mapping: the capture's whole
+     * memory map (n mappings in address order, what region_exclude is then asked about), for a
+     * filter that looks at memory before it answers, without reading the map once more. 0, or
+     * -errno to fail the checkpoint (its message in err). NULL: not called. */
+    int (*regions_begin)(void *arg, const struct crs_filter_map *maps, size_t n, char *err, size_t errlen);
     void *arg;
 };
 
@@ -169,6 +183,11 @@ const char *crs_inotify_path(int fd, int wd, uint64_t dev, uint64_t ino);
  * -errno with a message in err (a filter failed, or more than max pieces). */
 int crs_capture_filter_region(uint64_t start, uint64_t end, const char *path, struct crs_span *out, int max,
                               char *err, size_t errlen);
+/* Gives the capture's memory map to every filter's regions_begin, in registration order: 0, or
+ * the first failure's -errno with its message in err. */
+int crs_capture_filter_regions_begin(const struct crs_filter_map *maps, size_t n, char *err, size_t errlen);
+/* 1 when some filter has a regions_begin (the capture then builds the array for it). */
+int crs_capture_filter_wants_map(void);
 /* 1 when a filter leaves thread tid / descriptor fd out. */
 int crs_capture_filter_thread(pid_t tid);
 int crs_capture_filter_fd(int fd);

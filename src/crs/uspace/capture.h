@@ -65,6 +65,11 @@ struct crs_capture {
     const char **region_names;
     uint8_t *region_pages;  /* enum crs_page_mode per region */
     size_t nregions;
+    /* the memory map the regions come from (read once: crs_capture_regions), and what smaps says of
+     * each mapping (NULL when smaps could not be read), applied by crs_capture_smaps */
+    const struct crs_map *maps;
+    const struct crs_map_more *maps_more;
+    size_t nmaps;
     struct crs_rec_file *files;
     const char **file_paths;
     size_t nfiles;

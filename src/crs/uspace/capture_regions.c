@@ -169,18 +169,48 @@ int crs_capture_regions(struct crs_capture *c)
     size_t buflen = (16u << 20) + cap * 64;
     long n = -ENOSPC;
     struct crs_map *maps = NULL;
+    struct crs_map_more *more = NULL;
+    int smaps = 1;   /* smaps gives the map and what it says of each mapping in one read */
     for (int attempt = 0; attempt < 4 && n == -ENOSPC; attempt++, cap *= 2, buflen *= 2) {
-        char *buf = crs_scratch_alloc(c->scratch, buflen);
+        char *buf = crs_scratch_alloc(c->scratch, buflen + (smaps ? 256u << 10 : 0));
         maps = crs_scratch_alloc(c->scratch, cap * sizeof *maps);
-        if (!buf || !maps) {
+        more = smaps ? crs_scratch_alloc(c->scratch, cap * sizeof *more) : NULL;
+        if (!buf || !maps || (smaps && !more)) {
             crs_capture_error(c, "out of scratch memory for the memory map (%zu mappings)", cap);
             return -ENOMEM;
         }
-        n = crs_maps_read(buf, buflen, maps, cap);
+        if (smaps) {
+            n = crs_smaps_read(buf, buflen + (256u << 10), maps, more, cap);
+            if (n < 0 && n != -ENOSPC && n != -ENAMETOOLONG) {
+                /* no smaps (CONFIG_PROC_PAGE_MONITOR): the map alone, and no advice to keep */
+                smaps = 0;
+                more = NULL;
+                n = crs_maps_read(buf, buflen, maps, cap);
+            }
+        } else {
+            n = crs_maps_read(buf, buflen, maps, cap);
+        }
     }
     if (n < 0) {
-        crs_capture_error(c, "cannot read /proc/self/maps: %s", strerror((int)-n));
+        crs_capture_error(c, "cannot read /proc/self/%s: %s", smaps ? "smaps" : "maps", strerror((int)-n));
         return (int)n;
+    }
+    c->maps = maps;
+    c->maps_more = more;
+    c->nmaps = (size_t)n;
+    /* the map for a filter that looks at memory before it answers (the MPI layer): this one,
+     * read after every thread parked, not another read of /proc/self/maps */
+    if (crs_capture_filter_wants_map()) {
+        struct crs_filter_map *fm = crs_scratch_alloc(c->scratch, (size_t)n * sizeof *fm);
+        if (!fm) {
+            crs_capture_error(c, "out of scratch memory for the memory map (%ld mappings)", n);
+            return -ENOMEM;
+        }
+        for (long i = 0; i < n; i++)
+            fm[i] = (struct crs_filter_map){ maps[i].start, maps[i].end, maps[i].prot, maps[i].shared, maps[i].name };
+        int e = crs_capture_filter_regions_begin(fm, (size_t)n, c->err, sizeof c->err);
+        if (e)
+            return e;
     }
     /* filters may cut a mapping into pieces: room for some more */
     cap = (size_t)n + CRS_EXTRA_PIECES;
@@ -330,124 +360,44 @@ int crs_capture_regions(struct crs_capture *c)
     return 0;
 }
 
-/* Advice and page sizes from /proc/self/smaps ("KernelPageSize:", "VmFlags:"
- * of each mapping), given to every region piece of that mapping. Read in
- * pieces: smaps may be tens of megabytes. */
-static const struct { const char *code; uint32_t bit; } vmflags[] = {
-    { "hg", CRS_MADV_HUGEPAGE }, { "nh", CRS_MADV_NOHUGEPAGE }, { "dc", CRS_MADV_DONTFORK },
-    { "dd", CRS_MADV_DONTDUMP }, { "wf", CRS_MADV_WIPEONFORK }, { "mg", CRS_MADV_MERGEABLE },
-    { "sr", CRS_MADV_SEQUENTIAL }, { "rr", CRS_MADV_RANDOM },
-};
-
-/* The protection key of a mapping ("ProtectionKey:", x86 pku), 0 when none. */
-static uint64_t smaps_pkey(const char *line)
+/* Advice and page sizes from /proc/self/smaps ("KernelPageSize:", "VmFlags:" of each mapping,
+ * read with the map: crs_smaps_read), given to every region piece of that mapping. */
+static void apply_more(struct crs_capture *c, const struct crs_map *m, const struct crs_map_more *x, size_t *k)
 {
-    uint64_t v = 0;
-    if (strncmp(line, "ProtectionKey:", 14))
-        return 0;
-    const char *p = line + 14;
-    while (*p == ' ')
-        p++;
-    if (revive_parse_u64(&p, &v))
-        return 0;
-    return v;
-}
-
-static void smaps_line(struct crs_capture *c, const char *line, uint64_t *lo, uint64_t *hi, size_t *k)
-{
-    const char *p = line;
-    uint64_t a, b, v;
-    if (!revive_parse_x64(&p, &a) && *p == '-' && (p++, !revive_parse_x64(&p, &b)) && *p == ' ') {
-        *lo = a;
-        *hi = b;
-        while (*k < c->nregions && c->regions[*k].end <= a)
-            (*k)++;
-        return;
-    }
-    uint32_t shift = 0, madv = 0;
-    int may_write = 0;
-    int is_page = !strncmp(line, "KernelPageSize:", 15), is_flags = !strncmp(line, "VmFlags:", 8);
-    if (is_page) {
-        p = line + 15;
-        while (*p == ' ')
-            p++;
-        if (revive_parse_u64(&p, &v) || v < 8)
-            return;
-        v *= 1024;
-        while ((1ull << shift) < v)
-            shift++;
-        if (shift <= 12)
-            return;
-    } else if (is_flags) {
-        for (p = line + 8; *p; p++) {
-            if (p[-1] != ' ' || (p[2] != ' ' && p[2]))
-                continue;
-            for (size_t f = 0; f < sizeof vmflags / sizeof vmflags[0]; f++)
-                if (p[0] == vmflags[f].code[0] && p[1] == vmflags[f].code[1])
-                    madv |= vmflags[f].bit;
-            if (p[0] == 'm' && p[1] == 'w')
-                may_write = 1;
-        }
-    } else {
-        return;
-    }
-    for (size_t i = *k; i < c->nregions && c->regions[i].start < *hi; i++) {
+    while (*k < c->nregions && c->regions[*k].end <= m->start)
+        (*k)++;
+    for (size_t i = *k; i < c->nregions && c->regions[i].start < m->end; i++) {
         struct crs_rec_region *r = &c->regions[i];
-        if (r->start < *lo || r->kind == CRS_REGION_VDSO)
+        if (r->start < m->start || r->kind == CRS_REGION_VDSO)
             continue;
-        if (is_page) {   /* used for ANON and SHMEM; said of file mappings (hugetlbfs) */
-            r->page_shift = shift;
+        if (x->page_shift) {   /* used for ANON and SHMEM; said of file mappings (hugetlbfs) */
+            r->page_shift = x->page_shift;
             if (r->kind == CRS_REGION_SHMEM && r->file >= 0)
-                c->memfds[r->file].page_shift = shift;
+                c->memfds[r->file].page_shift = x->page_shift;
         }
-        if (is_flags)
-            r->madvise = madv;
+        if (!x->flags_seen)
+            continue;
+        r->madvise = x->madvise;
         /* a System V segment attached SHM_RDONLY may never be written
          * (no "mw"), whatever mprotect says */
-        if (is_flags && !may_write && r->kind == CRS_REGION_FOBJ && r->file >= 0 &&
-            c->fobjs[r->file].kind == CRS_FOBJ_SYSV)
+        if (!x->may_write && r->kind == CRS_REGION_FOBJ && r->file >= 0 && c->fobjs[r->file].kind == CRS_FOBJ_SYSV)
             r->flags |= CRS_REGION_F_SHM_RDONLY;
     }
 }
 
 int crs_capture_smaps(struct crs_capture *c)
 {
-    size_t cap = 1u << 16;
-    char *buf = crs_scratch_alloc(c->scratch, cap);
-    if (!buf) {
-        crs_capture_error(c, "out of scratch memory for /proc/self/smaps");
-        return -ENOMEM;
-    }
-    int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (!c->maps_more)
         return 0;   /* no smaps (CONFIG_PROC_PAGE_MONITOR): no advice to keep */
-    uint64_t lo = 0, hi = 0, pkey = 0, pkey_at = 0;
-    size_t have = 0, k = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, cap - 1 - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = 0;
-        char *line = buf, *nl;
-        while ((nl = strchr(line, '\n')) != NULL) {
-            *nl = 0;
-            uint64_t key = smaps_pkey(line);
-            if (key && !pkey) {
-                pkey = key;
-                pkey_at = lo;
-            }
-            smaps_line(c, line, &lo, &hi, &k);
-            line = nl + 1;
+    uint64_t pkey = 0, pkey_at = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < c->nmaps; i++) {
+        if (c->maps_more[i].pkey && !pkey) {
+            pkey = c->maps_more[i].pkey;
+            pkey_at = c->maps[i].start;
         }
-        have = (size_t)(buf + have - line);
-        memmove(buf, line, have);
-        if (have == cap - 1)
-            have = 0;   /* a line longer than the buffer: a path; not ours to read */
+        apply_more(c, &c->maps[i], &c->maps_more[i], &k);
     }
-    close(fd);
     /* Memory behind a protection key may be closed to the thread that
      * reads it (its PKRU, or the one a signal handler starts with): the
      * capture would die of SIGSEGV, killing the process. Neither the keys

@@ -22,6 +22,21 @@ struct crs_map {
 #define CRS_MAPS_LINE_MAX (4 * 4096 + 512)
 long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap);
 
+/* What /proc/self/smaps says of a mapping besides its maps line. */
+struct crs_map_more {
+    uint32_t page_shift;   /* log2 of "KernelPageSize:" when above 4 KiB, else 0 */
+    uint32_t madvise;      /* CRS_MADV_* of the advice codes in "VmFlags:" */
+    int flags_seen;        /* a "VmFlags:" line came */
+    int may_write;         /* "mw" among them: mprotect may make it writable */
+    uint64_t pkey;         /* "ProtectionKey:" (x86 pku), 0 when none */
+};
+
+/* As crs_maps_read, from /proc/self/smaps (the same lines, each followed by the mapping's own):
+ * more[i] for maps[i] too. One read for the map and what smaps adds (both were read before).
+ * Returns the entry count or -errno as crs_maps_read does; the open's -errno when smaps cannot be
+ * read (no CONFIG_PROC_PAGE_MONITOR: the caller reads maps). */
+long crs_smaps_read(char *buf, size_t buflen, struct crs_map *maps, struct crs_map_more *more, size_t cap);
+
 /* vm.max_map_count (how many mappings a process may have), or -1 when it cannot be read. */
 long crs_max_map_count(void);
 

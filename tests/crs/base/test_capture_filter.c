@@ -1,5 +1,6 @@
 /* crs/base/capture_filter.c and hooks.c without a process to checkpoint:
  * region spans from several filters come back clipped, sorted and merged;
+ * the capture's map to the filters that ask for it (regions_begin, its failure);
  * thread and descriptor answers; registration limits; extension owners;
  * park-deferral bookkeeping (nesting, the late park, a stale round); hooks
  * in BLCR's order, a refusing CHECKPOINT hook telling the ones before it;
@@ -40,6 +41,18 @@ static int failing_filter(void *arg, uint64_t start, uint64_t end, const char *p
 {
     (void)start; (void)end; (void)path; (void)out; (void)max;
     return *(int *)arg ? -EIO : 0;
+}
+
+/* regions_begin: counts the mappings it was given, fails when asked to */
+static size_t seen_maps;
+static uint64_t seen_first;
+static int begin_f(void *arg, const struct crs_filter_map *maps, size_t n, char *err, size_t errlen)
+{
+    seen_maps = n;
+    seen_first = n ? maps[0].start : 0;
+    if (*(int *)arg == 1)
+        snprintf(err, errlen, "begin_f says no");
+    return *(int *)arg ? -EPERM : 0;
 }
 
 static int thread_f(void *arg, pid_t tid) { (void)arg; return tid == 42; }
@@ -85,10 +98,11 @@ int main(void)
     /* no filter: nothing left out */
     ASSERT_EQ(crs_capture_filter_region(0x1000, 0x9000, "/x", out, 16, err, sizeof err), 0);
     ASSERT_EQ(crs_capture_filter_register(NULL), -EINVAL);
-    struct crs_capture_filter none = { "none", NULL, NULL, NULL, NULL };
+    struct crs_capture_filter none = { .owner = "none" };
     ASSERT_EQ(crs_capture_filter_register(&none), -EINVAL);
 
-    struct crs_capture_filter a = { "a", f1, thread_f, NULL, NULL }, b = { "b", f2, NULL, fd_f, NULL };
+    struct crs_capture_filter a = { .owner = "a", .region_exclude = f1, .thread_exclude = thread_f },
+                              b = { .owner = "b", .region_exclude = f2, .fd_exclude = fd_f };
     ASSERT_EQ(crs_capture_filter_register(&a), 0);
     ASSERT_EQ(crs_capture_filter_register(&b), 0);
     int n = crs_capture_filter_region(0x1000, 0x9000, "/x", out, 16, err, sizeof err);
@@ -112,12 +126,31 @@ int main(void)
 
     /* a failing filter names itself */
     int fail = 1;
-    struct crs_capture_filter c = { "failing", failing_filter, NULL, NULL, &fail };
+    struct crs_capture_filter c = { .owner = "failing", .region_exclude = failing_filter, .arg = &fail };
     ASSERT_EQ(crs_capture_filter_register(&c), 0);
     ASSERT_EQ(crs_capture_filter_region(0x1000, 0x9000, "", out, 16, err, sizeof err), -EIO);
     ASSERT_TRUE(strstr(err, "the failing capture filter failed") != NULL);
     fail = 0;
-    int filled = 3;
+
+    /* the capture's map, once, to a filter that asks for it: its failure (its message, else one
+     * naming the filter) fails the capture */
+    ASSERT_EQ(crs_capture_filter_wants_map(), 0);
+    int begin_fail = 0;
+    struct crs_capture_filter d = { .owner = "mapper", .regions_begin = begin_f, .arg = &begin_fail };
+    ASSERT_EQ(crs_capture_filter_register(&d), 0);
+    ASSERT_EQ(crs_capture_filter_wants_map(), 1);
+    const struct crs_filter_map maps[2] = { { 0x1000, 0x3000, 3, 0, "" }, { 0x5000, 0x6000, 1, 1, "/x" } };
+    ASSERT_EQ(crs_capture_filter_regions_begin(maps, 2, err, sizeof err), 0);
+    ASSERT_EQ(seen_maps, 2);
+    ASSERT_EQ(seen_first, 0x1000);
+    begin_fail = 1;
+    ASSERT_EQ(crs_capture_filter_regions_begin(maps, 2, err, sizeof err), -EPERM);
+    ASSERT_TRUE(strstr(err, "begin_f says no") != NULL);
+    begin_fail = 2;
+    ASSERT_EQ(crs_capture_filter_regions_begin(maps, 2, err, sizeof err), -EPERM);
+    ASSERT_TRUE(strstr(err, "the mapper capture filter failed") != NULL);
+    begin_fail = 0;
+    int filled = 4;
     while (crs_capture_filter_register(&a) == 0)
         filled++;
     ASSERT_EQ(filled, CRS_MAX_FILTERS);

@@ -138,7 +138,8 @@ int main(int argc, char **argv)
     pthread_create(&y, NULL, y_main, NULL);
     while (!atomic_load(&x_tid_now) || !atomic_load(&y_tid_now))
         usleep(1000);
-    struct crs_capture_filter flt = { "test", region_exclude, thread_exclude, fd_exclude, NULL };
+    struct crs_capture_filter flt = { .owner = "test", .region_exclude = region_exclude, .thread_exclude = thread_exclude,
+                                      .fd_exclude = fd_exclude };
     if (crs_capture_filter_register(&flt) != 0 || crs_capture_extension_register("test", produce, bad ? &bad : NULL) != 0 ||
         crs_capture_extension_register("bad owner", produce, NULL) != -EINVAL)
         return 2;

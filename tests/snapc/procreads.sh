@@ -1,0 +1,75 @@
+#!/bin/bash
+# procreads.sh FLAVOR: a rank's checkpoint reads its memory map from /proc twice, not four times
+# (issue 7, the capture's CPU: /proc text was ~30% of the ranks' capture CPU). Before: the MPI
+# layer's checkpoint hook read /proc/self/maps before the park (its table of the application's
+# memory for ld.so's freeze, src/pml_hooks/restart.c), its second look at the pages that read as
+# zeros at MPI_Init's end (src/pml_hooks/halves_moments.c) read it again after the park, libcr's
+# capture of the regions a third time, then /proc/self/smaps. Now libcr takes the map from the maps
+# lines of its smaps read and hands it to the layer's capture filter (crs/base/capture_filter.h,
+# regions_begin): maps once (the hook's, before the park), smaps once.
+#  a. the second checkpoint of a 2-rank job, each rank traced (strace -f, openat): /proc/self/maps
+#     and /proc/self/smaps opened once each per rank;
+#  b. a --term snapshot of the same job restarts to the native result.
+flavor=$1
+. "$(dirname "$0")/lib.sh"
+. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
+snapc_workdir snapc-procreads-$flavor
+cleanup='rm -rf "$tmp"'
+bin=$B/tests/snapc/mpi_loop-$flavor
+[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+command -v strace >/dev/null || { echo "SKIP: strace is missing: the opens cannot be counted"; exit 77; }
+strace -qq -o /dev/null -e trace=openat true 2>/dev/null || { echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
+export REVIVE_COORD_BIN=$COORD REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
+np=2
+iters=${SNAPC_MPI_ITERS:-3000}
+
+timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
+    { fail "native run"; cat "$W/native.err"; finish; }
+# rank_pids: this test's ranks running now
+rank_pids() {
+    local p e
+    for p in /proc/[0-9]*; do
+        e=$(readlink $p/exe 2>/dev/null) || continue
+        [ "$e" = "$bin" ] || continue
+        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
+    done
+}
+
+( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
+    >"$W/job.out" 2>"$W/job.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+expect_rc 0 "the first checkpoint" timeout 300 "$CKPT" --wait $JOB
+wait_for 120 '[ "$(rank_pids | wc -l)" -ge $np ]' || fail "the ranks did not start"
+traces=
+for p in $(rank_pids); do
+    strace -f -qq -e trace=openat -o "$W/opens.$p" -p "$p" 2>/dev/null &
+    traces="$traces $!"
+done
+sleep 1 # attached
+timeout 300 "$CKPT" --wait $JOB >"$W/a.ck" 2>"$W/a.ckerr" || fail "a: the second checkpoint failed: $(tail -2 "$W/a.ckerr")"
+kill -INT $traces 2>/dev/null
+wait $traces
+n=0
+for p in $(rank_pids); do
+    maps=$(grep -c '"/proc/self/maps"' "$W/opens.$p")
+    smaps=$(grep -c '"/proc/self/smaps"' "$W/opens.$p")
+    all=$(grep -c 'openat(' "$W/opens.$p")
+    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps"
+    [ "$all" -gt 0 ] || { fail "a: strace saw no openat of rank process $p"; continue; }
+    n=$((n + 1))
+    [ "$maps" = 1 ] || fail "a: rank process $p opened /proc/self/maps $maps times in one checkpoint (once expected, the MPI layer's hook before the park; its second look after the park and libcr's capture made it 3)"
+    [ "$smaps" = 1 ] || fail "a: rank process $p opened /proc/self/smaps $smaps times in one checkpoint (once expected: the capture's map and advice)"
+done
+[ $n = $np ] || fail "a: $n of $np ranks traced"
+pass "$flavor: a: a checkpoint opens /proc/self/maps and /proc/self/smaps once each per rank ($n ranks traced)"
+
+expect_rc 0 "ckpt-mpirun --term" timeout 300 "$CKPT" --wait --term $JOB || { touch "$W/go"; finish; }
+REF=$(tail -n1 "$W/cmd.out")
+job_gone $JOB 60 || fail "--term: mpirun still runs"
+wait $JOB
+touch "$W/go"
+timeout -k 5 300 "$RESTART" "$REF" >"$W/r.out" 2>"$W/r.err"; st=$?
+[ $st = 0 ] || { fail "b: restart: status $st"; tail -5 "$W/r.err"; }
+cmp -s "$W/native.out" "$W/r.out" && pass "$flavor: b: the restart from a --term snapshot ends with the native result" ||
+    { fail "b: the restart differs from the native run"; cat "$W/r.out"; }
+finish
