@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/capture_filter.h"
+#include "crs/uspace/pagemap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,15 +11,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PM_PRESENT (1ULL << 63)
-#define PM_SWAPPED (1ULL << 62)
-#define PM_FILE (1ULL << 61)
+#define PM_PRESENT CRS_PM_PRESENT
+#define PM_SWAPPED CRS_PM_SWAPPED
+#define PM_FILE CRS_PM_FILE
 #define PAGEMAP_BATCH 65536
 
 struct page_walk {
     struct crs_capture *c;
     struct crs_image_writer *w;
-    int pagemap_fd, mem_fd;
+    struct crs_pagemap pmap;   /* /proc/self/pagemap (pagemap.h) */
+    int mem_fd;
     uint64_t *pm;           /* pagemap batch */
     uint64_t pm_base;       /* the address of pm[0]'s page */
     size_t pm_n;            /* pages pm holds from pm_base (0: none) */
@@ -94,9 +96,9 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
                     n = (pw->reach - base) / page;
                 if (n > PAGEMAP_BATCH)
                     n = PAGEMAP_BATCH;
-                ssize_t want = (ssize_t)(n * 8);
-                if (pread(pw->pagemap_fd, pw->pm, (size_t)want, (off_t)(base / page * 8)) != want) {
-                    crs_capture_error(pw->c, "cannot read /proc/self/pagemap: %s", strerror(errno));
+                int pe = crs_pagemap_get(&pw->pmap, pw->pm, base, n);
+                if (pe) {
+                    crs_capture_error(pw->c, "cannot read /proc/self/pagemap: %s", strerror(-pe));
                     return -EIO;
                 }
                 pw->pm_base = base;
@@ -160,11 +162,18 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
         crs_capture_error(c, "out of scratch memory for the page walk");
         return -ENOMEM;
     }
-    pw.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    pw.pmap.page = pw.page;
+    pw.pmap.vec_len = 4096;
+    pw.pmap.vec = crs_scratch_alloc(c->scratch, pw.pmap.vec_len * 3 * sizeof(uint64_t));
+    if (!pw.pmap.vec) {
+        crs_capture_error(c, "out of scratch memory for the page walk");
+        return -ENOMEM;
+    }
+    pw.pmap.fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     pw.mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-    if (pw.pagemap_fd < 0 || pw.mem_fd < 0) {
+    if (pw.pmap.fd < 0 || pw.mem_fd < 0) {
         crs_capture_error(c, "cannot open /proc/self/pagemap or /proc/self/mem: %s", strerror(errno));
-        if (pw.pagemap_fd >= 0) close(pw.pagemap_fd);
+        if (pw.pmap.fd >= 0) close(pw.pmap.fd);
         if (pw.mem_fd >= 0) close(pw.mem_fd);
         return -EIO;
     }
@@ -192,7 +201,7 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
         }
         e = walk_region(&pw, &c->regions[i], c->region_pages[i]);
     }
-    close(pw.pagemap_fd);
+    close(pw.pmap.fd);
     close(pw.mem_fd);
     return e;
 }
