@@ -16,29 +16,13 @@
 #  b. a --term snapshot of the same job restarts to the native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
-. "$REVIVE_SRCDIR/tests/mpi/mpienv.sh" || exit $?
-snapc_workdir snapc-procreads-$flavor
-cleanup='rm -rf "$tmp"'
-bin=$B/tests/snapc/mpi_loop-$flavor
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
+snapc_mpi_setup procreads restart
 command -v strace >/dev/null || { echo "SKIP: strace is missing: the opens cannot be counted"; exit 77; }
 strace -qq -o /dev/null -e trace=openat true 2>/dev/null || { echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
-export REVIVE_COORD_BIN=$COORD REVIVE_RESTART_RANK=$B/tools/revive-restart-rank
-np=2
 iters=${SNAPC_MPI_ITERS:-3000}
 
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
-# rank_pids: this test's ranks running now
-rank_pids() {
-    local p e
-    for p in /proc/[0-9]*; do
-        e=$(readlink $p/exe 2>/dev/null) || continue
-        [ "$e" = "$bin" ] || continue
-        [ "$(readlink $p/cwd 2>/dev/null)" = "$W" ] && echo ${p#/proc/}
-    done
-}
-
 ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
     >"$W/job.out" 2>"$W/job.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"
@@ -49,7 +33,14 @@ for p in $(rank_pids); do
     strace -f -qq -y -e trace=openat,pread64,ioctl -o "$W/opens.$p" -p "$p" 2>/dev/null &
     traces="$traces $!"
 done
-sleep 1 # attached
+# traced: every thread of every rank has its tracer (strace -f -p attaches to each)
+traced() {
+    local p
+    for p in $(rank_pids); do
+        ! grep -q '^TracerPid:[[:space:]]*0$' /proc/$p/task/*/status 2>/dev/null || return 1
+    done
+}
+wait_for 60 traced || fail "a: strace did not attach to every thread of the ranks"
 timeout 300 "$CKPT" --wait $JOB >"$W/a.ck" 2>"$W/a.ckerr" || fail "a: the second checkpoint failed: $(tail -2 "$W/a.ckerr")"
 kill -INT $traces 2>/dev/null
 wait $traces
