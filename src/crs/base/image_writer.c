@@ -151,7 +151,7 @@ static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t
     }
     /* Start the disk on what is written so far, so that the final fsync
      * does not have to write the whole image at once. */
-    if (off > w->writeback_from + WRITEBACK_STEP) {
+    if (off >= w->writeback_from + WRITEBACK_STEP) {
         sync_file_range(w->fd, (off_t)(w->base + w->writeback_from), (off_t)(off - w->writeback_from),
                         SYNC_FILE_RANGE_WRITE);
         w->writeback_from = off;
