@@ -8,6 +8,24 @@
 #include "common/procfs.h"
 #include "crs/base/image_format.h"
 
+/* Appends a parsed mapping to maps[*n], its name to buf's names (at *used, up to names_cap):
+ * 0, or -ENOSPC when either is full. */
+static long map_append(char *buf, size_t *used, size_t names_cap, struct crs_map *maps, size_t *n, size_t cap,
+                       const struct revive_maps_entry *e)
+{
+    size_t len = strlen(e->name) + 1;
+    if (*n == cap || *used + len > names_cap)
+        return -ENOSPC;
+    memcpy(buf + *used, e->name, len);
+    maps[*n] = (struct crs_map){
+        .start = e->start, .end = e->end, .pgoff = e->offset, .dev = e->dev, .ino = e->inode,
+        .prot = (uint32_t)e->prot, .shared = e->shared, .name = buf + *used,
+    };
+    *used += len;
+    (*n)++;
+    return 0;
+}
+
 long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap)
 {
     if (buflen < CRS_MAPS_LINE_MAX + 1)
@@ -22,22 +40,12 @@ long crs_maps_read(char *buf, size_t buflen, struct crs_map *maps, size_t cap)
     size_t n = 0;
     long ret = 0;
     while ((k = revive_maps_next(&r, &e)) == 1) {
-        size_t len = strlen(e.name) + 1;
         if (e.name_cut) {
             ret = -ENAMETOOLONG;
             break;
         }
-        if (n == cap || used + len > names_cap) {
-            ret = -ENOSPC;
+        if ((ret = map_append(buf, &used, names_cap, maps, &n, cap, &e)))
             break;
-        }
-        memcpy(buf + used, e.name, len);
-        maps[n] = (struct crs_map){
-            .start = e.start, .end = e.end, .pgoff = e.offset, .dev = e.dev, .ino = e.inode,
-            .prot = (uint32_t)e.prot, .shared = e.shared, .name = buf + used,
-        };
-        used += len;
-        n++;
     }
     revive_maps_close(&r);
     if (!ret && k < 0)
@@ -109,28 +117,24 @@ long crs_smaps_read(char *buf, size_t buflen, struct crs_map *maps, struct crs_m
     while ((k = revive_maps_next_line(&r, &line, &cut)) == 1) {
         /* a mapping's line begins with its address in lower-case hex, its own lines with a name */
         int head = (line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f');
-        if (!head || revive_maps_parse_line(line, &e) != 0) {
+        if (!head) {
             if (!cut && n)
                 more_line(line, &more[n - 1]);
             continue;
         }
-        size_t len = strlen(e.name) + 1;
+        /* A mapping's line the parser refuses fails the read, as crs_maps_read does: skipping
+         * it would leave that memory out of the image and give its lines to the one before. */
         if (cut) {
             ret = -ENAMETOOLONG;
             break;
         }
-        if (n == cap || used + len > names_cap) {
-            ret = -ENOSPC;
+        if (revive_maps_parse_line(line, &e) != 0) {
+            ret = -EIO;
             break;
         }
-        memcpy(buf + used, e.name, len);
-        maps[n] = (struct crs_map){
-            .start = e.start, .end = e.end, .pgoff = e.offset, .dev = e.dev, .ino = e.inode,
-            .prot = (uint32_t)e.prot, .shared = e.shared, .name = buf + used,
-        };
-        memset(&more[n], 0, sizeof more[n]);
-        used += len;
-        n++;
+        if ((ret = map_append(buf, &used, names_cap, maps, &n, cap, &e)))
+            break;
+        memset(&more[n - 1], 0, sizeof more[n - 1]);
     }
     revive_maps_close(&r);
     if (!ret && k < 0)
