@@ -117,7 +117,8 @@ void crs_restart_ids(int *old_pid, int *new_pid)
     *new_pid = restart_new_pid;
 }
 
-static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uint64_t *bytes)
+/* in_fork_child: the --fork writer, whose memory is the process's, shared copy-on-write */
+static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uint64_t *bytes, int in_fork_child)
 {
     int fd = o->fd;
     size_t need = crs_iw_scratch_size(MAX_CHUNKS, STRINGS_CAP, c->opts.zstd_level);
@@ -153,8 +154,11 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
      * project's VM with 8 ranks x 16 MiB at load 4-5 the capture took 159-201 ms direct against
      * 113-167 buffered; at load 17-22 the agents' CPU per snapshot was 135-151 ms direct against
      * 217-490 buffered (the busier the machine, the more a buffered write costs; bench/mpi/README.md) */
+    /* Never in the --fork writer: a direct write pins the pages it reads, and the kernel
+     * unshares a copy-on-write page it pins (diffrev34 R-M1: 64 MiB shared with a child became
+     * private), so the child would copy the whole image into memory of its own. */
     const char *direct = getenv("REVIVE_IMAGE_DIRECT");
-    if (direct && strcmp(direct, "1") == 0)
+    if (direct && strcmp(direct, "1") == 0 && !in_fork_child)
         crs_iw_direct(w);
     if ((e = crs_capture_write(c, w))) {
         crs_iw_close(w);
@@ -635,14 +639,14 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     }
     if (!e) {
         if (!o->fork_mode || !fork_sees_all(c)) {
-            e = write_image(c, o, &res->image_bytes);
+            e = write_image(c, o, &res->image_bytes, 0);
         } else {
             fork_result->status = -EIO;
             strcpy(fork_result->err, "the image writer died");
             long pid = raw_fork();
             if (pid == 0) {
                 uint64_t bytes = 0;
-                int we = write_image(c, o, &bytes);
+                int we = write_image(c, o, &bytes, 1);
                 fork_result->status = we;
                 fork_result->bytes = bytes;
                 memcpy(fork_result->err, c->err, sizeof fork_result->err);

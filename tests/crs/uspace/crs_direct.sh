@@ -6,6 +6,7 @@
 #   direct    REVIVE_IMAGE_DIRECT=1 in the checkpointed process's environment
 #   compress  the same with --compress: the compressed chunks go direct too (their last partial
 #             block buffered)
+#   fork      REVIVE_IMAGE_DIRECT=1 with --fork: the writer child writes through the page cache
 #   buffered  the default: every write through the page cache, the pages there after it
 #   tmpfs     REVIVE_IMAGE_DIRECT=1, the image in /dev/shm (no direct writes there): buffered, the
 #             image as good
@@ -40,11 +41,16 @@ one_case() {
         crs_show "$d/orig.err"
         return 1
     }
+    # --fork writes from a child while the process runs on (with --kill the image is written in
+    # place): the process is killed after it
+    local kill=--kill
+    [ "$opts" = --fork ] && kill=
     # shellcheck disable=SC2086
-    crs_tool "$d/ck" cr_checkpoint --kill $opts -f "$img" "$PID" || {
-        crs_fail "$name: cr_checkpoint --kill $opts: $(head -n 1 "$d/ck.err")"
+    crs_tool "$d/ck" cr_checkpoint $kill $opts -f "$img" "$PID" || {
+        crs_fail "$name: cr_checkpoint $kill $opts: $(head -n 1 "$d/ck.err")"
         return 1
     }
+    [ -z "$kill" ] && kill -KILL "$PID" 2>/dev/null
     crs_wait_status "$d/orig" 30 >/dev/null
     RES=$(fincore --bytes --noheadings --output RES "$img")
     SIZE=$(stat -c %s "$img")
@@ -71,6 +77,13 @@ if one_case compress "$WORK" --compress REVIVE_IMAGE_DIRECT=1; then
     [ "$RES" -le $((SIZE / 8)) ] && crs_pass "compress: $RES of the image's $SIZE bytes in the page cache" ||
         crs_fail "compress: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
             "(written through it, not directly)"
+fi
+# --fork's writer child never writes directly: a direct write would copy every page it shares
+# copy-on-write with the process (diffrev34 R-M1)
+if one_case fork "$WORK" --fork REVIVE_IMAGE_DIRECT=1; then
+    [ "$RES" -ge $((SIZE / 2)) ] && crs_pass "fork: the writer child wrote buffered ($RES of $SIZE bytes in the page cache)" ||
+        crs_fail "fork: only $RES of the image's $SIZE bytes in the page cache: the --fork writer child wrote" \
+            "directly (copying the pages it shares with the process)"
 fi
 if one_case buffered "$WORK" ""; then
     [ "$RES" -ge $((SIZE / 2)) ] && crs_pass "buffered: by default $RES of $SIZE bytes in the page cache" ||
