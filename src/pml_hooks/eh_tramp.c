@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
+#include "pml_hooks/restart.h" /* pml_attr_quiet */
 
 /* The thunk of fn in set (thunk.c), or the lower half's copy of a function of the library. */
 static void *pick(struct pml_thunk_set *set, void *target, void *fn)
@@ -25,6 +26,8 @@ static void *pick(struct pml_thunk_set *set, void *target, void *fn)
     {                                                                                              \
         (void)a3;                                                                                  \
         (void)a4;                                                                                  \
+        if (pml_attr_quiet)                                                                        \
+            return; /* the layer's own call (--term's give-back...): the code is returned */       \
         MPI_##K v = (MPI_##K)pml_r2v(KIND, PML_H(*h));                                             \
         ((MPI_##K##_errhandler_function *)t->ctx)(&v, err);                                       \
     }                                                                                              \

@@ -7,6 +7,7 @@
 #include "pml_hooks/objs.h" /* pml_objs_settle */
 #include "pml_hooks/agent_fns.h"
 #include "pml_hooks/replay.h" /* pml_replay_compact */
+#include "pml_hooks/restart.h" /* pml_attr_quiet_begin */
 #include "snapc/agent.h"       /* snapc_agent_epoch */
 #include "common/clock.h"
 #include "common/fault.h"
@@ -214,6 +215,13 @@ static int op_capture(void *arg, const char *image_path, struct snapc_capture_re
  * MPI_Finalize on a window's registered memory. */
 static void term_finalize(void)
 {
+    /* Nothing of the program's runs past the capture (--term's promise): freeing its windows and
+     * MPI_Finalize (which deletes the attributes of MPI_COMM_SELF and MPI_COMM_WORLD: HDF5, PETSc
+     * and ADIOS close their files there) would call its attribute delete callbacks and its error
+     * handlers; the restart runs them once, as natively (newuser7c F1). The agent thread does it
+     * all, so the thread-local switch of the restart's replay covers it; never turned off: the
+     * process ends after this. */
+    (void)pml_attr_quiet_begin();
     pml_term_release();
     /* from the table, not dlsym: the application's threads are held, one may hold ld.so's lock
      * (parked inside dlopen or dlclose) */

@@ -93,10 +93,12 @@ int pml_lower_reload(char **envp, char *err, size_t errlen);
 int pml_lower_thread_level(int *provided);
 uintptr_t pml_lower_world(void);
 
-/* While set, the program's attribute copy and delete callbacks do not run in this thread (the
- * layer's callbacks answer "not copied" and delete nothing): a restart setting attribute values
- * again (they ran before the snapshot), the layer making and freeing a window of its own
- * (win_ckpt.c), dup_attrs.c putting values on and taking them off. Thread-local (layer.c). */
+/* While set, the program's attribute copy and delete callbacks and its error handlers
+ * (eh_tramp.c: the error code is returned instead) do not run in this thread (the layer's
+ * callbacks answer "not copied" and delete nothing): a restart setting attribute values again
+ * (they ran before the snapshot), the layer making and freeing a window of its own
+ * (win_ckpt.c), dup_attrs.c putting values on and taking them off, --term's give-back and
+ * MPI_Finalize after the capture (rank_ops.c, term_finalize). Thread-local (layer.c). */
 extern __thread int pml_attr_quiet;
 /* Sets it; returns what it was, for pml_attr_quiet_end (so that quiet spans may nest). */
 int pml_attr_quiet_begin(void);

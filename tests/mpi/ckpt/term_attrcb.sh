@@ -1,0 +1,58 @@
+#!/bin/bash
+# term_attrcb.sh FLAVOR: "ckpt-mpirun --term" of a job whose ranks hold attributes with delete
+# callbacks on MPI_COMM_SELF, MPI_COMM_WORLD and a window (term_attrcb.c: each callback prints a
+# line and appends it to a file, as HDF5 closes its files from its MPI_COMM_SELF callback). The
+# give-back after the capture (the window freed, MPI_Finalize) must run none of them: the ended
+# job's output and the file hold no callback line (newuser7c F1: they held 6, at the snapshot's
+# step, on both MPIs). Then restart-mpi runs the job to its end: its callbacks run once each, at
+# the last step, as in an uninterrupted run (lines and file compared), both generations' step
+# lines are the uninterrupted run's, and no process is left.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog term_attrcb
+export REVIVE_RESTART_RANK=$restarter
+n=2 steps=40 ms=200
+ck_workdir termcb
+rm -f native.log job.log
+callbacks() { grep -h '^callback: ' "$@" | sort; }
+run_native "$n" "$prog" $steps "$d/nopace" $ms "$d/native.log" >native.out 2>native.err ||
+    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
+[ "$(callbacks native.out | wc -l)" = $((3 * n)) ] && cmp -s <(callbacks native.out) <(sort native.log) ||
+    { failed "the native run did not print and log 3 callbacks a rank: $(callbacks native.out | tr '\n' ' ')"; exit 1; }
+touch pace
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" $ms \
+    "$d/job.log" >out.0 2>err.0 &
+job=$!; pids+=($job)
+if ! wait_steps out.0 2 $job; then
+    rm -f pace; wait $job
+    failed "no steps before the checkpoint: status $?"; tail -n 4 err.0; exit 1
+fi
+if ! term_restart $job; then
+    failed "ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; exit 1
+fi
+# term_restart ran the restart already: what the ended job left is out.0; its log lines are
+# told from the restart's by their step (the snapshot's, before the last)
+late=$(callbacks out.0)
+if [ -n "$late" ]; then
+    failed "the job ended by --term ran the program's callbacks after the capture (stdout): $(echo "$late" | tr '\n' ' ')"
+else
+    pass "the job ended by --term after step $(nsteps out.0) printed no callback line"
+fi
+early=$(grep -v " at step $steps\$" job.log 2>/dev/null)
+if [ -n "$early" ]; then
+    failed "the job ended by --term wrote the callbacks' lines to its file after the capture: $(echo "$early" | tr '\n' ' ')"
+else
+    pass "the job ended by --term wrote nothing to the callbacks' file"
+fi
+restart_verdict "--term after step $(nsteps out.0)"
+if [ $rc = 0 ]; then
+    if cmp -s <(callbacks native.out) <(callbacks out.1) && cmp -s <(sort native.log) <(sort job.log 2>/dev/null); then
+        pass "the restarted job ran its $((3 * n)) callbacks once each at its end, as uninterrupted (stdout and file)"
+    else
+        failed "the restarted job's callbacks differ from an uninterrupted run's"
+        diff <(sort native.log) <(sort job.log 2>/dev/null) | head; diff <(callbacks native.out) <(callbacks out.1) | head
+    fi
+fi
+left=$(no_strays "$d/") || failed "processes left: $left"
+exit $fail
