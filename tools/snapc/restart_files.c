@@ -98,11 +98,16 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
                                       "OLD=NEW" : "");
             e = -ENOENT;
         } else if (what) {
+            /* a program or library has a build id; a file without one is the job's data (an
+             * input it maps), of which only size and modification time can be compared */
+            int code = img.files[i].build_id_len > 0;
             snprintf(err, errlen,
                      "%s, mapped by rank %d, changed since the checkpoint (%s differs): the "
-                     "ranks would run different code; put back the file the job ran with, or "
+                     "ranks would %s; put back the file the job ran with%s, or "
                      "restart from a snapshot taken after the change",
-                     p, rank, what);
+                     p, rank, what, code ? "run different code" : "read other data than they mapped",
+                     code ? "" : " (its size and modification time are compared, not its bytes: "
+                                 "a copy with the same bytes needs the same time, touch -d)");
             e = -ESTALE;
         } else
             seen_add(seen, p);

@@ -3,10 +3,12 @@
  * test changes LIB after a snapshot, so that the restored ranks refuse it ("changed since the
  * checkpoint"): rst_libchg.sh. The lines do not depend on LIB. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <mpi.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +31,18 @@ int main(int argc, char **argv)
     if (!dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)) {
         fprintf(stderr, "rst_libchg: %s\n", dlerror());
         return 2;
+    }
+    /* RST_LIBCHG_DATA: a data file mapped read-only, as a job maps its input */
+    const char *data = getenv("RST_LIBCHG_DATA");
+    if (data) {
+        int fd = open(data, O_RDONLY | O_CLOEXEC);
+        const volatile char *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            fprintf(stderr, "rst_libchg: cannot map %s\n", data);
+            return 2;
+        }
+        (void)m[0];
+        close(fd);
     }
     argv[1] = argv[0]; /* the paced main takes STEPS PACEFILE MS */
     return rst_paced_thread_main(argc - 1, argv + 1, "rst_libchg", "its thread", idle, &stop, NULL);

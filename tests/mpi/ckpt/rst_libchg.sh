@@ -13,7 +13,8 @@
 # went back to an older sequence, which failed the same way. Then the file is put back with plain
 # cp (the same contents, size and build id, a new modification time): the default restart takes
 # the same sequence, restart-mpi warns once naming the file's new time, and the job ends as
-# uninterrupted (review LOW-3: a copy put back was refused for its time alone).
+# uninterrupted (review LOW-3: a copy put back was refused for its time alone). Last, a data file
+# every rank maps read-only is changed (same size): refused before the launch, in words for data.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -26,6 +27,10 @@ src=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
 [ -f "$src" ] || src=/lib/x86_64-linux-gnu/libz.so.1
 [ -f "$src" ] || { echo "SKIP: no libz.so.1 to copy"; exit 77; }
 cp "$src" "$lib" && cp -p "$lib" "$lib.orig" || { failed "cannot copy $src"; exit 1; }
+# a data file every rank maps read-only (RST_LIBCHG_DATA), changed in the last part
+data=$d/input.dat
+head -c 65536 /dev/urandom >"$data" || { failed "cannot make $data"; exit 1; }
+export RST_LIBCHG_DATA=$data
 run_native "$n" "$prog" "$lib" $steps "$d/nopace" $ms >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 touch pace
@@ -90,4 +95,18 @@ else
     pass "the library put back with cp: warned once: $(grep -m1 "warning: $lib" err.1 | cut -c1-200)"
 fi
 left=$(no_strays "$d/") || failed "processes left: $left"
+# a data file (no build id) changed in place, same size: refused before the launch in words for
+# data, saying that its time is compared, not its bytes (newuser7c F3: "the ranks would run
+# different code")
+printf 'X' | dd of="$data" bs=1 seek=100 conv=notrunc status=none
+touch -d '1 hour ago' "$data"
+clean timeout -k 5 300 "$RESTART" "$jd" >data.out 2>data.err; rc=$?
+if [ $rc != 1 ]; then
+    failed "the changed data file: restart-mpi status $rc, not 1"; show_err data.err
+elif ! grep -q "$data, mapped by rank 0, changed since the checkpoint (its modification time differs): the ranks would read other data than they mapped; .*its size and modification time are compared, not its bytes" data.err; then
+    failed "the changed data file: the refusal does not speak of data"; show_err data.err
+else
+    pass "the changed data file: refused before the launch: $(cut -c1-240 data.err)"
+fi
+left=$(no_strays "$d/") || failed "the changed data file: processes left: $left"
 exit $fail
