@@ -417,7 +417,14 @@ int revive_mpix_checkpoint(int collective, int *flag)
     uint64_t s = __atomic_load_n(&pml_comm_world.seq, __ATOMIC_RELAXED);
     if (!collective)
         return agent.request(0, s);
-    int rc = agent.request(1, s);
+    /* The call's point is WORLD's count once this call is counted (s + 1): only a cut at or
+     * past it has every rank inside this call (or later), so holds the work done before it. A
+     * cut at s only says no collective came between; the previous MPIX_Checkpoint's own cut is
+     * at s when nothing but local work came since (newuser7c F2: every second back-to-back call
+     * returned at once without a snapshot, and a restart said RESTARTED at both). One rank
+     * counts nothing on WORLD (s is always 0): it keeps its own rule (snapc_agent_wait_epoch). */
+    uint64_t at = pml_world_size > 1 ? s + 1 : s;
+    int rc = agent.request(1, at);
     if (rc)
         return rc;
     {
@@ -425,7 +432,7 @@ int revive_mpix_checkpoint(int collective, int *flag)
         PML_COLL_LEAVE(0);
     }
     int restarted = 0;
-    rc = agent.wait_epoch(s, &restarted);
+    rc = agent.wait_epoch(at, &restarted);
     if (rc == 0 && flag)
         *flag = restarted;
     return rc;

@@ -25,8 +25,10 @@ static void wait_a_while(void)
 }
 
 /* Which epoch answers MPIX_Checkpoint at world_seq s (every rank calls it at the same s: it is
- * a collective on MPI_COMM_WORLD): the first epoch to end whose cut on WORLD (its target there)
- * is >= s. Every rank sees the same epochs end in the same order with the same targets, so
+ * a collective on MPI_COMM_WORLD; s is WORLD's count with the call counted, so a cut at s has
+ * every rank inside the call or past it, and the previous call's cut is below it even when only
+ * local work came between: revive_mpix_checkpoint): the first epoch to end whose cut on WORLD
+ * (its target there) is >= s. Every rank sees the same epochs end in the same order with the same targets, so
  * every rank picks the same one, whenever it arrives at the call: a rank still computing
  * before its call when an epoch with cut s committed (its snapshot is at that call: every
  * rank at s collectives) returns at once, as the ranks parked at the call's entry did; waiting

@@ -1,0 +1,3 @@
+#!/bin/sh
+# mpix_b2b on mpich: back-to-back MPIX_Checkpoint calls, one snapshot each, restarts (mpix_b2b.sh)
+exec "$(dirname "$0")/mpix_b2b.sh" mpich
