@@ -26,19 +26,18 @@ static void wait_a_while(void)
 
 /* Which epoch answers MPIX_Checkpoint at world_seq s (every rank calls it at the same s: it is
  * a collective on MPI_COMM_WORLD; s is WORLD's count with the call counted, so a cut at s has
- * every rank inside the call or past it, and the previous call's cut is below it even when only
+ * every rank inside the call or past it, and the previous call's cut is below s even when only
  * local work came between: revive_mpix_checkpoint): the first epoch to end whose cut on WORLD
- * (its target there) is >= s. Every rank sees the same epochs end in the same order with the same targets, so
- * every rank picks the same one, whenever it arrives at the call: a rank still computing
- * before its call when an epoch with cut s committed (its snapshot is at that call: every
- * rank at s collectives) returns at once, as the ranks parked at the call's entry did; waiting
- * for another epoch instead hung, the others being in the next collective already. Committed:
- * the call is covered (restarted in a job restarted from it); aborted: -ECANCELED on every
- * rank. The first epoch with cut >= s is always one whose cut is above every earlier one's:
- * only those are kept. A job of one rank counts no collective on WORLD (s is always 0): there
- * the first epoch to end after the request answers it, unless that epoch's capture began
- * before the call (snapc_agent_wait_epoch). Called with
- * A.lock held; 1 when decided. */
+ * (its target there) is >= s. Every rank sees the same epochs end in the same order with the
+ * same targets, so every rank picks the same one, whenever it looks: a rank that looks only
+ * after the epoch ended (captured between its count and its wait) returns at once, as the
+ * others did; waiting for another epoch instead hung, the others being in the next collective
+ * already. Committed: the call is
+ * covered (restarted in a job restarted from it); aborted: -ECANCELED on every rank. The first
+ * epoch with cut >= s is always one whose cut is above every earlier one's: only those are
+ * kept. A job of one rank counts no collective on WORLD (s is always 0): there the first epoch
+ * to end after the request answers it, unless that epoch's capture began before the call
+ * (snapc_agent_wait_epoch). Called with A.lock held; 1 when decided. */
 static int decide(uint64_t s, int *rc, int *restarted, struct cut_rec *by)
 {
     if (A.world_size == 1)
