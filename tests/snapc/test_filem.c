@@ -289,7 +289,26 @@ static void test_sequences(void)
     char gone[PATH_MAX + 16];
     filem_fmt(gone, sizeof gone, ": %s/gone is not there (mistyped, removed, or its file system", base);
     CHECK_STR_CONTAINS(err, gone);
-    CHECK_STR_CONTAINS(err, "the images and the snapshot's metadata (" FILEM_META_NAME ")");
+    /* the node-local caches named only when this host's cache holds the job (newuser7b F4,
+     * ed11ee0): a private cache folder without it, then with it */
+    char cache[PATH_MAX];
+    filem_fmt(cache, sizeof cache, "%s/cache", base);
+    sh("mkdir -p -m 700 %s", cache);
+    const char *old_local = getenv("REVIVE_LOCAL_DIR");
+    char *keep_local = old_local ? strdup(old_local) : NULL;
+    setenv("REVIVE_LOCAL_DIR", cache, 1);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "this host's node-local cache holds no copy of it either");
+    CHECK(strstr(err, "the images and the snapshot's metadata") == NULL);
+    sh("mkdir -p -m 700 %s/" FILEM_JOB_PREFIX "77" FILEM_JOB_SUFFIX, cache);
+    CHECK_EQ(filem_resolve_ref(p, jd, sizeof jd, &s, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "the images and the snapshot's metadata (" FILEM_META_NAME "; this host's cache");
+    if (keep_local)
+        setenv("REVIVE_LOCAL_DIR", keep_local, 1);
+    else
+        unsetenv("REVIVE_LOCAL_DIR");
+    free(keep_local);
+    sh("rm -rf %s", cache);
     /* only the snapshot directory missing from a folder that is there: no word of a file system
      * not mounted (review LOW-2: a mistyped reference was told so) */
     filem_fmt(p, sizeof p, "%s/" FILEM_JOB_PREFIX "78" FILEM_JOB_SUFFIX, base);
