@@ -355,14 +355,19 @@ char revive_stat_state(const char *stat)
     return p ? *p : 0;
 }
 
+char revive_proc_state(pid_t pid)
+{
+    char buf[512];
+    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
+    /* -ENOSPC: buf holds the start of the line, where the state is */
+    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
+}
+
 int revive_wait_stopped(pid_t pid, int timeout_ms)
 {
     struct timespec pause = {0, 200 * 1000};   /* 0.2 ms, doubled up to 20 ms */
     for (long waited_us = 0;; waited_us += pause.tv_nsec / 1000) {
-        char buf[512];
-        long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
-        /* -ENOSPC: buf holds the start of the line, where the state is */
-        char st = n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
+        char st = revive_proc_state(pid);
         if (st == 'T' || st == 't')
             return 0;
         if (!st || st == 'Z' || st == 'X')

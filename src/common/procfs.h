@@ -86,6 +86,11 @@ int revive_status_ids(const char *status, const char *key, int64_t *ids, int max
  * from its last ')'. */
 char revive_stat_state(const char *stat);
 
+/* The state letter of process pid (0: this process, as revive_proc_read), read from its stat
+ * file: 'R', 'S', 'D', 'T' stopped, 't' stopped by its tracer, 'Z' a zombie, 'X'...; 0 when
+ * there is no such process (or its stat file cannot be read). One read of /proc/PID/stat. */
+char revive_proc_state(pid_t pid);
+
 /* Waits until process pid is stopped (state T or t), a zombie or gone, polling its stat file
  * for at most timeout_ms milliseconds: kill(SIGSTOP) returns before the target stops (each
  * thread stops when it next runs), and a caller that promises a stopped process (cr_checkpoint

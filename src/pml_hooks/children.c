@@ -750,14 +750,7 @@ static int jstopped; /* sall holds the processes a --stop stopped */
  * and popen run no fork handler: a command they start then runs on (it executes a program). */
 static int fork_held;
 
-static char proc_state(int32_t pid)
-{
-    char buf[1024];
-    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
-    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
-}
-
-#define JOB_STOP_WAIT_MS 2000 /* in all, for the processes to show state T */
+#define JOB_STOP_WAIT_MS 2000 /* in all, for the processes to show stopped (T, or t when traced) */
 
 void pml_children_job_stop(void)
 {
@@ -779,25 +772,19 @@ void pml_children_job_stop(void)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < w.n; i++) {
         int32_t pid = all[i];
-        char s = proc_state(pid);
+        char s = revive_proc_state(pid);
         if (!s || s == 'Z' || s == 'X')
             continue; /* ended: nothing runs, nothing under it to read */
         if (s == 'T' || s == 't') {
             first_already = already++ ? first_already : pid;
         } else if (kill(pid, SIGSTOP) == 0) {
             sall[nsall++] = pid;
-            for (;;) {
-                s = proc_state(pid);
-                if (!s || s == 'T' || s == 'Z' || s == 'X')
-                    break;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > JOB_STOP_WAIT_MS) {
-                    late++;
-                    break;
-                }
-                struct timespec d = { 0, 1000 * 1000 };
-                nanosleep(&d, NULL);
-            }
+            /* one deadline for all: what is left of it (a traced process stops in state t,
+             * which is stopped: diffrev34 R-L1) */
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+            if (revive_wait_stopped(pid, spent < JOB_STOP_WAIT_MS ? (int)(JOB_STOP_WAIT_MS - spent) : 0) == -ETIMEDOUT)
+                late++;
         }
         char path[48];
         w.of = pid;

@@ -373,8 +373,6 @@ int coord_job_stopped(void);
 void coord_stop_begin(void);          /* RESUME(STOP) sent */
 int coord_stop_defer(void);           /* 1: a tool's answer waits until the job is stopped */
 void coord_job_continued(const char *how);
-/* The state letter of pid in /proc/PID/stat (R, S, T, Z...), 0 when it is gone. */
-char coord_proc_state(pid_t pid);
 /* How many ranks of this host are stopped (state T) though the job is not (kill -STOP of a
  * rank); WHY then says which and how to continue them. */
 int coord_ranks_stopped(char *why, size_t len);

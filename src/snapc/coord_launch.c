@@ -16,6 +16,7 @@
 
 #include "common/fault.h"
 #include "common/log.h"
+#include "common/procfs.h"
 #include "snapc/coord_int.h"
 
 sigset_t coord_forwarded_set(void)
@@ -226,7 +227,7 @@ void coord_on_signal(void)
 /* 1 while pid exists and is not a zombie (a zombie writes nothing). */
 static int alive(pid_t pid)
 {
-    char s = coord_proc_state(pid);
+    char s = revive_proc_state(pid);
     return s && s != 'Z' && s != 'X';
 }
 

@@ -33,15 +33,6 @@
 #define COORD_CONT_MS 60000  /* continuing: SIGCONT to stopped ranks for at most this long */
 #define COORD_STOP_POLL_MS 10
 
-/* The state letter of pid in /proc (R, S, T, Z...), 0 when it is gone. */
-char coord_proc_state(pid_t pid)
-{
-    char buf[1024];
-    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
-    /* -ENOSPC: buf holds the start of the line, where the state is */
-    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
-}
-
 static int local_host(const struct conn *c)
 {
     static char host[64];
@@ -59,7 +50,7 @@ int coord_ranks_stopped(char *why, size_t len)
     size_t o = 0;
     for (int r = 0; r < coord.nrank_conn; r++) {
         int i = coord.rank_conn[r];
-        if (i < 0 || !local_host(&coord.c[i]) || coord_proc_state((pid_t)coord.c[i].pid) != 'T')
+        if (i < 0 || !local_host(&coord.c[i]) || revive_proc_state((pid_t)coord.c[i].pid) != 'T')
             continue;
         first = n++ ? first : r;
         if (n <= 4 && o < sizeof pids)
@@ -149,14 +140,14 @@ void coord_stop_tick(int64_t now)
             int i = coord.rank_conn[r];
             if (i < 0 || coord.c[i].stop_ack || !local_host(&coord.c[i]))
                 continue;
-            char s = coord_proc_state((pid_t)coord.c[i].pid);
+            char s = revive_proc_state((pid_t)coord.c[i].pid);
             if (s && s != 'T' && s != 'Z' && s != 'X') {
                 pending = pending < 0 ? r : pending;
                 npending++;
             }
         }
         if (!npending && coord.launcher_stopped && !coord.child_done) {
-            char s = coord_proc_state(coord.child);
+            char s = revive_proc_state(coord.child);
             npending += s && s != 'T' && s != 'Z' && s != 'X';
         }
         if (!npending) {
@@ -180,10 +171,10 @@ void coord_stop_tick(int64_t now)
             if (i < 0 || coord.c[i].stop_ack)
                 continue;
             left++;
-            if (local_host(&coord.c[i]) && coord_proc_state((pid_t)coord.c[i].pid) == 'T')
+            if (local_host(&coord.c[i]) && revive_proc_state((pid_t)coord.c[i].pid) == 'T')
                 kill((pid_t)coord.c[i].pid, SIGCONT);
         }
-        if (!coord.child_done && coord_proc_state(coord.child) == 'T')
+        if (!coord.child_done && revive_proc_state(coord.child) == 'T')
             kill(coord.child, SIGCONT);
         if (!left || now - coord.cont_since > COORD_CONT_MS) {
             if (left)

@@ -113,6 +113,33 @@ static void test_stat(void)
     ASSERT_EQ(v, 1);
 }
 
+/* A process's state letter and the wait for its stop: this process runs, a stopped child
+ * shows T (and the wait returns at once), a zombie Z (the wait says it ended), a reaped one is
+ * gone (0). */
+static void test_proc_state(void)
+{
+    ASSERT_EQ(revive_proc_state(0), 'R');
+    ASSERT_EQ(revive_proc_state(getpid()), 'R');
+    pid_t c = fork();
+    ASSERT_TRUE(c >= 0);
+    if (c == 0) {
+        for (;;)
+            pause();
+    }
+    ASSERT_EQ(kill(c, SIGSTOP), 0);
+    ASSERT_EQ(revive_wait_stopped(c, 10000), 0);
+    ASSERT_EQ(revive_proc_state(c), 'T');
+    ASSERT_EQ(revive_wait_stopped(c, 0), 0);
+    ASSERT_EQ(kill(c, SIGKILL), 0);
+    siginfo_t si;
+    ASSERT_EQ(waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT), 0); /* a zombie still */
+    ASSERT_EQ(revive_proc_state(c), 'Z');
+    ASSERT_EQ(revive_wait_stopped(c, 1000), -ESRCH);
+    ASSERT_EQ(waitpid(c, NULL, 0), c);
+    ASSERT_EQ(revive_proc_state(c), 0);
+    ASSERT_EQ(revive_wait_stopped(c, 1000), -ESRCH);
+}
+
 static void test_status(void)
 {
     const char *t = "Name:\tx\nPPid:\t3\nPid:\t10\nTracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\n"
@@ -538,6 +565,7 @@ int main(void)
     test_numbers();
     test_paths_and_files(dir);
     test_stat();
+    test_proc_state();
     test_status();
     test_maps(dir);
     test_smaps(dir);
@@ -548,7 +576,7 @@ int main(void)
     snprintf(small, sizeof small, "%s/small", dir);
     unlink(small);
     rmdir(dir);
-    printf("PASS: numbers, paths, files, stat, status, maps (long, cut, deleted, other process), smaps, "
+    printf("PASS: numbers, paths, files, stat, a process's state and the wait for its stop, status, maps (long, cut, deleted, other process), smaps, "
            "numbered directories, a pipe's holder%s\n", ns ? ", NSpid in a pid namespace" : "");
     if (!ns)
         printf("note: no pid namespace could be made here; NSpid in one was not checked\n");

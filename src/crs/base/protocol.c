@@ -199,17 +199,9 @@ static int process_gone(pid_t pid)
     return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-/* The state letter of /proc/PID/stat ('R', 'S', 'T' stopped, 'Z' ...), or 0. */
-static char process_state(pid_t pid)
-{
-    char buf[1024];
-    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
-    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
-}
-
 static int stopped_or_dead(pid_t pid, char *err, size_t errlen)
 {
-    char st = process_state(pid);
+    char st = revive_proc_state(pid);
     if (st == 'T' || st == 't') {
         snprintf(err, errlen, "process %d is stopped (state %c), so it cannot take its checkpoint; "
                  "let it run (kill -CONT %d) and try again", (int)pid, st, (int)pid);
@@ -366,7 +358,7 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
         case ECONNREFUSED: {
             /* a zombie listens no more, whatever it ran under: "does not run under Revive" sent a
              * user whose daemon had just ended to start it with cr_run (a fresh-user review) */
-            char st = process_state(pid);
+            char st = revive_proc_state(pid);
             if (st == 'Z' || st == 'X')
                 snprintf(err, errlen, "process %d has exited (a zombie its parent has not reaped yet): there is "
                          "nothing left to checkpoint", (int)pid);

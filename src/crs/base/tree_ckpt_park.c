@@ -42,23 +42,11 @@ int crs_tree_own_fd(const struct tree_ckpt *t, int fd)
     return 0;
 }
 
-/* A process's state letter as /proc gives it ('Z' a zombie), 0 when it is
- * gone. */
-static char proc_state(pid_t pid)
-{
-    char buf[1024];
-    long len = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
-    if (len <= 0 && len != -ENOSPC)
-        return 0;
-    const char *close = strrchr(buf, ')');
-    return close && close[1] == ' ' ? close[2] : 0;
-}
-
 /* Ended since it was listed (a zombie now, or reaped): the next look at
  * /proc records it as it is. */
 static int ended(pid_t pid)
 {
-    char st = proc_state(pid);
+    char st = revive_proc_state(pid);
     return st == 0 || st == 'Z' || st == 'X';
 }
 
@@ -203,9 +191,8 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
         if (timeout_ms >= 0 && waited >= timeout_ms) {
             /* stopped, or busy: most often in a critical section of the program, which a checkpoint
              * waits for (a member in one was asked "is it stopped?": newuser10b) */
-            char buf[2048];
             pid_t pid = t->all[t->members[m]].pid;
-            char st = revive_proc_read(pid, 0, "stat", buf, sizeof buf) > 0 ? revive_stat_state(buf) : 0;
+            char st = revive_proc_state(pid);
             if (st == 'T')
                 fail(t, "%s is stopped (state T), so it cannot take its part in the checkpoint of the %s; let "
                         "it run (kill -CONT %d) and try again", who(t, m, w, sizeof w),

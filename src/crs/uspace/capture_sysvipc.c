@@ -50,9 +50,7 @@ static int stranger(const struct crs_capture *c, pid_t pid)
     if (kill(pid, 0) != 0 && errno != EPERM)
         return 0;
     /* a zombie's adjustments were given back as it ended, and it uses nothing */
-    char stat[512];
-    long n = revive_proc_read(pid, 0, "stat", stat, sizeof stat);
-    char st = n > 0 || n == -ENOSPC ? revive_stat_state(stat) : 0;
+    char st = revive_proc_state(pid);
     return st != 'Z' && st != 'X';
 }
 

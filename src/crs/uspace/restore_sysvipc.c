@@ -76,9 +76,7 @@ static int alive_other(pid_t pid)
 {
     if (pid <= 0 || pid == getpid() || (kill(pid, 0) != 0 && errno != EPERM))
         return 0;
-    char stat[512];
-    long n = revive_proc_read(pid, 0, "stat", stat, sizeof stat);
-    char st = n > 0 || n == -ENOSPC ? revive_stat_state(stat) : 0;
+    char st = revive_proc_state(pid);
     return st != 'Z' && st != 'X';
 }
 

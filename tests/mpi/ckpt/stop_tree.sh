@@ -8,7 +8,7 @@
 # burning CPU in a "stopped" job. Then SIGCONT to the job's mpirun: the burners run again (their
 # CPU time moves within 3 s), and the job ends with the uninterrupted run's results ("done:
 # children ok": every child ended as told). Part 2: the same with a thread of each rank forking
-# short-lived children while --stop stops the job (below).
+# short-lived children while --stop stops the job, and part 3 with traced grandchildren (below).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -126,4 +126,60 @@ rm -f pace
 ran_on $job f "forker: the job stopped with --stop and continued"
 grep -q '^done: children ok$' out.f && pass "forker: every child ended as told (done: children ok)" ||
     failed "forker: the job's last line is not 'done: children ok': $(tail -n 1 out.f)"
+
+# 3. traced: each rank's st_burn2 is traced from outside the job by st_tracer.c (as a debugger
+# holding it would: every signal passed on but SIGSTOP, at which it stays in its tracing stop until
+# st_tracer gets SIGUSR1): after --stop both st_burn2 are in state t, which is stopped, and no
+# "did not show stopped within 2 s" is said; after SIGCONT (and the tracers' release) the job ends
+# as uninterrupted. (The layer's own wait took T only before diffrev34 R-L1; this part passes on
+# that code too, 2 of 2 MPIs: the grandchildren are seen stopped without that wait here. It keeps
+# --stop of a traced process under test.)
+tracer=$REVIVE_BUILDDIR/tests/mpi/ckpt/st_tracer
+[ -x "$tracer" ] || { echo "SKIP-PART: traced ($tracer not built)"; exit $fail; }
+touch pace
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms \
+    >out.t 2>err.t &
+job=$!; pids+=($job)
+if ! wait_steps out.t 2 $job; then
+    failed "traced: the job did not reach step 2: $(tail -n 2 err.t)"
+else
+    tracers= traced=
+    for p in $(named st_burn2 $(descendants $job)); do
+        "$tracer" $p >tracer.$p 2>&1 &
+        tracers="$tracers $!" traced="$traced $p"
+        pids+=($!)
+    done
+    for i in $(seq 100); do
+        [ "$(cat tracer.* 2>/dev/null | grep -c '^tracing')" = 2 ] && break
+        grep -q 'cannot trace' tracer.* 2>/dev/null && break
+        sleep 0.1
+    done
+    if [ "$(cat tracer.* 2>/dev/null | grep -c '^tracing')" != 2 ]; then
+        echo "SKIP-PART: traced (no process could be traced here: $(cat tracer.* 2>/dev/null | head -n 2 | tr '\n' ' '))"
+    elif ! ref=$(checkpoint $job tstop --stop); then
+        failed "traced: ckpt-mpirun --stop: $(head -n 3 ckpt.tstop.err)"
+    else
+        bad=
+        for p in $traced; do
+            s=$(state $p)
+            [ "$s" = t ] || bad="$bad $p:$s"
+        done
+        [ -z "$bad" ] && pass "traced: after --stop both traced grandchildren are in state t" ||
+            failed "traced: after --stop the traced grandchildren are not in state t (pid:state):$bad"
+        if grep -q 'did not show stopped within' err.t; then
+            failed "traced: --stop waited out its bound for processes stopped under their tracer (state t):" \
+                "$(grep -m 1 'did not show stopped within' err.t)"
+        else
+            pass "traced: --stop took state t as stopped (no 'did not show stopped' warning)"
+        fi
+        kill -CONT $(coord $job)
+    fi
+    kill -USR1 $tracers 2>/dev/null # (the tracers resume them: a debugger's user would)
+    rm -f pace
+    ran_on $job t "traced: the job stopped with --stop and continued"
+    wait $tracers 2>/dev/null
+fi
+rm -f pace
+grep -q '^done: children ok$' out.t && pass "traced: every child ended as told (done: children ok)" ||
+    failed "traced: the job's last line is not 'done: children ok': $(tail -n 1 out.t)"
 exit $fail
