@@ -104,7 +104,6 @@ struct coord_state {
         int verdict;        /* LOST_ASK (not asked yet), LOST_UP, LOST_SILENT */
         int heard;          /* LOST_UP on its host's own answer (not for want of evidence) */
         int fd;             /* the ended connection, kept to ask its host on it; -1 none */
-        int64_t ended_ms;   /* when its end was taken */
         struct sockaddr_storage addr; /* where the rank was: asked with a connect when no */
         socklen_t addrlen;            /* connection is left to ask on (it was reset) */
         char answer[160];   /* what its host answered (for the log and a failure's reason) */

@@ -82,7 +82,6 @@ int coord_lost_keep(int r, int fd, const struct sockaddr_storage *addr, socklen_
         return 0;
     struct rank_last *l = &coord.rank_last[r];
     drop_fd(l);
-    l->ended_ms = revive_mono_ms();
     l->addrlen = addr && addrlen <= sizeof l->addr ? addrlen : 0;
     if (l->addrlen)
         memcpy(&l->addr, addr, l->addrlen);
