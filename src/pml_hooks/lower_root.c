@@ -372,6 +372,26 @@ static void fd_leave(int sec)
     }
 }
 
+/* A call that makes one descriptor, as its return value, without waiting: the real call inside
+ * a section, its descriptor reported. Those that take varargs (open, openat), report two
+ * (pipe) or may wait (below) are written out. */
+#define LOWER_FD_WRAP(ret, name, params, args) \
+    ret name params \
+    { \
+        REAL(name); \
+        int sec = fd_enter(); \
+        ret rc = fd_opened(real_##name args); \
+        fd_leave(sec); \
+        return rc; \
+    }
+/* a call that may wait (a blocking accept): no section */
+#define LOWER_FD_WRAP_WAITS(ret, name, params, args) \
+    ret name params \
+    { \
+        REAL(name); \
+        return fd_opened(real_##name args); \
+    }
+
 int pipe(int p[2])
 {
     REAL(pipe);
@@ -394,32 +414,9 @@ int pipe2(int p[2], int flags)
     return rc;
 }
 
-int dup(int fd)
-{
-    REAL(dup);
-    int sec = fd_enter();
-    int rc = fd_opened(real_dup(fd));
-    fd_leave(sec);
-    return rc;
-}
-
-int dup2(int fd, int to)
-{
-    REAL(dup2);
-    int sec = fd_enter();
-    int rc = fd_opened(real_dup2(fd, to));
-    fd_leave(sec);
-    return rc;
-}
-
-int dup3(int fd, int to, int flags)
-{
-    REAL(dup3);
-    int sec = fd_enter();
-    int rc = fd_opened(real_dup3(fd, to, flags));
-    fd_leave(sec);
-    return rc;
-}
+LOWER_FD_WRAP(int, dup, (int fd), (fd))
+LOWER_FD_WRAP(int, dup2, (int fd, int to), (fd, to))
+LOWER_FD_WRAP(int, dup3, (int fd, int to, int flags), (fd, to, flags))
 
 int fcntl(int fd, int cmd, ...)
 {
@@ -466,24 +463,10 @@ int openat(int dir, const char *path, int flags, ...)
 int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
 
 int __open_2(const char *path, int flags);
-int __open_2(const char *path, int flags)
-{
-    REAL(__open_2);
-    int sec = fd_enter();
-    int rc = fd_opened(real___open_2(path, flags));
-    fd_leave(sec);
-    return rc;
-}
+LOWER_FD_WRAP(int, __open_2, (const char *path, int flags), (path, flags))
 int __open64_2(const char *, int) __attribute__((alias("__open_2")));
 
-int memfd_create(const char *name, unsigned flags)
-{
-    REAL(memfd_create);
-    int sec = fd_enter();
-    int rc = fd_opened(real_memfd_create(name, flags));
-    fd_leave(sec);
-    return rc;
-}
+LOWER_FD_WRAP(int, memfd_create, (const char *name, unsigned flags), (name, flags))
 
 int close(int fd)
 {
@@ -510,22 +493,6 @@ int close(int fd)
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 
-#define LOWER_FD_WRAP(ret, name, params, args) \
-    ret name params \
-    { \
-        REAL(name); \
-        int sec = fd_enter(); \
-        ret rc = fd_opened(real_##name args); \
-        fd_leave(sec); \
-        return rc; \
-    }
-/* a call that may wait (a blocking accept): no section */
-#define LOWER_FD_WRAP_WAITS(ret, name, params, args) \
-    ret name params \
-    { \
-        REAL(name); \
-        return fd_opened(real_##name args); \
-    }
 LOWER_FD_WRAP(int, socket, (int domain, int type, int protocol), (domain, type, protocol))
 LOWER_FD_WRAP_WAITS(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
 LOWER_FD_WRAP_WAITS(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int flags), (fd, a, l, flags))
