@@ -71,7 +71,6 @@ int filem_verified_find(const char *text, int r, struct crs_file_stamp *s)
 int filem_verified_usable(const struct crs_file_stamp *before, const struct crs_file_stamp *after,
                           int64_t now_sec)
 {
-    /* a file changed within the last second may change again within the same tick of the
-     * file system's clock without its change time moving (coarse timestamps): not handed on */
-    return before->size && crs_file_stamp_same(before, after) && after->ctime_sec + 1 < now_sec;
+    /* a file changed within the last second: not handed on (crs_file_stamp_settled) */
+    return before->size && crs_file_stamp_same(before, after) && crs_file_stamp_settled(after, now_sec);
 }

@@ -215,8 +215,11 @@ struct crs_image {
 /* A file as fstat(2) saw it: device, inode, size and change time. Any write, truncation,
  * chmod or link count change since gives the file another change time (the kernel sets it, no
  * program can put it back), and a file put in its place has another inode: the same stamp
- * taken later means the same, unchanged bytes. restart-mpi takes it of each rank image whose
- * every chunk it verified, before and after reading it (src/filem/verified.h). */
+ * taken later means the same, unchanged bytes, provided the stamp was settled when first
+ * taken (crs_file_stamp_settled). The one rule of "the same file, unchanged": restart-mpi
+ * takes it of each rank image whose every chunk it verified, before and after reading it
+ * (src/filem/verified.h); the capture keys the build ids it remembers on it
+ * (crs/uspace/build_id_cache.h). */
 struct crs_file_stamp {
     uint64_t dev, ino, size;
     int64_t ctime_sec, ctime_nsec;
@@ -224,8 +227,16 @@ struct crs_file_stamp {
 
 /* fd's stamp: 0, or -errno of fstat. */
 int crs_file_stamp_of(int fd, struct crs_file_stamp *s);
+/* The stamp of the file an earlier stat(2) or fstat(2) described. */
+struct stat;
+void crs_file_stamp_from(const struct stat *st, struct crs_file_stamp *s);
 /* 1 when a and b are the same stamp, else 0. */
 int crs_file_stamp_same(const struct crs_file_stamp *a, const struct crs_file_stamp *b);
+/* 1 when the stamp's change time is more than a second before now_sec (time(2)), else 0. A
+ * file changed within the last second may change again within the same tick of the file
+ * system's clock (coarse timestamps: ~4 ms on ext4) without its change time moving: a stamp
+ * taken then does not tell a later write apart, and is not to be trusted as "unchanged". */
+int crs_file_stamp_settled(const struct crs_file_stamp *s, int64_t now_sec);
 
 /* What the reader's messages about a damaged or incomplete image end with: the advice for one
  * process (cr_restart, cr_info). A caller that knows better (a rank of a global snapshot:

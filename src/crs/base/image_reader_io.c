@@ -112,17 +112,27 @@ void crs_image_advise(char *msg, size_t len, const char *advice)
     }
 }
 
+void crs_file_stamp_from(const struct stat *st, struct crs_file_stamp *s)
+{
+    s->dev = (uint64_t)st->st_dev;
+    s->ino = (uint64_t)st->st_ino;
+    s->size = (uint64_t)st->st_size;
+    s->ctime_sec = (int64_t)st->st_ctim.tv_sec;
+    s->ctime_nsec = (int64_t)st->st_ctim.tv_nsec;
+}
+
 int crs_file_stamp_of(int fd, struct crs_file_stamp *s)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
         return -errno;
-    s->dev = (uint64_t)st.st_dev;
-    s->ino = (uint64_t)st.st_ino;
-    s->size = (uint64_t)st.st_size;
-    s->ctime_sec = (int64_t)st.st_ctim.tv_sec;
-    s->ctime_nsec = (int64_t)st.st_ctim.tv_nsec;
+    crs_file_stamp_from(&st, s);
     return 0;
+}
+
+int crs_file_stamp_settled(const struct crs_file_stamp *s, int64_t now_sec)
+{
+    return s->ctime_sec + 1 < now_sec;
 }
 
 int crs_file_stamp_same(const struct crs_file_stamp *a, const struct crs_file_stamp *b)

@@ -53,11 +53,11 @@ static int find_or_add_file(struct crs_capture *c, const char *path, const struc
     if (known >= 0) {
         f->build_id_len = (uint32_t)known;
     } else if (fd >= 0) {
-        struct stat now;
+        struct crs_file_stamp was, now;
         f->build_id_len = crs_elf_build_id(fd, f->build_id, CRS_BUILD_ID_MAX);
         /* remembered only when what was read is the file stat described */
-        if (fstat(fd, &now) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev &&
-            now.st_ctim.tv_sec == st->st_ctim.tv_sec && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec)
+        crs_file_stamp_from(st, &was);
+        if (crs_file_stamp_of(fd, &now) == 0 && crs_file_stamp_same(&now, &was))
             crs_build_id_remember(st, f->build_id, f->build_id_len);
         close(fd);
     }
