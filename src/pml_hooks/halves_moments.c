@@ -44,7 +44,8 @@ struct snap_q {
  * application's libc: for a thread of the application, or for ld.so (which allocates with the
  * application's malloc for every namespace, as with its arenas: halves_arenas.c). Looked for at
  * each page of every unexplained piece of writable private anonymous memory, the words read
- * through /proc/self/mem (a thread may unmap meanwhile: a read fails, no fault); at most
+ * with process_vm_readv, many pages a call (hdr_next; /proc/self/mem only where that is
+ * refused): a thread may unmap meanwhile, and a read then fails, no fault; at most
  * UCHUNK_SCAN_PAGES pages a piece (the rest stays the library's, as before).
  * A page whose two first words read as zeros then is a candidate (a chunk whose size word its
  * thread had not written yet: pml_halves_recheck_chunks); the others are the library's for good. */
@@ -99,7 +100,20 @@ static void gap_piece(void *arg, uint64_t lo, uint64_t hi, int half, int why)
     }
 }
 
-static int mem_fd = -1; /* /proc/self/mem while the snapshot runs (inside the maps reader's section) */
+/* /proc/self/mem, for hdr_next's fallback only: opened at the first read process_vm_readv
+ * refuses (seccomp), not at every capture (diffrev34 R-L6), and closed by mem_done at the end of
+ * the look, inside the fork guard section its caller holds. MEM_UNOPENED: not needed yet;
+ * MEM_BROKEN: needed and it would not open (no word can be read: the look changes nothing). */
+#define MEM_UNOPENED (-1)
+#define MEM_BROKEN (-2)
+static int mem_fd = MEM_UNOPENED;
+
+static void mem_done(void)
+{
+    if (mem_fd >= 0)
+        close(mem_fd);
+    mem_fd = MEM_UNOPENED;
+}
 static void scan_gaps(const struct gap_q *g);
 
 static void upper_chunks(uint64_t start, uint64_t end)
@@ -107,7 +121,7 @@ static void upper_chunks(uint64_t start, uint64_t end)
     struct gap_q g;
     /* the pieces 64 at a time: one mapping of the kernel's may hold many (adjacent anonymous
      * mappings are merged: the library's chunks and the application's side by side) */
-    for (uint64_t pos = start; pos < end && mem_fd >= 0;) {
+    for (uint64_t pos = start; pos < end && mem_fd != MEM_BROKEN;) {
         g.n = 0;
         if (pml_reg_walk(pos, end, gap_piece, &g) != 0 || g.n == 0)
             return;
@@ -147,8 +161,13 @@ static const uint64_t *hdr_next(uint64_t a, uint64_t stop)
         return NULL;
     struct iovec local = { hb.w, (size_t)k * 16 };
     ssize_t got = syscall(SYS_process_vm_readv, getpid(), &local, 1UL, hb.remote, (unsigned long)k, 0UL);
-    if (got < 0 && errno != EFAULT)
-        got = pread(mem_fd, hb.w[0], 16, (off_t)a) == 16 ? 16 : 0;
+    if (got < 0 && errno != EFAULT) {
+        if (mem_fd == MEM_UNOPENED) {
+            mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+            mem_fd = mem_fd >= 0 ? mem_fd : MEM_BROKEN;
+        }
+        got = mem_fd >= 0 && pread(mem_fd, hb.w[0], 16, (off_t)a) == 16 ? 16 : 0;
+    }
     hb.n = got > 0 ? (int)(got / 16) : 0;
     return hb.n ? hb.w[0] : NULL;
 }
@@ -233,22 +252,19 @@ int pml_halves_recheck_map(const struct crs_filter_map *maps, size_t n)
     recheck_armed = 0;
     if (!pml_lower_chunks_whole() || ncand == 0)
         return 0;
-    revive_fd_enter();
-    mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    revive_fd_enter(); /* (hdr_next may open /proc/self/mem) */
     recheck_mode = 1;
     ncand_next = 0;
-    if (mem_fd >= 0) {
-        for (size_t i = 0; i < n; i++)
-            if (!maps[i].path[0] && !maps[i].shared &&
-                (maps[i].prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
-                upper_chunks(maps[i].start, maps[i].end);
+    for (size_t i = 0; i < n && mem_fd != MEM_BROKEN; i++)
+        if (!maps[i].path[0] && !maps[i].shared &&
+            (maps[i].prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+            upper_chunks(maps[i].start, maps[i].end);
+    if (mem_fd != MEM_BROKEN) { /* (no word read: the candidates stay as they were) */
         memcpy(cand, cand_next, (size_t)ncand_next * sizeof *cand);
         ncand = ncand_next;
     }
     recheck_mode = 0;
-    if (mem_fd >= 0)
-        close(mem_fd);
-    mem_fd = -1;
+    mem_done();
     revive_fd_leave();
     return 0;
 }
@@ -274,20 +290,17 @@ static void snapshot(int half, int why)
 {
     struct snap_q q = { half, why };
     if (half == PML_HALF_LOWER) {
-        revive_fd_enter(); /* (the application's threads run: common/fd_guard.h) */
-        mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+        /* (the application's threads run, and hdr_next may open /proc/self/mem: common/fd_guard.h) */
+        revive_fd_enter();
         ncand_next = 0; /* (a restart's fresh library: the candidates of the last one are gone) */
     }
     pml_maps_each(snap_line, &q);
     if (half == PML_HALF_LOWER) {
         memcpy(cand, cand_next, (size_t)ncand_next * sizeof *cand);
         ncand = ncand_next;
-    }
-    if (mem_fd >= 0)
-        close(mem_fd);
-    if (half == PML_HALF_LOWER)
+        mem_done();
         revive_fd_leave();
-    mem_fd = -1;
+    }
 }
 
 /* ---- the lower namespace's objects ---------------------------------------------------------- */

@@ -13,6 +13,10 @@
 #  a. the second checkpoint of a 2-rank job, each rank traced (strace -f -y: openat, pread64,
 #     ioctl): /proc/self/maps and /proc/self/smaps opened once each per rank; no pread64 of
 #     /proc/self/pagemap where PAGEMAP_SCAN answers (SKIP-PART where the kernel refuses it);
+#     /proc/self/mem opened twice at most, by libcr alone (its dumpable check, checkpoint.c, and
+#     its page walk, capture_write.c): the layer's second look at the pages that read as zeros
+#     reads them with process_vm_readv, and opened /proc/self/mem at every checkpoint too for its
+#     fallback where that is refused (diffrev34 R-L6: 3 opens a rank);
 #  b. a --term snapshot of the same job restarts to the native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
@@ -52,11 +56,13 @@ for p in $(rank_pids); do
     pmread=$(grep -c 'pread64([0-9]*<[^>]*/pagemap>' "$W/opens.$p")
     pmscan=$(grep 'ioctl([0-9]*<[^>]*/pagemap>' "$W/opens.$p" | grep -vc ' = -1 ')
     pmrefused=$(grep 'ioctl([0-9]*<[^>]*/pagemap>' "$W/opens.$p" | grep -c ' = -1 ')
-    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps; pagemap: $pmread pread64, $pmscan PAGEMAP_SCAN ($pmrefused refused)"
+    mem=$(grep -c '"/proc/self/mem"' "$W/opens.$p")
+    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps, /proc/self/mem $mem; pagemap: $pmread pread64, $pmscan PAGEMAP_SCAN ($pmrefused refused)"
     [ "$all" -gt 0 ] || { fail "a: strace saw no openat of rank process $p"; continue; }
     n=$((n + 1))
     [ "$maps" = 1 ] || fail "a: rank process $p opened /proc/self/maps $maps times in one checkpoint (once expected, the MPI layer's hook before the park; its second look after the park and libcr's capture made it 3)"
     [ "$smaps" = 1 ] || fail "a: rank process $p opened /proc/self/smaps $smaps times in one checkpoint (once expected: the capture's map and advice)"
+    [ "$mem" -le 2 ] || fail "a: rank process $p opened /proc/self/mem $mem times in one checkpoint (twice at most expected, libcr's dumpable check and page walk: the MPI layer reads the words it looks at with process_vm_readv, /proc/self/mem is its fallback where that is refused, diffrev34 R-L6)"
     if [ "$pmrefused" -gt 0 ]; then
         echo "SKIP-PART: the pagemap reads of rank process $p (the kernel refused PAGEMAP_SCAN: before Linux 6.7)"
     else
@@ -65,7 +71,7 @@ for p in $(rank_pids); do
     fi
 done
 [ $n = $np ] || fail "a: $n of $np ranks traced"
-pass "$flavor: a: a checkpoint opens /proc/self/maps and /proc/self/smaps once each per rank, and reads pagemap through PAGEMAP_SCAN ($n ranks traced)"
+pass "$flavor: a: a checkpoint opens /proc/self/maps and /proc/self/smaps once each per rank, /proc/self/mem twice at most (libcr's), and reads pagemap through PAGEMAP_SCAN ($n ranks traced)"
 
 expect_rc 0 "ckpt-mpirun --term" timeout 300 "$CKPT" --wait --term $JOB || { touch "$W/go"; finish; }
 REF=$(tail -n1 "$W/cmd.out")
