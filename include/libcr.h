@@ -86,7 +86,11 @@ typedef struct cr_checkpoint_args_s {
                                 (with CR_SCOPE_PGRP / CR_SCOPE_SESS: a pgid / sid) */
     int cr_fd;               /* where the image is written, from its current offset;
                                 must be a regular file open for writing */
-    int cr_signal;           /* sent to the target once the image is complete (0: none) */
+    int cr_signal;           /* sent to the target once the image is complete (0: none).
+                                SIGSTOP (BLCR's cr_checkpoint --stop): the request completes
+                                only once the target (each member of a scope) shows stopped,
+                                waiting up to 10 s a member (one a tracer holds may take that
+                                long; it stops when it can, the request is not failed) */
     unsigned int cr_timeout; /* seconds before the request fails with ETIMEDOUT (0: none) */
     unsigned int cr_flags;   /* CR_CHKPT_* */
 } cr_checkpoint_args_t;

@@ -16,7 +16,17 @@
  *                   keeps the table: the words of its writable data that point to a chain of the
  *                   table's segments, each entry checked against the link map it names (range
  *                   and link map as the link map says), one of them the object at `probe` as
- *                   `_dl_find_object` itself answers for it; allocates nothing, takes no lock;
+ *                   `_dl_find_object` itself answers for it; allocates nothing, takes no lock.
+ *                   A later call keeps the words an earlier one found (ld.so's static words
+ *                   never move; only the chains they point to do) when they still give what the
+ *                   whole look would: each NULL or a chain, the same ones holding the probe and
+ *                   no other, and, when one word alone held it, its neighbours then left out
+ *                   still neither NULL nor a chain; else it looks at the whole data again (a
+ *                   checkpoint reads a few words, not ld.so's whole data: issue 7, the capture's
+ *                   CPU). What that assumes: no word of ld.so's data beyond the words found and
+ *                   their neighbours comes to point to a chain holding the probe (glibc keeps
+ *                   the table behind two pointers, the copy readers use and the one dlopen
+ *                   rewrites, side by side);
  *   pml_dlfo_close  (in the restarted process, before its threads run on) marks every entry
  *                   whose link map `dead` says is gone closed, exactly as dlclose does (empty
  *                   range, no link map): `_dl_find_object` then finds nothing there, and the

@@ -54,6 +54,13 @@
  * waits for the section until its timeout fails the checkpoint), and never enter one while
  * holding a lock a forking thread may take (the halves registry's: its prepare handler takes the
  * guard first, crs_fork_guard_prepare; malloc's and stdio's are taken by libc after the handlers).
+ * One section is long on purpose: a rank's agent thread holds one for a whole `ckpt-mpirun
+ * --stop` (src/pml_hooks/children.c, from pml_children_job_stop's stop of the processes under
+ * the rank to pml_children_job_cont when the job continues: minutes or hours), so that a child
+ * the application forks meanwhile is not born running in the stopped job (stop32's gap). Its
+ * cost: a fork of the application's in that time (between the stop of the processes under the
+ * rank and the rank's own stop, or as the rank runs again) waits in its prepare handler until the
+ * job continues (man/ckpt-mpirun.1 says so).
  * No allocation, async-signal-safe; nestable per thread.
  *
  * The layer and the agent reach these through src/common/fd_guard.h (which calls them when libcr
