@@ -3,7 +3,9 @@
  * src/snapc includes this. One coordinator per process: its state is the
  * single `coord` below, touched only by the poll loop's thread.
  *
- *   coord.c         snapc_coord_run: set-up and the poll loop
+ *   coord.c         snapc_coord_run: set-up, the launcher started
+ *   coord_loop.c    the poll loop: timers, the wait, what is ready to whom
+ *   coord_end.c     the end: what is left cleaned, the exit status
  *   coord_conn.c    the connection table: accept, read frames, send, close
  *   coord_lost.c    which ended ranks' hosts are lost (asked at the commit)
  *   coord_listen.c  the tools' Unix socket and the ranks' TCP listener
@@ -240,6 +242,13 @@ int coord_live_rank_conns(void);
 void coord_conn_readable(int i);
 void coord_accept_tcp(void);
 int coord_accept_unix(void); /* the new connection's index, or -1 */
+
+/* coord_loop.c: the poll loop, until the job has ended and nothing is left to finish (or the
+ * loop failed: poll, memory) */
+void coord_loop(void);
+/* coord_end.c: after the loop, the job's end made clean; returns the coordinator's status (or
+ * raises the launcher's signal again: coord_end_like_launcher) */
+int coord_finish(void);
 
 /* coord_listen.c */
 int coord_listen_unix(char *err, size_t errlen);
