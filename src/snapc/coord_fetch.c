@@ -170,6 +170,57 @@ static void child_run(int wfd, const struct filem_meta *m, const int *ranks, int
     _exit(0);
 }
 
+/* What the fetch's senders are told of each queued rank (m: its host, its partner's host, the
+ * checksum it reported; the caches' setting), its rank in ranks[i], the list in list. */
+static void request_meta(struct filem_meta *m, int *ranks, struct snapc_sbuf *list)
+{
+    const struct snapc_coord_cfg *cfg = coord.cfg;
+    filem_meta_set(m, "ckpt.local", "%s", *cfg->local_dir ? cfg->local_dir : "default");
+    for (int i = 0; i < nqueue; i++) {
+        int r = queue[i].r;
+        char k[64];
+        ranks[i] = r;
+        snapc_sb_printf(list, "%s%d", i ? "," : "", r);
+        const char *h = rank_host(r), *p = coord_partner_host(r);
+        if (h[0]) {
+            snapc_fmt(k, sizeof k, "rank.%d.host", r);
+            filem_meta_set(m, k, "%s", h);
+        }
+        if (p && p[0]) {
+            snapc_fmt(k, sizeof k, "rank.%d.partner.host", r);
+            filem_meta_set(m, k, "%s", p);
+        }
+        snapc_fmt(k, sizeof k, "rank.%d.checksum", r);
+        filem_meta_set(m, k, "0x%016" PRIx64, coord.p.r[r].checksum);
+    }
+}
+
+/* The fetch's child started, saying what it gets on a pipe: its pid, the pipe's read end in
+ * *rfd; -1 with the errno in *e when it could not be. */
+static pid_t start_child(const struct filem_meta *m, const int *ranks, int *rfd, int *e)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        *e = errno;
+        return -1;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        child_run(pfd[1], m, ranks, nqueue, coord.seqdir, coord.p.seq, parent);
+    }
+    close(pfd[1]);
+    if (pid < 0) {
+        *e = errno;
+        close(pfd[0]);
+        return -1;
+    }
+    *rfd = pfd[0];
+    return pid;
+}
+
 /* Starts the fetch of every queued rank, if none runs and no local copy does (BUSY). */
 void coord_fetch_kick(int busy)
 {
@@ -181,52 +232,17 @@ void coord_fetch_kick(int busy)
     }
     struct filem_meta m;
     filem_meta_init(&m);
-    const struct snapc_coord_cfg *cfg = coord.cfg;
-    filem_meta_set(&m, "ckpt.local", "%s", *cfg->local_dir ? cfg->local_dir : "default");
     int *ranks = calloc((size_t)nqueue, sizeof *ranks);
     struct snapc_sbuf list = {0};
-    for (int i = 0; i < nqueue && ranks; i++) {
-        int r = queue[i].r;
-        char k[64];
-        ranks[i] = r;
-        snapc_sb_printf(&list, "%s%d", i ? "," : "", r);
-        const char *h = rank_host(r), *p = coord_partner_host(r);
-        if (h[0]) {
-            snapc_fmt(k, sizeof k, "rank.%d.host", r);
-            filem_meta_set(&m, k, "%s", h);
-        }
-        if (p && p[0]) {
-            snapc_fmt(k, sizeof k, "rank.%d.partner.host", r);
-            filem_meta_set(&m, k, "%s", p);
-        }
-        snapc_fmt(k, sizeof k, "rank.%d.checksum", r);
-        filem_meta_set(&m, k, "0x%016" PRIx64, coord.p.r[r].checksum);
-    }
-    int pfd[2] = {-1, -1};
+    int rfd = -1, e = ENOMEM;
     pid_t pid = -1;
-    int e = 0;
-    if (!ranks)
-        e = ENOMEM;
-    else if (pipe2(pfd, O_CLOEXEC) < 0)
-        e = errno;
-    else {
-        pid_t parent = getpid();
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0)
-            e = errno;
-        else if (pid == 0) {
-            close(pfd[0]);
-            child_run(pfd[1], &m, ranks, nqueue, coord.seqdir, coord.p.seq, parent);
-        }
+    if (ranks) {
+        request_meta(&m, ranks, &list);
+        pid = start_child(&m, ranks, &rfd, &e);
     }
     filem_meta_free(&m);
     free(ranks);
     if (pid < 0) {
-        if (pfd[0] >= 0) {
-            close(pfd[0]);
-            close(pfd[1]);
-        }
         char own[256] = "";
         gethostname(own, sizeof own - 1);
         coord_fail_naming_lost(-ESRCH, "%s; no rank left holds a copy of rank %d's image to "
@@ -237,14 +253,13 @@ void coord_fetch_kick(int busy)
         snapc_sb_free(&list);
         return;
     }
-    close(pfd[1]);
-    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+    fcntl(rfd, F_SETFL, O_NONBLOCK);
     revive_log_info("checkpoint %llu: fetching rank%s %s's image%s from the other hosts' caches "
                     "(process %d)", (unsigned long long)coord.p.seq, nqueue == 1 ? "" : "s",
                     list.p ? list.p : "", nqueue == 1 ? "" : "s", (int)pid);
     snapc_sb_free(&list);
     F.pid = pid;
-    F.fd = pfd[0];
+    F.fd = rfd;
     F.reaped = F.ended = F.closed = 0;
     F.pipe_err[0] = 0;
     F.epoch = coord.p.epoch;
@@ -277,12 +292,11 @@ void coord_fetch_tick(void)
     }
 }
 
-/* The fetch said everything (its pipe closed) and was reaped: each rank fetched is staged, or
- * the sequence fails naming the lost host first and what each host answered. */
-static void fetch_done(void)
+/* The fetch's lines (out): "got R HOST PATH" for each image, each rank got marked with where its
+ * copy came from; then "end E" and its error to the end, returned (NULL: no "end" came). */
+static const char *read_lines(const char *out)
 {
-    /* its lines: "got R HOST PATH" for each image, then "end E" and the error to the end */
-    const char *out = F.out.p ? F.out.p : "", *err = NULL;
+    const char *err = NULL;
     for (const char *s = out; *s && !err;) {
         size_t ll = strcspn(s, "\n");
         int r, k = 0;
@@ -303,6 +317,15 @@ static void fetch_done(void)
         }
         s += ll + (s[ll] == '\n');
     }
+    return err;
+}
+
+/* The fetch said everything (its pipe closed) and was reaped: each rank fetched is staged, or
+ * the sequence fails naming the lost host first and what each host answered. */
+static void fetch_done(void)
+{
+    const char *err = read_lines(F.out.p ? F.out.p : "");
+    /* no answer: why (its pipe broken, its end by a signal) */
     char how[256] = "";
     if (F.pipe_err[0])
         snapc_fmt(how, sizeof how, "its answer could not be read (%s), so it was ended",
