@@ -73,14 +73,14 @@ check_cmd "$build/tools/snapc/ckpt-mpirun" ckpt-mpirun.1 7
 check_cmd "$build/tools/snapc/restart-mpi" restart-mpi.1 7
 check_cmd "$build/tools/snapc/ckpt-info" ckpt-info.1 2
 
-# 3b. every option the command's main() (or its parse_options, where main has one: restart-mpi)
-# compares its arguments with, or names in its getopt tables, is in its page too (the options a
-# --help leaves out: cr_checkpoint --fd/--signal for libcr's helper, the -s forms, restart-mpi
-# --machinefile)
+# 3b. every option the command's main() (or its parse_options, where main has one; restart-mpi's
+# restart_parse_options in restart_options.c) compares its arguments with, or names in its getopt
+# tables, is in its page too (the options a --help leaves out: cr_checkpoint --fd/--signal for
+# libcr's helper, the -s forms, restart-mpi --machinefile)
 check_src() { # SOURCE PAGE MIN
     local c=$src/$1 page=$man/$2 opts n=0 o
     plain "$page" >"$tmp/page"
-    opts=$( (awk '/^(int main|static void parse_options)\(/ { m = 1 } m' "$c" |
+    opts=$( (awk '/^(int main|static void parse_options|void restart_parse_options)\(/ { m = 1 } m' "$c" |
              grep -oE 'strn?cmp\((a|argv\[[a-z0-9]+\]), "-[-A-Za-z0-9]+=?"|\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' |
              grep -oE '"[^"]+"' | tr -d '"=' | sed 's/^\([a-z]\)/--\1/'
              # getopt's short options: "f:z::T:vh" gives -f -z -T -v -h
@@ -98,7 +98,7 @@ check_src tools/cr_checkpoint.c cr_checkpoint.1 20
 check_src tools/cr_restart.c cr_restart.1 4
 check_src tools/cr_info.c cr_info.1 4
 check_src tools/snapc/ckpt-mpirun.c ckpt-mpirun.1 10
-check_src tools/snapc/restart-mpi.c restart-mpi.1 11
+check_src tools/snapc/restart_options.c restart-mpi.1 11
 check_src tools/snapc/ckpt-info.c ckpt-info.1 4
 
 # 4. the wrapper has no --help of its own (mpirun --help is the real launcher's): its --ckpt-*

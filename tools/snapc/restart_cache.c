@@ -213,7 +213,7 @@ static int choose(const char *local, const char *jobdir, int64_t named, const ch
                         "restart before; trying the newest (%llu) again\n",
                 me, jobdir, host, (unsigned long long)found[0].seq);
     } else
-        for (int i = 0; i < take; i++) /* as the default restart says it (restart-mpi.c) */
+        for (int i = 0; i < take; i++) /* as the default restart says it (restart_choose.c) */
             fprintf(stderr,
                     "%s: skipping sequence %llu of %s: %u restart%s from it failed (%s), "
                     "recorded in %s's node-local cache; taking sequence %llu (--seq %llu tries "

@@ -1,0 +1,268 @@
+/* Which snapshot restart-mpi takes (restart_mpi.h restart_choose_snapshot): the reference
+ * resolved, another user's refused, a snapshot directory that is gone found in the caches, the
+ * sequence chosen and the newer ones passed over said; then its metadata read, or why it
+ * cannot be and which other sequence to take. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/dirsync.h"
+#include "common/fault.h"
+#include "common/relocate_arg.h"
+#include "common/text.h"
+#include "common/size_arg.h"
+#include "filem/alive.h"
+#include "filem/filem.h"
+#include "filem/stage_mark.h"
+#include "filem/verified.h"
+#include "snapc/hosts.h"
+#include "snapc/restart_lock.h"
+#include "snapc/util.h"
+#include "restart_cache.h"
+#include "restart_fetch.h"
+#include "restart_files.h"
+#include "restart_meta_ask.h"
+#include "restart_override.h"
+#include "restart_signal.h"
+#include "restart_stdin.h"
+#include "snap_owner.h"
+#include "restart_mpi.h"
+#include "tools/tool_die.h"
+
+#ifndef REVIVE_PKGLIBEXECDIR
+#define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
+#endif
+
+/* A snapshot of another user: its images hold that user's processes, which must run as that
+ * user again (as BLCR's cr_restart and Open MPI's ompi-restart restored the owner's processes).
+ * root is told to run restart-mpi, with its own arguments, as the owner; anyone else that only
+ * the owner can (snap_owner.h, shared with ckpt-info). */
+static struct snap_owner_words owner_words = {
+    .me = "restart-mpi", .verb = "restart",
+    .why = "its ranks must run as their owner, and Revive reads no snapshot as another user, root "
+           "included",
+    .tail = "; as root it is not restarted"};
+
+void restart_owner_args(int argc, char **argv)
+{
+    owner_words.argc = argc;
+    owner_words.argv = argv;
+}
+
+/* What filem_meta_read said of a damaged snapshot.meta, without its path and its advice
+ * ("is damaged (checksum ...)"): restart-mpi names the sequence and what it takes instead. */
+static const char *meta_damage(const char *err, char *out, size_t len)
+{
+    const char *p = strstr(err, FILEM_META_NAME " ");
+    p = p ? p + strlen(FILEM_META_NAME " ") : err;
+    const char *q = strstr(p, "; this snapshot");
+    snprintf(out, len, "%.*s", (int)(q ? q - p : (ptrdiff_t)strlen(p)), p);
+    return out;
+}
+
+/* The default passed over newer sequences whose snapshot.meta is damaged, that were never
+ * committed (their staging failed, the checkpoint was cut short, or the running job still
+ * writes or copies them), and newer committed ones whose restart failed (the index marks
+ * them): say which and why, and for the last how to take one anyway. A damaged newest sequence
+ * was passed over without a word (review LOW-5). */
+static void say_skipped(const char *jobdir, uint64_t taken)
+{
+    struct filem_seq_info *v;
+    int n;
+    char err[512];
+    if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0)
+        return;
+    char why[512];
+    int running = -1;
+    for (int i = 0; i < n; i++)
+        if (v[i].state == FILEM_SEQ_CORRUPT && v[i].seq > taken)
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: its %s %s (ckpt-info --verify %s/%llu "
+                    "says more); taking sequence %llu\n",
+                    restart_me, (unsigned long long)v[i].seq, jobdir, FILEM_META_NAME,
+                    meta_damage(v[i].err, why, sizeof why), jobdir, (unsigned long long)v[i].seq,
+                    (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+            filem_stage_failed_reason(jobdir, v[i].seq, why, sizeof why))
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: its staging failed, it was never "
+                    "committed (%s); taking sequence %llu\n",
+                    restart_me, (unsigned long long)v[i].seq, jobdir, why, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+                 filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_STAGING))
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: it is staging, not committed yet (the "
+                    "running job's agents copy its images there); taking sequence %llu\n",
+                    restart_me, (unsigned long long)v[i].seq, jobdir, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken &&
+                 filem_phase_active(jobdir, v[i].seq, FILEM_PHASE_WRITING))
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: it is being written, not committed yet "
+                    "(the running job's ranks write its images); taking sequence %llu\n",
+                    restart_me, (unsigned long long)v[i].seq, jobdir, (unsigned long long)taken);
+        else if (v[i].state == FILEM_SEQ_UNCOMMITTED && v[i].seq > taken) {
+            if (running < 0)
+                running = filem_job_alive(jobdir);
+            fprintf(stderr, "%s: skipping sequence %llu of %s: it is not committed (%s); taking "
+                            "sequence %llu\n",
+                    restart_me, (unsigned long long)v[i].seq, jobdir,
+                    running ? "the job still runs: it is being written or copied there, or that "
+                              "checkpoint failed"
+                            : "its checkpoint did not finish",
+                    (unsigned long long)taken);
+        }
+        else if (v[i].state == FILEM_SEQ_COMMITTED && v[i].seq > taken && v[i].failed_restarts)
+            fprintf(stderr,
+                    "%s: skipping sequence %llu of %s: %u restart%s from it failed (%s); taking "
+                    "sequence %llu (--seq %llu tries it again)\n",
+                    restart_me, (unsigned long long)v[i].seq, jobdir, v[i].failed_restarts,
+                    v[i].failed_restarts == 1 ? "" : "s",
+                    v[i].failed_reason[0] ? v[i].failed_reason : "no reason recorded",
+                    (unsigned long long)taken, (unsigned long long)v[i].seq);
+    free(v);
+}
+
+/* What to do when sequence seq cannot be used: the newest other committed one, named with
+ * --seq, when the job directory holds one, else say there is none (a hint to "use another
+ * sequence" sent users looking for one that was not there: issue 7 F7). src/filem/meta.c words
+ * a damaged snapshot.meta alike. */
+const char *restart_other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len)
+{
+    struct filem_seq_info *v;
+    int n;
+    int64_t other = -1;
+    char err[512];
+    if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0) {
+        snprintf(buf, len, "ckpt-info --verify %s lists what else it holds", jobdir);
+        return buf;
+    }
+    for (int i = 0; i < n; i++)
+        if (v[i].state == FILEM_SEQ_COMMITTED && (int64_t)v[i].seq != seq && (int64_t)v[i].seq > other)
+            other = (int64_t)v[i].seq;
+    free(v);
+    if (other >= 0)
+        snprintf(buf, len, "sequence %lld beside it is committed (restart-mpi --seq %lld %s)", (long long)other,
+                 (long long)other, jobdir);
+    else
+        snprintf(buf, len, "%s holds no other committed sequence to restart from", jobdir);
+    return buf;
+}
+
+/* The snapshot o->ref names: its job directory, and the sequence returned (--seq, the one the
+ * reference names, else the newest committed one that did not fail a restart, said). When the
+ * snapshot directory is gone, its metadata from a node-local cache (restart_cache.h): cached is
+ * that copy's path (else left ""). Ends restart-mpi when there is none. */
+int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *jobdir, size_t jlen,
+                                char *cached, size_t clen)
+{
+    char err[REVIVE_TEXT_PATHS(3)];
+    int64_t seq;
+    if (o->hostfile && snapc_hosts_check_file(o->hostfile, err, sizeof err) < 0)
+        restart_die("%s", err); /* before anything is started (snapc/hosts.h) */
+    int re = filem_resolve_ref(o->ref, jobdir, jlen, &seq, err, sizeof err);
+    if (re == -EACCES && snap_owner_refuse_above(&owner_words, o->ref))
+        exit(1); /* nothing made yet */
+    if (re < 0) {
+        /* the snapshot directory gone: its metadata from this host's cache (restart_cache.h) */
+        char cerr[8192], ask[64][256], *askv[64];
+        int nask = restart_meta_hosts(o->hostfile, o->meta_from, ask, 64);
+        for (int i = 0; i < nask; i++)
+            askv[i] = ask[i];
+        int c = restart_cache_find(o->ref, o->local, o->want_seq, askv, nask, rrank,
+                                   o->recreate_in, jobdir, jlen, &seq, cached, clen, cerr,
+                                   sizeof cerr);
+        if (c == 0)
+            restart_die("%s", err);
+        if (c < 0)
+            restart_die("%s", cerr);
+    } else {
+        if (err[0]) /* a folder holding one snapshot directory: which one */
+            fprintf(stderr, "%s: %s\n", restart_me, err);
+        if (o->recreate_in)
+            restart_die("--recreate-in is for a snapshot directory that is gone; %s is there", jobdir);
+        if (snap_owner_refuse(&owner_words, jobdir))
+            exit(1);
+        if (filem_private_dir(jobdir, 0, err, sizeof err) < 0)
+            restart_die("%s", err);
+    }
+    if (cached[0])
+        ; /* its sequence chosen above */
+    else if (seq >= 0 && o->want_seq >= 0 && o->want_seq != seq)
+        restart_usage_die("%s is sequence %lld; --seq %ld names another (give the snapshot directory with --seq)",
+            o->ref, (long long)seq, o->want_seq);
+    if (seq < 0 && o->want_seq >= 0)
+        seq = o->want_seq;
+    if (seq < 0) {
+        uint64_t s;
+        int all_failed;
+        if (filem_default_seq(jobdir, &s, &all_failed, err, sizeof err) < 0)
+            restart_die("%s", err);
+        if (all_failed)
+            fprintf(stderr, "%s: warning: every committed sequence of %s failed a restart before; "
+                            "trying the newest (%llu) again\n",
+                    restart_me, jobdir, (unsigned long long)s);
+        else
+            say_skipped(jobdir, s);
+        seq = (int64_t)s;
+    }
+    return seq;
+}
+
+/* The sequence's metadata into m, read in metadir (seqdir, or the cache's copy for --showme of a
+ * snapshot directory that is gone). When it cannot be read, restart-mpi ends saying why and what
+ * to do: its staging failed, it is staging or being written now, the job that takes it still
+ * runs, or which other sequence to take. */
+void restart_read_meta(const char *metadir, const char *seqdir, const char *jobdir, int64_t seq,
+                       struct filem_meta *m)
+{
+    char err[REVIVE_TEXT_PATHS(3)], why[512];
+    int me_e = filem_meta_read(metadir, m, err, sizeof err);
+    if (me_e < 0) {
+        if (filem_stage_failed_reason(jobdir, (uint64_t)seq, why, sizeof why))
+            restart_die("sequence %lld of %s was never committed: its staging failed (%s); restart from "
+                "an earlier sequence (ckpt-info %s lists them)",
+                (long long)seq, jobdir, why, jobdir);
+        /* a sequence the running job's agents copy now (newuser9 F1) */
+        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_STAGING)) {
+            char hint[PATH_MAX + 64];
+            restart_die("sequence %lld of %s is staging: the running job's agents are copying its images "
+                "there, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits 0 "
+                "then; ckpt-mpirun without --no-wait-stage waits for it), or restart from "
+                "another: %s",
+                (long long)seq, jobdir, jobdir, (long long)seq,
+                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        /* its ranks still writing their images (closing31) */
+        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_WRITING)) {
+            char hint[PATH_MAX + 64];
+            restart_die("sequence %lld of %s is being written: the running job's ranks are writing its "
+                "images, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits "
+                "0 then; ckpt-mpirun prints the reference), or restart from another: %s",
+                (long long)seq, jobdir, jobdir, (long long)seq,
+                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        /* a sequence the running job still writes: not "never finished" */
+        if (me_e == -ENOENT && metadir == seqdir && filem_job_alive(jobdir) == 1) {
+            char hint[PATH_MAX + 64];
+            restart_die("sequence %lld of %s is not committed (no %s): the job that takes it still runs, "
+                "so it is being written or copied there, or that checkpoint failed; wait for the "
+                "commit (ckpt-mpirun prints the reference then), or restart from another: %s",
+                (long long)seq, jobdir, FILEM_META_NAME,
+                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        /* which one to take instead, as for a damaged one (review newuser7 L1) */
+        if (me_e == -ENOENT && metadir == seqdir) {
+            char hint[PATH_MAX + 64];
+            restart_die("%s; %s", err, restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        restart_die("%s", err);
+    }
+}

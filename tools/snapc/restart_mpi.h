@@ -1,0 +1,118 @@
+/* restart-mpi's own files (tools/snapc/restart-mpi.c and the files of its jobs; nothing else
+ * includes this): what they share. Each ends restart-mpi through restart_die (status 1: the
+ * snapshot refused or the launch failed; what restart-mpi made is removed first) or
+ * restart_usage_die (status 2: a wrong command line, before anything is made).
+ *
+ *   restart-mpi.c       main: the order of the steps, the checks of the snapshot, the end
+ *   restart_options.c   the command line (usage, restart_parse_options)
+ *   restart_choose.c    which snapshot and sequence, and its metadata (or why not)
+ *   restart_aside.c     images missing or damaged: noted, damaged ones moved aside for the fetch
+ *   restart_launch.c    the launcher's arguments, the launch command, the coordinator's exec */
+#ifndef REVIVE_TOOLS_SNAPC_RESTART_MPI_H
+#define REVIVE_TOOLS_SNAPC_RESTART_MPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filem/filem.h"
+
+extern const char restart_me[]; /* "restart-mpi", each message's first word */
+
+/* restart-mpi.c: ends restart-mpi with status 1 and "restart-mpi: MESSAGE" (the images moved
+ * aside put back, a re-created snapshot directory removed); restart_usage_die with status 2,
+ * nothing being made yet. */
+void restart_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void restart_usage_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* restart_launch.c: a growing argument list (NULL-terminated; out of memory ends restart-mpi) */
+struct argv {
+    char **v;
+    int n, cap;
+};
+void restart_push(struct argv *a, const char *s);
+void restart_pushf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* path under a --relocate OLD of reloc (the longest that applies) moved to NEW: 1 and out
+ * filled, else 0. */
+int restart_relocated(const char *path, const struct argv *reloc, char *out, size_t len);
+/* s shell-quoted on standard output (--showme) */
+void restart_print_quoted(const char *s);
+
+/* restart_options.c */
+/* restart-mpi's command line (its usage: restart_options.c), as main takes it. */
+struct opts {
+    long want_seq; /* --seq, else -1 */
+    const char *hostfile, *ref, *meta_from, *recreate_in;
+    const char *local; /* --ckpt-local, else REVIVE_LOCAL_DIR: an absolute path, "none" or NULL */
+    int showme, verify, preload;
+    struct argv extra, reloc; /* the launcher options after --; each --relocate OLD=NEW */
+};
+/* The command line into o. A wrong one ends restart-mpi with status 2 (restart_usage_die),
+ * --help with 0, before anything is made; REVIVE_LOCAL_DIR is set from --ckpt-local (the
+ * restarted job's own snapshots take it too). */
+void restart_parse_options(int argc, char **argv, struct opts *o);
+
+/* restart_choose.c */
+/* The command line, for the words that refuse another user's snapshot (snap_owner.h). */
+void restart_owner_args(int argc, char **argv);
+/* The snapshot o->ref names: its job directory, and the sequence returned (--seq, the one the
+ * reference names, else the newest committed one that did not fail a restart, said). When the
+ * snapshot directory is gone, its metadata from a node-local cache (restart_cache.h): cached is
+ * that copy's path (else left ""). Ends restart-mpi when there is none. */
+int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *jobdir, size_t jlen,
+                                char *cached, size_t clen);
+/* The sequence's metadata into m, read in metadir (seqdir, or the cache's copy for --showme of a
+ * snapshot directory that is gone). When it cannot be read, restart-mpi ends saying why and what
+ * to do: its staging failed, it is staging or being written now, the job that takes it still
+ * runs, or which other sequence to take. */
+void restart_read_meta(const char *metadir, const char *seqdir, const char *jobdir, int64_t seq,
+                       struct filem_meta *m);
+/* What to do when sequence seq cannot be used: the newest other committed one, named with
+ * --seq, when the job directory holds one, else say there is none. Into buf; returns buf. */
+const char *restart_other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len);
+
+/* restart_aside.c */
+/* Images missing from the snapshot directory: which ranks (fetched from the hosts' caches
+ * before the launch, restart_fetch.h), and whether anything else is wrong. */
+struct missing {
+    int n, other;
+    int *ranks;
+    /* images there but damaged (newuser9 F8): fetched like missing ones from a node-local copy
+     * (its node's cache, its partner's) when one is good; the check's words for each */
+    const char *seqdir;
+    const struct filem_meta *m;
+    int ndam;
+    int *dam;
+    char **dam_why;
+};
+/* filem_verify_seq's report (arg: a struct missing): a missing image's rank noted, a damaged
+ * one's too (with the check's words) when the metadata describes it. */
+void restart_note_missing(void *arg, int rank, int status, const char *msg);
+/* STEP -1: the damaged images of mi moved aside for the fetch; after it, STEP 1 puts them back
+ * where no good copy came, STEP 0 removes those a good copy replaced. */
+void restart_damaged_aside(const struct missing *mi, int step);
+/* The images moved aside go back under their names unless a good copy came (restart_die and a
+ * signal before the launch call it). Returns how many went back. */
+int restart_aside_restore(void);
+/* Images a restart-mpi killed outright left aside in seqdir: put back, said. */
+void restart_aside_left(const char *jobdir, const char *seqdir);
+
+/* restart_launch.c */
+/* The job's launcher arguments as this restart runs it (run; where its programs are in it:
+ * rprogs, returned how many), from the saved ones (m) and the command line's. Ends restart-mpi
+ * when the metadata lacks them or the options given after -- cannot be taken. */
+int restart_job_arguments(const struct opts *o, const struct filem_meta *m, const char *seqdir,
+                          uint64_t ranks, uint64_t argc_saved, const char *flavor,
+                          struct argv *run, int *rprogs);
+/* The command: launcher [-x ...] then the job's arguments as it runs now (run, its programs at
+ * rprogs), each program replaced by the rank restarter rrank with its options and seqdir. */
+void restart_launch_command(struct argv *cmd, const struct opts *o, const char *launcher,
+                            const char *flavor, const struct argv *run, const int *rprogs,
+                            int nrprogs, const char *rrank, const char *seqdir);
+/* revive-coord in restart mode, in this process (it launches cmd from the job's directory, where
+ * relative names in its options lead); m is freed. Returns only to die. */
+void restart_exec_coordinator(const char *coord, const char *seqdir, const char *flavor,
+                              const char *launcher, struct filem_meta *m, const struct argv *run,
+                              const int *rprogs, int nrprogs, const struct argv *cmd,
+                              const struct argv *reloc) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,225 @@
+/* restart-mpi's command line: its usage (--help) and restart_parse_options (restart_mpi.h).
+ * tests/doc/man_pages.sh reads the options restart_parse_options compares its arguments with,
+ * and checks that man/restart-mpi.1 names each. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/dirsync.h"
+#include "common/fault.h"
+#include "common/relocate_arg.h"
+#include "common/text.h"
+#include "common/size_arg.h"
+#include "filem/alive.h"
+#include "filem/filem.h"
+#include "filem/stage_mark.h"
+#include "filem/verified.h"
+#include "snapc/hosts.h"
+#include "snapc/restart_lock.h"
+#include "snapc/util.h"
+#include "restart_cache.h"
+#include "restart_fetch.h"
+#include "restart_files.h"
+#include "restart_meta_ask.h"
+#include "restart_override.h"
+#include "restart_signal.h"
+#include "restart_stdin.h"
+#include "snap_owner.h"
+#include "restart_mpi.h"
+#include "tools/tool_die.h"
+
+#ifndef REVIVE_PKGLIBEXECDIR
+#define REVIVE_PKGLIBEXECDIR "/usr/local/libexec/revive"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
+            "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
+            "                   [--ckpt-file-data-max SIZE]\n"
+            "                   [--strict-files] [--showme] [--meta-from H1,H2]\n"
+            "                   [--recreate-in DIR]\n"
+            "                   [-- LAUNCHER OPTIONS...] REF\n"
+            "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
+            "snapshot directory: its newest committed sequence) with the same MPI launcher, number\n"
+            "of ranks and launcher options. The job runs in the foreground; restart-mpi exits\n"
+            "with its status. Its own snapshots go beside the old ones.\n"
+            "An image missing from the snapshot directory is first fetched from the node-local\n"
+            "cache of its rank's host or from its partner copy (the hosts the snapshot names).\n"
+            "A snapshot directory that is gone is re-created from the metadata kept in this\n"
+            "host's node-local cache (else from the cache of a host of --hostfile or\n"
+            "--meta-from, asked through the remote shell $REVIVE_RSH, default ssh), and every\n"
+            "image fetched from the caches.\n"
+            "  --seq N        take sequence N of a snapshot directory\n"
+            "  --hostfile F   run on the hosts of F instead of the original ones\n"
+            "  --relocate OLD=NEW  a file or folder the job used (its working directory, its\n"
+            "                 program, a file it had open, an MPI file) is now at NEW; given\n"
+            "                 to every rank\n"
+            "  --no-verify    skip the checks of the rank images before the launch (their\n"
+            "                 checksums, the files they map); the ranks still check them\n"
+            "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR, else each host's\n"
+            "                 $TMPDIR/revive-local-<uid> or /tmp/...): each rank reads its image\n"
+            "                 from DIR on its host where a good copy is there, else from the\n"
+            "                 snapshot directory; the restarted job's snapshots go there first;\n"
+            "                 'none': read the snapshot directory only\n"
+            "  --ckpt-file-data-max SIZE  the restarted ranks' images may hold SIZE bytes\n"
+            "                 (K, M, G; 0: no limit) of files deleted while open and files in\n"
+            "                 /dev/shm (as mpirun's option; $REVIVE_FILE_DATA_MAX)\n"
+            "  --ckpt-no-wait-stage  the restarted job's MPIX_Checkpoint returns once every\n"
+            "                 image is in its node's cache, before the commit (as mpirun's option;\n"
+            "                 $REVIVE_MPIX_NO_WAIT_STAGE=1)\n"
+            "  --preload      copy each rank's image into its host's cache first\n"
+            "  --strict-files refuse the restart when an MPI file the job had open changed\n"
+            "                 at all since the snapshot (default: a file that grew or was\n"
+            "                 written in place, as a job that ran on after the snapshot leaves\n"
+            "                 it, is opened as it is, with a note; a file gone, replaced,\n"
+            "                 shorter or no longer accessible is always refused;\n"
+            "                 $REVIVE_RESTART_STRICT_FILES=1)\n"
+            "  --meta-from H1,H2  hosts the job ran on whose caches may hold the snapshot's\n"
+            "                 metadata when its directory is gone and this host's cache has none\n"
+            "  --recreate-in DIR  the snapshot directory and the storage that held it are gone:\n"
+            "                 re-create it in DIR (storage every host sees) from the caches\n"
+            "  --showme       print the launch command and do nothing (before it, as comments,\n"
+            "                 the fetch of missing images that would run: which from which hosts)\n"
+            "  -- OPTIONS     extra launcher options, before the saved ones; one the saved\n"
+            "                 arguments hold too (same name, e.g. --bind-to, -bind-to, --mca KEY)\n"
+            "                 replaces them, said on stderr; REF comes last. The restarted\n"
+            "                 job's snapshots record them (and --hostfile's) as its launcher\n"
+            "                 options: a restart of those runs as this one did\n"
+            "Exit status: the restarted job's; 1 no restart: the snapshot refused (missing,\n"
+            "not committed, damaged, another user's, a changed program or MPI library) or the\n"
+            "launch failed, the reason in one line on standard error; 2 wrong usage (an unknown\n"
+            "option, no REF or two, a bad option value, options that exclude each other);\n"
+            "128+N interrupted by signal N (SIGINT, SIGTERM: the sequence is not marked failed).\n"
+            "examples:\n"
+            "  restart-mpi ./revive_global_snapshot_4242.ckpt/3\n"
+            "  restart-mpi --seq 2 ./revive_global_snapshot_4242.ckpt\n"
+            "  restart-mpi --relocate /old/run=/new/run -- --oversubscribe ./snap.ckpt/3\n");
+}
+
+/* The command line into o. A wrong one ends restart-mpi with status 2 (restart_usage_die), --help with
+ * 0, before anything is made; REVIVE_LOCAL_DIR is set from --ckpt-local (the restarted job's own
+ * snapshots take it too). */
+void restart_parse_options(int argc, char **argv, struct opts *o)
+{
+    long want_seq = -1;
+    const char *hostfile = NULL, *ref = NULL, *meta_from = NULL, *recreate_in = NULL;
+    int showme = 0, verify = 1, preload = 0;
+    /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
+     * copy is there, else from the snapshot directory; --preload copies it there first */
+    const char *local = getenv("REVIVE_LOCAL_DIR");
+    struct argv extra = {0}, reloc = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            /* everything up to the last argument is for the launcher, the last is REF: a REF
+             * given before "--" made the last launcher option the reference ("3 does not
+             * exist", review LOW-3), so each mistake is said as such */
+            if (ref && i + 1 < argc)
+                restart_usage_die("the snapshot reference goes last, after the launcher options: "
+                          "restart-mpi [OPTIONS] -- %s... %s (it came before --); see %s --help",
+                          argv[i + 1], ref, restart_me);
+            if (!ref && i + 1 >= argc)
+                restart_usage_die("no snapshot reference after --: restart-mpi [OPTIONS] -- "
+                          "[LAUNCHER OPTIONS...] REF; see %s --help", restart_me);
+            for (i++; i < argc - 1; i++)
+                restart_push(&extra, argv[i]);
+            if (i < argc) {
+                if (argv[i][0] == '-')
+                    restart_usage_die("the last argument after -- is the snapshot reference, not the "
+                              "launcher option %s: restart-mpi [OPTIONS] -- [LAUNCHER OPTIONS...] "
+                              "REF; see %s --help", argv[i], restart_me);
+                ref = argv[i];
+            }
+            break;
+        } else if (!strcmp(a, "--seq") || !strcmp(a, "-s")) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            char *end;
+            errno = 0;
+            want_seq = strtol(v, &end, 10);
+            /* (a number too large for a sequence was taken as the largest one) */
+            if (!*v || *end || errno || want_seq < 0 || want_seq > 999999999999999999L)
+                restart_usage_die("--seq needs a sequence number (0 to 999999999999999999), not '%s'", v);
+        } else if (!strcmp(a, "--hostfile") || !strcmp(a, "--machinefile")) {
+            if (i + 1 >= argc)
+                restart_usage_die("%s needs a file", a);
+            hostfile = argv[++i];
+        } else if (!strcmp(a, "--meta-from")) {
+            if (i + 1 >= argc || !argv[i + 1][0] || argv[i + 1][0] == '-')
+                restart_usage_die("--meta-from needs a list of hosts (h1,h2)");
+            meta_from = argv[++i];
+        } else if (!strcmp(a, "--recreate-in")) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                restart_usage_die("--recreate-in needs a directory (storage every host sees)");
+            recreate_in = argv[++i];
+        } else if (!strcmp(a, "--relocate") || !strncmp(a, "--relocate=", 11)) {
+            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
+            char why[PATH_MAX * 2 + 256];
+            if (revive_relocate_arg_check(v, why, sizeof why) != 0)
+                restart_usage_die("%s", why);
+            if (reloc.n >= 64)
+                restart_usage_die("at most 64 --relocate options");
+            restart_push(&reloc, v);
+        } else if (!strcmp(a, "--ckpt-local")) {
+            if (i + 1 >= argc || (argv[i + 1][0] != '/' && strcmp(argv[i + 1], "none") != 0))
+                restart_usage_die("--ckpt-local needs an absolute path (the same on every host) or 'none'");
+            local = argv[++i];
+        } else if (!strcmp(a, "--ckpt-file-data-max")) {
+            uint64_t b;
+            if (i + 1 >= argc || revive_size_arg(argv[i + 1], &b) < 0)
+                restart_usage_die("--ckpt-file-data-max needs a size such as 4G or 512M (0: no limit), "
+                          "not '%s'", i + 1 < argc ? argv[i + 1] : "");
+            setenv("REVIVE_FILE_DATA_MAX", argv[++i], 1); /* read by the restarted ranks */
+        } else if (!strcmp(a, "--ckpt-no-wait-stage")) {
+            setenv("REVIVE_MPIX_NO_WAIT_STAGE", "1", 1); /* read by the new coordinator */
+        } else if (!strcmp(a, "--preload"))
+            preload = 1;
+        else if (!strcmp(a, "--no-verify"))
+            verify = 0;
+        else if (!strcmp(a, "--strict-files"))
+            setenv("REVIVE_RESTART_STRICT_FILES", "1", 1); /* read by the restarted ranks */
+        else if (!strcmp(a, "--showme"))
+            showme = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (a[0] == '-') {
+            /* one line, as GNU tools say it: the usage would push the mistake off the screen */
+            fprintf(stderr, "%s: unknown option %s (launcher options go after --); see %s --help\n",
+                    restart_me, a, restart_me);
+            exit(2);
+        } else if (!ref)
+            ref = a;
+        else {
+            fprintf(stderr, "%s: one snapshot reference only (%s, then %s; launcher options go "
+                            "after --); see %s --help\n", restart_me, ref, a, restart_me);
+            exit(2);
+        }
+    }
+    if (local && !*local)
+        local = NULL;
+    if (local && local[0] != '/' && strcmp(local, "none") != 0)
+        restart_die("REVIVE_LOCAL_DIR must be an absolute path (the same on every host) or 'none', not "
+            "'%s'", local);
+    if (preload && local && !strcmp(local, "none"))
+        restart_usage_die("--preload needs a node-local directory (not --ckpt-local none)");
+    if (local)
+        setenv("REVIVE_LOCAL_DIR", local, 1); /* the restarted job's own snapshots too */
+    if (!ref) {
+        usage(stderr);
+        exit(2);
+    }
+    *o = (struct opts){.want_seq = want_seq, .hostfile = hostfile, .ref = ref,
+                       .meta_from = meta_from, .recreate_in = recreate_in, .local = local,
+                       .showme = showme, .verify = verify, .preload = preload, .extra = extra,
+                       .reloc = reloc};
+}
