@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -29,11 +30,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-static pid_t my_tid(void)
-{
-    return (pid_t)syscall(SYS_gettid);
-}
 
 /* The calling thread's stack with its guard, which becomes read-only (halves.h,
  * pml_guard_readable): called once, as the thread starts. */
@@ -364,7 +360,7 @@ static void *upper_thread(void *p)
     if (pml_libc_thread_start)
         pml_libc_thread_start();
     uint64_t lo, hi;
-    pid_t tid = my_tid();
+    pid_t tid = pml_my_tid();
     pml_thr_set(tid, PML_HALF_UPPER);
     pml_stack_of_self(&lo, &hi);
     if (lo < hi)
@@ -413,6 +409,24 @@ void pml_thr_learn(void)
     td.tid = t[2];
     td.start = st[2];
     __atomic_store_n(&td.ok, 1, __ATOMIC_RELEASE);
+}
+
+/* The calling thread's id as glibc keeps it in the thread's descriptor, the field its own
+ * recursive mutexes and pthread_kill trust: the kernel writes it at the thread's clone and at a
+ * fork's, _Fork's too (CLONE_CHILD_SETTID, before any fork handler runs in the child), and a
+ * restart that changes ids corrects it before the thread runs on (crs_thread_reinstate). Every
+ * section of the registry asks for it: as a system call that was ~1200 gettid calls a rank per
+ * capture (one or two a mapping). A vfork child reads its parent thread's id: it runs on that
+ * thread, which waits meanwhile. Where libc does not publish the offset: the system call. */
+pid_t pml_my_tid(void)
+{
+    if (__atomic_load_n(&td.ok, __ATOMIC_ACQUIRE)) {
+        pid_t id;
+        memcpy(&id, (const char *)pthread_self() + td.tid, sizeof id);
+        if (id > 0)
+            return id;
+    }
+    return (pid_t)syscall(SYS_gettid);
 }
 
 /* Reads n bytes at p without faulting: 0, or -1 when any of it is not mapped. */

@@ -55,6 +55,8 @@ int pml_thr_half(pid_t tid);           /* 0 if not known, -1 as pml_reg_walk */
  * descriptor has that id (or libc does not publish its layout). No lock, no allocation. */
 int pml_thr_by_descriptor(pid_t tid);
 void pml_thr_learn(void); /* looks up libc's published layout (dlsym): before threads start */
+/* The calling thread's id, from its glibc descriptor (no system call; halves_hooks.c). */
+pid_t pml_my_tid(void);
 
 int pml_reg_entries(void);    /* for logs */
 int pml_reg_overflowed(void); /* 1 if an entry was ever dropped for lack of room */

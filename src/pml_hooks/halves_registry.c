@@ -29,11 +29,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static pid_t my_tid(void)
-{
-    return (pid_t)syscall(SYS_gettid);
-}
-
 /* ---- the lock and the queue of changes made by signal handlers -------------------------- */
 static _Atomic pid_t reg_owner; /* 0: free */
 
@@ -130,7 +125,7 @@ static void lock_drop(pid_t me, int taken)
 /* A change: applied under the lock, or queued when a handler interrupted our own section. */
 static void change(int kind, uint64_t lo, uint64_t hi, int a, int b)
 {
-    pid_t me = my_tid();
+    pid_t me = pml_my_tid();
     int t = lock_take(me);
     if (t)
         apply(kind, lo, hi, a, b);
@@ -160,7 +155,7 @@ static void fork_prepare(void)
 {
     if (crs_fork_guard_prepare)
         crs_fork_guard_prepare();
-    pid_t me = my_tid();
+    pid_t me = pml_my_tid();
     int took = lock_take(me);
     if (!took) {
         crs_park_defer_leave(); /* fork from a handler inside our own section: leave it be */
@@ -174,7 +169,7 @@ static void fork_prepare(void)
 static void fork_parent(void)
 {
     if (atomic_exchange(&fork_took, 0))
-        lock_drop(my_tid(), 1);
+        lock_drop(pml_my_tid(), 1);
     if (crs_fork_guard_parent)
         crs_fork_guard_parent();
 }
@@ -182,7 +177,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     if (atomic_exchange(&fork_took, 0))
-        lock_drop(my_tid(), 1); /* the child's thread has a new id: the lock goes by value */
+        lock_drop(pml_my_tid(), 1); /* the child's thread has a new id: the lock goes by value */
     else if (atomic_exchange(&fork_taken, 0))
         crs_park_defer_leave(); /* the section prepare entered on this thread */
     if (crs_fork_guard_child)
@@ -425,7 +420,7 @@ static void verify(void)
 /* ---- reading ------------------------------------------------------------------------------ */
 int pml_reg_walk(uint64_t start, uint64_t end, pml_reg_piece_fn *fn, void *arg)
 {
-    pid_t me = my_tid();
+    pid_t me = pml_my_tid();
     int t = lock_take(me);
     if (!t) {
         lock_drop(me, t);
@@ -503,7 +498,7 @@ void pml_thr_set(pid_t tid, int half)
 
 int pml_thr_half(pid_t tid)
 {
-    pid_t me = my_tid();
+    pid_t me = pml_my_tid();
     int t = lock_take(me), h = 0;
     if (!t)
         h = -1;

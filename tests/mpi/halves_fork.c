@@ -9,7 +9,10 @@
  * priority), then forks repeatedly while two threads map and unmap memory through the hooks;
  * each child maps memory in the handler, starts a thread, checks every region with the
  * queries (REVIVE_HALVES_CHECK=1: the registry's invariants too) and exits 0. A child that does
- * not finish within 10 s fails the test. Prints PASS or FAIL. */
+ * not finish within 10 s fails the test. The registry's lock goes by the thread's id, which it takes
+ * from glibc's thread descriptor (pml_my_tid), not from a system call: that id must be the kernel's
+ * in every thread, in the child's early handler (before the registry's own), in the child's new
+ * thread, and in a child of _Fork (no fork handlers at all). Prints PASS or FAIL. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,10 +48,18 @@ void pml_halves_walk_lower_objects(void)
 }
 
 static void *child_mapping;
+static int early_tid_ok;
+
+/* 1 when the registry's idea of the calling thread's id is the kernel's */
+static int tid_right(void)
+{
+    return pml_my_tid() == (pid_t)syscall(SYS_gettid);
+}
 
 static void early_child_handler(void)
 {
     /* like libcr's: runs in the child before the registry's own handler */
+    early_tid_ok = tid_right();
     child_mapping = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
@@ -58,9 +70,13 @@ __attribute__((constructor(101))) static void register_early(void) /* the regist
 
 static _Atomic int stop;
 
+static _Atomic int tid_wrong;
+
 static void *hammer(void *arg)
 {
     (void)arg;
+    if (!tid_right())
+        atomic_store(&tid_wrong, 1);
     while (!atomic_load(&stop)) {
         void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED)
@@ -71,7 +87,9 @@ static void *hammer(void *arg)
 
 static void *nothing(void *arg)
 {
-    return arg;
+    if (!tid_right())
+        ++*(int *)arg;
+    return NULL;
 }
 
 static int ask(const struct revive_maps_entry *m, void *arg)
@@ -100,8 +118,13 @@ int main(int argc, char **argv)
         if (c == 0) {
             int errs = 0;
             pthread_t t;
-            if (pthread_create(&t, NULL, nothing, NULL) == 0)
+            if (!early_tid_ok || !tid_right())
+                _exit(3);
+            int wrong = 0;
+            if (pthread_create(&t, NULL, nothing, &wrong) == 0)
                 pthread_join(t, NULL);
+            if (wrong)
+                _exit(3);
             pml_maps_each(ask, &errs);
             const char *why;
             uint64_t a = (uint64_t)child_mapping;
@@ -136,15 +159,35 @@ int main(int argc, char **argv)
         }
         if (!bad && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
             printf("FAIL: fork %d: the child ended with status %#x (2: a query failed or the"
-                   " handler's mapping is not registered as the application's)\n", i, st);
+                   " handler's mapping is not registered as the application's; 3: the registry's"
+                   " thread id is not the kernel's in the child, its fork handler or its new thread)\n", i, st);
             bad = 1;
         }
     }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+    /* _Fork runs no fork handlers: the child's id is the kernel's all the same (it sets it) */
+    for (int i = 0; i < 20 && !bad; i++) {
+        pid_t c = _Fork();
+        if (c == 0)
+            _exit(tid_right() ? 0 : 3);
+        int st = 0;
+        if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st)) {
+            printf("FAIL: _Fork %d: %s (status %#x; 3: the registry's thread id is not the child's)\n", i,
+                   c < 0 ? strerror(errno) : "the child failed", st);
+            bad = 1;
+        }
+    }
+#endif
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
+    if (!bad && (atomic_load(&tid_wrong) || !tid_right())) {
+        printf("FAIL: the registry's thread id is not the kernel's in the parent\n");
+        bad = 1;
+    }
     if (!bad)
         printf("PASS: %d forks while two threads map and unmap; each child mapped memory in an"
-               " early fork handler, started a thread and queried every region\n", FORKS);
+               " early fork handler, started a thread and queried every region; the registry's"
+               " thread id was the kernel's in every thread, child and _Fork child\n", FORKS);
     return bad;
 }
