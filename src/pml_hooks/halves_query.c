@@ -473,19 +473,46 @@ int pml_fd_target(int fd, char *out, size_t cap)
     return 0;
 }
 
+/* The half of a descriptor neither half's marks claim, by what it is and its name. */
+static int fd_half_by_name(int fd, const struct stat *st, const char **why)
+{
+    char tgt[512];
+    if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
+        tgt[0] = 0;
+    if (starts(tgt, "/dev/infiniband/") || starts(tgt, "/dev/knem") ||
+        starts(tgt, "/dev/xpmem") || starts(tgt, "/dev/cxi") || starts(tgt, "/dev/hfi"))
+        return *why = "RDMA or shared-memory device", PML_HALF_LOWER;
+    if (strstr(tgt, "/ompi.") || strstr(tgt, "/openmpi-sessions") || strstr(tgt, "/pmix-") ||
+        strstr(tgt, "/pmix.") || strstr(tgt, "/mpich_"))
+        return *why = "file in an MPI session directory", PML_HALF_LOWER;
+    if (S_ISSOCK(st->st_mode) || starts(tgt, "anon_inode:"))
+        *why = "socket or kernel object that appeared while the application ran (no MPI library call made it)";
+    else if (S_ISFIFO(st->st_mode))
+        *why = "pipe";
+    else if (S_ISCHR(st->st_mode))
+        *why = "terminal or character device";
+    else if (S_ISDIR(st->st_mode))
+        *why = "directory";
+    else if (starts(tgt, "/memfd:"))
+        *why = "memfd";
+    else if (S_ISREG(st->st_mode))
+        *why = "regular file";
+    else
+        *why = "other descriptor kind an application owns";
+    return PML_HALF_UPPER;
+}
+
+/* The marks first: the name (a readlink of /proc/self/fd/N) only where they do not decide. */
 int pml_half_of_fd(int fd, const char **why)
 {
     struct stat st;
     const char *w;
     int h;
-    char tgt[512];
     if (fstat(fd, &st) < 0) {
         if (why)
             *why = "not open";
         return -1;
     }
-    if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
-        tgt[0] = 0;
     if (fd >= 0 && fd < PML_FD_TRACK && fd_lower_ino[fd] == ino_key(&st)) {
         h = PML_HALF_LOWER;
         w = fd_lower_why[fd] == PML_FD_BY_REVIVE   ? "made by Revive's own code (agent, libcr, capture)"
@@ -494,27 +521,8 @@ int pml_half_of_fd(int fd, const char **why)
                                                    : "opened by the MPI library";
     } else if (fd >= 0 && fd < fd_upper_top && fd_upper_ino[fd] && fd_upper_ino[fd] == fd_key(fd, &st)) {
         h = PML_HALF_UPPER, w = "made by the application (upper shm_open, socket, eventfd, epoll, timerfd, or a dup)";
-    } else if (starts(tgt, "/dev/infiniband/") || starts(tgt, "/dev/knem") ||
-               starts(tgt, "/dev/xpmem") || starts(tgt, "/dev/cxi") || starts(tgt, "/dev/hfi")) {
-        h = PML_HALF_LOWER, w = "RDMA or shared-memory device";
-    } else if (strstr(tgt, "/ompi.") || strstr(tgt, "/openmpi-sessions") || strstr(tgt, "/pmix-") ||
-               strstr(tgt, "/pmix.") || strstr(tgt, "/mpich_")) {
-        h = PML_HALF_LOWER, w = "file in an MPI session directory";
-    } else if (S_ISSOCK(st.st_mode) || starts(tgt, "anon_inode:")) {
-        h = PML_HALF_UPPER, w = "socket or kernel object that appeared while the application ran (no MPI "
-                                "library call made it)";
-    } else if (S_ISFIFO(st.st_mode)) {
-        h = PML_HALF_UPPER, w = "pipe";
-    } else if (S_ISCHR(st.st_mode)) {
-        h = PML_HALF_UPPER, w = "terminal or character device";
-    } else if (S_ISDIR(st.st_mode)) {
-        h = PML_HALF_UPPER, w = "directory";
-    } else if (starts(tgt, "/memfd:")) {
-        h = PML_HALF_UPPER, w = "memfd";
-    } else if (S_ISREG(st.st_mode)) {
-        h = PML_HALF_UPPER, w = "regular file";
     } else {
-        h = PML_HALF_UPPER, w = "other descriptor kind an application owns";
+        h = fd_half_by_name(fd, &st, &w);
     }
     if (why)
         *why = w;

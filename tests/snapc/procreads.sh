@@ -10,9 +10,15 @@
 # /proc/self/pagemap (~45 preads a rank, 8 bytes for every page of the regions walked, untouched
 # ones too: a third of its kernel time filled holes); where the kernel has the PAGEMAP_SCAN ioctl
 # (Linux 6.7) it asks that instead, which reports only the runs of present or swapped pages.
+# The MPI layer's registry of the halves took the caller's thread id with a gettid system call in
+# every section (~1000 a rank per checkpoint: one or two a mapping); it reads glibc's thread
+# descriptor now. Its descriptor queries read /proc/self/fd/N's link for every descriptor each
+# time they were asked (three or four times a capture), also where the marks alone decide.
 #  a. the second checkpoint of a 2-rank job, each rank traced (strace -f -y: openat, pread64,
-#     ioctl): /proc/self/maps and /proc/self/smaps opened once each per rank; no pread64 of
-#     /proc/self/pagemap where PAGEMAP_SCAN answers (SKIP-PART where the kernel refuses it);
+#     ioctl, gettid, readlink): /proc/self/maps and /proc/self/smaps opened once each per rank; no
+#     pread64 of /proc/self/pagemap where PAGEMAP_SCAN answers (SKIP-PART where the kernel refuses
+#     it); fewer than 200 gettid calls per rank; at most 3 readlinks of /proc/self/fd/N per
+#     descriptor read so (on average);
 #     /proc/self/mem opened twice at most, by libcr alone (its dumpable check, checkpoint.c, and
 #     its page walk, capture_write.c): the layer's second look at the pages that read as zeros
 #     reads them with process_vm_readv, and opened /proc/self/mem at every checkpoint too for its
@@ -34,7 +40,7 @@ expect_rc 0 "the first checkpoint" timeout 300 "$CKPT" --wait $JOB
 wait_for 120 '[ "$(rank_pids | wc -l)" -ge $np ]' || fail "the ranks did not start"
 traces=
 for p in $(rank_pids); do
-    strace -f -qq -y -e trace=openat,pread64,ioctl -o "$W/opens.$p" -p "$p" 2>/dev/null &
+    strace -f -qq -y -e trace=openat,pread64,ioctl,gettid,readlink -o "$W/opens.$p" -p "$p" 2>/dev/null &
     traces="$traces $!"
 done
 # traced: every thread of every rank has its tracer (strace -f -p attaches to each)
@@ -57,12 +63,18 @@ for p in $(rank_pids); do
     pmscan=$(grep 'ioctl([0-9]*<[^>]*/pagemap>' "$W/opens.$p" | grep -vc ' = -1 ')
     pmrefused=$(grep 'ioctl([0-9]*<[^>]*/pagemap>' "$W/opens.$p" | grep -c ' = -1 ')
     mem=$(grep -c '"/proc/self/mem"' "$W/opens.$p")
-    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps, /proc/self/mem $mem; pagemap: $pmread pread64, $pmscan PAGEMAP_SCAN ($pmrefused refused)"
+    tids=$(grep -c 'gettid(' "$W/opens.$p")
+    links=$(grep -c 'readlink("/proc/self/fd/' "$W/opens.$p")
+    linked=$(grep -o 'readlink("/proc/self/fd/[0-9]*"' "$W/opens.$p" | sort -u | wc -l)
+    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps, /proc/self/mem $mem; pagemap: $pmread pread64, $pmscan PAGEMAP_SCAN ($pmrefused refused); gettid $tids; readlink of /proc/self/fd/N $links for $linked descriptors"
     [ "$all" -gt 0 ] || { fail "a: strace saw no openat of rank process $p"; continue; }
     n=$((n + 1))
     [ "$maps" = 1 ] || fail "a: rank process $p opened /proc/self/maps $maps times in one checkpoint (once expected, the MPI layer's hook before the park; its second look after the park and libcr's capture made it 3)"
     [ "$smaps" = 1 ] || fail "a: rank process $p opened /proc/self/smaps $smaps times in one checkpoint (once expected: the capture's map and advice)"
     [ "$mem" -le 2 ] || fail "a: rank process $p opened /proc/self/mem $mem times in one checkpoint (twice at most expected, libcr's dumpable check and page walk: the MPI layer reads the words it looks at with process_vm_readv, /proc/self/mem is its fallback where that is refused, diffrev34 R-L6)"
+    [ "$tids" -lt 200 ] || fail "a: rank process $p called gettid $tids times in one checkpoint (fewer than 200 expected: the halves registry's sections take the id from glibc's thread descriptor)"
+    [ "$linked" -gt 0 ] && [ "$links" -le $((3 * linked)) ] ||
+        fail "a: rank process $p read /proc/self/fd/N's link $links times for $linked descriptors in one checkpoint (at most 3 a descriptor expected: the descriptor queries read it only where the marks do not decide)"
     if [ "$pmrefused" -gt 0 ]; then
         echo "SKIP-PART: the pagemap reads of rank process $p (the kernel refused PAGEMAP_SCAN: before Linux 6.7)"
     else
@@ -71,7 +83,7 @@ for p in $(rank_pids); do
     fi
 done
 [ $n = $np ] || fail "a: $n of $np ranks traced"
-pass "$flavor: a: a checkpoint opens /proc/self/maps and /proc/self/smaps once each per rank, /proc/self/mem twice at most (libcr's), and reads pagemap through PAGEMAP_SCAN ($n ranks traced)"
+pass "$flavor: a: a checkpoint opens /proc/self/maps and /proc/self/smaps once each per rank, /proc/self/mem twice at most (libcr's), reads pagemap through PAGEMAP_SCAN, calls gettid fewer than 200 times and reads descriptor links at most 3 times a descriptor ($n ranks traced)"
 
 expect_rc 0 "ckpt-mpirun --term" timeout 300 "$CKPT" --wait --term $JOB || { touch "$W/go"; finish; }
 REF=$(tail -n1 "$W/cmd.out")
