@@ -15,6 +15,7 @@
 #define PM_SWAPPED CRS_PM_SWAPPED
 #define PM_FILE CRS_PM_FILE
 #define PAGEMAP_BATCH 65536
+#define ZERO_AHEAD 8 /* pages */
 
 struct page_walk {
     struct crs_capture *c;
@@ -78,6 +79,10 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
     int copy = (uint64_t)&here >= r->start && (uint64_t)&here < r->end;
     uint64_t run_start = 0;
     size_t run_len = 0;
+    /* pages tested for zeros: a written page is told by its first words, so the test is a
+     * cache miss a page (a TLB miss too), which the hardware does not foresee across pages:
+     * the first line of the page ZERO_AHEAD further on is asked for in advance */
+    int zero_test = mode != CRS_PAGES_COW && mode != CRS_PAGES_FILE && readable;
     for (uint64_t base = r->start; base < r->end; base += (uint64_t)PAGEMAP_BATCH * page) {
         const uint64_t *pm = pw->pm;
         size_t npages = (r->end - base) / page;
@@ -109,6 +114,9 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
         for (size_t i = 0; i < npages; i++) {
             uint64_t addr = base + i * page;
             int take;
+            if (zero_test && i + ZERO_AHEAD < npages &&
+                (mode != CRS_PAGES_PRESENT || (pm[i + ZERO_AHEAD] & PM_PRESENT)))
+                __builtin_prefetch((const void *)(addr + ZERO_AHEAD * page));
             switch (mode) {
             case CRS_PAGES_PRESENT: take = (pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0; break;
             case CRS_PAGES_COW:
@@ -120,8 +128,7 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
             /* A written page of a private file mapping must be kept even when
              * zero: the file below it is not, nor is a saved shared file's (its
              * bytes may change after the checkpoint). Elsewhere zero is the default. */
-            if (take && mode != CRS_PAGES_COW && mode != CRS_PAGES_FILE && readable &&
-                page_is_zero((const void *)addr, page))
+            if (take && zero_test && page_is_zero((const void *)addr, page))
                 take = 0;
             if (take && run_len && run_start + run_len == addr && run_len < CRS_CHUNK_MAX) {
                 run_len += page;
@@ -180,10 +187,17 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
     int e = 0;
     size_t j = 0; /* the last region of the run of adjacent ones region i is in */
     for (size_t i = 0; i < c->nregions && !e; i++) {
-        if (j < i)
+        if (i == 0 || j < i) {
             j = i;
-        while (j + 1 < c->nregions && c->regions[j + 1].start == c->regions[j].end)
-            j++;
+            while (j + 1 < c->nregions && c->regions[j + 1].start == c->regions[j].end)
+                j++;
+            /* the file bit only for a run with a private file mapping's copied pages to tell:
+             * the kernel looks up every present page to give it */
+            pw.pmap.no_file = 1;
+            for (size_t k = i; k <= j; k++)
+                if (c->region_pages[k] == CRS_PAGES_COW)
+                    pw.pmap.no_file = 0;
+        }
         if (c->region_pages[i] == CRS_PAGES_NONE)
             continue;
         pw.reach = c->regions[j].end;

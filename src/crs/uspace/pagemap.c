@@ -45,7 +45,7 @@ int crs_pagemap_get(struct crs_pagemap *p, uint64_t *pm, uint64_t base, size_t n
             struct crs_pm_scan_arg a = {
                 .size = sizeof a, .start = at, .end = end, .vec = (uint64_t)(uintptr_t)p->vec,
                 .vec_len = p->vec_len, .category_anyof_mask = CRS_PAGE_IS_PRESENT | CRS_PAGE_IS_SWAPPED,
-                .return_mask = CRS_PAGE_IS_PRESENT | CRS_PAGE_IS_SWAPPED | CRS_PAGE_IS_FILE,
+                .return_mask = CRS_PAGE_IS_PRESENT | CRS_PAGE_IS_SWAPPED | (p->no_file ? 0 : CRS_PAGE_IS_FILE),
             };
             long k = ioctl(p->fd, CRS_PAGEMAP_SCAN, &a);
             if (k < 0 && !p->asked && (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP)) {

@@ -3,7 +3,8 @@
  * private anonymous pages written, read (the zero page) and never touched, a private file mapping
  * read (file pages) and written (its anonymous copies), shared anonymous memory, a large reservation
  * never touched (holes), a range across two mappings and the gap between them; with a vector of
- * two ranges (the ioctl called again from where it stopped) as well as a large one. Where the kernel
+ * two ranges (the ioctl called again from where it stopped) as well as a large one; with no_file set
+ * the scan leaves the file bit out (the kernel is not asked for it). Where the kernel
  * refuses PAGEMAP_SCAN (before Linux 6.7) the read itself is checked and that is said. */
 #define _GNU_SOURCE
 #include "crs/uspace/pagemap.h"
@@ -94,6 +95,14 @@ int main(void)
     ASSERT_TRUE((by_read[0] & CRS_PM_FILE) && (by_read[0] & CRS_PM_PRESENT));   /* read: the file's page */
     ASSERT_TRUE((by_read[2] & CRS_PM_PRESENT) && !(by_read[2] & CRS_PM_FILE));  /* written: a copy */
     compare(pm, (uint64_t)file, 16, 2);
+    /* no_file (a walk with no private file mapping's copies to tell): the file bit is not asked
+     * of the kernel, which would look up every present page for it; present stays as read */
+    struct crs_pagemap nf = { .fd = pm, .page = 4096, .vec = vec, .vec_len = 4096, .no_file = 1 };
+    ASSERT_EQ(crs_pagemap_get(&nf, by_scan, (uint64_t)file, 16), 0);
+    for (int i = 0; nf.scan && i < 16; i++)
+        if ((by_scan[i] & CRS_PM_FILE) || (by_scan[i] & CRS_PM_PRESENT) != (by_read[i] & CRS_PM_PRESENT))
+            FAILF("no_file, page %d of the file mapping: %#llx through PAGEMAP_SCAN, %#llx read", i,
+                  (unsigned long long)by_scan[i], (unsigned long long)(by_read[i] & BITS));
     compare(pm, (uint64_t)shm, 8, 4096);
     ASSERT_TRUE((by_read[3] & CRS_PM_PRESENT) && (by_read[3] & CRS_PM_FILE));
     compare(pm, (uint64_t)res, MAXP, 4096);
