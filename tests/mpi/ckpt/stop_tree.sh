@@ -129,21 +129,21 @@ grep -q '^done: children ok$' out.f && pass "forker: every child ended as told (
 
 # 3. traced: each rank's st_burn2 is traced from outside the job by st_tracer.c (as a debugger
 # holding it would: every signal passed on but SIGSTOP, at which it stays in its tracing stop until
-# st_tracer gets SIGUSR1): after --stop both st_burn2 are in state t, which is stopped, and no
-# "did not show stopped within 2 s" is said; after SIGCONT (and the tracers' release) the job ends
-# as uninterrupted. (The layer's own wait took T only before diffrev34 R-L1; this part passes on
-# that code too, 2 of 2 MPIs: the grandchildren are seen stopped without that wait here. It keeps
-# --stop of a traced process under test.)
+# st_tracer gets SIGUSR1): after --stop both st_burn2 are in state t, which is stopped; after
+# SIGCONT (and the tracers' release) the job ends as uninterrupted, and its ranks (REVIVE_VERBOSE=1:
+# warnings) never said "did not show stopped within 2 s". Before (diffrev34 R-L1) the layer's wait
+# took T only, which a traced process never shows: --stop waited out its whole 2 s bound for it
+# and said so (read once the job has ended: the ranks' lines reach err.t through the launcher).
 tracer=$REVIVE_BUILDDIR/tests/mpi/ckpt/st_tracer
 [ -x "$tracer" ] || { echo "SKIP-PART: traced ($tracer not built)"; exit $fail; }
 touch pace
-clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms \
-    >out.t 2>err.t &
+REVIVE_VERBOSE=1 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps \
+    "$d/pace" $ms >out.t 2>err.t &
 job=$!; pids+=($job)
 if ! wait_steps out.t 2 $job; then
     failed "traced: the job did not reach step 2: $(tail -n 2 err.t)"
 else
-    tracers= traced=
+    tracers= traced= stopped=
     for p in $(named st_burn2 $(descendants $job)); do
         "$tracer" $p >tracer.$p 2>&1 &
         tracers="$tracers $!" traced="$traced $p"
@@ -166,18 +166,22 @@ else
         done
         [ -z "$bad" ] && pass "traced: after --stop both traced grandchildren are in state t" ||
             failed "traced: after --stop the traced grandchildren are not in state t (pid:state):$bad"
-        if grep -q 'did not show stopped within' err.t; then
-            failed "traced: --stop waited out its bound for processes stopped under their tracer (state t):" \
-                "$(grep -m 1 'did not show stopped within' err.t)"
-        else
-            pass "traced: --stop took state t as stopped (no 'did not show stopped' warning)"
-        fi
+        stopped=1
         kill -CONT $(coord $job)
     fi
     kill -USR1 $tracers 2>/dev/null # (the tracers resume them: a debugger's user would)
     rm -f pace
     ran_on $job t "traced: the job stopped with --stop and continued"
     wait $tracers 2>/dev/null
+    # (read once the job has ended: the ranks' lines reach err.t through the launcher, later)
+    if [ -z "$stopped" ]; then
+        :
+    elif grep -q 'did not show stopped within' err.t; then
+        failed "traced: --stop waited out its bound for processes stopped under their tracer (state t):" \
+            "$(grep -m 1 'did not show stopped within' err.t)"
+    else
+        pass "traced: --stop took state t as stopped (no 'did not show stopped' warning)"
+    fi
 fi
 rm -f pace
 grep -q '^done: children ok$' out.t && pass "traced: every child ended as told (done: children ok)" ||
