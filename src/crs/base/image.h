@@ -54,6 +54,11 @@ struct crs_image_writer {
     uint64_t stop_next;       /* the offset at which stop is asked next */
     int dio_fd;               /* -1, or the image's file opened again with O_DIRECT
                                * (crs_iw_direct): whole pages of chunk data go through it */
+    /* Set by the caller, read at each crs_iw_add_pages: 1 while the pages it adds must be
+     * written through the page cache even when direct writes are on (memory the process
+     * shares with another process: a direct write pins the pages it reads, and the kernel
+     * gives the pinning process a copy of a page it shares copy-on-write). */
+    int direct_skip;
     char err[256];
 };
 #define CRS_IW_STOP_STEP (4ull << 20)
@@ -77,7 +82,8 @@ int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratc
  * on ext4 and XFS (what it was measured on, and the file systems whose O_DIRECT is a plain
  * write to the disk; NFS's is a synchronous round trip per write) and when the image starts
  * at a multiple of CRS_IMAGE_ALIGN in its file. The rest (header, sections, a compressed
- * chunk's last partial block, memory a caller copied into an unaligned buffer) stays
+ * chunk's last partial block, memory a caller copied into an unaligned buffer, pages added
+ * while w->direct_skip is set) stays
  * buffered, and a file system that refuses a direct write (EINVAL) gets it and every later
  * one buffered. Not durable either: the caller's fsync is what makes the image durable.
  * Returns 1 when direct writes are on, 0 when the writer stays buffered (not an error). */

@@ -169,7 +169,8 @@ static int put_data(struct crs_image_writer *w, uint64_t off, const void *buf, s
 {
     const char *p = buf;
     size_t whole = len & ~(size_t)(CRS_IMAGE_ALIGN - 1);
-    if (w->dio_fd < 0 || (uintptr_t)p % CRS_IMAGE_ALIGN || (w->base + off) % CRS_IMAGE_ALIGN || !whole)
+    if (w->dio_fd < 0 || w->direct_skip || (uintptr_t)p % CRS_IMAGE_ALIGN || (w->base + off) % CRS_IMAGE_ALIGN ||
+        !whole)
         return put(w, off, buf, len);
     int rc = stop_asked(w, off);
     if (rc)

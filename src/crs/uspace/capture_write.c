@@ -29,7 +29,29 @@ struct page_walk {
     unsigned char *mc;      /* mincore batch */
     char *bounce;           /* for regions we cannot read directly */
     size_t page;
+    size_t map_i;           /* c->maps' entry the last region looked up was in */
 };
+
+/* Whether a region's pages may be written straight from memory with a direct write (the
+ * writer's, when on: image.h, crs_iw_direct), which pins them: only a private mapping none of
+ * whose pages another process maps (smaps' Shared_Clean and Shared_Dirty are 0). A page shared
+ * copy-on-write (with a child after a fork, or a parent) would be copied by the pin, and the
+ * process would keep the copy (diffrev34 R-M1, there for cr_checkpoint --fork's writer child);
+ * a shared mapping's pages another process may change while the write reads them, after their
+ * checksum was taken. Without smaps, none. */
+static int region_direct_ok(struct page_walk *pw, const struct crs_rec_region *r)
+{
+    const struct crs_capture *c = pw->c;
+    if (!c->maps_more)
+        return 0;
+    size_t i = pw->map_i < c->nmaps && c->maps[pw->map_i].start <= r->start ? pw->map_i : 0;
+    while (i < c->nmaps && c->maps[i].end <= r->start)
+        i++;
+    pw->map_i = i;
+    if (i == c->nmaps || c->maps[i].start > r->start || c->maps[i].end < r->end)
+        return 0;
+    return !c->maps[i].shared && c->maps_more[i].shared_kb == 0;
+}
 
 static int page_is_zero(const void *p, size_t len)
 {
@@ -77,6 +99,7 @@ static int walk_region(struct page_walk *pw, const struct crs_rec_region *r, int
     int readable = (r->prot & PROT_READ) != 0 && mode != CRS_PAGES_FILE;
     int here;
     int copy = (uint64_t)&here >= r->start && (uint64_t)&here < r->end;
+    pw->w->direct_skip = !(readable && !copy && region_direct_ok(pw, r));
     uint64_t run_start = 0;
     size_t run_len = 0;
     /* pages tested for zeros: a written page is told by its first words, so the test is a
@@ -217,6 +240,7 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
     }
     close(pw.pmap.fd);
     close(pw.mem_fd);
+    w->direct_skip = 0;
     return e;
 }
 

@@ -156,7 +156,9 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
      * 217-490 buffered (the busier the machine, the more a buffered write costs; bench/mpi/README.md) */
     /* Never in the --fork writer: a direct write pins the pages it reads, and the kernel
      * unshares a copy-on-write page it pins (diffrev34 R-M1: 64 MiB shared with a child became
-     * private), so the child would copy the whole image into memory of its own. */
+     * private), so the child would copy the whole image into memory of its own. In place, the
+     * capture writes the pages the process shares with another one buffered (capture_write.c,
+     * region_direct_ok). */
     const char *direct = getenv("REVIVE_IMAGE_DIRECT");
     if (direct && strcmp(direct, "1") == 0 && !in_fork_child)
         crs_iw_direct(w);

@@ -95,6 +95,9 @@ static void more_line(const char *line, struct crs_map_more *m)
         }
     } else if (line[0] == 'P' && !strncmp(line, "ProtectionKey:", 14)) {
         m->pkey = field_u64(line, 14);
+    } else if (line[0] == 'S' && !strncmp(line, "Shared_", 7) &&
+               (!strncmp(line + 7, "Clean:", 6) || !strncmp(line + 7, "Dirty:", 6))) {
+        m->shared_kb += field_u64(line, 13);
     }
 }
 

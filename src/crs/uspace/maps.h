@@ -29,6 +29,8 @@ struct crs_map_more {
     int flags_seen;        /* a "VmFlags:" line came */
     int may_write;         /* "mw" among them: mprotect may make it writable */
     uint64_t pkey;         /* "ProtectionKey:" (x86 pku), 0 when none */
+    uint64_t shared_kb;    /* "Shared_Clean:" + "Shared_Dirty:": its pages another process maps too
+                            * (a private mapping's: shared copy-on-write with a parent or child) */
 };
 
 /* As crs_maps_read, from /proc/self/smaps (the same lines, each followed by the mapping's own):

@@ -4,6 +4,10 @@
 # image's header and metadata, not its pages, and the image verifies and restarts to the
 # uninterrupted output.
 #   direct    REVIVE_IMAGE_DIRECT=1 in the checkpointed process's environment
+#   cow       REVIVE_IMAGE_DIRECT=1 in a process (crt_cowshare) whose 32 MiB are shared
+#             copy-on-write with its parent: checkpointed without --kill, it still shares them
+#             after (those pages written buffered: a direct write's pin would have copied them),
+#             runs on to its end, and the image restarts to the uninterrupted output
 #   compress  the same with --compress: the compressed chunks go direct too (their last partial
 #             block buffered)
 #   fork      REVIVE_IMAGE_DIRECT=1 with --fork: the writer child writes through the page cache
@@ -73,6 +77,45 @@ if one_case direct "$WORK" "" REVIVE_IMAGE_DIRECT=1; then
         crs_fail "direct: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
             "(written through it, not directly)"
 fi
+# cow: crt_cowshare's child (the process checkpointed) shares 32 MiB copy-on-write with its parent
+cow_case() {
+    local d=$WORK/cow img=$WORK/cow.img before after
+    crs_uninterrupted "$WORK/cowref" ref "$CRS_BIN/crt_cowshare" >/dev/null
+    crs_after_point 1 "$WORK/cowref/ref.out" >"$WORK/cowref.after1"
+    crs_start "$d" orig env REVIVE_IMAGE_DIRECT=1 "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_cowshare" || {
+        crs_fail "cow: crt_cowshare under cr_run never got ready"
+        crs_show "$d/orig.err"
+        return 1
+    }
+    before=$(awk '/^Shared_Dirty:/ {print $2}' "/proc/$PID/smaps_rollup")
+    if [ "${before:-0}" -lt $((30 * 1024)) ]; then
+        echo "SKIP-PART: cow (the process shares only ${before:-?} kB with its parent before the checkpoint)"
+        kill -KILL "$PID" 2>/dev/null
+        return 0
+    fi
+    crs_tool "$d/ck" cr_checkpoint -f "$img" "$PID" || {
+        crs_fail "cow: cr_checkpoint: $(head -n 1 "$d/ck.err")"
+        return 1
+    }
+    after=$(awk '/^Shared_Dirty:/ {print $2}' "/proc/$PID/smaps_rollup")
+    if [ "${after:-0}" -ge $((30 * 1024)) ]; then
+        crs_pass "cow: the process still shares its memory with its parent (Shared_Dirty $before -> $after kB)"
+    else
+        crs_fail "cow: the checkpoint copied the pages the process shares with its parent" \
+            "(Shared_Dirty $before -> ${after:-?} kB: written directly)"
+    fi
+    crs_finish "$d" orig && crs_pass "cow: the process ran on to its end" ||
+        crs_fail "cow: the process did not run on to its end ($(crs_status_text "$FINISH_STATUS"))"
+    crs_tool "$d/verify" cr_info --verify "$img" || {
+        crs_fail "cow: cr_info --verify rejects the image: $(head -n 1 "$d/verify.err")"
+        return 1
+    }
+    (cd "$d" && crs_clean_exec timeout -k 5 "$CRS_TIMEOUT" "$CRS_TOOLS/cr_restart" "$img" </dev/null \
+        >"$d/rs.out" 2>"$d/rs.err")
+    crs_expect_run "cow: the image restarts to the uninterrupted output" "$WORK/cowref.after1" "$d/rs" "$?"
+    rm -f "$img"
+}
+cow_case
 if one_case compress "$WORK" --compress REVIVE_IMAGE_DIRECT=1; then
     [ "$RES" -le $((SIZE / 8)) ] && crs_pass "compress: $RES of the image's $SIZE bytes in the page cache" ||
         crs_fail "compress: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
