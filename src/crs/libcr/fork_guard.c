@@ -18,6 +18,11 @@
 static _Atomic uint32_t word;      /* sections open (threads) | FORKING */
 static CRS_TLS int depth;          /* this thread's sections, nested */
 static CRS_TLS int counted;        /* its outermost section is in word's count */
+/* 1 while this thread changes its count in word (the compare-exchange or the decrement) and
+ * `counted` together: a signal handler that forks meanwhile (_Fork, fork_raw.c) cannot tell
+ * whether the count is in word yet, since the interrupted thread cannot finish either before the
+ * handler returns (diffrev33 R-L10: it waited for its own count for ever) */
+static CRS_TLS volatile int unsure;
 static CRS_TLS int fork_depth;     /* this thread is forking (prepare .. parent/child), nested */
 static CRS_TLS int close_due;      /* the child's first handler closes the owned descriptors */
 static _Atomic uint64_t owned[CRS_FORK_GUARD_FDS / 64];
@@ -56,9 +61,16 @@ void crs_fork_guard_enter(void)
     for (unsigned n = 0;; n++) {
         crs_park_defer_enter();
         uint32_t v = atomic_load(&word);
-        if (!(v & FORKING) && atomic_compare_exchange_strong(&word, &v, v + 1)) {
-            counted = 1;
-            return;
+        if (!(v & FORKING)) {
+            int was = unsure; /* (a handler's section inside the window of an exit) */
+            unsure = 1;
+            atomic_signal_fence(memory_order_seq_cst);
+            int in = atomic_compare_exchange_strong(&word, &v, v + 1);
+            counted = in;
+            atomic_signal_fence(memory_order_seq_cst);
+            unsure = was;
+            if (in)
+                return;
         }
         /* a fork is copying the process: wait outside the deferral (the forking thread is in one
          * and ends it soon; this thread may be parked meanwhile, holding nothing) */
@@ -71,9 +83,21 @@ void crs_fork_guard_leave(void)
 {
     if (depth <= 0)
         return;
-    if (--depth == 0 && counted) {
+    if (depth == 1 && counted) {
+        int was = unsure;
+        unsure = 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        depth = 0;
         counted = 0;
-        atomic_fetch_sub(&word, 1);
+        /* never below 0: in a child forked from a handler inside this very window, the child's
+         * word did not count this section (crs_fork_guard_child) */
+        uint32_t v = atomic_load(&word);
+        while ((v & ~FORKING) != 0 && !atomic_compare_exchange_weak(&word, &v, v - 1))
+            ;
+        atomic_signal_fence(memory_order_seq_cst);
+        unsure = was;
+    } else {
+        depth--;
     }
     crs_park_defer_leave();
 }
@@ -103,12 +127,15 @@ void crs_fork_guard_prepare(void)
         return; /* the halves registry's handler took it for this fork already */
     close_due = 1;
     /* a fork from a signal handler that interrupted a section of this thread: that section is
-     * this thread's own count, not waited for */
-    uint32_t own = depth > 0 && counted ? 1 : 0;
+     * this thread's own count, not waited for; one that interrupted the thread's entry or exit
+     * (unsure) cannot know whether word holds its count, and takes the guard with at most one
+     * section open: its own, or another thread's (whose descriptor the child may then hold, as it
+     * holds one of its own thread's interrupted section) */
+    uint32_t own = unsure || (depth > 0 && counted) ? 1 : 0;
     for (unsigned n = 0;; n++) {
         crs_park_defer_enter();
-        uint32_t v = own;
-        if (atomic_compare_exchange_strong(&word, &v, own | FORKING))
+        uint32_t v = atomic_load(&word);
+        if (!(v & FORKING) && v <= own && atomic_compare_exchange_strong(&word, &v, v | FORKING))
             return;
         crs_park_defer_leave();
         pause_turn(n);
@@ -144,8 +171,10 @@ void crs_fork_guard_child(void)
     if (fork_depth <= 0 || --fork_depth > 0)
         return;
     /* the other threads' sections are not in this process: only this thread's own, if the fork
-     * came from a signal handler inside one */
-    atomic_store(&word, depth > 0 && counted ? 1u : 0u);
+     * came from a signal handler inside one; none when the handler came inside its entry or exit
+     * (unsure): an entry's compare-exchange then fails or counts it, an exit's decrement stops
+     * at 0 */
+    atomic_store(&word, !unsure && depth > 0 && counted ? 1u : 0u);
     crs_park_defer_leave();
 }
 

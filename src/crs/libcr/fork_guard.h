@@ -25,7 +25,10 @@
  * closes), _Fork in a static program (libcr.a leaves it libc's), and a fork from a signal
  * handler that interrupted a section of its own thread (the section's descriptor is copied; the
  * fork does not wait for its own thread, which cannot leave the section before the handler
- * returns). A thread of the MPI library's half forks through that half's libc, which runs none
+ * returns) or the few instructions of its entry or exit (the handler cannot tell whether the
+ * guard's word counts that section yet: the fork goes on once at most one section is open, which
+ * may be another thread's; before, it waited for its own count for ever: diffrev33 R-L10,
+ * tests/crs/libcr/fork_guard.sh part handler). A thread of the MPI library's half forks through that half's libc, which runs none
  * of these handlers (docs/mpi.md, "fork handlers"). The library's own descriptors are made and
  * marked inside sections (src/pml_hooks/lower_root.c), but by its calls that may wait (accept,
  * popen, pclose, fcntl's locks, fclose of a pipe): a fork meanwhile copies such a one unmarked.

@@ -13,7 +13,14 @@
  *   (as Revive's threads do with /proc files): the child must not hold it (libcr's _Fork waits
  *   for the section, as fork does). 5 rounds; the child looks with system calls only.
  *
- * Prints "PASS: ..." or "FAIL: ..." per part; exit 0 when both passed, 1 when one failed. */
+ * handler: a signal whose handler calls _Fork (async-signal-safe), sent to the main thread over
+ *   and over while it does nothing but enter and leave sections: a signal that lands in the few
+ *   instructions of the entry or exit (the guard's word changed, this thread's mark not yet, or
+ *   the other way round) made the handler's fork wait for its own thread's count for ever
+ *   (diffrev33 R-L10). Each signal's handler must end within 10 s (else: FAIL, the program ends;
+ *   the main thread spins in the handler for good); 4 s of signals, or 20000.
+ *
+ * Prints "PASS: ..." or "FAIL: ..." per part; exit 0 when all passed, 1 when one failed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -196,11 +203,90 @@ static int part_raw(const char *dir)
     return 0;
 }
 
+static atomic_long handled;
+static atomic_int spin_stop;
+
+static void fork_in_handler(int sig)
+{
+    (void)sig;
+    int e = errno;
+    pid_t p = _Fork();
+    if (p == 0)
+        _exit(0);
+    if (p > 0)
+        while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+            ;
+    atomic_fetch_add(&handled, 1);
+    errno = e;
+}
+
+static void *signaller(void *arg)
+{
+    pthread_t target = *(pthread_t *)arg;
+    double t0 = now();
+    long sent = 0;
+    while (sent < 20000 && now() - t0 < 4) {
+        long h = atomic_load(&handled);
+        pthread_kill(target, SIGUSR1);
+        sent++;
+        double t1 = now();
+        while (atomic_load(&handled) == h) {
+            if (now() - t1 > 10) {
+                printf("FAIL: handler: signal %ld's handler (_Fork) did not return within 10 s while the main "
+                       "thread entered and left sections: it hangs (%ld handled before)\n",
+                       sent, h);
+                _exit(1);
+            }
+            sched_yield();
+        }
+    }
+    atomic_store(&spin_stop, 1);
+    return (void *)sent;
+}
+
+static int part_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fork_in_handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) != 0) {
+        printf("FAIL: handler: sigaction: %s\n", strerror(errno));
+        return 1;
+    }
+    pthread_t me = pthread_self(), t;
+    if (pthread_create(&t, NULL, signaller, &me)) {
+        printf("FAIL: handler: pthread_create\n");
+        return 1;
+    }
+    double t0 = now();
+    long rounds = 0;
+    while (!atomic_load(&spin_stop)) {
+        crs_fork_guard_enter();
+        crs_fork_guard_leave();
+        rounds++;
+    }
+    void *rv;
+    pthread_join(t, &rv);
+    long sent = (long)rv;
+    signal(SIGUSR1, SIG_DFL);
+    if (atomic_load(&handled) != sent) {
+        printf("FAIL: handler: %ld signals sent, %ld handled\n", sent, atomic_load(&handled));
+        return 1;
+    }
+    printf("PASS: handler: %ld signals whose handler called _Fork, while the main thread entered and left "
+           "%ld sections in %.1f s: none hung\n",
+           sent, rounds, now() - t0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     alarm(120); /* a hang ends the program (SIGALRM): the test says so */
     int a = part_wait();
     int b = part_raw(argc > 1 ? argv[1] : "/tmp");
-    return a == 1 || b == 1 ? 1 : 0;
+    int c = part_handler();
+    return a == 1 || b == 1 || c == 1 ? 1 : 0;
 }

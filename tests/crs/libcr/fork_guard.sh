@@ -6,7 +6,9 @@
 #   only for open sections; a section waits only while a fork copies the process);
 # - raw: glibc's _Fork, which runs no fork handler, while a section holds a descriptor: the child
 #   must not hold it (libcr's _Fork waits for the section as fork does; before, 5 of 5 children
-#   held it: fork32's gap).
+#   held it: fork32's gap);
+# - handler: a signal handler's _Fork landing in the few instructions of the main thread's section
+#   entry or exit must not wait for ever (diffrev33 R-L10: it waited for its own count).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup fork_guard
 P=$CRS_LIBCR_BIN/fork_guard
@@ -14,7 +16,7 @@ P=$CRS_LIBCR_BIN/fork_guard
 LD_PRELOAD= timeout -k 5 180 "$P" "$WORK" >"$WORK/out" 2>"$WORK/err" </dev/null
 st=$?
 cat "$WORK/out"
-for part in wait raw; do
+for part in wait raw handler; do
     if grep -q "^PASS: $part:" "$WORK/out"; then
         crs_pass "$part: $(sed -n "s/^PASS: $part: //p" "$WORK/out")"
     elif grep -q "^SKIP-PART: $part:" "$WORK/out"; then
