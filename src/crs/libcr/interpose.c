@@ -114,22 +114,35 @@ int CRS_INTERPOSE(pthread_sigmask)(int how, const sigset_t *set, sigset_t *old)
  * SIG_DFL and SIG_IGN are refused without a word: programs that reset every
  * signal in a loop (before an exec, in a daemon) ignore the EINVAL they get
  * for SIGKILL and SIGSTOP too, and lose nothing. The logger formats on its
- * stack and writes once, no malloc: sigaction may be called from a handler. */
-static void tell_reserved(const char *call, int sig, sighandler_t handler)
+ * stack and writes once, no malloc: sigaction may be called from a handler.
+ * `done`: what became of the call, `lost`: what the program loses. */
+static void say_reserved(const char *call, int sig, const char *done, const char *lost)
 {
     static atomic_int told;
-    if (handler == SIG_DFL || handler == SIG_IGN || atomic_exchange(&told, 1))
+    if (atomic_exchange(&told, 1))
         return;
     char name[24];
     if (sig - SIGRTMIN <= SIGRTMAX - sig)
         snprintf(name, sizeof name, "SIGRTMIN+%d", sig - SIGRTMIN);
     else
         snprintf(name, sizeof name, "SIGRTMAX-%d", SIGRTMAX - sig);
-    revive_log_warn("the program's %s(%d) is refused (EINVAL): signal %d (%s) is reserved by Revive "
-                    "for checkpoints, so the program's handler will not run; to let the program "
+    revive_log_warn("the program's %s(%d) %s: signal %d (%s) is reserved by Revive "
+                    "for checkpoints, so %s; to let the program "
                     "have it, set REVIVE_SIGNAL=N to another real-time signal (%d to %d) it does "
                     "not use, e.g. REVIVE_SIGNAL=%d",
-                    call, sig, sig, name, SIGRTMIN, SIGRTMAX, sig == SIGRTMIN + 16 ? SIGRTMIN + 15 : SIGRTMIN + 16);
+                    call, sig, done, sig, name, lost, SIGRTMIN, SIGRTMAX,
+                    sig == SIGRTMIN + 16 ? SIGRTMIN + 15 : SIGRTMIN + 16);
+}
+
+static void tell_reserved(const char *call, int sig, sighandler_t handler)
+{
+    if (handler != SIG_DFL && handler != SIG_IGN)
+        say_reserved(call, sig, "is refused (EINVAL)", "the program's handler will not run");
+}
+
+void crs_interpose_tell_waited(const char *call, int sig)
+{
+    say_reserved(call, sig, "waits without it", "the program will never receive it");
 }
 
 /* The component installs its own handler while the park signal still

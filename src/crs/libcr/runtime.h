@@ -123,6 +123,9 @@ void crs_runtime_forked_raw(void);
  * the real calls (at load). */
 int crs_real_close(int fd);
 void crs_interpose_init(void);
+/* interpose.c: once per process on stderr, that the program's CALL (a wait for signals,
+ * sigwait.c) named the park signal SIG, which it will not receive */
+void crs_interpose_tell_waited(const char *call, int sig);
 /* inotify_read.c: libc's read, readv, __read_chk and ioctl (at load). */
 void crs_inotify_read_init(void);
 
