@@ -96,6 +96,9 @@ int pml_membarrier(void);       /* the agent's side of the fence */
 void pml_gate_park(struct pml_slot *t, uint32_t fid); /* wait loops: park until the gate opens */
 /* "is outside MPI, blocked reading fd 0 (its standard input: pipe:[..])" (outside.c) */
 void pml_outside_what(char *buf, size_t n);
+/* ", blocked opening PATH (a FIFO: ...)" when thread TID waits in an open of a FIFO or a device
+ * (the MPI library's, inside an MPI call: MPI_File_open of a FIFO nobody writes), else "". */
+void pml_inside_open_what(pid_t tid, char *buf, size_t n);
 
 static inline struct pml_slot *pml_slot(void)
 {

@@ -49,6 +49,7 @@ __attribute__((used)) static int (*const revive_lower_mpi_init)(int *, char ***)
  * here; the layer attributes it by when it appeared and by the thread stacks reported here. */
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_libc.h"
+#include "pml_hooks/lower_waits.h"
 #include "pml_hooks/lower_winmem.h"
 #include <pthread.h>
 #include <stdarg.h>
@@ -357,10 +358,18 @@ static int fd_opened(int fd)
  * child's handler did not take it (pml_fd_lower_release) and the child held a file the library
  * had open for a moment (sysfs files hwloc or UCX read while a snapshot drained, or the fresh
  * library's MPI_Init at a restart: rank_forkloop-mpich). Not around a call that may wait
- * (accept, popen, pclose, fcntl's locks): those keep the moment. errno is the call's. */
+ * (accept, popen, pclose, fcntl's locks, and an open or close that lower_waits.h finds may wait
+ * by what it opens or closes: a FIFO, a terminal, a lingering socket): those keep the moment.
+ * errno is the call's. */
 static int fd_enter(void)
 {
     return fd_section(1);
+}
+
+/* a section unless the call may wait (lower_waits.h) */
+static int fd_enter_unless(int waits)
+{
+    return waits ? 0 : fd_enter();
 }
 
 static void fd_leave(int sec)
@@ -374,16 +383,18 @@ static void fd_leave(int sec)
 
 /* A call that makes one descriptor, as its return value, without waiting: the real call inside
  * a section, its descriptor reported. Those that take varargs (open, openat), report two
- * (pipe) or may wait (below) are written out. */
-#define LOWER_FD_WRAP(ret, name, params, args) \
+ * (pipe) or may wait (below) are written out. _UNLESS: one that waits on some files only
+ * (lower_waits.h): no section when WAITS says so. */
+#define LOWER_FD_WRAP_UNLESS(ret, name, params, args, waits) \
     ret name params \
     { \
         REAL(name); \
-        int sec = fd_enter(); \
+        int sec = fd_enter_unless(waits); \
         ret rc = fd_opened(real_##name args); \
         fd_leave(sec); \
         return rc; \
     }
+#define LOWER_FD_WRAP(ret, name, params, args) LOWER_FD_WRAP_UNLESS(ret, name, params, args, 0)
 /* a call that may wait (a blocking accept): no section */
 #define LOWER_FD_WRAP_WAITS(ret, name, params, args) \
     ret name params \
@@ -441,7 +452,7 @@ int open(const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = va_arg(ap, int);
     va_end(ap);
-    int sec = fd_enter();
+    int sec = fd_enter_unless(pml_lower_open_waits(AT_FDCWD, path, flags));
     int rc = fd_opened(real_open(path, flags, mode));
     fd_leave(sec);
     return rc;
@@ -455,7 +466,7 @@ int openat(int dir, const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = va_arg(ap, int);
     va_end(ap);
-    int sec = fd_enter();
+    int sec = fd_enter_unless(pml_lower_open_waits(dir, path, flags));
     int rc = fd_opened(real_openat(dir, path, flags, mode));
     fd_leave(sec);
     return rc;
@@ -463,7 +474,8 @@ int openat(int dir, const char *path, int flags, ...)
 int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
 
 int __open_2(const char *path, int flags);
-LOWER_FD_WRAP(int, __open_2, (const char *path, int flags), (path, flags))
+LOWER_FD_WRAP_UNLESS(int, __open_2, (const char *path, int flags), (path, flags),
+                     pml_lower_open_waits(AT_FDCWD, path, flags))
 int __open64_2(const char *, int) __attribute__((alias("__open_2")));
 
 LOWER_FD_WRAP(int, memfd_create, (const char *name, unsigned flags), (name, flags))
@@ -471,7 +483,7 @@ LOWER_FD_WRAP(int, memfd_create, (const char *name, unsigned flags), (name, flag
 int close(int fd)
 {
     REAL(close);
-    int sec = fd_enter();
+    int sec = fd_enter_unless(pml_lower_close_waits(fd));
     if (cb)
         cb->fd(fd, 0);
     int rc = real_close(fd);
@@ -508,7 +520,9 @@ LOWER_FD_WRAP(int, mkstemp, (char *t), (t))
 LOWER_FD_WRAP(int, mkostemp, (char *t, int flags), (t, flags))
 LOWER_FD_WRAP(int, mkstemps, (char *t, int suffixlen), (t, suffixlen))
 LOWER_FD_WRAP(int, mkostemps, (char *t, int suffixlen, int flags), (t, suffixlen, flags))
-LOWER_FD_WRAP(int, creat, (const char *path, mode_t mode), (path, mode))
+/* creat opens a FIFO that is already there for writing: it may wait */
+LOWER_FD_WRAP_UNLESS(int, creat, (const char *path, mode_t mode), (path, mode),
+                     pml_lower_open_waits(AT_FDCWD, path, O_WRONLY))
 int mkstemp64(char *) __attribute__((alias("mkstemp")));
 int mkostemp64(char *, int) __attribute__((alias("mkostemp")));
 int mkstemps64(char *, int) __attribute__((alias("mkstemps")));
@@ -545,18 +559,20 @@ static FILE *file_opened(FILE *f)
     return f;
 }
 
-#define LOWER_FILE_WRAP(name, params, args) \
+/* WAITS: whether the open may wait (lower_waits.h) */
+#define LOWER_FILE_WRAP(name, params, args, waits) \
     FILE *name params \
     { \
         REAL(name); \
-        int sec = fd_enter(); \
+        int sec = fd_enter_unless(waits); \
         FILE *f_ = file_opened(real_##name args); \
         fd_leave(sec); \
         return f_; \
     }
-LOWER_FILE_WRAP(fopen, (const char *path, const char *mode), (path, mode))
-LOWER_FILE_WRAP(freopen, (const char *path, const char *mode, FILE *f), (path, mode, f))
-LOWER_FILE_WRAP(tmpfile, (void), ())
+LOWER_FILE_WRAP(fopen, (const char *path, const char *mode), (path, mode), pml_lower_fopen_waits(path, mode, -1))
+LOWER_FILE_WRAP(freopen, (const char *path, const char *mode, FILE *f), (path, mode, f),
+                pml_lower_fopen_waits(path, mode, f ? fileno(f) : -1))
+LOWER_FILE_WRAP(tmpfile, (void), (), 0)
 /* popen starts a process (no section) */
 FILE *popen(const char *cmd, const char *mode)
 {

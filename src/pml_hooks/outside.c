@@ -10,9 +10,12 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* "fd 0 (its standard input: pipe:[123])" */
@@ -106,4 +109,35 @@ void pml_outside_what(char *buf, size_t n)
         }
     }
     snprintf(buf, n, "is outside MPI");
+}
+
+/* ", blocked opening PATH (...)" (ckpt.h): the path read from this process's own memory, where the
+ * waiting call holds it (at most 200 bytes shown) */
+void pml_inside_open_what(pid_t tid, char *buf, size_t n)
+{
+    long nr;
+    unsigned long a[2];
+    buf[0] = 0;
+    if (tid <= 0 || !pml_thread_syscall2(tid, &nr, a))
+        return;
+    const char *path = nr == SYS_open ? (const char *)a[0] : nr == SYS_openat ? (const char *)a[1] : NULL;
+    if (!path)
+        return;
+    char p[201];
+    /* two pieces, at the page's end: a read never splits one, and the string may end just
+     * before an unmapped page (an argv string at the stack's top) */
+    uintptr_t a0 = (uintptr_t)path, cut = (a0 | 4095) + 1;
+    size_t first = cut - a0 < sizeof p - 1 ? cut - a0 : sizeof p - 1;
+    struct iovec here = { p, sizeof p - 1 };
+    struct iovec there[2] = { { (void *)path, first }, { (void *)cut, sizeof p - 1 - first } };
+    ssize_t k = process_vm_readv(getpid(), &here, 1, there, there[1].iov_len ? 2 : 1, 0);
+    if (k <= 0)
+        return;
+    p[k] = 0;
+    p[strnlen(p, (size_t)k)] = 0;
+    struct stat st;
+    const char *kind = stat(p, &st) != 0 ? "" : S_ISFIFO(st.st_mode) ? " (a FIFO: the open waits for its other end)"
+                                          : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? " (a device)"
+                                                                                       : "";
+    snprintf(buf, n, ", blocked opening %s%s", p, kind);
 }

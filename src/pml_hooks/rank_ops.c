@@ -74,6 +74,7 @@ static void what_of(char *buf, size_t n, int *in_cs)
 {
     const char *best = NULL;
     int rank_of_best = 0; /* 4 in a collective, 3 parked at one, 2 in a wait loop, 1 inside */
+    pid_t tid_of_best = 0;
     struct pml_comm *c = NULL;
     uint64_t seq = 0;
     *in_cs = 0;
@@ -88,6 +89,7 @@ static void what_of(char *buf, size_t n, int *in_cs)
             *in_cs = 1;
         if (r > rank_of_best) {
             rank_of_best = r;
+            tid_of_best = t->tid;
             best = pml_fn_name(PML_T_FID(w));
             c = t->cs;
             /* the fast path of a collective entry sets cs but not cs_seq (one store less): the
@@ -101,8 +103,15 @@ static void what_of(char *buf, size_t n, int *in_cs)
         snprintf(buf, n, "%s %s on comm %llu (collective %llu)",
                  rank_of_best == 4 ? "waits in" : "is parked at the entry of", best,
                  (unsigned long long)c->cid, (unsigned long long)seq);
-    else if (rank_of_best >= 1)
-        snprintf(buf, n, "%s %s", rank_of_best == 2 ? "waits in" : "is in", best);
+    else if (rank_of_best >= 1) {
+        /* the library's own wait inside the call, when it is an open (MPI_File_open of a FIFO) */
+        char open_what[320];
+        pml_inside_open_what(tid_of_best, open_what, sizeof open_what);
+        int k = snprintf(buf, n, "%s %s", rank_of_best == 2 ? "waits in" : "is in", best);
+        if (k > 0 && (size_t)k < n) /* as much of the path as fits */
+            for (size_t i = 0; open_what[i] && (size_t)k + i + 1 < n; i++)
+                buf[k + i] = open_what[i], buf[k + i + 1] = 0;
+    }
     else
         pml_outside_what(buf, n);
 }

@@ -19,9 +19,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* 1 with the call's number in *NR and its first argument in *ARG0 when thread TID is in a
+/* 1 with the call's number in *NR and its first two arguments in ARGS when thread TID is in a
  * system call; 0 when it is in none (running, stopped) or cannot be read. */
-static inline int pml_thread_syscall(pid_t tid, long *nr, unsigned long *arg0)
+static inline int pml_thread_syscall2(pid_t tid, long *nr, unsigned long args[2])
 {
     char path[64], b[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
@@ -46,7 +46,18 @@ static inline int pml_thread_syscall(pid_t tid, long *nr, unsigned long *arg0)
     if (e2 == e)
         return 0;
     *nr = v;
-    *arg0 = a;
+    args[0] = a;
+    args[1] = strtoul(e2, &e, 16);
+    return 1;
+}
+
+/* The same, the first argument only. */
+static inline int pml_thread_syscall(pid_t tid, long *nr, unsigned long *arg0)
+{
+    unsigned long a[2];
+    if (!pml_thread_syscall2(tid, nr, a))
+        return 0;
+    *arg0 = a[0];
     return 1;
 }
 
