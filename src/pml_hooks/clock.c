@@ -5,11 +5,13 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/objs.h" /* pml_wins, pml_objs_progress */
+#include "common/fault.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct pml_comm pml_comm_world, pml_comm_self;
 struct pml_comm *pml_comms;
@@ -362,6 +364,17 @@ int pml_clock_seqs(struct snapc_seq *out, int max)
  * this rank's library to answer, and it can reach its own safe point only then. The slot says IN
  * while it does, taken under the lock: a quiesce (which closes the gate under the same lock)
  * waits for it. */
+/* gate-wake-late: with pml_ck_lock held, once the epoch that parked the thread ended (no gate,
+ * nothing pending), the thread goes on 100 ms late, as one that lost the CPU to its agent */
+static void wake_late(void)
+{
+    if (!(pml_ck_flags & (PML_CK_GATE | PML_CK_PENDING)) && revive_fault(REVIVE_FAULT_gate_wake_late)) {
+        pthread_mutex_unlock(&pml_ck_lock);
+        usleep(100 * 1000);
+        pthread_mutex_lock(&pml_ck_lock);
+    }
+}
+
 static void park_wait(struct pml_slot *t, uint32_t fid)
 {
     if (!pml_wins) {
@@ -427,6 +440,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             t->cs_seq = c ? c->seq + 1 : 0;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
             pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            wake_late();
             continue;
         }
         if (!(f & PML_CK_PENDING) || (!c && !nx && !epoch))
@@ -436,6 +450,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             t->cs_seq = c ? c->seq + 1 : 0;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
             park_wait(t, fid);
+            wake_late();
             continue;
         }
         /* run on when every clock it counts on is short of its target; an epoch opened on no
@@ -465,6 +480,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
                 continue;
             }
             park_wait(t, fid);
+            wake_late();
             continue;
         }
         /* another target lies behind this call: ask for each clock at its target to be raised */
@@ -488,6 +504,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
         if (asked)
             continue;
         park_wait(t, fid);
+        wake_late();
     }
     count_entry(c, xs, nx, flags);
     t->cs = blocking ? c : NULL;
@@ -530,6 +547,7 @@ void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int r
             continue;
         }
         park_wait(t, fid);
+        wake_late();
     }
     __atomic_store_n(&t->swin, w, __ATOMIC_RELAXED);
     __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);

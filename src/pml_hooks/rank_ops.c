@@ -431,12 +431,26 @@ int revive_mpix_checkpoint(int collective, int *flag)
      * cut at s only says no collective came between; the previous MPIX_Checkpoint's own cut is
      * at s when nothing but local work came since (newuser7c F2: every second back-to-back call
      * returned at once without a snapshot, and a restart said RESTARTED at both). One rank
-     * counts nothing on WORLD (s is always 0): it keeps its own rule (snapc_agent_wait_epoch). */
-    uint64_t at = pml_world_size > 1 ? s + 1 : s;
-    int rc = agent.request(1, at);
-    if (rc)
-        return rc;
-    {
+     * counts nothing on WORLD (s is always 0): it keeps its own rule (snapc_agent_wait_epoch).
+     * Several ranks count before they ask: a rank parked at the call's entry by an epoch whose
+     * cut is s must not have asked yet, or that epoch's commit starts the next one at once on
+     * its behalf, the gate reopens and closes again before the rank's thread wakes, and the
+     * rank parks at its entry at s again: a second snapshot at the same cut, for nobody
+     * (diffrev35 R-M1). An epoch that captures this rank between its count and its ask has its
+     * cut at s + 1 and answers the call: the ask finds it ended and asks nothing. */
+    int rc;
+    uint64_t at = s;
+    if (pml_world_size > 1) {
+        PML_COLL_ENTER(PML_NFUNCS, MPI_COMM_WORLD, 0);
+        PML_COLL_LEAVE(0);
+        at = s + 1;
+        rc = agent.request(1, at);
+        if (rc)
+            return rc;
+    } else {
+        rc = agent.request(1, at);
+        if (rc)
+            return rc;
         PML_COLL_ENTER(PML_NFUNCS, MPI_COMM_WORLD, 0);
         PML_COLL_LEAVE(0);
     }

@@ -256,11 +256,12 @@ void agent_after_restart(void)
     else if (connect_coord(&e, 1, rseq) < 0)
         revive_log_warn("rank %d: restarted, but the new coordinator cannot be reached: no "
                         "further checkpoints of this job", A.world_rank);
+    /* the epoch's end first, while the application's threads are still held (see on_resume) */
+    agent_epoch_ended(1, 1, 0, 0);
     if (A.ops.resume)
         A.ops.resume(A.ops.arg, SNAPC_RESUME_RESTARTED);
     if (atomic_load(&A.fd) < 0)
         agent_set_disconnected();
-    agent_epoch_ended(1, 1, 0, 0);
 }
 
 void snapc_agent_forget_connection(void)

@@ -429,6 +429,15 @@ static void on_resume(const uint8_t *p)
         agent_outcome_set(1, r.seq);
     A.in_epoch = 0;
     A.v_applied = 0;
+    /* a RESUME before the commit (node-local first) ends the epoch for this rank too: every
+     * image is durable in its node's cache; MPIX_Checkpoint returns now, as the job runs on,
+     * and the copy to shared storage and the commit follow. Recorded before the resume lets the
+     * application's threads go (they are held until then): a thread that counted its
+     * MPIX_Checkpoint before this capture asks for the call's snapshot only after, and must
+     * find this epoch ended, or its request starts another epoch at the same cut (diffrev35
+     * R-M1). Not with --term: the job ends here, and nothing of it may run on. */
+    if (r.action != SNAPC_RESUME_TERM)
+        agent_epoch_ended(1, 0, 0, !r.committed);
     if (r.action == SNAPC_RESUME_STOP && A.ops.stop_tree)
         A.ops.stop_tree(A.ops.arg, 0); /* the rank's children and theirs first, the gate still closed */
     if (A.ops.resume)
@@ -447,10 +456,6 @@ static void on_resume(const uint8_t *p)
         revive_log_info("rank %d: the job ends after its snapshot (--term)", A.world_rank);
         _exit(0);
     }
-    /* a RESUME before the commit (node-local first) ends the epoch for this rank too: every
-     * image is durable in its node's cache; MPIX_Checkpoint returns now, as the job runs on,
-     * and the copy to shared storage and the commit follow */
-    agent_epoch_ended(1, 0, 0, !r.committed);
     agent_report_state(1);
 }
 

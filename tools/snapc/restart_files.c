@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "crs/base/image_files.h"
@@ -57,6 +58,16 @@ static int was_warned(const char *p, const char *const *warned, int nwarned)
 }
 
 /* One image: 0, -ESTALE / -ENOENT with err filled, or -errno of the reader. */
+/* 1 when the image maps file i executable somewhere (code, whatever its notes) */
+static int mapped_exec(const struct crs_image *img, size_t i)
+{
+    for (size_t k = 0; k < img->nregions; k++)
+        if (img->regions[k].kind == CRS_REGION_FILE && (size_t)img->regions[k].file == i &&
+            (img->regions[k].prot & PROT_EXEC))
+            return 1;
+    return 0;
+}
+
 static int check_image(const char *path, int rank, struct seen *seen, const char *const *warned,
                        int nwarned, int (*moved)(const char *, char *, size_t, void *), void *arg,
                        char *err, size_t errlen)
@@ -98,16 +109,23 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
                                       "OLD=NEW" : "");
             e = -ENOENT;
         } else if (what) {
-            /* a program or library has a build id; a file without one is the job's data (an
+            /* code: a file with a build id or one the rank mapped executable (a library
+             * linked without a build id is still code: diffrev35 R-L1); else the job's data (an
              * input it maps), of which only size and modification time can be compared */
-            int code = img.files[i].build_id_len > 0;
+            int code = img.files[i].build_id_len > 0 || mapped_exec(&img, i);
+            char hint[160] = "";
+            if (!code)
+                snprintf(hint, sizeof hint,
+                         " (its size and modification time are compared, not its bytes: a copy "
+                         "with the same bytes needs the same time, touch -d @%lld.%09lld)",
+                         (long long)(img.files[i].mtime_ns / 1000000000LL),
+                         (long long)(img.files[i].mtime_ns % 1000000000LL));
             snprintf(err, errlen,
                      "%s, mapped by rank %d, changed since the checkpoint (%s differs): the "
                      "ranks would %s; put back the file the job ran with%s, or "
                      "restart from a snapshot taken after the change",
                      p, rank, what, code ? "run different code" : "read other data than they mapped",
-                     code ? "" : " (its size and modification time are compared, not its bytes: "
-                                 "a copy with the same bytes needs the same time, touch -d)");
+                     hint);
             e = -ESTALE;
         } else
             seen_add(seen, p);

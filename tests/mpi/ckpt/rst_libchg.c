@@ -32,6 +32,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "rst_libchg: %s\n", dlerror());
         return 2;
     }
+    /* RST_LIBCHG_NOID: a second library, linked without a build id (code all the same) */
+    const char *noid = getenv("RST_LIBCHG_NOID");
+    if (noid && !dlopen(noid, RTLD_NOW | RTLD_LOCAL)) {
+        fprintf(stderr, "rst_libchg: %s\n", dlerror());
+        return 2;
+    }
     /* RST_LIBCHG_DATA: a data file mapped read-only, as a job maps its input */
     const char *data = getenv("RST_LIBCHG_DATA");
     if (data) {

@@ -14,7 +14,10 @@
 # cp (the same contents, size and build id, a new modification time): the default restart takes
 # the same sequence, restart-mpi warns once naming the file's new time, and the job ends as
 # uninterrupted (review LOW-3: a copy put back was refused for its time alone). Last, a data file
-# every rank maps read-only is changed (same size): refused before the launch, in words for data.
+# every rank maps read-only is changed (same size): refused before the launch, in words for data,
+# naming the time a copy needs (touch -d @SECONDS); then a library linked without a build id (a
+# copy of libz with its note removed), changed: refused in words for code, as it is mapped
+# executable.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -30,7 +33,15 @@ cp "$src" "$lib" && cp -p "$lib" "$lib.orig" || { failed "cannot copy $src"; exi
 # a data file every rank maps read-only (RST_LIBCHG_DATA), changed in the last part
 data=$d/input.dat
 head -c 65536 /dev/urandom >"$data" || { failed "cannot make $data"; exit 1; }
+cp -p "$data" "$data.orig" || { failed "cannot copy $data"; exit 1; }
 export RST_LIBCHG_DATA=$data
+# a library without a build id (libz's copy with its note removed), changed in the last part
+noid=$d/libnoid.so.1
+if command -v objcopy >/dev/null && objcopy --remove-section=.note.gnu.build-id "$src" "$noid"; then
+    export RST_LIBCHG_NOID=$noid
+else
+    echo "SKIP-PART: a changed library without a build id (objcopy of binutils is needed)"
+fi
 run_native "$n" "$prog" "$lib" $steps "$d/nopace" $ms >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 touch pace
@@ -103,10 +114,26 @@ touch -d '1 hour ago' "$data"
 clean timeout -k 5 300 "$RESTART" "$jd" >data.out 2>data.err; rc=$?
 if [ $rc != 1 ]; then
     failed "the changed data file: restart-mpi status $rc, not 1"; show_err data.err
-elif ! grep -q "$data, mapped by rank 0, changed since the checkpoint (its modification time differs): the ranks would read other data than they mapped; .*its size and modification time are compared, not its bytes" data.err; then
+elif ! grep -q "$data, mapped by rank 0, changed since the checkpoint (its modification time differs): the ranks would read other data than they mapped; .*its size and modification time are compared, not its bytes.* touch -d @$(stat -c %Y "$data.orig")\\.[0-9]\\{9\\})" data.err; then
     failed "the changed data file: the refusal does not speak of data"; show_err data.err
 else
     pass "the changed data file: refused before the launch: $(cut -c1-240 data.err)"
 fi
 left=$(no_strays "$d/") || failed "the changed data file: processes left: $left"
+# a library linked without a build id, changed: refused in words for code, as it is mapped
+# executable (diffrev35 R-L1: it was called data)
+if [ -n "$RST_LIBCHG_NOID" ]; then
+    cp -p "$data.orig" "$data"
+    printf '\0' >>"$noid"
+    clean timeout -k 5 300 "$RESTART" "$jd" >noid.out 2>noid.err; rc=$?
+    if [ $rc != 1 ]; then
+        failed "the changed library without a build id: restart-mpi status $rc, not 1"; show_err noid.err
+    elif ! grep -q "$noid, mapped by rank 0, changed since the checkpoint (its size differs): the ranks would run different code; put back" noid.err ||
+        grep -q 'touch -d' noid.err; then
+        failed "the changed library without a build id: the refusal does not speak of code"; show_err noid.err
+    else
+        pass "the changed library without a build id: refused in words for code: $(cut -c1-200 noid.err)"
+    fi
+    left=$(no_strays "$d/") || failed "the changed library without a build id: processes left: $left"
+fi
 exit $fail
