@@ -12,15 +12,24 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define MEM_MAJOR 1 /* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom: open and close never wait */
+/* A terminal: its open may wait for the line (carrier), its close for its output to drain. Linux's
+ * fixed majors: 4 (virtual consoles, serial ttyS), 5 (/dev/tty, /dev/console, /dev/ptmx), 136-143
+ * (pseudo-terminal slaves, /dev/pts). */
+static int tty_major(unsigned m)
+{
+    return m == 4 || m == 5 || (m >= 136 && m <= 143);
+}
+
+int pml_lower_kind_waits(unsigned mode, unsigned long rdev, int accmode, int closing)
+{
+    if (S_ISFIFO(mode)) /* the open waits for the other end (Linux's O_RDWR does not); a close never */
+        return !closing && accmode != O_RDWR;
+    return S_ISCHR(mode) && tty_major(major(rdev));
+}
 
 static int kind_waits(const struct stat *st, int accmode)
 {
-    if (S_ISFIFO(st->st_mode))
-        return accmode != O_RDWR; /* the open waits for the other end; Linux's O_RDWR does not */
-    if (S_ISCHR(st->st_mode))
-        return major(st->st_rdev) != MEM_MAJOR;
-    return S_ISBLK(st->st_mode);
+    return pml_lower_kind_waits(st->st_mode, st->st_rdev, accmode, 0);
 }
 
 int pml_lower_open_waits(int dir, const char *path, int flags)
@@ -59,7 +68,7 @@ static int close_kind_waits(int fd)
         socklen_t n = sizeof l;
         return syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_LINGER, &l, &n) == 0 && l.l_onoff && l.l_linger > 0;
     }
-    return S_ISCHR(st.st_mode) ? major(st.st_rdev) != MEM_MAJOR : S_ISBLK(st.st_mode);
+    return pml_lower_kind_waits(st.st_mode, st.st_rdev, 0, 1);
 }
 
 int pml_lower_close_waits(int fd)

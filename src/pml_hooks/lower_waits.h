@@ -5,21 +5,28 @@
  * an open of a FIFO with no peer waits until one comes, an open of a terminal may wait for its
  * line, a close of a socket with SO_LINGER waits for its data to go, a close of a terminal for its
  * output to drain (diffrev33 R-L7). Such a call runs outside any section, as accept does (a fork
- * meanwhile may copy its descriptor unmarked: O_CLOEXEC, or an exec, closes it). Not told: a
- * regular file that waits (a hung NFS server, a lease another process holds), which keeps its
- * section. Each costs one stat (two system calls for a socket's close); async-signal-safe. */
+ * meanwhile may copy its descriptor unmarked: O_CLOEXEC, or an exec, closes it). Every other
+ * device keeps its section: the fabric's and the GPU's (uverbs, rdma_cm, knem, xpmem, nvidia),
+ * which an MPI library opens while the application's threads may fork, do not wait, and their
+ * descriptors must not reach a child unmarked (diffrev35 R-M2). Not told: a regular file that
+ * waits (a hung NFS server, a lease another process holds), a device of another kind that waits
+ * (a tape): they keep their section. Each costs one stat (two system calls for a socket's close);
+ * async-signal-safe. */
 #ifndef PML_HOOKS_LOWER_WAITS_H
 #define PML_HOOKS_LOWER_WAITS_H
 
-/* 1 when open/openat(dir, path, flags) may wait: without O_NONBLOCK or O_PATH, on a FIFO opened
- * for reading or writing only (O_RDWR does not wait on Linux), or on a device other than the
- * memory devices (/dev/null, /dev/zero, /dev/urandom...: major 1). A path that does not exist (the
- * call fails, or creates a regular file) does not wait. */
+/* The rule, from a stat's st_mode and st_rdev: 1 when an open (closing 0, with its O_ACCMODE) or
+ * a close (closing 1) of such a file may wait: a FIFO opened for reading or writing only (O_RDWR
+ * does not wait on Linux), a terminal (character majors 4, 5, 136-143). */
+int pml_lower_kind_waits(unsigned mode, unsigned long rdev, int accmode, int closing);
+/* 1 when open/openat(dir, path, flags) may wait: without O_NONBLOCK or O_PATH, on a file the rule
+ * above says waits. A path that does not exist (the call fails, or creates a regular file) does
+ * not wait. */
 int pml_lower_open_waits(int dir, const char *path, int flags);
 /* The same for fopen/freopen's mode ("r", "w+", "ae"...); path NULL (freopen of the same file): fd. */
 int pml_lower_fopen_waits(const char *path, const char *mode, int fd);
-/* 1 when close(fd) may wait: a socket whose SO_LINGER is on with a time, or a device other than
- * the memory devices (a terminal drains its output). */
+/* 1 when close(fd) may wait: a socket whose SO_LINGER is on with a time, or a terminal (it drains
+ * its output). */
 int pml_lower_close_waits(int fd);
 
 #endif

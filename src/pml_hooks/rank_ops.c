@@ -69,8 +69,25 @@ static void op_targets(void *arg, const struct snapc_seq *t, int n, uint32_t ver
     pml_clock_set_targets(t, n, version);
 }
 
-/* Where the rank is, for "no checkpoint: rank R <what>". */
-static void what_of(char *buf, size_t n, int *in_cs)
+/* ", blocked opening PATH ..." for thread TID (outside.c), read at most once a second for the
+ * same thread: the agent reports its state many times while a checkpoint waits (diffrev35) */
+static void open_what_of(pid_t tid, char *buf, size_t n)
+{
+    static pid_t tid_then;
+    static int64_t then;
+    static char said[320];
+    int64_t now = revive_mono_ns();
+    if (tid != tid_then || now - then >= 1000000000) {
+        pml_inside_open_what(tid, said, sizeof said);
+        tid_then = tid;
+        then = now;
+    }
+    snprintf(buf, n, "%s", said);
+}
+
+/* Where the rank is, for "no checkpoint: rank R <what>"; what its thread waits for inside the
+ * call only while the rank holds others up (not at its targets). */
+static void what_of(char *buf, size_t n, int *in_cs, int at_target)
 {
     const char *best = NULL;
     int rank_of_best = 0; /* 4 in a collective, 3 parked at one, 2 in a wait loop, 1 inside */
@@ -105,8 +122,9 @@ static void what_of(char *buf, size_t n, int *in_cs)
                  (unsigned long long)c->cid, (unsigned long long)seq);
     else if (rank_of_best >= 1) {
         /* the library's own wait inside the call, when it is an open (MPI_File_open of a FIFO) */
-        char open_what[320];
-        pml_inside_open_what(tid_of_best, open_what, sizeof open_what);
+        char open_what[320] = "";
+        if (!at_target)
+            open_what_of(tid_of_best, open_what, sizeof open_what);
         int k = snprintf(buf, n, "%s %s", rank_of_best == 2 ? "waits in" : "is in", best);
         if (k > 0 && (size_t)k < n) /* as much of the path as fits */
             for (size_t i = 0; open_what[i] && (size_t)k + i + 1 < n; i++)
@@ -126,7 +144,7 @@ static void op_state(void *arg, struct snapc_rank_state *st)
     pthread_mutex_unlock(&pml_ck_lock);
     if (!st->at_target)
         pml_win_xwait_raise(); /* a wait for an exclusive lock, made known to the holders */
-    what_of(st->what, sizeof st->what, &in_cs);
+    what_of(st->what, sizeof st->what, &in_cs, (int)st->at_target);
     st->in_cs = (uint32_t)in_cs;
     st->finalizing = (uint32_t)(pml_finalizing || finalized);
 }

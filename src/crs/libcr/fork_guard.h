@@ -31,8 +31,8 @@
  * tests/crs/libcr/fork_guard.sh part handler). A thread of the MPI library's half forks through that half's libc, which runs none
  * of these handlers (docs/mpi.md, "fork handlers"). The library's own descriptors are made and
  * marked inside sections (src/pml_hooks/lower_root.c), but by its calls that may wait (accept,
- * popen, pclose, fcntl's locks, fclose of a pipe, an open of a FIFO or a device, a close of a
- * lingering socket or a device: src/pml_hooks/lower_waits.h): a fork meanwhile copies such a one
+ * popen, pclose, fcntl's locks, fclose of a pipe, an open of a FIFO or a terminal, a close of a
+ * lingering socket or a terminal: src/pml_hooks/lower_waits.h): a fork meanwhile copies such a one
  * unmarked.
  *
  * Waiting inside a section for a thread that itself only enters sections cannot hang: a fork

@@ -84,6 +84,21 @@ int CRS_INTERPOSE(sigwait)(const sigset_t *set, int *sig)
 /* sigtimedwait made again while only the park interrupted it */
 static int timed(sigtimedwait_fn real, const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
 {
+    /* a timeout the kernel refuses (EINVAL) or one too long for a deadline in ns (centuries): as
+     * given, each time it is made again (diffrev35 R-L4) */
+    if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000 ||
+                    timeout->tv_sec > 1000000000L))
+        for (;;) {
+            struct crs_park_call pc;
+            crs_park_call_begin(&pc);
+            int r = real(set, info, timeout);
+            int e = errno;
+            crs_park_call_end();
+            if (r >= 0 || e != EINTR || !crs_park_call_again(&pc, NULL)) {
+                errno = e;
+                return r;
+            }
+        }
     int64_t deadline = timeout ? revive_mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
     for (;;) {
         struct timespec left = { 0, 0 };
