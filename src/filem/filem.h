@@ -223,6 +223,16 @@ int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *
                      void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
                      struct crs_file_stamp *stamps, char *err, size_t errlen);
 
+/* Whether rank r's image in seqdir, which failed its check with status (filem_verify_seq's
+ * report: not 0, not -ENOENT), is a damaged image that a good copy from a node-local cache may
+ * replace: not refused as others could change it (-EPERM), described by the metadata m (its size
+ * and checksum, which a copy is checked against), and a regular file (not a link). With
+ * own_private, also this user's own and private (no group or other bits: restart-mpi replaces
+ * only such a file). restart-mpi (which fetches the copy) and ckpt-info --verify (which says
+ * where it would come from) decide by this one rule. 1 or 0. */
+int filem_image_replaceable(const struct filem_meta *m, const char *seqdir, int r, int status,
+                            int own_private);
+
 /* The file's checksum (crs_image_file_sum: a plain image's header checksum, a tree file's
  * over every member; what a rank reports as CAPTURED's checksum)
  * and the file size; 0 or -errno with a message. */

@@ -181,6 +181,26 @@ static void *verify_some(void *arg)
     }
 }
 
+int filem_image_replaceable(const struct filem_meta *m, const char *seqdir, int r, int status,
+                            int own_private)
+{
+    char k[64], path[PATH_MAX + 32];
+    uint64_t v;
+    if (status == 0 || status == -ENOENT || status == -EPERM || !m || !seqdir || r < 0)
+        return 0;
+    snprintf(k, sizeof k, "rank.%d.checksum", r);
+    if (filem_meta_get_u64(m, k, &v) < 0)
+        return 0;
+    snprintf(k, sizeof k, "rank.%d.size", r);
+    if (filem_meta_get_u64(m, k, &v) < 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/rank_%d.img", seqdir, r);
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    return !own_private || (st.st_uid == geteuid() && !(st.st_mode & 077));
+}
+
 int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
                      void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
                      struct crs_file_stamp *stamps, char *err, size_t errlen)

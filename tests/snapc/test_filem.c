@@ -523,6 +523,25 @@ static void test_verify(void)
     CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), 0);
     CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, err, sizeof err) < 0);
     CHECK_STR_CONTAINS(err, "rank 1");
+    /* a damaged image a cached copy may replace (restart-mpi and ckpt-info alike): described by
+     * the metadata, a regular file; with own_private, ours and 0600; never one refused as others
+     * could change it, nor a rank the metadata does not describe, nor a link */
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -EBADMSG, 1), 1);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -EBADMSG, 0), 1);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -EPERM, 0), 0);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -ENOENT, 0), 0);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 7, -EBADMSG, 0), 0);
+    CHECK_EQ(chmod(img, 0644), 0);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -EBADMSG, 1), 0);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -EBADMSG, 0), 1);
+    CHECK_EQ(chmod(img, 0600), 0);
+    char moved[PATH_MAX + 8];
+    snprintf(moved, sizeof moved, "%s.real", img);
+    CHECK_EQ(rename(img, moved), 0);
+    CHECK_EQ(symlink(moved, img), 0);
+    CHECK_EQ(filem_image_replaceable(&m, dir, 1, -EBADMSG, 0), 0);
+    CHECK_EQ(unlink(img), 0);
+    CHECK_EQ(rename(moved, img), 0);
     /* truncated */
     filem_image_path(img, sizeof img, job, 0, 2);
     sh("truncate -s 5000 %s", img);

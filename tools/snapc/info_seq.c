@@ -157,29 +157,12 @@ static int missing_image(struct vctx *v, int r, const char *damage, char *msg, s
     return rc;
 }
 
-/* An image in the sequence directory that fails its check while the metadata gives the size
- * and checksum a copy elsewhere is checked against (as restart-mpi's damaged_image). */
-static int damaged_here(const struct vctx *v, int r)
-{
-    char k[64], path[PATH_MAX + 32];
-    uint64_t x;
-    snprintf(k, sizeof k, "rank.%d.checksum", r);
-    if (filem_meta_get_u64(v->m, k, &x) < 0)
-        return 0;
-    snprintf(k, sizeof k, "rank.%d.size", r);
-    if (filem_meta_get_u64(v->m, k, &x) < 0)
-        return 0;
-    snprintf(path, sizeof path, "%s/rank_%d.img", v->seqdir, r);
-    struct stat st;
-    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static void report(void *arg, int rank, int status, const char *msg)
 {
     struct vctx *v = arg;
     char alt[REVIVE_TEXT_PATHS(8)]; /* missing_image: a path and its why */;
     int where = -2; /* missing_image's answer */
-    if (status == -ENOENT || (status < 0 && status != -EPERM && damaged_here(v, rank))) {
+    if (status == -ENOENT || (status < 0 && filem_image_replaceable(v->m, v->seqdir, rank, status, 0))) {
         where = missing_image(v, rank, status == -ENOENT ? NULL : msg, alt, sizeof alt);
         v->damaged_ok += status != -ENOENT && where >= 0;
         msg = alt;

@@ -79,27 +79,6 @@ static void add_rank(int **v, int *n, int rank)
     r[(*n)++] = rank;
 }
 
-/* A rank whose image fails its check but whose metadata names its size and checksum (so a
- * copy elsewhere can be checked against it): a regular file of ours, damaged. Not one that is
- * not private (it is refused, never replaced) nor one the metadata does not describe. */
-static int damaged_image(const struct missing *mi, int rank, int status)
-{
-    char k[64], path[PATH_MAX + 32];
-    uint64_t v;
-    if (status == -EPERM || !mi->m || !mi->seqdir)
-        return 0;
-    snprintf(k, sizeof k, "rank.%d.checksum", rank);
-    if (filem_meta_get_u64(mi->m, k, &v) < 0)
-        return 0;
-    snprintf(k, sizeof k, "rank.%d.size", rank);
-    if (filem_meta_get_u64(mi->m, k, &v) < 0)
-        return 0;
-    snprintf(path, sizeof path, "%s/rank_%d.img", mi->seqdir, rank);
-    struct stat st;
-    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-           !(st.st_mode & 077);
-}
-
 void restart_note_missing(void *arg, int rank, int status, const char *msg)
 {
     struct missing *mi = arg;
@@ -107,7 +86,7 @@ void restart_note_missing(void *arg, int rank, int status, const char *msg)
         return;
     if (status != -ENOENT) {
         mi->other++;
-        if (damaged_image(mi, rank, status)) {
+        if (filem_image_replaceable(mi->m, mi->seqdir, rank, status, 1)) {
             char **w = realloc(mi->dam_why, (size_t)(mi->ndam + 1) * sizeof *w);
             if (!w)
                 restart_die("out of memory");
