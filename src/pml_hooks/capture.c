@@ -623,6 +623,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         to.signal_after = hold ? SIGSTOP : 0;
         to.flags = save_shared ? CRS_REQ_F_SAVE_SHARED : 0;   /* the children's mappings too */
         to.commit = tree_commit;
+        to.no_ignore_hint = 1; /* a rank offers neither --tree nor --ignore-fds (newuser7d F1) */
         struct tree_commit_arg ta = { &d, hold };
         to.arg = &ta;
         rc = crs_runtime_tree_here(&o, &to, &res);

@@ -234,6 +234,10 @@ struct crs_tree_ckpt_opts {
     int (*commit)(void *arg, char *err, size_t errlen);
     void *arg;
     pid_t exclude;              /* a process never to count as a member (the requester), 0: none */
+    /* 1: the requester offers no --tree and no --ignore-fds (an MPI rank's snapshot, which takes
+     * its running children along): a refusal says the remedy in the program's terms (which
+     * process closes which descriptor, after fork), not cr_checkpoint's options (newuser7d F1) */
+    int no_ignore_hint;
     /* Out, when not NULL: on success the first member's caveat ("process
      * PID 'comm': ..."; its image could not be restarted on this machine:
      * too many mappings for vm.max_map_count), "" when none. With

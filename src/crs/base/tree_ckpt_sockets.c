@@ -379,10 +379,14 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
     if (t->o->flags & CRS_REQ_F_IGNORE_FDS)
         return 0;
     const char *scope = crs_tree_scope_name(t->o->scope);
-    const char *option = t->o->scope == CRS_TREE_SCOPE_TREE ? "tree" : t->o->scope == CRS_TREE_SCOPE_PGRP ? "pgid"
-                                                                                                         : "sid";
-    const char *advice = "close it before the checkpoint, or checkpoint with --ignore-fds to have it closed in the "
-                         "restarted processes";
+    /* an MPI rank (no_ignore_hint): no --tree, no --ignore-fds to offer; the remedy is the program's */
+    int mpi = t->o->no_ignore_hint;
+    const char *advice = mpi ? "close it before the checkpoint in the process that does not use it (a child that "
+                               "inherited it: right after fork())"
+                             : "close it before the checkpoint, or checkpoint with --ignore-fds to have it closed "
+                               "in the restarted processes";
+    const char *unsupported = mpi ? "in a snapshot" : t->o->scope == CRS_TREE_SCOPE_TREE ? "under --tree"
+                              : t->o->scope == CRS_TREE_SCOPE_PGRP ? "under --pgid" : "under --sid";
     char w1[64], w2[64];
     /* a pair members share, an end of which an outside process holds too
      * (find_pairs): named first, before the "between two members" refusal
@@ -396,10 +400,11 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
         fail(t, "%s, a member of the %s, holds %s (descriptor %d, one end of a socket pair members share), "
                 "held too by process %d%s%s%s (its descriptor %ld), which is not among the processes being "
                 "checkpointed: the restart makes the pair again for the members only, cutting that process off "
-                "from them; end process %d or have it close descriptor %ld, or checkpoint a scope that includes "
-                "it, or checkpoint with --ignore-fds to have the pair closed in the restarted processes",
+                "from them; end process %d or have it close descriptor %ld%s",
              who(t, (size_t)a->member, w1, sizeof w1), scope, sock_kind(a), a->fd, (int)a->outside,
-             comm[0] ? " '" : "", comm, comm[0] ? "'" : "", a->outside_fd, (int)a->outside, a->outside_fd);
+             comm[0] ? " '" : "", comm, comm[0] ? "'" : "", a->outside_fd, (int)a->outside, a->outside_fd,
+             mpi ? "" : ", or checkpoint a scope that includes it, or checkpoint with --ignore-fds to have the pair "
+                        "closed in the restarted processes");
         return -ENOTSUP;
     }
     for (size_t i = 0; i < t->nsocks; i++) {
@@ -425,12 +430,20 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
                          "among the processes being checkpointed", out, comm[0] ? " '" : "", comm, comm[0] ? "'" : "",
                          ofd);
             }
+            /* an MPI rank's child that kept what it inherited (the rank is member 0): which one to close */
+            char mine[160] = "";
+            if (mpi && b->member == 0)
+                snprintf(mine, sizeof mine, "have the child close its copy (its descriptor %d) right after fork(), "
+                         "or close it in the rank before it forks%s", a->fd, out > 0 ? ", and in that process too" : "");
             fail(t, "%s (descriptor %d) and %s (descriptor %d), members of the %s, hold the same socket (%s)%s: a "
-                    "socket shared by members is not supported under --%s yet; %s", who(t, (size_t)b->member, w1,
+                    "socket shared by members is not supported %s yet; %s", who(t, (size_t)b->member, w1,
                     sizeof w1), b->fd, who(t, (size_t)a->member, w2, sizeof w2), a->fd, scope, sock_kind(a), also,
-                 option,
-                 out > 0 ? "close it before the checkpoint (in that process too), or checkpoint with --ignore-fds to "
-                           "have it closed in the restarted processes" : advice);
+                 unsupported,
+                 mine[0] ? mine
+                 : out > 0 && mpi ? "close it before the checkpoint in the processes that do not use it (in that "
+                                    "process too)"
+                 : out > 0 ? "close it before the checkpoint (in that process too), or checkpoint with --ignore-fds to "
+                             "have it closed in the restarted processes" : advice);
             return -ENOTSUP;
         }
         /* connected to another member's socket */
@@ -451,10 +464,10 @@ int crs_tree_check_sockets(struct tree_ckpt *t, size_t *ngroups)
             continue;   /* both ends in one process: its capture restores the pair */
         if (peer) {
             fail(t, "%s, a member of the %s, holds %s (descriptor %d) connected to %s (its descriptor %d), "
-                    "another member: a socket between two members is not supported under --%s yet (a restart "
+                    "another member: a socket between two members is not supported %s yet (a restart "
                     "cannot connect them again); %s", who(t, (size_t)a->member, w1, sizeof w1), scope,
                  sock_kind(a), a->fd, who(t, (size_t)peer->member, w2, sizeof w2), peer->fd,
-                 option,
+                 unsupported,
                  advice);
             return -ENOTSUP;
         }
