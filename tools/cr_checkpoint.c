@@ -14,6 +14,7 @@
 #include "common/size_arg.h"
 #include "crs/base/durable.h"
 #include "crs/base/protocol.h"
+#include "crs/base/shared_note.h"
 #include "crs/base/tree.h"
 #include "tools/pid_arg.h"
 
@@ -57,35 +58,19 @@ static void usage(FILE *f)
 }
 
 /* One warning line per writable shared file mapping whose pages the image left to the file
- * ("[PID ]BYTES PATH" lines, "+N" for more: crs_ckpt_result.shared), on standard error. */
+ * (crs/base/shared_note.h's note; a tree's with each member's pid), on standard error. */
 static void shared_warnings(const char *lines, const char *who, int with_pid)
 {
-    for (const char *l = lines; l && *l;) {
-        size_t n = strcspn(l, "\n");
-        char line[1200];
-        snprintf(line, sizeof line, "%.*s", (int)n, l);
-        l += n + (l[n] == '\n');
-        char *p = line;
-        long pid = with_pid ? strtol(p, &p, 10) : 0;
-        while (*p == ' ')
-            p++;
-        if (*p == '+') {
-            fprintf(stderr, "cr_checkpoint: warning: and %s more shared writable file mapping(s) not saved "
-                            "(cr_info of the image lists every file-shared region)\n", p + 1);
-            continue;
-        }
-        char *end;
-        unsigned long long bytes = strtoull(p, &end, 10);
-        if (*end == ' ')
-            end++;
-        char whom[64];
+    struct crs_shared_line l;
+    while (crs_shared_note_next(&lines, with_pid, &l)) {
+        char whom[64], w[PATH_MAX + 300];
         if (with_pid)
-            snprintf(whom, sizeof whom, "process %ld", pid);
+            snprintf(whom, sizeof whom, "process %ld", l.pid);
         else
             snprintf(whom, sizeof whom, "%s", who);
-        fprintf(stderr, "cr_checkpoint: warning: %s maps %s shared and writable (%llu bytes): its pages are not in "
-                        "the image, a restart sees the file as it is then (--save-shared saves them)\n",
-                whom, end, bytes);
+        crs_shared_warning(w, sizeof w, with_pid && l.more ? "the tree's processes" : whom, &l, "image",
+                           "--save-shared", "cr_info of the image");
+        fprintf(stderr, "cr_checkpoint: warning: %s\n", w);
     }
 }
 

@@ -24,6 +24,7 @@
 #include "common/fault.h"
 #include "common/fd_guard.h"
 #include "common/log.h"
+#include "crs/base/shared_note.h"
 #include "filem/partner.h"
 #include "filem/place.h"
 #include "filem/stage.h"
@@ -266,24 +267,23 @@ static void note_stdin(void)
                  (unsigned long long)sum);
 }
 
-/* The capture's writable shared file mappings left to their files ("BYTES PATH" lines, "+N"
- * for more) as INFO lines "shared_file.K BYTES PATH" ("shared_file.more N"): snapshot.meta keeps
+/* The capture's writable shared file mappings left to their files (crs/base/shared_note.h's
+ * note) as INFO lines "shared_file.K BYTES PATH" ("shared_file.more N"): snapshot.meta keeps
  * them (rank.<r>.shared_file.K), ckpt-mpirun warns of each, ckpt-info shows them. */
 static void shared_note(const char *lines)
 {
     size_t used = 0, k = 0;
-    for (const char *l = lines; *l && used < sizeof A.shared_note;) {
-        size_t n = strcspn(l, "\n");
-        int w = *l == '+' ? snprintf(A.shared_note + used, sizeof A.shared_note - used, "shared_file.more %.*s\n",
-                                     (int)(n - 1), l + 1)
-                          : snprintf(A.shared_note + used, sizeof A.shared_note - used, "shared_file.%zu %.*s\n", k++,
-                                     (int)n, l);
-        if (w < 0 || (size_t)w >= sizeof A.shared_note - used) {
+    struct crs_shared_line l;
+    while (used < sizeof A.shared_note && crs_shared_note_next(&lines, 0, &l)) {
+        size_t room = sizeof A.shared_note - used;
+        int w = l.more ? snprintf(A.shared_note + used, room, "shared_file.more %llu\n", l.more)
+                       : snprintf(A.shared_note + used, room, "shared_file.%zu %llu %.*s\n", k++, l.bytes,
+                                  l.pathlen, l.path);
+        if (w < 0 || (size_t)w >= room) {
             A.shared_note[used] = 0;   /* whole lines only */
             break;
         }
         used += (size_t)w;
-        l += n + (l[n] == '\n');
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/keyval.h"
 #include "common/log.h"
+#include "crs/base/shared_note.h"
 #include "snapc/coord_int.h"
 
 /* A rank's standard input held bytes its image leaves unread (agent_epoch.c note_stdin): a
@@ -103,20 +104,18 @@ static void unsaved_shared(struct snapc_sbuf *b)
         const struct shared_note *sn = &shared_notes[r];
         if (!sn->lines || sn->epoch != coord.p.ended.epoch)
             continue;
-        for (const char *l = sn->lines; *l;) {
-            size_t n = strcspn(l, "\n");
-            char line[PATH_MAX + 32];
-            snapc_fmt(line, sizeof line, "%.*s", (int)n, l);
-            l += n + (l[n] == '\n');
-            char *path;
-            unsigned long long bytes = strtoull(line[0] == '+' ? line + 1 : line, &path, 10);
-            if (line[0] == '+' || listed == 64) {
-                more += line[0] == '+' ? (long long)bytes : 1;
+        const char *cur = sn->lines;
+        struct crs_shared_line l;
+        while (crs_shared_note_next(&cur, 0, &l)) {
+            if (l.more || listed == 64) {
+                more += l.more ? (long long)l.more : 1;
                 continue;
             }
+            char path[PATH_MAX];
+            snapc_fmt(path, sizeof path, "%.*s", l.pathlen, l.path);
             snapc_sb_printf(b, "%s{\"rank\":%d,\"bytes\":%llu,\"path\":", listed ? "," : ",\"unsaved_shared\":[",
-                            r, bytes);
-            snapc_sb_json_str(b, *path == ' ' ? path + 1 : path);
+                            r, l.bytes);
+            snapc_sb_json_str(b, path);
             snapc_sb_printf(b, "}");
             listed++;
         }
@@ -131,32 +130,44 @@ static void unsaved_shared(struct snapc_sbuf *b)
  * ckpt-mpirun's warnings: the coordinator says them itself, on the job's standard error, at the
  * first such commit that leaves some writable shared file mapping to its file (once a job: every
  * later snapshot would say the same; the snapshot's metadata keeps them all, ckpt-info shows
- * them). */
+ * them). At most SHARED_WARN_LINES lines, then one saying how many more were left out and
+ * whose (diffrev34 R-L22: the rest went unsaid). */
+#define SHARED_WARN_LINES 8
 void coord_shared_warn_once(uint64_t seq, uint32_t epoch)
 {
     static int said;
-    int n = 0;
+    int n = 0, first_left = -1, last_left = -1;
+    unsigned long long left = 0;
+    char whom[32], w[PATH_MAX + 300];
     for (int r = 0; !said && r < nshared_notes; r++) {
         const struct shared_note *sn = &shared_notes[r];
         if (!sn->lines || sn->epoch != epoch)
             continue;
-        for (const char *l = sn->lines; *l && n < 8;) {
-            size_t len = strcspn(l, "\n");
-            char line[PATH_MAX + 32];
-            snapc_fmt(line, sizeof line, "%.*s", (int)len, l);
-            l += len + (l[len] == '\n');
-            char *path;
-            unsigned long long bytes = strtoull(line[0] == '+' ? line + 1 : line, &path, 10);
-            if (line[0] == '+')
-                revive_log_warn("snapshot %llu: rank %d maps %llu more files shared and writable, not saved either",
-                                (unsigned long long)seq, r, bytes);
-            else
-                revive_log_warn("snapshot %llu: rank %d maps %s shared and writable (%llu bytes): its pages are not "
-                                "in the snapshot, a restart sees the file as it is then (mpirun --ckpt-save-shared "
-                                "saves them; said once a job, ckpt-info lists every snapshot's)",
-                                (unsigned long long)seq, r, *path == ' ' ? path + 1 : path, bytes);
+        const char *cur = sn->lines;
+        struct crs_shared_line l;
+        while (crs_shared_note_next(&cur, 0, &l)) {
+            if (n == SHARED_WARN_LINES) {
+                left += l.more ? l.more : 1;
+                if (first_left < 0)
+                    first_left = r;
+                last_left = r;
+                continue;
+            }
+            snapc_fmt(whom, sizeof whom, "rank %d", r);
+            crs_shared_warning(w, sizeof w, whom, &l, "snapshot", "mpirun --ckpt-save-shared", "ckpt-info");
+            revive_log_warn("snapshot %llu: %s%s", (unsigned long long)seq, w,
+                            l.more ? "" : "; said once a job, ckpt-info lists every snapshot's");
             n++;
         }
+    }
+    if (left) {
+        if (first_left == last_left)
+            snapc_fmt(whom, sizeof whom, "rank %d", first_left);
+        else
+            snapc_fmt(whom, sizeof whom, "ranks %d-%d", first_left, last_left);
+        struct crs_shared_line l = {.more = left};
+        crs_shared_warning(w, sizeof w, whom, &l, "snapshot", NULL, "ckpt-info");
+        revive_log_warn("snapshot %llu: %s", (unsigned long long)seq, w);
     }
     if (n)
         said = 1;

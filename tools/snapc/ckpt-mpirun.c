@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/procfs.h"
 #include "crs/base/protocol.h"
+#include "crs/base/shared_note.h"
 #include "snapc/util.h"
 #include "snapc/wire.h"
 #include "tools/pid_arg.h"
@@ -465,19 +466,23 @@ static void print_shared(const char *json, pid_t coord)
         if (snapc_json_num(p, "rank", &rank) < 0 || snapc_json_num(p, "bytes", &bytes) < 0 || !q ||
             snapc_json_str(p, "path", path, sizeof path) < 0)
             break;
-        fprintf(stderr,
-                "%s: job %d: warning: rank %lld maps %s shared and writable (%lld bytes): its pages are not "
-                "in the snapshot, a restart sees the file as it is then (--save-shared saves them)\n",
-                me, (int)coord, rank, path, bytes);
+        char whom[32], w[PATH_MAX + 300];
+        struct crs_shared_line l = {.bytes = (unsigned long long)bytes, .path = path, .pathlen = (int)strlen(path)};
+        snprintf(whom, sizeof whom, "rank %lld", rank);
+        crs_shared_warning(w, sizeof w, whom, &l, "snapshot", "--save-shared", NULL);
+        fprintf(stderr, "%s: job %d: warning: %s\n", me, (int)coord, w);
         p = json_str_end(q + 7);
         if (!p || *p != '}' || p[1] != ',')
             break;   /* the array's last */
         p++;
     }
     long long more = 0;
-    if (snapc_json_num(json, "unsaved_shared_more", &more) == 0 && more > 0)
-        fprintf(stderr, "%s: job %d: warning: and %lld more such mapping(s) of the ranks (ckpt-info lists "
-                        "those of each rank)\n", me, (int)coord, more);
+    if (snapc_json_num(json, "unsaved_shared_more", &more) == 0 && more > 0) {
+        char w[300];
+        struct crs_shared_line l = {.more = (unsigned long long)more};
+        crs_shared_warning(w, sizeof w, "the ranks", &l, "snapshot", NULL, "ckpt-info");
+        fprintf(stderr, "%s: job %d: warning: %s\n", me, (int)coord, w);
+    }
 }
 
 /* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it

@@ -18,6 +18,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "filem/stage_mark.h"
+#include "crs/base/shared_note.h"
 #include "snapc/util.h"
 #include "tools/snapc/snap_owner.h"
 
@@ -310,31 +311,34 @@ static void show_shared(const struct filem_meta *m, uint64_t ranks, struct snapc
 {
     int listed = 0;
     for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
-        char k[96];
+        char k[96], whom[32], w[PATH_MAX + 300];
+        snprintf(whom, sizeof whom, "rank %llu", (unsigned long long)r);
         for (unsigned i = 0;; i++) {
             snprintf(k, sizeof k, "rank.%llu.shared_file.%u", (unsigned long long)r, i);
             const char *v = filem_meta_get(m, k);
-            if (!v)
+            struct crs_shared_line l;
+            if (!v || !crs_shared_note_next(&v, 0, &l))
                 break;
-            char *path;
-            unsigned long long bytes = strtoull(v, &path, 10);
-            path += *path == ' ';
             if (jb) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof path, "%.*s", l.pathlen, l.path);
                 snapc_sb_printf(jb, "%s{\"rank\":%llu,\"bytes\":%llu,\"path\":", listed ? "," : ",\"unsaved_shared\":[",
-                                (unsigned long long)r, bytes);
+                                (unsigned long long)r, l.bytes);
                 snapc_sb_json_str(jb, path);
                 snapc_sb_printf(jb, "}");
             } else {
-                printf("  warning: rank %llu maps %s shared and writable (%llu bytes): its pages are not in the "
-                       "snapshot, a restart sees the file as it is then (--save-shared saves them)\n",
-                       (unsigned long long)r, path, bytes);
+                crs_shared_warning(w, sizeof w, whom, &l, "snapshot", "--save-shared", NULL);
+                printf("  warning: %s\n", w);
             }
             listed++;
         }
         snprintf(k, sizeof k, "rank.%llu.shared_file.more", (unsigned long long)r);
-        if (filem_meta_get(m, k) && !jb)
-            printf("  warning: rank %llu maps %s more files so, not saved either\n", (unsigned long long)r,
-                   filem_meta_get(m, k));
+        const char *more = filem_meta_get(m, k);
+        struct crs_shared_line l = {.more = more ? strtoull(more, NULL, 10) : 0};
+        if (l.more && !jb) {
+            crs_shared_warning(w, sizeof w, whom, &l, "snapshot", NULL, NULL);
+            printf("  warning: %s\n", w);
+        }
     }
     if (listed && jb)
         snapc_sb_printf(jb, "]");

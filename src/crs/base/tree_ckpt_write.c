@@ -5,6 +5,7 @@
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree_ckpt.h"
 #include "crs/base/protocol.h"
+#include "crs/base/shared_note.h"
 #include "crs/base/tree_objects.h"
 #include "common/fault.h"
 
@@ -154,43 +155,22 @@ static int member_caveat(struct tree_ckpt *t, size_t m, const char *msg)
     return 0;
 }
 
-/* Member m's writable shared file mappings left to their files (its reply's "BYTES PATH" lines,
- * "+N" for more) into o->shared as "PID BYTES PATH" lines, those that do not fit counted on the
- * last line "+N". */
+/* Member m's writable shared file mappings left to their files (its reply's note) added to
+ * o->shared with its pid first (crs/base/shared_note.h), the "+N" of every member summed. */
 static void member_shared(struct tree_ckpt *t, size_t m, const char *lines)
 {
     const struct crs_tree_ckpt_opts *o = t->o;
     if (!o->shared || o->sharedlen < 32)
         return;
-    size_t used = strlen(o->shared), more = 0;
-    if (used > 1) {   /* an earlier member's "+N" last line: counted on */
-        const char *last = o->shared + used - 1;
-        while (last > o->shared && last[-1] != '\n')
-            last--;
-        if (*last == '+') {
-            more = strtoul(last + 1, NULL, 10);
-            used = (size_t)(last - o->shared);
-        }
-    }
-    for (const char *l = lines; *l;) {
-        size_t n = strcspn(l, "\n");
-        if (*l == '+') {
-            more += strtoul(l + 1, NULL, 10);
-        } else {
-            char line[1200];
-            int k = snprintf(line, sizeof line, "%d %.*s\n", (int)t->all[t->members[m]].pid, (int)n, l);
-            if (!more && k > 0 && (size_t)k < sizeof line && used + (size_t)k + 16 < o->sharedlen) {
-                memcpy(o->shared + used, line, (size_t)k + 1);
-                used += (size_t)k;
-            } else {
-                more++;
-            }
-        }
-        l += n + (l[n] == '\n');
-    }
-    o->shared[used] = 0;
-    if (more)
-        snprintf(o->shared + used, o->sharedlen - used, "+%zu\n", more);
+    struct crs_shared_writer w;
+    crs_shared_note_open(&w, o->shared, o->sharedlen, 1);
+    struct crs_shared_line l;
+    while (crs_shared_note_next(&lines, 0, &l))
+        if (l.more)
+            crs_shared_note_more(&w, l.more);
+        else
+            crs_shared_note_put(&w, (long)t->all[t->members[m]].pid, l.bytes, l.path, l.pathlen);
+    crs_shared_note_close(&w);
 }
 
 /* Member m (parked, connected) writes its image from *pos: it is told what

@@ -39,6 +39,7 @@
 #include "common/procfs.h"
 #include "crs/base/protocol.h"
 #include "crs/base/durable.h"
+#include "crs/base/shared_note.h"
 
 #define PARK_TIMEOUT_MS 30000
 #define RESUME_WAIT_MS 600000
@@ -839,19 +840,13 @@ static void *remote_request(void *arg)
     if (!e && rp.magic == CRS_PROTO_MAGIC) {
         /* as cr_checkpoint: each writable shared file mapping the image left to its file */
         rp.shared[sizeof rp.shared - 1] = 0;
-        for (const char *l = rp.shared; *l;) {
-            size_t n = strcspn(l, "\n");
-            char *path;
-            unsigned long long v = strtoull(*l == '+' ? l + 1 : l, &path, 10);
-            if (*l == '+')
-                revive_log_warn("cr_request_checkpoint: warning: and %llu more shared writable file mapping(s) of "
-                                "process %d not saved", v, (int)s->target);
-            else
-                revive_log_warn("cr_request_checkpoint: warning: process %d maps %.*s shared and writable (%llu "
-                                "bytes): its pages are not in the image, a restart sees the file as it is then",
-                                (int)s->target, (int)(n - (size_t)(path - l) - (*path == ' ')),
-                                path + (*path == ' '), v);
-            l += n + (l[n] == '\n');
+        const char *cur = rp.shared;
+        struct crs_shared_line l;
+        char whom[32], w[PATH_MAX + 300];
+        snprintf(whom, sizeof whom, "process %d", (int)s->target);
+        while (crs_shared_note_next(&cur, 0, &l)) {
+            crs_shared_warning(w, sizeof w, whom, &l, "image", NULL, NULL);
+            revive_log_warn("cr_request_checkpoint: warning: %s", w);
         }
     }
     close(s->fd);

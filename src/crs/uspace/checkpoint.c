@@ -28,6 +28,7 @@
 #include "crs/base/inotify_saved.h"
 #include "crs/base/mcast_if_notes.h"
 #include "crs/base/protocol.h"
+#include "crs/base/shared_note.h"
 #include "crs/base/sysvshm_ids.h"
 #include "crs/uspace/capture.h"
 #include "crs/uspace/cpu_context.h"
@@ -453,12 +454,12 @@ static void map_count_warning(const struct crs_capture *c, char *out, size_t cap
 }
 
 /* crs_ckpt_result.shared: the writable shared file mappings whose pages stay the file's (not
- * saved), "BYTES PATH" a line; those that do not fit counted on a last line "+N". Pieces of one
- * mapping (cut by the capture filters) are one. */
+ * saved), in crs/base/shared_note.h's form. Pieces of one mapping (cut by the capture filters)
+ * are one. */
 static void shared_note(const struct crs_capture *c, char *out, size_t cap)
 {
-    size_t used = 0, more = 0;
-    out[0] = 0;
+    struct crs_shared_writer w;
+    crs_shared_note_open(&w, out, cap, 0);
     for (size_t i = 0; i < c->nregions; i++) {
         const struct crs_rec_region *r = &c->regions[i];
         if (r->kind != CRS_REGION_FILE_SHARED || !(r->prot & PROT_WRITE) || (r->flags & CRS_REGION_F_SAVED))
@@ -467,18 +468,10 @@ static void shared_note(const struct crs_capture *c, char *out, size_t cap)
         while (i + 1 < c->nregions && c->regions[i + 1].start == end && c->regions[i + 1].file == r->file &&
                c->regions[i + 1].kind == r->kind && c->regions[i + 1].pgoff == r->pgoff + (end - r->start))
             end = c->regions[++i].end;
-        char line[PATH_MAX + 32];
-        int n = snprintf(line, sizeof line, "%llu %s\n", (unsigned long long)(end - r->start), c->file_paths[r->file]);
-        /* room kept for the count of those that do not fit */
-        if (n > 0 && (size_t)n < sizeof line && used + (size_t)n + 16 < cap && !more) {
-            memcpy(out + used, line, (size_t)n + 1);
-            used += (size_t)n;
-        } else {
-            more++;
-        }
+        const char *path = c->file_paths[r->file];
+        crs_shared_note_put(&w, -1, end - r->start, path, (int)strlen(path));
     }
-    if (more)
-        snprintf(out + used, cap - used, "+%zu\n", more);
+    crs_shared_note_close(&w);
 }
 
 static long raw_fork(void)
