@@ -49,7 +49,8 @@ int crs_proto_send(int sock, const void *msg, size_t len, int fd)
     return (size_t)n == len ? 0 : -EPROTO;
 }
 
-int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
+/* One message of at most len bytes into msg: its length, or -errno. */
+static ssize_t recv_some(int sock, void *msg, size_t len, int *fd, int timeout_ms)
 {
     if (fd)
         *fd = -1;
@@ -82,7 +83,51 @@ int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
         }
     if (n == 0)
         return -ECONNRESET;
+    return n;
+}
+
+int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms)
+{
+    ssize_t n = recv_some(sock, msg, len, fd, timeout_ms);
+    if (n < 0)
+        return (int)n;
     return (size_t)n == len ? 0 : -EPROTO;
+}
+
+int crs_proto_recv_reply(int sock, struct crs_proto_reply *rp, int timeout_ms, uint32_t *peer)
+{
+    memset(rp, 0, sizeof *rp);
+    *peer = CRS_PROTO_VERSION;
+    ssize_t n = recv_some(sock, rp, sizeof *rp, NULL, timeout_ms);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n < CRS_PROTO_REPLY_V1_SIZE)
+        return -EPROTO;
+    if (rp->magic != CRS_PROTO_MAGIC && rp->magic != CRS_PROTO_PARKED)
+        return (size_t)n == sizeof *rp ? 0 : -EPROTO;   /* the caller names a malformed reply */
+    /* version 1's reply ends before `version` (and one of Revive's own between d537784 and the
+     * bump, a version 1 with the note, has text or zeros there: below 2 too) */
+    uint32_t v = (size_t)n >= CRS_PROTO_REPLY_V1_SIZE + sizeof rp->version ? rp->version : 1;
+    *peer = v < 2 ? 1 : v;
+    if (*peer != CRS_PROTO_VERSION) {
+        rp->msg[sizeof rp->msg - 1] = 0;
+        memset((char *)rp + CRS_PROTO_REPLY_V1_SIZE, 0, sizeof *rp - CRS_PROTO_REPLY_V1_SIZE);
+        return -EPROTONOSUPPORT;
+    }
+    return (size_t)n == sizeof *rp ? 0 : -EPROTO;
+}
+
+void crs_proto_version_text(char *err, size_t errlen, const char *who, uint32_t peer)
+{
+    if (peer < CRS_PROTO_VERSION)
+        snprintf(err, errlen, "%s runs an older Revive: its libcr.so speaks checkpoint protocol version %u, this "
+                 "requester's version %u (it was started before Revive was upgraded, or under another "
+                 "installation): checkpoint it with the cr_checkpoint of the Revive it was started with, or "
+                 "start it again under this one", who, peer, CRS_PROTO_VERSION);
+    else
+        snprintf(err, errlen, "%s runs a newer Revive: its libcr.so speaks checkpoint protocol version %u, this "
+                 "requester's version %u: checkpoint it with the cr_checkpoint of the Revive it was started "
+                 "with", who, peer, CRS_PROTO_VERSION);
 }
 
 /* Set after a restart under a /proc of the process's own pid namespace
@@ -395,8 +440,9 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
     /* Wait in slices, so that a process that dies (or is stopped) while
      * writing does not leave us waiting forever. */
     int waited = 0;
+    uint32_t peer = CRS_PROTO_VERSION;
     for (;;) {
-        e = crs_proto_recv(s, reply, sizeof *reply, NULL, 1000);
+        e = crs_proto_recv_reply(s, reply, 1000, &peer);
         if (e != -ETIMEDOUT)
             break;
         waited += 1000;
@@ -416,6 +462,12 @@ static int exchange(pid_t pid, int image_fd, uint32_t flags, int zstd_level, uin
             e = -ETIMEDOUT;
             goto out;
         }
+    }
+    if (e == -EPROTONOSUPPORT) {
+        char who[32];
+        snprintf(who, sizeof who, "process %d", (int)pid);
+        crs_proto_version_text(err, errlen, who, peer);
+        goto out;
     }
     if (e) {
         snprintf(err, errlen, "process %d ended the checkpoint without an answer (%s); it may have died",

@@ -25,13 +25,19 @@
 #ifndef REVIVE_CRS_PROTOCOL_H
 #define REVIVE_CRS_PROTOCOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #define CRS_PROTO_MAGIC 0x52564352u /* "RCVR" */
 /* The park signal libcr uses unless REVIVE_SIGNAL names another (SIGRTMIN+28 with glibc). */
 #define CRS_DEFAULT_PARK_SIGNAL 62
-#define CRS_PROTO_VERSION 1u
+/* The layout of these messages. 2: the reply grew (its version, the unsaved shared mappings'
+ * note; d537784 had grown it without a new version, diffrev34 R-L21). A process refuses a
+ * request of another version with a reply it says its own version in (from version 2 on, at
+ * offsetof(struct crs_proto_reply, version): version 1's reply ends there), and the requester
+ * names both versions and what to do (crs_proto_recv_reply, crs_proto_version_text). */
+#define CRS_PROTO_VERSION 2u
 #define CRS_PROTO_RESUME 'R'
 #define CRS_PROTO_PARKED 0x4b505652u /* "RVPK": a tree member's threads are parked */
 #define CRS_PROTO_GO 'G'
@@ -85,10 +91,15 @@ struct crs_proto_reply {
     uint64_t image_bytes;
     double stall_ms;
     char msg[512];
+    /* Version 1's reply ends here; every later version keeps the bytes above and the version
+     * next, where a requester finds the version of any process that answers. */
+    uint32_t version;    /* CRS_PROTO_VERSION of the process that answered */
+    uint32_t reserved;
     /* on success: the writable shared file mappings whose pages the image leaves to the file
-     * (crs_ckpt_result.shared: "BYTES PATH" lines, "+N" for more); "" when none */
+     * (crs_ckpt_result.shared, crs/base/shared_note.h); "" when none */
     char shared[1024];
 };
+#define CRS_PROTO_REPLY_V1_SIZE offsetof(struct crs_proto_reply, version)
 
 /* Fills the sockaddr for process pid; returns its length. */
 struct sockaddr_un;
@@ -103,6 +114,18 @@ void crs_proto_set_self_pid(pid_t outer);
 /* Sends/receives one struct and, optionally, one descriptor. 0 or -errno. */
 int crs_proto_send(int sock, const void *msg, size_t len, int fd);
 int crs_proto_recv(int sock, void *msg, size_t len, int *fd, int timeout_ms);
+
+/* Receives a process's reply (crs_proto_recv for struct crs_proto_reply): 0 for a whole reply
+ * of this version; -EPROTONOSUPPORT for one of a process whose libcr speaks another version
+ * (*peer set: 1 for a version-1 reply, else the reply's version; the process refused the
+ * request and did nothing), its msg kept; else crs_proto_recv's errors (-EPROTO: a reply of
+ * neither form). */
+int crs_proto_recv_reply(int sock, struct crs_proto_reply *rp, int timeout_ms, uint32_t *peer);
+
+/* The requester's failure for `who` (e.g. "process 123") whose libcr speaks protocol version
+ * peer: both versions, and what to do (the process runs with another Revive's libcr.so, mostly
+ * one started before an upgrade). */
+void crs_proto_version_text(char *err, size_t errlen, const char *who, uint32_t peer);
 
 /* Connects to process pid's checkpoint thread and checks who answered.
  * Returns the socket, or -errno: -ESRCH no process, -EPERM another user's,

@@ -178,8 +178,9 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
 {
     char w[64];
     int waited = 0, e;
+    uint32_t peer = CRS_PROTO_VERSION;
     for (;;) {
-        e = crs_proto_recv(t->conn[m], rp, sizeof *rp, NULL, 1000);
+        e = crs_proto_recv_reply(t->conn[m], rp, 1000, &peer);
         if (e != -ETIMEDOUT)
             break;
         waited += 1000;
@@ -208,6 +209,12 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
                      crs_tree_scope_name(t->o->scope));
             return -ETIMEDOUT;
         }
+    }
+    if (e == -EPROTONOSUPPORT) {
+        char why[600];
+        crs_proto_version_text(why, sizeof why, who(t, m, w, sizeof w), peer);
+        fail(t, "%s", why);
+        return e;
     }
     if (e && ended(t->all[t->members[m]].pid)) {
         fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),

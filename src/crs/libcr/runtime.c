@@ -41,6 +41,10 @@
 #include "crs/base/durable.h"
 #include "crs/base/shared_note.h"
 
+#ifndef REVIVE_BINDIR
+#define REVIVE_BINDIR "/usr/local/bin"
+#endif
+
 #define PARK_TIMEOUT_MS 30000
 #define RESUME_WAIT_MS 600000
 
@@ -261,6 +265,7 @@ static void external_after_write(void *arg, int status, const char *msg)
     struct crs_proto_reply rp;
     memset(&rp, 0, sizeof rp);
     rp.magic = CRS_PROTO_MAGIC;
+    rp.version = CRS_PROTO_VERSION;
     rp.status = status;
     snprintf(rp.msg, sizeof rp.msg, "%s", msg ? msg : "");
     if (status == 0 && x->res)
@@ -286,6 +291,7 @@ static int external_after_park(void *arg, char *err, size_t errlen)
     struct crs_proto_reply rp;
     memset(&rp, 0, sizeof rp);
     rp.magic = CRS_PROTO_PARKED;
+    rp.version = CRS_PROTO_VERSION;
     /* one checkpoint at a time (ckpt_lock): the capture reads it after us */
     static struct crs_proto_go go;
     memset(&go, 0, sizeof go);
@@ -518,10 +524,19 @@ static void serve_external(int conn)
         x.conn_dev = cst.st_dev;
         x.conn_ino = cst.st_ino;
     }
-    if (rq.version != CRS_PROTO_VERSION || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        external_after_write(&x, -EINVAL, rq.version != CRS_PROTO_VERSION
-                                              ? "cr_checkpoint and the process use different Revive versions"
-                                              : "the image destination is not a regular file");
+    if (rq.version != CRS_PROTO_VERSION) {
+        /* the requester's Revive is another than this process's libcr.so (diffrev34 R-L21: both
+         * versions and what to do; a requester of version 1 prints this message as it is) */
+        char msg[400];
+        snprintf(msg, sizeof msg, "the requester speaks checkpoint protocol version %u, this process's libcr.so "
+                 "version %u (they are of different Revive installations, or of before and after an upgrade): "
+                 "checkpoint the process with %s/cr_checkpoint, of the Revive it was started with",
+                 rq.version, CRS_PROTO_VERSION, REVIVE_BINDIR);
+        external_after_write(&x, -EPROTONOSUPPORT, msg);
+        goto out;
+    }
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        external_after_write(&x, -EINVAL, "the image destination is not a regular file");
         goto out;
     }
     o.fd = fd;
