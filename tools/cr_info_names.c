@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
+#include "crs/base/sockaddr_text.h"
 #include "crs/base/sockopts.h"
 
 #include "cr_info_names.h"
@@ -164,33 +165,18 @@ const struct crs_rec_epoll_via *epoll_via(const struct crs_image *img, size_t ta
     return NULL;
 }
 
-/* An address as text: a path, @abstract, 1.2.3.4:80, [::1]:80, or "-". */
+/* An address as text, as the capture's and the restore's messages name it
+ * (crs/base/sockaddr_text.h: a path, @abstract, 1.2.3.4:80, [::1]:80), "-" for none. */
 void addr_str(const uint8_t *a, uint32_t len, char *out, size_t cap)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    memcpy(&ss, a, len < sizeof(ss) ? len : sizeof(ss));
-    char ip[INET6_ADDRSTRLEN] = "?";
     if (len <= sizeof(sa_family_t)) {
         snprintf(out, cap, "-");
-    } else if (ss.ss_family == AF_UNIX) {
-        const struct sockaddr_un *u = (const struct sockaddr_un *)&ss;
-        size_t n = len - offsetof(struct sockaddr_un, sun_path);
-        if (n && u->sun_path[0] == 0)
-            snprintf(out, cap, "@%.*s", (int)(n - 1), u->sun_path + 1);
-        else
-            snprintf(out, cap, "%.*s", (int)strnlen(u->sun_path, n), u->sun_path);
-    } else if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-        snprintf(out, cap, "%s:%u", ip, ntohs(in->sin_port));
-    } else if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &in->sin6_addr, ip, sizeof(ip));
-        snprintf(out, cap, "[%s]:%u", ip, ntohs(in->sin6_port));
-    } else {
-        snprintf(out, cap, "family %u", ss.ss_family);
+        return;
     }
+    struct sockaddr_storage ss;   /* the image's bytes, aligned */
+    memset(&ss, 0, sizeof(ss));
+    memcpy(&ss, a, len < sizeof(ss) ? len : sizeof(ss));
+    crs_sockaddr_text(&ss, len < sizeof(ss) ? len : (uint32_t)sizeof(ss), out, cap);
 }
 
 const char *sock_state_name(uint32_t st)

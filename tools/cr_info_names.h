@@ -46,7 +46,7 @@ const char *lock_fd_path(const struct crs_image *img, int32_t fd);
 int32_t kfd_fd(const struct crs_image *img, size_t i);
 /* The EPOLLVIA record of epoll watch `target`, if its number was closed since. */
 const struct crs_rec_epoll_via *epoll_via(const struct crs_image *img, size_t target);
-/* An address as text: a path, @abstract, 1.2.3.4:80, [::1]:80, or "-". */
+/* An address as text, as crs_sockaddr_text names it (a path, @abstract, 1.2.3.4:80, [::1]:80), "-" for none. */
 void addr_str(const uint8_t *a, uint32_t len, char *out, size_t cap);
 /* A socket's state ("listening", ...) and type ("tcp6", "unix-dgram", ...). */
 const char *sock_state_name(uint32_t st);
