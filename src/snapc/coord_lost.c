@@ -44,6 +44,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/port_probe.h"
 #include "snapc/coord_int.h"
 
 #define ASK_WAIT_MS 3000
@@ -128,17 +129,6 @@ void coord_lost_forget(int r)
     l->answer[0] = 0;
 }
 
-/* The port asked whether a host is up when the rank's own port cannot tell: its remote
- * shell's, as restart-mpi's probe (REVIVE_FETCH_PROBE_PORT, default 22; 0: not asked). A node
- * firewall that drops or rejects connects to the rank's (ephemeral) port lets the launcher's
- * remote shell through (diffrev33 R-L1: such a live host was called lost). */
-static int probe_port(void)
-{
-    const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
-    int port = pp && *pp ? atoi(pp) : 22;
-    return port > 0 && port < 65536 ? port : 0;
-}
-
 static int addr_port(const struct sockaddr_storage *a)
 {
     if (a->ss_family == AF_INET)
@@ -157,23 +147,7 @@ static int start_connect(const struct rank_last *l, int port, int *res)
         ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)port);
     else if (port > 0 && a.ss_family == AF_INET6)
         ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)port);
-    int fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *res = errno;
-        return -1;
-    }
-    if (connect(fd, (const struct sockaddr *)&a, l->addrlen) == 0) {
-        *res = 0;
-        close(fd);
-        return -1;
-    }
-    if (errno != EINPROGRESS) {
-        *res = errno;
-        close(fd);
-        return -1;
-    }
-    *res = -1;
-    return fd;
+    return revive_connect_start((const struct sockaddr *)&a, l->addrlen, res);
 }
 
 /* The verdict on rank L's host from FD (its kept or open connection), asked since ELAPSED ms,
@@ -246,7 +220,10 @@ static void ask_free(void)
 
 /* Rank R's connection was reset at its end (nothing left to ask on): its host is asked with a
  * connect to where the rank was and one to the probe port, at once: 0 under way (A.cfd), else
- * a verdict said. */
+ * a verdict said. The probe port is its remote shell's, as restart-mpi's probe
+ * (revive_probe_port: REVIVE_FETCH_PROBE_PORT, default 22; 0: not asked): a node firewall that
+ * drops or rejects connects to the rank's (ephemeral) port lets the launcher's remote shell
+ * through (diffrev33 R-L1: such a live host was called lost). */
 static int connect_verdict(struct rank_last *l, int r, int64_t waited);
 
 static int ask_connect(struct rank_last *l, int r)
@@ -255,7 +232,7 @@ static int ask_connect(struct rank_last *l, int r)
         say(l, LOST_UP, "%s: not asked (its address is not known)", l->host);
         return -1;
     }
-    int pp = probe_port();
+    int pp = revive_probe_port();
     A.cfd[r][0] = start_connect(l, 0, &A.cres[r][0]);
     if (pp > 0 && pp != addr_port(&l->addr))
         A.cfd[r][1] = start_connect(l, pp, &A.cres[r][1]);
@@ -279,18 +256,14 @@ static const char *connect_why(int res)
 static int connect_verdict(struct rank_last *l, int r, int64_t waited)
 {
     for (int k = 0; k < 2; k++) {
-        int fd = A.cfd[r][k];
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        if (fd < 0 || poll(&p, 1, 0) <= 0)
+        int fd = A.cfd[r][k], res = fd >= 0 ? revive_connect_outcome(fd) : -1;
+        if (res < 0)
             continue;
-        int err = 0;
-        socklen_t el = sizeof err;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        A.cres[r][k] = err;
+        A.cres[r][k] = res;
         close(fd);
         A.cfd[r][k] = -1;
     }
-    int r0 = A.cres[r][0], r1 = A.cres[r][1], pp = probe_port();
+    int r0 = A.cres[r][0], r1 = A.cres[r][1], pp = revive_probe_port();
     if (answered_connect(r0)) {
         say(l, LOST_UP, "%s answered (a connect to where the rank was)", l->host);
         l->heard = 1;

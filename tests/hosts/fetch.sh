@@ -7,7 +7,8 @@
 # (a) no partner copies: a job on h1,h2; rank 2's shared image removed; restart-mpi --showme
 #     shows the fetch it would make (rank 2 from h2, the command) without making it; restart on
 #     h1,h3 (rank 2 runs on h3): fetched from h2's cache (said), back in the shared directory
-#     (0600), native result.
+#     (0600), native result. With REVIVE_FETCH_PROBE_PORT=70000, --showme says once that it is
+#     no port and probes no host (diffrev34 R-L16: 70000 was probed as port 4464).
 # (b) --ckpt-partner: h2 lost (killed, cache wiped), ranks 2 and 3's shared images removed;
 #     restart-mpi run on h3, on h3 alone: h2 and h1 asked at once, h2 found down (no launch
 #     there), fetched from the partner copies in h1's cache, native result.
@@ -57,6 +58,18 @@ tail -n1 "$W/show.out" | grep -q "revive-restart-rank --local $LOCAL $ref" ||
 [ -s "$HB/agent.log" ] && fail "showme: something went through the agent: $(agent_hosts)"
 sed 's/^/    /' "$W/show.out"
 pass "$flavor: restart-mpi --showme shows the fetch of rank 2 from h2's cache (and the sender's command), without doing it"
+# a REVIVE_FETCH_PROBE_PORT that is no port: said once, no host probed (diffrev34 R-L16: it was
+# read in four places three ways; restart-mpi's fetch took 70000 as port 4464, htons's cut)
+on h1 env REVIVE_FETCH_PROBE_PORT=70000 "$RESTART" --showme --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" \
+    >"$W/show7.out" 2>"$W/show7.err" || { fail "showme 70000: restart-mpi --showme failed"; cat "$W/show7.err"; }
+if grep -qxF "#   h2: rank 2 (its node's cache); not probed (REVIVE_FETCH_PROBE_PORT=70000)" "$W/show7.out" &&
+    [ "$(grep -c "REVIVE_FETCH_PROBE_PORT=70000 is no port (a number 0 to 65535; 0: no probe)" "$W/show7.err")" = 1 ]; then
+    pass "$flavor: REVIVE_FETCH_PROBE_PORT=70000: one line says it is no port, h2 not probed"
+else
+    fail "$flavor: REVIVE_FETCH_PROBE_PORT=70000 is not refused as a port"
+    grep "h2:" "$W/show7.out"
+    cat "$W/show7.err"
+fi
 restart_on ra "$W/hosts13"
 grep -qF "rank 2's image was not in $ref: fetched from h2 ($LOCAL/$jd/0/rank_2.img), verified" "$W/ra.err" ||
     { fail "ra: restart-mpi does not say it fetched rank 2 from h2's cache"; cat "$W/ra.err"; }

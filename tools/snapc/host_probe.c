@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,13 +87,11 @@ void host_probe_start(struct host_probe *p, const char *host, int port, int refu
     if (getnameinfo(ai->ai_addr, ai->ai_addrlen, p->addr, sizeof p->addr, NULL, 0,
                     NI_NUMERICHOST) != 0)
         snprintf(p->addr, sizeof p->addr, "%s", host);
-    p->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int e = p->fd < 0 ? errno : 0;
-    if (e == 0 && connect(p->fd, ai->ai_addr, ai->ai_addrlen) < 0)
-        e = errno;
+    int e;
+    p->fd = revive_connect_start(ai->ai_addr, ai->ai_addrlen, &e);
     freeaddrinfo(ai);
     p->state = PROBE_WAIT;
-    if (e != EINPROGRESS)
+    if (p->fd < 0)
         verdict(p, e);
 }
 
@@ -102,12 +99,8 @@ void host_probe_step(struct host_probe *p, int timeout_ms)
 {
     if (p->state != PROBE_WAIT)
         return;
-    struct pollfd pf = {.fd = p->fd, .events = POLLOUT};
-    if (poll(&pf, 1, 0) > 0) {
-        int so = 0;
-        socklen_t sl = sizeof so;
-        if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &so, &sl) < 0)
-            so = errno;
+    int so = revive_connect_outcome(p->fd);
+    if (so >= 0) {
         verdict(p, so);
         return;
     }

@@ -2,8 +2,9 @@
  * Is a host up? restart-mpi asks before it launches a fetch there (restart_fetch.h): a
  * launcher told to start a process on a host that is down does not always say so (MPICH's
  * Hydra waits for its proxy until the fetch's bound), so the host itself is asked first, on the
- * port of its remote shell (ssh, 22; REVIVE_FETCH_PROBE_PORT, 0 = no probe), with a
- * non-blocking connect that is closed at once:
+ * port of its remote shell (revive_probe_port: ssh's 22; REVIVE_FETCH_PROBE_PORT, 0 = no probe),
+ * with a non-blocking connect that is closed at once (src/common/port_probe.h, as the
+ * coordinator's question about a host):
  *   - accepted: up;
  *   - refused (its kernel answered, nothing listens there): down when the launch goes through
  *     that remote shell (it would be refused too), else up;
@@ -19,6 +20,8 @@
 
 #include <stddef.h>
 #include <time.h>
+
+#include "common/port_probe.h" /* revive_probe_port: the port to ask */
 
 enum { PROBE_WAIT, PROBE_UP, PROBE_DOWN };
 

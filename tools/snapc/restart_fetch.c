@@ -473,8 +473,7 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     int start_limit = slim && atoi(slim) > 0 ? atoi(slim) : 30;
     if (start_limit > limit)
         start_limit = limit;
-    const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
-    int port = pp && *pp ? atoi(pp) : 22;
+    int port = revive_probe_port();
     int refused_down = host_probe_over_rsh(f->user, f->prog0, f->flavor);
     struct launch *l = calloc((size_t)nh, sizeof *l);
     if (!l)
@@ -758,8 +757,7 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
     for (int i = 0; i < n; i++)
         w[i].rank = missing[i];
     int nh = order_hosts(f, w, n, h), e = 0;
-    const char *pp = getenv("REVIVE_FETCH_PROBE_PORT");
-    int port = pp && *pp ? atoi(pp) : 22;
+    int port = revive_probe_port();
     for (int i = 0; i < n; i++)
         if (!holder(f->m, w[i].rank, 0) && !holder(f->m, w[i].rank, 1)) {
             fprintf(out, "#   rank %d: no host named in snapshot.meta holds a copy; the restart "
@@ -776,8 +774,9 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
                                     p ? "its partner copy" : "its node's cache");
             }
         if (host_probe_this_host(h[k].name) || port <= 0)
-            fprintf(out, "#   %s: %s; not probed (%s)\n", h[k].name, line.p ? line.p : "",
-                    port <= 0 ? "REVIVE_FETCH_PROBE_PORT=0" : "this machine");
+            fprintf(out, "#   %s: %s; not probed (%s%s)\n", h[k].name, line.p ? line.p : "",
+                    port <= 0 ? "REVIVE_FETCH_PROBE_PORT=" : "this machine",
+                    port <= 0 ? getenv("REVIVE_FETCH_PROBE_PORT") : "");
         else
             fprintf(out, "#   %s: %s; asked first whether it is up (port %d)\n", h[k].name,
                     line.p ? line.p : "", port);

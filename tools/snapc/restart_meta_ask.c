@@ -284,7 +284,7 @@ static void start_shell(struct ask *k, const char *local, const char *jobdir, co
 static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
                    const char *rrank, int limit_s, int climit_s)
 {
-    int port = env_int("REVIVE_FETCH_PROBE_PORT", 22);
+    int port = revive_probe_port();
     for (int i = 0; i < n; i++) {
         a[i].fd[0] = a[i].fd[1] = -1;
         host_probe_start(&a[i].pr, a[i].host, port, 1);
