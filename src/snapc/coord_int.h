@@ -324,7 +324,9 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen);
 /* coord_partner.c: partner copies (mpirun --ckpt-partner; src/filem/partner.h) */
 void coord_partner_stage(const struct snapc_stage *sg);  /* STAGE to every rank, with where */
 void coord_partner_staged(int rank, int status, const char *msg); /* STAGED's partner part */
-void coord_partner_meta(struct filem_meta *m);           /* partner.* and rank.<r>.partner.host */
+void coord_partner_meta(struct filem_meta *m);           /* partner.*, rank.<r>.partner.host, and
+                                                          * rank.<r>.staged.from of a rank whose
+                                                          * shared image came from its partner copy */
 int coord_partner_holder(int rank); /* the rank whose node holds rank's verified copy, or -1 */
 const char *coord_partner_host(int rank); /* the host that holds it, or NULL */
 
@@ -408,6 +410,9 @@ int coord_self_stage_busy(void);
  * (snapshot.meta's rank.<r>.staged.from); _note records it. */
 const char *coord_self_staged_from(int r);
 void coord_self_stage_note(int r, const char *text);
+/* rank.<r>.staged.from of every rank the coordinator staged this epoch (with partner copies or
+ * without; the partner file adds the ranks staged from a partner copy) */
+void coord_self_stage_meta(struct filem_meta *m);
 /* How many of the coordinator's own copies run (their threads); coord_self_stage_busy counts
  * the fetch below too. */
 int coord_self_stage_copying(void);

@@ -168,6 +168,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
 #undef RK
         total += rr->bytes;
     }
+    coord_self_stage_meta(m);
     coord_partner_meta(m);
     filem_meta_set(m, "bytes", "%llu", (unsigned long long)total);
     filem_meta_set(m, "hosts", "%s", hosts.p ? hosts.p : "");

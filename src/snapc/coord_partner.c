@@ -146,26 +146,13 @@ const char *coord_partner_host(int rank)
 
 void coord_partner_meta(struct filem_meta *m)
 {
-    if (!coord.cfg->partner || !coord.cfg->local_dir) {
-        /* no partner copies: the coordinator's own staging is recorded all the same (it was
-         * only with --ckpt-partner; tests/snapc/selfstage_there.sh) */
-        for (int r = 0; r < coord.p.nranks; r++) {
-            const char *self = coord_self_staged_from(r);
-            char k[64];
-            snprintf(k, sizeof k, "rank.%d.staged.from", r);
-            if (self)
-                filem_meta_set(m, k, "%s", self);
-        }
+    if (!coord.cfg->partner || !coord.cfg->local_dir)
         return;
-    }
     int all = P.n == coord.p.nranks && P.n > 0;
     for (int r = 0; r < P.n; r++) {
         char k[64];
+        /* the coordinator's own staging (coord_self_stage_meta) said where it came from */
         const char *self = coord_self_staged_from(r);
-        if (self) {
-            snprintf(k, sizeof k, "rank.%d.staged.from", r);
-            filem_meta_set(m, k, "%s", self);
-        }
         if (P.st[r] == 1) {
             snprintf(k, sizeof k, "rank.%d.partner.host", r);
             filem_meta_set(m, k, "%s", P.host[r]);

@@ -43,6 +43,17 @@ const char *coord_self_staged_from(int r)
     return r >= 0 && r < MAX_SELF && from_epoch == coord.p.epoch ? from[r] : NULL;
 }
 
+void coord_self_stage_meta(struct filem_meta *m)
+{
+    for (int r = 0; r < coord.p.nranks; r++) {
+        const char *self = coord_self_staged_from(r);
+        char k[64];
+        snprintf(k, sizeof k, "rank.%d.staged.from", r);
+        if (self)
+            filem_meta_set(m, k, "%s", self);
+    }
+}
+
 void coord_self_stage_note(int r, const char *text)
 {
     if (from_epoch != coord.p.epoch) {
