@@ -75,6 +75,7 @@ void coord_conn_close_why(int i, const char *why)
         /* lost or ended: decided on evidence about its host (coord_lost.c), asked at the
          * commit, not by which host's end this loop read first (diffrev32 R-M1 residual) */
         kept = coord_lost_keep(rank, c->fd, &c->addr, c->addrlen, c->host, why);
+        l->ended_there = c->ended_there;
     }
     if (!kept)
         close(c->fd);
@@ -182,6 +183,8 @@ void coord_conn_readable(int i)
         if (r == 0)
             return;
         if (r < 0) {
+            /* its end, read: sent by the peer's kernel (a FIN or a reset) */
+            c->ended_there = r == -ECONNRESET;
             if (r == -EPROTO)
                 revive_log_warn("%s%s sent a malformed frame (%s); closed",
                                 c->kind == C_RANK ? "rank " : "connection from ",

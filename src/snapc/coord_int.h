@@ -60,6 +60,8 @@ struct conn {
                                      its host after the connection ended) */
     socklen_t addrlen;
     int64_t gone_held;      /* fault point snapc-gone-hold: its end read and held since (ms) */
+    int ended_there;        /* C_RANK: its end was read (EOF or a reset): its peer's kernel sent
+                             * it; 0 when this side closes it (a failed send, a protocol error) */
     /* C_RANK */
     char host[64];
     char flavor[16];
@@ -106,6 +108,8 @@ struct coord_state {
         int verdict;        /* LOST_ASK (not asked yet), LOST_UP, LOST_SILENT */
         int heard;          /* LOST_UP on its host's own answer (not for want of evidence) */
         int fd;             /* the ended connection, kept to ask its host on it; -1 none */
+        int ended_there;    /* its connection's end came from its host (conn.ended_there): while
+                             * the host was asked, an answer; one this side closed is none */
         struct sockaddr_storage addr; /* where the rank was: asked with a connect when no */
         socklen_t addrlen;            /* connection is left to ask on (it was reset) */
         char answer[160];   /* what its host answered (for the log and a failure's reason) */

@@ -360,16 +360,26 @@ static int ask_pass(void)
     for (int r = 0; r < A.n && r < coord.nrank_conn; r++) {
         struct rank_last *l = &coord.rank_last[r];
         if (A.open[r] && coord.rank_conn[r] < 0) {
-            /* its connection ended while its host was asked (read by the loop meanwhile): its
-             * kernel sent that end (a FIN or a reset), unless it was found silent */
-            if (l->verdict == LOST_ASK) {
+            /* its connection ended while its host was asked (read by the loop meanwhile): an
+             * answer when its kernel sent that end (a FIN or a reset: read as such, or kept in
+             * CLOSE_WAIT); not when this side closed it (a send that failed, a protocol error, a
+             * rank dropped: diffrev34 R-L15, a cut-off host was called up so), whose host is then
+             * asked with a connect, within the same bound */
+            A.open[r] = 0;
+            if (l->verdict == LOST_ASK && (l->ended_there || l->fd >= 0)) {
                 say(l, LOST_UP, "%s answered (the rank's connection ended while it was asked)",
                     l->host);
                 l->heard = 1;
+            } else if (l->verdict == LOST_ASK) {
+                drop_fd(l);
+                if (ask_connect(l, r) == 0) {
+                    A.connecting[r] = 1;
+                    left++;
+                }
+                continue;
             }
             if (l->verdict != LOST_ASK)
                 drop_fd(l);
-            A.open[r] = 0;
             continue;
         }
         if (A.connecting[r]) {
