@@ -30,6 +30,7 @@
 
 #include <stdlib.h>
 
+#include "common/fault.h"
 #include "common/log.h"
 
 static void said(int rc, const char *what)
@@ -95,6 +96,36 @@ static void release_types(void)
     }
 }
 
+/* Fault point mpi-term-errors: an error raised through an object's error handler, as a failing
+ * call of the give-back raises it. Nothing when the handler is MPI_ERRORS_ARE_FATAL (the job
+ * would abort: no test to make of it). 1 when raised. */
+#define RAISE(K, obj)                                                                              \
+    do {                                                                                           \
+        MPI_Errhandler e;                                                                          \
+        if (pml_L.MPI_##K##_get_errhandler((obj), &e) != MPI_SUCCESS)                             \
+            break;                                                                                 \
+        if (PML_H(e) != pml_v2r(PML_H(MPI_ERRORS_ARE_FATAL))) {                                    \
+            pml_L.MPI_##K##_call_errhandler((obj), MPI_ERR_OTHER);                                 \
+            raised++;                                                                              \
+        }                                                                                          \
+        pml_L.MPI_Errhandler_free(&e);                                                             \
+    } while (0)
+
+static void raise_errors(const struct pml_obj_ref *refs, int n)
+{
+    int raised = 0;
+    RAISE(Comm, (MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD)));
+    RAISE(Comm, (MPI_Comm)pml_v2r(PML_H(MPI_COMM_SELF)));
+    for (int i = 0; i < n; i++) {
+        if (refs[i].w)
+            RAISE(Win, (MPI_Win)pml_v2r(refs[i].w->v));
+        else
+            RAISE(File, (MPI_File)pml_v2r(refs[i].f->v));
+    }
+    revive_log_warn("rank %d: --term: fault point mpi-term-errors: MPI_ERR_OTHER raised through %d "
+                    "error handlers", pml_world_rank, raised);
+}
+
 void pml_term_release(void)
 {
     release_requests();
@@ -103,6 +134,8 @@ void pml_term_release(void)
     if (n < 0)
         revive_log_warn("rank %d: --term: out of memory for the list of open MPI files and windows;"
                         " MPI_Finalize follows with them", pml_world_rank);
+    if (revive_fault(REVIVE_FAULT_mpi_term_errors))
+        raise_errors(refs, n);
     for (int i = 0; i < n; i++) {
         if (refs[i].w)
             release_win(refs[i].w);

@@ -5,7 +5,11 @@
  * rst_pace.h says; then frees its window and finalizes, rank 0 printing "done: STEPS steps"
  * before. Each callback prints "callback: rank R WHAT at step S" and appends the same line to
  * the file LOG (term_attrcb.sh: a job ended by --term must show none of them, its restart each
- * once, at the last step, as natively). */
+ * once, at the last step, as natively). Error handlers of the program's own on MPI_COMM_WORLD,
+ * MPI_COMM_SELF, the window and an MPI file each rank keeps open (LOG.R.dat, closed before the
+ * window is freed) do the same ("... error handler ..."): no call of the program's fails, so
+ * natively none runs; under REVIVE_FAULT=mpi-term-errors the --term give-back raises an error
+ * on each, and none may run after the capture either. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,25 @@ static int del_win(MPI_Win w, int kv, void *val, void *extra)
     return said("window delete");
 }
 
+static void eh_comm(MPI_Comm *c, int *err, ...)
+{
+    (void)err;
+    said(*c == MPI_COMM_WORLD ? "MPI_COMM_WORLD error handler"
+         : *c == MPI_COMM_SELF ? "MPI_COMM_SELF error handler" : "communicator error handler");
+}
+
+static void eh_win(MPI_Win *w, int *err, ...)
+{
+    (void)w, (void)err;
+    said("window error handler");
+}
+
+static void eh_file(MPI_File *f, int *err, ...)
+{
+    (void)f, (void)err;
+    said("file error handler");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -67,6 +90,24 @@ int main(int argc, char **argv)
     MPI_Win win;
     MPI_Win_allocate(16 * sizeof *mem, sizeof *mem, MPI_INFO_NULL, MPI_COMM_WORLD, &mem, &win);
     MPI_Win_set_attr(win, kwin, NULL);
+    MPI_Errhandler ec, ew, ef;
+    MPI_Comm_create_errhandler(eh_comm, &ec);
+    MPI_Win_create_errhandler(eh_win, &ew);
+    MPI_File_create_errhandler(eh_file, &ef);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, ec);
+    MPI_Comm_set_errhandler(MPI_COMM_SELF, ec);
+    MPI_Win_set_errhandler(win, ew);
+    char dat[4096];
+    snprintf(dat, sizeof dat, "%s.%d.dat", log_path, me);
+    MPI_File fh;
+    if (MPI_File_open(MPI_COMM_SELF, dat, MPI_MODE_CREATE | MPI_MODE_RDWR, MPI_INFO_NULL, &fh) != MPI_SUCCESS) {
+        fprintf(stderr, "rank %d: cannot open %s\n", me, dat);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_File_set_errhandler(fh, ef);
+    MPI_Errhandler_free(&ec);
+    MPI_Errhandler_free(&ew);
+    MPI_Errhandler_free(&ef);
     for (step = 0; step < steps; step++) {
         int x = step + me, s = 0;
         MPI_Allreduce(&x, &s, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
@@ -74,8 +115,10 @@ int main(int argc, char **argv)
             printf("step %d: %d\n", step, s);
             fflush(stdout);
         }
+        MPI_File_write_at(fh, (MPI_Offset)step * (MPI_Offset)sizeof s, &s, 1, MPI_INT, MPI_STATUS_IGNORE);
         rst_pace(pace, ms, steps - 1 - step);
     }
+    MPI_File_close(&fh);
     MPI_Win_free(&win);
     if (me == 0) {
         printf("done: %d steps\n", steps);
