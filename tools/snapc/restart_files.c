@@ -156,3 +156,80 @@ int restart_check_files(const char *seqdir, uint64_t ranks, const int *skip, int
     free(seen.v);
     return e;
 }
+
+/* restart_saved_writers: the saved files found so far, each with the rank whose image was taken
+ * last (taken_ns; the higher rank of two taken at the same time) and how many ranks saved it */
+struct saved {
+    char *path;
+    uint64_t writer, taken_ns, count;
+};
+
+static int saved_note(struct saved **v, size_t *n, const char *path, uint64_t rank, uint64_t taken_ns)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i].path, path)) {
+            if ((*v)[i].writer == rank) /* one rank may map the file several times */
+                return 0;
+            (*v)[i].count++;
+            if (taken_ns >= (*v)[i].taken_ns) { /* ranks in increasing order */
+                (*v)[i].writer = rank;
+                (*v)[i].taken_ns = taken_ns;
+            }
+            return 0;
+        }
+    struct saved *m = realloc(*v, (*n + 1) * sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    *v = m;
+    if (!(m[*n].path = strdup(path)))
+        return -ENOMEM;
+    m[*n].writer = rank;
+    m[*n].taken_ns = taken_ns;
+    m[*n].count = 1;
+    (*n)++;
+    return 0;
+}
+
+int restart_saved_writers(const char *seqdir, uint64_t ranks, char *out, size_t len)
+{
+    struct saved *v = NULL;
+    size_t n = 0;
+    int e = 0;
+    for (uint64_t r = 0; r < ranks && !e; r++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/rank_%llu.img", seqdir, (unsigned long long)r);
+        struct crs_image img;
+        if (crs_image_open_first(&img, path) < 0)
+            continue; /* not here, or damaged: its rank's restore says so */
+        for (size_t i = 0; i < img.nregions && !e; i++) {
+            const struct crs_rec_region *g = &img.regions[i];
+            if (g->kind != CRS_REGION_FILE_SHARED || !(g->flags & CRS_REGION_F_SAVED) || g->file < 0 ||
+                (size_t)g->file >= img.nfiles)
+                continue;
+            const char *p = crs_image_str(&img, img.files[g->file].path);
+            if (*p && !strchr(p, '\n'))
+                e = saved_note(&v, &n, p, r, img.hdr.created_ns);
+        }
+        crs_image_close(&img);
+    }
+    size_t used = 0;
+    int files = 0;
+    if (len)
+        out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!e && v[i].count > 1) {
+            int w = snprintf(out + used, len - used, "%llu %s\n", (unsigned long long)v[i].writer, v[i].path);
+            if (w < 0 || (size_t)w >= len - used)
+                e = -E2BIG;
+            else {
+                used += (size_t)w;
+                files++;
+            }
+        }
+        free(v[i].path);
+    }
+    free(v);
+    if (e < 0 && len)
+        out[0] = 0;
+    return e < 0 ? e : files;
+}
