@@ -77,6 +77,14 @@ struct filem_partner_rx {
     char used[MAX_CONN];          /* a thread has the slot */
     long busy[MAX_CONN + 1];      /* the rank each slot receives, -1 none; the last slot is
                                    * the accepting thread's own (one at a time, serial) */
+    struct {                      /* keep_first: the last failed copy of each rank (a few), for
+                                   * the caller's message (filem_partner_rx_why), not logged */
+        long rank;
+        char why[512];
+    } failed[MAX_CONN];
+    int nfailed;
+    int fds[MAX_CONN + 1];        /* each slot's connection while it receives, -1 none */
+    int quiesced;                 /* filem_partner_rx_quiesce ran */
 };
 
 #define INLINE_SLOT MAX_CONN
@@ -270,9 +278,12 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
     uint8_t *buf = e == 0 ? malloc(bl) : NULL;
     if (e == 0 && !buf)
         e = -ENOMEM;
+    uint64_t got = 0;
+    int broke = 0; /* the sender's bytes stopped coming (it died, its host went), not the disk */
     for (uint64_t left = h.size; e == 0 && left;) {
         size_t n = left < bl ? (size_t)left : bl;
         e = rd_all(fd, buf, n);
+        broke = e < 0;
         for (size_t off = 0; e == 0 && off < n;) {
             ssize_t w = write(d.fd, buf + off, n - off);
             if (w < 0)
@@ -281,11 +292,15 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
                 off += (size_t)w;
         }
         left -= n;
+        got += e == 0 ? n : 0;
     }
     free(buf);
     if (e == 0 && fsync(d.fd) < 0)
         e = -errno;
-    if (e < 0 && d.fd >= 0)
+    if (broke)
+        snprintf(msg, sizeof msg, "the copy broke off after %llu of %llu bytes (%s); the part received "
+                 "was removed", (unsigned long long)got, (unsigned long long)h.size, io_error(e));
+    else if (e < 0 && d.fd >= 0)
         snprintf(msg, sizeof msg, "cannot write %s: %s", d.tmp, strerror(-e));
     else if (e == 0 && (e = filem_stage_verify(d.tmp, h.checksum, msg, sizeof msg)) == 0) {
         /* renamed by hand, not crs_durable_commit: REVIVE_FAULT=image-commit is for the
@@ -302,15 +317,47 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
     if (d.fd >= 0)
         crs_durable_abort(&d); /* removes the temporary file unless renamed */
     close(held);
-    if (e < 0)
+    if (e < 0 && rx->keep_first) {
+        /* restart-mpi's fetch names it in its one line (the sender may be gone and say nothing) */
+        pthread_mutex_lock(&rx->mu);
+        int k = 0;
+        while (k < rx->nfailed && rx->failed[k].rank != (long)h.rank)
+            k++;
+        if (k == rx->nfailed && k < MAX_CONN)
+            rx->nfailed++;
+        if (k < MAX_CONN) {
+            rx->failed[k].rank = (long)h.rank;
+            snprintf(rx->failed[k].why, sizeof rx->failed[k].why, "%s", msg);
+        }
+        pthread_mutex_unlock(&rx->mu);
+    } else if (e < 0)
         revive_log_warn("copy of rank %u from %s: %s", h.rank, peer, msg);
     reply(fd, e, msg);
+}
+
+int filem_partner_rx_why(struct filem_partner_rx *rx, int rank, char *out, size_t len)
+{
+    int found = 0;
+    pthread_mutex_lock(&rx->mu);
+    for (int k = 0; k < rx->nfailed && !found; k++)
+        if (rx->failed[k].rank == rank) {
+            snprintf(out, len, "%s", rx->failed[k].why);
+            found = 1;
+        }
+    pthread_mutex_unlock(&rx->mu);
+    return found;
 }
 
 /* Receives on FD in SLOT, then frees the slot's rank. */
 static void rx_run(struct filem_partner_rx *rx, int fd, int slot, const char *peer)
 {
+    pthread_mutex_lock(&rx->mu);
+    rx->fds[slot] = fd; /* for filem_partner_rx_abort */
+    pthread_mutex_unlock(&rx->mu);
     rx_one(rx, fd, slot, peer);
+    pthread_mutex_lock(&rx->mu);
+    rx->fds[slot] = -1;
+    pthread_mutex_unlock(&rx->mu);
     close(fd);
     pthread_mutex_lock(&rx->mu);
     rx->busy[slot] = -1;
@@ -413,7 +460,7 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
     pthread_mutex_init(&rx->mu, NULL);
     pthread_cond_init(&rx->cv, NULL);
     for (int i = 0; i <= MAX_CONN; i++)
-        rx->busy[i] = -1;
+        rx->busy[i] = rx->fds[i] = -1;
     memcpy(rx->secret, secret, SECRET_LEN);
     rx->stop[0] = rx->stop[1] = -1;
     /* non-blocking: rx_main accepts after poll (in a rank, inside a fork guard section the MPI
@@ -533,10 +580,11 @@ int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefi
     return e;
 }
 
-void filem_partner_rx_stop(struct filem_partner_rx *rx)
+void filem_partner_rx_quiesce(struct filem_partner_rx *rx)
 {
-    if (!rx)
+    if (!rx || rx->quiesced)
         return;
+    rx->quiesced = 1;
     if (write(rx->stop[1], "x", 1) < 0) {
         /* the thread then stops at its next poll error; nothing else to do */
     }
@@ -546,6 +594,24 @@ void filem_partner_rx_stop(struct filem_partner_rx *rx)
     while (rx->nconn > 0)
         pthread_cond_wait(&rx->cv, &rx->mu);
     pthread_mutex_unlock(&rx->mu);
+}
+
+void filem_partner_rx_abort(struct filem_partner_rx *rx)
+{
+    if (!rx)
+        return;
+    pthread_mutex_lock(&rx->mu);
+    for (int i = 0; i <= MAX_CONN; i++)
+        if (rx->fds[i] >= 0)
+            shutdown(rx->fds[i], SHUT_RDWR); /* its read fails: the part received is removed */
+    pthread_mutex_unlock(&rx->mu);
+}
+
+void filem_partner_rx_stop(struct filem_partner_rx *rx)
+{
+    if (!rx)
+        return;
+    filem_partner_rx_quiesce(rx);
     close(rx->lfd);
     close(rx->stop[0]);
     close(rx->stop[1]);

@@ -55,6 +55,20 @@ int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefi
                               const char *secret, char *addr, size_t addrlen,
                               struct filem_partner_rx **out, char *err, size_t errlen);
 
+/* restart-mpi's receiver (filem_partner_rx_start_at) logs no failed copy: it keeps the last
+ * failure of each rank for the fetch's one message (a sender killed mid-way says nothing of it).
+ * 1 with OUT filled ("the copy broke off after N of M bytes (...); ...", "... fails its check"),
+ * else 0. Callable while copies are received. */
+int filem_partner_rx_why(struct filem_partner_rx *rx, int rank, char *out, size_t len);
+
+/* Accepts no more copies and waits until those being received are finished (or time out);
+ * filem_partner_rx_why still answers. Once; filem_partner_rx_stop then only frees. */
+void filem_partner_rx_quiesce(struct filem_partner_rx *rx);
+
+/* Ends the copies being received now (their connections shut down: each removes its part
+ * received), as restart-mpi does when a signal ends it mid-way. */
+void filem_partner_rx_abort(struct filem_partner_rx *rx);
+
 /* Stops the receiver (a copy being received is finished or times out first) and frees it. */
 void filem_partner_rx_stop(struct filem_partner_rx *rx);
 

@@ -395,10 +395,37 @@ static void take_sent(const struct restart_fetch *f, const struct launch *l, str
                 me, w->rank, f->seqdir, l->host, line + 5);
 }
 
-/* Why RANK did not come from L's host, for the message. */
-static void why_not(const struct launch *l, int limit, int start_limit, struct want *w)
+/* A rank whose copy the receiver kept (received whole, checked against the sender's checksum,
+ * renamed) although no sender said so: its sender ended right after handing the kernel its last
+ * bytes (killed, or its launcher gone), which arrived after the launch ended. Checked against
+ * snapshot.meta as take_sent does, then done and said; a copy failing that is removed. */
+static void take_arrived(const struct restart_fetch *f, const char *host, struct want *w)
 {
-    char line[FETCH_LINE_MAX], said[FETCH_LINE_MAX + 512];
+    char path[PATH_MAX + 32], key[64], verr[REVIVE_TEXT_PATHS(2)] = "";
+    snprintf(path, sizeof path, "%s/rank_%d.img", f->seqdir, w->rank);
+    if (w->done || access(path, F_OK) != 0)
+        return;
+    uint64_t want = 0;
+    snprintf(key, sizeof key, "rank.%d.checksum", w->rank);
+    if (filem_meta_get_u64(f->m, key, &want) < 0 || filem_stage_verify(path, want, verr, sizeof verr) < 0) {
+        unlink(path);
+        snapc_sb_printf(&w->why, "%sthe copy that came fails its check against snapshot.meta (%s)",
+                        w->why.len ? "; " : "", verr);
+        return;
+    }
+    w->done = 1;
+    if (f->got)
+        f->got(f->got_arg, w->rank, host, path);
+    fprintf(stderr, "%s: rank %d's image was not in %s: fetched from %s, verified (its sender ended "
+                    "before it said which copy it sent)\n", me, w->rank, f->seqdir, host);
+}
+
+/* Why RANK did not come from L's host, for the message; RX: the receiver, which kept what broke
+ * a copy whose sender said nothing of it (killed mid-way). */
+static void why_not(const struct launch *l, int limit, int start_limit, struct want *w,
+                    struct filem_partner_rx *rx)
+{
+    char line[FETCH_LINE_MAX], said[FETCH_LINE_MAX + 1024], rxw[600];
     said_about(l, w->rank, line, sizeof line);
     if (!strncmp(line, "sent ", 5))
         return; /* taken and refused: said by take_sent */
@@ -406,6 +433,22 @@ static void why_not(const struct launch *l, int limit, int start_limit, struct w
         snapc_fmt(said, sizeof said, "%s", line + 6);
     else if (*line)
         snapc_fmt(said, sizeof said, "%s", line);
+    else if (rx && filem_partner_rx_why(rx, w->rank, rxw, sizeof rxw)) {
+        /* the sender began the copy and said nothing more: it (or its host) ended mid-way */
+        char ll[300] = "";
+        launcher_word(l->out.p ? l->out.p : "", ll, sizeof ll);
+        if (l->st == 124)
+            snapc_fmt(said, sizeof said, "its sender began the copy, then %s; not done within %d s "
+                      "(REVIVE_FETCH_TIMEOUT)", rxw, limit);
+        else
+            snapc_fmt(said, sizeof said, "its sender began the copy and ended mid-way: %s (the "
+                      "launcher: status %d%s%s)", rxw, l->st, *ll ? ": " : "", ll);
+    } else if (l->sender && l->st != 124 && l->st >= 0 && l->st != ST_NO_SENDER) {
+        char ll[300] = "";
+        launcher_word(l->out.p ? l->out.p : "", ll, sizeof ll);
+        snapc_fmt(said, sizeof said, "its sender started, then ended without a word on rank %d "
+                  "(the launcher: status %d%s%s)", w->rank, l->st, *ll ? ": " : "", ll);
+    }
     else if (l->probe.state == PROBE_DOWN)
         snapc_fmt(said, sizeof said, "%s", l->probe.why);
     else if (l->st == ST_NO_SENDER)
@@ -460,7 +503,7 @@ static int relaunch(struct launch *l)
 /* Every host asked at once; each rank's first good copy is kept; the launches still running
  * once every image is there (a lost host's, waiting for it) are ended. */
 static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, const char *addr,
-                      struct want *w, int n, const char *local)
+                      struct want *w, int n, const char *local, struct filem_partner_rx *rx)
 {
     const char *lim = getenv("REVIVE_FETCH_TIMEOUT");
     int limit = lim && atoi(lim) > 0 ? atoi(lim) : 120;
@@ -569,6 +612,16 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
                     take_sent(f, x, &w[i]);
         }
     }
+    int left = 0;
+    for (int i = 0; i < n; i++)
+        left += !w[i].done;
+    if (left) {
+        /* a signal: the copies under way are ended, each removes its part; else they are
+         * waited for (a sender killed after its last bytes left: they still arrive) */
+        if (restart_signal_pending())
+            filem_partner_rx_abort(rx);
+        filem_partner_rx_quiesce(rx);
+    }
     for (int k = 0; k < nh; k++) {
         int ended_by_us = l[k].pid != 0; /* still running: every image is there */
         launch_end(&l[k], ended_by_us);
@@ -584,8 +637,10 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
         for (int i = 0; i < n; i++)
             if (!w[i].done && holds(f, w[i].rank, l[k].host)) {
                 take_sent(f, &l[k], &w[i]); /* said in its last bytes */
+                if (!restart_signal_pending())
+                    take_arrived(f, l[k].host, &w[i]);
                 if (!w[i].done)
-                    why_not(&l[k], limit, start_limit, &w[i]);
+                    why_not(&l[k], limit, start_limit, &w[i], rx);
             }
         snapc_sb_free(&l[k].out);
     }
@@ -688,7 +743,7 @@ int restart_fetch_images(const struct restart_fetch *f, const int *missing, int 
     setenv(FILEM_FETCH_SECRET_ENV, secret, 1); /* to the sender through the launcher only */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    fetch_all(f, h, nh, addr, w, n, local);
+    fetch_all(f, h, nh, addr, w, n, local, rx);
     unsetenv(FILEM_FETCH_SECRET_ENV);
     filem_partner_rx_stop(rx);
     restart_signal_check(); /* one came: the launches are ended, what was made goes */
