@@ -571,10 +571,10 @@ static int ta_request(int collective, uint64_t world_seq)
 
 /* Until an epoch whose cut on WORLD covers the call has committed, whenever it did (src/snapc's
  * agent decides the same way, see decide() there): committed cuts only grow, and one at
- * world_seq may have committed before this rank made its request (it was computing before its
- * MPIX_Checkpoint while the others were parked at theirs); waiting for a later epoch then hung,
- * the others being in the next collective already. Aborted epochs answer nothing here: the
- * harness asks again until one commits. */
+ * world_seq may have committed before this rank made its request (the call counts itself, then
+ * asks: an epoch can capture the rank between the two, with its cut at world_seq); waiting for
+ * a later epoch then hung, the others being in the next collective already. Aborted epochs
+ * answer nothing here: the harness asks again until one commits. */
 static int ta_wait_epoch(uint64_t world_seq, int *restarted)
 {
     *restarted = 0;
