@@ -47,7 +47,6 @@
 #include "common/text.h" /* REVIVE_TEXT_PATHS, REVIVE_RESTART_TEXT_MAX */
 #include "restart_rank_cache.h"
 #include "restart_wincheck.h"
-#include "tools/snapc/restart_files.h" /* RESTART_SAVED_WRITERS_VAR */
 #include "tools/tool_die.h"
 
 #define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
@@ -416,36 +415,6 @@ static int serve_host_request(const struct opts *o)
     return 0;
 }
 
-/* --save-shared: the files several ranks saved whose pages another rank writes back (its copy
- * taken last: restart-mpi's RESTART_SAVED_WRITERS_VAR, lines "WRITER PATH", restart_files.h): this rank's
- * restore leaves them (crs_restart_opts.saved_skip), said at REVIVE_VERBOSE=1. The variable
- * stays set: a run again (rank_cache_run_again) reads it too. Pointers into a static copy. */
-#define SAVED_SKIP_MAX 256
-static size_t saved_skips(const char **skip)
-{
-    static char buf[64 * 1024];
-    const char *v = getenv(RESTART_SAVED_WRITERS_VAR);
-    const char *vb = getenv("REVIVE_VERBOSE");
-    int verbose = vb ? atoi(vb) : 0;
-    size_t n = 0;
-    if (!v || snprintf(buf, sizeof buf, "%s", v) >= (int)sizeof buf)
-        return 0;
-    for (char *l = buf, *nl; *l && n < SAVED_SKIP_MAX; l = nl + 1) {
-        if (!(nl = strchr(l, '\n')))
-            break;
-        *nl = 0;
-        char *sp;
-        long w = strtol(l, &sp, 10);
-        if (sp == l || *sp != ' ' || !sp[1] || w == rank)
-            continue;
-        skip[n++] = sp + 1;
-        if (verbose >= 1)
-            fprintf(stderr, "revive-restart-rank: rank %d: %s (saved by several ranks, --save-shared) "
-                            "is written back from rank %ld's copy, not this rank's\n", rank, sp + 1, w);
-    }
-    return n;
-}
-
 /* This rank's restore from img (shared: its name in the snapshot directory seqdir, for a run
  * again from there when a cached copy img fails while its memory is loaded): the hand-off for
  * the fresh MPI (the launcher's descriptors, the moves of --relocate, the job's size), then the
@@ -499,9 +468,6 @@ static void restore_rank(const struct opts *opt, char **argv, const char *img, c
         .shm_peers_parent = getppid(),
         .verified = verified ? &vstamp : NULL,
     };
-    static const char *skip[SAVED_SKIP_MAX];
-    o.nsaved_skip = saved_skips(skip);
-    o.saved_skip = o.nsaved_skip ? skip : NULL;
     char err[REVIVE_RESTART_TEXT_MAX], cwd[PATH_MAX]; /* the paths whole and the advice after them */
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;

@@ -343,24 +343,6 @@ int main(int argc, char **argv)
                 (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
                 restart_cache_from_path());
     free(mi.ranks);
-    /* --save-shared: a file several ranks saved is written back from the copy taken last only
-     * (restart_files.h; every image is here now, fetched ones included) */
-    static char writers[64 * 1024];
-    int nw = restart_saved_writers(seqdir, ranks, writers, sizeof writers);
-    unsetenv(RESTART_SAVED_WRITERS_VAR); /* none but this snapshot's */
-    if (nw > 0) {
-        setenv(RESTART_SAVED_WRITERS_VAR, writers, 1);
-        for (const char *l = writers, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
-            const char *sp = strchr(l, ' ');
-            if (sp && sp < nl)
-                fprintf(stderr, "%s: %.*s, which several ranks saved (--save-shared), is written back "
-                                "from rank %.*s's copy only (the one taken last)\n",
-                        restart_me, (int)(nl - sp - 1), sp + 1, (int)(sp - l), l);
-        }
-    } else if (nw == -E2BIG)
-        fprintf(stderr, "%s: warning: the ranks saved more files shared by several ranks "
-                        "(--save-shared) than can be named to them: each rank writes its own copy "
-                        "of those files back, in no set order\n", restart_me);
 
     /* the command: launcher [-x ...] then the job's arguments as it runs now (above), each
      * program replaced by the rank restarter */

@@ -25,19 +25,4 @@ int restart_check_files(const char *seqdir, uint64_t ranks, const int *skip, int
                         int (*moved)(const char *path, char *out, size_t len, void *arg),
                         void *arg, const char *const *warned, int nwarned, char *err, size_t errlen);
 
-/* --save-shared (docs/snapshots.md): a file several ranks mapped shared and writable has one
- * saved copy per rank, each from that rank's own capture (ranks are captured one after another),
- * and every rank writing its copy back gave the file in no set order, maybe in a state that never
- * existed (diffrev34 R-L20). Only the copy taken last is written back: a rank captured earlier
- * stays stopped (--term, --stop) or parked in MPI, so that copy holds its writes up to its own
- * capture. For each saved file of every rank_<r>.img of seqdir (r < ranks; an image not there is
- * passed over) that more than one rank saved, the line "WRITER PATH\n" (WRITER: the rank whose
- * image was taken last, by the images' times, the higher rank of a tie; PATH as the images name
- * it) is put in out, NUL-terminated; a path holding a newline is left out (all its ranks write, as
- * before). revive-restart-rank reads them (RESTART_SAVED_WRITERS_VAR). Returns the number of such
- * files (0: none, out ""), or -E2BIG when they do not fit in len (out "": each rank writes its
- * own copy, as before; the caller says so). */
-#define RESTART_SAVED_WRITERS_VAR "REVIVE_SAVED_WRITERS"
-int restart_saved_writers(const char *seqdir, uint64_t ranks, char *out, size_t len);
-
 #endif

@@ -236,10 +236,6 @@ void restart_launch_command(struct argv *cmd, const struct opts *o, const char *
             restart_push(cmd, "-x");
             restart_push(cmd, "REVIVE_FILE_DATA_MAX");
         }
-        if (getenv(RESTART_SAVED_WRITERS_VAR)) {
-            restart_push(cmd, "-x");
-            restart_push(cmd, RESTART_SAVED_WRITERS_VAR);
-        }
         if (getenv(FILEM_VERIFIED_ENV)) { /* the images the check read (above) */
             restart_push(cmd, "-x");
             restart_push(cmd, FILEM_VERIFIED_ENV);

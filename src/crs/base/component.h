@@ -228,14 +228,6 @@ struct crs_restart_opts {
      * A file changed or replaced since, another copy (a node's cache that is no link of it), or
      * NULL: every chunk is checked as it is read. */
     const struct crs_file_stamp *verified;
-    /* Files mapped shared whose saved pages (--save-shared: regions CRS_REGION_F_SAVED) this
-     * process does not write back, because another process restored with it writes its own
-     * copy of them (of an MPI job's ranks that saved the file, the one whose image was taken last:
-     * revive-restart-rank, restart_files.h); the mapping is made all the same. Paths as the
-     * image names them (before relocate), kept by the caller. NULL/0: every saved page is
-     * written back. */
-    const char *const *saved_skip;
-    size_t nsaved_skip;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

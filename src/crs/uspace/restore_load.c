@@ -600,20 +600,6 @@ static __attribute__((noinline)) void stack_room(void)
         pad[len - k] = 0;   /* downwards, a page at a time */
 }
 
-/* A saved shared mapping (--save-shared) of a file whose pages another process restored with
- * this one writes back (crs_restart_opts.saved_skip: of an MPI job's ranks that saved it, the one taken last): its
- * chunks are not written here; the mapping shows that process's copy. */
-static int saved_left(const struct crs_restore *r, const struct crs_rec_region *g)
-{
-    if (!r->nsaved_skip || g->kind != CRS_REGION_FILE_SHARED || !(g->flags & CRS_REGION_F_SAVED))
-        return 0;
-    const char *p = crs_image_str(r->img, r->img->files[g->file].path);
-    for (size_t i = 0; i < r->nsaved_skip; i++)
-        if (!strcmp(p, r->saved_skip[i]))
-            return 1;
-    return 0;
-}
-
 int crs_restore_load(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -717,8 +703,6 @@ int crs_restore_load(struct crs_restore *r)
         }
         if (img->regions[ri].kind == CRS_REGION_SHMEM && r->memfd_shared[img->regions[ri].file])
             continue;   /* written once, into the memfd the tree's restart made */
-        if (saved_left(r, &img->regions[ri]))
-            continue;   /* another process writes this file's saved pages */
         void *dst = (void *)(r->cur[ri] + (ch->vaddr - img->regions[ri].start));
         if ((e = fill_chunk(r, &fl, c, dst, img->regions[ri].page_shift))) {
             fill_end(&fl);
