@@ -62,7 +62,7 @@ restarts() {
         crs_fail "$what: restart $k of $n: $(crs_status_text "$st")$(cmp -s "$WORK/ref.after1" "$r.out" ||
             echo ", output differs")"
         diff -u --label expected --label got "$WORK/ref.after1" "$r.out" | head -n 20 | sed 's/^/   | /'
-        grep -v 'names no fault point' "$r.err" | head -n 4 | sed 's/^/   | /'
+        grep -v -e 'names no fault point' -e 'fault: known: ' "$r.err" | head -n 4 | sed 's/^/   | /'
         # what a failed run left (the kernel removes the rest when the namespace ends)
         ipcrm --all 2>/dev/null
     done
