@@ -496,6 +496,7 @@ int close(int fd)
  * application's). Those its libc makes inside another call (fopen's open, popen's pipe, opendir,
  * mkstemp) are reported through the exported call that returned them. */
 #include <dirent.h>
+#include <mntent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -573,6 +574,10 @@ LOWER_FILE_WRAP(fopen, (const char *path, const char *mode), (path, mode), pml_l
 LOWER_FILE_WRAP(freopen, (const char *path, const char *mode, FILE *f), (path, mode, f),
                 pml_lower_fopen_waits(path, mode, f ? fileno(f) : -1))
 LOWER_FILE_WRAP(tmpfile, (void), (), 0)
+/* hwloc reads /proc/mounts through setmntent, whose fopen is libc's own (no fopen of ours): a
+ * child the application forked meanwhile held it unmarked (rank_forkloop-mpich in CI) */
+LOWER_FILE_WRAP(setmntent, (const char *path, const char *mode), (path, mode),
+                pml_lower_fopen_waits(path, mode, -1))
 /* popen starts a process (no section) */
 FILE *popen(const char *cmd, const char *mode)
 {
@@ -610,6 +615,18 @@ int fclose(FILE *f)
     if (f)
         file_closing(fileno(f));
     int rc = real_fclose(f);
+    fd_leave(sec);
+    return rc;
+}
+
+/* endmntent's fclose is libc's own too */
+int endmntent(FILE *f)
+{
+    REAL(endmntent);
+    int sec = f ? fd_enter() : 0;
+    if (f)
+        file_closing(fileno(f));
+    int rc = real_endmntent(f);
     fd_leave(sec);
     return rc;
 }
