@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -85,6 +86,9 @@ struct filem_partner_rx {
     int nfailed;
     int fds[MAX_CONN + 1];        /* each slot's connection while it receives, -1 none */
     int quiesced;                 /* filem_partner_rx_quiesce ran */
+    int listening;                /* rx_main runs (a copy it receives itself included) */
+    int cut;                      /* the copies still coming at the quiesce's deadline are
+                                   * ended (filem_partner_rx_quiesce_until) */
 };
 
 #define INLINE_SLOT MAX_CONN
@@ -134,7 +138,8 @@ static int same(const uint8_t *a, const uint8_t *b, size_t n)
     return d == 0;
 }
 
-static int rd_all(int fd, void *p, size_t n)
+/* Reads N bytes into P; *GOT counts those that came (a copy broken off says how many). */
+static int rd_counted(int fd, void *p, size_t n, uint64_t *got)
 {
     uint8_t *b = p;
     while (n) {
@@ -148,8 +153,15 @@ static int rd_all(int fd, void *p, size_t n)
         }
         b += r;
         n -= (size_t)r;
+        *got += (uint64_t)r;
     }
     return 0;
+}
+
+static int rd_all(int fd, void *p, size_t n)
+{
+    uint64_t got = 0;
+    return rd_counted(fd, p, n, &got);
 }
 
 static int wr_all(int fd, const void *p, size_t n)
@@ -282,7 +294,7 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
     int broke = 0; /* the sender's bytes stopped coming (it died, its host went), not the disk */
     for (uint64_t left = h.size; e == 0 && left;) {
         size_t n = left < bl ? (size_t)left : bl;
-        e = rd_all(fd, buf, n);
+        e = rd_counted(fd, buf, n, &got);
         broke = e < 0;
         for (size_t off = 0; e == 0 && off < n;) {
             ssize_t w = write(d.fd, buf + off, n - off);
@@ -292,12 +304,18 @@ static void rx_one(struct filem_partner_rx *rx, int fd, int slot, const char *pe
                 off += (size_t)w;
         }
         left -= n;
-        got += e == 0 ? n : 0;
     }
     free(buf);
     if (e == 0 && fsync(d.fd) < 0)
         e = -errno;
-    if (broke)
+    pthread_mutex_lock(&rx->mu);
+    int cut = rx->cut;
+    pthread_mutex_unlock(&rx->mu);
+    if (broke && cut)
+        snprintf(msg, sizeof msg, "the copy was ended after %llu of %llu bytes, still coming at the "
+                 "time bound; the part received was removed", (unsigned long long)got,
+                 (unsigned long long)h.size);
+    else if (broke)
         snprintf(msg, sizeof msg, "the copy broke off after %llu of %llu bytes (%s); the part received "
                  "was removed", (unsigned long long)got, (unsigned long long)h.size, io_error(e));
     else if (e < 0 && d.fd >= 0)
@@ -353,6 +371,8 @@ static void rx_run(struct filem_partner_rx *rx, int fd, int slot, const char *pe
 {
     pthread_mutex_lock(&rx->mu);
     rx->fds[slot] = fd; /* for filem_partner_rx_abort */
+    if (rx->cut) /* accepted just before the deadline, registered just after */
+        shutdown(fd, SHUT_RDWR);
     pthread_mutex_unlock(&rx->mu);
     rx_one(rx, fd, slot, peer);
     pthread_mutex_lock(&rx->mu);
@@ -437,6 +457,10 @@ static void *rx_main(void *arg)
         timeouts(fd);
         rx_dispatch(rx, fd, peer);
     }
+    pthread_mutex_lock(&rx->mu);
+    rx->listening = 0;
+    pthread_cond_broadcast(&rx->cv);
+    pthread_mutex_unlock(&rx->mu);
     return NULL;
 }
 
@@ -458,7 +482,12 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
     const char *serial = getenv("REVIVE_COPY_RX_SERIAL");
     rx->serial = serial && atoi(serial) == 1;
     pthread_mutex_init(&rx->mu, NULL);
-    pthread_cond_init(&rx->cv, NULL);
+    /* quiesce_until's deadline is on the monotonic clock */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rx->cv, &ca);
+    pthread_condattr_destroy(&ca);
     for (int i = 0; i <= MAX_CONN; i++)
         rx->busy[i] = rx->fds[i] = -1;
     memcpy(rx->secret, secret, SECRET_LEN);
@@ -480,6 +509,7 @@ static int rx_listen(struct sockaddr_storage *ss, socklen_t sl, const char *dir,
         revive_fd_own(rx->stop[1]);
         revive_fd_leave();
     }
+    rx->listening = 1;
     if (e == 0)
         e = -pthread_create(&rx->th, NULL, rx_main, rx);
     if (e < 0) {
@@ -580,7 +610,16 @@ int filem_partner_rx_start_at(const char *ip, const char *dir, const char *prefi
     return e;
 }
 
-void filem_partner_rx_quiesce(struct filem_partner_rx *rx)
+/* Shuts down every connection being received (its read fails: the part received is removed);
+ * with rx->mu held. */
+static void rx_shutdown_all(struct filem_partner_rx *rx)
+{
+    for (int i = 0; i <= MAX_CONN; i++)
+        if (rx->fds[i] >= 0)
+            shutdown(rx->fds[i], SHUT_RDWR);
+}
+
+void filem_partner_rx_quiesce_until(struct filem_partner_rx *rx, const struct timespec *deadline)
 {
     if (!rx || rx->quiesced)
         return;
@@ -588,12 +627,29 @@ void filem_partner_rx_quiesce(struct filem_partner_rx *rx)
     if (write(rx->stop[1], "x", 1) < 0) {
         /* the thread then stops at its next poll error; nothing else to do */
     }
+    /* the copies being received (the accepting thread's own, serial, included) are finished,
+     * or ended at the deadline */
+    pthread_mutex_lock(&rx->mu);
+    while ((rx->listening || rx->nconn > 0) && !rx->cut) {
+        if (!deadline)
+            pthread_cond_wait(&rx->cv, &rx->mu);
+        else if (pthread_cond_timedwait(&rx->cv, &rx->mu, deadline) == ETIMEDOUT &&
+                 (rx->listening || rx->nconn > 0)) {
+            rx->cut = 1; /* rx_one says so; a connection registered later is cut by rx_run */
+            rx_shutdown_all(rx);
+        }
+    }
+    pthread_mutex_unlock(&rx->mu);
     pthread_join(rx->th, NULL);
-    /* the copies being received are finished (or time out) first */
     pthread_mutex_lock(&rx->mu);
     while (rx->nconn > 0)
         pthread_cond_wait(&rx->cv, &rx->mu);
     pthread_mutex_unlock(&rx->mu);
+}
+
+void filem_partner_rx_quiesce(struct filem_partner_rx *rx)
+{
+    filem_partner_rx_quiesce_until(rx, NULL);
 }
 
 void filem_partner_rx_abort(struct filem_partner_rx *rx)
@@ -601,9 +657,7 @@ void filem_partner_rx_abort(struct filem_partner_rx *rx)
     if (!rx)
         return;
     pthread_mutex_lock(&rx->mu);
-    for (int i = 0; i <= MAX_CONN; i++)
-        if (rx->fds[i] >= 0)
-            shutdown(rx->fds[i], SHUT_RDWR); /* its read fails: the part received is removed */
+    rx_shutdown_all(rx);
     pthread_mutex_unlock(&rx->mu);
 }
 

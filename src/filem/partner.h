@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define FILEM_PARTNER_PREFIX "partner_"  /* partner_<r>.img in a node-local sequence directory */
 
@@ -64,6 +65,12 @@ int filem_partner_rx_why(struct filem_partner_rx *rx, int rank, char *out, size_
 /* Accepts no more copies and waits until those being received are finished (or time out);
  * filem_partner_rx_why still answers. Once; filem_partner_rx_stop then only frees. */
 void filem_partner_rx_quiesce(struct filem_partner_rx *rx);
+
+/* filem_partner_rx_quiesce bounded by DEADLINE (CLOCK_MONOTONIC; NULL: none): the copies still
+ * being received then are ended as by filem_partner_rx_abort (each removes its part) and
+ * filem_partner_rx_why says "the copy was ended after N of M bytes, still coming at the time
+ * bound". restart-mpi's fetch (REVIVE_FETCH_TIMEOUT bounds a slow but live copy). */
+void filem_partner_rx_quiesce_until(struct filem_partner_rx *rx, const struct timespec *deadline);
 
 /* Ends the copies being received now (their connections shut down: each removes its part
  * received), as restart-mpi does when a signal ends it mid-way. */

@@ -16,6 +16,9 @@
 #     sequence not marked as failed;
 # (b) restart-mpi itself gets SIGTERM (a ^C's kind): it ends by it (status 143) and leaves the
 #     same nothing behind;
+# (d) the link at 100 kbit/s (a slow but live copy) and REVIVE_FETCH_TIMEOUT=20: restart-mpi
+#     ends at the bound (plus the launch's end), the copy under way ended, in one line naming rank
+#     2, h2 and the remedy, nothing left;
 # then (c) the link at full speed again: a restart fetches rank 2 from h2 and gives the native
 # result.
 flavor=$1
@@ -142,6 +145,30 @@ if caught rb; then
     sed 's/^/    /' "$W/rb.err"
     pass "$flavor: restart-mpi ended by SIGTERM mid-transfer: status 143, nothing left, h2's copy intact"
 fi
+
+# (d) a slow but live copy (h2's link at 100 kbit/s: rank 2's image takes minutes) and
+# REVIVE_FETCH_TIMEOUT=20: the bound bounds it (diffrev35 R-L5: restart-mpi waited for the copy
+# under way past the bound): restart-mpi ends within the bound and the launch's end (3 s), status
+# 1, in one line naming rank 2, h2, how much came and the remedy; nothing left
+export REVIVE_FETCH_TIMEOUT=20
+if on h2 tc qdisc replace dev $HB_IF root tbf rate 100kbit burst 32kbit latency 2s; then
+    t0=$(date +%s)
+    on h1 timeout -k 5 600 "$RESTART" --ckpt-local "$LOCAL" --hostfile "$W/hosts13" "$ref" >"$W/rd.out" 2>"$W/rd.err"
+    st=$?
+    secs=$(( $(date +%s) - t0 ))
+    echo "    a copy at 100 kbit/s, REVIVE_FETCH_TIMEOUT=20: restart-mpi ended $secs s later, status $st"
+    sed 's/^/    /' "$W/rd.err"
+    [ $st = 1 ] || fail "rd: restart-mpi status $st, not 1"
+    grep -q "rank 2's image is in no copy restart-mpi can reach: .*h2: its sender began the copy, then the copy was ended after [0-9]* of $size bytes, still coming at the time bound; the part received was removed; not done within 20 s (REVIVE_FETCH_TIMEOUT: raise it for a slow link)" "$W/rd.err" ||
+        fail "rd: no message naming rank 2, h2, the copy ended at the bound and the remedy"
+    [ "$(grep -c . "$W/rd.err")" = 1 ] || fail "rd: more than one line"
+    [ $secs -le 32 ] || fail "rd: restart-mpi took $secs s (REVIVE_FETCH_TIMEOUT 20)"
+    nothing_left rd
+    pass "$flavor: a slow but live copy ended at REVIVE_FETCH_TIMEOUT=20 ($secs s): one line naming rank 2, h2 and the remedy, status 1, nothing left, h2's copy intact"
+else
+    fail "cannot slow h2's link to 100 kbit/s"
+fi
+unset REVIVE_FETCH_TIMEOUT
 
 # (c) full speed: the restart fetches rank 2 and runs
 fast

@@ -439,7 +439,7 @@ static void why_not(const struct launch *l, int limit, int start_limit, struct w
         launcher_word(l->out.p ? l->out.p : "", ll, sizeof ll);
         if (l->st == 124)
             snapc_fmt(said, sizeof said, "its sender began the copy, then %s; not done within %d s "
-                      "(REVIVE_FETCH_TIMEOUT)", rxw, limit);
+                      "(REVIVE_FETCH_TIMEOUT: raise it for a slow link)", rxw, limit);
         else
             snapc_fmt(said, sizeof said, "its sender began the copy and ended mid-way: %s (the "
                       "launcher: status %d%s%s)", rxw, l->st, *ll ? ": " : "", ll);
@@ -617,10 +617,12 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
         left += !w[i].done;
     if (left) {
         /* a signal: the copies under way are ended, each removes its part; else they are
-         * waited for (a sender killed after its last bytes left: they still arrive) */
+         * waited for (a sender killed after its last bytes left: they still arrive), until the
+         * bound: one still coming then (a slow link) is ended too (diffrev35 R-L5) */
         if (restart_signal_pending())
             filem_partner_rx_abort(rx);
-        filem_partner_rx_quiesce(rx);
+        struct timespec until = {t0.tv_sec + limit, t0.tv_nsec};
+        filem_partner_rx_quiesce_until(rx, &until);
     }
     for (int k = 0; k < nh; k++) {
         int ended_by_us = l[k].pid != 0; /* still running: every image is there */
