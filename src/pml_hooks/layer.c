@@ -331,6 +331,7 @@ static void resolve_table(void)
  * gives at least that). */
 static int init_lower(int *argc, char ***argv, int required, int *provided)
 {
+    pml_restart_fork_handler(); /* a child forked while MPI_Init runs: restart.h */
     lower_load();
     int lp = MPI_THREAD_SINGLE;
     int level = pml_rank_init_level(required);

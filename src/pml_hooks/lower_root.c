@@ -48,6 +48,7 @@ __attribute__((used)) static int (*const revive_lower_mpi_init)(int *, char ***)
  * What the lower libc maps for itself (malloc arenas, thread stacks) does not come through
  * here; the layer attributes it by when it appeared and by the thread stacks reported here. */
 #include "pml_hooks/halves.h"
+#include "pml_hooks/lower_inner.h"
 #include "pml_hooks/lower_libc.h"
 #include "pml_hooks/lower_waits.h"
 #include "pml_hooks/lower_winmem.h"
@@ -381,6 +382,17 @@ static void fd_leave(int sec)
     }
 }
 
+/* for lower_inner.c (lower_inner.h) */
+int revive_lower_fd_enter(void)
+{
+    return fd_enter();
+}
+
+void revive_lower_fd_leave(int sec)
+{
+    fd_leave(sec);
+}
+
 /* A call that makes one descriptor, as its return value, without waiting: the real call inside
  * a section, its descriptor reported. Those that take varargs (open, openat), report two
  * (pipe) or may wait (below) are written out. _UNLESS: one that waits on some files only
@@ -494,7 +506,8 @@ int close(int fd)
 /* Every other call glibc exports that makes a descriptor: what the library makes while it runs is
  * its own, whatever the kind (halves_query.c's rule: an unmarked descriptor is the
  * application's). Those its libc makes inside another call (fopen's open, popen's pipe, opendir,
- * mkstemp) are reported through the exported call that returned them. */
+ * mkstemp) are reported through the exported call that returned them; those it opens and closes
+ * inside one call (NSS, getaddrinfo, getifaddrs, sysconf...) are in lower_inner.c. */
 #include <dirent.h>
 #include <mntent.h>
 #include <signal.h>

@@ -28,5 +28,25 @@ int pml_lower_fopen_waits(const char *path, const char *mode, int fd);
 /* 1 when close(fd) may wait: a socket whose SO_LINGER is on with a time, or a terminal (it drains
  * its output). */
 int pml_lower_close_waits(int fd);
+/* 1 when an NSS lookup in database DB ("passwd", "group", "initgroups", "hosts", "services")
+ * may wait: a source of the database's line in /etc/nsswitch.conf (or glibc's default for it when
+ * the file or the line is missing: "dns files" for hosts, "files" for the others; initgroups
+ * without a line of its own: group's) other than files, db and myhostname (which read local files
+ * or ask the kernel), or nscd's socket /var/run/nscd/socket present (glibc asks nscd first, another
+ * process). Read once per database, with raw system calls; call it inside a section (it opens the
+ * file). A file longer than 16 KiB, or one it cannot read while it is there: 1. */
+int pml_lower_nss_waits(const char *db);
+/* 1 when a lookup of the host NAME is answered from /etc/hosts without waiting: the hosts
+ * database's first source is files (nsswitch.conf, as above; no nscd) and NAME is a name or an
+ * alias of a line of /etc/hosts (case does not matter), which files then answers (its SUCCESS
+ * ends the lookup: an action that continues after it is not looked at). Reads /etc/hosts with raw
+ * system calls (call it inside a section); 0 when it cannot. */
+int pml_lower_hosts_local(const char *name);
+/* The rule the above applies to the text of an nsswitch.conf (len bytes; NULL: no file): for tests. */
+int pml_lower_nss_rule(const char *conf, unsigned long len, const char *db);
+/* 1 when the hosts line of an nsswitch.conf text (NULL: no file) starts with files. */
+int pml_lower_hosts_files_first(const char *conf, unsigned long len);
+/* 1 when NAME is listed in the text of an /etc/hosts (len bytes). */
+int pml_lower_hosts_lists(const char *hosts, unsigned long len, const char *name);
 
 #endif

@@ -517,15 +517,20 @@ void pml_restart_setup(void)
             revive_log_warn("cannot register the MPI layer's checkpoint hook with libcr");
     }
     /* on its own: a failure here (ENOMEM) is no failed hook (diffrev29 H-L2) */
-    if (!atfork_registered) {
-        int e2 = pthread_atfork(NULL, NULL, after_fork_child);
-        if (e2 == 0)
-            atfork_registered = 1;
-        else
-            revive_log_warn("the children this rank forks will not know they are no rank (pthread_atfork: %s): "
-                            "the checkpoint of such a child may be refused, or its restart fail",
-                            strerror(e2));
-    }
+    pml_restart_fork_handler();
+}
+
+void pml_restart_fork_handler(void)
+{
+    if (atfork_registered)
+        return;
+    int e2 = pthread_atfork(NULL, NULL, after_fork_child);
+    if (e2 == 0)
+        atfork_registered = 1;
+    else
+        revive_log_warn("the children this rank forks will not know they are no rank (pthread_atfork: %s): "
+                        "the checkpoint of such a child may be refused, or its restart fail",
+                        strerror(e2));
 }
 
 int pml_restart_generation(void)
