@@ -229,6 +229,8 @@ static void lower_load(void)
 {
     if (pml_lower_handle)
         return;
+    /* a child forked from now on gets /dev/null for the library's descriptors (restart.h) */
+    pml_restart_fork_handler();
     /* the application's own copy of the library: present, never initialised */
     void *up = dlsym(RTLD_DEFAULT, UPPER_PROBE);
     Dl_info ud, ld;
@@ -331,7 +333,6 @@ static void resolve_table(void)
  * gives at least that). */
 static int init_lower(int *argc, char ***argv, int required, int *provided)
 {
-    pml_restart_fork_handler(); /* a child forked while MPI_Init runs: restart.h */
     lower_load();
     int lp = MPI_THREAD_SINGLE;
     int level = pml_rank_init_level(required);

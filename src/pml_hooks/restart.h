@@ -23,10 +23,11 @@
 /* From MPI_Init, once the lower half is up: learns ld.so's layout (a restart is refused later,
  * with the reason, if that fails) and registers the checkpoint/restart hooks with libcr. */
 void pml_restart_setup(void);
-/* The fork handler of the rank's children (once; pml_restart_setup calls it too): from MPI_Init
- * before the lower half loads, so that a child an application thread forks while MPI_Init runs
- * gets /dev/null for the library's descriptors as later ones do (pml_fd_lower_release; before,
- * such a child held every descriptor the library had made so far: lower_inner.sh). */
+/* The fork handler of the rank's children (once; pml_restart_setup calls it too): before the lower
+ * half loads (MPI_Init, or a call that loads it earlier), so that a child an application thread
+ * forks while MPI_Init runs gets /dev/null for the library's descriptors as later ones do
+ * (pml_fd_lower_release; before, such a child held every descriptor the library had made so
+ * far: lower_inner.sh). */
 void pml_restart_fork_handler(void);
 
 /* Around the checkpoint call that writes a rank's image (the rank side's capture, from the

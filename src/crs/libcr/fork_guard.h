@@ -30,7 +30,9 @@
  * may be another thread's; before, it waited for its own count for ever: diffrev33 R-L10,
  * tests/crs/libcr/fork_guard.sh part handler). A thread of the MPI library's half forks through that half's libc, which runs none
  * of these handlers (docs/mpi.md, "fork handlers"). The library's own descriptors are made and
- * marked inside sections (src/pml_hooks/lower_root.c), but by its calls that may wait (accept,
+ * marked inside sections (src/pml_hooks/lower_root.c; those its libc opens and closes inside one
+ * call, NSS, getaddrinfo, getifaddrs, sysconf: src/pml_hooks/lower_inner.c), but by its calls
+ * that may wait (a lookup that may ask DNS or a daemon, accept,
  * popen, pclose, fcntl's locks, fclose of a pipe, an open of a FIFO or a terminal, a close of a
  * lingering socket or a terminal: src/pml_hooks/lower_waits.h): a fork meanwhile copies such a one
  * unmarked.
