@@ -157,6 +157,8 @@ static void json_region(const struct crs_image *img, const void *rec, size_t i, 
         jbool("shm_rdonly", 1, o);
     if (r->flags & CRS_REGION_F_SAVED)
         jbool("saved", 1, o);
+    if ((r->flags & CRS_REGION_F_SAVED) && r->saved_ns) /* when its pages were read (0: not said) */
+        ju64("saved_ns", r->saved_ns, o);
 }
 
 static void json_file(const struct crs_image *img, const void *rec, size_t i, struct jobj *o)

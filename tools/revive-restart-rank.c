@@ -47,6 +47,7 @@
 #include "common/text.h" /* REVIVE_TEXT_PATHS, REVIVE_RESTART_TEXT_MAX */
 #include "restart_rank_cache.h"
 #include "restart_wincheck.h"
+#include "tools/snapc/restart_saved.h" /* RESTART_SAVED_WRITERS_VAR */
 #include "tools/tool_die.h"
 
 #define KEEP_BASE 900 /* below 1024: a lower half may still use select() on them */
@@ -415,6 +416,106 @@ static int serve_host_request(const struct opts *o)
     return 0;
 }
 
+/* --save-shared: the files several ranks of one host saved whose pages another rank writes
+ * back (its copy read last: restart-mpi's RESTART_SAVED_WRITERS_VAR, lines "WRITER DEV INO HOST
+ * RANKS RANGES PATH", tools/snapc/restart_saved.h): this rank's restore leaves its saved
+ * regions of them that lie within the writer's RANGES (crs_restart_opts.saved_skip) when it runs
+ * on HOST, the file's host at the checkpoint; on another host it writes its own copy, as before
+ * (the writer may not be there). Said at REVIVE_VERBOSE=1. The variable stays set: a run again
+ * (rank_cache_run_again) reads it too. */
+#define SAVED_SKIP_MAX 256
+#define SAVED_RANGES_MAX 4096
+static int in_list(const char *list, long r)
+{
+    for (const char *p = list; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            return 0;
+        if (v == r)
+            return 1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* "A-B,A-B" into ranges (pairs) from *used on: how many, or -1 when malformed or past the room */
+static long parse_ranges(const char *t, uint64_t *ranges, size_t *used)
+{
+    long n = 0;
+    for (const char *p = t; *p; n++) {
+        char *end;
+        unsigned long long a = strtoull(p, &end, 10), b;
+        if (end == p || *end != '-')
+            return -1;
+        p = end + 1;
+        b = strtoull(p, &end, 10);
+        if (end == p || (*end && *end != ',') || *used + 2 > SAVED_RANGES_MAX)
+            return -1;
+        ranges[(*used)++] = a;
+        ranges[(*used)++] = b;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static size_t saved_skips(struct crs_saved_skip *skip)
+{
+    static char buf[64 * 1024];
+    static uint64_t ranges[SAVED_RANGES_MAX];
+    size_t rused = 0;
+    const char *v = getenv(RESTART_SAVED_WRITERS_VAR);
+    const char *vb = getenv("REVIVE_VERBOSE");
+    int verbose = vb ? atoi(vb) : 0;
+    char here[256] = "";
+    size_t n = 0;
+    if (!v || snprintf(buf, sizeof buf, "%s", v) >= (int)sizeof buf)
+        return 0;
+    gethostname(here, sizeof here - 1);
+    for (char *l = buf, *nl; *l && n < SAVED_SKIP_MAX; l = nl + 1) {
+        if (!(nl = strchr(l, '\n')))
+            break;
+        *nl = 0;
+        /* six words, then the path (the rest of the line, spaces and all) */
+        char *f[7];
+        int k = 0;
+        for (char *p = l; k < 7 && p && *p; k++) {
+            f[k] = p;
+            if (k < 6 && (p = strchr(p, ' ')))
+                *p++ = 0;
+        }
+        if (k < 7)
+            continue;
+        long w = strtol(f[0], NULL, 10);
+        if (w == rank || !in_list(f[4], rank))
+            continue;
+        if (strcmp(here, f[3])) {
+            if (verbose >= 1)
+                fprintf(stderr, "revive-restart-rank: rank %d: %s (saved by ranks %s on %s, --save-shared) "
+                                "is written back from this rank's copy: it runs on %s now\n",
+                        rank, f[6], f[4], f[3], here);
+            continue;
+        }
+        size_t first = rused;
+        long nr = parse_ranges(f[5], ranges, &rused);
+        if (nr < 0) {
+            rused = first;
+            continue; /* this rank writes its own copy, as before */
+        }
+        skip[n].dev = strtoull(f[1], NULL, 10);
+        skip[n].ino = strtoull(f[2], NULL, 10);
+        skip[n].ranges = ranges + first;
+        skip[n].nranges = (size_t)nr;
+        n++;
+        if (verbose >= 1)
+            fprintf(stderr, "revive-restart-rank: rank %d: %s (saved by ranks %s on %s, --save-shared) "
+                            "is written back from rank %ld's copy, read last, where it holds the file's bytes "
+                            "(%s), not from this rank's\n",
+                    rank, f[6], f[4], f[3], w, f[5]);
+    }
+    return n;
+}
+
 /* This rank's restore from img (shared: its name in the snapshot directory seqdir, for a run
  * again from there when a cached copy img fails while its memory is loaded): the hand-off for
  * the fresh MPI (the launcher's descriptors, the moves of --relocate, the job's size), then the
@@ -468,6 +569,9 @@ static void restore_rank(const struct opts *opt, char **argv, const char *img, c
         .shm_peers_parent = getppid(),
         .verified = verified ? &vstamp : NULL,
     };
+    static struct crs_saved_skip skip[SAVED_SKIP_MAX];
+    o.nsaved_skip = saved_skips(skip);
+    o.saved_skip = o.nsaved_skip ? skip : NULL;
     char err[REVIVE_RESTART_TEXT_MAX], cwd[PATH_MAX]; /* the paths whole and the advice after them */
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;

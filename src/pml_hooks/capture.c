@@ -74,6 +74,10 @@ static int produce(void *arg, struct crs_ext_sink *sink)
     (void)arg;
     if (forked_child)
         return 0;
+    if (pml_world_rank == 0 && revive_fault(REVIVE_FAULT_mpi_image_late)) {
+        struct timespec late = { 2, 0 }; /* after the pages: the image finishes late (save_shared.sh) */
+        nanosleep(&late, NULL);
+    }
     /* every other thread is parked now: one that owns ld.so's loader lock (inside dlopen or
      * dlclose) would keep it in the image, which no restart can undo, and keep it from the agent
      * for the rest of a --term epoch (pml_capture tries again) */

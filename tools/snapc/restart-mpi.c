@@ -39,6 +39,7 @@
 #include "restart_cache.h"
 #include "restart_fetch.h"
 #include "restart_files.h"
+#include "restart_saved.h"
 #include "restart_meta_ask.h"
 #include "restart_override.h"
 #include "restart_signal.h"
@@ -343,6 +344,27 @@ int main(int argc, char **argv)
                 (long long)seq, FILEM_META_NAME, restart_cache_from_who(),
                 restart_cache_from_path());
     free(mi.ranks);
+    /* --save-shared: a file several ranks of a host saved is written back from the copy read
+     * last only (restart_saved.h; every image is here now, fetched ones included) */
+    unsetenv(RESTART_SAVED_WRITERS_VAR); /* none but this snapshot's */
+    if (!o.showme) {
+        static char writers[64 * 1024], said[16 * 1024], why[PATH_MAX + 256];
+        int nw = restart_saved_writers(seqdir, ranks, &m, writers, sizeof writers, said, sizeof said,
+                                       why, sizeof why);
+        if (nw > 0)
+            setenv(RESTART_SAVED_WRITERS_VAR, writers, 1);
+        if (nw >= 0)
+            for (const char *l = said, *nl; (nl = strchr(l, '\n')); l = nl + 1)
+                fprintf(stderr, "%s: %.*s\n", restart_me, (int)(nl - l), l);
+        else if (nw == -E2BIG)
+            fprintf(stderr, "%s: warning: the ranks saved more files shared by several ranks "
+                            "(--save-shared) than can be named to them: each rank writes its own copy "
+                            "of those files back, in no set order\n", restart_me);
+        else
+            fprintf(stderr, "%s: warning: cannot tell which rank's copy of a file several ranks saved "
+                            "(--save-shared) to write back (%s): each rank writes its own, in no set "
+                            "order\n", restart_me, why);
+    }
 
     /* the command: launcher [-x ...] then the job's arguments as it runs now (above), each
      * program replaced by the rank restarter */

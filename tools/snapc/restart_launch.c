@@ -29,6 +29,7 @@
 #include "restart_cache.h"
 #include "restart_fetch.h"
 #include "restart_files.h"
+#include "restart_saved.h"
 #include "restart_meta_ask.h"
 #include "restart_override.h"
 #include "restart_signal.h"
@@ -235,6 +236,10 @@ void restart_launch_command(struct argv *cmd, const struct opts *o, const char *
         if (getenv("REVIVE_FILE_DATA_MAX")) {
             restart_push(cmd, "-x");
             restart_push(cmd, "REVIVE_FILE_DATA_MAX");
+        }
+        if (getenv(RESTART_SAVED_WRITERS_VAR)) {
+            restart_push(cmd, "-x");
+            restart_push(cmd, RESTART_SAVED_WRITERS_VAR);
         }
         if (getenv(FILEM_VERIFIED_ENV)) { /* the images the check read (above) */
             restart_push(cmd, "-x");

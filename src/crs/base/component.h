@@ -147,6 +147,14 @@ struct crs_ckpt_result {
 /* ---- restart ---- */
 
 /* What to bring back, and how. */
+/* A file whose saved pages another process writes back (crs_restart_opts.saved_skip): within
+ * the nranges byte ranges of the file [ranges[2k], ranges[2k + 1]) that process's copy holds */
+struct crs_saved_skip {
+    uint64_t dev, ino;
+    const uint64_t *ranges;
+    size_t nranges;
+};
+
 struct crs_restart_opts {
     const char *path;       /* the image file (also names it in messages) */
     int fd;                 /* >= 0: read the image from this descriptor, whose offset is
@@ -228,6 +236,16 @@ struct crs_restart_opts {
      * A file changed or replaced since, another copy (a node's cache that is no link of it), or
      * NULL: every chunk is checked as it is read. */
     const struct crs_file_stamp *verified;
+    /* Files mapped shared whose saved pages (--save-shared: regions CRS_REGION_F_SAVED) this
+     * process does not write back, because another process restored with it writes its own copy
+     * of them (of an MPI job's ranks that saved one file on one host, the one that read it last:
+     * tools/snapc/restart_saved.h, revive-restart-rank); the mapping is made all the same. Each
+     * file by the device and inode its image's file record holds (the checkpoint's, whatever
+     * --relocate does with its path); a region is left only when its bytes of the file (within
+     * the recorded size) lie within the other process's ranges. NULL/0: every saved page is
+     * written back. */
+    const struct crs_saved_skip *saved_skip;
+    size_t nsaved_skip;
 };
 
 #define CRS_HANDOFF_MAX (64u << 20)

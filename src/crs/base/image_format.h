@@ -357,7 +357,11 @@ struct crs_rec_region {
     uint32_t madvise;        /* version 3: CRS_MADV_* advice in force (0 in older images) */
     uint32_t page_shift;     /* version 3: log2 of its page size when it is huge (MAP_HUGETLB,
                               * 21 or 30), 0 for the image's page size */
-    uint64_t reserved;
+    /* with CRS_REGION_F_SAVED: CLOCK_REALTIME (ns) when the capture had read the region's pages
+     * (written from session 36 on, within version 21, in what was reserved; 0 in older images
+     * and in every other region): of several processes' copies of one file, the one read last
+     * is written back (tools/snapc/restart_saved.h) */
+    uint64_t saved_ns;
 };
 
 /* region.madvise (version 3): what madvise(2) said of the memory */

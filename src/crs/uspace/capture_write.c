@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PM_PRESENT CRS_PM_PRESENT
@@ -234,6 +235,11 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
                 in.end = in.start + within;
             if (in.end > in.start)
                 e = walk_region(&pw, &in, CRS_PAGES_FILE);
+            /* when its pages were read (copied out): of several ranks' copies of the file, the
+             * one read last is written back at restart (image_format.h) */
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            c->regions[i].saved_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
             continue;
         }
         e = walk_region(&pw, &c->regions[i], c->region_pages[i]);

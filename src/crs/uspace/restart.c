@@ -99,6 +99,8 @@ int crs_uspace_restart_open(const struct crs_restart_opts *o, struct crs_restart
     r->handoff_len = o->handoff_len;
     r->relocate = o->relocate;
     r->nrelocate = o->nrelocate;
+    r->saved_skip = o->saved_skip;
+    r->nsaved_skip = o->nsaved_skip;
     r->dev_shm_private = o->dev_shm_private;
     r->shm_peers_parent = o->shm_peers_parent;
     r->refused_outside = o->refused_outside;

@@ -78,6 +78,8 @@ struct crs_restore {
     int outer_proc_fd;      /* then the /proc that tells it (-1: none) */
     const char *const *relocate; /* "OLD=NEW" (crs_restart_opts) */
     size_t nrelocate;
+    const struct crs_saved_skip *saved_skip; /* saved files left to another process (crs_restart_opts) */
+    size_t nsaved_skip;
     int keep_fds[CRS_KEEP_FDS_MAX]; /* left open across the switch (crs_restart_opts) */
     int nkeep_fds;
     const int *placed_fds;  /* put in place by the caller (crs_restart_opts) */

@@ -600,6 +600,38 @@ static __attribute__((noinline)) void stack_room(void)
         pad[len - k] = 0;   /* downwards, a page at a time */
 }
 
+/* A saved shared mapping (--save-shared) of a file whose pages another process restored with
+ * this one writes back (crs_restart_opts.saved_skip: of an MPI job's ranks that saved it on one
+ * host, the one that read it last): its chunks are not written here; the mapping shows that
+ * process's copy. */
+static int saved_left(const struct crs_restore *r, const struct crs_rec_region *g)
+{
+    if (!r->nsaved_skip || g->kind != CRS_REGION_FILE_SHARED || !(g->flags & CRS_REGION_F_SAVED))
+        return 0;
+    const struct crs_rec_file *f = &r->img->files[g->file];
+    uint64_t page = r->img->hdr.page_size ? r->img->hdr.page_size : 4096;
+    uint64_t size = (f->size + page - 1) / page * page, a = g->pgoff, b = g->pgoff + (g->end - g->start);
+    if (b > size)
+        b = size > a ? size : a;
+    for (size_t i = 0; i < r->nsaved_skip; i++) {
+        const struct crs_saved_skip *s = &r->saved_skip[i];
+        if (f->dev != s->dev || f->ino != s->ino)
+            continue;
+        /* [a, b) within the union of the ranges: walk from a through those that reach past it */
+        uint64_t x = a;
+        for (int moved = 1; x < b && moved;) {
+            moved = 0;
+            for (size_t k = 0; k < s->nranges; k++)
+                if (s->ranges[2 * k] <= x && s->ranges[2 * k + 1] > x) {
+                    x = s->ranges[2 * k + 1];
+                    moved = 1;
+                }
+        }
+        return x >= b;
+    }
+    return 0;
+}
+
 int crs_restore_load(struct crs_restore *r)
 {
     const struct crs_image *img = r->img;
@@ -703,6 +735,8 @@ int crs_restore_load(struct crs_restore *r)
         }
         if (img->regions[ri].kind == CRS_REGION_SHMEM && r->memfd_shared[img->regions[ri].file])
             continue;   /* written once, into the memfd the tree's restart made */
+        if (saved_left(r, &img->regions[ri]))
+            continue;   /* another process writes this file's saved pages */
         void *dst = (void *)(r->cur[ri] + (ch->vaddr - img->regions[ri].start));
         if ((e = fill_chunk(r, &fl, c, dst, img->regions[ri].page_shift))) {
             fill_end(&fl);

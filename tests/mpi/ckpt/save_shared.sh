@@ -11,6 +11,19 @@
 #    ckpt-mpirun --term (one restart, then a second from the same snapshot).
 # 4. periodic snapshots (--ckpt-interval 1) without it: the job's own stderr warns once per rank,
 #    once a job (no ckpt-mpirun is there to).
+# 5. one file both ranks map shared and writable (SAVE_SHARED_ONE=1; diffrev34 R-L20, diffrev35
+#    R-M3 (b)), rank 1's thread adding to it outside MPI and rank 1 parked 1 s after rank 0's
+#    capture (REVIVE_FAULT=mpi-park-late): the two ranks' saved copies differ, rank 1's read
+#    last; rank 0 finishes its image 2 s after its pages (mpi-image-late), so that rank 0's image
+#    is the one FINISHED last (checked: cr_info --json's created_ns and saved_ns). The file is
+#    overwritten after the snapshot. restart-mpi says the file is written back from rank 1's copy
+#    only (the one read last), rank 1 finds the file at its own count (D = 0) and the results are
+#    the uninterrupted run's. Before: both ranks wrote their copies back in no set order (rank 0's
+#    earlier copy last: D < 0, a counter one short), nothing said; with 00c3afb's rule (the image
+#    finished last) rank 0's copy only (D < 0).
+# 6. as 5, each rank mapping only its own 3 pages of the file (SAVE_SHARED_ONE=slice): rank 1's
+#    copy is read last but holds none of rank 0's part, which rank 0's copy writes back (a rule
+#    leaving every other copy of the file to the last one lost it: results differ).
 flavor=$1
 src=$(cd "$(dirname "$0")" && pwd)/save_shared.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
@@ -20,7 +33,7 @@ cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
 ck_workdir run
 prog=$d/save_shared
 # the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
-"$cc" -O1 -o "$prog" "$src" 2>"$tmp/cc.err" ||
+"$cc" -O1 -pthread -o "$prog" "$src" 2>"$tmp/cc.err" ||
     { echo "FAIL: save_shared.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
       exit 1; }
 np=2 steps=40 ms=100
@@ -126,6 +139,81 @@ if job always --ckpt-save-shared; then
     restarted 1 "mpirun --ckpt-save-shared, first restart"
     restarted 2 "mpirun --ckpt-save-shared, second restart from the same snapshot"
 fi
+# 5. one file both ranks save: the copy read last (rank 1's) is written back
+export SAVE_SHARED_ONE=1
+CKOPTS=--save-shared
+mkdir -p "$d/one" && cd "$d/one" || exit 1
+run_native $np "$prog" $steps "$d/nopace" 0 "$d/one/native.cnt" >native.out 2>native.err ||
+    { failed "one file: the native run: status $?"; show_err native.err; }
+if ! grep -qx "rank 1: file count minus own count: 0" native.err || ! cmp -s <(results "$d/native.out") <(results native.out); then
+    failed "one file, natively: not the per-rank files' results, or rank 1's count differs from the file's"
+    show_err native.err
+elif REVIVE_FAULT=mpi-park-late,mpi-image-late job one; then
+    # the premise: rank 1 read the file last, rank 0's image was finished last
+    for r in 0 1; do "$REVIVE_BUILDDIR/tools/cr_info" --json "$ref/rank_$r.img" >info.$r.json 2>&1; done
+    order=$(python3 -c '
+import json, sys
+def times(name):
+    t = [0, 0]
+    def walk(x):
+        if isinstance(x, dict):
+            if x.get("saved") and "saved_ns" in x: t[0] = max(t[0], x["saved_ns"])
+            if "created_ns" in x: t[1] = x["created_ns"]
+            for v in x.values(): walk(v)
+        elif isinstance(x, list):
+            for v in x: walk(v)
+    walk(json.load(open(name)))
+    return t
+a, b = times("info.0.json"), times("info.1.json")
+print("rank1-read-last" if b[0] > a[0] > 0 else "rank0-read-last", "rank0-finished-last" if a[1] > b[1] else "rank1-finished-last")' 2>&1)
+    # every byte changed since the snapshot: only a write-back gives the counts back
+    head -c 12288 /dev/urandom | dd of="$d/one/cnt.all" conv=notrunc status=none
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+    off=$(sed -n 's/^rank 1: file count minus own count: //p' err.1)
+    said="restart-mpi: $d/one/cnt.all on $(hostname), which ranks 0,1 saved (--save-shared), is written back from rank 1's copy, the one read last (a part of the file that copy lacks: from the rank that saved it)"
+    if [ $rc != 0 ]; then
+        failed "one file: restart-mpi: status $rc"; show_err err.1
+    elif [ "$off" != 0 ]; then
+        failed "one file: rank 1 found the file $off adds away from its own count: not its copy, read last"
+    elif ! cmp -s <(results "$d/native.out") <(results out.0 out.1); then
+        failed "one file: the results differ from the uninterrupted run"
+        diff <(results "$d/native.out") <(results out.0 out.1) | head -n 6
+    elif [ "$order" != "rank1-read-last rank0-finished-last" ]; then
+        failed "one file: the premise does not hold (wanted rank 1 read last, rank 0's image finished last): $order"
+    elif ! grep -qxF "$said" err.1; then
+        failed "one file: restart-mpi does not say that the file is written back from rank 1's copy only"
+        show_err err.1
+    else
+        pass "one file both ranks save, rank 1 read it last, rank 0's image finished last: written back from rank 1's copy only (said), rank 1 finds the file at its own count, results as uninterrupted"
+    fi
+fi
+# 6. one file, each rank mapping only its own part (SAVE_SHARED_ONE=slice): rank 1's copy is read
+#    last, but holds none of rank 0's part: rank 0's copy writes that part back
+export SAVE_SHARED_ONE=slice
+mkdir -p "$d/slice" && cd "$d/slice" || exit 1
+run_native $np "$prog" $steps "$d/nopace" 0 "$d/slice/native.cnt" >native.out 2>native.err ||
+    { failed "slices: the native run: status $?"; show_err native.err; }
+if ! grep -qx "rank 1: file count minus own count: 0" native.err || ! cmp -s <(results "$d/native.out") <(results native.out); then
+    failed "slices, natively: not the per-rank files' results, or rank 1's count differs from the file's"
+    show_err native.err
+elif REVIVE_FAULT=mpi-park-late,mpi-image-late job slice; then
+    head -c $((np * 12288)) /dev/urandom | dd of="$d/slice/cnt.all" conv=notrunc status=none
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
+    off=$(sed -n 's/^rank 1: file count minus own count: //p' err.1)
+    if [ $rc != 0 ]; then
+        failed "slices: restart-mpi: status $rc"; show_err err.1
+    elif [ "$off" != 0 ]; then
+        failed "slices: rank 1 found its part of the file $off adds away from its own count"
+    elif ! cmp -s <(results "$d/native.out") <(results out.0 out.1); then
+        failed "slices: the results differ from the uninterrupted run (rank 0's part not written back?)"
+        diff <(results "$d/native.out") <(results out.0 out.1) | head -n 6
+    else
+        pass "one file, each rank mapping its own part: each part written back from its rank's copy, results as uninterrupted"
+    fi
+fi
+unset SAVE_SHARED_ONE
+cd "$d" || exit 1
+
 # 4. periodic snapshots (--ckpt-interval 1): no ckpt-mpirun prints the warnings, so the job's own
 #    stderr says them, once a job (not again at each snapshot)
 mkdir -p "$d/periodic" && cd "$d/periodic" || exit 1
