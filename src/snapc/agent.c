@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,9 +315,16 @@ static void flush_outgoing(void)
     }
 }
 
+static atomic_int agent_named; /* the agent thread has named itself (snapc_agent_start waits) */
+
 static void *agent_main(void *unused)
 {
     (void)unused;
+    /* named by itself: glibc names another thread through /proc/self/task/TID/comm, a descriptor
+     * it opens inside the call, which a fork of the application's meanwhile copied
+     * (lower_inner-ompi; src/crs/libcr/fork_guard.h); its own name is a prctl */
+    pthread_setname_np(pthread_self(), "revive-agent");
+    atomic_store(&agent_named, 1);
     for (;;) {
         if (atomic_load(&A.restart_flag) && atomic_load(&A.fd) < 0) {
             atomic_store(&A.restart_flag, 0);
@@ -409,7 +417,8 @@ int snapc_agent_start(const struct snapc_rank_ops *ops, int world_rank, int worl
         close(efd);
         return -r;
     }
-    pthread_setname_np(A.thread, "revive-agent");
+    while (!atomic_load(&agent_named)) /* named when this returns, as before */
+        sched_yield();
     snapc_agent_notify(); /* the first STATE, from the agent thread (the only sender) */
     return 0;
 }

@@ -89,6 +89,9 @@ static void start_callback(struct thread_timer *t)
 static void *helper_main(void *arg)
 {
     (void)arg;
+    /* named by itself (a prctl): naming another thread opens /proc/self/task/TID/comm inside
+     * glibc, which a fork of the application's meanwhile copies (fork_guard.h) */
+    pthread_setname_np(pthread_self(), "revive-timers");
     /* every signal blocked but the park signal (so a checkpoint parks this
      * thread like any other) and glibc's SIGSETXID (33: setuid() in a
      * threaded program waits until every thread has taken it; blocked here,
@@ -122,8 +125,6 @@ static void start_helper(void)
     pthread_t th;
     helper_error = pthread_create(&th, &a, helper_main, NULL);
     pthread_attr_destroy(&a);
-    if (!helper_error)
-        pthread_setname_np(th, "revive-timers");
     while (!helper_error && !atomic_load(&helper_tid))
         sched_yield();
 }
