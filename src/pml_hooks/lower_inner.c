@@ -176,6 +176,12 @@ INNER_WRAP(size_t, strftime, (char *s, size_t m, const char *f, const struct tm 
 #pragma GCC diagnostic pop
 INNER_WRAP_VOID(tzset, (void), ())
 
+/* ---- a thread's name: glibc names (or reads the name of) a thread other than the caller through
+ * /proc/self/task/TID/comm (UCX names the threads it starts; a child held that file) */
+#include <pthread.h>
+INNER_WRAP(int, pthread_setname_np, (pthread_t th, const char *name), (th, name))
+INNER_WRAP(int, pthread_getname_np, (pthread_t th, char *buf, size_t len), (th, buf, len))
+
 /* ---- a locale's files (newlocale of a named locale: the locale archive) */
 INNER_WRAP(locale_t, newlocale, (int mask, const char *name, locale_t base), (mask, name, base))
 
