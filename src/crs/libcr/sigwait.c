@@ -81,40 +81,23 @@ int CRS_INTERPOSE(sigwait)(const sigset_t *set, int *sig)
     return real(without_park(set, &copy, "sigwait"), sig); /* glibc's loops on EINTR */
 }
 
-/* sigtimedwait made again while only the park interrupted it */
+/* sigtimedwait made again while only the park interrupted it, with the time it had left (a
+ * timeout the kernel refuses, or a huge one, as given each time: revive_wait_bound) */
 static int timed(sigtimedwait_fn real, const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
 {
-    /* a timeout the kernel refuses (EINVAL) or one too long for a deadline in ns (centuries): as
-     * given, each time it is made again (diffrev35 R-L4) */
-    if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000 ||
-                    timeout->tv_sec > 1000000000L))
-        for (;;) {
-            struct crs_park_call pc;
-            crs_park_call_begin(&pc);
-            int r = real(set, info, timeout);
-            int e = errno;
-            crs_park_call_end();
-            if (r >= 0 || e != EINTR || !crs_park_call_again(&pc, NULL)) {
-                errno = e;
-                return r;
-            }
-        }
-    int64_t deadline = timeout ? revive_mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
+    struct revive_wait_bound bound;
+    revive_wait_bound_start(&bound, timeout);
     for (;;) {
-        struct timespec left = { 0, 0 };
-        if (timeout) {
-            int64_t ns = deadline - revive_mono_ns();
-            if (ns > 0)
-                left = (struct timespec){ ns / 1000000000, ns % 1000000000 };
-        }
+        struct timespec left;
+        const struct timespec *t = revive_wait_bound_next(&bound, &left);
         struct crs_park_call pc;
         crs_park_call_begin(&pc);
-        int r = real(set, info, timeout ? &left : NULL);
+        int r = real(set, info, t);
         int e = errno;
         crs_park_call_end();
         if (r >= 0)
             return r;
-        if (e == EINTR && crs_park_call_again(&pc, timeout ? &deadline : NULL))
+        if (e == EINTR && crs_park_call_again(&pc, revive_wait_bound_deadline(&bound)))
             continue;
         errno = e;
         return -1;

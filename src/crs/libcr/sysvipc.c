@@ -102,21 +102,19 @@ static int semop_noted(int id, struct sembuf *ops, size_t n, const struct timesp
     int undo = 0;
     for (size_t k = 0; k < n; k++)
         undo |= (ops[k].sem_flg & SEM_UNDO) && ops[k].sem_op;
-    int64_t deadline = timeout ? revive_mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
+    /* a timeout the kernel refuses, or a huge one, goes as given each time (diffrev35 D1) */
+    struct revive_wait_bound bound;
+    revive_wait_bound_start(&bound, timeout);
     int before = crs_sysvipc_note(CRS_SYSVIPC_SEM, id);
     int slot = crs_sysvipc_slot(CRS_SYSVIPC_SEM, id);
     for (;;) {
-        struct timespec left = { 0, 0 };
-        if (timeout) {
-            int64_t ns = deadline - revive_mono_ns();
-            if (ns > 0)
-                left = (struct timespec){ ns / 1000000000, ns % 1000000000 };
-        }
+        struct timespec left;
+        const struct timespec *t = revive_wait_bound_next(&bound, &left);
         struct crs_park_call pc;
         crs_park_call_begin(&pc);
         if (undo)
             crs_park_defer_enter();
-        int r = (int)syscall(SYS_semtimedop, id, ops, n, timeout ? &left : NULL);
+        int r = (int)syscall(SYS_semtimedop, id, ops, n, t);
         int e = errno;
         crs_park_call_end();
         if (undo) {
@@ -126,7 +124,7 @@ static int semop_noted(int id, struct sembuf *ops, size_t n, const struct timesp
         }
         if (r == 0)
             return 0;
-        int again = e == EINTR ? crs_park_call_again(&pc, timeout ? &deadline : NULL) : 0;
+        int again = e == EINTR ? crs_park_call_again(&pc, revive_wait_bound_deadline(&bound)) : 0;
         if (again == 2)
             id = id_now(CRS_SYSVIPC_SEM, slot, id);
         if (again)

@@ -8,7 +8,8 @@
 # of the program's still interrupts one. Every flavour but busy (the
 # original holds the keys and ids its copy needs). Before, every call but
 # the SEM_UNDO semop returned EINTR after the checkpoint, and the SEM_UNDO
-# one waited in 20 ms slices.
+# one waited in 20 ms slices. Before point 1, semtimedop's timeout reaches the kernel as given
+# (tv_nsec -1: EINVAL; 2^40 s: it waits; before, both an instant EAGAIN: diffrev35 D1).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_sysvipc_wait
 

@@ -18,7 +18,8 @@
  * semaphore, U's adjustment +1 there, E with EAGAIN), none with EINTR.
  * Before point 1, a thread in msgrcv that the program signals (SIGUSR1, a
  * handler without SA_RESTART) gets EINTR: the program's own signals still
- * interrupt these calls. Contract: crt_common.h.
+ * interrupt these calls. And semtimedop's timeout reaches the kernel as given: tv_nsec -1 is
+ * EINVAL, 2^40 s waits (timeouts_as_given). Contract: crt_common.h.
  */
 #define _GNU_SOURCE
 #include "../crt_common.h"
@@ -178,6 +179,47 @@ static void own_signal_interrupts(void)
               strerror(x_err));
 }
 
+static struct timespec huge = { (time_t)1 << 40, 0 }; /* ~35000 years: the kernel takes it */
+static long h_rc;
+static int h_err, h_done;
+static pid_t h_tid;
+
+static void *h_run(void *arg)
+{
+    (void)arg;
+    struct sembuf b = { 3, -1, 0 };
+    __atomic_store_n(&h_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+    h_rc = semtimedop(s_id, &b, 1, &huge);
+    h_err = errno;
+    __atomic_store_n(&h_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* semtimedop's timeouts reach the kernel as the program gave them (diffrev35 D1: libcr's
+ * wrapper made a deadline in ns of them): one the kernel refuses (tv_nsec -1) fails with EINVAL,
+ * not EAGAIN; a huge one waits until the semaphore is posted, not EAGAIN at once (tv_sec * 1e9
+ * overflowed). Semaphore 3 is 0 before and after. */
+static void timeouts_as_given(void)
+{
+    struct sembuf b = { 3, -1, 0 };
+    struct timespec bad = { 0, -1 };
+    long rc = semtimedop(s_id, &b, 1, &bad);
+    crt_check("semtimedop with tv_nsec -1 fails with EINVAL", rc == -1 && errno == EINVAL, "%ld, %s", rc,
+              rc < 0 ? strerror(errno) : "done");
+    pthread_t h;
+    if (pthread_create(&h, NULL, h_run, NULL) != 0)
+        crt_die("pthread_create");
+    for (int ms = 0; ms < 20000 && !__atomic_load_n(&h_done, __ATOMIC_ACQUIRE) &&
+                     syscall_of(__atomic_load_n(&h_tid, __ATOMIC_ACQUIRE)) != SYS_semtimedop; ms++)
+        crt_sleep_ms(1);
+    op(3, 1, 0);
+    pthread_join(h, NULL);
+    if (h_rc != 0) /* it did not take the post: taken back, semaphore 3 at 0 for E */
+        op(3, -1, IPC_NOWAIT);
+    crt_check("semtimedop with a timeout of 2^40 s waits for its semaphore", h_rc == 0, "%ld, %s", h_rc,
+              h_rc < 0 ? strerror(h_err) : "done");
+}
+
 int main(void)
 {
     unsigned low = (unsigned)getpid() & 0xffffu;
@@ -191,6 +233,7 @@ int main(void)
         (ds.msg_qbytes = 150, msgctl(f_id, IPC_SET, &ds)) != 0 || msgsnd(f_id, &first, 100, IPC_NOWAIT) != 0)
         crt_die("semget, msgget, msgctl or msgsnd: %s", strerror(errno));
     own_signal_interrupts();
+    timeouts_as_given();
     for (int k = 0; k < NT; k++)
         if (pthread_create(&t[k].thread, NULL, run, (void *)(long)k) != 0)
             crt_die("pthread_create");
