@@ -3,18 +3,21 @@
  * Each rank's agent stops its process (SIGSTOP to its own thread, so that the stop is taken
  * before the call returns) once the snapshot is committed, and tells the coordinator
  * (SNAPC_MSG_CONTINUED) as soon as it runs again. The coordinator stops the launcher too, first,
- * as Open MPI's and Slurm's suspend stop the whole job. The tools' answer waits until every rank
- * of this host is really stopped (state T in /proc) and so is the launcher: a SIGCONT that comes
- * after the answer finds every process stopped. (Before, the answer came once the ranks were told to
- * stop: a SIGCONT sent at once reached a rank before it stopped itself, and that rank stayed
- * stopped for ever: issue 7 review, finding N.)
+ * as Open MPI's and Slurm's suspend stop the whole job, with the processes between it and the
+ * ranks of this host (MPICH's hydra_pmi_proxy), and continues them with it. The tools' answer
+ * waits until every rank of this host is really stopped (state T in /proc) and so are the
+ * launcher and those: a SIGCONT that comes after the answer finds every process stopped.
+ * (Before, the answer came once the ranks were told to stop: a SIGCONT sent at once reached a
+ * rank before it stopped itself, and that rank stayed stopped for ever: issue 7 review, finding
+ * N.)
  *
  * What continues the job: a SIGCONT to the coordinator (Revive's mpirun), the launcher being
  * continued (SIGCHLD, CLD_CONTINUED: a SIGCONT to the real mpirun/mpiexec), or any rank saying
  * it was continued (a SIGCONT the launcher passed on, or one sent to a rank). From then on the
- * coordinator sends SIGCONT to every rank of this host it sees stopped, and to the launcher,
- * until every rank has said it runs again (bounded: COORD_CONT_MS), whatever the order in which
- * the stops and the SIGCONT came. Ranks on other hosts are continued by the launcher's own
+ * coordinator sends SIGCONT to every rank of this host it sees stopped, and to the launcher and
+ * the processes under it that it stopped, until every rank has said it runs again (bounded:
+ * COORD_CONT_MS), whatever the order in which the stops and the SIGCONT came. Ranks on other
+ * hosts are continued by the launcher's own
  * passing on of SIGCONT; their stop is not seen from here (the answer does not wait for them). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
@@ -39,6 +42,50 @@ static int local_host(const struct conn *c)
     if (!host[0])
         gethostname(host, sizeof host - 1);
     return strcmp(c->host, host) == 0 && c->pid > 1;
+}
+
+/* The processes between the launcher and the ranks of this host (MPICH's hydra_pmi_proxy: its
+ * ranks' parent, mpiexec's child), stopped and continued with the launcher: "the launcher
+ * stopped" is its whole tree on this host (newuser7d: the proxy ran on in a stopped job). */
+#define COORD_MID_MAX 64
+static pid_t mids[COORD_MID_MAX];
+static int nmid;
+
+static pid_t parent_of(pid_t pid)
+{
+    char stat[1024];
+    uint64_t ppid;
+    if (revive_proc_read(pid, 0, "stat", stat, sizeof stat) <= 0 || revive_stat_field(stat, 4, &ppid) < 0)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* Each local rank's ancestors below the launcher (a chain that does not reach the launcher,
+ * a rank re-parented, adds nothing), the launcher's children first. */
+static void find_mids(void)
+{
+    nmid = 0;
+    for (int r = 0; r < coord.nrank_conn; r++) {
+        int i = coord.rank_conn[r];
+        if (i < 0 || !local_host(&coord.c[i]))
+            continue;
+        pid_t chain[16];
+        int n = 0;
+        pid_t q = parent_of((pid_t)coord.c[i].pid);
+        while (q > 1 && q != coord.child && q != getpid() && n < 16) {
+            chain[n++] = q;
+            q = parent_of(q);
+        }
+        if (q != coord.child)
+            continue;
+        while (n-- > 0) {
+            int seen = 0;
+            for (int k = 0; k < nmid && !seen; k++)
+                seen = mids[k] == chain[n];
+            if (!seen && nmid < COORD_MID_MAX)
+                mids[nmid++] = chain[n];
+        }
+    }
 }
 
 /* A rank stopped by someone else (kill -STOP, a debugger) answers nothing, and the
@@ -73,12 +120,17 @@ void coord_stop_begin(void)
     coord.stop_wait = 1;
     coord.stop_since = coord_now_ms();
     coord.launcher_stopped = 0;
+    nmid = 0;
+    if (!coord.child_done)
+        find_mids();
     /* what the witness wakes should this coordinator be killed while the job is stopped */
     if (!coord.child_done) {
-        pid_t *pids = malloc((size_t)(coord.nrank_conn + 1) * sizeof *pids);
+        pid_t *pids = malloc((size_t)(coord.nrank_conn + 1 + nmid) * sizeof *pids);
         int n = 0;
         if (pids) {
             pids[n++] = coord.child;
+            for (int k = 0; k < nmid; k++)
+                pids[n++] = mids[k];
             for (int r = 0; r < coord.nrank_conn; r++)
                 if (coord.rank_conn[r] >= 0 && local_host(&coord.c[coord.rank_conn[r]]))
                     pids[n++] = (pid_t)coord.c[coord.rank_conn[r]].pid;
@@ -90,6 +142,8 @@ void coord_stop_begin(void)
      * and continues every rank, even one that stops after it came */
     if (!coord.child_done && kill(coord.child, SIGSTOP) == 0)
         coord.launcher_stopped = 1;
+    for (int k = 0; coord.launcher_stopped && k < nmid; k++)
+        kill(mids[k], SIGSTOP);
     for (int r = 0; r < coord.nrank_conn; r++)
         if (coord.rank_conn[r] >= 0)
             coord.c[coord.rank_conn[r]].stop_ack = 0;
@@ -149,6 +203,10 @@ void coord_stop_tick(int64_t now)
         if (!npending && coord.launcher_stopped && !coord.child_done) {
             char s = revive_proc_state(coord.child);
             npending += s && s != 'T' && s != 'Z' && s != 'X';
+            for (int k = 0; k < nmid; k++) {
+                s = revive_proc_state(mids[k]);
+                npending += s && s != 'T' && s != 'Z' && s != 'X';
+            }
         }
         if (!npending) {
             revive_log_info("every rank of this host and the launcher are stopped (%lld ms after "
@@ -176,6 +234,9 @@ void coord_stop_tick(int64_t now)
         }
         if (!coord.child_done && revive_proc_state(coord.child) == 'T')
             kill(coord.child, SIGCONT);
+        for (int k = 0; k < nmid; k++)
+            if (revive_proc_state(mids[k]) == 'T')
+                kill(mids[k], SIGCONT);
         if (!left || now - coord.cont_since > COORD_CONT_MS) {
             if (left)
                 revive_log_warn("%d rank(s) did not say they run again within %d s of the job's "
@@ -183,6 +244,7 @@ void coord_stop_tick(int64_t now)
             coord.cont_wanted = 0;
             coord.stopped = 0;
             coord.launcher_stopped = 0;
+            nmid = 0;
             coord_witness_job_runs();
             if (coord.stop_wait)
                 stop_done();

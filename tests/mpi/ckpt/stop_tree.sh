@@ -3,7 +3,8 @@
 # on 2 ranks of stop_tree.c: each rank's child and grandchild burn CPU for the whole run.
 # (A child the application stopped itself cannot be in a snapshot: the capture refuses it, "let
 # it run (kill -CONT PID)"; so --stop meets one only when stopped after the capture.)
-# After `ckpt-mpirun --stop`: every burner is in state T and its CPU time (utime + stime in
+# After `ckpt-mpirun --stop`: every process of the job's tree under mpirun (the launcher, MPICH's
+# hydra_pmi_proxy, the ranks, theirs) is in state T, every burner and its CPU time (utime + stime in
 # /proc/PID/stat) does not move over 1 s. Before, the ranks stopped and their children ran on,
 # burning CPU in a "stopped" job. Then SIGCONT to the job's mpirun: the burners run again (their
 # CPU time moves within 3 s), and the job ends with the uninterrupted run's results ("done:
@@ -55,6 +56,24 @@ elif ! ref=$(checkpoint $job stop --stop); then
     failed "ckpt-mpirun --stop: $(head -n 3 ckpt.stop.err)"
 else
     c=$(coord $job)
+    # the job's whole tree under the coordinator is stopped: the launcher, what it started
+    # between it and the ranks (MPICH's hydra_pmi_proxy, which ran on: newuser7d), the ranks and
+    # theirs; but Revive's watchers, which must run while the job is stopped: the coordinator's
+    # signal witness and each rank's cover (which ends what the rank stopped should it die)
+    bad= n=0
+    for p in $(descendants $c | tail -n +2); do
+        read -r comm 2>/dev/null </proc/$p/comm || continue
+        case $comm in revive-witness | revive-cover) continue ;; esac
+        n=$((n + 1))
+        s=$(state $p)
+        case $s in T | Z | gone) ;; *) bad="$bad $p($comm):$s" ;; esac
+    done
+    if [ -n "$bad" ]; then
+        failed "after --stop processes of the job's tree under mpirun run on (pid(comm):state):$bad"
+        show_procs $job
+    else
+        pass "after --stop every process of the job's tree under mpirun is stopped ($n, state T)"
+    fi
     declare -A t0
     for p in $burners; do t0[$p]=$(cpu $p); done
     sleep 1
@@ -80,6 +99,17 @@ else
         done
         [ "$(echo $moved | wc -w)" = 4 ] && break
     done
+    stopped=
+    for i in $(seq 30); do
+        stopped=
+        for p in $(descendants $c | tail -n +2); do
+            [ "$(state $p)" = T ] && stopped="$stopped $p($(cat /proc/$p/comm 2>/dev/null))"
+        done
+        [ -z "$stopped" ] && break
+        sleep 0.1
+    done
+    [ -z "$stopped" ] && pass "after SIGCONT to mpirun no process of the job's tree is stopped" ||
+        { failed "after SIGCONT to mpirun processes of the job's tree are still stopped:$stopped"; show_procs $job; }
     if [ "$(echo $moved | wc -w)" = 4 ]; then
         pass "after SIGCONT to mpirun every child and grandchild runs again"
     else
