@@ -37,6 +37,7 @@
 
 #include "common/log.h"
 #include "snapc/coord_int.h"
+#include "snapc/fetch_lines.h"
 
 /* A rank waiting for (or in) a fetch: why nobody staged it, what this host's cache lacked. */
 struct fetch_rank {
@@ -292,32 +293,25 @@ void coord_fetch_tick(void)
     }
 }
 
-/* The fetch's lines (out): "got R HOST PATH" for each image, each rank got marked with where its
- * copy came from; then "end E" and its error to the end, returned (NULL: no "end" came). */
+/* A "got R HOST PATH" line of the fetch's answer: rank R marked with where its copy came from. */
+static void got_rank(void *arg, int r, const char *host, const char *base, size_t blen)
+{
+    (void)arg;
+    int partner = blen >= 8 && !strncmp(base, "partner_", 8);
+    for (int i = 0; i < F.n; i++)
+        if (F.ranks[i].r == r) {
+            F.ranks[i].got = 1;
+            snapc_fmt(F.ranks[i].from, sizeof F.ranks[i].from,
+                      "the %s in %s's cache, fetched by the coordinator",
+                      partner ? "partner copy" : "rank's own copy", host);
+        }
+}
+
+/* The fetch's lines (out): each rank got marked; then "end E" and its error to the end,
+ * returned (NULL: no "end" came). */
 static const char *read_lines(const char *out)
 {
-    const char *err = NULL;
-    for (const char *s = out; *s && !err;) {
-        size_t ll = strcspn(s, "\n");
-        int r, k = 0;
-        char host[256];
-        if (!strncmp(s, "end ", 4))
-            err = s[ll] ? s + ll + 1 : s + ll;
-        else if (sscanf(s, "got %d %255s %n", &r, host, &k) == 2 && k > 0 && (size_t)k <= ll) {
-            const char *path = s + k, *base = memrchr(path, '/', ll - (size_t)k);
-            base = base ? base + 1 : path;
-            for (int i = 0; i < F.n; i++)
-                if (F.ranks[i].r == r) {
-                    F.ranks[i].got = 1;
-                    snapc_fmt(F.ranks[i].from, sizeof F.ranks[i].from,
-                             "the %s in %s's cache, fetched by the coordinator",
-                             !strncmp(base, "partner_", 8) ? "partner copy" : "rank's own copy",
-                             host);
-                }
-        }
-        s += ll + (s[ll] == '\n');
-    }
-    return err;
+    return snapc_fetch_lines(out, got_rank, NULL);
 }
 
 /* The fetch said everything (its pipe closed) and was reaped: each rank fetched is staged, or
@@ -411,8 +405,7 @@ void coord_fetch_ready(void)
     for (;;) {
         ssize_t k = read(F.fd, buf, sizeof buf - 1);
         if (k > 0) {
-            buf[k] = 0;
-            snapc_sb_printf(&F.out, "%s", buf);
+            snapc_fetch_out_add(&F.out, buf, (size_t)k);
             /* fault point snapc-fetch-pipe-error: once the fetch said it holds
              * (snapc-fetch-hold), its pipe reads as broken */
             if (strstr(F.out.p, "hold until ") && coord_fault(REVIVE_FAULT_snapc_fetch_pipe_error)) {
