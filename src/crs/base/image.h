@@ -33,6 +33,7 @@ struct crs_image_writer {
     void *zbuf;             /* compressed output buffer */
     size_t zbuf_cap;
     void *ext_hash;         /* XXH3 state (in scratch) of the extension being written */
+    void *chunk_hash;       /* XXH3 state (in scratch) of the chunk being written */
     int ext_open;           /* 1 between crs_iw_extension_begin and _end, 2 between
                              * crs_iw_stream_begin and _end */
     uint32_t stream_type;   /* the section being streamed */
@@ -59,9 +60,17 @@ struct crs_image_writer {
      * shares with another process: a direct write pins the pages it reads, and the kernel
      * gives the pinning process a copy of a page it shares copy-on-write). */
     int direct_skip;
+    /* The bounce buffer of direct writes (crs_iw_direct): chunk data is copied into it and
+     * written with one direct pwrite each CRS_IW_BOUNCE bytes. */
+    char *dio_buf;            /* NULL, or CRS_IW_BOUNCE bytes at a 2 MiB boundary */
+    void *dio_map;            /* the mapping it lies in, unmapped by crs_iw_close */
+    size_t dio_map_len;
+    uint64_t dio_off;         /* the image offset of dio_buf[0] (a multiple of CRS_IMAGE_ALIGN) */
+    size_t dio_len;           /* bytes held, not yet written */
     char err[256];
 };
 #define CRS_IW_STOP_STEP (4ull << 20)
+#define CRS_IW_BOUNCE (4u << 20)
 
 /* How much scratch crs_iw_open wants for `max_chunks` chunks, `strings_cap`
  * bytes of strings and compression at `zstd_level` (0 = none). */
@@ -72,24 +81,39 @@ size_t crs_iw_scratch_size(size_t max_chunks, size_t strings_cap, int zstd_level
 int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratch_len,
                 size_t max_chunks, size_t strings_cap, int zstd_level);
 
-/* From here on, chunk data that is whole pages at page-aligned addresses is written with
- * O_DIRECT, through a second descriptor of the same file (opened again through
- * /proc/self/fd, so the caller's descriptor and its flags stay as they were): the pages go
- * from memory to the disk without a copy into the page cache. Session 34, 8 processes
- * writing 18 MiB each on ext4: ~10 ms of CPU in all against ~45 for buffered pwrites of 1
- * MiB, and the kernel's page cache is not filled with the image; but each write waits for the
- * disk, and on an idle machine the whole was slower (bench/mpi/README.md). Only
- * on ext4 and XFS (what it was measured on, and the file systems whose O_DIRECT is a plain
- * write to the disk; NFS's is a synchronous round trip per write) and when the image starts
- * at a multiple of CRS_IMAGE_ALIGN in its file. The rest (header, sections, a compressed
- * chunk's last partial block, memory a caller copied into an unaligned buffer, pages added
- * while w->direct_skip is set) stays
- * buffered, and a file system that refuses a direct write (EINVAL) gets it and every later
- * one buffered. Not durable either: the caller's fsync is what makes the image durable.
+/* From here on, chunk data is written with O_DIRECT, through a second descriptor of the same
+ * file (opened again through /proc/self/fd, so the caller's descriptor and its flags stay as
+ * they were): copied into a bounce buffer of CRS_IW_BOUNCE bytes on transparent huge pages
+ * (mapped here, at a 2 MiB boundary, madvise MADV_HUGEPAGE) and written with one direct pwrite
+ * each time the buffer is full, and before any other write. Each is one 4 MiB request to the
+ * disk (a request from 4 KiB pages holds ~1 MiB: 254 pieces of memory at most on this VM's
+ * disk), the page cache is neither filled nor left dirty with the image, and the process's
+ * pages are only read (a direct write from them would pin them, unsharing pages shared
+ * copy-on-write). Session 36, 8 processes x 18 MiB: bench/mpi/README.md. Only on ext4 and
+ * XFS (what it was measured on, and the file systems whose O_DIRECT is a plain write to the
+ * disk; NFS's is a synchronous round trip per write), when the image starts at a multiple of
+ * CRS_IMAGE_ALIGN in its file, and when the kernel gives huge pages (THP "enabled" not
+ * [never], madvise accepted) unless `flags` has CRS_IW_DIRECT_SMALL_PAGES. The rest (header,
+ * sections, a compressed chunk's last partial block, pages added while w->direct_skip is set)
+ * stays buffered, and a file system that refuses a direct write (EINVAL) gets it and every
+ * later one buffered. Not durable either: the caller's fsync is what makes the image durable.
+ * The buffer is mapped after the caller took its list of the process's mappings (it is not
+ * part of the image) and unmapped by crs_iw_close / crs_iw_finish.
+ * flags: CRS_IW_DIRECT_NO_HUGE asks for no huge pages (as with THP off: tests);
+ * CRS_IW_DIRECT_SMALL_PAGES writes directly even from a buffer of 4 KiB pages.
  * Returns 1 when direct writes are on, 0 when the writer stays buffered (not an error). */
-int crs_iw_direct(struct crs_image_writer *w);
+#define CRS_IW_DIRECT_NO_HUGE 1u
+#define CRS_IW_DIRECT_SMALL_PAGES 2u
+int crs_iw_direct(struct crs_image_writer *w, unsigned flags);
 
-/* Closes what the writer opened itself (crs_iw_direct's descriptor). crs_iw_finish does so
+/* Ends direct writes: what the bounce buffer holds is written, the buffer unmapped and the
+ * second descriptor closed; later writes are buffered. The checkpoint calls it after the page
+ * data, so that nothing after (the layers' extensions, which may read the process's mappings)
+ * sees the buffer. Returns 0 or -errno (message in w->err). */
+int crs_iw_direct_end(struct crs_image_writer *w);
+
+/* Closes what the writer opened itself (crs_iw_direct's descriptor and buffer); what the
+ * buffer held and was not written is dropped. crs_iw_finish does so
  * too; a caller that gives up on an image calls this. Safe to call more than once. */
 void crs_iw_close(struct crs_image_writer *w);
 

@@ -22,7 +22,10 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -128,9 +131,9 @@ static int stop_asked(struct crs_image_writer *w, uint64_t off)
     return 0;
 }
 
-/* Writes len bytes at `off` (from the image's start), through short writes
- * and signals. */
-static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+/* Writes len bytes at `off` (from the image's start) through the page cache, through short
+ * writes and signals. */
+static int put_raw(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
 {
     const char *p = buf;
     int rc = stop_asked(w, off);
@@ -159,32 +162,24 @@ static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t
     return 0;
 }
 
-/* Chunk data: its whole blocks straight to the disk when crs_iw_direct turned that on and
- * buffer and place are aligned, in one pwrite (unlike a buffered one, a direct write of 4 MiB
- * costs less CPU than four of 1 MiB: no copy, one request); the rest buffered. A file system
- * that refuses direct writes (EINVAL, EOPNOTSUPP) gets this one and all later ones buffered;
- * memory the kernel cannot pin for a direct write (EFAULT: a device's mapping, say) is copied
- * instead, and a buffered write says what is wrong if anything is. */
-static int put_data(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+/* Writes what the bounce buffer holds: its whole blocks with one direct pwrite, a last
+ * partial block (a compressed chunk's) buffered. A file system that refuses the direct write
+ * (EINVAL, EOPNOTSUPP) gets it and every later write buffered. */
+static int dio_flush(struct crs_image_writer *w)
 {
-    const char *p = buf;
-    size_t whole = len & ~(size_t)(CRS_IMAGE_ALIGN - 1);
-    if (w->dio_fd < 0 || w->direct_skip || (uintptr_t)p % CRS_IMAGE_ALIGN || (w->base + off) % CRS_IMAGE_ALIGN ||
-        !whole)
-        return put(w, off, buf, len);
-    int rc = stop_asked(w, off);
-    if (rc)
-        return rc;
+    const char *p = w->dio_buf;
+    uint64_t off = w->dio_off;
+    size_t len = w->dio_len, whole = len & ~(size_t)(CRS_IMAGE_ALIGN - 1);
+    int refused = 0;
+    w->dio_len = 0;
     while (whole) {
         ssize_t n = pwrite(w->dio_fd, p, whole, (off_t)(w->base + off));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-            crs_iw_close(w);
+            refused = 1;
             break;
         }
-        if (n < 0 && errno == EFAULT)
-            break;
         if (n < 0)
             return fail_io(w, errno, off);
         if (n == 0)
@@ -196,10 +191,97 @@ static int put_data(struct crs_image_writer *w, uint64_t off, const void *buf, s
         if (whole % CRS_IMAGE_ALIGN)
             break; /* a short write off the block grid: the rest buffered */
     }
+    int rc = len ? put_raw(w, off, p, len) : 0;
+    if (refused)
+        crs_iw_close(w);
+    return rc;
+}
+
+/* Writes len bytes at `off` through the page cache, after what the bounce buffer holds. */
+static int put(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len)
+{
+    if (w->dio_len) {
+        int rc = dio_flush(w);
+        if (rc)
+            return rc;
+    }
+    return put_raw(w, off, buf, len);
+}
+
+/* How much of the data is copied into the bounce buffer and hashed at a time: within L2. */
+#define HASH_PIECE (64u << 10)
+
+/* Chunk data: with direct writes on (crs_iw_direct), copied into the bounce buffer, which is
+ * written directly each time it is full (CRS_IW_BOUNCE bytes: one request to the disk) and
+ * before any other write; chunks follow each other in the file (CRS_IMAGE_ALIGN-aligned, and
+ * whole pages unless compressed), so the buffer fills across them. Otherwise, and for pages
+ * added with w->direct_skip set, buffered. The copy is what a buffered write does too (into
+ * the page cache), and it leaves the process's pages alone: a direct write from them would
+ * pin them, unsharing a page shared copy-on-write, and its requests would be ~1 MiB (a
+ * request holds at most 254 pieces of memory on this VM's disk, and 4 KiB pages are pieces
+ * of their own, where the buffer's huge page is one). The data is hashed into `h` as it goes:
+ * from the copy, a piece at a time, while the piece is in the CPU's cache (the process's
+ * memory is read once, and the checksum is that of the bytes written). */
+static int put_data(struct crs_image_writer *w, uint64_t off, const void *buf, size_t len, XXH3_state_t *h)
+{
+    const char *p = buf;
+    int rc;
+    if (w->dio_buf && !w->direct_skip && w->dio_len && off != w->dio_off + w->dio_len && (rc = dio_flush(w)))
+        return rc;
+    if (!w->dio_buf || w->direct_skip || (!w->dio_len && (w->base + off) % CRS_IMAGE_ALIGN))
+        goto buffered;
+    if ((rc = stop_asked(w, off)))
+        return rc;
+    if (!w->dio_len)
+        w->dio_off = off;
+    while (len) {
+        size_t n = CRS_IW_BOUNCE - w->dio_len;
+        if (n > len)
+            n = len;
+        if (n > HASH_PIECE)
+            n = HASH_PIECE;
+        char *to = w->dio_buf + w->dio_len;
+        memcpy(to, p, n);
+        XXH3_64bits_update(h, to, n);
+        w->dio_len += n;
+        p += n;
+        off += n;
+        len -= n;
+        if (w->dio_len == CRS_IW_BOUNCE) {
+            if ((rc = dio_flush(w)))
+                return rc;
+            if (!w->dio_buf)
+                goto buffered;
+            w->dio_off = off;
+        }
+    }
+    return 0;
+buffered:
+    XXH3_64bits_update(h, p, len);
     return len ? put(w, off, p, len) : 0;
 }
 
-int crs_iw_direct(struct crs_image_writer *w)
+/* Whether the kernel gives transparent huge pages to a mapping that asks (madvise): not when
+ * /sys/kernel/mm/transparent_hugepage/enabled says [never] (or cannot be read), nor in a
+ * process that turned them off (prctl PR_SET_THP_DISABLE, inherited across fork and exec;
+ * 1 | PR_THP_DISABLE_EXCEPT_ADVISED still gives them to a mapping that asks). */
+static int thp_on(void)
+{
+    if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1)
+        return 0;
+    char buf[64];
+    int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strstr(buf, "[never]") == NULL;
+}
+
+int crs_iw_direct(struct crs_image_writer *w, unsigned flags)
 {
     if (w->dio_fd >= 0)
         return 1;
@@ -208,16 +290,43 @@ int crs_iw_direct(struct crs_image_writer *w)
     if (w->base % CRS_IMAGE_ALIGN || fstat(w->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         fstatfs(w->fd, &sf) != 0 || (sf.f_type != EXT4_SUPER_MAGIC && sf.f_type != XFS_SUPER_MAGIC))
         return 0;
+    /* the bounce buffer, at a huge page's boundary, one huge page per 2 MiB when the kernel
+     * gives them (THP "enabled" [always] or [madvise]) */
+    size_t huge = 2u << 20, map_len = CRS_IW_BOUNCE + huge;
+    /* by system call: a preloaded layer's mmap (the MPI layer's halves registry) may take a
+     * lock a parked thread holds; the buffer is the writer's, for the time of the image */
+    void *map = (void *)syscall(SYS_mmap, NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        return 0;
+    char *buf = (char *)align_up((uintptr_t)map, huge);
+    int huge_ok = !(flags & CRS_IW_DIRECT_NO_HUGE) && madvise(buf, CRS_IW_BOUNCE, MADV_HUGEPAGE) == 0 && thp_on();
+    if (!huge_ok && !(flags & CRS_IW_DIRECT_SMALL_PAGES)) {
+        syscall(SYS_munmap, map, map_len);
+        return 0;
+    }
     /* "/proc/self/fd/N", built without stdio */
     char path[40];
     struct msg m = { path, sizeof(path), 0 };
     msg_str(&m, "/proc/self/fd/");
     msg_u64(&m, (uint64_t)w->fd);
     int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        syscall(SYS_munmap, map, map_len);
         return 0;
+    }
     w->dio_fd = fd;
+    w->dio_map = map;
+    w->dio_map_len = map_len;
+    w->dio_buf = buf;
+    w->dio_len = 0;
     return 1;
+}
+
+int crs_iw_direct_end(struct crs_image_writer *w)
+{
+    int rc = w->dio_len ? dio_flush(w) : 0;
+    crs_iw_close(w);
+    return rc;
 }
 
 void crs_iw_close(struct crs_image_writer *w)
@@ -225,6 +334,11 @@ void crs_iw_close(struct crs_image_writer *w)
     if (w->dio_fd >= 0)
         close(w->dio_fd);
     w->dio_fd = -1;
+    if (w->dio_map)
+        syscall(SYS_munmap, w->dio_map, w->dio_map_len);
+    w->dio_map = NULL;
+    w->dio_buf = NULL;
+    w->dio_len = 0;
 }
 
 /* Zero-fills up to the next multiple of `align` so the next piece starts there. */
@@ -248,7 +362,7 @@ size_t crs_iw_scratch_size(size_t max_chunks, size_t strings_cap, int zstd_level
 {
     /* 64 bytes of slack per carved piece for alignment */
     size_t n = 64 + max_chunks * sizeof(struct crs_rec_chunk) + 64 + strings_cap + 64 +
-               sizeof(XXH3_state_t) + 64;
+               2 * (sizeof(XXH3_state_t) + 64);
     if (zstd_level > 0)
         n += ZSTD_estimateCCtxSize(zstd_level) + 64 + zbuf_size() + CRS_IMAGE_ALIGN;
     return n;
@@ -285,7 +399,8 @@ int crs_iw_open(struct crs_image_writer *w, int fd, void *scratch, size_t scratc
     w->strings = carve(&p, end, strings_cap);
     w->strings_cap = strings_cap;
     w->ext_hash = carve(&p, end, sizeof(XXH3_state_t));
-    if (!w->chunks || !w->strings || !w->ext_hash)
+    w->chunk_hash = carve(&p, end, sizeof(XXH3_state_t));
+    if (!w->chunks || !w->strings || !w->ext_hash || !w->chunk_hash)
         return fail(w, ENOMEM, "scratch buffer too small; size it with crs_iw_scratch_size()");
     if (w->zstd_level) {
         size_t zlen = ZSTD_estimateCCtxSize(w->zstd_level);
@@ -350,10 +465,11 @@ static int add_chunk(struct crs_image_writer *w, uint64_t vaddr, const void *src
         }
     }
     c->stored_length = out_len;
-    c->checksum = XXH3_64bits(out, out_len);
-    rc = put_data(w, w->pos, out, out_len);
+    XXH3_64bits_reset(w->chunk_hash);
+    rc = put_data(w, w->pos, out, out_len, w->chunk_hash);
     if (rc)
         return rc;
+    c->checksum = XXH3_64bits_digest(w->chunk_hash);
     w->pos += out_len;
     w->nchunks++;
     w->bytes_raw += len;

@@ -33,13 +33,14 @@ struct page_walk {
     size_t map_i;           /* c->maps' entry the last region looked up was in */
 };
 
-/* Whether a region's pages may be written straight from memory with a direct write (the
- * writer's, when on: image.h, crs_iw_direct), which pins them: only a private mapping none of
- * whose pages another process maps (smaps' Shared_Clean and Shared_Dirty are 0). A page shared
- * copy-on-write (with a child after a fork, or a parent) would be copied by the pin, and the
- * process would keep the copy (diffrev34 R-M1, there for cr_checkpoint --fork's writer child);
- * a shared mapping's pages another process may change while the write reads them, after their
- * checksum was taken. Without smaps, none. */
+/* Whether a region's pages may go through the writer's direct writes (image.h, crs_iw_direct):
+ * only a private mapping none of whose pages another process maps (smaps' Shared_Clean and
+ * Shared_Dirty are 0); the others are written through the page cache. The rule is 02f315d's,
+ * from when a direct write read the pages in place and pinned them: the kernel unshared a page
+ * shared copy-on-write (with a child after a fork, or a parent) that it pinned, and the process
+ * kept the copy (diffrev34 R-M1). Since session 36 the writer copies the pages into its buffer
+ * first (no pin, the checksum taken from the copy), so the rule is no longer needed for that;
+ * kept, as those pages were never measured direct. Without smaps, none. */
 static int region_direct_ok(struct page_walk *pw, const struct crs_rec_region *r)
 {
     const struct crs_capture *c = pw->c;
@@ -247,6 +248,12 @@ static int write_memory(struct crs_capture *c, struct crs_image_writer *w)
     close(pw.pmap.fd);
     close(pw.mem_fd);
     w->direct_skip = 0;
+    /* the page data written: the direct writes' buffer goes before anything else runs */
+    int de = crs_iw_direct_end(w);
+    if (!e && de) {
+        crs_capture_error(c, "%s", w->err);
+        e = de;
+    }
     return e;
 }
 

@@ -149,20 +149,17 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
         w->stop_arg = o->arg;
         w->stop_why = gone_why;
     }
-    /* REVIVE_IMAGE_DIRECT=1: the pages straight to the disk, not through the page cache
-     * (crs_iw_direct says where). Not the default: each direct write waits for the disk, so a
-     * rank's writes no longer overlap its other work and the disk's queue is shallower; on the
-     * project's VM with 8 ranks x 16 MiB at load 4-5 the capture took 159-201 ms direct against
-     * 113-167 buffered; at load 17-22 the agents' CPU per snapshot was 135-151 ms direct against
-     * 217-490 buffered (the busier the machine, the more a buffered write costs; bench/mpi/README.md) */
-    /* Never in the --fork writer: a direct write pins the pages it reads, and the kernel
-     * unshares a copy-on-write page it pins (diffrev34 R-M1: 64 MiB shared with a child became
-     * private), so the child would copy the whole image into memory of its own. In place, the
-     * capture writes the pages the process shares with another one buffered (capture_write.c,
-     * region_direct_ok). */
+    /* REVIVE_IMAGE_DIRECT=1: the pages to the disk with O_DIRECT through the writer's buffer of
+     * huge pages, not through the page cache (crs_iw_direct says where and when). Session 36, 8
+     * ranks x 16 MiB, 59 alternating runs in a quiet window: capture medians 86 ms direct against
+     * 87 buffered (Open MPI), 85.5 against 89.5 (MPICH); bench/mpi/README.md. */
+    /* Not in the --fork writer, as before the buffer (session 34, when a direct write pinned the
+     * process's pages and the kernel unshared those the child shared copy-on-write: diffrev34
+     * R-M1): the buffer's copy no longer pins them, but the child's direct writes were not
+     * measured. */
     const char *direct = getenv("REVIVE_IMAGE_DIRECT");
     if (direct && strcmp(direct, "1") == 0 && !in_fork_child)
-        crs_iw_direct(w);
+        crs_iw_direct(w, 0);
     if ((e = crs_capture_write(c, w))) {
         crs_iw_close(w);
         return e;

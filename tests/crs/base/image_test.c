@@ -20,6 +20,9 @@
 #define PAGE 4096u
 
 void (*sample_writer_guard)(int on);
+int sample_direct, sample_direct_on, sample_direct_skip = -1;
+unsigned sample_direct_flags;
+void *sample_direct_buf;
 
 /* Address space of the sample process (ascending, as the format requires). */
 enum { R_DATA, R_LIB, R_HEAP, R_SHM, R_STACK, R_VDSO, NREGIONS };
@@ -247,8 +250,17 @@ int sample_image_write(int fd, int zstd_level, int flags, char *err)
     if (sample_writer_guard)
         sample_writer_guard(1);
     int rc = crs_iw_open(&w, fd, scratch, slen, 64, 4096, zstd_level);
-    for (size_t i = 0; i < nr && !rc; i++)
+    sample_direct_on = 0;
+    sample_direct_buf = NULL;
+    if (!rc && sample_direct) {
+        sample_direct_on = crs_iw_direct(&w, sample_direct_flags);
+        sample_direct_buf = w.dio_buf;
+    }
+    for (size_t i = 0; i < nr && !rc; i++) {
+        w.direct_skip = (int)i == sample_direct_skip;
         rc = crs_iw_add_pages(&w, r[i].vaddr, r[i].data, r[i].len);
+    }
+    w.direct_skip = 0;
 
     struct crs_rec_process proc = { .pid = 4242, .ppid = 1, .pgid = 4242, .sid = 4242,
                                     .uid = 1000, .gid = 1000, .umask = 022, .thread_count = 2,

@@ -43,6 +43,14 @@ void image_reseal(const char *path);
  * its last (the round-trip test forbids malloc in between). */
 extern void (*sample_writer_guard)(int on);
 
+/* Direct writes in sample_image_write (tests/crs/base/test_direct.c): when sample_direct is
+ * set, crs_iw_direct(w, sample_direct_flags) is called after crs_iw_open; its return goes to
+ * sample_direct_on and the bounce buffer's address to sample_direct_buf. The range of index
+ * sample_direct_skip (-1: none) is added with w->direct_skip set. */
+extern int sample_direct, sample_direct_on, sample_direct_skip;
+extern unsigned sample_direct_flags;
+extern void *sample_direct_buf;
+
 /* The memory the sample image stores: `n` ranges of bytes at addresses. */
 struct sample_range {
     uint64_t vaddr;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # REVIVE_IMAGE_DIRECT=1: the image's pages go to the disk with O_DIRECT (image.h, crs_iw_direct;
-# session 34): after a checkpoint of crt_heap (64 MiB) on ext4 or XFS the page cache holds the
+# session 34; through a buffer of huge pages since session 36): after a checkpoint of crt_heap (64 MiB) on ext4 or XFS the page cache holds the
 # image's header and metadata, not its pages, and the image verifies and restarts to the
 # uninterrupted output.
 #   direct    REVIVE_IMAGE_DIRECT=1 in the checkpointed process's environment
@@ -14,6 +14,10 @@
 #   buffered  the default: every write through the page cache, the pages there after it
 #   tmpfs     REVIVE_IMAGE_DIRECT=1, the image in /dev/shm (no direct writes there): buffered, the
 #             image as good
+#   nothp     REVIVE_IMAGE_DIRECT=1 in a process started with THP off (PR_SET_THP_DISABLE):
+#             buffered, the image as good
+#   full      REVIVE_IMAGE_DIRECT=1, the image on a 24 MiB ext4 (loop device, root): one line
+#             naming the full disk, no file left, the process runs on
 # fincore (util-linux) counts the image's bytes in the page cache, read before anything reads it.
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup crs_direct
@@ -141,4 +145,56 @@ else
     echo "SKIP-PART: tmpfs (no tmpfs at /dev/shm to write into)"
     [ -n "$shm" ] && rm -rf "$shm"
 fi
+# nothp: the process started with transparent huge pages turned off (prctl PR_SET_THP_DISABLE,
+# inherited across exec): the bounce buffer would be of 4 KiB pages, whose direct requests are
+# ~1 MiB and slower than buffered writes (bench/mpi/README.md, session 36), so the image goes
+# through the page cache, and restarts the same
+if command -v python3 >/dev/null 2>&1; then
+    nothp='import ctypes, os, sys
+if ctypes.CDLL(None).prctl(41, 1, 0, 0, 0) != 0: sys.exit("prctl(PR_SET_THP_DISABLE) failed")
+os.execv(sys.argv[1], sys.argv[1:])'
+    if one_case nothp "$WORK" "" REVIVE_IMAGE_DIRECT=1 python3 -c "$nothp"; then
+        [ "$RES" -ge $((SIZE / 2)) ] && crs_pass "nothp: without huge pages written buffered ($RES of $SIZE bytes in the page cache)" ||
+            crs_fail "nothp: only $RES of the image's $SIZE bytes in the page cache: written directly from" \
+                "a buffer of 4 KiB pages"
+    fi
+else
+    echo "SKIP-PART: nothp (python3 is needed to start a process with PR_SET_THP_DISABLE)"
+fi
+# full: REVIVE_IMAGE_DIRECT=1 and the image on a 24 MiB ext4 (a loop device: root only), too
+# small for crt_heap's 64 MiB: the direct write's ENOSPC fails the checkpoint in one line naming
+# it, no file is left, the process runs on to its end
+full_case() {
+    local d=$WORK/full fsimg=$WORK/full.ext4 mnt=$WORK/fullmnt left
+    if [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null 2>&1; then
+        echo "SKIP-PART: full (root and mkfs.ext4 needed: a loop-mounted ext4)"
+        return 0
+    fi
+    mkdir -p "$mnt"
+    if ! truncate -s 24M "$fsimg" || ! mkfs.ext4 -q -F "$fsimg" >"$WORK/mkfs.err" 2>&1 ||
+        ! mount -o loop "$fsimg" "$mnt" 2>"$WORK/mount.err"; then
+        echo "SKIP-PART: full (cannot make and mount a small ext4: $(cat "$WORK/mkfs.err" "$WORK/mount.err" 2>/dev/null | head -n 1))"
+        return 0
+    fi
+    crs_at_exit "umount '$mnt'"
+    crs_start "$d" orig env REVIVE_IMAGE_DIRECT=1 "$CRS_TOOLS/cr_run" "$HEAP" || {
+        crs_fail "full: crt_heap under cr_run never got ready"
+        crs_show "$d/orig.err"
+        return 1
+    }
+    if crs_tool "$d/ck" cr_checkpoint -f "$mnt/full.img" "$PID"; then
+        crs_fail "full: cr_checkpoint wrote a 64 MiB image on a 24 MiB file system"
+    elif [ "$(wc -l <"$d/ck.err")" = 1 ] && grep -q "No space left on device; free space" "$d/ck.err"; then
+        crs_pass "full: one line: $(cat "$d/ck.err")"
+    else
+        crs_fail "full: cr_checkpoint's message is not one line naming the full disk:"
+        crs_show "$d/ck.err"
+    fi
+    left=$(find "$mnt" -mindepth 1 -maxdepth 1 ! -name lost+found)
+    [ -z "$left" ] && crs_pass "full: no file left on the full file system" ||
+        crs_fail "full: left on the full file system: $left"
+    crs_finish "$d" orig && crs_pass "full: the process ran on to its end" ||
+        crs_fail "full: the process did not run on to its end ($(crs_status_text "$FINISH_STATUS"))"
+}
+full_case
 crs_summary crs_direct
