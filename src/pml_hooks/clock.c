@@ -375,7 +375,7 @@ static void wake_late(void)
     }
 }
 
-static void park_wait(struct pml_slot *t, uint32_t fid)
+static void park_wait_once(struct pml_slot *t, uint32_t fid)
 {
     if (!pml_wins) {
         pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
@@ -397,6 +397,20 @@ static void park_wait(struct pml_slot *t, uint32_t fid)
     pml_objs_progress();
     pthread_mutex_lock(&pml_ck_lock);
     __atomic_store_n(&t->w, w, __ATOMIC_RELEASE);
+}
+
+/* Every wait of a parked thread goes through these two (wake_late at each wake, so that no wait
+ * escapes the fault point): park_wait during an epoch, gate_wait while the gate is closed. */
+static void park_wait(struct pml_slot *t, uint32_t fid)
+{
+    park_wait_once(t, fid);
+    wake_late();
+}
+
+static void gate_wait(void)
+{
+    pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+    wake_late();
 }
 
 /* The clocks a call is counted on: c (may be NULL) and the pair clocks xs[0..nx) (cross.c),
@@ -439,8 +453,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             t->cs = c;
             t->cs_seq = c ? c->seq + 1 : 0;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
-            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
-            wake_late();
+            gate_wait();
             continue;
         }
         if (!(f & PML_CK_PENDING) || (!c && !nx && !epoch))
@@ -450,7 +463,6 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             t->cs_seq = c ? c->seq + 1 : 0;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
             park_wait(t, fid);
-            wake_late();
             continue;
         }
         /* run on when every clock it counts on is short of its target; an epoch opened on no
@@ -480,7 +492,6 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
                 continue;
             }
             park_wait(t, fid);
-            wake_late();
             continue;
         }
         /* another target lies behind this call: ask for each clock at its target to be raised */
@@ -504,7 +515,6 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
         if (asked)
             continue;
         park_wait(t, fid);
-        wake_late();
     }
     count_entry(c, xs, nx, flags);
     t->cs = blocking ? c : NULL;
@@ -547,7 +557,6 @@ void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int r
             continue;
         }
         park_wait(t, fid);
-        wake_late();
     }
     __atomic_store_n(&t->swin, w, __ATOMIC_RELAXED);
     __atomic_store_n(&t->w, fid << 8 | PML_T_IN, __ATOMIC_RELEASE);

@@ -456,22 +456,16 @@ int revive_mpix_checkpoint(int collective, int *flag)
      * rank parks at its entry at s again: a second snapshot at the same cut, for nobody
      * (diffrev35 R-M1). An epoch that captures this rank between its count and its ask has its
      * cut at s + 1 and answers the call: the ask finds it ended and asks nothing. */
-    int rc;
-    uint64_t at = s;
-    if (pml_world_size > 1) {
-        PML_COLL_ENTER(PML_NFUNCS, MPI_COMM_WORLD, 0);
-        PML_COLL_LEAVE(0);
-        at = s + 1;
-        rc = agent.request(1, at);
-        if (rc)
-            return rc;
-    } else {
-        rc = agent.request(1, at);
-        if (rc)
-            return rc;
-        PML_COLL_ENTER(PML_NFUNCS, MPI_COMM_WORLD, 0);
-        PML_COLL_LEAVE(0);
-    }
+    int several = pml_world_size > 1;
+    uint64_t at = several ? s + 1 : s;
+    int rc = several ? 0 : agent.request(1, at); /* one rank: asks, then counts */
+    if (rc)
+        return rc;
+    PML_COLL_ENTER(PML_NFUNCS, MPI_COMM_WORLD, 0);
+    PML_COLL_LEAVE(0);
+    rc = several ? agent.request(1, at) : 0; /* several: count, then ask */
+    if (rc)
+        return rc;
     int restarted = 0;
     rc = agent.wait_epoch(at, &restarted);
     if (rc == 0 && flag)
