@@ -39,6 +39,14 @@ state() {
     a=(${l##*) })
     echo ${a[0]}
 }
+# not_stopped PID...: " PID(COMM):STATE" for each that is neither stopped (T), a zombie nor gone
+not_stopped() {
+    local p s c
+    for p in "$@"; do
+        s=$(state $p)
+        case $s in T | Z | gone) ;; *) read -r c 2>/dev/null </proc/$p/comm; printf ' %s(%s):%s' $p "$c" $s ;; esac
+    done
+}
 
 touch pace
 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms \
@@ -60,19 +68,17 @@ else
     # between it and the ranks (MPICH's hydra_pmi_proxy, which ran on: newuser7d), the ranks and
     # theirs; but Revive's watchers, which must run while the job is stopped: the coordinator's
     # signal witness and each rank's cover (which ends what the rank stopped should it die)
-    bad= n=0
+    tree=
     for p in $(descendants $c | tail -n +2); do
         read -r comm 2>/dev/null </proc/$p/comm || continue
-        case $comm in revive-witness | revive-cover) continue ;; esac
-        n=$((n + 1))
-        s=$(state $p)
-        case $s in T | Z | gone) ;; *) bad="$bad $p($comm):$s" ;; esac
+        case $comm in revive-witness | revive-cover) ;; *) tree="$tree $p" ;; esac
     done
+    bad=$(not_stopped $tree)
     if [ -n "$bad" ]; then
         failed "after --stop processes of the job's tree under mpirun run on (pid(comm):state):$bad"
         show_procs $job
     else
-        pass "after --stop every process of the job's tree under mpirun is stopped ($n, state T)"
+        pass "after --stop every process of the job's tree under mpirun is stopped ($(echo $tree | wc -w), state T)"
     fi
     declare -A t0
     for p in $burners; do t0[$p]=$(cpu $p); done
@@ -138,14 +144,10 @@ elif ! ref=$(checkpoint $job fstop --stop); then
 else
     all=$(descendants $job)
     forked=$(named st_fork $all)
-    bad= n=0
-    for p in $forked; do
-        n=$((n + 1))
-        s=$(state $p)
-        case $s in T | Z | gone) ;; *) bad="$bad $p:$s" ;; esac
-    done
+    n=$(echo $forked | wc -w)
+    bad=$(not_stopped $forked)
     if [ -n "$bad" ]; then
-        failed "forker: after --stop children the ranks forked run on in the stopped job (pid:state):$bad"
+        failed "forker: after --stop children the ranks forked run on in the stopped job (pid(comm):state):$bad"
         show_procs $job
     else
         pass "forker: after --stop all $n children the ranks' threads had forked are stopped or ended"
