@@ -150,9 +150,10 @@ static int write_image(struct crs_capture *c, const struct crs_ckpt_opts *o, uin
         w->stop_why = gone_why;
     }
     /* REVIVE_IMAGE_DIRECT=1: the pages to the disk with O_DIRECT through the writer's buffer of
-     * huge pages, not through the page cache (crs_iw_direct says where and when). Session 36, 8
-     * ranks x 16 MiB, 59 alternating runs in a quiet window: capture medians 86 ms direct against
-     * 87 buffered (Open MPI), 85.5 against 89.5 (MPICH); bench/mpi/README.md. */
+     * huge pages, not through the page cache (crs_iw_direct says where and when). Not the default:
+     * session 36, 8 ranks x 16 MiB, two quiet windows of 59 and 83 alternating runs, capture
+     * medians 86 / 92 ms direct against 87 / 91.5 buffered (Open MPI), 85.5 / 90.5 against 89.5 /
+     * 91 (MPICH): no faster near idle (bench/mpi/README.md, "Capture, session 36"). */
     /* Not in the --fork writer, as before the buffer (session 34, when a direct write pinned the
      * process's pages and the kernel unshared those the child shared copy-on-write: diffrev34
      * R-M1): the buffer's copy no longer pins them, but the child's direct writes were not
