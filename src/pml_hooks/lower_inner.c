@@ -164,7 +164,12 @@ INNER_WRAP(int, scandir64,
             int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
            (d, l, sel, cmp))
 
-/* ---- the time zone: the first local time reads /etc/localtime (or TZ's file) */
+/* ---- the time zone: the first local time reads /etc/localtime (or TZ's file). gmtime too: it
+ * takes the same lock (tzset_lock) and its first call reads the file as well; unwrapped, a thread
+ * parked inside it could hold that lock while a wrapped call waited for it inside its section
+ * (diffrev36 R-L8; libevent imports gmtime_r) */
+INNER_WRAP(struct tm *, gmtime, (const time_t *t), (t))
+INNER_WRAP(struct tm *, gmtime_r, (const time_t *t, struct tm *r), (t, r))
 INNER_WRAP(struct tm *, localtime, (const time_t *t), (t))
 INNER_WRAP(struct tm *, localtime_r, (const time_t *t, struct tm *r), (t, r))
 INNER_WRAP(char *, ctime, (const time_t *t), (t))

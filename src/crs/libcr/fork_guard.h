@@ -49,7 +49,11 @@
  * the program's start). What a section cannot do: wait for a thread that forks through the
  * application's libc (that fork waits for the section), and be long: a fork of the application
  * waits for the whole dlopen (milliseconds; more for a large object on a slow file system), and
- * a checkpoint's park for it too (within the park's timeout).
+ * a checkpoint's park for it too (within the park's timeout). The lower half's libc calls run in
+ * sections the same way (lower_inner.c) and take libc's own locks inside them: one whose
+ * unwrapped sibling a parked library thread holds (tzset_lock: gmtime is wrapped for that; the
+ * setlocale lock, the pwent iteration: no library imports setlocale or getpwent) would hold the
+ * park until its timeout, a failed checkpoint and no hang (diffrev36 R-L8).
  *
  * A section is also a park deferral section (capture_filter.h): no checkpoint parks a thread while
  * it holds one. A fork holds the guard from its prepare handler to its parent's (the child's)
