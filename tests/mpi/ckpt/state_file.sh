@@ -6,10 +6,11 @@
 #    as the first left them and its results differ from the uninterrupted run's (the wrong
 #    restart the docs describe: this test sees it); with the files copied beside the snapshot
 #    after the --term and put back before each restart, two more restarts are each right.
-# 2. --stop, the files copied while the job is stopped, then kill -CONT: the job runs on to its
-#    end (== uninterrupted); a restart of the snapshot without the copy put back differs from the
-#    uninterrupted run's last steps (the crash-recovery case of the docs); with it put back, two
-#    restarts each end with the uninterrupted run's last steps.
+# 2. a snapshot the job runs on from (ckpt-mpirun --status, no --term): the job runs on to its end
+#    (== uninterrupted); a restart of the snapshot differs from the uninterrupted run's last steps
+#    (the crash-recovery case of the docs). A copy taken after "ckpt-mpirun --stop" is no remedy
+#    (a rank captured outside MPI rewrote its file before it stopped: Open MPI, 1 of 1): not tested
+#    as one; the docs say so.
 flavor=$1
 src=$(cd "$(dirname "$0")" && pwd)/state_file.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
@@ -82,31 +83,23 @@ if job term --term; then
     done
 fi
 
-# 2. --stop, copy, continue: the job runs on to its end
+# 2. a snapshot the job runs on from (ckpt-mpirun without --term): the job runs to its end, and
+#    a restart of the snapshot finds the files as the job left them (the crash-recovery case)
 cd "$d" || exit 1
-if job cont --stop; then
-    mkdir -p saved && cp -a st.0 st.1 saved/ || failed "cont: cannot copy the state files"
-    kill -CONT "$c"
+if job cont --status; then
     rm -f pace
     wait $j; jrc=$?
     [ $jrc = 0 ] && cmp -s <(results "$d/native.out") <(results out.0) &&
-        pass "--stop, continued: the job ran on to its end as uninterrupted" ||
-        { failed "--stop, continued: status $jrc, or its results differ"; show_err err.0; }
+        pass "the job ran on after its snapshot to its end as uninterrupted" ||
+        { failed "the job that ran on: status $jrc, or its results differ"; show_err err.0; }
     restart 1
     if [ $rc != 0 ]; then
-        pass "a snapshot of a job that ran on, restarted without the copy put back: status $rc"
+        pass "a snapshot of a job that ran on, restarted: status $rc (the files are the later run's)"
     elif tail_of 1; then
-        failed "a snapshot of a job that ran on, restarted without the copy put back, gave the uninterrupted run's last steps: the test cannot see the wrong restart"
+        failed "a snapshot of a job that ran on, restarted, gave the uninterrupted run's last steps: the test cannot see the wrong restart"
     else
-        pass "a snapshot of a job that ran on, restarted without the copy put back: results differ (as the docs say)"
+        pass "a snapshot of a job that ran on, restarted: results differ from the uninterrupted run's (as the docs say)"
     fi
-    for n in 2 3; do
-        put_back; restart $n
-        [ $rc = 0 ] && tail_of $n &&
-            pass "a snapshot of a job that ran on, restart $((n - 1)) with the copy put back: the uninterrupted run's last $(results out.$n | wc -l) result lines" ||
-            { failed "a snapshot of a job that ran on, restart $((n - 1)) with the copy put back: status $rc, or results differ"
-              show_err err.$n; }
-    done
 fi
 cd "$d" || exit 1
 left=$(no_strays "$d/") || failed "processes left: $left"
