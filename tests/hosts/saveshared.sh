@@ -12,6 +12,12 @@
 # writer per PATH across hosts (00c3afb, reverted) one host's file was left as overwritten. Then
 # again from the same snapshot with rank 3's image (the writer on h2) only in h2's node-local
 # cache: restart-mpi fetches it and chooses as before (R-M3 (c): images only in a cache).
+# Then again with --hostfile placing rank 0 alone on h1 and ranks 1-3 on h2 (diffrev36 R-M2):
+# h1's writer (rank 1) runs elsewhere, so no writer is named (said) and rank 0 writes its own
+# copy: h1's file names h1 again (with a writer named, rank 0 left it to rank 1 and found the
+# overwritten bytes). The job's ranks find their host's file by a hash of the host name
+# (SAVE_SHARED_ONE=hostname), so that a moved restart is not refused by a node communicator's
+# size; the moved job's results are its own (rank 1 shares another host's file) and not compared.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 hosts_workdir saveshared-$flavor
@@ -28,7 +34,7 @@ results() { grep -hE '^(step [0-9]+: |done: )' "$@"; }
 steps=40 ms=100
 # the mode reaches the ranks on h2 through the launcher (the bed's remote shell passes no
 # environment): Open MPI's -x; MPICH's Hydra passes the whole environment
-export SAVE_SHARED_ONE=node
+export SAVE_SHARED_ONE=hostname
 case $flavor in ompi) LOPTS+=(-x SAVE_SHARED_ONE) ;; esac
 on h1 timeout -k 5 600 "$launcher" "${LOPTS[@]}" -n 4 "$prog" $steps "$W/nopace" 0 "$HB/local/cnt" \
     >"$W/native.out" 2>"$W/native.err" || { fail "the native run: status $?"; tail -5 "$W/native.err"; finish; }
@@ -93,4 +99,16 @@ on h1 timeout -k 5 600 "$RESTART" "$ref" >"$W/out.2" 2>"$W/err.2"; st=$?
 [ -f "$ref/rank_3.img" ] || fail "restart 2: rank 3's image was not fetched back into $ref"
 restarted 2
 pass "$flavor: rank 3's image only in h2's cache: fetched, then each host's file written back from its copy read last, native result"
+
+for h in h1 h2; do head -c 12288 /dev/urandom | dd of="$HB/node/$h/cnt.all" conv=notrunc status=none; done
+hostfile "$W/hf" h1:1 h2:3
+on h1 timeout -k 5 600 "$RESTART" --hostfile "$W/hf" "$ref" >"$W/out.3" 2>"$W/err.3"; st=$?
+grep -qF "restart-mpi: the restart's placement may not be the snapshot's (--hostfile): each rank writes its own copy" "$W/err.3" ||
+    { fail "restart 3 (--hostfile): restart-mpi does not say that each rank writes its own copy"; grep "restart-mpi" "$W/err.3"; }
+grep -q "is written back from rank" "$W/err.3" && fail "restart 3 (--hostfile): restart-mpi still names a writer"
+if grep -q "^rank 0: the file names host" "$W/err.3" || ! grep -q "^done: " "$W/out.3"; then
+    fail "restart 3 (--hostfile, status $st): rank 0 on h1 did not find h1's file written back:"
+    grep -E "^rank 0: |^done: " "$W/err.3" "$W/out.3"; tail -5 "$W/err.3"
+fi
+pass "$flavor: a restart with --hostfile moving h1's writer to h2: no writer named (said), h1's file written back by rank 0"
 finish

@@ -351,9 +351,20 @@ int main(int argc, char **argv)
         static char writers[64 * 1024], said[16 * 1024], why[PATH_MAX + 256];
         int nw = restart_saved_writers(seqdir, ranks, &m, writers, sizeof writers, said, sizeof said,
                                        why, sizeof why);
-        if (nw > 0)
+        /* a rank leaves its copy to the writer only on the file's host and cannot tell where
+         * the writer runs: with another placement (--hostfile; any launcher option after --
+         * may move ranks) the writer may run elsewhere and that host's file would be left as it
+         * is then (diffrev36 R-M2): every rank writes its own copy, as before */
+        int moved = o.hostfile || o.extra.n > 0;
+        if (nw > 0 && moved)
+            fprintf(stderr, "%s: the restart's placement may not be the snapshot's (%s): each rank "
+                            "writes its own copy of the files several ranks saved (--save-shared) "
+                            "back, in no set order; restart with the job's own placement to have "
+                            "the copy read last written back\n",
+                    restart_me, o.hostfile ? "--hostfile" : "launcher options after --");
+        else if (nw > 0)
             setenv(RESTART_SAVED_WRITERS_VAR, writers, 1);
-        if (nw >= 0)
+        if (nw >= 0 && !(nw > 0 && moved))
             for (const char *l = said, *nl; (nl = strchr(l, '\n')); l = nl + 1)
                 fprintf(stderr, "%s: %.*s\n", restart_me, (int)(nl - l), l);
         else if (nw == -E2BIG)

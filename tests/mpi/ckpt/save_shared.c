@@ -17,6 +17,9 @@
  * their host (MPI_Comm_split_type), the adder thread in each host's second rank. At the end each
  * rank says "rank R: the file names host X, not this host Y" when the name differs, and each
  * adder "rank R: file count minus own count: D".
+ * SAVE_SHARED_ONE=hostname (diffrev36 R-M2): as node, the host's ranks found by a hash of the
+ * host's name (MPI_Comm_split), as an application grouping its ranks by host name does: a restart
+ * that moves ranks to other hosts is not refused by a node communicator's changed size.
  * SAVE_SHARED_ONE=slice (save_shared.sh part 6): one file FILE.all as with 1, of 3 pages per
  * rank, each rank mapping only its own 3 pages (at 3 pages times its rank), laid out as its own
  * file FILE.<rank> would be (rank 1's thread adding in its third page): the ranks' copies are of
@@ -62,10 +65,18 @@ int main(int argc, char **argv)
     int steps = atoi(argv[1]);
     long ms = atol(argv[3]);
     const char *o = getenv("SAVE_SHARED_ONE");
-    int node = o && !strcmp(o, "node"), slice = o && !strcmp(o, "slice");
+    int byname = o && !strcmp(o, "hostname");
+    int node = o && (!strcmp(o, "node") || byname), slice = o && !strcmp(o, "slice");
     int one = o && (*o == '1' || node || slice);
     MPI_Comm here = MPI_COMM_WORLD; /* the ranks that share the file */
-    if (node)
+    if (byname) {
+        char hn[64] = "";
+        unsigned color = 5381;
+        gethostname(hn, sizeof hn - 1);
+        for (const char *q = hn; *q; q++)
+            color = color * 33 + (unsigned char)*q;
+        MPI_Comm_split(MPI_COMM_WORLD, (int)(color & 0x7fffffff), rank, &here);
+    } else if (node)
         MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &here);
     int wrank = rank;
     MPI_Comm_rank(here, &rank); /* within the file's ranks from here on (but for the output) */
