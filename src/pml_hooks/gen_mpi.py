@@ -472,6 +472,14 @@ def idle_form(f, funcs):
     return nb
 
 
+# What a creation's record entry keeps besides its arguments: what the library chose at the call
+# and the program may rely on, read from the object made (its real handle r_NAME).
+#   MPI_Dist_graph_create: the neighbour lists and weights in the library's order (topo.c)
+REC_EXTRA = {
+    'MPI_Dist_graph_create': 'pml_rec_dist_graph(R, PML_H(r_comm_dist_graph));',
+}
+
+
 def gen_plain(f, fid, funcs):
     pre, args, post, rec = translate(f, fid)
     out = []
@@ -548,6 +556,12 @@ def gen_plain(f, fid, funcs):
     if 'fileeh' in f.flags:
         out.append('    if (rc == MPI_SUCCESS)')
         out.append('        pml_file_eh_set(PML_H(%s), PML_H(%s));' % (f.params[0].name, f.params[1].name))
+    extra = REC_EXTRA.get(f.name)
+    if extra:
+        # recorded before the handle made (the replay reads it before it makes the object)
+        if not rec or not rec[-1].startswith('pml_rec_out('):
+            sys.exit('gen_mpi: %s: REC_EXTRA needs the handle made last' % f.name)
+        rec.insert(len(rec) - 1, extra)
     if 'create' in f.flags and f.ret == 'int':
         gets = [p for p in f.params if p.ann == 'get']
         if gets:
@@ -650,6 +664,9 @@ REPLAY_SKIP = {
     # windows are made again in their place in the record by win_ckpt.c's replay functions
     'MPI_File_open',
 }
+# Calls replayed by a function written by hand (topo.c: MPI_Dist_graph_create, made again with
+# the adjacent form from the neighbour lists recorded at the call)
+REPLAY_HAND = {'MPI_Dist_graph_create'}
 # Output pointers the record keeps as plain pointer values: the replay gives the lower half a
 # scratch variable instead of the application's (long gone) address.
 REPLAY_SCRATCH = {('MPI_Buffer_detach', 'buffer_addr'), ('MPI_Buffer_detach_c', 'buffer_addr')}
@@ -768,7 +785,7 @@ def write_replay(funcs, path):
         o.write('#pragma GCC diagnostic ignored "-Wcast-qual"\n\n')
         names = []
         for i, f in enumerate(funcs):
-            if 'create' not in f.flags or 'hand' in f.flags or f.name in REPLAY_SKIP:
+            if 'create' not in f.flags or 'hand' in f.flags or f.name in REPLAY_SKIP or f.name in REPLAY_HAND:
                 names.append(None)
                 continue
             body = '\n'.join(gen_replay_fn(f)) + '\n'

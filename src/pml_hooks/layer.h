@@ -298,6 +298,9 @@ void pml_rec_weights(struct pml_rec *R, const int *w, int n);
 void pml_rec_str(struct pml_rec *R, const char *s);
 void pml_rec_ptr(struct pml_rec *R, const void *p);
 void pml_rec_out(struct pml_rec *R, uintptr_t v);
+/* topo.c: what MPI_Dist_graph_create's library chose (the neighbour lists in its order), read
+ * from the communicator it made (real handle), recorded before that handle (gen_mpi.py REC_EXTRA) */
+void pml_rec_dist_graph(struct pml_rec *R, uintptr_t made);
 int32_t pml_rec_close(struct pml_rec *R); /* returns the entry's index */
 void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);

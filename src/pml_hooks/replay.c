@@ -28,6 +28,7 @@
 #include "pml_hooks/replay.h"
 #include "pml_hooks/restart.h" /* pml_lower_world */
 #include "pml_hooks/ckpt.h"    /* pml_xchgv */
+#include "pml_hooks/topo.h"    /* pml_rp_topo_fn */
 #include "common/clock.h"
 
 #define PML_WANT_NAMES
@@ -339,6 +340,14 @@ void *pml_rp_a(struct pml_rp *P)
 {
     uint32_t l;
     const unsigned char *d = item(P, 'a', 0, &l, NULL);
+    return d && l ? (void *)(uintptr_t)d : NULL;
+}
+
+void *pml_rp_a_len(struct pml_rp *P, size_t *len)
+{
+    uint32_t l = 0;
+    const unsigned char *d = item(P, 'a', 0, &l, NULL);
+    *len = d ? l : 0;
     return d && l ? (void *)(uintptr_t)d : NULL;
 }
 
@@ -926,6 +935,8 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
             pml_rp_fn fn = is_keyval_create(fid) ? rp_keyval : pml_rp_table[fid];
             if (!fn)
                 fn = pml_rp_win_fn(fid); /* windows: win_ckpt.c */
+            if (!fn)
+                fn = pml_rp_topo_fn(fid); /* MPI_Dist_graph_create: topo.c */
             if (!fn) {
                 snprintf(err, errlen, "record entry %d: %s cannot be replayed", i, pml_fn_names[fid]);
                 rc = -ENOTSUP;

@@ -32,6 +32,7 @@ uintptr_t pml_rp_h(struct pml_rp *P);                /* 'h': the real handle of 
 int pml_rp_real_of(uintptr_t v, uintptr_t *real);
 void *pml_rp_hs(struct pml_rp *P, size_t elsize);    /* 'H': array of real handles (free it) */
 void *pml_rp_a(struct pml_rp *P);                    /* 'a': the recorded array (NULL if empty) */
+void *pml_rp_a_len(struct pml_rp *P, size_t *len);   /* the same, and its length in bytes */
 const int *pml_rp_w(struct pml_rp *P);               /* 'w'/'W': weights or the marker */
 const char *pml_rp_s(struct pml_rp *P);              /* 's' */
 void pml_rp_i(struct pml_rp *P, void *out, size_t n); /* 'i' */

@@ -24,6 +24,7 @@
 #include "pml_hooks/lower_reset.h"
 #include "pml_hooks/lower_refs.h"
 #include "pml_hooks/replay.h"
+#include "pml_hooks/topo.h"
 #define PML_WANT_NAMES
 #include "pml_hooks/pml_table.h"
 
@@ -335,6 +336,11 @@ static int restart_fault(enum revive_fault_point p)
     return 0;
 }
 
+int pml_restart_fault(enum revive_fault_point p)
+{
+    return restart_fault(p);
+}
+
 /* mpi-restore-hold: held where a ^C cannot reach the rank. Here, in the restart hook, every
  * thread of the restored rank holds every signal blocked (crs_restore_signals blocked them
  * before the image's dispositions went in; the parked threads wait in the park handler, whose
@@ -543,6 +549,7 @@ struct saved_comm {
     uintptr_t v;
     int size, rank, inter, rsize;
     int *wmap;               /* world ranks of the group, then of the remote group */
+    int *topo, ntopo;        /* its topology and neighbour lists (topo.h) */
 };
 struct saved_type {
     uintptr_t v;
@@ -563,8 +570,10 @@ static int saved_world_rank = -1, saved_world_size = -1;
 
 static void saved_free(void)
 {
-    for (int i = 0; i < nscomm; i++)
+    for (int i = 0; i < nscomm; i++) {
         free(scomm[i].wmap);
+        free(scomm[i].topo);
+    }
     free(scomm);
     free(stype);
     free(sattr);
@@ -623,7 +632,14 @@ static int describe_comm(uintptr_t v, struct saved_comm *s)
         return -EINVAL;
     if (s->inter)
         pml_L.MPI_Comm_remote_size(c, &s->rsize);
-    return world_map(c, s->inter, s->size, s->rsize, &s->wmap);
+    else if (pml_topo_describe(PML_H(c), &s->topo, &s->ntopo))
+        return -EIO;
+    int rc = world_map(c, s->inter, s->size, s->rsize, &s->wmap);
+    if (rc) {
+        free(s->topo);
+        s->topo = NULL;
+    }
+    return rc;
 }
 
 static void save_attr(uintptr_t obj, int vkv, int okind)
@@ -752,6 +768,7 @@ static int verify(char *err, size_t errlen)
             return -EINVAL;
         }
         const char *what = NULL;
+        char lists[256] = "";
         if (now.inter != s->inter)
             what = "intercommunicator or not";
         else if (now.size != s->size || now.rsize != s->rsize)
@@ -760,7 +777,16 @@ static int verify(char *err, size_t errlen)
             what = "rank";
         else if (memcmp(now.wmap, s->wmap, (size_t)(s->size + (s->inter ? s->rsize : 0)) * sizeof(int)))
             what = "members' world ranks";
+        else
+            what = pml_topo_diff(now.topo, now.ntopo, s->topo, s->ntopo, lists, sizeof lists);
         free(now.wmap);
+        free(now.topo);
+        if (what && lists[0]) {
+            /* the neighbour lists: a neighbourhood collective would fill other slots */
+            snprintf(err, errlen, "communicator %#lx (made by %s) differs from the checkpoint in its %s"
+                     " (%s)", (unsigned long)s->v, made_by(s->v), what, lists);
+            return -EINVAL;
+        }
         if (what) {
             snprintf(err, errlen, "communicator %#lx (made by %s) differs from the checkpoint in its %s"
                      " (size %d rank %d now, size %d rank %d then)", (unsigned long)s->v, made_by(s->v),

@@ -17,6 +17,8 @@
 #ifndef PML_HOOKS_RESTART_H
 #define PML_HOOKS_RESTART_H
 
+#include "common/fault.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,10 @@ void pml_restart_on_parked(void (*fn)(void));
  * (REVIVE_RESTART_DIR/refused.<rank> or stopped.<rank> when refused, below, else
  * failed.<rank>: the snapshot is marked as failed with that reason). */
 int pml_restart_complete(char *err, size_t errlen);
+
+/* Whether fault point p (common/fault.h) is armed for this restart: named in REVIVE_FAULT of the
+ * new launcher's environment (restart-mpi's; the rank's own environment is its image's). */
+int pml_restart_fault(enum revive_fault_point p);
 
 /* A variable of the new launcher's environment (the application keeps its own in environ);
  * NULL when unset or before the restart hook ran. */
