@@ -106,6 +106,8 @@ on h1 timeout -k 5 600 "$RESTART" --hostfile "$W/hf" "$ref" >"$W/out.3" 2>"$W/er
 grep -qF "restart-mpi: the restart's placement may not be the snapshot's (--hostfile): each rank writes its own copy" "$W/err.3" ||
     { fail "restart 3 (--hostfile): restart-mpi does not say that each rank writes its own copy"; grep "restart-mpi" "$W/err.3"; }
 grep -q "is written back from rank" "$W/err.3" && fail "restart 3 (--hostfile): restart-mpi still names a writer"
+[ "$(grep -c "^restart-mpi: .*--save-shared" "$W/err.3")" = 1 ] ||
+    { fail "restart 3 (--hostfile): not one restart-mpi line about --save-shared:"; grep "^restart-mpi: .*--save-shared" "$W/err.3"; }
 if grep -q "^rank 0: the file names host" "$W/err.3" || ! grep -q "^done: " "$W/out.3"; then
     fail "restart 3 (--hostfile, status $st): rank 0 on h1 did not find h1's file written back:"
     grep -E "^rank 0: |^done: " "$W/err.3" "$W/out.3"; tail -5 "$W/err.3"

@@ -356,18 +356,18 @@ int main(int argc, char **argv)
          * may move ranks) the writer may run elsewhere and that host's file would be left as it
          * is then (diffrev36 R-M2): every rank writes its own copy, as before */
         int moved = o.hostfile || o.extra.n > 0;
-        if (nw > 0 && moved)
+        if (nw > 0 && moved) {
             fprintf(stderr, "%s: the restart's placement may not be the snapshot's (%s): each rank "
                             "writes its own copy of the files several ranks saved (--save-shared) "
                             "back, in no set order; restart with the job's own placement to have "
                             "the copy read last written back\n",
                     restart_me, o.hostfile ? "--hostfile" : "launcher options after --");
-        else if (nw > 0)
-            setenv(RESTART_SAVED_WRITERS_VAR, writers, 1);
-        if (nw >= 0 && !(nw > 0 && moved))
+        } else if (nw >= 0) {
+            if (nw > 0)
+                setenv(RESTART_SAVED_WRITERS_VAR, writers, 1);
             for (const char *l = said, *nl; (nl = strchr(l, '\n')); l = nl + 1)
                 fprintf(stderr, "%s: %.*s\n", restart_me, (int)(nl - l), l);
-        else if (nw == -E2BIG)
+        } else if (nw == -E2BIG)
             fprintf(stderr, "%s: warning: the ranks saved more files shared by several ranks "
                             "(--save-shared) than can be named to them: each rank writes its own copy "
                             "of those files back, in no set order\n", restart_me);
