@@ -75,8 +75,16 @@ one_case() {
     return 0
 }
 
+# the writer writes directly only through a buffer of huge pages: where this process and its
+# children get none (THP [never], or started with PR_SET_THP_DISABLE, inherited), it rightly
+# writes buffered and the direct parts cannot run (diffrev36 R-M1)
+thp=1
+grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && thp=0
+grep -qE '^THP_enabled:[[:space:]]*0' /proc/self/status && thp=0
 # the page cache holds at most 1/8 of a direct image (header, metadata), at least half of a buffered one
-if one_case direct "$WORK" "" REVIVE_IMAGE_DIRECT=1; then
+if [ $thp = 0 ]; then
+    echo "SKIP-PART: direct (no transparent huge pages for this process: the writer writes buffered)"
+elif one_case direct "$WORK" "" REVIVE_IMAGE_DIRECT=1; then
     [ "$RES" -le $((SIZE / 8)) ] && crs_pass "direct: $RES of the image's $SIZE bytes in the page cache" ||
         crs_fail "direct: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
             "(written through it, not directly)"
@@ -120,7 +128,9 @@ cow_case() {
     rm -f "$img"
 }
 cow_case
-if one_case compress "$WORK" --compress REVIVE_IMAGE_DIRECT=1; then
+if [ $thp = 0 ]; then
+    echo "SKIP-PART: compress (no transparent huge pages for this process: the writer writes buffered)"
+elif one_case compress "$WORK" --compress REVIVE_IMAGE_DIRECT=1; then
     [ "$RES" -le $((SIZE / 8)) ] && crs_pass "compress: $RES of the image's $SIZE bytes in the page cache" ||
         crs_fail "compress: $RES of the image's $SIZE bytes in the page cache after the checkpoint" \
             "(written through it, not directly)"
