@@ -363,6 +363,17 @@ char revive_proc_state(pid_t pid)
     return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
 }
 
+char revive_proc_held_stopped(pid_t pid, int tracer_ms)
+{
+    char st = revive_proc_state(pid);
+    const struct timespec pause = {0, 2 * 1000 * 1000};
+    for (int waited_ms = 0; st == 't' && waited_ms < tracer_ms; waited_ms += 2) {
+        nanosleep(&pause, NULL);
+        st = revive_proc_state(pid);
+    }
+    return st == 'T' || st == 't' ? st : 0;
+}
+
 int revive_wait_stopped(pid_t pid, int timeout_ms)
 {
     struct timespec pause = {0, 200 * 1000};   /* 0.2 ms, doubled up to 20 ms */

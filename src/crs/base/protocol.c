@@ -244,14 +244,32 @@ static int process_gone(pid_t pid)
     return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/* The process's tracer (TracerPid), 0 when none or unknown. */
+static pid_t tracer_of(pid_t pid)
+{
+    char buf[4096];
+    int64_t id = 0;
+    long n = revive_proc_read(pid, 0, "status", buf, sizeof buf);
+    if ((n > 0 || n == -ENOSPC) && revive_status_ids(buf, "TracerPid", &id, 1) == 1)
+        return (pid_t)id;
+    return 0;
+}
+
 static int stopped_or_dead(pid_t pid, char *err, size_t errlen)
 {
-    char st = revive_proc_state(pid);
-    if (st == 'T' || st == 't') {
-        snprintf(err, errlen, "process %d is stopped (state %c), so it cannot take its checkpoint; "
-                 "let it run (kill -CONT %d) and try again", (int)pid, st, (int)pid);
+    char st = revive_proc_held_stopped(pid, 1000);
+    if (st == 'T') {
+        snprintf(err, errlen, "process %d is stopped (state T), so it cannot take its checkpoint; "
+                 "let it run (kill -CONT %d) and try again", (int)pid, (int)pid);
         return -EAGAIN;
     }
+    if (st == 't') {
+        snprintf(err, errlen, "process %d is held stopped by its tracer (process %d: a debugger?) for more than "
+                 "1 s, so it cannot take its checkpoint; let it run in the debugger (or detach) and try again",
+                 (int)pid, (int)tracer_of(pid));
+        return -EAGAIN;
+    }
+    st = revive_proc_state(pid);
     if (st == 'Z' || st == 'X' || process_gone(pid)) {
         snprintf(err, errlen, "process %d has exited", (int)pid);
         return -ESRCH;

@@ -116,7 +116,7 @@ static int connect_members(struct tree_ckpt *t)
             t->conn[m] = TREE_CONN_SELF;   /* its own capture parks it */
             continue;
         }
-        if (p->state == 'T' || p->state == 't') {
+        if ((p->state == 'T' || p->state == 't') && revive_proc_held_stopped(p->pid, 1000)) {
             fail(t, "%s of the %s is stopped, so it cannot take its checkpoint; let it run (kill -CONT %d) and "
                     "try again", who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope), (int)p->pid);
             return -EAGAIN;
