@@ -64,12 +64,23 @@ pass "mpirun -am ft-enable-cr --ckpt-interval/--ckpt-keep/--ckpt-dir"
 expect_rc 1 "--ckpt-interval without ft-enable-cr" "$WRAP" --ckpt-interval 5 -np 1 /bin/true &&
     err_has "--ckpt-interval needs -am ft-enable-cr"
 expect_rc 1 "a bad --ckpt-keep" "$WRAP" -am ft-enable-cr --ckpt-keep x -np 1 "$FRANK" &&
-    err_has "--ckpt-keep needs a number"
+    err_has "--ckpt-keep needs a whole number, 0 or more (got 'x')"
+# 0.5 is a number of 0 or more: the message says what is taken (newuser7e F4), in each form
+expect_rc 1 "--ckpt-interval=0.5" "$WRAP" -am ft-enable-cr --ckpt-interval=0.5 -np 1 "$FRANK" &&
+    err_has "--ckpt-interval needs a whole number of seconds, 0 or more (got '0.5')"
+expect_rc 1 "--ckpt-interval 0.5" "$WRAP" -am ft-enable-cr --ckpt-interval 0.5 -np 1 "$FRANK" &&
+    err_has "--ckpt-interval needs a whole number of seconds, 0 or more (got '0.5')"
+expect_rc 1 "--ckpt-stage-bw 1.5" "$WRAP" -am ft-enable-cr --ckpt-stage-bw 1.5 -np 1 "$FRANK" &&
+    err_has "--ckpt-stage-bw needs a whole number of bytes per second, 0 or more (got '1.5')"
 expect_rc 1 "a --ckpt-dir whose parent is not there" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/nothing/snaps" -np 1 "$FRANK" &&
     err_has "the snapshot directory $W/nothing/snaps does not exist, nor does its parent; create it with 'mkdir -p $W/nothing/snaps'"
 [ -e "$W/nothing" ] && fail "a missing parent of --ckpt-dir was made"
 REVIVE_CKPT_INTERVAL=abc expect_rc 1 "a bad REVIVE_CKPT_INTERVAL" "$WRAP" -am ft-enable-cr -np 1 "$FRANK" &&
-    err_has "REVIVE_CKPT_INTERVAL needs a number"
+    err_has "REVIVE_CKPT_INTERVAL needs a whole number of seconds from 0 to 100000000 (got 'abc')"
+REVIVE_CKPT_INTERVAL=0.5 expect_rc 1 "REVIVE_CKPT_INTERVAL=0.5" "$WRAP" -am ft-enable-cr -np 1 "$FRANK" &&
+    err_has "REVIVE_CKPT_INTERVAL needs a whole number of seconds from 0 to 100000000 (got '0.5')"
+REVIVE_CKPT_KEEP=-1 expect_rc 1 "REVIVE_CKPT_KEEP=-1" "$WRAP" -am ft-enable-cr -np 1 "$FRANK" &&
+    err_has "REVIVE_CKPT_KEEP needs a whole number from 0 to 100000000 (got '-1')"
 if [ -d /proc/self ]; then
     expect_rc 1 "--ckpt-dir /proc (nothing can be made there)" "$WRAP" -am ft-enable-cr --ckpt-dir /proc -np 1 "$FRANK" &&
         err_has "cannot write snapshots into /proc"

@@ -47,26 +47,33 @@ static void usage(FILE *f)
             "Normally started by Revive's 'mpirun -am ft-enable-cr', not by hand.\n");
 }
 
-static int num(const char *opt, const char *v, int *out)
+/* what: "seconds" for a time, NULL for a count (newuser7e F4: "--interval 0.5" was refused as
+ * not "a number of 0 or more", which 0.5 is) */
+static int num_of(const char *opt, const char *v, int *out, const char *what)
 {
     char *end;
     errno = 0;
     long x = v ? strtol(v, &end, 10) : -1;
     if (!v || errno || *end || x < 0 || x > 100000000) {
-        fprintf(stderr, "revive-coord: %s needs a number of 0 or more (got '%s')\n", opt,
-                v ? v : "");
+        fprintf(stderr, "revive-coord: %s needs a whole number%s%s from 0 to 100000000 (got '%s')\n",
+                opt, what ? " of " : "", what ? what : "", v ? v : "");
         return -1;
     }
     *out = (int)x;
     return 0;
 }
 
-static int env_num(const char *name, int *out)
+static int num(const char *opt, const char *v, int *out)
+{
+    return num_of(opt, v, out, NULL);
+}
+
+static int env_num(const char *name, int *out, const char *what)
 {
     const char *v = getenv(name);
     if (!v || !*v)
         return 0;
-    return num(name, v, out);
+    return num_of(name, v, out, what);
 }
 
 int main(int argc, char **argv)
@@ -76,8 +83,8 @@ int main(int argc, char **argv)
     cfg.flavor = "?";
     cfg.fetch_images = fetch_images;
     int timeout = 0;
-    if (env_num("REVIVE_CKPT_INTERVAL", &cfg.interval_s) < 0 ||
-        env_num("REVIVE_CKPT_KEEP", &cfg.keep) < 0)
+    if (env_num("REVIVE_CKPT_INTERVAL", &cfg.interval_s, "seconds") < 0 ||
+        env_num("REVIVE_CKPT_KEEP", &cfg.keep, NULL) < 0)
         return 1; /* as the options' refusals (review: the variables' exit status was 2) */
     cfg.dir = getenv("REVIVE_SNAPSHOT_DIR");
     /* restart-mpi has warned about this damaged index already (not the launcher's business) */
@@ -143,7 +150,7 @@ int main(int argc, char **argv)
             i++;
             break;
         } else if (strcmp(a, "--interval") == 0) {
-            if (num(a, v, &cfg.interval_s) < 0)
+            if (num_of(a, v, &cfg.interval_s, "seconds") < 0)
                 return 2;
             i++;
         } else if (strcmp(a, "--keep") == 0) {
@@ -151,7 +158,7 @@ int main(int argc, char **argv)
                 return 2;
             i++;
         } else if (strcmp(a, "--timeout") == 0) {
-            if (num(a, v, &timeout) < 0)
+            if (num_of(a, v, &timeout, "seconds") < 0)
                 return 2;
             cfg.timeout_s = (uint32_t)timeout;
             i++;
