@@ -32,10 +32,12 @@
 #define FLAVOR "ompi"
 #define FLAVOR_NAME "Open MPI"
 #define UPPER_PROBE "ompi_mpi_init" /* a function only libmpi defines (data may be copied) */
+#define UPPER_SONAME "libmpi.so.40"
 #else
 #define FLAVOR "mpich"
 #define FLAVOR_NAME "MPICH"
 #define UPPER_PROBE "MPIR_Dup_fn"
+#define UPPER_SONAME "libmpich.so.12"
 #endif
 
 struct pml_lower_fns pml_L;
@@ -234,6 +236,20 @@ static void lower_load(void)
     /* the application's own copy of the library: present, never initialised */
     void *up = dlsym(RTLD_DEFAULT, UPPER_PROBE);
     Dl_info ud, ld;
+    void *late = up ? NULL : dlopen(UPPER_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+    if (late) {
+        /* loaded, but not with the program: dlopen'ed with RTLD_LOCAL after the layer (an
+         * interpreter's extension module, as Python's mpi4py), so the layer's references to the
+         * library's predefined objects were bound to nothing when it loaded (ompi_weak.h):
+         * revive-exec preloads the library for such a program (newuser7e F3) */
+        dlclose(late);
+        pml_fatal("this program loaded " FLAVOR_NAME " (" UPPER_SONAME ") at run time with dlopen "
+                  "(as Python's mpi4py does), after Revive's layer, which needs the library loaded "
+                  "with the program: give the program itself to 'mpirun -am ft-enable-cr' (Revive "
+                  "preloads the library for a Python interpreter with mpi4py, and for a program "
+                  "not linked against MPI when REVIVE_MPI=" FLAVOR " is set), or where a script "
+                  "starts it, add " UPPER_SONAME " at the end of LD_PRELOAD");
+    }
     if (!up || !dladdr(up, &ud))
         pml_fatal("this program is not linked against " FLAVOR_NAME " (no %s); Revive's " FLAVOR_NAME
                   " layer cannot run it (is it an MPI program, and built with this MPI?)", UPPER_PROBE);

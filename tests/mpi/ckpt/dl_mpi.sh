@@ -1,0 +1,137 @@
+#!/bin/bash
+# dl_mpi.sh FLAVOR (newuser7e F3): MPI programs that load the MPI library at run time, as Python's
+# mpi4py does (the interpreter is not linked against MPI; mpi4py's extension module is, and Python
+# dlopens it RTLD_LOCAL at "from mpi4py import MPI"), under "mpirun -am ft-enable-cr":
+# 1. dl_mpi_host (not linked against MPI) dlopens dl_mpi_plug.so (built with the MPI's mpicc):
+#    without REVIVE_MPI the wrapper refuses it saying to set REVIVE_MPI; with REVIVE_MPI=FLAVOR it
+#    runs (revive-exec preloads the library after the layer), a ckpt-mpirun --term at a random
+#    step, restart-mpi: the job's and the restart's lines together are the native run's.
+#    Started by a script with REVIVE_MPI=FLAVOR (no preload): every rank stops with one line
+#    saying the library was loaded at run time and what to do (before: "not linked against ...
+#    is it an MPI program").
+# 2. (the MPI /usr/bin/python3's mpi4py is built against; SKIP-PART otherwise) dl_mpi4py.py run
+#    by /usr/bin/python3 without REVIVE_MPI: as natively; --term at a random step, two restarts
+#    of the snapshot, each with the job's lines == native; REVIVE_MPI naming the other MPI is
+#    refused naming the module's MPI. Before: refused ("not linked against
+#    Open MPI or MPICH"), and with REVIVE_MPI=ompi every rank stopped ("no ompi_mpi_init").
+flavor=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../mpienv.sh" || exit $?
+. "$here/ckptenv.sh" || exit $?
+mpicc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
+[ -n "$mpicc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
+cc=${CC:-cc}
+command -v "$cc" >/dev/null || { echo "SKIP: no C compiler ($cc)"; exit 77; }
+np=2 steps=24 ms=150
+
+# paced NAME PROG ARGS...: the job in $d/NAME (out.0/err.0), paced MS ms a step while
+# $d/NAME/pace exists, ckpt-mpirun --wait --term at a random step from 2 to steps-6; sets ref (the
+# snapshot), j; 1 with a FAIL line when no snapshot was taken. The job has ended on return.
+paced() {
+    local name=$1 at; shift
+    mkdir -p "$d/$name" && cd "$d/$name" || exit 1
+    touch pace
+    at=$((2 + RANDOM % (steps - 7)))
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d/$name" -n $np "$@" $steps \
+        "$d/$name/pace" $ms >out.0 2>err.0 &
+    j=$!; pids+=($j)
+    if ! wait_steps out.0 $at $j || ! c=$(coord $j); then
+        rm -f pace; wait $j
+        failed "$name: no $at steps or no coordinator before the snapshot ($(nsteps out.0) steps)"; show_err err.0; return 1
+    fi
+    if ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ckpt.out 2>ckpt.err; then
+        rm -f pace; wait $j
+        failed "$name: ckpt-mpirun --term (requested after $at steps):"; show_err ckpt.err err.0; return 1
+    fi
+    wait $j
+    rm -f pace
+    ref=$(tail -n 1 ckpt.out)
+    echo "  ($name: snapshot requested after $at steps, the job ended after $(nsteps out.0))"
+    return 0
+}
+# restart_ok NAME K: restart-mpi of $ref (out.K); the job's lines and restart K's are the native
+# run's ($d/NAME.native)
+restart_ok() {
+    local rc
+    clean timeout -k 5 600 "$RESTART" "$ref" >out.$2 2>err.$2; rc=$?
+    if [ $rc = 0 ] && cmp -s <(results "$d/$1.native") <(results out.0 out.$2); then
+        pass "$1: restart $2 of the --term snapshot: the job's and the restart's lines are the native run's ($(grep '^done:' out.$2))"
+    else
+        failed "$1: restart $2: status $rc, or the lines differ from the native run's"; show_err err.$2
+        diff <(results "$d/$1.native") <(results out.0 out.$2) | head -n 6 | sed 's/^/  /'
+    fi
+}
+
+# 1. a C program that dlopens its MPI code
+ck_workdir plug
+"$cc" -O1 -o host "$here/dl_mpi_host.c" -ldl 2>cc.err &&
+    "$mpicc" -O1 -shared -fPIC -o plug.so "$here/dl_mpi_plug.c" 2>>cc.err ||
+    { failed "dl_mpi_host.c or dl_mpi_plug.c does not build:"; head -6 cc.err | sed 's/^/  /'; exit 1; }
+run_native $np ./host "$d/plug.so" $steps "$d/nopace" 0 >"$d/plug.native" 2>native.err ||
+    { failed "the native run of the plugin: status $?"; show_err native.err; exit 1; }
+grep -q "^done: $steps " "$d/plug.native" || { failed "natively: $(tail -n 1 "$d/plug.native")"; exit 1; }
+clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n $np ./host "$d/plug.so" 3 "$d/nopace" 0 \
+    >unset.out 2>unset.err; rc=$?
+if [ $rc != 0 ] && grep -q "a program that loads the MPI library at run time with dlopen: set REVIVE_MPI=ompi|mpich" unset.err; then
+    pass "plugin without REVIVE_MPI: refused (status $rc), the message says to set REVIVE_MPI"
+else
+    failed "plugin without REVIVE_MPI: status $rc, no REVIVE_MPI hint"; show_err unset.err
+fi
+# started by a script: revive-exec cannot see the program, preloads nothing; the layer says why
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$d/host" >"$d/run.sh" && chmod +x "$d/run.sh"
+REVIVE_MPI=$flavor clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n $np "$d/run.sh" "$d/plug.so" 3 \
+    "$d/nopace" 0 >script.out 2>script.err; rc=$?
+so=libmpi.so.40; [ "$flavor" = mpich ] && so=libmpich.so.12
+n=$(grep -c "at run time with dlopen (as Python's mpi4py does), after Revive's layer.*add $so at the end of LD_PRELOAD" script.err)
+if [ $rc != 0 ] && [ "$n" -ge 1 ]; then
+    pass "plugin started by a script (REVIVE_MPI=$flavor, nothing preloaded): status $rc, $n rank(s) say the library was loaded at run time and what to do"
+else
+    failed "plugin started by a script: status $rc, $n lines naming the run-time load"; show_err script.err
+fi
+if REVIVE_MPI=$flavor paced plug "$d/host" "$d/plug.so"; then
+    grep -q "^done: $steps " out.0 && failed "plug: the job finished before the snapshot"
+    restart_ok plug 1
+fi
+
+# 2. Python and mpi4py
+cd "$tmp" || exit 1
+py=/usr/bin/python3
+mod=$([ -x $py ] && "$py" -c 'import importlib.util as u; print(u.find_spec("mpi4py.MPI").origin)' 2>/dev/null)
+if [ ! -x $py ]; then
+    echo "SKIP-PART: mpi4py ($py is not installed)"
+elif [ -z "$mod" ]; then
+    echo "SKIP-PART: mpi4py (not installed for $py: Debian's python3-mpi4py)"
+elif ! ldd "$mod" | grep -q "$so => "; then
+    echo "SKIP-PART: mpi4py ($py's mpi4py, $mod, is not built against $flavor's $so; Debian 12 has python3-mpi4py for Open MPI only)"
+else
+    ck_workdir py
+    run_native $np $py "$here/dl_mpi4py.py" $steps "$d/nopace" 0 >"$d/py.native" 2>native.err ||
+        { failed "the native run of dl_mpi4py.py: status $?"; show_err native.err; exit 1; }
+    grep -q "^done: $steps " "$d/py.native" || { failed "mpi4py natively: $(tail -n 1 "$d/py.native")"; exit 1; }
+    # uninterrupted under Revive, every rank on the lower half (REVIVE_MPI_REPORT)
+    REVIVE_MPI_REPORT=$d/report clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n $np \
+        $( [ "$flavor" = ompi ] && echo -x REVIVE_MPI_REPORT ) $py "$here/dl_mpi4py.py" $steps "$d/nopace" 0 >whole.out 2>whole.err; rc=$?
+    lows=$(grep -c ": lower half " "$d/report" 2>/dev/null)
+    if [ $rc = 0 ] && cmp -s "$d/py.native" whole.out && [ "${lows:-0}" -ge $np ]; then
+        pass "mpi4py, $py without REVIVE_MPI: as natively, $lows ranks on the lower half"
+    else
+        failed "mpi4py uninterrupted under Revive: status $rc, $lows lower-half reports, output $(cmp -s "$d/py.native" whole.out && echo same || echo differs)"
+        show_err whole.err
+    fi
+    # REVIVE_MPI naming the other MPI: refused by revive-exec, naming the module's MPI
+    other=mpich; oname="Open MPI"; [ "$flavor" = mpich ] && other=ompi oname=MPICH
+    if ! REVIVE_MPI=$other "$REVIVE_EXEC" --detect $py >/dev/null 2>other.err &&
+        grep -q "REVIVE_MPI=$other, but the mpi4py of $py .* is built against $oname: unset REVIVE_MPI" other.err; then
+        pass "mpi4py with REVIVE_MPI=$other: refused, naming the MPI its module is built against"
+    else
+        failed "mpi4py with REVIVE_MPI=$other:"; show_err other.err
+    fi
+    if paced py $py "$here/dl_mpi4py.py"; then
+        grep -q "^done: $steps " out.0 && failed "py: the job finished before the snapshot"
+        restart_ok py 1
+        restart_ok py 2
+    fi
+fi
+cd "$tmp" || exit 1
+left=$(no_strays "$tmp/") || failed "processes left: $left"
+exit $fail
