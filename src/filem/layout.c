@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "filem"
 #include "filem/filem.h"
+#include "filem/files_save.h"
 #include "filem/stage.h"
 #include "filem/stage_mark.h"
 #include "filem/dir_lock.h"
@@ -194,6 +195,12 @@ static int empty_dir(int dfd, const char *dir, int *foreign, char *err, size_t e
     while ((de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
+        if (!strcmp(de->d_name, FILEM_FILES_DIR)) {
+            /* the files --save-files copied (files_save.h): files/N, nothing else */
+            if (filem_files_remove_dir(dfd) < 0)
+                (*foreign)++;
+            continue;
+        }
         if (!ours(de->d_name)) {
             (*foreign)++;
             continue;

@@ -111,6 +111,8 @@ static void settings(const struct snapc_coord_cfg *cfg)
     coord.p.default_timeout_s = cfg->timeout_s ? cfg->timeout_s : SNAPC_DEFAULT_TIMEOUT_S;
     coord.p.stage = cfg->local_dir != NULL; /* node-local first, then staging (issue 9) */
     coord.p.self_stage = coord.p.stage; /* its host's cached copies (coord_selfstage.c) */
+    coord.p.files_always = cfg->save_files && *cfg->save_files; /* --ckpt-save-files */
+    filem_meta_init(&coord.files_meta);
     const char *fe = getenv("REVIVE_FAULT_EPOCH");
     if (fe && atoi(fe) > 0)
         coord.fault_epoch = (uint32_t)atoi(fe);

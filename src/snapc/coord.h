@@ -56,6 +56,8 @@ struct snapc_coord_cfg {
     int partner;               /* --ckpt-partner: partner copies (with local_dir) */
     int save_shared;           /* --ckpt-save-shared (REVIVE_SAVE_SHARED=1): every snapshot saves the
                                 * ranks' writable shared file mappings (SNAPC_CKPT_SAVE_SHARED) */
+    const char *save_files;    /* --ckpt-save-files PATH[,PATH...] (REVIVE_SAVE_FILES): every
+                                * snapshot saves these (the job's working directory's), NULL none */
     int mpix_nowait;           /* --ckpt-no-wait-stage: MPIX_Checkpoint returns at "recovered"
                                 * (with local_dir), not at the commit */
     /* Fetches REQ's images from the hosts' caches through the job's launcher (revive-coord

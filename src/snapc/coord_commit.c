@@ -108,6 +108,8 @@ void coord_commit(void)
     if (coord_lost_settle(LOST_FOR_COMMIT))
         return;
     int e = check_images(err, sizeof err);
+    if (e == 0)
+        e = coord_files_verify(err, sizeof err); /* the --save-files copies, re-read */
     struct filem_meta m;
     filem_meta_init(&m);
     if (e == 0)

@@ -96,6 +96,7 @@ static void act_ckpt(const struct snapc_action *a)
 {
     char err[512];
     filem_faults_enable(coord.p.epoch >= coord.fault_epoch);
+    coord_files_reset();
     coord.wall_start = snapc_wall_ms();
     coord.mono_start = coord_now_ms();
     int e = ensure_jobdir(err, sizeof err);
@@ -255,6 +256,7 @@ void coord_run_actions(void)
                 coord_send_ranks(a->rank, SNAPC_MSG_STAGE_FOR, &sf, sizeof sf, NULL, 0);
                 break;
             }
+            case SNAPC_ACT_SAVE_FILES: coord_save_files(); break;
             case SNAPC_ACT_STAGE_SELF:
                 coord_self_stage(a->rank, a->text);
                 break;

@@ -87,6 +87,8 @@ struct coord_state {
     const struct snapc_coord_cfg *cfg;
     struct snapc_proto p;
     uint32_t send_epoch;     /* the epoch frames to ranks carry while an action runs (0: p's) */
+    struct filem_meta files_meta; /* the epoch's --save-files entries (coord_files.c), put into
+                                   * snapshot.meta at the commit */
     struct conn *c;
     int nc;
     int *rank_conn;          /* rank -> conn index, -1 */
@@ -321,6 +323,17 @@ void coord_commit_hold_tick(int64_t now);
 /* Node-local first: staging of seq failed; the sequence stays uncommitted with a marker
  * (FILEM_STAGE_FAILED_NAME, the reason) that ckpt-info shows. */
 void coord_stage_failed(uint64_t seq, const char *why);
+
+/* coord_files.c: --save-files. _check: a request's (or the job's) list, in the job's working
+ * directory (0 or -errno, err); coord_save_files: SNAPC_ACT_SAVE_FILES (feeds FILES_SAVED);
+ * _verify: the copies re-read before the commit; _meta: their keys into snapshot.meta; _reset:
+ * at each epoch's start */
+int coord_files_check(const char *list, char *err, size_t errlen);
+int coord_files_absolute(const char *list, char *out, size_t len); /* 0, or < 0: too long */
+void coord_save_files(void);
+int coord_files_verify(char *err, size_t errlen);
+void coord_files_meta(struct filem_meta *m);
+void coord_files_reset(void);
 
 /* coord_meta.c */
 int coord_build_meta(struct filem_meta *m, char *err, size_t errlen);

@@ -78,6 +78,8 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     filem_meta_set(m, "timeout_s", "%u", coord.p.timeout_s);
     filem_meta_set(m, "ckpt.interval_s", "%d", cfg->interval_s);
     filem_meta_set(m, "ckpt.keep", "%d", cfg->keep);
+    if (cfg->save_files) /* the job's --ckpt-save-files (absolute): a restart saves them too */
+        filem_meta_set(m, "ckpt.save_files", "%s", cfg->save_files);
     /* where the images were written first: each node's cache ("default": its own
      * $TMPDIR/revive-local-<uid>), or "none" (straight into the snapshot directory) */
     filem_meta_set(m, "ckpt.local", "%s",
@@ -169,6 +171,7 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
         total += rr->bytes;
     }
     coord_self_stage_meta(m);
+    coord_files_meta(m); /* --save-files: files.* */
     coord_partner_meta(m);
     filem_meta_set(m, "bytes", "%llu", (unsigned long long)total);
     filem_meta_set(m, "hosts", "%s", hosts.p ? hosts.p : "");

@@ -338,6 +338,36 @@ void coord_tool_frame(int i)
     }
     struct snapc_tool_ckpt t;
     memcpy(&t, c->rd.buf, sizeof t);
+    /* --save-files PATH[,PATH...]: checked here, in the job's working directory (relative PATHs
+     * are the job's, not the tool's), refused before any epoch when one is missing */
+    char files[SNAPC_FILES_LIST_MAX];
+    uint32_t fl = c->rd.hdr.len - (uint32_t)sizeof t;
+    files[0] = 0;
+    if (fl > 0) {
+        char ferr[1024];
+        int e = fl < sizeof files && !memchr(c->rd.buf + sizeof t, 0, fl) ? 0 : -E2BIG;
+        if (e == 0) {
+            char rel[SNAPC_FILES_LIST_MAX];
+            memcpy(rel, c->rd.buf + sizeof t, fl);
+            rel[fl] = 0;
+            e = coord_files_check(rel, ferr, sizeof ferr);
+            /* absolute (this directory's), so that each PATH is one name when merged */
+            if (e == 0 && coord_files_absolute(rel, files, sizeof files) < 0) {
+                e = -E2BIG;
+                snapc_fmt(ferr, sizeof ferr, "--save-files: the list of paths is longer than %d "
+                          "bytes once made absolute; name fewer (a directory saves what it holds)",
+                          SNAPC_FILES_LIST_MAX - 1);
+            }
+        } else
+            snapc_fmt(ferr, sizeof ferr, "--save-files: the list of paths is longer than %d bytes "
+                      "(or holds a NUL byte); name fewer (a directory saves what it holds)",
+                      SNAPC_FILES_LIST_MAX - 1);
+        if (e < 0) {
+            c->asked = 1;
+            coord_send_done(i, e, ferr, 0);
+            return;
+        }
+    }
     c->tool_flags = t.flags;
     c->req_timeout_s = t.timeout_s;
     c->asked = 1;
@@ -353,6 +383,7 @@ void coord_tool_frame(int i)
     ev.u.req.client = i;
     ev.u.req.flags = t.flags;
     ev.u.req.timeout_s = t.timeout_s;
+    ev.u.req.files = files[0] ? files : NULL;
     coord_feed(&ev);
     if (coord.c[i].kind == C_TOOL && coord_job_stopped()) {
         /* the ranks reach no safe point until continued: say so now, not after the timeout

@@ -14,7 +14,7 @@ static const char *const pphase_names[SNAPC_P_COUNT] = {
 static const char *const ev_names[SNAPC_EV_COUNT] = {
     "HELLO", "GONE", "REQUEST", "SEQS", "RAISE", "STATE", "QUIESCED", "DRAINED",
     "CAPTURED", "FAILED", "COMMITTED", "LOCAL_FAIL", "CANCEL", "TICK", "STAGED",
-    "PARTNERED", "STAGED_FOR",
+    "PARTNERED", "STAGED_FOR", "FILES_SAVED",
 };
 
 const char *snapc_pphase_name(int phase)
@@ -192,6 +192,46 @@ static const char *not_ready(const struct snapc_proto *p, char *buf, size_t len)
     return NULL;
 }
 
+/* Adds LIST's paths (PATH,PATH...) not already in DST to DST. 0, or -E2BIG when DST would
+ * be too long (DST unchanged). */
+static int merge_files(char *dst, const char *list)
+{
+    char tmp[SNAPC_FILES_LIST_MAX];
+    size_t n = strlen(dst);
+    memcpy(tmp, dst, n + 1);
+    for (const char *s = list; s && *s;) {
+        size_t l = strcspn(s, ",");
+        int have = 0;
+        for (const char *t = tmp; *t;) {
+            size_t k = strcspn(t, ",");
+            if (k == l && !strncmp(t, s, l))
+                have = 1;
+            t += k + (t[k] == ',');
+        }
+        if (!have && l) {
+            if (n + (n ? 1 : 0) + l + 1 > sizeof tmp)
+                return -E2BIG;
+            if (n)
+                tmp[n++] = ',';
+            memcpy(tmp + n, s, l);
+            n += l;
+            tmp[n] = 0;
+        }
+        s += l + (s[l] == ',');
+    }
+    memcpy(dst, tmp, n + 1);
+    return 0;
+}
+
+/* The refusal of a request whose --save-files paths do not fit beside the queued ones'. */
+static int refuse_files(struct snapc_proto *p, int client)
+{
+    return emitf(p, SNAPC_ACT_REFUSE, -1, client, -E2BIG,
+                 "the --save-files paths of the requests waiting for this job are more than %d "
+                 "bytes together; name fewer (a directory saves what it holds)",
+                 SNAPC_FILES_LIST_MAX - 1);
+}
+
 static int start_epoch(struct snapc_proto *p, int64_t now)
 {
     p->epoch++;
@@ -207,6 +247,9 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
     p->version = 0;
     p->raises = 0;
     p->resumed = 0;
+    p->files_state = 0;
+    memcpy(p->files, p->next_files, sizeof p->files);
+    p->next_files[0] = 0;
     p->last_error[0] = 0;
     memcpy(p->clients, p->next_clients, (size_t)p->nnext * sizeof *p->clients);
     p->nclients = p->nnext;
@@ -604,6 +647,8 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
         if (src == SNAPC_SRC_TOOL && starting && (ev->u.req.flags & SNAPC_TOOL_WAIT) &&
             p->nnext < SNAPC_MAX_CLIENTS) {
             /* --wait: taken once every rank is there */
+            if (merge_files(p->next_files, ev->u.req.files) < 0)
+                return refuse_files(p, ev->u.req.client);
             p->next_clients[p->nnext++] = ev->u.req.client;
             p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
             if (ev->u.req.timeout_s > p->next_timeout_s)
@@ -627,8 +672,12 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
         return 0; /* the timer tries again at its next tick */
     }
     p->nnext = 0;
-    if (src == SNAPC_SRC_TOOL)
+    p->next_files[0] = 0;
+    if (src == SNAPC_SRC_TOOL) {
+        if (merge_files(p->next_files, ev->u.req.files) < 0)
+            return refuse_files(p, ev->u.req.client);
         p->next_clients[p->nnext++] = ev->u.req.client;
+    }
     p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
     p->next_timeout_s = ev->u.req.timeout_s;
     p->next_source = src;
@@ -671,6 +720,8 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
         return emitf(p, SNAPC_ACT_REFUSE, -1, c, -EBUSY,
                      "%d requests are already waiting for this job; try again later",
                      SNAPC_MAX_CLIENTS);
+    if (merge_files(p->next_files, ev->u.req.files) < 0)
+        return refuse_files(p, c);
     p->next_clients[p->nnext++] = c;
     p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
     if (ev->u.req.timeout_s > p->next_timeout_s)
@@ -792,6 +843,17 @@ static int advance(struct snapc_proto *p, int64_t now)
         p->phase = SNAPC_P_CAPTURE;
         if (progress(p, SNAPC_PHASE_DRAINED, now))
             return -ENOMEM;
+    }
+    if (m >= 3 && p->phase == SNAPC_P_CAPTURE && (p->files[0] || p->files_always) &&
+        p->files_state != 2) {
+        /* every image durable, every rank held where its capture left it (no RESUME yet, in
+         * either mode): the files are copied now, and nothing moves on until they are */
+        if (p->files_state == 0) {
+            p->files_state = 1;
+            if (!emit(p, SNAPC_ACT_SAVE_FILES))
+                return -ENOMEM;
+        }
+        return 0;
     }
     if (m >= 3 && p->phase == SNAPC_P_CAPTURE && p->stage) {
         /* every image is durable in its node's cache: the job runs on ("recovered") unless
@@ -977,6 +1039,18 @@ static int h_staged_for(struct snapc_proto *p, const struct snapc_event *ev)
     return all_staged(p);
 }
 
+static int h_files_saved(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (p->files_state != 1)
+        return 0; /* not asked this epoch: stale */
+    if (ev->u.done.status < 0)
+        return fail_epoch(p, ev->now_ms, ev->u.done.status,
+                          "cannot save the files named by --save-files: %s",
+                          ev->u.done.msg && ev->u.done.msg[0] ? ev->u.done.msg : "unknown error");
+    p->files_state = 2;
+    return advance(p, ev->now_ms);
+}
+
 static int h_committed(struct snapc_proto *p, const struct snapc_event *ev)
 {
     if (ev->u.done.status == 0)
@@ -1080,15 +1154,15 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
  * only grow with the version), so the raising thread parks at its entry like the others. Seen in
  * the campaign (cc_thread, MPICH, 2 ranks: "rank 1 sent RAISE ... in phase 'quiesce'"). */
 static const handler_fn table[SNAPC_P_COUNT][SNAPC_EV_COUNT] = {
-    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED    PARTNERED    STAGED_FOR */
-    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN, IGN, IGN},
-    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
-    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
-    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
-    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
-    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR},
-    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged, h_partnered, h_staged_for},
-    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN, IGN, IGN},
+    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED    PARTNERED    STAGED_FOR  FILES_SAVED */
+    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN, IGN, IGN, IGN},
+    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
+    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
+    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
+    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
+    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, h_files_saved},
+    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged, h_partnered, h_staged_for, IGN},
+    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN, IGN, IGN, IGN},
 };
 
 /* Events that carry a rank number. */

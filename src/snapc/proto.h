@@ -17,7 +17,10 @@
  *           live rank reports the current version, at_target, !in_cs)
  *        -> QUIESCE -> DRAIN -> CAPTURE (QUIESCE sent; each rank moves
  *           QUIESCED -> DRAINED -> CAPTURED on its own; the job's phase is the
- *           least advanced rank's)
+ *           least advanced rank's; once every image is durable and files are to be
+ *           saved (--save-files), SAVE_FILES is emitted and nothing more until
+ *           FILES_SAVED: the copy is made while every rank is still held, before
+ *           any RESUME; a failed copy fails the epoch like a failed image)
  *        -> STAGE (node-local first only: RESUME sent at once unless the epoch ends
  *           the job, then STAGE; done when every rank's image is verified on shared
  *           storage: its STAGED, or, for a rank lost (GONE, or silent past the staging bound)
@@ -70,6 +73,8 @@ enum snapc_ev {
                          * of rank `holder`'s node (--ckpt-partner) */
     SNAPC_EV_STAGED_FOR,/* rank (the holder), u.staged (for_rank): the partner copy of a lost
                          * rank is staged in its place and verified */
+    SNAPC_EV_FILES_SAVED,/* u.done: the coordinator's copy of the --save-files paths (SAVE_FILES)
+                          * ended (status 0, or -errno + msg) */
     SNAPC_EV_COUNT
 };
 
@@ -88,6 +93,7 @@ struct snapc_event {
             uint32_t timeout_s;  /* 0: default */
             int collective;      /* rank: MPIX_Checkpoint */
             uint64_t world_seq;  /* rank */
+            const char *files;   /* tool: --save-files PATH[,PATH...] of this request, or NULL */
         } req;
         struct { const struct snapc_seq *t; int n; } seqs;
         struct { uint64_t cid, target; } raise;
@@ -131,6 +137,9 @@ enum snapc_act {
     SNAPC_ACT_STAGE_SELF, /* rank `rank` and its partner holder are gone before its image was
                            * staged: the coordinator stages the copy its own host's cache holds,
                            * if any, then calls snapc_proto_self_staged or feeds LOCAL_FAIL */
+    SNAPC_ACT_SAVE_FILES, /* every image is durable, every rank held: copy the epoch's
+                           * --save-files paths (p->files, and the job's own list when
+                           * p->files_always) into the sequence, then feed FILES_SAVED */
 };
 
 struct snapc_action {
@@ -185,6 +194,7 @@ struct snapc_proto {
     int self_stage;                /* the coordinator may stage a lost rank's image from its
                                     * own host's cache (its launcher ended every rank: Open MPI
                                     * after a node loss, newuser9 F5) */
+    int files_always;              /* every epoch saves files (mpirun --ckpt-save-files) */
 
     int nranks;                    /* world size (from the first HELLO), 0 before */
     struct snapc_rank_rec *r;      /* nranks records */
@@ -203,6 +213,8 @@ struct snapc_proto {
     int64_t t_phase[SNAPC_PHASE_COUNT]; /* when each job phase was reached (this epoch) */
     int source;                    /* what started the epoch (enum snapc_src) */
     int resumed;                   /* RESUME already sent this epoch (before the commit) */
+    char files[SNAPC_FILES_LIST_MAX]; /* the epoch's requested --save-files paths ("" none) */
+    int files_state;               /* 0 not yet, 1 SAVE_FILES emitted, 2 FILES_SAVED (this epoch) */
 
     struct snapc_seq *targets;     /* sorted by cid */
     int ntargets, targets_cap;
@@ -214,6 +226,7 @@ struct snapc_proto {
     int next_clients[SNAPC_MAX_CLIENTS];/* tools queued for the next epoch (SNAPC_TOOL_WAIT) */
     int nnext;
     uint32_t next_flags, next_timeout_s;
+    char next_files[SNAPC_FILES_LIST_MAX]; /* the queued requests' --save-files paths, merged */
     int next_wanted;                    /* another epoch is wanted after this one */
     int next_source;
     int rank_req;                       /* a rank's request is pending (world_seq below) */

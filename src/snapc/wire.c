@@ -254,7 +254,7 @@ static int fixed_size(uint16_t type, uint32_t *fixed, int *tail)
     case SNAPC_MSG_PARTNERED: *fixed = sizeof(struct snapc_partnered); *tail = 1; return 0;
     case SNAPC_MSG_STAGE_FOR: *fixed = sizeof(struct snapc_stage_for); return 0;
     case SNAPC_MSG_STAGED_FOR: *fixed = sizeof(struct snapc_staged_for); *tail = 1; return 0;
-    case SNAPC_TOOL_CKPT: *fixed = sizeof(struct snapc_tool_ckpt); return 0;
+    case SNAPC_TOOL_CKPT: *fixed = sizeof(struct snapc_tool_ckpt); *tail = 1; return 0;
     case SNAPC_TOOL_QUERY: *fixed = 0; return 0;
     case SNAPC_TOOL_DONE: *fixed = sizeof(struct snapc_tool_done); *tail = 3; return 0;
     default: return -1;

@@ -91,7 +91,8 @@ enum snapc_msg_type {
     SNAPC_MSG_STAGED_FOR = 22,/* struct snapc_staged_for + text (why, on failure) */
 
     /* tool <-> coordinator (Unix socket) */
-    SNAPC_TOOL_CKPT = 100,     /* tool -> coord: struct snapc_tool_ckpt */
+    SNAPC_TOOL_CKPT = 100,     /* tool -> coord: struct snapc_tool_ckpt [+ text: --save-files
+                                * PATH[,PATH...], sent only when given] */
     SNAPC_TOOL_QUERY = 101,    /* tool -> coord: no payload; reply SNAPC_TOOL_INFO */
     SNAPC_TOOL_PROGRESS = 102, /* coord -> tool: one text line (a phase reached) */
     SNAPC_TOOL_DONE = 103,     /* coord -> tool: struct snapc_tool_done + reference + JSON */
@@ -220,6 +221,10 @@ struct snapc_request {
 #define SNAPC_TOOL_STATUS 8u  /* send a PROGRESS line for every phase */
 #define SNAPC_TOOL_NOWAIT_STAGE 16u /* node-local first: DONE at "recovered", before staging */
 #define SNAPC_TOOL_SAVE_SHARED 32u  /* SNAPC_CKPT_SAVE_SHARED for this snapshot (--save-shared) */
+
+/* bytes of an request's or epoch's --save-files list (PATH,PATH...), NUL included: a tool's request is at
+ * most COORD_TOOL_MAX_PAYLOAD (4096) bytes */
+#define SNAPC_FILES_LIST_MAX 4096
 
 struct snapc_tool_ckpt {
     uint32_t flags;

@@ -3,7 +3,8 @@
  * death at every phase, a second request during an epoch, requests before
  * every HELLO and after MPI_Finalize, failures, protocol errors; node-local
  * first: a rank lost after its image was staged, and one lost before it, with
- * and without a verified partner copy. */
+ * and without a verified partner copy; --save-files: the copy made once every image is durable,
+ * before any RESUME, its failure failing the epoch, queued requests' paths merged. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -906,6 +907,134 @@ static void test_stage_loss(void)
     CHECK(strstr(P.last_error, "rank 0 did not stage its partner copy") != NULL);
 }
 
+static void request_files(int client, uint32_t flags, const char *files)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TOOL;
+    ev.u.req.client = client;
+    ev.u.req.flags = flags;
+    ev.u.req.files = files;
+    feed(ev);
+}
+
+static void files_saved(int status, const char *msg)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_FILES_SAVED};
+    ev.u.done.status = status;
+    ev.u.done.msg = msg;
+    feed(ev);
+}
+
+/* Every rank through QUIESCED, DRAINED and CAPTURED (from an epoch just begun). */
+static void to_captured(int n)
+{
+    all_seqs(n);
+    all_state(n, 1);
+    all_simple(n, SNAPC_EV_QUIESCED);
+    all_simple(n, SNAPC_EV_DRAINED);
+    for (int r = 0; r < n - 1; r++)
+        captured(r);
+    CHECK_EQ(act(SNAPC_ACT_SAVE_FILES), -1); /* not before the last image */
+    captured(n - 1);
+}
+
+static void test_save_files(void)
+{
+    /* the copy once every image is durable: nothing else until it is done */
+    reset(2);
+    request_files(1, 0, "a,b");
+    CHECK(!strcmp(P.files, "a,b"));
+    to_captured(2);
+    must(SNAPC_ACT_SAVE_FILES);
+    CHECK_EQ(act(SNAPC_ACT_COMMIT), -1);
+    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+    CHECK_EQ(P.phase, SNAPC_P_CAPTURE);
+    tick(now + 1000 * 1000); /* a long copy is no rank's timeout */
+    CHECK_EQ(P.phase, SNAPC_P_CAPTURE);
+    files_saved(0, NULL);
+    must(SNAPC_ACT_COMMIT);
+    files_saved(0, NULL); /* stale: ignored */
+    CHECK_EQ(act(SNAPC_ACT_COMMIT), -1);
+    committed(0, NULL);
+    must(SNAPC_ACT_RESUME);
+    CHECK_EQ(must(SNAPC_ACT_DONE)->status, 0);
+    /* the next epoch without the option copies nothing */
+    request(2, 0);
+    CHECK(!strcmp(P.files, ""));
+    to_captured(2);
+    CHECK_EQ(act(SNAPC_ACT_SAVE_FILES), -1);
+    must(SNAPC_ACT_COMMIT);
+    committed(0, NULL);
+
+    /* a failed copy: the epoch fails like a failed image (ranks released, sequence removed) */
+    request_files(3, 0, "state.dat");
+    to_captured(2);
+    must(SNAPC_ACT_SAVE_FILES);
+    files_saved(-ENOSPC, "cannot write /s/1/files/0: No space left on device");
+    must(SNAPC_ACT_ABORT);
+    must(SNAPC_ACT_DISCARD);
+    CHECK_EQ(act(SNAPC_ACT_COMMIT), -1);
+    const struct snapc_action *d = must(SNAPC_ACT_DONE);
+    CHECK_EQ(d->status, -ENOSPC);
+    CHECK(strstr(d->text, "cannot save the files named by --save-files: cannot write") != NULL);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+
+    /* node-local first: the copy comes before the RESUME that lets the ranks run on */
+    reset(2);
+    P.stage = 1;
+    request_files(1, 0, "out");
+    to_captured(2);
+    must(SNAPC_ACT_SAVE_FILES);
+    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+    CHECK_EQ(act(SNAPC_ACT_STAGE), -1);
+    files_saved(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->status, 1);
+    must(SNAPC_ACT_STAGE);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    /* and its failure there: ABORT (the ranks were held), no staging */
+    reset(2);
+    P.stage = 1;
+    request_files(1, 0, "out");
+    to_captured(2);
+    files_saved(-EACCES, "cannot read out/x: Permission denied");
+    must(SNAPC_ACT_ABORT);
+    must(SNAPC_ACT_DISCARD);
+    CHECK_EQ(act(SNAPC_ACT_STAGE), -1);
+    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+
+    /* the job's own list (mpirun --ckpt-save-files): every epoch, a timer's too */
+    reset(2);
+    P.files_always = 1;
+    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
+    ev.u.req.source = SNAPC_SRC_TIMER;
+    feed(ev);
+    to_captured(2);
+    must(SNAPC_ACT_SAVE_FILES);
+
+    /* queued requests (--wait): their paths merged into the next epoch's, once each */
+    reset(2);
+    request_files(1, 0, "a");
+    request_files(2, SNAPC_TOOL_WAIT, "b,c");
+    request_files(3, SNAPC_TOOL_WAIT, "c,d");
+    request_files(4, SNAPC_TOOL_WAIT, NULL);
+    CHECK(!strcmp(P.files, "a"));
+    CHECK(!strcmp(P.next_files, "b,c,d"));
+    to_captured(2);
+    files_saved(0, NULL);
+    committed(0, NULL);
+    must(SNAPC_ACT_CKPT); /* the queued epoch began */
+    CHECK(!strcmp(P.files, "b,c,d"));
+    CHECK(!strcmp(P.next_files, ""));
+    /* a request whose paths do not fit beside the queued ones is refused, the others stay */
+    static char big[SNAPC_FILES_LIST_MAX];
+    memset(big, 'x', sizeof big - 2);
+    request_files(5, SNAPC_TOOL_WAIT, "e");
+    request_files(6, SNAPC_TOOL_WAIT, big);
+    CHECK_EQ(must(SNAPC_ACT_REFUSE)->status, -E2BIG);
+    CHECK_EQ(P.nnext, 1);
+    CHECK(!strcmp(P.next_files, "e"));
+}
+
 int main(void)
 {
     test_full_epoch();
@@ -918,6 +1047,7 @@ int main(void)
     test_failures();
     test_protocol_errors();
     test_stage_loss();
+    test_save_files();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

@@ -67,7 +67,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ckpt-mpirun [--term | --stop] [--status] [--timeout SEC] [--json] [--wait]\n"
-            "                   [--no-wait-stage] [--save-shared] PID\n"
+            "                   [--no-wait-stage] [--save-shared] [--save-files PATH[,PATH...]] PID\n"
             "Checkpoints the MPI job started with 'mpirun -am ft-enable-cr' whose launcher (or a\n"
             "process under it) is PID. The last line on standard output is the snapshot\n"
             "reference (give it to restart-mpi); progress and a summary go to standard error.\n"
@@ -89,6 +89,12 @@ static void usage(FILE *f)
             "                (MAP_SHARED); a restart writes them back into the files (without\n"
             "                it each such mapping is named in a warning: a restart sees the\n"
             "                file as it is then)\n"
+            "  --save-files PATH[,PATH...]  also copy these files or directories into the\n"
+            "                snapshot while every rank is held at its capture (relative PATHs\n"
+            "                are the job's working directory's, on the coordinator's host): the\n"
+            "                state files a job rewrites between steps; restart-mpi puts them\n"
+            "                back before the launch. Regular files, directories (whole) and\n"
+            "                symbolic links only; a PATH missing is refused\n"
             "Exit status: 0 the snapshot is committed (--no-wait-stage: in the nodes' caches);\n"
             "its reference is the last line; 1 no snapshot: refused (the job still starting or\n"
             "ending, another checkpoint running without --wait), failed (the job goes on,\n"
@@ -553,6 +559,7 @@ int main(int argc, char **argv)
     long timeout = 0;
     int json = 0;
     const char *pid_s = NULL;
+    const char *save_files = NULL;
     int opts = 1; /* until "--" (getopt's convention: what follows is no option) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -578,6 +585,20 @@ int main(int argc, char **argv)
             flags |= SNAPC_TOOL_SAVE_SHARED;
         else if (!strcmp(a, "--json"))
             json = 1;
+        else if (!strcmp(a, "--save-files") || !strncmp(a, "--save-files=", 13)) {
+            const char *v = a[12] == '=' ? a + 13 : (i + 1 < argc ? argv[++i] : "");
+            if (!*v) {
+                fprintf(stderr, "%s: --save-files needs PATH[,PATH...]\n", me);
+                return 2;
+            }
+            if (strlen(v) >= SNAPC_FILES_LIST_MAX) {
+                fprintf(stderr, "%s: --save-files: the list is longer than %d bytes; name "
+                                "fewer paths (a directory saves what it holds)\n",
+                        me, SNAPC_FILES_LIST_MAX - 1);
+                return 2;
+            }
+            save_files = v;
+        }
         else if (!strcmp(a, "--timeout") || !strncmp(a, "--timeout=", 10)) {
             const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
             char *end;
@@ -631,7 +652,10 @@ int main(int argc, char **argv)
     check_dir(sock, owner);
     int fd = connect_unix(sock, coord, owner, (flags & SNAPC_TOOL_WAIT) != 0);
     struct snapc_tool_ckpt req = {.flags = flags, .timeout_s = (uint32_t)timeout};
-    int se = snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, NULL, 0, 10000);
+    /* --save-files: the list as the tail, checked by the coordinator in the job's working
+     * directory (relative PATHs are the job's) */
+    int se = snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, save_files,
+                             save_files ? (uint32_t)strlen(save_files) : 0, 10000);
     if (se < 0) {
         if ((se == -EPIPE || se == -ECONNRESET) && coordinator_ends(coord))
             die("the job ended before the request was read (job %d); no checkpoint", (int)coord);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/files_save.h"
 #include "filem/local_gc.h"
 #include "filem/local_retain.h"
 #include "filem/partner.h"
@@ -675,6 +676,60 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
     *ndmg += v.failed && !*ndmg;
     return e < 0 ? INFO_DAMAGED : INFO_OK;
 }
+/* The files --save-files saved with the snapshot (files.*, filem/files_save.h): what was named,
+ * how many entries; with --verify each copy re-read against its checksum. INFO_OK or
+ * INFO_DAMAGED. */
+static int show_files(const struct filem_meta *m, const char *dir, int verify, struct snapc_sbuf *jb)
+{
+    int n = filem_files_count(m);
+    if (!n)
+        return INFO_OK;
+    int nfile = 0;
+    uint64_t bytes = 0;
+    for (int i = 0; i < n; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "files.%d.type", i);
+        const char *t = filem_meta_get(m, k);
+        uint64_t sz = 0;
+        snprintf(k, sizeof k, "files.%d.size", i);
+        if (t && !strcmp(t, "file") && filem_meta_get_u64(m, k, &sz) == 0) {
+            nfile++;
+            bytes += sz;
+        }
+    }
+    char hb[32], err[REVIVE_TEXT_PATHS(3)];
+    snapc_human_bytes(hb, sizeof hb, bytes);
+    int e = 0, checked = 0;
+    if (verify)
+        e = filem_files_verify(dir, m, &checked, err, sizeof err);
+    if (jb) {
+        snapc_sb_printf(jb, ",\"saved_files\":{\"paths\":");
+        snapc_sb_json_str(jb, get(m, "files.roots"));
+        snapc_sb_printf(jb, ",\"entries\":%d,\"files\":%d,\"bytes\":%llu", n, nfile,
+                        (unsigned long long)bytes);
+        if (verify) {
+            snapc_sb_printf(jb, ",\"verified\":%s", e < 0 ? "false" : "true");
+            if (e < 0) {
+                snapc_sb_printf(jb, ",\"error\":");
+                snapc_sb_json_str(jb, err);
+            }
+        }
+        snapc_sb_printf(jb, "}");
+    } else {
+        printf("  saved files (--save-files; restart-mpi puts them back): %s (%d entr%s, %d "
+               "file%s, %s)\n",
+               get(m, "files.roots"), n, n == 1 ? "y" : "ies", nfile, nfile == 1 ? "" : "s", hb);
+        if (verify && e == 0)
+            printf("  verified: the %d saved file%s match their checksums\n", checked,
+                   checked == 1 ? "" : "s");
+    }
+    if (e < 0 && !jb)
+        fprintf(stderr, "%s: %s is damaged: %s (restart-mpi refuses it unless given "
+                        "--no-restore-files)\n",
+                info_me, dir, err);
+    return e < 0 ? INFO_DAMAGED : INFO_OK;
+}
+
 int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
 {
     char dir[PATH_MAX], err[REVIVE_TEXT_PATHS(8)];
@@ -705,8 +760,11 @@ int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbu
     else
         seq_text(&m, dir, ranks, t, hb, cl.p, verify);
     snapc_sb_free(&cl);
+    int fbad = show_files(&m, dir, verify, info_json ? jb : NULL);
     if (verify)
         bad = seq_verify(jobdir, seq, &m, dir, &ndmg, jb);
+    if (fbad != INFO_OK)
+        bad = fbad;
     else if (ndmg && !info_json)
         /* one line on stderr, as for every status 1 */
         fprintf(stderr, "%s: %s is damaged: %s%s (ckpt-info --verify checks every image)\n", info_me,

@@ -31,6 +31,7 @@
 #include "common/size_arg.h"
 #include "filem/alive.h"
 #include "filem/filem.h"
+#include "filem/files_save.h"
 #include "filem/stage_mark.h"
 #include "filem/verified.h"
 #include "snapc/hosts.h"
@@ -275,6 +276,18 @@ int main(int argc, char **argv)
             "failed)", seqdir, err);
     if (fe < 0)
         restart_die("%s is damaged: %s; %s", seqdir, err, restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+    /* the files --save-files saved (filem/files_save.h): every copy whole before anything is
+     * launched or put back; a damaged one refuses the restart (it would restart the job from
+     * its memory with other files than the snapshot's) */
+    int nfiles = filem_files_count(&m);
+    if (nfiles && o.restore_files && metadir == seqdir) {
+        int checked;
+        if (filem_files_verify(seqdir, &m, &checked, err, sizeof err) < 0)
+            restart_die("%s cannot be restarted: %s; the job would start from its memory with "
+                        "other files than the snapshot's (restart with --no-restore-files to put "
+                        "none back and take the files as they are)",
+                        seqdir, err);
+    }
     if (access(rrank, X_OK) < 0)
         restart_die("%s is missing (%s): Revive was installed without the rank restarter", rrank,
             strerror(errno));
@@ -397,6 +410,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: rank 0 gets as its standard input the %zu bytes it had not read at "
                         "the checkpoint, then the end of its input (kept in the snapshot); "
                         "restart-mpi's own standard input is not read\n", restart_me, fed);
+    const char *roots = filem_meta_get(&m, "files.roots");
+    if (nfiles && o.showme)
+        printf("# %s the files the snapshot saved (--save-files): %s\n",
+               o.restore_files ? "restart-mpi would put back" : "--no-restore-files: not put back",
+               roots ? roots : "?");
     if (o.showme) {
         for (int i = 0; i < cmd.n; i++) {
             if (i)
@@ -411,7 +429,29 @@ int main(int argc, char **argv)
     /* one restart of a snapshot at a time (this process becomes the job's coordinator) */
     if (!locked && snapc_restart_lock_take(jobdir, err, sizeof err) < 0)
         restart_die("%s", err);
+    /* --save-files: put back under the lock (one restart of the snapshot at a time), just before
+     * the launch; on the coordinator's host, as they were saved there */
+    if (nfiles && !o.restore_files)
+        fprintf(stderr, "%s: --no-restore-files: the files the snapshot saved (%s) are not put "
+                        "back; the job restarts with them as they are now\n",
+                restart_me, roots ? roots : "?");
+    else if (nfiles) {
+        int restored;
+        if (filem_files_restore(seqdir, &m, &restored, err, sizeof err) < 0) {
+            snapc_restart_lock_drop(jobdir);
+            restart_die("%s cannot be restarted: the files it saved cannot be put back: %s "
+                        "(nothing was started; the snapshot is not marked as failed)",
+                        seqdir, err);
+        }
+        fprintf(stderr, "%s: put back the files the snapshot saved (--save-files): %s\n",
+                restart_me, roots ? roots : "?");
+    }
 
+    /* the job's --ckpt-save-files: the restarted job's snapshots save the same files (as its
+     * interval and retention are kept) unless REVIVE_SAVE_FILES says otherwise */
+    const char *jsf = filem_meta_get(&m, "ckpt.save_files");
+    if (jsf && *jsf && !getenv("REVIVE_SAVE_FILES"))
+        setenv("REVIVE_SAVE_FILES", jsf, 1);
     /* revive-coord in restart mode, in this process */
     restart_exec_coordinator(coord, seqdir, flavor, launcher, &m, &run, rprogs, nrprogs, &cmd, &o.reloc);
 }

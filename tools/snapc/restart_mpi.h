@@ -44,6 +44,7 @@ struct opts {
     const char *hostfile, *ref, *meta_from, *recreate_in;
     const char *local; /* --ckpt-local, else REVIVE_LOCAL_DIR: an absolute path, "none" or NULL */
     int showme, verify, preload;
+    int restore_files; /* put the files --save-files saved back (default; --no-restore-files: 0) */
     struct argv extra, reloc; /* the launcher options after --; each --relocate OLD=NEW */
 };
 /* The command line into o. A wrong one ends restart-mpi with status 2 (restart_usage_die),

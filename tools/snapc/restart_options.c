@@ -46,7 +46,8 @@ static void usage(FILE *f)
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
             "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
             "                   [--ckpt-file-data-max SIZE]\n"
-            "                   [--strict-files] [--showme] [--meta-from H1,H2]\n"
+            "                   [--strict-files] [--no-restore-files] [--showme]\n"
+            "                   [--meta-from H1,H2]\n"
             "                   [--recreate-in DIR]\n"
             "                   [-- LAUNCHER OPTIONS...] REF\n"
             "Restarts the MPI job saved in REF (a snapshot reference printed by ckpt-mpirun, or a\n"
@@ -84,6 +85,10 @@ static void usage(FILE *f)
             "                 it, is opened as it is, with a note; a file gone, replaced,\n"
             "                 shorter or no longer accessible is always refused;\n"
             "                 $REVIVE_RESTART_STRICT_FILES=1)\n"
+            "  --no-restore-files  do not put back the files the snapshot saved with\n"
+            "                 --save-files (default: each is put back where it was, with its\n"
+            "                 mode and time, before the launch; a damaged copy refuses the\n"
+            "                 restart)\n"
             "  --meta-from H1,H2  hosts the job ran on whose caches may hold the snapshot's\n"
             "                 metadata when its directory is gone and this host's cache has none\n"
             "  --recreate-in DIR  the snapshot directory and the storage that held it are gone:\n"
@@ -113,7 +118,7 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
 {
     long want_seq = -1;
     const char *hostfile = NULL, *ref = NULL, *meta_from = NULL, *recreate_in = NULL;
-    int showme = 0, verify = 1, preload = 0;
+    int showme = 0, verify = 1, preload = 0, restore_files = 1;
     /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
      * copy is there, else from the snapshot directory; --preload copies it there first */
     const char *local = getenv("REVIVE_LOCAL_DIR");
@@ -185,6 +190,8 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
             preload = 1;
         else if (!strcmp(a, "--no-verify"))
             verify = 0;
+        else if (!strcmp(a, "--no-restore-files"))
+            restore_files = 0;
         else if (!strcmp(a, "--strict-files"))
             setenv("REVIVE_RESTART_STRICT_FILES", "1", 1); /* read by the restarted ranks */
         else if (!strcmp(a, "--showme"))
@@ -220,6 +227,7 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
     }
     *o = (struct opts){.want_seq = want_seq, .hostfile = hostfile, .ref = ref,
                        .meta_from = meta_from, .recreate_in = recreate_in, .local = local,
-                       .showme = showme, .verify = verify, .preload = preload, .extra = extra,
+                       .showme = showme, .verify = verify, .preload = preload,
+                       .restore_files = restore_files, .extra = extra,
                        .reloc = reloc};
 }

@@ -1,0 +1,86 @@
+/*
+ * Files a job rewrites in place, saved with a snapshot and put back before its restart
+ * (`ckpt-mpirun --save-files PATH[,PATH...]`, `mpirun --ckpt-save-files`, REVIVE_SAVE_FILES;
+ * docs/snapshots.md "Files the job writes after a snapshot"). BLCR and DMTCP roll no file
+ * back; a job that keeps its state between steps in a file it rewrites (Quantum ESPRESSO's
+ * outdir/PREFIX.md) restarts from its memory of step N with the file of a later step
+ * (newuser7e F2). The coordinator copies the named paths into SEQDIR/files/ while every
+ * rank is held, before the commit; restart-mpi puts them back before the launch.
+ *
+ * A PATH is a regular file, a directory (copied whole: its regular files, subdirectories and
+ * symbolic links, the links kept as links, never followed) or a symbolic link. A FIFO, a
+ * socket or a device, named or inside a named directory, is refused (its content is no file's
+ * state). Relative PATHs are the caller's working directory's (the coordinator's is the job's).
+ *
+ * Layout: SEQDIR/files/ (0700) holds each saved regular file as files/N (0600), N its entry's
+ * number. snapshot.meta lists every entry, directories before their members:
+ *   files.count                  how many entries
+ *   files.roots                  the PATHs as named, absolute, comma-separated
+ *   files.N.path                 absolute path
+ *   files.N.type                 file | dir | link
+ *   files.N.root                 1 for a named PATH (the others are members of a named dir)
+ *   files.N.mode, .uid, .gid     the original's (mode in octal, permission bits)
+ *   files.N.mtime                seconds.nanoseconds
+ *   files.N.size, files.N.xxh3   (file) bytes and XXH3-64 of the content (16 hex digits)
+ *   files.N.target               (link) what the link says
+ */
+#ifndef REVIVE_FILEM_FILES_SAVE_H
+#define REVIVE_FILEM_FILES_SAVE_H
+
+#include <stddef.h>
+
+struct filem_meta;
+
+#define FILEM_FILES_DIR "files"
+/* Entries (files, directories, links) of one snapshot at most: snapshot.meta is at most
+ * FILEM_FILE_MAX bytes, ~10 lines per entry. A state file, or a directory of a few, is the
+ * case this is for; a tree of thousands is not (the copy holds every rank meanwhile). */
+#define FILEM_FILES_MAX 1000
+
+/* Removes SEQDIR/files (SEQDFD: the sequence directory, open) when it holds only the copies
+ * this file makes (decimal names, their temporary files): 0, or -ENOTEMPTY (something else is
+ * there: left) / -errno. The store's removal of a sequence calls it. */
+int filem_files_remove_dir(int seqdfd);
+
+/* Checks LIST ("P1,P2,...", no empty PATH): each PATH exists and is, with every member of a
+ * directory, a regular file, a directory or a symbolic link, and there are at most
+ * FILEM_FILES_MAX entries. Relative PATHs are resolved against the working directory.
+ * 0, or -errno (-ENOENT missing, -EINVAL empty PATH or a FIFO/socket/device, -E2BIG too many,
+ * -EACCES a directory that cannot be read) with err naming the PATH and what to do. */
+int filem_files_check(const char *list, char *err, size_t errlen);
+
+/* LIST with each PATH made absolute (the working directory's when relative), into out. 0, or
+ * -ENAMETOOLONG / -EINVAL (an empty PATH). */
+int filem_files_absolute(const char *list, char *out, size_t len);
+
+/* Copies LIST's paths into SEQDIR/files/ and adds the keys above to M. Each copy is flushed
+ * (fsync), the directory too. 0, or -errno with err naming the file and the cause (-ENOSPC,
+ * -EACCES an unreadable file, -EINVAL a member that is no file, directory or link). On
+ * failure SEQDIR/files/ is left as it is (the caller discards the sequence). Fault point
+ * snapc-files-copy (when filem's points are enabled): the process's first copy fails with
+ * -ENOSPC at its first file, as on a full disk (later ones go through). */
+int filem_files_save(const char *seqdir, const char *list, struct filem_meta *m, char *err,
+                     size_t errlen);
+
+/* How many entries M lists (files.count), 0 when none. */
+int filem_files_count(const struct filem_meta *m);
+
+/* Re-reads every saved regular file of SEQDIR against M (size and XXH3). 0 when each is
+ * whole (and when M lists none); -ENOENT (a copy missing), -EBADMSG (a copy damaged: size or
+ * checksum), -EINVAL (M's entries malformed), with err naming the first bad one; *checked
+ * (may be NULL) the regular files checked. */
+int filem_files_verify(const char *seqdir, const struct filem_meta *m, int *checked,
+                       char *err, size_t errlen);
+
+/* Puts M's entries back where they were (call filem_files_verify first): each named file or
+ * link replaced by a temporary name beside it, flushed, renamed over; each named directory
+ * built whole beside it and exchanged with the one there (renameat2 RENAME_EXCHANGE), the old
+ * contents then removed (what the job made in it since is gone: the directory is as it was).
+ * Mode and mtime restored; uid/gid when the caller may (root), else left the caller's.
+ * The parent directory of each PATH must exist. *restored (may be NULL): entries put back.
+ * 0, or -errno with err naming the path; a failure leaves the PATHs already put back as they
+ * are and the one being restored untouched (its temporary copy removed). */
+int filem_files_restore(const char *seqdir, const struct filem_meta *m, int *restored,
+                        char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,279 @@
+/* Unit test of the files --save-files saves with a snapshot (src/filem/files_save.c): the list
+ * checked (missing PATH, empty PATH, a FIFO named or inside a directory, too many entries), the
+ * copy (private: 0700 directory, 0600 copies; every entry's mode, mtime and checksum in the
+ * metadata; a link kept as a link), the store's removal of a sequence holding files/, verify
+ * (a damaged or missing copy named), and restore: a file and a directory the job changed after
+ * the snapshot (rewritten, grown, a member added, one removed, a link retargeted) back as they
+ * were, byte for byte, with their modes and mtimes; a directory's new members gone; a missing
+ * parent refused; the fault point snapc-files-copy's ENOSPC; an unreadable file (as another user when
+ * run as root). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fault.h"
+#include "filem/filem.h"
+#include "filem/files_save.h"
+#include "snapc_test.h"
+
+static char base[1024];
+
+static void put(const char *rel, const char *text, mode_t mode)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
+    fchmod(fd, mode);
+    close(fd);
+}
+
+static char *slurp(const char *rel)
+{
+    static char buf[4096];
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    int fd = open(p, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n < 0 ? 0 : n] = 0;
+    return buf;
+}
+
+static struct stat st_of(const char *rel)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    lstat(p, &st);
+    return st;
+}
+
+static void set_mtime(const char *rel, time_t t)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    struct timespec ts[2] = {{t, 0}, {t, 123456789}};
+    CHECK_EQ(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void sh(const char *cmd)
+{
+    char c[PATH_MAX + 256];
+    snprintf(c, sizeof c, "cd '%s' && %s", base, cmd);
+    CHECK_EQ(system(c), 0);
+}
+
+static void test_check(void)
+{
+    char err[1024];
+    CHECK_EQ(chdir(base), 0);
+    put("a", "x", 0644);
+    CHECK_EQ(filem_files_check("a", err, sizeof err), 0);
+    CHECK_EQ(filem_files_check("a,nope", err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "/nope: No such file or directory");
+    CHECK_STR_CONTAINS(err, "relative paths are the job's working directory's");
+    CHECK_EQ(filem_files_check("", err, sizeof err), -EINVAL);
+    CHECK_EQ(filem_files_check("a,,a", err, sizeof err), -EINVAL);
+    CHECK_EQ(filem_files_check("a,", err, sizeof err), -EINVAL);
+    CHECK_EQ(mkfifo("fifo", 0600), 0);
+    CHECK_EQ(filem_files_check("fifo", err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "is a FIFO: --save-files saves regular files, directories and symbolic links only");
+    sh("mkdir -p d && mkfifo d/p");
+    CHECK_EQ(filem_files_check("d", err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "/d/p is a FIFO");
+    CHECK_EQ(filem_files_check("/dev/null", err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "/dev/null is a character device");
+    sh("rm -rf d fifo && mkdir many && cd many && for i in $(seq 1 1001); do : > f$i; done");
+    CHECK_EQ(filem_files_check("many", err, sizeof err), -E2BIG);
+    CHECK_STR_CONTAINS(err, "more than 1000 files");
+    sh("rm -rf many");
+}
+
+static void test_save_restore(void)
+{
+    char err[1024], seq[PATH_MAX];
+    CHECK_EQ(chdir(base), 0);
+    snprintf(seq, sizeof seq, "%s/seq", base);
+    CHECK_EQ(mkdir(seq, 0700), 0);
+    /* the job's state: a file, a directory with a file, a subdirectory, a link */
+    put("state.md", "step 7\n", 0640);
+    set_mtime("state.md", 1000000000);
+    sh("mkdir -m 750 out && mkdir out/sub && ln -s ../state.md out/link");
+    put("out/a.dat", "AAAA", 0600);
+    put("out/sub/b.dat", "BBBBBBBB", 0604);
+    set_mtime("out/sub", 1100000000);
+    set_mtime("out", 1200000000);
+    struct stat s_state = st_of("state.md"), s_out = st_of("out"), s_b = st_of("out/sub/b.dat");
+    struct filem_meta m;
+    filem_meta_init(&m);
+    CHECK_EQ(filem_files_save(seq, "state.md,out", &m, err, sizeof err), 0);
+    CHECK_EQ(filem_files_count(&m), 6); /* state.md, out, out/a.dat, out/link, out/sub, b.dat */
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.roots"), "/state.md,");
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.0.mode"), "0640");
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.0.mtime"), "1000000000.123456789");
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.1.type"), "dir");
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.3.type"), "link");
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.3.target"), "../state.md");
+    /* private copies */
+    CHECK_EQ(st_of("seq/files").st_mode & 0777, 0700);
+    CHECK_EQ(st_of("seq/files/0").st_mode & 0777, 0600);
+    CHECK_EQ(st_of("seq/files/5").st_size, 8);
+    /* the metadata survives a write and a read (as snapshot.meta) */
+    CHECK_EQ(filem_meta_write(seq, &m, err, sizeof err), 0);
+    struct filem_meta r;
+    CHECK_EQ(filem_meta_read(seq, &r, err, sizeof err), 0);
+    int checked = -1;
+    CHECK_EQ(filem_files_verify(seq, &r, &checked, err, sizeof err), 0);
+    CHECK_EQ(checked, 3);
+
+    /* the job runs on: every file changed */
+    put("state.md", "step 9, and longer now\n", 0600);
+    sh("rm out/a.dat && echo new > out/new.dat && rm out/link && ln -s elsewhere out/link && "
+       "echo CCCC >> out/sub/b.dat && chmod 700 out");
+    int restored = -1;
+    CHECK_EQ(filem_files_restore(seq, &r, &restored, err, sizeof err), 0);
+    CHECK_EQ(restored, 6);
+    CHECK(slurp("state.md") && !strcmp(slurp("state.md"), "step 7\n"));
+    CHECK(slurp("out/a.dat") && !strcmp(slurp("out/a.dat"), "AAAA"));
+    CHECK(slurp("out/sub/b.dat") && !strcmp(slurp("out/sub/b.dat"), "BBBBBBBB"));
+    CHECK(slurp("out/new.dat") == NULL); /* made after the snapshot: gone */
+    char t[64] = "", lp[PATH_MAX];
+    snprintf(lp, sizeof lp, "%s/out/link", base);
+    CHECK(readlink(lp, t, sizeof t - 1) > 0 && !strcmp(t, "../state.md"));
+    struct stat a = st_of("state.md"), o = st_of("out"), b = st_of("out/sub/b.dat");
+    CHECK_EQ(a.st_mode & 07777, s_state.st_mode & 07777);
+    CHECK_EQ(a.st_mtim.tv_sec, s_state.st_mtim.tv_sec);
+    CHECK_EQ(a.st_mtim.tv_nsec, s_state.st_mtim.tv_nsec);
+    CHECK_EQ(o.st_mode & 07777, s_out.st_mode & 07777);
+    CHECK_EQ(o.st_mtim.tv_sec, s_out.st_mtim.tv_sec);
+    CHECK_EQ(b.st_mode & 07777, s_b.st_mode & 07777);
+    CHECK_EQ(st_of("out/sub").st_mtim.tv_sec, 1100000000);
+    /* nothing of the restore left beside them */
+    sh("test -z \"$(ls -A | grep revive-restore)\"");
+    /* a second restore from the same copy: the same files again */
+    put("state.md", "step 11\n", 0600);
+    CHECK_EQ(filem_files_restore(seq, &r, NULL, err, sizeof err), 0);
+    CHECK(slurp("state.md") && !strcmp(slurp("state.md"), "step 7\n"));
+
+    /* a damaged copy is named; a missing one too */
+    sh("printf X >> seq/files/0");
+    CHECK_EQ(filem_files_verify(seq, &r, NULL, err, sizeof err), -EBADMSG);
+    CHECK_STR_CONTAINS(err, "/state.md (");
+    CHECK_STR_CONTAINS(err, "is damaged");
+    sh("truncate -s 7 seq/files/0 && rm seq/files/5"); /* 0 whole again, 5 gone */
+    CHECK_EQ(filem_files_verify(seq, &r, NULL, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "/out/sub/b.dat (");
+    CHECK_STR_CONTAINS(err, "cannot be read: No such file or directory");
+    /* the store removes a sequence holding files/ (retention, a discarded epoch), but not one
+     * holding something else there */
+    char job[PATH_MAX];
+    snprintf(job, sizeof job, "%s/job", base);
+    CHECK_EQ(mkdir(job, 0700), 0);
+    CHECK_EQ(filem_seq_create(job, 3, err, sizeof err), 0);
+    char sd[PATH_MAX];
+    filem_seq_path(sd, sizeof sd, job, 3);
+    struct filem_meta m3;
+    filem_meta_init(&m3);
+    CHECK_EQ(filem_files_save(sd, "state.md", &m3, err, sizeof err), 0);
+    CHECK_EQ(filem_seq_discard(job, 3, err, sizeof err), 0);
+    CHECK(access(sd, F_OK) < 0);
+    filem_trash_clean(job);
+    filem_meta_free(&m3);
+
+    /* a named path whose directory is gone: refused, named */
+    struct filem_meta g;
+    filem_meta_init(&g);
+    filem_meta_set(&g, "files.count", "1");
+    filem_meta_set(&g, "files.0.path", "%s/gone/x", base);
+    filem_meta_set(&g, "files.0.type", "dir");
+    filem_meta_set(&g, "files.0.root", "1");
+    filem_meta_set(&g, "files.0.mode", "0700");
+    filem_meta_set(&g, "files.0.uid", "0");
+    filem_meta_set(&g, "files.0.gid", "0");
+    filem_meta_set(&g, "files.0.mtime", "1.0");
+    CHECK_EQ(filem_files_restore(seq, &g, NULL, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "/gone does not exist");
+    filem_meta_free(&g);
+    filem_meta_free(&m);
+    filem_meta_free(&r);
+}
+
+static void test_failures(void)
+{
+    char err[1024], seq[PATH_MAX];
+    CHECK_EQ(chdir(base), 0);
+    snprintf(seq, sizeof seq, "%s/seq2", base);
+    CHECK_EQ(mkdir(seq, 0700), 0);
+    put("f", "data", 0600);
+    /* the fault point: ENOSPC at the first file, named */
+    setenv("REVIVE_FAULT", "snapc-files-copy", 1);
+    revive_fault_reread();
+    struct filem_meta m;
+    filem_meta_init(&m);
+    CHECK_EQ(filem_files_save(seq, "f", &m, err, sizeof err), -ENOSPC);
+    CHECK_STR_CONTAINS(err, "No space left on device (fault point snapc-files-copy)");
+    CHECK_EQ(filem_files_count(&m), 0);
+    unsetenv("REVIVE_FAULT");
+    revive_fault_reread();
+    filem_meta_free(&m);
+    /* an unreadable file: as another user when root (root reads any file) */
+    pid_t p = fork();
+    if (p == 0) {
+        char s3[PATH_MAX];
+        snprintf(s3, sizeof s3, "%s/nobody", base);
+        if (geteuid() == 0) {
+            if (mkdir(s3, 0700) < 0 || chown(s3, 65534, 65534) < 0 || setgid(65534) < 0 ||
+                setuid(65534) < 0)
+                _exit(3);
+        } else if (mkdir(s3, 0700) < 0)
+            _exit(3);
+        if (chdir(s3) < 0)
+            _exit(3);
+        int fd = open("secret", O_WRONLY | O_CREAT, 0000);
+        if (fd < 0)
+            _exit(3);
+        close(fd);
+        if (mkdir("sq", 0700) < 0)
+            _exit(3);
+        struct filem_meta mm;
+        filem_meta_init(&mm);
+        char e2[1024];
+        int e = filem_files_save("sq", "secret", &mm, e2, sizeof e2);
+        _exit(e == -EACCES && strstr(e2, "cannot read ") && strstr(e2, "/secret: Permission denied") ? 0 : 4);
+    }
+    int st = 0;
+    waitpid(p, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(void)
+{
+    snprintf(base, sizeof base, "%s/revive-test-files-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(base)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    chmod(base, 0755); /* the other user of the unreadable part goes through it */
+    test_check();
+    test_save_restore();
+    test_failures();
+    char c[PATH_MAX + 16];
+    snprintf(c, sizeof c, "rm -rf '%s'", base);
+    if (system(c) != 0)
+        fprintf(stderr, "test_files: %s left\n", base);
+    return test_summary("test_files");
+}
