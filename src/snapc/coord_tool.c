@@ -199,6 +199,15 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
                         PH(SNAPC_PHASE_ESTABLISHED), PH(SNAPC_PHASE_RECOVERED));
         stdin_unread(b);
         unsaved_shared(b);
+        /* --save-files: what the snapshot keeps (coord_files.c; reset only by the next epoch's
+         * CKPT, which comes after this epoch's answers) */
+        const char *roots = filem_meta_get(&coord.files_meta, "files.roots");
+        const char *cnt = filem_meta_get(&coord.files_meta, "files.count");
+        if (roots && cnt && p->epoch == coord.p.epoch) {
+            snapc_sb_printf(b, ",\"saved_files\":");
+            snapc_sb_json_str(b, roots);
+            snapc_sb_printf(b, ",\"saved_entries\":%s", cnt);
+        }
     } else {
         snapc_sb_printf(b, ",\"error\":");
         snapc_sb_json_str(b, text);

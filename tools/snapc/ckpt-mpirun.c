@@ -491,6 +491,20 @@ static void print_shared(const char *json, pid_t coord)
     }
 }
 
+/* --save-files (or mpirun --ckpt-save-files): what the snapshot keeps, which restart-mpi puts
+ * back */
+static void print_saved(const char *json, pid_t coord)
+{
+    long long n = 0;
+    static char roots[SNAPC_FILES_LIST_MAX * 2];
+    if (snapc_json_num(json, "saved_entries", &n) < 0 || n <= 0 ||
+        snapc_json_str(json, "saved_files", roots, sizeof roots) < 0)
+        return;
+    fprintf(stderr, "%s: job %d: the snapshot keeps %s (%lld entr%s, --save-files); restart-mpi "
+                    "puts them back\n",
+            me, (int)coord, roots, n, n == 1 ? "y" : "ies");
+}
+
 /* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
  * has), after --stop its ranks are stopped; only otherwise does it run again. */
 static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
@@ -722,6 +736,7 @@ int main(int argc, char **argv)
         print_summary(js, ref, d.seq, coord, flags);
         print_stdin(js, coord);
         print_shared(js, coord);
+        print_saved(js, coord);
         printf("%s\n", ref);
         fflush(stdout);
         free(tail);

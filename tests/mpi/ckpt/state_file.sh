@@ -159,6 +159,8 @@ if job sf --status; then
     if timeout -k 5 300 "$CKPT" --term --save-files st.0,st.1 "$c" >ckpt2.out 2>ckpt2.err; then
         ref=$(tail -n 1 ckpt2.out)
         rm -f pace; wait $j
+        grep -q "the snapshot keeps $d/sf/st.0,$d/sf/st.1 (2 entries, --save-files); restart-mpi puts them back" ckpt2.err &&
+            pass "ckpt-mpirun says which files the snapshot keeps" || { failed "ckpt-mpirun does not say the files kept:"; show_err ckpt2.err; }
         "$INFO" "$ref" >info.out 2>info.err; irc=$?
         [ $irc = 0 ] && grep -q "saved files (--save-files; restart-mpi puts them back): $d/sf/st.0,$d/sf/st.1 (2 entries, 2 files" info.out &&
             pass "ckpt-info lists the saved files: $(grep 'saved files' info.out)" ||
