@@ -754,29 +754,47 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
     if (e == 0) {
         struct stat st;
         int have = lstat(root.path, &st) == 0;
+        char aside[PATH_MAX];
+        filem_fmt(aside, sizeof aside, "%s.old", tmp);
+        int exchanged = 0;
         if (have && S_ISDIR(st.st_mode) && !strcmp(root.type, "dir")) {
-            /* the saved tree takes the directory's place in one step; the old one goes after */
-            if (renameat2(AT_FDCWD, tmp, AT_FDCWD, root.path, RENAME_EXCHANGE) < 0) {
+            /* the saved tree takes the directory's place in one step; the old one goes after
+             * (under the temporary name, removed below) */
+            if (renameat2(AT_FDCWD, tmp, AT_FDCWD, root.path, RENAME_EXCHANGE) == 0)
+                exchanged = 1;
+            else if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
                 e = -errno;
                 filem_fmt(err, errlen, "cannot put %s back: %s", root.path, strerror(-e));
             }
-        } else {
-            if (have && S_ISDIR(st.st_mode)) {
-                /* a directory where a file or link was: moved aside, then removed */
-                char aside[PATH_MAX];
-                filem_fmt(aside, sizeof aside, "%s.old", tmp);
-                if (rename(root.path, aside) == 0)
-                    remove_tree(aside);
+            /* a file system without the exchange: the old one moved aside first (below) */
+        }
+        int moved = 0;
+        if (e == 0 && !exchanged) {
+            if (have && (S_ISDIR(st.st_mode) || !strcmp(root.type, "dir"))) {
+                /* a directory where a file or link is to go, or a directory replaced without
+                 * the exchange, or a file where a directory is to go: the old one moved aside,
+                 * then removed */
+                if (rename(root.path, aside) < 0) {
+                    e = -errno;
+                    filem_fmt(err, errlen, "cannot move %s aside to put it back: %s", root.path,
+                              strerror(-e));
+                } else
+                    moved = 1;
             }
-            if (rename(tmp, root.path) < 0) {
+            if (e == 0 && rename(tmp, root.path) < 0) {
                 e = -errno;
                 filem_fmt(err, errlen, "cannot put %s back: %s", root.path, strerror(-e));
+                if (moved && rename(aside, root.path) == 0)
+                    moved = 0; /* what was there is there again */
             }
         }
         if (e == 0)
             fsync_dir_of(root.path);
     }
     remove_tree(tmp); /* the old contents after an exchange; the partial copy after a failure */
+    char old_aside[PATH_MAX];
+    filem_fmt(old_aside, sizeof old_aside, "%s.old", tmp);
+    remove_tree(old_aside); /* what was there, moved aside (or a failed attempt's) */
     return e;
 }
 

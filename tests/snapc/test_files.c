@@ -4,7 +4,8 @@
  * metadata; a link kept as a link), the store's removal of a sequence holding files/, verify
  * (a damaged or missing copy named), and restore: a file and a directory the job changed after
  * the snapshot (rewritten, grown, a member added, one removed, a link retargeted) back as they
- * were, byte for byte, with their modes and mtimes; a directory's new members gone; a missing
+ * were, byte for byte, with their modes and mtimes; a directory's new members gone; a file
+ * where the directory was and a directory where the file was; a missing
  * parent refused; the fault point snapc-files-copy's ENOSPC; an unreadable file (as another user when
  * run as root). */
 #define _GNU_SOURCE
@@ -167,6 +168,15 @@ static void test_save_restore(void)
     put("state.md", "step 11\n", 0600);
     CHECK_EQ(filem_files_restore(seq, &r, NULL, err, sizeof err), 0);
     CHECK(slurp("state.md") && !strcmp(slurp("state.md"), "step 7\n"));
+
+    /* a file where the directory was, a directory where the file was: both put back */
+    sh("rm -rf out state.md && echo file > out && mkdir state.md && echo y > state.md/z");
+    CHECK_EQ(filem_files_restore(seq, &r, NULL, err, sizeof err), 0);
+    CHECK(S_ISDIR(st_of("out").st_mode));
+    CHECK(slurp("out/sub/b.dat") && !strcmp(slurp("out/sub/b.dat"), "BBBBBBBB"));
+    CHECK(S_ISREG(st_of("state.md").st_mode));
+    CHECK(slurp("state.md") && !strcmp(slurp("state.md"), "step 7\n"));
+    sh("test -z \"$(ls -A | grep revive-restore)\"");
 
     /* a damaged copy is named; a missing one too */
     sh("printf X >> seq/files/0");
