@@ -240,10 +240,22 @@ __attribute__((constructor)) static void fd_wrappers_resolve(void)
     REAL(fcntl);
 }
 
+/* A vfork child (Python's subprocess, a program's own vfork before its exec) runs in the rank's
+ * memory with a descriptor table of its own: its closes, dups and opens must leave the registry
+ * (and Revive's fd guard) alone, or they unmark the rank's own descriptors (Python's child closes
+ * every one above 2 with close_range: the library's TCP connection to its launcher was then taken
+ * for the application's and every later checkpoint refused; newuser7e F3). */
+#define VFORK_CHILD_PASS(call)                                                   \
+    do {                                                                         \
+        if (pml_in_vfork_child())                                                \
+            return call;                                                         \
+    } while (0)
+
 #define UPPER_FD_WRAP(name, params, args)                                        \
     int name params                                                              \
     {                                                                            \
         REAL(name);                                                              \
+        VFORK_CHILD_PASS(real_##name args);                                      \
         int k = made_enter(__builtin_return_address(0));                         \
         int made = real_##name args;                                             \
         int e = errno;                                                           \
@@ -264,6 +276,7 @@ UPPER_FD_WRAP(timerfd_create, (int clockid, int flags), (clockid, flags))
 int socketpair(int domain, int type, int protocol, int sv[2])
 {
     REAL(socketpair);
+    VFORK_CHILD_PASS(real_socketpair(domain, type, protocol, sv));
     int k = made_enter(__builtin_return_address(0));
     int rc = real_socketpair(domain, type, protocol, sv);
     int e = errno;
@@ -278,8 +291,9 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 
 int close(int fd)
 {
-    pml_fd_mark(fd, PML_HALF_UPPER, 0);
     REAL(close);
+    VFORK_CHILD_PASS(real_close(fd));
+    pml_fd_mark(fd, PML_HALF_UPPER, 0);
     if (!revive_fd_owned(fd))
         return real_close(fd);
     /* Revive's: no longer closed in a forked child, and no child forked before it is closed */
@@ -295,6 +309,7 @@ int close(int fd)
 int close_range(unsigned int first, unsigned int last, int flags)
 {
     REAL(close_range);
+    VFORK_CHILD_PASS(real_close_range(first, last, flags));
     int rc = real_close_range(first, last, flags);
     if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
         for (unsigned int fd = first; fd <= last && fd < PML_FD_TRACK; fd++)
@@ -305,6 +320,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
 int dup(int fd)
 {
     REAL(dup);
+    VFORK_CHILD_PASS(real_dup(fd));
     int to = real_dup(fd);
     if (to >= 0)
         pml_fd_upper_dup(fd, to);
@@ -314,6 +330,7 @@ int dup(int fd)
 int dup2(int fd, int to)
 {
     REAL(dup2);
+    VFORK_CHILD_PASS(real_dup2(fd, to));
     int rc = real_dup2(fd, to);
     if (rc >= 0)
         pml_fd_upper_dup(fd, rc);
@@ -323,6 +340,7 @@ int dup2(int fd, int to)
 int dup3(int fd, int to, int flags)
 {
     REAL(dup3);
+    VFORK_CHILD_PASS(real_dup3(fd, to, flags));
     int rc = real_dup3(fd, to, flags);
     if (rc >= 0)
         pml_fd_upper_dup(fd, rc);
@@ -337,7 +355,7 @@ int fcntl(int fd, int cmd, ...)
     va_end(ap);
     REAL(fcntl);
     int rc = real_fcntl(fd, cmd, arg);
-    if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+    if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !pml_in_vfork_child())
         pml_fd_upper_dup(fd, rc);
     return rc;
 }
@@ -427,6 +445,18 @@ pid_t pml_my_tid(void)
             return id;
     }
     return (pid_t)syscall(SYS_gettid);
+}
+
+/* 1 in a vfork child: it runs on its parent thread's descriptor (pml_my_tid), which holds the
+ * parent's id, not the child's; 0 elsewhere (a fork's child has its own id there), and where libc
+ * does not publish the offset (then as before). One gettid system call. */
+int pml_in_vfork_child(void)
+{
+    if (!__atomic_load_n(&td.ok, __ATOMIC_ACQUIRE))
+        return 0;
+    pid_t id;
+    memcpy(&id, (const char *)pthread_self() + td.tid, sizeof id);
+    return id > 0 && id != (pid_t)syscall(SYS_gettid);
 }
 
 /* Reads n bytes at p without faulting: 0, or -1 when any of it is not mapped. */

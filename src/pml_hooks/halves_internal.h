@@ -57,6 +57,7 @@ int pml_thr_by_descriptor(pid_t tid);
 void pml_thr_learn(void); /* looks up libc's published layout (dlsym): before threads start */
 /* The calling thread's id, from its glibc descriptor (no system call; halves_hooks.c). */
 pid_t pml_my_tid(void);
+int pml_in_vfork_child(void); /* 1 in a vfork child (the rank's memory, its own descriptors) */
 
 int pml_reg_entries(void);    /* for logs */
 int pml_reg_overflowed(void); /* 1 if an entry was ever dropped for lack of room */

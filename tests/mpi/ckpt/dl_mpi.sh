@@ -4,16 +4,19 @@
 # dlopens it RTLD_LOCAL at "from mpi4py import MPI"), under "mpirun -am ft-enable-cr":
 # 1. dl_mpi_host (not linked against MPI) dlopens dl_mpi_plug.so (built with the MPI's mpicc):
 #    without REVIVE_MPI the wrapper refuses it saying to set REVIVE_MPI; with REVIVE_MPI=FLAVOR it
-#    runs (revive-exec preloads the library after the layer), a ckpt-mpirun --term at a random
-#    step, restart-mpi: the job's and the restart's lines together are the native run's.
+#    runs (revive-exec preloads the library after the layer; each step runs /bin/true from a
+#    vfork child that calls close_range and dup2, as Python's subprocess does), a ckpt-mpirun
+#    --term at a random step, restart-mpi: the job's and the restart's lines are the native run's.
 #    Started by a script with REVIVE_MPI=FLAVOR (no preload): every rank stops with one line
 #    saying the library was loaded at run time and what to do (before: "not linked against ...
 #    is it an MPI program").
 # 2. (the MPI /usr/bin/python3's mpi4py is built against; SKIP-PART otherwise) dl_mpi4py.py run
 #    by /usr/bin/python3 without REVIVE_MPI: as natively; --term at a random step, two restarts
 #    of the snapshot, each with the job's lines == native; REVIVE_MPI naming the other MPI is
-#    refused naming the module's MPI. Before: refused ("not linked against
-#    Open MPI or MPICH"), and with REVIVE_MPI=ompi every rank stopped ("no ompi_mpi_init").
+#    refused naming the module's MPI; each step runs a command with subprocess. Before: refused
+#    ("not linked against Open MPI or MPICH"), and with REVIVE_MPI=ompi every rank stopped ("no
+#    ompi_mpi_init"); with the layer before the vfork fix every snapshot was refused naming the
+#    library's descriptor (the vfork child's close_range had unmarked it).
 flavor=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../mpienv.sh" || exit $?

@@ -1,8 +1,10 @@
 # dl_mpi4py.py STEPS PACEFILE MS: a Python MPI program (mpi4py; no numpy): STEPS steps of a ring
-# Sendrecv of array buffers, an Allreduce, a pickled bcast and gather, an isend/Iprobe/recv pair
-# and an allreduce on a split communicator, sleeping MS ms after each while PACEFILE exists; rank 0
-# prints "step K: H SUM" and "done: STEPS H0 H1 ..." (dl_mpi.sh)
+# Sendrecv of array buffers, an Allreduce, a pickled bcast and gather, an isend/Iprobe/recv pair,
+# an allreduce on a split communicator and a command run with subprocess (vfork: its child closed
+# the rank's descriptors in the layer's registry), sleeping MS ms after each while PACEFILE exists;
+# rank 0 prints "step K: H SUM" and "done: STEPS H0 H1 ..." (dl_mpi.sh)
 import os
+import subprocess
 import sys
 import time
 from array import array
@@ -30,7 +32,8 @@ for s in range(steps):
     got = comm.recv(source=left, tag=7)
     req.wait()
     part = half.allreduce(s * (r + 1))
-    h = (h * 1000003 + obj['v'] + got[0] + got[1] + part + (len(seen) if seen else 0)) % (1 << 61)
+    echo = int(subprocess.run(["/bin/echo", str(s + r)], capture_output=True, text=True).stdout)
+    h = (h * 1000003 + obj['v'] + got[0] + got[1] + part + echo + (len(seen) if seen else 0)) % (1 << 61)
     if r == 0:
         print("step %d: %d %.6e" % (s, h, tot[0]), flush=True)
     if os.path.exists(pace):
