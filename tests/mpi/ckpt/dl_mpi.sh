@@ -91,6 +91,15 @@ if [ $rc != 0 ] && [ "$n" -ge 1 ]; then
 else
     failed "plugin started by a script: status $rc, $n lines naming the run-time load"; show_err script.err
 fi
+# a script whose name only looks like an interpreter's (python3.sh) is not run to ask it for
+# mpi4py (diffrev37 R-L5): refused as a script, and it did not run
+printf '#!/bin/sh\ntouch "%s"\n' "$d/ran" >"$d/python3.sh" && chmod +x "$d/python3.sh"
+if ! "$REVIVE_EXEC" --detect "$d/python3.sh" 2>py3sh.err && [ ! -e "$d/ran" ] &&
+    grep -q "is not a dynamically linked program" py3sh.err; then
+    pass "python3.sh (a script, not an interpreter): not run, refused as a script"
+else
+    failed "python3.sh: $([ -e "$d/ran" ] && echo "it was run" || echo "not refused as a script")"; show_err py3sh.err
+fi
 if REVIVE_MPI=$flavor paced plug "$d/host" "$d/plug.so"; then
     grep -q "^done: $steps " out.0 && failed "plug: the job finished before the snapshot"
     restart_ok plug 1
@@ -121,6 +130,10 @@ else
         failed "mpi4py uninterrupted under Revive: status $rc, $lows lower-half reports, output $(cmp -s "$d/py.native" whole.out && echo same || echo differs)"
         show_err whole.err
     fi
+    # what the interpreter writes on stderr is not taken for the module (diffrev37 R-L4)
+    det=$(PYTHONPROFILEIMPORTTIME=1 PYTHONWARNINGS=always "$REVIVE_EXEC" --detect $py 2>noise.err)
+    [ "${det%% *}" = "$flavor" ] && pass "mpi4py found with the interpreter writing on stderr (import profile): '$det'" ||
+        { failed "with PYTHONPROFILEIMPORTTIME=1, revive-exec --detect $py says '$det'"; show_err noise.err; }
     # REVIVE_MPI naming the other MPI: refused by revive-exec, naming the module's MPI
     other=mpich; oname="Open MPI"; [ "$flavor" = mpich ] && other=ompi oname=MPICH
     if ! REVIVE_MPI=$other "$REVIVE_EXEC" --detect $py >/dev/null 2>other.err &&
