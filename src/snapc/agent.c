@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/log.h"
 #include "filem/place.h"
 
@@ -304,8 +305,24 @@ static void flush_outgoing(void)
     req = A.req_pending;
     coll = A.req_collective;
     rseq = A.req_seq;
-    A.req_pending = 0;
+    /* made before an epoch that answers it and not sent until now: sent, it started another
+     * epoch at the same cut (agent_request_covered) */
+    int covered = req && !A.req_plain && agent_request_covered(rseq);
+    if (req && !covered && !A.req_plain && A.in_epoch && revive_fault(REVIVE_FAULT_mpix_ask_late)) {
+        /* sent after this epoch's end, as when the asking thread loses the CPU between
+         * recording its request and waking this thread until the epoch is over */
+        A.req_held = 1;
+        req = 0;
+    } else {
+        A.req_pending = 0;
+        A.req_plain = 0;
+    }
     pthread_mutex_unlock(&A.lock);
+    if (covered) {
+        revive_log_debug("rank %d: MPIX_Checkpoint's request at world seq %llu not sent: an "
+                         "epoch covers it already", A.world_rank, (unsigned long long)rseq);
+        req = 0;
+    }
     for (int i = 0; i < nr; i++)
         if (A.in_epoch)
             agent_send(SNAPC_MSG_RAISE, &rs[i], sizeof rs[i], NULL, 0);
@@ -371,6 +388,10 @@ static void *agent_main(void *unused)
                 if (!A.rd_consumed)
                     snapc_reader_next(&A.rd);
                 A.rd_consumed = 0;
+                if (A.req_held && !A.in_epoch) {
+                    A.req_held = 0;
+                    flush_outgoing();
+                }
                 if (atomic_load(&A.fd) != fd)
                     break; /* restarted: a new connection */
             }

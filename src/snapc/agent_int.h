@@ -86,6 +86,8 @@ struct agent_state {
     struct snapc_raise raises[AGENT_MAX_RAISES];
     int nraises;
     int req_pending, req_collective;
+    int req_plain;             /* an MPIX_Checkpoint_request is among the pending ones */
+    int req_held;              /* fault mpix-ask-late: held back until the epoch's end (agent.c) */
     uint64_t req_seq;
     uint64_t req_gen;          /* end_gen when the last request was made */
     /* Captures of this rank begun so far, the one of the current epoch (0: none yet), and
@@ -174,6 +176,9 @@ void agent_cache_bound(int keeping);
 void agent_epoch_ended(int committed, int restarted, int refused, int staging);
 /* No coordinator any more: every waiter returns. */
 void agent_set_disconnected(void);
+/* Agent thread, A.lock held: 1 when an epoch already answers MPIX_Checkpoint at world_seq
+ * (ended, or this one with its cut known), so its request is not sent (agent.c). */
+int agent_request_covered(uint64_t world_seq);
 /* A waiting MPI_Finalize may go once no staging outcome is pending. */
 void agent_fin_check(void);
 /* How staging sequence seq ended; whether an outcome is still to come, and for which. */
