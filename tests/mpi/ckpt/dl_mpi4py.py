@@ -16,7 +16,10 @@ r, n = comm.Get_rank(), comm.Get_size()
 steps, pace, ms = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 half = comm.Split(r % 2, r)
 x = array('d', [r + 0.5 * i for i in range(256)])
-h = 0
+# the MPI library revive-exec preloaded is not in the LD_PRELOAD of the rank's commands (natively
+# there is none): 1 in the hashes if it is
+pre = subprocess.run(["/bin/sh", "-c", 'echo "$LD_PRELOAD"'], capture_output=True, text=True).stdout
+h = int("libmpi.so" in pre or "libmpich.so" in pre)
 for s in range(steps):
     right, left = (r + 1) % n, (r - 1) % n
     y = array('d', bytes(8 * len(x)))
