@@ -112,6 +112,12 @@ int crs_iw_direct(struct crs_image_writer *w, unsigned flags);
  * sees the buffer. Returns 0 or -errno (message in w->err). */
 int crs_iw_direct_end(struct crs_image_writer *w);
 
+/* Starts the disk on what was written through the page cache and not started yet (the writer
+ * starts it every few MiB as it goes: sync_file_range, SYNC_FILE_RANGE_WRITE), without waiting:
+ * for a caller with more work before the rest of the image, so that the last few MiB of page
+ * data do not wait for it. Nothing written changes; errors are the final fsync's to say. */
+void crs_iw_start_writeback(struct crs_image_writer *w);
+
 /* Closes what the writer opened itself (crs_iw_direct's descriptor and buffer); what the
  * buffer held and was not written is dropped. crs_iw_finish does so
  * too; a caller that gives up on an image calls this. Safe to call more than once. */

@@ -477,6 +477,15 @@ static int add_chunk(struct crs_image_writer *w, uint64_t vaddr, const void *src
     return 0;
 }
 
+void crs_iw_start_writeback(struct crs_image_writer *w)
+{
+    if (w->pos > w->writeback_from) {
+        sync_file_range(w->fd, (off_t)(w->base + w->writeback_from), (off_t)(w->pos - w->writeback_from),
+                        SYNC_FILE_RANGE_WRITE);
+        w->writeback_from = w->pos;
+    }
+}
+
 /* Refuses a call that would write while an extension is open (its section
  * must be contiguous). */
 static int ext_closed(struct crs_image_writer *w)

@@ -42,6 +42,13 @@ struct crs_capture_opts {
     int ntree_members;
     const int32_t *kept_zombies;   /* crs_ckpt_opts.kept_zombies */
     int nkept_zombies;
+    /* smaps after the page data (crs_capture_smaps_late): the map alone is read before (maps,
+     * not smaps), and what smaps adds, which nothing before the page data needs, is read once
+     * the pages are on their way to the disk. Set by checkpoint.c when nothing needs it earlier:
+     * not for the --fork writer (fork_sees_all reads the advice), nor direct writes
+     * (region_direct_ok reads the shared pages), nor where protection keys may exist (a key
+     * refuses the capture before any page is read: crs_capture_smaps). */
+    int smaps_late;
 };
 
 struct crs_epoll_probe;
@@ -163,6 +170,14 @@ int crs_capture_seccomp(struct crs_capture *c);
 int crs_capture_children(struct crs_capture *c);   /* refuses a process with children (or zombies) */
 int crs_capture_regions(struct crs_capture *c);
 int crs_capture_smaps(struct crs_capture *c);   /* advice, huge page sizes: after regions */
+/* With opts.smaps_late, after the page data: /proc/self/smaps read, each mapping of c->maps
+ * given what smaps says of the mapping that holds it now, then crs_capture_smaps. 0, or -errno
+ * with the message set (-EBUSY: a mapping of c->maps is no longer whole, which nothing but the
+ * capture itself could have done, every other thread being parked). Else nothing. */
+int crs_capture_smaps_late(struct crs_capture *c);
+/* Whether this machine may give a process memory protection keys (x86: the kernel turned them
+ * on, CPUID's OSPKE), which only smaps tells per mapping; 1 where it cannot tell. */
+int crs_capture_pkeys_possible(void);
 int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
 int crs_capture_timers(struct crs_capture *c);

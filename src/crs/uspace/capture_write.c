@@ -348,6 +348,13 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
             crs_capture_error(c, "%s", w->err);
         return e;
     }
+    /* smaps now (opts.smaps_late), while the disk writes the pages: what it adds (advice, huge
+     * page sizes) goes into the records below, and nothing before needed it */
+    if (c->opts.smaps_late) {
+        crs_iw_start_writeback(w);
+        if ((e = crs_capture_smaps_late(c)))
+            return e;
+    }
     if ((e = strref(c, w, c->exe, &c->proc.exe)) || (e = strref(c, w, c->cwd, &c->proc.cwd)) ||
         (e = strref(c, w, c->cmdline, &c->proc.cmdline)))
         return e;
