@@ -146,11 +146,12 @@ void pml_capture_init(void)
         revive_log_warn("cannot register the MPI layer's capture callbacks: %s", strerror(-e));
 }
 
-/* --term: after the capture every thread of the application stays parked where the capture
- * stopped it (a thread outside MPI ran on until its next MPI call, printing or writing after
- * the snapshot point what the restarted job prints again); the lower half's threads run on,
- * for the finalize of resume(TERM). Asked by libcr's checkpoint, in the agent thread, while
- * every other thread is parked (as the capture filter's questions). */
+/* An epoch that holds (--term, --stop: SNAPC_CKPT_HOLD): after the capture every thread of the
+ * application stays parked where the capture stopped it until the epoch's RESUME or ABORT (a
+ * thread outside MPI ran on until its next MPI call, printing or writing after the snapshot point
+ * what the restarted job prints again, or rewriting a state file one step past the image); the
+ * lower half's threads run on, for the finalize of resume(TERM). Asked by libcr's checkpoint, in
+ * the agent thread, while every other thread is parked (as the capture filter's questions). */
 static int hold_upper(void *arg, pid_t tid)
 {
     (void)arg;
@@ -293,7 +294,7 @@ void pml_capture_unhold(void)
     }
 }
 
-static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold);
+static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold, int term);
 /* this capture saves the pages of the rank's writable shared file mappings (r->save_shared) */
 static int save_shared;
 
@@ -341,7 +342,7 @@ static int rank_has_children(void)
  * (issue 7). */
 int pml_capture(const char *image_path, struct snapc_capture_result *r)
 {
-    int hold = r->hold != 0;
+    int hold = r->hold != 0, term = hold && r->term != 0;
     save_shared = r->save_shared != 0;
     double first = revive_mono_s();
     int unchosen_seen = 0; /* a try found zombies only, which the rank cannot keep */
@@ -356,7 +357,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         pml_restart_on_parked(r->parked);
         zombies_over = zombies_unchosen = request_in_progress = tree_refused = 0;
         self_restart_failed = 0;
-        int e = capture_once(image_path, r, hold);
+        int e = capture_once(image_path, r, hold, term);
         pml_restart_on_parked(NULL);
         if (e == 1 || self_restart_failed)
             return e; /* the restarted rank (its fresh MPI failed: pml_capture_self says why) */
@@ -538,7 +539,7 @@ static int tree_commit(void *arg, char *err, size_t errlen)
     return e;
 }
 
-static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold)
+static int capture_once(const char *image_path, struct snapc_capture_result *r, int hold, int term)
 {
     memset(r, 0, sizeof *r);
     /* what a restart will check, saved now; the layer's restart hook armed (restart.c) */
@@ -607,7 +608,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     int rc;
     tree_mode = pml_children_running(0, NULL, NULL) > 0;
     tree_nocap = 0;
-    if (tree_mode && hold && (e = pml_children_stop_precheck(r->err, sizeof r->err)) != 0) {
+    if (tree_mode && term && (e = pml_children_stop_precheck(r->err, sizeof r->err)) != 0) {
         tree_refused = 1; /* as tree_commit's refusal: at once, no retry */
         capture_dirfd = -1;
         pml_restart_done(0, NULL, 0);
@@ -624,11 +625,11 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         to.scope = CRS_TREE_SCOPE_TREE;
         to.id = getpid();
         to.timeout_ms = o.timeout_ms;
-        to.signal_after = hold ? SIGSTOP : 0;
+        to.signal_after = term ? SIGSTOP : 0;
         to.flags = save_shared ? CRS_REQ_F_SAVE_SHARED : 0;   /* the children's mappings too */
         to.commit = tree_commit;
         to.no_ignore_hint = 1; /* a rank offers neither --tree nor --ignore-fds (newuser7d F1) */
-        struct tree_commit_arg ta = { &d, hold };
+        struct tree_commit_arg ta = { &d, term };
         to.arg = &ta;
         rc = crs_runtime_tree_here(&o, &to, &res);
         if (rc < 0) {

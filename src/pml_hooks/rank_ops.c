@@ -268,10 +268,19 @@ static void op_resume(void *arg, int action)
         term_finalize();
         return; /* the agent ends the process; the application's threads stay parked */
     }
-    pml_capture_unhold();
+    /* SNAPC_RESUME_STOP: the agent stops the process after this, and lets the threads held
+     * since the capture go once it runs again (op_unhold): let go here, a thread outside MPI ran
+     * on past its image until the stop (files36: a state file a step ahead of the image) */
+    if (action != SNAPC_RESUME_STOP)
+        pml_capture_unhold();
     pml_clock_prune();
     pml_clock_end();
-    /* SNAPC_RESUME_STOP: the agent stops the process after this */
+}
+
+static void op_unhold(void *arg)
+{
+    (void)arg;
+    pml_capture_unhold();
 }
 
 static void op_abort(void *arg)
@@ -344,6 +353,7 @@ static const struct snapc_rank_ops rank_ops = {
     .capture = op_capture,
     .resume = op_resume,
     .stop_tree = op_stop_tree,
+    .unhold = op_unhold,
     .abort = op_abort,
     .arg = NULL,
     .describe = op_describe,

@@ -55,6 +55,10 @@ struct snapc_capture_result {
      * point would come again from the restarted job) until resume(TERM) ends the process, or
      * resume/abort lets them run on (the epoch failed after the capture). */
     uint32_t hold;
+    /* In: with hold, the epoch ends the job (--term): a rank's running children, taken along by
+     * a tree capture, are stopped after it too and ended with the rank (without it they run on
+     * until resume(STOP)'s stop_tree, or for ever) */
+    uint32_t term;
     /* In (NULL: none): called once the image is taken (in fork mode: once its child is forked),
      * while every application thread is still parked where the image has it, before any runs
      * on; never in a restarted process. What the image leaves unread on standard input is
@@ -113,6 +117,10 @@ struct snapc_rank_ops {           /* implemented by the MPI layer, called by the
      * stop_tree(arg, 1) once the rank runs again continues those it stopped (not one that was
      * stopped already: the application's or a user's stop is theirs to end). */
     void (*stop_tree)(void *arg, int cont);
+    /* Optional (NULL: nothing): after resume(STOP), once the rank runs again: the application's
+     * threads, held since the capture (snapc_capture_result.hold), run on. resume(STOP) keeps
+     * them held, so that none runs between the RESUME and the stop. */
+    void (*unhold)(void *arg);
 };
 
 /*

@@ -357,7 +357,10 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     snprintf(A.image, sizeof A.image, "%s", path);
     struct snapc_capture_result r;
     memset(&r, 0, sizeof r);
-    r.hold = (A.ckpt_flags & SNAPC_CKPT_TERM) != 0;
+    /* held from the capture to the RESUME or ABORT (SNAPC_CKPT_HOLD: --stop, --term): none of
+     * the application's threads runs past its image meanwhile, outside MPI neither */
+    r.term = (A.ckpt_flags & SNAPC_CKPT_TERM) != 0;
+    r.hold = r.term || (A.ckpt_flags & SNAPC_CKPT_HOLD) != 0;
     r.save_shared = (A.ckpt_flags & SNAPC_CKPT_SAVE_SHARED) != 0;
     A.shared_note[0] = 0;
     if (agent_fault_epoch() && revive_fault(REVIVE_FAULT_snapc_rank_capture)) {
@@ -449,6 +452,8 @@ static void on_resume(const uint8_t *p)
         syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGSTOP);
         if (A.ops.stop_tree)
             A.ops.stop_tree(A.ops.arg, 1);
+        if (A.ops.unhold)
+            A.ops.unhold(A.ops.arg); /* held from the capture through the stop (resume kept them) */
         agent_send(SNAPC_MSG_CONTINUED, NULL, 0, NULL, 0);
     }
     if (r.action == SNAPC_RESUME_TERM) {

@@ -140,7 +140,8 @@ static void act_ckpt(const struct snapc_action *a)
      * keeps the application parked by it now) */
     uint32_t f = ((a->arg & SNAPC_TOOL_TERM) ? SNAPC_CKPT_TERM : 0) |
                  ((a->arg & SNAPC_TOOL_STOP) ? SNAPC_CKPT_STOP : 0) |
-                 ((a->arg & SNAPC_TOOL_SAVE_SHARED) || coord.cfg->save_shared ? SNAPC_CKPT_SAVE_SHARED : 0);
+                 ((a->arg & SNAPC_TOOL_SAVE_SHARED) || coord.cfg->save_shared ? SNAPC_CKPT_SAVE_SHARED : 0) |
+                 (a->status == 1 ? SNAPC_CKPT_HOLD : 0);
     struct snapc_ckpt c = {.seq = a->seq, .flags = f, .timeout_ms = coord.p.timeout_s * 1000};
     if (coord.cfg->local_dir) {
         /* node-local first: the text is SEQDIR NUL LOCALDIR */
@@ -196,6 +197,18 @@ static void end_job(void)
                         "signalled if it still runs in %d s)",
                         (int)coord.child, wait_s);
     }
+}
+
+/* SNAPC_ACT_HELD: every image of the epoch is durable and no application thread of any rank
+ * runs until the RESUME or ABORT that follows (the ranks hold them: SNAPC_CKPT_HOLD). Here goes
+ * what needs the job still (the copy of --save-files); its end is fed as SNAPC_EV_HELD_DONE of
+ * this epoch (status < 0 and a reason: the epoch fails). */
+void coord_epoch_held(const struct snapc_action *a)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_HELD_DONE};
+    ev.u.held.epoch = a->epoch;
+    ev.u.held.status = 0;
+    coord_feed(&ev);
 }
 
 void coord_run_actions(void)
@@ -297,6 +310,7 @@ void coord_run_actions(void)
                 coord_start_refuse(a->client, a->status, a->text);
                 break;
             case SNAPC_ACT_END_JOB: end_job(); break;
+            case SNAPC_ACT_HELD: coord_epoch_held(a); break;
             case SNAPC_ACT_DROP_RANK:
                 revive_log_warn("%s", a->text);
                 if (a->rank >= 0 && a->rank < coord.nrank_conn && coord.rank_conn[a->rank] >= 0)

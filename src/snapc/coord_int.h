@@ -314,6 +314,8 @@ int64_t coord_now_ms(void);
 void coord_feed(struct snapc_event *ev);
 void coord_local_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void coord_run_actions(void);
+/* SNAPC_ACT_HELD (coord_epoch.c): every image durable, every rank held; feeds SNAPC_EV_HELD_DONE */
+void coord_epoch_held(const struct snapc_action *a);
 void coord_update_next_seq(void);
 
 /* coord_commit.c */

@@ -14,7 +14,7 @@ static const char *const pphase_names[SNAPC_P_COUNT] = {
 static const char *const ev_names[SNAPC_EV_COUNT] = {
     "HELLO", "GONE", "REQUEST", "SEQS", "RAISE", "STATE", "QUIESCED", "DRAINED",
     "CAPTURED", "FAILED", "COMMITTED", "LOCAL_FAIL", "CANCEL", "TICK", "STAGED",
-    "PARTNERED", "STAGED_FOR", "FILES_SAVED",
+    "PARTNERED", "STAGED_FOR", "FILES_SAVED", "HELD_DONE",
 };
 
 const char *snapc_pphase_name(int phase)
@@ -250,6 +250,7 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
     p->files_state = 0;
     memcpy(p->files, p->next_files, sizeof p->files);
     p->next_files[0] = 0;
+    p->held = 0;
     p->last_error[0] = 0;
     memcpy(p->clients, p->next_clients, (size_t)p->nnext * sizeof *p->clients);
     p->nclients = p->nnext;
@@ -278,6 +279,7 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
     if (!a)
         return -ENOMEM;
     a->arg = p->flags;
+    a->status = snapc_proto_holds(p);
     return progress(p, SNAPC_PHASE_REQUESTED, now);
 }
 
@@ -830,6 +832,11 @@ static int min_step(const struct snapc_proto *p)
     return m;
 }
 
+int snapc_proto_holds(const struct snapc_proto *p)
+{
+    return p->hold || (p->flags & SNAPC_PROTO_HOLD_FLAGS) != 0 || p->files[0] || p->files_always;
+}
+
 /* Moves the job phase on as far as every rank has come. */
 static int advance(struct snapc_proto *p, int64_t now)
 {
@@ -843,6 +850,16 @@ static int advance(struct snapc_proto *p, int64_t now)
         p->phase = SNAPC_P_CAPTURE;
         if (progress(p, SNAPC_PHASE_DRAINED, now))
             return -ENOMEM;
+    }
+    if (m >= 3 && p->phase == SNAPC_P_CAPTURE && snapc_proto_holds(p) && p->held != 2) {
+        /* every image durable, every rank held: the coordinator's work that needs no rank to
+         * run (--save-files' copy) before the epoch goes on; once */
+        if (p->held == 0) {
+            p->held = 1;
+            if (!emit(p, SNAPC_ACT_HELD))
+                return -ENOMEM;
+        }
+        return 0;
     }
     if (m >= 3 && p->phase == SNAPC_P_CAPTURE && (p->files[0] || p->files_always) &&
         p->files_state != 2) {
@@ -941,6 +958,22 @@ static int h_failed(struct snapc_proto *p, const struct snapc_event *ev)
     default: break;
     }
     return fail_epoch(p, ev->now_ms, e, "rank %d could not %s: %s", ev->rank, what, msg);
+}
+
+/* The coordinator's work under the hold is done (SNAPC_ACT_HELD): the epoch goes on, or fails
+ * with its reason (every rank released by the ABORT, the sequence discarded). One of another
+ * epoch, or one that comes when none is awaited (the epoch failed meanwhile: a rank ended), is
+ * stale. */
+static int h_held_done(struct snapc_proto *p, const struct snapc_event *ev)
+{
+    if (p->held != 1 || ev->u.held.epoch != p->epoch)
+        return 0;
+    if (ev->u.held.status < 0)
+        return fail_epoch(p, ev->now_ms, ev->u.held.status, "%s",
+                          ev->u.held.msg && ev->u.held.msg[0] ? ev->u.held.msg
+                                                              : "the coordinator failed while the ranks were held");
+    p->held = 2;
+    return advance(p, ev->now_ms);
 }
 
 /* Every rank's image verified on shared storage (its own STAGED or its partner copy's
@@ -1111,6 +1144,10 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
             if (!p->r[i].gone && p->r[i].step == m && m < 3)
                 return fail_epoch(p, ev->now_ms, -ETIMEDOUT, "rank %d did not %s within %u s", i,
                                   steps[m], p->capture_timeout_s);
+        /* every rank held: the coordinator's own work then is bounded too, or the job stays held */
+        if (p->held == 1)
+            return fail_epoch(p, ev->now_ms, -ETIMEDOUT, "the coordinator's work while every rank "
+                              "was held did not end within %u s", p->capture_timeout_s);
         return 0;
     }
     case SNAPC_P_STAGE:
@@ -1154,15 +1191,15 @@ static int h_tick(struct snapc_proto *p, const struct snapc_event *ev)
  * only grow with the version), so the raising thread parks at its entry like the others. Seen in
  * the campaign (cc_thread, MPICH, 2 ranks: "rank 1 sent RAISE ... in phase 'quiesce'"). */
 static const handler_fn table[SNAPC_P_COUNT][SNAPC_EV_COUNT] = {
-    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED    PARTNERED    STAGED_FOR  FILES_SAVED */
-    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN, IGN, IGN, IGN},
-    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
-    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
-    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
-    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN},
-    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, h_files_saved},
-    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged, h_partnered, h_staged_for, IGN},
-    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN, IGN, IGN, IGN},
+    /*                   HELLO    GONE         REQUEST         SEQS    RAISE    STATE             QUIESCED   DRAINED    CAPTURED    FAILED    COMMITTED    LOCAL_FAIL    CANCEL    TICK    STAGED    PARTNERED    STAGED_FOR  FILES_SAVED  HELD_DONE */
+    [SNAPC_P_IDLE]     = {h_hello, h_gone_idle, h_request_idle, IGN,    IGN,     h_state_idle,     IGN,       IGN,       IGN,        IGN,      IGN,         IGN,          h_cancel, h_tick, IGN, IGN, IGN, IGN, IGN},
+    [SNAPC_P_SEQS]     = {h_hello, h_gone_epoch, h_request_busy, h_seqs, ERR,    h_state_seqs,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN, IGN},
+    [SNAPC_P_CONVERGE] = {h_hello, h_gone_epoch, h_request_busy, ERR,    h_raise, h_state_converge, ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN, IGN},
+    [SNAPC_P_QUIESCE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN, IGN},
+    [SNAPC_P_DRAIN]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, IGN, IGN},
+    [SNAPC_P_CAPTURE]  = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     h_quiesced, h_drained, h_captured, h_failed, IGN,        h_local_fail, h_cancel, h_tick, ERR, ERR, ERR, h_files_saved, h_held_done},
+    [SNAPC_P_STAGE]    = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, IGN,         h_local_fail, h_cancel, h_tick, h_staged, h_partnered, h_staged_for, IGN, IGN},
+    [SNAPC_P_COMMIT]   = {h_hello, h_gone_epoch, h_request_busy, ERR,    IGN,     h_state_late,     ERR,       ERR,       ERR,        h_failed, h_committed, h_local_fail, h_cancel, h_tick, IGN, IGN, IGN, IGN, IGN},
 };
 
 /* Events that carry a rank number. */

@@ -17,10 +17,13 @@
  *           live rank reports the current version, at_target, !in_cs)
  *        -> QUIESCE -> DRAIN -> CAPTURE (QUIESCE sent; each rank moves
  *           QUIESCED -> DRAINED -> CAPTURED on its own; the job's phase is the
- *           least advanced rank's; once every image is durable and files are to be
- *           saved (--save-files), SAVE_FILES is emitted and nothing more until
- *           FILES_SAVED: the copy is made while every rank is still held, before
- *           any RESUME; a failed copy fails the epoch like a failed image)
+ *           least advanced rank's; an epoch that holds (snapc_proto_holds: --stop,
+ *           --term, --save-files) then emits HELD once and waits in CAPTURE for
+ *           HELD_DONE: every image is durable and no application thread of any rank
+ *           runs meanwhile; then, when files are to be saved (--save-files),
+ *           SAVE_FILES is emitted and nothing more until FILES_SAVED: the copy is
+ *           made while every rank is still held, before any RESUME; a failed copy
+ *           fails the epoch like a failed image)
  *        -> STAGE (node-local first only: RESUME sent at once unless the epoch ends
  *           the job, then STAGE; done when every rank's image is verified on shared
  *           storage: its STAGED, or, for a rank lost (GONE, or silent past the staging bound)
@@ -75,6 +78,9 @@ enum snapc_ev {
                          * rank is staged in its place and verified */
     SNAPC_EV_FILES_SAVED,/* u.done: the coordinator's copy of the --save-files paths (SAVE_FILES)
                           * ended (status 0, or -errno + msg) */
+    SNAPC_EV_HELD_DONE, /* u.held: the coordinator's work while every rank is held
+                         * (SNAPC_ACT_HELD) is done: status 0, the epoch goes on; < 0 (msg: why)
+                         * it fails. One of another epoch, or after the epoch failed, is ignored */
     SNAPC_EV_COUNT
 };
 
@@ -110,11 +116,13 @@ struct snapc_event {
         /* GONE: why, when the coordinator knows more than "it ended" (its host silent:
          * "h2 (ranks 2,3) stopped answering (lost or cut off?)"); NULL otherwise */
         struct { const char *why; } gone;
+        struct { uint32_t epoch; int status; const char *msg; } held;
     } u;
 };
 
 enum snapc_act {
-    SNAPC_ACT_CKPT,      /* send CKPT(epoch, seq, flags) to every rank */
+    SNAPC_ACT_CKPT,      /* send CKPT(epoch, seq, flags) to every rank; arg: the request's
+                          * SNAPC_TOOL_* bits; status 1: the epoch holds (SNAPC_CKPT_HOLD) */
     SNAPC_ACT_TARGETS,   /* send TARGETS(version, table) to every rank */
     SNAPC_ACT_QUIESCE,   /* send QUIESCE to every rank */
     SNAPC_ACT_COMMIT,    /* write snapshot.meta of `seq`, then feed SNAPC_EV_COMMITTED */
@@ -140,6 +148,11 @@ enum snapc_act {
     SNAPC_ACT_SAVE_FILES, /* every image is durable, every rank held: copy the epoch's
                            * --save-files paths (p->files, and the job's own list when
                            * p->files_always) into the sequence, then feed FILES_SAVED */
+    SNAPC_ACT_HELD,      /* an epoch that holds: every live rank's image is durable (node-local
+                          * first: in its node's cache) and every rank's application threads
+                          * stay parked where its capture parked them, until the RESUME or ABORT
+                          * that follows; the coordinator does what needs that (--save-files'
+                          * copy), then feeds SNAPC_EV_HELD_DONE with this epoch */
 };
 
 struct snapc_action {
@@ -195,6 +208,7 @@ struct snapc_proto {
                                     * own host's cache (its launcher ended every rank: Open MPI
                                     * after a node loss, newuser9 F5) */
     int files_always;              /* every epoch saves files (mpirun --ckpt-save-files) */
+    int hold;                      /* every epoch holds, whatever its request (snapc_proto_holds) */
 
     int nranks;                    /* world size (from the first HELLO), 0 before */
     struct snapc_rank_rec *r;      /* nranks records */
@@ -215,6 +229,7 @@ struct snapc_proto {
     int resumed;                   /* RESUME already sent this epoch (before the commit) */
     char files[SNAPC_FILES_LIST_MAX]; /* the epoch's requested --save-files paths ("" none) */
     int files_state;               /* 0 not yet, 1 SAVE_FILES emitted, 2 FILES_SAVED (this epoch) */
+    int held;                      /* 1 HELD emitted, HELD_DONE awaited; 2 HELD_DONE in (this epoch) */
 
     struct snapc_seq *targets;     /* sorted by cid */
     int ntargets, targets_cap;
@@ -241,6 +256,17 @@ struct snapc_proto {
     struct snapc_action *acts;     /* actions produced by the last event(s) */
     int nacts, acts_cap;
 };
+
+/* The requests' flags that make an epoch hold: each rank's application threads stay parked
+ * where its capture parked them (not only at its gate into MPI) until the coordinator releases
+ * the epoch (its RESUME, or an ABORT), so that a rank captured outside MPI runs no further than
+ * its image: --term ends there, --stop stops there (the processes are stopped in the state their
+ * images hold, as BLCR's and Open MPI's --stop promise). */
+#define SNAPC_PROTO_HOLD_FLAGS (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP)
+
+/* Whether the current epoch holds: its request's flags, p->hold, or files to save (p->files,
+ * p->files_always: the copy is made while every rank is held). */
+int snapc_proto_holds(const struct snapc_proto *p);
 
 /* 0 or -ENOMEM. */
 int snapc_proto_init(struct snapc_proto *p);

@@ -132,6 +132,9 @@ struct snapc_welcome {
 #define SNAPC_CKPT_SAVE_SHARED 32u /* the ranks' writable shared file mappings' pages go into the
                                     * images, written back into the files at restart
                                     * (ckpt-mpirun --save-shared, mpirun --ckpt-save-shared) */
+#define SNAPC_CKPT_HOLD 64u /* each rank's application threads stay parked where its capture
+                             * parked them (not only at its gate into MPI) until the RESUME or
+                             * ABORT of the epoch (snapc_proto_holds: --term, --stop) */
 
 struct snapc_ckpt {               /* + the sequence directory, text, no NUL needed */
     uint64_t seq;

@@ -127,6 +127,15 @@ static void committed(int status, const char *msg)
     feed(ev);
 }
 
+static void held_done(uint32_t epoch, int status, const char *msg)
+{
+    struct snapc_event ev = {.type = SNAPC_EV_HELD_DONE};
+    ev.u.held.epoch = epoch;
+    ev.u.held.status = status;
+    ev.u.held.msg = msg;
+    feed(ev);
+}
+
 static void tick(int64_t t)
 {
     now = t;
@@ -246,6 +255,9 @@ static void test_full_epoch(void)
     all_simple(3, SNAPC_EV_DRAINED);
     for (int r = 0; r < 3; r++)
         captured(r);
+    must(SNAPC_ACT_HELD); /* --term holds */
+    held_done(P.epoch, 0, NULL);
+    must(SNAPC_ACT_COMMIT);
     committed(0, NULL);
     CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_TERM);
     must(SNAPC_ACT_END_JOB);
@@ -258,8 +270,131 @@ static void test_full_epoch(void)
     all_simple(2, SNAPC_EV_DRAINED);
     captured(0);
     captured(1);
+    must(SNAPC_ACT_HELD);
+    held_done(P.epoch, 0, NULL);
     committed(0, NULL);
     CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_STOP);
+}
+
+/* The hold (SNAPC_ACT_HELD, SNAPC_EV_HELD_DONE): an epoch of --stop or --term (or every epoch with
+ * P.hold) tells the ranks to hold (the CKPT's status), and once every image is in, emits HELD once
+ * and neither commits nor resumes before HELD_DONE of its epoch; a failed HELD_DONE fails the epoch
+ * (ABORT releases the ranks, the sequence discarded); a rank's end while held fails it as before and
+ * a late HELD_DONE changes nothing; a coordinator that never answers is bounded by the capture
+ * timeout; an epoch that does not hold emits no HELD. Node-local first: the early RESUME of a
+ * holding epoch (P.hold without --stop) waits for HELD_DONE too. */
+static void hold_to_captured(int n, uint32_t flags)
+{
+    request(1, flags);
+    all_seqs(n);
+    all_state(n, 1);
+    all_simple(n, SNAPC_EV_QUIESCED);
+    all_simple(n, SNAPC_EV_DRAINED);
+}
+
+static void test_hold(void)
+{
+    /* a plain request: no hold, no HELD */
+    reset(2);
+    request(1, 0);
+    CHECK_EQ(must(SNAPC_ACT_CKPT)->status, 0);
+    all_seqs(2);
+    all_state(2, 1);
+    all_simple(2, SNAPC_EV_QUIESCED);
+    all_simple(2, SNAPC_EV_DRAINED);
+    captured(0);
+    captured(1);
+    CHECK_EQ(act(SNAPC_ACT_HELD), -1);
+    must(SNAPC_ACT_COMMIT);
+    committed(0, NULL);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+
+    /* --stop: held until HELD_DONE; a stale one (another epoch) changes nothing */
+    reset(2);
+    request(1, SNAPC_TOOL_STOP);
+    CHECK_EQ(must(SNAPC_ACT_CKPT)->status, 1);
+    all_seqs(2);
+    all_state(2, 1);
+    all_simple(2, SNAPC_EV_QUIESCED);
+    all_simple(2, SNAPC_EV_DRAINED);
+    captured(0);
+    CHECK_EQ(act(SNAPC_ACT_HELD), -1); /* not before every image */
+    captured(1);
+    must(SNAPC_ACT_HELD);
+    CHECK_EQ(act(SNAPC_ACT_COMMIT), -1);
+    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+    CHECK_EQ(P.phase, SNAPC_P_CAPTURE);
+    held_done(P.epoch + 7, 0, NULL);
+    CHECK_EQ(P.nacts, 0);
+    tick(now + 50 * 1000); /* within the bound: nothing */
+    CHECK_EQ(P.nacts, 0);
+    held_done(P.epoch, 0, NULL);
+    must(SNAPC_ACT_COMMIT);
+    CHECK_EQ(act(SNAPC_ACT_HELD), -1);
+    held_done(P.epoch, 0, NULL); /* a second one: nothing */
+    CHECK_EQ(P.nacts, 0);
+    committed(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_STOP);
+
+    /* the work under the hold fails: the epoch fails, the ranks released by the ABORT */
+    reset(2);
+    hold_to_captured(2, SNAPC_TOOL_STOP);
+    captured(0);
+    captured(1);
+    must(SNAPC_ACT_HELD);
+    held_done(P.epoch, -ENOSPC, "cannot copy data/state.txt: No space left on device");
+    CHECK(strstr(must(SNAPC_ACT_ABORT)->text, "No space left") != NULL);
+    must(SNAPC_ACT_DISCARD);
+    CHECK_EQ(must(SNAPC_ACT_DONE)->status, -ENOSPC);
+    CHECK_EQ(act(SNAPC_ACT_COMMIT), -1);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+
+    /* a rank ends while held: the epoch fails (ABORT: the others let go); a late HELD_DONE
+     * is stale */
+    reset(3);
+    hold_to_captured(3, SNAPC_TOOL_TERM);
+    for (int r = 0; r < 3; r++)
+        captured(r);
+    must(SNAPC_ACT_HELD);
+    uint32_t e = P.epoch;
+    simple(SNAPC_EV_GONE, 2);
+    must(SNAPC_ACT_ABORT);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+    held_done(e, 0, NULL);
+    CHECK_EQ(P.nacts, 0);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+
+    /* no HELD_DONE at all: bounded by the capture timeout (100 s here) */
+    reset(2);
+    hold_to_captured(2, SNAPC_TOOL_STOP);
+    captured(0);
+    captured(1);
+    must(SNAPC_ACT_HELD);
+    tick(now + 101 * 1000);
+    CHECK(strstr(must(SNAPC_ACT_ABORT)->text, "held") != NULL);
+    CHECK_EQ(P.phase, SNAPC_P_IDLE);
+
+    /* every epoch holds (P.hold), node-local first: no RESUME (early) nor STAGE before HELD_DONE */
+    reset(2);
+    P.hold = 1;
+    P.stage = 1;
+    request(1, 0);
+    CHECK_EQ(must(SNAPC_ACT_CKPT)->status, 1);
+    all_seqs(2);
+    all_state(2, 1);
+    all_simple(2, SNAPC_EV_QUIESCED);
+    all_simple(2, SNAPC_EV_DRAINED);
+    captured(0);
+    captured(1);
+    must(SNAPC_ACT_HELD);
+    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
+    CHECK_EQ(act(SNAPC_ACT_STAGE), -1);
+    held_done(P.epoch, 0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_CONTINUE);
+    CHECK(act(SNAPC_ACT_RESUME) < act(SNAPC_ACT_STAGE));
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    P.hold = 0;
+    P.stage = 0;
 }
 
 static void test_raises(void)
@@ -936,6 +1071,12 @@ static void to_captured(int n)
         captured(r);
     CHECK_EQ(act(SNAPC_ACT_SAVE_FILES), -1); /* not before the last image */
     captured(n - 1);
+    if (snapc_proto_holds(&P)) {
+        /* an epoch that saves files holds: HELD first, the copy once its work is done */
+        must(SNAPC_ACT_HELD);
+        CHECK_EQ(act(SNAPC_ACT_SAVE_FILES), -1);
+        held_done(P.epoch, 0, NULL);
+    }
 }
 
 static void test_save_files(void)
@@ -1048,6 +1189,7 @@ int main(void)
     test_protocol_errors();
     test_stage_loss();
     test_save_files();
+    test_hold();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

@@ -6,6 +6,9 @@
  * The loop's step counter is memory, the state is the file's: a restart that finds the file as a
  * later run left it (a snapshot of a job that ran on, a second restart of one snapshot) goes on
  * from the wrong state, and its sums differ from an uninterrupted run's (state_file.sh).
+ * The file holds the step that wrote it too: a rank that reads a step other than the one its
+ * memory is at says so on its standard error ("... is not the one of its snapshot"): a restart
+ * whose state file is not its image's (a file a rank rewrote after its capture: hold37, --stop).
  * Paced as rst_pace.h's programs (PACEFILE, MS). */
 #include <inttypes.h>
 #include <mpi.h>
@@ -14,31 +17,37 @@
 
 #include "rst_pace.h"
 
-static void put(const char *path, uint64_t v)
+static int rank;
+
+static void put(const char *path, uint64_t v, int step)
 {
     FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%" PRIu64 "\n", v) < 0 || fclose(f) != 0) {
+    if (!f || fprintf(f, "%" PRIu64 " %d\n", v, step) < 0 || fclose(f) != 0) {
         perror(path);
         MPI_Abort(MPI_COMM_WORLD, 3);
     }
 }
 
-static uint64_t get(const char *path)
+/* The state the file holds; STEP: the step the rank's memory is at (the last one it wrote) */
+static uint64_t get(const char *path, int step)
 {
     uint64_t v = 0;
+    int at = -1;
     FILE *f = fopen(path, "r");
-    if (!f || fscanf(f, "%" SCNu64, &v) != 1) {
+    if (!f || fscanf(f, "%" SCNu64 " %d", &v, &at) != 2) {
         fprintf(stderr, "state_file: cannot read the state in %s\n", path);
         MPI_Abort(MPI_COMM_WORLD, 3);
     }
     fclose(f);
+    if (at != step)
+        fprintf(stderr, "state_file: rank %d: %s holds step %d, the rank's memory is at step %d: the "
+                "file is not the one of its snapshot\n", rank, path, at, step);
     return v;
 }
 
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
-    int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (argc != 5) {
         if (rank == 0)
@@ -49,13 +58,13 @@ int main(int argc, char **argv)
     long ms = atol(argv[3]);
     char path[4096];
     snprintf(path, sizeof path, "%s.%d", argv[4], rank);
-    put(path, (uint64_t)rank + 1);
+    put(path, (uint64_t)rank + 1, 0);
     uint64_t sum = 0;
     for (int i = 1; i <= steps; i++) {
         /* the state: read, advanced (a 64-bit LCG step, the step and the rank mixed in), rewritten */
-        uint64_t v = get(path) * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)i * 31 +
+        uint64_t v = get(path, i - 1) * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)i * 31 +
                      (uint64_t)rank;
-        put(path, v);
+        put(path, v, i);
         MPI_Allreduce(&v, &sum, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
         if (rank == 0) {
             printf("step %d: %" PRIu64 "\n", i, sum);

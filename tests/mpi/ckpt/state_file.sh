@@ -8,9 +8,7 @@
 #    after the --term and put back before each restart, two more restarts are each right.
 # 2. a snapshot the job runs on from (ckpt-mpirun --status, no --term): the job runs on to its end
 #    (== uninterrupted); a restart of the snapshot differs from the uninterrupted run's last steps
-#    (the crash-recovery case of the docs). A copy taken after "ckpt-mpirun --stop" is no remedy
-#    (a rank captured outside MPI rewrote its file before it stopped: Open MPI, 1 of 1): not tested
-#    as one; the docs say so.
+#    (the crash-recovery case of the docs).
 # 3. ckpt-mpirun --save-files (the remedy built in). Refused at the request, the job running on,
 #    no sequence left: a missing PATH, a FIFO, a device, an unreadable file (not as root: root
 #    reads any file; tests/snapc/test_files covers it as another user), the copy failing with
@@ -23,6 +21,16 @@
 # 4. mpirun --ckpt-save-files state (a directory, the job's working directory's): a missing PATH
 #    is refused before the launch; a --term snapshot without ckpt-mpirun's option saves it, two
 #    restarts of it are each as uninterrupted.
+# 5. ckpt-mpirun --stop (hold37): when it returns every rank is stopped at its capture, so the
+#    state files copied then are those of the images: the job continued (SIGCONT) runs to its end
+#    as uninterrupted, and a restart of the snapshot with the copy put back gives the uninterrupted
+#    run's last steps, no rank finding a file of another step than its memory's (state_file.c
+#    says so on its standard error). Paced 200 ms a step: the ranks sleep outside MPI most of the
+#    time and are mostly captured there; rank 0 finishes its image 2 s after its pages
+#    (mpi-image-late), so that the stop comes long after rank 1's capture. Before the hold, a rank
+#    captured outside MPI ran on to its next MPI call, rewriting its file, before it stopped
+#    (files36: 1 of 1 on Open MPI; with 20 ms steps and no late image 1 of 6 Open MPI runs failed;
+#    as here, old code 4 of 4 failed, 2 each MPI).
 flavor=$1
 src=$(cd "$(dirname "$0")" && pwd)/state_file.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
@@ -36,9 +44,14 @@ prog=$d/state_file
     { echo "FAIL: state_file.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
       exit 1; }
 np=2 steps=30 ms=100
-run_native $np "$prog" $steps "$d/nopace" 0 "$d/native.st" >native.out 2>native.err ||
-    { failed "the native run: status $?"; show_err native.err; exit 1; }
-grep -q "^done: $steps " native.out || { failed "natively: $(tail -n 1 native.out)"; exit 1; }
+# native N: the uninterrupted run of N steps (native.N.out), and $nat its output
+native() {
+    nat=$d/native.$1.out
+    run_native $np "$prog" $1 "$d/nopace" 0 "$d/native.$1.st" >"$nat" 2>"$d/native.$1.err" ||
+        { failed "the native run: status $?"; show_err "$d/native.$1.err"; exit 1; }
+    grep -q "^done: $1 " "$nat" || { failed "natively: $(tail -n 1 "$nat")"; exit 1; }
+}
+native $steps
 
 # job NAME MODE: the paced job in $d/NAME (its state files NAME/st.R, output out.0), a snapshot
 # with ckpt-mpirun --wait MODE after its second step (ckpt.out/.err); sets ref, j (the job) and
@@ -70,11 +83,11 @@ put_back() { cp -a saved/. ./ || failed "cp -a saved/. ./ failed"; }
 # restart_opt N OPTION...: restart-mpi OPTION... of $ref
 restart_opt() { local n=$1; shift; clean timeout -k 5 600 "$RESTART" "$@" "$ref" >out.$n 2>err.$n; rc=$?; }
 # whole N: the original's steps and restart N's are the uninterrupted run's (0), else 1
-whole() { cmp -s <(results "$d/native.out") <(results out.0 out.$1); }
+whole() { cmp -s <(results "$nat") <(results out.0 out.$1); }
 # tail_of N: restart N's result lines are the uninterrupted run's last ones (0), else 1
 tail_of() {
     local n1; n1=$(results out.$1 | wc -l)
-    [ "$n1" -gt 0 ] && cmp -s <(results "$d/native.out" | tail -n "$n1") <(results out.$1)
+    [ "$n1" -gt 0 ] && cmp -s <(results "$nat" | tail -n "$n1") <(results out.$1)
 }
 
 # 1. --term
@@ -96,7 +109,7 @@ if job term --term; then
         put_back; restart $n
         [ $rc = 0 ] && whole $n && pass "--term, restart $n with the copy put back: as uninterrupted ($(grep '^done:' out.$n))" ||
             { failed "--term, restart $n with the copy put back: status $rc, or results differ"; show_err err.$n
-              diff <(results "$d/native.out") <(results out.0 out.$n) | head -n 6; }
+              diff <(results "$nat") <(results out.0 out.$n) | head -n 6; }
     done
 fi
 
@@ -106,7 +119,7 @@ cd "$d" || exit 1
 if job cont --status; then
     rm -f pace
     wait $j; jrc=$?
-    [ $jrc = 0 ] && cmp -s <(results "$d/native.out") <(results out.0) &&
+    [ $jrc = 0 ] && cmp -s <(results "$nat") <(results out.0) &&
         pass "the job ran on after its snapshot to its end as uninterrupted" ||
         { failed "the job that ran on: status $jrc, or its results differ"; show_err err.0; }
     restart 1
@@ -183,7 +196,7 @@ if job sf --status; then
             [ $rc = 0 ] && whole $n && grep -q "put back the files the snapshot saved" err.$n &&
                 pass "--term --save-files, restart $n: as uninterrupted ($(grep '^done:' out.$n))" ||
                 { failed "--term --save-files, restart $n: status $rc, or results differ"; show_err err.$n
-                  diff <(results "$d/native.out") <(results out.0 out.$n) | head -n 6; }
+                  diff <(results "$nat") <(results out.0 out.$n) | head -n 6; }
         done
         restart_opt 3 --no-restore-files
         if [ $rc != 0 ]; then
@@ -246,6 +259,30 @@ if job msf --term; then
 fi
 jopts=() st=st
 
+# 5. --stop: the job stopped at its images (hold37)
+cd "$d" || exit 1
+steps=40 ms=200
+native $steps
+jenv=(REVIVE_FAULT=mpi-image-late)
+if job stop --stop; then
+    jenv=()
+    mkdir -p saved && cp -a st.0 st.1 saved/ || failed "stop: cannot copy the state files"
+    # the job continued runs to its end as uninterrupted (the held ranks let go after the stop)
+    rm -f pace; kill -CONT "$c"
+    wait $j; jrc=$?
+    [ $jrc = 0 ] && cmp -s <(results "$nat") <(results out.0) &&
+        pass "--stop then SIGCONT: the job ran to its end as uninterrupted" ||
+        { failed "--stop then SIGCONT: status $jrc, or its results differ"; show_err err.0; }
+    put_back; restart 1
+    ahead=$(grep -h "is not the one of its snapshot" err.1)
+    [ -z "$ahead" ] && pass "--stop: every state file copied at the stop is its rank's image's" ||
+        failed "--stop: a state file copied when ckpt-mpirun --stop returned was not its rank's image's: $ahead"
+    [ $rc = 0 ] && tail_of 1 &&
+        pass "--stop: the restart with the files as at the stop gave the uninterrupted run's last steps ($(grep '^done:' out.1), $(results out.1 | wc -l) lines)" ||
+        { failed "--stop: the restart with the files as at the stop: status $rc, or its results differ"
+          show_err err.1; diff <(results "$nat" | tail -n "$(results out.1 | wc -l)") <(results out.1) | head -n 6; }
+fi
+jenv=()
 cd "$d" || exit 1
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
