@@ -91,11 +91,13 @@ char revive_stat_state(const char *stat);
  * there is no such process (or its stat file cannot be read). One read of /proc/PID/stat. */
 char revive_proc_state(pid_t pid);
 
-/* Whether process pid stays stopped: 'T' (stopped by a signal) at once; 't' (stopped by its
- * tracer) only when it is still so after tracer_ms milliseconds of polling, since a process under
- * strace or ltrace is in 't' for a moment at each traced system call and runs on (a checkpoint
- * under strace was refused as "stopped": the CI of e2f6e5a); a debugger at a breakpoint holds it.
- * 0 when it runs (or is gone: the caller tells), else the state letter seen last. */
+/* Whether process pid stays stopped: 'T' (stopped by a signal) at once; 't' when one of its
+ * threads stays stopped by its tracer for tracer_ms milliseconds of polling (each thread's
+ * state read), since a process under strace or ltrace is in 't' for a moment at each traced
+ * system call and runs on (a checkpoint under strace was refused as "stopped": the CI of
+ * e2f6e5a), while a tracer that stops (a debugger at a breakpoint) holds it, perhaps only its
+ * checkpoint thread. 0 when it runs (or is gone: the caller tells), else the state letter.
+ * Threads beyond the first 512 in t are not looked at. */
 char revive_proc_held_stopped(pid_t pid, int tracer_ms);
 
 /* Waits until process pid is stopped (state T or t), a zombie or gone, polling its stat file

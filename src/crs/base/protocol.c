@@ -264,9 +264,11 @@ static int stopped_or_dead(pid_t pid, char *err, size_t errlen)
         return -EAGAIN;
     }
     if (st == 't') {
-        snprintf(err, errlen, "process %d is held stopped by its tracer (process %d: a debugger?) for more than "
-                 "1 s, so it cannot take its checkpoint; let it run in the debugger (or detach) and try again",
-                 (int)pid, (int)tracer_of(pid));
+        /* a traced process stopped by a signal shows state t as well (diffrev37 R-L7): name both */
+        snprintf(err, errlen, "process %d is held stopped under its tracer (process %d) for more than 1 s: a "
+                 "debugger at a breakpoint, or a stop signal while traced, so it cannot take its checkpoint; "
+                 "let it run (kill -CONT %d, or continue it in the debugger) and try again",
+                 (int)pid, (int)tracer_of(pid), (int)pid);
         return -EAGAIN;
     }
     st = revive_proc_state(pid);
