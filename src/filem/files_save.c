@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,11 @@
 
 /* ---- the list ---- */
 
-/* The next PATH of a comma-separated list into out (absolute: the working directory's when
- * relative, "." and ".." parts kept as the user wrote them but no trailing '/'). Returns the
- * rest of the list, or NULL at its end; *bad set for an empty PATH or one too long. */
+/* The next PATH of a comma-separated list into out: absolute (the working directory's when
+ * relative) and, when it exists, canonical (realpath: ".", "..", "//" and every symbolic link
+ * resolved, so that a named link to a directory saves that directory, diffrev37 R-M3, and
+ * "--save-files ." names a directory that can be put back, R-L9). Returns the rest of the
+ * list, or NULL at its end; *bad set for an empty PATH or one too long. */
 static const char *next_path(const char *s, char *out, size_t len, int *bad)
 {
     *bad = 0;
@@ -40,9 +43,13 @@ static const char *next_path(const char *s, char *out, size_t len, int *bad)
                         : snprintf(out, len, "%s/%.*s", cwd, (int)l, s);
     if (n < 0 || (size_t)n >= len)
         *bad = 1;
-    else
+    else {
         while (n > 1 && out[n - 1] == '/')
             out[--n] = 0;
+        char real[PATH_MAX];
+        if (realpath(out, real) && strlen(real) < len)
+            memcpy(out, real, strlen(real) + 1);
+    }
     return s[l] == ',' ? s + l + 1 : NULL;
 }
 
@@ -60,6 +67,79 @@ static const char *kind_name(mode_t m)
 }
 
 #define ONLY_THESE "--save-files saves regular files, directories and symbolic links only"
+
+/* The snapshot store and the node-local cache (filem_files_keep_out): no PATH may be, hold or lie
+ * in one; set once per process */
+static char *keep_out[4];
+static int nkeep_out;
+
+void filem_files_keep_out(const char *const *dirs, int n)
+{
+    for (int i = 0; i < nkeep_out; i++)
+        free(keep_out[i]);
+    nkeep_out = 0;
+    for (int i = 0; i < n && nkeep_out < 4; i++) {
+        if (!dirs[i] || !*dirs[i])
+            continue;
+        /* canonical where it exists; else its parent's (the job's directory is made at the
+         * first snapshot) */
+        char real[PATH_MAX], parent[PATH_MAX];
+        const char *sl = strrchr(dirs[i], '/');
+        if (realpath(dirs[i], real))
+            keep_out[nkeep_out] = strdup(real);
+        else if (sl && sl > dirs[i] &&
+                 snprintf(parent, sizeof parent, "%.*s", (int)(sl - dirs[i]), dirs[i]) > 0 &&
+                 realpath(parent, real) && strlen(real) + strlen(sl) < sizeof real) {
+            strcat(real, sl);
+            keep_out[nkeep_out] = strdup(real);
+        } else
+            keep_out[nkeep_out] = strdup(dirs[i]);
+        if (keep_out[nkeep_out])
+            nkeep_out++;
+    }
+}
+
+/* 1 when a is b or inside b (path components) */
+static int under(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n == 1 && b[0] == '/')
+        return 1;
+    return !strncmp(a, b, n) && (a[n] == 0 || a[n] == '/');
+}
+
+/* A name the snapshot store gives its directories: a job's (revive_global_snapshot_PID.ckpt)
+ * or a node-local cache's (revive-local-UID) */
+static int store_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t l = strlen(b);
+    return (!strncmp(b, "revive_global_snapshot_", 23) && l > 28 && !strcmp(b + l - 5, ".ckpt")) ||
+           !strncmp(b, "revive-local-", 13);
+}
+
+#define STORE_ADVICE "--save-files must not name a snapshot directory, nor a directory holding one " \
+                     "(restart-mpi would put the old copy back over the snapshots taken since): " \
+                     "name the state files, or the directory they are in, apart from --ckpt-dir"
+
+/* 0, or -EINVAL with err when PATH (canonical) is, holds or lies in the store */
+static int store_check(const char *path, const struct stat *st, char *err, size_t errlen)
+{
+    for (int i = 0; i < nkeep_out; i++)
+        if (under(path, keep_out[i]) || under(keep_out[i], path)) {
+            filem_fmt(err, errlen, "%s %s the snapshot directory %s: " STORE_ADVICE, path,
+                      under(path, keep_out[i]) && strcmp(path, keep_out[i]) ? "is inside"
+                      : !strcmp(path, keep_out[i]) ? "is" : "holds",
+                      keep_out[i]);
+            return -EINVAL;
+        }
+    if (S_ISDIR(st->st_mode) && store_name(path)) {
+        filem_fmt(err, errlen, "%s is a snapshot directory: " STORE_ADVICE, path);
+        return -EINVAL;
+    }
+    return 0;
+}
 
 /* Walks PATH (lstat: a link is not followed): calls visit for it and, for a directory, each
  * member (pre-order, names sorted). 0 or -errno with err. */
@@ -86,7 +166,9 @@ static int walk(const char *path, int root, visit_fn visit, void *arg, char *err
         filem_fmt(err, errlen, "%s is %s: %s", path, kind_name(st.st_mode), ONLY_THESE);
         return -EINVAL;
     }
-    int e = visit(arg, path, &st, root, err, errlen);
+    int e = store_check(path, &st, err, errlen);
+    if (e == 0)
+        e = visit(arg, path, &st, root, err, errlen);
     if (e < 0 || !S_ISDIR(st.st_mode))
         return e;
     DIR *d = opendir(path);
@@ -615,6 +697,36 @@ static void remove_tree(const char *path)
         unlink(path);
 }
 
+/* What restarts of ours that were killed left beside PATH (".NAME.revive-restore.PID", its
+ * ".old"): removed when that process is gone (diffrev37 R-L8: a whole copy of the directory
+ * stayed for ever) */
+static void drop_stale(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX], prefix[NAME_MAX + 32];
+    if (!slash || snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path) <= 0 ||
+        snprintf(prefix, sizeof prefix, ".%s.revive-restore.", slash + 1) >= (int)sizeof prefix)
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    size_t pl = strlen(prefix);
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, prefix, pl))
+            continue;
+        char *end;
+        long pid = strtol(de->d_name + pl, &end, 10);
+        if (pid <= 0 || (*end && strcmp(end, ".old")) || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char p[PATH_MAX];
+        if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
+            remove_tree(p);
+    }
+    closedir(d);
+}
+
 /* Owner and mode (and for a file its mtime: a directory's is set once its members are in). */
 static void set_owner(const char *p, const struct entry *en)
 {
@@ -714,12 +826,14 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
         return e;
     const char *slash = strrchr(root.path, '/');
     char tmp[PATH_MAX];
+    int moved = 0; /* what was at PATH is at TMP.old, not put back: never removed */
     if (filem_fmt(tmp, sizeof tmp, "%.*s/.%s.revive-restore.%d", (int)(slash - root.path),
                   root.path, slash + 1, (int)getpid()) >= (int)sizeof tmp) {
         filem_fmt(err, errlen, "%s: path too long", root.path);
         return -ENAMETOOLONG;
     }
     remove_tree(tmp); /* a restart of ours killed before (same pid after a reboot) */
+    drop_stale(root.path);
     size_t rl = strlen(root.path);
     for (int i = r; i < end && e == 0; i++) {
         struct entry en;
@@ -768,7 +882,6 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
             }
             /* a file system without the exchange: the old one moved aside first (below) */
         }
-        int moved = 0;
         if (e == 0 && !exchanged) {
             if (have && (S_ISDIR(st.st_mode) || !strcmp(root.type, "dir"))) {
                 /* a directory where a file or link is to go, or a directory replaced without
@@ -794,7 +907,14 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
     remove_tree(tmp); /* the old contents after an exchange; the partial copy after a failure */
     char old_aside[PATH_MAX];
     filem_fmt(old_aside, sizeof old_aside, "%s.old", tmp);
-    remove_tree(old_aside); /* what was there, moved aside (or a failed attempt's) */
+    if (e == 0 || !moved)
+        remove_tree(old_aside); /* what was there, moved aside, once the copy is in its place */
+    else {
+        /* neither the copy nor what was there could be put at PATH: what was there is kept */
+        size_t l = strlen(err);
+        if (l < errlen)
+            filem_fmt(err + l, errlen - l, "; what was at %s is now %s", root.path, old_aside);
+    }
     return e;
 }
 
@@ -806,6 +926,19 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m, int *res
         *restored = 0;
     if (n == 0)
         return 0;
+    /* a snapshot taken before the store was refused (diffrev37 R-H1): putting back a directory
+     * holding the store would put its old copy over the snapshots taken since */
+    for (int i = 0; i < n; i++) {
+        struct entry en;
+        if ((e = get_entry(m, i, &en, err, errlen)) < 0)
+            return e;
+        struct stat dst = {.st_mode = !strcmp(en.type, "dir") ? S_IFDIR : S_IFREG};
+        if (store_check(en.path, &dst, err, errlen) < 0) {
+            size_t l = strlen(err);
+            filem_fmt(err + l, errlen - l, " (nothing was put back; restart with --no-restore-files)");
+            return -EINVAL;
+        }
+    }
     char *buf = malloc(COPY_BUF);
     if (!buf) {
         filem_fmt(err, errlen, "out of memory");

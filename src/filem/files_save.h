@@ -7,10 +7,12 @@
  * (newuser7e F2). The coordinator copies the named paths into SEQDIR/files/ while every
  * rank is held, before the commit; restart-mpi puts them back before the launch.
  *
- * A PATH is a regular file, a directory (copied whole: its regular files, subdirectories and
- * symbolic links, the links kept as links, never followed) or a symbolic link. A FIFO, a
- * socket or a device, named or inside a named directory, is refused (its content is no file's
- * state). Relative PATHs are the caller's working directory's (the coordinator's is the job's).
+ * A PATH is a regular file or a directory (copied whole: its regular files, subdirectories and
+ * symbolic links, the links inside kept as links, never followed), taken canonical (realpath: a
+ * named link saves what it points to; "." and ".." resolved). A FIFO, a socket or a device,
+ * named or inside a named directory, is refused (its content is no file's state), and so is the
+ * snapshot store (filem_files_keep_out). Relative PATHs are the caller's working directory's
+ * (the coordinator's is the job's).
  *
  * Layout: SEQDIR/files/ (0700) holds each saved regular file as files/N (0600), N its entry's
  * number. snapshot.meta lists every entry, directories before their members:
@@ -41,6 +43,13 @@ struct filem_meta;
  * this file makes (decimal names, their temporary files): 0, or -ENOTEMPTY (something else is
  * there: left) / -errno. The store's removal of a sequence calls it. */
 int filem_files_remove_dir(int seqdfd);
+
+/* The snapshot directories no PATH may be, hold or lie in (the job's snapshot directory, the
+ * node-local cache): checked by filem_files_check, _save and _restore besides any directory
+ * named as the store names its own (revive_global_snapshot_*.ckpt, revive-local-*), which is
+ * refused wherever it is met (diffrev37 R-H1: a PATH holding the store was saved, and restart-mpi
+ * put the old copy over the snapshots taken since). Once per process, before those. */
+void filem_files_keep_out(const char *const *dirs, int n);
 
 /* Checks LIST ("P1,P2,...", no empty PATH): each PATH exists and is, with every member of a
  * directory, a regular file, a directory or a symbolic link, and there are at most

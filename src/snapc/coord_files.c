@@ -29,8 +29,24 @@ static void epoch_list(char *out, size_t len)
     }
 }
 
+/* The job's snapshot directory and this host's node-local cache: no PATH may be, hold or lie in
+ * one (diffrev37 R-H1); set once, the job directory known from the coordinator's set-up */
+static void keep_out(void)
+{
+    static int set;
+    if (set)
+        return;
+    set = 1;
+    char cache[PATH_MAX] = "";
+    if (coord_cache_dir(cache, sizeof cache) < 0)
+        cache[0] = 0;
+    const char *ko[2] = {coord.jobdir, cache};
+    filem_files_keep_out(ko, 2);
+}
+
 int coord_files_check(const char *list, char *err, size_t errlen)
 {
+    keep_out();
     return filem_files_check(list, err, errlen);
 }
 
@@ -42,6 +58,7 @@ int coord_files_absolute(const char *list, char *out, size_t len)
 void coord_save_files(void)
 {
     char list[2 * SNAPC_FILES_LIST_MAX], err[1024] = "";
+    keep_out();
     epoch_list(list, sizeof list);
     filem_meta_free(&coord.files_meta);
     filem_meta_init(&coord.files_meta);

@@ -269,6 +269,91 @@ static void test_failures(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* diffrev37 R-H1, R-M3, R-L9, R-L8 */
+static void test_review(void)
+{
+    char err[1024], seq[PATH_MAX];
+    CHECK_EQ(chdir(base), 0);
+    snprintf(seq, sizeof seq, "%s/seq3", base);
+    CHECK_EQ(mkdir(seq, 0700), 0);
+    /* R-H1: a directory holding a snapshot store is refused (by the store's own name), at the
+     * check and at the save; so is the job's snapshot directory named to filem_files_keep_out,
+     * what holds it and what is in it, also before it exists */
+    sh("mkdir -p run/revive_global_snapshot_1.ckpt/1 && echo img > run/revive_global_snapshot_1.ckpt/1/rank_0.img && echo s1 > run/md.1");
+    CHECK_EQ(filem_files_check("run", err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "/run/revive_global_snapshot_1.ckpt is a snapshot directory: --save-files must not name a snapshot directory");
+    struct filem_meta m;
+    filem_meta_init(&m);
+    CHECK_EQ(filem_files_save(seq, "run", &m, err, sizeof err), -EINVAL);
+    CHECK_EQ(filem_files_count(&m), 0);
+    CHECK_EQ(filem_files_check("run/md.1", err, sizeof err), 0); /* beside the store: fine */
+    char job[PATH_MAX];
+    snprintf(job, sizeof job, "%s/run2/revive_global_snapshot_77.ckpt", base);
+    sh("mkdir -p run2/out && echo s > run2/out/md");
+    const char *ko[1] = {job};
+    filem_files_keep_out(ko, 1); /* not made yet: its parent's canonical path */
+    CHECK_EQ(filem_files_check("run2", err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "/run2 holds the snapshot directory ");
+    CHECK_EQ(filem_files_check("run2/out", err, sizeof err), 0);
+    sh("mkdir -p run2/revive_global_snapshot_77.ckpt/0 && echo x > run2/revive_global_snapshot_77.ckpt/0/a");
+    CHECK_EQ(filem_files_check("run2/revive_global_snapshot_77.ckpt/0/a", err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "is inside the snapshot directory");
+    filem_files_keep_out(NULL, 0);
+    /* ... and at the restore of a snapshot taken before (an entry that is the store) */
+    struct filem_meta g;
+    filem_meta_init(&g);
+    filem_meta_set(&g, "files.count", "2");
+    filem_meta_set(&g, "files.0.path", "%s/run", base);
+    filem_meta_set(&g, "files.1.path", "%s/run/revive_global_snapshot_1.ckpt", base);
+    for (int i = 0; i < 2; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "files.%d.type", i), filem_meta_set(&g, k, "dir");
+        snprintf(k, sizeof k, "files.%d.mode", i), filem_meta_set(&g, k, "0700");
+        snprintf(k, sizeof k, "files.%d.uid", i), filem_meta_set(&g, k, "0");
+        snprintf(k, sizeof k, "files.%d.gid", i), filem_meta_set(&g, k, "0");
+        snprintf(k, sizeof k, "files.%d.mtime", i), filem_meta_set(&g, k, "1.0");
+    }
+    filem_meta_set(&g, "files.0.root", "1");
+    CHECK_EQ(filem_files_restore(seq, &g, NULL, err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "(nothing was put back; restart with --no-restore-files)");
+    CHECK(slurp("run/revive_global_snapshot_1.ckpt/1/rank_0.img") != NULL);
+    filem_meta_free(&g);
+
+    /* R-M3: a named link to a directory saves the directory, and puts it back there */
+    sh("mkdir -p scratch && echo step1 > scratch/md && ln -s scratch outlink");
+    CHECK_EQ(filem_files_save(seq, "outlink", &m, err, sizeof err), 0);
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.0.path"), "/scratch");
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.0.type"), "dir");
+    CHECK_EQ(filem_files_count(&m), 2);
+    put("scratch/md", "step2\n", 0600);
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, err, sizeof err), 0);
+    CHECK(slurp("scratch/md") && !strcmp(slurp("scratch/md"), "step1\n"));
+    CHECK(S_ISLNK(st_of("outlink").st_mode));
+    filem_meta_free(&m);
+
+    /* R-L9: "nd/sub/.." is nd, put back without EBUSY; R-L8: what a killed restart left beside
+     * it goes */
+    char seq4[PATH_MAX];
+    snprintf(seq4, sizeof seq4, "%s/seq4", base);
+    CHECK_EQ(mkdir(seq4, 0700), 0);
+    sh("mkdir -p nd/sub && echo v1 > nd/x");
+    filem_meta_init(&m);
+    CHECK_EQ(filem_files_save(seq4, "nd/sub/..", &m, err, sizeof err), 0);
+    CHECK(strstr(filem_meta_get(&m, "files.0.path"), "/nd") && !strstr(filem_meta_get(&m, "files.0.path"), ".."));
+    put("nd/x", "v2\n", 0600);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[128];
+    snprintf(stale, sizeof stale, "mkdir -p .nd.revive-restore.%d.old/deep && echo old > .nd.revive-restore.%d.old/deep/f", (int)dead, (int)dead);
+    sh(stale);
+    CHECK_EQ(filem_files_restore(seq4, &m, NULL, err, sizeof err), 0);
+    CHECK(slurp("nd/x") && !strcmp(slurp("nd/x"), "v1\n"));
+    sh("test -z \"$(ls -A | grep revive-restore)\"");
+    filem_meta_free(&m);
+}
+
 int main(void)
 {
     snprintf(base, sizeof base, "%s/revive-test-files-XXXXXX",
@@ -281,6 +366,7 @@ int main(void)
     test_check();
     test_save_restore();
     test_failures();
+    test_review();
     char c[PATH_MAX + 16];
     snprintf(c, sizeof c, "rm -rf '%s'", base);
     if (system(c) != 0)

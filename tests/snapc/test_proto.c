@@ -60,13 +60,20 @@ static const struct snapc_action *must(int t)
     return &P.acts[i];
 }
 
-static void request(int client, uint32_t flags)
+/* A tool's request (FILES: its --save-files list, or NULL) */
+static void request_files(int client, uint32_t flags, const char *files)
 {
     struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
     ev.u.req.source = SNAPC_SRC_TOOL;
     ev.u.req.client = client;
     ev.u.req.flags = flags;
+    ev.u.req.files = files;
     feed(ev);
+}
+
+static void request(int client, uint32_t flags)
+{
+    request_files(client, flags, NULL);
 }
 
 static void rank_request(int rank, uint64_t world_seq)
@@ -1042,15 +1049,6 @@ static void test_stage_loss(void)
     CHECK(strstr(P.last_error, "rank 0 did not stage its partner copy") != NULL);
 }
 
-static void request_files(int client, uint32_t flags, const char *files)
-{
-    struct snapc_event ev = {.type = SNAPC_EV_REQUEST};
-    ev.u.req.source = SNAPC_SRC_TOOL;
-    ev.u.req.client = client;
-    ev.u.req.flags = flags;
-    ev.u.req.files = files;
-    feed(ev);
-}
 
 static void files_saved(int status, const char *msg)
 {

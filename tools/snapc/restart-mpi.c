@@ -280,6 +280,11 @@ int main(int argc, char **argv)
      * launched or put back; a damaged one refuses the restart (it would restart the job from
      * its memory with other files than the snapshot's) */
     int nfiles = filem_files_count(&m);
+    if (nfiles) {
+        /* the snapshot directory restarted from is no saved PATH's, nor in one (R-H1) */
+        const char *ko[1] = {jobdir};
+        filem_files_keep_out(ko, 1);
+    }
     if (nfiles && o.restore_files && metadir == seqdir) {
         int checked;
         if (filem_files_verify(seqdir, &m, &checked, err, sizeof err) < 0)
@@ -437,7 +442,15 @@ int main(int argc, char **argv)
                 restart_me, roots ? roots : "?");
     else if (nfiles) {
         int restored;
-        if (filem_files_restore(seqdir, &m, &restored, err, sizeof err) < 0) {
+        char here[PATH_MAX];
+        int have_here = getcwd(here, sizeof here) != NULL;
+        int fre = filem_files_restore(seqdir, &m, &restored, err, sizeof err);
+        /* a directory put back may be this one (the job's working directory, saved whole): the
+         * launcher and the coordinator run in the one now at its path */
+        if (have_here && chdir(here) < 0)
+            restart_die("cannot enter %s again after putting back the saved files: %s", here,
+                        strerror(errno));
+        if (fre < 0) {
             snapc_restart_lock_drop(jobdir);
             restart_die("%s cannot be restarted: the files it saved cannot be put back: %s "
                         "(nothing was started; the snapshot is not marked as failed)",

@@ -133,27 +133,6 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg.save_shared = ss && *ss == '1';
-    /* mpirun --ckpt-save-files PATH[,PATH...]: every snapshot of the job copies these files
-     * (the job's working directory's: this one) into itself while the ranks are held; a PATH
-     * missing now is refused before the launch (filem/files_save.h) */
-    const char *sf = getenv("REVIVE_SAVE_FILES");
-    static char sf_abs[SNAPC_FILES_LIST_MAX];
-    if (sf && *sf) {
-        char err[1024];
-        if (filem_files_check(sf, err, sizeof err) < 0) {
-            fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): %s\n", err);
-            return 1;
-        }
-        /* absolute: snapshot.meta's ckpt.save_files, which a restart takes again from another
-         * working directory */
-        if (filem_files_absolute(sf, sf_abs, sizeof sf_abs) < 0) {
-            fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): the list is "
-                            "longer than %d bytes once its paths are made absolute; name fewer\n",
-                    SNAPC_FILES_LIST_MAX - 1);
-            return 1;
-        }
-        cfg.save_files = sf_abs;
-    }
     const char *bw = getenv("REVIVE_CKPT_STAGE_BW");
     if (bw && *bw) {
         char *end;
@@ -255,5 +234,34 @@ int main(int argc, char **argv)
                     cfg.nuser_args);
             return 2;
         }
+    /* mpirun --ckpt-save-files PATH[,PATH...]: every snapshot of the job copies these files
+     * (the job's working directory's: this one) into itself while the ranks are held; a PATH
+     * missing now is refused before the launch (filem/files_save.h) */
+    const char *sf = getenv("REVIVE_SAVE_FILES");
+    static char sf_abs[SNAPC_FILES_LIST_MAX];
+    if (sf && *sf) {
+        char err[1024], base[PATH_MAX], jobdir[PATH_MAX];
+        /* the job's snapshot directory (made at its first snapshot) is no PATH's, nor in one */
+        if (cfg.dir ? snprintf(base, sizeof base, "%s", cfg.dir) < (int)sizeof base
+                    : getcwd(base, sizeof base) != NULL) {
+            if (filem_job_path(jobdir, sizeof jobdir, base, (long)getpid()) == 0) {
+                const char *ko[1] = {jobdir};
+                filem_files_keep_out(ko, 1);
+            }
+        }
+        if (filem_files_check(sf, err, sizeof err) < 0) {
+            fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): %s\n", err);
+            return 1;
+        }
+        /* absolute: snapshot.meta's ckpt.save_files, which a restart takes again from another
+         * working directory */
+        if (filem_files_absolute(sf, sf_abs, sizeof sf_abs) < 0) {
+            fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): the list is "
+                            "longer than %d bytes once its paths are made absolute; name fewer\n",
+                    SNAPC_FILES_LIST_MAX - 1);
+            return 1;
+        }
+        cfg.save_files = sf_abs;
+    }
     return snapc_coord_run(&cfg);
 }

@@ -12,14 +12,15 @@
 # 3. ckpt-mpirun --save-files (the remedy built in). Refused at the request, the job running on,
 #    no sequence left: a missing PATH, a FIFO, a device, an unreadable file (not as root: root
 #    reads any file; tests/snapc/test_files covers it as another user), the copy failing with
-#    ENOSPC (fault point snapc-files-copy: the job's first copy). Then --term --save-files
+#    ENOSPC (fault point snapc-files-copy: the job's first copy), the job's directory holding its
+#    snapshot directory (diffrev37 R-H1). Then --term --save-files
 #    st.0,st.1: ckpt-info lists the files and --verify checks them, the copies are private; two
 #    restarts of the one snapshot are each as uninterrupted (part 1's second restart without the
 #    files put back differs), a third with --no-restore-files differs; a copy damaged in the
 #    snapshot is refused by restart-mpi before any launch and named by ckpt-info --verify.
 #    A snapshot the job runs on from needs the ranks held at their capture: SKIP-PART (see there).
 # 4. mpirun --ckpt-save-files state (a directory, the job's working directory's): a missing PATH
-#    is refused before the launch; a --term snapshot without ckpt-mpirun's option saves it, two
+#    and the directory holding the snapshot directory are refused before the launch; a --term snapshot without ckpt-mpirun's option saves it, two
 #    restarts of it are each as uninterrupted.
 # 5. ckpt-mpirun --stop (hold37): when it returns every rank is stopped at its capture, so the
 #    state files copied then are those of the images: the job continued (SIGCONT) runs to its end
@@ -156,6 +157,9 @@ if job sf --status; then
     refused_req 1 "No such file or directory" st.0,nope
     mkfifo fifo && refused_req 2 "is a FIFO" fifo
     refused_req 3 "is a character device" /dev/null
+    # the job's directory, which holds its snapshot directory (--ckpt-dir): a restart would put
+    # the old copy over the snapshots taken since (diffrev37 R-H1)
+    refused_req 6 "holds the snapshot directory $d/sf/revive_global_snapshot_" .
     if [ "$(id -u)" = 0 ]; then
         echo "SKIP-PART: an unreadable file (running as root, which reads any file; tests/snapc/test_files refuses one as another user)"
     else
@@ -240,6 +244,11 @@ clean timeout -k 5 120 "$wrapper" -am ft-enable-cr --ckpt-dir "$d/msf0" --ckpt-s
 [ $mrc = 1 ] && grep -q "REVIVE_SAVE_FILES): .*/msf0/state: No such file or directory" err.0 && ! grep -q '^step' out.0 &&
     pass "mpirun --ckpt-save-files with a missing PATH: refused before the launch ($(head -c 160 err.0))" ||
     { failed "mpirun --ckpt-save-files missing: status $mrc"; show_err err.0; }
+clean timeout -k 5 120 "$wrapper" -am ft-enable-cr --ckpt-dir "$d/msf0" --ckpt-save-files . \
+    -n $np "$prog" 2 "$d/nopace" 0 "$d/msf0/st" >out.1 2>err.1; mrc=$?
+[ $mrc = 1 ] && grep -q "REVIVE_SAVE_FILES): $d/msf0 holds the snapshot directory $d/msf0/revive_global_snapshot_" err.1 && ! grep -q '^step' out.1 &&
+    pass "mpirun --ckpt-save-files . with --ckpt-dir .: refused before the launch ($(head -c 160 err.1))" ||
+    { failed "mpirun --ckpt-save-files . (the snapshot directory's): status $mrc"; show_err err.1; }
 cd "$d" || exit 1
 mkdir -p "$d/msf/state"
 jopts=(--ckpt-save-files state) st=state/st
