@@ -18,7 +18,9 @@
 #    restarts of the one snapshot are each as uninterrupted (part 1's second restart without the
 #    files put back differs), a third with --no-restore-files differs; a copy damaged in the
 #    snapshot is refused by restart-mpi before any launch and named by ckpt-info --verify.
-#    A snapshot the job runs on from needs the ranks held at their capture: SKIP-PART (see there).
+#    A --save-files snapshot the job runs on from (--status): every rank held from its capture
+#    until the copy is made, two restarts of it give the uninterrupted run's last steps (part 2,
+#    without --save-files, differs; without the hold Open MPI 2 runs of 2 had both restarts wrong).
 # 4. mpirun --ckpt-save-files state (a directory, the job's working directory's): a missing PATH
 #    and the directory holding the snapshot directory are refused before the launch; a --term snapshot without ckpt-mpirun's option saves it, two
 #    restarts of it are each as uninterrupted.
@@ -230,11 +232,25 @@ if job sf --status; then
         failed "ckpt-mpirun --term --save-files st.0,st.1:"; show_err ckpt2.err
     fi
 fi
-# A snapshot the job runs on from, with --save-files, restarted: needs every rank held from its
-# capture until the copy is made (a rank captured outside MPI runs on to its next MPI call and
-# rewrites its file meanwhile: seen here, Open MPI, 1 of 1 run, both restarts wrong). The hold is
-# built apart (hold37); this part waits for it.
-echo "SKIP-PART: restarts of a --save-files snapshot the job ran on from (needs every rank held at its capture: not on this branch)"
+# A snapshot the job runs on from, with --save-files: every rank is held from its capture until
+# the copy is made (snapc_proto_holds), so the copy is the files of the images' step also for a
+# rank captured outside MPI (without the hold it ran on and rewrote its file first: Open MPI 1 of
+# 1, both restarts wrong). The job runs on to its end; two restarts of the snapshot each give the
+# uninterrupted run's last steps (part 2, the same without --save-files, differs).
+cd "$d" || exit 1
+if job sfr --status --save-files st.0,st.1; then
+    rm -f pace
+    wait $j; jrc=$?
+    [ $jrc = 0 ] && cmp -s <(results "$nat") <(results out.0) ||
+        { failed "--save-files, run on: the job: status $jrc, or its results differ"; show_err err.0; }
+    for n in 1 2; do
+        restart $n
+        [ $rc = 0 ] && tail_of $n &&
+            pass "--save-files, restart $n of a snapshot the job ran on from: the uninterrupted run's last steps ($(grep '^done:' out.$n))" ||
+            { failed "--save-files, restart $n of a snapshot the job ran on from: status $rc, or not the uninterrupted run's last steps"
+              show_err err.$n; diff <(results "$nat" | tail -n "$(results out.$n | wc -l)") <(results out.$n) | head -n 4; }
+    done
+fi
 
 # 4. mpirun --ckpt-save-files DIR (REVIVE_SAVE_FILES)
 cd "$d" || exit 1
