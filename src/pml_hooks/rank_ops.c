@@ -270,9 +270,12 @@ static void op_resume(void *arg, int action)
     }
     /* SNAPC_RESUME_STOP: the agent stops the process after this, and lets the threads held
      * since the capture go once it runs again (op_unhold): let go here, a thread outside MPI ran
-     * on past its image until the stop (files36: a state file a step ahead of the image) */
-    if (action != SNAPC_RESUME_STOP)
-        pml_capture_unhold();
+     * on past its image until the stop (files36: a state file a step ahead of the image). The
+     * clock's end waits for the unhold too: it takes pml_ck_lock, which a held thread may hold
+     * (diffrev37 R-L11); let go first, a thread meets the gate still closed and parks there. */
+    if (action == SNAPC_RESUME_STOP)
+        return;
+    pml_capture_unhold();
     pml_clock_prune();
     pml_clock_end();
 }
@@ -281,6 +284,8 @@ static void op_unhold(void *arg)
 {
     (void)arg;
     pml_capture_unhold();
+    pml_clock_prune();
+    pml_clock_end();
 }
 
 static void op_abort(void *arg)

@@ -118,8 +118,9 @@ struct snapc_rank_ops {           /* implemented by the MPI layer, called by the
      * stopped already: the application's or a user's stop is theirs to end). */
     void (*stop_tree)(void *arg, int cont);
     /* Optional (NULL: nothing): after resume(STOP), once the rank runs again: the application's
-     * threads, held since the capture (snapc_capture_result.hold), run on. resume(STOP) keeps
-     * them held, so that none runs between the RESUME and the stop. */
+     * threads, held since the capture (snapc_capture_result.hold), run on, and the gate opens.
+     * resume(STOP) keeps them held and the gate closed, so that none runs between the RESUME and
+     * the stop. */
     void (*unhold)(void *arg);
 };
 

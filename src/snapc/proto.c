@@ -834,7 +834,7 @@ static int min_step(const struct snapc_proto *p)
 
 int snapc_proto_holds(const struct snapc_proto *p)
 {
-    return p->hold || (p->flags & SNAPC_PROTO_HOLD_FLAGS) != 0 || p->files[0] || p->files_always;
+    return (p->flags & SNAPC_PROTO_HOLD_FLAGS) != 0 || p->files[0] || p->files_always;
 }
 
 /* Moves the job phase on as far as every rank has come. */

@@ -208,7 +208,6 @@ struct snapc_proto {
                                     * own host's cache (its launcher ended every rank: Open MPI
                                     * after a node loss, newuser9 F5) */
     int files_always;              /* every epoch saves files (mpirun --ckpt-save-files) */
-    int hold;                      /* every epoch holds, whatever its request (snapc_proto_holds) */
 
     int nranks;                    /* world size (from the first HELLO), 0 before */
     struct snapc_rank_rec *r;      /* nranks records */
@@ -264,8 +263,10 @@ struct snapc_proto {
  * images hold, as BLCR's and Open MPI's --stop promise). */
 #define SNAPC_PROTO_HOLD_FLAGS (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP)
 
-/* Whether the current epoch holds: its request's flags, p->hold, or files to save (p->files,
- * p->files_always: the copy is made while every rank is held). */
+/* Whether the current epoch holds: its request's flags, or files to save (p->files,
+ * p->files_always: the copy is made while every rank is held). On request only, not for every
+ * epoch: a rank captured outside MPI computes on while the others are captured and the snapshot
+ * is committed, which a hold would take from it (STATUS-hold37.md: the figures). */
 int snapc_proto_holds(const struct snapc_proto *p);
 
 /* 0 or -ENOMEM. */

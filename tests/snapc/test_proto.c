@@ -284,12 +284,12 @@ static void test_full_epoch(void)
 }
 
 /* The hold (SNAPC_ACT_HELD, SNAPC_EV_HELD_DONE): an epoch of --stop or --term (or every epoch with
- * P.hold) tells the ranks to hold (the CKPT's status), and once every image is in, emits HELD once
+ * one that saves files) tells the ranks to hold (the CKPT's status), and once every image is in, emits HELD once
  * and neither commits nor resumes before HELD_DONE of its epoch; a failed HELD_DONE fails the epoch
  * (ABORT releases the ranks, the sequence discarded); a rank's end while held fails it as before and
  * a late HELD_DONE changes nothing; a coordinator that never answers is bounded by the capture
- * timeout; an epoch that does not hold emits no HELD. Node-local first: the early RESUME of a
- * holding epoch (P.hold without --stop) waits for HELD_DONE too. */
+ * timeout; an epoch that does not hold emits no HELD. (Node-local first, the early RESUME of a
+ * holding epoch without --stop waits for HELD_DONE: test_save_files' node-local part.) */
 static void hold_to_captured(int n, uint32_t flags)
 {
     request(1, flags);
@@ -380,28 +380,6 @@ static void test_hold(void)
     tick(now + 101 * 1000);
     CHECK(strstr(must(SNAPC_ACT_ABORT)->text, "held") != NULL);
     CHECK_EQ(P.phase, SNAPC_P_IDLE);
-
-    /* every epoch holds (P.hold), node-local first: no RESUME (early) nor STAGE before HELD_DONE */
-    reset(2);
-    P.hold = 1;
-    P.stage = 1;
-    request(1, 0);
-    CHECK_EQ(must(SNAPC_ACT_CKPT)->status, 1);
-    all_seqs(2);
-    all_state(2, 1);
-    all_simple(2, SNAPC_EV_QUIESCED);
-    all_simple(2, SNAPC_EV_DRAINED);
-    captured(0);
-    captured(1);
-    must(SNAPC_ACT_HELD);
-    CHECK_EQ(act(SNAPC_ACT_RESUME), -1);
-    CHECK_EQ(act(SNAPC_ACT_STAGE), -1);
-    held_done(P.epoch, 0, NULL);
-    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_CONTINUE);
-    CHECK(act(SNAPC_ACT_RESUME) < act(SNAPC_ACT_STAGE));
-    CHECK_EQ(P.phase, SNAPC_P_STAGE);
-    P.hold = 0;
-    P.stage = 0;
 }
 
 static void test_raises(void)
