@@ -5,8 +5,9 @@
  *   window flavor=allocate ranks=1 base=0x... size=128 ... memory=private
  *
  * "memory=private": the MPI library gave the window memory of its own that was no shared
- * mapping at the snapshot (Open MPI's window of one rank when the lower half's root could not
- * serve it, src/pml_hooks/lower_winmem.h). No memory= at all: the image is of a Revive from
+ * mapping at the snapshot (an Open MPI window, of one rank or osc/pt2pt's, when the lower half's
+ * root could not serve it, src/pml_hooks/lower_winmem.h; since newuser7f F1 the checkpoint is
+ * refused instead, so only an older Revive's snapshot holds one: ckpt-info --verify says so too). No memory= at all: the image is of a Revive from
  * before that field. Those before commit 0122f2d left every Open MPI window of one rank
  * (MPI_Win_allocate or _shared on a communicator of one rank) in the library's heap; they are
  * told apart from later ones by the layer library the image maps (revive-mpi-ompi.so), which
@@ -98,9 +99,9 @@ int restart_wincheck(const char *path, char *err, size_t errlen)
             if (!strcmp(mem, "private")) {
                 snprintf(err, errlen, "its image holds an MPI window (%s, %s rank(s), "
                          "%s bytes at %s) whose memory the MPI library gave from memory of its "
-                         "own that was no shared mapping at the snapshot (for an Open MPI window "
-                         "of one rank: the lower half's root could not serve it, more threads "
-                         "made such windows at once than it serves): no restart can put it back "
+                         "own that was no shared mapping at the snapshot (an Open MPI window that "
+                         "the lower half's root did not serve, osc/pt2pt's or one of one rank; "
+                         "a Revive since newuser7f F1 refuses such a checkpoint): no restart can put it back "
                          "at the address the program knows, so this snapshot cannot be "
                          "restarted. Restart from an earlier snapshot (restart-mpi of the "
                          "directory takes it), or run the job again from its start",

@@ -19,6 +19,12 @@
  * sizes in the same call, a number that varies with its state. Measured with Open MPI 4.1.4:
  * 1 allocation for windows of 1, 32, 48 or at least 96 bytes, up to 13 for sizes of 8 to 72.)
  * Those others cost a page each (freed with the window, measured over 200 windows).
+ * The same holds for MPI_Win_allocate on two or more ranks with osc/pt2pt (a user's choice,
+ * OMPI_MCA_osc=pt2pt: osc/rdma crashes natively on MPI_Compare_and_swap), which mallocs the
+ * window too (newuser7f F1: every snapshot of such a job was committed and none could be
+ * restarted): the layer arms the root for every MPI_Win_allocate (objs.h pml_win_armed). With
+ * osc/sm or osc/rdma the window lies in their shared segment as before; only allocations of the
+ * library's own of exactly the window's size, during the call, get a page of their own.
  *
  * Such a chunk is recognised by free, realloc, reallocarray and malloc_usable_size (a small table,
  * looked at only while chunks are out and only for page-aligned pointers: a glibc chunk never is,

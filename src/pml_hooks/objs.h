@@ -198,6 +198,14 @@ void pml_win_segment(MPI_Win r, int n, uintptr_t *lo, uintptr_t *hi);
  * there, so that no member's thread stores into another's part after that part's copy (30 s at
  * most: -ETIMEDOUT, said in err). */
 int pml_win_save_memory(char *err, size_t errlen);
+/* At the creation of window w (win.c): whether the library's memory it got lies in a shared
+ * mapping (w->private_mem when not; a look at /proc/self/maps). */
+void pml_win_memory_check(struct pml_win *w);
+/* Whether a checkpoint of this rank must be refused: 1 with the reason and what to do in err
+ * when it holds a window of the library's memory that is no shared mapping (no restart could put
+ * it back: newuser7f F1), else 0. The agent asks before an epoch begins (rank_ops.c);
+ * pml_win_save_memory refuses such a window too (-ENOTRECOVERABLE). */
+int pml_win_refusal(char *err, size_t errlen);
 int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen);
 /* The meeting window of a shared window w made on the library's communicator rcomm (nothing for
  * other windows; a failure only leaves the meetings out, said once), and its release. */
@@ -211,10 +219,28 @@ void pml_win_drop_copies(void);
 /* after the library freed window w: the view of its memory at the program's addresses that a
  * restart made, unmapped (win_ckpt.c) */
 void pml_win_view_drop(struct pml_win *w);
-/* Open MPI's MPI_Win_allocate(_shared) on one rank, at the program's call and the replay's: the
- * lower root serves allocations of the window's size from shared mappings until disarmed
- * (lower_winmem.h; win.c). call and rc (the library's answer) are for the log. */
+/* Open MPI's MPI_Win_allocate(_shared) on one rank and MPI_Win_allocate on two or more, at the
+ * program's call and the replay's: the lower root serves allocations of the window's size from
+ * shared mappings until disarmed (lower_winmem.h; win.c). call and rc (the library's answer)
+ * are for the log. */
 void pml_win_arm(size_t size);
+/* Whether the layer arms the root for a window of this kind (shared: MPI_Win_allocate_shared)
+ * on n ranks with this rank's size: 1 or 0 (always 0 on MPICH, whose windows of one rank are the
+ * layer's memory and whose segments of more are shared). On Open MPI a window of one rank is
+ * osc/sm's malloc; MPI_Win_allocate on more is the library's shared segment (osc/sm, osc/rdma
+ * over vader) or, with osc/pt2pt, its malloc (newuser7f F1: such a snapshot could never be
+ * restarted); MPI_Win_allocate_shared on more is always osc/sm's segment (pt2pt makes none). */
+static inline int pml_win_armed(int shared, int n, MPI_Aint size)
+{
+#ifdef PML_OMPI
+    return size > 0 && (n == 1 || !shared);
+#else
+    (void)shared;
+    (void)n;
+    (void)size;
+    return 0;
+#endif
+}
 void pml_win_disarm(const char *call, int rc);
 /* After the replay: locks held at the snapshot taken again (win_ckpt.c). */
 int pml_objs_restart_wins(char *err, size_t errlen);

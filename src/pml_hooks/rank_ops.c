@@ -56,6 +56,13 @@ static int op_begin(void *arg)
     return pml_membarrier();
 }
 
+/* a window no restart could bring back: no snapshot (win_ckpt.c) */
+static int op_refuse(void *arg, char *buf, size_t len)
+{
+    (void)arg;
+    return pml_win_refusal(buf, len);
+}
+
 static int op_seqs(void *arg, struct snapc_seq *out, int max)
 {
     (void)arg;
@@ -362,6 +369,7 @@ static const struct snapc_rank_ops rank_ops = {
     .abort = op_abort,
     .arg = NULL,
     .describe = op_describe,
+    .refuse = op_refuse,
 };
 
 /* The levels: what the application asked for (and is told it got, when the lower half gives at

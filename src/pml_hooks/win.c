@@ -17,7 +17,10 @@
  * ranks the library's memory is kept (Open MPI's MPI_Win_create needs single-copy transfers, its
  * MPI_Win_allocate does not): both libraries map it from a shared-memory segment; a snapshot
  * copies this rank's part into the application's memory and a restart maps the new segment at
- * the old addresses too (win_ckpt.c). */
+ * the old addresses too (win_ckpt.c). Open MPI's osc/pt2pt mallocs an MPI_Win_allocate window of
+ * any size: the root is armed for those too (newuser7f F1). Memory of the library's that is still
+ * no shared mapping (looked at when the window is made) refuses every checkpoint while the
+ * window is open, the job running on (win_ckpt.c pml_win_refusal). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "common/fault.h"
@@ -72,10 +75,10 @@ int MPI_Free_mem(void *base)
 }
 int PMPI_Free_mem(void *) __attribute__((alias("MPI_Free_mem")));
 
-/* Open MPI's window of one rank: the lower root serves its memory from a shared mapping
- * (lower_winmem.h). A lower root without the function (an older build) serves nothing: the
- * memory is then the library's heap, and a restart from a snapshot with the window is refused
- * (win_ckpt.c). */
+/* Open MPI's window of one rank, and of MPI_Win_allocate on more (osc/pt2pt's malloc): the lower
+ * root serves its memory from a shared mapping (lower_winmem.h). A lower root without the
+ * function (an older build) serves nothing: the memory is then the library's heap, and no
+ * checkpoint is taken while the window is open (win_ckpt.c pml_win_refusal). */
 static void *arm_fn; /* forgotten at a restart (pml_lower_sym) */
 
 void pml_win_arm(size_t size)
@@ -84,9 +87,9 @@ void pml_win_arm(size_t size)
         return; /* the window lies in the library's heap, as with an older Revive (rst_winold.sh) */
     pml_winmem_arm_fn *f = (pml_winmem_arm_fn *)pml_lower_sym(&arm_fn, NULL, PML_LOWER_WINMEM_ARM);
     if (f && f(size) < 0)
-        revive_log_warn("more threads make windows of one rank at once than the lower half's "
-                        "root serves: this window's memory is the MPI library's heap, and a "
-                        "restart from a snapshot taken while it is open will be refused");
+        revive_log_warn("more threads make windows at once than the lower half's "
+                        "root serves: this window's memory is the MPI library's heap, and no "
+                        "checkpoint can be taken while it is open");
 }
 
 void pml_win_disarm(const char *call, int rc)
@@ -94,8 +97,8 @@ void pml_win_disarm(const char *call, int rc)
     pml_winmem_arm_fn *f = (pml_winmem_arm_fn *)pml_lower_sym(&arm_fn, NULL, PML_LOWER_WINMEM_ARM);
     int n = f ? f(0) : 0;
     /* the window's, and for small sizes the library's own objects of that size (lower_winmem.h) */
-    revive_log_debug("%s on one rank: %d allocation(s) of the window's size served from shared "
-                     "mappings (MPI error %d)", call, n, rc);
+    revive_log_debug("%s: %d allocation(s) of the window's size served from shared mappings "
+                     "(MPI error %d)", call, n, rc);
 }
 
 /* ---- creation and release -------------------------------------------------------------------- */
@@ -231,7 +234,9 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
     struct pml_dup_attrs da = {0};
 #ifdef PML_OMPI
     int own = 0, rc; /* Open MPI 4.1 cannot MPI_Win_create on one rank (natively neither) */
-    int arm = n == 1 && size > 0; /* its memory in a shared mapping instead (see the top) */
+    /* its memory in a shared mapping instead (see the top): on one rank, and for
+     * MPI_Win_allocate on more (osc/pt2pt mallocs it) */
+    int arm = pml_win_armed(shared, n, size);
 #else
     int own = n == 1, rc, arm = 0;
 #endif
@@ -279,6 +284,8 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
                 w->seg_lo = (uintptr_t)base;
                 w->seg_hi = (uintptr_t)base + (uintptr_t)size;
             }
+            if (!own)
+                pml_win_memory_check(w); /* no snapshot while it is no shared mapping */
         }
         *win = (MPI_Win)v;
         struct pml_rec *R = pml_rec_open(fid);

@@ -38,6 +38,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "common/fault.h"
+#include "common/fd_guard.h"
 #include "pml_hooks/halves_internal.h"
 #include "pml_hooks/objs.h"
 #include "pml_hooks/replay.h"
@@ -110,18 +111,66 @@ static uintptr_t page_up(uintptr_t a)
     return (a + pg - 1) & ~(pg - 1);
 }
 
+/* Whether the library's memory of w lies in one shared mapping (the restart maps the fresh
+ * library's pages a second time: only a shared mapping can): w->private_mem set when not. */
+static void memory_look(struct pml_win *w)
+{
+    struct shared_q q = { page_down(w->seg_lo), w->seg_hi, 0 };
+    pml_maps_each(in_shared, &q);
+    w->private_mem = !q.ok || revive_fault(REVIVE_FAULT_mpi_winmem_private);
+}
+
+void pml_win_memory_check(struct pml_win *w)
+{
+    if (!lib_segment(w) || w->size <= 0)
+        return;
+    revive_fd_enter(); /* /proc/self/maps open: no fork copies it (common/fd_guard.h) */
+    memory_look(w);
+    revive_fd_leave();
+    if (w->private_mem)
+        revive_log_info("the memory the MPI library gave a window (%lld bytes at %p) is no shared "
+                        "mapping: no checkpoint is taken while it is open", (long long)w->size,
+                        w->base);
+}
+
+/* The first window of library memory that is no shared mapping: the refusal in err, 1; else 0.
+ * Fault point mpi-winpriv-commit: never (a Revive before the refusal). */
+static int private_refusal(const struct pml_win *w, char *err, size_t errlen)
+{
+    if (!w->private_mem || revive_fault(REVIVE_FAULT_mpi_winpriv_commit))
+        return 0;
+    snprintf(err, errlen, "it holds an MPI window (%s on %d ranks, %lld bytes at %p) whose memory "
+             "the MPI library took from memory of its own that is no shared mapping (as Open "
+             "MPI's osc/pt2pt or osc/ucx may): no restart could put it back at its address, so "
+             "no snapshot is taken while the window is open; the job runs on. To checkpoint "
+             "such a job, give the window memory of the program's (MPI_Alloc_mem and "
+             "MPI_Win_create) or let the MPI library choose its one-sided component",
+             w->flavor == MPI_WIN_FLAVOR_SHARED ? "MPI_Win_allocate_shared" : "MPI_Win_allocate",
+             w->comm_size, (long long)w->size, w->base);
+    return 1;
+}
+
+int pml_win_refusal(char *err, size_t errlen)
+{
+    int r = 0;
+    pml_vh_lock();
+    for (struct pml_win *w = pml_wins; w && !r; w = w->next)
+        r = private_refusal(w, err, errlen);
+    pml_vh_unlock();
+    return r;
+}
+
 /* ---- at a snapshot ------------------------------------------------------------------------- */
 int pml_win_save_memory(char *err, size_t errlen)
 {
     for (struct pml_win *w = pml_wins; w; w = w->next) {
         if (!lib_segment(w) || w->size <= 0)
             continue;
-        /* the restart maps the fresh library's pages a second time: only a shared mapping can */
-        struct shared_q q = { page_down(w->seg_lo), w->seg_hi, 0 };
-        pml_maps_each(in_shared, &q);
-        w->private_mem = !q.ok;
+        memory_look(w); /* again: the check at the window's creation may not have seen it so */
+        if (private_refusal(w, err, errlen))
+            return -ENOTRECOVERABLE; /* the epoch fails, the job runs on */
         if (w->private_mem) {
-            /* a snapshot that the job continues from is fine; a restart from it is refused */
+            /* mpi-winpriv-commit: committed, and a restart from it is refused */
             revive_log_info("the memory the MPI library gave a window (%lld bytes at %p) is not a "
                             "shared mapping: a restart from this snapshot will be refused",
                             (long long)w->size, w->base);
@@ -499,11 +548,8 @@ static int rp_allocate(struct pml_rp *P)
     else if (w->own_mem) /* the layer's memory, in the image (win.c) */
         rc = pml_L.MPI_Win_create(w->base, size, du, info, comm, &r);
     else {
-#ifdef PML_OMPI
-        int arm = w->comm_size == 1 && size > 0; /* as at the program's call (win.c) */
-#else
-        int arm = 0;
-#endif
+        /* as at the program's call (win.c) */
+        int arm = pml_win_armed(w->flavor == MPI_WIN_FLAVOR_SHARED, w->comm_size, size);
         const char *call = w->flavor == MPI_WIN_FLAVOR_SHARED ? "MPI_Win_allocate_shared"
                                                               : "MPI_Win_allocate";
         if (arm)

@@ -122,6 +122,12 @@ struct snapc_rank_ops {           /* implemented by the MPI layer, called by the
      * resume(STOP) keeps them held and the gate closed, so that none runs between the RESUME and
      * the stop. */
     void (*unhold)(void *arg);
+    /* Optional (NULL: never): called on the agent thread when a checkpoint request comes,
+     * before begin. A rank no snapshot of which could ever be restarted (it holds an MPI window
+     * in memory of the library's own that no restart can put back) returns 1 with the reason and
+     * what to do in buf (at most len bytes, NUL-terminated): the epoch fails with it as a
+     * refusal (FAILED, error ENOTRECOVERABLE), nothing begun, the job runs on; else 0. */
+    int  (*refuse)(void *arg, char *buf, size_t len);
 };
 
 /*

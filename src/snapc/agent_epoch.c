@@ -79,6 +79,11 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
             }
         }
     }
+    char why[SNAPC_TEXT_MAX];
+    if (A.ops.refuse && A.ops.refuse(A.ops.arg, why, sizeof why) > 0) {
+        agent_send_failed(ENOTRECOVERABLE, SNAPC_PHASE_REQUESTED, why);
+        return;
+    }
     int e = A.ops.begin ? A.ops.begin(A.ops.arg) : 0;
     if (e < 0) {
         agent_send_failed(e, SNAPC_PHASE_REQUESTED,

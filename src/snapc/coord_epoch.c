@@ -211,6 +211,27 @@ void coord_epoch_held(const struct snapc_action *a)
     coord_feed(&ev);
 }
 
+/* A failed epoch, said on the job's stderr. A rank that refuses every checkpoint while it holds
+ * what no restart could bring back (ENOTRECOVERABLE: an MPI window in the library's private
+ * memory, src/pml_hooks/win_ckpt.c) is said once, not again at each --ckpt-interval after it
+ * (newuser7f F1): the later ones go to the log at info until a checkpoint commits or fails
+ * otherwise. A tool that asked hears each one itself. */
+static int refusing;
+
+static void abort_said(const struct snapc_action *a)
+{
+    if (a->status != -ENOTRECOVERABLE) {
+        refusing = 0;
+        revive_log_warn("no checkpoint: %s", a->text);
+    } else if (refusing) {
+        revive_log_info("no checkpoint (refused as before): %s", a->text);
+    } else {
+        refusing = 1;
+        revive_log_warn("no checkpoint: %s (later checkpoints are refused alike while it lasts: "
+                        "said once)", a->text);
+    }
+}
+
 void coord_run_actions(void)
 {
     in_action_loop = 1;
@@ -242,6 +263,7 @@ void coord_run_actions(void)
                 struct snapc_resume r = {.action = a->arg,
                                          .committed = a->status != 1 && a->status != 3,
                                          .seq = a->seq};
+                refusing = 0; /* a snapshot was taken: a later refusal is said again */
                 if (a->arg == SNAPC_RESUME_STOP)
                     coord_stop_begin(); /* the launcher first; until the job is continued */
                 coord_send_ranks(-1, SNAPC_MSG_RESUME, &r, sizeof r, NULL, 0);
@@ -278,7 +300,7 @@ void coord_run_actions(void)
                 break;
             case SNAPC_ACT_ABORT:
                 if (a->rank < 0)
-                    revive_log_warn("no checkpoint: %s", a->text);
+                    abort_said(a);
                 coord_send_ranks(a->rank, SNAPC_MSG_ABORT, NULL, 0, a->text, (uint32_t)strlen(a->text));
                 break;
             case SNAPC_ACT_DISCARD:

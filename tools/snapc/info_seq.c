@@ -21,6 +21,7 @@
 #include "filem/stage_mark.h"
 #include "crs/base/shared_note.h"
 #include "snapc/util.h"
+#include "tools/restart_wincheck.h"
 #include "tools/snapc/snap_owner.h"
 
 
@@ -625,6 +626,31 @@ static void seq_text(const struct filem_meta *m, const char *dir, uint64_t ranks
             rank_text(m, dir, r);
 }
 
+/* An intact sequence that no restart can bring back: a rank image holding an MPI window whose
+ * memory no restart can put back (tools/restart_wincheck.c, as revive-restart-rank refuses it;
+ * a snapshot of a Revive that did not refuse such a checkpoint: newuser7f F1). Said on stderr
+ * (JSON: "restartable":false, "why"), 1; else 0. Images only in node-local caches are not read. */
+static int unrestartable(const struct filem_meta *m, const char *dir, const char *jobdir,
+                         uint64_t seq, struct snapc_sbuf *jb)
+{
+    uint64_t ranks = 0;
+    filem_meta_get_u64(m, "ranks", &ranks);
+    for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
+        char p[PATH_MAX + 32], why[2048];
+        snprintf(p, sizeof p, "%s/rank_%llu.img", dir, (unsigned long long)r);
+        if (access(p, R_OK) != 0 || !restart_wincheck(p, why, sizeof why))
+            continue;
+        if (info_json) {
+            snapc_sb_printf(jb, ",\"restartable\":false,\"why\":");
+            snapc_sb_json_str(jb, why);
+        } else
+            fprintf(stderr, "%s: %s/%llu cannot be restarted: rank %llu: %s\n", info_me, jobdir,
+                    (unsigned long long)seq, (unsigned long long)r, why);
+        return 1;
+    }
+    return 0;
+}
+
 /* --verify of a committed sequence: every image checked (each said through report), then the
  * outcome said; *ndmg (the ranks found damaged without --verify) as the check decides. Returns
  * the status. */
@@ -674,6 +700,8 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
     if (e == 0)
         *ndmg = 0;
     *ndmg += v.failed && !*ndmg;
+    if (e == 0 && unrestartable(m, dir, jobdir, seq, jb))
+        return INFO_DAMAGED;
     return e < 0 ? INFO_DAMAGED : INFO_OK;
 }
 /* The files --save-files saved with the snapshot (files.*, filem/files_save.h): what was named,

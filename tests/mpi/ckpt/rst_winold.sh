@@ -2,7 +2,8 @@
 # rst_winold.sh FLAVOR (Open MPI only: MPICH's windows of one rank are the layer's memory): a
 # snapshot holding Open MPI windows of one rank whose memory is the MPI library's heap, as every
 # Revive before 0122f2d left them (here made so by fault point mpi-winmem-unarmed: the layer does
-# not arm the lower half's root), is refused by restart-mpi before any rank's restore, in one
+# not arm the lower half's root; and mpi-winpriv-commit: the checkpoint is not refused, as by a
+# Revive before newuser7f F1), is refused by restart-mpi before any rank's restore, in one
 # line per rank that says why (no restart can put the window back at its address) and what to
 # do; restart-mpi exits non-zero, records the snapshot as failed, and leaves no process. The job
 # is rst_winfree (every rank holds a window of MPI_COMM_SELF, rank 1 makes and frees more) at
@@ -17,7 +18,7 @@ flavor=$1
 ck_prog rst_winfree
 export REVIVE_RESTART_RANK=$restarter
 ck_workdir old
-REVIVE_FAULT=mpi-winmem-unarmed clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 \
+REVIVE_FAULT=mpi-winmem-unarmed,mpi-winpriv-commit clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 \
     "$prog" "$d" free >out.0 2>err.0 &
 job=$!; pids+=($job)
 wait_for_job 120 $job '[ -e looping ]' || { failed "rank 1 did not start its rounds: $(tail -n 3 err.0)"; exit 1; }
