@@ -21,4 +21,11 @@
  * the dots). LEN < 4: nothing is done. */
 void revive_text_cut(char *buf, size_t len);
 
+/* Appends printf's text of FMT to BUF (LEN bytes, *USED of them in use before its string's
+ * end): 0 with *USED advanced past the text; ERR (a negative errno the caller picks: what "no
+ * room" means to it) when the text does not fit whole, BUF is NULL or *USED >= LEN, BUF then
+ * left ending at *USED (nothing of the text kept: no half line). *USED is never moved then. */
+int revive_text_put(char *buf, size_t len, size_t *used, int err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 #endif

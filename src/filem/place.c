@@ -17,6 +17,7 @@
 
 #include "common/fd_guard.h"
 #include "common/keyval.h"
+#include "common/text.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static hwloc_topology_t topo;
@@ -194,23 +195,8 @@ static void pages_where(hwloc_bitmap_t where)
     revive_fd_leave();
 }
 
-static int put(char *buf, size_t len, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int put(char *buf, size_t len, size_t *n, const char *fmt, ...)
-{
-    if (*n >= len)
-        return -ENOSPC;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(buf + *n, len - *n, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= len - *n) {
-        buf[*n] = 0;
-        return -ENOSPC;
-    }
-    *n += (size_t)w;
-    return 0;
-}
+/* appends to buf (len bytes, *n used): 0, or -ENOSPC (buf left at *n) */
+#define put(buf, len, n, ...) revive_text_put(buf, len, n, -ENOSPC, __VA_ARGS__)
 
 int filem_place_describe(char *buf, size_t len)
 {

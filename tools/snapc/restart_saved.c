@@ -4,11 +4,11 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "crs/base/image.h"
 #include "filem/filem.h"
 
@@ -89,23 +89,7 @@ static int note(struct groups *gs, const char *host, uint64_t dev, uint64_t ino,
 }
 
 /* appends to buf (len bytes, used so far *used): 0, or -E2BIG (buf left at *used) */
-static int put(char *buf, size_t len, size_t *used, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int put(char *buf, size_t len, size_t *used, const char *fmt, ...)
-{
-    if (!buf || *used >= len)
-        return -E2BIG;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(buf + *used, len - *used, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= len - *used) {
-        buf[*used] = 0;
-        return -E2BIG;
-    }
-    *used += (size_t)w;
-    return 0;
-}
+#define put(buf, len, used, ...) revive_text_put(buf, len, used, -E2BIG, __VA_ARGS__)
 
 static int put_ranks(char *buf, size_t len, size_t *used, const struct group *g)
 {
