@@ -751,6 +751,7 @@ static int jstopped; /* sall holds the processes a --stop stopped */
 static int fork_held;
 
 #define JOB_STOP_WAIT_MS 2000 /* in all, for the processes to show stopped (T, or t when traced) */
+#define TRACER_HOLD_MS 1000   /* a state t that lasts this long is a tracer's hold */
 
 void pml_children_job_stop(void)
 {
@@ -775,7 +776,10 @@ void pml_children_job_stop(void)
         char s = revive_proc_state(pid);
         if (!s || s == 'Z' || s == 'X')
             continue; /* ended: nothing runs, nothing under it to read */
-        if (s == 'T' || s == 't') {
+        /* t at one look is also the stop at each system call of a process under strace, which
+         * runs on between them: stopped already only when its tracer holds it (as in
+         * cr_checkpoint, d6ce31d) */
+        if (s == 'T' || (s == 't' && revive_proc_held_stopped(pid, TRACER_HOLD_MS))) {
             first_already = already++ ? first_already : pid;
         } else if (kill(pid, SIGSTOP) == 0) {
             sall[nsall++] = pid;

@@ -9,7 +9,8 @@
 # burning CPU in a "stopped" job. Then SIGCONT to the job's mpirun: the burners run again (their
 # CPU time moves within 3 s), and the job ends with the uninterrupted run's results ("done:
 # children ok": every child ended as told). Part 2: the same with a thread of each rank forking
-# short-lived children while --stop stops the job, and part 3 with traced grandchildren (below).
+# short-lived children while --stop stops the job, part 3 with traced grandchildren held by their
+# tracer, part 4 with grandchildren traced as by strace (below).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -218,4 +219,62 @@ fi
 rm -f pace
 grep -q '^done: children ok$' out.t && pass "traced: every child ended as told (done: children ok)" ||
     failed "traced: the job's last line is not 'done: children ok': $(tail -n 1 out.t)"
+
+# 4. strace: each rank's st_burn2 is traced from outside the job as strace writing to a slow
+# terminal would (st_tracer PID 10: each system call's entry and exit held 10 ms, state t nearly
+# all the time, "sys" printed for each): after --stop the tracers see no system call over 1 s (the
+# burners got SIGSTOP and sit in a group-stop), and the job ends as uninterrupted after SIGCONT.
+# Before, the layer took state t at one look as "stopped already, not by Revive" and left the
+# burner running in the stopped job (the confusion d6ce31d mended in cr_checkpoint).
+touch pace
+clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms \
+    >out.y 2>err.y &
+job=$!; pids+=($job)
+if ! wait_steps out.y 2 $job; then
+    failed "strace: the job did not reach step 2: $(tail -n 2 err.y)"
+else
+    tracers= traced=
+    rm -f strace.*
+    for p in $(named st_burn2 $(descendants $job)); do
+        "$tracer" $p 10 >strace.$p 2>&1 &
+        tracers="$tracers $!" traced="$traced $p"
+        pids+=($!)
+    done
+    for i in $(seq 100); do
+        [ "$(cat strace.* 2>/dev/null | grep -c '^tracing')" = 2 ] && break
+        grep -q 'cannot trace' strace.* 2>/dev/null && break
+        sleep 0.1
+    done
+    calls() { cat strace.* 2>/dev/null | grep -c '^sys$'; }
+    c0=$(calls)
+    sleep 0.5
+    if [ "$(cat strace.* 2>/dev/null | grep -c '^tracing')" != 2 ]; then
+        echo "SKIP-PART: strace (no process could be traced here: $(cat strace.* 2>/dev/null | head -n 2 | tr '\n' ' '))"
+        kill -CONT $(coord $job) 2>/dev/null
+    elif [ "$(calls)" = "$c0" ]; then
+        failed "strace: the traced burners made no system call in 0.5 s before the stop (tracers: $(calls) calls)"
+    elif ! ref=$(checkpoint $job ystop --stop); then
+        failed "strace: ckpt-mpirun --stop: $(head -n 3 ckpt.ystop.err)"
+    else
+        c1=$(calls)
+        sleep 1
+        c2=$(calls) bad=
+        for p in $traced; do
+            s=$(state $p)
+            [ "$s" = t ] || [ "$s" = T ] || bad="$bad $p:$s"
+        done
+        if [ "$c2" != "$c1" ] || [ -n "$bad" ]; then
+            failed "strace: after --stop the traced burners ran on: $((c2 - c1)) system calls over 1 s (states:$(for p in $traced; do printf ' %s:%s' $p $(state $p); done))"
+        else
+            pass "strace: after --stop both burners traced as by strace are stopped (no system call over 1 s, state t)"
+        fi
+        kill -CONT $(coord $job)
+    fi
+    rm -f pace
+    ran_on $job y "strace: the job stopped with --stop and continued"
+    wait $tracers 2>/dev/null
+fi
+rm -f pace
+grep -q '^done: children ok$' out.y && pass "strace: every child ended as told (done: children ok)" ||
+    failed "strace: the job's last line is not 'done: children ok': $(tail -n 1 out.y)"
 exit $fail
