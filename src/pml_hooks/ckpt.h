@@ -94,6 +94,9 @@ void pml_gate_slow(struct pml_slot *t, uint32_t prev, uint32_t fid);
 void pml_gate_init(void);
 int pml_membarrier(void);       /* the agent's side of the fence */
 void pml_gate_park(struct pml_slot *t, uint32_t fid); /* wait loops: park until the gate opens */
+/* With pml_ck_lock held: one wait of a thread the closed gate parks (clock.c; fault point
+ * gate-wake-late acts at its wake, so every gate wait goes through it) */
+void pml_gate_wait(void);
 /* "is outside MPI, blocked reading fd 0 (its standard input: pipe:[..])" (outside.c) */
 void pml_outside_what(char *buf, size_t n);
 /* ", blocked opening PATH (a FIFO: ...)" when thread TID waits in an open of a FIFO or a device

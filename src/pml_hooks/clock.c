@@ -400,14 +400,15 @@ static void park_wait_once(struct pml_slot *t, uint32_t fid)
 }
 
 /* Every wait of a parked thread goes through these two (wake_late at each wake, so that no wait
- * escapes the fault point): park_wait during an epoch, gate_wait while the gate is closed. */
+ * escapes the fault point): park_wait during an epoch, pml_gate_wait while the gate is closed
+ * (at a collective's entry, a shared lock's, and any call's in pml_gate_park, gate.c). */
 static void park_wait(struct pml_slot *t, uint32_t fid)
 {
     park_wait_once(t, fid);
     wake_late();
 }
 
-static void gate_wait(void)
+void pml_gate_wait(void)
 {
     pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
     wake_late();
@@ -453,7 +454,7 @@ void pml_coll_slow_x(struct pml_slot *t, uint32_t fid, struct pml_comm *c, struc
             t->cs = c;
             t->cs_seq = c ? c->seq + 1 : 0;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
-            gate_wait();
+            pml_gate_wait();
             continue;
         }
         if (!(f & PML_CK_PENDING) || (!c && !nx && !epoch))
@@ -542,7 +543,7 @@ void pml_shared_enter(struct pml_slot *t, uint32_t fid, struct pml_win *w, int r
         if (f & PML_CK_GATE) {
             t->cs = NULL;
             __atomic_store_n(&t->w, fid << 8 | PML_T_PARK, __ATOMIC_RELEASE);
-            pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+            pml_gate_wait();
             continue;
         }
         if (!(f & PML_CK_PENDING) || !pml_all_reached() || !pml_win_waited(w, rank))

@@ -92,7 +92,7 @@ void pml_gate_park(struct pml_slot *t, uint32_t fid)
     pthread_mutex_lock(&pml_ck_lock);
     while (pml_ck_flags & PML_CK_GATE) {
         __atomic_store_n(&t->w, fid << 8 | PML_T_PARK | keep, __ATOMIC_RELEASE);
-        pthread_cond_wait(&pml_ck_cond, &pml_ck_lock);
+        pml_gate_wait();
     }
     t->w = fid << 8 | PML_T_IN | keep;
     pthread_mutex_unlock(&pml_ck_lock);

@@ -408,7 +408,8 @@ void coord_fetch_ready(void)
             snapc_fetch_out_add(&F.out, buf, (size_t)k);
             /* fault point snapc-fetch-pipe-error: once the fetch said it holds
              * (snapc-fetch-hold), its pipe reads as broken */
-            if (strstr(F.out.p, "hold until ") && coord_fault(REVIVE_FAULT_snapc_fetch_pipe_error)) {
+            if (F.out.p && strstr(F.out.p, "hold until ") && /* (p NULL: out of memory) */
+                coord_fault(REVIVE_FAULT_snapc_fetch_pipe_error)) {
                 pipe_broken("Input/output error (fault point snapc-fetch-pipe-error)");
                 return;
             }
