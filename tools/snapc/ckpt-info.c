@@ -30,6 +30,7 @@
 
 
 #include "tools/snapc/ckpt_info.h"
+#include "tools/snapc/seq_pick.h"
 
 const char info_me[] = "ckpt-info";
 int info_json;
@@ -60,11 +61,32 @@ static void usage(FILE *f)
                "run ckpt-info again once they are committed.\n");
 }
 
+/* What this ckpt-info found of each committed sequence (status[i] for v[i], INFO_ values; -1
+ * not shown): with --verify, a sequence that verified passes restart-mpi's check (seq_pick.h),
+ * one that did not is checked as restart-mpi checks it; without --verify nothing is known. */
+struct shown {
+    const struct filem_seq_info *v;
+    const int *status;
+    int n, verify;
+};
+
+static int shown_result(void *arg, uint64_t seq, int *fetch)
+{
+    const struct shown *sh = arg;
+    (void)fetch;
+    for (int i = 0; sh->verify && i < sh->n; i++)
+        if (sh->v[i].seq == seq && sh->status[i] == INFO_OK)
+            return SEQ_PICK_OK;
+    return -1;
+}
+
 /* The index (JOBDIR/index): whether it is there, the current sequence it names, the failed
- * restarts it records, and the sequence a restart-mpi of the directory takes. In jb (JSON)
- * when given, else as text. */
+ * restarts it records, and the sequence a restart-mpi of the directory takes, or that it
+ * refuses it and which it names instead: by restart-mpi's own rule (seq_pick.h; newuser7f F2:
+ * "restart-mpi takes 1" of a sequence --verify had just called damaged). Without --verify the
+ * images' chunks are not read: said. In jb (JSON) when given, else as text. */
 static void show_index(const char *jobdir, const struct filem_seq_info *v, int n,
-                       struct snapc_sbuf *jb)
+                       struct shown *sh, struct snapc_sbuf *jb)
 {
     char path[PATH_MAX + 16], err[REVIVE_TEXT_PATHS(2)];
     snapc_fmt(path, sizeof path, "%s/%s", jobdir, FILEM_INDEX_NAME);
@@ -79,14 +101,32 @@ static void show_index(const char *jobdir, const struct filem_seq_info *v, int n
     uint64_t def = 0;
     int all_failed = 0;
     int has_def = filem_default_seq(jobdir, &def, &all_failed, err, sizeof err) == 0;
+    int check = SEQ_PICK_BAD, nfetch = 0;
+    int64_t other = -1;
+    char hint[2 * PATH_MAX + 256] = "";
+    if (has_def) {
+        check = shown_result(sh, def, &nfetch);
+        if (check < 0)
+            check = seq_pick_check(jobdir, def, sh->verify, &nfetch);
+        if (check == SEQ_PICK_BAD)
+            seq_pick_hint(jobdir, (int64_t)def, sh->verify, shown_result, sh, &other, hint,
+                          sizeof hint);
+    }
     if (jb) {
         snapc_sb_printf(jb, ",\"index\":{\"file\":");
         snapc_sb_json_str(jb, path);
         snapc_sb_printf(jb, ",\"present\":%s", have ? "true" : "false");
         if (cur)
             snapc_sb_printf(jb, ",\"current\":%s", cur);
-        if (has_def)
-            snapc_sb_printf(jb, ",\"restart_default\":%llu", (unsigned long long)def);
+        if (has_def) {
+            snapc_sb_printf(jb, ",\"restart_default\":%llu,\"restart_default_check\":\"%s\","
+                            "\"restart_default_verified\":%s",
+                            (unsigned long long)def,
+                            check == SEQ_PICK_OK ? "ok" : check == SEQ_PICK_FETCH ? "fetch" : "damaged",
+                            sh->verify ? "true" : "false");
+            if (check == SEQ_PICK_BAD && other >= 0)
+                snapc_sb_printf(jb, ",\"restart_instead\":%lld", (long long)other);
+        }
         snapc_sb_printf(jb, ",\"failed_restarts\":[");
         for (int i = 0, k = 0; i < n; i++)
             if (v[i].failed_restarts) {
@@ -107,9 +147,17 @@ static void show_index(const char *jobdir, const struct filem_seq_info *v, int n
             if (v[i].failed_restarts)
                 printf("%s%llu", nf++ ? "," : "; failed restarts from ",
                        (unsigned long long)v[i].seq);
-        if (has_def)
-            printf("; restart-mpi takes %llu%s", (unsigned long long)def,
-                   all_failed ? " (every committed one failed a restart)" : "");
+        if (has_def && check == SEQ_PICK_BAD)
+            printf("; restart-mpi refuses %llu (damaged%s): %s", (unsigned long long)def,
+                   sh->verify ? "" : "; not verified: ckpt-info --verify checks every chunk, as "
+                                    "restart-mpi does", hint);
+        else if (has_def)
+            printf("; restart-mpi takes %llu%s%s%s", (unsigned long long)def,
+                   all_failed ? " (every committed one failed a restart)" : "",
+                   check == SEQ_PICK_FETCH ? " (fetching its missing or damaged images from the "
+                                             "node-local caches)" : "",
+                   sh->verify ? "" : " (not verified: ckpt-info --verify checks every chunk, as "
+                                    "restart-mpi does)");
         printf("\n");
     }
     filem_meta_free(&m);
@@ -285,6 +333,15 @@ int main(int argc, char **argv)
         return INFO_DAMAGED;
     }
     int committed = 0, staging = 0, writing = 0;
+    int *status = calloc((size_t)(n > 0 ? n : 1), sizeof *status);
+    if (!status) {
+        fprintf(stderr, "%s: out of memory\n", info_me);
+        free(v);
+        return INFO_DAMAGED;
+    }
+    for (int i = 0; i < n; i++)
+        status[i] = -1;
+    struct shown sh = {.v = v, .status = status, .n = n, .verify = verify};
     if (info_json)
         snapc_sb_printf(&jb, "{\"snapshot_dir\":%s", "");
     if (info_json) {
@@ -297,7 +354,8 @@ int main(int argc, char **argv)
             snapc_sb_printf(&jb, ",");
         if (v[i].state == FILEM_SEQ_COMMITTED) {
             committed++;
-            if (info_show_seq(jobdir, v[i].seq, verify, &jb) != INFO_OK)
+            status[i] = info_show_seq(jobdir, v[i].seq, verify, &jb);
+            if (status[i] != INFO_OK)
                 bad = INFO_DAMAGED;
             if (v[i].failed_restarts && !info_json)
                 printf("  %u failed restart%s: %s\n", v[i].failed_restarts,
@@ -324,8 +382,11 @@ int main(int argc, char **argv)
             }
             snapc_sb_printf(&jb, "}");
         } else if (v[i].state == FILEM_SEQ_CORRUPT) {
-            printf("%s/%llu\n  DAMAGED: %s\n", jobdir, (unsigned long long)v[i].seq, v[i].err);
-            fprintf(stderr, "%s: %s\n", info_me, v[i].err);
+            /* the sequence its advice names passes restart-mpi's check (seq_pick.h) */
+            char msg[sizeof v[i].err + 2 * PATH_MAX + 256];
+            seq_pick_meta_damaged(v[i].err, jobdir, (int64_t)v[i].seq, verify, msg, sizeof msg);
+            printf("%s/%llu\n  DAMAGED: %s\n", jobdir, (unsigned long long)v[i].seq, msg);
+            fprintf(stderr, "%s: %s\n", info_me, msg);
             bad = INFO_DAMAGED;
         } else {
             char why[REVIVE_TEXT_PATHS(2)];
@@ -351,12 +412,12 @@ int main(int argc, char **argv)
     }
     if (info_json) {
         snapc_sb_printf(&jb, "],\"committed\":%d", committed);
-        show_index(jobdir, v, n, &jb);
+        show_index(jobdir, v, n, &sh, &jb);
         show_superseded(jobdir, &jb);
         snapc_sb_printf(&jb, "}");
         printf("%s\n", jb.p);
     } else {
-        show_index(jobdir, v, n, NULL);
+        show_index(jobdir, v, n, &sh, NULL);
         show_superseded(jobdir, NULL);
     }
     if (!committed && !bad && staging) {
@@ -380,6 +441,7 @@ int main(int argc, char **argv)
         bad = INFO_NONE;
     }
     snapc_sb_free(&jb);
+    free(status);
     free(v);
     return bad;
 }

@@ -26,6 +26,7 @@
 
 
 #include "tools/snapc/ckpt_info.h"
+#include "tools/snapc/seq_pick.h"
 
 static void when(const char *t, char *out, size_t len)
 {
@@ -770,6 +771,11 @@ int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbu
     if (e < 0) {
         if (lock >= 0)
             close(lock);
+        if (e == -EBADMSG) { /* the sequence it names passes restart-mpi's check (seq_pick.h) */
+            char msg[sizeof err];
+            seq_pick_meta_damaged(err, jobdir, (int64_t)seq, verify, msg, sizeof msg);
+            snprintf(err, sizeof err, "%s", msg);
+        }
         return seq_uncommitted(jobdir, dir, seq, e, err, sizeof err, jb);
     }
     uint64_t ranks = 0, bytes = 0;

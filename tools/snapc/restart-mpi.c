@@ -218,7 +218,7 @@ int main(int argc, char **argv)
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     struct missing mi = {.seqdir = seqdir, .m = &m};
     int ve;
-    char hint[PATH_MAX + 64];
+    char hint[2 * PATH_MAX + 256];
     /* the stamps of the images verified whole, for the ranks (filem/verified.h): a job small
      * enough for the variable, with the deep check */
     struct crs_file_stamp *stamps = o.verify && !o.showme && ranks <= FILEM_VERIFIED_MAX / 16

@@ -35,6 +35,7 @@
 #include "restart_stdin.h"
 #include "snap_owner.h"
 #include "restart_mpi.h"
+#include "seq_pick.h"
 #include "tools/tool_die.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
@@ -130,30 +131,17 @@ static void say_skipped(const char *jobdir, uint64_t taken)
     free(v);
 }
 
-/* What to do when sequence seq cannot be used: the newest other committed one, named with
- * --seq, when the job directory holds one, else say there is none (a hint to "use another
- * sequence" sent users looking for one that was not there: issue 7 F7). src/filem/meta.c words
- * a damaged snapshot.meta alike. */
+/* The check restart-mpi makes of the sequence it takes: deep unless --no-verify (set by
+ * restart_choose_snapshot); the sequences the hints name pass it too (seq_pick.h). */
+static int hint_deep = 1;
+
+/* What to do when sequence seq cannot be used: the newest other committed one that passes the
+ * check restart-mpi makes (seq_pick.h), named with --seq, else that there is none (a hint to
+ * "use another sequence" sent users looking for one that was not there: issue 7 F7; one naming a
+ * damaged one sent them from one damaged sequence to the other and back: newuser7f F3). */
 const char *restart_other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len)
 {
-    struct filem_seq_info *v;
-    int n;
-    int64_t other = -1;
-    char err[512];
-    if (filem_scan(jobdir, &v, &n, err, sizeof err) < 0) {
-        snprintf(buf, len, "ckpt-info --verify %s lists what else it holds", jobdir);
-        return buf;
-    }
-    for (int i = 0; i < n; i++)
-        if (v[i].state == FILEM_SEQ_COMMITTED && (int64_t)v[i].seq != seq && (int64_t)v[i].seq > other)
-            other = (int64_t)v[i].seq;
-    free(v);
-    if (other >= 0)
-        snprintf(buf, len, "sequence %lld beside it is committed (restart-mpi --seq %lld %s)", (long long)other,
-                 (long long)other, jobdir);
-    else
-        snprintf(buf, len, "%s holds no other committed sequence to restart from", jobdir);
-    return buf;
+    return seq_pick_hint(jobdir, seq, hint_deep, NULL, NULL, NULL, buf, len);
 }
 
 /* The snapshot o->ref names: its job directory, and the sequence returned (--seq, the one the
@@ -165,6 +153,7 @@ int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *j
 {
     char err[REVIVE_TEXT_PATHS(3)];
     int64_t seq;
+    hint_deep = o->verify;
     if (o->hostfile && snapc_hosts_check_file(o->hostfile, err, sizeof err) < 0)
         restart_die("%s", err); /* before anything is started (snapc/hosts.h) */
     int re = filem_resolve_ref(o->ref, jobdir, jlen, &seq, err, sizeof err);
@@ -232,7 +221,7 @@ void restart_read_meta(const char *metadir, const char *seqdir, const char *jobd
                 (long long)seq, jobdir, why, jobdir);
         /* a sequence the running job's agents copy now (newuser9 F1) */
         if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_STAGING)) {
-            char hint[PATH_MAX + 64];
+            char hint[2 * PATH_MAX + 256];
             restart_die("sequence %lld of %s is staging: the running job's agents are copying its images "
                 "there, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits 0 "
                 "then; ckpt-mpirun without --no-wait-stage waits for it), or restart from "
@@ -242,7 +231,7 @@ void restart_read_meta(const char *metadir, const char *seqdir, const char *jobd
         }
         /* its ranks still writing their images (closing31) */
         if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_WRITING)) {
-            char hint[PATH_MAX + 64];
+            char hint[2 * PATH_MAX + 256];
             restart_die("sequence %lld of %s is being written: the running job's ranks are writing its "
                 "images, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits "
                 "0 then; ckpt-mpirun prints the reference), or restart from another: %s",
@@ -251,7 +240,7 @@ void restart_read_meta(const char *metadir, const char *seqdir, const char *jobd
         }
         /* a sequence the running job still writes: not "never finished" */
         if (me_e == -ENOENT && metadir == seqdir && filem_job_alive(jobdir) == 1) {
-            char hint[PATH_MAX + 64];
+            char hint[2 * PATH_MAX + 256];
             restart_die("sequence %lld of %s is not committed (no %s): the job that takes it still runs, "
                 "so it is being written or copied there, or that checkpoint failed; wait for the "
                 "commit (ckpt-mpirun prints the reference then), or restart from another: %s",
@@ -260,8 +249,14 @@ void restart_read_meta(const char *metadir, const char *seqdir, const char *jobd
         }
         /* which one to take instead, as for a damaged one (review newuser7 L1) */
         if (me_e == -ENOENT && metadir == seqdir) {
-            char hint[PATH_MAX + 64];
+            char hint[2 * PATH_MAX + 256];
             restart_die("%s; %s", err, restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        }
+        /* a damaged snapshot.meta: the sequence named instead passes restart-mpi's check
+         * (filem_meta_read's own advice only reads the others' metadata: newuser7f F3) */
+        if (me_e == -EBADMSG && metadir == seqdir) {
+            char msg[REVIVE_TEXT_PATHS(3) + 2 * PATH_MAX + 256];
+            restart_die("%s", seq_pick_meta_damaged(err, jobdir, seq, hint_deep, msg, sizeof msg));
         }
         restart_die("%s", err);
     }

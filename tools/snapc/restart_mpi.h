@@ -67,8 +67,9 @@ int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *j
  * runs, or which other sequence to take. */
 void restart_read_meta(const char *metadir, const char *seqdir, const char *jobdir, int64_t seq,
                        struct filem_meta *m);
-/* What to do when sequence seq cannot be used: the newest other committed one, named with
- * --seq, when the job directory holds one, else say there is none. Into buf; returns buf. */
+/* What to do when sequence seq cannot be used: the newest other committed one that passes the
+ * check restart-mpi makes of the sequence it takes (seq_pick.h), named with --seq, else say
+ * there is none (or none intact: run the job again). Into buf; returns buf. */
 const char *restart_other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len);
 
 /* restart_aside.c */
