@@ -461,13 +461,23 @@ static int libc_name(const char *n)
     return s && !strcmp(s + 1, "libc.so.6");
 }
 
-/* Both libcs' data, for telling their malloc arenas apart (halves_arenas.c). */
+/* Both libcs' data, for telling their malloc arenas apart (halves_arenas.c). Each libc is found
+ * by name in its namespace's list of objects, never by the address of one of its functions: in a
+ * program built without -fPIE (as Debian's /usr/bin/python3) that address is the program's own
+ * PLT entry (the function's one address for the whole process), so dladdr(&malloc) named the
+ * program, whose data holds no arena list: an arena the application's malloc made while a
+ * restart loaded the fresh library (the load watcher's, load_watch.c) was then taken for the
+ * library's, left out of the image, and the next restart followed libc's list of free arenas
+ * into unmapped memory (newuser7f F5: every rank's first malloc in a new thread crashed). */
 static void find_libcs(void)
 {
     uint64_t ulo = 0, uhi = 0, llo = 0, lhi = 0;
     Dl_info di;
-    if (dladdr((void *)&malloc, &di) && di.dli_fbase)
-        rw_extent((uintptr_t)di.dli_fbase, &ulo, &uhi);
+    for (struct link_map *m = _r_debug.r_map; m; m = m->l_next)
+        if (libc_name(m->l_name) && dladdr(m->l_ld, &di) && di.dli_fbase) {
+            rw_extent((uintptr_t)di.dli_fbase, &ulo, &uhi);
+            break;
+        }
     struct link_map *lm = NULL;
     if (pml_lower_handle && !dlinfo(pml_lower_handle, RTLD_DI_LINKMAP, &lm) && lm) {
         while (lm->l_prev)

@@ -16,7 +16,13 @@
 #    refused naming the module's MPI; each step runs a command with subprocess. Before: refused
 #    ("not linked against Open MPI or MPICH"), and with REVIVE_MPI=ompi every rank stopped ("no
 #    ompi_mpi_init"); with the layer before the vfork fix every snapshot was refused naming the
-#    library's descriptor (the vfork child's close_range had unmarked it).
+#    library's descriptor (the vfork child's close_range had unmarked it). Each rank's layer
+#    knows the application's libc by its data (REVIVE_VERBOSE=3's line within a libc.so.6 region
+#    of REVIVE_HALVES_DUMP; before, python's: /usr/bin/python3 is not PIE). A chain: a second
+#    --term job restarted, checkpointed with --term 2 steps on, twice, the third restart run to
+#    the end: the lines of the job and of the 3 generations == native (newuser7f F5: before, the
+#    second restart's ranks died of SIGSEGV in malloc whenever the first restart's load watcher
+#    had made its malloc arena after the layer's look at the maps).
 flavor=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../mpienv.sh" || exit $?
@@ -28,13 +34,14 @@ command -v "$cc" >/dev/null || { echo "SKIP: no C compiler ($cc)"; exit 77; }
 np=2 steps=24 ms=150
 
 # paced NAME PROG ARGS...: the job in $d/NAME (out.0/err.0), paced MS ms a step while
-# $d/NAME/pace exists, ckpt-mpirun --wait --term at a random step from 2 to steps-6; sets ref (the
-# snapshot), j; 1 with a FAIL line when no snapshot was taken. The job has ended on return.
+# $d/NAME/pace exists, ckpt-mpirun --wait --term at a random step from 2 to steps-6 (to span+1
+# when span is set); sets ref (the snapshot), j; 1 with a FAIL line when no snapshot was taken.
+# The job has ended on return.
 paced() {
     local name=$1 at; shift
     mkdir -p "$d/$name" && cd "$d/$name" || exit 1
     touch pace
-    at=$((2 + RANDOM % (steps - 7)))
+    at=$((2 + RANDOM % ${span:-$((steps - 7))}))
     clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d/$name" -n $np "$@" $steps \
         "$d/$name/pace" $ms >out.0 2>err.0 &
     j=$!; pids+=($j)
@@ -62,6 +69,42 @@ restart_ok() {
     else
         failed "$1: restart $2: status $rc, or the lines differ from the native run's"; show_err err.$2
         diff <(results "$d/$1.native") <(results out.0 out.$2) | head -n 6 | sed 's/^/  /'
+    fi
+}
+# chain_ok NAME NATIVE GENS: a chain of generations from $ref (the job's --term snapshot): GENS
+# times restart-mpi (gen.K), and but for the last, ckpt-mpirun --wait --term once that restarted
+# job has done 2 more steps, whose snapshot the next restarts; the last runs to the end (unpaced).
+# The job's lines and every generation's, in order, are the native run's (NATIVE).
+chain_ok() {
+    local name=$1 native=$2 gens=$3 g rc c files=(out.0)
+    for g in $(seq "$gens"); do
+        if [ "$g" = "$gens" ]; then rm -f pace; else touch pace; fi
+        clean timeout -k 5 600 "$RESTART" "$ref" >gen.$g 2>gen.$g.err &
+        j=$!; pids+=($j); files+=(gen.$g)
+        if [ "$g" != "$gens" ]; then
+            if ! wait_steps gen.$g 2 $j || ! c=$(coord $j); then
+                rm -f pace; wait $j; rc=$?
+                failed "$name: generation $g (restart-mpi of $ref): status $rc, $(nsteps gen.$g) steps, no snapshot taken"
+                show_err gen.$g.err; return 1
+            fi
+            if ! timeout -k 5 300 "$CKPT" --wait --term "$c" >ck.$g.out 2>ck.$g.err; then
+                rm -f pace; wait $j
+                failed "$name: ckpt-mpirun --term of generation $g:"; show_err ck.$g.err gen.$g.err; return 1
+            fi
+            wait $j
+            ref=$(tail -n 1 ck.$g.out)
+            continue
+        fi
+        wait $j; rc=$?
+        if [ $rc != 0 ]; then
+            failed "$name: generation $g (restart-mpi of $ref, the chain's last): status $rc"; show_err gen.$g.err; return 1
+        fi
+    done
+    if cmp -s <(results "$native") <(results "${files[@]}"); then
+        pass "$name: a chain of $gens restarts (each but the last checkpointed with --term 2 steps on): the job's and every generation's lines are the native run's ($(grep '^done:' gen.$gens))"
+    else
+        failed "$name: the chain's lines (the job's, then generation 1 to $gens) differ from the native run's"
+        diff <(results "$native") <(results "${files[@]}") | head -n 6 | sed 's/^/  /'
     fi
 }
 
@@ -130,6 +173,29 @@ else
         failed "mpi4py uninterrupted under Revive: status $rc, $lows lower-half reports, output $(cmp -s "$d/py.native" whole.out && echo same || echo differs)"
         show_err whole.err
     fi
+    # the application's libc, whose malloc arenas are the application's, is the one the layer
+    # knows as such (its debug line's data range lies in a libc.so.6 region of REVIVE_HALVES_DUMP):
+    # /usr/bin/python3 is not PIE, &malloc is its PLT entry, and the layer took python's data for
+    # libc's (newuser7f F5: an arena the application's malloc made while a restart loaded the
+    # fresh library was then left out of the image; the chain below crashed when that happened)
+    REVIVE_VERBOSE=3 REVIVE_HALVES_DUMP=$d/halves clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr \
+        -n $np $( [ "$flavor" = ompi ] && echo -x REVIVE_VERBOSE -x REVIVE_HALVES_DUMP ) $py \
+        "$here/dl_mpi4py.py" 2 "$d/nopace" 0 >libc.out 2>libc.err; rc=$?
+    regs=$(cat "$d"/halves.* 2>/dev/null | awk '$NF ~ /\/libc\.so\.6$/ { print $2 }')
+    inlibc=0 elsewhere=
+    for lo in $(sed -n "s/.*the application's libc's data 0x\([0-9a-f]*\)-.*/\1/p" libc.err); do
+        hit=0
+        for r in $regs; do
+            [ $((16#$lo)) -ge $((16#${r%-*})) ] && [ $((16#$lo)) -lt $((16#${r#*-})) ] && hit=1
+        done
+        [ $hit = 1 ] && inlibc=$((inlibc + 1)) || elsewhere="$elsewhere 0x$lo"
+    done
+    if [ $rc = 0 ] && [ $inlibc = $np ] && [ -z "$elsewhere" ]; then
+        pass "mpi4py: every rank's layer knows the application's libc by its data ($inlibc ranks)"
+    else
+        failed "mpi4py: status $rc; the application's libc's data found in libc.so.6 in $inlibc ranks, elsewhere:${elsewhere:- none} (python's data when taken from &malloc)"
+        grep "the application's libc's data" libc.err | head -n 2 | sed 's/^/  /'
+    fi
     # what the interpreter writes on stderr is not taken for the module (diffrev37 R-L4)
     det=$(PYTHONPROFILEIMPORTTIME=1 PYTHONWARNINGS=always "$REVIVE_EXEC" --detect $py 2>noise.err)
     [ "${det%% *}" = "$flavor" ] && pass "mpi4py found with the interpreter writing on stderr (import profile): '$det'" ||
@@ -146,6 +212,14 @@ else
         grep -q "^done: $steps " out.0 && failed "py: the job finished before the snapshot"
         restart_ok py 1
         restart_ok py 2
+    fi
+    # restarted, checkpointed and restarted again (newuser7f F5): before, the second restart's
+    # ranks all died of SIGSEGV in the application's malloc: an arena it made while the first
+    # restart loaded the fresh library was taken for the library's and left out of the image
+    # (/usr/bin/python3 is not PIE: the layer took python's data for libc's)
+    if span=6 paced chain $py "$here/dl_mpi4py.py"; then
+        grep -q "^done: $steps " out.0 && failed "chain: the job finished before the snapshot"
+        chain_ok chain "$d/py.native" 3
     fi
 fi
 cd "$tmp" || exit 1
