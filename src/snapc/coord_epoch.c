@@ -220,7 +220,9 @@ static int refusing;
 
 static void abort_said(const struct snapc_action *a)
 {
-    if (a->status != -ENOTRECOVERABLE) {
+    if (snapc_proto_job_end_text(a->text)) {
+        revive_log_info("no checkpoint: %s", a->text);
+    } else if (a->status != -ENOTRECOVERABLE) {
         refusing = 0;
         revive_log_warn("no checkpoint: %s", a->text);
     } else if (refusing) {

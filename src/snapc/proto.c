@@ -44,6 +44,11 @@ static const char *end_words(const struct snapc_proto *p)
     return ENDED_BEFORE;
 }
 
+int snapc_proto_job_end_text(const char *text)
+{
+    return !strncmp(text, ENDED_BEFORE, strlen(ENDED_BEFORE)) || !strncmp(text, ENDING_BEFORE, strlen(ENDING_BEFORE));
+}
+
 static const char *const doing[SNAPC_P_COUNT] = {
     "run", "answer the checkpoint request", "reach its targets", "close its gate",
     "drain its messages", "write its image", "copy its image to shared storage",

@@ -263,6 +263,12 @@ struct snapc_proto {
  * images hold, as BLCR's and Open MPI's --stop promise). */
 #define SNAPC_PROTO_HOLD_FLAGS (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP)
 
+/* Whether a failed epoch's text says the job's normal end met it (a rank in or past
+ * MPI_Finalize): no failure of the job, so the coordinator says it at info, not on the job's
+ * stderr (a periodic checkpoint's tick at the end of a batch job printed "no checkpoint":
+ * newuser7f F4). */
+int snapc_proto_job_end_text(const char *text);
+
 /* Whether the current epoch holds: its request's flags, or files to save (p->files,
  * p->files_always: the copy is made while every rank is held). On request only, not for every
  * epoch: a rank captured outside MPI computes on while the others are captured and the snapshot

@@ -547,6 +547,7 @@ static void test_rank_death(void)
         simple(SNAPC_EV_GONE, 2);
         const struct snapc_action *a = must(SNAPC_ACT_ABORT);
         CHECK_STR_CONTAINS(a->text, "rank 2 ended during the checkpoint");
+        CHECK_EQ(snapc_proto_job_end_text(a->text), 0);   /* a failure: said on the job's stderr */
         CHECK_EQ(a->rank, -1);
         must(SNAPC_ACT_DISCARD);
         CHECK_EQ(must(SNAPC_ACT_DONE)->status, -ESRCH);
@@ -747,6 +748,8 @@ static void test_finalize(void)
         /* ranks 0 and 2 run on: the job is ending, it has not ended (newuser7b F6) */
         CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "the job is ending before the snapshot");
         CHECK_EQ(strstr(must(SNAPC_ACT_ABORT)->text, "the job ended") == NULL, 1);
+        /* the job's normal end: said at info, not on its stderr (newuser7f F4) */
+        CHECK_EQ(snapc_proto_job_end_text(must(SNAPC_ACT_ABORT)->text), 1);
         CHECK_EQ(P.phase, SNAPC_P_IDLE);
     }
     /* review U: node-local first, the ranks run on while the sequence stages and reach
