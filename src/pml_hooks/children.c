@@ -751,7 +751,6 @@ static int jstopped; /* sall holds the processes a --stop stopped */
 static int fork_held;
 
 #define JOB_STOP_WAIT_MS 2000 /* in all, for the processes to show stopped (T, or t when traced) */
-#define TRACER_HOLD_MS 1000   /* a state t that lasts this long is a tracer's hold */
 
 void pml_children_job_stop(void)
 {
@@ -776,10 +775,12 @@ void pml_children_job_stop(void)
         char s = revive_proc_state(pid);
         if (!s || s == 'Z' || s == 'X')
             continue; /* ended: nothing runs, nothing under it to read */
-        /* t at one look is also the stop at each system call of a process under strace, which
-         * runs on between them: stopped already only when its tracer holds it (as in
-         * cr_checkpoint, d6ce31d) */
-        if (s == 'T' || (s == 't' && revive_proc_held_stopped(pid, TRACER_HOLD_MS))) {
+        /* t is a tracer's stop: at each system call under strace, or a debugger's hold; either
+         * lets the process run on later, so it gets the SIGSTOP too (its tracer passes the signal
+         * on; revive_wait_stopped takes t as stopped). Taking a long hold for "stopped already"
+         * left a process under a slow strace running after --stop (stop_tree part 4, CI of
+         * 64c2428) */
+        if (s == 'T') {
             first_already = already++ ? first_already : pid;
         } else if (kill(pid, SIGSTOP) == 0) {
             sall[nsall++] = pid;
