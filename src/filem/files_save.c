@@ -25,9 +25,13 @@
 /* The next PATH of a comma-separated list into out: absolute (the working directory's when
  * relative) and, when it exists, canonical (realpath: ".", "..", "//" and every symbolic link
  * resolved, so that a named link to a directory saves that directory, diffrev37 R-M3, and
- * "--save-files ." names a directory that can be put back, R-L9). Returns the rest of the
- * list, or NULL at its end; *bad set for an empty PATH or one too long. */
-static const char *next_path(const char *s, char *out, size_t len, int *bad)
+ * "--save-files ." names a directory that can be put back, R-L9). given (may be NULL) gets the
+ * PATH as named, absolute, without its "." components, repeated and trailing slashes, its links
+ * not resolved: where a restart puts it back (through the links as they are then); empty when
+ * it has a ".." component (the canonical path is taken then). Returns the
+ * rest of the list, or NULL at its end; *bad set for an empty PATH or one too long. */
+static const char *next_path(const char *s, char *out, size_t len, char *given, size_t glen,
+                             int *bad)
 {
     *bad = 0;
     out[0] = 0;
@@ -46,6 +50,28 @@ static const char *next_path(const char *s, char *out, size_t len, int *bad)
     else {
         while (n > 1 && out[n - 1] == '/')
             out[--n] = 0;
+        if (given && glen > 1) {
+            /* lexically: "/a/./b//c/." is /a/b/c (".." kept: it is resolved as open() would) */
+            size_t g = 0;
+            for (const char *c = out; *c;) {
+                while (*c == '/')
+                    c++;
+                size_t cl = strcspn(c, "/");
+                if (cl && !(cl == 1 && c[0] == '.') && g + cl + 1 < glen) {
+                    given[g++] = '/';
+                    memcpy(given + g, c, cl);
+                    g += cl;
+                }
+                c += cl;
+            }
+            if (g == 0)
+                given[g++] = '/';
+            given[g] = 0;
+            /* a ".." is the canonical path's business (a directory under it may go before the
+             * restart): none given then */
+            if (strstr(given, "/../") || (g >= 3 && !strcmp(given + g - 3, "/..")))
+                given[0] = 0;
+        }
         char real[PATH_MAX];
         if (realpath(out, real) && strlen(real) < len)
             memcpy(out, real, strlen(real) + 1);
@@ -142,16 +168,18 @@ static int store_check(const char *path, const struct stat *st, char *err, size_
 }
 
 /* Walks PATH (lstat: a link is not followed): calls visit for it and, for a directory, each
- * member (pre-order, names sorted). 0 or -errno with err. */
-typedef int (*visit_fn)(void *arg, const char *path, const struct stat *st, int root, char *err,
-                        size_t errlen);
+ * member (pre-order, names sorted). given: PATH as named (next_path) for a named PATH, NULL for
+ * a member. 0 or -errno with err. */
+typedef int (*visit_fn)(void *arg, const char *path, const struct stat *st, const char *given,
+                        char *err, size_t errlen);
 
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(const char *path, int root, visit_fn visit, void *arg, char *err, size_t errlen)
+static int walk(const char *path, const char *given, visit_fn visit, void *arg, char *err,
+                size_t errlen)
 {
     struct stat st;
     if (lstat(path, &st) < 0) {
@@ -168,7 +196,7 @@ static int walk(const char *path, int root, visit_fn visit, void *arg, char *err
     }
     int e = store_check(path, &st, err, errlen);
     if (e == 0)
-        e = visit(arg, path, &st, root, err, errlen);
+        e = visit(arg, path, &st, given, err, errlen);
     if (e < 0 || !S_ISDIR(st.st_mode))
         return e;
     DIR *d = opendir(path);
@@ -212,7 +240,7 @@ static int walk(const char *path, int root, visit_fn visit, void *arg, char *err
             e = -ENAMETOOLONG;
             break;
         }
-        e = walk(sub, 0, visit, arg, err, errlen);
+        e = walk(sub, NULL, visit, arg, err, errlen);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -224,11 +252,11 @@ struct counter {
     int n;
 };
 
-static int count_visit(void *arg, const char *path, const struct stat *st, int root, char *err,
-                       size_t errlen)
+static int count_visit(void *arg, const char *path, const struct stat *st, const char *given,
+                       char *err, size_t errlen)
 {
     (void)st;
-    (void)root;
+    (void)given;
     struct counter *c = arg;
     if (++c->n > FILEM_FILES_MAX) {
         filem_fmt(err, errlen,
@@ -243,20 +271,20 @@ static int count_visit(void *arg, const char *path, const struct stat *st, int r
 /* Calls walk for each PATH of LIST. */
 static int each_path(const char *list, visit_fn visit, void *arg, char *err, size_t errlen)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], given[PATH_MAX];
     int bad;
     if (!*list) {
         filem_fmt(err, errlen, "--save-files needs a PATH (PATH[,PATH...])");
         return -EINVAL;
     }
     for (const char *s = list; s;) {
-        s = next_path(s, path, sizeof path, &bad);
+        s = next_path(s, path, sizeof path, given, sizeof given, &bad);
         if (bad || (!path[0])) {
             filem_fmt(err, errlen, "--save-files '%s': an empty or too long PATH (PATH[,PATH...])",
                       list);
             return -EINVAL;
         }
-        int e = walk(path, 1, visit, arg, err, errlen);
+        int e = walk(path, given, visit, arg, err, errlen);
         if (e < 0)
             return e;
         if (s && !*s) {
@@ -270,15 +298,17 @@ static int each_path(const char *list, visit_fn visit, void *arg, char *err, siz
 int filem_files_absolute(const char *list, char *out, size_t len)
 {
     char path[PATH_MAX];
+    char given[PATH_MAX];
     size_t n = 0;
     int bad;
     if (len)
         out[0] = 0;
     for (const char *s = list; s && *s;) {
-        s = next_path(s, path, sizeof path, &bad);
+        s = next_path(s, path, sizeof path, given, sizeof given, &bad);
         if (bad || !path[0])
             return -EINVAL;
-        int w = snprintf(out + n, len - n, "%s%s", n ? "," : "", path);
+        /* as named (its links resolved again at each snapshot, as a restart goes through them) */
+        int w = snprintf(out + n, len - n, "%s%s", n ? "," : "", given[0] ? given : path);
         if (w < 0 || (size_t)w >= len - n)
             return -ENAMETOOLONG;
         n += (size_t)w;
@@ -362,8 +392,9 @@ static int copy_fd(int in, int dirfd, const char *name, char *buf, uint64_t *siz
 }
 
 static int put_common(struct saver *s, int n, const char *path, const char *type,
-                      const struct stat *st, int root)
+                      const struct stat *st, const char *given)
 {
+    int root = given != NULL;
     char k[64];
 #define FK(name) (snprintf(k, sizeof k, "files.%d." name, n), k)
     if (filem_meta_set(s->m, FK("path"), "%s", path) || filem_meta_set(s->m, FK("type"), "%s", type) ||
@@ -374,17 +405,27 @@ static int put_common(struct saver *s, int n, const char *path, const char *type
         filem_meta_set(s->m, FK("mtime"), "%lld.%09ld", (long long)st->st_mtim.tv_sec,
                        st->st_mtim.tv_nsec))
         return -ENOMEM;
+    /* a named PATH whose name differs from the canonical path (a link in it): the name too, and
+     * what the name itself said when it was a link (a restart puts it back through the name) */
+    if (given && *given && strcmp(given, path)) {
+        char t[PATH_MAX];
+        ssize_t l = readlink(given, t, sizeof t - 1);
+        if (filem_meta_set(s->m, FK("given"), "%s", given) ||
+            (l > 0 && (t[l] = 0, filem_meta_set(s->m, FK("given_link"), "%s", t))))
+            return -ENOMEM;
+    }
 #undef FK
     return 0;
 }
 
-static int save_visit(void *arg, const char *path, const struct stat *st, int root, char *err,
-                      size_t errlen)
+static int save_visit(void *arg, const char *path, const struct stat *st, const char *given,
+                      char *err, size_t errlen)
 {
+    int root = given != NULL;
     struct saver *s = arg;
     int n = s->n;
     if (n >= FILEM_FILES_MAX)
-        return count_visit(&(struct counter){.n = n}, path, st, root, err, errlen);
+        return count_visit(&(struct counter){.n = n}, path, st, given, err, errlen);
     char k[64];
     const char *type = S_ISREG(st->st_mode) ? "file" : S_ISDIR(st->st_mode) ? "dir" : "link";
     struct stat now = *st;
@@ -413,7 +454,7 @@ static int save_visit(void *arg, const char *path, const struct stat *st, int ro
         close(in);
         if (e < 0)
             return e;
-        if (put_common(s, n, path, type, &now, root) ||
+        if (put_common(s, n, path, type, &now, given) ||
             filem_meta_set(s->m, (snprintf(k, sizeof k, "files.%d.size", n), k), "%llu",
                            (unsigned long long)size) ||
             filem_meta_set(s->m, (snprintf(k, sizeof k, "files.%d.xxh3", n), k), "%016" PRIx64, sum))
@@ -427,13 +468,13 @@ static int save_visit(void *arg, const char *path, const struct stat *st, int ro
             return e;
         }
         t[l] = 0;
-        if (put_common(s, n, path, type, st, root) ||
+        if (put_common(s, n, path, type, st, given) ||
             filem_meta_set(s->m, (snprintf(k, sizeof k, "files.%d.target", n), k), "%s", t))
             return -ENOMEM;
-    } else if (put_common(s, n, path, type, st, root))
+    } else if (put_common(s, n, path, type, st, given))
         return -ENOMEM;
     if (root) {
-        size_t need = s->roots.len + strlen(path) + 2;
+        size_t need = s->roots.len + strlen(*given ? given : path) + 2;
         if (need > s->roots.cap) {
             char *p = realloc(s->roots.p, need * 2);
             if (!p)
@@ -442,7 +483,7 @@ static int save_visit(void *arg, const char *path, const struct stat *st, int ro
             s->roots.cap = need * 2;
         }
         s->roots.len += (size_t)sprintf(s->roots.p + s->roots.len, "%s%s",
-                                        s->roots.len ? "," : "", path);
+                                        s->roots.len ? "," : "", *given ? given : path);
     }
     s->n++;
     return 0;
@@ -531,6 +572,8 @@ int filem_files_count(const struct filem_meta *m)
 
 struct entry {
     const char *path, *type, *target;
+    const char *given, *given_link; /* a named PATH: as named, when not the canonical path;
+                                     * what it said when it was a link (NULL: none) */
     int root;
     mode_t mode;
     uid_t uid;
@@ -555,6 +598,12 @@ static int get_entry(const struct filem_meta *m, int n, struct entry *e, char *e
     const char *uid = get(m, n, "uid"), *gid = get(m, n, "gid");
     const char *root = get(m, n, "root");
     e->root = root && !strcmp(root, "1");
+    e->given = e->root ? get(m, n, "given") : NULL;
+    e->given_link = e->given ? get(m, n, "given_link") : NULL;
+    if (e->given && e->given[0] != '/') {
+        filem_fmt(err, errlen, "snapshot.meta's saved file entry %d is malformed", n);
+        return -EINVAL;
+    }
     int ok = e->path && e->path[0] == '/' && e->type && mode && mt && uid && gid;
     if (ok) {
         char *end;
@@ -816,24 +865,25 @@ static int fsync_dir_of(const char *path)
     return e;
 }
 
-/* Restores the named PATH of entry r and its members (entries r..end-1). */
-static int restore_root(const char *seqdir, const struct filem_meta *m, int r, int end, char *buf,
-                        char *err, size_t errlen)
+/* Restores the named PATH of entry r and its members (entries r..end-1) at DEST (where_now:
+ * the saved path, or where --relocate and the links as they are now send it). */
+static int restore_root(const char *seqdir, const struct filem_meta *m, int r, int end,
+                        const char *dest, char *buf, char *err, size_t errlen)
 {
     struct entry root;
     int e = get_entry(m, r, &root, err, errlen);
     if (e < 0)
         return e;
-    const char *slash = strrchr(root.path, '/');
+    const char *slash = strrchr(dest, '/');
     char tmp[PATH_MAX];
     int moved = 0; /* what was at PATH is at TMP.old, not put back: never removed */
-    if (filem_fmt(tmp, sizeof tmp, "%.*s/.%s.revive-restore.%d", (int)(slash - root.path),
-                  root.path, slash + 1, (int)getpid()) >= (int)sizeof tmp) {
-        filem_fmt(err, errlen, "%s: path too long", root.path);
+    if (!slash || filem_fmt(tmp, sizeof tmp, "%.*s/.%s.revive-restore.%d", (int)(slash - dest),
+                            dest, slash + 1, (int)getpid()) >= (int)sizeof tmp) {
+        filem_fmt(err, errlen, "%s: path too long", dest);
         return -ENAMETOOLONG;
     }
     remove_tree(tmp); /* a restart of ours killed before (same pid after a reboot) */
-    drop_stale(root.path);
+    drop_stale(dest);
     size_t rl = strlen(root.path);
     for (int i = r; i < end && e == 0; i++) {
         struct entry en;
@@ -867,18 +917,18 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
     }
     if (e == 0) {
         struct stat st;
-        int have = lstat(root.path, &st) == 0;
+        int have = lstat(dest, &st) == 0;
         char aside[PATH_MAX];
         filem_fmt(aside, sizeof aside, "%s.old", tmp);
         int exchanged = 0;
         if (have && S_ISDIR(st.st_mode) && !strcmp(root.type, "dir")) {
             /* the saved tree takes the directory's place in one step; the old one goes after
              * (under the temporary name, removed below) */
-            if (renameat2(AT_FDCWD, tmp, AT_FDCWD, root.path, RENAME_EXCHANGE) == 0)
+            if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_EXCHANGE) == 0)
                 exchanged = 1;
             else if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
                 e = -errno;
-                filem_fmt(err, errlen, "cannot put %s back: %s", root.path, strerror(-e));
+                filem_fmt(err, errlen, "cannot put %s back: %s", dest, strerror(-e));
             }
             /* a file system without the exchange: the old one moved aside first (below) */
         }
@@ -887,22 +937,22 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
                 /* a directory where a file or link is to go, or a directory replaced without
                  * the exchange, or a file where a directory is to go: the old one moved aside,
                  * then removed */
-                if (rename(root.path, aside) < 0) {
+                if (rename(dest, aside) < 0) {
                     e = -errno;
-                    filem_fmt(err, errlen, "cannot move %s aside to put it back: %s", root.path,
+                    filem_fmt(err, errlen, "cannot move %s aside to put it back: %s", dest,
                               strerror(-e));
                 } else
                     moved = 1;
             }
-            if (e == 0 && rename(tmp, root.path) < 0) {
+            if (e == 0 && rename(tmp, dest) < 0) {
                 e = -errno;
-                filem_fmt(err, errlen, "cannot put %s back: %s", root.path, strerror(-e));
-                if (moved && rename(aside, root.path) == 0)
+                filem_fmt(err, errlen, "cannot put %s back: %s", dest, strerror(-e));
+                if (moved && rename(aside, dest) == 0)
                     moved = 0; /* what was there is there again */
             }
         }
         if (e == 0)
-            fsync_dir_of(root.path);
+            fsync_dir_of(dest);
     }
     remove_tree(tmp); /* the old contents after an exchange; the partial copy after a failure */
     char old_aside[PATH_MAX];
@@ -913,37 +963,169 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
         /* neither the copy nor what was there could be put at PATH: what was there is kept */
         size_t l = strlen(err);
         if (l < errlen)
-            filem_fmt(err + l, errlen - l, "; what was at %s is now %s", root.path, old_aside);
+            filem_fmt(err + l, errlen - l, "; what was at %s is now %s", dest, old_aside);
     }
     return e;
 }
 
-int filem_files_restore(const char *seqdir, const struct filem_meta *m, int *restored, char *err,
-                        size_t errlen)
+/* ---- where each named PATH goes now ---- */
+
+static int moved_by(const struct filem_files_moves *mv, const char *path, char *out, size_t len)
 {
-    int n = filem_files_count(m), e = 0, done = 0;
-    if (restored)
-        *restored = 0;
-    if (n == 0)
-        return 0;
-    /* a snapshot taken before the store was refused (diffrev37 R-H1): putting back a directory
-     * holding the store would put its old copy over the snapshots taken since */
-    for (int i = 0; i < n; i++) {
-        struct entry en;
-        if ((e = get_entry(m, i, &en, err, errlen)) < 0)
-            return e;
-        struct stat dst = {.st_mode = !strcmp(en.type, "dir") ? S_IFDIR : S_IFREG};
-        if (store_check(en.path, &dst, err, errlen) < 0) {
-            size_t l = strlen(err);
-            filem_fmt(err + l, errlen - l, " (nothing was put back; restart with --no-restore-files)");
+    return mv && mv->moved && mv->moved(path, out, len, mv->arg) ? 1 : 0;
+}
+
+/* dir (as much of PATH as precedes its last '/', "/" for a top-level name) and base of PATH */
+static void split(const char *path, char *dir, size_t len, const char **base)
+{
+    const char *sl = strrchr(path, '/');
+    filem_fmt(dir, len, "%.*s", !sl || sl == path ? 1 : (int)(sl - path), sl ? path : "/");
+    *base = sl ? sl + 1 : path;
+}
+
+/* PATH's directory canonical, PATH's last name after it (PATH itself need not exist): 0, or
+ * -errno of the directory (*dirp: that directory) */
+static int parent_real(const char *path, char *out, size_t len, char *dirp, size_t dlen)
+{
+    const char *base;
+    char real[PATH_MAX];
+    split(path, dirp, dlen, &base);
+    if (!realpath(dirp, real))
+        return -errno;
+    struct stat st;
+    if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    return filem_fmt(out, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) >= (int)len
+               ? -ENAMETOOLONG
+               : 0;
+}
+
+/* Where the named PATH of entry r (members r+1..end-1) goes now: the PATH as named (the
+ * canonical path for a snapshot that recorded no other name), moved by --relocate, then through
+ * its links as they are now (a link re-pointed since: where it points now). dest filled, and one
+ * phrase for the summary appended to said ("NAMED", "NAMED -> NEW (--relocate)", ", through its
+ * link into DEST", " (SAVED at the snapshot)"). 0, or -errno with err naming the PATH and what to
+ * do: its directory missing, a link it was that is gone or leads into a directory that is gone,
+ * a --relocate that moves a part of a saved directory elsewhere (the copy is put back whole). */
+static int where_now(const struct filem_meta *m, int r, int end, const struct entry *root,
+                     const struct filem_files_moves *mv, char *dest, size_t len, char *said,
+                     size_t saidlen, char *err, size_t errlen)
+{
+    const char *named = root->given ? root->given : root->path;
+    char at[PATH_MAX], dir[PATH_MAX];
+    int relocated = moved_by(mv, named, at, sizeof at);
+    if (!relocated)
+        filem_fmt(at, sizeof at, "%s", named);
+    /* a --relocate of something inside a saved directory (the ranks find it at NEW): the copy
+     * is one tree, put back at one place */
+    size_t sl = strlen(root->path);
+    for (int i = r + 1; i < end && mv; i++) {
+        const char *p = get(m, i, "path");
+        char member[PATH_MAX], to[PATH_MAX], want[PATH_MAX];
+        if (!p || strncmp(p, root->path, sl) || p[sl] != '/')
+            continue; /* malformed: restore_root says so */
+        filem_fmt(member, sizeof member, "%s%s", named, p + sl);
+        filem_fmt(want, sizeof want, "%s%s", at, p + sl);
+        if (moved_by(mv, member, to, sizeof to) && strcmp(to, want)) {
+            filem_fmt(err, errlen,
+                      "cannot put %s back: --relocate moves %s, inside it, to %s, but the "
+                      "snapshot saved %s whole and puts it back at one place (%s): relocate %s "
+                      "itself (--relocate %s=NEWDIR), or restart with --no-restore-files",
+                      named, member, to, named, at, named, named);
             return -EINVAL;
         }
     }
-    char *buf = malloc(COPY_BUF);
-    if (!buf) {
-        filem_fmt(err, errlen, "out of memory");
-        return -ENOMEM;
+    struct stat st;
+    char real[PATH_MAX];
+    int e = 0;
+    if (lstat(at, &st) == 0) {
+        if (realpath(at, real)) {
+            if (filem_fmt(dest, len, "%s", real) >= (int)len)
+                e = -ENAMETOOLONG;
+        } else if (S_ISLNK(st.st_mode)) {
+            /* a link into a directory that is gone (a scratch area purged): put back where the
+             * link leads when the directory it is to be in is there */
+            char t[PATH_MAX], to[PATH_MAX];
+            ssize_t l = readlink(at, t, sizeof t - 1);
+            if (l <= 0) {
+                e = l < 0 ? -errno : -EINVAL;
+                filem_fmt(err, errlen, "cannot put %s back: cannot read the link %s: %s", named,
+                          at, strerror(-e));
+                return e;
+            }
+            t[l] = 0;
+            const char *base;
+            split(at, dir, sizeof dir, &base);
+            if (t[0] == '/')
+                filem_fmt(to, sizeof to, "%s", t);
+            else
+                filem_fmt(to, sizeof to, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", t);
+            e = parent_real(to, dest, len, dir, sizeof dir);
+            if (e < 0) {
+                filem_fmt(err, errlen,
+                          "cannot put %s back: %s is a link to %s, and the directory %s it leads "
+                          "into does not exist (%s; the snapshot saved %s): create it, point the "
+                          "link at a directory that exists, or restart with --no-restore-files",
+                          named, at, t, dir, strerror(-e), root->path);
+                return -ENOENT;
+            }
+        } else {
+            e = -errno;
+            filem_fmt(err, errlen, "cannot put %s back: %s: %s", named, at, strerror(-e));
+            return e;
+        }
+    } else if (errno == ENOENT && root->given_link) {
+        filem_fmt(err, errlen,
+                  "cannot put %s back: it was a link (to %s, the snapshot saved %s) and is gone: "
+                  "make it again (ln -s %s %s), or restart with --no-restore-files",
+                  named, root->given_link, root->path, root->given_link, at);
+        return -ENOENT;
+    } else if (errno == ENOENT) {
+        e = parent_real(at, dest, len, dir, sizeof dir);
+        if (e < 0) {
+            filem_fmt(err, errlen,
+                      "cannot put %s back: its directory %s does not exist (create it, or "
+                      "restart with --no-restore-files)",
+                      at, dir);
+            return -ENOENT;
+        }
+    } else {
+        e = -errno;
+        filem_fmt(err, errlen, "cannot put %s back: %s: %s", named, at, strerror(-e));
+        return e;
     }
+    if (e < 0) {
+        filem_fmt(err, errlen, "%s: path too long", at);
+        return e;
+    }
+    size_t o = strlen(said);
+    if (o < saidlen)
+        filem_fmt(said + o, saidlen - o, "%s%s", o ? "; " : "", named);
+    o = strlen(said);
+    if (relocated && o < saidlen)
+        filem_fmt(said + o, saidlen - o, " -> %s (--relocate)", at);
+    o = strlen(said);
+    if (strcmp(dest, at) && o < saidlen)
+        filem_fmt(said + o, saidlen - o, ", through its link into %s", dest);
+    o = strlen(said);
+    if (strcmp(dest, root->path) && strcmp(root->path, named) && o < saidlen)
+        filem_fmt(said + o, saidlen - o, " (%s at the snapshot)", root->path);
+    return 0;
+}
+
+/* The destinations of M's named PATHs: dests[r] (malloc'd) for each root entry r. 0, or
+ * -errno with err (dests freed then). */
+static int plan(const struct filem_meta *m, int n, const struct filem_files_moves *mv,
+                char ***dests, char *said, size_t saidlen, char *err, size_t errlen)
+{
+    char **d = calloc((size_t)n, sizeof *d);
+    int e = d ? 0 : -ENOMEM;
+    char none[1024];
+    if (!said || !saidlen) {
+        said = none;
+        saidlen = sizeof none;
+    }
+    said[0] = 0;
     for (int r = 0; r < n && e == 0;) {
         struct entry en;
         if ((e = get_entry(m, r, &en, err, errlen)) < 0)
@@ -953,19 +1135,6 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m, int *res
             e = -EINVAL;
             break;
         }
-        const char *slash = strrchr(en.path, '/');
-        char parent[PATH_MAX];
-        filem_fmt(parent, sizeof parent, "%.*s", slash == en.path ? 1 : (int)(slash - en.path),
-                  en.path);
-        struct stat st;
-        if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
-            filem_fmt(err, errlen,
-                      "cannot put %s back: its directory %s does not exist (create it, or "
-                      "restart with --no-restore-files)",
-                      en.path, parent);
-            e = -ENOENT;
-            break;
-        }
         int end = r + 1;
         while (end < n) {
             const char *rt = get(m, end, "root");
@@ -973,12 +1142,100 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m, int *res
                 break;
             end++;
         }
-        e = restore_root(seqdir, m, r, end, buf, err, errlen);
+        char dest[PATH_MAX];
+        e = where_now(m, r, end, &en, mv, dest, sizeof dest, said, saidlen, err, errlen);
+        if (e == 0 && !(d[r] = strdup(dest)))
+            e = -ENOMEM;
+        /* the store is no PATH's, wherever it goes now (diffrev37 R-H1: a directory holding it
+         * put back would put its old copy over the snapshots taken since) */
+        size_t rl = strlen(en.path);
+        for (int i = r; i < end && e == 0; i++) {
+            struct entry me;
+            if ((e = get_entry(m, i, &me, err, errlen)) < 0)
+                break;
+            char p[PATH_MAX];
+            if (i > r && (strncmp(me.path, en.path, rl) || me.path[rl] != '/')) {
+                filem_fmt(err, errlen, "snapshot.meta's saved file %s is not inside %s", me.path,
+                          en.path);
+                e = -EINVAL;
+                break;
+            }
+            filem_fmt(p, sizeof p, "%s%s", dest, me.path + rl);
+            struct stat dst = {.st_mode = !strcmp(me.type, "dir") ? S_IFDIR : S_IFREG};
+            if (store_check(p, &dst, err, errlen) < 0) {
+                size_t l = strlen(err);
+                filem_fmt(err + l, errlen - l,
+                          " (nothing was put back; restart with --no-restore-files)");
+                e = -EINVAL;
+            }
+        }
+        r = end;
+    }
+    if (e == -ENOMEM)
+        filem_fmt(err, errlen, "out of memory");
+    if (e < 0 && d) {
+        for (int i = 0; i < n; i++)
+            free(d[i]);
+        free(d);
+        d = NULL;
+    }
+    *dests = d;
+    return e;
+}
+
+int filem_files_where(const struct filem_meta *m, const struct filem_files_moves *mv, char *said,
+                      size_t saidlen, char *err, size_t errlen)
+{
+    int n = filem_files_count(m);
+    char **d = NULL;
+    if (saidlen)
+        said[0] = 0;
+    if (n == 0)
+        return 0;
+    int e = plan(m, n, mv, &d, said, saidlen, err, errlen);
+    for (int i = 0; d && i < n; i++)
+        free(d[i]);
+    free(d);
+    return e;
+}
+
+int filem_files_restore(const char *seqdir, const struct filem_meta *m,
+                        const struct filem_files_moves *mv, int *restored, char *said,
+                        size_t saidlen, char *err, size_t errlen)
+{
+    int n = filem_files_count(m), e = 0, done = 0;
+    if (restored)
+        *restored = 0;
+    if (said && saidlen)
+        said[0] = 0;
+    if (n == 0)
+        return 0;
+    /* every destination first: nothing is put back when one cannot be */
+    char **dests;
+    if ((e = plan(m, n, mv, &dests, said, saidlen, err, errlen)) < 0)
+        return e;
+    char *buf = malloc(COPY_BUF);
+    if (!buf) {
+        filem_fmt(err, errlen, "out of memory");
+        e = -ENOMEM;
+    }
+    for (int r = 0; r < n && e == 0;) {
+        int end = r + 1;
+        while (end < n) {
+            const char *rt = get(m, end, "root");
+            if (rt && !strcmp(rt, "1"))
+                break;
+            end++;
+        }
+        e = restore_root(seqdir, m, r, end, dests[r], buf, err, errlen);
         if (e == 0)
             done += end - r;
         r = end;
     }
     free(buf);
+    for (int i = 0; i < n; i++)
+        free(dests[i]);
+    free(dests);
     if (restored)
         *restored = done;
     return e;

@@ -9,7 +9,9 @@
  *
  * A PATH is a regular file or a directory (copied whole: its regular files, subdirectories and
  * symbolic links, the links inside kept as links, never followed), taken canonical (realpath: a
- * named link saves what it points to; "." and ".." resolved). A FIFO, a socket or a device,
+ * named link saves what it points to; "." and ".." resolved); the PATH as named is kept too, and
+ * a restart puts the files back through it as it is then (a link re-pointed since: into its new
+ * target), moved by restart-mpi's --relocate (filem_files_where). A FIFO, a socket or a device,
  * named or inside a named directory, is refused (its content is no file's state), and so is the
  * snapshot store (filem_files_keep_out). Relative PATHs are the caller's working directory's
  * (the coordinator's is the job's).
@@ -17,10 +19,15 @@
  * Layout: SEQDIR/files/ (0700) holds each saved regular file as files/N (0600), N its entry's
  * number. snapshot.meta lists every entry, directories before their members:
  *   files.count                  how many entries
- *   files.roots                  the PATHs as named, absolute, comma-separated
+ *   files.roots                  the PATHs as named, absolute, comma-separated (canonical
+ *                                before session 38)
  *   files.N.path                 absolute path
  *   files.N.type                 file | dir | link
  *   files.N.root                 1 for a named PATH (the others are members of a named dir)
+ *   files.N.given                (named PATH) the PATH as named, absolute, when that is not the
+ *                                canonical path (a symbolic link in it): a restart puts it back
+ *                                through it (the link as it is then)
+ *   files.N.given_link           (named PATH that was itself a link) what the link said
  *   files.N.mode, .uid, .gid     the original's (mode in octal, permission bits)
  *   files.N.mtime                seconds.nanoseconds
  *   files.N.size, files.N.xxh3   (file) bytes and XXH3-64 of the content (16 hex digits)
@@ -81,15 +88,37 @@ int filem_files_count(const struct filem_meta *m);
 int filem_files_verify(const char *seqdir, const struct filem_meta *m, int *checked,
                        char *err, size_t errlen);
 
+/* Where a restart puts the named PATHs (--relocate, restart-mpi): moved() (may be NULL) returns
+ * 1 with PATH moved to out when a --relocate OLD=NEW applies (PATH is OLD or lies in it), else 0. */
+struct filem_files_moves {
+    int (*moved)(const char *path, char *out, size_t len, void *arg);
+    void *arg;
+};
+
+/* Where filem_files_restore would put M's named PATHs now, one phrase per PATH into said
+ * ("; "-separated): "PATH" (as named: through its links as they are now), "PATH -> NEW
+ * (--relocate)", with ", through its link into DIR" when a link in it leads elsewhere, and
+ * " (SAVED at the snapshot)" when that is not where the copy was taken. 0, or -errno with err
+ * (as filem_files_restore refuses before it puts anything back). */
+int filem_files_where(const struct filem_meta *m, const struct filem_files_moves *mv, char *said,
+                      size_t saidlen, char *err, size_t errlen);
+
 /* Puts M's entries back where they were (call filem_files_verify first): each named file or
  * link replaced by a temporary name beside it, flushed, renamed over; each named directory
  * built whole beside it and exchanged with the one there (renameat2 RENAME_EXCHANGE), the old
  * contents then removed (what the job made in it since is gone: the directory is as it was).
  * Mode and mtime restored; uid/gid when the caller may (root), else left the caller's.
- * The parent directory of each PATH must exist. *restored (may be NULL): entries put back.
+ * Each named PATH goes where it is named now (filem_files_where: the PATH as the user named it,
+ * files.N.given, else the canonical path; moved by mv's --relocate; through its links as they
+ * are now, so a link re-pointed since is followed), its members at the same places under it.
+ * Refused before anything is put back (-ENOENT): the directory a PATH is to be in does not
+ * exist, a named link is gone, or it leads into a directory that is gone; (-EINVAL) a --relocate
+ * moves a part of a saved directory elsewhere, a destination is, holds or lies in the store.
+ * *restored (may be NULL): entries put back; said (may be NULL): filem_files_where's phrases.
  * 0, or -errno with err naming the path; a failure leaves the PATHs already put back as they
  * are and the one being restored untouched (its temporary copy removed). */
-int filem_files_restore(const char *seqdir, const struct filem_meta *m, int *restored,
-                        char *err, size_t errlen);
+int filem_files_restore(const char *seqdir, const struct filem_meta *m,
+                        const struct filem_files_moves *mv, int *restored, char *said,
+                        size_t saidlen, char *err, size_t errlen);
 
 #endif

@@ -84,6 +84,10 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
      * $TMPDIR/revive-local-<uid>), or "none" (straight into the snapshot directory) */
     filem_meta_set(m, "ckpt.local", "%s",
                    !cfg->local_dir ? "none" : *cfg->local_dir ? cfg->local_dir : "default");
+    /* whether the ranks saved the files they map shared (--save-shared): restart-mpi reads the
+     * images' saved regions to pick each file's writer only then (restart_saved.h) */
+    filem_meta_set(m, "ckpt.save_shared", "%d",
+                   (coord.p.flags & SNAPC_TOOL_SAVE_SHARED) || cfg->save_shared ? 1 : 0);
     filem_meta_set(m, "raises", "%u", coord.p.raises);
     filem_meta_set(m, "ranks", "%d", coord.p.nranks);
     /* launcher and application */

@@ -687,7 +687,12 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--check") == 0)
         return check(argv[2], atoi(argv[3]));
-    const char *restore_dir = argc == 2 && argv[1][0] != '-' ? argv[1] : NULL;
+    /* a restore: SEQDIR, after any --relocate OLD=NEW (restart-mpi gives the ranks its
+     * --relocate as cr_restart's option; a fake rank has no files to move) */
+    int first = 1;
+    while (first + 2 < argc && !strcmp(argv[first], "--relocate"))
+        first += 2;
+    const char *restore_dir = argc == first + 1 && argv[first][0] != '-' ? argv[first] : NULL;
     int o = 0;
     for (int i = 1; i < argc && !restore_dir; i++)
         o += snprintf(opts_line + o, sizeof opts_line - (size_t)o, "%s%s", i > 1 ? " " : "", argv[i]);

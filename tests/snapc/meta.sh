@@ -184,8 +184,15 @@ rm -rf "$W/revive-local-$(id -u)/revive_global_snapshot_4194301.ckpt"
 # partner copy (the job kept no node-local copies (ckpt.local none))")
 REVIVE_LOCAL_DIR=none start_job nolocal 2 --iters 1000000 --sleep-us 300
 expect_rc 0 "snapshot of a job without node-local copies" "$CKPT" $JOB
+# whether the snapshot saved the ranks' shared file mappings (diffrev36 R-L6: restart-mpi opens
+# every image once more to find their writers only when it did): 0 without --save-shared, 1 with
+expect_rc 0 "a --save-shared snapshot" "$CKPT" --save-shared $JOB
 kill -TERM $JOB; wait $JOB
 nl=$W/revive_global_snapshot_$JOB.ckpt/0
+grep -qx "ckpt.save_shared 0" "$nl/snapshot.meta" ||
+    fail "no ckpt.save_shared 0 in the snapshot.meta of a snapshot without --save-shared"
+grep -qx "ckpt.save_shared 1" "$W/revive_global_snapshot_$JOB.ckpt/1/snapshot.meta" ||
+    fail "no ckpt.save_shared 1 in the snapshot.meta of a --save-shared snapshot"
 rm -f "$nl/rank_0.img"
 expect_rc 1 "restart-mpi of it without rank_0.img" "$RESTART" "$nl"
 err_has "rank 0's image $nl/rank_0.img is not there, and no other copy exists: the job kept no node-local copies" &&

@@ -145,7 +145,7 @@ static void test_save_restore(void)
     sh("rm out/a.dat && echo new > out/new.dat && rm out/link && ln -s elsewhere out/link && "
        "echo CCCC >> out/sub/b.dat && chmod 700 out");
     int restored = -1;
-    CHECK_EQ(filem_files_restore(seq, &r, &restored, err, sizeof err), 0);
+    CHECK_EQ(filem_files_restore(seq, &r, NULL, &restored, NULL, 0, err, sizeof err), 0);
     CHECK_EQ(restored, 6);
     CHECK(slurp("state.md") && !strcmp(slurp("state.md"), "step 7\n"));
     CHECK(slurp("out/a.dat") && !strcmp(slurp("out/a.dat"), "AAAA"));
@@ -166,12 +166,12 @@ static void test_save_restore(void)
     sh("test -z \"$(ls -A | grep revive-restore)\"");
     /* a second restore from the same copy: the same files again */
     put("state.md", "step 11\n", 0600);
-    CHECK_EQ(filem_files_restore(seq, &r, NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_files_restore(seq, &r, NULL, NULL, NULL, 0, err, sizeof err), 0);
     CHECK(slurp("state.md") && !strcmp(slurp("state.md"), "step 7\n"));
 
     /* a file where the directory was, a directory where the file was: both put back */
     sh("rm -rf out state.md && echo file > out && mkdir state.md && echo y > state.md/z");
-    CHECK_EQ(filem_files_restore(seq, &r, NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_files_restore(seq, &r, NULL, NULL, NULL, 0, err, sizeof err), 0);
     CHECK(S_ISDIR(st_of("out").st_mode));
     CHECK(slurp("out/sub/b.dat") && !strcmp(slurp("out/sub/b.dat"), "BBBBBBBB"));
     CHECK(S_ISREG(st_of("state.md").st_mode));
@@ -214,7 +214,7 @@ static void test_save_restore(void)
     filem_meta_set(&g, "files.0.uid", "0");
     filem_meta_set(&g, "files.0.gid", "0");
     filem_meta_set(&g, "files.0.mtime", "1.0");
-    CHECK_EQ(filem_files_restore(seq, &g, NULL, err, sizeof err), -ENOENT);
+    CHECK_EQ(filem_files_restore(seq, &g, NULL, NULL, NULL, 0, err, sizeof err), -ENOENT);
     CHECK_STR_CONTAINS(err, "/gone does not exist");
     filem_meta_free(&g);
     filem_meta_free(&m);
@@ -314,7 +314,7 @@ static void test_review(void)
         snprintf(k, sizeof k, "files.%d.mtime", i), filem_meta_set(&g, k, "1.0");
     }
     filem_meta_set(&g, "files.0.root", "1");
-    CHECK_EQ(filem_files_restore(seq, &g, NULL, err, sizeof err), -EINVAL);
+    CHECK_EQ(filem_files_restore(seq, &g, NULL, NULL, NULL, 0, err, sizeof err), -EINVAL);
     CHECK_STR_CONTAINS(err, "(nothing was put back; restart with --no-restore-files)");
     CHECK(slurp("run/revive_global_snapshot_1.ckpt/1/rank_0.img") != NULL);
     filem_meta_free(&g);
@@ -326,7 +326,7 @@ static void test_review(void)
     CHECK_STR_CONTAINS(filem_meta_get(&m, "files.0.type"), "dir");
     CHECK_EQ(filem_files_count(&m), 2);
     put("scratch/md", "step2\n", 0600);
-    CHECK_EQ(filem_files_restore(seq, &m, NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, NULL, 0, err, sizeof err), 0);
     CHECK(slurp("scratch/md") && !strcmp(slurp("scratch/md"), "step1\n"));
     CHECK(S_ISLNK(st_of("outlink").st_mode));
     filem_meta_free(&m);
@@ -348,10 +348,160 @@ static void test_review(void)
     char stale[128];
     snprintf(stale, sizeof stale, "mkdir -p .nd.revive-restore.%d.old/deep && echo old > .nd.revive-restore.%d.old/deep/f", (int)dead, (int)dead);
     sh(stale);
-    CHECK_EQ(filem_files_restore(seq4, &m, NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_files_restore(seq4, &m, NULL, NULL, NULL, 0, err, sizeof err), 0);
     CHECK(slurp("nd/x") && !strcmp(slurp("nd/x"), "v1\n"));
     sh("test -z \"$(ls -A | grep revive-restore)\"");
     filem_meta_free(&m);
+}
+
+/* --relocate for the test: "OLD=NEW" pairs, the longest OLD a path is or lies in */
+static int test_moved(const char *path, char *out, size_t len, void *arg)
+{
+    const char *const *pairs = arg;
+    size_t best = 0;
+    const char *to = NULL;
+    for (int i = 0; pairs[i]; i++) {
+        const char *eq = strchr(pairs[i], '=');
+        size_t n = (size_t)(eq - pairs[i]);
+        if (n > best && !strncmp(path, pairs[i], n) && (path[n] == '/' || !path[n])) {
+            best = n;
+            to = eq + 1;
+        }
+    }
+    if (!to)
+        return 0;
+    snprintf(out, len, "%s%s", to, path + best);
+    return 1;
+}
+
+/* restart-mpi --relocate moves the saved paths under OLD with the job (a snapshot whose saved
+ * files were under the old job directory put them back at the old place, or failed for its
+ * missing directory); a saved path outside OLD stays; a --relocate of a part of a saved
+ * directory is refused; the way back (NEW=OLD) too. */
+static void test_relocate(void)
+{
+    char seq[PATH_MAX], err[1024], said[2048], o1[PATH_MAX + 16], o2[PATH_MAX + 16];
+    snprintf(seq, sizeof seq, "%s/seq5", base);
+    CHECK_EQ(chdir(base), 0);
+    CHECK_EQ(mkdir(seq, 0700), 0);
+    sh("mkdir -p oldrun/out/sub other && echo s1 > oldrun/out/md && echo t1 > oldrun/out/sub/t && "
+       "echo o1 > other/keep");
+    struct filem_meta m;
+    filem_meta_init(&m);
+    CHECK_EQ(filem_files_save(seq, "oldrun/out,other/keep", &m, err, sizeof err), 0);
+    /* the job's directory moved; the job ran on there after the snapshot */
+    sh("mv oldrun newrun && echo s2 > newrun/out/md && echo new > newrun/out/added && "
+       "echo o2 > other/keep");
+    snprintf(o1, sizeof o1, "%s/oldrun=%s/newrun", base, base);
+    const char *pairs[] = {o1, NULL};
+    struct filem_files_moves mv = {.moved = test_moved, .arg = (void *)pairs};
+    int restored = 0;
+    CHECK_EQ(filem_files_where(&m, &mv, said, sizeof said, err, sizeof err), 0);
+    CHECK_STR_CONTAINS(said, "/oldrun/out -> ");
+    CHECK_STR_CONTAINS(said, "/newrun/out (--relocate); ");
+    CHECK_EQ(filem_files_restore(seq, &m, &mv, &restored, said, sizeof said, err, sizeof err), 0);
+    CHECK_EQ(restored, 5);
+    CHECK(slurp("newrun/out/md") && !strcmp(slurp("newrun/out/md"), "s1\n"));
+    CHECK(slurp("newrun/out/sub/t") && !strcmp(slurp("newrun/out/sub/t"), "t1\n"));
+    CHECK(access("newrun/out/added", F_OK) < 0 && st_of("newrun/out/added").st_mode == 0);
+    CHECK(slurp("other/keep") && !strcmp(slurp("other/keep"), "o1\n")); /* outside OLD: in place */
+    CHECK(st_of("oldrun").st_mode == 0);                                 /* nothing at the old place */
+    /* the old place there again (another job's, say): the copy still goes to the new place only */
+    sh("mkdir -p oldrun/out && echo other > oldrun/out/md && echo s3 > newrun/out/md");
+    CHECK_EQ(filem_files_restore(seq, &m, &mv, NULL, NULL, 0, err, sizeof err), 0);
+    CHECK(slurp("newrun/out/md") && !strcmp(slurp("newrun/out/md"), "s1\n"));
+    CHECK(slurp("oldrun/out/md") && !strcmp(slurp("oldrun/out/md"), "other\n"));
+    /* the way back: moved back, --relocate NEW=OLD of a snapshot taken at NEW */
+    sh("rm -rf oldrun && echo s4 > newrun/out/md");
+    struct filem_meta m2;
+    filem_meta_init(&m2);
+    char seq6[PATH_MAX];
+    snprintf(seq6, sizeof seq6, "%s/seq6", base);
+    CHECK_EQ(mkdir(seq6, 0700), 0);
+    CHECK_EQ(filem_files_save(seq6, "newrun/out", &m2, err, sizeof err), 0);
+    sh("mv newrun oldrun && echo s5 > oldrun/out/md");
+    snprintf(o2, sizeof o2, "%s/newrun=%s/oldrun", base, base);
+    const char *back[] = {o2, NULL};
+    struct filem_files_moves mvb = {.moved = test_moved, .arg = (void *)back};
+    CHECK_EQ(filem_files_restore(seq6, &m2, &mvb, NULL, said, sizeof said, err, sizeof err), 0);
+    CHECK(slurp("oldrun/out/md") && !strcmp(slurp("oldrun/out/md"), "s4\n"));
+    CHECK_STR_CONTAINS(said, "/oldrun/out (--relocate)");
+    /* without --relocate the directory it was in is gone: refused, naming it */
+    CHECK_EQ(filem_files_restore(seq6, &m2, NULL, NULL, NULL, 0, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "/newrun does not exist");
+    /* a --relocate of a part of a saved directory: refused before anything is put back */
+    char o3[PATH_MAX + 16];
+    snprintf(o3, sizeof o3, "%s/newrun/out/sub=%s/elsewhere", base, base);
+    const char *inside[] = {o3, NULL};
+    struct filem_files_moves mvi = {.moved = test_moved, .arg = (void *)inside};
+    sh("mkdir -p newrun && echo s6 > oldrun/out/md");
+    CHECK_EQ(filem_files_restore(seq6, &m2, &mvi, NULL, NULL, 0, err, sizeof err), -EINVAL);
+    CHECK_STR_CONTAINS(err, "/newrun/out/sub, inside it, to ");
+    CHECK_STR_CONTAINS(err, "relocate ");
+    CHECK(slurp("oldrun/out/md") && !strcmp(slurp("oldrun/out/md"), "s6\n"));
+    CHECK(st_of("newrun/out").st_mode == 0);
+    filem_meta_free(&m);
+    filem_meta_free(&m2);
+}
+
+/* diffrev37 R-M3's rest: a PATH named through a symbolic link is put back through the link as it
+ * is at the restart (re-pointed: into its new target, both named), and a link gone, or leading
+ * into a directory that is gone, is refused naming the link and what it led to. */
+static void test_link_given(void)
+{
+    char seq[PATH_MAX], err[1024], said[2048];
+    snprintf(seq, sizeof seq, "%s/seq7", base);
+    CHECK_EQ(chdir(base), 0);
+    CHECK_EQ(mkdir(seq, 0700), 0);
+    sh("mkdir -p job scr1/out scr2 && echo a1 > scr1/out/md && ln -s ../scr1/out job/outdir");
+    struct filem_meta m;
+    filem_meta_init(&m);
+    char named[PATH_MAX];
+    snprintf(named, sizeof named, "%s/job/outdir", base);
+    CHECK_EQ(filem_files_save(seq, named, &m, err, sizeof err), 0);
+    CHECK_STR_CONTAINS(filem_meta_get(&m, "files.0.path"), "/scr1/out");
+    CHECK(filem_meta_get(&m, "files.0.given") && !strcmp(filem_meta_get(&m, "files.0.given"), named));
+    CHECK(filem_meta_get(&m, "files.0.given_link") &&
+          !strcmp(filem_meta_get(&m, "files.0.given_link"), "../scr1/out"));
+    CHECK(filem_meta_get(&m, "files.roots") && !strcmp(filem_meta_get(&m, "files.roots"), named));
+    /* the link re-pointed to a fresh scratch directory: the files go there, through the link */
+    sh("mkdir scr2/out && echo a2 > scr1/out/md && rm job/outdir && ln -s ../scr2/out job/outdir");
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, said, sizeof said, err, sizeof err), 0);
+    CHECK(slurp("scr2/out/md") && !strcmp(slurp("scr2/out/md"), "a1\n"));
+    CHECK(slurp("scr1/out/md") && !strcmp(slurp("scr1/out/md"), "a2\n")); /* the old target: left */
+    CHECK(S_ISLNK(st_of("job/outdir").st_mode));
+    CHECK_STR_CONTAINS(said, "/job/outdir, through its link into ");
+    CHECK_STR_CONTAINS(said, "/scr2/out (");
+    CHECK_STR_CONTAINS(said, "/scr1/out at the snapshot)");
+    /* the scratch target purged, its directory there: put back where the link leads */
+    sh("rm -rf scr2/out");
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, NULL, 0, err, sizeof err), 0);
+    CHECK(slurp("job/outdir/md") && !strcmp(slurp("job/outdir/md"), "a1\n"));
+    /* the target's directory purged too: refused, naming the link, its target and the saved path */
+    sh("rm -rf scr2");
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, NULL, 0, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "/job/outdir is a link to ../scr2/out, and the directory ");
+    CHECK_STR_CONTAINS(err, "/scr1/out): create it, point the link at a directory that exists");
+    /* the link gone: refused, naming it and how to make it again */
+    sh("rm job/outdir");
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, NULL, 0, err, sizeof err), -ENOENT);
+    CHECK_STR_CONTAINS(err, "/job/outdir back: it was a link (to ../scr1/out, the snapshot saved ");
+    CHECK_STR_CONTAINS(err, "make it again (ln -s ../scr1/out ");
+    CHECK(st_of("scr1/out").st_mode != 0 && !strcmp(slurp("scr1/out/md"), "a2\n"));
+    /* a file named through a linked directory: its name followed as it is now */
+    sh("rm -rf scr1 && mkdir -p s3 s4 && echo f1 > s3/f && ln -s ../s3 job/d");
+    struct filem_meta m2;
+    filem_meta_init(&m2);
+    char seq8[PATH_MAX];
+    snprintf(seq8, sizeof seq8, "%s/seq8", base);
+    CHECK_EQ(mkdir(seq8, 0700), 0);
+    CHECK_EQ(filem_files_save(seq8, "job/d/f", &m2, err, sizeof err), 0);
+    CHECK(filem_meta_get(&m2, "files.0.given_link") == NULL); /* f itself is no link */
+    sh("rm job/d && ln -s ../s4 job/d");
+    CHECK_EQ(filem_files_restore(seq8, &m2, NULL, NULL, NULL, 0, err, sizeof err), 0);
+    CHECK(slurp("s4/f") && !strcmp(slurp("s4/f"), "f1\n"));
+    filem_meta_free(&m);
+    filem_meta_free(&m2);
 }
 
 int main(void)
@@ -367,6 +517,8 @@ int main(void)
     test_save_restore();
     test_failures();
     test_review();
+    test_relocate();
+    test_link_given();
     char c[PATH_MAX + 16];
     snprintf(c, sizeof c, "rm -rf '%s'", base);
     if (system(c) != 0)

@@ -285,12 +285,20 @@ int main(int argc, char **argv)
         const char *ko[1] = {jobdir};
         filem_files_keep_out(ko, 1);
     }
+    /* where each goes (--relocate, the links in the PATHs as they are now): said before the
+     * launch, refused before anything is put back */
+    const struct filem_files_moves fmv = {.moved = moved_by, .arg = &o.reloc};
+    static char files_where[8192];
     if (nfiles && o.restore_files && metadir == seqdir) {
         int checked;
         if (filem_files_verify(seqdir, &m, &checked, err, sizeof err) < 0)
             restart_die("%s cannot be restarted: %s; the job would start from its memory with "
                         "other files than the snapshot's (restart with --no-restore-files to put "
                         "none back and take the files as they are)",
+                        seqdir, err);
+        if (filem_files_where(&m, &fmv, files_where, sizeof files_where, err, sizeof err) < 0)
+            restart_die("%s cannot be restarted: the files it saved (--save-files) cannot be put "
+                        "back: %s (nothing was started; the snapshot is not marked as failed)",
                         seqdir, err);
     }
     if (access(rrank, X_OK) < 0)
@@ -365,7 +373,7 @@ int main(int argc, char **argv)
     /* --save-shared: a file several ranks of a host saved is written back from the copy read
      * last only (restart_saved.h; every image is here now, fetched ones included) */
     unsetenv(RESTART_SAVED_WRITERS_VAR); /* none but this snapshot's */
-    if (!o.showme) {
+    if (!o.showme && restart_saved_maybe(&m)) {
         static char writers[64 * 1024], said[16 * 1024], why[PATH_MAX + 256];
         int nw = restart_saved_writers(seqdir, ranks, &m, writers, sizeof writers, said, sizeof said,
                                        why, sizeof why);
@@ -419,7 +427,7 @@ int main(int argc, char **argv)
     if (nfiles && o.showme)
         printf("# %s the files the snapshot saved (--save-files): %s\n",
                o.restore_files ? "restart-mpi would put back" : "--no-restore-files: not put back",
-               roots ? roots : "?");
+               o.restore_files && files_where[0] ? files_where : roots ? roots : "?");
     if (o.showme) {
         for (int i = 0; i < cmd.n; i++) {
             if (i)
@@ -444,7 +452,8 @@ int main(int argc, char **argv)
         int restored;
         char here[PATH_MAX];
         int have_here = getcwd(here, sizeof here) != NULL;
-        int fre = filem_files_restore(seqdir, &m, &restored, err, sizeof err);
+        int fre = filem_files_restore(seqdir, &m, &fmv, &restored, files_where,
+                                      sizeof files_where, err, sizeof err);
         /* a directory put back may be this one (the job's working directory, saved whole): the
          * launcher and the coordinator run in the one now at its path */
         if (have_here && chdir(here) < 0)
@@ -457,14 +466,18 @@ int main(int argc, char **argv)
                         seqdir, err);
         }
         fprintf(stderr, "%s: put back the files the snapshot saved (--save-files): %s\n",
-                restart_me, roots ? roots : "?");
+                restart_me, files_where[0] ? files_where : roots ? roots : "?");
     }
 
     /* the job's --ckpt-save-files: the restarted job's snapshots save the same files (as its
-     * interval and retention are kept) unless REVIVE_SAVE_FILES says otherwise */
+     * interval and retention are kept) unless REVIVE_SAVE_FILES says otherwise; each where
+     * --relocate moves it (the job's files are there now) */
     const char *jsf = filem_meta_get(&m, "ckpt.save_files");
-    if (jsf && *jsf && !getenv("REVIVE_SAVE_FILES"))
-        setenv("REVIVE_SAVE_FILES", jsf, 1);
+    if (jsf && *jsf && !getenv("REVIVE_SAVE_FILES")) {
+        static char list[2 * PATH_MAX + 8192];
+        setenv("REVIVE_SAVE_FILES",
+               restart_relocated_list(jsf, &o.reloc, list, sizeof list) == 0 ? list : jsf, 1);
+    }
     /* revive-coord in restart mode, in this process */
     restart_exec_coordinator(coord, seqdir, flavor, launcher, &m, &run, rprogs, nrprogs, &cmd, &o.reloc);
 }

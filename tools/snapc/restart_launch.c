@@ -103,6 +103,27 @@ int restart_relocated(const char *path, const struct argv *reloc, char *out, siz
     return 1;
 }
 
+/* each PATH of a comma-separated list moved as restart_relocated moves it, into out: 0, or -1
+ * when out is too short */
+int restart_relocated_list(const char *list, const struct argv *reloc, char *out, size_t len)
+{
+    size_t n = 0;
+    if (len)
+        out[0] = 0;
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, ",");
+        char one[PATH_MAX], to[PATH_MAX];
+        snprintf(one, sizeof one, "%.*s", (int)l, p);
+        const char *use = restart_relocated(one, reloc, to, sizeof to) ? to : one;
+        int w = snprintf(out + n, len - n, "%s%s", n ? "," : "", use);
+        if (w < 0 || (size_t)w >= len - n)
+            return -1;
+        n += (size_t)w;
+        p += l + (p[l] == ',');
+    }
+    return 0;
+}
+
 /* The job's launcher arguments as this restart runs it (run; where its programs are in it:
  * rprogs, returned how many), from the saved ones (m) and the command line's. Ends restart-mpi
  * when the metadata lacks them or the options given after -- cannot be taken. */

@@ -34,6 +34,9 @@ void restart_pushf(struct argv *a, const char *fmt, ...) __attribute__((format(p
 /* path under a --relocate OLD of reloc (the longest that applies) moved to NEW: 1 and out
  * filled, else 0. */
 int restart_relocated(const char *path, const struct argv *reloc, char *out, size_t len);
+/* Each PATH of LIST ("P1,P2,...": the job's --ckpt-save-files) moved as restart_relocated moves
+ * it, into out: 0, or -1 when out is too short (the list left as it is then). */
+int restart_relocated_list(const char *list, const struct argv *reloc, char *out, size_t len);
 /* s shell-quoted on standard output (--showme) */
 void restart_print_quoted(const char *s);
 

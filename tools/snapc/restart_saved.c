@@ -210,3 +210,9 @@ int restart_saved_writers(const char *seqdir, uint64_t ranks, const struct filem
         out[0] = 0;
     return e < 0 ? e : lines;
 }
+
+int restart_saved_maybe(const struct filem_meta *m)
+{
+    const char *v = filem_meta_get(m, "ckpt.save_shared");
+    return !v || strcmp(v, "0") != 0;
+}

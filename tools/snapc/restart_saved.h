@@ -51,4 +51,10 @@ struct filem_meta;
 int restart_saved_writers(const char *seqdir, uint64_t ranks, const struct filem_meta *m, char *out,
                           size_t len, char *say, size_t saylen, char *why, size_t whylen);
 
+/* 0 when m says its checkpoint saved no shared file (ckpt.save_shared 0: taken without
+ * --save-shared), so that restart_saved_writers has nothing to find and is not called (it opens
+ * every image's metadata once more, serially: diffrev36 R-L6); 1 otherwise, a snapshot from
+ * before the key (session 36) included. */
+int restart_saved_maybe(const struct filem_meta *m);
+
 #endif

@@ -189,7 +189,7 @@ if job sf --status; then
         "$INFO" --json --verify "$ref" 2>/dev/null | grep -q "\"saved_files\":{\"paths\":\"$d/sf/st.0,$d/sf/st.1\",\"entries\":2,\"files\":2,\"bytes\":[0-9]*,\"verified\":true}" &&
             pass "ckpt-info --json --verify: saved_files with the paths, verified" ||
             { failed "ckpt-info --json --verify has no saved_files as expected:"; "$INFO" --json --verify "$ref" 2>&1 | head -c 600; echo; }
-        "$RESTART" --showme "$ref" >showme.out 2>&1 && grep -q "^# restart-mpi would put back the files the snapshot saved (--save-files): $d/sf/st.0,$d/sf/st.1" showme.out &&
+        "$RESTART" --showme "$ref" >showme.out 2>&1 && grep -q "^# restart-mpi would put back the files the snapshot saved (--save-files): $d/sf/st.0; $d/sf/st.1" showme.out &&
             pass "restart-mpi --showme says which files it would put back" ||
             { failed "restart-mpi --showme:"; head -5 showme.out; }
         files_mode=$(stat -c %a "$ref/files" "$ref/files/0" | tr '\n' ' ')
