@@ -673,6 +673,39 @@ static void need_fixpoint(int keep_all_inputs)
     }
 }
 
+/* A buffer attached and later detached is neither attached nor detached again: the buffer is
+ * the program's memory once detached (it may hold its data, or be freed and its chunk reused),
+ * and MPICH's MPI_Buffer_attach writes its bookkeeping into the buffer at once (the CI of
+ * 8aaf7ad: cc_persist restarted from a snapshot after its MPI_Buffer_detach and free died of
+ * SIGSEGV in malloc, whose free-list links the replayed attach had overwritten). Only the buffer
+ * attached at the checkpoint, if any, is attached again. MPI lets a process have one buffer at
+ * a time, so each detach ends the latest attach (the _c forms alike); a detach with no attach
+ * before it in the record is left as it was. At a snapshot the compaction drops such pairs, so
+ * the record does not grow with a program that attaches and detaches in a loop. */
+static int is_attach(int fid)
+{
+    return fid == PML_FID_MPI_Buffer_attach || fid == PML_FID_MPI_Buffer_attach_c;
+}
+
+static int is_detach(int fid)
+{
+    return fid == PML_FID_MPI_Buffer_detach || fid == PML_FID_MPI_Buffer_detach_c;
+}
+
+static void drop_detached_buffers(void)
+{
+    int32_t open = -1;
+    for (int32_t i = 0; i < NE; i++) {
+        if (is_attach(E[i].fid)) {
+            open = i;
+        } else if (is_detach(E[i].fid) && open >= 0) {
+            E[open].need = 0;
+            E[i].need = 0;
+            open = -1;
+        }
+    }
+}
+
 /* ---- the names of the communicator creations some member needs ---------------------------------- */
 static uint64_t *U; /* NU pairs, sorted */
 static int NU;
@@ -843,6 +876,7 @@ static int plan(struct pml_replay_stats *st, int in_epoch, int keep_all_inputs, 
             (pml_rp_comm[E[i].fid] == 2 && E[i].keykind == PML_REC_KEY_NONE))
             E[i].need = 1;
     }
+    drop_detached_buffers();
     need_fixpoint(keep_all_inputs);
     for (int prev = -1;;) {
         int e = gather_keys(in_epoch, err, errlen);

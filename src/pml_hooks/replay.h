@@ -7,7 +7,8 @@
  * new lower half: those that made a handle still alive at the checkpoint, those that changed one
  * (names, error handlers, commits, info keys...), and every entry that made a handle those
  * needed (an "ancestor": a group since freed that made a live communicator); calls that touch
- * no handle (Buffer_attach, Add_error_class) are replayed always. The original order was a
+ * no handle (Buffer_attach, Add_error_class) are replayed always, but for a buffer detached
+ * since (its attach and detach are both left out: replay.c). The original order was a
  * schedule of the same collective calls on every rank, so the replay cannot deadlock where the
  * program did not. */
 #ifndef PML_HOOKS_REPLAY_H

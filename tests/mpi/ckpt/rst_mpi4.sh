@@ -15,6 +15,10 @@
 # rst_mpi4.sh FLAVOR rst_mpi4b runs rst_mpi4b.c the same way: MPI_Request_free and MPI_Cancel of
 # active MPI_Isendrecv requests and a persistent MPI_Alltoallw_init with a datatype per peer
 # (freed after the init) in flight at the snapshots.
+# rst_mpi4.sh FLAVOR rst_bsend (both MPIs: no MPI-4 in it) runs rst_bsend.c: buffers attached,
+# used by MPI_Bsend and detached before each snapshot, one kept attached across it; a restart
+# must not attach the detached ones again (MPICH wrote its header into them: the program's data
+# changed, a freed one's malloc links broken, SIGSEGV; CI of 8aaf7ad, cc_persist).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
