@@ -274,7 +274,9 @@ bad() { TFAIL="${TFAIL:+$TFAIL; }$*"; }
 # sleep_until T0 SECONDS: sleeps until SECONDS after T0
 sleep_until() { local s; s=$(awk -v a="$1" -v d="$2" -v n="$(now)" 'BEGIN { s = a + d - n; print (s > 0 ? s : 0) }'); sleep "$s"; }
 
-LATE_RE='has called MPI_Finalize|the job is ending|is in MPI_Finalize|there is no process|the job ended|does not answer \(it has ended'
+# ("there is nothing left to checkpoint": the job has exited and is a zombie this shell has not
+# reaped yet, as happens under load: bash reaps its background jobs when it gets to it)
+LATE_RE='has called MPI_Finalize|the job is ending|is in MPI_Finalize|there is no process|the job ended|does not answer \(it has ended|there is nothing left to checkpoint'
 # ckpt DIR NAME [OPTIONS] PID: ckpt-mpirun; CK_RC, CK_REF; a snapshot is verified. CK_LATE=1 when
 # it was refused because the job was ending (not a failure by itself).
 ckpt() {
