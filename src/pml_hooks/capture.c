@@ -174,7 +174,7 @@ static int zombies_unchosen;
 
 /* This try takes the rank's running children along (a tree image: pml_children_running) */
 static int tree_mode;
-/* ... and was refused as a --term snapshot ending more processes under the rank than it can
+/* ... and was refused as a holding snapshot stopping more processes under the rank than it can
  * (tree_commit): only the application makes them fewer, which no retry waits for */
 static int tree_refused;
 /* ... or because the rank cannot choose a pid (copy_windows: no restart could bring the running
@@ -287,7 +287,7 @@ void pml_capture_restart_unhold(void)
 
 void pml_capture_unhold(void)
 {
-    pml_children_cont(); /* a --term tree capture's children, stopped after it */
+    pml_children_cont(); /* a holding tree capture's children, stopped after it */
     if (holding) {
         holding = 0;
         crs_runtime_component()->unhold();
@@ -514,16 +514,17 @@ static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
 }
 
 /* A tree capture's commit (crs_tree_ckpt_opts.commit): the tree file durable under its name,
- * before the children are stopped (--term) or run on. */
+ * before the children are stopped (an epoch that holds) or run on. */
 struct tree_commit_arg {
     struct crs_durable *d;
-    int stop; /* --term: libcr SIGSTOPs the children right after this */
+    int stop; /* the epoch holds: libcr SIGSTOPs the children right after this */
+    int term; /* --term: they end with the rank (the refusal's words) */
 };
 
 static int tree_commit(void *arg, char *err, size_t errlen)
 {
     struct tree_commit_arg *a = arg;
-    int e = a->stop ? pml_children_stop_list(err, errlen) : 0;
+    int e = a->stop ? pml_children_stop_list(a->term, err, errlen) : 0;
     if (e) {
         tree_refused = 1; /* not a passing state: no retry */
         return e;
@@ -608,7 +609,7 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     int rc;
     tree_mode = pml_children_running(0, NULL, NULL) > 0;
     tree_nocap = 0;
-    if (tree_mode && term && (e = pml_children_stop_precheck(r->err, sizeof r->err)) != 0) {
+    if (tree_mode && hold && (e = pml_children_stop_precheck(term, r->err, sizeof r->err)) != 0) {
         tree_refused = 1; /* as tree_commit's refusal: at once, no retry */
         capture_dirfd = -1;
         pml_restart_done(0, NULL, 0);
@@ -618,25 +619,29 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     if (tree_mode) {
         /* A running child (a command the rank runs, a helper it forked): its image is taken with
          * the rank's, into one tree file whose member 0 is the rank (libcr's
-         * crs_runtime_tree_here); the file is made durable inside (to.commit), before a --term
-         * stops the children (signal_after), so that they run no further than their images */
+         * crs_runtime_tree_here); the file is made durable inside (to.commit), before the
+         * children are stopped (signal_after), so that they run no further than their images.
+         * Every epoch that holds the rank stops them so (--term, --stop, --save-files): left
+         * running until --stop's stop of the job, or for ever with --save-files and a job that
+         * runs on, a child wrote files past its image before the copy (diffrev37 R-M2). The
+         * unhold continues them (pml_capture_unhold), --stop's job stop takes them over. */
         struct crs_tree_ckpt_opts to;
         memset(&to, 0, sizeof to);
         to.scope = CRS_TREE_SCOPE_TREE;
         to.id = getpid();
         to.timeout_ms = o.timeout_ms;
-        to.signal_after = term ? SIGSTOP : 0;
+        to.signal_after = hold ? SIGSTOP : 0;
         to.flags = save_shared ? CRS_REQ_F_SAVE_SHARED : 0;   /* the children's mappings too */
         to.commit = tree_commit;
         to.no_ignore_hint = 1; /* a rank offers neither --tree nor --ignore-fds (newuser7d F1) */
-        struct tree_commit_arg ta = { &d, term };
+        struct tree_commit_arg ta = { &d, hold, term };
         to.arg = &ta;
         rc = crs_runtime_tree_here(&o, &to, &res);
         if (rc < 0) {
             pml_children_cont(); /* (a failure after the commit: none known) the cover ended, none stopped */
-            /* A refusal at the commit (more processes under the rank than a --term ends, the
-             * file not made durable) comes after the rank's own capture, which kept its
-             * application threads held for the --term (hold_upper): let go now, as for any failed
+            /* A refusal at the commit (more processes under the rank than a holding epoch
+             * stops, the file not made durable) comes after the rank's own capture, which kept
+             * its application threads held (hold_upper): let go now, as for any failed
              * capture. Left held (holding is set for a committed capture only), nobody let them go:
              * the epoch failed, the job hung in the held threads. Harmless when none is held. */
             if (hold)

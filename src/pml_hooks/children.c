@@ -9,10 +9,11 @@
  * A running child is taken along instead (capture.c: the rank's image is then a tree file, libcr's
  * crs_runtime_tree_here, the rank its member 0): its zombies are the tree's members then, not
  * kept here, and its running children come back under their pids from revive-restart-rank, so
- * the rank must be able to choose pids (pml_children_running). With --term they are stopped
- * once the file is durable (covered from before: pml_children_stop) and ended with the rank
- * (pml_children_reap); an epoch that fails
- * after the capture lets them run on (pml_children_cont). */
+ * the rank must be able to choose pids (pml_children_running). In an epoch that holds the rank
+ * (--term, --stop, --save-files) they are stopped once the file is durable (covered from before:
+ * pml_children_stop), and ended with the rank (--term: pml_children_reap), taken over by the job's
+ * stop (--stop: pml_children_job_stop) or let run on at the unhold, as after an epoch that fails
+ * after the capture (pml_children_cont). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
@@ -41,7 +42,7 @@
 #include <unistd.h>
 
 #define ZOMBIES_MAX 64
-/* The processes under a rank that a --term capture stops, continues or ends: more refuse a --term
+/* The processes under a rank that a holding capture stops, continues or ends: more refuse such a
  * snapshot (pml_children_stop_list), as the ones past the list would stay stopped (diffrev29 T-H1) */
 #define DESCENDANTS_MAX 1024
 _Static_assert(DESCENDANTS_MAX <= PML_COVER_MAX, "the cover takes every process a --term stops");
@@ -54,7 +55,7 @@ static int zcapable; /* the rank could make a child with a pid of its choice at 
 static int zover;    /* it had more zombies than ZOMBIES_MAX: none kept (copy_windows in capture.c refuses at once) */
 static int nrunning; /* its children that had not ended, at the last look */
 static int zunkept;  /* the zombies it had (listed, not kept) when it could not choose a pid */
-/* The running children of the last tree capture (capture.c), stopped after it with --term */
+/* The running children of the last tree capture (capture.c), stopped after it when it holds */
 static int32_t rpid[ZOMBIES_MAX];
 static char rcomm[16];
 static int nr;
@@ -573,17 +574,23 @@ static void cover_end(void)
     cover_w = -1;
 }
 
-static int too_many(char *err, size_t errlen)
+static int too_many(int term, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "rank %d had more than %d processes under it (its children and theirs): a "
-             "--term snapshot stops and then ends at most %d; take the snapshot without --term",
-             pml_world_rank, DESCENDANTS_MAX, DESCENDANTS_MAX);
+    if (term)
+        snprintf(err, errlen, "rank %d had more than %d processes under it (its children and theirs): a "
+                 "--term snapshot stops and then ends at most %d; take the snapshot without --term",
+                 pml_world_rank, DESCENDANTS_MAX, DESCENDANTS_MAX);
+    else
+        snprintf(err, errlen, "rank %d had more than %d processes under it (its children and theirs): a "
+                 "snapshot that holds the job (--stop, --save-files) stops at most %d until it is made; "
+                 "take the snapshot without --stop and --save-files",
+                 pml_world_rank, DESCENDANTS_MAX, DESCENDANTS_MAX);
     return -ENOTSUP;
 }
 
 /* From the tree capture's commit, before the file is made durable: every member is parked in
  * libcr's capture (the lists of children do not change). */
-int pml_children_stop_list(char *err, size_t errlen)
+int pml_children_stop_list(int term, char *err, size_t errlen)
 {
     nsall = 0;
     if (nr == 0)
@@ -592,21 +599,21 @@ int pml_children_stop_list(char *err, size_t errlen)
     /* fault point mpi-tree-over: the refusal here although the look before the capture passed
      * (children forked between the two), which left the rank's held threads held (capture.c) */
     if (n < 0 || revive_fault(REVIVE_FAULT_mpi_tree_over))
-        return too_many(err, errlen);
+        return too_many(term, err, errlen);
     nsall = n;
     return 0;
 }
 
-/* Before a --term tree capture, while the children still run: already more than DESCENDANTS_MAX
+/* Before a holding tree capture, while the children still run: already more than DESCENDANTS_MAX
  * processes under the rank refuse at once, instead of after libcr parked every one and wrote its
  * image (a thousand images, for the commit to refuse). The commit's walk of the parked tree
  * (pml_children_stop_list) still decides. sall is no stopped tree's now (reap and cont ended the
  * last one). */
-int pml_children_stop_precheck(char *err, size_t errlen)
+int pml_children_stop_precheck(int term, char *err, size_t errlen)
 {
     cover_end(); /* none is left from an epoch before (it reads sall); harmless */
     nsall = 0;
-    return stopped_tree(sall) < 0 ? too_many(err, errlen) : 0;
+    return stopped_tree(sall) < 0 ? too_many(term, err, errlen) : 0;
 }
 
 /* From the tree capture's commit, once the file is durable: the stop comes right after. */
@@ -740,7 +747,10 @@ int pml_children_restore(char *err, size_t errlen)
  * a forked worker burned the CPU of a stopped job (newuser7 F5). Top down: each process is
  * stopped and seen stopped (state T) before its children are read, so that none forks one
  * unseen meanwhile. Those stopped here are in sall (the cover's list, with their start times);
- * one stopped already is the application's or a user's to continue. */
+ * one stopped already is the application's or a user's to continue. Those the epoch's tree
+ * capture stopped at the capture (--stop holds: pml_children_stop) are in sall already, under
+ * their cover: taken over as stopped here, the cover kept (made again only when more processes
+ * are stopped here), so that none of them is ever stopped without one. */
 static int jstopped; /* sall holds the processes a --stop stopped */
 /* From the stop of the processes under the rank until the rank runs again, the agent's thread
  * holds a fork guard section (common/fd_guard.h): a thread of the application's that forks
@@ -757,10 +767,14 @@ void pml_children_job_stop(void)
     static int32_t all[DESCENDANTS_MAX];
     static struct tree_walk w; /* the agent thread's alone */
     pml_children_job_cont(); /* (none left from before: the rank ran again) */
-    cover_end();
+    int held = rstopped ? nsall : 0; /* sall[0..held): stopped at the capture, covered */
+    rstopped = 0;
+    if (!held) {
+        cover_end();
+        nsall = 0;
+    }
     revive_fd_enter();
     fork_held = 1;
-    nsall = 0;
     w.v = all;
     w.n = 0;
     w.over = 0;
@@ -775,14 +789,19 @@ void pml_children_job_stop(void)
         char s = revive_proc_state(pid);
         if (!s || s == 'Z' || s == 'X')
             continue; /* ended: nothing runs, nothing under it to read */
+        int ours = 0;
+        for (int k = 0; k < held && !ours; k++)
+            ours = sall[k] == pid;
         /* t is a tracer's stop: at each system call under strace, or a debugger's hold; either
          * lets the process run on later, so it gets the SIGSTOP too (its tracer passes the signal
          * on; revive_wait_stopped takes t as stopped). Taking a long hold for "stopped already"
          * left a process under a slow strace running after --stop (stop_tree part 4, CI of
          * 64c2428) */
-        if (s == 'T') {
+        if (ours) {
+            /* stopped by the capture's SIGSTOP (a traced one through its tracer), in sall */
+        } else if (s == 'T') {
             first_already = already++ ? first_already : pid;
-        } else if (kill(pid, SIGSTOP) == 0) {
+        } else if (nsall < DESCENDANTS_MAX && kill(pid, SIGSTOP) == 0) {
             sall[nsall++] = pid;
             /* one deadline for all: what is left of it (a traced process stops in state t,
              * which is stopped: diffrev34 R-L1) */
@@ -807,8 +826,10 @@ void pml_children_job_stop(void)
                         "Revive: left stopped when the job continues", pml_world_rank, already,
                         (int)first_already, already > 1 ? " ..." : "");
     jstopped = nsall > 0;
-    if (jstopped)
+    if (nsall > held) {
+        cover_end(); /* the capture's, for fewer of them (none once this returns: cover_start) */
         cover_start(); /* the rank killed while stopped: they end, not stopped for ever */
+    }
     if (revive_fault(REVIVE_FAULT_mpi_stop_window)) {
         struct timespec d = { 0, 500 * 1000 * 1000 };
         nanosleep(&d, NULL);

@@ -673,16 +673,17 @@ void pml_children_reap(void); /* --term: the kept zombies reaped (and stopped tr
  * cannot choose a pid (a restart could not bring them back under their pids: refused), else 0,
  * with the first one's pid and command. */
 int pml_children_running(int tree, int32_t *first_pid, const char **first_comm);
-/* --term: the tree capture's running children are about to be stopped. From the capture's commit:
- * pml_children_stop_list before the file is made durable takes the list of every process under
- * the rank (0, or -ENOTSUP with a message in err: more than a --term snapshot ends);
+/* An epoch that holds the rank (--term, --stop, --save-files): the tree capture's running
+ * children are about to be stopped. From the capture's commit: pml_children_stop_list before the
+ * file is made durable takes the list of every process under the rank (0, or -ENOTSUP with a
+ * message in err: more than such a snapshot stops; term: the words for --term);
  * pml_children_stop after it, before libcr's SIGSTOP, makes their cover, so that no child is
- * stopped without one. pml_children_reap ends them, pml_children_cont lets them run on (the
- * epoch failed). */
-int pml_children_stop_list(char *err, size_t errlen);
+ * stopped without one. pml_children_reap ends them (--term), pml_children_job_stop takes them
+ * over (--stop), pml_children_cont lets them run on (the unhold, or the epoch failed). */
+int pml_children_stop_list(int term, char *err, size_t errlen);
 /* The same count before the capture, its children running: 0, or -ENOTSUP with the same message
  * (a refusal at once, not after libcr wrote every member's image) */
-int pml_children_stop_precheck(char *err, size_t errlen);
+int pml_children_stop_precheck(int term, char *err, size_t errlen);
 void pml_children_stop(void);
 void pml_children_cont(void);
 /* ckpt-mpirun --stop (the agent's stop_tree, snapc/agent.h): pml_children_job_stop, before the

@@ -9,11 +9,25 @@
  * The file holds the step that wrote it too: a rank that reads a step other than the one its
  * memory is at says so on its standard error ("... is not the one of its snapshot"): a restart
  * whose state file is not its image's (a file a rank rewrote after its capture: hold37, --stop).
- * Paced as rst_pace.h's programs (PACEFILE, MS). */
+ * Paced as rst_pace.h's programs (PACEFILE, MS).
+ * With STATE_FILE_CHILD set, each rank also forks a child at the start that counts in its memory
+ * and rewrites the count to FILE.<rank>.child every 2 ms (in place, one fixed-size record), reading
+ * the file first: a count there that is neither the last one it wrote nor the one it is writing
+ * is a file written past the child's image (a rank's child that ran on after its capture:
+ * diffrev37 R-M2). It says so on its standard error and ends with status 3 when the rank ends
+ * it (SIGUSR1, at the last step), and the rank then says so on its own standard error, with the
+ * same words as a rank's own file ("... is not the one of its snapshot"). The sums are the same
+ * with and without it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "rst_pace.h"
 
@@ -45,6 +59,53 @@ static uint64_t get(const char *path, int step)
     return v;
 }
 
+static volatile sig_atomic_t child_end;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    child_end = 1;
+}
+
+/* The child's loop (see the top): ends at SIGUSR1, with status 3 if it ever found its file
+ * written past what it wrote. One fixed-size record written in place (pwrite at 0): a child
+ * captured with the file open finds it at its path at a restart (a file renamed over it would
+ * leave the restarted child a descriptor of a name that is gone). */
+static void __attribute__((noreturn)) writer(const char *path)
+{
+    uint64_t last = 0, pending = 0; /* pending: set before the write, last after it */
+    int bad = 0;
+    struct timespec d = {0, 2 * 1000 * 1000};
+    for (int first = 1; !child_end; first = 0) {
+        char rec[32];
+        if (!first) {
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            ssize_t got = fd >= 0 ? pread(fd, rec, 21, 0) : -1;
+            if (fd >= 0)
+                close(fd);
+            uint64_t v = 0;
+            rec[got == 21 ? 21 : 0] = 0;
+            if (got == 21 && sscanf(rec, "%" SCNu64, &v) == 1 && v != last && v != pending) {
+                if (!bad)
+                    fprintf(stderr, "state_file: rank %d's child: %s holds %" PRIu64 ", the child wrote %" PRIu64
+                            " last: the file is not the one of its snapshot\n", rank, path, v, last);
+                bad = 1;
+                last = pending = v;
+            }
+        }
+        pending = last + 1;
+        snprintf(rec, sizeof rec, "%020" PRIu64 "\n", pending);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || pwrite(fd, rec, 21, 0) != 21 || close(fd) != 0) {
+            perror(path);
+            _exit(4);
+        }
+        last = pending;
+        nanosleep(&d, NULL);
+    }
+    _exit(bad ? 3 : 0);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -59,6 +120,19 @@ int main(int argc, char **argv)
     char path[4096];
     snprintf(path, sizeof path, "%s.%d", argv[4], rank);
     put(path, (uint64_t)rank + 1, 0);
+    pid_t child = -1;
+    if (getenv("STATE_FILE_CHILD")) {
+        char cpath[4200];
+        snprintf(cpath, sizeof cpath, "%s.child", path);
+        signal(SIGUSR1, on_usr1);
+        child = fork();
+        if (child == 0)
+            writer(cpath);
+        if (child < 0) {
+            perror("fork");
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+    }
     uint64_t sum = 0;
     for (int i = 1; i <= steps; i++) {
         /* the state: read, advanced (a 64-bit LCG step, the step and the rank mixed in), rewritten */
@@ -71,6 +145,15 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
         rst_pace(argv[2], ms, steps - i);
+    }
+    if (child > 0) {
+        int st = 0;
+        kill(child, SIGUSR1);
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fprintf(stderr, "state_file: rank %d: its child ended with status 0x%x: %s.child is not the one "
+                    "of its snapshot (or the child failed)\n", rank, (unsigned)st, path);
     }
     if (rank == 0) {
         printf("done: %d %" PRIu64 "\n", steps, sum);

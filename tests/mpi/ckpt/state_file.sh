@@ -21,6 +21,9 @@
 #    A --save-files snapshot the job runs on from (--status): every rank held from its capture
 #    until the copy is made, two restarts of it give the uninterrupted run's last steps (part 2,
 #    without --save-files, differs; without the hold Open MPI 2 runs of 2 had both restarts wrong).
+#    When the ranks may choose a pid, each rank has a child rewriting its own file too
+#    (STATE_FILE_CHILD), saved as well, rank 0's image 2 s late: no restarted child finds its
+#    file past its image (diffrev37 R-M2: the children ran on through the copy).
 # 4. mpirun --ckpt-save-files state (a directory, the job's working directory's): a missing PATH
 #    and the directory holding the snapshot directory are refused before the launch; a --term snapshot without ckpt-mpirun's option saves it, two
 #    restarts of it are each as uninterrupted.
@@ -33,7 +36,9 @@
 #    (mpi-image-late), so that the stop comes long after rank 1's capture. Before the hold, a rank
 #    captured outside MPI ran on to its next MPI call, rewriting its file, before it stopped
 #    (files36: 1 of 1 on Open MPI; with 20 ms steps and no late image 1 of 6 Open MPI runs failed;
-#    as here, old code 4 of 4 failed, 2 each MPI).
+#    as here, old code 4 of 4 failed, 2 each MPI). With a child per rank as in part 3: its file
+#    copied at the stop is its image's (the children were stopped at the capture only with
+#    --term; rank 1's ran on for the 2 s of rank 0's late image: diffrev37 R-M2).
 flavor=$1
 src=$(cd "$(dirname "$0")" && pwd)/state_file.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
@@ -237,20 +242,36 @@ fi
 # rank captured outside MPI (without the hold it ran on and rewrote its file first: Open MPI 1 of
 # 1, both restarts wrong). The job runs on to its end; two restarts of the snapshot each give the
 # uninterrupted run's last steps (part 2, the same without --save-files, differs).
+# With a child per rank rewriting a file of its own (STATE_FILE_CHILD, when the ranks may choose a
+# pid: the snapshot takes the child along) saved too, and rank 0's image 2 s late
+# (mpi-image-late): each child is stopped at its rank's capture and continued once the copy is
+# made, so its copy is its image's; before (diffrev37 R-M2) only --term stopped them: rank 1's
+# child rewrote its file for the 2 s before the copy, and the restarted child found it ahead.
 cd "$d" || exit 1
-if job sfr --status --save-files st.0,st.1; then
+kids=st.0,st.1
+if [ "$(ranks_choose_pid)" = 1 ]; then
+    jenv=(REVIVE_FAULT=mpi-image-late STATE_FILE_CHILD=1) kids=st.0,st.1,st.0.child,st.1.child
+else
+    echo "SKIP-PART: a rank's child held with --save-files (the ranks cannot choose a pid: not root, no CAP_CHECKPOINT_RESTORE)"
+fi
+if job sfr --status --save-files $kids; then
+    jenv=()
     rm -f pace
     wait $j; jrc=$?
-    [ $jrc = 0 ] && cmp -s <(results "$nat") <(results out.0) ||
+    [ $jrc = 0 ] && cmp -s <(results "$nat") <(results out.0) && ! grep -q "is not the one of its snapshot" err.0 ||
         { failed "--save-files, run on: the job: status $jrc, or its results differ"; show_err err.0; }
     for n in 1 2; do
         restart $n
-        [ $rc = 0 ] && tail_of $n &&
-            pass "--save-files, restart $n of a snapshot the job ran on from: the uninterrupted run's last steps ($(grep '^done:' out.$n))" ||
+        ahead=$(grep -h "is not the one of its snapshot" err.$n)
+        [ -z "$ahead" ] || { failed "--save-files, restart $n of a snapshot the job ran on from: a saved file was not its image's: $ahead"
+                             show_err err.$n; }
+        [ $rc = 0 ] && tail_of $n && [ -z "$ahead" ] &&
+            pass "--save-files, restart $n of a snapshot the job ran on from: the uninterrupted run's last steps ($(grep '^done:' out.$n)), every saved file its image's ($kids)" ||
             { failed "--save-files, restart $n of a snapshot the job ran on from: status $rc, or not the uninterrupted run's last steps"
               show_err err.$n; diff <(results "$nat" | tail -n "$(results out.$n | wc -l)") <(results out.$n) | head -n 4; }
     done
 fi
+jenv=()
 
 # 4. mpirun --ckpt-save-files DIR (REVIVE_SAVE_FILES)
 cd "$d" || exit 1
@@ -288,10 +309,18 @@ jopts=() st=st
 cd "$d" || exit 1
 steps=40 ms=200
 native $steps
-jenv=(REVIVE_FAULT=mpi-image-late)
+# with a child per rank rewriting a file of its own (when the ranks may choose a pid): stopped
+# at its rank's capture too, its file copied at the stop is its image's (diffrev37 R-M2: only
+# --term stopped it there; rank 1's ran on for the 2 s of rank 0's late image)
+jenv=(REVIVE_FAULT=mpi-image-late) kids=
+if [ "$(ranks_choose_pid)" = 1 ]; then
+    jenv+=(STATE_FILE_CHILD=1) kids="st.0.child st.1.child"
+else
+    echo "SKIP-PART: a rank's child held with --stop (the ranks cannot choose a pid: not root, no CAP_CHECKPOINT_RESTORE)"
+fi
 if job stop --stop; then
     jenv=()
-    mkdir -p saved && cp -a st.0 st.1 saved/ || failed "stop: cannot copy the state files"
+    mkdir -p saved && cp -a st.0 st.1 $kids saved/ || failed "stop: cannot copy the state files"
     # the job continued runs to its end as uninterrupted (the held ranks let go after the stop)
     rm -f pace; kill -CONT "$c"
     wait $j; jrc=$?
@@ -299,9 +328,10 @@ if job stop --stop; then
         pass "--stop then SIGCONT: the job ran to its end as uninterrupted" ||
         { failed "--stop then SIGCONT: status $jrc, or its results differ"; show_err err.0; }
     put_back; restart 1
-    ahead=$(grep -h "is not the one of its snapshot" err.1)
-    [ -z "$ahead" ] && pass "--stop: every state file copied at the stop is its rank's image's" ||
-        failed "--stop: a state file copied when ckpt-mpirun --stop returned was not its rank's image's: $ahead"
+    ahead=$(grep -h "is not the one of its snapshot" err.0 err.1)
+    [ -z "$ahead" ] && pass "--stop: every state file copied at the stop is its rank's image's (st.0 st.1 $kids)" ||
+        { failed "--stop: a state file copied when ckpt-mpirun --stop returned was not its rank's image's: $ahead"
+          show_err err.1; }
     [ $rc = 0 ] && tail_of 1 &&
         pass "--stop: the restart with the files as at the stop gave the uninterrupted run's last steps ($(grep '^done:' out.1), $(results out.1 | wc -l) lines)" ||
         { failed "--stop: the restart with the files as at the stop: status $rc, or its results differ"
