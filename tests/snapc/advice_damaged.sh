@@ -8,7 +8,7 @@
 # A job of fake ranks (--ckpt-local none: no cache to fetch a good copy from) checkpointed three
 # times (0, 1, 2); then, on copies of that snapshot directory: 2's image truncated; 1's image
 # with a byte of its chunk data complemented too; 0's too; 2's snapshot.meta damaged with 1's
-# image truncated, then 0's too.
+# image truncated, then 0's too. E: the refusal is said before another sequence is read through.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-advice
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -111,5 +111,54 @@ expect_rc 1 "restart-mpi of 2 (damaged metadata), 1 and 0 truncated" "$RESTART" 
     err_has "this snapshot cannot be used, and $jd holds no other intact committed sequence (sequences 1, 0 are damaged too" &&
     names_none 0 1
 pass "a damaged snapshot.meta: the sequence named passes restart-mpi's check"
+
+# E: the refusal is said before the check of the sequence it names reads that sequence's images
+# (every chunk: minutes for a large job, and before nothing was said meanwhile: diffrev37 R-L14).
+# 2's image truncated; a write lease on 1's rank 0 image (fcntl F_SETLEASE) makes restart-mpi's
+# open of it wait until the lease is let go: the lease holder, told of the open (SIGIO), copies
+# what restart-mpi has said by then and lets the lease go. No timing: the open waits for it.
+rm -rf "$jd" && cp -a "$W/pristine" "$jd"
+truncate -s 1000 "$jd/2/rank_1.img"
+if ! command -v python3 >/dev/null; then
+    echo "SKIP-PART: the refusal before another sequence is read (no python3 to hold a lease)"
+else
+    python3 - "$jd/1/rank_0.img" "$W/lease.err" "$W/said_at_open" "$W/lease.ready" 2>"$W/lease.out" <<'PY' &
+import fcntl, os, signal, sys, time
+img, err, said, ready = sys.argv[1:5]
+fd = os.open(img, os.O_RDWR)
+def opened(sig, frame):
+    with open(err, 'rb') as f, open(said, 'wb') as o:
+        o.write(f.read())
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    sys.exit(0)
+signal.signal(signal.SIGIO, opened)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+open(ready, 'w').close()
+end = time.time() + 300
+while time.time() < end:
+    time.sleep(0.05)
+sys.exit(3)
+PY
+    lease=$!
+    for i in $(seq 100); do [ -e "$W/lease.ready" ] || ! kill -0 $lease 2>/dev/null && break; sleep 0.1; done
+    if [ ! -e "$W/lease.ready" ]; then
+        echo "SKIP-PART: the refusal before another sequence is read (no lease could be taken: $(head -c 200 "$W/lease.out"))"
+        kill $lease 2>/dev/null; wait $lease
+    else
+        "$RESTART" "$jd" >"$W/lease.out2" 2>"$W/lease.err"; rrc=$?
+        wait $lease; lrc=$?
+        [ $rrc = 1 ] && grep -qF "sequence 1 beside it is committed (restart-mpi --seq 1 $jd)" "$W/lease.err" ||
+            fail "restart-mpi with 2 truncated (1 read under a lease): status $rrc, advice: $(cat "$W/lease.err")"
+        if [ $lrc != 0 ]; then
+            fail "restart-mpi never opened sequence 1's image (the lease holder's status $lrc): $(cat "$W/lease.out")"
+        elif ! grep -qF "$jd/2 is damaged: rank 1: " "$W/said_at_open" ||
+             ! grep -qF "checking sequence 1 of $jd" "$W/said_at_open"; then
+            fail "restart-mpi opened sequence 1's image before saying why it refuses 2 (said then: '$(cat "$W/said_at_open")')"
+        fi
+        [ "$(tail -n 1 "$W/lease.err" | grep -c "$jd/2 is damaged: rank 1: .*; sequence 1 beside it is committed")" = 1 ] ||
+            fail "restart-mpi's last line is not the refusal with its advice: $(tail -n 1 "$W/lease.err")"
+        pass "the refusal said before the sequence named instead is read through: $(head -n 1 "$W/said_at_open" | head -c 200)"
+    fi
+fi
 wait_no_strays
 finish

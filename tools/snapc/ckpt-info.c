@@ -109,7 +109,7 @@ static void show_index(const char *jobdir, const struct filem_seq_info *v, int n
         if (check < 0)
             check = seq_pick_check(jobdir, def, sh->verify, &nfetch);
         if (check == SEQ_PICK_BAD)
-            seq_pick_hint(jobdir, (int64_t)def, sh->verify, shown_result, sh, &other, hint,
+            seq_pick_hint(jobdir, (int64_t)def, sh->verify, shown_result, sh, NULL, &other, hint,
                           sizeof hint);
     }
     if (jb) {
@@ -384,7 +384,7 @@ int main(int argc, char **argv)
         } else if (v[i].state == FILEM_SEQ_CORRUPT) {
             /* the sequence its advice names passes restart-mpi's check (seq_pick.h) */
             char msg[sizeof v[i].err + 2 * PATH_MAX + 256];
-            seq_pick_meta_damaged(v[i].err, jobdir, (int64_t)v[i].seq, verify, msg, sizeof msg);
+            seq_pick_meta_damaged(v[i].err, jobdir, (int64_t)v[i].seq, verify, info_me, msg, sizeof msg);
             printf("%s/%llu\n  DAMAGED: %s\n", jobdir, (unsigned long long)v[i].seq, msg);
             fprintf(stderr, "%s: %s\n", info_me, msg);
             bad = INFO_DAMAGED;

@@ -773,7 +773,7 @@ int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbu
             close(lock);
         if (e == -EBADMSG) { /* the sequence it names passes restart-mpi's check (seq_pick.h) */
             char msg[sizeof err];
-            seq_pick_meta_damaged(err, jobdir, (int64_t)seq, verify, msg, sizeof msg);
+            seq_pick_meta_damaged(err, jobdir, (int64_t)seq, verify, info_me, msg, sizeof msg);
             snprintf(err, sizeof err, "%s", msg);
         }
         return seq_uncommitted(jobdir, dir, seq, e, err, sizeof err, jb);

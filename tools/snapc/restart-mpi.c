@@ -218,7 +218,6 @@ int main(int argc, char **argv)
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     struct missing mi = {.seqdir = seqdir, .m = &m};
     int ve;
-    char hint[2 * PATH_MAX + 256];
     /* the stamps of the images verified whole, for the ranks (filem/verified.h): a job small
      * enough for the variable, with the deep check */
     struct crs_file_stamp *stamps = o.verify && !o.showme && ranks <= FILEM_VERIFIED_MAX / 16
@@ -265,7 +264,7 @@ int main(int argc, char **argv)
             "others could have changed (if you trust it, chmod 600 it)",
             seqdir, err);
     if (ve < 0)
-        restart_die("%s is damaged: %s; %s", seqdir, err, restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        restart_die_other(jobdir, seq, "; ", "%s is damaged: %s", seqdir, err);
     /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
      * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
     int fe = o.verify ? restart_check_files(seqdir, ranks, mi.dam, mi.ndam, moved_by, &o.reloc,
@@ -275,7 +274,7 @@ int main(int argc, char **argv)
         restart_die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);
     if (fe < 0)
-        restart_die("%s is damaged: %s; %s", seqdir, err, restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+        restart_die_other(jobdir, seq, "; ", "%s is damaged: %s", seqdir, err);
     /* the files --save-files saved (filem/files_save.h): every copy whole before anything is
      * launched or put back; a damaged one refuses the restart (it would restart the job from
      * its memory with other files than the snapshot's) */
@@ -339,8 +338,7 @@ int main(int argc, char **argv)
         if (mi.ndam)
             restart_damaged_aside(&mi, fr < 0); /* back where no good copy came; else gone */
         if (fr < 0 && mi.ndam)
-            restart_die("%s is damaged and cannot be restarted: %s; %s", seqdir, err,
-                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
+            restart_die_other(jobdir, seq, "; ", "%s is damaged and cannot be restarted: %s", seqdir, err);
         if (fr < 0)
             restart_die("%s cannot be restarted: %s", seqdir, err);
     }

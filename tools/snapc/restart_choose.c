@@ -139,9 +139,16 @@ static int hint_deep = 1;
  * check restart-mpi makes (seq_pick.h), named with --seq, else that there is none (a hint to
  * "use another sequence" sent users looking for one that was not there: issue 7 F7; one naming a
  * damaged one sent them from one damaged sequence to the other and back: newuser7f F3). */
-const char *restart_other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len)
+void restart_die_other(const char *jobdir, int64_t seq, const char *sep, const char *fmt, ...)
 {
-    return seq_pick_hint(jobdir, seq, hint_deep, NULL, NULL, NULL, buf, len);
+    char refusal[REVIVE_TEXT_PATHS(4)], hint[2 * PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(refusal, sizeof refusal, fmt, ap);
+    va_end(ap);
+    struct seq_pick_say say = {restart_me, refusal};
+    seq_pick_hint(jobdir, seq, hint_deep, NULL, NULL, &say, NULL, hint, sizeof hint);
+    restart_die("%s%s%s", refusal, sep, hint);
 }
 
 /* The snapshot o->ref names: its job directory, and the sequence returned (--seq, the one the
@@ -220,43 +227,32 @@ void restart_read_meta(const char *metadir, const char *seqdir, const char *jobd
                 "an earlier sequence (ckpt-info %s lists them)",
                 (long long)seq, jobdir, why, jobdir);
         /* a sequence the running job's agents copy now (newuser9 F1) */
-        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_STAGING)) {
-            char hint[2 * PATH_MAX + 256];
-            restart_die("sequence %lld of %s is staging: the running job's agents are copying its images "
+        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_STAGING))
+            restart_die_other(jobdir, seq, ": ", "sequence %lld of %s is staging: the running job's agents are copying its images "
                 "there, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits 0 "
                 "then; ckpt-mpirun without --no-wait-stage waits for it), or restart from "
-                "another: %s",
-                (long long)seq, jobdir, jobdir, (long long)seq,
-                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
-        }
+                "another",
+                (long long)seq, jobdir, jobdir, (long long)seq);
         /* its ranks still writing their images (closing31) */
-        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_WRITING)) {
-            char hint[2 * PATH_MAX + 256];
-            restart_die("sequence %lld of %s is being written: the running job's ranks are writing its "
+        if (me_e == -ENOENT && metadir == seqdir && filem_phase_active(jobdir, (uint64_t)seq, FILEM_PHASE_WRITING))
+            restart_die_other(jobdir, seq, ": ", "sequence %lld of %s is being written: the running job's ranks are writing its "
                 "images, it is not committed yet; wait for the commit (ckpt-info %s/%lld exits "
-                "0 then; ckpt-mpirun prints the reference), or restart from another: %s",
-                (long long)seq, jobdir, jobdir, (long long)seq,
-                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
-        }
+                "0 then; ckpt-mpirun prints the reference), or restart from another",
+                (long long)seq, jobdir, jobdir, (long long)seq);
         /* a sequence the running job still writes: not "never finished" */
-        if (me_e == -ENOENT && metadir == seqdir && filem_job_alive(jobdir) == 1) {
-            char hint[2 * PATH_MAX + 256];
-            restart_die("sequence %lld of %s is not committed (no %s): the job that takes it still runs, "
+        if (me_e == -ENOENT && metadir == seqdir && filem_job_alive(jobdir) == 1)
+            restart_die_other(jobdir, seq, ": ", "sequence %lld of %s is not committed (no %s): the job that takes it still runs, "
                 "so it is being written or copied there, or that checkpoint failed; wait for the "
-                "commit (ckpt-mpirun prints the reference then), or restart from another: %s",
-                (long long)seq, jobdir, FILEM_META_NAME,
-                restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
-        }
+                "commit (ckpt-mpirun prints the reference then), or restart from another",
+                (long long)seq, jobdir, FILEM_META_NAME);
         /* which one to take instead, as for a damaged one (review newuser7 L1) */
-        if (me_e == -ENOENT && metadir == seqdir) {
-            char hint[2 * PATH_MAX + 256];
-            restart_die("%s; %s", err, restart_other_seq_hint(jobdir, seq, hint, sizeof hint));
-        }
+        if (me_e == -ENOENT && metadir == seqdir)
+            restart_die_other(jobdir, seq, "; ", "%s", err);
         /* a damaged snapshot.meta: the sequence named instead passes restart-mpi's check
          * (filem_meta_read's own advice only reads the others' metadata: newuser7f F3) */
         if (me_e == -EBADMSG && metadir == seqdir) {
             char msg[REVIVE_TEXT_PATHS(3) + 2 * PATH_MAX + 256];
-            restart_die("%s", seq_pick_meta_damaged(err, jobdir, seq, hint_deep, msg, sizeof msg));
+            restart_die("%s", seq_pick_meta_damaged(err, jobdir, seq, hint_deep, restart_me, msg, sizeof msg));
         }
         restart_die("%s", err);
     }

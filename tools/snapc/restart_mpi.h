@@ -70,10 +70,14 @@ int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *j
  * runs, or which other sequence to take. */
 void restart_read_meta(const char *metadir, const char *seqdir, const char *jobdir, int64_t seq,
                        struct filem_meta *m);
-/* What to do when sequence seq cannot be used: the newest other committed one that passes the
- * check restart-mpi makes of the sequence it takes (seq_pick.h), named with --seq, else say
- * there is none (or none intact: run the job again). Into buf; returns buf. */
-const char *restart_other_seq_hint(const char *jobdir, int64_t seq, char *buf, size_t len);
+/* restart-mpi ends refusing sequence seq: one line, the refusal (fmt ...), then sep and what to
+ * do instead: the newest other committed sequence that passes the check restart-mpi makes of
+ * the sequence it takes (seq_pick.h), named with --seq, else that there is none (or none
+ * intact: run the job again). When that check reads another sequence's images through (every
+ * chunk: minutes for a large job), the refusal is said first, with the sequence being checked
+ * (seq_pick_say; diffrev37 R-L14). */
+void restart_die_other(const char *jobdir, int64_t seq, const char *sep, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), noreturn));
 
 /* restart_aside.c */
 /* Images missing from the snapshot directory: which ranks (fetched from the hosts' caches

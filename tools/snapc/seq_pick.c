@@ -57,8 +57,25 @@ int seq_pick_check(const char *jobdir, uint64_t seq, int deep, int *fetch)
     return r;
 }
 
+/* Before a deep check of another sequence (seq_pick_say) */
+static void say_checking(const struct seq_pick_say *say, int *said, const char *jobdir, uint64_t seq)
+{
+    if (!say || !say->me)
+        return;
+    if (!*said && say->refusal)
+        fprintf(stderr, "%s: %s; checking sequence %llu of %s (reading every image of it through, "
+                "as a restart does) to name one to restart from instead\n",
+                say->me, say->refusal, (unsigned long long)seq, jobdir);
+    else
+        fprintf(stderr, "%s: checking sequence %llu of %s (reading every image of it through)\n", say->me,
+                (unsigned long long)seq, jobdir);
+    fflush(stderr);
+    *said = 1;
+}
+
 const char *seq_pick_hint(const char *jobdir, int64_t seq, int deep, seq_pick_known_fn known,
-                          void *arg, int64_t *named, char *buf, size_t len)
+                          void *arg, const struct seq_pick_say *say, int64_t *named, char *buf,
+                          size_t len)
 {
     struct filem_seq_info *v;
     int n;
@@ -70,13 +87,15 @@ const char *seq_pick_hint(const char *jobdir, int64_t seq, int deep, seq_pick_kn
         return buf;
     }
     int64_t ok = -1, fetchable = -1;
-    int nfetch = 0, nbad = 0;
+    int nfetch = 0, nbad = 0, said = 0;
     char bad[256] = "";
     for (int i = n - 1; i >= 0 && ok < 0; i--) {
         if (v[i].state != FILEM_SEQ_COMMITTED || (int64_t)v[i].seq == seq)
             continue;
         int f = 0;
         int r = known ? known(arg, v[i].seq, &f) : -1;
+        if (r < 0 && deep)
+            say_checking(say, &said, jobdir, v[i].seq);
         if (r < 0)
             r = seq_pick_check(jobdir, v[i].seq, deep, &f);
         if (r == SEQ_PICK_OK)
@@ -114,16 +133,18 @@ const char *seq_pick_hint(const char *jobdir, int64_t seq, int deep, seq_pick_kn
 }
 
 const char *seq_pick_meta_damaged(const char *err, const char *jobdir, int64_t seq, int deep,
-                                  char *out, size_t len)
+                                  const char *me, char *out, size_t len)
 {
     const char *cut = strstr(err, "; this snapshot cannot be used");
     if (!cut) {
         snprintf(out, len, "%s", err);
         return out;
     }
-    char hint[2 * PATH_MAX + 256];
+    char hint[2 * PATH_MAX + 256], refusal[REVIVE_TEXT_PATHS(3)];
     int64_t named;
-    seq_pick_hint(jobdir, seq, deep, NULL, NULL, &named, hint, sizeof hint);
+    snprintf(refusal, sizeof refusal, "%.*s; this snapshot cannot be used", (int)(cut - err), err);
+    struct seq_pick_say say = {me, refusal};
+    seq_pick_hint(jobdir, seq, deep, NULL, NULL, &say, &named, hint, sizeof hint);
     snprintf(out, len, "%.*s; this snapshot cannot be used%s%s", (int)(cut - err), err,
              named >= 0 ? ": " : ", and ", hint);
     return out;
