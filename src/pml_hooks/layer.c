@@ -269,7 +269,8 @@ static void lower_load(void)
     /* a child forked from now on gets /dev/null for the library's descriptors (restart.h) */
     pml_restart_fork_handler();
     /* the application's own copy of the library: present, never initialised */
-    void *up = dlsym(RTLD_DEFAULT, UPPER_PROBE);
+    /* RTLD_NEXT: the layer defines ompi_mpi_init itself (upper_dlsym.c), the library comes after it */
+    void *up = dlsym(RTLD_NEXT, UPPER_PROBE);
     Dl_info ud, ld;
     void *late = up ? NULL : dlopen(UPPER_SONAME, RTLD_LAZY | RTLD_NOLOAD);
     if (late) {

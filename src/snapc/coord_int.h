@@ -80,6 +80,7 @@ struct conn {
     /* C_TOOL: --wait on a job still starting (coord_startwait.c), ms; 0 not waiting */
     int64_t start_wait_until, start_wait_say;
     uint32_t start_wait_s;
+    int start_none_said;    /* told that no rank has connected START_NONE_S after the start */
     uint32_t req_timeout_s; /* the request's --timeout (0: none given) */
 };
 
@@ -286,6 +287,9 @@ void coord_start_mark(void);
  * than the request's --timeout (none given: the checkpoint's default, 120 s) gets, instead of "try again in a moment",
  * the ranks not connected and the hosts where none did. */
 void coord_start_refuse(int i, int status, const char *text);
+/* When no rank has ever connected (no rank is under Revive), what the job's end tells a request
+ * that waited (newuser7f F6); NULL when some rank did. */
+const char *coord_start_none_at_end(void);
 
 /* coord_rank.c */
 void coord_rank_hello(int i);

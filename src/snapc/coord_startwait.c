@@ -9,7 +9,12 @@
  * Without --wait such a request is refused at once ("try again in a moment"); once the job has
  * been starting for longer than the request's --timeout (else the checkpoint's default timeout,
  * 120 s), trying again
- * is no advice any more: the refusal names what is missing as the --wait give-up does. */
+ * is no advice any more: the refusal names what is missing as the --wait give-up does.
+ * No rank at all connected START_NONE_S after the job's start (newuser7f F6: a program whose
+ * ranks run the MPI library without Revive's layer, as MPICH loaded from a file of its own is,
+ * never connects, and "the job is starting" was said for the job's whole life): the refusal, the
+ * --wait progress (said at once then) and give-up, and the job's end say that no rank is under
+ * Revive and why that may be. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
@@ -24,8 +29,45 @@
 
 #define START_WAIT_DEFAULT_S 300
 #define START_WAIT_SAY_MS 30000
+/* a rank connects at its MPI_Init, a second or two after the launcher starts (more on a loaded
+ * machine, or where the program does much before MPI_Init): after this long without any, the
+ * messages say what else it may be */
+#define START_NONE_S 10
 
 static int64_t job_start_ms; /* when the launcher was started (coord_start_mark) */
+
+static int64_t job_age_s(void)
+{
+    return job_start_ms ? (coord_now_ms() - job_start_ms) / 1000 : 0;
+}
+
+/* 1 when no rank has connected (no HELLO yet) START_NONE_S or more after the job's start */
+static int none_for_long(void)
+{
+    return coord.p.nranks == 0 && job_age_s() >= START_NONE_S;
+}
+
+#define NONE_OUTSIDE "they run the MPI library without Revive's layer (an MPI library loaded " \
+    "from a file of its own, as one bundled with Julia's MPI.jl or a Python package; a " \
+    "statically linked MPI; a program that never calls MPI_Init): such ranks are outside " \
+    "Revive and no snapshot can be taken of them (docs/mpi.md, \"Python (mpi4py) and MPI " \
+    "loaded at run time\")"
+
+/* "no rank has connected ... in the N s since the job started: ..." */
+static void none_text(struct snapc_sbuf *b)
+{
+    snapc_sb_printf(b, "no rank of the job has connected to Revive in the %lld s since it "
+                       "started: its ranks have not reached MPI_Init yet, or " NONE_OUTSIDE,
+                    (long long)job_age_s());
+}
+
+const char *coord_start_none_at_end(void)
+{
+    if (coord.p.nranks != 0)
+        return NULL;
+    return "the job ended and no rank of it ever connected to Revive: its ranks never reached "
+           "Revive's MPI_Init, or " NONE_OUTSIDE;
+}
 
 static int queued_for_start(int i)
 {
@@ -110,11 +152,17 @@ void coord_start_wait_begin(int i, uint32_t timeout_s)
     c->start_wait_s = timeout_s ? timeout_s : START_WAIT_DEFAULT_S;
     c->start_wait_until = now + (int64_t)c->start_wait_s * 1000;
     c->start_wait_say = now + START_WAIT_SAY_MS;
+    c->start_none_said = 0;
     struct snapc_sbuf b = {0};
     snapc_sb_printf(&b, "waiting for the job to start: ");
     describe(&b);
     snapc_sb_printf(&b, "; the checkpoint begins once every rank has connected, or this gives "
                         "up after %u s (--timeout)", c->start_wait_s);
+    if (none_for_long()) {
+        c->start_none_said = 1;
+        snapc_sb_printf(&b, "; ");
+        none_text(&b);
+    }
     if (b.p)
         coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, b.p, (uint32_t)b.len);
     snapc_sb_free(&b);
@@ -129,6 +177,9 @@ int64_t coord_start_wait_deadline(void)
             continue;
         int64_t t = c->start_wait_say < c->start_wait_until ? c->start_wait_say
                                                             : c->start_wait_until;
+        int64_t none_at = job_start_ms + (int64_t)START_NONE_S * 1000;
+        if (!c->start_none_said && coord.p.nranks == 0 && job_start_ms && none_at < t)
+            t = none_at;
         if (!w || t < w)
             w = t;
     }
@@ -152,20 +203,29 @@ void coord_start_wait_tick(int64_t now)
             snapc_sb_printf(&b, "the job has not started within %u s: ", c->start_wait_s);
             describe(&b);
             snapc_sb_printf(&b, ". A host that cannot be reached (check it: ssh HOST true), or "
-                                "ranks that have not reached MPI_Init yet; no checkpoint was "
+                                "ranks that have not reached MPI_Init yet");
+            if (none_for_long())
+                snapc_sb_printf(&b, ", or (no rank connected at all) " NONE_OUTSIDE);
+            snapc_sb_printf(&b, "; no checkpoint was "
                                 "begun and the snapshot directory is unchanged (earlier "
                                 "snapshots intact); the job goes on: end it (kill %d) if a host "
                                 "is lost, or try again later (--timeout SEC waits longer)",
                             (int)getpid());
             revive_log_warn("gave up a checkpoint request: %s", b.p ? b.p : "");
             coord_send_done(i, -ETIMEDOUT, b.p ? b.p : "the job has not started", 0);
-        } else if (now >= c->start_wait_say) {
-            c->start_wait_say = now + START_WAIT_SAY_MS;
+        } else if (now >= c->start_wait_say || (!c->start_none_said && none_for_long())) {
+            if (now >= c->start_wait_say)
+                c->start_wait_say = now + START_WAIT_SAY_MS;
             snapc_sb_printf(&b, "still waiting for the job to start after %lld s: ",
                             (long long)waited_s);
             describe(&b);
             snapc_sb_printf(&b, "; giving up in %lld s",
                             (long long)((c->start_wait_until - now + 999) / 1000));
+            if (none_for_long()) {
+                c->start_none_said = 1;
+                snapc_sb_printf(&b, "; ");
+                none_text(&b);
+            }
             if (b.p)
                 coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, b.p, (uint32_t)b.len);
         }
@@ -186,18 +246,29 @@ void coord_start_refuse(int i, int status, const char *text)
                    (p->nranks == 0 || p->nhello < p->nranks);
     uint32_t timeout_s = starting ? coord.c[i].req_timeout_s : 0;
     uint32_t bound = timeout_s ? timeout_s : p->default_timeout_s;
-    int64_t waited_s = job_start_ms ? (coord_now_ms() - job_start_ms) / 1000 : 0;
+    int64_t waited_s = job_age_s();
+    struct snapc_sbuf b = {0};
+    if (starting && waited_s < (int64_t)bound && none_for_long()) {
+        none_text(&b);
+        snapc_sb_printf(&b, ". No checkpoint was begun (earlier snapshots intact); the job goes "
+                            "on (ckpt-mpirun --wait %d waits for its ranks)", (int)getpid());
+        coord_send_done(i, status, b.p ? b.p : text, 0);
+        snapc_sb_free(&b);
+        return;
+    }
     if (!starting || waited_s < (int64_t)bound) {
         coord_send_done(i, status, text, 0);
         return;
     }
-    struct snapc_sbuf b = {0};
     snapc_sb_printf(&b, "the job has been starting for %lld s (longer than %u s%s) and is not "
                         "ready: ",
                     (long long)waited_s, bound, timeout_s ? ", --timeout" : "");
     describe(&b);
     snapc_sb_printf(&b, ". A host that cannot be reached (check it: ssh HOST true), or ranks "
-                        "that have not reached MPI_Init yet; no checkpoint was begun (earlier "
+                        "that have not reached MPI_Init yet");
+    if (none_for_long())
+        snapc_sb_printf(&b, ", or (no rank connected at all) " NONE_OUTSIDE);
+    snapc_sb_printf(&b, "; no checkpoint was begun (earlier "
                         "snapshots intact); end the job (kill %d) if a host is lost, or wait "
                         "for it: ckpt-mpirun --wait --timeout SEC %d",
                     (int)getpid(), (int)getpid());

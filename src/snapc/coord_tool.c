@@ -503,7 +503,8 @@ void coord_tools_job_ended(void)
         else if (c->done_deferred)
             coord_send_done(i, c->done_status, "", 1);
         else if (c->asked)
-            coord_send_done(i, -ESRCH, "the job ended", 0);
+            coord_send_done(i, -ESRCH,
+                            coord_start_none_at_end() ? coord_start_none_at_end() : "the job ended", 0);
         else
             coord_send_done(i, -ESRCH, "the job ended before the request was read", 0);
     }

@@ -10,6 +10,13 @@
 #    Started by a script with REVIVE_MPI=FLAVOR (no preload): every rank stops with one line
 #    saying the library was loaded at run time and what to do (before: "not linked against ...
 #    is it an MPI program").
+# 1b. dl_mpi_sym (not linked against MPI) calls the library only through dlsym on its handle
+#    (Julia's MPI.jl, ctypes; newuser7f F6): with REVIVE_MPI=FLAVOR every rank is under Revive
+#    (before: the library's own MPI_Init ran natively, no snapshot); --term, two restarts ==
+#    native. A copy of the library in a file of its own: Open MPI stops each rank at its
+#    MPI_Init saying so; MPICH's ranks (and Open MPI's job of a program that never calls
+#    MPI_Init) run outside Revive, and ckpt-mpirun says no rank is under Revive once 10 s passed
+#    without one (also to --wait, and at the job's end; before: "the job is starting").
 # 2. (the MPI /usr/bin/python3's mpi4py is built against; SKIP-PART otherwise) dl_mpi4py.py run
 #    by /usr/bin/python3 without REVIVE_MPI: as natively; --term at a random step, two restarts
 #    of the snapshot, each with the job's lines == native; REVIVE_MPI naming the other MPI is
@@ -143,9 +150,83 @@ if ! "$REVIVE_EXEC" --detect "$d/python3.sh" 2>py3sh.err && [ ! -e "$d/ran" ] &&
 else
     failed "python3.sh: $([ -e "$d/ran" ] && echo "it was run" || echo "not refused as a script")"; show_err py3sh.err
 fi
+plugso=$d/plug.so
 if REVIVE_MPI=$flavor paced plug "$d/host" "$d/plug.so"; then
     grep -q "^done: $steps " out.0 && failed "plug: the job finished before the snapshot"
     restart_ok plug 1
+fi
+
+# 1b. a program that calls the library only through dlsym on the handle dlopen gave for it
+# (Julia's MPI.jl, Python ctypes/cffi, Rmpi; newuser7f F6), built with the plain C compiler:
+# with REVIVE_MPI=FLAVOR every rank is under Revive (before: the library's own MPI_Init ran,
+# natively, and no snapshot could be taken: ckpt-mpirun said "the job is starting" for the
+# job's whole life); --term at a random step and two restarts: the lines are the native run's
+ck_workdir sym
+symdef=; [ "$flavor" = mpich ] && symdef=-DDL_MPICH
+"$cc" -O1 $symdef -o "$d/symprog" "$here/dl_mpi_sym.c" -ldl 2>cc.err ||
+    { failed "dl_mpi_sym.c does not build:"; head -6 cc.err | sed 's/^/  /'; exit 1; }
+run_native $np "$d/symprog" $steps "$d/nopace" 0 >"$d/sym.native" 2>native.err ||
+    { failed "the native run of dl_mpi_sym: status $?"; show_err native.err; exit 1; }
+grep -q "^done: $steps " "$d/sym.native" || { failed "dl_mpi_sym natively: $(tail -n 1 "$d/sym.native")"; exit 1; }
+if REVIVE_MPI=$flavor paced sym "$d/symprog"; then
+    grep -q "^done: $steps " out.0 && failed "sym: the job finished before the snapshot"
+    restart_ok sym 1
+    restart_ok sym 2
+fi
+# A copy of the library in a file of its own (as Julia's MPI.jl or a Python package may bundle),
+# dlopen'ed by its path: the layer cannot run it. Open MPI: every rank stops at the copy's
+# MPI_Init with one line saying so. MPICH (its MPI_Init calls nothing the layer could stand in
+# front of): the ranks run natively, and ckpt-mpirun, once the job has run 10 s with no rank
+# connected, says no rank is under Revive and why that may be (a request without --wait; one
+# with --wait, said while it waits, and at the job's end); before: "the job is starting: no rank
+# is ready yet" and "the job ended". Open MPI's no-rank job: a program that never calls MPI_Init.
+lib=$(ldd "$plugso" 2>/dev/null | awk -v so="$so" '$1 == so && $3 ~ /^\// { print $3; exit }')
+if [ -z "$lib" ] || ! mkdir -p "$d/copy" || ! cp "$lib" "$d/copy/$so"; then
+    echo "SKIP-PART: a copy of the MPI library ($so: ldd does not find it for $plugso)"
+else
+    if [ "$flavor" = ompi ]; then
+        REVIVE_MPI=$flavor clean timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n $np "$d/symprog" 3 \
+            "$d/nopace" 0 "$d/copy/$so" >copy.out 2>copy.err; rc=$?
+        n=$(grep -c "MPI_Init of libmpi.so.40 ($d/copy/$so) was called directly, not through Revive's layer" copy.err)
+        if [ $rc != 0 ] && [ "$n" -ge 1 ] && ! grep -q '^done:' copy.out; then
+            pass "a copy of the library: status $rc, $n rank(s) stop at its MPI_Init saying it was called directly"
+        else
+            failed "a copy of the library: status $rc, $n lines naming the direct MPI_Init"; show_err copy.err
+        fi
+        nojob=(env REVIVE_MPI=$flavor "$wrapper" -am ft-enable-cr -n $np /bin/sleep 15)
+    else
+        touch "$d/pace15"
+        nojob=(env REVIVE_MPI=$flavor "$wrapper" -am ft-enable-cr -n $np "$d/symprog" 75 "$d/pace15" 200 "$d/copy/$so")
+    fi
+    t0=$SECONDS
+    clean timeout -k 5 120 "${nojob[@]}" >none.out 2>none.err &
+    j=$!; pids+=($j)
+    if c=$(coord $j); then
+        timeout -k 5 120 "$CKPT" --wait "$c" >nonew.out 2>nonew.err & w=$!
+        # asked every half second from 9 s on (the coordinator counts from its own start,
+        # somewhat after the launcher's), until it says so, or the job ends, or 60 s
+        said=
+        while [ -z "$said" ] && [ $((SECONDS - t0)) -lt 60 ] && kill -0 $j 2>/dev/null; do
+            sleep 0.5
+            [ $((SECONDS - t0)) -ge 9 ] || continue
+            "$CKPT" "$c" >none1.out 2>none1.err; rc=$?
+            [ $rc != 0 ] && grep -q "no rank of the job has connected to Revive in the [0-9]* s since it started: its ranks have not reached MPI_Init yet, or they run the MPI library without Revive's layer" none1.err && said=1
+        done
+        if [ -n "$said" ]; then
+            pass "no rank under Revive: ckpt-mpirun says so $((SECONDS - t0)) s after the start (status $rc)"
+        else
+            failed "no rank under Revive: ckpt-mpirun status $rc after $((SECONDS - t0)) s:"; show_err none1.err
+        fi
+        wait $j; wait $w; rc=$?
+        if [ $rc != 0 ] && grep -q "waiting for the job to start.*no rank of the job has connected to Revive in the" nonew.err &&
+            grep -q "ckpt-mpirun: the job ended and no rank of it ever connected to Revive" nonew.err; then
+            pass "no rank under Revive: ckpt-mpirun --wait said so while it waited and at the job's end (status $rc)"
+        else
+            failed "no rank under Revive: ckpt-mpirun --wait status $rc:"; show_err nonew.err
+        fi
+    else
+        wait $j; failed "the job without a rank under Revive: no coordinator"; show_err none.err
+    fi
 fi
 
 # 2. Python and mpi4py

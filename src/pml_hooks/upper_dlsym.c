@@ -1,0 +1,184 @@
+/* dlsym on the MPI library's own handle gives the layer's entry points (newuser7f F6).
+ *
+ * A program that is not linked against MPI and calls it through dlsym on the handle dlopen gave
+ * for the library (Julia's MPI.jl, Python ctypes/cffi bindings, R's Rmpi loaded dynamically:
+ * dlopen("libmpi.so.40"), dlsym(handle, "MPI_Init")) gets, from glibc, the library's own
+ * functions: a lookup on a handle searches that object and its dependencies only, never the
+ * preloaded layer. The library's MPI_Init then ran natively, no rank was ever under Revive, and
+ * nothing said so. So the layer defines dlsym: a lookup on an explicit handle whose answer is a
+ * function of the MPI library the layer stands in front of (the definition the global scope
+ * has after the layer: libmpi, libmpi_mpifh, libmpich, libmpifort ...) for a name the layer
+ * defines is answered with the layer's function, which is what a program linked against the
+ * library binds to (the global scope, the layer first).
+ * Anything else gets glibc's answer unchanged: other names (the library's data symbols such as
+ * ompi_mpi_comm_world are the application's copy's, as for a linked program), other objects,
+ * dlvsym, and RTLD_DEFAULT and RTLD_NEXT, which glibc resolves relative to the calling object:
+ * those are passed on by a jump (not a call), so that glibc sees the program's return address
+ * and not the layer's (a C call cannot be made a guaranteed tail call: hence the few lines of
+ * assembly). x86-64 only, as the layer is (upper_guard.c reads REG_RSP). The lower half's lookups
+ * are its own namespace's libc's and never come here.
+ *
+ * Open MPI: the library's own MPI_Init reached anyway (a second copy of libmpi.so.40 the program
+ * loaded from another file, which Julia's or a Python package's bundled MPI is; a plugin loaded
+ * with RTLD_DEEPBIND; a pointer found past dlsym) calls ompi_mpi_init through its PLT, which the
+ * global scope binds to the layer's: the rank stops there with one message saying so, rather
+ * than run natively where no snapshot can be taken (nor could a second copy run natively beside
+ * the one the program was started with: its calls through its PLT reach the first copy's
+ * functions). MPICH's MPI_Init calls nothing the layer could define; ckpt-mpirun
+ * says when no rank has connected for a while (coord_startwait.c). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/layer.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+
+#define HIDDEN __attribute__((visibility("hidden")))
+
+HIDDEN void *(*pml_dlsym_real)(void *, const char *); /* the next dlsym: libc's */
+HIDDEN void pml_dlsym_init(void);
+HIDDEN void *pml_dlsym_handle(void *handle, const char *name);
+
+/* dlsym: RTLD_DEFAULT (0) and RTLD_NEXT (-1) jump to the real dlsym with the caller's return
+ * address on the stack; an explicit handle goes to pml_dlsym_handle (which needs no caller).
+ * The first call may come before the layer's constructor ran (a constructor of libcr, loaded
+ * first, or of a library the program needs): the real dlsym is looked up then. */
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym, @function\n"
+        "dlsym:\n"
+        ".cfi_startproc\n"
+        "    test %rdi, %rdi\n"
+        "    je 1f\n"
+        "    cmp $-1, %rdi\n"
+        "    je 1f\n"
+        "    jmp pml_dlsym_handle\n"
+        "1:  mov pml_dlsym_real(%rip), %rax\n"
+        "    test %rax, %rax\n"
+        "    je 2f\n"
+        "    jmp *%rax\n"
+        "2:  push %rdi\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "    push %rsi\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "    sub $8, %rsp\n" /* the call below with the stack 16-aligned */
+        ".cfi_adjust_cfa_offset 8\n"
+        "    call pml_dlsym_init\n"
+        "    add $8, %rsp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    pop %rsi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    pop %rdi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    jmp *pml_dlsym_real(%rip)\n"
+        ".cfi_endproc\n"
+        ".size dlsym, .-dlsym\n");
+
+static void say(const char *s)
+{
+    ssize_t w = write(2, s, strlen(s));
+    (void)w;
+}
+
+void pml_dlsym_init(void)
+{
+    if (__atomic_load_n(&pml_dlsym_real, __ATOMIC_ACQUIRE))
+        return;
+    /* dlvsym is not interposed, and RTLD_NEXT from here skips the layer: the next dlsym in the
+     * global scope (libc's; another preloaded interposer's, when the user's LD_PRELOAD has one) */
+    static const char *const vers[] = { "GLIBC_2.34", "GLIBC_2.2.5" };
+    void *f = NULL;
+    for (size_t i = 0; i < sizeof vers / sizeof vers[0] && !f; i++)
+        f = dlvsym(RTLD_NEXT, "dlsym", vers[i]);
+    if (!f) {
+        say("revive: mpi: Revive's MPI layer cannot find the C library's dlsym (no dlsym@GLIBC_2.34 "
+            "nor @GLIBC_2.2.5): this C library is not one the layer supports; stopping\n");
+        _exit(127);
+    }
+    __atomic_store_n(&pml_dlsym_real, (void *(*)(void *, const char *))f, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor)) static void dlsym_at_load(void)
+{
+    pml_dlsym_init();
+}
+
+/* the layer's own link map (the object this file is in) */
+static struct link_map *layer_map(void)
+{
+    static struct link_map *me;
+    struct link_map *m = __atomic_load_n(&me, __ATOMIC_ACQUIRE);
+    Dl_info di;
+    if (!m && dladdr1((void *)&pml_dlsym_handle, &di, (void **)&m, RTLD_DL_LINKMAP) && m)
+        __atomic_store_n(&me, m, __ATOMIC_RELEASE);
+    return m;
+}
+
+/* 1 when HANDLE is an object of the program's namespace (on ld.so's list of the base namespace;
+ * the lower half's objects are on its own namespace's) */
+static int base_namespace(const void *handle)
+{
+    for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next)
+        if (l == handle)
+            return 1;
+    return 0;
+}
+
+/* 1 when NAME may be one the layer defines: the MPI interface's (MPI_, PMPI_, MPIX_ and the
+ * Fortran names, any case); a cheap test before any look at objects */
+static int mpi_name(const char *name)
+{
+    return name && (!strncasecmp(name, "mpi", 3) || !strncasecmp(name, "pmpi", 4));
+}
+
+void *pml_dlsym_handle(void *handle, const char *name)
+{
+    pml_dlsym_init();
+    /* the handle's own lookup first: not found (dlerror says why), or not an MPI name of the
+     * program's copy of the library (the common case: every other object's symbols; every
+     * lookup of the layer's in the lower half) is the answer */
+    void *r = pml_dlsym_real(handle, name);
+    if (!r || !mpi_name(name) || !base_namespace(handle))
+        return r;
+    /* the library's function the layer stands in front of: the definition the global scope has
+     * after the layer (this C call's return address is the layer's). Another copy of the
+     * library (another file, loaded RTLD_LOCAL) is not redirected: its MPI_Init stops the rank
+     * below (Open MPI), as the layer cannot run a copy it does not know */
+    if (r != pml_dlsym_real(RTLD_NEXT, name))
+        return r;
+    /* what the program's global scope binds the name to, when that is the layer's: the lookup
+     * is made from here, but RTLD_DEFAULT searches the global scope of the caller's namespace,
+     * which the layer shares with the program */
+    void *mine = pml_dlsym_real(RTLD_DEFAULT, name);
+    Dl_info di;
+    struct link_map *m = NULL;
+    if (mine && dladdr1(mine, &di, (void **)&m, RTLD_DL_LINKMAP) && m && m == layer_map())
+        return mine;
+    return r;
+}
+
+#ifdef PML_OMPI
+int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool reinit_ok);
+
+int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool reinit_ok)
+{
+    (void)argc, (void)argv, (void)requested, (void)provided, (void)reinit_ok;
+    Dl_info di;
+    const char *lib = dladdr(__builtin_return_address(0), &di) && di.dli_fname ? di.dli_fname : "?";
+    pml_fatal("MPI_Init of libmpi.so.40 (%s) was called directly, not through Revive's layer: "
+              "the program reached the library's own MPI_Init (a copy of the library loaded from "
+              "another file, as an MPI bundled with Julia's MPI.jl or a Python package; a plugin "
+              "loaded with RTLD_DEEPBIND), so this rank would run outside Revive and no snapshot "
+              "could be taken; stopping. Use the MPI library the job was started with (MPI.jl: "
+              "the system binary), or run without -am ft-enable-cr",
+              lib);
+}
+#endif
+
+#endif
