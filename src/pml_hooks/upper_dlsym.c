@@ -54,6 +54,7 @@ __asm__(".text\n"
         ".type dlsym, @function\n"
         "dlsym:\n"
         ".cfi_startproc\n"
+        "    endbr64\n" /* a no-op without CET; an indirect branch's target with it */
         "    test %rdi, %rdi\n"
         "    je 1f\n"
         "    cmp $-1, %rdi\n"
@@ -150,12 +151,17 @@ void *pml_dlsym_handle(void *handle, const char *name)
      * after the layer (this C call's return address is the layer's). Another copy of the
      * library (another file, loaded RTLD_LOCAL) is not redirected: its MPI_Init stops the rank
      * below (Open MPI), as the layer cannot run a copy it does not know */
-    if (r != pml_dlsym_real(RTLD_NEXT, name))
+    void *next = pml_dlsym_real(RTLD_NEXT, name);
+    if (!next)
+        dlerror(); /* the program's lookup succeeded: no error of ours left for its dlerror() */
+    if (r != next)
         return r;
     /* what the program's global scope binds the name to, when that is the layer's: the lookup
      * is made from here, but RTLD_DEFAULT searches the global scope of the caller's namespace,
      * which the layer shares with the program */
     void *mine = pml_dlsym_real(RTLD_DEFAULT, name);
+    if (!mine)
+        dlerror();
     Dl_info di;
     struct link_map *m = NULL;
     if (mine && dladdr1(mine, &di, (void **)&m, RTLD_DL_LINKMAP) && m && m == layer_map())

@@ -290,6 +290,8 @@ void coord_start_refuse(int i, int status, const char *text);
 /* When no rank has ever connected (no rank is under Revive), what the job's end tells a request
  * that waited (newuser7f F6); NULL when some rank did. */
 const char *coord_start_none_at_end(void);
+/* The --ckpt-interval timer fired: says once on the job's stderr when no rank has connected. */
+void coord_start_timer_none(void);
 
 /* coord_rank.c */
 void coord_rank_hello(int i);

@@ -52,6 +52,7 @@ static void ticks(int64_t now)
     if (coord.next_tick && now >= coord.next_tick) {
         coord.next_tick = now + (int64_t)coord.cfg->interval_s * 1000;
         if (!coord.term_pending && !coord.child_done) {
+            coord_start_timer_none(); /* no rank under Revive: said once (coord_startwait.c) */
             if (coord.p.phase == SNAPC_P_IDLE)
                 coord_update_next_seq();
             struct snapc_event ev = {.type = SNAPC_EV_REQUEST};

@@ -13,8 +13,9 @@
  * No rank at all connected START_NONE_S after the job's start (newuser7f F6: a program whose
  * ranks run the MPI library without Revive's layer, as MPICH loaded from a file of its own is,
  * never connects, and "the job is starting" was said for the job's whole life): the refusal, the
- * --wait progress (said at once then) and give-up, and the job's end say that no rank is under
- * Revive and why that may be. */
+ * --wait progress (said at once then) and give-up, the job's end, and (once, on the job's
+ * standard error) the --ckpt-interval timer say that no rank is under Revive and why that may
+ * be. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
@@ -59,6 +60,19 @@ static void none_text(struct snapc_sbuf *b)
     snapc_sb_printf(b, "no rank of the job has connected to Revive in the %lld s since it "
                        "started: its ranks have not reached MPI_Init yet, or " NONE_OUTSIDE,
                     (long long)job_age_s());
+}
+
+void coord_start_timer_none(void)
+{
+    static int said;
+    if (said || !none_for_long())
+        return;
+    said = 1;
+    struct snapc_sbuf b = {0};
+    none_text(&b);
+    revive_log_warn("no checkpoint at --ckpt-interval: %s (said once; the timer tries again at "
+                    "each interval)", b.p ? b.p : "no rank has connected");
+    snapc_sb_free(&b);
 }
 
 const char *coord_start_none_at_end(void)

@@ -16,7 +16,8 @@
 #    native. A copy of the library in a file of its own: Open MPI stops each rank at its
 #    MPI_Init saying so; MPICH's ranks (and Open MPI's job of a program that never calls
 #    MPI_Init) run outside Revive, and ckpt-mpirun says no rank is under Revive once 10 s passed
-#    without one (also to --wait, and at the job's end; before: "the job is starting").
+#    without one (also to --wait, at the job's end, and once on the job's stderr for
+#    --ckpt-interval; before: "the job is starting", nothing).
 # 2. (the MPI /usr/bin/python3's mpi4py is built against; SKIP-PART otherwise) dl_mpi4py.py run
 #    by /usr/bin/python3 without REVIVE_MPI: as natively; --term at a random step, two restarts
 #    of the snapshot, each with the job's lines == native; REVIVE_MPI naming the other MPI is
@@ -179,7 +180,8 @@ fi
 # front of): the ranks run natively, and ckpt-mpirun, once the job has run 10 s with no rank
 # connected, says no rank is under Revive and why that may be (a request without --wait; one
 # with --wait, said while it waits, and at the job's end); before: "the job is starting: no rank
-# is ready yet" and "the job ended". Open MPI's no-rank job: a program that never calls MPI_Init.
+# is ready yet" and "the job ended"; its --ckpt-interval timer says so once on the job's stderr
+# (before: nothing). Open MPI's no-rank job: a program that never calls MPI_Init.
 lib=$(ldd "$plugso" 2>/dev/null | awk -v so="$so" '$1 == so && $3 ~ /^\// { print $3; exit }')
 if [ -z "$lib" ] || ! mkdir -p "$d/copy" || ! cp "$lib" "$d/copy/$so"; then
     echo "SKIP-PART: a copy of the MPI library ($so: ldd does not find it for $plugso)"
@@ -193,10 +195,10 @@ else
         else
             failed "a copy of the library: status $rc, $n lines naming the direct MPI_Init"; show_err copy.err
         fi
-        nojob=(env REVIVE_MPI=$flavor "$wrapper" -am ft-enable-cr -n $np /bin/sleep 15)
+        nojob=(env REVIVE_MPI=$flavor "$wrapper" -am ft-enable-cr --ckpt-interval 2 -n $np /bin/sleep 15)
     else
         touch "$d/pace15"
-        nojob=(env REVIVE_MPI=$flavor "$wrapper" -am ft-enable-cr -n $np "$d/symprog" 75 "$d/pace15" 200 "$d/copy/$so")
+        nojob=(env REVIVE_MPI=$flavor "$wrapper" -am ft-enable-cr --ckpt-interval 2 -n $np "$d/symprog" 75 "$d/pace15" 200 "$d/copy/$so")
     fi
     t0=$SECONDS
     clean timeout -k 5 120 "${nojob[@]}" >none.out 2>none.err &
@@ -223,6 +225,13 @@ else
             pass "no rank under Revive: ckpt-mpirun --wait said so while it waited and at the job's end (status $rc)"
         else
             failed "no rank under Revive: ckpt-mpirun --wait status $rc:"; show_err nonew.err
+        fi
+        # the periodic checkpoints (--ckpt-interval 2): said once on the job's stderr
+        n=$(grep -c "no checkpoint at --ckpt-interval: no rank of the job has connected to Revive in the [0-9]* s" none.err)
+        if [ "$n" = 1 ]; then
+            pass "no rank under Revive: the job's --ckpt-interval timer says so once on its stderr"
+        else
+            failed "no rank under Revive: the --ckpt-interval timer's line said $n times on the job's stderr"; show_err none.err
         fi
     else
         wait $j; failed "the job without a rank under Revive: no coordinator"; show_err none.err

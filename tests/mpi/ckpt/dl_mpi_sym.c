@@ -37,9 +37,11 @@ static void *lib;
 
 static void *need(const char *name)
 {
+    dlerror();
     void *p = dlsym(lib, name);
-    if (!p) {
-        fprintf(stderr, "dl_mpi_sym: no %s in %s: %s\n", name, SONAME, dlerror());
+    const char *e = dlerror(); /* none after a lookup that succeeded (the usual check) */
+    if (!p || e) {
+        fprintf(stderr, "dl_mpi_sym: %s in %s: %s\n", name, SONAME, e ? e : "not found");
         exit(2);
     }
     return p;
