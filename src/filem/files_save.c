@@ -17,6 +17,7 @@
 
 #include "common/fault.h"
 #include "filem/filem.h"
+#include "filem/files_merge.h"
 
 #define COPY_BUF (256 * 1024)
 
@@ -868,7 +869,8 @@ static int fsync_dir_of(const char *path)
 /* Restores the named PATH of entry r and its members (entries r..end-1) at DEST (where_now:
  * the saved path, or where --relocate and the links as they are now send it). */
 static int restore_root(const char *seqdir, const struct filem_meta *m, int r, int end,
-                        const char *dest, char *buf, char *err, size_t errlen)
+                        const char *dest, const struct filem_files_keep *keep, char *said,
+                        size_t saidlen, char *buf, char *err, size_t errlen)
 {
     struct entry root;
     int e = get_entry(m, r, &root, err, errlen);
@@ -920,19 +922,27 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
         int have = lstat(dest, &st) == 0;
         char aside[PATH_MAX];
         filem_fmt(aside, sizeof aside, "%s.old", tmp);
-        int exchanged = 0;
+        int merged = 0;
         if (have && S_ISDIR(st.st_mode) && !strcmp(root.type, "dir")) {
-            /* the saved tree takes the directory's place in one step; the old one goes after
-             * (under the temporary name, removed below) */
-            if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_EXCHANGE) == 0)
-                exchanged = 1;
-            else if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-                e = -errno;
-                filem_fmt(err, errlen, "cannot put %s back: %s", dest, strerror(-e));
+            /* the saved tree moved into the directory there, entry by entry: the directory
+             * (and each saved subdirectory) stays the same one, a shell in it and the caller's
+             * output redirected into it are not cut off (files_merge.h; newuser8 F3: the whole
+             * directory exchanged put restart-mpi's own output into the removed old one) */
+            e = filem_files_merge(tmp, dest, keep, said, saidlen, err, errlen);
+            merged = 1;
+            /* the directories' times once their members are in (the moves changed them) */
+            for (int i = end - 1; e == 0 && i >= r; i--) {
+                struct entry en;
+                if (get_entry(m, i, &en, err, errlen) == 0 && !strcmp(en.type, "dir")) {
+                    char p[PATH_MAX];
+                    filem_fmt(p, sizeof p, "%s%s", dest, en.path + rl);
+                    struct stat ps;
+                    if (lstat(p, &ps) == 0 && S_ISDIR(ps.st_mode))
+                        (void)set_times(p, &en); /* a directory left as it was (in use): as is */
+                }
             }
-            /* a file system without the exchange: the old one moved aside first (below) */
         }
-        if (e == 0 && !exchanged) {
+        if (e == 0 && !merged) {
             if (have && (S_ISDIR(st.st_mode) || !strcmp(root.type, "dir"))) {
                 /* a directory where a file or link is to go, or a directory replaced without
                  * the exchange, or a file where a directory is to go: the old one moved aside,
@@ -954,7 +964,7 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
         if (e == 0)
             fsync_dir_of(dest);
     }
-    remove_tree(tmp); /* the old contents after an exchange; the partial copy after a failure */
+    remove_tree(tmp); /* what could not be moved in; the partial copy after a failure */
     char old_aside[PATH_MAX];
     filem_fmt(old_aside, sizeof old_aside, "%s.old", tmp);
     if (e == 0 || !moved)
@@ -1210,6 +1220,10 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
         said[0] = 0;
     if (n == 0)
         return 0;
+    /* what this process (and the shell that started it) uses: a directory put back in place
+     * keeps it (files_merge.h) */
+    struct filem_files_keep keep;
+    filem_files_keep_init(&keep);
     /* every destination first: nothing is put back when one cannot be */
     char **dests;
     if ((e = plan(m, n, mv, &dests, said, saidlen, err, errlen)) < 0)
@@ -1227,7 +1241,7 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
                 break;
             end++;
         }
-        e = restore_root(seqdir, m, r, end, dests[r], buf, err, errlen);
+        e = restore_root(seqdir, m, r, end, dests[r], &keep, said, saidlen, buf, err, errlen);
         if (e == 0)
             done += end - r;
         r = end;

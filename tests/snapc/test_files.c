@@ -504,6 +504,52 @@ static void test_link_given(void)
     filem_meta_free(&m2);
 }
 
+/* newuser8 F3: a saved directory is put back in place (the same directory and subdirectories),
+ * what the job made since removed, but what the restoring process uses there kept and named: a
+ * file it has open (its output redirected there, also under a name the snapshot holds) and its
+ * working directory (made since). Before: the directory was exchanged whole, the old one removed. */
+static void test_in_place(void)
+{
+    char seq[PATH_MAX], err[1024], said[4096], ip[PATH_MAX];
+    snprintf(seq, sizeof seq, "%s/seq9", base);
+    CHECK_EQ(chdir(base), 0);
+    CHECK_EQ(mkdir(seq, 0700), 0);
+    sh("mkdir -p ip/sub && echo a > ip/f && echo s > ip/sub/s && echo old > ip/r.out");
+    struct filem_meta m;
+    filem_meta_init(&m);
+    CHECK_EQ(filem_files_save(seq, "ip", &m, err, sizeof err), 0);
+    ino_t root_ino = st_of("ip").st_ino, sub_ino = st_of("ip/sub").st_ino;
+    sh("echo b > ip/f && echo n > ip/new && mkdir -p ip/newdir/deep && echo z > ip/newdir/deep/z && "
+       "echo x > ip/newdir/gone && rm ip/sub/s");
+    /* the caller's own output in it: a file made since, and one the snapshot holds (truncated) */
+    int out = open("ip/out.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rout = open("ip/r.out", O_WRONLY | O_TRUNC | O_CLOEXEC);
+    CHECK(out >= 0 && rout >= 0);
+    ino_t rout_ino = st_of("ip/r.out").st_ino;
+    CHECK_EQ(chdir("ip/newdir"), 0); /* a working directory made since */
+    CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, said, sizeof said, err, sizeof err), 0);
+    CHECK_EQ(chdir(base), 0);
+    CHECK(write(out, "live\n", 5) == 5 && write(rout, "now\n", 4) == 4);
+    close(out);
+    close(rout);
+    CHECK(st_of("ip").st_ino == root_ino && st_of("ip/sub").st_ino == sub_ino);
+    CHECK(slurp("ip/f") && !strcmp(slurp("ip/f"), "a\n"));
+    CHECK(slurp("ip/sub/s") && !strcmp(slurp("ip/sub/s"), "s\n"));
+    CHECK(st_of("ip/new").st_mode == 0);
+    CHECK(slurp("ip/out.log") && !strcmp(slurp("ip/out.log"), "live\n"));
+    CHECK(st_of("ip/r.out").st_ino == rout_ino && slurp("ip/r.out") && !strcmp(slurp("ip/r.out"), "now\n"));
+    CHECK(S_ISDIR(st_of("ip/newdir").st_mode));                                /* the cwd: kept */
+    CHECK(st_of("ip/newdir/gone").st_mode == 0 && st_of("ip/newdir/deep").st_mode == 0); /* its contents: not */
+    snprintf(ip, sizeof ip, "kept %s/ip/out.log, made since the snapshot (a file restart-mpi has open)", base);
+    CHECK_STR_CONTAINS(said, ip);
+    snprintf(ip, sizeof ip, "kept %s/ip/r.out, not the snapshot's copy (a file restart-mpi has open)", base);
+    CHECK_STR_CONTAINS(said, ip);
+    snprintf(ip, sizeof ip, "kept %s/ip/newdir, made since the snapshot (restart-mpi's working directory)", base);
+    CHECK_STR_CONTAINS(said, ip);
+    sh("test -z \"$(ls -A | grep revive-restore)\"");
+    filem_meta_free(&m);
+}
+
 int main(void)
 {
     snprintf(base, sizeof base, "%s/revive-test-files-XXXXXX",
@@ -519,6 +565,7 @@ int main(void)
     test_review();
     test_relocate();
     test_link_given();
+    test_in_place();
     char c[PATH_MAX + 16];
     snprintf(c, sizeof c, "rm -rf '%s'", base);
     if (system(c) != 0)
