@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -100,15 +101,39 @@ static void launcher_listener_cloexec(int fd)
         fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
+/* The launcher's: what the process had when it was executed. Not every descriptor open when the
+ * layer's constructor runs: glibc ran the constructors of the application's libraries before it,
+ * and what they opened (OpenFOAM's /dev/null for its Snull, a library's global log file) is the
+ * application's, in its images (it was left out of them, and at a restart the number the
+ * application wrote to was closed, or another's: newuser8 F1). Without the list made at exec
+ * (halves_execfds.c: no /proc), every open one is taken for the launcher's, as before. */
 void pml_restart_note_launcher_fds(void)
 {
+    struct stat st;
+    int unknown = 0;
     nlfd = 0;
-    for (int fd = 3; fd < 1024 && nlfd < LFD_MAX; fd++)
-        if (fcntl(fd, F_GETFD) >= 0) {
-            lfd[nlfd++] = fd;
-            pml_fd_mark_by(fd, PML_FD_BY_LAUNCHER, 1);
-            launcher_listener_cloexec(fd);
+    for (int fd = 3; fd < 1024 && nlfd < LFD_MAX; fd++) {
+        if (fstat(fd, &st) != 0)
+            continue;
+        int at_exec = pml_fd_open_at_exec(fd, &st);
+        unknown += at_exec < 0;
+        if (at_exec == 0) {
+            char tgt[256];
+            if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
+                snprintf(tgt, sizeof tgt, "?");
+            revive_log_debug("descriptor %d (%s) was opened before the layer loaded (a library's"
+                             " constructor): the application's", fd, tgt);
+            continue;
         }
+        lfd[nlfd++] = fd;
+        pml_fd_mark_by(fd, PML_FD_BY_LAUNCHER, 1);
+        launcher_listener_cloexec(fd);
+    }
+    if (unknown)
+        revive_log_warn("%d descriptors open when Revive's MPI layer loaded are taken for the launcher's"
+                        " and left out of this rank's snapshots: the descriptors the rank was started"
+                        " with could not be listed (/proc/self/fd); one a library of the application"
+                        " opened in its constructor would be missing after a restart", unknown);
 }
 
 int pml_launcher_fd(int fd)

@@ -77,8 +77,9 @@ void pml_restart_refused(int by_other, const char *msg);
  * not one per rank); the rank then ends quietly. */
 int pml_restart_refusal_said_elsewhere(void);
 
-/* 1 when descriptor fd is the launcher's: open when the layer was loaded (beside the standard
- * streams), or kept open for the new launcher by revive-restart-rank. A rank's image must not
+/* 1 when descriptor fd is the launcher's: open when the rank was executed (beside the standard
+ * streams; not one a library's constructor opened before the layer's ran: halves_execfds.c), or
+ * kept open for the new launcher by revive-restart-rank. A rank's image must not
  * hold them (the capture filter leaves them out). No allocation, async-signal-safe. */
 int pml_launcher_fd(int fd);
 void pml_restart_note_launcher_fds(void); /* from the layer's constructor */
