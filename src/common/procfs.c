@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -530,6 +531,42 @@ int revive_maps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *b
 int revive_smaps_open(struct revive_maps_reader *r, pid_t pid, pid_t tid, char *buf, size_t cap)
 {
     return maps_open(r, pid, tid, "smaps", buf, cap);
+}
+
+/* PROCMAP_QUERY's argument (include/uapi/linux/fs.h, Linux 6.11), for headers older than it; the
+ * fields this file reads, at their offsets in the kernel's layout, which `size` tells it. */
+struct revive_procmap_query {
+    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset,
+        inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define REVIVE_PROCMAP_QUERY _IOWR('f', 17, struct revive_procmap_query) /* 0xc0686611 */
+#define REVIVE_PROCMAP_VMA_SHARED 0x8
+
+int revive_maps_query(uint64_t addr, uint64_t *start, uint64_t *end, int *shared)
+{
+    revive_fd_enter();
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        revive_fd_leave();
+        return -e;
+    }
+    struct revive_procmap_query q;
+    memset(&q, 0, sizeof q);
+    q.size = sizeof q;
+    q.query_addr = addr; /* query_flags 0: the mapping that covers addr, whatever its access */
+    int rc = ioctl(fd, REVIVE_PROCMAP_QUERY, &q);
+    int e = rc ? errno : 0;
+    close(fd);
+    revive_fd_leave();
+    if (e)
+        return -e;
+    *start = q.vma_start;
+    *end = q.vma_end;
+    *shared = (q.vma_flags & REVIVE_PROCMAP_VMA_SHARED) != 0;
+    return 0;
 }
 
 /* Reads more into the buffer after what is unread (moved to the front). 1 when bytes came,
