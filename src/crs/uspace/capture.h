@@ -46,8 +46,9 @@ struct crs_capture_opts {
      * not smaps), and what smaps adds, which nothing before the page data needs, is read once
      * the pages are on their way to the disk. Set by checkpoint.c when nothing needs it earlier:
      * not for the --fork writer (fork_sees_all reads the advice), nor direct writes
-     * (region_direct_ok reads the shared pages), nor where protection keys may exist (a key
-     * refuses the capture before any page is read: crs_capture_smaps). */
+     * (region_direct_ok reads the shared pages), nor where the process holds a protection key
+     * (crs_capture_pkeys_held: a key refuses the capture before any page is read,
+     * crs_capture_smaps). */
     int smaps_late;
 };
 
@@ -178,6 +179,17 @@ int crs_capture_smaps_late(struct crs_capture *c);
 /* Whether this machine may give a process memory protection keys (x86: the kernel turned them
  * on, CPUID's OSPKE), which only smaps tells per mapping; 1 where it cannot tell. */
 int crs_capture_pkeys_possible(void);
+/* Whether the process holds a protection key now (pkey_alloc, or the kernel's execute-only key):
+ * 0 where keys cannot be had (crs_capture_pkeys_possible), 1 where it cannot tell (not x86-64).
+ * Asked with every other thread parked. smaps, which alone says which mapping has a key, then
+ * comes first as it did everywhere keys may exist (diffrev37 R-L12: most bare-metal x86). */
+int crs_capture_pkeys_held(void);
+/* Every key open to this thread (PKRU 0), the old PKRU returned; crs_capture_pkeys_close puts it
+ * back. For a capture with smaps late where keys may exist: memory a key freed while still on it
+ * (no key held, pkey_free said nothing) is read, not a SIGSEGV that ends the process, and the late
+ * smaps refuses it. Nothing where keys cannot exist. */
+unsigned crs_capture_pkeys_open(void);
+void crs_capture_pkeys_close(unsigned old);
 int crs_capture_fds(struct crs_capture *c);
 int crs_capture_signals(struct crs_capture *c);
 int crs_capture_timers(struct crs_capture *c);

@@ -508,3 +508,70 @@ int crs_capture_pkeys_possible(void)
     return 1;
 #endif
 }
+
+#if defined(__x86_64__)
+/* This thread's PKRU (rdpkru, wrpkru: valid only where the kernel turned the keys on, OSPKE) */
+static unsigned pkru_get(void)
+{
+    unsigned a, d;
+    __asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(a), "=d"(d) : "c"(0));
+    return a;
+}
+
+static void pkru_set(unsigned v)
+{
+    __asm__ volatile(".byte 0x0f, 0x01, 0xef" : : "a"(v), "c"(0), "d"(0) : "memory");
+}
+#endif
+
+int crs_capture_pkeys_held(void)
+{
+    if (!crs_capture_pkeys_possible())
+        return 0;
+#if defined(__x86_64__)
+    /* The kernel hands each key out once: pkey_alloc's, and the execute-only key it takes itself
+     * for a PROT_EXEC-only mapping; x86 has 15 besides key 0, which every mapping has unless told
+     * otherwise. All 15 to be had now: the process holds none. Taken and given back at once
+     * (every other thread is parked), this thread's PKRU, which pkey_alloc sets for each key it
+     * gives, put back. */
+    unsigned pkru = pkru_get();
+    int keys[16], n = 0, e = 0;
+    while (n < 16) {
+        long k = syscall(SYS_pkey_alloc, 0, 0);
+        if (k < 0) {
+            e = errno;
+            break;
+        }
+        keys[n++] = (int)k;
+    }
+    for (int i = 0; i < n; i++)
+        syscall(SYS_pkey_free, keys[i]);
+    pkru_set(pkru);
+    return !(n == 15 && e == ENOSPC);
+#else
+    return 1;
+#endif
+}
+
+unsigned crs_capture_pkeys_open(void)
+{
+#if defined(__x86_64__)
+    if (!crs_capture_pkeys_possible())
+        return 0;
+    unsigned old = pkru_get();
+    pkru_set(0);
+    return old;
+#else
+    return 0;
+#endif
+}
+
+void crs_capture_pkeys_close(unsigned old)
+{
+#if defined(__x86_64__)
+    if (crs_capture_pkeys_possible())
+        pkru_set(old);
+#else
+    (void)old;
+#endif
+}

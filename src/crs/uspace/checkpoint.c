@@ -580,7 +580,9 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
      * reach the disk sooner by the smaps read (2.5-3 ms of CPU for an MPI rank's 363 mappings, of
      * each of 8 ranks on 2 cores, before any page was written) */
     const char *direct = getenv("REVIVE_IMAGE_DIRECT");
-    c->opts.smaps_late = !o->fork_mode && !(direct && strcmp(direct, "1") == 0) && !crs_capture_pkeys_possible();
+    c->opts.smaps_late = !o->fork_mode && !(direct && strcmp(direct, "1") == 0) && !crs_capture_pkeys_held();
+    /* where keys may exist, every key open to this thread while it reads the process (capture.h) */
+    unsigned pkru = c->opts.smaps_late ? crs_capture_pkeys_open() : 0;
     image_fd = o->fd;
 
     int e = collect(c, (size_t)np);
@@ -668,6 +670,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
             }
         }
     }
+    if (c->opts.smaps_late)
+        crs_capture_pkeys_close(pkru);
     res->status = e;
     res->passing = e && c->passing;
     if (e)
