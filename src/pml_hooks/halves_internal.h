@@ -88,13 +88,6 @@ void pml_fd_mark_by(int fd, int by, int open);
  * is the library's (made inside its libc or by a raw system call: halves_query.c's rule). */
 void pml_fd_lower_starting(void);
 void pml_fd_lower_started(void);
-/* Whether fd, open now on the file st describes, was open on it when the process was executed
- * (the launcher's; listed by halves_execfds.c while ld.so relocated the layer, before any
- * constructor ran): 1 yes, 0 no (the process made it since: a constructor that ran before the
- * layer's, a library's of the application), -1 unknown (no list: no /proc, or more descriptors
- * than it keeps). */
-struct stat;
-int pml_fd_open_at_exec(int fd, const struct stat *st);
 /* 1 once MPI_Init returned (pml_fd_lower_started), until a next lower half starts. */
 int pml_fd_lower_ran(void);
 /* After a restart, before the new launcher's are marked: the dead lower half's and launcher's

@@ -32,6 +32,7 @@
 #include "crs/base/hooks.h"
 #include "common/clock.h"
 #include "common/dirsync.h"
+#include "common/exec_fds.h"
 #include "common/fault.h"
 #include "common/text.h"
 #include "libcr.h"
@@ -106,7 +107,7 @@ static void launcher_listener_cloexec(int fd)
  * and what they opened (OpenFOAM's /dev/null for its Snull, a library's global log file) is the
  * application's, in its images (it was left out of them, and at a restart the number the
  * application wrote to was closed, or another's: newuser8 F1). Without the list made at exec
- * (halves_execfds.c: no /proc), every open one is taken for the launcher's, as before. */
+ * (common/exec_fds.c: no /proc), every open one is taken for the launcher's, as before. */
 void pml_restart_note_launcher_fds(void)
 {
     struct stat st;
@@ -115,7 +116,7 @@ void pml_restart_note_launcher_fds(void)
     for (int fd = 3; fd < 1024 && nlfd < LFD_MAX; fd++) {
         if (fstat(fd, &st) != 0)
             continue;
-        int at_exec = pml_fd_open_at_exec(fd, &st);
+        int at_exec = revive_fd_open_at_exec(fd, &st);
         unknown += at_exec < 0;
         if (at_exec == 0) {
             char tgt[256];

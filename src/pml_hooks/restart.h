@@ -78,7 +78,7 @@ void pml_restart_refused(int by_other, const char *msg);
 int pml_restart_refusal_said_elsewhere(void);
 
 /* 1 when descriptor fd is the launcher's: open when the rank was executed (beside the standard
- * streams; not one a library's constructor opened before the layer's ran: halves_execfds.c), or
+ * streams; not one a library's constructor opened before the layer's ran: common/exec_fds.h), or
  * kept open for the new launcher by revive-restart-rank. A rank's image must not
  * hold them (the capture filter leaves them out). No allocation, async-signal-safe. */
 int pml_launcher_fd(int fd);

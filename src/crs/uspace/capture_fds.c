@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "crs/uspace/capture.h"
 #include "crs/base/capture_filter.h"
+#include "common/exec_fds.h"
 #include "common/procfs.h"
 
 #include <dirent.h>
@@ -20,7 +21,8 @@
 
 
 /* Descriptors open when the process started (libcr's constructor, through
- * crs_inherited_note) are its launcher's: a pipe to a shell, a job server's
+ * crs_inherited_note; not one made since the exec, which a constructor that
+ * glibc ran before libcr's may have: common/exec_fds.h) are its launcher's: a pipe to a shell, a job server's
  * pipe, a batch system's socket, a terminal. Those Revive cannot reopen do
  * not block a checkpoint: they are recorded as CRS_FD_INHERITED. A file is
  * known by its device and inode (pipes and sockets have inodes of their
@@ -43,6 +45,12 @@ static long note_one(long n, int dirfd, void *arg)
     (void)arg;
     struct stat st;
     if (n == dirfd || ninherited == CRS_INHERITED_MAX || fstat((int)n, &st) != 0)
+        return 0;
+    /* opened by a library's constructor that ran before libcr's (a program's own library, or
+     * one preloaded after libcr): the program's, under the strict rule. It was taken for the
+     * launcher's: a pipe or connection to another process was then recorded as inherited, to be
+     * reconnected to whatever a restart had under its number (newuser8 F1) */
+    if (revive_fd_open_at_exec((int)n, &st) == 0)
         return 0;
     inherited[ninherited++] = (struct inherited){ st.st_dev, st.st_ino };
     return 0;

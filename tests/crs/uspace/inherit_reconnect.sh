@@ -8,7 +8,9 @@
 # the program opens itself keeps the strict rule: a checkpoint with the
 # same kind of socket opened after the start is refused naming it. With
 # REVIVE_VERBOSE=2 cr_restart says what became of each on its own stderr, also
-# when the program's stderr was a regular file.
+# when the program's stderr was a regular file. A pipe to another process that
+# a library's constructor made (preloaded after libcr: its constructor runs
+# before libcr's) is the program's: refused naming it (newuser8 F1).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup inherit_reconnect
 crs_need_tools cr_run cr_checkpoint cr_restart cr_info
@@ -95,5 +97,31 @@ if [ -n "$PID" ]; then
     [ -e "$WORK/own.img" ] && crs_fail "own pipe: the refused checkpoint left an image"
     crs_finish "$d2" orig || crs_fail "own pipe: the program did not finish well after the refusal" \
         "($FINISH_STATUS)"
+fi
+# a pipe to another process that a library's constructor made before libcr's (glibc runs the
+# constructors of the libraries a program needs, and of those preloaded after libcr, first): the
+# program's, under the strict rule; it was recorded as inherited (newuser8 F1)
+cc=${CC:-cc}
+d4=$WORK/ctor
+mkdir -p "$d4"
+if ! command -v "$cc" >/dev/null; then
+    echo "SKIP-PART: a library constructor's pipe (no C compiler: $cc)"
+elif ! "$cc" -O1 -shared -fPIC -o "$d4/libctorpipe.so" "$(dirname "$0")/crt_ctorpipe_lib.c" 2>"$d4/cc.err"; then
+    crs_fail "crt_ctorpipe_lib.c does not build: $(head -n 3 "$d4/cc.err")"
+else
+    crs_start "$d4" orig env CRT_CTORPIPE_FD=9 CRT_HEAP_MB=4 LD_PRELOAD="$d4/libctorpipe.so" \
+        "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_heap" || crs_fail "library constructor's pipe: never got ready"
+    if [ -n "$PID" ]; then
+        if [ ! -e "/proc/$PID/fd/9" ]; then
+            crs_fail "library constructor's pipe: the program has no fd 9"
+        else
+            crs_tool "$WORK/ctor" cr_checkpoint -f "$WORK/ctor.img" "$PID"
+            crs_expect_refusal "a pipe to another process a library's constructor made (fd 9)" "$WORK/ctor.err" $? \
+                "file descriptor 9"
+            [ -e "$WORK/ctor.img" ] && crs_fail "library constructor's pipe: the refused checkpoint left an image"
+        fi
+        crs_finish "$d4" orig || crs_fail "library constructor's pipe: the program did not finish well after the refusal" \
+            "($FINISH_STATUS)"
+    fi
 fi
 crs_summary inherit_reconnect

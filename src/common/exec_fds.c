@@ -1,26 +1,30 @@
-/* The descriptors the process had when it was executed: the launcher's (API in halves_internal.h).
+/* The descriptors the process had when it was executed: its launcher's (API in exec_fds.h).
  *
- * The layer's constructor cannot tell them on its own: glibc runs the constructors of the
- * libraries a program needs before those of the libraries preloaded ahead of them (the layer,
- * libcr), so by then a library of the application may have opened a file in its constructor
- * (OpenFOAM's libOpenFOAM opens /dev/null for its global Snull; any C++ library with a global
- * ofstream or log). Taken for the launcher's, such a descriptor was left out of every image and
- * its number was free at a restart: the application's next write failed (EBADF) or went into a
- * pipe the fresh MPI library or the launcher had been given under that number (newuser8 F1).
+ * A preloaded library's constructor cannot tell them on its own: glibc runs the constructors of
+ * the libraries a program needs (and of those preloaded after it) before those of the libraries
+ * preloaded ahead of them (libcr, Revive's MPI layer), so by then a library of the application
+ * may have opened a file in its constructor (OpenFOAM's libOpenFOAM opens /dev/null for its global
+ * Snull; any C++ library with a global ofstream or log, or a connection to a server). Taken for
+ * the launcher's, such a descriptor was left out of every MPI rank's image (the layer) or
+ * recorded as inherited, to be reconnected to whatever the restart has under its number (libcr):
+ * at a restart the application's next write failed or went into a pipe the fresh MPI library or
+ * the launcher had been given under that number (newuser8 F1).
  *
  * ld.so relocates every object of the program before it runs any constructor, and it resolves
  * an object's IFUNC (R_*_IRELATIVE) while relocating it: the resolver below lists the table then,
  * when only what the process inherited across execve is open (ld.so closes the libraries it read;
- * no constructor has run). It runs before the layer's own relocations are known to be complete
- * and before any libc call is safe, so it uses raw system calls, static buffers and no library
+ * no constructor has run). It runs before the object's other relocations are known to be done and
+ * before any libc call is safe, so it uses raw system calls, static buffers and no library
  * function (nor any the compiler could call for it: no loops that fill or copy memory). */
 #define _GNU_SOURCE
-#include "pml_hooks/halves_internal.h"
+#include "common/exec_fds.h"
 
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+
+#define EXEC_FD_LIMIT 65536 /* numbers above are not listed (none is inherited in practice) */
 
 #define EXEC_FDS_MAX 1024
 static int exec_fd[EXEC_FDS_MAX];
@@ -80,7 +84,7 @@ static void list_exec_fds(void)
 {
     long dir = raw_call(SYS_openat, AT_FDCWD, (long)"/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dir < 0)
-        return; /* no /proc: not listed, the constructor's view stands (pml_fd_open_at_exec) */
+        return; /* no /proc: not listed, the constructor's view stands (revive_fd_open_at_exec) */
     exec_fds_state = 1;
     long got;
     while ((got = raw_call(SYS_getdents64, dir, (long)dir_buf, sizeof dir_buf, 0)) > 0) {
@@ -91,9 +95,9 @@ static void list_exec_fds(void)
             const char *c = e->d_name;
             if (*c < '0' || *c > '9')
                 continue; /* . and .. */
-            while (*c >= '0' && *c <= '9' && n < PML_FD_TRACK)
+            while (*c >= '0' && *c <= '9' && n < EXEC_FD_LIMIT)
                 n = n * 10 + (*c++ - '0');
-            if (!*c && n != dir && n < PML_FD_TRACK)
+            if (!*c && n != dir && n < EXEC_FD_LIMIT)
                 note((int)n);
         }
     }
@@ -107,9 +111,9 @@ static void list_exec_fds(void)
 }
 #endif
 
-/* The IFUNC: its resolver runs once, while ld.so relocates the layer, and lists the table. The
+/* The IFUNC: its resolver runs once, while ld.so relocates the object, and lists the table. The
  * function it resolves to does nothing; the pointer below makes ld.so resolve it (the reference
- * is an IRELATIVE relocation of the layer's own, resolved eagerly even with lazy binding). */
+ * is an IRELATIVE relocation of the object's own, resolved eagerly even with lazy binding). */
 static void exec_fds_anchor_impl(void)
 {
 }
@@ -122,9 +126,9 @@ __attribute__((no_stack_protector, used)) static void (*exec_fds_resolve(void))(
 }
 
 static void exec_fds_anchor(void) __attribute__((ifunc("exec_fds_resolve")));
-void (*volatile pml_exec_fds_anchor)(void) __attribute__((visibility("hidden"))) = exec_fds_anchor;
+__attribute__((used)) static void (*volatile exec_fds_pointer)(void) = exec_fds_anchor;
 
-int pml_fd_open_at_exec(int fd, const struct stat *st)
+int revive_fd_open_at_exec(int fd, const struct stat *st)
 {
     if (!exec_fds_state)
         return -1;
