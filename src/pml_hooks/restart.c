@@ -119,11 +119,15 @@ void pml_restart_note_launcher_fds(void)
         int at_exec = revive_fd_open_at_exec(fd, &st);
         unknown += at_exec < 0;
         if (at_exec == 0) {
+            /* made since the exec: the ordinary rule says whose (libcr's own are Revive's) */
             char tgt[256];
+            const char *why = "";
+            int h = pml_half_of_fd(fd, &why);
             if (pml_fd_target(fd, tgt, sizeof tgt) < 0)
                 snprintf(tgt, sizeof tgt, "?");
-            revive_log_debug("descriptor %d (%s) was opened before the layer loaded (a library's"
-                             " constructor): the application's", fd, tgt);
+            revive_log_debug("descriptor %d (%s) was made after the exec, before the layer loaded"
+                             " (a constructor's), not by the launcher: %s (%s)", fd, tgt,
+                             h < 0 ? "closed" : pml_half_name(h), why);
             continue;
         }
         lfd[nlfd++] = fd;
