@@ -1010,6 +1010,54 @@ static int parent_real(const char *path, char *out, size_t len, char *dirp, size
                : 0;
 }
 
+/* The symbolic links on the way to PATH (each existing prefix, lstat): 0 when each is the
+ * caller's, or root's on the way (/var/run -> /run), and the last one (LAST set: PATH is a saved
+ * PATH as named) only when the snapshot recorded that name as a link (root->given_link) and it
+ * is the caller's; else -EPERM with err naming the link, its target and owner. A restart follows
+ * no link another user could have put in a shared directory (/tmp/run42 -> a directory of the
+ * user's: it was replaced and emptied; diffrev38 R-H1), nor one that appeared where the snapshot
+ * saved a directory or file. */
+static int links_check(const char *named, const char *path, int last, const struct entry *root,
+                       char *err, size_t errlen)
+{
+    char p[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof p)
+        return 0; /* too long: refused by what follows */
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0)
+            continue;
+        memcpy(p, path, i);
+        p[i] = 0;
+        struct stat st;
+        if (lstat(p, &st) < 0)
+            break; /* the rest is not there (yet) */
+        if (!S_ISLNK(st.st_mode))
+            continue;
+        char t[PATH_MAX];
+        ssize_t l = readlink(p, t, sizeof t - 1);
+        t[l > 0 ? l : 0] = 0;
+        int at_end = last && path[i] == 0;
+        if (st.st_uid != geteuid() && (at_end || st.st_uid != 0)) {
+            filem_fmt(err, errlen,
+                      "cannot put %s back: %s is a link to %s owned by user %u, not by you: a "
+                      "restart follows no other user's link (remove it, or restart with "
+                      "--no-restore-files; the snapshot saved %s)",
+                      named, p, t, (unsigned)st.st_uid, root->path);
+            return -EPERM;
+        }
+        if (at_end && !root->given_link) {
+            filem_fmt(err, errlen,
+                      "cannot put %s back: it was no link at the snapshot (the snapshot saved %s "
+                      "there) and is now a link to %s: remove the link, or restart with "
+                      "--no-restore-files",
+                      named, root->path, t);
+            return -EPERM;
+        }
+    }
+    return 0;
+}
+
 /* Where the named PATH of entry r (members r+1..end-1) goes now: the PATH as named (the
  * canonical path for a snapshot that recorded no other name), moved by --relocate, then through
  * its links as they are now (a link re-pointed since: where it points now). dest filled, and one
@@ -1047,12 +1095,14 @@ static int where_now(const struct filem_meta *m, int r, int end, const struct en
     }
     struct stat st;
     char real[PATH_MAX];
-    int e = 0;
+    int e = links_check(named, at, 1, root, err, errlen);
+    if (e < 0)
+        return e;
     if (lstat(at, &st) == 0) {
         if (realpath(at, real)) {
             if (filem_fmt(dest, len, "%s", real) >= (int)len)
                 e = -ENAMETOOLONG;
-        } else if (S_ISLNK(st.st_mode)) {
+        } else if (S_ISLNK(st.st_mode) && errno == ENOENT) {
             /* a link into a directory that is gone (a scratch area purged): put back where the
              * link leads when the directory it is to be in is there */
             char t[PATH_MAX], to[PATH_MAX];
@@ -1070,6 +1120,9 @@ static int where_now(const struct filem_meta *m, int r, int end, const struct en
                 filem_fmt(to, sizeof to, "%s", t);
             else
                 filem_fmt(to, sizeof to, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", t);
+            /* the links on the way to where it leads: the caller's or root's */
+            if ((e = links_check(named, to, 0, root, err, errlen)) < 0)
+                return e;
             e = parent_real(to, dest, len, dir, sizeof dir);
             if (e < 0) {
                 filem_fmt(err, errlen,

@@ -114,7 +114,9 @@ int filem_files_where(const struct filem_meta *m, const struct filem_files_moves
  * files.N.given, else the canonical path; moved by mv's --relocate; through its links as they
  * are now, so a link re-pointed since is followed), its members at the same places under it.
  * Refused before anything is put back (-ENOENT): the directory a PATH is to be in does not
- * exist, a named link is gone, or it leads into a directory that is gone; (-EINVAL) a --relocate
+ * exist, a named link is gone, or it leads into a directory that is gone; (-EPERM) a link where
+ * the snapshot saw none (at the PATH's last name), or another user's link on the way (root's
+ * allowed but at the last name: diffrev38 R-H1); (-EINVAL) a --relocate
  * moves a part of a saved directory elsewhere, a destination is, holds or lies in the store.
  * *restored (may be NULL): entries put back; said (may be NULL): filem_files_where's phrases.
  * 0, or -errno with err naming the path; a failure leaves the PATHs already put back as they

@@ -500,6 +500,26 @@ static void test_link_given(void)
     sh("rm job/d && ln -s ../s4 job/d");
     CHECK_EQ(filem_files_restore(seq8, &m2, NULL, NULL, NULL, 0, err, sizeof err), 0);
     CHECK(slurp("s4/f") && !strcmp(slurp("s4/f"), "f1\n"));
+    /* diffrev38 R-H1: a link where the snapshot saved a directory is not followed (the user's
+     * own too), nor another user's link where it saved a link: refused, the target intact */
+    char seq10[PATH_MAX];
+    snprintf(seq10, sizeof seq10, "%s/seq10", base);
+    CHECK_EQ(mkdir(seq10, 0700), 0);
+    struct filem_meta m3;
+    filem_meta_init(&m3);
+    sh("mkdir -p plain victim && echo p1 > plain/md && echo v > victim/v");
+    CHECK_EQ(filem_files_save(seq10, "plain", &m3, err, sizeof err), 0);
+    sh("rm -rf plain && ln -s victim plain");
+    CHECK_EQ(filem_files_restore(seq10, &m3, NULL, NULL, NULL, 0, err, sizeof err), -EPERM);
+    CHECK_STR_CONTAINS(err, "/plain back: it was no link at the snapshot");
+    CHECK(slurp("victim/v") && !strcmp(slurp("victim/v"), "v\n") && st_of("victim/md").st_mode == 0);
+    if (geteuid() == 0) {
+        sh("mkdir -p s5 && rm job/d && ln -s ../s5 job/d && chown -h 65534 job/d");
+        CHECK_EQ(filem_files_restore(seq8, &m2, NULL, NULL, NULL, 0, err, sizeof err), -EPERM);
+        CHECK_STR_CONTAINS(err, "/job/d is a link to ../s5 owned by user 65534, not by you");
+        CHECK(st_of("s5/f").st_mode == 0);
+    }
+    filem_meta_free(&m3);
     filem_meta_free(&m);
     filem_meta_free(&m2);
 }
