@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "libcr"
 #include "crs/libcr/runtime.h"
+#include "crs/uspace/cpu_clocks.h"
 #include "crs/libcr/seccomp_precheck.h"
 #include "crs/libcr/fork_guard.h"
 #include "crs/base/mcast_if_notes.h"
@@ -928,6 +929,7 @@ static void after_fork_child(void)
     crs_cs_forked();
     crs_sysvipc_forked();   /* the kernel gives a child no SEM_UNDO adjustments */
     crs_mcast_if_forked();
+    crs_cpu_forked();       /* its CPU times start from 0, as natively (cpu_clocks.h) */
     if (started != 1)
         return;
     crs_timers_after_fork_child();

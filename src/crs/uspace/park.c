@@ -27,6 +27,7 @@
 #include "crs/base/seccomp_notes.h"
 #include "crs/uspace/cpu_context.h"
 #include "crs/uspace/park_sleep.h"
+#include "crs/uspace/cpu_clocks.h"
 #include "crs/uspace/park_state.h"
 #include "crs/uspace/seccomp_restore.h"
 #include "crs/uspace/thread_attr.h"
@@ -94,6 +95,7 @@ static int park_here_mask(const void *mask)
     rec.record = (uint64_t)&rec;
     if (mask)
         memcpy(&rec.blocked, mask, sizeof rec.blocked);
+    crs_cpu_park_note(); /* the CPU times it could have seen: a restart goes on from them */
     pid_t me = crs_park_my_tid();
     if (me == getpid())
         atomic_store(&crs_park_main_parked, 1);
@@ -110,6 +112,7 @@ static int park_here_mask(const void *mask)
     } else {
         crs_thread_reinstate(&rec, (const struct crs_restart_info *)r);
         crs_thread_attr_reinstate(&attr);
+        crs_cpu_thread_restarted();
         crs_park_call_restarted();
         crs_park_tids_now[idx] = crs_park_my_tid();
         atomic_fetch_add(&crs_park_nrestored, 1);
@@ -297,6 +300,7 @@ void crs_park_release_holding(int (*hold)(void *arg, pid_t tid), void *arg)
 
 void crs_park_release_restarted(int (*hold)(void *arg, pid_t tid), void *arg)
 {
+    crs_cpu_restarted(); /* every thread is back, none runs on yet */
     /* held[] came back with the image: every slot is decided again */
     uint32_t ns = atomic_load(&crs_park_nslots);
     int any = 0;

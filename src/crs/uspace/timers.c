@@ -175,12 +175,13 @@ int64_t crs_timer_first(int id, int clock, uint64_t overrun)
     struct itimerspec its;
     if (!clock_readable(clock))
         return 0;
-    /* the clock read just before the time left: the two reads apart (the thread preempted in
+    /* the kernel's clock (a system call: libcr's clock_gettime adds a restarted process's CPU
+     * offset, libcr/cpuclock.c), read just before the time left: the two reads apart (the thread preempted in
      * between) put the expiry early by that much, so read again while they are a quarter period
      * apart or more (a few times at most) */
     for (int tries = 0;; tries++) {
-        if (clock_gettime(clock, &now) != 0 || syscall(SYS_timer_gettime, id, &its) != 0 ||
-            clock_gettime(clock, &after) != 0)
+        if (syscall(SYS_clock_gettime, clock, &now) != 0 || syscall(SYS_timer_gettime, id, &its) != 0 ||
+            syscall(SYS_clock_gettime, clock, &after) != 0)
             return 0;
         if (tries == 3 || (ns_of(&after) - ns_of(&now)) * 4 < ns_of(&its.it_interval))
             break;
@@ -201,7 +202,7 @@ int crs_timer_pend_first(int id, int64_t first_ns, int64_t interval_ns)
 int crs_timer_pending_now(int clock, int64_t first_ns, int64_t interval_ns, int64_t *left_ns, uint64_t *pending)
 {
     struct timespec now;
-    if (first_ns <= 0 || interval_ns <= 0 || !clock_readable(clock) || clock_gettime(clock, &now) != 0 ||
+    if (first_ns <= 0 || interval_ns <= 0 || !clock_readable(clock) || syscall(SYS_clock_gettime, clock, &now) != 0 ||
         ns_of(&now) < first_ns)
         return -1;
     uint64_t over = (uint64_t)(ns_of(&now) - first_ns) / (uint64_t)interval_ns;
@@ -217,7 +218,7 @@ int crs_timer_pend(int id, int clock, int64_t left_ns, int64_t interval_ns, uint
     struct timespec now;
     /* a per-thread CPU clock of the checkpoint (another tid now, maybe):
      * at once, the overrun counted from here */
-    if (interval_ns > 0 && left_ns > 0 && clock_readable(clock) && clock_gettime(clock, &now) == 0 &&
+    if (interval_ns > 0 && left_ns > 0 && clock_readable(clock) && syscall(SYS_clock_gettime, clock, &now) == 0 &&
         overrun < (uint64_t)INT64_MAX / 2 / (uint64_t)interval_ns) {
         int64_t at = ns_of(&now) + left_ns - (int64_t)(overrun + 1) * interval_ns;
         if (at > 0) {
