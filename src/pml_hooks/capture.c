@@ -58,6 +58,10 @@ static int own_fd(void *arg, int fd)
  * every other thread parked: stack only, no lock. */
 static int loader_busy; /* the last capture found ld.so's loader lock held (produce) */
 static int arena_busy;  /* ... or a malloc arena locked, with threads to be held after it */
+static int agent_busy;  /* ... or the agent's lock held by a thread to be held after it */
+/* pml_capture_self is under way: the program's own thread takes the image (no agent epoch, no
+ * coordinator); in the image, so the restarted process knows it too. */
+static int self_mode;
 static int will_hold;   /* this capture holds threads after it (--term, or its restart) */
 
 /* A child the rank forked (a helper, a worker: taken along by a tree capture) is no rank: its
@@ -91,6 +95,13 @@ static int produce(void *arg, struct crs_ext_sink *sink)
      * tests/mpi/ckpt/rst_heldlock.sh). Tried again once the threads ran a little. */
     if (will_hold && pml_arena_locked() == 1) {
         arena_busy = 1;
+        return -EAGAIN;
+    }
+    /* So does a thread parked holding the agent's lock (inside MPIX_Checkpoint's wait, between
+     * a wake and its next wait): the agent takes it to end the epoch before it lets the held
+     * threads go (agent_epoch_ended), and waited for ever (diffrev37 R-L11) */
+    if (will_hold && pml_agent_running && !self_mode && snapc_agent_lock_busy()) {
+        agent_busy = 1;
         return -EAGAIN;
     }
     int live = 0, all = pml_rec_counts(&live);
@@ -160,9 +171,6 @@ static int hold_upper(void *arg, pid_t tid)
 
 static int holding;
 
-/* pml_capture_self is under way: the program's own thread takes the image (no agent epoch, no
- * coordinator); in the image, so the restarted process knows it too. */
-static int self_mode;
 /* ... and in its restarted process the fresh MPI failed: said to the program, not retried */
 static int self_restart_failed;
 
@@ -348,7 +356,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     int unchosen_seen = 0; /* a try found zombies only, which the rank cannot keep */
     for (int attempt = 1, kids = 0, busy = 0, trees = 0;; attempt++) {
         double start = revive_mono_s();
-        loader_busy = arena_busy = 0;
+        loader_busy = arena_busy = agent_busy = 0;
         will_hold = hold || pml_win_lib_memory() || crs_seccomp_notes_any();
         /* a failed attempt dropped the copies of the windows' library memory (pml_restart_done):
          * mapped again, or the next image held none and the restart gave the window zeros */
@@ -400,7 +408,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
          * child until it starts its command, which no capture can take; a command that ends
          * meanwhile is gone), then said in the tree's words (the process, the object, what to
          * do), the rank named; a timeout at once. */
-        if (e < 0 && tree_mode && !tree_nocap && !loader_busy && !arena_busy) {
+        if (e < 0 && tree_mode && !tree_nocap && !loader_busy && !arena_busy && !agent_busy) {
             if (e == -ETIMEDOUT || (++trees >= 3 && revive_mono_s() - first >= 10)) {
                 char was[sizeof r->err];
                 memcpy(was, r->err, sizeof was);
@@ -414,7 +422,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         }
         /* the child may have been reaped between libcr's look and ours: its refusal
          * (src/crs/uspace/capture_children.c) names child processes */
-        if (e == -ENOTSUP && !loader_busy && !arena_busy &&
+        if (e == -ENOTSUP && !loader_busy && !arena_busy && !agent_busy &&
             (rank_has_children() || strstr(r->err, " child process"))) {
             if (++kids == 500) {
                 /* libcr's refusal names the children but ends with cr_checkpoint --tree, which no
@@ -446,7 +454,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
             nanosleep(&d, NULL);
             continue;
         }
-        if (!loader_busy && !arena_busy)
+        if (!loader_busy && !arena_busy && !agent_busy)
             return e;
         double now = revive_mono_s();
         int last = attempt >= 200 && now - first >= 10;
@@ -454,6 +462,12 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
             snprintf(r->err, sizeof r->err, "a thread of rank %d was inside malloc or free (an arena "
                      "of its malloc locked) at each of %d tries: a snapshot so would leave it "
                      "holding that lock while the rank needs it", pml_world_rank, attempt);
+            return -EBUSY;
+        }
+        if (last && agent_busy) {
+            snprintf(r->err, sizeof r->err, "a thread of rank %d held Revive's agent lock (inside "
+                     "MPIX_Checkpoint) at each of %d tries: a snapshot so would leave it holding "
+                     "that lock while the rank needs it", pml_world_rank, attempt);
             return -EBUSY;
         }
         if (last) {

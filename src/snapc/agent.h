@@ -224,6 +224,11 @@ int  snapc_agent_poll_abort(void);
 /* The current (or last) epoch's number, the coordinator's: the same on every rank. Agent
  * thread only. */
 uint32_t snapc_agent_epoch(void);
+/* 1 when another thread holds the agent's lock now, else 0. From the agent thread during a
+ * capture, every other thread parked: one parked holding it (a thread of the application inside
+ * MPIX_Checkpoint's wait) and held after the capture would keep the agent from ending the epoch
+ * (agent_epoch_ended before the threads are let go): the rank would hang (diffrev37 R-L11). */
+int snapc_agent_lock_busy(void);
 
 /* Exported by the rank (Revive's MPI layer; tests/snapc/fake_rank) for libmpix_ckpt
  * (src/snapc/mpix.c), which finds it by name with dlsym: MPIX_Checkpoint (collective 1) or

@@ -376,6 +376,15 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     pthread_mutex_lock(&A.lock);
     A.epoch_capture = ++A.captures; /* in the image too: a restart from it knows its epoch */
     pthread_mutex_unlock(&A.lock);
+    if (r.hold && revive_fault(REVIVE_FAULT_mpix_wait_held)) {
+        /* the threads in MPIX_Checkpoint's wait woken, to take the lock before the capture */
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        pthread_mutex_lock(&A.lock);
+        A.wait_held_wake = 1;
+        pthread_cond_broadcast(&A.cond);
+        pthread_mutex_unlock(&A.lock);
+        nanosleep(&pause, NULL);
+    }
     /* what the image leaves unread on standard input: measured while libcr holds every
      * application thread parked after the image was taken (the gate stops only calls into MPI:
      * a thread outside MPI could still read in between) */

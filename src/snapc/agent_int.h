@@ -88,6 +88,7 @@ struct agent_state {
     int req_pending, req_collective;
     int req_plain;             /* an MPIX_Checkpoint_request is among the pending ones */
     int req_held;              /* fault mpix-ask-late: held back until the epoch's end (agent.c) */
+    int wait_held_wake;        /* fault mpix-wait-held: woken before a holding capture (agent_mpix.c) */
     uint64_t req_seq;
     uint64_t req_gen;          /* end_gen when the last request was made */
     /* Captures of this rank begun so far, the one of the current epoch (0: none yet), and

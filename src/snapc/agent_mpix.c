@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/fault.h"
 #include "common/log.h"
 
 /* With A.lock held: waits for A.cond, 1 s at most (the callers look at their deadline, and
@@ -22,6 +23,24 @@ static void wait_a_while(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 1;
     pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    /* fault point mpix-wait-held: woken by the agent just before a holding epoch's capture
+     * (agent_epoch.c), this thread keeps the lock while the capture parks it */
+    static int held_once;
+    if (A.wait_held_wake && !held_once && revive_fault(REVIVE_FAULT_mpix_wait_held)) {
+        held_once = 1;
+        revive_log_warn("rank %d: fault point mpix-wait-held: a thread in MPIX_Checkpoint keeps the "
+                        "agent's lock for 1 s", A.world_rank);
+        struct timespec d = {1, 0};
+        nanosleep(&d, NULL);
+    }
+}
+
+int snapc_agent_lock_busy(void)
+{
+    if (pthread_mutex_trylock(&A.lock) != 0)
+        return 1;
+    pthread_mutex_unlock(&A.lock);
+    return 0;
 }
 
 /* Which epoch answers MPIX_Checkpoint at world_seq s (every rank calls it at the same s: it is

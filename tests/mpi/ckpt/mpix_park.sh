@@ -15,7 +15,8 @@
 # woken to send it; the call's epoch captures the rank and commits meanwhile, and the request,
 # sent after the commit, started another epoch at the same cut (mpix_park-ompi, 1 of 21 runs in
 # session 36: sequences 0 1 2, the third 26 ms after the second's commit). Each rank lingers 1 s
-# after its call, so that such an epoch is taken, not refused as the job ends.
+# after its call, so that such an epoch is taken, not refused as the job ends. Part held: a thread
+# parked holding the agent's lock by a capture that holds the ranks (below).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -73,4 +74,41 @@ part() {
 }
 part wake-late gate-wake-late
 part ask-late gate-wake-late,mpix-ask-late
+
+# Part held (diffrev37 R-L11): the call's snapshot holds the ranks (the job saves a file with every
+# snapshot, --ckpt-save-files), and REVIVE_FAULT=mpix-wait-held has each rank's thread waiting in
+# its MPIX_Checkpoint woken just before the capture and keep the agent's lock for 1 s: the capture
+# parked it holding that lock, the agent needed it at the RESUME before it let the held threads
+# go, and the job hung for ever. The capture is tried again once the threads ran: the job ends as
+# natively, with the call's snapshot (sequence 0).
+held() {
+    local job rc i j seqs call left
+    ck_workdir np2-held
+    run_native 2 "$prog" $ms0 $ms0 0 >native.out 2>native.err ||
+        { failed "held: the native run: status $?"; show_err native.err; return; }
+    echo kept >"$d/kept.txt"
+    REVIVE_FAULT=mpix-wait-held REVIVE_LOCAL_DIR=none clean timeout -k 5 120 "$wrapper" -am ft-enable-cr \
+        --ckpt-dir "$d" --ckpt-save-files "$d/kept.txt" -n 2 "$prog" $ms0 $ms0 0 >out.0 2>err.0 &
+    job=$!
+    pids+=($job)
+    # the call's snapshot is taken at ms0; a job that hangs in it is ended 30 s later
+    for i in $(seq 300); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+    kill -0 $job 2>/dev/null && { descendants $job | xargs -r kill -KILL 2>/dev/null; kill -KILL $job 2>/dev/null; }
+    wait $job; rc=$?
+    j=$(ls -d "$d"/revive_global_snapshot_*.ckpt 2>/dev/null)
+    seqs=$(ls "$j" 2>/dev/null | grep -x '[0-9]*' | sort -n | tr '\n' ' ')
+    call=$(grep '^mpix_park: call' err.0)
+    if ! grep -q "fault point mpix-wait-held: a thread in MPIX_Checkpoint keeps the agent's lock" err.0; then
+        failed "held: the fault point was not reached (job status $rc)"; show_err err.0
+    elif [ $rc != 0 ] || ! cmp -s native.out out.0 || [ "$call" != "mpix_park: call rc 0 restarted 0" ]; then
+        failed "held: the job (status $rc, sequences ${seqs:-none}, ${call:-no call line}$(cmp -s native.out out.0 || echo ', output differs from native')): hung in its snapshot's hold?"
+        show_err err.0
+    elif [ "$seqs" != "0 " ] || ! grep -q '^ckpt.save_files ' "$j/0/snapshot.meta"; then
+        failed "held: sequences ${seqs:-none} (want the call's, 0, with the saved file)"
+    else
+        pass "held: a thread parked holding the agent's lock at a holding capture: tried again, the job ended as natively with the call's snapshot"
+    fi
+    left=$(no_strays "$d/") || failed "held: processes left: $left"
+}
+held
 exit $fail
