@@ -356,19 +356,18 @@ char revive_stat_state(const char *stat)
     return p ? *p : 0;
 }
 
-char revive_proc_state(pid_t pid)
-{
-    char buf[512];
-    long n = revive_proc_read(pid, 0, "stat", buf, sizeof buf);
-    /* -ENOSPC: buf holds the start of the line, where the state is */
-    return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
-}
-
+/* The state of thread tid of pid (tid 0: the process's, its main thread's) */
 static char task_state(pid_t pid, pid_t tid)
 {
     char buf[512];
     long n = revive_proc_read(pid, tid, "stat", buf, sizeof buf);
+    /* -ENOSPC: buf holds the start of the line, where the state is */
     return n >= 0 || n == -ENOSPC ? revive_stat_state(buf) : 0;
+}
+
+char revive_proc_state(pid_t pid)
+{
+    return task_state(pid, 0);
 }
 
 #define HELD_MAX_TASKS 512
