@@ -19,22 +19,30 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* The traced process's next stop into *st: 1; 0 when it has ended (or is gone: ECHILD), -1 on
+ * another error of waitpid. */
+static int next_stop(pid_t pid, int *st)
+{
+    for (;;) {
+        if (waitpid(pid, st, __WALL) < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == ECHILD ? 0 : -1;
+        }
+        if (WIFEXITED(*st) || WIFSIGNALED(*st))
+            return 0;
+        if (WIFSTOPPED(*st))
+            return 1;
+    }
+}
+
 /* the strace-like mode: system-call stops held hold_ms each, stop signals honoured */
 static int trace_calls(pid_t pid, long hold_ms)
 {
     ptrace(PTRACE_INTERRUPT, pid, 0, 0); /* a first stop, to start tracing its calls from */
     struct timespec hold = {hold_ms / 1000, hold_ms % 1000 * 1000000L};
-    for (;;) {
-        int st;
-        if (waitpid(pid, &st, __WALL) < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == ECHILD ? 0 : 2;
-        }
-        if (WIFEXITED(st) || WIFSIGNALED(st))
-            return 0;
-        if (!WIFSTOPPED(st))
-            continue;
+    int st, r;
+    while ((r = next_stop(pid, &st)) > 0) {
         int sig = WSTOPSIG(st);
         if (sig == (SIGTRAP | 0x80)) { /* a system call's entry or exit */
             printf("sys\n");
@@ -50,6 +58,7 @@ static int trace_calls(pid_t pid, long hold_ms)
             ptrace(PTRACE_SYSCALL, pid, 0, sig); /* a signal: passed on */
         }
     }
+    return r < 0 ? 2 : 0;
 }
 
 int main(int argc, char **argv)
@@ -72,17 +81,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (argc == 3)
         return trace_calls(pid, atol(argv[2]));
-    for (;;) {
-        int st;
-        if (waitpid(pid, &st, __WALL) < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == ECHILD ? 0 : 2;
-        }
-        if (WIFEXITED(st) || WIFSIGNALED(st))
-            return 0;
-        if (!WIFSTOPPED(st))
-            continue;
+    int st, r;
+    while ((r = next_stop(pid, &st)) > 0) {
         int sig = WSTOPSIG(st);
         if (st >> 16) { /* a group-stop or another event: resumed as it is */
             ptrace(PTRACE_CONT, pid, 0, 0);
@@ -96,4 +96,5 @@ int main(int argc, char **argv)
         }
         ptrace(PTRACE_CONT, pid, 0, sig);
     }
+    return r < 0 ? 2 : 0;
 }
