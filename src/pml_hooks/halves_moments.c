@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/halves_internal.h"
+#include "pml_hooks/lower_reset.h" /* pml_main_libc */
 
 #include "common/fd_guard.h"
 
@@ -473,11 +474,9 @@ static void find_libcs(void)
 {
     uint64_t ulo = 0, uhi = 0, llo = 0, lhi = 0;
     Dl_info di;
-    for (struct link_map *m = _r_debug.r_map; m; m = m->l_next)
-        if (libc_name(m->l_name) && dladdr(m->l_ld, &di) && di.dli_fbase) {
-            rw_extent((uintptr_t)di.dli_fbase, &ulo, &uhi);
-            break;
-        }
+    struct link_map *m = pml_main_libc();
+    if (m && dladdr(m->l_ld, &di) && di.dli_fbase)
+        rw_extent((uintptr_t)di.dli_fbase, &ulo, &uhi);
     struct link_map *lm = NULL;
     if (pml_lower_handle && !dlinfo(pml_lower_handle, RTLD_DI_LINKMAP, &lm) && lm) {
         while (lm->l_prev)

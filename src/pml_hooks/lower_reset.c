@@ -323,7 +323,7 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static struct link_map *main_libc(void)
+struct link_map *pml_main_libc(void)
 {
     for (struct link_map *m = _r_debug.r_map; m; m = m->l_next)
         if (m->l_name && ends_with(m->l_name, "/libc.so.6"))
@@ -337,7 +337,7 @@ static int learn_link_map(char *err, size_t errlen)
 {
     struct tlsmod t = { 0, 0 };
     dl_iterate_phdr(find_libc_tls, &t);
-    struct link_map *libc = main_libc();
+    struct link_map *libc = pml_main_libc();
     if (!t.modid || !t.block || !libc)
         return fail(err, errlen, ENOTSUP, "libc.so.6 has no TLS module or link map here");
     uintptr_t tp;
@@ -353,12 +353,11 @@ static int learn_link_map(char *err, size_t errlen)
                     " (size %lu, image size %lu, align %lu)", (unsigned long)bsize,
                     (unsigned long)isize, (unsigned long)align);
     Dl_info di;
-    if (!dladdr((void *)&gnu_get_libc_version, &di) || !di.dli_fbase)
+    if (!dladdr(libc->l_ld, &di) || !di.dli_fbase)
         return fail(err, errlen, ENOTSUP, "dladdr finds no libc");
     for (size_t o = 128; o + 16 <= L.lm_tls_blocksize && !L.lm_map_start; o += 8)
         if (W(libc, o) == (uintptr_t)di.dli_fbase && W(libc, o + 8) > W(libc, o) &&
-            W(libc, o + 8) - W(libc, o) < (1ul << 30) &&
-            (uintptr_t)&gnu_get_libc_version < W(libc, o + 8))
+            W(libc, o + 8) - W(libc, o) < (1ul << 30) && (uintptr_t)libc->l_ld < W(libc, o + 8))
             L.lm_map_start = o;
     if (!L.lm_map_start)
         return fail(err, errlen, ENOTSUP, "libc's mapped extent is not in its link map");
@@ -467,7 +466,7 @@ static int learn_tls(char *err, size_t errlen)
     char *used = L.rg + L.off_used;
     struct tlsmod t = { 0, 0 };
     dl_iterate_phdr(find_libc_tls, &t);
-    struct link_map *libc = main_libc();
+    struct link_map *libc = pml_main_libc();
     struct slotinfo_list *sl = (struct slotinfo_list *)W(used, RG_SLOTINFO);
     size_t max = W(used, RG_MAX_DTV_IDX), gen = W(used, RG_GENERATION);
     size_t nelem = W(used, RG_STATIC_NELEM), sused = W(used, RG_STATIC_USED);

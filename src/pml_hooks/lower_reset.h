@@ -67,6 +67,14 @@ int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen);
  * MPI_Finalize (hwloc's and the components' dlclose) waiting for ever. */
 int pml_ldso_loader_busy(void);
 
+/* The application's libc: libc.so.6's entry in the main namespace's list of objects, found by
+ * name, or NULL. Never by the address of one of its functions (dladdr(&malloc),
+ * dladdr(gnu_get_libc_version)): in a program built without -fPIE (Debian's /usr/bin/python3)
+ * that address is the program's own PLT entry, which names the program (newuser7f F5, 9434b27).
+ * Its l_ld lies inside libc's mapping (dladdr(l_ld) gives libc's file and base). */
+struct link_map;
+struct link_map *pml_main_libc(void);
+
 /* The address ranges of the lower half's objects recorded by the last freeze (after a restart:
  * the dead ones, kept reserved by forget) and their paths; returns how many (at most max). */
 int pml_ldso_dead_objects(uint64_t (*range)[2], const char **name, int max);

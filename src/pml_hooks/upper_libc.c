@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <gnu/libc-version.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <threads.h>
@@ -88,7 +89,8 @@ __attribute__((constructor)) static void upper_libc_publish(void)
     struct pml_upper_libc *u = &revive_upper_libc;
     Dl_info di;
     void *libc = NULL;
-    if (dladdr((const void *)gnu_get_libc_version, &di) && di.dli_fname)
+    struct link_map *lm = pml_main_libc(); /* by name: dladdr of a function names a non-PIE program */
+    if (lm && dladdr(lm->l_ld, &di) && di.dli_fname)
         libc = dlopen(di.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
     if (!libc) {
         revive_log_warn("cannot find the application's libc (%s): the MPI library keeps its own"
@@ -179,8 +181,9 @@ void pml_libc_bind(void *h)
     /* Both copies read and write the same thread descriptors: they must agree on its layout. */
     const char *(*lver)(void) = (const char *(*)(void))dlsym(h, "gnu_get_libc_version");
     const char *un = "?", *ln = "?";
+    struct link_map *lm = pml_main_libc(); /* by name (not &gnu_get_libc_version: a PLT entry in a non-PIE program) */
     if (!lver || strcmp(lver(), gnu_get_libc_version()) ||
-        same_file((const void *)gnu_get_libc_version, (const void *)lver, &un, &ln) == 0)
+        (lm && same_file(lm->l_ld, (const void *)lver, &un, &ln) == 0))
         pml_fatal("the MPI library's libc (%s, %s) is not the application's (%s, %s): both halves"
                   " of a rank must use the same libc.so.6", ln, lver ? lver() : "?", un,
                   gnu_get_libc_version());
