@@ -121,14 +121,17 @@ static struct link_map *layer_map(void)
     return m;
 }
 
-/* 1 when HANDLE is an object of the program's namespace (on ld.so's list of the base namespace;
- * the lower half's objects are on its own namespace's) */
-static int base_namespace(const void *handle)
+/* 1 when HANDLE is an object of the program's namespace (not the lower half's). dlinfo takes
+ * ld.so's lock: a walk of its list without it could read a link map another thread's dlclose
+ * frees meanwhile (diffrev38 R-L3); the handle was just accepted by glibc's dlsym. */
+static int base_namespace(void *handle)
 {
-    for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next)
-        if (l == handle)
-            return 1;
-    return 0;
+    Lmid_t lmid = -1;
+    if (dlinfo(handle, RTLD_DI_LMID, &lmid) != 0) {
+        dlerror(); /* not the program's error */
+        return 0;
+    }
+    return lmid == LM_ID_BASE;
 }
 
 /* 1 when NAME may be one the layer defines: the MPI interface's (MPI_, PMPI_, MPIX_ and the
@@ -169,6 +172,12 @@ void *pml_dlsym_handle(void *handle, const char *name)
     return r;
 }
 
+void *pml_dlsym_next(const char *name)
+{
+    pml_dlsym_init();
+    return pml_dlsym_real(RTLD_NEXT, name); /* called from here: next after the layer */
+}
+
 #ifdef PML_OMPI
 int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool reinit_ok);
 
@@ -177,6 +186,16 @@ int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool rei
     (void)argc, (void)argv, (void)requested, (void)provided, (void)reinit_ok;
     Dl_info di;
     const char *lib = dladdr(__builtin_return_address(0), &di) && di.dli_fname ? di.dli_fname : "?";
+    const char *b = strrchr(lib, '/');
+    b = b ? b + 1 : lib;
+    if (!strncmp(b, "liboshmem", 9))
+        pml_fatal("OpenSHMEM (%s: shmem_init) starts Open MPI by itself, not through Revive's "
+                  "layer: OpenSHMEM programs do not run under Revive (only MPI programs do); "
+                  "stopping. Run it without -am ft-enable-cr", lib);
+    if (strncmp(b, "libmpi", 6))
+        pml_fatal("%s starts Open MPI by itself (ompi_mpi_init), not through MPI_Init of Revive's "
+                  "layer: such a rank would run outside Revive and no snapshot could be taken; "
+                  "stopping. Run it without -am ft-enable-cr", lib);
     pml_fatal("MPI_Init of libmpi.so.40 (%s) was called directly, not through Revive's layer: "
               "the program reached the library's own MPI_Init (a copy of the library loaded from "
               "another file, as an MPI bundled with Julia's MPI.jl or a Python package; a plugin "
@@ -187,4 +206,9 @@ int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool rei
 }
 #endif
 
+#else
+void *pml_dlsym_next(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
 #endif

@@ -17,7 +17,9 @@
 #    MPI_Init saying so; MPICH's ranks (and Open MPI's job of a program that never calls
 #    MPI_Init) run outside Revive, and ckpt-mpirun says no rank is under Revive once 10 s passed
 #    without one (also to --wait, at the job's end, and once on the job's stderr for
-#    --ckpt-interval; before: "the job is starting", nothing).
+#    --ckpt-interval; before: "the job is starting", nothing). A lookup that succeeds leaves no
+#    error for dlerror() (a library of the program's own, RTLD_LOCAL, MPI-like name); an
+#    OpenSHMEM program (Open MPI) stops with words naming OpenSHMEM (diffrev38 R-L2, R-L4).
 # 2. (the MPI /usr/bin/python3's mpi4py is built against; SKIP-PART otherwise) dl_mpi4py.py run
 #    by /usr/bin/python3 without REVIVE_MPI: as natively; --term at a random step, two restarts
 #    of the snapshot, each with the job's lines == native; REVIVE_MPI naming the other MPI is
@@ -173,6 +175,42 @@ if REVIVE_MPI=$flavor paced sym "$d/symprog"; then
     grep -q "^done: $steps " out.0 && failed "sym: the job finished before the snapshot"
     restart_ok sym 1
     restart_ok sym 2
+fi
+# a lookup that succeeds leaves no error for dlerror() (the usual check; Julia's jl_dlsym decides
+# "found" by it): a library of the program's own (RTLD_LOCAL, not in the global scope) with an
+# MPI-like name, under the rank's LD_PRELOAD (diffrev38 R-L2: the layer's own lookup after the
+# program's left "undefined symbol" behind)
+printf 'int mpi_foo(void) { return 7; }\n' >"$d/mpifoo.c"
+if "$cc" -shared -fPIC -o "$d/libmpifoo.so" "$d/mpifoo.c" 2>cc.err &&
+    "$cc" -O1 -o "$d/dlerr" "$here/dl_mpi_dlerror.c" -ldl 2>>cc.err; then
+    out=$(REVIVE_MPI_FLAVOR=$flavor LD_PRELOAD="$REVIVE_MPI_LIBDIR/libcr.so.0:$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" \
+        "$d/dlerr" "$d/libmpifoo.so" mpi_foo 2>&1 </dev/null); rc=$?
+    if [ $rc = 0 ] && [ "$out" = "found, no error" ]; then
+        pass "dlsym of mpi_foo in a library of the program's own under the layer: found, dlerror() NULL"
+    else
+        failed "dlsym of mpi_foo under the layer: status $rc: $out"
+    fi
+else
+    failed "libmpifoo.so or dl_mpi_dlerror.c does not build:"; head -6 cc.err | sed 's/^/  /'
+fi
+# OpenSHMEM (Open MPI's liboshmem starts Open MPI by itself, ompi_mpi_init): stopped with words
+# that name OpenSHMEM (diffrev38 R-L4: "MPI_Init of libmpi.so.40 (liboshmem.so.40) was called
+# directly ... a copy of the library")
+if [ "$flavor" = ompi ] && command -v oshcc >/dev/null; then
+    printf '#include <shmem.h>\nint main(void) { shmem_init(); shmem_finalize(); return 0; }\n' >"$d/shm.c"
+    if oshcc -o "$d/shm" "$d/shm.c" 2>cc.err; then
+        out=$(REVIVE_MPI_FLAVOR=$flavor LD_PRELOAD="$REVIVE_MPI_LIBDIR/libcr.so.0:$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" \
+            timeout -k 5 60 "$d/shm" 2>&1 </dev/null); rc=$?
+        if [ $rc != 0 ] && printf '%s\n' "$out" | grep -q "OpenSHMEM (.*liboshmem.*: shmem_init) starts Open MPI by itself, not through Revive's layer: OpenSHMEM programs do not run under Revive"; then
+            pass "an OpenSHMEM program under the layer: stopped (status $rc), the message names OpenSHMEM"
+        else
+            failed "an OpenSHMEM program under the layer: status $rc:"; printf '%s\n' "$out" | head -n 4 | sed 's/^/  /'
+        fi
+    else
+        echo "SKIP-PART: OpenSHMEM (oshcc cannot build a program: $(head -n 1 cc.err))"
+    fi
+elif [ "$flavor" = ompi ]; then
+    echo "SKIP-PART: OpenSHMEM (no oshcc)"
 fi
 # A copy of the library in a file of its own (as Julia's MPI.jl or a Python package may bundle),
 # dlopen'ed by its path: the layer cannot run it. Open MPI: every rank stops at the copy's

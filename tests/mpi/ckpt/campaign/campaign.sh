@@ -277,6 +277,9 @@ sleep_until() { local s; s=$(awk -v a="$1" -v d="$2" -v n="$(now)" 'BEGIN { s = 
 # ("there is nothing left to checkpoint": the job has exited and is a zombie this shell has not
 # reaped yet, as happens under load: bash reaps its background jobs when it gets to it)
 LATE_RE='has called MPI_Finalize|the job is ending|is in MPI_Finalize|there is no process|the job ended|does not answer \(it has ended|there is nothing left to checkpoint'
+# but not a job no rank of which ever connected (the layer broken: every rank outside Revive;
+# newuser7f F6's words, which end "the job ended"): a failure (diffrev38 R-L5)
+NONE_RE='no rank of (it|the job) (ever|has) connected to Revive'
 # ckpt DIR NAME [OPTIONS] PID: ckpt-mpirun; CK_RC, CK_REF; a snapshot is verified. CK_LATE=1 when
 # it was refused because the job was ending (not a failure by itself).
 ckpt() {
@@ -292,7 +295,7 @@ ckpt() {
             bad "ckpt-info --verify $CK_REF failed: $(grep -v '^ *$' "$d/$name.verify" | tail -2 | tr '\n' ' ')"
         fi
         grep -h 'ms from the request' "$d/$name.ck.err" | sed 's/^ckpt-mpirun: *//' >>"$W/phases"
-    elif grep -qE "$LATE_RE" "$d/$name.ck.err"; then
+    elif grep -qE "$LATE_RE" "$d/$name.ck.err" && ! grep -qE "$NONE_RE" "$d/$name.ck.err"; then
         CK_LATE=1
         CK_WHY=$(grep -E "$LATE_RE" "$d/$name.ck.err" | head -1 | sed 's/^ckpt-mpirun: *//')
     fi
