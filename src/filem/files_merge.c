@@ -125,10 +125,13 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
                       char *said, size_t saidlen, char *err, size_t errlen)
 {
     int e = 0;
-    struct stat fs;
-    if (lstat(from, &fs) == 0 && chmod(into, fs.st_mode & 07777) < 0) {
+    struct stat is;
+    /* entries go in and out of INTO: u+w meanwhile (the saved mode is set after, by the
+     * caller, with the time) */
+    if (lstat(into, &is) == 0 && (is.st_mode & 0300) != 0300 &&
+        chmod(into, (is.st_mode & 07777) | 0300) < 0) {
         e = -errno;
-        filem_fmt(err, errlen, "cannot set the mode of %s: %s", into, strerror(-e));
+        filem_fmt(err, errlen, "cannot make %s writable to put it back: %s", into, strerror(-e));
         return e;
     }
     /* 1. what INTO holds and FROM does not: made since the snapshot */

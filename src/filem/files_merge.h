@@ -36,7 +36,7 @@ void filem_files_keep_init(struct filem_files_keep *k);
 /* Moves the tree FROM (built by the restore, same file system) into the existing directory INTO:
  * an entry of INTO that FROM lacks is removed (what the job made since), except what k keeps;
  * each entry of FROM is renamed over its namesake in INTO (a directory present in both: merged,
- * the directory kept, its mode set from FROM's); a kept file that FROM also has stays (the
+ * the directory kept, made u+w meanwhile: the caller sets the saved modes after); a kept file that FROM also has stays (the
  * saved copy is dropped). Each kept entry appends one phrase to said ("; kept PATH, made since
  * the snapshot (WHY)", or "kept PATH, not the snapshot's copy (WHY)"). FROM is left holding
  * only what could not be moved. 0, or -errno with err naming the entry (what was moved before

@@ -729,6 +729,8 @@ static void remove_tree(const char *path)
     if (lstat(path, &st) < 0)
         return;
     if (S_ISDIR(st.st_mode)) {
+        if ((st.st_mode & 0700) != 0700)
+            (void)chmod(path, 0700); /* a saved directory without u+w, ours to remove */
         DIR *d = opendir(path);
         if (d) {
             struct dirent *de;
@@ -804,12 +806,8 @@ static int make_entry(const char *seqdir, int i, const struct entry *en, const c
             filem_fmt(err, errlen, "cannot create %s: %s", tmppath, strerror(-e));
             return e;
         }
-        set_owner(tmppath, en);
-        if (chmod(tmppath, en->mode) < 0) {
-            e = -errno;
-            filem_fmt(err, errlen, "cannot set the mode of %s: %s", tmppath, strerror(-e));
-        }
-        return e;
+        set_owner(tmppath, en); /* its mode once its members are in (dirs_finish) */
+        return 0;
     }
     if (!strcmp(en->type, "link")) {
         if (symlink(en->target, tmppath) < 0) {
@@ -866,6 +864,33 @@ static int fsync_dir_of(const char *path)
     return e;
 }
 
+/* Entries r..end-1's directories under PREFIX (their paths' part after the root's RL bytes),
+ * deepest first: the saved mode, then the time, once their members are in (a saved directory
+ * without u+w could not take its members after its mode: diffrev38 R-L6). STRICT: a directory
+ * missing or failing is an error; else skipped (left as it was: in use). */
+static int dirs_finish(const struct filem_meta *m, int r, int end, const char *prefix, size_t rl,
+                       int strict, char *err, size_t errlen)
+{
+    for (int i = end - 1; i >= r; i--) {
+        struct entry en;
+        if (get_entry(m, i, &en, err, errlen) < 0 || strcmp(en.type, "dir"))
+            continue;
+        char p[PATH_MAX];
+        struct stat ps;
+        filem_fmt(p, sizeof p, "%s%s", prefix, en.path + rl);
+        if (!strict && (lstat(p, &ps) < 0 || !S_ISDIR(ps.st_mode)))
+            continue;
+        if (chmod(p, en.mode) < 0 || set_times(p, &en) < 0) {
+            int e = -errno;
+            if (!strict)
+                continue;
+            filem_fmt(err, errlen, "cannot set the mode and time of %s: %s", p, strerror(-e));
+            return e;
+        }
+    }
+    return 0;
+}
+
 /* Restores the named PATH of entry r and its members (entries r..end-1) at DEST (where_now:
  * the saved path, or where --relocate and the links as they are now send it). */
 static int restore_root(const char *seqdir, const struct filem_meta *m, int r, int end,
@@ -905,18 +930,6 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
         }
         e = make_entry(seqdir, i, &en, p, buf, err, errlen);
     }
-    /* directories' times once their members are in, deepest first */
-    for (int i = end - 1; e == 0 && i >= r; i--) {
-        struct entry en;
-        if (get_entry(m, i, &en, err, errlen) == 0 && !strcmp(en.type, "dir")) {
-            char p[PATH_MAX];
-            filem_fmt(p, sizeof p, "%s%s", tmp, en.path + rl);
-            if (set_times(p, &en) < 0) {
-                e = -errno;
-                filem_fmt(err, errlen, "cannot set the time of %s: %s", p, strerror(-e));
-            }
-        }
-    }
     if (e == 0) {
         struct stat st;
         int have = lstat(dest, &st) == 0;
@@ -930,18 +943,23 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
              * directory exchanged put restart-mpi's own output into the removed old one) */
             e = filem_files_merge(tmp, dest, keep, said, saidlen, err, errlen);
             merged = 1;
-            /* the directories' times once their members are in (the moves changed them) */
-            for (int i = end - 1; e == 0 && i >= r; i--) {
-                struct entry en;
-                if (get_entry(m, i, &en, err, errlen) == 0 && !strcmp(en.type, "dir")) {
-                    char p[PATH_MAX];
-                    filem_fmt(p, sizeof p, "%s%s", dest, en.path + rl);
-                    struct stat ps;
-                    if (lstat(p, &ps) == 0 && S_ISDIR(ps.st_mode))
-                        (void)set_times(p, &en); /* a directory left as it was (in use): as is */
-                }
+            if (e < 0) {
+                /* not one step as the exchange was: say that the directory changed */
+                size_t l = strlen(err);
+                if (l < errlen)
+                    filem_fmt(err + l, errlen - l,
+                              "; %s is partly put back (what the job made in it since is "
+                              "removed, some saved entries are in): restart-mpi again once that "
+                              "is mended puts the rest back",
+                              dest);
             }
+            /* the directories' modes and times once their members are in (the moves changed
+             * them; one left as it was, in use: as is) */
+            if (e == 0)
+                e = dirs_finish(m, r, end, dest, rl, 0, err, errlen);
         }
+        if (e == 0 && !merged)
+            e = dirs_finish(m, r, end, tmp, rl, 1, err, errlen);
         if (e == 0 && !merged) {
             if (have && (S_ISDIR(st.st_mode) || !strcmp(root.type, "dir"))) {
                 /* a directory where a file or link is to go, or a directory replaced without
@@ -976,6 +994,19 @@ static int restore_root(const char *seqdir, const struct filem_meta *m, int r, i
             filem_fmt(err + l, errlen - l, "; what was at %s is now %s", dest, old_aside);
     }
     return e;
+}
+
+/* The end of the group of entries of the named PATH at entry r (its members follow it) */
+static int group_end(const struct filem_meta *m, int r, int n)
+{
+    int end = r + 1;
+    while (end < n) {
+        const char *rt = get(m, end, "root");
+        if (rt && !strcmp(rt, "1"))
+            break;
+        end++;
+    }
+    return end;
 }
 
 /* ---- where each named PATH goes now ---- */
@@ -1198,13 +1229,7 @@ static int plan(const struct filem_meta *m, int n, const struct filem_files_move
             e = -EINVAL;
             break;
         }
-        int end = r + 1;
-        while (end < n) {
-            const char *rt = get(m, end, "root");
-            if (rt && !strcmp(rt, "1"))
-                break;
-            end++;
-        }
+        int end = group_end(m, r, n);
         char dest[PATH_MAX];
         e = where_now(m, r, end, &en, mv, dest, sizeof dest, said, saidlen, err, errlen);
         if (e == 0 && !(d[r] = strdup(dest)))
@@ -1287,13 +1312,7 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
         e = -ENOMEM;
     }
     for (int r = 0; r < n && e == 0;) {
-        int end = r + 1;
-        while (end < n) {
-            const char *rt = get(m, end, "root");
-            if (rt && !strcmp(rt, "1"))
-                break;
-            end++;
-        }
+        int end = group_end(m, r, n);
         e = restore_root(seqdir, m, r, end, dests[r], &keep, said, saidlen, buf, err, errlen);
         if (e == 0)
             done += end - r;

@@ -120,7 +120,10 @@ int filem_files_where(const struct filem_meta *m, const struct filem_files_moves
  * moves a part of a saved directory elsewhere, a destination is, holds or lies in the store.
  * *restored (may be NULL): entries put back; said (may be NULL): filem_files_where's phrases.
  * 0, or -errno with err naming the path; a failure leaves the PATHs already put back as they
- * are and the one being restored untouched (its temporary copy removed). */
+ * are, and the one being restored untouched (its temporary copy removed) when it is a file, a
+ * link, or a directory whose copy could not be made (a full disk); a directory whose copy was
+ * made but could not be moved in whole is partly put back, and err says so (a new restore puts
+ * the rest back). Modes are set once the members are in (a saved directory without u+w). */
 int filem_files_restore(const char *seqdir, const struct filem_meta *m,
                         const struct filem_files_moves *mv, int *restored, char *said,
                         size_t saidlen, char *err, size_t errlen);
