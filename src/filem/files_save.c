@@ -722,36 +722,60 @@ int filem_files_verify(const char *seqdir, const struct filem_meta *m, int *chec
 
 /* ---- putting back ---- */
 
+/* rm -rf of NAME in the directory PFD, never through a symbolic link: each directory opened
+ * with O_NOFOLLOW, checked to be the one looked at, and emptied through its own descriptor
+ * (diffrev38 R-M1: a walk by paths could be sent, by a directory swapped for a link between its
+ * lstat and its opendir, into a directory of the user's elsewhere) */
+static void remove_at(int pfd, const char *name)
+{
+    struct stat st, fst;
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        (void)unlinkat(pfd, name, 0);
+        return;
+    }
+    int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+        close(fd);
+        return;
+    }
+    if ((fst.st_mode & 0700) != 0700)
+        (void)fchmod(fd, 0700); /* a saved directory without u+w, ours to remove */
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            remove_at(dirfd(d), de->d_name);
+    closedir(d);
+    (void)unlinkat(pfd, name, AT_REMOVEDIR);
+}
+
 /* rm -rf of a path made by us (a temporary tree, the old contents moved aside) */
 static void remove_tree(const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) < 0)
+    const char *sl = strrchr(path, '/');
+    char dir[PATH_MAX];
+    if (!sl || !sl[1] ||
+        snprintf(dir, sizeof dir, "%.*s", sl == path ? 1 : (int)(sl - path), path) >= (int)sizeof dir)
         return;
-    if (S_ISDIR(st.st_mode)) {
-        if ((st.st_mode & 0700) != 0700)
-            (void)chmod(path, 0700); /* a saved directory without u+w, ours to remove */
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *de;
-            while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                    continue;
-                char sub[PATH_MAX];
-                int l = snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                if (l > 0 && (size_t)l < sizeof sub)
-                    remove_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else
-        unlink(path);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    remove_at(dfd, sl + 1);
+    close(dfd);
 }
 
 /* What restarts of ours that were killed left beside PATH (".NAME.revive-restore.PID", its
  * ".old"): removed when that process is gone (diffrev37 R-L8: a whole copy of the directory
- * stayed for ever) */
+ * stayed for ever), and only when it is the caller's (diffrev38 R-M1: in a shared directory
+ * another user can make one) */
 static void drop_stale(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -769,12 +793,12 @@ static void drop_stale(const char *path)
             continue;
         char *end;
         long pid = strtol(de->d_name + pl, &end, 10);
+        struct stat st;
         if (pid <= 0 || (*end && strcmp(end, ".old")) || pid == (long)getpid() ||
-            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != geteuid())
             continue;
-        char p[PATH_MAX];
-        if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
-            remove_tree(p);
+        remove_at(dirfd(d), de->d_name);
     }
     closedir(d);
 }

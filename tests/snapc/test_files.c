@@ -345,11 +345,33 @@ static void test_review(void)
     if (dead == 0)
         _exit(0);
     waitpid(dead, NULL, 0);
-    char stale[128];
+    char stale[256];
     snprintf(stale, sizeof stale, "mkdir -p .nd.revive-restore.%d.old/deep && echo old > .nd.revive-restore.%d.old/deep/f", (int)dead, (int)dead);
     sh(stale);
+    /* diffrev38 R-M1: another user's dead-pid name is left alone; ours holding a link is removed
+     * without following it */
+    snprintf(stale, sizeof stale, "mkdir -p .nd.revive-restore.%d/in victim2 && echo v > victim2/v && "
+             "ln -s ../../victim2 .nd.revive-restore.%d/in/x", (int)dead, (int)dead);
+    sh(stale);
+    pid_t dead2 = fork();
+    if (dead2 == 0)
+        _exit(0);
+    waitpid(dead2, NULL, 0);
+    if (geteuid() == 0) {
+        snprintf(stale, sizeof stale, "mkdir -p .nd.revive-restore.%d.old/their && chown -R 65534 "
+                 ".nd.revive-restore.%d.old", (int)dead2, (int)dead2);
+        sh(stale);
+    }
     CHECK_EQ(filem_files_restore(seq4, &m, NULL, NULL, NULL, 0, err, sizeof err), 0);
     CHECK(slurp("nd/x") && !strcmp(slurp("nd/x"), "v1\n"));
+    CHECK(slurp("victim2/v") && !strcmp(slurp("victim2/v"), "v\n"));
+    if (geteuid() == 0) {
+        char theirs[128];
+        snprintf(theirs, sizeof theirs, ".nd.revive-restore.%d.old/their", (int)dead2);
+        CHECK(S_ISDIR(st_of(theirs).st_mode));
+        snprintf(stale, sizeof stale, "rm -rf .nd.revive-restore.%d.old", (int)dead2);
+        sh(stale);
+    }
     sh("test -z \"$(ls -A | grep revive-restore)\"");
     filem_meta_free(&m);
 }
