@@ -276,6 +276,22 @@ else
     fi
 fi
 
+# 1c. a Python program through ctypes, no mpi4py (a virtual environment without the system's
+# packages), REVIVE_MPI=FLAVOR: revive-exec preloads the library by its soname (before: refused,
+# "that Python cannot find mpi4py"); --term at a random step, a restart: the native run's lines
+ck_workdir ctypes
+if ! /usr/bin/python3 -m venv --without-pip "$d/venv" >venv.err 2>&1 || "$d/venv/bin/python3" -c 'import mpi4py' 2>/dev/null; then
+    echo "SKIP-PART: ctypes (no virtual environment without mpi4py: $(tail -n 1 venv.err))"
+else
+    run_native $np "$d/venv/bin/python3" "$here/dl_mpi_ctypes.py" $flavor $steps "$d/nopace" 0 >"$d/ctypes.native" 2>native.err ||
+        { failed "the native run of dl_mpi_ctypes.py: status $?"; show_err native.err; }
+    if grep -q "^done: $steps " "$d/ctypes.native" &&
+        REVIVE_MPI=$flavor paced ctypes "$d/venv/bin/python3" "$here/dl_mpi_ctypes.py" $flavor; then
+        grep -q "^done: $steps " out.0 && failed "ctypes: the job finished before the snapshot"
+        restart_ok ctypes 1
+    fi
+fi
+
 # 2. Python and mpi4py
 cd "$tmp" || exit 1
 py=/usr/bin/python3
