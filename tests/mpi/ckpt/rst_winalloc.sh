@@ -14,7 +14,8 @@
 #    "ckpt-mpirun --term" and then "--stop" are refused in one line naming the window and what
 #    to do, nothing is committed (ckpt-info: status 3), and the job runs on (not ended, not
 #    stopped) to the native run's results.
-# 3. the same with periodic checkpoints (--ckpt-interval 1): none committed, the job's stderr
+# 3. the same with periodic checkpoints (--ckpt-interval 1): none of the window committed (one
+#    taken before MPI_Win_allocate, under load, must pass ckpt-info --verify), the job's stderr
 #    says why once (not once per interval), the job ends with the native run's results.
 # 4. a snapshot of such a window committed as a Revive before this test did (fault point
 #    mpi-winpriv-commit: the checkpoint does not refuse it): "ckpt-info --verify" says it cannot
@@ -72,13 +73,24 @@ wait_for_job 120 $job '[ "$(grep -c "^step" out.0)" -ge 2 ]' && sleep 5
 rm -f pace
 ran_on $job 0 "3: the job under --ckpt-interval 1"
 n=$(grep -c "holds an MPI window" err.0)
-c=$(ls "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
+# a snapshot committed before the window existed is right (under load the first interval can
+# come between MPI_Init and MPI_Win_allocate: perf38 saw 1 committed at load 21); one of the
+# window is what must never be committed, and ckpt-info --verify tells them apart (part 4)
+c=0 early=0
+for m in "$d"/revive_global_snapshot_*.ckpt/*/snapshot.meta; do
+    [ -e "$m" ] || continue
+    if "$INFO" --verify "${m%/snapshot.meta}" >verify.3 2>&1; then
+        early=$((early + 1))
+    else
+        c=$((c + 1)); show_err verify.3
+    fi
+done
 if [ "$c" != 0 ]; then
     failed "3: $c snapshots committed of a job no restart could bring back"
 elif [ "$n" != 1 ]; then
     failed "3: the job's stderr names the window $n times (expected once)"; grep "holds an MPI window" err.0 | head -n 3
 else
-    pass "3: no snapshot committed, said once: $(grep -m1 "holds an MPI window" err.0 | cut -c1-200)..."
+    pass "3: no snapshot of the window committed$([ $early = 0 ] || echo " ($early taken before it existed, restartable)"), said once: $(grep -m1 "holds an MPI window" err.0 | cut -c1-200)..."
 fi
 left=$(no_strays "$d/") || failed "3: processes left: $left"
 
