@@ -554,7 +554,10 @@ static void cover_start(void)
     if (got < 0) {
         cover_end();
         cover_warn("it ended before it took their list", 0);
-    } else if (!got) {
+    } else if (got > 0) {
+        revive_log_debug("rank %d: cover %d holds the list of %d stopped process(es)", pml_world_rank, c,
+                         nsall);
+    } else {
         revive_log_warn("rank %d: its children's cover %d did not say it holds their list within 10 s: should the "
                         "rank die before then, they may stay stopped", pml_world_rank, c);
     }
@@ -786,6 +789,10 @@ void pml_children_job_stop(void)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < w.n; i++) {
         int32_t pid = all[i];
+        if (pid == cover_pid)
+            continue; /* the capture's cover (a child of the rank): it must run while they are
+                       * stopped; stopped here, and then made again, it left them with none for
+                       * the rest of the walk (diffrev38 R-L1) */
         char s = revive_proc_state(pid);
         if (!s || s == 'Z' || s == 'X')
             continue; /* ended: nothing runs, nothing under it to read */

@@ -314,7 +314,8 @@ native $steps
 # --term stopped it there; rank 1's ran on for the 2 s of rank 0's late image)
 jenv=(REVIVE_FAULT=mpi-image-late) kids=
 if [ "$(ranks_choose_pid)" = 1 ]; then
-    jenv+=(STATE_FILE_CHILD=1) kids="st.0.child st.1.child"
+    # (REVIVE_VERBOSE=3: each rank's cover says when it holds the list of those it stopped)
+    jenv+=(STATE_FILE_CHILD=1 REVIVE_VERBOSE=3) kids="st.0.child st.1.child"
 else
     echo "SKIP-PART: a rank's child held with --stop (the ranks cannot choose a pid: not root, no CAP_CHECKPOINT_RESTORE)"
 fi
@@ -324,6 +325,17 @@ if job stop --stop; then
     # the job continued runs to its end as uninterrupted (the held ranks let go after the stop)
     rm -f pace; kill -CONT "$c"
     wait $j; jrc=$?
+    # (counted once the job ended: the launcher, stopped too, forwards the ranks' lines only once
+    # continued) the children the capture stopped keep the capture's cover through the job's stop: one cover
+    # per rank; the job's stop took the cover (a child of the rank) for one of them, stopped it
+    # and made another, leaving them without one meanwhile (diffrev38 R-L1)
+    if [ -n "$kids" ]; then
+        for r in 0 1; do
+            n=$(grep -c "rank $r: cover [0-9]* holds the list" err.0)
+            [ "$n" = 1 ] && pass "--stop: rank $r's children kept the capture's cover through the job's stop" ||
+                failed "--stop: rank $r made $n covers for its children (want 1: the capture's, kept)"
+        done
+    fi
     [ $jrc = 0 ] && cmp -s <(results "$nat") <(results out.0) &&
         pass "--stop then SIGCONT: the job ran to its end as uninterrupted" ||
         { failed "--stop then SIGCONT: status $jrc, or its results differ"; show_err err.0; }
