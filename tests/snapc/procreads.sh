@@ -66,8 +66,9 @@ for p in $(rank_pids); do
     mem=$(grep -c '"/proc/self/mem"' "$W/opens.$p")
     tids=$(grep -c 'gettid(' "$W/opens.$p")
     links=$(grep -c 'readlink("/proc/self/fd/' "$W/opens.$p")
+    locks=$(grep -c '"/proc/locks"' "$W/opens.$p")
     linked=$(grep -o 'readlink("/proc/self/fd/[0-9]*"' "$W/opens.$p" | sort -u | wc -l)
-    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps, /proc/self/mem $mem; pagemap: $pmread pread64, $pmscan PAGEMAP_SCAN ($pmrefused refused); gettid $tids; readlink of /proc/self/fd/N $links for $linked descriptors"
+    echo "a: rank process $p: $all openat, /proc/self/maps $maps, /proc/self/smaps $smaps, /proc/self/mem $mem, /proc/locks $locks; pagemap: $pmread pread64, $pmscan PAGEMAP_SCAN ($pmrefused refused); gettid $tids; readlink of /proc/self/fd/N $links for $linked descriptors"
     [ "$all" -gt 0 ] || { fail "a: strace saw no openat of rank process $p"; continue; }
     n=$((n + 1))
     # twice since f414c1d: the capture takes its map from maps (a seventh of smaps's CPU) and
@@ -76,6 +77,9 @@ for p in $(rank_pids); do
     [ "$maps" -ge 1 ] && [ "$maps" -le 2 ] || fail "a: rank process $p opened /proc/self/maps $maps times in one checkpoint (at most twice expected: the MPI layer's hook before the park and the capture's map; its second look after the park and libcr's capture made it 3)"
     [ "$smaps" = 1 ] || fail "a: rank process $p opened /proc/self/smaps $smaps times in one checkpoint (once expected: the capture's map and advice)"
     [ "$mem" -le 2 ] || fail "a: rank process $p opened /proc/self/mem $mem times in one checkpoint (twice at most expected, libcr's dumpable check and page walk: the MPI layer reads the words it looks at with process_vm_readv, /proc/self/mem is its fallback where that is refused, diffrev34 R-L6)"
+    # its files' build ids known from the first checkpoint: /proc/locks (which waits for an RCU
+    # grace period, ~11 ms a rank before its first page) is not read (perf38)
+    [ "$locks" = 0 ] || fail "a: rank process $p opened /proc/locks $locks times in its second checkpoint (none expected: the build ids of its files are known from the first, and the locks matter only to a file opened to read one)"
     [ "$tids" -lt 200 ] || fail "a: rank process $p called gettid $tids times in one checkpoint (fewer than 200 expected: the halves registry's sections take the id from glibc's thread descriptor)"
     [ "$linked" -gt 0 ] && [ "$links" -le $((3 * linked)) ] ||
         fail "a: rank process $p read /proc/self/fd/N's link $links times for $linked descriptors in one checkpoint (at most 3 a descriptor expected: the descriptor queries read it only where the marks do not decide)"

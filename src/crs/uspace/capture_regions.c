@@ -47,11 +47,13 @@ static int find_or_add_file(struct crs_capture *c, const char *path, const struc
     f->size = (uint64_t)st->st_size;
     f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
     f->mode = st->st_mode;
-    /* the build id (of code), never by opening a file the process holds a
-     * POSIX lock on: closing it would release the lock; as an earlier
-     * capture read it when the file has not changed since */
-    int locked = crs_capture_posix_locked(c, st->st_dev, st->st_ino);
-    int known = locked ? -1 : crs_build_id_recall(st, f->build_id);
+    /* the build id (of code): as an earlier capture read it when the file has not changed
+     * since; else read, never by opening a file the process holds a POSIX lock on (closing it
+     * would release the lock). The locks are asked only then: /proc/locks is read under the
+     * kernel's write lock of every file lock (percpu_down_write: an RCU grace period), which
+     * held each rank ~11 ms before its first page (perf38, bench/mpi/README.md) */
+    int known = crs_build_id_recall(st, f->build_id);
+    int locked = known >= 0 ? 0 : crs_capture_posix_locked(c, st->st_dev, st->st_ino);
     int fd = locked || known >= 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     if (known >= 0) {
         f->build_id_len = (uint32_t)known;
