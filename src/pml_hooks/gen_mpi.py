@@ -665,8 +665,9 @@ REPLAY_SKIP = {
     'MPI_File_open',
 }
 # Calls replayed by a function written by hand (topo.c: MPI_Dist_graph_create, made again with
-# the adjacent form from the neighbour lists recorded at the call)
-REPLAY_HAND = {'MPI_Dist_graph_create'}
+# the adjacent form from the neighbour lists recorded at the call; replay.c: MPI_File_get_group,
+# the group of the file's communicator, as the file is opened again only after the replay)
+REPLAY_HAND = {'MPI_Dist_graph_create', 'MPI_File_get_group'}
 # Output pointers the record keeps as plain pointer values: the replay gives the lower half a
 # scratch variable instead of the application's (long gone) address.
 REPLAY_SCRATCH = {('MPI_Buffer_detach', 'buffer_addr'), ('MPI_Buffer_detach_c', 'buffer_addr')}

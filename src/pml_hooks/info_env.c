@@ -1,7 +1,8 @@
-/* MPI_Info_create_env (MPI-4, MPICH 4.0): the info object the library makes from the job's
- * environment, recorded as what it holds (MPI_Info_create, then MPI_Info_set of each key and
- * value), so that a restart gives the program the same object with the same contents: a replay
- * of the call itself would read the environment of the restarted job instead. */
+/* Info objects the library makes, recorded as what they hold (MPI_Info_create, then MPI_Info_set
+ * of each key and value), so that a restart gives the program the same object with the same
+ * contents: MPI_Info_create_env (MPI-4, MPICH 4.0), whose replay would read the environment of
+ * the restarted job instead, and MPI_File_get_info (io.c), whose file is opened again only after
+ * the replay. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
@@ -9,10 +10,9 @@
 
 #include <stdlib.h>
 
-#if MPI_VERSION >= 4
-/* Records the lower info object r's keys and values on the virtual handle v. */
-static void record_contents(uintptr_t v, MPI_Info r)
+void pml_info_record_contents(uintptr_t v, uintptr_t real)
 {
+    MPI_Info r = (MPI_Info)real;
     struct pml_rec *R = pml_rec_open(PML_FID_MPI_Info_create);
     pml_rec_out(R, v);
     pml_rec_close(R);
@@ -27,7 +27,7 @@ static void record_contents(uintptr_t v, MPI_Info r)
             continue;
         char *val = malloc((size_t)len + 1);
         if (!val)
-            pml_fatal("out of memory recording an info object of MPI_Info_create_env");
+            pml_fatal("out of memory recording the contents of an info object");
         if (pml_L.MPI_Info_get(r, key, len, val, &flag) == MPI_SUCCESS && flag) {
             val[len] = 0;
             R = pml_rec_open(PML_FID_MPI_Info_set);
@@ -40,6 +40,8 @@ static void record_contents(uintptr_t v, MPI_Info r)
     }
 }
 
+#if MPI_VERSION >= 4
+
 int MPI_Info_create_env(int argc, char *argv[], MPI_Info *info)
 {
     if (__builtin_expect(pml_L.MPI_Info_create_env == NULL, 0))
@@ -49,7 +51,7 @@ int MPI_Info_create_env(int argc, char *argv[], MPI_Info *info)
     int rc = pml_L.MPI_Info_create_env(argc, argv, &r);
     if (rc == MPI_SUCCESS) {
         *info = (MPI_Info)pml_new(PML_INFO, PML_H(r));
-        record_contents(PML_H(*info), r);
+        pml_info_record_contents(PML_H(*info), PML_H(r));
     }
     PML_GATE_LEAVE();
     return rc;

@@ -5,9 +5,9 @@
  * Kept per file: the communicator, path and access mode it was opened with, the hints given,
  * the view (with references to its datatypes), its error handler (referenced: a restart sets it
  * again; MPI_File_set_errhandler's entry point is generated, @fileeh), a split collective under
- * way. A snapshot reads the file pointers, the atomicity and the file's identity; a restart opens
- * the file again and sets it up as it was (the data itself stays in the file, as BLCR did for
- * open files). */
+ * way; MPI_File_get_info's object is recorded as its contents. A snapshot reads the file
+ * pointers, the atomicity and the file's identity; a restart opens the file again and sets it up
+ * as it was (the data itself stays in the file, as BLCR did for open files). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
@@ -351,6 +351,26 @@ int MPI_File_set_info(MPI_File fh, MPI_Info info)
     return rc;
 }
 int PMPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("MPI_File_set_info")));
+
+/* The hints in use, recorded as what the object holds (info_env.c), not as a call on the file:
+ * a restart opens the file again only after the replay, and a program may keep the object
+ * (PnetCDF keeps it until it closes the file; newuser8 F6: "MPI_File_open cannot be replayed") */
+int MPI_File_get_info(MPI_File fh, MPI_Info *info_used)
+{
+    if (!pml_L.MPI_File_get_info)
+        return pml_not_ready("MPI_File_get_info");
+    PML_GATE_ENTER(PML_FID_MPI_File_get_info);
+    MPI_Info r = (MPI_Info)pml_v2r(PML_H(MPI_INFO_NULL));
+    int rc = pml_L.MPI_File_get_info((MPI_File)pml_v2r(PML_H(fh)), &r);
+    if (rc == MPI_SUCCESS) {
+        *info_used = (MPI_Info)pml_new(PML_INFO, PML_H(r));
+        if (PML_H(*info_used) != PML_H(MPI_INFO_NULL))
+            pml_info_record_contents(PML_H(*info_used), PML_H(r));
+    }
+    PML_GATE_LEAVE();
+    return rc;
+}
+int PMPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("MPI_File_get_info")));
 
 /* ---- split collectives: the layer knows one is under way (a snapshot completes it) --------- */
 #define SPLIT_BEGIN(NAME, KIND, PARAMS, ARGS)                                                  \

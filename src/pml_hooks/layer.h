@@ -302,6 +302,9 @@ void pml_rec_out(struct pml_rec *R, uintptr_t v);
  * from the communicator it made (real handle), recorded before that handle (gen_mpi.py REC_EXTRA) */
 void pml_rec_dist_graph(struct pml_rec *R, uintptr_t made);
 int32_t pml_rec_close(struct pml_rec *R); /* returns the entry's index */
+/* The info object the library made (real handle), recorded on virtual handle v as what it holds:
+ * MPI_Info_create, then MPI_Info_set of each key and value (info_env.c). */
+void pml_info_record_contents(uintptr_t v, uintptr_t real);
 void pml_rec_kill(int32_t rec);
 int pml_rec_dump(const char *path);
 int pml_rec_counts(int *live); /* entries, and live ones */

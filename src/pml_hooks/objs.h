@@ -102,6 +102,11 @@ struct pml_file {
      * and inode alone took it for the job's own file */
     int64_t btime_ns;
     struct pml_dup_attrs dup;    /* the library's duplicate of vcomm got these (dup_attrs.c) */
+    /* during a restart: the real communicator the replay made again for it (vcomm may be freed
+     * by the program, its handle reused), and whether the restart frees it once the file is open
+     * again (pml_objs_file_comm) */
+    uintptr_t restart_comm;
+    int restart_comm_owned;
     struct pml_file *next, *prev; /* every open file, in opening order */
 };
 

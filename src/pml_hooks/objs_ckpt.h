@@ -34,6 +34,12 @@ int pml_objs_settle(char *err, size_t errlen);
  * again. 0 or -errno with a message. */
 int pml_objs_restart(char *err, size_t errlen);
 
+/* During a restart's replay (replay.c): the real communicator the replay made again for the
+ * file whose virtual handle is vfile, open at the snapshot, as it was when the file was opened
+ * (0: none came back); owned 1 when the program had freed its own handle of it (the file kept
+ * the communicator alive): pml_objs_restart opens the file on it, then frees it. */
+void pml_objs_file_comm(uintptr_t vfile, uintptr_t rcomm, int owned);
+
 /* After a restart, before the fresh lower half loads: the addresses of the library's shared
  * window segments kept free, so that the restart can map the new segments there (win_ckpt.c). */
 void pml_objs_restart_reserve(void);

@@ -12,8 +12,12 @@
  * the order of the files' clock ids (the same on every rank), its view is set again (the layer
  * held references to its datatypes, so the replay made them again even if the program freed
  * them), so is its error handler (referenced the same way), its atomicity, and both file
- * pointers are moved back. A split collective that the snapshot ended keeps its status for the
- * program's _end call. The file's data is the file's: nothing of it is in the image.
+ * pointers are moved back. The communicator it is opened on is the one the replay made for the
+ * file's MPI_File_open (replay.c): one the program freed while the file stayed open (the file
+ * keeps its own reference, as the standard allows) is made again as an ancestor and freed once
+ * every file is open again (newuser8 F6). A split collective that the snapshot ended keeps its
+ * status for the program's _end call. The file's data is the file's: nothing of it is in the
+ * image.
  *
  * Windows were made again by the replay (win_ckpt.c); their locks are taken again last. */
 #define _GNU_SOURCE
@@ -158,9 +162,45 @@ static int first_note(struct noted *nt, const char *path)
     return 1;
 }
 
+void pml_objs_file_comm(uintptr_t vfile, uintptr_t rcomm, int owned)
+{
+    struct pml_file *f = pml_file_of(vfile);
+    if (!f)
+        return;
+    f->restart_comm = rcomm;
+    f->restart_comm_owned = owned;
+}
+
+/* The communicators the replay made only for files (the program had freed its handles) are
+ * freed once every file is open again on them, each once, as the program's MPI_Comm_free did in
+ * the first run; the files keep them in the library. */
+static void free_file_comms(struct pml_file **v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uintptr_t c = v[i]->restart_comm;
+        int owned = v[i]->restart_comm_owned, first = 1;
+        for (int j = 0; j < i && first; j++)
+            first = v[j]->restart_comm != c;
+        if (owned && c && first) {
+            MPI_Comm r = (MPI_Comm)c;
+            pml_L.MPI_Comm_free(&r);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        v[i]->restart_comm = 0;
+        v[i]->restart_comm_owned = 0;
+    }
+}
+
 static int reopen(struct pml_file *f, int strict, struct noted *nt, char *err, size_t errlen)
 {
-    MPI_Comm comm = (MPI_Comm)pml_v2r(f->vcomm);
+    /* the communicator the replay made again for it: the program may have freed its own */
+    MPI_Comm comm = (MPI_Comm)f->restart_comm;
+    if (!f->restart_comm) {
+        snprintf(err, errlen, "the communicator the MPI file %s was opened on did not come back "
+                 "from the replay of the creation record", f->abspath);
+        return -EIO;
+    }
     char why[2 * PATH_MAX + 512] = "", movebuf[PATH_MAX];
     const char *path = relocated(f->abspath, movebuf, sizeof movebuf);
     /* every member learns the worst any of them found and the lowest rank that found it, which
@@ -313,6 +353,7 @@ int pml_objs_restart(char *err, size_t errlen)
         free(nt.path[i]);
     if (!e)
         free_view_types(v, n);
+    free_file_comms(v, n);
     free(v);
     return e ? e : pml_objs_restart_wins(err, errlen);
 }

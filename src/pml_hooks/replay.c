@@ -29,6 +29,7 @@
 #include "pml_hooks/restart.h" /* pml_lower_world */
 #include "pml_hooks/ckpt.h"    /* pml_xchgv */
 #include "pml_hooks/topo.h"    /* pml_rp_topo_fn */
+#include "pml_hooks/objs_ckpt.h" /* pml_objs_file_comm */
 #include "common/clock.h"
 
 #define PML_WANT_NAMES
@@ -80,6 +81,11 @@ struct rp_entry {
     unsigned char done;
     unsigned char live;   /* bit k: output k is a live handle of the program */
     unsigned char keykind;/* PML_REC_KEY_* (a call that makes a communicator) */
+    /* MPI_File_open, which objs_restart.c does again after the replay: 1 when the file is open
+     * at the snapshot, or a needed entry reads the handle it made (MPI_File_get_group). Its
+     * communicator is then made (an ancestor, should the program have freed it: newuser8 F6)
+     * and, for an open file, kept past the replay for the file's reopening. */
+    unsigned char held;
     uint64_t key[2];
 };
 static struct rp_entry *E;
@@ -605,6 +611,70 @@ static int rp_keyval(struct pml_rp *P)
     return rc;
 }
 
+/* ---- files: opened again after the replay (objs_restart.c) ------------------------------------- */
+/* Today's real communicator that the MPI_File_open of entry f was given: made by the entry the
+ * record names for it at that point (the program may have freed it since, and its virtual handle
+ * may name another communicator now), or predefined. 0 when it was not made again. */
+static uintptr_t file_comm_real(int32_t f)
+{
+    uintptr_t cv = 0;
+    if (entry_item(f, 0, 'h', &cv))
+        return 0;
+    int32_t c = E[f].nin ? E[f].in[0] : -1;
+    if (c < 0)
+        return pml_vh_of(cv) ? 0 : pml_v2r(cv); /* predefined */
+    for (int k = 0; E[c].done && k < E[c].nout; k++)
+        if (E[c].out_v[k] == cv)
+            return E[c].out_real[k];
+    return 0;
+}
+
+/* MPI_File_get_group: the group of the file's communicator (the file itself is opened only after
+ * the replay). */
+static int rp_file_group(struct pml_rp *P)
+{
+    uint32_t l;
+    const unsigned char *d = item(P, 'h', 0, &l, NULL);
+    if (!d || l != sizeof(uintptr_t))
+        return MPI_ERR_OTHER;
+    uintptr_t fv;
+    memcpy(&fv, d, sizeof fv);
+    int32_t f = map_get(fv);
+    uintptr_t rc_ = f >= 0 && E[f].fid == PML_FID_MPI_File_open ? file_comm_real(f) : 0;
+    if (!rc_) {
+        rp_fail(P, "the communicator of file %#lx did not come back", (unsigned long)fv);
+        return MPI_ERR_OTHER;
+    }
+    MPI_Group g;
+    int rc = pml_L.MPI_Comm_group((MPI_Comm)rc_, &g);
+    if (rc == MPI_SUCCESS)
+        pml_rp_o(P, PML_GROUP, PML_H(g));
+    return rc;
+}
+
+/* Every file open at the snapshot gets the communicator the replay made for it; one the program
+ * freed is the restart's, which frees it once the file is open again (objs_restart.c). Its
+ * output is marked so that step 4 leaves it. */
+static void hand_file_comms(unsigned char *handed)
+{
+    for (int32_t i = 0; i < NE; i++) {
+        if (!E[i].held || !E[i].nout || !out_live(i, 0))
+            continue;
+        uintptr_t real = file_comm_real(i);
+        int32_t c = E[i].nin ? E[i].in[0] : -1;
+        int owned = 0;
+        if (c >= 0 && real) {
+            for (int k = 0; k < E[c].nout; k++)
+                if (E[c].out_real[k] == real && E[c].out_kind[k] == PML_COMM &&
+                    !(E[c].live & (1u << k))) {
+                    handed[c] |= (unsigned char)(1u << k);
+                    owned = 1;
+                }
+        }
+        pml_objs_file_comm(E[i].out_v[0], real, owned);
+    }
+}
+
 /* ---- the whole replay ----------------------------------------------------------------------------- */
 static void free_real(int32_t i, int k)
 {
@@ -656,6 +726,10 @@ static void need_fixpoint(int keep_all_inputs)
         changed = 0;
         for (int32_t i = 0; i < NE; i++) {
             struct rp_entry *x = &E[i];
+            if (x->held && x->nin && x->in[0] >= 0 && !E[x->in[0]].need) {
+                E[x->in[0]].need = 2; /* the file's communicator */
+                changed = 1;
+            }
             if (pml_rp_skip[x->fid] && !(keep_all_inputs && x->need))
                 continue;
             if (!x->need && !x->nout && x->nin && (x->in[0] < 0 || E[x->in[0]].need)) {
@@ -664,11 +738,17 @@ static void need_fixpoint(int keep_all_inputs)
             }
             if (!x->need && !(pml_rp_comm[x->fid] && x->keykind == PML_REC_KEY_NONE))
                 continue;
-            for (int k = x->need || keep_all_inputs ? 0 : 1; k < x->nin; k++)
-                if (x->in[k] >= 0 && !E[x->in[k]].need) {
-                    E[x->in[k]].need = 2;
+            for (int k = x->need || keep_all_inputs ? 0 : 1; k < x->nin; k++) {
+                struct rp_entry *c = x->in[k] >= 0 ? &E[x->in[k]] : NULL;
+                if (c && !keep_all_inputs && c->fid == PML_FID_MPI_File_open) {
+                    /* a file is opened again after the replay, never by it */
+                    changed |= !c->held;
+                    c->held = 1;
+                } else if (c && !c->need) {
+                    c->need = 2;
                     changed = 1;
                 }
+            }
         }
     }
 }
@@ -865,6 +945,8 @@ static int plan(struct pml_replay_stats *st, int in_epoch, int keep_all_inputs, 
         if (keep_all_inputs && (pml_rp_skip[E[i].fid] ||
                                 (pml_rp_comm[E[i].fid] && E[i].keykind == PML_REC_KEY_NONE)))
             E[i].need = 2;
+        if (E[i].fid == PML_FID_MPI_File_open && !keep_all_inputs && E[i].nout && out_live(i, 0))
+            E[i].held = 1;
         if (pml_rp_skip[E[i].fid])
             continue;
         for (int k = 0; k < E[i].nout; k++)
@@ -937,6 +1019,10 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
             if (x->in[k] >= 0 && E[x->in[k]].last < j)
                 E[x->in[k]].last = j;
     }
+    /* a file's communicator lives on past the replay (the file is opened on it afterwards) */
+    for (int32_t j = 0; j < NE; j++)
+        if (E[j].held && E[j].nin && E[j].in[0] >= 0)
+            E[E[j].in[0]].last = NE;
     /* 3. the replay, in the original order */
     map_init((uint32_t)NE * 2);
     int rc = 0;
@@ -971,6 +1057,8 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
                 fn = pml_rp_win_fn(fid); /* windows: win_ckpt.c */
             if (!fn)
                 fn = pml_rp_topo_fn(fid); /* MPI_Dist_graph_create: topo.c */
+            if (!fn && fid == PML_FID_MPI_File_get_group)
+                fn = rp_file_group;
             if (!fn) {
                 snprintf(err, errlen, "record entry %d: %s cannot be replayed", i, pml_fn_names[fid]);
                 rc = -ENOTSUP;
@@ -1011,7 +1099,15 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
         release();
         return rc;
     }
-    /* 4. live handles point at their new objects; ancestors' objects are freed */
+    /* 4. live handles point at their new objects; files get their communicators; ancestors'
+     * objects are freed */
+    unsigned char *handed = calloc(NE ? (size_t)NE : 1, 1);
+    if (!handed) {
+        snprintf(err, errlen, "out of memory after the replay of %d record entries", NE);
+        release();
+        return -ENOMEM;
+    }
+    hand_file_comms(handed);
     for (int32_t i = 0; i < NE; i++) {
         struct rp_entry *x = &E[i];
         if (!x->done)
@@ -1027,11 +1123,12 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
                     pml_kv_update((int)x->out_v[k], (int)x->out_real[k]);
                 else
                     pml_vh_update(x->out_v[k], x->out_real[k]);
-            } else {
+            } else if (!(handed[i] & (1u << k))) {
                 free_real(i, k);
             }
         }
     }
+    free(handed);
     release();
     return 0;
 }

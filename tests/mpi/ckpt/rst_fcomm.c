@@ -1,0 +1,227 @@
+/* A rank program for rst_fcomm.sh: MPI files that outlive the objects they were opened with
+ * (newuser8 F6: found with PnetCDF and a small program).
+ *
+ *   rst_fcomm PREFIX STEPS PACEFILE MS [persist]
+ *
+ * It opens three files, then frees what the standard lets it free while they stay open:
+ *   PREFIX.a on a duplicate of MPI_COMM_WORLD, the duplicate freed at once; an error handler of
+ *            its own set on it and freed; MPI_File_get_info's info object kept to the end (as
+ *            PnetCDF keeps it);
+ *   PREFIX.b<COLOR> on a split of MPI_COMM_WORLD (even and odd ranks), the split freed at once;
+ *            MPI_File_get_group's group kept to the end and used at every step;
+ *   PREFIX.c on MPI_COMM_WORLD with hints in an info object freed after the open, and a view
+ *            whose filetype (a derived type) is freed after MPI_File_set_view.
+ * With "persist", a persistent send and receive in a ring of the ranks too, whose datatype (a
+ * vector) is freed after their MPI_Send_init and MPI_Recv_init, started at every step.
+ * Then STEPS steps: each rank writes a block to each file (collectively at explicit offsets on
+ * a and b, through the view on c), reads back its block of the step before, and rank 0 prints
+ * "step S: SUM GROUPSIZE POSITION" (SUM over the ranks of what they read). Between steps it
+ * sleeps MS milliseconds while PACEFILE exists (the test keeps the job from ending before its
+ * snapshots). At the end every file is read back through its handle and rank 0 prints
+ * "done: ... checksum X" of their contents. The lines and the files do not depend on where a
+ * snapshot came: a restarted job must give an uninterrupted run's. */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rst_pace.h"
+
+#define B 8
+
+static int rank, size;
+
+static void check(int rc, const char *what, int step)
+{
+    if (rc != MPI_SUCCESS) {
+        char s[MPI_MAX_ERROR_STRING];
+        int l = 0;
+        MPI_Error_string(rc, s, &l);
+        fprintf(stderr, "rst_fcomm rank %d: FAIL: %s at step %d: %s\n", rank, what, step, s);
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+}
+
+static void file_eh(MPI_File *f, int *code, ...)
+{
+    (void)f;
+    fprintf(stderr, "rst_fcomm rank %d: FAIL: MPI error %d on file a\n", rank, *code);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+}
+
+/* The FNV-1a hash of a file's bytes, read through its handle on this rank. */
+static uint64_t file_hash(MPI_File f)
+{
+    MPI_Offset n = 0;
+    check(MPI_File_get_size(f, &n), "MPI_File_get_size", -1);
+    unsigned char *b = malloc((size_t)n + 1);
+    if (!b) {
+        fprintf(stderr, "rst_fcomm: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    check(MPI_File_read_at(f, 0, b, (int)n, MPI_BYTE, MPI_STATUS_IGNORE), "MPI_File_read_at", -1);
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)n;
+    for (MPI_Offset k = 0; k < n; k++) {
+        h ^= b[k];
+        h *= 1099511628211ull;
+    }
+    free(b);
+    return h;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: rst_fcomm PREFIX STEPS PACEFILE MS [persist]\n");
+        return 2;
+    }
+    int persist = argc == 6 && !strcmp(argv[5], "persist");
+    const char *prefix = argv[1], *pace = argv[3];
+    int steps = atoi(argv[2]);
+    long ms = atol(argv[4]);
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    char name[4200];
+    int amode = MPI_MODE_CREATE | MPI_MODE_RDWR;
+
+    /* a: on a duplicate freed at once; an error handler set and freed; its info kept */
+    MPI_Comm dup;
+    MPI_File fa, fb, fc;
+    check(MPI_Comm_dup(MPI_COMM_WORLD, &dup), "MPI_Comm_dup", -1);
+    snprintf(name, sizeof name, "%s.a", prefix);
+    check(MPI_File_open(dup, name, amode, MPI_INFO_NULL, &fa), "MPI_File_open (a)", -1);
+    check(MPI_Comm_free(&dup), "MPI_Comm_free (dup)", -1);
+    MPI_Errhandler eh;
+    check(MPI_File_create_errhandler(file_eh, &eh), "MPI_File_create_errhandler", -1);
+    check(MPI_File_set_errhandler(fa, eh), "MPI_File_set_errhandler", -1);
+    check(MPI_Errhandler_free(&eh), "MPI_Errhandler_free", -1);
+    MPI_Info used;
+    check(MPI_File_get_info(fa, &used), "MPI_File_get_info", -1);
+
+    /* b: on a split freed at once; its group kept */
+    MPI_Comm split;
+    int color = rank % 2;
+    check(MPI_Comm_split(MPI_COMM_WORLD, color, rank, &split), "MPI_Comm_split", -1);
+    int srank, ssize;
+    MPI_Comm_rank(split, &srank);
+    MPI_Comm_size(split, &ssize);
+    snprintf(name, sizeof name, "%s.b%d", prefix, color);
+    check(MPI_File_open(split, name, amode, MPI_INFO_NULL, &fb), "MPI_File_open (b)", -1);
+    check(MPI_Comm_free(&split), "MPI_Comm_free (split)", -1);
+    MPI_Group grp;
+    check(MPI_File_get_group(fb, &grp), "MPI_File_get_group", -1);
+
+    /* c: on MPI_COMM_WORLD, its hints' info freed after the open, a view whose filetype is
+     * freed after MPI_File_set_view (rank r's blocks of B ints, interleaved) */
+    MPI_Info hints;
+    check(MPI_Info_create(&hints), "MPI_Info_create", -1);
+    MPI_Info_set(hints, "access_style", "read_mostly,write_once");
+    snprintf(name, sizeof name, "%s.c", prefix);
+    check(MPI_File_open(MPI_COMM_WORLD, name, amode, hints, &fc), "MPI_File_open (c)", -1);
+    check(MPI_Info_free(&hints), "MPI_Info_free", -1);
+    MPI_Datatype blk, ft;
+    MPI_Type_contiguous(B, MPI_INT, &blk);
+    MPI_Type_create_resized(blk, 0, (MPI_Aint)B * (MPI_Aint)sizeof(int) * size, &ft);
+    MPI_Type_commit(&ft);
+    check(MPI_File_set_view(fc, (MPI_Offset)rank * B * (MPI_Offset)sizeof(int), MPI_INT, ft,
+                            "native", MPI_INFO_NULL), "MPI_File_set_view (c)", -1);
+    MPI_Type_free(&ft);
+    MPI_Type_free(&blk);
+
+    /* persistent requests whose datatype is freed at once (ints 0, 1, 4, 5 of 8) */
+    int sring[B], rring[B];
+    MPI_Request ring[2];
+    if (persist) {
+        MPI_Datatype vec;
+        MPI_Type_vector(2, 2, 4, MPI_INT, &vec);
+        MPI_Type_commit(&vec);
+        check(MPI_Recv_init(rring, 1, vec, (rank + size - 1) % size, 7, MPI_COMM_WORLD, &ring[0]),
+              "MPI_Recv_init", -1);
+        check(MPI_Send_init(sring, 1, vec, (rank + 1) % size, 7, MPI_COMM_WORLD, &ring[1]),
+              "MPI_Send_init", -1);
+        check(MPI_Type_free(&vec), "MPI_Type_free (the requests' vector)", -1);
+    }
+    for (int s = 0; s < steps; s++) {
+        int buf[B], back[B];
+        long long got = 0;
+        for (int i = 0; i < B; i++)
+            buf[i] = (s * size + rank) * 100 + i;
+        MPI_Offset at = ((MPI_Offset)s * size + rank) * B * (MPI_Offset)sizeof(int);
+        check(MPI_File_write_at_all(fa, at, buf, B, MPI_INT, MPI_STATUS_IGNORE), "write a", s);
+        MPI_Offset bt = ((MPI_Offset)s * ssize + srank) * B * (MPI_Offset)sizeof(int);
+        check(MPI_File_write_at_all(fb, bt, buf, B, MPI_INT, MPI_STATUS_IGNORE), "write b", s);
+        check(MPI_File_write_all(fc, buf, B, MPI_INT, MPI_STATUS_IGNORE), "write c", s);
+        if (s > 0) {
+            MPI_Offset pa = at - (MPI_Offset)size * B * (MPI_Offset)sizeof(int);
+            MPI_Offset pb = bt - (MPI_Offset)ssize * B * (MPI_Offset)sizeof(int);
+            check(MPI_File_read_at(fa, pa, back, B, MPI_INT, MPI_STATUS_IGNORE), "read a", s);
+            for (int i = 0; i < B; i++)
+                got += back[i];
+            check(MPI_File_read_at(fb, pb, back, B, MPI_INT, MPI_STATUS_IGNORE), "read b", s);
+            for (int i = 0; i < B; i++)
+                got += 2 * back[i];
+            /* in etypes of c's view: the block of the step before */
+            check(MPI_File_read_at(fc, (MPI_Offset)(s - 1) * B, back, B, MPI_INT,
+                                   MPI_STATUS_IGNORE), "read c", s);
+            for (int i = 0; i < B; i++)
+                got += 3 * back[i];
+        }
+        if (persist) {
+            for (int i = 0; i < B; i++) {
+                sring[i] = (s + 1) * 1000 + rank * 10 + i;
+                rring[i] = 0;
+            }
+            check(MPI_Startall(2, ring), "MPI_Startall", s);
+            check(MPI_Waitall(2, ring, MPI_STATUSES_IGNORE), "MPI_Waitall", s);
+            for (int i = 0; i < B; i++)
+                got += (long long)(i + 1) * rring[i];
+        }
+        int gsize = 0, grank = -1;
+        MPI_Group_size(grp, &gsize);
+        MPI_Group_rank(grp, &grank);
+        if (grank != srank)
+            check(MPI_ERR_GROUP, "MPI_Group_rank of the file's group", s);
+        MPI_Offset pos = -1;
+        check(MPI_File_get_position(fc, &pos), "MPI_File_get_position", s);
+        long long sum = 0;
+        MPI_Reduce(&got, &sum, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+        if (rank == 0) {
+            printf("step %d: %lld %d %lld\n", s, sum, gsize, (long long)pos);
+            fflush(stdout);
+        }
+        rst_pace(pace, ms, steps - s);
+    }
+    int nkeys = -1;
+    check(MPI_Info_get_nkeys(used, &nkeys), "MPI_Info_get_nkeys of a's info", steps);
+    check(MPI_File_sync(fa), "MPI_File_sync", steps);
+    check(MPI_File_sync(fb), "MPI_File_sync", steps);
+    check(MPI_File_sync(fc), "MPI_File_sync", steps);
+    MPI_Barrier(MPI_COMM_WORLD);
+    check(MPI_File_sync(fa), "MPI_File_sync", steps);
+    check(MPI_File_sync(fb), "MPI_File_sync", steps);
+    check(MPI_File_sync(fc), "MPI_File_sync", steps);
+    check(MPI_File_set_view(fc, 0, MPI_BYTE, MPI_BYTE, "native", MPI_INFO_NULL),
+          "MPI_File_set_view (bytes)", steps);
+    /* a and c by rank 0, each b by its split's rank 0 */
+    uint64_t h = 0, all = 0;
+    if (rank == 0)
+        h = file_hash(fa) * 3 + file_hash(fc);
+    if (srank == 0)
+        h ^= file_hash(fb) * (uint64_t)(color + 5);
+    MPI_Reduce(&h, &all, 1, MPI_UINT64_T, MPI_BXOR, 0, MPI_COMM_WORLD);
+    check(MPI_File_close(&fa), "MPI_File_close (a)", steps);
+    check(MPI_File_close(&fb), "MPI_File_close (b)", steps);
+    check(MPI_File_close(&fc), "MPI_File_close (c)", steps);
+    MPI_Group_free(&grp);
+    MPI_Info_free(&used);
+    if (persist) {
+        MPI_Request_free(&ring[0]);
+        MPI_Request_free(&ring[1]);
+    }
+    if (rank == 0)
+        printf("done: %d steps on %d ranks, checksum %016llx\n", steps, size, (unsigned long long)all);
+    MPI_Finalize();
+    return 0;
+}

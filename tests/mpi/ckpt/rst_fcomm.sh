@@ -1,0 +1,74 @@
+#!/bin/bash
+# rst_fcomm.sh FLAVOR: MPI files that outlive what they were opened with, across two restarts
+# (newuser8 F6, found with PnetCDF: a snapshot of a job holding a file opened on a communicator
+# it had freed committed, and restart-mpi never restarted it: Open MPI "record entry 0:
+# MPI_File_open cannot be replayed", MPICH's restarted rank crashed opening the file on
+# communicator 0). rst_fcomm.c opens a file on a duplicate of MPI_COMM_WORLD and one on a split,
+# frees both communicators at once, sets and frees an error handler, keeps the info object of
+# MPI_File_get_info and the group of MPI_File_get_group, opens a third file on MPI_COMM_WORLD
+# with an info object freed after the open and a view whose filetype it freed; then it writes
+# and reads them back in steps. At 1, 2 and 4 ranks: a job under "mpirun -am ft-enable-cr" is
+# checkpointed while it runs (it goes on), then with "ckpt-mpirun --term"; "restart-mpi"
+# restarts it, the restarted job is ended with --term again and restarted once more, to its end.
+# The step lines of the three generations (sums of what each rank read back, the group's size,
+# the view's file pointer) and the final checksum of the three files equal an uninterrupted
+# native run's, the restarted jobs' library reports no leaked object; no process is left.
+flavor=$1
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+ck_prog rst_fcomm
+export REVIVE_RESTART_RANK=$restarter
+steps=60 ms=100
+for n in ${RST_FCOMM_NPS:-1 2 4}; do
+    ck_workdir np$n
+    what="np=$n"
+    run_native "$n" "$prog" "$d/native" $steps "$d/nopace" $ms >native.out 2>native.err ||
+        { failed "$what: the native run: status $?"; tail -n 3 native.err; continue; }
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" "$d/job" $steps \
+        "$d/pace" $ms >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    # generation 0: a snapshot while it runs, two more steps, then one with --term
+    if ! wait_steps out.0 2 $job || ! checkpoint $job run >/dev/null; then
+        rm -f pace; wait $job
+        failed "$what: generation 0: no snapshot while it runs ($(nsteps out.0) steps)"
+        show_err ckpt.run.err err.0; continue
+    fi
+    k=$(nsteps out.0)
+    if ! wait_steps out.0 $((k + 2)) $job || ! ref=$(checkpoint $job 0 --term); then
+        rm -f pace; wait $job
+        failed "$what: generation 0: no snapshot with --term ($(nsteps out.0) steps)"
+        show_err ckpt.0.err err.0; continue
+    fi
+    wait $job
+    # generation 1: restarted, ended with --term after two steps of its own
+    clean timeout -k 5 900 "$RESTART" "$ref" >out.1 2>err.1 &
+    job=$!; pids+=($job)
+    if ! wait_steps out.1 2 $job 120 || ! ref=$(checkpoint $job 1 --term); then
+        rm -f pace; wait $job; rc=$?
+        failed "$what: generation 1 (restart-mpi of the first --term snapshot): status $rc," \
+            "$(nsteps out.1) steps"
+        show_err ckpt.1.err err.1; continue
+    fi
+    wait $job
+    # generation 2: restarted from the restarted job's snapshot, to its end
+    rm -f pace
+    clean timeout -k 5 900 "$RESTART" "$ref" >out.2 2>err.2; rc=$?
+    results out.0 out.1 out.2 >all.out
+    if [ $rc != 0 ]; then
+        failed "$what: generation 2 (restart-mpi of the restarted job's snapshot): status $rc"
+        show_err err.2
+    elif grep -q 'leaked' err.1 err.2; then
+        # what the restart made only for the files (a freed communicator) is freed again
+        failed "$what: the MPI library reports leaked objects: $(grep -h -m1 leaked err.1 err.2 | head -n 1)"
+    elif ! grep -q '^done: ' native.out || ! cmp -s <(results native.out) all.out; then
+        failed "$what: the results of the three generations differ from the uninterrupted run"
+        diff <(results native.out) all.out | head -n 8
+    else
+        pass "$what: checkpointed running, with --term, restarted, --term again, restarted:" \
+            "$(wc -l <all.out) lines as uninterrupted ($(nsteps out.1) + $(nsteps out.2) after the" \
+            "restarts): $(tail -n 1 all.out)"
+    fi
+    left=$(no_strays "$d/") || failed "$what: processes left: $left"
+done
+exit $fail
