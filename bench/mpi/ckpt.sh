@@ -11,7 +11,10 @@
 # (dd, fsync) into the same folder. Printed per configuration: the median over the snapshots of
 # the time from the request to each phase, the coordination (everything but the capture, i.e.
 # committed - (captured - drained)), the capture against the raw write, and the verdicts:
-# coordination <= 100 ms (8 ranks), committed <= raw write + coordination.
+# coordination <= 100 ms (8 ranks), committed <= raw write + coordination; and the medians of
+# the disk's counters (/sys/block/DEV/stat of the work folder's disk) over each ckpt-mpirun and
+# each raw write: write requests, MiB, busy ms, discards, flushes. SAVE=DIR keeps the
+# per-snapshot figures there (FLAVOR.npN.wW.json, .raw, .disk, .rawdisk).
 #
 # Restart (RESTART_RANKS ranks, default 8; windows 0): the job of the last round ends with a
 # snapshot (--term); then, alternating, REPS times (default 5): the raw read of its images (one
@@ -56,12 +59,26 @@ best() { sort -n | head -1; }
 # jnum JSON KEY: a number of the ckpt-mpirun --json line
 jnum() { sed -n "s/.*\"$2\":\([0-9-]*\).*/\1/p" <<<"$1"; }
 
-# raw_write DIR SIZE...: ms to write one file per SIZE (bytes) at once, each with fsync
+# the disk of the work folder's file system: its counters (/sys/block/DEV/stat), read around each
+# snapshot and each raw write; none when it has none (a device mapper, a network file system)
+dstat=/sys/dev/block/$(findmnt -no MAJ:MIN -T "$work" 2>/dev/null | head -1 | tr -d ' ')/stat
+[ -r "$dstat" ] || dstat=
+# disk_now: the counters that matter: write requests, sectors written, ms busy, discard requests,
+# sectors discarded, flushes (fields 5, 7, 10, 12, 14, 16; empty where the kernel has fewer)
+disk_now() { [ -n "$dstat" ] && awk '{print $5, $7, $10, $12 + 0, $14 + 0, $16 + 0}' "$dstat"; }
+# disk_delta BEFORE AFTER: "requests MiB busy-ms discards discard-MiB flushes" between two disk_now
+disk_delta() {
+    [ -n "$1" ] && awk -v a="$1" -v b="$2" 'BEGIN {split(a, x); split(b, y)
+        printf "%d %.1f %d %d %.1f %d\n", y[1] - x[1], (y[2] - x[2]) / 2048, y[3] - x[3], y[4] - x[4], (y[5] - x[5]) / 2048, y[6] - x[6]}'
+}
+# raw_write DIR SIZE...: ms to write one file per SIZE (bytes) at once, each with fsync; the
+# disk's counters over the write in $work/rawdisk
 raw_write() {
-    local d=$1 i=0 t0 s pids=
+    local d=$1 i=0 t0 s pids= d0
     shift
     mkdir -p "$d"
     sync
+    d0=$(disk_now)
     t0=$(now_ms)
     for s; do
         i=$((i + 1))
@@ -70,6 +87,7 @@ raw_write() {
     done
     wait $pids # (not the job's pid)
     echo $(($(now_ms) - t0))
+    disk_delta "$d0" "$(disk_now)" >"$work/rawdisk"
     rm -rf "$d"
 }
 # raw_read FILE...: ms to read every FILE at once
@@ -110,8 +128,10 @@ stop_job() {
 # snapshot NAME [--term]: one snapshot of the running job, its JSON line appended to NAME.json,
 # then the raw write of its images' sizes appended to NAME.raw; REF the reference
 snapshot() {
-    local out st
+    local out st d0
+    d0=$(disk_now)
     out=$(timeout -k 5 300 "$ckpt" --json $2 $JOB 2>"$work/ck.err"); st=$?
+    disk_delta "$d0" "$(disk_now)" >>"$work/$1.disk"
     [ $st = 0 ] || { echo "ckpt.sh: ckpt-mpirun $2 of $1: status $st: $(tail -2 "$work/ck.err" | tr '\n' ' ')"; exit 2; }
     head -1 <<<"$out" >>"$work/$1.json"
     REF=$(tail -n1 <<<"$out")
@@ -120,6 +140,7 @@ snapshot() {
     sizes=$(find "$REF" -maxdepth 1 -name '*.img' -printf '%s\n')
     [ -n "$sizes" ] || { echo "ckpt.sh: no rank image in $REF"; ls "$REF"; exit 2; }
     raw_write "$work/raw" $sizes >>"$work/$1.raw"
+    cat "$work/rawdisk" >>"$work/$1.rawdisk"
 }
 
 for fl in $flavors; do
@@ -132,7 +153,7 @@ for fl in $flavors; do
     [ "$fl" = mpich ] && export REVIVE_MPI_YIELD_WHEN_IDLE=${REVIVE_MPI_YIELD_WHEN_IDLE:-1}
     echo "== $fl: global checkpoints, $snaps per round, $rounds rounds ($(uname -r), $(nproc) cores," \
         "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M') UTC)"
-    rm -f "$work"/*.json "$work"/*.raw
+    rm -f "$work"/*.json "$work"/*.raw "$work"/*.disk "$work"/*.rawdisk
     for round in $(seq "$rounds"); do
         for np in $rank_counts; do
             mib=${MIB:-$([ "$np" -le 8 ] && echo 16 || echo "${SMALL_MIB:-1}")}
@@ -173,6 +194,18 @@ for fl in $flavors; do
     echo "(ms from the request, median of $((snaps * rounds)) snapshots; coordinat = committed - capture;" \
         "capture = captured - drained; rawwrite: the images' bytes written at once with fsync, median;" \
         "total/lim = committed / (rawwrite + coordinat))"
+    for f in "$work/$fl".np*.disk; do
+        [ -s "$f" ] || continue
+        # dcol FILE N: the median of column N
+        dcol() { awk -v n="$2" '{print $n}' "$1" | median; }
+        r=${f%.disk}.rawdisk
+        echo "disk ${f##*/} (medians): snapshot $(dcol "$f" 1) write requests, $(dcol "$f" 2) MiB," \
+            "busy $(dcol "$f" 3) ms, $(dcol "$f" 4) discards ($(dcol "$f" 5) MiB), $(dcol "$f" 6) flushes;" \
+            "raw write $(dcol "$r" 1) requests, $(dcol "$r" 2) MiB, busy $(dcol "$r" 3) ms, $(dcol "$r" 4) discards," \
+            "$(dcol "$r" 6) flushes"
+    done
+    # SAVE=DIR: the per-snapshot figures kept (FLAVOR.npN.wW.json, .raw, .disk, .rawdisk)
+    [ -n "${SAVE:-}" ] && mkdir -p "$SAVE" && for x in json raw disk rawdisk; do cp "$work/$fl".np*."$x" "$SAVE/" 2>/dev/null; done
     while read -r np w coord est raw; do
         if [ "$np" -le 8 ]; then
             verdict "$fl $np ranks, $w windows: coordination $coord ms <= 100 ms" "$coord" 100
