@@ -198,7 +198,8 @@ grep -qx "ckpt.save_shared 1" "$W/revive_global_snapshot_$JOB.ckpt/1/snapshot.me
     fail "no ckpt.save_shared 1 in the snapshot.meta of a --save-shared snapshot"
 rm -f "$nl/rank_0.img"
 expect_rc 1 "restart-mpi of it without rank_0.img" "$RESTART" "$nl"
-err_has "rank 0's image $nl/rank_0.img is not there, and no other copy exists: the job kept no node-local copies" &&
+# (the words of ckpt-info --verify, one rule for both: newuser8 F4; before, the fetch said it)
+err_has "$nl is damaged: rank 0: rank_0.img is missing, and the job kept no node-local copies (ckpt.local none)" &&
     ! grep -q "not in the cache of" "$W/cmd.err" || fail "restart-mpi names a cache: $(cat "$W/cmd.err")"
 expect_rc 0 "ckpt-info --help" "$INFO" --help && grep -q "^Exit status: 0" "$W/cmd.out" ||
     fail "ckpt-info --help does not give the exit statuses"

@@ -135,14 +135,16 @@ pass "restart-mpi suggests another sequence, by --seq, only when there is one"
 # a damaged snapshot.meta (src/filem/meta.c's message, shared by restart-mpi and ckpt-info):
 # sequence 3, a copy of 1 whose metadata is damaged, beside 1 (committed; its image is damaged
 # but its metadata is not), then alone. The old message said "use another sequence" in both;
-# then it named 1 as if intact: its damaged image comes only from the node-local caches
-# (newuser7f F3: advice_damaged.sh, where no cache holds one).
+# then it named 1 as if intact (newuser7f F3: advice_damaged.sh); then as fetchable from the
+# node-local caches, though the only cached copy of its image is the same damaged file (staging
+# hard-links them): 1 is damaged too, and what is wrong with it is said (newuser8 F4,
+# advice_cached.sh).
 cp -a "$jd/1" "$jd/3"
 printf X | dd of="$jd/3/snapshot.meta" bs=1 seek=60 conv=notrunc status=none
 for cmd in "$RESTART --showme" "$INFO"; do
     expect_rc 1 "${cmd##*/} of a damaged snapshot.meta beside a committed one" $cmd "$jd/3" &&
         err_has "$jd/3/snapshot.meta is damaged" &&
-        err_has "this snapshot cannot be used: sequence 1 beside it is committed, 1 of its images to come from the node-local caches (restart-mpi --seq 1 $jd fetches them" &&
+        err_has "this snapshot cannot be used, and $jd holds no other intact committed sequence (sequence 1 is damaged too: rank 1: rank_1.img in this directory is damaged (" &&
         one_message "${cmd##*/}"
 done
 rm -rf "$jd/1"

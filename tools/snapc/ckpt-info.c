@@ -61,22 +61,26 @@ static void usage(FILE *f)
                "run ckpt-info again once they are committed.\n");
 }
 
-/* What this ckpt-info found of each committed sequence (status[i] for v[i], INFO_ values; -1
- * not shown): with --verify, a sequence that verified passes restart-mpi's check (seq_pick.h),
- * one that did not is checked as restart-mpi checks it; without --verify nothing is known. */
+/* What this ckpt-info found of each committed sequence (vd[i] for v[i]): with --verify, the
+ * verdict of restart-mpi's own rule (seq_pick_judge), which the index line repeats rather than
+ * judging again; without --verify nothing is known. */
 struct shown {
     const struct filem_seq_info *v;
-    const int *status;
+    const struct seq_pick_verdict *vd;
     int n, verify;
 };
 
-static int shown_result(void *arg, uint64_t seq, int *fetch)
+static int shown_result(void *arg, uint64_t seq, int *fetch, char *why, size_t wlen)
 {
     const struct shown *sh = arg;
-    (void)fetch;
     for (int i = 0; sh->verify && i < sh->n; i++)
-        if (sh->v[i].seq == seq && sh->status[i] == INFO_OK)
-            return SEQ_PICK_OK;
+        if (sh->v[i].seq == seq && sh->vd[i].result >= 0) {
+            if (fetch)
+                *fetch = sh->vd[i].here + sh->vd[i].away;
+            if (why && wlen)
+                snprintf(why, wlen, "%s", sh->vd[i].result == SEQ_PICK_BAD ? sh->vd[i].why : "");
+            return sh->vd[i].result;
+        }
     return -1;
 }
 
@@ -105,9 +109,9 @@ static void show_index(const char *jobdir, const struct filem_seq_info *v, int n
     int64_t other = -1;
     char hint[2 * PATH_MAX + 256] = "";
     if (has_def) {
-        check = shown_result(sh, def, &nfetch);
+        check = shown_result(sh, def, &nfetch, NULL, 0);
         if (check < 0)
-            check = seq_pick_check(jobdir, def, sh->verify, &nfetch);
+            check = seq_pick_check(jobdir, def, sh->verify, &nfetch, NULL, 0);
         if (check == SEQ_PICK_BAD)
             seq_pick_hint(jobdir, (int64_t)def, sh->verify, shown_result, sh, NULL, &other, hint,
                           sizeof hint);
@@ -318,7 +322,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", info_me, err);
             return e == -ENOENT ? INFO_NONE : INFO_DAMAGED;
         }
-        bad = info_show_seq(jobdir, (uint64_t)seq, verify, &jb);
+        bad = info_show_seq(jobdir, (uint64_t)seq, verify, &jb, NULL);
         if (info_json) {
             if (jb.p)
                 printf("%s\n", jb.p);
@@ -333,15 +337,15 @@ int main(int argc, char **argv)
         return INFO_DAMAGED;
     }
     int committed = 0, staging = 0, writing = 0;
-    int *status = calloc((size_t)(n > 0 ? n : 1), sizeof *status);
-    if (!status) {
+    struct seq_pick_verdict *vd = calloc((size_t)(n > 0 ? n : 1), sizeof *vd);
+    if (!vd) {
         fprintf(stderr, "%s: out of memory\n", info_me);
         free(v);
         return INFO_DAMAGED;
     }
     for (int i = 0; i < n; i++)
-        status[i] = -1;
-    struct shown sh = {.v = v, .status = status, .n = n, .verify = verify};
+        vd[i].result = -1;
+    struct shown sh = {.v = v, .vd = vd, .n = n, .verify = verify};
     if (info_json)
         snapc_sb_printf(&jb, "{\"snapshot_dir\":%s", "");
     if (info_json) {
@@ -354,8 +358,7 @@ int main(int argc, char **argv)
             snapc_sb_printf(&jb, ",");
         if (v[i].state == FILEM_SEQ_COMMITTED) {
             committed++;
-            status[i] = info_show_seq(jobdir, v[i].seq, verify, &jb);
-            if (status[i] != INFO_OK)
+            if (info_show_seq(jobdir, v[i].seq, verify, &jb, &vd[i]) != INFO_OK)
                 bad = INFO_DAMAGED;
             if (v[i].failed_restarts && !info_json)
                 printf("  %u failed restart%s: %s\n", v[i].failed_restarts,
@@ -441,7 +444,7 @@ int main(int argc, char **argv)
         bad = INFO_NONE;
     }
     snapc_sb_free(&jb);
-    free(status);
+    free(vd);
     free(v);
     return bad;
 }

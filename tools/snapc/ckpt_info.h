@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "snapc/util.h"
+#include "tools/snapc/seq_pick.h"
 
 /* ckpt-info's exit statuses (its usage says them) */
 enum { INFO_OK = 0, INFO_DAMAGED = 1, INFO_USAGE = 2, INFO_NONE = 3, INFO_STAGING = 4 };
@@ -15,7 +16,10 @@ extern int info_json;        /* --json: everything into the caller's JSON buffer
 
 /* info_seq.c: sequence seq of jobdir (its state, its facts, each rank's image and copies; with
  * verify, every image checked), as text on standard output or, with info_json, as one JSON
- * object appended to jb; a failure's one line on standard error. Returns its INFO_ status. */
-int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb);
+ * object appended to jb; a failure's one line on standard error. Returns its INFO_ status.
+ * *vd (may be NULL): with verify, the verdict of restart-mpi's rule on a committed sequence
+ * (seq_pick_judge), else vd->result -1 (not judged). */
+int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb,
+                  struct seq_pick_verdict *vd);
 
 #endif

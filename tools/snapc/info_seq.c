@@ -54,142 +54,29 @@ static void command_line(const struct filem_meta *m, struct snapc_sbuf *b)
     }
 }
 
-/* Where this host's node-local cache keeps the image of rank R of sequence SEQDIR (its own
- * node's copy rank_R.img, or with partner its partner copy partner_R.img), as restart-mpi's
- * fetch looks for it (filem/fetch.c): only when this host is the one snapshot.meta names for it
- * and the job kept node-local copies. 0 with the path in out; -2 this host's cache would hold it
- * but does not; else -1. */
-static int cache_path(const struct filem_meta *m, const char *seqdir, int r, int partner,
-                      char *out, size_t len)
-{
-    char k[64], host[256] = "";
-    snprintf(k, sizeof k, partner ? "rank.%d.partner.host" : "rank.%d.host", r);
-    const char *h = filem_meta_get(m, k);
-    const char *local = filem_meta_get(m, "ckpt.local");
-    gethostname(host, sizeof host - 1);
-    if (!h || strcmp(h, host) != 0 || !local || !strcmp(local, FILEM_LOCAL_NONE))
-        return -1;
-    char def[PATH_MAX], dir[PATH_MAX], err[REVIVE_TEXT_PATHS(2)];
-    if (!strcmp(local, "default")) {
-        if (filem_local_default(def, sizeof def, 0, err, sizeof err) < 0)
-            return -1;
-        local = def;
-    }
-    if (filem_local_seq_dir(local, seqdir, 0, dir, sizeof dir, err, sizeof err) < 0)
-        return -1;
-    snprintf(out, len, "%s/%s%d.img", dir, partner ? FILEM_PARTNER_PREFIX : "rank_", r);
-    return access(out, F_OK) == 0 ? 0 : -2;
-}
-
 struct vctx {
-    int failed;    /* an image damaged, or missing with no copy anywhere */
-    int elsewhere; /* images missing here that only another host's cache may hold */
-    int cached;    /* images missing here whose copy in this host's cache is good */
-    int damaged_ok; /* of those two, images damaged here (not missing) */
-    char first_err[REVIVE_TEXT_PATHS(8)]; /* "rank R: " and report's message */
     struct snapc_sbuf *jb;
     int first;
-    const struct filem_meta *m;
-    const char *seqdir;
 };
 
-/* A rank image missing from the sequence directory: restart-mpi fetches it from the node-local
- * cache of the host the rank ran on, or of its partner (restart_fetch.h). ckpt-info checks the
- * copy this host's cache holds; one on another host it names (it cannot read it from here).
- * 1 a good copy here (its path in msg), 0 only elsewhere (msg says where), -1 no copy. Before
- * (review9 F5) such a snapshot was called damaged, though restart-mpi restarted it. */
-static int missing_image(struct vctx *v, int r, const char *damage, char *msg, size_t len)
-{
-    /* DAMAGE: the image is in this directory but fails its check (these words): a good copy
-     * elsewhere is fetched over it by restart-mpi as for a missing one (newuser9 F8: "only an
-     * image with no good copy is damaged", docs/snapshots.md) */
-    char here[REVIVE_TEXT_PATHS(3)];
-    if (damage)
-        snapc_fmt(here, sizeof here, "rank_%d.img in this directory is damaged (%s)", r, damage);
-    else
-        snapc_fmt(here, sizeof here, "rank_%d.img is not in this directory", r);
-    char k[64], path[PATH_MAX + 64], err[REVIVE_TEXT_PATHS(2)], why[REVIVE_TEXT_PATHS(6)] = "";
-    uint64_t want = 0;
-    snprintf(k, sizeof k, "rank.%d.checksum", r);
-    filem_meta_get_u64(v->m, k, &want);
-    const char *local = filem_meta_get(v->m, "ckpt.local");
-    if (local && !strcmp(local, FILEM_LOCAL_NONE)) {
-        if (damage)
-            snapc_fmt(msg, len, "%s, and the job kept no node-local copies (ckpt.local none)",
-                      here);
-        else
-            snprintf(msg, len, "rank_%d.img is missing, and the job kept no node-local copies "
-                               "(ckpt.local none)", r);
-        return -1;
-    }
-    for (int partner = 0; partner < 2; partner++) {
-        if (cache_path(v->m, v->seqdir, r, partner, path, sizeof path) < 0)
-            continue;
-        if (filem_stage_verify(path, want, err, sizeof err) == 0) {
-            snapc_fmt(msg, len, "%s; the copy in this host's node-local cache is good (%s, "
-                               "every chunk verified): restart-mpi fetches it %sbefore the "
-                               "launch", here, path, damage ? "over the damaged one " : "");
-            return 1;
-        }
-        snapc_fmt(why + strlen(why), sizeof why - strlen(why), "%s%s fails its check (%s)",
-                 why[0] ? "; " : "", path, err);
-    }
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    struct snapc_sbuf others = {0};
-    for (int partner = 0; partner < 2; partner++) {
-        snprintf(k, sizeof k, partner ? "rank.%d.partner.host" : "rank.%d.host", r);
-        const char *h = filem_meta_get(v->m, k);
-        if (h && strcmp(h, host) != 0)
-            snapc_sb_printf(&others, "%s%s%s", others.len ? " or " : "",
-                            partner ? "the partner copy on " : "the node-local cache of ", h);
-    }
-    int rc = others.len ? 0 : -1;
-    if (others.len)
-        snapc_fmt(msg, len, "%s%s%s; restart-mpi would fetch %s from %s, which "
-                           "ckpt-info cannot read from this host (run ckpt-info --verify there, "
-                           "or restart-mpi --showme)",
-                 here, why[0] ? " and " : "", why, damage ? "a good copy over it" : "it",
-                 others.p);
-    else if (damage)
-        snapc_fmt(msg, len, "%s, and in no other copy: %s", here,
-                 why[0] ? why : "not in this host's node-local cache, the only one that held it");
-    else
-        snapc_fmt(msg, len, "rank_%d.img is missing, and in no copy: %s", r,
-                 why[0] ? why : "not in this host's node-local cache, the only one that held it");
-    snapc_sb_free(&others);
-    return rc;
-}
-
-static void report(void *arg, int rank, int status, const char *msg)
+/* seq_pick_judge's word on each rank (the rule restart-mpi takes and refuses by): a line each
+ * (text) or an entry of "verify" (JSON) */
+static void report(void *arg, int rank, int status, const char *msg, int copy, const char *copymsg)
 {
     struct vctx *v = arg;
-    char alt[REVIVE_TEXT_PATHS(8)]; /* missing_image: a path and its why */;
-    int where = -2; /* missing_image's answer */
-    if (status == -ENOENT || (status < 0 && filem_image_replaceable(v->m, v->seqdir, rank, status, 0))) {
-        where = missing_image(v, rank, status == -ENOENT ? NULL : msg, alt, sizeof alt);
-        v->damaged_ok += status != -ENOENT && where >= 0;
-        msg = alt;
-        v->cached += where == 1;
-        v->elsewhere += where == 0;
-    }
-    int bad = status < 0 && where < 0;
-    if (bad) {
-        if (!v->failed)
-            snapc_fmt(v->first_err, sizeof v->first_err, "rank %d: %s", rank, msg);
-        v->failed = 1;
-    }
-    const char *word = status >= 0   ? "ok "
-                       : where == 1  ? "ok (cache)"
-                       : where == 0  ? "ELSEWHERE"
-                                     : "BAD";
+    if (copymsg)
+        msg = copymsg;
+    const char *word = status >= 0              ? "ok "
+                       : copy == SEQ_COPY_HERE  ? "ok (cache)"
+                       : copy == SEQ_COPY_AWAY  ? "ELSEWHERE"
+                                                : "BAD";
     if (info_json) {
         snapc_sb_printf(v->jb, "%s{\"rank\":%d,\"ok\":%s,", v->first ? "" : ",", rank,
-                        status >= 0 || where == 1 ? "true" : "false");
-        if (where >= 0)
+                        status >= 0 || copy == SEQ_COPY_HERE ? "true" : "false");
+        if (copy == SEQ_COPY_HERE || copy == SEQ_COPY_AWAY)
             snapc_sb_printf(v->jb, "\"in_directory\":false,\"copy\":\"%s\",",
-                            where == 1 ? "this host's cache (verified)"
-                                       : "another host's cache (not checked)");
+                            copy == SEQ_COPY_HERE ? "this host's cache (verified)"
+                                                  : "another host's cache (not checked)");
         snapc_sb_printf(v->jb, "\"message\":");
         snapc_sb_json_str(v->jb, msg);
         snapc_sb_printf(v->jb, "}");
@@ -546,7 +433,7 @@ static void rank_text(const struct filem_meta *m, const char *dir, uint64_t r)
     uint64_t want;
     int is = image_state(m, dir, r, &ss, &want);
     int here = is == IMG_HERE || is == IMG_SIZE;
-    int cpr = cached ? cache_path(m, dir, (int)r, 0, cp, sizeof cp) : -1;
+    int cpr = cached ? seq_pick_cache_path(m, dir, (int)r, 0, cp, sizeof cp) : -1;
     int incache = cpr == 0 && stat(cp, &cs) == 0;
     int one = here && incache && cs.st_dev == ss.st_dev && cs.st_ino == ss.st_ino;
     /* a file here of another size is no copy (review10: a truncated image was
@@ -652,47 +539,44 @@ static int unrestartable(const struct filem_meta *m, const char *dir, const char
     return 0;
 }
 
-/* --verify of a committed sequence: every image checked (each said through report), then the
- * outcome said; *ndmg (the ranks found damaged without --verify) as the check decides. Returns
- * the status. */
+/* --verify of a committed sequence: every image checked by the rule restart-mpi takes and
+ * refuses by (seq_pick_judge; each said through report), then the outcome said, and kept in
+ * *vd for the index line; *ndmg (the ranks found damaged without --verify) as the check
+ * decides. Returns the status. */
 static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta *m, const char *dir, int *ndmg,
-                      struct snapc_sbuf *jb)
+                      struct snapc_sbuf *jb, struct seq_pick_verdict *vd)
 {
-    char err[REVIVE_TEXT_PATHS(8)];
-    struct vctx v = {.jb = jb, .first = 1, .m = m, .seqdir = dir};
+    struct vctx v = {.jb = jb, .first = 1};
     if (info_json)
         snapc_sb_printf(jb, ",\"verify\":[");
-    int e = filem_verify_seq(jobdir, seq, m, 1, report, &v, NULL, err, sizeof err);
-    /* images only missing, each with a copy in a cache: what restart-mpi fetches (not
-     * another failure no rank reported, as metadata without a number of ranks) */
-    if ((e == -ENOENT || v.damaged_ok) && !v.failed && (v.cached || v.elsewhere))
-        e = v.elsewhere ? -ENOENT : 0;
-    else if (e < 0 && v.failed)
-        snapc_fmt(err, sizeof err, "%s", v.first_err);
+    int r = seq_pick_judge(jobdir, seq, m, 1, NULL, report, &v, vd);
+    /* what restart-mpi fetches from other hosts' caches cannot be checked from here: status 1,
+     * "not complete here" (not damaged) */
+    int e = r == SEQ_PICK_OK || (r == SEQ_PICK_FETCH && !vd->away) ? 0 : -1;
     if (info_json) {
         snapc_sb_printf(jb, "],\"verified\":%s", e < 0 ? "false" : "true");
-        if (v.cached || v.elsewhere)
+        if (vd->here || vd->away)
             snapc_sb_printf(jb, ",\"from_caches\":%d,\"not_checked\":%d",
-                            v.cached + v.elsewhere, v.elsewhere);
-    } else if (e == -EPERM)
+                            vd->here + vd->away, vd->away);
+    } else if (r == SEQ_PICK_BAD && vd->ve == -EPERM)
         fprintf(stderr, "%s: %s/%llu cannot be restarted: %s (Revive writes its files 0600)\n",
-                info_me, jobdir, (unsigned long long)seq, err);
-    else if (e < 0 && !v.failed && v.elsewhere)
+                info_me, jobdir, (unsigned long long)seq, vd->why);
+    else if (r == SEQ_PICK_FETCH && vd->away)
         fprintf(stderr, "%s: %s/%llu is not complete here: %d image%s missing from it%s %s "
                         "only in other hosts' node-local caches, which ckpt-info cannot "
                         "check from here (said above per rank); restart-mpi fetches them "
                         "from there\n",
-                info_me, jobdir, (unsigned long long)seq, v.elsewhere,
-                v.elsewhere == 1 ? "" : "s", v.damaged_ok ? " or damaged in it" : "",
-                v.damaged_ok ? "may have a good copy" : v.elsewhere == 1 ? "is" : "are");
-    else if (e < 0)
+                info_me, jobdir, (unsigned long long)seq, vd->away,
+                vd->away == 1 ? "" : "s", vd->damaged ? " or damaged in it" : "",
+                vd->damaged ? "may have a good copy" : vd->away == 1 ? "is" : "are");
+    else if (r == SEQ_PICK_BAD)
         fprintf(stderr, "%s: %s/%llu is damaged: %s\n", info_me, jobdir, (unsigned long long)seq,
-                err);
-    else if (v.cached)
+                vd->why);
+    else if (vd->here)
         printf("  verified: every image matches the metadata and every checksum; %d missing "
                "from this directory%s, with a good copy in this host's node-local cache, "
-               "which restart-mpi fetches\n", v.cached,
-               v.damaged_ok ? " or damaged in it" : "");
+               "which restart-mpi fetches\n", vd->here,
+               vd->damaged ? " or damaged in it" : "");
     else
         printf("  verified: every image matches the metadata and every checksum\n");
     /* the check of every image decides: a shared image of another size than the
@@ -700,7 +584,7 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
      * (newuser7 F2: status 1 with no line on standard error, from the size alone) */
     if (e == 0)
         *ndmg = 0;
-    *ndmg += v.failed && !*ndmg;
+    *ndmg += r == SEQ_PICK_BAD && vd->bad && !*ndmg;
     if (e == 0 && unrestartable(m, dir, jobdir, seq, jb))
         return INFO_DAMAGED;
     return e < 0 ? INFO_DAMAGED : INFO_OK;
@@ -759,8 +643,13 @@ static int show_files(const struct filem_meta *m, const char *dir, int verify, s
     return e < 0 ? INFO_DAMAGED : INFO_OK;
 }
 
-int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb)
+int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb,
+                  struct seq_pick_verdict *vd)
 {
+    struct seq_pick_verdict own;
+    if (!vd)
+        vd = &own;
+    vd->result = -1;
     char dir[PATH_MAX], err[REVIVE_TEXT_PATHS(8)];
     filem_seq_path(dir, sizeof dir, jobdir, seq);
     if (seq_refused(dir, seq, jb))
@@ -796,11 +685,12 @@ int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbu
     snapc_sb_free(&cl);
     int fbad = show_files(&m, dir, verify, info_json ? jb : NULL);
     if (verify)
-        bad = seq_verify(jobdir, seq, &m, dir, &ndmg, jb);
+        bad = seq_verify(jobdir, seq, &m, dir, &ndmg, jb, vd);
     if (fbad != INFO_OK)
         bad = fbad;
-    else if (ndmg && !info_json)
-        /* one line on stderr, as for every status 1 */
+    else if (ndmg && !verify && !info_json)
+        /* one line on stderr, as for every status 1 (with --verify, seq_verify's: a second,
+         * "is damaged:  (ckpt-info --verify checks every image)", followed it) */
         fprintf(stderr, "%s: %s is damaged: %s%s (ckpt-info --verify checks every image)\n", info_me,
                 dir, dmg, ndmg > 1 ? ", and more ranks (listed above)" : "");
     if (info_json)

@@ -47,6 +47,7 @@
 #include "restart_stdin.h"
 #include "snap_owner.h"
 #include "restart_mpi.h"
+#include "seq_pick.h"
 #include "tools/tool_die.h"
 
 #ifndef REVIVE_PKGLIBEXECDIR
@@ -154,6 +155,14 @@ static void check_facts(struct filem_meta *m, const struct argv *reloc, const ch
             reloc->n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
 }
 
+/* seq_pick_judge's word on each rank: the images restart-mpi fetches noted (restart_mpi.h) */
+static void note_rank(void *arg, int rank, int status, const char *msg, int copy, const char *copymsg)
+{
+    (void)copy;
+    (void)copymsg;
+    restart_note_missing(arg, rank, status, msg);
+}
+
 int main(int argc, char **argv)
 {
     restart_owner_args(argc, argv);
@@ -222,25 +231,30 @@ int main(int argc, char **argv)
      * enough for the variable, with the deep check */
     struct crs_file_stamp *stamps = o.verify && !o.showme && ranks <= FILEM_VERIFIED_MAX / 16
                                         ? calloc(ranks, sizeof *stamps) : NULL;
+    int fetch = 0;
     if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
         for (uint64_t r = 0; r < ranks && r < 1000000; r++)
             restart_note_missing(&mi, (int)r, -ENOENT, NULL);
-        ve = -ENOENT;
-    } else
-        ve = filem_verify_seq(jobdir, (uint64_t)seq, &m, o.verify, restart_note_missing, &mi, stamps, err,
-                              sizeof err);
-    /* only images missing (staging never got them there, or the shared copy is lost): fetched
-     * from the node-local caches of the hosts that hold them, before the launch (below) */
-    int fetch = ve == -ENOENT && mi.other == 0 && mi.n > 0;
+        ve = 0;
+        fetch = mi.n > 0;
+    } else {
+        /* the one rule ckpt-info --verify and every advice judge a sequence by (seq_pick.h): an
+         * image missing or damaged here is fetched only when a copy may be good (this host's
+         * cache's checked), else the sequence is refused now (newuser8 F4: a fetch that could
+         * not succeed was tried, and the advice named another sequence judged so) */
+        struct seq_pick_verdict vd;
+        seq_pick_judge(jobdir, (uint64_t)seq, &m, o.verify, stamps, note_rank, &mi, &vd);
+        ve = vd.result == SEQ_PICK_BAD ? (vd.ve < 0 ? vd.ve : -EIO) : 0;
+        if (ve < 0)
+            snprintf(err, sizeof err, "%s", vd.why);
+        fetch = vd.result == SEQ_PICK_FETCH;
+    }
     /* images damaged in the snapshot directory (with or without missing ones): a good copy in
      * a node's cache or a partner's is fetched over each, as for a missing one (issue 9 point 6,
      * newuser9 F8: "is damaged ... no other committed sequence" read as "the job is lost" while
      * a cache held a good copy). Not for a job that kept no node-local copies (ckpt.local
-     * none): it is refused as damaged, as before. */
-    const char *ckl = filem_meta_get(&m, "ckpt.local");
-    int fix_damaged = ve < 0 && mi.ndam > 0 && mi.other == mi.ndam && metadir == seqdir &&
-                      !(ckl && !strcmp(ckl, "none"));
-    if (fix_damaged) {
+     * none): the rule refuses it as damaged, as before. */
+    if (fetch && mi.ndam > 0) {
         for (int i = 0; i < mi.ndam; i++) {
             fprintf(stderr, "%s: rank %d's image in %s is damaged (%s); %s a good copy from "
                             "the node-local caches that may hold one (its node's, its partner's)\n",
@@ -248,12 +262,8 @@ int main(int argc, char **argv)
                     "fetching");
             restart_note_missing(&mi, mi.dam[i], -ENOENT, NULL);
         }
-        fetch = 1;
-        ve = 0;
     } else
         mi.ndam = 0; /* nothing moved aside */
-    if (fetch)
-        ve = 0;
     if (released) {
         /* held again from here to the exec (below) */
         restart_signals_hold(ended_by_signal);
@@ -331,7 +341,7 @@ int main(int argc, char **argv)
             .seqdir = seqdir, .seq = (uint64_t)seq, .m = &m, .launcher = launcher,
             .flavor = flavor, .user = run.v, .prog0 = rprogs[0], .rrank = rrank,
             .hostfile = o.hostfile, .damaged = mi.dam,
-            .damaged_why = mi.dam_why, .ndamaged = mi.ndam};
+            .damaged_why = mi.dam_why, .ndamaged = mi.ndam, .down = seq_pick_host_down};
         if (mi.ndam)
             restart_damaged_aside(&mi, -1);
         int fr = restart_fetch_images(&f, mi.ranks, mi.n, err, sizeof err);
@@ -339,8 +349,10 @@ int main(int argc, char **argv)
             restart_damaged_aside(&mi, fr < 0); /* back where no good copy came; else gone */
         if (fr < 0 && mi.ndam)
             restart_die_other(jobdir, seq, "; ", "%s is damaged and cannot be restarted: %s", seqdir, err);
+        /* which one to take instead, by the same rule (a refusal without it left the user
+         * guessing) */
         if (fr < 0)
-            restart_die("%s cannot be restarted: %s", seqdir, err);
+            restart_die_other(jobdir, seq, "; ", "%s cannot be restarted: %s", seqdir, err);
     }
     /* fault point restart-checked-hold: a test changes an image after the check (10 min at most) */
     const char *hold = getenv("REVIVE_STAGE_HOLD");

@@ -627,6 +627,8 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     for (int k = 0; k < nh; k++) {
         int ended_by_us = l[k].pid != 0; /* still running: every image is there */
         launch_end(&l[k], ended_by_us);
+        if (l[k].probe.state == PROBE_DOWN && f->down)
+            f->down(l[k].host, l[k].probe.why);
         const char *v = getenv("REVIVE_VERBOSE");
         if (v && atoi(v) >= 2 && l[k].out.p) {
             char st[64];

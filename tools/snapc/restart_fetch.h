@@ -56,6 +56,9 @@ struct restart_fetch {
     const char *who;
     void (*got)(void *arg, int rank, const char *host, const char *path);
     void *got_arg;
+    /* DOWN (may be NULL) is told of each host the fetch found down (host_probe.h), WHY its
+     * words: restart-mpi then names no other sequence whose copies are only there */
+    void (*down)(const char *host, const char *why);
 };
 
 /* Fetches the images of the N ranks in MISSING (absent from the snapshot directory, or moved
