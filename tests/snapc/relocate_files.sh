@@ -10,6 +10,9 @@
 #    job) moved too: the restarted job's snapshot saves NEW/state. Before: OLD/state (or, OLD
 #    gone, the restarted coordinator refused to start).
 # 4. a --relocate of a part of the saved directory: refused before anything is put back.
+# 5. OLD/=NEW/ (trailing slashes) moves as OLD=NEW, as the ranks move it (crs_relocated):
+#    "NEW/state". Before (session 38): restart-mpi's own copy of the rule said and used
+#    "NEW//state", and would have cut a moved path too long where the ranks keep it unmoved.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-relocate-files
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -93,4 +96,10 @@ err_has "--relocate moves $W/run/state/sub, inside it, to $W/elsewhere" &&
     err_has "relocate $W/run/state itself (--relocate $W/run/state=NEWDIR), or restart with --no-restore-files"
 [ "$(cat "$W/moved/state/md")" = step4 ] || fail "a refused restart put files back: $(cat "$W/moved/state/md")"
 pass "a --relocate of a part of the saved directory: refused, named, nothing put back"
+
+# 5. trailing slashes: the ranks' rule
+expect_rc 0 "--showme --relocate OLD/=NEW/" "$RESTART" --showme --seq 0 --relocate "$W/run/=$W/moved/" "${mref%/*}"
+grep -qF "# restart-mpi would put back the files the snapshot saved (--save-files): $W/run/state -> $W/moved/state (--relocate)" \
+    "$W/cmd.out" && pass "--relocate OLD/=NEW/ moves $W/run/state to $W/moved/state, as the ranks move it" ||
+    fail "--relocate OLD/=NEW/: $(grep save-files "$W/cmd.out")"
 finish

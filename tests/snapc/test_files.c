@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/fault.h"
+#include "crs/base/relocated.h"
 #include "filem/filem.h"
 #include "filem/files_save.h"
 #include "snapc_test.h"
@@ -376,27 +377,35 @@ static void test_review(void)
     filem_meta_free(&m);
 }
 
-/* --relocate for the test: "OLD=NEW" pairs, the longest OLD a path is or lies in (restart-mpi's
- * rule, tools/snapc/restart_launch.c restart_relocated; relocate_files.sh tests the tool's own) */
+/* --relocate for the test: "OLD=NEW" pairs (NULL-terminated), moved by restart-mpi's rule
+ * (tools/snapc/restart_launch.c restart_relocated wraps crs_relocated; relocate_files.sh tests
+ * the tool's own) */
 static int test_moved(const char *path, char *out, size_t len, void *arg)
 {
     const char *const *pairs = arg;
-    size_t best = 0;
-    const char *to = NULL;
-    for (int i = 0; pairs[i]; i++) {
-        const char *eq = strchr(pairs[i], '=');
-        size_t n = (size_t)(eq - pairs[i]);
-        while (n > 1 && pairs[i][n - 1] == '/') /* as restart_relocated: OLD/ is OLD */
-            n--;
-        if (n > best && !strncmp(path, pairs[i], n) && (path[n] == '/' || !path[n])) {
-            best = n;
-            to = eq + 1;
-        }
-    }
-    if (!to)
-        return 0;
-    snprintf(out, len, "%s%s", to, path + best);
-    return 1;
+    size_t n = 0;
+    while (pairs[n])
+        n++;
+    return crs_relocated(pairs, n, path, out, len) != path;
+}
+
+/* The one --relocate rule (crs/base/relocated.h) restart-mpi and the ranks share: the longest
+ * OLD; OLD/ and NEW/ as OLD and NEW (restart-mpi's own copy made "/new//x" and "/new/" before
+ * session 39); OLD a prefix of another name is no folder of it; a moved path that does not fit
+ * comes back unmoved (restart-mpi's copy cut it: a path neither the ranks nor the user named). */
+static void test_relocated_rule(void)
+{
+    const char *r[] = {"/old/=/new/", "/old/deep=/d", NULL};
+    char out[64];
+    CHECK(!strcmp(crs_relocated(r, 2, "/old/x", out, sizeof out), "/new/x"));
+    CHECK(!strcmp(crs_relocated(r, 2, "/old", out, sizeof out), "/new"));
+    CHECK(!strcmp(crs_relocated(r, 2, "/old/deep/y", out, sizeof out), "/d/y"));
+    CHECK(!strcmp(crs_relocated(r, 2, "/older/x", out, sizeof out), "/older/x"));
+    const char *p = "/old/a-name-that-makes-the-moved-path-longer-than-the-buffer-it-goes-in";
+    CHECK(crs_relocated(r, 1, p, out, sizeof out) == p);
+    char moved[PATH_MAX];
+    CHECK(test_moved("/old/deep/x", moved, sizeof moved, (void *)r) == 1 && !strcmp(moved, "/d/x"));
+    CHECK(test_moved("/other", moved, sizeof moved, (void *)r) == 0);
 }
 
 /* restart-mpi --relocate moves the saved paths under OLD with the job (a snapshot whose saved
@@ -668,6 +677,7 @@ int main(void)
     test_save_restore();
     test_failures();
     test_review();
+    test_relocated_rule();
     test_relocate();
     test_link_given();
     test_in_place();

@@ -19,6 +19,7 @@
 #include "common/relocate_arg.h"
 #include "common/text.h"
 #include "common/size_arg.h"
+#include "crs/base/relocated.h"
 #include "filem/alive.h"
 #include "filem/filem.h"
 #include "filem/stage_mark.h"
@@ -82,25 +83,15 @@ void restart_print_quoted(const char *s)
     snapc_sb_free(&b);
 }
 
-/* path under a --relocate OLD (the longest that applies) moved to NEW: 1 and out filled. */
+/* path under a --relocate OLD (the longest that applies) moved to NEW: 1 and out filled; the
+ * ranks' rule (crs/base/relocated.h), so that what restart-mpi checks and puts back is where the
+ * ranks look */
 int restart_relocated(const char *path, const struct argv *reloc, char *out, size_t len)
 {
-    size_t best = 0;
-    const char *to = NULL;
-    for (int i = 0; i < reloc->n; i++) {
-        const char *r = reloc->v[i], *eq = strchr(r, '=');
-        size_t n = (size_t)(eq - r);
-        while (n > 1 && r[n - 1] == '/')
-            n--;
-        if (n > best && !strncmp(path, r, n) && (path[n] == '/' || !path[n])) {
-            best = n;
-            to = eq + 1;
-        }
-    }
-    if (!to)
-        return 0;
-    snprintf(out, len, "%s%s", to, path + best);
-    return 1;
+    const char *p = reloc->n ? crs_relocated((const char *const *)reloc->v, (size_t)reloc->n,
+                                             path, out, len)
+                             : path;
+    return p != path;
 }
 
 /* each PATH of a comma-separated list moved as restart_relocated moves it, into out: 0, or -1

@@ -32,7 +32,8 @@ struct argv {
 void restart_push(struct argv *a, const char *s);
 void restart_pushf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* path under a --relocate OLD of reloc (the longest that applies) moved to NEW: 1 and out
- * filled, else 0. */
+ * filled, else 0 (also when the moved path does not fit in len); the ranks' rule,
+ * crs_relocated (crs/base/relocated.h). */
 int restart_relocated(const char *path, const struct argv *reloc, char *out, size_t len);
 /* Each PATH of LIST ("P1,P2,...": the job's --ckpt-save-files) moved as restart_relocated moves
  * it, into out: 0, or -1 when out is too short (the list left as it is then). */

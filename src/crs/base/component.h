@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "crs/base/relocated.h"
+
 struct crs_file_stamp; /* image.h */
 
 /* ---- checkpoint ---- */
@@ -387,11 +389,6 @@ struct crs_component {
  * with a message in err naming the ones there are. */
 const struct crs_component *crs_component_select(const char *name, char *err, size_t errlen);
 
-/* `path` as --relocate OLD=NEW (crs_restart_opts.relocate) moves it: under
- * the longest OLD that is it or one of its folders, NEW in place of OLD
- * ("OLD/" means OLD); else `path` itself. The moved path is written to buf
- * (cap bytes; `path` comes back when it does not fit). */
-const char *crs_relocated(const char *const *relocate, size_t nrelocate, const char *path, char *buf, size_t cap);
 
 /* The whole restart in one call (restart_open, then restart): returns only
  * on failure, -errno with a message in err. */
