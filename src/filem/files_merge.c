@@ -13,105 +13,93 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/files_remove.h"
 
-static void keep_add(struct filem_files_keep *k, const char *path, int follow, const char *why)
-{
-    struct stat st;
-    if (k->n >= FILEM_KEEP_MAX || (follow ? stat(path, &st) : lstat(path, &st)) < 0 ||
-        !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-        return;
-    for (int i = 0; i < k->n; i++)
-        if (k->v[i].dev == st.st_dev && k->v[i].ino == st.st_ino)
-            return;
-    k->v[k->n].dev = st.st_dev;
-    k->v[k->n].ino = st.st_ino;
-    snprintf(k->v[k->n].why, sizeof k->v[k->n].why, "%s", why);
-    k->n++;
-}
-
-void filem_files_keep_init(struct filem_files_keep *k)
-{
-    k->n = 0;
-    /* stdout and stderr first: what a user redirects */
-    keep_add(k, "/proc/self/fd/1", 1, "restart-mpi's standard output");
-    keep_add(k, "/proc/self/fd/2", 1, "restart-mpi's standard error");
-    keep_add(k, "/proc/self/fd/0", 1, "restart-mpi's standard input");
-    keep_add(k, "/proc/self/cwd", 1, "restart-mpi's working directory");
-    char p[64];
-    snprintf(p, sizeof p, "/proc/%d/cwd", (int)getppid());
-    keep_add(k, p, 1, "the working directory of restart-mpi's parent");
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return;
-    int self = dirfd(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        char *end;
-        long fd = strtol(de->d_name, &end, 10);
-        if (*end || end == de->d_name || fd < 3 || fd == self)
-            continue;
-        snprintf(p, sizeof p, "/proc/self/fd/%ld", fd);
-        keep_add(k, p, 1, "a file restart-mpi has open");
-    }
-    closedir(d);
-}
-
-static const char *kept_why(const struct filem_files_keep *k, const struct stat *st)
-{
-    for (int i = 0; k && i < k->n; i++)
-        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
-            return k->v[i].why;
-    return NULL;
-}
+/* The merge's summary: the kept entries' phrases go into said as they come; the removed ones
+ * are gathered (a directory removed whole stands for its members) and said once at the end */
+struct merge {
+    const struct filem_files_keep *k;
+    char *said;
+    size_t saidlen;
+    struct gone {
+        char *path;
+        int dir;
+    } *gone;
+    size_t ngone, cap;
+};
 
 /* one phrase of the summary: PATH kept, made since the snapshot, or (saved) as it is instead of
  * the snapshot's copy */
-static void say(char *said, size_t saidlen, const char *path, const char *why, int saved)
+static void say(struct merge *mg, const char *path, const char *why, int saved)
 {
-    size_t o = said ? strlen(said) : 0;
-    if (said && o < saidlen)
-        filem_fmt(said + o, saidlen - o, "%skept %s, %s (%s)", o ? "; " : "", path,
+    size_t o = mg->said ? strlen(mg->said) : 0;
+    if (mg->said && o < mg->saidlen)
+        filem_fmt(mg->said + o, mg->saidlen - o, "%skept %s, %s (%s)", o ? "; " : "", path,
                   saved ? "not the snapshot's copy" : "made since the snapshot", why);
 }
 
-/* Removes PATH (what the job made since), all but what k keeps (and the directories holding
- * it): how many entries were kept. Best effort, as the old tree's removal was. */
-static int remove_but_kept(const char *path, const struct filem_files_keep *k, char *said,
-                           size_t saidlen)
+static const char *kept_any(const struct stat *st, void *arg)
 {
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return 0;
-    const char *why = kept_why(k, &st);
-    int kept = 0;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *de;
-            while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                    continue;
-                char sub[PATH_MAX];
-                int l = snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                if (l > 0 && (size_t)l < sizeof sub)
-                    kept += remove_but_kept(sub, k, said, saidlen);
-            }
-            closedir(d);
-        }
-        if (why) {
-            say(said, saidlen, path, why, 0);
-            return kept + 1;
-        }
-        if (!kept)
-            rmdir(path);
-        return kept;
-    }
+    return filem_files_kept(((struct merge *)arg)->k, st, 0);
+}
+
+static void tell(const char *path, const char *why, int dir, void *arg)
+{
+    struct merge *mg = arg;
     if (why) {
-        say(said, saidlen, path, why, 0);
-        return 1;
+        say(mg, path, why, 0);
+        return;
     }
-    unlink(path);
-    return 0;
+    if (dir) { /* told after its members: it stands for them */
+        size_t l = strlen(path), j = 0;
+        for (size_t i = 0; i < mg->ngone; i++) {
+            if (!strncmp(mg->gone[i].path, path, l) && mg->gone[i].path[l] == '/')
+                free(mg->gone[i].path);
+            else
+                mg->gone[j++] = mg->gone[i];
+        }
+        mg->ngone = j;
+    }
+    if (mg->ngone == mg->cap) {
+        size_t cap = mg->cap ? 2 * mg->cap : 16;
+        struct gone *v = realloc(mg->gone, cap * sizeof *v);
+        if (!v)
+            return; /* only the summary is short of it */
+        mg->gone = v;
+        mg->cap = cap;
+    }
+    if ((mg->gone[mg->ngone].path = strdup(path)))
+        mg->gone[mg->ngone++].dir = dir;
+}
+
+/* Removes NAME of INTO (INTOFD; P its path): what the job made since, all but what is in use
+ * (and the directories holding it). How many entries were kept. */
+static int remove_but_kept(int intofd, const char *name, const char *p, struct merge *mg)
+{
+    const struct filem_remove_ops ops = {.kept = kept_any, .tell = tell, .arg = mg};
+    return filem_remove_at(intofd, name, p, &ops);
+}
+
+/* The removed entries in one phrase: "removed, made since the snapshot and used by no process:
+ * A, B/ (with all in it), ... and N more" */
+#define GONE_NAMED 10
+static void say_gone(struct merge *mg)
+{
+    size_t o = mg->said ? strlen(mg->said) : 0;
+    for (size_t i = 0; mg->said && i < mg->ngone && i < GONE_NAMED && o < mg->saidlen; i++) {
+        filem_fmt(mg->said + o, mg->saidlen - o, "%s%s%s", i ? ", " : o ? "; removed, made since "
+                  "the snapshot and used by no process: " : "removed, made since the snapshot "
+                  "and used by no process: ", mg->gone[i].path,
+                  mg->gone[i].dir ? "/ (with all in it)" : "");
+        o = strlen(mg->said);
+    }
+    if (mg->said && mg->ngone > GONE_NAMED && o < mg->saidlen)
+        filem_fmt(mg->said + o, mg->saidlen - o, " and %zu more", mg->ngone - GONE_NAMED);
+    for (size_t i = 0; i < mg->ngone; i++)
+        free(mg->gone[i].path);
+    free(mg->gone);
+    mg->gone = NULL;
+    mg->ngone = mg->cap = 0;
 }
 
 /* 1 when name is an entry of the directory DIRP (lstat) */
@@ -121,8 +109,7 @@ static int has(const char *dir, const char *name, struct stat *st)
     return filem_fmt(p, sizeof p, "%s/%s", dir, name) < (int)sizeof p && lstat(p, st) == 0;
 }
 
-int filem_files_merge(const char *from, const char *into, const struct filem_files_keep *k,
-                      char *said, size_t saidlen, char *err, size_t errlen)
+static int merge(const char *from, const char *into, struct merge *mg, char *err, size_t errlen)
 {
     int e = 0;
     struct stat is;
@@ -134,13 +121,19 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
         filem_fmt(err, errlen, "cannot make %s writable to put it back: %s", into, strerror(-e));
         return e;
     }
-    /* 1. what INTO holds and FROM does not: made since the snapshot */
-    DIR *d = opendir(into);
+    int intofd = open(into, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = intofd < 0 ? -1 : fcntl(intofd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
     if (!d) {
         e = -errno;
         filem_fmt(err, errlen, "cannot read the directory %s: %s", into, strerror(-e));
+        if (dfd >= 0)
+            close(dfd);
+        if (intofd >= 0)
+            close(intofd);
         return e;
     }
+    /* 1. what INTO holds and FROM does not: made since the snapshot */
     struct dirent *de;
     struct stat st;
     while ((de = readdir(d))) {
@@ -148,13 +141,14 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
             continue;
         char p[PATH_MAX];
         if (filem_fmt(p, sizeof p, "%s/%s", into, de->d_name) < (int)sizeof p)
-            remove_but_kept(p, k, said, saidlen);
+            remove_but_kept(intofd, de->d_name, p, mg);
     }
     closedir(d);
     /* 2. FROM's entries into INTO */
     if (!(d = opendir(from))) {
         e = -errno;
         filem_fmt(err, errlen, "cannot read the directory %s: %s", from, strerror(-e));
+        close(intofd);
         return e;
     }
     while (e == 0 && (de = readdir(d))) {
@@ -172,19 +166,20 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
             continue;
         int have = lstat(p, &ds) == 0;
         if (have && S_ISDIR(ts.st_mode) && S_ISDIR(ds.st_mode)) {
-            e = filem_files_merge(t, p, k, said, saidlen, err, errlen); /* kept: the same directory */
+            e = merge(t, p, mg, err, errlen); /* kept: the same directory */
             continue;
         }
         if (have) {
-            const char *why = kept_why(k, &ds);
+            /* a file a process writes (restart-mpi's own output, tee's) has the saved entry's
+             * name: it stays (a reader's copy is put back: it reads on the old one) */
+            const char *why = filem_files_kept(mg->k, &ds, 1);
             if (why && S_ISREG(ds.st_mode)) {
-                /* the caller's own open file has the saved entry's name: it stays */
-                say(said, saidlen, p, why, 1);
+                say(mg, p, why, 1);
                 continue;
             }
             if (S_ISDIR(ds.st_mode) || S_ISDIR(ts.st_mode)) {
                 /* a directory where a file or link goes, or the other way round */
-                if (remove_but_kept(p, k, said, saidlen))
+                if (remove_but_kept(intofd, de->d_name, p, mg))
                     continue; /* something in use is in it: left, said */
                 if (lstat(p, &ds) == 0 && unlink(p) < 0 && errno != ENOENT) {
                     e = -errno;
@@ -200,10 +195,17 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
     }
     closedir(d);
     /* the renames into INTO durable, as the file's own rename is */
-    int fd = e == 0 ? open(into, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
+    if (e == 0)
+        (void)fsync(intofd);
+    close(intofd);
+    return e;
+}
+
+int filem_files_merge(const char *from, const char *into, const struct filem_files_keep *k,
+                      char *said, size_t saidlen, char *err, size_t errlen)
+{
+    struct merge mg = {.k = k, .said = said, .saidlen = saidlen};
+    int e = merge(from, into, &mg, err, errlen);
+    say_gone(&mg);
     return e;
 }

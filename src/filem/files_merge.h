@@ -6,41 +6,28 @@
  * 38) left a shell that sat in it, and restart-mpi's own output redirected into it
  * (`restart-mpi REF > r1.out` run in the job's directory saved with `--save-files .`), in the
  * removed old one: the restarted job's whole output went into a deleted file.
- * What the job made in it since the snapshot is removed, except the files and directories in use
- * by the caller (filem_files_keep_init: its open files, its working directory and its parent's),
- * which are kept and named.
+ * What the job made in it since the snapshot is removed and named, except the files and
+ * directories running processes use (files_inuse.h: restart-mpi's own output, tee's, a shell's
+ * working directory), which are kept and named.
  */
 #ifndef REVIVE_FILEM_FILES_MERGE_H
 #define REVIVE_FILEM_FILES_MERGE_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
-#define FILEM_KEEP_MAX 64
-
-/* What must not be removed or replaced: (device, inode) of each, and why (for the summary) */
-struct filem_files_keep {
-    int n;
-    struct {
-        dev_t dev;
-        ino_t ino;
-        char why[48];
-    } v[FILEM_KEEP_MAX];
-};
-
-/* Fills k with the calling process's open regular files and directories (/proc/self/fd: its
- * standard output redirected into the directory, say), its working directory and its parent
- * process's (a shell in the directory). Never fails: what cannot be read is left out. */
-void filem_files_keep_init(struct filem_files_keep *k);
+#include "filem/files_inuse.h"
 
 /* Moves the tree FROM (built by the restore, same file system) into the existing directory INTO:
- * an entry of INTO that FROM lacks is removed (what the job made since), except what k keeps;
- * each entry of FROM is renamed over its namesake in INTO (a directory present in both: merged,
- * the directory kept, made u+w meanwhile: the caller sets the saved modes after); a kept file that FROM also has stays (the
+ * an entry of INTO that FROM lacks is removed (what the job made since), except what k keeps
+ * (filem_files_kept, any use); each entry of FROM is renamed over its namesake in INTO (a
+ * directory present in both: merged, the directory kept, made u+w meanwhile: the caller sets the
+ * saved modes after); a file that FROM also has and a process has open for writing stays (the
  * saved copy is dropped). Each kept entry appends one phrase to said ("; kept PATH, made since
- * the snapshot (WHY)", or "kept PATH, not the snapshot's copy (WHY)"). FROM is left holding
- * only what could not be moved. 0, or -errno with err naming the entry (what was moved before
- * stays moved). */
+ * the snapshot (WHY)", or "kept PATH, not the snapshot's copy (WHY)"), and the removed ones one
+ * phrase at the end ("; removed, made since the snapshot and used by no process: PATH, DIR/ (with
+ * all in it), ...": a second restart from one snapshot removes the first one's output written
+ * there, newuser8 F5, named). FROM is left holding only what could not be moved. 0, or -errno
+ * with err naming the entry (what was moved before stays moved). */
 int filem_files_merge(const char *from, const char *into, const struct filem_files_keep *k,
                       char *said, size_t saidlen, char *err, size_t errlen);
 

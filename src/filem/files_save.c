@@ -18,6 +18,7 @@
 #include "common/fault.h"
 #include "filem/filem.h"
 #include "filem/files_merge.h"
+#include "filem/files_remove.h"
 
 #define COPY_BUF (256 * 1024)
 
@@ -722,41 +723,6 @@ int filem_files_verify(const char *seqdir, const struct filem_meta *m, int *chec
 
 /* ---- putting back ---- */
 
-/* rm -rf of NAME in the directory PFD, never through a symbolic link: each directory opened
- * with O_NOFOLLOW, checked to be the one looked at, and emptied through its own descriptor
- * (diffrev38 R-M1: a walk by paths could be sent, by a directory swapped for a link between its
- * lstat and its opendir, into a directory of the user's elsewhere) */
-static void remove_at(int pfd, const char *name)
-{
-    struct stat st, fst;
-    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        (void)unlinkat(pfd, name, 0);
-        return;
-    }
-    int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
-        close(fd);
-        return;
-    }
-    if ((fst.st_mode & 0700) != 0700)
-        (void)fchmod(fd, 0700); /* a saved directory without u+w, ours to remove */
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            remove_at(dirfd(d), de->d_name);
-    closedir(d);
-    (void)unlinkat(pfd, name, AT_REMOVEDIR);
-}
-
 /* rm -rf of a path made by us (a temporary tree, the old contents moved aside) */
 static void remove_tree(const char *path)
 {
@@ -768,7 +734,7 @@ static void remove_tree(const char *path)
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return;
-    remove_at(dfd, sl + 1);
+    filem_remove_at(dfd, sl + 1, NULL, NULL);
     close(dfd);
 }
 
@@ -798,7 +764,7 @@ static void drop_stale(const char *path)
             kill((pid_t)pid, 0) == 0 || errno != ESRCH ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != geteuid())
             continue;
-        remove_at(dirfd(d), de->d_name);
+        filem_remove_at(dirfd(d), de->d_name, NULL, NULL);
     }
     closedir(d);
 }
@@ -1322,14 +1288,22 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
         said[0] = 0;
     if (n == 0)
         return 0;
-    /* what this process (and the shell that started it) uses: a directory put back in place
-     * keeps it (files_merge.h) */
-    struct filem_files_keep keep;
-    filem_files_keep_init(&keep);
     /* every destination first: nothing is put back when one cannot be */
     char **dests;
     if ((e = plan(m, n, mv, &dests, said, saidlen, err, errlen)) < 0)
         return e;
+    /* what running processes use in the saved directories: a directory put back in place keeps
+     * it (files_inuse.h) */
+    const char **dirs = calloc((size_t)n, sizeof *dirs);
+    int ndirs = 0;
+    for (int r = 0; dirs && r < n; r = group_end(m, r, n)) {
+        const char *type = get(m, r, "type");
+        if (type && !strcmp(type, "dir"))
+            dirs[ndirs++] = dests[r];
+    }
+    struct filem_files_keep keep;
+    filem_files_keep_init(&keep, dirs, ndirs);
+    free(dirs);
     char *buf = malloc(COPY_BUF);
     if (!buf) {
         filem_fmt(err, errlen, "out of memory");
@@ -1343,6 +1317,7 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
         r = end;
     }
     free(buf);
+    filem_files_keep_free(&keep);
     for (int i = 0; i < n; i++)
         free(dests[i]);
     free(dests);

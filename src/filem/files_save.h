@@ -106,9 +106,9 @@ int filem_files_where(const struct filem_meta *m, const struct filem_files_moves
 /* Puts M's entries back where they were (call filem_files_verify first): each named file or
  * link replaced by a temporary name beside it, flushed, renamed over; each named directory
  * built whole beside it and moved into the one there entry by entry (filem_files_merge: the
- * directory stays the same one), what the job made in it since removed but what the caller uses
- * (filem_files_keep_init: its open files, its and its parent's working directories), each such
- * kept entry named in said.
+ * directory stays the same one), what the job made in it since removed (named in said) but what
+ * running processes use there (files_inuse.h: a file open, by the caller or by any process of its
+ * user, as tee's output; a working directory), each such kept entry named in said.
  * Mode and mtime restored; uid/gid when the caller may (root), else left the caller's.
  * Each named PATH goes where it is named now (filem_files_where: the PATH as the user named it,
  * files.N.given, else the canonical path; moved by mv's --relocate; through its links as they

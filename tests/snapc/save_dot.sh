@@ -7,6 +7,14 @@
 # the restarted job's whole output. Before (session 37): the directory was exchanged and the old
 # one removed, r1.out with it: "cat r1.out" found nothing (the shell sat in a deleted directory),
 # the restart exit status 0.
+# Part 2 (diffrev38 R-M2, newuser8 F5), a second restart from the same snapshot in the same directory,
+# its output through a pipe and a file a wrapper shell holds:
+#   ( exec 7>wrap.log; restart-mpi REF 7>&- 2>r2.err | tee r2.out )
+# r2.out (held by tee, not by restart-mpi) and wrap.log (held by the shell) are kept, said with who
+# holds them, r2.out holding the restarted job's whole output; the first restart's r1.out and r1.err
+# and a directory made since are removed, and the removal is said in the summary line, naming them.
+# Before (session 38): only restart-mpi's own descriptors were kept: tee's r2.out and the shell's
+# wrap.log were removed (the output went into deleted files), and the removal said nothing.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-save-dot
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -47,5 +55,40 @@ cmp -s "$W/native.sorted" "$W/r1.sorted" ||
 grep -qF "kept $W/work/r1.out, made since the snapshot (restart-mpi's standard output)" "$W/work/r1.err" &&
     grep -qF "kept $W/work/r1.err, made since the snapshot (restart-mpi's standard error)" "$W/work/r1.err" ||
     fail "restart-mpi does not say it kept its own output: $(grep save-files "$W/work/r1.err")"
+grep -F "removed, made since the snapshot and used by no process: " "$W/work/r1.err" | grep -qF "$W/work/made-since" ||
+    fail "the first restart does not name the file it removed (made-since): $(grep save-files "$W/work/r1.err")"
 pass "--save-files ., restart-mpi REF > r1.out in it: the directory put back in place, r1.out kept (said) with the restarted job's output"
+
+# part 2: a second restart of the snapshot, its output through tee, a file held by the shell around it
+mkdir -p "$W/work/newdir/deep"
+echo z >"$W/work/newdir/deep/z"
+echo step3 >"$W/work/state"
+(
+    cd "$W/work" || exit 1
+    exec 7>wrap.log
+    echo "the wrapper's log" >&7
+    # restart-mpi starts once tee holds r2.out (tee's open races restart-mpi's restore otherwise)
+    ( while [ ! -e r2.out ]; do sleep 0.05; done; exec "$RESTART" "$ref" 7>&- 2>r2.err ) | tee r2.out 7>&- >/dev/null
+    echo "rc ${PIPESTATUS[0]}" >"$W/rc2"
+    echo "after" >&7
+)
+[ "$(cat "$W/rc2")" = "rc 0" ] || fail "the second restart-mpi: $(cat "$W/rc2"): $(cat "$W/work/r2.err" 2>&1)"
+sort "$W/work/r2.out" 2>/dev/null | grep done >"$W/r2.sorted"
+cmp -s "$W/native.sorted" "$W/r2.sorted" ||
+    { fail "r2.out (tee's) does not hold the restarted job's output: $(ls -A "$W/work" | tr '\n' ' ')"; diff "$W/native.sorted" "$W/r2.sorted" | head -5; }
+[ "$(cat "$W/work/wrap.log" 2>&1)" = "the wrapper's log
+after" ] || fail "wrap.log, held by the shell around restart-mpi: $(cat "$W/work/wrap.log" 2>&1)"
+grep -qE "kept $W/work/r2.out, made since the snapshot \(open by tee, pid [0-9]+\)" "$W/work/r2.err" &&
+    grep -qE "kept $W/work/wrap.log, made since the snapshot \(open by bash, pid [0-9]+\)" "$W/work/r2.err" ||
+    fail "the second restart does not say it kept tee's r2.out and the shell's wrap.log: $(grep save-files "$W/work/r2.err")"
+for f in r1.out r1.err newdir; do
+    [ -e "$W/work/$f" ] && fail "$f, made since the snapshot and used by no process, is still there"
+done
+line=$(grep -F "removed, made since the snapshot and used by no process: " "$W/work/r2.err")
+for f in "$W/work/r1.out" "$W/work/r1.err" "$W/work/newdir/ (with all in it)"; do
+    case "$line" in *"$f"*) ;; *) fail "the second restart does not name $f as removed: ${line:-no such line}" ;; esac
+done
+case "$line" in *"$W/work/newdir/deep"*) fail "a directory removed whole is named with its members: $line" ;; esac
+[ "$(cat "$W/work/state")" = step1 ] || fail "state: $(cat "$W/work/state"), not the snapshot's step1"
+pass "a second restart through tee, with a file the shell holds: both kept and said (who holds them), the first restart's output removed and named"
 finish

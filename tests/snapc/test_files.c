@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,7 +562,9 @@ static void test_link_given(void)
 /* newuser8 F3: a saved directory is put back in place (the same directory and subdirectories),
  * what the job made since removed, but what the restoring process uses there kept and named: a
  * file it has open (its output redirected there, also under a name the snapshot holds) and its
- * working directory (made since). Before: the directory was exchanged whole, the old one removed. */
+ * working directory (made since). Before: the directory was exchanged whole, the old one removed.
+ * Session 39 (diffrev38 R-M2, newuser8 F5): what another process holds open there is kept too (a
+ * saved file it only reads is put back), and what is removed is named. */
 static void test_in_place(void)
 {
     char seq[PATH_MAX], err[1024], said[4096], ip[PATH_MAX];
@@ -580,9 +583,40 @@ static void test_in_place(void)
     int rout = open("ip/r.out", O_WRONLY | O_TRUNC | O_CLOEXEC);
     CHECK(out >= 0 && rout >= 0);
     ino_t rout_ino = st_of("ip/r.out").st_ino;
+    /* another process (tee, a wrapper shell): a file made since it reads, a saved one it reads
+     * (put back all the same: the reader reads on the old one), a file made since it writes */
+    sh("echo r > ip/held-r && echo w > ip/held-w");
+    int ready[2];
+    CHECK_EQ(pipe(ready), 0);
+    pid_t holder = fork();
+    if (holder == 0) {
+        int a = open("ip/held-r", O_RDONLY), b = open("ip/f", O_RDONLY),
+            c = open("ip/held-w", O_WRONLY | O_APPEND);
+        (void)!write(ready[1], a >= 0 && b >= 0 && c >= 0 ? "y" : "n", 1);
+        pause();
+        _exit(0);
+    }
+    char yes = 0;
+    close(ready[1]);
+    CHECK(read(ready[0], &yes, 1) == 1 && yes == 'y');
+    close(ready[0]);
     CHECK_EQ(chdir("ip/newdir"), 0); /* a working directory made since */
     CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, said, sizeof said, err, sizeof err), 0);
     CHECK_EQ(chdir(base), 0);
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    CHECK(slurp("ip/held-r") && slurp("ip/held-w"));
+    snprintf(ip, sizeof ip, "kept %s/ip/held-r, made since the snapshot (open by ", base);
+    CHECK_STR_CONTAINS(said, ip);
+    snprintf(ip, sizeof ip, "kept %s/ip/held-w, made since the snapshot (open by ", base);
+    CHECK_STR_CONTAINS(said, ip);
+    snprintf(ip, sizeof ip, "removed, made since the snapshot and used by no process: ");
+    CHECK_STR_CONTAINS(said, ip);
+    snprintf(ip, sizeof ip, "%s/ip/newdir/deep/ (with all in it)", base);
+    CHECK_STR_CONTAINS(said, ip);
+    snprintf(ip, sizeof ip, "%s/ip/new", base);
+    CHECK_STR_CONTAINS(said, ip);
+    CHECK(!strstr(said, "newdir/deep/z")); /* a directory removed whole stands for its members */
     CHECK(write(out, "live\n", 5) == 5 && write(rout, "now\n", 4) == 4);
     close(out);
     close(rout);
