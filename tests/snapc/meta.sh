@@ -151,6 +151,11 @@ grep -q "^$jd: 2 sequences" "$W/cmd.out" || fail "ckpt-info of the folder: $(hea
 expect_rc 0 "restart-mpi --showme of the folder" "$RESTART" --showme "$W" &&
     err_has "$W holds one snapshot directory: using $jd"
 grep -q "$jd/1" "$W/cmd.out" || fail "restart-mpi of the folder would not take $jd/1: $(cat "$W/cmd.out")"
+# ... and both say so in their --help (newuser8 F7: accepted, but undocumented before session 39)
+for t in "$INFO" "$RESTART"; do
+    $t --help 2>&1 | tr -s ' \n' '  ' | grep -qF "folder holding exactly one snapshot directory" ||
+        fail "$t --help does not say that a folder holding one snapshot directory stands for it"
+done
 for p in 11 12 13 14; do mkdir -m 700 "$W/revive_global_snapshot_$p.ckpt"; done
 touch -d "1 hour ago" "$W"/revive_global_snapshot_1[1-4].ckpt
 touch -d "10 minutes ago" "$W/revive_global_snapshot_13.ckpt"
