@@ -577,6 +577,22 @@ static void cover_end(void)
     cover_w = -1;
 }
 
+/* The processes Revive stopped are let go first (continued: pml_children_cont,
+ * pml_children_job_cont; ended: pml_children_reap), and their cover is ended after. Ended first,
+ * a rank killed between the two steps left them stopped for ever with nobody to continue or end
+ * them: the launcher's SIGKILL of every rank once another died can come while a rank lets its
+ * children go at the failed epoch's end (rank_many part 4 in the CI of 5ac1bcb: a stopped child
+ * of a rank and its parent left). Killed after the first step, the rank's cover ends them,
+ * continued or not, as it would have a moment before. Fault point mpi-cover-gap: 1 s between the
+ * two steps (rank_many part 8). */
+static void cover_gap(void)
+{
+    if (revive_fault(REVIVE_FAULT_mpi_cover_gap)) {
+        struct timespec d = { 1, 0 };
+        nanosleep(&d, NULL);
+    }
+}
+
 static int too_many(int term, char *err, size_t errlen)
 {
     if (term)
@@ -632,12 +648,13 @@ void pml_children_cont(void)
     if (!rstopped)
         return;
     rstopped = 0;
-    cover_end();
     /* the tree capture stopped every member, the grandchildren too (a command's shell and the
      * command, a worker's helper): all run on, or the rank waits for ever on a stopped one
-     * (diffrev26 T-H2) */
+     * (diffrev26 T-H2). Their cover ends after (cover_gap). */
     for (int k = 0; k < nsall; k++)
         kill(sall[k], SIGCONT);
+    cover_gap();
+    cover_end();
     nsall = 0;
 }
 
@@ -649,10 +666,11 @@ void pml_children_reap(void)
      * grandchild whose parent was killed, waits for init, seconds here). The rank becomes their
      * subreaper so that the grandchildren come to it. */
     if (rstopped) {
-        cover_end(); /* the rank ends them itself now */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         for (int k = 0; k < nsall; k++)
             kill(sall[k], SIGKILL);
+        cover_gap();
+        cover_end(); /* once they are killed (cover_gap) */
         /* __WALL: the list has every child, a raw clone's too (exit signal none: waitpid without
          * it says ECHILD while its zombie still answers kill(pid, 0), which cost each such one
          * the loop's 2 s at every --term, diffrev29 T-L5) */
@@ -852,10 +870,11 @@ void pml_children_job_cont(void)
     if (!jstopped)
         return;
     jstopped = 0;
-    cover_end();
     char buf[1024];
     for (int k = 0; k < nsall; k++)
         if (start_time(sall[k], buf, sizeof buf) == sstart[k])
             kill(sall[k], SIGCONT); /* one that ended and whose pid is another's is skipped */
+    cover_gap();
+    cover_end(); /* once they are continued (cover_gap) */
     nsall = 0;
 }

@@ -13,7 +13,8 @@
  * byte once it has the list ("late": 1 s later, fault point mpi-cover-late), then waits: the
  * end of the connection (the rank is gone, however it died) makes it SIGKILL every listed
  * process that still has its start time (a pid used again is not touched), then it ends. While
- * the rank lives, the rank ends it (SIGKILL) before it continues or ends the children itself.
+ * the rank lives, the rank ends it (SIGKILL) once it has continued or ended the children itself
+ * (children.c's cover_gap: ended before, a kill of the rank in between left them stopped).
  * Nothing is said: no descriptor to say it on. */
 #define _GNU_SOURCE
 #include "pml_hooks/cover.h"

@@ -403,18 +403,13 @@ no_strays() {
     ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"
     return 1
 }
-# stopped_kill JOB KEY WHAT HOW: rank_child.c's job JOB (RANK_CHILD_WORKER: a worker and its helper
-# per rank, rank_child.sh, rank_many.sh) checkpointed with --term (ckpt.KEY.*), and once one of
-# rank 0's children is seen stopped by that capture (polled with builtins only: the stop lasts as
-# long as a fault point makes it), HOW kills rank 0 there (eval'd: r0 is rank 0's pid, g its
-# process group). Then every child and helper of a rank must end (all_ended; PASS or FAIL "WHAT
-# while its child C was stopped by a --term capture: ...") and the job must end within 120 s
-# (else FAIL, and it is killed: a job whose children hold its pipes is not waited out). FAIL when
-# rank 0 or the children are not found, or no child was seen stopped. Waits for the job.
-stopped_kill() {
-    local job=$1 key=$2 what=$3 how=$4 p c st r0= kids= g ck hit=
+# rank_kids JOB: sets r0 (rank 0's pid) and kids (every child of a rank and every helper: the
+# rank_child processes under JOB whose parent is a rank_child too) for rank_child.c's job JOB
+rank_kids() {
+    local p c st
     local -a a
-    for p in $(descendants $job); do
+    r0= kids=
+    for p in $(descendants $1); do
         read -r c 2>/dev/null </proc/$p/comm || continue
         case $c in rank_child*) ;; *) continue ;; esac
         read -r st 2>/dev/null </proc/$p/stat || continue
@@ -424,6 +419,19 @@ stopped_kill() {
         *) tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qxE 'OMPI_COMM_WORLD_RANK=0|PMI_RANK=0' && r0=$p ;;
         esac
     done
+}
+# stopped_kill JOB KEY WHAT HOW: rank_child.c's job JOB (RANK_CHILD_WORKER: a worker and its helper
+# per rank, rank_child.sh, rank_many.sh) checkpointed with --term (ckpt.KEY.*), and once one of
+# rank 0's children is seen stopped by that capture (polled with builtins only: the stop lasts as
+# long as a fault point makes it), HOW kills rank 0 there (eval'd: r0 is rank 0's pid, g its
+# process group). Then every child and helper of a rank must end (all_ended; PASS or FAIL "WHAT
+# while its child C was stopped by a --term capture: ...") and the job must end within 120 s
+# (else FAIL, and it is killed: a job whose children hold its pipes is not waited out). FAIL when
+# rank 0 or the children are not found, or no child was seen stopped. Waits for the job.
+stopped_kill() {
+    local job=$1 key=$2 what=$3 how=$4 p st r0 kids g ck hit=
+    local -a a
+    rank_kids $job
     if [ -z "$r0" ] || [ -z "$kids" ]; then
         failed "$what: rank 0 ($r0) or the ranks' children ($kids) not found"
         wait $job

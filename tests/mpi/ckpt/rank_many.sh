@@ -32,6 +32,10 @@
 #    (the cover shared the rank's memory, and died with it, diffrev30 R-L5).
 # 7. As 5, the tree file's durable commit failing instead (fault point image-commit, every rank's
 #    image): refused in one line naming it, no snapshot, the job runs on (it hung the same way).
+# 8. Each rank's worker in a session of its own, the rank letting go of what Revive stopped waiting
+#    1 s between its two steps (fault point mpi-cover-gap): rank 0 killed at the first sign of it
+#    letting them go, after a --term, a --save-files snapshot and a continued --stop: none of them
+#    is left (the rank ended their cover first: killed then, it left them stopped for ever).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -270,6 +274,95 @@ stopped_kill $job oom "rank 0 killed as the OOM killer kills (SIGKILL to every p
     'oom_kill $r0 >kill.oom'
 [ -s kill.oom ] && echo "  (oom_kill: killed $(cat kill.oom))"
 rm -f pace
+
+# 8. the rank letting go of the processes under it that Revive stopped waits 1 s between its two
+# steps (fault point mpi-cover-gap: continuing or ending them, and ending their cover), each
+# rank's worker and helper in sessions of their own: rank 0 killed (SIGKILL) at the first sign of
+# it letting them go (its cover ended, or its stopped child no longer stopped): none of them is
+# left, after a --term (rank 0 ends them: pml_children_reap), a --save-files snapshot the job runs
+# on from (continued at the unhold: pml_children_cont) and a --stop continued by a SIGCONT to the
+# job (pml_children_job_cont). Before, the rank ended the cover first: killed before its next step
+# (as by the launcher's SIGKILL of every rank once another died), it left them stopped for ever
+# (part 4, the CI of 5ac1bcb: rank 1's helper stopped, its worker waiting for it).
+# rank0_cover: cv set to rank 0's cover (revive-cover, a child of rank 0) when there is one
+# (builtins only: the cover of a --term lives some milliseconds before the rank's end)
+rank0_cover() {
+    local f p cm
+    local -a ch
+    for f in /proc/$r0/task/*/children; do
+        ch=(); read -r -a ch 2>/dev/null <$f
+        for p in "${ch[@]}"; do
+            cm=; read -r cm 2>/dev/null </proc/$p/comm; [ "$cm" = revive-cover ] && cv=$p
+        done
+    done
+}
+# gap_kill KEY WHAT CKPT-OPTION...: the job (out.KEY, err.KEY), the snapshot (ckpt.KEY.*), the kill
+gap_kill() {
+    local key=$1 what=$2 p st cv= hit= sign= c ck r0 kids t
+    local -a a
+    shift 2
+    touch pace sf8
+    RANK_CHILD_WORKER=1 RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-cover-gap clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
+        --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.$key 2>err.$key &
+    job=$!; pids+=($job)
+    wait_steps out.$key 2 $job || failed "the job with workers ($what) did not reach step 2: $(tail -n 2 err.$key)"
+    rank_kids $job
+    if [ -z "$r0" ] || [ -z "$kids" ]; then
+        failed "$what: rank 0 ($r0) or the ranks' children ($kids) not found"
+        rm -f pace
+        wait $job
+        return 1
+    fi
+    c=$(coord $job) || { failed "$what: no coordinator under $job"; rm -f pace; wait $job; return 1; }
+    timeout -k 5 300 "$CKPT" --wait "$@" "$c" >ckpt.$key.out 2>ckpt.$key.err &
+    ck=$!
+    # rank 0's cover (made at the commit, before the stop), then a child of rank 0 stopped
+    while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
+        [ -z "$cv" ] && rank0_cover
+        [ -n "$cv" ] && for p in $kids; do
+            st=; read -r st 2>/dev/null </proc/$p/stat || continue
+            a=(${st##*) })
+            [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && hit=$p && break
+        done
+    done
+    if [ -n "$hit" ] && [ "$1" = --stop ]; then
+        wait $ck   # the job stopped (its cover made again if it stopped more), continued by a
+        rank0_cover   # SIGCONT to its mpirun (ckpt-mpirun(1))
+        kill -CONT $c
+    fi
+    # the first sign of rank 0 letting its stopped children go: rank 0 killed there
+    t=$((SECONDS + 120))
+    while [ -n "$hit" ] && [ -z "$sign" ] && [ $SECONDS -lt $t ]; do
+        st=; read -r st 2>/dev/null </proc/$cv/stat; a=(${st##*) })
+        if [ -z "$st" ] || [ "${a[0]}" = Z ]; then
+            sign="its cover ended first"
+        else
+            st=; read -r st 2>/dev/null </proc/$hit/stat; a=(${st##*) })
+            [ "${a[0]:-}" != T ] && sign="its child $hit let go first (${a[0]:-gone})"
+        fi
+    done
+    [ -n "$sign" ] && kill -KILL $r0
+    rm -f pace
+    if [ -z "$hit" ]; then
+        wait $ck
+        failed "$what: no child of rank 0 seen stopped under its cover (ckpt-mpirun: $(grep -v 'ms from' ckpt.$key.err | tail -n 1))"
+    elif [ -z "$sign" ]; then
+        failed "$what: rank 0 did not let its stopped child $hit go within 120 s"
+    elif all_ended "$what, rank 0 killed as it let them go ($sign): the ranks' children" $kids; then
+        pass "$what, rank 0 killed as it let them go ($sign): no child or helper of a rank is left (children$kids)"
+    fi
+    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
+        failed "$what: the job did not end: $(show_procs $job)"
+        kill -TERM $ck 2>/dev/null
+        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
+    fi
+    wait $ck
+    wait $job
+    rm -f sf8
+}
+gap_kill t "a --term snapshot" --term
+gap_kill s "a --save-files snapshot the job runs on from" --save-files "$d/sf8"
+gap_kill p "a --stop snapshot, the job continued" --stop
 
 left=$(no_strays "$d/") || failed "processes left: $left"
 exit $fail
