@@ -30,6 +30,7 @@
  * inside the lower half, which a restart does not bring back. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/objs.h"
@@ -65,7 +66,7 @@ static void *lower_sym(void *(*scope)(void), const char *name, const char *fname
 {
     pml_lower_wait();
     void *h = pml_lower_handle ? scope() : NULL;
-    void *f = h ? dlsym(h, name) : NULL;
+    void *f = h ? revive_dlsym(h, name) : NULL;
     if (!f) {
         if (!pml_lower_handle)
             pml_not_ready_from(fname, NULL);
@@ -98,9 +99,9 @@ static void mpifh_open(void)
     /* the application's copy (the next definition after the layer's own), opened again by the
      * lower namespace's root, whose dlopen opens in its namespace */
     Dl_info di;
-    void *up = dlsym(RTLD_NEXT, "ompi_attr_get_f");
+    void *up = revive_dlsym_next("ompi_attr_get_f");
     void *(*ldlopen)(const char *, int) =
-        (void *(*)(const char *, int))dlsym(pml_lower_handle, "dlopen");
+        (void *(*)(const char *, int))revive_dlsym(pml_lower_handle, "dlopen");
     if (!up || !dladdr(up, &di) || !di.dli_fname || !ldlopen)
         pml_fatal("cannot find Open MPI's Fortran library (libmpi_mpifh) to load in the lower half");
     if (!pml_lower_keep(&lower_mpifh, ldlopen(di.dli_fname, RTLD_NOW)))

@@ -9,6 +9,7 @@
  *     descriptors, all lower;
  *   - libucm's memory events (UCX patches the mmap family in both namespaces, see below). */
 #define _GNU_SOURCE
+#include "common/libc_dlsym.h"
 #include "pml_hooks/halves_internal.h"
 #include "common/fd_guard.h"
 
@@ -60,12 +61,12 @@ static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)
 
 __attribute__((constructor(101))) static void halves_resolve(void)
 {
-    real_mmap = (__typeof__(real_mmap))dlsym(RTLD_NEXT, "mmap");
-    real_munmap = (__typeof__(real_munmap))dlsym(RTLD_NEXT, "munmap");
-    real_mremap = (__typeof__(real_mremap))dlsym(RTLD_NEXT, "mremap");
-    real_shmat = (__typeof__(real_shmat))dlsym(RTLD_NEXT, "shmat");
-    real_shmdt = (__typeof__(real_shmdt))dlsym(RTLD_NEXT, "shmdt");
-    real_pthread_create = (__typeof__(real_pthread_create))dlsym(RTLD_NEXT, "pthread_create");
+    real_mmap = (__typeof__(real_mmap))revive_dlsym_next("mmap");
+    real_munmap = (__typeof__(real_munmap))revive_dlsym_next("munmap");
+    real_mremap = (__typeof__(real_mremap))revive_dlsym_next("mremap");
+    real_shmat = (__typeof__(real_shmat))revive_dlsym_next("shmat");
+    real_shmdt = (__typeof__(real_shmdt))revive_dlsym_next("shmdt");
+    real_pthread_create = (__typeof__(real_pthread_create))revive_dlsym_next("pthread_create");
     pml_thr_learn();
 }
 
@@ -109,7 +110,7 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 void *shmat(int id, const void *addr, int flags)
 {
     if (!real_shmat)
-        real_shmat = (__typeof__(real_shmat))dlsym(RTLD_NEXT, "shmat");
+        real_shmat = (__typeof__(real_shmat))revive_dlsym_next("shmat");
     void *p = real_shmat(id, addr, flags);
     struct shmid_ds ds;
     if (p != (void *)-1 && shmctl(id, IPC_STAT, &ds) == 0)
@@ -120,7 +121,7 @@ void *shmat(int id, const void *addr, int flags)
 int shmdt(const void *addr)
 {
     if (!real_shmdt)
-        real_shmdt = (__typeof__(real_shmdt))dlsym(RTLD_NEXT, "shmdt");
+        real_shmdt = (__typeof__(real_shmdt))revive_dlsym_next("shmdt");
     int rc = real_shmdt(addr);
     if (rc == 0)
         pml_reg_shmdt((uint64_t)addr);
@@ -131,7 +132,7 @@ int shm_open(const char *name, int flags, mode_t mode)
 {
     static int (*real)(const char *, int, mode_t);
     if (!real)
-        real = (int (*)(const char *, int, mode_t))dlsym(RTLD_NEXT, "shm_open");
+        real = (int (*)(const char *, int, mode_t))revive_dlsym_next("shm_open");
     int fd = real(name, flags, mode);
     if (fd >= 0)
         pml_fd_mark(fd, PML_HALF_UPPER, 1);
@@ -159,7 +160,7 @@ static int caller_kind(void *ra)
     if (!own_base && dladdr((void *)caller_kind, &info))
         own_base = info.dli_fbase;
     if (!libcr_base) {
-        void *f = dlsym(RTLD_DEFAULT, "cr_request_checkpoint");
+        void *f = revive_dlsym(RTLD_DEFAULT, "cr_request_checkpoint");
         if (f && dladdr(f, &info))
             libcr_base = info.dli_fbase;
     }
@@ -219,7 +220,7 @@ static int (*real_fcntl)(int, int, ...);
 #define REAL(name)                                                               \
     do {                                                                         \
         if (!real_##name)                                                        \
-            real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name);      \
+            real_##name = (__typeof__(real_##name))revive_dlsym_next(#name);      \
     } while (0)
 
 __attribute__((constructor)) static void fd_wrappers_resolve(void)
@@ -413,12 +414,12 @@ void pml_thr_learn(void)
 {
     if (__atomic_load_n(&td.ok, __ATOMIC_ACQUIRE))
         return;
-    const uint32_t *l = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_list"),
-                   *t = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid"),
-                   *st = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_start_routine"),
-                   *u = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_rtld_global__dl_stack_used"),
-                   *uu = (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_rtld_global__dl_stack_user");
-    char *rg = (char *)dlsym(RTLD_DEFAULT, "_rtld_global");
+    const uint32_t *l = (const uint32_t *)revive_dlsym(RTLD_DEFAULT, "_thread_db_pthread_list"),
+                   *t = (const uint32_t *)revive_dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid"),
+                   *st = (const uint32_t *)revive_dlsym(RTLD_DEFAULT, "_thread_db_pthread_start_routine"),
+                   *u = (const uint32_t *)revive_dlsym(RTLD_DEFAULT, "_thread_db_rtld_global__dl_stack_used"),
+                   *uu = (const uint32_t *)revive_dlsym(RTLD_DEFAULT, "_thread_db_rtld_global__dl_stack_user");
+    char *rg = (char *)revive_dlsym(RTLD_DEFAULT, "_rtld_global");
     if (!l || !t || !st || !u || !uu || !rg || l[0] != 128 || t[0] != 32 || st[0] != 64)
         return; /* then the registry alone decides */
     td.heads[0] = (uintptr_t)(rg + u[2]);
@@ -493,7 +494,7 @@ int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *
 {
     if (!real_pthread_create) {
         pml_thr_learn();
-        real_pthread_create = (__typeof__(real_pthread_create))dlsym(RTLD_NEXT, "pthread_create");
+        real_pthread_create = (__typeof__(real_pthread_create))revive_dlsym_next("pthread_create");
     }
     struct ustart *s = malloc(sizeof *s);
     if (!s)
@@ -648,7 +649,7 @@ static void ucm_event(int type, union ucm_ev *e, void *arg)
 
 int pml_halves_ucm_register(void *scope, int half)
 {
-    ucm_set_fn *set = (ucm_set_fn *)dlsym(scope, "ucm_set_event_handler");
+    ucm_set_fn *set = (ucm_set_fn *)revive_dlsym(scope, "ucm_set_event_handler");
     if (!set)
         return 1;
     int rc = set(UCM_MMAP | UCM_MUNMAP | UCM_MREMAP | UCM_SHMAT | UCM_NO_INSTALL, 1000, ucm_event,

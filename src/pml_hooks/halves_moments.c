@@ -12,6 +12,7 @@
  *     wrapper marked (halves_query.c's rule for descriptors). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "common/log.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/halves_internal.h"
@@ -427,7 +428,7 @@ void pml_halves_before_lower(void)
 void pml_halves_lower_loaded(void *handle)
 {
     pml_halves_set_lower_present();
-    pml_lower_set_cb_fn *set = (pml_lower_set_cb_fn *)dlsym(handle, PML_LOWER_SET_CB);
+    pml_lower_set_cb_fn *set = (pml_lower_set_cb_fn *)revive_dlsym(handle, PML_LOWER_SET_CB);
     if (set)
         set(&pml_halves_lower_cb);
     else

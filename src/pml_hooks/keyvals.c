@@ -17,6 +17,7 @@
  * answer for a keyval that still has attributes (checked natively: Open MPI 4.1, MPICH 4.0). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/ckpt.h"
 
@@ -27,7 +28,7 @@
 
 #ifdef PML_OMPI
 /* the application's WORLD and SELF (restart.c saves their attributes the same way) */
-#define app_comm(name, mpich) ((uintptr_t)dlsym(RTLD_DEFAULT, name))
+#define app_comm(name, mpich) ((uintptr_t)revive_dlsym(RTLD_DEFAULT, name))
 #else
 #define app_comm(name, mpich) (mpich)
 #endif

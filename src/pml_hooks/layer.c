@@ -4,6 +4,7 @@
  * MPI_Type_get_contents (named and derived types come back differently). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/ckpt.h"
 #include "common/fd_guard.h"
 #include "pml_hooks/objs.h"
@@ -306,7 +307,7 @@ static void lower_load(void)
     Lmid_t lmid = -1;
     dlinfo(h, RTLD_DI_LMID, &lmid);
     pml_lower_lmid = (long)lmid;
-    void *lo = dlsym(h, UPPER_PROBE);
+    void *lo = revive_dlsym(h, UPPER_PROBE);
     if (!lo || !dladdr(lo, &ld))
         pml_fatal("the lower half %s has no %s: it is not " FLAVOR_NAME, lower_path, UPPER_PROBE);
     /* The same library: one file, or one build (the same build id: a copy, or after a restart
@@ -351,13 +352,13 @@ static void lower_load(void)
     pml_up_lo = uq.lo;
     pml_up_span = uq.hi - uq.lo;
     pml_lo_lo = lq.lo;
-    lower_init_thread = (__typeof__(lower_init_thread))dlsym(h, "PMPI_Init_thread");
-    lower_finalize = (__typeof__(lower_finalize))dlsym(h, "PMPI_Finalize");
-    lower_abort = (__typeof__(lower_abort))dlsym(h, "PMPI_Abort");
+    lower_init_thread = (__typeof__(lower_init_thread))revive_dlsym(h, "PMPI_Init_thread");
+    lower_finalize = (__typeof__(lower_finalize))revive_dlsym(h, "PMPI_Finalize");
+    lower_abort = (__typeof__(lower_abort))revive_dlsym(h, "PMPI_Abort");
     if (!lower_init_thread || !lower_finalize || !lower_abort)
         pml_fatal("the lower half %s lacks MPI_Init/MPI_Finalize/MPI_Abort", lower_path);
 #ifdef PML_OMPI
-    lower_world = (uintptr_t)dlsym(h, "ompi_mpi_comm_world");
+    lower_world = (uintptr_t)revive_dlsym(h, "ompi_mpi_comm_world");
 #else
     lower_world = (uintptr_t)(uint32_t)MPI_COMM_WORLD;
 #endif
@@ -376,9 +377,9 @@ static void resolve_table(void)
     char name[128];
     for (int i = 0; i < PML_NFUNCS; i++) {
         snprintf(name, sizeof name, "P%s", pml_fn_names[i]);
-        void *f = dlsym(pml_lower_handle, name);
+        void *f = revive_dlsym(pml_lower_handle, name);
         if (!f)
-            f = dlsym(pml_lower_handle, pml_fn_names[i]);
+            f = revive_dlsym(pml_lower_handle, pml_fn_names[i]);
         slot[i] = f; /* NULL: calling it says the call is missing */
     }
 }
@@ -532,7 +533,7 @@ void *pml_lower_sym(void **cache, void *scope, const char *name)
     pml_lower_wait();
     if (!pml_lower_handle)
         return NULL;
-    return pml_lower_keep(cache, dlsym(scope ? scope : pml_lower_handle, name));
+    return pml_lower_keep(cache, revive_dlsym(scope ? scope : pml_lower_handle, name));
 }
 
 /* The restart hook, every other thread parked. (A thread parked inside pml_lower_keep between
@@ -617,7 +618,7 @@ int MPI_Get_version(int *version, int *subversion)
 int MPI_Get_library_version(char *version, int *resultlen)
 {
     lower_load();
-    int (*f)(char *, int *) = (int (*)(char *, int *))dlsym(pml_lower_handle, "PMPI_Get_library_version");
+    int (*f)(char *, int *) = (int (*)(char *, int *))revive_dlsym(pml_lower_handle, "PMPI_Get_library_version");
     return f(version, resultlen);
 }
 

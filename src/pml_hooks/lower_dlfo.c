@@ -12,6 +12,7 @@
  * entries out. Nothing here is taken from headers or debug information: the pointers are found
  * by value in ld.so's writable data and every entry is checked against the link map it names. */
 #define _GNU_SOURCE
+#include "common/libc_dlsym.h"
 #include "pml_hooks/lower_dlfo.h"
 
 #include <dlfcn.h>
@@ -91,7 +92,7 @@ static int rtld_ranges(struct dl_phdr_info *info, size_t size, void *arg)
 static int learn_rtld(char *err, size_t errlen)
 {
     /* libc's _dl_find_object (what libgcc calls) forwards to ld.so's: the table is ld.so's */
-    D.find = (dlfo_fn *)dlsym(RTLD_DEFAULT, "_dl_find_object");
+    D.find = (dlfo_fn *)revive_dlsym(RTLD_DEFAULT, "_dl_find_object");
     if (!D.find) {
         D.ready = 1; /* no such table (glibc before 2.35) */
         return 0;

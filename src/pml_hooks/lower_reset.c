@@ -32,6 +32,7 @@
  * The link maps themselves live in the application's heap (ld.so allocates with the main libc's
  * malloc) and are simply left there. */
 #define _GNU_SOURCE
+#include "common/libc_dlsym.h"
 #include "pml_hooks/lower_reset.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/lower_dlfo.h"
@@ -123,7 +124,7 @@ struct key_data {
  * elements, offset} of the fields it needs (nptl_db/structs.def). */
 static const uint32_t *tdb(const char *name)
 {
-    return (const uint32_t *)dlsym(RTLD_DEFAULT, name);
+    return (const uint32_t *)revive_dlsym(RTLD_DEFAULT, name);
 }
 
 static struct {
@@ -242,7 +243,7 @@ static int learn_thread_db(char *err, size_t errlen)
                    *si = tdb("_thread_db_sizeof_dtv_slotinfo"),
                    *si_gen = tdb("_thread_db_dtv_slotinfo_gen"),
                    *si_map = tdb("_thread_db_dtv_slotinfo_map");
-    L.keys = dlsym(RTLD_DEFAULT, "__pthread_keys");
+    L.keys = revive_dlsym(RTLD_DEFAULT, "__pthread_keys");
     if (!list || !tid || !spec || !kd || !kd_seq || !kd_data || !keys || !ks || !ks_seq || !modid ||
         !tlsoff || !used || !user || !sil || !sil_len || !sil_next || !sil_slot || !si || !si_gen ||
         !si_map || !L.keys)
@@ -501,7 +502,7 @@ static int learn_base(char *err, size_t errlen)
     Dl_info di;
     const ElfW(Sym) *sym = NULL;
     int e;
-    void *rg = dlsym(RTLD_DEFAULT, "_rtld_global");
+    void *rg = revive_dlsym(RTLD_DEFAULT, "_rtld_global");
     if (!rg || !dladdr1(rg, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || sym->st_size < 1024)
         return fail(err, errlen, ENOTSUP, "ld.so exports no _rtld_global");
     if ((e = learn_thread_db(err, errlen)) || (e = learn_link_map(err, errlen)))

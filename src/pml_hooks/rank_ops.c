@@ -3,6 +3,7 @@
  * at MPI_Init; and revive_mpix_checkpoint for libmpix_ckpt. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/objs.h" /* pml_objs_settle */
 #include "pml_hooks/agent_fns.h"
@@ -318,14 +319,14 @@ static void lower_id_fill(void)
         return;
     lower_id.ver[0] = lower_id.lib[0] = 0;
     int vl = 0;
-    int (*f)(char *, int *) = (int (*)(char *, int *))dlsym(pml_lower_handle, "PMPI_Get_library_version");
+    int (*f)(char *, int *) = (int (*)(char *, int *))revive_dlsym(pml_lower_handle, "PMPI_Get_library_version");
     if (f)
         f(lower_id.ver, &vl);
     for (char *p = lower_id.ver; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     Dl_info di;
-    void *sym = dlsym(pml_lower_handle, "PMPI_Init");
+    void *sym = revive_dlsym(pml_lower_handle, "PMPI_Init");
     if (sym && dladdr(sym, &di) && di.dli_fname)
         snprintf(lower_id.lib, sizeof lower_id.lib, "%s", di.dli_fname);
     lower_id.handle = pml_lower_handle;
@@ -415,7 +416,7 @@ void pml_rank_after_init(void)
     const char *ta = getenv("REVIVE_MPI_TEST_AGENT");
     if (ta && *ta) {
         void *h = dlopen(ta, RTLD_NOW | RTLD_LOCAL);
-        const struct pml_agent_fns *f = h ? dlsym(h, "revive_test_agent") : NULL;
+        const struct pml_agent_fns *f = h ? revive_dlsym(h, "revive_test_agent") : NULL;
         if (!f)
             pml_fatal("REVIVE_MPI_TEST_AGENT=%s: %s", ta, h ? "no revive_test_agent in it" : dlerror());
         agent = *f;

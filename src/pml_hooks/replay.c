@@ -25,6 +25,7 @@
  * them at once, and the fresh MPI's context ids are not exhausted by the replay. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/replay.h"
 #include "pml_hooks/restart.h" /* pml_lower_world */
 #include "pml_hooks/ckpt.h"    /* pml_xchgv */
@@ -48,7 +49,7 @@
 #include <dlfcn.h>
 static uintptr_t lower_obj(const char *name)
 {
-    return (uintptr_t)dlsym(pml_lower_handle, name);
+    return (uintptr_t)revive_dlsym(pml_lower_handle, name);
 }
 #define LOWER_INT lower_obj("ompi_mpi_int")
 #define LOWER_U64 lower_obj("ompi_mpi_uint64_t")

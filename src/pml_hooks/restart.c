@@ -14,6 +14,7 @@
  * Facts measured on glibc 2.36 with Open MPI 4.1 and MPICH 4.0 are in README.md ("Restart"). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/restart.h"
 #include "pml_hooks/thread_advice.h"
 #include "pml_hooks/objs_ckpt.h"
@@ -707,7 +708,7 @@ static void save_attr(uintptr_t obj, int vkv, int okind)
  * application's copy of the object, looked up by name (see replay.c: no reference from the layer
  * to libmpi's data). */
 #ifdef PML_OMPI
-#define app_comm(name, mpich) ((uintptr_t)dlsym(RTLD_DEFAULT, name))
+#define app_comm(name, mpich) ((uintptr_t)revive_dlsym(RTLD_DEFAULT, name))
 #else
 #define app_comm(name, mpich) (mpich)
 #endif

@@ -28,6 +28,7 @@
  * says when no rank has connected for a while (coord_startwait.c). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/layer.h"
 
 #include <dlfcn.h>
@@ -91,18 +92,15 @@ void pml_dlsym_init(void)
 {
     if (__atomic_load_n(&pml_dlsym_real, __ATOMIC_ACQUIRE))
         return;
-    /* dlvsym is not interposed, and RTLD_NEXT from here skips the layer: the next dlsym in the
-     * global scope (libc's; another preloaded interposer's, when the user's LD_PRELOAD has one) */
-    static const char *const vers[] = { "GLIBC_2.34", "GLIBC_2.2.5" };
-    void *f = NULL;
-    for (size_t i = 0; i < sizeof vers / sizeof vers[0] && !f; i++)
-        f = dlvsym(RTLD_NEXT, "dlsym", vers[i]);
+    /* the C library's, by its version (common/libc_dlsym.h): a dlsym the program or a library it
+     * preloads defines (a tracing tool's) has none and is passed over, as the layer's own is */
+    revive_dlsym_fn *f = revive_libc_dlsym();
     if (!f) {
         say("revive: mpi: Revive's MPI layer cannot find the C library's dlsym (no dlsym@GLIBC_2.34 "
             "nor @GLIBC_2.2.5): this C library is not one the layer supports; stopping\n");
         _exit(127);
     }
-    __atomic_store_n(&pml_dlsym_real, (void *(*)(void *, const char *))f, __ATOMIC_RELEASE);
+    __atomic_store_n(&pml_dlsym_real, f, __ATOMIC_RELEASE);
 }
 
 __attribute__((constructor)) static void dlsym_at_load(void)
@@ -209,6 +207,6 @@ int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool rei
 #else
 void *pml_dlsym_next(const char *name)
 {
-    return dlsym(RTLD_NEXT, name);
+    return revive_dlsym_next(name);
 }
 #endif

@@ -7,6 +7,7 @@
  * can delete them once the lower half they belonged to is gone. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/layer.h"
 #include "pml_hooks/lower_libc.h"
 #include "pml_hooks/lower_reset.h"
@@ -43,7 +44,7 @@ static void lower_env_follow(void)
 #define NEXT(name) \
     static __typeof__(&name) next_##name; \
     if (!next_##name) \
-        next_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name)
+        next_##name = (__typeof__(&name))revive_dlsym_next(#name)
 
 int setenv(const char *name, const char *value, int overwrite)
 {
@@ -79,7 +80,7 @@ int clearenv(void)
 
 /* ---- the table for the lower root ------------------------------------------------------- */
 #define LIBC_FN(field, name) \
-    u->field = (__typeof__(u->field))dlsym(libc, name); \
+    u->field = (__typeof__(u->field))revive_dlsym(libc, name); \
     ok = ok && u->field
 
 /* Runs before anything can load the lower half (the layer is preloaded). The functions are
@@ -179,7 +180,7 @@ static int same_file(const void *a, const void *b, const char **na, const char *
 void pml_libc_bind(void *h)
 {
     /* Both copies read and write the same thread descriptors: they must agree on its layout. */
-    const char *(*lver)(void) = (const char *(*)(void))dlsym(h, "gnu_get_libc_version");
+    const char *(*lver)(void) = (const char *(*)(void))revive_dlsym(h, "gnu_get_libc_version");
     const char *un = "?", *ln = "?";
     struct link_map *lm = pml_main_libc(); /* by name (not &gnu_get_libc_version: a PLT entry in a non-PIE program) */
     if (!lver || strcmp(lver(), gnu_get_libc_version()) ||
@@ -192,13 +193,13 @@ void pml_libc_bind(void *h)
             if (stale_keys[i] & ((uint64_t)1 << b))
                 pthread_key_delete((pthread_key_t)(i * 64 + b));
     memset(stale_keys, 0, sizeof stale_keys);
-    lower_fflush = (int (*)(FILE *))dlsym(h, "fflush");
+    lower_fflush = (int (*)(FILE *))revive_dlsym(h, "fflush");
     lower_h = h;
     /* published before any thread of the application is given the locale state (below): a
      * thread starting meanwhile either sees it, or is on ld.so's list when the state is copied */
-    __atomic_store_n(&lower_locale, (void (*)(void))dlsym(h, PML_LOWER_THREAD_LOCALE), __ATOMIC_SEQ_CST);
+    __atomic_store_n(&lower_locale, (void (*)(void))revive_dlsym(h, PML_LOWER_THREAD_LOCALE), __ATOMIC_SEQ_CST);
     if (!revive_upper_libc.own_environ) {
-        __atomic_store_n(&lower_environ, (char ***)dlsym(h, "__environ"), __ATOMIC_RELEASE);
+        __atomic_store_n(&lower_environ, (char ***)revive_dlsym(h, "__environ"), __ATOMIC_RELEASE);
         lower_env_follow();
     }
     if (!hooked) {
@@ -223,9 +224,9 @@ void pml_libc_thread_start(void)
 int pml_libc_lower_threads(char *err, size_t errlen)
 {
     typedef const void **loc_fn(void);
-    loc_fn *b = lower_h ? (loc_fn *)dlsym(lower_h, "__ctype_b_loc") : NULL;
-    loc_fn *lo = lower_h ? (loc_fn *)dlsym(lower_h, "__ctype_tolower_loc") : NULL;
-    loc_fn *up = lower_h ? (loc_fn *)dlsym(lower_h, "__ctype_toupper_loc") : NULL;
+    loc_fn *b = lower_h ? (loc_fn *)revive_dlsym(lower_h, "__ctype_b_loc") : NULL;
+    loc_fn *lo = lower_h ? (loc_fn *)revive_dlsym(lower_h, "__ctype_tolower_loc") : NULL;
+    loc_fn *up = lower_h ? (loc_fn *)revive_dlsym(lower_h, "__ctype_toupper_loc") : NULL;
     if (!b || !lo || !up || !__atomic_load_n(&lower_locale, __ATOMIC_SEQ_CST)) {
         snprintf(err, errlen, "the lower half's libc has no __ctype_b_loc, __ctype_tolower_loc,"
                  " __ctype_toupper_loc or the lower root's %s", PML_LOWER_THREAD_LOCALE);

@@ -2,6 +2,7 @@
  * real handles, keyvals, and the trampolines that give callbacks virtual handles back. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
+#include "common/libc_dlsym.h"
 #include "pml_hooks/layer.h"
 
 #include <stdarg.h>
@@ -192,10 +193,10 @@ void pml_pre_init(void *lower)
 {
     int n = 0;
     for (int i = 0; i < PML_NDATASYMS; i++) {
-        uintptr_t u = (uintptr_t)dlsym(RTLD_DEFAULT, pml_data_syms[i]);
+        uintptr_t u = (uintptr_t)revive_dlsym(RTLD_DEFAULT, pml_data_syms[i]);
         if (!u || u - pml_up_lo < pml_up_span)
             continue; /* still in libmpi: the distance between the copies translates it */
-        uintptr_t l = (uintptr_t)dlsym(lower, pml_data_syms[i]);
+        uintptr_t l = (uintptr_t)revive_dlsym(lower, pml_data_syms[i]);
         if (!l)
             continue;
         if (++n > PML_PRE_N / 2)

@@ -23,7 +23,7 @@ static pid_t (*real_fork_raw)(void);
 /* found at load: dlsym is not async-signal-safe (the fork may come from a handler) */
 __attribute__((constructor)) static void fork_raw_resolve(void)
 {
-    real_fork_raw = (pid_t(*)(void))dlsym(RTLD_NEXT, "_Fork");
+    real_fork_raw = (pid_t(*)(void))revive_dlsym_next("_Fork");
 }
 
 pid_t _Fork(void)

@@ -9,6 +9,9 @@
 
 #include "crs/base/component.h"
 #include "crs/base/durable.h"
+#ifndef REVIVE_LIBCR_STATIC
+#include "common/libc_dlsym.h"
+#endif
 
 enum crs_slot_state {
     CRS_SLOT_FREE = 0,
@@ -103,7 +106,9 @@ void crs_runtime_exec_leave(const struct crs_exec_guard *g);
 int crs_exec_loads_libcr(int dirfd, const char *path, int at_flags, char *const envp[], int search);
 
 /* Interposing libc's calls. libcr.so defines them under their names and
- * finds libc's with dlsym(RTLD_NEXT). libcr.a (REVIVE_LIBCR_STATIC) goes into
+ * finds libc's with the C library's dlsym(RTLD_NEXT), called through a pointer
+ * (common/libc_dlsym.h): a program that defines dlsym itself must not answer
+ * libcr's lookups relative to the program (diffrev38 R-L8). libcr.a (REVIVE_LIBCR_STATIC) goes into
  * a static program, where no dynamic loader interposes anything: its link
  * wraps each call (ld --wrap=NAME, listed in libcr-static.flags), so ours
  * are __wrap_NAME and libc's __real_NAME. */
@@ -112,7 +117,7 @@ int crs_exec_loads_libcr(int dirfd, const char *path, int at_flags, char *const 
 #define CRS_NEXT(type, name) ((type)&__real_##name)
 #else
 #define CRS_INTERPOSE(name) name
-#define CRS_NEXT(type, name) ((type)dlsym(RTLD_NEXT, #name))
+#define CRS_NEXT(type, name) ((type)revive_dlsym_next(#name))
 #endif
 
 /* In a forked child: the parent's listening socket, the connection it served and its image file
