@@ -28,11 +28,15 @@ static int under_dirs(const struct scan *s, const char *path)
     return 0;
 }
 
-static void add(struct filem_files_keep *k, const struct stat *st, int writer, const char *why)
+static void add(struct filem_files_keep *k, const struct stat *st, int writer, int own,
+                const char *why)
 {
     for (size_t i = 0; i < k->n; i++)
         if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino) {
-            k->v[i].writer |= writer; /* the first phrase stays: the caller's own come first */
+            if (writer && !own && !k->v[i].writer)
+                snprintf(k->v[i].why, sizeof k->v[i].why, "%s", why); /* name the writer */
+            k->v[i].writer |= writer; /* else the first phrase stays: the caller's own first */
+            k->v[i].own_writer |= writer && own;
             return;
         }
     if (k->n == k->cap) {
@@ -47,6 +51,7 @@ static void add(struct filem_files_keep *k, const struct stat *st, int writer, c
     u->dev = st->st_dev;
     u->ino = st->st_ino;
     u->writer = writer;
+    u->own_writer = writer && own;
     snprintf(u->why, sizeof u->why, "%s", why);
 }
 
@@ -70,7 +75,7 @@ static void look(struct scan *s, const char *link, int cwd, const char *who, con
         snprintf(why, sizeof why, "%s", self_why);
     else
         snprintf(why, sizeof why, "%s %s", cwd ? "the working directory of" : "open by", who);
-    add(s->k, &st, writer, why);
+    add(s->k, &st, writer, self_why != NULL, why);
 }
 
 /* One process being looked at: P "/proc/PID" or "/proc/self" */
@@ -158,5 +163,21 @@ const char *filem_files_kept(const struct filem_files_keep *k, const struct stat
     for (size_t i = 0; k && i < k->n; i++)
         if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
             return !writers || k->v[i].writer ? k->v[i].why : NULL;
+    return NULL;
+}
+
+const char *filem_files_kept_own(const struct filem_files_keep *k, const struct stat *st)
+{
+    for (size_t i = 0; k && i < k->n; i++)
+        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
+            return k->v[i].own_writer ? k->v[i].why : NULL;
+    return NULL;
+}
+
+const char *filem_files_writer(const struct filem_files_keep *k, const struct stat *st)
+{
+    for (size_t i = 0; k && i < k->n; i++)
+        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
+            return k->v[i].writer && !k->v[i].own_writer ? k->v[i].why : NULL;
     return NULL;
 }

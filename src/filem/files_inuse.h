@@ -3,8 +3,10 @@
  * directories under it that running processes use at the restart. A file made since the snapshot
  * that a process has open (restart-mpi's own output redirected there, `restart-mpi REF | tee
  * r1.out`'s r1.out held by tee, a file a wrapper script opened) or a directory that is a
- * process's working directory is kept; a name the snapshot saved is put back unless a process
- * has it open for writing (its output would go into a removed file). Every process whose
+ * process's working directory is kept; a name the snapshot saved is put back unless restart-mpi
+ * itself has it open for writing (its own redirected output). Another process writing a saved
+ * file (a leftover of the old job) does not keep it: the restarted job would run from its image
+ * with a later step's file (diffrev39 R-H1); it is put back and the writer named. Every process whose
  * /proc/PID/fd can be read is looked at: the caller's own, and the other processes of its user
  * (root: all). Before session 39 only restart-mpi's own descriptors and its and its parent's
  * working directories were kept: tee's r1.out was removed (diffrev38 R-M2).
@@ -20,7 +22,8 @@
 struct filem_inuse {
     dev_t dev;
     ino_t ino;
-    int writer; /* a process has it open for writing */
+    int writer;     /* a process has it open for writing */
+    int own_writer; /* restart-mpi itself has it open for writing (its redirected output) */
     char why[128];
 };
 
@@ -41,5 +44,12 @@ void filem_files_keep_free(struct filem_files_keep *k);
  * 4242"), or NULL. WRITERS: only a file a process has open for writing counts (or a working
  * directory). k may be NULL (nothing kept). */
 const char *filem_files_kept(const struct filem_files_keep *k, const struct stat *st, int writers);
+
+/* Why ST's file, saved by the snapshot, stays as it is: restart-mpi itself has it open for
+ * writing ("restart-mpi's standard output"); else NULL: the snapshot's copy goes back. */
+const char *filem_files_kept_own(const struct filem_files_keep *k, const struct stat *st);
+
+/* Who else has ST's file open for writing ("open by sleep, pid 42"), or NULL. */
+const char *filem_files_writer(const struct filem_files_keep *k, const struct stat *st);
 
 #endif

@@ -38,6 +38,16 @@ static void say(struct merge *mg, const char *path, const char *why, int saved)
                   saved ? "not the snapshot's copy" : "made since the snapshot", why);
 }
 
+/* A saved file another process had open for writing, put back all the same: said, with who */
+static void say_replaced(struct merge *mg, const char *path, const char *who)
+{
+    size_t o = mg->said ? strlen(mg->said) : 0;
+    if (mg->said && o < mg->saidlen)
+        filem_fmt(mg->said + o, mg->saidlen - o, "%sput back the snapshot's %s although it was "
+                  "%s for writing (that process writes on into the replaced file; end it if it "
+                  "belongs to the old job)", o ? "; " : "", path, who);
+}
+
 static const char *kept_any(const struct stat *st, void *arg)
 {
     return filem_files_kept(((struct merge *)arg)->k, st, 0);
@@ -170,13 +180,18 @@ static int merge(const char *from, const char *into, struct merge *mg, char *err
             continue;
         }
         if (have) {
-            /* a file a process writes (restart-mpi's own output, tee's) has the saved entry's
-             * name: it stays (a reader's copy is put back: it reads on the old one) */
-            const char *why = filem_files_kept(mg->k, &ds, 1);
-            if (why && S_ISREG(ds.st_mode)) {
+            /* restart-mpi's own redirected output has the saved entry's name: it stays. Any
+             * other writer (a leftover of the old job, tee) does not keep it: the restarted job
+             * would run from its image with a later step's file (diffrev39 R-H1); the
+             * snapshot's copy goes back and the writer is named (it writes on into the old file) */
+            const char *why = S_ISREG(ds.st_mode) ? filem_files_kept_own(mg->k, &ds) : NULL;
+            if (why) {
                 say(mg, p, why, 1);
                 continue;
             }
+            const char *other = S_ISREG(ds.st_mode) ? filem_files_writer(mg->k, &ds) : NULL;
+            if (other)
+                say_replaced(mg, p, other);
             if (S_ISDIR(ds.st_mode) || S_ISDIR(ts.st_mode)) {
                 /* a directory where a file or link goes, or the other way round */
                 if (remove_but_kept(intofd, de->d_name, p, mg))

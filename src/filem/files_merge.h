@@ -21,8 +21,9 @@
  * an entry of INTO that FROM lacks is removed (what the job made since), except what k keeps
  * (filem_files_kept, any use); each entry of FROM is renamed over its namesake in INTO (a
  * directory present in both: merged, the directory kept, made u+w meanwhile: the caller sets the
- * saved modes after); a file that FROM also has and a process has open for writing stays (the
- * saved copy is dropped). Each kept entry appends one phrase to said ("; kept PATH, made since
+ * saved modes after); a file that FROM also has and restart-mpi itself has open for writing stays
+ * (the saved copy is dropped); another process's writing does not keep it (named: "put back
+ * the snapshot's PATH although it was open by WHO for writing", diffrev39 R-H1). Each kept entry appends one phrase to said ("; kept PATH, made since
  * the snapshot (WHY)", or "kept PATH, not the snapshot's copy (WHY)"), and the removed ones one
  * phrase at the end ("; removed, made since the snapshot and used by no process: PATH, DIR/ (with
  * all in it), ...": a second restart from one snapshot removes the first one's output written

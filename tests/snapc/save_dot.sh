@@ -15,6 +15,11 @@
 # and a directory made since are removed, and the removal is said in the summary line, naming them.
 # Before (session 38): only restart-mpi's own descriptors were kept: tee's r2.out and the shell's
 # wrap.log were removed (the output went into deleted files), and the removal said nothing.
+# Part 3 (diffrev39 R-H1), a third restart while another process (a leftover of the old job) holds
+# the SAVED state file open for writing: the snapshot's copy is put back all the same and the
+# writer named; the restarted job's output is the uninterrupted one. Before (032864cb): any
+# process's writing kept the later step's state file ("kept ..., not the snapshot's copy", exit 0):
+# the job would have restarted from its image with another step's file.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-save-dot
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -79,7 +84,7 @@ cmp -s "$W/native.sorted" "$W/r2.sorted" ||
 [ "$(cat "$W/work/wrap.log" 2>&1)" = "the wrapper's log
 after" ] || fail "wrap.log, held by the shell around restart-mpi: $(cat "$W/work/wrap.log" 2>&1)"
 grep -qE "kept $W/work/r2.out, made since the snapshot \(open by tee, pid [0-9]+\)" "$W/work/r2.err" &&
-    grep -qE "kept $W/work/wrap.log, made since the snapshot \(open by bash, pid [0-9]+\)" "$W/work/r2.err" ||
+    grep -qE "kept $W/work/wrap.log, made since the snapshot \(open by (bash|save_dot.sh), pid [0-9]+\)" "$W/work/r2.err" ||
     fail "the second restart does not say it kept tee's r2.out and the shell's wrap.log: $(grep save-files "$W/work/r2.err")"
 for f in r1.out r1.err newdir; do
     [ -e "$W/work/$f" ] && fail "$f, made since the snapshot and used by no process, is still there"
@@ -91,4 +96,21 @@ done
 case "$line" in *"$W/work/newdir/deep"*) fail "a directory removed whole is named with its members: $line" ;; esac
 [ "$(cat "$W/work/state")" = step1 ] || fail "state: $(cat "$W/work/state"), not the snapshot's step1"
 pass "a second restart through tee, with a file the shell holds: both kept and said (who holds them), the first restart's output removed and named"
+# part 3: a process holds the saved state file open for writing (as a leftover of the old job would)
+echo step4 >"$W/work/state"
+sleep 300 >>"$W/work/state" &
+stale=$!
+cleanup="$cleanup; kill $stale 2>/dev/null"
+( cd "$W/work" && "$RESTART" "$ref" >"$W/r3.out" 2>"$W/r3.err"; echo "rc $?" >"$W/rc3" )
+kill $stale 2>/dev/null; wait $stale 2>/dev/null
+[ "$(cat "$W/rc3")" = "rc 0" ] || fail "the third restart-mpi: $(cat "$W/rc3"): $(tail -n 3 "$W/r3.err")"
+[ "$(cat "$W/work/state")" = step1 ] ||
+    fail "state held for writing by another process: $(cat "$W/work/state"), not the snapshot's step1 (the job would restart with a later step's file)"
+grep -qE "put back the snapshot's $W/work/state although it was open by sleep, pid [0-9]+ for writing" "$W/r3.err" ||
+    fail "the third restart does not name the process writing the saved state file: $(grep save-files "$W/r3.err")"
+grep -qF "kept $W/work/state" "$W/r3.err" && fail "the third restart says it kept the saved state file: $(grep save-files "$W/r3.err")"
+sort "$W/r3.out" | grep done >"$W/r3.sorted"
+cmp -s "$W/native.sorted" "$W/r3.sorted" ||
+    { fail "the third restart's output is not the uninterrupted answer"; diff "$W/native.sorted" "$W/r3.sorted" | head -5; }
+pass "a saved file another process writes at the restart is put back all the same (the writer named)"
 finish
