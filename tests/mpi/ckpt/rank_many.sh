@@ -33,7 +33,7 @@
 # 7. As 5, the tree file's durable commit failing instead (fault point image-commit, every rank's
 #    image): refused in one line naming it, no snapshot, the job runs on (it hung the same way).
 # 8. Each rank's worker in a session of its own, the rank letting go of what Revive stopped waiting
-#    1 s between its two steps (fault point mpi-cover-gap): rank 0 killed at the first sign of it
+#    1 s between its two steps (fault point mpi-cover-gap; odd ranks park 1 s late): rank 0 killed at the first sign of it
 #    letting them go, after a --term, a --save-files snapshot and a continued --stop: none of them
 #    is left (the rank ended their cover first: killed then, it left them stopped for ever).
 flavor=$1
@@ -302,8 +302,11 @@ gap_kill() {
     local -a a
     shift 2
     touch pace sf8
-    RANK_CHILD_WORKER=1 RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-cover-gap clean timeout -k 5 900 "$wrapper" -am ft-enable-cr \
-        --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.$key 2>err.$key &
+    # mpi-park-late: rank 1 parks 1 s late, so that rank 0's children stay stopped that long before
+    # the epoch ends (without it the stop of a --save-files epoch lasted too little for this loop
+    # to see it under load: "no child of rank 0 seen stopped", 1 run of 5 of rank_many-mpich)
+    RANK_CHILD_WORKER=1 RANK_CHILD_SETSID=1 REVIVE_FAULT=mpi-cover-gap,mpi-park-late clean timeout -k 5 900 "$wrapper" \
+        -am ft-enable-cr --ckpt-dir "$d" -n 2 "$prog" $steps "$d/pace" $ms >out.$key 2>err.$key &
     job=$!; pids+=($job)
     wait_steps out.$key 2 $job || failed "the job with workers ($what) did not reach step 2: $(tail -n 2 err.$key)"
     rank_kids $job
