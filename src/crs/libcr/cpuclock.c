@@ -97,6 +97,11 @@ clock_t CRS_INTERPOSE(clock)(void)
     return (clock_t)(ts.tv_sec * CLOCKS_PER_SEC + ts.tv_nsec / (NSEC / CLOCKS_PER_SEC));
 }
 
+static clock_t ticks(int64_t ns, int64_t per)
+{
+    return (clock_t)(ns > 0 ? ns / per : 0);
+}
+
 clock_t CRS_INTERPOSE(times)(struct tms *buf)
 {
     static times_fn real;
@@ -108,11 +113,20 @@ clock_t CRS_INTERPOSE(times)(struct tms *buf)
     long tck = sysconf(_SC_CLK_TCK);
     if (tck <= 0)
         return r;
+    /* The ticks of the sum (the kernel's time plus the offset), not the kernel's ticks plus the
+     * offset's: each floor loses up to a tick, and times() went back by up to 2 ticks after a
+     * restart (crs_cputime in the CI of 3c3fab6). getrusage has the kernel's times in
+     * microseconds, which a tick divides, so before a checkpoint this equals the kernel's times(). */
     int64_t per = NSEC / tck;
-    buf->tms_utime += (clock_t)(crs_cpu_off.user / per);
-    buf->tms_stime += (clock_t)(crs_cpu_off.sys / per);
-    buf->tms_cutime += (clock_t)(crs_cpu_off.cuser / per);
-    buf->tms_cstime += (clock_t)(crs_cpu_off.csys / per);
+    int64_t u, s;
+    if (crs_cpu_usage_ns(RUSAGE_SELF, &u, &s) == 0) {
+        buf->tms_utime = ticks(u + crs_cpu_off.user, per);
+        buf->tms_stime = ticks(s + crs_cpu_off.sys, per);
+    }
+    if (crs_cpu_usage_ns(RUSAGE_CHILDREN, &u, &s) == 0) {
+        buf->tms_cutime = ticks(u + crs_cpu_off.cuser, per);
+        buf->tms_cstime = ticks(s + crs_cpu_off.csys, per);
+    }
     return r;
 }
 

@@ -32,7 +32,7 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int usage(int who, int64_t *user, int64_t *sys)
+int crs_cpu_usage_ns(int who, int64_t *user, int64_t *sys)
 {
     struct rusage ru;
     if (syscall(SYS_getrusage, who, &ru) != 0)
@@ -64,17 +64,17 @@ void crs_cpu_park_note(void)
     int64_t v, u, s;
     if ((v = clock_ns(CLOCK_THREAD_CPUTIME_ID)) >= 0)
         t_seen_cpu = v + t_off_cpu;
-    if (usage(RUSAGE_THREAD, &u, &s) == 0) {
+    if (crs_cpu_usage_ns(RUSAGE_THREAD, &u, &s) == 0) {
         t_seen_user = u + t_off_user;
         t_seen_sys = s + t_off_sys;
     }
     if ((v = clock_ns(CLOCK_PROCESS_CPUTIME_ID)) >= 0)
         raise_to(&seen_proc, v + crs_cpu_off.proc);
-    if (usage(RUSAGE_SELF, &u, &s) == 0) {
+    if (crs_cpu_usage_ns(RUSAGE_SELF, &u, &s) == 0) {
         raise_to(&seen_user, u + crs_cpu_off.user);
         raise_to(&seen_sys, s + crs_cpu_off.sys);
     }
-    if (usage(RUSAGE_CHILDREN, &u, &s) == 0) {
+    if (crs_cpu_usage_ns(RUSAGE_CHILDREN, &u, &s) == 0) {
         raise_to(&seen_cuser, u + crs_cpu_off.cuser);
         raise_to(&seen_csys, s + crs_cpu_off.csys);
     }
@@ -85,7 +85,7 @@ void crs_cpu_thread_restarted(void)
     int64_t v, u, s;
     if ((v = clock_ns(CLOCK_THREAD_CPUTIME_ID)) >= 0)
         t_off_cpu = t_seen_cpu - v;
-    if (usage(RUSAGE_THREAD, &u, &s) == 0) {
+    if (crs_cpu_usage_ns(RUSAGE_THREAD, &u, &s) == 0) {
         t_off_user = t_seen_user - u;
         t_off_sys = t_seen_sys - s;
     }
@@ -96,11 +96,11 @@ void crs_cpu_restarted(void)
     int64_t v, u, s;
     if ((v = clock_ns(CLOCK_PROCESS_CPUTIME_ID)) >= 0)
         crs_cpu_off.proc = atomic_load(&seen_proc) - v;
-    if (usage(RUSAGE_SELF, &u, &s) == 0) {
+    if (crs_cpu_usage_ns(RUSAGE_SELF, &u, &s) == 0) {
         crs_cpu_off.user = atomic_load(&seen_user) - u;
         crs_cpu_off.sys = atomic_load(&seen_sys) - s;
     }
-    if (usage(RUSAGE_CHILDREN, &u, &s) == 0) {
+    if (crs_cpu_usage_ns(RUSAGE_CHILDREN, &u, &s) == 0) {
         crs_cpu_off.cuser = atomic_load(&seen_cuser) - u;
         crs_cpu_off.csys = atomic_load(&seen_csys) - s;
     }

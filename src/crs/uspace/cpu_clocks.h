@@ -30,6 +30,11 @@ struct crs_cpu_offsets {
 extern volatile int crs_cpu_any;
 extern struct crs_cpu_offsets crs_cpu_off;
 
+/* The kernel's user and system time of WHO (RUSAGE_SELF, _CHILDREN, _THREAD) in nanoseconds, by
+ * the system call (libcr interposes getrusage). 0, or -1 with errno set by getrusage(2).
+ * Async-signal-safe. */
+int crs_cpu_usage_ns(int who, int64_t *user, int64_t *sys);
+
 /* The calling thread's offsets (CLOCK_THREAD_CPUTIME_ID; getrusage(RUSAGE_THREAD) user, sys). */
 void crs_cpu_thread_offsets(int64_t *cpu, int64_t *user, int64_t *sys);
 
