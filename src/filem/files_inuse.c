@@ -28,17 +28,25 @@ static int under_dirs(const struct scan *s, const char *path)
     return 0;
 }
 
+const struct filem_inuse *filem_files_inuse(const struct filem_files_keep *k, const struct stat *st)
+{
+    for (size_t i = 0; k && i < k->n; i++)
+        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
+            return &k->v[i];
+    return NULL;
+}
+
 static void add(struct filem_files_keep *k, const struct stat *st, int writer, int own,
                 const char *why)
 {
-    for (size_t i = 0; i < k->n; i++)
-        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino) {
-            if (writer && !own && !k->v[i].writer)
-                snprintf(k->v[i].why, sizeof k->v[i].why, "%s", why); /* name the writer */
-            k->v[i].writer |= writer; /* else the first phrase stays: the caller's own first */
-            k->v[i].own_writer |= writer && own;
-            return;
-        }
+    struct filem_inuse *u = (struct filem_inuse *)filem_files_inuse(k, st);
+    if (u) {
+        if (writer && !own && !u->writer)
+            snprintf(u->why, sizeof u->why, "%s", why); /* name the writer */
+        u->writer |= writer; /* else the first phrase stays: the caller's own first */
+        u->own_writer |= writer && own;
+        return;
+    }
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 16;
         struct filem_inuse *v = realloc(k->v, cap * sizeof *v);
@@ -47,7 +55,7 @@ static void add(struct filem_files_keep *k, const struct stat *st, int writer, i
         k->v = v;
         k->cap = cap;
     }
-    struct filem_inuse *u = &k->v[k->n++];
+    u = &k->v[k->n++];
     u->dev = st->st_dev;
     u->ino = st->st_ino;
     u->writer = writer;
@@ -158,26 +166,8 @@ void filem_files_keep_free(struct filem_files_keep *k)
     k->n = k->cap = 0;
 }
 
-const char *filem_files_kept(const struct filem_files_keep *k, const struct stat *st, int writers)
+const char *filem_files_kept(const struct filem_files_keep *k, const struct stat *st)
 {
-    for (size_t i = 0; k && i < k->n; i++)
-        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
-            return !writers || k->v[i].writer ? k->v[i].why : NULL;
-    return NULL;
-}
-
-const char *filem_files_kept_own(const struct filem_files_keep *k, const struct stat *st)
-{
-    for (size_t i = 0; k && i < k->n; i++)
-        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
-            return k->v[i].own_writer ? k->v[i].why : NULL;
-    return NULL;
-}
-
-const char *filem_files_writer(const struct filem_files_keep *k, const struct stat *st)
-{
-    for (size_t i = 0; k && i < k->n; i++)
-        if (k->v[i].dev == st->st_dev && k->v[i].ino == st->st_ino)
-            return k->v[i].writer && !k->v[i].own_writer ? k->v[i].why : NULL;
-    return NULL;
+    const struct filem_inuse *u = filem_files_inuse(k, st);
+    return u ? u->why : NULL;
 }

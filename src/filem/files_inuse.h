@@ -40,16 +40,11 @@ void filem_files_keep_init(struct filem_files_keep *k, const char *const *dirs, 
 
 void filem_files_keep_free(struct filem_files_keep *k);
 
-/* Why ST's file must stay (k's phrase: "restart-mpi's standard output", "open by tee, pid
- * 4242"), or NULL. WRITERS: only a file a process has open for writing counts (or a working
- * directory). k may be NULL (nothing kept). */
-const char *filem_files_kept(const struct filem_files_keep *k, const struct stat *st, int writers);
+/* Why ST's file must stay, any use (k's phrase: "restart-mpi's standard output", "open by tee,
+ * pid 4242"), or NULL. k may be NULL (nothing kept). */
+const char *filem_files_kept(const struct filem_files_keep *k, const struct stat *st);
 
-/* Why ST's file, saved by the snapshot, stays as it is: restart-mpi itself has it open for
- * writing ("restart-mpi's standard output"); else NULL: the snapshot's copy goes back. */
-const char *filem_files_kept_own(const struct filem_files_keep *k, const struct stat *st);
-
-/* Who else has ST's file open for writing ("open by sleep, pid 42"), or NULL. */
-const char *filem_files_writer(const struct filem_files_keep *k, const struct stat *st);
+/* ST's entry (who uses it, how), or NULL: no process uses it. k may be NULL. */
+const struct filem_inuse *filem_files_inuse(const struct filem_files_keep *k, const struct stat *st);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,29 +29,34 @@ struct merge {
     size_t ngone, cap;
 };
 
+/* Appends one phrase to the summary, "; " before it unless it is the first */
+static void said_add(struct merge *mg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void said_add(struct merge *mg, const char *fmt, ...)
+{
+    size_t o = mg->said ? strlen(mg->said) : 0;
+    if (!mg->said || o >= mg->saidlen)
+        return;
+    if (o) {
+        filem_fmt(mg->said + o, mg->saidlen - o, "; ");
+        o = strlen(mg->said);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mg->said + o, mg->saidlen - o, fmt, ap);
+    va_end(ap);
+}
+
 /* one phrase of the summary: PATH kept, made since the snapshot, or (saved) as it is instead of
  * the snapshot's copy */
 static void say(struct merge *mg, const char *path, const char *why, int saved)
 {
-    size_t o = mg->said ? strlen(mg->said) : 0;
-    if (mg->said && o < mg->saidlen)
-        filem_fmt(mg->said + o, mg->saidlen - o, "%skept %s, %s (%s)", o ? "; " : "", path,
-                  saved ? "not the snapshot's copy" : "made since the snapshot", why);
-}
-
-/* A saved file another process had open for writing, put back all the same: said, with who */
-static void say_replaced(struct merge *mg, const char *path, const char *who)
-{
-    size_t o = mg->said ? strlen(mg->said) : 0;
-    if (mg->said && o < mg->saidlen)
-        filem_fmt(mg->said + o, mg->saidlen - o, "%sput back the snapshot's %s although it was "
-                  "%s for writing (that process writes on into the replaced file; end it if it "
-                  "belongs to the old job)", o ? "; " : "", path, who);
+    said_add(mg, "kept %s, %s (%s)", path,
+             saved ? "not the snapshot's copy" : "made since the snapshot", why);
 }
 
 static const char *kept_any(const struct stat *st, void *arg)
 {
-    return filem_files_kept(((struct merge *)arg)->k, st, 0);
+    return filem_files_kept(((struct merge *)arg)->k, st);
 }
 
 static void tell(const char *path, const char *why, int dir, void *arg)
@@ -184,14 +190,15 @@ static int merge(const char *from, const char *into, struct merge *mg, char *err
              * other writer (a leftover of the old job, tee) does not keep it: the restarted job
              * would run from its image with a later step's file (diffrev39 R-H1); the
              * snapshot's copy goes back and the writer is named (it writes on into the old file) */
-            const char *why = S_ISREG(ds.st_mode) ? filem_files_kept_own(mg->k, &ds) : NULL;
-            if (why) {
-                say(mg, p, why, 1);
+            const struct filem_inuse *u = S_ISREG(ds.st_mode) ? filem_files_inuse(mg->k, &ds) : NULL;
+            if (u && u->own_writer) {
+                say(mg, p, u->why, 1);
                 continue;
             }
-            const char *other = S_ISREG(ds.st_mode) ? filem_files_writer(mg->k, &ds) : NULL;
-            if (other)
-                say_replaced(mg, p, other);
+            if (u && u->writer)
+                said_add(mg, "put back the snapshot's %s although it was %s for writing (that "
+                         "process writes on into the replaced file; end it if it belongs to the "
+                         "old job)", p, u->why);
             if (S_ISDIR(ds.st_mode) || S_ISDIR(ts.st_mode)) {
                 /* a directory where a file or link goes, or the other way round */
                 if (remove_but_kept(intofd, de->d_name, p, mg))

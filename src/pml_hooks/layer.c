@@ -33,7 +33,7 @@
 #define FLAVOR "ompi"
 #define FLAVOR_NAME "Open MPI"
 /* a function only libmpi defines besides the layer itself (upper_dlsym.c: data may be copied):
- * found with RTLD_NEXT from the layer (pml_dlsym_next), which skips the layer's own */
+ * found with RTLD_NEXT from the layer (revive_dlsym_next), which skips the layer's own */
 #define UPPER_PROBE "ompi_mpi_init"
 #define UPPER_SONAME "libmpi.so.40"
 #else
@@ -273,7 +273,7 @@ static void lower_load(void)
     pml_restart_fork_handler();
     /* the application's own copy of the library: present, never initialised */
     /* RTLD_NEXT: the layer defines ompi_mpi_init itself (upper_dlsym.c), the library comes after it */
-    void *up = pml_dlsym_next(UPPER_PROBE);
+    void *up = revive_dlsym_next(UPPER_PROBE);
     Dl_info ud, ld;
     void *late = up ? NULL : dlopen(UPPER_SONAME, RTLD_LAZY | RTLD_NOLOAD);
     if (late) {

@@ -374,10 +374,6 @@ void pml_fkeyval_proxy(struct pml_kvinfo *ki, int real);   /* MPICH */
 int pml_fattr_set(int okind, uintptr_t real_obj, int real_kv, MPI_Aint val, int lang);
 /* Prints "revive: mpi: [pid N] text" and ends the process with status 1. */
 void pml_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-/* dlsym(RTLD_NEXT, NAME) relative to the layer, also when the program exports a dlsym of its
- * own that calls the next one (then glibc would see the program as the caller):
- * upper_dlsym.c */
-void *pml_dlsym_next(const char *name);
 extern void *pml_lower_handle;
 /* Pointers into the lower half that other files keep (a function looked up once, the lower
  * copy of libmpi_mpifh): each lives in a cache of its own, filled through these, and a restart

@@ -170,12 +170,6 @@ void *pml_dlsym_handle(void *handle, const char *name)
     return r;
 }
 
-void *pml_dlsym_next(const char *name)
-{
-    pml_dlsym_init();
-    return pml_dlsym_real(RTLD_NEXT, name); /* called from here: next after the layer */
-}
-
 #ifdef PML_OMPI
 int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool reinit_ok);
 
@@ -204,9 +198,4 @@ int ompi_mpi_init(int argc, char **argv, int requested, int *provided, _Bool rei
 }
 #endif
 
-#else
-void *pml_dlsym_next(const char *name)
-{
-    return revive_dlsym_next(name);
-}
 #endif

@@ -47,18 +47,6 @@ static struct {
 } down[DOWN_MAX];
 static int ndown;
 
-void seq_pick_host_down(const char *host, const char *why)
-{
-    for (int i = 0; i < ndown; i++)
-        if (!strcmp(down[i].host, host))
-            return;
-    if (ndown == DOWN_MAX || !host)
-        return;
-    snprintf(down[ndown].host, sizeof down[ndown].host, "%s", host);
-    snprintf(down[ndown].why, sizeof down[ndown].why, "%s", why ? why : "down");
-    ndown++;
-}
-
 /* HOST's probe words when it was found down, else NULL */
 static const char *found_down(const char *host)
 {
@@ -66,6 +54,15 @@ static const char *found_down(const char *host)
         if (!strcmp(down[i].host, host))
             return down[i].why;
     return NULL;
+}
+
+void seq_pick_host_down(const char *host, const char *why)
+{
+    if (!host || found_down(host) || ndown == DOWN_MAX)
+        return;
+    snprintf(down[ndown].host, sizeof down[ndown].host, "%s", host);
+    snprintf(down[ndown].why, sizeof down[ndown].why, "%s", why ? why : "down");
+    ndown++;
 }
 
 /* Rank r's image, missing from seqdir (damage NULL) or damaged there (damage: its check's
