@@ -22,9 +22,9 @@ struct filem_remove_ops {
 };
 
 /* Removes NAME of the directory PFD and all under it but what ops keeps (ops may be NULL: all);
- * PATH is NAME's path, for ops->tell only (NULL: nothing told). A directory without u+w is
- * made 0700 to be emptied (a saved one, ours to remove). Best effort: what cannot be removed
- * stays. Returns how many entries were kept (those ops keeps and those holding them). */
+ * PATH is NAME's path, for ops->tell only (NULL: nothing told). A directory without u+rwx is
+ * made 0700 to be emptied (a saved one, ours to remove); one that stays (kept, holding what is
+ * kept, or not removable) gets its mode back. Best effort: what cannot be removed stays. Returns how many entries were kept (those ops keeps and those holding them). */
 int filem_remove_at(int pfd, const char *name, const char *path, const struct filem_remove_ops *ops);
 
 #endif

@@ -564,7 +564,10 @@ static void test_link_given(void)
  * file it has open (its output redirected there, also under a name the snapshot holds) and its
  * working directory (made since). Before: the directory was exchanged whole, the old one removed.
  * Session 39 (diffrev38 R-M2, newuser8 F5): what another process holds open there is kept too (a
- * saved file it only reads is put back), and what is removed is named. */
+ * saved file it only reads is put back), and what is removed is named.
+ * Session 40 (diffrev39 R-L2): a directory made since that stays keeps its mode (0555: the
+ * working directory; one holding a file another process writes). Before: both came out 0700,
+ * made u+rwx to be emptied and left so. */
 static void test_in_place(void)
 {
     char seq[PATH_MAX], err[1024], said[4096], ip[PATH_MAX];
@@ -585,14 +588,15 @@ static void test_in_place(void)
     ino_t rout_ino = st_of("ip/r.out").st_ino;
     /* another process (tee, a wrapper shell): a file made since it reads, a saved one it reads
      * (put back all the same: the reader reads on the old one), a file made since it writes */
-    sh("echo r > ip/held-r && echo w > ip/held-w");
+    sh("echo r > ip/held-r && echo w > ip/held-w && mkdir ip/rodir && echo h > ip/rodir/held && "
+       "echo y > ip/rodir/gone");
     int ready[2];
     CHECK_EQ(pipe(ready), 0);
     pid_t holder = fork();
     if (holder == 0) {
         int a = open("ip/held-r", O_RDONLY), b = open("ip/f", O_RDONLY),
-            c = open("ip/held-w", O_WRONLY | O_APPEND);
-        (void)!write(ready[1], a >= 0 && b >= 0 && c >= 0 ? "y" : "n", 1);
+            c = open("ip/held-w", O_WRONLY | O_APPEND), e = open("ip/rodir/held", O_WRONLY);
+        (void)!write(ready[1], a >= 0 && b >= 0 && c >= 0 && e >= 0 ? "y" : "n", 1);
         pause();
         _exit(0);
     }
@@ -601,6 +605,8 @@ static void test_in_place(void)
     CHECK(read(ready[0], &yes, 1) == 1 && yes == 'y');
     close(ready[0]);
     CHECK_EQ(chdir("ip/newdir"), 0); /* a working directory made since */
+    CHECK_EQ(chmod(".", 0555), 0);
+    CHECK_EQ(chmod("../rodir", 0555), 0);
     CHECK_EQ(filem_files_restore(seq, &m, NULL, NULL, said, sizeof said, err, sizeof err), 0);
     CHECK_EQ(chdir(base), 0);
     kill(holder, SIGKILL);
@@ -628,6 +634,9 @@ static void test_in_place(void)
     CHECK(st_of("ip/r.out").st_ino == rout_ino && slurp("ip/r.out") && !strcmp(slurp("ip/r.out"), "now\n"));
     CHECK(S_ISDIR(st_of("ip/newdir").st_mode));                                /* the cwd: kept */
     CHECK(st_of("ip/newdir/gone").st_mode == 0 && st_of("ip/newdir/deep").st_mode == 0); /* its contents: not */
+    CHECK_EQ(st_of("ip/newdir").st_mode & 07777, 0555);   /* kept with its mode */
+    CHECK_EQ(st_of("ip/rodir").st_mode & 07777, 0555);    /* holds a kept file: its mode too */
+    CHECK(slurp("ip/rodir/held") && st_of("ip/rodir/gone").st_mode == 0);
     snprintf(ip, sizeof ip, "kept %s/ip/out.log, made since the snapshot (a file restart-mpi has open)", base);
     CHECK_STR_CONTAINS(said, ip);
     snprintf(ip, sizeof ip, "kept %s/ip/r.out, not the snapshot's copy (a file restart-mpi has open)", base);
