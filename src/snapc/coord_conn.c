@@ -231,17 +231,17 @@ void coord_conn_keepalive(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof user_ms);
 }
 
-void coord_accept_tcp(void)
+int coord_accept_tcp(void)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     int fd = accept4(coord.tfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
-        return;
+        return -1;
     int i = coord_conn_new(fd, C_PENDING);
     if (i < 0) {
         close(fd);
-        return;
+        return -1;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -269,6 +269,7 @@ void coord_accept_tcp(void)
     snapc_fmt(coord.c[i].peer, sizeof coord.c[i].peer, "%s:%d", host, port);
     memcpy(&coord.c[i].addr, &ss, sl < sizeof ss ? sl : sizeof ss);
     coord.c[i].addrlen = sl < sizeof ss ? sl : sizeof ss;
+    return 0;
 }
 
 int coord_accept_unix(void)

@@ -247,7 +247,7 @@ void coord_send_ranks(int rank, uint16_t type, const void *p, uint32_t len, cons
                       uint32_t tlen);
 int coord_live_rank_conns(void);
 void coord_conn_readable(int i);
-void coord_accept_tcp(void);
+int coord_accept_tcp(void); /* 0: a connection accepted, -1: none waiting */
 int coord_accept_unix(void); /* the new connection's index, or -1 */
 
 /* coord_loop.c: the poll loop, until the job has ended and nothing is left to finish (or the
@@ -288,8 +288,13 @@ void coord_start_mark(void);
  * the ranks not connected and the hosts where none did. */
 void coord_start_refuse(int i, int status, const char *text);
 /* When no rank has ever connected (no rank is under Revive), what the job's end tells a request
- * that waited (newuser7f F6); NULL when some rank did. */
+ * that waited: the launcher ended without starting any rank (no revive-exec said STARTED:
+ * newuser9 F1), or its ranks never reached Revive's MPI_Init (newuser7f F6); NULL when some rank
+ * connected. */
 const char *coord_start_none_at_end(void);
+/* A pending connection's first frame is SNAPC_MSG_STARTED (a rank's revive-exec): counted when it
+ * holds the job's secret; the connection is closed. */
+void coord_start_started(int i);
 /* The --ckpt-interval timer fired: says once on the job's stderr when no rank has connected. */
 void coord_start_timer_none(void);
 

@@ -15,6 +15,10 @@ void coord_rank_hello(int i)
 {
     struct conn *c = &coord.c[i];
     char err[160];
+    if (c->rd.hdr.type == SNAPC_MSG_STARTED) {
+        coord_start_started(i);
+        return;
+    }
     if (c->rd.hdr.type != SNAPC_MSG_HELLO || snapc_wire_check(&c->rd.hdr, c->rd.buf, err, sizeof err) < 0) {
         revive_log_warn("a connection from %s did not start with HELLO; closed", c->peer);
         coord_conn_close(i);

@@ -15,13 +15,19 @@
  * never connects, and "the job is starting" was said for the job's whole life): the refusal, the
  * --wait progress (said at once then) and give-up, the job's end, and (once, on the job's
  * standard error) the --ckpt-interval timer say that no rank is under Revive and why that may
- * be. */
+ * be.
+ * A job that ended with no rank connected because its launcher started none (it failed on its
+ * own options: `mpirun -am ft-enable-cr --no-such-option ...`) was told the same, the ranks
+ * blamed, MPI.jl named (newuser9 F1). Each rank's revive-exec says STARTED as its process starts
+ * (before the program): with none heard, the job's end names the launcher and its status. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -36,6 +42,7 @@
 #define START_NONE_S 10
 
 static int64_t job_start_ms; /* when the launcher was started (coord_start_mark) */
+static unsigned ranks_started; /* STARTED heard (a rank's revive-exec) */
 
 static int64_t job_age_s(void)
 {
@@ -75,10 +82,60 @@ void coord_start_timer_none(void)
     snapc_sb_free(&b);
 }
 
+void coord_start_started(int i)
+{
+    struct conn *c = &coord.c[i];
+    char err[160];
+    int ok = snapc_wire_check(&c->rd.hdr, c->rd.buf, err, sizeof err) == 0 &&
+             snapc_secret_equal(c->rd.buf, coord.secret, SNAPC_SECRET_HEX);
+    if (c->rd.buf)
+        explicit_bzero(c->rd.buf, c->rd.hdr.len);
+    if (ok)
+        ranks_started++;
+    else
+        revive_log_warn("a connection from %s said a rank started without the job's secret (not "
+                        "a rank of this job); closed", c->peer);
+    coord_conn_close(i);
+}
+
+/* 1 when a rank's revive-exec said STARTED. Read the ones still queued too: the loop stops
+ * taking connections once the launcher has ended, and a rank that ended at once may have said
+ * it just before. Only STARTED frames are read here (peeked at first): a HELLO this late is left
+ * alone, as the loop leaves it. */
+static int any_started(void)
+{
+    for (int k = 0; k < 1024 && !ranks_started && coord.tfd >= 0 && coord_accept_tcp() == 0; k++)
+        ;
+    for (int i = 0; i < coord.nc && !ranks_started; i++) {
+        struct snapc_hdr h;
+        if (coord.c[i].kind == C_PENDING &&
+            recv(coord.c[i].fd, &h, sizeof h, MSG_PEEK | MSG_DONTWAIT) == (ssize_t)sizeof h &&
+            h.magic == SNAPC_WIRE_MAGIC && h.type == SNAPC_MSG_STARTED)
+            coord_conn_readable(i);
+    }
+    return ranks_started > 0;
+}
+
 const char *coord_start_none_at_end(void)
 {
     if (coord.p.nranks != 0)
         return NULL;
+    /* a restart's ranks are revive-restart-rank's, which says nothing before its HELLO */
+    if (coord.child_done && !coord.cfg->restart_of && !any_started()) {
+        static char text[512];
+        const char *l = coord.cfg->launcher ? coord.cfg->launcher : "";
+        const char *name = strrchr(l, '/') ? strrchr(l, '/') + 1 : l;
+        int st = coord.child_status;
+        if (WIFSIGNALED(st))
+            snapc_fmt(text, sizeof text, "the job ended before any rank started: its launcher "
+                      "(%s) was ended by SIG%s", name, sigabbrev_np(WTERMSIG(st)));
+        else
+            snapc_fmt(text, sizeof text, "the job ended before any rank started: its launcher "
+                      "(%s) exited with status %d (see its %s above)", name,
+                      WIFEXITED(st) ? WEXITSTATUS(st) : 1,
+                      WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "output" : "error");
+        return text;
+    }
     return "the job ended and no rank of it ever connected to Revive: its ranks never reached "
            "Revive's MPI_Init, or " NONE_OUTSIDE;
 }

@@ -502,9 +502,10 @@ void coord_tools_job_ended(void)
             coord_refuse_foreign(i);
         else if (c->done_deferred)
             coord_send_done(i, c->done_status, "", 1);
-        else if (c->asked)
-            coord_send_done(i, -ESRCH,
-                            coord_start_none_at_end() ? coord_start_none_at_end() : "the job ended", 0);
+        else if (c->asked) {
+            const char *none = coord_start_none_at_end();
+            coord_send_done(i, -ESRCH, none ? none : "the job ended", 0);
+        }
         else
             coord_send_done(i, -ESRCH, "the job ended before the request was read", 0);
     }

@@ -244,6 +244,7 @@ static int fixed_size(uint16_t type, uint32_t *fixed, int *tail)
     case SNAPC_MSG_QUIESCE: *fixed = sizeof(struct snapc_quiesce); return 0;
     case SNAPC_MSG_QUIESCED: *fixed = 0; return 0;
     case SNAPC_MSG_CONTINUED: *fixed = 0; return 0;
+    case SNAPC_MSG_STARTED: *fixed = SNAPC_SECRET_HEX; return 0;
     case SNAPC_MSG_DRAINED: *fixed = sizeof(struct snapc_drained); return 0;
     case SNAPC_MSG_CAPTURED: *fixed = sizeof(struct snapc_captured); return 0;
     case SNAPC_MSG_FAILED: *fixed = sizeof(struct snapc_failed); *tail = 1; return 0;

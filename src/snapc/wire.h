@@ -89,6 +89,11 @@ enum snapc_msg_type {
     SNAPC_MSG_CONTINUED = 23, /* no payload: after a RESUME(STOP), this rank runs again (it was
                                  continued; coord_stop.c) */
     SNAPC_MSG_STAGED_FOR = 22,/* struct snapc_staged_for + text (why, on failure) */
+    SNAPC_MSG_STARTED = 24, /* revive-exec, as a rank's process starts (before its program):
+                             * the job's secret (SNAPC_SECRET_HEX bytes, no NUL), alone on its
+                             * connection, which then closes. A job that ended with no rank
+                             * connected tells by it whether its launcher started any rank
+                             * (coord_startwait.c; newuser9 F1) */
 
     /* tool <-> coordinator (Unix socket) */
     SNAPC_TOOL_CKPT = 100,     /* tool -> coord: struct snapc_tool_ckpt [+ text: --save-files
