@@ -420,6 +420,32 @@ rank_kids() {
         esac
     done
 }
+# stopped_child R0 KIDS: stopped= the first of the pids KIDS in state T whose parent is R0 (0), or
+# empty (1); builtins only: polled flat out while a capture stops them (stopped_kill, rank_many.sh)
+stopped_child() {
+    local p st
+    local -a a
+    stopped=
+    for p in $2; do
+        st=; read -r st 2>/dev/null </proc/$p/stat || continue
+        a=(${st##*) })
+        [ "${a[0]}" = T ] && [ "${a[1]}" = "$1" ] && { stopped=$p; return 0; }
+    done
+    return 1
+}
+# job_end_bounded JOB TOOL WHAT: waits up to 120 s for the job JOB to end; else FAIL (WHAT: the
+# job did not end, with its processes) and TOOL (a ckpt-mpirun) and every process of the job
+# killed: a job whose children hold its pipes is not waited out. Then waits for TOOL and JOB.
+job_end_bounded() {
+    local job=$1 tool=$2 what=$3 p
+    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
+        failed "$what: the job did not end: $(show_procs $job)"
+        kill -TERM $tool 2>/dev/null
+        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
+    fi
+    wait $tool
+    wait $job
+}
 # stopped_kill JOB KEY WHAT HOW: rank_child.c's job JOB (RANK_CHILD_WORKER: a worker and its helper
 # per rank, rank_child.sh, rank_many.sh) checkpointed with --term (ckpt.KEY.*), and once one of
 # rank 0's children is seen stopped by that capture (polled with builtins only: the stop lasts as
@@ -429,7 +455,7 @@ rank_kids() {
 # (else FAIL, and it is killed: a job whose children hold its pipes is not waited out). FAIL when
 # rank 0 or the children are not found, or no child was seen stopped. Waits for the job.
 stopped_kill() {
-    local job=$1 key=$2 what=$3 how=$4 p st r0 kids g ck hit=
+    local job=$1 key=$2 what=$3 how=$4 st r0 kids g ck hit= stopped
     local -a a
     rank_kids $job
     if [ -z "$r0" ] || [ -z "$kids" ]; then
@@ -441,11 +467,7 @@ stopped_kill() {
     checkpoint $job $key --term >/dev/null &
     ck=$!
     while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
-        for p in $kids; do
-            st=; read -r st 2>/dev/null </proc/$p/stat || continue
-            a=(${st##*) })
-            [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && eval "$how" && hit=$p && break
-        done
+        stopped_child $r0 "$kids" && eval "$how" && hit=$stopped
     done
     if [ -z "$hit" ]; then
         wait $ck
@@ -453,13 +475,7 @@ stopped_kill() {
     elif all_ended "$what while its child $hit was stopped by a --term capture: the ranks' children" $kids; then
         pass "$what while its child $hit was stopped by a --term capture: no child or helper of a rank is left (children$kids)"
     fi
-    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
-        failed "$what: the job did not end: $(show_procs $job)"
-        kill -TERM $ck 2>/dev/null
-        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
-    fi
-    wait $ck
-    wait $job
+    job_end_bounded $job $ck "$what"
 }
 # oom_kill PID: what the kernel's OOM killer does to its victim PID: SIGKILL to it and to every
 # process sharing its memory (found with kcmp KCMP_VM: threads are its own, other processes made

@@ -298,7 +298,7 @@ rank0_cover() {
 }
 # gap_kill KEY WHAT CKPT-OPTION...: the job (out.KEY, err.KEY), the snapshot (ckpt.KEY.*), the kill
 gap_kill() {
-    local key=$1 what=$2 p st cv= hit= sign= c ck r0 kids t
+    local key=$1 what=$2 st cv= hit= sign= c ck r0 kids t stopped
     local -a a
     shift 2
     touch pace sf8
@@ -322,11 +322,7 @@ gap_kill() {
     # rank 0's cover (made at the commit, before the stop), then a child of rank 0 stopped
     while [ -z "$hit" ] && kill -0 $ck 2>/dev/null; do
         [ -z "$cv" ] && rank0_cover
-        [ -n "$cv" ] && for p in $kids; do
-            st=; read -r st 2>/dev/null </proc/$p/stat || continue
-            a=(${st##*) })
-            [ "${a[0]}" = T ] && [ "${a[1]}" = $r0 ] && hit=$p && break
-        done
+        [ -n "$cv" ] && stopped_child $r0 "$kids" && hit=$stopped
     done
     if [ -n "$hit" ] && [ "$1" = --stop ]; then
         wait $ck   # the job stopped (its cover made again if it stopped more), continued by a
@@ -354,13 +350,7 @@ gap_kill() {
     elif all_ended "$what, rank 0 killed as it let them go ($sign): the ranks' children" $kids; then
         pass "$what, rank 0 killed as it let them go ($sign): no child or helper of a rank is left (children$kids)"
     fi
-    if ! wait_for_job 120 $job '! kill -0 $job 2>/dev/null'; then
-        failed "$what: the job did not end: $(show_procs $job)"
-        kill -TERM $ck 2>/dev/null
-        for p in $(descendants $job); do kill -KILL $p 2>/dev/null; done
-    fi
-    wait $ck
-    wait $job
+    job_end_bounded $job $ck "$what"
     rm -f sf8
 }
 gap_kill t "a --term snapshot" --term
