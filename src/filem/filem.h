@@ -219,13 +219,25 @@ int filem_retain(const char *jobdir, int keep, int64_t busy_seq, int *removed, i
  * each image verified whole gets its file's stamp (verified.h: restart-mpi hands them to the
  * ranks), the others size 0. Returns 0 when all are good, else the first error. */
 struct crs_file_stamp;
+struct crs_image;
+/* A caller's own check of rank's image (open as img; path its file) after it passed every check
+ * above: 0, or a -errno that refuses it with the words in msg (len bytes). It reads the image
+ * the check opened, not the path again. Called from the check's threads at once, one call per
+ * rank: it must be safe so. -ENOTRECOVERABLE: the image is whole, and no restart can use it
+ * (any copy of it, of the same checksum, neither: filem_image_replaceable). */
+typedef int (*filem_image_check_fn)(void *arg, int rank, const struct crs_image *img,
+                                    const char *path, char *msg, size_t len);
+/* Each image is opened once (every check reads that descriptor). check (may be NULL) and
+ * report share arg. */
 int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
-                     void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
-                     struct crs_file_stamp *stamps, char *err, size_t errlen);
+                     void (*report)(void *arg, int rank, int status, const char *msg),
+                     filem_image_check_fn check, void *arg, struct crs_file_stamp *stamps,
+                     char *err, size_t errlen);
 
 /* Whether rank r's image in seqdir, which failed its check with status (filem_verify_seq's
  * report: not 0, not -ENOENT), is a damaged image that a good copy from a node-local cache may
- * replace: not refused as others could change it (-EPERM), described by the metadata m (its size
+ * replace: not refused as others could change it (-EPERM), nor as no restart can use it
+ * (-ENOTRECOVERABLE: a copy holds the same), described by the metadata m (its size
  * and checksum, which a copy is checked against), and a regular file (not a link). With
  * own_private, also this user's own and private (no group or other bits: restart-mpi replaces
  * only such a file). restart-mpi (which fetches the copy) and ckpt-info --verify (which says

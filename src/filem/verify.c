@@ -5,6 +5,7 @@
 #include "filem/filem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "crs/base/image.h"
+#include "common/fd_guard.h"
 #include "crs/base/tree.h"
 #include "filem/file_sum.h"
 #include "filem/verified.h"
@@ -31,21 +33,25 @@ static void reader_msg(char *out, size_t len, const char *img_err)
 int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, char *err,
                          size_t errlen)
 {
+    /* one descriptor: the size, the reader's check and the checksum are of one file */
+    int fd = revive_open_owned(path, O_RDONLY, 0);
     struct stat st;
-    if (stat(path, &st) < 0) {
+    if (fd < 0 || fstat(fd, &st) < 0) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
         filem_fmt(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
     struct crs_image img;
-    int e = crs_image_open_first(&img, path);
+    int e = crs_image_open_first_fd(&img, fd, path);
     if (e < 0) {
         reader_msg(err, errlen, img.err);
         return e;
     }
-    crs_image_close(&img);
     /* the whole file's: a tree file's every member (file_sum.h) */
-    e = crs_image_file_sum(path, checksum, NULL, NULL, err, errlen);
+    e = crs_image_file_sum_fd(img.fd, path, checksum, NULL, NULL, err, errlen);
+    crs_image_close(&img);
     if (e < 0) {
         crs_image_advise(err, errlen, ""); /* as reader_msg */
         return e;
@@ -55,9 +61,14 @@ int filem_image_checksum(const char *path, uint64_t *checksum, uint64_t *size, c
 }
 
 /* STAMP (may be NULL): with deep, the file's stamp when every chunk was read and it held
- * meanwhile (verified.h); else its size is 0. */
-static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int deep, char *msg,
-                      size_t len, struct crs_file_stamp *stamp)
+ * meanwhile (verified.h); else its size is 0. CHECK (may be NULL): the caller's own check of
+ * the image once it passed the others. Every check reads the one descriptor opened here: the
+ * path was opened three times (the reader, the file checksum, the tree's members), each time
+ * perhaps another file put in its place meanwhile, and the restart's check paid three opens and
+ * header reads per rank. */
+static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int deep,
+                      filem_image_check_fn check, void *arg, char *msg, size_t len,
+                      struct crs_file_stamp *stamp)
 {
     struct crs_file_stamp before = {0}, after = {0};
     if (stamp)
@@ -87,32 +98,49 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
         filem_fmt(msg, len, "%s: %s", path, strerror(e));
         return -e;
     }
+    /* not followed; the file's own type, owner and size are taken from the descriptor below
+     * (no O_NONBLOCK: an open of a file another process holds a lease on waits for its break,
+     * as the reader's open did) */
+    int fd = S_ISREG(st.st_mode) ? revive_open_owned(path, O_RDONLY | O_NOFOLLOW, 0) : -1;
+    if (S_ISREG(st.st_mode) && (fd < 0 || fstat(fd, &st) < 0)) {
+        int e = errno == ELOOP ? EBADMSG : errno;
+        if (fd >= 0)
+            close(fd);
+        if (e == EBADMSG)
+            filem_fmt(msg, len, "%s is not a regular file", path);
+        else
+            filem_fmt(msg, len, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    int e = 0;
     if (!S_ISREG(st.st_mode)) {
         filem_fmt(msg, len, "%s is not a regular file", path);
-        return -EBADMSG;
-    }
-    if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+        e = -EBADMSG;
+    } else if (st.st_uid != geteuid() || (st.st_mode & 077)) {
         filem_fmt(msg, len, "%s is not private (uid %u, mode %04o)", path, (unsigned)st.st_uid,
                  (unsigned)(st.st_mode & 07777));
-        return -EPERM;
-    }
-    if ((uint64_t)st.st_size != size) {
+        e = -EPERM;
+    } else if ((uint64_t)st.st_size != size) {
         filem_fmt(msg, len, "%s has %llu bytes, the metadata says %llu (truncated or replaced)",
                  path, (unsigned long long)st.st_size, (unsigned long long)size);
-        return -EBADMSG;
+        e = -EBADMSG;
+    }
+    if (e < 0) {
+        if (fd >= 0)
+            close(fd);
+        return e;
     }
     struct crs_image img;
-    int e = crs_image_open_first(&img, path);
+    e = crs_image_open_first_fd(&img, fd, path); /* fd is the reader's from here */
     if (e < 0) {
         reader_msg(msg, len, img.err);
         return e;
     }
-    if (stamp && deep && (crs_file_stamp_of(img.fd, &before) < 0 || before.ino != (uint64_t)st.st_ino ||
-                          before.dev != (uint64_t)st.st_dev))
-        before.size = 0; /* not the file looked at above: nothing handed on */
+    if (stamp && deep && crs_file_stamp_of(img.fd, &before) < 0)
+        before.size = 0; /* nothing handed on */
     /* the checksum of the whole file: for a tree file every member's image, not member 0's only
      * (a child's image replaced by another whole one passed every check) */
-    e = filem_file_sum_check(path, sum, "the metadata says", NULL, msg, len);
+    e = filem_file_sum_check_fd(img.fd, path, sum, "the metadata says", NULL, msg, len);
     if (e < 0) {
         /* -EBADMSG is either the file's checksum differing from the metadata's (another file:
          * "replaced") or a tree member's header failing its own checksum, which the image
@@ -133,9 +161,13 @@ static int check_rank(const char *seqdir, const struct filem_meta *m, int r, int
         }
     }
     /* a rank with running children: they are the tree file's other members */
-    e = crs_image_verify_members(path, deep, msg, len);
+    e = crs_image_verify_members_fd(img.fd, path, deep, msg, len);
     if (e < 0) {
         crs_image_advise(msg, len, ""); /* as reader_msg */
+        crs_image_close(&img);
+        return e;
+    }
+    if (check && (e = check(arg, r, &img, path, msg, len)) < 0) {
         crs_image_close(&img);
         return e;
     }
@@ -160,6 +192,8 @@ struct verify_window {
     const char *seqdir;
     const struct filem_meta *m;
     int deep;
+    filem_image_check_fn check;
+    void *arg;
     uint64_t lo, hi;           /* ranks [lo, hi) */
     uint64_t next;             /* the next rank a thread takes (atomic) */
     int st[VERIFY_WINDOW];
@@ -175,8 +209,8 @@ static void *verify_some(void *arg)
         uint64_t r = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
         if (r >= w->hi)
             return NULL;
-        w->st[r - w->lo] = check_rank(w->seqdir, w->m, (int)r, w->deep, msg, sizeof msg,
-                                      w->stamps ? &w->stamps[r] : NULL);
+        w->st[r - w->lo] = check_rank(w->seqdir, w->m, (int)r, w->deep, w->check, w->arg, msg,
+                                      sizeof msg, w->stamps ? &w->stamps[r] : NULL);
         w->msg[r - w->lo] = strdup(msg);
     }
 }
@@ -186,7 +220,8 @@ int filem_image_replaceable(const struct filem_meta *m, const char *seqdir, int 
 {
     char k[64], path[PATH_MAX + 32];
     uint64_t v;
-    if (status == 0 || status == -ENOENT || status == -EPERM || !m || !seqdir || r < 0)
+    if (status == 0 || status == -ENOENT || status == -EPERM || status == -ENOTRECOVERABLE || !m ||
+        !seqdir || r < 0)
         return 0;
     snprintf(k, sizeof k, "rank.%d.checksum", r);
     if (filem_meta_get_u64(m, k, &v) < 0)
@@ -202,8 +237,9 @@ int filem_image_replaceable(const struct filem_meta *m, const char *seqdir, int 
 }
 
 int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
-                     void (*report)(void *arg, int rank, int status, const char *msg), void *arg,
-                     struct crs_file_stamp *stamps, char *err, size_t errlen)
+                     void (*report)(void *arg, int rank, int status, const char *msg),
+                     filem_image_check_fn check, void *arg, struct crs_file_stamp *stamps,
+                     char *err, size_t errlen)
 {
     char seqdir[PATH_MAX];
     filem_seq_path(seqdir, sizeof seqdir, jobdir, seq);
@@ -221,7 +257,8 @@ int filem_verify_seq(const char *jobdir, uint64_t seq, const struct filem_meta *
         return -ENOMEM;
     }
     for (uint64_t lo = 0; lo < ranks; lo += VERIFY_WINDOW) {
-        *w = (struct verify_window){.seqdir = seqdir, .m = m, .deep = deep, .lo = lo,
+        *w = (struct verify_window){.seqdir = seqdir, .m = m, .deep = deep, .check = check,
+                                    .arg = arg, .lo = lo,
                                     .hi = ranks - lo < VERIFY_WINDOW ? ranks : lo + VERIFY_WINDOW,
                                     .next = lo, .stamps = stamps};
         pthread_t t[VERIFY_THREADS];

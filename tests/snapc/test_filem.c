@@ -514,14 +514,14 @@ static void test_verify(void)
     filem_seq_path(dir, sizeof dir, job, 0);
     struct filem_meta m;
     CHECK_EQ(filem_meta_read(dir, &m, err, sizeof err), 0);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, count, NULL, NULL, err, sizeof err), 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, count, NULL, NULL, NULL, err, sizeof err), 0);
     CHECK_EQ(reports, 3);
     /* a page byte changed: the header is intact, the chunk checksum is not */
     char img[PATH_MAX];
     filem_image_path(img, sizeof img, job, 0, 1);
     sh("printf Z | dd of=%s bs=1 seek=4100 conv=notrunc status=none", img);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), 0);
-    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, err, sizeof err) < 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, NULL, err, sizeof err), 0);
+    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, NULL, err, sizeof err) < 0);
     CHECK_STR_CONTAINS(err, "rank 1");
     /* a damaged image a cached copy may replace (restart-mpi and ckpt-info alike): described by
      * the metadata, a regular file; with own_private, ours and 0600; never one refused as others
@@ -545,12 +545,12 @@ static void test_verify(void)
     /* truncated */
     filem_image_path(img, sizeof img, job, 0, 2);
     sh("truncate -s 5000 %s", img);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
     CHECK_STR_CONTAINS(err, "truncated or replaced");
     /* missing */
     filem_image_path(img, sizeof img, job, 0, 0);
     unlink(img);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), -ENOENT);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, NULL, err, sizeof err), -ENOENT);
     filem_meta_free(&m);
 }
 
@@ -606,15 +606,15 @@ static void test_verified(void)
     struct filem_meta m;
     CHECK_EQ(filem_meta_read(dir, &m, err, sizeof err), 0);
     struct crs_file_stamp vs[2] = {{.size = 7}, {.size = 7}};
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, NULL, NULL, vs, err, sizeof err), 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, vs, err, sizeof err), 0);
     CHECK_EQ(vs[0].size, 0);
     CHECK_EQ(vs[1].size, 0);
     /* two seconds later they are (the deep check only), with their files' own stamps */
     sleep(2);
     vs[0].size = vs[1].size = 7;
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, vs, err, sizeof err), 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, vs, err, sizeof err), 0);
     CHECK_EQ(vs[0].size, 0);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, NULL, NULL, vs, err, sizeof err), 0);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, vs, err, sizeof err), 0);
     for (int r = 0; r < 2; r++) {
         char img[PATH_MAX];
         filem_image_path(img, sizeof img, job, 0, r);
@@ -629,7 +629,7 @@ static void test_verified(void)
     filem_image_path(img, sizeof img, job, 0, 1);
     sh("printf Z | dd of=%s bs=1 seek=4100 conv=notrunc status=none", img);
     vs[0].size = vs[1].size = 7;
-    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, vs, err, sizeof err) < 0);
+    CHECK(filem_verify_seq(job, 0, &m, 1, NULL, NULL, NULL, vs, err, sizeof err) < 0);
     CHECK(vs[0].size != 0);
     CHECK_EQ(vs[1].size, 0);
     filem_meta_free(&m);
@@ -767,7 +767,7 @@ static void test_file_sum(void)
     filem_meta_set(&m, "bytes", "%llu", (unsigned long long)st.st_size);
     CHECK_EQ(filem_meta_write(dir, &m, err, sizeof err), 0);
     for (int deep = 0; deep <= 1; deep++) {
-        CHECK_EQ(filem_verify_seq(job, 0, &m, deep, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
+        CHECK_EQ(filem_verify_seq(job, 0, &m, deep, NULL, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
         CHECK_STR_CONTAINS(err, "the tree's process 1");
         CHECK(strstr(err, "(replaced)") == NULL);
         CHECK(strstr(err, "use an earlier checkpoint") == NULL);
@@ -784,7 +784,7 @@ static void test_file_sum(void)
     filem_meta_set(&m, "rank.0.image", "rank_0.img");
     filem_meta_set(&m, "rank.0.size", "%llu", (unsigned long long)st.st_size);
     filem_meta_set(&m, "rank.0.checksum", "0x%016" PRIx64, sum);
-    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
+    CHECK_EQ(filem_verify_seq(job, 0, &m, 0, NULL, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
     CHECK_STR_CONTAINS(err, "has checksum");
     CHECK_STR_CONTAINS(err, "(replaced)");
     filem_meta_free(&m);

@@ -7,6 +7,7 @@
 #     with the native result;
 #  b. restart-mpi --no-verify REF: no rank says so (each checks its chunks as it reads them); the
 #     native result;
+#  d. restart-mpi --showme REF (traced: strace -f) opens each image once;
 #  c. an image damaged after restart-mpi's check, before the launch (fault point
 #     restart-checked-hold): it is no longer the file the check read, its rank hashes it and
 #     refuses it (checksum mismatch, status 1), and no rank takes it for the verified file.
@@ -53,6 +54,27 @@ restart b --no-verify
 cmp -s "$W/native.out" "$W/b.out" || { fail "restarted result differs (--no-verify)"; cat "$W/b.out"; }
 grep -q "$said" "$W/b.err" && fail "--no-verify: a rank took its image for one restart-mpi verified: $(grep "$said" "$W/b.err" | head -1)"
 pass "$flavor: restart-mpi --no-verify: the ranks hash their chunks, the native result"
+
+# d. restart-mpi's check (every chunk, the files each image maps) opens each image once: they are
+#    read through the one descriptor (src/filem/verify.c; tests/snapc/verify_opens.sh with fake
+#    ranks); before, 4 opens (the reader, the file checksum, the tree's members, the mapped files)
+if command -v strace >/dev/null && strace -qq -o /dev/null -e trace=openat true 2>/dev/null; then
+    ( clean_exec strace -f -qq -o "$W/d.trace" -e trace=open,openat,openat2 timeout -k 5 300 "$RESTART" \
+        --showme "${xenv[@]}" "$REF" ) >"$W/d.out" 2>"$W/d.err"
+    st=$?
+    [ $st = 0 ] || fail "d: restart-mpi --showme: status $st: $(tail -n 2 "$W/d.err")"
+    counts= other=
+    for r in $(seq 0 $((np - 1))); do
+        c=$(grep -c "\"$REF/rank_$r\\.img\"" "$W/d.trace")
+        counts="$counts $c"
+        [ "$c" = 1 ] || other=1
+    done
+    [ -z "$other" ] &&
+        pass "$flavor: restart-mpi --showme opens each image once (per rank:$counts)" ||
+        fail "d: restart-mpi --showme opened the images other than once each (per rank:$counts)"
+else
+    echo "SKIP-PART d: strace cannot trace here"
+fi
 
 # c. damaged after the check: the rank hashes it and refuses it
 img=$REF/rank_1.img

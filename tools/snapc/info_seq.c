@@ -549,7 +549,7 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
     struct vctx v = {.jb = jb, .first = 1};
     if (info_json)
         snapc_sb_printf(jb, ",\"verify\":[");
-    int r = seq_pick_judge(jobdir, seq, m, 1, NULL, report, &v, vd);
+    int r = seq_pick_judge(jobdir, seq, m, 1, NULL, report, NULL, &v, vd);
     /* what restart-mpi fetches from other hosts' caches cannot be checked from here: status 1,
      * "not complete here" (not damaged) */
     int e = r == SEQ_PICK_OK || (r == SEQ_PICK_FETCH && !vd->away) ? 0 : -1;

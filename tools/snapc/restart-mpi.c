@@ -109,7 +109,7 @@ void restart_usage_die(const char *fmt, ...)
     tool_vdie(2, restart_me, fmt, ap);
 }
 
-/* restart_relocated() for restart_check_files */
+/* restart_relocated() for restart_files */
 static int moved_by(const char *path, char *out, size_t len, void *reloc)
 {
     return restart_relocated(path, reloc, out, len);
@@ -155,12 +155,32 @@ static void check_facts(struct filem_meta *m, const struct argv *reloc, const ch
             reloc->n ? "" : " (or, if it moved, give its new place with --relocate OLD=NEW)");
 }
 
+/* What restart-mpi's check of the sequence it takes gathers (seq_pick_judge's arg) */
+struct judged {
+    struct missing *mi;
+    struct restart_files *files; /* NULL: --no-verify */
+};
+
 /* seq_pick_judge's word on each rank: the images restart-mpi fetches noted (restart_mpi.h) */
 static void note_rank(void *arg, int rank, int status, const char *msg, int copy, const char *copymsg)
 {
     (void)copy;
     (void)copymsg;
-    restart_note_missing(arg, rank, status, msg);
+    restart_note_missing(((struct judged *)arg)->mi, rank, status, msg);
+}
+
+/* seq_pick_judge's also: the files each image that passed maps (restart_files.h), looked at in
+ * the image the check opened */
+static int look_at_files(void *arg, int rank, const struct crs_image *img, const char *path,
+                         char *msg, size_t len)
+{
+    (void)path;
+    (void)msg;
+    (void)len;
+    struct judged *j = arg;
+    if (j->files)
+        restart_files_image(j->files, rank, img);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -226,6 +246,12 @@ int main(int argc, char **argv)
     /* every rank image against the metadata (deep: each chunk's checksum, so that a corrupted
      * image is refused here, naming its rank and file, not by that rank after the launch) */
     struct missing mi = {.seqdir = seqdir, .m = &m};
+    /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
+     * changed ones too, but after the launch, behind the launcher's banner (restart_files.h);
+     * looked at in each image as the check below opens it */
+    struct restart_files files;
+    restart_files_init(&files, moved_by, &o.reloc, warned, 2);
+    struct judged jd = {.mi = &mi, .files = o.verify ? &files : NULL};
     int ve;
     /* the stamps of the images verified whole, for the ranks (filem/verified.h): a job small
      * enough for the variable, with the deep check */
@@ -243,7 +269,8 @@ int main(int argc, char **argv)
          * cache's checked), else the sequence is refused now (newuser8 F4: a fetch that could
          * not succeed was tried, and the advice named another sequence judged so) */
         struct seq_pick_verdict vd;
-        seq_pick_judge(jobdir, (uint64_t)seq, &m, o.verify, stamps, note_rank, &mi, &vd);
+        seq_pick_judge(jobdir, (uint64_t)seq, &m, o.verify, stamps, note_rank, look_at_files, &jd,
+                       &vd);
         ve = vd.result == SEQ_PICK_BAD ? (vd.ve < 0 ? vd.ve : -EIO) : 0;
         if (ve < 0)
             snprintf(err, sizeof err, "%s", vd.why);
@@ -275,11 +302,11 @@ int main(int argc, char **argv)
             seqdir, err);
     if (ve < 0)
         restart_die_other(jobdir, seq, "; ", "%s is damaged: %s", seqdir, err);
-    /* the files the images map (the program, Revive's libraries, libc...): each rank refuses
-     * changed ones too, but after the launch, behind the launcher's banner (restart_files.h) */
-    int fe = o.verify ? restart_check_files(seqdir, ranks, mi.dam, mi.ndam, moved_by, &o.reloc,
-                                            warned, 2, err, sizeof err)
-                      : 0;
+    /* what the look at the files the images map found (above) */
+    restart_files_end(&files);
+    int fe = files.e;
+    if (fe < 0)
+        snprintf(err, sizeof err, "%s", files.err);
     if (fe == -ESTALE || fe == -ENOENT)
         restart_die("%s cannot be restarted here: %s (nothing was started; the snapshot is not marked as "
             "failed)", seqdir, err);

@@ -10,16 +10,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "crs/base/image.h"
 #include "crs/base/image_files.h"
 
-/* The paths already found unchanged: the ranks of a job map the same libraries, so each is
- * looked at once (a build id read per library and rank cost more than the rest of the check). */
-struct seen {
-    char **v;
-    size_t n;
-};
 
-static int seen_has(const struct seen *s, const char *p)
+static int seen_has(const struct restart_files_seen *s, const char *p)
 {
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->v[i], p))
@@ -27,7 +22,7 @@ static int seen_has(const struct seen *s, const char *p)
     return 0;
 }
 
-static void seen_add(struct seen *s, const char *p)
+static void seen_add(struct restart_files_seen *s, const char *p)
 {
     char **v = realloc(s->v, (s->n + 1) * sizeof *v);
     if (!v)
@@ -57,7 +52,6 @@ static int was_warned(const char *p, const char *const *warned, int nwarned)
     return 0;
 }
 
-/* One image: 0, -ESTALE / -ENOENT with err filled, or -errno of the reader. */
 /* 1 when the image maps file i executable somewhere (code, whatever its notes) */
 static int mapped_exec(const struct crs_image *img, size_t i)
 {
@@ -68,35 +62,29 @@ static int mapped_exec(const struct crs_image *img, size_t i)
     return 0;
 }
 
-static int check_image(const char *path, int rank, struct seen *seen, const char *const *warned,
-                       int nwarned, int (*moved)(const char *, char *, size_t, void *), void *arg,
-                       char *err, size_t errlen)
+/* One image (img, open; rank's): 0, or -ESTALE / -ENOENT with err filled */
+static int check_image(const struct crs_image *img, int rank, struct restart_files_seen *seen,
+                       const char *const *warned, int nwarned,
+                       int (*moved)(const char *, char *, size_t, void *), void *arg, char *err,
+                       size_t errlen)
 {
-    struct crs_image img;
-    int e = crs_image_open_first(&img, path);
-    if (e == -ENOENT)
-        return 0;
-    if (e < 0) {
-        snprintf(err, errlen, "%s", img.err);
-        return e;
-    }
-    char *use = crs_image_private_files(&img);
+    char *use = crs_image_private_files(img);
     if (!use) {
-        crs_image_close(&img);
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    for (size_t i = 0; i < img.nfiles && !e; i++) {
+    int e = 0;
+    for (size_t i = 0; i < img->nfiles && !e; i++) {
         if (!use[i])
             continue;
         char buf[PATH_MAX];
-        const char *p = crs_image_str(&img, img.files[i].path);
+        const char *p = crs_image_str(img, img->files[i].path);
         if (moved(p, buf, sizeof buf, arg))
             p = buf;
         if (seen_has(seen, p))
             continue;
         int gone, touched;
-        const char *what = crs_image_file_changed(&img, i, p, &gone, &touched);
+        const char *what = crs_image_file_changed(img, i, p, &gone, &touched);
         if (!gone && !what && touched && !was_warned(p, warned, nwarned))
             fprintf(stderr, "restart-mpi: warning: %s, mapped by rank %d, has another modification "
                     "time than at the checkpoint, but the same size and build id: taken for the same "
@@ -112,14 +100,14 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
             /* code: a file with a build id or one the rank mapped executable (a library
              * linked without a build id is still code: diffrev35 R-L1); else the job's data (an
              * input it maps), of which only size and modification time can be compared */
-            int code = img.files[i].build_id_len > 0 || mapped_exec(&img, i);
+            int code = img->files[i].build_id_len > 0 || mapped_exec(img, i);
             char hint[160] = "";
             if (!code)
                 snprintf(hint, sizeof hint,
                          " (its size and modification time are compared, not its bytes: a copy "
                          "with the same bytes needs the same time, touch -d @%lld.%09lld)",
-                         (long long)(img.files[i].mtime_ns / 1000000000LL),
-                         (long long)(img.files[i].mtime_ns % 1000000000LL));
+                         (long long)(img->files[i].mtime_ns / 1000000000LL),
+                         (long long)(img->files[i].mtime_ns % 1000000000LL));
             snprintf(err, errlen,
                      "%s, mapped by rank %d, changed since the checkpoint (%s differs): the "
                      "ranks would %s; put back the file the job ran with%s, or "
@@ -131,28 +119,45 @@ static int check_image(const char *path, int rank, struct seen *seen, const char
             seen_add(seen, p);
     }
     free(use);
-    crs_image_close(&img);
     return e;
 }
 
-int restart_check_files(const char *seqdir, uint64_t ranks, const int *skip, int nskip,
-                        int (*moved)(const char *path, char *out, size_t len, void *arg),
-                        void *arg, const char *const *warned, int nwarned, char *err, size_t errlen)
+void restart_files_init(struct restart_files *f,
+                        int (*moved)(const char *path, char *out, size_t len, void *arg), void *arg,
+                        const char *const *warned, int nwarned)
 {
-    struct seen seen = {0};
-    int e = 0;
-    for (uint64_t r = 0; r < ranks && !e; r++) {
-        int fetched = 0;
-        for (int k = 0; k < nskip && !fetched; k++)
-            fetched = skip[k] >= 0 && (uint64_t)skip[k] == r;
-        if (fetched)
-            continue;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/rank_%llu.img", seqdir, (unsigned long long)r);
-        e = check_image(path, (int)r, &seen, warned, nwarned, moved, arg, err, errlen);
+    memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->lock, NULL);
+    f->moved = moved;
+    f->arg = arg;
+    f->warned = warned;
+    f->nwarned = nwarned;
+    f->rank = -1;
+}
+
+void restart_files_image(struct restart_files *f, int rank, const struct crs_image *img)
+{
+    char err[sizeof f->err];
+    pthread_mutex_lock(&f->lock);
+    /* the lowest rank's finding, as a look in rank order stopped at the first */
+    if (f->e == 0 || rank < f->rank) {
+        int e = check_image(img, rank, &f->seen, f->warned, f->nwarned, f->moved, f->arg, err,
+                            sizeof err);
+        if (e < 0) {
+            f->e = e;
+            f->rank = rank;
+            memcpy(f->err, err, sizeof err);
+        }
     }
-    for (size_t i = 0; i < seen.n; i++)
-        free(seen.v[i]);
-    free(seen.v);
-    return e;
+    pthread_mutex_unlock(&f->lock);
+}
+
+void restart_files_end(struct restart_files *f)
+{
+    for (size_t i = 0; i < f->seen.n; i++)
+        free(f->seen.v[i]);
+    free(f->seen.v);
+    f->seen.v = NULL;
+    f->seen.n = 0;
+    pthread_mutex_destroy(&f->lock);
 }

@@ -142,8 +142,17 @@ struct judging {
     const char *seqdir;
     struct seq_pick_verdict *v;
     seq_pick_rank_fn each;
+    filem_image_check_fn also;
     void *arg;
 };
+
+/* filem_verify_seq's check of each image that passed, on the image it opened: the caller's look */
+static int image_check(void *arg, int rank, const struct crs_image *img, const char *path,
+                       char *msg, size_t len)
+{
+    struct judging *j = arg;
+    return j->also ? j->also(j->arg, rank, img, path, msg, len) : 0;
+}
 
 /* filem_verify_seq's report: each failing image looked for in the copies restart-mpi fetches */
 static void judge_rank(void *arg, int rank, int status, const char *msg)
@@ -168,8 +177,8 @@ static void judge_rank(void *arg, int rank, int status, const char *msg)
 }
 
 int seq_pick_judge(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
-                   struct crs_file_stamp *stamps, seq_pick_rank_fn each, void *arg,
-                   struct seq_pick_verdict *v)
+                   struct crs_file_stamp *stamps, seq_pick_rank_fn each, filem_image_check_fn also,
+                   void *arg, struct seq_pick_verdict *v)
 {
     char seqdir[PATH_MAX], err[REVIVE_TEXT_PATHS(8)];
     struct filem_meta own;
@@ -183,8 +192,8 @@ int seq_pick_judge(const char *jobdir, uint64_t seq, const struct filem_meta *m,
         }
         m = &own;
     }
-    struct judging j = {.m = m, .seqdir = seqdir, .v = v, .each = each, .arg = arg};
-    v->ve = filem_verify_seq(jobdir, seq, m, deep, judge_rank, &j, stamps, err, sizeof err);
+    struct judging j = {.m = m, .seqdir = seqdir, .v = v, .each = each, .also = also, .arg = arg};
+    v->ve = filem_verify_seq(jobdir, seq, m, deep, judge_rank, image_check, &j, stamps, err, sizeof err);
     if (v->ve == 0)
         v->result = SEQ_PICK_OK;
     /* every failing image has a copy restart-mpi fetches (not another failure no rank
@@ -201,7 +210,7 @@ int seq_pick_judge(const char *jobdir, uint64_t seq, const struct filem_meta *m,
 int seq_pick_check(const char *jobdir, uint64_t seq, int deep, int *fetch, char *why, size_t wlen)
 {
     struct seq_pick_verdict v;
-    int r = seq_pick_judge(jobdir, seq, NULL, deep, NULL, NULL, NULL, &v);
+    int r = seq_pick_judge(jobdir, seq, NULL, deep, NULL, NULL, NULL, NULL, &v);
     if (fetch)
         *fetch = r == SEQ_PICK_FETCH ? v.here + v.away : 0;
     if (why && wlen)

@@ -76,10 +76,13 @@ void seq_pick_host_down(const char *host, const char *why);
  * every rank image checked against it (deep: every chunk's checksum, restart-mpi's default;
  * else sizes and the file checksum, as --no-verify; stamps as filem_verify_seq's, may be NULL),
  * each one failing looked for in the copies restart-mpi's fetch would take. each (may be NULL)
- * is told of every rank. Fills *v and returns v->result. Changes nothing. */
+ * is told of every rank. also (may be NULL): the caller's own look at each image that passed,
+ * on the image the check opened (filem_verify_seq's check: from its threads; restart-mpi's look
+ * at the files the images map), which returns 0: the verdict is the rule's. each and also get
+ * arg. Fills *v and returns v->result. Changes nothing. */
 int seq_pick_judge(const char *jobdir, uint64_t seq, const struct filem_meta *m, int deep,
-                   struct crs_file_stamp *stamps, seq_pick_rank_fn each, void *arg,
-                   struct seq_pick_verdict *v);
+                   struct crs_file_stamp *stamps, seq_pick_rank_fn each, filem_image_check_fn also,
+                   void *arg, struct seq_pick_verdict *v);
 
 /* seq_pick_judge without a word per rank: a SEQ_PICK_ value; *fetch (may be NULL) the images a
  * SEQ_PICK_FETCH one lacks; why (may be NULL) the first defect of a SEQ_PICK_BAD one. */

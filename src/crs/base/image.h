@@ -296,6 +296,9 @@ int crs_image_open_fd(struct crs_image *img, int fd, const char *name);
 /* crs_image_open, or for a process tree's file (tree.h) its first member's image: an MPI rank
  * that had running children has its image so (tree_first.c). Returns as crs_image_open. */
 int crs_image_open_first(struct crs_image *img, const char *path);
+/* The same on fd, a descriptor of the file (its offset unused: the file is read from its
+ * start); the reader takes ownership of fd, also on failure. path names it in messages. */
+int crs_image_open_first_fd(struct crs_image *img, int fd, const char *path);
 
 /* A validated string; never NULL ("" for an empty reference). */
 const char *crs_image_str(const struct crs_image *img, struct crs_strref ref);

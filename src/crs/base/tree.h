@@ -204,6 +204,10 @@ int crs_tree_first_image(int fd, uint64_t *offset);
  * crs_image_open_first) covers its children. 0 (also for a file that is no tree file), or -errno
  * with the message in err (-EBADMSG: damaged; the reader's CRS_IMAGE_ADVICE at its end). */
 int crs_image_verify_members(const char *path, int deep, char *err, size_t errlen);
+/* The same of the file open at fd (path: its name in messages), read from its start whatever
+ * fd's offset, which is left as it was; each member is read through a duplicate of fd, the
+ * path is not opened again (a check reads the one file it opened: src/filem/verify.c). */
+int crs_image_verify_members_fd(int fd, const char *path, int deep, char *err, size_t errlen);
 /* The checksum that stands for the whole file at path, a plain image or a tree file (what a
  * snapshot's metadata records as a rank's checksum, src/filem): a plain image's header checksum
  * (it covers the section table, so every section's and chunk's checksum: every byte a restore
@@ -216,6 +220,10 @@ int crs_image_verify_members(const char *path, int deep, char *err, size_t errle
  * 0, or -errno with the message in err (-EBADMSG: damaged, CRS_IMAGE_ADVICE at its end). */
 int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
                        size_t errlen);
+/* The same of the file open at fd (path: its name in messages), read from its start whatever
+ * fd's offset, which is left as it was. */
+int crs_image_file_sum_fd(int fd, const char *path, uint64_t *sum, uint64_t *first, int *tree,
+                          char *err, size_t errlen);
 const char *crs_tree_scope_name(uint32_t scope);
 /* "exited 3", "killed by SIGTERM" */
 void crs_tree_status_text(int32_t wait_status, char *out, size_t cap);

@@ -41,14 +41,17 @@ int crs_image_open_first(struct crs_image *img, const char *path)
     int fd = revive_open_owned(path, O_RDONLY, 0); /* (read while a rank runs: fd_guard.h) */
     if (fd < 0)
         return crs_image_open(img, path);   /* its message */
+    return crs_image_open_first_fd(img, fd, path);
+}
+
+int crs_image_open_first_fd(struct crs_image *img, int fd, const char *path)
+{
     uint64_t at;
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return crs_image_open_fd(img, fd, path); /* its message (no regular file) */
     int k = crs_tree_first_image(fd, &at);
-    if (k == 0 && lseek(fd, 0, SEEK_SET) == 0)
+    if (k == 0)
         return crs_image_open_fd(img, fd, path); /* (kept: owned while a rank's agent reads it) */
-    if (k == 0) {
-        close(fd);
-        return crs_image_open(img, path);
-    }
     if (k < 0 || lseek(fd, (off_t)at, SEEK_SET) < 0) {
         int e = k < 0 ? k : -errno;
         close(fd);
@@ -63,41 +66,48 @@ int crs_image_open_first(struct crs_image *img, const char *path)
     return crs_image_open_fd(img, fd, name);
 }
 
-/* Opens path and tells whether it is a tree file (crs_tree_is_tree): 1 or 0 with *fd open at its
- * start; -errno with the message in err and nothing open. */
-static int open_maybe_tree(const char *path, int *fd, char *err, size_t errlen)
+/* The fd variants read the file from its start whatever fd's offset, and leave the offset where
+ * it was (the caller's image reader of member 0 reads with pread, from its own base). */
+static off_t offset_save(int fd)
 {
-    *fd = revive_open_owned(path, O_RDONLY, 0);
-    if (*fd < 0) {
-        int e = -errno;
-        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
-        return e;
-    }
-    int k = crs_tree_is_tree(*fd);
-    if (k < 0) {
-        close(*fd);
-        *fd = -1;
-        snprintf(err, errlen, "image %s: %s", path, strerror(-k));
-    }
-    return k;
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    return at >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? at : -1;
 }
 
-int crs_image_verify_members(const char *path, int deep, char *err, size_t errlen)
+static void offset_restore(int fd, off_t at)
+{
+    if (at >= 0)
+        lseek(fd, at, SEEK_SET);
+}
+
+/* Another descriptor of fd's open file (no new open of its path: the very file checked), owned
+ * in a rank as revive_open_owned's; -1 with errno. Its offset is fd's (one open file). */
+static int dup_owned(int fd)
+{
+    revive_fd_enter();
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int e = errno;
+    revive_fd_own(d);
+    revive_fd_leave();
+    errno = e;
+    return d;
+}
+
+/* crs_image_verify_members_fd with fd at the file's start */
+static int verify_members(int fd, const char *path, int deep, char *err, size_t errlen)
 {
     /* Every check that a rank's file is whole reads member 0 through crs_image_open_first;
      * the rank's children are the other process members of the same file, and a copy damaged
      * there must not be called verified (diffrev26 T-H1). */
-    int fd;
-    int k = open_maybe_tree(path, &fd, err, errlen);
+    int k = crs_tree_is_tree(fd);
     if (k <= 0) {
-        if (k == 0)
-            close(fd);
+        if (k < 0)
+            snprintf(err, errlen, "image %s: %s", path, strerror(-k));
         return k;
     }
     struct crs_tree t;
     char terr[512];
     int e = crs_tree_read(fd, &t, terr, sizeof terr);
-    close(fd);
     if (e) {
         snprintf(err, errlen, "image %s: a process tree's file whose table cannot be read (%s)%s", path, terr,
                  CRS_IMAGE_ADVICE);
@@ -107,7 +117,8 @@ int crs_image_verify_members(const char *path, int deep, char *err, size_t errle
         const struct crs_tree_member *m = &t.members[i];
         if (m->kind != CRS_TREE_PROCESS)
             continue;   /* a zombie: no image */
-        int mfd = revive_open_owned(path, O_RDONLY, 0);
+        /* the reader takes its base from the descriptor's offset once, then reads with pread */
+        int mfd = dup_owned(fd);
         if (mfd < 0 || lseek(mfd, (off_t)(t.base + m->image_offset), SEEK_SET) < 0) {
             e = -errno;
             if (mfd >= 0)
@@ -118,7 +129,7 @@ int crs_image_verify_members(const char *path, int deep, char *err, size_t errle
         char name[4200];
         snprintf(name, sizeof name, "%s (process %d '%.16s', a child of its first)", path, (int)m->pid, m->comm);
         struct crs_image img;
-        e = crs_image_open_fd(&img, mfd, name);   /* header and tables checked; fd its own */
+        e = crs_image_open_fd(&img, mfd, name);   /* header and tables checked; mfd its own */
         if (e == 0) {
             if (deep)
                 e = crs_image_verify_chunks(&img);
@@ -131,6 +142,32 @@ int crs_image_verify_members(const char *path, int deep, char *err, size_t errle
     }
     crs_tree_free(&t);
     return e < 0 ? e : 0;
+}
+
+int crs_image_verify_members_fd(int fd, const char *path, int deep, char *err, size_t errlen)
+{
+    off_t at = offset_save(fd);
+    if (at < 0) {
+        int e = -errno;
+        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+        return e;
+    }
+    int e = verify_members(fd, path, deep, err, errlen);
+    offset_restore(fd, at);
+    return e;
+}
+
+int crs_image_verify_members(const char *path, int deep, char *err, size_t errlen)
+{
+    int fd = revive_open_owned(path, O_RDONLY, 0);
+    if (fd < 0) {
+        int e = -errno;
+        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+        return e;
+    }
+    int e = verify_members(fd, path, deep, err, errlen);
+    close(fd);
+    return e;
 }
 
 /* One member's image header at off: read and its own checksum checked (the image reader's
@@ -159,19 +196,20 @@ static int member_header_sum(int fd, uint64_t off, const char *path, int member,
     return 0;
 }
 
-static int file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
+/* The sum of the file open at fd, read from its start (its offset unused: pread) */
+static int file_sum(int fd, const char *path, uint64_t *sum, uint64_t *first, int *tree, char *err,
                     size_t errlen)
 {
-    int fd;
-    int k = open_maybe_tree(path, &fd, err, errlen);
+    int k = crs_tree_is_tree(fd);
     if (tree)
         *tree = k == 1;
-    if (k < 0)
+    if (k < 0) {
+        snprintf(err, errlen, "image %s: %s", path, strerror(-k));
         return k;
+    }
     if (k == 0) {
         uint64_t s = 0;
         int e = member_header_sum(fd, 0, path, -1, &s, err, errlen);
-        close(fd);
         if (e == 0) {
             *sum = s;
             if (first)
@@ -183,7 +221,6 @@ static int file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree,
     char terr[512];
     int e = crs_tree_read(fd, &t, terr, sizeof terr);
     if (e) {
-        close(fd);
         snprintf(err, errlen, "image %s: a process tree's file whose table cannot be read (%s)%s", path, terr,
                  CRS_IMAGE_ADVICE);
         return e == -EINVAL ? -EBADMSG : e;
@@ -192,7 +229,6 @@ static int file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree,
      * then each member: a change of any member's image, or of which member is where, changes it */
     XXH3_state_t *st = XXH3_createState();
     if (!st) {
-        close(fd);
         crs_tree_free(&t);
         snprintf(err, errlen, "image %s: out of memory", path);
         return -ENOMEM;
@@ -214,7 +250,6 @@ static int file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tree,
     uint64_t all = XXH3_64bits_digest(st);
     XXH3_freeState(st);
     crs_tree_free(&t);
-    close(fd);
     if (e)
         return e;
     *sum = all;
@@ -229,7 +264,31 @@ int crs_image_file_sum(const char *path, uint64_t *sum, uint64_t *first, int *tr
                        size_t errlen)
 {
     revive_fd_enter();
-    int e = file_sum(path, sum, first, tree, err, errlen);
+    int fd = revive_open_owned(path, O_RDONLY, 0);
+    int e = fd < 0 ? -errno : 0;
+    if (fd < 0) {
+        if (tree)
+            *tree = 0;
+        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+    } else {
+        e = file_sum(fd, path, sum, first, tree, err, errlen);
+        close(fd);
+    }
+    revive_fd_leave();
+    return e;
+}
+
+int crs_image_file_sum_fd(int fd, const char *path, uint64_t *sum, uint64_t *first, int *tree,
+                          char *err, size_t errlen)
+{
+    revive_fd_enter();
+    off_t at = offset_save(fd);
+    int e = at < 0 ? -errno : 0;
+    if (at < 0)
+        snprintf(err, errlen, "image %s: %s", path, strerror(-e));
+    else
+        e = file_sum(fd, path, sum, first, tree, err, errlen);
+    offset_restore(fd, at);
     revive_fd_leave();
     return e;
 }
