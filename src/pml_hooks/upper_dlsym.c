@@ -10,7 +10,9 @@
  * has after the layer: libmpi, libmpi_mpifh, libmpich, libmpifort ...) for a name the layer
  * defines is answered with the layer's function, which is what a program linked against the
  * library binds to (the global scope, the layer first).
- * Anything else gets glibc's answer unchanged: other names (the library's data symbols such as
+ * Anything else gets glibc's answer unchanged: another object's function of the same name (R's
+ * Rmpi.so defines mpi_wait, which the layer's Open MPI side defines as Fortran's MPI_WAIT),
+ * other names (the library's data symbols such as
  * ompi_mpi_comm_world are the application's copy's, as for a linked program), other objects,
  * dlvsym, and RTLD_DEFAULT and RTLD_NEXT, which glibc resolves relative to the calling object:
  * those are passed on by a jump (not a call), so that glibc sees the program's return address
@@ -132,6 +134,23 @@ static int base_namespace(void *handle)
     return lmid == LM_ID_BASE;
 }
 
+/* 1 when FN is a function of an MPI library's object (libmpi.so.40, libmpi_mpifh, libmpi_usempif08,
+ * libmpich.so.12, libmpichfort, libmpifort: every MPI library's file name starts so). A name of
+ * the MPI interface's alone is not enough: R's Rmpi.so, loaded RTLD_GLOBAL, defines mpi_wait and
+ * looks it up on its own handle; the layer's Open MPI side defines mpi_wait too (Fortran's
+ * MPI_WAIT), and R called that with its own arguments: SIGSEGV at Rmpi's first mpi.wait()
+ * (newuser10 F1). */
+static int in_mpi_library(void *fn)
+{
+    Dl_info di;
+    struct link_map *m = NULL;
+    if (!dladdr1(fn, &di, (void **)&m, RTLD_DL_LINKMAP) || !m || !m->l_name)
+        return 0;
+    const char *b = strrchr(m->l_name, '/');
+    b = b ? b + 1 : m->l_name;
+    return !strncmp(b, "libmpi", 6);
+}
+
 /* 1 when NAME may be one the layer defines: the MPI interface's (MPI_, PMPI_, MPIX_ and the
  * Fortran names, any case); a cheap test before any look at objects */
 static int mpi_name(const char *name)
@@ -146,7 +165,7 @@ void *pml_dlsym_handle(void *handle, const char *name)
      * program's copy of the library (the common case: every other object's symbols; every
      * lookup of the layer's in the lower half) is the answer */
     void *r = pml_dlsym_real(handle, name);
-    if (!r || !mpi_name(name) || !base_namespace(handle))
+    if (!r || !mpi_name(name) || !base_namespace(handle) || !in_mpi_library(r))
         return r;
     /* the library's function the layer stands in front of: the definition the global scope has
      * after the layer (this C call's return address is the layer's). Another copy of the

@@ -18,7 +18,9 @@
 #    MPI_Init) run outside Revive, and ckpt-mpirun says no rank is under Revive once 10 s passed
 #    without one (also to --wait, at the job's end, and once on the job's stderr for
 #    --ckpt-interval; before: "the job is starting", nothing). A lookup that succeeds leaves no
-#    error for dlerror() (a library of the program's own, RTLD_LOCAL, MPI-like name); an
+#    error for dlerror() (a library of the program's own, RTLD_LOCAL, MPI-like name); one loaded
+#    RTLD_GLOBAL that defines a name the layer defines too (mpi_wait, as R's Rmpi.so) gets its own
+#    function on its own handle (newuser10 F1: the layer's, and R died of SIGSEGV); an
 #    OpenSHMEM program (Open MPI) stops with words naming OpenSHMEM (diffrev38 R-L2, R-L4).
 # 2. (the MPI /usr/bin/python3's mpi4py is built against; SKIP-PART otherwise) dl_mpi4py.py run
 #    by /usr/bin/python3 without REVIVE_MPI: as natively; --term at a random step, two restarts
@@ -192,6 +194,22 @@ if "$cc" -shared -fPIC -o "$d/libmpifoo.so" "$d/mpifoo.c" 2>cc.err &&
     fi
 else
     failed "libmpifoo.so or dl_mpi_dlerror.c does not build:"; head -6 cc.err | sed 's/^/  /'
+fi
+# a library of the program's own loaded RTLD_GLOBAL (R loads Rmpi.so so) defining a name the
+# layer defined too (Open MPI's side: mpi_wait, Fortran's MPI_WAIT), looked up on its own handle,
+# and its own pointer to it (as R's registration of Rmpi's entry points): its own function
+# (newuser10 F1: the layer's came back, and R's mpi.wait() died of SIGSEGV)
+printf 'int mpi_wait(void) { return 7; }\nvoid *registered = (void *)mpi_wait;\n' >"$d/rplug.c"
+if "$cc" -shared -fPIC -o "$d/Rplug.so" "$d/rplug.c" 2>cc.err && [ -x "$d/dlerr" ]; then
+    out=$(REVIVE_MPI_FLAVOR=$flavor LD_PRELOAD="$REVIVE_MPI_LIBDIR/libcr.so.0:$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" \
+        "$d/dlerr" "$d/Rplug.so" mpi_wait global 2>&1 </dev/null); rc=$?
+    if [ $rc = 0 ] && [ "$out" = "found, no error" ]; then
+        pass "dlsym of mpi_wait in a library of the program's own loaded RTLD_GLOBAL, under the layer: its own function"
+    else
+        failed "dlsym of mpi_wait in a library of the program's own loaded RTLD_GLOBAL, under the layer: status $rc: $out"
+    fi
+else
+    failed "Rplug.so or dl_mpi_dlerror.c does not build:"; head -6 cc.err | sed 's/^/  /'
 fi
 # OpenSHMEM (Open MPI's liboshmem starts Open MPI by itself, ompi_mpi_init): stopped with words
 # that name OpenSHMEM (diffrev38 R-L4: "MPI_Init of libmpi.so.40 (liboshmem.so.40) was called
